@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Builds every control-plane binary the tests and `make up` need from pinned Go modules,
+# into $VSYNC_CACHE/bin/<component>-<version>/. A component already built is reused.
+#
+#   hack/build-tools.sh [kubernetes|etcd|kwok|helm ...]   (default: all)
+#   hack/build-tools.sh --print-dir COMPONENT             (where its binaries live)
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+
+require_tool go "install Go 1.26+ (the go machine image ships it in /usr/local/go/bin)"
+export CGO_ENABLED=0 GOFLAGS="-trimpath -mod=mod" GOTOOLCHAIN=local
+
+component_dir() {
+  case "$1" in
+    kubernetes) echo "$BIN_CACHE/kubernetes-$KUBE_VERSION" ;;
+    etcd) echo "$BIN_CACHE/etcd-$ETCD_VERSION" ;;
+    kwok) echo "$BIN_CACHE/kwok-$KWOK_VERSION" ;;
+    helm) echo "$BIN_CACHE/helm-$HELM_VERSION" ;;
+    *) die "build-tools" "unknown component '$1' (want kubernetes, etcd, kwok or helm)" ;;
+  esac
+}
+
+# prepare_module DIR MODULE@VERSION TOOL_PACKAGE...: a throwaway Go module that requires the
+# component at a pinned version and lists its commands as tools, so `go build` can resolve them.
+prepare_module() {
+  local dir="$1" mod="$2"; shift 2
+  rm -rf "$dir" && mkdir -p "$dir"
+  {
+    echo "module vsyncer.local/build"
+    echo
+    echo "go 1.26"
+    echo
+    echo "require ${mod%@*} ${mod#*@}"
+    for pkg in "$@"; do echo "tool $pkg"; done
+  } >"$dir/go.mod"
+}
+
+# run_logged COMPONENT LOG CMD...: run a build step, fail with one line naming component and log.
+run_logged() {
+  local component="$1" log="$2"; shift 2
+  if ! "$@" >>"$log" 2>&1; then
+    local hint="build failed"
+    grep -qiE 'dial tcp|proxy|no such host|connection refused|i/o timeout|410 Gone|404 Not Found' "$log" && hint="Go module download failed"
+    die "$component" "$hint: $*" "$log"
+  fi
+}
+
+build_kubernetes() {
+  local out; out="$(component_dir kubernetes)"
+  [[ -x "$out/kube-apiserver" && -x "$out/kubectl" && -x "$out/kube-controller-manager" && -x "$out/kube-scheduler" ]] && return 0
+  local work="$VSYNC_CACHE/src/kubernetes-$KUBE_VERSION" log="$VSYNC_CACHE/logs/build-kubernetes-$KUBE_VERSION.log"
+  mkdir -p "$(dirname "$log")"; : >"$log"
+  echo "building kubernetes $KUBE_VERSION (kube-apiserver, kube-controller-manager, kube-scheduler, kubectl); log: $log" >&2
+  local cmds=(k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl)
+  prepare_module "$work" "k8s.io/kubernetes@$KUBE_VERSION" "${cmds[@]}"
+  # k8s.io/kubernetes maps its staging modules to ./staging; point each at its published tag instead.
+  local gomod staging_version="v0${KUBE_VERSION#v1}"
+  gomod="$(cd "$work" && go mod download -json "k8s.io/kubernetes@$KUBE_VERSION" 2>>"$log" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')"
+  [[ -f "$gomod" ]] || die kubernetes "Go module download failed for k8s.io/kubernetes@$KUBE_VERSION" "$log"
+  grep -E '^\s*k8s\.io/[a-z0-9-]+ => \./staging/' "$gomod" | awk '{print $1}' | while read -r m; do
+    echo "replace $m => $m $staging_version" >>"$work/go.mod"
+  done
+  (cd "$work" && run_logged kubernetes "$log" go mod tidy)
+  local major="${KUBE_VERSION#v}"; major="${major%%.*}"
+  local minor="${KUBE_VERSION#v*.}"; minor="${minor%%.*}"
+  local ldflags="-s -w"
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ldflags+=" -X $pkg.gitVersion=$KUBE_VERSION -X $pkg.gitMajor=$major -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
+  done
+  mkdir -p "$out.tmp"
+  (cd "$work" && run_logged kubernetes "$log" go build -ldflags "$ldflags" -o "$out.tmp/" "${cmds[@]}")
+  rm -rf "$out" && mv "$out.tmp" "$out"
+}
+
+# build_simple COMPONENT MODULE@VERSION OUTPUT_NAME=PACKAGE...
+build_simple() {
+  local component="$1" mod="$2"; shift 2
+  local out; out="$(component_dir "$component")"
+  local missing=0 pair
+  for pair in "$@"; do [[ -x "$out/${pair%%=*}" ]] || missing=1; done
+  [[ $missing == 0 ]] && return 0
+  local work="$VSYNC_CACHE/src/$component-${mod#*@}" log="$VSYNC_CACHE/logs/build-$component-${mod#*@}.log"
+  mkdir -p "$(dirname "$log")"; : >"$log"
+  echo "building $component ${mod#*@}; log: $log" >&2
+  local pkgs=(); for pair in "$@"; do pkgs+=("${pair#*=}"); done
+  prepare_module "$work" "$mod" "${pkgs[@]}"
+  (cd "$work" && run_logged "$component" "$log" go mod tidy)
+  mkdir -p "$out.tmp"
+  for pair in "$@"; do
+    (cd "$work" && run_logged "$component" "$log" go build -ldflags "-s -w" -o "$out.tmp/${pair%%=*}" "${pair#*=}")
+  done
+  rm -rf "$out" && mv "$out.tmp" "$out"
+}
+
+# kwok refuses to run without stage definitions; the module ships them under kustomize/stage.
+copy_kwok_stages() {
+  local out; out="$(component_dir kwok)/stages"
+  [[ -f "$out/pod-ready.yaml" ]] && return 0
+  local src; src="$(go env GOMODCACHE)/sigs.k8s.io/kwok@$KWOK_VERSION/kustomize/stage"
+  [[ -d "$src" ]] || (cd "$VSYNC_CACHE/src/kwok-$KWOK_VERSION" && go mod download "sigs.k8s.io/kwok@$KWOK_VERSION") \
+    || die kwok "Go module download failed for sigs.k8s.io/kwok@$KWOK_VERSION"
+  mkdir -p "$out.tmp"
+  local f
+  for f in node/fast/node-initialize.yaml node/heartbeat/node-heartbeat.yaml pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml; do
+    cp "$src/$f" "$out.tmp/" || die kwok "stage file $f missing from sigs.k8s.io/kwok@$KWOK_VERSION"
+  done
+  rm -rf "$out" && mv "$out.tmp" "$out"
+}
+
+build_component() {
+  case "$1" in
+    kubernetes) build_kubernetes ;;
+    etcd) build_simple etcd "go.etcd.io/etcd/server/v3@$ETCD_VERSION" "etcd=go.etcd.io/etcd/server/v3" ;;
+    kwok) build_simple kwok "sigs.k8s.io/kwok@$KWOK_VERSION" "kwok=sigs.k8s.io/kwok/cmd/kwok" && copy_kwok_stages ;;
+    helm) build_simple helm "helm.sh/helm/v3@$HELM_VERSION" "helm=helm.sh/helm/v3/cmd/helm" ;;
+    *) component_dir "$1" >/dev/null ;;
+  esac
+}
+
+if [[ "${1:-}" == "--print-dir" ]]; then
+  component_dir "${2:?component}"
+  exit 0
+fi
+components=("$@"); [[ ${#components[@]} -gt 0 ]] || components=(kubernetes etcd kwok helm)
+for c in "${components[@]}"; do build_component "$c"; done

@@ -1,0 +1,28 @@
+import { FakeClock } from './clock.ts';
+
+describe('FakeClock', () => {
+  it('fires timers in due order and only when due', () => {
+    const clock = new FakeClock(0);
+    const fired: string[] = [];
+    clock.setTimer(() => fired.push('b'), 20);
+    clock.setTimer(() => fired.push('a'), 10);
+    const cancel = clock.setTimer(() => fired.push('cancelled'), 15);
+    cancel();
+    clock.advance(9);
+    expect(fired).toEqual([]);
+    clock.advance(11);
+    expect(fired).toEqual(['a', 'b']);
+    expect(clock.now()).toBe(20);
+  });
+
+  it('fires timers scheduled by a firing timer when they fall inside the advance', () => {
+    const clock = new FakeClock(0);
+    const fired: number[] = [];
+    clock.setTimer(() => {
+      fired.push(clock.now());
+      clock.setTimer(() => fired.push(clock.now()), 5);
+    }, 5);
+    clock.advance(10);
+    expect(fired).toEqual([5, 10]);
+  });
+});

@@ -1,0 +1,65 @@
+/** Time source, injected everywhere timing matters so tests can drive it by hand. */
+export interface Clock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+  /** Calls fn after ms milliseconds; returns a function that cancels it. */
+  setTimer(fn: () => void, ms: number): () => void;
+}
+
+/** The real clock. Timers are unref'd so a pending retry never keeps the process alive. */
+export const realClock: Clock = {
+  now: () => Date.now(),
+  setTimer(fn, ms) {
+    const handle = setTimeout(fn, Math.max(0, ms));
+    handle.unref?.();
+    return () => clearTimeout(handle);
+  },
+};
+
+interface PendingTimer {
+  at: number;
+  seq: number;
+  fn: () => void;
+}
+
+/** A clock that moves only when a test calls `advance`; timers fire in due order. */
+export class FakeClock implements Clock {
+  private current: number;
+  private seq = 0;
+  private timers = new Set<PendingTimer>();
+
+  constructor(start = 1_000_000) {
+    this.current = start;
+  }
+
+  now(): number {
+    return this.current;
+  }
+
+  setTimer(fn: () => void, ms: number): () => void {
+    const timer: PendingTimer = { at: this.current + Math.max(0, ms), seq: this.seq++, fn };
+    this.timers.add(timer);
+    return () => this.timers.delete(timer);
+  }
+
+  /** Number of timers not yet fired or cancelled. */
+  pendingTimers(): number {
+    return this.timers.size;
+  }
+
+  /** Moves time forward by ms, firing every timer that falls due, earliest first. */
+  advance(ms: number): void {
+    const target = this.current + ms;
+    for (;;) {
+      let next: PendingTimer | undefined;
+      for (const t of this.timers) {
+        if (t.at <= target && (!next || t.at < next.at || (t.at === next.at && t.seq < next.seq))) next = t;
+      }
+      if (!next) break;
+      this.timers.delete(next);
+      this.current = Math.max(this.current, next.at);
+      next.fn();
+    }
+    this.current = target;
+  }
+}
