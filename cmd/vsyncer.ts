@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+import { SyncerApp } from '../src/app.ts';
+import { runCli } from '../src/cli/program.ts';
+import { createLogger } from '../src/util/log.ts';
+
+const io = { out: (t: string) => process.stdout.write(t), err: (t: string) => process.stderr.write(t) };
+
+const code = await runCli(process.argv.slice(2), io, {
+  async start(config) {
+    const logger = createLogger({ level: config.logLevel, format: config.logFormat });
+    process.on('unhandledRejection', (reason) => logger.error('unhandled promise rejection', { err: reason }));
+    let fatal: string | undefined;
+    let finished!: () => void;
+    const stopped = new Promise<void>((resolve) => (finished = resolve));
+    const app = new SyncerApp({
+      config,
+      logger,
+      onFatal: (reason) => {
+        fatal ??= reason;
+        void app.stop().then(finished);
+      },
+    });
+    let signals = 0;
+    const onSignal = (signal: NodeJS.Signals) => {
+      // A second signal means "now": skip the graceful drain.
+      if (++signals > 1) process.exit(1);
+      logger.info('shutting down', { signal });
+      void app.stop().then(finished);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+    await app.start();
+    await stopped;
+    if (fatal) logger.error('exiting', { reason: fatal });
+    return fatal ? 1 : 0;
+  },
+});
+process.exit(code);

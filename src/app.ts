@@ -1,0 +1,165 @@
+import { hostname } from 'node:os';
+import type { Server } from 'node:http';
+import type { SyncerConfig } from './config/config.ts';
+import { InformerFactory } from './informer/factory.ts';
+import { loadKubeConfig } from './kube/kubeconfig.ts';
+import { RestClient } from './kube/rest-client.ts';
+import { LeaderElector } from './leaderelection/leader-elector.ts';
+import { SyncerMetrics } from './metrics/metrics.ts';
+import { startHealthServer } from './metrics/server.ts';
+import { EventRecorder } from './sync/event-recorder.ts';
+import { GenericSyncer } from './sync/generic-syncer.ts';
+import { resolveEnabledKinds } from './sync/registry.ts';
+import type { SyncEnvironment } from './sync/translator.ts';
+import { builtinTranslators } from './translators/index.ts';
+import { realClock, type Clock } from './util/clock.ts';
+import type { Logger } from './util/log.ts';
+
+/** Refused write: this replica is not (or no longer) the leader. */
+export class NotLeaderError extends Error {
+  constructor() {
+    super('not the leader: write refused');
+    this.name = 'NotLeaderError';
+  }
+}
+
+export interface SyncerAppOptions {
+  config: SyncerConfig;
+  logger: Logger;
+  clock?: Clock;
+  /** Called when the process must end (leadership lost); the CLI exits non-zero. */
+  onFatal(reason: string): void;
+}
+
+/** The running syncer: clients, informers, one controller per enabled kind, metrics, leader election. */
+export class SyncerApp {
+  readonly metrics = new SyncerMetrics({ processMetrics: true });
+  readonly syncers: GenericSyncer[];
+  readonly informers: InformerFactory;
+  private readonly opts: SyncerAppOptions;
+  private readonly elector: LeaderElector | undefined;
+  private server: Server | undefined;
+  private controllersStarted = false;
+  private stopping = false;
+
+  constructor(opts: SyncerAppOptions) {
+    this.opts = opts;
+    const { config, logger } = opts;
+    const clock = opts.clock ?? realClock;
+    const hostKubeConfig = loadKubeConfig(config.hostKubeconfig, 'host');
+    const virtualKubeConfig = loadKubeConfig(config.virtualKubeconfig, 'virtual');
+    const writeGuard = config.leaderElect
+      ? () => {
+          if (!this.elector?.isLeader()) throw new NotLeaderError();
+        }
+      : undefined;
+    const common = { requestTimeoutMs: config.requestTimeoutMs, metrics: this.metrics, writeGuard, clock };
+    const host = new RestClient({ name: 'host', kubeConfig: hostKubeConfig, qps: config.hostQps, burst: config.hostBurst, ...common });
+    const virtual = new RestClient({
+      name: 'virtual',
+      kubeConfig: virtualKubeConfig,
+      qps: config.virtualQps,
+      burst: config.virtualBurst,
+      ...common,
+    });
+    this.informers = new InformerFactory({ clock, logger, metrics: this.metrics });
+    const env: SyncEnvironment = {
+      vcName: config.name,
+      hostNamespace: config.hostNamespace,
+      host,
+      virtual,
+      informers: this.informers,
+      events: new EventRecorder({ client: virtual, component: 'vsyncer', clock, logger }),
+      clock,
+      logger,
+    };
+    const registry = builtinTranslators();
+    const enabled = resolveEnabledKinds(config.sync, registry.kinds(), registry.defaults());
+    this.syncers = registry.build(enabled, config).map(
+      (translator) =>
+        new GenericSyncer({
+          env,
+          translator,
+          workers: config.workers,
+          controllerMetrics: this.metrics,
+          queueMetrics: this.metrics,
+          latencyMetrics: this.metrics,
+        }),
+    );
+    if (config.leaderElect) {
+      const leaseClient = new RestClient({ name: 'host', kubeConfig: hostKubeConfig, qps: 5, burst: 10, requestTimeoutMs: config.requestTimeoutMs, clock });
+      this.elector = new LeaderElector({
+        client: leaseClient,
+        namespace: config.hostNamespace,
+        leaseName: `vsyncer-${config.name}`,
+        identity: config.leaderElectIdentity || `${hostname()}_${process.pid}`,
+        leaseDurationMs: config.leaderElectLeaseDurationMs,
+        renewDeadlineMs: config.leaderElectRenewDeadlineMs,
+        retryPeriodMs: config.leaderElectRetryPeriodMs,
+        clock,
+        logger,
+        onStartedLeading: () => {
+          this.metrics.leader.set(1);
+          void this.startControllers();
+        },
+        onStoppedLeading: () => {
+          this.metrics.leader.set(0);
+          opts.onFatal('lost leadership');
+        },
+      });
+    }
+    logger.info('syncer configured', { kinds: this.syncers.map((s) => s.kind), leaderElect: config.leaderElect });
+  }
+
+  /** Starts serving health and metrics, the informers, and (once leading) the controllers. */
+  async start(): Promise<void> {
+    const { config, logger } = this.opts;
+    if (config.metricsBindAddress !== '0') {
+      const { server, address } = await startHealthServer({
+        bindAddress: config.metricsBindAddress,
+        registry: this.metrics.registry,
+        notReady: () => this.notReady(),
+      });
+      this.server = server;
+      logger.info('serving /metrics, /healthz and /readyz', { address: `${address.address}:${address.port}` });
+    }
+    this.informers.start();
+    if (this.elector) this.elector.start();
+    else {
+      this.metrics.leader.set(1);
+      await this.startControllers();
+    }
+  }
+
+  /** What keeps /readyz from answering ok. */
+  notReady(): string[] {
+    return this.informers.notSynced().map((d) => `informer ${d} not synced`);
+  }
+
+  /** True once controllers run (we lead, and caches are full). */
+  get active(): boolean {
+    return this.controllersStarted;
+  }
+
+  private async startControllers(): Promise<void> {
+    // Never reconcile from half-filled caches: a missing virtual object would look deleted.
+    await this.informers.waitForSync();
+    if (this.stopping || this.controllersStarted) return;
+    this.controllersStarted = true;
+    for (const syncer of this.syncers) syncer.controller.start();
+    this.opts.logger.info('controllers started');
+  }
+
+  /** Stops new work, lets in-flight reconciles finish within the shutdown timeout, releases the lease. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    const { logger, config } = this.opts;
+    const finished = await Promise.all(this.syncers.map((s) => s.controller.stop(config.shutdownTimeoutMs)));
+    if (finished.some((ok) => !ok)) logger.warn('some reconciles did not finish before the shutdown timeout');
+    await this.elector?.stop();
+    await this.informers.stop();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    logger.info('stopped');
+  }
+}

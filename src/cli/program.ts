@@ -1,0 +1,106 @@
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { parse as parseYaml } from 'yaml';
+import { buildConfig, ConfigError, defaultForHelp, FIELDS, fileKeyOf, type SyncerConfig } from '../config/config.ts';
+import { syncerVersion } from '../version.ts';
+
+/** Exit code for bad flags, config or kubeconfig, distinct from runtime failures (1). */
+export const EXIT_USAGE = 2;
+
+export interface CliIO {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+export interface CliHandlers {
+  /** Runs the syncer; resolves with the process exit code when it stops. */
+  start(config: SyncerConfig): Promise<number>;
+}
+
+/** A usage problem the CLI reports with exit code 2. */
+export class UsageError extends Error {}
+
+/** Reads the optional YAML config file into raw values; errors name the file. */
+export function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError('--config', `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text);
+  } catch (err) {
+    throw new ConfigError('--config', `${path} is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError('--config', `${path} must hold a mapping of settings`);
+  return parsed as Record<string, unknown>;
+}
+
+const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
+const boolArg = (value: string | undefined) => (value === undefined ? 'true' : value);
+
+/** Builds the commander program: `start` (every setting as a flag) and `version`. */
+export function buildProgram(io: CliIO, handlers: CliHandlers, setExit: (code: number) => void): Command {
+  const program = new Command('vsyncer')
+    .description('Syncs a virtual cluster (k3s) with its host namespace: objects down, status and events up.')
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .showHelpAfterError('(run with --help for usage)');
+
+  program
+    .command('version')
+    .description('print the version')
+    .action(() => io.out(`vsyncer ${syncerVersion()}\n`));
+
+  const start = program.command('start').description('run the syncer').exitOverride();
+  start.addOption(new Option('--config <file>', 'YAML file of settings (keys are the camelCase flag names); flags override it'));
+  for (const field of FIELDS) {
+    const def = defaultForHelp(field);
+    const description = `${field.description}${field.required ? ' (required)' : ''}${def !== undefined ? ` (default: ${def === '' ? '""' : def})` : ''}`;
+    let option: Option;
+    if (field.kind === 'bool') option = new Option(`--${field.flag} [bool]`, description).argParser(boolArg);
+    else if (field.flag === 'enforce-toleration') option = new Option(`--${field.flag} <toleration>`, description).argParser(collect);
+    else if (field.kind === 'enum') option = new Option(`--${field.flag} <${field.flag.split('-').pop()}>`, description).choices(field.choices!);
+    else option = new Option(`--${field.flag} <value>`, description);
+    start.addOption(option);
+  }
+  start.action(async (opts: Record<string, unknown>) => {
+    const fileValues = typeof opts.config === 'string' ? readConfigFile(opts.config) : {};
+    const flagValues: Record<string, unknown> = {};
+    for (const field of FIELDS) {
+      const key = fileKeyOf(field.flag);
+      if (opts[key] !== undefined) flagValues[key] = opts[key];
+    }
+    const config = buildConfig(fileValues, flagValues);
+    setExit(await handlers.start(config));
+  });
+  return program;
+}
+
+/** Parses argv (without node and script) and runs the command; resolves with the exit code. */
+export async function runCli(argv: string[], io: CliIO, handlers: CliHandlers): Promise<number> {
+  let code = 0;
+  const program = buildProgram(io, handlers, (c) => (code = c));
+  if (argv.length === 0) {
+    io.err(program.helpInformation());
+    return EXIT_USAGE;
+  }
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) return 0;
+      return EXIT_USAGE;
+    }
+    if (err instanceof ConfigError || err instanceof UsageError || (err as Error).name === 'KubeconfigError') {
+      io.err(`error: ${(err as Error).message}\n`);
+      return EXIT_USAGE;
+    }
+    io.err(`error: ${(err as Error).stack ?? String(err)}\n`);
+    return 1;
+  }
+}

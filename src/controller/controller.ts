@@ -1,0 +1,145 @@
+import { isApiError, isConflict, isInvalid } from '../kube/errors.ts';
+import { realClock, type Clock } from '../util/clock.ts';
+import { silentLogger, type Logger } from '../util/log.ts';
+import { WorkQueue } from '../workqueue/index.ts';
+import type { WorkQueueMetrics } from '../workqueue/metrics.ts';
+import { isTerminal, TerminalError } from './errors.ts';
+
+/** What a reconcile asks for next: nothing (done), or another look after some time. */
+export interface ReconcileResult {
+  requeueAfterMs?: number;
+}
+
+export type ReconcileOutcome = 'success' | 'requeue' | 'conflict' | 'error' | 'terminal';
+
+/** Counters the controller reports; the metrics module implements them. */
+export interface ControllerMetrics {
+  reconciled(controller: string, outcome: ReconcileOutcome): void;
+  reconcileError(controller: string, reason: string): void;
+}
+
+export interface ControllerOptions {
+  name: string;
+  workers: number;
+  reconcile(key: string): Promise<ReconcileResult | void>;
+  /** Told once per terminal failure; the key is not retried until something changes. */
+  onTerminalError?(key: string, err: TerminalError): Promise<void> | void;
+  clock?: Clock;
+  logger?: Logger;
+  metrics?: ControllerMetrics;
+  queueMetrics?: WorkQueueMetrics;
+}
+
+/**
+ * N workers draining one work queue into a reconcile function. A key is never reconciled twice at
+ * once; conflicts retry quietly with backoff; terminal errors are reported, not retried; and an
+ * exception in one reconcile never escapes to the process.
+ */
+export class Controller {
+  readonly queue: WorkQueue<string>;
+  private readonly opts: ControllerOptions;
+  private readonly log: Logger;
+  private workers: Promise<void>[] = [];
+  private stopping = false;
+  private inFlight = 0;
+
+  constructor(opts: ControllerOptions) {
+    if (!Number.isInteger(opts.workers) || opts.workers < 1) throw new Error(`workers must be a positive integer, got ${opts.workers}`);
+    this.opts = opts;
+    this.log = (opts.logger ?? silentLogger).child({ controller: opts.name });
+    this.queue = new WorkQueue<string>({ name: opts.name, clock: opts.clock ?? realClock, metrics: opts.queueMetrics });
+  }
+
+  enqueue(key: string): void {
+    this.queue.add(key);
+  }
+
+  start(): void {
+    if (this.workers.length) return;
+    for (let i = 0; i < this.opts.workers; i++) this.workers.push(this.work());
+  }
+
+  /** Reconciles in progress right now. */
+  get busy(): number {
+    return this.inFlight;
+  }
+
+  /**
+   * Stops handing out work and waits for in-flight reconciles, at most deadlineMs.
+   * Returns true when they all finished in time.
+   */
+  async stop(deadlineMs: number): Promise<boolean> {
+    this.stopping = true;
+    this.queue.shutDown();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), deadlineMs);
+    });
+    const finished = Promise.all(this.workers).then(() => true as const);
+    const result = await Promise.race([finished, timedOut]);
+    clearTimeout(timer);
+    return result;
+  }
+
+  private async work(): Promise<void> {
+    for (;;) {
+      const key = await this.queue.get();
+      if (key === undefined) return;
+      if (this.stopping) {
+        this.queue.done(key);
+        continue;
+      }
+      this.inFlight++;
+      try {
+        await this.reconcileOne(key);
+      } finally {
+        this.inFlight--;
+        this.queue.done(key);
+      }
+    }
+  }
+
+  private async reconcileOne(key: string): Promise<void> {
+    const { name, metrics } = this.opts;
+    try {
+      const result = await this.opts.reconcile(key);
+      this.queue.forget(key);
+      if (result?.requeueAfterMs !== undefined) {
+        this.queue.addAfter(key, result.requeueAfterMs);
+        metrics?.reconciled(name, 'requeue');
+      } else {
+        metrics?.reconciled(name, 'success');
+      }
+    } catch (err) {
+      if (isConflict(err)) {
+        // Someone wrote the object since we read it; our cache will catch up, then we retry.
+        this.log.debug('conflict, retrying', { key });
+        metrics?.reconciled(name, 'conflict');
+        this.queue.addRateLimited(key);
+        return;
+      }
+      const terminal = isTerminal(err) ? err : isInvalid(err) ? new TerminalError(errorText(err)) : undefined;
+      if (terminal) {
+        metrics?.reconciled(name, 'terminal');
+        metrics?.reconcileError(name, terminal.reason);
+        this.log.warn('reconcile failed permanently', { key, err: terminal.message });
+        this.queue.forget(key);
+        try {
+          await this.opts.onTerminalError?.(key, terminal);
+        } catch (reportErr) {
+          this.log.error('could not report a terminal error', { key, err: reportErr });
+        }
+        return;
+      }
+      metrics?.reconciled(name, 'error');
+      metrics?.reconcileError(name, isApiError(err) ? err.kind : 'exception');
+      this.log.warn('reconcile failed, retrying', { key, err, retries: this.queue.numRequeues(key) });
+      this.queue.addRateLimited(key);
+    }
+  }
+}
+
+function errorText(err: unknown): string {
+  if (isApiError(err)) return err.serverMessage;
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,17 @@
+/**
+ * An error that retrying cannot fix (the object is invalid, or its host name is taken by an object
+ * we do not own). The controller stops retrying and reports it on the virtual object instead.
+ */
+export class TerminalError extends Error {
+  readonly reason: string;
+
+  constructor(message: string, reason = 'SyncError') {
+    super(message);
+    this.name = 'TerminalError';
+    this.reason = reason;
+  }
+}
+
+export function isTerminal(err: unknown): err is TerminalError {
+  return err instanceof TerminalError;
+}

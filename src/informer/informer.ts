@@ -1,0 +1,300 @@
+import type { ClusterClient, WatchEvent } from '../kube/client.ts';
+import { ApiError, isGone, type ApiStatus } from '../kube/errors.ts';
+import { objectKey, type KubeObject } from '../kube/object.ts';
+import type { ResourceType } from '../kube/resources.ts';
+import { Backoff } from '../util/backoff.ts';
+import { realClock, type Clock } from '../util/clock.ts';
+import { silentLogger, type Logger } from '../util/log.ts';
+import { Store, type IndexFunc, type ReadOnlyStore } from './store.ts';
+
+export interface InformerHandlers<T> {
+  onAdd?(obj: T): void;
+  onUpdate?(oldObj: T, newObj: T): void;
+  onDelete?(obj: T): void;
+}
+
+/** Counters the informer reports; the metrics module implements them. */
+export interface InformerMetrics {
+  watchRestart(cluster: string, resource: string, reason: string): void;
+  relist(cluster: string, resource: string): void;
+}
+
+export interface InformerOptions<T extends KubeObject> {
+  client: ClusterClient;
+  type: ResourceType;
+  /** '' watches all namespaces (or a cluster-scoped kind). */
+  namespace: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  indexers?: Record<string, IndexFunc<T>>;
+  clock?: Clock;
+  logger?: Logger;
+  metrics?: InformerMetrics;
+  /** Server-side watch timeout range, in seconds; each watch picks a random value inside it. */
+  watchTimeoutSeconds?: [min: number, max: number];
+  /** A watch that delivers nothing (not even a bookmark) for this long is presumed dead. */
+  inactivityTimeoutMs?: number;
+  backoff?: { initialMs: number; maxMs: number };
+  listPageSize?: number;
+}
+
+type Phase = 'stopped' | 'listing' | 'watching' | 'backoff';
+
+/**
+ * List-then-watch cache of one resource type that keeps itself correct through API server
+ * restarts, dropped or silent connections, watch timeouts and 410 Gone. Handlers get old and new
+ * objects; a re-list is diffed against the cache so no delete is ever invented.
+ */
+export class Informer<T extends KubeObject> {
+  private readonly opts: InformerOptions<T>;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly writableStore: Store<T>;
+  private readonly handlers: InformerHandlers<T>[] = [];
+  private readonly backoff: Backoff;
+  private resourceVersion = '';
+  private synced = false;
+  private syncWaiters: (() => void)[] = [];
+  private running: Promise<void> | undefined;
+  private stopController = new AbortController();
+  private phase: Phase = 'stopped';
+
+  constructor(opts: InformerOptions<T>) {
+    this.opts = opts;
+    this.clock = opts.clock ?? realClock;
+    this.log = (opts.logger ?? silentLogger).child({ cluster: opts.client.name, resource: opts.type.resource });
+    this.writableStore = new Store<T>(opts.indexers);
+    this.backoff = new Backoff(opts.backoff?.initialMs ?? 500, opts.backoff?.maxMs ?? 30_000);
+  }
+
+  /** The cache: readers may look, only this informer writes. */
+  get store(): ReadOnlyStore<T> {
+    return this.writableStore;
+  }
+
+  /** A short name for logs and readiness reports, e.g. `host/configmaps`. */
+  get description(): string {
+    return `${this.opts.client.name}/${this.opts.type.resource}`;
+  }
+
+  /** Where the informer is in its list/watch cycle (for tests and status). */
+  get currentPhase(): Phase {
+    return this.phase;
+  }
+
+  /** Adds a secondary index to the cache (allowed at any time; existing objects are filed). */
+  addIndexer(name: string, fn: IndexFunc<T>): void {
+    this.writableStore.addIndexer(name, fn);
+  }
+
+  addHandlers(handlers: InformerHandlers<T>): void {
+    this.handlers.push(handlers);
+  }
+
+  hasSynced(): boolean {
+    return this.synced;
+  }
+
+  /** Resolves once the first list has filled the cache. */
+  waitForSync(): Promise<void> {
+    if (this.synced) return Promise.resolve();
+    return new Promise((resolve) => this.syncWaiters.push(resolve));
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.stopController = new AbortController();
+    this.running = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopController.abort();
+    await this.running;
+    this.running = undefined;
+    this.phase = 'stopped';
+  }
+
+  private get stopped(): boolean {
+    return this.stopController.signal.aborted;
+  }
+
+  private async run(): Promise<void> {
+    let needList = true;
+    while (!this.stopped) {
+      try {
+        if (needList) {
+          this.phase = 'listing';
+          await this.relist();
+          needList = false;
+        }
+        this.phase = 'watching';
+        const outcome = await this.watchOnce();
+        if (outcome === 'inactive') this.opts.metrics?.watchRestart(this.opts.client.name, this.opts.type.resource, 'inactive');
+        if (outcome !== 'closed-after-events') {
+          // A watch that ended without delivering anything may mean a flapping server: pace retries.
+          await this.sleep(this.backoff.next());
+        } else {
+          this.backoff.reset();
+        }
+      } catch (err) {
+        if (this.stopped) break;
+        if (isGone(err)) {
+          this.log.info('resource version too old, re-listing');
+          this.opts.metrics?.relist(this.opts.client.name, this.opts.type.resource);
+          needList = true;
+          continue;
+        }
+        const reason = err instanceof ApiError ? err.kind : 'error';
+        this.opts.metrics?.watchRestart(this.opts.client.name, this.opts.type.resource, reason);
+        const delay = this.backoff.next();
+        this.log.warn('list/watch failed, retrying', { err, retryInMs: delay, phase: this.phase });
+        this.phase = 'backoff';
+        await this.sleep(delay);
+      }
+    }
+  }
+
+  /** Lists everything (in pages) and swaps the cache in one step, then tells handlers the difference. */
+  private async relist(): Promise<void> {
+    const items: T[] = [];
+    let continueToken: string | undefined;
+    let resourceVersion = '';
+    do {
+      const page = await this.opts.client.list<T>(this.opts.type, this.opts.namespace, {
+        labelSelector: this.opts.labelSelector,
+        fieldSelector: this.opts.fieldSelector,
+        limit: this.opts.listPageSize ?? 500,
+        continue: continueToken,
+      });
+      if (!Array.isArray(page.items)) {
+        throw new ApiError(this.opts.client.name, 0, undefined, `list of ${this.opts.type.resource} returned no items array`);
+      }
+      for (const item of page.items) items.push(withTypeMeta(item, this.opts.type));
+      continueToken = page.metadata?.continue || undefined;
+      resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
+    } while (continueToken && !this.stopped);
+    if (this.stopped) return;
+    const diff = this.writableStore.replace(items);
+    this.resourceVersion = resourceVersion;
+    this.log.debug('listed', { count: items.length, resourceVersion });
+    for (const obj of diff.added) this.dispatch((h) => h.onAdd?.(obj));
+    for (const [oldObj, newObj] of diff.updated) this.dispatch((h) => h.onUpdate?.(oldObj, newObj));
+    for (const obj of diff.deleted) this.dispatch((h) => h.onDelete?.(obj));
+    this.markSynced();
+  }
+
+  /**
+   * One watch from the current resourceVersion. Resolves when the server closes it (normally at
+   * its timeout) or when the inactivity watchdog gives up on it; throws on errors, 410 included.
+   */
+  private async watchOnce(): Promise<'closed-after-events' | 'closed-empty' | 'inactive'> {
+    const [minTimeout, maxTimeout] = this.opts.watchTimeoutSeconds ?? [300, 600];
+    const timeoutSeconds = Math.round(minTimeout + Math.random() * (maxTimeout - minTimeout));
+    const inactivityMs = this.opts.inactivityTimeoutMs ?? (timeoutSeconds + 30) * 1000;
+    const abort = new AbortController();
+    const onStop = () => abort.abort();
+    this.stopController.signal.addEventListener('abort', onStop);
+    let inactive = false;
+    let cancelWatchdog = () => {};
+    const armWatchdog = () => {
+      cancelWatchdog();
+      cancelWatchdog = this.clock.setTimer(() => {
+        inactive = true;
+        this.log.warn('watch silent for too long, reconnecting', { inactivityMs });
+        abort.abort();
+      }, inactivityMs);
+    };
+    let events = 0;
+    let failure: unknown;
+    armWatchdog();
+    try {
+      await this.opts.client.watch(
+        this.opts.type,
+        this.opts.namespace,
+        {
+          resourceVersion: this.resourceVersion,
+          labelSelector: this.opts.labelSelector,
+          fieldSelector: this.opts.fieldSelector,
+          timeoutSeconds,
+          allowWatchBookmarks: true,
+        },
+        (event) => {
+          if (failure) return;
+          armWatchdog();
+          events++;
+          try {
+            this.apply(event);
+          } catch (err) {
+            failure = err;
+            abort.abort();
+          }
+        },
+        abort.signal,
+      );
+    } finally {
+      cancelWatchdog();
+      this.stopController.signal.removeEventListener('abort', onStop);
+    }
+    if (failure) throw failure;
+    if (inactive) return 'inactive';
+    return events > 0 ? 'closed-after-events' : 'closed-empty';
+  }
+
+  private apply(event: WatchEvent): void {
+    if (event.type === 'ERROR') {
+      const status = event.object as ApiStatus;
+      throw new ApiError(this.opts.client.name, status.code ?? 0, status, 'watch error event');
+    }
+    const rv = event.object.metadata?.resourceVersion;
+    if (event.type === 'BOOKMARK') {
+      if (rv) this.resourceVersion = rv;
+      return;
+    }
+    const obj = withTypeMeta(event.object as T, this.opts.type);
+    if (rv) this.resourceVersion = rv;
+    if (event.type === 'DELETED') {
+      const old = this.writableStore.remove(objectKey(obj));
+      this.dispatch((h) => h.onDelete?.(old ?? obj));
+      return;
+    }
+    const old = this.writableStore.upsert(obj);
+    if (old) this.dispatch((h) => h.onUpdate?.(old, obj));
+    else this.dispatch((h) => h.onAdd?.(obj));
+  }
+
+  private dispatch(call: (h: InformerHandlers<T>) => void): void {
+    for (const handler of this.handlers) {
+      try {
+        call(handler);
+      } catch (err) {
+        this.log.error('informer handler threw', { err });
+      }
+    }
+  }
+
+  private markSynced(): void {
+    if (this.synced) return;
+    this.synced = true;
+    for (const resolve of this.syncWaiters.splice(0)) resolve();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    const signal = this.stopController.signal;
+    if (signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const finish = () => {
+        cancel();
+        signal.removeEventListener('abort', finish);
+        resolve();
+      };
+      const cancel = this.clock.setTimer(finish, ms);
+      signal.addEventListener('abort', finish);
+    });
+  }
+}
+
+/** List items come without apiVersion/kind; fill them in so every cached object is self-describing. */
+function withTypeMeta<T extends KubeObject>(obj: T, type: ResourceType): T {
+  if (obj.kind && obj.apiVersion) return obj;
+  return { ...obj, apiVersion: type.group ? `${type.group}/${type.version}` : type.version, kind: type.kind };
+}

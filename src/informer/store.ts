@@ -1,0 +1,124 @@
+import { objectKey, type KubeObject } from '../kube/object.ts';
+
+/** Returns the index values an object is filed under (e.g. the secrets a pod references). */
+export type IndexFunc<T> = (obj: T) => string[];
+
+/** What readers of an informer's cache may do: look, never write. */
+export interface ReadOnlyStore<T extends KubeObject> {
+  get(key: string): T | undefined;
+  list(): T[];
+  keys(): string[];
+  /** Objects filed under value in the named index. */
+  byIndex(index: string, value: string): T[];
+  readonly size: number;
+}
+
+export interface StoreDiff<T> {
+  added: T[];
+  updated: [oldObj: T, newObj: T][];
+  deleted: T[];
+}
+
+/** An informer's cache, with secondary indexes. Only the owning informer writes to it. */
+export class Store<T extends KubeObject> implements ReadOnlyStore<T> {
+  private items = new Map<string, T>();
+  private readonly indexers: Record<string, IndexFunc<T>>;
+  private indexes = new Map<string, Map<string, Set<string>>>();
+
+  constructor(indexers: Record<string, IndexFunc<T>> = {}) {
+    this.indexers = { ...indexers };
+    for (const name of Object.keys(indexers)) this.indexes.set(name, new Map());
+  }
+
+  /** Adds an index after construction, filing every object already cached. */
+  addIndexer(name: string, fn: IndexFunc<T>): void {
+    if (this.indexers[name]) throw new Error(`store already has an index named '${name}'`);
+    this.indexers[name] = fn;
+    this.indexes.set(name, new Map());
+    for (const [key, obj] of this.items) this.index(key, obj);
+  }
+
+  get size(): number {
+    return this.items.size;
+  }
+
+  get(key: string): T | undefined {
+    return this.items.get(key);
+  }
+
+  list(): T[] {
+    return [...this.items.values()];
+  }
+
+  keys(): string[] {
+    return [...this.items.keys()];
+  }
+
+  byIndex(index: string, value: string): T[] {
+    const idx = this.indexes.get(index);
+    if (!idx) throw new Error(`store has no index named '${index}'`);
+    return [...(idx.get(value) ?? [])].map((key) => this.items.get(key)).filter((o): o is T => o !== undefined);
+  }
+
+  /** Adds or replaces one object; returns the previous version. */
+  upsert(obj: T): T | undefined {
+    const key = objectKey(obj);
+    const old = this.items.get(key);
+    if (old) this.unindex(key, old);
+    this.items.set(key, obj);
+    this.index(key, obj);
+    return old;
+  }
+
+  /** Removes one object; returns it if it was there. */
+  remove(key: string): T | undefined {
+    const old = this.items.get(key);
+    if (old) {
+      this.unindex(key, old);
+      this.items.delete(key);
+    }
+    return old;
+  }
+
+  /**
+   * Swaps the whole content for a fresh list in one step and reports what changed. Readers never
+   * see a half-filled store, and only objects truly missing from the new list count as deleted.
+   */
+  replace(objs: T[]): StoreDiff<T> {
+    const next = new Map<string, T>();
+    for (const obj of objs) next.set(objectKey(obj), obj);
+    const diff: StoreDiff<T> = { added: [], updated: [], deleted: [] };
+    for (const [key, obj] of next) {
+      const old = this.items.get(key);
+      if (!old) diff.added.push(obj);
+      else if (old.metadata?.resourceVersion !== obj.metadata?.resourceVersion) diff.updated.push([old, obj]);
+    }
+    for (const [key, old] of this.items) if (!next.has(key)) diff.deleted.push(old);
+    this.items = next;
+    for (const name of this.indexes.keys()) this.indexes.set(name, new Map());
+    for (const [key, obj] of next) this.index(key, obj);
+    return diff;
+  }
+
+  private index(key: string, obj: T): void {
+    for (const [name, fn] of Object.entries(this.indexers)) {
+      const idx = this.indexes.get(name)!;
+      for (const value of fn(obj)) {
+        let keys = idx.get(value);
+        if (!keys) idx.set(value, (keys = new Set()));
+        keys.add(key);
+      }
+    }
+  }
+
+  private unindex(key: string, obj: T): void {
+    for (const [name, fn] of Object.entries(this.indexers)) {
+      const idx = this.indexes.get(name)!;
+      for (const value of fn(obj)) {
+        const keys = idx.get(value);
+        keys?.delete(key);
+        if (keys?.size === 0) idx.delete(value);
+      }
+    }
+  }
+}

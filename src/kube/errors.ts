@@ -1,0 +1,87 @@
+/** Kinds of API failure the syncer reacts to differently. */
+export type ApiErrorKind =
+  | 'conflict'
+  | 'notFound'
+  | 'alreadyExists'
+  | 'invalid'
+  | 'gone'
+  | 'forbidden'
+  | 'unauthorized'
+  | 'tooManyRequests'
+  | 'timeout'
+  | 'unavailable'
+  | 'network'
+  | 'other';
+
+/** The parts of a Kubernetes `Status` object we read. */
+export interface ApiStatus {
+  kind?: string;
+  status?: string;
+  message?: string;
+  reason?: string;
+  code?: number;
+  details?: { causes?: { field?: string; message?: string; reason?: string }[] };
+}
+
+/** An API server answered with an error (or could not be reached); `kind` says which. */
+export class ApiError extends Error {
+  readonly kind: ApiErrorKind;
+  readonly statusCode: number;
+  readonly reason: string;
+  readonly cluster: string;
+
+  constructor(cluster: string, statusCode: number, status: ApiStatus | undefined, fallback: string) {
+    const reason = status?.reason ?? '';
+    super(`${cluster} API: ${status?.message || fallback}`);
+    this.name = 'ApiError';
+    this.cluster = cluster;
+    this.statusCode = statusCode;
+    this.reason = reason;
+    this.kind = classify(statusCode, reason);
+  }
+
+  /** The server's own message, without our cluster prefix. */
+  get serverMessage(): string {
+    return this.message.replace(/^[a-z]+ API: /, '');
+  }
+}
+
+function classify(code: number, reason: string): ApiErrorKind {
+  if (code === 0) return 'network';
+  if (reason === 'AlreadyExists') return 'alreadyExists';
+  switch (code) {
+    case 401:
+      return 'unauthorized';
+    case 403:
+      return 'forbidden';
+    case 404:
+      return 'notFound';
+    case 409:
+      return 'conflict';
+    case 410:
+      return 'gone';
+    case 400:
+    case 422:
+      return 'invalid';
+    case 429:
+      return 'tooManyRequests';
+    case 504:
+      return 'timeout';
+    case 500:
+    case 502:
+    case 503:
+      return 'unavailable';
+    default:
+      return 'other';
+  }
+}
+
+/** True when err is an ApiError of the given kind. */
+export function isApiError(err: unknown, kind?: ApiErrorKind): err is ApiError {
+  return err instanceof ApiError && (kind === undefined || err.kind === kind);
+}
+
+export const isNotFound = (err: unknown): boolean => isApiError(err, 'notFound');
+export const isConflict = (err: unknown): boolean => isApiError(err, 'conflict') || isApiError(err, 'alreadyExists');
+export const isGone = (err: unknown): boolean => isApiError(err, 'gone');
+export const isInvalid = (err: unknown): boolean => isApiError(err, 'invalid');

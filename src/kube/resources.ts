@@ -1,0 +1,61 @@
+/** Where a kind of object lives in the API. */
+export interface ResourceType {
+  /** API group; '' for the core group. */
+  group: string;
+  version: string;
+  /** Plural lower-case resource name used in URLs, e.g. 'configmaps'. */
+  resource: string;
+  kind: string;
+  namespaced: boolean;
+}
+
+/** `apiVersion` as it appears in objects: 'v1' or 'apps/v1'. */
+export function apiVersionOf(type: ResourceType): string {
+  return type.group ? `${type.group}/${type.version}` : type.version;
+}
+
+/** `/v1, Kind=Pod` form used by vCluster's object-kind annotation. */
+export function groupVersionKindString(type: ResourceType): string {
+  return `${type.group}/${type.version}, Kind=${type.kind}`;
+}
+
+/** The URL path of a collection or, with name, of one object (and optionally a subresource). */
+export function resourcePath(type: ResourceType, namespace?: string, name?: string, subresource?: string): string {
+  const base = type.group ? `/apis/${type.group}/${type.version}` : `/api/${type.version}`;
+  let path = base;
+  if (type.namespaced && namespace) path += `/namespaces/${encodeURIComponent(namespace)}`;
+  path += `/${type.resource}`;
+  if (name !== undefined) path += `/${encodeURIComponent(name)}`;
+  if (subresource) path += `/${subresource}`;
+  return path;
+}
+
+const core = (resource: string, kind: string, namespaced = true): ResourceType => ({
+  group: '',
+  version: 'v1',
+  resource,
+  kind,
+  namespaced,
+});
+
+/** The resource types the syncer knows. */
+export const Resources = {
+  configMaps: core('configmaps', 'ConfigMap'),
+  secrets: core('secrets', 'Secret'),
+  pods: core('pods', 'Pod'),
+  services: core('services', 'Service'),
+  endpoints: core('endpoints', 'Endpoints'),
+  events: core('events', 'Event'),
+  namespaces: core('namespaces', 'Namespace', false),
+  nodes: core('nodes', 'Node', false),
+  serviceAccounts: core('serviceaccounts', 'ServiceAccount'),
+  persistentVolumeClaims: core('persistentvolumeclaims', 'PersistentVolumeClaim'),
+  leases: { group: 'coordination.k8s.io', version: 'v1', resource: 'leases', kind: 'Lease', namespaced: true },
+  tokenReviews: {
+    group: 'authentication.k8s.io',
+    version: 'v1',
+    resource: 'tokenreviews',
+    kind: 'TokenReview',
+    namespaced: false,
+  },
+} satisfies Record<string, ResourceType>;

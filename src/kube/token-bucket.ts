@@ -1,0 +1,39 @@
+import type { Clock } from '../util/clock.ts';
+
+/**
+ * Client-side request limiter for one API server: a token bucket that refills at `qps` and
+ * holds at most `burst` tokens. Callers reserve a token and wait until it is theirs, so the
+ * order of requests is kept and the server never sees more than burst + qps·t requests in t.
+ */
+export class TokenBucket {
+  private readonly qps: number;
+  private readonly burst: number;
+  private readonly clock: Clock;
+  private tokens: number;
+  private last: number;
+
+  constructor(qps: number, burst: number, clock: Clock) {
+    this.qps = qps;
+    this.burst = burst;
+    this.clock = clock;
+    if (!(qps > 0) || !(burst >= 1)) throw new Error(`token bucket needs qps > 0 and burst >= 1 (got ${qps}/${burst})`);
+    this.tokens = burst;
+    this.last = clock.now();
+  }
+
+  /** Reserves one token; returns how many milliseconds the caller must wait before using it. */
+  reserve(): number {
+    const now = this.clock.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.qps);
+    this.last = now;
+    this.tokens -= 1;
+    return this.tokens >= 0 ? 0 : Math.ceil((-this.tokens / this.qps) * 1000);
+  }
+
+  /** Waits for a token; resolves with the milliseconds spent waiting. */
+  async take(): Promise<number> {
+    const wait = this.reserve();
+    if (wait > 0) await new Promise<void>((resolve) => this.clock.setTimer(resolve, wait));
+    return wait;
+  }
+}

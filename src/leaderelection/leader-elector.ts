@@ -1,0 +1,163 @@
+import type { ClusterClient } from '../kube/client.ts';
+import { isConflict, isNotFound } from '../kube/errors.ts';
+import type { KubeObject } from '../kube/object.ts';
+import { Resources } from '../kube/resources.ts';
+import type { Clock } from '../util/clock.ts';
+import type { Logger } from '../util/log.ts';
+
+export interface LeaseSpec {
+  holderIdentity?: string;
+  leaseDurationSeconds?: number;
+  acquireTime?: string;
+  renewTime?: string;
+  leaseTransitions?: number;
+}
+
+interface Lease extends KubeObject {
+  spec?: LeaseSpec;
+}
+
+export interface LeaderElectorOptions {
+  /** A client used only for the lease: its writes must not be blocked by the leader guard. */
+  client: ClusterClient;
+  namespace: string;
+  leaseName: string;
+  identity: string;
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
+  clock: Clock;
+  logger: Logger;
+  onStartedLeading(): void;
+  /** Called once when leadership is lost (renewals failed past the deadline, or someone else took it). */
+  onStoppedLeading(): void;
+}
+
+/**
+ * Leader election through a coordination.k8s.io Lease. Expiry is judged by our own clock from
+ * when we last saw the lease change, not by the timestamps in it, so clock skew between replicas
+ * does not matter. `isLeader()` turns false the moment renewals have failed for the renew deadline,
+ * before anyone else can hold the lease, so a deposed leader never writes next to a new one.
+ */
+export class LeaderElector {
+  private readonly opts: LeaderElectorOptions;
+  private observed: { record: string; at: number } | undefined;
+  private lastRenewal = 0;
+  private leading = false;
+  private stopped = false;
+  private cancelTimer: () => void = () => {};
+
+  constructor(opts: LeaderElectorOptions) {
+    this.opts = opts;
+  }
+
+  /** True while we hold a lease renewed within the renew deadline. */
+  isLeader(): boolean {
+    return this.leading && this.opts.clock.now() - this.lastRenewal < this.opts.renewDeadlineMs;
+  }
+
+  /** Starts trying to acquire, then keeps renewing. */
+  start(): void {
+    this.stopped = false;
+    void this.tick();
+  }
+
+  /** Stops renewing and, if we lead, releases the lease so another replica takes over at once. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.cancelTimer();
+    if (!this.leading) return;
+    this.leading = false;
+    try {
+      const lease = await this.opts.client.get<Lease>(Resources.leases, this.opts.namespace, this.opts.leaseName);
+      if (lease.spec?.holderIdentity !== this.opts.identity) return;
+      await this.opts.client.update(Resources.leases, this.opts.namespace, {
+        ...lease,
+        spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime(this.opts.clock.now()) },
+      });
+      this.opts.logger.info('released leader lease');
+    } catch (err) {
+      this.opts.logger.warn('could not release leader lease', { err });
+    }
+  }
+
+  private async tick(): Promise<void> {
+    if (this.stopped) return;
+    let ok = false;
+    try {
+      ok = await this.tryAcquireOrRenew();
+    } catch (err) {
+      if (!isConflict(err)) this.opts.logger.warn('leader lease update failed', { err });
+    }
+    if (this.stopped) return;
+    const now = this.opts.clock.now();
+    if (ok) {
+      this.lastRenewal = now;
+      if (!this.leading) {
+        this.leading = true;
+        this.opts.logger.info('became leader', { identity: this.opts.identity });
+        this.opts.onStartedLeading();
+      }
+    } else if (this.leading && now - this.lastRenewal >= this.opts.renewDeadlineMs) {
+      this.leading = false;
+      this.opts.logger.error('lost leadership: could not renew the lease in time');
+      this.opts.onStoppedLeading();
+      return;
+    }
+    this.cancelTimer = this.opts.clock.setTimer(() => void this.tick(), this.opts.retryPeriodMs);
+  }
+
+  private async tryAcquireOrRenew(): Promise<boolean> {
+    const { client, namespace, leaseName, identity, clock } = this.opts;
+    const now = clock.now();
+    const desired: LeaseSpec = {
+      holderIdentity: identity,
+      leaseDurationSeconds: Math.ceil(this.opts.leaseDurationMs / 1000),
+      renewTime: microTime(now),
+    };
+    let lease: Lease;
+    try {
+      lease = await client.get<Lease>(Resources.leases, namespace, leaseName);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      await client.create(Resources.leases, namespace, {
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        metadata: { name: leaseName, namespace },
+        spec: { ...desired, acquireTime: microTime(now), leaseTransitions: 0 },
+      });
+      this.observed = { record: JSON.stringify(desired), at: now };
+      return true;
+    }
+    const spec = lease.spec ?? {};
+    const record = JSON.stringify([spec.holderIdentity, spec.renewTime, spec.leaseDurationSeconds]);
+    if (!this.observed || this.observed.record !== record) this.observed = { record, at: now };
+    const holder = spec.holderIdentity ?? '';
+    const durationMs = (spec.leaseDurationSeconds ?? 0) * 1000;
+    if (holder && holder !== identity && this.observed.at + durationMs > now) {
+      if (this.leading) {
+        // Someone else renewed the lease while we thought we held it: we are no longer the leader.
+        this.lastRenewal = 0;
+      }
+      return false;
+    }
+    const takingOver = holder !== identity;
+    const updated = await client.update<Lease>(Resources.leases, namespace, {
+      ...lease,
+      spec: {
+        ...spec,
+        ...desired,
+        acquireTime: takingOver ? microTime(now) : spec.acquireTime,
+        leaseTransitions: (spec.leaseTransitions ?? 0) + (takingOver && holder ? 1 : 0),
+      },
+    });
+    const u = updated.spec ?? {};
+    this.observed = { record: JSON.stringify([u.holderIdentity, u.renewTime, u.leaseDurationSeconds]), at: now };
+    return true;
+  }
+}
+
+/** Kubernetes MicroTime: RFC 3339 with microseconds. */
+function microTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}

@@ -1,0 +1,53 @@
+import type { Translator } from './translator.ts';
+
+/** Builds a translator from the syncer's configuration. */
+export type TranslatorFactory<C> = (config: C) => Translator;
+
+/** Translators by kind name, so `--sync` can switch each one on or off. */
+export class TranslatorRegistry<C> {
+  private readonly factories = new Map<string, { factory: TranslatorFactory<C>; defaultOn: boolean }>();
+
+  /** Registers a kind; defaultOn says whether it syncs when `--sync` does not mention it. */
+  register(kind: string, factory: TranslatorFactory<C>, defaultOn: boolean): void {
+    if (this.factories.has(kind)) throw new Error(`translator '${kind}' registered twice`);
+    this.factories.set(kind, { factory, defaultOn });
+  }
+
+  kinds(): string[] {
+    return [...this.factories.keys()];
+  }
+
+  defaults(): string[] {
+    return [...this.factories].filter(([, f]) => f.defaultOn).map(([kind]) => kind);
+  }
+
+  /** Builds the translators for the enabled kinds, in registration order. */
+  build(enabled: ReadonlySet<string>, config: C): Translator[] {
+    for (const kind of enabled) {
+      if (!this.factories.has(kind)) throw new Error(`unknown kind '${kind}' (known: ${this.kinds().join(', ')})`);
+    }
+    return [...this.factories].filter(([kind]) => enabled.has(kind)).map(([, f]) => f.factory(config));
+  }
+}
+
+/**
+ * Resolves a `--sync` value such as `pods,-events,+nodes` against the defaults: a bare or `+` name
+ * turns a kind on, `-name` turns it off, `*` turns every known kind on.
+ */
+export function resolveEnabledKinds(spec: readonly string[], known: readonly string[], defaults: readonly string[]): Set<string> {
+  const enabled = new Set(defaults);
+  for (const raw of spec) {
+    const item = raw.trim();
+    if (!item) continue;
+    if (item === '*') {
+      for (const k of known) enabled.add(k);
+      continue;
+    }
+    const off = item.startsWith('-');
+    const kind = item.replace(/^[+-]/, '');
+    if (!known.includes(kind)) throw new Error(`unknown kind '${kind}' (known: ${known.join(', ')})`);
+    if (off) enabled.delete(kind);
+    else enabled.add(kind);
+  }
+  return enabled;
+}
