@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { Server } from 'node:http';
-import type { SyncerConfig } from './config/config.ts';
+import { ConfigError, type SyncerConfig } from './config/config.ts';
 import { InformerFactory } from './informer/factory.ts';
 import { loadKubeConfig } from './kube/kubeconfig.ts';
 import { RestClient } from './kube/rest-client.ts';
@@ -8,10 +8,9 @@ import { LeaderElector } from './leaderelection/leader-elector.ts';
 import { SyncerMetrics } from './metrics/metrics.ts';
 import { startHealthServer } from './metrics/server.ts';
 import { EventRecorder } from './sync/event-recorder.ts';
-import { GenericSyncer } from './sync/generic-syncer.ts';
-import { resolveEnabledKinds } from './sync/registry.ts';
+import { resolveEnabledKinds, type SyncComponent } from './sync/registry.ts';
 import type { SyncEnvironment } from './sync/translator.ts';
-import { builtinTranslators } from './translators/index.ts';
+import { builtinComponents } from './translators/index.ts';
 import { realClock, type Clock } from './util/clock.ts';
 import type { Logger } from './util/log.ts';
 
@@ -34,7 +33,7 @@ export interface SyncerAppOptions {
 /** The running syncer: clients, informers, one controller per enabled kind, metrics, leader election. */
 export class SyncerApp {
   readonly metrics = new SyncerMetrics({ processMetrics: true });
-  readonly syncers: GenericSyncer[];
+  readonly components: SyncComponent[];
   readonly informers: InformerFactory;
   private readonly opts: SyncerAppOptions;
   private readonly elector: LeaderElector | undefined;
@@ -73,19 +72,14 @@ export class SyncerApp {
       clock,
       logger,
     };
-    const registry = builtinTranslators();
-    const enabled = resolveEnabledKinds(config.sync, registry.kinds(), registry.defaults());
-    this.syncers = registry.build(enabled, config).map(
-      (translator) =>
-        new GenericSyncer({
-          env,
-          translator,
-          workers: config.workers,
-          controllerMetrics: this.metrics,
-          queueMetrics: this.metrics,
-          latencyMetrics: this.metrics,
-        }),
-    );
+    const registry = builtinComponents();
+    let enabled: Set<string>;
+    try {
+      enabled = resolveEnabledKinds(config.sync, registry.kinds(), registry.defaults());
+    } catch (err) {
+      throw new ConfigError('--sync', (err as Error).message);
+    }
+    this.components = registry.build(enabled, { config, env, metrics: this.metrics });
     if (config.leaderElect) {
       const leaseClient = new RestClient({ name: 'host', kubeConfig: hostKubeConfig, qps: 5, burst: 10, requestTimeoutMs: config.requestTimeoutMs, clock });
       this.elector = new LeaderElector({
@@ -108,7 +102,7 @@ export class SyncerApp {
         },
       });
     }
-    logger.info('syncer configured', { kinds: this.syncers.map((s) => s.kind), leaderElect: config.leaderElect });
+    logger.info('syncer configured', { kinds: this.components.map((c) => c.kind), leaderElect: config.leaderElect });
   }
 
   /** Starts serving health and metrics, the informers, and (once leading) the controllers. */
@@ -146,7 +140,7 @@ export class SyncerApp {
     await this.informers.waitForSync();
     if (this.stopping || this.controllersStarted) return;
     this.controllersStarted = true;
-    for (const syncer of this.syncers) syncer.controller.start();
+    for (const component of this.components) component.start();
     this.opts.logger.info('controllers started');
   }
 
@@ -155,7 +149,7 @@ export class SyncerApp {
     if (this.stopping) return;
     this.stopping = true;
     const { logger, config } = this.opts;
-    const finished = await Promise.all(this.syncers.map((s) => s.controller.stop(config.shutdownTimeoutMs)));
+    const finished = await Promise.all(this.components.map((c) => c.stop(config.shutdownTimeoutMs)));
     if (finished.some((ok) => !ok)) logger.warn('some reconciles did not finish before the shutdown timeout');
     await this.elector?.stop();
     await this.informers.stop();

@@ -92,4 +92,6 @@ export interface ClusterClient {
     options?: PatchOptions,
   ): Promise<T>;
   delete(type: ResourceType, namespace: string, name: string, options?: DeleteOptions): Promise<void>;
+  /** The server's Kubernetes version (`gitVersion` of /version), e.g. `v1.37.2`. */
+  serverVersion(): Promise<string>;
 }

@@ -166,6 +166,12 @@ export class RestClient implements ClusterClient {
     });
   }
 
+  async serverVersion(): Promise<string> {
+    const info = await this.json<{ gitVersion?: string }>({ verb: 'get', method: HttpMethod.GET, path: '/version' });
+    if (!info.gitVersion) throw new ApiError(this.name, 0, undefined, '/version answered without gitVersion');
+    return info.gitVersion;
+  }
+
   async watch(
     type: ResourceType,
     namespace: string,

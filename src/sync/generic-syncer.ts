@@ -12,6 +12,7 @@ import {
   OBJECT_UID_ANNOTATION,
 } from '../naming/labels.ts';
 import type { WorkQueueMetrics } from '../workqueue/metrics.ts';
+import type { SyncComponent } from './registry.ts';
 import { scrubHostNames } from './scrub.ts';
 import type { ReconcileContext, SyncEnvironment, SyncResult, Translator } from './translator.ts';
 
@@ -35,7 +36,7 @@ export interface GenericSyncerOptions {
  * host). A host object is touched only when it carries our managed-by label and its annotations
  * name the virtual object being reconciled.
  */
-export class GenericSyncer {
+export class GenericSyncer implements SyncComponent {
   readonly controller: Controller;
   private readonly env: SyncEnvironment;
   private readonly translator: Translator;
@@ -81,6 +82,14 @@ export class GenericSyncer {
 
   get kind(): string {
     return this.translator.kind;
+  }
+
+  start(): void {
+    this.controller.start();
+  }
+
+  stop(deadlineMs: number): Promise<boolean> {
+    return this.controller.stop(deadlineMs);
   }
 
   /** The host object name for a virtual key. */

@@ -1,15 +1,22 @@
-import type { Translator } from './translator.ts';
+/** Something the syncer runs for one `--sync` kind: a generic translator syncer, or a special one (events, nodes). */
+export interface SyncComponent {
+  readonly kind: string;
+  /** Starts the workers; called once the caches are full and this replica leads. */
+  start(): void;
+  /** Stops taking work and waits for in-flight reconciles; false when the deadline passed first. */
+  stop(deadlineMs: number): Promise<boolean>;
+}
 
-/** Builds a translator from the syncer's configuration. */
-export type TranslatorFactory<C> = (config: C) => Translator;
+/** Builds a component from whatever the application hands every kind (config, clients, metrics). */
+export type ComponentFactory<D> = (deps: D) => SyncComponent;
 
-/** Translators by kind name, so `--sync` can switch each one on or off. */
-export class TranslatorRegistry<C> {
-  private readonly factories = new Map<string, { factory: TranslatorFactory<C>; defaultOn: boolean }>();
+/** Components by kind name, so `--sync` can switch each one on or off. */
+export class ComponentRegistry<D> {
+  private readonly factories = new Map<string, { factory: ComponentFactory<D>; defaultOn: boolean }>();
 
   /** Registers a kind; defaultOn says whether it syncs when `--sync` does not mention it. */
-  register(kind: string, factory: TranslatorFactory<C>, defaultOn: boolean): void {
-    if (this.factories.has(kind)) throw new Error(`translator '${kind}' registered twice`);
+  register(kind: string, factory: ComponentFactory<D>, defaultOn: boolean): void {
+    if (this.factories.has(kind)) throw new Error(`kind '${kind}' registered twice`);
     this.factories.set(kind, { factory, defaultOn });
   }
 
@@ -21,12 +28,12 @@ export class TranslatorRegistry<C> {
     return [...this.factories].filter(([, f]) => f.defaultOn).map(([kind]) => kind);
   }
 
-  /** Builds the translators for the enabled kinds, in registration order. */
-  build(enabled: ReadonlySet<string>, config: C): Translator[] {
+  /** Builds the components of the enabled kinds, in registration order. */
+  build(enabled: ReadonlySet<string>, deps: D): SyncComponent[] {
     for (const kind of enabled) {
       if (!this.factories.has(kind)) throw new Error(`unknown kind '${kind}' (known: ${this.kinds().join(', ')})`);
     }
-    return [...this.factories].filter(([kind]) => enabled.has(kind)).map(([, f]) => f.factory(config));
+    return [...this.factories].filter(([kind]) => enabled.has(kind)).map(([, f]) => f.factory(deps));
   }
 }
 

@@ -17,17 +17,23 @@ export interface DataObjectOptions {
   syncAll: boolean;
   /** What a pod references; used unless syncAll. */
   podReferences: PodReferences;
+  /** Last word on the host copy, e.g. to neutralise fields the host would act on. */
+  hostTransform?: (host: KubeObject) => KubeObject;
 }
 
 /** The host copy of a config map or secret: translated metadata and the payload, nothing else. */
-export function hostDataObject(virtual: KubeObject, opts: Pick<DataObjectOptions, 'type' | 'payloadFields'>, where: HostPlacement): KubeObject {
+export function hostDataObject(
+  virtual: KubeObject,
+  opts: Pick<DataObjectOptions, 'type' | 'payloadFields' | 'hostTransform'>,
+  where: HostPlacement,
+): KubeObject {
   const out: KubeObject = {
     apiVersion: 'v1',
     kind: opts.type.kind,
     metadata: hostMetadataFor(virtual, opts.type, where),
   };
   for (const field of opts.payloadFields) if (virtual[field] !== undefined) out[field] = virtual[field];
-  return out;
+  return opts.hostTransform ? opts.hostTransform(out) : out;
 }
 
 /** True when the host copy already matches what we would write: no write needed. */

@@ -1,0 +1,49 @@
+# The README's two commands: `make up` (clusters + syncer, ready for kubectl) and `make test`.
+SHELL := /bin/bash
+STATE_DIR ?= $(CURDIR)/.state/clusters
+export VSYNC_STATE_DIR := $(STATE_DIR)
+
+.PHONY: all deps tools build up down status test test-unit lint typecheck clean bench
+
+all: build
+
+# npm ci also installs Node 24 (the `node` package) into node_modules/.bin, which npm scripts use.
+node_modules/.package-lock.json: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "error: npm: not found; install Node.js and npm (any version: npm ci brings Node 24)" >&2; exit 1; }
+	npm ci --no-audit --no-fund
+
+deps: node_modules/.package-lock.json
+
+tools:
+	@bash hack/build-tools.sh kubernetes etcd kwok helm
+
+build: deps
+	npm run build
+
+up: deps tools build
+	@bash hack/up.sh
+
+down:
+	@bash hack/down.sh
+
+status:
+	@npx node hack/cluster/cli.ts status --state-dir "$(STATE_DIR)"
+
+test: deps tools build
+	npm test
+
+test-unit: deps
+	npm test -- --selectProjects unit
+
+lint: deps
+	npm run lint
+	npm run typecheck
+
+typecheck: deps
+	npm run typecheck
+
+bench: deps tools build
+	npx node bench/sync-latency.ts
+
+clean:
+	rm -rf dist coverage test-results

@@ -1,0 +1,56 @@
+import type { KubeObject } from '../../kube/object.ts';
+import { scrubHostNames } from '../../sync/scrub.ts';
+
+/** The virtual object a host event is about, as the virtual cluster knows it. */
+export interface VirtualTarget {
+  apiVersion: string;
+  kind: string;
+  namespace: string;
+  name: string;
+  uid: string;
+  /** The host object's name, to be replaced by `name` wherever it appears. */
+  hostName: string;
+}
+
+/**
+ * The virtual copy of a host event: same reason, type, counts and times; the involved object and
+ * every mention of host names rewritten to the virtual names. The name keeps the host event's
+ * suffix so later updates of the same host event land on the same virtual event.
+ */
+export function virtualEventFor(hostEvent: KubeObject, target: VirtualTarget, where: { vcName: string; hostNamespace: string }): KubeObject {
+  const rewrite = (text: unknown): string | undefined =>
+    typeof text === 'string' ? scrubHostNames(text.split(target.hostName).join(target.name), where) : undefined;
+  const hostName = hostEvent.metadata?.name ?? '';
+  const suffix = hostName.slice(hostName.lastIndexOf('.') + 1) || hostName;
+  const event: KubeObject = {
+    apiVersion: 'v1',
+    kind: 'Event',
+    metadata: { name: `${target.name}.${suffix}`, namespace: target.namespace },
+    involvedObject: {
+      apiVersion: target.apiVersion,
+      kind: target.kind,
+      name: target.name,
+      namespace: target.namespace,
+      uid: target.uid,
+      fieldPath: (hostEvent.involvedObject as { fieldPath?: string } | undefined)?.fieldPath,
+    },
+    reason: hostEvent.reason,
+    message: rewrite(hostEvent.message),
+    type: hostEvent.type,
+    count: hostEvent.count,
+    firstTimestamp: hostEvent.firstTimestamp,
+    lastTimestamp: hostEvent.lastTimestamp,
+    eventTime: hostEvent.eventTime,
+    action: hostEvent.action,
+    source: hostEvent.source,
+    reportingComponent: hostEvent.reportingComponent ?? '',
+    reportingInstance: hostEvent.reportingInstance ?? '',
+  };
+  if (hostEvent.series) event.series = hostEvent.series;
+  return event;
+}
+
+/** Fields that change as a host event repeats; the only ones we patch on an existing virtual event. */
+export function eventUpdate(desired: KubeObject): Record<string, unknown> {
+  return { count: desired.count, lastTimestamp: desired.lastTimestamp, message: desired.message, series: desired.series };
+}
