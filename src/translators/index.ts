@@ -7,6 +7,7 @@ import type { WorkQueueMetrics } from '../workqueue/metrics.ts';
 import { configMapTranslator } from './configmaps/translator.ts';
 import { EventSyncer } from './events/event-syncer.ts';
 import { NodeSyncer } from './nodes/node-syncer.ts';
+import { podTranslator } from './pods/pod-translator.ts';
 import { secretTranslator } from './secrets/translator.ts';
 
 /** What every kind's component is built from. */
@@ -31,6 +32,7 @@ export function builtinComponents(): ComponentRegistry<ComponentDeps> {
   const registry = new ComponentRegistry<ComponentDeps>();
   registry.register('configmaps', generic((c) => configMapTranslator({ syncAll: c.syncAllConfigMaps })), true);
   registry.register('secrets', generic((c) => secretTranslator({ syncAll: c.syncAllSecrets })), true);
+  registry.register('pods', generic((c) => podTranslator(c)), true);
   registry.register('events', (deps) => new EventSyncer(deps), true);
   registry.register('nodes', (deps) => new NodeSyncer(deps), true);
   return registry;

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# `make down`: stops the syncer and every cluster process of the state dir.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+cd "$REPO_ROOT"
+STATE_DIR="${VSYNC_STATE_DIR:-$REPO_ROOT/.state/clusters}"
+bash hack/syncer.sh stop
+npx --no-install node hack/cluster/cli.ts down --state-dir "$STATE_DIR"

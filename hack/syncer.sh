@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Starts or stops the built syncer (dist/) between the clusters of the state dir, for `make up/down`.
+#   hack/syncer.sh start|stop|status
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+cd "$REPO_ROOT"
+
+STATE_DIR="${VSYNC_STATE_DIR:-$REPO_ROOT/.state/clusters}"
+VC_NAME="${VC_NAME:-demo}"
+HOST_NAMESPACE="${HOST_NAMESPACE:-vc-$VC_NAME}"
+PID_FILE="$STATE_DIR/syncer.pid"
+LOG="$STATE_DIR/logs/syncer.log"
+PORT_FILE="$STATE_DIR/syncer.metrics-port"
+
+running() { [[ -f "$PID_FILE" ]] && kill -0 "$(cat "$PID_FILE")" 2>/dev/null; }
+
+case "${1:-}" in
+  start)
+    running && { echo "syncer already running (pid $(cat "$PID_FILE"))"; exit 0; }
+    [[ -f dist/cmd/vsyncer.js ]] || die syncer "dist/cmd/vsyncer.js missing: run 'npm run build'"
+    mkdir -p "$STATE_DIR/logs"
+    port="$("$REPO_ROOT/node_modules/.bin/node" -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")"
+    echo "$port" >"$PORT_FILE"
+    setsid "$REPO_ROOT/node_modules/.bin/node" dist/cmd/vsyncer.js start \
+      --name "$VC_NAME" --host-namespace "$HOST_NAMESPACE" \
+      --host-kubeconfig "$STATE_DIR/host.kubeconfig" --virtual-kubeconfig "$STATE_DIR/virtual.kubeconfig" \
+      --metrics-bind-address "127.0.0.1:$port" --cluster-dns-ip "${CLUSTER_DNS_IP:-10.96.0.10}" \
+      --log-format text ${SYNCER_ARGS:-} >>"$LOG" 2>&1 </dev/null &
+    echo $! >"$PID_FILE"
+    for _ in $(seq 1 60); do
+      running || die syncer "exited during startup" "$LOG"
+      curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && { echo "syncer ready (pid $(cat "$PID_FILE"), metrics http://127.0.0.1:$port/metrics, log $LOG)"; exit 0; }
+      sleep 1
+    done
+    die syncer "not ready after 60s" "$LOG"
+    ;;
+  stop)
+    if running; then
+      pid="$(cat "$PID_FILE")"
+      kill -TERM "$pid" 2>/dev/null || true
+      for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+    rm -f "$PID_FILE"
+    ;;
+  status)
+    if running; then echo "syncer: running (pid $(cat "$PID_FILE"))"; else echo "syncer: stopped"; fi
+    ;;
+  *) die syncer "usage: hack/syncer.sh start|stop|status" ;;
+esac

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# `make up`: a host cluster (kwok nodes), a virtual cluster, and the built syncer between them.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+cd "$REPO_ROOT"
+
+STATE_DIR="${VSYNC_STATE_DIR:-$REPO_ROOT/.state/clusters}"
+VC_NAME="${VC_NAME:-demo}"
+HOST_NAMESPACE="${HOST_NAMESPACE:-vc-$VC_NAME}"
+NODE=(npx --no-install node)
+
+"${NODE[@]}" hack/cluster/cli.ts up --state-dir "$STATE_DIR"
+KUBECTL="$(bash hack/build-tools.sh --print-dir kubernetes)/kubectl"
+HOST_KC="$STATE_DIR/host.kubeconfig"
+VIRTUAL_KC="$STATE_DIR/virtual.kubeconfig"
+
+# What the Helm chart would create in the host namespace: the namespace, the workload service
+# account synced pods run as, and the Service that fronts the virtual API server.
+"$KUBECTL" --kubeconfig "$HOST_KC" apply -f - >/dev/null <<YAML
+apiVersion: v1
+kind: Namespace
+metadata: {name: $HOST_NAMESPACE}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: vc-workload-$VC_NAME, namespace: $HOST_NAMESPACE}
+automountServiceAccountToken: false
+---
+apiVersion: v1
+kind: Service
+metadata: {name: $VC_NAME, namespace: $HOST_NAMESPACE}
+spec:
+  ports: [{name: https, port: 443, targetPort: 6443, protocol: TCP}]
+YAML
+
+bash hack/syncer.sh start
+echo
+echo "virtual cluster '$VC_NAME' is up; its objects sync into host namespace '$HOST_NAMESPACE'."
+echo "  virtual kubeconfig: $VIRTUAL_KC"
+echo "  host kubeconfig:    $HOST_KC"
+echo "  kubectl:            $KUBECTL"
+echo "try:"
+echo "  $KUBECTL --kubeconfig $VIRTUAL_KC create deployment web --image=nginx --replicas=3"
+echo "  $KUBECTL --kubeconfig $VIRTUAL_KC get pods -o wide; $KUBECTL --kubeconfig $VIRTUAL_KC get nodes"
+echo "  $KUBECTL --kubeconfig $HOST_KC -n $HOST_NAMESPACE get pods"
+echo "stop everything with: make down"
