@@ -125,6 +125,19 @@ export class GenericSyncer implements SyncComponent {
   }
 
   private async reconcile(key: string): Promise<SyncResult> {
+    try {
+      return await this.reconcileCases(key);
+    } catch (err) {
+      if (isApiError(err, 'forbidden') && err.cluster === 'host') {
+        // The host refused (admission, quota, policy): tell the tenant why, keep retrying with backoff
+        // in case the host side changes. Repeats fold into one event with a count.
+        await this.reportTerminal(key, new TerminalError(`the host cluster rejected the object: ${err.serverMessage}`));
+      }
+      throw err;
+    }
+  }
+
+  private async reconcileCases(key: string): Promise<SyncResult> {
     const ctx = this.context(key);
     const virtual = this.virtualInformer.store.get(key);
     const hostKey = this.translator.hostType.namespaced ? `${this.env.hostNamespace}/${ctx.hostName}` : ctx.hostName;

@@ -8,6 +8,7 @@ import { MANAGED_BY_LABEL } from '../../naming/labels.ts';
 import { explainAlreadyExists } from '../../sync/generic-syncer.ts';
 import type { ReconcileContext, SyncEnvironment, SyncResult, Translator } from '../../sync/translator.ts';
 import { sameJson } from '../shared/host-metadata.ts';
+import { missingReferenceMessage, missingReferences } from './references.ts';
 import { parseToleration, serviceLinkEnv } from './service-env.ts';
 import { PodTokens, tokenSecretName } from './tokens.ts';
 import { podStatusForVirtual, podUpdatesForHost, translatePodToHost, type PodTranslationContext } from './translate.ts';
@@ -31,6 +32,8 @@ export function podTranslator(config: SyncerConfig): Translator {
   let virtualServices: Informer<KubeObject>;
   let virtualNamespaces: Informer<KubeObject>;
   let hostServices: Informer<KubeObject>;
+  let virtualSecrets: Informer<KubeObject>;
+  let virtualConfigMaps: Informer<KubeObject>;
   let tokens: PodTokens;
   const enforcedTolerations = config.enforceTolerations.map(parseToleration);
 
@@ -79,6 +82,8 @@ export function podTranslator(config: SyncerConfig): Translator {
       virtualServices = env.informers.get(env.virtual, Resources.services);
       virtualNamespaces = env.informers.get(env.virtual, Resources.namespaces);
       hostServices = env.informers.get(env.host, Resources.services, { namespace: env.hostNamespace });
+      virtualSecrets = env.informers.get(env.virtual, Resources.secrets);
+      virtualConfigMaps = env.informers.get(env.virtual, Resources.configMaps);
       tokens = new PodTokens(
         env.informers.get(env.host, Resources.secrets, { namespace: env.hostNamespace, labelSelector: `${MANAGED_BY_LABEL}=${env.vcName}` }),
       );
@@ -96,6 +101,15 @@ export function podTranslator(config: SyncerConfig): Translator {
         ctx.log.info('host pod disappeared, deleting the virtual pod');
         await deletePod(ctx, 'virtual', virtualPod, 0);
         return { virtualWritten: true };
+      }
+      // Like a kubelet, say what is missing; the pod is synced anyway and starts once it appears.
+      const ns = ctx.virtualNamespace;
+      const missing = missingReferences(virtualPod, (kind, name) =>
+        (kind === 'secret' ? virtualSecrets : virtualConfigMaps).store.get(`${ns}/${name}`) !== undefined,
+      );
+      for (const ref of missing) {
+        const { reason, message } = missingReferenceMessage(ref);
+        await ctx.events.record(virtualPod, 'Warning', reason, message);
       }
       const hostPod = translatePodToHost(asPod(virtualPod), translationContext(ctx, virtualPod)) as unknown as KubeObject;
       let created: KubeObject;
