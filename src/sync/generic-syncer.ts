@@ -141,7 +141,7 @@ export class GenericSyncer implements SyncComponent {
     const ctx = this.context(key);
     const virtual = this.virtualInformer.store.get(key);
     const hostKey = this.translator.hostType.namespaced ? `${this.env.hostNamespace}/${ctx.hostName}` : ctx.hostName;
-    let host = this.hostInformer.store.get(hostKey);
+    const host = this.hostInformer.store.get(hostKey);
     if (host && claimedVirtualKey(host) !== key) {
       // Two virtual objects hash to one host name, or someone relabelled an object: never touch it.
       throw new TerminalError(`the host name for ${key} is already used by another synced object`);
@@ -150,11 +150,12 @@ export class GenericSyncer implements SyncComponent {
 
     let result: SyncResult = {};
     if (wanted && host && host.metadata?.annotations?.[OBJECT_UID_ANNOTATION] !== virtual.metadata?.uid) {
-      // The host copy belongs to an earlier incarnation of this virtual object: replace it.
-      ctx.log.info('host object belongs to an earlier incarnation, deleting it');
-      await this.deleteHost(ctx, host);
-      host = undefined;
-      result = { hostWritten: true, requeueAfterMs: 0 };
+      // The host copy belongs to an earlier incarnation of this virtual object: replace it. Its
+      // delete event brings us back here to create the new copy; while it terminates, wait.
+      if (!host.metadata?.deletionTimestamp) {
+        ctx.log.info('host object belongs to an earlier incarnation, deleting it');
+        result = await this.deleteHost(ctx, host);
+      }
     } else if (wanted && !host) {
       result = await this.translator.createHost(ctx, virtual);
     } else if (wanted && host) {

@@ -134,7 +134,6 @@ export function podTranslator(config: SyncerConfig): Translator {
       }
       const result: SyncResult = {};
       const hostNode = specOf(hostPod).nodeName;
-      let virtualCurrent = virtualPod;
       if (hostNode && !specOf(virtualPod).nodeName) {
         await ctx.virtual.create(
           Resources.pods,
@@ -147,13 +146,12 @@ export function podTranslator(config: SyncerConfig): Translator {
           },
           { subresource: 'binding', name: ctx.virtualName },
         );
-        result.virtualWritten = true;
-        // The binding changed the pod's resourceVersion; the status write waits for the next event.
-        return { ...result, requeueAfterMs: 0 };
+        // The binding changed the pod's resourceVersion; its update event brings us back for the status.
+        return { virtualWritten: true };
       }
-      const status = podStatusForVirtual(asPod(hostPod), asPod(virtualCurrent));
-      if (!sameJson(status, virtualCurrent.status)) {
-        virtualCurrent = await ctx.virtual.update(Resources.pods, ctx.virtualNamespace, { ...virtualCurrent, status }, { subresource: 'status' });
+      const status = podStatusForVirtual(asPod(hostPod), asPod(virtualPod));
+      if (!sameJson(status, virtualPod.status)) {
+        await ctx.virtual.update(Resources.pods, ctx.virtualNamespace, { ...virtualPod, status }, { subresource: 'status' });
         result.virtualWritten = true;
       }
       const update = podUpdatesForHost(asPod(virtualPod), asPod(hostPod), translationContext(ctx, virtualPod));

@@ -90,8 +90,9 @@ export function dataObjectTranslator(opts: DataObjectOptions): Translator {
       const payloadChanged = !opts.payloadFields.every((f) => sameJson(desired[f], host[f]));
       if (host.immutable === true && payloadChanged) {
         // An immutable object cannot be edited; replace it (the UID precondition guards the delete).
+        // Its delete event brings the key back, and the copy is then created afresh.
         await ctx.host.delete(opts.type, ctx.hostNamespace, ctx.hostName, { uid: host.metadata?.uid });
-        return { hostWritten: true, requeueAfterMs: 0 };
+        return { hostWritten: true };
       }
       const updated: KubeObject = { ...host, metadata: { ...host.metadata, labels: desired.metadata?.labels, annotations: desired.metadata?.annotations } };
       for (const field of opts.payloadFields) {

@@ -1,0 +1,21 @@
+import {
+  OBJECT_HOST_NAME_ANNOTATION,
+  OBJECT_HOST_NAMESPACE_ANNOTATION,
+  OBJECT_KIND_ANNOTATION,
+  OBJECT_NAME_ANNOTATION,
+  OBJECT_NAMESPACE_ANNOTATION,
+  OBJECT_UID_ANNOTATION,
+} from './labels.ts';
+
+/** The back-references every host object carries to the virtual object it stands for. */
+export function objectAnnotations(o: { name: string; namespace: string; uid: string; kind: string; hostName: string; hostNamespace: string }): Record<string, string> {
+  const out: Record<string, string> = {
+    [OBJECT_NAME_ANNOTATION]: o.name,
+    [OBJECT_UID_ANNOTATION]: o.uid,
+    [OBJECT_KIND_ANNOTATION]: o.kind,
+    [OBJECT_HOST_NAME_ANNOTATION]: o.hostName,
+    [OBJECT_HOST_NAMESPACE_ANNOTATION]: o.hostNamespace,
+  };
+  if (o.namespace) out[OBJECT_NAMESPACE_ANNOTATION] = o.namespace;
+  return out;
+}

@@ -1,0 +1,100 @@
+import { hash10 } from './safe-concat.ts';
+
+export const MANAGED_BY_LABEL = 'vcluster.loft.sh/managed-by';
+export const NAMESPACE_LABEL = 'vcluster.loft.sh/namespace';
+export const CONTROLLED_BY_LABEL = 'vcluster.loft.sh/controlled-by';
+export const OBJECT_NAME_ANNOTATION = 'vcluster.loft.sh/object-name';
+export const OBJECT_NAMESPACE_ANNOTATION = 'vcluster.loft.sh/object-namespace';
+export const OBJECT_UID_ANNOTATION = 'vcluster.loft.sh/object-uid';
+export const OBJECT_KIND_ANNOTATION = 'vcluster.loft.sh/object-kind';
+export const OBJECT_HOST_NAME_ANNOTATION = 'vcluster.loft.sh/object-host-name';
+export const OBJECT_HOST_NAMESPACE_ANNOTATION = 'vcluster.loft.sh/object-host-namespace';
+export const POD_NAME_ANNOTATION = 'vcluster.loft.sh/name';
+export const POD_NAMESPACE_ANNOTATION = 'vcluster.loft.sh/namespace';
+export const POD_UID_ANNOTATION = 'vcluster.loft.sh/uid';
+export const POD_SERVICE_ACCOUNT_ANNOTATION = 'vcluster.loft.sh/service-account-name';
+export const POD_LABELS_ANNOTATION = 'vcluster.loft.sh/labels';
+
+/** Label keys the host side reserves for itself; a tenant's labels with these keys are stored hashed. */
+export const RESERVED_LABEL_KEYS: readonly string[] = ['release', NAMESPACE_LABEL, MANAGED_BY_LABEL, CONTROLLED_BY_LABEL];
+
+/** Where a reserved virtual label key is kept on the host: `vcluster.loft.sh/label-<vc>-x-<hash10(key)>`. */
+export function hostKeyForReservedLabel(key: string, vcName: string): string {
+  return `vcluster.loft.sh/label-${vcName}-x-${hash10(key)}`;
+}
+
+/** Label key carrying a virtual namespace label on pods: `vcluster.loft.sh/ns-label-<vc>-x-<hash10(key)>`. */
+export function namespaceLabelKey(key: string, vcName: string): string {
+  return `vcluster.loft.sh/ns-label-${vcName}-x-${hash10(key)}`;
+}
+
+/** Translates one virtual label key to its host key (unchanged unless reserved). */
+export function hostLabelKey(key: string, vcName: string): string {
+  return RESERVED_LABEL_KEYS.includes(key) ? hostKeyForReservedLabel(key, vcName) : key;
+}
+
+/** Host labels of a namespaced object: the tenant's labels (reserved keys hashed) plus managed-by and namespace. */
+export function hostLabels(virtualLabels: Record<string, string>, where: { vcName: string; virtualNamespace: string }): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(virtualLabels)) out[hostLabelKey(key, where.vcName)] = value;
+  out[MANAGED_BY_LABEL] = where.vcName;
+  if (where.virtualNamespace) out[NAMESPACE_LABEL] = where.virtualNamespace;
+  return out;
+}
+
+/** The tenant's labels back from host labels: our own keys dropped, hashed reserved keys restored. */
+export function virtualLabelsFromHost(hostLabelMap: Record<string, string>, vcName: string): Record<string, string> {
+  const restore = new Map(RESERVED_LABEL_KEYS.map((k) => [hostKeyForReservedLabel(k, vcName), k]));
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(hostLabelMap)) {
+    if (key === MANAGED_BY_LABEL || key === NAMESPACE_LABEL || key.startsWith(`vcluster.loft.sh/ns-label-${vcName}-x-`)) continue;
+    const original = restore.get(key);
+    if (original) out[original] = value;
+    else if (!key.startsWith('vcluster.loft.sh/label-')) out[key] = value;
+  }
+  return out;
+}
+
+/** A virtual namespace's labels as pod labels, so namespace selectors can become pod-label selectors. */
+export function namespaceLabelsForPod(namespaceLabels: Record<string, string>, vcName: string): Record<string, string> {
+  return Object.fromEntries(Object.entries(namespaceLabels).map(([k, v]) => [namespaceLabelKey(k, vcName), v]));
+}
+
+export interface LabelSelectorRequirement {
+  key: string;
+  operator: string;
+  values?: string[];
+}
+
+export interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: LabelSelectorRequirement[];
+}
+
+/**
+ * A pod-label selector as it must read on the host: keys translated like labels, and scoped to this
+ * virtual cluster and namespace, because every tenant's pods share one host namespace.
+ */
+export function translateLabelSelector(selector: LabelSelector | undefined, where: { vcName: string; virtualNamespace: string }): LabelSelector {
+  const matchLabels: Record<string, string> = {};
+  for (const [k, v] of Object.entries(selector?.matchLabels ?? {})) matchLabels[hostLabelKey(k, where.vcName)] = v;
+  matchLabels[MANAGED_BY_LABEL] = where.vcName;
+  if (where.virtualNamespace) matchLabels[NAMESPACE_LABEL] = where.virtualNamespace;
+  const out: LabelSelector = { matchLabels };
+  const expressions = (selector?.matchExpressions ?? []).map((e) => ({ ...e, key: hostLabelKey(e.key, where.vcName) }));
+  if (expressions.length) out.matchExpressions = expressions;
+  return out;
+}
+
+/**
+ * A namespace selector (pod affinity terms) as pod-label requirements on the host: each namespace
+ * label key becomes the ns-label key that synced pods carry.
+ */
+export function namespaceSelectorAsPodSelector(selector: LabelSelector, vcName: string): LabelSelector {
+  const matchLabels: Record<string, string> = { [MANAGED_BY_LABEL]: vcName };
+  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) matchLabels[namespaceLabelKey(k, vcName)] = v;
+  const out: LabelSelector = { matchLabels };
+  const expressions = (selector.matchExpressions ?? []).map((e) => ({ ...e, key: namespaceLabelKey(e.key, vcName) }));
+  if (expressions.length) out.matchExpressions = expressions;
+  return out;
+}

@@ -1,0 +1,120 @@
+import { createHash } from 'node:crypto';
+import { hostClusterScopedName, hostName } from './names.ts';
+import { safeConcatGenerateName, safeConcatName } from './safe-concat.ts';
+import {
+  hostLabels,
+  namespaceLabelsForPod,
+  namespaceSelectorAsPodSelector,
+  translateLabelSelector,
+  virtualLabelsFromHost,
+} from './labels.ts';
+import { objectAnnotations } from './annotations.ts';
+
+// Expected hashes are computed here independently of the code under test.
+const sha10 = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 10);
+
+describe('safeConcatName', () => {
+  const of = (n: number) => 'a'.repeat(n);
+
+  it.each([
+    ['62 characters stay as they are', of(62)],
+    ['63 characters stay as they are', of(63)],
+  ])('%s', (_what, name) => {
+    expect(safeConcatName(name)).toBe(name);
+  });
+
+  it.each([64, 100, 253])('%i characters are cut to 52 + "-" + 10 hex of the whole', (n) => {
+    const name = of(n);
+    const out = safeConcatName(name);
+    expect(out).toBe(`${of(52)}-${sha10(name)}`);
+    expect(out).toHaveLength(63);
+  });
+
+  it('joins parts with "-" before measuring', () => {
+    expect(safeConcatName('web', 'x', 'default', 'x', 'vc1')).toBe('web-x-default-x-vc1');
+    const parts = [of(30), 'x', of(30), 'x', 'vc'];
+    expect(safeConcatName(...parts)).toBe(`${parts.join('-').slice(0, 52)}-${sha10(parts.join('-'))}`);
+  });
+
+  it('collapses ".-" that a cut leaves behind', () => {
+    const name = `${of(51)}.b${of(20)}`; // the 52-character cut ends in '.'
+    expect(safeConcatName(name)).toBe(`${of(51)}-${sha10(name)}`);
+  });
+
+  it('leaves ".-" alone in names that are not cut, like vCluster', () => {
+    expect(safeConcatName('a.', 'b')).toBe('a.-b');
+  });
+
+  it('uses 53 / 42 for generateName prefixes', () => {
+    expect(safeConcatGenerateName(of(53))).toBe(of(53));
+    expect(safeConcatGenerateName(of(54))).toBe(`${of(42)}-${sha10(of(54))}`);
+  });
+});
+
+describe('host names', () => {
+  it('follows <name>-x-<namespace>-x-<vc>', () => {
+    expect(hostName('nginx-7d9f', 'default', 'my-vc')).toBe('nginx-7d9f-x-default-x-my-vc');
+  });
+
+  it('hashes long results', () => {
+    const full = `${'p'.repeat(60)}-x-team-x-vc`;
+    expect(hostName('p'.repeat(60), 'team', 'vc')).toBe(`${full.slice(0, 52)}-${sha10(full)}`);
+  });
+
+  it('prefixes cluster-scoped objects with vcluster- and the host namespace', () => {
+    expect(hostClusterScopedName('fast', 'vc-ns', 'vc1')).toBe('vcluster-fast-x-vc-ns-x-vc1');
+  });
+});
+
+describe('labels', () => {
+  const where = { vcName: 'vc1', virtualNamespace: 'team' };
+
+  it('copies labels, hashes reserved keys and adds managed-by and namespace', () => {
+    expect(hostLabels({ app: 'web', release: 'r1', 'vcluster.loft.sh/managed-by': 'evil' }, where)).toEqual({
+      app: 'web',
+      [`vcluster.loft.sh/label-vc1-x-${sha10('release')}`]: 'r1',
+      [`vcluster.loft.sh/label-vc1-x-${sha10('vcluster.loft.sh/managed-by')}`]: 'evil',
+      'vcluster.loft.sh/managed-by': 'vc1',
+      'vcluster.loft.sh/namespace': 'team',
+    });
+  });
+
+  it('round-trips through the host', () => {
+    const virtual = { app: 'web', release: 'r1', 'vcluster.loft.sh/controlled-by': 'x' };
+    const host = { ...hostLabels(virtual, where), ...namespaceLabelsForPod({ env: 'prod' }, 'vc1') };
+    expect(virtualLabelsFromHost(host, 'vc1')).toEqual(virtual);
+  });
+
+  it('turns namespace labels into pod labels', () => {
+    expect(namespaceLabelsForPod({ env: 'prod' }, 'vc1')).toEqual({ [`vcluster.loft.sh/ns-label-vc1-x-${sha10('env')}`]: 'prod' });
+  });
+
+  it('translates selectors and scopes them to the virtual cluster and namespace', () => {
+    expect(
+      translateLabelSelector({ matchLabels: { app: 'web', release: 'r1' }, matchExpressions: [{ key: 'tier', operator: 'In', values: ['a'] }] }, where),
+    ).toEqual({
+      matchLabels: { app: 'web', [`vcluster.loft.sh/label-vc1-x-${sha10('release')}`]: 'r1', 'vcluster.loft.sh/managed-by': 'vc1', 'vcluster.loft.sh/namespace': 'team' },
+      matchExpressions: [{ key: 'tier', operator: 'In', values: ['a'] }],
+    });
+    expect(translateLabelSelector(undefined, where)).toEqual({ matchLabels: { 'vcluster.loft.sh/managed-by': 'vc1', 'vcluster.loft.sh/namespace': 'team' } });
+  });
+
+  it('turns a namespace selector into a selector on ns-label pod labels', () => {
+    expect(namespaceSelectorAsPodSelector({ matchLabels: { env: 'prod' } }, 'vc1')).toEqual({
+      matchLabels: { 'vcluster.loft.sh/managed-by': 'vc1', [`vcluster.loft.sh/ns-label-vc1-x-${sha10('env')}`]: 'prod' },
+    });
+  });
+});
+
+describe('objectAnnotations', () => {
+  it('names the virtual object, its kind and the host object', () => {
+    expect(objectAnnotations({ name: 'a', namespace: 'ns', uid: 'u', kind: '/v1, Kind=ConfigMap', hostName: 'a-x-ns-x-vc', hostNamespace: 'h' })).toEqual({
+      'vcluster.loft.sh/object-name': 'a',
+      'vcluster.loft.sh/object-namespace': 'ns',
+      'vcluster.loft.sh/object-uid': 'u',
+      'vcluster.loft.sh/object-kind': '/v1, Kind=ConfigMap',
+      'vcluster.loft.sh/object-host-name': 'a-x-ns-x-vc',
+      'vcluster.loft.sh/object-host-namespace': 'h',
+    });
+  });
+});

@@ -1,0 +1,97 @@
+import type { Clock } from '../util/clock.ts';
+
+/** Decides how long an item waits before it is retried. */
+export interface RateLimiter<K> {
+  /** The delay (ms) before item may be retried; counts a failure. */
+  when(item: K): number;
+  /** Forgets the item's failures (it succeeded). */
+  forget(item: K): void;
+  /** How many failures the item has had since it was last forgotten. */
+  retries(item: K): number;
+}
+
+/** Per-item exponential backoff: base, 2·base, 4·base, ... capped at max. */
+export class ItemExponentialRateLimiter<K> implements RateLimiter<K> {
+  private readonly failures = new Map<K, number>();
+  private readonly baseMs: number;
+  private readonly maxMs: number;
+
+  constructor(baseMs = 5, maxMs = 1_000_000) {
+    this.baseMs = baseMs;
+    this.maxMs = maxMs;
+  }
+
+  when(item: K): number {
+    const n = this.failures.get(item) ?? 0;
+    this.failures.set(item, n + 1);
+    return Math.min(this.maxMs, this.baseMs * 2 ** Math.min(n, 62));
+  }
+
+  forget(item: K): void {
+    this.failures.delete(item);
+  }
+
+  retries(item: K): number {
+    return this.failures.get(item) ?? 0;
+  }
+}
+
+/**
+ * An overall token bucket shared by all items (qps refill, burst capacity): bounds the total retry
+ * rate however many items fail at once. `when` reserves a token and returns the wait for it.
+ */
+export class BucketRateLimiter<K> implements RateLimiter<K> {
+  private readonly qps: number;
+  private readonly burst: number;
+  private readonly clock: Clock;
+  private tokens: number;
+  private last: number;
+
+  constructor(qps: number, burst: number, clock: Clock) {
+    this.qps = qps;
+    this.burst = burst;
+    this.clock = clock;
+    this.tokens = burst;
+    this.last = clock.now();
+  }
+
+  when(_item: K): number {
+    const now = this.clock.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.qps);
+    this.last = now;
+    this.tokens -= 1;
+    return this.tokens >= 0 ? 0 : Math.ceil((-this.tokens / this.qps) * 1000);
+  }
+
+  forget(_item: K): void {}
+
+  retries(_item: K): number {
+    return 0;
+  }
+}
+
+/** The longest delay any of the limiters asks for. */
+export class MaxOfRateLimiter<K> implements RateLimiter<K> {
+  private readonly limiters: RateLimiter<K>[];
+
+  constructor(...limiters: RateLimiter<K>[]) {
+    this.limiters = limiters;
+  }
+
+  when(item: K): number {
+    return Math.max(0, ...this.limiters.map((l) => l.when(item)));
+  }
+
+  forget(item: K): void {
+    for (const l of this.limiters) l.forget(item);
+  }
+
+  retries(item: K): number {
+    return Math.max(0, ...this.limiters.map((l) => l.retries(item)));
+  }
+}
+
+/** client-go's default: per-item 5ms..1000s exponential, and 10 qps / 100 burst overall. */
+export function defaultControllerRateLimiter<K>(clock: Clock): RateLimiter<K> {
+  return new MaxOfRateLimiter<K>(new ItemExponentialRateLimiter<K>(5, 1_000_000), new BucketRateLimiter<K>(10, 100, clock));
+}

@@ -1,0 +1,156 @@
+import { FakeClock } from '../util/clock.ts';
+import { BucketRateLimiter, ItemExponentialRateLimiter, MaxOfRateLimiter } from './rate-limiters.ts';
+import type { WorkQueueMetrics } from './metrics.ts';
+import { WorkQueue } from './workqueue.ts';
+
+const settle = () => new Promise((r) => setImmediate(r));
+
+function queue(clock = new FakeClock(0), metrics?: WorkQueueMetrics) {
+  return new WorkQueue<string>({ name: 'test', clock, metrics, rateLimiter: new ItemExponentialRateLimiter(5, 1000) });
+}
+
+describe('WorkQueue', () => {
+  it('de-duplicates keys that are queued', async () => {
+    const q = queue();
+    q.add('a');
+    q.add('a');
+    q.add('b');
+    expect(q.len()).toBe(2);
+    expect(await q.get()).toBe('a');
+    expect(await q.get()).toBe('b');
+  });
+
+  it('hands out keys in FIFO order', async () => {
+    const q = queue();
+    for (const k of ['c', 'a', 'b']) q.add(k);
+    expect([await q.get(), await q.get(), await q.get()]).toEqual(['c', 'a', 'b']);
+  });
+
+  it('never hands out a key that is being processed, and keeps a change made meanwhile', async () => {
+    const q = queue();
+    q.add('a');
+    const first = await q.get();
+    q.add('a'); // changed while processing
+    let second: string | undefined;
+    void q.get().then((k) => (second = k));
+    await settle();
+    expect(second).toBeUndefined(); // not handed out while 'a' is processing
+    q.done(first!);
+    await settle();
+    expect(second).toBe('a');
+  });
+
+  it('wakes a waiting getter when a key arrives', async () => {
+    const q = queue();
+    const got = q.get();
+    q.add('x');
+    expect(await got).toBe('x');
+  });
+
+  it('addAfter fires on time and the earliest request wins', async () => {
+    const clock = new FakeClock(0);
+    const q = queue(clock);
+    q.addAfter('a', 100);
+    q.addAfter('a', 50);
+    q.addAfter('a', 200);
+    clock.advance(49);
+    expect(q.len()).toBe(0);
+    clock.advance(1);
+    expect(q.len()).toBe(1);
+    clock.advance(500);
+    expect(q.len()).toBe(1); // the later requests did not add it again
+  });
+
+  it('addRateLimited backs off exponentially and forget resets it', async () => {
+    const clock = new FakeClock(0);
+    const q = queue(clock);
+    const delays: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const before = clock.now();
+      q.addRateLimited('a');
+      for (let guard = 0; q.len() === 0 && guard < 10_000; guard++) clock.advance(1);
+      delays.push(clock.now() - before);
+      q.done((await q.get())!);
+    }
+    expect(delays).toEqual([5, 10, 20, 40, 80]);
+    expect(q.numRequeues('a')).toBe(5);
+    q.forget('a');
+    expect(q.numRequeues('a')).toBe(0);
+  });
+
+  it('shutDown hands out what is queued, then undefined, and refuses new keys', async () => {
+    const q = queue();
+    q.add('a');
+    q.shutDown();
+    q.add('b');
+    expect(await q.get()).toBe('a');
+    expect(await q.get()).toBeUndefined();
+  });
+
+  it('shutDown wakes getters that wait on an empty queue', async () => {
+    const q = queue();
+    const waiting = q.get();
+    q.shutDown();
+    expect(await waiting).toBeUndefined();
+  });
+
+  it('shutDownWithDrain waits for in-flight work', async () => {
+    const q = queue();
+    q.add('a');
+    const key = await q.get();
+    let drained = false;
+    const drain = q.shutDownWithDrain().then(() => (drained = true));
+    await settle();
+    expect(drained).toBe(false);
+    q.add('late');
+    expect(q.len()).toBe(0);
+    q.done(key!);
+    await drain;
+    expect(drained).toBe(true);
+  });
+
+  it('reports metrics: adds, depth, retries, queue and work time', async () => {
+    const clock = new FakeClock(0);
+    const calls: string[] = [];
+    const metrics: WorkQueueMetrics = {
+      depth: (_n, d) => calls.push(`depth:${d}`),
+      added: () => calls.push('added'),
+      retried: () => calls.push('retried'),
+      queueDuration: (_n, s) => calls.push(`queued:${s}`),
+      workDuration: (_n, s) => calls.push(`work:${s}`),
+    };
+    const q = queue(clock, metrics);
+    q.add('a');
+    clock.advance(2000);
+    const k = await q.get();
+    clock.advance(500);
+    q.done(k!);
+    q.addRateLimited('a');
+    expect(calls).toEqual(['added', 'depth:1', 'depth:0', 'queued:2', 'work:0.5', 'retried']);
+  });
+});
+
+describe('rate limiters', () => {
+  it('exponential: doubles per failure up to the cap, per item', () => {
+    const l = new ItemExponentialRateLimiter<string>(5, 30);
+    expect([l.when('a'), l.when('a'), l.when('a'), l.when('a'), l.when('b')]).toEqual([5, 10, 20, 30, 5]);
+    l.forget('a');
+    expect(l.when('a')).toBe(5);
+  });
+
+  it('bucket: burst immediately, then spaced at qps', () => {
+    const clock = new FakeClock(0);
+    const l = new BucketRateLimiter<string>(10, 3, clock);
+    expect([l.when('a'), l.when('b'), l.when('c')]).toEqual([0, 0, 0]);
+    expect([l.when('d'), l.when('e')]).toEqual([100, 200]);
+    clock.advance(1000); // refills up to burst
+    expect(l.when('f')).toBe(0);
+  });
+
+  it('max-of takes the longest delay', () => {
+    const clock = new FakeClock(0);
+    const l = new MaxOfRateLimiter<string>(new ItemExponentialRateLimiter(5, 1000), new BucketRateLimiter(1, 1, clock));
+    expect(l.when('a')).toBe(5);
+    expect(l.when('b')).toBe(1000);
+  });
+});

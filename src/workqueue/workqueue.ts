@@ -1,0 +1,153 @@
+import { realClock, type Clock } from '../util/clock.ts';
+import type { WorkQueueMetrics } from './metrics.ts';
+import { defaultControllerRateLimiter, type RateLimiter } from './rate-limiters.ts';
+
+export interface WorkQueueOptions<K> {
+  name: string;
+  clock?: Clock;
+  rateLimiter?: RateLimiter<K>;
+  metrics?: WorkQueueMetrics;
+}
+
+/**
+ * A work queue with client-go semantics. A key is queued at most once (dirty set); a key being
+ * processed is never handed out again until `done`, and a change that arrives meanwhile is kept
+ * and delivered after `done` (processing set). Delayed adds keep the earliest time.
+ */
+export class WorkQueue<K extends string> {
+  private readonly name: string;
+  private readonly clock: Clock;
+  private readonly rateLimiter: RateLimiter<K>;
+  private readonly metrics: WorkQueueMetrics | undefined;
+  private readonly queue: K[] = [];
+  private readonly dirty = new Set<K>();
+  private readonly processing = new Set<K>();
+  private readonly addedAt = new Map<K, number>();
+  private readonly startedAt = new Map<K, number>();
+  private readonly waiting = new Map<K, { at: number; cancel: () => void }>();
+  private getters: ((key: K | undefined) => void)[] = [];
+  private drainWaiters: (() => void)[] = [];
+  private shuttingDown = false;
+
+  constructor(opts: WorkQueueOptions<K>) {
+    this.name = opts.name;
+    this.clock = opts.clock ?? realClock;
+    this.rateLimiter = opts.rateLimiter ?? defaultControllerRateLimiter<K>(this.clock);
+    this.metrics = opts.metrics;
+  }
+
+  /** Queues key unless it is already queued; a key being processed is queued again after done. */
+  add(key: K): void {
+    if (this.shuttingDown || this.dirty.has(key)) return;
+    this.metrics?.added(this.name);
+    this.dirty.add(key);
+    this.addedAt.set(key, this.clock.now());
+    if (this.processing.has(key)) return;
+    this.queue.push(key);
+    this.metrics?.depth(this.name, this.queue.length);
+    this.wakeGetter();
+  }
+
+  /** Waits for the next key and marks it processing; undefined once the queue is shut down and empty. */
+  get(): Promise<K | undefined> {
+    if (this.queue.length > 0) return Promise.resolve(this.take());
+    if (this.shuttingDown) return Promise.resolve(undefined);
+    return new Promise((resolve) => this.getters.push(resolve));
+  }
+
+  /** Marks key finished; if it changed while processing, it is queued again. */
+  done(key: K): void {
+    if (!this.processing.delete(key)) return;
+    const started = this.startedAt.get(key);
+    this.startedAt.delete(key);
+    if (started !== undefined) this.metrics?.workDuration(this.name, (this.clock.now() - started) / 1000);
+    if (this.dirty.has(key)) {
+      this.queue.push(key);
+      this.metrics?.depth(this.name, this.queue.length);
+      this.wakeGetter();
+    }
+    this.notifyIfDrained();
+  }
+
+  /** Adds key after ms; if it is already waiting, the earlier time wins. */
+  addAfter(key: K, ms: number): void {
+    if (this.shuttingDown) return;
+    if (ms <= 0) {
+      this.add(key);
+      return;
+    }
+    const at = this.clock.now() + ms;
+    const pending = this.waiting.get(key);
+    if (pending && pending.at <= at) return;
+    pending?.cancel();
+    const cancel = this.clock.setTimer(() => {
+      this.waiting.delete(key);
+      this.add(key);
+    }, ms);
+    this.waiting.set(key, { at, cancel });
+  }
+
+  /** Adds key after the rate limiter's delay (per-item backoff and overall bucket). */
+  addRateLimited(key: K): void {
+    this.metrics?.retried(this.name);
+    this.addAfter(key, this.rateLimiter.when(key));
+  }
+
+  /** Clears key's failure count: it succeeded. */
+  forget(key: K): void {
+    this.rateLimiter.forget(key);
+  }
+
+  numRequeues(key: K): number {
+    return this.rateLimiter.retries(key);
+  }
+
+  len(): number {
+    return this.queue.length;
+  }
+
+  isShuttingDown(): boolean {
+    return this.shuttingDown;
+  }
+
+  /** Stops accepting adds; getters get the keys still queued, then undefined. Delayed adds are dropped. */
+  shutDown(): void {
+    this.shuttingDown = true;
+    for (const { cancel } of this.waiting.values()) cancel();
+    this.waiting.clear();
+    if (this.queue.length === 0) for (const resolve of this.getters.splice(0)) resolve(undefined);
+  }
+
+  /** Shuts down and resolves once every queued and in-process key is done. */
+  shutDownWithDrain(): Promise<void> {
+    this.shutDown();
+    if (this.isDrained()) return Promise.resolve();
+    return new Promise<void>((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  private isDrained(): boolean {
+    return this.queue.length === 0 && this.processing.size === 0;
+  }
+
+  private notifyIfDrained(): void {
+    if (this.shuttingDown && this.isDrained()) for (const resolve of this.drainWaiters.splice(0)) resolve();
+  }
+
+  private take(): K {
+    const key = this.queue.shift()!;
+    this.metrics?.depth(this.name, this.queue.length);
+    this.processing.add(key);
+    this.dirty.delete(key);
+    const added = this.addedAt.get(key);
+    this.addedAt.delete(key);
+    const now = this.clock.now();
+    if (added !== undefined) this.metrics?.queueDuration(this.name, (now - added) / 1000);
+    this.startedAt.set(key, now);
+    return key;
+  }
+
+  private wakeGetter(): void {
+    while (this.getters.length > 0 && this.queue.length > 0) this.getters.shift()!(this.take());
+    if (this.shuttingDown && this.queue.length === 0) for (const resolve of this.getters.splice(0)) resolve(undefined);
+  }
+}
