@@ -1,0 +1,241 @@
+import { createHash } from 'node:crypto';
+import type { Pod } from '../../kube/types.ts';
+import {
+  podStatusForVirtual,
+  podUpdatesForHost,
+  referencedConfigMaps,
+  referencedPVCs,
+  referencedSecrets,
+  translatePodToHost,
+  type PodTranslationContext,
+} from './translate.ts';
+
+const h10 = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 10);
+const ctx: PodTranslationContext = {
+  vcName: 'vc1',
+  hostNamespace: 'host-ns',
+  virtualNamespaceLabels: { env: 'prod' },
+  workloadServiceAccount: 'vc-workload-vc1',
+  dnsServiceIP: '10.96.0.10',
+  clusterDomain: 'cluster.local',
+  virtualApiServiceIP: '10.96.0.50',
+  virtualApiServicePort: 443,
+  serviceEnv: [{ name: 'DB_SERVICE_HOST', value: '10.96.0.9' }],
+  enforcedTolerations: [{ key: 'tenant', operator: 'Exists', effect: 'NoSchedule' }],
+  tokenSecretNameFor: (volume) => `web-x-team-x-vc1-token-${volume}`,
+};
+const hn = (n: string) => `${n}-x-team-x-vc1`;
+
+function pod(spec: Partial<NonNullable<Pod['spec']>> = {}, labels: Record<string, string> = { app: 'web' }): Pod {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'web', namespace: 'team', uid: 'uid-1', labels, annotations: { note: 'kept' } },
+    spec: { containers: [{ name: 'main', image: 'app:1' }], ...spec },
+  };
+}
+
+describe('translatePodToHost', () => {
+  it('renames the pod, translates labels and adds vCluster annotations', () => {
+    const host = translatePodToHost(pod({}, { app: 'web', release: 'r1' }), ctx);
+    expect(host.metadata?.name).toBe('web-x-team-x-vc1');
+    expect(host.metadata?.namespace).toBe('host-ns');
+    expect(host.metadata?.labels).toEqual({
+      app: 'web',
+      [`vcluster.loft.sh/label-vc1-x-${h10('release')}`]: 'r1',
+      'vcluster.loft.sh/managed-by': 'vc1',
+      'vcluster.loft.sh/namespace': 'team',
+      [`vcluster.loft.sh/ns-label-vc1-x-${h10('env')}`]: 'prod',
+    });
+    expect(host.metadata?.annotations).toMatchObject({
+      note: 'kept',
+      'vcluster.loft.sh/object-name': 'web',
+      'vcluster.loft.sh/object-namespace': 'team',
+      'vcluster.loft.sh/object-uid': 'uid-1',
+      'vcluster.loft.sh/object-kind': '/v1, Kind=Pod',
+      'vcluster.loft.sh/name': 'web',
+      'vcluster.loft.sh/namespace': 'team',
+      'vcluster.loft.sh/uid': 'uid-1',
+      'vcluster.loft.sh/service-account-name': 'default',
+      'vcluster.loft.sh/labels': 'app="web"\nrelease="r1"',
+    });
+  });
+
+  it('runs as the workload service account with no host token', () => {
+    const host = translatePodToHost(pod({ serviceAccountName: 'builder', automountServiceAccountToken: true }), ctx);
+    expect(host.spec?.serviceAccountName).toBe('vc-workload-vc1');
+    expect(host.spec?.automountServiceAccountToken).toBe(false);
+    expect(host.metadata?.annotations?.['vcluster.loft.sh/service-account-name']).toBe('builder');
+  });
+
+  it.each([
+    ['configMap volume', { volumes: [{ name: 'v', configMap: { name: 'cfg' } }] }, (p: Pod) => p.spec?.volumes?.[0]?.configMap?.name, hn('cfg')],
+    ['secret volume', { volumes: [{ name: 'v', secret: { secretName: 's' } }] }, (p: Pod) => p.spec?.volumes?.[0]?.secret?.secretName, hn('s')],
+    ['PVC volume', { volumes: [{ name: 'v', persistentVolumeClaim: { claimName: 'data' } }] }, (p: Pod) => p.spec?.volumes?.[0]?.persistentVolumeClaim?.claimName, hn('data')],
+    ['projected configMap', { volumes: [{ name: 'v', projected: { sources: [{ configMap: { name: 'kube-root-ca.crt' } }] } }] }, (p: Pod) => p.spec?.volumes?.[0]?.projected?.sources?.[0]?.configMap?.name, hn('kube-root-ca.crt')],
+    ['projected secret', { volumes: [{ name: 'v', projected: { sources: [{ secret: { name: 'ps' } }] } }] }, (p: Pod) => p.spec?.volumes?.[0]?.projected?.sources?.[0]?.secret?.name, hn('ps')],
+    ['env secretKeyRef', { containers: [{ name: 'c', env: [{ name: 'A', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } }] }] }, (p: Pod) => p.spec?.containers[0]?.env?.find((e) => e.name === 'A')?.valueFrom?.secretKeyRef?.name, hn('s')],
+    ['env configMapKeyRef', { containers: [{ name: 'c', env: [{ name: 'A', valueFrom: { configMapKeyRef: { name: 'cm', key: 'k' } } }] }] }, (p: Pod) => p.spec?.containers[0]?.env?.find((e) => e.name === 'A')?.valueFrom?.configMapKeyRef?.name, hn('cm')],
+    ['envFrom secretRef', { containers: [{ name: 'c', envFrom: [{ secretRef: { name: 's' } }] }] }, (p: Pod) => p.spec?.containers[0]?.envFrom?.[0]?.secretRef?.name, hn('s')],
+    ['envFrom configMapRef in an init container', { initContainers: [{ name: 'i', envFrom: [{ configMapRef: { name: 'cm' } }] }] }, (p: Pod) => p.spec?.initContainers?.[0]?.envFrom?.[0]?.configMapRef?.name, hn('cm')],
+    ['image pull secret', { imagePullSecrets: [{ name: 'reg' }] }, (p: Pod) => p.spec?.imagePullSecrets?.[0]?.name, hn('reg')],
+    ['downward API env', { containers: [{ name: 'c', env: [{ name: 'N', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }] }] }, (p: Pod) => p.spec?.containers[0]?.env?.find((e) => e.name === 'N')?.valueFrom?.fieldRef?.fieldPath, "metadata.annotations['vcluster.loft.sh/name']"],
+    ['downward API volume', { volumes: [{ name: 'v', downwardAPI: { items: [{ path: 'l', fieldRef: { fieldPath: 'metadata.labels' } }] } }] }, (p: Pod) => p.spec?.volumes?.[0]?.downwardAPI?.items?.[0]?.fieldRef?.fieldPath, "metadata.annotations['vcluster.loft.sh/labels']"],
+  ] as [string, Partial<NonNullable<Pod['spec']>>, (p: Pod) => unknown, unknown][])('renames %s', (_what, spec, read, expected) => {
+    expect(read(translatePodToHost(pod(spec), ctx))).toBe(expected);
+  });
+
+  it('replaces projected service-account tokens with the secret that holds a virtual token', () => {
+    const host = translatePodToHost(
+      pod({ volumes: [{ name: 'kube-api-access-x', projected: { sources: [{ serviceAccountToken: { path: 'token', expirationSeconds: 3607 } }, { configMap: { name: 'kube-root-ca.crt' } }] } }] }),
+      ctx,
+    );
+    expect(host.spec?.volumes?.[0]?.projected?.sources).toEqual([
+      { secret: { name: 'web-x-team-x-vc1-token-kube-api-access-x', items: [{ key: 'token', path: 'token' }] } },
+      { configMap: { name: hn('kube-root-ca.crt') } },
+    ]);
+  });
+
+  it('points DNS at the virtual cluster DNS service', () => {
+    const host = translatePodToHost(pod(), ctx);
+    expect(host.spec?.dnsPolicy).toBe('None');
+    expect(host.spec?.dnsConfig).toEqual({
+      nameservers: ['10.96.0.10'],
+      searches: ['team.svc.cluster.local', 'svc.cluster.local', 'cluster.local'],
+      options: [{ name: 'ndots', value: '5' }],
+    });
+  });
+
+  it('keeps user DNS settings after ours when the pod set dnsPolicy None', () => {
+    const host = translatePodToHost(pod({ dnsPolicy: 'None', dnsConfig: { nameservers: ['1.1.1.1'], searches: ['corp'] } }), ctx);
+    expect(host.spec?.dnsConfig?.nameservers).toEqual(['10.96.0.10', '1.1.1.1']);
+    expect(host.spec?.dnsConfig?.searches).toEqual(['team.svc.cluster.local', 'svc.cluster.local', 'cluster.local', 'corp']);
+  });
+
+  it('points the kubernetes service at the virtual API, rebuilds service links, user env wins', () => {
+    const host = translatePodToHost(pod({ containers: [{ name: 'c', env: [{ name: 'DB_SERVICE_HOST', value: 'mine' }] }] }), ctx);
+    const env = host.spec?.containers[0]?.env ?? [];
+    expect(env).toContainEqual({ name: 'KUBERNETES_SERVICE_HOST', value: '10.96.0.50' });
+    expect(env).toContainEqual({ name: 'KUBERNETES_SERVICE_PORT', value: '443' });
+    expect(env.filter((e) => e.name === 'DB_SERVICE_HOST')).toEqual([{ name: 'DB_SERVICE_HOST', value: 'mine' }]);
+    expect(host.spec?.enableServiceLinks).toBe(false);
+    expect(host.spec?.hostAliases).toEqual([
+      { ip: '10.96.0.50', hostnames: ['kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'] },
+    ]);
+  });
+
+  it('adds no service links when the virtual pod turned them off', () => {
+    const env = translatePodToHost(pod({ enableServiceLinks: false }), ctx).spec?.containers[0]?.env ?? [];
+    expect(env.some((e) => e.name === 'DB_SERVICE_HOST')).toBe(false);
+    expect(env.some((e) => e.name === 'KUBERNETES_SERVICE_HOST')).toBe(true);
+  });
+
+  it('sets hostname to the virtual pod name', () => {
+    expect(translatePodToHost(pod(), ctx).spec?.hostname).toBe('web');
+    expect(translatePodToHost(pod({ hostname: 'custom' }), ctx).spec?.hostname).toBe('custom');
+  });
+
+  it('scopes affinity and topology-spread selectors to the tenant', () => {
+    const host = translatePodToHost(
+      pod({
+        affinity: {
+          podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: { app: 'web' } } }] },
+          podAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 1, podAffinityTerm: { topologyKey: 'zone', labelSelector: { matchLabels: { app: 'db' } }, namespaceSelector: { matchLabels: { env: 'prod' } } } }] },
+        },
+        topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'zone', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { app: 'web' } } }],
+      }),
+      ctx,
+    );
+    expect(host.spec?.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.[0]?.labelSelector).toEqual({
+      matchLabels: { app: 'web', 'vcluster.loft.sh/managed-by': 'vc1', 'vcluster.loft.sh/namespace': 'team' },
+    });
+    const preferred = host.spec?.affinity?.podAffinity?.preferredDuringSchedulingIgnoredDuringExecution?.[0]?.podAffinityTerm;
+    expect(preferred?.namespaceSelector).toBeUndefined();
+    expect(preferred?.labelSelector).toEqual({ matchLabels: { app: 'db', 'vcluster.loft.sh/managed-by': 'vc1', [`vcluster.loft.sh/ns-label-vc1-x-${h10('env')}`]: 'prod' } });
+    expect(host.spec?.topologySpreadConstraints?.[0]?.labelSelector).toEqual({
+      matchLabels: { app: 'web', 'vcluster.loft.sh/managed-by': 'vc1', 'vcluster.loft.sh/namespace': 'team' },
+    });
+  });
+
+  it('copies tolerations and node selector and adds enforced tolerations once', () => {
+    const own = { key: 'gpu', operator: 'Exists', effect: 'NoSchedule' };
+    const host = translatePodToHost(pod({ tolerations: [own, { key: 'tenant', operator: 'Exists', effect: 'NoSchedule' }], nodeSelector: { disk: 'ssd' } }), ctx);
+    expect(host.spec?.tolerations).toEqual([own, { key: 'tenant', operator: 'Exists', effect: 'NoSchedule' }]);
+    expect(host.spec?.nodeSelector).toEqual({ disk: 'ssd' });
+    expect(translatePodToHost(pod(), ctx).spec?.tolerations).toEqual([{ key: 'tenant', operator: 'Exists', effect: 'NoSchedule' }]);
+  });
+
+  it('drops host-scoped priority settings', () => {
+    const host = translatePodToHost(pod({ priorityClassName: 'system-cluster-critical', priority: 2000000000 }), ctx);
+    expect(host.spec?.priorityClassName).toBeUndefined();
+    expect(host.spec?.priority).toBeUndefined();
+  });
+});
+
+describe('references', () => {
+  const p = pod({
+    volumes: [{ name: 'a', configMap: { name: 'cm1' } }, { name: 'b', secret: { secretName: 's1' } }, { name: 'c', persistentVolumeClaim: { claimName: 'pvc1' } }],
+    containers: [{ name: 'c', envFrom: [{ configMapRef: { name: 'cm2' } }, { secretRef: { name: 's2' } }] }],
+    imagePullSecrets: [{ name: 'reg' }],
+  });
+  it('lists the config maps, secrets and claims a pod uses', () => {
+    expect(referencedConfigMaps(p as never).sort()).toEqual(['cm1', 'cm2']);
+    expect(referencedSecrets(p as never).sort()).toEqual(['reg', 's1', 's2']);
+    expect(referencedPVCs(p as never)).toEqual(['pvc1']);
+  });
+});
+
+describe('podUpdatesForHost', () => {
+  const base = pod({ containers: [{ name: 'main', image: 'app:1' }], schedulingGates: [{ name: 'wait' }] });
+  const host = translatePodToHost(base, ctx);
+
+  it('changes nothing when nothing changed', () => {
+    expect(podUpdatesForHost(base, host, ctx).changed).toBe(false);
+  });
+
+  it('carries new images, deadlines, added tolerations and removed gates', () => {
+    const changed = pod({
+      containers: [{ name: 'main', image: 'app:2' }],
+      activeDeadlineSeconds: 60,
+      tolerations: [{ key: 'x', operator: 'Exists' }],
+      schedulingGates: [],
+    });
+    const update = podUpdatesForHost(changed, host, ctx);
+    expect(update.changed).toBe(true);
+    expect(update.pod.spec?.containers[0]?.image).toBe('app:2');
+    expect(update.pod.spec?.activeDeadlineSeconds).toBe(60);
+    expect(update.pod.spec?.tolerations).toContainEqual({ key: 'x', operator: 'Exists' });
+    expect(update.pod.spec?.schedulingGates).toEqual([]);
+  });
+
+  it('returns new ephemeral containers for their subresource', () => {
+    const debug = pod({ containers: [{ name: 'main', image: 'app:1' }], schedulingGates: [{ name: 'wait' }], ephemeralContainers: [{ name: 'debug', image: 'busybox' }] });
+    const update = podUpdatesForHost(debug, host, ctx);
+    expect(update.ephemeralContainers?.map((c) => c.name)).toEqual(['debug']);
+  });
+});
+
+describe('podStatusForVirtual', () => {
+  it('copies the status, keeping only the tenant\'s containers', () => {
+    const hostPod = {
+      status: {
+        phase: 'Running',
+        podIP: '10.244.0.5',
+        podIPs: [{ ip: '10.244.0.5' }],
+        hostIP: '10.0.0.1',
+        startTime: '2026-01-01T00:00:00Z',
+        qosClass: 'BestEffort',
+        conditions: [{ type: 'Ready', status: 'True' }],
+        containerStatuses: [
+          { name: 'main', ready: true, restartCount: 0, image: 'app:1', imageID: '', started: true },
+          { name: 'injected-sidecar', ready: true, restartCount: 0, image: 'x', imageID: '' },
+        ],
+      },
+    } as unknown as Pod;
+    const status = podStatusForVirtual(hostPod, pod());
+    expect(status.phase).toBe('Running');
+    expect(status.podIP).toBe('10.244.0.5');
+    expect(status.qosClass).toBe('BestEffort');
+    expect(status.containerStatuses?.map((c) => c.name)).toEqual(['main']);
+  });
+});
