@@ -1,0 +1,9 @@
+export {
+  clusterStatus,
+  controlComponent,
+  readClusterInfo,
+  startClusters,
+  stopClusters,
+  type ClusterInfo,
+  type ComponentAction,
+} from './launcher.ts';

@@ -1,0 +1,371 @@
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makePki, type Pki } from './certs.ts';
+import { writeKubeconfig } from './kubeconfig.ts';
+import { freePort, portInUse } from './ports.ts';
+import {
+  ComponentError,
+  componentState,
+  signalComponent,
+  sleep,
+  startComponent,
+  stopComponent,
+  waitReady,
+  type ComponentSpec,
+  type ComponentState,
+} from './process.ts';
+
+export const REPO_ROOT = join(import.meta.dirname, '..', '..');
+export const SERVICE_CIDR = '10.96.0.0/16';
+export const POD_CIDR = '10.244.0.1/16';
+const CLUSTERS = ['host', 'virtual'] as const;
+export type ClusterName = (typeof CLUSTERS)[number];
+
+export interface ClusterEndpoint {
+  kubeconfig: string;
+  server: string;
+  logDir: string;
+}
+
+/** What `up` leaves in <stateDir>/clusters.json for tests, scripts and people. */
+export interface ClusterInfo {
+  stateDir: string;
+  host: ClusterEndpoint;
+  virtual: ClusterEndpoint;
+  kubectl: string;
+  binDirs: { kubernetes: string; etcd: string; kwok: string };
+  nodes: string[];
+}
+
+export interface StartOptions {
+  stateDir: string;
+  nodes?: number;
+  /** When this process exits, a reaper stops the clusters (test runs). */
+  ownerPid?: number;
+  log?: (line: string) => void;
+}
+
+const componentsFile = (stateDir: string) => join(stateDir, 'components.json');
+const infoFile = (stateDir: string) => join(stateDir, 'clusters.json');
+
+function buildTools(): ClusterInfo['binDirs'] {
+  const build = spawnSync('bash', [join(REPO_ROOT, 'hack/build-tools.sh'), 'kubernetes', 'etcd', 'kwok'], { stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
+  if (build.status !== 0) {
+    const line = (build.stderr ?? '').trim().split('\n').filter(Boolean).pop() ?? 'hack/build-tools.sh failed';
+    throw new Error(line.startsWith('error:') ? line : `error: build: ${line}`);
+  }
+  process.stderr.write(build.stderr ?? '');
+  const dir = (c: string) => execFileSync('bash', [join(REPO_ROOT, 'hack/build-tools.sh'), '--print-dir', c], { encoding: 'utf8' }).trim();
+  return { kubernetes: dir('kubernetes'), etcd: dir('etcd'), kwok: dir('kwok') };
+}
+
+/** A port for a component: VSYNC_<CLUSTER>_<COMPONENT>_PORT pins one (and must be free), else any free port. */
+async function portFor(id: string, log: string): Promise<number> {
+  const envName = `VSYNC_${id.replace(/[/-]/g, '_').toUpperCase()}_PORT`;
+  const pinned = process.env[envName];
+  if (pinned) {
+    const port = Number(pinned);
+    if (await portInUse(port)) throw new ComponentError(id, `port ${port} (from ${envName}) is already in use`, log);
+    return port;
+  }
+  return freePort();
+}
+
+export function readComponents(stateDir: string): Record<string, ComponentSpec> {
+  if (!existsSync(componentsFile(stateDir))) return {};
+  return JSON.parse(readFileSync(componentsFile(stateDir), 'utf8')) as Record<string, ComponentSpec>;
+}
+
+function saveComponents(stateDir: string, specs: Record<string, ComponentSpec>): void {
+  writeFileSync(componentsFile(stateDir), JSON.stringify(specs, null, 2));
+}
+
+export function readClusterInfo(stateDir: string): ClusterInfo {
+  if (!existsSync(infoFile(stateDir))) throw new Error(`no clusters in ${stateDir} (run: node hack/cluster/cli.ts up)`);
+  return JSON.parse(readFileSync(infoFile(stateDir), 'utf8')) as ClusterInfo;
+}
+
+interface ClusterPlan {
+  name: ClusterName;
+  dir: string;
+  pki: Pki;
+  kubeconfig: string;
+  specs: ComponentSpec[];
+  server: string;
+}
+
+async function planCluster(stateDir: string, name: ClusterName, bins: ClusterInfo['binDirs']): Promise<ClusterPlan> {
+  const dir = join(stateDir, name);
+  const logs = join(stateDir, 'logs');
+  const pids = join(stateDir, 'pids');
+  mkdirSync(logs, { recursive: true });
+  mkdirSync(pids, { recursive: true });
+  const pki = makePki(join(dir, 'pki'), `${name}-admin`);
+  const kubeconfig = join(stateDir, `${name}.kubeconfig`);
+  const spec = async (component: string, command: string, args: (port: number) => string[], ready: (port: number) => string, tls?: ComponentSpec['tls']): Promise<ComponentSpec> => {
+    const id = `${name}/${component}`;
+    const log = join(logs, `${name}-${component}.log`);
+    const port = await portFor(id, log);
+    return { id, command, args: args(port), log, pidFile: join(pids, `${name}-${component}.pid`), port, readyUrl: ready(port), tls };
+  };
+  const k8s = (b: string) => join(bins.kubernetes, b);
+  const peerPort = await freePort();
+  const etcd = await spec(
+    'etcd',
+    join(bins.etcd, 'etcd'),
+    (port) => [
+      '--name=default',
+      `--data-dir=${join(dir, 'etcd')}`,
+      `--listen-client-urls=http://127.0.0.1:${port}`,
+      `--advertise-client-urls=http://127.0.0.1:${port}`,
+      `--listen-peer-urls=http://127.0.0.1:${peerPort}`,
+      `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`,
+      `--initial-cluster=default=http://127.0.0.1:${peerPort}`,
+      '--unsafe-no-fsync',
+      '--log-level=warn',
+    ],
+    (port) => `http://127.0.0.1:${port}/health`,
+  );
+  const apiserver = await spec(
+    'kube-apiserver',
+    k8s('kube-apiserver'),
+    (port) => [
+      `--etcd-servers=http://127.0.0.1:${etcd.port}`,
+      '--bind-address=127.0.0.1',
+      '--advertise-address=127.0.0.1',
+      `--secure-port=${port}`,
+      `--cert-dir=${join(dir, 'apiserver-certs')}`,
+      `--tls-cert-file=${pki.serverCert}`,
+      `--tls-private-key-file=${pki.serverKey}`,
+      `--client-ca-file=${pki.caCert}`,
+      `--service-cluster-ip-range=${SERVICE_CIDR}`,
+      '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+      `--service-account-key-file=${pki.saPub}`,
+      `--service-account-signing-key-file=${pki.saKey}`,
+      '--authorization-mode=RBAC',
+      '--endpoint-reconciler-type=none',
+      '--allow-privileged=true',
+      '--enable-priority-and-fairness=false',
+      '--v=1',
+    ],
+    (port) => `https://127.0.0.1:${port}/readyz`,
+    { ca: pki.caCert, cert: pki.adminCert, key: pki.adminKey },
+  );
+  const server = `https://127.0.0.1:${apiserver.port}`;
+  // The virtual cluster has no nodes: no node lifecycle (it would evict pods from the syncer's
+  // nodes), no node IPAM. The host keeps the controllers a real cluster runs.
+  const controllers = name === 'virtual' ? '*,-nodeipam,-nodelifecycle,-ttl,-bootstrapsigner,-tokencleaner' : '*,-nodeipam,-bootstrapsigner,-tokencleaner';
+  const kcm = await spec(
+    'kube-controller-manager',
+    k8s('kube-controller-manager'),
+    (port) => [
+      `--kubeconfig=${kubeconfig}`,
+      `--authentication-kubeconfig=${kubeconfig}`,
+      `--authorization-kubeconfig=${kubeconfig}`,
+      '--bind-address=127.0.0.1',
+      `--secure-port=${port}`,
+      `--cert-dir=${join(dir, 'kcm-certs')}`,
+      `--service-account-private-key-file=${pki.saKey}`,
+      `--root-ca-file=${pki.caCert}`,
+      `--cluster-signing-cert-file=${pki.caCert}`,
+      `--cluster-signing-key-file=${pki.caKey}`,
+      `--controllers=${controllers}`,
+      `--service-cluster-ip-range=${SERVICE_CIDR}`,
+      '--leader-elect=false',
+      '--use-service-account-credentials=false',
+      '--concurrent-gc-syncs=5',
+      '--v=1',
+    ],
+    (port) => `https://127.0.0.1:${port}/healthz`,
+    { insecure: true },
+  );
+  const specs = [etcd, apiserver, kcm];
+  if (name === 'host') {
+    specs.push(
+      await spec(
+        'kube-scheduler',
+        k8s('kube-scheduler'),
+        (port) => [
+          `--kubeconfig=${kubeconfig}`,
+          `--authentication-kubeconfig=${kubeconfig}`,
+          `--authorization-kubeconfig=${kubeconfig}`,
+          '--bind-address=127.0.0.1',
+          `--secure-port=${port}`,
+          `--cert-dir=${join(dir, 'scheduler-certs')}`,
+          '--leader-elect=false',
+          '--v=1',
+        ],
+        (port) => `https://127.0.0.1:${port}/healthz`,
+        { insecure: true },
+      ),
+      await spec(
+        'kwok',
+        join(bins.kwok, 'kwok'),
+        (port) => [
+          `--kubeconfig=${kubeconfig}`,
+          '--manage-all-nodes=false',
+          '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
+          `--cidr=${POD_CIDR}`,
+          '--node-ip=10.0.0.1',
+          `--server-address=127.0.0.1:${port}`,
+          ...['node-initialize', 'node-heartbeat', 'pod-ready', 'pod-complete', 'pod-delete'].map((s) => `--config=${join(bins.kwok, 'stages', `${s}.yaml`)}`),
+        ],
+        (port) => `http://127.0.0.1:${port}/healthz`,
+      ),
+    );
+  }
+  return { name, dir, pki, kubeconfig, specs, server };
+}
+
+function kubectl(info: Pick<ClusterInfo, 'kubectl'>, kubeconfig: string, args: string[], input?: string): { code: number; stdout: string; stderr: string } {
+  const res = spawnSync(info.kubectl, ['--kubeconfig', kubeconfig, ...args], { input, encoding: 'utf8', timeout: 60_000 });
+  return { code: res.status ?? 1, stdout: res.stdout ?? '', stderr: res.stderr ?? '' };
+}
+
+async function waitUntil(what: string, fn: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!fn()) {
+    if (Date.now() > deadline) throw new Error(`error: ${what}: not reached after ${timeoutMs / 1000}s`);
+    await sleep(500);
+  }
+}
+
+function nodeManifest(name: string): string {
+  return `apiVersion: v1
+kind: Node
+metadata:
+  name: ${name}
+  annotations: {kwok.x-k8s.io/node: fake, node.alpha.kubernetes.io/ttl: "0"}
+  labels: {type: kwok, kubernetes.io/hostname: ${name}, kubernetes.io/os: linux, kubernetes.io/arch: amd64}
+spec: {}
+status:
+  allocatable: {cpu: "32", memory: 256Gi, pods: "110"}
+  capacity: {cpu: "32", memory: 256Gi, pods: "110"}
+`;
+}
+
+/** Starts a host and a virtual cluster in stateDir; on any failure stops what it started and throws a one-line error. */
+export async function startClusters(opts: StartOptions): Promise<ClusterInfo> {
+  const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
+  const stateDir = opts.stateDir;
+  mkdirSync(stateDir, { recursive: true });
+  if (Object.values(readComponents(stateDir)).some((s) => componentState(s) !== 'stopped')) {
+    throw new Error(`error: clusters: ${stateDir} already has running components (run 'down' first)`);
+  }
+  const bins = buildTools();
+  const started: ComponentSpec[] = [];
+  try {
+    const plans = await Promise.all(CLUSTERS.map((c) => planCluster(stateDir, c, bins)));
+    const all = Object.fromEntries(plans.flatMap((p) => p.specs).map((s) => [s.id, s]));
+    saveComponents(stateDir, all);
+    const info: ClusterInfo = {
+      stateDir,
+      host: { kubeconfig: plans[0]!.kubeconfig, server: plans[0]!.server, logDir: join(stateDir, 'logs') },
+      virtual: { kubeconfig: plans[1]!.kubeconfig, server: plans[1]!.server, logDir: join(stateDir, 'logs') },
+      kubectl: join(bins.kubernetes, 'kubectl'),
+      binDirs: bins,
+      nodes: Array.from({ length: opts.nodes ?? 3 }, (_, i) => `kwok-node-${i}`),
+    };
+    for (const p of plans) writeKubeconfig(p.kubeconfig, p.name, p.server, p.pki);
+    if (opts.ownerPid) startReaper(stateDir, opts.ownerPid);
+    const launch = async (specs: ComponentSpec[], timeoutMs: number) => {
+      for (const s of specs) {
+        startComponent(s);
+        started.push(s);
+      }
+      await Promise.all(specs.map((s) => waitReady(s, timeoutMs)));
+    };
+    const byComponent = (c: string) => plans.flatMap((p) => p.specs.filter((s) => s.id.endsWith(`/${c}`)));
+    log('starting etcd (host, virtual)');
+    await launch(byComponent('etcd'), 60_000);
+    log('starting kube-apiserver (host, virtual)');
+    await launch(byComponent('kube-apiserver'), 120_000);
+    log('starting controllers, scheduler and kwok');
+    await launch([...byComponent('kube-controller-manager'), ...byComponent('kube-scheduler'), ...byComponent('kwok')], 120_000);
+    const nodes = kubectl(info, info.host.kubeconfig, ['apply', '-f', '-'], info.nodes.map(nodeManifest).join('---\n'));
+    if (nodes.code !== 0) throw new Error(`error: host/kwok: creating nodes failed: ${nodes.stderr.trim()}`);
+    await waitUntil(`host: ${info.nodes.length} Ready kwok nodes`, () => {
+      const res = kubectl(info, info.host.kubeconfig, ['get', 'nodes', '-o', 'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}']);
+      return res.code === 0 && res.stdout.split('\n').filter((l) => l === 'True').length >= info.nodes.length;
+    }, 120_000);
+    for (const c of CLUSTERS) {
+      await waitUntil(`${c}: default service account`, () => kubectl(info, info[c].kubeconfig, ['get', 'serviceaccount', 'default', '-n', 'default']).code === 0, 120_000);
+    }
+    writeFileSync(infoFile(stateDir), JSON.stringify(info, null, 2));
+    return info;
+  } catch (err) {
+    for (const s of started.reverse()) await stopComponent(s, 2000);
+    throw err;
+  }
+}
+
+/** A detached watcher that runs `down` for stateDir once ownerPid has exited. */
+function startReaper(stateDir: string, ownerPid: number): void {
+  const node = process.execPath;
+  const cli = join(REPO_ROOT, 'hack/cluster/cli.ts');
+  const script = `while kill -0 ${ownerPid} 2>/dev/null; do sleep 1; done; exec "${node}" "${cli}" down --state-dir "${stateDir}"`;
+  const child = spawn('bash', ['-c', script], { detached: true, stdio: 'ignore' });
+  child.unref();
+  writeFileSync(join(stateDir, 'reaper.pid'), String(child.pid));
+}
+
+/** Stops every component of stateDir (and its reaper); leaves no process behind. Idempotent. */
+export async function stopClusters(stateDir: string): Promise<void> {
+  const reaper = join(stateDir, 'reaper.pid');
+  if (existsSync(reaper)) {
+    const pid = Number(readFileSync(reaper, 'utf8'));
+    if (pid && pid !== process.pid) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    rmSync(reaper, { force: true });
+  }
+  const specs = Object.values(readComponents(stateDir));
+  // Stop the clients before the servers so nothing logs a storm of connection errors.
+  const order = ['kwok', 'kube-scheduler', 'kube-controller-manager', 'kube-apiserver', 'etcd'];
+  for (const component of order) {
+    await Promise.all(specs.filter((s) => s.id.endsWith(`/${component}`)).map((s) => stopComponent(s)));
+  }
+}
+
+export type ComponentAction = 'stop' | 'kill' | 'pause' | 'resume' | 'start' | 'restart';
+
+/** Fault injection on one component, e.g. ('host/kube-apiserver', 'kill'). `start` reuses its flags and ports. */
+export async function controlComponent(stateDir: string, id: string, action: ComponentAction): Promise<void> {
+  const spec = readComponents(stateDir)[id];
+  if (!spec) throw new Error(`error: ${id}: no such component in ${stateDir} (known: ${Object.keys(readComponents(stateDir)).join(', ')})`);
+  switch (action) {
+    case 'stop':
+      return stopComponent(spec);
+    case 'kill':
+      signalComponent(spec, 'SIGKILL');
+      while (componentState(spec) !== 'stopped') await sleep(50);
+      return;
+    case 'pause':
+      signalComponent(spec, 'SIGSTOP');
+      return;
+    case 'resume':
+      signalComponent(spec, 'SIGCONT');
+      return;
+    case 'restart':
+      await stopComponent(spec);
+      return controlComponent(stateDir, id, 'start');
+    case 'start':
+      if (componentState(spec) !== 'stopped') return;
+      startComponent(spec);
+      return waitReady(spec, 120_000);
+  }
+}
+
+export function clusterStatus(stateDir: string): { id: string; pid?: number; state: ComponentState; port: number }[] {
+  return Object.values(readComponents(stateDir)).map((s) => ({
+    id: s.id,
+    state: componentState(s),
+    port: s.port,
+    pid: existsSync(s.pidFile) ? Number(readFileSync(s.pidFile, 'utf8')) : undefined,
+  }));
+}
