@@ -9,14 +9,24 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 const root = join(import.meta.dirname, '..');
-const { values } = parseArgs({ options: { configmaps: { type: 'string', default: '200' }, pods: { type: 'string', default: '30' } } });
+const { values } = parseArgs({
+  options: { configmaps: { type: 'string', default: '200' }, pods: { type: 'string', default: '30' } },
+});
 const stateDir = process.env.VSYNC_STATE_DIR ?? join(root, '.state/clusters');
-const info = JSON.parse(readFileSync(join(stateDir, 'clusters.json'), 'utf8')) as { host: { kubeconfig: string }; virtual: { kubeconfig: string }; kubectl: string };
+const info = JSON.parse(readFileSync(join(stateDir, 'clusters.json'), 'utf8')) as {
+  host: { kubeconfig: string };
+  virtual: { kubeconfig: string };
+  kubectl: string;
+};
 const vc = process.env.VC_NAME ?? 'demo';
 const hostNs = process.env.HOST_NAMESPACE ?? `vc-${vc}`;
 
 function kubectl(cluster: 'host' | 'virtual', args: string[], input?: string): string {
-  const res = spawnSync(info.kubectl, ['--kubeconfig', info[cluster].kubeconfig, ...args], { input, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const res = spawnSync(info.kubectl, ['--kubeconfig', info[cluster].kubeconfig, ...args], {
+    input,
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
   if (res.status !== 0) throw new Error(`kubectl ${args.join(' ')}: ${res.stderr}`);
   return res.stdout;
 }
@@ -27,7 +37,13 @@ function percentile(sorted: number[], p: number): number {
 
 function summary(samples: number[]) {
   const s = [...samples].sort((a, b) => a - b);
-  return { n: s.length, p50: percentile(s, 50), p90: percentile(s, 90), p99: percentile(s, 99), max: s[s.length - 1] };
+  return {
+    n: s.length,
+    p50: percentile(s, 50),
+    p90: percentile(s, 90),
+    p99: percentile(s, 99),
+    max: s[s.length - 1],
+  };
 }
 
 async function poll(done: () => boolean, timeoutMs: number): Promise<void> {
@@ -45,7 +61,11 @@ kubectl('virtual', ['create', 'namespace', ns]);
 const cmCount = Number(values.configmaps);
 const createdAt = new Map<string, number>();
 const seenAt = new Map<string, number>();
-const docs = Array.from({ length: cmCount }, (_, i) => `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm-${i}, namespace: ${ns}}\ndata: {i: "${i}"}\n`);
+const docs = Array.from(
+  { length: cmCount },
+  (_, i) =>
+    `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm-${i}, namespace: ${ns}}\ndata: {i: "${i}"}\n`,
+);
 const batchStart = Date.now();
 for (let i = 0; i < cmCount; i += 50) {
   kubectl('virtual', ['apply', '-f', '-'], docs.slice(i, i + 50).join('---\n'));
@@ -53,7 +73,18 @@ for (let i = 0; i < cmCount; i += 50) {
   for (let j = i; j < Math.min(cmCount, i + 50); j++) createdAt.set(`cm-${j}`, t);
 }
 await poll(() => {
-  const list = JSON.parse(kubectl('host', ['get', 'configmaps', '-n', hostNs, '-l', `vcluster.loft.sh/namespace=${ns}`, '-o', 'json'])) as { items: { metadata: { annotations: Record<string, string> } }[] };
+  const list = JSON.parse(
+    kubectl('host', [
+      'get',
+      'configmaps',
+      '-n',
+      hostNs,
+      '-l',
+      `vcluster.loft.sh/namespace=${ns}`,
+      '-o',
+      'json',
+    ]),
+  ) as { items: { metadata: { annotations: Record<string, string> } }[] };
   const now = Date.now();
   for (const item of list.items) {
     const name = item.metadata.annotations['vcluster.loft.sh/object-name']!;
@@ -66,12 +97,23 @@ const cmLatencies = [...seenAt].map(([name, t]) => t - createdAt.get(name)!);
 // Pods: a Deployment, measured until every virtual pod reports Running.
 const podCount = Number(values.pods);
 const podStart = Date.now();
-kubectl('virtual', ['create', 'deployment', 'bench', '-n', ns, '--image=registry.local/bench:1', `--replicas=${podCount}`]);
+kubectl('virtual', [
+  'create',
+  'deployment',
+  'bench',
+  '-n',
+  ns,
+  '--image=registry.local/bench:1',
+  `--replicas=${podCount}`,
+]);
 const runningAt = new Map<string, number>();
 await poll(() => {
-  const list = JSON.parse(kubectl('virtual', ['get', 'pods', '-n', ns, '-o', 'json'])) as { items: { metadata: { name: string }; status?: { phase?: string } }[] };
+  const list = JSON.parse(kubectl('virtual', ['get', 'pods', '-n', ns, '-o', 'json'])) as {
+    items: { metadata: { name: string }; status?: { phase?: string } }[];
+  };
   const now = Date.now();
-  for (const p of list.items) if (p.status?.phase === 'Running' && !runningAt.has(p.metadata.name)) runningAt.set(p.metadata.name, now);
+  for (const p of list.items)
+    if (p.status?.phase === 'Running' && !runningAt.has(p.metadata.name)) runningAt.set(p.metadata.name, now);
   return runningAt.size >= podCount;
 }, 600_000);
 const podLatencies = [...runningAt.values()].map((t) => t - podStart);
@@ -79,7 +121,7 @@ const podLatencies = [...runningAt.values()].map((t) => t - podStart);
 const result = {
   at: new Date().toISOString(),
   machine: { cpus: (await import('node:os')).cpus().length },
-  note: 'latencies in ms, observed by polling every 50ms plus kubectl time, so they over-state the syncer latency; the syncer\'s own histogram is vsyncer_sync_latency_seconds',
+  note: "latencies in ms, observed by polling every 50ms plus kubectl time, so they over-state the syncer latency; the syncer's own histogram is vsyncer_sync_latency_seconds",
   configmaps: { ...summary(cmLatencies), batchSeconds: (Math.max(...seenAt.values()) - batchStart) / 1000 },
   podsCreatedToRunning: summary(podLatencies),
 };

@@ -8,7 +8,9 @@ const io = { out: (t: string) => process.stdout.write(t), err: (t: string) => pr
 const code = await runCli(process.argv.slice(2), io, {
   async start(config) {
     const logger = createLogger({ level: config.logLevel, format: config.logFormat });
-    process.on('unhandledRejection', (reason) => logger.error('unhandled promise rejection', { err: reason }));
+    process.on('unhandledRejection', (reason) =>
+      logger.error('unhandled promise rejection', { err: reason }),
+    );
     let fatal: string | undefined;
     let finished!: () => void;
     const stopped = new Promise<void>((resolve) => (finished = resolve));

@@ -10,8 +10,28 @@ interface PodStatus {
   conditions?: { type: string; status: string }[];
 }
 interface Pod {
-  metadata: { name: string; uid: string; labels?: Record<string, string>; annotations?: Record<string, string>; ownerReferences?: { kind: string }[] };
-  spec: { nodeName?: string; serviceAccountName?: string; automountServiceAccountToken?: boolean; volumes?: { name: string; secret?: { secretName: string }; configMap?: { name: string }; projected?: unknown }[]; containers: { envFrom?: { secretRef?: { name: string } }[] }[]; dnsPolicy?: string; enableServiceLinks?: boolean; hostname?: string };
+  metadata: {
+    name: string;
+    uid: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    ownerReferences?: { kind: string }[];
+  };
+  spec: {
+    nodeName?: string;
+    serviceAccountName?: string;
+    automountServiceAccountToken?: boolean;
+    volumes?: {
+      name: string;
+      secret?: { secretName: string };
+      configMap?: { name: string };
+      projected?: unknown;
+    }[];
+    containers: { envFrom?: { secretRef?: { name: string } }[] }[];
+    dnsPolicy?: string;
+    enableServiceLinks?: boolean;
+    hostname?: string;
+  };
   status?: PodStatus;
 }
 interface List<T> {
@@ -25,14 +45,21 @@ let syncer: SyncerProcess;
 
 const hostPods = async (selector = `vcluster.loft.sh/managed-by=${vc}`) =>
   (await getObject<List<Pod>>('host', ['pods', '-n', hostNs, '-l', selector]))?.items ?? [];
-const virtualPods = async (selector: string) => (await getObject<List<Pod>>('virtual', ['pods', '-n', ns, '-l', selector]))?.items ?? [];
-const isReady = (p: Pod) => p.status?.phase === 'Running' && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+const virtualPods = async (selector: string) =>
+  (await getObject<List<Pod>>('virtual', ['pods', '-n', ns, '-l', selector]))?.items ?? [];
+const isReady = (p: Pod) =>
+  p.status?.phase === 'Running' &&
+  p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
 
 beforeAll(async () => {
   await prepareHostNamespace(vc, hostNs);
   await mustKubectl('virtual', ['create', 'namespace', ns]);
   // The virtual cluster's default service account is made by its controller manager; pods need it.
-  await waitFor('default service account in the tenant namespace', async () => (await getObject('virtual', ['serviceaccount', 'default', '-n', ns])) !== undefined, 60_000);
+  await waitFor(
+    'default service account in the tenant namespace',
+    async () => (await getObject('virtual', ['serviceaccount', 'default', '-n', ns])) !== undefined,
+    60_000,
+  );
   syncer = await startSyncer({ name: vc, hostNamespace: hostNs });
 }, 180_000);
 
@@ -43,17 +70,37 @@ afterAll(async () => {
 
 describe('a Deployment in the virtual cluster', () => {
   it('runs 3 pods on the host, with vCluster names, labels and annotations, and reports them Running', async () => {
-    await mustKubectl('virtual', ['create', 'deployment', 'web', '-n', ns, '--image=registry.local/web:1', '--replicas=3']);
-    const running = await waitFor('3 virtual pods Running and Ready with node and IPs', async () => {
-      const pods = await virtualPods('app=web');
-      return pods.length === 3 && pods.every((p) => isReady(p) && p.spec.nodeName && p.status?.podIP && p.status.podIPs?.length) && pods;
-    }, 120_000);
+    await mustKubectl('virtual', [
+      'create',
+      'deployment',
+      'web',
+      '-n',
+      ns,
+      '--image=registry.local/web:1',
+      '--replicas=3',
+    ]);
+    const running = await waitFor(
+      '3 virtual pods Running and Ready with node and IPs',
+      async () => {
+        const pods = await virtualPods('app=web');
+        return (
+          pods.length === 3 &&
+          pods.every((p) => isReady(p) && p.spec.nodeName && p.status?.podIP && p.status.podIPs?.length) &&
+          pods
+        );
+      },
+      120_000,
+    );
     const hosts = await hostPods(`vcluster.loft.sh/managed-by=${vc},vcluster.loft.sh/namespace=${ns}`);
     expect(hosts).toHaveLength(3);
     for (const vpod of running) {
       const hpod = hosts.find((h) => h.metadata.name === hostName(vpod.metadata.name, ns, vc));
       expect(hpod).toBeDefined();
-      expect(hpod!.metadata.labels).toMatchObject({ app: 'web', 'vcluster.loft.sh/managed-by': vc, 'vcluster.loft.sh/namespace': ns });
+      expect(hpod!.metadata.labels).toMatchObject({
+        app: 'web',
+        'vcluster.loft.sh/managed-by': vc,
+        'vcluster.loft.sh/namespace': ns,
+      });
       expect(hpod!.metadata.annotations).toMatchObject({
         'vcluster.loft.sh/object-name': vpod.metadata.name,
         'vcluster.loft.sh/object-namespace': ns,
@@ -69,29 +116,53 @@ describe('a Deployment in the virtual cluster', () => {
       expect(hpod!.spec.nodeName).toBe(vpod.spec.nodeName);
       expect(hpod!.status?.podIP).toBe(vpod.status?.podIP);
     }
-    const nodes = (await getObject<List<{ metadata: { name: string } }>>('virtual', ['nodes']))!.items.map((n) => n.metadata.name);
+    const nodes = (await getObject<List<{ metadata: { name: string } }>>('virtual', ['nodes']))!.items.map(
+      (n) => n.metadata.name,
+    );
     for (const vpod of running) expect(nodes).toContain(vpod.spec.nodeName);
   }, 180_000);
 
   it('scales down: scaling to 1 deletes two host pods', async () => {
     await mustKubectl('virtual', ['scale', 'deployment', 'web', '-n', ns, '--replicas=1']);
-    await waitFor('one host pod left', async () => {
-      const hosts = (await hostPods(`vcluster.loft.sh/managed-by=${vc},vcluster.loft.sh/namespace=${ns},app=web`)).filter(
-        (p) => !(p.metadata as { deletionTimestamp?: string }).deletionTimestamp,
-      );
-      return hosts.length === 1;
-    }, 120_000);
+    await waitFor(
+      'one host pod left',
+      async () => {
+        const hosts = (
+          await hostPods(`vcluster.loft.sh/managed-by=${vc},vcluster.loft.sh/namespace=${ns},app=web`)
+        ).filter((p) => !(p.metadata as { deletionTimestamp?: string }).deletionTimestamp);
+        return hosts.length === 1;
+      },
+      120_000,
+    );
     await waitFor('one virtual pod left', async () => (await virtualPods('app=web')).length === 1, 120_000);
   }, 180_000);
 
   it('replaces a pod whose host pod is deleted by hand', async () => {
     const [before] = await virtualPods('app=web');
-    await mustKubectl('host', ['delete', 'pod', '-n', hostNs, hostName(before!.metadata.name, ns, vc), '--wait=false']);
-    const after = await waitFor('a new Ready virtual pod replaces it', async () => {
-      const pods = await virtualPods('app=web');
-      return pods.length === 1 && pods[0]!.metadata.uid !== before!.metadata.uid && isReady(pods[0]!) && pods[0];
-    }, 120_000);
-    await waitFor('its host pod exists', async () => (await getObject('host', ['pod', '-n', hostNs, hostName(after.metadata.name, ns, vc)])) !== undefined, 60_000);
+    await mustKubectl('host', [
+      'delete',
+      'pod',
+      '-n',
+      hostNs,
+      hostName(before!.metadata.name, ns, vc),
+      '--wait=false',
+    ]);
+    const after = await waitFor(
+      'a new Ready virtual pod replaces it',
+      async () => {
+        const pods = await virtualPods('app=web');
+        return (
+          pods.length === 1 && pods[0]!.metadata.uid !== before!.metadata.uid && isReady(pods[0]!) && pods[0]
+        );
+      },
+      120_000,
+    );
+    await waitFor(
+      'its host pod exists',
+      async () =>
+        (await getObject('host', ['pod', '-n', hostNs, hostName(after.metadata.name, ns, vc)])) !== undefined,
+      60_000,
+    );
   }, 180_000);
 });
 
@@ -100,45 +171,114 @@ describe('references, tokens and events', () => {
   const hostPodName = () => hostName(podName, ns, vc);
 
   beforeAll(async () => {
-    await apply('virtual', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings', namespace: ns }, data: { mode: 'fast' } });
-    await apply('virtual', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'creds', namespace: ns }, stringData: { PASSWORD: 'hunter2' } });
-    await apply('virtual', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'unused', namespace: ns }, data: { x: '1' } });
+    await apply('virtual', {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'settings', namespace: ns },
+      data: { mode: 'fast' },
+    });
+    await apply('virtual', {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'creds', namespace: ns },
+      stringData: { PASSWORD: 'hunter2' },
+    });
+    await apply('virtual', {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'unused', namespace: ns },
+      data: { x: '1' },
+    });
     await apply('virtual', {
       apiVersion: 'v1',
       kind: 'Pod',
       metadata: { name: podName, namespace: ns, labels: { app: 'refs' } },
       spec: {
-        containers: [{ name: 'main', image: 'registry.local/app:1', envFrom: [{ secretRef: { name: 'creds' } }], volumeMounts: [{ name: 'cfg', mountPath: '/etc/cfg' }] }],
+        containers: [
+          {
+            name: 'main',
+            image: 'registry.local/app:1',
+            envFrom: [{ secretRef: { name: 'creds' } }],
+            volumeMounts: [{ name: 'cfg', mountPath: '/etc/cfg' }],
+          },
+        ],
         volumes: [{ name: 'cfg', configMap: { name: 'settings' } }],
       },
     });
   }, 60_000);
 
   it('syncs the referenced ConfigMap and Secret under host names, and rewrites the references', async () => {
-    const hpod = await waitFor('host pod', () => getObject<Pod>('host', ['pod', '-n', hostNs, hostPodName()]), 60_000);
-    expect(hpod.spec.volumes?.find((v) => v.name === 'cfg')?.configMap?.name).toBe(hostName('settings', ns, vc));
+    const hpod = await waitFor(
+      'host pod',
+      () => getObject<Pod>('host', ['pod', '-n', hostNs, hostPodName()]),
+      60_000,
+    );
+    expect(hpod.spec.volumes?.find((v) => v.name === 'cfg')?.configMap?.name).toBe(
+      hostName('settings', ns, vc),
+    );
     expect(hpod.spec.containers[0]!.envFrom?.[0]?.secretRef?.name).toBe(hostName('creds', ns, vc));
-    await waitFor('config map on host', async () => (await getObject('host', ['configmap', '-n', hostNs, hostName('settings', ns, vc)])) !== undefined, 60_000);
-    const secret = await waitFor('secret on host', () => getObject<{ data: Record<string, string> }>('host', ['secret', '-n', hostNs, hostName('creds', ns, vc)]), 60_000);
+    await waitFor(
+      'config map on host',
+      async () =>
+        (await getObject('host', ['configmap', '-n', hostNs, hostName('settings', ns, vc)])) !== undefined,
+      60_000,
+    );
+    const secret = await waitFor(
+      'secret on host',
+      () =>
+        getObject<{ data: Record<string, string> }>('host', [
+          'secret',
+          '-n',
+          hostNs,
+          hostName('creds', ns, vc),
+        ]),
+      60_000,
+    );
     expect(Buffer.from(secret.data.PASSWORD!, 'base64').toString()).toBe('hunter2');
     // Only referenced objects are synced by default.
     expect(await getObject('host', ['configmap', '-n', hostNs, hostName('unused', ns, vc)])).toBeUndefined();
   }, 120_000);
 
   it('gives the pod a token minted by the virtual API server, which the host rejects', async () => {
-    const hpod = await waitFor('host pod with a token volume', async () => {
-      const p = await getObject<Pod>('host', ['pod', '-n', hostNs, hostPodName()]);
-      return p?.spec.volumes?.some((v) => JSON.stringify(v).includes('token')) && p;
-    }, 60_000);
-    const tokenSecretName = await waitFor('token secret', async () => {
-      const secrets = (await getObject<List<{ metadata: { name: string; ownerReferences?: { uid: string }[] } }>>('host', ['secrets', '-n', hostNs]))?.items ?? [];
-      return secrets.find((s) => s.metadata.ownerReferences?.some((o) => o.uid === hpod.metadata.uid))?.metadata.name;
-    }, 60_000);
-    const secret = (await getObject<{ data: { token: string } }>('host', ['secret', '-n', hostNs, tokenSecretName]))!;
+    const hpod = await waitFor(
+      'host pod with a token volume',
+      async () => {
+        const p = await getObject<Pod>('host', ['pod', '-n', hostNs, hostPodName()]);
+        return p?.spec.volumes?.some((v) => JSON.stringify(v).includes('token')) && p;
+      },
+      60_000,
+    );
+    const tokenSecretName = await waitFor(
+      'token secret',
+      async () => {
+        const secrets =
+          (
+            await getObject<List<{ metadata: { name: string; ownerReferences?: { uid: string }[] } }>>(
+              'host',
+              ['secrets', '-n', hostNs],
+            )
+          )?.items ?? [];
+        return secrets.find((s) => s.metadata.ownerReferences?.some((o) => o.uid === hpod.metadata.uid))
+          ?.metadata.name;
+      },
+      60_000,
+    );
+    const secret = (await getObject<{ data: { token: string } }>('host', [
+      'secret',
+      '-n',
+      hostNs,
+      tokenSecretName,
+    ]))!;
     const token = Buffer.from(secret.data.token, 'base64').toString();
     const review = (audienceCluster: 'virtual' | 'host') =>
-      mustKubectl(audienceCluster, ['create', '-o', 'json', '-f', '-'], JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } }));
-    const virtualReview = JSON.parse(await review('virtual')) as { status: { authenticated?: boolean; user?: { username: string } } };
+      mustKubectl(
+        audienceCluster,
+        ['create', '-o', 'json', '-f', '-'],
+        JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } }),
+      );
+    const virtualReview = JSON.parse(await review('virtual')) as {
+      status: { authenticated?: boolean; user?: { username: string } };
+    };
     expect(virtualReview.status.authenticated).toBe(true);
     expect(virtualReview.status.user?.username).toBe(`system:serviceaccount:${ns}:default`);
     const hostReview = JSON.parse(await review('host')) as { status: { authenticated?: boolean } };
@@ -152,7 +292,13 @@ describe('references, tokens and events', () => {
       apiVersion: 'v1',
       kind: 'Event',
       metadata: { name: `${hostPodName()}.e2etest`, namespace: hostNs },
-      involvedObject: { apiVersion: 'v1', kind: 'Pod', name: hostPodName(), namespace: hostNs, uid: hpod.metadata.uid },
+      involvedObject: {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        name: hostPodName(),
+        namespace: hostNs,
+        uid: hpod.metadata.uid,
+      },
       reason: 'Pulled',
       message: `Successfully pulled image for ${hostPodName()}`,
       type: 'Normal',
@@ -161,21 +307,33 @@ describe('references, tokens and events', () => {
       lastTimestamp: now,
       count: 1,
     });
-    const events = await waitFor('event on the virtual pod', async () => {
-      const evs = (await eventsFor('virtual', ns, podName)).filter((e) => e.reason === 'Pulled');
-      return evs.length > 0 && evs;
-    }, 60_000);
+    const events = await waitFor(
+      'event on the virtual pod',
+      async () => {
+        const evs = (await eventsFor('virtual', ns, podName)).filter((e) => e.reason === 'Pulled');
+        return evs.length > 0 && evs;
+      },
+      60_000,
+    );
     expect(events[0]!.message).toBe(`Successfully pulled image for ${podName}`);
   }, 120_000);
 
   it('removes the synced ConfigMap and Secret from the host once the pod is gone', async () => {
     await mustKubectl('virtual', ['delete', 'pod', podName, '-n', ns, '--wait=false']);
-    await waitFor('host copies removed', async () => {
-      const cm = await getObject('host', ['configmap', '-n', hostNs, hostName('settings', ns, vc)]);
-      const secret = await getObject('host', ['secret', '-n', hostNs, hostName('creds', ns, vc)]);
-      return cm === undefined && secret === undefined;
-    }, 120_000);
-    await waitFor('virtual pod gone', async () => (await getObject('virtual', ['pod', podName, '-n', ns])) === undefined, 120_000);
+    await waitFor(
+      'host copies removed',
+      async () => {
+        const cm = await getObject('host', ['configmap', '-n', hostNs, hostName('settings', ns, vc)]);
+        const secret = await getObject('host', ['secret', '-n', hostNs, hostName('creds', ns, vc)]);
+        return cm === undefined && secret === undefined;
+      },
+      120_000,
+    );
+    await waitFor(
+      'virtual pod gone',
+      async () => (await getObject('virtual', ['pod', podName, '-n', ns])) === undefined,
+      120_000,
+    );
   }, 180_000);
 });
 
@@ -185,14 +343,30 @@ describe('bad input', () => {
       apiVersion: 'v1',
       kind: 'Pod',
       metadata: { name: 'missing-secret', namespace: ns },
-      spec: { containers: [{ name: 'main', image: 'registry.local/app:1' }], volumes: [{ name: 'creds', secret: { secretName: 'does-not-exist' } }] },
+      spec: {
+        containers: [{ name: 'main', image: 'registry.local/app:1' }],
+        volumes: [{ name: 'creds', secret: { secretName: 'does-not-exist' } }],
+      },
     });
-    await waitFor('host pod created anyway', async () => (await getObject('host', ['pod', '-n', hostNs, hostName('missing-secret', ns, vc)])) !== undefined, 60_000);
-    const events = await waitFor('FailedMount event', async () => {
-      const evs = (await eventsFor('virtual', ns, 'missing-secret')).filter((e) => e.reason === 'FailedMount');
-      return evs.length > 0 && evs;
-    }, 60_000);
-    expect(events[0]!.message).toBe('MountVolume.SetUp failed for volume "creds" : secret "does-not-exist" not found');
+    await waitFor(
+      'host pod created anyway',
+      async () =>
+        (await getObject('host', ['pod', '-n', hostNs, hostName('missing-secret', ns, vc)])) !== undefined,
+      60_000,
+    );
+    const events = await waitFor(
+      'FailedMount event',
+      async () => {
+        const evs = (await eventsFor('virtual', ns, 'missing-secret')).filter(
+          (e) => e.reason === 'FailedMount',
+        );
+        return evs.length > 0 && evs;
+      },
+      60_000,
+    );
+    expect(events[0]!.message).toBe(
+      'MountVolume.SetUp failed for volume "creds" : secret "does-not-exist" not found',
+    );
   }, 120_000);
 
   it('reports a host rejection as a SyncError event, without host names, crash or hot loop', async () => {
@@ -206,18 +380,31 @@ describe('bad input', () => {
       apiVersion: 'v1',
       kind: 'Pod',
       metadata: { name: 'too-big', namespace: ns },
-      spec: { containers: [{ name: 'main', image: 'registry.local/app:1', resources: { requests: { cpu: '2' }, limits: { cpu: '2' } } }] },
+      spec: {
+        containers: [
+          {
+            name: 'main',
+            image: 'registry.local/app:1',
+            resources: { requests: { cpu: '2' }, limits: { cpu: '2' } },
+          },
+        ],
+      },
     });
-    const events = await waitFor('SyncError on too-big', async () => {
-      const evs = (await eventsFor('virtual', ns, 'too-big')).filter((e) => e.reason === 'SyncError');
-      return evs.length > 0 && evs;
-    }, 60_000);
+    const events = await waitFor(
+      'SyncError on too-big',
+      async () => {
+        const evs = (await eventsFor('virtual', ns, 'too-big')).filter((e) => e.reason === 'SyncError');
+        return evs.length > 0 && evs;
+      },
+      60_000,
+    );
     expect(events[0]!.type).toBe('Warning');
     expect(events[0]!.message).toContain('cpu');
     expect(events[0]!.message).not.toContain(hostNs);
     expect(events[0]!.message).not.toContain(hostName('too-big', ns, vc));
     // Backoff, not a hot loop: over ten seconds the failing key is retried only a handful of times.
-    const errorsAt = async () => metricValue(await syncer.metrics(), 'vsyncer_reconcile_total', { kind: 'pods', result: 'error' });
+    const errorsAt = async () =>
+      metricValue(await syncer.metrics(), 'vsyncer_reconcile_total', { kind: 'pods', result: 'error' });
     const start = await errorsAt();
     await new Promise((r) => setTimeout(r, 10_000));
     expect((await errorsAt()) - start).toBeLessThan(10);

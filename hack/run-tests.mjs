@@ -14,12 +14,19 @@ writeFileSync(jsonPath, '');
 
 const jest = spawnSync(
   process.execPath,
-  ['--experimental-vm-modules', join(root, 'node_modules/jest/bin/jest.js'), '--json', `--outputFile=${jsonPath}`, '--runInBand', ...process.argv.slice(2)],
+  [
+    '--experimental-vm-modules',
+    join(root, 'node_modules/jest/bin/jest.js'),
+    '--json',
+    `--outputFile=${jsonPath}`,
+    '--runInBand',
+    ...process.argv.slice(2),
+  ],
   { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_NO_WARNINGS: '1' } },
 );
 
 let passed = 0;
-let failed = 0;
+let failed;
 let skipped = 0;
 let note = '';
 if (existsSync(jsonPath) && readFileSync(jsonPath, 'utf8').trim()) {
@@ -28,7 +35,9 @@ if (existsSync(jsonPath) && readFileSync(jsonPath, 'utf8').trim()) {
   failed = report.numFailedTests;
   skipped = report.numPendingTests + report.numTodoTests;
   // A suite that fails to load (or a global setup that fails) has no failed tests but must count.
-  const brokenSuites = report.testResults.filter((r) => r.status === 'failed' && r.assertionResults.every((a) => a.status !== 'failed'));
+  const brokenSuites = report.testResults.filter(
+    (r) => r.status === 'failed' && r.assertionResults.every((a) => a.status !== 'failed'),
+  );
   failed += brokenSuites.length;
   if (brokenSuites.length) note = ` (${brokenSuites.length} suite(s) failed to run)`;
 } else {

@@ -53,7 +53,13 @@ export class SyncerApp {
         }
       : undefined;
     const common = { requestTimeoutMs: config.requestTimeoutMs, metrics: this.metrics, writeGuard, clock };
-    const host = new RestClient({ name: 'host', kubeConfig: hostKubeConfig, qps: config.hostQps, burst: config.hostBurst, ...common });
+    const host = new RestClient({
+      name: 'host',
+      kubeConfig: hostKubeConfig,
+      qps: config.hostQps,
+      burst: config.hostBurst,
+      ...common,
+    });
     const virtual = new RestClient({
       name: 'virtual',
       kubeConfig: virtualKubeConfig,
@@ -81,7 +87,14 @@ export class SyncerApp {
     }
     this.components = registry.build(enabled, { config, env, metrics: this.metrics });
     if (config.leaderElect) {
-      const leaseClient = new RestClient({ name: 'host', kubeConfig: hostKubeConfig, qps: 5, burst: 10, requestTimeoutMs: config.requestTimeoutMs, clock });
+      const leaseClient = new RestClient({
+        name: 'host',
+        kubeConfig: hostKubeConfig,
+        qps: 5,
+        burst: 10,
+        requestTimeoutMs: config.requestTimeoutMs,
+        clock,
+      });
       this.elector = new LeaderElector({
         client: leaseClient,
         namespace: config.hostNamespace,
@@ -102,7 +115,10 @@ export class SyncerApp {
         },
       });
     }
-    logger.info('syncer configured', { kinds: this.components.map((c) => c.kind), leaderElect: config.leaderElect });
+    logger.info('syncer configured', {
+      kinds: this.components.map((c) => c.kind),
+      leaderElect: config.leaderElect,
+    });
   }
 
   /** Starts serving health and metrics, the informers, and (once leading) the controllers. */
@@ -115,7 +131,9 @@ export class SyncerApp {
         notReady: () => this.notReady(),
       });
       this.server = server;
-      logger.info('serving /metrics, /healthz and /readyz', { address: `${address.address}:${address.port}` });
+      logger.info('serving /metrics, /healthz and /readyz', {
+        address: `${address.address}:${address.port}`,
+      });
     }
     this.informers.start();
     if (this.elector) this.elector.start();

@@ -17,8 +17,9 @@ function openssl(args: string[], cwd: string): void {
   try {
     execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (err) {
-    const stderr = (err as { stderr?: Buffer }).stderr?.toString().trim().split('\n')[0] ?? (err as Error).message;
-    throw new Error(`openssl ${args[0]} failed: ${stderr}`);
+    const stderr =
+      (err as { stderr?: Buffer }).stderr?.toString().trim().split('\n')[0] ?? (err as Error).message;
+    throw new Error(`openssl ${args[0]} failed: ${stderr}`, { cause: err });
   }
 }
 
@@ -41,16 +42,99 @@ export function makePki(dir: string, adminUser: string): Pki {
     saPub: p('sa.pub'),
   };
   if (existsSync(pki.saPub)) return pki;
-  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', pki.caKey, '-out', pki.caCert, '-days', '3650', '-subj', '/CN=vsyncer-test-ca'], dir);
+  openssl(
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      pki.caKey,
+      '-out',
+      pki.caCert,
+      '-days',
+      '3650',
+      '-subj',
+      '/CN=vsyncer-test-ca',
+    ],
+    dir,
+  );
   writeFileSync(
     p('server.ext'),
     'subjectAltName=IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local\nextendedKeyUsage=serverAuth\n',
   );
-  openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', pki.serverKey, '-out', p('apiserver.csr'), '-subj', '/CN=kube-apiserver'], dir);
-  openssl(['x509', '-req', '-in', p('apiserver.csr'), '-CA', pki.caCert, '-CAkey', pki.caKey, '-CAcreateserial', '-out', pki.serverCert, '-days', '3650', '-extfile', p('server.ext')], dir);
+  openssl(
+    [
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      pki.serverKey,
+      '-out',
+      p('apiserver.csr'),
+      '-subj',
+      '/CN=kube-apiserver',
+    ],
+    dir,
+  );
+  openssl(
+    [
+      'x509',
+      '-req',
+      '-in',
+      p('apiserver.csr'),
+      '-CA',
+      pki.caCert,
+      '-CAkey',
+      pki.caKey,
+      '-CAcreateserial',
+      '-out',
+      pki.serverCert,
+      '-days',
+      '3650',
+      '-extfile',
+      p('server.ext'),
+    ],
+    dir,
+  );
   writeFileSync(p('client.ext'), 'extendedKeyUsage=clientAuth\n');
-  openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', pki.adminKey, '-out', p('admin.csr'), '-subj', `/O=system:masters/CN=${adminUser}`], dir);
-  openssl(['x509', '-req', '-in', p('admin.csr'), '-CA', pki.caCert, '-CAkey', pki.caKey, '-CAcreateserial', '-out', pki.adminCert, '-days', '3650', '-extfile', p('client.ext')], dir);
+  openssl(
+    [
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      pki.adminKey,
+      '-out',
+      p('admin.csr'),
+      '-subj',
+      `/O=system:masters/CN=${adminUser}`,
+    ],
+    dir,
+  );
+  openssl(
+    [
+      'x509',
+      '-req',
+      '-in',
+      p('admin.csr'),
+      '-CA',
+      pki.caCert,
+      '-CAkey',
+      pki.caKey,
+      '-CAcreateserial',
+      '-out',
+      pki.adminCert,
+      '-days',
+      '3650',
+      '-extfile',
+      p('client.ext'),
+    ],
+    dir,
+  );
   openssl(['genrsa', '-out', pki.saKey, '2048'], dir);
   openssl(['rsa', '-in', pki.saKey, '-pubout', '-out', pki.saPub], dir);
   return pki;

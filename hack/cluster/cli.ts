@@ -1,7 +1,14 @@
 // Local clusters for development and tests: node hack/cluster/cli.ts up|down|status|ctl ...
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { clusterStatus, controlComponent, REPO_ROOT, startClusters, stopClusters, type ComponentAction } from './launcher.ts';
+import {
+  clusterStatus,
+  controlComponent,
+  REPO_ROOT,
+  startClusters,
+  stopClusters,
+  type ComponentAction,
+} from './launcher.ts';
 
 const USAGE = `usage: node hack/cluster/cli.ts <command> [--state-dir DIR]
   up [--nodes N] [--owner-pid PID]   start a host cluster (kwok nodes) and a virtual cluster
@@ -36,7 +43,8 @@ try {
       console.log(`stopped clusters of ${stateDir}`);
       break;
     case 'status':
-      for (const c of clusterStatus(stateDir)) console.log(`${c.id.padEnd(32)} ${c.state.padEnd(8)} pid=${c.pid ?? '-'} port=${c.port}`);
+      for (const c of clusterStatus(stateDir))
+        console.log(`${c.id.padEnd(32)} ${c.state.padEnd(8)} pid=${c.pid ?? '-'} port=${c.port}`);
       break;
     case 'ctl': {
       const actions = ['stop', 'kill', 'pause', 'resume', 'start', 'restart'];

@@ -50,13 +50,20 @@ const componentsFile = (stateDir: string) => join(stateDir, 'components.json');
 const infoFile = (stateDir: string) => join(stateDir, 'clusters.json');
 
 function buildTools(): ClusterInfo['binDirs'] {
-  const build = spawnSync('bash', [join(REPO_ROOT, 'hack/build-tools.sh'), 'kubernetes', 'etcd', 'kwok'], { stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
+  const build = spawnSync('bash', [join(REPO_ROOT, 'hack/build-tools.sh'), 'kubernetes', 'etcd', 'kwok'], {
+    stdio: ['ignore', 'inherit', 'pipe'],
+    encoding: 'utf8',
+  });
   if (build.status !== 0) {
-    const line = (build.stderr ?? '').trim().split('\n').filter(Boolean).pop() ?? 'hack/build-tools.sh failed';
+    const line =
+      (build.stderr ?? '').trim().split('\n').filter(Boolean).pop() ?? 'hack/build-tools.sh failed';
     throw new Error(line.startsWith('error:') ? line : `error: build: ${line}`);
   }
   process.stderr.write(build.stderr ?? '');
-  const dir = (c: string) => execFileSync('bash', [join(REPO_ROOT, 'hack/build-tools.sh'), '--print-dir', c], { encoding: 'utf8' }).trim();
+  const dir = (c: string) =>
+    execFileSync('bash', [join(REPO_ROOT, 'hack/build-tools.sh'), '--print-dir', c], {
+      encoding: 'utf8',
+    }).trim();
   return { kubernetes: dir('kubernetes'), etcd: dir('etcd'), kwok: dir('kwok') };
 }
 
@@ -66,7 +73,8 @@ async function portFor(id: string, log: string): Promise<number> {
   const pinned = process.env[envName];
   if (pinned) {
     const port = Number(pinned);
-    if (await portInUse(port)) throw new ComponentError(id, `port ${port} (from ${envName}) is already in use`, log);
+    if (await portInUse(port))
+      throw new ComponentError(id, `port ${port} (from ${envName}) is already in use`, log);
     return port;
   }
   return freePort();
@@ -82,7 +90,8 @@ function saveComponents(stateDir: string, specs: Record<string, ComponentSpec>):
 }
 
 export function readClusterInfo(stateDir: string): ClusterInfo {
-  if (!existsSync(infoFile(stateDir))) throw new Error(`no clusters in ${stateDir} (run: node hack/cluster/cli.ts up)`);
+  if (!existsSync(infoFile(stateDir)))
+    throw new Error(`no clusters in ${stateDir} (run: node hack/cluster/cli.ts up)`);
   return JSON.parse(readFileSync(infoFile(stateDir), 'utf8')) as ClusterInfo;
 }
 
@@ -95,7 +104,11 @@ interface ClusterPlan {
   server: string;
 }
 
-async function planCluster(stateDir: string, name: ClusterName, bins: ClusterInfo['binDirs']): Promise<ClusterPlan> {
+async function planCluster(
+  stateDir: string,
+  name: ClusterName,
+  bins: ClusterInfo['binDirs'],
+): Promise<ClusterPlan> {
   const dir = join(stateDir, name);
   const logs = join(stateDir, 'logs');
   const pids = join(stateDir, 'pids');
@@ -103,11 +116,26 @@ async function planCluster(stateDir: string, name: ClusterName, bins: ClusterInf
   mkdirSync(pids, { recursive: true });
   const pki = makePki(join(dir, 'pki'), `${name}-admin`);
   const kubeconfig = join(stateDir, `${name}.kubeconfig`);
-  const spec = async (component: string, command: string, args: (port: number) => string[], ready: (port: number) => string, tls?: ComponentSpec['tls']): Promise<ComponentSpec> => {
+  const spec = async (
+    component: string,
+    command: string,
+    args: (port: number) => string[],
+    ready: (port: number) => string,
+    tls?: ComponentSpec['tls'],
+  ): Promise<ComponentSpec> => {
     const id = `${name}/${component}`;
     const log = join(logs, `${name}-${component}.log`);
     const port = await portFor(id, log);
-    return { id, command, args: args(port), log, pidFile: join(pids, `${name}-${component}.pid`), port, readyUrl: ready(port), tls };
+    return {
+      id,
+      command,
+      args: args(port),
+      log,
+      pidFile: join(pids, `${name}-${component}.pid`),
+      port,
+      readyUrl: ready(port),
+      tls,
+    };
   };
   const k8s = (b: string) => join(bins.kubernetes, b);
   const peerPort = await freePort();
@@ -155,7 +183,10 @@ async function planCluster(stateDir: string, name: ClusterName, bins: ClusterInf
   const server = `https://127.0.0.1:${apiserver.port}`;
   // The virtual cluster has no nodes: no node lifecycle (it would evict pods from the syncer's
   // nodes), no node IPAM. The host keeps the controllers a real cluster runs.
-  const controllers = name === 'virtual' ? '*,-nodeipam,-nodelifecycle,-ttl,-bootstrapsigner,-tokencleaner' : '*,-nodeipam,-bootstrapsigner,-tokencleaner';
+  const controllers =
+    name === 'virtual'
+      ? '*,-nodeipam,-nodelifecycle,-ttl,-bootstrapsigner,-tokencleaner'
+      : '*,-nodeipam,-bootstrapsigner,-tokencleaner';
   const kcm = await spec(
     'kube-controller-manager',
     k8s('kube-controller-manager'),
@@ -209,7 +240,9 @@ async function planCluster(stateDir: string, name: ClusterName, bins: ClusterInf
           `--cidr=${POD_CIDR}`,
           '--node-ip=10.0.0.1',
           `--server-address=127.0.0.1:${port}`,
-          ...['node-initialize', 'node-heartbeat', 'pod-ready', 'pod-complete', 'pod-delete'].map((s) => `--config=${join(bins.kwok, 'stages', `${s}.yaml`)}`),
+          ...['node-initialize', 'node-heartbeat', 'pod-ready', 'pod-complete', 'pod-delete'].map(
+            (s) => `--config=${join(bins.kwok, 'stages', `${s}.yaml`)}`,
+          ),
         ],
         (port) => `http://127.0.0.1:${port}/healthz`,
       ),
@@ -218,8 +251,17 @@ async function planCluster(stateDir: string, name: ClusterName, bins: ClusterInf
   return { name, dir, pki, kubeconfig, specs, server };
 }
 
-function kubectl(info: Pick<ClusterInfo, 'kubectl'>, kubeconfig: string, args: string[], input?: string): { code: number; stdout: string; stderr: string } {
-  const res = spawnSync(info.kubectl, ['--kubeconfig', kubeconfig, ...args], { input, encoding: 'utf8', timeout: 60_000 });
+function kubectl(
+  info: Pick<ClusterInfo, 'kubectl'>,
+  kubeconfig: string,
+  args: string[],
+  input?: string,
+): { code: number; stdout: string; stderr: string } {
+  const res = spawnSync(info.kubectl, ['--kubeconfig', kubeconfig, ...args], {
+    input,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   return { code: res.status ?? 1, stdout: res.stdout ?? '', stderr: res.stderr ?? '' };
 }
 
@@ -282,15 +324,39 @@ export async function startClusters(opts: StartOptions): Promise<ClusterInfo> {
     log('starting kube-apiserver (host, virtual)');
     await launch(byComponent('kube-apiserver'), 120_000);
     log('starting controllers, scheduler and kwok');
-    await launch([...byComponent('kube-controller-manager'), ...byComponent('kube-scheduler'), ...byComponent('kwok')], 120_000);
-    const nodes = kubectl(info, info.host.kubeconfig, ['apply', '-f', '-'], info.nodes.map(nodeManifest).join('---\n'));
+    await launch(
+      [...byComponent('kube-controller-manager'), ...byComponent('kube-scheduler'), ...byComponent('kwok')],
+      120_000,
+    );
+    const nodes = kubectl(
+      info,
+      info.host.kubeconfig,
+      ['apply', '-f', '-'],
+      info.nodes.map(nodeManifest).join('---\n'),
+    );
     if (nodes.code !== 0) throw new Error(`error: host/kwok: creating nodes failed: ${nodes.stderr.trim()}`);
-    await waitUntil(`host: ${info.nodes.length} Ready kwok nodes`, () => {
-      const res = kubectl(info, info.host.kubeconfig, ['get', 'nodes', '-o', 'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}']);
-      return res.code === 0 && res.stdout.split('\n').filter((l) => l === 'True').length >= info.nodes.length;
-    }, 120_000);
+    await waitUntil(
+      `host: ${info.nodes.length} Ready kwok nodes`,
+      () => {
+        const res = kubectl(info, info.host.kubeconfig, [
+          'get',
+          'nodes',
+          '-o',
+          'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}',
+        ]);
+        return (
+          res.code === 0 && res.stdout.split('\n').filter((l) => l === 'True').length >= info.nodes.length
+        );
+      },
+      120_000,
+    );
     for (const c of CLUSTERS) {
-      await waitUntil(`${c}: default service account`, () => kubectl(info, info[c].kubeconfig, ['get', 'serviceaccount', 'default', '-n', 'default']).code === 0, 120_000);
+      await waitUntil(
+        `${c}: default service account`,
+        () =>
+          kubectl(info, info[c].kubeconfig, ['get', 'serviceaccount', 'default', '-n', 'default']).code === 0,
+        120_000,
+      );
     }
     writeFileSync(infoFile(stateDir), JSON.stringify(info, null, 2));
     return info;
@@ -337,7 +403,10 @@ export type ComponentAction = 'stop' | 'kill' | 'pause' | 'resume' | 'start' | '
 /** Fault injection on one component, e.g. ('host/kube-apiserver', 'kill'). `start` reuses its flags and ports. */
 export async function controlComponent(stateDir: string, id: string, action: ComponentAction): Promise<void> {
   const spec = readComponents(stateDir)[id];
-  if (!spec) throw new Error(`error: ${id}: no such component in ${stateDir} (known: ${Object.keys(readComponents(stateDir)).join(', ')})`);
+  if (!spec)
+    throw new Error(
+      `error: ${id}: no such component in ${stateDir} (known: ${Object.keys(readComponents(stateDir)).join(', ')})`,
+    );
   switch (action) {
     case 'stop':
       return stopComponent(spec);
@@ -361,7 +430,9 @@ export async function controlComponent(stateDir: string, id: string, action: Com
   }
 }
 
-export function clusterStatus(stateDir: string): { id: string; pid?: number; state: ComponentState; port: number }[] {
+export function clusterStatus(
+  stateDir: string,
+): { id: string; pid?: number; state: ComponentState; port: number }[] {
   return Object.values(readComponents(stateDir)).map((s) => ({
     id: s.id,
     state: componentState(s),

@@ -61,7 +61,8 @@ export function componentState(spec: ComponentSpec): ComponentState {
 
 /** Starts the component detached, in its own process group, logging to its log file. */
 export function startComponent(spec: ComponentSpec): number {
-  if (!existsSync(spec.command)) throw new ComponentError(spec.id, `binary ${spec.command} not found; run hack/build-tools.sh`);
+  if (!existsSync(spec.command))
+    throw new ComponentError(spec.id, `binary ${spec.command} not found; run hack/build-tools.sh`);
   const out = openSync(spec.log, 'a');
   const child = spawn(spec.command, spec.args, { detached: true, stdio: ['ignore', out, out] });
   closeSync(out);
@@ -131,9 +132,11 @@ export function probe(url: string, tls?: ComponentSpec['tls']): Promise<number> 
 export async function waitReady(spec: ComponentSpec, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (componentState(spec) === 'stopped') throw new ComponentError(spec.id, `exited during startup: ${lastLogLine(spec.log)}`, spec.log);
+    if (componentState(spec) === 'stopped')
+      throw new ComponentError(spec.id, `exited during startup: ${lastLogLine(spec.log)}`, spec.log);
     if ((await probe(spec.readyUrl, spec.tls)) === 200) return;
-    if (Date.now() > deadline) throw new ComponentError(spec.id, `not ready after ${timeoutMs / 1000}s at ${spec.readyUrl}`, spec.log);
+    if (Date.now() > deadline)
+      throw new ComponentError(spec.id, `not ready after ${timeoutMs / 1000}s at ${spec.readyUrl}`, spec.log);
     await sleep(250);
   }
 }
@@ -141,7 +144,9 @@ export async function waitReady(spec: ComponentSpec, timeoutMs: number): Promise
 function lastLogLine(log: string): string {
   try {
     const lines = readFileSync(log, 'utf8').trim().split('\n');
-    const important = [...lines].reverse().find((l) => /error|fatal|failed|invalid|unknown flag|address already in use/i.test(l));
+    const important = [...lines]
+      .reverse()
+      .find((l) => /error|fatal|failed|invalid|unknown flag|address already in use/i.test(l));
     return (important ?? lines[lines.length - 1] ?? '').slice(0, 300);
   } catch {
     return 'no log';

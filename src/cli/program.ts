@@ -1,7 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
-import { buildConfig, ConfigError, defaultForHelp, FIELDS, fileKeyOf, type SyncerConfig } from '../config/config.ts';
+import {
+  buildConfig,
+  ConfigError,
+  defaultForHelp,
+  FIELDS,
+  fileKeyOf,
+  type SyncerConfig,
+} from '../config/config.ts';
 import { syncerVersion } from '../version.ts';
 
 /** Exit code for bad flags, config or kubeconfig, distinct from runtime failures (1). */
@@ -26,7 +33,10 @@ export function readConfigFile(path: string): Record<string, unknown> {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new ConfigError('--config', `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new ConfigError(
+      '--config',
+      `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
   let parsed: unknown;
   try {
@@ -35,7 +45,8 @@ export function readConfigFile(path: string): Record<string, unknown> {
     throw new ConfigError('--config', `${path} is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
   }
   if (parsed === null || parsed === undefined) return {};
-  if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError('--config', `${path} must hold a mapping of settings`);
+  if (typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new ConfigError('--config', `${path} must hold a mapping of settings`);
   return parsed as Record<string, unknown>;
 }
 
@@ -56,14 +67,23 @@ export function buildProgram(io: CliIO, handlers: CliHandlers, setExit: (code: n
     .action(() => io.out(`vsyncer ${syncerVersion()}\n`));
 
   const start = program.command('start').description('run the syncer').exitOverride();
-  start.addOption(new Option('--config <file>', 'YAML file of settings (keys are the camelCase flag names); flags override it'));
+  start.addOption(
+    new Option(
+      '--config <file>',
+      'YAML file of settings (keys are the camelCase flag names); flags override it',
+    ),
+  );
   for (const field of FIELDS) {
     const def = defaultForHelp(field);
     const description = `${field.description}${field.required ? ' (required)' : ''}${def !== undefined ? ` (default: ${def === '' ? '""' : def})` : ''}`;
     let option: Option;
     if (field.kind === 'bool') option = new Option(`--${field.flag} [bool]`, description).argParser(boolArg);
-    else if (field.flag === 'enforce-toleration') option = new Option(`--${field.flag} <toleration>`, description).argParser(collect);
-    else if (field.kind === 'enum') option = new Option(`--${field.flag} <${field.flag.split('-').pop()}>`, description).choices(field.choices!);
+    else if (field.flag === 'enforce-toleration')
+      option = new Option(`--${field.flag} <toleration>`, description).argParser(collect);
+    else if (field.kind === 'enum')
+      option = new Option(`--${field.flag} <${field.flag.split('-').pop()}>`, description).choices(
+        field.choices!,
+      );
     else option = new Option(`--${field.flag} <value>`, description);
     start.addOption(option);
   }
@@ -93,10 +113,15 @@ export async function runCli(argv: string[], io: CliIO, handlers: CliHandlers): 
     return code;
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) return 0;
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0)
+        return 0;
       return EXIT_USAGE;
     }
-    if (err instanceof ConfigError || err instanceof UsageError || (err as Error).name === 'KubeconfigError') {
+    if (
+      err instanceof ConfigError ||
+      err instanceof UsageError ||
+      (err as Error).name === 'KubeconfigError'
+    ) {
       io.err(`error: ${(err as Error).message}\n`);
       return EXIT_USAGE;
     }

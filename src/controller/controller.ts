@@ -44,10 +44,15 @@ export class Controller {
   private inFlight = 0;
 
   constructor(opts: ControllerOptions) {
-    if (!Number.isInteger(opts.workers) || opts.workers < 1) throw new Error(`workers must be a positive integer, got ${opts.workers}`);
+    if (!Number.isInteger(opts.workers) || opts.workers < 1)
+      throw new Error(`workers must be a positive integer, got ${opts.workers}`);
     this.opts = opts;
     this.log = (opts.logger ?? silentLogger).child({ controller: opts.name });
-    this.queue = new WorkQueue<string>({ name: opts.name, clock: opts.clock ?? realClock, metrics: opts.queueMetrics });
+    this.queue = new WorkQueue<string>({
+      name: opts.name,
+      clock: opts.clock ?? realClock,
+      metrics: opts.queueMetrics,
+    });
   }
 
   enqueue(key: string): void {

@@ -25,8 +25,19 @@ export class InformerFactory {
   }
 
   /** The shared informer for this cluster, type and scope; created (and started if the factory runs) on first use. */
-  get<T extends KubeObject>(client: ClusterClient, type: ResourceType, scope: InformerScope = {}): Informer<T> {
-    const key = [client.name, type.group, type.resource, scope.namespace ?? '', scope.labelSelector ?? '', scope.fieldSelector ?? ''].join('|');
+  get<T extends KubeObject>(
+    client: ClusterClient,
+    type: ResourceType,
+    scope: InformerScope = {},
+  ): Informer<T> {
+    const key = [
+      client.name,
+      type.group,
+      type.resource,
+      scope.namespace ?? '',
+      scope.labelSelector ?? '',
+      scope.fieldSelector ?? '',
+    ].join('|');
     let informer = this.informers.get(key);
     if (!informer) {
       informer = new Informer<KubeObject>({

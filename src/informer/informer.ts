@@ -62,7 +62,10 @@ export class Informer<T extends KubeObject> {
   constructor(opts: InformerOptions<T>) {
     this.opts = opts;
     this.clock = opts.clock ?? realClock;
-    this.log = (opts.logger ?? silentLogger).child({ cluster: opts.client.name, resource: opts.type.resource });
+    this.log = (opts.logger ?? silentLogger).child({
+      cluster: opts.client.name,
+      resource: opts.type.resource,
+    });
     this.writableStore = new Store<T>(opts.indexers);
     this.backoff = new Backoff(opts.backoff?.initialMs ?? 500, opts.backoff?.maxMs ?? 30_000);
   }
@@ -129,7 +132,8 @@ export class Informer<T extends KubeObject> {
         }
         this.phase = 'watching';
         const outcome = await this.watchOnce();
-        if (outcome === 'inactive') this.opts.metrics?.watchRestart(this.opts.client.name, this.opts.type.resource, 'inactive');
+        if (outcome === 'inactive')
+          this.opts.metrics?.watchRestart(this.opts.client.name, this.opts.type.resource, 'inactive');
         if (outcome !== 'closed-after-events') {
           // A watch that ended without delivering anything may mean a flapping server: pace retries.
           await this.sleep(this.backoff.next());
@@ -167,7 +171,12 @@ export class Informer<T extends KubeObject> {
         continue: continueToken,
       });
       if (!Array.isArray(page.items)) {
-        throw new ApiError(this.opts.client.name, 0, undefined, `list of ${this.opts.type.resource} returned no items array`);
+        throw new ApiError(
+          this.opts.client.name,
+          0,
+          undefined,
+          `list of ${this.opts.type.resource} returned no items array`,
+        );
       }
       for (const item of page.items) items.push(withTypeMeta(item, this.opts.type));
       continueToken = page.metadata?.continue || undefined;

@@ -57,7 +57,9 @@ export class Store<T extends KubeObject> implements ReadOnlyStore<T> {
   byIndex(index: string, value: string): T[] {
     const idx = this.indexes.get(index);
     if (!idx) throw new Error(`store has no index named '${index}'`);
-    return [...(idx.get(value) ?? [])].map((key) => this.items.get(key)).filter((o): o is T => o !== undefined);
+    return [...(idx.get(value) ?? [])]
+      .map((key) => this.items.get(key))
+      .filter((o): o is T => o !== undefined);
   }
 
   /** Adds or replaces one object; returns the previous version. */

@@ -82,6 +82,7 @@ export function isApiError(err: unknown, kind?: ApiErrorKind): err is ApiError {
 }
 
 export const isNotFound = (err: unknown): boolean => isApiError(err, 'notFound');
-export const isConflict = (err: unknown): boolean => isApiError(err, 'conflict') || isApiError(err, 'alreadyExists');
+export const isConflict = (err: unknown): boolean =>
+  isApiError(err, 'conflict') || isApiError(err, 'alreadyExists');
 export const isGone = (err: unknown): boolean => isApiError(err, 'gone');
 export const isInvalid = (err: unknown): boolean => isApiError(err, 'invalid');

@@ -18,7 +18,9 @@ export function loadKubeConfig(path: string, role: 'host' | 'virtual'): KubeConf
   const kc = new KubeConfig();
   if (!path) {
     if (!process.env.KUBERNETES_SERVICE_HOST) {
-      throw new KubeconfigError(`--${role}-kubeconfig is empty and this is not a pod (KUBERNETES_SERVICE_HOST unset)`);
+      throw new KubeconfigError(
+        `--${role}-kubeconfig is empty and this is not a pod (KUBERNETES_SERVICE_HOST unset)`,
+      );
     }
     kc.loadFromCluster();
   } else {
@@ -26,18 +28,23 @@ export function loadKubeConfig(path: string, role: 'host' | 'virtual'): KubeConf
     try {
       kc.loadFromString(readFileSync(path, 'utf8'));
     } catch (err) {
-      throw new KubeconfigError(`--${role}-kubeconfig ${path}: not a valid kubeconfig: ${(err as Error).message}`);
+      throw new KubeconfigError(
+        `--${role}-kubeconfig ${path}: not a valid kubeconfig: ${(err as Error).message}`,
+      );
     }
   }
   const cluster = kc.getCurrentCluster();
   const user = kc.getCurrentUser();
   const where = path || 'in-cluster config';
-  if (!cluster) throw new KubeconfigError(`--${role}-kubeconfig ${where}: the current context names no cluster`);
+  if (!cluster)
+    throw new KubeconfigError(`--${role}-kubeconfig ${where}: the current context names no cluster`);
   if (!user) throw new KubeconfigError(`--${role}-kubeconfig ${where}: the current context names no user`);
   try {
     new URL(cluster.server);
   } catch {
-    throw new KubeconfigError(`--${role}-kubeconfig ${where}: cluster server '${cluster.server}' is not a URL`);
+    throw new KubeconfigError(
+      `--${role}-kubeconfig ${where}: cluster server '${cluster.server}' is not a URL`,
+    );
   }
   const userName = `vsyncer-${role}`;
   kc.loadFromOptions({

@@ -20,7 +20,12 @@ export function groupVersionKindString(type: ResourceType): string {
 }
 
 /** The URL path of a collection or, with name, of one object (and optionally a subresource). */
-export function resourcePath(type: ResourceType, namespace?: string, name?: string, subresource?: string): string {
+export function resourcePath(
+  type: ResourceType,
+  namespace?: string,
+  name?: string,
+  subresource?: string,
+): string {
   const base = type.group ? `/apis/${type.group}/${type.version}` : `/api/${type.version}`;
   let path = base;
   if (type.namespaced && namespace) path += `/namespaces/${encodeURIComponent(namespace)}`;
@@ -50,7 +55,13 @@ export const Resources = {
   nodes: core('nodes', 'Node', false),
   serviceAccounts: core('serviceaccounts', 'ServiceAccount'),
   persistentVolumeClaims: core('persistentvolumeclaims', 'PersistentVolumeClaim'),
-  leases: { group: 'coordination.k8s.io', version: 'v1', resource: 'leases', kind: 'Lease', namespaced: true },
+  leases: {
+    group: 'coordination.k8s.io',
+    version: 'v1',
+    resource: 'leases',
+    kind: 'Lease',
+    namespaced: true,
+  },
   tokenReviews: {
     group: 'authentication.k8s.io',
     version: 'v1',

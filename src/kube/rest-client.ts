@@ -85,7 +85,11 @@ export class RestClient implements ClusterClient {
     return this.json<T>({ verb: 'get', method: HttpMethod.GET, path: resourcePath(type, namespace, name) });
   }
 
-  async list<T extends KubeObject>(type: ResourceType, namespace: string, options: ListOptions = {}): Promise<ObjectList<T>> {
+  async list<T extends KubeObject>(
+    type: ResourceType,
+    namespace: string,
+    options: ListOptions = {},
+  ): Promise<ObjectList<T>> {
     return this.json<ObjectList<T>>({
       verb: 'list',
       method: HttpMethod.GET,
@@ -148,9 +152,16 @@ export class RestClient implements ClusterClient {
     });
   }
 
-  async delete(type: ResourceType, namespace: string, name: string, options: DeleteOptions = {}): Promise<void> {
+  async delete(
+    type: ResourceType,
+    namespace: string,
+    name: string,
+    options: DeleteOptions = {},
+  ): Promise<void> {
     const preconditions =
-      options.uid || options.resourceVersion ? { uid: options.uid, resourceVersion: options.resourceVersion } : undefined;
+      options.uid || options.resourceVersion
+        ? { uid: options.uid, resourceVersion: options.resourceVersion }
+        : undefined;
     await this.json<KubeObject>({
       verb: 'delete',
       method: HttpMethod.DELETE,
@@ -167,7 +178,11 @@ export class RestClient implements ClusterClient {
   }
 
   async serverVersion(): Promise<string> {
-    const info = await this.json<{ gitVersion?: string }>({ verb: 'get', method: HttpMethod.GET, path: '/version' });
+    const info = await this.json<{ gitVersion?: string }>({
+      verb: 'get',
+      method: HttpMethod.GET,
+      path: '/version',
+    });
     if (!info.gitVersion) throw new ApiError(this.name, 0, undefined, '/version answered without gitVersion');
     return info.gitVersion;
   }
@@ -246,11 +261,22 @@ export class RestClient implements ClusterClient {
     }
     let response;
     try {
-      response = await fetch(url, { method: spec.method, headers, body, signal, dispatcher: this.dispatcher });
+      response = await fetch(url, {
+        method: spec.method,
+        headers,
+        body,
+        signal,
+        dispatcher: this.dispatcher,
+      });
     } catch (err) {
       this.options.metrics?.request(this.name, spec.verb, 0);
       const timedOut = signal.aborted && (signal.reason as Error | undefined)?.name === 'TimeoutError';
-      throw new ApiError(this.name, timedOut ? 504 : 0, undefined, `${spec.verb} ${spec.path}: ${errorMessage(err)}`);
+      throw new ApiError(
+        this.name,
+        timedOut ? 504 : 0,
+        undefined,
+        `${spec.verb} ${spec.path}: ${errorMessage(err)}`,
+      );
     }
     this.options.metrics?.request(this.name, spec.verb, response.status);
     if (response.status >= 200 && response.status < 300) return response;
@@ -261,7 +287,12 @@ export class RestClient implements ClusterClient {
     } catch {
       status = undefined;
     }
-    throw new ApiError(this.name, response.status, status, `${spec.verb} ${spec.path}: HTTP ${response.status} ${text.slice(0, 200)}`);
+    throw new ApiError(
+      this.name,
+      response.status,
+      status,
+      `${spec.verb} ${spec.path}: HTTP ${response.status} ${text.slice(0, 200)}`,
+    );
   }
 }
 
@@ -278,7 +309,12 @@ function parseWatchLine(cluster: string, line: string): WatchEvent {
   }
   const event = parsed as Partial<WatchEvent>;
   if (!event || typeof event.type !== 'string' || typeof event.object !== 'object' || event.object === null) {
-    throw new ApiError(cluster, 0, undefined, `watch sent an event without type or object: ${line.slice(0, 120)}`);
+    throw new ApiError(
+      cluster,
+      0,
+      undefined,
+      `watch sent an event without type or object: ${line.slice(0, 120)}`,
+    );
   }
   return event as WatchEvent;
 }

@@ -16,7 +16,8 @@ export class TokenBucket {
     this.qps = qps;
     this.burst = burst;
     this.clock = clock;
-    if (!(qps > 0) || !(burst >= 1)) throw new Error(`token bucket needs qps > 0 and burst >= 1 (got ${qps}/${burst})`);
+    if (!(qps > 0) || !(burst >= 1))
+      throw new Error(`token bucket needs qps > 0 and burst >= 1 (got ${qps}/${burst})`);
     this.tokens = burst;
     this.last = clock.now();
   }

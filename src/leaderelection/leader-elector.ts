@@ -69,11 +69,20 @@ export class LeaderElector {
     if (!this.leading) return;
     this.leading = false;
     try {
-      const lease = await this.opts.client.get<Lease>(Resources.leases, this.opts.namespace, this.opts.leaseName);
+      const lease = await this.opts.client.get<Lease>(
+        Resources.leases,
+        this.opts.namespace,
+        this.opts.leaseName,
+      );
       if (lease.spec?.holderIdentity !== this.opts.identity) return;
       await this.opts.client.update(Resources.leases, this.opts.namespace, {
         ...lease,
-        spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime(this.opts.clock.now()) },
+        spec: {
+          ...lease.spec,
+          holderIdentity: '',
+          leaseDurationSeconds: 1,
+          renewTime: microTime(this.opts.clock.now()),
+        },
       });
       this.opts.logger.info('released leader lease');
     } catch (err) {
@@ -152,7 +161,10 @@ export class LeaderElector {
       },
     });
     const u = updated.spec ?? {};
-    this.observed = { record: JSON.stringify([u.holderIdentity, u.renewTime, u.leaseDurationSeconds]), at: now };
+    this.observed = {
+      record: JSON.stringify([u.holderIdentity, u.renewTime, u.leaseDurationSeconds]),
+      at: now,
+    };
     return true;
   }
 }

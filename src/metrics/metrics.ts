@@ -9,7 +9,9 @@ const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
 const QUEUE_BUCKETS = [0.0001, 0.001, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 60];
 
 /** Every metric the syncer exports, on its own registry (no global state, so tests can make many). */
-export class SyncerMetrics implements ClientMetrics, InformerMetrics, WorkQueueMetrics, ControllerMetrics, SyncLatencyMetrics {
+export class SyncerMetrics
+  implements ClientMetrics, InformerMetrics, WorkQueueMetrics, ControllerMetrics, SyncLatencyMetrics
+{
   readonly registry = new Registry();
   private readonly latency = new Histogram({
     name: 'vsyncer_sync_latency_seconds',
@@ -30,9 +32,24 @@ export class SyncerMetrics implements ClientMetrics, InformerMetrics, WorkQueueM
     labelNames: ['kind', 'reason'],
     registers: [this.registry],
   });
-  private readonly depthGauge = new Gauge({ name: 'vsyncer_workqueue_depth', help: 'Keys waiting in the work queue', labelNames: ['name'], registers: [this.registry] });
-  private readonly adds = new Counter({ name: 'vsyncer_workqueue_adds_total', help: 'Keys added to the work queue', labelNames: ['name'], registers: [this.registry] });
-  private readonly retries = new Counter({ name: 'vsyncer_workqueue_retries_total', help: 'Rate-limited re-adds', labelNames: ['name'], registers: [this.registry] });
+  private readonly depthGauge = new Gauge({
+    name: 'vsyncer_workqueue_depth',
+    help: 'Keys waiting in the work queue',
+    labelNames: ['name'],
+    registers: [this.registry],
+  });
+  private readonly adds = new Counter({
+    name: 'vsyncer_workqueue_adds_total',
+    help: 'Keys added to the work queue',
+    labelNames: ['name'],
+    registers: [this.registry],
+  });
+  private readonly retries = new Counter({
+    name: 'vsyncer_workqueue_retries_total',
+    help: 'Rate-limited re-adds',
+    labelNames: ['name'],
+    registers: [this.registry],
+  });
   private readonly queueTime = new Histogram({
     name: 'vsyncer_workqueue_queue_duration_seconds',
     help: 'Time a key waits in the queue before a worker takes it',
@@ -71,7 +88,11 @@ export class SyncerMetrics implements ClientMetrics, InformerMetrics, WorkQueueM
     labelNames: ['cluster', 'resource'],
     registers: [this.registry],
   });
-  readonly leader = new Gauge({ name: 'vsyncer_leader', help: '1 while this replica holds the lease (or runs without election)', registers: [this.registry] });
+  readonly leader = new Gauge({
+    name: 'vsyncer_leader',
+    help: '1 while this replica holds the lease (or runs without election)',
+    registers: [this.registry],
+  });
 
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'vsyncer_' });

@@ -13,7 +13,9 @@ export interface HealthServerOptions {
 }
 
 /** Serves /metrics, /healthz and /readyz on one port. Resolves once listening, with the bound address. */
-export async function startHealthServer(opts: HealthServerOptions): Promise<{ server: Server; address: AddressInfo }> {
+export async function startHealthServer(
+  opts: HealthServerOptions,
+): Promise<{ server: Server; address: AddressInfo }> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const send = (code: number, body: string, type = 'text/plain; charset=utf-8') => {
@@ -41,7 +43,9 @@ export async function startHealthServer(opts: HealthServerOptions): Promise<{ se
   const { host, port } = splitBindAddress(opts.bindAddress);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(new Error(`cannot listen on --metrics-bind-address ${opts.bindAddress}: ${err.code ?? err.message}`)),
+      reject(
+        new Error(`cannot listen on --metrics-bind-address ${opts.bindAddress}: ${err.code ?? err.message}`),
+      ),
     );
     server.listen(port, host, () => resolve());
   });
@@ -53,6 +57,7 @@ export function splitBindAddress(address: string): { host: string | undefined; p
   const colon = address.lastIndexOf(':');
   const host = address.slice(0, colon).replace(/^\[|\]$/g, '');
   const port = Number(address.slice(colon + 1));
-  if (colon < 0 || !Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`bad bind address '${address}'`);
+  if (colon < 0 || !Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`bad bind address '${address}'`);
   return { host: host || undefined, port };
 }

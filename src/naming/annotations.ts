@@ -8,7 +8,14 @@ import {
 } from './labels.ts';
 
 /** The back-references every host object carries to the virtual object it stands for. */
-export function objectAnnotations(o: { name: string; namespace: string; uid: string; kind: string; hostName: string; hostNamespace: string }): Record<string, string> {
+export function objectAnnotations(o: {
+  name: string;
+  namespace: string;
+  uid: string;
+  kind: string;
+  hostName: string;
+  hostNamespace: string;
+}): Record<string, string> {
   const out: Record<string, string> = {
     [OBJECT_NAME_ANNOTATION]: o.name,
     [OBJECT_UID_ANNOTATION]: o.uid,

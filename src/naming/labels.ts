@@ -16,7 +16,12 @@ export const POD_SERVICE_ACCOUNT_ANNOTATION = 'vcluster.loft.sh/service-account-
 export const POD_LABELS_ANNOTATION = 'vcluster.loft.sh/labels';
 
 /** Label keys the host side reserves for itself; a tenant's labels with these keys are stored hashed. */
-export const RESERVED_LABEL_KEYS: readonly string[] = ['release', NAMESPACE_LABEL, MANAGED_BY_LABEL, CONTROLLED_BY_LABEL];
+export const RESERVED_LABEL_KEYS: readonly string[] = [
+  'release',
+  NAMESPACE_LABEL,
+  MANAGED_BY_LABEL,
+  CONTROLLED_BY_LABEL,
+];
 
 /** Where a reserved virtual label key is kept on the host: `vcluster.loft.sh/label-<vc>-x-<hash10(key)>`. */
 export function hostKeyForReservedLabel(key: string, vcName: string): string {
@@ -34,7 +39,10 @@ export function hostLabelKey(key: string, vcName: string): string {
 }
 
 /** Host labels of a namespaced object: the tenant's labels (reserved keys hashed) plus managed-by and namespace. */
-export function hostLabels(virtualLabels: Record<string, string>, where: { vcName: string; virtualNamespace: string }): Record<string, string> {
+export function hostLabels(
+  virtualLabels: Record<string, string>,
+  where: { vcName: string; virtualNamespace: string },
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(virtualLabels)) out[hostLabelKey(key, where.vcName)] = value;
   out[MANAGED_BY_LABEL] = where.vcName;
@@ -43,11 +51,19 @@ export function hostLabels(virtualLabels: Record<string, string>, where: { vcNam
 }
 
 /** The tenant's labels back from host labels: our own keys dropped, hashed reserved keys restored. */
-export function virtualLabelsFromHost(hostLabelMap: Record<string, string>, vcName: string): Record<string, string> {
+export function virtualLabelsFromHost(
+  hostLabelMap: Record<string, string>,
+  vcName: string,
+): Record<string, string> {
   const restore = new Map(RESERVED_LABEL_KEYS.map((k) => [hostKeyForReservedLabel(k, vcName), k]));
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(hostLabelMap)) {
-    if (key === MANAGED_BY_LABEL || key === NAMESPACE_LABEL || key.startsWith(`vcluster.loft.sh/ns-label-${vcName}-x-`)) continue;
+    if (
+      key === MANAGED_BY_LABEL ||
+      key === NAMESPACE_LABEL ||
+      key.startsWith(`vcluster.loft.sh/ns-label-${vcName}-x-`)
+    )
+      continue;
     const original = restore.get(key);
     if (original) out[original] = value;
     else if (!key.startsWith('vcluster.loft.sh/label-')) out[key] = value;
@@ -56,8 +72,13 @@ export function virtualLabelsFromHost(hostLabelMap: Record<string, string>, vcNa
 }
 
 /** A virtual namespace's labels as pod labels, so namespace selectors can become pod-label selectors. */
-export function namespaceLabelsForPod(namespaceLabels: Record<string, string>, vcName: string): Record<string, string> {
-  return Object.fromEntries(Object.entries(namespaceLabels).map(([k, v]) => [namespaceLabelKey(k, vcName), v]));
+export function namespaceLabelsForPod(
+  namespaceLabels: Record<string, string>,
+  vcName: string,
+): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(namespaceLabels).map(([k, v]) => [namespaceLabelKey(k, vcName), v]),
+  );
 }
 
 export interface LabelSelectorRequirement {
@@ -75,13 +96,20 @@ export interface LabelSelector {
  * A pod-label selector as it must read on the host: keys translated like labels, and scoped to this
  * virtual cluster and namespace, because every tenant's pods share one host namespace.
  */
-export function translateLabelSelector(selector: LabelSelector | undefined, where: { vcName: string; virtualNamespace: string }): LabelSelector {
+export function translateLabelSelector(
+  selector: LabelSelector | undefined,
+  where: { vcName: string; virtualNamespace: string },
+): LabelSelector {
   const matchLabels: Record<string, string> = {};
-  for (const [k, v] of Object.entries(selector?.matchLabels ?? {})) matchLabels[hostLabelKey(k, where.vcName)] = v;
+  for (const [k, v] of Object.entries(selector?.matchLabels ?? {}))
+    matchLabels[hostLabelKey(k, where.vcName)] = v;
   matchLabels[MANAGED_BY_LABEL] = where.vcName;
   if (where.virtualNamespace) matchLabels[NAMESPACE_LABEL] = where.virtualNamespace;
   const out: LabelSelector = { matchLabels };
-  const expressions = (selector?.matchExpressions ?? []).map((e) => ({ ...e, key: hostLabelKey(e.key, where.vcName) }));
+  const expressions = (selector?.matchExpressions ?? []).map((e) => ({
+    ...e,
+    key: hostLabelKey(e.key, where.vcName),
+  }));
   if (expressions.length) out.matchExpressions = expressions;
   return out;
 }
@@ -92,9 +120,13 @@ export function translateLabelSelector(selector: LabelSelector | undefined, wher
  */
 export function namespaceSelectorAsPodSelector(selector: LabelSelector, vcName: string): LabelSelector {
   const matchLabels: Record<string, string> = { [MANAGED_BY_LABEL]: vcName };
-  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) matchLabels[namespaceLabelKey(k, vcName)] = v;
+  for (const [k, v] of Object.entries(selector.matchLabels ?? {}))
+    matchLabels[namespaceLabelKey(k, vcName)] = v;
   const out: LabelSelector = { matchLabels };
-  const expressions = (selector.matchExpressions ?? []).map((e) => ({ ...e, key: namespaceLabelKey(e.key, vcName) }));
+  const expressions = (selector.matchExpressions ?? []).map((e) => ({
+    ...e,
+    key: namespaceLabelKey(e.key, vcName),
+  }));
   if (expressions.length) out.matchExpressions = expressions;
   return out;
 }

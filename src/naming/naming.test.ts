@@ -86,29 +86,56 @@ describe('labels', () => {
   });
 
   it('turns namespace labels into pod labels', () => {
-    expect(namespaceLabelsForPod({ env: 'prod' }, 'vc1')).toEqual({ [`vcluster.loft.sh/ns-label-vc1-x-${sha10('env')}`]: 'prod' });
+    expect(namespaceLabelsForPod({ env: 'prod' }, 'vc1')).toEqual({
+      [`vcluster.loft.sh/ns-label-vc1-x-${sha10('env')}`]: 'prod',
+    });
   });
 
   it('translates selectors and scopes them to the virtual cluster and namespace', () => {
     expect(
-      translateLabelSelector({ matchLabels: { app: 'web', release: 'r1' }, matchExpressions: [{ key: 'tier', operator: 'In', values: ['a'] }] }, where),
+      translateLabelSelector(
+        {
+          matchLabels: { app: 'web', release: 'r1' },
+          matchExpressions: [{ key: 'tier', operator: 'In', values: ['a'] }],
+        },
+        where,
+      ),
     ).toEqual({
-      matchLabels: { app: 'web', [`vcluster.loft.sh/label-vc1-x-${sha10('release')}`]: 'r1', 'vcluster.loft.sh/managed-by': 'vc1', 'vcluster.loft.sh/namespace': 'team' },
+      matchLabels: {
+        app: 'web',
+        [`vcluster.loft.sh/label-vc1-x-${sha10('release')}`]: 'r1',
+        'vcluster.loft.sh/managed-by': 'vc1',
+        'vcluster.loft.sh/namespace': 'team',
+      },
       matchExpressions: [{ key: 'tier', operator: 'In', values: ['a'] }],
     });
-    expect(translateLabelSelector(undefined, where)).toEqual({ matchLabels: { 'vcluster.loft.sh/managed-by': 'vc1', 'vcluster.loft.sh/namespace': 'team' } });
+    expect(translateLabelSelector(undefined, where)).toEqual({
+      matchLabels: { 'vcluster.loft.sh/managed-by': 'vc1', 'vcluster.loft.sh/namespace': 'team' },
+    });
   });
 
   it('turns a namespace selector into a selector on ns-label pod labels', () => {
     expect(namespaceSelectorAsPodSelector({ matchLabels: { env: 'prod' } }, 'vc1')).toEqual({
-      matchLabels: { 'vcluster.loft.sh/managed-by': 'vc1', [`vcluster.loft.sh/ns-label-vc1-x-${sha10('env')}`]: 'prod' },
+      matchLabels: {
+        'vcluster.loft.sh/managed-by': 'vc1',
+        [`vcluster.loft.sh/ns-label-vc1-x-${sha10('env')}`]: 'prod',
+      },
     });
   });
 });
 
 describe('objectAnnotations', () => {
   it('names the virtual object, its kind and the host object', () => {
-    expect(objectAnnotations({ name: 'a', namespace: 'ns', uid: 'u', kind: '/v1, Kind=ConfigMap', hostName: 'a-x-ns-x-vc', hostNamespace: 'h' })).toEqual({
+    expect(
+      objectAnnotations({
+        name: 'a',
+        namespace: 'ns',
+        uid: 'u',
+        kind: '/v1, Kind=ConfigMap',
+        hostName: 'a-x-ns-x-vc',
+        hostNamespace: 'h',
+      }),
+    ).toEqual({
       'vcluster.loft.sh/object-name': 'a',
       'vcluster.loft.sh/object-namespace': 'ns',
       'vcluster.loft.sh/object-uid': 'u',

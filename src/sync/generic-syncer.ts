@@ -131,7 +131,10 @@ export class GenericSyncer implements SyncComponent {
       if (isApiError(err, 'forbidden') && err.cluster === 'host') {
         // The host refused (admission, quota, policy): tell the tenant why, keep retrying with backoff
         // in case the host side changes. Repeats fold into one event with a count.
-        await this.reportTerminal(key, new TerminalError(`the host cluster rejected the object: ${err.serverMessage}`));
+        await this.reportTerminal(
+          key,
+          new TerminalError(`the host cluster rejected the object: ${err.serverMessage}`),
+        );
       }
       throw err;
     }
@@ -140,13 +143,18 @@ export class GenericSyncer implements SyncComponent {
   private async reconcileCases(key: string): Promise<SyncResult> {
     const ctx = this.context(key);
     const virtual = this.virtualInformer.store.get(key);
-    const hostKey = this.translator.hostType.namespaced ? `${this.env.hostNamespace}/${ctx.hostName}` : ctx.hostName;
+    const hostKey = this.translator.hostType.namespaced
+      ? `${this.env.hostNamespace}/${ctx.hostName}`
+      : ctx.hostName;
     const host = this.hostInformer.store.get(hostKey);
     if (host && claimedVirtualKey(host) !== key) {
       // Two virtual objects hash to one host name, or someone relabelled an object: never touch it.
       throw new TerminalError(`the host name for ${key} is already used by another synced object`);
     }
-    const wanted = virtual && !virtual.metadata?.labels?.[CONTROLLED_BY_LABEL] && (this.translator.shouldSync?.(virtual) ?? true);
+    const wanted =
+      virtual &&
+      !virtual.metadata?.labels?.[CONTROLLED_BY_LABEL] &&
+      (this.translator.shouldSync?.(virtual) ?? true);
 
     let result: SyncResult = {};
     if (wanted && host && host.metadata?.annotations?.[OBJECT_UID_ANNOTATION] !== virtual.metadata?.uid) {
@@ -161,7 +169,9 @@ export class GenericSyncer implements SyncComponent {
     } else if (wanted && host) {
       result = await this.translator.sync(ctx, virtual, host);
     } else if (host) {
-      result = this.translator.hostOnly ? await this.translator.hostOnly(ctx, host) : await this.deleteHost(ctx, host);
+      result = this.translator.hostOnly
+        ? await this.translator.hostOnly(ctx, host)
+        : await this.deleteHost(ctx, host);
     }
     this.observeLatency(key, result);
     return result;
@@ -182,9 +192,11 @@ export class GenericSyncer implements SyncComponent {
   private observeLatency(key: string, result: SyncResult): void {
     const now = this.env.clock.now();
     const down = this.virtualChangeSeen.get(key);
-    if (down !== undefined && result.hostWritten) this.latency?.syncLatency(this.translator.kind, 'virtual-to-host', (now - down) / 1000);
+    if (down !== undefined && result.hostWritten)
+      this.latency?.syncLatency(this.translator.kind, 'virtual-to-host', (now - down) / 1000);
     const up = this.hostChangeSeen.get(key);
-    if (up !== undefined && result.virtualWritten) this.latency?.syncLatency(this.translator.kind, 'host-to-virtual', (now - up) / 1000);
+    if (up !== undefined && result.virtualWritten)
+      this.latency?.syncLatency(this.translator.kind, 'host-to-virtual', (now - up) / 1000);
     if (result.requeueAfterMs === undefined) {
       this.virtualChangeSeen.delete(key);
       this.hostChangeSeen.delete(key);
@@ -194,7 +206,10 @@ export class GenericSyncer implements SyncComponent {
   private async reportTerminal(key: string, err: TerminalError): Promise<void> {
     const virtual = this.virtualInformer.store.get(key);
     if (!virtual) return;
-    const message = scrubHostNames(err.message, { vcName: this.env.vcName, hostNamespace: this.env.hostNamespace });
+    const message = scrubHostNames(err.message, {
+      vcName: this.env.vcName,
+      hostNamespace: this.env.hostNamespace,
+    });
     await this.env.events.record(virtual, 'Warning', err.reason, message);
   }
 }
@@ -212,7 +227,11 @@ export function claimedVirtualKey(host: KubeObject): string | undefined {
  * Turns a create that failed with AlreadyExists into the right error: a conflict to retry when the
  * existing object is ours (our cache is behind), a terminal error when it belongs to someone else.
  */
-export async function explainAlreadyExists(ctx: ReconcileContext, translator: Translator, err: unknown): Promise<never> {
+export async function explainAlreadyExists(
+  ctx: ReconcileContext,
+  translator: Translator,
+  err: unknown,
+): Promise<never> {
   if (!isApiError(err, 'alreadyExists')) throw err;
   let existing: KubeObject | undefined;
   try {
@@ -220,7 +239,11 @@ export async function explainAlreadyExists(ctx: ReconcileContext, translator: Tr
   } catch (getErr) {
     if (!isNotFound(getErr)) throw getErr;
   }
-  if (existing && existing.metadata?.labels?.[MANAGED_BY_LABEL] === ctx.vcName && claimedVirtualKey(existing) === ctx.virtualKey) {
+  if (
+    existing &&
+    existing.metadata?.labels?.[MANAGED_BY_LABEL] === ctx.vcName &&
+    claimedVirtualKey(existing) === ctx.virtualKey
+  ) {
     throw err;
   }
   throw new TerminalError(

@@ -6,8 +6,14 @@ describe('resolveEnabledKinds', () => {
   it.each([
     [[], ['configmaps', 'secrets', 'pods']],
     [['-pods'], ['configmaps', 'secrets']],
-    [['events', '+nodes'], ['configmaps', 'secrets', 'pods', 'events', 'nodes']],
-    [['*', '-secrets'], ['configmaps', 'pods', 'events', 'nodes']],
+    [
+      ['events', '+nodes'],
+      ['configmaps', 'secrets', 'pods', 'events', 'nodes'],
+    ],
+    [
+      ['*', '-secrets'],
+      ['configmaps', 'pods', 'events', 'nodes'],
+    ],
   ])('%j', (spec, expected) => {
     expect([...resolveEnabledKinds(spec, known, defaults)].sort()).toEqual([...expected].sort());
   });
@@ -20,7 +26,11 @@ describe('resolveEnabledKinds', () => {
 describe('ComponentRegistry', () => {
   it('builds only enabled kinds, in registration order', () => {
     const registry = new ComponentRegistry<string>();
-    const make = (kind: string) => (deps: string) => ({ kind: `${kind}:${deps}`, start() {}, stop: async () => true });
+    const make = (kind: string) => (deps: string) => ({
+      kind: `${kind}:${deps}`,
+      start() {},
+      stop: async () => true,
+    });
     registry.register('b', make('b'), true);
     registry.register('a', make('a'), false);
     expect(registry.build(new Set(['a', 'b']), 'x').map((c) => c.kind)).toEqual(['b:x', 'a:x']);

@@ -31,7 +31,8 @@ export class ComponentRegistry<D> {
   /** Builds the components of the enabled kinds, in registration order. */
   build(enabled: ReadonlySet<string>, deps: D): SyncComponent[] {
     for (const kind of enabled) {
-      if (!this.factories.has(kind)) throw new Error(`unknown kind '${kind}' (known: ${this.kinds().join(', ')})`);
+      if (!this.factories.has(kind))
+        throw new Error(`unknown kind '${kind}' (known: ${this.kinds().join(', ')})`);
     }
     return [...this.factories].filter(([kind]) => enabled.has(kind)).map(([, f]) => f.factory(deps));
   }
@@ -41,7 +42,11 @@ export class ComponentRegistry<D> {
  * Resolves a `--sync` value such as `pods,-events,+nodes` against the defaults: a bare or `+` name
  * turns a kind on, `-name` turns it off, `*` turns every known kind on.
  */
-export function resolveEnabledKinds(spec: readonly string[], known: readonly string[], defaults: readonly string[]): Set<string> {
+export function resolveEnabledKinds(
+  spec: readonly string[],
+  known: readonly string[],
+  defaults: readonly string[],
+): Set<string> {
   const enabled = new Set(defaults);
   for (const raw of spec) {
     const item = raw.trim();

@@ -30,9 +30,21 @@ const generic = (make: (config: SyncerConfig) => Translator) => (deps: Component
 /** Every kind the syncer can sync, in the order their controllers start. */
 export function builtinComponents(): ComponentRegistry<ComponentDeps> {
   const registry = new ComponentRegistry<ComponentDeps>();
-  registry.register('configmaps', generic((c) => configMapTranslator({ syncAll: c.syncAllConfigMaps })), true);
-  registry.register('secrets', generic((c) => secretTranslator({ syncAll: c.syncAllSecrets })), true);
-  registry.register('pods', generic((c) => podTranslator(c)), true);
+  registry.register(
+    'configmaps',
+    generic((c) => configMapTranslator({ syncAll: c.syncAllConfigMaps })),
+    true,
+  );
+  registry.register(
+    'secrets',
+    generic((c) => secretTranslator({ syncAll: c.syncAllSecrets })),
+    true,
+  );
+  registry.register(
+    'pods',
+    generic((c) => podTranslator(c)),
+    true,
+  );
   registry.register('events', (deps) => new EventSyncer(deps), true);
   registry.register('nodes', (deps) => new NodeSyncer(deps), true);
   return registry;

@@ -93,5 +93,8 @@ export class MaxOfRateLimiter<K> implements RateLimiter<K> {
 
 /** client-go's default: per-item 5ms..1000s exponential, and 10 qps / 100 burst overall. */
 export function defaultControllerRateLimiter<K>(clock: Clock): RateLimiter<K> {
-  return new MaxOfRateLimiter<K>(new ItemExponentialRateLimiter<K>(5, 1_000_000), new BucketRateLimiter<K>(10, 100, clock));
+  return new MaxOfRateLimiter<K>(
+    new ItemExponentialRateLimiter<K>(5, 1_000_000),
+    new BucketRateLimiter<K>(10, 100, clock),
+  );
 }

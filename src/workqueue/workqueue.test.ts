@@ -6,7 +6,12 @@ import { WorkQueue } from './workqueue.ts';
 const settle = () => new Promise((r) => setImmediate(r));
 
 function queue(clock = new FakeClock(0), metrics?: WorkQueueMetrics) {
-  return new WorkQueue<string>({ name: 'test', clock, metrics, rateLimiter: new ItemExponentialRateLimiter(5, 1000) });
+  return new WorkQueue<string>({
+    name: 'test',
+    clock,
+    metrics,
+    rateLimiter: new ItemExponentialRateLimiter(5, 1000),
+  });
 }
 
 describe('WorkQueue', () => {
@@ -149,7 +154,10 @@ describe('rate limiters', () => {
 
   it('max-of takes the longest delay', () => {
     const clock = new FakeClock(0);
-    const l = new MaxOfRateLimiter<string>(new ItemExponentialRateLimiter(5, 1000), new BucketRateLimiter(1, 1, clock));
+    const l = new MaxOfRateLimiter<string>(
+      new ItemExponentialRateLimiter(5, 1000),
+      new BucketRateLimiter(1, 1, clock),
+    );
     expect(l.when('a')).toBe(5);
     expect(l.when('b')).toBe(1000);
   });

@@ -148,6 +148,7 @@ export class WorkQueue<K extends string> {
 
   private wakeGetter(): void {
     while (this.getters.length > 0 && this.queue.length > 0) this.getters.shift()!(this.take());
-    if (this.shuttingDown && this.queue.length === 0) for (const resolve of this.getters.splice(0)) resolve(undefined);
+    if (this.shuttingDown && this.queue.length === 0)
+      for (const resolve of this.getters.splice(0)) resolve(undefined);
   }
 }

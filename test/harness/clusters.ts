@@ -6,7 +6,10 @@ export { controlComponent } from '../../hack/cluster/launcher.ts';
 /** The clusters global setup started for this run (shared by every integration and e2e test). */
 export function testClusters(): ClusterInfo {
   const stateDir = process.env.VSYNC_TEST_STATE_DIR;
-  if (!stateDir) throw new Error('VSYNC_TEST_STATE_DIR is not set: run tests through jest (global setup starts the clusters)');
+  if (!stateDir)
+    throw new Error(
+      'VSYNC_TEST_STATE_DIR is not set: run tests through jest (global setup starts the clusters)',
+    );
   return readClusterInfo(stateDir);
 }
 
@@ -20,7 +23,9 @@ export interface KubectlResult {
 export function kubectl(cluster: 'host' | 'virtual', args: string[], input?: string): Promise<KubectlResult> {
   const info = testClusters();
   return new Promise((resolve, reject) => {
-    const child = spawn(info.kubectl, ['--kubeconfig', info[cluster].kubeconfig, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(info.kubectl, ['--kubeconfig', info[cluster].kubeconfig, ...args], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -35,7 +40,12 @@ export function kubectl(cluster: 'host' | 'virtual', args: string[], input?: str
  * Polls fn until it returns something other than undefined/false, and returns that. On timeout it
  * throws an error naming what was awaited and the last value or error seen.
  */
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs: number, intervalMs = 250): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false>,
+  timeoutMs: number,
+  intervalMs = 250,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {

@@ -10,18 +10,27 @@ import { readClusterInfo, REPO_ROOT, startClusters } from '../../hack/cluster/la
  * finds the clusters already up and reuses them.
  */
 export default async function globalSetup(): Promise<void> {
-  if (process.env.VSYNC_TEST_STATE_DIR && existsSync(join(process.env.VSYNC_TEST_STATE_DIR, 'clusters.json'))) {
+  if (
+    process.env.VSYNC_TEST_STATE_DIR &&
+    existsSync(join(process.env.VSYNC_TEST_STATE_DIR, 'clusters.json'))
+  ) {
     readClusterInfo(process.env.VSYNC_TEST_STATE_DIR);
     return;
   }
-  const build = spawnSync(process.execPath, [join(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(REPO_ROOT, 'tsconfig.build.json')], {
-    encoding: 'utf8',
-  });
+  const build = spawnSync(
+    process.execPath,
+    [join(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(REPO_ROOT, 'tsconfig.build.json')],
+    {
+      encoding: 'utf8',
+    },
+  );
   if (build.status !== 0) throw new Error(`building the syncer failed:\n${build.stdout}${build.stderr}`);
   const stateDir = process.env.VSYNC_TEST_STATE_DIR ?? mkdtempSync(join(tmpdir(), 'vsyncer-test-'));
   process.env.VSYNC_TEST_STATE_DIR = stateDir;
   process.env.VSYNC_TEST_OWNS_CLUSTERS = '1';
   const started = Date.now();
   await startClusters({ stateDir, ownerPid: process.pid, log: () => {} });
-  process.stderr.write(`\ntest clusters ready in ${((Date.now() - started) / 1000).toFixed(1)}s (state: ${stateDir})\n`);
+  process.stderr.write(
+    `\ntest clusters ready in ${((Date.now() - started) / 1000).toFixed(1)}s (state: ${stateDir})\n`,
+  );
 }

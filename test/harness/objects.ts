@@ -5,7 +5,10 @@ import { kubectl } from './clusters.ts';
 export type Cluster = 'host' | 'virtual';
 
 /** `kubectl get -o json`, or undefined when the object does not exist. */
-export async function getObject<T = Record<string, unknown>>(cluster: Cluster, args: string[]): Promise<T | undefined> {
+export async function getObject<T = Record<string, unknown>>(
+  cluster: Cluster,
+  args: string[],
+): Promise<T | undefined> {
   const res = await kubectl(cluster, ['get', ...args, '-o', 'json']);
   if (res.code !== 0) {
     if (/NotFound|not found/.test(res.stderr)) return undefined;
@@ -23,16 +26,22 @@ export async function mustKubectl(cluster: Cluster, args: string[], input?: stri
 
 /** Applies a YAML or JSON manifest. */
 export async function apply(cluster: Cluster, manifest: string | object): Promise<void> {
-  await mustKubectl(cluster, ['apply', '-f', '-'], typeof manifest === 'string' ? manifest : JSON.stringify(manifest));
+  await mustKubectl(
+    cluster,
+    ['apply', '-f', '-'],
+    typeof manifest === 'string' ? manifest : JSON.stringify(manifest),
+  );
 }
 
 /** Events whose involved object has this name, in a namespace. */
-export async function eventsFor(cluster: Cluster, namespace: string, name: string): Promise<{ reason: string; message: string; type: string }[]> {
-  const list = await getObject<{ items: { reason: string; message: string; type: string; involvedObject: { name: string } }[] }>(cluster, [
-    'events',
-    '-n',
-    namespace,
-  ]);
+export async function eventsFor(
+  cluster: Cluster,
+  namespace: string,
+  name: string,
+): Promise<{ reason: string; message: string; type: string }[]> {
+  const list = await getObject<{
+    items: { reason: string; message: string; type: string; involvedObject: { name: string } }[];
+  }>(cluster, ['events', '-n', namespace]);
   return (list?.items ?? []).filter((e) => e.involvedObject.name === name);
 }
 
@@ -43,7 +52,9 @@ export function metricValue(text: string, name: string, labels: Record<string, s
     if (!line.startsWith(name)) continue;
     const match = /^([a-zA-Z_:][\w:]*)(\{([^}]*)\})?\s+(\S+)/.exec(line);
     if (!match || match[1] !== name) continue;
-    const have = Object.fromEntries([...(match[3] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    const have = Object.fromEntries(
+      [...(match[3] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]),
+    );
     if (Object.entries(labels).every(([k, v]) => have[k] === v)) total += Number(match[4]);
   }
   return total;
@@ -53,5 +64,8 @@ export function metricValue(text: string, name: string, labels: Record<string, s
 export function recordMeasurement(name: string, value: number, context: Record<string, unknown> = {}): void {
   const dir = join(import.meta.dirname, '..', '..', 'test-results');
   mkdirSync(dir, { recursive: true });
-  appendFileSync(join(dir, 'measurements.jsonl'), JSON.stringify({ name, value, ...context, at: new Date().toISOString() }) + '\n');
+  appendFileSync(
+    join(dir, 'measurements.jsonl'),
+    JSON.stringify({ name, value, ...context, at: new Date().toISOString() }) + '\n',
+  );
 }

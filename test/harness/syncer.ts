@@ -128,7 +128,8 @@ export async function startSyncer(opts: StartSyncerOptions): Promise<SyncerProce
     await waitFor(
       `syncer ${opts.name} /readyz`,
       async () => {
-        if (exitedEarly) throw new Error(`syncer exited during startup; log ${logPath}:\n${proc.logs().slice(-2000)}`);
+        if (exitedEarly)
+          throw new Error(`syncer exited during startup; log ${logPath}:\n${proc.logs().slice(-2000)}`);
         const res = await fetch(`${metricsUrl}/readyz`).catch(() => undefined);
         return res?.status === 200;
       },

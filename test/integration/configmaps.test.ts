@@ -4,7 +4,13 @@ import { apply, eventsFor, getObject, mustKubectl } from '../harness/objects.ts'
 import { prepareHostNamespace, startSyncer, uniqueName, type SyncerProcess } from '../harness/syncer.ts';
 
 interface ConfigMap {
-  metadata: { name: string; uid: string; labels?: Record<string, string>; annotations?: Record<string, string>; resourceVersion: string };
+  metadata: {
+    name: string;
+    uid: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    resourceVersion: string;
+  };
   data?: Record<string, string>;
 }
 
@@ -13,12 +19,17 @@ const hostNs = `host-${vc}`;
 const ns = uniqueName('team');
 let syncer: SyncerProcess;
 
-const hostCopy = (name: string) => getObject<ConfigMap>('host', ['configmap', '-n', hostNs, hostName(name, ns, vc)]);
+const hostCopy = (name: string) =>
+  getObject<ConfigMap>('host', ['configmap', '-n', hostNs, hostName(name, ns, vc)]);
 
 beforeAll(async () => {
   await prepareHostNamespace(vc, hostNs);
   await mustKubectl('virtual', ['create', 'namespace', ns]);
-  syncer = await startSyncer({ name: vc, hostNamespace: hostNs, args: ['--sync=-secrets,-pods,-events,-nodes', '--sync-all-configmaps'] });
+  syncer = await startSyncer({
+    name: vc,
+    hostNamespace: hostNs,
+    args: ['--sync=-secrets,-pods,-events,-nodes', '--sync-all-configmaps'],
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -28,15 +39,26 @@ afterAll(async () => {
 
 describe('ConfigMaps, virtual to host', () => {
   it('creates the host copy with the translated name, labels and annotations', async () => {
-    await apply('virtual', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'app', namespace: ns, labels: { tier: 'web', release: 'r1' } }, data: { key: 'v1' } });
+    await apply('virtual', {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'app', namespace: ns, labels: { tier: 'web', release: 'r1' } },
+      data: { key: 'v1' },
+    });
     const virtual = (await getObject<ConfigMap>('virtual', ['configmap', '-n', ns, 'app']))!;
     const host = await waitFor('host copy of app', hostCopy.bind(null, 'app'), 30_000);
     expect(host.metadata.name).toBe(`app-x-${ns}-x-${vc}`);
     expect(host.data).toEqual({ key: 'v1' });
-    expect(host.metadata.labels).toMatchObject({ tier: 'web', 'vcluster.loft.sh/managed-by': vc, 'vcluster.loft.sh/namespace': ns });
+    expect(host.metadata.labels).toMatchObject({
+      tier: 'web',
+      'vcluster.loft.sh/managed-by': vc,
+      'vcluster.loft.sh/namespace': ns,
+    });
     // `release` is reserved on the host, so it is stored under a hashed key instead.
     expect(host.metadata.labels?.release).toBeUndefined();
-    expect(Object.keys(host.metadata.labels ?? {}).some((k) => k.startsWith(`vcluster.loft.sh/label-${vc}-x-`))).toBe(true);
+    expect(
+      Object.keys(host.metadata.labels ?? {}).some((k) => k.startsWith(`vcluster.loft.sh/label-${vc}-x-`)),
+    ).toBe(true);
     expect(host.metadata.annotations).toMatchObject({
       'vcluster.loft.sh/object-name': 'app',
       'vcluster.loft.sh/object-namespace': ns,
@@ -48,30 +70,70 @@ describe('ConfigMaps, virtual to host', () => {
   });
 
   it('carries updates down', async () => {
-    await mustKubectl('virtual', ['patch', 'configmap', 'app', '-n', ns, '--type=merge', '-p', '{"data":{"key":"v2","extra":"x"}}']);
-    await waitFor('host copy updated', async () => {
-      const host = await hostCopy('app');
-      return host?.data?.key === 'v2' && host.data.extra === 'x' && host;
-    }, 30_000);
+    await mustKubectl('virtual', [
+      'patch',
+      'configmap',
+      'app',
+      '-n',
+      ns,
+      '--type=merge',
+      '-p',
+      '{"data":{"key":"v2","extra":"x"}}',
+    ]);
+    await waitFor(
+      'host copy updated',
+      async () => {
+        const host = await hostCopy('app');
+        return host?.data?.key === 'v2' && host.data.extra === 'x' && host;
+      },
+      30_000,
+    );
   });
 
   it('reverts a hand edit of the host copy', async () => {
-    await mustKubectl('host', ['patch', 'configmap', hostName('app', ns, vc), '-n', hostNs, '--type=merge', '-p', '{"data":{"key":"tampered"}}']);
-    const host = await waitFor('hand edit reverted', async () => {
-      const h = await hostCopy('app');
-      return h?.data?.key === 'v2' && h;
-    }, 30_000);
+    await mustKubectl('host', [
+      'patch',
+      'configmap',
+      hostName('app', ns, vc),
+      '-n',
+      hostNs,
+      '--type=merge',
+      '-p',
+      '{"data":{"key":"tampered"}}',
+    ]);
+    const host = await waitFor(
+      'hand edit reverted',
+      async () => {
+        const h = await hostCopy('app');
+        return h?.data?.key === 'v2' && h;
+      },
+      30_000,
+    );
     expect(host.data).toEqual({ key: 'v2', extra: 'x' });
   });
 
   it('never touches an unmanaged host object with the same name, and reports a SyncError without host names', async () => {
     const clashName = hostName('clash', ns, vc);
-    await apply('host', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: clashName, namespace: hostNs }, data: { owner: 'someone-else' } });
-    await apply('virtual', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'clash', namespace: ns }, data: { owner: 'tenant' } });
-    const events = await waitFor('SyncError event on clash', async () => {
-      const evs = (await eventsFor('virtual', ns, 'clash')).filter((e) => e.reason === 'SyncError');
-      return evs.length > 0 && evs;
-    }, 30_000);
+    await apply('host', {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: clashName, namespace: hostNs },
+      data: { owner: 'someone-else' },
+    });
+    await apply('virtual', {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'clash', namespace: ns },
+      data: { owner: 'tenant' },
+    });
+    const events = await waitFor(
+      'SyncError event on clash',
+      async () => {
+        const evs = (await eventsFor('virtual', ns, 'clash')).filter((e) => e.reason === 'SyncError');
+        return evs.length > 0 && evs;
+      },
+      30_000,
+    );
     expect(events[0]!.type).toBe('Warning');
     expect(events[0]!.message).not.toContain(clashName);
     expect(events[0]!.message).not.toContain(hostNs);
@@ -90,13 +152,44 @@ describe('ConfigMaps, virtual to host', () => {
   });
 
   it('converges after a restart: orphans deleted, changes made while stopped applied', async () => {
-    await apply('virtual', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'keep', namespace: ns }, data: { v: '1' } });
-    await apply('virtual', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'gone', namespace: ns }, data: { v: '1' } });
-    await waitFor('both synced', async () => (await hostCopy('keep')) !== undefined && (await hostCopy('gone')) !== undefined, 30_000);
+    await apply('virtual', {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'keep', namespace: ns },
+      data: { v: '1' },
+    });
+    await apply('virtual', {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'gone', namespace: ns },
+      data: { v: '1' },
+    });
+    await waitFor(
+      'both synced',
+      async () => (await hostCopy('keep')) !== undefined && (await hostCopy('gone')) !== undefined,
+      30_000,
+    );
     expect(await syncer.stop()).toBe(0);
     await mustKubectl('virtual', ['delete', 'configmap', 'gone', '-n', ns]);
-    await mustKubectl('virtual', ['patch', 'configmap', 'keep', '-n', ns, '--type=merge', '-p', '{"data":{"v":"2"}}']);
-    syncer = await startSyncer({ name: vc, hostNamespace: hostNs, args: ['--sync=-secrets,-pods,-events,-nodes', '--sync-all-configmaps'] });
-    await waitFor('orphan deleted and change applied', async () => (await hostCopy('gone')) === undefined && (await hostCopy('keep'))?.data?.v === '2', 30_000);
+    await mustKubectl('virtual', [
+      'patch',
+      'configmap',
+      'keep',
+      '-n',
+      ns,
+      '--type=merge',
+      '-p',
+      '{"data":{"v":"2"}}',
+    ]);
+    syncer = await startSyncer({
+      name: vc,
+      hostNamespace: hostNs,
+      args: ['--sync=-secrets,-pods,-events,-nodes', '--sync-all-configmaps'],
+    });
+    await waitFor(
+      'orphan deleted and change applied',
+      async () => (await hostCopy('gone')) === undefined && (await hostCopy('keep'))?.data?.v === '2',
+      30_000,
+    );
   });
 });

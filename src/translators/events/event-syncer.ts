@@ -61,7 +61,10 @@ export class EventSyncer implements SyncComponent {
 
   private hostInformer(type: ResourceType): Informer<KubeObject> {
     const { env } = this.deps;
-    return env.informers.get(env.host, type, { namespace: env.hostNamespace, labelSelector: `${MANAGED_BY_LABEL}=${env.vcName}` });
+    return env.informers.get(env.host, type, {
+      namespace: env.hostNamespace,
+      labelSelector: `${MANAGED_BY_LABEL}=${env.vcName}`,
+    });
   }
 
   private hostObjectInformer(event: KubeObject): Informer<KubeObject> | undefined {
@@ -100,7 +103,13 @@ export class EventSyncer implements SyncComponent {
     } catch (err) {
       if (!isApiError(err, 'alreadyExists')) throw err;
       try {
-        await env.virtual.patch(Resources.events, namespace, desired.metadata!.name!, eventUpdate(desired), 'merge');
+        await env.virtual.patch(
+          Resources.events,
+          namespace,
+          desired.metadata!.name!,
+          eventUpdate(desired),
+          'merge',
+        );
       } catch (patchErr) {
         if (!isNotFound(patchErr)) throw patchErr;
       }

@@ -17,9 +17,15 @@ export interface VirtualTarget {
  * every mention of host names rewritten to the virtual names. The name keeps the host event's
  * suffix so later updates of the same host event land on the same virtual event.
  */
-export function virtualEventFor(hostEvent: KubeObject, target: VirtualTarget, where: { vcName: string; hostNamespace: string }): KubeObject {
+export function virtualEventFor(
+  hostEvent: KubeObject,
+  target: VirtualTarget,
+  where: { vcName: string; hostNamespace: string },
+): KubeObject {
   const rewrite = (text: unknown): string | undefined =>
-    typeof text === 'string' ? scrubHostNames(text.split(target.hostName).join(target.name), where) : undefined;
+    typeof text === 'string'
+      ? scrubHostNames(text.split(target.hostName).join(target.name), where)
+      : undefined;
   const hostName = hostEvent.metadata?.name ?? '';
   const suffix = hostName.slice(hostName.lastIndexOf('.') + 1) || hostName;
   const event: KubeObject = {
@@ -52,5 +58,10 @@ export function virtualEventFor(hostEvent: KubeObject, target: VirtualTarget, wh
 
 /** Fields that change as a host event repeats; the only ones we patch on an existing virtual event. */
 export function eventUpdate(desired: KubeObject): Record<string, unknown> {
-  return { count: desired.count, lastTimestamp: desired.lastTimestamp, message: desired.message, series: desired.series };
+  return {
+    count: desired.count,
+    lastTimestamp: desired.lastTimestamp,
+    message: desired.message,
+    series: desired.series,
+  };
 }

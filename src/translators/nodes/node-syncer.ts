@@ -46,13 +46,25 @@ export class NodeSyncer implements SyncComponent {
         if (nodeName) this.controller.enqueue(nodeName);
       }
     };
-    this.virtualPods.addHandlers({ onAdd: (p) => podChanged(p), onUpdate: (o, n) => podChanged(o, n), onDelete: (p) => podChanged(p) });
+    this.virtualPods.addHandlers({
+      onAdd: (p) => podChanged(p),
+      onUpdate: (o, n) => podChanged(o, n),
+      onDelete: (p) => podChanged(p),
+    });
     this.virtualNodes = env.informers.get(env.virtual, Resources.nodes);
     const nodeChanged = (n: KubeObject) => this.controller.enqueue(n.metadata?.name ?? '');
-    this.virtualNodes.addHandlers({ onAdd: nodeChanged, onUpdate: (_o, n) => nodeChanged(n), onDelete: nodeChanged });
+    this.virtualNodes.addHandlers({
+      onAdd: nodeChanged,
+      onUpdate: (_o, n) => nodeChanged(n),
+      onDelete: nodeChanged,
+    });
     if (config.syncRealNodes) {
       this.hostNodes = env.informers.get(env.host, Resources.nodes);
-      this.hostNodes.addHandlers({ onAdd: nodeChanged, onUpdate: (_o, n) => nodeChanged(n), onDelete: nodeChanged });
+      this.hostNodes.addHandlers({
+        onAdd: nodeChanged,
+        onUpdate: (_o, n) => nodeChanged(n),
+        onDelete: nodeChanged,
+      });
       this.selector = config.nodeSelector ? labelSelectorMatcher(config.nodeSelector) : undefined;
     }
   }
@@ -94,7 +106,10 @@ export class NodeSyncer implements SyncComponent {
         return { requeueAfterMs: 0 };
       }
     } else if (!nodeMetaInSync(desired, current)) {
-      const spec = { ...((current.spec ?? {}) as Record<string, unknown>), ...(desired.spec as Record<string, unknown>) };
+      const spec = {
+        ...((current.spec ?? {}) as Record<string, unknown>),
+        ...(desired.spec as Record<string, unknown>),
+      };
       current = await env.virtual.update(Resources.nodes, '', {
         ...current,
         metadata: { ...current.metadata, labels: desired.metadata?.labels },
@@ -102,14 +117,21 @@ export class NodeSyncer implements SyncComponent {
       });
     }
     if (!nodeStatusInSync(desired, current)) {
-      await env.virtual.update(Resources.nodes, '', { ...current, status: desired.status }, { subresource: 'status' });
+      await env.virtual.update(
+        Resources.nodes,
+        '',
+        { ...current, status: desired.status },
+        { subresource: 'status' },
+      );
     }
     return { virtualWritten: true };
   }
 
   private async deleteVirtualNode(node: KubeObject): Promise<void> {
     try {
-      await this.deps.env.virtual.delete(Resources.nodes, '', node.metadata?.name ?? '', { uid: node.metadata?.uid });
+      await this.deps.env.virtual.delete(Resources.nodes, '', node.metadata?.name ?? '', {
+        uid: node.metadata?.uid,
+      });
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
@@ -127,12 +149,19 @@ export class NodeSyncer implements SyncComponent {
 /** Matches `*` (everything) or comma-separated `key=value` / `key` terms against a node's labels. */
 export function labelSelectorMatcher(selector: string): (node: KubeObject) => boolean {
   if (selector.trim() === '*') return () => true;
-  const terms = selector.split(',').map((t) => t.trim()).filter(Boolean).map((t) => {
-    const eq = t.indexOf('=');
-    return eq < 0 ? { key: t, value: undefined } : { key: t.slice(0, eq), value: t.slice(eq + 1).replace(/^=/, '') };
-  });
-  return (node) => terms.every(({ key, value }) => {
-    const actual = node.metadata?.labels?.[key];
-    return value === undefined ? actual !== undefined : actual === value;
-  });
+  const terms = selector
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean)
+    .map((t) => {
+      const eq = t.indexOf('=');
+      return eq < 0
+        ? { key: t, value: undefined }
+        : { key: t.slice(0, eq), value: t.slice(eq + 1).replace(/^=/, '') };
+    });
+  return (node) =>
+    terms.every(({ key, value }) => {
+      const actual = node.metadata?.labels?.[key];
+      return value === undefined ? actual !== undefined : actual === value;
+    });
 }

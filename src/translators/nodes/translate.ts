@@ -23,7 +23,14 @@ export function fakeNode(name: string, kubeletVersion: string, now: string): Kub
     spec: {},
     status: {
       conditions: [
-        { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'fake node of the virtual cluster', lastHeartbeatTime: now, lastTransitionTime: now },
+        {
+          type: 'Ready',
+          status: 'True',
+          reason: 'KubeletReady',
+          message: 'fake node of the virtual cluster',
+          lastHeartbeatTime: now,
+          lastTransitionTime: now,
+        },
       ],
       addresses: [{ type: 'Hostname', address: name }],
       capacity: { cpu: '16', memory: '64Gi', pods: '110', 'ephemeral-storage': '100Gi' },
@@ -55,7 +62,9 @@ export function realNodeCopy(hostNode: KubeObject): KubeObject {
     metadata: {
       name: meta.name,
       labels: { ...(meta.labels ?? {}), [MANAGED_NODE_LABEL]: 'true' },
-      annotations: Object.fromEntries(Object.entries(meta.annotations ?? {}).filter(([k]) => !k.startsWith('kwok.x-k8s.io/'))),
+      annotations: Object.fromEntries(
+        Object.entries(meta.annotations ?? {}).filter(([k]) => !k.startsWith('kwok.x-k8s.io/')),
+      ),
     },
     spec: { taints: spec.taints, unschedulable: spec.unschedulable },
     status: hostNode.status,
@@ -72,12 +81,19 @@ function conditionsWithoutHeartbeat(status: unknown): unknown {
 export function nodeMetaInSync(desired: KubeObject, actual: KubeObject): boolean {
   const d = desired.spec as Record<string, unknown>;
   const a = (actual.spec ?? {}) as Record<string, unknown>;
-  return sameJson(desired.metadata?.labels, actual.metadata?.labels) && sameJson(d.taints, a.taints) && sameJson(d.unschedulable, a.unschedulable);
+  return (
+    sameJson(desired.metadata?.labels, actual.metadata?.labels) &&
+    sameJson(d.taints, a.taints) &&
+    sameJson(d.unschedulable, a.unschedulable)
+  );
 }
 
 /** True when the status matches, ignoring heartbeat timestamps. */
 export function nodeStatusInSync(desired: KubeObject, actual: KubeObject): boolean {
   const { conditions: _d, ...dRest } = (desired.status ?? {}) as Record<string, unknown>;
   const { conditions: _a, ...aRest } = (actual.status ?? {}) as Record<string, unknown>;
-  return sameJson(dRest, aRest) && sameJson(conditionsWithoutHeartbeat(desired.status), conditionsWithoutHeartbeat(actual.status));
+  return (
+    sameJson(dRest, aRest) &&
+    sameJson(conditionsWithoutHeartbeat(desired.status), conditionsWithoutHeartbeat(actual.status))
+  );
 }

@@ -11,7 +11,12 @@ import { sameJson } from '../shared/host-metadata.ts';
 import { missingReferenceMessage, missingReferences } from './references.ts';
 import { parseToleration, serviceLinkEnv } from './service-env.ts';
 import { PodTokens, tokenSecretName } from './tokens.ts';
-import { podStatusForVirtual, podUpdatesForHost, translatePodToHost, type PodTranslationContext } from './translate.ts';
+import {
+  podStatusForVirtual,
+  podUpdatesForHost,
+  translatePodToHost,
+  type PodTranslationContext,
+} from './translate.ts';
 
 /** Not an error of the pod: something it needs is not there yet. Retried with backoff. */
 export class WaitingError extends Error {}
@@ -42,12 +47,22 @@ export function podTranslator(config: SyncerConfig): Translator {
     const apiService = hostServices.store.get(`${ctx.hostNamespace}/${config.virtualApiService}`);
     const apiSpec = (apiService?.spec ?? {}) as { clusterIP?: string; ports?: { port: number }[] };
     if (!apiSpec.clusterIP || apiSpec.clusterIP === 'None') {
-      throw new WaitingError(`waiting for the virtual API service ${config.virtualApiService} to get a cluster IP`);
+      throw new WaitingError(
+        `waiting for the virtual API service ${config.virtualApiService} to get a cluster IP`,
+      );
     }
-    const dnsIP = config.clusterDnsIp || ((virtualServices.store.get('kube-system/kube-dns')?.spec ?? {}) as { clusterIP?: string }).clusterIP;
-    if (!dnsIP) throw new WaitingError('waiting for the virtual cluster DNS service kube-system/kube-dns (or set --cluster-dns-ip)');
+    const dnsIP =
+      config.clusterDnsIp ||
+      ((virtualServices.store.get('kube-system/kube-dns')?.spec ?? {}) as { clusterIP?: string }).clusterIP;
+    if (!dnsIP)
+      throw new WaitingError(
+        'waiting for the virtual cluster DNS service kube-system/kube-dns (or set --cluster-dns-ip)',
+      );
     const namespace = ctx.virtualNamespace;
-    const services = specOf(virtualPod).enableServiceLinks === false ? [] : virtualServices.store.list().filter((s) => s.metadata?.namespace === namespace);
+    const services =
+      specOf(virtualPod).enableServiceLinks === false
+        ? []
+        : virtualServices.store.list().filter((s) => s.metadata?.namespace === namespace);
     return {
       vcName: ctx.vcName,
       hostNamespace: ctx.hostNamespace,
@@ -63,11 +78,19 @@ export function podTranslator(config: SyncerConfig): Translator {
     };
   }
 
-  async function deletePod(ctx: ReconcileContext, cluster: 'host' | 'virtual', pod: KubeObject, gracePeriodSeconds?: number): Promise<void> {
+  async function deletePod(
+    ctx: ReconcileContext,
+    cluster: 'host' | 'virtual',
+    pod: KubeObject,
+    gracePeriodSeconds?: number,
+  ): Promise<void> {
     const client = cluster === 'host' ? ctx.host : ctx.virtual;
     const namespace = cluster === 'host' ? ctx.hostNamespace : ctx.virtualNamespace;
     try {
-      await client.delete(Resources.pods, namespace, pod.metadata?.name ?? '', { uid: pod.metadata?.uid, gracePeriodSeconds });
+      await client.delete(Resources.pods, namespace, pod.metadata?.name ?? '', {
+        uid: pod.metadata?.uid,
+        gracePeriodSeconds,
+      });
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
@@ -85,7 +108,10 @@ export function podTranslator(config: SyncerConfig): Translator {
       virtualSecrets = env.informers.get(env.virtual, Resources.secrets);
       virtualConfigMaps = env.informers.get(env.virtual, Resources.configMaps);
       tokens = new PodTokens(
-        env.informers.get(env.host, Resources.secrets, { namespace: env.hostNamespace, labelSelector: `${MANAGED_BY_LABEL}=${env.vcName}` }),
+        env.informers.get(env.host, Resources.secrets, {
+          namespace: env.hostNamespace,
+          labelSelector: `${MANAGED_BY_LABEL}=${env.vcName}`,
+        }),
       );
     },
 
@@ -104,14 +130,19 @@ export function podTranslator(config: SyncerConfig): Translator {
       }
       // Like a kubelet, say what is missing; the pod is synced anyway and starts once it appears.
       const ns = ctx.virtualNamespace;
-      const missing = missingReferences(virtualPod, (kind, name) =>
-        (kind === 'secret' ? virtualSecrets : virtualConfigMaps).store.get(`${ns}/${name}`) !== undefined,
+      const missing = missingReferences(
+        virtualPod,
+        (kind, name) =>
+          (kind === 'secret' ? virtualSecrets : virtualConfigMaps).store.get(`${ns}/${name}`) !== undefined,
       );
       for (const ref of missing) {
         const { reason, message } = missingReferenceMessage(ref);
         await ctx.events.record(virtualPod, 'Warning', reason, message);
       }
-      const hostPod = translatePodToHost(asPod(virtualPod), translationContext(ctx, virtualPod)) as unknown as KubeObject;
+      const hostPod = translatePodToHost(
+        asPod(virtualPod),
+        translationContext(ctx, virtualPod),
+      ) as unknown as KubeObject;
       let created: KubeObject;
       try {
         created = await ctx.host.create(Resources.pods, ctx.hostNamespace, hostPod);
@@ -141,7 +172,11 @@ export function podTranslator(config: SyncerConfig): Translator {
           {
             apiVersion: 'v1',
             kind: 'Binding',
-            metadata: { name: ctx.virtualName, namespace: ctx.virtualNamespace, uid: virtualPod.metadata?.uid },
+            metadata: {
+              name: ctx.virtualName,
+              namespace: ctx.virtualNamespace,
+              uid: virtualPod.metadata?.uid,
+            },
             target: { apiVersion: 'v1', kind: 'Node', name: hostNode },
           },
           { subresource: 'binding', name: ctx.virtualName },
@@ -151,10 +186,19 @@ export function podTranslator(config: SyncerConfig): Translator {
       }
       const status = podStatusForVirtual(asPod(hostPod), asPod(virtualPod));
       if (!sameJson(status, virtualPod.status)) {
-        await ctx.virtual.update(Resources.pods, ctx.virtualNamespace, { ...virtualPod, status }, { subresource: 'status' });
+        await ctx.virtual.update(
+          Resources.pods,
+          ctx.virtualNamespace,
+          { ...virtualPod, status },
+          { subresource: 'status' },
+        );
         result.virtualWritten = true;
       }
-      const update = podUpdatesForHost(asPod(virtualPod), asPod(hostPod), translationContext(ctx, virtualPod));
+      const update = podUpdatesForHost(
+        asPod(virtualPod),
+        asPod(hostPod),
+        translationContext(ctx, virtualPod),
+      );
       if (update.changed) {
         await ctx.host.update(Resources.pods, ctx.hostNamespace, update.pod as unknown as KubeObject);
         result.hostWritten = true;
@@ -163,7 +207,10 @@ export function podTranslator(config: SyncerConfig): Translator {
         await ctx.host.update(
           Resources.pods,
           ctx.hostNamespace,
-          { ...hostPod, spec: { ...(hostPod.spec as object), ephemeralContainers: update.ephemeralContainers } },
+          {
+            ...hostPod,
+            spec: { ...(hostPod.spec as object), ephemeralContainers: update.ephemeralContainers },
+          },
           { subresource: 'ephemeralcontainers' },
         );
         result.hostWritten = true;
@@ -182,4 +229,3 @@ export function podTranslator(config: SyncerConfig): Translator {
   };
   return translator;
 }
-

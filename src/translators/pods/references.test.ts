@@ -7,9 +7,19 @@ describe('missingReferences', () => {
         { name: 'creds', secret: { secretName: 'db-creds' } },
         { name: 'opt', secret: { secretName: 'maybe', optional: true } },
         { name: 'cfg', configMap: { name: 'app-config' } },
-        { name: 'proj', projected: { sources: [{ configMap: { name: 'kube-root-ca.crt' } }, { secret: { name: 'proj-secret' } }] } },
+        {
+          name: 'proj',
+          projected: {
+            sources: [{ configMap: { name: 'kube-root-ca.crt' } }, { secret: { name: 'proj-secret' } }],
+          },
+        },
       ],
-      containers: [{ env: [{ valueFrom: { secretKeyRef: { name: 'api-key' } } }], envFrom: [{ configMapRef: { name: 'env-cm' } }, { secretRef: { name: 'opt-env', optional: true } }] }],
+      containers: [
+        {
+          env: [{ valueFrom: { secretKeyRef: { name: 'api-key' } } }],
+          envFrom: [{ configMapRef: { name: 'env-cm' } }, { secretRef: { name: 'opt-env', optional: true } }],
+        },
+      ],
     },
   };
 
@@ -32,6 +42,8 @@ describe('missingReferences', () => {
       reason: 'FailedMount',
       message: 'MountVolume.SetUp failed for volume "creds" : secret "db-creds" not found',
     });
-    expect(missingReferenceMessage({ kind: 'configmap', name: 'env-cm' }).message).toBe('Error: configmap "env-cm" not found');
+    expect(missingReferenceMessage({ kind: 'configmap', name: 'env-cm' }).message).toBe(
+      'Error: configmap "env-cm" not found',
+    );
   });
 });

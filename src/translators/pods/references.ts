@@ -29,8 +29,15 @@ interface ContainerLite {
  * The non-optional secrets and config maps a pod references that are missing, so the syncer can
  * report them the way a kubelet would (a FailedMount warning) while still syncing the pod.
  */
-export function missingReferences(pod: KubeObject, exists: (kind: 'secret' | 'configmap', name: string) => boolean): MissingReference[] {
-  const spec = (pod.spec ?? {}) as { volumes?: VolumeLite[]; containers?: ContainerLite[]; initContainers?: ContainerLite[] };
+export function missingReferences(
+  pod: KubeObject,
+  exists: (kind: 'secret' | 'configmap', name: string) => boolean,
+): MissingReference[] {
+  const spec = (pod.spec ?? {}) as {
+    volumes?: VolumeLite[];
+    containers?: ContainerLite[];
+    initContainers?: ContainerLite[];
+  };
   const out: MissingReference[] = [];
   const seen = new Set<string>();
   const check = (kind: 'secret' | 'configmap', ref: KeyRef | undefined, volume?: string) => {

@@ -3,7 +3,16 @@ import { parseToleration, serviceLinkEnv } from './service-env.ts';
 describe('serviceLinkEnv', () => {
   it('builds kubelet-style variables for each service with a cluster IP, sorted by name', () => {
     const env = serviceLinkEnv([
-      { metadata: { name: 'web-api' }, spec: { clusterIP: '10.96.0.20', ports: [{ name: 'http', port: 80, protocol: 'TCP' }, { port: 53, protocol: 'UDP' }] } },
+      {
+        metadata: { name: 'web-api' },
+        spec: {
+          clusterIP: '10.96.0.20',
+          ports: [
+            { name: 'http', port: 80, protocol: 'TCP' },
+            { port: 53, protocol: 'UDP' },
+          ],
+        },
+      },
       { metadata: { name: 'headless' }, spec: { clusterIP: 'None', ports: [{ port: 80 }] } },
       { metadata: { name: 'db' }, spec: { clusterIP: '10.96.0.9', ports: [{ port: 5432 }] } },
     ]);
@@ -33,7 +42,10 @@ describe('serviceLinkEnv', () => {
 
 describe('parseToleration', () => {
   it.each([
-    ['dedicated=tenant:NoSchedule', { key: 'dedicated', operator: 'Equal', value: 'tenant', effect: 'NoSchedule' }],
+    [
+      'dedicated=tenant:NoSchedule',
+      { key: 'dedicated', operator: 'Equal', value: 'tenant', effect: 'NoSchedule' },
+    ],
     ['example.com/gpu:NoExecute', { key: 'example.com/gpu', operator: 'Exists', effect: 'NoExecute' }],
   ])('%s', (text, expected) => expect(parseToleration(text)).toEqual(expected));
 });

@@ -26,9 +26,16 @@ export function serviceLinkEnv(services: readonly KubeObject[]): EnvVar[] {
     if (!ip || ip === 'None' || spec.type === 'ExternalName' || !spec.ports?.length) continue;
     const prefix = (svc.metadata?.name ?? '').toUpperCase().replace(/-/g, '_');
     const first = spec.ports[0]!;
-    out.push({ name: `${prefix}_SERVICE_HOST`, value: ip }, { name: `${prefix}_SERVICE_PORT`, value: String(first.port) });
+    out.push(
+      { name: `${prefix}_SERVICE_HOST`, value: ip },
+      { name: `${prefix}_SERVICE_PORT`, value: String(first.port) },
+    );
     for (const port of spec.ports) {
-      if (port.name) out.push({ name: `${prefix}_SERVICE_PORT_${port.name.toUpperCase().replace(/-/g, '_')}`, value: String(port.port) });
+      if (port.name)
+        out.push({
+          name: `${prefix}_SERVICE_PORT_${port.name.toUpperCase().replace(/-/g, '_')}`,
+          value: String(port.port),
+        });
     }
     const url = (p: ServicePort) => `${(p.protocol ?? 'TCP').toLowerCase()}://${ip}:${p.port}`;
     out.push({ name: `${prefix}_PORT`, value: url(first) });

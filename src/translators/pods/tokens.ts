@@ -24,12 +24,18 @@ interface ProjectedSource {
 
 /** The projected service-account tokens in a virtual pod's volumes (one per volume). */
 export function tokenNeeds(pod: KubeObject): TokenNeed[] {
-  const volumes = ((pod.spec as { volumes?: { name: string; projected?: { sources?: ProjectedSource[] } }[] } | undefined)?.volumes ?? []);
+  const volumes =
+    (pod.spec as { volumes?: { name: string; projected?: { sources?: ProjectedSource[] } }[] } | undefined)
+      ?.volumes ?? [];
   const needs: TokenNeed[] = [];
   for (const volume of volumes) {
     const source = volume.projected?.sources?.find((s) => s.serviceAccountToken)?.serviceAccountToken;
     if (!source) continue;
-    needs.push({ volumeName: volume.name, audience: source.audience, expirationSeconds: source.expirationSeconds ?? DEFAULT_EXPIRATION_SECONDS });
+    needs.push({
+      volumeName: volume.name,
+      audience: source.audience,
+      expirationSeconds: source.expirationSeconds ?? DEFAULT_EXPIRATION_SECONDS,
+    });
   }
   return needs;
 }
@@ -58,7 +64,11 @@ export class PodTokens {
   }
 
   /** Mints or renews what is due; returns whether it wrote and when to look again. */
-  async ensure(ctx: ReconcileContext, virtualPod: KubeObject, hostPod: KubeObject): Promise<{ wrote: boolean; nextCheckMs?: number }> {
+  async ensure(
+    ctx: ReconcileContext,
+    virtualPod: KubeObject,
+    hostPod: KubeObject,
+  ): Promise<{ wrote: boolean; nextCheckMs?: number }> {
     const now = ctx.clock.now();
     let wrote = false;
     let next: number | undefined;
@@ -66,14 +76,20 @@ export class PodTokens {
       const name = tokenSecretName(ctx.hostName, need.volumeName);
       const existing = this.hostSecrets.store.get(`${ctx.hostNamespace}/${name}`);
       const refreshAt = Number(existing?.metadata?.annotations?.[TOKEN_REFRESH_AT_ANNOTATION] ?? 0);
-      const ownedByThisPod = existing?.metadata?.ownerReferences?.some((o) => o.uid === hostPod.metadata?.uid);
+      const ownedByThisPod = existing?.metadata?.ownerReferences?.some(
+        (o) => o.uid === hostPod.metadata?.uid,
+      );
       if (existing && ownedByThisPod && refreshAt > now) {
         next = Math.min(next ?? Infinity, refreshAt - now);
         continue;
       }
       const minted = await this.mint(ctx, virtualPod, need);
       const secret = this.secretFor(ctx, name, hostPod, minted.token, now, minted.expiresAt);
-      if (existing) await ctx.host.update(Resources.secrets, ctx.hostNamespace, { ...secret, metadata: { ...secret.metadata, resourceVersion: existing.metadata?.resourceVersion } });
+      if (existing)
+        await ctx.host.update(Resources.secrets, ctx.hostNamespace, {
+          ...secret,
+          metadata: { ...secret.metadata, resourceVersion: existing.metadata?.resourceVersion },
+        });
       else await ctx.host.create(Resources.secrets, ctx.hostNamespace, secret);
       wrote = true;
       next = Math.min(next ?? Infinity, refreshTime(now, minted.expiresAt) - now);
@@ -81,8 +97,13 @@ export class PodTokens {
     return { wrote, nextCheckMs: next === undefined ? undefined : Math.max(1000, next) };
   }
 
-  private async mint(ctx: ReconcileContext, virtualPod: KubeObject, need: TokenNeed): Promise<{ token: string; expiresAt: number }> {
-    const serviceAccount = (virtualPod.spec as { serviceAccountName?: string } | undefined)?.serviceAccountName || 'default';
+  private async mint(
+    ctx: ReconcileContext,
+    virtualPod: KubeObject,
+    need: TokenNeed,
+  ): Promise<{ token: string; expiresAt: number }> {
+    const serviceAccount =
+      (virtualPod.spec as { serviceAccountName?: string } | undefined)?.serviceAccountName || 'default';
     const request = await ctx.virtual.create<KubeObject>(
       Resources.serviceAccounts,
       ctx.virtualNamespace,
@@ -92,18 +113,31 @@ export class PodTokens {
         spec: {
           audiences: need.audience ? [need.audience] : [],
           expirationSeconds: need.expirationSeconds,
-          boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: virtualPod.metadata?.name, uid: virtualPod.metadata?.uid },
+          boundObjectRef: {
+            apiVersion: 'v1',
+            kind: 'Pod',
+            name: virtualPod.metadata?.name,
+            uid: virtualPod.metadata?.uid,
+          },
         },
       },
       { subresource: 'token', name: serviceAccount },
     );
     const status = (request.status ?? {}) as { token?: string; expirationTimestamp?: string };
     const expiresAt = Date.parse(status.expirationTimestamp ?? '');
-    if (!status.token || Number.isNaN(expiresAt)) throw new Error(`TokenRequest for service account ${serviceAccount} returned no token`);
+    if (!status.token || Number.isNaN(expiresAt))
+      throw new Error(`TokenRequest for service account ${serviceAccount} returned no token`);
     return { token: status.token, expiresAt };
   }
 
-  private secretFor(ctx: ReconcileContext, name: string, hostPod: KubeObject, token: string, issuedAt: number, expiresAt: number): KubeObject {
+  private secretFor(
+    ctx: ReconcileContext,
+    name: string,
+    hostPod: KubeObject,
+    token: string,
+    issuedAt: number,
+    expiresAt: number,
+  ): KubeObject {
     return {
       apiVersion: 'v1',
       kind: 'Secret',
@@ -115,7 +149,14 @@ export class PodTokens {
           [TOKEN_REFRESH_AT_ANNOTATION]: String(refreshTime(issuedAt, expiresAt)),
           [TOKEN_EXPIRES_AT_ANNOTATION]: new Date(expiresAt).toISOString(),
         },
-        ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name: hostPod.metadata?.name ?? '', uid: hostPod.metadata?.uid ?? '' }],
+        ownerReferences: [
+          {
+            apiVersion: 'v1',
+            kind: 'Pod',
+            name: hostPod.metadata?.name ?? '',
+            uid: hostPod.metadata?.uid ?? '',
+          },
+        ],
       },
       type: 'Opaque',
       data: { [TOKEN_KEY]: Buffer.from(token).toString('base64') },

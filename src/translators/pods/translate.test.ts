@@ -26,7 +26,10 @@ const ctx: PodTranslationContext = {
 };
 const hn = (n: string) => `${n}-x-team-x-vc1`;
 
-function pod(spec: Partial<NonNullable<Pod['spec']>> = {}, labels: Record<string, string> = { app: 'web' }): Pod {
+function pod(
+  spec: Partial<NonNullable<Pod['spec']>> = {},
+  labels: Record<string, string> = { app: 'web' },
+): Pod {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -62,36 +65,135 @@ describe('translatePodToHost', () => {
   });
 
   it('runs as the workload service account with no host token', () => {
-    const host = translatePodToHost(pod({ serviceAccountName: 'builder', automountServiceAccountToken: true }), ctx);
+    const host = translatePodToHost(
+      pod({ serviceAccountName: 'builder', automountServiceAccountToken: true }),
+      ctx,
+    );
     expect(host.spec?.serviceAccountName).toBe('vc-workload-vc1');
     expect(host.spec?.automountServiceAccountToken).toBe(false);
     expect(host.metadata?.annotations?.['vcluster.loft.sh/service-account-name']).toBe('builder');
   });
 
   it.each([
-    ['configMap volume', { volumes: [{ name: 'v', configMap: { name: 'cfg' } }] }, (p: Pod) => p.spec?.volumes?.[0]?.configMap?.name, hn('cfg')],
-    ['secret volume', { volumes: [{ name: 'v', secret: { secretName: 's' } }] }, (p: Pod) => p.spec?.volumes?.[0]?.secret?.secretName, hn('s')],
-    ['PVC volume', { volumes: [{ name: 'v', persistentVolumeClaim: { claimName: 'data' } }] }, (p: Pod) => p.spec?.volumes?.[0]?.persistentVolumeClaim?.claimName, hn('data')],
-    ['projected configMap', { volumes: [{ name: 'v', projected: { sources: [{ configMap: { name: 'kube-root-ca.crt' } }] } }] }, (p: Pod) => p.spec?.volumes?.[0]?.projected?.sources?.[0]?.configMap?.name, hn('kube-root-ca.crt')],
-    ['projected secret', { volumes: [{ name: 'v', projected: { sources: [{ secret: { name: 'ps' } }] } }] }, (p: Pod) => p.spec?.volumes?.[0]?.projected?.sources?.[0]?.secret?.name, hn('ps')],
-    ['env secretKeyRef', { containers: [{ name: 'c', env: [{ name: 'A', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } }] }] }, (p: Pod) => p.spec?.containers[0]?.env?.find((e) => e.name === 'A')?.valueFrom?.secretKeyRef?.name, hn('s')],
-    ['env configMapKeyRef', { containers: [{ name: 'c', env: [{ name: 'A', valueFrom: { configMapKeyRef: { name: 'cm', key: 'k' } } }] }] }, (p: Pod) => p.spec?.containers[0]?.env?.find((e) => e.name === 'A')?.valueFrom?.configMapKeyRef?.name, hn('cm')],
-    ['envFrom secretRef', { containers: [{ name: 'c', envFrom: [{ secretRef: { name: 's' } }] }] }, (p: Pod) => p.spec?.containers[0]?.envFrom?.[0]?.secretRef?.name, hn('s')],
-    ['envFrom configMapRef in an init container', { initContainers: [{ name: 'i', envFrom: [{ configMapRef: { name: 'cm' } }] }] }, (p: Pod) => p.spec?.initContainers?.[0]?.envFrom?.[0]?.configMapRef?.name, hn('cm')],
-    ['image pull secret', { imagePullSecrets: [{ name: 'reg' }] }, (p: Pod) => p.spec?.imagePullSecrets?.[0]?.name, hn('reg')],
-    ['downward API env', { containers: [{ name: 'c', env: [{ name: 'N', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }] }] }, (p: Pod) => p.spec?.containers[0]?.env?.find((e) => e.name === 'N')?.valueFrom?.fieldRef?.fieldPath, "metadata.annotations['vcluster.loft.sh/name']"],
-    ['downward API volume', { volumes: [{ name: 'v', downwardAPI: { items: [{ path: 'l', fieldRef: { fieldPath: 'metadata.labels' } }] } }] }, (p: Pod) => p.spec?.volumes?.[0]?.downwardAPI?.items?.[0]?.fieldRef?.fieldPath, "metadata.annotations['vcluster.loft.sh/labels']"],
-  ] as [string, Partial<NonNullable<Pod['spec']>>, (p: Pod) => unknown, unknown][])('renames %s', (_what, spec, read, expected) => {
-    expect(read(translatePodToHost(pod(spec), ctx))).toBe(expected);
-  });
+    [
+      'configMap volume',
+      { volumes: [{ name: 'v', configMap: { name: 'cfg' } }] },
+      (p: Pod) => p.spec?.volumes?.[0]?.configMap?.name,
+      hn('cfg'),
+    ],
+    [
+      'secret volume',
+      { volumes: [{ name: 'v', secret: { secretName: 's' } }] },
+      (p: Pod) => p.spec?.volumes?.[0]?.secret?.secretName,
+      hn('s'),
+    ],
+    [
+      'PVC volume',
+      { volumes: [{ name: 'v', persistentVolumeClaim: { claimName: 'data' } }] },
+      (p: Pod) => p.spec?.volumes?.[0]?.persistentVolumeClaim?.claimName,
+      hn('data'),
+    ],
+    [
+      'projected configMap',
+      { volumes: [{ name: 'v', projected: { sources: [{ configMap: { name: 'kube-root-ca.crt' } }] } }] },
+      (p: Pod) => p.spec?.volumes?.[0]?.projected?.sources?.[0]?.configMap?.name,
+      hn('kube-root-ca.crt'),
+    ],
+    [
+      'projected secret',
+      { volumes: [{ name: 'v', projected: { sources: [{ secret: { name: 'ps' } }] } }] },
+      (p: Pod) => p.spec?.volumes?.[0]?.projected?.sources?.[0]?.secret?.name,
+      hn('ps'),
+    ],
+    [
+      'env secretKeyRef',
+      {
+        containers: [
+          { name: 'c', env: [{ name: 'A', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } }] },
+        ],
+      },
+      (p: Pod) => p.spec?.containers[0]?.env?.find((e) => e.name === 'A')?.valueFrom?.secretKeyRef?.name,
+      hn('s'),
+    ],
+    [
+      'env configMapKeyRef',
+      {
+        containers: [
+          { name: 'c', env: [{ name: 'A', valueFrom: { configMapKeyRef: { name: 'cm', key: 'k' } } }] },
+        ],
+      },
+      (p: Pod) => p.spec?.containers[0]?.env?.find((e) => e.name === 'A')?.valueFrom?.configMapKeyRef?.name,
+      hn('cm'),
+    ],
+    [
+      'envFrom secretRef',
+      { containers: [{ name: 'c', envFrom: [{ secretRef: { name: 's' } }] }] },
+      (p: Pod) => p.spec?.containers[0]?.envFrom?.[0]?.secretRef?.name,
+      hn('s'),
+    ],
+    [
+      'envFrom configMapRef in an init container',
+      { initContainers: [{ name: 'i', envFrom: [{ configMapRef: { name: 'cm' } }] }] },
+      (p: Pod) => p.spec?.initContainers?.[0]?.envFrom?.[0]?.configMapRef?.name,
+      hn('cm'),
+    ],
+    [
+      'image pull secret',
+      { imagePullSecrets: [{ name: 'reg' }] },
+      (p: Pod) => p.spec?.imagePullSecrets?.[0]?.name,
+      hn('reg'),
+    ],
+    [
+      'downward API env',
+      {
+        containers: [
+          { name: 'c', env: [{ name: 'N', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }] },
+        ],
+      },
+      (p: Pod) => p.spec?.containers[0]?.env?.find((e) => e.name === 'N')?.valueFrom?.fieldRef?.fieldPath,
+      "metadata.annotations['vcluster.loft.sh/name']",
+    ],
+    [
+      'downward API volume',
+      {
+        volumes: [
+          { name: 'v', downwardAPI: { items: [{ path: 'l', fieldRef: { fieldPath: 'metadata.labels' } }] } },
+        ],
+      },
+      (p: Pod) => p.spec?.volumes?.[0]?.downwardAPI?.items?.[0]?.fieldRef?.fieldPath,
+      "metadata.annotations['vcluster.loft.sh/labels']",
+    ],
+  ] as [string, Partial<NonNullable<Pod['spec']>>, (p: Pod) => unknown, unknown][])(
+    'renames %s',
+    (_what, spec, read, expected) => {
+      expect(read(translatePodToHost(pod(spec), ctx))).toBe(expected);
+    },
+  );
 
   it('replaces projected service-account tokens with the secret that holds a virtual token', () => {
     const host = translatePodToHost(
-      pod({ volumes: [{ name: 'kube-api-access-x', projected: { sources: [{ serviceAccountToken: { path: 'token', expirationSeconds: 3607 } }, { configMap: { name: 'kube-root-ca.crt' } }] } }] }),
+      pod({
+        volumes: [
+          {
+            name: 'kube-api-access-x',
+            projected: {
+              sources: [
+                { serviceAccountToken: { path: 'token', expirationSeconds: 3607 } },
+                { configMap: { name: 'kube-root-ca.crt' } },
+              ],
+            },
+          },
+        ],
+      }),
       ctx,
     );
     expect(host.spec?.volumes?.[0]?.projected?.sources).toEqual([
-      { secret: { name: 'web-x-team-x-vc1-token-kube-api-access-x', items: [{ key: 'token', path: 'token' }] } },
+      {
+        secret: {
+          name: 'web-x-team-x-vc1-token-kube-api-access-x',
+          items: [{ key: 'token', path: 'token' }],
+        },
+      },
       { configMap: { name: hn('kube-root-ca.crt') } },
     ]);
   });
@@ -107,20 +209,41 @@ describe('translatePodToHost', () => {
   });
 
   it('keeps user DNS settings after ours when the pod set dnsPolicy None', () => {
-    const host = translatePodToHost(pod({ dnsPolicy: 'None', dnsConfig: { nameservers: ['1.1.1.1'], searches: ['corp'] } }), ctx);
+    const host = translatePodToHost(
+      pod({ dnsPolicy: 'None', dnsConfig: { nameservers: ['1.1.1.1'], searches: ['corp'] } }),
+      ctx,
+    );
     expect(host.spec?.dnsConfig?.nameservers).toEqual(['10.96.0.10', '1.1.1.1']);
-    expect(host.spec?.dnsConfig?.searches).toEqual(['team.svc.cluster.local', 'svc.cluster.local', 'cluster.local', 'corp']);
+    expect(host.spec?.dnsConfig?.searches).toEqual([
+      'team.svc.cluster.local',
+      'svc.cluster.local',
+      'cluster.local',
+      'corp',
+    ]);
   });
 
   it('points the kubernetes service at the virtual API, rebuilds service links, user env wins', () => {
-    const host = translatePodToHost(pod({ containers: [{ name: 'c', env: [{ name: 'DB_SERVICE_HOST', value: 'mine' }] }] }), ctx);
+    const host = translatePodToHost(
+      pod({ containers: [{ name: 'c', env: [{ name: 'DB_SERVICE_HOST', value: 'mine' }] }] }),
+      ctx,
+    );
     const env = host.spec?.containers[0]?.env ?? [];
     expect(env).toContainEqual({ name: 'KUBERNETES_SERVICE_HOST', value: '10.96.0.50' });
     expect(env).toContainEqual({ name: 'KUBERNETES_SERVICE_PORT', value: '443' });
-    expect(env.filter((e) => e.name === 'DB_SERVICE_HOST')).toEqual([{ name: 'DB_SERVICE_HOST', value: 'mine' }]);
+    expect(env.filter((e) => e.name === 'DB_SERVICE_HOST')).toEqual([
+      { name: 'DB_SERVICE_HOST', value: 'mine' },
+    ]);
     expect(host.spec?.enableServiceLinks).toBe(false);
     expect(host.spec?.hostAliases).toEqual([
-      { ip: '10.96.0.50', hostnames: ['kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'] },
+      {
+        ip: '10.96.0.50',
+        hostnames: [
+          'kubernetes',
+          'kubernetes.default',
+          'kubernetes.default.svc',
+          'kubernetes.default.svc.cluster.local',
+        ],
+      },
     ]);
   });
 
@@ -139,19 +262,51 @@ describe('translatePodToHost', () => {
     const host = translatePodToHost(
       pod({
         affinity: {
-          podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: { app: 'web' } } }] },
-          podAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 1, podAffinityTerm: { topologyKey: 'zone', labelSelector: { matchLabels: { app: 'db' } }, namespaceSelector: { matchLabels: { env: 'prod' } } } }] },
+          podAntiAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: [
+              { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: { app: 'web' } } },
+            ],
+          },
+          podAffinity: {
+            preferredDuringSchedulingIgnoredDuringExecution: [
+              {
+                weight: 1,
+                podAffinityTerm: {
+                  topologyKey: 'zone',
+                  labelSelector: { matchLabels: { app: 'db' } },
+                  namespaceSelector: { matchLabels: { env: 'prod' } },
+                },
+              },
+            ],
+          },
         },
-        topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'zone', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { app: 'web' } } }],
+        topologySpreadConstraints: [
+          {
+            maxSkew: 1,
+            topologyKey: 'zone',
+            whenUnsatisfiable: 'DoNotSchedule',
+            labelSelector: { matchLabels: { app: 'web' } },
+          },
+        ],
       }),
       ctx,
     );
-    expect(host.spec?.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.[0]?.labelSelector).toEqual({
+    expect(
+      host.spec?.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.[0]
+        ?.labelSelector,
+    ).toEqual({
       matchLabels: { app: 'web', 'vcluster.loft.sh/managed-by': 'vc1', 'vcluster.loft.sh/namespace': 'team' },
     });
-    const preferred = host.spec?.affinity?.podAffinity?.preferredDuringSchedulingIgnoredDuringExecution?.[0]?.podAffinityTerm;
+    const preferred =
+      host.spec?.affinity?.podAffinity?.preferredDuringSchedulingIgnoredDuringExecution?.[0]?.podAffinityTerm;
     expect(preferred?.namespaceSelector).toBeUndefined();
-    expect(preferred?.labelSelector).toEqual({ matchLabels: { app: 'db', 'vcluster.loft.sh/managed-by': 'vc1', [`vcluster.loft.sh/ns-label-vc1-x-${h10('env')}`]: 'prod' } });
+    expect(preferred?.labelSelector).toEqual({
+      matchLabels: {
+        app: 'db',
+        'vcluster.loft.sh/managed-by': 'vc1',
+        [`vcluster.loft.sh/ns-label-vc1-x-${h10('env')}`]: 'prod',
+      },
+    });
     expect(host.spec?.topologySpreadConstraints?.[0]?.labelSelector).toEqual({
       matchLabels: { app: 'web', 'vcluster.loft.sh/managed-by': 'vc1', 'vcluster.loft.sh/namespace': 'team' },
     });
@@ -159,14 +314,28 @@ describe('translatePodToHost', () => {
 
   it('copies tolerations and node selector and adds enforced tolerations once', () => {
     const own = { key: 'gpu', operator: 'Exists', effect: 'NoSchedule' };
-    const host = translatePodToHost(pod({ tolerations: [own, { key: 'tenant', operator: 'Exists', effect: 'NoSchedule' }], nodeSelector: { disk: 'ssd' } }), ctx);
-    expect(host.spec?.tolerations).toEqual([own, { key: 'tenant', operator: 'Exists', effect: 'NoSchedule' }]);
+    const host = translatePodToHost(
+      pod({
+        tolerations: [own, { key: 'tenant', operator: 'Exists', effect: 'NoSchedule' }],
+        nodeSelector: { disk: 'ssd' },
+      }),
+      ctx,
+    );
+    expect(host.spec?.tolerations).toEqual([
+      own,
+      { key: 'tenant', operator: 'Exists', effect: 'NoSchedule' },
+    ]);
     expect(host.spec?.nodeSelector).toEqual({ disk: 'ssd' });
-    expect(translatePodToHost(pod(), ctx).spec?.tolerations).toEqual([{ key: 'tenant', operator: 'Exists', effect: 'NoSchedule' }]);
+    expect(translatePodToHost(pod(), ctx).spec?.tolerations).toEqual([
+      { key: 'tenant', operator: 'Exists', effect: 'NoSchedule' },
+    ]);
   });
 
   it('drops host-scoped priority settings', () => {
-    const host = translatePodToHost(pod({ priorityClassName: 'system-cluster-critical', priority: 2000000000 }), ctx);
+    const host = translatePodToHost(
+      pod({ priorityClassName: 'system-cluster-critical', priority: 2000000000 }),
+      ctx,
+    );
     expect(host.spec?.priorityClassName).toBeUndefined();
     expect(host.spec?.priority).toBeUndefined();
   });
@@ -174,7 +343,11 @@ describe('translatePodToHost', () => {
 
 describe('references', () => {
   const p = pod({
-    volumes: [{ name: 'a', configMap: { name: 'cm1' } }, { name: 'b', secret: { secretName: 's1' } }, { name: 'c', persistentVolumeClaim: { claimName: 'pvc1' } }],
+    volumes: [
+      { name: 'a', configMap: { name: 'cm1' } },
+      { name: 'b', secret: { secretName: 's1' } },
+      { name: 'c', persistentVolumeClaim: { claimName: 'pvc1' } },
+    ],
     containers: [{ name: 'c', envFrom: [{ configMapRef: { name: 'cm2' } }, { secretRef: { name: 's2' } }] }],
     imagePullSecrets: [{ name: 'reg' }],
   });
@@ -209,14 +382,18 @@ describe('podUpdatesForHost', () => {
   });
 
   it('returns new ephemeral containers for their subresource', () => {
-    const debug = pod({ containers: [{ name: 'main', image: 'app:1' }], schedulingGates: [{ name: 'wait' }], ephemeralContainers: [{ name: 'debug', image: 'busybox' }] });
+    const debug = pod({
+      containers: [{ name: 'main', image: 'app:1' }],
+      schedulingGates: [{ name: 'wait' }],
+      ephemeralContainers: [{ name: 'debug', image: 'busybox' }],
+    });
     const update = podUpdatesForHost(debug, host, ctx);
     expect(update.ephemeralContainers?.map((c) => c.name)).toEqual(['debug']);
   });
 });
 
 describe('podStatusForVirtual', () => {
-  it('copies the status, keeping only the tenant\'s containers', () => {
+  it("copies the status, keeping only the tenant's containers", () => {
     const hostPod = {
       status: {
         phase: 'Running',

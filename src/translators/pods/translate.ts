@@ -54,7 +54,11 @@ const DOWNWARD_FIELD_ANNOTATIONS: Record<string, string> = {
 };
 
 const clone = <T>(v: T): T => structuredClone(v);
-const allContainers = (spec: PodSpec): Containerish[] => [...(spec.initContainers ?? []), ...spec.containers, ...(spec.ephemeralContainers ?? [])];
+const allContainers = (spec: PodSpec): Containerish[] => [
+  ...(spec.initContainers ?? []),
+  ...spec.containers,
+  ...(spec.ephemeralContainers ?? []),
+];
 
 /** Names of the virtual ConfigMaps a pod uses (volumes, projected sources, env, envFrom). */
 export function referencedConfigMaps(pod: KubeObject): string[] {
@@ -65,7 +69,8 @@ export function referencedConfigMaps(pod: KubeObject): string[] {
     for (const s of v.projected?.sources ?? []) if (s.configMap?.name) names.add(s.configMap.name);
   }
   for (const c of allContainers(spec)) {
-    for (const e of c.env ?? []) if (e.valueFrom?.configMapKeyRef?.name) names.add(e.valueFrom.configMapKeyRef.name);
+    for (const e of c.env ?? [])
+      if (e.valueFrom?.configMapKeyRef?.name) names.add(e.valueFrom.configMapKeyRef.name);
     for (const e of c.envFrom ?? []) if (e.configMapRef?.name) names.add(e.configMapRef.name);
   }
   return [...names];
@@ -80,7 +85,8 @@ export function referencedSecrets(pod: KubeObject): string[] {
     for (const s of v.projected?.sources ?? []) if (s.secret?.name) names.add(s.secret.name);
   }
   for (const c of allContainers(spec)) {
-    for (const e of c.env ?? []) if (e.valueFrom?.secretKeyRef?.name) names.add(e.valueFrom.secretKeyRef.name);
+    for (const e of c.env ?? [])
+      if (e.valueFrom?.secretKeyRef?.name) names.add(e.valueFrom.secretKeyRef.name);
     for (const e of c.envFrom ?? []) if (e.secretRef?.name) names.add(e.secretRef.name);
   }
   for (const s of spec.imagePullSecrets ?? []) if (s.name) names.add(s.name);
@@ -90,7 +96,11 @@ export function referencedSecrets(pod: KubeObject): string[] {
 /** Names of the virtual PersistentVolumeClaims a pod mounts. */
 export function referencedPVCs(pod: KubeObject): string[] {
   const spec = (pod.spec ?? { containers: [] }) as PodSpec;
-  return [...new Set((spec.volumes ?? []).map((v) => v.persistentVolumeClaim?.claimName).filter((n): n is string => !!n))];
+  return [
+    ...new Set(
+      (spec.volumes ?? []).map((v) => v.persistentVolumeClaim?.claimName).filter((n): n is string => !!n),
+    ),
+  ];
 }
 
 /** `key="value"` lines, sorted: the downward-API rendering of a label map. */
@@ -120,10 +130,20 @@ export function translatePodToHost(virtual: Pod, ctx: PodTranslationContext): Po
     metadata: {
       name: rename(name),
       namespace: ctx.hostNamespace,
-      labels: { ...hostLabels(virtualLabels, { vcName: ctx.vcName, virtualNamespace: ns }), ...namespaceLabelsForPod(ctx.virtualNamespaceLabels, ctx.vcName) },
+      labels: {
+        ...hostLabels(virtualLabels, { vcName: ctx.vcName, virtualNamespace: ns }),
+        ...namespaceLabelsForPod(ctx.virtualNamespaceLabels, ctx.vcName),
+      },
       annotations: {
         ...(meta.annotations ?? {}),
-        ...objectAnnotations({ name, namespace: ns, uid: meta.uid ?? '', kind: '/v1, Kind=Pod', hostName: rename(name), hostNamespace: ctx.hostNamespace }),
+        ...objectAnnotations({
+          name,
+          namespace: ns,
+          uid: meta.uid ?? '',
+          kind: '/v1, Kind=Pod',
+          hostName: rename(name),
+          hostNamespace: ctx.hostNamespace,
+        }),
         [POD_NAME_ANNOTATION]: name,
         [POD_NAMESPACE_ANNOTATION]: ns,
         [POD_UID_ANNOTATION]: meta.uid ?? '',
@@ -147,9 +167,15 @@ export function translatePodToHost(virtual: Pod, ctx: PodTranslationContext): Po
     const userConfig = spec.dnsPolicy === 'None' ? spec.dnsConfig : undefined;
     spec.dnsPolicy = 'None';
     spec.dnsConfig = {
-      nameservers: [ctx.dnsServiceIP, ...(userConfig?.nameservers ?? []).filter((n) => n !== ctx.dnsServiceIP)],
+      nameservers: [
+        ctx.dnsServiceIP,
+        ...(userConfig?.nameservers ?? []).filter((n) => n !== ctx.dnsServiceIP),
+      ],
       searches: [`${ns}.svc.${domain}`, `svc.${domain}`, domain, ...(userConfig?.searches ?? [])],
-      options: [{ name: 'ndots', value: '5' }, ...(userConfig?.options ?? []).filter((o) => o.name !== 'ndots')],
+      options: [
+        { name: 'ndots', value: '5' },
+        ...(userConfig?.options ?? []).filter((o) => o.name !== 'ndots'),
+      ],
     };
   }
   spec.hostname ??= name.length > 63 ? name.slice(0, 63).replace(/[-.]+$/, '') : name;
@@ -159,22 +185,35 @@ export function translatePodToHost(virtual: Pod, ctx: PodTranslationContext): Po
   const serviceEnv = virtual.spec?.enableServiceLinks === false ? [] : ctx.serviceEnv;
   spec.enableServiceLinks = false;
   for (const c of allContainers(spec)) translateContainer(c, rename, [...apiEnv, ...serviceEnv]);
-  const aliasNames = ['kubernetes', 'kubernetes.default', 'kubernetes.default.svc', `kubernetes.default.svc.${ctx.clusterDomain}`];
-  spec.hostAliases = [...(spec.hostAliases ?? []).filter((a) => a.ip !== ctx.virtualApiServiceIP), { ip: ctx.virtualApiServiceIP, hostnames: aliasNames }];
+  const aliasNames = [
+    'kubernetes',
+    'kubernetes.default',
+    'kubernetes.default.svc',
+    `kubernetes.default.svc.${ctx.clusterDomain}`,
+  ];
+  spec.hostAliases = [
+    ...(spec.hostAliases ?? []).filter((a) => a.ip !== ctx.virtualApiServiceIP),
+    { ip: ctx.virtualApiServiceIP, hostnames: aliasNames },
+  ];
 
   // Scheduling: selectors scoped to this tenant; tolerations plus the enforced ones.
   const where = { vcName: ctx.vcName, virtualNamespace: ns };
   if (spec.affinity) {
     for (const group of [spec.affinity.podAffinity, spec.affinity.podAntiAffinity]) {
       if (!group) continue;
-      group.requiredDuringSchedulingIgnoredDuringExecution = group.requiredDuringSchedulingIgnoredDuringExecution?.map((t) => translateAffinityTerm(t, where));
-      group.preferredDuringSchedulingIgnoredDuringExecution = group.preferredDuringSchedulingIgnoredDuringExecution?.map((w) => ({
-        ...w,
-        podAffinityTerm: translateAffinityTerm(w.podAffinityTerm, where),
-      }));
+      group.requiredDuringSchedulingIgnoredDuringExecution =
+        group.requiredDuringSchedulingIgnoredDuringExecution?.map((t) => translateAffinityTerm(t, where));
+      group.preferredDuringSchedulingIgnoredDuringExecution =
+        group.preferredDuringSchedulingIgnoredDuringExecution?.map((w) => ({
+          ...w,
+          podAffinityTerm: translateAffinityTerm(w.podAffinityTerm, where),
+        }));
     }
   }
-  spec.topologySpreadConstraints = spec.topologySpreadConstraints?.map((c) => ({ ...c, labelSelector: translateLabelSelector(c.labelSelector as never, where) as LabelSelector }));
+  spec.topologySpreadConstraints = spec.topologySpreadConstraints?.map((c) => ({
+    ...c,
+    labelSelector: translateLabelSelector(c.labelSelector as never, where) as LabelSelector,
+  }));
   spec.tolerations = mergeTolerations(spec.tolerations ?? [], ctx.enforcedTolerations);
   // A priority class is a host-cluster object the tenant cannot see or create; drop the name and
   // keep scheduling neutral rather than letting a tenant pick host priorities.
@@ -201,13 +240,19 @@ function translateVolume(volume: Volume, rename: (n: string) => string, ctx: Pod
   const v = volume;
   if (v.configMap?.name) v.configMap.name = rename(v.configMap.name);
   if (v.secret?.secretName) v.secret.secretName = rename(v.secret.secretName);
-  if (v.persistentVolumeClaim?.claimName) v.persistentVolumeClaim.claimName = rename(v.persistentVolumeClaim.claimName);
+  if (v.persistentVolumeClaim?.claimName)
+    v.persistentVolumeClaim.claimName = rename(v.persistentVolumeClaim.claimName);
   if (v.downwardAPI?.items) for (const item of v.downwardAPI.items) rewriteFieldRef(item.fieldRef);
   if (v.projected?.sources) {
     v.projected.sources = v.projected.sources.map((source) => {
       if (source.serviceAccountToken) {
         // The host kubelet would mint a host token here; mount the virtual token's secret instead.
-        return { secret: { name: ctx.tokenSecretNameFor(v.name), items: [{ key: TOKEN_KEY, path: source.serviceAccountToken.path }] } };
+        return {
+          secret: {
+            name: ctx.tokenSecretNameFor(v.name),
+            items: [{ key: TOKEN_KEY, path: source.serviceAccountToken.path }],
+          },
+        };
       }
       if (source.configMap?.name) source.configMap.name = rename(source.configMap.name);
       if (source.secret?.name) source.secret.name = rename(source.secret.name);
@@ -227,8 +272,10 @@ function rewriteFieldRef(ref: { fieldPath: string } | undefined): void {
 
 function translateContainer(c: Containerish, rename: (n: string) => string, injectedEnv: EnvVar[]): void {
   for (const e of c.env ?? []) {
-    if (e.valueFrom?.configMapKeyRef?.name) e.valueFrom.configMapKeyRef.name = rename(e.valueFrom.configMapKeyRef.name);
-    if (e.valueFrom?.secretKeyRef?.name) e.valueFrom.secretKeyRef.name = rename(e.valueFrom.secretKeyRef.name);
+    if (e.valueFrom?.configMapKeyRef?.name)
+      e.valueFrom.configMapKeyRef.name = rename(e.valueFrom.configMapKeyRef.name);
+    if (e.valueFrom?.secretKeyRef?.name)
+      e.valueFrom.secretKeyRef.name = rename(e.valueFrom.secretKeyRef.name);
     rewriteFieldRef(e.valueFrom?.fieldRef);
   }
   for (const e of c.envFrom ?? []) {
@@ -240,7 +287,10 @@ function translateContainer(c: Containerish, rename: (n: string) => string, inje
   c.env = [...injectedEnv.filter((e) => !userNames.has(e.name)), ...(c.env ?? [])];
 }
 
-function translateAffinityTerm(term: PodAffinityTerm, where: { vcName: string; virtualNamespace: string }): PodAffinityTerm {
+function translateAffinityTerm(
+  term: PodAffinityTerm,
+  where: { vcName: string; virtualNamespace: string },
+): PodAffinityTerm {
   const out: PodAffinityTerm = { ...term };
   if (term.namespaceSelector) {
     // All tenants share one host namespace: a namespace selector becomes a selector on the
@@ -248,12 +298,18 @@ function translateAffinityTerm(term: PodAffinityTerm, where: { vcName: string; v
     const nsSel = namespaceSelectorAsPodSelector(term.namespaceSelector as never, where.vcName);
     const podSel = translateLabelSelector(term.labelSelector as never, where);
     delete podSel.matchLabels?.['vcluster.loft.sh/namespace'];
-    out.labelSelector = { matchLabels: { ...podSel.matchLabels, ...nsSel.matchLabels }, matchExpressions: [...(podSel.matchExpressions ?? []), ...(nsSel.matchExpressions ?? [])] } as LabelSelector;
+    out.labelSelector = {
+      matchLabels: { ...podSel.matchLabels, ...nsSel.matchLabels },
+      matchExpressions: [...(podSel.matchExpressions ?? []), ...(nsSel.matchExpressions ?? [])],
+    } as LabelSelector;
     if (!out.labelSelector.matchExpressions?.length) delete out.labelSelector.matchExpressions;
   } else if (term.namespaces?.length) {
     const podSel = translateLabelSelector(term.labelSelector as never, where);
     delete podSel.matchLabels?.['vcluster.loft.sh/namespace'];
-    podSel.matchExpressions = [...(podSel.matchExpressions ?? []), { key: 'vcluster.loft.sh/namespace', operator: 'In', values: term.namespaces }];
+    podSel.matchExpressions = [
+      ...(podSel.matchExpressions ?? []),
+      { key: 'vcluster.loft.sh/namespace', operator: 'In', values: term.namespaces },
+    ];
     out.labelSelector = podSel as LabelSelector;
   } else {
     out.labelSelector = translateLabelSelector(term.labelSelector as never, where) as LabelSelector;
@@ -264,7 +320,8 @@ function translateAffinityTerm(term: PodAffinityTerm, where: { vcName: string; v
 }
 
 function mergeTolerations(own: Toleration[], enforced: Toleration[]): Toleration[] {
-  const key = (t: Toleration) => JSON.stringify([t.key, t.operator ?? 'Equal', t.value ?? '', t.effect ?? '']);
+  const key = (t: Toleration) =>
+    JSON.stringify([t.key, t.operator ?? 'Equal', t.value ?? '', t.effect ?? '']);
   const seen = new Set(own.map(key));
   return [...own, ...enforced.filter((t) => !seen.has(key(t)))];
 }
@@ -308,7 +365,9 @@ export function podUpdatesForHost(virtual: Pod, current: Pod, ctx: PodTranslatio
     spec.tolerations = merged;
     changed = true;
   }
-  const gates = (spec.schedulingGates ?? []).filter((g) => (want.schedulingGates ?? []).some((w) => w.name === g.name));
+  const gates = (spec.schedulingGates ?? []).filter((g) =>
+    (want.schedulingGates ?? []).some((w) => w.name === g.name),
+  );
   if (gates.length !== (spec.schedulingGates ?? []).length) {
     spec.schedulingGates = gates;
     changed = true;
@@ -326,7 +385,9 @@ export function podUpdatesForHost(virtual: Pod, current: Pod, ctx: PodTranslatio
   return {
     changed,
     pod,
-    ephemeralContainers: newEphemeral.length ? [...(current.spec?.ephemeralContainers ?? []), ...newEphemeral] : undefined,
+    ephemeralContainers: newEphemeral.length
+      ? [...(current.spec?.ephemeralContainers ?? []), ...newEphemeral]
+      : undefined,
   };
 }
 
@@ -341,7 +402,8 @@ function sortKeys(m: Record<string, string>): [string, string][] {
 export function podStatusForVirtual(host: Pod, virtual: Pod): PodStatus {
   const status = clone(host.status ?? {});
   const names = (list: { name: string }[] | undefined) => new Set((list ?? []).map((c) => c.name));
-  const keep = <T extends { name: string }>(statuses: T[] | undefined, allowed: Set<string>) => statuses?.filter((s) => allowed.has(s.name));
+  const keep = <T extends { name: string }>(statuses: T[] | undefined, allowed: Set<string>) =>
+    statuses?.filter((s) => allowed.has(s.name));
   const vspec = virtual.spec;
   const out: PodStatus = {
     phase: status.phase,

@@ -5,7 +5,11 @@ describe('neutraliseHostSecret', () => {
     const out = neutraliseHostSecret({
       metadata: {
         name: 'tok-x-default-x-vc',
-        annotations: { 'kubernetes.io/service-account.name': 'default', 'kubernetes.io/service-account.uid': 'u1', keep: 'yes' },
+        annotations: {
+          'kubernetes.io/service-account.name': 'default',
+          'kubernetes.io/service-account.uid': 'u1',
+          keep: 'yes',
+        },
       },
       type: SERVICE_ACCOUNT_TOKEN_TYPE,
       data: { token: 'dGVuYW50' },
@@ -16,7 +20,11 @@ describe('neutraliseHostSecret', () => {
   });
 
   it('leaves other secret types alone', () => {
-    const secret = { metadata: { name: 'a', annotations: {} }, type: 'kubernetes.io/dockerconfigjson', data: {} };
+    const secret = {
+      metadata: { name: 'a', annotations: {} },
+      type: 'kubernetes.io/dockerconfigjson',
+      data: {},
+    };
     expect(neutraliseHostSecret(secret).type).toBe('kubernetes.io/dockerconfigjson');
   });
 });

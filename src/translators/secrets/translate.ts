@@ -11,7 +11,8 @@ const SERVICE_ACCOUNT_ANNOTATION_PREFIX = 'kubernetes.io/service-account.';
  */
 export function neutraliseHostSecret(secret: KubeObject): KubeObject {
   const annotations = { ...(secret.metadata?.annotations ?? {}) };
-  for (const key of Object.keys(annotations)) if (key.startsWith(SERVICE_ACCOUNT_ANNOTATION_PREFIX)) delete annotations[key];
+  for (const key of Object.keys(annotations))
+    if (key.startsWith(SERVICE_ACCOUNT_ANNOTATION_PREFIX)) delete annotations[key];
   const type = secret.type === SERVICE_ACCOUNT_TOKEN_TYPE ? 'Opaque' : secret.type;
   return { ...secret, type, metadata: { ...secret.metadata, annotations } };
 }

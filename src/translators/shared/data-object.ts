@@ -37,7 +37,11 @@ export function hostDataObject(
 }
 
 /** True when the host copy already matches what we would write: no write needed. */
-export function dataObjectInSync(desired: KubeObject, host: KubeObject, payloadFields: readonly string[]): boolean {
+export function dataObjectInSync(
+  desired: KubeObject,
+  host: KubeObject,
+  payloadFields: readonly string[],
+): boolean {
   if (!sameJson(desired.metadata?.labels, host.metadata?.labels)) return false;
   if (!sameJson(desired.metadata?.annotations, host.metadata?.annotations)) return false;
   return payloadFields.every((f) => sameJson(desired[f], host[f]));
@@ -50,7 +54,11 @@ export function dataObjectInSync(desired: KubeObject, host: KubeObject, payloadF
 export function dataObjectTranslator(opts: DataObjectOptions): Translator {
   let pods: Informer<KubeObject> | undefined;
   const indexName = `referenced-${opts.kind}`;
-  const place = (ctx: ReconcileContext): HostPlacement => ({ vcName: ctx.vcName, hostNamespace: ctx.hostNamespace, hostName: ctx.hostName });
+  const place = (ctx: ReconcileContext): HostPlacement => ({
+    vcName: ctx.vcName,
+    hostNamespace: ctx.hostNamespace,
+    hostName: ctx.hostName,
+  });
 
   const create = async (ctx: ReconcileContext, virtual: KubeObject): Promise<SyncResult> => {
     try {
@@ -70,16 +78,25 @@ export function dataObjectTranslator(opts: DataObjectOptions): Translator {
     setup(env: SyncEnvironment, enqueue) {
       if (opts.syncAll) return;
       pods = env.informers.get(env.virtual, Resources.pods);
-      pods.addIndexer(indexName, (pod) => opts.podReferences(pod).map((name) => `${pod.metadata?.namespace}/${name}`));
+      pods.addIndexer(indexName, (pod) =>
+        opts.podReferences(pod).map((name) => `${pod.metadata?.namespace}/${name}`),
+      );
       const refsChanged = (...ps: KubeObject[]) => {
-        for (const p of ps) for (const name of opts.podReferences(p)) enqueue(`${p.metadata?.namespace}/${name}`);
+        for (const p of ps)
+          for (const name of opts.podReferences(p)) enqueue(`${p.metadata?.namespace}/${name}`);
       };
-      pods.addHandlers({ onAdd: (p) => refsChanged(p), onUpdate: (o, n) => refsChanged(o, n), onDelete: (p) => refsChanged(p) });
+      pods.addHandlers({
+        onAdd: (p) => refsChanged(p),
+        onUpdate: (o, n) => refsChanged(o, n),
+        onDelete: (p) => refsChanged(p),
+      });
     },
 
     shouldSync(virtual) {
       if (opts.syncAll || !pods) return true;
-      return pods.store.byIndex(indexName, `${virtual.metadata?.namespace}/${virtual.metadata?.name}`).length > 0;
+      return (
+        pods.store.byIndex(indexName, `${virtual.metadata?.namespace}/${virtual.metadata?.name}`).length > 0
+      );
     },
 
     createHost: create,
@@ -94,7 +111,14 @@ export function dataObjectTranslator(opts: DataObjectOptions): Translator {
         await ctx.host.delete(opts.type, ctx.hostNamespace, ctx.hostName, { uid: host.metadata?.uid });
         return { hostWritten: true };
       }
-      const updated: KubeObject = { ...host, metadata: { ...host.metadata, labels: desired.metadata?.labels, annotations: desired.metadata?.annotations } };
+      const updated: KubeObject = {
+        ...host,
+        metadata: {
+          ...host.metadata,
+          labels: desired.metadata?.labels,
+          annotations: desired.metadata?.annotations,
+        },
+      };
       for (const field of opts.payloadFields) {
         if (desired[field] === undefined) delete updated[field];
         else updated[field] = desired[field];
