@@ -1,0 +1,37 @@
+# syntax=docker/dockerfile:1
+# The vsyncer image: the syncer that runs beside k3s in a virtual cluster's control-plane pod.
+# Build: docker build -t vsyncer:dev .   (the build stage compiles TypeScript; the final stage
+# holds only production dependencies and dist/, runs as a non-root user, and writes nothing at
+# run time, so the pod can set readOnlyRootFilesystem).
+
+FROM node:24.9.0-bookworm-slim AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+# npm install, not npm ci: see the Makefile's deps target for why the lockfile omits other platforms.
+RUN npm install --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+COPY cmd ./cmd
+RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+
+FROM node:24.9.0-bookworm-slim
+ARG VERSION=0.1.0
+ARG REVISION=unknown
+LABEL org.opencontainers.image.title="vsyncer" \
+      org.opencontainers.image.description="Syncer for Kubernetes virtual clusters: tenant objects down to the host namespace, status and events back up" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.source="https://example.invalid/vsyncer"
+ENV NODE_ENV=production \
+    NODE_OPTIONS="--enable-source-maps" \
+    NODE_COMPILE_CACHE=""
+WORKDIR /app
+COPY --from=build --chown=65532:65532 /src/package.json ./package.json
+COPY --from=build --chown=65532:65532 /src/node_modules ./node_modules
+COPY --from=build --chown=65532:65532 /src/dist ./dist
+USER 65532:65532
+EXPOSE 8080
+# No HEALTHCHECK on purpose: Kubernetes probes /healthz and /readyz on the metrics port.
+ENTRYPOINT ["node", "/app/dist/cmd/vsyncer.js"]
+CMD ["start"]

@@ -1,0 +1,72 @@
+{{/* Name of everything the chart creates. */}}
+{{- define "vsyncer.name" -}}
+{{- .Release.Name | trunc 52 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "vsyncer.labels" -}}
+app.kubernetes.io/name: vsyncer
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ .Chart.Name }}-{{ .Chart.Version }}
+{{- end -}}
+
+{{- define "vsyncer.selectorLabels" -}}
+app.kubernetes.io/name: vsyncer
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "vsyncer.workloadServiceAccount" -}}
+{{- .Values.syncer.workloadServiceAccount | default (printf "vc-workload-%s" (include "vsyncer.name" .)) -}}
+{{- end -}}
+
+{{- define "vsyncer.leaderElect" -}}
+{{- if or .Values.syncer.leaderElect (gt (int .Values.syncer.replicas) 1) }}true{{ else }}false{{ end -}}
+{{- end -}}
+
+{{/*
+The syncer's flags, one value each. Keep this the only place values become flags:
+test/chart/flags.test.ts checks it against `vsyncer start --help`.
+*/}}
+{{- define "vsyncer.syncerArgs" -}}
+- start
+- --name={{ include "vsyncer.name" . }}
+- --host-namespace={{ .Release.Namespace }}
+- --host-kubeconfig={{ .Values.syncer.hostKubeconfig }}
+- --virtual-kubeconfig=/data/kubeconfig/kube-config.yaml
+{{- with .Values.syncer.sync }}
+- --sync={{ join "," . }}
+{{- end }}
+- --sync-all-configmaps={{ .Values.syncer.syncAllConfigMaps }}
+- --sync-all-secrets={{ .Values.syncer.syncAllSecrets }}
+- --sync-real-nodes={{ .Values.syncer.syncRealNodes }}
+{{- with .Values.syncer.nodeSelector }}
+- --node-selector={{ . }}
+{{- end }}
+- --host-qps={{ .Values.syncer.hostQps }}
+- --host-burst={{ .Values.syncer.hostBurst }}
+- --virtual-qps={{ .Values.syncer.virtualQps }}
+- --virtual-burst={{ .Values.syncer.virtualBurst }}
+- --request-timeout={{ .Values.syncer.requestTimeout }}
+- --workers={{ .Values.syncer.workers }}
+{{- if .Values.syncer.config }}
+- --config=/etc/vsyncer/config.yaml
+{{- end }}
+- --log-level={{ .Values.syncer.logLevel }}
+- --log-format={{ .Values.syncer.logFormat }}
+- --metrics-bind-address=:{{ .Values.syncer.metricsPort }}
+- --leader-elect={{ include "vsyncer.leaderElect" . }}
+- --leader-elect-lease-duration={{ .Values.syncer.leaderElectLeaseDuration }}
+- --leader-elect-renew-deadline={{ .Values.syncer.leaderElectRenewDeadline }}
+- --leader-elect-retry-period={{ .Values.syncer.leaderElectRetryPeriod }}
+- --leader-elect-identity=$(POD_NAME)
+- --cluster-domain={{ .Values.k3s.clusterDomain }}
+{{- with .Values.syncer.clusterDnsIp }}
+- --cluster-dns-ip={{ . }}
+{{- end }}
+- --virtual-api-service={{ .Values.syncer.virtualApiService | default (include "vsyncer.name" .) }}
+- --workload-service-account={{ include "vsyncer.workloadServiceAccount" . }}
+{{- range .Values.syncer.enforceTolerations }}
+- --enforce-toleration={{ . }}
+{{- end }}
+- --shutdown-timeout={{ .Values.syncer.shutdownTimeout }}
+{{- end -}}
