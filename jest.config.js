@@ -17,7 +17,12 @@ export default {
     {
       ...shared,
       displayName: 'unit',
-      testMatch: ['<rootDir>/src/**/*.test.ts', '<rootDir>/cmd/**/*.test.ts', '<rootDir>/hack/**/*.test.ts'],
+      testMatch: [
+        '<rootDir>/src/**/*.test.ts',
+        '<rootDir>/cmd/**/*.test.ts',
+        '<rootDir>/hack/**/*.test.ts',
+        '<rootDir>/test/chart/**/*.test.ts',
+      ],
     },
     {
       ...shared,

@@ -1,0 +1,155 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { CHART, EVERYTHING_ON, helmBinary, REPO_ROOT, render, syncerArgs, type Manifest } from './render.ts';
+
+const kinds = (ms: Manifest[]) => ms.map((m) => m.kind).sort();
+
+describe('helm chart', () => {
+  it('passes helm lint, with defaults and with everything on', () => {
+    for (const set of [[], Object.entries(EVERYTHING_ON).flatMap(([k, v]) => ['--set', `${k}=${v}`])]) {
+      const res = spawnSync(helmBinary(), ['lint', CHART, '--strict', ...set], { encoding: 'utf8' });
+      expect({ code: res.status, out: res.stdout + res.stderr }).toMatchObject({ code: 0 });
+    }
+  });
+
+  it('renders the defaults: k3s and the syncer in one StatefulSet pod, services, RBAC, no cluster role', () => {
+    const ms = render();
+    expect(kinds(ms)).toEqual([
+      'Role',
+      'RoleBinding',
+      'Service',
+      'Service',
+      'ServiceAccount',
+      'ServiceAccount',
+      'StatefulSet',
+    ]);
+    const sts = ms.find((m) => m.kind === 'StatefulSet') as unknown as {
+      spec: {
+        volumeClaimTemplates?: unknown[];
+        template: {
+          metadata: { annotations: Record<string, string> };
+          spec: { containers: { name: string; args: string[] }[] };
+        };
+      };
+    };
+    expect(sts.spec.template.spec.containers.map((c) => c.name)).toEqual(['k3s', 'syncer']);
+    const k3sArgs = sts.spec.template.spec.containers[0]!.args;
+    expect(k3sArgs).toEqual(
+      expect.arrayContaining(['server', '--disable-agent', '--service-cidr=10.96.0.0/12']),
+    );
+    expect(sts.spec.volumeClaimTemplates).toHaveLength(1);
+    expect(sts.spec.template.metadata.annotations).toMatchObject({
+      'prometheus.io/scrape': 'true',
+      'prometheus.io/port': '8080',
+    });
+    expect(syncerArgs(ms)).toEqual([
+      'start',
+      '--name=vc1',
+      '--host-namespace=team-a',
+      '--host-kubeconfig=',
+      '--virtual-kubeconfig=/data/kubeconfig/kube-config.yaml',
+      '--sync-all-configmaps=false',
+      '--sync-all-secrets=false',
+      '--sync-real-nodes=false',
+      '--host-qps=40',
+      '--host-burst=80',
+      '--virtual-qps=1000',
+      '--virtual-burst=2000',
+      '--request-timeout=30s',
+      '--workers=4',
+      '--log-level=info',
+      '--log-format=json',
+      '--metrics-bind-address=:8080',
+      '--leader-elect=false',
+      '--leader-elect-lease-duration=15s',
+      '--leader-elect-renew-deadline=10s',
+      '--leader-elect-retry-period=2s',
+      '--leader-elect-identity=$(POD_NAME)',
+      '--cluster-domain=cluster.local',
+      '--virtual-api-service=vc1',
+      '--workload-service-account=vc-workload-vc1',
+      '--shutdown-timeout=30s',
+    ]);
+    const workload = ms.find((m) => m.kind === 'ServiceAccount' && m.metadata.name === 'vc-workload-vc1');
+    expect(workload?.automountServiceAccountToken).toBe(false);
+  });
+
+  it('turns leader election on when there is more than one replica', () => {
+    expect(syncerArgs(render({ 'syncer.replicas': '2' }))).toContain('--leader-elect=true');
+    expect(syncerArgs(render({ 'syncer.leaderElect': 'true' }))).toContain('--leader-elect=true');
+  });
+
+  it('uses an emptyDir instead of a claim when persistence is off', () => {
+    const sts = render({ 'persistence.enabled': 'false' }).find(
+      (m) => m.kind === 'StatefulSet',
+    ) as unknown as {
+      spec: {
+        volumeClaimTemplates?: unknown[];
+        template: { spec: { volumes: { name: string; emptyDir?: object }[] } };
+      };
+    };
+    expect(sts.spec.volumeClaimTemplates).toBeUndefined();
+    expect(sts.spec.template.spec.volumes.find((v) => v.name === 'data')?.emptyDir).toEqual({});
+  });
+
+  it('adds a node-reading ClusterRole only for real-node sync', () => {
+    const ms = render({ 'syncer.syncRealNodes': 'true' });
+    const role = ms.find((m) => m.kind === 'ClusterRole') as unknown as {
+      rules: { resources: string[]; verbs: string[] }[];
+    };
+    expect(role.rules).toEqual([{ apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] }]);
+    expect(syncerArgs(ms)).toContain('--sync-real-nodes=true');
+    expect(render().some((m) => m.kind === 'ClusterRole')).toBe(false);
+  });
+
+  it('renders every optional object and flag when everything is on', () => {
+    const ms = render(EVERYTHING_ON);
+    expect(kinds(ms)).toEqual(
+      expect.arrayContaining([
+        'ClusterRole',
+        'ClusterRoleBinding',
+        'ConfigMap',
+        'LimitRange',
+        'NetworkPolicy',
+        'ResourceQuota',
+        'ServiceMonitor',
+      ]),
+    );
+    const args = syncerArgs(ms);
+    expect(args).toEqual(
+      expect.arrayContaining([
+        '--sync=*',
+        '--sync-all-configmaps=true',
+        '--node-selector=pool=tenants',
+        '--config=/etc/vsyncer/config.yaml',
+        '--cluster-dns-ip=10.96.0.10',
+        '--enforce-toleration=dedicated=tenants:NoSchedule',
+        '--leader-elect=true',
+      ]),
+    );
+    const config = ms.find((m) => m.kind === 'ConfigMap') as unknown as { data: Record<string, string> };
+    expect(config.data['config.yaml']).toContain('workers: 8');
+  });
+
+  it('maps every syncer flag to a value and every rendered flag to a real flag', () => {
+    const help = spawnSync(process.execPath, [join(REPO_ROOT, 'cmd/vsyncer.ts'), 'start', '--help'], {
+      encoding: 'utf8',
+    });
+    expect(help.status).toBe(0);
+    const helpFlags = new Set(
+      [...help.stdout.matchAll(/^\s+(--[a-z][a-z-]*)/gm)].map((m) => m[1]!).filter((f) => f !== '--help'),
+    );
+    expect(helpFlags.size).toBeGreaterThan(20);
+    const rendered = new Set(
+      syncerArgs(render(EVERYTHING_ON))
+        .filter((a) => a.startsWith('--'))
+        .map((a) => a.split('=')[0]!),
+    );
+    const withoutValue = [...helpFlags].filter((f) => !rendered.has(f));
+    const unknown = [...rendered].filter((f) => !helpFlags.has(f));
+    expect({ flagsWithoutHelmValue: withoutValue, renderedFlagsUnknownToSyncer: unknown }).toEqual({
+      flagsWithoutHelmValue: [],
+      renderedFlagsUnknownToSyncer: [],
+    });
+  });
+});

@@ -1,0 +1,69 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+
+export const REPO_ROOT = join(import.meta.dirname, '..', '..');
+export const CHART = join(REPO_ROOT, 'charts/vsyncer');
+
+export interface Manifest {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; labels?: Record<string, string> };
+  [field: string]: unknown;
+}
+
+/** The helm binary built by hack/build-tools.sh. */
+export function helmBinary(): string {
+  return join(
+    execFileSync('bash', [join(REPO_ROOT, 'hack/build-tools.sh'), '--print-dir', 'helm'], {
+      encoding: 'utf8',
+    }).trim(),
+    'helm',
+  );
+}
+
+/** Runs helm; throws with its stderr on failure. */
+export function helm(args: string[]): string {
+  const res = spawnSync(helmBinary(), args, { encoding: 'utf8' });
+  if (res.status !== 0) throw new Error(`helm ${args.join(' ')} failed: ${res.stderr}`);
+  return res.stdout;
+}
+
+/** Renders the chart with --set values as YAML text. */
+export function renderText(set: Record<string, string> = {}, namespace = 'team-a', release = 'vc1'): string {
+  const args = ['template', release, CHART, '--namespace', namespace, '--kube-version', '1.37.2'];
+  for (const [k, v] of Object.entries(set)) args.push('--set', `${k}=${v}`);
+  return helm(args);
+}
+
+/** Renders the chart with --set values and parses every manifest. */
+export function render(set: Record<string, string> = {}): Manifest[] {
+  return parseAllDocuments(renderText(set))
+    .map((d) => d.toJS() as Manifest | null)
+    .filter((m): m is Manifest => m !== null);
+}
+
+/** The syncer container's args in a rendering. */
+export function syncerArgs(manifests: Manifest[]): string[] {
+  const sts = manifests.find((m) => m.kind === 'StatefulSet') as
+    { spec: { template: { spec: { containers: { name: string; args: string[] }[] } } } } | undefined;
+  const syncer = sts?.spec.template.spec.containers.find((c) => c.name === 'syncer');
+  if (!syncer) throw new Error('no syncer container in the rendered StatefulSet');
+  return syncer.args;
+}
+
+/** Every optional feature on, every syncer value set to something that renders its flag. */
+export const EVERYTHING_ON: Record<string, string> = {
+  'syncer.replicas': '2',
+  'syncer.sync[0]': '*',
+  'syncer.syncAllConfigMaps': 'true',
+  'syncer.syncAllSecrets': 'true',
+  'syncer.syncRealNodes': 'true',
+  'syncer.nodeSelector': 'pool=tenants',
+  'syncer.config.workers': '8',
+  'syncer.clusterDnsIp': '10.96.0.10',
+  'syncer.enforceTolerations[0]': 'dedicated=tenants:NoSchedule',
+  'metrics.serviceMonitor.enabled': 'true',
+  'isolation.enabled': 'true',
+  'persistence.enabled': 'false',
+};

@@ -1,0 +1,78 @@
+import { EVERYTHING_ON, renderText } from '../chart/render.ts';
+import { kubectl } from '../harness/clusters.ts';
+import { apply, mustKubectl } from '../harness/objects.ts';
+import { uniqueName } from '../harness/syncer.ts';
+
+// The Prometheus Operator is not installed on the test host; a minimal CRD lets the API server
+// accept (and validate the envelope of) the ServiceMonitor.
+const SERVICE_MONITOR_CRD = {
+  apiVersion: 'apiextensions.k8s.io/v1',
+  kind: 'CustomResourceDefinition',
+  metadata: { name: 'servicemonitors.monitoring.coreos.com' },
+  spec: {
+    group: 'monitoring.coreos.com',
+    names: {
+      kind: 'ServiceMonitor',
+      plural: 'servicemonitors',
+      singular: 'servicemonitor',
+      listKind: 'ServiceMonitorList',
+    },
+    scope: 'Namespaced',
+    versions: [
+      {
+        name: 'v1',
+        served: true,
+        storage: true,
+        schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+      },
+    ],
+  },
+};
+
+describe('helm chart against the real host API server', () => {
+  const ns = uniqueName('chart');
+
+  beforeAll(async () => {
+    await mustKubectl('host', ['create', 'namespace', ns]);
+    await apply('host', SERVICE_MONITOR_CRD);
+    await mustKubectl('host', [
+      'wait',
+      '--for=condition=Established',
+      'crd/servicemonitors.monitoring.coreos.com',
+      '--timeout=60s',
+    ]);
+  }, 90_000);
+
+  afterAll(async () => {
+    await kubectl('host', ['delete', 'namespace', ns, '--wait=false']);
+  });
+
+  it.each([
+    ['default values', {}],
+    ['every optional feature on', EVERYTHING_ON],
+  ])(
+    'passes server-side dry-run apply with %s',
+    async (_what, values) => {
+      const manifests = renderText(values, ns);
+      const res = await kubectl(
+        'host',
+        ['apply', '--server-side', '--dry-run=server', '--field-manager=chart-test', '-n', ns, '-f', '-'],
+        manifests,
+      );
+      expect({ code: res.code, stderr: res.stderr }).toEqual({ code: 0, stderr: '' });
+      expect(res.stdout).toContain('statefulset.apps/vc1 serverside-applied (server dry run)');
+    },
+    60_000,
+  );
+
+  it('is rejected by the API server when a manifest is invalid (the check can fail)', async () => {
+    const broken = renderText({}, ns).replace('replicas: 1', 'replicas: -1');
+    const res = await kubectl(
+      'host',
+      ['apply', '--server-side', '--dry-run=server', '-n', ns, '-f', '-'],
+      broken,
+    );
+    expect(res.code).not.toBe(0);
+    expect(res.stderr).toMatch(/replicas/);
+  }, 60_000);
+});
