@@ -19,6 +19,7 @@ const info = JSON.parse(readFileSync(join(stateDir, 'clusters.json'), 'utf8')) a
   kubectl: string;
 };
 const vc = process.env.VC_NAME ?? 'demo';
+// `make up` with SYNCER_ARGS=--sync-all-configmaps, so config maps sync without a pod using them.
 const hostNs = process.env.HOST_NAMESPACE ?? `vc-${vc}`;
 
 function kubectl(cluster: 'host' | 'virtual', args: string[], input?: string): string {
@@ -88,7 +89,7 @@ await poll(() => {
   const now = Date.now();
   for (const item of list.items) {
     const name = item.metadata.annotations['vcluster.loft.sh/object-name']!;
-    if (!seenAt.has(name)) seenAt.set(name, now);
+    if (createdAt.has(name) && !seenAt.has(name)) seenAt.set(name, now);
   }
   return seenAt.size >= cmCount;
 }, 300_000);
@@ -118,12 +119,58 @@ await poll(() => {
 }, 600_000);
 const podLatencies = [...runningAt.values()].map((t) => t - podStart);
 
+/** Quantile of a Prometheus histogram (linear inside the bucket), from the syncer's /metrics. */
+function histogramQuantile(text: string, labels: string, q: number): number | undefined {
+  const buckets: [number, number][] = [];
+  for (const m of text.matchAll(/^vsyncer_sync_latency_seconds_bucket\{([^}]*)\}\s+(\S+)$/gm)) {
+    if (!m[1]!.includes(labels)) continue;
+    const le = /le="([^"]+)"/.exec(m[1]!)![1]!;
+    buckets.push([le === '+Inf' ? Infinity : Number(le), Number(m[2])]);
+  }
+  buckets.sort((a, b) => a[0] - b[0]);
+  const total = buckets[buckets.length - 1]?.[1];
+  if (!total) return undefined;
+  const rank = q * total;
+  let prevLe = 0;
+  let prevCount = 0;
+  for (const [le, count] of buckets) {
+    if (count >= rank)
+      return le === Infinity
+        ? prevLe
+        : prevLe + ((le - prevLe) * (rank - prevCount)) / Math.max(1, count - prevCount);
+    prevLe = le;
+    prevCount = count;
+  }
+  return undefined;
+}
+
+let syncerHistogram: Record<string, unknown> = { note: 'syncer metrics port not found' };
+try {
+  const port = readFileSync(join(stateDir, 'syncer.metrics-port'), 'utf8').trim();
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  syncerHistogram = {};
+  for (const [kind, direction] of [
+    ['configmaps', 'virtual-to-host'],
+    ['pods', 'virtual-to-host'],
+    ['pods', 'host-to-virtual'],
+  ] as const) {
+    const labels = `kind="${kind}",direction="${direction}"`;
+    syncerHistogram[`${kind} ${direction}`] = {
+      p50Seconds: histogramQuantile(text, labels, 0.5),
+      p99Seconds: histogramQuantile(text, labels, 0.99),
+    };
+  }
+} catch (err) {
+  syncerHistogram = { note: `could not read syncer metrics: ${(err as Error).message}` };
+}
+
 const result = {
   at: new Date().toISOString(),
   machine: { cpus: (await import('node:os')).cpus().length },
   note: "latencies in ms, observed by polling every 50ms plus kubectl time, so they over-state the syncer latency; the syncer's own histogram is vsyncer_sync_latency_seconds",
   configmaps: { ...summary(cmLatencies), batchSeconds: (Math.max(...seenAt.values()) - batchStart) / 1000 },
   podsCreatedToRunning: summary(podLatencies),
+  syncerHistogram,
 };
 mkdirSync(join(root, 'bench/results'), { recursive: true });
 const out = join(root, 'bench/results', `sync-latency-${Date.now()}.json`);

@@ -189,6 +189,10 @@ export class GenericSyncer implements SyncComponent {
     return { hostWritten: true };
   }
 
+  /**
+   * Observes change-seen → written for each direction that was written. A reconcile that returns
+   * has dealt with every change seen so far (a failed one throws and keeps them for its retry).
+   */
   private observeLatency(key: string, result: SyncResult): void {
     const now = this.env.clock.now();
     const down = this.virtualChangeSeen.get(key);
@@ -197,10 +201,8 @@ export class GenericSyncer implements SyncComponent {
     const up = this.hostChangeSeen.get(key);
     if (up !== undefined && result.virtualWritten)
       this.latency?.syncLatency(this.translator.kind, 'host-to-virtual', (now - up) / 1000);
-    if (result.requeueAfterMs === undefined) {
-      this.virtualChangeSeen.delete(key);
-      this.hostChangeSeen.delete(key);
-    }
+    this.virtualChangeSeen.delete(key);
+    this.hostChangeSeen.delete(key);
   }
 
   private async reportTerminal(key: string, err: TerminalError): Promise<void> {
