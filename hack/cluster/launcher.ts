@@ -126,10 +126,12 @@ async function planCluster(
     const id = `${name}/${component}`;
     const log = join(logs, `${name}-${component}.log`);
     const port = await portFor(id, log);
+    // VSYNC_<CLUSTER>_<COMPONENT>_EXTRA_ARGS adds flags to one component (debugging, fault tests).
+    const extraArgs = process.env[`VSYNC_${id.replace(/[/-]/g, '_').toUpperCase()}_EXTRA_ARGS`];
     return {
       id,
       command,
-      args: args(port),
+      args: [...args(port), ...(extraArgs?.split(' ').filter(Boolean) ?? [])],
       log,
       pidFile: join(pids, `${name}-${component}.pid`),
       port,

@@ -99,6 +99,9 @@ export async function stopComponent(spec: ComponentSpec, graceMs = 5000): Promis
     if (alive(pid)) signalComponent(spec, 'SIGKILL');
     while (alive(pid)) await sleep(50);
   }
+  // A detached child's exit is reaped by init, sometimes seconds later; wait (briefly) until even the
+  // zombie is gone, so `down` really leaves nothing in the process table.
+  for (let i = 0; pid && existsSync(`/proc/${pid}`) && i < 100; i++) await sleep(50);
   rmSync(spec.pidFile, { force: true });
 }
 
