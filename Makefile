@@ -46,7 +46,8 @@ typecheck: deps
 	npm run typecheck
 
 bench: deps tools build
-	npx node bench/sync-latency.ts
+	@echo "needs clusters and a syncer with --sync-all-configmaps: make up SYNCER_ARGS=--sync-all-configmaps"
+	node_modules/.bin/node bench/sync-latency.ts
 
 clean:
 	rm -rf dist coverage test-results
