@@ -144,7 +144,7 @@ function histogramQuantile(text: string, labels: string, q: number): number | un
   return undefined;
 }
 
-let syncerHistogram: Record<string, unknown> = { note: 'syncer metrics port not found' };
+let syncerHistogram: Record<string, unknown>;
 try {
   const port = readFileSync(join(stateDir, 'syncer.metrics-port'), 'utf8').trim();
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();

@@ -13,8 +13,12 @@ const settle = async () => {
 class LeaseStore {
   lease: KubeObject | undefined;
   rv = 0;
-  client(link: { cut: boolean } = { cut: false }): ClusterClient {
-    const store = this;
+  down = false;
+}
+
+/** A client of the store; cutting `link` breaks only this client, like a crashed or partitioned replica. */
+function leaseClient(store: LeaseStore, link: { cut: boolean } = { cut: false }): ClusterClient {
+  {
     const fail = () => new ApiError('host', 0, undefined, 'connection refused');
     const broken = () => store.down || link.cut;
     return {
@@ -39,7 +43,6 @@ class LeaseStore {
       },
     } as unknown as ClusterClient;
   }
-  down = false;
 }
 
 function elector(
@@ -50,7 +53,7 @@ function elector(
   link = { cut: false },
 ) {
   return new LeaderElector({
-    client: store.client(link),
+    client: leaseClient(store, link),
     namespace: 'ns',
     leaseName: 'vsyncer-vc',
     identity,
