@@ -1,6 +1,6 @@
 import { hostName } from '../src/naming/names.ts';
 import { kubectl, waitFor } from '../test/harness/clusters.ts';
-import { apply, eventsFor, getObject, metricValue, mustKubectl } from '../test/harness/objects.ts';
+import { apply, getObject, metricValue, mustKubectl, waitForEvents } from '../test/harness/objects.ts';
 import { prepareHostNamespace, startSyncer, uniqueName, type SyncerProcess } from '../test/harness/syncer.ts';
 
 interface PodStatus {
@@ -307,14 +307,7 @@ describe('references, tokens and events', () => {
       lastTimestamp: now,
       count: 1,
     });
-    const events = await waitFor(
-      'event on the virtual pod',
-      async () => {
-        const evs = (await eventsFor('virtual', ns, podName)).filter((e) => e.reason === 'Pulled');
-        return evs.length > 0 && evs;
-      },
-      60_000,
-    );
+    const events = await waitForEvents('virtual', ns, podName, 'Pulled', 60_000);
     expect(events[0]!.message).toBe(`Successfully pulled image for ${podName}`);
   }, 120_000);
 
@@ -354,16 +347,7 @@ describe('bad input', () => {
         (await getObject('host', ['pod', '-n', hostNs, hostName('missing-secret', ns, vc)])) !== undefined,
       60_000,
     );
-    const events = await waitFor(
-      'FailedMount event',
-      async () => {
-        const evs = (await eventsFor('virtual', ns, 'missing-secret')).filter(
-          (e) => e.reason === 'FailedMount',
-        );
-        return evs.length > 0 && evs;
-      },
-      60_000,
-    );
+    const events = await waitForEvents('virtual', ns, 'missing-secret', 'FailedMount', 60_000);
     expect(events[0]!.message).toBe(
       'MountVolume.SetUp failed for volume "creds" : secret "does-not-exist" not found',
     );
@@ -390,14 +374,7 @@ describe('bad input', () => {
         ],
       },
     });
-    const events = await waitFor(
-      'SyncError on too-big',
-      async () => {
-        const evs = (await eventsFor('virtual', ns, 'too-big')).filter((e) => e.reason === 'SyncError');
-        return evs.length > 0 && evs;
-      },
-      60_000,
-    );
+    const events = await waitForEvents('virtual', ns, 'too-big', 'SyncError', 60_000);
     expect(events[0]!.type).toBe('Warning');
     expect(events[0]!.message).toContain('cpu');
     expect(events[0]!.message).not.toContain(hostNs);

@@ -60,80 +60,47 @@ export function makePki(dir: string, adminUser: string): Pki {
     ],
     dir,
   );
-  writeFileSync(
-    p('server.ext'),
+  // Signs a key pair with the CA: the subject and the x509 extensions (SANs, key usage) vary.
+  const issue = (base: string, subject: string, extensions: string, key: string, cert: string) => {
+    writeFileSync(p(`${base}.ext`), extensions);
+    openssl(
+      ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', p(`${base}.csr`), '-subj', subject],
+      dir,
+    );
+    openssl(
+      [
+        'x509',
+        '-req',
+        '-in',
+        p(`${base}.csr`),
+        '-CA',
+        pki.caCert,
+        '-CAkey',
+        pki.caKey,
+        '-CAcreateserial',
+        '-out',
+        cert,
+        '-days',
+        '3650',
+        '-extfile',
+        p(`${base}.ext`),
+      ],
+      dir,
+    );
+  };
+  issue(
+    'apiserver',
+    '/CN=kube-apiserver',
     'subjectAltName=IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local\nextendedKeyUsage=serverAuth\n',
+    pki.serverKey,
+    pki.serverCert,
   );
-  openssl(
-    [
-      'req',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      pki.serverKey,
-      '-out',
-      p('apiserver.csr'),
-      '-subj',
-      '/CN=kube-apiserver',
-    ],
-    dir,
-  );
-  openssl(
-    [
-      'x509',
-      '-req',
-      '-in',
-      p('apiserver.csr'),
-      '-CA',
-      pki.caCert,
-      '-CAkey',
-      pki.caKey,
-      '-CAcreateserial',
-      '-out',
-      pki.serverCert,
-      '-days',
-      '3650',
-      '-extfile',
-      p('server.ext'),
-    ],
-    dir,
-  );
-  writeFileSync(p('client.ext'), 'extendedKeyUsage=clientAuth\n');
-  openssl(
-    [
-      'req',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      pki.adminKey,
-      '-out',
-      p('admin.csr'),
-      '-subj',
-      `/O=system:masters/CN=${adminUser}`,
-    ],
-    dir,
-  );
-  openssl(
-    [
-      'x509',
-      '-req',
-      '-in',
-      p('admin.csr'),
-      '-CA',
-      pki.caCert,
-      '-CAkey',
-      pki.caKey,
-      '-CAcreateserial',
-      '-out',
-      pki.adminCert,
-      '-days',
-      '3650',
-      '-extfile',
-      p('client.ext'),
-    ],
-    dir,
+  issue(
+    'admin',
+    `/O=system:masters/CN=${adminUser}`,
+    'extendedKeyUsage=clientAuth\n',
+    pki.adminKey,
+    pki.adminCert,
   );
   openssl(['genrsa', '-out', pki.saKey, '2048'], dir);
   openssl(['rsa', '-in', pki.saKey, '-pubout', '-out', pki.saPub], dir);

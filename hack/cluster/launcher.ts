@@ -185,6 +185,17 @@ async function planCluster(
   const server = `https://127.0.0.1:${apiserver.port}`;
   // The virtual cluster has no nodes: no node lifecycle (it would evict pods from the syncer's
   // nodes), no node IPAM. The host keeps the controllers a real cluster runs.
+  // What kube-controller-manager and kube-scheduler share: admin access, loopback serving.
+  const controlPlaneClientArgs = (port: number, certDir: string) => [
+    `--kubeconfig=${kubeconfig}`,
+    `--authentication-kubeconfig=${kubeconfig}`,
+    `--authorization-kubeconfig=${kubeconfig}`,
+    '--bind-address=127.0.0.1',
+    `--secure-port=${port}`,
+    `--cert-dir=${join(dir, certDir)}`,
+    '--leader-elect=false',
+    '--v=1',
+  ];
   const controllers =
     name === 'virtual'
       ? '*,-nodeipam,-nodelifecycle,-ttl,-bootstrapsigner,-tokencleaner'
@@ -193,22 +204,15 @@ async function planCluster(
     'kube-controller-manager',
     k8s('kube-controller-manager'),
     (port) => [
-      `--kubeconfig=${kubeconfig}`,
-      `--authentication-kubeconfig=${kubeconfig}`,
-      `--authorization-kubeconfig=${kubeconfig}`,
-      '--bind-address=127.0.0.1',
-      `--secure-port=${port}`,
-      `--cert-dir=${join(dir, 'kcm-certs')}`,
+      ...controlPlaneClientArgs(port, 'kcm-certs'),
       `--service-account-private-key-file=${pki.saKey}`,
       `--root-ca-file=${pki.caCert}`,
       `--cluster-signing-cert-file=${pki.caCert}`,
       `--cluster-signing-key-file=${pki.caKey}`,
       `--controllers=${controllers}`,
       `--service-cluster-ip-range=${SERVICE_CIDR}`,
-      '--leader-elect=false',
       '--use-service-account-credentials=false',
       '--concurrent-gc-syncs=5',
-      '--v=1',
     ],
     (port) => `https://127.0.0.1:${port}/healthz`,
     { insecure: true },
@@ -219,16 +223,7 @@ async function planCluster(
       await spec(
         'kube-scheduler',
         k8s('kube-scheduler'),
-        (port) => [
-          `--kubeconfig=${kubeconfig}`,
-          `--authentication-kubeconfig=${kubeconfig}`,
-          `--authorization-kubeconfig=${kubeconfig}`,
-          '--bind-address=127.0.0.1',
-          `--secure-port=${port}`,
-          `--cert-dir=${join(dir, 'scheduler-certs')}`,
-          '--leader-elect=false',
-          '--v=1',
-        ],
+        (port) => controlPlaneClientArgs(port, 'scheduler-certs'),
         (port) => `https://127.0.0.1:${port}/healthz`,
         { insecure: true },
       ),

@@ -15,7 +15,7 @@ import type {
 import { ApiError, type ApiStatus } from './errors.ts';
 import type { KubeObject, ObjectList } from './object.ts';
 import { resourcePath, type ResourceType } from './resources.ts';
-import { TokenBucket } from './token-bucket.ts';
+import { TokenBucket } from '../util/token-bucket.ts';
 
 /** Counters the client reports; the metrics module implements them. */
 export interface ClientMetrics {

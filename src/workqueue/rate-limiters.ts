@@ -1,4 +1,5 @@
 import type { Clock } from '../util/clock.ts';
+import { TokenBucket } from '../util/token-bucket.ts';
 
 /** Decides how long an item waits before it is retried. */
 export interface RateLimiter<K> {
@@ -41,26 +42,14 @@ export class ItemExponentialRateLimiter<K> implements RateLimiter<K> {
  * rate however many items fail at once. `when` reserves a token and returns the wait for it.
  */
 export class BucketRateLimiter<K> implements RateLimiter<K> {
-  private readonly qps: number;
-  private readonly burst: number;
-  private readonly clock: Clock;
-  private tokens: number;
-  private last: number;
+  private readonly bucket: TokenBucket;
 
   constructor(qps: number, burst: number, clock: Clock) {
-    this.qps = qps;
-    this.burst = burst;
-    this.clock = clock;
-    this.tokens = burst;
-    this.last = clock.now();
+    this.bucket = new TokenBucket(qps, burst, clock);
   }
 
   when(_item: K): number {
-    const now = this.clock.now();
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.qps);
-    this.last = now;
-    this.tokens -= 1;
-    return this.tokens >= 0 ? 0 : Math.ceil((-this.tokens / this.qps) * 1000);
+    return this.bucket.reserve();
   }
 
   forget(_item: K): void {}

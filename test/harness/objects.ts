@@ -1,6 +1,6 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { kubectl } from './clusters.ts';
+import { kubectl, waitFor } from './clusters.ts';
 
 export type Cluster = 'host' | 'virtual';
 
@@ -67,5 +67,23 @@ export function recordMeasurement(name: string, value: number, context: Record<s
   appendFileSync(
     join(dir, 'measurements.jsonl'),
     JSON.stringify({ name, value, ...context, at: new Date().toISOString() }) + '\n',
+  );
+}
+
+/** Waits until the object has at least one event with this reason, and returns those events. */
+export function waitForEvents(
+  cluster: Cluster,
+  namespace: string,
+  name: string,
+  reason: string,
+  timeoutMs = 60_000,
+) {
+  return waitFor(
+    `${reason} event on ${namespace}/${name}`,
+    async () => {
+      const events = (await eventsFor(cluster, namespace, name)).filter((e) => e.reason === reason);
+      return events.length > 0 && events;
+    },
+    timeoutMs,
   );
 }

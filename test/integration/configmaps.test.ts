@@ -1,6 +1,6 @@
 import { hostName } from '../../src/naming/names.ts';
 import { waitFor } from '../harness/clusters.ts';
-import { apply, eventsFor, getObject, mustKubectl } from '../harness/objects.ts';
+import { apply, getObject, mustKubectl, waitForEvents } from '../harness/objects.ts';
 import { prepareHostNamespace, startSyncer, uniqueName, type SyncerProcess } from '../harness/syncer.ts';
 
 interface ConfigMap {
@@ -126,14 +126,7 @@ describe('ConfigMaps, virtual to host', () => {
       metadata: { name: 'clash', namespace: ns },
       data: { owner: 'tenant' },
     });
-    const events = await waitFor(
-      'SyncError event on clash',
-      async () => {
-        const evs = (await eventsFor('virtual', ns, 'clash')).filter((e) => e.reason === 'SyncError');
-        return evs.length > 0 && evs;
-      },
-      30_000,
-    );
+    const events = await waitForEvents('virtual', ns, 'clash', 'SyncError', 30_000);
     expect(events[0]!.type).toBe('Warning');
     expect(events[0]!.message).not.toContain(clashName);
     expect(events[0]!.message).not.toContain(hostNs);

@@ -204,4 +204,46 @@ describe('leader election', () => {
     }
     syncer = await startSyncer({ name: vc, hostNamespace: hostNs, args: ONLY_CONFIGMAPS });
   }, 180_000);
+
+  it('on SIGTERM the leader exits cleanly and releases the lease, so a standby takes over at once', async () => {
+    await syncer.stop();
+    // A 30s lease: without the release, no standby could lead for 30 seconds.
+    const SLOW_LEASE = [
+      '--leader-elect',
+      '--leader-elect-lease-duration=30s',
+      '--leader-elect-renew-deadline=20s',
+      '--leader-elect-retry-period=1s',
+    ];
+    const a = await startSyncer({
+      name: vc,
+      hostNamespace: hostNs,
+      args: [...ONLY_CONFIGMAPS, ...SLOW_LEASE, '--leader-elect-identity=a'],
+    });
+    await waitFor('a leads', async () => metricValue(await a.metrics(), 'vsyncer_leader') === 1, 60_000);
+    const b = await startSyncer({
+      name: vc,
+      hostNamespace: hostNs,
+      args: [...ONLY_CONFIGMAPS, ...SLOW_LEASE, '--leader-elect-identity=b'],
+    });
+    try {
+      expect(await a.stop()).toBe(0);
+      const lease = await getObject<{ spec: { holderIdentity?: string } }>('host', [
+        'lease',
+        '-n',
+        hostNs,
+        `vsyncer-${vc}`,
+      ]);
+      expect(['', 'b']).toContain(lease?.spec.holderIdentity ?? '');
+      await waitFor(
+        'b leads long before the 30s lease would expire',
+        async () => metricValue(await b.metrics(), 'vsyncer_leader') === 1,
+        15_000,
+      );
+      await createAndExpectSynced('after-handover', 30_000);
+    } finally {
+      await a.kill();
+      await b.kill();
+    }
+    syncer = await startSyncer({ name: vc, hostNamespace: hostNs, args: ONLY_CONFIGMAPS });
+  }, 180_000);
 });

@@ -1,9 +1,9 @@
-import type { Clock } from '../util/clock.ts';
+import type { Clock } from './clock.ts';
 
 /**
- * Client-side request limiter for one API server: a token bucket that refills at `qps` and
- * holds at most `burst` tokens. Callers reserve a token and wait until it is theirs, so the
- * order of requests is kept and the server never sees more than burst + qps·t requests in t.
+ * A token bucket that refills at `qps` and holds at most `burst` tokens. Callers reserve a token and
+ * wait until it is theirs, so order is kept and no more than burst + qps·t pass in any time t. It
+ * paces requests to each API server and bounds the overall retry rate of a work queue.
  */
 export class TokenBucket {
   private readonly qps: number;
