@@ -1,0 +1,152 @@
+import type { Informer } from '../../informer/informer.ts';
+import { Store } from '../../informer/store.ts';
+import type { KubeObject } from '../../kube/object.ts';
+import type { ReconcileContext } from '../../sync/translator.ts';
+import { FakeClock } from '../../util/clock.ts';
+import {
+  PodTokens,
+  refreshTime,
+  tokenNeeds,
+  tokenSecretName,
+  TOKEN_REFRESH_AT_ANNOTATION,
+} from './tokens.ts';
+
+const virtualPod: KubeObject = {
+  metadata: { name: 'web', namespace: 'team', uid: 'vuid' },
+  spec: {
+    serviceAccountName: 'builder',
+    volumes: [
+      {
+        name: 'kube-api-access-x',
+        projected: { sources: [{ serviceAccountToken: { path: 'token', expirationSeconds: 3600 } }] },
+      },
+      {
+        name: 'vault',
+        projected: {
+          sources: [{ serviceAccountToken: { path: 't', audience: 'vault', expirationSeconds: 600 } }],
+        },
+      },
+      { name: 'cfg', configMap: { name: 'c' } },
+    ],
+  },
+};
+const hostPod: KubeObject = { metadata: { name: 'web-x-team-x-vc', namespace: 'host', uid: 'huid' } };
+
+describe('token helpers', () => {
+  it('finds each projected service-account token and its audience', () => {
+    expect(tokenNeeds(virtualPod)).toEqual([
+      { volumeName: 'kube-api-access-x', audience: undefined, expirationSeconds: 3600 },
+      { volumeName: 'vault', audience: 'vault', expirationSeconds: 600 },
+    ]);
+  });
+
+  it('renews at 80% of the lifetime', () => {
+    expect(refreshTime(1000, 11_000)).toBe(9000);
+  });
+});
+
+describe('PodTokens', () => {
+  function setup() {
+    const clock = new FakeClock(1_000_000);
+    const secrets = new Store<KubeObject>();
+    const requests: { sa: string; spec: unknown }[] = [];
+    const writes: string[] = [];
+    let issued = 0;
+    const ctx = {
+      clock,
+      hostNamespace: 'host',
+      hostName: 'web-x-team-x-vc',
+      virtualNamespace: 'team',
+      vcName: 'vc',
+      virtual: {
+        create: async (_t: unknown, _ns: string, body: { spec: unknown }, opts: { name: string }) => {
+          requests.push({ sa: opts.name, spec: body.spec });
+          const lifetime = (body.spec as { expirationSeconds: number }).expirationSeconds * 1000;
+          return {
+            status: {
+              token: `token-${++issued}`,
+              expirationTimestamp: new Date(clock.now() + lifetime).toISOString(),
+            },
+          };
+        },
+      },
+      host: {
+        create: async (_t: unknown, _ns: string, obj: KubeObject) => {
+          writes.push(`create ${obj.metadata?.name}`);
+          secrets.upsert({ ...obj, metadata: { ...obj.metadata, namespace: 'host', resourceVersion: '1' } });
+          return obj;
+        },
+        update: async (_t: unknown, _ns: string, obj: KubeObject) => {
+          writes.push(`update ${obj.metadata?.name}`);
+          secrets.upsert({ ...obj, metadata: { ...obj.metadata, namespace: 'host' } });
+          return obj;
+        },
+      },
+    } as unknown as ReconcileContext;
+    const tokens = new PodTokens({ store: secrets } as unknown as Informer<KubeObject>);
+    return { clock, ctx, tokens, requests, writes, secrets };
+  }
+
+  it('mints each token from the virtual API server, bound to the virtual pod, into a secret owned by the host pod', async () => {
+    const { ctx, tokens, requests, writes, secrets } = setup();
+    const result = await tokens.ensure(ctx, virtualPod, hostPod);
+    expect(result.wrote).toBe(true);
+    expect(requests).toEqual([
+      {
+        sa: 'builder',
+        spec: {
+          audiences: [],
+          expirationSeconds: 3600,
+          boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: 'web', uid: 'vuid' },
+        },
+      },
+      {
+        sa: 'builder',
+        spec: {
+          audiences: ['vault'],
+          expirationSeconds: 600,
+          boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: 'web', uid: 'vuid' },
+        },
+      },
+    ]);
+    expect(writes).toEqual([
+      `create ${tokenSecretName('web-x-team-x-vc', 'kube-api-access-x')}`,
+      `create ${tokenSecretName('web-x-team-x-vc', 'vault')}`,
+    ]);
+    const secret = secrets.get(`host/${tokenSecretName('web-x-team-x-vc', 'vault')}`)!;
+    expect(secret.metadata?.ownerReferences).toEqual([
+      { apiVersion: 'v1', kind: 'Pod', name: 'web-x-team-x-vc', uid: 'huid' },
+    ]);
+    expect(Buffer.from((secret.data as { token: string }).token, 'base64').toString()).toBe('token-2');
+    // The next look is due when the shorter-lived token reaches 80% of its 600s.
+    expect(result.nextCheckMs).toBe(480_000);
+  });
+
+  it('writes nothing while tokens are fresh, and renews each one when due', async () => {
+    const { clock, ctx, tokens, requests, writes } = setup();
+    await tokens.ensure(ctx, virtualPod, hostPod);
+    requests.length = 0;
+    writes.length = 0;
+    clock.advance(60_000);
+    const idle = await tokens.ensure(ctx, virtualPod, hostPod);
+    expect(idle).toEqual({ wrote: false, nextCheckMs: 420_000 });
+    expect(requests).toEqual([]);
+    clock.advance(420_000);
+    const renewed = await tokens.ensure(ctx, virtualPod, hostPod);
+    expect(renewed.wrote).toBe(true);
+    expect(writes).toEqual([`update ${tokenSecretName('web-x-team-x-vc', 'vault')}`]);
+    expect(requests.map((r) => (r.spec as { audiences: string[] }).audiences)).toEqual([['vault']]);
+  });
+
+  it('re-mints for a new host pod incarnation even if the old secret looks fresh', async () => {
+    const { ctx, tokens, requests, secrets } = setup();
+    await tokens.ensure(ctx, virtualPod, hostPod);
+    requests.length = 0;
+    const name = `host/${tokenSecretName('web-x-team-x-vc', 'kube-api-access-x')}`;
+    expect(Number(secrets.get(name)!.metadata?.annotations?.[TOKEN_REFRESH_AT_ANNOTATION])).toBeGreaterThan(
+      ctx.clock.now(),
+    );
+    await tokens.ensure(ctx, virtualPod, { metadata: { ...hostPod.metadata, uid: 'huid-2' } });
+    expect(requests).toHaveLength(2);
+  });
+});
