@@ -122,6 +122,34 @@ describe('a Deployment in the virtual cluster', () => {
     for (const vpod of running) expect(nodes).toContain(vpod.spec.nodeName);
   }, 180_000);
 
+  it('makes no write at steady state: an idle syncer only watches', async () => {
+    const writes = async () => {
+      const m = await syncer.metrics();
+      return ['create', 'update', 'patch', 'delete'].reduce(
+        (sum, verb) =>
+          sum +
+          metricValue(m, 'vsyncer_api_requests_total', { cluster: 'host', verb }) +
+          metricValue(m, 'vsyncer_api_requests_total', { cluster: 'virtual', verb }),
+        0,
+      );
+    };
+    // Let the last status and binding writes of the rollout land, then watch a quiet period.
+    let before = await writes();
+    await waitFor(
+      'writes to settle',
+      async () => {
+        await new Promise((r) => setTimeout(r, 1500));
+        const now = await writes();
+        const settled = now === before;
+        before = now;
+        return settled;
+      },
+      60_000,
+    );
+    await new Promise((r) => setTimeout(r, 5000));
+    expect(await writes()).toBe(before);
+  }, 90_000);
+
   it('scales down: scaling to 1 deletes two host pods', async () => {
     await mustKubectl('virtual', ['scale', 'deployment', 'web', '-n', ns, '--replicas=1']);
     await waitFor(
