@@ -30,7 +30,7 @@ down:
 	@bash hack/down.sh
 
 status:
-	@npx node hack/cluster/cli.ts status --state-dir "$(STATE_DIR)"
+	@node_modules/.bin/node hack/cluster/cli.ts status --state-dir "$(STATE_DIR)"
 
 test: deps tools build
 	npm test

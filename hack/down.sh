@@ -3,6 +3,5 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 cd "$REPO_ROOT"
-STATE_DIR="${VSYNC_STATE_DIR:-$REPO_ROOT/.state/clusters}"
 bash hack/syncer.sh stop
-npx --no-install node hack/cluster/cli.ts down --state-dir "$STATE_DIR"
+"$NODE_BIN" hack/cluster/cli.ts down --state-dir "$STATE_DIR"

@@ -5,9 +5,6 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 cd "$REPO_ROOT"
 
-STATE_DIR="${VSYNC_STATE_DIR:-$REPO_ROOT/.state/clusters}"
-VC_NAME="${VC_NAME:-demo}"
-HOST_NAMESPACE="${HOST_NAMESPACE:-vc-$VC_NAME}"
 PID_FILE="$STATE_DIR/syncer.pid"
 LOG="$STATE_DIR/logs/syncer.log"
 PORT_FILE="$STATE_DIR/syncer.metrics-port"
@@ -19,9 +16,9 @@ case "${1:-}" in
     running && { echo "syncer already running (pid $(cat "$PID_FILE"))"; exit 0; }
     [[ -f dist/cmd/vsyncer.js ]] || die syncer "dist/cmd/vsyncer.js missing: run 'npm run build'"
     mkdir -p "$STATE_DIR/logs"
-    port="$("$REPO_ROOT/node_modules/.bin/node" -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")"
+    port="$("$NODE_BIN" -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")"
     echo "$port" >"$PORT_FILE"
-    setsid "$REPO_ROOT/node_modules/.bin/node" dist/cmd/vsyncer.js start \
+    setsid "$NODE_BIN" dist/cmd/vsyncer.js start \
       --name "$VC_NAME" --host-namespace "$HOST_NAMESPACE" \
       --host-kubeconfig "$STATE_DIR/host.kubeconfig" --virtual-kubeconfig "$STATE_DIR/virtual.kubeconfig" \
       --metrics-bind-address "127.0.0.1:$port" --cluster-dns-ip "${CLUSTER_DNS_IP:-10.96.0.10}" \

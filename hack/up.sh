@@ -4,12 +4,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 cd "$REPO_ROOT"
 
-STATE_DIR="${VSYNC_STATE_DIR:-$REPO_ROOT/.state/clusters}"
-VC_NAME="${VC_NAME:-demo}"
-HOST_NAMESPACE="${HOST_NAMESPACE:-vc-$VC_NAME}"
-NODE=(npx --no-install node)
-
-"${NODE[@]}" hack/cluster/cli.ts up --state-dir "$STATE_DIR"
+"$NODE_BIN" hack/cluster/cli.ts up --state-dir "$STATE_DIR"
 KUBECTL="$(bash hack/build-tools.sh --print-dir kubernetes)/kubectl"
 HOST_KC="$STATE_DIR/host.kubeconfig"
 VIRTUAL_KC="$STATE_DIR/virtual.kubeconfig"

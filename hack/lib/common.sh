@@ -10,6 +10,13 @@ source "$HACK_DIR/versions.env"
 VSYNC_CACHE="${VSYNC_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vsyncer}"
 BIN_CACHE="$VSYNC_CACHE/bin"
 
+# The local clusters of `make up` and the virtual cluster the syncer serves there.
+STATE_DIR="${VSYNC_STATE_DIR:-$REPO_ROOT/.state/clusters}"
+VC_NAME="${VC_NAME:-demo}"
+HOST_NAMESPACE="${HOST_NAMESPACE:-vc-$VC_NAME}"
+# Node 24 from node_modules (npm installs it); the system node may be older.
+NODE_BIN="$REPO_ROOT/node_modules/.bin/node"
+
 # die COMPONENT MESSAGE [LOG]: one line on stderr that names the component (and its log), then exit 1.
 die() {
   local component="$1" message="$2" log="${3:-}"

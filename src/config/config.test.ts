@@ -1,5 +1,5 @@
 import { buildConfig, ConfigError } from './config.ts';
-import { parseDuration } from './duration.ts';
+import { formatDuration, parseDuration } from './duration.ts';
 
 const required = { name: 'vc1', hostNamespace: 'team-a', virtualKubeconfig: '/k' };
 
@@ -85,4 +85,229 @@ describe('buildConfig', () => {
       expect(err.message).toContain(message);
     },
   );
+});
+
+describe('parseDuration: more forms', () => {
+  it.each([
+    ['1h30m', 5_400_000],
+    ['1m0s', 60_000],
+    [' 45s ', 45_000],
+    ['0.5m', 30_000],
+  ])('%j', (text, ms) => expect(parseDuration(text)).toBe(ms));
+  it.each(['1m 30s', '30S', 'ms', '1.s', '+1s', '30s5'])('rejects %j', (text) =>
+    expect(parseDuration(text)).toBeUndefined(),
+  );
+});
+
+describe('formatDuration', () => {
+  it.each([
+    [30_000, '30s'],
+    [90_000, '90s'],
+    [120_000, '2m'],
+    [7_200_000, '2h'],
+    [500, '500ms'],
+    [0, '0s'],
+  ])('%d → %s', (ms, text) => expect(formatDuration(ms)).toBe(text));
+});
+
+describe('buildConfig: values', () => {
+  it('reads each field kind from a file with its YAML type, and from flags as strings', () => {
+    const file = {
+      ...required,
+      hostQps: 2.5,
+      hostBurst: 7,
+      syncAllSecrets: true,
+      requestTimeout: '1m30s',
+      logLevel: 'warn',
+      sync: ['configmaps', '-pods'],
+      enforceToleration: ['a:NoSchedule'],
+    };
+    expect(buildConfig(file, {})).toMatchObject({
+      hostQps: 2.5,
+      hostBurst: 7,
+      syncAllSecrets: true,
+      requestTimeoutMs: 90_000,
+      logLevel: 'warn',
+      sync: ['configmaps', '-pods'],
+      enforceTolerations: ['a:NoSchedule'],
+    });
+    const flags = {
+      ...required,
+      hostQps: '2.5',
+      hostBurst: '7',
+      syncAllSecrets: 'true',
+      requestTimeout: '500ms',
+      sync: 'configmaps, -pods,,secrets',
+      enforceToleration: ['a:NoSchedule', 'b=c:NoExecute,d:PreferNoSchedule'],
+    };
+    expect(buildConfig({}, flags)).toMatchObject({
+      hostQps: 2.5,
+      hostBurst: 7,
+      syncAllSecrets: true,
+      requestTimeoutMs: 500,
+      sync: ['configmaps', '-pods', 'secrets'],
+      enforceTolerations: ['a:NoSchedule', 'b=c:NoExecute', 'd:PreferNoSchedule'],
+    });
+  });
+
+  it('lets a good flag win over a bad file value of every kind', () => {
+    const badFile = {
+      ...required,
+      workers: 'many',
+      hostQps: -1,
+      leaderElect: 'yes',
+      requestTimeout: 30,
+      logFormat: 'xml',
+      sync: 5,
+      clusterDomain: 42,
+    };
+    const c = buildConfig(badFile, {
+      workers: '3',
+      hostQps: '9',
+      leaderElect: 'false',
+      requestTimeout: '1m',
+      logFormat: 'text',
+      sync: 'pods',
+      clusterDomain: 'example.org',
+    });
+    expect(c).toMatchObject({
+      workers: 3,
+      hostQps: 9,
+      leaderElect: false,
+      requestTimeoutMs: 60_000,
+      logFormat: 'text',
+      sync: ['pods'],
+      clusterDomain: 'example.org',
+    });
+  });
+
+  it('trims strings and keeps explicit service names instead of deriving them', () => {
+    const c = buildConfig(
+      { ...required, name: ' vc1 ' },
+      { virtualApiService: 'api', workloadServiceAccount: 'runner' },
+    );
+    expect(c).toMatchObject({ name: 'vc1', virtualApiService: 'api', workloadServiceAccount: 'runner' });
+  });
+
+  it('treats a null file value as unset', () => {
+    expect(buildConfig({ ...required, workers: null }, {}).workers).toBe(4);
+    expect(errorOf(() => buildConfig({ ...required, name: null }, {})).field).toBe("config field 'name'");
+  });
+
+  it.each([
+    'key:NoSchedule',
+    'key=value:NoExecute',
+    'example.com/gpu=true:PreferNoSchedule',
+    'key=:NoSchedule',
+  ])('accepts the toleration %j', (t) =>
+    expect(buildConfig({}, { ...required, enforceToleration: [t] }).enforceTolerations).toEqual([t]),
+  );
+
+  it.each(['key', 'key=value', 'key:Sometimes', ':NoSchedule', 'key=a b:NoSchedule', '-key:NoSchedule'])(
+    'rejects the toleration %j',
+    (t) => {
+      const err = errorOf(() => buildConfig({}, { ...required, enforceToleration: [t] }));
+      expect(err.field).toBe('--enforce-toleration');
+      expect(err.message).toContain(JSON.stringify(t));
+    },
+  );
+
+  it('checks leader-election timing only when leader election is on', () => {
+    const timings = {
+      leaderElectLeaseDuration: '10s',
+      leaderElectRenewDeadline: '20s',
+      leaderElectRetryPeriod: '30s',
+    };
+    expect(buildConfig({}, { ...required, ...timings }).leaderElectRenewDeadlineMs).toBe(20_000);
+    const equal = { leaderElect: 'true', leaderElectLeaseDuration: '10s', leaderElectRenewDeadline: '10s' };
+    expect(errorOf(() => buildConfig({}, { ...required, ...equal })).field).toBe(
+      '--leader-elect-renew-deadline',
+    );
+    const ok = buildConfig(
+      {},
+      {
+        ...required,
+        leaderElect: 'true',
+        leaderElectLeaseDuration: '30s',
+        leaderElectRenewDeadline: '20s',
+        leaderElectRetryPeriod: '5s',
+      },
+    );
+    expect(ok).toMatchObject({
+      leaderElect: true,
+      leaderElectLeaseDurationMs: 30_000,
+      leaderElectRenewDeadlineMs: 20_000,
+      leaderElectRetryPeriodMs: 5_000,
+    });
+  });
+
+  it.each([':8080', '0', '127.0.0.1:9090', '[::1]:8080', 'metrics.local:80'])(
+    'accepts the metrics address %j',
+    (a) => expect(buildConfig({}, { ...required, metricsBindAddress: a }).metricsBindAddress).toBe(a),
+  );
+});
+
+describe('buildConfig: errors name the flag or the config field', () => {
+  it.each([
+    [{ name: 5 }, "config field 'name'", 'must be a string'],
+    [{ logFormat: 'xml' }, "config field 'logFormat'", 'one of json, text'],
+    [{ hostQps: 0 }, "config field 'hostQps'", 'positive number'],
+    [{ hostBurst: 1.5 }, "config field 'hostBurst'", 'positive integer'],
+    [{ leaderElect: 'yes' }, "config field 'leaderElect'", 'true or false'],
+    [{ requestTimeout: 30 }, "config field 'requestTimeout'", 'positive duration'],
+    [{ requestTimeout: '0s' }, "config field 'requestTimeout'", 'positive duration'],
+    [{ sync: [1, 2] }, "config field 'sync'", 'list of strings'],
+    [{ sync: { pods: true } }, "config field 'sync'", 'list of strings'],
+    [{ 'host-qps': 5 }, 'host-qps', 'unknown config field'],
+  ] as [Record<string, unknown>, string, string][])('file %j', (file, field, message) => {
+    const err = errorOf(() => buildConfig({ ...required, ...file }, {}));
+    expect(err.field).toBe(field);
+    expect(err.message).toBe(`${field}: ${err.message.slice(field.length + 2)}`);
+    expect(err.message).toContain(message);
+  });
+
+  it.each([
+    [{ name: 'Bad_Name' }, "config field 'name'", 'DNS label'],
+    [{ name: 'x'.repeat(53) }, "config field 'name'", 'at most 52'],
+    [{ hostNamespace: 'Team A' }, "config field 'hostNamespace'", 'namespace name'],
+    [{ virtualKubeconfig: '' }, "config field 'virtualKubeconfig'", 'is required'],
+    [{ metricsBindAddress: 'localhost' }, "config field 'metricsBindAddress'", 'host:port'],
+    [{ clusterDnsIp: 'dns' }, "config field 'clusterDnsIp'", 'IP address'],
+    [{ enforceToleration: ['nope'] }, "config field 'enforceToleration'", 'key[=value]'],
+    [
+      { leaderElect: true, leaderElectRenewDeadline: '1m' },
+      "config field 'leaderElectRenewDeadline'",
+      'shorter than --leader-elect-lease-duration',
+    ],
+    [
+      { leaderElect: true, leaderElectLeaseDuration: '5s' },
+      '--leader-elect-renew-deadline',
+      "shorter than config field 'leaderElectLeaseDuration'",
+    ],
+    [
+      { leaderElect: true, leaderElectRetryPeriod: '10s' },
+      "config field 'leaderElectRetryPeriod'",
+      'shorter than --leader-elect-renew-deadline',
+    ],
+  ] as [Record<string, unknown>, string, string][])(
+    'a file value that fails a whole-config check: %j',
+    (file, field, message) => {
+      const err = errorOf(() => buildConfig({ ...required, ...file }, {}));
+      expect(err.field).toBe(field);
+      expect(err.message).toContain(message);
+    },
+  );
+
+  it('names the flag when a flag supplied the bad value, even if the file has the field too', () => {
+    const err = errorOf(() => buildConfig({ ...required, name: 'good' }, { name: 'Bad_Name' }));
+    expect(err.field).toBe('--name');
+    const err2 = errorOf(() => buildConfig({ ...required, workers: 2 }, { workers: 'x' }));
+    expect(err2.field).toBe('--workers');
+  });
+
+  it('lists the known fields when rejecting an unknown one', () => {
+    const err = errorOf(() => buildConfig({ ...required, wrokers: 3 }, {}));
+    expect(err.message).toContain('known: name, hostNamespace');
+    expect(err.message).toContain('workers');
+  });
 });

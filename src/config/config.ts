@@ -304,6 +304,7 @@ export function buildConfig(
     if (!known.has(key)) throw new ConfigError(key, `unknown config field (known: ${[...known].join(', ')})`);
   }
   const out: Record<string, unknown> = {};
+  const labels = new Map<keyof SyncerConfig, string>();
   for (const field of FIELDS) {
     const fileKey = fileKeyOf(field.flag);
     const fromFlag = flagValues[fileKey];
@@ -314,6 +315,7 @@ export function buildConfig(
         : fileValues[fileKey] !== undefined
           ? `config field '${fileKey}'`
           : `--${field.flag}`;
+    labels.set(field.key, label);
     if (raw === undefined || raw === null) {
       if (field.required) throw new ConfigError(label, 'is required');
       out[field.key] = field.default;
@@ -322,7 +324,7 @@ export function buildConfig(
     out[field.key] = parseValue(field, raw, label);
   }
   const config = out as unknown as SyncerConfig;
-  return finish(config);
+  return finish(config, (key) => labels.get(key)!);
 }
 
 function parseValue(field: FieldSpec, raw: unknown, label: string): unknown {
@@ -376,51 +378,55 @@ function parseValue(field: FieldSpec, raw: unknown, label: string): unknown {
   }
 }
 
-function finish(c: SyncerConfig): SyncerConfig {
+/** Whole-config checks; labelOf names where a value came from (its flag or its config-file field). */
+function finish(c: SyncerConfig, labelOf: (key: keyof SyncerConfig) => string): SyncerConfig {
   if (!DNS_LABEL.test(c.name) || c.name.length > 52) {
     throw new ConfigError(
-      '--name',
+      labelOf('name'),
       `must be a DNS label of at most 52 characters (lower-case letters, digits, '-'), got ${JSON.stringify(c.name)}`,
     );
   }
   if (!DNS_LABEL.test(c.hostNamespace) || c.hostNamespace.length > 63) {
     throw new ConfigError(
-      '--host-namespace',
+      labelOf('hostNamespace'),
       `must be a valid namespace name, got ${JSON.stringify(c.hostNamespace)}`,
     );
   }
-  if (!c.virtualKubeconfig) throw new ConfigError('--virtual-kubeconfig', 'is required');
+  if (!c.virtualKubeconfig) throw new ConfigError(labelOf('virtualKubeconfig'), 'is required');
   if (c.hostBurst < 1 || c.virtualBurst < 1) throw new ConfigError('--host-burst', 'must be at least 1');
   if (
     c.metricsBindAddress !== '0' &&
     !/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]*):\d{1,5}$/.test(c.metricsBindAddress)
   ) {
     throw new ConfigError(
-      '--metrics-bind-address',
+      labelOf('metricsBindAddress'),
       `must be host:port, :port or 0, got ${JSON.stringify(c.metricsBindAddress)}`,
     );
   }
   if (c.leaderElect) {
     if (c.leaderElectRenewDeadlineMs >= c.leaderElectLeaseDurationMs) {
       throw new ConfigError(
-        '--leader-elect-renew-deadline',
-        'must be shorter than --leader-elect-lease-duration',
+        labelOf('leaderElectRenewDeadlineMs'),
+        `must be shorter than ${labelOf('leaderElectLeaseDurationMs')}`,
       );
     }
     if (c.leaderElectRetryPeriodMs >= c.leaderElectRenewDeadlineMs) {
       throw new ConfigError(
-        '--leader-elect-retry-period',
-        'must be shorter than --leader-elect-renew-deadline',
+        labelOf('leaderElectRetryPeriodMs'),
+        `must be shorter than ${labelOf('leaderElectRenewDeadlineMs')}`,
       );
     }
   }
   if (c.clusterDnsIp && !/^(\d{1,3}\.){3}\d{1,3}$|^[0-9a-fA-F:]+$/.test(c.clusterDnsIp)) {
-    throw new ConfigError('--cluster-dns-ip', `must be an IP address, got ${JSON.stringify(c.clusterDnsIp)}`);
+    throw new ConfigError(
+      labelOf('clusterDnsIp'),
+      `must be an IP address, got ${JSON.stringify(c.clusterDnsIp)}`,
+    );
   }
   for (const t of c.enforceTolerations) {
     if (!TOLERATION.test(t))
       throw new ConfigError(
-        '--enforce-toleration',
+        labelOf('enforceTolerations'),
         `must look like key[=value]:NoSchedule|PreferNoSchedule|NoExecute, got ${JSON.stringify(t)}`,
       );
   }

@@ -124,3 +124,222 @@ describe('Controller', () => {
     expect(await c2.stop(1000)).toBe(true);
   });
 });
+
+function deferred() {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+describe('Controller: keys', () => {
+  it('never reconciles a key twice at once, and re-runs it for a change seen meanwhile', async () => {
+    const gates: (() => void)[] = [];
+    let running = 0;
+    let maxRunning = 0;
+    const seen: string[] = [];
+    const { controller } = setup(async (key) => {
+      seen.push(key);
+      running++;
+      maxRunning = Math.max(maxRunning, running);
+      const gate = deferred();
+      gates.push(gate.resolve);
+      await gate.promise;
+      running--;
+    });
+    controller.enqueue('a');
+    await settle();
+    controller.enqueue('a'); // changed while being reconciled
+    controller.enqueue('a');
+    await settle();
+    expect(seen).toEqual(['a']);
+    controller.enqueue('b'); // a different key runs on the other worker meanwhile
+    await settle();
+    expect(seen).toEqual(['a', 'b']);
+    expect(controller.busy).toBe(2);
+    gates.shift()!();
+    await settle();
+    expect(seen).toEqual(['a', 'b', 'a']);
+    gates.shift()!();
+    gates.shift()!();
+    await settle();
+    expect(seen).toHaveLength(3);
+    expect(maxRunning).toBe(2);
+    expect(controller.busy).toBe(0);
+    await controller.stop(100);
+  });
+
+  it('refuses a worker count that is not a positive integer', () => {
+    for (const workers of [0, -1, 1.5])
+      expect(() => new Controller({ name: 'x', workers, reconcile: async () => {} })).toThrow(/workers/);
+  });
+});
+
+describe('Controller: failures', () => {
+  it('backs conflicts off exponentially per key (AlreadyExists too) and resets after a success', async () => {
+    let calls = 0;
+    let failNext = 2;
+    const { clock, controller, outcomes, terminal } = setup(async () => {
+      calls++;
+      if (failNext > 0) {
+        failNext--;
+        throw calls === 1
+          ? new ApiError('host', 409, { reason: 'Conflict' }, 'conflict')
+          : new ApiError('host', 409, { reason: 'AlreadyExists' }, 'exists');
+      }
+    });
+    controller.enqueue('a');
+    await settle();
+    clock.advance(4);
+    await settle();
+    expect(calls).toBe(1); // not before the first 5ms backoff
+    clock.advance(1);
+    await settle();
+    expect(calls).toBe(2);
+    clock.advance(9);
+    await settle();
+    expect(calls).toBe(2); // the second retry waits 10ms
+    clock.advance(1);
+    await settle();
+    expect(calls).toBe(3);
+    expect(outcomes).toEqual(['conflict', 'conflict', 'success']);
+    expect(terminal).toEqual([]);
+    // Success forgot the failures: the next conflict starts again at 5ms.
+    failNext = 1;
+    controller.enqueue('a');
+    await settle();
+    clock.advance(5);
+    await settle();
+    expect(calls).toBe(5);
+    await controller.stop(100);
+  });
+
+  it('reports a terminal error once per failure, even if reporting throws, and runs again on the next change', async () => {
+    let calls = 0;
+    const reported: string[] = [];
+    const reasons: string[] = [];
+    const clock = new FakeClock(0);
+    const controller = new Controller({
+      name: 't',
+      workers: 1,
+      clock,
+      reconcile: async () => {
+        calls++;
+        throw new TerminalError('host name taken', 'NameConflict');
+      },
+      onTerminalError: (key, err) => {
+        reported.push(`${key} ${err.reason}`);
+        throw new Error('event recorder down');
+      },
+      metrics: { reconciled: () => {}, reconcileError: (_n, r) => reasons.push(r) },
+    });
+    controller.start();
+    controller.enqueue('a');
+    await settle();
+    clock.advance(10 * 60_000);
+    await settle();
+    expect(calls).toBe(1);
+    expect(reported).toEqual(['a NameConflict']);
+    expect(reasons).toEqual(['NameConflict']);
+    controller.enqueue('a'); // the object changed: look again
+    await settle();
+    expect(calls).toBe(2);
+    expect(reported).toHaveLength(2);
+    await controller.stop(100);
+  });
+
+  it('keeps every failure inside: sync throws, non-Error throws, and rejected promises are retried', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const calls = new Map<string, number>();
+      const reasons: string[] = [];
+      const clock = new FakeClock(0);
+      const controller = new Controller({
+        name: 'crashy',
+        workers: 1,
+        clock,
+        reconcile: (key) => {
+          calls.set(key, (calls.get(key) ?? 0) + 1);
+          if (key === 'sync') throw new TypeError('cannot read properties of undefined');
+          if (key === 'string') return Promise.reject('a string, not an Error');
+          if (key === 'api') return Promise.reject(new ApiError('host', 503, undefined, 'unavailable'));
+          return Promise.resolve();
+        },
+        metrics: { reconciled: () => {}, reconcileError: (_n, r) => reasons.push(r) },
+      });
+      controller.start();
+      for (const key of ['sync', 'string', 'api', 'fine']) controller.enqueue(key);
+      await settle();
+      expect(calls.get('fine')).toBe(1); // one worker, still alive after three crashes
+      expect(reasons).toEqual(['exception', 'exception', 'unavailable']);
+      clock.advance(5);
+      await settle();
+      expect([calls.get('sync'), calls.get('string'), calls.get('api'), calls.get('fine')]).toEqual([
+        2, 2, 2, 1,
+      ]);
+      expect(await controller.stop(100)).toBe(true);
+      await new Promise((r) => setTimeout(r, 5));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+});
+
+describe('Controller: requeue and stop', () => {
+  it('runs again at once for requeueAfterMs 0, and an earlier change does not cancel a later requeue', async () => {
+    let calls = 0;
+    const { clock, controller, outcomes } = setup(async () => {
+      calls++;
+      if (calls === 1) return { requeueAfterMs: 0 };
+      if (calls === 2) return { requeueAfterMs: 1000 };
+    });
+    controller.enqueue('a');
+    await settle();
+    expect(calls).toBe(2);
+    controller.enqueue('a'); // a change before the requeue is due
+    await settle();
+    expect(calls).toBe(3);
+    clock.advance(1000);
+    await settle();
+    expect(calls).toBe(4);
+    expect(outcomes).toEqual(['requeue', 'requeue', 'success', 'success']);
+    await controller.stop(100);
+  });
+
+  it('stop hands out no more keys, drops later adds and requeues, and waits for the one in flight', async () => {
+    const seen: string[] = [];
+    const gate = deferred();
+    const clock = new FakeClock(0);
+    const controller = new Controller({
+      name: 'stopping',
+      workers: 1,
+      clock,
+      reconcile: async (key) => {
+        seen.push(key);
+        if (key === 'a') {
+          await gate.promise;
+          return { requeueAfterMs: 10 };
+        }
+      },
+    });
+    controller.start();
+    controller.enqueue('a');
+    controller.enqueue('b');
+    await settle();
+    expect(seen).toEqual(['a']);
+    let stopped: boolean | undefined;
+    const stopping = controller.stop(1000).then((r) => (stopped = r));
+    await settle();
+    expect(stopped).toBeUndefined(); // 'a' is still in flight
+    controller.enqueue('c');
+    gate.resolve();
+    await stopping;
+    expect(stopped).toBe(true);
+    clock.advance(60_000);
+    await settle();
+    expect(seen).toEqual(['a']);
+    expect(controller.busy).toBe(0);
+  });
+});

@@ -3,14 +3,34 @@ import { ApiError } from '../kube/errors.ts';
 import type { KubeObject, ObjectList } from '../kube/object.ts';
 import { Resources } from '../kube/resources.ts';
 import { FakeClock } from '../util/clock.ts';
-import { Informer } from './informer.ts';
+import { Informer, type InformerOptions } from './informer.ts';
 
 const settle = async () => {
   for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
 };
-const cm = (name: string, rv: string): KubeObject => ({
-  metadata: { name, namespace: 'ns', resourceVersion: rv },
+const cm = (name: string, rv: string, labels?: Record<string, string>): KubeObject => ({
+  metadata: { name, namespace: 'ns', resourceVersion: rv, ...(labels ? { labels } : {}) },
 });
+const goneStatus = { kind: 'Status', code: 410, reason: 'Expired', message: 'too old' } as KubeObject;
+const gone = () => new ApiError('host', 410, { code: 410, reason: 'Expired' }, 'gone');
+const refused = () => new ApiError('host', 0, undefined, 'connection refused');
+
+function deferred<T>() {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+/** Makes the backoff jitter deterministic: every delay is its full ceiling. */
+async function withFullJitter(fn: () => Promise<void>): Promise<void> {
+  const random = Math.random;
+  Math.random = () => 1;
+  try {
+    await fn();
+  } finally {
+    Math.random = random;
+  }
+}
 
 interface OpenWatch {
   options: WatchOptions;
@@ -20,10 +40,13 @@ interface OpenWatch {
   signal: AbortSignal;
 }
 
+/** A list answer a test prepares: a page, an error to throw, or a page the test releases later. */
+type PreparedList = ObjectList | Error | Promise<ObjectList>;
+
 /** A fake API server for one resource: tests decide what each list returns and drive each watch. */
 class FakeClient implements Pick<ClusterClient, 'name' | 'list' | 'watch'> {
   readonly name = 'host';
-  lists: ObjectList[] = [];
+  lists: PreparedList[] = [];
   listCalls: ListOptions[] = [];
   watches: OpenWatch[] = [];
 
@@ -35,7 +58,8 @@ class FakeClient implements Pick<ClusterClient, 'name' | 'list' | 'watch'> {
     this.listCalls.push(options);
     const page = this.lists.shift();
     if (!page) throw new ApiError('host', 503, undefined, 'no list prepared');
-    return page as ObjectList<T>;
+    if (page instanceof Error) throw page;
+    return (await page) as ObjectList<T>;
   }
 
   watch(
@@ -57,7 +81,7 @@ class FakeClient implements Pick<ClusterClient, 'name' | 'list' | 'watch'> {
   }
 }
 
-function setup() {
+function setup(overrides: Partial<InformerOptions<KubeObject>> = {}) {
   const client = new FakeClient();
   const clock = new FakeClock(0);
   const informer = new Informer<KubeObject>({
@@ -68,6 +92,7 @@ function setup() {
     inactivityTimeoutMs: 60_000,
     watchTimeoutSeconds: [300, 300],
     backoff: { initialMs: 1000, maxMs: 8000 },
+    ...overrides,
   });
   const events: string[] = [];
   informer.addHandlers({
@@ -190,5 +215,371 @@ describe('Informer', () => {
     expect(informer.hasSynced()).toBe(true);
     expect(informer.store.size).toBe(2);
     await informer.stop();
+  });
+});
+
+describe('Informer: sync state', () => {
+  it('is not synced until the first list completes; a failed first list backs off and retries', async () => {
+    const { client, clock, informer, events } = setup();
+    client.lists.push(refused());
+    client.lists.push({ metadata: { resourceVersion: '10' }, items: [cm('a', '1')] });
+    let synced = false;
+    void informer.waitForSync().then(() => (synced = true));
+    informer.start();
+    await settle();
+    expect(client.listCalls).toHaveLength(1);
+    expect(informer.hasSynced()).toBe(false);
+    expect(synced).toBe(false);
+    expect(client.watches).toHaveLength(0);
+    expect(informer.currentPhase).toBe('backoff');
+    clock.advance(499); // the first backoff is at least half of initialMs
+    await settle();
+    expect(client.listCalls).toHaveLength(1);
+    clock.advance(501);
+    await settle();
+    expect(client.listCalls).toHaveLength(2);
+    expect(informer.hasSynced()).toBe(true);
+    expect(synced).toBe(true);
+    expect(events).toEqual(['add a@1']);
+    expect(informer.store.keys()).toEqual(['ns/a']);
+    expect(client.current.options.resourceVersion).toBe('10');
+    await informer.waitForSync(); // resolves at once when already synced
+    await informer.stop();
+  });
+
+  it('passes selectors and the page size to list and watch', async () => {
+    const { client, informer } = setup({
+      labelSelector: 'app=x',
+      fieldSelector: 'metadata.name=a',
+      listPageSize: 7,
+    });
+    client.lists.push({ metadata: { resourceVersion: '10' }, items: [] });
+    informer.start();
+    await settle();
+    expect(client.listCalls[0]).toMatchObject({
+      labelSelector: 'app=x',
+      fieldSelector: 'metadata.name=a',
+      limit: 7,
+    });
+    expect(client.current.options).toMatchObject({
+      labelSelector: 'app=x',
+      fieldSelector: 'metadata.name=a',
+    });
+    await informer.stop();
+  });
+});
+
+describe('Informer: watch events', () => {
+  it('gives onDelete the last cached state, and handlers old and new objects', async () => {
+    const { client, informer } = setup();
+    client.lists.push({ metadata: { resourceVersion: '10' }, items: [cm('a', '1', { v: 'old' })] });
+    const updates: [KubeObject, KubeObject][] = [];
+    const deletes: KubeObject[] = [];
+    informer.addHandlers({ onUpdate: (o, n) => updates.push([o, n]), onDelete: (o) => deletes.push(o) });
+    informer.start();
+    await settle();
+    client.current.push({ type: 'MODIFIED', object: cm('a', '11', { v: 'new' }) });
+    expect(updates).toHaveLength(1);
+    expect(updates[0]![0].metadata?.labels).toEqual({ v: 'old' });
+    expect(updates[0]![1].metadata?.labels).toEqual({ v: 'new' });
+    // A delete event may carry less than the cache had; handlers see the cached object.
+    client.current.push({ type: 'DELETED', object: cm('a', '12') });
+    expect(deletes[0]?.metadata?.labels).toEqual({ v: 'new' });
+    expect(informer.store.size).toBe(0);
+    // A delete of something never seen still reaches handlers, typed.
+    client.current.push({ type: 'DELETED', object: cm('ghost', '13') });
+    expect(deletes[1]).toMatchObject({ kind: 'ConfigMap', apiVersion: 'v1', metadata: { name: 'ghost' } });
+    await informer.stop();
+  });
+
+  it('keeps running and calls the other handlers when one handler throws', async () => {
+    const { client, informer, events } = setup();
+    informer.addHandlers({
+      onAdd: () => {
+        throw new Error('handler bug');
+      },
+    });
+    const seen: string[] = [];
+    informer.addHandlers({ onAdd: (o) => seen.push(o.metadata!.name!) });
+    client.lists.push({ metadata: { resourceVersion: '10' }, items: [] });
+    informer.start();
+    await settle();
+    client.current.push({ type: 'ADDED', object: cm('a', '11') });
+    client.current.push({ type: 'ADDED', object: cm('b', '12') });
+    expect(seen).toEqual(['a', 'b']);
+    expect(events).toEqual(['add a@11', 'add b@12']);
+    expect(informer.store.size).toBe(2);
+    expect(client.watches).toHaveLength(1);
+    await informer.stop();
+  });
+
+  it('keeps its indexes current through watch events', async () => {
+    const { client, informer } = setup({ indexers: { byApp: (o) => [o.metadata?.labels?.app ?? ''] } });
+    client.lists.push({ metadata: { resourceVersion: '10' }, items: [cm('a', '1', { app: 'x' })] });
+    informer.start();
+    await settle();
+    client.current.push({ type: 'MODIFIED', object: cm('a', '2', { app: 'y' }) });
+    client.current.push({ type: 'ADDED', object: cm('b', '3', { app: 'y' }) });
+    expect(informer.store.byIndex('byApp', 'x')).toEqual([]);
+    expect(informer.store.byIndex('byApp', 'y').map((o) => o.metadata?.name)).toEqual(['a', 'b']);
+    informer.addIndexer('byName', (o) => [o.metadata!.name!]);
+    expect(informer.store.byIndex('byName', 'b')).toHaveLength(1);
+    client.current.push({ type: 'DELETED', object: cm('a', '4') });
+    expect(informer.store.byIndex('byApp', 'y').map((o) => o.metadata?.name)).toEqual(['b']);
+    await informer.stop();
+  });
+});
+
+describe('Informer: resourceVersions and re-lists', () => {
+  it('re-lists at once when opening the watch throws 410, reporting only real differences', async () => {
+    const { client, clock, informer, events } = setup();
+    client.lists.push({ metadata: { resourceVersion: '10' }, items: [cm('same', '1'), cm('changed', '2')] });
+    client.lists.push({ metadata: { resourceVersion: '30' }, items: [cm('same', '1'), cm('changed', '25')] });
+    informer.start();
+    await settle();
+    events.length = 0;
+    client.current.fail(gone());
+    await settle(); // no clock advance: a 410 needs no backoff
+    expect(client.listCalls).toHaveLength(2);
+    expect(events).toEqual(['update changed@2->25']);
+    expect(informer.store.get('ns/same')?.metadata?.resourceVersion).toBe('1');
+    expect(client.watches).toHaveLength(2);
+    expect(client.current.options.resourceVersion).toBe('30');
+    expect(clock.now()).toBe(0);
+    await informer.stop();
+  });
+
+  it('reports re-lists and watch restarts to its metrics', async () => {
+    const relists: string[] = [];
+    const restarts: string[] = [];
+    const { client, clock, informer } = setup({
+      metrics: {
+        relist: (c, r) => relists.push(`${c}/${r}`),
+        watchRestart: (_c, _r, why) => restarts.push(why),
+      },
+    });
+    client.lists.push({ metadata: { resourceVersion: '10' }, items: [] });
+    client.lists.push({ metadata: { resourceVersion: '20' }, items: [] });
+    informer.start();
+    await settle();
+    client.current.push({ type: 'ERROR', object: goneStatus });
+    await settle();
+    expect(relists).toEqual(['host/configmaps']);
+    client.current.fail(refused());
+    await settle();
+    expect(restarts).toEqual(['network']);
+    clock.advance(1000);
+    await settle();
+    clock.advance(60_000); // the watchdog gives up on the silent watch
+    await settle();
+    expect(restarts).toEqual(['network', 'inactive']);
+    await informer.stop();
+  });
+
+  it('ignores events that follow a 410 in the same stream', async () => {
+    const { client, informer } = setup();
+    client.lists.push({ metadata: { resourceVersion: '10' }, items: [] });
+    client.lists.push({ metadata: { resourceVersion: '20' }, items: [cm('a', '15')] });
+    informer.start();
+    await settle();
+    const stale = client.current;
+    stale.push({ type: 'ERROR', object: goneStatus });
+    stale.push({ type: 'ADDED', object: cm('late', '99') });
+    await settle();
+    expect(informer.store.keys()).toEqual(['ns/a']);
+    expect(client.current.options.resourceVersion).toBe('20');
+    await informer.stop();
+  });
+
+  it('re-watches from the last event after a non-410 watch error, without re-listing', async () => {
+    const { client, clock, informer } = setup();
+    client.lists.push({ metadata: { resourceVersion: '10' }, items: [] });
+    informer.start();
+    await settle();
+    client.current.push({ type: 'ADDED', object: cm('a', '11') });
+    client.current.push({
+      type: 'ERROR',
+      object: { kind: 'Status', code: 500, reason: 'InternalError', message: 'etcd hiccup' } as KubeObject,
+    });
+    await settle();
+    expect(client.watches).toHaveLength(1);
+    clock.advance(1000);
+    await settle();
+    expect(client.watches).toHaveLength(2);
+    expect(client.current.options.resourceVersion).toBe('11');
+    expect(client.listCalls).toHaveLength(1);
+    expect(informer.store.keys()).toEqual(['ns/a']);
+    await informer.stop();
+  });
+
+  it('swaps a paged re-list into the store in one step, after the last page', async () => {
+    const { client, informer, events } = setup({ listPageSize: 1 });
+    client.lists.push({ metadata: { resourceVersion: '10' }, items: [cm('a', '1')] });
+    informer.start();
+    await settle();
+    events.length = 0;
+    const page2 = deferred<ObjectList>();
+    client.lists.push({ metadata: { resourceVersion: '19', continue: 'p2' }, items: [cm('b', '5')] });
+    client.lists.push(page2.promise);
+    client.current.push({ type: 'ERROR', object: goneStatus });
+    await settle();
+    expect(client.listCalls.map((c) => [c.limit, c.continue])).toEqual([
+      [1, undefined],
+      [1, undefined],
+      [1, 'p2'],
+    ]);
+    // Half-way through the re-list readers still see the old, complete cache.
+    expect(informer.store.keys()).toEqual(['ns/a']);
+    expect(events).toEqual([]);
+    page2.resolve({ metadata: { resourceVersion: '20' }, items: [cm('c', '6')] });
+    await settle();
+    expect(informer.store.keys().sort()).toEqual(['ns/b', 'ns/c']);
+    expect(events).toEqual(['add b@5', 'add c@6', 'delete a']);
+    expect(client.current.options.resourceVersion).toBe('20');
+    await informer.stop();
+  });
+
+  it('restarts a paged list from the first page when its continue token expires', async () => {
+    const { client, informer } = setup({ listPageSize: 1 });
+    client.lists.push({ metadata: { resourceVersion: '9', continue: 'p2' }, items: [cm('a', '1')] });
+    client.lists.push(gone());
+    client.lists.push({ metadata: { resourceVersion: '12', continue: 'p2b' }, items: [cm('a', '1')] });
+    client.lists.push({ metadata: { resourceVersion: '12' }, items: [cm('b', '11')] });
+    informer.start();
+    await settle();
+    expect(client.listCalls.map((c) => c.continue)).toEqual([undefined, 'p2', undefined, 'p2b']);
+    expect(informer.store.keys().sort()).toEqual(['ns/a', 'ns/b']);
+    expect(client.current.options.resourceVersion).toBe('12');
+    await informer.stop();
+  });
+
+  it('advances the watch resourceVersion with bookmarks only, without touching the store', async () => {
+    const { client, clock, informer, events } = setup();
+    client.lists.push({ metadata: { resourceVersion: '10' }, items: [cm('a', '1')] });
+    informer.start();
+    await settle();
+    events.length = 0;
+    client.current.push({ type: 'BOOKMARK', object: { metadata: { resourceVersion: '30' } } });
+    client.current.push({ type: 'BOOKMARK', object: { metadata: { resourceVersion: '31' } } });
+    expect(events).toEqual([]);
+    expect(informer.store.keys()).toEqual(['ns/a']);
+    client.current.close();
+    await settle();
+    expect(client.watches).toHaveLength(2); // the watch delivered something: reconnect at once
+    expect(client.current.options.resourceVersion).toBe('31');
+    expect(client.listCalls).toHaveLength(1);
+    expect(clock.now()).toBe(0);
+    await informer.stop();
+  });
+});
+
+describe('Informer: reconnecting', () => {
+  it('paces re-watches after empty closes and failures with growing backoff, reset by a useful watch', async () => {
+    await withFullJitter(async () => {
+      const { client, clock, informer } = setup();
+      client.lists.push({ metadata: { resourceVersion: '10' }, items: [] });
+      informer.start();
+      await settle();
+      const waitFor = async (ms: number, watches: number) => {
+        clock.advance(ms - 1);
+        await settle();
+        expect(client.watches).toHaveLength(watches - 1);
+        clock.advance(1);
+        await settle();
+        expect(client.watches).toHaveLength(watches);
+      };
+      client.current.close(); // closed with nothing delivered: a flapping server, so wait
+      await settle();
+      await waitFor(1000, 2);
+      client.current.fail(refused());
+      await settle();
+      await waitFor(2000, 3);
+      client.current.fail(refused());
+      await settle();
+      await waitFor(4000, 4);
+      client.current.push({ type: 'ADDED', object: cm('a', '11') });
+      client.current.close();
+      await settle();
+      expect(client.watches).toHaveLength(5); // a watch that delivered events resets the backoff
+      client.current.fail(refused());
+      await settle();
+      await waitFor(1000, 6);
+      expect(client.current.options.resourceVersion).toBe('11');
+      expect(client.listCalls).toHaveLength(1);
+      await informer.stop();
+    });
+  });
+
+  it('re-arms the inactivity watchdog on every event, bookmarks included', async () => {
+    const { client, clock, informer } = setup();
+    client.lists.push({ metadata: { resourceVersion: '10' }, items: [] });
+    informer.start();
+    await settle();
+    const w = client.current;
+    clock.advance(50_000);
+    w.push({ type: 'BOOKMARK', object: { metadata: { resourceVersion: '12' } } });
+    clock.advance(50_000);
+    await settle();
+    expect(w.signal.aborted).toBe(false);
+    clock.advance(10_000);
+    await settle();
+    expect(w.signal.aborted).toBe(true);
+    clock.advance(1000);
+    await settle();
+    expect(client.watches).toHaveLength(2);
+    expect(client.current.options.resourceVersion).toBe('12');
+    expect(client.listCalls).toHaveLength(1);
+    await informer.stop();
+  });
+});
+
+describe('Informer: stop', () => {
+  it('aborts the open watch and starts nothing more', async () => {
+    const { client, clock, informer } = setup();
+    client.lists.push({ metadata: { resourceVersion: '10' }, items: [cm('a', '1')] });
+    informer.start();
+    await settle();
+    const w = client.current;
+    await informer.stop();
+    expect(w.signal.aborted).toBe(true);
+    expect(informer.currentPhase).toBe('stopped');
+    clock.advance(10 * 60_000);
+    await settle();
+    expect(client.watches).toHaveLength(1);
+    expect(client.listCalls).toHaveLength(1);
+    expect(clock.pendingTimers()).toBe(0);
+    expect(informer.store.keys()).toEqual(['ns/a']); // readers keep the last state
+  });
+
+  it('returns at once when called during a backoff', async () => {
+    const { client, clock, informer } = setup();
+    client.lists.push({ metadata: { resourceVersion: '10' }, items: [] });
+    informer.start();
+    await settle();
+    client.current.fail(refused());
+    await settle();
+    expect(informer.currentPhase).toBe('backoff');
+    await informer.stop(); // would hang if the backoff sleep ignored stop
+    clock.advance(60_000);
+    await settle();
+    expect(client.watches).toHaveLength(1);
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
+  it('drops a list that completes after stop', async () => {
+    const { client, informer, events } = setup();
+    const page = deferred<ObjectList>();
+    client.lists.push(page.promise);
+    informer.start();
+    await settle();
+    const stopped = informer.stop();
+    page.resolve({ metadata: { resourceVersion: '10' }, items: [cm('a', '1')] });
+    await settle();
+    expect(client.watches).toHaveLength(0); // a watch opened now would outlive stop()
+    await stopped;
+    expect(informer.store.size).toBe(0);
+    expect(events).toEqual([]);
+    expect(informer.hasSynced()).toBe(false);
+    expect(client.watches).toHaveLength(0);
   });
 });

@@ -129,6 +129,8 @@ export class Informer<T extends KubeObject> {
           this.phase = 'listing';
           await this.relist();
           needList = false;
+          // stop() during the list: the watch's abort listener would never fire, so do not open one.
+          if (this.stopped) break;
         }
         this.phase = 'watching';
         const outcome = await this.watchOnce();

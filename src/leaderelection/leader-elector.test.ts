@@ -141,3 +141,202 @@ describe('LeaderElector', () => {
     await b.stop();
   });
 });
+
+type FullSpec = {
+  holderIdentity?: string;
+  leaseDurationSeconds?: number;
+  acquireTime?: string;
+  renewTime?: string;
+  leaseTransitions?: number;
+};
+const fullSpec = (s: LeaseStore) => s.lease?.spec as FullSpec;
+
+async function tick(clock: FakeClock, ms: number, step = 1_000) {
+  for (let t = 0; t < ms; t += step) {
+    clock.advance(Math.min(step, ms - t));
+    await settle();
+  }
+}
+
+describe('LeaderElector: holding the lease', () => {
+  it('creates the lease, renews it every retry period, and keeps a standby out meanwhile', async () => {
+    const store = new LeaseStore();
+    const clock = new FakeClock(0);
+    const log: string[] = [];
+    const a = elector(store, clock, 'a', log);
+    const b = elector(store, clock, 'b', log);
+    a.start();
+    await settle();
+    expect(store.lease).toMatchObject({
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: 'vsyncer-vc', namespace: 'ns' },
+    });
+    const created = fullSpec(store);
+    expect(created).toMatchObject({ holderIdentity: 'a', leaseDurationSeconds: 15, leaseTransitions: 0 });
+    expect(created.renewTime).toBe('1970-01-01T00:00:00.000000Z');
+    b.start();
+    await settle();
+    await tick(clock, 60_000);
+    expect(fullSpec(store)).toMatchObject({
+      holderIdentity: 'a',
+      leaseTransitions: 0,
+      acquireTime: created.acquireTime,
+      renewTime: '1970-01-01T00:01:00.000000Z',
+    });
+    expect(a.isLeader()).toBe(true);
+    expect(b.isLeader()).toBe(false);
+    expect(log).toEqual(['a leads']);
+    await b.stop(); // a standby's stop must not touch the leader's lease
+    expect(fullSpec(store).holderIdentity).toBe('a');
+    await a.stop();
+  });
+
+  it('lets exactly one of two replicas that start together lead', async () => {
+    const store = new LeaseStore();
+    const clock = new FakeClock(0);
+    const log: string[] = [];
+    const a = elector(store, clock, 'a', log);
+    const b = elector(store, clock, 'b', log);
+    a.start();
+    b.start(); // both see no lease and try to create it; one gets AlreadyExists
+    await settle();
+    await tick(clock, 10_000);
+    expect(log).toHaveLength(1);
+    expect([a.isLeader(), b.isLeader()].filter(Boolean)).toHaveLength(1);
+    expect(fullSpec(store).holderIdentity).toBe(log[0]!.split(' ')[0]);
+    await a.stop();
+    await b.stop();
+  });
+
+  it('rides out failed renewals shorter than the renew deadline', async () => {
+    const store = new LeaseStore();
+    const clock = new FakeClock(0);
+    const log: string[] = [];
+    const a = elector(store, clock, 'a', log);
+    const b = elector(store, clock, 'b', log);
+    a.start();
+    b.start();
+    await settle();
+    store.down = true;
+    await tick(clock, 8_000);
+    expect(a.isLeader()).toBe(true);
+    store.down = false;
+    await tick(clock, 30_000);
+    expect(a.isLeader()).toBe(true);
+    expect(b.isLeader()).toBe(false);
+    expect(log).toEqual(['a leads']);
+    await a.stop();
+    await b.stop();
+  });
+});
+
+describe('LeaderElector: losing and handing over', () => {
+  it('reports lost leadership once and stops trying, even when the API comes back', async () => {
+    const store = new LeaseStore();
+    const clock = new FakeClock(0);
+    const log: string[] = [];
+    const a = elector(store, clock, 'a', log);
+    a.start();
+    await settle();
+    store.down = true;
+    await tick(clock, 12_000);
+    expect(a.isLeader()).toBe(false);
+    expect(log).toEqual(['a leads', 'a lost']);
+    store.down = false;
+    await tick(clock, 60_000);
+    expect(log).toEqual(['a leads', 'a lost']);
+    expect(a.isLeader()).toBe(false);
+    expect(clock.pendingTimers()).toBe(0);
+    await a.stop();
+  });
+
+  // The clock starts at 0, as a clock may: stepping down must not depend on how large now() is.
+  it('steps down at its next renewal when another replica holds the lease', async () => {
+    const store = new LeaseStore();
+    const clock = new FakeClock(0);
+    const log: string[] = [];
+    const a = elector(store, clock, 'a', log);
+    a.start();
+    await settle();
+    // Another replica took the lease (say a was paused past the lease duration).
+    store.lease = {
+      ...store.lease,
+      metadata: { ...store.lease!.metadata, resourceVersion: String(++store.rv) },
+      spec: { ...fullSpec(store), holderIdentity: 'c', renewTime: '1970-01-01T00:00:01.000000Z' },
+    };
+    await tick(clock, 2_000);
+    expect(a.isLeader()).toBe(false);
+    expect(log).toEqual(['a leads', 'a lost']);
+    expect(fullSpec(store).holderIdentity).toBe('c');
+    await a.stop();
+    expect(fullSpec(store).holderIdentity).toBe('c');
+  });
+
+  it('after a leader stops without managing to release, a standby waits out the lease duration', async () => {
+    const store = new LeaseStore();
+    const clock = new FakeClock(0);
+    const log: string[] = [];
+    const aLink = { cut: false };
+    const a = elector(store, clock, 'a', log, aLink);
+    const b = elector(store, clock, 'b', log);
+    a.start();
+    await settle();
+    b.start();
+    await settle();
+    await tick(clock, 10_000);
+    const lastRenewal = clock.now();
+    expect(fullSpec(store).renewTime).toBe('1970-01-01T00:00:10.000000Z');
+    aLink.cut = true;
+    await a.stop(); // the release fails: the lease still names a
+    expect(fullSpec(store).holderIdentity).toBe('a');
+    await tick(clock, 14_000);
+    expect(b.isLeader()).toBe(false);
+    await tick(clock, 6_000);
+    expect(b.isLeader()).toBe(true);
+    expect(clock.now() - lastRenewal).toBeLessThanOrEqual(20_000);
+    expect(fullSpec(store)).toMatchObject({ holderIdentity: 'b', leaseTransitions: 1 });
+    expect(fullSpec(store).acquireTime).not.toBe('1970-01-01T00:00:00.000000Z'); // a's acquireTime
+    expect(log).toEqual(['a leads', 'b leads']); // stop() is not a loss of leadership
+    await b.stop();
+  });
+
+  it('releases on stop so a standby takes over within one retry period', async () => {
+    const store = new LeaseStore();
+    const clock = new FakeClock(0);
+    const log: string[] = [];
+    const a = elector(store, clock, 'a', log);
+    const b = elector(store, clock, 'b', log);
+    a.start();
+    b.start();
+    await settle();
+    await tick(clock, 5_000);
+    await a.stop();
+    expect(a.isLeader()).toBe(false);
+    expect(fullSpec(store).holderIdentity).toBe('');
+    await tick(clock, 2_000);
+    expect(b.isLeader()).toBe(true);
+    expect(fullSpec(store).holderIdentity).toBe('b');
+    expect(log).toEqual(['a leads', 'b leads']);
+    await b.stop();
+  });
+});
+
+describe('LeaderElector: stop during a renewal', () => {
+  it('still releases the lease when stop is called while a renewal is in flight', async () => {
+    const store = new LeaseStore();
+    const clock = new FakeClock(0);
+    const log: string[] = [];
+    const a = elector(store, clock, 'a', log);
+    a.start();
+    await settle();
+    clock.advance(2_000); // the renewal has read the lease and is about to write it
+    await a.stop(); // SIGTERM lands right then
+    expect(fullSpec(store).holderIdentity).toBe('');
+    const b = elector(store, clock, 'b', log);
+    b.start();
+    await settle();
+    expect(b.isLeader()).toBe(true);
+    await b.stop();
+  });
+});

@@ -46,6 +46,8 @@ export class LeaderElector {
   private leading = false;
   private stopped = false;
   private cancelTimer: () => void = () => {};
+  /** The acquire/renew attempt in progress, if any: stop() waits for it so its release is not stale. */
+  private attempt: Promise<void> = Promise.resolve();
 
   constructor(opts: LeaderElectorOptions) {
     this.opts = opts;
@@ -59,13 +61,15 @@ export class LeaderElector {
   /** Starts trying to acquire, then keeps renewing. */
   start(): void {
     this.stopped = false;
-    void this.tick();
+    this.attempt = this.tick();
   }
 
   /** Stops renewing and, if we lead, releases the lease so another replica takes over at once. */
   async stop(): Promise<void> {
     this.stopped = true;
     this.cancelTimer();
+    // A renewal in flight would bump the lease's resourceVersion under our release and make it conflict.
+    await this.attempt.catch(() => {});
     if (!this.leading) return;
     this.leading = false;
     try {
@@ -113,7 +117,9 @@ export class LeaderElector {
       this.opts.onStoppedLeading();
       return;
     }
-    this.cancelTimer = this.opts.clock.setTimer(() => void this.tick(), this.opts.retryPeriodMs);
+    this.cancelTimer = this.opts.clock.setTimer(() => {
+      this.attempt = this.tick();
+    }, this.opts.retryPeriodMs);
   }
 
   private async tryAcquireOrRenew(): Promise<boolean> {
@@ -146,7 +152,8 @@ export class LeaderElector {
     if (holder && holder !== identity && this.observed.at + durationMs > now) {
       if (this.leading) {
         // Someone else renewed the lease while we thought we held it: we are no longer the leader.
-        this.lastRenewal = 0;
+        // (Not 0: a clock may read less than the renew deadline, and we must step down regardless.)
+        this.lastRenewal = Number.NEGATIVE_INFINITY;
       }
       return false;
     }

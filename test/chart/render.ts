@@ -1,4 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 
@@ -12,20 +13,22 @@ export interface Manifest {
   [field: string]: unknown;
 }
 
-/** The helm binary built by hack/build-tools.sh. */
+/** The helm binary built by hack/build-tools.sh; fails with a pointer to the build when it is missing. */
 export function helmBinary(): string {
-  return join(
+  const binary = join(
     execFileSync('bash', [join(REPO_ROOT, 'hack/build-tools.sh'), '--print-dir', 'helm'], {
       encoding: 'utf8',
     }).trim(),
     'helm',
   );
+  if (!existsSync(binary)) throw new Error(`helm: ${binary} is missing; run 'make tools' (make test does)`);
+  return binary;
 }
 
 /** Runs helm; throws with its stderr on failure. */
 export function helm(args: string[]): string {
   const res = spawnSync(helmBinary(), args, { encoding: 'utf8' });
-  if (res.status !== 0) throw new Error(`helm ${args.join(' ')} failed: ${res.stderr}`);
+  if (res.status !== 0) throw new Error(`helm ${args.join(' ')} failed: ${res.error?.message ?? res.stderr}`);
   return res.stdout;
 }
 

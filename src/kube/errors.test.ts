@@ -1,0 +1,80 @@
+import {
+  ApiError,
+  isApiError,
+  isConflict,
+  isGone,
+  isInvalid,
+  isNotFound,
+  type ApiErrorKind,
+} from './errors.ts';
+
+describe('ApiError classification', () => {
+  it.each([
+    [0, '', 'network'],
+    [400, 'BadRequest', 'invalid'],
+    [401, 'Unauthorized', 'unauthorized'],
+    [403, 'Forbidden', 'forbidden'],
+    [404, 'NotFound', 'notFound'],
+    [409, 'Conflict', 'conflict'],
+    [409, 'AlreadyExists', 'alreadyExists'],
+    [410, 'Expired', 'gone'],
+    [410, 'Gone', 'gone'],
+    [422, 'Invalid', 'invalid'],
+    [429, 'TooManyRequests', 'tooManyRequests'],
+    [500, 'InternalError', 'unavailable'],
+    [502, '', 'unavailable'],
+    [503, 'ServiceUnavailable', 'unavailable'],
+    [504, 'Timeout', 'timeout'],
+    [418, '', 'other'],
+    [301, '', 'other'],
+  ] as [number, string, ApiErrorKind][])('%d %s → %s', (code, reason, kind) => {
+    const err = new ApiError('host', code, reason ? { code, reason } : undefined, 'failed');
+    expect(err.kind).toBe(kind);
+    expect(err.statusCode).toBe(code);
+    expect(err.reason).toBe(reason);
+    expect(isApiError(err, kind)).toBe(true);
+  });
+
+  it.each([
+    ['notFound', [404, 'NotFound'], [true, false, false, false]],
+    ['conflict', [409, 'Conflict'], [false, true, false, false]],
+    ['alreadyExists counts as a conflict', [409, 'AlreadyExists'], [false, true, false, false]],
+    ['gone', [410, 'Expired'], [false, false, true, false]],
+    ['invalid (422)', [422, 'Invalid'], [false, false, false, true]],
+    ['invalid (400)', [400, 'BadRequest'], [false, false, false, true]],
+    ['network', [0, ''], [false, false, false, false]],
+    ['unavailable', [503, ''], [false, false, false, false]],
+  ] as [string, [number, string], boolean[]][])('predicates for %s', (_name, [code, reason], expected) => {
+    const err = new ApiError('virtual', code, { code, reason }, 'failed');
+    expect([isNotFound(err), isConflict(err), isGone(err), isInvalid(err)]).toEqual(expected);
+  });
+
+  it('is false for anything that is not an ApiError, and for another kind', () => {
+    const plain = Object.assign(new Error('conflict'), { kind: 'conflict', statusCode: 409 });
+    for (const value of [plain, 'conflict', undefined, null, { kind: 'notFound' }]) {
+      expect(isApiError(value)).toBe(false);
+      expect(isConflict(value)).toBe(false);
+      expect(isNotFound(value)).toBe(false);
+    }
+    expect(isApiError(new ApiError('host', 404, undefined, 'x'), 'conflict')).toBe(false);
+    expect(isApiError(new ApiError('host', 404, undefined, 'x'))).toBe(true);
+  });
+
+  it('prefixes the cluster to the server message, and falls back when there is none', () => {
+    const err = new ApiError(
+      'host',
+      422,
+      { message: 'spec.containers: Required value', reason: 'Invalid' },
+      'x',
+    );
+    expect(err).toBeInstanceOf(Error);
+    expect(err.name).toBe('ApiError');
+    expect(err.cluster).toBe('host');
+    expect(err.message).toBe('host API: spec.containers: Required value');
+    expect(err.serverMessage).toBe('spec.containers: Required value');
+    const bare = new ApiError('virtual', 0, undefined, 'connect ECONNREFUSED 127.0.0.1:6443');
+    expect(bare.message).toBe('virtual API: connect ECONNREFUSED 127.0.0.1:6443');
+    expect(bare.serverMessage).toBe('connect ECONNREFUSED 127.0.0.1:6443');
+    expect(new ApiError('host', 500, { message: '' }, 'fallback').message).toBe('host API: fallback');
+  });
+});

@@ -1,0 +1,78 @@
+import { FakeClock } from './clock.ts';
+import { TokenBucket } from './token-bucket.ts';
+
+const settle = async () => {
+  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+};
+
+describe('TokenBucket', () => {
+  it('lets a burst through at once, then spaces reservations 1/qps apart', () => {
+    const clock = new FakeClock(0);
+    const bucket = new TokenBucket(10, 3, clock);
+    expect([bucket.reserve(), bucket.reserve(), bucket.reserve()]).toEqual([0, 0, 0]);
+    expect([bucket.reserve(), bucket.reserve(), bucket.reserve()]).toEqual([100, 200, 300]);
+  });
+
+  it('refills at qps, never beyond the burst', () => {
+    const clock = new FakeClock(0);
+    const bucket = new TokenBucket(10, 3, clock);
+    for (let i = 0; i < 3; i++) bucket.reserve();
+    clock.advance(100);
+    expect(bucket.reserve()).toBe(0); // one token came back
+    expect(bucket.reserve()).toBe(100);
+    clock.advance(60_000); // a long idle period refills only up to the burst
+    expect([bucket.reserve(), bucket.reserve(), bucket.reserve(), bucket.reserve()]).toEqual([0, 0, 0, 100]);
+  });
+
+  it('never lets more than burst + qps·t through in any time t', () => {
+    const clock = new FakeClock(0);
+    const qps = 5;
+    const burst = 4;
+    const bucket = new TokenBucket(qps, burst, clock);
+    const due: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      due.push(clock.now() + bucket.reserve());
+      clock.advance(37); // callers arrive faster than the rate
+    }
+    for (let i = 0; i < due.length; i++) {
+      for (let j = i; j < due.length; j++) {
+        const window = due[j]! - due[i]!;
+        expect(j - i + 1).toBeLessThanOrEqual(burst + Math.floor((qps * window) / 1000));
+      }
+    }
+    // Past the burst, the steady pace is qps (to the millisecond the wait is rounded up to).
+    expect(Math.abs(due[29]! - due[19]! - 2000)).toBeLessThanOrEqual(1);
+  });
+
+  it('take waits on the clock for its turn, in order, and reports the wait', async () => {
+    const clock = new FakeClock(0);
+    const bucket = new TokenBucket(2, 1, clock);
+    const done: string[] = [];
+    void bucket.take().then((w) => done.push(`a ${w}`));
+    void bucket.take().then((w) => done.push(`b ${w}`));
+    void bucket.take().then((w) => done.push(`c ${w}`));
+    await settle();
+    expect(done).toEqual(['a 0']);
+    clock.advance(499);
+    await settle();
+    expect(done).toEqual(['a 0']);
+    clock.advance(1);
+    await settle();
+    expect(done).toEqual(['a 0', 'b 500']);
+    clock.advance(500);
+    await settle();
+    expect(done).toEqual(['a 0', 'b 500', 'c 1000']);
+  });
+
+  it.each([
+    [0, 1],
+    [-1, 1],
+    [Number.NaN, 1],
+    [1, 0],
+    [1, Number.NaN],
+  ])('refuses qps %p with burst %p', (qps, burst) =>
+    expect(() => new TokenBucket(qps, burst, new FakeClock())).toThrow(
+      'token bucket needs qps > 0 and burst >= 1',
+    ),
+  );
+});
