@@ -349,6 +349,30 @@ describe('Informer: resourceVersions and re-lists', () => {
     await informer.stop();
   });
 
+  it('backs off before re-listing when the fresh watch is 410 again, so it cannot spin', async () => {
+    await withFullJitter(async () => {
+      const { client, clock, informer } = setup();
+      for (const rv of ['10', '20', '30'])
+        client.lists.push({ metadata: { resourceVersion: rv }, items: [] });
+      informer.start();
+      await settle();
+      client.current.fail(gone());
+      await settle();
+      expect(client.listCalls).toHaveLength(2); // the first 410 re-lists at once
+      client.current.fail(gone());
+      await settle();
+      expect(client.listCalls).toHaveLength(2); // the second in a row waits
+      clock.advance(999);
+      await settle();
+      expect(client.listCalls).toHaveLength(2);
+      clock.advance(1);
+      await settle();
+      expect(client.listCalls).toHaveLength(3);
+      expect(client.current.options.resourceVersion).toBe('30');
+      await informer.stop();
+    });
+  });
+
   it('reports re-lists and watch restarts to its metrics', async () => {
     const relists: string[] = [];
     const restarts: string[] = [];

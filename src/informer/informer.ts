@@ -123,6 +123,9 @@ export class Informer<T extends KubeObject> {
 
   private async run(): Promise<void> {
     let needList = true;
+    // 410s in a row with nothing watched between them (e.g. a list served from a stale cache):
+    // re-list at once the first time, then back off so two API calls cannot spin.
+    let goneInARow = 0;
     while (!this.stopped) {
       try {
         if (needList) {
@@ -134,6 +137,7 @@ export class Informer<T extends KubeObject> {
         }
         this.phase = 'watching';
         const outcome = await this.watchOnce();
+        goneInARow = 0;
         if (outcome === 'inactive')
           this.opts.metrics?.watchRestart(this.opts.client.name, this.opts.type.resource, 'inactive');
         if (outcome !== 'closed-after-events') {
@@ -148,6 +152,10 @@ export class Informer<T extends KubeObject> {
           this.log.info('resource version too old, re-listing');
           this.opts.metrics?.relist(this.opts.client.name, this.opts.type.resource);
           needList = true;
+          if (goneInARow++ > 0) {
+            this.phase = 'backoff';
+            await this.sleep(this.backoff.next());
+          }
           continue;
         }
         const reason = err instanceof ApiError ? err.kind : 'error';

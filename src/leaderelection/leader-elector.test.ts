@@ -340,3 +340,42 @@ describe('LeaderElector: stop during a renewal', () => {
     await b.stop();
   });
 });
+
+describe('LeaderElector: stop during the first acquisition', () => {
+  it('releases a lease it won while being stopped, and never reports leading', async () => {
+    const store = new LeaseStore();
+    const clock = new FakeClock(0);
+    const log: string[] = [];
+    const a = elector(store, clock, 'a', log);
+    a.start(); // the create is in flight
+    await a.stop(); // SIGTERM lands before it returns
+    expect(log).toEqual([]);
+    expect(a.isLeader()).toBe(false);
+    expect(fullSpec(store).holderIdentity).toBe('');
+    const b = elector(store, clock, 'b', log);
+    b.start();
+    await settle();
+    expect(b.isLeader()).toBe(true); // no wait for the lease duration
+    await b.stop();
+  });
+});
+
+describe('LeaderElector: lease transitions', () => {
+  it('counts taking over a released lease as a transition', async () => {
+    const store = new LeaseStore();
+    const clock = new FakeClock(0);
+    const log: string[] = [];
+    const a = elector(store, clock, 'a', log);
+    a.start();
+    await settle();
+    await a.stop();
+    expect(fullSpec(store)).toMatchObject({ holderIdentity: '', leaseTransitions: 0 });
+    const b = elector(store, clock, 'b', log);
+    b.start();
+    await settle();
+    expect(fullSpec(store)).toMatchObject({ holderIdentity: 'b', leaseTransitions: 1 });
+    await tick(clock, 4_000); // renewals by the same holder are not transitions
+    expect(fullSpec(store).leaseTransitions).toBe(1);
+    await b.stop();
+  });
+});

@@ -44,6 +44,8 @@ export class LeaderElector {
   private observed: { record: string; at: number } | undefined;
   private lastRenewal = 0;
   private leading = false;
+  /** Our last write to the lease succeeded. Unlike `leading`, it is set even when stop() came first. */
+  private holdsLease = false;
   private stopped = false;
   private cancelTimer: () => void = () => {};
   /** The acquire/renew attempt in progress, if any: stop() waits for it so its release is not stale. */
@@ -70,8 +72,10 @@ export class LeaderElector {
     this.cancelTimer();
     // A renewal in flight would bump the lease's resourceVersion under our release and make it conflict.
     await this.attempt.catch(() => {});
-    if (!this.leading) return;
     this.leading = false;
+    // Release even a lease we won while stopping: otherwise standbys wait out its whole duration.
+    if (!this.holdsLease) return;
+    this.holdsLease = false;
     try {
       const lease = await this.opts.client.get<Lease>(
         Resources.leases,
@@ -102,6 +106,8 @@ export class LeaderElector {
     } catch (err) {
       if (!isConflict(err)) this.opts.logger.warn('leader lease update failed', { err });
     }
+    // A failed renewal leaves the lease ours until it expires, so only a success changes this.
+    if (ok) this.holdsLease = true;
     if (this.stopped) return;
     const now = this.opts.clock.now();
     if (ok) {
@@ -150,6 +156,7 @@ export class LeaderElector {
     const holder = spec.holderIdentity ?? '';
     const durationMs = (spec.leaseDurationSeconds ?? 0) * 1000;
     if (holder && holder !== identity && this.observed.at + durationMs > now) {
+      this.holdsLease = false;
       if (this.leading) {
         // Someone else renewed the lease while we thought we held it: we are no longer the leader.
         // (Not 0: a clock may read less than the renew deadline, and we must step down regardless.)
@@ -164,7 +171,8 @@ export class LeaderElector {
         ...spec,
         ...desired,
         acquireTime: takingOver ? microTime(now) : spec.acquireTime,
-        leaseTransitions: (spec.leaseTransitions ?? 0) + (takingOver && holder ? 1 : 0),
+        // Every change of holder counts, taking over a released (empty) lease included, as in client-go.
+        leaseTransitions: (spec.leaseTransitions ?? 0) + (takingOver ? 1 : 0),
       },
     });
     const u = updated.spec ?? {};
