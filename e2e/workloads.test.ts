@@ -194,6 +194,96 @@ describe('a Deployment in the virtual cluster', () => {
   }, 180_000);
 });
 
+describe('spec changes after creation', () => {
+  const podName = 'mutable';
+  type MutablePod = {
+    spec: {
+      nodeName?: string;
+      containers: { name: string; image: string }[];
+      activeDeadlineSeconds?: number;
+      tolerations?: { key?: string }[];
+      schedulingGates?: { name: string }[];
+      ephemeralContainers?: { name: string; image: string }[];
+    };
+  };
+  const hostPod = () => getObject<MutablePod>('host', ['pod', '-n', hostNs, hostName(podName, ns, vc)]);
+  const patchVirtualPod = (ops: object[]) =>
+    mustKubectl('virtual', ['patch', 'pod', podName, '-n', ns, '--type=json', '-p', JSON.stringify(ops)]);
+
+  it('carries what Kubernetes lets change down to the host pod: gates, image, deadline, tolerations, ephemeral containers', async () => {
+    await apply('virtual', {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: podName, namespace: ns },
+      spec: {
+        schedulingGates: [{ name: 'example.com/hold' }],
+        containers: [{ name: 'main', image: 'registry.local/app:1' }],
+      },
+    });
+    const gated = await waitFor('gated host pod', async () => (await hostPod()) ?? false, 60_000);
+    expect(gated.spec.schedulingGates).toEqual([{ name: 'example.com/hold' }]);
+    expect(gated.spec.nodeName).toBeUndefined();
+
+    // Removing the gate lets the host scheduler place the pod, and the virtual pod is bound to that node.
+    await patchVirtualPod([{ op: 'remove', path: '/spec/schedulingGates' }]);
+    const placed = await waitFor(
+      'virtual pod bound once the gate is gone',
+      async () => {
+        const v = await getObject<MutablePod>('virtual', ['pod', podName, '-n', ns]);
+        return v?.spec.nodeName ? v : false;
+      },
+      60_000,
+    );
+    expect((await hostPod())!.spec.nodeName).toBe(placed.spec.nodeName);
+
+    await patchVirtualPod([
+      { op: 'replace', path: '/spec/containers/0/image', value: 'registry.local/app:2' },
+      { op: 'add', path: '/spec/activeDeadlineSeconds', value: 86400 },
+      {
+        op: 'add',
+        path: '/spec/tolerations/-',
+        value: { key: 'example.com/maintenance', operator: 'Exists', effect: 'NoSchedule' },
+      },
+    ]);
+    const updated = await waitFor(
+      'image, deadline and toleration on the host pod',
+      async () => {
+        const h = await hostPod();
+        return (
+          h?.spec.containers[0]!.image === 'registry.local/app:2' &&
+          h.spec.activeDeadlineSeconds === 86400 &&
+          h.spec.tolerations?.some((t) => t.key === 'example.com/maintenance') &&
+          h
+        );
+      },
+      60_000,
+    );
+    expect(updated.spec.nodeName).toBe(placed.spec.nodeName);
+
+    // `kubectl debug` adds an ephemeral container through the virtual pod's subresource.
+    await mustKubectl('virtual', [
+      'debug',
+      podName,
+      '-n',
+      ns,
+      '--image=registry.local/debug:1',
+      '--container=debugger',
+    ]);
+    const debugged = await waitFor(
+      'ephemeral container on the host pod',
+      async () => {
+        const h = await hostPod();
+        return h?.spec.ephemeralContainers?.some((c) => c.name === 'debugger') && h;
+      },
+      60_000,
+    );
+    expect(debugged.spec.ephemeralContainers).toEqual([
+      expect.objectContaining({ name: 'debugger', image: 'registry.local/debug:1' }),
+    ]);
+    await mustKubectl('virtual', ['delete', 'pod', podName, '-n', ns, '--wait=false']);
+  }, 180_000);
+});
+
 describe('references, tokens and events', () => {
   const podName = 'uses-refs';
   const hostPodName = () => hostName(podName, ns, vc);

@@ -67,16 +67,45 @@ function elector(
   });
 }
 
-const spec = (s: LeaseStore) => s.lease?.spec as { holderIdentity?: string; leaseTransitions?: number };
+/** One shared lease and clock, and an elector per identity, each behind a link a test can cut. */
+function replicas<const Ids extends string[]>(...identities: Ids) {
+  const store = new LeaseStore();
+  const clock = new FakeClock(0);
+  const log: string[] = [];
+  const links: Record<string, { cut: boolean }> = {};
+  const electors = identities.map((id) => elector(store, clock, id, log, (links[id] = { cut: false }))) as {
+    [I in keyof Ids]: LeaderElector;
+  };
+  return { store, clock, log, links, electors };
+}
+
+type FullSpec = {
+  holderIdentity?: string;
+  leaseDurationSeconds?: number;
+  acquireTime?: string;
+  renewTime?: string;
+  leaseTransitions?: number;
+};
+const fullSpec = (s: LeaseStore) => s.lease?.spec as FullSpec;
+
+/** Advances the clock in steps, letting the electors run between them. */
+async function tick(clock: FakeClock, ms: number, step = 1_000) {
+  for (let t = 0; t < ms; t += step) {
+    clock.advance(Math.min(step, ms - t));
+    await settle();
+  }
+}
 
 describe('LeaderElector', () => {
   it('lets one replica lead; another takes over only after the lease expires', async () => {
-    const store = new LeaseStore();
-    const clock = new FakeClock(0);
-    const log: string[] = [];
-    const aLink = { cut: false };
-    const a = elector(store, clock, 'a', log, aLink);
-    const b = elector(store, clock, 'b', log);
+    const {
+      store,
+      clock,
+      log,
+      links,
+      electors: [a, b],
+    } = replicas('a', 'b');
+    const aLink = links.a!;
     a.start();
     await settle();
     b.start();
@@ -86,18 +115,12 @@ describe('LeaderElector', () => {
     expect(b.isLeader()).toBe(false);
     // a is cut off without releasing: b must wait out the lease duration, measured on its own clock.
     aLink.cut = true;
-    for (let t = 0; t < 12_000; t += 2_000) {
-      clock.advance(2_000);
-      await settle();
-    }
+    await tick(clock, 12_000, 2_000);
     expect(b.isLeader()).toBe(false);
-    for (let t = 0; t < 6_000; t += 2_000) {
-      clock.advance(2_000);
-      await settle();
-    }
+    await tick(clock, 6_000, 2_000);
     expect(b.isLeader()).toBe(true);
-    expect(spec(store).holderIdentity).toBe('b');
-    expect(spec(store).leaseTransitions).toBe(1);
+    expect(fullSpec(store).holderIdentity).toBe('b');
+    expect(fullSpec(store).leaseTransitions).toBe(1);
     expect(a.isLeader()).toBe(false);
     expect(log).toContain('a lost');
     await b.stop();
@@ -105,10 +128,12 @@ describe('LeaderElector', () => {
   });
 
   it('stops counting as leader the moment renewals have failed for the renew deadline', async () => {
-    const store = new LeaseStore();
-    const clock = new FakeClock(0);
-    const log: string[] = [];
-    const a = elector(store, clock, 'a', log);
+    const {
+      store,
+      clock,
+      log,
+      electors: [a],
+    } = replicas('a');
     a.start();
     await settle();
     store.down = true;
@@ -124,17 +149,17 @@ describe('LeaderElector', () => {
   });
 
   it('releases the lease on stop so a standby takes over at once', async () => {
-    const store = new LeaseStore();
-    const clock = new FakeClock(0);
-    const log: string[] = [];
-    const a = elector(store, clock, 'a', log);
-    const b = elector(store, clock, 'b', log);
+    const {
+      store,
+      clock,
+      electors: [a, b],
+    } = replicas('a', 'b');
     a.start();
     await settle();
     b.start();
     await settle();
     await a.stop();
-    expect(spec(store).holderIdentity).toBe('');
+    expect(fullSpec(store).holderIdentity).toBe('');
     clock.advance(2_000);
     await settle();
     expect(b.isLeader()).toBe(true);
@@ -142,29 +167,14 @@ describe('LeaderElector', () => {
   });
 });
 
-type FullSpec = {
-  holderIdentity?: string;
-  leaseDurationSeconds?: number;
-  acquireTime?: string;
-  renewTime?: string;
-  leaseTransitions?: number;
-};
-const fullSpec = (s: LeaseStore) => s.lease?.spec as FullSpec;
-
-async function tick(clock: FakeClock, ms: number, step = 1_000) {
-  for (let t = 0; t < ms; t += step) {
-    clock.advance(Math.min(step, ms - t));
-    await settle();
-  }
-}
-
 describe('LeaderElector: holding the lease', () => {
   it('creates the lease, renews it every retry period, and keeps a standby out meanwhile', async () => {
-    const store = new LeaseStore();
-    const clock = new FakeClock(0);
-    const log: string[] = [];
-    const a = elector(store, clock, 'a', log);
-    const b = elector(store, clock, 'b', log);
+    const {
+      store,
+      clock,
+      log,
+      electors: [a, b],
+    } = replicas('a', 'b');
     a.start();
     await settle();
     expect(store.lease).toMatchObject({
@@ -193,11 +203,12 @@ describe('LeaderElector: holding the lease', () => {
   });
 
   it('lets exactly one of two replicas that start together lead', async () => {
-    const store = new LeaseStore();
-    const clock = new FakeClock(0);
-    const log: string[] = [];
-    const a = elector(store, clock, 'a', log);
-    const b = elector(store, clock, 'b', log);
+    const {
+      store,
+      clock,
+      log,
+      electors: [a, b],
+    } = replicas('a', 'b');
     a.start();
     b.start(); // both see no lease and try to create it; one gets AlreadyExists
     await settle();
@@ -210,11 +221,12 @@ describe('LeaderElector: holding the lease', () => {
   });
 
   it('rides out failed renewals shorter than the renew deadline', async () => {
-    const store = new LeaseStore();
-    const clock = new FakeClock(0);
-    const log: string[] = [];
-    const a = elector(store, clock, 'a', log);
-    const b = elector(store, clock, 'b', log);
+    const {
+      store,
+      clock,
+      log,
+      electors: [a, b],
+    } = replicas('a', 'b');
     a.start();
     b.start();
     await settle();
@@ -233,10 +245,12 @@ describe('LeaderElector: holding the lease', () => {
 
 describe('LeaderElector: losing and handing over', () => {
   it('reports lost leadership once and stops trying, even when the API comes back', async () => {
-    const store = new LeaseStore();
-    const clock = new FakeClock(0);
-    const log: string[] = [];
-    const a = elector(store, clock, 'a', log);
+    const {
+      store,
+      clock,
+      log,
+      electors: [a],
+    } = replicas('a');
     a.start();
     await settle();
     store.down = true;
@@ -253,10 +267,12 @@ describe('LeaderElector: losing and handing over', () => {
 
   // The clock starts at 0, as a clock may: stepping down must not depend on how large now() is.
   it('steps down at its next renewal when another replica holds the lease', async () => {
-    const store = new LeaseStore();
-    const clock = new FakeClock(0);
-    const log: string[] = [];
-    const a = elector(store, clock, 'a', log);
+    const {
+      store,
+      clock,
+      log,
+      electors: [a],
+    } = replicas('a');
     a.start();
     await settle();
     // Another replica took the lease (say a was paused past the lease duration).
@@ -274,12 +290,14 @@ describe('LeaderElector: losing and handing over', () => {
   });
 
   it('after a leader stops without managing to release, a standby waits out the lease duration', async () => {
-    const store = new LeaseStore();
-    const clock = new FakeClock(0);
-    const log: string[] = [];
-    const aLink = { cut: false };
-    const a = elector(store, clock, 'a', log, aLink);
-    const b = elector(store, clock, 'b', log);
+    const {
+      store,
+      clock,
+      log,
+      links,
+      electors: [a, b],
+    } = replicas('a', 'b');
+    const aLink = links.a!;
     a.start();
     await settle();
     b.start();
@@ -302,11 +320,12 @@ describe('LeaderElector: losing and handing over', () => {
   });
 
   it('releases on stop so a standby takes over within one retry period', async () => {
-    const store = new LeaseStore();
-    const clock = new FakeClock(0);
-    const log: string[] = [];
-    const a = elector(store, clock, 'a', log);
-    const b = elector(store, clock, 'b', log);
+    const {
+      store,
+      clock,
+      log,
+      electors: [a, b],
+    } = replicas('a', 'b');
     a.start();
     b.start();
     await settle();
@@ -324,10 +343,12 @@ describe('LeaderElector: losing and handing over', () => {
 
 describe('LeaderElector: stop during a renewal', () => {
   it('still releases the lease when stop is called while a renewal is in flight', async () => {
-    const store = new LeaseStore();
-    const clock = new FakeClock(0);
-    const log: string[] = [];
-    const a = elector(store, clock, 'a', log);
+    const {
+      store,
+      clock,
+      log,
+      electors: [a],
+    } = replicas('a');
     a.start();
     await settle();
     clock.advance(2_000); // the renewal has read the lease and is about to write it
@@ -343,10 +364,12 @@ describe('LeaderElector: stop during a renewal', () => {
 
 describe('LeaderElector: stop during the first acquisition', () => {
   it('releases a lease it won while being stopped, and never reports leading', async () => {
-    const store = new LeaseStore();
-    const clock = new FakeClock(0);
-    const log: string[] = [];
-    const a = elector(store, clock, 'a', log);
+    const {
+      store,
+      clock,
+      log,
+      electors: [a],
+    } = replicas('a');
     a.start(); // the create is in flight
     await a.stop(); // SIGTERM lands before it returns
     expect(log).toEqual([]);
@@ -362,10 +385,12 @@ describe('LeaderElector: stop during the first acquisition', () => {
 
 describe('LeaderElector: lease transitions', () => {
   it('counts taking over a released lease as a transition', async () => {
-    const store = new LeaseStore();
-    const clock = new FakeClock(0);
-    const log: string[] = [];
-    const a = elector(store, clock, 'a', log);
+    const {
+      store,
+      clock,
+      log,
+      electors: [a],
+    } = replicas('a');
     a.start();
     await settle();
     await a.stop();
