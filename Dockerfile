@@ -7,8 +7,7 @@
 FROM node:24.9.0-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
-# npm install, not npm ci: see the Makefile's deps target for why the lockfile omits other platforms.
-RUN npm install --no-audit --no-fund
+RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY cmd ./cmd

@@ -8,12 +8,11 @@ export VSYNC_STATE_DIR := $(STATE_DIR)
 all: build
 
 # npm installs Node 24 itself (the `node` package) into node_modules/.bin, which npm scripts use.
-# `npm install` rather than `npm ci`: the registry this project can reach serves no macOS/Windows
-# builds of optional native packages, so the lockfile cannot list them and `npm ci` rejects it;
-# `npm install` installs exactly the locked versions it can resolve.
+# The lockfile also lists the other platforms' builds of native packages, which the registry here
+# does not serve; hack/lock-platforms.mjs adds them after `npm install` so that `npm ci` accepts it.
 node_modules/.package-lock.json: package.json package-lock.json
 	@command -v npm >/dev/null || { echo "error: npm: not found; install Node.js and npm (any version: npm brings Node 24)" >&2; exit 1; }
-	npm install --no-audit --no-fund
+	npm ci --no-audit --no-fund
 
 deps: node_modules/.package-lock.json
 
