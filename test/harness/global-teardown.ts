@@ -1,3 +1,5 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { stopClusters } from '../../hack/cluster/launcher.ts';
 
 /**
@@ -6,6 +8,11 @@ import { stopClusters } from '../../hack/cluster/launcher.ts';
  * process dies before getting here.
  */
 export default async function globalTeardown(): Promise<void> {
-  if (process.env.VSYNC_TEST_OWNS_CLUSTERS !== '1' || !process.env.VSYNC_TEST_STATE_DIR) return;
-  await stopClusters(process.env.VSYNC_TEST_STATE_DIR);
+  const stateDir = process.env.VSYNC_TEST_STATE_DIR;
+  if (process.env.VSYNC_TEST_OWNS_CLUSTERS !== '1' || !stateDir) return;
+  await stopClusters(stateDir);
+  // The data stores and certificates take over 100 MB a run; the logs (a few hundred KB) stay for
+  // reading a failure afterwards.
+  for (const cluster of ['host', 'virtual'])
+    rmSync(join(stateDir, cluster), { recursive: true, force: true });
 }
