@@ -14,6 +14,9 @@ export const POD_NAMESPACE_ANNOTATION = 'vcluster.loft.sh/namespace';
 export const POD_UID_ANNOTATION = 'vcluster.loft.sh/uid';
 export const POD_SERVICE_ACCOUNT_ANNOTATION = 'vcluster.loft.sh/service-account-name';
 export const POD_LABELS_ANNOTATION = 'vcluster.loft.sh/labels';
+/** The label / annotation keys the syncer set on a host object, one per line, so it leaves other keys alone. */
+export const MANAGED_LABELS_ANNOTATION = 'vcluster.loft.sh/managed-labels';
+export const MANAGED_ANNOTATIONS_ANNOTATION = 'vcluster.loft.sh/managed-annotations';
 
 /** Label keys the host side reserves for itself; a tenant's labels with these keys are stored hashed. */
 export const RESERVED_LABEL_KEYS: readonly string[] = [

@@ -99,17 +99,27 @@ describe('ConfigMaps, virtual to host', () => {
       hostNs,
       '--type=merge',
       '-p',
-      '{"data":{"key":"tampered"}}',
+      JSON.stringify({
+        data: { key: 'tampered' },
+        // tier is the tenant's label; the other two are what a host policy engine might add.
+        metadata: {
+          labels: { tier: 'tampered', 'policy.example.com/scanned': 'true' },
+          annotations: { 'policy.example.com/report': 'ok' },
+        },
+      }),
     ]);
     const host = await waitFor(
       'hand edit reverted',
       async () => {
         const h = await hostCopy('app');
-        return h?.data?.key === 'v2' && h;
+        return h?.data?.key === 'v2' && h.metadata.labels?.tier === 'web' && h;
       },
       30_000,
     );
     expect(host.data).toEqual({ key: 'v2', extra: 'x' });
+    // Keys the syncer never set are the host's: they stay.
+    expect(host.metadata.labels?.['policy.example.com/scanned']).toBe('true');
+    expect(host.metadata.annotations?.['policy.example.com/report']).toBe('ok');
   });
 
   it('never touches an unmanaged host object with the same name, and reports a SyncError without host names', async () => {

@@ -381,6 +381,26 @@ describe('podUpdatesForHost', () => {
     expect(update.pod.spec?.schedulingGates).toEqual([]);
   });
 
+  it('keeps labels and annotations the host added, and follows the tenant on its own keys', () => {
+    const injected = structuredClone(host);
+    injected.metadata!.labels!['security.istio.io/tlsMode'] = 'istio';
+    injected.metadata!.annotations!['sidecar.istio.io/status'] = '{"containers":["istio-proxy"]}';
+    expect(podUpdatesForHost(base, injected, ctx).changed).toBe(false);
+
+    const relabelled = pod(base.spec, { tier: 'front' });
+    const update = podUpdatesForHost(relabelled, injected, ctx);
+    expect(update.changed).toBe(true);
+    expect(update.pod.metadata?.labels).toMatchObject({
+      tier: 'front',
+      'security.istio.io/tlsMode': 'istio',
+    });
+    expect(update.pod.metadata?.labels?.app).toBeUndefined(); // the tenant removed it
+    expect(update.pod.metadata?.annotations?.['sidecar.istio.io/status']).toBe(
+      '{"containers":["istio-proxy"]}',
+    );
+    expect(update.pod.metadata?.annotations?.['vcluster.loft.sh/managed-labels']).not.toContain('istio');
+  });
+
   it('returns new ephemeral containers for their subresource', () => {
     const debug = pod({
       containers: [{ name: 'main', image: 'app:1' }],

@@ -24,6 +24,7 @@ import {
   translateLabelSelector,
 } from '../../naming/labels.ts';
 import { objectAnnotations } from '../../naming/annotations.ts';
+import { mergeManagedMetadata, withManagedRecord } from '../../sync/managed-metadata.ts';
 import { TOKEN_KEY } from './tokens.ts';
 
 /** Everything the pure pod translation needs besides the pod itself. */
@@ -124,33 +125,32 @@ export function translatePodToHost(virtual: Pod, ctx: PodTranslationContext): Po
   const rename = (n: string) => hostName(n, ns, ctx.vcName);
   const spec = clone(virtual.spec ?? { containers: [] });
   const virtualLabels = meta.labels ?? {};
+  const managed = withManagedRecord({
+    labels: {
+      ...hostLabels(virtualLabels, { vcName: ctx.vcName, virtualNamespace: ns }),
+      ...namespaceLabelsForPod(ctx.virtualNamespaceLabels, ctx.vcName),
+    },
+    annotations: {
+      ...(meta.annotations ?? {}),
+      ...objectAnnotations({
+        name,
+        namespace: ns,
+        uid: meta.uid ?? '',
+        kind: '/v1, Kind=Pod',
+        hostName: rename(name),
+        hostNamespace: ctx.hostNamespace,
+      }),
+      [POD_NAME_ANNOTATION]: name,
+      [POD_NAMESPACE_ANNOTATION]: ns,
+      [POD_UID_ANNOTATION]: meta.uid ?? '',
+      [POD_SERVICE_ACCOUNT_ANNOTATION]: spec.serviceAccountName ?? 'default',
+      [POD_LABELS_ANNOTATION]: labelsAnnotationValue(virtualLabels),
+    },
+  });
   const host: Pod = {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: {
-      name: rename(name),
-      namespace: ctx.hostNamespace,
-      labels: {
-        ...hostLabels(virtualLabels, { vcName: ctx.vcName, virtualNamespace: ns }),
-        ...namespaceLabelsForPod(ctx.virtualNamespaceLabels, ctx.vcName),
-      },
-      annotations: {
-        ...(meta.annotations ?? {}),
-        ...objectAnnotations({
-          name,
-          namespace: ns,
-          uid: meta.uid ?? '',
-          kind: '/v1, Kind=Pod',
-          hostName: rename(name),
-          hostNamespace: ctx.hostNamespace,
-        }),
-        [POD_NAME_ANNOTATION]: name,
-        [POD_NAMESPACE_ANNOTATION]: ns,
-        [POD_UID_ANNOTATION]: meta.uid ?? '',
-        [POD_SERVICE_ACCOUNT_ANNOTATION]: spec.serviceAccountName ?? 'default',
-        [POD_LABELS_ANNOTATION]: labelsAnnotationValue(virtualLabels),
-      },
-    },
+    metadata: { name: rename(name), namespace: ctx.hostNamespace, ...managed },
     spec,
   };
 
@@ -372,11 +372,12 @@ export function podUpdatesForHost(virtual: Pod, current: Pod, ctx: PodTranslatio
     spec.schedulingGates = gates;
     changed = true;
   }
+  // Labels and annotations the host added (e.g. a sidecar injector's) stay; the syncer's keys follow the tenant.
+  const metadata = mergeManagedMetadata(desired.metadata ?? {}, current.metadata ?? {});
   for (const field of ['labels', 'annotations'] as const) {
-    const wanted = desired.metadata?.[field] ?? {};
     const have = pod.metadata?.[field] ?? {};
-    if (JSON.stringify(sortKeys(wanted)) !== JSON.stringify(sortKeys(have))) {
-      pod.metadata![field] = wanted;
+    if (JSON.stringify(sortKeys(metadata[field])) !== JSON.stringify(sortKeys(have))) {
+      pod.metadata![field] = metadata[field];
       changed = true;
     }
   }

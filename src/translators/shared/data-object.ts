@@ -3,6 +3,7 @@ import type { KubeObject } from '../../kube/object.ts';
 import { Resources, type ResourceType } from '../../kube/resources.ts';
 import { explainAlreadyExists } from '../../sync/generic-syncer.ts';
 import type { ReconcileContext, SyncEnvironment, SyncResult, Translator } from '../../sync/translator.ts';
+import { mergeManagedMetadata } from '../../sync/managed-metadata.ts';
 import { hostMetadataFor, sameJson, type HostPlacement } from './host-metadata.ts';
 
 /** Names of the virtual objects of one kind a pod uses. */
@@ -42,8 +43,9 @@ export function dataObjectInSync(
   host: KubeObject,
   payloadFields: readonly string[],
 ): boolean {
-  if (!sameJson(desired.metadata?.labels, host.metadata?.labels)) return false;
-  if (!sameJson(desired.metadata?.annotations, host.metadata?.annotations)) return false;
+  const merged = mergeManagedMetadata(desired.metadata ?? {}, host.metadata ?? {});
+  if (!sameJson(merged.labels, host.metadata?.labels)) return false;
+  if (!sameJson(merged.annotations, host.metadata?.annotations)) return false;
   return payloadFields.every((f) => sameJson(desired[f], host[f]));
 }
 
@@ -113,11 +115,8 @@ export function dataObjectTranslator(opts: DataObjectOptions): Translator {
       }
       const updated: KubeObject = {
         ...host,
-        metadata: {
-          ...host.metadata,
-          labels: desired.metadata?.labels,
-          annotations: desired.metadata?.annotations,
-        },
+        // Labels and annotations someone on the host added stay; the syncer's own keys follow the tenant.
+        metadata: { ...host.metadata, ...mergeManagedMetadata(desired.metadata ?? {}, host.metadata ?? {}) },
       };
       for (const field of opts.payloadFields) {
         if (desired[field] === undefined) delete updated[field];

@@ -2,6 +2,7 @@ import type { KubeObject, ObjectMeta } from '../../kube/object.ts';
 import { groupVersionKindString, type ResourceType } from '../../kube/resources.ts';
 import { objectAnnotations } from '../../naming/annotations.ts';
 import { hostLabels } from '../../naming/labels.ts';
+import { withManagedRecord } from '../../sync/managed-metadata.ts';
 
 export interface HostPlacement {
   vcName: string;
@@ -9,12 +10,13 @@ export interface HostPlacement {
   hostName: string;
 }
 
-/** Metadata of the host copy of a namespaced virtual object: translated name, labels and back-references. */
+/**
+ * Metadata of the host copy of a namespaced virtual object: translated name, labels and
+ * back-references, and the record of which keys are the syncer's.
+ */
 export function hostMetadataFor(virtual: KubeObject, type: ResourceType, where: HostPlacement): ObjectMeta {
   const meta = virtual.metadata ?? {};
-  return {
-    name: where.hostName,
-    namespace: where.hostNamespace,
+  const managed = withManagedRecord({
     labels: hostLabels(meta.labels ?? {}, { vcName: where.vcName, virtualNamespace: meta.namespace ?? '' }),
     annotations: {
       ...(meta.annotations ?? {}),
@@ -27,7 +29,8 @@ export function hostMetadataFor(virtual: KubeObject, type: ResourceType, where: 
         hostNamespace: where.hostNamespace,
       }),
     },
-  };
+  });
+  return { name: where.hostName, namespace: where.hostNamespace, ...managed };
 }
 
 /** Deep equality of JSON values, treating a missing map and an empty one alike. */
