@@ -75,8 +75,29 @@ describe('helm chart', () => {
   });
 
   it('turns leader election on when there is more than one replica', () => {
-    expect(syncerArgs(render({ 'syncer.replicas': '2' }))).toContain('--leader-elect=true');
+    const ha = { 'syncer.replicas': '2', 'k3s.datastore.secretName': 'vc1-datastore' };
+    expect(syncerArgs(render(ha))).toContain('--leader-elect=true');
     expect(syncerArgs(render({ 'syncer.leaderElect': 'true' }))).toContain('--leader-elect=true');
+  });
+
+  it('gives every replica one shared k3s data store, and refuses more than one replica without it', () => {
+    const k3s = (ms: Manifest[]) =>
+      (
+        ms.find((m) => m.kind === 'StatefulSet') as unknown as {
+          spec: { template: { spec: { containers: { name: string; env?: unknown[] }[] } } };
+        }
+      ).spec.template.spec.containers.find((c) => c.name === 'k3s')!;
+    expect(k3s(render()).env).toBeUndefined();
+    expect(k3s(render({ 'syncer.replicas': '2', 'k3s.datastore.secretName': 'vc1-datastore' })).env).toEqual([
+      {
+        name: 'K3S_DATASTORE_ENDPOINT',
+        valueFrom: { secretKeyRef: { name: 'vc1-datastore', key: 'endpoint' } },
+      },
+      { name: 'K3S_TOKEN', valueFrom: { secretKeyRef: { name: 'vc1-datastore', key: 'token' } } },
+    ]);
+    expect(() => render({ 'syncer.replicas': '2' })).toThrow(
+      /syncer.replicas > 1 needs k3s.datastore.secretName/,
+    );
   });
 
   it('uses an emptyDir instead of a claim when persistence is off', () => {
