@@ -198,6 +198,77 @@ describe('translatePodToHost', () => {
     ]);
   });
 
+  // Every one of these names a Secret (or claim) of the pod's namespace; left alone it would name a host object.
+  it.each([
+    ['csi', { driver: 'd', nodePublishSecretRef: { name: 'creds' } }, 'nodePublishSecretRef'],
+    ['flexVolume', { driver: 'd', secretRef: { name: 'creds' } }, 'secretRef'],
+    ['iscsi', { targetPortal: 'p', iqn: 'i', lun: 0, secretRef: { name: 'creds' } }, 'secretRef'],
+    ['rbd', { monitors: ['m'], image: 'i', secretRef: { name: 'creds' } }, 'secretRef'],
+    ['cephfs', { monitors: ['m'], secretRef: { name: 'creds' } }, 'secretRef'],
+    ['cinder', { volumeID: 'v', secretRef: { name: 'creds' } }, 'secretRef'],
+    ['scaleIO', { gateway: 'g', system: 's', secretRef: { name: 'creds' } }, 'secretRef'],
+    ['storageos', { volumeName: 'v', secretRef: { name: 'creds' } }, 'secretRef'],
+  ] as [string, Record<string, unknown>, string][])(
+    'renames the credentials secret of a %s volume, and syncs it',
+    (type, source, refField) => {
+      const virtual = pod({ volumes: [{ name: 'data', [type]: source }] });
+      const host = translatePodToHost(virtual, ctx);
+      const hostSource = (
+        host.spec?.volumes?.[0] as unknown as Record<string, Record<string, { name: string }>>
+      )[type]!;
+      expect(hostSource[refField]).toEqual({ name: hn('creds') });
+      expect(referencedSecrets(virtual as never)).toEqual(['creds']);
+    },
+  );
+
+  it('renames the secret of an azureFile volume', () => {
+    const virtual = pod({ volumes: [{ name: 'f', azureFile: { secretName: 'azure', shareName: 's' } }] });
+    expect(translatePodToHost(virtual, ctx).spec?.volumes?.[0]?.azureFile?.secretName).toBe(hn('azure'));
+    expect(referencedSecrets(virtual as never)).toEqual(['azure']);
+  });
+
+  it('keeps a generic ephemeral volume from cloning a claim outside the tenant', () => {
+    const host = translatePodToHost(
+      pod({
+        volumes: [
+          {
+            name: 'scratch',
+            ephemeral: {
+              volumeClaimTemplate: {
+                spec: {
+                  accessModes: ['ReadWriteOnce'],
+                  resources: { requests: { storage: '1Gi' } },
+                  dataSource: { kind: 'PersistentVolumeClaim', name: 'golden' },
+                  dataSourceRef: { kind: 'PersistentVolumeClaim', name: 'golden', namespace: 'other' },
+                },
+              },
+            },
+          },
+        ],
+      }),
+      ctx,
+    );
+    const claim = host.spec?.volumes?.[0]?.ephemeral?.volumeClaimTemplate?.spec;
+    expect(claim?.dataSource).toEqual({ kind: 'PersistentVolumeClaim', name: hn('golden') });
+    expect(claim?.dataSourceRef).toEqual({ kind: 'PersistentVolumeClaim', name: hn('golden') });
+  });
+
+  it('renames dynamic resource claims', () => {
+    const host = translatePodToHost(
+      pod({
+        resourceClaims: [
+          { name: 'gpu', resourceClaimName: 'shared-gpu' },
+          { name: 'tmp', resourceClaimTemplateName: 'gpu-template' },
+        ],
+      }),
+      ctx,
+    );
+    expect(host.spec?.resourceClaims).toEqual([
+      { name: 'gpu', resourceClaimName: hn('shared-gpu') },
+      { name: 'tmp', resourceClaimTemplateName: hn('gpu-template') },
+    ]);
+  });
+
   it('points DNS at the virtual cluster DNS service', () => {
     const host = translatePodToHost(pod(), ctx);
     expect(host.spec?.dnsPolicy).toBe('None');

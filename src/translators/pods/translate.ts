@@ -77,12 +77,33 @@ export function referencedConfigMaps(pod: KubeObject): string[] {
   return [...names];
 }
 
+/**
+ * The secret references inside volume sources that hand a Secret of the pod's namespace to the
+ * kubelet or a storage driver (credentials of CSI, flex and in-tree network volumes). Each one names
+ * a host secret once the pod is on the host, so each is renamed like every other reference.
+ */
+function volumeCredentialRefs(v: Volume): { name?: string }[] {
+  const refs = [
+    v.csi?.nodePublishSecretRef,
+    v.flexVolume?.secretRef,
+    v.iscsi?.secretRef,
+    v.rbd?.secretRef,
+    v.cephfs?.secretRef,
+    v.cinder?.secretRef,
+    v.scaleIO?.secretRef,
+    v.storageos?.secretRef,
+  ];
+  return refs.filter((r): r is { name?: string } => !!r);
+}
+
 /** Names of the virtual Secrets a pod uses (volumes, projected sources, env, envFrom, image pull secrets). */
 export function referencedSecrets(pod: KubeObject): string[] {
   const spec = (pod.spec ?? { containers: [] }) as PodSpec;
   const names = new Set<string>();
   for (const v of spec.volumes ?? []) {
     if (v.secret?.secretName) names.add(v.secret.secretName);
+    if (v.azureFile?.secretName) names.add(v.azureFile.secretName);
+    for (const ref of volumeCredentialRefs(v)) if (ref.name) names.add(ref.name);
     for (const s of v.projected?.sources ?? []) if (s.secret?.name) names.add(s.secret.name);
   }
   for (const c of allContainers(spec)) {
@@ -160,6 +181,11 @@ export function translatePodToHost(virtual: Pod, ctx: PodTranslationContext): Po
   spec.automountServiceAccountToken = false;
   spec.volumes = (spec.volumes ?? []).map((v) => translateVolume(v, rename, ctx));
   for (const s of spec.imagePullSecrets ?? []) if (s.name) s.name = rename(s.name);
+  // Dynamic resource claims are namespaced objects too: a claim named as-is would be a host claim.
+  for (const c of spec.resourceClaims ?? []) {
+    if (c.resourceClaimName) c.resourceClaimName = rename(c.resourceClaimName);
+    if (c.resourceClaimTemplateName) c.resourceClaimTemplateName = rename(c.resourceClaimTemplateName);
+  }
 
   // DNS: the virtual cluster's DNS service, with the virtual namespace's search path.
   if (!spec.hostNetwork) {
@@ -240,8 +266,18 @@ function translateVolume(volume: Volume, rename: (n: string) => string, ctx: Pod
   const v = volume;
   if (v.configMap?.name) v.configMap.name = rename(v.configMap.name);
   if (v.secret?.secretName) v.secret.secretName = rename(v.secret.secretName);
+  if (v.azureFile?.secretName) v.azureFile.secretName = rename(v.azureFile.secretName);
+  for (const ref of volumeCredentialRefs(v)) if (ref.name) ref.name = rename(ref.name);
   if (v.persistentVolumeClaim?.claimName)
     v.persistentVolumeClaim.claimName = rename(v.persistentVolumeClaim.claimName);
+  const claimSpec = v.ephemeral?.volumeClaimTemplate?.spec;
+  if (claimSpec) {
+    // A generic ephemeral volume's claim may be cloned from another claim or a snapshot: those name
+    // objects of the tenant's namespace, so rename them, and never let one reach into another namespace.
+    if (claimSpec.dataSource?.name) claimSpec.dataSource.name = rename(claimSpec.dataSource.name);
+    if (claimSpec.dataSourceRef?.name) claimSpec.dataSourceRef.name = rename(claimSpec.dataSourceRef.name);
+    if (claimSpec.dataSourceRef) delete claimSpec.dataSourceRef.namespace;
+  }
   if (v.downwardAPI?.items) for (const item of v.downwardAPI.items) rewriteFieldRef(item.fieldRef);
   if (v.projected?.sources) {
     v.projected.sources = v.projected.sources.map((source) => {
