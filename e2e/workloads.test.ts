@@ -471,6 +471,29 @@ describe('bad input', () => {
     );
   }, 120_000);
 
+  it('leaves pod privileges to the host: Pod Security Admission rejects a privileged pod, the tenant sees why', async () => {
+    await mustKubectl('host', ['label', 'namespace', hostNs, 'pod-security.kubernetes.io/enforce=baseline']);
+    try {
+      await apply('virtual', {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'privileged', namespace: ns },
+        spec: {
+          containers: [
+            { name: 'main', image: 'registry.local/app:1', securityContext: { privileged: true } },
+          ],
+        },
+      });
+      const events = await waitForEvents('virtual', ns, 'privileged', 'SyncError', 60_000);
+      expect(events[0]!.message).toContain('violates PodSecurity "baseline:latest": privileged');
+      expect(events[0]!.message).not.toContain(hostNs);
+      expect(await getObject('host', ['pod', '-n', hostNs, hostName('privileged', ns, vc)])).toBeUndefined();
+    } finally {
+      await mustKubectl('host', ['label', 'namespace', hostNs, 'pod-security.kubernetes.io/enforce-']);
+      await kubectl('virtual', ['delete', 'pod', 'privileged', '-n', ns, '--wait=false']);
+    }
+  }, 120_000);
+
   it('reports a host rejection as a SyncError event, without host names, crash or hot loop', async () => {
     await apply('host', {
       apiVersion: 'v1',
