@@ -230,11 +230,31 @@ export class RestClient implements ClusterClient {
   }
 
   private async json<T>(spec: RequestSpec): Promise<T> {
-    const response = await this.inFlight.add(async () => {
+    const text = await this.inFlight.add(async () => {
       const res = await this.send(spec, AbortSignal.timeout(this.options.requestTimeoutMs));
-      return { text: await res.text() };
+      try {
+        return await res.text();
+      } catch (err) {
+        throw new ApiError(
+          this.name,
+          0,
+          undefined,
+          `${spec.verb} ${spec.path}: reading the answer failed: ${errorMessage(err)}`,
+        );
+      }
     });
-    return (response.text ? JSON.parse(response.text) : {}) as T;
+    if (!text) return {} as T;
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      // e.g. a proxy's HTML page in front of the API server
+      throw new ApiError(
+        this.name,
+        0,
+        undefined,
+        `${spec.verb} ${spec.path}: answer is not JSON: ${text.slice(0, 120)}`,
+      );
+    }
   }
 
   /** Sends one request after taking a rate-limit token; throws ApiError on any non-2xx answer. */
