@@ -199,8 +199,14 @@ export function podTranslator(config: SyncerConfig): Translator {
         asPod(hostPod),
         translationContext(ctx, virtualPod),
       );
+      // The ephemeral-container write must carry the resourceVersion the spec write left behind.
+      let latestHostPod = hostPod;
       if (update.changed) {
-        await ctx.host.update(Resources.pods, ctx.hostNamespace, update.pod as unknown as KubeObject);
+        latestHostPod = await ctx.host.update(
+          Resources.pods,
+          ctx.hostNamespace,
+          update.pod as unknown as KubeObject,
+        );
         result.hostWritten = true;
       }
       if (update.ephemeralContainers) {
@@ -208,8 +214,8 @@ export function podTranslator(config: SyncerConfig): Translator {
           Resources.pods,
           ctx.hostNamespace,
           {
-            ...hostPod,
-            spec: { ...(hostPod.spec as object), ephemeralContainers: update.ephemeralContainers },
+            ...latestHostPod,
+            spec: { ...(latestHostPod.spec as object), ephemeralContainers: update.ephemeralContainers },
           },
           { subresource: 'ephemeralcontainers' },
         );
