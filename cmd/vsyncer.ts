@@ -31,7 +31,12 @@ const code = await runCli(process.argv.slice(2), io, {
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
-    await app.start();
+    // Informer backoff and lease retries wait on unref'd timers; with no metrics server and every
+    // API server down, nothing else would keep the process alive until it is told to stop.
+    const keepAlive = setInterval(() => {}, 1 << 30);
+    void stopped.then(() => clearInterval(keepAlive));
+    // start() waits for the caches; a stop before they fill must still end the process.
+    await Promise.race([app.start(), stopped]);
     await stopped;
     if (fatal) logger.error('exiting', { reason: fatal });
     return fatal ? 1 : 0;

@@ -40,6 +40,7 @@ export class SyncerApp {
   private server: Server | undefined;
   private controllersStarted = false;
   private stopping = false;
+  private stopped: Promise<void> | undefined;
 
   constructor(opts: SyncerAppOptions) {
     this.opts = opts;
@@ -163,8 +164,13 @@ export class SyncerApp {
   }
 
   /** Stops new work, lets in-flight reconciles finish within the shutdown timeout, releases the lease. */
-  async stop(): Promise<void> {
-    if (this.stopping) return;
+  stop(): Promise<void> {
+    // Every caller (a signal, then a fatal error during the drain) waits for the one shutdown.
+    this.stopped ??= this.shutdown();
+    return this.stopped;
+  }
+
+  private async shutdown(): Promise<void> {
     this.stopping = true;
     const { logger, config } = this.opts;
     const finished = await Promise.all(this.components.map((c) => c.stop(config.shutdownTimeoutMs)));

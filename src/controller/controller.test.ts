@@ -32,13 +32,28 @@ describe('Controller', () => {
       clock: new FakeClock(0),
       reconcile: async (key) => void seen.push(key),
     });
-    controller.enqueue('a');
-    controller.enqueue('a');
-    controller.enqueue('b');
-    controller.enqueue('a');
-    controller.start();
+    controller.start(['a', 'a', 'b', 'a']);
     await settle();
     expect(seen.sort()).toEqual(['a', 'b']);
+    await controller.stop(100);
+  });
+
+  it('drops changes before start (a standby queues nothing), and starts from the keys that exist', async () => {
+    const seen: string[] = [];
+    const controller = new Controller({
+      name: 'standby',
+      workers: 1,
+      clock: new FakeClock(0),
+      reconcile: async (key) => void seen.push(key),
+    });
+    for (let i = 0; i < 1000; i++) controller.enqueue(`gone-${i}`);
+    expect(controller.isStarted).toBe(false);
+    controller.start(['live']);
+    await settle();
+    expect(seen).toEqual(['live']);
+    controller.enqueue('later');
+    await settle();
+    expect(seen).toEqual(['live', 'later']);
     await controller.stop(100);
   });
 

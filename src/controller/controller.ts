@@ -41,6 +41,7 @@ export class Controller {
   private readonly log: Logger;
   private workers: Promise<void>[] = [];
   private stopping = false;
+  private started = false;
   private inFlight = 0;
 
   constructor(opts: ControllerOptions) {
@@ -55,12 +56,25 @@ export class Controller {
     });
   }
 
+  /**
+   * Queues a key for reconcile. Before start() it is dropped: a standby replica's informers keep
+   * reporting changes for weeks, and queueing them would grow without bound (start() queues every
+   * key that exists then instead).
+   */
   enqueue(key: string): void {
-    this.queue.add(key);
+    if (this.started) this.queue.add(key);
   }
 
-  start(): void {
-    if (this.workers.length) return;
+  /** True once start() ran: changes are queued and worked on. */
+  get isStarted(): boolean {
+    return this.started;
+  }
+
+  /** Starts the workers, with every key that exists now (from the informer caches) queued once. */
+  start(initialKeys: Iterable<string> = []): void {
+    if (this.started) return;
+    this.started = true;
+    for (const key of initialKeys) this.queue.add(key);
     for (let i = 0; i < this.opts.workers; i++) this.workers.push(this.work());
   }
 

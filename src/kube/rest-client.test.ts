@@ -103,3 +103,42 @@ describe('RestClient: malformed answers become ApiErrors that say what came back
     }
   });
 });
+
+describe('RestClient: leadership is checked when the request leaves, not when it was queued', () => {
+  it('refuses a write whose leadership ended while it waited for a rate-limit token', async () => {
+    let requests = 0;
+    handler = (_req, res) => {
+      requests++;
+      res.writeHead(200).end('{}');
+    };
+    let leading = true;
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromOptions({
+      clusters: [
+        {
+          name: 'c',
+          server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+          skipTLSVerify: true,
+        },
+      ],
+      users: [{ name: 'u', token: 't' }],
+      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+      currentContext: 'x',
+    });
+    const slow = new RestClient({
+      name: 'host',
+      kubeConfig,
+      qps: 10,
+      burst: 1,
+      requestTimeoutMs: 2000,
+      writeGuard: () => {
+        if (!leading) throw new Error('not the leader');
+      },
+    });
+    await slow.update(Resources.configMaps, 'ns', { metadata: { name: 'a' } });
+    const queued = slow.update(Resources.configMaps, 'ns', { metadata: { name: 'b' } }); // waits ~100ms
+    leading = false;
+    await expect(queued).rejects.toThrow('not the leader');
+    expect(requests).toBe(1);
+  });
+});

@@ -208,7 +208,7 @@ export class RestClient implements ClusterClient {
           allowWatchBookmarks: options.allowWatchBookmarks,
         },
       },
-      signal,
+      () => signal,
     );
     if (!response.body) return;
     const decoder = new TextDecoder();
@@ -231,7 +231,7 @@ export class RestClient implements ClusterClient {
 
   private async json<T>(spec: RequestSpec): Promise<T> {
     const text = await this.inFlight.add(async () => {
-      const res = await this.send(spec, AbortSignal.timeout(this.options.requestTimeoutMs));
+      const res = await this.send(spec, () => AbortSignal.timeout(this.options.requestTimeoutMs));
       try {
         return await res.text();
       } catch (err) {
@@ -257,11 +257,16 @@ export class RestClient implements ClusterClient {
     }
   }
 
-  /** Sends one request after taking a rate-limit token; throws ApiError on any non-2xx answer. */
-  private async send(spec: RequestSpec, signal: AbortSignal) {
-    if (spec.write) this.options.writeGuard?.();
+  /**
+   * Sends one request after taking a rate-limit token; throws ApiError on any non-2xx answer.
+   * `signal` is made after the token is taken, so time spent throttled does not count as a timeout.
+   */
+  private async send(spec: RequestSpec, makeSignal: () => AbortSignal) {
     const waited = await this.bucket.take();
     if (waited > 0) this.options.metrics?.throttled(this.name, waited / 1000);
+    // Checked after the throttling wait: leadership may have been lost during it.
+    if (spec.write) this.options.writeGuard?.();
+    const signal = makeSignal();
     const url = new URL(this.server + spec.path);
     for (const [key, value] of Object.entries(spec.query ?? {})) {
       if (value !== undefined && value !== '') url.searchParams.set(key, String(value));

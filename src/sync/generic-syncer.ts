@@ -84,8 +84,16 @@ export class GenericSyncer implements SyncComponent {
     return this.translator.kind;
   }
 
+  /** Starts reconciling every virtual object and every host object that claims one. */
   start(): void {
-    this.controller.start();
+    const keys = new Set<string>();
+    for (const obj of this.virtualInformer.store.list())
+      if (!obj.metadata?.labels?.[CONTROLLED_BY_LABEL]) keys.add(objectKey(obj));
+    for (const obj of this.hostInformer.store.list()) {
+      const key = claimedVirtualKey(obj);
+      if (key) keys.add(key);
+    }
+    this.controller.start(keys);
   }
 
   stop(deadlineMs: number): Promise<boolean> {
@@ -99,7 +107,8 @@ export class GenericSyncer implements SyncComponent {
   }
 
   private virtualChanged(obj: KubeObject): void {
-    if (obj.metadata?.labels?.[CONTROLLED_BY_LABEL]) return;
+    // Before start (a standby, or caches still filling) start() will pick up whatever exists then.
+    if (!this.controller.isStarted || obj.metadata?.labels?.[CONTROLLED_BY_LABEL]) return;
     const key = objectKey(obj);
     if (!this.virtualChangeSeen.has(key)) this.virtualChangeSeen.set(key, this.env.clock.now());
     this.controller.enqueue(key);
@@ -107,7 +116,7 @@ export class GenericSyncer implements SyncComponent {
 
   private hostChanged(obj: KubeObject): void {
     const key = claimedVirtualKey(obj);
-    if (!key) return;
+    if (!key || !this.controller.isStarted) return;
     if (!this.hostChangeSeen.has(key)) this.hostChangeSeen.set(key, this.env.clock.now());
     this.controller.enqueue(key);
   }

@@ -52,7 +52,12 @@ export class EventSyncer implements SyncComponent {
   }
 
   start(): void {
-    this.controller.start();
+    this.controller.start(
+      this.hostEvents.store
+        .list()
+        .filter((e) => this.hostObjectInformer(e))
+        .map((e) => objectKey(e)),
+    );
   }
 
   stop(deadlineMs: number): Promise<boolean> {

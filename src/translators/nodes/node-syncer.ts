@@ -70,7 +70,14 @@ export class NodeSyncer implements SyncComponent {
   }
 
   start(): void {
-    this.controller.start();
+    const names = new Set<string>();
+    for (const p of this.virtualPods.store.list()) {
+      const nodeName = (p.spec as { nodeName?: string } | undefined)?.nodeName;
+      if (nodeName) names.add(nodeName);
+    }
+    for (const n of [...this.virtualNodes.store.list(), ...(this.hostNodes?.store.list() ?? [])])
+      if (n.metadata?.name) names.add(n.metadata.name);
+    this.controller.start(names);
   }
 
   stop(deadlineMs: number): Promise<boolean> {
