@@ -36,9 +36,15 @@ export function namespaceLabelKey(key: string, vcName: string): string {
   return `vcluster.loft.sh/ns-label-${vcName}-x-${hash10(key)}`;
 }
 
-/** Translates one virtual label key to its host key (unchanged unless reserved). */
+/**
+ * Translates one virtual label key to its host key: unchanged, unless reserved. Every key under
+ * `vcluster.loft.sh/` counts as reserved too, so a tenant cannot forge the syncer's own labels
+ * (e.g. an ns-label its namespace does not have, to match another namespace's selector).
+ */
 export function hostLabelKey(key: string, vcName: string): string {
-  return RESERVED_LABEL_KEYS.includes(key) ? hostKeyForReservedLabel(key, vcName) : key;
+  return RESERVED_LABEL_KEYS.includes(key) || key.startsWith('vcluster.loft.sh/')
+    ? hostKeyForReservedLabel(key, vcName)
+    : key;
 }
 
 /** Host labels of a namespaced object: the tenant's labels (reserved keys hashed) plus managed-by and namespace. */

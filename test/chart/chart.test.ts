@@ -100,6 +100,13 @@ describe('helm chart', () => {
     );
   });
 
+  it('selects the control-plane pod by release, a label no tenant pod can carry on the host', () => {
+    const svc = render().find((m) => m.kind === 'Service' && m.metadata.name === 'vc1') as unknown as {
+      spec: { selector: Record<string, string> };
+    };
+    expect(svc.spec.selector).toMatchObject({ release: 'vc1' });
+  });
+
   it('uses an emptyDir instead of a claim when persistence is off', () => {
     const sts = render({ 'persistence.enabled': 'false' }).find(
       (m) => m.kind === 'StatefulSet',

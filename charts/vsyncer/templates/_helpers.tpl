@@ -8,11 +8,17 @@ app.kubernetes.io/name: vsyncer
 app.kubernetes.io/instance: {{ .Release.Name }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 helm.sh/chart: {{ .Chart.Name }}-{{ .Chart.Version }}
+release: {{ .Release.Name }}
 {{- end -}}
 
+{{/*
+Selects the control-plane pod. `release` is a key the syncer never copies from a tenant's pod (it is
+stored hashed on the host), so no tenant pod in this namespace can join the virtual API Service.
+*/}}
 {{- define "vsyncer.selectorLabels" -}}
 app.kubernetes.io/name: vsyncer
 app.kubernetes.io/instance: {{ .Release.Name }}
+release: {{ .Release.Name }}
 {{- end -}}
 
 {{- define "vsyncer.workloadServiceAccount" -}}

@@ -253,6 +253,48 @@ describe('translatePodToHost', () => {
     expect(claim?.dataSourceRef).toEqual({ kind: 'PersistentVolumeClaim', name: hn('golden') });
   });
 
+  it('stores a tenant label under the vcluster.loft.sh/ prefix hashed, so it cannot forge a namespace label', () => {
+    const forged = `vcluster.loft.sh/ns-label-vc1-x-${h10('env')}`;
+    const host = translatePodToHost(pod({}, { app: 'web', [forged]: 'prod' }), {
+      ...ctx,
+      virtualNamespaceLabels: {},
+    });
+    expect(host.metadata?.labels?.[forged]).toBeUndefined();
+    expect(host.metadata?.labels?.[`vcluster.loft.sh/label-vc1-x-${h10(forged)}`]).toBe('prod');
+  });
+
+  it('uses the part before the first dot of a dotted pod name as the hostname', () => {
+    const virtual = pod();
+    virtual.metadata!.name = 'web.v1';
+    expect(translatePodToHost(virtual, ctx).spec?.hostname).toBe('web');
+  });
+
+  it('never binds a generic ephemeral volume to a named or selected host volume', () => {
+    const host = translatePodToHost(
+      pod({
+        volumes: [
+          {
+            name: 'scratch',
+            ephemeral: {
+              volumeClaimTemplate: {
+                spec: {
+                  accessModes: ['ReadWriteOnce'],
+                  resources: { requests: { storage: '1Gi' } },
+                  volumeName: 'pv-of-another-tenant',
+                  selector: { matchLabels: { owner: 'someone' } },
+                },
+              },
+            },
+          },
+        ],
+      }),
+      ctx,
+    );
+    const claim = host.spec?.volumes?.[0]?.ephemeral?.volumeClaimTemplate?.spec;
+    expect(claim?.volumeName).toBeUndefined();
+    expect(claim?.selector).toBeUndefined();
+  });
+
   it('renames dynamic resource claims', () => {
     const host = translatePodToHost(
       pod({

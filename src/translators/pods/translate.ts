@@ -57,7 +57,7 @@ const DOWNWARD_FIELD_ANNOTATIONS: Record<string, string> = {
 const clone = <T>(v: T): T => structuredClone(v);
 const allContainers = (spec: PodSpec): Containerish[] => [
   ...(spec.initContainers ?? []),
-  ...spec.containers,
+  ...(spec.containers ?? []),
   ...(spec.ephemeralContainers ?? []),
 ];
 
@@ -204,7 +204,8 @@ export function translatePodToHost(virtual: Pod, ctx: PodTranslationContext): Po
       ],
     };
   }
-  spec.hostname ??= name.length > 63 ? name.slice(0, 63).replace(/[-.]+$/, '') : name;
+  // A hostname is one DNS label: cut at the first dot, as the kubelet does, and at 63 characters.
+  spec.hostname ??= name.split('.')[0]!.slice(0, 63).replace(/-+$/, '');
 
   // The kubernetes service of the virtual cluster, by env and by name.
   const apiEnv = kubernetesServiceEnv(ctx.virtualApiServiceIP, ctx.virtualApiServicePort);
@@ -277,6 +278,9 @@ function translateVolume(volume: Volume, rename: (n: string) => string, ctx: Pod
     if (claimSpec.dataSource?.name) claimSpec.dataSource.name = rename(claimSpec.dataSource.name);
     if (claimSpec.dataSourceRef?.name) claimSpec.dataSourceRef.name = rename(claimSpec.dataSourceRef.name);
     if (claimSpec.dataSourceRef) delete claimSpec.dataSourceRef.namespace;
+    // Binding to a named or selected PersistentVolume could take a host volume meant for someone else.
+    delete claimSpec.volumeName;
+    delete claimSpec.selector;
   }
   if (v.downwardAPI?.items) for (const item of v.downwardAPI.items) rewriteFieldRef(item.fieldRef);
   if (v.projected?.sources) {
