@@ -67,8 +67,23 @@ export function realNodeCopy(hostNode: KubeObject): KubeObject {
       ),
     },
     spec: { taints: spec.taints, unschedulable: spec.unschedulable },
-    status: hostNode.status,
+    status: tenantVisibleStatus(hostNode.status),
   };
+}
+
+/**
+ * A host node's status minus what belongs to other tenants: the images pulled there and the
+ * volumes attached name their workloads and storage.
+ */
+function tenantVisibleStatus(status: unknown): unknown {
+  if (!status || typeof status !== 'object') return status;
+  const {
+    images: _images,
+    volumesAttached: _attached,
+    volumesInUse: _inUse,
+    ...rest
+  } = status as Record<string, unknown>;
+  return rest;
 }
 
 /** Conditions without their heartbeat times, so a heartbeat alone does not cause a write. */

@@ -121,8 +121,11 @@ export function podTranslator(config: SyncerConfig): Translator {
         await deletePod(ctx, 'virtual', virtualPod, 0);
         return { virtualWritten: true };
       }
-      if (specOf(virtualPod).nodeName) {
-        // It ran on the host and its host pod is gone (evicted, deleted by hand, node lost): like a
+      if (
+        specOf(virtualPod).nodeName &&
+        (virtualPod.status as { startTime?: string } | undefined)?.startTime
+      ) {
+        // It ran on the host (it has a start time) and its host pod is gone (evicted, deleted by hand, node lost): like a
         // pod whose node vanished, it is deleted so its controller replaces it.
         ctx.log.info('host pod disappeared, deleting the virtual pod');
         await deletePod(ctx, 'virtual', virtualPod, 0);

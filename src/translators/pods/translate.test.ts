@@ -295,6 +295,26 @@ describe('translatePodToHost', () => {
     expect(claim?.selector).toBeUndefined();
   });
 
+  it('keeps a term or spread constraint without a label selector matching nothing', () => {
+    const host = translatePodToHost(
+      pod({
+        affinity: {
+          podAntiAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: [
+              { topologyKey: 'kubernetes.io/hostname', namespaces: ['other'] },
+            ],
+          },
+        },
+        topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'zone', whenUnsatisfiable: 'DoNotSchedule' }],
+      }),
+      ctx,
+    );
+    expect(host.spec?.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.[0]).toEqual(
+      { topologyKey: 'kubernetes.io/hostname' },
+    );
+    expect(host.spec?.topologySpreadConstraints?.[0]?.labelSelector).toBeUndefined();
+  });
+
   it('renames dynamic resource claims', () => {
     const host = translatePodToHost(
       pod({

@@ -237,10 +237,12 @@ export function translatePodToHost(virtual: Pod, ctx: PodTranslationContext): Po
         }));
     }
   }
-  spec.topologySpreadConstraints = spec.topologySpreadConstraints?.map((c) => ({
-    ...c,
-    labelSelector: translateLabelSelector(c.labelSelector as never, where) as LabelSelector,
-  }));
+  spec.topologySpreadConstraints = spec.topologySpreadConstraints?.map((c) =>
+    // No selector counts no pods; scoping it would make it count every pod of the namespace.
+    c.labelSelector
+      ? { ...c, labelSelector: translateLabelSelector(c.labelSelector as never, where) as LabelSelector }
+      : c,
+  );
   spec.tolerations = mergeTolerations(spec.tolerations ?? [], ctx.enforcedTolerations);
   // A priority class is a host-cluster object the tenant cannot see or create; drop the name and
   // keep scheduling neutral rather than letting a tenant pick host priorities.
@@ -332,6 +334,12 @@ function translateAffinityTerm(
   where: { vcName: string; virtualNamespace: string },
 ): PodAffinityTerm {
   const out: PodAffinityTerm = { ...term };
+  if (!term.labelSelector) {
+    // A term without a label selector matches no pod; scoped, it would match the whole namespace.
+    delete out.namespaceSelector;
+    delete out.namespaces;
+    return out;
+  }
   if (term.namespaceSelector) {
     // All tenants share one host namespace: a namespace selector becomes a selector on the
     // ns-label pod labels; an empty one means every namespace of this virtual cluster.

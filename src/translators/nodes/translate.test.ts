@@ -1,0 +1,19 @@
+import { realNodeCopy } from './translate.ts';
+
+describe('realNodeCopy', () => {
+  it("keeps the node's own status but not the images and volumes of other tenants' workloads", () => {
+    const copy = realNodeCopy({
+      metadata: { name: 'n1', labels: { zone: 'a' } },
+      spec: { taints: [{ key: 'k', effect: 'NoSchedule' }] },
+      status: {
+        capacity: { cpu: '4' },
+        conditions: [{ type: 'Ready', status: 'True' }],
+        images: [{ names: ['registry.example/other-tenant/secret-app:1'], sizeBytes: 1 }],
+        volumesAttached: [{ name: 'kubernetes.io/csi/driver^vol-123', devicePath: '' }],
+        volumesInUse: ['kubernetes.io/csi/driver^vol-123'],
+      },
+    });
+    expect(copy.status).toEqual({ capacity: { cpu: '4' }, conditions: [{ type: 'Ready', status: 'True' }] });
+    expect(copy.metadata?.labels).toMatchObject({ zone: 'a' });
+  });
+});
