@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ApiError } from './errors.ts';
 import { Resources } from './resources.ts';
-import { RestClient } from './rest-client.ts';
+import { RestClient, type RestClientOptions } from './rest-client.ts';
 
 // A stand-in HTTP server that answers the way broken proxies and servers do; the Kubernetes
 // behaviour itself is covered by the integration tests against real API servers.
@@ -15,6 +15,11 @@ let client: RestClient;
 beforeAll(async () => {
   server = createServer((req, res) => handler(req, res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  client = clientOf({ qps: 1000, burst: 1000 });
+});
+
+/** A client of the stand-in server; `options` sets its rate limit and write guard. */
+function clientOf(options: Pick<RestClientOptions, 'qps' | 'burst' | 'writeGuard'>): RestClient {
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromOptions({
     clusters: [
@@ -28,8 +33,8 @@ beforeAll(async () => {
     contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
     currentContext: 'x',
   });
-  client = new RestClient({ name: 'host', kubeConfig, qps: 1000, burst: 1000, requestTimeoutMs: 2000 });
-});
+  return new RestClient({ name: 'host', kubeConfig, requestTimeoutMs: 2000, ...options });
+}
 
 afterAll(async () => {
   server.closeAllConnections();
@@ -112,25 +117,9 @@ describe('RestClient: leadership is checked when the request leaves, not when it
       res.writeHead(200).end('{}');
     };
     let leading = true;
-    const kubeConfig = new KubeConfig();
-    kubeConfig.loadFromOptions({
-      clusters: [
-        {
-          name: 'c',
-          server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-          skipTLSVerify: true,
-        },
-      ],
-      users: [{ name: 'u', token: 't' }],
-      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-      currentContext: 'x',
-    });
-    const slow = new RestClient({
-      name: 'host',
-      kubeConfig,
+    const slow = clientOf({
       qps: 10,
       burst: 1,
-      requestTimeoutMs: 2000,
       writeGuard: () => {
         if (!leading) throw new Error('not the leader');
       },

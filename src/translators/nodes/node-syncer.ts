@@ -37,12 +37,12 @@ export class NodeSyncer implements SyncComponent {
     });
     this.virtualPods = env.informers.get(env.virtual, Resources.pods);
     this.virtualPods.addIndexer(NODE_INDEX, (pod) => {
-      const nodeName = (pod.spec as { nodeName?: string } | undefined)?.nodeName;
+      const nodeName = nodeNameOf(pod);
       return nodeName ? [nodeName] : [];
     });
     const podChanged = (...pods: KubeObject[]) => {
       for (const p of pods) {
-        const nodeName = (p.spec as { nodeName?: string } | undefined)?.nodeName;
+        const nodeName = nodeNameOf(p);
         if (nodeName) this.controller.enqueue(nodeName);
       }
     };
@@ -72,7 +72,7 @@ export class NodeSyncer implements SyncComponent {
   start(): void {
     const names = new Set<string>();
     for (const p of this.virtualPods.store.list()) {
-      const nodeName = (p.spec as { nodeName?: string } | undefined)?.nodeName;
+      const nodeName = nodeNameOf(p);
       if (nodeName) names.add(nodeName);
     }
     for (const n of [...this.virtualNodes.store.list(), ...(this.hostNodes?.store.list() ?? [])])
@@ -171,4 +171,9 @@ export function labelSelectorMatcher(selector: string): (node: KubeObject) => bo
       const actual = node.metadata?.labels?.[key];
       return value === undefined ? actual !== undefined : actual === value;
     });
+}
+
+/** The node a virtual pod is bound to, if any. */
+function nodeNameOf(pod: KubeObject): string | undefined {
+  return (pod.spec as { nodeName?: string } | undefined)?.nodeName;
 }

@@ -38,6 +38,15 @@ function pod(
   };
 }
 
+/** The host claim template of a pod with one generic ephemeral volume whose claim spec adds `extra`. */
+function hostEphemeralClaim(extra: Record<string, unknown>) {
+  const claimSpec = { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } }, ...extra };
+  const virtual = pod({
+    volumes: [{ name: 'scratch', ephemeral: { volumeClaimTemplate: { spec: claimSpec } } }],
+  });
+  return translatePodToHost(virtual, ctx).spec?.volumes?.[0]?.ephemeral?.volumeClaimTemplate?.spec;
+}
+
 describe('translatePodToHost', () => {
   it('renames the pod, translates labels and adds vCluster annotations', () => {
     const host = translatePodToHost(pod({}, { app: 'web', release: 'r1' }), ctx);
@@ -228,27 +237,10 @@ describe('translatePodToHost', () => {
   });
 
   it('keeps a generic ephemeral volume from cloning a claim outside the tenant', () => {
-    const host = translatePodToHost(
-      pod({
-        volumes: [
-          {
-            name: 'scratch',
-            ephemeral: {
-              volumeClaimTemplate: {
-                spec: {
-                  accessModes: ['ReadWriteOnce'],
-                  resources: { requests: { storage: '1Gi' } },
-                  dataSource: { kind: 'PersistentVolumeClaim', name: 'golden' },
-                  dataSourceRef: { kind: 'PersistentVolumeClaim', name: 'golden', namespace: 'other' },
-                },
-              },
-            },
-          },
-        ],
-      }),
-      ctx,
-    );
-    const claim = host.spec?.volumes?.[0]?.ephemeral?.volumeClaimTemplate?.spec;
+    const claim = hostEphemeralClaim({
+      dataSource: { kind: 'PersistentVolumeClaim', name: 'golden' },
+      dataSourceRef: { kind: 'PersistentVolumeClaim', name: 'golden', namespace: 'other' },
+    });
     expect(claim?.dataSource).toEqual({ kind: 'PersistentVolumeClaim', name: hn('golden') });
     expect(claim?.dataSourceRef).toEqual({ kind: 'PersistentVolumeClaim', name: hn('golden') });
   });
@@ -270,27 +262,10 @@ describe('translatePodToHost', () => {
   });
 
   it('never binds a generic ephemeral volume to a named or selected host volume', () => {
-    const host = translatePodToHost(
-      pod({
-        volumes: [
-          {
-            name: 'scratch',
-            ephemeral: {
-              volumeClaimTemplate: {
-                spec: {
-                  accessModes: ['ReadWriteOnce'],
-                  resources: { requests: { storage: '1Gi' } },
-                  volumeName: 'pv-of-another-tenant',
-                  selector: { matchLabels: { owner: 'someone' } },
-                },
-              },
-            },
-          },
-        ],
-      }),
-      ctx,
-    );
-    const claim = host.spec?.volumes?.[0]?.ephemeral?.volumeClaimTemplate?.spec;
+    const claim = hostEphemeralClaim({
+      volumeName: 'pv-of-another-tenant',
+      selector: { matchLabels: { owner: 'someone' } },
+    });
     expect(claim?.volumeName).toBeUndefined();
     expect(claim?.selector).toBeUndefined();
   });

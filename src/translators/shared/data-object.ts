@@ -37,18 +37,6 @@ export function hostDataObject(
   return opts.hostTransform ? opts.hostTransform(out) : out;
 }
 
-/** True when the host copy already matches what we would write: no write needed. */
-export function dataObjectInSync(
-  desired: KubeObject,
-  host: KubeObject,
-  payloadFields: readonly string[],
-): boolean {
-  const merged = mergeManagedMetadata(desired.metadata ?? {}, host.metadata ?? {});
-  if (!sameJson(merged.labels, host.metadata?.labels)) return false;
-  if (!sameJson(merged.annotations, host.metadata?.annotations)) return false;
-  return payloadFields.every((f) => sameJson(desired[f], host[f]));
-}
-
 /**
  * Translator for kinds that are plain data (config maps, secrets): spec flows virtual → host only,
  * so a hand edit of the host copy is reverted, and by default only objects a pod uses are synced.
@@ -105,19 +93,20 @@ export function dataObjectTranslator(opts: DataObjectOptions): Translator {
 
     async sync(ctx, virtual, host) {
       const desired = hostDataObject(virtual, opts, place(ctx));
-      if (dataObjectInSync(desired, host, opts.payloadFields)) return {};
+      // Labels and annotations someone on the host added stay; the syncer's own keys follow the tenant.
+      const metadata = mergeManagedMetadata(desired.metadata ?? {}, host.metadata ?? {});
+      const metadataChanged =
+        !sameJson(metadata.labels, host.metadata?.labels) ||
+        !sameJson(metadata.annotations, host.metadata?.annotations);
       const payloadChanged = !opts.payloadFields.every((f) => sameJson(desired[f], host[f]));
+      if (!metadataChanged && !payloadChanged) return {};
       if (host.immutable === true && payloadChanged) {
         // An immutable object cannot be edited; replace it (the UID precondition guards the delete).
         // Its delete event brings the key back, and the copy is then created afresh.
         await ctx.host.delete(opts.type, ctx.hostNamespace, ctx.hostName, { uid: host.metadata?.uid });
         return { hostWritten: true };
       }
-      const updated: KubeObject = {
-        ...host,
-        // Labels and annotations someone on the host added stay; the syncer's own keys follow the tenant.
-        metadata: { ...host.metadata, ...mergeManagedMetadata(desired.metadata ?? {}, host.metadata ?? {}) },
-      };
+      const updated: KubeObject = { ...host, metadata: { ...host.metadata, ...metadata } };
       for (const field of opts.payloadFields) {
         if (desired[field] === undefined) delete updated[field];
         else updated[field] = desired[field];
