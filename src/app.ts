@@ -7,10 +7,11 @@ import { RestClient } from './kube/rest-client.ts';
 import { LeaderElector } from './leaderelection/leader-elector.ts';
 import { SyncerMetrics } from './metrics/metrics.ts';
 import { startHealthServer } from './metrics/server.ts';
+import { KindController, type SyncComponent } from './sync/engine.ts';
 import { EventRecorder } from './sync/event-recorder.ts';
-import { resolveEnabledKinds, type SyncComponent } from './sync/registry.ts';
-import type { SyncEnvironment } from './sync/translator.ts';
-import { builtinComponents } from './translators/index.ts';
+import type { SyncEnvironment } from './sync/kind.ts';
+import { resolveEnabledKinds } from './sync/registry.ts';
+import { builtinKinds } from './translators/index.ts';
 import { realClock, type Clock } from './util/clock.ts';
 import type { Logger } from './util/log.ts';
 
@@ -79,14 +80,29 @@ export class SyncerApp {
       clock,
       logger,
     };
-    const registry = builtinComponents();
+    const registry = builtinKinds();
     let enabled: Set<string>;
     try {
       enabled = resolveEnabledKinds(config.sync, registry.kinds(), registry.defaults());
     } catch (err) {
       throw new ConfigError('--sync', (err as Error).message);
     }
-    this.components = registry.build(enabled, { config, env, metrics: this.metrics });
+    const kinds = registry.build(enabled, config as unknown as Record<string, unknown>, {
+      vcName: config.name,
+      hostNamespace: config.hostNamespace,
+    });
+    this.components = [...kinds.values()].map(
+      (kind) =>
+        new KindController({
+          kind,
+          kinds,
+          env,
+          workers: config.workers,
+          controllerMetrics: this.metrics,
+          queueMetrics: this.metrics,
+          latencyMetrics: this.metrics,
+        }),
+    );
     if (config.leaderElect) {
       const leaseClient = new RestClient({
         name: 'host',
@@ -173,11 +189,35 @@ export class SyncerApp {
   private async shutdown(): Promise<void> {
     this.stopping = true;
     const { logger, config } = this.opts;
+    const deadline = Date.now() + config.shutdownTimeoutMs;
     const finished = await Promise.all(this.components.map((c) => c.stop(config.shutdownTimeoutMs)));
     if (finished.some((ok) => !ok)) logger.warn('some reconciles did not finish before the shutdown timeout');
-    await this.elector?.stop();
-    await this.informers.stop();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    // Releasing the lease and closing watches talk to the API servers, which may hang: the shutdown
+    // timeout bounds the whole shutdown, not only the drain, so the process always exits in time.
+    const rest = (async () => {
+      await this.elector?.stop();
+      await this.informers.stop();
+      await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    })();
+    if (!(await settlesWithin(rest, deadline - Date.now())))
+      logger.warn(
+        'shutdown timeout reached before the lease was released and watches closed; exiting anyway',
+      );
     logger.info('stopped');
   }
+}
+
+/** True when the promise settles within ms (a rejection counts as settled; it is logged by its owner). */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<false>(
+    (resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, ms))),
+  );
+  const settled = promise.then(
+    () => true as const,
+    () => true as const,
+  );
+  const result = await Promise.race([settled, timedOut]);
+  clearTimeout(timer);
+  return result;
 }

@@ -78,8 +78,8 @@ export function buildProgram(io: CliIO, handlers: CliHandlers, setExit: (code: n
     const description = `${field.description}${field.required ? ' (required)' : ''}${def !== undefined ? ` (default: ${def === '' ? '""' : def})` : ''}`;
     let option: Option;
     if (field.kind === 'bool') option = new Option(`--${field.flag} [bool]`, description).argParser(boolArg);
-    else if (field.flag === 'enforce-toleration')
-      option = new Option(`--${field.flag} <toleration>`, description).argParser(collect);
+    else if (field.repeatable)
+      option = new Option(`--${field.flag} <${field.valueName ?? 'value'}>`, description).argParser(collect);
     else if (field.kind === 'enum')
       option = new Option(`--${field.flag} <${field.flag.split('-').pop()}>`, description).choices(
         field.choices!,

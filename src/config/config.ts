@@ -1,19 +1,19 @@
+import { builtinKinds, type KindOptions } from '../translators/index.ts';
 import { LOG_LEVELS, type LogFormat, type LogLevel } from '../util/log.ts';
 import { formatDuration, parseDuration } from './duration.ts';
+import type { FieldSpec } from './fields.ts';
 
-/** Everything the syncer needs to run, validated. One object, built from flags over an optional file. */
-export interface SyncerConfig {
+export type { FieldSpec } from './fields.ts';
+
+/** The settings of the syncer itself; each kind adds its own (see the kind descriptors). */
+export interface CoreConfig {
   name: string;
   hostNamespace: string;
   /** Empty: in-cluster configuration (the pod's service account). */
   hostKubeconfig: string;
   virtualKubeconfig: string;
-  /** `--sync` items as given (resolved against the translator registry at start). */
+  /** `--sync` items as given (resolved against the kind registry at start). */
   sync: string[];
-  syncAllConfigMaps: boolean;
-  syncAllSecrets: boolean;
-  syncRealNodes: boolean;
-  nodeSelector: string;
   hostQps: number;
   hostBurst: number;
   virtualQps: number;
@@ -28,13 +28,11 @@ export interface SyncerConfig {
   leaderElectRenewDeadlineMs: number;
   leaderElectRetryPeriodMs: number;
   leaderElectIdentity: string;
-  clusterDomain: string;
-  clusterDnsIp: string;
-  virtualApiService: string;
-  workloadServiceAccount: string;
-  enforceTolerations: string[];
   shutdownTimeoutMs: number;
 }
+
+/** Everything the syncer needs to run, validated. One object, built from flags over an optional file. */
+export type SyncerConfig = CoreConfig & KindOptions;
 
 /** A bad flag or config field: names it, so the CLI can say exactly what to fix. */
 export class ConfigError extends Error {
@@ -47,23 +45,8 @@ export class ConfigError extends Error {
   }
 }
 
-type FieldKind = 'string' | 'int' | 'number' | 'bool' | 'duration' | 'list' | 'enum';
-
-interface FieldSpec {
-  /** Flag name without dashes; the config-file key is the camelCase of it. */
-  flag: string;
-  key: keyof SyncerConfig;
-  kind: FieldKind;
-  description: string;
-  default?: string | number | boolean | string[];
-  choices?: readonly string[];
-  required?: boolean;
-  /** Shown instead of the default in --help when the default is computed. */
-  defaultHelp?: string;
-}
-
-/** Every setting, in the order --help shows it. The Helm chart maps its values onto these one for one. */
-export const FIELDS: readonly FieldSpec[] = [
+/** The syncer's own settings, in the order --help shows them (the kinds' settings follow `--sync`). */
+const CORE_FIELDS: readonly FieldSpec<keyof CoreConfig>[] = [
   {
     flag: 'name',
     key: 'name',
@@ -98,37 +81,8 @@ export const FIELDS: readonly FieldSpec[] = [
     key: 'sync',
     kind: 'list',
     default: [],
-    defaultHelp: 'configmaps,secrets,pods,events,nodes',
+    defaultHelp: builtinKinds().defaults().join(','),
     description: 'kinds to sync, comma separated; "-kind" turns a default off, "*" all',
-  },
-  {
-    flag: 'sync-all-configmaps',
-    key: 'syncAllConfigMaps',
-    kind: 'bool',
-    default: false,
-    description: 'sync every config map, not only those a pod references',
-  },
-  {
-    flag: 'sync-all-secrets',
-    key: 'syncAllSecrets',
-    kind: 'bool',
-    default: false,
-    description: 'sync every secret, not only those a pod references',
-  },
-  {
-    flag: 'sync-real-nodes',
-    key: 'syncRealNodes',
-    kind: 'bool',
-    default: false,
-    description: 'show copies of the real host nodes instead of minimal fake nodes',
-  },
-  {
-    flag: 'node-selector',
-    key: 'nodeSelector',
-    kind: 'string',
-    default: '',
-    description:
-      'with --sync-real-nodes: also show host nodes matching this label selector even without pods ("*" for all)',
   },
   {
     flag: 'host-qps',
@@ -226,45 +180,6 @@ export const FIELDS: readonly FieldSpec[] = [
     description: "this replica's identity in the lease",
   },
   {
-    flag: 'cluster-domain',
-    key: 'clusterDomain',
-    kind: 'string',
-    default: 'cluster.local',
-    description: 'DNS domain of the virtual cluster',
-  },
-  {
-    flag: 'cluster-dns-ip',
-    key: 'clusterDnsIp',
-    kind: 'string',
-    default: '',
-    defaultHelp: 'discovered',
-    description:
-      'virtual cluster DNS service IP for synced pods (empty: the kube-dns service of the virtual cluster)',
-  },
-  {
-    flag: 'virtual-api-service',
-    key: 'virtualApiService',
-    kind: 'string',
-    default: '',
-    defaultHelp: '<name>',
-    description: 'host Service that exposes the virtual API server to pods',
-  },
-  {
-    flag: 'workload-service-account',
-    key: 'workloadServiceAccount',
-    kind: 'string',
-    default: '',
-    defaultHelp: 'vc-workload-<name>',
-    description: 'host service account synced pods run as',
-  },
-  {
-    flag: 'enforce-toleration',
-    key: 'enforceTolerations',
-    kind: 'list',
-    default: [],
-    description: 'toleration added to every synced pod, key[=value]:effect (repeatable)',
-  },
-  {
     flag: 'shutdown-timeout',
     key: 'shutdownTimeoutMs',
     kind: 'duration',
@@ -287,9 +202,13 @@ export function defaultForHelp(field: FieldSpec): string | undefined {
   return String(field.default);
 }
 
+/**
+ * Every setting, in the order --help shows it: the syncer's own, then each kind's (the kinds'
+ * settings are declared in their folders). The Helm chart maps its values onto these one for one.
+ */
+export const FIELDS: readonly FieldSpec[] = [...CORE_FIELDS, ...builtinKinds().fields()];
+
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const TOLERATION =
-  /^[A-Za-z0-9]([-A-Za-z0-9_./]*[A-Za-z0-9])?(=[A-Za-z0-9._-]*)?:(NoSchedule|PreferNoSchedule|NoExecute)$/;
 
 /**
  * Builds the config from raw values: file values first, then flags (flags win). Values may be
@@ -304,7 +223,7 @@ export function buildConfig(
     if (!known.has(key)) throw new ConfigError(key, `unknown config field (known: ${[...known].join(', ')})`);
   }
   const out: Record<string, unknown> = {};
-  const labels = new Map<keyof SyncerConfig, string>();
+  const labels = new Map<string, string>();
   for (const field of FIELDS) {
     const fileKey = fileKeyOf(field.flag);
     const fromFlag = flagValues[fileKey];
@@ -318,13 +237,18 @@ export function buildConfig(
     labels.set(field.key, label);
     if (raw === undefined || raw === null) {
       if (field.required) throw new ConfigError(label, 'is required');
-      out[field.key] = field.default;
+      out[field.key] = Array.isArray(field.default) ? [...(field.default as string[])] : field.default;
       continue;
     }
-    out[field.key] = parseValue(field, raw, label);
+    const value = parseValue(field, raw, label);
+    const problem = field.validate?.(value as never);
+    if (problem) throw new ConfigError(label, problem);
+    out[field.key] = value;
   }
-  const config = out as unknown as SyncerConfig;
-  return finish(config, (key) => labels.get(key)!);
+  // Defaults computed from the virtual cluster's name (e.g. the API service `<name>`).
+  for (const field of FIELDS)
+    if (field.defaultFromName && !out[field.key]) out[field.key] = field.defaultFromName(String(out.name));
+  return finish(out as unknown as SyncerConfig, (key) => labels.get(key)!);
 }
 
 function parseValue(field: FieldSpec, raw: unknown, label: string): unknown {
@@ -379,7 +303,7 @@ function parseValue(field: FieldSpec, raw: unknown, label: string): unknown {
 }
 
 /** Whole-config checks; labelOf names where a value came from (its flag or its config-file field). */
-function finish(c: SyncerConfig, labelOf: (key: keyof SyncerConfig) => string): SyncerConfig {
+function finish(c: SyncerConfig, labelOf: (key: keyof CoreConfig) => string): SyncerConfig {
   if (!DNS_LABEL.test(c.name) || c.name.length > 52) {
     throw new ConfigError(
       labelOf('name'),
@@ -417,22 +341,5 @@ function finish(c: SyncerConfig, labelOf: (key: keyof SyncerConfig) => string): 
       );
     }
   }
-  if (c.clusterDnsIp && !/^(\d{1,3}\.){3}\d{1,3}$|^[0-9a-fA-F:]+$/.test(c.clusterDnsIp)) {
-    throw new ConfigError(
-      labelOf('clusterDnsIp'),
-      `must be an IP address, got ${JSON.stringify(c.clusterDnsIp)}`,
-    );
-  }
-  for (const t of c.enforceTolerations) {
-    if (!TOLERATION.test(t))
-      throw new ConfigError(
-        labelOf('enforceTolerations'),
-        `must look like key[=value]:NoSchedule|PreferNoSchedule|NoExecute, got ${JSON.stringify(t)}`,
-      );
-  }
-  return {
-    ...c,
-    virtualApiService: c.virtualApiService || c.name,
-    workloadServiceAccount: c.workloadServiceAccount || `vc-workload-${c.name}`,
-  };
+  return c;
 }

@@ -2,7 +2,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { ControllerMetrics, ReconcileOutcome } from '../controller/controller.ts';
 import type { InformerMetrics } from '../informer/informer.ts';
 import type { ClientMetrics } from '../kube/rest-client.ts';
-import type { SyncLatencyMetrics } from '../sync/generic-syncer.ts';
+import type { SyncLatencyMetrics } from '../sync/engine.ts';
 import type { WorkQueueMetrics } from '../workqueue/metrics.ts';
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];

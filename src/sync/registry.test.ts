@@ -1,4 +1,7 @@
-import { ComponentRegistry, resolveEnabledKinds } from './registry.ts';
+import { field } from '../config/fields.ts';
+import { Resources } from '../kube/resources.ts';
+import { defineKind, type KindDescriptor, type KindSpec } from './kind.ts';
+import { KindRegistry, resolveEnabledKinds } from './registry.ts';
 
 describe('resolveEnabledKinds', () => {
   const known = ['configmaps', 'secrets', 'pods', 'events', 'nodes'];
@@ -23,18 +26,73 @@ describe('resolveEnabledKinds', () => {
   });
 });
 
-describe('ComponentRegistry', () => {
-  it('builds only enabled kinds, in registration order', () => {
-    const registry = new ComponentRegistry<string>();
-    const make = (kind: string) => (deps: string) => ({
-      kind: `${kind}:${deps}`,
-      start() {},
-      stop: async () => true,
-    });
-    registry.register('b', make('b'), true);
-    registry.register('a', make('a'), false);
-    expect(registry.build(new Set(['a', 'b']), 'x').map((c) => c.kind)).toEqual(['b:x', 'a:x']);
+describe('KindRegistry', () => {
+  const spec = (name: string): KindSpec => ({
+    direction: 'to-host',
+    virtualType: Resources.configMaps,
+    hostType: Resources.configMaps,
+    mapper: { targetKey: (k) => `${name}:${k}`, sourceKeyOf: () => undefined },
+    create: async () => ({}),
+    update: async () => ({}),
+  });
+  const kind = (name: string, defaultOn: boolean, key?: string): KindDescriptor =>
+    defineKind({
+      name,
+      description: name,
+      defaultOn,
+      eventKind: name === 'b' ? 'B' : undefined,
+      fields: key ? [field({ flag: key, key, kind: 'bool', default: false, description: key })] : [],
+      hostRbac: [
+        { scope: 'namespace', apiGroups: [''], resources: [name], verbs: ['get'] },
+        {
+          scope: 'cluster',
+          apiGroups: [''],
+          resources: ['nodes'],
+          verbs: ['get'],
+          whenOption: key ?? 'never',
+        },
+      ],
+      build: (options, where) => {
+        built.push({ name, options, where });
+        return spec(name);
+      },
+    }) as KindDescriptor;
+  let built: { name: string; options: unknown; where: unknown }[] = [];
+  beforeEach(() => (built = []));
+
+  it('builds only enabled kinds, in registration order, each with only its own options', () => {
+    const registry = new KindRegistry().register(kind('b', true, 'bOpt')).register(kind('a', false, 'aOpt'));
+    const where = { vcName: 'vc', hostNamespace: 'ns' };
+    const kinds = registry.build(new Set(['a', 'b']), { bOpt: true, aOpt: false, secret: 'x' }, where);
+    expect([...kinds.keys()]).toEqual(['b', 'a']);
+    expect(built).toEqual([
+      { name: 'b', options: { bOpt: true }, where },
+      { name: 'a', options: { aOpt: false }, where },
+    ]);
+    expect(kinds.get('b')?.eventKind).toBe('B');
     expect(registry.defaults()).toEqual(['b']);
-    expect(() => registry.register('a', make('a'), true)).toThrow('registered twice');
+    expect(registry.fields().map((f) => f.key)).toEqual(['bOpt', 'aOpt']);
+    expect(registry.eventKinds(new Set(['a', 'b']))).toEqual(['B']);
+  });
+
+  it('derives the host RBAC of the enabled kinds, with option-gated rules only when the option is on', () => {
+    const registry = new KindRegistry().register(kind('b', true, 'bOpt')).register(kind('a', false));
+    expect(registry.hostRbac(new Set(['b']), { bOpt: false }).map((r) => r.resources[0])).toEqual(['b']);
+    expect(registry.hostRbac(new Set(['a', 'b']), { bOpt: true }).map((r) => r.resources[0])).toEqual([
+      'b',
+      'nodes',
+      'a',
+    ]);
+  });
+
+  it('refuses a kind or an option key declared twice, and an unknown kind', () => {
+    const registry = new KindRegistry().register(kind('a', true, 'opt'));
+    expect(() => registry.register(kind('a', true))).toThrow('registered twice');
+    expect(() => registry.register(kind('c', true, 'opt'))).toThrow(
+      "option 'opt' is declared by another kind",
+    );
+    expect(() => registry.build(new Set(['zz']), {}, { vcName: 'v', hostNamespace: 'n' })).toThrow(
+      "unknown kind 'zz'",
+    );
   });
 });

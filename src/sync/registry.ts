@@ -1,40 +1,76 @@
-/** Something the syncer runs for one `--sync` kind: a generic translator syncer, or a special one (events, nodes). */
-export interface SyncComponent {
-  readonly kind: string;
-  /** Starts the workers; called once the caches are full and this replica leads. */
-  start(): void;
-  /** Stops taking work and waits for in-flight reconciles; false when the deadline passed first. */
-  stop(deadlineMs: number): Promise<boolean>;
-}
+import type { FieldSpec } from '../config/fields.ts';
+import type { BuiltKind, KindDescriptor, Placement, RbacRule } from './kind.ts';
 
-/** Builds a component from whatever the application hands every kind (config, clients, metrics). */
-export type ComponentFactory<D> = (deps: D) => SyncComponent;
+/** The kinds the syncer knows, in the order their controllers start. */
+export class KindRegistry {
+  private readonly descriptors = new Map<string, KindDescriptor>();
 
-/** Components by kind name, so `--sync` can switch each one on or off. */
-export class ComponentRegistry<D> {
-  private readonly factories = new Map<string, { factory: ComponentFactory<D>; defaultOn: boolean }>();
+  /** Adds a kind; its name and option keys must be unique across the registry. */
+  register(descriptor: KindDescriptor): this {
+    if (this.descriptors.has(descriptor.name)) throw new Error(`kind '${descriptor.name}' registered twice`);
+    const keys = new Set(this.fields().map((f) => f.key));
+    for (const field of descriptor.fields) {
+      if (keys.has(field.key))
+        throw new Error(`kind '${descriptor.name}': option '${field.key}' is declared by another kind`);
+    }
+    this.descriptors.set(descriptor.name, descriptor as unknown as KindDescriptor);
+    return this;
+  }
 
-  /** Registers a kind; defaultOn says whether it syncs when `--sync` does not mention it. */
-  register(kind: string, factory: ComponentFactory<D>, defaultOn: boolean): void {
-    if (this.factories.has(kind)) throw new Error(`kind '${kind}' registered twice`);
-    this.factories.set(kind, { factory, defaultOn });
+  all(): KindDescriptor[] {
+    return [...this.descriptors.values()];
   }
 
   kinds(): string[] {
-    return [...this.factories.keys()];
+    return [...this.descriptors.keys()];
   }
 
   defaults(): string[] {
-    return [...this.factories].filter(([, f]) => f.defaultOn).map(([kind]) => kind);
+    return this.all()
+      .filter((d) => d.defaultOn)
+      .map((d) => d.name);
   }
 
-  /** Builds the components of the enabled kinds, in registration order. */
-  build(enabled: ReadonlySet<string>, deps: D): SyncComponent[] {
+  /** Every kind's own settings, in registration order. */
+  fields(): FieldSpec[] {
+    return this.all().flatMap((d) => [...d.fields]);
+  }
+
+  /** The involvedObject kinds whose host events are copied, among the enabled kinds. */
+  eventKinds(enabled: ReadonlySet<string>): string[] {
+    return this.all()
+      .filter((d) => enabled.has(d.name) && d.eventKind)
+      .map((d) => d.eventKind!);
+  }
+
+  /** The host RBAC rules the enabled kinds need with these option values. */
+  hostRbac(enabled: ReadonlySet<string>, options: Readonly<Record<string, unknown>>): RbacRule[] {
+    return this.all()
+      .filter((d) => enabled.has(d.name))
+      .flatMap((d) => d.hostRbac.filter((r) => !r.whenOption || options[r.whenOption] === true));
+  }
+
+  /**
+   * Builds the specs of the enabled kinds, in registration order; each receives only its own
+   * options, picked from the whole configuration.
+   */
+  build(
+    enabled: ReadonlySet<string>,
+    config: Readonly<Record<string, unknown>>,
+    where: Placement,
+  ): Map<string, BuiltKind> {
     for (const kind of enabled) {
-      if (!this.factories.has(kind))
+      if (!this.descriptors.has(kind))
         throw new Error(`unknown kind '${kind}' (known: ${this.kinds().join(', ')})`);
     }
-    return [...this.factories].filter(([kind]) => enabled.has(kind)).map(([, f]) => f.factory(deps));
+    const specs = new Map<string, BuiltKind>();
+    for (const d of this.all()) {
+      if (!enabled.has(d.name)) continue;
+      const options = Object.fromEntries(d.fields.map((f) => [f.key, config[f.key]]));
+      const spec = d.build(options as never, where);
+      specs.set(d.name, { name: d.name, spec, eventKind: d.eventKind });
+    }
+    return specs;
   }
 }
 

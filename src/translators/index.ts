@@ -1,51 +1,24 @@
-import type { SyncerConfig } from '../config/config.ts';
-import type { ControllerMetrics } from '../controller/controller.ts';
-import { GenericSyncer, type SyncLatencyMetrics } from '../sync/generic-syncer.ts';
-import { ComponentRegistry } from '../sync/registry.ts';
-import type { SyncEnvironment, Translator } from '../sync/translator.ts';
-import type { WorkQueueMetrics } from '../workqueue/metrics.ts';
-import { configMapTranslator } from './configmaps/translator.ts';
-import { EventSyncer } from './events/event-syncer.ts';
-import { NodeSyncer } from './nodes/node-syncer.ts';
-import { podTranslator } from './pods/pod-translator.ts';
-import { secretTranslator } from './secrets/translator.ts';
+import type { ValuesOf } from '../config/fields.ts';
+import { KindRegistry } from '../sync/registry.ts';
+import { configMapsKind } from './configmaps/index.ts';
+import { eventsDescriptor } from './events/index.ts';
+import { nodesDescriptor } from './nodes/index.ts';
+import { podsKind } from './pods/index.ts';
+import { secretsKind } from './secrets/index.ts';
 
-/** What every kind's component is built from. */
-export interface ComponentDeps {
-  config: SyncerConfig;
-  env: SyncEnvironment;
-  metrics: ControllerMetrics & WorkQueueMetrics & SyncLatencyMetrics;
+/** Every kind the syncer can sync, one line each, in the order their controllers start. */
+export function builtinKinds(): KindRegistry {
+  return new KindRegistry()
+    .register(configMapsKind)
+    .register(secretsKind)
+    .register(podsKind)
+    .register(eventsDescriptor)
+    .register(nodesDescriptor);
 }
 
-const generic = (make: (config: SyncerConfig) => Translator) => (deps: ComponentDeps) =>
-  new GenericSyncer({
-    env: deps.env,
-    translator: make(deps.config),
-    workers: deps.config.workers,
-    controllerMetrics: deps.metrics,
-    queueMetrics: deps.metrics,
-    latencyMetrics: deps.metrics,
-  });
-
-/** Every kind the syncer can sync, in the order their controllers start. */
-export function builtinComponents(): ComponentRegistry<ComponentDeps> {
-  const registry = new ComponentRegistry<ComponentDeps>();
-  registry.register(
-    'configmaps',
-    generic((c) => configMapTranslator({ syncAll: c.syncAllConfigMaps })),
-    true,
-  );
-  registry.register(
-    'secrets',
-    generic((c) => secretTranslator({ syncAll: c.syncAllSecrets })),
-    true,
-  );
-  registry.register(
-    'pods',
-    generic((c) => podTranslator(c)),
-    true,
-  );
-  registry.register('events', (deps) => new EventSyncer(deps), true);
-  registry.register('nodes', (deps) => new NodeSyncer(deps), true);
-  return registry;
-}
+/** The settings every kind declares, as one typed object (part of the syncer's configuration). */
+export type KindOptions = ValuesOf<typeof configMapsKind.fields> &
+  ValuesOf<typeof secretsKind.fields> &
+  ValuesOf<typeof podsKind.fields> &
+  ValuesOf<typeof eventsDescriptor.fields> &
+  ValuesOf<typeof nodesDescriptor.fields>;

@@ -67,6 +67,7 @@ export const EVERYTHING_ON: Record<string, string> = {
   'syncer.config.workers': '8',
   'syncer.clusterDnsIp': '10.96.0.10',
   'syncer.enforceTolerations[0]': 'dedicated=tenants:NoSchedule',
+  'syncer.deniedPodMetadata[0]': 'example.com/*',
   'metrics.serviceMonitor.enabled': 'true',
   'isolation.enabled': 'true',
   'persistence.enabled': 'false',

@@ -74,5 +74,8 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 {{- range .Values.syncer.enforceTolerations }}
 - --enforce-toleration={{ . }}
 {{- end }}
+{{- range .Values.syncer.deniedPodMetadata }}
+- --denied-pod-metadata={{ . }}
+{{- end }}
 - --shutdown-timeout={{ .Values.syncer.shutdownTimeout }}
 {{- end -}}

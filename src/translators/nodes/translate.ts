@@ -1,4 +1,5 @@
-import type { KubeObject } from '../../kube/object.ts';
+import type { KubeObject, ObjectMeta } from '../../kube/object.ts';
+import { mergeManagedMetadata, withManagedRecord } from '../../sync/managed-metadata.ts';
 import { sameJson } from '../shared/host-metadata.ts';
 
 /** Marks nodes the syncer made, so it only ever deletes its own (same key as vCluster's fake nodes). */
@@ -12,13 +13,15 @@ export function fakeNode(name: string, kubeletVersion: string, now: string): Kub
     kind: 'Node',
     metadata: {
       name,
-      labels: {
-        'kubernetes.io/hostname': name,
-        'kubernetes.io/os': 'linux',
-        'kubernetes.io/arch': 'amd64',
-        [FAKE_NODE_LABEL]: 'true',
-        [MANAGED_NODE_LABEL]: 'true',
-      },
+      ...withManagedRecord({
+        labels: {
+          'kubernetes.io/hostname': name,
+          'kubernetes.io/os': 'linux',
+          'kubernetes.io/arch': 'amd64',
+          [FAKE_NODE_LABEL]: 'true',
+          [MANAGED_NODE_LABEL]: 'true',
+        },
+      }),
     },
     spec: {},
     status: {
@@ -61,10 +64,12 @@ export function realNodeCopy(hostNode: KubeObject): KubeObject {
     kind: 'Node',
     metadata: {
       name: meta.name,
-      labels: { ...(meta.labels ?? {}), [MANAGED_NODE_LABEL]: 'true' },
-      annotations: Object.fromEntries(
-        Object.entries(meta.annotations ?? {}).filter(([k]) => !k.startsWith('kwok.x-k8s.io/')),
-      ),
+      ...withManagedRecord({
+        labels: { ...(meta.labels ?? {}), [MANAGED_NODE_LABEL]: 'true' },
+        annotations: Object.fromEntries(
+          Object.entries(meta.annotations ?? {}).filter(([k]) => !k.startsWith('kwok.x-k8s.io/')),
+        ),
+      }),
     },
     spec: { taints: spec.taints, unschedulable: spec.unschedulable },
     status: tenantVisibleStatus(hostNode.status),
@@ -92,15 +97,27 @@ function conditionsWithoutHeartbeat(status: unknown): unknown {
   return conditions.map(({ lastHeartbeatTime: _ignored, ...rest }) => rest);
 }
 
-/** True when the virtual node's labels and spec match the desired ones. */
-export function nodeMetaInSync(desired: KubeObject, actual: KubeObject): boolean {
+/**
+ * The labels and annotations to write on a virtual node, or undefined when they are already right.
+ * Only the keys the syncer set are managed (recorded on the node): the virtual cluster's own
+ * controllers annotate nodes too (the TTL controller), and fighting them would write forever.
+ */
+export function nodeMetadataFor(
+  desired: KubeObject,
+  actual: KubeObject,
+): Pick<ObjectMeta, 'labels' | 'annotations'> | undefined {
+  const merged = mergeManagedMetadata(desired.metadata ?? {}, actual.metadata ?? {});
+  const inSync =
+    sameJson(merged.labels, actual.metadata?.labels) &&
+    sameJson(merged.annotations, actual.metadata?.annotations);
+  return inSync ? undefined : merged;
+}
+
+/** True when the virtual node's taints and schedulability match the desired ones. */
+export function nodeSpecInSync(desired: KubeObject, actual: KubeObject): boolean {
   const d = desired.spec as Record<string, unknown>;
   const a = (actual.spec ?? {}) as Record<string, unknown>;
-  return (
-    sameJson(desired.metadata?.labels, actual.metadata?.labels) &&
-    sameJson(d.taints, a.taints) &&
-    sameJson(d.unschedulable, a.unschedulable)
-  );
+  return sameJson(d.taints, a.taints) && sameJson(d.unschedulable, a.unschedulable);
 }
 
 /** True when the status matches, ignoring heartbeat timestamps. */

@@ -1,12 +1,14 @@
-import type { SyncerConfig } from '../../config/config.ts';
 import type { Informer } from '../../informer/informer.ts';
 import { isNotFound } from '../../kube/errors.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
 import type { Pod } from '../../kube/types.ts';
 import { MANAGED_BY_LABEL } from '../../naming/labels.ts';
-import { explainAlreadyExists } from '../../sync/generic-syncer.ts';
-import type { ReconcileContext, SyncEnvironment, SyncResult, Translator } from '../../sync/translator.ts';
+import { explainAlreadyExists } from '../../sync/engine.ts';
+import type { KindSpec, Placement, ReconcileContext, SyncEnvironment, SyncResult } from '../../sync/kind.ts';
+import { namespacedToHost } from '../../sync/mappers.ts';
+import type { MetadataPlan } from '../../sync/metadata-sync.ts';
+import { writeVirtualMetadata } from '../../sync/metadata-writes.ts';
 import { sameJson } from '../shared/host-metadata.ts';
 import { missingReferenceMessage, missingReferences } from './references.ts';
 import { parseToleration, serviceLinkEnv } from './service-env.ts';
@@ -29,11 +31,21 @@ interface PodSpecLite {
 const specOf = (pod: KubeObject): PodSpecLite => (pod.spec ?? {}) as PodSpecLite;
 const asPod = (obj: KubeObject): Pod => obj as unknown as Pod;
 
+/** The pods kind's own settings. */
+export interface PodOptions {
+  clusterDomain: string;
+  clusterDnsIp: string;
+  virtualApiService: string;
+  workloadServiceAccount: string;
+  enforceTolerations: string[];
+  deniedPodMetadata: string[];
+}
+
 /**
  * Pods: spec down, status up, binding, tokens, and deletion both ways. The pure translation lives in
  * translate.ts; this file decides which writes a situation needs and makes them.
  */
-export function podTranslator(config: SyncerConfig): Translator {
+export function podKind(config: PodOptions, where: Placement): KindSpec {
   let virtualServices: Informer<KubeObject>;
   let virtualNamespaces: Informer<KubeObject>;
   let hostServices: Informer<KubeObject>;
@@ -74,7 +86,9 @@ export function podTranslator(config: SyncerConfig): Translator {
       virtualApiServicePort: apiSpec.ports?.[0]?.port ?? 443,
       serviceEnv: serviceLinkEnv(services),
       enforcedTolerations,
-      tokenSecretNameFor: (volumeName: string) => tokenSecretName(ctx.hostName, volumeName),
+      deniedMetadataKeys: config.deniedPodMetadata,
+      tokenSecretNameFor: (volumeName: string, sourceIndex: number) =>
+        tokenSecretName(ctx.hostName, volumeName, sourceIndex),
     };
   }
 
@@ -96,10 +110,11 @@ export function podTranslator(config: SyncerConfig): Translator {
     }
   }
 
-  const translator: Translator = {
-    kind: 'pods',
+  const spec: KindSpec = {
+    direction: 'both',
     virtualType: Resources.pods,
     hostType: Resources.pods,
+    mapper: namespacedToHost(Resources.pods, where),
 
     setup(env: SyncEnvironment) {
       virtualServices = env.informers.get(env.virtual, Resources.services);
@@ -115,7 +130,8 @@ export function podTranslator(config: SyncerConfig): Translator {
       );
     },
 
-    async createHost(ctx, virtualPod): Promise<SyncResult> {
+    async create(ctx, source): Promise<SyncResult> {
+      const virtualPod = source!;
       if (virtualPod.metadata?.deletionTimestamp) {
         // Being deleted and nothing runs on the host: finish the deletion for the missing kubelet.
         await deletePod(ctx, 'virtual', virtualPod, 0);
@@ -150,13 +166,14 @@ export function podTranslator(config: SyncerConfig): Translator {
       try {
         created = await ctx.host.create(Resources.pods, ctx.hostNamespace, hostPod);
       } catch (err) {
-        return explainAlreadyExists(ctx, translator, err);
+        return explainAlreadyExists(ctx, spec, err);
       }
       const minted = await tokens.ensure(ctx, virtualPod, created);
       return { hostWritten: true, requeueAfterMs: minted.nextCheckMs };
     },
 
-    async sync(ctx, virtualPod, hostPod): Promise<SyncResult> {
+    async update(ctx, source, hostPod): Promise<SyncResult> {
+      const virtualPod = source!;
       if (virtualPod.metadata?.deletionTimestamp) {
         if (hostPod.metadata?.deletionTimestamp) return {};
         await deletePod(ctx, 'host', hostPod, virtualPod.metadata.deletionGracePeriodSeconds);
@@ -188,8 +205,10 @@ export function podTranslator(config: SyncerConfig): Translator {
         return { virtualWritten: true };
       }
       const status = podStatusForVirtual(asPod(hostPod), asPod(virtualPod));
+      // A metadata write after the status write must carry the resourceVersion the status write left.
+      let latestVirtualPod = virtualPod;
       if (!sameJson(status, virtualPod.status)) {
-        await ctx.virtual.update(
+        latestVirtualPod = await ctx.virtual.update(
           Resources.pods,
           ctx.virtualNamespace,
           { ...virtualPod, status },
@@ -197,11 +216,21 @@ export function podTranslator(config: SyncerConfig): Translator {
         );
         result.virtualWritten = true;
       }
+      let plan: MetadataPlan | undefined;
       const update = podUpdatesForHost(
         asPod(virtualPod),
         asPod(hostPod),
         translationContext(ctx, virtualPod),
+        (desired) => {
+          plan = ctx.planMetadata(virtualPod, hostPod, desired as unknown as KubeObject);
+          return plan.host;
+        },
       );
+      if (plan?.virtualChanged && plan.virtual) {
+        // Labels or annotations changed on the host since the last sync flow up to the tenant's pod.
+        await writeVirtualMetadata(ctx, Resources.pods, latestVirtualPod, plan.virtual);
+        result.virtualWritten = true;
+      }
       // The ephemeral-container write must carry the resourceVersion the spec write left behind.
       let latestHostPod = hostPod;
       if (update.changed) {
@@ -230,11 +259,11 @@ export function podTranslator(config: SyncerConfig): Translator {
       return result;
     },
 
-    async hostOnly(ctx, hostPod): Promise<SyncResult> {
+    async remove(ctx, hostPod): Promise<SyncResult> {
       if (hostPod.metadata?.deletionTimestamp) return {};
       await deletePod(ctx, 'host', hostPod);
       return { hostWritten: true };
     },
   };
-  return translator;
+  return spec;
 }

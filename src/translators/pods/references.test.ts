@@ -47,3 +47,70 @@ describe('missingReferences', () => {
     );
   });
 });
+
+describe('missingReferences: every kubelet-blocking reference', () => {
+  const pod = {
+    spec: {
+      volumes: [
+        { name: 'csi', csi: { driver: 'd', nodePublishSecretRef: { name: 'csi-creds' } } },
+        { name: 'flex', flexVolume: { driver: 'd', secretRef: { name: 'flex-creds' } } },
+        { name: 'az', azureFile: { secretName: 'az-creds', shareName: 's' } },
+        { name: 'data', persistentVolumeClaim: { claimName: 'missing-claim' } },
+      ],
+      initContainers: [{ name: 'i', envFrom: [{ configMapRef: { name: 'init-cm' } }] }],
+      ephemeralContainers: [
+        { name: 'debug', env: [{ name: 'T', valueFrom: { secretKeyRef: { name: 'dbg' } } }] },
+      ],
+      imagePullSecrets: [{ name: 'registry' }],
+      resourceClaims: [{ name: 'gpu', resourceClaimName: 'missing-gpu' }],
+    },
+  };
+
+  it('reports credential secrets, init and ephemeral containers; not pull secrets, claims or PVCs', () => {
+    expect(missingReferences(pod, () => false)).toEqual([
+      { kind: 'secret', name: 'csi-creds', volume: 'csi' },
+      { kind: 'secret', name: 'flex-creds', volume: 'flex' },
+      { kind: 'secret', name: 'az-creds', volume: 'az' },
+      { kind: 'configmap', name: 'init-cm', volume: undefined },
+      { kind: 'secret', name: 'dbg', volume: undefined },
+    ]);
+  });
+
+  it('reports a secret once per volume or once for env', () => {
+    const twice = {
+      spec: {
+        volumes: [
+          { name: 'v', projected: { sources: [{ secret: { name: 's' } }, { secret: { name: 's' } }] } },
+        ],
+        containers: [
+          { envFrom: [{ secretRef: { name: 's' } }] },
+          { envFrom: [{ secretRef: { name: 's' } }] },
+        ],
+      },
+    };
+    expect(missingReferences(twice, () => false)).toEqual([
+      { kind: 'secret', name: 's', volume: 'v' },
+      { kind: 'secret', name: 's', volume: undefined },
+    ]);
+  });
+
+  it('asks about a data source of a custom kind never', () => {
+    const custom = {
+      spec: {
+        volumes: [
+          {
+            name: 'v',
+            ephemeral: {
+              volumeClaimTemplate: {
+                spec: { dataSource: { apiGroup: 'x.io', kind: 'constructor', name: 'n' } },
+              },
+            },
+          },
+        ],
+      },
+    };
+    const asked: string[] = [];
+    expect(missingReferences(custom, (kind, name) => (asked.push(`${kind}/${name}`), false))).toEqual([]);
+    expect(asked).toEqual([]);
+  });
+});

@@ -1,4 +1,6 @@
 import type { KubeObject } from '../../kube/object.ts';
+import type { PodSpec } from '../../kube/types.ts';
+import { forEachPodReference } from './reference-walker.ts';
 
 /** A Secret or ConfigMap a pod needs that does not exist, and where the pod needs it. */
 export interface MissingReference {
@@ -8,63 +10,39 @@ export interface MissingReference {
   volume?: string;
 }
 
-interface KeyRef {
-  name?: string;
-  optional?: boolean;
-}
-
-interface VolumeLite {
-  name: string;
-  secret?: { secretName?: string; optional?: boolean };
-  configMap?: KeyRef;
-  projected?: { sources?: { secret?: KeyRef; configMap?: KeyRef }[] };
-}
-
-interface ContainerLite {
-  env?: { valueFrom?: { secretKeyRef?: KeyRef; configMapKeyRef?: KeyRef } }[];
-  envFrom?: { secretRef?: KeyRef; configMapRef?: KeyRef }[];
-}
+/** The kubelet's lower-case words for the kinds it reports missing. */
+const KUBELET_KINDS = new Map<string, MissingReference['kind']>([
+  ['Secret', 'secret'],
+  ['ConfigMap', 'configmap'],
+]);
 
 /**
  * The non-optional secrets and config maps a pod references that are missing, so the syncer can
- * report them the way a kubelet would (a FailedMount warning) while still syncing the pod.
+ * report them the way a kubelet would (a FailedMount warning) while still syncing the pod: volumes
+ * (including the credential secrets of CSI, flex, azureFile and in-tree network volumes) and env /
+ * envFrom of init, regular and ephemeral containers.
+ *
+ * Image pull secrets are left out on purpose: the walker marks them optional because a kubelet pulls
+ * without a missing one and blocks nothing (no FailedMount; the host kubelet warns
+ * FailedToRetrieveImagePullSecret on its own, and that event flows back to the virtual pod).
+ * PVCs and resource claims are left out too: a missing one holds the pod in scheduling, which the
+ * host scheduler reports itself.
  */
 export function missingReferences(
   pod: KubeObject,
   exists: (kind: 'secret' | 'configmap', name: string) => boolean,
 ): MissingReference[] {
-  const spec = (pod.spec ?? {}) as {
-    volumes?: VolumeLite[];
-    containers?: ContainerLite[];
-    initContainers?: ContainerLite[];
-  };
   const out: MissingReference[] = [];
   const seen = new Set<string>();
-  const check = (kind: 'secret' | 'configmap', ref: KeyRef | undefined, volume?: string) => {
-    if (!ref?.name || ref.optional || exists(kind, ref.name)) return;
+  forEachPodReference(pod.spec as PodSpec | undefined, (ref) => {
+    const kind = KUBELET_KINDS.get(ref.kind);
+    if (!kind || ref.optional || exists(kind, ref.name)) return;
+    const volume = ref.where.volume;
     const id = `${kind}/${ref.name}/${volume ?? ''}`;
     if (seen.has(id)) return;
     seen.add(id);
     out.push({ kind, name: ref.name, volume });
-  };
-  for (const v of spec.volumes ?? []) {
-    if (v.secret) check('secret', { name: v.secret.secretName, optional: v.secret.optional }, v.name);
-    check('configmap', v.configMap, v.name);
-    for (const source of v.projected?.sources ?? []) {
-      check('secret', source.secret, v.name);
-      check('configmap', source.configMap, v.name);
-    }
-  }
-  for (const c of [...(spec.initContainers ?? []), ...(spec.containers ?? [])]) {
-    for (const e of c.env ?? []) {
-      check('secret', e.valueFrom?.secretKeyRef);
-      check('configmap', e.valueFrom?.configMapKeyRef);
-    }
-    for (const e of c.envFrom ?? []) {
-      check('secret', e.secretRef);
-      check('configmap', e.configMapRef);
-    }
-  }
+  });
   return out;
 }
 

@@ -1,7 +1,8 @@
 import type { Informer } from '../../informer/informer.ts';
 import { Store } from '../../informer/store.ts';
 import type { KubeObject } from '../../kube/object.ts';
-import type { ReconcileContext } from '../../sync/translator.ts';
+import { safeConcatName } from '../../naming/safe-concat.ts';
+import type { ReconcileContext } from '../../sync/kind.ts';
 import { FakeClock } from '../../util/clock.ts';
 import {
   PodTokens,
@@ -30,14 +31,56 @@ const virtualPod: KubeObject = {
     ],
   },
 };
+/** One volume with two tokens for two audiences, with another source between them. */
+const twoTokenPod: KubeObject = {
+  metadata: { name: 'web', namespace: 'team', uid: 'vuid' },
+  spec: {
+    volumes: [
+      {
+        name: 'creds',
+        projected: {
+          sources: [
+            { configMap: { name: 'ca' } },
+            { serviceAccountToken: { path: 'vault-token', audience: 'vault', expirationSeconds: 600 } },
+            { serviceAccountToken: { path: 'sts-token', audience: 'sts', expirationSeconds: 7200 } },
+          ],
+        },
+      },
+    ],
+  },
+};
 const hostPod: KubeObject = { metadata: { name: 'web-x-team-x-vc', namespace: 'host', uid: 'huid' } };
 
 describe('token helpers', () => {
   it('finds each projected service-account token and its audience', () => {
     expect(tokenNeeds(virtualPod)).toEqual([
-      { volumeName: 'kube-api-access-x', audience: undefined, expirationSeconds: 3600 },
-      { volumeName: 'vault', audience: 'vault', expirationSeconds: 600 },
+      { volumeName: 'kube-api-access-x', tokenIndex: 0, audience: undefined, expirationSeconds: 3600 },
+      { volumeName: 'vault', tokenIndex: 0, audience: 'vault', expirationSeconds: 600 },
     ]);
+  });
+
+  it('finds every token of a volume, each with its own audience and lifetime', () => {
+    expect(tokenNeeds(twoTokenPod)).toEqual([
+      { volumeName: 'creds', tokenIndex: 0, audience: 'vault', expirationSeconds: 600 },
+      { volumeName: 'creds', tokenIndex: 1, audience: 'sts', expirationSeconds: 7200 },
+    ]);
+  });
+
+  it.each([
+    // The first token of a volume keeps the name host pods created before several tokens mount.
+    ['the first token keeps the old name', 'vault', 0, safeConcatName('web-x-team-x-vc', 'token', 'vault')],
+    ['a later token gets its own name', 'vault', 1, 'web-x-team-x-vc-token-vault.1'],
+    // A volume name has no dot, so `vault.1` cannot be the first-token name of a volume `vault-1`.
+    ['the first token of a volume named like an index', 'vault-1', 0, 'web-x-team-x-vc-token-vault-1'],
+  ])('names token secrets: %s', (_what, volume, index, expected) => {
+    expect(tokenSecretName('web-x-team-x-vc', volume, index)).toBe(expected);
+  });
+
+  it('keeps names of long pods distinct per token', () => {
+    const long = 'a'.repeat(60);
+    const names = [0, 1, 2].map((i) => tokenSecretName(long, 'creds', i));
+    expect(new Set(names).size).toBe(3);
+    for (const n of names) expect(n.length).toBeLessThanOrEqual(63);
   });
 
   it('renews at 80% of the lifetime', () => {
@@ -110,10 +153,10 @@ describe('PodTokens', () => {
       },
     ]);
     expect(writes).toEqual([
-      `create ${tokenSecretName('web-x-team-x-vc', 'kube-api-access-x')}`,
-      `create ${tokenSecretName('web-x-team-x-vc', 'vault')}`,
+      `create ${tokenSecretName('web-x-team-x-vc', 'kube-api-access-x', 0)}`,
+      `create ${tokenSecretName('web-x-team-x-vc', 'vault', 0)}`,
     ]);
-    const secret = secrets.get(`host/${tokenSecretName('web-x-team-x-vc', 'vault')}`)!;
+    const secret = secrets.get(`host/${tokenSecretName('web-x-team-x-vc', 'vault', 0)}`)!;
     expect(secret.metadata?.ownerReferences).toEqual([
       { apiVersion: 'v1', kind: 'Pod', name: 'web-x-team-x-vc', uid: 'huid' },
     ]);
@@ -134,7 +177,7 @@ describe('PodTokens', () => {
     clock.advance(420_000);
     const renewed = await tokens.ensure(ctx, virtualPod, hostPod);
     expect(renewed.wrote).toBe(true);
-    expect(writes).toEqual([`update ${tokenSecretName('web-x-team-x-vc', 'vault')}`]);
+    expect(writes).toEqual([`update ${tokenSecretName('web-x-team-x-vc', 'vault', 0)}`]);
     expect(requests.map((r) => (r.spec as { audiences: string[] }).audiences)).toEqual([['vault']]);
   });
 
@@ -142,11 +185,32 @@ describe('PodTokens', () => {
     const { ctx, tokens, requests, secrets } = setup();
     await tokens.ensure(ctx, virtualPod, hostPod);
     requests.length = 0;
-    const name = `host/${tokenSecretName('web-x-team-x-vc', 'kube-api-access-x')}`;
+    const name = `host/${tokenSecretName('web-x-team-x-vc', 'kube-api-access-x', 0)}`;
     expect(Number(secrets.get(name)!.metadata?.annotations?.[TOKEN_REFRESH_AT_ANNOTATION])).toBeGreaterThan(
       ctx.clock.now(),
     );
     await tokens.ensure(ctx, virtualPod, { metadata: { ...hostPod.metadata, uid: 'huid-2' } });
     expect(requests).toHaveLength(2);
+  });
+
+  it('mints one secret per token source of a volume, each for its own audience', async () => {
+    const { ctx, tokens, requests, writes, secrets } = setup();
+    const result = await tokens.ensure(ctx, twoTokenPod, hostPod);
+    expect(requests.map((r) => r.spec)).toEqual([
+      expect.objectContaining({ audiences: ['vault'], expirationSeconds: 600 }),
+      expect.objectContaining({ audiences: ['sts'], expirationSeconds: 7200 }),
+    ]);
+    expect(writes).toEqual([
+      `create ${tokenSecretName('web-x-team-x-vc', 'creds', 0)}`,
+      `create ${tokenSecretName('web-x-team-x-vc', 'creds', 1)}`,
+    ]);
+    const token = (i: number) =>
+      Buffer.from(
+        (secrets.get(`host/${tokenSecretName('web-x-team-x-vc', 'creds', i)}`)!.data as { token: string })
+          .token,
+        'base64',
+      ).toString();
+    expect([token(0), token(1)]).toEqual(['token-1', 'token-2']);
+    expect(result.nextCheckMs).toBe(480_000);
   });
 });

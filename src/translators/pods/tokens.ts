@@ -3,7 +3,7 @@ import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
 import { MANAGED_BY_LABEL } from '../../naming/labels.ts';
 import { safeConcatName } from '../../naming/safe-concat.ts';
-import type { ReconcileContext } from '../../sync/translator.ts';
+import type { ReconcileContext } from '../../sync/kind.ts';
 
 export const TOKEN_REFRESH_AT_ANNOTATION = 'vsyncer.dev/token-refresh-at';
 export const TOKEN_EXPIRES_AT_ANNOTATION = 'vsyncer.dev/token-expires-at';
@@ -11,9 +11,15 @@ export const TOKEN_KEY = 'token';
 /** The kubelet's default lifetime for projected tokens. */
 const DEFAULT_EXPIRATION_SECONDS = 3600;
 
-/** One projected service-account token a pod asks for. */
+/** One projected service-account token a pod asks for: one serviceAccountToken source of one volume. */
 export interface TokenNeed {
   volumeName: string;
+  /**
+   * Which token source of the volume this is, counting only serviceAccountToken sources (0 for the
+   * first). Counting tokens rather than all sources keeps the first token of every volume on the host
+   * secret name it had when only one token per volume was supported, wherever it sits in `sources`.
+   */
+  tokenIndex: number;
   audience?: string;
   expirationSeconds: number;
 }
@@ -22,27 +28,42 @@ interface ProjectedSource {
   serviceAccountToken?: { audience?: string; expirationSeconds?: number; path: string };
 }
 
-/** The projected service-account tokens in a virtual pod's volumes (one per volume). */
+/**
+ * The projected service-account tokens in a virtual pod's volumes: one per serviceAccountToken
+ * source, so several tokens in one volume each keep their own audience and lifetime.
+ */
 export function tokenNeeds(pod: KubeObject): TokenNeed[] {
   const volumes =
     (pod.spec as { volumes?: { name: string; projected?: { sources?: ProjectedSource[] } }[] } | undefined)
       ?.volumes ?? [];
   const needs: TokenNeed[] = [];
   for (const volume of volumes) {
-    const source = volume.projected?.sources?.find((s) => s.serviceAccountToken)?.serviceAccountToken;
-    if (!source) continue;
-    needs.push({
-      volumeName: volume.name,
-      audience: source.audience,
-      expirationSeconds: source.expirationSeconds ?? DEFAULT_EXPIRATION_SECONDS,
-    });
+    const tokens = (volume.projected?.sources ?? []).flatMap((s) =>
+      s.serviceAccountToken ? [s.serviceAccountToken] : [],
+    );
+    tokens.forEach((source, tokenIndex) =>
+      needs.push({
+        volumeName: volume.name,
+        tokenIndex,
+        audience: source.audience,
+        expirationSeconds: source.expirationSeconds ?? DEFAULT_EXPIRATION_SECONDS,
+      }),
+    );
   }
   return needs;
 }
 
-/** The host secret holding a pod's token for one volume. */
-export function tokenSecretName(hostPodName: string, volumeName: string): string {
-  return safeConcatName(hostPodName, 'token', volumeName);
+/**
+ * The host secret holding a pod's token for one token source of one volume (`tokenIndex` counts the
+ * volume's serviceAccountToken sources). The first keeps `<pod>-token-<volume>`, the name from before
+ * several tokens per volume were supported, so running host pods keep reading a renewed secret. The
+ * others add `.<index>`: a volume name is a DNS label and has no dot, so no other volume's first-token
+ * name can equal it.
+ */
+export function tokenSecretName(hostPodName: string, volumeName: string, tokenIndex: number): string {
+  return tokenIndex === 0
+    ? safeConcatName(hostPodName, 'token', volumeName)
+    : safeConcatName(hostPodName, 'token', `${volumeName}.${tokenIndex}`);
 }
 
 /** When to renew: after 80% of the token's life, as the kubelet does for projected tokens. */
@@ -73,7 +94,7 @@ export class PodTokens {
     let wrote = false;
     let next: number | undefined;
     for (const need of tokenNeeds(virtualPod)) {
-      const name = tokenSecretName(ctx.hostName, need.volumeName);
+      const name = tokenSecretName(ctx.hostName, need.volumeName, need.tokenIndex);
       const existing = this.hostSecrets.store.get(`${ctx.hostNamespace}/${name}`);
       const refreshAt = Number(existing?.metadata?.annotations?.[TOKEN_REFRESH_AT_ANNOTATION] ?? 0);
       const ownedByThisPod = existing?.metadata?.ownerReferences?.some(

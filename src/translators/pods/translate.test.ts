@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Pod } from '../../kube/types.ts';
 import {
+  DEFAULT_DENIED_POD_METADATA_KEYS,
+  DEFAULT_HOSTS_REWRITE_IMAGE,
+  isDeniedMetadataKey,
   podStatusForVirtual,
   podUpdatesForHost,
   referencedConfigMaps,
@@ -22,7 +25,9 @@ const ctx: PodTranslationContext = {
   virtualApiServicePort: 443,
   serviceEnv: [{ name: 'DB_SERVICE_HOST', value: '10.96.0.9' }],
   enforcedTolerations: [{ key: 'tenant', operator: 'Exists', effect: 'NoSchedule' }],
-  tokenSecretNameFor: (volume) => `web-x-team-x-vc1-token-${volume}`,
+  tokenSecretNameFor: (volume, index) =>
+    index === 0 ? `web-x-team-x-vc1-token-${volume}` : `web-x-team-x-vc1-token-${volume}.${index}`,
+  deniedMetadataKeys: DEFAULT_DENIED_POD_METADATA_KEYS,
 };
 const hn = (n: string) => `${n}-x-team-x-vc1`;
 
@@ -144,6 +149,23 @@ describe('translatePodToHost', () => {
       'envFrom configMapRef in an init container',
       { initContainers: [{ name: 'i', envFrom: [{ configMapRef: { name: 'cm' } }] }] },
       (p: Pod) => p.spec?.initContainers?.[0]?.envFrom?.[0]?.configMapRef?.name,
+      hn('cm'),
+    ],
+    [
+      'env secretKeyRef in an ephemeral container',
+      {
+        ephemeralContainers: [
+          { name: 'debug', env: [{ name: 'A', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } }] },
+        ],
+      },
+      (p: Pod) =>
+        p.spec?.ephemeralContainers?.[0]?.env?.find((e) => e.name === 'A')?.valueFrom?.secretKeyRef?.name,
+      hn('s'),
+    ],
+    [
+      'envFrom configMapRef in an ephemeral container',
+      { ephemeralContainers: [{ name: 'debug', envFrom: [{ configMapRef: { name: 'cm' } }] }] },
+      (p: Pod) => p.spec?.ephemeralContainers?.[0]?.envFrom?.[0]?.configMapRef?.name,
       hn('cm'),
     ],
     [
@@ -542,5 +564,340 @@ describe('podStatusForVirtual', () => {
     expect(status.podIP).toBe('10.244.0.5');
     expect(status.qosClass).toBe('BestEffort');
     expect(status.containerStatuses?.map((c) => c.name)).toEqual(['main']);
+  });
+});
+
+describe('translatePodToHost: one reference walk', () => {
+  it('renames a snapshot data source of a generic ephemeral volume and keeps its kind', () => {
+    const claim = hostEphemeralClaim({
+      dataSource: { apiGroup: 'snapshot.storage.k8s.io', kind: 'VolumeSnapshot', name: 'nightly' },
+    });
+    expect(claim?.dataSource).toEqual({
+      apiGroup: 'snapshot.storage.k8s.io',
+      kind: 'VolumeSnapshot',
+      name: hn('nightly'),
+    });
+  });
+
+  it('syncs what ephemeral containers and clone sources name', () => {
+    const virtual = pod({
+      volumes: [
+        {
+          name: 'clone',
+          ephemeral: {
+            volumeClaimTemplate: {
+              spec: { dataSource: { kind: 'PersistentVolumeClaim', name: 'golden' } },
+            },
+          },
+        },
+        {
+          name: 'snap',
+          ephemeral: {
+            volumeClaimTemplate: {
+              spec: {
+                dataSource: { apiGroup: 'snapshot.storage.k8s.io', kind: 'VolumeSnapshot', name: 'n' },
+              },
+            },
+          },
+        },
+      ],
+      ephemeralContainers: [{ name: 'debug', envFrom: [{ secretRef: { name: 'debug-creds' } }] }],
+    });
+    expect(referencedSecrets(virtual as never)).toEqual(['debug-creds']);
+    // A snapshot is not a claim; a claim to clone from is.
+    expect(referencedPVCs(virtual as never)).toEqual(['golden']);
+  });
+});
+
+describe('translatePodToHost: projected tokens', () => {
+  it('gives every token source of a volume its own secret, keeping each path', () => {
+    const host = translatePodToHost(
+      pod({
+        volumes: [
+          {
+            name: 'creds',
+            projected: {
+              sources: [
+                { serviceAccountToken: { path: 'vault', audience: 'vault' } },
+                { configMap: { name: 'ca' } },
+                { serviceAccountToken: { path: 'sts', audience: 'sts' } },
+              ],
+            },
+          },
+        ],
+      }),
+      ctx,
+    );
+    expect(host.spec?.volumes?.[0]?.projected?.sources).toEqual([
+      { secret: { name: 'web-x-team-x-vc1-token-creds', items: [{ key: 'token', path: 'vault' }] } },
+      { configMap: { name: hn('ca') } },
+      { secret: { name: 'web-x-team-x-vc1-token-creds.1', items: [{ key: 'token', path: 'sts' }] } },
+    ]);
+  });
+});
+
+describe('translatePodToHost: subdomain', () => {
+  const rewriting = { ...ctx, hostsRewriteImage: DEFAULT_HOSTS_REWRITE_IMAGE };
+  const statefulPod = (
+    spec: Partial<NonNullable<Pod['spec']>> = {},
+    annotations: Record<string, string> = {},
+  ) => {
+    const p = pod({
+      hostname: 'web-0',
+      subdomain: 'nginx',
+      initContainers: [{ name: 'init', image: 'init:1' }],
+      ephemeralContainers: [{ name: 'debug', image: 'busybox' }],
+      ...spec,
+    });
+    p.metadata!.annotations = { ...p.metadata!.annotations, ...annotations };
+    return p;
+  };
+  const rewriteContainer = (p: Pod) =>
+    p.spec?.initContainers?.find((c) => c.name === 'vcluster-rewrite-hosts');
+  const etcHostsMount = { name: 'vcluster-rewrite-hosts', mountPath: '/etc/hosts', subPath: 'hosts' };
+
+  it('drops the subdomain on the host and keeps the hostname', () => {
+    for (const c of [ctx, rewriting]) {
+      const host = translatePodToHost(statefulPod(), c);
+      expect(host.spec?.subdomain).toBeUndefined();
+      expect(host.spec?.hostname).toBe('web-0');
+    }
+  });
+
+  it("writes the virtual namespace's FQDN into /etc/hosts through a first init container", () => {
+    const host = translatePodToHost(statefulPod(), rewriting);
+    const init = host.spec?.initContainers ?? [];
+    expect(init.map((c) => c.name)).toEqual(['vcluster-rewrite-hosts', 'init']);
+    expect(init[0]?.image).toBe(DEFAULT_HOSTS_REWRITE_IMAGE);
+    expect(init[0]?.env).toEqual([
+      { name: 'POD_HOSTNAME', value: 'web-0' },
+      { name: 'POD_FQDN', value: 'web-0.nginx.team.svc.cluster.local' },
+    ]);
+    // Restricted Pod Security: non-root, no escalation, no capabilities, runtime seccomp.
+    expect(init[0]?.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(host.spec?.volumes).toContainEqual({ name: 'vcluster-rewrite-hosts', emptyDir: {} });
+    expect(host.spec?.containers[0]?.volumeMounts).toEqual([etcHostsMount]);
+    expect(init[1]?.volumeMounts).toEqual([etcHostsMount]);
+    // Ephemeral containers may not use subPath mounts.
+    expect(host.spec?.ephemeralContainers?.[0]?.volumeMounts).toBeUndefined();
+    expect(host.metadata?.annotations?.['vcluster.loft.sh/hosts-rewritten']).toBe('true');
+    // The rewrite container is the syncer's: no injected environment, no status for the tenant.
+    expect(init[0]?.env?.some((e) => e.name === 'KUBERNETES_SERVICE_HOST')).toBe(false);
+  });
+
+  it('leaves a container that mounts its own /etc/hosts alone', () => {
+    const own = { name: 'hosts', mountPath: '/etc/hosts/' };
+    const host = translatePodToHost(
+      statefulPod({ containers: [{ name: 'main', image: 'app:1', volumeMounts: [own] }] }),
+      rewriting,
+    );
+    expect(host.spec?.containers[0]?.volumeMounts).toEqual([own]);
+  });
+
+  it.each([
+    ['no image is configured', statefulPod(), ctx],
+    ['the pod has no subdomain', statefulPod({ subdomain: undefined }), rewriting],
+    ['the pod uses the host network', statefulPod({ hostNetwork: true }), rewriting],
+    ['the pod runs Windows', statefulPod({ os: { name: 'windows' } }), rewriting],
+    [
+      'the tenant opted out',
+      statefulPod({}, { 'vcluster.loft.sh/disable-subdomain-rewrite': 'true' }),
+      rewriting,
+    ],
+    [
+      'the tenant uses the container name',
+      statefulPod({ initContainers: [{ name: 'vcluster-rewrite-hosts' }] }),
+      rewriting,
+    ],
+    [
+      'the tenant uses the volume name',
+      statefulPod({ volumes: [{ name: 'vcluster-rewrite-hosts', emptyDir: {} }] }),
+      rewriting,
+    ],
+  ] as [string, Pod, PodTranslationContext][])('adds no rewrite when %s', (_what, virtual, c) => {
+    const host = translatePodToHost(virtual, c);
+    expect(host.spec?.initContainers?.filter((i) => i.image === DEFAULT_HOSTS_REWRITE_IMAGE) ?? []).toEqual(
+      [],
+    );
+    expect(host.spec?.containers[0]?.volumeMounts).toBeUndefined();
+    expect(host.metadata?.annotations?.['vcluster.loft.sh/hosts-rewritten']).toBeUndefined();
+    expect(host.spec?.subdomain).toBeUndefined();
+    expect(rewriteContainer(host)?.image).not.toBe(DEFAULT_HOSTS_REWRITE_IMAGE);
+  });
+
+  it('leaves the rewrite container alone on updates', () => {
+    const virtual = statefulPod();
+    const host = translatePodToHost(virtual, rewriting);
+    expect(podUpdatesForHost(virtual, host, rewriting).changed).toBe(false);
+    const status = podStatusForVirtual(
+      {
+        status: {
+          initContainerStatuses: [
+            { name: 'vcluster-rewrite-hosts', ready: false, restartCount: 0, image: 'a', imageID: '' },
+            { name: 'init', ready: false, restartCount: 0, image: 'init:1', imageID: '' },
+          ],
+        },
+      } as Pod,
+      virtual,
+    );
+    expect(status.initContainerStatuses?.map((c) => c.name)).toEqual(['init']);
+  });
+});
+
+describe('translatePodToHost: affinity terms with namespaces and a namespace selector', () => {
+  const envKey = `vcluster.loft.sh/ns-label-vc1-x-${h10('env')}`;
+  const term = (extra: Record<string, unknown> = {}) => ({
+    topologyKey: 'zone',
+    labelSelector: { matchLabels: { app: 'db' } },
+    namespaces: ['other'],
+    namespaceSelector: { matchLabels: { env: 'prod' } },
+    ...extra,
+  });
+  const byList = (namespaces: string[]) => ({
+    topologyKey: 'zone',
+    labelSelector: {
+      matchLabels: { app: 'db', 'vcluster.loft.sh/managed-by': 'vc1' },
+      matchExpressions: [{ key: 'vcluster.loft.sh/namespace', operator: 'In', values: namespaces }],
+    },
+  });
+  const bySelector = (notIn?: string[]) => ({
+    topologyKey: 'zone',
+    labelSelector: {
+      matchLabels: { app: 'db', 'vcluster.loft.sh/managed-by': 'vc1', [envKey]: 'prod' },
+      ...(notIn
+        ? { matchExpressions: [{ key: 'vcluster.loft.sh/namespace', operator: 'NotIn', values: notIn }] }
+        : {}),
+    },
+  });
+  const affinity = (a: NonNullable<Pod['spec']>['affinity']) =>
+    translatePodToHost(pod({ affinity: a }), ctx).spec?.affinity;
+
+  it('splits required anti-affinity into one term per namespace source, without overlap', () => {
+    expect(
+      affinity({ podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term()] } })
+        ?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution,
+    ).toEqual([byList(['other']), bySelector(['other'])]);
+  });
+
+  it('splits preferred terms of both kinds, each part with the weight', () => {
+    const preferred = [{ weight: 40, podAffinityTerm: term() }];
+    const host = affinity({
+      podAffinity: { preferredDuringSchedulingIgnoredDuringExecution: preferred },
+      podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: preferred },
+    });
+    const expected = [
+      { weight: 40, podAffinityTerm: byList(['other']) },
+      { weight: 40, podAffinityTerm: bySelector(['other']) },
+    ];
+    expect(host?.podAffinity?.preferredDuringSchedulingIgnoredDuringExecution).toEqual(expected);
+    expect(host?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution).toEqual(expected);
+  });
+
+  it("narrows required affinity to the part holding the pod's own namespace", () => {
+    const required = (t: ReturnType<typeof term>) =>
+      affinity({ podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [t] } })?.podAffinity
+        ?.requiredDuringSchedulingIgnoredDuringExecution;
+    // The list names the pod's namespace: keep the list, so the first pod of the group can start.
+    expect(required(term({ namespaces: ['team', 'other'] }))).toEqual([byList(['team', 'other'])]);
+    // It does not: the selector is the only part that can hold the pod's namespace.
+    expect(required(term())).toEqual([bySelector()]);
+  });
+
+  it('treats an empty namespace selector as every namespace, which the list adds nothing to', () => {
+    const everywhere = {
+      topologyKey: 'zone',
+      labelSelector: { matchLabels: { app: 'db', 'vcluster.loft.sh/managed-by': 'vc1' } },
+    };
+    const host = affinity({
+      podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term({ namespaceSelector: {} })] },
+      podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term({ namespaceSelector: {} })] },
+    });
+    expect(host?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution).toEqual([everywhere]);
+    expect(host?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution).toEqual([everywhere]);
+  });
+
+  it('keeps a term with only namespaces as one term', () => {
+    expect(
+      affinity({
+        podAntiAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: [term({ namespaceSelector: undefined })],
+        },
+      })?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution,
+    ).toEqual([byList(['other'])]);
+  });
+});
+
+describe('denied pod metadata', () => {
+  it.each([
+    ['iam.amazonaws.com/role', true],
+    ['eks.amazonaws.com/role-arn', true],
+    ['azure.workload.identity/use', true],
+    ['azure.workload.identity/client-id', true],
+    ['iam.gke.io/gcp-service-account', true],
+    ['aadpodidbinding', true],
+    ['aadpodidbinding-other', false],
+    ['app', false],
+    ['iam.amazonaws.com', false],
+  ])('%s denied by default: %s', (key, denied) => {
+    expect(isDeniedMetadataKey(key, DEFAULT_DENIED_POD_METADATA_KEYS)).toBe(denied);
+  });
+
+  it('matches exact keys exactly and prefixes with *', () => {
+    expect(isDeniedMetadataKey('a/b', ['a/b'])).toBe(true);
+    expect(isDeniedMetadataKey('a/bc', ['a/b'])).toBe(false);
+    expect(isDeniedMetadataKey('a/bc', ['a/b*'])).toBe(true);
+    expect(isDeniedMetadataKey('anything', ['*'])).toBe(true);
+    expect(isDeniedMetadataKey('anything', [])).toBe(false);
+  });
+
+  const tenantPod = () => {
+    const p = pod({}, { app: 'web', 'azure.workload.identity/use': 'true' });
+    p.metadata!.annotations = {
+      note: 'kept',
+      'iam.amazonaws.com/role': 'arn:aws:iam::1:role/admin',
+      'eks.amazonaws.com/role-arn': 'arn:aws:iam::1:role/admin',
+      'iam.gke.io/gcp-service-account': 'admin@p.iam.gserviceaccount.com',
+    };
+    return p;
+  };
+
+  it("drops the tenant's denied labels and annotations from the host pod", () => {
+    const host = translatePodToHost(tenantPod(), ctx);
+    expect(host.metadata?.labels?.['azure.workload.identity/use']).toBeUndefined();
+    expect(host.metadata?.labels?.app).toBe('web');
+    const annotations = host.metadata?.annotations ?? {};
+    expect(
+      Object.keys(annotations).filter((k) => isDeniedMetadataKey(k, DEFAULT_DENIED_POD_METADATA_KEYS)),
+    ).toEqual([]);
+    expect(annotations.note).toBe('kept');
+    expect(annotations['vcluster.loft.sh/managed-annotations']).not.toContain('iam');
+  });
+
+  it("never drops the syncer's own keys, whatever the patterns", () => {
+    const host = translatePodToHost(tenantPod(), { ...ctx, deniedMetadataKeys: ['vcluster.loft.sh/*'] });
+    expect(host.metadata?.labels?.['vcluster.loft.sh/managed-by']).toBe('vc1');
+    expect(host.metadata?.annotations?.['vcluster.loft.sh/object-name']).toBe('web');
+    expect(host.metadata?.labels?.['azure.workload.identity/use']).toBe('true');
+  });
+
+  it('never writes them on update, and removes ones an earlier syncer wrote', () => {
+    const clean = translatePodToHost(pod(), ctx);
+    const update = podUpdatesForHost(tenantPod(), clean, ctx);
+    expect(update.pod.metadata?.labels?.['azure.workload.identity/use']).toBeUndefined();
+    expect(update.pod.metadata?.annotations?.['iam.amazonaws.com/role']).toBeUndefined();
+
+    // A host pod synced before the deny-list, with the tenant's keys recorded as the syncer's.
+    const earlier = translatePodToHost(tenantPod(), { ...ctx, deniedMetadataKeys: [] });
+    expect(earlier.metadata?.annotations?.['iam.amazonaws.com/role']).toBeDefined();
+    const cleaned = podUpdatesForHost(tenantPod(), earlier, ctx);
+    expect(cleaned.changed).toBe(true);
+    expect(cleaned.pod.metadata?.labels?.['azure.workload.identity/use']).toBeUndefined();
+    expect(cleaned.pod.metadata?.annotations?.['iam.amazonaws.com/role']).toBeUndefined();
+    expect(cleaned.pod.metadata?.annotations?.['eks.amazonaws.com/role-arn']).toBeUndefined();
   });
 });

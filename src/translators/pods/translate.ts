@@ -14,6 +14,7 @@ import type { KubeObject } from '../../kube/object.ts';
 import { hostName } from '../../naming/names.ts';
 import {
   hostLabels,
+  NAMESPACE_LABEL,
   namespaceLabelsForPod,
   namespaceSelectorAsPodSelector,
   POD_LABELS_ANNOTATION,
@@ -24,7 +25,12 @@ import {
   translateLabelSelector,
 } from '../../naming/labels.ts';
 import { objectAnnotations } from '../../naming/annotations.ts';
-import { mergeManagedMetadata, withManagedRecord } from '../../sync/managed-metadata.ts';
+import {
+  mergeManagedMetadata,
+  withManagedRecord,
+  type LabelsAndAnnotations,
+} from '../../sync/managed-metadata.ts';
+import { forEachPodReference, referencedNames } from './reference-walker.ts';
 import { TOKEN_KEY } from './tokens.ts';
 
 /** Everything the pure pod translation needs besides the pod itself. */
@@ -40,9 +46,61 @@ export interface PodTranslationContext {
   /** Service-link variables rebuilt from the virtual services of the pod's namespace. */
   serviceEnv: EnvVar[];
   enforcedTolerations: Toleration[];
-  /** The host secret that holds the minted token of a projected volume. */
-  tokenSecretNameFor(volumeName: string): string;
+  /**
+   * The host secret that holds the minted token of one serviceAccountToken source of a projected
+   * volume; `tokenIndex` counts only the volume's token sources (0 for the first). See tokenSecretName.
+   */
+  tokenSecretNameFor(volumeName: string, tokenIndex: number): string;
+  /**
+   * Label and annotation keys a tenant may not set on its host pod, because host-side systems act on
+   * them with host privileges: an exact key, or a prefix ending in `*`. See
+   * DEFAULT_DENIED_POD_METADATA_KEYS.
+   */
+  deniedMetadataKeys: readonly string[];
+  /**
+   * The image of the init container that puts a pod's virtual FQDN into its /etc/hosts when the pod
+   * sets spec.subdomain (DEFAULT_HOSTS_REWRITE_IMAGE unless configured). Unset, no container is added
+   * and the FQDN resolves only through the virtual cluster's DNS.
+   */
+  hostsRewriteImage?: string;
 }
+
+/**
+ * Pod metadata keys host-side systems act on with host privileges, denied to tenants by default:
+ * each would let a tenant pod pick up a host cloud identity or host secrets.
+ */
+export const DEFAULT_DENIED_POD_METADATA_KEYS: readonly string[] = [
+  // kube2iam / kiam: the annotation names the AWS role (and external id) the node proxy assumes.
+  'iam.amazonaws.com/*',
+  // EKS pod identity webhook options (token audience, expiry, containers to inject into).
+  'eks.amazonaws.com/*',
+  // Azure workload identity: the `use` label makes the webhook inject a token of the host service account.
+  'azure.workload.identity/*',
+  // AAD pod identity (deprecated but still deployed): the label binds the pod to an Azure identity.
+  'aadpodidbinding',
+  // GKE workload identity.
+  'iam.gke.io/*',
+  // Vault agent injector: logs in to the host's Vault as the pod's host service account.
+  'vault.hashicorp.com/*',
+];
+
+/** Whether a label or annotation key matches one of the patterns: an exact key, or a prefix ending in `*`. */
+export function isDeniedMetadataKey(key: string, patterns: readonly string[]): boolean {
+  return patterns.some((p) => (p.endsWith('*') ? key.startsWith(p.slice(0, -1)) : key === p));
+}
+
+/** A label or annotation map without the denied keys. */
+function withoutDeniedKeys(map: Record<string, string>, patterns: readonly string[]): Record<string, string> {
+  return Object.fromEntries(Object.entries(map).filter(([key]) => !isDeniedMetadataKey(key, patterns)));
+}
+
+/** vCluster's default image for the /etc/hosts rewrite (sync.toHost.pods.rewriteHosts.initContainer). */
+export const DEFAULT_HOSTS_REWRITE_IMAGE = 'library/alpine:3.20';
+/** vCluster's names for the init container and volume that rewrite /etc/hosts, and its markers. */
+const HOSTS_REWRITE_NAME = 'vcluster-rewrite-hosts';
+const HOSTS_REWRITTEN_ANNOTATION = 'vcluster.loft.sh/hosts-rewritten';
+/** A tenant sets this on a virtual pod to keep its subdomain pod free of the rewrite container, as in vCluster. */
+export const DISABLE_SUBDOMAIN_REWRITE_ANNOTATION = 'vcluster.loft.sh/disable-subdomain-rewrite';
 
 type Containerish = Container | EphemeralContainer;
 
@@ -60,69 +118,25 @@ const allContainers = (spec: PodSpec): Containerish[] => [
   ...(spec.containers ?? []),
   ...(spec.ephemeralContainers ?? []),
 ];
+const specOf = (pod: KubeObject): PodSpec | undefined => pod.spec as PodSpec | undefined;
 
 /** Names of the virtual ConfigMaps a pod uses (volumes, projected sources, env, envFrom). */
 export function referencedConfigMaps(pod: KubeObject): string[] {
-  const spec = (pod.spec ?? { containers: [] }) as PodSpec;
-  const names = new Set<string>();
-  for (const v of spec.volumes ?? []) {
-    if (v.configMap?.name) names.add(v.configMap.name);
-    for (const s of v.projected?.sources ?? []) if (s.configMap?.name) names.add(s.configMap.name);
-  }
-  for (const c of allContainers(spec)) {
-    for (const e of c.env ?? [])
-      if (e.valueFrom?.configMapKeyRef?.name) names.add(e.valueFrom.configMapKeyRef.name);
-    for (const e of c.envFrom ?? []) if (e.configMapRef?.name) names.add(e.configMapRef.name);
-  }
-  return [...names];
+  return referencedNames(specOf(pod), 'ConfigMap');
 }
 
 /**
- * The secret references inside volume sources that hand a Secret of the pod's namespace to the
- * kubelet or a storage driver (credentials of CSI, flex and in-tree network volumes). Each one names
- * a host secret once the pod is on the host, so each is renamed like every other reference.
+ * Names of the virtual Secrets a pod uses: volumes, projected sources, the credential secrets of
+ * azureFile, CSI, flex and in-tree network volumes, env and envFrom of every container, image pull
+ * secrets.
  */
-function volumeCredentialRefs(v: Volume): { name?: string }[] {
-  const refs = [
-    v.csi?.nodePublishSecretRef,
-    v.flexVolume?.secretRef,
-    v.iscsi?.secretRef,
-    v.rbd?.secretRef,
-    v.cephfs?.secretRef,
-    v.cinder?.secretRef,
-    v.scaleIO?.secretRef,
-    v.storageos?.secretRef,
-  ];
-  return refs.filter((r): r is { name?: string } => !!r);
-}
-
-/** Names of the virtual Secrets a pod uses (volumes, projected sources, env, envFrom, image pull secrets). */
 export function referencedSecrets(pod: KubeObject): string[] {
-  const spec = (pod.spec ?? { containers: [] }) as PodSpec;
-  const names = new Set<string>();
-  for (const v of spec.volumes ?? []) {
-    if (v.secret?.secretName) names.add(v.secret.secretName);
-    if (v.azureFile?.secretName) names.add(v.azureFile.secretName);
-    for (const ref of volumeCredentialRefs(v)) if (ref.name) names.add(ref.name);
-    for (const s of v.projected?.sources ?? []) if (s.secret?.name) names.add(s.secret.name);
-  }
-  for (const c of allContainers(spec)) {
-    for (const e of c.env ?? [])
-      if (e.valueFrom?.secretKeyRef?.name) names.add(e.valueFrom.secretKeyRef.name);
-    for (const e of c.envFrom ?? []) if (e.secretRef?.name) names.add(e.secretRef.name);
-  }
-  for (const s of spec.imagePullSecrets ?? []) if (s.name) names.add(s.name);
-  return [...names];
+  return referencedNames(specOf(pod), 'Secret');
 }
 
-/** Names of the virtual PersistentVolumeClaims a pod mounts. */
+/** Names of the virtual PersistentVolumeClaims a pod mounts, or clones a generic ephemeral volume from. */
 export function referencedPVCs(pod: KubeObject): string[] {
-  const spec = (pod.spec ?? { containers: [] }) as PodSpec;
-  return [
-    ...new Set(
-      (spec.volumes ?? []).map((v) => v.persistentVolumeClaim?.claimName).filter((n): n is string => !!n),
-    ),
-  ];
+  return referencedNames(specOf(pod), 'PersistentVolumeClaim');
 }
 
 /** `key="value"` lines, sorted: the downward-API rendering of a label map. */
@@ -137,7 +151,8 @@ export function labelsAnnotationValue(labels: Record<string, string>): string {
  * The host pod for a virtual pod. Every object it names is renamed to its host copy, it runs as the
  * workload service account with no host token, its projected service-account tokens come from
  * secrets the syncer fills with tokens of the *virtual* API server, DNS and the kubernetes service
- * point at the virtual cluster, and selectors are scoped to this virtual cluster and namespace.
+ * point at the virtual cluster, selectors are scoped to this virtual cluster and namespace, and
+ * tenant metadata host systems would act on (deniedMetadataKeys) is left out.
  */
 export function translatePodToHost(virtual: Pod, ctx: PodTranslationContext): Pod {
   const meta = virtual.metadata ?? {};
@@ -145,14 +160,20 @@ export function translatePodToHost(virtual: Pod, ctx: PodTranslationContext): Po
   const name = meta.name ?? '';
   const rename = (n: string) => hostName(n, ns, ctx.vcName);
   const spec = clone(virtual.spec ?? { containers: [] });
+  // A hostname is one DNS label: cut at the first dot, as the kubelet does, and at 63 characters.
+  spec.hostname ??= name.split('.')[0]!.slice(0, 63).replace(/-+$/, '');
+  const fqdn = virtualFqdn(virtual, spec, ctx);
   const virtualLabels = meta.labels ?? {};
+  // Only the tenant's keys are filtered: the syncer's own keys below are added afterwards.
+  const tenantLabels = withoutDeniedKeys(virtualLabels, ctx.deniedMetadataKeys);
+  const tenantAnnotations = withoutDeniedKeys(meta.annotations ?? {}, ctx.deniedMetadataKeys);
   const managed = withManagedRecord({
     labels: {
-      ...hostLabels(virtualLabels, { vcName: ctx.vcName, virtualNamespace: ns }),
+      ...hostLabels(tenantLabels, { vcName: ctx.vcName, virtualNamespace: ns }),
       ...namespaceLabelsForPod(ctx.virtualNamespaceLabels, ctx.vcName),
     },
     annotations: {
-      ...(meta.annotations ?? {}),
+      ...tenantAnnotations,
       ...objectAnnotations({
         name,
         namespace: ns,
@@ -165,7 +186,9 @@ export function translatePodToHost(virtual: Pod, ctx: PodTranslationContext): Po
       [POD_NAMESPACE_ANNOTATION]: ns,
       [POD_UID_ANNOTATION]: meta.uid ?? '',
       [POD_SERVICE_ACCOUNT_ANNOTATION]: spec.serviceAccountName ?? 'default',
+      // The downward API shows the virtual pod's labels, denied ones included: this is only text.
       [POD_LABELS_ANNOTATION]: labelsAnnotationValue(virtualLabels),
+      ...(fqdn ? { [HOSTS_REWRITTEN_ANNOTATION]: 'true' } : {}),
     },
   });
   const host: Pod = {
@@ -175,17 +198,15 @@ export function translatePodToHost(virtual: Pod, ctx: PodTranslationContext): Po
     spec,
   };
 
+  // Every object the pod names is a virtual object: point each at its host copy. This runs before
+  // tokens become secret sources below, which already carry host names.
+  forEachPodReference(spec, (ref) => ref.rename(rename(ref.name)));
+
   // Identity: a host account with no token of its own; tokens come from the virtual cluster.
   spec.serviceAccountName = ctx.workloadServiceAccount;
   delete spec.serviceAccount;
   spec.automountServiceAccountToken = false;
-  spec.volumes = (spec.volumes ?? []).map((v) => translateVolume(v, rename, ctx));
-  for (const s of spec.imagePullSecrets ?? []) if (s.name) s.name = rename(s.name);
-  // Dynamic resource claims are namespaced objects too: a claim named as-is would be a host claim.
-  for (const c of spec.resourceClaims ?? []) {
-    if (c.resourceClaimName) c.resourceClaimName = rename(c.resourceClaimName);
-    if (c.resourceClaimTemplateName) c.resourceClaimTemplateName = rename(c.resourceClaimTemplateName);
-  }
+  spec.volumes = (spec.volumes ?? []).map((v) => translateVolume(v, ctx));
 
   // DNS: the virtual cluster's DNS service, with the virtual namespace's search path.
   if (!spec.hostNetwork) {
@@ -204,14 +225,19 @@ export function translatePodToHost(virtual: Pod, ctx: PodTranslationContext): Po
       ],
     };
   }
-  // A hostname is one DNS label: cut at the first dot, as the kubelet does, and at 63 characters.
-  spec.hostname ??= name.split('.')[0]!.slice(0, 63).replace(/-+$/, '');
+  // spec.subdomain names a Service of the pod's namespace, and the kubelet builds the pod's FQDN from
+  // the namespace the pod runs in: on the host that is `<hostname>.<subdomain>.<host ns>.svc...`, a
+  // name of the host namespace that would point at a host Service of that name. So, as vCluster
+  // does, the host pod gets no subdomain. The virtual FQDN still resolves for other pods through the
+  // virtual cluster's DNS (from the virtual headless Service's endpoints). For the pod itself, which
+  // a kubelet serves from /etc/hosts before any DNS record exists, see addFqdnToEtcHosts.
+  delete spec.subdomain;
 
   // The kubernetes service of the virtual cluster, by env and by name.
   const apiEnv = kubernetesServiceEnv(ctx.virtualApiServiceIP, ctx.virtualApiServicePort);
   const serviceEnv = virtual.spec?.enableServiceLinks === false ? [] : ctx.serviceEnv;
   spec.enableServiceLinks = false;
-  for (const c of allContainers(spec)) translateContainer(c, rename, [...apiEnv, ...serviceEnv]);
+  for (const c of allContainers(spec)) translateContainer(c, [...apiEnv, ...serviceEnv]);
   const aliasNames = [
     'kubernetes',
     'kubernetes.default',
@@ -222,26 +248,36 @@ export function translatePodToHost(virtual: Pod, ctx: PodTranslationContext): Po
     ...(spec.hostAliases ?? []).filter((a) => a.ip !== ctx.virtualApiServiceIP),
     { ip: ctx.virtualApiServiceIP, hostnames: aliasNames },
   ];
+  // After the containers are translated: the rewrite container needs none of their environment.
+  if (fqdn && ctx.hostsRewriteImage) addFqdnToEtcHosts(spec, spec.hostname, fqdn, ctx.hostsRewriteImage);
 
   // Scheduling: selectors scoped to this tenant; tolerations plus the enforced ones.
   const where = { vcName: ctx.vcName, virtualNamespace: ns };
   if (spec.affinity) {
-    for (const group of [spec.affinity.podAffinity, spec.affinity.podAntiAffinity]) {
+    const { podAffinity, podAntiAffinity } = spec.affinity;
+    // Anti-affinity of a union is the anti-affinity of each part, and preferred terms add up per
+    // matching pod, so these split exactly (see translateAffinityTerm).
+    for (const [group, requiredUnion] of [
+      [podAffinity, 'narrow'],
+      [podAntiAffinity, 'split'],
+    ] as const) {
       if (!group) continue;
       group.requiredDuringSchedulingIgnoredDuringExecution =
-        group.requiredDuringSchedulingIgnoredDuringExecution?.map((t) => translateAffinityTerm(t, where));
+        group.requiredDuringSchedulingIgnoredDuringExecution?.flatMap((t) =>
+          translateAffinityTerm(t, where, requiredUnion),
+        );
       group.preferredDuringSchedulingIgnoredDuringExecution =
-        group.preferredDuringSchedulingIgnoredDuringExecution?.map((w) => ({
-          ...w,
-          podAffinityTerm: translateAffinityTerm(w.podAffinityTerm, where),
-        }));
+        group.preferredDuringSchedulingIgnoredDuringExecution?.flatMap((w) =>
+          translateAffinityTerm(w.podAffinityTerm, where, 'split').map((podAffinityTerm) => ({
+            ...w,
+            podAffinityTerm,
+          })),
+        );
     }
   }
   spec.topologySpreadConstraints = spec.topologySpreadConstraints?.map((c) =>
     // No selector counts no pods; scoping it would make it count every pod of the namespace.
-    c.labelSelector
-      ? { ...c, labelSelector: translateLabelSelector(c.labelSelector as never, where) as LabelSelector }
-      : c,
+    c.labelSelector ? { ...c, labelSelector: translateLabelSelector(c.labelSelector, where) } : c,
   );
   spec.tolerations = mergeTolerations(spec.tolerations ?? [], ctx.enforcedTolerations);
   // A priority class is a host-cluster object the tenant cannot see or create; drop the name and
@@ -265,20 +301,12 @@ function kubernetesServiceEnv(ip: string, port: number): EnvVar[] {
   ];
 }
 
-function translateVolume(volume: Volume, rename: (n: string) => string, ctx: PodTranslationContext): Volume {
+/** What is left of a volume once its references are renamed: tokens, claim templates, downward API. */
+function translateVolume(volume: Volume, ctx: PodTranslationContext): Volume {
   const v = volume;
-  if (v.configMap?.name) v.configMap.name = rename(v.configMap.name);
-  if (v.secret?.secretName) v.secret.secretName = rename(v.secret.secretName);
-  if (v.azureFile?.secretName) v.azureFile.secretName = rename(v.azureFile.secretName);
-  for (const ref of volumeCredentialRefs(v)) if (ref.name) ref.name = rename(ref.name);
-  if (v.persistentVolumeClaim?.claimName)
-    v.persistentVolumeClaim.claimName = rename(v.persistentVolumeClaim.claimName);
   const claimSpec = v.ephemeral?.volumeClaimTemplate?.spec;
   if (claimSpec) {
-    // A generic ephemeral volume's claim may be cloned from another claim or a snapshot: those name
-    // objects of the tenant's namespace, so rename them, and never let one reach into another namespace.
-    if (claimSpec.dataSource?.name) claimSpec.dataSource.name = rename(claimSpec.dataSource.name);
-    if (claimSpec.dataSourceRef?.name) claimSpec.dataSourceRef.name = rename(claimSpec.dataSourceRef.name);
+    // The data sources were renamed to the tenant's host copies; never let one reach into another namespace.
     if (claimSpec.dataSourceRef) delete claimSpec.dataSourceRef.namespace;
     // Binding to a named or selected PersistentVolume could take a host volume meant for someone else.
     delete claimSpec.volumeName;
@@ -286,18 +314,18 @@ function translateVolume(volume: Volume, rename: (n: string) => string, ctx: Pod
   }
   if (v.downwardAPI?.items) for (const item of v.downwardAPI.items) rewriteFieldRef(item.fieldRef);
   if (v.projected?.sources) {
+    let tokenIndex = 0;
     v.projected.sources = v.projected.sources.map((source) => {
       if (source.serviceAccountToken) {
-        // The host kubelet would mint a host token here; mount the virtual token's secret instead.
+        // The host kubelet would mint a host token here; mount the virtual token's secret instead,
+        // one secret per token source so each keeps its own audience and lifetime.
         return {
           secret: {
-            name: ctx.tokenSecretNameFor(v.name),
+            name: ctx.tokenSecretNameFor(v.name, tokenIndex++),
             items: [{ key: TOKEN_KEY, path: source.serviceAccountToken.path }],
           },
         };
       }
-      if (source.configMap?.name) source.configMap.name = rename(source.configMap.name);
-      if (source.secret?.name) source.secret.name = rename(source.secret.name);
       for (const item of source.downwardAPI?.items ?? []) rewriteFieldRef(item.fieldRef);
       return source;
     });
@@ -312,59 +340,140 @@ function rewriteFieldRef(ref: { fieldPath: string } | undefined): void {
   if (annotation) ref.fieldPath = `metadata.annotations['${annotation}']`;
 }
 
-function translateContainer(c: Containerish, rename: (n: string) => string, injectedEnv: EnvVar[]): void {
-  for (const e of c.env ?? []) {
-    if (e.valueFrom?.configMapKeyRef?.name)
-      e.valueFrom.configMapKeyRef.name = rename(e.valueFrom.configMapKeyRef.name);
-    if (e.valueFrom?.secretKeyRef?.name)
-      e.valueFrom.secretKeyRef.name = rename(e.valueFrom.secretKeyRef.name);
-    rewriteFieldRef(e.valueFrom?.fieldRef);
-  }
-  for (const e of c.envFrom ?? []) {
-    if (e.configMapRef?.name) e.configMapRef.name = rename(e.configMapRef.name);
-    if (e.secretRef?.name) e.secretRef.name = rename(e.secretRef.name);
-  }
+function translateContainer(c: Containerish, injectedEnv: EnvVar[]): void {
+  for (const e of c.env ?? []) rewriteFieldRef(e.valueFrom?.fieldRef);
   // Ours first, so a variable the user sets explicitly (later in the list) wins, as with the kubelet.
   const userNames = new Set((c.env ?? []).map((e) => e.name));
   c.env = [...injectedEnv.filter((e) => !userNames.has(e.name)), ...(c.env ?? [])];
 }
 
+/**
+ * The virtual FQDN to put into the host pod's /etc/hosts, when the pod has a subdomain and the
+ * rewrite can be done: not for host-network or Windows pods (the kubelet writes no pod line in their
+ * hosts file), not when the tenant opted out, not when the tenant already uses the container or
+ * volume name (two of either would make the pod invalid).
+ */
+function virtualFqdn(virtual: Pod, spec: PodSpec, ctx: PodTranslationContext): string | undefined {
+  const subdomain = virtual.spec?.subdomain;
+  if (!subdomain || !ctx.hostsRewriteImage || spec.hostNetwork || spec.os?.name === 'windows')
+    return undefined;
+  if (virtual.metadata?.annotations?.[DISABLE_SUBDOMAIN_REWRITE_ANNOTATION] === 'true') return undefined;
+  const taken =
+    (spec.volumes ?? []).some((v) => v.name === HOSTS_REWRITE_NAME) ||
+    allContainers(spec).some((c) => c.name === HOSTS_REWRITE_NAME);
+  if (taken) return undefined;
+  return `${spec.hostname}.${subdomain}.${virtual.metadata?.namespace ?? ''}.svc.${ctx.clusterDomain}`;
+}
+
+/**
+ * Makes the pod's virtual FQDN resolve inside the pod, as vCluster's hosts rewrite does. A kubelet
+ * writes `<pod IP> <fqdn> <hostname>` into /etc/hosts for a pod with a subdomain; without one (see
+ * above) it writes `<pod IP> <hostname>`. A hostAlias cannot add the FQDN: it needs the pod IP, which
+ * is unknown until the pod runs, and host aliases cannot change afterwards. So a first init container
+ * copies the kubelet's hosts file into an emptyDir with the FQDN added to the pod's own line(s), and
+ * every container mounts that copy over /etc/hosts (the kubelet then skips its own mount there).
+ * The hostname stays the short one, and `hostname -f` gives the FQDN, as on a real cluster.
+ *
+ * Ephemeral containers keep the kubelet's file: they may not use subPath mounts. A container that
+ * mounts something at /etc/hosts itself keeps it.
+ */
+function addFqdnToEtcHosts(spec: PodSpec, hostname: string, fqdn: string, image: string): void {
+  const mount = { name: HOSTS_REWRITE_NAME, mountPath: '/etc/hosts', subPath: 'hosts' };
+  for (const c of [...(spec.initContainers ?? []), ...spec.containers]) {
+    if ((c.volumeMounts ?? []).some((m) => m.mountPath.replace(/\/+$/, '') === '/etc/hosts')) continue;
+    c.volumeMounts = [...(c.volumeMounts ?? []), mount];
+  }
+  spec.volumes = [...(spec.volumes ?? []), { name: HOSTS_REWRITE_NAME, emptyDir: {} }];
+  spec.initContainers = [
+    {
+      name: HOSTS_REWRITE_NAME,
+      image,
+      imagePullPolicy: 'IfNotPresent',
+      // The names travel in the environment, not in the script: nothing of the tenant's is parsed
+      // as shell or awk. Each kubelet line `<ip> <hostname>` (one per pod IP) gains the FQDN.
+      command: [
+        'sh',
+        '-c',
+        'awk -v h="$POD_HOSTNAME" -v f="$POD_FQDN" \'NF == 2 && $2 == h { print $1 "\\t" f "\\t" h; next } { print }\' /etc/hosts > /hosts/hosts',
+      ],
+      env: [
+        { name: 'POD_HOSTNAME', value: hostname },
+        { name: 'POD_FQDN', value: fqdn },
+      ],
+      // Passes the restricted Pod Security level, and fits a namespace that requires limits.
+      securityContext: {
+        runAsNonRoot: true,
+        runAsUser: 65534,
+        runAsGroup: 65534,
+        allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem: true,
+        capabilities: { drop: ['ALL'] },
+        seccompProfile: { type: 'RuntimeDefault' },
+      },
+      resources: {
+        requests: { cpu: '30m', memory: '64Mi' },
+        limits: { cpu: '30m', memory: '64Mi' },
+      },
+      volumeMounts: [{ name: HOSTS_REWRITE_NAME, mountPath: '/hosts' }],
+    },
+    ...(spec.initContainers ?? []),
+  ];
+}
+
+/** A label selector that requires everything each part requires. */
+function allOf(...parts: LabelSelector[]): LabelSelector {
+  const matchLabels = Object.assign({}, ...parts.map((p) => p.matchLabels ?? {})) as Record<string, string>;
+  const matchExpressions = parts.flatMap((p) => p.matchExpressions ?? []);
+  return matchExpressions.length ? { matchLabels, matchExpressions } : { matchLabels };
+}
+
+/**
+ * The host terms for one virtual affinity term. All tenants share one host namespace, so the term's
+ * namespaces become requirements on the pod labels the syncer sets: `namespaces` on the namespace
+ * label, a namespaceSelector on the ns-label copies of the namespace's labels (an empty selector:
+ * every namespace of this virtual cluster).
+ *
+ * Kubernetes matches pods in the union of `namespaces` and the namespaces a namespaceSelector
+ * selects, and one label selector cannot say "or". With `union: 'split'` the term becomes two terms,
+ * one per namespace source, the second excluding the listed namespaces so no pod matches both: for
+ * anti-affinity a pod may not be near any pod of the union iff it is near none of either part, and
+ * preferred terms add their weight per matching pod, so both are exact.
+ *
+ * Required pod affinity (`union: 'narrow'`) cannot be split: two required terms must both be met,
+ * which asks for a pod of each part. Widening to every namespace of the virtual cluster would break
+ * the rule the tenant asked for. So the host term keeps one part: a hard rule is never violated,
+ * at worst the pod waits in Pending where the union would have found a place (visible in its
+ * events). The part kept is the one holding the pod's own namespace, when the list names it, else
+ * the selector's: the scheduler lets the first pod of a group that is affine to itself start when
+ * no pod matches yet, and that only works if the pod matches its own term.
+ */
 function translateAffinityTerm(
   term: PodAffinityTerm,
   where: { vcName: string; virtualNamespace: string },
-): PodAffinityTerm {
-  const out: PodAffinityTerm = { ...term };
-  if (!term.labelSelector) {
-    // A term without a label selector matches no pod; scoped, it would match the whole namespace.
-    delete out.namespaceSelector;
-    delete out.namespaces;
-    return out;
-  }
-  if (term.namespaceSelector) {
-    // All tenants share one host namespace: a namespace selector becomes a selector on the
-    // ns-label pod labels; an empty one means every namespace of this virtual cluster.
-    const nsSel = namespaceSelectorAsPodSelector(term.namespaceSelector as never, where.vcName);
-    const podSel = translateLabelSelector(term.labelSelector as never, where);
-    delete podSel.matchLabels?.['vcluster.loft.sh/namespace'];
-    out.labelSelector = {
-      matchLabels: { ...podSel.matchLabels, ...nsSel.matchLabels },
-      matchExpressions: [...(podSel.matchExpressions ?? []), ...(nsSel.matchExpressions ?? [])],
-    } as LabelSelector;
-    if (!out.labelSelector.matchExpressions?.length) delete out.labelSelector.matchExpressions;
-  } else if (term.namespaces?.length) {
-    const podSel = translateLabelSelector(term.labelSelector as never, where);
-    delete podSel.matchLabels?.['vcluster.loft.sh/namespace'];
-    podSel.matchExpressions = [
-      ...(podSel.matchExpressions ?? []),
-      { key: 'vcluster.loft.sh/namespace', operator: 'In', values: term.namespaces },
-    ];
-    out.labelSelector = podSel as LabelSelector;
-  } else {
-    out.labelSelector = translateLabelSelector(term.labelSelector as never, where) as LabelSelector;
-  }
-  delete out.namespaceSelector;
-  delete out.namespaces;
-  return out;
+  union: 'split' | 'narrow',
+): PodAffinityTerm[] {
+  const base: PodAffinityTerm = { ...term };
+  delete base.namespaceSelector;
+  delete base.namespaces;
+  // A term without a label selector matches no pod; scoped, it would match the whole namespace.
+  if (!term.labelSelector) return [base];
+  const pods = translateLabelSelector(term.labelSelector, where);
+  const listed = term.namespaces ?? [];
+  const selector = term.namespaceSelector;
+  // Neither source: the pod's own namespace, which translateLabelSelector already requires.
+  if (!selector && !listed.length) return [{ ...base, labelSelector: pods }];
+  delete pods.matchLabels?.[NAMESPACE_LABEL];
+  const scoped = (...namespaces: LabelSelector[]) => ({ ...base, labelSelector: allOf(pods, ...namespaces) });
+  const inListed = { matchExpressions: [{ key: NAMESPACE_LABEL, operator: 'In', values: listed }] };
+  if (!selector) return [scoped(inListed)];
+  const selected = namespaceSelectorAsPodSelector(selector, where.vcName);
+  const selectsAll = !Object.keys(selector.matchLabels ?? {}).length && !selector.matchExpressions?.length;
+  // An empty selector already covers every listed namespace.
+  if (!listed.length || selectsAll) return [scoped(selected)];
+  if (union === 'narrow')
+    return [listed.includes(where.virtualNamespace) ? scoped(inListed) : scoped(selected)];
+  const notListed = { matchExpressions: [{ key: NAMESPACE_LABEL, operator: 'NotIn', values: listed }] };
+  return [scoped(inListed), scoped(selected, notListed)];
 }
 
 function mergeTolerations(own: Toleration[], enforced: Toleration[]): Toleration[] {
@@ -387,7 +496,13 @@ export interface HostPodUpdate {
  * activeDeadlineSeconds, added tolerations, removed scheduling gates, labels and annotations, and
  * (through their own subresource) new ephemeral containers.
  */
-export function podUpdatesForHost(virtual: Pod, current: Pod, ctx: PodTranslationContext): HostPodUpdate {
+export function podUpdatesForHost(
+  virtual: Pod,
+  current: Pod,
+  ctx: PodTranslationContext,
+  metadataFor: (desired: Pod) => LabelsAndAnnotations = (desired) =>
+    mergeManagedMetadata(desired.metadata ?? {}, current.metadata ?? {}),
+): HostPodUpdate {
   const desired = translatePodToHost(virtual, ctx);
   const pod = clone(current);
   const spec = pod.spec!;
@@ -420,8 +535,9 @@ export function podUpdatesForHost(virtual: Pod, current: Pod, ctx: PodTranslatio
     spec.schedulingGates = gates;
     changed = true;
   }
-  // Labels and annotations the host added (e.g. a sidecar injector's) stay; the syncer's keys follow the tenant.
-  const metadata = mergeManagedMetadata(desired.metadata ?? {}, current.metadata ?? {});
+  // Labels and annotations the host added (e.g. a sidecar injector's) stay; the syncer's keys follow
+  // the tenant (the caller may plan them three-way instead).
+  const metadata = metadataFor(desired);
   for (const field of ['labels', 'annotations'] as const) {
     const have = pod.metadata?.[field] ?? {};
     if (JSON.stringify(sortKeys(metadata[field])) !== JSON.stringify(sortKeys(have))) {

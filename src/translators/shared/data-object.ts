@@ -1,16 +1,18 @@
-import type { Informer } from '../../informer/informer.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources, type ResourceType } from '../../kube/resources.ts';
-import { explainAlreadyExists } from '../../sync/generic-syncer.ts';
-import type { ReconcileContext, SyncEnvironment, SyncResult, Translator } from '../../sync/translator.ts';
-import { mergeManagedMetadata } from '../../sync/managed-metadata.ts';
-import { hostMetadataFor, sameJson, type HostPlacement } from './host-metadata.ts';
+import { explainAlreadyExists } from '../../sync/engine.ts';
+import type { KindSpec, Placement, ReconcileContext, SyncResult } from '../../sync/kind.ts';
+import { namespacedToHost } from '../../sync/mappers.ts';
+import { writeVirtualMetadata } from '../../sync/metadata-writes.ts';
+import { hostMetadataFor, sameJson } from './host-metadata.ts';
+
+/** Every verb on a kind the syncer owns copies of. */
+export const CRUD = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] as const;
 
 /** Names of the virtual objects of one kind a pod uses. */
 export type PodReferences = (pod: KubeObject) => string[];
 
 export interface DataObjectOptions {
-  kind: string;
   type: ResourceType;
   /** Top-level fields copied verbatim to the host, e.g. data, binaryData, immutable. */
   payloadFields: readonly string[];
@@ -26,7 +28,7 @@ export interface DataObjectOptions {
 export function hostDataObject(
   virtual: KubeObject,
   opts: Pick<DataObjectOptions, 'type' | 'payloadFields' | 'hostTransform'>,
-  where: HostPlacement,
+  where: Placement & { hostName: string },
 ): KubeObject {
   const out: KubeObject = {
     apiVersion: 'v1',
@@ -38,83 +40,66 @@ export function hostDataObject(
 }
 
 /**
- * Translator for kinds that are plain data (config maps, secrets): spec flows virtual → host only,
- * so a hand edit of the host copy is reverted, and by default only objects a pod uses are synced.
+ * Kinds that are plain data (config maps, secrets): spec flows virtual → host only, so a hand edit
+ * of the host copy is reverted; labels and annotations merge both ways; by default only objects a
+ * pod uses are synced.
  */
-export function dataObjectTranslator(opts: DataObjectOptions): Translator {
-  let pods: Informer<KubeObject> | undefined;
-  const indexName = `referenced-${opts.kind}`;
-  const place = (ctx: ReconcileContext): HostPlacement => ({
-    vcName: ctx.vcName,
-    hostNamespace: ctx.hostNamespace,
-    hostName: ctx.hostName,
-  });
-
-  const create = async (ctx: ReconcileContext, virtual: KubeObject): Promise<SyncResult> => {
-    try {
-      await ctx.host.create(opts.type, ctx.hostNamespace, hostDataObject(virtual, opts, place(ctx)));
-    } catch (err) {
-      await explainAlreadyExists(ctx, translator, err);
-    }
-    ctx.log.debug('created host copy');
-    return { hostWritten: true };
-  };
-
-  const translator: Translator = {
-    kind: opts.kind,
+export function dataObjectKind(opts: DataObjectOptions, where: Placement): KindSpec {
+  const place = (ctx: ReconcileContext) => ({ ...where, hostName: ctx.hostName });
+  const spec: KindSpec = {
+    direction: 'to-host',
     virtualType: opts.type,
     hostType: opts.type,
+    mapper: namespacedToHost(opts.type, where),
+    relations: opts.syncAll
+      ? []
+      : [
+          {
+            name: 'pods',
+            cluster: 'virtual',
+            type: Resources.pods,
+            keys: (pod) => opts.podReferences(pod).map((name) => `${pod.metadata?.namespace}/${name}`),
+          },
+        ],
 
-    setup(env: SyncEnvironment, enqueue) {
-      if (opts.syncAll) return;
-      pods = env.informers.get(env.virtual, Resources.pods);
-      pods.addIndexer(indexName, (pod) =>
-        opts.podReferences(pod).map((name) => `${pod.metadata?.namespace}/${name}`),
-      );
-      const refsChanged = (...ps: KubeObject[]) => {
-        for (const p of ps)
-          for (const name of opts.podReferences(p)) enqueue(`${p.metadata?.namespace}/${name}`);
-      };
-      pods.addHandlers({
-        onAdd: (p) => refsChanged(p),
-        onUpdate: (o, n) => refsChanged(o, n),
-        onDelete: (p) => refsChanged(p),
-      });
+    wanted: (ctx, virtual) => virtual !== undefined && (opts.syncAll || ctx.related('pods').length > 0),
+
+    async create(ctx, virtual): Promise<SyncResult> {
+      try {
+        await ctx.host.create(opts.type, ctx.hostNamespace, hostDataObject(virtual!, opts, place(ctx)));
+      } catch (err) {
+        await explainAlreadyExists(ctx, spec, err);
+      }
+      ctx.log.debug('created host copy');
+      return { hostWritten: true };
     },
 
-    shouldSync(virtual) {
-      if (opts.syncAll || !pods) return true;
-      return (
-        pods.store.byIndex(indexName, `${virtual.metadata?.namespace}/${virtual.metadata?.name}`).length > 0
-      );
-    },
-
-    createHost: create,
-
-    async sync(ctx, virtual, host) {
+    async update(ctx, source, host): Promise<SyncResult> {
+      const virtual = source!;
       const desired = hostDataObject(virtual, opts, place(ctx));
-      // Labels and annotations someone on the host added stay; the syncer's own keys follow the tenant.
-      const metadata = mergeManagedMetadata(desired.metadata ?? {}, host.metadata ?? {});
-      const metadataChanged =
-        !sameJson(metadata.labels, host.metadata?.labels) ||
-        !sameJson(metadata.annotations, host.metadata?.annotations);
+      const plan = ctx.planMetadata(virtual, host, desired);
+      const result: SyncResult = {};
+      if (plan.virtualChanged && plan.virtual) {
+        await writeVirtualMetadata(ctx, opts.type, virtual, plan.virtual);
+        result.virtualWritten = true;
+      }
       const payloadChanged = !opts.payloadFields.every((f) => sameJson(desired[f], host[f]));
-      if (!metadataChanged && !payloadChanged) return {};
+      if (!plan.hostChanged && !payloadChanged) return result;
       if (host.immutable === true && payloadChanged) {
         // An immutable object cannot be edited; replace it (the UID precondition guards the delete).
         // Its delete event brings the key back, and the copy is then created afresh.
         await ctx.host.delete(opts.type, ctx.hostNamespace, ctx.hostName, { uid: host.metadata?.uid });
-        return { hostWritten: true };
+        return { ...result, hostWritten: true };
       }
-      const updated: KubeObject = { ...host, metadata: { ...host.metadata, ...metadata } };
+      const updated: KubeObject = { ...host, metadata: { ...host.metadata, ...plan.host } };
       for (const field of opts.payloadFields) {
         if (desired[field] === undefined) delete updated[field];
         else updated[field] = desired[field];
       }
       await ctx.host.update(opts.type, ctx.hostNamespace, updated);
       ctx.log.debug('updated host copy');
-      return { hostWritten: true };
+      return { ...result, hostWritten: true };
     },
   };
-  return translator;
+  return spec;
 }

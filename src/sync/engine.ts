@@ -1,0 +1,364 @@
+import { Controller, type ControllerMetrics } from '../controller/controller.ts';
+import { TerminalError } from '../controller/errors.ts';
+import type { Informer } from '../informer/informer.ts';
+import type { ClusterClient } from '../kube/client.ts';
+import { isApiError, isNotFound } from '../kube/errors.ts';
+import { objectKey, splitKey, type KubeObject } from '../kube/object.ts';
+import type { ResourceType } from '../kube/resources.ts';
+import { CONTROLLED_BY_LABEL, MANAGED_BY_LABEL } from '../naming/labels.ts';
+import type { WorkQueueMetrics } from '../workqueue/metrics.ts';
+import type { BuiltKind, KindSpec, ReconcileContext, SyncEnvironment, SyncResult } from './kind.ts';
+import { LastSynced, planMetadata, type MetadataPlan } from './metadata-sync.ts';
+import { scrubHostNames } from './scrub.ts';
+
+/** Observes how long a change took to reach the other cluster. */
+export interface SyncLatencyMetrics {
+  syncLatency(kind: string, direction: 'virtual-to-host' | 'host-to-virtual', seconds: number): void;
+}
+
+/** Something the syncer runs for one `--sync` kind. */
+export interface SyncComponent {
+  readonly kind: string;
+  /** Starts the workers; called once the caches are full and this replica leads. */
+  start(): void;
+  /** Stops taking work and waits for in-flight reconciles; false when the deadline passed first. */
+  stop(deadlineMs: number): Promise<boolean>;
+}
+
+export interface KindControllerOptions {
+  kind: BuiltKind;
+  env: SyncEnvironment;
+  /** Every enabled kind, by name, for kinds that read the others (events). */
+  kinds: ReadonlyMap<string, BuiltKind>;
+  workers: number;
+  controllerMetrics?: ControllerMetrics;
+  queueMetrics?: WorkQueueMetrics;
+  latencyMetrics?: SyncLatencyMetrics;
+}
+
+/** A metadata plan made during a reconcile, remembered as the last-synced state once it succeeds. */
+interface PendingMetadata {
+  plan?: MetadataPlan;
+  pair?: [KubeObject, KubeObject];
+}
+
+/** The index of target objects by the source key they claim (through the mapper's ownership check). */
+const SOURCE_INDEX = 'vsyncer/source-key';
+
+/**
+ * Runs one kind: watches its source and target objects and its relations, and for each source key
+ * decides between the cases (only the source, both, only the target, neither) after checking that
+ * any target it would touch is provably ours. The kind only builds and compares objects.
+ */
+export class KindController implements SyncComponent {
+  readonly kind: string;
+  readonly controller: Controller;
+  private readonly spec: KindSpec;
+  private readonly env: SyncEnvironment;
+  private readonly sourceSide: 'virtual' | 'host';
+  private readonly sourceInformer: Informer<KubeObject> | undefined;
+  private readonly targetInformer: Informer<KubeObject> | undefined;
+  private readonly relationInformers = new Map<string, Informer<KubeObject>>();
+  private readonly latency?: SyncLatencyMetrics;
+  private readonly lastSynced = new LastSynced();
+  /** When a change was first seen on each side and not yet synced: for the latency histogram. */
+  private readonly virtualChangeSeen = new Map<string, number>();
+  private readonly hostChangeSeen = new Map<string, number>();
+
+  constructor(opts: KindControllerOptions) {
+    const { env } = opts;
+    const { spec } = opts.kind;
+    this.kind = opts.kind.name;
+    this.spec = spec;
+    this.env = env;
+    this.latency = opts.latencyMetrics;
+    this.controller = new Controller({
+      name: this.kind,
+      workers: spec.workers ?? opts.workers,
+      reconcile: (key) => this.reconcile(key),
+      onTerminalError: (key, err) => this.reportTerminal(key, err),
+      clock: env.clock,
+      logger: env.logger,
+      metrics: opts.controllerMetrics,
+      queueMetrics: opts.queueMetrics,
+    });
+    const virtualInformer =
+      spec.watchVirtual === false ? undefined : env.informers.get(env.virtual, spec.virtualType);
+    const hostInformer = this.hostInformerFor(spec);
+    this.sourceSide = spec.direction === 'from-host' ? 'host' : 'virtual';
+    [this.sourceInformer, this.targetInformer] =
+      this.sourceSide === 'virtual' ? [virtualInformer, hostInformer] : [hostInformer, virtualInformer];
+
+    const seen = (side: 'virtual' | 'host', key: string | undefined) => {
+      if (!key || !this.controller.isStarted) return;
+      const map = side === 'virtual' ? this.virtualChangeSeen : this.hostChangeSeen;
+      if (!map.has(key)) map.set(key, env.clock.now());
+      this.controller.enqueue(key);
+    };
+    const targetSide = this.sourceSide === 'virtual' ? 'host' : 'virtual';
+    this.sourceInformer?.addHandlers({
+      onAdd: (o) => seen(this.sourceSide, objectKey(o)),
+      onUpdate: (_old, o) => seen(this.sourceSide, objectKey(o)),
+      onDelete: (o) => seen(this.sourceSide, objectKey(o)),
+    });
+    if (this.targetInformer) {
+      this.targetInformer.addIndexer(SOURCE_INDEX, (t) => {
+        const key = spec.mapper.sourceKeyOf(t);
+        return key ? [key] : [];
+      });
+      this.targetInformer.addHandlers({
+        onAdd: (o) => seen(targetSide, spec.mapper.sourceKeyOf(o)),
+        onUpdate: (old, o) => {
+          const before = spec.mapper.sourceKeyOf(old);
+          const after = spec.mapper.sourceKeyOf(o);
+          if (before && before !== after) seen(targetSide, before);
+          seen(targetSide, after);
+        },
+        onDelete: (o) => seen(targetSide, spec.mapper.sourceKeyOf(o)),
+      });
+    }
+    for (const relation of spec.relations ?? []) this.wireRelation(relation);
+    spec.setup?.(env, opts.kinds);
+  }
+
+  /** Starts reconciling every source object and every target that claims one. */
+  start(): void {
+    const keys = new Set<string>();
+    for (const obj of this.sourceInformer?.store.list() ?? []) {
+      const key = objectKey(obj);
+      if (key) keys.add(key);
+    }
+    for (const obj of this.targetInformer?.store.list() ?? []) {
+      const key = this.spec.mapper.sourceKeyOf(obj);
+      if (key) keys.add(key);
+    }
+    for (const [name, informer] of this.relationInformers) {
+      const relation = this.spec.relations!.find((r) => r.name === name)!;
+      for (const obj of informer.store.list()) for (const key of relation.keys(obj)) keys.add(key);
+    }
+    this.controller.start(keys);
+  }
+
+  stop(deadlineMs: number): Promise<boolean> {
+    return this.controller.stop(deadlineMs);
+  }
+
+  private hostInformerFor(spec: KindSpec): Informer<KubeObject> | undefined {
+    const { env } = this;
+    const watch = spec.hostWatch ?? 'managed';
+    if (watch === 'none') return undefined;
+    return env.informers.get(env.host, spec.hostType, {
+      namespace: spec.hostType.namespaced ? env.hostNamespace : '',
+      labelSelector: watch === 'managed' ? `${MANAGED_BY_LABEL}=${env.vcName}` : undefined,
+    });
+  }
+
+  private wireRelation(relation: NonNullable<KindSpec['relations']>[number]): void {
+    const client = relation.cluster === 'virtual' ? this.env.virtual : this.env.host;
+    const informer = this.env.informers.get(client, relation.type, relation.scope);
+    const index = this.relationIndex(relation.name);
+    informer.addIndexer(index, (obj) => relation.keys(obj));
+    const changed = (...objs: KubeObject[]) => {
+      if (!this.controller.isStarted) return;
+      for (const obj of objs) for (const key of relation.keys(obj)) this.controller.enqueue(key);
+    };
+    informer.addHandlers({
+      onAdd: (o) => changed(o),
+      onUpdate: (old, o) => changed(old, o),
+      onDelete: (o) => changed(o),
+    });
+    this.relationInformers.set(relation.name, informer);
+  }
+
+  private relationIndex(name: string): string {
+    return `${this.kind}/${name}`;
+  }
+
+  private context(key: string, targetKey: string | undefined, pending: PendingMetadata): ReconcileContext {
+    const { env } = this;
+    const [virtualKey, hostKey] = this.sourceSide === 'virtual' ? [key, targetKey] : [targetKey ?? '', key];
+    const { namespace, name } = splitKey(virtualKey);
+    return {
+      ...env,
+      key,
+      virtualKey,
+      virtualNamespace: namespace,
+      virtualName: name,
+      hostName: hostKey ? splitKey(hostKey).name : '',
+      retries: this.controller.queue.numRequeues(key),
+      log: env.logger.child({ kind: this.kind, object: key }),
+      related: (relation, relatedKey = key) =>
+        this.relationInformers.get(relation)?.store.byIndex(this.relationIndex(relation), relatedKey) ?? [],
+      planMetadata: (virtual, host, desiredHost) => {
+        const last = this.lastSynced.get(this.kind, key, virtual, host);
+        const plan = planMetadata({ virtual, host, desiredHost, last, vcName: env.vcName });
+        pending.plan = plan;
+        pending.pair = [virtual, host];
+        return plan;
+      },
+    };
+  }
+
+  private async reconcile(key: string): Promise<SyncResult> {
+    try {
+      return await this.reconcileCases(key);
+    } catch (err) {
+      if (isApiError(err, 'forbidden') && err.cluster === 'host') {
+        // The host refused (admission, quota, policy): tell the tenant why, keep retrying with backoff
+        // in case the host side changes. Repeats fold into one event with a count.
+        await this.reportTerminal(
+          key,
+          new TerminalError(`the host cluster rejected the object: ${err.serverMessage}`),
+        );
+      }
+      throw err;
+    }
+  }
+
+  private async reconcileCases(key: string): Promise<SyncResult> {
+    const { spec } = this;
+    const pending: PendingMetadata = {};
+    const sourceObj = this.sourceInformer?.store.get(key);
+    // Objects another tool controls (vCluster's controlled-by label) are never synced.
+    const controlled = sourceObj?.metadata?.labels?.[CONTROLLED_BY_LABEL] !== undefined;
+    const source = controlled ? undefined : sourceObj;
+    const targetKey = spec.mapper.targetKey(key, source);
+    const ctx = this.context(key, targetKey, pending);
+    const inTheWay = targetKey ? this.targetInformer?.store.get(targetKey) : undefined;
+    const owned = this.targetInformer?.store.byIndex(SOURCE_INDEX, key) ?? [];
+    const target = inTheWay && spec.mapper.sourceKeyOf(inTheWay) === key ? inTheWay : undefined;
+    const wanted = controlled ? false : spec.wanted ? spec.wanted(ctx, source) : source !== undefined;
+
+    let result: SyncResult = {};
+    // Copies of this key under another name (the naming changed, or the source moved) are not wanted.
+    for (const stale of owned) {
+      if (stale === target) continue;
+      if (!wanted || objectKey(stale) !== targetKey) result = merge(result, await this.remove(ctx, stale));
+    }
+    if (wanted) {
+      if (inTheWay && !target) {
+        // Another synced object or someone else's object already has this name: never touch it.
+        return this.nameTaken(ctx, inTheWay);
+      }
+      const recordedUid = target && spec.mapper.sourceUidOf?.(target);
+      if (target && recordedUid !== undefined && recordedUid !== source?.metadata?.uid) {
+        // The target belongs to an earlier incarnation of the source: replace it. Its delete event
+        // brings us back here to create the new copy; while it terminates, wait.
+        if (!target.metadata?.deletionTimestamp) {
+          ctx.log.info('target belongs to an earlier incarnation, deleting it');
+          result = merge(result, await this.deleteObject(this.targetClient(), spec, target));
+        }
+      } else if (target) {
+        result = merge(result, await spec.update(ctx, source, target));
+      } else {
+        result = merge(result, await spec.create(ctx, source));
+      }
+    } else if (target) {
+      result = merge(result, await this.remove(ctx, target));
+    }
+    if (pending.plan && pending.pair) {
+      this.lastSynced.set(this.kind, key, pending.pair[0], pending.pair[1], pending.plan);
+    } else if (!wanted) {
+      this.lastSynced.delete(this.kind, key);
+    }
+    this.observeLatency(key, result);
+    return result;
+  }
+
+  private nameTaken(ctx: ReconcileContext, inTheWay: KubeObject): never {
+    if (this.sourceSide === 'host') {
+      // A tenant's own object of that name (a node they made): theirs to keep; we show nothing there.
+      ctx.log.debug('virtual object of that name is not ours, leaving it');
+      throw new TerminalError(
+        `a ${this.spec.virtualType.kind} named ${objectKey(inTheWay)} exists and is not managed by the syncer`,
+      );
+    }
+    throw new TerminalError(
+      `cannot sync ${this.spec.virtualType.kind} ${ctx.key}: its host name is already used by another object that is not this object's copy`,
+    );
+  }
+
+  private targetClient(): ClusterClient {
+    return this.sourceSide === 'virtual' ? this.env.host : this.env.virtual;
+  }
+
+  private async remove(ctx: ReconcileContext, target: KubeObject): Promise<SyncResult> {
+    if (this.spec.remove) return this.spec.remove(ctx, target);
+    return this.deleteObject(this.targetClient(), this.spec, target);
+  }
+
+  /** Deletes a target object, only the incarnation we saw (UID precondition). */
+  private async deleteObject(client: ClusterClient, spec: KindSpec, obj: KubeObject): Promise<SyncResult> {
+    const type: ResourceType = this.sourceSide === 'virtual' ? spec.hostType : spec.virtualType;
+    try {
+      await client.delete(type, obj.metadata?.namespace ?? '', obj.metadata?.name ?? '', {
+        uid: obj.metadata?.uid,
+      });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+    return this.sourceSide === 'virtual' ? { hostWritten: true } : { virtualWritten: true };
+  }
+
+  /**
+   * Observes change-seen → written for each direction that was written. A reconcile that returns
+   * has dealt with every change seen so far (a failed one throws and keeps them for its retry).
+   */
+  private observeLatency(key: string, result: SyncResult): void {
+    const now = this.env.clock.now();
+    const down = this.virtualChangeSeen.get(key);
+    if (down !== undefined && result.hostWritten)
+      this.latency?.syncLatency(this.kind, 'virtual-to-host', (now - down) / 1000);
+    const up = this.hostChangeSeen.get(key);
+    if (up !== undefined && result.virtualWritten)
+      this.latency?.syncLatency(this.kind, 'host-to-virtual', (now - up) / 1000);
+    this.virtualChangeSeen.delete(key);
+    this.hostChangeSeen.delete(key);
+  }
+
+  /** Tells the tenant, on the virtual object, why it cannot be synced (host names scrubbed). */
+  private async reportTerminal(key: string, err: TerminalError): Promise<void> {
+    if (this.sourceSide !== 'virtual') return;
+    const virtual = this.sourceInformer?.store.get(key);
+    if (!virtual) return;
+    const message = scrubHostNames(err.message, {
+      vcName: this.env.vcName,
+      hostNamespace: this.env.hostNamespace,
+    });
+    await this.env.events.record(virtual, 'Warning', err.reason, message);
+  }
+}
+
+function merge(a: SyncResult, b: SyncResult): SyncResult {
+  const out: SyncResult = {
+    hostWritten: a.hostWritten || b.hostWritten,
+    virtualWritten: a.virtualWritten || b.virtualWritten,
+  };
+  const after = [a.requeueAfterMs, b.requeueAfterMs].filter((v): v is number => v !== undefined);
+  if (after.length) out.requeueAfterMs = Math.min(...after);
+  if (!out.hostWritten) delete out.hostWritten;
+  if (!out.virtualWritten) delete out.virtualWritten;
+  return out;
+}
+
+/**
+ * Turns a create that failed with AlreadyExists into the right error: a conflict to retry when the
+ * existing object is ours (our cache is behind), a terminal error when it belongs to someone else.
+ */
+export async function explainAlreadyExists(
+  ctx: ReconcileContext,
+  spec: KindSpec,
+  err: unknown,
+): Promise<never> {
+  if (!isApiError(err, 'alreadyExists')) throw err;
+  let existing: KubeObject | undefined;
+  try {
+    existing = await ctx.host.get(spec.hostType, ctx.hostNamespace, ctx.hostName);
+  } catch (getErr) {
+    if (!isNotFound(getErr)) throw getErr;
+  }
+  if (existing && spec.mapper.sourceKeyOf(existing) === ctx.key) throw err;
+  throw new TerminalError(
+    `cannot sync ${spec.virtualType.kind} ${ctx.virtualKey}: an object with the same name already exists in the host namespace and is not managed by this virtual cluster`,
+  );
+}

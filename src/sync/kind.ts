@@ -1,0 +1,181 @@
+import type { FieldSpec, ValuesOf } from '../config/fields.ts';
+import type { InformerFactory, InformerScope } from '../informer/factory.ts';
+import type { ClusterClient } from '../kube/client.ts';
+import type { KubeObject } from '../kube/object.ts';
+import type { ResourceType } from '../kube/resources.ts';
+import type { Clock } from '../util/clock.ts';
+import type { Logger } from '../util/log.ts';
+import type { EventRecorder } from './event-recorder.ts';
+import type { MetadataPlan } from './metadata-sync.ts';
+
+/**
+ * Which way a kind flows.
+ * - `to-host`: the virtual object is the source; its host copy is rewritten from it (host edits of the
+ *   spec are reverted), labels and annotations merge both ways.
+ * - `both`: as to-host, and the host's status (and what the host decides, such as a node or an IP)
+ *   flows back up to the virtual object.
+ * - `from-host`: the host object is the source; the virtual copy is read-only (tenant edits are
+ *   reverted) and goes when the host object goes.
+ */
+export type Direction = 'to-host' | 'from-host' | 'both';
+
+/** One side of a sync: the cluster, and the objects of it the engine watches. */
+export type Side = 'virtual' | 'host';
+
+/**
+ * Names one kind's objects across the clusters. Keys are `namespace/name` (or `name` when
+ * cluster-scoped). The *source* is the side the kind flows from (virtual for to-host and both, host
+ * for from-host); the work queue is keyed by source keys.
+ */
+export interface Mapper {
+  /** The key of the target object for a source key; the source object is passed when it exists. */
+  targetKey(sourceKey: string, source: KubeObject | undefined): string | undefined;
+  /**
+   * The source key a target object is the copy of, or undefined when it is not ours. This is the
+   * ownership check: it must prove ownership from the object's metadata, never from its name alone.
+   */
+  sourceKeyOf(target: KubeObject): string | undefined;
+  /** The UID of the source incarnation a target was made from, when the target records it. */
+  sourceUidOf?(target: KubeObject): string | undefined;
+}
+
+/**
+ * An object of some kind whose changes concern objects of this kind (a pod → the config maps it
+ * mounts). The engine watches it, enqueues the keys it returns for the old and the new version, and
+ * indexes them so the kind can ask which related objects point at a key.
+ */
+export interface Relation {
+  /** Unique within the kind; `ctx.related(name, key)` reads the index. */
+  name: string;
+  cluster: Side;
+  type: ResourceType;
+  scope?: InformerScope;
+  /** Source keys of this kind that obj concerns. */
+  keys(obj: KubeObject): string[];
+}
+
+/** What a sync step did, so the engine can measure latency and schedule follow-ups. */
+export interface SyncResult {
+  hostWritten?: boolean;
+  virtualWritten?: boolean;
+  requeueAfterMs?: number;
+}
+
+/** What every kind may use: both clusters, shared informers, the event recorder, the other kinds. */
+export interface SyncEnvironment {
+  /** The virtual cluster's name (vCluster's `<vc>` in host names and labels). */
+  vcName: string;
+  /** The host namespace every namespaced object is synced into. */
+  hostNamespace: string;
+  virtual: ClusterClient;
+  host: ClusterClient;
+  informers: InformerFactory;
+  events: EventRecorder;
+  clock: Clock;
+  logger: Logger;
+}
+
+/** One reconcile's view of a kind. */
+export interface ReconcileContext extends SyncEnvironment {
+  /** The work key: the source object's key. */
+  key: string;
+  /** The virtual object's key, namespace and name (for to-host kinds the key itself). */
+  virtualKey: string;
+  virtualNamespace: string;
+  virtualName: string;
+  /** The host object's name (for namespaced kinds, in hostNamespace), when the mapper knows it. */
+  hostName: string;
+  /** How often this key has been retried since it last succeeded. */
+  retries: number;
+  log: Logger;
+  /** Objects of a relation that point at a source key (default: this reconcile's key). */
+  related(relation: string, key?: string): KubeObject[];
+  /**
+   * Plans the labels and annotations of a synced pair three-way (whichever side changed since the
+   * last sync wins; host-set keys keep the host's value), and remembers the outcome once the
+   * reconcile succeeds.
+   */
+  planMetadata(virtual: KubeObject, host: KubeObject, desiredHost: KubeObject): MetadataPlan;
+}
+
+/** A kind as the engine runs it, built from its descriptor and its options. */
+export interface KindSpec<V extends KubeObject = KubeObject, H extends KubeObject = KubeObject> {
+  readonly direction: Direction;
+  readonly virtualType: ResourceType;
+  readonly hostType: ResourceType;
+  /**
+   * Which host objects to watch: `managed` (default) those labelled managed-by this virtual cluster,
+   * in the host namespace when namespaced; `all` every one (events, nodes); `none` no host informer
+   * (fake nodes exist only in the virtual cluster).
+   */
+  readonly hostWatch?: 'managed' | 'all' | 'none';
+  /** False when the virtual objects need not be watched (events are written, never read back). */
+  readonly watchVirtual?: boolean;
+  /** Concurrent reconciles; defaults to the --workers setting. */
+  readonly workers?: number;
+  readonly mapper: Mapper;
+  readonly relations?: readonly Relation[];
+  /** Extra informers the kind reads (not relations: nothing is enqueued from them). */
+  setup?(env: SyncEnvironment, kinds: ReadonlyMap<string, BuiltKind>): void;
+  /**
+   * Whether the source key should have a target. The default: the source exists and is not
+   * controlled by someone else.
+   */
+  wanted?(ctx: ReconcileContext, source: (V | H) | undefined): boolean;
+  /** Only the source exists (or, for derived kinds, none): make the target. */
+  create(ctx: ReconcileContext, source: (V | H) | undefined): Promise<SyncResult>;
+  /** Both exist: bring them in line, writing nothing when they already are. */
+  update(ctx: ReconcileContext, source: (V | H) | undefined, target: V | H): Promise<SyncResult>;
+  /**
+   * The target is ours and no longer wanted. The default deletes it (UID precondition); pods wait
+   * for a terminating host pod; events keep theirs.
+   */
+  remove?(ctx: ReconcileContext, target: V | H): Promise<SyncResult>;
+}
+
+/** An enabled kind: its spec, and what its descriptor says about it to the other kinds. */
+export interface BuiltKind {
+  name: string;
+  spec: KindSpec;
+  /** The involvedObject kind of its host events, when they are copied. */
+  eventKind?: string;
+}
+
+/** The host RBAC a kind needs, as a Role (in the host namespace) or ClusterRole rule. */
+export interface RbacRule {
+  scope: 'namespace' | 'cluster';
+  apiGroups: readonly string[];
+  resources: readonly string[];
+  verbs: readonly string[];
+  /** Needed only when this boolean option of the kind is on (e.g. syncRealNodes). */
+  whenOption?: string;
+}
+
+/**
+ * Everything about one kind that the rest of the program derives from: `--sync` and its help, the
+ * config fields, the chart's RBAC, the list of kinds whose host events are copied.
+ */
+export interface KindDescriptor<F extends readonly FieldSpec[] = readonly FieldSpec[]> {
+  /** The `--sync` name, e.g. 'configmaps'. */
+  readonly name: string;
+  readonly description: string;
+  readonly defaultOn: boolean;
+  /** This kind's own settings; it receives exactly these, nothing else of the config. */
+  readonly fields: F;
+  readonly hostRbac: readonly RbacRule[];
+  /** The involvedObject kind of host events copied into the virtual cluster for this kind. */
+  readonly eventKind?: string;
+  /** The spec the engine runs, for this kind's options and this virtual cluster's placement. */
+  build(options: ValuesOf<F>, where: Placement): KindSpec;
+}
+
+/** Where a virtual cluster lives on the host: what every mapper needs. */
+export interface Placement {
+  vcName: string;
+  hostNamespace: string;
+}
+
+/** Declares a kind with its option types inferred from its fields. */
+export function defineKind<const F extends readonly FieldSpec[]>(d: KindDescriptor<F>): KindDescriptor<F> {
+  return d;
+}

@@ -1,0 +1,80 @@
+import { splitKey, type KubeObject } from '../kube/object.ts';
+import { groupVersionKindString, type ResourceType } from '../kube/resources.ts';
+import {
+  MANAGED_BY_LABEL,
+  OBJECT_KIND_ANNOTATION,
+  OBJECT_NAME_ANNOTATION,
+  OBJECT_NAMESPACE_ANNOTATION,
+  OBJECT_UID_ANNOTATION,
+} from '../naming/labels.ts';
+import { hostClusterScopedName, hostName } from '../naming/names.ts';
+import type { Mapper, Placement } from './kind.ts';
+
+/**
+ * The virtual key a host object claims to be the copy of, when its metadata proves it is ours: the
+ * managed-by label names this virtual cluster and the object-kind annotation names this kind. Names
+ * are ambiguous (`-x-` may appear anywhere), so the annotations are what counts, never the name.
+ */
+export function ownedVirtualKey(
+  host: KubeObject,
+  vcName: string,
+  virtualType: ResourceType,
+): string | undefined {
+  const meta = host.metadata ?? {};
+  if (meta.labels?.[MANAGED_BY_LABEL] !== vcName) return undefined;
+  const annotations = meta.annotations ?? {};
+  if (annotations[OBJECT_KIND_ANNOTATION] !== groupVersionKindString(virtualType)) return undefined;
+  const name = annotations[OBJECT_NAME_ANNOTATION];
+  if (!name) return undefined;
+  const namespace = annotations[OBJECT_NAMESPACE_ANNOTATION];
+  if (virtualType.namespaced !== Boolean(namespace)) return undefined;
+  return namespace ? `${namespace}/${name}` : name;
+}
+
+/** The virtual UID a host copy was made from. */
+export function recordedVirtualUid(host: KubeObject): string | undefined {
+  return host.metadata?.annotations?.[OBJECT_UID_ANNOTATION];
+}
+
+/**
+ * Namespaced virtual objects into the host namespace under vCluster's `<name>-x-<ns>-x-<vc>`.
+ * `special` maps a few virtual keys to fixed host names (virtual `default/kubernetes` stands for the
+ * host Service of the virtual API); a special host name is claimed only by its own key.
+ */
+export function namespacedToHost(
+  virtualType: ResourceType,
+  where: Placement,
+  special: Readonly<Record<string, string>> = {},
+): Mapper {
+  return {
+    targetKey(virtualKey) {
+      const fixed = special[virtualKey];
+      if (fixed) return `${where.hostNamespace}/${fixed}`;
+      const { namespace, name } = splitKey(virtualKey);
+      return `${where.hostNamespace}/${hostName(name, namespace, where.vcName)}`;
+    },
+    sourceKeyOf: (host) => ownedVirtualKey(host, where.vcName, virtualType),
+    sourceUidOf: recordedVirtualUid,
+  };
+}
+
+/** Cluster-scoped virtual objects onto the host as `vcluster-<name>-x-<hostNamespace>-x-<vc>`. */
+export function clusterScopedToHost(virtualType: ResourceType, where: Placement): Mapper {
+  return {
+    targetKey: (name) => hostClusterScopedName(name, where.hostNamespace, where.vcName),
+    sourceKeyOf: (host) => ownedVirtualKey(host, where.vcName, virtualType),
+    sourceUidOf: recordedVirtualUid,
+  };
+}
+
+/**
+ * Host objects shown in the virtual cluster under the same name (nodes). A virtual object is ours
+ * only when it carries `managedLabel: "true"`; anything else of that name is the tenant's.
+ */
+export function mirrored(managedLabel: string): Mapper {
+  return {
+    targetKey: (key) => key,
+    sourceKeyOf: (virtual) =>
+      virtual.metadata?.labels?.[managedLabel] === 'true' ? (virtual.metadata.name ?? undefined) : undefined,
+  };
+}

@@ -1,0 +1,349 @@
+/**
+ * Plans label and annotation changes for a synced pair (a virtual object and its host copy),
+ * three-way, from the metadata both had right after their last successful sync.
+ *
+ * Contract, for each host key of labels and of annotations separately:
+ *
+ * 1. Keys the syncer owns outright always take the desired value (absent if not desired); host
+ *    edits of them, additions included, are reverted and never flow up. Labels: `managed-by`, the
+ *    namespace label, `ns-label-<vc>-x-*` and `label-<vc>-x-*` (hashed reserved or
+ *    `vcluster.loft.sh/` tenant keys). Annotations: `object-*`, the two managed records, and the
+ *    pod identity annotations (`name`, `namespace`, `uid`, `service-account-name`, `labels`). A
+ *    tenant cannot forge an owned label (hostLabelKey hashes every tenant key under
+ *    `vcluster.loft.sh/`), and the translator writes owned annotations over the tenant's.
+ * 2. Host wins for host keys: a key on the host that is not in the host object's managed record
+ *    (an admin's, a policy engine's, a sidecar injector's) keeps the host's value and stays, even
+ *    when the tenant sets or removes the same key; it is not recorded and never flows up. If the
+ *    host later drops it, a tenant key of that name becomes an ordinary tenant key. A host with no
+ *    record for the map (written before records existed) has no host keys: every key is the
+ *    syncer's, the tenant's view is written and nothing flows up, as before records existed.
+ * 3. Tenant keys (in the record, or not yet on the host) are merged three-way against `last`:
+ *    a change by the tenant since `last` (added, changed, removed) goes to the host; otherwise a
+ *    change on the host since `last` (edited or removed) of a key that was recorded at `last`
+ *    stays on the host and flows up to the virtual object under its virtual key; if both changed,
+ *    the tenant wins. Without `last` (after a restart) the tenant wins for every key and nothing
+ *    flows up. A host key that cannot be translated back to exactly one virtual key never flows up.
+ * 4. The plan holds the complete host maps to write (with up-to-date records listing every key the
+ *    syncer set, host keys excluded) and, only when something flows up, the complete tenant maps
+ *    to write to the virtual object. Planning again from the plan's own result, with `last` set to
+ *    that result, changes nothing.
+ */
+import { LRUCache } from 'lru-cache';
+import type { ObjectMeta } from '../kube/object.ts';
+import {
+  hostLabelKey,
+  MANAGED_ANNOTATIONS_ANNOTATION,
+  MANAGED_BY_LABEL,
+  MANAGED_LABELS_ANNOTATION,
+  NAMESPACE_LABEL,
+  OBJECT_HOST_NAME_ANNOTATION,
+  OBJECT_HOST_NAMESPACE_ANNOTATION,
+  OBJECT_KIND_ANNOTATION,
+  OBJECT_NAME_ANNOTATION,
+  OBJECT_NAMESPACE_ANNOTATION,
+  OBJECT_UID_ANNOTATION,
+  POD_LABELS_ANNOTATION,
+  POD_NAME_ANNOTATION,
+  POD_NAMESPACE_ANNOTATION,
+  POD_SERVICE_ACCOUNT_ANNOTATION,
+  POD_UID_ANNOTATION,
+  virtualLabelsFromHost,
+} from '../naming/labels.ts';
+import type { LabelsAndAnnotations } from './managed-metadata.ts';
+
+export type { LabelsAndAnnotations };
+
+type StringMap = Record<string, string>;
+
+/** Labels and annotations as found on an object, either map possibly missing. */
+export type MetadataMaps = Pick<ObjectMeta, 'labels' | 'annotations'>;
+
+/** An object (a KubeObject) whose metadata holds the labels, annotations and UID. */
+export interface WithMetadata {
+  metadata?: Pick<ObjectMeta, 'uid' | 'labels' | 'annotations'>;
+}
+
+/** Either an object or its labels and annotations alone. */
+export type MetadataSource = MetadataMaps | WithMetadata;
+
+/** Both sides' labels and annotations right after a successful sync of the pair. */
+export interface MetadataSnapshot {
+  virtual: LabelsAndAnnotations;
+  host: LabelsAndAnnotations;
+}
+
+/** What planMetadata needs to know about a synced pair. */
+export interface MetadataPlanInput {
+  /** Name of the virtual cluster, to tell its hashed label keys from the tenant's. */
+  vcName: string;
+  /** The virtual object (or its labels and annotations) now. */
+  virtual: MetadataSource;
+  /** The host object (or its labels and annotations) now, managed records included. */
+  host: MetadataSource;
+  /** What the translator makes of the current virtual object for the host (records, if any, are ignored). */
+  desiredHost: MetadataSource;
+  /** Both sides right after the last successful sync; absent after a restart. */
+  last?: MetadataSnapshot;
+}
+
+/** The labels and annotations to write to each side. */
+export interface MetadataPlan {
+  /** Complete host maps to write, managed records included. */
+  host: LabelsAndAnnotations;
+  hostChanged: boolean;
+  /** Complete tenant maps to write to the virtual object; only present when something flows up. */
+  virtual?: LabelsAndAnnotations;
+  virtualChanged: boolean;
+}
+
+const RECORDS = new Set([MANAGED_LABELS_ANNOTATION, MANAGED_ANNOTATIONS_ANNOTATION]);
+
+const SYNCER_ANNOTATIONS = new Set([
+  OBJECT_NAME_ANNOTATION,
+  OBJECT_NAMESPACE_ANNOTATION,
+  OBJECT_UID_ANNOTATION,
+  OBJECT_KIND_ANNOTATION,
+  OBJECT_HOST_NAME_ANNOTATION,
+  OBJECT_HOST_NAMESPACE_ANNOTATION,
+  POD_NAME_ANNOTATION,
+  POD_NAMESPACE_ANNOTATION,
+  POD_UID_ANNOTATION,
+  POD_SERVICE_ACCOUNT_ANNOTATION,
+  POD_LABELS_ANNOTATION,
+  ...RECORDS,
+]);
+
+/** How one map (labels or annotations) relates host keys to the syncer and to virtual keys. */
+interface MapRules {
+  record: string;
+  owned(hostKey: string): boolean;
+  /** The virtual key a tenant key is kept under on the host, or undefined if it is no tenant key. */
+  toVirtual(hostKey: string): string | undefined;
+}
+
+function labelRules(vcName: string): MapRules {
+  const ours = [`vcluster.loft.sh/label-${vcName}-x-`, `vcluster.loft.sh/ns-label-${vcName}-x-`];
+  return {
+    record: MANAGED_LABELS_ANNOTATION,
+    owned: (key) =>
+      key === MANAGED_BY_LABEL || key === NAMESPACE_LABEL || ours.some((p) => key.startsWith(p)),
+    toVirtual: (key) => {
+      const [virtualKey] = Object.keys(virtualLabelsFromHost({ [key]: '' }, vcName));
+      // virtualLabelsFromHost passes through e.g. a plain `release` an admin put on the host, whose
+      // tenant counterpart lives under a hashed key: only an exact round trip names a tenant key.
+      return virtualKey !== undefined && hostLabelKey(virtualKey, vcName) === key ? virtualKey : undefined;
+    },
+  };
+}
+
+const annotationRules: MapRules = {
+  record: MANAGED_ANNOTATIONS_ANNOTATION,
+  owned: (key) => SYNCER_ANNOTATIONS.has(key),
+  toVirtual: (key) => (SYNCER_ANNOTATIONS.has(key) ? undefined : key),
+};
+
+/** Plans the label and annotation writes for a synced pair; see the module comment for the rules. */
+export function planMetadata(input: MetadataPlanInput): MetadataPlan {
+  const hostNow = complete(input.host);
+  const virtualNow = complete(input.virtual);
+  const desired = complete(input.desiredHost);
+  const last = input.last;
+  const plan = (field: 'labels' | 'annotations', rules: MapRules) =>
+    planMap(rules, {
+      virtual: virtualNow[field],
+      host: hostNow[field],
+      // Records are owned annotations, so the host's are dropped and rewritten below; the
+      // translator's (withManagedRecord output) must not count as keys it wants.
+      desired: field === 'annotations' ? withoutRecords(desired.annotations) : desired.labels,
+      record: parseRecord(hostNow.annotations[rules.record]),
+      last: last && {
+        virtual: last.virtual[field],
+        host: last.host[field],
+        record: parseRecord(last.host.annotations[rules.record]),
+      },
+    });
+  const labels = plan('labels', labelRules(input.vcName));
+  const annotations = plan('annotations', annotationRules);
+
+  const host: LabelsAndAnnotations = {
+    labels: labels.host,
+    annotations: {
+      ...annotations.host,
+      [MANAGED_LABELS_ANNOTATION]: keyList(labels.recorded),
+      [MANAGED_ANNOTATIONS_ANNOTATION]: keyList(annotations.recorded),
+    },
+  };
+  const virtual: LabelsAndAnnotations = {
+    labels: applyUp(virtualNow.labels, labels.up),
+    annotations: applyUp(virtualNow.annotations, annotations.up),
+  };
+  const virtualChanged =
+    !sameMap(virtual.labels, virtualNow.labels) || !sameMap(virtual.annotations, virtualNow.annotations);
+  return {
+    host,
+    hostChanged: !sameMap(host.labels, hostNow.labels) || !sameMap(host.annotations, hostNow.annotations),
+    ...(virtualChanged ? { virtual } : {}),
+    virtualChanged,
+  };
+}
+
+/** Both sides' metadata once a plan has been written: what to keep as `last` for the next sync. */
+export function snapshotAfter(input: MetadataPlanInput, plan: MetadataPlan): MetadataSnapshot {
+  return { virtual: plan.virtual ?? complete(input.virtual), host: plan.host };
+}
+
+interface MapState {
+  virtual: StringMap;
+  host: StringMap;
+  desired: StringMap;
+  /** Host keys the syncer set last time it wrote; undefined for an object written before records. */
+  record: Set<string> | undefined;
+  last?: { virtual: StringMap; host: StringMap; record: Set<string> | undefined };
+}
+
+interface MapPlan {
+  host: StringMap;
+  recorded: string[];
+  /** Virtual keys to set (a value) or remove (undefined) on the virtual object. */
+  up: Map<string, string | undefined>;
+}
+
+function planMap(rules: MapRules, s: MapState): MapPlan {
+  const out: MapPlan = { host: {}, recorded: [], up: new Map() };
+  // Without a record on the host the syncer cannot tell whose keys changed, and without one in
+  // `last` it cannot tell which host changes touched tenant keys: then nothing flows up.
+  const last = s.record && s.last?.record ? s.last : undefined;
+  const write = (key: string, value: string | undefined, recorded: boolean) => {
+    if (value === undefined) return;
+    out.host[key] = value;
+    if (recorded) out.recorded.push(key);
+  };
+
+  for (const key of new Set([...Object.keys(s.host), ...Object.keys(s.desired)])) {
+    if (rules.owned(key)) {
+      write(key, s.desired[key], true);
+      continue;
+    }
+    if (s.record && key in s.host && !s.record.has(key)) {
+      write(key, s.host[key], false);
+      continue;
+    }
+    const virtualKey = rules.toVirtual(key);
+    const hostChanged = last?.record?.has(key) === true && s.host[key] !== last.host[key];
+    const tenantChanged =
+      !last || virtualKey === undefined || s.virtual[virtualKey] !== last.virtual[virtualKey];
+    if (hostChanged && !tenantChanged && virtualKey !== undefined) {
+      write(key, s.host[key], true);
+      if (s.virtual[virtualKey] !== s.host[key]) out.up.set(virtualKey, s.host[key]);
+    } else {
+      write(key, s.desired[key], true);
+    }
+  }
+  return out;
+}
+
+function applyUp(map: StringMap, up: Map<string, string | undefined>): StringMap {
+  const out = { ...map };
+  for (const [key, value] of up) {
+    if (value === undefined) delete out[key];
+    else out[key] = value;
+  }
+  return out;
+}
+
+function complete(source: MetadataSource): LabelsAndAnnotations {
+  const maps = isObject(source) ? (source.metadata ?? {}) : source;
+  return { labels: { ...(maps.labels ?? {}) }, annotations: { ...(maps.annotations ?? {}) } };
+}
+
+// A KubeObject is told from bare maps by its metadata field; one without metadata has no maps either.
+function isObject(source: MetadataSource): source is WithMetadata {
+  return 'metadata' in source;
+}
+
+function withoutRecords(map: StringMap): StringMap {
+  return Object.fromEntries(Object.entries(map).filter(([key]) => !RECORDS.has(key)));
+}
+
+function parseRecord(value: string | undefined): Set<string> | undefined {
+  return value === undefined ? undefined : new Set(value.split('\n').filter(Boolean));
+}
+
+// The same format withManagedRecord writes: sorted, one key per line.
+function keyList(keys: string[]): string {
+  return [...keys].sort().join('\n');
+}
+
+function sameMap(a: StringMap, b: StringMap): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => k in b && a[k] === b[k]);
+}
+
+interface CachedSnapshot {
+  /** The UIDs of the pair the snapshot was taken of: it says nothing about another incarnation. */
+  virtualUid: string;
+  hostUid: string;
+  metadata: MetadataSnapshot;
+}
+
+/** Bounded in-memory store of each pair's metadata after its last successful sync, keyed by `kind/virtualKey`. */
+export class LastSynced {
+  private readonly cache: LRUCache<string, CachedSnapshot>;
+
+  /** Keeps at most `max` pairs; the least recently used are forgotten, which only costs up-flow for them. */
+  constructor(max = 50_000) {
+    this.cache = new LRUCache({ max });
+  }
+
+  /** The snapshot for this pair, or undefined if none is kept or it was taken of other objects (other UIDs). */
+  get(
+    kind: string,
+    virtualKey: string,
+    virtual: WithMetadata,
+    host: WithMetadata,
+  ): MetadataSnapshot | undefined {
+    const entry = this.cache.get(cacheKey(kind, virtualKey));
+    if (!entry || !uidOf(virtual) || !uidOf(host)) return undefined;
+    if (entry.virtualUid !== uidOf(virtual) || entry.hostUid !== uidOf(host)) return undefined;
+    return copySnapshot(entry.metadata);
+  }
+
+  /**
+   * Remembers the pair once `plan` (made from these two objects) has been written successfully.
+   * What is kept is the plan's outcome, not what the servers returned: a webhook that rewrites a
+   * tenant key on the host then shows as a host change next time and flows up, instead of being
+   * overwritten again and again.
+   */
+  set(kind: string, virtualKey: string, virtual: WithMetadata, host: WithMetadata, plan: MetadataPlan): void {
+    if (!uidOf(virtual) || !uidOf(host)) return;
+    this.cache.set(cacheKey(kind, virtualKey), {
+      virtualUid: uidOf(virtual),
+      hostUid: uidOf(host),
+      metadata: copySnapshot({ virtual: plan.virtual ?? complete(virtual), host: plan.host }),
+    });
+  }
+
+  /** Forgets the pair, e.g. when either object is deleted. */
+  delete(kind: string, virtualKey: string): void {
+    this.cache.delete(cacheKey(kind, virtualKey));
+  }
+
+  /** Number of pairs kept. */
+  get size(): number {
+    return this.cache.size;
+  }
+}
+
+// An object without a UID (not yet created) never matches a kept snapshot.
+function uidOf(o: WithMetadata): string {
+  return o.metadata?.uid ?? '';
+}
+
+function cacheKey(kind: string, virtualKey: string): string {
+  return `${kind}/${virtualKey}`;
+}
+
+// Copies on the way in and out, so a caller editing an object's maps cannot change what was synced.
+function copySnapshot(s: MetadataSnapshot): MetadataSnapshot {
+  return { virtual: complete(s.virtual), host: complete(s.host) };
+}

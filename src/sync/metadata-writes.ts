@@ -1,0 +1,39 @@
+import type { KubeObject } from '../kube/object.ts';
+import type { ResourceType } from '../kube/resources.ts';
+import type { ReconcileContext } from './kind.ts';
+
+type StringMap = Record<string, string>;
+
+/** A merge patch that turns `have` into `want`: changed keys set, removed keys null. */
+function mapPatch(have: StringMap | undefined, want: StringMap): Record<string, string | null> {
+  const patch: Record<string, string | null> = {};
+  for (const key of Object.keys(have ?? {})) if (!(key in want)) patch[key] = null;
+  for (const [key, value] of Object.entries(want)) if (have?.[key] !== value) patch[key] = value;
+  return patch;
+}
+
+/**
+ * Writes labels and annotations that flowed up from the host onto the virtual object, as a merge
+ * patch guarded by the resourceVersion the plan was made from (a conflict retries the reconcile).
+ */
+export async function writeVirtualMetadata(
+  ctx: ReconcileContext,
+  type: ResourceType,
+  virtual: KubeObject,
+  want: { labels: StringMap; annotations: StringMap },
+): Promise<KubeObject> {
+  const meta = virtual.metadata ?? {};
+  return ctx.virtual.patch(
+    type,
+    meta.namespace ?? '',
+    meta.name ?? '',
+    {
+      metadata: {
+        resourceVersion: meta.resourceVersion,
+        labels: mapPatch(meta.labels, want.labels),
+        annotations: mapPatch(meta.annotations, want.annotations),
+      },
+    },
+    'merge',
+  );
+}

@@ -1,0 +1,823 @@
+import type {
+  ClusterClient,
+  DeleteOptions,
+  ListOptions,
+  PatchOptions,
+  PatchType,
+  WatchEvent,
+  WatchEventType,
+  WatchOptions,
+  WriteOptions,
+} from '../kube/client.ts';
+import { ApiError, type ApiErrorKind, type ApiStatus } from '../kube/errors.ts';
+import type { KubeObject, ObjectList } from '../kube/object.ts';
+import { apiVersionOf, type ResourceType } from '../kube/resources.ts';
+import { realClock, type Clock } from '../util/clock.ts';
+
+export type FakeVerb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete';
+
+export interface RecordedWrite {
+  verb: 'create' | 'update' | 'patch' | 'delete';
+  resource: string;
+  namespace: string;
+  name: string;
+  subresource?: string;
+}
+
+export interface FakeClusterOptions {
+  clock?: Clock;
+  /** Scheduled, running pods get a deletionTimestamp on delete and stay until finishDeletion. */
+  podGraceful?: boolean;
+}
+
+type Obj = Record<string, unknown>;
+interface Change {
+  rv: number;
+  typeKey: string;
+  type: Exclude<WatchEventType, 'BOOKMARK' | 'ERROR'>;
+  object: KubeObject;
+  old?: KubeObject;
+}
+interface Watcher {
+  typeKey: string;
+  namespace: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  onEvent: (event: WatchEvent) => void;
+  open: boolean;
+  close: () => void;
+}
+
+// Kinds whose PUT ignores .status (it has its own subresource); all but nodes reset it on create.
+const STATUS_SUBRESOURCE = new Set(['pods', 'services', 'persistentvolumeclaims', 'namespaces', 'nodes']);
+const STATUS_ON_CREATE: Record<string, unknown> = {
+  pods: { phase: 'Pending' },
+  services: { loadBalancer: {} },
+  persistentvolumeclaims: { phase: 'Pending' },
+  namespaces: { phase: 'Active' },
+};
+const hasStatusSubresource = (type: ResourceType) => STATUS_SUBRESOURCE.has(type.resource);
+
+const STATUS_FOR_KIND: Record<ApiErrorKind, [code: number, reason: string]> = {
+  conflict: [409, 'Conflict'],
+  notFound: [404, 'NotFound'],
+  alreadyExists: [409, 'AlreadyExists'],
+  invalid: [422, 'Invalid'],
+  gone: [410, 'Expired'],
+  forbidden: [403, 'Forbidden'],
+  unauthorized: [401, 'Unauthorized'],
+  tooManyRequests: [429, 'TooManyRequests'],
+  timeout: [504, 'Timeout'],
+  unavailable: [503, 'ServiceUnavailable'],
+  network: [0, ''],
+  other: [405, 'MethodNotAllowed'],
+};
+
+const statusBody = (code: number, reason: string, message: string): ApiStatus & Obj => ({
+  kind: 'Status',
+  apiVersion: 'v1',
+  metadata: {},
+  status: 'Failure',
+  message,
+  reason,
+  code,
+});
+
+/** The ApiError the REST client throws when a server answers with a Status of this kind. */
+export function apiError(kind: ApiErrorKind, message: string, cluster = 'host'): ApiError {
+  const [code, reason] = STATUS_FOR_KIND[kind];
+  return serverError(cluster, code, reason, message);
+}
+
+function serverError(cluster: string, code: number, reason: string, message: string): ApiError {
+  // A network failure has no Status body: the REST client uses its own message as the fallback.
+  if (code === 0) return new ApiError(cluster, 0, undefined, message);
+  return new ApiError(cluster, code, statusBody(code, reason, message), `HTTP ${code}`);
+}
+
+const clone = <T>(v: T): T => structuredClone(v);
+const isRecord = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const rfc3339 = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+const setOrDelete = (o: Obj, key: string, value: unknown) =>
+  value === undefined ? delete o[key] : (o[key] = value);
+const recordAt = (o: Obj, key: string): Obj => (isRecord(o[key]) ? o[key] : (o[key] = {}));
+
+function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return (
+      Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => deepEqual(x, b[i]))
+    );
+  }
+  if (!isRecord(a) || !isRecord(b)) return false;
+  return [...new Set([...Object.keys(a), ...Object.keys(b)])].every((k) => deepEqual(a[k], b[k]));
+}
+
+/** RFC 7386 JSON merge patch. */
+export function mergePatch(target: unknown, patch: unknown): unknown {
+  if (!isRecord(patch)) return clone(patch);
+  const out: Obj = isRecord(target) ? { ...target } : {};
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete out[key];
+    else out[key] = mergePatch(out[key], value);
+  }
+  return out;
+}
+
+/** RFC 6902 JSON patch below the root: add, replace, remove and test (the syncer needs no move or copy). */
+export function jsonPatch(doc: unknown, ops: unknown): unknown {
+  if (!Array.isArray(ops)) throw new Error('json patch must be an array of operations');
+  for (const op of ops as unknown[]) {
+    if (!isRecord(op) || typeof op.path !== 'string') throw new Error('json patch operation without path');
+    if (!['add', 'remove', 'replace', 'test'].includes(String(op.op)))
+      throw new Error(`json patch: op ${String(op.op)}`);
+    const parts = op.path
+      .split('/')
+      .slice(1)
+      .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+    const last = parts.pop();
+    if (last === undefined) throw new Error('json patch: the whole document cannot be replaced');
+    let parent: unknown = doc;
+    for (const p of parts)
+      parent = Array.isArray(parent) ? parent[Number(p)] : isRecord(parent) ? parent[p] : undefined;
+    const exists = Array.isArray(parent) ? Number(last) < parent.length : isRecord(parent) && last in parent;
+    const missing = () => new Error(`json patch: path ${op.path} does not exist`);
+    if (Array.isArray(parent)) {
+      const at = last === '-' ? parent.length : Number(last);
+      if (!Number.isInteger(at) || at < 0 || at > parent.length) throw missing();
+      if (op.op === 'add') parent.splice(at, 0, clone(op.value));
+      else if (!exists) throw missing();
+      else if (op.op === 'remove') parent.splice(at, 1);
+      else if (op.op === 'replace') parent[at] = clone(op.value);
+      else if (op.op === 'test' && !deepEqual(parent[at], op.value))
+        throw new Error(`json patch: test ${op.path} failed`);
+    } else if (isRecord(parent)) {
+      if (op.op !== 'add' && !exists) throw missing();
+      if (op.op === 'remove') delete parent[last];
+      else if (op.op === 'add' || op.op === 'replace') parent[last] = clone(op.value);
+      else if (op.op === 'test' && !deepEqual(parent[last], op.value))
+        throw new Error(`json patch: test ${op.path} failed`);
+    } else throw missing();
+  }
+  return doc;
+}
+
+/** Splits on commas outside parentheses, so `a in (x,y),b` is two terms. */
+function selectorTerms(selector: string): string[] {
+  const terms: string[] = [];
+  let depth = 0;
+  let current = '';
+  for (const ch of selector) {
+    if (ch === ',' && depth === 0) {
+      terms.push(current);
+      current = '';
+      continue;
+    }
+    if (ch === '(') depth++;
+    if (ch === ')') depth--;
+    current += ch;
+  }
+  terms.push(current);
+  return terms.map((t) => t.trim()).filter(Boolean);
+}
+
+/** Whether labels satisfy a Kubernetes label selector string (equality, existence and set terms). */
+export function matchesLabelSelector(
+  selector: string | undefined,
+  labels: Record<string, string> = {},
+): boolean {
+  return selectorTerms(selector ?? '').every((term) => {
+    let m: RegExpMatchArray | null;
+    if ((m = term.match(/^([^\s!=(]+)\s+(in|notin)\s*\(([^)]*)\)$/))) {
+      const values = m[3]!.split(',').map((v) => v.trim());
+      const has = m[1]! in labels && values.includes(labels[m[1]!]!);
+      return m[2] === 'in' ? has : !has;
+    }
+    if ((m = term.match(/^!\s*([^\s!=]+)$/))) return !(m[1]! in labels);
+    if ((m = term.match(/^([^\s!=]+)\s*(==|=|!=)\s*([^\s]*)$/))) {
+      const equal = m[1]! in labels && labels[m[1]!] === m[3];
+      return m[2] === '!=' ? !equal : equal;
+    }
+    if (/^[^\s!=(),]+$/.test(term)) return term in labels;
+    throw new Error(`unable to parse requirement: ${term}`);
+  });
+}
+
+/** Field selectors compare the string form of any dotted path, `metadata.name=x` and `spec.nodeName!=` alike. */
+function matchesFieldSelector(selector: string | undefined, obj: KubeObject): boolean {
+  return selectorTerms(selector ?? '').every((term) => {
+    const m = term.match(/^([^=!]+?)\s*(==|=|!=)\s*(.*)$/);
+    if (!m) throw new Error(`invalid field selector: ${term}`);
+    let value: unknown = obj;
+    for (const part of m[1]!.split('.')) value = isRecord(value) ? value[part] : undefined;
+    const equal = String(value ?? '') === m[3];
+    return m[2] === '!=' ? !equal : equal;
+  });
+}
+
+/** Pod spec fields a plain update may change; everything else needs a subresource or a new pod. */
+function podSpecChangeForbidden(oldSpec: unknown, newSpec: unknown): boolean {
+  const munge = (spec: unknown): Obj => {
+    const s: Obj = isRecord(spec) ? clone(spec) : {};
+    for (const list of ['containers', 'initContainers']) {
+      for (const c of Array.isArray(s[list]) ? s[list] : []) if (isRecord(c)) delete c.image;
+    }
+    for (const f of [
+      'activeDeadlineSeconds',
+      'terminationGracePeriodSeconds',
+      'tolerations',
+      'schedulingGates',
+    ])
+      delete s[f];
+    return s;
+  };
+  const list = (spec: unknown, f: string): unknown[] =>
+    isRecord(spec) && Array.isArray(spec[f]) ? spec[f] : [];
+  const subset = (a: unknown[], b: unknown[]) => a.every((x) => b.some((y) => deepEqual(x, y)));
+  return (
+    !deepEqual(munge(oldSpec), munge(newSpec)) ||
+    !subset(list(oldSpec, 'tolerations'), list(newSpec, 'tolerations')) ||
+    !subset(list(newSpec, 'schedulingGates'), list(oldSpec, 'schedulingGates'))
+  );
+}
+
+/**
+ * An in-memory API server for one cluster, close enough to the real one (errors, resourceVersions,
+ * status and ephemeral-container subresources, watch replay and 410) for state-table tests of the
+ * syncer engine, and recording every write so a test can assert exactly what the engine did.
+ */
+export class FakeCluster implements ClusterClient {
+  readonly name: string;
+  readonly writes: RecordedWrite[] = [];
+  private readonly clock: Clock;
+  private readonly podGraceful: boolean;
+  private readonly store = new Map<string, Map<string, KubeObject>>();
+  private history: Change[] = [];
+  private readonly watchers = new Set<Watcher>();
+  private readonly failures: { verb: FakeVerb; resource: string; error: Error | ApiErrorKind }[] = [];
+  private rv = 0;
+  private compactedRv = 0;
+  private seq = 0;
+
+  constructor(name: 'host' | 'virtual' | string, opts: FakeClusterOptions = {}) {
+    this.name = name;
+    this.clock = opts.clock ?? realClock;
+    this.podGraceful = opts.podGraceful ?? false;
+  }
+
+  /** Stores an object as test fixture: no write is recorded, but open watches see it. */
+  seed(type: ResourceType, obj: KubeObject): KubeObject {
+    const o = this.incoming(type, obj.metadata?.namespace ?? '', obj);
+    const meta = o.metadata!;
+    meta.uid ??= `${meta.name}-uid-${++this.seq}`;
+    meta.creationTimestamp ??= rfc3339(this.clock.now());
+    const given = Number(meta.resourceVersion);
+    // A fixture's own resourceVersion is kept only while versions still increase with every write.
+    if (Number.isInteger(given) && given > this.rv) this.rv = given - 1;
+    return this.put(type, o, this.bucket(type).get(keyOf(o)));
+  }
+
+  /** Makes the next call of verb on resource (`pods`, or `pods/status` for one subresource) fail. */
+  failNext(verb: FakeVerb, resource: string, error: Error | ApiErrorKind): void {
+    this.failures.push({ verb, resource, error });
+  }
+
+  /** Copies of the stored objects of a type, optionally of one namespace, sorted by key. */
+  objects(type: ResourceType, namespace?: string): KubeObject[] {
+    return [...this.bucket(type).values()]
+      .filter((o) => !namespace || o.metadata?.namespace === namespace)
+      .sort((a, b) => keyOf(a).localeCompare(keyOf(b)))
+      .map(clone);
+  }
+
+  /** Writes as `verb resource[/subresource] [namespace/]name` lines. */
+  writeLog(): string[] {
+    return this.writes.map(
+      (w) =>
+        `${w.verb} ${w.resource}${w.subresource ? `/${w.subresource}` : ''} ${w.namespace ? `${w.namespace}/` : ''}${w.name}`,
+    );
+  }
+
+  clearWrites(): void {
+    this.writes.length = 0;
+  }
+
+  /** Forgets the change history, so a watch from any earlier resourceVersion gets 410 Gone. */
+  compact(): void {
+    this.history = [];
+    this.compactedRv = this.rv;
+  }
+
+  /** Ends every open watch the way a server does at its timeout. */
+  closeWatches(): void {
+    for (const w of [...this.watchers]) w.close();
+  }
+
+  /** Completes a graceful deletion (what the kubelet does once the pod's containers stop). */
+  finishDeletion(type: ResourceType, namespace: string, name: string): void {
+    const old = this.bucket(type).get(key(type.namespaced ? namespace : '', name));
+    if (old) this.remove(type, old);
+  }
+
+  async serverVersion(): Promise<string> {
+    return 'v1.37.2';
+  }
+
+  async get<T extends KubeObject = KubeObject>(
+    type: ResourceType,
+    namespace: string,
+    name: string,
+  ): Promise<T> {
+    this.injected('get', type);
+    return clone(this.existing(type, namespace, name)) as T;
+  }
+
+  async list<T extends KubeObject = KubeObject>(
+    type: ResourceType,
+    namespace: string,
+    options: ListOptions = {},
+  ): Promise<ObjectList<T>> {
+    this.injected('list', type);
+    // One page whatever the limit: a continue token never has to be honoured.
+    const w = this.filter(type, namespace, options.labelSelector, options.fieldSelector);
+    const items = this.objects(type).filter((o) => this.matches(w, o));
+    return {
+      apiVersion: apiVersionOf(type),
+      kind: `${type.kind}List`,
+      metadata: { resourceVersion: String(this.rv) },
+      // Like the real server's, list items carry no apiVersion/kind (the list itself does).
+      items: items.map(({ apiVersion: _a, kind: _k, ...rest }) => rest as T),
+    };
+  }
+
+  async watch(
+    type: ResourceType,
+    namespace: string,
+    options: WatchOptions,
+    onEvent: (event: WatchEvent) => void,
+    signal: AbortSignal,
+  ): Promise<void> {
+    this.injected('watch', type);
+    const from = Number(options.resourceVersion || '0');
+    if (!Number.isInteger(from))
+      throw this.error(400, 'BadRequest', `invalid resource version "${options.resourceVersion}"`);
+    if (signal.aborted) return;
+    const w: Watcher = {
+      ...this.filter(type, namespace, options.labelSelector, options.fieldSelector),
+      onEvent,
+    };
+    return new Promise<void>((resolve) => {
+      let cancelTimer = () => {};
+      w.close = () => {
+        w.open = false;
+        this.watchers.delete(w);
+        cancelTimer();
+        signal.removeEventListener('abort', w.close);
+        resolve();
+      };
+      if (from > 0 && from < this.compactedRv) {
+        // The real server opens the watch and sends the 410 as an ERROR event, then closes it.
+        const gone = statusBody(410, 'Expired', `too old resource version: ${from} (${this.compactedRv})`);
+        queueMicrotask(() => {
+          if (w.open) onEvent({ type: 'ERROR', object: gone });
+          w.close();
+        });
+        return;
+      }
+      if (from === 0) {
+        // resourceVersion "0" or unset: the current state as synthetic ADDED events, then changes.
+        for (const o of this.objects(type))
+          this.deliver(w, { rv: 0, typeKey: w.typeKey, type: 'ADDED', object: o });
+      } else for (const c of this.history) if (c.rv > from) this.deliver(w, c);
+      this.watchers.add(w);
+      signal.addEventListener('abort', w.close);
+      cancelTimer = this.clock.setTimer(w.close, options.timeoutSeconds * 1000);
+    });
+  }
+
+  async create<T extends KubeObject = KubeObject>(
+    type: ResourceType,
+    namespace: string,
+    object: KubeObject,
+    options: WriteOptions & { name?: string } = {},
+  ): Promise<T> {
+    const sub = options.subresource;
+    this.injected('create', type, sub);
+    const ns = type.namespaced ? namespace : '';
+    if (sub) {
+      const result = this.createSubresource(
+        type,
+        ns,
+        options.name ?? object.metadata?.name ?? '',
+        object,
+        sub,
+      );
+      this.record('create', type, ns, options.name ?? object.metadata?.name ?? '', sub);
+      return result as T;
+    }
+    const o = this.incoming(type, ns, object);
+    const meta = o.metadata!;
+    if (meta.resourceVersion) {
+      // What etcd storage answers (an InternalError), so a syncer copying a live object is caught here too.
+      throw this.error(500, 'InternalError', 'resourceVersion should not be set on objects to be created');
+    }
+    if (!meta.name && meta.generateName) meta.name = meta.generateName + suffix(++this.seq);
+    if (!meta.name) {
+      throw this.error(
+        422,
+        'Invalid',
+        `${type.kind} "" is invalid: metadata.name: Required value: name or generateName is required`,
+      );
+    }
+    if (this.bucket(type).has(keyOf(o)))
+      throw this.error(409, 'AlreadyExists', `${qualified(type)} "${meta.name}" already exists`);
+    meta.uid = `${meta.name}-uid-${++this.seq}`;
+    meta.creationTimestamp = rfc3339(this.clock.now());
+    delete meta.deletionTimestamp;
+    if (type.resource in STATUS_ON_CREATE) o.status = clone(STATUS_ON_CREATE[type.resource]);
+    if (options.dryRun) return o as T;
+    this.record('create', type, ns, meta.name);
+    return this.put(type, o, undefined) as T;
+  }
+
+  async update<T extends KubeObject = KubeObject>(
+    type: ResourceType,
+    namespace: string,
+    object: KubeObject,
+    options: WriteOptions = {},
+  ): Promise<T> {
+    this.injected('update', type, options.subresource);
+    const name = object.metadata?.name ?? '';
+    const result = this.replace(type, namespace, name, clone(object), options);
+    if (!options.dryRun) this.record('update', type, namespace, name, options.subresource);
+    return result as T;
+  }
+
+  async patch<T extends KubeObject = KubeObject>(
+    type: ResourceType,
+    namespace: string,
+    name: string,
+    patch: unknown,
+    patchType: PatchType,
+    options: PatchOptions = {},
+  ): Promise<T> {
+    this.injected('patch', type, options.subresource);
+    if (patchType === 'apply') throw new Error('server-side apply patches are not supported in fake');
+    const current = clone(this.existing(type, namespace, name));
+    let patched: unknown;
+    try {
+      // Strategic merge patch differs from a merge patch only for lists with merge keys.
+      patched = patchType === 'json' ? jsonPatch(current, patch) : mergePatch(current, patch);
+    } catch (err) {
+      throw this.error(422, 'Invalid', err instanceof Error ? err.message : String(err));
+    }
+    if (!isRecord(patched)) throw this.error(422, 'Invalid', 'patch did not produce an object');
+    // A resourceVersion the patch leaves in place is the current one; one it sets is a precondition.
+    const result = this.replace(type, namespace, name, patched, options);
+    if (!options.dryRun) this.record('patch', type, namespace, name, options.subresource);
+    return result as T;
+  }
+
+  async delete(
+    type: ResourceType,
+    namespace: string,
+    name: string,
+    options: DeleteOptions = {},
+  ): Promise<void> {
+    this.injected('delete', type);
+    const old = this.existing(type, namespace, name);
+    this.preconditions(type, old, options.uid, options.resourceVersion);
+    this.record('delete', type, namespace, name);
+    this.deleteObject(type, old, options.gracePeriodSeconds);
+  }
+
+  private deleteObject(type: ResourceType, old: KubeObject, gracePeriodSeconds?: number): void {
+    const spec = isRecord(old.spec) ? old.spec : {};
+    const phase = isRecord(old.status) ? old.status.phase : undefined;
+    // Like the real API: only a pod a kubelet may be running waits for its containers to stop.
+    const graceful =
+      type.resource === 'pods' && this.podGraceful && gracePeriodSeconds !== 0 && !!spec.nodeName;
+    if (!graceful || phase === 'Succeeded' || phase === 'Failed') return this.remove(type, old);
+    if (old.metadata?.deletionTimestamp) return;
+    const next = clone(old);
+    next.metadata!.deletionTimestamp = rfc3339(this.clock.now());
+    const grace = gracePeriodSeconds ?? spec.terminationGracePeriodSeconds;
+    next.metadata!.deletionGracePeriodSeconds = typeof grace === 'number' ? grace : 30;
+    this.put(type, next, old);
+  }
+
+  private createSubresource(
+    type: ResourceType,
+    ns: string,
+    name: string,
+    body: KubeObject,
+    sub: string,
+  ): KubeObject {
+    const success: KubeObject = {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Success',
+      code: 201,
+    };
+    if (type.resource === 'pods' && sub === 'binding') {
+      const pod = this.existing(type, ns, name);
+      this.preconditions(type, pod, body.metadata?.uid, undefined);
+      const next = clone(pod);
+      const spec = recordAt(next, 'spec');
+      if (spec.nodeName) {
+        throw this.conflict(
+          `${qualified(type)}/binding`,
+          name,
+          `pod ${name} is already assigned to node "${String(spec.nodeName)}"`,
+        );
+      }
+      spec.nodeName = isRecord(body.target) ? body.target.name : undefined;
+      const status = recordAt(next, 'status');
+      const conditions = (Array.isArray(status.conditions) ? status.conditions : []).filter(
+        (c) => !isRecord(c) || c.type !== 'PodScheduled',
+      );
+      status.conditions = [
+        ...conditions,
+        { type: 'PodScheduled', status: 'True', lastTransitionTime: rfc3339(this.clock.now()) },
+      ];
+      this.put(type, next, pod);
+      return success;
+    }
+    if (type.resource === 'pods' && sub === 'eviction') {
+      this.deleteObject(type, this.existing(type, ns, name));
+      return success;
+    }
+    if (type.resource === 'serviceaccounts' && sub === 'token') {
+      this.existing(type, ns, name);
+      const spec: Obj = isRecord(body.spec) ? clone(body.spec) : {};
+      const seconds = typeof spec.expirationSeconds === 'number' ? spec.expirationSeconds : 3600;
+      if (seconds < 600) {
+        throw this.error(
+          422,
+          'Invalid',
+          `TokenRequest.authentication.k8s.io "${name}" is invalid: spec.expirationSeconds: Invalid value: ${seconds}: may not specify a duration less than 10 minutes`,
+        );
+      }
+      return {
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'TokenRequest',
+        metadata: { name, namespace: ns, creationTimestamp: rfc3339(this.clock.now()) },
+        spec: { ...spec, expirationSeconds: seconds },
+        status: {
+          token: `fake-token.${this.name}.${ns}.${name}.${++this.seq}`,
+          expirationTimestamp: rfc3339(this.clock.now() + seconds * 1000),
+        },
+      };
+    }
+    throw this.error(
+      404,
+      'NotFound',
+      `the server could not find the requested resource (post ${type.resource} ${sub})`,
+    );
+  }
+
+  /** PUT semantics shared by update and patch: preconditions, subresources, immutability, no-op detection. */
+  private replace(
+    type: ResourceType,
+    namespace: string,
+    name: string,
+    body: KubeObject,
+    options: WriteOptions,
+  ): KubeObject {
+    const old = this.existing(type, namespace, name);
+    this.preconditions(type, old, body.metadata?.uid, body.metadata?.resourceVersion);
+    const sub = options.subresource;
+    let next: KubeObject = clone(old);
+    if (sub === 'status' && hasStatusSubresource(type)) {
+      setOrDelete(next, 'status', clone(body.status));
+    } else if (sub === 'ephemeralcontainers' && type.resource === 'pods') {
+      const oldList =
+        isRecord(old.spec) && Array.isArray(old.spec.ephemeralContainers) ? old.spec.ephemeralContainers : [];
+      const newList =
+        isRecord(body.spec) && Array.isArray(body.spec.ephemeralContainers)
+          ? body.spec.ephemeralContainers
+          : [];
+      if (!oldList.every((c) => newList.some((n) => deepEqual(c, n)))) {
+        throw this.invalid(
+          type,
+          name,
+          'spec.ephemeralContainers: Forbidden: existing ephemeral containers may not be changed or removed',
+        );
+      }
+      recordAt(next, 'spec').ephemeralContainers = newList;
+    } else if (sub) {
+      throw this.error(
+        404,
+        'NotFound',
+        `the server could not find the requested resource (put ${type.resource} ${sub})`,
+      );
+    } else {
+      next = this.incoming(type, namespace, body);
+      const keep = ['uid', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds'] as const;
+      for (const f of keep) {
+        if (old.metadata?.[f] === undefined) delete next.metadata![f];
+        else next.metadata![f] = old.metadata[f] as never;
+      }
+      next.metadata!.name = name;
+      if (hasStatusSubresource(type)) setOrDelete(next, 'status', clone(old.status));
+      if (type.resource === 'pods') {
+        setOrDelete(
+          recordAt(next, 'spec'),
+          'ephemeralContainers',
+          isRecord(old.spec) ? old.spec.ephemeralContainers : undefined,
+        );
+        if (podSpecChangeForbidden(old.spec, next.spec)) {
+          throw this.invalid(
+            type,
+            name,
+            'spec: Forbidden: pod updates may not change fields other than `spec.containers[*].image`, `spec.initContainers[*].image`, `spec.activeDeadlineSeconds`, `spec.tolerations` (only additions to existing tolerations), `spec.terminationGracePeriodSeconds`, `spec.schedulingGates` (only removals)',
+          );
+        }
+      }
+      if ((type.resource === 'configmaps' || type.resource === 'secrets') && old.immutable === true) {
+        const changed = ['data', 'binaryData'].find((f) => !deepEqual(old[f], next[f]));
+        if (changed || next.immutable !== true) {
+          throw this.invalid(
+            type,
+            name,
+            `${changed ?? 'immutable'}: Forbidden: field is immutable when \`immutable\` is set`,
+          );
+        }
+      }
+    }
+    next.metadata!.resourceVersion = old.metadata?.resourceVersion;
+    // The real API neither bumps the resourceVersion nor sends an event for an update that changes nothing.
+    if (deepEqual(next, old) || options.dryRun) return clone(next);
+    return this.put(type, next, old);
+  }
+
+  /** A caller's object as the server would store it: own copy, type meta, namespace, stringData folded. */
+  private incoming(type: ResourceType, namespace: string, object: KubeObject): KubeObject {
+    const o: KubeObject = { ...clone(object), apiVersion: apiVersionOf(type), kind: type.kind };
+    const meta = (o.metadata = { ...o.metadata });
+    if (!type.namespaced) delete meta.namespace;
+    else if (meta.namespace && meta.namespace !== namespace) {
+      throw this.error(
+        400,
+        'BadRequest',
+        'the namespace of the provided object does not match the namespace sent on the request',
+      );
+    } else meta.namespace = namespace;
+    if (type.resource === 'secrets' && isRecord(o.stringData)) {
+      const data = recordAt(o, 'data');
+      for (const [k, v] of Object.entries(o.stringData)) data[k] = Buffer.from(String(v)).toString('base64');
+      delete o.stringData;
+    }
+    return o;
+  }
+
+  private put(type: ResourceType, obj: KubeObject, old: KubeObject | undefined): KubeObject {
+    obj.metadata!.resourceVersion = String(++this.rv);
+    this.bucket(type).set(keyOf(obj), obj);
+    this.emit({
+      rv: this.rv,
+      typeKey: typeKey(type),
+      type: old ? 'MODIFIED' : 'ADDED',
+      object: clone(obj),
+      old,
+    });
+    return clone(obj);
+  }
+
+  private remove(type: ResourceType, old: KubeObject): void {
+    this.bucket(type).delete(keyOf(old));
+    const last = clone(old);
+    // A DELETED event carries the object's last state at the resourceVersion of the deletion.
+    last.metadata!.resourceVersion = String(++this.rv);
+    this.emit({ rv: this.rv, typeKey: typeKey(type), type: 'DELETED', object: last, old });
+  }
+
+  private emit(change: Change): void {
+    this.history.push(change);
+    for (const w of this.watchers) this.deliver(w, change);
+  }
+
+  /** Queues one event for a watcher; an object moving in or out of its selectors is ADDED or DELETED. */
+  private deliver(w: Watcher, change: Change): void {
+    if (w.typeKey !== change.typeKey) return;
+    const now = this.matches(w, change.object);
+    const before = change.old !== undefined && this.matches(w, change.old);
+    let type: WatchEventType = change.type;
+    if (type === 'MODIFIED' && now !== before) type = now ? 'ADDED' : 'DELETED';
+    else if (!now && !(type === 'DELETED' && before)) return;
+    const object = clone(change.object);
+    queueMicrotask(() => {
+      if (w.open) w.onEvent({ type, object });
+    });
+  }
+
+  private filter(type: ResourceType, namespace: string, labelSelector?: string, fieldSelector?: string) {
+    const w = {
+      typeKey: typeKey(type),
+      namespace: type.namespaced ? namespace : '',
+      labelSelector,
+      fieldSelector,
+    };
+    try {
+      matchesLabelSelector(labelSelector, {});
+      matchesFieldSelector(fieldSelector, {});
+    } catch (err) {
+      throw this.error(400, 'BadRequest', err instanceof Error ? err.message : String(err));
+    }
+    return { ...w, open: true, close: () => {} };
+  }
+
+  private matches(w: Omit<Watcher, 'onEvent'>, obj: KubeObject): boolean {
+    return (
+      (!w.namespace || obj.metadata?.namespace === w.namespace) &&
+      matchesLabelSelector(w.labelSelector, obj.metadata?.labels) &&
+      matchesFieldSelector(w.fieldSelector, obj)
+    );
+  }
+
+  private bucket(type: ResourceType): Map<string, KubeObject> {
+    let objects = this.store.get(typeKey(type));
+    if (!objects) this.store.set(typeKey(type), (objects = new Map()));
+    return objects;
+  }
+
+  private existing(type: ResourceType, namespace: string, name: string): KubeObject {
+    const found = this.bucket(type).get(key(type.namespaced ? namespace : '', name));
+    if (!found) throw this.error(404, 'NotFound', `${qualified(type)} "${name}" not found`);
+    return found;
+  }
+
+  private preconditions(type: ResourceType, old: KubeObject, uid?: string, resourceVersion?: string): void {
+    const name = old.metadata?.name ?? '';
+    if (uid && uid !== old.metadata?.uid) {
+      throw this.conflict(
+        qualified(type),
+        name,
+        `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${old.metadata?.uid}`,
+      );
+    }
+    if (resourceVersion && resourceVersion !== old.metadata?.resourceVersion) {
+      throw this.conflict(
+        qualified(type),
+        name,
+        'the object has been modified; please apply your changes to the latest version and try again',
+      );
+    }
+  }
+
+  private injected(verb: FakeVerb, type: ResourceType, sub?: string): void {
+    const at = this.failures.findIndex(
+      (f) =>
+        f.verb === verb &&
+        (f.resource === type.resource || (!!sub && f.resource === `${type.resource}/${sub}`)),
+    );
+    if (at < 0) return;
+    const { error } = this.failures.splice(at, 1)[0]!;
+    throw typeof error === 'string'
+      ? apiError(error, `injected ${error} for ${verb} ${type.resource}`, this.name)
+      : error;
+  }
+
+  private record(
+    verb: RecordedWrite['verb'],
+    type: ResourceType,
+    namespace: string,
+    name: string,
+    sub?: string,
+  ): void {
+    const ns = type.namespaced ? namespace : '';
+    this.writes.push({
+      verb,
+      resource: type.resource,
+      namespace: ns,
+      name,
+      ...(sub ? { subresource: sub } : {}),
+    });
+  }
+
+  private error(code: number, reason: string, message: string): ApiError {
+    return serverError(this.name, code, reason, message);
+  }
+
+  private conflict(resource: string, name: string, why: string): ApiError {
+    return this.error(409, 'Conflict', `Operation cannot be fulfilled on ${resource} "${name}": ${why}`);
+  }
+
+  private invalid(type: ResourceType, name: string, cause: string): ApiError {
+    return this.error(422, 'Invalid', `${type.kind} "${name}" is invalid: ${cause}`);
+  }
+}
+
+const typeKey = (type: ResourceType) => `${type.group}/${type.resource}`;
+const key = (namespace: string, name: string) => (namespace ? `${namespace}/${name}` : name);
+const keyOf = (o: KubeObject) => key(o.metadata?.namespace ?? '', o.metadata?.name ?? '');
+const qualified = (type: ResourceType) => (type.group ? `${type.resource}.${type.group}` : type.resource);
+
+/** The real server's random name suffix alphabet (no vowels, no look-alikes), here counted, not random. */
+function suffix(n: number): string {
+  const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
+  let out = '';
+  for (let i = 0; i < 5; i++, n = Math.floor(n / alphabet.length)) out = alphabet[n % alphabet.length] + out;
+  return out;
+}

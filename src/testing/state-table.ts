@@ -1,0 +1,126 @@
+import { buildConfig } from '../config/config.ts';
+import { InformerFactory } from '../informer/factory.ts';
+import type { KubeObject } from '../kube/object.ts';
+import type { ResourceType } from '../kube/resources.ts';
+import { KindController } from '../sync/engine.ts';
+import { EventRecorder } from '../sync/event-recorder.ts';
+import type { SyncEnvironment } from '../sync/kind.ts';
+import { builtinKinds } from '../translators/index.ts';
+import { FakeClock } from '../util/clock.ts';
+import { createLogger, silentLogger, type Logger } from '../util/log.ts';
+import { FakeCluster } from './fake-cluster.ts';
+
+export const VC = 'vc';
+
+/** VSYNC_TABLE_LOG=debug (or info, warn) shows the engine's log while a table runs. */
+const logger: Logger = process.env.VSYNC_TABLE_LOG
+  ? createLogger({ level: process.env.VSYNC_TABLE_LOG as 'debug', format: 'text' })
+  : silentLogger;
+export const HOST_NS = 'host-ns';
+
+/** Objects to seed into one cluster before the syncer starts. */
+export type Seed = readonly [ResourceType, KubeObject];
+
+export interface StateTableOptions {
+  /** The kinds to run (their controllers are built as the syncer would). */
+  kinds: readonly string[];
+  /** Flag values as the CLI would take them, e.g. `{ syncAllConfigMaps: 'true' }`. */
+  flags?: Record<string, unknown>;
+  virtual?: readonly Seed[];
+  host?: readonly Seed[];
+  /** Pods deleted on the host stay terminating until finishDeletion (a kubelet's grace period). */
+  podGraceful?: boolean;
+}
+
+/**
+ * The syncer's engine and kinds between two in-memory clusters: seed both, reconcile a key until
+ * nothing more happens, then compare the clusters and the writes made. No API server is involved;
+ * the real informers, engine and kinds are.
+ */
+export class StateTable {
+  readonly virtual: FakeCluster;
+  readonly host: FakeCluster;
+  readonly clock = new FakeClock(Date.parse('2026-11-30T12:00:00Z'));
+  readonly controllers = new Map<string, KindController>();
+  private readonly informers: InformerFactory;
+  private started = false;
+
+  private constructor(opts: StateTableOptions) {
+    this.virtual = new FakeCluster('virtual', { clock: this.clock });
+    this.host = new FakeCluster('host', { clock: this.clock, podGraceful: opts.podGraceful });
+    for (const [type, obj] of opts.virtual ?? []) this.virtual.seed(type, obj);
+    for (const [type, obj] of opts.host ?? []) this.host.seed(type, obj);
+    this.informers = new InformerFactory({ clock: this.clock, logger });
+    const env: SyncEnvironment = {
+      vcName: VC,
+      hostNamespace: HOST_NS,
+      virtual: this.virtual,
+      host: this.host,
+      informers: this.informers,
+      events: new EventRecorder({ client: this.virtual, component: 'vsyncer', clock: this.clock, logger }),
+      clock: this.clock,
+      logger,
+    };
+    const config = buildConfig(
+      {},
+      { name: VC, hostNamespace: HOST_NS, virtualKubeconfig: '/dev/null', sync: ['*'], ...opts.flags },
+    );
+    const kinds = builtinKinds().build(new Set(opts.kinds), config as unknown as Record<string, unknown>, {
+      vcName: VC,
+      hostNamespace: HOST_NS,
+    });
+    for (const kind of kinds.values())
+      this.controllers.set(kind.name, new KindController({ kind, kinds, env, workers: 1 }));
+  }
+
+  /** Seeds both clusters, starts the informers and waits until every cache is full. */
+  static async start(opts: StateTableOptions): Promise<StateTable> {
+    const table = new StateTable(opts);
+    table.informers.start();
+    await table.informers.waitForSync();
+    table.virtual.clearWrites();
+    table.host.clearWrites();
+    return table;
+  }
+
+  /**
+   * Starts the controllers (every key in the caches is queued, as at a real start) and runs until
+   * every queue is empty, no reconcile is in flight and a round of watch deliveries wrote nothing
+   * more. Retries wait on the fake clock, which only moves when a test advances it.
+   */
+  async settle(): Promise<void> {
+    if (!this.started) {
+      for (const c of this.controllers.values()) c.start();
+      this.started = true;
+    }
+    let writes = -1;
+    for (let round = 0; round < 200; round++) {
+      await this.delivered();
+      const idle = [...this.controllers.values()].every(
+        (c) => c.controller.queue.len() === 0 && c.controller.busy === 0,
+      );
+      const now = this.virtual.writes.length + this.host.writes.length;
+      if (idle && now === writes) return;
+      writes = now;
+    }
+    throw new Error('the syncer did not settle: it keeps writing');
+  }
+
+  /** Lets queued watch events reach the informers. */
+  async delivered(): Promise<void> {
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+  }
+
+  /** Every write made since the table started, as `<cluster>: <verb> <resource> <key>` lines. */
+  writes(): string[] {
+    return [
+      ...this.virtual.writeLog().map((w) => `virtual: ${w}`),
+      ...this.host.writeLog().map((w) => `host: ${w}`),
+    ];
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.controllers.values()].map((c) => c.stop(1000)));
+    await this.informers.stop();
+  }
+}

@@ -1,0 +1,221 @@
+import type { KubeObject } from '../../kube/object.ts';
+import { Resources } from '../../kube/resources.ts';
+import { HOST_NS, StateTable, VC, type Seed } from '../../testing/state-table.ts';
+
+const CM = Resources.configMaps;
+const hostName = (name: string, ns: string) => `${name}-x-${ns}-x-${VC}`;
+
+function virtualCm(name: string, ns = 'team', extra: Partial<KubeObject> = {}): Seed {
+  return [CM, { metadata: { name, namespace: ns, uid: `v-${ns}-${name}` }, data: { k: 'v' }, ...extra }];
+}
+
+/** A host copy as the syncer writes it, claiming virtual `ns/name` with the given UID. */
+function hostCm(
+  name: string,
+  ns = 'team',
+  opts: { uid?: string; data?: Record<string, string>; hostAs?: string } = {},
+): Seed {
+  const managed = 'vcluster.loft.sh/managed-by';
+  return [
+    CM,
+    {
+      metadata: {
+        name: opts.hostAs ?? hostName(name, ns),
+        namespace: HOST_NS,
+        labels: { [managed]: VC, 'vcluster.loft.sh/namespace': ns },
+        annotations: {
+          'vcluster.loft.sh/object-name': name,
+          'vcluster.loft.sh/object-namespace': ns,
+          'vcluster.loft.sh/object-uid': opts.uid ?? `v-${ns}-${name}`,
+          'vcluster.loft.sh/object-kind': '/v1, Kind=ConfigMap',
+          'vcluster.loft.sh/object-host-name': opts.hostAs ?? hostName(name, ns),
+          'vcluster.loft.sh/object-host-namespace': HOST_NS,
+          'vcluster.loft.sh/managed-labels': `${managed}\nvcluster.loft.sh/namespace`,
+          'vcluster.loft.sh/managed-annotations': [
+            'vcluster.loft.sh/object-host-name',
+            'vcluster.loft.sh/object-host-namespace',
+            'vcluster.loft.sh/object-kind',
+            'vcluster.loft.sh/object-name',
+            'vcluster.loft.sh/object-namespace',
+            'vcluster.loft.sh/object-uid',
+          ].join('\n'),
+        },
+      },
+      data: opts.data ?? { k: 'v' },
+    },
+  ];
+}
+
+const podUsing = (cm: string, ns = 'team'): Seed => [
+  Resources.pods,
+  {
+    metadata: { name: `uses-${cm}`, namespace: ns, uid: `pod-${cm}` },
+    spec: { containers: [{ name: 'c', image: 'i', envFrom: [{ configMapRef: { name: cm } }] }] },
+  },
+];
+
+interface Row {
+  name: string;
+  virtual: Seed[];
+  host: Seed[];
+  flags?: Record<string, unknown>;
+  /** The host config maps afterwards, by name → data. */
+  expectHost: Record<string, Record<string, string>>;
+  expectWrites: string[];
+  /** A Warning event on the virtual object with this reason, when the row must be refused. */
+  expectEvent?: string;
+}
+
+const rows: Row[] = [
+  {
+    name: 'only virtual, used by a pod: the host copy is created',
+    virtual: [virtualCm('a'), podUsing('a')],
+    host: [],
+    expectHost: { [hostName('a', 'team')]: { k: 'v' } },
+    expectWrites: [`host: create configmaps ${HOST_NS}/${hostName('a', 'team')}`],
+  },
+  {
+    name: 'only virtual, used by no pod: nothing is synced',
+    virtual: [virtualCm('a')],
+    host: [],
+    expectHost: {},
+    expectWrites: [],
+  },
+  {
+    name: 'only virtual, --sync-all-configmaps: synced without a pod',
+    virtual: [virtualCm('a')],
+    host: [],
+    flags: { syncAllConfigmaps: 'true' },
+    expectHost: { [hostName('a', 'team')]: { k: 'v' } },
+    expectWrites: [`host: create configmaps ${HOST_NS}/${hostName('a', 'team')}`],
+  },
+  {
+    name: 'both, in sync: no write',
+    virtual: [virtualCm('a'), podUsing('a')],
+    host: [hostCm('a')],
+    expectHost: { [hostName('a', 'team')]: { k: 'v' } },
+    expectWrites: [],
+  },
+  {
+    name: 'both, host data edited by hand: reverted',
+    virtual: [virtualCm('a'), podUsing('a')],
+    host: [hostCm('a', 'team', { data: { k: 'hacked' } })],
+    expectHost: { [hostName('a', 'team')]: { k: 'v' } },
+    expectWrites: [`host: update configmaps ${HOST_NS}/${hostName('a', 'team')}`],
+  },
+  {
+    name: 'only our host copy: deleted',
+    virtual: [],
+    host: [hostCm('a')],
+    expectHost: {},
+    expectWrites: [`host: delete configmaps ${HOST_NS}/${hostName('a', 'team')}`],
+  },
+  {
+    name: 'host copy of an earlier incarnation (UID mismatch): replaced',
+    virtual: [virtualCm('a'), podUsing('a')],
+    host: [hostCm('a', 'team', { uid: 'old-uid', data: { k: 'old' } })],
+    expectHost: { [hostName('a', 'team')]: { k: 'v' } },
+    expectWrites: [
+      `host: delete configmaps ${HOST_NS}/${hostName('a', 'team')}`,
+      `host: create configmaps ${HOST_NS}/${hostName('a', 'team')}`,
+    ],
+  },
+  {
+    // `s-x-b` in namespace `a` and `s` in namespace `b-x-a` have the same host name.
+    name: 'host name claimed by another virtual object (-x- ambiguity): untouched, SyncError',
+    virtual: [
+      virtualCm('s-x-b', 'a'),
+      podUsing('s-x-b', 'a'),
+      virtualCm('s', 'b-x-a'),
+      podUsing('s', 'b-x-a'),
+    ],
+    host: [hostCm('s', 'b-x-a')],
+    expectHost: { [hostName('s', 'b-x-a')]: { k: 'v' } },
+    expectWrites: [],
+    expectEvent: 'SyncError',
+  },
+  {
+    name: 'an unmanaged host object in the way: untouched, SyncError',
+    virtual: [virtualCm('a'), podUsing('a')],
+    host: [[CM, { metadata: { name: hostName('a', 'team'), namespace: HOST_NS }, data: { admin: 'x' } }]],
+    expectHost: { [hostName('a', 'team')]: { admin: 'x' } },
+    expectWrites: [],
+    expectEvent: 'SyncError',
+  },
+  {
+    name: 'immutable host copy whose data changed: replaced',
+    virtual: [virtualCm('a', 'team', { immutable: true, data: { k: 'new' } }), podUsing('a')],
+    host: [[CM, { ...hostCm('a')[1], immutable: true }]],
+    expectHost: { [hostName('a', 'team')]: { k: 'new' } },
+    expectWrites: [
+      `host: delete configmaps ${HOST_NS}/${hostName('a', 'team')}`,
+      `host: create configmaps ${HOST_NS}/${hostName('a', 'team')}`,
+    ],
+  },
+];
+
+describe('configmaps state table', () => {
+  it.each(rows.map((r) => [r.name, r] as const))('%s', async (_name, row) => {
+    const table = await StateTable.start({
+      kinds: ['configmaps'],
+      virtual: row.virtual,
+      host: row.host,
+      flags: row.flags,
+    });
+    try {
+      await table.settle();
+      const hostData = Object.fromEntries(
+        table.host.objects(CM, HOST_NS).map((o) => [o.metadata!.name!, o.data as Record<string, string>]),
+      );
+      expect(hostData).toEqual(row.expectHost);
+      const writes = table.writes().filter((w) => !w.includes(' events '));
+      expect(writes).toEqual(row.expectWrites);
+      const events = table.virtual.objects(Resources.events).map((e) => e.reason);
+      expect(events).toEqual(row.expectEvent ? [row.expectEvent] : []);
+    } finally {
+      await table.stop();
+    }
+  });
+
+  it('metadata: a tenant label goes down; a host edit of a tenant label comes up; a host admin key stays', async () => {
+    const table = await StateTable.start({
+      kinds: ['configmaps'],
+      virtual: [virtualCm('a'), podUsing('a')],
+      host: [],
+    });
+    try {
+      await table.settle();
+      const v = table.virtual.objects(CM, 'team').find((o) => o.metadata?.name === 'a')!;
+      await table.virtual.update(CM, 'team', { ...v, metadata: { ...v.metadata, labels: { tier: 'web' } } });
+      await table.delivered();
+      await table.settle();
+      const hostOf = () => table.host.objects(CM, HOST_NS)[0]!;
+      expect(hostOf().metadata?.labels).toMatchObject({ tier: 'web' });
+
+      // The host changes the tenant's label and adds one of its own.
+      const h = hostOf();
+      await table.host.update(CM, HOST_NS, {
+        ...h,
+        metadata: { ...h.metadata, labels: { ...h.metadata!.labels, tier: 'db', 'host-policy': 'enforced' } },
+      });
+      await table.delivered();
+      await table.settle();
+      const virtualLabels = table.virtual.objects(CM, 'team').find((o) => o.metadata?.name === 'a')!.metadata
+        ?.labels;
+      expect(virtualLabels).toEqual({ tier: 'db' });
+      expect(hostOf().metadata?.labels).toMatchObject({ tier: 'db', 'host-policy': 'enforced' });
+
+      // The tenant tries to take over the host's key: the host keeps its value.
+      const v2 = table.virtual.objects(CM, 'team').find((o) => o.metadata?.name === 'a')!;
+      await table.virtual.update(CM, 'team', {
+        ...v2,
+        metadata: { ...v2.metadata, labels: { tier: 'db', 'host-policy': 'bypassed' } },
+      });
+      await table.delivered();
+      await table.settle();
+      expect(hostOf().metadata?.labels?.['host-policy']).toBe('enforced');
+    } finally {
+      await table.stop();
+    }
+  });
+});

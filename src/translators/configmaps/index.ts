@@ -1,0 +1,33 @@
+import { Resources } from '../../kube/resources.ts';
+import { field } from '../../config/fields.ts';
+import { defineKind } from '../../sync/kind.ts';
+import { referencedConfigMaps } from '../pods/translate.ts';
+import { CRUD, dataObjectKind } from '../shared/data-object.ts';
+
+/** ConfigMaps, virtual → host; only those a pod uses unless --sync-all-configmaps. */
+export const configMapsKind = defineKind({
+  name: 'configmaps',
+  description: 'ConfigMaps, virtual → host (those pods use, or all)',
+  defaultOn: true,
+  eventKind: 'ConfigMap',
+  fields: [
+    field({
+      flag: 'sync-all-configmaps',
+      key: 'syncAllConfigMaps',
+      kind: 'bool',
+      default: false,
+      description: 'sync every config map, not only those a pod references',
+    }),
+  ],
+  hostRbac: [{ scope: 'namespace', apiGroups: [''], resources: ['configmaps'], verbs: CRUD }],
+  build: (options, where) =>
+    dataObjectKind(
+      {
+        type: Resources.configMaps,
+        payloadFields: ['data', 'binaryData', 'immutable'],
+        syncAll: options.syncAllConfigMaps,
+        podReferences: referencedConfigMaps,
+      },
+      where,
+    ),
+});

@@ -1,0 +1,147 @@
+import type { Informer } from '../../informer/informer.ts';
+import { isApiError, isNotFound } from '../../kube/errors.ts';
+import type { KubeObject } from '../../kube/object.ts';
+import { Resources } from '../../kube/resources.ts';
+import { MANAGED_BY_LABEL } from '../../naming/labels.ts';
+import type { KindSpec, Mapper, Placement, SyncResult } from '../../sync/kind.ts';
+import { eventUpdate, virtualEventFor } from './translate.ts';
+
+/** How the events kind finds the virtual object behind a host object of one synced kind. */
+interface EventSource {
+  host: Informer<KubeObject>;
+  virtual: Informer<KubeObject>;
+  mapper: Mapper;
+  apiVersion: string;
+}
+
+interface InvolvedObject {
+  kind?: string;
+  name?: string;
+  uid?: string;
+}
+
+type Resolution =
+  | { state: 'resolved'; virtual: KubeObject; hostName: string; apiVersion: string }
+  | { state: 'waiting' }
+  | { state: 'not-ours' };
+
+/** Retries for an event whose involved object is not cached yet, before it counts as not ours. */
+const MAX_WAIT_RETRIES = 8;
+
+/**
+ * Copies host events about synced objects into the virtual cluster. Host events carry no
+ * managed-by label, so every event of the host namespace is watched; only those whose involved
+ * object is provably one of ours (its copy, same UID as the event names, whose virtual object has
+ * the UID the copy records) are copied, and nothing else costs an API call.
+ */
+export function eventsKind(where: Placement): KindSpec {
+  const sources = new Map<string, EventSource>();
+  // The name filter only decides whether waiting for the cache is worth it; ownership decides the rest.
+  const mayBeOurs = (name: string) => name.endsWith(`-x-${where.vcName}`) || /-[0-9a-f]{10}$/.test(name);
+
+  function resolve(hostEvent: KubeObject): Resolution {
+    const involved = (hostEvent.involvedObject ?? {}) as InvolvedObject;
+    const source = sources.get(involved.kind ?? '');
+    if (!source || !involved.name) return { state: 'not-ours' };
+    const hostObject = source.host.store.get(`${where.hostNamespace}/${involved.name}`);
+    if (!hostObject) return mayBeOurs(involved.name) ? { state: 'waiting' } : { state: 'not-ours' };
+    // An event about an earlier incarnation of the host object says nothing about this one.
+    if (involved.uid && hostObject.metadata?.uid !== involved.uid) return { state: 'not-ours' };
+    const virtualKey = source.mapper.sourceKeyOf(hostObject);
+    if (!virtualKey) return { state: 'not-ours' };
+    const virtual = source.virtual.store.get(virtualKey);
+    if (!virtual?.metadata?.uid) return { state: 'waiting' };
+    if (source.mapper.sourceUidOf && source.mapper.sourceUidOf(hostObject) !== virtual.metadata.uid)
+      return { state: 'waiting' };
+    return { state: 'resolved', virtual, hostName: involved.name, apiVersion: source.apiVersion };
+  }
+
+  function desiredEvent(hostEvent: KubeObject, r: Extract<Resolution, { state: 'resolved' }>): KubeObject {
+    const meta = r.virtual.metadata!;
+    return virtualEventFor(
+      hostEvent,
+      {
+        apiVersion: r.apiVersion,
+        kind: String((hostEvent.involvedObject as InvolvedObject).kind),
+        namespace: meta.namespace ?? '',
+        name: meta.name ?? '',
+        uid: meta.uid ?? '',
+        hostName: r.hostName,
+      },
+      where,
+    );
+  }
+
+  return {
+    direction: 'from-host',
+    virtualType: Resources.events,
+    hostType: Resources.events,
+    hostWatch: 'all',
+    watchVirtual: false,
+    mapper: {
+      targetKey(_key, hostEvent) {
+        const r = hostEvent && resolve(hostEvent);
+        if (r?.state !== 'resolved') return undefined;
+        const event = desiredEvent(hostEvent!, r);
+        return `${event.metadata!.namespace}/${event.metadata!.name}`;
+      },
+      // Virtual events are written, never read back: nothing is ever deleted or adopted.
+      sourceKeyOf: () => undefined,
+    },
+
+    setup(env, kinds) {
+      for (const peer of kinds.values()) {
+        if (!peer.eventKind) continue;
+        const { spec } = peer;
+        sources.set(peer.eventKind, {
+          host: env.informers.get(env.host, spec.hostType, {
+            namespace: spec.hostType.namespaced ? env.hostNamespace : '',
+            labelSelector: `${MANAGED_BY_LABEL}=${env.vcName}`,
+          }),
+          virtual: env.informers.get(env.virtual, spec.virtualType),
+          mapper: spec.mapper,
+          apiVersion: spec.virtualType.group
+            ? `${spec.virtualType.group}/${spec.virtualType.version}`
+            : spec.virtualType.version,
+        });
+      }
+    },
+
+    wanted: (_ctx, hostEvent) =>
+      hostEvent !== undefined && sources.has(String((hostEvent.involvedObject as InvolvedObject)?.kind)),
+
+    async create(ctx, hostEvent): Promise<SyncResult> {
+      const r = resolve(hostEvent!);
+      if (r.state === 'waiting') {
+        // The event often arrives before the object it is about reaches our caches: retry a while.
+        if (ctx.retries < MAX_WAIT_RETRIES)
+          throw new Error('the object this event is about is not cached yet');
+        return {};
+      }
+      if (r.state === 'not-ours') return {};
+      const desired = desiredEvent(hostEvent!, r);
+      const namespace = desired.metadata!.namespace!;
+      try {
+        await ctx.virtual.create(Resources.events, namespace, desired);
+      } catch (err) {
+        if (!isApiError(err, 'alreadyExists')) throw err;
+        try {
+          await ctx.virtual.patch(
+            Resources.events,
+            namespace,
+            desired.metadata!.name!,
+            eventUpdate(desired),
+            'merge',
+          );
+        } catch (patchErr) {
+          if (!isNotFound(patchErr)) throw patchErr;
+        }
+      }
+      return { virtualWritten: true };
+    },
+
+    update: async () => ({}),
+    // Copied events expire in the virtual cluster on their own, like any event.
+    remove: async () => ({}),
+  };
+}

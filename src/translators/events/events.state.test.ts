@@ -1,0 +1,109 @@
+import { Resources } from '../../kube/resources.ts';
+import { HOST_NS, StateTable, VC, type Seed } from '../../testing/state-table.ts';
+
+const hostPod = `web-x-team-x-${VC}`;
+
+/** A synced pair: virtual pod team/web and its host copy. */
+function pair(hostUid = 'host-uid'): { virtual: Seed[]; host: Seed[] } {
+  return {
+    virtual: [
+      [
+        Resources.pods,
+        { metadata: { name: 'web', namespace: 'team', uid: 'v-uid' }, spec: { containers: [] } },
+      ],
+    ],
+    host: [
+      [
+        Resources.pods,
+        {
+          metadata: {
+            name: hostPod,
+            namespace: HOST_NS,
+            uid: hostUid,
+            labels: { 'vcluster.loft.sh/managed-by': VC },
+            annotations: {
+              'vcluster.loft.sh/object-name': 'web',
+              'vcluster.loft.sh/object-namespace': 'team',
+              'vcluster.loft.sh/object-uid': 'v-uid',
+              'vcluster.loft.sh/object-kind': '/v1, Kind=Pod',
+            },
+          },
+          spec: { containers: [] },
+        },
+      ],
+    ],
+  };
+}
+
+function hostEvent(involvedName: string, uid = 'host-uid', name = `${involvedName}.abc123`): Seed {
+  return [
+    Resources.events,
+    {
+      metadata: { name, namespace: HOST_NS },
+      involvedObject: { kind: 'Pod', name: involvedName, namespace: HOST_NS, uid },
+      reason: 'Pulled',
+      message: `Successfully pulled image for ${involvedName} in ${HOST_NS}`,
+      type: 'Normal',
+      count: 1,
+    },
+  ];
+}
+
+async function run(virtual: Seed[], host: Seed[]) {
+  const table = await StateTable.start({ kinds: ['pods', 'events'], virtual, host });
+  return table;
+}
+
+const virtualEvents = (t: StateTable) => t.virtual.objects(Resources.events, 'team');
+
+describe('events state table', () => {
+  let table: StateTable | undefined;
+  afterEach(async () => {
+    await table?.stop();
+    table = undefined;
+  });
+
+  it('an event about our host pod is copied with virtual names and no host names', async () => {
+    const { virtual, host } = pair();
+    table = await run(virtual, [...host, hostEvent(hostPod)]);
+    await table.settle();
+    const [event] = virtualEvents(table);
+    expect(event?.metadata?.name).toBe('web.abc123');
+    expect(event?.involvedObject).toMatchObject({
+      kind: 'Pod',
+      name: 'web',
+      namespace: 'team',
+      uid: 'v-uid',
+    });
+    expect(event?.message).toBe('Successfully pulled image for web in <host namespace>');
+  });
+
+  it('an event about a host pod that is not ours is ignored, without retries', async () => {
+    const { virtual, host } = pair();
+    table = await run(virtual, [...host, hostEvent('admin-pod')]);
+    await table.settle();
+    expect(virtualEvents(table)).toEqual([]);
+    expect(table.controllers.get('events')!.controller.queue.numRequeues(`${HOST_NS}/admin-pod.abc123`)).toBe(
+      0,
+    );
+  });
+
+  it('an event about an earlier incarnation of the host pod (other UID) is not copied', async () => {
+    const { virtual, host } = pair('host-uid');
+    table = await run(virtual, [...host, hostEvent(hostPod, 'older-uid')]);
+    await table.settle();
+    expect(virtualEvents(table)).toEqual([]);
+  });
+
+  it('an event that arrives before its pod is cached is retried, and copied once the pod is there', async () => {
+    const { virtual, host } = pair();
+    table = await run(virtual, [hostEvent(hostPod)]);
+    await table.settle();
+    expect(virtualEvents(table)).toEqual([]);
+    table.host.seed(host[0]![0], host[0]![1]);
+    await table.delivered();
+    table.clock.advance(2_000);
+    await table.settle();
+    expect(virtualEvents(table).map((e) => e.metadata?.name)).toEqual(['web.abc123']);
+  });
+});

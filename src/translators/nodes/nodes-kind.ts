@@ -1,0 +1,140 @@
+import { isApiError } from '../../kube/errors.ts';
+import type { KubeObject } from '../../kube/object.ts';
+import { Resources } from '../../kube/resources.ts';
+import type { KindSpec, ReconcileContext, SyncResult } from '../../sync/kind.ts';
+import { mirrored } from '../../sync/mappers.ts';
+import {
+  fakeNode,
+  MANAGED_NODE_LABEL,
+  nodeMetadataFor,
+  nodeSpecInSync,
+  nodeStatusInSync,
+  realNodeCopy,
+} from './translate.ts';
+
+export interface NodeOptions {
+  syncRealNodes: boolean;
+  nodeSelector: string;
+}
+
+/**
+ * Shows the virtual cluster the nodes its pods run on: a minimal fake node per node in use
+ * (default), or a copy of the real host node (--sync-real-nodes), removed when no pod uses it.
+ * Only nodes carrying our managed label are ever updated or deleted.
+ */
+export function nodesKind(options: NodeOptions): KindSpec {
+  const selector =
+    options.syncRealNodes && options.nodeSelector ? labelSelectorMatcher(options.nodeSelector) : undefined;
+  let cachedVersion: string | undefined;
+
+  /** The virtual API server's version, so fake nodes report the kubelet version tenants expect. */
+  async function kubeletVersion(ctx: ReconcileContext): Promise<string> {
+    cachedVersion ??= await ctx.virtual.serverVersion();
+    return cachedVersion;
+  }
+
+  async function desiredNode(ctx: ReconcileContext, hostNode: KubeObject | undefined): Promise<KubeObject> {
+    if (hostNode) return realNodeCopy(hostNode);
+    return fakeNode(ctx.key, await kubeletVersion(ctx), new Date(ctx.clock.now()).toISOString());
+  }
+
+  async function syncStatus(
+    ctx: ReconcileContext,
+    desired: KubeObject,
+    current: KubeObject,
+  ): Promise<boolean> {
+    if (nodeStatusInSync(desired, current)) return false;
+    await ctx.virtual.update(
+      Resources.nodes,
+      '',
+      { ...current, status: desired.status },
+      { subresource: 'status' },
+    );
+    return true;
+  }
+
+  return {
+    direction: 'from-host',
+    virtualType: Resources.nodes,
+    hostType: Resources.nodes,
+    hostWatch: options.syncRealNodes ? 'all' : 'none',
+    // One worker: node objects are few, and their writes need no parallelism.
+    workers: 1,
+    mapper: mirrored(MANAGED_NODE_LABEL),
+    relations: [
+      {
+        name: 'pods',
+        cluster: 'virtual',
+        type: Resources.pods,
+        keys: (pod) => {
+          const nodeName = nodeNameOf(pod);
+          return nodeName ? [nodeName] : [];
+        },
+      },
+    ],
+
+    wanted(ctx, hostNode) {
+      // Real-node mode, but the host node is gone: the pods on it will go too; keep nothing stale.
+      if (options.syncRealNodes && !hostNode) return false;
+      return ctx.related('pods').length > 0 || (hostNode !== undefined && selector?.(hostNode) === true);
+    },
+
+    async create(ctx, hostNode): Promise<SyncResult> {
+      const desired = await desiredNode(ctx, hostNode);
+      let created: KubeObject;
+      try {
+        created = await ctx.virtual.create(Resources.nodes, '', desired);
+      } catch (err) {
+        if (!isApiError(err, 'alreadyExists')) throw err;
+        return { requeueAfterMs: 0 };
+      }
+      await syncStatus(ctx, desired, created);
+      return { virtualWritten: true };
+    },
+
+    async update(ctx, hostNode, current): Promise<SyncResult> {
+      const desired = await desiredNode(ctx, hostNode);
+      let latest = current;
+      let wrote = false;
+      const metadata = nodeMetadataFor(desired, current);
+      if (metadata || !nodeSpecInSync(desired, current)) {
+        latest = await ctx.virtual.update(Resources.nodes, '', {
+          ...current,
+          metadata: { ...current.metadata, ...(metadata ?? {}) },
+          spec: {
+            ...((current.spec ?? {}) as Record<string, unknown>),
+            ...(desired.spec as Record<string, unknown>),
+          },
+        });
+        wrote = true;
+      }
+      if (await syncStatus(ctx, desired, latest)) wrote = true;
+      return wrote ? { virtualWritten: true } : {};
+    },
+  };
+}
+
+/** Matches `*` (everything) or comma-separated `key=value` / `key` terms against a node's labels. */
+export function labelSelectorMatcher(selector: string): (node: KubeObject) => boolean {
+  if (selector.trim() === '*') return () => true;
+  const terms = selector
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean)
+    .map((t) => {
+      const eq = t.indexOf('=');
+      return eq < 0
+        ? { key: t, value: undefined }
+        : { key: t.slice(0, eq), value: t.slice(eq + 1).replace(/^=/, '') };
+    });
+  return (node) =>
+    terms.every(({ key, value }) => {
+      const actual = node.metadata?.labels?.[key];
+      return value === undefined ? actual !== undefined : actual === value;
+    });
+}
+
+/** The node a virtual pod is bound to, if any. */
+function nodeNameOf(pod: KubeObject): string | undefined {
+  return (pod.spec as { nodeName?: string } | undefined)?.nodeName;
+}

@@ -1,0 +1,112 @@
+import type { KubeObject } from '../../kube/object.ts';
+import { Resources } from '../../kube/resources.ts';
+import { StateTable, type Seed } from '../../testing/state-table.ts';
+
+const NODES = Resources.nodes;
+const podOn = (node: string, name = `p-${node}`): Seed => [
+  Resources.pods,
+  { metadata: { name, namespace: 'team', uid: `uid-${name}` }, spec: { nodeName: node, containers: [] } },
+];
+const hostNode = (
+  name: string,
+  labels: Record<string, string> = {},
+  annotations: Record<string, string> = {},
+): Seed => [
+  NODES,
+  {
+    metadata: { name, labels: { 'kubernetes.io/hostname': name, ...labels }, annotations },
+    spec: {},
+    status: { conditions: [{ type: 'Ready', status: 'True' }], capacity: { cpu: '4' } },
+  },
+];
+
+const virtualNodes = (t: StateTable) => t.virtual.objects(NODES);
+const nodeWrites = (t: StateTable) => t.writes().filter((w) => w.includes(' nodes'));
+
+describe('nodes state table', () => {
+  let table: StateTable | undefined;
+  afterEach(async () => {
+    await table?.stop();
+    table = undefined;
+  });
+
+  it('fake nodes: one per node in use, with status; removed when no pod uses it', async () => {
+    table = await StateTable.start({ kinds: ['nodes'], virtual: [podOn('n1')] });
+    await table.settle();
+    // A node is created with its status (as a kubelet registers one): no second write.
+    expect(nodeWrites(table)).toEqual(['virtual: create nodes n1']);
+    expect(virtualNodes(table)[0]?.metadata?.labels).toMatchObject({ 'vcluster.loft.sh/fake-node': 'true' });
+    await table.virtual.delete(Resources.pods, 'team', 'p-n1');
+    await table.settle();
+    expect(virtualNodes(table)).toEqual([]);
+  });
+
+  it('a node the tenant made under the same name is never touched or deleted', async () => {
+    const tenantNode: Seed = [NODES, { metadata: { name: 'n1', labels: { mine: 'yes' } }, spec: {} }];
+    table = await StateTable.start({ kinds: ['nodes'], virtual: [tenantNode, podOn('n1')] });
+    await table.settle();
+    expect(nodeWrites(table)).toEqual([]);
+    expect(virtualNodes(table)[0]?.metadata?.labels).toEqual({ mine: 'yes' });
+  });
+
+  it("an idle fake node is not rewritten, and the virtual TTL controller's annotation is left alone", async () => {
+    table = await StateTable.start({ kinds: ['nodes'], virtual: [podOn('n1')] });
+    await table.settle();
+    const node = virtualNodes(table)[0]!;
+    await table.virtual.update(NODES, '', {
+      ...node,
+      metadata: {
+        ...node.metadata,
+        annotations: { ...node.metadata!.annotations, 'node.alpha.kubernetes.io/ttl': '0' },
+      },
+    });
+    table.virtual.clearWrites();
+    await table.settle();
+    table.clock.advance(60_000);
+    await table.settle();
+    expect(nodeWrites(table)).toEqual([]);
+    expect(virtualNodes(table)[0]?.metadata?.annotations?.['node.alpha.kubernetes.io/ttl']).toBe('0');
+  });
+
+  it('real nodes: a copy of the host node; a tenant edit is reverted; host annotation changes follow', async () => {
+    table = await StateTable.start({
+      kinds: ['nodes'],
+      flags: { syncRealNodes: 'true' },
+      virtual: [podOn('n1')],
+      host: [hostNode('n1', { zone: 'a' }, { 'example.com/rack': 'r1' }), hostNode('n2')],
+    });
+    await table.settle();
+    expect(virtualNodes(table).map((n) => n.metadata?.name)).toEqual(['n1']);
+    expect(virtualNodes(table)[0]?.metadata?.annotations?.['example.com/rack']).toBe('r1');
+
+    const copy = virtualNodes(table)[0]!;
+    await table.virtual.update(NODES, '', {
+      ...copy,
+      metadata: { ...copy.metadata, labels: { ...copy.metadata!.labels, zone: 'hacked' } },
+    });
+    await table.settle();
+    expect(virtualNodes(table)[0]?.metadata?.labels?.zone).toBe('a');
+
+    const h = table.host.objects(NODES).find((n) => n.metadata?.name === 'n1')!;
+    await table.host.update(NODES, '', {
+      ...h,
+      metadata: { ...h.metadata, annotations: { 'example.com/rack': 'r2' } },
+    } as KubeObject);
+    await table.settle();
+    expect(virtualNodes(table)[0]?.metadata?.annotations?.['example.com/rack']).toBe('r2');
+  });
+
+  it('real nodes: a host node deleted removes its virtual copy; --node-selector shows unused matching nodes', async () => {
+    table = await StateTable.start({
+      kinds: ['nodes'],
+      flags: { syncRealNodes: 'true', nodeSelector: 'pool=tenants' },
+      virtual: [podOn('n1')],
+      host: [hostNode('n1'), hostNode('n2', { pool: 'tenants' }), hostNode('n3')],
+    });
+    await table.settle();
+    expect(virtualNodes(table).map((n) => n.metadata?.name)).toEqual(['n1', 'n2']);
+    await table.host.delete(NODES, '', 'n1');
+    await table.settle();
+    expect(virtualNodes(table).map((n) => n.metadata?.name)).toEqual(['n2']);
+  });
+});

@@ -1,0 +1,90 @@
+import { field } from '../../config/fields.ts';
+import { defineKind } from '../../sync/kind.ts';
+import { CRUD } from '../shared/data-object.ts';
+import { podKind } from './pod-translator.ts';
+import { DEFAULT_DENIED_POD_METADATA_KEYS } from './translate.ts';
+
+const TOLERATION =
+  /^[A-Za-z0-9]([-A-Za-z0-9_./]*[A-Za-z0-9])?(=[A-Za-z0-9._-]*)?:(NoSchedule|PreferNoSchedule|NoExecute)$/;
+const IP_ADDRESS = /^(\d{1,3}\.){3}\d{1,3}$|^[0-9a-fA-F:]+$/;
+
+/** Pods, virtual → host with status, node binding and tokens back; deleted from either side. */
+export const podsKind = defineKind({
+  name: 'pods',
+  description: 'Pods, virtual → host; status and node binding back',
+  defaultOn: true,
+  eventKind: 'Pod',
+  fields: [
+    field({
+      flag: 'cluster-domain',
+      key: 'clusterDomain',
+      kind: 'string',
+      default: 'cluster.local',
+      description: 'DNS domain of the virtual cluster',
+    }),
+    field({
+      flag: 'cluster-dns-ip',
+      key: 'clusterDnsIp',
+      kind: 'string',
+      default: '',
+      defaultHelp: 'discovered',
+      description:
+        'virtual cluster DNS service IP for synced pods (empty: the kube-dns service of the virtual cluster)',
+      validate: (ip: string) =>
+        ip && !IP_ADDRESS.test(ip) ? `must be an IP address, got ${JSON.stringify(ip)}` : undefined,
+    }),
+    field({
+      flag: 'virtual-api-service',
+      key: 'virtualApiService',
+      kind: 'string',
+      default: '',
+      defaultHelp: '<name>',
+      defaultFromName: (name: string) => name,
+      description: 'host Service that exposes the virtual API server to pods',
+    }),
+    field({
+      flag: 'workload-service-account',
+      key: 'workloadServiceAccount',
+      kind: 'string',
+      default: '',
+      defaultHelp: 'vc-workload-<name>',
+      defaultFromName: (name: string) => `vc-workload-${name}`,
+      description: 'host service account synced pods run as',
+    }),
+    field({
+      flag: 'enforce-toleration',
+      key: 'enforceTolerations',
+      kind: 'list',
+      default: [],
+      repeatable: true,
+      valueName: 'toleration',
+      description: 'toleration added to every synced pod, key[=value]:effect (repeatable)',
+      validate: (tolerations: string[]) => {
+        const bad = tolerations.find((t) => !TOLERATION.test(t));
+        return bad === undefined
+          ? undefined
+          : `must look like key[=value]:NoSchedule|PreferNoSchedule|NoExecute, got ${JSON.stringify(bad)}`;
+      },
+    }),
+    field({
+      flag: 'denied-pod-metadata',
+      key: 'deniedPodMetadata',
+      kind: 'list',
+      default: DEFAULT_DENIED_POD_METADATA_KEYS,
+      repeatable: true,
+      valueName: 'key',
+      description:
+        'pod label or annotation keys a tenant may not set on host pods (host identity and policy hooks); "prefix/*" matches a prefix',
+    }),
+  ],
+  hostRbac: [
+    { scope: 'namespace', apiGroups: [''], resources: ['pods'], verbs: CRUD },
+    // `kubectl debug` adds ephemeral containers through their own subresource.
+    { scope: 'namespace', apiGroups: [''], resources: ['pods/ephemeralcontainers'], verbs: ['update'] },
+    // Minted virtual tokens are kept in host secrets owned by the host pod.
+    { scope: 'namespace', apiGroups: [''], resources: ['secrets'], verbs: CRUD },
+    // The virtual API service's cluster IP, for KUBERNETES_SERVICE_HOST.
+    { scope: 'namespace', apiGroups: [''], resources: ['services'], verbs: ['get', 'list', 'watch'] },
+  ],
+  build: (options, where) => podKind(options, where),
+});

@@ -1,0 +1,213 @@
+import type { KubeObject } from '../../kube/object.ts';
+import { Resources } from '../../kube/resources.ts';
+import { HOST_NS, StateTable, VC, type Seed } from '../../testing/state-table.ts';
+
+const PODS = Resources.pods;
+const hostPodName = (name: string, ns = 'team') => `${name}-x-${ns}-x-${VC}`;
+
+/** What every pod sync needs: the host Service of the virtual API and the virtual DNS service. */
+const infrastructure: { virtual: Seed[]; host: Seed[] } = {
+  virtual: [
+    [
+      Resources.services,
+      { metadata: { name: 'kube-dns', namespace: 'kube-system' }, spec: { clusterIP: '10.96.0.10' } },
+    ],
+    [Resources.namespaces, { metadata: { name: 'team', labels: { env: 'prod' } } }],
+  ],
+  host: [
+    [
+      Resources.services,
+      {
+        metadata: { name: VC, namespace: HOST_NS },
+        spec: { clusterIP: '10.96.0.50', ports: [{ port: 443 }] },
+      },
+    ],
+  ],
+};
+
+function virtualPod(
+  name: string,
+  extra: {
+    spec?: Record<string, unknown>;
+    status?: Record<string, unknown>;
+    labels?: Record<string, string>;
+  } = {},
+): Seed {
+  return [
+    PODS,
+    {
+      metadata: { name, namespace: 'team', uid: `uid-${name}`, labels: extra.labels ?? { app: name } },
+      spec: { containers: [{ name: 'main', image: 'app:1' }], ...extra.spec },
+      // As the API server leaves a new pod: Pending, as the host pod starts too.
+      status: extra.status ?? { phase: 'Pending' },
+    },
+  ];
+}
+
+/** Runs a table with the pods kind only. */
+async function podTable(virtual: Seed[], host: Seed[] = [], opts: { podGraceful?: boolean } = {}) {
+  return StateTable.start({
+    kinds: ['pods'],
+    virtual: [...infrastructure.virtual, ...virtual],
+    host: [...infrastructure.host, ...host],
+    podGraceful: opts.podGraceful,
+  });
+}
+
+const hostPods = (t: StateTable) => t.host.objects(PODS, HOST_NS);
+const podWrites = (t: StateTable) => t.writes().filter((w) => !w.includes(' events '));
+
+describe('pods state table', () => {
+  let table: StateTable | undefined;
+  afterEach(async () => {
+    await table?.stop();
+    table = undefined;
+  });
+
+  it('only virtual: the host pod is created once, translated, and nothing else is written', async () => {
+    table = await podTable([virtualPod('web')]);
+    await table.settle();
+    expect(podWrites(table)).toEqual([`host: create pods ${HOST_NS}/${hostPodName('web')}`]);
+    const [host] = hostPods(table);
+    expect(host?.metadata?.labels).toMatchObject({ app: 'web', 'vcluster.loft.sh/managed-by': VC });
+    expect(host?.metadata?.annotations).toMatchObject({ 'vcluster.loft.sh/object-uid': 'uid-web' });
+  });
+
+  it('host pod scheduled: the virtual pod is bound to the same node, then its status follows', async () => {
+    table = await podTable([virtualPod('web')]);
+    await table.settle();
+    const host = hostPods(table)[0]!;
+    await table.host.create(
+      PODS,
+      HOST_NS,
+      {
+        apiVersion: 'v1',
+        kind: 'Binding',
+        metadata: { name: host.metadata!.name, uid: host.metadata!.uid },
+        target: { name: 'node-1' },
+      },
+      { subresource: 'binding', name: host.metadata!.name },
+    );
+    const bound = table.host.objects(PODS, HOST_NS)[0]!;
+    await table.host.update(
+      PODS,
+      HOST_NS,
+      {
+        ...bound,
+        status: { phase: 'Running', podIP: '10.0.0.7', conditions: [{ type: 'Ready', status: 'True' }] },
+      },
+      { subresource: 'status' },
+    );
+    await table.settle();
+    expect(podWrites(table).filter((w) => w.startsWith('virtual:'))).toEqual([
+      'virtual: create pods/binding team/web',
+      'virtual: update pods/status team/web',
+    ]);
+    const virtual = table.virtual.objects(PODS, 'team')[0]!;
+    expect((virtual.spec as { nodeName?: string }).nodeName).toBe('node-1');
+    expect(virtual.status).toMatchObject({ phase: 'Running', podIP: '10.0.0.7' });
+  });
+
+  it('only our host pod (virtual deleted): the host pod is deleted', async () => {
+    table = await podTable([virtualPod('web')]);
+    await table.settle();
+    await table.virtual.delete(PODS, 'team', 'web');
+    table.host.clearWrites();
+    table.virtual.clearWrites();
+    await table.settle();
+    expect(podWrites(table)).toEqual([`host: delete pods ${HOST_NS}/${hostPodName('web')}`]);
+    expect(hostPods(table)).toEqual([]);
+  });
+
+  it('host pod of an earlier incarnation (UID mismatch): replaced', async () => {
+    table = await podTable([virtualPod('web')]);
+    await table.settle();
+    // The tenant re-creates the pod under the same name: a new UID.
+    await table.virtual.delete(PODS, 'team', 'web');
+    await table.virtual.create(PODS, 'team', virtualPod('web')[1] as KubeObject);
+    const newUid = table.virtual.objects(PODS, 'team')[0]!.metadata!.uid!;
+    table.host.clearWrites();
+    await table.settle();
+    expect(hostPods(table).map((p) => p.metadata?.annotations?.['vcluster.loft.sh/object-uid'])).toEqual([
+      newUid,
+    ]);
+  });
+
+  it('a host pod that ran and vanished: the virtual pod is deleted so its controller replaces it', async () => {
+    table = await podTable([
+      virtualPod('web', {
+        spec: { nodeName: 'node-1' },
+        status: { phase: 'Running', startTime: '2026-11-30T11:00:00Z' },
+      }),
+    ]);
+    await table.settle();
+    expect(podWrites(table)).toEqual(['virtual: delete pods team/web']);
+  });
+
+  it('a virtual pod created with nodeName preset (never ran) is synced, not deleted', async () => {
+    table = await podTable([virtualPod('web', { spec: { nodeName: 'node-1' } })]);
+    await table.settle();
+    expect(podWrites(table)).toEqual([`host: create pods ${HOST_NS}/${hostPodName('web')}`]);
+  });
+
+  it('an unmanaged host pod in the way: untouched, SyncError on the virtual pod', async () => {
+    const admin: Seed = [
+      PODS,
+      {
+        metadata: { name: hostPodName('web'), namespace: HOST_NS },
+        spec: { containers: [{ name: 'x', image: 'admin' }] },
+      },
+    ];
+    table = await podTable([virtualPod('web')], [admin]);
+    await table.settle();
+    expect(podWrites(table)).toEqual([]);
+    expect(hostPods(table)[0]?.spec).toMatchObject({ containers: [{ image: 'admin' }] });
+    expect(table.virtual.objects(Resources.events, 'team').map((e) => e.reason)).toEqual(['SyncError']);
+  });
+
+  it('image change: the host pod is updated in place', async () => {
+    table = await podTable([virtualPod('web')]);
+    await table.settle();
+    const v = table.virtual.objects(PODS, 'team')[0]!;
+    await table.virtual.update(PODS, 'team', {
+      ...v,
+      spec: { ...(v.spec as object), containers: [{ name: 'main', image: 'app:2' }] },
+    });
+    table.host.clearWrites();
+    table.virtual.clearWrites();
+    await table.settle();
+    expect(podWrites(table)).toEqual([`host: update pods ${HOST_NS}/${hostPodName('web')}`]);
+    expect((hostPods(table)[0]!.spec as { containers: { image: string }[] }).containers[0]!.image).toBe(
+      'app:2',
+    );
+  });
+
+  it('a label changed on the host since the last sync comes up to the virtual pod', async () => {
+    table = await podTable([virtualPod('web')]);
+    await table.settle();
+    const h = hostPods(table)[0]!;
+    await table.host.update(PODS, HOST_NS, {
+      ...h,
+      metadata: { ...h.metadata, labels: { ...h.metadata!.labels, app: 'web-v2' } },
+    });
+    await table.settle();
+    expect(table.virtual.objects(PODS, 'team')[0]!.metadata?.labels).toEqual({ app: 'web-v2' });
+    expect(hostPods(table)[0]!.metadata?.labels?.app).toBe('web-v2');
+  });
+
+  it('virtual pod deleted with a grace period: the host pod is deleted and the virtual pod waits for it', async () => {
+    table = await podTable([virtualPod('web', { spec: { nodeName: 'node-1' } })], [], { podGraceful: true });
+    await table.settle();
+    // The host pod is on a node (the fake keeps it terminating as a kubelet's grace period would).
+    await table.virtual.delete(PODS, 'team', 'web', { gracePeriodSeconds: 30 });
+    table.host.clearWrites();
+    table.virtual.clearWrites();
+    await table.settle();
+    expect(podWrites(table)).toEqual([`host: delete pods ${HOST_NS}/${hostPodName('web')}`]);
+    expect(hostPods(table)[0]?.metadata?.deletionTimestamp).toBeDefined();
+    // The host kubelet finishes: the virtual pod goes too.
+    table.host.finishDeletion(PODS, HOST_NS, hostPodName('web'));
+    await table.settle();
+    expect(table.virtual.objects(PODS, 'team')).toEqual([]);
+  });
+});

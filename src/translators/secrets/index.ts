@@ -1,0 +1,35 @@
+import { Resources } from '../../kube/resources.ts';
+import { field } from '../../config/fields.ts';
+import { defineKind } from '../../sync/kind.ts';
+import { referencedSecrets } from '../pods/translate.ts';
+import { CRUD, dataObjectKind } from '../shared/data-object.ts';
+import { neutraliseHostSecret } from './translate.ts';
+
+/** Secrets, virtual → host; only those a pod uses (volumes, env, image pull secrets) unless --sync-all-secrets. */
+export const secretsKind = defineKind({
+  name: 'secrets',
+  description: 'Secrets, virtual → host (those pods use, or all)',
+  defaultOn: true,
+  eventKind: 'Secret',
+  fields: [
+    field({
+      flag: 'sync-all-secrets',
+      key: 'syncAllSecrets',
+      kind: 'bool',
+      default: false,
+      description: 'sync every secret, not only those a pod references',
+    }),
+  ],
+  hostRbac: [{ scope: 'namespace', apiGroups: [''], resources: ['secrets'], verbs: CRUD }],
+  build: (options, where) =>
+    dataObjectKind(
+      {
+        type: Resources.secrets,
+        payloadFields: ['data', 'type', 'immutable'],
+        syncAll: options.syncAllSecrets,
+        podReferences: referencedSecrets,
+        hostTransform: neutraliseHostSecret,
+      },
+      where,
+    ),
+});

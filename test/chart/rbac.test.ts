@@ -1,0 +1,69 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { chartKindRbac } from '../../src/sync/chart-rbac.ts';
+import type { RbacRule } from '../../src/sync/kind.ts';
+import { resolveEnabledKinds } from '../../src/sync/registry.ts';
+import { builtinKinds } from '../../src/translators/index.ts';
+import { CHART, render, type Manifest } from './render.ts';
+
+interface RenderedRule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+}
+
+const registry = builtinKinds();
+const LEASES: RenderedRule = {
+  apiGroups: ['coordination.k8s.io'],
+  resources: ['leases'],
+  verbs: ['get', 'create', 'update'],
+};
+
+/** Every (group, resource, verb) a set of rules grants, as sorted strings. */
+function grants(
+  rules: readonly { apiGroups: readonly string[]; resources: readonly string[]; verbs: readonly string[] }[],
+): string[] {
+  const out = new Set<string>();
+  for (const r of rules)
+    for (const g of r.apiGroups)
+      for (const res of r.resources) for (const v of r.verbs) out.add(`${g}/${res}:${v}`);
+  return [...out].sort();
+}
+
+function rulesOf(ms: Manifest[], kind: 'Role' | 'ClusterRole'): RenderedRule[] {
+  return (ms.find((m) => m.kind === kind)?.rules as RenderedRule[] | undefined) ?? [];
+}
+
+describe('chart RBAC derived from the kind descriptors', () => {
+  it('the generated template is current (node hack/gen-chart-rbac.ts rewrites it)', () => {
+    const committed = readFileSync(join(CHART, 'templates/_kind-rbac.tpl'), 'utf8');
+    expect(committed).toBe(chartKindRbac(registry.all()));
+  });
+
+  it.each([
+    ['defaults', {}, [], {}],
+    ['without pods', { 'syncer.sync[0]': '-pods' }, ['-pods'], {}],
+    [
+      'everything, real nodes',
+      { 'syncer.sync[0]': '*', 'syncer.syncRealNodes': 'true' },
+      ['*'],
+      { syncRealNodes: true },
+    ],
+    [
+      'only the defaults minus events and nodes',
+      { 'syncer.sync[0]': '-events', 'syncer.sync[1]': '-nodes' },
+      ['-events', '-nodes'],
+      {},
+    ],
+  ] as const)(
+    '%s: the Role and ClusterRole grant exactly what the enabled kinds need',
+    (_name, values, sync, options) => {
+      const ms = render(values as Record<string, string>);
+      const enabled = resolveEnabledKinds([...sync], registry.kinds(), registry.defaults());
+      const needed = registry.hostRbac(enabled, options as Record<string, unknown>);
+      const scoped = (scope: RbacRule['scope']) => needed.filter((r) => r.scope === scope);
+      expect(grants(rulesOf(ms, 'Role'))).toEqual(grants([...scoped('namespace'), LEASES]));
+      expect(grants(rulesOf(ms, 'ClusterRole'))).toEqual(grants(scoped('cluster')));
+    },
+  );
+});
