@@ -68,6 +68,7 @@ describe('helm chart', () => {
       '--cluster-domain=cluster.local',
       '--virtual-api-service=vc1',
       '--workload-service-account=vc-workload-vc1',
+      '--hosts-rewrite-image=library/alpine:3.20',
       '--shutdown-timeout=30s',
     ]);
     const workload = ms.find((m) => m.kind === 'ServiceAccount' && m.metadata.name === 'vc-workload-vc1');

@@ -74,6 +74,7 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 {{- range .Values.syncer.enforceTolerations }}
 - --enforce-toleration={{ . }}
 {{- end }}
+- --hosts-rewrite-image={{ .Values.syncer.hostsRewriteImage }}
 {{- range .Values.syncer.deniedPodMetadata }}
 - --denied-pod-metadata={{ . }}
 {{- end }}

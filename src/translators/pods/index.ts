@@ -2,7 +2,7 @@ import { field } from '../../config/fields.ts';
 import { defineKind } from '../../sync/kind.ts';
 import { CRUD } from '../shared/data-object.ts';
 import { podKind } from './pod-translator.ts';
-import { DEFAULT_DENIED_POD_METADATA_KEYS } from './translate.ts';
+import { DEFAULT_DENIED_POD_METADATA_KEYS, DEFAULT_HOSTS_REWRITE_IMAGE } from './translate.ts';
 
 const TOLERATION =
   /^[A-Za-z0-9]([-A-Za-z0-9_./]*[A-Za-z0-9])?(=[A-Za-z0-9._-]*)?:(NoSchedule|PreferNoSchedule|NoExecute)$/;
@@ -75,6 +75,14 @@ export const podsKind = defineKind({
       valueName: 'key',
       description:
         'pod label or annotation keys a tenant may not set on host pods (host identity and policy hooks); "prefix/*" matches a prefix',
+    }),
+    field({
+      flag: 'hosts-rewrite-image',
+      key: 'hostsRewriteImage',
+      kind: 'string',
+      default: DEFAULT_HOSTS_REWRITE_IMAGE,
+      description:
+        'image of the init container that gives pods with spec.subdomain their virtual FQDN in /etc/hosts ("" turns it off)',
     }),
   ],
   hostRbac: [

@@ -39,6 +39,7 @@ export interface PodOptions {
   workloadServiceAccount: string;
   enforceTolerations: string[];
   deniedPodMetadata: string[];
+  hostsRewriteImage: string;
 }
 
 /**
@@ -87,6 +88,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       serviceEnv: serviceLinkEnv(services),
       enforcedTolerations,
       deniedMetadataKeys: config.deniedPodMetadata,
+      hostsRewriteImage: config.hostsRewriteImage || undefined,
       tokenSecretNameFor: (volumeName: string, sourceIndex: number) =>
         tokenSecretName(ctx.hostName, volumeName, sourceIndex),
     };

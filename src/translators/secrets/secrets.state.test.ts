@@ -1,0 +1,82 @@
+import { Resources } from '../../kube/resources.ts';
+import { HOST_NS, StateTable, VC, type Seed } from '../../testing/state-table.ts';
+
+const SECRETS = Resources.secrets;
+const hostName = (name: string, ns = 'team') => `${name}-x-${ns}-x-${VC}`;
+const secret = (name: string, extra: Record<string, unknown> = {}): Seed => [
+  SECRETS,
+  {
+    metadata: { name, namespace: 'team', uid: `uid-${name}` },
+    type: 'Opaque',
+    data: { k: 'dg==' },
+    ...extra,
+  },
+];
+const pod = (spec: Record<string, unknown>): Seed => [
+  Resources.pods,
+  {
+    metadata: { name: 'p', namespace: 'team', uid: 'uid-p' },
+    spec: { containers: [{ name: 'c', image: 'i' }], ...spec },
+  },
+];
+
+describe('secrets state table', () => {
+  let table: StateTable | undefined;
+  afterEach(async () => {
+    await table?.stop();
+    table = undefined;
+  });
+
+  it('a secret used only as an image pull secret is synced', async () => {
+    table = await StateTable.start({
+      kinds: ['secrets'],
+      virtual: [secret('pull'), pod({ imagePullSecrets: [{ name: 'pull' }] })],
+    });
+    await table.settle();
+    expect(table.writes()).toEqual([`host: create secrets ${HOST_NS}/${hostName('pull')}`]);
+  });
+
+  it('a secret used by an ephemeral container (kubectl debug) is synced', async () => {
+    const debug = {
+      ephemeralContainers: [{ name: 'dbg', image: 'i', envFrom: [{ secretRef: { name: 'dbg' } }] }],
+    };
+    table = await StateTable.start({ kinds: ['secrets'], virtual: [secret('dbg'), pod(debug)] });
+    await table.settle();
+    expect(table.host.objects(SECRETS, HOST_NS).map((s) => s.metadata?.name)).toEqual([hostName('dbg')]);
+  });
+
+  it("a tenant's service-account-token secret is inert on the host (Opaque, no service-account annotation)", async () => {
+    const token = secret('sa-token', {
+      type: 'kubernetes.io/service-account-token',
+      metadata: {
+        name: 'sa-token',
+        namespace: 'team',
+        uid: 'uid-t',
+        annotations: { 'kubernetes.io/service-account.name': 'default' },
+      },
+    });
+    table = await StateTable.start({
+      kinds: ['secrets'],
+      flags: { syncAllSecrets: 'true' },
+      virtual: [token],
+    });
+    await table.settle();
+    const [host] = table.host.objects(SECRETS, HOST_NS);
+    expect(host?.type).toBe('Opaque');
+    expect(host?.metadata?.annotations?.['kubernetes.io/service-account.name']).toBeUndefined();
+  });
+
+  it('the last pod using a secret goes: its host copy is deleted', async () => {
+    table = await StateTable.start({
+      kinds: ['secrets'],
+      virtual: [secret('s'), pod({ volumes: [{ name: 'v', secret: { secretName: 's' } }] })],
+    });
+    await table.settle();
+    await table.virtual.delete(Resources.pods, 'team', 'p');
+    await table.settle();
+    expect(table.host.writeLog()).toEqual([
+      `create secrets ${HOST_NS}/${hostName('s')}`,
+      `delete secrets ${HOST_NS}/${hostName('s')}`,
+    ]);
+  });
+});
