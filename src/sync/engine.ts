@@ -42,6 +42,9 @@ interface PendingMetadata {
   pair?: [KubeObject, KubeObject];
 }
 
+/** How long a key waits for the cache to show a source incarnation the kind created itself. */
+const EXPECTATION_TIMEOUT_MS = 30_000;
+
 /** The index of target objects by the source key they claim (through the mapper's ownership check). */
 const SOURCE_INDEX = 'vsyncer/source-key';
 
@@ -61,6 +64,8 @@ export class KindController implements SyncComponent {
   private readonly relationInformers = new Map<string, Informer<KubeObject>>();
   private readonly latency?: SyncLatencyMetrics;
   private readonly lastSynced = new LastSynced();
+  /** Source incarnations this controller created itself and the cache has not shown yet. */
+  private readonly expectedSourceUid = new Map<string, { uid: string; until: number }>();
   /** When a change was first seen on each side and not yet synced: for the latency histogram. */
   private readonly virtualChangeSeen = new Map<string, number>();
   private readonly hostChangeSeen = new Map<string, number>();
@@ -189,6 +194,9 @@ export class KindController implements SyncComponent {
       log: env.logger.child({ kind: this.kind, object: key }),
       related: (relation, relatedKey = key) =>
         this.relationInformers.get(relation)?.store.byIndex(this.relationIndex(relation), relatedKey) ?? [],
+      expectSourceUid: (uid) => {
+        this.expectedSourceUid.set(key, { uid, until: env.clock.now() + EXPECTATION_TIMEOUT_MS });
+      },
       planMetadata: (virtual, host, desiredHost) => {
         const last = this.lastSynced.get(this.kind, key, virtual, host);
         const plan = planMetadata({ virtual, host, desiredHost, last, vcName: env.vcName });
@@ -219,6 +227,12 @@ export class KindController implements SyncComponent {
     const { spec } = this;
     const pending: PendingMetadata = {};
     const sourceObj = this.sourceInformer?.store.get(key);
+    const expected = this.expectedSourceUid.get(key);
+    if (expected) {
+      if (sourceObj?.metadata?.uid !== expected.uid && this.env.clock.now() < expected.until)
+        return { requeueAfterMs: 100 };
+      this.expectedSourceUid.delete(key);
+    }
     // Objects another tool controls (vCluster's controlled-by label) are never synced.
     const controlled = sourceObj?.metadata?.labels?.[CONTROLLED_BY_LABEL] !== undefined;
     const source = controlled ? undefined : sourceObj;

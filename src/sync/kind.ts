@@ -96,6 +96,12 @@ export interface ReconcileContext extends SyncEnvironment {
    * reconcile succeeds.
    */
   planMetadata(virtual: KubeObject, host: KubeObject, desiredHost: KubeObject): MetadataPlan;
+  /**
+   * Says this reconcile replaced the source with a new incarnation (a Service re-created with the
+   * host's IP). Until the cache shows that UID, the key waits instead of taking the cache's stale
+   * view (the old object, or none) for a deletion and removing the target.
+   */
+  expectSourceUid(uid: string): void;
 }
 
 /** A kind as the engine runs it, built from its descriptor and its options. */

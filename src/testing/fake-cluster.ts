@@ -25,6 +25,8 @@ export interface RecordedWrite {
 }
 
 export interface FakeClusterOptions {
+  /** The first three octets of the cluster IPs this fake allocates (default 10.96.0). */
+  serviceIPBase?: string;
   clock?: Clock;
   /** Scheduled, running pods get a deletionTimestamp on delete and stay until finishDeletion. */
   podGraceful?: boolean;
@@ -258,9 +260,12 @@ export class FakeCluster implements ClusterClient {
   private rv = 0;
   private compactedRv = 0;
   private seq = 0;
+  private ipSeq = 0;
+  private readonly serviceIPBase: string;
 
   constructor(name: 'host' | 'virtual' | string, opts: FakeClusterOptions = {}) {
     this.name = name;
+    this.serviceIPBase = opts.serviceIPBase ?? '10.96.0';
     this.clock = opts.clock ?? realClock;
     this.podGraceful = opts.podGraceful ?? false;
   }
@@ -435,9 +440,75 @@ export class FakeCluster implements ClusterClient {
     meta.creationTimestamp = rfc3339(this.clock.now());
     delete meta.deletionTimestamp;
     if (type.resource in STATUS_ON_CREATE) o.status = clone(STATUS_ON_CREATE[type.resource]);
+    if (type.resource === 'services') this.allocateServiceAddresses(type, o);
     if (options.dryRun) return o as T;
     this.record('create', type, ns, meta.name);
     return this.put(type, o, undefined) as T;
+  }
+
+  /**
+   * What the API server allocates for a new Service: a cluster IP (unless headless or ExternalName)
+   * and node ports for NodePort and LoadBalancer types. Each fake cluster allocates from its own
+   * block (`serviceIPBase`), so a virtual and a host Service get different IPs, as they do for real
+   * before the syncer aligns them; an IP asked for explicitly must be free.
+   */
+  private allocateServiceAddresses(type: ResourceType, svc: KubeObject): void {
+    const spec = (svc.spec ??= {}) as {
+      type?: string;
+      clusterIP?: string;
+      clusterIPs?: string[];
+      ports?: { nodePort?: number }[];
+    };
+    if (spec.type !== 'ExternalName' && spec.clusterIP !== 'None') {
+      const used = new Set(
+        [...this.bucket(type).values()].map((o) => (o.spec as { clusterIP?: string }).clusterIP),
+      );
+      if (spec.clusterIP) {
+        if (used.has(spec.clusterIP))
+          throw this.error(
+            422,
+            'Invalid',
+            `Service "${svc.metadata?.name}" is invalid: spec.clusterIPs: Invalid value: ["${spec.clusterIP}"]: failed to allocate IP ${spec.clusterIP}: provided IP is already allocated`,
+          );
+      } else {
+        spec.clusterIP = `${this.serviceIPBase}.${++this.ipSeq}`;
+      }
+      spec.clusterIPs = [spec.clusterIP];
+    }
+    if (spec.type === 'NodePort' || spec.type === 'LoadBalancer')
+      for (const port of spec.ports ?? []) port.nodePort ??= 30000 + ++this.ipSeq;
+  }
+
+  /**
+   * What the API server does on a Service update: an omitted cluster IP keeps the allocated one, a
+   * changed one is refused (cluster IPs are immutable), and node ports are kept per port or
+   * allocated when the type comes to need them.
+   */
+  private keepServiceAddresses(type: ResourceType, old: KubeObject, next: KubeObject): void {
+    type Spec = {
+      type?: string;
+      clusterIP?: string;
+      clusterIPs?: string[];
+      ports?: { port: number; nodePort?: number }[];
+    };
+    const before = (old.spec ?? {}) as Spec;
+    const after = (next.spec ??= {}) as Spec;
+    if (after.type !== 'ExternalName' && before.clusterIP) {
+      if (after.clusterIP && after.clusterIP !== before.clusterIP)
+        throw this.invalid(
+          type,
+          old.metadata?.name ?? '',
+          'spec.clusterIPs[0]: Invalid value: field is immutable',
+        );
+      after.clusterIP = before.clusterIP;
+      after.clusterIPs = before.clusterIPs;
+    }
+    if (after.type === 'NodePort' || after.type === 'LoadBalancer') {
+      for (const port of after.ports ?? [])
+        port.nodePort ??= before.ports?.find((p) => p.port === port.port)?.nodePort ?? 30000 + ++this.ipSeq;
+    } else {
+      for (const port of after.ports ?? []) delete port.nodePort;
+    }
   }
 
   async update<T extends KubeObject = KubeObject>(
@@ -635,6 +706,7 @@ export class FakeCluster implements ClusterClient {
           );
         }
       }
+      if (type.resource === 'services') this.keepServiceAddresses(type, old, next);
       if ((type.resource === 'configmaps' || type.resource === 'secrets') && old.immutable === true) {
         const changed = ['data', 'binaryData'].find((f) => !deepEqual(old[f], next[f]));
         if (changed || next.immutable !== true) {

@@ -46,8 +46,12 @@ export class StateTable {
   private started = false;
 
   private constructor(opts: StateTableOptions) {
-    this.virtual = new FakeCluster('virtual', { clock: this.clock });
-    this.host = new FakeCluster('host', { clock: this.clock, podGraceful: opts.podGraceful });
+    this.virtual = new FakeCluster('virtual', { clock: this.clock, serviceIPBase: '10.96.1' });
+    this.host = new FakeCluster('host', {
+      clock: this.clock,
+      podGraceful: opts.podGraceful,
+      serviceIPBase: '10.96.2',
+    });
     for (const [type, obj] of opts.virtual ?? []) this.virtual.seed(type, obj);
     for (const [type, obj] of opts.host ?? []) this.host.seed(type, obj);
     this.informers = new InformerFactory({ clock: this.clock, logger });

@@ -5,6 +5,7 @@ import { eventsDescriptor } from './events/index.ts';
 import { nodesDescriptor } from './nodes/index.ts';
 import { podsKind } from './pods/index.ts';
 import { secretsKind } from './secrets/index.ts';
+import { servicesDescriptor } from './services/index.ts';
 
 /** Every kind the syncer can sync, one line each, in the order their controllers start. */
 export function builtinKinds(): KindRegistry {
@@ -12,6 +13,7 @@ export function builtinKinds(): KindRegistry {
     .register(configMapsKind)
     .register(secretsKind)
     .register(podsKind)
+    .register(servicesDescriptor)
     .register(eventsDescriptor)
     .register(nodesDescriptor);
 }
@@ -20,5 +22,6 @@ export function builtinKinds(): KindRegistry {
 export type KindOptions = ValuesOf<typeof configMapsKind.fields> &
   ValuesOf<typeof secretsKind.fields> &
   ValuesOf<typeof podsKind.fields> &
+  ValuesOf<typeof servicesDescriptor.fields> &
   ValuesOf<typeof eventsDescriptor.fields> &
   ValuesOf<typeof nodesDescriptor.fields>;

@@ -35,6 +35,11 @@
   resources: ["services"]
   verbs: ["get", "list", "watch"]
 {{- end }}
+{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "services" "defaultOn" true)) }}
+- apiGroups: [""]
+  resources: ["services"]
+  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+{{- end }}
 {{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "events" "defaultOn" true)) }}
 - apiGroups: [""]
   resources: ["events"]

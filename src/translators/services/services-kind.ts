@@ -1,0 +1,142 @@
+import type { KubeObject } from '../../kube/object.ts';
+import { Resources } from '../../kube/resources.ts';
+import { OBJECT_UID_ANNOTATION } from '../../naming/labels.ts';
+import { explainAlreadyExists } from '../../sync/engine.ts';
+import type { KindSpec, Placement, ReconcileContext, SyncResult } from '../../sync/kind.ts';
+import { namespacedToHost } from '../../sync/mappers.ts';
+import { writeVirtualMetadata } from '../../sync/metadata-writes.ts';
+import { sameJson } from '../shared/host-metadata.ts';
+import {
+  hostServiceFor,
+  hostSpecInSync,
+  needsRecreate,
+  recreatedVirtualService,
+  specOf,
+  virtualStatusFromHost,
+  withHostNodePorts,
+} from './translate.ts';
+
+const SERVICES = Resources.services;
+/** The virtual API server's own Service: the virtual cluster's API stands behind the host Service `<vc>`. */
+const KUBERNETES_SERVICE = 'default/kubernetes';
+/** Re-creates that wait for another virtual Service to free the host's IP, before trying anyway. */
+const MAX_IP_WAITS = 10;
+
+/** Not an error of the Service: something must happen first. Retried with backoff. */
+class WaitingError extends Error {}
+
+/**
+ * Services, virtual → host, with the host's cluster IPs, node ports and load-balancer status back.
+ * The host allocates addresses; a virtual Service whose cluster IP differs from its host copy's is
+ * re-created with the host's (cluster IPs cannot change in place), so that clients in the virtual
+ * cluster and on the host reach the same address.
+ */
+export function servicesKind(where: Placement): KindSpec {
+  const place = (ctx: ReconcileContext) => ({ ...where, hostName: ctx.hostName });
+
+  /**
+   * Replaces the virtual Service with one carrying the host's cluster IP. The delete and create run
+   * back to back; if the create fails the tenant's Service is put back as it was (with an IP of the
+   * virtual cluster's choosing) so nothing of theirs is lost, and the re-create is retried.
+   */
+  async function recreateVirtual(
+    ctx: ReconcileContext,
+    virtual: KubeObject,
+    host: KubeObject,
+  ): Promise<SyncResult> {
+    const hostIP = specOf(host).clusterIP;
+    const holder = ctx.informers
+      .get(ctx.virtual, SERVICES)
+      .store.list()
+      .find((s) => s !== virtual && specOf(s).clusterIP === hostIP);
+    if (holder && ctx.retries < MAX_IP_WAITS) {
+      // Another virtual Service still holds that IP (the virtual API server chose it before the host
+      // did); it is re-created with its own host IP soon, which frees this one.
+      throw new WaitingError(`waiting for cluster IP ${hostIP} to be freed in the virtual cluster`);
+    }
+    const replacement = recreatedVirtualService(virtual, host);
+    await ctx.virtual.delete(SERVICES, ctx.virtualNamespace, ctx.virtualName, { uid: virtual.metadata?.uid });
+    let created: KubeObject;
+    try {
+      created = await ctx.virtual.create(SERVICES, ctx.virtualNamespace, replacement);
+    } catch (err) {
+      const original = { ...replacement, spec: { ...specOf(virtual) } } as KubeObject;
+      delete (original.spec as Record<string, unknown>).clusterIP;
+      delete (original.spec as Record<string, unknown>).clusterIPs;
+      const restored = await ctx.virtual.create(SERVICES, ctx.virtualNamespace, original);
+      ctx.expectSourceUid(restored.metadata?.uid ?? '');
+      throw err;
+    }
+    ctx.expectSourceUid(created.metadata?.uid ?? '');
+    // The host copy now stands for the new incarnation; without this it would look like a leftover.
+    await ctx.host.patch(
+      SERVICES,
+      ctx.hostNamespace,
+      ctx.hostName,
+      { metadata: { annotations: { [OBJECT_UID_ANNOTATION]: created.metadata?.uid } } },
+      'merge',
+    );
+    ctx.log.info('re-created the virtual service with the host cluster IP', { clusterIP: hostIP });
+    return { virtualWritten: true, hostWritten: true };
+  }
+
+  const spec: KindSpec = {
+    direction: 'both',
+    virtualType: SERVICES,
+    hostType: SERVICES,
+    mapper: namespacedToHost(SERVICES, where),
+
+    wanted: (ctx, virtual) => virtual !== undefined && ctx.key !== KUBERNETES_SERVICE,
+
+    async create(ctx, virtual): Promise<SyncResult> {
+      try {
+        await ctx.host.create(SERVICES, ctx.hostNamespace, hostServiceFor(virtual!, place(ctx)));
+      } catch (err) {
+        await explainAlreadyExists(ctx, spec, err);
+      }
+      return { hostWritten: true };
+    },
+
+    async update(ctx, source, host): Promise<SyncResult> {
+      const virtual = source!;
+      if (needsRecreate(virtual, host)) return recreateVirtual(ctx, virtual, host);
+      const result: SyncResult = {};
+      const desired = hostServiceFor(virtual, place(ctx), host);
+      const plan = ctx.planMetadata(virtual, host, desired);
+      if (plan.hostChanged || !hostSpecInSync(desired, host)) {
+        await ctx.host.update(SERVICES, ctx.hostNamespace, {
+          ...host,
+          metadata: { ...host.metadata, ...plan.host },
+          spec: desired.spec,
+        });
+        result.hostWritten = true;
+      }
+      let latest = virtual;
+      const v = specOf(virtual);
+      const ports = withHostNodePorts(v, specOf(host));
+      if (!sameJson(ports, v.ports)) {
+        latest = await ctx.virtual.update(SERVICES, ctx.virtualNamespace, {
+          ...virtual,
+          spec: { ...v, ports },
+        });
+        result.virtualWritten = true;
+      }
+      const status = virtualStatusFromHost(host);
+      if (!sameJson(status, virtual.status ?? { loadBalancer: {} })) {
+        latest = await ctx.virtual.update(
+          SERVICES,
+          ctx.virtualNamespace,
+          { ...latest, status },
+          { subresource: 'status' },
+        );
+        result.virtualWritten = true;
+      }
+      if (plan.virtualChanged && plan.virtual) {
+        await writeVirtualMetadata(ctx, SERVICES, latest, plan.virtual);
+        result.virtualWritten = true;
+      }
+      return result;
+    },
+  };
+  return spec;
+}

@@ -1,0 +1,154 @@
+import type { KubeObject } from '../../kube/object.ts';
+import { Resources } from '../../kube/resources.ts';
+import { HOST_NS, StateTable, VC } from '../../testing/state-table.ts';
+import { specOf } from './translate.ts';
+
+const SVC = Resources.services;
+const hostName = (name: string, ns = 'team') => `${name}-x-${ns}-x-${VC}`;
+
+function service(name: string, spec: Record<string, unknown> = {}, ns = 'team'): KubeObject {
+  return {
+    metadata: { name, namespace: ns, labels: { app: name } },
+    spec: {
+      selector: { app: name },
+      ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }],
+      ...spec,
+    },
+  };
+}
+
+const virtualSvc = (t: StateTable, name = 'web', ns = 'team') =>
+  t.virtual.objects(SVC, ns).find((s) => s.metadata?.name === name);
+const hostSvc = (t: StateTable, name = 'web', ns = 'team') =>
+  t.host.objects(SVC, HOST_NS).find((s) => s.metadata?.name === hostName(name, ns));
+
+/** A table running services, with the tenant's Service created through the virtual API (so it gets an IP there). */
+async function withService(svc: KubeObject): Promise<StateTable> {
+  const table = await StateTable.start({ kinds: ['services'] });
+  await table.virtual.create(SVC, svc.metadata!.namespace!, svc);
+  await table.settle();
+  return table;
+}
+
+describe('services state table', () => {
+  let table: StateTable | undefined;
+  afterEach(async () => {
+    await table?.stop();
+    table = undefined;
+  });
+
+  it('ClusterIP: the host copy selects only this tenant namespace, and both Services carry the host IP', async () => {
+    table = await withService(service('web'));
+    const host = hostSvc(table)!;
+    expect(specOf(host).selector).toEqual({
+      app: 'web',
+      'vcluster.loft.sh/managed-by': VC,
+      'vcluster.loft.sh/namespace': 'team',
+    });
+    expect(specOf(host).clusterIP).toMatch(/^10\.96\.2\./);
+    expect(specOf(virtualSvc(table)).clusterIP).toBe(specOf(host).clusterIP);
+    // The re-created virtual Service is claimed by the host copy (its UID recorded), so it is not replaced again.
+    expect(host.metadata?.annotations?.['vcluster.loft.sh/object-uid']).toBe(
+      virtualSvc(table)!.metadata?.uid,
+    );
+    expect(table.virtual.writeLog().filter((w) => w.includes(' services'))).toEqual([
+      'create services team/web',
+      'delete services team/web',
+      'create services team/web',
+    ]);
+  });
+
+  it('headless: no IP anywhere, no re-create', async () => {
+    table = await withService(service('db', { clusterIP: 'None' }));
+    expect(specOf(hostSvc(table, 'db')).clusterIP).toBe('None');
+    expect(table.virtual.writeLog()).toEqual(['create services team/db']);
+  });
+
+  it('ExternalName: copied as is, no IP', async () => {
+    table = await withService(
+      service('ext', { type: 'ExternalName', externalName: 'example.com', selector: undefined }),
+    );
+    expect(specOf(hostSvc(table, 'ext'))).toMatchObject({
+      type: 'ExternalName',
+      externalName: 'example.com',
+    });
+    expect(specOf(hostSvc(table, 'ext')).clusterIP).toBeUndefined();
+  });
+
+  it('ClusterIP → NodePort → LoadBalancer (status up) → ClusterIP, consistent on both sides', async () => {
+    table = await withService(service('web'));
+    const retype = async (spec: Record<string, unknown>) => {
+      const v = virtualSvc(table!)!;
+      await table!.virtual.update(SVC, 'team', { ...v, spec: { ...specOf(v), ...spec } });
+      await table!.settle();
+    };
+    await retype({ type: 'NodePort' });
+    const nodePort = specOf(hostSvc(table)).ports?.[0]?.nodePort;
+    expect(nodePort).toBeGreaterThan(30000);
+    expect(specOf(virtualSvc(table)).ports?.[0]?.nodePort).toBe(nodePort);
+
+    await retype({ type: 'LoadBalancer' });
+    const h = hostSvc(table)!;
+    // A cloud controller writes the load balancer's address on the host.
+    await table.host.update(
+      SVC,
+      HOST_NS,
+      { ...h, status: { loadBalancer: { ingress: [{ ip: '203.0.113.7' }] } } },
+      { subresource: 'status' },
+    );
+    await table.settle();
+    expect(virtualSvc(table)?.status).toEqual({ loadBalancer: { ingress: [{ ip: '203.0.113.7' }] } });
+    expect(specOf(hostSvc(table)).type).toBe('LoadBalancer');
+
+    const v = virtualSvc(table)!;
+    await table.virtual.update(SVC, 'team', {
+      ...v,
+      spec: {
+        ...specOf(v),
+        type: 'ClusterIP',
+        ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }],
+      },
+    });
+    await table.settle();
+    expect(specOf(hostSvc(table)).type).toBe('ClusterIP');
+    expect(specOf(hostSvc(table)).ports?.[0]?.nodePort).toBeUndefined();
+    expect(specOf(virtualSvc(table)).clusterIP).toBe(specOf(hostSvc(table)).clusterIP);
+  });
+
+  it('externalIPs a tenant sets never reach the host', async () => {
+    table = await withService(service('web', { externalIPs: ['10.0.0.1'] }));
+    expect(specOf(hostSvc(table)).externalIPs).toBeUndefined();
+  });
+
+  it("the virtual API server's own default/kubernetes Service is never copied", async () => {
+    table = await withService(service('kubernetes', { selector: undefined }, 'default'));
+    expect(table.host.writeLog()).toEqual([]);
+  });
+
+  it('an unmanaged host Service in the way: untouched, SyncError, and the tenant keeps its Service', async () => {
+    table = await StateTable.start({
+      kinds: ['services'],
+      host: [
+        [
+          SVC,
+          {
+            metadata: { name: hostName('web'), namespace: HOST_NS },
+            spec: { clusterIP: '10.96.2.99', ports: [{ port: 1 }] },
+          },
+        ],
+      ],
+    });
+    await table.virtual.create(SVC, 'team', service('web'));
+    await table.settle();
+    expect(table.host.writeLog()).toEqual([]);
+    expect(virtualSvc(table)).toBeDefined();
+    expect(table.virtual.objects(Resources.events, 'team').map((e) => e.reason)).toEqual(['SyncError']);
+  });
+
+  it('virtual Service deleted: its host copy goes', async () => {
+    table = await withService(service('web'));
+    await table.virtual.delete(SVC, 'team', 'web');
+    await table.settle();
+    expect(hostSvc(table)).toBeUndefined();
+  });
+});

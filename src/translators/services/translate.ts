@@ -1,0 +1,198 @@
+import type { KubeObject } from '../../kube/object.ts';
+import { Resources } from '../../kube/resources.ts';
+import { translateLabelSelector } from '../../naming/labels.ts';
+import type { Placement } from '../../sync/kind.ts';
+import { hostMetadataFor, sameJson } from '../shared/host-metadata.ts';
+
+/** The parts of a Service spec the syncer reads or writes. */
+export interface ServicePort {
+  name?: string;
+  protocol?: string;
+  port: number;
+  targetPort?: number | string;
+  nodePort?: number;
+  appProtocol?: string;
+}
+
+export interface ServiceSpec {
+  type?: string;
+  selector?: Record<string, string>;
+  ports?: ServicePort[];
+  clusterIP?: string;
+  clusterIPs?: string[];
+  ipFamilies?: string[];
+  ipFamilyPolicy?: string;
+  externalName?: string;
+  externalIPs?: string[];
+  externalTrafficPolicy?: string;
+  internalTrafficPolicy?: string;
+  healthCheckNodePort?: number;
+  loadBalancerIP?: string;
+  loadBalancerClass?: string;
+  loadBalancerSourceRanges?: string[];
+  allocateLoadBalancerNodePorts?: boolean;
+  sessionAffinity?: string;
+  sessionAffinityConfig?: unknown;
+  publishNotReadyAddresses?: boolean;
+  trafficDistribution?: string;
+}
+
+export const specOf = (svc: KubeObject | undefined): ServiceSpec => (svc?.spec ?? {}) as ServiceSpec;
+
+/** Spec fields the tenant decides and the host copy follows. */
+const TENANT_FIELDS = [
+  'type',
+  'externalName',
+  'externalTrafficPolicy',
+  'internalTrafficPolicy',
+  'loadBalancerIP',
+  'loadBalancerClass',
+  'loadBalancerSourceRanges',
+  'allocateLoadBalancerNodePorts',
+  'sessionAffinity',
+  'sessionAffinityConfig',
+  'publishNotReadyAddresses',
+  'trafficDistribution',
+  'ipFamilyPolicy',
+] as const satisfies readonly (keyof ServiceSpec)[];
+
+const HEADLESS = 'None';
+const usesNodePorts = (type: string | undefined) => type === 'NodePort' || type === 'LoadBalancer';
+const portKey = (p: ServicePort) => `${p.protocol ?? 'TCP'}/${p.port}`;
+
+/**
+ * The host copy of a virtual Service. The selector is scoped to this virtual cluster and namespace
+ * (every tenant's pods share the host namespace), the host allocates cluster IPs and node ports
+ * (the virtual Service is then made to carry them), and `externalIPs` are dropped: on a shared host
+ * they would let a tenant capture traffic meant for any address (CVE-2020-8554).
+ */
+export function hostServiceFor(
+  virtual: KubeObject,
+  where: Placement & { hostName: string },
+  current?: KubeObject,
+): KubeObject {
+  const v = specOf(virtual);
+  const spec: ServiceSpec = {};
+  for (const field of TENANT_FIELDS)
+    if (v[field] !== undefined) (spec as Record<string, unknown>)[field] = v[field];
+  const virtualNamespace = virtual.metadata?.namespace ?? '';
+  if (v.selector && Object.keys(v.selector).length > 0) {
+    spec.selector = translateLabelSelector(
+      { matchLabels: v.selector },
+      { vcName: where.vcName, virtualNamespace },
+    ).matchLabels;
+  }
+  if (v.type !== 'ExternalName') {
+    spec.ports = hostPorts(v, specOf(current));
+    // Headless stays headless; any other IP is the host's to allocate (and then kept).
+    if (v.clusterIP === HEADLESS) spec.clusterIP = HEADLESS;
+    else if (specOf(current).clusterIP && specOf(current).clusterIP !== HEADLESS) {
+      spec.clusterIP = specOf(current).clusterIP;
+      spec.clusterIPs = specOf(current).clusterIPs;
+    }
+    if (v.ipFamilies && !current) spec.ipFamilies = v.ipFamilies;
+    else if (specOf(current).ipFamilies) spec.ipFamilies = specOf(current).ipFamilies;
+  } else {
+    spec.ports = v.ports?.map(({ nodePort: _n, ...p }) => p);
+  }
+  if (v.type === 'LoadBalancer' && v.externalTrafficPolicy === 'Local' && specOf(current).healthCheckNodePort)
+    spec.healthCheckNodePort = specOf(current).healthCheckNodePort;
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: hostMetadataFor(virtual, Resources.services, where),
+    spec,
+  };
+}
+
+/**
+ * The host's ports: the tenant's, with node ports only for types that have them. A node port the
+ * host already allocated for the same port is kept (so an update never churns it); one the tenant
+ * asks for explicitly is requested; otherwise the host allocates one.
+ */
+function hostPorts(v: ServiceSpec, current: ServiceSpec): ServicePort[] | undefined {
+  if (!v.ports) return undefined;
+  const allocated = new Map((current.ports ?? []).map((p) => [portKey(p), p.nodePort]));
+  return v.ports.map((p) => {
+    const { nodePort, ...rest } = p;
+    if (!usesNodePorts(v.type)) return rest;
+    const keep = allocated.get(portKey(p)) ?? nodePort;
+    return keep ? { ...rest, nodePort: keep } : rest;
+  });
+}
+
+/** True when the host Service's spec already says what the desired one says. */
+export function hostSpecInSync(desired: KubeObject, host: KubeObject): boolean {
+  const d = specOf(desired);
+  const h = specOf(host);
+  const keys = new Set([...Object.keys(d), ...TENANT_FIELDS, 'selector', 'ports']);
+  for (const key of keys) {
+    const k = key as keyof ServiceSpec;
+    // Fields the server defaults (sessionAffinity None, policies Cluster, families) count as equal when unset.
+    if (d[k] === undefined && (TENANT_FIELDS as readonly string[]).includes(k)) continue;
+    if (k === 'ports') {
+      if (!sameJson(normalisePorts(d.ports), normalisePorts(h.ports))) return false;
+    } else if (!sameJson(d[k], h[k])) return false;
+  }
+  return true;
+}
+
+function normalisePorts(ports: ServicePort[] | undefined): unknown {
+  return ports?.map((p) => ({ ...p, protocol: p.protocol ?? 'TCP', targetPort: p.targetPort ?? p.port }));
+}
+
+/** The host's view to carry up: the IPs the virtual Service must have, and its node ports. */
+export interface AllocatedByHost {
+  clusterIP?: string;
+  clusterIPs?: string[];
+  ipFamilies?: string[];
+  ports?: ServicePort[];
+}
+
+/** True when the virtual Service has a cluster IP other than the host's: it must be re-created. */
+export function needsRecreate(virtual: KubeObject, host: KubeObject): boolean {
+  const hostIP = specOf(host).clusterIP;
+  const virtualIP = specOf(virtual).clusterIP;
+  if (!hostIP || hostIP === HEADLESS || specOf(virtual).type === 'ExternalName') return false;
+  return hostIP !== virtualIP;
+}
+
+/**
+ * The virtual Service as it must be re-created: the tenant's object with the host's cluster IPs
+ * and node ports, without server-set metadata.
+ */
+export function recreatedVirtualService(virtual: KubeObject, host: KubeObject): KubeObject {
+  const {
+    uid: _u,
+    resourceVersion: _r,
+    creationTimestamp: _c,
+    managedFields: _m,
+    ...meta
+  } = virtual.metadata ?? {};
+  const spec: ServiceSpec = { ...specOf(virtual) };
+  const h = specOf(host);
+  spec.clusterIP = h.clusterIP;
+  spec.clusterIPs = h.clusterIPs;
+  if (h.ipFamilies) spec.ipFamilies = h.ipFamilies;
+  spec.ports = withHostNodePorts(spec, h);
+  if (h.healthCheckNodePort) spec.healthCheckNodePort = h.healthCheckNodePort;
+  return { apiVersion: 'v1', kind: 'Service', metadata: meta, spec };
+}
+
+/** The virtual ports with the host's node ports (only for types that have node ports). */
+export function withHostNodePorts(v: ServiceSpec, h: ServiceSpec): ServicePort[] | undefined {
+  if (!v.ports) return undefined;
+  const hostNodePorts = new Map((h.ports ?? []).map((p) => [portKey(p), p.nodePort]));
+  return v.ports.map((p) => {
+    const { nodePort: _n, ...rest } = p;
+    const nodePort = usesNodePorts(v.type) ? hostNodePorts.get(portKey(p)) : undefined;
+    return nodePort ? { ...rest, nodePort } : rest;
+  });
+}
+
+/** The load-balancer status the virtual Service should show: the host's. */
+export function virtualStatusFromHost(host: KubeObject): unknown {
+  return (host.status as { loadBalancer?: unknown } | undefined)?.loadBalancer
+    ? { loadBalancer: (host.status as { loadBalancer: unknown }).loadBalancer }
+    : { loadBalancer: {} };
+}
