@@ -90,7 +90,7 @@ describe('ConfigMaps, virtual to host', () => {
     );
   });
 
-  it('reverts a hand edit of the host copy', async () => {
+  it('reverts a hand edit of the host data; a label edited on the host flows up; host keys stay', async () => {
     await mustKubectl('host', [
       'patch',
       'configmap',
@@ -103,23 +103,35 @@ describe('ConfigMaps, virtual to host', () => {
         data: { key: 'tampered' },
         // tier is the tenant's label; the other two are what a host policy engine might add.
         metadata: {
-          labels: { tier: 'tampered', 'policy.example.com/scanned': 'true' },
+          labels: { tier: 'edited-on-host', 'policy.example.com/scanned': 'true' },
           annotations: { 'policy.example.com/report': 'ok' },
         },
       }),
     ]);
+    // Data is the tenant's spec: reverted. Labels and annotations sync both ways (as vCluster
+    // documents): the host's change of the tenant's label since the last sync wins and comes up.
     const host = await waitFor(
-      'hand edit reverted',
+      'hand edit of the data reverted',
       async () => {
         const h = await hostCopy('app');
-        return h?.data?.key === 'v2' && h.metadata.labels?.tier === 'web' && h;
+        return h?.data?.key === 'v2' && h;
       },
       30_000,
     );
     expect(host.data).toEqual({ key: 'v2', extra: 'x' });
-    // Keys the syncer never set are the host's: they stay.
-    expect(host.metadata.labels?.['policy.example.com/scanned']).toBe('true');
-    expect(host.metadata.annotations?.['policy.example.com/report']).toBe('ok');
+    const virtual = await waitFor(
+      'host label edit reaches the virtual config map',
+      async () => {
+        const v = await getObject<ConfigMap>('virtual', ['configmap', '-n', ns, 'app']);
+        return v?.metadata.labels?.tier === 'edited-on-host' && v;
+      },
+      30_000,
+    );
+    // Keys the syncer never set are the host's: they stay there and are not the tenant's.
+    const latest = (await hostCopy('app'))!;
+    expect(latest.metadata.labels?.['policy.example.com/scanned']).toBe('true');
+    expect(latest.metadata.annotations?.['policy.example.com/report']).toBe('ok');
+    expect(virtual.metadata.labels?.['policy.example.com/scanned']).toBeUndefined();
   });
 
   it('never touches an unmanaged host object with the same name, and reports a SyncError without host names', async () => {

@@ -1,0 +1,302 @@
+import { hostName } from '../src/naming/names.ts';
+import { waitFor } from '../test/harness/clusters.ts';
+import { apply, getObject, mustKubectl, waitForEvents, type Cluster } from '../test/harness/objects.ts';
+import { prepareHostNamespace, startSyncer, uniqueName, type SyncerProcess } from '../test/harness/syncer.ts';
+
+interface Service {
+  metadata: { name: string; uid: string; annotations?: Record<string, string> };
+  spec: {
+    type?: string;
+    clusterIP?: string;
+    clusterIPs?: string[];
+    selector?: Record<string, string>;
+    externalName?: string;
+    ports?: { port: number; nodePort?: number }[];
+  };
+  status?: { loadBalancer?: { ingress?: { ip: string }[] } };
+}
+interface EndpointSlice {
+  endpoints?: { addresses: string[]; targetRef?: { kind: string; name: string } }[];
+}
+interface List<T> {
+  items: T[];
+}
+
+const vc = uniqueName('svc');
+const hostNs = `host-${vc}`;
+const ns = uniqueName('net');
+let syncer: SyncerProcess;
+
+const virtualService = (name: string, namespace = ns) =>
+  getObject<Service>('virtual', ['service', name, '-n', namespace]);
+const hostService = (name: string, namespace = ns) =>
+  getObject<Service>('host', ['service', hostName(name, namespace, vc), '-n', hostNs]);
+
+/** Waits until the virtual and the host Service agree on the cluster IP; returns both. */
+async function aligned(name: string, namespace = ns): Promise<{ virtual: Service; host: Service }> {
+  return waitFor(
+    `service ${namespace}/${name} with the host's cluster IP in both clusters`,
+    async () => {
+      const [virtual, host] = [await virtualService(name, namespace), await hostService(name, namespace)];
+      return (
+        !!virtual?.spec.clusterIP &&
+        virtual.spec.clusterIP === host?.spec.clusterIP &&
+        host.metadata.annotations?.['vcluster.loft.sh/object-uid'] === virtual.metadata.uid && {
+          virtual,
+          host,
+        }
+      );
+    },
+    60_000,
+  );
+}
+
+const slicesOf = async (cluster: Cluster, namespace: string, service: string) =>
+  (
+    await getObject<List<EndpointSlice>>(cluster, [
+      'endpointslices',
+      '-n',
+      namespace,
+      '-l',
+      `kubernetes.io/service-name=${service}`,
+    ])
+  )?.items ?? [];
+const addresses = (slices: EndpointSlice[]) =>
+  slices
+    .flatMap((s) => s.endpoints ?? [])
+    .flatMap((e) => e.addresses)
+    .sort();
+
+beforeAll(async () => {
+  await prepareHostNamespace(vc, hostNs);
+  await mustKubectl('virtual', ['create', 'namespace', ns]);
+  await waitFor(
+    'default service account in the tenant namespace',
+    async () => (await getObject('virtual', ['serviceaccount', 'default', '-n', ns])) !== undefined,
+    60_000,
+  );
+  // No --cluster-dns-ip: pods must find the virtual cluster's DNS Service as a synced Service.
+  syncer = await startSyncer({ name: vc, hostNamespace: hostNs, args: ['--cluster-dns-ip='] });
+}, 180_000);
+
+afterAll(async () => {
+  await mustKubectl('virtual', ['delete', 'service', 'kube-dns', '-n', 'kube-system', '--ignore-not-found']);
+  await mustKubectl('virtual', ['delete', 'namespace', ns, '--wait=false']).catch(() => undefined);
+  await syncer?.stop();
+});
+
+describe('Services', () => {
+  // First: without --cluster-dns-ip, no pod can be synced before the virtual DNS Service exists.
+  it('kube-system/kube-dns is an ordinary synced Service, and new pods use its host IP as nameserver', async () => {
+    await apply('virtual', {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'kube-dns', namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' } },
+      spec: { selector: { 'k8s-app': 'kube-dns' }, ports: [{ name: 'dns', port: 53, protocol: 'UDP' }] },
+    });
+    const { virtual } = await aligned('kube-dns', 'kube-system');
+    await mustKubectl('virtual', [
+      'run',
+      'dns-user',
+      '-n',
+      ns,
+      '--image=registry.local/tool:1',
+      '--restart=Never',
+    ]);
+    const pod = await waitFor(
+      'host pod of dns-user',
+      () =>
+        getObject<{ spec: { dnsConfig?: { nameservers?: string[] } } }>('host', [
+          'pod',
+          hostName('dns-user', ns, vc),
+          '-n',
+          hostNs,
+        ]),
+      60_000,
+    );
+    expect(pod.spec.dnsConfig?.nameservers?.[0]).toBe(virtual.spec.clusterIP);
+  }, 120_000);
+
+  it('a ClusterIP Service has one IP in both clusters; both sides list the same Ready pod IPs', async () => {
+    await mustKubectl('virtual', [
+      'create',
+      'deployment',
+      'web',
+      '-n',
+      ns,
+      '--image=registry.local/web:1',
+      '--replicas=2',
+    ]);
+    await mustKubectl('virtual', [
+      'expose',
+      'deployment',
+      'web',
+      '-n',
+      ns,
+      '--port=80',
+      '--target-port=8080',
+    ]);
+    const { host } = await aligned('web');
+    expect(host.spec.selector).toEqual({
+      app: 'web',
+      'vcluster.loft.sh/managed-by': vc,
+      'vcluster.loft.sh/namespace': ns,
+    });
+    const hostIPs = await waitFor(
+      'host EndpointSlices list the two Ready host pods',
+      async () => {
+        const ips = addresses(await slicesOf('host', hostNs, hostName('web', ns, vc)));
+        return ips.length === 2 && ips;
+      },
+      120_000,
+    );
+    const virtualSlices = await waitFor(
+      'virtual EndpointSlices list the same IPs',
+      async () => {
+        const slices = await slicesOf('virtual', ns, 'web');
+        return JSON.stringify(addresses(slices)) === JSON.stringify(hostIPs) && slices;
+      },
+      60_000,
+    );
+    const targets = virtualSlices.flatMap((s) => s.endpoints ?? []).map((e) => e.targetRef);
+    expect(targets.every((t) => t?.kind === 'Pod' && t.name.startsWith('web-'))).toBe(true);
+  }, 240_000);
+
+  it('walks ClusterIP → NodePort → LoadBalancer (status up) → ClusterIP, consistent at each step', async () => {
+    const patch = (spec: object) =>
+      mustKubectl('virtual', [
+        'patch',
+        'service',
+        'web',
+        '-n',
+        ns,
+        '--type=merge',
+        '-p',
+        JSON.stringify({ spec }),
+      ]);
+    await patch({ type: 'NodePort' });
+    const nodePort = await waitFor(
+      'NodePort on both sides with the host node port',
+      async () => {
+        const [v, h] = [await virtualService('web'), await hostService('web')];
+        const port = h?.spec.ports?.[0]?.nodePort;
+        return h?.spec.type === 'NodePort' && port && v?.spec.ports?.[0]?.nodePort === port && port;
+      },
+      60_000,
+    );
+    expect(nodePort).toBeGreaterThanOrEqual(30000);
+
+    await patch({ type: 'LoadBalancer' });
+    await waitFor(
+      'LoadBalancer on the host',
+      async () => (await hostService('web'))?.spec.type === 'LoadBalancer',
+      60_000,
+    );
+    // The test plays the cloud controller: it writes the load balancer's address on the host.
+    await mustKubectl('host', [
+      'patch',
+      'service',
+      hostName('web', ns, vc),
+      '-n',
+      hostNs,
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      JSON.stringify({ status: { loadBalancer: { ingress: [{ ip: '203.0.113.10' }] } } }),
+    ]);
+    await waitFor(
+      'load-balancer status in the virtual cluster',
+      async () => (await virtualService('web'))?.status?.loadBalancer?.ingress?.[0]?.ip === '203.0.113.10',
+      60_000,
+    );
+
+    await mustKubectl('virtual', [
+      'patch',
+      'service',
+      'web',
+      '-n',
+      ns,
+      '--type=json',
+      '-p',
+      JSON.stringify([
+        { op: 'replace', path: '/spec/type', value: 'ClusterIP' },
+        { op: 'remove', path: '/spec/ports/0/nodePort' },
+      ]),
+    ]);
+    const back = await waitFor(
+      'ClusterIP again on both sides, without node ports',
+      async () => {
+        const [v, h] = [await virtualService('web'), await hostService('web')];
+        return (
+          h?.spec.type === 'ClusterIP' &&
+          v?.spec.type === 'ClusterIP' &&
+          h.spec.ports?.[0]?.nodePort === undefined &&
+          v.spec.clusterIP === h.spec.clusterIP && { v, h }
+        );
+      },
+      60_000,
+    );
+    expect(back.v.spec.clusterIP).toBeTruthy();
+  }, 240_000);
+
+  it('headless and ExternalName Services are synced as they are', async () => {
+    await apply('virtual', {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'db', namespace: ns },
+      spec: { clusterIP: 'None', selector: { app: 'db' }, ports: [{ port: 5432 }] },
+    });
+    await apply('virtual', {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'ext', namespace: ns },
+      spec: { type: 'ExternalName', externalName: 'example.com' },
+    });
+    const db = await waitFor('headless host copy', () => hostService('db'), 60_000);
+    expect(db.spec.clusterIP).toBe('None');
+    expect((await virtualService('db'))?.spec.clusterIP).toBe('None');
+    const ext = await waitFor('ExternalName host copy', () => hostService('ext'), 60_000);
+    expect(ext.spec).toMatchObject({ type: 'ExternalName', externalName: 'example.com' });
+  }, 120_000);
+
+  it('a Service the host refuses, or whose host name is taken, gets a SyncError and nothing on the host changes', async () => {
+    // A host Service elsewhere holds a node port the virtual cluster does not know is taken.
+    const holder = `holder-${vc}`;
+    await mustKubectl('host', ['create', 'namespace', holder]);
+    await apply('host', {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'holder', namespace: holder },
+      spec: { type: 'NodePort', selector: { a: 'b' }, ports: [{ port: 80, nodePort: 31777 }] },
+    });
+    await apply('virtual', {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'taken-port', namespace: ns },
+      spec: { type: 'NodePort', selector: { app: 'x' }, ports: [{ port: 80, nodePort: 31777 }] },
+    });
+    const refused = await waitForEvents('virtual', ns, 'taken-port', 'SyncError');
+    expect(refused[0]!.message).toContain('31777');
+    expect(refused[0]!.message).not.toContain(hostNs);
+    expect(await hostService('taken-port')).toBeUndefined();
+
+    // An unmanaged host Service already has the name this one would get.
+    await apply('host', {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: hostName('clash', ns, vc), namespace: hostNs, labels: { owner: 'admin' } },
+      spec: { selector: { a: 'b' }, ports: [{ port: 81 }] },
+    });
+    await apply('virtual', {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'clash', namespace: ns },
+      spec: { selector: { app: 'x' }, ports: [{ port: 80 }] },
+    });
+    await waitForEvents('virtual', ns, 'clash', 'SyncError');
+    const untouched = await hostService('clash');
+    expect(untouched?.spec.ports?.[0]?.port).toBe(81);
+    expect((untouched?.metadata as { labels?: Record<string, string> }).labels).toEqual({ owner: 'admin' });
+    await mustKubectl('host', ['delete', 'namespace', holder, '--wait=false']);
+  }, 120_000);
+});
