@@ -1,15 +1,11 @@
 import { waitFor } from '../test/harness/clusters.ts';
-import { apply, getObject, mustKubectl } from '../test/harness/objects.ts';
+import { apply, createTenantNamespace, getObject, mustKubectl, type List } from '../test/harness/objects.ts';
 import { prepareHostNamespace, startSyncer, uniqueName, type SyncerProcess } from '../test/harness/syncer.ts';
 
 interface Node {
   metadata: { name: string; labels?: Record<string, string> };
   status?: { nodeInfo?: { kubeletVersion?: string }; conditions?: { type: string; status: string }[] };
 }
-interface List<T> {
-  items: T[];
-}
-
 const vc = uniqueName('nodes');
 const hostNs = `host-${vc}`;
 const ns = uniqueName('apps');
@@ -17,12 +13,7 @@ let syncer: SyncerProcess;
 
 beforeAll(async () => {
   await prepareHostNamespace(vc, hostNs);
-  await mustKubectl('virtual', ['create', 'namespace', ns]);
-  await waitFor(
-    'default service account',
-    async () => (await getObject('virtual', ['serviceaccount', 'default', '-n', ns])) !== undefined,
-    60_000,
-  );
+  await createTenantNamespace(ns);
   syncer = await startSyncer({
     name: vc,
     hostNamespace: hostNs,

@@ -1,6 +1,14 @@
 import { hostName } from '../src/naming/names.ts';
 import { waitFor } from '../test/harness/clusters.ts';
-import { apply, getObject, mustKubectl, waitForEvents, type Cluster } from '../test/harness/objects.ts';
+import {
+  apply,
+  createTenantNamespace,
+  getObject,
+  mustKubectl,
+  waitForEvents,
+  type Cluster,
+  type List,
+} from '../test/harness/objects.ts';
 import { prepareHostNamespace, startSyncer, uniqueName, type SyncerProcess } from '../test/harness/syncer.ts';
 
 interface Service {
@@ -18,10 +26,6 @@ interface Service {
 interface EndpointSlice {
   endpoints?: { addresses: string[]; targetRef?: { kind: string; name: string } }[];
 }
-interface List<T> {
-  items: T[];
-}
-
 const vc = uniqueName('svc');
 const hostNs = `host-${vc}`;
 const ns = uniqueName('net');
@@ -69,12 +73,7 @@ const addresses = (slices: EndpointSlice[]) =>
 
 beforeAll(async () => {
   await prepareHostNamespace(vc, hostNs);
-  await mustKubectl('virtual', ['create', 'namespace', ns]);
-  await waitFor(
-    'default service account in the tenant namespace',
-    async () => (await getObject('virtual', ['serviceaccount', 'default', '-n', ns])) !== undefined,
-    60_000,
-  );
+  await createTenantNamespace(ns);
   // No --cluster-dns-ip: pods must find the virtual cluster's DNS Service as a synced Service.
   syncer = await startSyncer({ name: vc, hostNamespace: hostNs, args: ['--cluster-dns-ip='] });
 }, 180_000);

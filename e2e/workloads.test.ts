@@ -1,6 +1,14 @@
 import { hostName } from '../src/naming/names.ts';
 import { kubectl, waitFor } from '../test/harness/clusters.ts';
-import { apply, getObject, metricValue, mustKubectl, waitForEvents } from '../test/harness/objects.ts';
+import {
+  apply,
+  createTenantNamespace,
+  getObject,
+  metricValue,
+  mustKubectl,
+  waitForEvents,
+  type List,
+} from '../test/harness/objects.ts';
 import { prepareHostNamespace, startSyncer, uniqueName, type SyncerProcess } from '../test/harness/syncer.ts';
 
 interface PodStatus {
@@ -34,10 +42,6 @@ interface Pod {
   };
   status?: PodStatus;
 }
-interface List<T> {
-  items: T[];
-}
-
 const vc = uniqueName('e2e');
 const hostNs = `host-${vc}`;
 const ns = uniqueName('apps');
@@ -53,13 +57,7 @@ const isReady = (p: Pod) =>
 
 beforeAll(async () => {
   await prepareHostNamespace(vc, hostNs);
-  await mustKubectl('virtual', ['create', 'namespace', ns]);
-  // The virtual cluster's default service account is made by its controller manager; pods need it.
-  await waitFor(
-    'default service account in the tenant namespace',
-    async () => (await getObject('virtual', ['serviceaccount', 'default', '-n', ns])) !== undefined,
-    60_000,
-  );
+  await createTenantNamespace(ns);
   syncer = await startSyncer({ name: vc, hostNamespace: hostNs });
 }, 180_000);
 

@@ -128,3 +128,19 @@ export class StateTable {
     await this.informers.stop();
   }
 }
+
+/**
+ * For a describe block: a `start` that runs a table and stops it after the test, so each test
+ * reads `const table = await start({...})` with no teardown of its own.
+ */
+export function stateTables(): (opts: StateTableOptions) => Promise<StateTable> {
+  const running: StateTable[] = [];
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((t) => t.stop()));
+  });
+  return async (opts) => {
+    const table = await StateTable.start(opts);
+    running.push(table);
+    return table;
+  };
+}

@@ -4,6 +4,11 @@ import { kubectl, waitFor } from './clusters.ts';
 
 export type Cluster = 'host' | 'virtual';
 
+/** A list of objects as kubectl prints it. */
+export interface List<T> {
+  items: T[];
+}
+
 /** `kubectl get -o json`, or undefined when the object does not exist. */
 export async function getObject<T = Record<string, unknown>>(
   cluster: Cluster,
@@ -85,5 +90,16 @@ export function waitForEvents(
       return events.length > 0 && events;
     },
     timeoutMs,
+  );
+}
+
+/** Creates a tenant namespace in the virtual cluster and waits for its default service account (pods need it). */
+export async function createTenantNamespace(namespace: string): Promise<void> {
+  await mustKubectl('virtual', ['create', 'namespace', namespace]);
+  // The default service account is made by the virtual controller manager, a moment later.
+  await waitFor(
+    `default service account in ${namespace}`,
+    async () => (await getObject('virtual', ['serviceaccount', 'default', '-n', namespace])) !== undefined,
+    60_000,
   );
 }

@@ -1,10 +1,6 @@
 import { kubectl, testClusters, waitFor } from '../harness/clusters.ts';
-import { getObject, mustKubectl } from '../harness/objects.ts';
+import { getObject, mustKubectl, type List } from '../harness/objects.ts';
 import { uniqueName } from '../harness/syncer.ts';
-
-interface List<T> {
-  items: T[];
-}
 
 describe('test clusters', () => {
   it('host: a Deployment gets Ready pods with IPs from kwok, and its Service gets endpoints', async () => {

@@ -1,6 +1,9 @@
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
-import { HOST_NS, StateTable, VC, type Seed } from '../../testing/state-table.ts';
+import { HOST_NS, stateTables, VC, type Seed } from '../../testing/state-table.ts';
+
+/** Starts a table for one test and stops it afterwards. */
+const start = stateTables();
 
 const CM = Resources.configMaps;
 const hostName = (name: string, ns: string) => `${name}-x-${ns}-x-${VC}`;
@@ -156,66 +159,58 @@ const rows: Row[] = [
 
 describe('configmaps state table', () => {
   it.each(rows.map((r) => [r.name, r] as const))('%s', async (_name, row) => {
-    const table = await StateTable.start({
+    const table = await start({
       kinds: ['configmaps'],
       virtual: row.virtual,
       host: row.host,
       flags: row.flags,
     });
-    try {
-      await table.settle();
-      const hostData = Object.fromEntries(
-        table.host.objects(CM, HOST_NS).map((o) => [o.metadata!.name!, o.data as Record<string, string>]),
-      );
-      expect(hostData).toEqual(row.expectHost);
-      const writes = table.writes().filter((w) => !w.includes(' events '));
-      expect(writes).toEqual(row.expectWrites);
-      const events = table.virtual.objects(Resources.events).map((e) => e.reason);
-      expect(events).toEqual(row.expectEvent ? [row.expectEvent] : []);
-    } finally {
-      await table.stop();
-    }
+    await table.settle();
+    const hostData = Object.fromEntries(
+      table.host.objects(CM, HOST_NS).map((o) => [o.metadata!.name!, o.data as Record<string, string>]),
+    );
+    expect(hostData).toEqual(row.expectHost);
+    const writes = table.writes().filter((w) => !w.includes(' events '));
+    expect(writes).toEqual(row.expectWrites);
+    const events = table.virtual.objects(Resources.events).map((e) => e.reason);
+    expect(events).toEqual(row.expectEvent ? [row.expectEvent] : []);
   });
 
   it('metadata: a tenant label goes down; a host edit of a tenant label comes up; a host admin key stays', async () => {
-    const table = await StateTable.start({
+    const table = await start({
       kinds: ['configmaps'],
       virtual: [virtualCm('a'), podUsing('a')],
       host: [],
     });
-    try {
-      await table.settle();
-      const v = table.virtual.objects(CM, 'team').find((o) => o.metadata?.name === 'a')!;
-      await table.virtual.update(CM, 'team', { ...v, metadata: { ...v.metadata, labels: { tier: 'web' } } });
-      await table.delivered();
-      await table.settle();
-      const hostOf = () => table.host.objects(CM, HOST_NS)[0]!;
-      expect(hostOf().metadata?.labels).toMatchObject({ tier: 'web' });
+    await table.settle();
+    const v = table.virtual.objects(CM, 'team').find((o) => o.metadata?.name === 'a')!;
+    await table.virtual.update(CM, 'team', { ...v, metadata: { ...v.metadata, labels: { tier: 'web' } } });
+    await table.delivered();
+    await table.settle();
+    const hostOf = () => table.host.objects(CM, HOST_NS)[0]!;
+    expect(hostOf().metadata?.labels).toMatchObject({ tier: 'web' });
 
-      // The host changes the tenant's label and adds one of its own.
-      const h = hostOf();
-      await table.host.update(CM, HOST_NS, {
-        ...h,
-        metadata: { ...h.metadata, labels: { ...h.metadata!.labels, tier: 'db', 'host-policy': 'enforced' } },
-      });
-      await table.delivered();
-      await table.settle();
-      const virtualLabels = table.virtual.objects(CM, 'team').find((o) => o.metadata?.name === 'a')!.metadata
-        ?.labels;
-      expect(virtualLabels).toEqual({ tier: 'db' });
-      expect(hostOf().metadata?.labels).toMatchObject({ tier: 'db', 'host-policy': 'enforced' });
+    // The host changes the tenant's label and adds one of its own.
+    const h = hostOf();
+    await table.host.update(CM, HOST_NS, {
+      ...h,
+      metadata: { ...h.metadata, labels: { ...h.metadata!.labels, tier: 'db', 'host-policy': 'enforced' } },
+    });
+    await table.delivered();
+    await table.settle();
+    const virtualLabels = table.virtual.objects(CM, 'team').find((o) => o.metadata?.name === 'a')!.metadata
+      ?.labels;
+    expect(virtualLabels).toEqual({ tier: 'db' });
+    expect(hostOf().metadata?.labels).toMatchObject({ tier: 'db', 'host-policy': 'enforced' });
 
-      // The tenant tries to take over the host's key: the host keeps its value.
-      const v2 = table.virtual.objects(CM, 'team').find((o) => o.metadata?.name === 'a')!;
-      await table.virtual.update(CM, 'team', {
-        ...v2,
-        metadata: { ...v2.metadata, labels: { tier: 'db', 'host-policy': 'bypassed' } },
-      });
-      await table.delivered();
-      await table.settle();
-      expect(hostOf().metadata?.labels?.['host-policy']).toBe('enforced');
-    } finally {
-      await table.stop();
-    }
+    // The tenant tries to take over the host's key: the host keeps its value.
+    const v2 = table.virtual.objects(CM, 'team').find((o) => o.metadata?.name === 'a')!;
+    await table.virtual.update(CM, 'team', {
+      ...v2,
+      metadata: { ...v2.metadata, labels: { tier: 'db', 'host-policy': 'bypassed' } },
+    });
+    await table.delivered();
+    await table.settle();
+    expect(hostOf().metadata?.labels?.['host-policy']).toBe('enforced');
   });
 });

@@ -1,5 +1,8 @@
 import { Resources } from '../../kube/resources.ts';
-import { HOST_NS, StateTable, VC, type Seed } from '../../testing/state-table.ts';
+import { HOST_NS, stateTables, VC, type Seed, type StateTable } from '../../testing/state-table.ts';
+
+/** Starts a table for one test and stops it afterwards. */
+const start = stateTables();
 
 const hostPod = `web-x-team-x-${VC}`;
 
@@ -50,22 +53,16 @@ function hostEvent(involvedName: string, uid = 'host-uid', name = `${involvedNam
 }
 
 async function run(virtual: Seed[], host: Seed[]) {
-  const table = await StateTable.start({ kinds: ['pods', 'events'], virtual, host });
+  const table = await start({ kinds: ['pods', 'events'], virtual, host });
   return table;
 }
 
 const virtualEvents = (t: StateTable) => t.virtual.objects(Resources.events, 'team');
 
 describe('events state table', () => {
-  let table: StateTable | undefined;
-  afterEach(async () => {
-    await table?.stop();
-    table = undefined;
-  });
-
   it('an event about our host pod is copied with virtual names and no host names', async () => {
     const { virtual, host } = pair();
-    table = await run(virtual, [...host, hostEvent(hostPod)]);
+    const table = await run(virtual, [...host, hostEvent(hostPod)]);
     await table.settle();
     const [event] = virtualEvents(table);
     expect(event?.metadata?.name).toBe('web.abc123');
@@ -80,7 +77,7 @@ describe('events state table', () => {
 
   it('an event about a host pod that is not ours is ignored, without retries', async () => {
     const { virtual, host } = pair();
-    table = await run(virtual, [...host, hostEvent('admin-pod')]);
+    const table = await run(virtual, [...host, hostEvent('admin-pod')]);
     await table.settle();
     expect(virtualEvents(table)).toEqual([]);
     expect(table.controllers.get('events')!.controller.queue.numRequeues(`${HOST_NS}/admin-pod.abc123`)).toBe(
@@ -90,14 +87,14 @@ describe('events state table', () => {
 
   it('an event about an earlier incarnation of the host pod (other UID) is not copied', async () => {
     const { virtual, host } = pair('host-uid');
-    table = await run(virtual, [...host, hostEvent(hostPod, 'older-uid')]);
+    const table = await run(virtual, [...host, hostEvent(hostPod, 'older-uid')]);
     await table.settle();
     expect(virtualEvents(table)).toEqual([]);
   });
 
   it('an event that arrives before its pod is cached is retried, and copied once the pod is there', async () => {
     const { virtual, host } = pair();
-    table = await run(virtual, [hostEvent(hostPod)]);
+    const table = await run(virtual, [hostEvent(hostPod)]);
     await table.settle();
     expect(virtualEvents(table)).toEqual([]);
     table.host.seed(host[0]![0], host[0]![1]);

@@ -1,6 +1,9 @@
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
-import { StateTable, type Seed } from '../../testing/state-table.ts';
+import { stateTables, type Seed, type StateTable } from '../../testing/state-table.ts';
+
+/** Starts a table for one test and stops it afterwards. */
+const start = stateTables();
 
 const NODES = Resources.nodes;
 const podOn = (node: string, name = `p-${node}`): Seed => [
@@ -24,14 +27,8 @@ const virtualNodes = (t: StateTable) => t.virtual.objects(NODES);
 const nodeWrites = (t: StateTable) => t.writes().filter((w) => w.includes(' nodes'));
 
 describe('nodes state table', () => {
-  let table: StateTable | undefined;
-  afterEach(async () => {
-    await table?.stop();
-    table = undefined;
-  });
-
   it('fake nodes: one per node in use, with status; removed when no pod uses it', async () => {
-    table = await StateTable.start({ kinds: ['nodes'], virtual: [podOn('n1')] });
+    const table = await start({ kinds: ['nodes'], virtual: [podOn('n1')] });
     await table.settle();
     // A node is created with its status (as a kubelet registers one): no second write.
     expect(nodeWrites(table)).toEqual(['virtual: create nodes n1']);
@@ -43,14 +40,14 @@ describe('nodes state table', () => {
 
   it('a node the tenant made under the same name is never touched or deleted', async () => {
     const tenantNode: Seed = [NODES, { metadata: { name: 'n1', labels: { mine: 'yes' } }, spec: {} }];
-    table = await StateTable.start({ kinds: ['nodes'], virtual: [tenantNode, podOn('n1')] });
+    const table = await start({ kinds: ['nodes'], virtual: [tenantNode, podOn('n1')] });
     await table.settle();
     expect(nodeWrites(table)).toEqual([]);
     expect(virtualNodes(table)[0]?.metadata?.labels).toEqual({ mine: 'yes' });
   });
 
   it("an idle fake node is not rewritten, and the virtual TTL controller's annotation is left alone", async () => {
-    table = await StateTable.start({ kinds: ['nodes'], virtual: [podOn('n1')] });
+    const table = await start({ kinds: ['nodes'], virtual: [podOn('n1')] });
     await table.settle();
     const node = virtualNodes(table)[0]!;
     await table.virtual.update(NODES, '', {
@@ -69,7 +66,7 @@ describe('nodes state table', () => {
   });
 
   it('real nodes: a copy of the host node; a tenant edit is reverted; host annotation changes follow', async () => {
-    table = await StateTable.start({
+    const table = await start({
       kinds: ['nodes'],
       flags: { syncRealNodes: 'true' },
       virtual: [podOn('n1')],
@@ -97,7 +94,7 @@ describe('nodes state table', () => {
   });
 
   it('real nodes: a host node deleted removes its virtual copy; --node-selector shows unused matching nodes', async () => {
-    table = await StateTable.start({
+    const table = await start({
       kinds: ['nodes'],
       flags: { syncRealNodes: 'true', nodeSelector: 'pool=tenants' },
       virtual: [podOn('n1')],

@@ -1,6 +1,9 @@
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
-import { HOST_NS, StateTable, VC, type Seed } from '../../testing/state-table.ts';
+import { HOST_NS, stateTables, VC, type Seed, type StateTable } from '../../testing/state-table.ts';
+
+/** Starts a table for one test and stops it afterwards. */
+const start = stateTables();
 
 const PODS = Resources.pods;
 const hostPodName = (name: string, ns = 'team') => `${name}-x-${ns}-x-${VC}`;
@@ -46,7 +49,7 @@ function virtualPod(
 
 /** Runs a table with the pods kind only. */
 async function podTable(virtual: Seed[], host: Seed[] = [], opts: { podGraceful?: boolean } = {}) {
-  return StateTable.start({
+  return start({
     kinds: ['pods'],
     virtual: [...infrastructure.virtual, ...virtual],
     host: [...infrastructure.host, ...host],
@@ -58,14 +61,8 @@ const hostPods = (t: StateTable) => t.host.objects(PODS, HOST_NS);
 const podWrites = (t: StateTable) => t.writes().filter((w) => !w.includes(' events '));
 
 describe('pods state table', () => {
-  let table: StateTable | undefined;
-  afterEach(async () => {
-    await table?.stop();
-    table = undefined;
-  });
-
   it('only virtual: the host pod is created once, translated, and nothing else is written', async () => {
-    table = await podTable([virtualPod('web')]);
+    const table = await podTable([virtualPod('web')]);
     await table.settle();
     expect(podWrites(table)).toEqual([`host: create pods ${HOST_NS}/${hostPodName('web')}`]);
     const [host] = hostPods(table);
@@ -74,7 +71,7 @@ describe('pods state table', () => {
   });
 
   it('host pod scheduled: the virtual pod is bound to the same node, then its status follows', async () => {
-    table = await podTable([virtualPod('web')]);
+    const table = await podTable([virtualPod('web')]);
     await table.settle();
     const host = hostPods(table)[0]!;
     await table.host.create(
@@ -109,7 +106,7 @@ describe('pods state table', () => {
   });
 
   it('only our host pod (virtual deleted): the host pod is deleted', async () => {
-    table = await podTable([virtualPod('web')]);
+    const table = await podTable([virtualPod('web')]);
     await table.settle();
     await table.virtual.delete(PODS, 'team', 'web');
     table.host.clearWrites();
@@ -120,7 +117,7 @@ describe('pods state table', () => {
   });
 
   it('host pod of an earlier incarnation (UID mismatch): replaced', async () => {
-    table = await podTable([virtualPod('web')]);
+    const table = await podTable([virtualPod('web')]);
     await table.settle();
     // The tenant re-creates the pod under the same name: a new UID.
     await table.virtual.delete(PODS, 'team', 'web');
@@ -134,7 +131,7 @@ describe('pods state table', () => {
   });
 
   it('a host pod that ran and vanished: the virtual pod is deleted so its controller replaces it', async () => {
-    table = await podTable([
+    const table = await podTable([
       virtualPod('web', {
         spec: { nodeName: 'node-1' },
         status: { phase: 'Running', startTime: '2026-11-30T11:00:00Z' },
@@ -145,7 +142,7 @@ describe('pods state table', () => {
   });
 
   it('a virtual pod created with nodeName preset (never ran) is synced, not deleted', async () => {
-    table = await podTable([virtualPod('web', { spec: { nodeName: 'node-1' } })]);
+    const table = await podTable([virtualPod('web', { spec: { nodeName: 'node-1' } })]);
     await table.settle();
     expect(podWrites(table)).toEqual([`host: create pods ${HOST_NS}/${hostPodName('web')}`]);
   });
@@ -158,7 +155,7 @@ describe('pods state table', () => {
         spec: { containers: [{ name: 'x', image: 'admin' }] },
       },
     ];
-    table = await podTable([virtualPod('web')], [admin]);
+    const table = await podTable([virtualPod('web')], [admin]);
     await table.settle();
     expect(podWrites(table)).toEqual([]);
     expect(hostPods(table)[0]?.spec).toMatchObject({ containers: [{ image: 'admin' }] });
@@ -166,7 +163,7 @@ describe('pods state table', () => {
   });
 
   it('image change: the host pod is updated in place', async () => {
-    table = await podTable([virtualPod('web')]);
+    const table = await podTable([virtualPod('web')]);
     await table.settle();
     const v = table.virtual.objects(PODS, 'team')[0]!;
     await table.virtual.update(PODS, 'team', {
@@ -183,7 +180,7 @@ describe('pods state table', () => {
   });
 
   it('a label changed on the host since the last sync comes up to the virtual pod', async () => {
-    table = await podTable([virtualPod('web')]);
+    const table = await podTable([virtualPod('web')]);
     await table.settle();
     const h = hostPods(table)[0]!;
     await table.host.update(PODS, HOST_NS, {
@@ -196,7 +193,9 @@ describe('pods state table', () => {
   });
 
   it('virtual pod deleted with a grace period: the host pod is deleted and the virtual pod waits for it', async () => {
-    table = await podTable([virtualPod('web', { spec: { nodeName: 'node-1' } })], [], { podGraceful: true });
+    const table = await podTable([virtualPod('web', { spec: { nodeName: 'node-1' } })], [], {
+      podGraceful: true,
+    });
     await table.settle();
     // The host pod is on a node (the fake keeps it terminating as a kubelet's grace period would).
     await table.virtual.delete(PODS, 'team', 'web', { gracePeriodSeconds: 30 });

@@ -1,5 +1,8 @@
 import { Resources } from '../../kube/resources.ts';
-import { HOST_NS, StateTable, VC, type Seed } from '../../testing/state-table.ts';
+import { HOST_NS, stateTables, VC, type Seed } from '../../testing/state-table.ts';
+
+/** Starts a table for one test and stops it afterwards. */
+const start = stateTables();
 
 const SECRETS = Resources.secrets;
 const hostName = (name: string, ns = 'team') => `${name}-x-${ns}-x-${VC}`;
@@ -21,14 +24,8 @@ const pod = (spec: Record<string, unknown>): Seed => [
 ];
 
 describe('secrets state table', () => {
-  let table: StateTable | undefined;
-  afterEach(async () => {
-    await table?.stop();
-    table = undefined;
-  });
-
   it('a secret used only as an image pull secret is synced', async () => {
-    table = await StateTable.start({
+    const table = await start({
       kinds: ['secrets'],
       virtual: [secret('pull'), pod({ imagePullSecrets: [{ name: 'pull' }] })],
     });
@@ -40,7 +37,7 @@ describe('secrets state table', () => {
     const debug = {
       ephemeralContainers: [{ name: 'dbg', image: 'i', envFrom: [{ secretRef: { name: 'dbg' } }] }],
     };
-    table = await StateTable.start({ kinds: ['secrets'], virtual: [secret('dbg'), pod(debug)] });
+    const table = await start({ kinds: ['secrets'], virtual: [secret('dbg'), pod(debug)] });
     await table.settle();
     expect(table.host.objects(SECRETS, HOST_NS).map((s) => s.metadata?.name)).toEqual([hostName('dbg')]);
   });
@@ -55,7 +52,7 @@ describe('secrets state table', () => {
         annotations: { 'kubernetes.io/service-account.name': 'default' },
       },
     });
-    table = await StateTable.start({
+    const table = await start({
       kinds: ['secrets'],
       flags: { syncAllSecrets: 'true' },
       virtual: [token],
@@ -67,7 +64,7 @@ describe('secrets state table', () => {
   });
 
   it('the last pod using a secret goes: its host copy is deleted', async () => {
-    table = await StateTable.start({
+    const table = await start({
       kinds: ['secrets'],
       virtual: [secret('s'), pod({ volumes: [{ name: 'v', secret: { secretName: 's' } }] })],
     });

@@ -1,7 +1,10 @@
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
-import { HOST_NS, StateTable, VC } from '../../testing/state-table.ts';
+import { HOST_NS, stateTables, VC, type StateTable } from '../../testing/state-table.ts';
 import { specOf } from './translate.ts';
+
+/** Starts a table for one test and stops it afterwards. */
+const start = stateTables();
 
 const SVC = Resources.services;
 const hostName = (name: string, ns = 'team') => `${name}-x-${ns}-x-${VC}`;
@@ -24,21 +27,15 @@ const hostSvc = (t: StateTable, name = 'web', ns = 'team') =>
 
 /** A table running services, with the tenant's Service created through the virtual API (so it gets an IP there). */
 async function withService(svc: KubeObject): Promise<StateTable> {
-  const table = await StateTable.start({ kinds: ['services'] });
+  const table = await start({ kinds: ['services'] });
   await table.virtual.create(SVC, svc.metadata!.namespace!, svc);
   await table.settle();
   return table;
 }
 
 describe('services state table', () => {
-  let table: StateTable | undefined;
-  afterEach(async () => {
-    await table?.stop();
-    table = undefined;
-  });
-
   it('ClusterIP: the host copy selects only this tenant namespace, and both Services carry the host IP', async () => {
-    table = await withService(service('web'));
+    const table = await withService(service('web'));
     const host = hostSvc(table)!;
     expect(specOf(host).selector).toEqual({
       app: 'web',
@@ -59,13 +56,13 @@ describe('services state table', () => {
   });
 
   it('headless: no IP anywhere, no re-create', async () => {
-    table = await withService(service('db', { clusterIP: 'None' }));
+    const table = await withService(service('db', { clusterIP: 'None' }));
     expect(specOf(hostSvc(table, 'db')).clusterIP).toBe('None');
     expect(table.virtual.writeLog()).toEqual(['create services team/db']);
   });
 
   it('ExternalName: copied as is, no IP', async () => {
-    table = await withService(
+    const table = await withService(
       service('ext', { type: 'ExternalName', externalName: 'example.com', selector: undefined }),
     );
     expect(specOf(hostSvc(table, 'ext'))).toMatchObject({
@@ -76,7 +73,7 @@ describe('services state table', () => {
   });
 
   it('ClusterIP → NodePort → LoadBalancer (status up) → ClusterIP, consistent on both sides', async () => {
-    table = await withService(service('web'));
+    const table = await withService(service('web'));
     const retype = async (spec: Record<string, unknown>) => {
       const v = virtualSvc(table!)!;
       await table!.virtual.update(SVC, 'team', { ...v, spec: { ...specOf(v), ...spec } });
@@ -116,17 +113,17 @@ describe('services state table', () => {
   });
 
   it('externalIPs a tenant sets never reach the host', async () => {
-    table = await withService(service('web', { externalIPs: ['10.0.0.1'] }));
+    const table = await withService(service('web', { externalIPs: ['10.0.0.1'] }));
     expect(specOf(hostSvc(table)).externalIPs).toBeUndefined();
   });
 
   it("the virtual API server's own default/kubernetes Service is never copied", async () => {
-    table = await withService(service('kubernetes', { selector: undefined }, 'default'));
+    const table = await withService(service('kubernetes', { selector: undefined }, 'default'));
     expect(table.host.writeLog()).toEqual([]);
   });
 
   it('an unmanaged host Service in the way: untouched, SyncError, and the tenant keeps its Service', async () => {
-    table = await StateTable.start({
+    const table = await start({
       kinds: ['services'],
       host: [
         [
@@ -146,7 +143,7 @@ describe('services state table', () => {
   });
 
   it('virtual Service deleted: its host copy goes', async () => {
-    table = await withService(service('web'));
+    const table = await withService(service('web'));
     await table.virtual.delete(SVC, 'team', 'web');
     await table.settle();
     expect(hostSvc(table)).toBeUndefined();
