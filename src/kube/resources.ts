@@ -43,6 +43,14 @@ const core = (resource: string, kind: string, namespaced = true): ResourceType =
   namespaced,
 });
 
+const group = (
+  apiGroup: string,
+  resource: string,
+  kind: string,
+  namespaced: boolean,
+  version = 'v1',
+): ResourceType => ({ group: apiGroup, version, resource, kind, namespaced });
+
 /** The resource types the syncer knows. */
 export const Resources = {
   configMaps: core('configmaps', 'ConfigMap'),
@@ -55,18 +63,12 @@ export const Resources = {
   nodes: core('nodes', 'Node', false),
   serviceAccounts: core('serviceaccounts', 'ServiceAccount'),
   persistentVolumeClaims: core('persistentvolumeclaims', 'PersistentVolumeClaim'),
-  leases: {
-    group: 'coordination.k8s.io',
-    version: 'v1',
-    resource: 'leases',
-    kind: 'Lease',
-    namespaced: true,
-  },
-  tokenReviews: {
-    group: 'authentication.k8s.io',
-    version: 'v1',
-    resource: 'tokenreviews',
-    kind: 'TokenReview',
-    namespaced: false,
-  },
+  leases: group('coordination.k8s.io', 'leases', 'Lease', true),
+  tokenReviews: group('authentication.k8s.io', 'tokenreviews', 'TokenReview', false),
+  storageClasses: group('storage.k8s.io', 'storageclasses', 'StorageClass', false),
+  csiDrivers: group('storage.k8s.io', 'csidrivers', 'CSIDriver', false),
+  csiNodes: group('storage.k8s.io', 'csinodes', 'CSINode', false),
+  ingressClasses: group('networking.k8s.io', 'ingressclasses', 'IngressClass', false),
+  priorityClasses: group('scheduling.k8s.io', 'priorityclasses', 'PriorityClass', false),
+  runtimeClasses: group('node.k8s.io', 'runtimeclasses', 'RuntimeClass', false),
 } satisfies Record<string, ResourceType>;

@@ -1,6 +1,12 @@
 import type { ValuesOf } from '../config/fields.ts';
 import { KindRegistry } from '../sync/registry.ts';
 import { configMapsKind } from './configmaps/index.ts';
+import { hostStorageClassesKind } from './host-storageclasses/index.ts';
+import { hostIngressClassesKind } from './host-ingressclasses/index.ts';
+import { hostPriorityClassesKind } from './host-priorityclasses/index.ts';
+import { hostRuntimeClassesKind } from './host-runtimeclasses/index.ts';
+import { hostCSIDriversKind } from './host-csidrivers/index.ts';
+import { hostCSINodesKind } from './host-csinodes/index.ts';
 import { eventsDescriptor } from './events/index.ts';
 import { nodesDescriptor } from './nodes/index.ts';
 import { podsKind } from './pods/index.ts';
@@ -15,10 +21,16 @@ export function builtinKinds(): KindRegistry {
     .register(podsKind)
     .register(servicesDescriptor)
     .register(eventsDescriptor)
-    .register(nodesDescriptor);
+    .register(nodesDescriptor)
+    .register(hostStorageClassesKind)
+    .register(hostIngressClassesKind)
+    .register(hostPriorityClassesKind)
+    .register(hostRuntimeClassesKind)
+    .register(hostCSIDriversKind)
+    .register(hostCSINodesKind);
 }
 
-/** The settings every kind declares, as one typed object (part of the syncer's configuration). */
+/** The settings every kind declares, as one typed object (kinds without settings add nothing). */
 export type KindOptions = ValuesOf<typeof configMapsKind.fields> &
   ValuesOf<typeof secretsKind.fields> &
   ValuesOf<typeof podsKind.fields> &

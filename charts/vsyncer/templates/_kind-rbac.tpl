@@ -52,4 +52,34 @@
   resources: ["nodes"]
   verbs: ["get", "list", "watch"]
 {{- end }}
+{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "host-storageclasses" "defaultOn" false)) }}
+- apiGroups: ["storage.k8s.io"]
+  resources: ["storageclasses"]
+  verbs: ["get", "list", "watch"]
+{{- end }}
+{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "host-ingressclasses" "defaultOn" false)) }}
+- apiGroups: ["networking.k8s.io"]
+  resources: ["ingressclasses"]
+  verbs: ["get", "list", "watch"]
+{{- end }}
+{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "host-priorityclasses" "defaultOn" false)) }}
+- apiGroups: ["scheduling.k8s.io"]
+  resources: ["priorityclasses"]
+  verbs: ["get", "list", "watch"]
+{{- end }}
+{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "host-runtimeclasses" "defaultOn" false)) }}
+- apiGroups: ["node.k8s.io"]
+  resources: ["runtimeclasses"]
+  verbs: ["get", "list", "watch"]
+{{- end }}
+{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "host-csidrivers" "defaultOn" false)) }}
+- apiGroups: ["storage.k8s.io"]
+  resources: ["csidrivers"]
+  verbs: ["get", "list", "watch"]
+{{- end }}
+{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "host-csinodes" "defaultOn" false)) }}
+- apiGroups: ["storage.k8s.io"]
+  resources: ["csinodes"]
+  verbs: ["get", "list", "watch"]
+{{- end }}
 {{- end -}}

@@ -1,10 +1,11 @@
 import type { KubeObject, ObjectMeta } from '../../kube/object.ts';
 import { mergeManagedMetadata, withManagedRecord } from '../../sync/managed-metadata.ts';
+import { FROM_HOST_LABEL } from '../shared/from-host.ts';
 import { sameJson } from '../shared/host-metadata.ts';
 
 /** Marks nodes the syncer made, so it only ever deletes its own (same key as vCluster's fake nodes). */
 export const FAKE_NODE_LABEL = 'vcluster.loft.sh/fake-node';
-export const MANAGED_NODE_LABEL = 'vsyncer.dev/managed';
+export const MANAGED_NODE_LABEL = FROM_HOST_LABEL;
 
 /** A minimal Ready node standing in for the host node a tenant pod runs on; it reveals nothing of the host. */
 export function fakeNode(name: string, kubeletVersion: string, now: string): KubeObject {

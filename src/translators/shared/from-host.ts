@@ -1,0 +1,100 @@
+import { isApiError } from '../../kube/errors.ts';
+import type { KubeObject } from '../../kube/object.ts';
+import type { ResourceType } from '../../kube/resources.ts';
+import { OBJECT_HOST_NAME_ANNOTATION } from '../../naming/labels.ts';
+import type { KindDescriptor, KindSpec, ReconcileContext, SyncResult } from '../../sync/kind.ts';
+import { mirrored } from '../../sync/mappers.ts';
+import { mergeManagedMetadata, withManagedRecord } from '../../sync/managed-metadata.ts';
+import { sameJson } from './host-metadata.ts';
+
+/** Marks objects the syncer shows in the virtual cluster on behalf of the host (nodes, classes). */
+export const FROM_HOST_LABEL = 'vsyncer.dev/managed';
+
+/** Top-level fields that are never copied: the server's own, and status (read-only copies have none). */
+const NOT_COPIED = new Set(['apiVersion', 'kind', 'metadata', 'status']);
+
+/** The virtual copy of a host object: its labels, annotations and every field but status. */
+export function virtualCopyOf(host: KubeObject, type: ResourceType): KubeObject {
+  const meta = host.metadata ?? {};
+  const copy: KubeObject = {
+    apiVersion: type.group ? `${type.group}/${type.version}` : type.version,
+    kind: type.kind,
+    metadata: {
+      name: meta.name,
+      ...withManagedRecord({
+        labels: { ...(meta.labels ?? {}), [FROM_HOST_LABEL]: 'true' },
+        annotations: { ...(meta.annotations ?? {}), [OBJECT_HOST_NAME_ANNOTATION]: meta.name ?? '' },
+      }),
+    },
+  };
+  for (const [field, value] of Object.entries(host)) if (!NOT_COPIED.has(field)) copy[field] = value;
+  return copy;
+}
+
+/**
+ * A cluster-scoped kind the host owns and the virtual cluster shows read-only under the same name
+ * (storage classes, ingress classes, ...): a tenant's edit is reverted, a host delete removes the
+ * copy, and a tenant's own object of that name is never touched.
+ */
+export function fromHostClusterScoped(type: ResourceType): KindSpec {
+  async function write(
+    ctx: ReconcileContext,
+    desired: KubeObject,
+    current?: KubeObject,
+  ): Promise<SyncResult> {
+    if (!current) {
+      await ctx.virtual.create(type, '', desired);
+      return { virtualWritten: true };
+    }
+    const metadata = mergeManagedMetadata(desired.metadata ?? {}, current.metadata ?? {});
+    const fields = Object.keys({ ...desired, ...current }).filter((f) => !NOT_COPIED.has(f));
+    const inSync =
+      fields.every((f) => sameJson(desired[f], current[f])) &&
+      sameJson(metadata.labels, current.metadata?.labels) &&
+      sameJson(metadata.annotations, current.metadata?.annotations);
+    if (inSync) return {};
+    const updated: KubeObject = { ...current, metadata: { ...current.metadata, ...metadata } };
+    for (const f of fields) {
+      if (desired[f] === undefined) delete updated[f];
+      else updated[f] = desired[f];
+    }
+    try {
+      await ctx.virtual.update(type, '', updated);
+    } catch (err) {
+      if (!isApiError(err, 'invalid')) throw err;
+      // Fields such as a storage class's provisioner are immutable: replace the copy. Its delete
+      // event brings the key back, and the copy is made afresh.
+      await ctx.virtual.delete(type, '', current.metadata?.name ?? '', { uid: current.metadata?.uid });
+    }
+    return { virtualWritten: true };
+  }
+
+  return {
+    direction: 'from-host',
+    virtualType: type,
+    hostType: type,
+    hostWatch: 'all',
+    mapper: mirrored(FROM_HOST_LABEL),
+    create: (ctx, host) => write(ctx, virtualCopyOf(host!, type)),
+    update: (ctx, host, current) => write(ctx, virtualCopyOf(host!, type), current),
+  };
+}
+
+/** The descriptor of a from-host cluster-scoped kind: off by default, reads its type on the host. */
+export function fromHostDescriptor(name: string, type: ResourceType, what: string): KindDescriptor<[]> {
+  return {
+    name,
+    description: `${what} of the host, shown read-only in the virtual cluster`,
+    defaultOn: false,
+    fields: [],
+    hostRbac: [
+      {
+        scope: 'cluster',
+        apiGroups: [type.group],
+        resources: [type.resource],
+        verbs: ['get', 'list', 'watch'],
+      },
+    ],
+    build: () => fromHostClusterScoped(type),
+  };
+}
