@@ -69,6 +69,8 @@ describe('helm chart', () => {
       '--virtual-api-service=vc1',
       '--workload-service-account=vc-workload-vc1',
       '--hosts-rewrite-image=library/alpine:3.20',
+      '--pod-security-standard=baseline',
+      '--allow-node-name=false',
       '--shutdown-timeout=30s',
     ]);
     const workload = ms.find((m) => m.kind === 'ServiceAccount' && m.metadata.name === 'vc-workload-vc1');

@@ -75,6 +75,17 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 - --enforce-toleration={{ . }}
 {{- end }}
 - --hosts-rewrite-image={{ .Values.syncer.hostsRewriteImage }}
+- --pod-security-standard={{ .Values.syncer.podSecurityStandard }}
+- --allow-node-name={{ .Values.syncer.allowNodeName }}
+{{- range .Values.syncer.allowedSchedulers }}
+- --allowed-scheduler={{ . }}
+{{- end }}
+{{- range .Values.syncer.allowedSigners }}
+- --allowed-signer={{ . }}
+{{- end }}
+{{- range .Values.syncer.allowedInlineCsiDrivers }}
+- --allowed-inline-csi-driver={{ . }}
+{{- end }}
 {{- range .Values.syncer.deniedPodMetadata }}
 - --denied-pod-metadata={{ . }}
 {{- end }}

@@ -2,6 +2,7 @@ import { field } from '../../config/fields.ts';
 import { defineKind } from '../../sync/kind.ts';
 import { CRUD } from '../shared/data-object.ts';
 import { podKind } from './pod-translator.ts';
+import { POD_SECURITY_LEVELS } from './pod-security.ts';
 import { DEFAULT_DENIED_POD_METADATA_KEYS, DEFAULT_HOSTS_REWRITE_IMAGE } from './translate.ts';
 
 const TOLERATION =
@@ -83,6 +84,51 @@ export const podsKind = defineKind({
       default: DEFAULT_HOSTS_REWRITE_IMAGE,
       description:
         'image of the init container that gives pods with spec.subdomain their virtual FQDN in /etc/hosts ("" turns it off)',
+    }),
+    field({
+      flag: 'pod-security-standard',
+      key: 'podSecurityStandard',
+      kind: 'enum',
+      choices: POD_SECURITY_LEVELS,
+      default: 'baseline',
+      description:
+        "Pod Security Standard every tenant pod must meet before it reaches the host (a virtual namespace's pod-security.kubernetes.io/enforce label may only make it stricter)",
+    }),
+    field({
+      flag: 'allow-node-name',
+      key: 'allowNodeName',
+      kind: 'bool',
+      default: false,
+      description:
+        "keep a tenant's spec.nodeName on the host pod (default: it becomes a node affinity, so the host scheduler still decides)",
+    }),
+    field({
+      flag: 'allowed-scheduler',
+      key: 'allowedSchedulers',
+      kind: 'list',
+      default: [],
+      repeatable: true,
+      valueName: 'name',
+      description:
+        'host scheduler a tenant pod may name in spec.schedulerName (others use the default scheduler)',
+    }),
+    field({
+      flag: 'allowed-signer',
+      key: 'allowedSigners',
+      kind: 'list',
+      default: [],
+      repeatable: true,
+      valueName: 'signer',
+      description: 'signer whose clusterTrustBundle or podCertificate projected sources tenant pods may use',
+    }),
+    field({
+      flag: 'allowed-inline-csi-driver',
+      key: 'allowedInlineCsiDrivers',
+      kind: 'list',
+      default: [],
+      repeatable: true,
+      valueName: 'driver',
+      description: 'CSI driver tenant pods may use as an inline (ephemeral) csi volume',
     }),
   ],
   hostRbac: [

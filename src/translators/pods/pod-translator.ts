@@ -1,18 +1,29 @@
 import type { Informer } from '../../informer/informer.ts';
 import { isNotFound } from '../../kube/errors.ts';
-import type { KubeObject } from '../../kube/object.ts';
-import { Resources } from '../../kube/resources.ts';
+import { TerminalError } from '../../controller/errors.ts';
+import { objectKey, splitKey, type KubeObject } from '../../kube/object.ts';
+import { Resources, type ResourceType } from '../../kube/resources.ts';
 import type { Pod } from '../../kube/types.ts';
 import { MANAGED_BY_LABEL } from '../../naming/labels.ts';
 import { explainAlreadyExists } from '../../sync/engine.ts';
 import type { KindSpec, Placement, ReconcileContext, SyncEnvironment, SyncResult } from '../../sync/kind.ts';
-import { namespacedToHost } from '../../sync/mappers.ts';
+import { namespacedToHost, ownedVirtualKey } from '../../sync/mappers.ts';
 import type { MetadataPlan } from '../../sync/metadata-sync.ts';
 import { writeVirtualMetadata } from '../../sync/metadata-writes.ts';
 import { sameJson } from '../shared/host-metadata.ts';
+import {
+  checkPodSecurity,
+  describeViolations,
+  namespaceEnforceLevel,
+  stricterLevel,
+  type PodSecurityLevel,
+} from './pod-security.ts';
+import { forEachPodReference, type PodReference } from './reference-walker.ts';
+import { ABSENT_REFERENCE_NAME, ReferenceJudge, referenceTargets } from './reference-safety.ts';
+import { podPolicyViolations } from './pod-policy.ts';
 import { missingReferenceMessage, missingReferences } from './references.ts';
 import { parseToleration, serviceLinkEnv } from './service-env.ts';
-import { PodTokens, tokenSecretName } from './tokens.ts';
+import { PodTokens, TokenSecretTakenError, tokenSecretName } from './tokens.ts';
 import {
   podStatusForVirtual,
   podUpdatesForHost,
@@ -29,6 +40,17 @@ interface PodSpecLite {
 }
 
 const specOf = (pod: KubeObject): PodSpecLite => (pod.spec ?? {}) as PodSpecLite;
+
+/** Virtual pods by the objects they reference: `<Kind>/<namespace>/<name>`. */
+const REFERENCE_INDEX = 'pods/references';
+const referenceIndexKey = (kind: string, namespace: string, name: string) => `${kind}/${namespace}/${name}`;
+
+/** Every object reference of a pod, by the one reference walker. */
+function podReferences(pod: KubeObject): PodReference[] {
+  const refs: PodReference[] = [];
+  forEachPodReference(asPod(pod).spec, (ref) => refs.push(ref));
+  return refs;
+}
 const asPod = (obj: KubeObject): Pod => obj as unknown as Pod;
 
 /** The pods kind's own settings. */
@@ -40,6 +62,11 @@ export interface PodOptions {
   enforceTolerations: string[];
   deniedPodMetadata: string[];
   hostsRewriteImage: string;
+  podSecurityStandard: string;
+  allowNodeName: boolean;
+  allowedSchedulers: string[];
+  allowedSigners: string[];
+  allowedInlineCsiDrivers: string[];
 }
 
 /**
@@ -53,6 +80,50 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
   let virtualSecrets: Informer<KubeObject>;
   let virtualConfigMaps: Informer<KubeObject>;
   let tokens: PodTokens;
+  let judge: ReferenceJudge;
+  let virtualPods: Informer<KubeObject> | undefined;
+  const defaultLevel = config.podSecurityStandard as PodSecurityLevel;
+
+  /** Pods waiting for a host copy to appear: the copy's owner key → those pods' keys. */
+  const podsWaitingFor = (kind: string, type: ResourceType) => (copy: KubeObject) => {
+    const owner = ownedVirtualKey(copy, where.vcName, type);
+    if (!owner || !virtualPods) return [];
+    const { namespace, name } = splitKey(owner);
+    return virtualPods.store
+      .byIndex(REFERENCE_INDEX, referenceIndexKey(kind, namespace, name))
+      .map(objectKey);
+  };
+
+  /** The Pod Security level a namespace's pods are held to: the flag's, or the namespace's if stricter. */
+  function securityLevel(namespace: string): PodSecurityLevel {
+    const own = namespaceEnforceLevel(virtualNamespaces.store.get(namespace)?.metadata?.labels);
+    return own ? stricterLevel(defaultLevel, own) : defaultLevel;
+  }
+
+  /**
+   * Refuses a pod whose references cannot be made safe, and holds one whose references are not
+   * ready yet (reported like a kubelet would). Only pods whose every reference resolves to this
+   * tenant's copy of exactly that object are created on the host.
+   */
+  async function checkReferences(ctx: ReconcileContext, virtualPod: KubeObject): Promise<void> {
+    const verdicts = judge.judgeAll(ctx.virtualNamespace, podReferences(virtualPod));
+    const refused = verdicts.flatMap((v) => (v.verdict.state === 'refused' ? [v.verdict.message] : []));
+    if (refused.length) throw new TerminalError(`cannot run this pod on the host: ${refused.join('; ')}`);
+    const waiting = verdicts.flatMap((v) => (v.verdict.state === 'waiting' ? [v.verdict.message] : []));
+    if (!waiting.length) return;
+    // Like a kubelet, say what is missing; the pod starts once it is there.
+    const ns = ctx.virtualNamespace;
+    const missing = missingReferences(
+      virtualPod,
+      (kind, name) =>
+        (kind === 'secret' ? virtualSecrets : virtualConfigMaps).store.get(`${ns}/${name}`) !== undefined,
+    );
+    for (const ref of missing) {
+      const { reason, message } = missingReferenceMessage(ref);
+      await ctx.events.record(virtualPod, 'Warning', reason, message);
+    }
+    throw new WaitingError(`waiting for references: ${waiting.join('; ')}`);
+  }
   const enforcedTolerations = config.enforceTolerations.map(parseToleration);
 
   /** Everything the pure translation needs that comes from other objects. */
@@ -89,8 +160,14 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       enforcedTolerations,
       deniedMetadataKeys: config.deniedPodMetadata,
       hostsRewriteImage: config.hostsRewriteImage || undefined,
-      tokenSecretNameFor: (volumeName: string, sourceIndex: number) =>
-        tokenSecretName(ctx.hostName, volumeName, sourceIndex),
+      allowNodeName: config.allowNodeName,
+      allowedSchedulers: config.allowedSchedulers,
+      allowedSigners: config.allowedSigners,
+      allowedInlineCsiDrivers: config.allowedInlineCsiDrivers,
+      referenceHostName: (ref) =>
+        judge.judge(namespace, ref).state === 'absent-optional' ? ABSENT_REFERENCE_NAME : undefined,
+      tokenSecretNameFor: (volumeName: string, tokenIndex: number) =>
+        tokenSecretName(virtualPod.metadata?.uid ?? '', volumeName, tokenIndex),
     };
   }
 
@@ -117,8 +194,36 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
     virtualType: Resources.pods,
     hostType: Resources.pods,
     mapper: namespacedToHost(Resources.pods, where),
+    // A pod held for a reference is retried as soon as that object's host copy appears or changes.
+    relations: [
+      {
+        name: 'secret-copies',
+        cluster: 'host',
+        type: Resources.secrets,
+        scope: { namespace: where.hostNamespace, labelSelector: `${MANAGED_BY_LABEL}=${where.vcName}` },
+        keys: podsWaitingFor('Secret', Resources.secrets),
+      },
+      {
+        name: 'configmap-copies',
+        cluster: 'host',
+        type: Resources.configMaps,
+        scope: { namespace: where.hostNamespace, labelSelector: `${MANAGED_BY_LABEL}=${where.vcName}` },
+        keys: podsWaitingFor('ConfigMap', Resources.configMaps),
+      },
+    ],
 
-    setup(env: SyncEnvironment) {
+    setup(env: SyncEnvironment, kinds) {
+      const managed = { namespace: env.hostNamespace, labelSelector: `${MANAGED_BY_LABEL}=${env.vcName}` };
+      judge = new ReferenceJudge(
+        referenceTargets(kinds, (peer) => ({
+          host: env.informers.get(env.host, peer.hostType, managed),
+          virtual: env.informers.get(env.virtual, peer.virtualType),
+        })),
+      );
+      virtualPods = env.informers.get(env.virtual, Resources.pods);
+      virtualPods.addIndexer(REFERENCE_INDEX, (pod) =>
+        podReferences(pod).map((r) => referenceIndexKey(r.kind, pod.metadata?.namespace ?? '', r.name)),
+      );
       virtualServices = env.informers.get(env.virtual, Resources.services);
       virtualNamespaces = env.informers.get(env.virtual, Resources.namespaces);
       hostServices = env.informers.get(env.host, Resources.services, { namespace: env.hostNamespace });
@@ -149,17 +254,13 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
         await deletePod(ctx, 'virtual', virtualPod, 0);
         return { virtualWritten: true };
       }
-      // Like a kubelet, say what is missing; the pod is synced anyway and starts once it appears.
-      const ns = ctx.virtualNamespace;
-      const missing = missingReferences(
-        virtualPod,
-        (kind, name) =>
-          (kind === 'secret' ? virtualSecrets : virtualConfigMaps).store.get(`${ns}/${name}`) !== undefined,
-      );
-      for (const ref of missing) {
-        const { reason, message } = missingReferenceMessage(ref);
-        await ctx.events.record(virtualPod, 'Warning', reason, message);
-      }
+      const level = securityLevel(ctx.virtualNamespace);
+      const violations = checkPodSecurity(virtualPod, level);
+      if (violations.length) throw new TerminalError(describeViolations(level, violations));
+      const refusedByPolicy = podPolicyViolations(asPod(virtualPod), config);
+      if (refusedByPolicy.length)
+        throw new TerminalError(`cannot run this pod on the host: ${refusedByPolicy.join('; ')}`);
+      await checkReferences(ctx, virtualPod);
       const hostPod = translatePodToHost(
         asPod(virtualPod),
         translationContext(ctx, virtualPod),
@@ -170,8 +271,15 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       } catch (err) {
         return explainAlreadyExists(ctx, spec, err);
       }
-      const minted = await tokens.ensure(ctx, virtualPod, created);
-      return { hostWritten: true, requeueAfterMs: minted.nextCheckMs };
+      try {
+        const minted = await tokens.ensure(ctx, virtualPod, created);
+        return { hostWritten: true, requeueAfterMs: minted.nextCheckMs };
+      } catch (err) {
+        if (!(err instanceof TokenSecretTakenError)) throw err;
+        // The pod would mount an object that is not its token: it must not run.
+        await deletePod(ctx, 'host', created, 0);
+        throw new TerminalError(err.message);
+      }
     },
 
     async update(ctx, source, hostPod): Promise<SyncResult> {
@@ -243,7 +351,12 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
         );
         result.hostWritten = true;
       }
-      if (update.ephemeralContainers) {
+      const level = securityLevel(ctx.virtualNamespace);
+      const violations = update.ephemeralContainers ? checkPodSecurity(virtualPod, level) : [];
+      if (violations.length) {
+        // `kubectl debug` may add a container the level forbids: it never reaches the host.
+        await ctx.events.record(virtualPod, 'Warning', 'SyncError', describeViolations(level, violations));
+      } else if (update.ephemeralContainers) {
         await ctx.host.update(
           Resources.pods,
           ctx.hostNamespace,

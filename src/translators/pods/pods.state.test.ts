@@ -197,7 +197,21 @@ describe('pods state table', () => {
       podGraceful: true,
     });
     await table.settle();
-    // The host pod is on a node (the fake keeps it terminating as a kubelet's grace period would).
+    // The host scheduler binds the host pod (a tenant's nodeName only asks for that node), and the
+    // fake keeps a pod on a node terminating as a kubelet's grace period would.
+    const h = hostPods(table)[0]!;
+    if (!(h.spec as { nodeName?: string }).nodeName)
+      await table.host.create(
+        PODS,
+        HOST_NS,
+        {
+          apiVersion: 'v1',
+          kind: 'Binding',
+          metadata: { name: h.metadata!.name, uid: h.metadata!.uid },
+          target: { name: 'node-1' },
+        },
+        { subresource: 'binding', name: h.metadata!.name },
+      );
     await table.virtual.delete(PODS, 'team', 'web', { gracePeriodSeconds: 30 });
     table.host.clearWrites();
     table.virtual.clearWrites();

@@ -9,6 +9,7 @@ import {
   refreshTime,
   tokenNeeds,
   tokenSecretName,
+  legacyTokenSecretName,
   TOKEN_REFRESH_AT_ANNOTATION,
 } from './tokens.ts';
 
@@ -67,20 +68,29 @@ describe('token helpers', () => {
   });
 
   it.each([
-    // The first token of a volume keeps the name host pods created before several tokens mount.
+    // Host pods made before the hashed names keep reading these names, so they are still renewed there.
     ['the first token keeps the old name', 'vault', 0, safeConcatName('web-x-team-x-vc', 'token', 'vault')],
     ['a later token gets its own name', 'vault', 1, 'web-x-team-x-vc-token-vault.1'],
     // A volume name has no dot, so `vault.1` cannot be the first-token name of a volume `vault-1`.
     ['the first token of a volume named like an index', 'vault-1', 0, 'web-x-team-x-vc-token-vault-1'],
-  ])('names token secrets: %s', (_what, volume, index, expected) => {
-    expect(tokenSecretName('web-x-team-x-vc', volume, index)).toBe(expected);
+  ])('legacy token secret names: %s', (_what, volume, index, expected) => {
+    expect(legacyTokenSecretName('web-x-team-x-vc', volume, index)).toBe(expected);
   });
 
-  it('keeps names of long pods distinct per token', () => {
-    const long = 'a'.repeat(60);
-    const names = [0, 1, 2].map((i) => tokenSecretName(long, 'creds', i));
-    expect(new Set(names).size).toBe(3);
-    for (const n of names) expect(n.length).toBeLessThanOrEqual(63);
+  it('names token secrets so no copy of a tenant object can have the name, distinct per pod incarnation and token', () => {
+    const names = [
+      tokenSecretName('uid-1', 'creds', 0),
+      tokenSecretName('uid-1', 'creds', 1),
+      tokenSecretName('uid-1', 'other', 0),
+      tokenSecretName('uid-2', 'creds', 0),
+    ];
+    expect(new Set(names).size).toBe(4);
+    for (const n of names) {
+      // Copies are `<name>-x-<ns>-x-<vc>`, or exactly 63 characters when cut: neither can match.
+      expect(n).toMatch(/^vsyncer-token-[0-9a-f]{32}$/);
+      expect(n).not.toContain('-x-');
+      expect(n.length).not.toBe(63);
+    }
   });
 
   it('renews at 80% of the lifetime', () => {
@@ -153,10 +163,10 @@ describe('PodTokens', () => {
       },
     ]);
     expect(writes).toEqual([
-      `create ${tokenSecretName('web-x-team-x-vc', 'kube-api-access-x', 0)}`,
-      `create ${tokenSecretName('web-x-team-x-vc', 'vault', 0)}`,
+      `create ${tokenSecretName('vuid', 'kube-api-access-x', 0)}`,
+      `create ${tokenSecretName('vuid', 'vault', 0)}`,
     ]);
-    const secret = secrets.get(`host/${tokenSecretName('web-x-team-x-vc', 'vault', 0)}`)!;
+    const secret = secrets.get(`host/${tokenSecretName('vuid', 'vault', 0)}`)!;
     expect(secret.metadata?.ownerReferences).toEqual([
       { apiVersion: 'v1', kind: 'Pod', name: 'web-x-team-x-vc', uid: 'huid' },
     ]);
@@ -177,7 +187,7 @@ describe('PodTokens', () => {
     clock.advance(420_000);
     const renewed = await tokens.ensure(ctx, virtualPod, hostPod);
     expect(renewed.wrote).toBe(true);
-    expect(writes).toEqual([`update ${tokenSecretName('web-x-team-x-vc', 'vault', 0)}`]);
+    expect(writes).toEqual([`update ${tokenSecretName('vuid', 'vault', 0)}`]);
     expect(requests.map((r) => (r.spec as { audiences: string[] }).audiences)).toEqual([['vault']]);
   });
 
@@ -185,7 +195,7 @@ describe('PodTokens', () => {
     const { ctx, tokens, requests, secrets } = setup();
     await tokens.ensure(ctx, virtualPod, hostPod);
     requests.length = 0;
-    const name = `host/${tokenSecretName('web-x-team-x-vc', 'kube-api-access-x', 0)}`;
+    const name = `host/${tokenSecretName('vuid', 'kube-api-access-x', 0)}`;
     expect(Number(secrets.get(name)!.metadata?.annotations?.[TOKEN_REFRESH_AT_ANNOTATION])).toBeGreaterThan(
       ctx.clock.now(),
     );
@@ -201,13 +211,12 @@ describe('PodTokens', () => {
       expect.objectContaining({ audiences: ['sts'], expirationSeconds: 7200 }),
     ]);
     expect(writes).toEqual([
-      `create ${tokenSecretName('web-x-team-x-vc', 'creds', 0)}`,
-      `create ${tokenSecretName('web-x-team-x-vc', 'creds', 1)}`,
+      `create ${tokenSecretName('vuid', 'creds', 0)}`,
+      `create ${tokenSecretName('vuid', 'creds', 1)}`,
     ]);
     const token = (i: number) =>
       Buffer.from(
-        (secrets.get(`host/${tokenSecretName('web-x-team-x-vc', 'creds', i)}`)!.data as { token: string })
-          .token,
+        (secrets.get(`host/${tokenSecretName('vuid', 'creds', i)}`)!.data as { token: string }).token,
         'base64',
       ).toString();
     expect([token(0), token(1)]).toEqual(['token-1', 'token-2']);

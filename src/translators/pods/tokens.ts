@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import type { Informer } from '../../informer/informer.ts';
+import { isApiError } from '../../kube/errors.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
 import { MANAGED_BY_LABEL } from '../../naming/labels.ts';
@@ -8,6 +10,8 @@ import type { ReconcileContext } from '../../sync/kind.ts';
 export const TOKEN_REFRESH_AT_ANNOTATION = 'vsyncer.dev/token-refresh-at';
 export const TOKEN_EXPIRES_AT_ANNOTATION = 'vsyncer.dev/token-expires-at';
 export const TOKEN_KEY = 'token';
+/** The virtual pod incarnation a token secret was minted for. */
+export const TOKEN_POD_UID_ANNOTATION = 'vsyncer.dev/token-pod-uid';
 /** The kubelet's default lifetime for projected tokens. */
 const DEFAULT_EXPIRATION_SECONDS = 3600;
 
@@ -54,17 +58,58 @@ export function tokenNeeds(pod: KubeObject): TokenNeed[] {
 }
 
 /**
- * The host secret holding a pod's token for one token source of one volume (`tokenIndex` counts the
- * volume's serviceAccountToken sources). The first keeps `<pod>-token-<volume>`, the name from before
- * several tokens per volume were supported, so running host pods keep reading a renewed secret. The
- * others add `.<index>`: a volume name is a DNS label and has no dot, so no other volume's first-token
- * name can equal it.
+ * The host secret holding one projected token of one incarnation of a virtual pod:
+ * `vsyncer-token-<hash>` of the pod's UID, the volume and the token's index among the volume's
+ * serviceAccountToken sources. Copies of tenant objects are named `<name>-x-<ns>-x-<vc>` (or cut to
+ * 63 characters with a hash), so this name, 46 characters with no `-x-`, can never be the host name
+ * of a tenant's Secret: no tenant can place content where a pod reads its token, or read a token
+ * through a Secret of its own.
  */
-export function tokenSecretName(hostPodName: string, volumeName: string, tokenIndex: number): string {
+export function tokenSecretName(virtualPodUid: string, volumeName: string, tokenIndex: number): string {
+  const digest = createHash('sha256').update(`${virtualPodUid}/${volumeName}/${tokenIndex}`).digest('hex');
+  return `vsyncer-token-${digest.slice(0, 32)}`;
+}
+
+/**
+ * The name host pods made before the hashed names mounted (`<host pod>-token-<volume>[.<index>]`).
+ * Their volumes cannot change, so their tokens keep being renewed under it.
+ */
+export function legacyTokenSecretName(hostPodName: string, volumeName: string, tokenIndex: number): string {
   return tokenIndex === 0
     ? safeConcatName(hostPodName, 'token', volumeName)
     : safeConcatName(hostPodName, 'token', `${volumeName}.${tokenIndex}`);
 }
+
+/** The secret names a host pod's volumes mount, so a running pod's token goes where it reads it. */
+function mountedSecretNames(hostPod: KubeObject): Set<string> {
+  const volumes =
+    (
+      hostPod.spec as
+        { volumes?: { projected?: { sources?: { secret?: { name?: string } }[] } }[] } | undefined
+    )?.volumes ?? [];
+  return new Set(
+    volumes
+      .flatMap((v) => v.projected?.sources ?? [])
+      .flatMap((s) => (s.secret?.name ? [s.secret.name] : [])),
+  );
+}
+
+/** A token secret is ours for this pod only if it says so: managed by us and minted for this incarnation. */
+function isTokenSecretOf(
+  secret: KubeObject,
+  vcName: string,
+  virtualPodUid: string,
+  hostPodUid: string | undefined,
+): boolean {
+  const meta = secret.metadata ?? {};
+  if (meta.labels?.[MANAGED_BY_LABEL] !== vcName) return false;
+  if (meta.annotations?.[TOKEN_POD_UID_ANNOTATION] === virtualPodUid) return true;
+  // Secrets written before the annotation existed are recognised by their owner, the host pod.
+  return hostPodUid !== undefined && (meta.ownerReferences ?? []).some((o) => o.uid === hostPodUid);
+}
+
+/** A token secret's name is held by something that is not this pod's token: the pod must not run with it. */
+export class TokenSecretTakenError extends Error {}
 
 /** When to renew: after 80% of the token's life, as the kubelet does for projected tokens. */
 export function refreshTime(issuedAtMs: number, expiresAtMs: number): number {
@@ -93,25 +138,47 @@ export class PodTokens {
     const now = ctx.clock.now();
     let wrote = false;
     let next: number | undefined;
+    const virtualUid = virtualPod.metadata?.uid ?? '';
+    const mounted = mountedSecretNames(hostPod);
     for (const need of tokenNeeds(virtualPod)) {
-      const name = tokenSecretName(ctx.hostName, need.volumeName, need.tokenIndex);
+      const legacy = legacyTokenSecretName(ctx.hostName, need.volumeName, need.tokenIndex);
+      const name = mounted.has(legacy)
+        ? legacy
+        : tokenSecretName(virtualUid, need.volumeName, need.tokenIndex);
       const existing = this.hostSecrets.store.get(`${ctx.hostNamespace}/${name}`);
+      if (existing && !isTokenSecretOf(existing, ctx.vcName, virtualUid, hostPod.metadata?.uid)) {
+        throw new TokenSecretTakenError(
+          `the host secret for the token of volume "${need.volumeName}" is held by another object`,
+        );
+      }
       const refreshAt = Number(existing?.metadata?.annotations?.[TOKEN_REFRESH_AT_ANNOTATION] ?? 0);
-      const ownedByThisPod = existing?.metadata?.ownerReferences?.some(
+      // A secret still owned by an earlier host pod would be garbage-collected with it: write it again.
+      const ownedByThisHostPod = existing?.metadata?.ownerReferences?.some(
         (o) => o.uid === hostPod.metadata?.uid,
       );
-      if (existing && ownedByThisPod && refreshAt > now) {
+      if (existing && ownedByThisHostPod && refreshAt > now) {
         next = Math.min(next ?? Infinity, refreshAt - now);
         continue;
       }
       const minted = await this.mint(ctx, virtualPod, need);
-      const secret = this.secretFor(ctx, name, hostPod, minted.token, now, minted.expiresAt);
-      if (existing)
+      const secret = this.secretFor(ctx, name, hostPod, virtualUid, minted.token, now, minted.expiresAt);
+      if (existing) {
         await ctx.host.update(Resources.secrets, ctx.hostNamespace, {
           ...secret,
           metadata: { ...secret.metadata, resourceVersion: existing.metadata?.resourceVersion },
         });
-      else await ctx.host.create(Resources.secrets, ctx.hostNamespace, secret);
+      } else {
+        try {
+          await ctx.host.create(Resources.secrets, ctx.hostNamespace, secret);
+        } catch (err) {
+          // Not in our cache, yet there: someone else's object has the name.
+          if (isApiError(err, 'alreadyExists'))
+            throw new TokenSecretTakenError(
+              `the host secret for the token of volume "${need.volumeName}" is held by another object`,
+            );
+          throw err;
+        }
+      }
       wrote = true;
       next = Math.min(next ?? Infinity, refreshTime(now, minted.expiresAt) - now);
     }
@@ -155,6 +222,7 @@ export class PodTokens {
     ctx: ReconcileContext,
     name: string,
     hostPod: KubeObject,
+    virtualPodUid: string,
     token: string,
     issuedAt: number,
     expiresAt: number,
@@ -167,6 +235,7 @@ export class PodTokens {
         namespace: ctx.hostNamespace,
         labels: { [MANAGED_BY_LABEL]: ctx.vcName },
         annotations: {
+          [TOKEN_POD_UID_ANNOTATION]: virtualPodUid,
           [TOKEN_REFRESH_AT_ANNOTATION]: String(refreshTime(issuedAt, expiresAt)),
           [TOKEN_EXPIRES_AT_ANNOTATION]: new Date(expiresAt).toISOString(),
         },

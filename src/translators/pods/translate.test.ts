@@ -901,3 +901,240 @@ describe('denied pod metadata', () => {
     expect(cleaned.pod.metadata?.annotations?.['eks.amazonaws.com/role-arn']).toBeUndefined();
   });
 });
+
+describe('translatePodToHost: host scheduling knobs', () => {
+  const pin = (node: string) => ({ key: 'metadata.name', operator: 'In', values: [node] });
+  type Affinity = NonNullable<NonNullable<Pod['spec']>['affinity']>;
+  const zone = { key: 'zone', operator: 'In', values: ['a'] };
+  const preferred = [{ weight: 1, preference: { matchExpressions: [zone] } }];
+
+  it.each([
+    [
+      'no affinity: the pin is the only term',
+      undefined,
+      { nodeSelectorTerms: [{ matchFields: [pin('n1')] }] },
+    ],
+    [
+      'required terms: the pin is ANDed into each, after the matchFields it has',
+      {
+        nodeAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: {
+            nodeSelectorTerms: [{ matchExpressions: [zone] }, { matchFields: [pin('n2')] }],
+          },
+        },
+      },
+      {
+        nodeSelectorTerms: [
+          { matchExpressions: [zone], matchFields: [pin('n1')] },
+          { matchFields: [pin('n2'), pin('n1')] },
+        ],
+      },
+    ],
+    [
+      'an empty term matches no node and is left so',
+      {
+        nodeAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: {
+            nodeSelectorTerms: [{}, { matchExpressions: [zone] }],
+          },
+        },
+      },
+      { nodeSelectorTerms: [{}, { matchExpressions: [zone], matchFields: [pin('n1')] }] },
+    ],
+    [
+      'only preferred node affinity: kept, and a required term added',
+      { nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: preferred } },
+      { nodeSelectorTerms: [{ matchFields: [pin('n1')] }] },
+    ],
+    [
+      'an empty term list: the pin becomes the term',
+      { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [] } } },
+      { nodeSelectorTerms: [{ matchFields: [pin('n1')] }] },
+    ],
+  ] as [string, Affinity | undefined, unknown][])(
+    'turns a tenant nodeName into node affinity the host scheduler checks: %s',
+    (_what, affinity, required) => {
+      const host = translatePodToHost(pod({ nodeName: 'n1', affinity }), ctx);
+      expect(host.spec?.nodeName).toBeUndefined();
+      expect(host.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution).toEqual(
+        required,
+      );
+      expect(host.spec?.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution).toEqual(
+        affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution,
+      );
+    },
+  );
+
+  it.each([
+    ['allowed: kept as is, no affinity', { allowNodeName: true }, { nodeName: 'n1' }, 'n1', undefined],
+    ['no nodeName: no affinity added', {}, {}, undefined, undefined],
+  ] as [string, Partial<PodTranslationContext>, Partial<NonNullable<Pod['spec']>>, unknown, unknown][])(
+    'nodeName %s',
+    (_what, extra, spec, nodeName, affinity) => {
+      const host = translatePodToHost(pod(spec), { ...ctx, ...extra });
+      expect(host.spec?.nodeName).toBe(nodeName);
+      expect(host.spec?.affinity).toBe(affinity);
+    },
+  );
+
+  it('never writes node name or node affinity on update', () => {
+    // Created with the pin; the host scheduler then sets spec.nodeName to the same node.
+    const virtual = pod({ nodeName: 'n1' });
+    const created = translatePodToHost(virtual, ctx);
+    expect(created.spec?.nodeName).toBeUndefined();
+    const scheduled = structuredClone(created);
+    scheduled.spec!.nodeName = 'n1';
+    const update = podUpdatesForHost(virtual, scheduled, ctx);
+    expect(update.changed).toBe(false);
+    expect(update.pod.spec).toEqual(scheduled.spec);
+
+    // Scheduled first and then bound in the virtual cluster: the virtual pod now has the node name,
+    // the running host pod has no pin, and gets none.
+    const unpinned = translatePodToHost(pod(), ctx);
+    unpinned.spec!.nodeName = 'n1';
+    const bound = podUpdatesForHost(virtual, unpinned, ctx);
+    expect(bound.changed).toBe(false);
+    expect(bound.pod.spec?.affinity).toBeUndefined();
+    expect(bound.pod.spec?.nodeName).toBe('n1');
+  });
+
+  it.each([
+    ['an unlisted scheduler', 'gpu-scheduler', undefined, undefined],
+    ['a scheduler not in the list', 'gpu-scheduler', ['batch'], undefined],
+    ['the default scheduler by name (the host default anyway)', 'default-scheduler', [], undefined],
+    ['an allowed scheduler', 'gpu-scheduler', ['batch', 'gpu-scheduler'], 'gpu-scheduler'],
+  ] as [string, string, string[] | undefined, string | undefined][])(
+    'schedulerName: %s',
+    (_what, schedulerName, allowedSchedulers, expected) => {
+      const host = translatePodToHost(pod({ schedulerName }), { ...ctx, allowedSchedulers });
+      expect(host.spec?.schedulerName).toBe(expected);
+    },
+  );
+
+  const synced = (name: string) => (name === 'batch' ? 'vcluster-batch-x-host-ns-x-vc1' : undefined);
+  it.each([
+    ['not synced: dropped', 'batch', undefined, undefined],
+    ['synced: translated', 'batch', synced, 'vcluster-batch-x-host-ns-x-vc1'],
+    ['synced, but no host copy: dropped', 'system-node-critical', synced, undefined],
+  ] as [string, string, PodTranslationContext['priorityClassNameFor'], string | undefined][])(
+    'priorityClassName %s; priority and preemption policy always left to the host',
+    (_what, priorityClassName, priorityClassNameFor, expected) => {
+      const host = translatePodToHost(pod({ priorityClassName, priority: 1000, preemptionPolicy: 'Never' }), {
+        ...ctx,
+        priorityClassNameFor,
+      });
+      expect(host.spec?.priorityClassName).toBe(expected);
+      expect(host.spec?.priority).toBeUndefined();
+      expect(host.spec?.preemptionPolicy).toBeUndefined();
+    },
+  );
+});
+
+describe('translatePodToHost: matchLabelKeys and mismatchLabelKeys', () => {
+  const hashedRelease = `vcluster.loft.sh/label-vc1-x-${h10('release')}`;
+  const scope = { 'vcluster.loft.sh/managed-by': 'vc1', 'vcluster.loft.sh/namespace': 'team' };
+  const merged = { key: 'pod-template-hash', operator: 'In', values: ['abc'] };
+  const mergedNot = { key: 'track', operator: 'NotIn', values: ['canary'] };
+  type Selector = { matchLabels?: Record<string, string>; matchExpressions?: (typeof merged)[] };
+
+  // [what, virtual selector, virtual keys, host keys]
+  const cases: [string, Selector, string[], string[] | undefined][] = [
+    [
+      'merged by a ≥1.34 virtual API server: dropped',
+      { matchLabels: { app: 'web' }, matchExpressions: [merged] },
+      ['pod-template-hash'],
+      undefined,
+    ],
+    [
+      'not merged (older virtual API server): kept, translated like labels',
+      { matchLabels: { app: 'web' } },
+      ['pod-template-hash', 'release'],
+      ['pod-template-hash', hashedRelease],
+    ],
+    [
+      'some merged, some not',
+      { matchLabels: { app: 'web' }, matchExpressions: [merged] },
+      ['pod-template-hash', 'release'],
+      [hashedRelease],
+    ],
+  ];
+
+  it.each(cases)('topology spread matchLabelKeys %s', (_what, labelSelector, keys, expected) => {
+    const host = translatePodToHost(
+      pod({
+        topologySpreadConstraints: [
+          {
+            maxSkew: 1,
+            topologyKey: 'zone',
+            whenUnsatisfiable: 'DoNotSchedule',
+            labelSelector,
+            matchLabelKeys: keys,
+          },
+        ],
+      }),
+      ctx,
+    );
+    const constraint = host.spec?.topologySpreadConstraints?.[0];
+    expect(constraint?.matchLabelKeys).toEqual(expected);
+    // The merged requirement carries the meaning, translated like every selector.
+    expect(constraint?.labelSelector).toEqual({
+      matchLabels: { app: 'web', ...scope },
+      ...(labelSelector.matchExpressions ? { matchExpressions: labelSelector.matchExpressions } : {}),
+    });
+  });
+
+  it.each(cases)('pod affinity matchLabelKeys %s', (_what, labelSelector, keys, expected) => {
+    const term = { topologyKey: 'zone', labelSelector, matchLabelKeys: keys };
+    const affinity = translatePodToHost(
+      pod({
+        affinity: {
+          podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term] },
+          podAntiAffinity: {
+            preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 5, podAffinityTerm: term }],
+          },
+        },
+      }),
+      ctx,
+    ).spec?.affinity;
+    const required = affinity?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.[0];
+    expect(required?.matchLabelKeys).toEqual(expected);
+    expect(required?.labelSelector?.matchExpressions).toEqual(labelSelector.matchExpressions);
+    expect(
+      affinity?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution?.[0]?.podAffinityTerm
+        .matchLabelKeys,
+    ).toEqual(expected);
+  });
+
+  it.each([
+    ['merged as NotIn: dropped', { matchLabels: { app: 'web' }, matchExpressions: [mergedNot] }, undefined],
+    ['not merged: kept, translated like labels', { matchLabels: { app: 'web' } }, ['track', hashedRelease]],
+  ] as [string, Selector, string[] | undefined][])(
+    'pod anti-affinity mismatchLabelKeys %s, in every split term',
+    (_what, labelSelector, expected) => {
+      const keys = labelSelector.matchExpressions ? ['track'] : ['track', 'release'];
+      const terms = translatePodToHost(
+        pod({
+          affinity: {
+            podAntiAffinity: {
+              requiredDuringSchedulingIgnoredDuringExecution: [
+                {
+                  topologyKey: 'zone',
+                  labelSelector,
+                  mismatchLabelKeys: keys,
+                  namespaces: ['other'],
+                  namespaceSelector: { matchLabels: { env: 'prod' } },
+                },
+              ],
+            },
+          },
+        }),
+        ctx,
+      ).spec?.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
+      expect(terms).toHaveLength(2);
+      for (const t of terms ?? []) {
+        expect(t.mismatchLabelKeys).toEqual(expected);
+        expect(t.matchLabelKeys).toBeUndefined();
+      }
+    },
+  );
+});

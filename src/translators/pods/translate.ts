@@ -13,6 +13,7 @@ import type {
 import type { KubeObject } from '../../kube/object.ts';
 import { hostName } from '../../naming/names.ts';
 import {
+  hostLabelKey,
   hostLabels,
   NAMESPACE_LABEL,
   namespaceLabelsForPod,
@@ -30,11 +31,15 @@ import {
   withManagedRecord,
   type LabelsAndAnnotations,
 } from '../../sync/managed-metadata.ts';
-import { forEachPodReference, referencedNames } from './reference-walker.ts';
+import type { PodPolicy } from './pod-policy.ts';
+import { forEachPodReference, referencedNames, type PodReference } from './reference-walker.ts';
 import { TOKEN_KEY } from './tokens.ts';
 
-/** Everything the pure pod translation needs besides the pod itself. */
-export interface PodTranslationContext {
+/**
+ * Everything the pure pod translation needs besides the pod itself. The PodPolicy fields are not
+ * used here: they are the same knobs for podPolicyViolations, so one context serves both.
+ */
+export interface PodTranslationContext extends PodPolicy {
   vcName: string;
   hostNamespace: string;
   virtualNamespaceLabels: Record<string, string>;
@@ -50,6 +55,12 @@ export interface PodTranslationContext {
    * The host secret that holds the minted token of one serviceAccountToken source of a projected
    * volume; `tokenIndex` counts only the volume's token sources (0 for the first). See tokenSecretName.
    */
+  /**
+   * The host name a reference must take instead of its translated name, or undefined to translate
+   * it. The pod translator points optional references to missing objects at a name no copy can
+   * have, so that nothing another tenant syncs later under the ambiguous name reaches the pod.
+   */
+  referenceHostName?: (ref: PodReference) => string | undefined;
   tokenSecretNameFor(volumeName: string, tokenIndex: number): string;
   /**
    * Label and annotation keys a tenant may not set on its host pod, because host-side systems act on
@@ -63,6 +74,24 @@ export interface PodTranslationContext {
    * and the FQDN resolves only through the virtual cluster's DNS.
    */
   hostsRewriteImage?: string;
+  /**
+   * Keep a tenant's spec.nodeName on the host pod. Off by default: a pod created with a node name
+   * never passes the host scheduler, so host taints, resource fit and scheduling policies are
+   * skipped. Off, the node becomes a required node affinity instead (see requireNode).
+   */
+  allowNodeName?: boolean;
+  /**
+   * Scheduler names a tenant pod may ask for on the host. Any other spec.schedulerName is dropped
+   * (the host's default scheduler), because a host scheduler is a host component with its own
+   * policies, which the tenant would otherwise pick. Default none.
+   */
+  allowedSchedulers?: readonly string[];
+  /**
+   * The host PriorityClass that stands for a virtual one, or undefined for none. Set only when
+   * priority classes are synced; it must never return a host class the tenant may not use (system
+   * classes). Unset, every priority class name is dropped.
+   */
+  priorityClassNameFor?: (virtualName: string) => string | undefined;
 }
 
 /**
@@ -152,7 +181,10 @@ export function labelsAnnotationValue(labels: Record<string, string>): string {
  * workload service account with no host token, its projected service-account tokens come from
  * secrets the syncer fills with tokens of the *virtual* API server, DNS and the kubernetes service
  * point at the virtual cluster, selectors are scoped to this virtual cluster and namespace, and
- * tenant metadata host systems would act on (deniedMetadataKeys) is left out.
+ * tenant metadata host systems would act on (deniedMetadataKeys) is left out. Host scheduling knobs
+ * stay with the host unless the context allows them: a node name becomes a node affinity the host
+ * scheduler checks, other schedulers and priority classes are dropped. What cannot be translated
+ * safely (host signers, inline CSI drivers) is refused beforehand: see podPolicyViolations.
  */
 export function translatePodToHost(virtual: Pod, ctx: PodTranslationContext): Pod {
   const meta = virtual.metadata ?? {};
@@ -200,7 +232,7 @@ export function translatePodToHost(virtual: Pod, ctx: PodTranslationContext): Po
 
   // Every object the pod names is a virtual object: point each at its host copy. This runs before
   // tokens become secret sources below, which already carry host names.
-  forEachPodReference(spec, (ref) => ref.rename(rename(ref.name)));
+  forEachPodReference(spec, (ref) => ref.rename(ctx.referenceHostName?.(ref) ?? rename(ref.name)));
 
   // Identity: a host account with no token of its own; tokens come from the virtual cluster.
   spec.serviceAccountName = ctx.workloadServiceAccount;
@@ -275,17 +307,88 @@ export function translatePodToHost(virtual: Pod, ctx: PodTranslationContext): Po
         );
     }
   }
-  spec.topologySpreadConstraints = spec.topologySpreadConstraints?.map((c) =>
+  spec.topologySpreadConstraints = spec.topologySpreadConstraints?.map((c) => {
     // No selector counts no pods; scoping it would make it count every pod of the namespace.
-    c.labelSelector ? { ...c, labelSelector: translateLabelSelector(c.labelSelector, where) } : c,
-  );
+    const out = c.labelSelector
+      ? { ...c, labelSelector: translateLabelSelector(c.labelSelector, where) }
+      : { ...c };
+    setLabelKeys(out, 'matchLabelKeys', hostLabelKeys(c.matchLabelKeys, c.labelSelector, ctx.vcName));
+    return out;
+  });
   spec.tolerations = mergeTolerations(spec.tolerations ?? [], ctx.enforcedTolerations);
-  // A priority class is a host-cluster object the tenant cannot see or create; drop the name and
-  // keep scheduling neutral rather than letting a tenant pick host priorities.
-  delete spec.priorityClassName;
+  if (spec.nodeName && !ctx.allowNodeName) {
+    requireNode(spec, spec.nodeName);
+    delete spec.nodeName;
+  }
+  if (spec.schedulerName && !(ctx.allowedSchedulers ?? []).includes(spec.schedulerName))
+    delete spec.schedulerName;
+  // A priority class is a host-cluster object: without a synced copy the name is dropped rather than
+  // letting a tenant pick host priorities. Priority and preemption policy always go: the host's
+  // admission sets both from the class (or the host default) and refuses a pod whose values differ.
+  const priorityClass = spec.priorityClassName && ctx.priorityClassNameFor?.(spec.priorityClassName);
+  if (priorityClass) spec.priorityClassName = priorityClass;
+  else delete spec.priorityClassName;
   delete spec.priority;
   delete spec.preemptionPolicy;
   return host;
+}
+
+/** metadata.name as a node selector field, the way the DaemonSet controller pins a pod to its node. */
+const NODE_NAME_FIELD = 'metadata.name';
+
+/**
+ * Makes the host scheduler place the pod on `node` instead of binding it there directly: a
+ * `metadata.name In [node]` field requirement is ANDed into every required node selector term, or
+ * is the only term. The pod then lands on that node, or stays Pending when the node's taints,
+ * resources or the pod's other rules do not allow it: host policy applies as to any other pod. A
+ * term with no requirements matches no node and stays so: adding one would make it match.
+ */
+function requireNode(spec: PodSpec, node: string): void {
+  const pin = { key: NODE_NAME_FIELD, operator: 'In', values: [node] };
+  const affinity = (spec.affinity ??= {});
+  const nodeAffinity = (affinity.nodeAffinity ??= {});
+  const terms = nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? [];
+  nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution = {
+    nodeSelectorTerms: terms.length
+      ? terms.map((t) =>
+          t.matchExpressions?.length || t.matchFields?.length
+            ? { ...t, matchFields: [...(t.matchFields ?? []), pin] }
+            : t,
+        )
+      : [{ matchFields: [pin] }],
+  };
+}
+
+/**
+ * matchLabelKeys / mismatchLabelKeys of a term or spread constraint as the host must read them. A
+ * virtual API server of Kubernetes ≥1.34 has already merged each listed key the pod carries into
+ * the label selector (`key In [value]`, resp. `NotIn`), which is translated like every selector; a
+ * host API server refuses the key in both places, and would merge it a second time. So a key the
+ * virtual selector already requires is dropped. A key it does not (an older virtual API server, or a
+ * label the pod lacks) stays, translated like the pod's labels, so the host looks up the same label.
+ */
+function hostLabelKeys(
+  keys: string[] | undefined,
+  virtualSelector: LabelSelector | undefined,
+  vcName: string,
+): string[] | undefined {
+  if (!keys) return undefined;
+  const required = new Set([
+    ...Object.keys(virtualSelector?.matchLabels ?? {}),
+    ...(virtualSelector?.matchExpressions ?? []).map((e) => e.key),
+  ]);
+  const out = keys.filter((k) => !required.has(k)).map((k) => hostLabelKey(k, vcName));
+  return out.length ? out : undefined;
+}
+
+/** Sets or, when there are none, removes a label-key list, so the host object has no empty list. */
+function setLabelKeys<F extends 'matchLabelKeys' | 'mismatchLabelKeys'>(
+  target: { [K in F]?: string[] },
+  field: F,
+  keys: string[] | undefined,
+): void {
+  if (keys) target[field] = keys;
+  else delete target[field];
 }
 
 function kubernetesServiceEnv(ip: string, port: number): EnvVar[] {
@@ -455,6 +558,12 @@ function translateAffinityTerm(
   const base: PodAffinityTerm = { ...term };
   delete base.namespaceSelector;
   delete base.namespaces;
+  setLabelKeys(base, 'matchLabelKeys', hostLabelKeys(term.matchLabelKeys, term.labelSelector, where.vcName));
+  setLabelKeys(
+    base,
+    'mismatchLabelKeys',
+    hostLabelKeys(term.mismatchLabelKeys, term.labelSelector, where.vcName),
+  );
   // A term without a label selector matches no pod; scoped, it would match the whole namespace.
   if (!term.labelSelector) return [base];
   const pods = translateLabelSelector(term.labelSelector, where);
@@ -494,7 +603,9 @@ export interface HostPodUpdate {
 /**
  * What may change on a running host pod, as Kubernetes allows: container images,
  * activeDeadlineSeconds, added tolerations, removed scheduling gates, labels and annotations, and
- * (through their own subresource) new ephemeral containers.
+ * (through their own subresource) new ephemeral containers. Nothing else of the spec is compared,
+ * so the node affinity that stands for a tenant's node name, and the node name the host scheduler
+ * then sets, are never written (both are immutable once the pod exists).
  */
 export function podUpdatesForHost(
   virtual: Pod,

@@ -1,10 +1,18 @@
+import type { Informer } from '../../informer/informer.ts';
+import { isNotFound } from '../../kube/errors.ts';
 import type { KubeObject } from '../../kube/object.ts';
+import type { Pod } from '../../kube/types.ts';
+import { MANAGED_BY_LABEL } from '../../naming/labels.ts';
 import { Resources, type ResourceType } from '../../kube/resources.ts';
 import { explainAlreadyExists } from '../../sync/engine.ts';
 import type { KindSpec, Placement, ReconcileContext, SyncResult } from '../../sync/kind.ts';
 import { namespacedToHost } from '../../sync/mappers.ts';
 import { writeVirtualMetadata } from '../../sync/metadata-writes.ts';
+import { forEachPodReference } from '../pods/reference-walker.ts';
 import { hostMetadataFor, sameJson } from './host-metadata.ts';
+
+/** How often a copy kept for a host pod that still mounts it is looked at again. */
+const KEEP_WHILE_MOUNTED_RECHECK_MS = 10_000;
 
 /** Every verb on a kind the syncer owns copies of. */
 export const CRUD = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] as const;
@@ -46,6 +54,8 @@ export function hostDataObject(
  */
 export function dataObjectKind(opts: DataObjectOptions, where: Placement): KindSpec {
   const place = (ctx: ReconcileContext) => ({ ...where, hostName: ctx.hostName });
+  const hostReferenceIndex = `host-pods-referencing-${opts.type.resource}`;
+  let hostPods: Informer<KubeObject> | undefined;
   const spec: KindSpec = {
     direction: 'to-host',
     virtualType: opts.type,
@@ -61,6 +71,39 @@ export function dataObjectKind(opts: DataObjectOptions, where: Placement): KindS
             keys: (pod) => opts.podReferences(pod).map((name) => `${pod.metadata?.namespace}/${name}`),
           },
         ],
+
+    setup(env) {
+      hostPods = env.informers.get(env.host, Resources.pods, {
+        namespace: env.hostNamespace,
+        labelSelector: `${MANAGED_BY_LABEL}=${env.vcName}`,
+      });
+      hostPods.addIndexer(hostReferenceIndex, (pod) => {
+        const names: string[] = [];
+        forEachPodReference((pod as unknown as Pod).spec, (ref) => {
+          if (ref.kind === opts.type.kind) names.push(ref.name);
+        });
+        return names;
+      });
+    },
+
+    /**
+     * A copy a host pod still mounts stays until that pod is gone, even when the tenant deleted the
+     * object: host names are ambiguous, and another object taking the name meanwhile would hand its
+     * content to the running pod.
+     */
+    async remove(ctx, copy): Promise<SyncResult> {
+      const name = copy.metadata?.name ?? '';
+      if ((hostPods?.store.byIndex(hostReferenceIndex, name).length ?? 0) > 0) {
+        ctx.log.debug('host copy still mounted by a host pod; kept for now');
+        return { requeueAfterMs: KEEP_WHILE_MOUNTED_RECHECK_MS };
+      }
+      try {
+        await ctx.host.delete(opts.type, ctx.hostNamespace, name, { uid: copy.metadata?.uid });
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+      return { hostWritten: true };
+    },
 
     wanted: (ctx, virtual) => virtual !== undefined && (opts.syncAll || ctx.related('pods').length > 0),
 

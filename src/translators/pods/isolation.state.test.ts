@@ -1,0 +1,173 @@
+import type { KubeObject } from '../../kube/object.ts';
+import { Resources } from '../../kube/resources.ts';
+import { HOST_NS, stateTables, VC, type Seed, type StateTable } from '../../testing/state-table.ts';
+import { ABSENT_REFERENCE_NAME } from './reference-safety.ts';
+
+/** Starts a table for one test and stops it afterwards. */
+const start = stateTables();
+
+const PODS = Resources.pods;
+const SECRETS = Resources.secrets;
+const hostName = (name: string, ns: string) => `${name}-x-${ns}-x-${VC}`;
+
+const infrastructure: Seed[] = [
+  [
+    Resources.services,
+    { metadata: { name: 'kube-dns', namespace: 'kube-system' }, spec: { clusterIP: '10.96.0.10' } },
+  ],
+];
+const hostInfrastructure: Seed[] = [
+  [
+    Resources.services,
+    { metadata: { name: VC, namespace: HOST_NS }, spec: { clusterIP: '10.96.0.50', ports: [{ port: 443 }] } },
+  ],
+];
+
+const secret = (name: string, ns: string, value: string): Seed => [
+  SECRETS,
+  {
+    metadata: { name, namespace: ns, uid: `uid-${ns}-${name}` },
+    type: 'Opaque',
+    data: { v: Buffer.from(value).toString('base64') },
+  },
+];
+function mountingPod(name: string, ns: string, secretName: string, optional = false): KubeObject {
+  return {
+    metadata: { name, namespace: ns },
+    spec: {
+      containers: [
+        {
+          name: 'c',
+          image: 'i',
+          env: [{ name: 'X', valueFrom: { secretKeyRef: { name: secretName, key: 'v', optional } } }],
+        },
+      ],
+      volumes: [{ name: 'v', secret: { secretName, optional } }],
+    },
+  };
+}
+
+async function table(virtual: Seed[] = [], host: Seed[] = []): Promise<StateTable> {
+  return start({
+    kinds: ['secrets', 'configmaps', 'pods'],
+    virtual: [...infrastructure, ...virtual],
+    host: [...hostInfrastructure, ...host],
+  });
+}
+const hostPod = (t: StateTable, name: string, ns: string) =>
+  t.host.objects(PODS, HOST_NS).find((p) => p.metadata?.name === hostName(name, ns));
+const eventsOf = (t: StateTable, ns: string, name: string) =>
+  t.virtual
+    .objects(Resources.events, ns)
+    .filter((e) => (e.involvedObject as { name?: string }).name === name)
+    .map((e) => `${e.reason}: ${e.message}`);
+/** Every secret name the host pod reads, by volume or env. */
+const secretsRead = (pod: KubeObject | undefined) => {
+  const spec = (pod?.spec ?? {}) as {
+    volumes?: { secret?: { secretName?: string } }[];
+    containers?: { env?: { valueFrom?: { secretKeyRef?: { name?: string } } }[] }[];
+  };
+  return [
+    ...(spec.volumes ?? []).flatMap((v) => (v.secret?.secretName ? [v.secret.secretName] : [])),
+    ...(spec.containers ?? []).flatMap((c) =>
+      (c.env ?? []).flatMap((e) => (e.valueFrom?.secretKeyRef?.name ? [e.valueFrom.secretKeyRef.name] : [])),
+    ),
+  ];
+};
+
+describe('tenant isolation: a pod never reads a host object that is not its tenant copy of exactly that object', () => {
+  it('an unmanaged host secret with the translated name of a missing secret is never mounted', async () => {
+    const admin: Seed = [
+      SECRETS,
+      { metadata: { name: hostName('creds', 'team'), namespace: HOST_NS }, data: { v: 'aG9zdA==' } },
+    ];
+    const t = await table([], [admin]);
+    await t.virtual.create(PODS, 'team', mountingPod('thief', 'team', 'creds'));
+    await t.settle();
+    expect(hostPod(t, 'thief', 'team')).toBeUndefined();
+    expect(eventsOf(t, 'team', 'thief')).toContain(
+      'FailedMount: MountVolume.SetUp failed for volume "v" : secret "creds" not found',
+    );
+  });
+
+  it('-x- ambiguity, victim first: a pod naming `s-x-b` in `a` does not get the copy of `s` in `b-x-a`', async () => {
+    const t = await table([secret('s', 'b-x-a', 'victim')]);
+    await t.virtual.create(PODS, 'b-x-a', mountingPod('owner', 'b-x-a', 's'));
+    await t.settle();
+    expect(hostPod(t, 'owner', 'b-x-a')).toBeDefined();
+    await t.virtual.create(PODS, 'a', mountingPod('thief', 'a', 's-x-b'));
+    await t.settle();
+    expect(hostPod(t, 'thief', 'a')).toBeUndefined();
+    expect(
+      eventsOf(t, 'a', 'thief').some((e) => e.startsWith('SyncError') || e.startsWith('FailedMount')),
+    ).toBe(true);
+  });
+
+  it("-x- ambiguity, thief first: the held pod is never created once the victim's copy appears", async () => {
+    const t = await table();
+    await t.virtual.create(PODS, 'a', mountingPod('thief', 'a', 's-x-b'));
+    await t.settle();
+    expect(hostPod(t, 'thief', 'a')).toBeUndefined();
+    await t.virtual.create(SECRETS, 'b-x-a', secret('s', 'b-x-a', 'victim')[1]);
+    await t.virtual.create(PODS, 'b-x-a', mountingPod('owner', 'b-x-a', 's'));
+    await t.settle();
+    t.clock.advance(60_000);
+    await t.settle();
+    expect(hostPod(t, 'owner', 'b-x-a')).toBeDefined();
+    expect(hostPod(t, 'thief', 'a')).toBeUndefined();
+    expect(eventsOf(t, 'a', 'thief').some((e) => e.includes('held by another object'))).toBe(true);
+  });
+
+  it('a copy a running pod mounts outlives its secret, so a later claimant of the name cannot feed that pod', async () => {
+    const t = await table([secret('s-x-b', 'a', 'mine')]);
+    await t.virtual.create(PODS, 'a', mountingPod('thief', 'a', 's-x-b'));
+    await t.settle();
+    expect(secretsRead(hostPod(t, 'thief', 'a'))).toEqual([hostName('s-x-b', 'a'), hostName('s-x-b', 'a')]);
+    // The thief deletes its own secret, hoping the victim's copy takes the name its pod reads.
+    await t.virtual.delete(SECRETS, 'a', 's-x-b');
+    await t.virtual.create(SECRETS, 'b-x-a', secret('s', 'b-x-a', 'victim')[1]);
+    await t.virtual.create(PODS, 'b-x-a', mountingPod('owner', 'b-x-a', 's'));
+    await t.settle();
+    const copy = t.host.objects(SECRETS, HOST_NS).find((s) => s.metadata?.name === hostName('s', 'b-x-a'));
+    expect(Buffer.from(String((copy?.data as { v: string }).v), 'base64').toString()).toBe('mine');
+    expect(copy?.metadata?.annotations?.['vcluster.loft.sh/object-namespace']).toBe('a');
+    // The victim is told why its secret waits, and its pod waits with it.
+    expect(eventsOf(t, 'b-x-a', 's').some((e) => e.startsWith('SyncError'))).toBe(true);
+    expect(hostPod(t, 'owner', 'b-x-a')).toBeUndefined();
+  });
+
+  it('a secret of another virtual cluster under the same host name is never mounted', async () => {
+    // vc `vc` namespace `c` naming `s-x-n` gives `s-x-n-x-c-x-vc`: also vc `c-x-vc`'s copy of `s` in `n`.
+    const other: Seed = [
+      SECRETS,
+      {
+        metadata: {
+          name: hostName('s-x-n', 'c'),
+          namespace: HOST_NS,
+          labels: { 'vcluster.loft.sh/managed-by': 'c-x-vc' },
+          annotations: {
+            'vcluster.loft.sh/object-name': 's',
+            'vcluster.loft.sh/object-namespace': 'n',
+            'vcluster.loft.sh/object-kind': '/v1, Kind=Secret',
+          },
+        },
+        data: { v: 'b3RoZXI=' },
+      },
+    ];
+    const t = await table([secret('s-x-n', 'c', 'mine')], [other]);
+    await t.virtual.create(PODS, 'c', mountingPod('p', 'c', 's-x-n'));
+    await t.settle();
+    expect(hostPod(t, 'p', 'c')).toBeUndefined();
+    // Our secret cannot take the name either: it belongs to the other virtual cluster.
+    expect(eventsOf(t, 'c', 's-x-n').some((e) => e.startsWith('SyncError'))).toBe(true);
+  });
+
+  it('an optional reference to a missing secret points at a name no tenant object can take', async () => {
+    const t = await table([secret('s', 'b-x-a', 'victim')]);
+    await t.virtual.create(PODS, 'b-x-a', mountingPod('owner', 'b-x-a', 's'));
+    await t.virtual.create(PODS, 'a', mountingPod('thief', 'a', 's-x-b', true));
+    await t.settle();
+    // The pod runs (the secret is optional), and reads neither the victim's copy nor its would-be name.
+    expect(secretsRead(hostPod(t, 'thief', 'a'))).toEqual([ABSENT_REFERENCE_NAME, ABSENT_REFERENCE_NAME]);
+  });
+});

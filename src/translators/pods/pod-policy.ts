@@ -1,0 +1,71 @@
+import type { Pod } from '../../kube/types.ts';
+import { CONTROLLED_BY_LABEL } from '../../naming/labels.ts';
+
+/**
+ * Host-side facilities a tenant pod may reach only where the operator allowed them. Each list is
+ * empty by default: the host's signers and CSI drivers act with host authority, and nothing in the
+ * virtual cluster tells who may use them.
+ */
+export interface PodPolicy {
+  /**
+   * Signer names (`example.com/name`) whose ClusterTrustBundles and pod certificates tenant pods may
+   * project. The host kubelet asks the host's signer for them, so a tenant that names a signer gets
+   * a certificate with whatever identity that signer hands out on the host.
+   */
+  allowedSigners?: readonly string[];
+  /**
+   * CSI drivers tenant pods may use as inline volumes (`volumes[].csi`). An inline volume goes to the
+   * host's driver with no claim, no storage class and no quota in between, with attributes the
+   * tenant chooses; only drivers built for that (secrets-store, image volumes...) are safe.
+   */
+  allowedInlineCsiDrivers?: readonly string[];
+}
+
+/**
+ * What in a virtual pod the host would act on with host authority and the policy does not allow:
+ * one message per finding, naming the volume and field (and the tenant's own value), never a host
+ * object, so it can be shown to the tenant as is. Empty when the pod may be synced.
+ */
+export function podPolicyViolations(pod: Pod, policy: PodPolicy): string[] {
+  const signers = policy.allowedSigners ?? [];
+  const drivers = policy.allowedInlineCsiDrivers ?? [];
+  const out: string[] = [];
+  for (const volume of pod.spec?.volumes ?? []) {
+    const where = `volume ${JSON.stringify(volume.name)}`;
+    if (volume.csi && !drivers.includes(volume.csi.driver)) {
+      out.push(
+        `${where}: csi.driver ${JSON.stringify(volume.csi.driver)} is not allowed for inline volumes in this virtual cluster`,
+      );
+    }
+    (volume.projected?.sources ?? []).forEach((source, i) => {
+      const field = `projected.sources[${i}]`;
+      const bundle = source.clusterTrustBundle;
+      if (bundle?.name !== undefined) {
+        // A bundle by name can be any bundle on the host, of any signer: there is nothing to check it against.
+        out.push(
+          `${where}: ${field}.clusterTrustBundle.name is not allowed in this virtual cluster; select bundles by an allowed signerName`,
+        );
+      } else if (bundle?.signerName !== undefined && !signers.includes(bundle.signerName)) {
+        out.push(
+          `${where}: ${field}.clusterTrustBundle.signerName ${JSON.stringify(bundle.signerName)} is not an allowed signer in this virtual cluster`,
+        );
+      }
+      const certificate = source.podCertificate;
+      if (certificate && !signers.includes(certificate.signerName)) {
+        out.push(
+          `${where}: ${field}.podCertificate.signerName ${JSON.stringify(certificate.signerName)} is not an allowed signer in this virtual cluster`,
+        );
+      }
+    });
+  }
+  return out;
+}
+
+/**
+ * Whether an object carries vCluster's controlled-by label: another tool manages it, and the syncer
+ * leaves it alone on both sides. Any value counts, as in vCluster. The sync engine already applies this
+ * to every kind's source objects; this is for callers outside it.
+ */
+export function isControlledByAnotherTool(obj: { metadata?: { labels?: Record<string, string> } }): boolean {
+  return obj.metadata?.labels?.[CONTROLLED_BY_LABEL] !== undefined;
+}

@@ -1,0 +1,101 @@
+import type { Informer } from '../../informer/informer.ts';
+import type { KubeObject } from '../../kube/object.ts';
+import type { BuiltKind, KindSpec } from '../../sync/kind.ts';
+import type { PodReference } from './reference-walker.ts';
+
+/**
+ * Whether a pod may be created on the host with one of its references, and how:
+ * - `ready`: the host object under the translated name is provably the copy of exactly the
+ *   referenced virtual object (this virtual cluster, namespace, name and kind);
+ * - `absent-optional`: an optional reference to nothing: it must point at a name nobody can take;
+ * - `waiting`: the copy is not there yet (or the object is missing): create the pod later;
+ * - `refused`: the name belongs to another object, or the kind is not synced: never create it.
+ */
+export type ReferenceVerdict =
+  | { state: 'ready' }
+  | { state: 'absent-optional' }
+  | { state: 'waiting'; message: string; missing: boolean }
+  | { state: 'refused'; message: string };
+
+/**
+ * Where an optional reference to a missing object points on the host: a name no copy of a tenant
+ * object can have (copies are `<name>-x-<ns>-x-<vc>`, or cut to exactly 63 characters), so the
+ * kubelet finds nothing there, as it would for the missing object, and nothing a tenant syncs later
+ * under the ambiguous translated name reaches the pod.
+ */
+export const ABSENT_REFERENCE_NAME = 'vsyncer-absent-reference';
+
+/** A synced kind a pod can reference: how its names map, and both caches of it. */
+export interface ReferenceTarget {
+  spec: KindSpec;
+  host: Informer<KubeObject>;
+  virtual: Informer<KubeObject>;
+}
+
+/**
+ * Judges a pod's references against the synced kinds. Names of host copies are ambiguous (`-x-` may
+ * appear in any name, and virtual clusters share host namespaces), so a reference is only ever
+ * resolved to a host object whose ownership metadata names exactly the referenced virtual object;
+ * anything else, including a name nobody holds yet, is not handed to the host.
+ */
+export class ReferenceJudge {
+  private readonly targets: ReadonlyMap<string, ReferenceTarget>;
+
+  constructor(targets: ReadonlyMap<string, ReferenceTarget>) {
+    this.targets = targets;
+  }
+
+  /** The verdict on one reference of a pod in virtual namespace ns. */
+  judge(namespace: string, ref: PodReference): ReferenceVerdict {
+    const what = `${ref.kind} "${ref.name}"${ref.where.volume ? ` (volume "${ref.where.volume}")` : ''}`;
+    const target = this.targets.get(ref.kind);
+    if (!target || (ref.apiGroup ?? '') !== target.spec.virtualType.group) {
+      return { state: 'refused', message: `${what}: objects of this kind are not synced to the host` };
+    }
+    const virtualKey = `${namespace}/${ref.name}`;
+    const hostKey = target.spec.mapper.targetKey(virtualKey, undefined);
+    const copy = hostKey ? target.host.store.get(hostKey) : undefined;
+    const virtual = target.virtual.store.get(virtualKey);
+    if (copy) {
+      if (target.spec.mapper.sourceKeyOf(copy) !== virtualKey) {
+        // Missing and optional: the pod runs without it, as on any cluster; it never gets that copy.
+        if (!virtual && ref.optional) return { state: 'absent-optional' };
+        return { state: 'refused', message: `${what}: its host name is held by another object` };
+      }
+      const recorded = target.spec.mapper.sourceUidOf?.(copy);
+      if (virtual && recorded !== undefined && recorded !== virtual.metadata?.uid) {
+        return { state: 'waiting', message: `${what}: its host copy is being replaced`, missing: false };
+      }
+      return { state: 'ready' };
+    }
+    if (virtual) return { state: 'waiting', message: `${what}: waiting for its host copy`, missing: false };
+    if (ref.optional) return { state: 'absent-optional' };
+    return { state: 'waiting', message: `${what} not found`, missing: true };
+  }
+
+  /** The verdict on every reference, the worst first (refused, then waiting). */
+  judgeAll(
+    namespace: string,
+    refs: readonly PodReference[],
+  ): { ref: PodReference; verdict: ReferenceVerdict }[] {
+    const rank = { refused: 0, waiting: 1, 'absent-optional': 2, ready: 3 } as const;
+    return refs
+      .map((ref) => ({ ref, verdict: this.judge(namespace, ref) }))
+      .sort((a, b) => rank[a.verdict.state] - rank[b.verdict.state]);
+  }
+}
+
+/** The reference targets among the enabled kinds: to-host namespaced kinds, by their virtual kind. */
+export function referenceTargets(
+  kinds: ReadonlyMap<string, BuiltKind>,
+  informerOf: (spec: KindSpec) => { host: Informer<KubeObject>; virtual: Informer<KubeObject> },
+): Map<string, ReferenceTarget> {
+  const out = new Map<string, ReferenceTarget>();
+  for (const { spec } of kinds.values()) {
+    if (spec.direction === 'from-host' || !spec.virtualType.namespaced) continue;
+    // Pods are not referenced by pods; everything else a pod names may be.
+    if (spec.virtualType.kind === 'Pod') continue;
+    out.set(spec.virtualType.kind, { spec, ...informerOf(spec) });
+  }
+  return out;
+}
