@@ -233,15 +233,19 @@ export class KindController implements SyncComponent {
         return { requeueAfterMs: 100 };
       this.expectedSourceUid.delete(key);
     }
-    // Objects another tool controls (vCluster's controlled-by label) are never synced.
-    const controlled = sourceObj?.metadata?.labels?.[CONTROLLED_BY_LABEL] !== undefined;
-    const source = controlled ? undefined : sourceObj;
+    // Host objects another tool controls (vCluster's controlled-by label) are never synced. On the
+    // virtual side that label is only ever a tenant's own (the syncer sets it nowhere there): it is an
+    // ordinary label, stored hashed on the host like every reserved key.
+    const controlled =
+      this.sourceSide === 'host' && sourceObj?.metadata?.labels?.[CONTROLLED_BY_LABEL] !== undefined;
+    if (controlled) return {};
+    const source = sourceObj;
     const targetKey = spec.mapper.targetKey(key, source);
     const ctx = this.context(key, targetKey, pending);
     const inTheWay = targetKey ? this.targetInformer?.store.get(targetKey) : undefined;
     const owned = this.targetInformer?.store.byIndex(SOURCE_INDEX, key) ?? [];
     const target = inTheWay && spec.mapper.sourceKeyOf(inTheWay) === key ? inTheWay : undefined;
-    const wanted = controlled ? false : spec.wanted ? spec.wanted(ctx, source) : source !== undefined;
+    const wanted = spec.wanted ? spec.wanted(ctx, source) : source !== undefined;
 
     let result: SyncResult = {};
     // Copies of this key under another name (the naming changed, or the source moved) are not wanted.

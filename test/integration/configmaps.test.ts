@@ -206,5 +206,7 @@ describe('ConfigMaps, virtual to host', () => {
       async () => (await hostCopy('gone')) === undefined && (await hostCopy('keep'))?.data?.v === '2',
       30_000,
     );
-  });
+    // A stop and a start (waiting for /readyz) take seconds on a loaded 2-core machine: the test's
+    // own deadline is its waits', not Jest's 5 s default.
+  }, 90_000);
 });

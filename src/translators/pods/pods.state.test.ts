@@ -223,4 +223,16 @@ describe('pods state table', () => {
     await table.settle();
     expect(table.virtual.objects(PODS, 'team')).toEqual([]);
   });
+
+  it("a tenant's pod labelled vcluster.loft.sh/controlled-by is synced, the label stored hashed", async () => {
+    const table = await podTable([
+      virtualPod('web', { labels: { app: 'web', 'vcluster.loft.sh/controlled-by': 'x' } }),
+    ]);
+    await table.settle();
+    const labels = hostPods(table)[0]?.metadata?.labels ?? {};
+    expect(labels['vcluster.loft.sh/controlled-by']).toBeUndefined();
+    expect(
+      Object.entries(labels).some(([k, v]) => k.startsWith(`vcluster.loft.sh/label-${VC}-x-`) && v === 'x'),
+    ).toBe(true);
+  });
 });
