@@ -53,24 +53,25 @@ export class ReferenceJudge {
       return { state: 'refused', message: `${what}: objects of this kind are not synced to the host` };
     }
     const virtualKey = `${namespace}/${ref.name}`;
+    const virtual = target.virtual.store.get(virtualKey);
+    // A missing object reads as missing, whatever holds its host name: the tenant learns nothing of
+    // objects it cannot see, and the pod gets nothing it did not name.
+    if (!virtual) {
+      return ref.optional
+        ? { state: 'absent-optional' }
+        : { state: 'waiting', message: `${what} not found`, missing: true };
+    }
     const hostKey = target.spec.mapper.targetKey(virtualKey, undefined);
     const copy = hostKey ? target.host.store.get(hostKey) : undefined;
-    const virtual = target.virtual.store.get(virtualKey);
-    if (copy) {
-      if (target.spec.mapper.sourceKeyOf(copy) !== virtualKey) {
-        // Missing and optional: the pod runs without it, as on any cluster; it never gets that copy.
-        if (!virtual && ref.optional) return { state: 'absent-optional' };
-        return { state: 'refused', message: `${what}: its host name is held by another object` };
-      }
-      const recorded = target.spec.mapper.sourceUidOf?.(copy);
-      if (virtual && recorded !== undefined && recorded !== virtual.metadata?.uid) {
-        return { state: 'waiting', message: `${what}: its host copy is being replaced`, missing: false };
-      }
-      return { state: 'ready' };
+    if (!copy) return { state: 'waiting', message: `${what}: waiting for its host copy`, missing: false };
+    if (target.spec.mapper.sourceKeyOf(copy) !== virtualKey) {
+      return { state: 'refused', message: `${what}: its host name is held by another object` };
     }
-    if (virtual) return { state: 'waiting', message: `${what}: waiting for its host copy`, missing: false };
-    if (ref.optional) return { state: 'absent-optional' };
-    return { state: 'waiting', message: `${what} not found`, missing: true };
+    const recorded = target.spec.mapper.sourceUidOf?.(copy);
+    if (recorded !== undefined && recorded !== virtual.metadata?.uid) {
+      return { state: 'waiting', message: `${what}: its host copy is being replaced`, missing: false };
+    }
+    return { state: 'ready' };
   }
 
   /** The verdict on every reference, the worst first (refused, then waiting). */
