@@ -246,4 +246,44 @@ describe('leader election', () => {
     }
     syncer = await startSyncer({ name: vc, hostNamespace: hostNs, args: ONLY_CONFIGMAPS });
   }, 180_000);
+
+  it('exits within --shutdown-timeout on SIGTERM even while the host API hangs', async () => {
+    await syncer.stop();
+    const { stateDir } = testClusters();
+    const leader = await startSyncer({
+      name: vc,
+      hostNamespace: hostNs,
+      args: [
+        ...ONLY_CONFIGMAPS,
+        '--leader-elect',
+        '--leader-elect-lease-duration=60s',
+        '--leader-elect-renew-deadline=40s',
+        '--leader-elect-retry-period=2s',
+        '--leader-elect-identity=hang',
+        '--shutdown-timeout=3s',
+      ],
+    });
+    await waitFor(
+      'it leads',
+      async () => metricValue(await leader.metrics(), 'vsyncer_leader') === 1,
+      60_000,
+    );
+    // A silent host API: releasing the lease and closing watches would wait for the 30 s request timeout.
+    await controlComponent(stateDir, 'host/kube-apiserver', 'pause');
+    try {
+      const stoppedAt = Date.now();
+      leader.child.kill('SIGTERM');
+      const outcome = await Promise.race([
+        leader.exited.then(() => 'exited'),
+        new Promise((r) => setTimeout(() => r('still running after 20 s'), 20_000)),
+      ]);
+      expect(outcome).toBe('exited');
+      recordMeasurement('shutdown-with-hung-host-ms', Date.now() - stoppedAt, { shutdownTimeout: '3s' });
+    } finally {
+      await controlComponent(stateDir, 'host/kube-apiserver', 'resume');
+      await leader.kill();
+    }
+    await waitFor('host API answers again', hostApiserverAnswers, 60_000);
+    syncer = await startSyncer({ name: vc, hostNamespace: hostNs, args: ONLY_CONFIGMAPS });
+  }, 180_000);
 });
