@@ -173,4 +173,114 @@ describe('tenant isolation: a pod never reads a host object that is not its tena
     // The pod runs (the secret is optional), and reads neither the victim's copy nor its would-be name.
     expect(secretsRead(hostPod(t, 'thief', 'a'))).toEqual([ABSENT_REFERENCE_NAME, ABSENT_REFERENCE_NAME]);
   });
+
+  /** Every way a pod spec names a Secret or ConfigMap, each pointed at another namespace's copy through `-x-`. */
+  const referenceShapes: [string, string, Record<string, unknown>][] = [
+    ['secret volume', 'Secret', { volumes: [{ name: 'v', secret: { secretName: 's-x-b' } }] }],
+    [
+      'projected secret',
+      'Secret',
+      { volumes: [{ name: 'v', projected: { sources: [{ secret: { name: 's-x-b' } }] } }] },
+    ],
+    ['configMap volume', 'ConfigMap', { volumes: [{ name: 'v', configMap: { name: 's-x-b' } }] }],
+    [
+      'projected configMap',
+      'ConfigMap',
+      { volumes: [{ name: 'v', projected: { sources: [{ configMap: { name: 's-x-b' } }] } }] },
+    ],
+    [
+      'CSI credentials',
+      'Secret',
+      { volumes: [{ name: 'v', csi: { driver: 'd', nodePublishSecretRef: { name: 's-x-b' } } }] },
+    ],
+    ['azureFile', 'Secret', { volumes: [{ name: 'v', azureFile: { secretName: 's-x-b', shareName: 'x' } }] }],
+    [
+      'env secretKeyRef',
+      'Secret',
+      {
+        containers: [
+          {
+            name: 'c',
+            image: 'i',
+            env: [{ name: 'E', valueFrom: { secretKeyRef: { name: 's-x-b', key: 'v' } } }],
+          },
+        ],
+      },
+    ],
+    [
+      'envFrom configMapRef',
+      'ConfigMap',
+      { containers: [{ name: 'c', image: 'i', envFrom: [{ configMapRef: { name: 's-x-b' } }] }] },
+    ],
+    [
+      'init container envFrom secretRef',
+      'Secret',
+      { initContainers: [{ name: 'i', image: 'i', envFrom: [{ secretRef: { name: 's-x-b' } }] }] },
+    ],
+    ['image pull secret', 'Secret', { imagePullSecrets: [{ name: 's-x-b' }] }],
+  ];
+
+  it.each(referenceShapes)(
+    "%s naming another namespace's copy: the pod never reaches the host, the tenant's own object of that name never syncs there",
+    async (_shape, kind, spec) => {
+      const type = kind === 'Secret' ? SECRETS : Resources.configMaps;
+      const victim: Seed = [
+        type,
+        { metadata: { name: 's', namespace: 'b-x-a', uid: 'victim' }, data: { v: 'dmljdGlt' } },
+      ];
+      // The thief makes its own object of that name, hoping the name resolves to the victim's copy.
+      const own: Seed = [
+        type,
+        { metadata: { name: 's-x-b', namespace: 'a', uid: 'thief' }, data: { v: 'bWluZQ==' } },
+      ];
+      const t = await table([victim, own]);
+      // The victim's pod uses the victim's object, so its copy holds the shared host name first.
+      const victimPod =
+        kind === 'Secret'
+          ? mountingPod('owner', 'b-x-a', 's')
+          : {
+              metadata: { name: 'owner', namespace: 'b-x-a' },
+              spec: {
+                containers: [{ name: 'c', image: 'i' }],
+                volumes: [{ name: 'v', configMap: { name: 's' } }],
+              },
+            };
+      await t.virtual.create(PODS, 'b-x-a', victimPod);
+      await t.settle();
+      await t.virtual.create(PODS, 'a', {
+        metadata: { name: 'thief', namespace: 'a' },
+        spec: { containers: [{ name: 'c', image: 'i' }], ...spec },
+      });
+      await t.settle();
+      expect(hostPod(t, 'thief', 'a')).toBeUndefined();
+      const copies = t.host.objects(type, HOST_NS).filter((o) => o.metadata?.name === hostName('s', 'b-x-a'));
+      expect(copies.map((c) => c.metadata?.annotations?.['vcluster.loft.sh/object-namespace'])).toEqual([
+        'b-x-a',
+      ]);
+      expect(eventsOf(t, 'a', 'thief').some((e) => e.startsWith('SyncError'))).toBe(true);
+    },
+  );
+
+  it('forged ownership labels and annotations on a tenant object never change whose copy it is', async () => {
+    const forged: Seed = [
+      SECRETS,
+      {
+        metadata: {
+          name: 'forged',
+          namespace: 'a',
+          uid: 'uid-forged',
+          labels: { 'vcluster.loft.sh/managed-by': 'other-vc', 'vcluster.loft.sh/namespace': 'b' },
+          annotations: { 'vcluster.loft.sh/object-name': 's', 'vcluster.loft.sh/object-namespace': 'b-x-a' },
+        },
+        data: { v: 'eA==' },
+      },
+    ];
+    const t = await start({ kinds: ['secrets'], virtual: [forged], flags: { syncAllSecrets: 'true' } });
+    await t.settle();
+    const [copy] = t.host.objects(SECRETS, HOST_NS);
+    expect(copy?.metadata?.labels?.['vcluster.loft.sh/managed-by']).toBe(VC);
+    expect(copy?.metadata?.labels?.['vcluster.loft.sh/namespace']).toBe('a');
+    expect(copy?.metadata?.annotations?.['vcluster.loft.sh/object-name']).toBe('forged');
+    expect(copy?.metadata?.annotations?.['vcluster.loft.sh/object-namespace']).toBe('a');
+  });
 });
