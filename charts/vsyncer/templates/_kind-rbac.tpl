@@ -10,10 +10,20 @@
   resources: ["configmaps"]
   verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
 {{- end }}
+{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "configmaps" "defaultOn" true)) }}
+- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ["get", "list", "watch"]
+{{- end }}
 {{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "secrets" "defaultOn" true)) }}
 - apiGroups: [""]
   resources: ["secrets"]
   verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+{{- end }}
+{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "secrets" "defaultOn" true)) }}
+- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ["get", "list", "watch"]
 {{- end }}
 {{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "pods" "defaultOn" true)) }}
 - apiGroups: [""]
@@ -33,6 +43,11 @@
 {{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "pods" "defaultOn" true)) }}
 - apiGroups: [""]
   resources: ["services"]
+  verbs: ["get", "list", "watch"]
+{{- end }}
+{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "pods" "defaultOn" true)) }}
+- apiGroups: [""]
+  resources: ["configmaps"]
   verbs: ["get", "list", "watch"]
 {{- end }}
 {{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "services" "defaultOn" true)) }}

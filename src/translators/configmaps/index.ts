@@ -19,7 +19,11 @@ export const configMapsKind = defineKind({
       description: 'sync every config map, not only those a pod references',
     }),
   ],
-  hostRbac: [{ scope: 'namespace', apiGroups: [''], resources: ['configmaps'], verbs: CRUD }],
+  hostRbac: [
+    { scope: 'namespace', apiGroups: [''], resources: ['configmaps'], verbs: CRUD },
+    // A copy a host pod still mounts is kept until that pod is gone.
+    { scope: 'namespace', apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
+  ],
   build: (options, where) =>
     dataObjectKind(
       {

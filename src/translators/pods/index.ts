@@ -139,6 +139,8 @@ export const podsKind = defineKind({
     { scope: 'namespace', apiGroups: [''], resources: ['secrets'], verbs: CRUD },
     // The virtual API service's cluster IP, for KUBERNETES_SERVICE_HOST.
     { scope: 'namespace', apiGroups: [''], resources: ['services'], verbs: ['get', 'list', 'watch'] },
+    // Host copies of config maps a pod names are checked for ownership before the pod is created.
+    { scope: 'namespace', apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch'] },
   ],
   build: (options, where) => podKind(options, where),
 });

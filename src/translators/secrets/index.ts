@@ -20,7 +20,11 @@ export const secretsKind = defineKind({
       description: 'sync every secret, not only those a pod references',
     }),
   ],
-  hostRbac: [{ scope: 'namespace', apiGroups: [''], resources: ['secrets'], verbs: CRUD }],
+  hostRbac: [
+    { scope: 'namespace', apiGroups: [''], resources: ['secrets'], verbs: CRUD },
+    // A copy a host pod still mounts is kept until that pod is gone.
+    { scope: 'namespace', apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
+  ],
   build: (options, where) =>
     dataObjectKind(
       {
