@@ -69,6 +69,7 @@ export const Resources = {
   csiDrivers: group('storage.k8s.io', 'csidrivers', 'CSIDriver', false),
   csiNodes: group('storage.k8s.io', 'csinodes', 'CSINode', false),
   ingressClasses: group('networking.k8s.io', 'ingressclasses', 'IngressClass', false),
+  networkPolicies: group('networking.k8s.io', 'networkpolicies', 'NetworkPolicy', true),
   priorityClasses: group('scheduling.k8s.io', 'priorityclasses', 'PriorityClass', false),
   runtimeClasses: group('node.k8s.io', 'runtimeclasses', 'RuntimeClass', false),
 } satisfies Record<string, ResourceType>;

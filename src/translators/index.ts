@@ -8,6 +8,7 @@ import { hostRuntimeClassesKind } from './host-runtimeclasses/index.ts';
 import { hostCSIDriversKind } from './host-csidrivers/index.ts';
 import { hostCSINodesKind } from './host-csinodes/index.ts';
 import { eventsDescriptor } from './events/index.ts';
+import { networkPoliciesDescriptor } from './networkpolicies/index.ts';
 import { nodesDescriptor } from './nodes/index.ts';
 import { podsKind } from './pods/index.ts';
 import { secretsKind } from './secrets/index.ts';
@@ -20,6 +21,7 @@ export function builtinKinds(): KindRegistry {
     .register(secretsKind)
     .register(podsKind)
     .register(servicesDescriptor)
+    .register(networkPoliciesDescriptor)
     .register(eventsDescriptor)
     .register(nodesDescriptor)
     .register(hostStorageClassesKind)
