@@ -40,7 +40,7 @@ export function mergeManagedMetadata(
   const want = withManagedRecord(desired);
   const have: LabelsAndAnnotations = { labels: current.labels ?? {}, annotations: current.annotations ?? {} };
   const recordOf = (key: string, map: StringMap) =>
-    have.annotations[key] === undefined ? Object.keys(map) : parseKeyList(have.annotations[key]);
+    !Object.hasOwn(have.annotations, key) ? Object.keys(map) : parseKeyList(have.annotations[key]!);
   return {
     labels: merge(want.labels, have.labels, recordOf(MANAGED_LABELS_ANNOTATION, have.labels)),
     annotations: merge(
@@ -53,7 +53,8 @@ export function mergeManagedMetadata(
 
 function merge(want: StringMap, have: StringMap, managedBefore: string[]): StringMap {
   const out = { ...have };
-  for (const key of managedBefore) if (!(key in want)) delete out[key];
+  // Own keys only: `toString` is a valid label key, and `in` would find Object.prototype's.
+  for (const key of managedBefore) if (!Object.hasOwn(want, key)) delete out[key];
   return Object.assign(out, want);
 }
 

@@ -413,3 +413,34 @@ describe('LastSynced', () => {
     expect(cache.get('pods', 'ns/a', virtual, host)).toEqual(snapshot);
   });
 });
+
+describe('planMetadata with keys named like Object.prototype members', () => {
+  it('writes, keeps and removes `toString` and `constructor` like any other key', () => {
+    const virtual = { labels: { toString: 'a', constructor: 'b' }, annotations: { hasOwnProperty: 'c' } };
+    const first = planMetadata({
+      vcName: VC,
+      virtual,
+      host: { labels: {}, annotations: {} },
+      desiredHost: desiredFor(virtual),
+    });
+    expect(first.host.labels).toMatchObject({ toString: 'a', constructor: 'b' });
+    expect(first.host.annotations.hasOwnProperty).toBe('c');
+    expect(Object.values(first.host.labels).every((v) => typeof v === 'string')).toBe(true);
+
+    const removed = { labels: {}, annotations: {} };
+    const second = planMetadata({
+      vcName: VC,
+      virtual: removed,
+      host: first.host,
+      desiredHost: desiredFor(removed),
+    });
+    expect(Object.hasOwn(second.host.labels, 'toString')).toBe(false);
+    expect(Object.hasOwn(second.host.labels, 'constructor')).toBe(false);
+    expect(Object.hasOwn(second.host.annotations, 'hasOwnProperty')).toBe(false);
+    // Planning again from its own output changes nothing.
+    expect(
+      planMetadata({ vcName: VC, virtual: removed, host: second.host, desiredHost: desiredFor(removed) })
+        .hostChanged,
+    ).toBe(false);
+  });
+});

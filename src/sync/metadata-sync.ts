@@ -221,25 +221,33 @@ function planMap(rules: MapRules, s: MapState): MapPlan {
 
   for (const key of new Set([...Object.keys(s.host), ...Object.keys(s.desired)])) {
     if (rules.owned(key)) {
-      write(key, s.desired[key], true);
+      write(key, own(s.desired, key), true);
       continue;
     }
-    if (s.record && key in s.host && !s.record.has(key)) {
-      write(key, s.host[key], false);
+    if (s.record && Object.hasOwn(s.host, key) && !s.record.has(key)) {
+      write(key, own(s.host, key), false);
       continue;
     }
     const virtualKey = rules.toVirtual(key);
-    const hostChanged = last?.record?.has(key) === true && s.host[key] !== last.host[key];
+    const hostChanged = last?.record?.has(key) === true && own(s.host, key) !== own(last.host, key);
     const tenantChanged =
-      !last || virtualKey === undefined || s.virtual[virtualKey] !== last.virtual[virtualKey];
+      !last || virtualKey === undefined || own(s.virtual, virtualKey) !== own(last.virtual, virtualKey);
     if (hostChanged && !tenantChanged && virtualKey !== undefined) {
-      write(key, s.host[key], true);
-      if (s.virtual[virtualKey] !== s.host[key]) out.up.set(virtualKey, s.host[key]);
+      write(key, own(s.host, key), true);
+      if (own(s.virtual, virtualKey) !== own(s.host, key)) out.up.set(virtualKey, own(s.host, key));
     } else {
-      write(key, s.desired[key], true);
+      write(key, own(s.desired, key), true);
     }
   }
   return out;
+}
+
+/**
+ * A map's own value for a key. Label and annotation keys are the tenant's to choose, and `toString`
+ * or `constructor` are valid ones: a plain lookup would find Object.prototype's functions instead.
+ */
+function own(map: StringMap, key: string): string | undefined {
+  return Object.hasOwn(map, key) ? map[key] : undefined;
 }
 
 function applyUp(map: StringMap, up: Map<string, string | undefined>): StringMap {
@@ -276,7 +284,7 @@ function keyList(keys: string[]): string {
 
 function sameMap(a: StringMap, b: StringMap): boolean {
   const keys = Object.keys(a);
-  return keys.length === Object.keys(b).length && keys.every((k) => k in b && a[k] === b[k]);
+  return keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && a[k] === b[k]);
 }
 
 interface CachedSnapshot {

@@ -7,8 +7,10 @@ type StringMap = Record<string, string>;
 /** A merge patch that turns `have` into `want`: changed keys set, removed keys null. */
 function mapPatch(have: StringMap | undefined, want: StringMap): Record<string, string | null> {
   const patch: Record<string, string | null> = {};
-  for (const key of Object.keys(have ?? {})) if (!(key in want)) patch[key] = null;
-  for (const [key, value] of Object.entries(want)) if (have?.[key] !== value) patch[key] = value;
+  // Own keys only: `toString` is a valid label key, and `in` would find Object.prototype's.
+  for (const key of Object.keys(have ?? {})) if (!Object.hasOwn(want, key)) patch[key] = null;
+  for (const [key, value] of Object.entries(want))
+    if (!have || !Object.hasOwn(have, key) || have[key] !== value) patch[key] = value;
   return patch;
 }
 

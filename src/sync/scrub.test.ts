@@ -11,7 +11,22 @@ describe('scrubHostNames', () => {
       'secret averyveryverylongnamethatgetscutat52charactersxxxx missing',
     ],
     ['nothing to hide here', 'nothing to hide here'],
+    // The kubelet's `<pod>_<namespace>(<uid>)`: `_` ends a name.
+    ['Error syncing pod web-x-team-x-vc1_team-a(f00d)', 'Error syncing pod web_<host namespace>(f00d)'],
+    ['event web-x-team-x-vc1.17a8b9c0d1 repeated', 'event web.17a8b9c0d1 repeated'],
+    ['svc web-x-team-x-vc1.team-a.svc.cluster.local', 'svc web.<host namespace>.svc.cluster.local'],
+    // A cut name whose 52 characters kept no `-x-` shows nothing of itself.
+    [`secret "${'l'.repeat(52)}-47156c37d5" not found`, 'secret "<host object>" not found'],
   ])('%s', (input, expected) => {
     expect(scrubHostNames(input, where)).toBe(expected);
+  });
+});
+
+describe('scrubHostNames on adversarial text', () => {
+  it('handles tens of kilobytes of `-x-` runs (tenant-chosen image names) in one pass', () => {
+    const image = `${'a-x-'.repeat(20_000)}b`;
+    expect(
+      scrubHostNames(`Failed to pull image "${image}"`, { vcName: 'vc1', hostNamespace: 'team-a' }),
+    ).toBe(`Failed to pull image "${image}"`);
   });
 });

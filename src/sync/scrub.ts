@@ -1,23 +1,68 @@
+/** Characters a Kubernetes object name is made of; anything else ends a name in a message. */
+const NAME_TOKEN = /[a-z0-9][a-z0-9.-]*/g;
+/** The `-<10 hex>` a cut name ends in. */
+const HASH_SUFFIX = /-[0-9a-f]{10}$/;
+/** A name cut to 63 characters by safe concatenation: 52 characters, `-`, 10 hex digits. */
+const TRUNCATED = /^[a-z0-9][a-z0-9.-]{51}-[0-9a-f]{10}$/;
+
 /**
  * Removes host-side names from a message meant for the tenant: translated object names
- * (`<name>-x-<ns>-x-<vc>`, possibly hashed) become the virtual name, and the host namespace is hidden.
+ * (`<name>-x-<ns>-x-<vc>`, possibly cut with a hash) become the virtual name, cluster-scoped copies
+ * and cut names that show no virtual name become `<host object>`, and the host namespace is hidden.
+ *
+ * The message is split into name-like tokens in one linear pass (tenants choose much of the text a
+ * host event carries, e.g. image names, so no pattern here may backtrack), and a token ends at any
+ * character a name cannot hold, such as the `_` of the kubelet's `<pod>_<namespace>(<uid>)`.
  */
 export function scrubHostNames(message: string, where: { vcName: string; hostNamespace: string }): string {
-  const vc = escapeRegExp(where.vcName);
-  let out = message.replace(
-    new RegExp(`([a-z0-9]([-a-z0-9.]*[a-z0-9])?)-x-[a-z0-9]([-a-z0-9]*[a-z0-9])?-x-${vc}\\b`, 'g'),
-    '$1',
-  );
-  out = out.replace(new RegExp(`vcluster-[a-z0-9.-]+-x-[a-z0-9-]+-x-${vc}\\b`, 'g'), '<host object>');
-  // Truncated names end in a 10-hex hash instead of the vc name.
-  out = out.replace(/\b([a-z0-9][-a-z0-9.]{0,61})-[0-9a-f]{10}\b/g, (m, prefix: string) =>
-    prefix.includes('-x-') ? prefix.split('-x-')[0]! : m,
-  );
-  if (where.hostNamespace)
-    out = out.replace(new RegExp(`\\b${escapeRegExp(where.hostNamespace)}\\b`, 'g'), '<host namespace>');
-  return out;
+  const suffix = `-x-${where.vcName}`;
+  return message.replace(NAME_TOKEN, (token) => {
+    if (token === where.hostNamespace) return '<host namespace>';
+    // A dotted name may follow a host name (`<host pod>.<event id>`); scrub each dot-separated part
+    // that ends a host name, keeping the rest.
+    const end = hostNameEnd(token, suffix);
+    if (end > 0) return virtualNameOf(token.slice(0, end), suffix) + scrubRest(token.slice(end), where);
+    const cut = truncatedName(token);
+    if (cut !== undefined) return cut;
+    return token.split('.').some((part) => part === where.hostNamespace)
+      ? token
+          .split('.')
+          .map((part) => (part === where.hostNamespace ? '<host namespace>' : part))
+          .join('.')
+      : token;
+  });
 }
 
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** Where the first host name in a token ends (just after `-x-<vc>` at a dot or the end), or 0. */
+function hostNameEnd(token: string, suffix: string): number {
+  let from = 0;
+  for (;;) {
+    const at = token.indexOf(suffix, from);
+    if (at < 0) return 0;
+    const end = at + suffix.length;
+    if ((end === token.length || token[end] === '.') && token.lastIndexOf('-x-', at - 1) > 0) return end;
+    from = at + 1;
+  }
+}
+
+/** `<name>-x-<ns>-x-<vc>` → `<name>`; a cluster-scoped copy (`vcluster-...`) → `<host object>`. */
+function virtualNameOf(hostName: string, suffix: string): string {
+  if (hostName.startsWith('vcluster-')) return '<host object>';
+  const withoutVc = hostName.slice(0, hostName.length - suffix.length);
+  return withoutVc.slice(0, withoutVc.lastIndexOf('-x-'));
+}
+
+function scrubRest(rest: string, where: { vcName: string; hostNamespace: string }): string {
+  return rest ? scrubHostNames(rest, where) : rest;
+}
+
+/**
+ * A name ending in a 10-hex hash that kept a `-x-` shows its virtual name; a 63-character cut name
+ * that kept none shows nothing of it. Anything else is not a cut name (undefined).
+ */
+function truncatedName(token: string): string | undefined {
+  if (!HASH_SUFFIX.test(token)) return undefined;
+  const prefix = token.slice(0, token.length - 11);
+  if (prefix.includes('-x-')) return prefix.split('-x-')[0]!;
+  return TRUNCATED.test(token) ? '<host object>' : undefined;
 }

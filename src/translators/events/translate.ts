@@ -1,4 +1,5 @@
 import type { KubeObject } from '../../kube/object.ts';
+import { hash10 } from '../../naming/names.ts';
 import { scrubHostNames } from '../../sync/scrub.ts';
 
 /** The virtual object a host event is about, as the virtual cluster knows it. */
@@ -26,8 +27,11 @@ export function virtualEventFor(
     typeof text === 'string'
       ? scrubHostNames(text.split(target.hostName).join(target.name), where)
       : undefined;
-  const hostName = hostEvent.metadata?.name ?? '';
-  const suffix = hostName.slice(hostName.lastIndexOf('.') + 1) || hostName;
+  const hostEventName = String(hostEvent.metadata?.name ?? '');
+  // Host event names are `<object>.<hex id>`; only such an id is kept. Anything else could carry a
+  // host name, so a hash of the host event's name stands in (stable, so repeats update one event).
+  const id = hostEventName.slice(hostEventName.lastIndexOf('.') + 1);
+  const suffix = hostEventName.includes('.') && /^[0-9a-f]{1,32}$/.test(id) ? id : hash10(hostEventName);
   const event: KubeObject = {
     apiVersion: 'v1',
     kind: 'Event',

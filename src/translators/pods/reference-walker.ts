@@ -150,6 +150,13 @@ function visitVolume(v: Volume, path: string, visit: PodReferenceVisitor): void 
   ];
   for (const [field, ref] of credentials)
     emit(visit, ref, 'name', { kind: 'Secret', optional: false, where: at(`${field}.name`) });
+  // A glusterfs volume names an Endpoints object of the pod's namespace (the in-tree plugin is gone
+  // from current kubelets, but the field is still accepted): on the host it would name a host object.
+  emit(visit, v.glusterfs, 'endpoints', {
+    kind: 'Endpoints',
+    optional: false,
+    where: at('glusterfs.endpoints'),
+  });
   // A generic ephemeral volume's claim may be filled from an object of the pod's namespace: a PVC
   // to clone, a VolumeSnapshot, or a populator's custom object; each is visited with its own kind.
   const claim = v.ephemeral?.volumeClaimTemplate?.spec;
