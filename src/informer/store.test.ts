@@ -117,3 +117,28 @@ describe('Store', () => {
     expect(() => s.byIndex('nope', 'x')).toThrow(/no index named 'nope'/);
   });
 });
+
+describe('Store indexes with index functions that fail or change their mind', () => {
+  it('files an object an index function cannot read nowhere, and keeps filing the others', () => {
+    const store = new Store<KubeObject>({
+      byApp: (o) => {
+        const labels = o.metadata!.labels!;
+        if (labels.app === 'bad') throw new TypeError('cannot read');
+        return [labels.app!];
+      },
+    });
+    store.upsert({ metadata: { name: 'a', namespace: 'n', labels: { app: 'bad' } } });
+    store.upsert({ metadata: { name: 'b', namespace: 'n', labels: { app: 'web' } } });
+    expect(store.byIndex('byApp', 'web').map((o) => o.metadata?.name)).toEqual(['b']);
+    expect(store.size).toBe(2);
+  });
+
+  it('unfiles by what was filed, even when the function now answers differently', () => {
+    let answer = 'x';
+    const store = new Store<KubeObject>({ external: () => [answer] });
+    store.upsert({ metadata: { name: 'a', namespace: 'n' } });
+    answer = 'y';
+    store.remove('n/a');
+    expect(store.byIndex('external', 'x')).toEqual([]);
+  });
+});

@@ -24,18 +24,23 @@ export class Store<T extends KubeObject> implements ReadOnlyStore<T> {
   private items = new Map<string, T>();
   private readonly indexers: Record<string, IndexFunc<T>>;
   private indexes = new Map<string, Map<string, Set<string>>>();
+  /**
+   * The values each object was filed under, per index. Unfiling uses them instead of calling the
+   * index function again: a function that reads other caches may answer differently by then.
+   */
+  private filed = new Map<string, Map<string, string[]>>();
 
   constructor(indexers: Record<string, IndexFunc<T>> = {}) {
     this.indexers = { ...indexers };
-    for (const name of Object.keys(indexers)) this.indexes.set(name, new Map());
+    for (const name of Object.keys(indexers)) this.clearIndex(name);
   }
 
   /** Adds an index after construction, filing every object already cached. */
   addIndexer(name: string, fn: IndexFunc<T>): void {
     if (this.indexers[name]) throw new Error(`store already has an index named '${name}'`);
     this.indexers[name] = fn;
-    this.indexes.set(name, new Map());
-    for (const [key, obj] of this.items) this.index(key, obj);
+    this.clearIndex(name);
+    for (const [key, obj] of this.items) this.fileUnder(name, fn, key, obj);
   }
 
   get size(): number {
@@ -66,7 +71,7 @@ export class Store<T extends KubeObject> implements ReadOnlyStore<T> {
   upsert(obj: T): T | undefined {
     const key = objectKey(obj);
     const old = this.items.get(key);
-    if (old) this.unindex(key, old);
+    if (old) this.unindex(key);
     this.items.set(key, obj);
     this.index(key, obj);
     return old;
@@ -76,7 +81,7 @@ export class Store<T extends KubeObject> implements ReadOnlyStore<T> {
   remove(key: string): T | undefined {
     const old = this.items.get(key);
     if (old) {
-      this.unindex(key, old);
+      this.unindex(key);
       this.items.delete(key);
     }
     return old;
@@ -97,30 +102,49 @@ export class Store<T extends KubeObject> implements ReadOnlyStore<T> {
     }
     for (const [key, old] of this.items) if (!next.has(key)) diff.deleted.push(old);
     this.items = next;
-    for (const name of this.indexes.keys()) this.indexes.set(name, new Map());
+    for (const name of this.indexes.keys()) this.clearIndex(name);
     for (const [key, obj] of next) this.index(key, obj);
     return diff;
   }
 
-  private index(key: string, obj: T): void {
-    for (const [name, fn] of Object.entries(this.indexers)) {
-      const idx = this.indexes.get(name)!;
-      for (const value of fn(obj)) {
-        let keys = idx.get(value);
-        if (!keys) idx.set(value, (keys = new Set()));
-        keys.add(key);
-      }
-    }
+  private clearIndex(name: string): void {
+    this.indexes.set(name, new Map());
+    this.filed.set(name, new Map());
   }
 
-  private unindex(key: string, obj: T): void {
-    for (const [name, fn] of Object.entries(this.indexers)) {
-      const idx = this.indexes.get(name)!;
-      for (const value of fn(obj)) {
+  private index(key: string, obj: T): void {
+    for (const [name, fn] of Object.entries(this.indexers)) this.fileUnder(name, fn, key, obj);
+  }
+
+  /**
+   * Files one object under the values an index function gives. A function that cannot read the
+   * object (a malformed tenant object in the cache) files it nowhere: one bad object must not keep
+   * the cache from filling, which would stall every controller that waits for it.
+   */
+  private fileUnder(name: string, fn: IndexFunc<T>, key: string, obj: T): void {
+    let values: string[];
+    try {
+      values = [...new Set(fn(obj))];
+    } catch {
+      values = [];
+    }
+    const idx = this.indexes.get(name)!;
+    for (const value of values) {
+      let keys = idx.get(value);
+      if (!keys) idx.set(value, (keys = new Set()));
+      keys.add(key);
+    }
+    this.filed.get(name)!.set(key, values);
+  }
+
+  private unindex(key: string): void {
+    for (const [name, idx] of this.indexes) {
+      for (const value of this.filed.get(name)!.get(key) ?? []) {
         const keys = idx.get(value);
         keys?.delete(key);
         if (keys?.size === 0) idx.delete(value);
       }
+      this.filed.get(name)!.delete(key);
     }
   }
 }

@@ -7,7 +7,7 @@ import { objectKey, splitKey, type KubeObject } from '../kube/object.ts';
 import type { ResourceType } from '../kube/resources.ts';
 import { CONTROLLED_BY_LABEL, MANAGED_BY_LABEL } from '../naming/labels.ts';
 import type { WorkQueueMetrics } from '../workqueue/metrics.ts';
-import type { BuiltKind, KindSpec, ReconcileContext, SyncEnvironment, SyncResult } from './kind.ts';
+import type { BuiltKind, KindSpec, ReconcileContext, Relation, SyncEnvironment, SyncResult } from './kind.ts';
 import { LastSynced, planMetadata, type MetadataPlan } from './metadata-sync.ts';
 import { scrubHostNames } from './scrub.ts';
 
@@ -139,7 +139,7 @@ export class KindController implements SyncComponent {
     }
     for (const [name, informer] of this.relationInformers) {
       const relation = this.spec.relations!.find((r) => r.name === name)!;
-      for (const obj of informer.store.list()) for (const key of relation.keys(obj)) keys.add(key);
+      for (const obj of informer.store.list()) for (const key of relationKeys(relation, obj)) keys.add(key);
     }
     this.controller.start(keys);
   }
@@ -165,7 +165,7 @@ export class KindController implements SyncComponent {
     informer.addIndexer(index, (obj) => relation.keys(obj));
     const changed = (...objs: KubeObject[]) => {
       if (!this.controller.isStarted) return;
-      for (const obj of objs) for (const key of relation.keys(obj)) this.controller.enqueue(key);
+      for (const obj of objs) for (const key of relationKeys(relation, obj)) this.controller.enqueue(key);
     };
     informer.addHandlers({
       onAdd: (o) => changed(o),
@@ -344,6 +344,15 @@ export class KindController implements SyncComponent {
       hostNamespace: this.env.hostNamespace,
     });
     await this.env.events.record(virtual, 'Warning', err.reason, message);
+  }
+}
+
+/** The keys a related object concerns; none when the object cannot be read (a malformed tenant object). */
+function relationKeys(relation: Relation, obj: KubeObject): string[] {
+  try {
+    return relation.keys(obj);
+  } catch {
+    return [];
   }
 }
 
