@@ -17,6 +17,10 @@ describe('scrubHostNames', () => {
     ['svc web-x-team-x-vc1.team-a.svc.cluster.local', 'svc web.<host namespace>.svc.cluster.local'],
     // A cut name whose 52 characters kept no `-x-` shows nothing of itself.
     [`secret "${'l'.repeat(52)}-47156c37d5" not found`, 'secret "<host object>" not found'],
+    [
+      `dial ${'l'.repeat(52)}-47156c37d5.team-a.svc.cluster.local`,
+      'dial <host object>.<host namespace>.svc.cluster.local',
+    ],
   ])('%s', (input, expected) => {
     expect(scrubHostNames(input, where)).toBe(expected);
   });

@@ -24,12 +24,11 @@ export function scrubHostNames(message: string, where: { vcName: string; hostNam
     if (end > 0) return virtualNameOf(token.slice(0, end), suffix) + scrubRest(token.slice(end), where);
     const cut = truncatedName(token);
     if (cut !== undefined) return cut;
-    return token.split('.').some((part) => part === where.hostNamespace)
-      ? token
-          .split('.')
-          .map((part) => (part === where.hostNamespace ? '<host namespace>' : part))
-          .join('.')
-      : token;
+    // A dotted name (`<service>.<namespace>.svc...`) may hold the host namespace or a cut name as a part.
+    return token
+      .split('.')
+      .map((part) => (part === where.hostNamespace ? '<host namespace>' : (truncatedName(part) ?? part)))
+      .join('.');
   });
 }
 

@@ -4,6 +4,7 @@ import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
 import { MANAGED_BY_LABEL } from '../../naming/labels.ts';
 import type { KindSpec, Mapper, Placement, SyncResult } from '../../sync/kind.ts';
+import { malformedEvent } from '../shared/shape.ts';
 import { eventUpdate, virtualEventFor } from './translate.ts';
 
 /** How the events kind finds the virtual object behind a host object of one synced kind. */
@@ -80,7 +81,10 @@ export function eventsKind(where: Placement): KindSpec {
     watchVirtual: false,
     mapper: {
       targetKey(_key, hostEvent) {
-        const r = hostEvent && resolve(hostEvent);
+        // A malformed event maps to no virtual event (create skips it): resolving it would read
+        // fields it does not have as if it had them.
+        if (!hostEvent || malformedEvent(hostEvent)) return undefined;
+        const r = resolve(hostEvent);
         if (r?.state !== 'resolved') return undefined;
         const event = desiredEvent(hostEvent!, r);
         return `${event.metadata!.namespace}/${event.metadata!.name}`;
@@ -111,6 +115,12 @@ export function eventsKind(where: Placement): KindSpec {
       hostEvent !== undefined && sources.has(String((hostEvent.involvedObject as InvolvedObject)?.kind)),
 
     async create(ctx, hostEvent): Promise<SyncResult> {
+      const problem = malformedEvent(hostEvent);
+      if (problem) {
+        // Not the tenant's object and nothing to tell them: a host event of the wrong shape is skipped.
+        ctx.log.debug('malformed host event, not copied', { problem });
+        return {};
+      }
       const r = resolve(hostEvent!);
       if (r.state === 'waiting') {
         // The event often arrives before the object it is about reaches our caches: retry a while.

@@ -1,11 +1,20 @@
+import { TerminalError } from '../../controller/errors.ts';
+import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
 import { explainAlreadyExists } from '../../sync/engine.ts';
 import type { KindSpec, Placement, ReconcileContext, SyncResult } from '../../sync/kind.ts';
 import { namespacedToHost } from '../../sync/mappers.ts';
 import { writeVirtualMetadata } from '../../sync/metadata-writes.ts';
+import { malformedNetworkPolicy } from '../shared/shape.ts';
 import { hostNetworkPolicyFor, hostSpecInSync } from './translate.ts';
 
 const POLICIES = Resources.networkPolicies;
+
+/** A policy of the wrong shape is refused with the field named, before its selectors are translated. */
+function refuseMalformed(virtual: KubeObject): void {
+  const problem = malformedNetworkPolicy(virtual);
+  if (problem) throw new TerminalError(`malformed network policy: ${problem}`);
+}
 
 /**
  * NetworkPolicies, virtual → host. The spec flows down only (a host edit is reverted, since a
@@ -22,6 +31,7 @@ export function networkPoliciesKind(where: Placement): KindSpec {
     mapper: namespacedToHost(POLICIES, where),
 
     async create(ctx, virtual): Promise<SyncResult> {
+      refuseMalformed(virtual!);
       try {
         await ctx.host.create(POLICIES, ctx.hostNamespace, hostNetworkPolicyFor(virtual!, place(ctx)));
       } catch (err) {
@@ -33,6 +43,7 @@ export function networkPoliciesKind(where: Placement): KindSpec {
 
     async update(ctx, source, host): Promise<SyncResult> {
       const virtual = source!;
+      refuseMalformed(virtual);
       const result: SyncResult = {};
       const desired = hostNetworkPolicyFor(virtual, place(ctx));
       const plan = ctx.planMetadata(virtual, host, desired);

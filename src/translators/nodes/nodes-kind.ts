@@ -1,8 +1,10 @@
+import { TerminalError } from '../../controller/errors.ts';
 import { isApiError } from '../../kube/errors.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
 import type { KindSpec, ReconcileContext, SyncResult } from '../../sync/kind.ts';
 import { mirrored } from '../../sync/mappers.ts';
+import { malformedNode } from '../shared/shape.ts';
 import {
   fakeNode,
   MANAGED_NODE_LABEL,
@@ -34,7 +36,12 @@ export function nodesKind(options: NodeOptions): KindSpec {
   }
 
   async function desiredNode(ctx: ReconcileContext, hostNode: KubeObject | undefined): Promise<KubeObject> {
-    if (hostNode) return realNodeCopy(hostNode);
+    if (hostNode) {
+      // A host node of the wrong shape is shown to no tenant: refused with the field named.
+      const problem = malformedNode(hostNode);
+      if (problem) throw new TerminalError(`malformed host node: ${problem}`);
+      return realNodeCopy(hostNode);
+    }
     return fakeNode(ctx.key, await kubeletVersion(ctx), new Date(ctx.clock.now()).toISOString());
   }
 

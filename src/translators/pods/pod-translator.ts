@@ -11,6 +11,7 @@ import { namespacedToHost, ownedVirtualKey } from '../../sync/mappers.ts';
 import type { MetadataPlan } from '../../sync/metadata-sync.ts';
 import { writeVirtualMetadata } from '../../sync/metadata-writes.ts';
 import { sameJson } from '../shared/host-metadata.ts';
+import { malformedPod } from '../shared/shape.ts';
 import {
   checkPodSecurity,
   describeViolations,
@@ -244,6 +245,9 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
         await deletePod(ctx, 'virtual', virtualPod, 0);
         return { virtualWritten: true };
       }
+      // Before anything reads the spec: a pod of the wrong shape is refused with the field named.
+      const problem = malformedPod(virtualPod);
+      if (problem) throw new TerminalError(`malformed pod: ${problem}`);
       if (
         specOf(virtualPod).nodeName &&
         (virtualPod.status as { startTime?: string } | undefined)?.startTime
@@ -293,6 +297,9 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
         await deletePod(ctx, 'virtual', virtualPod, hostPod.metadata.deletionGracePeriodSeconds);
         return { virtualWritten: true };
       }
+      // Deletions go through whatever the shape; binding, status and spec updates read the pod.
+      const problem = malformedPod(virtualPod);
+      if (problem) throw new TerminalError(`malformed pod: ${problem}`);
       const result: SyncResult = {};
       const hostNode = specOf(hostPod).nodeName;
       if (hostNode && !specOf(virtualPod).nodeName) {

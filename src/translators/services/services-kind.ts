@@ -1,3 +1,4 @@
+import { TerminalError } from '../../controller/errors.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
 import { OBJECT_UID_ANNOTATION } from '../../naming/labels.ts';
@@ -6,6 +7,7 @@ import type { KindSpec, Placement, ReconcileContext, SyncResult } from '../../sy
 import { namespacedToHost } from '../../sync/mappers.ts';
 import { writeVirtualMetadata } from '../../sync/metadata-writes.ts';
 import { sameJson } from '../shared/host-metadata.ts';
+import { malformedService } from '../shared/shape.ts';
 import {
   hostServiceFor,
   hostSpecInSync,
@@ -24,6 +26,12 @@ const MAX_IP_WAITS = 10;
 
 /** Not an error of the Service: something must happen first. Retried with backoff. */
 class WaitingError extends Error {}
+
+/** A Service of the wrong shape is refused with the field named, before anything reads its spec. */
+function refuseMalformed(virtual: KubeObject): void {
+  const problem = malformedService(virtual);
+  if (problem) throw new TerminalError(`malformed service: ${problem}`);
+}
 
 /**
  * Services, virtual → host, with the host's cluster IPs, node ports and load-balancer status back.
@@ -89,6 +97,7 @@ export function servicesKind(where: Placement): KindSpec {
     wanted: (ctx, virtual) => virtual !== undefined && ctx.key !== KUBERNETES_SERVICE,
 
     async create(ctx, virtual): Promise<SyncResult> {
+      refuseMalformed(virtual!);
       try {
         await ctx.host.create(SERVICES, ctx.hostNamespace, hostServiceFor(virtual!, place(ctx)));
       } catch (err) {
@@ -99,6 +108,7 @@ export function servicesKind(where: Placement): KindSpec {
 
     async update(ctx, source, host): Promise<SyncResult> {
       const virtual = source!;
+      refuseMalformed(virtual);
       if (needsRecreate(virtual, host)) return recreateVirtual(ctx, virtual, host);
       const result: SyncResult = {};
       const desired = hostServiceFor(virtual, place(ctx), host);

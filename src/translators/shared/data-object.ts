@@ -1,3 +1,4 @@
+import { TerminalError } from '../../controller/errors.ts';
 import type { Informer } from '../../informer/informer.ts';
 import { isNotFound } from '../../kube/errors.ts';
 import type { KubeObject } from '../../kube/object.ts';
@@ -10,6 +11,7 @@ import { namespacedToHost } from '../../sync/mappers.ts';
 import { writeVirtualMetadata } from '../../sync/metadata-writes.ts';
 import { forEachPodReference } from '../pods/reference-walker.ts';
 import { hostMetadataFor, sameJson } from './host-metadata.ts';
+import { malformedDataObject } from './shape.ts';
 
 /** How often a copy kept for a host pod that still mounts it is looked at again. */
 const KEEP_WHILE_MOUNTED_RECHECK_MS = 10_000;
@@ -54,6 +56,11 @@ export function hostDataObject(
  */
 export function dataObjectKind(opts: DataObjectOptions, where: Placement): KindSpec {
   const place = (ctx: ReconcileContext) => ({ ...where, hostName: ctx.hostName });
+  /** An object of the wrong shape is refused with the field named, before its payload is copied. */
+  const refuseMalformed = (virtual: KubeObject) => {
+    const problem = malformedDataObject(virtual);
+    if (problem) throw new TerminalError(`malformed ${opts.type.kind}: ${problem}`);
+  };
   const hostReferenceIndex = `host-pods-referencing-${opts.type.resource}`;
   let hostPods: Informer<KubeObject> | undefined;
   const spec: KindSpec = {
@@ -108,6 +115,7 @@ export function dataObjectKind(opts: DataObjectOptions, where: Placement): KindS
     wanted: (ctx, virtual) => virtual !== undefined && (opts.syncAll || ctx.related('pods').length > 0),
 
     async create(ctx, virtual): Promise<SyncResult> {
+      refuseMalformed(virtual!);
       try {
         await ctx.host.create(opts.type, ctx.hostNamespace, hostDataObject(virtual!, opts, place(ctx)));
       } catch (err) {
@@ -119,6 +127,7 @@ export function dataObjectKind(opts: DataObjectOptions, where: Placement): KindS
 
     async update(ctx, source, host): Promise<SyncResult> {
       const virtual = source!;
+      refuseMalformed(virtual);
       const desired = hostDataObject(virtual, opts, place(ctx));
       const plan = ctx.planMetadata(virtual, host, desired);
       const result: SyncResult = {};

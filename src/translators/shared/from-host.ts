@@ -1,3 +1,4 @@
+import { TerminalError } from '../../controller/errors.ts';
 import { isApiError } from '../../kube/errors.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import type { ResourceType } from '../../kube/resources.ts';
@@ -6,6 +7,7 @@ import type { KindDescriptor, KindSpec, ReconcileContext, SyncResult } from '../
 import { mirrored } from '../../sync/mappers.ts';
 import { mergeManagedMetadata, withManagedRecord } from '../../sync/managed-metadata.ts';
 import { sameJson } from './host-metadata.ts';
+import { malformedClusterObject } from './shape.ts';
 
 /** Marks objects the syncer shows in the virtual cluster on behalf of the host (nodes, classes). */
 export const FROM_HOST_LABEL = 'vsyncer.dev/managed';
@@ -69,14 +71,24 @@ export function fromHostClusterScoped(type: ResourceType): KindSpec {
     return { virtualWritten: true };
   }
 
+  /**
+   * The virtual copy of a host object. One of the wrong shape is shown to no tenant: it is refused
+   * with the field named, and not retried.
+   */
+  function copyOf(host: KubeObject): KubeObject {
+    const problem = malformedClusterObject(host);
+    if (problem) throw new TerminalError(`malformed host ${type.kind}: ${problem}`);
+    return virtualCopyOf(host, type);
+  }
+
   return {
     direction: 'from-host',
     virtualType: type,
     hostType: type,
     hostWatch: 'all',
     mapper: mirrored(FROM_HOST_LABEL),
-    create: (ctx, host) => write(ctx, virtualCopyOf(host!, type)),
-    update: (ctx, host, current) => write(ctx, virtualCopyOf(host!, type), current),
+    create: async (ctx, host) => write(ctx, copyOf(host!)),
+    update: async (ctx, host, current) => write(ctx, copyOf(host!), current),
   };
 }
 
