@@ -1,7 +1,8 @@
 import { ApiError } from '../kube/errors.ts';
 import { FakeClock } from '../util/clock.ts';
 import { Controller, type ReconcileOutcome } from './controller.ts';
-import { TerminalError } from './errors.ts';
+import { TerminalError, WaitingError } from './errors.ts';
+import type { Logger } from '../util/log.ts';
 
 const settle = async () => {
   for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
@@ -356,5 +357,37 @@ describe('Controller: requeue and stop', () => {
     await settle();
     expect(seen).toEqual(['a']);
     expect(controller.busy).toBe(0);
+  });
+
+  it('retries a waiting reconcile with backoff, logged at debug (waiting is normal), never as terminal', async () => {
+    const lines: string[] = [];
+    const logger: Logger = {
+      debug: (msg) => void lines.push(`debug ${msg}`),
+      info: (msg) => void lines.push(`info ${msg}`),
+      warn: (msg) => void lines.push(`warn ${msg}`),
+      error: (msg) => void lines.push(`error ${msg}`),
+      child: () => logger,
+    };
+    const clock = new FakeClock(0);
+    let calls = 0;
+    const controller = new Controller({
+      name: 'test',
+      workers: 1,
+      clock,
+      logger,
+      reconcile: async () => {
+        calls++;
+        if (calls === 1) throw new WaitingError('waiting for a host copy');
+      },
+    });
+    controller.start();
+    controller.enqueue('a');
+    await settle();
+    clock.advance(5);
+    await settle();
+    expect(calls).toBe(2);
+    expect(lines.filter((l) => l.startsWith('warn') || l.startsWith('error'))).toEqual([]);
+    expect(lines).toContain('debug waiting, retrying');
+    await controller.stop(100);
   });
 });

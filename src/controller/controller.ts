@@ -3,7 +3,7 @@ import { realClock, type Clock } from '../util/clock.ts';
 import { silentLogger, type Logger } from '../util/log.ts';
 import { WorkQueue } from '../workqueue/index.ts';
 import type { WorkQueueMetrics } from '../workqueue/metrics.ts';
-import { isTerminal, TerminalError } from './errors.ts';
+import { isTerminal, TerminalError, WaitingError } from './errors.ts';
 
 /** What a reconcile asks for next: nothing (done), or another look after some time. */
 export interface ReconcileResult {
@@ -151,6 +151,16 @@ export class Controller {
         return;
       }
       metrics?.reconciled(name, 'error');
+      if (err instanceof WaitingError) {
+        metrics?.reconcileError(name, 'waiting');
+        this.log.debug('waiting, retrying', {
+          key,
+          reason: err.message,
+          retries: this.queue.numRequeues(key),
+        });
+        this.queue.addRateLimited(key);
+        return;
+      }
       metrics?.reconcileError(name, isApiError(err) ? err.kind : 'exception');
       this.log.warn('reconcile failed, retrying', { key, err, retries: this.queue.numRequeues(key) });
       this.queue.addRateLimited(key);

@@ -15,3 +15,14 @@ export class TerminalError extends Error {
 export function isTerminal(err: unknown): err is TerminalError {
   return err instanceof TerminalError;
 }
+
+/**
+ * Not a failure of the object: something it needs is not there yet (a host copy, an IP to be
+ * freed). Retried with backoff like any error, but logged quietly: waiting is normal.
+ */
+export class WaitingError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WaitingError';
+  }
+}

@@ -1,3 +1,4 @@
+import { WaitingError } from '../../controller/errors.ts';
 import type { Informer } from '../../informer/informer.ts';
 import { isApiError, isNotFound } from '../../kube/errors.ts';
 import type { KubeObject } from '../../kube/object.ts';
@@ -125,7 +126,7 @@ export function eventsKind(where: Placement): KindSpec {
       if (r.state === 'waiting') {
         // The event often arrives before the object it is about reaches our caches: retry a while.
         if (ctx.retries < MAX_WAIT_RETRIES)
-          throw new Error('the object this event is about is not cached yet');
+          throw new WaitingError('the object this event is about is not cached yet');
         return {};
       }
       if (r.state === 'not-ours') return {};

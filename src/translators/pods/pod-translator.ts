@@ -1,6 +1,6 @@
 import type { Informer } from '../../informer/informer.ts';
 import { isNotFound } from '../../kube/errors.ts';
-import { TerminalError } from '../../controller/errors.ts';
+import { TerminalError, WaitingError } from '../../controller/errors.ts';
 import { objectKey, splitKey, type KubeObject } from '../../kube/object.ts';
 import { Resources, type ResourceType } from '../../kube/resources.ts';
 import type { Pod } from '../../kube/types.ts';
@@ -31,9 +31,6 @@ import {
   translatePodToHost,
   type PodTranslationContext,
 } from './translate.ts';
-
-/** Not an error of the pod: something it needs is not there yet. Retried with backoff. */
-export class WaitingError extends Error {}
 
 interface PodSpecLite {
   nodeName?: string;

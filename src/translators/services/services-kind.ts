@@ -1,4 +1,4 @@
-import { TerminalError } from '../../controller/errors.ts';
+import { TerminalError, WaitingError } from '../../controller/errors.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
 import { OBJECT_UID_ANNOTATION } from '../../naming/labels.ts';
@@ -23,9 +23,6 @@ const SERVICES = Resources.services;
 const KUBERNETES_SERVICE = 'default/kubernetes';
 /** Re-creates that wait for another virtual Service to free the host's IP, before trying anyway. */
 const MAX_IP_WAITS = 10;
-
-/** Not an error of the Service: something must happen first. Retried with backoff. */
-class WaitingError extends Error {}
 
 /** A Service of the wrong shape is refused with the field named, before anything reads its spec. */
 function refuseMalformed(virtual: KubeObject): void {
