@@ -369,6 +369,24 @@ function merge(a: SyncResult, b: SyncResult): SyncResult {
 }
 
 /**
+ * Creates the host copy of the object being reconciled; a name already taken becomes the right
+ * error (see explainAlreadyExists).
+ */
+export async function createHostCopy(
+  ctx: ReconcileContext,
+  spec: KindSpec,
+  copy: KubeObject,
+): Promise<SyncResult> {
+  try {
+    await ctx.host.create(spec.hostType, ctx.hostNamespace, copy);
+  } catch (err) {
+    await explainAlreadyExists(ctx, spec, err);
+  }
+  ctx.log.debug('created host copy');
+  return { hostWritten: true };
+}
+
+/**
  * Turns a create that failed with AlreadyExists into the right error: a conflict to retry when the
  * existing object is ours (our cache is behind), a terminal error when it belongs to someone else.
  */

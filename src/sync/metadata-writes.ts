@@ -1,6 +1,7 @@
 import type { KubeObject } from '../kube/object.ts';
 import type { ResourceType } from '../kube/resources.ts';
 import type { ReconcileContext } from './kind.ts';
+import type { MetadataPlan } from './metadata-sync.ts';
 
 type StringMap = Record<string, string>;
 
@@ -38,4 +39,16 @@ export async function writeVirtualMetadata(
     },
     'merge',
   );
+}
+
+/** Writes what a metadata plan sends up, if anything; true when it wrote. */
+export async function writePlannedMetadataUp(
+  ctx: ReconcileContext,
+  type: ResourceType,
+  virtual: KubeObject,
+  plan: MetadataPlan,
+): Promise<boolean> {
+  if (!plan.virtualChanged || !plan.virtual) return false;
+  await writeVirtualMetadata(ctx, type, virtual, plan.virtual);
+  return true;
 }

@@ -1,10 +1,10 @@
 import { TerminalError } from '../../controller/errors.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
-import { explainAlreadyExists } from '../../sync/engine.ts';
+import { createHostCopy } from '../../sync/engine.ts';
 import type { KindSpec, Placement, ReconcileContext, SyncResult } from '../../sync/kind.ts';
 import { namespacedToHost } from '../../sync/mappers.ts';
-import { writeVirtualMetadata } from '../../sync/metadata-writes.ts';
+import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
 import { malformedNetworkPolicy } from '../shared/shape.ts';
 import { hostNetworkPolicyFor, hostSpecInSync } from './translate.ts';
 
@@ -32,13 +32,7 @@ export function networkPoliciesKind(where: Placement): KindSpec {
 
     async create(ctx, virtual): Promise<SyncResult> {
       refuseMalformed(virtual!);
-      try {
-        await ctx.host.create(POLICIES, ctx.hostNamespace, hostNetworkPolicyFor(virtual!, place(ctx)));
-      } catch (err) {
-        await explainAlreadyExists(ctx, spec, err);
-      }
-      ctx.log.debug('created host copy');
-      return { hostWritten: true };
+      return createHostCopy(ctx, spec, hostNetworkPolicyFor(virtual!, place(ctx)));
     },
 
     async update(ctx, source, host): Promise<SyncResult> {
@@ -55,10 +49,7 @@ export function networkPoliciesKind(where: Placement): KindSpec {
         });
         result.hostWritten = true;
       }
-      if (plan.virtualChanged && plan.virtual) {
-        await writeVirtualMetadata(ctx, POLICIES, virtual, plan.virtual);
-        result.virtualWritten = true;
-      }
+      if (await writePlannedMetadataUp(ctx, POLICIES, virtual, plan)) result.virtualWritten = true;
       return result;
     },
   };

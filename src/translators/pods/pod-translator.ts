@@ -9,7 +9,7 @@ import { explainAlreadyExists } from '../../sync/engine.ts';
 import type { KindSpec, Placement, ReconcileContext, SyncEnvironment, SyncResult } from '../../sync/kind.ts';
 import { namespacedToHost, ownedVirtualKey } from '../../sync/mappers.ts';
 import type { MetadataPlan } from '../../sync/metadata-sync.ts';
-import { writeVirtualMetadata } from '../../sync/metadata-writes.ts';
+import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
 import { sameJson } from '../shared/host-metadata.ts';
 import { malformedPod } from '../shared/shape.ts';
 import {
@@ -340,11 +340,9 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
           return plan.host;
         },
       );
-      if (plan?.virtualChanged && plan.virtual) {
-        // Labels or annotations changed on the host since the last sync flow up to the tenant's pod.
-        await writeVirtualMetadata(ctx, Resources.pods, latestVirtualPod, plan.virtual);
+      // Labels or annotations changed on the host since the last sync flow up to the tenant's pod.
+      if (plan && (await writePlannedMetadataUp(ctx, Resources.pods, latestVirtualPod, plan)))
         result.virtualWritten = true;
-      }
       // The ephemeral-container write must carry the resourceVersion the spec write left behind.
       let latestHostPod = hostPod;
       if (update.changed) {

@@ -2,10 +2,10 @@ import { TerminalError, WaitingError } from '../../controller/errors.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
 import { OBJECT_UID_ANNOTATION } from '../../naming/labels.ts';
-import { explainAlreadyExists } from '../../sync/engine.ts';
+import { createHostCopy } from '../../sync/engine.ts';
 import type { KindSpec, Placement, ReconcileContext, SyncResult } from '../../sync/kind.ts';
 import { namespacedToHost } from '../../sync/mappers.ts';
-import { writeVirtualMetadata } from '../../sync/metadata-writes.ts';
+import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
 import { sameJson } from '../shared/host-metadata.ts';
 import { malformedService } from '../shared/shape.ts';
 import {
@@ -95,12 +95,7 @@ export function servicesKind(where: Placement): KindSpec {
 
     async create(ctx, virtual): Promise<SyncResult> {
       refuseMalformed(virtual!);
-      try {
-        await ctx.host.create(SERVICES, ctx.hostNamespace, hostServiceFor(virtual!, place(ctx)));
-      } catch (err) {
-        await explainAlreadyExists(ctx, spec, err);
-      }
-      return { hostWritten: true };
+      return createHostCopy(ctx, spec, hostServiceFor(virtual!, place(ctx)));
     },
 
     async update(ctx, source, host): Promise<SyncResult> {
@@ -138,10 +133,7 @@ export function servicesKind(where: Placement): KindSpec {
         );
         result.virtualWritten = true;
       }
-      if (plan.virtualChanged && plan.virtual) {
-        await writeVirtualMetadata(ctx, SERVICES, latest, plan.virtual);
-        result.virtualWritten = true;
-      }
+      if (await writePlannedMetadataUp(ctx, SERVICES, latest, plan)) result.virtualWritten = true;
       return result;
     },
   };

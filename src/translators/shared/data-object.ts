@@ -5,10 +5,10 @@ import type { KubeObject } from '../../kube/object.ts';
 import type { Pod } from '../../kube/types.ts';
 import { MANAGED_BY_LABEL } from '../../naming/labels.ts';
 import { Resources, type ResourceType } from '../../kube/resources.ts';
-import { explainAlreadyExists } from '../../sync/engine.ts';
+import { createHostCopy } from '../../sync/engine.ts';
 import type { KindSpec, Placement, ReconcileContext, SyncResult } from '../../sync/kind.ts';
 import { namespacedToHost } from '../../sync/mappers.ts';
-import { writeVirtualMetadata } from '../../sync/metadata-writes.ts';
+import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
 import { forEachPodReference } from '../pods/reference-walker.ts';
 import { hostMetadataFor, sameJson } from './host-metadata.ts';
 import { malformedDataObject } from './shape.ts';
@@ -116,13 +116,7 @@ export function dataObjectKind(opts: DataObjectOptions, where: Placement): KindS
 
     async create(ctx, virtual): Promise<SyncResult> {
       refuseMalformed(virtual!);
-      try {
-        await ctx.host.create(opts.type, ctx.hostNamespace, hostDataObject(virtual!, opts, place(ctx)));
-      } catch (err) {
-        await explainAlreadyExists(ctx, spec, err);
-      }
-      ctx.log.debug('created host copy');
-      return { hostWritten: true };
+      return createHostCopy(ctx, spec, hostDataObject(virtual!, opts, place(ctx)));
     },
 
     async update(ctx, source, host): Promise<SyncResult> {
@@ -131,10 +125,7 @@ export function dataObjectKind(opts: DataObjectOptions, where: Placement): KindS
       const desired = hostDataObject(virtual, opts, place(ctx));
       const plan = ctx.planMetadata(virtual, host, desired);
       const result: SyncResult = {};
-      if (plan.virtualChanged && plan.virtual) {
-        await writeVirtualMetadata(ctx, opts.type, virtual, plan.virtual);
-        result.virtualWritten = true;
-      }
+      if (await writePlannedMetadataUp(ctx, opts.type, virtual, plan)) result.virtualWritten = true;
       const payloadChanged = !opts.payloadFields.every((f) => sameJson(desired[f], host[f]));
       if (!plan.hostChanged && !payloadChanged) return result;
       if (host.immutable === true && payloadChanged) {
