@@ -283,4 +283,29 @@ describe('tenant isolation: a pod never reads a host object that is not its tena
     expect(copy?.metadata?.annotations?.['vcluster.loft.sh/object-name']).toBe('forged');
     expect(copy?.metadata?.annotations?.['vcluster.loft.sh/object-namespace']).toBe('a');
   });
+
+  it("a debug container added later (kubectl debug) naming another namespace's copy never reaches the running host pod", async () => {
+    const t = await table([secret('s', 'b-x-a', 'victim'), secret('mine', 'a', 'own')]);
+    await t.virtual.create(PODS, 'b-x-a', mountingPod('owner', 'b-x-a', 's'));
+    await t.virtual.create(PODS, 'a', mountingPod('thief', 'a', 'mine'));
+    await t.settle();
+    expect(hostPod(t, 'thief', 'a')).toBeDefined();
+    const virtualThief = t.virtual.objects(PODS, 'a').find((p) => p.metadata?.name === 'thief')!;
+    await t.virtual.update(
+      PODS,
+      'a',
+      {
+        ...virtualThief,
+        spec: {
+          ...(virtualThief.spec as object),
+          ephemeralContainers: [{ name: 'dbg', image: 'i', envFrom: [{ secretRef: { name: 's-x-b' } }] }],
+        },
+      },
+      { subresource: 'ephemeralcontainers' },
+    );
+    await t.settle();
+    expect(
+      (hostPod(t, 'thief', 'a')?.spec as { ephemeralContainers?: unknown[] }).ephemeralContainers,
+    ).toBeUndefined();
+  });
 });

@@ -92,6 +92,22 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       .map(objectKey);
   };
 
+  /**
+   * Whether the ephemeral containers a pod gained (kubectl debug) may reach its running host pod:
+   * they are held to the same Pod Security level and the same reference checks as a new pod.
+   */
+  function ephemeralContainersVerdict(virtualPod: KubeObject): 'ready' | 'waiting' | TerminalError {
+    const namespace = virtualPod.metadata?.namespace ?? '';
+    const level = securityLevel(namespace);
+    const violations = checkPodSecurity(virtualPod, level);
+    if (violations.length) return new TerminalError(describeViolations(level, violations));
+    const verdicts = judge.judgeAll(namespace, podReferences(virtualPod));
+    const refused = verdicts.flatMap((v) => (v.verdict.state === 'refused' ? [v.verdict.message] : []));
+    if (refused.length)
+      return new TerminalError(`cannot add the debug container on the host: ${refused.join('; ')}`);
+    return verdicts.some((v) => v.verdict.state === 'waiting') ? 'waiting' : 'ready';
+  }
+
   /** The Pod Security level a namespace's pods are held to: the flag's, or the namespace's if stricter. */
   function securityLevel(namespace: string): PodSecurityLevel {
     const own = namespaceEnforceLevel(virtualNamespaces.store.get(namespace)?.metadata?.labels);
@@ -353,11 +369,14 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
         );
         result.hostWritten = true;
       }
-      const level = securityLevel(ctx.virtualNamespace);
-      const violations = update.ephemeralContainers ? checkPodSecurity(virtualPod, level) : [];
-      if (violations.length) {
-        // `kubectl debug` may add a container the level forbids: it never reaches the host.
-        await ctx.events.record(virtualPod, 'Warning', 'SyncError', describeViolations(level, violations));
+      const debugVerdict = update.ephemeralContainers ? ephemeralContainersVerdict(virtualPod) : 'ready';
+      if (debugVerdict instanceof TerminalError) {
+        // `kubectl debug` may add a container the level forbids, or one naming objects that are not
+        // this tenant's copies: it never reaches the host.
+        await ctx.events.record(virtualPod, 'Warning', 'SyncError', debugVerdict.message);
+      } else if (debugVerdict === 'waiting') {
+        // Its references are not copied yet: add it once they are (the copy's relation brings us back).
+        result.requeueAfterMs = 1000;
       } else if (update.ephemeralContainers) {
         await ctx.host.update(
           Resources.pods,
