@@ -298,4 +298,58 @@ describe('Services', () => {
     expect((untouched?.metadata as { labels?: Record<string, string> }).labels).toEqual({ owner: 'admin' });
     await mustKubectl('host', ['delete', 'namespace', holder, '--wait=false']);
   }, 120_000);
+
+  it("a selector-less Service's Endpoints reach the host; another tenant's pod IP is dropped", async () => {
+    // A pod on the host that is not this virtual cluster's (an admin's, or another tenant's).
+    await apply('host', {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'not-yours', namespace: hostNs },
+      spec: { containers: [{ name: 'main', image: 'registry.local/app:1' }] },
+    });
+    const foreignIP = await waitFor(
+      'the host pod has an IP',
+      async () =>
+        (await getObject<{ status?: { podIP?: string } }>('host', ['pod', 'not-yours', '-n', hostNs]))?.status
+          ?.podIP,
+      60_000,
+    );
+    await apply('virtual', {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'external-db', namespace: ns },
+      spec: { ports: [{ port: 5432 }] },
+    });
+    await apply('virtual', {
+      apiVersion: 'v1',
+      kind: 'Endpoints',
+      metadata: { name: 'external-db', namespace: ns },
+      subsets: [{ addresses: [{ ip: '192.0.2.10' }, { ip: foreignIP }], ports: [{ port: 5432 }] }],
+    });
+    const copy = await waitFor(
+      'host Endpoints of external-db',
+      () =>
+        getObject<{ subsets?: { addresses?: { ip: string }[] }[] }>('host', [
+          'endpoints',
+          hostName('external-db', ns, vc),
+          '-n',
+          hostNs,
+        ]),
+      60_000,
+    );
+    expect(copy.subsets?.flatMap((s) => s.addresses ?? []).map((a) => a.ip)).toEqual(['192.0.2.10']);
+    const refused = await waitForEvents('virtual', ns, 'external-db', 'SyncError');
+    expect(refused[0]!.message).toContain(foreignIP);
+    expect(refused[0]!.message).not.toContain(hostNs);
+    // The host mirrors the Endpoints into an EndpointSlice of the host Service.
+    const mirrored = await waitFor(
+      'host EndpointSlice mirrored from the Endpoints',
+      async () => {
+        const ips = addresses(await slicesOf('host', hostNs, hostName('external-db', ns, vc)));
+        return ips.length > 0 && ips;
+      },
+      60_000,
+    );
+    expect(mirrored).toEqual(['192.0.2.10']);
+  }, 120_000);
 });

@@ -7,6 +7,7 @@ import { hostPriorityClassesKind } from './host-priorityclasses/index.ts';
 import { hostRuntimeClassesKind } from './host-runtimeclasses/index.ts';
 import { hostCSIDriversKind } from './host-csidrivers/index.ts';
 import { hostCSINodesKind } from './host-csinodes/index.ts';
+import { endpointsDescriptor } from './endpoints/index.ts';
 import { eventsDescriptor } from './events/index.ts';
 import { networkPoliciesDescriptor } from './networkpolicies/index.ts';
 import { nodesDescriptor } from './nodes/index.ts';
@@ -21,6 +22,7 @@ export function builtinKinds(): KindRegistry {
     .register(secretsKind)
     .register(podsKind)
     .register(servicesDescriptor)
+    .register(endpointsDescriptor)
     .register(networkPoliciesDescriptor)
     .register(eventsDescriptor)
     .register(nodesDescriptor)

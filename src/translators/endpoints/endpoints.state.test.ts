@@ -1,0 +1,139 @@
+import type { KubeObject } from '../../kube/object.ts';
+import { Resources } from '../../kube/resources.ts';
+import { HOST_NS, stateTables, VC, type Seed, type StateTable } from '../../testing/state-table.ts';
+
+/** Starts a table for one test and stops it afterwards. */
+const start = stateTables();
+
+const EP = Resources.endpoints;
+const hostName = (name: string, ns = 'team') => `${name}-x-${ns}-x-${VC}`;
+const service = (name: string, selector?: Record<string, string>): Seed => [
+  Resources.services,
+  {
+    metadata: { name, namespace: 'team', uid: `svc-${name}` },
+    spec: { ports: [{ port: 5432 }], ...(selector ? { selector } : {}) },
+  },
+];
+const endpoints = (name: string, addresses: Record<string, unknown>[]): Seed => [
+  EP,
+  {
+    metadata: { name, namespace: 'team', uid: `ep-${name}` },
+    subsets: [{ addresses, ports: [{ port: 5432 }] }],
+  },
+];
+const tenantPod: Seed = [
+  Resources.pods,
+  {
+    metadata: { name: 'db-0', namespace: 'team', uid: 'pod-db' },
+    spec: { containers: [] },
+    status: { podIP: '10.244.0.7' },
+  },
+];
+/** A pod of another virtual cluster in the same host namespace. */
+const foreignHostPod: Seed = [
+  Resources.pods,
+  {
+    metadata: {
+      name: 'secret-db-x-x-x-other',
+      namespace: HOST_NS,
+      labels: { 'vcluster.loft.sh/managed-by': 'other' },
+    },
+    spec: { containers: [] },
+    status: { podIP: '10.244.0.9' },
+  },
+];
+
+const hostEndpoints = (t: StateTable, name: string) =>
+  t.host.objects(EP, HOST_NS).find((e) => e.metadata?.name === hostName(name));
+const addressesOf = (e: KubeObject | undefined) =>
+  ((e?.subsets ?? []) as { addresses?: { ip: string; targetRef?: { name?: string } }[] }[]).flatMap(
+    (s) => s.addresses ?? [],
+  );
+
+describe('endpoints state table (selector-less Services)', () => {
+  it("an external address and this tenant's pod are synced, the pod reference pointed at its host pod", async () => {
+    const t = await start({
+      kinds: ['endpoints'],
+      virtual: [
+        service('db'),
+        tenantPod,
+        endpoints('db', [
+          { ip: '192.0.2.10' },
+          { ip: '10.244.0.7', targetRef: { kind: 'Pod', name: 'db-0' } },
+        ]),
+      ],
+    });
+    await t.settle();
+    expect(addressesOf(hostEndpoints(t, 'db'))).toEqual([
+      { ip: '192.0.2.10' },
+      { ip: '10.244.0.7', targetRef: { kind: 'Pod', name: hostName('db-0'), namespace: HOST_NS } },
+    ]);
+  });
+
+  it("another tenant's pod, link-local (cloud metadata) and loopback addresses are dropped, and the tenant is told", async () => {
+    const t = await start({
+      kinds: ['endpoints'],
+      virtual: [
+        service('db'),
+        endpoints('db', [
+          { ip: '10.244.0.9' },
+          { ip: '169.254.169.254' },
+          { ip: '127.0.0.1' },
+          { ip: '192.0.2.10' },
+        ]),
+      ],
+      host: [foreignHostPod],
+    });
+    await t.settle();
+    expect(addressesOf(hostEndpoints(t, 'db'))).toEqual([{ ip: '192.0.2.10' }]);
+    const events = t.virtual.objects(Resources.events, 'team').map((e) => String(e.message));
+    expect(events.some((m) => m.includes('10.244.0.9') && m.includes('169.254.169.254'))).toBe(true);
+    expect(events.join(' ')).not.toContain(HOST_NS);
+  });
+
+  it('a targetRef naming a pod that does not have that IP is dropped', async () => {
+    const t = await start({
+      kinds: ['endpoints'],
+      virtual: [
+        service('db'),
+        tenantPod,
+        endpoints('db', [{ ip: '10.244.0.9', targetRef: { kind: 'Pod', name: 'db-0' } }]),
+      ],
+      host: [foreignHostPod],
+    });
+    await t.settle();
+    expect(addressesOf(hostEndpoints(t, 'db'))).toEqual([]);
+  });
+
+  it('Endpoints of a Service with a selector (made by the controllers) and of default/kubernetes are never synced', async () => {
+    const kubernetes: Seed = [
+      EP,
+      {
+        metadata: { name: 'kubernetes', namespace: 'default' },
+        subsets: [{ addresses: [{ ip: '127.0.0.1' }] }],
+      },
+    ];
+    const t = await start({
+      kinds: ['endpoints'],
+      virtual: [service('web', { app: 'web' }), endpoints('web', [{ ip: '10.244.0.7' }]), kubernetes],
+    });
+    await t.settle();
+    expect(t.host.writeLog()).toEqual([]);
+  });
+
+  it('a Service that gains a selector: its synced Endpoints are removed from the host', async () => {
+    const t = await start({
+      kinds: ['endpoints'],
+      virtual: [service('db'), endpoints('db', [{ ip: '192.0.2.10' }])],
+    });
+    await t.settle();
+    expect(hostEndpoints(t, 'db')).toBeDefined();
+    const svc = t.virtual.objects(Resources.services, 'team')[0]!;
+    await t.virtual.update(Resources.services, 'team', {
+      ...svc,
+      spec: { ...(svc.spec as object), selector: { app: 'db' } },
+    });
+    await t.settle();
+    expect(hostEndpoints(t, 'db')).toBeUndefined();
+  });
+});
