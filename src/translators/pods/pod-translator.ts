@@ -93,19 +93,28 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
   };
 
   /**
-   * Whether the ephemeral containers a pod gained (kubectl debug) may reach its running host pod:
-   * they are held to the same Pod Security level and the same reference checks as a new pod.
+   * What keeps a pod (or the debug containers it gained) off the host: a refusal (Pod Security, a
+   * host knob not allowed, a reference held by another object or of a kind not synced), or the
+   * references still waiting for their host copies. Only a pod whose every reference resolves to
+   * this tenant's copy of exactly that object reaches the host.
    */
-  function ephemeralContainersVerdict(virtualPod: KubeObject): 'ready' | 'waiting' | TerminalError {
+  function hostAdmission(virtualPod: KubeObject): { refusal?: TerminalError; waiting: string[] } {
     const namespace = virtualPod.metadata?.namespace ?? '';
     const level = securityLevel(namespace);
     const violations = checkPodSecurity(virtualPod, level);
-    if (violations.length) return new TerminalError(describeViolations(level, violations));
+    if (violations.length)
+      return { refusal: new TerminalError(describeViolations(level, violations)), waiting: [] };
     const verdicts = judge.judgeAll(namespace, podReferences(virtualPod));
-    const refused = verdicts.flatMap((v) => (v.verdict.state === 'refused' ? [v.verdict.message] : []));
+    const refused = [
+      ...podPolicyViolations(asPod(virtualPod), config),
+      ...verdicts.flatMap((v) => (v.verdict.state === 'refused' ? [v.verdict.message] : [])),
+    ];
     if (refused.length)
-      return new TerminalError(`cannot add the debug container on the host: ${refused.join('; ')}`);
-    return verdicts.some((v) => v.verdict.state === 'waiting') ? 'waiting' : 'ready';
+      return {
+        refusal: new TerminalError(`cannot run this pod on the host: ${refused.join('; ')}`),
+        waiting: [],
+      };
+    return { waiting: verdicts.flatMap((v) => (v.verdict.state === 'waiting' ? [v.verdict.message] : [])) };
   }
 
   /** The Pod Security level a namespace's pods are held to: the flag's, or the namespace's if stricter. */
@@ -114,18 +123,8 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
     return own ? stricterLevel(defaultLevel, own) : defaultLevel;
   }
 
-  /**
-   * Refuses a pod whose references cannot be made safe, and holds one whose references are not
-   * ready yet (reported like a kubelet would). Only pods whose every reference resolves to this
-   * tenant's copy of exactly that object are created on the host.
-   */
-  async function checkReferences(ctx: ReconcileContext, virtualPod: KubeObject): Promise<void> {
-    const verdicts = judge.judgeAll(ctx.virtualNamespace, podReferences(virtualPod));
-    const refused = verdicts.flatMap((v) => (v.verdict.state === 'refused' ? [v.verdict.message] : []));
-    if (refused.length) throw new TerminalError(`cannot run this pod on the host: ${refused.join('; ')}`);
-    const waiting = verdicts.flatMap((v) => (v.verdict.state === 'waiting' ? [v.verdict.message] : []));
-    if (!waiting.length) return;
-    // Like a kubelet, say what is missing; the pod starts once it is there.
+  /** Like a kubelet, says which secrets and config maps a held pod is missing. */
+  async function reportMissing(ctx: ReconcileContext, virtualPod: KubeObject): Promise<void> {
     const ns = ctx.virtualNamespace;
     const missing = missingReferences(
       virtualPod,
@@ -136,7 +135,6 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       const { reason, message } = missingReferenceMessage(ref);
       await ctx.events.record(virtualPod, 'Warning', reason, message);
     }
-    throw new WaitingError(`waiting for references: ${waiting.join('; ')}`);
   }
   const enforcedTolerations = config.enforceTolerations.map(parseToleration);
 
@@ -271,13 +269,12 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
         await deletePod(ctx, 'virtual', virtualPod, 0);
         return { virtualWritten: true };
       }
-      const level = securityLevel(ctx.virtualNamespace);
-      const violations = checkPodSecurity(virtualPod, level);
-      if (violations.length) throw new TerminalError(describeViolations(level, violations));
-      const refusedByPolicy = podPolicyViolations(asPod(virtualPod), config);
-      if (refusedByPolicy.length)
-        throw new TerminalError(`cannot run this pod on the host: ${refusedByPolicy.join('; ')}`);
-      await checkReferences(ctx, virtualPod);
+      const admission = hostAdmission(virtualPod);
+      if (admission.refusal) throw admission.refusal;
+      if (admission.waiting.length) {
+        await reportMissing(ctx, virtualPod);
+        throw new WaitingError(`waiting for references: ${admission.waiting.join('; ')}`);
+      }
       const hostPod = translatePodToHost(
         asPod(virtualPod),
         translationContext(ctx, virtualPod),
@@ -369,12 +366,11 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
         );
         result.hostWritten = true;
       }
-      const debugVerdict = update.ephemeralContainers ? ephemeralContainersVerdict(virtualPod) : 'ready';
-      if (debugVerdict instanceof TerminalError) {
-        // `kubectl debug` may add a container the level forbids, or one naming objects that are not
-        // this tenant's copies: it never reaches the host.
-        await ctx.events.record(virtualPod, 'Warning', 'SyncError', debugVerdict.message);
-      } else if (debugVerdict === 'waiting') {
+      // Debug containers (`kubectl debug`) face the same checks as a new pod before they reach it.
+      const debugAdmission = update.ephemeralContainers ? hostAdmission(virtualPod) : { waiting: [] };
+      if (debugAdmission.refusal) {
+        await ctx.events.record(virtualPod, 'Warning', 'SyncError', debugAdmission.refusal.message);
+      } else if (debugAdmission.waiting.length) {
         // Its references are not copied yet: add it once they are (the copy's relation brings us back).
         result.requeueAfterMs = 1000;
       } else if (update.ephemeralContainers) {
