@@ -6,7 +6,7 @@ import { Resources } from '../../kube/resources.ts';
 import { MANAGED_BY_LABEL } from '../../naming/labels.ts';
 import type { KindSpec, Mapper, Placement, SyncResult } from '../../sync/kind.ts';
 import { malformedEvent } from '../shared/shape.ts';
-import { eventUpdate, virtualEventFor } from './translate.ts';
+import { eventUpdate, virtualEventFor, virtualEventName } from './translate.ts';
 
 /** How the events kind finds the virtual object behind a host object of one synced kind. */
 interface EventSource {
@@ -87,8 +87,9 @@ export function eventsKind(where: Placement): KindSpec {
         if (!hostEvent || malformedEvent(hostEvent)) return undefined;
         const r = resolve(hostEvent);
         if (r?.state !== 'resolved') return undefined;
-        const event = desiredEvent(hostEvent!, r);
-        return `${event.metadata!.namespace}/${event.metadata!.name}`;
+        // Only the name: the event itself (with its scrubbed message) is built once, by create.
+        const meta = r.virtual.metadata!;
+        return `${meta.namespace ?? ''}/${virtualEventName(hostEvent, meta.name ?? '')}`;
       },
       // Virtual events are written, never read back: nothing is ever deleted or adopted.
       sourceKeyOf: () => undefined,

@@ -14,6 +14,18 @@ export interface VirtualTarget {
 }
 
 /**
+ * The name of a host event's virtual copy: `<virtual object>.<id>`. Host event names are
+ * `<object>.<hex id>`; only such an id is kept. Anything else could carry a host name, so a hash of
+ * the host event's name stands in (stable, so repeats of one host event update one virtual event).
+ */
+export function virtualEventName(hostEvent: KubeObject, virtualObjectName: string): string {
+  const hostEventName = String(hostEvent.metadata?.name ?? '');
+  const id = hostEventName.slice(hostEventName.lastIndexOf('.') + 1);
+  const suffix = hostEventName.includes('.') && /^[0-9a-f]{1,32}$/.test(id) ? id : hash10(hostEventName);
+  return `${virtualObjectName}.${suffix}`;
+}
+
+/**
  * The virtual copy of a host event: same reason, type, counts and times; the involved object and
  * every mention of host names rewritten to the virtual names. The name keeps the host event's
  * suffix so later updates of the same host event land on the same virtual event.
@@ -27,15 +39,10 @@ export function virtualEventFor(
     typeof text === 'string'
       ? scrubHostNames(text.split(target.hostName).join(target.name), where)
       : undefined;
-  const hostEventName = String(hostEvent.metadata?.name ?? '');
-  // Host event names are `<object>.<hex id>`; only such an id is kept. Anything else could carry a
-  // host name, so a hash of the host event's name stands in (stable, so repeats update one event).
-  const id = hostEventName.slice(hostEventName.lastIndexOf('.') + 1);
-  const suffix = hostEventName.includes('.') && /^[0-9a-f]{1,32}$/.test(id) ? id : hash10(hostEventName);
   const event: KubeObject = {
     apiVersion: 'v1',
     kind: 'Event',
-    metadata: { name: `${target.name}.${suffix}`, namespace: target.namespace },
+    metadata: { name: virtualEventName(hostEvent, target.name), namespace: target.namespace },
     involvedObject: {
       apiVersion: target.apiVersion,
       kind: target.kind,
