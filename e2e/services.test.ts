@@ -352,4 +352,58 @@ describe('Services', () => {
     );
     expect(mirrored).toEqual(['192.0.2.10']);
   }, 120_000);
+  it('virtual default/kubernetes carries the host API service IP, and its endpoints follow the host', async () => {
+    const hostApi = await waitFor(
+      'host API service IP',
+      () => getObject<Service>('host', ['service', vc, '-n', hostNs]),
+      30_000,
+    );
+    const moved = await waitFor(
+      'default/kubernetes with the host API service IP',
+      async () => {
+        const svc = await getObject<Service>('virtual', ['service', 'kubernetes', '-n', 'default']);
+        return svc?.spec.clusterIP === hostApi.spec.clusterIP && svc;
+      },
+      60_000,
+    );
+    // The virtual API server's own ports stay (it reconciles them; a fight would re-create forever).
+    expect(moved.spec.ports?.[0]?.port).toBe(443);
+    // Where the virtual API server listens, as the host sees it (in a real install, the k3s pod).
+    await apply('host', {
+      apiVersion: 'v1',
+      kind: 'Endpoints',
+      metadata: { name: vc, namespace: hostNs },
+      subsets: [{ addresses: [{ ip: '10.0.0.1' }], ports: [{ name: 'https', port: 6443, protocol: 'TCP' }] }],
+    });
+    try {
+      const endpoints = await waitFor(
+        'virtual default/kubernetes endpoints from the host',
+        async () => {
+          const ep = await getObject<{
+            subsets?: { addresses?: { ip: string }[]; ports?: { name?: string; port: number }[] }[];
+          }>('virtual', ['endpoints', 'kubernetes', '-n', 'default']);
+          return ep?.subsets?.[0]?.addresses?.[0]?.ip === '10.0.0.1' && ep;
+        },
+        60_000,
+      );
+      expect(endpoints.subsets?.[0]?.ports).toEqual([{ name: 'https', port: 6443, protocol: 'TCP' }]);
+      // The virtual controller manager mirrors them into an EndpointSlice, as for any selector-less Service.
+      const slice = await waitFor(
+        'virtual EndpointSlice of default/kubernetes',
+        async () => {
+          const ips = addresses(await slicesOf('virtual', 'default', 'kubernetes'));
+          return ips.length > 0 && ips;
+        },
+        60_000,
+      );
+      expect(slice).toEqual(['10.0.0.1']);
+      // Still the host IP some API-server reconcile periods later: no fight with the virtual API server.
+      await new Promise((resolve) => setTimeout(resolve, 12_000));
+      const after = await getObject<Service>('virtual', ['service', 'kubernetes', '-n', 'default']);
+      expect(after?.spec.clusterIP).toBe(hostApi.spec.clusterIP);
+      expect(after?.metadata.uid).toBe(moved.metadata.uid);
+    } finally {
+      await mustKubectl('host', ['delete', 'endpoints', vc, '-n', hostNs, '--ignore-not-found']);
+    }
+  }, 120_000);
 });

@@ -90,6 +90,7 @@ export class SyncerApp {
     const kinds = registry.build(enabled, config as unknown as Record<string, unknown>, {
       vcName: config.name,
       hostNamespace: config.hostNamespace,
+      virtualApiService: config.virtualApiService,
     });
     this.components = [...kinds.values()].map(
       (kind) =>

@@ -9,6 +9,8 @@ export type { FieldSpec } from './fields.ts';
 export interface CoreConfig {
   name: string;
   hostNamespace: string;
+  /** The host Service that fronts the virtual API server (the chart's `<name>`). */
+  virtualApiService: string;
   /** Empty: in-cluster configuration (the pod's service account). */
   hostKubeconfig: string;
   virtualKubeconfig: string;
@@ -60,6 +62,15 @@ const CORE_FIELDS: readonly FieldSpec<keyof CoreConfig>[] = [
     kind: 'string',
     required: true,
     description: 'host namespace the virtual cluster runs in; synced objects are created here',
+  },
+  {
+    flag: 'virtual-api-service',
+    key: 'virtualApiService',
+    kind: 'string',
+    default: '',
+    defaultHelp: '<name>',
+    defaultFromName: (name: string) => name,
+    description: 'host Service that exposes the virtual API server to pods',
   },
   {
     flag: 'host-kubeconfig',

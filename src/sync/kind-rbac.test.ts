@@ -42,6 +42,7 @@ describe('each kind declares the host RBAC for everything it watches', () => {
     const kinds = registry.build(new Set([name]), config as unknown as Record<string, unknown>, {
       vcName: 'vc',
       hostNamespace: 'ns',
+      virtualApiService: 'vc',
     });
     const env = {
       vcName: 'vc',

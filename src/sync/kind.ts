@@ -179,6 +179,8 @@ export interface KindDescriptor<F extends readonly FieldSpec[] = readonly FieldS
 export interface Placement {
   vcName: string;
   hostNamespace: string;
+  /** The host Service that fronts the virtual API server; virtual `default/kubernetes` stands for it. */
+  virtualApiService: string;
 }
 
 /** Declares a kind with its option types inferred from its fields. */

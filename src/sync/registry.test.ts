@@ -62,7 +62,7 @@ describe('KindRegistry', () => {
 
   it('builds only enabled kinds, in registration order, each with only its own options', () => {
     const registry = new KindRegistry().register(kind('b', true, 'bOpt')).register(kind('a', false, 'aOpt'));
-    const where = { vcName: 'vc', hostNamespace: 'ns' };
+    const where = { vcName: 'vc', hostNamespace: 'ns', virtualApiService: 'vc' };
     const kinds = registry.build(new Set(['a', 'b']), { bOpt: true, aOpt: false, secret: 'x' }, where);
     expect([...kinds.keys()]).toEqual(['b', 'a']);
     expect(built).toEqual([
@@ -91,8 +91,8 @@ describe('KindRegistry', () => {
     expect(() => registry.register(kind('c', true, 'opt'))).toThrow(
       "option 'opt' is declared by another kind",
     );
-    expect(() => registry.build(new Set(['zz']), {}, { vcName: 'v', hostNamespace: 'n' })).toThrow(
-      "unknown kind 'zz'",
-    );
+    expect(() =>
+      registry.build(new Set(['zz']), {}, { vcName: 'v', hostNamespace: 'n', virtualApiService: 'v' }),
+    ).toThrow("unknown kind 'zz'");
   });
 });

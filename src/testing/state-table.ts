@@ -72,6 +72,7 @@ export class StateTable {
     const kinds = builtinKinds().build(new Set(opts.kinds), config as unknown as Record<string, unknown>, {
       vcName: VC,
       hostNamespace: HOST_NS,
+      virtualApiService: VC,
     });
     for (const kind of kinds.values())
       this.controllers.set(kind.name, new KindController({ kind, kinds, env, workers: 1 }));

@@ -998,7 +998,12 @@ function fuzzService(f: Findings, rng: Rng, g: Generated): Outcome {
   const before = json(virtual);
   const vmeta = rec(virtual.metadata);
   const ns = nameOf(vmeta.namespace);
-  const where = { vcName: VC, hostNamespace: HOST_NS, hostName: hostName(nameOf(vmeta.name), ns, VC) };
+  const where = {
+    vcName: VC,
+    hostNamespace: HOST_NS,
+    virtualApiService: VC,
+    hostName: hostName(nameOf(vmeta.name), ns, VC),
+  };
   const vspec = rec(virtual.spec);
   let previous: KubeObject | undefined;
   for (const withCurrent of [false, true]) {
@@ -1110,7 +1115,12 @@ function fuzzDataObject(f: Findings, g: Generated, kind: 'ConfigMap' | 'Secret')
   const type: ResourceType = kind === 'Secret' ? Resources.secrets : Resources.configMaps;
   const payloadFields =
     kind === 'Secret' ? ['data', 'type', 'immutable'] : ['data', 'binaryData', 'immutable'];
-  const where = { vcName: VC, hostNamespace: HOST_NS, hostName: hostName(nameOf(vmeta.name), ns, VC) };
+  const where = {
+    vcName: VC,
+    hostNamespace: HOST_NS,
+    virtualApiService: VC,
+    hostName: hostName(nameOf(vmeta.name), ns, VC),
+  };
   const fn = `hostDataObject(${kind})`;
   const r = attempt(f, fn, onInput(g), () =>
     hostDataObject(

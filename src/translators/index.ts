@@ -1,5 +1,6 @@
 import type { ValuesOf } from '../config/fields.ts';
 import { KindRegistry } from '../sync/registry.ts';
+import { apiServiceDescriptor } from './api-service/index.ts';
 import { configMapsKind } from './configmaps/index.ts';
 import { hostStorageClassesKind } from './host-storageclasses/index.ts';
 import { hostIngressClassesKind } from './host-ingressclasses/index.ts';
@@ -22,6 +23,7 @@ export function builtinKinds(): KindRegistry {
     .register(secretsKind)
     .register(podsKind)
     .register(servicesDescriptor)
+    .register(apiServiceDescriptor)
     .register(endpointsDescriptor)
     .register(networkPoliciesDescriptor)
     .register(eventsDescriptor)

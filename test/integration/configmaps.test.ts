@@ -28,7 +28,7 @@ beforeAll(async () => {
   syncer = await startSyncer({
     name: vc,
     hostNamespace: hostNs,
-    args: ['--sync=-secrets,-pods,-events,-nodes', '--sync-all-configmaps'],
+    args: ['--sync=-secrets,-pods,-events,-nodes,-services,-api-service,-endpoints', '--sync-all-configmaps'],
   });
 }, 120_000);
 
@@ -199,7 +199,10 @@ describe('ConfigMaps, virtual to host', () => {
     syncer = await startSyncer({
       name: vc,
       hostNamespace: hostNs,
-      args: ['--sync=-secrets,-pods,-events,-nodes', '--sync-all-configmaps'],
+      args: [
+        '--sync=-secrets,-pods,-events,-nodes,-services,-api-service,-endpoints',
+        '--sync-all-configmaps',
+      ],
     });
     await waitFor(
       'orphan deleted and change applied',

@@ -7,7 +7,10 @@ const vc = uniqueName('res');
 const hostNs = `host-${vc}`;
 const ns = uniqueName('team');
 let syncer: SyncerProcess;
-const ONLY_CONFIGMAPS = ['--sync=-secrets,-pods,-events,-nodes', '--sync-all-configmaps'];
+const ONLY_CONFIGMAPS = [
+  '--sync=-secrets,-pods,-events,-nodes,-services,-api-service,-endpoints',
+  '--sync-all-configmaps',
+];
 
 const hostData = async (name: string) =>
   (

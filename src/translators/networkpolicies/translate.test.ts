@@ -261,6 +261,7 @@ describe('hostNetworkPolicyFor', () => {
     const host = hostNetworkPolicyFor(virtual, {
       vcName: VC,
       hostNamespace: 'host-ns',
+      virtualApiService: VC,
       hostName: 'deny-x-team-x-vc1',
     });
     expect(host.metadata).toMatchObject({

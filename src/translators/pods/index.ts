@@ -35,15 +35,6 @@ export const podsKind = defineKind({
         ip && !IP_ADDRESS.test(ip) ? `must be an IP address, got ${JSON.stringify(ip)}` : undefined,
     }),
     field({
-      flag: 'virtual-api-service',
-      key: 'virtualApiService',
-      kind: 'string',
-      default: '',
-      defaultHelp: '<name>',
-      defaultFromName: (name: string) => name,
-      description: 'host Service that exposes the virtual API server to pods',
-    }),
-    field({
       flag: 'workload-service-account',
       key: 'workloadServiceAccount',
       kind: 'string',

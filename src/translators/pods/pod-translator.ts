@@ -55,7 +55,6 @@ const asPod = (obj: KubeObject): Pod => obj as unknown as Pod;
 export interface PodOptions {
   clusterDomain: string;
   clusterDnsIp: string;
-  virtualApiService: string;
   workloadServiceAccount: string;
   enforceTolerations: string[];
   deniedPodMetadata: string[];
@@ -140,11 +139,11 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
 
   /** Everything the pure translation needs that comes from other objects. */
   function translationContext(ctx: ReconcileContext, virtualPod: KubeObject): PodTranslationContext {
-    const apiService = hostServices.store.get(`${ctx.hostNamespace}/${config.virtualApiService}`);
+    const apiService = hostServices.store.get(`${ctx.hostNamespace}/${where.virtualApiService}`);
     const apiSpec = (apiService?.spec ?? {}) as { clusterIP?: string; ports?: { port: number }[] };
     if (!apiSpec.clusterIP || apiSpec.clusterIP === 'None') {
       throw new WaitingError(
-        `waiting for the virtual API service ${config.virtualApiService} to get a cluster IP`,
+        `waiting for the virtual API service ${where.virtualApiService} to get a cluster IP`,
       );
     }
     const dnsIP =
