@@ -102,7 +102,7 @@ beforeAll(async () => {
   await prepareHostNamespace(vc, hostNs);
   await prepareHostNamespace(otherVc, hostNs);
   for (const ns of [nsA, nsBxA, nsC]) await createTenantNamespace(ns);
-  syncer = await startSyncer({ name: vc, hostNamespace: hostNs });
+  syncer = await startSyncer({ name: vc, hostNamespace: hostNs, args: ['--sync=+networkpolicies'] });
   otherStateDir = mkdtempSync(join(tmpdir(), 'vsyncer-other-vc-'));
   other = await startClusters({ stateDir: otherStateDir, nodes: 1 });
   otherKubectl(['create', 'namespace', nsN]);
@@ -110,7 +110,7 @@ beforeAll(async () => {
   otherSyncer = await startSyncer({
     name: otherVc,
     hostNamespace: hostNs,
-    args: ['--virtual-kubeconfig', other.virtual.kubeconfig],
+    args: ['--virtual-kubeconfig', other.virtual.kubeconfig, '--sync=+networkpolicies'],
   });
 }, 240_000);
 
@@ -269,6 +269,137 @@ describe('escape 5: a running pod whose secret is deleted cannot be fed another 
     ]);
     expect(Buffer.from(copy!.data.value, 'base64').toString()).toBe('mine');
   }, 120_000);
+});
+
+describe('network policies: a tenant policy selects only its own pods, whatever their labels', () => {
+  interface Selector {
+    matchLabels?: Record<string, string>;
+    matchExpressions?: { key: string; operator: string; values?: string[] }[];
+  }
+  interface Peer {
+    podSelector?: Selector;
+    namespaceSelector?: Selector;
+    ipBlock?: { cidr: string };
+  }
+  /** A label selector as kubectl's -l takes it, so the host API server does the selecting. */
+  const selectorString = (sel: Selector) =>
+    [
+      ...Object.entries(sel.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`),
+      ...(sel.matchExpressions ?? []).map((e) =>
+        e.operator === 'Exists'
+          ? e.key
+          : e.operator === 'DoesNotExist'
+            ? `!${e.key}`
+            : `${e.key} ${e.operator.toLowerCase()} (${(e.values ?? []).join(',')})`,
+      ),
+    ].join(',');
+  /** The host pods (in the shared host namespace) a host selector selects. */
+  const hostPodsSelected = async (sel: Selector) =>
+    (await mustKubectl('host', ['get', 'pods', '-n', hostNs, '-l', selectorString(sel), '-o', 'name']))
+      .split('\n')
+      .filter(Boolean)
+      .map((n) => n.replace('pod/', ''))
+      .sort();
+
+  it('the host copy selects only this virtual namespace and cluster; namespace selectors go through pod labels; ipBlocks kept', async () => {
+    const run = (name: string, namespace: string, labels: string) =>
+      mustKubectl('virtual', [
+        'run',
+        name,
+        '-n',
+        namespace,
+        '--image=registry.local/app:1',
+        '--restart=Never',
+        `--labels=${labels}`,
+      ]);
+    await run('np-web', nsA, 'app=web');
+    await run('np-client', nsBxA, 'role=client');
+    // The other virtual cluster has a namespace of the same name and a pod with identical labels.
+    try {
+      otherKubectl(['create', 'namespace', nsA]);
+    } catch {
+      // already there
+    }
+    await waitFor(
+      "the other cluster's default service account in " + nsA,
+      async () => {
+        try {
+          otherKubectl(['get', 'serviceaccount', 'default', '-n', nsA]);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      60_000,
+    );
+    otherKubectl([
+      'run',
+      'np-web',
+      '-n',
+      nsA,
+      '--image=registry.local/app:1',
+      '--restart=Never',
+      '--labels=app=web,role=client',
+    ]);
+    const ours = hostName('np-web', nsA, vc);
+    const theirs = hostName('np-web', nsA, otherVc);
+    for (const name of [ours, theirs, hostName('np-client', nsBxA, vc)])
+      await waitFor(`host pod ${name}`, () => getObject('host', ['pod', '-n', hostNs, name]), 60_000);
+
+    await apply('virtual', {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name: 'web', namespace: nsA },
+      spec: {
+        podSelector: { matchLabels: { app: 'web' } },
+        policyTypes: ['Ingress'],
+        ingress: [
+          {
+            from: [
+              { podSelector: {} },
+              { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': nsBxA } } },
+              { namespaceSelector: {}, podSelector: { matchLabels: { role: 'client' } } },
+              { ipBlock: { cidr: '192.0.2.0/24' } },
+            ],
+          },
+        ],
+      },
+    });
+    const policy = await waitFor(
+      'host copy of the policy',
+      () =>
+        getObject<{ spec: { podSelector: Selector; ingress: { from: Peer[] }[] } }>('host', [
+          'networkpolicy',
+          '-n',
+          hostNs,
+          hostName('web', nsA, vc),
+        ]),
+      60_000,
+    );
+    // The policy's pods: ours only, never the other cluster's twin with the same labels.
+    expect(await hostPodsSelected(policy.spec.podSelector)).toEqual([ours]);
+    const [sameNamespace, byNamespace, anyNamespaceClients, block] = policy.spec.ingress[0]!.from;
+    // An empty podSelector: every pod of this virtual namespace of this cluster, no one else's.
+    const ourNamespace = await hostPodsSelected({
+      matchLabels: { 'vcluster.loft.sh/managed-by': vc, 'vcluster.loft.sh/namespace': nsA },
+    });
+    expect(ourNamespace).toContain(ours);
+    expect(await hostPodsSelected(sameNamespace!.podSelector!)).toEqual(ourNamespace);
+    expect(ourNamespace).not.toContain(theirs);
+    // No namespaceSelector reaches the host: it would select other host namespaces.
+    expect(policy.spec.ingress[0]!.from.every((p) => p.namespaceSelector === undefined)).toBe(true);
+    // Every pod of namespace nsBxA of this cluster (the namespace's own label, carried by its pods).
+    const clientNamespace = await hostPodsSelected({
+      matchLabels: { 'vcluster.loft.sh/managed-by': vc, 'vcluster.loft.sh/namespace': nsBxA },
+    });
+    expect(clientNamespace).toContain(hostName('np-client', nsBxA, vc));
+    expect(await hostPodsSelected(byNamespace!.podSelector!)).toEqual(clientNamespace);
+    // role=client in any namespace: our client, not the other cluster's pod that also has role=client.
+    expect(await hostPodsSelected(anyNamespaceClients!.podSelector!)).toEqual([
+      hostName('np-client', nsBxA, vc),
+    ]);
+    expect(block).toEqual({ ipBlock: { cidr: '192.0.2.0/24' } });
+  }, 180_000);
 });
 
 describe('pod security in the syncer', () => {
