@@ -238,6 +238,64 @@ describe('Services', () => {
     expect(back.v.spec.clusterIP).toBeTruthy();
   }, 240_000);
 
+  it('dual-stack: both families carry the host IPs in both clusters, through dual → single → dual', async () => {
+    /** Waits until both sides hold the same IPs, as many as expected. */
+    const sameIPs = (count: number) =>
+      waitFor(
+        `service dual with ${count} identical cluster IPs`,
+        async () => {
+          const [v, h] = [await virtualService('dual'), await hostService('dual')];
+          const ips = v?.spec.clusterIPs ?? [];
+          return (
+            ips.length === count &&
+            JSON.stringify(ips) === JSON.stringify(h?.spec.clusterIPs) && {
+              v: v!,
+              h: h! as Service & { spec: { ipFamilies?: string[]; ipFamilyPolicy?: string } },
+            }
+          );
+        },
+        60_000,
+      );
+    await apply('virtual', {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'dual', namespace: ns },
+      spec: { ipFamilyPolicy: 'RequireDualStack', selector: { app: 'dual' }, ports: [{ port: 80 }] },
+    });
+    const dual = await sameIPs(2);
+    expect(dual.h.spec.ipFamilies).toEqual(['IPv4', 'IPv6']);
+    expect(dual.v.spec.clusterIPs![1]).toContain(':');
+    // Down to one family: the tenant drops the secondary, as the API server asks of anyone.
+    await mustKubectl('virtual', [
+      'patch',
+      'service',
+      'dual',
+      '-n',
+      ns,
+      '--type=merge',
+      '-p',
+      JSON.stringify({
+        spec: { ipFamilyPolicy: 'SingleStack', ipFamilies: ['IPv4'], clusterIPs: [dual.v.spec.clusterIP] },
+      }),
+    ]);
+    const single = await sameIPs(1);
+    expect(single.h.spec.ipFamilyPolicy).toBe('SingleStack');
+    expect(single.v.spec.clusterIP).toBe(dual.v.spec.clusterIP);
+    // And up again: the host allocates the new IPv6 address, the virtual Service is made to carry it.
+    await mustKubectl('virtual', [
+      'patch',
+      'service',
+      'dual',
+      '-n',
+      ns,
+      '--type=merge',
+      '-p',
+      JSON.stringify({ spec: { ipFamilyPolicy: 'PreferDualStack' } }),
+    ]);
+    const again = await sameIPs(2);
+    expect(again.v.spec.clusterIP).toBe(dual.v.spec.clusterIP);
+  }, 180_000);
+
   it('headless and ExternalName Services are synced as they are', async () => {
     await apply('virtual', {
       apiVersion: 'v1',

@@ -17,7 +17,8 @@ import {
 } from './process.ts';
 
 export const REPO_ROOT = join(import.meta.dirname, '..', '..');
-export const SERVICE_CIDR = '10.96.0.0/16';
+/** Dual-stack service ranges (IPv4 primary), the same in both clusters: a Service keeps one IP set in both. */
+export const SERVICE_CIDR = '10.96.0.0/16,fd00:10:96::/112';
 export const POD_CIDR = '10.244.0.1/16';
 const CLUSTERS = ['host', 'virtual'] as const;
 export type ClusterName = (typeof CLUSTERS)[number];

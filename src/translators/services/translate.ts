@@ -92,6 +92,12 @@ export function hostServiceFor(
     }
     if (v.ipFamilies && !current) spec.ipFamilies = v.ipFamilies;
     else if (specOf(current).ipFamilies) spec.ipFamilies = specOf(current).ipFamilies;
+    // Dual-stack → single-stack: the host keeps only its primary family, as the API server requires.
+    // (Single → dual needs nothing here: the policy changes and the host allocates the second IP.)
+    if (v.ipFamilyPolicy === 'SingleStack') {
+      if (spec.clusterIPs && spec.clusterIPs.length > 1) spec.clusterIPs = spec.clusterIPs.slice(0, 1);
+      if (spec.ipFamilies && spec.ipFamilies.length > 1) spec.ipFamilies = spec.ipFamilies.slice(0, 1);
+    }
   } else {
     spec.ports = v.ports?.map(({ nodePort: _n, ...p }) => p);
   }
@@ -149,12 +155,19 @@ export interface AllocatedByHost {
   ports?: ServicePort[];
 }
 
-/** True when the virtual Service has a cluster IP other than the host's: it must be re-created. */
+/**
+ * True when the virtual Service has cluster IPs other than the host's (either family of a
+ * dual-stack Service): it must be re-created.
+ */
 export function needsRecreate(virtual: KubeObject, host: KubeObject): boolean {
-  const hostIP = specOf(host).clusterIP;
-  const virtualIP = specOf(virtual).clusterIP;
-  if (!hostIP || hostIP === HEADLESS || specOf(virtual).type === 'ExternalName') return false;
-  return hostIP !== virtualIP;
+  const h = specOf(host);
+  const v = specOf(virtual);
+  if (!h.clusterIP || h.clusterIP === HEADLESS || v.type === 'ExternalName') return false;
+  if (h.clusterIP !== v.clusterIP) return true;
+  // The policy decides how many families each side has; while they disagree on it, wait for the host.
+  const hostIPs = h.clusterIPs ?? [h.clusterIP];
+  const virtualIPs = v.clusterIPs ?? [v.clusterIP];
+  return hostIPs.length === virtualIPs.length && !sameJson(hostIPs, virtualIPs);
 }
 
 /**
