@@ -19,7 +19,7 @@ import { TokenBucket } from '../util/token-bucket.ts';
 
 /** Counters the client reports; the metrics module implements them. */
 export interface ClientMetrics {
-  request(cluster: string, verb: string, code: number): void;
+  request(cluster: string, verb: string, resource: string, code: number): void;
   throttled(cluster: string, seconds: number): void;
 }
 
@@ -47,6 +47,8 @@ const CONTENT_TYPES: Record<PatchType, string> = {
 
 interface RequestSpec {
   verb: string;
+  /** The resource (and subresource) for metrics, e.g. `pods/status`; empty for non-resource paths. */
+  resource?: string;
   method: HttpMethod;
   path: string;
   query?: Record<string, string | number | boolean | undefined>;
@@ -82,7 +84,12 @@ export class RestClient implements ClusterClient {
   }
 
   async get<T extends KubeObject>(type: ResourceType, namespace: string, name: string): Promise<T> {
-    return this.json<T>({ verb: 'get', method: HttpMethod.GET, path: resourcePath(type, namespace, name) });
+    return this.json<T>({
+      verb: 'get',
+      resource: type.resource,
+      method: HttpMethod.GET,
+      path: resourcePath(type, namespace, name),
+    });
   }
 
   async list<T extends KubeObject>(
@@ -92,6 +99,7 @@ export class RestClient implements ClusterClient {
   ): Promise<ObjectList<T>> {
     return this.json<ObjectList<T>>({
       verb: 'list',
+      resource: type.resource,
       method: HttpMethod.GET,
       path: resourcePath(type, namespace),
       query: { ...options },
@@ -109,6 +117,7 @@ export class RestClient implements ClusterClient {
       : resourcePath(type, namespace);
     return this.json<T>({
       verb: 'create',
+      resource: resourceLabel(type, options.subresource),
       method: HttpMethod.POST,
       path,
       body: object,
@@ -125,6 +134,7 @@ export class RestClient implements ClusterClient {
   ): Promise<T> {
     return this.json<T>({
       verb: 'update',
+      resource: resourceLabel(type, options.subresource),
       method: HttpMethod.PUT,
       path: resourcePath(type, namespace, object.metadata?.name ?? '', options.subresource),
       body: object,
@@ -143,6 +153,7 @@ export class RestClient implements ClusterClient {
   ): Promise<T> {
     return this.json<T>({
       verb: 'patch',
+      resource: resourceLabel(type, options.subresource),
       method: HttpMethod.PATCH,
       path: resourcePath(type, namespace, name, options.subresource),
       body: patch,
@@ -164,6 +175,7 @@ export class RestClient implements ClusterClient {
         : undefined;
     await this.json<KubeObject>({
       verb: 'delete',
+      resource: type.resource,
       method: HttpMethod.DELETE,
       path: resourcePath(type, namespace, name),
       body: {
@@ -197,6 +209,7 @@ export class RestClient implements ClusterClient {
     const response = await this.send(
       {
         verb: 'watch',
+        resource: type.resource,
         method: HttpMethod.GET,
         path: resourcePath(type, namespace),
         query: {
@@ -294,7 +307,7 @@ export class RestClient implements ClusterClient {
         dispatcher: this.dispatcher,
       });
     } catch (err) {
-      this.options.metrics?.request(this.name, spec.verb, 0);
+      this.options.metrics?.request(this.name, spec.verb, spec.resource ?? '', 0);
       const timedOut = signal.aborted && (signal.reason as Error | undefined)?.name === 'TimeoutError';
       throw new ApiError(
         this.name,
@@ -303,7 +316,7 @@ export class RestClient implements ClusterClient {
         `${spec.verb} ${spec.path}: ${errorMessage(err)}`,
       );
     }
-    this.options.metrics?.request(this.name, spec.verb, response.status);
+    this.options.metrics?.request(this.name, spec.verb, spec.resource ?? '', response.status);
     if (response.status >= 200 && response.status < 300) return response;
     const text = await response.text().catch(() => '');
     let status: ApiStatus | undefined;
@@ -350,4 +363,9 @@ function errorMessage(err: unknown): string {
     return cause instanceof Error ? `${err.message}: ${cause.message}` : err.message;
   }
   return String(err);
+}
+
+/** `pods` or `pods/status`: the metrics label of a request's resource. */
+function resourceLabel(type: ResourceType, subresource: string | undefined): string {
+  return subresource ? `${type.resource}/${subresource}` : type.resource;
 }

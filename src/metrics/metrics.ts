@@ -67,7 +67,7 @@ export class SyncerMetrics
   private readonly requests = new Counter({
     name: 'vsyncer_api_requests_total',
     help: 'API requests by cluster, verb and HTTP code (0: no answer)',
-    labelNames: ['cluster', 'verb', 'code'],
+    labelNames: ['cluster', 'verb', 'resource', 'code'],
     registers: [this.registry],
   });
   private readonly throttle = new Counter({
@@ -122,8 +122,8 @@ export class SyncerMetrics
   workDuration(name: string, seconds: number): void {
     this.workTime.observe({ name }, seconds);
   }
-  request(cluster: string, verb: string, code: number): void {
-    this.requests.inc({ cluster, verb, code: String(code) });
+  request(cluster: string, verb: string, resource: string, code: number): void {
+    this.requests.inc({ cluster, verb, resource, code: String(code) });
   }
   throttled(cluster: string, seconds: number): void {
     this.throttle.inc({ cluster }, seconds);

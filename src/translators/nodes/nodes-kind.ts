@@ -10,8 +10,10 @@ import {
   MANAGED_NODE_LABEL,
   nodeMetadataFor,
   nodeSpecInSync,
+  nodeSpecWith,
   nodeStatusInSync,
   realNodeCopy,
+  withCurrentConditionTimes,
 } from './translate.ts';
 
 export interface NodeOptions {
@@ -54,7 +56,7 @@ export function nodesKind(options: NodeOptions): KindSpec {
     await ctx.virtual.update(
       Resources.nodes,
       '',
-      { ...current, status: desired.status },
+      { ...current, status: withCurrentConditionTimes(desired.status, current.status) },
       { subresource: 'status' },
     );
     return true;
@@ -108,10 +110,7 @@ export function nodesKind(options: NodeOptions): KindSpec {
         latest = await ctx.virtual.update(Resources.nodes, '', {
           ...current,
           metadata: { ...current.metadata, ...(metadata ?? {}) },
-          spec: {
-            ...((current.spec ?? {}) as Record<string, unknown>),
-            ...(desired.spec as Record<string, unknown>),
-          },
+          spec: nodeSpecWith(desired, current),
         });
         wrote = true;
       }

@@ -27,6 +27,26 @@ const virtualNodes = (t: StateTable) => t.virtual.objects(NODES);
 const nodeWrites = (t: StateTable) => t.writes().filter((w) => w.includes(' nodes'));
 
 describe('nodes state table', () => {
+  it("fake nodes: the API server's not-ready taint is removed once, and more pods (later) write nothing", async () => {
+    const table = await start({ kinds: ['nodes'], virtual: [podOn('n1')] });
+    await table.settle();
+    // What the virtual API server's TaintNodesByCondition admission does to every new node.
+    const node = virtualNodes(table)[0]!;
+    await table.virtual.update(NODES, '', {
+      ...node,
+      spec: { taints: [{ key: 'node.kubernetes.io/not-ready', effect: 'NoSchedule' }] },
+    });
+    await table.settle();
+    expect(virtualNodes(table)[0]!.spec).toEqual({});
+    const before = nodeWrites(table).length;
+    for (let i = 0; i < 5; i++) {
+      table.clock.advance(60_000);
+      await table.virtual.create(Resources.pods, 'team', podOn('n1', `more-${i}`)[1]);
+      await table.settle();
+    }
+    expect(nodeWrites(table)).toHaveLength(before);
+  });
+
   it('fake nodes: one per node in use, with status; removed when no pod uses it', async () => {
     const table = await start({ kinds: ['nodes'], virtual: [podOn('n1')] });
     await table.settle();

@@ -92,10 +92,34 @@ function tenantVisibleStatus(status: unknown): unknown {
   return rest;
 }
 
-/** Conditions without their heartbeat times, so a heartbeat alone does not cause a write. */
-function conditionsWithoutHeartbeat(status: unknown): unknown {
-  const conditions = (status as { conditions?: Record<string, unknown>[] } | undefined)?.conditions ?? [];
-  return conditions.map(({ lastHeartbeatTime: _ignored, ...rest }) => rest);
+type Condition = Record<string, unknown> & { type?: string; status?: string };
+const conditionsOf = (status: unknown): Condition[] =>
+  (status as { conditions?: Condition[] } | undefined)?.conditions ?? [];
+
+/**
+ * Conditions without their times: a heartbeat alone, or a fake node's freshly stamped transition
+ * time, is no change a tenant could see (a change of status is compared all the same).
+ */
+function conditionsWithoutTimes(status: unknown): unknown {
+  return conditionsOf(status).map(
+    ({ lastHeartbeatTime: _heartbeat, lastTransitionTime: _transition, ...rest }) => rest,
+  );
+}
+
+/**
+ * The desired status with each condition's times taken from the current node while its status has
+ * not changed, so a write that happens for another reason does not move them either.
+ */
+export function withCurrentConditionTimes(desired: unknown, current: unknown): unknown {
+  if (!desired || typeof desired !== 'object') return desired;
+  const before = new Map(conditionsOf(current).map((c) => [c.type, c]));
+  const conditions = conditionsOf(desired).map((c) => {
+    const old = before.get(c.type);
+    return old && old.status === c.status
+      ? { ...c, lastHeartbeatTime: old.lastHeartbeatTime, lastTransitionTime: old.lastTransitionTime }
+      : c;
+  });
+  return { ...(desired as Record<string, unknown>), conditions };
 }
 
 /**
@@ -118,7 +142,28 @@ export function nodeMetadataFor(
 export function nodeSpecInSync(desired: KubeObject, actual: KubeObject): boolean {
   const d = desired.spec as Record<string, unknown>;
   const a = (actual.spec ?? {}) as Record<string, unknown>;
-  return sameJson(d.taints, a.taints) && sameJson(d.unschedulable, a.unschedulable);
+  return (
+    sameJson(orNone(d.taints), orNone(a.taints)) && Boolean(d.unschedulable) === Boolean(a.unschedulable)
+  );
+}
+
+/** An empty list and no list mean the same (the API server drops empty taint lists). */
+const orNone = (list: unknown) => (Array.isArray(list) && list.length === 0 ? undefined : list);
+
+/**
+ * The virtual node's spec with the desired taints and schedulability in place of its own. The
+ * virtual API server taints a new node not-ready (TaintNodesByCondition); with no node lifecycle
+ * controller in the virtual cluster, only this removes it.
+ */
+export function nodeSpecWith(desired: KubeObject, current: KubeObject): Record<string, unknown> {
+  const d = (desired.spec ?? {}) as Record<string, unknown>;
+  const spec: Record<string, unknown> = { ...((current.spec ?? {}) as Record<string, unknown>) };
+  for (const field of ['taints', 'unschedulable']) {
+    const value = field === 'taints' ? orNone(d[field]) : d[field] || undefined;
+    if (value === undefined) delete spec[field];
+    else spec[field] = value;
+  }
+  return spec;
 }
 
 /** True when the status matches, ignoring heartbeat timestamps. */
@@ -127,6 +172,6 @@ export function nodeStatusInSync(desired: KubeObject, actual: KubeObject): boole
   const { conditions: _a, ...aRest } = (actual.status ?? {}) as Record<string, unknown>;
   return (
     sameJson(dRest, aRest) &&
-    sameJson(conditionsWithoutHeartbeat(desired.status), conditionsWithoutHeartbeat(actual.status))
+    sameJson(conditionsWithoutTimes(desired.status), conditionsWithoutTimes(actual.status))
   );
 }
