@@ -1,0 +1,157 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO_ROOT, startClusters, stopClusters, type ClusterInfo } from '../../hack/cluster/launcher.ts';
+import { loadKubeConfig } from '../../src/kube/kubeconfig.ts';
+import { RestClient } from '../../src/kube/rest-client.ts';
+
+export const VC = 'bench';
+export const HOST_NS = 'vc-bench';
+
+/** Fresh host and virtual clusters (the host with kwok nodes), and optionally the built syncer between them. */
+export interface Rig {
+  clusters: ClusterInfo;
+  host: RestClient;
+  virtual: RestClient;
+  kubectl(cluster: 'host' | 'virtual', args: string[], input?: string): string;
+  syncer?: SyncerHandle;
+  stop(): Promise<void>;
+}
+
+export interface SyncerHandle {
+  child: ChildProcess;
+  metricsUrl: string;
+  logPath: string;
+  metrics(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as { port: number }).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A client for the bench's own requests: no client-side limit, so only the API server paces it. */
+function benchClient(name: 'host' | 'virtual', kubeconfig: string): RestClient {
+  return new RestClient({
+    name,
+    kubeConfig: loadKubeConfig(kubeconfig, name),
+    qps: 100_000,
+    burst: 100_000,
+    requestTimeoutMs: 60_000,
+    maxInFlight: 8,
+  });
+}
+
+/** Starts fresh clusters in a temporary directory and prepares the host namespace as the chart would. */
+export async function startRig(opts: { nodes: number; log: (line: string) => void }): Promise<Rig> {
+  const stateDir = mkdtempSync(join(tmpdir(), 'vsyncer-bench-'));
+  const clusters = await startClusters({ stateDir, nodes: opts.nodes, ownerPid: process.pid, log: opts.log });
+  const kubectl = (cluster: 'host' | 'virtual', args: string[], input?: string) => {
+    const res = spawnSync(clusters.kubectl, ['--kubeconfig', clusters[cluster].kubeconfig, ...args], {
+      input,
+      encoding: 'utf8',
+      maxBuffer: 256 << 20,
+    });
+    if (res.status !== 0) throw new Error(`kubectl ${args.join(' ')} on ${cluster}: ${res.stderr}`);
+    return res.stdout;
+  };
+  kubectl(
+    'host',
+    ['apply', '-f', '-'],
+    `apiVersion: v1
+kind: Namespace
+metadata: {name: ${HOST_NS}}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: vc-workload-${VC}, namespace: ${HOST_NS}}
+automountServiceAccountToken: false
+---
+apiVersion: v1
+kind: Service
+metadata: {name: ${VC}, namespace: ${HOST_NS}}
+spec:
+  ports: [{name: https, port: 443, targetPort: 6443, protocol: TCP}]
+`,
+  );
+  const rig: Rig = {
+    clusters,
+    host: benchClient('host', clusters.host.kubeconfig),
+    virtual: benchClient('virtual', clusters.virtual.kubeconfig),
+    kubectl,
+    async stop() {
+      await rig.syncer?.stop();
+      await stopClusters(stateDir);
+      rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+  return rig;
+}
+
+/** Runs the built syncer (dist/cmd/vsyncer.js) between the rig's clusters and waits until it is ready. */
+export async function startSyncer(
+  rig: Rig,
+  args: readonly string[],
+  nodeArgs: readonly string[] = [],
+): Promise<SyncerHandle> {
+  const port = await freePort();
+  const logPath = join(rig.clusters.stateDir, `syncer-${Date.now()}.log`);
+  const out = openSync(logPath, 'a');
+  const child = spawn(
+    process.execPath,
+    [
+      ...nodeArgs,
+      join(REPO_ROOT, 'dist/cmd/vsyncer.js'),
+      'start',
+      '--name',
+      VC,
+      '--host-namespace',
+      HOST_NS,
+      '--host-kubeconfig',
+      rig.clusters.host.kubeconfig,
+      '--virtual-kubeconfig',
+      rig.clusters.virtual.kubeconfig,
+      '--metrics-bind-address',
+      `127.0.0.1:${port}`,
+      '--cluster-dns-ip',
+      '10.96.0.10',
+      ...args,
+    ],
+    { stdio: ['ignore', out, out], cwd: rig.clusters.stateDir },
+  );
+  closeSync(out);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const metricsUrl = `http://127.0.0.1:${port}`;
+  const handle: SyncerHandle = {
+    child,
+    metricsUrl,
+    logPath,
+    metrics: async () => (await fetch(`${metricsUrl}/metrics`)).text(),
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`syncer exited during startup; see ${logPath}`);
+    const ok = await fetch(`${metricsUrl}/readyz`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
+    if (ok) break;
+    if (Date.now() > deadline) throw new Error(`syncer not ready after 60s; see ${logPath}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  rig.syncer = handle;
+  return handle;
+}

@@ -1,0 +1,340 @@
+// `make bench`: pod-burst scenarios on fresh cluster pairs, the built syncer between them.
+//
+// A client creates bare pods in the virtual cluster (namespaces one after another, at a fixed rate,
+// over one client) and times, from its own watches on both API servers:
+//   down = virtual create answered → host pod seen;  up = host pod Running (kwok) → virtual pod Running.
+// It also records the syncer's CPU seconds and RSS (from /proc), its API writes per cluster (its
+// vsyncer_api_requests_total counter), and what happens in the idle period after the burst. The
+// "physical limit" scenarios create the same pods directly in the host namespace, with no syncer.
+// Results: bench/results/<date>-<commit>.{json,md,svg}. It reports; it never passes or fails.
+//
+//   node bench/pod-burst.ts [--scenarios burst-200,burst-200-raised,...] [--rounds N] [--cpu-prof]
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { KubeObject } from '../src/kube/object.ts';
+import { Resources } from '../src/kube/resources.ts';
+import { PodTracker, type PodTimes } from './lib/pod-tracker.ts';
+import { ProcessSampler } from './lib/process-sampler.ts';
+import { diff, writesByVerb, writesPerCluster } from './lib/prom.ts';
+import { HOST_NS, startRig, startSyncer, type Rig } from './lib/rig.ts';
+import { cdfSvg, type Series } from './lib/svg.ts';
+import { secs, summarize, type Summary } from './lib/stats.ts';
+
+const ROOT = join(import.meta.dirname, '..');
+const RAISED = ['--host-qps', '400', '--host-burst', '800'];
+
+interface Scenario {
+  name: string;
+  pods: number;
+  namespaces: number;
+  ratePerSecond: number;
+  /** Syncer flags beyond the rig's; undefined: no syncer, pods go straight to the host (the physical limit). */
+  syncerArgs?: string[];
+}
+
+const SCENARIOS: Scenario[] = [
+  { name: 'burst-200', pods: 200, namespaces: 4, ratePerSecond: 80, syncerArgs: [] },
+  { name: 'burst-200-raised', pods: 200, namespaces: 4, ratePerSecond: 80, syncerArgs: RAISED },
+  { name: 'direct-200', pods: 200, namespaces: 4, ratePerSecond: 80 },
+  { name: 'burst-1000', pods: 1000, namespaces: 10, ratePerSecond: 200, syncerArgs: [] },
+  { name: 'burst-1000-raised', pods: 1000, namespaces: 10, ratePerSecond: 200, syncerArgs: RAISED },
+  { name: 'direct-1000', pods: 1000, namespaces: 10, ratePerSecond: 200 },
+];
+
+interface Result {
+  scenario: Scenario;
+  round: number;
+  down?: Summary;
+  up?: Summary;
+  /** Created on the host → Running on the host (the direct scenarios), for comparison. */
+  hostStart?: Summary;
+  createSeconds: number;
+  allRunningAfterSeconds: number;
+  podsPerSecond: number;
+  missing: number;
+  syncer?: {
+    cpuSecondsBurst: number;
+    rssStartMB: number;
+    rssPeakMB: number;
+    rssIdleMB: number;
+    idleSeconds: number;
+    idleCpuSeconds: number;
+    idleWrites: Record<string, number>;
+    writes: Record<string, number>;
+    writesPerPod: Record<string, number>;
+    writesByVerb: Record<string, number>;
+  };
+  samples: { down: number[]; up: number[]; hostStart: number[] };
+}
+
+const { values } = parseArgs({
+  options: {
+    scenarios: { type: 'string', default: SCENARIOS.map((s) => s.name).join(',') },
+    rounds: { type: 'string', default: '1' },
+    'idle-seconds': { type: 'string', default: '40' },
+    'cpu-prof': { type: 'boolean', default: false },
+    out: { type: 'string', default: join(ROOT, 'bench/results') },
+  },
+});
+const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const mb = (bytes: number) => Math.round(bytes / (1 << 20));
+
+function podManifest(name: string, namespace: string): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace },
+    spec: { containers: [{ name: 'main', image: 'registry.local/bench:1' }] },
+  };
+}
+
+async function waitUntil(what: string, done: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+/** Namespaces whose default service account exists (pods are refused before it does). */
+async function prepareNamespaces(rig: Rig, cluster: 'host' | 'virtual', names: string[]): Promise<void> {
+  for (const ns of names) rig.kubectl(cluster, ['create', 'namespace', ns]);
+  const client = cluster === 'host' ? rig.host : rig.virtual;
+  for (const ns of names)
+    for (let i = 0; ; i++) {
+      const ok = await client.get(Resources.serviceAccounts, ns, 'default').then(
+        () => true,
+        () => false,
+      );
+      if (ok) break;
+      if (i > 300) throw new Error(`no default service account in ${ns}`);
+      await sleep(100);
+    }
+}
+
+/** Creates the pods one after another at the scenario's rate; returns each pod's create-answered time. */
+async function createPods(rig: Rig, s: Scenario, namespaces: string[], times: PodTimes, direct: boolean) {
+  const client = direct ? rig.host : rig.virtual;
+  const perNamespace = Math.ceil(s.pods / s.namespaces);
+  const start = Date.now();
+  for (let i = 0; i < s.pods; i++) {
+    const due = start + (i * 1000) / s.ratePerSecond;
+    if (due > Date.now()) await sleep(due - Date.now());
+    const ns = namespaces[Math.floor(i / perNamespace)]!;
+    const name = `p-${i}`;
+    const namespace = direct ? HOST_NS : ns;
+    await client.create(Resources.pods, namespace, podManifest(direct ? `${ns}-${name}` : name, namespace));
+    times.created.set(`${ns}/${name}`, Date.now());
+  }
+  return (Date.now() - start) / 1000;
+}
+
+async function runScenario(s: Scenario, round: number): Promise<Result> {
+  log(`${s.name} round ${round}: starting fresh clusters`);
+  const rig = await startRig({ nodes: 3, log: (l) => log(l) });
+  try {
+    const direct = s.syncerArgs === undefined;
+    const namespaces = Array.from({ length: s.namespaces }, (_, i) => `bench-${i}`);
+    const syncer = direct
+      ? undefined
+      : await startSyncer(
+          rig,
+          s.syncerArgs!,
+          values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${join(values.out!, 'profiles')}`] : [],
+        );
+    await prepareNamespaces(rig, 'virtual', namespaces);
+    // Direct pods are named <ns>-p-<i> in the host namespace; the key is the tenant-style ns/p-<i>.
+    const directKey = (pod: KubeObject) => {
+      const m = /^(bench-\d+)-(p-\d+)$/.exec(pod.metadata?.name ?? '');
+      return m ? `${m[1]}/${m[2]}` : undefined;
+    };
+    const tracker = new PodTracker(
+      rig.host,
+      HOST_NS,
+      direct ? undefined : rig.virtual,
+      direct ? directKey : undefined,
+    );
+    await tracker.start();
+    const sampler = syncer ? new ProcessSampler(syncer.child.pid!) : undefined;
+    sampler?.start();
+    await sleep(3000); // the syncer's start-up work settles; RSS here is its idle start
+    const rssStart = sampler?.samples.at(-1)?.rssBytes ?? 0;
+    const before = syncer ? await syncer.metrics() : '';
+    const cpuBefore = sampler?.samples.at(-1)?.cpuSeconds ?? 0;
+
+    const t0 = Date.now();
+    const createSeconds = await createPods(rig, s, namespaces, tracker.times, direct);
+    const done = direct ? tracker.times.hostRunning : tracker.times.virtualRunning;
+    await waitUntil(`${s.pods} pods Running`, () => done.size >= s.pods, 300_000).catch((err) =>
+      log(String(err)),
+    );
+    const allRunningAfterSeconds = (Math.max(...done.values()) - t0) / 1000;
+
+    let syncerResult: Result['syncer'];
+    if (syncer && sampler) {
+      await sleep(5000);
+      const afterBurst = await syncer.metrics();
+      const cpuAfterBurst = sampler.samples.at(-1)!.cpuSeconds;
+      const idleSeconds = Number(values['idle-seconds']);
+      await sleep(idleSeconds * 1000);
+      const afterIdle = await syncer.metrics();
+      sampler.stop();
+      const last = sampler.samples.at(-1)!;
+      const writes = diff(writesPerCluster(afterBurst), writesPerCluster(before));
+      syncerResult = {
+        cpuSecondsBurst: +(cpuAfterBurst - cpuBefore).toFixed(2),
+        rssStartMB: mb(rssStart),
+        rssPeakMB: mb(sampler.peakRss()),
+        rssIdleMB: mb(last.rssBytes),
+        idleSeconds,
+        idleCpuSeconds: +(last.cpuSeconds - cpuAfterBurst).toFixed(2),
+        idleWrites: diff(writesPerCluster(afterIdle), writesPerCluster(afterBurst)),
+        writes,
+        writesPerPod: Object.fromEntries(
+          Object.entries(writes).map(([k, v]) => [k, +(v / s.pods).toFixed(2)]),
+        ),
+        writesByVerb: diff(writesByVerb(afterBurst), writesByVerb(before)),
+      };
+    }
+    tracker.stop();
+    const t = tracker.times;
+    const keys = [...t.created.keys()];
+    const down = keys.flatMap((k) =>
+      t.hostSeen.has(k) ? [(t.hostSeen.get(k)! - t.created.get(k)!) / 1000] : [],
+    );
+    const up = keys.flatMap((k) =>
+      t.hostRunning.has(k) && t.virtualRunning.has(k)
+        ? [(t.virtualRunning.get(k)! - t.hostRunning.get(k)!) / 1000]
+        : [],
+    );
+    const hostStart = keys.flatMap((k) =>
+      t.hostRunning.has(k) ? [(t.hostRunning.get(k)! - t.created.get(k)!) / 1000] : [],
+    );
+    return {
+      scenario: s,
+      round,
+      ...(direct ? { hostStart: summarize(hostStart) } : { down: summarize(down), up: summarize(up) }),
+      createSeconds: +createSeconds.toFixed(2),
+      allRunningAfterSeconds: +allRunningAfterSeconds.toFixed(2),
+      podsPerSecond: +(done.size / allRunningAfterSeconds).toFixed(1),
+      missing: s.pods - done.size,
+      syncer: syncerResult,
+      samples: { down, up, hostStart },
+    };
+  } finally {
+    await rig.stop();
+  }
+}
+
+function markdown(results: Result[], meta: Record<string, unknown>): string {
+  const rows = results.map((r) => {
+    const sy = r.syncer;
+    const direct = results.find(
+      (d) => d.scenario.syncerArgs === undefined && d.scenario.pods === r.scenario.pods,
+    );
+    const ratio = direct && sy ? `${Math.round((100 * r.podsPerSecond) / direct.podsPerSecond)}%` : '–';
+    return [
+      `${r.scenario.name} #${r.round}`,
+      r.down ? `${secs(r.down.p50)} / ${secs(r.down.p99)}` : '–',
+      r.up
+        ? `${secs(r.up.p50)} / ${secs(r.up.p99)}`
+        : r.hostStart
+          ? `(host start ${secs(r.hostStart.p50)} / ${secs(r.hostStart.p99)})`
+          : '–',
+      `${r.allRunningAfterSeconds} s${r.missing ? ` (${r.missing} missing)` : ''}`,
+      `${r.podsPerSecond} (${ratio})`,
+      sy ? `${sy.writes.host ?? 0} (${sy.writesPerPod.host ?? 0}/pod)` : '–',
+      sy ? `${sy.writes.virtual ?? 0}` : '–',
+      sy ? `${sy.rssStartMB} / ${sy.rssPeakMB} / ${sy.rssIdleMB} MB` : '–',
+      sy ? `${sy.cpuSecondsBurst}` : '–',
+      sy ? `${sy.idleCpuSeconds} s, ${JSON.stringify(sy.idleWrites)}` : '–',
+    ];
+  });
+  const header = [
+    'scenario',
+    'down p50 / p99 (s)',
+    'up p50 / p99 (s)',
+    'all Running after',
+    'pods/s (of direct)',
+    'host writes',
+    'virtual writes',
+    'RSS start / peak / idle',
+    'CPU s (burst)',
+    'idle CPU, writes',
+  ];
+  const lines = [
+    `# Pod burst, ${meta.date} (${meta.commit})`,
+    '',
+    `Machine: ${meta.cores} cores, load ${meta.loadBefore} before; Node ${meta.node}. Generated by \`make bench\` (bench/pod-burst.ts).`,
+    '',
+    `| ${header.join(' | ')} |`,
+    `| ${header.map(() => '---').join(' | ')} |`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+    '',
+    'Writes by verb and resource (host and virtual), per scenario:',
+    '',
+    ...results
+      .filter((r) => r.syncer)
+      .map(
+        (r) =>
+          `- ${r.scenario.name} #${r.round}: ${Object.entries(r.syncer!.writesByVerb)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')}`,
+      ),
+    '',
+  ];
+  return lines.join('\n');
+}
+
+const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+const dirty =
+  execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  }).trim() !== '';
+const date = new Date().toISOString().slice(0, 10);
+const meta = {
+  date,
+  commit: dirty ? `${commit}+dirty` : commit,
+  cores: cpus().length,
+  loadBefore: loadavg()[0]!.toFixed(2),
+  node: process.version,
+};
+const wanted = values.scenarios!.split(',').map((n) => n.trim());
+const unknown = wanted.filter((n) => !SCENARIOS.some((s) => s.name === n));
+if (unknown.length) {
+  console.error(
+    `unknown scenario(s): ${unknown.join(', ')} (known: ${SCENARIOS.map((s) => s.name).join(', ')})`,
+  );
+  process.exit(2);
+}
+const results: Result[] = [];
+for (let round = 1; round <= Number(values.rounds); round++)
+  for (const s of SCENARIOS.filter((x) => wanted.includes(x.name))) {
+    const r = await runScenario(s, round);
+    log(
+      `${s.name} #${round}: down ${JSON.stringify(r.down)} up ${JSON.stringify(r.up)} all Running after ${r.allRunningAfterSeconds}s`,
+    );
+    results.push(r);
+  }
+
+mkdirSync(values.out!, { recursive: true });
+const base = join(values.out!, `${date}-${meta.commit}`);
+writeFileSync(`${base}.json`, JSON.stringify({ meta, results }, null, 2) + '\n');
+writeFileSync(`${base}.md`, markdown(results, meta));
+const series: Series[] = results.flatMap((r) =>
+  r.syncer
+    ? [
+        { label: `${r.scenario.name} #${r.round} down`, samples: r.samples.down },
+        { label: `${r.scenario.name} #${r.round} up`, samples: r.samples.up },
+      ]
+    : [{ label: `${r.scenario.name} #${r.round} host start`, samples: r.samples.hostStart }],
+);
+writeFileSync(`${base}.svg`, cdfSvg(`Pod burst latency CDF (${meta.commit})`, series));
+console.log(markdown(results, meta));
+console.log(`written: ${base}.json, .md, .svg`);
+process.exit(0);
