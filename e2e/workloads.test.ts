@@ -378,28 +378,30 @@ describe('references, tokens and events', () => {
       },
       60_000,
     );
-    const tokenSecretName = await waitFor(
-      'token secret',
+    // The pod mounts one key of a token bundle (shared with other pods): its own, and only that.
+    const mounts = (hpod.spec.volumes ?? []).flatMap((v) =>
+      (
+        (v as { projected?: { sources?: { secret?: { name: string; items?: { key: string }[] } }[] } })
+          .projected?.sources ?? []
+      ).flatMap((s) => (s.secret?.name.startsWith('vsyncer-tokens-') ? [s.secret] : [])),
+    );
+    expect(mounts).toHaveLength(1);
+    expect(mounts[0]!.items).toHaveLength(1);
+    const key = mounts[0]!.items![0]!.key;
+    const bundle = await waitFor(
+      'token bundle holding the key',
       async () => {
-        const secrets =
-          (
-            await getObject<List<{ metadata: { name: string; ownerReferences?: { uid: string }[] } }>>(
-              'host',
-              ['secrets', '-n', hostNs],
-            )
-          )?.items ?? [];
-        return secrets.find((s) => s.metadata.ownerReferences?.some((o) => o.uid === hpod.metadata.uid))
-          ?.metadata.name;
+        const b = await getObject<{ data?: Record<string, string> }>('host', [
+          'secret',
+          '-n',
+          hostNs,
+          mounts[0]!.name,
+        ]);
+        return b?.data?.[key] !== undefined && b;
       },
       60_000,
     );
-    const secret = (await getObject<{ data: { token: string } }>('host', [
-      'secret',
-      '-n',
-      hostNs,
-      tokenSecretName,
-    ]))!;
-    const token = Buffer.from(secret.data.token, 'base64').toString();
+    const token = Buffer.from(bundle.data![key]!, 'base64').toString();
     const review = (audienceCluster: 'virtual' | 'host') =>
       mustKubectl(
         audienceCluster,

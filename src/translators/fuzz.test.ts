@@ -67,7 +67,8 @@ import { fakeNode, realNodeCopy } from './nodes/translate.ts';
 import { checkPodSecurity, type PodSecurityViolation } from './pods/pod-security.ts';
 import { podPolicyViolations } from './pods/pod-policy.ts';
 import { forEachPodReference } from './pods/reference-walker.ts';
-import { tokenNeeds, tokenSecretName } from './pods/tokens.ts';
+import { bundleName, tokenKey } from './pods/token-bundles.ts';
+import { tokenNeeds } from './pods/tokens.ts';
 import {
   DEFAULT_DENIED_POD_METADATA_KEYS,
   DEFAULT_HOSTS_REWRITE_IMAGE,
@@ -418,8 +419,11 @@ function podContext(uid: unknown): PodTranslationContext {
     enforcedTolerations: [ENFORCED_TOLERATION],
     deniedMetadataKeys: DEFAULT_DENIED_POD_METADATA_KEYS,
     hostsRewriteImage: DEFAULT_HOSTS_REWRITE_IMAGE,
-    // As the pod translator does: one secret per token source of this pod incarnation.
-    tokenSecretNameFor: (volumeName, tokenIndex) => tokenSecretName(nameOf(uid), volumeName, tokenIndex),
+    // As the pod translator does: one key per token source of this pod incarnation, in a shared bundle.
+    tokenSourceFor: (volumeName, tokenIndex) => ({
+      name: bundleName(VC, 0),
+      key: tokenKey(nameOf(uid), volumeName, tokenIndex),
+    }),
   };
 }
 
@@ -490,15 +494,26 @@ function checkPodReferences(f: Findings, virtual: Obj, host: Pod, g: Generated, 
   } catch {
     // The translation walks the same way and would have thrown; nothing to compare against.
   }
-  const tokens = new Set<string>();
+  const ownKeys = new Set<string>();
   try {
     for (const need of tokenNeeds(virtual as KubeObject))
-      tokens.add(tokenSecretName(uid, need.volumeName, need.tokenIndex));
+      ownKeys.add(tokenKey(uid, need.volumeName, need.tokenIndex));
   } catch {
-    // Malformed volumes: then no token secret is allowed at all.
+    // Malformed volumes: then no token is allowed at all.
   }
+  // The bundle is shared by every pod: a pod may mount it only for its own keys.
+  const bundle = bundleName(VC, 0);
+  for (const volume of host.spec?.volumes ?? [])
+    for (const source of volume.projected?.sources ?? [])
+      if (source.secret?.name === bundle)
+        for (const item of source.secret.items ?? [])
+          f.check(
+            ownKeys.has(item.key),
+            'translatePodToHost: host pod mounts a token bundle key that is not its own',
+            `volume ${volume.name} key ${item.key}`,
+          );
   forEachPodReference(host.spec, (ref) => {
-    if (ref.kind === 'Secret' && !ref.apiGroup && tokens.has(ref.name)) return;
+    if (ref.kind === 'Secret' && !ref.apiGroup && ref.name === bundle && ownKeys.size) return;
     f.check(
       allowed.has(refKey(ref.kind, ref.apiGroup, ref.name)),
       'translatePodToHost: host pod names an object that is not the host copy of a reference of the virtual pod',
@@ -506,7 +521,7 @@ function checkPodReferences(f: Findings, virtual: Obj, host: Pod, g: Generated, 
     );
   });
   // Independent of the walker: a raw virtual reference name anywhere a pod names an object.
-  const raw = new Set(g.refNames.filter((n) => !hostNames.has(n) && !tokens.has(n)));
+  const raw = new Set(g.refNames.filter((n) => !hostNames.has(n) && n !== bundle));
   walk(host.spec, ['spec'], (path, value) => {
     const key = path[path.length - 1];
     if (typeof value !== 'string' || typeof key !== 'string' || !REFERENCE_KEYS.has(key)) return;

@@ -24,7 +24,8 @@ import { ABSENT_REFERENCE_NAME, ReferenceJudge, referenceTargets } from './refer
 import { podPolicyViolations } from './pod-policy.ts';
 import { missingReferenceMessage, missingReferences } from './references.ts';
 import { parseToleration, serviceLinkEnv } from './service-env.ts';
-import { PodTokens, TokenSecretTakenError, tokenSecretName } from './tokens.ts';
+import { TokenBundles } from './token-bundles.ts';
+import { bundleSlotsOf, mountedTokenSource, PodTokens } from './tokens.ts';
 import {
   podStatusForVirtual,
   podUpdatesForHost,
@@ -41,6 +42,8 @@ const specOf = (pod: KubeObject): PodSpecLite => (pod.spec ?? {}) as PodSpecLite
 
 /** Virtual pods by the objects they reference: `<Kind>/<namespace>/<name>`. */
 const REFERENCE_INDEX = 'pods/references';
+/** Host pods by the token bundles they mount. */
+const TOKEN_BUNDLE_INDEX = 'pods/token-bundles';
 const referenceIndexKey = (kind: string, namespace: string, name: string) => `${kind}/${namespace}/${name}`;
 
 /** Every object reference of a pod, by the one reference walker. */
@@ -138,7 +141,11 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
   const enforcedTolerations = config.enforceTolerations.map(parseToleration);
 
   /** Everything the pure translation needs that comes from other objects. */
-  function translationContext(ctx: ReconcileContext, virtualPod: KubeObject): PodTranslationContext {
+  function translationContext(
+    ctx: ReconcileContext,
+    virtualPod: KubeObject,
+    hostPod: KubeObject | undefined,
+  ): PodTranslationContext {
     const apiService = hostServices.store.get(`${ctx.hostNamespace}/${where.virtualApiService}`);
     const apiSpec = (apiService?.spec ?? {}) as { clusterIP?: string; ports?: { port: number }[] };
     if (!apiSpec.clusterIP || apiSpec.clusterIP === 'None') {
@@ -177,8 +184,17 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       allowedInlineCsiDrivers: config.allowedInlineCsiDrivers,
       referenceHostName: (ref) =>
         judge.judge(namespace, ref).state === 'absent-optional' ? ABSENT_REFERENCE_NAME : undefined,
-      tokenSecretNameFor: (volumeName: string, tokenIndex: number) =>
-        tokenSecretName(virtualPod.metadata?.uid ?? '', volumeName, tokenIndex),
+      // A running pod's tokens are where it mounts them; a new pod's are prepared before it is made.
+      tokenSourceFor: (volumeName: string, tokenIndex: number) => {
+        if (!hostPod) throw new Error('the tokens of a new pod are prepared before its translation');
+        return mountedTokenSource(
+          hostPod,
+          ctx.hostName,
+          virtualPod.metadata?.uid ?? '',
+          volumeName,
+          tokenIndex,
+        );
+      },
     };
   }
 
@@ -240,12 +256,31 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       hostServices = env.informers.get(env.host, Resources.services, { namespace: env.hostNamespace });
       virtualSecrets = env.informers.get(env.virtual, Resources.secrets);
       virtualConfigMaps = env.informers.get(env.virtual, Resources.configMaps);
-      tokens = new PodTokens(
-        env.informers.get(env.host, Resources.secrets, {
-          namespace: env.hostNamespace,
-          labelSelector: `${MANAGED_BY_LABEL}=${env.vcName}`,
-        }),
-      );
+      const hostSecrets = env.informers.get(env.host, Resources.secrets, managed);
+      // The pods kind's own host informer (same scope): which bundle keys host pods still mount.
+      const hostPods = env.informers.get(env.host, Resources.pods, managed);
+      hostPods.addIndexer(TOKEN_BUNDLE_INDEX, (pod) => [
+        ...new Set(bundleSlotsOf(pod, env.vcName).map((s) => s.secretName)),
+      ]);
+      const bundles = new TokenBundles({
+        host: env.host,
+        hostSecrets,
+        vcName: env.vcName,
+        hostNamespace: env.hostNamespace,
+        clock: env.clock,
+        logger: env.logger,
+        keysInUse: (name) =>
+          new Set(
+            hostPods.store
+              .byIndex(TOKEN_BUNDLE_INDEX, name)
+              .flatMap((pod) => bundleSlotsOf(pod, env.vcName))
+              .filter((s) => s.secretName === name)
+              .map((s) => s.key),
+          ),
+      });
+      // A host pod gone: its tokens leave their bundle with the bundle's next write.
+      hostPods.addHandlers({ onDelete: (pod) => bundles.release(bundleSlotsOf(pod, env.vcName)) });
+      tokens = new PodTokens(hostSecrets, bundles);
     },
 
     async create(ctx, source): Promise<SyncResult> {
@@ -274,25 +309,20 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
         await reportMissing(ctx, virtualPod);
         throw new WaitingError(`waiting for references: ${admission.waiting.join('; ')}`);
       }
-      const hostPod = translatePodToHost(
-        asPod(virtualPod),
-        translationContext(ctx, virtualPod),
-      ) as unknown as KubeObject;
-      let created: KubeObject;
+      // Everything that can make the pod wait is checked before tokens are minted for it.
+      const context = translationContext(ctx, virtualPod, undefined);
+      // Its tokens are stored first (with other pods' in a shared write), so the pod starts with them.
+      const prepared = await tokens.prepare(ctx, virtualPod);
+      const hostPod = translatePodToHost(asPod(virtualPod), {
+        ...context,
+        tokenSourceFor: prepared.sourceFor,
+      }) as unknown as KubeObject;
       try {
-        created = await ctx.host.create(Resources.pods, ctx.hostNamespace, hostPod);
+        await ctx.host.create(Resources.pods, ctx.hostNamespace, hostPod);
       } catch (err) {
         return explainAlreadyExists(ctx, spec, err);
       }
-      try {
-        const minted = await tokens.ensure(ctx, virtualPod, created);
-        return { hostWritten: true, requeueAfterMs: minted.nextCheckMs };
-      } catch (err) {
-        if (!(err instanceof TokenSecretTakenError)) throw err;
-        // The pod would mount an object that is not its token: it must not run.
-        await deletePod(ctx, 'host', created, 0);
-        throw new TerminalError(err.message);
-      }
+      return { hostWritten: true, requeueAfterMs: prepared.nextCheckMs };
     },
 
     async update(ctx, source, hostPod): Promise<SyncResult> {
@@ -346,7 +376,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       const update = podUpdatesForHost(
         asPod(virtualPod),
         asPod(hostPod),
-        translationContext(ctx, virtualPod),
+        translationContext(ctx, virtualPod, hostPod),
         (desired) => {
           plan = ctx.planMetadata(virtualPod, hostPod, desired as unknown as KubeObject);
           return plan.host;

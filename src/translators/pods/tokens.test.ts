@@ -1,4 +1,5 @@
 import type { Informer } from '../../informer/informer.ts';
+import type { TokenBundles } from './token-bundles.ts';
 import { Store } from '../../informer/store.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { safeConcatName } from '../../naming/safe-concat.ts';
@@ -136,7 +137,8 @@ describe('PodTokens', () => {
         },
       },
     } as unknown as ReconcileContext;
-    const tokens = new PodTokens({ store: secrets } as unknown as Informer<KubeObject>);
+    // Pods that mount their own token secrets (made before bundles): the bundles are never asked.
+    const tokens = new PodTokens({ store: secrets } as unknown as Informer<KubeObject>, {} as TokenBundles);
     return { clock, ctx, tokens, requests, writes, secrets };
   }
 

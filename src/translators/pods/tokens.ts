@@ -6,6 +6,13 @@ import { Resources } from '../../kube/resources.ts';
 import { MANAGED_BY_LABEL } from '../../naming/labels.ts';
 import { safeConcatName } from '../../naming/safe-concat.ts';
 import type { ReconcileContext } from '../../sync/kind.ts';
+import {
+  bundlePrefix,
+  tokenKey,
+  type TokenBundles,
+  type TokenSlot,
+  type TokenWrite,
+} from './token-bundles.ts';
 
 export const TOKEN_REFRESH_AT_ANNOTATION = 'vsyncer.dev/token-refresh-at';
 export const TOKEN_EXPIRES_AT_ANNOTATION = 'vsyncer.dev/token-expires-at';
@@ -80,18 +87,56 @@ export function legacyTokenSecretName(hostPodName: string, volumeName: string, t
     : safeConcatName(hostPodName, 'token', `${volumeName}.${tokenIndex}`);
 }
 
+interface HostVolume {
+  name: string;
+  projected?: { sources?: { secret?: { name?: string; items?: { key?: string }[] } }[] };
+}
+const hostVolumes = (hostPod: KubeObject): HostVolume[] =>
+  (hostPod.spec as { volumes?: HostVolume[] } | undefined)?.volumes ?? [];
+
 /** The secret names a host pod's volumes mount, so a running pod's token goes where it reads it. */
 function mountedSecretNames(hostPod: KubeObject): Set<string> {
-  const volumes =
-    (
-      hostPod.spec as
-        { volumes?: { projected?: { sources?: { secret?: { name?: string } }[] } }[] } | undefined
-    )?.volumes ?? [];
   return new Set(
-    volumes
+    hostVolumes(hostPod)
       .flatMap((v) => v.projected?.sources ?? [])
       .flatMap((s) => (s.secret?.name ? [s.secret.name] : [])),
   );
+}
+
+/** The bundle keys a host pod mounts (this virtual cluster's bundles only). */
+export function bundleSlotsOf(hostPod: KubeObject, vcName: string): TokenSlot[] {
+  const prefix = bundlePrefix(vcName);
+  return hostVolumes(hostPod)
+    .flatMap((v) => v.projected?.sources ?? [])
+    .flatMap((s) =>
+      s.secret?.name?.startsWith(prefix)
+        ? (s.secret.items ?? []).flatMap((i) => (i.key ? [{ secretName: s.secret!.name!, key: i.key }] : []))
+        : [],
+    );
+}
+
+/**
+ * Where a running host pod reads one of its tokens: the bundle key it mounts, or (pods made before
+ * bundles) its own secret under the hashed or the legacy name, key `token`.
+ */
+export function mountedTokenSource(
+  hostPod: KubeObject,
+  hostPodName: string,
+  virtualPodUid: string,
+  volumeName: string,
+  tokenIndex: number,
+): { name: string; key: string; bundled: boolean } {
+  const key = tokenKey(virtualPodUid, volumeName, tokenIndex);
+  const volume = hostVolumes(hostPod).find((v) => v.name === volumeName);
+  for (const source of volume?.projected?.sources ?? []) {
+    if (source.secret?.name && source.secret.items?.some((i) => i.key === key))
+      return { name: source.secret.name, key, bundled: true };
+  }
+  const legacy = legacyTokenSecretName(hostPodName, volumeName, tokenIndex);
+  const name = mountedSecretNames(hostPod).has(legacy)
+    ? legacy
+    : tokenSecretName(virtualPodUid, volumeName, tokenIndex);
+  return { name, key: TOKEN_KEY, bundled: false };
 }
 
 /** A token secret is ours for this pod only if it says so: managed by us and minted for this incarnation. */
@@ -116,20 +161,60 @@ export function refreshTime(issuedAtMs: number, expiresAtMs: number): number {
   return issuedAtMs + Math.floor((expiresAtMs - issuedAtMs) * 0.8);
 }
 
+/** Where a new pod's tokens went, for the host pod's volumes, and when to renew them. */
+export interface PreparedTokens {
+  sourceFor(volumeName: string, tokenIndex: number): { name: string; key: string };
+  nextCheckMs?: number;
+}
+
 /**
  * Keeps each projected token of a host pod minted by the *virtual* API server (TokenRequest bound
  * to the virtual pod), so workloads authenticate to their virtual cluster and never hold a host
- * credential. Tokens live in host secrets owned by the host pod (garbage-collected with it) and are
- * renewed before expiry; the reconcile is requeued for the next renewal.
+ * credential. New pods' tokens go into shared token bundles (token-bundles.ts), written before the
+ * host pod is created so that it starts with its token; pods made before bundles keep their own
+ * secrets (owned by the host pod). Tokens are renewed before expiry; the reconcile is requeued for
+ * the next renewal.
  */
 export class PodTokens {
   private readonly hostSecrets: Informer<KubeObject>;
+  private readonly bundles: TokenBundles;
 
-  constructor(hostSecrets: Informer<KubeObject>) {
+  constructor(hostSecrets: Informer<KubeObject>, bundles: TokenBundles) {
     this.hostSecrets = hostSecrets;
+    this.bundles = bundles;
   }
 
-  /** Mints or renews what is due; returns whether it wrote and when to look again. */
+  /** Mints every token a new pod needs into bundles, before its host pod exists. */
+  async prepare(ctx: ReconcileContext, virtualPod: KubeObject): Promise<PreparedTokens> {
+    const now = ctx.clock.now();
+    const uid = virtualPod.metadata?.uid ?? '';
+    const needs = tokenNeeds(virtualPod);
+    const slots = new Map<string, TokenSlot>();
+    for (const need of needs)
+      slots.set(
+        `${need.volumeName}/${need.tokenIndex}`,
+        this.bundles.slotFor(tokenKey(uid, need.volumeName, need.tokenIndex)),
+      );
+    const minted = await Promise.all(needs.map((need) => this.mint(ctx, virtualPod, need)));
+    const writes: TokenWrite[] = needs.map((need, i) => ({
+      slot: slots.get(`${need.volumeName}/${need.tokenIndex}`)!,
+      token: minted[i]!.token,
+      issuedAt: now,
+      refreshAt: refreshTime(now, minted[i]!.expiresAt),
+    }));
+    await this.bundles.put(writes);
+    const next = Math.min(...writes.map((w) => w.refreshAt - now));
+    return {
+      sourceFor(volumeName, tokenIndex) {
+        const slot = slots.get(`${volumeName}/${tokenIndex}`);
+        if (!slot) throw new Error(`no token prepared for volume ${volumeName} (${tokenIndex})`);
+        return { name: slot.secretName, key: slot.key };
+      },
+      nextCheckMs: writes.length ? Math.max(1000, next) : undefined,
+    };
+  }
+
+  /** Mints or renews what is due for a running pod; returns whether it wrote and when to look again. */
   async ensure(
     ctx: ReconcileContext,
     virtualPod: KubeObject,
@@ -139,50 +224,76 @@ export class PodTokens {
     let wrote = false;
     let next: number | undefined;
     const virtualUid = virtualPod.metadata?.uid ?? '';
-    const mounted = mountedSecretNames(hostPod);
+    const renewals: TokenWrite[] = [];
     for (const need of tokenNeeds(virtualPod)) {
-      const legacy = legacyTokenSecretName(ctx.hostName, need.volumeName, need.tokenIndex);
-      const name = mounted.has(legacy)
-        ? legacy
-        : tokenSecretName(virtualUid, need.volumeName, need.tokenIndex);
-      const existing = this.hostSecrets.store.get(`${ctx.hostNamespace}/${name}`);
-      if (existing && !isTokenSecretOf(existing, ctx.vcName, virtualUid, hostPod.metadata?.uid)) {
-        throw new TokenSecretTakenError(
-          `the host secret for the token of volume "${need.volumeName}" is held by another object`,
-        );
-      }
-      const refreshAt = Number(existing?.metadata?.annotations?.[TOKEN_REFRESH_AT_ANNOTATION] ?? 0);
-      // A secret still owned by an earlier host pod would be garbage-collected with it: write it again.
-      const ownedByThisHostPod = existing?.metadata?.ownerReferences?.some(
-        (o) => o.uid === hostPod.metadata?.uid,
-      );
-      if (existing && ownedByThisHostPod && refreshAt > now) {
+      const source = mountedTokenSource(hostPod, ctx.hostName, virtualUid, need.volumeName, need.tokenIndex);
+      if (source.bundled) {
+        const slot = { secretName: source.name, key: source.key };
+        const times = this.bundles.timesOf(slot);
+        if (times && times.refreshAt > now) {
+          next = Math.min(next ?? Infinity, times.refreshAt - now);
+          continue;
+        }
+        const minted = await this.mint(ctx, virtualPod, need);
+        const refreshAt = refreshTime(now, minted.expiresAt);
+        renewals.push({ slot, token: minted.token, issuedAt: now, refreshAt });
         next = Math.min(next ?? Infinity, refreshAt - now);
         continue;
       }
-      const minted = await this.mint(ctx, virtualPod, need);
-      const secret = this.secretFor(ctx, name, hostPod, virtualUid, minted.token, now, minted.expiresAt);
-      if (existing) {
-        await ctx.host.update(Resources.secrets, ctx.hostNamespace, {
-          ...secret,
-          metadata: { ...secret.metadata, resourceVersion: existing.metadata?.resourceVersion },
-        });
-      } else {
-        try {
-          await ctx.host.create(Resources.secrets, ctx.hostNamespace, secret);
-        } catch (err) {
-          // Not in our cache, yet there: someone else's object has the name.
-          if (isApiError(err, 'alreadyExists'))
-            throw new TokenSecretTakenError(
-              `the host secret for the token of volume "${need.volumeName}" is held by another object`,
-            );
-          throw err;
-        }
-      }
+      const renewed = await this.ensureOwnSecret(ctx, virtualPod, hostPod, need, source.name, now);
+      if (renewed.wrote) wrote = true;
+      next = Math.min(next ?? Infinity, renewed.nextCheckMs);
+    }
+    if (renewals.length) {
+      await this.bundles.put(renewals);
       wrote = true;
-      next = Math.min(next ?? Infinity, refreshTime(now, minted.expiresAt) - now);
     }
     return { wrote, nextCheckMs: next === undefined ? undefined : Math.max(1000, next) };
+  }
+
+  /** A token in the pod's own secret (pods made before bundles): renewed there, where the pod reads it. */
+  private async ensureOwnSecret(
+    ctx: ReconcileContext,
+    virtualPod: KubeObject,
+    hostPod: KubeObject,
+    need: TokenNeed,
+    name: string,
+    now: number,
+  ): Promise<{ wrote: boolean; nextCheckMs: number }> {
+    const virtualUid = virtualPod.metadata?.uid ?? '';
+    const existing = this.hostSecrets.store.get(`${ctx.hostNamespace}/${name}`);
+    if (existing && !isTokenSecretOf(existing, ctx.vcName, virtualUid, hostPod.metadata?.uid)) {
+      throw new TokenSecretTakenError(
+        `the host secret for the token of volume "${need.volumeName}" is held by another object`,
+      );
+    }
+    const refreshAt = Number(existing?.metadata?.annotations?.[TOKEN_REFRESH_AT_ANNOTATION] ?? 0);
+    // A secret still owned by an earlier host pod would be garbage-collected with it: write it again.
+    const ownedByThisHostPod = existing?.metadata?.ownerReferences?.some(
+      (o) => o.uid === hostPod.metadata?.uid,
+    );
+    if (existing && ownedByThisHostPod && refreshAt > now)
+      return { wrote: false, nextCheckMs: refreshAt - now };
+    const minted = await this.mint(ctx, virtualPod, need);
+    const secret = this.secretFor(ctx, name, hostPod, virtualUid, minted.token, now, minted.expiresAt);
+    if (existing) {
+      await ctx.host.update(Resources.secrets, ctx.hostNamespace, {
+        ...secret,
+        metadata: { ...secret.metadata, resourceVersion: existing.metadata?.resourceVersion },
+      });
+    } else {
+      try {
+        await ctx.host.create(Resources.secrets, ctx.hostNamespace, secret);
+      } catch (err) {
+        // Not in our cache, yet there: someone else's object has the name.
+        if (isApiError(err, 'alreadyExists'))
+          throw new TokenSecretTakenError(
+            `the host secret for the token of volume "${need.volumeName}" is held by another object`,
+          );
+        throw err;
+      }
+    }
+    return { wrote: true, nextCheckMs: refreshTime(now, minted.expiresAt) - now };
   }
 
   private async mint(

@@ -25,8 +25,10 @@ const ctx: PodTranslationContext = {
   virtualApiServicePort: 443,
   serviceEnv: [{ name: 'DB_SERVICE_HOST', value: '10.96.0.9' }],
   enforcedTolerations: [{ key: 'tenant', operator: 'Exists', effect: 'NoSchedule' }],
-  tokenSecretNameFor: (volume, index) =>
-    index === 0 ? `web-x-team-x-vc1-token-${volume}` : `web-x-team-x-vc1-token-${volume}.${index}`,
+  tokenSourceFor: (volume, index) => ({
+    name: index === 0 ? `web-x-team-x-vc1-token-${volume}` : `web-x-team-x-vc1-token-${volume}.${index}`,
+    key: 'token',
+  }),
   deniedMetadataKeys: DEFAULT_DENIED_POD_METADATA_KEYS,
 };
 const hn = (n: string) => `${n}-x-team-x-vc1`;

@@ -33,7 +33,6 @@ import {
 } from '../../sync/managed-metadata.ts';
 import type { PodPolicy } from './pod-policy.ts';
 import { forEachPodReference, referencedNames, type PodReference } from './reference-walker.ts';
-import { TOKEN_KEY } from './tokens.ts';
 
 /**
  * Everything the pure pod translation needs besides the pod itself. The PodPolicy fields are not
@@ -52,16 +51,16 @@ export interface PodTranslationContext extends PodPolicy {
   serviceEnv: EnvVar[];
   enforcedTolerations: Toleration[];
   /**
-   * The host secret that holds the minted token of one serviceAccountToken source of a projected
-   * volume; `tokenIndex` counts only the volume's token sources (0 for the first). See tokenSecretName.
-   */
-  /**
    * The host name a reference must take instead of its translated name, or undefined to translate
    * it. The pod translator points optional references to missing objects at a name no copy can
    * have, so that nothing another tenant syncs later under the ambiguous name reaches the pod.
    */
   referenceHostName?: (ref: PodReference) => string | undefined;
-  tokenSecretNameFor(volumeName: string, tokenIndex: number): string;
+  /**
+   * The host secret and key holding the minted token of one serviceAccountToken source of a projected
+   * volume; `tokenIndex` counts only the volume's token sources (0 for the first). See tokens.ts.
+   */
+  tokenSourceFor(volumeName: string, tokenIndex: number): { name: string; key: string };
   /**
    * Label and annotation keys a tenant may not set on its host pod, because host-side systems act on
    * them with host privileges: an exact key, or a prefix ending in `*`. See
@@ -420,14 +419,10 @@ function translateVolume(volume: Volume, ctx: PodTranslationContext): Volume {
     let tokenIndex = 0;
     v.projected.sources = v.projected.sources.map((source) => {
       if (source.serviceAccountToken) {
-        // The host kubelet would mint a host token here; mount the virtual token's secret instead,
-        // one secret per token source so each keeps its own audience and lifetime.
-        return {
-          secret: {
-            name: ctx.tokenSecretNameFor(v.name, tokenIndex++),
-            items: [{ key: TOKEN_KEY, path: source.serviceAccountToken.path }],
-          },
-        };
+        // The host kubelet would mint a host token here; mount the virtual token instead, one key
+        // per token source (each keeps its own audience and lifetime), and only that key.
+        const { name, key } = ctx.tokenSourceFor(v.name, tokenIndex++);
+        return { secret: { name, items: [{ key, path: source.serviceAccountToken.path }] } };
       }
       for (const item of source.downwardAPI?.items ?? []) rewriteFieldRef(item.fieldRef);
       return source;

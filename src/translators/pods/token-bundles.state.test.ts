@@ -1,0 +1,191 @@
+import type { Informer } from '../../informer/informer.ts';
+import type { KubeObject } from '../../kube/object.ts';
+import { Resources } from '../../kube/resources.ts';
+import { FakeCluster } from '../../testing/fake-cluster.ts';
+import { HOST_NS, stateTables, VC, type Seed, type StateTable } from '../../testing/state-table.ts';
+import { FakeClock } from '../../util/clock.ts';
+import { silentLogger } from '../../util/log.ts';
+import { bundleName, bundleTimes, TokenBundles, tokenKey } from './token-bundles.ts';
+
+const start = stateTables();
+const PODS = Resources.pods;
+const SECRETS = Resources.secrets;
+const VOLUME = 'kube-api-access-x';
+
+const infrastructure = {
+  virtual: [
+    [
+      Resources.services,
+      { metadata: { name: 'kube-dns', namespace: 'kube-system' }, spec: { clusterIP: '10.96.0.10' } },
+    ],
+    [Resources.namespaces, { metadata: { name: 'team' } }],
+    [Resources.serviceAccounts, { metadata: { name: 'default', namespace: 'team' } }],
+  ] as Seed[],
+  host: [
+    [
+      Resources.services,
+      {
+        metadata: { name: VC, namespace: HOST_NS },
+        spec: { clusterIP: '10.96.0.50', ports: [{ port: 443 }] },
+      },
+    ],
+  ] as Seed[],
+};
+
+/** A pod as the virtual API server leaves it: the service-account token projected into a volume. */
+const podWithToken = (name: string): Seed => [
+  PODS,
+  {
+    metadata: { name, namespace: 'team', uid: `uid-${name}` },
+    spec: {
+      containers: [{ name: 'main', image: 'app:1' }],
+      volumes: [
+        {
+          name: VOLUME,
+          projected: { sources: [{ serviceAccountToken: { path: 'token', expirationSeconds: 3607 } }] },
+        },
+      ],
+    },
+    status: { phase: 'Pending' },
+  },
+];
+
+const bundles = (t: StateTable) =>
+  t.host.objects(SECRETS, HOST_NS).filter((s) => s.metadata?.name?.startsWith('vsyncer-tokens-'));
+const hostPod = (t: StateTable, name: string) =>
+  t.host.objects(PODS, HOST_NS).find((p) => p.metadata?.name === `${name}-x-team-x-${VC}`);
+/** The secret sources of a host pod's token volume. */
+const tokenMounts = (pod: KubeObject | undefined) =>
+  (
+    (
+      pod?.spec as {
+        volumes?: {
+          name: string;
+          projected?: { sources?: { secret?: { name: string; items: { key: string }[] } }[] };
+        }[];
+      }
+    ).volumes ?? []
+  )
+    .filter((v) => v.name === VOLUME)
+    .flatMap((v) => v.projected?.sources ?? [])
+    .map((s) => s.secret);
+
+async function table(pods: string[], host: Seed[] = []) {
+  const t = await start({
+    kinds: ['pods'],
+    virtual: [...infrastructure.virtual, ...pods.map(podWithToken)],
+    host: [...infrastructure.host, ...host],
+  });
+  await t.settle();
+  return t;
+}
+
+describe('token bundles (state table)', () => {
+  it('new pods share one bundle; each host pod mounts only its own key, minted by the virtual API server', async () => {
+    const t = await table(['a', 'b', 'c']);
+    const [bundle, ...others] = bundles(t);
+    expect(others).toEqual([]);
+    expect(bundle!.metadata?.name).toBe(bundleName(VC, 0));
+    expect(bundle!.metadata?.labels).toEqual({ 'vcluster.loft.sh/managed-by': VC });
+    for (const name of ['a', 'b', 'c']) {
+      const key = tokenKey(`uid-${name}`, VOLUME, 0);
+      expect(tokenMounts(hostPod(t, name))).toEqual([
+        { name: bundleName(VC, 0), items: [{ key, path: 'token' }] },
+      ]);
+      const token = Buffer.from((bundle!.data as Record<string, string>)[key]!, 'base64').toString();
+      expect(token).toMatch(/^fake-token\.virtual\.team\.default\./);
+    }
+    // The pods are created after their tokens are stored: no pod waits for its token.
+    const hostWrites = t.host.writeLog();
+    for (const name of ['a', 'b', 'c']) {
+      const podCreate = hostWrites.indexOf(`create pods ${HOST_NS}/${name}-x-team-x-${VC}`);
+      expect(podCreate).toBeGreaterThan(0);
+      expect(
+        hostWrites.slice(0, podCreate).some((w) => w.includes(`secrets ${HOST_NS}/${bundleName(VC, 0)}`)),
+      ).toBe(true);
+    }
+  });
+
+  it("a pod's key leaves the bundle when its host pod goes; the last one takes the bundle with it", async () => {
+    const t = await table(['a', 'b']);
+    await t.virtual.delete(PODS, 'team', 'a');
+    await t.settle();
+    expect(Object.keys(bundles(t)[0]!.data as object)).toEqual([tokenKey('uid-b', VOLUME, 0)]);
+    await t.virtual.delete(PODS, 'team', 'b');
+    await t.settle();
+    expect(bundles(t)).toEqual([]);
+  });
+
+  it('renews a token in place before it expires, without touching the pod', async () => {
+    const t = await table(['a']);
+    const key = tokenKey('uid-a', VOLUME, 0);
+    const before = bundles(t)[0]!;
+    const { refreshAt } = bundleTimes(before)[key]!;
+    t.clock.advance(refreshAt - t.clock.now() + 1000);
+    await t.settle();
+    const after = bundles(t)[0]!;
+    expect((after.data as Record<string, string>)[key]).not.toBe(
+      (before.data as Record<string, string>)[key],
+    );
+    expect(bundleTimes(after)[key]!.refreshAt).toBeGreaterThan(refreshAt);
+    expect(t.host.writeLog().filter((w) => w.includes(' pods '))).toEqual([
+      `create pods ${HOST_NS}/a-x-team-x-${VC}`,
+    ]);
+  });
+
+  it("a bundle name someone else's object holds is skipped, and that object is never touched", async () => {
+    const foreign: Seed = [
+      SECRETS,
+      { metadata: { name: bundleName(VC, 0), namespace: HOST_NS }, data: { x: 'eA==' } },
+    ];
+    const t = await table(['a'], [foreign]);
+    // The first try learns (from the API server: the object is not ours to watch) that the name is taken.
+    t.clock.advance(10_000);
+    await t.settle();
+    expect(tokenMounts(hostPod(t, 'a'))[0]!.name).toBe(bundleName(VC, 1));
+    expect(
+      t.host.objects(SECRETS, HOST_NS).find((s) => s.metadata?.name === bundleName(VC, 0))!.data,
+    ).toEqual({ x: 'eA==' });
+    expect(t.host.writeLog().some((w) => w.includes(bundleName(VC, 0)))).toBe(false);
+  });
+});
+
+describe('TokenBundles writes', () => {
+  function bundlesOn(host: FakeCluster) {
+    const clock = new FakeClock(Date.parse('2026-12-01T00:00:00Z'));
+    return new TokenBundles({
+      host,
+      // The informer has not seen anything yet: the writer relies on its own last write.
+      hostSecrets: { store: { get: () => undefined } } as unknown as Informer<KubeObject>,
+      vcName: VC,
+      hostNamespace: HOST_NS,
+      clock,
+      logger: silentLogger,
+      keysInUse: () => new Set(),
+    });
+  }
+
+  it('coalesces the tokens that arrive while a write is in flight into the next write', async () => {
+    const host = new FakeCluster('host');
+    const b = bundlesOn(host);
+    const now = Date.now();
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        b.put([{ slot: b.slotFor(`k${i}`), token: `t${i}`, issuedAt: now, refreshAt: now + 1000 }]),
+      ),
+    );
+    expect(host.writeLog()).toEqual([
+      `create secrets ${HOST_NS}/${bundleName(VC, 0)}`,
+      `update secrets ${HOST_NS}/${bundleName(VC, 0)}`,
+    ]);
+    expect(Object.keys(host.objects(SECRETS, HOST_NS)[0]!.data as object)).toHaveLength(20);
+  });
+
+  it('starts a new bundle when one is full', async () => {
+    const host = new FakeCluster('host');
+    const b = bundlesOn(host);
+    const slots = Array.from({ length: 201 }, (_, i) => b.slotFor(`k${i}`));
+    expect(slots[199]!.secretName).toBe(bundleName(VC, 0));
+    expect(slots[200]!.secretName).toBe(bundleName(VC, 1));
+  });
+});

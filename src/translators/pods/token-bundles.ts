@@ -1,0 +1,322 @@
+import { createHash } from 'node:crypto';
+import type { Informer } from '../../informer/informer.ts';
+import type { ClusterClient } from '../../kube/client.ts';
+import { isApiError, isNotFound } from '../../kube/errors.ts';
+import type { KubeObject } from '../../kube/object.ts';
+import { Resources } from '../../kube/resources.ts';
+import { MANAGED_BY_LABEL } from '../../naming/labels.ts';
+import type { Clock } from '../../util/clock.ts';
+import type { Logger } from '../../util/log.ts';
+
+/** Marks a host Secret as a bundle of this syncer's pod tokens (one key per token). */
+export const TOKEN_BUNDLE_ANNOTATION = 'vsyncer.dev/token-bundle';
+/** Per key: when its token was written and when it is due for renewal (JSON, ms since the epoch). */
+export const TOKEN_TIMES_ANNOTATION = 'vsyncer.dev/token-times';
+/**
+ * Tokens per bundle. A bound service-account token is about 1 KiB, so 200 keep a bundle far below
+ * the 1 MiB Secret limit, and a kubelet re-reading a bundle for one pod reads little.
+ */
+export const BUNDLE_CAPACITY = 200;
+/** A key no host pod mounts is dropped once this old (a pod being created mounts it only after the write). */
+const UNUSED_KEY_GRACE_MS = 5 * 60_000;
+
+/** Where one token lives: a bundle Secret and a key in it. */
+export interface TokenSlot {
+  secretName: string;
+  key: string;
+}
+
+export interface KeyTimes {
+  issuedAt: number;
+  refreshAt: number;
+}
+
+/** A token to store: its slot, the token, and its times. */
+export interface TokenWrite extends KeyTimes {
+  slot: TokenSlot;
+  token: string;
+}
+
+/** The name a bundle's key cannot hold: someone else's object has the bundle's name. */
+export class BundleTakenError extends Error {}
+
+/** The key of one token of one pod incarnation: a hash of its UID, volume and token index. */
+export function tokenKey(virtualPodUid: string, volumeName: string, tokenIndex: number): string {
+  return createHash('sha256')
+    .update(`${virtualPodUid}/${volumeName}/${tokenIndex}`)
+    .digest('hex')
+    .slice(0, 32);
+}
+
+/**
+ * A bundle's name: `vsyncer-tokens-<hash of the virtual cluster>-<n>`. It has no `-x-`, so it is never
+ * the host name of a tenant's Secret, and it differs between virtual clusters sharing a namespace.
+ */
+export function bundleName(vcName: string, n: number): string {
+  return `${bundlePrefix(vcName)}${n}`;
+}
+
+/** What every bundle name of a virtual cluster starts with. */
+export function bundlePrefix(vcName: string): string {
+  return `vsyncer-tokens-${createHash('sha256').update(vcName).digest('hex').slice(0, 10)}-`;
+}
+
+export function bundleTimes(secret: KubeObject | undefined): Record<string, KeyTimes> {
+  const raw = secret?.metadata?.annotations?.[TOKEN_TIMES_ANNOTATION];
+  if (!raw) return {};
+  try {
+    const parsed = JSON.parse(raw) as unknown;
+    return parsed && typeof parsed === 'object' ? (parsed as Record<string, KeyTimes>) : {};
+  } catch {
+    return {};
+  }
+}
+
+interface Waiter {
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+/** What one bundle still has to write, and who waits for it. */
+interface BundleState {
+  puts: Map<string, { data: string; times: KeyTimes }>;
+  drops: Set<string>;
+  waiters: Waiter[];
+  writing: boolean;
+  /** The bundle as our last write left it (the informer may not have caught up). */
+  latest?: KubeObject;
+  /** Keys handed out for pods not yet written, so concurrent pods do not overfill a bundle. */
+  assigned: Set<string>;
+}
+
+export interface TokenBundleOptions {
+  host: ClusterClient;
+  hostSecrets: Informer<KubeObject>;
+  vcName: string;
+  hostNamespace: string;
+  clock: Clock;
+  logger: Logger;
+  /** The keys of a bundle that host pods mount now. */
+  keysInUse(secretName: string): Set<string>;
+}
+
+/**
+ * Pod tokens kept many to a host Secret, so that a burst of new pods costs about one host write per
+ * pod (the pod) instead of two (pod and token Secret). Writes to one bundle are coalesced: tokens
+ * that arrive while a write is in flight go out together in the next one. Each host pod mounts only
+ * its own key (a projected secret source with one item), so no container sees another pod's token.
+ */
+export class TokenBundles {
+  private readonly states = new Map<string, BundleState>();
+  private readonly taken = new Set<string>();
+  private readonly o: TokenBundleOptions;
+
+  constructor(options: TokenBundleOptions) {
+    this.o = options;
+  }
+
+  /** True when a host Secret is one of this virtual cluster's token bundles. */
+  isOurs(secret: KubeObject | undefined): boolean {
+    const meta = secret?.metadata;
+    return (
+      meta?.labels?.[MANAGED_BY_LABEL] === this.o.vcName &&
+      meta.annotations?.[TOKEN_BUNDLE_ANNOTATION] === 'v1'
+    );
+  }
+
+  /** The bundle as last seen: our own last write, or the informer's copy. */
+  current(secretName: string): KubeObject | undefined {
+    return (
+      this.states.get(secretName)?.latest ??
+      this.o.hostSecrets.store.get(`${this.o.hostNamespace}/${secretName}`)
+    );
+  }
+
+  /** The times of a stored key, or undefined when the bundle does not hold it. */
+  timesOf(slot: TokenSlot): KeyTimes | undefined {
+    const secret = this.current(slot.secretName);
+    if (!this.isOurs(secret) || !(secret?.data as Record<string, string> | undefined)?.[slot.key])
+      return undefined;
+    return bundleTimes(secret)[slot.key];
+  }
+
+  /** The slot for a new token: the first bundle with room (keys stored, pending and handed out). */
+  slotFor(key: string): TokenSlot {
+    for (let n = 0; ; n++) {
+      const name = bundleName(this.o.vcName, n);
+      const secret = this.current(name);
+      if (this.taken.has(name) || (secret && !this.isOurs(secret))) continue;
+      const state = this.stateOf(name);
+      if (state.assigned.has(key)) return { secretName: name, key };
+      const stored = Object.keys((secret?.data ?? {}) as Record<string, string>);
+      const used = new Set([...stored, ...state.puts.keys(), ...state.assigned]);
+      for (const k of state.drops) used.delete(k);
+      if (used.has(key) || used.size < BUNDLE_CAPACITY) {
+        state.assigned.add(key);
+        return { secretName: name, key };
+      }
+    }
+  }
+
+  /** Stores tokens (with whatever else is pending for their bundles); resolves once they are written. */
+  async put(writes: readonly TokenWrite[]): Promise<void> {
+    const waits: Promise<void>[] = [];
+    for (const w of writes) {
+      const state = this.stateOf(w.slot.secretName);
+      state.puts.set(w.slot.key, {
+        data: Buffer.from(w.token).toString('base64'),
+        times: { issuedAt: w.issuedAt, refreshAt: w.refreshAt },
+      });
+      state.drops.delete(w.slot.key);
+      waits.push(new Promise<void>((resolve, reject) => state.waiters.push({ resolve, reject })));
+    }
+    for (const name of new Set(writes.map((w) => w.slot.secretName))) this.flush(name);
+    await Promise.all(waits);
+  }
+
+  /** Forgets tokens whose pods are gone; written with the next write of their bundles (or now). */
+  release(slots: readonly TokenSlot[]): void {
+    for (const slot of slots) {
+      const state = this.stateOf(slot.secretName);
+      state.assigned.delete(slot.key);
+      if (state.puts.has(slot.key)) continue; // a new incarnation is writing the same key
+      state.drops.add(slot.key);
+    }
+    for (const name of new Set(slots.map((s) => s.secretName))) this.flush(name);
+  }
+
+  private stateOf(name: string): BundleState {
+    let state = this.states.get(name);
+    if (!state) {
+      state = { puts: new Map(), drops: new Set(), waiters: [], writing: false, assigned: new Set() };
+      this.states.set(name, state);
+    }
+    return state;
+  }
+
+  /** Starts a write of the bundle unless one is running (that one writes what is pending when it ends). */
+  private flush(name: string): void {
+    const state = this.stateOf(name);
+    if (state.writing) return;
+    state.writing = true;
+    void this.writeLoop(name, state);
+  }
+
+  private async writeLoop(name: string, state: BundleState): Promise<void> {
+    try {
+      while (state.puts.size || state.drops.size) {
+        const puts = new Map(state.puts);
+        const drops = new Set(state.drops);
+        const waiters = state.waiters.splice(0);
+        state.puts.clear();
+        state.drops.clear();
+        try {
+          await this.write(name, state, puts, drops);
+          for (const key of puts.keys()) state.assigned.delete(key);
+          for (const w of waiters) w.resolve();
+        } catch (err) {
+          // The pods retry, and take a slot afresh (another bundle, if this one's name is taken).
+          for (const key of puts.keys()) state.assigned.delete(key);
+          for (const w of waiters) w.reject(err);
+          this.o.logger.debug('token bundle write failed', { bundle: name, error: String(err) });
+        }
+      }
+    } finally {
+      state.writing = false;
+    }
+  }
+
+  /** One write: create, update or (when it ends up empty) delete the bundle, retrying conflicts. */
+  private async write(
+    name: string,
+    state: BundleState,
+    puts: Map<string, { data: string; times: KeyTimes }>,
+    drops: Set<string>,
+  ): Promise<void> {
+    let base = this.current(name);
+    for (let attempt = 0; ; attempt++) {
+      if (base && !this.isOurs(base)) {
+        this.taken.add(name);
+        throw new BundleTakenError(
+          `host secret ${name} exists and is not a token bundle of this virtual cluster`,
+        );
+      }
+      try {
+        state.latest = await this.writeOnce(name, base, puts, drops);
+        return;
+      } catch (err) {
+        const stale = isApiError(err, 'conflict') || isApiError(err, 'alreadyExists') || isNotFound(err);
+        if (!stale || attempt >= 5) throw err;
+        // Our view was behind: read the bundle as it is and apply the same change to it.
+        base = await this.o.host.get(Resources.secrets, this.o.hostNamespace, name).catch((e: unknown) => {
+          if (isNotFound(e)) return undefined;
+          throw e;
+        });
+      }
+    }
+  }
+
+  private async writeOnce(
+    name: string,
+    base: KubeObject | undefined,
+    puts: Map<string, { data: string; times: KeyTimes }>,
+    drops: Set<string>,
+  ): Promise<KubeObject | undefined> {
+    const now = this.o.clock.now();
+    const data = { ...((base?.data ?? {}) as Record<string, string>) };
+    const times = bundleTimes(base);
+    const inUse = this.o.keysInUse(name);
+    for (const key of drops) {
+      delete data[key];
+      delete times[key];
+    }
+    // Keys of pods long gone whose release was missed (deleted while the syncer was down).
+    for (const key of Object.keys(data)) {
+      if (!inUse.has(key) && !puts.has(key) && now - (times[key]?.issuedAt ?? 0) > UNUSED_KEY_GRACE_MS) {
+        delete data[key];
+        delete times[key];
+      }
+    }
+    for (const [key, put] of puts) {
+      data[key] = put.data;
+      times[key] = put.times;
+    }
+    const host = this.o.host;
+    const ns = this.o.hostNamespace;
+    if (!base) {
+      if (!Object.keys(data).length) return undefined;
+      return host.create(Resources.secrets, ns, {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: {
+          name,
+          namespace: ns,
+          labels: { [MANAGED_BY_LABEL]: this.o.vcName },
+          annotations: { [TOKEN_BUNDLE_ANNOTATION]: 'v1', [TOKEN_TIMES_ANNOTATION]: JSON.stringify(times) },
+        },
+        type: 'Opaque',
+        data,
+      });
+    }
+    if (!Object.keys(data).length) {
+      await host.delete(Resources.secrets, ns, name, {
+        uid: base.metadata?.uid,
+        resourceVersion: base.metadata?.resourceVersion,
+      });
+      return undefined;
+    }
+    const sameData = JSON.stringify(data) === JSON.stringify(base.data ?? {});
+    if (sameData && JSON.stringify(times) === JSON.stringify(bundleTimes(base))) return base;
+    return host.update(Resources.secrets, ns, {
+      ...base,
+      metadata: {
+        ...base.metadata,
+        annotations: {
+          ...(base.metadata?.annotations ?? {}),
+          [TOKEN_TIMES_ANNOTATION]: JSON.stringify(times),
+        },
+      },
+      data,
+    });
+  }
+}
