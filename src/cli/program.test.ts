@@ -198,7 +198,7 @@ describe('vsyncer CLI: flags and config file', () => {
     writeFileSync(file, '# nothing set here\n');
     const r = await run([...base, '--config', file]);
     expect(r.code).toBe(0);
-    expect(r.started?.workers).toBe(4);
+    expect(r.started?.workers).toBe(32);
   });
 
   it.each([

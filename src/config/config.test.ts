@@ -34,7 +34,7 @@ describe('buildConfig', () => {
       hostBurst: 80,
       virtualQps: 1000,
       virtualBurst: 2000,
-      workers: 4,
+      workers: 32,
       requestTimeoutMs: 30_000,
       logFormat: 'json',
       metricsBindAddress: ':8080',
@@ -190,7 +190,7 @@ describe('buildConfig: values', () => {
   });
 
   it('treats a null file value as unset', () => {
-    expect(buildConfig({ ...required, workers: null }, {}).workers).toBe(4);
+    expect(buildConfig({ ...required, workers: null }, {}).workers).toBe(32);
     expect(errorOf(() => buildConfig({ ...required, name: null }, {})).field).toBe("config field 'name'");
   });
 
