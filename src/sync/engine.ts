@@ -122,7 +122,8 @@ export class KindController implements SyncComponent {
         onDelete: (o) => seen(targetSide, spec.mapper.sourceKeyOf(o)),
       });
     }
-    for (const relation of spec.relations ?? []) this.wireRelation(relation);
+    for (const relation of spec.relations ?? [])
+      if (!relation.whenKind || opts.kinds.has(relation.whenKind)) this.wireRelation(relation);
     spec.setup?.(env, opts.kinds);
   }
 
@@ -227,12 +228,12 @@ export class KindController implements SyncComponent {
     const { spec } = this;
     const pending: PendingMetadata = {};
     const sourceObj = this.sourceInformer?.store.get(key);
+    // After this kind replaced the source itself, both caches catch up on their own time: the new
+    // source, and the target's record of it. Until both show it, wait rather than act on either.
     const expected = this.expectedSourceUid.get(key);
-    if (expected) {
-      if (sourceObj?.metadata?.uid !== expected.uid && this.env.clock.now() < expected.until)
-        return { requeueAfterMs: 100 };
-      this.expectedSourceUid.delete(key);
-    }
+    const replacing = expected !== undefined && this.env.clock.now() < expected.until;
+    if (expected && !replacing) this.expectedSourceUid.delete(key);
+    if (replacing && sourceObj?.metadata?.uid !== expected.uid) return { requeueAfterMs: 100 };
     // Host objects another tool controls (vCluster's controlled-by label) are never synced. On the
     // virtual side that label is only ever a tenant's own (the syncer sets it nowhere there): it is an
     // ordinary label, stored hashed on the host like every reserved key.
@@ -259,7 +260,10 @@ export class KindController implements SyncComponent {
         return this.nameTaken(ctx, inTheWay);
       }
       const recordedUid = target && spec.mapper.sourceUidOf?.(target);
+      if (replacing && recordedUid === expected.uid) this.expectedSourceUid.delete(key);
       if (target && recordedUid !== undefined && recordedUid !== source?.metadata?.uid) {
+        // Our own replacement: the target's new record is written, its cache has not seen it yet.
+        if (replacing) return { requeueAfterMs: 100 };
         // The target belongs to an earlier incarnation of the source: replace it. Its delete event
         // brings us back here to create the new copy; while it terminates, wait.
         if (!target.metadata?.deletionTimestamp) {

@@ -50,6 +50,11 @@ export interface Relation {
   cluster: Side;
   type: ResourceType;
   scope?: InformerScope;
+  /**
+   * Watched only while this `--sync` kind is enabled too: objects of a kind that is off have no
+   * effect worth following (the secrets kind follows ingresses only when ingresses are synced).
+   */
+  whenKind?: string;
   /** Source keys of this kind that obj concerns. */
   keys(obj: KubeObject): string[];
 }
