@@ -20,6 +20,13 @@ export class SyncerMetrics
     buckets: LATENCY_BUCKETS,
     registers: [this.registry],
   });
+  private readonly tenantWaits = new Histogram({
+    name: 'vsyncer_tenant_wait_seconds',
+    help: "Time from the object's own timestamp of a change (a pod's creation, a host condition's transition) to the write that carried it; whole-second resolution",
+    labelNames: ['kind', 'direction'],
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
   private readonly reconciles = new Counter({
     name: 'vsyncer_reconcile_total',
     help: 'Reconciles by kind and outcome (success, requeue, conflict, error, terminal)',
@@ -100,6 +107,9 @@ export class SyncerMetrics
 
   syncLatency(kind: string, direction: string, seconds: number): void {
     this.latency.observe({ kind, direction }, seconds);
+  }
+  tenantWait(kind: string, direction: string, seconds: number): void {
+    this.tenantWaits.observe({ kind, direction }, seconds);
   }
   reconciled(kind: string, outcome: ReconcileOutcome): void {
     this.reconciles.inc({ kind, result: outcome });

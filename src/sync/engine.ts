@@ -14,6 +14,8 @@ import { scrubHostNames } from './scrub.ts';
 /** Observes how long a change took to reach the other cluster. */
 export interface SyncLatencyMetrics {
   syncLatency(kind: string, direction: 'virtual-to-host' | 'host-to-virtual', seconds: number): void;
+  /** From the object's own timestamp of the change to the write that carried it (whole seconds). */
+  tenantWait(kind: string, direction: 'virtual-to-host' | 'host-to-virtual', seconds: number): void;
 }
 
 /** Something the syncer runs for one `--sync` kind. */
@@ -336,6 +338,11 @@ export class KindController implements SyncComponent {
       this.latency?.syncLatency(this.kind, 'host-to-virtual', (now - up) / 1000);
     this.virtualChangeSeen.delete(key);
     this.hostChangeSeen.delete(key);
+    for (const [direction, from] of Object.entries(result.tenantWaitFrom ?? {})) {
+      const written = direction === 'virtual-to-host' ? result.hostWritten : result.virtualWritten;
+      if (written && Number.isFinite(from))
+        this.latency?.tenantWait(this.kind, direction as 'virtual-to-host', Math.max(0, (now - from) / 1000));
+    }
   }
 
   /** Tells the tenant, on the virtual object, why it cannot be synced (host names scrubbed). */
@@ -365,6 +372,7 @@ function merge(a: SyncResult, b: SyncResult): SyncResult {
     hostWritten: a.hostWritten || b.hostWritten,
     virtualWritten: a.virtualWritten || b.virtualWritten,
   };
+  if (a.tenantWaitFrom || b.tenantWaitFrom) out.tenantWaitFrom = { ...a.tenantWaitFrom, ...b.tenantWaitFrom };
   const after = [a.requeueAfterMs, b.requeueAfterMs].filter((v): v is number => v !== undefined);
   if (after.length) out.requeueAfterMs = Math.min(...after);
   if (!out.hostWritten) delete out.hostWritten;

@@ -64,6 +64,11 @@ export interface SyncResult {
   hostWritten?: boolean;
   virtualWritten?: boolean;
   requeueAfterMs?: number;
+  /**
+   * When, by the objects' own timestamps, the change this reconcile carried began (a virtual pod's
+   * creation; the host condition's transition), in ms: what a tenant waited, not only the syncer.
+   */
+  tenantWaitFrom?: Partial<Record<'virtual-to-host' | 'host-to-virtual', number>>;
 }
 
 /** What every kind may use: both clusters, shared informers, the event recorder, the other kinds. */

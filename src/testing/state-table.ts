@@ -42,6 +42,8 @@ export class StateTable {
   readonly host: FakeCluster;
   readonly clock = new FakeClock(Date.parse('2026-11-30T12:00:00Z'));
   readonly controllers = new Map<string, KindController>();
+  /** Every latency the kinds reported, as `<metric> <kind> <direction> <seconds>`. */
+  readonly latencies: string[] = [];
   private readonly informers: InformerFactory;
   private started = false;
 
@@ -75,7 +77,19 @@ export class StateTable {
       virtualApiService: VC,
     });
     for (const kind of kinds.values())
-      this.controllers.set(kind.name, new KindController({ kind, kinds, env, workers: 1 }));
+      this.controllers.set(
+        kind.name,
+        new KindController({
+          kind,
+          kinds,
+          env,
+          workers: 1,
+          latencyMetrics: {
+            syncLatency: (k, direction, seconds) => this.latencies.push(`sync ${k} ${direction} ${seconds}`),
+            tenantWait: (k, direction, seconds) => this.latencies.push(`tenant ${k} ${direction} ${seconds}`),
+          },
+        }),
+      );
   }
 
   /** Seeds both clusters, starts the informers and waits until every cache is full. */

@@ -322,7 +322,11 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       } catch (err) {
         return explainAlreadyExists(ctx, spec, err);
       }
-      return { hostWritten: true, requeueAfterMs: prepared.nextCheckMs };
+      return {
+        hostWritten: true,
+        requeueAfterMs: prepared.nextCheckMs,
+        tenantWaitFrom: { 'virtual-to-host': Date.parse(virtualPod.metadata?.creationTimestamp ?? '') },
+      };
     },
 
     async update(ctx, source, hostPod): Promise<SyncResult> {
@@ -371,6 +375,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
           { subresource: 'status' },
         );
         result.virtualWritten = true;
+        result.tenantWaitFrom = { 'host-to-virtual': latestTransition(hostPod) };
       }
       let plan: MetadataPlan | undefined;
       const update = podUpdatesForHost(
@@ -427,4 +432,13 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
     },
   };
   return spec;
+}
+
+/** When the host pod's status last changed, by its conditions' own (whole-second) timestamps. */
+function latestTransition(hostPod: KubeObject): number {
+  const conditions = (hostPod.status as { conditions?: { lastTransitionTime?: string }[] } | undefined)
+    ?.conditions;
+  return Math.max(
+    ...(conditions ?? []).map((c) => Date.parse(c.lastTransitionTime ?? '')).filter(Number.isFinite),
+  );
 }

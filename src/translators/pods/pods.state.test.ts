@@ -61,6 +61,44 @@ const hostPods = (t: StateTable) => t.host.objects(PODS, HOST_NS);
 const podWrites = (t: StateTable) => t.writes().filter((w) => !w.includes(' events '));
 
 describe('pods state table', () => {
+  it("reports the tenant's wait: from the virtual pod's creation to its host pod, and from the host's change to the status", async () => {
+    const t = await podTable([virtualPod('timed')]);
+    t.clock.advance(3000);
+    await t.settle();
+    expect(t.latencies).toContain('tenant pods virtual-to-host 3');
+    const hp = hostPods(t)[0]!;
+    await t.host.create(
+      PODS,
+      HOST_NS,
+      {
+        apiVersion: 'v1',
+        kind: 'Binding',
+        metadata: { name: hp.metadata!.name, uid: hp.metadata!.uid },
+        target: { name: 'n1' },
+      },
+      { subresource: 'binding', name: hp.metadata!.name },
+    );
+    await t.settle();
+    t.clock.advance(2000);
+    const bound = hostPods(t)[0]!;
+    const changedAt = new Date(t.clock.now()).toISOString();
+    await t.host.update(
+      PODS,
+      HOST_NS,
+      {
+        ...bound,
+        status: {
+          phase: 'Running',
+          conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: changedAt }],
+        },
+      },
+      { subresource: 'status' },
+    );
+    t.clock.advance(1000);
+    await t.settle();
+    expect(t.latencies).toContain('tenant pods host-to-virtual 1');
+  });
+
   it('only virtual: the host pod is created once, translated, and nothing else is written', async () => {
     const table = await podTable([virtualPod('web')]);
     await table.settle();
