@@ -75,10 +75,15 @@ beforeAll(async () => {
   await prepareHostNamespace(vc, hostNs);
   await createTenantNamespace(ns);
   // No --cluster-dns-ip: pods must find the virtual cluster's DNS Service as a synced Service.
-  syncer = await startSyncer({ name: vc, hostNamespace: hostNs, args: ['--cluster-dns-ip='] });
+  syncer = await startSyncer({
+    name: vc,
+    hostNamespace: hostNs,
+    args: ['--cluster-dns-ip=', '--sync=+ingresses,+host-ingressclasses'],
+  });
 }, 180_000);
 
 afterAll(async () => {
+  await mustKubectl('host', ['delete', 'ingressclass', `host-nginx-${vc}`, '--ignore-not-found']);
   await mustKubectl('virtual', ['delete', 'service', 'kube-dns', '-n', 'kube-system', '--ignore-not-found']);
   await mustKubectl('virtual', ['delete', 'namespace', ns, '--wait=false']).catch(() => undefined);
   await syncer?.stop();
@@ -410,6 +415,53 @@ describe('Services', () => {
     );
     expect(mirrored).toEqual(['192.0.2.10']);
   }, 120_000);
+  it("a tenant's own EndpointSlice of a selector-less Service reaches the host; another tenant's pod IP is dropped", async () => {
+    const foreignIP = (
+      await getObject<{ status?: { podIP?: string } }>('host', ['pod', 'not-yours', '-n', hostNs])
+    )?.status?.podIP;
+    expect(foreignIP).toBeTruthy();
+    await apply('virtual', {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'sliced', namespace: ns },
+      spec: { ports: [{ name: 'db', port: 5432 }] },
+    });
+    await aligned('sliced');
+    await apply('virtual', {
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: {
+        name: 'sliced-own',
+        namespace: ns,
+        labels: {
+          'kubernetes.io/service-name': 'sliced',
+          'endpointslice.kubernetes.io/managed-by': 'tenant.example.com',
+        },
+      },
+      addressType: 'IPv4',
+      ports: [{ name: 'db', port: 5432, protocol: 'TCP' }],
+      endpoints: [{ addresses: ['192.0.2.20'] }, { addresses: [foreignIP!] }],
+    });
+    const copy = await waitFor(
+      'host copy of the tenant EndpointSlice',
+      () =>
+        getObject<EndpointSlice & { metadata: { labels: Record<string, string> } }>('host', [
+          'endpointslice',
+          hostName('sliced-own', ns, vc),
+          '-n',
+          hostNs,
+        ]),
+      60_000,
+    );
+    expect(copy.metadata.labels['kubernetes.io/service-name']).toBe(hostName('sliced', ns, vc));
+    expect(addresses([copy])).toEqual(['192.0.2.20']);
+    const refused = await waitForEvents('virtual', ns, 'sliced-own', 'SyncError');
+    expect(refused[0]!.message).toContain(foreignIP!);
+    // The host's slice controllers leave it alone (not theirs by its managed-by label).
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    expect(addresses(await slicesOf('host', hostNs, hostName('sliced', ns, vc)))).toEqual(['192.0.2.20']);
+  }, 120_000);
+
   it('virtual default/kubernetes carries the host API service IP, and its endpoints follow the host', async () => {
     const hostApi = await waitFor(
       'host API service IP',
@@ -463,5 +515,134 @@ describe('Services', () => {
     } finally {
       await mustKubectl('host', ['delete', 'endpoints', vc, '-n', hostNs, '--ignore-not-found']);
     }
+  }, 120_000);
+});
+
+describe('Ingresses', () => {
+  interface Ingress {
+    spec: {
+      ingressClassName?: string;
+      rules?: { http?: { paths?: { backend: { service?: { name: string } } }[] } }[];
+      tls?: { secretName?: string }[];
+    };
+    status?: { loadBalancer?: { ingress?: { ip?: string }[] } };
+  }
+  const backends = (i: Ingress) =>
+    (i.spec.rules ?? []).flatMap((r) => r.http?.paths ?? []).map((p) => p.backend.service?.name);
+
+  it('an Ingress reaches the host with its Service and TLS Secret renamed (the Secret synced for it); status flows back', async () => {
+    // The host's ingress class, shown read-only to the tenant.
+    await apply('host', {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'IngressClass',
+      metadata: { name: `host-nginx-${vc}` },
+      spec: { controller: 'example.com/ingress' },
+    });
+    await waitFor(
+      'host IngressClass in the virtual cluster',
+      () => getObject('virtual', ['ingressclass', `host-nginx-${vc}`]),
+      60_000,
+    );
+    await apply('virtual', {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'site', namespace: ns },
+      spec: { selector: { app: 'site' }, ports: [{ port: 80 }] },
+    });
+    await apply('virtual', {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'site-tls', namespace: ns },
+      type: 'kubernetes.io/tls',
+      stringData: { 'tls.crt': 'cert', 'tls.key': 'key' },
+    });
+    await apply('virtual', {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'Ingress',
+      metadata: { name: 'site', namespace: ns },
+      spec: {
+        ingressClassName: `host-nginx-${vc}`,
+        tls: [{ hosts: ['site.example.com'], secretName: 'site-tls' }],
+        rules: [
+          {
+            host: 'site.example.com',
+            http: {
+              paths: [
+                {
+                  path: '/',
+                  pathType: 'Prefix',
+                  backend: { service: { name: 'site', port: { number: 80 } } },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    });
+    const copy = await waitFor(
+      'host copy of the Ingress',
+      () => getObject<Ingress>('host', ['ingress', hostName('site', ns, vc), '-n', hostNs]),
+      60_000,
+    );
+    expect(backends(copy)).toEqual([hostName('site', ns, vc)]);
+    expect(copy.spec.tls?.[0]?.secretName).toBe(hostName('site-tls', ns, vc));
+    expect(copy.spec.ingressClassName).toBe(`host-nginx-${vc}`);
+    // The Secret is synced because the Ingress names it (no pod uses it).
+    await waitFor(
+      'host copy of the TLS secret',
+      () => getObject('host', ['secret', hostName('site-tls', ns, vc), '-n', hostNs]),
+      60_000,
+    );
+    // A load balancer answers on the host, as an ingress controller would write it.
+    await mustKubectl('host', [
+      'patch',
+      'ingress',
+      hostName('site', ns, vc),
+      '-n',
+      hostNs,
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      JSON.stringify({ status: { loadBalancer: { ingress: [{ ip: '203.0.113.7' }] } } }),
+    ]);
+    await waitFor(
+      'load-balancer status on the virtual Ingress',
+      async () =>
+        (await getObject<Ingress>('virtual', ['ingress', 'site', '-n', ns]))?.status?.loadBalancer
+          ?.ingress?.[0]?.ip === '203.0.113.7',
+      60_000,
+    );
+    // Deleting the Ingress lets the Secret go from the host (nothing uses it any more).
+    await mustKubectl('virtual', ['delete', 'ingress', 'site', '-n', ns]);
+    await waitFor(
+      'TLS secret copy removed',
+      async () =>
+        (await getObject('host', ['secret', hostName('site-tls', ns, vc), '-n', hostNs])) === undefined,
+      60_000,
+    );
+  }, 180_000);
+
+  it('an Ingress naming a missing Service gets a SyncError and a backend no host object holds', async () => {
+    await apply('virtual', {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'Ingress',
+      metadata: { name: 'dangling', namespace: ns },
+      spec: { defaultBackend: { service: { name: 'not-there', port: { number: 80 } } } },
+    });
+    const events = await waitForEvents('virtual', ns, 'dangling', 'SyncError');
+    expect(events.map((e) => e.message).join('\n')).toContain('not-there');
+    expect(events.map((e) => e.message).join('\n')).not.toContain(hostNs);
+    const copy = await waitFor(
+      'host copy of the dangling Ingress',
+      () =>
+        getObject<{ spec: { defaultBackend?: { service?: { name: string } } } }>('host', [
+          'ingress',
+          hostName('dangling', ns, vc),
+          '-n',
+          hostNs,
+        ]),
+      60_000,
+    );
+    expect(copy.spec.defaultBackend?.service?.name).toBe('vsyncer-absent-reference');
   }, 120_000);
 });

@@ -51,10 +51,18 @@ interface Watcher {
 }
 
 // Kinds whose PUT ignores .status (it has its own subresource); all but nodes reset it on create.
-const STATUS_SUBRESOURCE = new Set(['pods', 'services', 'persistentvolumeclaims', 'namespaces', 'nodes']);
+const STATUS_SUBRESOURCE = new Set([
+  'pods',
+  'services',
+  'persistentvolumeclaims',
+  'namespaces',
+  'nodes',
+  'ingresses',
+]);
 const STATUS_ON_CREATE: Record<string, unknown> = {
   pods: { phase: 'Pending' },
   services: { loadBalancer: {} },
+  ingresses: { loadBalancer: {} },
   persistentvolumeclaims: { phase: 'Pending' },
   namespaces: { phase: 'Active' },
 };

@@ -9,7 +9,9 @@ import { hostRuntimeClassesKind } from './host-runtimeclasses/index.ts';
 import { hostCSIDriversKind } from './host-csidrivers/index.ts';
 import { hostCSINodesKind } from './host-csinodes/index.ts';
 import { endpointsDescriptor } from './endpoints/index.ts';
+import { endpointSlicesDescriptor } from './endpointslices/index.ts';
 import { eventsDescriptor } from './events/index.ts';
+import { ingressesDescriptor } from './ingresses/index.ts';
 import { networkPoliciesDescriptor } from './networkpolicies/index.ts';
 import { nodesDescriptor } from './nodes/index.ts';
 import { podsKind } from './pods/index.ts';
@@ -25,7 +27,9 @@ export function builtinKinds(): KindRegistry {
     .register(servicesDescriptor)
     .register(apiServiceDescriptor)
     .register(endpointsDescriptor)
+    .register(endpointSlicesDescriptor)
     .register(networkPoliciesDescriptor)
+    .register(ingressesDescriptor)
     .register(eventsDescriptor)
     .register(nodesDescriptor)
     .register(hostStorageClassesKind)

@@ -28,7 +28,10 @@ beforeAll(async () => {
   syncer = await startSyncer({
     name: vc,
     hostNamespace: hostNs,
-    args: ['--sync=-secrets,-pods,-events,-nodes,-services,-api-service,-endpoints', '--sync-all-configmaps'],
+    args: [
+      '--sync=-secrets,-pods,-events,-nodes,-services,-api-service,-endpoints,-endpointslices',
+      '--sync-all-configmaps',
+    ],
   });
 }, 120_000);
 
@@ -200,7 +203,7 @@ describe('ConfigMaps, virtual to host', () => {
       name: vc,
       hostNamespace: hostNs,
       args: [
-        '--sync=-secrets,-pods,-events,-nodes,-services,-api-service,-endpoints',
+        '--sync=-secrets,-pods,-events,-nodes,-services,-api-service,-endpoints,-endpointslices',
         '--sync-all-configmaps',
       ],
     });

@@ -8,7 +8,7 @@ const hostNs = `host-${vc}`;
 const ns = uniqueName('team');
 let syncer: SyncerProcess;
 const ONLY_CONFIGMAPS = [
-  '--sync=-secrets,-pods,-events,-nodes,-services,-api-service,-endpoints',
+  '--sync=-secrets,-pods,-events,-nodes,-services,-api-service,-endpoints,-endpointslices',
   '--sync-all-configmaps',
 ];
 

@@ -1,29 +1,17 @@
 import type { Informer } from '../../informer/informer.ts';
 import { objectKey, type KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
-import { MANAGED_BY_LABEL } from '../../naming/labels.ts';
 import { createHostCopy } from '../../sync/engine.ts';
 import type { KindSpec, Placement, ReconcileContext, SyncResult } from '../../sync/kind.ts';
 import { namespacedToHost } from '../../sync/mappers.ts';
 import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
+import { takesTenantEndpoints, tenantAddressPolicy, type AddressPolicy } from '../shared/address-policy.ts';
 import { sameJson } from '../shared/host-metadata.ts';
-import { hostEndpointsFor, hostPodName, type AddressPolicy } from './translate.ts';
+import { hostEndpointsFor } from './translate.ts';
 
 const ENDPOINTS = Resources.endpoints;
-const POD_IP_INDEX = 'endpoints/pod-ip';
 /** The virtual API server's own endpoints: never copied (they stand for the host Service of the virtual API). */
 const KUBERNETES = 'default/kubernetes';
-
-interface PodStatusLite {
-  podIP?: string;
-  podIPs?: { ip?: string }[];
-}
-const podIPs = (pod: KubeObject): string[] => {
-  const status = (pod.status ?? {}) as PodStatusLite;
-  return [
-    ...new Set([status.podIP, ...(status.podIPs ?? []).map((p) => p.ip)].filter((ip): ip is string => !!ip)),
-  ];
-};
 
 /**
  * Endpoints of Services without a selector, virtual → host: the tenant's own list of addresses for a
@@ -32,20 +20,8 @@ const podIPs = (pod: KubeObject): string[] => {
  */
 export function endpointsKind(where: Placement): KindSpec {
   let virtualServices: Informer<KubeObject>;
-  let virtualPods: Informer<KubeObject>;
-  let hostPods: Informer<KubeObject>;
+  let policy: AddressPolicy;
   const place = (ctx: ReconcileContext) => ({ ...where, hostName: ctx.hostName });
-
-  const policy: AddressPolicy = {
-    tenantPod(namespace, name) {
-      const pod = virtualPods.store.get(`${namespace}/${name}`);
-      return pod ? { hostName: hostPodName(name, namespace, where.vcName), ips: podIPs(pod) } : undefined;
-    },
-    isForeignPodIP: (ip) =>
-      hostPods.store
-        .byIndex(POD_IP_INDEX, ip)
-        .some((p) => p.metadata?.labels?.[MANAGED_BY_LABEL] !== where.vcName),
-  };
 
   async function desired(ctx: ReconcileContext, virtual: KubeObject): Promise<KubeObject> {
     const { endpoints, dropped } = hostEndpointsFor(virtual, place(ctx), policy);
@@ -71,17 +47,14 @@ export function endpointsKind(where: Placement): KindSpec {
 
     setup(env) {
       virtualServices = env.informers.get(env.virtual, Resources.services);
-      virtualPods = env.informers.get(env.virtual, Resources.pods);
-      // Every pod of the host namespace, other tenants' too: their IPs are what a tenant must not target.
-      hostPods = env.informers.get(env.host, Resources.pods, { namespace: env.hostNamespace });
-      hostPods.addIndexer(POD_IP_INDEX, podIPs);
+      // The virtual pods, and every pod of the host namespace (other tenants' IPs are what a tenant
+      // must not target): informers shared with the endpointslices kind.
+      policy = tenantAddressPolicy(env);
     },
 
     wanted(ctx, virtual) {
       if (!virtual || ctx.key === KUBERNETES) return false;
-      const service = virtualServices.store.get(ctx.key);
-      const spec = (service?.spec ?? {}) as { selector?: Record<string, string>; type?: string };
-      return !!service && spec.type !== 'ExternalName' && Object.keys(spec.selector ?? {}).length === 0;
+      return takesTenantEndpoints(virtualServices.store.get(ctx.key));
     },
 
     async create(ctx, virtual): Promise<SyncResult> {

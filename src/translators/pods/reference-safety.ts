@@ -25,6 +25,9 @@ export type ReferenceVerdict =
  */
 export const ABSENT_REFERENCE_NAME = 'vsyncer-absent-reference';
 
+/** What the judge reads of a reference: pods' references, and those of other objects (an ingress's). */
+export type JudgedReference = Pick<PodReference, 'kind' | 'apiGroup' | 'name' | 'optional' | 'where'>;
+
 /** A synced kind a pod can reference: how its names map, and both caches of it. */
 export interface ReferenceTarget {
   spec: KindSpec;
@@ -46,7 +49,7 @@ export class ReferenceJudge {
   }
 
   /** The verdict on one reference of a pod in virtual namespace ns. */
-  judge(namespace: string, ref: PodReference): ReferenceVerdict {
+  judge(namespace: string, ref: JudgedReference): ReferenceVerdict {
     const what = `${ref.kind} "${ref.name}"${ref.where.volume ? ` (volume "${ref.where.volume}")` : ''}`;
     const target = this.targets.get(ref.kind);
     if (!target || (ref.apiGroup ?? '') !== target.spec.virtualType.group) {

@@ -1,11 +1,15 @@
 import { Resources } from '../../kube/resources.ts';
 import { field } from '../../config/fields.ts';
 import { defineKind } from '../../sync/kind.ts';
+import { ingressSecretKeys } from '../ingresses/translate.ts';
 import { referencedSecrets } from '../pods/translate.ts';
 import { CRUD, dataObjectKind } from '../shared/data-object.ts';
 import { neutraliseHostSecret } from './translate.ts';
 
-/** Secrets, virtual → host; only those a pod uses (volumes, env, image pull secrets) unless --sync-all-secrets. */
+/**
+ * Secrets, virtual → host; only those a pod uses (volumes, env, image pull secrets) or, while the
+ * ingresses kind runs, an Ingress names (TLS, controller annotations), unless --sync-all-secrets.
+ */
 export const secretsKind = defineKind({
   name: 'secrets',
   description: 'Secrets, virtual → host (those pods use, or all)',
@@ -17,7 +21,7 @@ export const secretsKind = defineKind({
       key: 'syncAllSecrets',
       kind: 'bool',
       default: false,
-      description: 'sync every secret, not only those a pod references',
+      description: 'sync every secret, not only those a pod (or an ingress) references',
     }),
   ],
   hostRbac: [
@@ -32,6 +36,13 @@ export const secretsKind = defineKind({
         payloadFields: ['data', 'type', 'immutable'],
         syncAll: options.syncAllSecrets,
         podReferences: referencedSecrets,
+        referrers: [
+          {
+            kind: 'ingresses',
+            type: Resources.ingresses,
+            references: (ingress) => ingressSecretKeys(ingress, where),
+          },
+        ],
         hostTransform: neutraliseHostSecret,
       },
       where,

@@ -22,6 +22,15 @@ export const CRUD = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delet
 /** Names of the virtual objects of one kind a pod uses. */
 export type PodReferences = (pod: KubeObject) => string[];
 
+/** Objects of another kind that use objects of this kind (ingresses name TLS secrets): also a reason to sync them. */
+export interface Referrer {
+  /** The `--sync` kind of the referring objects: they are followed only while it is enabled. */
+  kind: string;
+  type: ResourceType;
+  /** `namespace/name` keys of the objects of this kind obj uses (another namespace's too). */
+  references(obj: KubeObject): string[];
+}
+
 export interface DataObjectOptions {
   type: ResourceType;
   /** Top-level fields copied verbatim to the host, e.g. data, binaryData, immutable. */
@@ -30,6 +39,8 @@ export interface DataObjectOptions {
   syncAll: boolean;
   /** What a pod references; used unless syncAll. */
   podReferences: PodReferences;
+  /** Other kinds whose objects keep an object synced while they use it; used unless syncAll. */
+  referrers?: readonly Referrer[];
   /** Last word on the host copy, e.g. to neutralise fields the host would act on. */
   hostTransform?: (host: KubeObject) => KubeObject;
 }
@@ -52,7 +63,7 @@ export function hostDataObject(
 /**
  * Kinds that are plain data (config maps, secrets): spec flows virtual → host only, so a hand edit
  * of the host copy is reverted; labels and annotations merge both ways; by default only objects a
- * pod uses are synced.
+ * pod (or a referrer, such as an ingress) uses are synced.
  */
 export function dataObjectKind(opts: DataObjectOptions, where: Placement): KindSpec {
   const place = (ctx: ReconcileContext) => ({ ...where, hostName: ctx.hostName });
@@ -62,6 +73,7 @@ export function dataObjectKind(opts: DataObjectOptions, where: Placement): KindS
     if (problem) throw new TerminalError(`malformed ${opts.type.kind}: ${problem}`);
   };
   const hostReferenceIndex = `host-pods-referencing-${opts.type.resource}`;
+  const referrers = opts.referrers ?? [];
   let hostPods: Informer<KubeObject> | undefined;
   const spec: KindSpec = {
     direction: 'to-host',
@@ -77,6 +89,13 @@ export function dataObjectKind(opts: DataObjectOptions, where: Placement): KindS
             type: Resources.pods,
             keys: (pod) => opts.podReferences(pod).map((name) => `${pod.metadata?.namespace}/${name}`),
           },
+          ...referrers.map((r) => ({
+            name: r.kind,
+            cluster: 'virtual' as const,
+            type: r.type,
+            whenKind: r.kind,
+            keys: r.references,
+          })),
         ],
 
     setup(env) {
@@ -112,7 +131,11 @@ export function dataObjectKind(opts: DataObjectOptions, where: Placement): KindS
       return { hostWritten: true };
     },
 
-    wanted: (ctx, virtual) => virtual !== undefined && (opts.syncAll || ctx.related('pods').length > 0),
+    wanted: (ctx, virtual) =>
+      virtual !== undefined &&
+      (opts.syncAll ||
+        ctx.related('pods').length > 0 ||
+        referrers.some((r) => ctx.related(r.kind).length > 0)),
 
     async create(ctx, virtual): Promise<SyncResult> {
       refuseMalformed(virtual!);

@@ -73,6 +73,15 @@ const tenantRows: [string, TenantRow][] = [
       message: 'malformed network policy: spec.ingress must be a list',
     },
   ],
+  [
+    'an ingress whose TLS secret name is no string',
+    {
+      kind: 'ingresses',
+      type: Resources.ingresses,
+      object: { metadata: meta('web'), spec: { tls: [{ secretName: { name: 'tls' } }] } },
+      message: 'malformed ingress: spec.tls[0].secretName must be a string',
+    },
+  ],
 ];
 
 describe('malformed objects through their kinds', () => {

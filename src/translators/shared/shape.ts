@@ -319,6 +319,36 @@ export function malformedService(obj: unknown): string | undefined {
   return service(obj, '');
 }
 
+// --- endpoint slices --------------------------------------------------------------------------------
+
+const endpointSlice = object(
+  {
+    metadata: namespacedMetadata,
+    addressType: nonEmptyString,
+    endpoints: listOf(
+      object(
+        {
+          // IPs, or hostnames for FQDN slices: vetted one by one (shared/address-policy.ts).
+          addresses: listOf(string),
+          targetRef: object({ kind: string, name: string, namespace: string }),
+          conditions: object({ ready: boolean, serving: boolean, terminating: boolean }),
+          hostname: string,
+          zone: string,
+          hints: object({ forZones: listOf(object({ name: string })) }),
+        },
+        ['addresses'],
+      ),
+    ),
+    ports: listOf(object({ name: string, protocol: string, port: number, appProtocol: string })),
+  },
+  ['metadata', 'addressType'],
+);
+
+/** What keeps a virtual EndpointSlice from being translated (endpointslices/translate.ts), or undefined. */
+export function malformedEndpointSlice(obj: unknown): string | undefined {
+  return endpointSlice(obj, '');
+}
+
 // --- config maps and secrets ------------------------------------------------------------------------
 
 const dataObject = object(
@@ -365,6 +395,42 @@ const networkPolicy = object(
 /** What keeps a virtual NetworkPolicy from being translated (networkpolicies/translate.ts), or undefined. */
 export function malformedNetworkPolicy(obj: unknown): string | undefined {
   return networkPolicy(obj, '');
+}
+
+// --- ingresses --------------------------------------------------------------------------------------
+
+/** A backend: a Service of the Ingress's namespace, or a resource (which the translator refuses). */
+const ingressBackend = object({
+  service: object({ name: string, port: object({ name: string, number: number }) }, ['name']),
+  resource: object({ apiGroup: string, kind: string, name: string }),
+});
+
+const ingress = object(
+  {
+    metadata: namespacedMetadata,
+    spec: object({
+      ingressClassName: string,
+      defaultBackend: ingressBackend,
+      tls: listOf(object({ hosts: listOf(string), secretName: string })),
+      rules: listOf(
+        object({
+          host: string,
+          http: object(
+            {
+              paths: listOf(object({ path: string, pathType: string, backend: ingressBackend }, ['backend'])),
+            },
+            ['paths'],
+          ),
+        }),
+      ),
+    }),
+  },
+  ['metadata'],
+);
+
+/** What keeps a virtual Ingress from being translated (ingresses/translate.ts), or undefined. */
+export function malformedIngress(obj: unknown): string | undefined {
+  return ingress(obj, '');
 }
 
 // --- from the host ----------------------------------------------------------------------------------

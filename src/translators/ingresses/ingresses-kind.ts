@@ -1,0 +1,189 @@
+import { TerminalError, WaitingError } from '../../controller/errors.ts';
+import type { Informer } from '../../informer/informer.ts';
+import { objectKey, type KubeObject } from '../../kube/object.ts';
+import { Resources, type ResourceType } from '../../kube/resources.ts';
+import { MANAGED_BY_LABEL } from '../../naming/labels.ts';
+import { hostName } from '../../naming/names.ts';
+import { createHostCopy } from '../../sync/engine.ts';
+import type { KindSpec, Placement, ReconcileContext, SyncResult } from '../../sync/kind.ts';
+import { namespacedToHost, ownedVirtualKey } from '../../sync/mappers.ts';
+import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
+import { ABSENT_REFERENCE_NAME, ReferenceJudge, referenceTargets } from '../pods/reference-safety.ts';
+import { sameJson } from '../shared/host-metadata.ts';
+import { malformedIngress } from '../shared/shape.ts';
+import {
+  hostIngressFor,
+  hostSpecInSync,
+  ingressClassFromHost,
+  ingressReferences,
+  ingressRefusal,
+  specOf,
+  virtualStatusFromHost,
+  type IngressReference,
+  type RenameReference,
+} from './translate.ts';
+
+const INGRESSES = Resources.ingresses;
+/** Virtual ingresses by the objects they name (`Kind/namespace/name`), to find those a copy concerns. */
+const REFERENCE_INDEX = 'ingresses/references';
+const referenceKey = (kind: string, key: string) => `${kind}/${key}`;
+
+/**
+ * Ingresses, virtual → host, with the host's load-balancer status back. Every Service and Secret an
+ * Ingress names (backends, TLS, well-known controller annotations) is renamed to this tenant's
+ * copy, and only once that copy provably is the copy of exactly that object (host names are
+ * ambiguous): an Ingress never hands the host's controller a host object it did not name.
+ */
+export function ingressesKind(where: Placement): KindSpec {
+  const place = (ctx: ReconcileContext) => ({ ...where, hostName: ctx.hostName });
+  const managed = { namespace: where.hostNamespace, labelSelector: `${MANAGED_BY_LABEL}=${where.vcName}` };
+  let judge: ReferenceJudge;
+  let virtualIngresses: Informer<KubeObject> | undefined;
+
+  /** Ingresses that name the virtual object a host copy stands for: retried when the copy changes. */
+  const namingTheOwnerOf = (kind: string, type: ResourceType) => (copy: KubeObject) => {
+    const owner = ownedVirtualKey(copy, where.vcName, type);
+    if (!owner || !virtualIngresses) return [];
+    return virtualIngresses.store.byIndex(REFERENCE_INDEX, referenceKey(kind, owner)).map(objectKey);
+  };
+
+  /**
+   * How each reference reads on the host: the copy's host name once it is provably that object's
+   * copy, a name nobody holds while the object does not exist (reported to the tenant; the Service
+   * may come later, and controllers cope with a missing one), a wait while the copy is on its way;
+   * a name held by another object, or a kind that is not synced, refuses the Ingress.
+   */
+  async function resolveReferences(ctx: ReconcileContext, virtual: KubeObject): Promise<RenameReference> {
+    const refused: string[] = [];
+    const waiting: string[] = [];
+    const missing: string[] = [];
+    const absent = new Set<string>();
+    const ns = ctx.virtualNamespace;
+    for (const ref of ingressReferences(virtual, where)) {
+      const verdict = judge.judge(ref.namespace, {
+        kind: ref.kind,
+        name: ref.name,
+        optional: true,
+        where: { field: ref.field },
+      });
+      const what = `${ref.kind} "${ref.name}"${ref.namespace === ns ? '' : ` of namespace ${ref.namespace}`}`;
+      if (verdict.state === 'refused') refused.push(`${ref.field}: ${verdict.message}`);
+      else if (verdict.state === 'waiting') waiting.push(`${ref.field}: ${verdict.message}`);
+      else if (verdict.state === 'absent-optional') {
+        missing.push(`${what} not found (${ref.field})`);
+        absent.add(referenceKey(ref.kind, `${ref.namespace}/${ref.name}`));
+      }
+    }
+    if (refused.length) throw new TerminalError(`cannot sync this ingress: ${refused.join('; ')}`);
+    if (waiting.length) throw new WaitingError(waiting.join('; '));
+    if (missing.length)
+      await ctx.events.record(
+        virtual,
+        'Warning',
+        'SyncError',
+        `synced without what it names until that exists: ${missing.join('; ')}`,
+      );
+    return (ref: IngressReference) =>
+      absent.has(referenceKey(ref.kind, `${ref.namespace}/${ref.name}`))
+        ? ABSENT_REFERENCE_NAME
+        : hostName(ref.name, ref.namespace, where.vcName);
+  }
+
+  /** The host copy to have, or why there is none: refused with the field named, or waiting. */
+  async function desiredHost(
+    ctx: ReconcileContext,
+    virtual: KubeObject,
+    current?: KubeObject,
+  ): Promise<KubeObject> {
+    const problem = malformedIngress(virtual);
+    if (problem) throw new TerminalError(`malformed ingress: ${problem}`);
+    const refusal = ingressRefusal(virtual, where);
+    if (refusal) throw new TerminalError(`cannot sync this ingress: ${refusal}`);
+    return hostIngressFor(virtual, place(ctx), await resolveReferences(ctx, virtual), current);
+  }
+
+  const spec: KindSpec = {
+    direction: 'both',
+    virtualType: INGRESSES,
+    hostType: INGRESSES,
+    mapper: namespacedToHost(INGRESSES, where),
+    // An Ingress waiting for a copy, or pointing nowhere for a missing object, is retried as soon as
+    // that copy appears, changes or goes (only while the kind that makes the copies runs).
+    relations: [
+      {
+        name: 'secret-copies',
+        cluster: 'host',
+        type: Resources.secrets,
+        scope: managed,
+        whenKind: 'secrets',
+        keys: namingTheOwnerOf('Secret', Resources.secrets),
+      },
+      {
+        name: 'service-copies',
+        cluster: 'host',
+        type: Resources.services,
+        scope: managed,
+        whenKind: 'services',
+        keys: namingTheOwnerOf('Service', Resources.services),
+      },
+    ],
+
+    setup(env, kinds) {
+      // Only Services and Secrets are named by ingresses: judge against those kinds' copies.
+      const peers = new Map(
+        [...kinds].filter(([, k]) => ['Service', 'Secret'].includes(k.spec.virtualType.kind)),
+      );
+      judge = new ReferenceJudge(
+        referenceTargets(peers, (peer) => ({
+          host: env.informers.get(env.host, peer.hostType, managed),
+          virtual: env.informers.get(env.virtual, peer.virtualType),
+        })),
+      );
+      virtualIngresses = env.informers.get(env.virtual, INGRESSES);
+      virtualIngresses.addIndexer(REFERENCE_INDEX, (ingress) =>
+        ingressReferences(ingress, where).map((r) => referenceKey(r.kind, `${r.namespace}/${r.name}`)),
+      );
+    },
+
+    async create(ctx, virtual): Promise<SyncResult> {
+      return createHostCopy(ctx, spec, await desiredHost(ctx, virtual!));
+    },
+
+    async update(ctx, source, host): Promise<SyncResult> {
+      const virtual = source!;
+      const desired = await desiredHost(ctx, virtual, host);
+      const plan = ctx.planMetadata(virtual, host, desired);
+      const result: SyncResult = {};
+      if (plan.hostChanged || !hostSpecInSync(desired, host)) {
+        await ctx.host.update(INGRESSES, ctx.hostNamespace, {
+          ...host,
+          metadata: { ...host.metadata, ...plan.host },
+          spec: desired.spec,
+        });
+        result.hostWritten = true;
+      }
+      let latest = virtual;
+      const ingressClassName = ingressClassFromHost(virtual, host);
+      if (ingressClassName) {
+        latest = await ctx.virtual.update(INGRESSES, ctx.virtualNamespace, {
+          ...virtual,
+          spec: { ...specOf(virtual), ingressClassName },
+        });
+        result.virtualWritten = true;
+      }
+      const status = virtualStatusFromHost(host);
+      if (!sameJson(status, virtual.status ?? { loadBalancer: {} })) {
+        latest = await ctx.virtual.update(
+          INGRESSES,
+          ctx.virtualNamespace,
+          { ...latest, status },
+          { subresource: 'status' },
+        );
+        result.virtualWritten = true;
+      }
+      if (await writePlannedMetadataUp(ctx, INGRESSES, latest, plan)) result.virtualWritten = true;
+      return result;
+    },
+  };
+  return spec;
+}

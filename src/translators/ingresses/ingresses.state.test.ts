@@ -1,0 +1,239 @@
+import type { KubeObject } from '../../kube/object.ts';
+import { Resources } from '../../kube/resources.ts';
+import { HOST_NS, stateTables, VC, type StateTable } from '../../testing/state-table.ts';
+import { specOf } from './translate.ts';
+
+/** Starts a table for one test and stops it afterwards. */
+const start = stateTables();
+
+const ING = Resources.ingresses;
+const SVC = Resources.services;
+const SECRETS = Resources.secrets;
+const hostName = (name: string, ns = 'team') => `${name}-x-${ns}-x-${VC}`;
+const AUTH_SECRET = 'nginx.ingress.kubernetes.io/auth-secret';
+
+function ingress(spec: Record<string, unknown>, annotations?: Record<string, string>): KubeObject {
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: { name: 'web', namespace: 'team', labels: { app: 'web' }, annotations },
+    spec,
+  };
+}
+
+const backend = (name: string) => ({ service: { name, port: { number: 80 } } });
+const routeTo = (name: string) => ({
+  rules: [
+    { host: 'web.example.com', http: { paths: [{ path: '/', pathType: 'Prefix', backend: backend(name) }] } },
+  ],
+});
+const service = (name: string): KubeObject => ({
+  metadata: { name, namespace: 'team' },
+  spec: { selector: { app: name }, ports: [{ port: 80, targetPort: 8080 }] },
+});
+const secret = (name: string): KubeObject => ({
+  metadata: { name, namespace: 'team' },
+  type: 'kubernetes.io/tls',
+  data: { 'tls.crt': 'Yw==', 'tls.key': 'aw==' },
+});
+const pod = (secretName: string): KubeObject => ({
+  metadata: { name: 'p', namespace: 'team' },
+  spec: { containers: [{ name: 'c', image: 'i' }], volumes: [{ name: 'v', secret: { secretName } }] },
+});
+
+const hostIngress = (t: StateTable) =>
+  t.host.objects(ING, HOST_NS).find((i) => i.metadata?.name === hostName('web'));
+const virtualIngress = (t: StateTable) =>
+  t.virtual.objects(ING, 'team').find((i) => i.metadata?.name === 'web');
+const hostSecrets = (t: StateTable) => t.host.objects(SECRETS, HOST_NS).map((s) => s.metadata?.name);
+const events = (t: StateTable) =>
+  t.virtual
+    .objects(Resources.events, 'team')
+    .filter((e) => (e.involvedObject as { kind?: string }).kind === 'Ingress')
+    .map((e) => ({ reason: e.reason, message: e.message as string }));
+const backendName = (i: KubeObject | undefined) =>
+  specOf(i).rules?.[0]?.http?.paths[0]?.backend.service?.name;
+
+/** A table running ingresses with the kinds that make the copies they name, objects created through the virtual API. */
+async function withObjects(
+  objects: [typeof ING, KubeObject][],
+  opts: { kinds?: string[]; host?: [typeof ING, KubeObject][] } = {},
+): Promise<StateTable> {
+  const table = await start({ kinds: opts.kinds ?? ['ingresses', 'secrets', 'services'], host: opts.host });
+  for (const [type, obj] of objects) await table.virtual.create(type, obj.metadata!.namespace!, obj);
+  await table.settle();
+  return table;
+}
+
+describe('ingresses state table', () => {
+  it("host copy: backends, TLS and an auth annotation renamed to this tenant's copies, which are synced", async () => {
+    const table = await withObjects([
+      [SVC, service('web')],
+      [SECRETS, secret('tls')],
+      [SECRETS, secret('basic')],
+      [
+        ING,
+        ingress(
+          { ...routeTo('web'), tls: [{ hosts: ['web.example.com'], secretName: 'tls' }] },
+          { [AUTH_SECRET]: 'basic' },
+        ),
+      ],
+    ]);
+    const host = hostIngress(table)!;
+    expect(backendName(host)).toBe(hostName('web'));
+    expect(specOf(host).tls).toEqual([{ hosts: ['web.example.com'], secretName: hostName('tls') }]);
+    expect(host.metadata?.annotations?.[AUTH_SECRET]).toBe(hostName('basic'));
+    expect(host.metadata?.labels).toMatchObject({ app: 'web', 'vcluster.loft.sh/managed-by': VC });
+    expect(hostSecrets(table)).toEqual([hostName('basic'), hostName('tls')]);
+    expect(events(table)).toEqual([]);
+    // Created once, after the copies it names: never first pointed elsewhere, nothing rewritten after.
+    expect(table.host.writeLog().filter((w) => w.includes('ingresses'))).toEqual([
+      `create ingresses ${HOST_NS}/${hostName('web')}`,
+    ]);
+  });
+
+  it('a TLS secret is on the host while an Ingress or a pod names it, and leaves once none does', async () => {
+    const table = await withObjects([
+      [SVC, service('web')],
+      [SECRETS, secret('tls')],
+      [Resources.pods, pod('tls')],
+      [ING, ingress({ ...routeTo('web'), tls: [{ secretName: 'tls' }] })],
+    ]);
+    expect(hostSecrets(table)).toEqual([hostName('tls')]);
+    await table.virtual.delete(ING, 'team', 'web');
+    await table.settle();
+    expect(hostIngress(table)).toBeUndefined();
+    expect(hostSecrets(table)).toEqual([hostName('tls')]);
+    await table.virtual.delete(Resources.pods, 'team', 'p');
+    await table.settle();
+    expect(hostSecrets(table)).toEqual([]);
+  });
+
+  it('an Ingress alone keeps its TLS secret synced; deleting the Ingress removes the copy', async () => {
+    const table = await withObjects([
+      [SVC, service('web')],
+      [SECRETS, secret('tls')],
+      [ING, ingress({ ...routeTo('web'), tls: [{ secretName: 'tls' }] })],
+    ]);
+    await table.virtual.delete(ING, 'team', 'web');
+    await table.settle();
+    expect(table.host.writeLog().filter((w) => w.includes('secrets'))).toEqual([
+      `create secrets ${HOST_NS}/${hostName('tls')}`,
+      `delete secrets ${HOST_NS}/${hostName('tls')}`,
+    ]);
+  });
+
+  it("the host's load-balancer status flows up to the virtual Ingress", async () => {
+    const table = await withObjects([
+      [SVC, service('web')],
+      [ING, ingress(routeTo('web'))],
+    ]);
+    const lb = { ingress: [{ ip: '203.0.113.7', ports: [{ port: 443, protocol: 'TCP' }] }] };
+    await table.host.update(
+      ING,
+      HOST_NS,
+      { ...hostIngress(table)!, status: { loadBalancer: lb } },
+      { subresource: 'status' },
+    );
+    await table.settle();
+    expect(virtualIngress(table)?.status).toEqual({ loadBalancer: lb });
+    expect(table.virtual.writeLog()).toContain('update ingresses/status team/web');
+  });
+
+  it('a host edit of the spec is reverted', async () => {
+    const table = await withObjects([
+      [SVC, service('web')],
+      [ING, ingress(routeTo('web'))],
+    ]);
+    const host = hostIngress(table)!;
+    await table.host.update(ING, HOST_NS, { ...host, spec: { ...specOf(host), ...routeTo('someone-else') } });
+    await table.settle();
+    expect(backendName(hostIngress(table))).toBe(hostName('web'));
+  });
+
+  it('a Service that does not exist: synced pointing at nothing, SyncError names it; the Service arrives, the copy names it', async () => {
+    const table = await withObjects([[ING, ingress(routeTo('later'))]]);
+    expect(backendName(hostIngress(table))).toBe('vsyncer-absent-reference');
+    expect(events(table)).toEqual([
+      {
+        reason: 'SyncError',
+        message:
+          'synced without what it names until that exists: Service "later" not found (spec.rules[0].http.paths[0].backend.service.name)',
+      },
+    ]);
+    await table.virtual.create(SVC, 'team', service('later'));
+    await table.settle();
+    expect(backendName(hostIngress(table))).toBe(hostName('later'));
+  });
+
+  it('a resource backend: refused with the field named, nothing on the host', async () => {
+    const table = await withObjects([
+      [SECRETS, secret('tls')],
+      [
+        ING,
+        ingress({
+          defaultBackend: { resource: { apiGroup: '', kind: 'Secret', name: 'host-credentials' } },
+          tls: [{ secretName: 'tls' }],
+        }),
+      ],
+    ]);
+    expect(table.host.writeLog()).toEqual([]);
+    expect(events(table)).toEqual([
+      {
+        reason: 'SyncError',
+        message:
+          'cannot sync this ingress: spec.defaultBackend.resource: resource backends cannot be synced to the host',
+      },
+    ]);
+  });
+
+  it("an unmanaged host Ingress of that name: never overwritten, SyncError, the tenant's Ingress kept", async () => {
+    const foreign: KubeObject = {
+      metadata: { name: hostName('web'), namespace: HOST_NS },
+      spec: routeTo('host-app'),
+    };
+    const table = await withObjects(
+      [
+        [SVC, service('web')],
+        [ING, ingress(routeTo('web'))],
+      ],
+      { host: [[ING, foreign]] },
+    );
+    expect(table.host.writeLog().filter((w) => w.includes('ingresses'))).toEqual([]);
+    expect(backendName(hostIngress(table))).toBe('host-app');
+    expect(virtualIngress(table)).toBeDefined();
+    expect(events(table).map((e) => e.reason)).toEqual(['SyncError']);
+    expect(events(table)[0]!.message).not.toContain(HOST_NS);
+  });
+
+  it("a TLS secret whose host name another object holds: the Ingress waits, the host's controller is never pointed at it", async () => {
+    const theirs: KubeObject = {
+      metadata: { name: hostName('tls'), namespace: HOST_NS },
+      data: { k: 'c2VjcmV0' },
+    };
+    const table = await withObjects(
+      [
+        [SVC, service('web')],
+        [SECRETS, secret('tls')],
+        [ING, ingress({ ...routeTo('web'), tls: [{ secretName: 'tls' }] })],
+      ],
+      { host: [[SECRETS, theirs]] },
+    );
+    expect(hostIngress(table)).toBeUndefined();
+    expect(table.host.objects(SECRETS, HOST_NS)).toEqual([
+      expect.objectContaining({ data: { k: 'c2VjcmV0' } }),
+    ]);
+  });
+
+  it('the secrets kind without the ingresses kind: an Ingress does not make a secret synced', async () => {
+    const table = await start({
+      kinds: ['secrets'],
+      virtual: [
+        [SECRETS, secret('tls')],
+        [ING, ingress({ tls: [{ secretName: 'tls' }] })],
+      ],
+    });
+    await table.settle();
+    expect(table.host.writeLog()).toEqual([]);
+  });
+});

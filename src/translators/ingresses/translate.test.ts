@@ -1,0 +1,434 @@
+import type { KubeObject } from '../../kube/object.ts';
+import { malformedIngress } from '../shared/shape.ts';
+import {
+  hostIngressFor,
+  hostSpecInSync,
+  ingressClassFromHost,
+  ingressReferences,
+  ingressRefusal,
+  ingressSecretKeys,
+  specOf,
+  virtualStatusFromHost,
+  type IngressReference,
+  type RenameReference,
+} from './translate.ts';
+
+const VC = 'vc1';
+const HOST_NS = 'host-ns';
+const where = { vcName: VC, hostNamespace: HOST_NS, virtualApiService: VC, hostName: 'web-x-team-x-vc1' };
+/** A rename that shows what it was asked: `<kind>:<namespace>/<name>`. */
+const tag: RenameReference = (ref) => `${ref.kind.toLowerCase()}:${ref.namespace}/${ref.name}`;
+const host = (name: string, ns = 'team') => `${name}-x-${ns}-x-${VC}`;
+
+function ingress(spec: Record<string, unknown>, annotations?: Record<string, string>): KubeObject {
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: { name: 'web', namespace: 'team', uid: 'u1', labels: { app: 'web' }, annotations },
+    spec,
+  };
+}
+
+const rule = (...services: string[]) => ({
+  host: 'web.example.com',
+  http: {
+    paths: services.map((name, i) => ({
+      path: `/${i}`,
+      pathType: 'Prefix',
+      backend: { service: { name, port: { number: 80 } } },
+    })),
+  },
+});
+
+const annotationsOf = (obj: KubeObject) => obj.metadata?.annotations ?? {};
+const translate = (obj: KubeObject, rename = tag, current?: KubeObject) =>
+  hostIngressFor(obj, where, rename, current);
+
+describe('hostIngressFor', () => {
+  it('renames every backend Service and TLS Secret; the rest of the spec is kept', () => {
+    const virtual = ingress({
+      ingressClassName: 'nginx',
+      defaultBackend: { service: { name: 'fallback', port: { name: 'http' } } },
+      rules: [rule('web', 'api'), { host: 'no-http.example.com' }],
+      tls: [{ hosts: ['web.example.com'], secretName: 'web-tls' }, { hosts: ['x.example.com'] }],
+    });
+    expect(translate(virtual).spec).toEqual({
+      ingressClassName: 'nginx',
+      defaultBackend: { service: { name: 'service:team/fallback', port: { name: 'http' } } },
+      rules: [rule('service:team/web', 'service:team/api'), { host: 'no-http.example.com' }],
+      tls: [{ hosts: ['web.example.com'], secretName: 'secret:team/web-tls' }, { hosts: ['x.example.com'] }],
+    });
+    // The cached virtual object is never changed.
+    expect(specOf(virtual).defaultBackend?.service?.name).toBe('fallback');
+  });
+
+  it('names, labels and back-references the host copy like every synced object', () => {
+    const out = translate(ingress({ rules: [rule('web')] }));
+    expect(out.metadata?.name).toBe(where.hostName);
+    expect(out.metadata?.namespace).toBe(HOST_NS);
+    expect(out.metadata?.labels).toMatchObject({ app: 'web', 'vcluster.loft.sh/managed-by': VC });
+    expect(annotationsOf(out)).toMatchObject({
+      'vcluster.loft.sh/object-name': 'web',
+      'vcluster.loft.sh/object-namespace': 'team',
+      'vcluster.loft.sh/object-kind': 'networking.k8s.io/v1, Kind=Ingress',
+    });
+  });
+
+  it("keeps an IngressClass the host defaulted on its copy when the tenant named none, never over the tenant's", () => {
+    const current = ingress({ ingressClassName: 'host-default' });
+    expect(translate(ingress({}), tag, current).spec).toMatchObject({ ingressClassName: 'host-default' });
+    expect(translate(ingress({ ingressClassName: 'mine' }), tag, current).spec).toMatchObject({
+      ingressClassName: 'mine',
+    });
+  });
+
+  it.each<[string, string, string]>([
+    ['auth-secret by name', 'nginx.ingress.kubernetes.io/auth-secret', 'basic'],
+    ['auth-tls-secret by name', 'nginx.ingress.kubernetes.io/auth-tls-secret', 'ca'],
+    ['proxy-ssl-secret by name', 'nginx.ingress.kubernetes.io/proxy-ssl-secret', 'client'],
+  ])('ingress-nginx %s: renamed in the Ingress namespace', (_what, key, value) => {
+    const out = translate(ingress({}, { [key]: value }));
+    expect(annotationsOf(out)[key]).toBe(`secret:team/${value}`);
+  });
+
+  it("ingress-nginx secret as namespace/name: that namespace's copy, in the host namespace", () => {
+    const key = 'nginx.ingress.kubernetes.io/auth-tls-secret';
+    const out = translate(ingress({}, { [key]: 'certs/ca' }));
+    expect(annotationsOf(out)[key]).toBe(`${HOST_NS}/secret:certs/ca`);
+  });
+
+  it('ingress-nginx default-backend: renamed like a backend Service', () => {
+    const key = 'nginx.ingress.kubernetes.io/default-backend';
+    expect(annotationsOf(translate(ingress({}, { [key]: 'errors' })))[key]).toBe('service:team/errors');
+  });
+
+  it('ALB actions: the key and the forwarded Services renamed, the rest of the action kept', () => {
+    const action = {
+      type: 'forward',
+      forwardConfig: {
+        targetGroups: [
+          { serviceName: 'blue', servicePort: '80', weight: 20 },
+          { targetGroupARN: 'arn:aws:elasticloadbalancing:tg/green', weight: 80 },
+        ],
+        targetGroupStickinessConfig: { enabled: true },
+      },
+    };
+    const virtual = ingress(
+      {
+        rules: [
+          {
+            http: {
+              paths: [
+                {
+                  path: '/',
+                  pathType: 'Prefix',
+                  backend: { service: { name: 'split', port: { name: 'use-annotation' } } },
+                },
+              ],
+            },
+          },
+        ],
+      },
+      {
+        'alb.ingress.kubernetes.io/actions.split': JSON.stringify(action),
+        'alb.ingress.kubernetes.io/conditions.split': '[{"field":"host-header"}]',
+      },
+    );
+    const out = translate(virtual);
+    const annotations = annotationsOf(out);
+    expect(annotations['alb.ingress.kubernetes.io/actions.split']).toBeUndefined();
+    expect(JSON.parse(annotations[`alb.ingress.kubernetes.io/actions.${host('split')}`]!)).toEqual({
+      ...action,
+      forwardConfig: {
+        ...action.forwardConfig,
+        targetGroups: [
+          { ...action.forwardConfig.targetGroups[0], serviceName: 'service:team/blue' },
+          action.forwardConfig.targetGroups[1],
+        ],
+      },
+    });
+    expect(annotations[`alb.ingress.kubernetes.io/conditions.${host('split')}`]).toBe(
+      '[{"field":"host-header"}]',
+    );
+    // The backend names the action (renamed like its key), not a Service: nothing to resolve.
+    expect(specOf(out).rules?.[0]?.http?.paths[0]?.backend.service?.name).toBe(host('split'));
+    expect(ingressReferences(virtual, where).map((r) => r.field)).toEqual([
+      'metadata.annotations["alb.ingress.kubernetes.io/actions.split"].forwardConfig.targetGroups[0].serviceName',
+    ]);
+  });
+
+  it('ALB actions without a Service are copied verbatim (only the key renamed)', () => {
+    const value = '{ "type": "fixed-response", "fixedResponseConfig": {"statusCode": "404"} }';
+    const out = translate(ingress({}, { 'alb.ingress.kubernetes.io/actions.nope': value }));
+    expect(annotationsOf(out)[`alb.ingress.kubernetes.io/actions.${host('nope')}`]).toBe(value);
+  });
+
+  it('a use-annotation backend without its action annotation is a Service like any other', () => {
+    const virtual = ingress({
+      defaultBackend: { service: { name: 'plain', port: { name: 'use-annotation' } } },
+    });
+    expect(specOf(translate(virtual)).defaultBackend?.service?.name).toBe('service:team/plain');
+  });
+
+  it('ALB OIDC: the client-credentials Secret renamed', () => {
+    const key = 'alb.ingress.kubernetes.io/auth-idp-oidc';
+    const value = JSON.stringify({ issuer: 'https://idp.example.com', secretName: 'oidc' });
+    const out = JSON.parse(annotationsOf(translate(ingress({}, { [key]: value })))[key]!);
+    expect(out).toEqual({ issuer: 'https://idp.example.com', secretName: 'secret:team/oidc' });
+  });
+
+  it('other annotations are copied as they are', () => {
+    const annotations = {
+      'nginx.ingress.kubernetes.io/rewrite-target': '/',
+      'kubernetes.io/ingress.class': 'nginx',
+      'cert-manager.io/cluster-issuer': 'letsencrypt',
+    };
+    expect(annotationsOf(translate(ingress({}, annotations)))).toMatchObject(annotations);
+  });
+
+  it('a reference the kind cannot resolve is written as the rename says (a name nobody holds)', () => {
+    const rename: RenameReference = (ref) =>
+      ref.name === 'gone' ? 'vsyncer-absent-reference' : host(ref.name);
+    const out = translate(ingress({ rules: [rule('gone', 'web')] }), rename);
+    expect(specOf(out).rules?.[0]?.http?.paths.map((p) => p.backend.service?.name)).toEqual([
+      'vsyncer-absent-reference',
+      host('web'),
+    ]);
+  });
+});
+
+describe('ingressRefusal', () => {
+  it.each<[string, KubeObject, string]>([
+    [
+      'a resource default backend',
+      ingress({ defaultBackend: { resource: { apiGroup: 'k8s.example.com', kind: 'Bucket', name: 'b' } } }),
+      'spec.defaultBackend.resource: resource backends cannot be synced to the host',
+    ],
+    [
+      'a resource backend in a rule',
+      ingress({
+        rules: [
+          rule('web'),
+          {
+            http: {
+              paths: [
+                { path: '/', pathType: 'Prefix', backend: { resource: { kind: 'Secret', name: 'x' } } },
+              ],
+            },
+          },
+        ],
+      }),
+      'spec.rules[1].http.paths[0].backend.resource: resource backends cannot be synced to the host',
+    ],
+    [
+      'an ingress-nginx secret with three parts',
+      ingress({}, { 'nginx.ingress.kubernetes.io/auth-secret': 'a/b/c' }),
+      'metadata.annotations["nginx.ingress.kubernetes.io/auth-secret"] must name a Secret as "name" or "namespace/name"',
+    ],
+    [
+      'an ingress-nginx secret with an empty part',
+      ingress({}, { 'nginx.ingress.kubernetes.io/proxy-ssl-secret': '/client' }),
+      'metadata.annotations["nginx.ingress.kubernetes.io/proxy-ssl-secret"] must name a Secret as "name" or "namespace/name"',
+    ],
+    [
+      'an empty ingress-nginx secret',
+      ingress({}, { 'nginx.ingress.kubernetes.io/auth-tls-secret': '' }),
+      'metadata.annotations["nginx.ingress.kubernetes.io/auth-tls-secret"] must name a Secret as "name" or "namespace/name"',
+    ],
+    [
+      'an ingress-nginx default backend in another namespace',
+      ingress({}, { 'nginx.ingress.kubernetes.io/default-backend': 'other/errors' }),
+      'metadata.annotations["nginx.ingress.kubernetes.io/default-backend"] must name a Service of the Ingress\'s namespace',
+    ],
+    [
+      'an ingress-nginx annotation naming a ConfigMap',
+      ingress({}, { 'nginx.ingress.kubernetes.io/custom-headers': 'team/headers' }),
+      'metadata.annotations["nginx.ingress.kubernetes.io/custom-headers"]: config maps named by ingress annotations are not synced to the host',
+    ],
+    [
+      'an ALB action that is not JSON',
+      ingress({}, { 'alb.ingress.kubernetes.io/actions.a': '{nope' }),
+      'metadata.annotations["alb.ingress.kubernetes.io/actions.a"] must be a JSON object',
+    ],
+    [
+      'an ALB action whose service name is a number',
+      ingress(
+        {},
+        { 'alb.ingress.kubernetes.io/actions.a': '{"forwardConfig":{"targetGroups":[{"serviceName":1}]}}' },
+      ),
+      'metadata.annotations["alb.ingress.kubernetes.io/actions.a"].forwardConfig.targetGroups[0].serviceName must be a string',
+    ],
+    [
+      'ALB target groups that are not a list',
+      ingress({}, { 'alb.ingress.kubernetes.io/actions.a': '{"forwardConfig":{"targetGroups":{}}}' }),
+      'metadata.annotations["alb.ingress.kubernetes.io/actions.a"]: forwardConfig.targetGroups must be a list',
+    ],
+    [
+      'an ALB action name too long for the host key',
+      ingress({}, { [`alb.ingress.kubernetes.io/actions.${'a'.repeat(50)}`]: '{}' }),
+      `metadata.annotations["alb.ingress.kubernetes.io/actions.${'a'.repeat(50)}"]: the name is too long to be renamed for the host`,
+    ],
+    [
+      'ALB OIDC settings that are a list',
+      ingress({}, { 'alb.ingress.kubernetes.io/auth-idp-oidc': '[]' }),
+      'metadata.annotations["alb.ingress.kubernetes.io/auth-idp-oidc"] must be a JSON object',
+    ],
+  ])('refuses %s, naming the field', (_what, virtual, problem) => {
+    expect(ingressRefusal(virtual, where)).toBe(problem);
+    expect(ingressReferences(virtual, where)).toEqual([]);
+  });
+
+  it('accepts an ordinary Ingress', () => {
+    const virtual = ingress(
+      { rules: [rule('web')], tls: [{ secretName: 'tls' }] },
+      { 'nginx.ingress.kubernetes.io/auth-secret': 'team/basic' },
+    );
+    expect(ingressRefusal(virtual, where)).toBeUndefined();
+  });
+});
+
+describe('ingressReferences and ingressSecretKeys', () => {
+  const virtual = ingress(
+    {
+      defaultBackend: { service: { name: 'fallback' } },
+      rules: [rule('web', 'web')],
+      tls: [{ secretName: 'tls' }, { secretName: 'tls' }],
+    },
+    {
+      'nginx.ingress.kubernetes.io/auth-tls-secret': 'certs/ca',
+      'nginx.ingress.kubernetes.io/auth-secret': 'basic',
+      'alb.ingress.kubernetes.io/auth-idp-oidc': '{"secretName":"oidc"}',
+    },
+  );
+
+  it('lists every Service and Secret with where the Ingress names it', () => {
+    expect(ingressReferences(virtual, where)).toEqual<IngressReference[]>([
+      { kind: 'Service', namespace: 'team', name: 'fallback', field: 'spec.defaultBackend.service.name' },
+      {
+        kind: 'Service',
+        namespace: 'team',
+        name: 'web',
+        field: 'spec.rules[0].http.paths[0].backend.service.name',
+      },
+      {
+        kind: 'Service',
+        namespace: 'team',
+        name: 'web',
+        field: 'spec.rules[0].http.paths[1].backend.service.name',
+      },
+      { kind: 'Secret', namespace: 'team', name: 'tls', field: 'spec.tls[0].secretName' },
+      { kind: 'Secret', namespace: 'team', name: 'tls', field: 'spec.tls[1].secretName' },
+      {
+        kind: 'Secret',
+        namespace: 'certs',
+        name: 'ca',
+        field: 'metadata.annotations["nginx.ingress.kubernetes.io/auth-tls-secret"]',
+      },
+      {
+        kind: 'Secret',
+        namespace: 'team',
+        name: 'basic',
+        field: 'metadata.annotations["nginx.ingress.kubernetes.io/auth-secret"]',
+      },
+      {
+        kind: 'Secret',
+        namespace: 'team',
+        name: 'oidc',
+        field: 'metadata.annotations["alb.ingress.kubernetes.io/auth-idp-oidc"].secretName',
+      },
+    ]);
+  });
+
+  it("gives the secrets to sync, once each, another namespace's included", () => {
+    expect(ingressSecretKeys(virtual, where)).toEqual(['team/tls', 'certs/ca', 'team/basic', 'team/oidc']);
+  });
+
+  it('names nothing for a malformed Ingress', () => {
+    expect(ingressSecretKeys({ ...virtual, spec: { tls: 'x' } }, where)).toEqual([]);
+  });
+});
+
+describe('status and spec comparison', () => {
+  it('the host load balancer goes up; none reads as an empty one', () => {
+    const lb = { ingress: [{ ip: '203.0.113.7', ports: [{ port: 443, protocol: 'TCP' }] }] };
+    expect(virtualStatusFromHost({ status: { loadBalancer: lb } })).toEqual({ loadBalancer: lb });
+    expect(virtualStatusFromHost({})).toEqual({ loadBalancer: {} });
+  });
+
+  it('empty lists the API server drops count as absent; a real difference does not', () => {
+    const desired = { spec: { rules: [rule('a')], tls: [] } };
+    expect(hostSpecInSync(desired, { spec: { rules: [rule('a')] } })).toBe(true);
+    expect(hostSpecInSync(desired, { spec: { rules: [rule('b')] } })).toBe(false);
+  });
+
+  it("the host's defaulted IngressClass goes up only to an Ingress that named none", () => {
+    const hostCopy = ingress({ ingressClassName: 'host-default' });
+    expect(ingressClassFromHost(ingress({}), hostCopy)).toBe('host-default');
+    expect(ingressClassFromHost(ingress({ ingressClassName: 'mine' }), hostCopy)).toBeUndefined();
+    expect(ingressClassFromHost(ingress({}), ingress({}))).toBeUndefined();
+  });
+});
+
+describe('malformedIngress', () => {
+  const valid = ingress(
+    {
+      ingressClassName: 'nginx',
+      defaultBackend: { service: { name: 'fallback', port: { number: 80 } } },
+      rules: [rule('web')],
+      tls: [{ hosts: ['web.example.com'], secretName: 'tls' }],
+    },
+    { a: 'b' },
+  );
+
+  it('accepts a well-formed Ingress, and null where a field is optional', () => {
+    expect(malformedIngress(valid)).toBeUndefined();
+    expect(
+      malformedIngress({ ...valid, spec: { defaultBackend: null, tls: null, rules: [{ http: null }] } }),
+    ).toBeUndefined();
+  });
+
+  it.each<[string, unknown, string]>([
+    ['a spec that is a string', { ...valid, spec: 'x' }, 'spec must be an object'],
+    ['TLS that is a map', { ...valid, spec: { tls: {} } }, 'spec.tls must be a list'],
+    [
+      'a secret name that is a number',
+      { ...valid, spec: { tls: [{ secretName: 1 }] } },
+      'spec.tls[0].secretName must be a string',
+    ],
+    [
+      'a backend service without a name',
+      { ...valid, spec: { defaultBackend: { service: { port: { number: 80 } } } } },
+      'spec.defaultBackend.service.name is required',
+    ],
+    [
+      'paths that are not a list',
+      { ...valid, spec: { rules: [{ http: { paths: {} } }] } },
+      'spec.rules[0].http.paths must be a list',
+    ],
+    [
+      'a path without a backend',
+      { ...valid, spec: { rules: [{ http: { paths: [{ path: '/' }] } }] } },
+      'spec.rules[0].http.paths[0].backend is required',
+    ],
+    [
+      'a port number that is a string',
+      { ...valid, spec: { defaultBackend: { service: { name: 's', port: { number: '80' } } } } },
+      'spec.defaultBackend.service.port.number must be a number',
+    ],
+    [
+      'an annotation that is not a string',
+      {
+        ...valid,
+        metadata: { ...valid.metadata, annotations: { 'nginx.ingress.kubernetes.io/auth-secret': 1 } },
+      },
+      'metadata.annotations["nginx.ingress.kubernetes.io/auth-secret"] must be a string',
+    ],
+    [
+      'an ingress class that is a list',
+      { ...valid, spec: { ingressClassName: [] } },
+      'spec.ingressClassName must be a string',
+    ],
+  ])('refuses %s, naming the field', (_what, obj, problem) => {
+    expect(malformedIngress(obj)).toBe(problem);
+  });
+});

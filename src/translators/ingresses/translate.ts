@@ -1,0 +1,312 @@
+import type { KubeObject } from '../../kube/object.ts';
+import { Resources } from '../../kube/resources.ts';
+import { hostName } from '../../naming/names.ts';
+import type { Placement } from '../../sync/kind.ts';
+import { hostMetadataFor, sameJson } from '../shared/host-metadata.ts';
+import { malformedIngress } from '../shared/shape.ts';
+
+/** The parts of an Ingress spec the syncer reads or writes (the rest is copied as it is). */
+export interface IngressBackend {
+  service?: { name: string; port?: { name?: string; number?: number } } | null;
+  resource?: { apiGroup?: string; kind?: string; name?: string } | null;
+}
+
+export interface IngressSpec {
+  ingressClassName?: string | null;
+  defaultBackend?: IngressBackend | null;
+  tls?: { hosts?: string[]; secretName?: string | null }[] | null;
+  rules?: { host?: string; http?: { paths: { backend: IngressBackend }[] } | null }[] | null;
+}
+
+export const specOf = (ingress: KubeObject | undefined): IngressSpec => (ingress?.spec ?? {}) as IngressSpec;
+
+/** A Service or Secret an Ingress names: the host's ingress controller reads it under the host name. */
+export interface IngressReference {
+  kind: 'Service' | 'Secret';
+  /** The virtual namespace of the object (an annotation may name another namespace's secret). */
+  namespace: string;
+  name: string;
+  /** Where the Ingress names it, as Kubernetes writes field paths. */
+  field: string;
+}
+
+/** The name the host copy uses for a reference: its host name, or a name nobody holds. */
+export type RenameReference = (ref: IngressReference) => string;
+
+/** What naming needs: this virtual cluster, and the host namespace (for `namespace/name` values). */
+export type IngressPlace = Pick<Placement, 'vcName' | 'hostNamespace'>;
+
+// Annotations of well-known ingress controllers that name objects. On the host the controller
+// reads them in the shared host namespace, so a name left as the tenant wrote it would let a tenant
+// point the host's controller at a host Secret or at another tenant's copy. Sources: vCluster's
+// ingress translator rewrites the three ingress-nginx secret annotations (`name` and
+// `namespace/name`) and the ALB `actions.*` / `conditions.*` annotations; the others are from the
+// ingress-nginx and AWS Load Balancer Controller annotation references.
+const NGINX = 'nginx.ingress.kubernetes.io/';
+/** ingress-nginx: a Secret, as `name` (the Ingress's namespace) or `namespace/name`. */
+const NGINX_SECRET_ANNOTATIONS = new Set([
+  `${NGINX}auth-secret`,
+  `${NGINX}auth-tls-secret`,
+  `${NGINX}proxy-ssl-secret`,
+]);
+/** ingress-nginx: a Service of the Ingress's namespace (vCluster leaves it as it is: a host Service). */
+const NGINX_DEFAULT_BACKEND = `${NGINX}default-backend`;
+/**
+ * ingress-nginx annotations that name a ConfigMap. Config maps are not synced for ingresses, so on the
+ * host these could only name the host's own config maps, whose contents the controller would send to
+ * the tenant's backends or clients. vCluster copies them as they are; refused here.
+ */
+const NGINX_CONFIGMAP_ANNOTATIONS = new Set([
+  `${NGINX}auth-proxy-set-headers`,
+  `${NGINX}custom-headers`,
+  `${NGINX}fastcgi-params-configmap`,
+]);
+const ALB = 'alb.ingress.kubernetes.io/';
+/** ALB: `actions.<name>` is JSON for the backends named `<name>` with port `use-annotation`. */
+const ALB_ACTIONS = `${ALB}actions.`;
+/** ALB: `conditions.<name>` adds conditions to the rules of the backends named `<name>`. */
+const ALB_CONDITIONS = `${ALB}conditions.`;
+/** ALB: JSON naming the Secret (of the Ingress's namespace) with the OIDC client credentials. */
+const ALB_OIDC = `${ALB}auth-idp-oidc`;
+/** The ALB port name saying a backend's name is an action of the actions annotation, not a Service. */
+const ALB_USE_ANNOTATION = 'use-annotation';
+/** An annotation key's name part (after the prefix) is at most 63 characters. */
+const MAX_KEY_NAME = 63;
+
+/** A reason the Ingress cannot be copied to the host, raised from deep inside the walk. */
+class Refusal extends Error {}
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+const annotationField = (key: string) => `metadata.annotations[${JSON.stringify(key)}]`;
+
+/** The spec and annotations an Ingress has on the host: every reference renamed. */
+interface Rewritten {
+  spec: IngressSpec;
+  annotations: Record<string, string>;
+}
+
+/**
+ * Walks an Ingress (of the shape malformedIngress accepts), renaming every Service and Secret it
+ * names with `rename`; throws a Refusal for what cannot be copied to the host.
+ */
+function rewrite(ingress: KubeObject, rename: RenameReference, where: IngressPlace): Rewritten {
+  const namespace = ingress.metadata?.namespace ?? '';
+  const annotations = ingress.metadata?.annotations ?? {};
+  const spec = structuredClone(specOf(ingress));
+  const hasAction = (name: string) => Object.hasOwn(annotations, `${ALB_ACTIONS}${name}`);
+  const service = (name: string, field: string) => rename({ kind: 'Service', namespace, name, field });
+  const secret = (name: string, field: string, ns = namespace) =>
+    rename({ kind: 'Secret', namespace: ns, name, field });
+
+  const backend = (b: IngressBackend | null | undefined, field: string) => {
+    if (!b) return;
+    // A resource backend names any object (apiGroup, kind, name) in the Ingress's namespace, which on
+    // the host is the namespace every tenant's copies and the virtual cluster itself share: the host's
+    // controller would read whatever it names. Only Services are translated and judged.
+    if (b.resource) throw new Refusal(`${field}.resource: resource backends cannot be synced to the host`);
+    if (!b.service) return;
+    if (b.service.port?.name === ALB_USE_ANNOTATION && hasAction(b.service.name)) {
+      // An ALB action's name, renamed like its actions annotation key; the controller reads the
+      // action from this Ingress's own annotations, no Service.
+      b.service.name = hostName(b.service.name, namespace, where.vcName);
+    } else {
+      b.service.name = service(b.service.name, `${field}.service.name`);
+    }
+  };
+  backend(spec.defaultBackend, 'spec.defaultBackend');
+  spec.rules?.forEach((rule, i) =>
+    rule?.http?.paths?.forEach((path, j) =>
+      backend(path.backend, `spec.rules[${i}].http.paths[${j}].backend`),
+    ),
+  );
+  spec.tls?.forEach((tls, i) => {
+    if (tls.secretName) tls.secretName = secret(tls.secretName, `spec.tls[${i}].secretName`);
+  });
+
+  /** An ALB annotation key with the action or condition name renamed like the backends. */
+  const albKey = (key: string, prefix: string) => {
+    const renamed = `${prefix}${hostName(key.slice(prefix.length), namespace, where.vcName)}`;
+    if (renamed.length - ALB.length > MAX_KEY_NAME)
+      throw new Refusal(`${annotationField(key)}: the name is too long to be renamed for the host`);
+    return renamed;
+  };
+
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(annotations)) {
+    const field = annotationField(key);
+    if (NGINX_SECRET_ANNOTATIONS.has(key)) {
+      out[key] = nginxSecret(value, field, secret, where);
+    } else if (key === NGINX_DEFAULT_BACKEND) {
+      if (value === '' || value.includes('/'))
+        throw new Refusal(`${field} must name a Service of the Ingress's namespace`);
+      out[key] = service(value, field);
+    } else if (NGINX_CONFIGMAP_ANNOTATIONS.has(key)) {
+      throw new Refusal(`${field}: config maps named by ingress annotations are not synced to the host`);
+    } else if (key.startsWith(ALB_ACTIONS)) {
+      out[albKey(key, ALB_ACTIONS)] = albAction(value, field, service);
+    } else if (key.startsWith(ALB_CONDITIONS)) {
+      out[albKey(key, ALB_CONDITIONS)] = value;
+    } else if (key === ALB_OIDC) {
+      out[key] = albOidc(value, field, secret);
+    } else {
+      out[key] = value;
+    }
+  }
+  return { spec, annotations: out };
+}
+
+/**
+ * An ingress-nginx secret annotation on the host. `namespace/name` naming another virtual namespace
+ * is translated to that namespace's copy, as vCluster does (and as ingress-nginx itself looks in
+ * that namespace on an ordinary cluster): it stays within this virtual cluster, and the copy is
+ * judged like any other reference. Any other form is refused rather than handed to the host as is.
+ */
+function nginxSecret(
+  value: string,
+  field: string,
+  secret: (name: string, field: string, ns?: string) => string,
+  where: IngressPlace,
+): string {
+  const parts = value.split('/');
+  if (parts.length > 2 || parts.some((p) => p === ''))
+    throw new Refusal(`${field} must name a Secret as "name" or "namespace/name"`);
+  if (parts.length === 1) return secret(parts[0]!, field);
+  return `${where.hostNamespace}/${secret(parts[1]!, field, parts[0])}`;
+}
+
+/** Parses an annotation's JSON object, or refuses the Ingress naming the annotation. */
+function jsonObject(value: string, field: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new Refusal(`${field} must be a JSON object`);
+  }
+  if (!isRecord(parsed)) throw new Refusal(`${field} must be a JSON object`);
+  return parsed;
+}
+
+/**
+ * An ALB action with the Services its forward config names renamed; the rest (target group ARNs,
+ * weights, fixed responses, redirects) is kept. A value that cannot be read is refused: copied as it
+ * is, a service name in it would reach the host untranslated. Kept verbatim when nothing is renamed.
+ */
+function albAction(value: string, field: string, service: (name: string, field: string) => string): string {
+  const action = jsonObject(value, field);
+  const forward = action.forwardConfig;
+  if (forward === undefined || forward === null) return value;
+  if (!isRecord(forward)) throw new Refusal(`${field}: forwardConfig must be an object`);
+  const groups = forward.targetGroups;
+  if (groups === undefined || groups === null) return value;
+  if (!Array.isArray(groups)) throw new Refusal(`${field}: forwardConfig.targetGroups must be a list`);
+  let renamed = false;
+  groups.forEach((group: unknown, i) => {
+    const at = `${field}.forwardConfig.targetGroups[${i}]`;
+    if (!isRecord(group)) throw new Refusal(`${at} must be an object`);
+    if (group.serviceName === undefined || group.serviceName === null) return;
+    if (typeof group.serviceName !== 'string') throw new Refusal(`${at}.serviceName must be a string`);
+    group.serviceName = service(group.serviceName, `${at}.serviceName`);
+    renamed = true;
+  });
+  return renamed ? JSON.stringify(action) : value;
+}
+
+/** The ALB OIDC settings with their client-credentials Secret renamed. */
+function albOidc(value: string, field: string, secret: (name: string, field: string) => string): string {
+  const oidc = jsonObject(value, field);
+  if (oidc.secretName === undefined || oidc.secretName === null) return value;
+  if (typeof oidc.secretName !== 'string') throw new Refusal(`${field}: secretName must be a string`);
+  oidc.secretName = secret(oidc.secretName, `${field}.secretName`);
+  return JSON.stringify(oidc);
+}
+
+const keepName: RenameReference = (ref) => ref.name;
+
+/**
+ * What keeps an Ingress (of the shape malformedIngress accepts) off the host, or undefined: a
+ * resource backend, or an annotation naming objects in a form that cannot be translated.
+ */
+export function ingressRefusal(ingress: KubeObject, where: IngressPlace): string | undefined {
+  try {
+    rewrite(ingress, keepName, where);
+    return undefined;
+  } catch (err) {
+    if (err instanceof Refusal) return err.message;
+    throw err;
+  }
+}
+
+/** Every Service and Secret an Ingress names, in field order; none when it is malformed or refused. */
+export function ingressReferences(ingress: KubeObject, where: IngressPlace): IngressReference[] {
+  if (malformedIngress(ingress)) return [];
+  const refs: IngressReference[] = [];
+  try {
+    rewrite(ingress, (ref) => (refs.push(ref), ref.name), where);
+  } catch (err) {
+    if (err instanceof Refusal) return [];
+    throw err;
+  }
+  return refs;
+}
+
+/** `namespace/name` keys of the Secrets an Ingress uses (the secrets kind syncs them while it does). */
+export function ingressSecretKeys(ingress: KubeObject, where: IngressPlace): string[] {
+  const keys = ingressReferences(ingress, where)
+    .filter((r) => r.kind === 'Secret')
+    .map((r) => `${r.namespace}/${r.name}`);
+  return [...new Set(keys)];
+}
+
+/**
+ * The host copy of a virtual Ingress (one ingressRefusal accepts): references renamed by `rename`,
+ * translated metadata, and the rest of the spec as the tenant wrote it. The IngressClass is the
+ * host's (a tenant sees the host's classes); one the host defaulted on its copy is kept.
+ */
+export function hostIngressFor(
+  virtual: KubeObject,
+  where: Placement & { hostName: string },
+  rename: RenameReference,
+  current?: KubeObject,
+): KubeObject {
+  const { spec, annotations } = rewrite(virtual, rename, where);
+  const hostClass = specOf(current).ingressClassName;
+  if (!spec.ingressClassName && hostClass) spec.ingressClassName = hostClass;
+  // The renamed annotations go through hostMetadataFor, so the managed record lists the host keys.
+  const renamed = { ...virtual, metadata: { ...virtual.metadata, annotations } };
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: hostMetadataFor(renamed, Resources.ingresses, where),
+    spec,
+  };
+}
+
+/**
+ * The IngressClass the host gave the copy of an Ingress that named none (the host's default class,
+ * set by its admission), to show in the virtual cluster as vCluster does; undefined otherwise.
+ */
+export function ingressClassFromHost(virtual: KubeObject, host: KubeObject): string | undefined {
+  if (specOf(virtual).ingressClassName) return undefined;
+  return specOf(host).ingressClassName ?? undefined;
+}
+
+/**
+ * True when the host Ingress's spec already says what the desired one says. Empty lists count as
+ * absent: the API server drops them, and that must not read as a host edit to revert forever.
+ */
+export function hostSpecInSync(desired: KubeObject, host: KubeObject): boolean {
+  return sameJson(dropEmptyLists(desired.spec), dropEmptyLists(host.spec));
+}
+
+function dropEmptyLists(v: unknown): unknown {
+  if (Array.isArray(v)) return v.length ? v.map(dropEmptyLists) : undefined;
+  if (isRecord(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, dropEmptyLists(x)]));
+  return v;
+}
+
+/** The status the virtual Ingress should show: the host's load balancer addresses. */
+export function virtualStatusFromHost(host: KubeObject): { loadBalancer: unknown } {
+  const status = host.status as { loadBalancer?: unknown } | undefined;
+  return { loadBalancer: status?.loadBalancer ?? {} };
+}

@@ -1,0 +1,168 @@
+import {
+  isForbiddenAddress,
+  podIPs,
+  takesTenantEndpoints,
+  vetEndpoint,
+  type AddressPolicy,
+} from './address-policy.ts';
+
+/** A policy over fixed answers: this tenant's pods (`ns/name` → IPs) and other tenants' pod IPs. */
+const policyOf = (pods: Record<string, string[]> = {}, foreign: string[] = []): AddressPolicy => ({
+  tenantPod: (namespace, name) => {
+    const ips = pods[`${namespace}/${name}`];
+    return ips ? { hostName: `${name}-x-${namespace}-x-vc`, ips } : undefined;
+  },
+  isForeignPodIP: (ip) => foreign.includes(ip),
+});
+const opts = (policy: AddressPolicy, ips = true) => ({
+  namespace: 'team',
+  hostNamespace: 'host-ns',
+  policy,
+  ips,
+});
+
+describe('isForbiddenAddress', () => {
+  it.each([
+    '127.0.0.1',
+    '127.255.0.9',
+    '0.0.0.0',
+    '0.1.2.3',
+    '169.254.169.254',
+    '169.254.0.1',
+    '::1',
+    '::',
+    '0:0:0:0:0:0:0:1',
+    '0000::0001',
+    'fe80::1',
+    'FE80::1',
+    'febf::1',
+    '::ffff:169.254.169.254',
+    '::ffff:127.0.0.1',
+    '::ffff:a9fe:a9fe',
+  ])('%s is forbidden', (ip) => expect(isForbiddenAddress(ip)).toBe(true));
+
+  it.each([
+    '192.0.2.10',
+    '10.244.0.7',
+    '169.253.1.1',
+    '128.0.0.1',
+    '2001:db8::1',
+    'fec0::1',
+    '::2',
+    '::ffff:192.0.2.10',
+    'db.example.com',
+    '',
+    '300.1.1.1',
+    '1:2:3:4:5:6:7:8:9',
+    '1::2::3',
+  ])('%s is not (an address the host may reach, or no IP at all)', (ip) =>
+    expect(isForbiddenAddress(ip)).toBe(false),
+  );
+});
+
+describe('podIPs', () => {
+  it('reads podIP and podIPs once each, skipping what is no IP', () => {
+    const pod = {
+      status: { podIP: '10.0.0.1', podIPs: [{ ip: '10.0.0.1' }, { ip: 'fd00::1' }, null, { ip: 7 }] },
+    };
+    expect(podIPs(pod)).toEqual(['10.0.0.1', 'fd00::1']);
+  });
+
+  it('a pod without status has none', () => {
+    expect(podIPs({})).toEqual([]);
+    expect(podIPs({ status: { podIPs: 'x' } })).toEqual([]);
+  });
+});
+
+describe('takesTenantEndpoints', () => {
+  it.each<[string, Record<string, unknown> | undefined, boolean]>([
+    ['no Service', undefined, false],
+    ['no selector', { spec: { ports: [] } }, true],
+    ['an empty selector', { spec: { selector: {} } }, true],
+    ['a selector (the controllers make its endpoints)', { spec: { selector: { app: 'db' } } }, false],
+    ['ExternalName (it has none)', { spec: { type: 'ExternalName', externalName: 'db.example.com' } }, false],
+    ['no spec', {}, true],
+  ])('%s: %s', (_what, service, expected) => {
+    expect(takesTenantEndpoints(service)).toBe(expected);
+  });
+});
+
+describe('vetEndpoint', () => {
+  it('a bare IP that is nobody else’s pod is kept, without a targetRef', () => {
+    expect(vetEndpoint(['192.0.2.10'], undefined, opts(policyOf()))).toEqual({ ok: true });
+  });
+
+  it('forbidden addresses are dropped first, named', () => {
+    expect(vetEndpoint(['192.0.2.10', '169.254.169.254'], undefined, opts(policyOf()))).toEqual({
+      ok: false,
+      problem: '169.254.169.254: a loopback, link-local or unspecified address',
+    });
+  });
+
+  it('an address that is no string is dropped', () => {
+    expect(vetEndpoint([7], undefined, opts(policyOf()))).toEqual({
+      ok: false,
+      problem: '7: not an address',
+    });
+  });
+
+  it("another tenant's pod IP is dropped, bare or with a targetRef of this tenant's pod claiming it", () => {
+    const policy = policyOf({ 'team/db-0': ['10.244.0.9'] }, ['10.244.0.9']);
+    const problem = "10.244.0.9: the IP of a pod that is not this virtual cluster's";
+    expect(vetEndpoint(['10.244.0.9'], undefined, opts(policy))).toEqual({ ok: false, problem });
+    // The tenant writes its pods' status: an IP there proves nothing on its own.
+    expect(vetEndpoint(['10.244.0.9'], { kind: 'Pod', name: 'db-0' }, opts(policy))).toEqual({
+      ok: false,
+      problem,
+    });
+  });
+
+  it("a Pod targetRef of this tenant's pod with its IPs is pointed at the host pod", () => {
+    const policy = policyOf({ 'team/db-0': ['10.244.0.7', 'fd00::7'] });
+    expect(
+      vetEndpoint(['10.244.0.7', 'fd00::7'], { kind: 'Pod', name: 'db-0', uid: 'v-uid' }, opts(policy)),
+    ).toEqual({ ok: true, targetRef: { kind: 'Pod', name: 'db-0-x-team-x-vc', namespace: 'host-ns' } });
+  });
+
+  it('a Pod targetRef may name a pod of another namespace of this virtual cluster', () => {
+    const policy = policyOf({ 'other/db-0': ['10.244.0.7'] });
+    expect(
+      vetEndpoint(['10.244.0.7'], { kind: 'Pod', name: 'db-0', namespace: 'other' }, opts(policy)),
+    ).toEqual({ ok: true, targetRef: { kind: 'Pod', name: 'db-0-x-other-x-vc', namespace: 'host-ns' } });
+  });
+
+  it('a Pod targetRef with an address that is not its IP, or of no such pod, is dropped', () => {
+    const policy = policyOf({ 'team/db-0': ['10.244.0.7'] });
+    expect(vetEndpoint(['10.244.0.7', '10.244.0.8'], { kind: 'Pod', name: 'db-0' }, opts(policy))).toEqual({
+      ok: false,
+      problem: '10.244.0.8: not the IP of pod team/db-0',
+    });
+    expect(vetEndpoint(['10.244.0.7'], { kind: 'Pod', name: 'gone' }, opts(policy))).toEqual({
+      ok: false,
+      problem: '10.244.0.7: not the IP of pod team/gone',
+    });
+    expect(vetEndpoint(['10.244.0.7'], { kind: 'Pod' }, opts(policy))).toEqual({
+      ok: false,
+      problem: '10.244.0.7: not the IP of pod team/',
+    });
+  });
+
+  it('any other targetRef is dropped (it names a virtual object), the address vetted as bare', () => {
+    expect(vetEndpoint(['192.0.2.10'], { kind: 'Node', name: 'n1' }, opts(policyOf()))).toEqual({ ok: true });
+  });
+
+  it('hostnames (ips: false) are kept; a Pod targetRef must still be this tenant’s pod', () => {
+    const policy = policyOf({ 'team/db-0': ['10.244.0.7'] });
+    expect(vetEndpoint(['localhost', 'db.example.com'], undefined, opts(policy, false))).toEqual({
+      ok: true,
+    });
+    expect(vetEndpoint(['db.example.com'], { kind: 'Pod', name: 'db-0' }, opts(policy, false))).toEqual({
+      ok: true,
+      targetRef: { kind: 'Pod', name: 'db-0-x-team-x-vc', namespace: 'host-ns' },
+    });
+    expect(vetEndpoint(['db.example.com'], { kind: 'Pod', name: 'gone' }, opts(policy, false))).toEqual({
+      ok: false,
+      problem: 'db.example.com: not an address of pod team/gone',
+    });
+  });
+});

@@ -1,0 +1,203 @@
+import type { Informer } from '../../informer/informer.ts';
+import type { KubeObject } from '../../kube/object.ts';
+import { Resources } from '../../kube/resources.ts';
+import { MANAGED_BY_LABEL } from '../../naming/labels.ts';
+import { hostName } from '../../naming/names.ts';
+import type { SyncEnvironment } from '../../sync/kind.ts';
+import { ownedVirtualKey } from '../../sync/mappers.ts';
+
+/**
+ * Which addresses a tenant may point a host Service at, shared by the kinds that copy a tenant's own
+ * endpoints to the host (Endpoints and EndpointSlices of Services without a selector). Every pod of
+ * every tenant sharing the host namespace is reachable from it, so an address is kept only when it
+ * is safe there: a reference to a pod must be this tenant's pod, with that pod's IP; no address may
+ * be another tenant's (or the host's) pod in the host namespace, nor loopback, link-local (cloud
+ * metadata services live at 169.254.169.254) or unspecified.
+ */
+
+/** What the rules may ask about the clusters, to decide which addresses a tenant may use. */
+export interface AddressPolicy {
+  /**
+   * The host pod standing for a virtual pod, when that pod is this tenant's (and no other object
+   * holds its host name): its host name and IPs.
+   */
+  tenantPod(namespace: string, name: string): { hostName: string; ips: string[] } | undefined;
+  /** True when the IP belongs to a host pod that is not this virtual cluster's. */
+  isForeignPodIP(ip: string): boolean;
+}
+
+/** A reference from an address to the object behind it (an ObjectReference). */
+export interface TargetRef {
+  kind?: string;
+  name?: string;
+  namespace?: string;
+  uid?: string;
+  apiVersion?: string;
+  resourceVersion?: string;
+  fieldPath?: string;
+}
+
+/** A targetRef pointed at the host pod of a tenant's pod. */
+export interface HostPodRef {
+  kind: 'Pod';
+  name: string;
+  namespace: string;
+}
+
+/**
+ * Addresses no tenant may send host traffic to: loopback, link-local (cloud metadata services live
+ * at 169.254.169.254) and unspecified addresses, in IPv4 and IPv6 (IPv4-mapped IPv6 included).
+ */
+export function isForbiddenAddress(ip: string): boolean {
+  const v4 = parseIPv4(ip);
+  if (v4) return forbiddenIPv4(v4);
+  const v6 = parseIPv6(ip);
+  if (!v6) return false;
+  if (v6.slice(0, 5).every((h) => h === 0) && v6[5] === 0xffff)
+    return forbiddenIPv4([v6[6]! >> 8, v6[6]! & 0xff, v6[7]! >> 8, v6[7]! & 0xff]);
+  const zeroes = v6.slice(0, 7).every((h) => h === 0);
+  // ::, ::1, fe80::/10
+  return (zeroes && (v6[7] === 0 || v6[7] === 1)) || (v6[0]! & 0xffc0) === 0xfe80;
+}
+
+function forbiddenIPv4([a, b]: number[]): boolean {
+  return a === 127 || a === 0 || (a === 169 && b === 254);
+}
+
+function parseIPv4(ip: string): number[] | undefined {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip);
+  if (!m) return undefined;
+  const octets = m.slice(1).map(Number);
+  return octets.every((o) => o <= 255) ? octets : undefined;
+}
+
+/** The eight 16-bit groups of an IPv6 address (`::` expanded, a trailing dotted quad read), or undefined. */
+function parseIPv6(ip: string): number[] | undefined {
+  if (!ip.includes(':')) return undefined;
+  let text = ip.toLowerCase();
+  // A trailing dotted quad (::ffff:169.254.169.254) is the last two groups.
+  const quad = /:(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})$/.exec(text);
+  if (quad) {
+    const v4 = parseIPv4(quad[1]!);
+    if (!v4) return undefined;
+    const group = (hi: number, lo: number) => ((hi << 8) | lo).toString(16);
+    text = `${text.slice(0, quad.index + 1)}${group(v4[0]!, v4[1]!)}:${group(v4[2]!, v4[3]!)}`;
+  }
+  const halves = text.split('::');
+  if (halves.length > 2) return undefined;
+  const groups = (s: string) => (s === '' ? [] : s.split(':'));
+  const head = groups(halves[0]!);
+  const rest = halves.length === 2 ? groups(halves[1]!) : [];
+  if (![...head, ...rest].every((g) => /^[0-9a-f]{1,4}$/.test(g))) return undefined;
+  const parsed = (gs: string[]) => gs.map((g) => parseInt(g, 16));
+  const missing = 8 - head.length - rest.length;
+  if (halves.length === 2 ? missing < 1 : missing !== 0) return undefined;
+  return [...parsed(head), ...new Array<number>(missing).fill(0), ...parsed(rest)];
+}
+
+/** A pod's IPs, from its status (podIP and podIPs), without repeats. */
+export function podIPs(pod: KubeObject): string[] {
+  const status = (pod.status ?? {}) as { podIP?: unknown; podIPs?: unknown };
+  const listed = Array.isArray(status.podIPs)
+    ? status.podIPs.map((p) => (p && typeof p === 'object' ? (p as { ip?: unknown }).ip : undefined))
+    : [];
+  return [
+    ...new Set([status.podIP, ...listed].filter((ip): ip is string => typeof ip === 'string' && ip !== '')),
+  ];
+}
+
+/**
+ * Whether a virtual Service takes the endpoints its tenant writes: it exists, has no selector (with
+ * one, the controllers make its endpoints) and is not an ExternalName (which has none).
+ */
+export function takesTenantEndpoints(service: KubeObject | undefined): boolean {
+  if (!service) return false;
+  const spec = (service.spec ?? {}) as { selector?: unknown; type?: unknown };
+  return spec.type !== 'ExternalName' && Object.keys((spec.selector ?? {}) as object).length === 0;
+}
+
+/** Where a tenant's pod IPs are indexed in the shared host pod informer (by every kind using the policy). */
+const HOST_POD_IP_INDEX = 'address-policy/pod-ip';
+/** Host pod informers that already carry the index: shared informers refuse a second index of a name. */
+const indexed = new WeakSet<Informer<KubeObject>>();
+
+/** The informers the policy reads, for kinds that also watch them (as relations). */
+export interface AddressPolicyInformers {
+  virtualPods: Informer<KubeObject>;
+  hostPods: Informer<KubeObject>;
+}
+
+/**
+ * The address policy of this virtual cluster, over shared informers: the virtual pods, and every pod
+ * of the host namespace (other tenants' too: their IPs are what a tenant must not target) indexed by
+ * IP. Call it from a kind's setup; kinds calling it share the informers and the index.
+ */
+export function tenantAddressPolicy(env: SyncEnvironment): AddressPolicy & AddressPolicyInformers {
+  const virtualPods = env.informers.get(env.virtual, Resources.pods);
+  const hostPods = env.informers.get(env.host, Resources.pods, { namespace: env.hostNamespace });
+  if (!indexed.has(hostPods)) {
+    hostPods.addIndexer(HOST_POD_IP_INDEX, podIPs);
+    indexed.add(hostPods);
+  }
+  return {
+    virtualPods,
+    hostPods,
+    tenantPod(namespace, name) {
+      const pod = virtualPods.store.get(`${namespace}/${name}`);
+      if (!pod) return undefined;
+      const host = hostName(name, namespace, env.vcName);
+      // Host names are ambiguous: a host pod of that name that is not this pod's copy is someone
+      // else's, and a reference must never point at it.
+      const holder = hostPods.store.get(`${env.hostNamespace}/${host}`);
+      if (holder && ownedVirtualKey(holder, env.vcName, Resources.pods) !== `${namespace}/${name}`)
+        return undefined;
+      return { hostName: host, ips: podIPs(pod) };
+    },
+    isForeignPodIP: (ip) =>
+      hostPods.store
+        .byIndex(HOST_POD_IP_INDEX, ip)
+        .some((p) => p.metadata?.labels?.[MANAGED_BY_LABEL] !== env.vcName),
+  };
+}
+
+/**
+ * The rules for one endpoint: its addresses and what it points at. With a `Pod` targetRef the pod
+ * must be this tenant's (in the endpoint's namespace unless the reference names another) and, when
+ * `ips` is set, every address one of its IPs; the reference is pointed at the host pod. Any other
+ * targetRef is dropped (it would name a virtual object on the host). With `ips` (addresses that are
+ * IPs, not FQDNs) no address may be loopback, link-local or unspecified, nor a pod IP that is not
+ * this virtual cluster's: a tenant's pod status is the tenant's to write, so its IPs prove nothing
+ * on their own. Returns the host targetRef, or why the endpoint is dropped (virtual names only).
+ */
+export function vetEndpoint(
+  addresses: readonly unknown[],
+  ref: TargetRef | undefined,
+  opts: { namespace: string; hostNamespace: string; policy: AddressPolicy; ips: boolean },
+): { ok: true; targetRef?: HostPodRef } | { ok: false; problem: string } {
+  const { policy } = opts;
+  if (opts.ips)
+    for (const address of addresses) {
+      if (typeof address !== 'string') return { ok: false, problem: `${String(address)}: not an address` };
+      if (isForbiddenAddress(address))
+        return { ok: false, problem: `${address}: a loopback, link-local or unspecified address` };
+    }
+  let targetRef: HostPodRef | undefined;
+  if (ref?.kind === 'Pod') {
+    const namespace = ref.namespace || opts.namespace;
+    const pod = ref.name ? policy.tenantPod(namespace, ref.name) : undefined;
+    if (!pod)
+      return {
+        ok: false,
+        problem: `${String(addresses[0])}: ${opts.ips ? 'not the IP of' : 'not an address of'} pod ${namespace}/${ref.name ?? ''}`,
+      };
+    const stray = opts.ips ? addresses.find((a) => !pod.ips.includes(a as string)) : undefined;
+    if (stray !== undefined)
+      return { ok: false, problem: `${String(stray)}: not the IP of pod ${namespace}/${ref.name ?? ''}` };
+    targetRef = { kind: 'Pod', name: pod.hostName, namespace: opts.hostNamespace };
+  }
+  if (opts.ips)
+    for (const address of addresses as string[])
+      if (policy.isForeignPodIP(address))
+        return { ok: false, problem: `${address}: the IP of a pod that is not this virtual cluster's` };
+  return targetRef ? { ok: true, targetRef } : { ok: true };
+}
