@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { summarize as summary } from './lib/stats.ts';
 
 const root = join(import.meta.dirname, '..');
 const { values } = parseArgs({
@@ -30,21 +31,6 @@ function kubectl(cluster: 'host' | 'virtual', args: string[], input?: string): s
   });
   if (res.status !== 0) throw new Error(`kubectl ${args.join(' ')}: ${res.stderr}`);
   return res.stdout;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
-
-function summary(samples: number[]) {
-  const s = [...samples].sort((a, b) => a - b);
-  return {
-    n: s.length,
-    p50: percentile(s, 50),
-    p90: percentile(s, 90),
-    p99: percentile(s, 99),
-    max: s[s.length - 1],
-  };
 }
 
 async function poll(done: () => boolean, timeoutMs: number): Promise<void> {

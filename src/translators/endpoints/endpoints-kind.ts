@@ -5,7 +5,12 @@ import { createHostCopy } from '../../sync/engine.ts';
 import type { KindSpec, Placement, ReconcileContext, SyncResult } from '../../sync/kind.ts';
 import { namespacedToHost } from '../../sync/mappers.ts';
 import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
-import { takesTenantEndpoints, tenantAddressPolicy, type AddressPolicy } from '../shared/address-policy.ts';
+import {
+  reportDropped,
+  takesTenantEndpoints,
+  tenantAddressPolicy,
+  type AddressPolicy,
+} from '../shared/address-policy.ts';
 import { sameJson } from '../shared/host-metadata.ts';
 import { hostEndpointsFor } from './translate.ts';
 
@@ -25,13 +30,7 @@ export function endpointsKind(where: Placement): KindSpec {
 
   async function desired(ctx: ReconcileContext, virtual: KubeObject): Promise<KubeObject> {
     const { endpoints, dropped } = hostEndpointsFor(virtual, place(ctx), policy);
-    if (dropped.length)
-      await ctx.events.record(
-        virtual,
-        'Warning',
-        'SyncError',
-        `addresses not synced to the host: ${dropped.join('; ')}`,
-      );
+    await reportDropped(ctx, virtual, 'addresses', dropped);
     return endpoints;
   }
 

@@ -15,6 +15,7 @@ import {
   tenantAddressPolicy,
   type AddressPolicy,
   type TargetRef,
+  reportDropped,
 } from '../shared/address-policy.ts';
 import { sameJson } from '../shared/host-metadata.ts';
 import { malformedEndpointSlice } from '../shared/shape.ts';
@@ -129,13 +130,7 @@ export function endpointSlicesKind(where: Placement): KindSpec {
   async function desired(ctx: ReconcileContext, virtual: KubeObject): Promise<KubeObject> {
     refuseMalformed(virtual);
     const { slice, dropped } = hostEndpointSliceFor(virtual, place(ctx), policy);
-    if (dropped.length)
-      await ctx.events.record(
-        virtual,
-        'Warning',
-        'SyncError',
-        `endpoints not synced to the host: ${dropped.join('; ')}`,
-      );
+    await reportDropped(ctx, virtual, 'endpoints', dropped);
     return slice;
   }
 

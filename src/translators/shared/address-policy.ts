@@ -3,7 +3,7 @@ import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
 import { MANAGED_BY_LABEL } from '../../naming/labels.ts';
 import { hostName } from '../../naming/names.ts';
-import type { SyncEnvironment } from '../../sync/kind.ts';
+import type { ReconcileContext, SyncEnvironment } from '../../sync/kind.ts';
 import { ownedVirtualKey } from '../../sync/mappers.ts';
 
 /**
@@ -200,4 +200,20 @@ export function vetEndpoint(
       if (policy.isForeignPodIP(address))
         return { ok: false, problem: `${address}: the IP of a pod that is not this virtual cluster's` };
   return targetRef ? { ok: true, targetRef } : { ok: true };
+}
+
+/** Tells the tenant which of their addresses stayed behind, on the object that listed them. */
+export async function reportDropped(
+  ctx: ReconcileContext,
+  virtual: KubeObject,
+  what: string,
+  dropped: readonly string[],
+): Promise<void> {
+  if (!dropped.length) return;
+  await ctx.events.record(
+    virtual,
+    'Warning',
+    'SyncError',
+    `${what} not synced to the host: ${dropped.join('; ')}`,
+  );
 }
