@@ -44,9 +44,10 @@ lint: deps
 typecheck: deps
 	npm run typecheck
 
+# Pod-burst scenarios on fresh cluster pairs; results in bench/results/<date>-<commit>.{json,md,svg}.
+# BENCH_ARGS picks scenarios or rounds, e.g. BENCH_ARGS="--scenarios burst-200 --rounds 2".
 bench: deps tools build
-	@echo "needs clusters and a syncer with --sync-all-configmaps: make up SYNCER_ARGS=--sync-all-configmaps"
-	node_modules/.bin/node bench/sync-latency.ts
+	node_modules/.bin/node bench/pod-burst.ts $(BENCH_ARGS)
 
 clean:
 	rm -rf dist coverage test-results
