@@ -19,7 +19,7 @@ import { Resources } from '../src/kube/resources.ts';
 import { PodTracker, type PodTimes } from './lib/pod-tracker.ts';
 import { ProcessSampler } from './lib/process-sampler.ts';
 import { diff, writesByVerb, writesPerCluster } from './lib/prom.ts';
-import { HOST_NS, startRig, startSyncer, type Rig } from './lib/rig.ts';
+import { HOST_NS, startRig, startSyncer, type Rig, type SyncerHandle } from './lib/rig.ts';
 import { cdfSvg, type Series } from './lib/svg.ts';
 import { secs, summarize, type Summary } from './lib/stats.ts';
 
@@ -66,6 +66,7 @@ interface Result {
     writes: Record<string, number>;
     writesPerPod: Record<string, number>;
     writesByVerb: Record<string, number>;
+    restart: RestartResult;
   };
   samples: { down: number[]; up: number[]; hostStart: number[] };
 }
@@ -136,6 +137,33 @@ async function createPods(rig: Rig, s: Scenario, namespaces: string[], times: Po
   return (Date.now() - start) / 1000;
 }
 
+interface RestartResult {
+  /** SIGTERM to exited. */
+  stopSeconds: number;
+  /** Start to /readyz (every cache full). */
+  readySeconds: number;
+  /** Writes of the new syncer in the settle period after ready: 0 when nothing changed. */
+  writes: Record<string, number>;
+  settleSeconds: number;
+}
+
+/** A no-change restart: the syncer stops and starts again over everything it synced. */
+async function measureRestart(rig: Rig, old: SyncerHandle, args: string[]): Promise<RestartResult> {
+  const t0 = Date.now();
+  await old.stop();
+  const t1 = Date.now();
+  const fresh = await startSyncer(rig, args);
+  const t2 = Date.now();
+  const settleSeconds = 15;
+  await sleep(settleSeconds * 1000);
+  return {
+    stopSeconds: +((t1 - t0) / 1000).toFixed(2),
+    readySeconds: +((t2 - t1) / 1000).toFixed(2),
+    writes: writesPerCluster(await fresh.metrics()),
+    settleSeconds,
+  };
+}
+
 async function runScenario(s: Scenario, round: number): Promise<Result> {
   log(`${s.name} round ${round}: starting fresh clusters`);
   const rig = await startRig({ nodes: 3, log: (l) => log(l) });
@@ -201,6 +229,7 @@ async function runScenario(s: Scenario, round: number): Promise<Result> {
           Object.entries(writes).map(([k, v]) => [k, +(v / s.pods).toFixed(2)]),
         ),
         writesByVerb: diff(writesByVerb(afterBurst), writesByVerb(before)),
+        restart: await measureRestart(rig, syncer, [...s.syncerArgs!, ...extraArgs]),
       };
     }
     tracker.stop();
@@ -255,6 +284,7 @@ function markdown(results: Result[], meta: Record<string, unknown>): string {
       sy ? `${sy.rssStartMB} / ${sy.rssPeakMB} / ${sy.rssIdleMB} MB` : '–',
       sy ? `${sy.cpuSecondsBurst}` : '–',
       sy ? `${sy.idleCpuSeconds} s, ${JSON.stringify(sy.idleWrites)}` : '–',
+      sy ? `${sy.restart.readySeconds} s, ${JSON.stringify(sy.restart.writes)}` : '–',
     ];
   });
   const header = [
@@ -268,6 +298,7 @@ function markdown(results: Result[], meta: Record<string, unknown>): string {
     'RSS start / peak / idle',
     'CPU s (burst)',
     'idle CPU, writes',
+    'restart: ready, writes',
   ];
   const lines = [
     `# Pod burst, ${meta.date} (${meta.commit})`,
