@@ -10,6 +10,7 @@ import { namespacedToHost, ownedVirtualKey } from '../../sync/mappers.ts';
 import type { MetadataPlan } from '../../sync/metadata-sync.ts';
 import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
 import {
+  foreignHostPods,
   podIPs,
   takesTenantEndpoints,
   tenantAddressPolicy,
@@ -170,7 +171,7 @@ export function endpointSlicesKind(where: Placement): KindSpec {
         name: 'host-pods',
         cluster: 'host',
         type: Resources.pods,
-        scope: { namespace: where.hostNamespace },
+        scope: foreignHostPods(where),
         keys: (pod) => podIPs(pod).flatMap((ip) => slicesBy(BY_ADDRESS, ip)),
       },
     ],

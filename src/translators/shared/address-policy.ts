@@ -3,7 +3,8 @@ import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
 import { MANAGED_BY_LABEL } from '../../naming/labels.ts';
 import { hostName } from '../../naming/names.ts';
-import type { ReconcileContext, SyncEnvironment } from '../../sync/kind.ts';
+import type { InformerScope } from '../../informer/factory.ts';
+import type { Placement, ReconcileContext, SyncEnvironment } from '../../sync/kind.ts';
 import { ownedVirtualKey } from '../../sync/mappers.ts';
 
 /**
@@ -124,8 +125,23 @@ const indexed = new WeakSet<Informer<KubeObject>>();
 /** The informers the policy reads, for kinds that also watch them (as relations). */
 export interface AddressPolicyInformers {
   virtualPods: Informer<KubeObject>;
-  hostPods: Informer<KubeObject>;
+  /** Pods of the host namespace that are not this virtual cluster's (see foreignHostPods). */
+  foreignHostPods: Informer<KubeObject>;
 }
+
+/**
+ * The pods of the host namespace that are not this virtual cluster's: the host's own and other
+ * virtual clusters'. Watched apart from this cluster's own pods (which the pods kind watches), so no
+ * pod is cached twice: at ten thousand pods a second full copy would be most of the syncer's memory.
+ */
+export function foreignHostPods(where: Pick<Placement, 'vcName' | 'hostNamespace'>): InformerScope {
+  return { namespace: where.hostNamespace, labelSelector: `${MANAGED_BY_LABEL}!=${where.vcName}` };
+}
+/** This virtual cluster's host pods: the same scope as the pods kind's own host informer. */
+const ownHostPods = (where: Pick<Placement, 'vcName' | 'hostNamespace'>): InformerScope => ({
+  namespace: where.hostNamespace,
+  labelSelector: `${MANAGED_BY_LABEL}=${where.vcName}`,
+});
 
 /**
  * The address policy of this virtual cluster, over shared informers: the virtual pods, and every pod
@@ -134,29 +150,29 @@ export interface AddressPolicyInformers {
  */
 export function tenantAddressPolicy(env: SyncEnvironment): AddressPolicy & AddressPolicyInformers {
   const virtualPods = env.informers.get(env.virtual, Resources.pods);
-  const hostPods = env.informers.get(env.host, Resources.pods, { namespace: env.hostNamespace });
-  if (!indexed.has(hostPods)) {
-    hostPods.addIndexer(HOST_POD_IP_INDEX, podIPs);
-    indexed.add(hostPods);
+  const ownPods = env.informers.get(env.host, Resources.pods, ownHostPods(env));
+  const foreign = env.informers.get(env.host, Resources.pods, foreignHostPods(env));
+  if (!indexed.has(foreign)) {
+    foreign.addIndexer(HOST_POD_IP_INDEX, podIPs);
+    indexed.add(foreign);
   }
   return {
     virtualPods,
-    hostPods,
+    foreignHostPods: foreign,
     tenantPod(namespace, name) {
       const pod = virtualPods.store.get(`${namespace}/${name}`);
       if (!pod) return undefined;
       const host = hostName(name, namespace, env.vcName);
+      const key = `${env.hostNamespace}/${host}`;
       // Host names are ambiguous: a host pod of that name that is not this pod's copy is someone
       // else's, and a reference must never point at it.
-      const holder = hostPods.store.get(`${env.hostNamespace}/${host}`);
+      if (foreign.store.get(key)) return undefined;
+      const holder = ownPods.store.get(key);
       if (holder && ownedVirtualKey(holder, env.vcName, Resources.pods) !== `${namespace}/${name}`)
         return undefined;
       return { hostName: host, ips: podIPs(pod) };
     },
-    isForeignPodIP: (ip) =>
-      hostPods.store
-        .byIndex(HOST_POD_IP_INDEX, ip)
-        .some((p) => p.metadata?.labels?.[MANAGED_BY_LABEL] !== env.vcName),
+    isForeignPodIP: (ip) => foreign.store.byIndex(HOST_POD_IP_INDEX, ip).length > 0,
   };
 }
 
