@@ -25,6 +25,30 @@ function setup(reconcile: (key: string) => Promise<{ requeueAfterMs?: number } |
 }
 
 describe('Controller', () => {
+  it('an urgent key is reconciled while every ordinary worker is stuck', async () => {
+    const seen: string[] = [];
+    let release!: () => void;
+    const stuck = new Promise<void>((r) => (release = r));
+    const controller = new Controller({
+      name: 'lanes',
+      workers: 2,
+      clock: new FakeClock(0),
+      reconcile: async (key) => {
+        seen.push(key);
+        if (key.startsWith('create')) await stuck;
+      },
+    });
+    controller.start(['create-1', 'create-2', 'create-3']);
+    await settle();
+    controller.enqueue('status', { urgent: true });
+    await settle();
+    expect(seen).toEqual(['create-1', 'create-2', 'status']);
+    release();
+    await settle();
+    expect(seen).toContain('create-3');
+    await controller.stop(100);
+  });
+
   it('reconciles each key, once for many adds while queued', async () => {
     const seen: string[] = [];
     const controller = new Controller({

@@ -30,8 +30,11 @@ export interface ControllerOptions {
   queueMetrics?: WorkQueueMetrics;
 }
 
+/** Workers kept for urgent keys beside N ordinary ones: a quarter as many, at least one. */
+export const urgentWorkers = (workers: number) => Math.max(1, Math.ceil(workers / 4));
+
 /**
- * N workers draining one work queue into a reconcile function. A key is never reconciled twice at
+ * N workers draining one work queue into a reconcile function (and a few more for urgent keys). A key is never reconciled twice at
  * once; conflicts retry quietly with backoff; terminal errors are reported, not retried; and an
  * exception in one reconcile never escapes to the process.
  */
@@ -61,8 +64,8 @@ export class Controller {
    * reporting changes for weeks, and queueing them would grow without bound (start() queues every
    * key that exists then instead).
    */
-  enqueue(key: string): void {
-    if (this.started) this.queue.add(key);
+  enqueue(key: string, opts: { urgent?: boolean } = {}): void {
+    if (this.started) this.queue.add(key, opts);
   }
 
   /** True once start() ran: changes are queued and worked on. */
@@ -75,7 +78,10 @@ export class Controller {
     if (this.started) return;
     this.started = true;
     for (const key of initialKeys) this.queue.add(key);
-    for (let i = 0; i < this.opts.workers; i++) this.workers.push(this.work());
+    for (let i = 0; i < this.opts.workers; i++) this.workers.push(this.work(false));
+    // Kept for urgent keys alone, so that while every other worker waits on a rate-limited cluster
+    // (a burst of creates), a change that needs only the other cluster still goes through at once.
+    for (let i = 0; i < urgentWorkers(this.opts.workers); i++) this.workers.push(this.work(true));
   }
 
   /** Reconciles in progress right now. */
@@ -100,9 +106,9 @@ export class Controller {
     return result;
   }
 
-  private async work(): Promise<void> {
+  private async work(urgentOnly: boolean): Promise<void> {
     for (;;) {
-      const key = await this.queue.get();
+      const key = await this.queue.get({ urgentOnly });
       if (key === undefined) return;
       if (this.stopping) {
         this.queue.done(key);

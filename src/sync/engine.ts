@@ -96,11 +96,13 @@ export class KindController implements SyncComponent {
     [this.sourceInformer, this.targetInformer] =
       this.sourceSide === 'virtual' ? [virtualInformer, hostInformer] : [hostInformer, virtualInformer];
 
+    // A change on the target side (a host pod's status, say) is carried to the source side by writes
+    // there alone: it is urgent, and never waits behind creates held up by the target's rate limit.
     const seen = (side: 'virtual' | 'host', key: string | undefined) => {
       if (!key || !this.controller.isStarted) return;
       const map = side === 'virtual' ? this.virtualChangeSeen : this.hostChangeSeen;
       if (!map.has(key)) map.set(key, env.clock.now());
-      this.controller.enqueue(key);
+      this.controller.enqueue(key, { urgent: side !== this.sourceSide });
     };
     const targetSide = this.sourceSide === 'virtual' ? 'host' : 'virtual';
     this.sourceInformer?.addHandlers({

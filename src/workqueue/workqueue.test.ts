@@ -15,6 +15,45 @@ function queue(clock = new FakeClock(0), metrics?: WorkQueueMetrics) {
 }
 
 describe('WorkQueue', () => {
+  it('hands out urgent keys before ordinary ones, moving a waiting key ahead when it turns urgent', async () => {
+    const q = queue();
+    q.add('a');
+    q.add('b');
+    q.add('c', { urgent: true });
+    q.add('b', { urgent: true });
+    expect(q.len()).toBe(3);
+    expect([await q.get(), await q.get(), await q.get()]).toEqual(['c', 'b', 'a']);
+  });
+
+  it('a key made urgent while it is processed comes back ahead of the others', async () => {
+    const q = queue();
+    q.add('a');
+    q.add('x');
+    expect(await q.get()).toBe('a');
+    q.add('a', { urgent: true });
+    q.add('y');
+    q.done('a');
+    expect([await q.get(), await q.get(), await q.get()]).toEqual(['a', 'x', 'y']);
+  });
+
+  it('an urgent-only getter ignores ordinary keys, and ends at shut down', async () => {
+    const q = queue();
+    let got: string | undefined = 'pending';
+    void q.get({ urgentOnly: true }).then((k) => (got = k));
+    q.add('ordinary');
+    await settle();
+    expect(got).toBe('pending');
+    q.add('status', { urgent: true });
+    await settle();
+    expect(got).toBe('status');
+    let after: string | undefined = 'pending';
+    void q.get({ urgentOnly: true }).then((k) => (after = k));
+    q.shutDown();
+    await settle();
+    expect(after).toBeUndefined();
+    expect(await q.get()).toBe('ordinary');
+  });
+
   it('de-duplicates keys that are queued', async () => {
     const q = queue();
     q.add('a');

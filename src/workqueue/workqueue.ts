@@ -20,12 +20,16 @@ export class WorkQueue<K extends string> {
   private readonly rateLimiter: RateLimiter<K>;
   private readonly metrics: WorkQueueMetrics | undefined;
   private readonly queue: K[] = [];
+  /** Keys that jump the queue (a change only the other cluster's side needs, such as status). */
+  private readonly urgent: K[] = [];
+  /** Keys to queue as urgent when they come back from processing. */
+  private readonly urgentLater = new Set<K>();
   private readonly dirty = new Set<K>();
   private readonly processing = new Set<K>();
   private readonly addedAt = new Map<K, number>();
   private readonly startedAt = new Map<K, number>();
   private readonly waiting = new Map<K, { at: number; cancel: () => void }>();
-  private getters: ((key: K | undefined) => void)[] = [];
+  private getters: { resolve: (key: K | undefined) => void; urgentOnly: boolean }[] = [];
   private drainWaiters: (() => void)[] = [];
   private shuttingDown = false;
 
@@ -36,23 +40,36 @@ export class WorkQueue<K extends string> {
     this.metrics = opts.metrics;
   }
 
-  /** Queues key unless it is already queued; a key being processed is queued again after done. */
-  add(key: K): void {
-    if (this.shuttingDown || this.dirty.has(key)) return;
+  /**
+   * Queues key unless it is already queued; a key being processed is queued again after done. An
+   * urgent add goes ahead of every ordinary key (and moves the key ahead if it already waits).
+   */
+  add(key: K, opts: { urgent?: boolean } = {}): void {
+    if (this.shuttingDown) return;
+    if (this.dirty.has(key)) {
+      if (opts.urgent) this.makeUrgent(key);
+      return;
+    }
     this.metrics?.added(this.name);
     this.dirty.add(key);
     this.addedAt.set(key, this.clock.now());
-    if (this.processing.has(key)) return;
-    this.queue.push(key);
-    this.metrics?.depth(this.name, this.queue.length);
-    this.wakeGetter();
+    if (this.processing.has(key)) {
+      if (opts.urgent) this.urgentLater.add(key);
+      return;
+    }
+    this.enqueue(key, opts.urgent === true);
   }
 
-  /** Waits for the next key and marks it processing; undefined once the queue is shut down and empty. */
-  get(): Promise<K | undefined> {
-    if (this.queue.length > 0) return Promise.resolve(this.take());
+  /**
+   * Waits for the next key (urgent ones first) and marks it processing; undefined once the queue is
+   * shut down and empty. `urgentOnly` getters take urgent keys only: workers kept for them stay free
+   * while ordinary keys hold every other worker.
+   */
+  get(opts: { urgentOnly?: boolean } = {}): Promise<K | undefined> {
+    const urgentOnly = opts.urgentOnly === true;
+    if (this.urgent.length > 0 || (!urgentOnly && this.queue.length > 0)) return Promise.resolve(this.take());
     if (this.shuttingDown) return Promise.resolve(undefined);
-    return new Promise((resolve) => this.getters.push(resolve));
+    return new Promise((resolve) => this.getters.push({ resolve, urgentOnly }));
   }
 
   /** Marks key finished; if it changed while processing, it is queued again. */
@@ -61,11 +78,8 @@ export class WorkQueue<K extends string> {
     const started = this.startedAt.get(key);
     this.startedAt.delete(key);
     if (started !== undefined) this.metrics?.workDuration(this.name, (this.clock.now() - started) / 1000);
-    if (this.dirty.has(key)) {
-      this.queue.push(key);
-      this.metrics?.depth(this.name, this.queue.length);
-      this.wakeGetter();
-    }
+    const urgent = this.urgentLater.delete(key);
+    if (this.dirty.has(key)) this.enqueue(key, urgent);
     this.notifyIfDrained();
   }
 
@@ -103,7 +117,7 @@ export class WorkQueue<K extends string> {
   }
 
   len(): number {
-    return this.queue.length;
+    return this.queue.length + this.urgent.length;
   }
 
   isShuttingDown(): boolean {
@@ -115,7 +129,13 @@ export class WorkQueue<K extends string> {
     this.shuttingDown = true;
     for (const { cancel } of this.waiting.values()) cancel();
     this.waiting.clear();
-    if (this.queue.length === 0) for (const resolve of this.getters.splice(0)) resolve(undefined);
+    if (this.len() === 0) for (const { resolve } of this.getters.splice(0)) resolve(undefined);
+    // Urgent-only getters get nothing more: the ordinary keys left are for the ordinary getters.
+    else
+      for (const g of this.getters.filter((g) => g.urgentOnly && this.urgent.length === 0)) {
+        this.getters.splice(this.getters.indexOf(g), 1);
+        g.resolve(undefined);
+      }
   }
 
   /** Shuts down and resolves once every queued and in-process key is done. */
@@ -126,7 +146,26 @@ export class WorkQueue<K extends string> {
   }
 
   private isDrained(): boolean {
-    return this.queue.length === 0 && this.processing.size === 0;
+    return this.len() === 0 && this.processing.size === 0;
+  }
+
+  private enqueue(key: K, urgent: boolean): void {
+    (urgent ? this.urgent : this.queue).push(key);
+    this.metrics?.depth(this.name, this.len());
+    this.wakeGetter();
+  }
+
+  /** Moves a waiting key ahead of the ordinary ones (or marks it so for when it is done). */
+  private makeUrgent(key: K): void {
+    if (this.processing.has(key)) {
+      this.urgentLater.add(key);
+      return;
+    }
+    const at = this.queue.indexOf(key);
+    if (at < 0) return; // already urgent
+    this.queue.splice(at, 1);
+    this.urgent.push(key);
+    this.wakeGetter();
   }
 
   private notifyIfDrained(): void {
@@ -134,8 +173,8 @@ export class WorkQueue<K extends string> {
   }
 
   private take(): K {
-    const key = this.queue.shift()!;
-    this.metrics?.depth(this.name, this.queue.length);
+    const key = (this.urgent.length > 0 ? this.urgent.shift() : this.queue.shift())!;
+    this.metrics?.depth(this.name, this.len());
     this.processing.add(key);
     this.dirty.delete(key);
     const added = this.addedAt.get(key);
@@ -147,8 +186,11 @@ export class WorkQueue<K extends string> {
   }
 
   private wakeGetter(): void {
-    while (this.getters.length > 0 && this.queue.length > 0) this.getters.shift()!(this.take());
-    if (this.shuttingDown && this.queue.length === 0)
-      for (const resolve of this.getters.splice(0)) resolve(undefined);
+    for (;;) {
+      const g = this.urgent.length > 0 ? this.getters[0] : this.getters.find((x) => !x.urgentOnly);
+      if (!g || this.len() === 0) return;
+      this.getters.splice(this.getters.indexOf(g), 1);
+      g.resolve(this.take());
+    }
   }
 }
