@@ -166,7 +166,8 @@ async function measureRestart(rig: Rig, old: SyncerHandle, args: string[]): Prom
 
 async function runScenario(s: Scenario, round: number): Promise<Result> {
   log(`${s.name} round ${round}: starting fresh clusters`);
-  const rig = await startRig({ nodes: 3, log: (l) => log(l) });
+  // kwok nodes take 110 pods each: enough nodes that every pod of the burst can run.
+  const rig = await startRig({ nodes: Math.max(3, Math.ceil(s.pods / 100) + 1), log: (l) => log(l) });
   try {
     const direct = s.syncerArgs === undefined;
     const namespaces = Array.from({ length: s.namespaces }, (_, i) => `bench-${i}`);
