@@ -33,6 +33,8 @@ interface Scenario {
   ratePerSecond: number;
   /** Syncer flags beyond the rig's; undefined: no syncer, pods go straight to the host (the physical limit). */
   syncerArgs?: string[];
+  /** Steady churn instead of a burst: each second this many creates, and as many deletes once `keep` pods live. */
+  churn?: { seconds: number; keep: number };
 }
 
 const SCENARIOS: Scenario[] = [
@@ -42,6 +44,14 @@ const SCENARIOS: Scenario[] = [
   { name: 'burst-1000', pods: 1000, namespaces: 10, ratePerSecond: 200, syncerArgs: [] },
   { name: 'burst-1000-raised', pods: 1000, namespaces: 10, ratePerSecond: 200, syncerArgs: RAISED },
   { name: 'direct-1000', pods: 1000, namespaces: 10, ratePerSecond: 200 },
+  {
+    name: 'churn-60s',
+    pods: 1200,
+    namespaces: 4,
+    ratePerSecond: 20,
+    syncerArgs: [],
+    churn: { seconds: 60, keep: 200 },
+  },
 ];
 
 interface Result {
@@ -51,6 +61,8 @@ interface Result {
   up?: Summary;
   /** Created on the host → Running on the host (the direct scenarios), for comparison. */
   hostStart?: Summary;
+  /** Churn: the tenant's delete answered → host pod gone. */
+  deleteDown?: Summary;
   createSeconds: number;
   allRunningAfterSeconds: number;
   podsPerSecond: number;
@@ -133,6 +145,17 @@ async function createPods(rig: Rig, s: Scenario, namespaces: string[], times: Po
     const namespace = direct ? HOST_NS : ns;
     await client.create(Resources.pods, namespace, podManifest(direct ? `${ns}-${name}` : name, namespace));
     times.created.set(`${ns}/${name}`, Date.now());
+    if (s.churn && i >= s.churn.keep) {
+      // Steady state: the oldest pod goes as a new one comes.
+      const old = i - s.churn.keep;
+      const oldNs = namespaces[Math.floor(old / perNamespace)]!;
+      await client.delete(
+        Resources.pods,
+        direct ? HOST_NS : oldNs,
+        direct ? `${oldNs}-p-${old}` : `p-${old}`,
+      );
+      times.deleted.set(`${oldNs}/p-${old}`, Date.now());
+    }
   }
   return (Date.now() - start) / 1000;
 }
@@ -201,9 +224,11 @@ async function runScenario(s: Scenario, round: number): Promise<Result> {
     const t0 = Date.now();
     const createSeconds = await createPods(rig, s, namespaces, tracker.times, direct);
     const done = direct ? tracker.times.hostRunning : tracker.times.virtualRunning;
-    await waitUntil(`${s.pods} pods Running`, () => done.size >= s.pods, 300_000).catch((err) =>
-      log(String(err)),
-    );
+    const t = tracker.times;
+    // Every pod ran (or, in churn, was deleted and its host pod is gone).
+    const settled = () =>
+      [...t.created.keys()].every((k) => done.has(k) || (t.deleted.has(k) && t.hostGone.has(k)));
+    await waitUntil(`${s.pods} pods Running`, settled, 300_000).catch((err) => log(String(err)));
     const allRunningAfterSeconds = (Math.max(...done.values()) - t0) / 1000;
 
     let syncerResult: Result['syncer'];
@@ -234,8 +259,10 @@ async function runScenario(s: Scenario, round: number): Promise<Result> {
       };
     }
     tracker.stop();
-    const t = tracker.times;
     const keys = [...t.created.keys()];
+    const gone = [...t.deleted.keys()].flatMap((k) =>
+      t.hostGone.has(k) ? [(t.hostGone.get(k)! - t.deleted.get(k)!) / 1000] : [],
+    );
     const down = keys.flatMap((k) =>
       t.hostSeen.has(k) ? [(t.hostSeen.get(k)! - t.created.get(k)!) / 1000] : [],
     );
@@ -251,10 +278,11 @@ async function runScenario(s: Scenario, round: number): Promise<Result> {
       scenario: s,
       round,
       ...(direct ? { hostStart: summarize(hostStart) } : { down: summarize(down), up: summarize(up) }),
+      ...(s.churn ? { deleteDown: summarize(gone) } : {}),
       createSeconds: +createSeconds.toFixed(2),
       allRunningAfterSeconds: +allRunningAfterSeconds.toFixed(2),
       podsPerSecond: +(done.size / allRunningAfterSeconds).toFixed(1),
-      missing: s.pods - done.size,
+      missing: keys.filter((k) => !done.has(k) && !(t.deleted.has(k) && t.hostGone.has(k))).length,
       syncer: syncerResult,
       samples: { down, up, hostStart },
     };
@@ -272,7 +300,10 @@ function markdown(results: Result[], meta: Record<string, unknown>): string {
     const ratio = direct && sy ? `${Math.round((100 * r.podsPerSecond) / direct.podsPerSecond)}%` : '–';
     return [
       `${r.scenario.name} #${r.round}`,
-      r.down ? `${secs(r.down.p50)} / ${secs(r.down.p99)}` : '–',
+      (r.down ? `${secs(r.down.p50)} / ${secs(r.down.p99)}` : '–') +
+        (r.deleteDown
+          ? ` (delete → host pod gone ${secs(r.deleteDown.p50)} / ${secs(r.deleteDown.p99)})`
+          : ''),
       r.up
         ? `${secs(r.up.p50)} / ${secs(r.up.p99)}`
         : r.hostStart

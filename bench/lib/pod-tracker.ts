@@ -11,6 +11,9 @@ export interface PodTimes {
   hostSeen: Map<string, number>;
   hostRunning: Map<string, number>;
   virtualRunning: Map<string, number>;
+  /** The tenant's delete answered, and the host pod's DELETED event. */
+  deleted: Map<string, number>;
+  hostGone: Map<string, number>;
 }
 
 const isRunning = (pod: KubeObject) => (pod.status as { phase?: string } | undefined)?.phase === 'Running';
@@ -26,6 +29,8 @@ export class PodTracker {
     hostSeen: new Map(),
     hostRunning: new Map(),
     virtualRunning: new Map(),
+    deleted: new Map(),
+    hostGone: new Map(),
   };
   private readonly abort = new AbortController();
   private readonly watches: Promise<void>[] = [];
@@ -48,14 +53,19 @@ export class PodTracker {
   }
 
   async start(): Promise<void> {
-    await this.watch(this.host, this.hostNamespace, (pod, now) => {
+    await this.watch(this.host, this.hostNamespace, (pod, now, type) => {
       const key = this.hostKey(pod);
       if (!key) return;
+      if (type === 'DELETED') {
+        this.times.hostGone.set(key, now);
+        return;
+      }
       if (!this.times.hostSeen.has(key)) this.times.hostSeen.set(key, now);
       if (isRunning(pod) && !this.times.hostRunning.has(key)) this.times.hostRunning.set(key, now);
     });
     if (this.virtual)
-      await this.watch(this.virtual, '', (pod, now) => {
+      await this.watch(this.virtual, '', (pod, now, type) => {
+        if (type === 'DELETED') return;
         const key = `${pod.metadata?.namespace}/${pod.metadata?.name}`;
         if (isRunning(pod) && !this.times.virtualRunning.has(key)) this.times.virtualRunning.set(key, now);
       });
@@ -69,14 +79,14 @@ export class PodTracker {
   private async watch(
     client: ClusterClient,
     namespace: string,
-    seen: (pod: KubeObject, now: number) => void,
+    seen: (pod: KubeObject, now: number, type: WatchEvent['type']) => void,
   ) {
     const list = await client.list(Resources.pods, namespace);
     let resourceVersion = list.metadata?.resourceVersion ?? '';
     const onEvent = (e: WatchEvent) => {
       const now = Date.now();
       if (e.object.metadata?.resourceVersion) resourceVersion = e.object.metadata.resourceVersion;
-      if (e.type === 'ADDED' || e.type === 'MODIFIED') seen(e.object, now);
+      if (e.type === 'ADDED' || e.type === 'MODIFIED' || e.type === 'DELETED') seen(e.object, now, e.type);
     };
     const loop = async () => {
       while (!this.abort.signal.aborted) {

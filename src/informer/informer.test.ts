@@ -128,6 +128,23 @@ describe('Informer', () => {
     await informer.stop();
   });
 
+  it('keeps objects without their managedFields, listed or watched', async () => {
+    const { client, informer } = setup();
+    const managed = (name: string, rv: string) => ({
+      ...cm(name, rv),
+      metadata: { ...cm(name, rv).metadata, managedFields: [{ manager: 'kubectl', operation: 'Update' }] },
+    });
+    client.lists.push({ metadata: { resourceVersion: '10' }, items: [managed('a', '5')] });
+    informer.start();
+    await informer.waitForSync();
+    await settle();
+    client.current.push({ type: 'ADDED', object: managed('b', '11') });
+    expect(informer.store.get('ns/a')?.metadata?.managedFields).toBeUndefined();
+    expect(informer.store.get('ns/b')?.metadata?.managedFields).toBeUndefined();
+    expect(informer.store.get('ns/b')?.metadata?.resourceVersion).toBe('11');
+    await informer.stop();
+  });
+
   it('re-watches from the last bookmark after a normal close, without re-listing', async () => {
     const { client, informer } = setup();
     client.lists.push({ metadata: { resourceVersion: '10' }, items: [] });
