@@ -167,6 +167,7 @@ interface RestartResult {
   readySeconds: number;
   /** Writes of the new syncer in the settle period after ready: 0 when nothing changed. */
   writes: Record<string, number>;
+  writesByVerb: Record<string, number>;
   settleSeconds: number;
 }
 
@@ -182,7 +183,10 @@ async function measureRestart(rig: Rig, old: SyncerHandle, args: string[]): Prom
   return {
     stopSeconds: +((t1 - t0) / 1000).toFixed(2),
     readySeconds: +((t2 - t1) / 1000).toFixed(2),
-    writes: writesPerCluster(await fresh.metrics()),
+    ...(await (async () => {
+      const text = await fresh.metrics();
+      return { writes: writesPerCluster(text), writesByVerb: writesByVerb(text) };
+    })()),
     settleSeconds,
   };
 }

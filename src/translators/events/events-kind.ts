@@ -5,6 +5,7 @@ import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
 import { MANAGED_BY_LABEL } from '../../naming/labels.ts';
 import type { KindSpec, Mapper, Placement, SyncResult } from '../../sync/kind.ts';
+import { sameJson } from '../shared/host-metadata.ts';
 import { malformedEvent } from '../shared/shape.ts';
 import { eventUpdate, virtualEventFor, virtualEventName } from './translate.ts';
 
@@ -38,6 +39,8 @@ const MAX_WAIT_RETRIES = 8;
  */
 export function eventsKind(where: Placement): KindSpec {
   const sources = new Map<string, EventSource>();
+  /** When this syncer started: host events last seen before it may have been copied already. */
+  let startedAt = 0;
   // The name filter only decides whether waiting for the cache is worth it; ownership decides the rest.
   const mayBeOurs = (name: string) => name.endsWith(`-x-${where.vcName}`) || /-[0-9a-f]{10}$/.test(name);
 
@@ -96,6 +99,7 @@ export function eventsKind(where: Placement): KindSpec {
     },
 
     setup(env, kinds) {
+      startedAt = env.clock.now();
       for (const peer of kinds.values()) {
         if (!peer.eventKind) continue;
         const { spec } = peer;
@@ -133,6 +137,22 @@ export function eventsKind(where: Placement): KindSpec {
       if (r.state === 'not-ours') return {};
       const desired = desiredEvent(hostEvent!, r);
       const namespace = desired.metadata!.namespace!;
+      if (lastSeen(hostEvent!) < startedAt) {
+        // From before this start: most likely copied by an earlier run. Look before writing, so a
+        // restart with nothing new writes nothing.
+        const copy = await ctx.virtual
+          .get(Resources.events, namespace, desired.metadata!.name!)
+          .catch((e: unknown) => {
+            if (isNotFound(e)) return undefined;
+            throw e;
+          });
+        if (copy) {
+          const update = eventUpdate(desired);
+          if (sameJson(update, eventUpdate(copy))) return {};
+          await ctx.virtual.patch(Resources.events, namespace, desired.metadata!.name!, update, 'merge');
+          return { virtualWritten: true };
+        }
+      }
       try {
         await ctx.virtual.create(Resources.events, namespace, desired);
       } catch (err) {
@@ -156,4 +176,15 @@ export function eventsKind(where: Placement): KindSpec {
     // Copied events expire in the virtual cluster on their own, like any event.
     remove: async () => ({}),
   };
+}
+
+/** When a host event last happened, by its own (whole-second) timestamps. */
+function lastSeen(event: KubeObject): number {
+  const e = event as {
+    lastTimestamp?: string;
+    eventTime?: string;
+    metadata?: { creationTimestamp?: string };
+  };
+  const at = Date.parse(e.lastTimestamp ?? e.eventTime ?? e.metadata?.creationTimestamp ?? '');
+  return Number.isFinite(at) ? at : 0;
 }

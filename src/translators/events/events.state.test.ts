@@ -75,6 +75,30 @@ describe('events state table', () => {
     expect(event?.message).toBe('Successfully pulled image for web in <host namespace>');
   });
 
+  it('a restart over events an earlier run copied writes no event; one that changed since is updated', async () => {
+    const { virtual, host } = pair();
+    // Happened an hour before this start (the table's clock).
+    const [type, old] = hostEvent(hostPod);
+    const earlier: Seed = [type, { ...old, lastTimestamp: '2026-11-30T11:00:00Z' }];
+    const first = await run(virtual, [...host, earlier]);
+    await first.settle();
+    const copied = virtualEvents(first)[0]!;
+    const { resourceVersion: _rv, uid: _uid, ...copyMeta } = copied.metadata!;
+    const copy: Seed = [Resources.events, { ...copied, metadata: copyMeta }];
+
+    const restarted = await run([...virtual, copy], [...host, earlier]);
+    await restarted.settle();
+    expect(restarted.virtual.writeLog().filter((w) => w.includes(' events '))).toEqual([]);
+
+    const changed: Seed = [type, { ...old, lastTimestamp: '2026-11-30T11:30:00Z', count: 2 }];
+    const again = await run([...virtual, copy], [...host, changed]);
+    await again.settle();
+    expect(again.virtual.writeLog().filter((w) => w.includes(' events '))).toEqual([
+      'patch events team/web.abc123',
+    ]);
+    expect(virtualEvents(again)[0]?.count).toBe(2);
+  });
+
   it('an event about a host pod that is not ours is ignored, without retries', async () => {
     const { virtual, host } = pair();
     const table = await run(virtual, [...host, hostEvent('admin-pod')]);

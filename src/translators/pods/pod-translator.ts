@@ -1,5 +1,6 @@
 import type { Informer } from '../../informer/informer.ts';
 import { isNotFound } from '../../kube/errors.ts';
+import { LRUCache } from 'lru-cache';
 import { TerminalError, WaitingError } from '../../controller/errors.ts';
 import { objectKey, splitKey, type KubeObject } from '../../kube/object.ts';
 import { Resources, type ResourceType } from '../../kube/resources.ts';
@@ -80,6 +81,11 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
   let virtualSecrets: Informer<KubeObject>;
   let virtualConfigMaps: Informer<KubeObject>;
   let tokens: PodTokens;
+  /**
+   * Virtual pods this syncer bound, until its cache shows the binding: host events for the pod keep
+   * coming meanwhile, and binding again would only be refused (already assigned).
+   */
+  const recentlyBound = new LRUCache<string, string>({ max: 10_000, ttl: 30_000 });
   let judge: ReferenceJudge;
   let virtualPods: Informer<KubeObject> | undefined;
   const defaultLevel = config.podSecurityStandard as PodSecurityLevel;
@@ -345,7 +351,10 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       if (problem) throw new TerminalError(`malformed pod: ${problem}`);
       const result: SyncResult = {};
       const hostNode = specOf(hostPod).nodeName;
+      if (specOf(virtualPod).nodeName) recentlyBound.delete(ctx.key);
       if (hostNode && !specOf(virtualPod).nodeName) {
+        // Bound already, and the cache has not caught up: the pod's update event brings us back.
+        if (recentlyBound.get(ctx.key) === virtualPod.metadata?.uid) return {};
         await ctx.virtual.create(
           Resources.pods,
           ctx.virtualNamespace,
@@ -361,6 +370,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
           },
           { subresource: 'binding', name: ctx.virtualName },
         );
+        recentlyBound.set(ctx.key, virtualPod.metadata?.uid ?? '');
         // The binding changed the pod's resourceVersion; its update event brings us back for the status.
         return { virtualWritten: true };
       }
