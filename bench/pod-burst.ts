@@ -229,9 +229,10 @@ async function runScenario(s: Scenario, round: number): Promise<Result> {
     const createSeconds = await createPods(rig, s, namespaces, tracker.times, direct);
     const done = direct ? tracker.times.hostRunning : tracker.times.virtualRunning;
     const t = tracker.times;
+    // A deleted pod's host pod is gone, or never came (deleted before it was synced).
+    const removed = (k: string) => t.hostGone.has(k) || !t.hostSeen.has(k);
     // Every pod ran (or, in churn, was deleted and its host pod is gone).
-    const settled = () =>
-      [...t.created.keys()].every((k) => done.has(k) || (t.deleted.has(k) && t.hostGone.has(k)));
+    const settled = () => [...t.created.keys()].every((k) => done.has(k) || (t.deleted.has(k) && removed(k)));
     await waitUntil(`${s.pods} pods Running`, settled, 300_000).catch((err) => log(String(err)));
     const allRunningAfterSeconds = (Math.max(...done.values()) - t0) / 1000;
 
@@ -286,7 +287,7 @@ async function runScenario(s: Scenario, round: number): Promise<Result> {
       createSeconds: +createSeconds.toFixed(2),
       allRunningAfterSeconds: +allRunningAfterSeconds.toFixed(2),
       podsPerSecond: +(done.size / allRunningAfterSeconds).toFixed(1),
-      missing: keys.filter((k) => !done.has(k) && !(t.deleted.has(k) && t.hostGone.has(k))).length,
+      missing: keys.filter((k) => !done.has(k) && !(t.deleted.has(k) && removed(k))).length,
       syncer: syncerResult,
       samples: { down, up, hostStart },
     };

@@ -68,6 +68,8 @@ export class KindController implements SyncComponent {
   private readonly lastSynced = new LastSynced();
   /** Source incarnations this controller created itself and the cache has not shown yet. */
   private readonly expectedSourceUid = new Map<string, { uid: string; until: number }>();
+  /** Keys whose next event continues an urgent flow (see SyncResult.urgentFollowUp). */
+  private readonly urgentFollowUps = new Set<string>();
   /** When a change was first seen on each side and not yet synced: for the latency histogram. */
   private readonly virtualChangeSeen = new Map<string, number>();
   private readonly hostChangeSeen = new Map<string, number>();
@@ -102,7 +104,7 @@ export class KindController implements SyncComponent {
       if (!key || !this.controller.isStarted) return;
       const map = side === 'virtual' ? this.virtualChangeSeen : this.hostChangeSeen;
       if (!map.has(key)) map.set(key, env.clock.now());
-      this.controller.enqueue(key, { urgent: side !== this.sourceSide });
+      this.controller.enqueue(key, { urgent: side !== this.sourceSide || this.urgentFollowUps.delete(key) });
     };
     const targetSide = this.sourceSide === 'virtual' ? 'host' : 'virtual';
     this.sourceInformer?.addHandlers({
@@ -288,6 +290,7 @@ export class KindController implements SyncComponent {
       this.lastSynced.delete(this.kind, key);
     }
     this.observeLatency(key, result);
+    if (result.urgentFollowUp) this.urgentFollowUps.add(key);
     return result;
   }
 
@@ -375,6 +378,7 @@ function merge(a: SyncResult, b: SyncResult): SyncResult {
     virtualWritten: a.virtualWritten || b.virtualWritten,
   };
   if (a.tenantWaitFrom || b.tenantWaitFrom) out.tenantWaitFrom = { ...a.tenantWaitFrom, ...b.tenantWaitFrom };
+  if (a.urgentFollowUp || b.urgentFollowUp) out.urgentFollowUp = true;
   const after = [a.requeueAfterMs, b.requeueAfterMs].filter((v): v is number => v !== undefined);
   if (after.length) out.requeueAfterMs = Math.min(...after);
   if (!out.hostWritten) delete out.hostWritten;

@@ -69,6 +69,11 @@ export interface SyncResult {
    * creation; the host condition's transition), in ms: what a tenant waited, not only the syncer.
    */
   tenantWaitFrom?: Partial<Record<'virtual-to-host' | 'host-to-virtual', number>>;
+  /**
+   * The write this reconcile made comes back as an event that continues the same urgent flow (a
+   * binding, then the status it lets through): take that event in the urgent lane too.
+   */
+  urgentFollowUp?: boolean;
 }
 
 /** What every kind may use: both clusters, shared informers, the event recorder, the other kinds. */

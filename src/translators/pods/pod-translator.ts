@@ -371,8 +371,9 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
           { subresource: 'binding', name: ctx.virtualName },
         );
         recentlyBound.set(ctx.key, virtualPod.metadata?.uid ?? '');
-        // The binding changed the pod's resourceVersion; its update event brings us back for the status.
-        return { virtualWritten: true };
+        // The binding changed the pod's resourceVersion; its update event brings us back for the
+        // status, as urgently as the host change that led here.
+        return { virtualWritten: true, urgentFollowUp: true };
       }
       const status = podStatusForVirtual(asPod(hostPod), asPod(virtualPod));
       // A metadata write after the status write must carry the resourceVersion the status write left.
