@@ -1,9 +1,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { hostNamespaceManifest } from '../../hack/cluster/host-namespace.ts';
 import { REPO_ROOT, startClusters, stopClusters, type ClusterInfo } from '../../hack/cluster/launcher.ts';
+import { freePort } from '../../hack/cluster/ports.ts';
 import { loadKubeConfig } from '../../src/kube/kubeconfig.ts';
 import { RestClient } from '../../src/kube/rest-client.ts';
 
@@ -26,17 +27,6 @@ export interface SyncerHandle {
   logPath: string;
   metrics(): Promise<string>;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** A client for the bench's own requests: no client-side limit, so only the API server paces it. */
@@ -64,25 +54,7 @@ export async function startRig(opts: { nodes: number; log: (line: string) => voi
     if (res.status !== 0) throw new Error(`kubectl ${args.join(' ')} on ${cluster}: ${res.stderr}`);
     return res.stdout;
   };
-  kubectl(
-    'host',
-    ['apply', '-f', '-'],
-    `apiVersion: v1
-kind: Namespace
-metadata: {name: ${HOST_NS}}
----
-apiVersion: v1
-kind: ServiceAccount
-metadata: {name: vc-workload-${VC}, namespace: ${HOST_NS}}
-automountServiceAccountToken: false
----
-apiVersion: v1
-kind: Service
-metadata: {name: ${VC}, namespace: ${HOST_NS}}
-spec:
-  ports: [{name: https, port: 443, targetPort: 6443, protocol: TCP}]
-`,
-  );
+  kubectl('host', ['apply', '-f', '-'], hostNamespaceManifest(VC, HOST_NS));
   const rig: Rig = {
     clusters,
     host: benchClient('host', clusters.host.kubeconfig),

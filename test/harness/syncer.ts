@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { hostNamespaceManifest } from '../../hack/cluster/host-namespace.ts';
+import { freePort } from '../../hack/cluster/ports.ts';
 import { kubectl, testClusters, waitFor } from './clusters.ts';
 
 const REPO_ROOT = join(import.meta.dirname, '..', '..');
@@ -36,35 +37,9 @@ export function uniqueName(prefix: string): string {
   return `${prefix}-${Math.random().toString(36).slice(2, 8)}`;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /** Creates what the Helm chart would in the host namespace: the namespace, workload SA and virtual API Service. */
 export async function prepareHostNamespace(name: string, hostNamespace: string): Promise<void> {
-  const manifest = `
-apiVersion: v1
-kind: Namespace
-metadata: {name: ${hostNamespace}}
----
-apiVersion: v1
-kind: ServiceAccount
-metadata: {name: vc-workload-${name}, namespace: ${hostNamespace}}
-automountServiceAccountToken: false
----
-apiVersion: v1
-kind: Service
-metadata: {name: ${name}, namespace: ${hostNamespace}}
-spec:
-  ports: [{name: https, port: 443, targetPort: 6443, protocol: TCP}]
-`;
+  const manifest = hostNamespaceManifest(name, hostNamespace);
   const res = await kubectl('host', ['apply', '-f', '-'], manifest);
   if (res.code !== 0) throw new Error(`preparing host namespace ${hostNamespace} failed: ${res.stderr}`);
 }
