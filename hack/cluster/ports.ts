@@ -1,15 +1,23 @@
 import { createServer } from 'node:net';
 
-/** A TCP port on 127.0.0.1 that is free right now (the kernel picks it), so parallel runs never clash. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
+/** Ports this process has handed out, so it never hands one out twice. */
+const handedOut = new Set<number>();
+/**
+ * Listening ports are picked below Linux's ephemeral range (32768–60999): a port from that range can
+ * be taken between our check and the server's bind by any outgoing connection on the machine (seen:
+ * a kube-apiserver failing with "address already in use").
+ */
+const [LOW, HIGH] = [20000, 32767];
+
+/** A TCP port on 127.0.0.1 that is free right now and was not handed out before by this process. */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 1000; attempt++) {
+    const port = LOW + Math.floor(Math.random() * (HIGH - LOW + 1));
+    if (handedOut.has(port) || (await portInUse(port))) continue;
+    handedOut.add(port);
+    return port;
+  }
+  throw new Error(`no free port between ${LOW} and ${HIGH} on 127.0.0.1`);
 }
 
 /** True when something already listens on 127.0.0.1:port. */
