@@ -91,6 +91,8 @@ const { values } = parseArgs({
     'cpu-prof': { type: 'boolean', default: false },
     /** More syncer flags for every syncer scenario (experiments; recorded in the results). */
     'syncer-args': { type: 'string', default: '' },
+    /** Node.js flags for the syncer process (experiments, e.g. V8 heap sizes). */
+    'node-args': { type: 'string', default: '' },
     out: { type: 'string', default: join(ROOT, 'bench/results') },
   },
 });
@@ -203,7 +205,10 @@ async function runScenario(s: Scenario, round: number): Promise<Result> {
       : await startSyncer(
           rig,
           [...s.syncerArgs!, ...extraArgs],
-          values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${join(values.out!, 'profiles')}`] : [],
+          [
+            ...(values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${join(values.out!, 'profiles')}`] : []),
+            ...values['node-args']!.split(' ').filter(Boolean),
+          ],
         );
     await prepareNamespaces(rig, 'virtual', namespaces);
     // Direct pods are named <ns>-p-<i> in the host namespace; the key is the tenant-style ns/p-<i>.
