@@ -290,7 +290,11 @@ export class KindController implements SyncComponent {
       this.lastSynced.delete(this.kind, key);
     }
     this.observeLatency(key, result);
-    if (result.urgentFollowUp) this.urgentFollowUps.add(key);
+    if (result.urgentFollowUp) {
+      // The echo may have come in while this reconcile ran: then it waits already, and moves ahead.
+      if (this.controller.queue.isQueued(key)) this.controller.enqueue(key, { urgent: true });
+      else this.urgentFollowUps.add(key);
+    }
     return result;
   }
 

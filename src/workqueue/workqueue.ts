@@ -116,6 +116,11 @@ export class WorkQueue<K extends string> {
     return this.rateLimiter.retries(key);
   }
 
+  /** True when key waits to be handed out (or to come back after it is done). */
+  isQueued(key: K): boolean {
+    return this.dirty.has(key);
+  }
+
   len(): number {
     return this.queue.length + this.urgent.length;
   }

@@ -108,6 +108,38 @@ describe('pods state table', () => {
     expect(host?.metadata?.annotations).toMatchObject({ 'vcluster.loft.sh/object-uid': 'uid-web' });
   });
 
+  it('the host change and the echo of the binding it leads to go in the urgent lane', async () => {
+    const table = await podTable([virtualPod('web')]);
+    await table.settle();
+    const queue = table.controllers.get('pods')!.controller.queue;
+    const adds: string[] = [];
+    const add = queue.add.bind(queue);
+    queue.add = (key, opts) => {
+      if (key === 'team/web') adds.push(opts?.urgent ? 'urgent' : 'ordinary');
+      add(key, opts);
+    };
+    const host = hostPods(table)[0]!;
+    await table.host.create(
+      PODS,
+      HOST_NS,
+      {
+        apiVersion: 'v1',
+        kind: 'Binding',
+        metadata: { name: host.metadata!.name, uid: host.metadata!.uid },
+        target: { name: 'node-1' },
+      },
+      { subresource: 'binding', name: host.metadata!.name },
+    );
+    await table.settle();
+    // Host pod scheduled (urgent) → virtual binding → its echo continues the flow: whether it came in
+    // while the binding's reconcile ran (then it is moved ahead) or after, it is queued urgent.
+    expect(adds[0]).toBe('urgent');
+    expect(adds.slice(1)).toContain('urgent');
+    expect(podWrites(table).filter((w) => w.startsWith('virtual:'))).toContain(
+      'virtual: create pods/binding team/web',
+    );
+  });
+
   it('host pod scheduled: the virtual pod is bound to the same node, then its status follows', async () => {
     const table = await podTable([virtualPod('web')]);
     await table.settle();
