@@ -59,6 +59,19 @@ async function podTable(virtual: Seed[], host: Seed[] = [], opts: { podGraceful?
 
 const hostPods = (t: StateTable) => t.host.objects(PODS, HOST_NS);
 const podWrites = (t: StateTable) => t.writes().filter((w) => !w.includes(' events '));
+/** What the host scheduler does: binds a host pod to a node. */
+const scheduleOnHost = (t: StateTable, pod: KubeObject, node: string) =>
+  t.host.create(
+    PODS,
+    HOST_NS,
+    {
+      apiVersion: 'v1',
+      kind: 'Binding',
+      metadata: { name: pod.metadata!.name, uid: pod.metadata!.uid },
+      target: { name: node },
+    },
+    { subresource: 'binding', name: pod.metadata!.name },
+  );
 
 describe('pods state table', () => {
   it("reports the tenant's wait: from the virtual pod's creation to its host pod, and from the host's change to the status", async () => {
@@ -67,17 +80,7 @@ describe('pods state table', () => {
     await t.settle();
     expect(t.latencies).toContain('tenant pods virtual-to-host 3');
     const hp = hostPods(t)[0]!;
-    await t.host.create(
-      PODS,
-      HOST_NS,
-      {
-        apiVersion: 'v1',
-        kind: 'Binding',
-        metadata: { name: hp.metadata!.name, uid: hp.metadata!.uid },
-        target: { name: 'n1' },
-      },
-      { subresource: 'binding', name: hp.metadata!.name },
-    );
+    await scheduleOnHost(t, hp, 'n1');
     await t.settle();
     t.clock.advance(2000);
     const bound = hostPods(t)[0]!;
@@ -119,17 +122,7 @@ describe('pods state table', () => {
       add(key, opts);
     };
     const host = hostPods(table)[0]!;
-    await table.host.create(
-      PODS,
-      HOST_NS,
-      {
-        apiVersion: 'v1',
-        kind: 'Binding',
-        metadata: { name: host.metadata!.name, uid: host.metadata!.uid },
-        target: { name: 'node-1' },
-      },
-      { subresource: 'binding', name: host.metadata!.name },
-    );
+    await scheduleOnHost(table, host, 'node-1');
     await table.settle();
     // Host pod scheduled (urgent) → virtual binding → its echo continues the flow: whether it came in
     // while the binding's reconcile ran (then it is moved ahead) or after, it is queued urgent.
@@ -144,17 +137,7 @@ describe('pods state table', () => {
     const table = await podTable([virtualPod('web')]);
     await table.settle();
     const host = hostPods(table)[0]!;
-    await table.host.create(
-      PODS,
-      HOST_NS,
-      {
-        apiVersion: 'v1',
-        kind: 'Binding',
-        metadata: { name: host.metadata!.name, uid: host.metadata!.uid },
-        target: { name: 'node-1' },
-      },
-      { subresource: 'binding', name: host.metadata!.name },
-    );
+    await scheduleOnHost(table, host, 'node-1');
     const bound = table.host.objects(PODS, HOST_NS)[0]!;
     await table.host.update(
       PODS,
@@ -270,18 +253,7 @@ describe('pods state table', () => {
     // The host scheduler binds the host pod (a tenant's nodeName only asks for that node), and the
     // fake keeps a pod on a node terminating as a kubelet's grace period would.
     const h = hostPods(table)[0]!;
-    if (!(h.spec as { nodeName?: string }).nodeName)
-      await table.host.create(
-        PODS,
-        HOST_NS,
-        {
-          apiVersion: 'v1',
-          kind: 'Binding',
-          metadata: { name: h.metadata!.name, uid: h.metadata!.uid },
-          target: { name: 'node-1' },
-        },
-        { subresource: 'binding', name: h.metadata!.name },
-      );
+    if (!(h.spec as { nodeName?: string }).nodeName) await scheduleOnHost(table, h, 'node-1');
     await table.virtual.delete(PODS, 'team', 'web', { gracePeriodSeconds: 30 });
     table.host.clearWrites();
     table.virtual.clearWrites();
