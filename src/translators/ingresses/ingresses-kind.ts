@@ -9,7 +9,7 @@ import type { KindSpec, Placement, ReconcileContext, SyncResult } from '../../sy
 import { namespacedToHost, ownedVirtualKey } from '../../sync/mappers.ts';
 import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
 import { ABSENT_REFERENCE_NAME, ReferenceJudge, referenceTargets } from '../pods/reference-safety.ts';
-import { sameJson } from '../shared/host-metadata.ts';
+import { writeLoadBalancerStatusUp } from '../shared/load-balancer-status.ts';
 import { malformedIngress } from '../shared/shape.ts';
 import {
   hostIngressFor,
@@ -18,7 +18,6 @@ import {
   ingressReferences,
   ingressRefusal,
   specOf,
-  virtualStatusFromHost,
   type IngressReference,
   type RenameReference,
 } from './translate.ts';
@@ -171,16 +170,9 @@ export function ingressesKind(where: Placement): KindSpec {
         });
         result.virtualWritten = true;
       }
-      const status = virtualStatusFromHost(host);
-      if (!sameJson(status, virtual.status ?? { loadBalancer: {} })) {
-        latest = await ctx.virtual.update(
-          INGRESSES,
-          ctx.virtualNamespace,
-          { ...latest, status },
-          { subresource: 'status' },
-        );
-        result.virtualWritten = true;
-      }
+      const up = await writeLoadBalancerStatusUp(ctx, INGRESSES, virtual, latest, host);
+      latest = up.latest;
+      if (up.written) result.virtualWritten = true;
       if (await writePlannedMetadataUp(ctx, INGRESSES, latest, plan)) result.virtualWritten = true;
       return result;
     },

@@ -8,10 +8,10 @@ import {
   ingressRefusal,
   ingressSecretKeys,
   specOf,
-  virtualStatusFromHost,
   type IngressReference,
   type RenameReference,
 } from './translate.ts';
+import { loadBalancerStatusFromHost } from '../shared/load-balancer-status.ts';
 
 const VC = 'vc1';
 const HOST_NS = 'host-ns';
@@ -351,8 +351,8 @@ describe('ingressReferences and ingressSecretKeys', () => {
 describe('status and spec comparison', () => {
   it('the host load balancer goes up; none reads as an empty one', () => {
     const lb = { ingress: [{ ip: '203.0.113.7', ports: [{ port: 443, protocol: 'TCP' }] }] };
-    expect(virtualStatusFromHost({ status: { loadBalancer: lb } })).toEqual({ loadBalancer: lb });
-    expect(virtualStatusFromHost({})).toEqual({ loadBalancer: {} });
+    expect(loadBalancerStatusFromHost({ status: { loadBalancer: lb } })).toEqual({ loadBalancer: lb });
+    expect(loadBalancerStatusFromHost({})).toEqual({ loadBalancer: {} });
   });
 
   it('empty lists the API server drops count as absent; a real difference does not', () => {

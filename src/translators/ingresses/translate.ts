@@ -304,9 +304,3 @@ function dropEmptyLists(v: unknown): unknown {
   if (isRecord(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, dropEmptyLists(x)]));
   return v;
 }
-
-/** The status the virtual Ingress should show: the host's load balancer addresses. */
-export function virtualStatusFromHost(host: KubeObject): { loadBalancer: unknown } {
-  const status = host.status as { loadBalancer?: unknown } | undefined;
-  return { loadBalancer: status?.loadBalancer ?? {} };
-}

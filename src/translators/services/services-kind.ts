@@ -7,6 +7,7 @@ import type { KindSpec, Placement, ReconcileContext, SyncResult } from '../../sy
 import { namespacedToHost } from '../../sync/mappers.ts';
 import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
 import { sameJson } from '../shared/host-metadata.ts';
+import { writeLoadBalancerStatusUp } from '../shared/load-balancer-status.ts';
 import { malformedService } from '../shared/shape.ts';
 import {
   hostServiceFor,
@@ -14,7 +15,6 @@ import {
   needsRecreate,
   recreatedVirtualService,
   specOf,
-  virtualStatusFromHost,
   withHostNodePorts,
 } from './translate.ts';
 
@@ -123,16 +123,9 @@ export function servicesKind(where: Placement): KindSpec {
         });
         result.virtualWritten = true;
       }
-      const status = virtualStatusFromHost(host);
-      if (!sameJson(status, virtual.status ?? { loadBalancer: {} })) {
-        latest = await ctx.virtual.update(
-          SERVICES,
-          ctx.virtualNamespace,
-          { ...latest, status },
-          { subresource: 'status' },
-        );
-        result.virtualWritten = true;
-      }
+      const up = await writeLoadBalancerStatusUp(ctx, SERVICES, virtual, latest, host);
+      latest = up.latest;
+      if (up.written) result.virtualWritten = true;
       if (await writePlannedMetadataUp(ctx, SERVICES, latest, plan)) result.virtualWritten = true;
       return result;
     },

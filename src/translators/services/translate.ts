@@ -202,10 +202,3 @@ export function withHostNodePorts(v: ServiceSpec, h: ServiceSpec): ServicePort[]
     return nodePort ? { ...rest, nodePort } : rest;
   });
 }
-
-/** The load-balancer status the virtual Service should show: the host's. */
-export function virtualStatusFromHost(host: KubeObject): unknown {
-  return (host.status as { loadBalancer?: unknown } | undefined)?.loadBalancer
-    ? { loadBalancer: (host.status as { loadBalancer: unknown }).loadBalancer }
-    : { loadBalancer: {} };
-}
