@@ -1,9 +1,11 @@
 import { hostname } from 'node:os';
 import type { Server } from 'node:http';
-import { ConfigError, type SyncerConfig } from './config/config.ts';
+import { ConfigError, kubeletPort, placementOf, type SyncerConfig } from './config/config.ts';
 import { InformerFactory } from './informer/factory.ts';
 import { loadKubeConfig } from './kube/kubeconfig.ts';
 import { RestClient } from './kube/rest-client.ts';
+import { HostStreams } from './kubelet/host-streams.ts';
+import { KubeletServer } from './kubelet/server.ts';
 import { LeaderElector } from './leaderelection/leader-elector.ts';
 import { SyncerMetrics } from './metrics/metrics.ts';
 import { startHealthServer } from './metrics/server.ts';
@@ -39,6 +41,7 @@ export class SyncerApp {
   private readonly opts: SyncerAppOptions;
   private readonly elector: LeaderElector | undefined;
   private server: Server | undefined;
+  private readonly kubelet: KubeletServer | undefined;
   private controllersStarted = false;
   private stopping = false;
   private stopped: Promise<void> | undefined;
@@ -84,14 +87,35 @@ export class SyncerApp {
     let enabled: Set<string>;
     try {
       enabled = resolveEnabledKinds(config.sync, registry.kinds(), registry.defaults());
+      registry.checkConflicts(enabled);
     } catch (err) {
       throw new ConfigError('--sync', (err as Error).message);
     }
-    const kinds = registry.build(enabled, config as unknown as Record<string, unknown>, {
-      vcName: config.name,
-      hostNamespace: config.hostNamespace,
-      virtualApiService: config.virtualApiService,
-    });
+    const kinds = registry.build(enabled, config as unknown as Record<string, unknown>, placementOf(config));
+    if (kubeletPort(config)) {
+      this.kubelet = new KubeletServer({
+        bindAddress: config.kubeletBindAddress,
+        tlsCertFile: config.kubeletTlsCertFile,
+        tlsKeyFile: config.kubeletTlsKeyFile,
+        clientCaFile: config.kubeletClientCaFile,
+        vcName: config.name,
+        hostNamespace: config.hostNamespace,
+        host,
+        // Every replica serves the kubelet API, leader or not: its reviews must not be write-guarded.
+        virtual: new RestClient({
+          name: 'virtual',
+          kubeConfig: virtualKubeConfig,
+          qps: 50,
+          burst: 100,
+          requestTimeoutMs: config.requestTimeoutMs,
+          metrics: this.metrics,
+          clock,
+        }),
+        hostStreams: new HostStreams(hostKubeConfig),
+        logger,
+        metrics: this.metrics,
+      });
+    }
     this.components = [...kinds.values()].map(
       (kind) =>
         new KindController({
@@ -153,6 +177,13 @@ export class SyncerApp {
         address: `${address.address}:${address.port}`,
       });
     }
+    if (this.kubelet) {
+      const address = await this.kubelet.start();
+      logger.info('serving the kubelet API of the virtual nodes', {
+        address: `${address.address}:${address.port}`,
+        advertised: `${config.kubeletAdvertiseAddress}:${address.port}`,
+      });
+    }
     this.informers.start();
     if (this.elector) this.elector.start();
     else {
@@ -197,6 +228,7 @@ export class SyncerApp {
     // timeout bounds the whole shutdown, not only the drain, so the process always exits in time.
     const rest = (async () => {
       await this.elector?.stop();
+      await this.kubelet?.stop();
       await this.informers.stop();
       await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     })();

@@ -11,6 +11,12 @@ export interface Pki {
   adminKey: string;
   saKey: string;
   saPub: string;
+  /** Serving certificate of a kubelet endpoint on loopback (kwok's on the host, the syncer's on the virtual side). */
+  kubeletServingCert: string;
+  kubeletServingKey: string;
+  /** The API server's client certificate toward kubelets. */
+  kubeletClientCert: string;
+  kubeletClientKey: string;
 }
 
 function openssl(args: string[], cwd: string): void {
@@ -40,26 +46,33 @@ export function makePki(dir: string, adminUser: string): Pki {
     adminKey: p('admin.key'),
     saKey: p('sa.key'),
     saPub: p('sa.pub'),
+    kubeletServingCert: p('kubelet-serving.crt'),
+    kubeletServingKey: p('kubelet-serving.key'),
+    kubeletClientCert: p('apiserver-kubelet-client.crt'),
+    kubeletClientKey: p('apiserver-kubelet-client.key'),
   };
-  if (existsSync(pki.saPub)) return pki;
-  openssl(
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      pki.caKey,
-      '-out',
-      pki.caCert,
-      '-days',
-      '3650',
-      '-subj',
-      '/CN=vsyncer-test-ca',
-    ],
-    dir,
-  );
+  if (existsSync(pki.kubeletClientCert)) return pki;
+  // A state dir made before the kubelet certificates existed keeps its CA and gets only those.
+  const fresh = !existsSync(pki.saPub);
+  if (fresh)
+    openssl(
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        pki.caKey,
+        '-out',
+        pki.caCert,
+        '-days',
+        '3650',
+        '-subj',
+        '/CN=vsyncer-test-ca',
+      ],
+      dir,
+    );
   // Signs a key pair with the CA: the subject and the x509 extensions (SANs, key usage) vary.
   const issue = (base: string, subject: string, extensions: string, key: string, cert: string) => {
     writeFileSync(p(`${base}.ext`), extensions);
@@ -88,21 +101,37 @@ export function makePki(dir: string, adminUser: string): Pki {
       dir,
     );
   };
+  if (fresh) {
+    issue(
+      'apiserver',
+      '/CN=kube-apiserver',
+      'subjectAltName=IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local\nextendedKeyUsage=serverAuth\n',
+      pki.serverKey,
+      pki.serverCert,
+    );
+    issue(
+      'admin',
+      `/O=system:masters/CN=${adminUser}`,
+      'extendedKeyUsage=clientAuth\n',
+      pki.adminKey,
+      pki.adminCert,
+    );
+    openssl(['genrsa', '-out', pki.saKey, '2048'], dir);
+    openssl(['rsa', '-in', pki.saKey, '-pubout', '-out', pki.saPub], dir);
+  }
   issue(
-    'apiserver',
-    '/CN=kube-apiserver',
-    'subjectAltName=IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local\nextendedKeyUsage=serverAuth\n',
-    pki.serverKey,
-    pki.serverCert,
+    'kubelet-serving',
+    '/CN=kubelet-endpoint',
+    'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n',
+    pki.kubeletServingKey,
+    pki.kubeletServingCert,
   );
   issue(
-    'admin',
-    `/O=system:masters/CN=${adminUser}`,
+    'apiserver-kubelet-client',
+    '/O=system:masters/CN=kube-apiserver-kubelet-client',
     'extendedKeyUsage=clientAuth\n',
-    pki.adminKey,
-    pki.adminCert,
+    pki.kubeletClientKey,
+    pki.kubeletClientCert,
   );
-  openssl(['genrsa', '-out', pki.saKey, '2048'], dir);
-  openssl(['rsa', '-in', pki.saKey, '-pubout', '-out', pki.saPub], dir);
   return pki;
 }

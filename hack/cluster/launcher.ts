@@ -1,9 +1,10 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { makePki, type Pki } from './certs.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 import { freePort, portInUse } from './ports.ts';
+import { startRealNode, stopRealNode } from '../realnode/realnode.ts';
 import {
   ComponentError,
   componentState,
@@ -37,6 +38,17 @@ export interface ClusterInfo {
   kubectl: string;
   binDirs: { kubernetes: string; etcd: string; kwok: string };
   nodes: string[];
+  /** What kwok's simulated kubelet serves for every host pod (logs, previous logs, the exec working dir). */
+  simulatedKubelet: SimulatedKubelet;
+  /** Files a syncer needs to serve the virtual nodes' kubelet API that the virtual API server trusts. */
+  virtualKubelet: { certFile: string; keyFile: string; clientCaFile: string };
+}
+
+export interface SimulatedKubelet {
+  logsFile: string;
+  previousLogsFile: string;
+  /** Exec runs here, on this machine, as user nobody (kwok's simulation of a container). */
+  execDir: string;
 }
 
 export interface StartOptions {
@@ -178,6 +190,12 @@ async function planCluster(
       '--endpoint-reconciler-type=none',
       '--allow-privileged=true',
       '--enable-priority-and-fairness=false',
+      // Kubelets (kwok's on the host, the syncer's for the virtual nodes) are reached at their
+      // InternalIP on loopback, with a serving certificate of this cluster's CA.
+      `--kubelet-client-certificate=${pki.kubeletClientCert}`,
+      `--kubelet-client-key=${pki.kubeletClientKey}`,
+      `--kubelet-certificate-authority=${pki.caCert}`,
+      '--kubelet-preferred-address-types=InternalIP,Hostname',
       '--v=1',
     ],
     (port) => `https://127.0.0.1:${port}/readyz`,
@@ -236,17 +254,94 @@ async function planCluster(
           '--manage-all-nodes=false',
           '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
           `--cidr=${POD_CIDR}`,
-          '--node-ip=10.0.0.1',
+          // The nodes' kubelet is kwok's own server: logs, exec, attach and port-forward of host pods.
+          '--node-ip=127.0.0.1',
+          `--node-port=${port}`,
           `--server-address=127.0.0.1:${port}`,
+          `--tls-cert-file=${pki.kubeletServingCert}`,
+          `--tls-private-key-file=${pki.kubeletServingKey}`,
           ...['node-initialize', 'node-heartbeat', 'pod-ready', 'pod-complete', 'pod-delete'].map(
             (s) => `--config=${join(bins.kwok, 'stages', `${s}.yaml`)}`,
           ),
+          `--config=${writeSimulatedKubelet(stateDir, simulatedKubeletOf(stateDir))}`,
         ],
-        (port) => `http://127.0.0.1:${port}/healthz`,
+        (port) => `https://127.0.0.1:${port}/healthz`,
+        { insecure: true },
       ),
     );
   }
   return { name, dir, pki, kubeconfig, specs, server };
+}
+
+/** One line of a container log file as the kubelet stores it (CRI format), which kwok parses. */
+export function criLogLine(text: string, stream: 'stdout' | 'stderr' = 'stdout'): string {
+  return `${new Date().toISOString()} ${stream} F ${text}\n`;
+}
+
+/** Where kwok's simulated kubelet keeps what it serves, in the state dir. */
+function simulatedKubeletOf(stateDir: string): SimulatedKubelet {
+  const dir = join(stateDir, 'host', 'kwok');
+  return {
+    logsFile: join(dir, 'container.log'),
+    previousLogsFile: join(dir, 'container-previous.log'),
+    execDir: join(dir, 'exec'),
+  };
+}
+
+/**
+ * kwok's configuration of what its kubelet server answers for every pod: a log file (followable),
+ * exec of local commands in a scratch directory as user nobody, attach to the log, and port-forward
+ * to `cat` (an echo). Returns the file's path.
+ */
+function writeSimulatedKubelet(stateDir: string, sim: SimulatedKubelet): string {
+  mkdirSync(sim.execDir, { recursive: true, mode: 0o777 });
+  chmodSync(sim.execDir, 0o777);
+  // User nobody must reach the exec dir: let others traverse (not list) its parents up to the state
+  // dir, which test runs make private (mkdtemp's 0700).
+  for (let dir = dirname(sim.execDir); dir.startsWith(stateDir); dir = dirname(dir)) {
+    chmodSync(dir, statSync(dir).mode | 0o001);
+    if (dir === stateDir) break;
+  }
+  if (!existsSync(sim.logsFile)) writeFileSync(sim.logsFile, criLogLine('simulated container log: started'));
+  if (!existsSync(sim.previousLogsFile))
+    writeFileSync(sim.previousLogsFile, criLogLine('simulated container log: previous instance'));
+  const file = join(dirname(sim.logsFile), 'kubelet.yaml');
+  writeFileSync(
+    file,
+    `apiVersion: kwok.x-k8s.io/v1alpha1
+kind: ClusterLogs
+metadata: {name: all-pods}
+spec:
+  logs:
+  - logsFile: ${JSON.stringify(sim.logsFile)}
+    previousLogsFile: ${JSON.stringify(sim.previousLogsFile)}
+    follow: true
+---
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: ClusterExec
+metadata: {name: all-pods}
+spec:
+  execs:
+  - local:
+      workDir: ${JSON.stringify(sim.execDir)}
+      securityContext: {runAsUser: 65534, runAsGroup: 65534}
+---
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: ClusterAttach
+metadata: {name: all-pods}
+spec:
+  attaches:
+  - logsFile: ${JSON.stringify(sim.logsFile)}
+---
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: ClusterPortForward
+metadata: {name: all-pods}
+spec:
+  forwards:
+  - command: [cat]
+`,
+  );
+  return file;
 }
 
 function kubectl(
@@ -306,6 +401,12 @@ export async function startClusters(opts: StartOptions): Promise<ClusterInfo> {
       kubectl: join(bins.kubernetes, 'kubectl'),
       binDirs: bins,
       nodes: Array.from({ length: opts.nodes ?? 3 }, (_, i) => `kwok-node-${i}`),
+      simulatedKubelet: simulatedKubeletOf(stateDir),
+      virtualKubelet: {
+        certFile: plans[1]!.pki.kubeletServingCert,
+        keyFile: plans[1]!.pki.kubeletServingKey,
+        clientCaFile: plans[1]!.pki.caCert,
+      },
     };
     for (const p of plans) writeKubeconfig(p.kubeconfig, p.name, p.server, p.pki);
     if (opts.ownerPid) startReaper(stateDir, opts.ownerPid);
@@ -333,6 +434,31 @@ export async function startClusters(opts: StartOptions): Promise<ClusterInfo> {
       info.nodes.map(nodeManifest).join('---\n'),
     );
     if (nodes.code !== 0) throw new Error(`error: host/kwok: creating nodes failed: ${nodes.stderr.trim()}`);
+    // kwok fills a node's kubelet address only when it has none: nodes kept from an earlier run of
+    // this state dir would still point at that run's kubelet port.
+    const kwokPort = plans[0]!.specs.find((spec) => spec.id === 'host/kwok')!.port;
+    for (const node of info.nodes) {
+      const endpoint = {
+        status: {
+          addresses: [
+            { type: 'InternalIP', address: '127.0.0.1' },
+            { type: 'Hostname', address: node },
+          ],
+          daemonEndpoints: { kubeletEndpoint: { Port: kwokPort } },
+        },
+      };
+      const res = kubectl(info, info.host.kubeconfig, [
+        'patch',
+        'node',
+        node,
+        '--subresource=status',
+        '--type=merge',
+        '-p',
+        JSON.stringify(endpoint),
+      ]);
+      if (res.code !== 0)
+        throw new Error(`error: host/kwok: pointing ${node} at kwok failed: ${res.stderr.trim()}`);
+    }
     await waitUntil(
       `host: ${info.nodes.length} Ready kwok nodes`,
       () => {
@@ -355,6 +481,11 @@ export async function startClusters(opts: StartOptions): Promise<ClusterInfo> {
           kubectl(info, info[c].kubeconfig, ['get', 'serviceaccount', 'default', '-n', 'default']).code === 0,
         120_000,
       );
+    }
+    // Opt-in: a real kubelet node beside the kwok ones (hack/realnode; its info in <state>/realnode.json).
+    if (process.env.VSYNC_REAL_NODE === '1') {
+      const { caCert, caKey } = plans[0]!.pki;
+      await startRealNode({ stateDir, ...info.host, caCert, caKey, kubectl: info.kubectl }, log);
     }
     writeFileSync(infoFile(stateDir), JSON.stringify(info, null, 2));
     return info;
@@ -388,6 +519,7 @@ export async function stopClusters(stateDir: string): Promise<void> {
     }
     rmSync(reaper, { force: true });
   }
+  await stopRealNode(stateDir); // a no-op unless VSYNC_REAL_NODE=1 started one
   const specs = Object.values(readComponents(stateDir));
   // Stop the clients before the servers so nothing logs a storm of connection errors.
   const order = ['kwok', 'kube-scheduler', 'kube-controller-manager', 'kube-apiserver', 'etcd'];

@@ -1,3 +1,4 @@
+import type { Placement } from '../sync/kind.ts';
 import { builtinKinds, type KindOptions } from '../translators/index.ts';
 import { LOG_LEVELS, type LogFormat, type LogLevel } from '../util/log.ts';
 import { formatDuration, parseDuration } from './duration.ts';
@@ -31,6 +32,11 @@ export interface CoreConfig {
   leaderElectRetryPeriodMs: number;
   leaderElectIdentity: string;
   shutdownTimeoutMs: number;
+  kubeletBindAddress: string;
+  kubeletAdvertiseAddress: string;
+  kubeletTlsCertFile: string;
+  kubeletTlsKeyFile: string;
+  kubeletClientCaFile: string;
 }
 
 /** Everything the syncer needs to run, validated. One object, built from flags over an optional file. */
@@ -206,6 +212,45 @@ const CORE_FIELDS: readonly FieldSpec<keyof CoreConfig>[] = [
     default: 30_000,
     description: 'on SIGTERM, how long in-flight reconciles may take to finish',
   },
+  // The kubelet API of the virtual cluster's nodes (kubectl logs, exec, attach, port-forward).
+  {
+    flag: 'kubelet-bind-address',
+    key: 'kubeletBindAddress',
+    kind: 'string',
+    default: '0',
+    description:
+      'address of the kubelet API the virtual nodes advertise, e.g. :10250 ("0" disables: no logs or exec for tenants)',
+  },
+  {
+    flag: 'kubelet-advertise-address',
+    key: 'kubeletAdvertiseAddress',
+    kind: 'string',
+    default: '127.0.0.1',
+    description:
+      'IP the virtual nodes give as their InternalIP, where the virtual API server reaches the kubelet API',
+  },
+  {
+    flag: 'kubelet-tls-cert-file',
+    key: 'kubeletTlsCertFile',
+    kind: 'string',
+    default: '',
+    description: 'serving certificate of the kubelet API (trusted by the virtual API server)',
+  },
+  {
+    flag: 'kubelet-tls-key-file',
+    key: 'kubeletTlsKeyFile',
+    kind: 'string',
+    default: '',
+    description: 'private key of --kubelet-tls-cert-file',
+  },
+  {
+    flag: 'kubelet-client-ca-file',
+    key: 'kubeletClientCaFile',
+    kind: 'string',
+    default: '',
+    description:
+      'CA of the client certificate the virtual API server presents to kubelets; no other caller is served',
+  },
 ];
 
 /** `host-qps` → `hostQps`: the config-file key of a flag. */
@@ -322,6 +367,52 @@ function parseValue(field: FieldSpec, raw: unknown, label: string): unknown {
   }
 }
 
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+const IPV6 = /^[0-9a-fA-F:]+$/;
+
+/** The kubelet endpoint needs a fixed port (the nodes advertise it), its TLS files and an IP to advertise. */
+function checkKubeletEndpoint(c: SyncerConfig, labelOf: (key: keyof CoreConfig) => string): void {
+  if (c.kubeletBindAddress === '0') return;
+  const match = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]*):(\d{1,5})$/.exec(c.kubeletBindAddress);
+  const port = Number(match?.[2]);
+  if (!match || port < 1 || port > 65535) {
+    throw new ConfigError(
+      labelOf('kubeletBindAddress'),
+      `must be host:port or :port with a port from 1 to 65535 (the nodes advertise it), or 0, got ${JSON.stringify(c.kubeletBindAddress)}`,
+    );
+  }
+  if (
+    !IPV4.test(c.kubeletAdvertiseAddress) &&
+    !(c.kubeletAdvertiseAddress.includes(':') && IPV6.test(c.kubeletAdvertiseAddress))
+  ) {
+    throw new ConfigError(
+      labelOf('kubeletAdvertiseAddress'),
+      `must be an IP address, got ${JSON.stringify(c.kubeletAdvertiseAddress)}`,
+    );
+  }
+  for (const key of ['kubeletTlsCertFile', 'kubeletTlsKeyFile', 'kubeletClientCaFile'] as const) {
+    if (!c[key])
+      throw new ConfigError(labelOf(key), `is required when ${labelOf('kubeletBindAddress')} is set`);
+  }
+}
+
+/** The port the kubelet endpoint listens on and the nodes advertise; undefined when it is off. */
+export function kubeletPort(c: Pick<CoreConfig, 'kubeletBindAddress'>): number | undefined {
+  if (c.kubeletBindAddress === '0') return undefined;
+  return Number(c.kubeletBindAddress.slice(c.kubeletBindAddress.lastIndexOf(':') + 1));
+}
+
+/** Where this virtual cluster lives on the host, as every kind sees it. */
+export function placementOf(c: CoreConfig): Placement {
+  const port = kubeletPort(c);
+  return {
+    vcName: c.name,
+    hostNamespace: c.hostNamespace,
+    virtualApiService: c.virtualApiService,
+    kubeletEndpoint: port ? { address: c.kubeletAdvertiseAddress, port } : undefined,
+  };
+}
+
 /** Whole-config checks; labelOf names where a value came from (its flag or its config-file field). */
 function finish(c: SyncerConfig, labelOf: (key: keyof CoreConfig) => string): SyncerConfig {
   if (!DNS_LABEL.test(c.name) || c.name.length > 52) {
@@ -347,6 +438,7 @@ function finish(c: SyncerConfig, labelOf: (key: keyof CoreConfig) => string): Sy
       `must be host:port, :port or 0, got ${JSON.stringify(c.metricsBindAddress)}`,
     );
   }
+  checkKubeletEndpoint(c, labelOf);
   if (c.leaderElect) {
     if (c.leaderElectRenewDeadlineMs >= c.leaderElectLeaseDurationMs) {
       throw new ConfigError(

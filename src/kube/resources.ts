@@ -63,9 +63,11 @@ export const Resources = {
   nodes: core('nodes', 'Node', false),
   serviceAccounts: core('serviceaccounts', 'ServiceAccount'),
   persistentVolumeClaims: core('persistentvolumeclaims', 'PersistentVolumeClaim'),
+  persistentVolumes: core('persistentvolumes', 'PersistentVolume', false),
   leases: group('coordination.k8s.io', 'leases', 'Lease', true),
   endpointSlices: group('discovery.k8s.io', 'endpointslices', 'EndpointSlice', true),
   tokenReviews: group('authentication.k8s.io', 'tokenreviews', 'TokenReview', false),
+  subjectAccessReviews: group('authorization.k8s.io', 'subjectaccessreviews', 'SubjectAccessReview', false),
   storageClasses: group('storage.k8s.io', 'storageclasses', 'StorageClass', false),
   csiDrivers: group('storage.k8s.io', 'csidrivers', 'CSIDriver', false),
   csiNodes: group('storage.k8s.io', 'csinodes', 'CSINode', false),
@@ -74,4 +76,6 @@ export const Resources = {
   ingresses: group('networking.k8s.io', 'ingresses', 'Ingress', true),
   priorityClasses: group('scheduling.k8s.io', 'priorityclasses', 'PriorityClass', false),
   runtimeClasses: group('node.k8s.io', 'runtimeclasses', 'RuntimeClass', false),
+  podDisruptionBudgets: group('policy', 'poddisruptionbudgets', 'PodDisruptionBudget', true),
+  csiStorageCapacities: group('storage.k8s.io', 'csistoragecapacities', 'CSIStorageCapacity', true),
 } satisfies Record<string, ResourceType>;

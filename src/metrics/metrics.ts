@@ -95,6 +95,12 @@ export class SyncerMetrics
     labelNames: ['cluster', 'resource'],
     registers: [this.registry],
   });
+  private readonly kubeletRequests = new Counter({
+    name: 'vsyncer_kubelet_requests_total',
+    help: "requests to the syncer's kubelet endpoint (logs, exec, attach, port-forward), by action and HTTP status",
+    labelNames: ['action', 'code'],
+    registers: [this.registry],
+  });
   readonly leader = new Gauge({
     name: 'vsyncer_leader',
     help: '1 while this replica holds the lease (or runs without election)',
@@ -131,6 +137,9 @@ export class SyncerMetrics
   }
   workDuration(name: string, seconds: number): void {
     this.workTime.observe({ name }, seconds);
+  }
+  kubeletRequest(action: string, code: number): void {
+    this.kubeletRequests.inc({ action, code: String(code) });
   }
   request(cluster: string, verb: string, resource: string, code: number): void {
     this.requests.inc({ cluster, verb, resource, code: String(code) });

@@ -160,7 +160,7 @@ export class KindController implements SyncComponent {
     const watch = spec.hostWatch ?? 'managed';
     if (watch === 'none') return undefined;
     return env.informers.get(env.host, spec.hostType, {
-      namespace: spec.hostType.namespaced ? env.hostNamespace : '',
+      namespace: spec.hostType.namespaced && watch !== 'all-namespaces' ? env.hostNamespace : '',
       labelSelector: watch === 'managed' ? `${MANAGED_BY_LABEL}=${env.vcName}` : undefined,
     });
   }

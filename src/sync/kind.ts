@@ -127,9 +127,10 @@ export interface KindSpec<V extends KubeObject = KubeObject, H extends KubeObjec
   /**
    * Which host objects to watch: `managed` (default) those labelled managed-by this virtual cluster,
    * in the host namespace when namespaced; `all` every one (events, nodes); `none` no host informer
-   * (fake nodes exist only in the virtual cluster).
+   * (fake nodes exist only in the virtual cluster); `all-namespaces` every one in every host
+   * namespace (namespaced host objects of the host's own, such as a CSI driver's capacities).
    */
-  readonly hostWatch?: 'managed' | 'all' | 'none';
+  readonly hostWatch?: 'managed' | 'all' | 'all-namespaces' | 'none';
   /** False when the virtual objects need not be watched (events are written, never read back). */
   readonly watchVirtual?: boolean;
   /** Concurrent reconciles; defaults to the --workers setting. */
@@ -181,6 +182,8 @@ export interface KindDescriptor<F extends readonly FieldSpec[] = readonly FieldS
   readonly name: string;
   readonly description: string;
   readonly defaultOn: boolean;
+  /** Kinds that may not be enabled together with this one (a clear config error names both). */
+  readonly conflictsWith?: readonly string[];
   /** This kind's own settings; it receives exactly these, nothing else of the config. */
   readonly fields: F;
   readonly hostRbac: readonly RbacRule[];
@@ -196,6 +199,14 @@ export interface Placement {
   hostNamespace: string;
   /** The host Service that fronts the virtual API server; virtual `default/kubernetes` stands for it. */
   virtualApiService: string;
+  /** Where the syncer serves the virtual nodes' kubelet API, when it does: every virtual node points there. */
+  kubeletEndpoint?: KubeletEndpoint;
+}
+
+/** The address and port the virtual cluster's nodes advertise for their kubelet. */
+export interface KubeletEndpoint {
+  address: string;
+  port: number;
 }
 
 /** Declares a kind with its option types inferred from its fields. */

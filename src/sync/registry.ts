@@ -36,6 +36,16 @@ export class KindRegistry {
     return this.all().flatMap((d) => [...d.fields]);
   }
 
+  /** Throws when two enabled kinds exclude each other (e.g. priority classes to and from the host). */
+  checkConflicts(enabled: ReadonlySet<string>): void {
+    for (const d of this.all()) {
+      if (!enabled.has(d.name)) continue;
+      const other = d.conflictsWith?.find((k) => enabled.has(k));
+      if (other)
+        throw new Error(`kinds '${d.name}' and '${other}' cannot both be enabled: enable one of them`);
+    }
+  }
+
   /** The involvedObject kinds whose host events are copied, among the enabled kinds. */
   eventKinds(enabled: ReadonlySet<string>): string[] {
     return this.all()
@@ -63,6 +73,7 @@ export class KindRegistry {
       if (!this.descriptors.has(kind))
         throw new Error(`unknown kind '${kind}' (known: ${this.kinds().join(', ')})`);
     }
+    this.checkConflicts(enabled);
     const specs = new Map<string, BuiltKind>();
     for (const d of this.all()) {
       if (!enabled.has(d.name)) continue;

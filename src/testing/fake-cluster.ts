@@ -55,6 +55,7 @@ const STATUS_SUBRESOURCE = new Set([
   'pods',
   'services',
   'persistentvolumeclaims',
+  'persistentvolumes',
   'namespaces',
   'nodes',
   'ingresses',
@@ -64,6 +65,7 @@ const STATUS_ON_CREATE: Record<string, unknown> = {
   services: { loadBalancer: {} },
   ingresses: { loadBalancer: {} },
   persistentvolumeclaims: { phase: 'Pending' },
+  persistentvolumes: { phase: 'Pending' },
   namespaces: { phase: 'Active' },
 };
 const hasStatusSubresource = (type: ResourceType) => STATUS_SUBRESOURCE.has(type.resource);

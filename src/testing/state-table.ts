@@ -1,4 +1,4 @@
-import { buildConfig } from '../config/config.ts';
+import { buildConfig, placementOf } from '../config/config.ts';
 import { InformerFactory } from '../informer/factory.ts';
 import type { KubeObject } from '../kube/object.ts';
 import type { ResourceType } from '../kube/resources.ts';
@@ -71,11 +71,11 @@ export class StateTable {
       {},
       { name: VC, hostNamespace: HOST_NS, virtualKubeconfig: '/dev/null', sync: ['*'], ...opts.flags },
     );
-    const kinds = builtinKinds().build(new Set(opts.kinds), config as unknown as Record<string, unknown>, {
-      vcName: VC,
-      hostNamespace: HOST_NS,
-      virtualApiService: VC,
-    });
+    const kinds = builtinKinds().build(
+      new Set(opts.kinds),
+      config as unknown as Record<string, unknown>,
+      placementOf(config),
+    );
     for (const kind of kinds.values())
       this.controllers.set(
         kind.name,

@@ -81,8 +81,10 @@ import { neutraliseHostSecret, SERVICE_ACCOUNT_TOKEN_TYPE } from './secrets/tran
 import { hostServiceFor, needsRecreate, recreatedVirtualService } from './services/translate.ts';
 import { hostDataObject } from './shared/data-object.ts';
 import { FROM_HOST_LABEL, virtualCopyOf } from './shared/from-host.ts';
+import { capacityMapper, virtualCapacityFor } from './host-csistoragecapacities/translate.ts';
 import {
   malformedClusterObject,
+  malformedNamespacedHostObject,
   malformedDataObject,
   malformedEvent,
   malformedNode,
@@ -1295,7 +1297,37 @@ const FROM_HOST_TYPES = [
   Resources.runtimeClasses,
   Resources.csiDrivers,
   Resources.csiNodes,
+  Resources.csiStorageCapacities,
 ];
+
+/** A namespaced host object (a CSIStorageCapacity): its copy lives in the virtual kube-system. */
+function fuzzHostCapacity(f: Findings, g: Generated): Outcome {
+  if (!shapeAccepts(f, 'malformedNamespacedHostObject', g, malformedNamespacedHostObject))
+    return SHAPE_REFUSED;
+  const host = g.value as KubeObject;
+  const before = json(host);
+  const r = attempt(f, 'virtualCapacityFor', onInput(g), () => virtualCapacityFor(host));
+  f.check(json(host) === before, 'virtualCapacityFor changes its input');
+  if (r.ok) {
+    const fn = 'virtualCapacityFor';
+    const out = r.value;
+    const meta = rec(out.metadata);
+    const hmeta = rec(host.metadata);
+    f.check(meta.namespace === 'kube-system', `${fn}: not in kube-system`, String(meta.namespace));
+    f.check(
+      typeof meta.name === 'string' && meta.name.length <= 63,
+      `${fn}: name too long`,
+      String(meta.name),
+    );
+    f.check(rec(meta.labels)[FROM_HOST_LABEL] === 'true', `${fn}: not marked as the syncer's`);
+    f.check(
+      capacityMapper().sourceKeyOf(out) === `${String(hmeta.namespace)}/${String(hmeta.name)}`,
+      `${fn}: the copy does not name its host object`,
+    );
+    f.check(!own(out, 'status'), `${fn}: status copied`);
+  }
+  return { refused: false };
+}
 
 function fuzzFromHost(f: Findings, g: Generated, type: ResourceType): Outcome {
   if (!shapeAccepts(f, 'malformedClusterObject', g, malformedClusterObject)) return SHAPE_REFUSED;
@@ -1390,6 +1422,13 @@ function prepare(
     default: {
       const type = rng.pick(FROM_HOST_TYPES);
       const g = randomHostClassObject(rng, type.kind, { corrupt });
+      if (type.namespaced) {
+        // Host capacities live in their CSI driver's namespace.
+        const meta = rec(rec(g.value).metadata);
+        if (isRec(rec(g.value).metadata))
+          meta.namespace = rng.pick(['csi-system', 'kube-system', 'x'.repeat(63)]);
+        return { g, run: (f) => fuzzHostCapacity(f, g) };
+      }
       return { g, run: (f) => fuzzFromHost(f, g, type) };
     }
   }

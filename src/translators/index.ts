@@ -8,14 +8,19 @@ import { hostPriorityClassesKind } from './host-priorityclasses/index.ts';
 import { hostRuntimeClassesKind } from './host-runtimeclasses/index.ts';
 import { hostCSIDriversKind } from './host-csidrivers/index.ts';
 import { hostCSINodesKind } from './host-csinodes/index.ts';
+import { hostCSIStorageCapacitiesDescriptor } from './host-csistoragecapacities/index.ts';
 import { endpointsDescriptor } from './endpoints/index.ts';
 import { endpointSlicesDescriptor } from './endpointslices/index.ts';
 import { eventsDescriptor } from './events/index.ts';
 import { ingressesDescriptor } from './ingresses/index.ts';
 import { networkPoliciesDescriptor } from './networkpolicies/index.ts';
 import { nodesDescriptor } from './nodes/index.ts';
+import { persistentVolumeClaimsDescriptor } from './persistentvolumeclaims/index.ts';
+import { podDisruptionBudgetsDescriptor } from './poddisruptionbudgets/index.ts';
 import { podsKind } from './pods/index.ts';
+import { priorityClassesDescriptor } from './priorityclasses/index.ts';
 import { secretsKind } from './secrets/index.ts';
+import { serviceAccountsDescriptor } from './serviceaccounts/index.ts';
 import { servicesDescriptor } from './services/index.ts';
 
 /** Every kind the syncer can sync, one line each, in the order their controllers start. */
@@ -25,6 +30,7 @@ export function builtinKinds(): KindRegistry {
     .register(secretsKind)
     .register(podsKind)
     .register(servicesDescriptor)
+    .register(persistentVolumeClaimsDescriptor)
     .register(apiServiceDescriptor)
     .register(endpointsDescriptor)
     .register(endpointSlicesDescriptor)
@@ -37,7 +43,11 @@ export function builtinKinds(): KindRegistry {
     .register(hostPriorityClassesKind)
     .register(hostRuntimeClassesKind)
     .register(hostCSIDriversKind)
-    .register(hostCSINodesKind);
+    .register(hostCSINodesKind)
+    .register(hostCSIStorageCapacitiesDescriptor)
+    .register(podDisruptionBudgetsDescriptor)
+    .register(priorityClassesDescriptor)
+    .register(serviceAccountsDescriptor);
 }
 
 /** The settings every kind declares, as one typed object (kinds without settings add nothing). */
@@ -46,4 +56,6 @@ export type KindOptions = ValuesOf<typeof configMapsKind.fields> &
   ValuesOf<typeof podsKind.fields> &
   ValuesOf<typeof servicesDescriptor.fields> &
   ValuesOf<typeof eventsDescriptor.fields> &
-  ValuesOf<typeof nodesDescriptor.fields>;
+  ValuesOf<typeof nodesDescriptor.fields> &
+  ValuesOf<typeof priorityClassesDescriptor.fields> &
+  ValuesOf<typeof serviceAccountsDescriptor.fields>;

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { X509Certificate } from 'node:crypto';
 import { CHART, EVERYTHING_ON, helmBinary, REPO_ROOT, render, syncerArgs, type Manifest } from './render.ts';
 
 const kinds = (ms: Manifest[]) => ms.map((m) => m.kind).sort();
@@ -12,11 +13,14 @@ describe('helm chart', () => {
     }
   });
 
-  it('renders the defaults: k3s and the syncer in one StatefulSet pod, services, RBAC, no cluster role', () => {
+  it('renders the defaults: k3s and the syncer in one StatefulSet pod, services, RBAC, a cluster role reading storage classes', () => {
     const ms = render();
     expect(kinds(ms)).toEqual([
+      'ClusterRole',
+      'ClusterRoleBinding',
       'Role',
       'RoleBinding',
+      'Secret',
       'Service',
       'Service',
       'ServiceAccount',
@@ -60,6 +64,11 @@ describe('helm chart', () => {
       '--log-level=info',
       '--log-format=json',
       '--metrics-bind-address=:8080',
+      '--kubelet-bind-address=127.0.0.1:10250',
+      '--kubelet-advertise-address=127.0.0.1',
+      '--kubelet-tls-cert-file=/etc/vsyncer/kubelet/tls.crt',
+      '--kubelet-tls-key-file=/etc/vsyncer/kubelet/tls.key',
+      '--kubelet-client-ca-file=/etc/vsyncer/kubelet/ca.crt',
       '--leader-elect=false',
       '--leader-elect-lease-duration=15s',
       '--leader-elect-renew-deadline=10s',
@@ -71,6 +80,7 @@ describe('helm chart', () => {
       '--hosts-rewrite-image=library/alpine:3.20',
       '--pod-security-standard=baseline',
       '--allow-node-name=false',
+      '--priority-class-max-value=1000000000',
       '--shutdown-timeout=30s',
     ]);
     const workload = ms.find((m) => m.kind === 'ServiceAccount' && m.metadata.name === 'vc-workload-vc1');
@@ -123,14 +133,28 @@ describe('helm chart', () => {
     expect(sts.spec.template.spec.volumes.find((v) => v.name === 'data')?.emptyDir).toEqual({});
   });
 
-  it('adds a node-reading ClusterRole only for real-node sync', () => {
-    const ms = render({ 'syncer.syncRealNodes': 'true' });
-    const role = ms.find((m) => m.kind === 'ClusterRole') as unknown as {
-      rules: { resources: string[]; verbs: string[] }[];
+  it('reads storage classes (persistentvolumeclaims checks them), and nodes only for real-node sync', () => {
+    const rulesOf = (ms: Manifest[]) =>
+      (
+        ms.find((m) => m.kind === 'ClusterRole') as unknown as {
+          rules: { resources: string[]; verbs: string[] }[];
+        }
+      ).rules;
+    const classes = {
+      apiGroups: ['storage.k8s.io'],
+      resources: ['storageclasses'],
+      verbs: ['get', 'list', 'watch'],
     };
-    expect(role.rules).toEqual([{ apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] }]);
+    const ms = render({ 'syncer.syncRealNodes': 'true' });
+    expect(rulesOf(ms)).toEqual([
+      classes,
+      { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] },
+    ]);
     expect(syncerArgs(ms)).toContain('--sync-real-nodes=true');
-    expect(render().some((m) => m.kind === 'ClusterRole')).toBe(false);
+    expect(rulesOf(render())).toEqual([classes]);
+    expect(render({ 'syncer.sync': '{-persistentvolumeclaims}' }).some((m) => m.kind === 'ClusterRole')).toBe(
+      false,
+    );
   });
 
   it('renders every optional object and flag when everything is on', () => {
@@ -152,7 +176,7 @@ describe('helm chart', () => {
         '--sync=*',
         '--sync-all-configmaps=true',
         '--node-selector=pool=tenants',
-        '--config=/etc/vsyncer/config.yaml',
+        '--config=/etc/vsyncer/config/config.yaml',
         '--cluster-dns-ip=10.96.0.10',
         '--enforce-toleration=dedicated=tenants:NoSchedule',
         '--leader-elect=true',
@@ -160,6 +184,38 @@ describe('helm chart', () => {
     );
     const config = ms.find((m) => m.kind === 'ConfigMap') as unknown as { data: Record<string, string> };
     expect(config.data['config.yaml']).toContain('workers: 8');
+  });
+
+  it("serves the virtual nodes' kubelet API from the syncer: certificates k3s and the syncer agree on", () => {
+    const ms = render();
+    const secret = ms.find(
+      (m) => m.kind === 'Secret' && m.metadata?.name === 'vc1-kubelet-tls',
+    ) as unknown as {
+      data: Record<string, string>;
+    };
+    const pem = (key: string) => new X509Certificate(Buffer.from(secret.data[key]!, 'base64'));
+    const ca = pem('ca.crt');
+    const serving = pem('tls.crt');
+    const client = pem('client.crt');
+    // Both leaf certificates chain to the chart's CA; the serving one is valid for the loopback
+    // address the nodes advertise, and the client one names the API server's kubelet client.
+    expect(serving.verify(ca.publicKey)).toBe(true);
+    expect(client.verify(ca.publicKey)).toBe(true);
+    expect(serving.checkIP('127.0.0.1')).toBe('127.0.0.1');
+    expect(client.subject).toContain('CN=kube-apiserver-kubelet-client');
+    const sts = ms.find((m) => m.kind === 'StatefulSet') as unknown as {
+      spec: { template: { spec: { containers: { name: string; args: string[] }[] } } };
+    };
+    expect(sts.spec.template.spec.containers[0]!.args).toEqual(
+      expect.arrayContaining([
+        '--kube-apiserver-arg=kubelet-certificate-authority=/etc/vsyncer/kubelet/ca.crt',
+        '--kube-apiserver-arg=kubelet-client-certificate=/etc/vsyncer/kubelet/client.crt',
+        '--kube-apiserver-arg=kubelet-client-key=/etc/vsyncer/kubelet/client.key',
+      ]),
+    );
+    const off = render({ 'syncer.kubelet.enabled': 'false' });
+    expect(off.some((m) => m.kind === 'Secret')).toBe(false);
+    expect(syncerArgs(off)).toContain('--kubelet-bind-address=0');
   });
 
   it('maps every syncer flag to a value and every rendered flag to a real flag', () => {

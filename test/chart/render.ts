@@ -71,6 +71,7 @@ export const EVERYTHING_ON: Record<string, string> = {
   'syncer.allowedSchedulers[0]': 'gpu-scheduler',
   'syncer.allowedSigners[0]': 'example.com/mesh',
   'syncer.allowedInlineCsiDrivers[0]': 'secrets-store.csi.k8s.io',
+  'syncer.deniedServiceAccountAnnotations[0]': 'eks.amazonaws.com/role-arn',
   'metrics.serviceMonitor.enabled': 'true',
   'isolation.enabled': 'true',
   'persistence.enabled': 'false',

@@ -11,6 +11,8 @@ export interface SyncerProcess {
   readonly name: string;
   readonly hostNamespace: string;
   readonly metricsUrl: string;
+  /** `https://127.0.0.1:<port>` of the kubelet API, when started with `kubelet: true`. */
+  readonly kubeletUrl?: string;
   readonly logPath: string;
   readonly child: ChildProcess;
   /** Resolves with the exit code (or null when killed by a signal). */
@@ -30,6 +32,12 @@ export interface StartSyncerOptions {
   args?: string[];
   /** Wait for /readyz before returning (default true). */
   waitReady?: boolean;
+  /**
+   * Serve the virtual nodes' kubelet API on a free loopback port (the virtual API server trusts its
+   * certificate). Off by default: every syncer on the shared virtual cluster would otherwise point its
+   * nodes at its own port.
+   */
+  kubelet?: boolean;
 }
 
 /** A unique, DNS-safe name for a test's virtual cluster or namespace. */
@@ -48,6 +56,16 @@ export async function prepareHostNamespace(name: string, hostNamespace: string):
 export async function startSyncer(opts: StartSyncerOptions): Promise<SyncerProcess> {
   const clusters = testClusters();
   const port = await freePort();
+  const kubeletPort = opts.kubelet ? await freePort() : undefined;
+  const kubeletArgs = kubeletPort
+    ? [
+        `--kubelet-bind-address=127.0.0.1:${kubeletPort}`,
+        '--kubelet-advertise-address=127.0.0.1',
+        `--kubelet-tls-cert-file=${clusters.virtualKubelet.certFile}`,
+        `--kubelet-tls-key-file=${clusters.virtualKubelet.keyFile}`,
+        `--kubelet-client-ca-file=${clusters.virtualKubelet.clientCaFile}`,
+      ]
+    : [];
   const logPath = join(clusters.stateDir, 'logs', `syncer-${opts.name}-${Date.now()}.log`);
   const out = openSync(logPath, 'a');
   const child = spawn(
@@ -69,6 +87,7 @@ export async function startSyncer(opts: StartSyncerOptions): Promise<SyncerProce
       '10.96.0.10',
       '--log-level',
       'debug',
+      ...kubeletArgs,
       ...(opts.args ?? []),
     ],
     { stdio: ['ignore', out, out], env: { ...process.env } },
@@ -80,6 +99,7 @@ export async function startSyncer(opts: StartSyncerOptions): Promise<SyncerProce
     name: opts.name,
     hostNamespace: opts.hostNamespace,
     metricsUrl,
+    kubeletUrl: kubeletPort ? `https://127.0.0.1:${kubeletPort}` : undefined,
     logPath,
     child,
     exited,

@@ -55,11 +55,20 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 - --request-timeout={{ .Values.syncer.requestTimeout }}
 - --workers={{ .Values.syncer.workers }}
 {{- if .Values.syncer.config }}
-- --config=/etc/vsyncer/config.yaml
+- --config=/etc/vsyncer/config/config.yaml
 {{- end }}
 - --log-level={{ .Values.syncer.logLevel }}
 - --log-format={{ .Values.syncer.logFormat }}
 - --metrics-bind-address=:{{ .Values.syncer.metricsPort }}
+{{- if .Values.syncer.kubelet.enabled }}
+- --kubelet-bind-address=127.0.0.1:{{ .Values.syncer.kubelet.port }}
+- --kubelet-advertise-address=127.0.0.1
+- --kubelet-tls-cert-file=/etc/vsyncer/kubelet/tls.crt
+- --kubelet-tls-key-file=/etc/vsyncer/kubelet/tls.key
+- --kubelet-client-ca-file=/etc/vsyncer/kubelet/ca.crt
+{{- else }}
+- --kubelet-bind-address=0
+{{- end }}
 - --leader-elect={{ include "vsyncer.leaderElect" . }}
 - --leader-elect-lease-duration={{ .Values.syncer.leaderElectLeaseDuration }}
 - --leader-elect-renew-deadline={{ .Values.syncer.leaderElectRenewDeadline }}
@@ -88,6 +97,10 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 {{- end }}
 {{- range .Values.syncer.deniedPodMetadata }}
 - --denied-pod-metadata={{ . }}
+{{- end }}
+- --priority-class-max-value={{ .Values.syncer.priorityClassMaxValue | int64 }}
+{{- range .Values.syncer.deniedServiceAccountAnnotations }}
+- --denied-service-account-annotation={{ . }}
 {{- end }}
 - --shutdown-timeout={{ .Values.syncer.shutdownTimeout }}
 {{- end -}}

@@ -55,6 +55,11 @@
   resources: ["services"]
   verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
 {{- end }}
+{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "persistentvolumeclaims" "defaultOn" true)) }}
+- apiGroups: [""]
+  resources: ["persistentvolumeclaims"]
+  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+{{- end }}
 {{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "api-service" "defaultOn" true)) }}
 - apiGroups: [""]
   resources: ["services"]
@@ -110,8 +115,23 @@
   resources: ["events"]
   verbs: ["get", "list", "watch"]
 {{- end }}
+{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "poddisruptionbudgets" "defaultOn" true)) }}
+- apiGroups: ["policy"]
+  resources: ["poddisruptionbudgets"]
+  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+{{- end }}
+{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "serviceaccounts" "defaultOn" false)) }}
+- apiGroups: [""]
+  resources: ["serviceaccounts"]
+  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+{{- end }}
 {{- end -}}
 {{- define "vsyncer.clusterRules" -}}
+{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "persistentvolumeclaims" "defaultOn" true)) }}
+- apiGroups: ["storage.k8s.io"]
+  resources: ["storageclasses"]
+  verbs: ["get", "list", "watch"]
+{{- end }}
 {{- if and (include "vsyncer.kindOn" (dict "root" $ "kind" "nodes" "defaultOn" true)) $.Values.syncer.syncRealNodes }}
 - apiGroups: [""]
   resources: ["nodes"]
@@ -146,5 +166,15 @@
 - apiGroups: ["storage.k8s.io"]
   resources: ["csinodes"]
   verbs: ["get", "list", "watch"]
+{{- end }}
+{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "host-csistoragecapacities" "defaultOn" false)) }}
+- apiGroups: ["storage.k8s.io"]
+  resources: ["csistoragecapacities"]
+  verbs: ["get", "list", "watch"]
+{{- end }}
+{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "priorityclasses" "defaultOn" false)) }}
+- apiGroups: ["scheduling.k8s.io"]
+  resources: ["priorityclasses"]
+  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
 {{- end }}
 {{- end -}}

@@ -34,5 +34,5 @@ export const nodesDescriptor = defineKind({
       whenOption: 'syncRealNodes',
     },
   ],
-  build: (options) => nodesKind(options),
+  build: (options, where) => nodesKind(options, where.kubeletEndpoint),
 });

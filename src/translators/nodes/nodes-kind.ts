@@ -2,7 +2,7 @@ import { TerminalError } from '../../controller/errors.ts';
 import { isApiError } from '../../kube/errors.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
-import type { KindSpec, ReconcileContext, SyncResult } from '../../sync/kind.ts';
+import type { KindSpec, KubeletEndpoint, ReconcileContext, SyncResult } from '../../sync/kind.ts';
 import { mirrored } from '../../sync/mappers.ts';
 import { malformedNode } from '../shared/shape.ts';
 import {
@@ -14,6 +14,8 @@ import {
   nodeStatusInSync,
   realNodeCopy,
   withCurrentConditionTimes,
+  withCurrentKubeletAddress,
+  withKubeletEndpoint,
 } from './translate.ts';
 
 export interface NodeOptions {
@@ -26,7 +28,7 @@ export interface NodeOptions {
  * (default), or a copy of the real host node (--sync-real-nodes), removed when no pod uses it.
  * Only nodes carrying our managed label are ever updated or deleted.
  */
-export function nodesKind(options: NodeOptions): KindSpec {
+export function nodesKind(options: NodeOptions, kubeletEndpoint?: KubeletEndpoint): KindSpec {
   const selector =
     options.syncRealNodes && options.nodeSelector ? labelSelectorMatcher(options.nodeSelector) : undefined;
   let cachedVersion: string | undefined;
@@ -42,9 +44,10 @@ export function nodesKind(options: NodeOptions): KindSpec {
       // A host node of the wrong shape is shown to no tenant: refused with the field named.
       const problem = malformedNode(hostNode);
       if (problem) throw new TerminalError(`malformed host node: ${problem}`);
-      return realNodeCopy(hostNode);
+      return withKubeletEndpoint(realNodeCopy(hostNode), kubeletEndpoint);
     }
-    return fakeNode(ctx.key, await kubeletVersion(ctx), new Date(ctx.clock.now()).toISOString());
+    const fake = fakeNode(ctx.key, await kubeletVersion(ctx), new Date(ctx.clock.now()).toISOString());
+    return withKubeletEndpoint(fake, kubeletEndpoint);
   }
 
   async function syncStatus(
@@ -102,7 +105,9 @@ export function nodesKind(options: NodeOptions): KindSpec {
     },
 
     async update(ctx, hostNode, current): Promise<SyncResult> {
-      const desired = await desiredNode(ctx, hostNode);
+      const desired = kubeletEndpoint
+        ? await desiredNode(ctx, hostNode)
+        : withCurrentKubeletAddress(await desiredNode(ctx, hostNode), current);
       let latest = current;
       let wrote = false;
       const metadata = nodeMetadataFor(desired, current);

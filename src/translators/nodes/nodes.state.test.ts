@@ -127,3 +127,72 @@ describe('nodes state table', () => {
     expect(virtualNodes(table).map((n) => n.metadata?.name)).toEqual(['n2']);
   });
 });
+
+describe('nodes state table: the kubelet endpoint', () => {
+  const kubeletFlags = {
+    kubeletBindAddress: '127.0.0.1:10250',
+    kubeletAdvertiseAddress: '127.0.0.1',
+    kubeletTlsCertFile: '/tls.crt',
+    kubeletTlsKeyFile: '/tls.key',
+    kubeletClientCaFile: '/ca.crt',
+  };
+  const endpointOf = (node: KubeObject | undefined) => {
+    const status = node?.status as { addresses?: unknown; daemonEndpoints?: unknown } | undefined;
+    return { addresses: status?.addresses, daemonEndpoints: status?.daemonEndpoints };
+  };
+  const served = {
+    addresses: [
+      { type: 'InternalIP', address: '127.0.0.1' },
+      { type: 'Hostname', address: 'n1' },
+    ],
+    daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
+  };
+
+  it("fake nodes point at the syncer's kubelet API: InternalIP and port", async () => {
+    const table = await start({ kinds: ['nodes'], virtual: [podOn('n1')], flags: kubeletFlags });
+    await table.settle();
+    expect(endpointOf(virtualNodes(table)[0])).toEqual(served);
+  });
+
+  it("real node copies point there too, never at the host's kubelet", async () => {
+    const host: Seed = [
+      NODES,
+      {
+        ...hostNode('n1')[1],
+        status: {
+          conditions: [{ type: 'Ready', status: 'True' }],
+          addresses: [{ type: 'InternalIP', address: '192.168.7.7' }],
+          daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
+        },
+      },
+    ];
+    const table = await start({
+      kinds: ['nodes'],
+      virtual: [podOn('n1')],
+      host: [host],
+      flags: { ...kubeletFlags, syncRealNodes: true },
+    });
+    await table.settle();
+    expect(endpointOf(virtualNodes(table)[0])).toEqual(served);
+  });
+
+  it('without an endpoint of its own, a syncer leaves the kubelet address a node has: no tug of war', async () => {
+    const table = await start({ kinds: ['nodes'], virtual: [podOn('n1')] });
+    await table.settle();
+    const node = virtualNodes(table)[0]!;
+    await table.virtual.update(
+      NODES,
+      '',
+      { ...node, status: { ...(node.status as object), ...served } },
+      {
+        subresource: 'status',
+      },
+    );
+    table.virtual.clearWrites();
+    table.clock.advance(60_000);
+    await table.virtual.create(Resources.pods, 'team', podOn('n1', 'another')[1]);
+    await table.settle();
+    expect(nodeWrites(table)).toEqual([]);
+    expect(endpointOf(virtualNodes(table)[0])).toEqual(served);
+  });
+});

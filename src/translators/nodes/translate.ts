@@ -1,4 +1,5 @@
 import type { KubeObject, ObjectMeta } from '../../kube/object.ts';
+import type { KubeletEndpoint } from '../../sync/kind.ts';
 import { mergeManagedMetadata, withManagedRecord } from '../../sync/managed-metadata.ts';
 import { FROM_HOST_LABEL } from '../shared/from-host.ts';
 import { sameJson } from '../shared/host-metadata.ts';
@@ -52,6 +53,46 @@ export function fakeNode(name: string, kubeletVersion: string, now: string): Kub
         systemUUID: '',
       },
       daemonEndpoints: { kubeletEndpoint: { Port: 0 } },
+    },
+  };
+}
+
+/**
+ * The node pointed at the syncer's kubelet API: the virtual API server reaches a node's kubelet at
+ * its InternalIP and daemon endpoint port, so `kubectl logs` and `exec` come to the syncer, which
+ * streams them from the host pod. A real node's own address would send the virtual API server (with
+ * its own client certificate) to the host's kubelet, which must never trust it.
+ */
+export function withKubeletEndpoint(node: KubeObject, endpoint: KubeletEndpoint | undefined): KubeObject {
+  if (!endpoint) return node;
+  const status = (node.status ?? {}) as Record<string, unknown>;
+  return {
+    ...node,
+    status: {
+      ...status,
+      addresses: [
+        { type: 'InternalIP', address: endpoint.address },
+        { type: 'Hostname', address: node.metadata?.name ?? '' },
+      ],
+      daemonEndpoints: { kubeletEndpoint: { Port: endpoint.port } },
+    },
+  };
+}
+
+/**
+ * Without a kubelet endpoint of its own, the syncer does not manage where a node's kubelet is: the
+ * node keeps the addresses and daemon endpoint it has (set when it was made, or by whoever serves
+ * its kubelet), so two syncers sharing a virtual cluster's nodes never undo each other's endpoint.
+ */
+export function withCurrentKubeletAddress(desired: KubeObject, current: KubeObject): KubeObject {
+  const now = (current.status ?? {}) as Record<string, unknown>;
+  if (now.addresses === undefined && now.daemonEndpoints === undefined) return desired;
+  return {
+    ...desired,
+    status: {
+      ...((desired.status ?? {}) as Record<string, unknown>),
+      addresses: now.addresses,
+      daemonEndpoints: now.daemonEndpoints,
     },
   };
 }

@@ -22,6 +22,7 @@ import {
 } from './pod-security.ts';
 import { forEachPodReference, type PodReference } from './reference-walker.ts';
 import { ABSENT_REFERENCE_NAME, ReferenceJudge, referenceTargets } from './reference-safety.ts';
+import { PodHostIdentity } from './pod-identity.ts';
 import { podPolicyViolations } from './pod-policy.ts';
 import { missingReferenceMessage, missingReferences } from './references.ts';
 import { parseToleration, serviceLinkEnv } from './service-env.ts';
@@ -87,6 +88,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
    */
   const recentlyBound = new LRUCache<string, string>({ max: 10_000, ttl: 30_000 });
   let judge: ReferenceJudge;
+  let identity: PodHostIdentity;
   let virtualPods: Informer<KubeObject> | undefined;
   const defaultLevel = config.podSecurityStandard as PodSecurityLevel;
 
@@ -113,16 +115,23 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
     if (violations.length)
       return { refusal: new TerminalError(describeViolations(level, violations)), waiting: [] };
     const verdicts = judge.judgeAll(namespace, podReferences(virtualPod));
+    const classAndAccount = identity.admission(asPod(virtualPod));
     const refused = [
       ...podPolicyViolations(asPod(virtualPod), config),
       ...verdicts.flatMap((v) => (v.verdict.state === 'refused' ? [v.verdict.message] : [])),
+      ...classAndAccount.refused,
     ];
     if (refused.length)
       return {
         refusal: new TerminalError(`cannot run this pod on the host: ${refused.join('; ')}`),
         waiting: [],
       };
-    return { waiting: verdicts.flatMap((v) => (v.verdict.state === 'waiting' ? [v.verdict.message] : [])) };
+    return {
+      waiting: [
+        ...verdicts.flatMap((v) => (v.verdict.state === 'waiting' ? [v.verdict.message] : [])),
+        ...classAndAccount.waiting,
+      ],
+    };
   }
 
   /** The Pod Security level a namespace's pods are held to: the flag's, or the namespace's if stricter. */
@@ -188,6 +197,8 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       allowedSchedulers: config.allowedSchedulers,
       allowedSigners: config.allowedSigners,
       allowedInlineCsiDrivers: config.allowedInlineCsiDrivers,
+      priorityClassNameFor: (name) => identity.priorityClassNameFor(name),
+      hostServiceAccountFor: (name) => identity.serviceAccountFor(namespace, name),
       referenceHostName: (ref) =>
         judge.judge(namespace, ref).state === 'absent-optional' ? ABSENT_REFERENCE_NAME : undefined,
       // A running pod's tokens are where it mounts them; a new pod's are prepared before it is made.
@@ -243,6 +254,31 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
         scope: { namespace: where.hostNamespace, labelSelector: `${MANAGED_BY_LABEL}=${where.vcName}` },
         keys: podsWaitingFor('ConfigMap', Resources.configMaps),
       },
+      {
+        name: 'claim-copies',
+        cluster: 'host',
+        type: Resources.persistentVolumeClaims,
+        scope: { namespace: where.hostNamespace, labelSelector: `${MANAGED_BY_LABEL}=${where.vcName}` },
+        whenKind: 'persistentvolumeclaims',
+        keys: podsWaitingFor('PersistentVolumeClaim', Resources.persistentVolumeClaims),
+      },
+      // Pods waiting for the host copy of their priority class or service account, when synced.
+      {
+        name: 'priorityclass-copies',
+        cluster: 'host',
+        type: Resources.priorityClasses,
+        scope: { labelSelector: `${MANAGED_BY_LABEL}=${where.vcName}` },
+        whenKind: 'priorityclasses',
+        keys: podsWaitingFor('PriorityClass', Resources.priorityClasses),
+      },
+      {
+        name: 'serviceaccount-copies',
+        cluster: 'host',
+        type: Resources.serviceAccounts,
+        scope: { namespace: where.hostNamespace, labelSelector: `${MANAGED_BY_LABEL}=${where.vcName}` },
+        whenKind: 'serviceaccounts',
+        keys: podsWaitingFor('ServiceAccount', Resources.serviceAccounts),
+      },
     ],
 
     setup(env: SyncEnvironment, kinds) {
@@ -254,9 +290,19 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
         })),
       );
       virtualPods = env.informers.get(env.virtual, Resources.pods);
-      virtualPods.addIndexer(REFERENCE_INDEX, (pod) =>
-        podReferences(pod).map((r) => referenceIndexKey(r.kind, pod.metadata?.namespace ?? '', r.name)),
-      );
+      virtualPods.addIndexer(REFERENCE_INDEX, (pod) => [
+        ...podReferences(pod).map((r) => referenceIndexKey(r.kind, pod.metadata?.namespace ?? '', r.name)),
+        ...identityIndexKeys(pod),
+      ]);
+      const classesSynced = kinds.has('priorityclasses') || kinds.has('host-priorityclasses');
+      identity = new PodHostIdentity({
+        kinds,
+        judge,
+        virtualClasses: classesSynced ? env.informers.get(env.virtual, Resources.priorityClasses) : undefined,
+        hostClasses: kinds.has('priorityclasses')
+          ? env.informers.get(env.host, Resources.priorityClasses, { labelSelector: managed.labelSelector })
+          : undefined,
+      });
       virtualServices = env.informers.get(env.virtual, Resources.services);
       virtualNamespaces = env.informers.get(env.virtual, Resources.namespaces);
       hostServices = env.informers.get(env.host, Resources.services, { namespace: env.hostNamespace });
@@ -443,6 +489,16 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
     },
   };
   return spec;
+}
+
+/** The index keys of the priority class and service account a pod names (see PodHostIdentity). */
+function identityIndexKeys(pod: KubeObject): string[] {
+  const spec = asPod(pod).spec;
+  const keys = [
+    referenceIndexKey('ServiceAccount', pod.metadata?.namespace ?? '', spec?.serviceAccountName || 'default'),
+  ];
+  if (spec?.priorityClassName) keys.push(referenceIndexKey('PriorityClass', '', spec.priorityClassName));
+  return keys;
 }
 
 /** When the host pod's status last changed, by its conditions' own (whole-second) timestamps. */

@@ -25,8 +25,13 @@ export type ReferenceVerdict =
  */
 export const ABSENT_REFERENCE_NAME = 'vsyncer-absent-reference';
 
-/** What the judge reads of a reference: pods' references, and those of other objects (an ingress's). */
-export type JudgedReference = Pick<PodReference, 'kind' | 'apiGroup' | 'name' | 'optional' | 'where'>;
+/**
+ * What the judge reads of a reference: pods' references, those of other objects (an ingress's), and
+ * a pod's service account when service accounts are synced.
+ */
+export type JudgedReference = Pick<PodReference, 'apiGroup' | 'name' | 'optional' | 'where'> & {
+  kind: PodReference['kind'] | 'ServiceAccount';
+};
 
 /** A synced kind a pod can reference: how its names map, and both caches of it. */
 export interface ReferenceTarget {

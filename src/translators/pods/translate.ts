@@ -91,6 +91,11 @@ export interface PodTranslationContext extends PodPolicy {
    * classes). Unset, every priority class name is dropped.
    */
   priorityClassNameFor?: (virtualName: string) => string | undefined;
+  /**
+   * The host service account a pod of this virtual service account runs as, when service accounts
+   * are synced (their host copies, for host workload identity); unset, workloadServiceAccount.
+   */
+  hostServiceAccountFor?: (virtualName: string) => string | undefined;
 }
 
 /**
@@ -234,7 +239,8 @@ export function translatePodToHost(virtual: Pod, ctx: PodTranslationContext): Po
   forEachPodReference(spec, (ref) => ref.rename(ctx.referenceHostName?.(ref) ?? rename(ref.name)));
 
   // Identity: a host account with no token of its own; tokens come from the virtual cluster.
-  spec.serviceAccountName = ctx.workloadServiceAccount;
+  spec.serviceAccountName =
+    ctx.hostServiceAccountFor?.(virtual.spec?.serviceAccountName || 'default') ?? ctx.workloadServiceAccount;
   delete spec.serviceAccount;
   spec.automountServiceAccountToken = false;
   spec.volumes = (spec.volumes ?? []).map((v) => translateVolume(v, ctx));

@@ -34,42 +34,52 @@ export function virtualCopyOf(host: KubeObject, type: ResourceType): KubeObject 
 }
 
 /**
+ * Creates or brings in line the virtual copy of a host object (in namespace, '' when cluster-scoped):
+ * every field but status, and the labels and annotations the syncer manages. Writes nothing when it
+ * already matches; an immutable field changed on the host replaces the copy.
+ */
+export async function writeVirtualCopy(
+  ctx: ReconcileContext,
+  type: ResourceType,
+  namespace: string,
+  desired: KubeObject,
+  current?: KubeObject,
+): Promise<SyncResult> {
+  if (!current) {
+    await ctx.virtual.create(type, namespace, desired);
+    return { virtualWritten: true };
+  }
+  const metadata = mergeManagedMetadata(desired.metadata ?? {}, current.metadata ?? {});
+  const fields = Object.keys({ ...desired, ...current }).filter((f) => !NOT_COPIED.has(f));
+  const inSync =
+    fields.every((f) => sameJson(desired[f], current[f])) &&
+    sameJson(metadata.labels, current.metadata?.labels) &&
+    sameJson(metadata.annotations, current.metadata?.annotations);
+  if (inSync) return {};
+  const updated: KubeObject = { ...current, metadata: { ...current.metadata, ...metadata } };
+  for (const f of fields) {
+    if (desired[f] === undefined) delete updated[f];
+    else updated[f] = desired[f];
+  }
+  try {
+    await ctx.virtual.update(type, namespace, updated);
+  } catch (err) {
+    if (!isApiError(err, 'invalid')) throw err;
+    // Fields such as a storage class's provisioner are immutable: replace the copy. Its delete
+    // event brings the key back, and the copy is made afresh.
+    await ctx.virtual.delete(type, namespace, current.metadata?.name ?? '', { uid: current.metadata?.uid });
+  }
+  return { virtualWritten: true };
+}
+
+/**
  * A cluster-scoped kind the host owns and the virtual cluster shows read-only under the same name
  * (storage classes, ingress classes, ...): a tenant's edit is reverted, a host delete removes the
  * copy, and a tenant's own object of that name is never touched.
  */
 export function fromHostClusterScoped(type: ResourceType): KindSpec {
-  async function write(
-    ctx: ReconcileContext,
-    desired: KubeObject,
-    current?: KubeObject,
-  ): Promise<SyncResult> {
-    if (!current) {
-      await ctx.virtual.create(type, '', desired);
-      return { virtualWritten: true };
-    }
-    const metadata = mergeManagedMetadata(desired.metadata ?? {}, current.metadata ?? {});
-    const fields = Object.keys({ ...desired, ...current }).filter((f) => !NOT_COPIED.has(f));
-    const inSync =
-      fields.every((f) => sameJson(desired[f], current[f])) &&
-      sameJson(metadata.labels, current.metadata?.labels) &&
-      sameJson(metadata.annotations, current.metadata?.annotations);
-    if (inSync) return {};
-    const updated: KubeObject = { ...current, metadata: { ...current.metadata, ...metadata } };
-    for (const f of fields) {
-      if (desired[f] === undefined) delete updated[f];
-      else updated[f] = desired[f];
-    }
-    try {
-      await ctx.virtual.update(type, '', updated);
-    } catch (err) {
-      if (!isApiError(err, 'invalid')) throw err;
-      // Fields such as a storage class's provisioner are immutable: replace the copy. Its delete
-      // event brings the key back, and the copy is made afresh.
-      await ctx.virtual.delete(type, '', current.metadata?.name ?? '', { uid: current.metadata?.uid });
-    }
-    return { virtualWritten: true };
-  }
+  const write = (ctx: ReconcileContext, desired: KubeObject, current?: KubeObject) =>
+    writeVirtualCopy(ctx, type, '', desired, current);
 
   /**
    * The virtual copy of a host object. One of the wrong shape is shown to no tenant: it is refused

@@ -503,3 +503,59 @@ const clusterObject = object({ metadata: clusterMetadata }, ['metadata']);
 export function malformedClusterObject(obj: unknown): string | undefined {
   return clusterObject(obj, '');
 }
+
+// --- policy kinds (disruption budgets, priority classes, service accounts) ---------------------------
+
+const podDisruptionBudget = object(
+  {
+    metadata: namespacedMetadata,
+    spec: object({
+      selector: labelSelector,
+      minAvailable: numberOrString,
+      maxUnavailable: numberOrString,
+      unhealthyPodEvictionPolicy: string,
+    }),
+  },
+  ['metadata'],
+);
+
+/** What keeps a virtual PodDisruptionBudget from being translated (poddisruptionbudgets/translate.ts), or undefined. */
+export function malformedPodDisruptionBudget(obj: unknown): string | undefined {
+  return podDisruptionBudget(obj, '');
+}
+
+const priorityClass = object(
+  {
+    metadata: object({ name: nonEmptyString, uid: string, labels: stringMap, annotations: stringMap }, [
+      'name',
+    ]),
+    value: number,
+    description: string,
+    preemptionPolicy: string,
+    globalDefault: boolean,
+  },
+  ['metadata', 'value'],
+);
+
+/** What keeps a virtual PriorityClass from being copied to the host (priorityclasses/translate.ts), or undefined. */
+export function malformedPriorityClass(obj: unknown): string | undefined {
+  return priorityClass(obj, '');
+}
+
+/** A virtual ServiceAccount: only its metadata is copied (no secrets, no pull secrets). */
+const serviceAccount = object({ metadata: namespacedMetadata }, ['metadata']);
+
+/** What keeps a virtual ServiceAccount from being copied to the host (serviceaccounts/translate.ts), or undefined. */
+export function malformedServiceAccount(obj: unknown): string | undefined {
+  return serviceAccount(obj, '');
+}
+
+const namespacedHostObject = object({ metadata: namespacedMetadata }, ['metadata']);
+
+/**
+ * What keeps a namespaced host object (a CSIStorageCapacity) from being shown in the virtual
+ * cluster, or undefined. Only the metadata is read: every other field is copied as it is.
+ */
+export function malformedNamespacedHostObject(obj: unknown): string | undefined {
+  return namespacedHostObject(obj, '');
+}

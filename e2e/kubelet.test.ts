@@ -1,0 +1,305 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync, chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { criLogLine } from '../hack/cluster/launcher.ts';
+import { freePort } from '../hack/cluster/ports.ts';
+import { hostName } from '../src/naming/names.ts';
+import { kubectl, testClusters, waitFor } from '../test/harness/clusters.ts';
+import { apply, createTenantNamespace, getObject, mustKubectl } from '../test/harness/objects.ts';
+import { prepareHostNamespace, startSyncer, uniqueName, type SyncerProcess } from '../test/harness/syncer.ts';
+
+/*
+ * The virtual nodes' kubelet API, served by the syncer: kubectl logs, exec, attach, port-forward and
+ * cp on a virtual pod go through the virtual API server to the syncer, which streams them from the
+ * host pod through the host API. The host's "kubelet" is kwok's: its logs come from a file, exec runs
+ * local commands as user nobody in a scratch directory, port-forward is an echo (hack/cluster).
+ */
+const vc = uniqueName('kbl');
+const hostNs = `host-${vc}`;
+const ns = uniqueName('shell');
+const pod = 'shell';
+const hostPod = hostName(pod, ns, vc);
+let syncer: SyncerProcess;
+const children: ChildProcess[] = [];
+
+const onVirtual = (args: string[], input?: string) => kubectl('virtual', ['-n', ns, ...args], input);
+const onHost = (args: string[], input?: string) => kubectl('host', ['-n', hostNs, ...args], input);
+
+/** A kubectl that keeps running (logs -f, attach, port-forward); its output so far, and a way to stop it. */
+function longRunning(
+  cluster: 'host' | 'virtual',
+  args: string[],
+): { output: () => string; child: ChildProcess } {
+  const info = testClusters();
+  const child = spawn(info.kubectl, ['--kubeconfig', info[cluster].kubeconfig, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let output = '';
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  return { output: () => output, child };
+}
+
+/** A GET to the syncer's kubelet endpoint with an optional client certificate; resolves with status and body. */
+function kubeletGet(
+  path: string,
+  cert?: { cert: string; key: string },
+): Promise<{ status: number; body: string }> {
+  const url = new URL(path, syncer.kubeletUrl);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        ca: readFileSync(testClusters().virtualKubelet.clientCaFile),
+        cert: cert ? readFileSync(cert.cert) : undefined,
+        key: cert ? readFileSync(cert.key) : undefined,
+      },
+      (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+const pki = (cluster: 'host' | 'virtual', file: string) =>
+  join(testClusters().stateDir, cluster, 'pki', file);
+
+beforeAll(async () => {
+  await prepareHostNamespace(vc, hostNs);
+  syncer = await startSyncer({ name: vc, hostNamespace: hostNs, kubelet: true });
+  await createTenantNamespace(ns);
+  await apply('virtual', {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: pod, namespace: ns },
+    spec: { containers: [{ name: 'main', image: 'busybox' }] },
+  });
+  await waitFor(
+    'the virtual pod Running on a node',
+    async () => {
+      const p = await getObject<{ status?: { phase?: string } }>('virtual', ['pod', pod, '-n', ns]);
+      return p?.status?.phase === 'Running';
+    },
+    90_000,
+  );
+}, 150_000);
+
+afterAll(async () => {
+  for (const child of children) child.kill('SIGKILL');
+  await syncer?.stop();
+});
+
+describe('the kubelet API of the virtual nodes', () => {
+  it('kubectl logs, --previous and --tail give what the same command on the host pod gives', async () => {
+    for (const extra of [[], ['--previous'], ['--tail=1']]) {
+      const [virtual, host] = [
+        await onVirtual(['logs', pod, ...extra]),
+        await onHost(['logs', hostPod, ...extra]),
+      ];
+      expect(virtual.stderr).toBe('');
+      expect(virtual.code).toBe(0);
+      expect(virtual.stdout).not.toBe('');
+      expect(virtual.stdout).toBe(host.stdout);
+    }
+  }, 60_000);
+
+  it('kubectl logs -f streams lines written after it started', async () => {
+    const follow = longRunning('virtual', ['-n', ns, 'logs', '-f', pod]);
+    await waitFor('the log so far', async () => follow.output().includes('simulated container log'), 30_000);
+    const line = `followed ${Math.random().toString(36).slice(2)}`;
+    appendFileSync(testClusters().simulatedKubelet.logsFile, criLogLine(line));
+    await waitFor(`"${line}" in the followed log`, async () => follow.output().includes(line), 30_000);
+    follow.child.kill('SIGTERM');
+  }, 60_000);
+
+  it('kubectl exec runs the command in the pod: output and errors as on the host', async () => {
+    const script = ['--', 'sh', '-c', 'echo $((6*7)); echo oops >&2'];
+    const [virtual, host] = [
+      await onVirtual(['exec', pod, ...script]),
+      await onHost(['exec', hostPod, ...script]),
+    ];
+    expect(virtual).toEqual(host);
+    expect(virtual).toEqual({ code: 0, stdout: '42\n', stderr: 'oops\n' });
+  }, 60_000);
+
+  it('kubectl exec fails where it fails on the host (a command exiting non-zero)', async () => {
+    // kwok's simulated kubelet reports a failed command as an error, not as its exit code.
+    const script = ['--', 'sh', '-c', 'exit 3'];
+    const [virtual, host] = [
+      await onVirtual(['exec', pod, ...script]),
+      await onHost(['exec', hostPod, ...script]),
+    ];
+    expect(virtual.code).not.toBe(0);
+    expect(virtual.code).toBe(host.code);
+    expect(virtual.stderr).toContain('exit status 3');
+  }, 60_000);
+
+  it('kubectl exec -i passes standard input to the command', async () => {
+    const res = await onVirtual(
+      ['exec', '-i', pod, '--', 'sh', '-c', 'read line; echo "got:$line"'],
+      'hello\n',
+    );
+    expect(res).toMatchObject({ code: 0, stdout: 'got:hello\n' });
+  }, 60_000);
+
+  it('kubectl cp copies files out of the pod', async () => {
+    // Copying into the pod is left out: kwok's simulated exec never closes the command's standard
+    // input, so tar waits forever there, on the host pod as through the syncer.
+    const { execDir } = testClusters().simulatedKubelet;
+    const file = join(execDir, `cp-${Math.random().toString(36).slice(2)}`);
+    writeFileSync(file, 'from the pod\n');
+    chmodSync(file, 0o644);
+    const local = mkdtempSync(join(tmpdir(), 'kubectl-cp-'));
+    const out = await kubectl('virtual', ['cp', `${ns}/${pod}:${file}`, join(local, 'copied')]);
+    expect(out.code).toBe(0);
+    expect(readFileSync(join(local, 'copied'), 'utf8')).toBe('from the pod\n');
+  }, 60_000);
+
+  it('kubectl attach streams the container output', async () => {
+    const attach = longRunning('virtual', ['-n', ns, 'attach', pod]);
+    const line = `attached ${Math.random().toString(36).slice(2)}`;
+    // Written until attach shows it: the first lines may come before the stream is open.
+    await waitFor(
+      `"${line}" through attach`,
+      async () => {
+        appendFileSync(testClusters().simulatedKubelet.logsFile, criLogLine(line));
+        return attach.output().includes(line);
+      },
+      30_000,
+      1000,
+    );
+    attach.child.kill('SIGTERM');
+  }, 60_000);
+
+  it('kubectl port-forward carries a TCP connection to the pod and back', async () => {
+    const port = await freePort();
+    const forward = longRunning('virtual', ['-n', ns, 'port-forward', `pod/${pod}`, `${port}:8080`]);
+    await waitFor('port-forward to listen', async () => forward.output().includes('Forwarding from'), 30_000);
+    const echoed = await new Promise<string>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => socket.write('ping through the tunnel\n'));
+      let got = '';
+      socket.on('data', (d: Buffer) => {
+        got += d.toString();
+        if (got.includes('\n')) {
+          socket.destroy();
+          resolve(got);
+        }
+      });
+      socket.on('error', reject);
+      setTimeout(() => reject(new Error(`no echo; got ${JSON.stringify(got)}`)), 20_000).unref();
+    });
+    expect(echoed).toBe('ping through the tunnel\n');
+    forward.child.kill('SIGTERM');
+  }, 60_000);
+
+  it('counts the sessions it served', async () => {
+    const metrics = await syncer.metrics();
+    expect(metrics).toMatch(/vsyncer_kubelet_requests_total\{action="logs",code="200"\} [1-9]/);
+    expect(metrics).toMatch(/vsyncer_kubelet_requests_total\{action="exec",code="101"\} [1-9]/);
+  }, 60_000);
+});
+
+describe('who the kubelet API serves', () => {
+  const virtualAdmin = () => ({ cert: pki('virtual', 'admin.crt'), key: pki('virtual', 'admin.key') });
+
+  it("serves the virtual cluster's pods to a client of the virtual cluster's CA that may proxy to nodes", async () => {
+    const res = await kubeletGet(`/containerLogs/${ns}/${pod}/main`, virtualAdmin());
+    expect(res.status).toBe(200);
+    expect(res.body).toContain('simulated container log');
+  }, 60_000);
+
+  it('refuses a caller without a client certificate, or with one of another CA (the host)', async () => {
+    const none = await kubeletGet(`/containerLogs/${ns}/${pod}/main`);
+    expect(none.status).toBe(401);
+    const host = await kubeletGet(`/containerLogs/${ns}/${pod}/main`, {
+      cert: pki('host', 'admin.crt'),
+      key: pki('host', 'admin.key'),
+    });
+    expect(host.status).toBe(401);
+  }, 60_000);
+
+  it("refuses a user of the virtual cluster's CA whom its RBAC does not let proxy to nodes", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tenant-cert-'));
+    const openssl = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+    openssl([
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'u.key',
+      '-out',
+      'u.csr',
+      '-subj',
+      '/CN=tenant-dev',
+    ]);
+    openssl([
+      'x509',
+      '-req',
+      '-in',
+      'u.csr',
+      '-CA',
+      pki('virtual', 'ca.crt'),
+      '-CAkey',
+      pki('virtual', 'ca.key'),
+      '-CAcreateserial',
+      '-out',
+      'u.crt',
+      '-days',
+      '1',
+    ]);
+    const res = await kubeletGet(`/containerLogs/${ns}/${pod}/main`, {
+      cert: join(dir, 'u.crt'),
+      key: join(dir, 'u.key'),
+    });
+    expect(res.status).toBe(403);
+    expect(res.body).toContain('tenant-dev may not get nodes/proxy');
+  }, 60_000);
+
+  it('has no host pod to offer: a host pod name, or a host pod that is not the copy, is not found', async () => {
+    // The host pod's own namespace and name mean nothing here.
+    const direct = await kubeletGet(`/containerLogs/${hostNs}/${hostPod}/main`, virtualAdmin());
+    expect(direct.status).toBe(404);
+    // A host pod under the name a virtual pod maps to, made by someone else (no managed-by), is not
+    // that virtual pod's copy: neither the syncer nor its kubelet API touches it.
+    await mustKubectl('host', [
+      '-n',
+      hostNs,
+      'run',
+      hostName('intruder', ns, vc),
+      '--image=busybox',
+      '--restart=Never',
+    ]);
+    await apply('virtual', {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'intruder', namespace: ns },
+      spec: { containers: [{ name: 'main', image: 'busybox' }] },
+    });
+    const res = await kubeletGet(`/containerLogs/${ns}/intruder/main`, virtualAdmin());
+    expect(res.status).toBe(404);
+    const viaApi = await onVirtual(['logs', 'intruder']);
+    expect(viaApi.stdout).not.toContain('simulated container log');
+    const intruder = await getObject<{ metadata: { labels?: Record<string, string> } }>('host', [
+      'pod',
+      hostName('intruder', ns, vc),
+      '-n',
+      hostNs,
+    ]);
+    expect(intruder?.metadata.labels?.['vcluster.loft.sh/managed-by']).toBeUndefined();
+  }, 60_000);
+
+  it('refuses paths a kubelet serves but this endpoint does not', async () => {
+    for (const path of ['/pods', '/runningpods/', '/configz', '/debug/pprof/']) {
+      expect((await kubeletGet(path, virtualAdmin())).status).toBe(404);
+    }
+  }, 60_000);
+});

@@ -1,0 +1,71 @@
+import { LRUCache } from 'lru-cache';
+import type { ClusterClient } from '../kube/client.ts';
+import type { KubeObject } from '../kube/object.ts';
+import { Resources } from '../kube/resources.ts';
+
+/** Who presented a client certificate: its CN is the user, its O entries the groups (as the API server reads it). */
+export interface CertIdentity {
+  user: string;
+  groups: string[];
+}
+
+/** What a request asks to do, in a real kubelet's terms: a verb on a node subresource. */
+export interface NodeAccess {
+  verb: string;
+  subresource: string;
+  /** The node the request reaches, when known (a pod's node). */
+  node?: string;
+}
+
+/**
+ * Asks the virtual API server whether an identity may do what it asks, as a real kubelet's webhook
+ * authorizer does: a SubjectAccessReview on `nodes/<subresource>`. The API server's own kubelet client
+ * identity is allowed by the cluster's RBAC (or system:masters); anyone else with a certificate of the
+ * same CA (a tenant's user) gets exactly what the tenant's RBAC grants on nodes, and never a pod of
+ * another virtual cluster, which the pod lookup refuses whatever the answer here.
+ */
+export class NodeAccessReviewer {
+  // Decisions are cached briefly so that a log follow or an exec session does not review per request.
+  private readonly cache = new LRUCache<string, boolean>({ max: 1000, ttl: 30_000 });
+  private readonly virtual: ClusterClient;
+
+  constructor(virtual: ClusterClient) {
+    this.virtual = virtual;
+  }
+
+  async allowed(who: CertIdentity, access: NodeAccess): Promise<boolean> {
+    const key = JSON.stringify([who.user, who.groups, access.verb, access.subresource, access.node ?? '']);
+    const cached = this.cache.get(key);
+    if (cached !== undefined) return cached;
+    const review: KubeObject = {
+      apiVersion: 'authorization.k8s.io/v1',
+      kind: 'SubjectAccessReview',
+      spec: {
+        user: who.user,
+        groups: who.groups,
+        resourceAttributes: {
+          verb: access.verb,
+          resource: 'nodes',
+          subresource: access.subresource,
+          ...(access.node ? { name: access.node } : {}),
+        },
+      },
+    };
+    const answer = await this.virtual.create<KubeObject & { status?: { allowed?: boolean } }>(
+      Resources.subjectAccessReviews,
+      '',
+      review,
+    );
+    const allowed = answer.status?.allowed === true;
+    this.cache.set(key, allowed);
+    return allowed;
+  }
+}
+
+/** The identity of a verified client certificate's subject (CN and O may repeat in a DN). */
+export function identityOf(subject: Record<string, string | string[] | undefined>): CertIdentity | undefined {
+  const list = (v: string | string[] | undefined) => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+  const user = list(subject.CN)[0];
+  if (!user) return undefined;
+  return { user, groups: list(subject.O) };
+}

@@ -1,0 +1,86 @@
+import { request as plainRequest, type ClientRequest, type IncomingMessage } from 'node:http';
+import { request, type RequestOptions } from 'node:https';
+import type { Socket } from 'node:net';
+import type { KubeConfig } from '@kubernetes/client-node';
+
+/** Headers that carry a protocol upgrade (SPDY or WebSocket): passed to the host API unchanged. */
+const UPGRADE_HEADERS = [
+  'connection',
+  'upgrade',
+  'x-stream-protocol-version',
+  'sec-websocket-key',
+  'sec-websocket-version',
+  'sec-websocket-protocol',
+  'sec-websocket-extensions',
+];
+
+/**
+ * Streams to the host API server with the syncer's own host credentials: pod logs as a response
+ * body, exec/attach/port-forward as an upgraded connection. Nothing is buffered; bytes are piped.
+ */
+export class HostStreams {
+  private readonly kubeConfig: KubeConfig;
+  private readonly server: URL;
+
+  constructor(kubeConfig: KubeConfig) {
+    this.kubeConfig = kubeConfig;
+    const cluster = kubeConfig.getCurrentCluster();
+    if (!cluster) throw new Error('host kubeconfig has no current cluster');
+    this.server = new URL(cluster.server);
+  }
+
+  /** Opens a request to the host API (credentials applied); the caller writes, ends and reads it. */
+  async open(
+    method: string,
+    path: string,
+    query: URLSearchParams,
+    headers: Record<string, string | string[]>,
+  ): Promise<ClientRequest> {
+    const options: RequestOptions = {
+      protocol: this.server.protocol,
+      hostname: this.server.hostname.replace(/^\[|\]$/g, ''),
+      port: this.server.port || (this.server.protocol === 'https:' ? 443 : 80),
+      method,
+      path: `${this.server.pathname.replace(/\/+$/, '')}${path}${query.size ? `?${query}` : ''}`,
+      headers: {},
+    };
+    await this.kubeConfig.applyToHTTPSOptions(options);
+    options.headers = { ...(options.headers as Record<string, string>), ...headers };
+    return this.server.protocol === 'https:' ? request(options) : plainRequest(options);
+  }
+}
+
+/** The upgrade headers of an incoming request, repeated values kept as separate header lines. */
+export function upgradeHeadersOf(rawHeaders: string[]): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!.toLowerCase();
+    if (UPGRADE_HEADERS.includes(name)) (out[name] ??= []).push(rawHeaders[i + 1]!);
+  }
+  return out;
+}
+
+/** Writes a response head (status line and raw headers) on a socket that left HTTP parsing. */
+export function writeHead(socket: Socket, response: IncomingMessage): void {
+  const lines = [`HTTP/1.1 ${response.statusCode} ${response.statusMessage ?? ''}`];
+  for (let i = 0; i + 1 < response.rawHeaders.length; i += 2)
+    lines.push(`${response.rawHeaders[i]}: ${response.rawHeaders[i + 1]}`);
+  socket.write(lines.join('\r\n') + '\r\n\r\n');
+}
+
+/**
+ * Joins a client's upgraded socket to the host's once the host switched protocols: whatever either
+ * side sent early (the heads) goes first, then bytes flow both ways until one side closes.
+ */
+export function splice(client: Socket, clientHead: Buffer, host: Socket, hostHead: Buffer): void {
+  if (hostHead.length) client.write(hostHead);
+  if (clientHead.length) host.write(clientHead);
+  const closeBoth = () => {
+    client.destroy();
+    host.destroy();
+  };
+  client.on('error', closeBoth).on('close', closeBoth);
+  host.on('error', closeBoth).on('close', closeBoth);
+  host.pipe(client);
+  client.pipe(host);
+}

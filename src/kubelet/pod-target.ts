@@ -1,0 +1,59 @@
+import type { ClusterClient } from '../kube/client.ts';
+import { ApiError } from '../kube/errors.ts';
+import type { KubeObject } from '../kube/object.ts';
+import { Resources } from '../kube/resources.ts';
+import { hostName } from '../naming/names.ts';
+import { ownedVirtualKey, recordedVirtualUid } from '../sync/mappers.ts';
+import { RouteError } from './routes.ts';
+
+/** The host pod a virtual pod runs as, proven to be its copy. */
+export interface PodTarget {
+  hostNamespace: string;
+  hostPod: string;
+  /** The virtual pod's node: what a real kubelet would be (for authorization). */
+  node?: string;
+}
+
+/**
+ * Finds the host pod behind a virtual pod, reading both API servers (not a cache: a stale cache could
+ * hand out a pod that has just been replaced). The host pod must carry this virtual cluster's
+ * managed-by label and name exactly this virtual pod (namespace, name and UID) in its annotations:
+ * the host name alone proves nothing, since `-x-` may appear in any name. Anything else is refused as
+ * not found, so a caller learns nothing about host pods it may not reach.
+ */
+export async function resolvePodTarget(
+  clients: { host: ClusterClient; virtual: ClusterClient },
+  where: { vcName: string; hostNamespace: string },
+  namespace: string,
+  pod: string,
+  uid?: string,
+): Promise<PodTarget> {
+  const notFound = () => new RouteError(404, `pod ${namespace}/${pod} not found in the virtual cluster`);
+  const virtualPod = await getOrUndefined(clients.virtual, namespace, pod);
+  if (!virtualPod || (uid && virtualPod.metadata?.uid !== uid)) throw notFound();
+  const name = hostName(pod, namespace, where.vcName);
+  const hostPod = await getOrUndefined(clients.host, where.hostNamespace, name);
+  const isCopy =
+    hostPod !== undefined &&
+    ownedVirtualKey(hostPod, where.vcName, Resources.pods) === `${namespace}/${pod}` &&
+    recordedVirtualUid(hostPod) === virtualPod.metadata?.uid;
+  if (!isCopy) throw new RouteError(404, `pod ${namespace}/${pod} is not running on the host yet`);
+  return {
+    hostNamespace: where.hostNamespace,
+    hostPod: name,
+    node: (virtualPod.spec as { nodeName?: string } | undefined)?.nodeName,
+  };
+}
+
+async function getOrUndefined(
+  client: ClusterClient,
+  namespace: string,
+  name: string,
+): Promise<KubeObject | undefined> {
+  try {
+    return await client.get(Resources.pods, namespace, name);
+  } catch (err) {
+    if (err instanceof ApiError && err.statusCode === 404) return undefined;
+    throw err;
+  }
+}

@@ -1,0 +1,254 @@
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import type { ClusterClient } from '../kube/client.ts';
+import { resourcePath } from '../kube/resources.ts';
+import { Resources } from '../kube/resources.ts';
+import { splitBindAddress } from '../metrics/server.ts';
+import type { Logger } from '../util/log.ts';
+import { identityOf, NodeAccessReviewer, type CertIdentity } from './authorize.ts';
+import { HostStreams, splice, upgradeHeadersOf, writeHead } from './host-streams.ts';
+import { resolvePodTarget, type PodTarget } from './pod-target.ts';
+import {
+  HOST_SUBRESOURCE,
+  nodeSubresourceOf,
+  parseKubeletRoute,
+  RouteError,
+  verbOf,
+  type KubeletRoute,
+} from './routes.ts';
+
+export interface KubeletServerOptions {
+  bindAddress: string;
+  tlsCertFile: string;
+  tlsKeyFile: string;
+  /** CA of the client certificate the virtual API server presents to kubelets. */
+  clientCaFile: string;
+  vcName: string;
+  hostNamespace: string;
+  host: ClusterClient;
+  /** Reads pods and reviews access; must not be the leader-guarded client (every replica serves). */
+  virtual: ClusterClient;
+  hostStreams: HostStreams;
+  logger: Logger;
+  metrics?: { kubeletRequest(action: string, code: number): void };
+}
+
+/** A request that passed authentication, authorization and the pod lookup. */
+interface Admitted {
+  route: KubeletRoute;
+  target: PodTarget;
+  who: CertIdentity;
+}
+
+/**
+ * The kubelet API of the virtual cluster's nodes. The virtual API server calls it for `kubectl logs`,
+ * `exec`, `attach`, `port-forward` (and so `cp`); each call is mapped to the host pod's subresource
+ * and streamed through the host API with the syncer's credentials. Only a caller with a client
+ * certificate of the configured CA, allowed `nodes/proxy` by the virtual cluster, reaches anything,
+ * and only pods of this virtual cluster exist here.
+ */
+export class KubeletServer {
+  private readonly opts: KubeletServerOptions;
+  private readonly reviewer: NodeAccessReviewer;
+  private server: Server | undefined;
+
+  constructor(opts: KubeletServerOptions) {
+    this.opts = opts;
+    this.reviewer = new NodeAccessReviewer(opts.virtual);
+  }
+
+  /** Listens; resolves with the bound address. Bad files or a taken port reject with the flag named. */
+  async start(): Promise<AddressInfo> {
+    const read = (flag: string, path: string) => {
+      try {
+        return readFileSync(path);
+      } catch (err) {
+        throw new Error(
+          `--${flag} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+          { cause: err },
+        );
+      }
+    };
+    const server = createServer({
+      cert: read('kubelet-tls-cert-file', this.opts.tlsCertFile),
+      key: read('kubelet-tls-key-file', this.opts.tlsKeyFile),
+      ca: read('kubelet-client-ca-file', this.opts.clientCaFile),
+      requestCert: true,
+      // Unverified clients are answered 401 with a reason, instead of a bare TLS failure.
+      rejectUnauthorized: false,
+    });
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => void this.onRequest(req, res));
+    server.on(
+      'upgrade',
+      (req: IncomingMessage, socket: Socket, head: Buffer) => void this.onUpgrade(req, socket, head),
+    );
+    server.on('tlsClientError', (err) =>
+      this.opts.logger.debug('kubelet endpoint: TLS handshake failed', { error: err.message }),
+    );
+    const { host, port } = splitBindAddress(this.opts.bindAddress);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (err: NodeJS.ErrnoException) =>
+        reject(
+          new Error(
+            `cannot listen on --kubelet-bind-address ${this.opts.bindAddress}: ${err.code ?? err.message}`,
+          ),
+        ),
+      );
+      server.listen(port, host, () => resolve());
+    });
+    this.server = server;
+    return server.address() as AddressInfo;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** Authenticates, authorizes and resolves the pod; throws RouteError with the status to answer. */
+  private async admit(req: IncomingMessage): Promise<Admitted> {
+    const socket = req.socket as TLSSocket;
+    const cert = socket.getPeerCertificate?.();
+    if (!cert || !cert.subject) throw new RouteError(401, 'a client certificate is required');
+    if (!socket.authorized)
+      throw new RouteError(
+        401,
+        `client certificate not accepted: ${String(socket.authorizationError ?? 'unknown CA')}`,
+      );
+    const who = identityOf(cert.subject as unknown as Record<string, string | string[]>);
+    if (!who) throw new RouteError(401, 'client certificate has no common name');
+    const route = parseKubeletRoute(req.url ?? '/');
+    const target = await resolvePodTarget(this.opts, this.opts, route.namespace, route.pod, route.uid);
+    const access = {
+      verb: verbOf(req.method ?? 'GET'),
+      subresource: nodeSubresourceOf(new URL(req.url ?? '/', 'https://x').pathname),
+      node: target.node,
+    };
+    if (!(await this.reviewer.allowed(who, access)))
+      throw new RouteError(403, `${who.user} may not ${access.verb} nodes/${access.subresource}`);
+    return { route, target, who };
+  }
+
+  private hostPath(admitted: Admitted): string {
+    const { target, route } = admitted;
+    return resourcePath(Resources.pods, target.hostNamespace, target.hostPod, HOST_SUBRESOURCE[route.action]);
+  }
+
+  private record(
+    action: string,
+    code: number,
+    who: CertIdentity | undefined,
+    detail: Record<string, unknown> = {},
+  ) {
+    this.opts.metrics?.kubeletRequest(action, code);
+    this.opts.logger.debug('kubelet endpoint request', { action, code, user: who?.user, ...detail });
+  }
+
+  /** Plain requests: logs are streamed; the other actions need a protocol upgrade. */
+  private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let admitted: Admitted | undefined;
+    try {
+      admitted = await this.admit(req);
+      if (admitted.route.action !== 'logs')
+        throw new RouteError(400, `${admitted.route.action} needs a connection upgrade (SPDY or WebSocket)`);
+      const upstream = await this.opts.hostStreams.open(
+        'GET',
+        this.hostPath(admitted),
+        admitted.route.hostQuery,
+        {},
+      );
+      upstream.on('response', (hostRes: IncomingMessage) => {
+        res.writeHead(hostRes.statusCode ?? 502, {
+          'content-type': hostRes.headers['content-type'] ?? 'text/plain',
+        });
+        hostRes.pipe(res);
+        this.record('logs', hostRes.statusCode ?? 502, admitted?.who, {
+          pod: `${admitted!.route.namespace}/${admitted!.route.pod}`,
+        });
+      });
+      upstream.on('error', (err: Error) => {
+        if (!res.headersSent) this.answer(res, 502, `host API: ${err.message}`, 'logs', admitted?.who);
+        else res.destroy();
+      });
+      // A follow ends when the client goes: stop reading the host's stream too.
+      res.on('close', () => upstream.destroy());
+      upstream.end();
+    } catch (err) {
+      const { status, message } = asRouteError(err);
+      this.answer(res, status, message, admitted?.route.action ?? 'unknown', admitted?.who);
+    }
+  }
+
+  /** Upgrade requests (exec, attach, port-forward): the host's switched connection is spliced to the caller's. */
+  private async onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): Promise<void> {
+    let admitted: Admitted | undefined;
+    const refuse = (status: number, message: string) => {
+      this.record(admitted?.route.action ?? 'unknown', status, admitted?.who, { error: message });
+      socket.end(
+        `HTTP/1.1 ${status} ${statusText(status)}\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(message) + 1}\r\nconnection: close\r\n\r\n${message}\n`,
+      );
+    };
+    socket.on('error', () => socket.destroy());
+    try {
+      admitted = await this.admit(req);
+      if (admitted.route.action === 'logs')
+        throw new RouteError(400, 'logs are not served over an upgraded connection');
+      const upstream = await this.opts.hostStreams.open(
+        req.method ?? 'POST',
+        this.hostPath(admitted),
+        admitted.route.hostQuery,
+        upgradeHeadersOf(req.rawHeaders),
+      );
+      const action = admitted.route.action;
+      upstream.on('upgrade', (hostRes: IncomingMessage, hostSocket: Socket, hostHead: Buffer) => {
+        writeHead(socket, hostRes);
+        splice(socket, head, hostSocket, hostHead);
+        this.record(action, 101, admitted?.who, {
+          pod: `${admitted!.route.namespace}/${admitted!.route.pod}`,
+        });
+      });
+      upstream.on('response', (hostRes: IncomingMessage) => {
+        // The host refused the upgrade (pod not running, container missing): pass its answer on.
+        writeHead(socket, hostRes);
+        hostRes.pipe(socket);
+        this.record(action, hostRes.statusCode ?? 502, admitted?.who);
+      });
+      upstream.on('error', (err: Error) => refuse(502, `host API: ${err.message}`));
+      socket.on('close', () => upstream.destroy());
+      upstream.end();
+    } catch (err) {
+      const { status, message } = asRouteError(err);
+      refuse(status, message);
+    }
+  }
+
+  private answer(
+    res: ServerResponse,
+    status: number,
+    message: string,
+    action: string,
+    who: CertIdentity | undefined,
+  ) {
+    this.record(action, status, who, { error: message });
+    res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' });
+    res.end(message + '\n');
+  }
+}
+
+function asRouteError(err: unknown): { status: number; message: string } {
+  if (err instanceof RouteError) return { status: err.status, message: err.message };
+  return { status: 502, message: (err as Error).message };
+}
+
+function statusText(status: number): string {
+  return (
+    { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 502: 'Bad Gateway' }[
+      status
+    ] ?? 'Error'
+  );
+}

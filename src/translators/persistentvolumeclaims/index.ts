@@ -1,0 +1,27 @@
+import { defineKind } from '../../sync/kind.ts';
+import { CRUD } from '../shared/data-object.ts';
+import { persistentVolumeClaimsKind } from './persistentvolumeclaims-kind.ts';
+
+/**
+ * PersistentVolumeClaims, virtual → host, with status (binding, capacity, resize) back and a fake
+ * PersistentVolume in the virtual cluster for each bound claim. On by default, as in vCluster.
+ */
+export const persistentVolumeClaimsDescriptor = defineKind({
+  name: 'persistentvolumeclaims',
+  description:
+    'PersistentVolumeClaims, virtual → host; status back, and a fake PersistentVolume for each bound claim',
+  defaultOn: true,
+  eventKind: 'PersistentVolumeClaim',
+  fields: [],
+  hostRbac: [
+    { scope: 'namespace', apiGroups: [''], resources: ['persistentvolumeclaims'], verbs: CRUD },
+    // A claim naming a class the host lacks is refused up front, and synced once the class appears.
+    {
+      scope: 'cluster',
+      apiGroups: ['storage.k8s.io'],
+      resources: ['storageclasses'],
+      verbs: ['get', 'list', 'watch'],
+    },
+  ],
+  build: (_options, where) => persistentVolumeClaimsKind(where),
+});

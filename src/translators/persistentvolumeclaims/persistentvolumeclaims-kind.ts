@@ -1,0 +1,361 @@
+import { TerminalError, WaitingError } from '../../controller/errors.ts';
+import type { Informer } from '../../informer/informer.ts';
+import { isApiError, isNotFound } from '../../kube/errors.ts';
+import { objectKey, type KubeObject } from '../../kube/object.ts';
+import { Resources } from '../../kube/resources.ts';
+import { MANAGED_BY_LABEL } from '../../naming/labels.ts';
+import { hostName } from '../../naming/names.ts';
+import { createHostCopy } from '../../sync/engine.ts';
+import type { KindSpec, Placement, ReconcileContext, SyncResult } from '../../sync/kind.ts';
+import { namespacedToHost, ownedVirtualKey } from '../../sync/mappers.ts';
+import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
+import { ReferenceJudge, referenceTargets } from '../pods/reference-safety.ts';
+import { sameJson } from '../shared/host-metadata.ts';
+import {
+  claimKeyOfFakeVolume,
+  dataSourcesOf,
+  fakeVolumeFor,
+  fakeVolumeInSync,
+  hostClaimFor,
+  hostSpecInSync,
+  isEphemeralClaim,
+  isFakeVolume,
+  malformedClaim,
+  specOf,
+  statusOf,
+  storageClassOf,
+  virtualStatusFor,
+  type ClaimDataSource,
+} from './translate.ts';
+
+const CLAIMS = Resources.persistentVolumeClaims;
+const VOLUMES = Resources.persistentVolumes;
+/** The kinds a claim may be cloned or restored from, by `apiGroup/kind`, when that kind is synced. */
+const DATA_SOURCE_KINDS = new Set(['/PersistentVolumeClaim', 'snapshot.storage.k8s.io/VolumeSnapshot']);
+/** Virtual claims by the class they name, and by the objects they are cloned from (`Kind/namespace/name`). */
+const CLASS_INDEX = 'persistentvolumeclaims/class';
+const DATA_SOURCE_INDEX = 'persistentvolumeclaims/data-sources';
+const FAKE_VOLUMES = 'fake-volumes';
+
+/** A claim of the wrong shape is refused with the field named, before anything reads its spec. */
+function refuseMalformed(virtual: KubeObject): void {
+  const problem = malformedClaim(virtual);
+  if (problem) throw new TerminalError(`malformed persistent volume claim: ${problem}`);
+}
+
+/**
+ * PersistentVolumeClaims, virtual → host, with the host claim's status (bound, capacity, resize
+ * conditions) back, and a fake PersistentVolume in the virtual cluster for each bound claim (named
+ * as the host volume, revealing nothing of it). The host decides which volume a claim gets: a
+ * tenant never names a host volume, a class the host lacks is refused, and a claim is cloned only
+ * from a copy that provably is this tenant's own claim (or snapshot) of the same namespace.
+ */
+export function persistentVolumeClaimsKind(where: Placement): KindSpec {
+  const place = (ctx: ReconcileContext) => ({ ...where, hostName: ctx.hostName });
+  const managed = { namespace: where.hostNamespace, labelSelector: `${MANAGED_BY_LABEL}=${where.vcName}` };
+  let judge: ReferenceJudge;
+  let virtualClaims: Informer<KubeObject> | undefined;
+  let virtualVolumes: Informer<KubeObject>;
+  let hostClasses: Informer<KubeObject>;
+
+  const fakeVolumesOf = (ctx: ReconcileContext) => ctx.related(FAKE_VOLUMES);
+
+  /** Deletes this key's fake volumes but the one to keep (only the incarnation we saw). */
+  async function deleteFakeVolumes(ctx: ReconcileContext, keep?: string): Promise<boolean> {
+    let wrote = false;
+    for (const pv of fakeVolumesOf(ctx)) {
+      if (pv.metadata?.name === keep) continue;
+      try {
+        await ctx.virtual.delete(VOLUMES, '', pv.metadata?.name ?? '', { uid: pv.metadata?.uid });
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+      wrote = true;
+    }
+    return wrote;
+  }
+
+  /** Deletes the host claim unless it is already going. */
+  async function deleteHostClaim(ctx: ReconcileContext, host: KubeObject): Promise<boolean> {
+    if (host.metadata?.deletionTimestamp) return false;
+    try {
+      await ctx.host.delete(CLAIMS, ctx.hostNamespace, host.metadata?.name ?? '', {
+        uid: host.metadata?.uid,
+      });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+    return true;
+  }
+
+  /**
+   * The host name of each data source, once it is provably this tenant's own copy of an object of
+   * the claim's namespace. Another namespace, a kind that is not synced, a missing object or a name
+   * held by someone else's object refuses the claim; a copy on its way is waited for.
+   */
+  function resolveDataSources(ctx: ReconcileContext, virtual: KubeObject): (ref: ClaimDataSource) => string {
+    const ns = ctx.virtualNamespace;
+    for (const ref of dataSourcesOf(virtual)) {
+      const what = `${ref.field} (${ref.kind} "${ref.name}")`;
+      if (ref.namespace && ref.namespace !== ns)
+        throw new TerminalError(`${what}: data sources in another namespace are not supported`);
+      if (!DATA_SOURCE_KINDS.has(`${ref.apiGroup}/${ref.kind}`))
+        throw new TerminalError(`${what}: data sources of this kind are not supported`);
+      if (ref.kind === 'PersistentVolumeClaim' && ref.name === ctx.virtualName)
+        throw new TerminalError(`${what}: a claim cannot be cloned from itself`);
+      const verdict = judge.judge(ns, {
+        kind: ref.kind,
+        apiGroup: ref.apiGroup,
+        name: ref.name,
+        optional: false,
+        where: { field: ref.field },
+      });
+      if (verdict.state === 'refused') throw new TerminalError(`${ref.field}: ${verdict.message}`);
+      if (verdict.state === 'waiting') {
+        if (verdict.missing) throw new TerminalError(`${ref.field}: ${verdict.message}`);
+        throw new WaitingError(`${ref.field}: ${verdict.message}`);
+      }
+    }
+    return (ref) => hostName(ref.name, ns, where.vcName);
+  }
+
+  /** A class the host does not have would leave the host claim pending for ever: say so instead. */
+  function refuseUnknownClass(virtual: KubeObject): void {
+    const storageClass = storageClassOf(virtual);
+    if (!storageClass) return;
+    if (!hostClasses.store.get(storageClass))
+      throw new TerminalError(`StorageClass "${storageClass}" does not exist in the host cluster`);
+  }
+
+  /**
+   * A virtual claim bound to a volume of ours whose host claim is gone has lost its data: it goes
+   * too (as vCluster does), rather than being re-created empty under the same name.
+   */
+  function lostBinding(ctx: ReconcileContext, virtual: KubeObject): KubeObject | undefined {
+    const volumeName = specOf(virtual).volumeName;
+    if (!volumeName) return undefined;
+    const pv = virtualVolumes.store.get(volumeName);
+    const claimRef = (pv?.spec as { claimRef?: { uid?: string } } | undefined)?.claimRef;
+    return isFakeVolume(pv) &&
+      claimKeyOfFakeVolume(pv!) === ctx.key &&
+      claimRef?.uid === virtual.metadata?.uid
+      ? pv
+      : undefined;
+  }
+
+  /**
+   * Once the host claim is bound: the fake volume, the virtual claim's volumeName (settable once),
+   * then its status. Returns the latest virtual claim.
+   */
+  async function bindVirtual(
+    ctx: ReconcileContext,
+    virtual: KubeObject,
+    host: KubeObject,
+    result: SyncResult,
+  ): Promise<KubeObject> {
+    const volumeName = specOf(host).volumeName;
+    const bound = !!volumeName && statusOf(host).phase === 'Bound';
+    if (!bound) return virtual;
+    if (await deleteFakeVolumes(ctx, volumeName)) result.virtualWritten = true;
+    const desired = fakeVolumeFor(virtual, host);
+    const current = virtualVolumes.store.get(volumeName);
+    if (current && !isFakeVolume(current)) {
+      throw new TerminalError(
+        `the claim is bound, but a PersistentVolume named "${volumeName}" exists in the virtual cluster and is not managed by the syncer`,
+      );
+    }
+    let pv = current;
+    if (!current) {
+      pv = await ctx.virtual.create(VOLUMES, '', desired);
+      result.virtualWritten = true;
+    } else if (!fakeVolumeInSync(desired, current)) {
+      try {
+        pv = await ctx.virtual.update(VOLUMES, '', {
+          ...current,
+          metadata: {
+            ...current.metadata,
+            labels: { ...current.metadata?.labels, ...desired.metadata?.labels },
+          },
+          spec: { ...(current.spec as object), ...(desired.spec as object) },
+        });
+      } catch (err) {
+        if (!isApiError(err, 'invalid')) throw err;
+        // A field that cannot change (the volume mode): replace the volume; its delete event brings us back.
+        await ctx.virtual.delete(VOLUMES, '', volumeName, { uid: current.metadata?.uid });
+        result.virtualWritten = true;
+        return virtual;
+      }
+      result.virtualWritten = true;
+    }
+    if ((pv?.status as { phase?: string } | undefined)?.phase !== 'Bound') {
+      await ctx.virtual.update(VOLUMES, '', { ...pv, status: { phase: 'Bound' } }, { subresource: 'status' });
+      result.virtualWritten = true;
+    }
+    let latest = virtual;
+    if (!specOf(virtual).volumeName) {
+      latest = await ctx.virtual.update(CLAIMS, ctx.virtualNamespace, {
+        ...virtual,
+        spec: { ...specOf(virtual), volumeName },
+      });
+      result.virtualWritten = true;
+    }
+    return latest;
+  }
+
+  const spec: KindSpec = {
+    direction: 'both',
+    virtualType: CLAIMS,
+    hostType: CLAIMS,
+    mapper: namespacedToHost(CLAIMS, where),
+    relations: [
+      // A fake volume changed or went (a tenant's edit is reverted), or outlived its claim.
+      {
+        name: FAKE_VOLUMES,
+        cluster: 'virtual',
+        type: VOLUMES,
+        keys: (pv) => {
+          const key = isFakeVolume(pv) ? claimKeyOfFakeVolume(pv) : undefined;
+          return key ? [key] : [];
+        },
+      },
+      // A claim refused for its class is synced as soon as the host gets the class.
+      {
+        name: 'host-classes',
+        cluster: 'host',
+        type: Resources.storageClasses,
+        keys: (sc) => virtualClaims?.store.byIndex(CLASS_INDEX, sc.metadata?.name ?? '').map(objectKey) ?? [],
+      },
+      // A claim waiting for the copy of its data source is retried as soon as the copy appears.
+      {
+        name: 'data-source-copies',
+        cluster: 'host',
+        type: CLAIMS,
+        scope: managed,
+        keys: (copy) => {
+          const owner = ownedVirtualKey(copy, where.vcName, CLAIMS);
+          if (!owner || !virtualClaims) return [];
+          return virtualClaims.store
+            .byIndex(DATA_SOURCE_INDEX, `PersistentVolumeClaim/${owner}`)
+            .map(objectKey);
+        },
+      },
+    ],
+
+    setup(env, kinds) {
+      const peers = new Map(
+        [...kinds].filter(([, k]) =>
+          ['PersistentVolumeClaim', 'VolumeSnapshot'].includes(k.spec.virtualType.kind),
+        ),
+      );
+      judge = new ReferenceJudge(
+        referenceTargets(peers, (peer) => ({
+          host: env.informers.get(env.host, peer.hostType, managed),
+          virtual: env.informers.get(env.virtual, peer.virtualType),
+        })),
+      );
+      virtualVolumes = env.informers.get(env.virtual, VOLUMES);
+      hostClasses = env.informers.get(env.host, Resources.storageClasses);
+      virtualClaims = env.informers.get(env.virtual, CLAIMS);
+      virtualClaims.addIndexer(CLASS_INDEX, (claim) => {
+        const storageClass = typeof claim.spec === 'object' ? storageClassOf(claim) : undefined;
+        return storageClass ? [storageClass] : [];
+      });
+      virtualClaims.addIndexer(DATA_SOURCE_INDEX, (claim) =>
+        malformedClaim(claim)
+          ? []
+          : dataSourcesOf(claim).map((r) => `${r.kind}/${claim.metadata?.namespace}/${r.name}`),
+      );
+    },
+
+    // Claims the ephemeral-volume controller makes for a pod stay virtual: the host pod makes its own.
+    // A fake volume whose claim is gone is still work: it must go.
+    wanted: (ctx, virtual) =>
+      (virtual !== undefined && !isEphemeralClaim(virtual)) || fakeVolumesOf(ctx).length > 0,
+
+    async create(ctx, virtual): Promise<SyncResult> {
+      if (!virtual || isEphemeralClaim(virtual)) {
+        return (await deleteFakeVolumes(ctx)) ? { virtualWritten: true } : {};
+      }
+      refuseMalformed(virtual);
+      // Going, and nothing on the host: the virtual cluster's own finalizers finish it.
+      if (virtual.metadata?.deletionTimestamp) return {};
+      const lost = lostBinding(ctx, virtual);
+      if (lost) {
+        ctx.log.info('the host claim of a bound claim is gone; deleting the virtual claim');
+        await ctx.virtual.delete(CLAIMS, ctx.virtualNamespace, ctx.virtualName, {
+          uid: virtual.metadata?.uid,
+        });
+        await deleteFakeVolumes(ctx);
+        return { virtualWritten: true };
+      }
+      if (specOf(virtual).volumeName) {
+        throw new TerminalError(
+          'spec.volumeName: a claim cannot name its volume; the host cluster binds it (leave volumeName empty)',
+        );
+      }
+      await deleteFakeVolumes(ctx);
+      refuseUnknownClass(virtual);
+      const rename = resolveDataSources(ctx, virtual);
+      const result = await createHostCopy(ctx, spec, hostClaimFor(virtual, place(ctx), rename));
+      return {
+        ...result,
+        tenantWaitFrom: { 'virtual-to-host': Date.parse(virtual.metadata?.creationTimestamp ?? '') },
+      };
+    },
+
+    async update(ctx, source, host): Promise<SyncResult> {
+      const result: SyncResult = {};
+      if (!source || isEphemeralClaim(source) || source.metadata?.deletionTimestamp) {
+        // The tenant's claim is gone or going: its host claim goes with it. Its fake volume stays
+        // while the claim is still there (finalizers hold it until no pod uses it), then goes.
+        if ((!source || isEphemeralClaim(source)) && (await deleteFakeVolumes(ctx)))
+          result.virtualWritten = true;
+        if (await deleteHostClaim(ctx, host)) result.hostWritten = true;
+        return result;
+      }
+      const virtual = source;
+      refuseMalformed(virtual);
+      const volumeName = specOf(virtual).volumeName;
+      if (volumeName && volumeName !== specOf(host).volumeName) {
+        throw new TerminalError(
+          'spec.volumeName: a claim cannot name its volume; the host cluster binds it (leave volumeName empty)',
+        );
+      }
+      // Data sources are immutable and were judged at create: the host claim keeps its own.
+      const desired = hostClaimFor(virtual, place(ctx), () => '', host);
+      const plan = ctx.planMetadata(virtual, host, desired);
+      if (plan.hostChanged || !hostSpecInSync(desired, host)) {
+        await ctx.host.update(CLAIMS, ctx.hostNamespace, {
+          ...host,
+          metadata: { ...host.metadata, ...plan.host },
+          spec: desired.spec,
+        });
+        result.hostWritten = true;
+      }
+      let latest = await bindVirtual(ctx, virtual, host, result);
+      const status = virtualStatusFor(host);
+      // Bound only once the virtual claim names its volume (a binder there would undo it otherwise).
+      if (status.phase === 'Bound' && !specOf(latest).volumeName)
+        status.phase = statusOf(latest).phase ?? 'Pending';
+      if (!sameJson(status, statusOf(latest))) {
+        latest = await ctx.virtual.update(
+          CLAIMS,
+          ctx.virtualNamespace,
+          { ...latest, status },
+          { subresource: 'status' },
+        );
+        result.virtualWritten = true;
+      }
+      if (await writePlannedMetadataUp(ctx, CLAIMS, latest, plan)) result.virtualWritten = true;
+      return result;
+    },
+
+    async remove(ctx, host): Promise<SyncResult> {
+      const result: SyncResult = {};
+      if (await deleteFakeVolumes(ctx)) result.virtualWritten = true;
+      if (await deleteHostClaim(ctx, host)) result.hostWritten = true;
+      return result;
+    },
+  };
+  return spec;
+}

@@ -1,0 +1,523 @@
+import type { KubeObject } from '../../kube/object.ts';
+import { Resources } from '../../kube/resources.ts';
+import { HOST_NS, stateTables, VC, type StateTable } from '../../testing/state-table.ts';
+import { specOf, statusOf, type ClaimSpec } from './translate.ts';
+
+/** Starts a table for one test and stops it afterwards. */
+const start = stateTables();
+
+const PVC = Resources.persistentVolumeClaims;
+const PV = Resources.persistentVolumes;
+const SC = Resources.storageClasses;
+const hostName = (name: string, ns = 'team') => `${name}-x-${ns}-x-${VC}`;
+const MANAGED_BY = 'vcluster.loft.sh/managed-by';
+
+const storageClass = (name: string): KubeObject => ({
+  metadata: { name },
+  provisioner: 'csi.example.com',
+  allowVolumeExpansion: true,
+});
+
+function claim(
+  name: string,
+  spec: ClaimSpec = {},
+  ns = 'team',
+  annotations?: Record<string, string>,
+): KubeObject {
+  return {
+    metadata: { name, namespace: ns, labels: { app: name }, ...(annotations ? { annotations } : {}) },
+    spec: {
+      accessModes: ['ReadWriteOnce'],
+      resources: { requests: { storage: '1Gi' } },
+      storageClassName: 'fast',
+      ...spec,
+    },
+  };
+}
+
+const virtualClaim = (t: StateTable, name = 'data', ns = 'team') =>
+  t.virtual.objects(PVC, ns).find((c) => c.metadata?.name === name);
+const hostClaim = (t: StateTable, name = 'data', ns = 'team') =>
+  t.host.objects(PVC, HOST_NS).find((c) => c.metadata?.name === hostName(name, ns));
+const virtualVolume = (t: StateTable, name: string) =>
+  t.virtual.objects(PV).find((v) => v.metadata?.name === name);
+const syncErrors = (t: StateTable, ns = 'team') =>
+  t.virtual
+    .objects(Resources.events, ns)
+    .filter((e) => e.reason === 'SyncError')
+    .map((e) => String(e.message));
+
+/** A table running persistentvolumeclaims, the host having the class `fast`, and these claims created. */
+async function withClaims(
+  claims: KubeObject[],
+  extra: { host?: [typeof PVC, KubeObject][]; virtual?: [typeof PVC, KubeObject][] } = {},
+): Promise<StateTable> {
+  const table = await start({
+    kinds: ['persistentvolumeclaims'],
+    host: [[SC, storageClass('fast')], ...(extra.host ?? [])],
+    virtual: extra.virtual ?? [],
+  });
+  for (const c of claims) await table.virtual.create(PVC, c.metadata!.namespace!, c);
+  await table.settle();
+  return table;
+}
+
+/** What a host provisioner and the host's binder do: the claim gets a volume, then Bound status. */
+async function bindOnHost(
+  t: StateTable,
+  name = 'data',
+  volume = 'pvc-1234',
+  capacity = '1Gi',
+): Promise<void> {
+  const h = hostClaim(t, name)!;
+  const bound = await t.host.update(PVC, HOST_NS, {
+    ...h,
+    metadata: {
+      ...h.metadata,
+      annotations: { ...h.metadata?.annotations, 'pv.kubernetes.io/bind-completed': 'yes' },
+    },
+    spec: { ...specOf(h), volumeName: volume },
+  });
+  await t.host.update(
+    PVC,
+    HOST_NS,
+    { ...bound, status: { phase: 'Bound', accessModes: ['ReadWriteOnce'], capacity: { storage: capacity } } },
+    { subresource: 'status' },
+  );
+  await t.settle();
+}
+
+describe('persistentvolumeclaims state table', () => {
+  it('create: the host claim is named, labelled, points back, and carries the spec but no volume of its choosing', async () => {
+    const table = await withClaims([
+      claim('data', { volumeMode: 'Filesystem', selector: { matchLabels: { disk: 'ssd' } } }, 'team', {
+        note: 'keep',
+        'pv.kubernetes.io/bind-completed': 'yes',
+        'volume.kubernetes.io/selected-node': 'n1',
+      }),
+    ]);
+    const host = hostClaim(table)!;
+    expect(host.metadata?.labels).toEqual({
+      app: 'data',
+      [MANAGED_BY]: VC,
+      'vcluster.loft.sh/namespace': 'team',
+    });
+    expect(host.metadata?.annotations).toMatchObject({
+      note: 'keep',
+      'vcluster.loft.sh/object-name': 'data',
+      'vcluster.loft.sh/object-namespace': 'team',
+      'vcluster.loft.sh/object-uid': virtualClaim(table)!.metadata?.uid,
+      'vcluster.loft.sh/object-kind': '/v1, Kind=PersistentVolumeClaim',
+    });
+    // The storage controllers' own marks stay in the cluster that set them.
+    expect(Object.keys(host.metadata?.annotations ?? {}).filter((k) => /kubernetes\.io\//.test(k))).toEqual(
+      [],
+    );
+    expect(specOf(host)).toEqual({
+      accessModes: ['ReadWriteOnce'],
+      resources: { requests: { storage: '1Gi' } },
+      storageClassName: 'fast',
+      volumeMode: 'Filesystem',
+    });
+    expect(table.host.writeLog()).toEqual([`create persistentvolumeclaims ${HOST_NS}/${hostName('data')}`]);
+    expect(statusOf(virtualClaim(table)).phase).toBe('Pending');
+    expect(table.virtual.objects(PV)).toEqual([]);
+  });
+
+  it('bound on the host: a fake volume named as the host volume, the virtual claim bound to it with the host status', async () => {
+    const table = await withClaims([claim('data')]);
+    await bindOnHost(table);
+    const pv = virtualVolume(table, 'pvc-1234')!;
+    expect(pv.metadata?.labels).toEqual({
+      'vcluster.loft.sh/fake-pv': 'true',
+      'vsyncer.dev/managed': 'true',
+    });
+    expect(pv.spec).toEqual({
+      capacity: { storage: '1Gi' },
+      accessModes: ['ReadWriteOnce'],
+      storageClassName: 'fast',
+      volumeMode: 'Filesystem',
+      persistentVolumeReclaimPolicy: 'Delete',
+      flexVolume: { driver: 'vsyncer.dev/fake' },
+      claimRef: {
+        apiVersion: 'v1',
+        kind: 'PersistentVolumeClaim',
+        namespace: 'team',
+        name: 'data',
+        uid: virtualClaim(table)!.metadata?.uid,
+      },
+    });
+    expect(pv.status).toEqual({ phase: 'Bound' });
+    const v = virtualClaim(table)!;
+    expect(specOf(v).volumeName).toBe('pvc-1234');
+    expect(v.status).toEqual({
+      phase: 'Bound',
+      accessModes: ['ReadWriteOnce'],
+      capacity: { storage: '1Gi' },
+    });
+    // The host binder's annotation stays on the host.
+    expect(v.metadata?.annotations?.['pv.kubernetes.io/bind-completed']).toBeUndefined();
+    expect(hostClaim(table)!.metadata?.annotations?.['pv.kubernetes.io/bind-completed']).toBe('yes');
+  });
+
+  it('steady state: a second pass over a bound claim writes nothing', async () => {
+    const table = await withClaims([claim('data')]);
+    await bindOnHost(table);
+    table.virtual.clearWrites();
+    table.host.clearWrites();
+    table.controllers.get('persistentvolumeclaims')!.controller.enqueue('team/data');
+    await table.settle();
+    expect(table.writes()).toEqual([]);
+  });
+
+  it('resize: a grown request flows down; the capacity the host reaches flows up, to the claim and its volume', async () => {
+    const table = await withClaims([claim('data')]);
+    await bindOnHost(table);
+    const v = virtualClaim(table)!;
+    await table.virtual.update(PVC, 'team', {
+      ...v,
+      spec: { ...specOf(v), resources: { requests: { storage: '5Gi' } } },
+    });
+    await table.settle();
+    expect(specOf(hostClaim(table)).resources).toEqual({ requests: { storage: '5Gi' } });
+    expect(statusOf(virtualClaim(table)).capacity).toEqual({ storage: '1Gi' });
+
+    // The host's resizer finishes: new capacity in the host claim's status.
+    const h = hostClaim(table)!;
+    await table.host.update(
+      PVC,
+      HOST_NS,
+      { ...h, status: { ...statusOf(h), capacity: { storage: '5Gi' } } },
+      { subresource: 'status' },
+    );
+    await table.settle();
+    expect(statusOf(virtualClaim(table)).capacity).toEqual({ storage: '5Gi' });
+    expect((virtualVolume(table, 'pvc-1234')!.spec as { capacity: unknown }).capacity).toEqual({
+      storage: '5Gi',
+    });
+  });
+
+  it('a host edit of the spec is reverted; a tenant label edited on the host flows up', async () => {
+    const table = await withClaims([claim('data')]);
+    await bindOnHost(table);
+    const h = hostClaim(table)!;
+    await table.host.update(PVC, HOST_NS, {
+      ...h,
+      metadata: { ...h.metadata, labels: { ...h.metadata?.labels, app: 'db' } },
+      spec: { ...specOf(h), resources: { requests: { storage: '9Gi' } } },
+    });
+    await table.settle();
+    expect(specOf(hostClaim(table)).resources).toEqual({ requests: { storage: '1Gi' } });
+    expect(virtualClaim(table)!.metadata?.labels).toEqual({ app: 'db' });
+  });
+
+  it('an unknown StorageClass: SyncError naming it, nothing on the host; synced once the host has the class', async () => {
+    const table = await withClaims([claim('data', { storageClassName: 'gold' })]);
+    expect(table.host.writeLog()).toEqual([]);
+    expect(syncErrors(table)).toEqual([
+      expect.stringContaining('StorageClass "gold" does not exist in the host cluster'),
+    ]);
+    await table.host.create(SC, '', storageClass('gold'));
+    await table.settle();
+    expect(specOf(hostClaim(table)).storageClassName).toBe('gold');
+  });
+
+  it('the beta class annotation counts as the class: checked, and sent as storageClassName', async () => {
+    const table = await withClaims([
+      claim('a', { storageClassName: undefined }, 'team', {
+        'volume.beta.kubernetes.io/storage-class': 'gold',
+      }),
+      claim('b', { storageClassName: undefined }, 'team', {
+        'volume.beta.kubernetes.io/storage-class': 'fast',
+      }),
+    ]);
+    expect(hostClaim(table, 'a')).toBeUndefined();
+    expect(syncErrors(table)).toEqual([expect.stringContaining('"gold"')]);
+    expect(specOf(hostClaim(table, 'b')).storageClassName).toBe('fast');
+    expect(
+      hostClaim(table, 'b')!.metadata?.annotations?.['volume.beta.kubernetes.io/storage-class'],
+    ).toBeUndefined();
+  });
+
+  it('no class, or class "": synced as they are (the host picks its default, or none)', async () => {
+    const table = await withClaims([
+      claim('plain', { storageClassName: undefined }),
+      claim('none', { storageClassName: '' }),
+    ]);
+    expect(specOf(hostClaim(table, 'plain')).storageClassName).toBeUndefined();
+    expect(specOf(hostClaim(table, 'none')).storageClassName).toBe('');
+    expect(syncErrors(table)).toEqual([]);
+  });
+
+  it('a tenant naming a volume: refused with a SyncError, nothing on the host', async () => {
+    const table = await withClaims([claim('data', { volumeName: 'someone-elses-pv' })]);
+    expect(table.host.writeLog()).toEqual([]);
+    expect(syncErrors(table)).toEqual([expect.stringContaining('spec.volumeName')]);
+  });
+
+  it("dataSource of the tenant's own claim: renamed to that claim's host copy", async () => {
+    const table = await withClaims([claim('golden')]);
+    await table.virtual.create(
+      PVC,
+      'team',
+      claim('clone', {
+        dataSource: { kind: 'PersistentVolumeClaim', name: 'golden' },
+        dataSourceRef: { kind: 'PersistentVolumeClaim', name: 'golden' },
+      }),
+    );
+    await table.settle();
+    expect(specOf(hostClaim(table, 'clone')).dataSource).toEqual({
+      kind: 'PersistentVolumeClaim',
+      name: hostName('golden'),
+    });
+    expect(specOf(hostClaim(table, 'clone')).dataSourceRef).toEqual({
+      kind: 'PersistentVolumeClaim',
+      name: hostName('golden'),
+    });
+  });
+
+  it.each<[string, ClaimSpec, string]>([
+    [
+      "another namespace's claim",
+      { dataSourceRef: { kind: 'PersistentVolumeClaim', name: 'golden', namespace: 'other' } },
+      'another namespace',
+    ],
+    [
+      'a claim that does not exist',
+      { dataSource: { kind: 'PersistentVolumeClaim', name: 'nothing' } },
+      'not found',
+    ],
+    [
+      'a VolumeSnapshot (not synced)',
+      { dataSource: { apiGroup: 'snapshot.storage.k8s.io', kind: 'VolumeSnapshot', name: 'snap' } },
+      'not synced',
+    ],
+    [
+      'an object of another kind',
+      { dataSourceRef: { apiGroup: 'example.com', kind: 'Populator', name: 'p' } },
+      'not supported',
+    ],
+    ['itself', { dataSource: { kind: 'PersistentVolumeClaim', name: 'clone' } }, 'itself'],
+  ])('dataSource naming %s: refused with a SyncError, nothing on the host', async (_name, spec, message) => {
+    const table = await withClaims([claim('golden', {}, 'other')]);
+    table.host.clearWrites();
+    await table.virtual.create(PVC, 'team', claim('clone', spec));
+    await table.settle();
+    expect(table.host.writeLog()).toEqual([]);
+    expect(syncErrors(table)).toEqual([expect.stringContaining(message)]);
+  });
+
+  it("dataSource whose host name is held by another tenant's claim: refused, never renamed to it", async () => {
+    // `golden` of namespace `team` maps to the same host name as this object, which claims to be another's.
+    const impostor: KubeObject = {
+      metadata: {
+        name: hostName('golden'),
+        namespace: HOST_NS,
+        labels: { [MANAGED_BY]: VC },
+        annotations: {
+          'vcluster.loft.sh/object-name': 'golden-x-team',
+          'vcluster.loft.sh/object-namespace': 'x',
+          'vcluster.loft.sh/object-kind': '/v1, Kind=PersistentVolumeClaim',
+        },
+      },
+      spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+    };
+    const table = await start({
+      kinds: ['persistentvolumeclaims'],
+      host: [
+        [SC, storageClass('fast')],
+        [PVC, impostor],
+      ],
+      virtual: [[PVC, claim('golden', {}, 'team')]],
+    });
+    await table.virtual.create(
+      PVC,
+      'team',
+      claim('clone', { dataSource: { kind: 'PersistentVolumeClaim', name: 'golden' } }),
+    );
+    await table.settle();
+    expect(hostClaim(table, 'clone')).toBeUndefined();
+    expect(syncErrors(table)).toEqual(
+      expect.arrayContaining([expect.stringContaining('held by another object')]),
+    );
+  });
+
+  it('a clone refused for a missing source is synced once the source claim is made and copied', async () => {
+    const table = await withClaims([
+      claim('clone', { dataSource: { kind: 'PersistentVolumeClaim', name: 'golden' } }),
+    ]);
+    expect(hostClaim(table, 'clone')).toBeUndefined();
+    expect(syncErrors(table)).toEqual([expect.stringContaining('"golden" not found')]);
+    await table.virtual.create(PVC, 'team', claim('golden'));
+    await table.settle();
+    expect(specOf(hostClaim(table, 'clone')).dataSource).toEqual({
+      kind: 'PersistentVolumeClaim',
+      name: hostName('golden'),
+    });
+  });
+
+  it('virtual claim deleted: its host claim and its fake volume go', async () => {
+    const table = await withClaims([claim('data')]);
+    await bindOnHost(table);
+    await table.virtual.delete(PVC, 'team', 'data');
+    await table.settle();
+    expect(hostClaim(table)).toBeUndefined();
+    expect(table.virtual.objects(PV)).toEqual([]);
+  });
+
+  it('a claim held by its finalizer while pods use it: the host claim goes now, the fake volume with the claim', async () => {
+    const going = claim('data', { volumeName: 'pvc-1' });
+    going.metadata = {
+      ...going.metadata,
+      uid: 'v1',
+      deletionTimestamp: '2026-11-30T11:00:00Z',
+      finalizers: ['kubernetes.io/pvc-protection'],
+    };
+    const copy: KubeObject = {
+      metadata: {
+        name: hostName('data'),
+        namespace: HOST_NS,
+        labels: { [MANAGED_BY]: VC },
+        annotations: {
+          'vcluster.loft.sh/object-name': 'data',
+          'vcluster.loft.sh/object-namespace': 'team',
+          'vcluster.loft.sh/object-uid': 'v1',
+          'vcluster.loft.sh/object-kind': '/v1, Kind=PersistentVolumeClaim',
+        },
+      },
+      spec: { ...specOf(going), volumeName: 'pvc-1' },
+      status: { phase: 'Bound' },
+    };
+    const fake: KubeObject = {
+      metadata: {
+        name: 'pvc-1',
+        labels: { 'vcluster.loft.sh/fake-pv': 'true', 'vsyncer.dev/managed': 'true' },
+      },
+      spec: { claimRef: { namespace: 'team', name: 'data', uid: 'v1' } },
+    };
+    const table = await start({
+      kinds: ['persistentvolumeclaims'],
+      host: [
+        [SC, storageClass('fast')],
+        [PVC, copy],
+      ],
+      virtual: [
+        [PVC, going],
+        [PV, fake],
+      ],
+    });
+    await table.settle();
+    expect(hostClaim(table)).toBeUndefined();
+    expect(virtualVolume(table, 'pvc-1')).toBeDefined();
+    table.virtual.finishDeletion(PVC, 'team', 'data');
+    await table.settle();
+    expect(table.virtual.objects(PV)).toEqual([]);
+  });
+
+  it('host claim of a bound claim deleted: the virtual claim (its data is gone) and its fake volume go', async () => {
+    const table = await withClaims([claim('data')]);
+    await bindOnHost(table);
+    await table.host.delete(PVC, HOST_NS, hostName('data'));
+    await table.settle();
+    expect(virtualClaim(table)).toBeUndefined();
+    expect(table.virtual.objects(PV)).toEqual([]);
+    expect(hostClaim(table)).toBeUndefined();
+  });
+
+  it('host claim of a pending claim deleted: made again', async () => {
+    const table = await withClaims([claim('data')]);
+    const before = hostClaim(table)!.metadata?.uid;
+    await table.host.delete(PVC, HOST_NS, hostName('data'));
+    await table.settle();
+    expect(hostClaim(table)).toBeDefined();
+    expect(hostClaim(table)!.metadata?.uid).not.toBe(before);
+  });
+
+  it("a tenant's own volume under the host volume's name: untouched, SyncError, the claim is not bound to it", async () => {
+    const theirs: KubeObject = {
+      metadata: { name: 'pvc-1234' },
+      spec: { capacity: { storage: '1Mi' }, accessModes: ['ReadOnlyMany'], hostPath: { path: '/x' } },
+    };
+    const table = await withClaims([claim('data')], { virtual: [[PV, theirs]] });
+    await bindOnHost(table);
+    expect(virtualVolume(table, 'pvc-1234')!.spec).toEqual(theirs.spec);
+    expect(specOf(virtualClaim(table)).volumeName).toBeUndefined();
+    expect(syncErrors(table)).toEqual([expect.stringContaining('"pvc-1234" exists in the virtual cluster')]);
+  });
+
+  it("a tenant's edit of a fake volume is reverted", async () => {
+    const table = await withClaims([claim('data')]);
+    await bindOnHost(table);
+    const pv = virtualVolume(table, 'pvc-1234')!;
+    await table.virtual.update(PV, '', {
+      ...pv,
+      spec: { ...(pv.spec as object), capacity: { storage: '1Ti' } },
+    });
+    await table.settle();
+    expect((virtualVolume(table, 'pvc-1234')!.spec as { capacity: unknown }).capacity).toEqual({
+      storage: '1Gi',
+    });
+  });
+
+  it("a fake volume left without claim is deleted; a tenant's volume naming a missing claim is not", async () => {
+    const ref = {
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      namespace: 'team',
+      name: 'gone',
+      uid: 'u1',
+    };
+    const spec = {
+      capacity: { storage: '1Gi' },
+      accessModes: ['ReadWriteOnce'],
+      flexVolume: { driver: 'x' },
+      claimRef: ref,
+    };
+    const orphan: KubeObject = {
+      metadata: {
+        name: 'pvc-orphan',
+        labels: { 'vcluster.loft.sh/fake-pv': 'true', 'vsyncer.dev/managed': 'true' },
+      },
+      spec,
+    };
+    const tenants: KubeObject = { metadata: { name: 'tenant-pv' }, spec };
+    const table = await withClaims([], {
+      virtual: [
+        [PV, orphan],
+        [PV, tenants],
+      ],
+    });
+    expect(table.virtual.objects(PV).map((v) => v.metadata?.name)).toEqual(['tenant-pv']);
+    expect(table.host.writeLog()).toEqual([]);
+  });
+
+  it('an unmanaged host claim in the way: untouched, SyncError, and the tenant keeps its claim', async () => {
+    const theirs: KubeObject = {
+      metadata: { name: hostName('data'), namespace: HOST_NS },
+      spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '9Gi' } } },
+    };
+    const table = await withClaims([claim('data')], { host: [[PVC, theirs]] });
+    expect(table.host.writeLog()).toEqual([]);
+    expect(specOf(hostClaim(table)).resources).toEqual({ requests: { storage: '9Gi' } });
+    expect(virtualClaim(table)).toBeDefined();
+    expect(syncErrors(table)).toHaveLength(1);
+  });
+
+  it("a pod's ephemeral-volume claim stays virtual: the host pod makes its own", async () => {
+    const ephemeral = claim('web-0-scratch');
+    ephemeral.metadata!.ownerReferences = [
+      { apiVersion: 'v1', kind: 'Pod', name: 'web-0', uid: 'p1', controller: true, blockOwnerDeletion: true },
+    ];
+    const table = await withClaims([ephemeral]);
+    expect(table.host.writeLog()).toEqual([]);
+    expect(syncErrors(table)).toEqual([]);
+  });
+
+  it('a malformed claim is refused with the field named', async () => {
+    const table = await withClaims([claim('data', { accessModes: 'ReadWriteOnce' as never })]);
+    expect(table.host.writeLog()).toEqual([]);
+    expect(syncErrors(table)).toEqual([
+      expect.stringContaining('spec.accessModes must be a list of strings'),
+    ]);
+  });
+});

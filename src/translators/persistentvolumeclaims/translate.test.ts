@@ -1,0 +1,151 @@
+import type { KubeObject } from '../../kube/object.ts';
+import { hostName } from '../../naming/names.ts';
+import { Builder, caseSeed, corrupt, metadata, Rng } from '../../testing/random-objects.ts';
+import {
+  dataSourcesOf,
+  fakeVolumeFor,
+  hostClaimFor,
+  malformedClaim,
+  specOf,
+  storageClassOf,
+  type ClaimDataSource,
+} from './translate.ts';
+
+const VC = 'vc';
+const where = { vcName: VC, hostNamespace: 'host-ns', virtualApiService: VC, hostName: 'h' };
+const rename = (ref: ClaimDataSource) => hostName(ref.name, 'team', VC);
+
+describe('storageClassOf', () => {
+  it.each<[string, KubeObject, string | undefined]>([
+    ['spec', { spec: { storageClassName: 'fast' } }, 'fast'],
+    ['none', { spec: {} }, undefined],
+    ['empty: no class', { spec: { storageClassName: '' } }, ''],
+    [
+      'the beta annotation wins, as for the binder',
+      {
+        metadata: { annotations: { 'volume.beta.kubernetes.io/storage-class': 'gold' } },
+        spec: { storageClassName: 'fast' },
+      },
+      'gold',
+    ],
+  ])('%s', (_name, claim, expected) => expect(storageClassOf(claim)).toBe(expected));
+});
+
+describe('fakeVolumeFor', () => {
+  it('takes size and modes from the host status, class and mode from the virtual claim, nothing of the host volume', () => {
+    const virtual: KubeObject = {
+      metadata: { name: 'data', namespace: 'team', uid: 'u1' },
+      spec: {
+        accessModes: ['ReadWriteOnce'],
+        resources: { requests: { storage: '1Gi' } },
+        volumeMode: 'Block',
+      },
+    };
+    const host: KubeObject = {
+      metadata: { name: 'data-x-team-x-vc', namespace: 'host-ns' },
+      spec: { volumeName: 'pvc-9', storageClassName: 'host-default' },
+      status: { phase: 'Bound', accessModes: ['ReadWriteMany'], capacity: { storage: '2Gi' } },
+    };
+    const pv = fakeVolumeFor(virtual, host);
+    expect(pv.metadata?.name).toBe('pvc-9');
+    expect(pv.spec).toMatchObject({
+      capacity: { storage: '2Gi' },
+      accessModes: ['ReadWriteMany'],
+      storageClassName: '',
+      volumeMode: 'Block',
+      claimRef: { namespace: 'team', name: 'data', uid: 'u1' },
+      flexVolume: { driver: 'vsyncer.dev/fake' },
+    });
+    expect(JSON.stringify(pv)).not.toContain('host-ns');
+    expect(JSON.stringify(pv)).not.toContain('data-x-team-x-vc');
+  });
+});
+
+/** A random virtual claim, sometimes hostile (naming volumes, other namespaces, controller annotations). */
+function randomClaim(rng: Rng, corrupted: boolean): Record<string, unknown> {
+  const b = new Builder(rng);
+  const meta = metadata(b) as Record<string, unknown>;
+  meta.namespace = 'team';
+  if (rng.chance(0.3))
+    meta.annotations = {
+      ...((meta.annotations as object | undefined) ?? {}),
+      [rng.pick([
+        'pv.kubernetes.io/bind-completed',
+        'volume.kubernetes.io/selected-node',
+        'volume.beta.kubernetes.io/storage-provisioner',
+        'volume.beta.kubernetes.io/storage-class',
+      ])]: rng.pick(['yes', 'node-1', 'fast']),
+    };
+  const ref = () => ({
+    ...(rng.chance(0.3) ? { apiGroup: rng.pick(['', 'snapshot.storage.k8s.io', 'example.com']) } : {}),
+    kind: rng.pick(['PersistentVolumeClaim', 'VolumeSnapshot', 'Secret']),
+    name: rng.pick(['golden', 'snap', 'x-x-other']),
+    ...(rng.chance(0.3) ? { namespace: rng.pick(['team', 'other']) } : {}),
+  });
+  const spec: Record<string, unknown> = {
+    accessModes: rng.times(0, 2, () => rng.pick(['ReadWriteOnce', 'ReadOnlyMany', 'ReadWriteOncePod'])),
+    resources: { requests: { storage: rng.pick(['1Gi', '10Mi']) } },
+  };
+  if (rng.chance(0.7)) spec.storageClassName = rng.pick(['fast', '', 'gold']);
+  if (rng.chance(0.2)) spec.volumeName = 'pvc-of-someone-else';
+  if (rng.chance(0.2)) spec.selector = { matchLabels: { disk: 'ssd' } };
+  if (rng.chance(0.2)) spec.volumeMode = rng.pick(['Filesystem', 'Block']);
+  if (rng.chance(0.3)) spec.dataSource = ref();
+  if (rng.chance(0.3)) spec.dataSourceRef = ref();
+  const claim: Record<string, unknown> = {
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: meta,
+    spec,
+  };
+  if (corrupted) corrupt(b, claim);
+  return claim;
+}
+
+describe('claim translation, random claims', () => {
+  it('never throws on a claim the shape check accepts, never sends a volume, a selector or a foreign name', () => {
+    const problems: string[] = [];
+    let accepted = 0;
+    for (let i = 0; i < 3000; i++) {
+      const rng = new Rng(caseSeed(0x5707a6e, i));
+      const claim = randomClaim(rng, rng.chance(0.3)) as KubeObject;
+      const before = JSON.stringify(claim);
+      let problem: string | undefined;
+      try {
+        problem = malformedClaim(claim);
+      } catch (err) {
+        problems.push(`case ${i}: malformedClaim threw ${String(err)}`);
+        continue;
+      }
+      if (problem !== undefined) continue;
+      accepted++;
+      let host: KubeObject;
+      try {
+        host = hostClaimFor(claim, where, rename);
+      } catch (err) {
+        problems.push(`case ${i}: hostClaimFor threw ${String(err)}: ${before}`);
+        continue;
+      }
+      const spec = specOf(host);
+      const annotations = host.metadata?.annotations ?? {};
+      if (JSON.stringify(claim) !== before) problems.push(`case ${i}: input changed`);
+      if (spec.volumeName !== undefined) problems.push(`case ${i}: volumeName sent`);
+      if (spec.selector !== undefined) problems.push(`case ${i}: selector sent`);
+      if (host.metadata?.labels?.['vcluster.loft.sh/managed-by'] !== VC)
+        problems.push(`case ${i}: not managed`);
+      if (Object.keys(annotations).some((k) => /^(pv|volume(\.beta)?)\.kubernetes\.io\//.test(k)))
+        problems.push(`case ${i}: a storage controller annotation sent`);
+      for (const ref of [spec.dataSource, spec.dataSourceRef]) {
+        if (!ref) continue;
+        if (ref.namespace !== undefined) problems.push(`case ${i}: data source namespace sent`);
+        if (!dataSourcesOf(claim).some((r) => rename(r) === ref.name))
+          problems.push(`case ${i}: data source not renamed`);
+      }
+      if (spec.storageClassName !== undefined && spec.storageClassName !== storageClassOf(claim))
+        problems.push(`case ${i}: class differs from the claim's`);
+    }
+    expect(problems).toEqual([]);
+    // Most cases get past the shape check: the translators are what this exercises.
+    expect(accepted).toBeGreaterThan(1500);
+  });
+});

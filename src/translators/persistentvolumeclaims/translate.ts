@@ -1,0 +1,292 @@
+import type { KubeObject } from '../../kube/object.ts';
+import { Resources } from '../../kube/resources.ts';
+import type { Placement } from '../../sync/kind.ts';
+import { FROM_HOST_LABEL } from '../shared/from-host.ts';
+import { hostMetadataFor, sameJson } from '../shared/host-metadata.ts';
+
+/** The parts of a PersistentVolumeClaim the syncer reads or writes. */
+export interface TypedObjectReference {
+  apiGroup?: string;
+  kind: string;
+  name: string;
+  namespace?: string;
+}
+
+export interface ClaimSpec {
+  accessModes?: string[];
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+  storageClassName?: string | null;
+  volumeName?: string;
+  volumeMode?: string;
+  selector?: unknown;
+  dataSource?: TypedObjectReference | null;
+  dataSourceRef?: TypedObjectReference | null;
+  volumeAttributesClassName?: string | null;
+}
+
+export interface ClaimStatus {
+  phase?: string;
+  accessModes?: string[];
+  capacity?: Record<string, string>;
+  conditions?: unknown[];
+  [field: string]: unknown;
+}
+
+export const specOf = (claim: KubeObject | undefined): ClaimSpec => (claim?.spec ?? {}) as ClaimSpec;
+export const statusOf = (claim: KubeObject | undefined): ClaimStatus => (claim?.status ?? {}) as ClaimStatus;
+
+/** vCluster's label on the PersistentVolumes it shows for bound claims. */
+export const FAKE_PV_LABEL = 'vcluster.loft.sh/fake-pv';
+/** The (deprecated) annotation that names a claim's class and takes precedence over the spec. */
+export const BETA_STORAGE_CLASS_ANNOTATION = 'volume.beta.kubernetes.io/storage-class';
+/** What the fake volumes say made them; also makes a virtual PV controller leave their deletion to us. */
+export const FAKE_PV_PROVISIONER = 'vsyncer.dev/fake-pv-provisioner';
+/** The inert flexVolume driver of fake volumes: no kubelet has it, no controller acts on it. */
+export const FAKE_PV_DRIVER = 'vsyncer.dev/fake';
+
+/**
+ * Annotation prefixes of the storage controllers (binder, provisioners, resizer, scheduler). Each
+ * cluster's controllers set their own on their own claims: one flowing down would make the host's
+ * binder or a provisioner act on what the virtual cluster decided (`bind-completed` on an unbound
+ * host claim marks it Lost; `selected-node` or `storage-provisioner` steer provisioning), so they
+ * stay where they were set.
+ */
+const CONTROLLER_ANNOTATION_PREFIXES = [
+  'pv.kubernetes.io/',
+  'volume.kubernetes.io/',
+  'volume.beta.kubernetes.io/',
+];
+
+const isControllerAnnotation = (key: string) => CONTROLLER_ANNOTATION_PREFIXES.some((p) => key.startsWith(p));
+
+/** The claim's class as the API and the binder read it: the beta annotation first, then the spec. */
+export function storageClassOf(claim: KubeObject): string | undefined {
+  const annotated = claim.metadata?.annotations?.[BETA_STORAGE_CLASS_ANNOTATION];
+  if (annotated !== undefined) return annotated;
+  return specOf(claim).storageClassName ?? undefined;
+}
+
+/** True for a claim the ephemeral-volume controller made for a pod: the host pod makes its own. */
+export function isEphemeralClaim(claim: KubeObject): boolean {
+  return (claim.metadata?.ownerReferences ?? []).some((o) => o.kind === 'Pod' && o.controller === true);
+}
+
+/** A data source of a claim, as the syncer judges it: where it is written, and what it names. */
+export interface ClaimDataSource {
+  field: 'spec.dataSource' | 'spec.dataSourceRef';
+  apiGroup: string;
+  kind: string;
+  name: string;
+  namespace?: string;
+}
+
+/** The claim's data sources (the API server fills both fields from either). */
+export function dataSourcesOf(claim: KubeObject): ClaimDataSource[] {
+  const spec = specOf(claim);
+  const out: ClaimDataSource[] = [];
+  for (const field of ['dataSource', 'dataSourceRef'] as const) {
+    const ref = spec[field];
+    if (!ref) continue;
+    out.push({
+      field: `spec.${field}`,
+      apiGroup: ref.apiGroup ?? '',
+      kind: ref.kind,
+      name: ref.name,
+      ...(ref.namespace ? { namespace: ref.namespace } : {}),
+    });
+  }
+  return out;
+}
+
+/** A host name for a data source the kind judged to be this tenant's own copy. */
+export type RenameDataSource = (ref: ClaimDataSource) => string;
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+const stringMap = (v: unknown) => isRecord(v) && Object.values(v).every((x) => typeof x === 'string');
+
+/**
+ * What is wrong with the shape of a claim the translators read, or undefined when it fits (an API
+ * server never serves such a claim; a cache or a bug upstream might).
+ */
+export function malformedClaim(obj: unknown): string | undefined {
+  if (!isRecord(obj)) return 'the object must be an object';
+  const meta = obj.metadata;
+  if (!isRecord(meta)) return 'metadata must be an object';
+  for (const f of ['name', 'namespace'])
+    if (typeof meta[f] !== 'string' || meta[f] === '') return `metadata.${f} must be a non-empty string`;
+  for (const f of ['labels', 'annotations'])
+    if (meta[f] != null && !stringMap(meta[f])) return `metadata.${f} must be a map of strings`;
+  const spec = obj.spec;
+  if (spec == null) return undefined;
+  if (!isRecord(spec)) return 'spec must be an object';
+  if (spec.accessModes != null) {
+    if (!Array.isArray(spec.accessModes) || !spec.accessModes.every((m) => typeof m === 'string'))
+      return 'spec.accessModes must be a list of strings';
+  }
+  for (const f of ['storageClassName', 'volumeName', 'volumeMode', 'volumeAttributesClassName'])
+    if (spec[f] != null && typeof spec[f] !== 'string') return `spec.${f} must be a string`;
+  if (spec.resources != null) {
+    if (!isRecord(spec.resources)) return 'spec.resources must be an object';
+    for (const f of ['requests', 'limits'])
+      if (spec.resources[f] != null && !stringMap(spec.resources[f]))
+        return `spec.resources.${f} must be a map of strings`;
+  }
+  for (const f of ['dataSource', 'dataSourceRef']) {
+    const ref = spec[f];
+    if (ref == null) continue;
+    if (!isRecord(ref)) return `spec.${f} must be an object`;
+    for (const g of ['kind', 'name'])
+      if (typeof ref[g] !== 'string' || ref[g] === '') return `spec.${f}.${g} must be a non-empty string`;
+    for (const g of ['apiGroup', 'namespace'])
+      if (ref[g] != null && typeof ref[g] !== 'string') return `spec.${f}.${g} must be a string`;
+  }
+  return undefined;
+}
+
+/** The virtual claim with the storage controllers' annotations left out (see CONTROLLER_ANNOTATION_PREFIXES). */
+function withoutControllerAnnotations(virtual: KubeObject): KubeObject {
+  const annotations = virtual.metadata?.annotations;
+  if (!annotations) return virtual;
+  return {
+    ...virtual,
+    metadata: {
+      ...virtual.metadata,
+      annotations: Object.fromEntries(
+        Object.entries(annotations).filter(([k]) => !isControllerAnnotation(k)),
+      ),
+    },
+  };
+}
+
+/**
+ * The host copy of a virtual claim. The host decides which volume it gets: `volumeName` is never
+ * sent (a tenant naming a host volume could take another tenant's data) and neither is `selector`
+ * (it selects host volumes by their labels). Data sources are renamed to this tenant's own copies
+ * by `rename` (the kind checked them). With `current`, the immutable fields are the host claim's
+ * own and only what may change on a claim (its resources, its volume attributes class) follows the
+ * virtual one, so a resize flows down.
+ */
+export function hostClaimFor(
+  virtual: KubeObject,
+  where: Placement & { hostName: string },
+  rename: RenameDataSource,
+  current?: KubeObject,
+): KubeObject {
+  const v = specOf(virtual);
+  let spec: ClaimSpec;
+  if (current) {
+    spec = { ...specOf(current) };
+    if (v.resources !== undefined) spec.resources = v.resources;
+    if (v.volumeAttributesClassName != null) spec.volumeAttributesClassName = v.volumeAttributesClassName;
+  } else {
+    spec = {};
+    if (v.accessModes) spec.accessModes = v.accessModes;
+    if (v.resources) spec.resources = v.resources;
+    const storageClass = storageClassOf(virtual);
+    if (storageClass !== undefined) spec.storageClassName = storageClass;
+    if (v.volumeMode) spec.volumeMode = v.volumeMode;
+    if (v.volumeAttributesClassName) spec.volumeAttributesClassName = v.volumeAttributesClassName;
+    for (const ref of dataSourcesOf(virtual)) {
+      const renamed: TypedObjectReference = { kind: ref.kind, name: rename(ref) };
+      if (ref.apiGroup) renamed.apiGroup = ref.apiGroup;
+      if (ref.field === 'spec.dataSource') spec.dataSource = renamed;
+      else spec.dataSourceRef = renamed;
+    }
+  }
+  return {
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: hostMetadataFor(withoutControllerAnnotations(virtual), Resources.persistentVolumeClaims, where),
+    spec,
+  };
+}
+
+/** True when the host claim's spec already has what the desired one says of the fields that may change. */
+export function hostSpecInSync(desired: KubeObject, host: KubeObject): boolean {
+  const d = specOf(desired);
+  const h = specOf(host);
+  return (
+    sameJson(d.resources, h.resources) &&
+    (d.volumeAttributesClassName == null || d.volumeAttributesClassName === h.volumeAttributesClassName)
+  );
+}
+
+/** The status the virtual claim shows: the host claim's, as the host's controllers wrote it. */
+export function virtualStatusFor(host: KubeObject): ClaimStatus {
+  return { ...statusOf(host) };
+}
+
+/** True for a PersistentVolume of the virtual cluster the syncer made to stand for a host volume. */
+export function isFakeVolume(pv: KubeObject | undefined): boolean {
+  const labels = pv?.metadata?.labels ?? {};
+  return labels[FAKE_PV_LABEL] === 'true' && labels[FROM_HOST_LABEL] === 'true';
+}
+
+/** The `namespace/name` of the virtual claim a fake volume stands behind. */
+export function claimKeyOfFakeVolume(pv: KubeObject): string | undefined {
+  const ref = (pv.spec as { claimRef?: { namespace?: string; name?: string } } | undefined)?.claimRef;
+  return ref?.namespace && ref.name ? `${ref.namespace}/${ref.name}` : undefined;
+}
+
+/**
+ * The PersistentVolume the virtual cluster shows for a bound claim, named as the host volume is (as
+ * vCluster does). It says what the tenant may know (size, access modes, class, reclaim policy) and
+ * nothing of the host volume itself: its source is an inert flexVolume no kubelet or controller has.
+ */
+export function fakeVolumeFor(virtual: KubeObject, host: KubeObject): KubeObject {
+  const v = specOf(virtual);
+  const status = statusOf(host);
+  const capacity = status.capacity?.storage ?? v.resources?.requests?.storage;
+  return {
+    apiVersion: 'v1',
+    kind: 'PersistentVolume',
+    metadata: {
+      name: specOf(host).volumeName,
+      labels: { [FAKE_PV_LABEL]: 'true', [FROM_HOST_LABEL]: 'true' },
+      annotations: {
+        'kubernetes.io/createdby': FAKE_PV_PROVISIONER,
+        'pv.kubernetes.io/provisioned-by': FAKE_PV_PROVISIONER,
+      },
+    },
+    spec: {
+      capacity: capacity ? { storage: capacity } : {},
+      accessModes: status.accessModes ?? v.accessModes ?? [],
+      // The virtual claim's class, so a binder in the virtual cluster finds that the two match.
+      storageClassName: storageClassOf(virtual) ?? '',
+      volumeMode: v.volumeMode ?? 'Filesystem',
+      persistentVolumeReclaimPolicy: 'Delete',
+      flexVolume: { driver: FAKE_PV_DRIVER },
+      claimRef: {
+        apiVersion: 'v1',
+        kind: 'PersistentVolumeClaim',
+        namespace: virtual.metadata?.namespace,
+        name: virtual.metadata?.name,
+        uid: virtual.metadata?.uid,
+      },
+    },
+  };
+}
+
+/** The fields of a fake volume the syncer decides; others (server defaults, a binder's marks) are left be. */
+export function fakeVolumeInSync(desired: KubeObject, current: KubeObject): boolean {
+  const d = (desired.spec ?? {}) as Record<string, unknown>;
+  const c = (current.spec ?? {}) as Record<string, unknown>;
+  const ref = (o: Record<string, unknown>) => {
+    const r = (o.claimRef ?? {}) as Record<string, unknown>;
+    return { namespace: r.namespace, name: r.name, uid: r.uid };
+  };
+  const labels = current.metadata?.labels ?? {};
+  return (
+    [
+      'capacity',
+      'accessModes',
+      'storageClassName',
+      'volumeMode',
+      'persistentVolumeReclaimPolicy',
+      'flexVolume',
+    ].every((f) => sameJson(d[f], c[f])) &&
+    sameJson(ref(d), ref(c)) &&
+    Object.entries(desired.metadata?.labels ?? {}).every(([k, v]) => labels[k] === v)
+  );
+}

@@ -1,0 +1,17 @@
+import { defineKind } from '../../sync/kind.ts';
+import { CRUD } from '../shared/data-object.ts';
+import { podDisruptionBudgetsKind } from './poddisruptionbudgets-kind.ts';
+
+/**
+ * PodDisruptionBudgets, virtual → host, each selecting only its tenant's pods of its virtual
+ * namespace. On by default, as in vCluster: host evictions should respect a tenant's budgets.
+ */
+export const podDisruptionBudgetsDescriptor = defineKind({
+  name: 'poddisruptionbudgets',
+  description: "PodDisruptionBudgets, virtual → host; selectors confined to the namespace's pods",
+  defaultOn: true,
+  eventKind: 'PodDisruptionBudget',
+  fields: [],
+  hostRbac: [{ scope: 'namespace', apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: CRUD }],
+  build: (_options, where) => podDisruptionBudgetsKind(where),
+});

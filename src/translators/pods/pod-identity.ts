@@ -1,0 +1,107 @@
+import type { Informer } from '../../informer/informer.ts';
+import type { KubeObject } from '../../kube/object.ts';
+import { splitKey } from '../../kube/object.ts';
+import type { Pod } from '../../kube/types.ts';
+import type { BuiltKind } from '../../sync/kind.ts';
+import { FROM_HOST_LABEL } from '../shared/from-host.ts';
+import { isSystemPriorityClass } from '../priorityclasses/translate.ts';
+import type { ReferenceJudge, ReferenceVerdict } from './reference-safety.ts';
+
+/** The kinds whose names a host pod may carry instead of the syncer's defaults. */
+const PRIORITY_TO_HOST = 'priorityclasses';
+const PRIORITY_FROM_HOST = 'host-priorityclasses';
+const SERVICE_ACCOUNTS = 'serviceaccounts';
+
+/** How a pod's priority class reaches the host: under a host name, not yet, or not at all (dropped). */
+type ClassVerdict =
+  { state: 'ready'; hostName: string } | { state: 'waiting'; message: string } | { state: 'drop' };
+
+/**
+ * Which host priority class and service account a pod runs with, when those kinds are synced:
+ * - priorityclasses (to the host): a tenant class stands for its host copy; the pod waits until that
+ *   copy is provably ours (a class above the allowed maximum never gets one, and its pods wait);
+ * - host-priorityclasses (from the host): a host class shown in the virtual cluster keeps its name;
+ * - serviceaccounts: the pod runs as the host copy of its virtual service account, and waits for it.
+ * System classes (`system-*`) never reach a host pod: the virtual cluster has its own, and the
+ * host's would outrank every other workload there. Anything else is dropped, as without these kinds.
+ */
+export class PodHostIdentity {
+  private readonly kinds: ReadonlyMap<string, BuiltKind>;
+  private readonly judge: ReferenceJudge;
+  private readonly virtualClasses?: Informer<KubeObject>;
+  private readonly hostClasses?: Informer<KubeObject>;
+
+  constructor(opts: {
+    kinds: ReadonlyMap<string, BuiltKind>;
+    judge: ReferenceJudge;
+    virtualClasses?: Informer<KubeObject>;
+    hostClasses?: Informer<KubeObject>;
+  }) {
+    this.kinds = opts.kinds;
+    this.judge = opts.judge;
+    this.virtualClasses = opts.virtualClasses;
+    this.hostClasses = opts.hostClasses;
+  }
+
+  /** Whether service accounts are synced (pods then run as their copies). */
+  get syncsServiceAccounts(): boolean {
+    return this.kinds.has(SERVICE_ACCOUNTS);
+  }
+
+  /** What still keeps a pod off the host for its class or account: refusals and waits. */
+  admission(pod: Pod): { refused: string[]; waiting: string[] } {
+    const refused: string[] = [];
+    const waiting: string[] = [];
+    const cls = this.classVerdict(pod.spec?.priorityClassName);
+    if (cls.state === 'waiting') waiting.push(cls.message);
+    const account = this.accountVerdict(pod);
+    if (account?.state === 'refused') refused.push(account.message);
+    if (account?.state === 'waiting') waiting.push(account.message);
+    return { refused, waiting };
+  }
+
+  /** The host class a virtual class name stands for, or undefined to drop it. */
+  priorityClassNameFor(name: string): string | undefined {
+    const verdict = this.classVerdict(name);
+    return verdict.state === 'ready' ? verdict.hostName : undefined;
+  }
+
+  /** The host service account of a pod's virtual one, or undefined for the workload account. */
+  serviceAccountFor(namespace: string, name: string): string | undefined {
+    const kind = this.kinds.get(SERVICE_ACCOUNTS);
+    if (!kind) return undefined;
+    const hostKey = kind.spec.mapper.targetKey(`${namespace}/${name}`, undefined);
+    return hostKey ? splitKey(hostKey).name : undefined;
+  }
+
+  private classVerdict(name: string | undefined): ClassVerdict {
+    if (!name || isSystemPriorityClass(name)) return { state: 'drop' };
+    const virtual = this.virtualClasses?.store.get(name);
+    const toHost = this.kinds.get(PRIORITY_TO_HOST);
+    if (toHost && virtual && virtual.metadata?.labels?.[FROM_HOST_LABEL] !== 'true') {
+      const hostName = toHost.spec.mapper.targetKey(name, virtual);
+      const copy = hostName ? this.hostClasses?.store.get(hostName) : undefined;
+      const ours =
+        copy !== undefined &&
+        toHost.spec.mapper.sourceKeyOf(copy) === name &&
+        toHost.spec.mapper.sourceUidOf?.(copy) === virtual.metadata?.uid;
+      return ours && hostName
+        ? { state: 'ready', hostName }
+        : { state: 'waiting', message: `PriorityClass "${name}": waiting for its host copy` };
+    }
+    if (this.kinds.has(PRIORITY_FROM_HOST) && virtual?.metadata?.labels?.[FROM_HOST_LABEL] === 'true')
+      return { state: 'ready', hostName: name };
+    return { state: 'drop' };
+  }
+
+  private accountVerdict(pod: Pod): ReferenceVerdict | undefined {
+    if (!this.syncsServiceAccounts) return undefined;
+    return this.judge.judge(pod.metadata?.namespace ?? '', {
+      kind: 'ServiceAccount',
+      apiGroup: '',
+      name: pod.spec?.serviceAccountName || 'default',
+      optional: false,
+      where: { field: 'spec.serviceAccountName' },
+    });
+  }
+}

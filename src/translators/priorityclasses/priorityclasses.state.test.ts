@@ -1,0 +1,228 @@
+import type { KubeObject } from '../../kube/object.ts';
+import { Resources } from '../../kube/resources.ts';
+import { HOST_NS, stateTables, VC, type Seed, type StateTable } from '../../testing/state-table.ts';
+
+/** Starts a table for one test and stops it afterwards. */
+const start = stateTables();
+
+const PC = Resources.priorityClasses;
+const PODS = Resources.pods;
+const hostClassName = (name: string) => `vcluster-${name}-x-${HOST_NS}-x-${VC}`;
+
+function priorityClass(name: string, value: number, extra: Record<string, unknown> = {}): KubeObject {
+  return {
+    apiVersion: 'scheduling.k8s.io/v1',
+    kind: 'PriorityClass',
+    metadata: { name, labels: { tier: 'batch' } },
+    value,
+    description: 'batch jobs',
+    ...extra,
+  };
+}
+
+const hostClass = (t: StateTable, name = 'batch') =>
+  t.host.objects(PC).find((c) => c.metadata?.name === hostClassName(name));
+const virtualClass = (t: StateTable, name = 'batch') =>
+  t.virtual.objects(PC).find((c) => c.metadata?.name === name);
+const syncErrors = (t: StateTable) =>
+  t.virtual
+    .objects(Resources.events, 'default')
+    .filter((e) => e.reason === 'SyncError')
+    .map((e) => e.message);
+
+/** A table running priorityclasses (cap 1000), with the tenant's classes created through the virtual API. */
+async function withClasses(classes: KubeObject[], opts: { host?: Seed[]; virtual?: Seed[] } = {}) {
+  const table = await start({
+    kinds: ['priorityclasses'],
+    flags: { priorityClassMaxValue: '1000' },
+    host: opts.host,
+    virtual: opts.virtual,
+  });
+  for (const c of classes) await table.virtual.create(PC, '', c);
+  await table.settle();
+  return table;
+}
+
+describe('priorityclasses state table (to the host)', () => {
+  it('a class at or below the cap: cluster-scoped host copy, labelled, pointing back, never the default', async () => {
+    const table = await withClasses([
+      priorityClass('batch', 1000, { globalDefault: true, preemptionPolicy: 'Never' }),
+    ]);
+    const host = hostClass(table)!;
+    expect(host).toMatchObject({
+      value: 1000,
+      description: 'batch jobs',
+      preemptionPolicy: 'Never',
+      metadata: {
+        labels: { tier: 'batch', 'vcluster.loft.sh/managed-by': VC },
+        annotations: {
+          'vcluster.loft.sh/object-name': 'batch',
+          'vcluster.loft.sh/object-uid': virtualClass(table)!.metadata?.uid,
+          'vcluster.loft.sh/object-kind': 'scheduling.k8s.io/v1, Kind=PriorityClass',
+        },
+      },
+    });
+    expect(host.globalDefault).toBeUndefined();
+    expect(host.metadata?.namespace).toBeUndefined();
+    expect(host.metadata?.annotations?.['vcluster.loft.sh/object-namespace']).toBeUndefined();
+    expect(table.host.writeLog()).toEqual([`create priorityclasses ${hostClassName('batch')}`]);
+  });
+
+  it('a class above the cap: refused with a SyncError on the virtual class, nothing on the host', async () => {
+    const table = await withClasses([priorityClass('urgent', 1001)]);
+    expect(table.host.writeLog()).toEqual([]);
+    expect(syncErrors(table)).toEqual([
+      'priority class value 1001 is above the highest value this virtual cluster may use on the host (1000)',
+    ]);
+  });
+
+  it("the virtual cluster's system classes and classes shown from the host are never copied", async () => {
+    const table = await withClasses([], {
+      virtual: [
+        [PC, { metadata: { name: 'system-node-critical' }, value: 2000001000 }],
+        [PC, { metadata: { name: 'shown', labels: { 'vsyncer.dev/managed': 'true' } }, value: 10 }],
+      ],
+    });
+    expect(table.writes()).toEqual([]);
+  });
+
+  it('description changes flow down; an admin setting globalDefault on the copy is reverted', async () => {
+    const table = await withClasses([priorityClass('batch', 10)]);
+    await table.virtual.update(PC, '', { ...virtualClass(table)!, description: 'nightly jobs' });
+    await table.settle();
+    expect(hostClass(table)!.description).toBe('nightly jobs');
+    await table.host.update(PC, '', { ...hostClass(table)!, globalDefault: true });
+    await table.settle();
+    expect(hostClass(table)!.globalDefault).toBe(false);
+  });
+
+  it('steady state: a second pass writes nothing', async () => {
+    const table = await withClasses([priorityClass('batch', 10)]);
+    table.virtual.clearWrites();
+    table.host.clearWrites();
+    table.controllers.get('priorityclasses')!.controller.enqueue('batch');
+    await table.settle();
+    expect(table.writes()).toEqual([]);
+  });
+
+  it('virtual class deleted: its host copy goes', async () => {
+    const table = await withClasses([priorityClass('batch', 10)]);
+    await table.virtual.delete(PC, '', 'batch');
+    await table.settle();
+    expect(hostClass(table)).toBeUndefined();
+  });
+
+  it('a copy made before the cap was lowered is deleted, with a SyncError', async () => {
+    const virtual = { ...priorityClass('batch', 5000), metadata: { name: 'batch', uid: 'uid-batch' } };
+    const copy: KubeObject = {
+      metadata: {
+        name: hostClassName('batch'),
+        labels: { 'vcluster.loft.sh/managed-by': VC },
+        annotations: {
+          'vcluster.loft.sh/object-name': 'batch',
+          'vcluster.loft.sh/object-uid': 'uid-batch',
+          'vcluster.loft.sh/object-kind': 'scheduling.k8s.io/v1, Kind=PriorityClass',
+        },
+      },
+      value: 5000,
+    };
+    const table = await withClasses([], { virtual: [[PC, virtual]], host: [[PC, copy]] });
+    expect(hostClass(table)).toBeUndefined();
+    expect(syncErrors(table)).toHaveLength(1);
+  });
+
+  it('a host class of that name not made by this virtual cluster is never touched', async () => {
+    const theirs: KubeObject = { metadata: { name: hostClassName('batch') }, value: 7 };
+    const table = await withClasses([priorityClass('batch', 10)], { host: [[PC, theirs]] });
+    expect(table.host.writeLog()).toEqual([]);
+    expect(hostClass(table)!.value).toBe(7);
+    expect(syncErrors(table)).toHaveLength(1);
+  });
+
+  it('cannot run together with host-priorityclasses', async () => {
+    await expect(start({ kinds: ['priorityclasses', 'host-priorityclasses'] })).rejects.toThrow(
+      "kinds 'priorityclasses' and 'host-priorityclasses' cannot both be enabled",
+    );
+  });
+});
+
+// --- pods naming a priority class ------------------------------------------------------------------
+
+/** What every pod sync needs: the host Service of the virtual API and the virtual DNS service. */
+const infrastructure: { virtual: Seed[]; host: Seed[] } = {
+  virtual: [
+    [
+      Resources.services,
+      { metadata: { name: 'kube-dns', namespace: 'kube-system' }, spec: { clusterIP: '10.96.0.10' } },
+    ],
+    [Resources.namespaces, { metadata: { name: 'team' } }],
+  ],
+  host: [
+    [
+      Resources.services,
+      {
+        metadata: { name: VC, namespace: HOST_NS },
+        spec: { clusterIP: '10.96.0.50', ports: [{ port: 443 }] },
+      },
+    ],
+  ],
+};
+
+const pod = (name: string, priorityClassName: string): KubeObject => ({
+  metadata: { name, namespace: 'team', uid: `uid-${name}` },
+  spec: { containers: [{ name: 'main', image: 'app:1' }], priorityClassName, priority: 10 },
+});
+const hostPod = (t: StateTable, name: string) =>
+  t.host.objects(PODS, HOST_NS).find((p) => p.metadata?.name === `${name}-x-team-x-${VC}`);
+const podSpec = (p: KubeObject | undefined) => p?.spec as { priorityClassName?: string; priority?: number };
+
+describe('pods with synced priority classes', () => {
+  it('to the host: a pod gets the host class of its class; system classes are dropped', async () => {
+    const table = await start({
+      kinds: ['pods', 'priorityclasses'],
+      virtual: [...infrastructure.virtual, [PC, priorityClass('batch', 10)]],
+      host: infrastructure.host,
+    });
+    await table.settle();
+    await table.virtual.create(PODS, 'team', pod('job', 'batch'));
+    await table.virtual.create(PODS, 'team', pod('agent', 'system-node-critical'));
+    await table.settle();
+    expect(podSpec(hostPod(table, 'job'))).toMatchObject({ priorityClassName: hostClassName('batch') });
+    expect(podSpec(hostPod(table, 'job')).priority).toBeUndefined();
+    expect(podSpec(hostPod(table, 'agent')).priorityClassName).toBeUndefined();
+  });
+
+  it('to the host: a pod made with its class waits for the copy; one whose class has none never runs', async () => {
+    const table = await start({
+      kinds: ['pods', 'priorityclasses'],
+      flags: { priorityClassMaxValue: '100' },
+      virtual: [
+        ...infrastructure.virtual,
+        [PC, priorityClass('batch', 10)],
+        [PC, priorityClass('big', 500)],
+        [PODS, pod('job', 'batch')],
+        [PODS, pod('huge', 'big')],
+      ],
+      host: infrastructure.host,
+    });
+    await table.settle();
+    expect(podSpec(hostPod(table, 'job')).priorityClassName).toBe(hostClassName('batch'));
+    // Above the cap: no copy, and the pod is held rather than run at another priority.
+    expect(hostClass(table, 'big')).toBeUndefined();
+    expect(hostPod(table, 'huge')).toBeUndefined();
+  });
+
+  it('from the host: a pod naming a host class shown in the virtual cluster keeps the name', async () => {
+    const table = await start({
+      kinds: ['pods', 'host-priorityclasses'],
+      virtual: infrastructure.virtual,
+      host: [...infrastructure.host, [PC, { metadata: { name: 'high' }, value: 100 }]],
+    });
+    await table.settle();
+    await table.virtual.create(PODS, 'team', pod('job', 'high'));
+    await table.virtual.create(PODS, 'team', pod('own', 'mine'));
+    await table.settle();
+    expect(podSpec(hostPod(table, 'job')).priorityClassName).toBe('high');
+    expect(podSpec(hostPod(table, 'own')).priorityClassName).toBeUndefined();
+  });
+});
