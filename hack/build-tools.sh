@@ -2,7 +2,7 @@
 # Builds every control-plane binary the tests and `make up` need from pinned Go modules,
 # into $VSYNC_CACHE/bin/<component>-<version>/. A component already built is reused.
 #
-#   hack/build-tools.sh [kubernetes|etcd|kwok|helm ...]   (default: all)
+#   hack/build-tools.sh [kubernetes|etcd|kwok|helm|node|crictl ...]   (default: all but node, crictl)
 #   hack/build-tools.sh --print-dir COMPONENT             (where its binaries live)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
@@ -16,7 +16,9 @@ component_dir() {
     etcd) echo "$BIN_CACHE/etcd-$ETCD_VERSION" ;;
     kwok) echo "$BIN_CACHE/kwok-$KWOK_VERSION" ;;
     helm) echo "$BIN_CACHE/helm-$HELM_VERSION" ;;
-    *) die "build-tools" "unknown component '$1' (want kubernetes, etcd, kwok or helm)" ;;
+    node) echo "$BIN_CACHE/node-$NODE_KUBE_VERSION" ;;
+    crictl) echo "$BIN_CACHE/crictl-$CRICTL_VERSION" ;;
+    *) die "build-tools" "unknown component '$1' (want kubernetes, etcd, kwok, helm, node or crictl)" ;;
   esac
 }
 
@@ -45,30 +47,33 @@ run_logged() {
   fi
 }
 
-build_kubernetes() {
-  local out; out="$(component_dir kubernetes)"
-  [[ -x "$out/kube-apiserver" && -x "$out/kubectl" && -x "$out/kube-controller-manager" && -x "$out/kube-scheduler" ]] && return 0
-  local work="$VSYNC_CACHE/src/kubernetes-$KUBE_VERSION" log="$VSYNC_CACHE/logs/build-kubernetes-$KUBE_VERSION.log"
+# build_k8s COMPONENT VERSION CMD...: commands of k8s.io/kubernetes at VERSION into component_dir.
+build_k8s() {
+  local component="$1" version="$2"; shift 2
+  local cmds=("$@") out; out="$(component_dir "$component")"
+  local c missing=0
+  for c in "${cmds[@]}"; do [[ -x "$out/${c##*/}" ]] || missing=1; done
+  [[ $missing == 0 ]] && return 0
+  local work="$VSYNC_CACHE/src/$component-$version" log="$VSYNC_CACHE/logs/build-$component-$version.log"
   mkdir -p "$(dirname "$log")"; : >"$log"
-  echo "building kubernetes $KUBE_VERSION (kube-apiserver, kube-controller-manager, kube-scheduler, kubectl); log: $log" >&2
-  local cmds=(k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl)
-  prepare_module "$work" "k8s.io/kubernetes@$KUBE_VERSION" "${cmds[@]}"
+  echo "building $component $version (${cmds[*]##*/}); log: $log" >&2
+  prepare_module "$work" "k8s.io/kubernetes@$version" "${cmds[@]}"
   # k8s.io/kubernetes maps its staging modules to ./staging; point each at its published tag instead.
-  local gomod staging_version="v0${KUBE_VERSION#v1}"
-  gomod="$(cd "$work" && go mod download -json "k8s.io/kubernetes@$KUBE_VERSION" 2>>"$log" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')" || true
-  [[ -f "$gomod" ]] || die kubernetes "Go module download failed for k8s.io/kubernetes@$KUBE_VERSION" "$log"
+  local gomod staging_version="v0${version#v1}"
+  gomod="$(cd "$work" && go mod download -json "k8s.io/kubernetes@$version" 2>>"$log" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')" || true
+  [[ -f "$gomod" ]] || die "$component" "Go module download failed for k8s.io/kubernetes@$version" "$log"
   grep -E '^\s*k8s\.io/[a-z0-9-]+ => \./staging/' "$gomod" | awk '{print $1}' | while read -r m; do
     echo "replace $m => $m $staging_version" >>"$work/go.mod"
   done
-  (cd "$work" && run_logged kubernetes "$log" go mod tidy) || exit 1
-  local major="${KUBE_VERSION#v}"; major="${major%%.*}"
-  local minor="${KUBE_VERSION#v*.}"; minor="${minor%%.*}"
+  (cd "$work" && run_logged "$component" "$log" go mod tidy) || exit 1
+  local major="${version#v}"; major="${major%%.*}"
+  local minor="${version#v*.}"; minor="${minor%%.*}"
   local ldflags="-s -w"
   for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-    ldflags+=" -X $pkg.gitVersion=$KUBE_VERSION -X $pkg.gitMajor=$major -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
+    ldflags+=" -X $pkg.gitVersion=$version -X $pkg.gitMajor=$major -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
   done
   mkdir -p "$out.tmp"
-  (cd "$work" && run_logged kubernetes "$log" go build -ldflags "$ldflags" -o "$out.tmp/" "${cmds[@]}") || exit 1
+  (cd "$work" && run_logged "$component" "$log" go build -ldflags "$ldflags" -o "$out.tmp/" "${cmds[@]}") || exit 1
   rm -rf "$out" && mv "$out.tmp" "$out"
 }
 
@@ -110,7 +115,13 @@ copy_kwok_stages() {
 
 build_component() {
   case "$1" in
-    kubernetes) build_kubernetes ;;
+    kubernetes)
+      build_k8s kubernetes "$KUBE_VERSION" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
+        k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl
+      ;;
+    # The real node (hack/realnode, opt-in): kubelet and kube-proxy, pinned apart from the control plane.
+    node) build_k8s node "$NODE_KUBE_VERSION" k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-proxy ;;
+    crictl) build_simple crictl "sigs.k8s.io/cri-tools@$CRICTL_VERSION" "crictl=sigs.k8s.io/cri-tools/cmd/crictl" ;;
     etcd) build_simple etcd "go.etcd.io/etcd/server/v3@$ETCD_VERSION" "etcd=go.etcd.io/etcd/server/v3" ;;
     kwok)
       build_simple kwok "sigs.k8s.io/kwok@$KWOK_VERSION" "kwok=sigs.k8s.io/kwok/cmd/kwok"

@@ -213,6 +213,17 @@ describe('helm chart', () => {
         '--kube-apiserver-arg=kubelet-client-key=/etc/vsyncer/kubelet/client.key',
       ]),
     );
+    const role = ms.find((m) => m.kind === 'Role') as unknown as {
+      rules: { resources: string[]; verbs: string[] }[];
+    };
+    const canStream = (resource: string, verb: string) =>
+      role.rules.some((r) => r.resources.includes(resource) && r.verbs.includes(verb));
+    expect([
+      canStream('pods/log', 'get'),
+      canStream('pods/exec', 'create'),
+      canStream('pods/attach', 'create'),
+      canStream('pods/portforward', 'create'),
+    ]).toEqual([true, true, true, true]);
     const off = render({ 'syncer.kubelet.enabled': 'false' });
     expect(off.some((m) => m.kind === 'Secret')).toBe(false);
     expect(syncerArgs(off)).toContain('--kubelet-bind-address=0');

@@ -19,6 +19,12 @@ const LEASES: RenderedRule = {
   verbs: ['get', 'create', 'update'],
 };
 
+/** The kubelet API (on by default) streams host pods' logs, exec, attach and port-forward. */
+const KUBELET_STREAMS: RenderedRule[] = [
+  { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
+  { apiGroups: [''], resources: ['pods/exec', 'pods/attach', 'pods/portforward'], verbs: ['get', 'create'] },
+];
+
 /** Every (group, resource, verb) a set of rules grants, as sorted strings. */
 function grants(
   rules: readonly { apiGroups: readonly string[]; resources: readonly string[]; verbs: readonly string[] }[],
@@ -62,7 +68,9 @@ describe('chart RBAC derived from the kind descriptors', () => {
       const enabled = resolveEnabledKinds([...sync], registry.kinds(), registry.defaults());
       const needed = registry.hostRbac(enabled, options as Record<string, unknown>);
       const scoped = (scope: RbacRule['scope']) => needed.filter((r) => r.scope === scope);
-      expect(grants(rulesOf(ms, 'Role'))).toEqual(grants([...scoped('namespace'), LEASES]));
+      expect(grants(rulesOf(ms, 'Role'))).toEqual(
+        grants([...scoped('namespace'), LEASES, ...KUBELET_STREAMS]),
+      );
       expect(grants(rulesOf(ms, 'ClusterRole'))).toEqual(grants(scoped('cluster')));
     },
   );

@@ -1,0 +1,3 @@
+module vsyncer.local/realnode-images
+
+go 1.26
