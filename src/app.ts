@@ -83,7 +83,7 @@ export class SyncerApp {
       clock,
       logger,
     };
-    const registry = builtinKinds();
+    const registry = builtinKinds(config.customResources);
     let enabled: Set<string>;
     try {
       enabled = resolveEnabledKinds(config.sync, registry.kinds(), registry.defaults());

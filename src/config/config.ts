@@ -1,5 +1,10 @@
 import type { Placement } from '../sync/kind.ts';
 import { builtinKinds, type KindOptions } from '../translators/index.ts';
+import {
+  CustomResourceConfigError,
+  parseCustomResources,
+  type CustomResourcesConfig,
+} from '../translators/custom-resources/index.ts';
 import { LOG_LEVELS, type LogFormat, type LogLevel } from '../util/log.ts';
 import { formatDuration, parseDuration } from './duration.ts';
 import type { FieldSpec } from './fields.ts';
@@ -37,6 +42,8 @@ export interface CoreConfig {
   kubeletTlsCertFile: string;
   kubeletTlsKeyFile: string;
   kubeletClientCaFile: string;
+  /** Custom resources to sync (config file only: `customResources`, see docs/custom-resources.md). */
+  customResources: CustomResourcesConfig;
 }
 
 /** Everything the syncer needs to run, validated. One object, built from flags over an optional file. */
@@ -274,6 +281,8 @@ export function defaultForHelp(field: FieldSpec): string | undefined {
 export const FIELDS: readonly FieldSpec[] = [...CORE_FIELDS, ...builtinKinds().fields()];
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** The config-file key (no flag: it is structured) naming custom resources to sync. */
+const CUSTOM_RESOURCES_KEY = 'customResources';
 
 /**
  * Builds the config from raw values: file values first, then flags (flags win). Values may be
@@ -283,7 +292,7 @@ export function buildConfig(
   fileValues: Record<string, unknown>,
   flagValues: Record<string, unknown>,
 ): SyncerConfig {
-  const known = new Set(FIELDS.map((f) => fileKeyOf(f.flag)));
+  const known = new Set([...FIELDS.map((f) => fileKeyOf(f.flag)), CUSTOM_RESOURCES_KEY]);
   for (const key of Object.keys(fileValues)) {
     if (!known.has(key)) throw new ConfigError(key, `unknown config field (known: ${[...known].join(', ')})`);
   }
@@ -309,6 +318,13 @@ export function buildConfig(
     const problem = field.validate?.(value as never);
     if (problem) throw new ConfigError(label, problem);
     out[field.key] = value;
+  }
+  try {
+    out.customResources = parseCustomResources(fileValues[CUSTOM_RESOURCES_KEY], CUSTOM_RESOURCES_KEY);
+  } catch (err) {
+    if (err instanceof CustomResourceConfigError)
+      throw new ConfigError(`config field '${err.field}'`, err.problem);
+    throw err;
   }
   // Defaults computed from the virtual cluster's name (e.g. the API service `<name>`).
   for (const field of FIELDS)

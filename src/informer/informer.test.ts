@@ -264,6 +264,38 @@ describe('Informer: sync state', () => {
     await informer.stop();
   });
 
+  it('a CRD-backed type the server does not serve (404): synced empty, listed again every minute, filled once served', async () => {
+    const { client, clock, informer, events } = setup({ type: Resources.gateways });
+    const notServed = () => new ApiError('host', 404, { code: 404, reason: 'NotFound' }, 'not found');
+    client.lists.push(notServed(), notServed());
+    client.lists.push({ metadata: { resourceVersion: '7' }, items: [cm('gw', '1')] });
+    informer.start();
+    await settle();
+    expect(informer.hasSynced()).toBe(true);
+    expect(informer.store.keys()).toEqual([]);
+    clock.advance(59_999);
+    await settle();
+    expect(client.listCalls).toHaveLength(1);
+    clock.advance(1);
+    await settle();
+    expect(client.listCalls).toHaveLength(2);
+    clock.advance(60_000);
+    await settle();
+    expect(client.listCalls).toHaveLength(3);
+    expect(events).toEqual(['add gw@1']);
+    expect(client.current.options.resourceVersion).toBe('7');
+    await informer.stop();
+  });
+
+  it('a 404 on a built-in type is an ordinary failure: not synced, retried with backoff', async () => {
+    const { client, informer } = setup();
+    client.lists.push(new ApiError('host', 404, { code: 404, reason: 'NotFound' }, 'not found'));
+    informer.start();
+    await settle();
+    expect(informer.hasSynced()).toBe(false);
+    await informer.stop();
+  });
+
   it('passes selectors and the page size to list and watch', async () => {
     const { client, informer } = setup({
       labelSelector: 'app=x',

@@ -1,5 +1,5 @@
 import type { ClusterClient, WatchEvent } from '../kube/client.ts';
-import { ApiError, isGone, type ApiStatus } from '../kube/errors.ts';
+import { ApiError, isGone, isNotFound, type ApiStatus } from '../kube/errors.ts';
 import { objectKey, type KubeObject } from '../kube/object.ts';
 import type { ResourceType } from '../kube/resources.ts';
 import { Backoff } from '../util/backoff.ts';
@@ -40,6 +40,9 @@ export interface InformerOptions<T extends KubeObject> {
 
 type Phase = 'stopped' | 'listing' | 'watching' | 'backoff';
 
+/** How often a CRD-backed type that is not served is listed again. */
+const NOT_SERVED_RECHECK_MS = 60_000;
+
 /**
  * List-then-watch cache of one resource type that keeps itself correct through API server
  * restarts, dropped or silent connections, watch timeouts and 410 Gone. Handlers get old and new
@@ -58,6 +61,8 @@ export class Informer<T extends KubeObject> {
   private running: Promise<void> | undefined;
   private stopController = new AbortController();
   private phase: Phase = 'stopped';
+  /** A CRD-backed type found not served (see ResourceType.fromCrd), said once until it is. */
+  private notServedLogged = false;
 
   constructor(opts: InformerOptions<T>) {
     this.opts = opts;
@@ -148,6 +153,21 @@ export class Informer<T extends KubeObject> {
         }
       } catch (err) {
         if (this.stopped) break;
+        if (isNotFound(err) && this.opts.type.fromCrd) {
+          // The CRD is not installed on this API server: read as an empty collection, so nothing waits
+          // for this cache, and look again now and then (a CRD installed later is picked up). A cache
+          // that was filled keeps what it holds: the CRD's own removal deletes every object first.
+          if (!this.notServedLogged)
+            this.log.warn(
+              `${this.opts.type.resource}.${this.opts.type.group} is not served by the ${this.opts.client.name} API server (its CRD is not installed): treated as empty, checked again every ${NOT_SERVED_RECHECK_MS / 1000} s`,
+            );
+          this.notServedLogged = true;
+          this.markSynced();
+          needList = true;
+          this.phase = 'backoff';
+          await this.sleep(NOT_SERVED_RECHECK_MS);
+          continue;
+        }
         if (isGone(err)) {
           this.log.info('resource version too old, re-listing');
           this.opts.metrics?.relist(this.opts.client.name, this.opts.type.resource);
@@ -196,6 +216,9 @@ export class Informer<T extends KubeObject> {
     const diff = this.writableStore.replace(items);
     this.resourceVersion = resourceVersion;
     this.log.debug('listed', { count: items.length, resourceVersion });
+    if (this.notServedLogged)
+      this.log.info(`${this.opts.type.resource}.${this.opts.type.group} is now served`);
+    this.notServedLogged = false;
     for (const obj of diff.added) this.dispatch((h) => h.onAdd?.(obj));
     for (const [oldObj, newObj] of diff.updated) this.dispatch((h) => h.onUpdate?.(oldObj, newObj));
     for (const obj of diff.deleted) this.dispatch((h) => h.onDelete?.(obj));

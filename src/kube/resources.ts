@@ -7,6 +7,11 @@ export interface ResourceType {
   resource: string;
   kind: string;
   namespaced: boolean;
+  /**
+   * Served only where its CustomResourceDefinition is installed: a 404 on listing it means "not
+   * installed here", read by informers as an empty collection (see Informer).
+   */
+  fromCrd?: boolean;
 }
 
 /** `apiVersion` as it appears in objects: 'v1' or 'apps/v1'. */
@@ -51,6 +56,12 @@ const group = (
   version = 'v1',
 ): ResourceType => ({ group: apiGroup, version, resource, kind, namespaced });
 
+/** A Gateway API kind (v1 of the standard channel, Gateway API v1.5 and later): served only with its CRD. */
+const gatewayApi = (resource: string, kind: string): ResourceType => ({
+  ...group('gateway.networking.k8s.io', resource, kind, true),
+  fromCrd: true,
+});
+
 /** The resource types the syncer knows. */
 export const Resources = {
   configMaps: core('configmaps', 'ConfigMap'),
@@ -78,4 +89,10 @@ export const Resources = {
   runtimeClasses: group('node.k8s.io', 'runtimeclasses', 'RuntimeClass', false),
   podDisruptionBudgets: group('policy', 'poddisruptionbudgets', 'PodDisruptionBudget', true),
   csiStorageCapacities: group('storage.k8s.io', 'csistoragecapacities', 'CSIStorageCapacity', true),
+  gateways: gatewayApi('gateways', 'Gateway'),
+  httpRoutes: gatewayApi('httproutes', 'HTTPRoute'),
+  grpcRoutes: gatewayApi('grpcroutes', 'GRPCRoute'),
+  tlsRoutes: gatewayApi('tlsroutes', 'TLSRoute'),
+  referenceGrants: gatewayApi('referencegrants', 'ReferenceGrant'),
+  backendTLSPolicies: gatewayApi('backendtlspolicies', 'BackendTLSPolicy'),
 } satisfies Record<string, ResourceType>;

@@ -50,6 +50,28 @@ const EXPECTATION_TIMEOUT_MS = 30_000;
 /** The index of target objects by the source key they claim (through the mapper's ownership check). */
 const SOURCE_INDEX = 'vsyncer/source-key';
 
+/** How often a kind whose prepare said "not yet" (its CRD missing) checks again. */
+const PREPARE_RETRY_MS = 5_000;
+
+/** Kinds with a prepare step, once it succeeded and their caches are full (shared by every controller). */
+const preparedKinds = new WeakMap<KindSpec, { done: boolean; promise: Promise<void>; resolve: () => void }>();
+
+function preparedSignal(spec: KindSpec): { done: boolean; promise: Promise<void>; resolve: () => void } {
+  let signal = preparedKinds.get(spec);
+  if (!signal) {
+    let resolve = () => {};
+    const promise = new Promise<void>((r) => (resolve = r));
+    signal = { done: false, promise, resolve };
+    preparedKinds.set(spec, signal);
+  }
+  return signal;
+}
+
+/** True when a kind needs no prepare step, or its prepare succeeded and its caches are full. */
+export function isPrepared(spec: KindSpec): boolean {
+  return !spec.prepare || preparedSignal(spec).done;
+}
+
 /**
  * Runs one kind: watches its source and target objects and its relations, and for each source key
  * decides between the cases (only the source, both, only the target, neither) after checking that
@@ -61,8 +83,14 @@ export class KindController implements SyncComponent {
   private readonly spec: KindSpec;
   private readonly env: SyncEnvironment;
   private readonly sourceSide: 'virtual' | 'host';
-  private readonly sourceInformer: Informer<KubeObject> | undefined;
-  private readonly targetInformer: Informer<KubeObject> | undefined;
+  private readonly opts: KindControllerOptions;
+  private sourceInformer: Informer<KubeObject> | undefined;
+  private targetInformer: Informer<KubeObject> | undefined;
+  /** Where a kind with a prepare step is: not yet tried, checking, waiting to retry, filling caches, ready. */
+  private phase: 'idle' | 'preparing' | 'waiting' | 'syncing' | 'ready' = 'idle';
+  private lastWaitReason = '';
+  private cancelRetry = () => {};
+  private stopped = false;
   private readonly relationInformers = new Map<string, Informer<KubeObject>>();
   private readonly latency?: SyncLatencyMetrics;
   private readonly lastSynced = new LastSynced();
@@ -80,6 +108,7 @@ export class KindController implements SyncComponent {
     this.kind = opts.kind.name;
     this.spec = spec;
     this.env = env;
+    this.opts = opts;
     this.latency = opts.latencyMetrics;
     this.controller = new Controller({
       name: this.kind,
@@ -91,10 +120,18 @@ export class KindController implements SyncComponent {
       metrics: opts.controllerMetrics,
       queueMetrics: opts.queueMetrics,
     });
+    this.sourceSide = spec.direction === 'from-host' ? 'host' : 'virtual';
+    // A kind with a prepare step (a custom resource whose CRD may be missing) makes its informers
+    // only once prepare succeeds: an informer of an unserved resource would never fill its cache.
+    if (!spec.prepare) this.wire();
+  }
+
+  /** Makes the kind's informers, handlers, relations and extra setup. */
+  private wire(): void {
+    const { env, spec, opts } = this;
     const virtualInformer =
       spec.watchVirtual === false ? undefined : env.informers.get(env.virtual, spec.virtualType);
     const hostInformer = this.hostInformerFor(spec);
-    this.sourceSide = spec.direction === 'from-host' ? 'host' : 'virtual';
     [this.sourceInformer, this.targetInformer] =
       this.sourceSide === 'virtual' ? [virtualInformer, hostInformer] : [hostInformer, virtualInformer];
 
@@ -128,13 +165,78 @@ export class KindController implements SyncComponent {
         onDelete: (o) => seen(targetSide, spec.mapper.sourceKeyOf(o)),
       });
     }
-    for (const relation of spec.relations ?? [])
-      if (!relation.whenKind || opts.kinds.has(relation.whenKind)) this.wireRelation(relation);
+    for (const relation of spec.relations ?? []) {
+      const follows = relation.whenKind ? opts.kinds.get(relation.whenKind) : undefined;
+      if (relation.whenKind && !follows) continue;
+      // A relation to the objects of a kind with a prepare step is wired once that kind is ready.
+      if (follows && !isPrepared(follows.spec))
+        void preparedSignal(follows.spec).promise.then(() => {
+          if (this.stopped) return;
+          const informer = this.wireRelation(relation);
+          // Its cache is full already (the kind it follows waited for it): queue what it concerns.
+          if (this.controller.isStarted)
+            for (const obj of informer.store.list())
+              for (const key of relationKeys(relation, obj)) this.controller.enqueue(key);
+        });
+      else this.wireRelation(relation);
+    }
     spec.setup?.(env, opts.kinds);
+  }
+
+  /** True while a kind with a prepare step is checking or filling its caches (not while it waits). */
+  get starting(): boolean {
+    return this.phase === 'preparing' || this.phase === 'syncing';
   }
 
   /** Starts reconciling every source object and every target that claims one. */
   start(): void {
+    if (!this.spec.prepare) {
+      this.startWorkers();
+      return;
+    }
+    if (this.phase === 'idle') void this.prepareAndStart();
+  }
+
+  /**
+   * Runs the kind's prepare step until it succeeds (every few seconds, logging each new reason it
+   * waits for), then makes the informers, waits for their caches and starts the workers. The other
+   * kinds run meanwhile.
+   */
+  private async prepareAndStart(): Promise<void> {
+    if (this.stopped) return;
+    this.phase = 'preparing';
+    let reason: string | undefined;
+    try {
+      reason = await this.spec.prepare!(this.env);
+    } catch (err) {
+      reason = err instanceof Error ? err.message : String(err);
+    }
+    if (this.stopped) return;
+    if (reason !== undefined) {
+      if (reason !== this.lastWaitReason)
+        this.env.logger.warn('kind waiting before it can start', { kind: this.kind, reason });
+      this.lastWaitReason = reason;
+      this.phase = 'waiting';
+      this.cancelRetry = this.env.clock.setTimer(() => void this.prepareAndStart(), PREPARE_RETRY_MS);
+      return;
+    }
+    this.phase = 'syncing';
+    this.wire();
+    await Promise.all(
+      [this.sourceInformer, this.targetInformer, ...this.relationInformers.values()].map((i) =>
+        i?.waitForSync(),
+      ),
+    );
+    if (this.stopped) return;
+    this.phase = 'ready';
+    const signal = preparedSignal(this.spec);
+    signal.done = true;
+    signal.resolve();
+    this.env.logger.info('kind started', { kind: this.kind });
+    this.startWorkers();
+  }
+
+  private startWorkers(): void {
     const keys = new Set<string>();
     for (const obj of this.sourceInformer?.store.list() ?? []) {
       const key = objectKey(obj);
@@ -152,6 +254,8 @@ export class KindController implements SyncComponent {
   }
 
   stop(deadlineMs: number): Promise<boolean> {
+    this.stopped = true;
+    this.cancelRetry();
     return this.controller.stop(deadlineMs);
   }
 
@@ -165,7 +269,7 @@ export class KindController implements SyncComponent {
     });
   }
 
-  private wireRelation(relation: NonNullable<KindSpec['relations']>[number]): void {
+  private wireRelation(relation: NonNullable<KindSpec['relations']>[number]): Informer<KubeObject> {
     const client = relation.cluster === 'virtual' ? this.env.virtual : this.env.host;
     const informer = this.env.informers.get(client, relation.type, relation.scope);
     const index = this.relationIndex(relation.name);
@@ -180,6 +284,7 @@ export class KindController implements SyncComponent {
       onDelete: (o) => changed(o),
     });
     this.relationInformers.set(relation.name, informer);
+    return informer;
   }
 
   private relationIndex(name: string): string {

@@ -137,6 +137,13 @@ export interface KindSpec<V extends KubeObject = KubeObject, H extends KubeObjec
   readonly workers?: number;
   readonly mapper: Mapper;
   readonly relations?: readonly Relation[];
+  /**
+   * What must hold before the kind can watch anything (a custom resource's CRD served on both
+   * sides): resolves undefined once it holds, or why not yet. Until then the kind makes no
+   * informers and waits, checked again every few seconds with each new reason logged; the other
+   * kinds run meanwhile, and their relations that follow this kind (whenKind) are wired once it is ready.
+   */
+  prepare?(env: SyncEnvironment): Promise<string | undefined>;
   /** Extra informers the kind reads (not relations: nothing is enqueued from them). */
   setup?(env: SyncEnvironment, kinds: ReadonlyMap<string, BuiltKind>): void;
   /**

@@ -59,6 +59,7 @@ const STATUS_SUBRESOURCE = new Set([
   'namespaces',
   'nodes',
   'ingresses',
+  'customresourcedefinitions',
 ]);
 const STATUS_ON_CREATE: Record<string, unknown> = {
   pods: { phase: 'Pending' },
@@ -67,8 +68,12 @@ const STATUS_ON_CREATE: Record<string, unknown> = {
   persistentvolumeclaims: { phase: 'Pending' },
   persistentvolumes: { phase: 'Pending' },
   namespaces: { phase: 'Active' },
+  // What the real server reports moments after a CRD is created: it serves the resource.
+  customresourcedefinitions: { conditions: [{ type: 'Established', status: 'True' }] },
 };
-const hasStatusSubresource = (type: ResourceType) => STATUS_SUBRESOURCE.has(type.resource);
+// CRD-backed kinds the syncer knows (the Gateway API's) all declare a status subresource.
+const hasStatusSubresource = (type: ResourceType) =>
+  STATUS_SUBRESOURCE.has(type.resource) || type.fromCrd === true;
 
 const STATUS_FOR_KIND: Record<ApiErrorKind, [code: number, reason: string]> = {
   conflict: [409, 'Conflict'],
@@ -670,7 +675,7 @@ export class FakeCluster implements ClusterClient {
     this.preconditions(type, old, body.metadata?.uid, body.metadata?.resourceVersion);
     const sub = options.subresource;
     let next: KubeObject = clone(old);
-    if (sub === 'status' && hasStatusSubresource(type)) {
+    if (sub === 'status' && this.hasStatusSubresource(type)) {
       setOrDelete(next, 'status', clone(body.status));
     } else if (sub === 'ephemeralcontainers' && type.resource === 'pods') {
       const oldList =
@@ -701,7 +706,7 @@ export class FakeCluster implements ClusterClient {
         else next.metadata![f] = old.metadata[f] as never;
       }
       next.metadata!.name = name;
-      if (hasStatusSubresource(type)) setOrDelete(next, 'status', clone(old.status));
+      if (this.hasStatusSubresource(type)) setOrDelete(next, 'status', clone(old.status));
       if (type.resource === 'pods') {
         setOrDelete(
           recordAt(next, 'spec'),
@@ -732,6 +737,18 @@ export class FakeCluster implements ClusterClient {
     // The real API neither bumps the resourceVersion nor sends an event for an update that changes nothing.
     if (deepEqual(next, old) || options.dryRun) return clone(next);
     return this.put(type, next, old);
+  }
+
+  /** Also custom resources whose stored CRD gives their version one (others take status from a PUT). */
+  private hasStatusSubresource(type: ResourceType): boolean {
+    if (hasStatusSubresource(type)) return true;
+    const crd = this.store
+      .get('apiextensions.k8s.io/customresourcedefinitions')
+      ?.get(`${type.resource}.${type.group}`);
+    const versions = isRecord(crd?.spec) && Array.isArray(crd.spec.versions) ? crd.spec.versions : [];
+    return versions.some(
+      (v) => isRecord(v) && v.name === type.version && isRecord(v.subresources) && 'status' in v.subresources,
+    );
   }
 
   /** A caller's object as the server would store it: own copy, type meta, namespace, stringData folded. */

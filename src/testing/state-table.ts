@@ -26,6 +26,8 @@ export interface StateTableOptions {
   kinds: readonly string[];
   /** Flag values as the CLI would take them, e.g. `{ syncAllConfigMaps: 'true' }`. */
   flags?: Record<string, unknown>;
+  /** Config-file values (for settings with no flag, such as customResources). */
+  file?: Record<string, unknown>;
   virtual?: readonly Seed[];
   host?: readonly Seed[];
   /** Pods deleted on the host stay terminating until finishDeletion (a kubelet's grace period). */
@@ -67,11 +69,14 @@ export class StateTable {
       clock: this.clock,
       logger,
     };
-    const config = buildConfig(
-      {},
-      { name: VC, hostNamespace: HOST_NS, virtualKubeconfig: '/dev/null', sync: ['*'], ...opts.flags },
-    );
-    const kinds = builtinKinds().build(
+    const config = buildConfig(opts.file ?? {}, {
+      name: VC,
+      hostNamespace: HOST_NS,
+      virtualKubeconfig: '/dev/null',
+      sync: ['*'],
+      ...opts.flags,
+    });
+    const kinds = builtinKinds(config.customResources).build(
       new Set(opts.kinds),
       config as unknown as Record<string, unknown>,
       placementOf(config),
@@ -116,7 +121,7 @@ export class StateTable {
     for (let round = 0; round < 200; round++) {
       await this.delivered();
       const idle = [...this.controllers.values()].every(
-        (c) => c.controller.queue.len() === 0 && c.controller.busy === 0,
+        (c) => c.controller.queue.len() === 0 && c.controller.busy === 0 && !c.starting,
       );
       const now = this.virtual.writes.length + this.host.writes.length;
       if (idle && now === writes) return;

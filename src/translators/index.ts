@@ -2,6 +2,7 @@ import type { ValuesOf } from '../config/fields.ts';
 import { KindRegistry } from '../sync/registry.ts';
 import { apiServiceDescriptor } from './api-service/index.ts';
 import { configMapsKind } from './configmaps/index.ts';
+import { customResourceKinds, type CustomResourcesConfig } from './custom-resources/index.ts';
 import { hostStorageClassesKind } from './host-storageclasses/index.ts';
 import { hostIngressClassesKind } from './host-ingressclasses/index.ts';
 import { hostPriorityClassesKind } from './host-priorityclasses/index.ts';
@@ -12,6 +13,14 @@ import { hostCSIStorageCapacitiesDescriptor } from './host-csistoragecapacities/
 import { endpointsDescriptor } from './endpoints/index.ts';
 import { endpointSlicesDescriptor } from './endpointslices/index.ts';
 import { eventsDescriptor } from './events/index.ts';
+import {
+  backendTLSPoliciesDescriptor,
+  gatewaysDescriptor,
+  grpcRoutesDescriptor,
+  httpRoutesDescriptor,
+  referenceGrantsDescriptor,
+  tlsRoutesDescriptor,
+} from './gateway-api/index.ts';
 import { ingressesDescriptor } from './ingresses/index.ts';
 import { networkPoliciesDescriptor } from './networkpolicies/index.ts';
 import { nodesDescriptor } from './nodes/index.ts';
@@ -23,11 +32,15 @@ import { secretsKind } from './secrets/index.ts';
 import { serviceAccountsDescriptor } from './serviceaccounts/index.ts';
 import { servicesDescriptor } from './services/index.ts';
 
-/** Every kind the syncer can sync, one line each, in the order their controllers start. */
-export function builtinKinds(): KindRegistry {
-  return new KindRegistry()
-    .register(configMapsKind)
-    .register(secretsKind)
+/**
+ * Every kind the syncer can sync, one line each, in the order their controllers start; then one
+ * kind per custom resource the config file names (`cr:<plural>.<group>`).
+ */
+export function builtinKinds(customResources?: CustomResourcesConfig): KindRegistry {
+  const custom = customResourceKinds(customResources);
+  const registry = new KindRegistry()
+    .register(custom.following(configMapsKind, 'ConfigMap'))
+    .register(custom.following(secretsKind, 'Secret'))
     .register(podsKind)
     .register(servicesDescriptor)
     .register(persistentVolumeClaimsDescriptor)
@@ -47,7 +60,15 @@ export function builtinKinds(): KindRegistry {
     .register(hostCSIStorageCapacitiesDescriptor)
     .register(podDisruptionBudgetsDescriptor)
     .register(priorityClassesDescriptor)
-    .register(serviceAccountsDescriptor);
+    .register(serviceAccountsDescriptor)
+    .register(gatewaysDescriptor)
+    .register(httpRoutesDescriptor)
+    .register(grpcRoutesDescriptor)
+    .register(tlsRoutesDescriptor)
+    .register(referenceGrantsDescriptor)
+    .register(backendTLSPoliciesDescriptor);
+  for (const descriptor of custom.descriptors) registry.register(descriptor);
+  return registry;
 }
 
 /** The settings every kind declares, as one typed object (kinds without settings add nothing). */

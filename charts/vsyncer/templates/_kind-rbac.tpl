@@ -125,6 +125,66 @@
   resources: ["serviceaccounts"]
   verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
 {{- end }}
+{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "gateways" "defaultOn" false)) }}
+- apiGroups: ["gateway.networking.k8s.io"]
+  resources: ["gateways"]
+  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+{{- end }}
+{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "gateways" "defaultOn" false)) }}
+- apiGroups: [""]
+  resources: ["services", "secrets", "configmaps"]
+  verbs: ["get", "list", "watch"]
+{{- end }}
+{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "httproutes" "defaultOn" false)) }}
+- apiGroups: ["gateway.networking.k8s.io"]
+  resources: ["httproutes"]
+  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+{{- end }}
+{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "httproutes" "defaultOn" false)) }}
+- apiGroups: [""]
+  resources: ["services", "secrets", "configmaps"]
+  verbs: ["get", "list", "watch"]
+{{- end }}
+{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "grpcroutes" "defaultOn" false)) }}
+- apiGroups: ["gateway.networking.k8s.io"]
+  resources: ["grpcroutes"]
+  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+{{- end }}
+{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "grpcroutes" "defaultOn" false)) }}
+- apiGroups: [""]
+  resources: ["services", "secrets", "configmaps"]
+  verbs: ["get", "list", "watch"]
+{{- end }}
+{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "tlsroutes" "defaultOn" false)) }}
+- apiGroups: ["gateway.networking.k8s.io"]
+  resources: ["tlsroutes"]
+  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+{{- end }}
+{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "tlsroutes" "defaultOn" false)) }}
+- apiGroups: [""]
+  resources: ["services", "secrets", "configmaps"]
+  verbs: ["get", "list", "watch"]
+{{- end }}
+{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "referencegrants" "defaultOn" false)) }}
+- apiGroups: ["gateway.networking.k8s.io"]
+  resources: ["referencegrants"]
+  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+{{- end }}
+{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "referencegrants" "defaultOn" false)) }}
+- apiGroups: [""]
+  resources: ["services", "secrets", "configmaps"]
+  verbs: ["get", "list", "watch"]
+{{- end }}
+{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "backendtlspolicies" "defaultOn" false)) }}
+- apiGroups: ["gateway.networking.k8s.io"]
+  resources: ["backendtlspolicies"]
+  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+{{- end }}
+{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "backendtlspolicies" "defaultOn" false)) }}
+- apiGroups: [""]
+  resources: ["services", "secrets", "configmaps"]
+  verbs: ["get", "list", "watch"]
+{{- end }}
 {{- end -}}
 {{- define "vsyncer.clusterRules" -}}
 {{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "persistentvolumeclaims" "defaultOn" true)) }}

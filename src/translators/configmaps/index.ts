@@ -1,10 +1,14 @@
 import { Resources } from '../../kube/resources.ts';
 import { field } from '../../config/fields.ts';
 import { defineKind } from '../../sync/kind.ts';
+import { referencedKeys } from '../gateway-api/references.ts';
 import { referencedConfigMaps } from '../pods/translate.ts';
 import { CRUD, dataObjectKind } from '../shared/data-object.ts';
 
-/** ConfigMaps, virtual → host; only those a pod uses unless --sync-all-configmaps. */
+/**
+ * ConfigMaps, virtual → host; only those a pod uses (or, while those kinds run, a Gateway or a
+ * BackendTLSPolicy names as a CA bundle) unless --sync-all-configmaps.
+ */
 export const configMapsKind = defineKind({
   name: 'configmaps',
   description: 'ConfigMaps, virtual → host (those pods use, or all)',
@@ -31,6 +35,14 @@ export const configMapsKind = defineKind({
         payloadFields: ['data', 'binaryData', 'immutable'],
         syncAll: options.syncAllConfigMaps,
         podReferences: referencedConfigMaps,
+        referrers: [
+          { kind: 'gateways', type: Resources.gateways, references: (gw) => referencedKeys(gw, 'ConfigMap') },
+          {
+            kind: 'backendtlspolicies',
+            type: Resources.backendTLSPolicies,
+            references: (policy) => referencedKeys(policy, 'ConfigMap'),
+          },
+        ],
       },
       where,
     ),

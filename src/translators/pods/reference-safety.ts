@@ -102,6 +102,8 @@ export function referenceTargets(
   const out = new Map<string, ReferenceTarget>();
   for (const { spec } of kinds.values()) {
     if (spec.direction === 'from-host' || !spec.virtualType.namespaced) continue;
+    // Kinds known only once prepared (custom resources) are never named by pods or ingresses.
+    if (spec.prepare) continue;
     // Pods are not referenced by pods; everything else a pod names may be.
     if (spec.virtualType.kind === 'Pod') continue;
     out.set(spec.virtualType.kind, { spec, ...informerOf(spec) });

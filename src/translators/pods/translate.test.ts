@@ -567,6 +567,12 @@ describe('podStatusForVirtual', () => {
     expect(status.qosClass).toBe('BestEffort');
     expect(status.containerStatuses?.map((c) => c.name)).toEqual(['main']);
   });
+
+  it("keeps the virtual pod's QoS class, which its API server fixed at create (the host's counts injected containers)", () => {
+    const hostPod = { status: { phase: 'Running', qosClass: 'Burstable' } } as unknown as Pod;
+    const virtual = { ...pod(), status: { qosClass: 'BestEffort' } } as unknown as Pod;
+    expect(podStatusForVirtual(hostPod, virtual).qosClass).toBe('BestEffort');
+  });
 });
 
 describe('translatePodToHost: one reference walk', () => {

@@ -692,7 +692,9 @@ export function podStatusForVirtual(host: Pod, virtual: Pod): PodStatus {
     podIP: status.podIP,
     podIPs: status.podIPs,
     startTime: status.startTime,
-    qosClass: status.qosClass,
+    // Fixed by the virtual API server at create and immutable after; the host's may differ, since
+    // the host pod has containers the tenant did not declare (the hosts-rewrite init container).
+    qosClass: virtual.status?.qosClass ?? status.qosClass,
     nominatedNodeName: status.nominatedNodeName,
     containerStatuses: keep(status.containerStatuses, names(vspec?.containers)),
     initContainerStatuses: keep(status.initContainerStatuses, names(vspec?.initContainers)),

@@ -1,6 +1,7 @@
 import { Resources } from '../../kube/resources.ts';
 import { field } from '../../config/fields.ts';
 import { defineKind } from '../../sync/kind.ts';
+import { referencedKeys } from '../gateway-api/references.ts';
 import { ingressSecretKeys } from '../ingresses/translate.ts';
 import { referencedSecrets } from '../pods/translate.ts';
 import { CRUD, dataObjectKind } from '../shared/data-object.ts';
@@ -8,7 +9,8 @@ import { neutraliseHostSecret } from './translate.ts';
 
 /**
  * Secrets, virtual → host; only those a pod uses (volumes, env, image pull secrets) or, while the
- * ingresses kind runs, an Ingress names (TLS, controller annotations), unless --sync-all-secrets.
+ * ingresses kind runs, an Ingress names (TLS, controller annotations), or while the gateways kind
+ * runs, a Gateway names (certificates), unless --sync-all-secrets.
  */
 export const secretsKind = defineKind({
   name: 'secrets',
@@ -42,6 +44,7 @@ export const secretsKind = defineKind({
             type: Resources.ingresses,
             references: (ingress) => ingressSecretKeys(ingress, where),
           },
+          { kind: 'gateways', type: Resources.gateways, references: (gw) => referencedKeys(gw, 'Secret') },
         ],
         hostTransform: neutraliseHostSecret,
       },

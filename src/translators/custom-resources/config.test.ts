@@ -1,0 +1,156 @@
+import { buildConfig, ConfigError } from '../../config/config.ts';
+import { builtinKinds } from '../index.ts';
+
+const flags = { name: 'vc', hostNamespace: 'ns', virtualKubeconfig: '/dev/null' };
+const build = (customResources: unknown) => buildConfig({ customResources }, flags);
+
+/** The ConfigError message a custom resources section gives, or '' when it is valid. */
+function problem(customResources: unknown): string {
+  try {
+    build(customResources);
+    return '';
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    return err.message;
+  }
+}
+
+describe('customResources config', () => {
+  it('parses a full entry of each direction, with defaults', () => {
+    const config = build({
+      toHost: [
+        {
+          resource: 'certificates.cert-manager.io/v1',
+          references: [{ path: 'spec.tls[].secretName', kind: 'Secret' }],
+        },
+      ],
+      fromHost: [{ resource: 'clusterissuers.cert-manager.io/v1', crd: 'existing' }],
+    });
+    expect(config.customResources.toHost[0]).toMatchObject({
+      plural: 'certificates',
+      group: 'cert-manager.io',
+      version: 'v1',
+      crd: 'fromHost',
+      status: true,
+      references: [
+        {
+          path: 'spec.tls[].secretName',
+          kind: 'Secret',
+          segments: [
+            { field: 'spec', each: false },
+            { field: 'tls', each: true },
+            { field: 'secretName', each: false },
+          ],
+        },
+      ],
+    });
+    expect(config.customResources.fromHost[0]).toMatchObject({ crd: 'existing', status: false });
+  });
+
+  it('no section: nothing configured', () => {
+    expect(buildConfig({}, flags).customResources).toEqual({ toHost: [], fromHost: [] });
+  });
+
+  it.each<[string, unknown, string]>([
+    ['not a mapping', ['x'], "config field 'customResources': must be a mapping"],
+    ['unknown direction', { both: [] }, "config field 'customResources.both': unknown field"],
+    ['list expected', { toHost: {} }, "config field 'customResources.toHost': must be a list"],
+    ['entry not a mapping', { toHost: ['x'] }, "config field 'customResources.toHost[0]': must be a mapping"],
+    [
+      'missing resource',
+      { toHost: [{}] },
+      "config field 'customResources.toHost[0].resource': must be <plural>.<group>/<version>",
+    ],
+    [
+      'kind instead of plural',
+      { toHost: [{ resource: 'Certificate.cert-manager.io/v1' }] },
+      'toHost[0].resource',
+    ],
+    ['no version', { toHost: [{ resource: 'certificates.cert-manager.io' }] }, 'toHost[0].resource'],
+    ['no group dot', { toHost: [{ resource: 'certificates.local/v1' }] }, 'toHost[0].resource'],
+    ['built-in kind', { toHost: [{ resource: 'ingresses.networking.k8s.io/v1' }] }, 'is a built-in kind'],
+    [
+      'unknown field',
+      { toHost: [{ resource: 'a.b.io/v1', copy: true }] },
+      "'customResources.toHost[0].copy': unknown field",
+    ],
+    [
+      'fromHost takes no references',
+      { fromHost: [{ resource: 'a.b.io/v1', references: [] }] },
+      'fromHost[0].references',
+    ],
+    [
+      'bad crd',
+      { toHost: [{ resource: 'a.b.io/v1', crd: 'yes' }] },
+      "'customResources.toHost[0].crd': must be one of fromHost, toHost, existing",
+    ],
+    ['crd toHost from the host', { fromHost: [{ resource: 'a.b.io/v1', crd: 'toHost' }] }, 'fromHost[0].crd'],
+    [
+      'bad status',
+      { toHost: [{ resource: 'a.b.io/v1', status: 'yes' }] },
+      "'customResources.toHost[0].status': must be true or false",
+    ],
+    [
+      'references not a list',
+      { toHost: [{ resource: 'a.b.io/v1', references: 'x' }] },
+      'toHost[0].references',
+    ],
+    [
+      'bad path',
+      { toHost: [{ resource: 'a.b.io/v1', references: [{ path: 'spec..x', kind: 'Secret' }] }] },
+      'toHost[0].references[0].path',
+    ],
+    [
+      'path into metadata',
+      { toHost: [{ resource: 'a.b.io/v1', references: [{ path: 'metadata.name', kind: 'Secret' }] }] },
+      "references[0].path': must not start at metadata",
+    ],
+    [
+      'index in path',
+      { toHost: [{ resource: 'a.b.io/v1', references: [{ path: 'spec.tls[0].name', kind: 'Secret' }] }] },
+      'references[0].path',
+    ],
+    [
+      'unknown reference kind',
+      { toHost: [{ resource: 'a.b.io/v1', references: [{ path: 'spec.x', kind: 'Pod' }] }] },
+      'references[0].kind',
+    ],
+    [
+      'reference to a fromHost entry',
+      {
+        toHost: [{ resource: 'a.b.io/v1', references: [{ path: 'spec.x', kind: 'c.b.io' }] }],
+        fromHost: [{ resource: 'c.b.io/v1' }],
+      },
+      'references[0].kind',
+    ],
+    [
+      'twice',
+      { toHost: [{ resource: 'a.b.io/v1' }], fromHost: [{ resource: 'a.b.io/v2' }] },
+      "'customResources.fromHost[0].resource': a.b.io is already configured",
+    ],
+    [
+      'bad namespaces',
+      { fromHost: [{ resource: 'a.b.io/v1', namespaces: { 'Bad NS': 'x' } }] },
+      'fromHost[0].namespaces.Bad NS',
+    ],
+    [
+      'two host namespaces into one',
+      { fromHost: [{ resource: 'a.b.io/v1', namespaces: { a: 'x', b: 'x' } }] },
+      'fromHost[0].namespaces.b',
+    ],
+  ])('%s', (_name, section, message) => {
+    expect(problem(section)).toContain(message);
+  });
+
+  it('each configured resource is a kind of its own, on by default, named cr:<plural>.<group>', () => {
+    const config = build({
+      toHost: [{ resource: 'certificates.cert-manager.io/v1' }],
+      fromHost: [{ resource: 'clusterissuers.cert-manager.io/v1' }],
+    });
+    const registry = builtinKinds(config.customResources);
+    expect(registry.kinds()).toEqual(
+      expect.arrayContaining(['cr:certificates.cert-manager.io', 'cr:clusterissuers.cert-manager.io']),
+    );
+    expect(registry.defaults()).toContain('cr:certificates.cert-manager.io');
+  });
+});

@@ -1,0 +1,229 @@
+import type { ClusterClient } from '../../kube/client.ts';
+import { isApiError, isNotFound } from '../../kube/errors.ts';
+import type { KubeObject } from '../../kube/object.ts';
+import type { ResourceType } from '../../kube/resources.ts';
+import { MANAGED_BY_LABEL } from '../../naming/labels.ts';
+import type { Side, SyncEnvironment } from '../../sync/kind.ts';
+import { sameJson } from '../shared/host-metadata.ts';
+import { FROM_HOST_LABEL } from '../shared/from-host.ts';
+import type { CustomResourceEntry } from './config.ts';
+
+/** CustomResourceDefinitions (cluster-scoped, read on both sides; written only to copy one). */
+export const CRDS: ResourceType = {
+  group: 'apiextensions.k8s.io',
+  version: 'v1',
+  resource: 'customresourcedefinitions',
+  kind: 'CustomResourceDefinition',
+  namespaced: false,
+};
+
+/** Marks a CRD the syncer copied into the host; such a CRD is never deleted by the syncer. */
+export const COPIED_CRD_LABEL = 'app.kubernetes.io/managed-by';
+export const COPIED_CRD_LABEL_VALUE = 'vsyncer';
+/** On a CRD copied into the host: `<hostNamespace>/<vc>` of the virtual cluster it came from. */
+export const CRD_COPIED_FROM_ANNOTATION = 'vsyncer.dev/crd-copied-from';
+
+/** What the CRDs say about a configured resource, learnt by prepare. */
+export interface ResolvedResource {
+  /** Shared with every kind that reads this resource; its kind and scope are filled in by prepare. */
+  type: ResourceType;
+  /** Whether each side's CRD serves a status subresource for the configured version. */
+  statusSubresource: Record<Side, boolean>;
+}
+
+/** A fresh resource type for a configured entry: kind and scope unknown until its CRD is read. */
+export function unresolvedType(entry: CustomResourceEntry): ResourceType {
+  return { group: entry.group, version: entry.version, resource: entry.plural, kind: '', namespaced: true };
+}
+
+interface CrdVersion {
+  name?: string;
+  served?: boolean;
+  subresources?: { status?: unknown };
+}
+interface CrdSpec {
+  group?: string;
+  scope?: string;
+  names?: { kind?: string; plural?: string };
+  versions?: CrdVersion[];
+  conversion?: { strategy?: string };
+}
+const specOf = (crd: KubeObject): CrdSpec => (crd.spec ?? {}) as CrdSpec;
+
+function established(crd: KubeObject): boolean {
+  const conditions = (crd.status as { conditions?: { type?: string; status?: string }[] } | undefined)
+    ?.conditions;
+  return (conditions ?? []).some((c) => c.type === 'Established' && c.status === 'True');
+}
+
+/** The CRD named name, or undefined when the cluster has none. */
+async function getCrd(client: ClusterClient, name: string): Promise<KubeObject | undefined> {
+  try {
+    return await client.get(CRDS, '', name);
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * The copy of a CRD for the other cluster: its spec (a conversion webhook, which would point at the
+ * other cluster's Service, becomes no conversion) and labels, marked as the syncer's.
+ */
+export function crdCopyFor(
+  source: KubeObject,
+  to: Side,
+  where: { vcName: string; hostNamespace: string },
+): KubeObject {
+  const spec: CrdSpec = { ...specOf(source) };
+  if (spec.conversion?.strategy === 'Webhook') spec.conversion = { strategy: 'None' };
+  const labels = { ...(source.metadata?.labels ?? {}) };
+  const annotations: Record<string, string> = {};
+  if (to === 'virtual') labels[FROM_HOST_LABEL] = 'true';
+  else {
+    labels[COPIED_CRD_LABEL] = COPIED_CRD_LABEL_VALUE;
+    annotations[CRD_COPIED_FROM_ANNOTATION] = `${where.hostNamespace}/${where.vcName}`;
+  }
+  return {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: source.metadata?.name, labels, annotations },
+    spec: spec as Record<string, unknown>,
+  };
+}
+
+/** Whether a CRD on side is one the syncer copied there (and may bring in line with its source). */
+function isOurCopy(crd: KubeObject, side: Side): boolean {
+  const labels = crd.metadata?.labels ?? {};
+  return side === 'virtual'
+    ? labels[FROM_HOST_LABEL] === 'true'
+    : labels[COPIED_CRD_LABEL] === COPIED_CRD_LABEL_VALUE;
+}
+
+const clusterOf = (env: SyncEnvironment, side: Side) => (side === 'host' ? env.host : env.virtual);
+const sideName = (side: Side) => (side === 'host' ? 'the host' : 'the virtual cluster');
+
+/**
+ * Makes sure a configured custom resource can be synced: its CRD on both sides (copied from the
+ * side `crd` names when the other lacks it), serving the configured version, established, of the
+ * scope the entry needs, and readable by the syncer on the host. Fills in the resource's kind and
+ * scope. Resolves undefined when the kind can start, or the reason it waits.
+ */
+export async function prepareCustomResource(
+  env: SyncEnvironment,
+  entry: CustomResourceEntry,
+  resolved: ResolvedResource,
+  logForbidden: (message: string) => void,
+): Promise<string | undefined> {
+  const name = entry.crdName;
+  const crds: Partial<Record<Side, KubeObject>> = {};
+  for (const side of ['host', 'virtual'] as const) {
+    try {
+      crds[side] = await getCrd(clusterOf(env, side), name);
+    } catch (err) {
+      if (!isApiError(err, 'forbidden')) throw err;
+      const message = `the syncer may not read CRD ${name} on ${sideName(side)} (forbidden): grant get on customresourcedefinitions.apiextensions.k8s.io (chart value syncer.customResourceRules)`;
+      logForbidden(message);
+      return message;
+    }
+  }
+  const from: Side | undefined =
+    entry.crd === 'fromHost' ? 'host' : entry.crd === 'toHost' ? 'virtual' : undefined;
+  for (const side of ['host', 'virtual'] as const) {
+    if (crds[side]) continue;
+    if (!from || side === from) {
+      return `waiting for CRD ${name} on ${sideName(side)}${from ? '' : ' (crd: existing: the syncer copies no CRD)'}`;
+    }
+    const source = crds[from];
+    if (!source)
+      return `waiting for CRD ${name} on ${sideName(from)} (crd: ${entry.crd} copies it from there)`;
+    try {
+      await clusterOf(env, side).create(CRDS, '', crdCopyFor(source, side, env));
+    } catch (err) {
+      if (isApiError(err, 'forbidden')) {
+        const message = `the syncer may not create CRD ${name} on ${sideName(side)} (forbidden): grant create on customresourcedefinitions.apiextensions.k8s.io, or install the CRD there`;
+        logForbidden(message);
+        return message;
+      }
+      if (!isApiError(err, 'alreadyExists')) throw err;
+    }
+    env.logger.info('copied a CRD', { crd: name, to: side });
+    return `copied CRD ${name} into ${sideName(side)}; waiting for it to be established`;
+  }
+  const host = crds.host!;
+  const virtual = crds.virtual!;
+  // A copy we made is kept in line with its source (a newer operator's CRD adds a version, say).
+  if (from) {
+    const to: Side = from === 'host' ? 'virtual' : 'host';
+    const [source, copy] = [crds[from]!, crds[to]!];
+    const desired = crdCopyFor(source, to, env);
+    if (isOurCopy(copy, to) && !sameJson(desired.spec, copy.spec)) {
+      try {
+        await clusterOf(env, to).update(CRDS, '', { ...copy, spec: desired.spec });
+        env.logger.info('updated a copied CRD', { crd: name, to });
+      } catch (err) {
+        // Not fatal: the copy still serves; an invalid change (a removed stored version) is logged.
+        env.logger.warn('could not update a copied CRD', { crd: name, to, error: (err as Error).message });
+      }
+    }
+  }
+  for (const [side, crd] of [
+    ['host', host],
+    ['virtual', virtual],
+  ] as const) {
+    const version = specOf(crd).versions?.find((v) => v.name === entry.version);
+    if (!version?.served) return `CRD ${name} on ${sideName(side)} does not serve version ${entry.version}`;
+    if (!established(crd)) return `waiting for CRD ${name} on ${sideName(side)} to be established`;
+    resolved.statusSubresource[side] = version.subresources?.status !== undefined;
+  }
+  const [hs, vs] = [specOf(host), specOf(virtual)];
+  if (hs.names?.kind !== vs.names?.kind || hs.scope !== vs.scope)
+    return `CRD ${name} differs between the clusters (kind ${hs.names?.kind}/${vs.names?.kind}, scope ${hs.scope}/${vs.scope})`;
+  if (!hs.names?.kind) return `CRD ${name} names no kind`;
+  const namespaced = hs.scope === 'Namespaced';
+  const problem = scopeProblem(entry, namespaced);
+  if (problem) return problem;
+  resolved.type.kind = hs.names.kind;
+  resolved.type.namespaced = namespaced;
+  return probeHostAccess(env, entry, resolved.type, logForbidden);
+}
+
+/** What an entry's settings need of its resource's scope. */
+function scopeProblem(entry: CustomResourceEntry, namespaced: boolean): string | undefined {
+  const where = `customResources.${entry.direction} ${entry.resource}`;
+  if (entry.direction === 'toHost' && !namespaced && entry.references.length)
+    return `${where}: references need a namespaced resource (they name objects of the same namespace), and ${entry.crdName} is cluster-scoped`;
+  if (entry.direction === 'fromHost' && namespaced && Object.keys(entry.namespaces).length === 0)
+    return `${where}: a namespaced resource from the host needs namespaces (host namespace: virtual namespace)`;
+  if (entry.direction === 'fromHost' && !namespaced && Object.keys(entry.namespaces).length)
+    return `${where}: namespaces apply only to namespaced resources, and ${entry.crdName} is cluster-scoped`;
+  return undefined;
+}
+
+/**
+ * Lists the resource on the host the way the kind will watch it: a missing RBAC rule is reported
+ * here, once, in words an operator can act on, instead of as an informer that never fills.
+ */
+async function probeHostAccess(
+  env: SyncEnvironment,
+  entry: CustomResourceEntry,
+  type: ResourceType,
+  logForbidden: (message: string) => void,
+): Promise<string | undefined> {
+  const toHost = entry.direction === 'toHost';
+  const namespace = toHost && type.namespaced ? env.hostNamespace : '';
+  try {
+    await env.host.list(type, namespace, {
+      limit: 1,
+      labelSelector: toHost ? `${MANAGED_BY_LABEL}=${env.vcName}` : undefined,
+    });
+  } catch (err) {
+    if (!isApiError(err, 'forbidden')) throw err;
+    const scope = namespace ? `in namespace ${namespace}` : 'cluster-wide';
+    const verbs = toHost ? 'get, list, watch, create, update, patch, delete' : 'get, list, watch';
+    const message = `the syncer may not list ${entry.crdName} on the host ${scope} (forbidden): grant ${verbs} on ${entry.crdName} (chart value syncer.customResourceRules)`;
+    logForbidden(message);
+    return message;
+  }
+  return undefined;
+}

@@ -1,0 +1,320 @@
+import { TerminalError, WaitingError } from '../../controller/errors.ts';
+import type { Informer } from '../../informer/informer.ts';
+import { objectKey, splitKey, type KubeObject } from '../../kube/object.ts';
+import { apiVersionOf, Resources, type ResourceType } from '../../kube/resources.ts';
+import { MANAGED_BY_LABEL, OBJECT_HOST_NAME_ANNOTATION } from '../../naming/labels.ts';
+import { createHostCopy, isPrepared } from '../../sync/engine.ts';
+import type {
+  BuiltKind,
+  KindSpec,
+  Mapper,
+  Placement,
+  ReconcileContext,
+  Relation,
+  SyncEnvironment,
+  SyncResult,
+} from '../../sync/kind.ts';
+import {
+  clusterScopedToHost,
+  namespacedToHost,
+  ownedVirtualKey,
+  recordedVirtualUid,
+} from '../../sync/mappers.ts';
+import { withManagedRecord } from '../../sync/managed-metadata.ts';
+import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
+import { ReferenceJudge, type JudgedReference, type ReferenceTarget } from '../pods/reference-safety.ts';
+import { FROM_HOST_LABEL, writeVirtualCopy } from '../shared/from-host.ts';
+import { hostMetadataFor, sameJson } from '../shared/host-metadata.ts';
+import { BUILTIN_REFERENCE_KINDS, customResourceKindName, type CustomResourceEntry } from './config.ts';
+import { prepareCustomResource, type ResolvedResource } from './crd.ts';
+import { rewriteAt, valuesAt } from './path.ts';
+
+/** Virtual objects by what they name (`<kind>/<namespace>/<name>`), to find those a copy concerns. */
+const REFERENCE_INDEX = 'custom-resources/references';
+
+/** Top-level fields the syncer never copies: the server's own, and status (it flows the other way). */
+const NOT_COPIED = new Set(['apiVersion', 'kind', 'metadata', 'status']);
+
+/** The fields of an object that are copied: everything but metadata, type and status. */
+function bodyOf(obj: KubeObject): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(obj).filter(([f]) => !NOT_COPIED.has(f)));
+}
+
+/** Logs each distinct forbidden message once, as an error an operator sees. */
+function forbiddenLogger(env: SyncEnvironment, kind: string): (message: string) => void {
+  const logged = new Set<string>();
+  return (message) => {
+    if (logged.has(message)) return;
+    logged.add(message);
+    env.logger.error('host RBAC is missing for a configured custom resource', { kind, reason: message });
+  };
+}
+
+/** Resolves each configured reference kind to the enabled, ready kind whose copies it names. */
+function referenceTargetOf(
+  env: SyncEnvironment,
+  kinds: ReadonlyMap<string, BuiltKind>,
+  refKind: string,
+): ReferenceTarget | undefined {
+  const builtin = (BUILTIN_REFERENCE_KINDS as readonly string[]).includes(refKind);
+  const found = [...kinds.values()].find((k) =>
+    builtin
+      ? k.spec.virtualType.group === '' &&
+        k.spec.virtualType.kind === refKind &&
+        k.spec.direction !== 'from-host'
+      : k.name === customResourceKindName({ crdName: refKind }),
+  );
+  if (!found || !isPrepared(found.spec)) return undefined;
+  const { spec } = found;
+  return {
+    spec,
+    // The same scope as the kind's own host informer: one shared cache.
+    host: env.informers.get(env.host, spec.hostType, {
+      namespace: spec.hostType.namespaced ? env.hostNamespace : '',
+      labelSelector: `${MANAGED_BY_LABEL}=${env.vcName}`,
+    }),
+    virtual: env.informers.get(env.virtual, spec.virtualType),
+  };
+}
+
+/**
+ * A configured custom resource, virtual → host (status back unless `status: false`). Namespaced
+ * objects become `<name>-x-<ns>-x-<vc>` in the host namespace, cluster-scoped ones
+ * `vcluster-<name>-x-<hostNamespace>-x-<vc>`; ownership is proved by the copy's metadata. Each
+ * configured reference is rewritten to the host name of the object it names, and only once that
+ * object's host copy is provably this tenant's copy of exactly it; until then the object waits.
+ */
+export function toHostCustomResourceKind(
+  entry: CustomResourceEntry,
+  resolved: ResolvedResource,
+  where: Placement,
+): KindSpec {
+  const { type } = resolved;
+  const kindName = customResourceKindName(entry);
+  const namespacedMapper = namespacedToHost(type, where);
+  const clusterMapper = clusterScopedToHost(type, where);
+  // The scope is known once prepare read the CRD; nothing maps before that.
+  const current = () => (type.namespaced ? namespacedMapper : clusterMapper);
+  const mapper: Mapper = {
+    targetKey: (key, source) => current().targetKey(key, source),
+    sourceKeyOf: (target) => current().sourceKeyOf(target),
+    sourceUidOf: recordedVirtualUid,
+  };
+  let env: SyncEnvironment;
+  let kinds: ReadonlyMap<string, BuiltKind> = new Map();
+  let logForbidden: (message: string) => void = () => {};
+  let virtualObjects: Informer<KubeObject> | undefined;
+
+  /** Objects naming the virtual object a host copy stands for: retried when that copy changes. */
+  const namingTheOwnerOf = (refKind: string, refType: ResourceType) => (copy: KubeObject) => {
+    const owner = ownedVirtualKey(copy, where.vcName, refType);
+    if (!owner || !virtualObjects) return [];
+    return virtualObjects.store.byIndex(REFERENCE_INDEX, `${refKind}/${owner}`).map(objectKey);
+  };
+  const managed = { namespace: where.hostNamespace, labelSelector: `${MANAGED_BY_LABEL}=${where.vcName}` };
+  const copyRelations: Relation[] = (
+    [
+      ['Secret', Resources.secrets, 'secrets'],
+      ['ConfigMap', Resources.configMaps, 'configmaps'],
+      ['Service', Resources.services, 'services'],
+    ] as const
+  )
+    .filter(([refKind]) => entry.references.some((r) => r.kind === refKind))
+    .map(([refKind, refType, kind]) => ({
+      name: `${kind}-copies`,
+      cluster: 'host',
+      type: refType,
+      scope: managed,
+      whenKind: kind,
+      keys: namingTheOwnerOf(refKind, refType),
+    }));
+
+  /** The body with every reference renamed to its host copy's name, or why not yet / never. */
+  function hostBody(ctx: ReconcileContext, virtual: KubeObject): Record<string, unknown> {
+    let body: unknown = bodyOf(virtual);
+    const waiting: string[] = [];
+    const refused: string[] = [];
+    const renames: {
+      segments: (typeof entry.references)[number]['segments'];
+      rename: Map<string, string>;
+    }[] = [];
+    for (const ref of entry.references) {
+      const { values, problem } = valuesAt(virtual, ref.segments);
+      if (problem) throw new TerminalError(`malformed ${type.kind}: ${problem}`);
+      const target = referenceTargetOf(env, kinds, ref.kind);
+      const rename = new Map<string, string>();
+      for (const { location, value } of values) {
+        if (value === '') continue;
+        if (typeof value !== 'string')
+          throw new TerminalError(`malformed ${type.kind}: ${location} must be a string`);
+        const what = `${location}: ${ref.kind} "${value}"`;
+        if (!target) {
+          refused.push(`${what}: objects of this kind are not synced to the host`);
+          continue;
+        }
+        if (!target.spec.virtualType.namespaced) {
+          refused.push(`${what}: ${ref.kind} is not namespaced`);
+          continue;
+        }
+        const judged: JudgedReference = {
+          kind: target.spec.virtualType.kind as JudgedReference['kind'],
+          apiGroup: target.spec.virtualType.group,
+          name: value,
+          optional: false,
+          where: { field: location },
+        };
+        const judge = new ReferenceJudge(new Map([[judged.kind, target]]));
+        const verdict = judge.judge(ctx.virtualNamespace, judged);
+        if (verdict.state === 'refused') refused.push(`${location}: ${verdict.message}`);
+        else if (verdict.state === 'waiting') waiting.push(`${location}: ${verdict.message}`);
+        else if (verdict.state === 'ready') {
+          const hostKey = target.spec.mapper.targetKey(`${ctx.virtualNamespace}/${value}`, undefined);
+          rename.set(value, splitKey(hostKey ?? '').name);
+        }
+      }
+      renames.push({ segments: ref.segments, rename });
+    }
+    if (refused.length) throw new TerminalError(`cannot sync this ${type.kind}: ${refused.join('; ')}`);
+    if (waiting.length) throw new WaitingError(waiting.join('; '));
+    for (const { segments, rename } of renames) body = rewriteAt(body, segments, (v) => rename.get(v) ?? v);
+    return body as Record<string, unknown>;
+  }
+
+  function desiredHost(ctx: ReconcileContext, virtual: KubeObject): KubeObject {
+    const metadata = hostMetadataFor(virtual, type, { ...where, hostName: ctx.hostName });
+    if (!type.namespaced) delete metadata.namespace;
+    return { apiVersion: apiVersionOf(type), kind: type.kind, metadata, ...hostBody(ctx, virtual) };
+  }
+
+  const spec: KindSpec = {
+    direction: entry.status ? 'both' : 'to-host',
+    virtualType: type,
+    hostType: type,
+    mapper,
+
+    prepare(e) {
+      env = e;
+      logForbidden = forbiddenLogger(e, kindName);
+      return prepareCustomResource(e, entry, resolved, logForbidden);
+    },
+
+    relations: copyRelations,
+
+    setup(e, all) {
+      kinds = all;
+      virtualObjects = e.informers.get(e.virtual, type);
+      virtualObjects.addIndexer(REFERENCE_INDEX, (obj) => {
+        const namespace = obj.metadata?.namespace ?? '';
+        return entry.references.flatMap((ref) =>
+          valuesAt(obj, ref.segments).values.flatMap(({ value }) =>
+            typeof value === 'string' && value ? [`${ref.kind}/${namespace}/${value}`] : [],
+          ),
+        );
+      });
+    },
+
+    async create(ctx, virtual): Promise<SyncResult> {
+      return createHostCopy(ctx, spec, desiredHost(ctx, virtual!));
+    },
+
+    async update(ctx, source, host): Promise<SyncResult> {
+      const virtual = source!;
+      const desired = desiredHost(ctx, virtual);
+      const plan = ctx.planMetadata(virtual, host, desired);
+      const result: SyncResult = {};
+      const fields = Object.keys({ ...bodyOf(desired), ...bodyOf(host) });
+      if (plan.hostChanged || !fields.every((f) => sameJson(desired[f], host[f]))) {
+        // The host's status is kept as it is (a resource without a status subresource takes it from the PUT).
+        const updated: KubeObject = { ...host, metadata: { ...host.metadata, ...plan.host } };
+        for (const f of fields) {
+          if (desired[f] === undefined) delete updated[f];
+          else updated[f] = desired[f];
+        }
+        await ctx.host.update(type, ctx.hostNamespace, updated);
+        result.hostWritten = true;
+      }
+      let latest = virtual;
+      if (entry.status && !sameJson(host.status, virtual.status)) {
+        const withStatus: KubeObject = { ...virtual, status: host.status };
+        if (host.status === undefined) delete withStatus.status;
+        latest = await ctx.virtual.update(
+          type,
+          ctx.virtualNamespace,
+          withStatus,
+          resolved.statusSubresource.virtual ? { subresource: 'status' } : {},
+        );
+        result.virtualWritten = true;
+      }
+      if (await writePlannedMetadataUp(ctx, type, latest, plan)) result.virtualWritten = true;
+      return result;
+    },
+  };
+  return spec;
+}
+
+/**
+ * A configured custom resource the host owns, shown read-only in the virtual cluster under its own
+ * name: cluster-scoped objects as they are, namespaced ones of each configured host namespace in
+ * the virtual namespace it maps to. A tenant's edit is reverted, a host delete removes the copy, and
+ * a tenant's own object of that name is never touched (copies carry `vsyncer.dev/managed`).
+ */
+export function fromHostCustomResourceKind(entry: CustomResourceEntry, resolved: ResolvedResource): KindSpec {
+  const { type } = resolved;
+  const hostNamespaceOf = new Map(Object.entries(entry.namespaces).map(([h, v]) => [v, h]));
+  const virtualNamespaceOf = (hostNamespace: string | undefined) =>
+    type.namespaced ? entry.namespaces[hostNamespace ?? ''] : '';
+
+  const mapper: Mapper = {
+    targetKey(hostKey) {
+      if (!type.namespaced) return hostKey;
+      const { namespace, name } = splitKey(hostKey);
+      const virtualNamespace = virtualNamespaceOf(namespace);
+      return virtualNamespace ? `${virtualNamespace}/${name}` : undefined;
+    },
+    sourceKeyOf(virtual) {
+      const meta = virtual.metadata ?? {};
+      if (meta.labels?.[FROM_HOST_LABEL] !== 'true' || !meta.name) return undefined;
+      if (!type.namespaced) return meta.name;
+      const hostNamespace = hostNamespaceOf.get(meta.namespace ?? '');
+      return hostNamespace ? `${hostNamespace}/${meta.name}` : undefined;
+    },
+  };
+
+  function copyOf(host: KubeObject): KubeObject {
+    const meta = host.metadata ?? {};
+    const namespace = virtualNamespaceOf(meta.namespace);
+    return {
+      apiVersion: apiVersionOf(type),
+      kind: type.kind,
+      metadata: {
+        name: meta.name,
+        ...(type.namespaced ? { namespace } : {}),
+        ...withManagedRecord({
+          labels: { ...(meta.labels ?? {}), [FROM_HOST_LABEL]: 'true' },
+          annotations: { ...(meta.annotations ?? {}), [OBJECT_HOST_NAME_ANNOTATION]: meta.name ?? '' },
+        }),
+      },
+      ...bodyOf(host),
+    };
+  }
+
+  const write = (ctx: ReconcileContext, host: KubeObject, current?: KubeObject) =>
+    writeVirtualCopy(ctx, type, virtualNamespaceOf(host.metadata?.namespace) ?? '', copyOf(host), current);
+
+  return {
+    direction: 'from-host',
+    virtualType: type,
+    hostType: type,
+    // Read where the objects are: cluster-wide for cluster-scoped ones, every namespace otherwise
+    // (only the configured namespaces are shown).
+    get hostWatch() {
+      return type.namespaced ? ('all-namespaces' as const) : ('all' as const);
+    },
+    mapper,
+    prepare: (env) =>
+      prepareCustomResource(env, entry, resolved, forbiddenLogger(env, customResourceKindName(entry))),
+    wanted: (_ctx, host) => host !== undefined && virtualNamespaceOf(host.metadata?.namespace) !== undefined,
+    create: async (ctx, host) => write(ctx, host!),
+    update: async (ctx, host, current) => write(ctx, host!, current),
+  };
+}

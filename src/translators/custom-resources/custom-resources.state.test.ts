@@ -1,0 +1,462 @@
+import type { KubeObject } from '../../kube/object.ts';
+import { Resources, type ResourceType } from '../../kube/resources.ts';
+import { HOST_NS, stateTables, VC, type StateTable } from '../../testing/state-table.ts';
+import { CRDS } from './crd.ts';
+
+const start = stateTables();
+
+const GROUP = 'certs.example.dev';
+const CERT_KIND = 'cr:certificates.certs.example.dev';
+const ISSUER_KIND = 'cr:clusterissuers.certs.example.dev';
+const CERTS: ResourceType = {
+  group: GROUP,
+  version: 'v1',
+  resource: 'certificates',
+  kind: 'Certificate',
+  namespaced: true,
+};
+const ISSUERS: ResourceType = {
+  group: GROUP,
+  version: 'v1',
+  resource: 'clusterissuers',
+  kind: 'ClusterIssuer',
+  namespaced: false,
+};
+const POLICIES: ResourceType = {
+  group: GROUP,
+  version: 'v1',
+  resource: 'policies',
+  kind: 'Policy',
+  namespaced: true,
+};
+
+/** A CRD as the API server stores it: established, serving v1 with a status subresource. */
+function crd(
+  type: ResourceType,
+  opts: { status?: boolean; labels?: Record<string, string> } = {},
+): KubeObject {
+  return {
+    metadata: { name: `${type.resource}.${type.group}`, ...(opts.labels ? { labels: opts.labels } : {}) },
+    spec: {
+      group: type.group,
+      scope: type.namespaced ? 'Namespaced' : 'Cluster',
+      names: { kind: type.kind, plural: type.resource },
+      versions: [
+        {
+          name: 'v1',
+          served: true,
+          storage: true,
+          ...(opts.status === false ? {} : { subresources: { status: {} } }),
+          schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+        },
+      ],
+    },
+    status: { conditions: [{ type: 'Established', status: 'True' }] },
+  };
+}
+
+const certificatesConfig = (extra: Record<string, unknown> = {}) => ({
+  customResources: {
+    toHost: [
+      {
+        resource: 'certificates.certs.example.dev/v1',
+        references: [
+          { path: 'spec.secretName', kind: 'Secret' },
+          { path: 'spec.extraSecrets[].name', kind: 'Secret' },
+        ],
+        ...extra,
+      },
+    ],
+  },
+});
+
+function certificate(name: string, spec: Record<string, unknown>, ns = 'team'): KubeObject {
+  return { apiVersion: `${GROUP}/v1`, kind: 'Certificate', metadata: { name, namespace: ns }, spec };
+}
+const secret = (name: string, ns = 'team'): KubeObject => ({
+  metadata: { name, namespace: ns },
+  data: { 'tls.crt': 'Y2VydA==' },
+});
+
+const hostName = (name: string, ns = 'team') => `${name}-x-${ns}-x-${VC}`;
+const hostCert = (t: StateTable, name = 'web') =>
+  t.host.objects(CERTS, HOST_NS).find((o) => o.metadata?.name === hostName(name));
+const virtualCert = (t: StateTable, name = 'web') =>
+  t.virtual.objects(CERTS, 'team').find((o) => o.metadata?.name === name);
+
+/** Lets a kind that waits (its CRD missing or just copied) look again, and settles. */
+async function retryPrepare(t: StateTable): Promise<void> {
+  t.clock.advance(5_000);
+  await t.settle();
+}
+
+/** A table syncing certificates (CRD on the host only, copied into the virtual cluster) and secrets. */
+async function certificatesTable(extra: Record<string, unknown> = {}): Promise<StateTable> {
+  const table = await start({
+    kinds: ['secrets', CERT_KIND],
+    file: certificatesConfig(extra),
+    host: [[CRDS, crd(CERTS)]],
+  });
+  await table.settle();
+  await retryPrepare(table);
+  return table;
+}
+
+describe('custom resources to the host (state table)', () => {
+  it('copies the CRD from the host into the virtual cluster, marked as the syncer’s, then starts', async () => {
+    const table = await start({ kinds: [CERT_KIND], file: certificatesConfig(), host: [[CRDS, crd(CERTS)]] });
+    await table.settle();
+    expect(table.writes()).toEqual([
+      'virtual: create customresourcedefinitions certificates.certs.example.dev',
+    ]);
+    const copy = table.virtual.objects(CRDS)[0]!;
+    expect(copy.metadata?.labels).toEqual({ 'vsyncer.dev/managed': 'true' });
+    expect((copy.spec as { scope: string }).scope).toBe('Namespaced');
+    await retryPrepare(table);
+    expect(table.controllers.get(CERT_KIND)!.controller.isStarted).toBe(true);
+  });
+
+  it('waits while the CRD is missing everywhere, and starts once it is installed on the host', async () => {
+    const table = await start({ kinds: [CERT_KIND], file: certificatesConfig() });
+    await table.virtual.create(CERTS, 'team', certificate('web', {}));
+    table.virtual.clearWrites();
+    await table.settle();
+    await retryPrepare(table);
+    expect(table.writes()).toEqual([]);
+    expect(table.controllers.get(CERT_KIND)!.controller.isStarted).toBe(false);
+    table.host.seed(CRDS, crd(CERTS));
+    await retryPrepare(table);
+    await retryPrepare(table);
+    expect(hostCert(table)).toBeDefined();
+  });
+
+  it('with crd: toHost, copies the virtual CRD into the host, labelled as the syncer’s', async () => {
+    const table = await start({
+      kinds: [CERT_KIND],
+      file: certificatesConfig({ crd: 'toHost' }),
+      virtual: [[CRDS, crd(CERTS)]],
+    });
+    await table.settle();
+    const copy = table.host.objects(CRDS)[0]!;
+    expect(copy.metadata?.labels).toEqual({ 'app.kubernetes.io/managed-by': 'vsyncer' });
+    expect(copy.metadata?.annotations).toEqual({ 'vsyncer.dev/crd-copied-from': `${HOST_NS}/${VC}` });
+  });
+
+  it('a forbidden host list makes the kind wait (no informer that never fills), then start once allowed', async () => {
+    const table = await start({
+      kinds: [CERT_KIND],
+      file: certificatesConfig(),
+      host: [[CRDS, crd(CERTS)]],
+      virtual: [[CRDS, crd(CERTS)]],
+    });
+    table.host.failNext('list', 'certificates', 'forbidden');
+    await table.settle();
+    expect(table.controllers.get(CERT_KIND)!.controller.isStarted).toBe(false);
+    await retryPrepare(table);
+    expect(table.controllers.get(CERT_KIND)!.controller.isStarted).toBe(true);
+  });
+
+  it('create: the host copy is named and owned like every kind, its secret reference renamed once the copy is ours', async () => {
+    const table = await certificatesTable();
+    await table.virtual.create(Resources.secrets, 'team', secret('web-tls'));
+    await table.virtual.create(Resources.secrets, 'team', secret('unused'));
+    await table.virtual.create(
+      CERTS,
+      'team',
+      certificate('web', { secretName: 'web-tls', dnsNames: ['a.example'] }),
+    );
+    await table.settle();
+    const host = hostCert(table)!;
+    expect(host.spec).toEqual({ secretName: hostName('web-tls'), dnsNames: ['a.example'] });
+    expect(host.metadata?.labels).toEqual({
+      'vcluster.loft.sh/managed-by': VC,
+      'vcluster.loft.sh/namespace': 'team',
+    });
+    expect(host.metadata?.annotations).toMatchObject({
+      'vcluster.loft.sh/object-name': 'web',
+      'vcluster.loft.sh/object-namespace': 'team',
+      'vcluster.loft.sh/object-kind': `${GROUP}/v1, Kind=Certificate`,
+      'vcluster.loft.sh/object-uid': virtualCert(table)!.metadata?.uid,
+    });
+    // The secret is synced because the certificate names it; the unnamed one is not.
+    expect(table.host.objects(Resources.secrets, HOST_NS).map((s) => s.metadata?.name)).toEqual([
+      hostName('web-tls'),
+    ]);
+  });
+
+  it('a reference inside a list ([]) is renamed item by item', async () => {
+    const table = await certificatesTable();
+    for (const name of ['a', 'b']) await table.virtual.create(Resources.secrets, 'team', secret(name));
+    await table.virtual.create(
+      CERTS,
+      'team',
+      certificate('web', { extraSecrets: [{ name: 'a' }, { name: 'b' }] }),
+    );
+    await table.settle();
+    expect(hostCert(table)!.spec).toEqual({
+      extraSecrets: [{ name: hostName('a') }, { name: hostName('b') }],
+    });
+  });
+
+  it('waits for a secret that does not exist, and syncs once the tenant creates it', async () => {
+    const table = await certificatesTable();
+    await table.virtual.create(CERTS, 'team', certificate('web', { secretName: 'later' }));
+    await table.settle();
+    expect(hostCert(table)).toBeUndefined();
+    await table.virtual.create(Resources.secrets, 'team', secret('later'));
+    await table.settle();
+    table.clock.advance(1_000);
+    await table.settle();
+    expect(hostCert(table)!.spec).toEqual({ secretName: hostName('later') });
+  });
+
+  it('a host object of the referenced name that is not the tenant’s copy: refused, nothing named', async () => {
+    const theirs: KubeObject = { metadata: { name: hostName('web-tls'), namespace: HOST_NS }, data: {} };
+    const table = await start({
+      kinds: ['secrets', CERT_KIND],
+      file: certificatesConfig(),
+      host: [
+        [CRDS, crd(CERTS)],
+        [Resources.secrets, theirs],
+      ],
+    });
+    await table.settle();
+    await retryPrepare(table);
+    await table.virtual.create(Resources.secrets, 'team', secret('web-tls'));
+    await table.virtual.create(CERTS, 'team', certificate('web', { secretName: 'web-tls' }));
+    await table.settle();
+    table.clock.advance(1_000);
+    await table.settle();
+    expect(hostCert(table)).toBeUndefined();
+  });
+
+  it('a reference to a kind that is not synced is refused with a SyncError', async () => {
+    const table = await start({ kinds: [CERT_KIND], file: certificatesConfig(), host: [[CRDS, crd(CERTS)]] });
+    await table.settle();
+    await retryPrepare(table);
+    await table.virtual.create(Resources.secrets, 'team', secret('web-tls'));
+    await table.virtual.create(CERTS, 'team', certificate('web', { secretName: 'web-tls' }));
+    await table.settle();
+    expect(hostCert(table)).toBeUndefined();
+    const events = table.virtual.objects(Resources.events, 'team');
+    expect(events.map((e) => e.reason)).toEqual(['SyncError']);
+    expect(events[0]!.message).toContain('objects of this kind are not synced');
+  });
+
+  it('status flows back; a host edit of the spec is reverted; steady state writes nothing', async () => {
+    const table = await certificatesTable();
+    await table.virtual.create(CERTS, 'team', certificate('web', { dnsNames: ['a.example'] }));
+    await table.settle();
+    const host = hostCert(table)!;
+    await table.host.update(CERTS, HOST_NS, { ...host, status: { ready: true } }, { subresource: 'status' });
+    await table.settle();
+    expect(virtualCert(table)!.status).toEqual({ ready: true });
+    await table.host.update(CERTS, HOST_NS, { ...hostCert(table)!, spec: { dnsNames: ['evil.example'] } });
+    await table.settle();
+    expect(hostCert(table)!.spec).toEqual({ dnsNames: ['a.example'] });
+    table.virtual.clearWrites();
+    table.host.clearWrites();
+    table.controllers.get(CERT_KIND)!.controller.enqueue('team/web');
+    await table.settle();
+    expect(table.writes()).toEqual([]);
+  });
+
+  it('status: false keeps the host status on the host', async () => {
+    const table = await certificatesTable({ status: false });
+    await table.virtual.create(CERTS, 'team', certificate('web', {}));
+    await table.settle();
+    await table.host.update(
+      CERTS,
+      HOST_NS,
+      { ...hostCert(table)!, status: { ready: true } },
+      { subresource: 'status' },
+    );
+    await table.settle();
+    expect(virtualCert(table)!.status).toBeUndefined();
+  });
+
+  it('a virtual edit reaches the host; a virtual delete removes the host copy', async () => {
+    const table = await certificatesTable();
+    await table.virtual.create(CERTS, 'team', certificate('web', { dnsNames: ['a.example'] }));
+    await table.settle();
+    await table.virtual.update(CERTS, 'team', { ...virtualCert(table)!, spec: { dnsNames: ['b.example'] } });
+    await table.settle();
+    expect(hostCert(table)!.spec).toEqual({ dnsNames: ['b.example'] });
+    await table.virtual.delete(CERTS, 'team', 'web');
+    await table.settle();
+    expect(hostCert(table)).toBeUndefined();
+  });
+
+  it('an unmanaged host object of the same name is never touched: SyncError instead', async () => {
+    const theirs: KubeObject = {
+      metadata: { name: hostName('web'), namespace: HOST_NS },
+      spec: { owner: 'ops' },
+    };
+    const table = await start({
+      kinds: [CERT_KIND],
+      file: certificatesConfig({ references: [] }),
+      host: [
+        [CRDS, crd(CERTS)],
+        [CERTS, theirs],
+      ],
+    });
+    await table.settle();
+    await retryPrepare(table);
+    await table.virtual.create(CERTS, 'team', certificate('web', { dnsNames: ['a.example'] }));
+    await table.settle();
+    expect(hostCert(table)!.spec).toEqual({ owner: 'ops' });
+    expect(table.host.writeLog()).toEqual([]);
+    expect(table.virtual.objects(Resources.events, 'team').map((e) => e.reason)).toEqual(['SyncError']);
+  });
+
+  it('a resource without a status subresource gets its status back in the object itself', async () => {
+    const table = await start({
+      kinds: [CERT_KIND],
+      file: certificatesConfig({ references: [] }),
+      host: [[CRDS, crd(CERTS, { status: false })]],
+    });
+    await table.settle();
+    await retryPrepare(table);
+    await table.virtual.create(CERTS, 'team', certificate('web', {}));
+    await table.settle();
+    await table.host.update(CERTS, HOST_NS, { ...hostCert(table)!, status: { ready: true } });
+    await table.settle();
+    expect(virtualCert(table)!.status).toEqual({ ready: true });
+    expect(hostCert(table)!.status).toEqual({ ready: true });
+  });
+
+  it('cluster-scoped resources take vCluster’s cluster-scoped host names', async () => {
+    const table = await start({
+      kinds: [ISSUER_KIND],
+      file: { customResources: { toHost: [{ resource: 'clusterissuers.certs.example.dev/v1' }] } },
+      host: [[CRDS, crd(ISSUERS)]],
+      virtual: [[CRDS, crd(ISSUERS)]],
+    });
+    await table.virtual.create(ISSUERS, '', { metadata: { name: 'letsencrypt' }, spec: { acme: {} } });
+    await table.settle();
+    const [copy] = table.host.objects(ISSUERS);
+    expect(copy!.metadata?.name).toBe(`vcluster-letsencrypt-x-${HOST_NS}-x-${VC}`);
+    expect(copy!.metadata?.annotations?.['vcluster.loft.sh/object-name']).toBe('letsencrypt');
+    expect(copy!.spec).toEqual({ acme: {} });
+  });
+
+  it('a reference to another configured custom resource is renamed to its host copy', async () => {
+    const table = await start({
+      kinds: [CERT_KIND, 'cr:policies.certs.example.dev'],
+      file: {
+        customResources: {
+          toHost: [
+            {
+              resource: 'certificates.certs.example.dev/v1',
+              references: [{ path: 'spec.policyRef', kind: 'policies.certs.example.dev' }],
+            },
+            { resource: 'policies.certs.example.dev/v1' },
+          ],
+        },
+      },
+      host: [
+        [CRDS, crd(CERTS)],
+        [CRDS, crd(POLICIES)],
+      ],
+      virtual: [
+        [CRDS, crd(CERTS)],
+        [CRDS, crd(POLICIES)],
+      ],
+    });
+    await table.virtual.create(POLICIES, 'team', { metadata: { name: 'strict' }, spec: {} });
+    await table.virtual.create(CERTS, 'team', certificate('web', { policyRef: 'strict' }));
+    await table.settle();
+    table.clock.advance(1_000);
+    await table.settle();
+    expect(hostCert(table)!.spec).toEqual({ policyRef: hostName('strict') });
+  });
+});
+
+describe('custom resources from the host (state table)', () => {
+  const issuersFromHost = {
+    customResources: { fromHost: [{ resource: 'clusterissuers.certs.example.dev/v1' }] },
+  };
+  const virtualIssuer = (t: StateTable) =>
+    t.virtual.objects(ISSUERS).find((o) => o.metadata?.name === 'letsencrypt');
+
+  async function issuersTable(): Promise<StateTable> {
+    const table = await start({
+      kinds: [ISSUER_KIND],
+      file: issuersFromHost,
+      host: [
+        [CRDS, crd(ISSUERS)],
+        [
+          ISSUERS,
+          {
+            metadata: { name: 'letsencrypt', labels: { tier: 'prod' } },
+            spec: { acme: { email: 'ops@example' } },
+          },
+        ],
+      ],
+    });
+    await table.settle();
+    await retryPrepare(table);
+    return table;
+  }
+
+  it('a host object appears read-only in the virtual cluster under its own name', async () => {
+    const table = await issuersTable();
+    const copy = virtualIssuer(table)!;
+    expect(copy.spec).toEqual({ acme: { email: 'ops@example' } });
+    expect(copy.metadata?.labels).toMatchObject({ tier: 'prod', 'vsyncer.dev/managed': 'true' });
+  });
+
+  it('a tenant edit is reverted; a host delete removes the copy', async () => {
+    const table = await issuersTable();
+    await table.virtual.update(ISSUERS, '', {
+      ...virtualIssuer(table)!,
+      spec: { acme: { email: 'me@evil' } },
+    });
+    await table.settle();
+    expect(virtualIssuer(table)!.spec).toEqual({ acme: { email: 'ops@example' } });
+    await table.host.delete(ISSUERS, '', 'letsencrypt');
+    await table.settle();
+    expect(virtualIssuer(table)).toBeUndefined();
+  });
+
+  it('a tenant’s own object of that name is left alone', async () => {
+    const table = await start({
+      kinds: [ISSUER_KIND],
+      file: issuersFromHost,
+      host: [
+        [CRDS, crd(ISSUERS)],
+        [ISSUERS, { metadata: { name: 'letsencrypt' }, spec: { acme: {} } }],
+      ],
+      virtual: [
+        [CRDS, crd(ISSUERS)],
+        [ISSUERS, { metadata: { name: 'letsencrypt' }, spec: { mine: true } }],
+      ],
+    });
+    await table.settle();
+    expect(virtualIssuer(table)!.spec).toEqual({ mine: true });
+    expect(table.virtual.writeLog()).toEqual([]);
+  });
+
+  it('namespaced objects come from the configured host namespaces into their virtual namespaces', async () => {
+    const table = await start({
+      kinds: [CERT_KIND],
+      file: {
+        customResources: {
+          fromHost: [
+            { resource: 'certificates.certs.example.dev/v1', namespaces: { 'cert-manager': 'certs' } },
+          ],
+        },
+      },
+      host: [
+        [CRDS, crd(CERTS)],
+        [CERTS, certificate('shared', { dnsNames: ['x'] }, 'cert-manager')],
+        [CERTS, certificate('other', {}, 'elsewhere')],
+      ],
+      virtual: [[CRDS, crd(CERTS)]],
+    });
+    await table.settle();
+    expect(table.virtual.objects(CERTS).map((o) => `${o.metadata?.namespace}/${o.metadata?.name}`)).toEqual([
+      'certs/shared',
+    ]);
+  });
+});

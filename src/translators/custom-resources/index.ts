@@ -1,0 +1,114 @@
+import { isNotFound } from '../../kube/errors.ts';
+import type { KubeObject } from '../../kube/object.ts';
+import { isPrepared } from '../../sync/engine.ts';
+import type { BuiltKind, KindDescriptor, KindSpec, Relation } from '../../sync/kind.ts';
+import { customResourceKindName, type CustomResourceEntry, type CustomResourcesConfig } from './config.ts';
+import { unresolvedType, type ResolvedResource } from './crd.ts';
+import { fromHostCustomResourceKind, toHostCustomResourceKind } from './custom-resource-kind.ts';
+import { valuesAt } from './path.ts';
+
+export { parseCustomResources, CustomResourceConfigError, type CustomResourcesConfig } from './config.ts';
+
+/** How often a copy that a not-yet-started custom resource kind may still name is looked at again. */
+const KEEP_WHILE_REFERRERS_START_MS = 5_000;
+
+/** The kinds of configured custom resources, and what they add to the built-in kinds. */
+export interface CustomResourceKinds {
+  /** One kind per configured resource, named `cr:<plural>.<group>`, on by default. */
+  descriptors: KindDescriptor[];
+  /**
+   * The secrets or config maps kind, made to also sync the objects a configured custom resource
+   * names (as ingresses make TLS secrets sync), while it names them.
+   */
+  following(descriptor: KindDescriptor, referencedKind: 'Secret' | 'ConfigMap'): KindDescriptor;
+}
+
+/** The keys (`namespace/name`) of the objects of referencedKind a custom resource names. */
+function referencedKeys(obj: KubeObject, entry: CustomResourceEntry, referencedKind: string): string[] {
+  const namespace = obj.metadata?.namespace;
+  if (!namespace) return [];
+  return entry.references
+    .filter((r) => r.kind === referencedKind)
+    .flatMap((r) => valuesAt(obj, r.segments).values)
+    .flatMap(({ value }) => (typeof value === 'string' && value ? [`${namespace}/${value}`] : []));
+}
+
+/** The kinds for the configured custom resources (none when nothing is configured). */
+export function customResourceKinds(config: CustomResourcesConfig | undefined): CustomResourceKinds {
+  const entries = [...(config?.toHost ?? []), ...(config?.fromHost ?? [])];
+  const resolved = new Map<string, ResolvedResource>(
+    entries.map((e) => [
+      e.crdName,
+      { type: unresolvedType(e), statusSubresource: { host: false, virtual: false } },
+    ]),
+  );
+  const descriptors = entries.map((entry): KindDescriptor => ({
+    name: customResourceKindName(entry),
+    description:
+      entry.direction === 'toHost'
+        ? `${entry.resource}, virtual → host${entry.status ? ', status back' : ''} (config file: customResources)`
+        : `${entry.resource} of the host, shown read-only in the virtual cluster (config file: customResources)`,
+    defaultOn: true,
+    fields: [],
+    // The chart cannot know configured resources: their rules come from syncer.customResourceRules.
+    hostRbac: [],
+    build: (_options, where) =>
+      entry.direction === 'toHost'
+        ? toHostCustomResourceKind(entry, resolved.get(entry.crdName)!, where)
+        : fromHostCustomResourceKind(entry, resolved.get(entry.crdName)!),
+  }));
+
+  function following(descriptor: KindDescriptor, referencedKind: 'Secret' | 'ConfigMap'): KindDescriptor {
+    const referrers = (config?.toHost ?? []).filter((e) =>
+      e.references.some((r) => r.kind === referencedKind),
+    );
+    if (referrers.length === 0) return descriptor;
+    return {
+      ...descriptor,
+      build(options, where) {
+        const base = descriptor.build(options, where);
+        let kinds: ReadonlyMap<string, BuiltKind> = new Map();
+        const relations: Relation[] = referrers.map((entry) => ({
+          name: customResourceKindName(entry),
+          cluster: 'virtual',
+          type: resolved.get(entry.crdName)!.type,
+          whenKind: customResourceKindName(entry),
+          keys: (obj) => referencedKeys(obj, entry, referencedKind),
+        }));
+        /** Enabled referrer kinds that have not read their objects yet: what they name is unknown. */
+        const referrersStarting = () =>
+          relations.some((r) => {
+            const kind = kinds.get(r.whenKind!);
+            return kind !== undefined && !isPrepared(kind.spec);
+          });
+        const spec: KindSpec = {
+          ...base,
+          relations: [...(base.relations ?? []), ...relations],
+          setup(env, all) {
+            kinds = all;
+            base.setup?.(env, all);
+          },
+          wanted: (ctx, source) =>
+            (base.wanted ? base.wanted(ctx, source) : source !== undefined) ||
+            (source !== undefined && relations.some((r) => ctx.related(r.name).length > 0)),
+          async remove(ctx, target) {
+            // A copy only a custom resource may name is kept until that kind has started.
+            if (referrersStarting()) return { requeueAfterMs: KEEP_WHILE_REFERRERS_START_MS };
+            if (base.remove) return base.remove(ctx, target);
+            try {
+              await ctx.host.delete(base.hostType, ctx.hostNamespace, target.metadata?.name ?? '', {
+                uid: target.metadata?.uid,
+              });
+            } catch (err) {
+              if (!isNotFound(err)) throw err;
+            }
+            return { hostWritten: true };
+          },
+        };
+        return spec;
+      },
+    };
+  }
+
+  return { descriptors, following };
+}

@@ -1,0 +1,102 @@
+/**
+ * The JSON paths of configured references: field names joined by `.`, a field holding a list
+ * followed by `[]` (every item), e.g. `spec.tls[].secretName`. Nothing else (no indexes, filters or
+ * quoting): small enough to validate fully at start.
+ */
+export interface PathSegment {
+  field: string;
+  /** The field holds a list: the rest of the path applies to each item. */
+  each: boolean;
+}
+
+const SEGMENT = /^(?<field>[A-Za-z_][A-Za-z0-9_-]*)(?<each>\[\])?$/;
+/** Fields a reference may not live in: the syncer's own, or the server's. */
+const RESERVED_ROOTS = new Set(['apiVersion', 'kind', 'metadata', 'status']);
+
+/** Parses a path; throws an Error saying what is wrong with it. */
+export function parsePath(path: string): PathSegment[] {
+  if (!path) throw new Error('must be a dot path such as spec.secretName or spec.tls[].secretName');
+  const segments = path.split('.').map((part) => {
+    const match = SEGMENT.exec(part);
+    if (!match)
+      throw new Error(
+        `${JSON.stringify(path)} is not a dot path of field names (with [] after a list), e.g. spec.tls[].secretName: bad part ${JSON.stringify(part)}`,
+      );
+    return { field: match.groups!.field!, each: match.groups!.each !== undefined };
+  });
+  if (RESERVED_ROOTS.has(segments[0]!.field))
+    throw new Error(
+      `must not start at ${segments[0]!.field} (references live in the object's own fields, e.g. spec)`,
+    );
+  // A path ending in `[]` (spec.secretNames[]) names each item of a list of names.
+  return segments;
+}
+
+/** One value found at a path: where it is (for messages) and what it holds. */
+export interface PathValue {
+  /** The concrete location, e.g. `spec.tls[1].secretName`. */
+  location: string;
+  value: unknown;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Every value at the path in obj (missing fields and null yield nothing). A value of the wrong
+ * shape on the way (a scalar where a mapping is expected, a non-list under `[]`) is reported as a
+ * problem rather than skipped, so a tenant cannot hide a reference from the rewrite.
+ */
+export function valuesAt(
+  obj: unknown,
+  segments: readonly PathSegment[],
+): { values: PathValue[]; problem?: string } {
+  const values: PathValue[] = [];
+  let problem: string | undefined;
+  const walk = (node: unknown, i: number, location: string) => {
+    if (problem) return;
+    if (i === segments.length) {
+      values.push({ location, value: node });
+      return;
+    }
+    if (node === undefined || node === null) return;
+    if (!isRecord(node)) {
+      problem = `${location || '(root)'} must be an object`;
+      return;
+    }
+    const { field, each } = segments[i]!;
+    const here = location ? `${location}.${field}` : field;
+    const child = node[field];
+    if (child === undefined || child === null) return;
+    if (!each) return walk(child, i + 1, here);
+    if (!Array.isArray(child)) {
+      problem = `${here} must be a list`;
+      return;
+    }
+    child.forEach((item, n) => walk(item, i + 1, `${here}[${n}]`));
+  };
+  walk(obj, 0, '');
+  return problem ? { values, problem } : { values };
+}
+
+/**
+ * A copy of obj with every string at the path replaced by rename(value); the rest is shared with
+ * obj only where untouched (callers never mutate either).
+ */
+export function rewriteAt(
+  obj: unknown,
+  segments: readonly PathSegment[],
+  rename: (value: string) => string,
+): unknown {
+  const walk = (node: unknown, i: number): unknown => {
+    if (i === segments.length) return typeof node === 'string' ? rename(node) : node;
+    if (!isRecord(node)) return node;
+    const { field, each } = segments[i]!;
+    const child = node[field];
+    if (child === undefined || child === null) return node;
+    if (!each) return { ...node, [field]: walk(child, i + 1) };
+    if (!Array.isArray(child)) return node;
+    return { ...node, [field]: child.map((item) => walk(item, i + 1)) };
+  };
+  return walk(obj, 0);
+}

@@ -1,0 +1,85 @@
+import type { KubeObject } from '../../kube/object.ts';
+import type { LabelSelector } from '../../naming/labels.ts';
+
+type Json = Record<string, unknown>;
+
+const isRecord = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+const records = (v: unknown): Json[] => (Array.isArray(v) ? v.filter(isRecord) : []);
+
+/**
+ * Whether the ReferenceGrants of a namespace let objects of `from` (group, kind, namespace) name the
+ * object `to` there, as the Gateway API defines it: one grant must list both (a `to` without a name
+ * covers every object of its kind).
+ */
+export function referenceGranted(
+  grants: readonly KubeObject[],
+  from: { group: string; kind: string; namespace: string },
+  to: { group: string; kind: string; name: string },
+): boolean {
+  return grants.some((grant) => {
+    const spec = isRecord(grant.spec) ? grant.spec : {};
+    const fromOk = records(spec.from).some(
+      (f) => (f.group ?? '') === from.group && f.kind === from.kind && f.namespace === from.namespace,
+    );
+    const toOk = records(spec.to).some(
+      (t) =>
+        (t.group ?? '') === to.group &&
+        t.kind === to.kind &&
+        (t.name === undefined || t.name === null || t.name === '' || t.name === to.name),
+    );
+    return fromOk && toOk;
+  });
+}
+
+/** Whether a label selector (matchLabels and matchExpressions) selects these labels. */
+export function selectorMatches(
+  selector: LabelSelector | undefined,
+  labels: Record<string, string>,
+): boolean {
+  if (!selector) return false;
+  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (labels[k] !== v) return false;
+  for (const e of selector.matchExpressions ?? []) {
+    const has = Object.hasOwn(labels, e.key);
+    const inValues = has && (e.values ?? []).includes(labels[e.key]!);
+    const ok =
+      e.operator === 'In'
+        ? inValues
+        : e.operator === 'NotIn'
+          ? !inValues
+          : e.operator === 'Exists'
+            ? has
+            : e.operator === 'DoesNotExist'
+              ? !has
+              : false;
+    if (!ok) return false;
+  }
+  return true;
+}
+
+/**
+ * Whether a virtual Gateway lets a route of `routeNamespace` attach through a parent reference
+ * (its sectionName and port narrow the listeners): some such listener's allowedRoutes admits that
+ * namespace (`Same` by default, `All`, or a `Selector` over the namespace's labels). Route kinds are
+ * left to the host's controller: the copy keeps allowedRoutes.kinds.
+ */
+export function gatewayAdmits(
+  gateway: KubeObject,
+  parent: { sectionName?: string; port?: number },
+  routeNamespace: string,
+  namespaceLabels: Record<string, string>,
+): boolean {
+  const spec = isRecord(gateway.spec) ? gateway.spec : {};
+  const gatewayNamespace = gateway.metadata?.namespace ?? '';
+  return records(spec.listeners).some((listener) => {
+    if (parent.sectionName !== undefined && listener.name !== parent.sectionName) return false;
+    if (parent.port !== undefined && listener.port !== parent.port) return false;
+    const allowed = isRecord(listener.allowedRoutes) ? listener.allowedRoutes : {};
+    const namespaces = isRecord(allowed.namespaces) ? allowed.namespaces : {};
+    const from = namespaces.from ?? 'Same';
+    if (from === 'All') return true;
+    if (from === 'Same') return routeNamespace === gatewayNamespace;
+    if (from === 'Selector')
+      return selectorMatches(namespaces.selector as LabelSelector | undefined, namespaceLabels);
+    return false;
+  });
+}

@@ -1,0 +1,303 @@
+import { WaitingError } from '../../controller/errors.ts';
+import type { Informer } from '../../informer/informer.ts';
+import { objectKey, type KubeObject } from '../../kube/object.ts';
+import { Resources, type ResourceType } from '../../kube/resources.ts';
+import { MANAGED_BY_LABEL } from '../../naming/labels.ts';
+import { hostName } from '../../naming/names.ts';
+import { createHostCopy } from '../../sync/engine.ts';
+import type { KindSpec, Placement, ReconcileContext, Relation, SyncResult } from '../../sync/kind.ts';
+import { namespacedToHost, ownedVirtualKey } from '../../sync/mappers.ts';
+import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
+import {
+  ABSENT_REFERENCE_NAME,
+  ReferenceJudge,
+  referenceTargets,
+  type JudgedReference,
+} from '../pods/reference-safety.ts';
+import { hostMetadataFor, sameJson } from '../shared/host-metadata.ts';
+import { gatewayAdmits, referenceGranted } from './admission.ts';
+import {
+  GATEWAY_GROUP,
+  gatewayApiReferences,
+  groupKind,
+  hostSpecFor,
+  type GatewayApiReference,
+  type RenameReference,
+} from './references.ts';
+import { virtualStatusFor } from './status.ts';
+
+/** Virtual objects by what they name: `Kind/namespace/name`, and `grants/<namespace>` for cross-namespace references. */
+const REFERENCE_INDEX = 'gateway-api/references';
+const referenceKey = (kind: string, key: string) => `${kind}/${key}`;
+const grantsKey = (namespace: string) => `grants/${namespace}`;
+/** Virtual ReferenceGrants by namespace (one index per kind: the informer is shared). */
+const grantIndex = (type: ResourceType) => `gateway-api/grants-by-namespace/${type.resource}`;
+
+/**
+ * How often a reconcile waits for the host copies it names (per-item backoff: about 1.3 s in all)
+ * before it syncs the object pointing at nothing in their place; the copy's arrival renames it.
+ */
+const WAIT_FOR_COPIES_RETRIES = 8;
+
+/** The kinds Gateway API objects name that the syncer can translate, when their kinds are synced. */
+const PEER_KINDS = ['Service', 'Secret', 'ConfigMap', 'Gateway'];
+
+/**
+ * One Gateway API kind, virtual → host, with the status the host's gateway controller writes back
+ * when `statusBack`. Every object it names (parents, backends, certificates, CA bundles, policy
+ * targets) is renamed to this tenant's copy, and only once that copy provably is the copy of
+ * exactly that object (host names are ambiguous); a reference into another virtual namespace is
+ * renamed only when the virtual cluster's own rules allow it (a ReferenceGrant there, or the
+ * Gateway's allowedRoutes). Anything else points at a name nobody holds, and the tenant is told.
+ */
+export function gatewayApiKind(type: ResourceType, statusBack: boolean, where: Placement): KindSpec {
+  const managed = { namespace: where.hostNamespace, labelSelector: `${MANAGED_BY_LABEL}=${where.vcName}` };
+  let judge: ReferenceJudge;
+  let virtualObjects: Informer<KubeObject> | undefined;
+  let virtualGrants: Informer<KubeObject> | undefined;
+  let virtualGateways: Informer<KubeObject> | undefined;
+  let virtualNamespaces: Informer<KubeObject> | undefined;
+  /** Host copies of the kinds a status may name (Gateways, Services), when those kinds are synced. */
+  const hostCopies = new Map<string, { type: ResourceType; informer: Informer<KubeObject> }>();
+  const refersToGateways = type.kind !== 'Gateway' && type.kind !== 'ReferenceGrant';
+
+  /** Objects that name the virtual object a host copy stands for: retried when the copy changes. */
+  const namingTheOwnerOf = (kind: string, ownerType: ResourceType) => (copy: KubeObject) => {
+    const owner = ownedVirtualKey(copy, where.vcName, ownerType);
+    if (!owner || !virtualObjects) return [];
+    return virtualObjects.store.byIndex(REFERENCE_INDEX, referenceKey(kind, owner)).map(objectKey);
+  };
+  const copyRelation = (kind: string, copyType: ResourceType, whenKind: string): Relation => ({
+    name: `${copyType.resource}-copies`,
+    cluster: 'host',
+    type: copyType,
+    scope: managed,
+    whenKind,
+    keys: namingTheOwnerOf(kind, copyType),
+  });
+
+  /** Why a reference may not be renamed to its copy, or undefined when it may (once the copy is there). */
+  function crossNamespaceRefusal(virtual: KubeObject, ref: GatewayApiReference): string | undefined {
+    const ns = virtual.metadata?.namespace ?? '';
+    if (ref.namespace === ns) {
+      if (ref.crossNamespace !== 'allowed-routes') return undefined;
+    } else if (ref.crossNamespace === 'reference-grant') {
+      const grants = virtualGrants?.store.byIndex(grantIndex(type), ref.namespace) ?? [];
+      const from = { group: GATEWAY_GROUP, kind: type.kind, namespace: ns };
+      if (!referenceGranted(grants, from, { group: ref.group, kind: ref.kind, name: ref.name }))
+        return `no ReferenceGrant in namespace ${ref.namespace} allows it`;
+      return undefined;
+    }
+    // A route's parent Gateway decides which namespaces' routes may attach.
+    if (ref.group !== GATEWAY_GROUP || ref.kind !== 'Gateway') return undefined;
+    const gateway = virtualGateways?.store.get(`${ref.namespace}/${ref.name}`);
+    if (!gateway) return undefined;
+    const parent = parentRefAt(virtual, ref.field);
+    const labels = virtualNamespaces?.store.get(ns)?.metadata?.labels ?? {};
+    if (!gatewayAdmits(gateway, parent, ns, labels))
+      return `the Gateway does not allow routes from namespace ${ns}`;
+    return undefined;
+  }
+
+  /**
+   * How each reference reads on the host: its copy's host name once that copy provably is the copy
+   * of exactly that object; a wait while a copy is on its way; otherwise (missing, not allowed across
+   * namespaces, a kind not synced, a name held by another object) a name nobody holds, reported.
+   */
+  async function resolveReferences(ctx: ReconcileContext, virtual: KubeObject): Promise<RenameReference> {
+    const waiting: string[] = [];
+    const problems: string[] = [];
+    const absent = new Set<string>();
+    const ns = ctx.virtualNamespace;
+    for (const ref of gatewayApiReferences(virtual)) {
+      const what = `${ref.kind || 'object'} "${ref.name}"${ref.namespace === ns ? '' : ` of namespace ${ref.namespace}`}`;
+      const refuse = (why: string) => {
+        problems.push(`${what} (${ref.field}): ${why}`);
+        absent.add(ref.field);
+      };
+      if (!ref.accepts.includes(groupKind(ref.group, ref.kind))) {
+        refuse(`objects of this kind are not synced to the host`);
+        continue;
+      }
+      const notAllowed = crossNamespaceRefusal(virtual, ref);
+      if (notAllowed) {
+        refuse(notAllowed);
+        continue;
+      }
+      const verdict = judge.judge(ref.namespace, {
+        kind: ref.kind as JudgedReference['kind'],
+        apiGroup: ref.group,
+        name: ref.name,
+        optional: true,
+        where: { field: ref.field },
+      });
+      if (verdict.state === 'waiting') {
+        // A copy on its way comes within a few retries; one that does not (its host name held by an
+        // object the syncer does not manage, a copy refused) must not keep the rest off the host.
+        if (ctx.retries < WAIT_FOR_COPIES_RETRIES) waiting.push(`${ref.field}: ${verdict.message}`);
+        else refuse(verdict.missing ? 'not found' : 'its host copy is not there');
+      } else if (verdict.state === 'absent-optional') refuse('not found');
+      else if (verdict.state === 'refused') refuse(verdict.message.replace(/^[^:]*: /, ''));
+    }
+    if (waiting.length) throw new WaitingError(waiting.join('; '));
+    if (problems.length)
+      await ctx.events.record(
+        virtual,
+        'Warning',
+        'SyncError',
+        `synced pointing at nothing in place of: ${problems.join('; ')}`,
+      );
+    return (ref) =>
+      absent.has(ref.field) ? ABSENT_REFERENCE_NAME : hostName(ref.name, ref.namespace, where.vcName);
+  }
+
+  async function desiredHost(ctx: ReconcileContext, virtual: KubeObject): Promise<KubeObject> {
+    const rename = await resolveReferences(ctx, virtual);
+    return {
+      apiVersion: virtual.apiVersion,
+      kind: type.kind,
+      metadata: hostMetadataFor(virtual, type, { ...where, hostName: ctx.hostName }),
+      spec: hostSpecFor(virtual, rename, where.hostNamespace),
+    };
+  }
+
+  /** The virtual parent a host status entry names, when the host object is this tenant's copy. */
+  const ownerOf = (group: string, kind: string, name: string) => {
+    const copies = hostCopies.get(groupKind(group, kind));
+    if (!copies) return undefined;
+    const copy = copies.informer.store.get(`${where.hostNamespace}/${name}`);
+    const key = copy && ownedVirtualKey(copy, where.vcName, copies.type);
+    if (!key) return undefined;
+    const [namespace, virtualName] = key.split('/') as [string, string];
+    return { namespace, name: virtualName };
+  };
+
+  const spec: KindSpec = {
+    direction: statusBack ? 'both' : 'to-host',
+    virtualType: type,
+    hostType: type,
+    mapper: namespacedToHost(type, where),
+    relations: [
+      copyRelation('Service', Resources.services, 'services'),
+      copyRelation('Secret', Resources.secrets, 'secrets'),
+      copyRelation('ConfigMap', Resources.configMaps, 'configmaps'),
+      ...(refersToGateways ? [copyRelation('Gateway', Resources.gateways, 'gateways')] : []),
+      // A grant that comes, changes or goes decides again for the references into its namespace.
+      {
+        name: 'virtual-grants',
+        cluster: 'virtual',
+        type: Resources.referenceGrants,
+        keys: (grant) =>
+          virtualObjects?.store
+            .byIndex(REFERENCE_INDEX, grantsKey(grant.metadata?.namespace ?? ''))
+            .map(objectKey) ?? [],
+      },
+      // A Gateway's allowedRoutes decide which routes attach, whether or not its copy changes.
+      ...(refersToGateways
+        ? [
+            {
+              name: 'virtual-gateways',
+              cluster: 'virtual' as const,
+              type: Resources.gateways,
+              keys: (gateway: KubeObject) =>
+                virtualObjects?.store
+                  .byIndex(REFERENCE_INDEX, referenceKey('Gateway', objectKey(gateway)))
+                  .map(objectKey) ?? [],
+            },
+          ]
+        : []),
+    ],
+
+    setup(env, kinds) {
+      const peers = new Map([...kinds].filter(([, k]) => PEER_KINDS.includes(k.spec.virtualType.kind)));
+      const targets = referenceTargets(peers, (peer) => ({
+        host: env.informers.get(env.host, peer.hostType, managed),
+        virtual: env.informers.get(env.virtual, peer.virtualType),
+      }));
+      judge = new ReferenceJudge(targets);
+      for (const target of targets.values()) {
+        const t = target.spec.hostType;
+        hostCopies.set(groupKind(t.group, t.kind), { type: target.spec.virtualType, informer: target.host });
+      }
+      virtualObjects = env.informers.get(env.virtual, type);
+      virtualObjects.addIndexer(REFERENCE_INDEX, (obj) =>
+        gatewayApiReferences(obj).flatMap((r) => [
+          referenceKey(r.kind, `${r.namespace}/${r.name}`),
+          ...(r.namespace !== obj.metadata?.namespace ? [grantsKey(r.namespace)] : []),
+        ]),
+      );
+      virtualGrants = env.informers.get(env.virtual, Resources.referenceGrants);
+      virtualGrants.addIndexer(grantIndex(type), (g) => [g.metadata?.namespace ?? '']);
+      if (refersToGateways) {
+        virtualGateways = env.informers.get(env.virtual, Resources.gateways);
+        virtualNamespaces = env.informers.get(env.virtual, Resources.namespaces);
+      }
+    },
+
+    async create(ctx, virtual): Promise<SyncResult> {
+      return createHostCopy(ctx, spec, await desiredHost(ctx, virtual!));
+    },
+
+    async update(ctx, source, host): Promise<SyncResult> {
+      const virtual = source!;
+      const desired = await desiredHost(ctx, virtual);
+      const plan = ctx.planMetadata(virtual, host, desired);
+      const result: SyncResult = {};
+      if (plan.hostChanged || !specHolds(desired.spec, host.spec)) {
+        await ctx.host.update(type, ctx.hostNamespace, {
+          ...host,
+          metadata: { ...host.metadata, ...plan.host },
+          spec: desired.spec,
+        });
+        result.hostWritten = true;
+      }
+      let latest = virtual;
+      if (statusBack) {
+        const status = virtualStatusFor(host, virtual, ownerOf, where);
+        if (!sameJson(status, virtual.status)) {
+          latest = await ctx.virtual.update(
+            type,
+            ctx.virtualNamespace,
+            { ...virtual, status },
+            { subresource: 'status' },
+          );
+          result.virtualWritten = true;
+        }
+      }
+      if (await writePlannedMetadataUp(ctx, type, latest, plan)) result.virtualWritten = true;
+      return result;
+    },
+  };
+  return spec;
+}
+
+/** The parent reference at a `spec.parentRefs[i].name` field: its sectionName and port. */
+function parentRefAt(virtual: KubeObject, field: string): { sectionName?: string; port?: number } {
+  const index = /^spec\.parentRefs\[(\d+)\]/.exec(field)?.[1];
+  const refs = (virtual.spec as { parentRefs?: unknown } | undefined)?.parentRefs;
+  const ref =
+    index !== undefined && Array.isArray(refs) ? (refs[Number(index)] as Record<string, unknown>) : {};
+  return {
+    sectionName: typeof ref?.sectionName === 'string' ? ref.sectionName : undefined,
+    port: typeof ref?.port === 'number' ? ref.port : undefined,
+  };
+}
+
+/**
+ * True when the host's spec says everything the desired one says. Fields only the host has are its
+ * API server's defaults (the host's CRDs may be newer than the virtual cluster's) and are left alone;
+ * empty lists and maps count as absent.
+ */
+export function specHolds(desired: unknown, host: unknown): boolean {
+  if (Array.isArray(desired)) {
+    if (!Array.isArray(host)) return desired.length === 0 && host === undefined;
+    return desired.length === host.length && desired.every((d, i) => specHolds(d, host[i]));
+  }
+  if (desired && typeof desired === 'object') {
+    const entries = Object.entries(desired as Record<string, unknown>).filter(([, v]) => v !== undefined);
+    if (!host || typeof host !== 'object' || Array.isArray(host))
+      return entries.length === 0 && host === undefined;
+    return entries.every(([k, v]) => specHolds(v, (host as Record<string, unknown>)[k]));
+  }
+  return desired === host;
+}

@@ -1,0 +1,509 @@
+import type { KubeObject } from '../../kube/object.ts';
+import { Resources, type ResourceType } from '../../kube/resources.ts';
+import { HOST_NS, stateTables, VC, type StateTable } from '../../testing/state-table.ts';
+
+/** Starts a table for one test and stops it afterwards. */
+const start = stateTables();
+
+const GW = Resources.gateways;
+const HR = Resources.httpRoutes;
+const SVC = Resources.services;
+const SECRETS = Resources.secrets;
+const CM = Resources.configMaps;
+const GRANTS = Resources.referenceGrants;
+const GROUP = 'gateway.networking.k8s.io';
+const ABSENT = 'vsyncer-absent-reference';
+const hostName = (name: string, ns = 'team') => `${name}-x-${ns}-x-${VC}`;
+const ALL_KINDS = [
+  'gateways',
+  'httproutes',
+  'grpcroutes',
+  'tlsroutes',
+  'referencegrants',
+  'backendtlspolicies',
+  'services',
+  'secrets',
+  'configmaps',
+];
+
+const obj = (type: ResourceType, name: string, spec: unknown, ns = 'team'): KubeObject => ({
+  apiVersion: `${type.group}/${type.version}`,
+  kind: type.kind,
+  metadata: { name, namespace: ns, labels: { app: name } },
+  spec,
+});
+const service = (name: string, ns = 'team'): KubeObject => ({
+  metadata: { name, namespace: ns },
+  spec: { selector: { app: name }, ports: [{ port: 80, targetPort: 8080 }] },
+});
+const secret = (name: string, ns = 'team'): KubeObject => ({
+  metadata: { name, namespace: ns },
+  type: 'kubernetes.io/tls',
+  data: { 'tls.crt': 'Yw==', 'tls.key': 'aw==' },
+});
+const configMap = (name: string): KubeObject => ({
+  metadata: { name, namespace: 'team' },
+  data: { 'ca.crt': 'c' },
+});
+const listener = (extra: Record<string, unknown> = {}) => ({
+  name: 'http',
+  port: 80,
+  protocol: 'HTTP',
+  ...extra,
+});
+const gateway = (name: string, listeners: unknown[], ns = 'team') =>
+  obj(GW, name, { gatewayClassName: 'host-class', listeners }, ns);
+const route = (parentRefs: unknown[], rules: unknown[], ns = 'team', name = 'web') =>
+  obj(HR, name, { parentRefs, rules }, ns);
+const backend = (name: string, namespace?: string) => ({
+  name,
+  port: 80,
+  ...(namespace ? { namespace } : {}),
+});
+const grant = (ns: string, fromKind: string, fromNs: string, to: Record<string, unknown>) =>
+  obj(GRANTS, 'allow', { from: [{ group: GROUP, kind: fromKind, namespace: fromNs }], to: [to] }, ns);
+
+const hostObject = (t: StateTable, type: ResourceType, name: string, ns = 'team') =>
+  t.host.objects(type, HOST_NS).find((o) => o.metadata?.name === hostName(name, ns));
+const virtualObject = (t: StateTable, type: ResourceType, name: string, ns = 'team') =>
+  t.virtual.objects(type, ns).find((o) => o.metadata?.name === name);
+type Spec = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+const specOf = (o: KubeObject | undefined) => (o?.spec ?? {}) as Spec;
+const events = (t: StateTable, kind: string, ns = 'team') =>
+  t.virtual
+    .objects(Resources.events, ns)
+    .filter((e) => (e.involvedObject as { kind?: string }).kind === kind)
+    .map((e) => ({ reason: e.reason, message: e.message as string }));
+
+/** A table running the Gateway API kinds and the kinds whose copies they name. */
+async function withObjects(objects: [ResourceType, KubeObject][], host: [ResourceType, KubeObject][] = []) {
+  const table = await start({ kinds: ALL_KINDS, host });
+  for (const [type, o] of objects) await table.virtual.create(type, o.metadata!.namespace!, o);
+  await table.settle();
+  return table;
+}
+
+describe('gateways state table', () => {
+  it("a Gateway: certificates renamed to this tenant's copies (synced for it), class kept, routes only from its own host namespace", async () => {
+    const table = await withObjects([
+      [SECRETS, secret('tls')],
+      [
+        GW,
+        gateway('gw', [
+          listener({
+            name: 'https',
+            port: 443,
+            protocol: 'HTTPS',
+            tls: { mode: 'Terminate', certificateRefs: [{ kind: 'Secret', name: 'tls' }] },
+            allowedRoutes: { namespaces: { from: 'All' } },
+          }),
+        ]),
+      ],
+    ]);
+    const host = hostObject(table, GW, 'gw')!;
+    expect(specOf(host)).toEqual({
+      gatewayClassName: 'host-class',
+      listeners: [
+        {
+          name: 'https',
+          port: 443,
+          protocol: 'HTTPS',
+          tls: { mode: 'Terminate', certificateRefs: [{ kind: 'Secret', name: hostName('tls') }] },
+          allowedRoutes: { namespaces: { from: 'Same' } },
+        },
+      ],
+    });
+    expect(host.metadata?.annotations).toMatchObject({
+      'vcluster.loft.sh/object-kind': 'gateway.networking.k8s.io/v1, Kind=Gateway',
+      'vcluster.loft.sh/object-name': 'gw',
+    });
+    expect(table.host.objects(SECRETS, HOST_NS).map((s) => s.metadata?.name)).toEqual([hostName('tls')]);
+    expect(events(table, 'Gateway')).toEqual([]);
+    // Created once, after the secret copy it names: never pointed elsewhere first.
+    expect(table.host.writeLog().filter((w) => w.includes('gateways'))).toEqual([
+      `create gateways ${HOST_NS}/${hostName('gw')}`,
+    ]);
+    // Deleting the Gateway deletes its copy and the secret copy nobody else uses.
+    await table.virtual.delete(GW, 'team', 'gw');
+    await table.settle();
+    expect(table.host.objects(GW, HOST_NS)).toEqual([]);
+    expect(table.host.objects(SECRETS, HOST_NS)).toEqual([]);
+  });
+
+  it('a certificate of another namespace: refused without a ReferenceGrant there (SyncError), renamed once one allows it', async () => {
+    const gw = gateway('gw', [
+      listener({
+        port: 443,
+        protocol: 'HTTPS',
+        tls: { certificateRefs: [{ name: 'tls', namespace: 'certs' }] },
+      }),
+    ]);
+    const table = await withObjects([
+      [SECRETS, secret('tls', 'certs')],
+      [GW, gw],
+    ]);
+    const certName = () => specOf(hostObject(table, GW, 'gw')).listeners[0].tls.certificateRefs[0];
+    expect(certName()).toEqual({ name: ABSENT });
+    expect(events(table, 'Gateway')).toEqual([
+      {
+        reason: 'SyncError',
+        message:
+          'synced pointing at nothing in place of: Secret "tls" of namespace certs (spec.listeners[0].tls.certificateRefs[0].name): no ReferenceGrant in namespace certs allows it',
+      },
+    ]);
+    await table.virtual.create(
+      GRANTS,
+      'certs',
+      grant('certs', 'Gateway', 'team', { group: '', kind: 'Secret' }),
+    );
+    await table.settle();
+    expect(certName()).toEqual({ name: hostName('tls', 'certs') });
+  });
+
+  it('an infrastructure parametersRef names no host object', async () => {
+    const table = await withObjects([
+      [
+        GW,
+        obj(GW, 'gw', {
+          gatewayClassName: 'c',
+          listeners: [listener()],
+          infrastructure: { parametersRef: { group: '', kind: 'ConfigMap', name: 'params' } },
+        }),
+      ],
+    ]);
+    expect(specOf(hostObject(table, GW, 'gw')).infrastructure.parametersRef.name).toBe(ABSENT);
+    expect(events(table, 'Gateway')[0]!.message).toContain('objects of this kind are not synced to the host');
+  });
+
+  it("the host's status flows up, host names scrubbed; a host edit of the spec is reverted; host defaults are left alone", async () => {
+    const table = await withObjects([[GW, gateway('gw', [listener()])]]);
+    const host = hostObject(table, GW, 'gw')!;
+    const status = {
+      addresses: [{ type: 'IPAddress', value: '203.0.113.9' }],
+      conditions: [
+        { type: 'Programmed', status: 'True', reason: 'Programmed', message: `${hostName('gw')} programmed` },
+      ],
+      listeners: [{ name: 'http', attachedRoutes: 1, supportedKinds: [{ group: GROUP, kind: 'HTTPRoute' }] }],
+    };
+    await table.host.update(GW, HOST_NS, { ...host, status }, { subresource: 'status' });
+    await table.settle();
+    expect(virtualObject(table, GW, 'gw')?.status).toEqual({
+      ...status,
+      conditions: [{ ...status.conditions[0], message: 'gw programmed' }],
+    });
+    const latest = hostObject(table, GW, 'gw')!;
+    await table.host.update(GW, HOST_NS, {
+      ...latest,
+      spec: {
+        ...specOf(latest),
+        gatewayClassName: 'other',
+        addresses: [{ type: 'IPAddress', value: '1.2.3.4' }],
+      },
+    });
+    await table.settle();
+    // The class is the tenant's to choose; a field only the host has reads as the host's default.
+    expect(specOf(hostObject(table, GW, 'gw')).gatewayClassName).toBe('host-class');
+    table.host.clearWrites();
+    table.virtual.clearWrites();
+    await table.settle();
+    expect(table.writes()).toEqual([]);
+  });
+});
+
+describe('httproutes state table', () => {
+  const tableWithRoute = (
+    r: KubeObject,
+    more: [ResourceType, KubeObject][] = [],
+    host: [ResourceType, KubeObject][] = [],
+  ) => withObjects([[SVC, service('web')], [GW, gateway('gw', [listener()])], ...more, [HR, r]], host);
+
+  it('parents, backends and mirrors renamed to the copies; an extension filter names nothing', async () => {
+    const table = await tableWithRoute(
+      route(
+        [{ name: 'gw', sectionName: 'http' }],
+        [
+          {
+            filters: [
+              { type: 'RequestMirror', requestMirror: { backendRef: { name: 'web', port: 80 } } },
+              { type: 'ExtensionRef', extensionRef: { group: 'example.com', kind: 'Auth', name: 'a' } },
+            ],
+            backendRefs: [{ ...backend('web'), weight: 1 }],
+          },
+        ],
+      ),
+    );
+    expect(specOf(hostObject(table, HR, 'web'))).toEqual({
+      parentRefs: [{ name: hostName('gw'), sectionName: 'http' }],
+      rules: [
+        {
+          filters: [
+            { type: 'RequestMirror', requestMirror: { backendRef: { name: hostName('web'), port: 80 } } },
+            { type: 'ExtensionRef', extensionRef: { group: 'example.com', kind: 'Auth', name: ABSENT } },
+          ],
+          backendRefs: [{ name: hostName('web'), port: 80, weight: 1 }],
+        },
+      ],
+    });
+    expect(events(table, 'HTTPRoute')).toEqual([
+      {
+        reason: 'SyncError',
+        message:
+          'synced pointing at nothing in place of: Auth "a" (spec.rules[0].filters[1].extensionRef.name): objects of this kind are not synced to the host',
+      },
+    ]);
+  });
+
+  it('a backend in another namespace: pointing at nothing without a ReferenceGrant there; renamed once granted; back when the grant goes', async () => {
+    const table = await tableWithRoute(
+      route([{ name: 'gw' }], [{ backendRefs: [backend('api', 'other')] }]),
+      [[SVC, service('api', 'other')]],
+    );
+    const backendName = () => specOf(hostObject(table, HR, 'web')).rules[0].backendRefs[0].name;
+    expect(backendName()).toBe(ABSENT);
+    expect(events(table, 'HTTPRoute')[0]!.message).toContain(
+      'Service "api" of namespace other (spec.rules[0].backendRefs[0].name): no ReferenceGrant in namespace other allows it',
+    );
+    // A grant for another kind of route, or for another namespace, allows nothing.
+    await table.virtual.create(
+      GRANTS,
+      'other',
+      grant('other', 'GRPCRoute', 'team', { group: '', kind: 'Service' }),
+    );
+    await table.settle();
+    expect(backendName()).toBe(ABSENT);
+    await table.virtual.delete(GRANTS, 'other', 'allow');
+    await table.virtual.create(
+      GRANTS,
+      'other',
+      grant('other', 'HTTPRoute', 'team', { group: '', kind: 'Service', name: 'api' }),
+    );
+    await table.settle();
+    expect(backendName()).toBe(hostName('api', 'other'));
+    expect(specOf(hostObject(table, HR, 'web')).rules[0].backendRefs[0].namespace).toBeUndefined();
+    await table.virtual.delete(GRANTS, 'other', 'allow');
+    await table.settle();
+    expect(backendName()).toBe(ABSENT);
+  });
+
+  it('a tenant cannot name a host Service that is not its copy: missing, or its host name held by another object', async () => {
+    const foreign: KubeObject = {
+      metadata: { name: hostName('taken'), namespace: HOST_NS },
+      spec: { ports: [{ port: 80 }] },
+    };
+    const hostOnly: KubeObject = {
+      metadata: { name: 'host-api', namespace: HOST_NS },
+      spec: { ports: [{ port: 80 }] },
+    };
+    const table = await tableWithRoute(
+      route([{ name: 'gw' }], [{ backendRefs: [backend('host-api'), backend('taken')] }]),
+      [[SVC, service('taken')]],
+      [
+        [SVC, foreign],
+        [SVC, hostOnly],
+      ],
+    );
+    // The copy of "taken" never comes (its host name is held): after a few retries the route goes
+    // to the host without it.
+    expect(hostObject(table, HR, 'web')).toBeUndefined();
+    for (let i = 0; i < 10; i++) {
+      table.clock.advance(2000);
+      await table.settle();
+    }
+    expect(specOf(hostObject(table, HR, 'web')).rules[0].backendRefs.map((b: Spec) => b.name)).toEqual([
+      ABSENT,
+      ABSENT,
+    ]);
+    const message = events(table, 'HTTPRoute')[0]!.message;
+    expect(message).toContain('Service "host-api" (spec.rules[0].backendRefs[0].name): not found');
+    expect(message).toContain(
+      'Service "taken" (spec.rules[0].backendRefs[1].name): its host copy is not there',
+    );
+    expect(message).not.toContain(HOST_NS);
+  });
+
+  it("a Gateway of another namespace: attached only when its allowedRoutes admit the route's namespace", async () => {
+    const table = await withObjects([
+      [SVC, service('web')],
+      [GW, gateway('same', [listener()], 'infra')],
+      [GW, gateway('all', [listener({ allowedRoutes: { namespaces: { from: 'All' } } })], 'infra')],
+      [
+        GW,
+        gateway(
+          'selected',
+          [
+            listener({
+              allowedRoutes: {
+                namespaces: { from: 'Selector', selector: { matchLabels: { shared: 'yes' } } },
+              },
+            }),
+          ],
+          'infra',
+        ),
+      ],
+      [
+        HR,
+        route(
+          ['same', 'all', 'selected'].map((name) => ({ name, namespace: 'infra' })),
+          [{ backendRefs: [backend('web')] }],
+        ),
+      ],
+    ]);
+    const parents = () => specOf(hostObject(table, HR, 'web')).parentRefs.map((p: Spec) => p.name);
+    expect(parents()).toEqual([ABSENT, hostName('all', 'infra'), ABSENT]);
+    expect(events(table, 'HTTPRoute')[0]!.message).toContain(
+      'Gateway "same" of namespace infra (spec.parentRefs[0].name): the Gateway does not allow routes from namespace team',
+    );
+    await table.virtual.create(Resources.namespaces, '', {
+      metadata: { name: 'team', labels: { shared: 'yes' } },
+    });
+    const r = virtualObject(table, HR, 'web')!;
+    await table.virtual.update(HR, 'team', {
+      ...r,
+      metadata: { ...r.metadata, labels: { app: 'web', v: '2' } },
+    });
+    await table.settle();
+    expect(parents()).toEqual([ABSENT, hostName('all', 'infra'), hostName('selected', 'infra')]);
+  });
+
+  it('status: parents the host controller names are translated back to the virtual Gateways; others are left out', async () => {
+    const table = await tableWithRoute(route([{ name: 'gw' }], [{ backendRefs: [backend('web')] }]));
+    const host = hostObject(table, HR, 'web')!;
+    const accepted = { type: 'Accepted', status: 'True', reason: 'Accepted', message: 'ok' };
+    await table.host.update(
+      HR,
+      HOST_NS,
+      {
+        ...host,
+        status: {
+          parents: [
+            {
+              parentRef: { group: GROUP, kind: 'Gateway', name: hostName('gw'), namespace: HOST_NS },
+              controllerName: 'example.com/gateway',
+              conditions: [accepted],
+            },
+            {
+              parentRef: { name: 'host-gateway' },
+              controllerName: 'example.com/gateway',
+              conditions: [accepted],
+            },
+          ],
+        },
+      },
+      { subresource: 'status' },
+    );
+    await table.settle();
+    expect(virtualObject(table, HR, 'web')?.status).toEqual({
+      parents: [
+        {
+          parentRef: { group: GROUP, kind: 'Gateway', name: 'gw', namespace: 'team' },
+          controllerName: 'example.com/gateway',
+          conditions: [accepted],
+        },
+      ],
+    });
+  });
+
+  it('a Gateway whose copy is not there yet (the gateways kind is off): the parent points at nothing', async () => {
+    const table = await start({ kinds: ['httproutes', 'services'] });
+    await table.virtual.create(SVC, 'team', service('web'));
+    await table.virtual.create(HR, 'team', route([{ name: 'gw' }], [{ backendRefs: [backend('web')] }]));
+    await table.settle();
+    expect(specOf(hostObject(table, HR, 'web')).parentRefs).toEqual([{ name: ABSENT }]);
+    expect(specOf(hostObject(table, HR, 'web')).rules[0].backendRefs[0].name).toBe(hostName('web'));
+  });
+});
+
+describe('grpcroutes and tlsroutes state table', () => {
+  it.each([
+    [Resources.grpcRoutes, 'GRPCRoute'],
+    [Resources.tlsRoutes, 'TLSRoute'],
+  ])('%s: parents and backends renamed to the copies', async (type) => {
+    const table = await withObjects([
+      [SVC, service('web')],
+      [GW, gateway('gw', [listener()])],
+      [type, obj(type, 'r', { parentRefs: [{ name: 'gw' }], rules: [{ backendRefs: [backend('web')] }] })],
+    ]);
+    expect(specOf(hostObject(table, type, 'r'))).toEqual({
+      parentRefs: [{ name: hostName('gw') }],
+      rules: [{ backendRefs: [{ name: hostName('web'), port: 80 }] }],
+    });
+  });
+});
+
+describe('referencegrants state table', () => {
+  it('the copy names only the host namespace and this tenant’s copies: it grants nothing on the host', async () => {
+    const table = await withObjects([
+      [SVC, service('api', 'other')],
+      [
+        GRANTS,
+        obj(
+          GRANTS,
+          'allow',
+          {
+            from: [{ group: GROUP, kind: 'HTTPRoute', namespace: 'team' }],
+            to: [
+              { group: '', kind: 'Service', name: 'api' },
+              { group: '', kind: 'Secret' },
+            ],
+          },
+          'other',
+        ),
+      ],
+    ]);
+    expect(specOf(hostObject(table, GRANTS, 'allow', 'other'))).toEqual({
+      from: [{ group: GROUP, kind: 'HTTPRoute', namespace: HOST_NS }],
+      to: [
+        { group: '', kind: 'Service', name: hostName('api', 'other') },
+        { group: '', kind: 'Secret' },
+      ],
+    });
+  });
+});
+
+describe('backendtlspolicies state table', () => {
+  it('targets and CA bundles renamed to the copies (the config map synced for it); ancestors in the status translated back', async () => {
+    const table = await withObjects([
+      [SVC, service('web')],
+      [CM, configMap('ca')],
+      [GW, gateway('gw', [listener()])],
+      [
+        Resources.backendTLSPolicies,
+        obj(Resources.backendTLSPolicies, 'tls', {
+          targetRefs: [{ group: '', kind: 'Service', name: 'web' }],
+          validation: {
+            caCertificateRefs: [{ group: '', kind: 'ConfigMap', name: 'ca' }],
+            hostname: 'web.example',
+          },
+        }),
+      ],
+    ]);
+    const host = hostObject(table, Resources.backendTLSPolicies, 'tls')!;
+    expect(specOf(host)).toEqual({
+      targetRefs: [{ group: '', kind: 'Service', name: hostName('web') }],
+      validation: {
+        caCertificateRefs: [{ group: '', kind: 'ConfigMap', name: hostName('ca') }],
+        hostname: 'web.example',
+      },
+    });
+    expect(table.host.objects(CM, HOST_NS).map((c) => c.metadata?.name)).toEqual([hostName('ca')]);
+    const ancestors = [
+      {
+        ancestorRef: { group: GROUP, kind: 'Gateway', name: hostName('gw') },
+        controllerName: 'example.com/gateway',
+        conditions: [{ type: 'Accepted', status: 'True', reason: 'Accepted', message: '' }],
+      },
+    ];
+    await table.host.update(
+      Resources.backendTLSPolicies,
+      HOST_NS,
+      { ...host, status: { ancestors } },
+      { subresource: 'status' },
+    );
+    await table.settle();
+    expect(virtualObject(table, Resources.backendTLSPolicies, 'tls')?.status).toEqual({
+      ancestors: [
+        { ...ancestors[0], ancestorRef: { group: GROUP, kind: 'Gateway', name: 'gw', namespace: 'team' } },
+      ],
+    });
+  });
+});

@@ -1,0 +1,88 @@
+import { Resources, type ResourceType } from '../../kube/resources.ts';
+import { defineKind, type RbacRule } from '../../sync/kind.ts';
+import { CRUD } from '../shared/data-object.ts';
+import { gatewayApiKind } from './gateway-api-kind.ts';
+
+/**
+ * The Gateway API kinds, virtual → host, each off by default: they mean something only where the
+ * host runs a gateway controller, and exist only where the Gateway API CRDs (v1.5 or later, v1 of
+ * every kind) are installed. Where a cluster does not serve one (its CRD is missing, on the host or in
+ * the virtual cluster), its informers read it as empty and look again every minute (see
+ * ResourceType.fromCrd): the syncer starts and runs, and logs which resource is missing.
+ */
+const rbac = (type: ResourceType): RbacRule[] => [
+  { scope: 'namespace', apiGroups: [type.group], resources: [type.resource], verbs: CRUD },
+  // The copies of what these objects name, to prove them ours before naming them.
+  {
+    scope: 'namespace',
+    apiGroups: [''],
+    resources: ['services', 'secrets', 'configmaps'],
+    verbs: ['get', 'list', 'watch'],
+  },
+];
+
+export const gatewaysDescriptor = defineKind({
+  name: 'gateways',
+  description:
+    "Gateway API Gateways, virtual → host; certificates renamed to this tenant's copies (which are synced), status back",
+  defaultOn: false,
+  eventKind: 'Gateway',
+  fields: [],
+  hostRbac: rbac(Resources.gateways),
+  build: (_options, where) => gatewayApiKind(Resources.gateways, true, where),
+});
+
+export const httpRoutesDescriptor = defineKind({
+  name: 'httproutes',
+  description:
+    "Gateway API HTTPRoutes, virtual → host; parents and backends renamed to this tenant's copies, status back",
+  defaultOn: false,
+  eventKind: 'HTTPRoute',
+  fields: [],
+  hostRbac: rbac(Resources.httpRoutes),
+  build: (_options, where) => gatewayApiKind(Resources.httpRoutes, true, where),
+});
+
+export const grpcRoutesDescriptor = defineKind({
+  name: 'grpcroutes',
+  description:
+    "Gateway API GRPCRoutes, virtual → host; parents and backends renamed to this tenant's copies, status back",
+  defaultOn: false,
+  eventKind: 'GRPCRoute',
+  fields: [],
+  hostRbac: rbac(Resources.grpcRoutes),
+  build: (_options, where) => gatewayApiKind(Resources.grpcRoutes, true, where),
+});
+
+export const tlsRoutesDescriptor = defineKind({
+  name: 'tlsroutes',
+  description:
+    "Gateway API TLSRoutes, virtual → host; parents and backends renamed to this tenant's copies, status back",
+  defaultOn: false,
+  eventKind: 'TLSRoute',
+  fields: [],
+  hostRbac: rbac(Resources.tlsRoutes),
+  build: (_options, where) => gatewayApiKind(Resources.tlsRoutes, true, where),
+});
+
+export const referenceGrantsDescriptor = defineKind({
+  name: 'referencegrants',
+  description:
+    'Gateway API ReferenceGrants, virtual → host, made inert there (every virtual namespace is the one host namespace); the syncer enforces them itself',
+  defaultOn: false,
+  eventKind: 'ReferenceGrant',
+  fields: [],
+  hostRbac: rbac(Resources.referenceGrants),
+  build: (_options, where) => gatewayApiKind(Resources.referenceGrants, false, where),
+});
+
+export const backendTLSPoliciesDescriptor = defineKind({
+  name: 'backendtlspolicies',
+  description:
+    "Gateway API BackendTLSPolicies, virtual → host; target Services and CA config maps renamed to this tenant's copies, status back",
+  defaultOn: false,
+  eventKind: 'BackendTLSPolicy',
+  fields: [],
+  hostRbac: rbac(Resources.backendTLSPolicies),
+  build: (_options, where) => gatewayApiKind(Resources.backendTLSPolicies, true, where),
+});
