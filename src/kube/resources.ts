@@ -62,6 +62,12 @@ const gatewayApi = (resource: string, kind: string): ResourceType => ({
   fromCrd: true,
 });
 
+/** A CSI snapshot kind (external-snapshotter's CRDs, v1): served only where those CRDs are installed. */
+const snapshotApi = (resource: string, kind: string): ResourceType => ({
+  ...group('snapshot.storage.k8s.io', resource, kind, true),
+  fromCrd: true,
+});
+
 /** The resource types the syncer knows. */
 export const Resources = {
   configMaps: core('configmaps', 'ConfigMap'),
@@ -95,4 +101,5 @@ export const Resources = {
   tlsRoutes: gatewayApi('tlsroutes', 'TLSRoute'),
   referenceGrants: gatewayApi('referencegrants', 'ReferenceGrant'),
   backendTLSPolicies: gatewayApi('backendtlspolicies', 'BackendTLSPolicy'),
+  volumeSnapshots: snapshotApi('volumesnapshots', 'VolumeSnapshot'),
 } satisfies Record<string, ResourceType>;

@@ -25,6 +25,7 @@ import { ingressesDescriptor } from './ingresses/index.ts';
 import { networkPoliciesDescriptor } from './networkpolicies/index.ts';
 import { nodesDescriptor } from './nodes/index.ts';
 import { persistentVolumeClaimsDescriptor } from './persistentvolumeclaims/index.ts';
+import { volumeSnapshotsDescriptor } from './volumesnapshots/index.ts';
 import { podDisruptionBudgetsDescriptor } from './poddisruptionbudgets/index.ts';
 import { podsKind } from './pods/index.ts';
 import { priorityClassesDescriptor } from './priorityclasses/index.ts';
@@ -44,6 +45,7 @@ export function builtinKinds(customResources?: CustomResourcesConfig): KindRegis
     .register(podsKind)
     .register(servicesDescriptor)
     .register(persistentVolumeClaimsDescriptor)
+    .register(volumeSnapshotsDescriptor)
     .register(apiServiceDescriptor)
     .register(endpointsDescriptor)
     .register(endpointSlicesDescriptor)

@@ -1,0 +1,104 @@
+import { join } from 'node:path';
+import { hostName } from '../src/naming/names.ts';
+import { waitFor } from '../test/harness/clusters.ts';
+import {
+  apply,
+  createTenantNamespace,
+  getObject,
+  mustKubectl,
+  waitForEvents,
+} from '../test/harness/objects.ts';
+import { prepareHostNamespace, startSyncer, uniqueName, type SyncerProcess } from '../test/harness/syncer.ts';
+
+/*
+ * VolumeSnapshots of a tenant's claims reach the host (where the CSI snapshot CRDs are installed)
+ * taken of the claim's host copy; readiness comes back; a tenant cannot name a host snapshot content.
+ */
+const vc = uniqueName('snap');
+const hostNs = `host-${vc}`;
+const ns = uniqueName('snaps');
+let syncer: SyncerProcess;
+
+interface Snapshot {
+  spec: { source: { persistentVolumeClaimName?: string } };
+  status?: Record<string, unknown>;
+}
+
+beforeAll(async () => {
+  const crd = join(import.meta.dirname, '..', 'test', 'fixtures', 'volumesnapshot-crd.yaml');
+  for (const cluster of ['host', 'virtual'] as const) {
+    await mustKubectl(cluster, ['apply', '-f', crd]);
+    await mustKubectl(cluster, [
+      'wait',
+      '--for=condition=Established',
+      'crd/volumesnapshots.snapshot.storage.k8s.io',
+    ]);
+  }
+  await prepareHostNamespace(vc, hostNs);
+  syncer = await startSyncer({ name: vc, hostNamespace: hostNs, args: ['--sync=volumesnapshots'] });
+  await createTenantNamespace(ns);
+}, 120_000);
+
+afterAll(async () => {
+  await syncer?.stop();
+});
+
+describe('volume snapshots', () => {
+  it("go to the host taken of the claim's copy, and their readiness comes back", async () => {
+    await apply('virtual', {
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name: 'data', namespace: ns },
+      spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+    });
+    await apply('virtual', {
+      apiVersion: 'snapshot.storage.k8s.io/v1',
+      kind: 'VolumeSnapshot',
+      metadata: { name: 'nightly', namespace: ns },
+      spec: { source: { persistentVolumeClaimName: 'data' } },
+    });
+    const host = await waitFor(
+      'the host snapshot',
+      () => getObject<Snapshot>('host', ['volumesnapshot', hostName('nightly', ns, vc), '-n', hostNs]),
+      60_000,
+    );
+    expect(host.spec.source.persistentVolumeClaimName).toBe(hostName('data', ns, vc));
+    // What the host's snapshot controller would write.
+    await mustKubectl('host', [
+      'patch',
+      'volumesnapshot',
+      hostName('nightly', ns, vc),
+      '-n',
+      hostNs,
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      JSON.stringify({
+        status: { readyToUse: true, restoreSize: '1Gi', boundVolumeSnapshotContentName: 'snapcontent-1' },
+      }),
+    ]);
+    const virtual = await waitFor(
+      'readiness in the virtual cluster',
+      async () => {
+        const v = await getObject<Snapshot>('virtual', ['volumesnapshot', 'nightly', '-n', ns]);
+        return v?.status?.readyToUse === true && v;
+      },
+      60_000,
+    );
+    expect(virtual.status).toEqual({ readyToUse: true, restoreSize: '1Gi' });
+  }, 120_000);
+
+  it('refuses a snapshot naming a host snapshot content', async () => {
+    await apply('virtual', {
+      apiVersion: 'snapshot.storage.k8s.io/v1',
+      kind: 'VolumeSnapshot',
+      metadata: { name: 'stolen', namespace: ns },
+      spec: { source: { volumeSnapshotContentName: 'snapcontent-of-another-tenant' } },
+    });
+    const events = await waitForEvents('virtual', ns, 'stolen', 'SyncError', 60_000);
+    expect(events[0]!.message).toContain('pre-provisioned snapshots are not supported');
+    expect(
+      await getObject('host', ['volumesnapshot', hostName('stolen', ns, vc), '-n', hostNs]),
+    ).toBeUndefined();
+  }, 120_000);
+});

@@ -1,0 +1,25 @@
+import { defineKind } from '../../sync/kind.ts';
+import { CRUD } from '../shared/data-object.ts';
+import { volumeSnapshotsKind } from './volumesnapshots-kind.ts';
+
+/**
+ * VolumeSnapshots of tenants' claims, virtual → host, readiness back. Off by default (as vCluster's
+ * `sync.toHost.volumeSnapshots`); needs the CSI snapshot CRDs on the host and in the virtual cluster
+ * (without them the kind sees no objects). Claims may then be restored from a tenant's snapshot.
+ */
+export const volumeSnapshotsDescriptor = defineKind({
+  name: 'volumesnapshots',
+  description: "VolumeSnapshots, virtual → host, of the tenant's own claims; readiness back",
+  defaultOn: false,
+  eventKind: 'VolumeSnapshot',
+  fields: [],
+  hostRbac: [
+    {
+      scope: 'namespace',
+      apiGroups: ['snapshot.storage.k8s.io'],
+      resources: ['volumesnapshots'],
+      verbs: CRUD,
+    },
+  ],
+  build: (_options, where) => volumeSnapshotsKind(where),
+});

@@ -1,0 +1,142 @@
+import { TerminalError, WaitingError } from '../../controller/errors.ts';
+import type { Informer } from '../../informer/informer.ts';
+import { objectKey, type KubeObject } from '../../kube/object.ts';
+import { Resources } from '../../kube/resources.ts';
+import { MANAGED_BY_LABEL } from '../../naming/labels.ts';
+import { hostName } from '../../naming/names.ts';
+import { createHostCopy } from '../../sync/engine.ts';
+import type { KindSpec, Placement, ReconcileContext, SyncResult } from '../../sync/kind.ts';
+import { namespacedToHost, ownedVirtualKey } from '../../sync/mappers.ts';
+import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
+import { ReferenceJudge, referenceTargets } from '../pods/reference-safety.ts';
+import { sameJson } from '../shared/host-metadata.ts';
+import {
+  hostSnapshotFor,
+  hostSpecInSync,
+  malformedSnapshot,
+  sourceOf,
+  virtualSnapshotStatus,
+} from './translate.ts';
+
+const SNAPSHOTS = Resources.volumeSnapshots;
+const CLAIMS = Resources.persistentVolumeClaims;
+/** Virtual snapshots by the claim they are taken from (`namespace/claim`). */
+const SOURCE_INDEX = 'volumesnapshots/source-claim';
+
+/**
+ * VolumeSnapshots, virtual → host, with readiness back. A snapshot is taken only of a claim of its
+ * own namespace whose host copy provably is that tenant's claim; a tenant never names a host
+ * VolumeSnapshotContent (that would read another tenant's data), and the host's snapshot classes
+ * are used as they are. Without the snapshot CRDs on the host the kind has nothing to do.
+ */
+export function volumeSnapshotsKind(where: Placement): KindSpec {
+  const place = (ctx: ReconcileContext) => ({ ...where, hostName: ctx.hostName });
+  const managed = { namespace: where.hostNamespace, labelSelector: `${MANAGED_BY_LABEL}=${where.vcName}` };
+  let judge: ReferenceJudge;
+  let virtualSnapshots: Informer<KubeObject> | undefined;
+
+  /** The host copy to have: refused with the field named, or waiting for the claim's copy. */
+  function desiredHost(ctx: ReconcileContext, virtual: KubeObject): KubeObject {
+    const problem = malformedSnapshot(virtual);
+    if (problem) throw new TerminalError(`malformed volume snapshot: ${problem}`);
+    const source = sourceOf(virtual);
+    if (source.volumeSnapshotContentName)
+      throw new TerminalError(
+        'spec.source.volumeSnapshotContentName: pre-provisioned snapshots are not supported (snapshot contents are host objects)',
+      );
+    const claim = source.persistentVolumeClaimName!;
+    const verdict = judge.judge(ctx.virtualNamespace, {
+      kind: 'PersistentVolumeClaim',
+      name: claim,
+      optional: false,
+      where: { field: 'spec.source.persistentVolumeClaimName' },
+    });
+    if (verdict.state === 'refused')
+      throw new TerminalError(`spec.source.persistentVolumeClaimName: ${verdict.message}`);
+    if (verdict.state === 'waiting') {
+      // A claim that does not exist is reported (retried once it and its copy appear); a copy on its way is waited for.
+      const message = `spec.source.persistentVolumeClaimName: ${verdict.message}`;
+      throw verdict.missing ? new TerminalError(message) : new WaitingError(message);
+    }
+    return hostSnapshotFor(virtual, hostName(claim, ctx.virtualNamespace, where.vcName), place(ctx));
+  }
+
+  const spec: KindSpec = {
+    direction: 'both',
+    virtualType: SNAPSHOTS,
+    hostType: SNAPSHOTS,
+    mapper: namespacedToHost(SNAPSHOTS, where),
+    relations: [
+      // A snapshot waiting for its claim's host copy is retried as soon as the copy appears.
+      {
+        name: 'claim-copies',
+        cluster: 'host',
+        type: CLAIMS,
+        scope: managed,
+        whenKind: 'persistentvolumeclaims',
+        keys: (copy) => {
+          const owner = ownedVirtualKey(copy, where.vcName, CLAIMS);
+          return owner && virtualSnapshots
+            ? virtualSnapshots.store.byIndex(SOURCE_INDEX, owner).map(objectKey)
+            : [];
+        },
+      },
+    ],
+
+    setup(env, kinds) {
+      const peers = new Map(
+        [...kinds].filter(([, k]) => k.spec.virtualType.kind === 'PersistentVolumeClaim'),
+      );
+      judge = new ReferenceJudge(
+        referenceTargets(peers, (peer) => ({
+          host: env.informers.get(env.host, peer.hostType, managed),
+          virtual: env.informers.get(env.virtual, peer.virtualType),
+        })),
+      );
+      virtualSnapshots = env.informers.get(env.virtual, SNAPSHOTS);
+      virtualSnapshots.addIndexer(SOURCE_INDEX, (snapshot) => {
+        const claim = malformedSnapshot(snapshot) ? undefined : sourceOf(snapshot).persistentVolumeClaimName;
+        return claim ? [`${snapshot.metadata?.namespace}/${claim}`] : [];
+      });
+    },
+
+    async create(ctx, virtual): Promise<SyncResult> {
+      return createHostCopy(ctx, spec, desiredHost(ctx, virtual!));
+    },
+
+    async update(ctx, source, host): Promise<SyncResult> {
+      const virtual = source!;
+      const desired = desiredHost(ctx, virtual);
+      const plan = ctx.planMetadata(virtual, host, desired);
+      const result: SyncResult = {};
+      // A snapshot's source is immutable: a host copy taken of something else is replaced, not edited.
+      if (!hostSpecInSync(desired, host)) {
+        await ctx.host.delete(SNAPSHOTS, ctx.hostNamespace, host.metadata?.name ?? '', {
+          uid: host.metadata?.uid,
+        });
+        return { hostWritten: true };
+      }
+      if (plan.hostChanged) {
+        await ctx.host.update(SNAPSHOTS, ctx.hostNamespace, {
+          ...host,
+          metadata: { ...host.metadata, ...plan.host },
+        });
+        result.hostWritten = true;
+      }
+      let latest = virtual;
+      const status = virtualSnapshotStatus(host);
+      if (status && !sameJson(status, virtual.status)) {
+        latest = await ctx.virtual.update(
+          SNAPSHOTS,
+          ctx.virtualNamespace,
+          { ...virtual, status },
+          { subresource: 'status' },
+        );
+        result.virtualWritten = true;
+      }
+      if (await writePlannedMetadataUp(ctx, SNAPSHOTS, latest, plan)) result.virtualWritten = true;
+      return result;
+    },
+  };
+  return spec;
+}

@@ -1,0 +1,131 @@
+import type { KubeObject } from '../../kube/object.ts';
+import { Resources } from '../../kube/resources.ts';
+import { HOST_NS, stateTables, VC, type StateTable } from '../../testing/state-table.ts';
+
+/** Starts a table for one test and stops it afterwards. */
+const start = stateTables();
+
+const PVC = Resources.persistentVolumeClaims;
+const SNAP = Resources.volumeSnapshots;
+const hostName = (name: string, ns = 'team') => `${name}-x-${ns}-x-${VC}`;
+
+const claim = (name: string, ns = 'team'): KubeObject => ({
+  metadata: { name, namespace: ns },
+  spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+});
+const snapshot = (name: string, source: Record<string, string>, ns = 'team'): KubeObject => ({
+  apiVersion: 'snapshot.storage.k8s.io/v1',
+  kind: 'VolumeSnapshot',
+  metadata: { name, namespace: ns },
+  spec: { volumeSnapshotClassName: 'csi-snaps', source },
+});
+
+const hostSnapshot = (t: StateTable, name = 'nightly') =>
+  t.host.objects(SNAP, HOST_NS).find((s) => s.metadata?.name === hostName(name));
+const virtualSnapshot = (t: StateTable, name = 'nightly') =>
+  t.virtual.objects(SNAP, 'team').find((s) => s.metadata?.name === name);
+const syncErrors = (t: StateTable) =>
+  t.virtual
+    .objects(Resources.events, 'team')
+    .filter((e) => e.reason === 'SyncError')
+    .map((e) => String(e.message));
+
+/** Claims and snapshots in the virtual cluster, with claims and snapshots both synced. */
+async function withObjects(objects: [typeof PVC, KubeObject][], host: [typeof PVC, KubeObject][] = []) {
+  const table = await start({ kinds: ['persistentvolumeclaims', 'volumesnapshots'], host });
+  for (const [type, o] of objects) await table.virtual.create(type, o.metadata!.namespace!, o);
+  await table.settle();
+  return table;
+}
+
+describe('volumesnapshots state table', () => {
+  it("a snapshot of the tenant's own claim: on the host, taken of the claim's copy, class unchanged", async () => {
+    const table = await withObjects([
+      [PVC, claim('data')],
+      [SNAP, snapshot('nightly', { persistentVolumeClaimName: 'data' })],
+    ]);
+    const host = hostSnapshot(table);
+    expect(host?.spec).toEqual({
+      volumeSnapshotClassName: 'csi-snaps',
+      source: { persistentVolumeClaimName: hostName('data') },
+    });
+    expect(host?.metadata?.labels?.['vcluster.loft.sh/managed-by']).toBe(VC);
+  });
+
+  it("readiness flows back, without the name of the host's snapshot content", async () => {
+    const table = await withObjects([
+      [PVC, claim('data')],
+      [SNAP, snapshot('nightly', { persistentVolumeClaimName: 'data' })],
+    ]);
+    const host = hostSnapshot(table)!;
+    await table.host.update(
+      SNAP,
+      HOST_NS,
+      {
+        ...host,
+        status: {
+          readyToUse: true,
+          restoreSize: '1Gi',
+          creationTime: '2026-12-01T00:00:00Z',
+          boundVolumeSnapshotContentName: 'snapcontent-of-the-host',
+        },
+      },
+      { subresource: 'status' },
+    );
+    await table.settle();
+    expect(virtualSnapshot(table)?.status).toEqual({
+      readyToUse: true,
+      restoreSize: '1Gi',
+      creationTime: '2026-12-01T00:00:00Z',
+    });
+  });
+
+  it.each([
+    [
+      'a host snapshot content',
+      { volumeSnapshotContentName: 'snapcontent-of-another-tenant' },
+      'pre-provisioned',
+    ],
+    ['a claim that does not exist', { persistentVolumeClaimName: 'nothing' }, 'not found'],
+    ['no source', {}, 'exactly one of'],
+  ])('a snapshot of %s: SyncError, nothing on the host', async (_name, source, message) => {
+    const table = await withObjects([[SNAP, snapshot('nightly', source)]]);
+    expect(hostSnapshot(table)).toBeUndefined();
+    expect(syncErrors(table).join('\n')).toContain(message);
+  });
+
+  it("a claim whose host name is held by someone else's claim is not snapshotted", async () => {
+    const foreign: KubeObject = { metadata: { name: hostName('data'), namespace: HOST_NS }, spec: {} };
+    const table = await withObjects(
+      [
+        [PVC, claim('data')],
+        [SNAP, snapshot('nightly', { persistentVolumeClaimName: 'data' })],
+      ],
+      [[PVC, foreign]],
+    );
+    // The claim is refused (its own SyncError), so the snapshot never gets a copy to be taken of.
+    expect(syncErrors(table).join('\n')).toContain('not managed by this virtual cluster');
+    expect(hostSnapshot(table)).toBeUndefined();
+  });
+
+  it("a claim restored from the tenant's snapshot names the snapshot's host copy", async () => {
+    const restored: KubeObject = {
+      ...claim('restored'),
+      spec: {
+        ...(claim('restored').spec as object),
+        dataSource: { apiGroup: 'snapshot.storage.k8s.io', kind: 'VolumeSnapshot', name: 'nightly' },
+      },
+    };
+    const table = await withObjects([
+      [PVC, claim('data')],
+      [SNAP, snapshot('nightly', { persistentVolumeClaimName: 'data' })],
+      [PVC, restored],
+    ]);
+    const host = table.host.objects(PVC, HOST_NS).find((c) => c.metadata?.name === hostName('restored'));
+    expect((host?.spec as { dataSource?: unknown }).dataSource).toEqual({
+      apiGroup: 'snapshot.storage.k8s.io',
+      kind: 'VolumeSnapshot',
+      name: hostName('nightly'),
+    });
+  });
+});
