@@ -23,6 +23,7 @@ const ns = uniqueName('shell');
 const pod = 'shell';
 const hostPod = hostName(pod, ns, vc);
 let syncer: SyncerProcess;
+let nodePortsFrom: number;
 const children: ChildProcess[] = [];
 
 const onVirtual = (args: string[], input?: string) => kubectl('virtual', ['-n', ns, ...args], input);
@@ -48,8 +49,9 @@ function longRunning(
 function kubeletGet(
   path: string,
   cert?: { cert: string; key: string },
+  port?: number,
 ): Promise<{ status: number; body: string }> {
-  const url = new URL(path, syncer.kubeletUrl);
+  const url = new URL(path, port ? `https://127.0.0.1:${port}` : syncer.kubeletUrl);
   return new Promise((resolve, reject) => {
     const req = request(
       url,
@@ -74,7 +76,14 @@ const pki = (cluster: 'host' | 'virtual', file: string) =>
 
 beforeAll(async () => {
   await prepareHostNamespace(vc, hostNs);
-  syncer = await startSyncer({ name: vc, hostNamespace: hostNs, kubelet: true });
+  // Each virtual node gets its own kubelet port from a range (node-level endpoints need to know the node).
+  nodePortsFrom = await freePort();
+  syncer = await startSyncer({
+    name: vc,
+    hostNamespace: hostNs,
+    kubelet: true,
+    args: [`--kubelet-node-ports=${nodePortsFrom}-${nodePortsFrom + 9}`, '--kubelet-node-stats=true'],
+  });
   await createTenantNamespace(ns);
   await apply('virtual', {
     apiVersion: 'v1',
@@ -198,6 +207,27 @@ describe('the kubelet API of the virtual nodes', () => {
     });
     expect(echoed).toBe('ping through the tunnel\n');
     forward.child.kill('SIGTERM');
+  }, 60_000);
+
+  it("gives the pod's node its own kubelet port, and asks that node's host node for its statistics", async () => {
+    const vpod = await getObject<{ spec: { nodeName: string } }>('virtual', ['pod', pod, '-n', ns]);
+    const node = vpod!.spec.nodeName;
+    const vnode = await getObject<{ status: { daemonEndpoints: { kubeletEndpoint: { Port: number } } } }>(
+      'virtual',
+      ['node', node],
+    );
+    const port = vnode!.status.daemonEndpoints.kubeletEndpoint.Port;
+    expect(port).toBeGreaterThanOrEqual(nodePortsFrom);
+    expect(port).toBeLessThanOrEqual(nodePortsFrom + 9);
+    // The API servers refuse to proxy to a node at a loopback address ("address not allowed"), so the
+    // node port is called directly. The host refuses the same for kwok's nodes: its answer names the
+    // host node the syncer asked, which is the node whose port the request came in on.
+    const virtualAdmin = { cert: pki('virtual', 'admin.crt'), key: pki('virtual', 'admin.key') };
+    const stats = await kubeletGet('/stats/summary', virtualAdmin, port);
+    expect(stats.status).toBe(502);
+    expect(stats.body).toContain(`/api/v1/nodes/${node}/proxy/stats/summary`);
+    // On the bind port no node is named: node-level endpoints are refused there.
+    expect((await kubeletGet('/stats/summary', virtualAdmin)).status).toBe(404);
   }, 60_000);
 
   it('counts the sessions it served', async () => {

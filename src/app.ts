@@ -91,7 +91,8 @@ export class SyncerApp {
     } catch (err) {
       throw new ConfigError('--sync', (err as Error).message);
     }
-    const kinds = registry.build(enabled, config as unknown as Record<string, unknown>, placementOf(config));
+    const placement = placementOf(config);
+    const kinds = registry.build(enabled, config as unknown as Record<string, unknown>, placement);
     if (kubeletPort(config)) {
       this.kubelet = new KubeletServer({
         bindAddress: config.kubeletBindAddress,
@@ -112,6 +113,9 @@ export class SyncerApp {
           clock,
         }),
         hostStreams: new HostStreams(hostKubeConfig),
+        // The nodes kind gives out the ports; the server listens on each (the same allocator).
+        nodePorts: placement.kubeletEndpoint?.nodePorts,
+        nodeStats: config.kubeletNodeStats,
         logger,
         metrics: this.metrics,
       });

@@ -311,3 +311,30 @@ describe('buildConfig: errors name the flag or the config field', () => {
     expect(err.message).toContain('workers');
   });
 });
+
+describe('the kubelet API settings', () => {
+  const files = { kubeletTlsCertFile: '/t.crt', kubeletTlsKeyFile: '/t.key', kubeletClientCaFile: '/ca.crt' };
+  const on = { ...required, ...files, kubeletBindAddress: '127.0.0.1:10250' };
+
+  it('is off by default, and on with a port, its TLS files and an IP to advertise', () => {
+    expect(buildConfig({}, required).kubeletBindAddress).toBe('0');
+    expect(buildConfig({}, on)).toMatchObject({
+      kubeletBindAddress: '127.0.0.1:10250',
+      kubeletAdvertiseAddress: '127.0.0.1',
+    });
+  });
+
+  it.each([
+    [{ ...on, kubeletBindAddress: ':0' }, '--kubelet-bind-address', 'port from 1 to 65535'],
+    [{ ...on, kubeletBindAddress: 'localhost' }, '--kubelet-bind-address', 'host:port'],
+    [{ ...on, kubeletAdvertiseAddress: 'kubelet.local' }, '--kubelet-advertise-address', 'must be an IP'],
+    [{ ...on, kubeletTlsKeyFile: '' }, '--kubelet-tls-key-file', 'is required when --kubelet-bind-address'],
+    [{ ...on, kubeletNodePorts: '11000' }, '--kubelet-node-ports', 'first-last'],
+    [{ ...on, kubeletNodeStats: 'true' }, '--kubelet-node-stats', 'needs --kubelet-node-ports'],
+    [{ ...required, kubeletNodePorts: '11000-11010' }, '--kubelet-node-ports', 'needs the kubelet API'],
+  ])('refuses %j naming %s', (flags, field, message) => {
+    const err = errorOf(() => buildConfig({}, flags));
+    expect(err.field).toBe(field);
+    expect(err.message).toContain(message);
+  });
+});

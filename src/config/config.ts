@@ -1,3 +1,4 @@
+import { NodePorts } from '../kubelet/node-ports.ts';
 import type { Placement } from '../sync/kind.ts';
 import { builtinKinds, type KindOptions } from '../translators/index.ts';
 import {
@@ -42,6 +43,8 @@ export interface CoreConfig {
   kubeletTlsCertFile: string;
   kubeletTlsKeyFile: string;
   kubeletClientCaFile: string;
+  kubeletNodePorts: string;
+  kubeletNodeStats: boolean;
   /** Custom resources to sync (config file only: `customResources`, see docs/custom-resources.md). */
   customResources: CustomResourcesConfig;
 }
@@ -258,6 +261,22 @@ const CORE_FIELDS: readonly FieldSpec<keyof CoreConfig>[] = [
     description:
       'CA of the client certificate the virtual API server presents to kubelets; no other caller is served',
   },
+  {
+    flag: 'kubelet-node-ports',
+    key: 'kubeletNodePorts',
+    kind: 'string',
+    default: '',
+    description:
+      'first-last: give each virtual node its own kubelet port from this range, so node-level requests name their node ("" = every node on the bind port)',
+  },
+  {
+    flag: 'kubelet-node-stats',
+    key: 'kubeletNodeStats',
+    kind: 'bool',
+    default: false,
+    description:
+      "serve /stats/summary and /metrics/resource (kubectl top) from the host node's, with this virtual cluster's pods only; needs --kubelet-node-ports and host nodes/proxy",
+  },
 ];
 
 /** `host-qps` → `hostQps`: the config-file key of a flag. */
@@ -388,7 +407,14 @@ const IPV6 = /^[0-9a-fA-F:]+$/;
 
 /** The kubelet endpoint needs a fixed port (the nodes advertise it), its TLS files and an IP to advertise. */
 function checkKubeletEndpoint(c: SyncerConfig, labelOf: (key: keyof CoreConfig) => string): void {
-  if (c.kubeletBindAddress === '0') return;
+  if (c.kubeletBindAddress === '0') {
+    if (c.kubeletNodePorts || c.kubeletNodeStats)
+      throw new ConfigError(
+        labelOf(c.kubeletNodePorts ? 'kubeletNodePorts' : 'kubeletNodeStats'),
+        `needs the kubelet API (${labelOf('kubeletBindAddress')})`,
+      );
+    return;
+  }
   const match = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]*):(\d{1,5})$/.exec(c.kubeletBindAddress);
   const port = Number(match?.[2]);
   if (!match || port < 1 || port > 65535) {
@@ -406,6 +432,16 @@ function checkKubeletEndpoint(c: SyncerConfig, labelOf: (key: keyof CoreConfig) 
       `must be an IP address, got ${JSON.stringify(c.kubeletAdvertiseAddress)}`,
     );
   }
+  try {
+    NodePorts.parse(c.kubeletNodePorts);
+  } catch (err) {
+    throw new ConfigError(labelOf('kubeletNodePorts'), (err as Error).message);
+  }
+  if (c.kubeletNodeStats && !c.kubeletNodePorts)
+    throw new ConfigError(
+      labelOf('kubeletNodeStats'),
+      `needs ${labelOf('kubeletNodePorts')}: statistics are per node`,
+    );
   for (const key of ['kubeletTlsCertFile', 'kubeletTlsKeyFile', 'kubeletClientCaFile'] as const) {
     if (!c[key])
       throw new ConfigError(labelOf(key), `is required when ${labelOf('kubeletBindAddress')} is set`);
@@ -425,7 +461,9 @@ export function placementOf(c: CoreConfig): Placement {
     vcName: c.name,
     hostNamespace: c.hostNamespace,
     virtualApiService: c.virtualApiService,
-    kubeletEndpoint: port ? { address: c.kubeletAdvertiseAddress, port } : undefined,
+    kubeletEndpoint: port
+      ? { address: c.kubeletAdvertiseAddress, port, nodePorts: NodePorts.parse(c.kubeletNodePorts) }
+      : undefined,
   };
 }
 

@@ -48,6 +48,33 @@ export class HostStreams {
     options.headers = { ...(options.headers as Record<string, string>), ...headers };
     return this.server.protocol === 'https:' ? request(options) : plainRequest(options);
   }
+
+  /** GETs a small response whole (node statistics); rejects on a non-2xx status with the host's message. */
+  async read(path: string, limitBytes = 16 * 1024 * 1024): Promise<string> {
+    const req = await this.open('GET', path, new URLSearchParams(), {});
+    return new Promise((resolve, reject) => {
+      req.on('response', (res: IncomingMessage) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > limitBytes) {
+            req.destroy();
+            reject(new Error(`host API: ${path}: answer larger than ${limitBytes} bytes`));
+          } else chunks.push(chunk);
+        });
+        res.on('end', () => {
+          const body = Buffer.concat(chunks).toString('utf8');
+          if ((res.statusCode ?? 500) >= 300)
+            reject(new Error(`host API: ${path}: ${res.statusCode} ${body.slice(0, 200)}`));
+          else resolve(body);
+        });
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  }
 }
 
 /** The upgrade headers of an incoming request, repeated values kept as separate header lines. */

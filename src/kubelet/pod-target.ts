@@ -2,8 +2,10 @@ import type { ClusterClient } from '../kube/client.ts';
 import { ApiError } from '../kube/errors.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { Resources } from '../kube/resources.ts';
+import { MANAGED_BY_LABEL } from '../naming/labels.ts';
 import { hostName } from '../naming/names.ts';
 import { ownedVirtualKey, recordedVirtualUid } from '../sync/mappers.ts';
+import type { OwnedPods } from './node-stats.ts';
 import { RouteError } from './routes.ts';
 
 /** The host pod a virtual pod runs as, proven to be its copy. */
@@ -56,4 +58,23 @@ async function getOrUndefined(
     if (err instanceof ApiError && err.statusCode === 404) return undefined;
     throw err;
   }
+}
+
+/** This virtual cluster's host pods (managed-by, proved by their annotations), by `hostNamespace/hostName`. */
+export async function ownedHostPods(
+  clients: { host: ClusterClient },
+  where: { vcName: string; hostNamespace: string },
+): Promise<OwnedPods> {
+  const list = await clients.host.list(Resources.pods, where.hostNamespace, {
+    labelSelector: `${MANAGED_BY_LABEL}=${where.vcName}`,
+  });
+  const out = new Map<string, { namespace: string; name: string; uid: string }>();
+  for (const pod of list.items) {
+    const key = ownedVirtualKey(pod, where.vcName, Resources.pods);
+    const uid = recordedVirtualUid(pod);
+    if (!key || !uid) continue;
+    const [namespace, name] = key.split('/') as [string, string];
+    out.set(`${where.hostNamespace}/${pod.metadata?.name}`, { namespace, name, uid });
+  }
+  return out;
 }

@@ -10,7 +10,9 @@ import { splitBindAddress } from '../metrics/server.ts';
 import type { Logger } from '../util/log.ts';
 import { identityOf, NodeAccessReviewer, type CertIdentity } from './authorize.ts';
 import { HostStreams, splice, upgradeHeadersOf, writeHead } from './host-streams.ts';
-import { resolvePodTarget, type PodTarget } from './pod-target.ts';
+import type { NodePorts } from './node-ports.ts';
+import { resourceMetricsForTenant, summaryForTenant } from './node-stats.ts';
+import { ownedHostPods, resolvePodTarget, type PodTarget } from './pod-target.ts';
 import {
   HOST_SUBRESOURCE,
   nodeSubresourceOf,
@@ -34,7 +36,17 @@ export interface KubeletServerOptions {
   hostStreams: HostStreams;
   logger: Logger;
   metrics?: { kubeletRequest(action: string, code: number): void };
+  /** One port per virtual node, also listened on; the port tells which node a request is for. */
+  nodePorts?: NodePorts;
+  /** Serve `/stats/summary` and `/metrics/resource` from the host node's (needs nodePorts and host nodes/proxy). */
+  nodeStats?: boolean;
 }
+
+/** The node-level endpoints served (with nodeStats), by path, and the host kubelet path each reads. */
+const NODE_ENDPOINTS: Record<string, 'summary' | 'resource'> = {
+  '/stats/summary': 'summary',
+  '/metrics/resource': 'resource',
+};
 
 /** A request that passed authentication, authorization and the pod lookup. */
 interface Admitted {
@@ -54,6 +66,8 @@ export class KubeletServer {
   private readonly opts: KubeletServerOptions;
   private readonly reviewer: NodeAccessReviewer;
   private server: Server | undefined;
+  private readonly nodeServers: Server[] = [];
+  private tls: { cert: Buffer; key: Buffer; ca: Buffer } | undefined;
 
   constructor(opts: KubeletServerOptions) {
     this.opts = opts;
@@ -72,10 +86,32 @@ export class KubeletServer {
         );
       }
     };
-    const server = createServer({
+    this.tls = {
       cert: read('kubelet-tls-cert-file', this.opts.tlsCertFile),
       key: read('kubelet-tls-key-file', this.opts.tlsKeyFile),
       ca: read('kubelet-client-ca-file', this.opts.clientCaFile),
+    };
+    const { host, port } = splitBindAddress(this.opts.bindAddress);
+    this.server = await this.listen(host, port, '--kubelet-bind-address');
+    const nodePorts = this.opts.nodePorts;
+    if (nodePorts) {
+      // Ports are given out as the nodes kind meets nodes; each is listened on from then on.
+      const listenOn = (p: number) =>
+        void this.listen(host, p, '--kubelet-node-ports').then(
+          (server) => this.nodeServers.push(server),
+          (err: Error) =>
+            this.opts.logger.error("cannot serve a node's kubelet port", { port: p, error: err.message }),
+        );
+      for (const p of nodePorts.ports()) listenOn(p);
+      nodePorts.onNewPort(listenOn);
+    }
+    return this.server.address() as AddressInfo;
+  }
+
+  /** One TLS listener; every listener serves the same API (the port only names the node). */
+  private async listen(host: string | undefined, port: number, flag: string): Promise<Server> {
+    const server = createServer({
+      ...this.tls!,
       requestCert: true,
       // Unverified clients are answered 401 with a reason, instead of a bare TLS failure.
       rejectUnauthorized: false,
@@ -88,30 +124,28 @@ export class KubeletServer {
     server.on('tlsClientError', (err) =>
       this.opts.logger.debug('kubelet endpoint: TLS handshake failed', { error: err.message }),
     );
-    const { host, port } = splitBindAddress(this.opts.bindAddress);
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) =>
-        reject(
-          new Error(
-            `cannot listen on --kubelet-bind-address ${this.opts.bindAddress}: ${err.code ?? err.message}`,
-          ),
-        ),
+        reject(new Error(`cannot listen on ${flag} ${host ?? ''}:${port}: ${err.code ?? err.message}`)),
       );
       server.listen(port, host, () => resolve());
     });
-    this.server = server;
-    return server.address() as AddressInfo;
+    return server;
   }
 
   async stop(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const servers = [...(this.server ? [this.server] : []), ...this.nodeServers.splice(0)];
+    this.server = undefined;
+    await Promise.all(
+      servers.map((server) => {
+        server.closeAllConnections();
+        return new Promise<void>((resolve) => server.close(() => resolve()));
+      }),
+    );
   }
 
-  /** Authenticates, authorizes and resolves the pod; throws RouteError with the status to answer. */
-  private async admit(req: IncomingMessage): Promise<Admitted> {
+  /** Who the verified client certificate names; throws RouteError 401 otherwise. */
+  private authenticate(req: IncomingMessage): CertIdentity {
     const socket = req.socket as TLSSocket;
     const cert = socket.getPeerCertificate?.();
     if (!cert || !cert.subject) throw new RouteError(401, 'a client certificate is required');
@@ -122,6 +156,12 @@ export class KubeletServer {
       );
     const who = identityOf(cert.subject as unknown as Record<string, string | string[]>);
     if (!who) throw new RouteError(401, 'client certificate has no common name');
+    return who;
+  }
+
+  /** Authenticates, authorizes and resolves the pod; throws RouteError with the status to answer. */
+  private async admit(req: IncomingMessage): Promise<Admitted> {
+    const who = this.authenticate(req);
     const route = parseKubeletRoute(req.url ?? '/');
     const target = await resolvePodTarget(this.opts, this.opts, route.namespace, route.pod, route.uid);
     const access = {
@@ -151,6 +191,8 @@ export class KubeletServer {
 
   /** Plain requests: logs are streamed; the other actions need a protocol upgrade. */
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const endpoint = NODE_ENDPOINTS[new URL(req.url ?? '/', 'https://kubelet.invalid').pathname];
+    if (endpoint) return this.serveNodeStats(req, res, endpoint);
     let admitted: Admitted | undefined;
     try {
       admitted = await this.admit(req);
@@ -224,6 +266,42 @@ export class KubeletServer {
     } catch (err) {
       const { status, message } = asRouteError(err);
       refuse(status, message);
+    }
+  }
+
+  /**
+   * `/stats/summary` or `/metrics/resource` of the node this port was given to: the host node's,
+   * read through the host API's node proxy, with only this virtual cluster's pods, renamed.
+   */
+  private async serveNodeStats(req: IncomingMessage, res: ServerResponse, endpoint: 'summary' | 'resource') {
+    const action = endpoint === 'summary' ? 'stats' : 'metrics';
+    let who: CertIdentity | undefined;
+    try {
+      who = this.authenticate(req);
+      if (!this.opts.nodeStats)
+        throw new RouteError(404, 'node statistics are not served (--kubelet-node-stats is off)');
+      const node = this.opts.nodePorts?.nodeAt(req.socket.localPort ?? 0);
+      if (!node) throw new RouteError(404, "node statistics are served on each node's own port only");
+      const access = { verb: verbOf(req.method ?? 'GET'), subresource: action, node };
+      if (!(await this.reviewer.allowed(who, access)))
+        throw new RouteError(403, `${who.user} may not ${access.verb} nodes/${access.subresource}`);
+      const path = endpoint === 'summary' ? 'stats/summary' : 'metrics/resource';
+      const body = await this.opts.hostStreams.read(
+        `${resourcePath(Resources.nodes, '', node)}/proxy/${path}`,
+      );
+      const owned = await ownedHostPods(this.opts, this.opts);
+      const out =
+        endpoint === 'summary'
+          ? JSON.stringify(summaryForTenant(JSON.parse(body), owned))
+          : resourceMetricsForTenant(body, owned);
+      res.writeHead(200, {
+        'content-type': endpoint === 'summary' ? 'application/json' : 'text/plain; version=0.0.4',
+      });
+      res.end(out);
+      this.record(action, 200, who, { node });
+    } catch (err) {
+      const { status, message } = asRouteError(err);
+      this.answer(res, status, message, action, who);
     }
   }
 

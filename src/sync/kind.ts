@@ -1,3 +1,4 @@
+import type { NodePorts } from '../kubelet/node-ports.ts';
 import type { FieldSpec, ValuesOf } from '../config/fields.ts';
 import type { InformerFactory, InformerScope } from '../informer/factory.ts';
 import type { ClusterClient } from '../kube/client.ts';
@@ -151,6 +152,13 @@ export interface KindSpec<V extends KubeObject = KubeObject, H extends KubeObjec
    * controlled by someone else.
    */
   wanted?(ctx: ReconcileContext, source: (V | H) | undefined): boolean;
+  /**
+   * For `vsyncer check`: how a synced pair differs from what this kind would write (the target's
+   * content and, for kinds with status back, the source's status), computed purely from the two
+   * objects: no reads, no writes. One short description per difference; none when they agree.
+   * Kinds without it are reported with staleness not checked.
+   */
+  diff?(ctx: ReconcileContext, source: V | H, target: V | H): string[];
   /** Only the source exists (or, for derived kinds, none): make the target. */
   create(ctx: ReconcileContext, source: (V | H) | undefined): Promise<SyncResult>;
   /** Both exist: bring them in line, writing nothing when they already are. */
@@ -214,6 +222,8 @@ export interface Placement {
 export interface KubeletEndpoint {
   address: string;
   port: number;
+  /** One port per node, when node-level endpoints must know their node. */
+  nodePorts?: NodePorts;
 }
 
 /** Declares a kind with its option types inferred from its fields. */

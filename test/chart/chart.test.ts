@@ -69,6 +69,8 @@ describe('helm chart', () => {
       '--kubelet-tls-cert-file=/etc/vsyncer/kubelet/tls.crt',
       '--kubelet-tls-key-file=/etc/vsyncer/kubelet/tls.key',
       '--kubelet-client-ca-file=/etc/vsyncer/kubelet/ca.crt',
+      '--kubelet-node-ports=',
+      '--kubelet-node-stats=false',
       '--leader-elect=false',
       '--leader-elect-lease-duration=15s',
       '--leader-elect-renew-deadline=10s',
@@ -224,6 +226,19 @@ describe('helm chart', () => {
       canStream('pods/attach', 'create'),
       canStream('pods/portforward', 'create'),
     ]).toEqual([true, true, true, true]);
+    // kubectl top (off by default): a port per node, and the host nodes' statistics through their proxy.
+    expect(syncerArgs(ms)).toContain('--kubelet-node-stats=false');
+    expect(ms.some((m) => m.kind === 'ClusterRole' && JSON.stringify(m).includes('nodes/proxy'))).toBe(false);
+    const top = render({ 'syncer.kubelet.nodeStats': 'true' });
+    expect(syncerArgs(top)).toEqual(
+      expect.arrayContaining(['--kubelet-node-ports=11000-11999', '--kubelet-node-stats=true']),
+    );
+    const clusterRole = top.find((m) => m.kind === 'ClusterRole') as unknown as {
+      rules: { resources: string[]; verbs: string[] }[];
+    };
+    expect(clusterRole.rules).toEqual(
+      expect.arrayContaining([{ apiGroups: [''], resources: ['nodes/proxy'], verbs: ['get'] }]),
+    );
     const off = render({ 'syncer.kubelet.enabled': 'false' });
     expect(off.some((m) => m.kind === 'Secret')).toBe(false);
     expect(syncerArgs(off)).toContain('--kubelet-bind-address=0');

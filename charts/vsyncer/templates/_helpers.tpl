@@ -66,6 +66,13 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 - --kubelet-tls-cert-file=/etc/vsyncer/kubelet/tls.crt
 - --kubelet-tls-key-file=/etc/vsyncer/kubelet/tls.key
 - --kubelet-client-ca-file=/etc/vsyncer/kubelet/ca.crt
+{{- if .Values.syncer.kubelet.nodeStats }}
+- --kubelet-node-ports={{ .Values.syncer.kubelet.nodePorts }}
+- --kubelet-node-stats=true
+{{- else }}
+- --kubelet-node-ports=
+- --kubelet-node-stats=false
+{{- end }}
 {{- else }}
 - --kubelet-bind-address=0
 {{- end }}

@@ -39,15 +39,19 @@ export function nodesKind(options: NodeOptions, kubeletEndpoint?: KubeletEndpoin
     return cachedVersion;
   }
 
-  async function desiredNode(ctx: ReconcileContext, hostNode: KubeObject | undefined): Promise<KubeObject> {
+  async function desiredNode(
+    ctx: ReconcileContext,
+    hostNode: KubeObject | undefined,
+    current?: KubeObject,
+  ): Promise<KubeObject> {
     if (hostNode) {
       // A host node of the wrong shape is shown to no tenant: refused with the field named.
       const problem = malformedNode(hostNode);
       if (problem) throw new TerminalError(`malformed host node: ${problem}`);
-      return withKubeletEndpoint(realNodeCopy(hostNode), kubeletEndpoint);
+      return withKubeletEndpoint(realNodeCopy(hostNode), kubeletEndpoint, current);
     }
     const fake = fakeNode(ctx.key, await kubeletVersion(ctx), new Date(ctx.clock.now()).toISOString());
-    return withKubeletEndpoint(fake, kubeletEndpoint);
+    return withKubeletEndpoint(fake, kubeletEndpoint, current);
   }
 
   async function syncStatus(
@@ -106,7 +110,7 @@ export function nodesKind(options: NodeOptions, kubeletEndpoint?: KubeletEndpoin
 
     async update(ctx, hostNode, current): Promise<SyncResult> {
       const desired = kubeletEndpoint
-        ? await desiredNode(ctx, hostNode)
+        ? await desiredNode(ctx, hostNode, current)
         : withCurrentKubeletAddress(await desiredNode(ctx, hostNode), current);
       let latest = current;
       let wrote = false;

@@ -195,4 +195,25 @@ describe('nodes state table: the kubelet endpoint', () => {
     expect(nodeWrites(table)).toEqual([]);
     expect(endpointOf(virtualNodes(table)[0])).toEqual(served);
   });
+
+  it('with a port per node, each node advertises its own, and keeps it when the syncer restarts', async () => {
+    const flags = { ...kubeletFlags, kubeletNodePorts: '11000-11009' };
+    const table = await start({ kinds: ['nodes'], virtual: [podOn('n1'), podOn('n2')], flags });
+    await table.settle();
+    const portsOf = (t: StateTable) =>
+      Object.fromEntries(virtualNodes(t).map((n) => [n.metadata!.name, endpointOf(n).daemonEndpoints]));
+    expect(portsOf(table)).toEqual({
+      n1: { kubeletEndpoint: { Port: 11000 } },
+      n2: { kubeletEndpoint: { Port: 11001 } },
+    });
+    // A new syncer (a fresh allocator) meets n2 first: n2 keeps 11001, n1 keeps 11000.
+    const [n1, n2] = [virtualNodes(table)[0]!, virtualNodes(table)[1]!];
+    const again = await start({
+      kinds: ['nodes'],
+      virtual: [[NODES, n2], [NODES, n1], podOn('n2'), podOn('n1')],
+      flags,
+    });
+    await again.settle();
+    expect(portsOf(again)).toEqual(portsOf(table));
+  });
 });

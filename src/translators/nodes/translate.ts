@@ -63,9 +63,23 @@ export function fakeNode(name: string, kubeletVersion: string, now: string): Kub
  * streams them from the host pod. A real node's own address would send the virtual API server (with
  * its own client certificate) to the host's kubelet, which must never trust it.
  */
-export function withKubeletEndpoint(node: KubeObject, endpoint: KubeletEndpoint | undefined): KubeObject {
+export function withKubeletEndpoint(
+  node: KubeObject,
+  endpoint: KubeletEndpoint | undefined,
+  current?: KubeObject,
+): KubeObject {
   if (!endpoint) return node;
   const status = (node.status ?? {}) as Record<string, unknown>;
+  // With a port per node, the node keeps the port it advertises (when free), so a restart moves none.
+  const advertised = (
+    current?.status as { daemonEndpoints?: { kubeletEndpoint?: { Port?: unknown } } } | undefined
+  )?.daemonEndpoints?.kubeletEndpoint?.Port;
+  const port = endpoint.nodePorts
+    ? endpoint.nodePorts.portFor(
+        node.metadata?.name ?? '',
+        typeof advertised === 'number' ? advertised : undefined,
+      )
+    : endpoint.port;
   return {
     ...node,
     status: {
@@ -74,7 +88,7 @@ export function withKubeletEndpoint(node: KubeObject, endpoint: KubeletEndpoint 
         { type: 'InternalIP', address: endpoint.address },
         { type: 'Hostname', address: node.metadata?.name ?? '' },
       ],
-      daemonEndpoints: { kubeletEndpoint: { Port: endpoint.port } },
+      daemonEndpoints: { kubeletEndpoint: { Port: port } },
     },
   };
 }

@@ -1,0 +1,67 @@
+import { NodePorts } from './node-ports.ts';
+import { resourceMetricsForTenant, summaryForTenant, type OwnedPods } from './node-stats.ts';
+
+const owned: OwnedPods = new Map([
+  ['host-ns/web-x-team-x-vc', { namespace: 'team', name: 'web', uid: 'u1' }],
+]);
+
+describe('node statistics for a tenant', () => {
+  it("keeps the node's summary and only the tenant's pods, renamed, without host volume names", () => {
+    const summary = {
+      node: { nodeName: 'n1', cpu: { usageNanoCores: 5 } },
+      pods: [
+        {
+          podRef: { name: 'web-x-team-x-vc', namespace: 'host-ns', uid: 'host-uid' },
+          cpu: { usageNanoCores: 1 },
+          volume: [{ name: 'data', pvcRef: { name: 'data-x-team-x-vc', namespace: 'host-ns' } }],
+        },
+        { podRef: { name: 'secret-db', namespace: 'other-tenant' }, cpu: { usageNanoCores: 2 } },
+        { podRef: { name: 'web-x-team-x-vc', namespace: 'elsewhere' } },
+      ],
+    };
+    expect(summaryForTenant(summary, owned)).toEqual({
+      node: { nodeName: 'n1', cpu: { usageNanoCores: 5 } },
+      pods: [{ podRef: { name: 'web', namespace: 'team', uid: 'u1' }, cpu: { usageNanoCores: 1 } }],
+    });
+    expect(() => summaryForTenant('nonsense', owned)).toThrow('not an object');
+  });
+
+  it("renames the tenant's pod series, drops other pods', keeps the node's", () => {
+    const text = [
+      '# HELP node_cpu_usage_seconds_total Cumulative cpu time',
+      '# TYPE node_cpu_usage_seconds_total counter',
+      'node_cpu_usage_seconds_total 12.5 1700000000000',
+      'pod_cpu_usage_seconds_total{namespace="host-ns",pod="web-x-team-x-vc"} 1.5 1700000000000',
+      'container_cpu_usage_seconds_total{container="app",namespace="host-ns",pod="web-x-team-x-vc"} 1 1700000000000',
+      'pod_cpu_usage_seconds_total{namespace="other-tenant",pod="secret-db"} 9 1700000000000',
+    ].join('\n');
+    expect(resourceMetricsForTenant(text, owned).split('\n')).toEqual([
+      '# HELP node_cpu_usage_seconds_total Cumulative cpu time',
+      '# TYPE node_cpu_usage_seconds_total counter',
+      'node_cpu_usage_seconds_total 12.5 1700000000000',
+      'pod_cpu_usage_seconds_total{namespace="team",pod="web"} 1.5 1700000000000',
+      'container_cpu_usage_seconds_total{container="app",namespace="team",pod="web"} 1 1700000000000',
+    ]);
+  });
+});
+
+describe('node ports', () => {
+  it('gives each node one port, keeps a current port in range, and reports new ports', () => {
+    const ports = new NodePorts(11000, 11002);
+    const seen: number[] = [];
+    ports.onNewPort((p) => seen.push(p));
+    expect(ports.portFor('a', 11002)).toBe(11002);
+    expect(ports.portFor('b')).toBe(11000);
+    expect(ports.portFor('c', 11002)).toBe(11001); // taken by a: the lowest free
+    expect(ports.portFor('a')).toBe(11002);
+    expect(ports.nodeAt(11001)).toBe('c');
+    expect(seen).toEqual([11002, 11000, 11001]);
+    expect(() => ports.portFor('d')).toThrow('all 3 ports of the range are taken');
+  });
+
+  it('parses a range and refuses anything else', () => {
+    expect(NodePorts.parse('')).toBeUndefined();
+    expect(NodePorts.parse('11000-11999')?.last).toBe(11999);
+    for (const bad of ['11000', '2-1', '0-5', 'a-b', '1-70000']) expect(() => NodePorts.parse(bad)).toThrow();
+  });
+});
