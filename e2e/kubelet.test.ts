@@ -48,17 +48,20 @@ function longRunning(
 /** A GET to the syncer's kubelet endpoint with an optional client certificate; resolves with status and body. */
 function kubeletGet(
   path: string,
-  cert?: { cert: string; key: string },
+  cert?: { cert: string; key: string } | { bearer: string },
   port?: number,
 ): Promise<{ status: number; body: string }> {
+  const bearer = cert && 'bearer' in cert ? cert.bearer : undefined;
+  const pair = cert && 'cert' in cert ? cert : undefined;
   const url = new URL(path, port ? `https://127.0.0.1:${port}` : syncer.kubeletUrl);
   return new Promise((resolve, reject) => {
     const req = request(
       url,
       {
         ca: readFileSync(testClusters().virtualKubelet.clientCaFile),
-        cert: cert ? readFileSync(cert.cert) : undefined,
-        key: cert ? readFileSync(cert.key) : undefined,
+        cert: pair ? readFileSync(pair.cert) : undefined,
+        key: pair ? readFileSync(pair.key) : undefined,
+        headers: bearer ? { authorization: `Bearer ${bearer}` } : {},
       },
       (res) => {
         let body = '';
@@ -292,6 +295,42 @@ describe('who the kubelet API serves', () => {
     });
     expect(res.status).toBe(403);
     expect(res.body).toContain('tenant-dev may not get nodes/proxy');
+  }, 60_000);
+
+  it('takes bearer tokens the virtual API server vouches for (a metrics-server), with its RBAC on nodes', async () => {
+    const reader = `node-reader-${Math.random().toString(36).slice(2, 7)}`;
+    await mustKubectl('virtual', ['-n', ns, 'create', 'serviceaccount', reader]);
+    await mustKubectl('virtual', ['-n', ns, 'create', 'serviceaccount', `${reader}-none`]);
+    await mustKubectl('virtual', [
+      'create',
+      'clusterrole',
+      reader,
+      '--verb=get',
+      '--resource=nodes/proxy,nodes/stats,nodes/metrics',
+    ]);
+    await mustKubectl('virtual', [
+      'create',
+      'clusterrolebinding',
+      reader,
+      `--clusterrole=${reader}`,
+      `--serviceaccount=${ns}:${reader}`,
+    ]);
+    const token = (name: string) =>
+      mustKubectl('virtual', ['-n', ns, 'create', 'token', name]).then((t) => t.trim());
+    const allowed = await kubeletGet(`/containerLogs/${ns}/${pod}/main`, { bearer: await token(reader) });
+    expect(allowed.status).toBe(200);
+    const denied = await kubeletGet(`/containerLogs/${ns}/${pod}/main`, {
+      bearer: await token(`${reader}-none`),
+    });
+    expect(denied.status).toBe(403);
+    expect((await kubeletGet(`/containerLogs/${ns}/${pod}/main`, { bearer: 'not-a-token' })).status).toBe(
+      401,
+    );
+    // A host token means nothing to the virtual API server.
+    const hostToken = (
+      await mustKubectl('host', ['-n', hostNs, 'create', 'token', `vc-workload-${vc}`])
+    ).trim();
+    expect((await kubeletGet(`/containerLogs/${ns}/${pod}/main`, { bearer: hostToken })).status).toBe(401);
   }, 60_000);
 
   it('has no host pod to offer: a host pod name, or a host pod that is not the copy, is not found', async () => {

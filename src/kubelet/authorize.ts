@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { ClusterClient } from '../kube/client.ts';
 import type { KubeObject } from '../kube/object.ts';
@@ -68,4 +69,35 @@ export function identityOf(subject: Record<string, string | string[] | undefined
   const user = list(subject.CN)[0];
   if (!user) return undefined;
   return { user, groups: list(subject.O) };
+}
+
+/**
+ * Bearer tokens, checked by the virtual API server (a TokenReview), as a kubelet's webhook
+ * authenticator does. Answers are cached briefly by the token's hash (never the token itself).
+ */
+export class TokenAuthenticator {
+  private readonly cache = new LRUCache<string, CertIdentity | false>({ max: 1000, ttl: 30_000 });
+  private readonly virtual: ClusterClient;
+
+  constructor(virtual: ClusterClient) {
+    this.virtual = virtual;
+  }
+
+  /** The token's user and groups, or undefined when the virtual API server does not accept it. */
+  async review(token: string): Promise<CertIdentity | undefined> {
+    const key = createHash('sha256').update(token).digest('hex');
+    const cached = this.cache.get(key);
+    if (cached !== undefined) return cached || undefined;
+    const answer = await this.virtual.create<
+      KubeObject & { status?: { authenticated?: boolean; user?: { username?: string; groups?: string[] } } }
+    >(Resources.tokenReviews, '', {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'TokenReview',
+      spec: { token },
+    });
+    const user = answer.status?.authenticated ? answer.status.user : undefined;
+    const who = user?.username ? { user: user.username, groups: user.groups ?? [] } : undefined;
+    this.cache.set(key, who ?? false);
+    return who;
+  }
 }

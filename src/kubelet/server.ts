@@ -8,7 +8,7 @@ import { resourcePath } from '../kube/resources.ts';
 import { Resources } from '../kube/resources.ts';
 import { splitBindAddress } from '../metrics/server.ts';
 import type { Logger } from '../util/log.ts';
-import { identityOf, NodeAccessReviewer, type CertIdentity } from './authorize.ts';
+import { identityOf, NodeAccessReviewer, TokenAuthenticator, type CertIdentity } from './authorize.ts';
 import { HostStreams, splice, upgradeHeadersOf, writeHead } from './host-streams.ts';
 import type { NodePorts } from './node-ports.ts';
 import { resourceMetricsForTenant, summaryForTenant } from './node-stats.ts';
@@ -65,6 +65,7 @@ interface Admitted {
 export class KubeletServer {
   private readonly opts: KubeletServerOptions;
   private readonly reviewer: NodeAccessReviewer;
+  private readonly tokens: TokenAuthenticator;
   private server: Server | undefined;
   private readonly nodeServers: Server[] = [];
   private tls: { cert: Buffer; key: Buffer; ca: Buffer } | undefined;
@@ -72,6 +73,7 @@ export class KubeletServer {
   constructor(opts: KubeletServerOptions) {
     this.opts = opts;
     this.reviewer = new NodeAccessReviewer(opts.virtual);
+    this.tokens = new TokenAuthenticator(opts.virtual);
   }
 
   /** Listens; resolves with the bound address. Bad files or a taken port reject with the flag named. */
@@ -145,10 +147,19 @@ export class KubeletServer {
   }
 
   /** Who the verified client certificate names; throws RouteError 401 otherwise. */
-  private authenticate(req: IncomingMessage): CertIdentity {
+  private async authenticate(req: IncomingMessage): Promise<CertIdentity> {
     const socket = req.socket as TLSSocket;
     const cert = socket.getPeerCertificate?.();
-    if (!cert || !cert.subject) throw new RouteError(401, 'a client certificate is required');
+    const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    // As a kubelet does: a verified client certificate, else a bearer token the virtual API server
+    // vouches for (a TokenReview), e.g. a metrics-server's service account.
+    if ((!cert || !cert.subject) && bearer) {
+      const who = await this.tokens.review(bearer);
+      if (!who) throw new RouteError(401, 'the bearer token was not accepted by the virtual API server');
+      return who;
+    }
+    if (!cert || !cert.subject)
+      throw new RouteError(401, 'a client certificate or a bearer token is required');
     if (!socket.authorized)
       throw new RouteError(
         401,
@@ -161,7 +172,7 @@ export class KubeletServer {
 
   /** Authenticates, authorizes and resolves the pod; throws RouteError with the status to answer. */
   private async admit(req: IncomingMessage): Promise<Admitted> {
-    const who = this.authenticate(req);
+    const who = await this.authenticate(req);
     const route = parseKubeletRoute(req.url ?? '/');
     const target = await resolvePodTarget(this.opts, this.opts, route.namespace, route.pod, route.uid);
     const access = {
@@ -277,7 +288,7 @@ export class KubeletServer {
     const action = endpoint === 'summary' ? 'stats' : 'metrics';
     let who: CertIdentity | undefined;
     try {
-      who = this.authenticate(req);
+      who = await this.authenticate(req);
       if (!this.opts.nodeStats)
         throw new RouteError(404, 'node statistics are not served (--kubelet-node-stats is off)');
       const node = this.opts.nodePorts?.nodeAt(req.socket.localPort ?? 0);
