@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 import { SyncerApp } from '../src/app.ts';
+import { runCheck } from '../src/check/command.ts';
 import { runCli } from '../src/cli/program.ts';
 import { createLogger } from '../src/util/log.ts';
 
 const io = { out: (t: string) => process.stdout.write(t), err: (t: string) => process.stderr.write(t) };
 
 const code = await runCli(process.argv.slice(2), io, {
+  check: (config, output, namespaces) => runCheck(config, output, io, undefined, namespaces),
   async start(config) {
     const logger = createLogger({ level: config.logLevel, format: config.logFormat });
     process.on('unhandledRejection', (reason) =>

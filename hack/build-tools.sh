@@ -2,7 +2,7 @@
 # Builds every control-plane binary the tests and `make up` need from pinned Go modules,
 # into $VSYNC_CACHE/bin/<component>-<version>/. A component already built is reused.
 #
-#   hack/build-tools.sh [kubernetes|etcd|kwok|helm|node|crictl ...]   (default: all but node, crictl)
+#   hack/build-tools.sh [kubernetes|etcd|kwok|helm|node|crictl|coredns ...]   (default: all but node, crictl, coredns)
 #   hack/build-tools.sh --print-dir COMPONENT             (where its binaries live)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
@@ -18,7 +18,8 @@ component_dir() {
     helm) echo "$BIN_CACHE/helm-$HELM_VERSION" ;;
     node) echo "$BIN_CACHE/node-$NODE_KUBE_VERSION" ;;
     crictl) echo "$BIN_CACHE/crictl-$CRICTL_VERSION" ;;
-    *) die "build-tools" "unknown component '$1' (want kubernetes, etcd, kwok, helm, node or crictl)" ;;
+    coredns) echo "$BIN_CACHE/coredns-$COREDNS_VERSION" ;;
+    *) die "build-tools" "unknown component '$1' (want kubernetes, etcd, kwok, helm, node, crictl or coredns)" ;;
   esac
 }
 
@@ -122,6 +123,8 @@ build_component() {
     # The real node (hack/realnode, opt-in): kubelet and kube-proxy, pinned apart from the control plane.
     node) build_k8s node "$NODE_KUBE_VERSION" k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-proxy ;;
     crictl) build_simple crictl "sigs.k8s.io/cri-tools@$CRICTL_VERSION" "crictl=sigs.k8s.io/cri-tools/cmd/crictl" ;;
+    # The virtual cluster's DNS beside the real node (hack/realnode/dns.ts), the default plugin set.
+    coredns) build_simple coredns "github.com/coredns/coredns@$COREDNS_VERSION" "coredns=github.com/coredns/coredns" ;;
     etcd) build_simple etcd "go.etcd.io/etcd/server/v3@$ETCD_VERSION" "etcd=go.etcd.io/etcd/server/v3" ;;
     kwok)
       build_simple kwok "sigs.k8s.io/kwok@$KWOK_VERSION" "kwok=sigs.k8s.io/kwok/cmd/kwok"

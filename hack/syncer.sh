@@ -22,10 +22,13 @@ case "${1:-}" in
     # virtual API server trusts (hack/cluster made them).
     kubelet_port="$("$NODE_BIN" -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")"
     read -r kubelet_cert kubelet_key kubelet_ca < <("$NODE_BIN" -e "const k=JSON.parse(require('fs').readFileSync(process.argv[1],'utf8')).virtualKubelet;console.log(k.certFile,k.keyFile,k.clientCaFile)" "$STATE_DIR/clusters.json")
+    # With the real node the virtual cluster has its own DNS Service (hack/realnode/dns.ts): no override.
+    dns_ip="${CLUSTER_DNS_IP-10.96.0.10}"
+    [[ -z "${CLUSTER_DNS_IP+set}" && -f "$STATE_DIR/realnode.json" ]] && dns_ip=""
     setsid "$NODE_BIN" dist/cmd/vsyncer.js start \
       --name "$VC_NAME" --host-namespace "$HOST_NAMESPACE" \
       --host-kubeconfig "$STATE_DIR/host.kubeconfig" --virtual-kubeconfig "$STATE_DIR/virtual.kubeconfig" \
-      --metrics-bind-address "127.0.0.1:$port" --cluster-dns-ip "${CLUSTER_DNS_IP:-10.96.0.10}" \
+      --metrics-bind-address "127.0.0.1:$port" --cluster-dns-ip="$dns_ip" \
       --kubelet-bind-address "127.0.0.1:$kubelet_port" --kubelet-tls-cert-file "$kubelet_cert" \
       --kubelet-tls-key-file "$kubelet_key" --kubelet-client-ca-file "$kubelet_ca" \
       --log-format text ${SYNCER_ARGS:-} >>"$LOG" 2>&1 </dev/null &

@@ -28,6 +28,18 @@ spec:
   ports: [{name: https, port: 443, targetPort: 6443, protocol: TCP}]
 YAML
 
+# With the real node, its pods reach the virtual API server (listening on every address then) through
+# the host's bridge address: the Service gets the endpoints the k3s pod would give it in a real install.
+if [[ -f "$STATE_DIR/realnode.json" ]]; then
+  read -r gateway api_port < <("$NODE_BIN" -e "const j=(f)=>JSON.parse(require('fs').readFileSync(f,'utf8'));console.log(j(process.argv[1]).gateway,new URL(j(process.argv[2]).virtual.server).port)" "$STATE_DIR/realnode.json" "$STATE_DIR/clusters.json")
+  "$KUBECTL" --kubeconfig "$HOST_KC" apply -f - >/dev/null <<YAML
+apiVersion: v1
+kind: Endpoints
+metadata: {name: $VC_NAME, namespace: $HOST_NAMESPACE}
+subsets: [{addresses: [{ip: $gateway}], ports: [{name: https, port: $api_port, protocol: TCP}]}]
+YAML
+fi
+
 bash hack/syncer.sh start
 echo
 echo "virtual cluster '$VC_NAME' is up; its objects sync into host namespace '$HOST_NAMESPACE'."

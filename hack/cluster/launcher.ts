@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { makePki, type Pki } from './certs.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 import { freePort, portInUse } from './ports.ts';
+import { startVirtualDns, VIRTUAL_DNS_ID } from '../realnode/dns.ts';
 import { startRealNode, stopRealNode } from '../realnode/realnode.ts';
 import {
   ComponentError,
@@ -175,7 +176,8 @@ async function planCluster(
     k8s('kube-apiserver'),
     (port) => [
       `--etcd-servers=http://127.0.0.1:${etcd.port}`,
-      '--bind-address=127.0.0.1',
+      // With the real node, its pods reach the virtual API server (host Service <vc>) on the bridge.
+      `--bind-address=${name === 'virtual' && process.env.VSYNC_REAL_NODE === '1' ? '0.0.0.0' : '127.0.0.1'}`,
       '--advertise-address=127.0.0.1',
       `--secure-port=${port}`,
       `--cert-dir=${join(dir, 'apiserver-certs')}`,
@@ -485,7 +487,20 @@ export async function startClusters(opts: StartOptions): Promise<ClusterInfo> {
     // Opt-in: a real kubelet node beside the kwok ones (hack/realnode; its info in <state>/realnode.json).
     if (process.env.VSYNC_REAL_NODE === '1') {
       const { caCert, caKey } = plans[0]!.pki;
-      await startRealNode({ stateDir, ...info.host, caCert, caKey, kubectl: info.kubectl }, log);
+      const node = await startRealNode({ stateDir, ...info.host, caCert, caKey, kubectl: info.kubectl }, log);
+      // ... and the virtual cluster's DNS where that node's pods reach it (hack/realnode/dns.ts).
+      if (node) {
+        const dnsOpts = { stateDir, bindIP: node.gateway, virtualKubeconfig: info.virtual.kubeconfig };
+        const dns = await startVirtualDns(
+          { ...dnsOpts, readyPort: await freePort(), kubectl: info.kubectl },
+          log,
+        ).catch(async (err: unknown) => {
+          await stopRealNode(stateDir);
+          throw err;
+        });
+        started.push(dns);
+        saveComponents(stateDir, { ...all, [dns.id]: dns });
+      }
     }
     writeFileSync(infoFile(stateDir), JSON.stringify(info, null, 2));
     return info;
@@ -519,8 +534,9 @@ export async function stopClusters(stateDir: string): Promise<void> {
     }
     rmSync(reaper, { force: true });
   }
-  await stopRealNode(stateDir); // a no-op unless VSYNC_REAL_NODE=1 started one
   const specs = Object.values(readComponents(stateDir));
+  await Promise.all(specs.filter((s) => s.id === VIRTUAL_DNS_ID).map((s) => stopComponent(s)));
+  await stopRealNode(stateDir); // a no-op unless VSYNC_REAL_NODE=1 started one
   // Stop the clients before the servers so nothing logs a storm of connection errors.
   const order = ['kwok', 'kube-scheduler', 'kube-controller-manager', 'kube-apiserver', 'etcd'];
   for (const component of order) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Brings what the real node needs onto this machine, reusing what is there:
 #   Debian packages (containerd, runc, CNI plugins, iptables, busybox-static), installed when missing;
-#   kubelet and kube-proxy (NODE_KUBE_VERSION) and crictl (CRICTL_VERSION), built by hack/build-tools.sh;
+#   kubelet and kube-proxy (NODE_KUBE_VERSION), crictl (CRICTL_VERSION) and CoreDNS (COREDNS_VERSION, the
+#   virtual cluster's DNS: hack/realnode/dns.ts), built side by side by hack/build-tools.sh;
 #   the test images, built by hack/realnode/images.sh.
 # Prints KEY=VALUE lines for hack/realnode/realnode.ts; failures are one line naming the step.
 set -euo pipefail
@@ -20,7 +21,7 @@ if [[ ${#missing[@]} -gt 0 ]]; then
   apt_install || { apt-get update >>"$log" 2>&1 && apt_install; } || die realnode "apt-get install ${missing[*]} failed" "$log"
 fi
 
-bash "$HACK_DIR/build-tools.sh" node crictl
+bash "$HACK_DIR/build-tools.sh" node crictl coredns
 echo "NODE_BIN_DIR=$(bash "$HACK_DIR/build-tools.sh" --print-dir node)"
 echo "CRICTL=$(bash "$HACK_DIR/build-tools.sh" --print-dir crictl)/crictl"
 echo "CNI_BIN_DIR=/usr/lib/cni"

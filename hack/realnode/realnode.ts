@@ -26,6 +26,8 @@ export const REAL_NODE_LABEL = { key: 'vsyncer.dev/node-type', value: 'real' } a
 export const REAL_NODE_TAINT = { key: 'vsyncer.dev/real-node', value: 'true', effect: 'NoSchedule' } as const;
 /** Pod IPs of the real node: apart from kwok's 10.244.0.0/16 and the service range 10.96.0.0/16. */
 export const REAL_POD_CIDR = '10.245.0.0/24';
+/** The bridge's address (host-local's gateway): the host as the node's pods reach it (CoreDNS listens here). */
+export const REAL_NODE_GATEWAY = '10.245.0.1';
 const BRIDGE = 'vsync0';
 const CNI_NETWORK = 'vsyncer-realnode';
 /** The kubelet's cgroup root in every cgroup v1 hierarchy (and what `down` removes). */
@@ -41,6 +43,8 @@ export interface RealNodeInfo {
   taint: string;
   podCIDR: string;
   nodeIP: string;
+  /** The host's address on the pod bridge (REAL_NODE_GATEWAY). */
+  gateway: string;
   /** Image names imported into the runtime (use imagePullPolicy: Never or IfNotPresent). */
   images: { pause: string; httpserver: string; busybox: string };
   containerdSocket: string;
@@ -561,6 +565,13 @@ conntrack: {maxPerCore: 0}
     });
 
   makeCgroupRoot();
+  // The bridge with its gateway address before any pod (the CNI bridge plugin takes it as it is), so
+  // that host processes serving pods (the virtual cluster's DNS) can bind that address at once.
+  if (tryRun('ip', ['link', 'show', BRIDGE])) tryRun('ip', ['link', 'delete', BRIDGE]); // a crashed run's
+  const gatewayCidr = `${REAL_NODE_GATEWAY}/${REAL_POD_CIDR.split('/')[1]}`;
+  run('ip link add', 'ip', ['link', 'add', BRIDGE, 'type', 'bridge'], { log: setupLog });
+  run('ip addr add', 'ip', ['addr', 'add', gatewayCidr, 'dev', BRIDGE], { log: setupLog });
+  run('ip link set up', 'ip', ['link', 'set', BRIDGE, 'up'], { log: setupLog });
   // The bridge plugin turns forwarding on as well; bridged pod-to-pod Service traffic needs br_netfilter.
   for (const [key, value] of [
     ['net/ipv4/ip_forward', '1'],
@@ -625,6 +636,7 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: Group, name: system:nodes
     taint: `${REAL_NODE_TAINT.key}=${REAL_NODE_TAINT.value}:${REAL_NODE_TAINT.effect}`,
     podCIDR: REAL_POD_CIDR,
     nodeIP,
+    gateway: REAL_NODE_GATEWAY,
     images: { pause, httpserver, busybox },
     containerdSocket: sock,
     crictl: env.CRICTL!,

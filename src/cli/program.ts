@@ -22,7 +22,12 @@ export interface CliIO {
 export interface CliHandlers {
   /** Runs the syncer; resolves with the process exit code when it stops. */
   start(config: SyncerConfig): Promise<number>;
+  /** Compares the clusters once (`vsyncer check`); resolves with 0 (agree), 1 (differ) or 2 (error). */
+  check?(config: SyncerConfig, output: CheckOutput, namespaces: string[]): Promise<number>;
 }
+
+/** How `vsyncer check` prints its report. */
+export type CheckOutput = 'table' | 'json';
 
 /** A usage problem the CLI reports with exit code 2. */
 export class UsageError extends Error {}
@@ -53,21 +58,9 @@ export function readConfigFile(path: string): Record<string, unknown> {
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 const boolArg = (value: string | undefined) => (value === undefined ? 'true' : value);
 
-/** Builds the commander program: `start` (every setting as a flag) and `version`. */
-export function buildProgram(io: CliIO, handlers: CliHandlers, setExit: (code: number) => void): Command {
-  const program = new Command('vsyncer')
-    .description('Syncs a virtual cluster (k3s) with its host namespace: objects down, status and events up.')
-    .exitOverride()
-    .configureOutput({ writeOut: io.out, writeErr: io.err })
-    .showHelpAfterError('(run with --help for usage)');
-
-  program
-    .command('version')
-    .description('print the version')
-    .action(() => io.out(`vsyncer ${syncerVersion()}\n`));
-
-  const start = program.command('start').description('run the syncer').exitOverride();
-  start.addOption(
+/** Adds every setting as a flag (and --config), as `start` and `check` both take them. */
+function addSettingOptions(command: Command): Command {
+  command.addOption(
     new Option(
       '--config <file>',
       'YAML file of settings (keys are the camelCase flag names); flags override it',
@@ -85,17 +78,64 @@ export function buildProgram(io: CliIO, handlers: CliHandlers, setExit: (code: n
         field.choices!,
       );
     else option = new Option(`--${field.flag} <value>`, description);
-    start.addOption(option);
+    command.addOption(option);
   }
+  return command;
+}
+
+/** The one validated config from the config file and the flags (flags win). */
+function configFrom(opts: Record<string, unknown>): SyncerConfig {
+  const fileValues = typeof opts.config === 'string' ? readConfigFile(opts.config) : {};
+  const flagValues: Record<string, unknown> = {};
+  for (const field of FIELDS) {
+    const key = fileKeyOf(field.flag);
+    if (opts[key] !== undefined) flagValues[key] = opts[key];
+  }
+  return buildConfig(fileValues, flagValues);
+}
+
+/** Builds the commander program: `start` (every setting as a flag), `check` and `version`. */
+export function buildProgram(io: CliIO, handlers: CliHandlers, setExit: (code: number) => void): Command {
+  const program = new Command('vsyncer')
+    .description('Syncs a virtual cluster (k3s) with its host namespace: objects down, status and events up.')
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .showHelpAfterError('(run with --help for usage)');
+
+  program
+    .command('version')
+    .description('print the version')
+    .action(() => io.out(`vsyncer ${syncerVersion()}\n`));
+
+  const start = addSettingOptions(program.command('start').description('run the syncer').exitOverride());
   start.action(async (opts: Record<string, unknown>) => {
-    const fileValues = typeof opts.config === 'string' ? readConfigFile(opts.config) : {};
-    const flagValues: Record<string, unknown> = {};
-    for (const field of FIELDS) {
-      const key = fileKeyOf(field.flag);
-      if (opts[key] !== undefined) flagValues[key] = opts[key];
-    }
-    const config = buildConfig(fileValues, flagValues);
-    setExit(await handlers.start(config));
+    setExit(await handlers.start(configFrom(opts)));
+  });
+
+  const check = addSettingOptions(
+    program
+      .command('check')
+      .description(
+        'compare the clusters once, for every enabled kind (same settings as start); only reads. Exit 0: they agree, 1: they differ, 2: usage, config or API error',
+      )
+      .exitOverride(),
+  );
+  check.addOption(
+    new Option('-o, --output <format>', 'report format').choices(['table', 'json']).default('table'),
+  );
+  check.addOption(
+    new Option(
+      '--namespace <namespace>',
+      'check only this virtual namespace (repeatable; cluster-scoped objects always)',
+    )
+      .argParser((value: string, previous: string[]) => [...previous, value])
+      .default([]),
+  );
+  check.action(async (opts: Record<string, unknown>) => {
+    const { namespace, ...settings } = opts;
+    const config = configFrom(settings);
+    if (!handlers.check) throw new UsageError('check is not available in this build');
+    setExit(await handlers.check(config, opts.output as CheckOutput, namespace as string[]));
   });
   return program;
 }

@@ -23,6 +23,7 @@ import {
 import { forEachPodReference, type PodReference } from './reference-walker.ts';
 import { ABSENT_REFERENCE_NAME, ReferenceJudge, referenceTargets } from './reference-safety.ts';
 import { PodHostIdentity } from './pod-identity.ts';
+import { podDifferences } from './differences.ts';
 import { podPolicyViolations } from './pod-policy.ts';
 import { missingReferenceMessage, missingReferences } from './references.ts';
 import { parseToleration, serviceLinkEnv } from './service-env.ts';
@@ -334,6 +335,8 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       hostPods.addHandlers({ onDelete: (pod) => bundles.release(bundleSlotsOf(pod, env.vcName)) });
       tokens = new PodTokens(hostSecrets, bundles);
     },
+
+    diff: (_ctx, virtualPod, hostPod) => podDifferences(asPod(virtualPod), asPod(hostPod)),
 
     async create(ctx, source): Promise<SyncResult> {
       const virtualPod = source!;

@@ -1,5 +1,6 @@
 import { TerminalError, WaitingError } from '../../controller/errors.ts';
 import type { KubeObject } from '../../kube/object.ts';
+import { isNotFound } from '../../kube/errors.ts';
 import { Resources } from '../../kube/resources.ts';
 import { OBJECT_UID_ANNOTATION } from '../../naming/labels.ts';
 import { createHostCopy } from '../../sync/engine.ts';
@@ -7,6 +8,7 @@ import type { KindSpec, Placement, ReconcileContext, SyncResult } from '../../sy
 import { namespacedToHost } from '../../sync/mappers.ts';
 import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
 import { sameJson } from '../shared/host-metadata.ts';
+import { serviceDifferences } from './differences.ts';
 import { writeLoadBalancerStatusUp } from '../shared/load-balancer-status.ts';
 import { malformedService } from '../shared/shape.ts';
 import {
@@ -23,6 +25,8 @@ const SERVICES = Resources.services;
 const KUBERNETES_SERVICE = 'default/kubernetes';
 /** Re-creates that wait for another virtual Service to free the host's IP, before trying anyway. */
 const MAX_IP_WAITS = 10;
+/** How long a re-created selector-less Service's Endpoints are watched over (the controller is quick). */
+const KEEP_ENDPOINTS_MS = 10_000;
 
 /** A Service of the wrong shape is refused with the field named, before anything reads its spec. */
 function refuseMalformed(virtual: KubeObject): void {
@@ -38,6 +42,40 @@ function refuseMalformed(virtual: KubeObject): void {
  */
 export function servicesKind(where: Placement): KindSpec {
   const place = (ctx: ReconcileContext) => ({ ...where, hostName: ctx.hostName });
+  /**
+   * Tenant-written Endpoints of selector-less Services being re-created, by Service key. The virtual
+   * endpoints controller deletes a Service's Endpoints once it sees the Service gone, which a
+   * re-create makes it see; they are put back (only while missing) for a while after.
+   */
+  const endpointsToKeep = new Map<string, { endpoints: KubeObject; until: number }>();
+
+  /** Puts back a re-created Service's Endpoints if they went; true when it wrote. */
+  async function keepEndpoints(ctx: ReconcileContext): Promise<boolean> {
+    const kept = endpointsToKeep.get(ctx.key);
+    if (!kept) return false;
+    if (ctx.clock.now() > kept.until) {
+      endpointsToKeep.delete(ctx.key);
+      return false;
+    }
+    try {
+      await ctx.virtual.get(Resources.endpoints, ctx.virtualNamespace, ctx.virtualName);
+      return false;
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+    const { metadata, ...rest } = kept.endpoints;
+    await ctx.virtual.create(Resources.endpoints, ctx.virtualNamespace, {
+      ...rest,
+      metadata: {
+        name: metadata?.name,
+        namespace: metadata?.namespace,
+        labels: metadata?.labels,
+        annotations: metadata?.annotations,
+      },
+    });
+    ctx.log.info('put back the endpoints of the re-created service');
+    return true;
+  }
 
   /**
    * Replaces the virtual Service with one carrying the host's cluster IP. The delete and create run
@@ -60,6 +98,14 @@ export function servicesKind(where: Placement): KindSpec {
       throw new WaitingError(`waiting for cluster IP ${hostIP} to be freed in the virtual cluster`);
     }
     const replacement = recreatedVirtualService(virtual, host);
+    if (!specOf(virtual).selector) {
+      try {
+        const endpoints = await ctx.virtual.get(Resources.endpoints, ctx.virtualNamespace, ctx.virtualName);
+        endpointsToKeep.set(ctx.key, { endpoints, until: ctx.clock.now() + KEEP_ENDPOINTS_MS });
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
     await ctx.virtual.delete(SERVICES, ctx.virtualNamespace, ctx.virtualName, { uid: virtual.metadata?.uid });
     let created: KubeObject;
     try {
@@ -82,7 +128,12 @@ export function servicesKind(where: Placement): KindSpec {
       'merge',
     );
     ctx.log.info('re-created the virtual service with the host cluster IP', { clusterIP: hostIP });
-    return { virtualWritten: true, hostWritten: true };
+    await keepEndpoints(ctx);
+    return {
+      virtualWritten: true,
+      hostWritten: true,
+      ...(endpointsToKeep.has(ctx.key) ? { requeueAfterMs: 1000 } : {}),
+    };
   }
 
   const spec: KindSpec = {
@@ -92,6 +143,7 @@ export function servicesKind(where: Placement): KindSpec {
     mapper: namespacedToHost(SERVICES, where),
 
     wanted: (ctx, virtual) => virtual !== undefined && ctx.key !== KUBERNETES_SERVICE,
+    diff: (ctx, virtual, host) => serviceDifferences(virtual, host, place(ctx)),
 
     async create(ctx, virtual): Promise<SyncResult> {
       refuseMalformed(virtual!);
@@ -103,6 +155,8 @@ export function servicesKind(where: Placement): KindSpec {
       refuseMalformed(virtual);
       if (needsRecreate(virtual, host)) return recreateVirtual(ctx, virtual, host);
       const result: SyncResult = {};
+      if (await keepEndpoints(ctx)) result.virtualWritten = true;
+      if (endpointsToKeep.has(ctx.key)) result.requeueAfterMs = 1000;
       const desired = hostServiceFor(virtual, place(ctx), host);
       const plan = ctx.planMetadata(virtual, host, desired);
       if (plan.hostChanged || !hostSpecInSync(desired, host)) {

@@ -55,6 +55,32 @@ describe('services state table', () => {
     ]);
   });
 
+  it("selector-less: the tenant's Endpoints, which the virtual endpoints controller deletes when it sees the Service go, are put back", async () => {
+    const table = await start({ kinds: ['services'] });
+    const endpoints: KubeObject = {
+      metadata: { name: 'dns', namespace: 'team', labels: { mine: 'yes' } },
+      subsets: [{ addresses: [{ ip: '10.245.0.1' }], ports: [{ name: 'dns', port: 53, protocol: 'UDP' }] }],
+    };
+    await table.virtual.create(Resources.endpoints, 'team', endpoints);
+    await table.virtual.create(SVC, 'team', service('dns', { selector: undefined }));
+    await table.settle();
+    expect(specOf(virtualSvc(table, 'dns')).clusterIP).toBe(specOf(hostSvc(table, 'dns')).clusterIP);
+    // What the virtual endpoints controller does once it has seen the Service deleted.
+    await table.virtual.delete(Resources.endpoints, 'team', 'dns');
+    table.clock.advance(1500);
+    await table.settle();
+    const back = table.virtual.objects(Resources.endpoints, 'team').find((e) => e.metadata?.name === 'dns');
+    expect(back?.subsets).toEqual(endpoints.subsets);
+    expect(back?.metadata?.labels).toEqual({ mine: 'yes' });
+    // Later deletions are the tenant's own: left alone.
+    table.clock.advance(15_000);
+    await table.settle();
+    await table.virtual.delete(Resources.endpoints, 'team', 'dns');
+    table.clock.advance(1500);
+    await table.settle();
+    expect(table.virtual.objects(Resources.endpoints, 'team')).toEqual([]);
+  });
+
   it('headless: no IP anywhere, no re-create', async () => {
     const table = await withService(service('db', { clusterIP: 'None' }));
     expect(specOf(hostSvc(table, 'db')).clusterIP).toBe('None');

@@ -137,6 +137,12 @@ export function dataObjectKind(opts: DataObjectOptions, where: Placement): KindS
         ctx.related('pods').length > 0 ||
         referrers.some((r) => ctx.related(r.kind).length > 0)),
 
+    // The payload only: labels and annotations merge both ways, and which side wins depends on history.
+    diff(ctx, virtual, host) {
+      const desired = hostDataObject(virtual, opts, place(ctx));
+      return opts.payloadFields.filter((f) => !sameJson(desired[f], host[f])).map((f) => `host ${f} differs`);
+    },
+
     async create(ctx, virtual): Promise<SyncResult> {
       refuseMalformed(virtual!);
       return createHostCopy(ctx, spec, hostDataObject(virtual!, opts, place(ctx)));

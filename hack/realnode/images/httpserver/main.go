@@ -4,28 +4,54 @@
 //	httpserver [-listen :8080]        serve (SIGTERM stops it)
 //	httpserver -get URL [-timeout 5s] fetch URL once, print the body, exit 1 on any failure
 //
-// The client mode exists because Debian's busybox-static wget segfaults on this machine kind.
+// Client options: -retry D keeps trying (every second) until an answer of 200 or D has passed;
+// -resolve prints "resolved=IP" for each address of the URL's host first (through /etc/hosts and
+// /etc/resolv.conf, as any pod resolves); -token-file F sends "Authorization: Bearer <F's content>",
+// -ca-file F trusts only that CA and -server-name N checks the server's certificate for N (a pod
+// dialling an API server by IP). The client mode exists because Debian's busybox-static wget
+// segfaults on this machine kind.
 package main
 
 import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"flag"
 	"fmt"
 	"io"
 	"log"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 )
 
+type client struct {
+	timeout    time.Duration
+	retry      time.Duration
+	resolve    bool
+	tokenFile  string
+	caFile     string
+	serverName string
+}
+
 func main() {
 	listen := flag.String("listen", ":8080", "address to listen on")
 	get := flag.String("get", "", "fetch this URL, print the body and exit")
-	timeout := flag.Duration("timeout", 5*time.Second, "timeout of -get")
+	var c client
+	flag.DurationVar(&c.timeout, "timeout", 5*time.Second, "timeout of one -get attempt")
+	flag.DurationVar(&c.retry, "retry", 0, "with -get: keep trying until a 200 answer or this much time has passed")
+	flag.BoolVar(&c.resolve, "resolve", false, "with -get: print resolved=IP for each address of the URL's host")
+	flag.StringVar(&c.tokenFile, "token-file", "", "with -get: send this file's content as a bearer token")
+	flag.StringVar(&c.caFile, "ca-file", "", "with -get: trust only this CA (PEM)")
+	flag.StringVar(&c.serverName, "server-name", "", "with -get: the name the server's certificate must hold")
 	flag.Parse()
 	if *get != "" {
-		os.Exit(fetch(*get, *timeout))
+		os.Exit(c.run(*get))
 	}
 	hostname, _ := os.Hostname()
 	http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -41,18 +67,72 @@ func main() {
 	log.Fatal(http.ListenAndServe(*listen, nil))
 }
 
-func fetch(url string, timeout time.Duration) int {
-	client := &http.Client{Timeout: timeout}
-	resp, err := client.Get(url)
+func (c client) run(target string) int {
+	deadline := time.Now().Add(c.retry)
+	for {
+		code := c.fetch(target)
+		if code == 0 || time.Now().After(deadline) {
+			return code
+		}
+		time.Sleep(time.Second)
+	}
+}
+
+func (c client) fetch(target string) int {
+	u, err := url.Parse(target)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "error:", err)
+		return 1
+	}
+	if c.resolve {
+		ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+		addrs, err := net.DefaultResolver.LookupHost(ctx, u.Hostname())
+		cancel()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "error: resolving:", err)
+			return 1
+		}
+		fmt.Printf("resolved=%s\n", strings.Join(addrs, ","))
+	}
+	tlsConfig := &tls.Config{ServerName: c.serverName}
+	if c.caFile != "" {
+		pem, err := os.ReadFile(c.caFile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "error:", err)
+			return 1
+		}
+		tlsConfig.RootCAs = x509.NewCertPool()
+		if !tlsConfig.RootCAs.AppendCertsFromPEM(pem) {
+			fmt.Fprintln(os.Stderr, "error: no certificate in", c.caFile)
+			return 1
+		}
+	}
+	req, err := http.NewRequest(http.MethodGet, target, nil)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "error:", err)
+		return 1
+	}
+	if c.tokenFile != "" {
+		token, err := os.ReadFile(c.tokenFile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "error:", err)
+			return 1
+		}
+		req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(token)))
+	}
+	client := &http.Client{Timeout: c.timeout, Transport: &http.Transport{TLSClientConfig: tlsConfig}}
+	resp, err := client.Do(req)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
 		return 1
 	}
 	defer resp.Body.Close()
+	fmt.Printf("status=%d\n", resp.StatusCode)
 	if _, err := io.Copy(os.Stdout, resp.Body); err != nil {
 		fmt.Fprintln(os.Stderr, "error: reading body:", err)
 		return 1
 	}
+	fmt.Println()
 	if resp.StatusCode != http.StatusOK {
 		fmt.Fprintln(os.Stderr, "error: status", resp.Status)
 		return 1

@@ -1,0 +1,290 @@
+// Real packets through the virtual cluster, on the host's real node (VSYNC_REAL_NODE=1): a tenant pod
+// resolves another tenant Service by its DNS name through the virtual cluster's DNS (CoreDNS reading
+// the virtual API server, hack/realnode/dns.ts) and gets an HTTP answer through that Service's
+// ClusterIP; and a pod calls the virtual `kubernetes` Service with its own service-account token,
+// which the virtual API server accepts and the host API server refuses.
+import { readFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { join } from 'node:path';
+import { virtualDnsManifest } from '../hack/realnode/dns.ts';
+import { readRealNodeInfo, type RealNodeInfo } from '../hack/realnode/realnode.ts';
+import { hostName } from '../src/naming/names.ts';
+import { kubectl, testClusters, waitFor } from '../test/harness/clusters.ts';
+import {
+  apply,
+  createTenantNamespace,
+  getObject,
+  mustKubectl,
+  recordMeasurement,
+} from '../test/harness/objects.ts';
+import { prepareHostNamespace, startSyncer, uniqueName, type SyncerProcess } from '../test/harness/syncer.ts';
+
+interface Pod {
+  metadata: { name: string; namespace: string; labels?: Record<string, string> };
+  spec: {
+    nodeName?: string;
+    dnsConfig?: { nameservers?: string[] };
+    containers: { env?: { name: string; value?: string }[] }[];
+    volumes?: {
+      name: string;
+      projected?: { sources: { secret?: { name: string; items?: { key: string; path: string }[] } }[] };
+    }[];
+  };
+  status?: { phase?: string; podIP?: string };
+}
+interface Service {
+  spec: { clusterIP: string };
+}
+
+const enabled = process.env.VSYNC_REAL_NODE === '1';
+const vc = uniqueName('rt');
+const hostNs = `host-${vc}`;
+const ns = uniqueName('traffic');
+let node: RealNodeInfo;
+let syncer: SyncerProcess;
+
+/** A pod spec pinned to the real node: it tolerates the node's taint and selects its label; local images only. */
+function onRealNode(container: Record<string, unknown>, restartPolicy = 'Never') {
+  const [labelKey, labelValue] = node.label.split('=') as [string, string];
+  return {
+    nodeSelector: { [labelKey]: labelValue },
+    tolerations: [{ key: node.taint.split('=')[0]!, operator: 'Exists', effect: 'NoSchedule' }],
+    terminationGracePeriodSeconds: 1,
+    restartPolicy,
+    containers: [{ name: 'main', image: node.images.httpserver, imagePullPolicy: 'Never', ...container }],
+  };
+}
+
+const virtualPod = (name: string) => getObject<Pod>('virtual', ['pod', name, '-n', ns]);
+const hostPod = (name: string) => getObject<Pod>('host', ['pod', hostName(name, ns, vc), '-n', hostNs]);
+
+/** Waits until a run-once virtual pod has finished; returns its output (the virtual cluster's kubectl logs). */
+async function finishedOutput(name: string, timeoutMs: number): Promise<{ phase: string; output: string }> {
+  const phase = await waitFor(
+    `virtual pod ${name} finished`,
+    async () => {
+      const p = await virtualPod(name);
+      return (p?.status?.phase === 'Succeeded' || p?.status?.phase === 'Failed') && p.status.phase;
+    },
+    timeoutMs,
+  );
+  // Through the virtual API server and the syncer's kubelet API to the real kubelet.
+  const logs = await kubectl('virtual', ['logs', name, '-n', ns]);
+  if (logs.code !== 0) throw new Error(`kubectl logs ${name} on virtual failed: ${logs.stderr}`);
+  return { phase, output: logs.stdout };
+}
+
+/** A GET with a bearer token; resolves with the status code. */
+function getWithToken(server: string, path: string, ca: string, token: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      new URL(path, server),
+      { ca: readFileSync(ca), headers: { authorization: `Bearer ${token}` } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+(enabled ? describe : describe.skip)(
+  enabled
+    ? 'real traffic through the virtual cluster'
+    : 'real traffic through the virtual cluster (skipped: set VSYNC_REAL_NODE=1 to start the real kubelet node)',
+  () => {
+    beforeAll(async () => {
+      const clusters = testClusters();
+      const info = readRealNodeInfo(clusters.stateDir);
+      if (!info) throw new Error('VSYNC_REAL_NODE=1 but the test clusters have no real node (realnode.json)');
+      node = info;
+      await prepareHostNamespace(vc, hostNs);
+      // The virtual DNS Service as `up` made it: another test may have replaced or removed it.
+      await apply('virtual', virtualDnsManifest(node.gateway));
+      // What a real install's host Service <vc> has: endpoints where pods reach the virtual API server
+      // (listening on every address when the real node is on; the node's pods reach the host on the bridge).
+      await apply('host', {
+        apiVersion: 'v1',
+        kind: 'Endpoints',
+        metadata: { name: vc, namespace: hostNs },
+        subsets: [
+          {
+            addresses: [{ ip: node.gateway }],
+            ports: [{ name: 'https', port: Number(new URL(clusters.virtual.server).port), protocol: 'TCP' }],
+          },
+        ],
+      });
+      // No --cluster-dns-ip: pods get the synced virtual kube-dns Service's IP as nameserver.
+      syncer = await startSyncer({
+        name: vc,
+        hostNamespace: hostNs,
+        kubelet: true,
+        args: ['--cluster-dns-ip='],
+      });
+      await createTenantNamespace(ns);
+    }, 180_000);
+
+    afterAll(async () => {
+      await mustKubectl('virtual', ['delete', 'namespace', ns, '--wait=false']).catch(() => undefined);
+      await syncer?.stop();
+      // The host pods run on the real node: deleting the host namespace stops them.
+      await mustKubectl('host', ['delete', 'namespace', hostNs, '--wait=false']).catch(() => undefined);
+    });
+
+    it('a pod resolves web.<ns>.svc.cluster.local through the virtual DNS and gets an HTTP answer through its ClusterIP', async () => {
+      const started = Date.now();
+      await apply('virtual', {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'web', namespace: ns },
+        spec: {
+          replicas: 1,
+          selector: { matchLabels: { app: 'web' } },
+          template: {
+            metadata: { labels: { app: 'web' } },
+            spec: onRealNode({ ports: [{ containerPort: 8080 }] }, 'Always'),
+          },
+        },
+      });
+      await apply('virtual', {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'web', namespace: ns },
+        spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
+      });
+      const server = await waitFor(
+        'the web pod Running on the real node (virtual status)',
+        async () => {
+          const list = await getObject<{ items: Pod[] }>('virtual', ['pods', '-n', ns, '-l', 'app=web']);
+          const p = list?.items.find((i) => i.status?.phase === 'Running' && i.status.podIP);
+          return p;
+        },
+        90_000,
+      );
+      expect(server.spec.nodeName).toBe(node.node);
+      const service = await waitFor(
+        'service web with the host cluster IP in both clusters',
+        async () => {
+          const v = await getObject<Service>('virtual', ['service', 'web', '-n', ns]);
+          const h = await getObject<Service>('host', ['service', hostName('web', ns, vc), '-n', hostNs]);
+          return !!v?.spec.clusterIP && v.spec.clusterIP === h?.spec.clusterIP && v;
+        },
+        60_000,
+      );
+      const dns = await waitFor(
+        'kube-system/kube-dns with the host cluster IP in both clusters',
+        async () => {
+          const v = await getObject<Service>('virtual', ['service', 'kube-dns', '-n', 'kube-system']);
+          const h = await getObject<Service>('host', [
+            'service',
+            hostName('kube-dns', 'kube-system', vc),
+            '-n',
+            hostNs,
+          ]);
+          return !!v?.spec.clusterIP && v.spec.clusterIP === h?.spec.clusterIP && v;
+        },
+        60_000,
+      );
+
+      await apply('virtual', {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'client', namespace: ns },
+        spec: onRealNode({
+          // kube-proxy needs a moment for new endpoints: the client retries for up to a minute.
+          args: [
+            '-get',
+            `http://web.${ns}.svc.cluster.local/via-dns`,
+            '-resolve',
+            '-retry',
+            '60s',
+            '-timeout',
+            '3s',
+          ],
+        }),
+      });
+      const { phase, output } = await finishedOutput('client', 120_000);
+      recordMeasurement('real_traffic_dns_http_seconds', (Date.now() - started) / 1000);
+      expect({ phase, output }).toEqual({
+        phase: 'Succeeded',
+        output: expect.stringContaining('status=200'),
+      });
+      // The name resolved (through the virtual DNS) to the virtual Service's cluster IP.
+      expect(output).toContain(`resolved=${service.spec.clusterIP}\n`);
+      // The server pod answered: its hostname is the virtual pod's name; the request came from the client pod.
+      expect(output).toContain(`hostname=${server.metadata.name}\n`);
+      expect(output).toContain('path=/via-dns');
+      const client = (await hostPod('client'))!;
+      expect(client.spec.nodeName).toBe(node.node);
+      expect(client.spec.dnsConfig?.nameservers?.[0]).toBe(dns.spec.clusterIP);
+      expect(output).toContain(`client=${client.status!.podIP}:`);
+    }, 300_000);
+
+    it('the virtual kubernetes Service answers a pod that presents its own token; the host API refuses that token', async () => {
+      // The pod may read pods of its namespace (so the answer is a 200 that names it).
+      await apply('virtual', {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata: { name: 'default-view', namespace: ns },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
+        subjects: [{ kind: 'ServiceAccount', name: 'default', namespace: ns }],
+      });
+      const sa = '/var/run/secrets/kubernetes.io/serviceaccount';
+      await apply('virtual', {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'api-client', namespace: ns },
+        spec: onRealNode({
+          // The API server's certificate names kubernetes.default.svc (and the virtual cluster's
+          // default/kubernetes IP, not the host <vc> IP the pod dials): check it for that name.
+          args: [
+            '-get',
+            `https://$(KUBERNETES_SERVICE_HOST):$(KUBERNETES_SERVICE_PORT)/api/v1/namespaces/${ns}/pods/api-client`,
+            '-token-file',
+            `${sa}/token`,
+            '-ca-file',
+            `${sa}/ca.crt`,
+            '-server-name',
+            'kubernetes.default.svc',
+            '-retry',
+            '60s',
+            '-timeout',
+            '3s',
+          ],
+        }),
+      });
+      const { phase, output } = await finishedOutput('api-client', 120_000);
+      expect({ phase, output }).toEqual({
+        phase: 'Succeeded',
+        output: expect.stringContaining('status=200'),
+      });
+      const body = JSON.parse(output.slice(output.indexOf('{'))) as Pod;
+      // The virtual API server answered: the pod as the tenant sees it (virtual name and namespace).
+      expect(body.metadata).toMatchObject({ name: 'api-client', namespace: ns });
+
+      const host = (await hostPod('api-client'))!;
+      const apiService = (await getObject<Service>('host', ['service', vc, '-n', hostNs]))!;
+      const env = Object.fromEntries((host.spec.containers[0]!.env ?? []).map((e) => [e.name, e.value]));
+      expect(env.KUBERNETES_SERVICE_HOST).toBe(apiService.spec.clusterIP);
+
+      // The token the pod presented: the key of the syncer's token bundle that its projected volume mounts.
+      const source = host.spec.volumes
+        ?.flatMap((v) => v.projected?.sources ?? [])
+        .find((s) => s.secret?.items?.some((i) => i.path === 'token'))?.secret;
+      expect(source).toBeDefined();
+      const secret = (await getObject<{ data: Record<string, string> }>('host', [
+        'secret',
+        source!.name,
+        '-n',
+        hostNs,
+      ]))!;
+      const token = Buffer.from(secret.data[source!.items![0]!.key]!, 'base64').toString();
+      const clusters = testClusters();
+      const ca = (cluster: 'host' | 'virtual') => join(clusters.stateDir, cluster, 'pki', 'ca.crt');
+      expect(await getWithToken(clusters.virtual.server, '/api', ca('virtual'), token)).toBe(200);
+      expect(await getWithToken(clusters.host.server, '/api', ca('host'), token)).toBe(401);
+    }, 240_000);
+  },
+);

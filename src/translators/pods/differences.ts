@@ -1,0 +1,42 @@
+import type { Container, Pod } from '../../kube/types.ts';
+import { sameJson } from '../shared/host-metadata.ts';
+import { podStatusForVirtual } from './translate.ts';
+
+/**
+ * For `vsyncer check`: what of a synced pod pair is not as the syncer would leave it, from the two
+ * pods alone. Down: the spec fields a running host pod follows (container images,
+ * activeDeadlineSeconds). Up: the node binding, then the status. A pod being deleted on either side
+ * is on its way out, and its contents are not compared.
+ */
+export function podDifferences(virtual: Pod, host: Pod): string[] {
+  if (virtual.metadata?.deletionTimestamp || host.metadata?.deletionTimestamp) return [];
+  const out: string[] = [];
+  const images = (have: Container[] | undefined, want: Container[] | undefined, what: string) => {
+    for (const c of have ?? []) {
+      const image = want?.find((w) => w.name === c.name)?.image;
+      if (image && image !== c.image) out.push(`host ${what} ${c.name} runs image ${c.image}, not ${image}`);
+    }
+  };
+  images(host.spec?.containers, virtual.spec?.containers, 'container');
+  images(host.spec?.initContainers, virtual.spec?.initContainers, 'init container');
+  const deadline = virtual.spec?.activeDeadlineSeconds;
+  if (deadline !== undefined && deadline !== host.spec?.activeDeadlineSeconds)
+    out.push(`host activeDeadlineSeconds is ${host.spec?.activeDeadlineSeconds ?? 'unset'}, not ${deadline}`);
+  const hostNode = host.spec?.nodeName;
+  if (hostNode && virtual.spec?.nodeName !== hostNode) {
+    out.push(
+      `virtual pod is bound to ${virtual.spec?.nodeName || 'no node'}, the host pod runs on ${hostNode}`,
+    );
+  } else if (!sameJson(podStatusForVirtual(host, virtual), virtual.status)) {
+    // The binding comes first: until it is made, the syncer writes no status either.
+    out.push(
+      `virtual status differs from the host pod's (${statusSummary(virtual)} vs ${statusSummary(host)})`,
+    );
+  }
+  return out;
+}
+
+function statusSummary(pod: Pod): string {
+  const ready = pod.status?.conditions?.find((c) => c.type === 'Ready')?.status;
+  return `${pod.status?.phase ?? 'no phase'}${ready ? `, Ready=${ready}` : ''}`;
+}
