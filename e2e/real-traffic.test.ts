@@ -3,7 +3,9 @@
 // the virtual API server, hack/realnode/dns.ts) and gets an HTTP answer through that Service's
 // ClusterIP; and a pod calls the virtual `kubernetes` Service with its own service-account token,
 // which the virtual API server accepts and the host API server refuses.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { freePort } from '../hack/cluster/ports.ts';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { virtualDnsManifest } from '../hack/realnode/dns.ts';
@@ -42,6 +44,7 @@ const hostNs = `host-${vc}`;
 const ns = uniqueName('traffic');
 let node: RealNodeInfo;
 let syncer: SyncerProcess;
+let nodePortsFrom: number;
 
 /** A pod spec pinned to the real node: it tolerates the node's taint and selects its label; local images only. */
 function onRealNode(container: Record<string, unknown>, restartPolicy = 'Never') {
@@ -116,12 +119,17 @@ function getWithToken(server: string, path: string, ca: string, token: string): 
           },
         ],
       });
+      nodePortsFrom = await freePort();
       // No --cluster-dns-ip: pods get the synced virtual kube-dns Service's IP as nameserver.
       syncer = await startSyncer({
         name: vc,
         hostNamespace: hostNs,
         kubelet: true,
-        args: ['--cluster-dns-ip='],
+        args: [
+          '--cluster-dns-ip=',
+          `--kubelet-node-ports=${nodePortsFrom}-${nodePortsFrom + 9}`,
+          '--kubelet-node-stats=true',
+        ],
       });
       await createTenantNamespace(ns);
     }, 180_000);
@@ -221,6 +229,64 @@ function getWithToken(server: string, path: string, ca: string, token: string): 
       expect(client.spec.dnsConfig?.nameservers?.[0]).toBe(dns.spec.clusterIP);
       expect(output).toContain(`client=${client.status!.podIP}:`);
     }, 300_000);
+
+    it('kubectl exec -i, cp both ways and node statistics reach a real container through the syncer', async () => {
+      await apply('virtual', {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'shell', namespace: ns },
+        spec: onRealNode({ image: node.images.busybox, command: ['sleep', '3600'] }, 'Always'),
+      });
+      await waitFor(
+        'the shell pod Running',
+        async () => (await virtualPod('shell'))?.status?.phase === 'Running',
+        90_000,
+      );
+      const stdin = await kubectl(
+        'virtual',
+        ['exec', '-i', '-n', ns, 'shell', '--', 'sh', '-c', 'read l; echo "got:$l"'],
+        'hello\n',
+      );
+      expect(stdin).toMatchObject({ code: 0, stdout: 'got:hello\n' });
+      const dir = mkdtempSync(join(tmpdir(), 'realnode-cp-'));
+      writeFileSync(join(dir, 'in'), 'into the container\n');
+      expect((await kubectl('virtual', ['cp', join(dir, 'in'), `${ns}/shell:/tmp/in`])).code).toBe(0);
+      expect((await kubectl('virtual', ['exec', '-n', ns, 'shell', '--', 'cat', '/tmp/in'])).stdout).toBe(
+        'into the container\n',
+      );
+      expect((await kubectl('virtual', ['cp', `${ns}/shell:/tmp/in`, join(dir, 'out')])).code).toBe(0);
+      expect(readFileSync(join(dir, 'out'), 'utf8')).toBe('into the container\n');
+      // The real kubelet's statistics for this node, through the node's own port: only this virtual
+      // cluster's pods, under their virtual names.
+      const vnode = await getObject<{ status: { daemonEndpoints: { kubeletEndpoint: { Port: number } } } }>(
+        'virtual',
+        ['node', (await virtualPod('shell'))!.spec!.nodeName!],
+      );
+      const port = vnode!.status.daemonEndpoints.kubeletEndpoint.Port;
+      const pki = (f: string) => join(testClusters().stateDir, 'virtual', 'pki', f);
+      const summary = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = request(
+          `https://127.0.0.1:${port}/stats/summary`,
+          {
+            ca: readFileSync(pki('ca.crt')),
+            cert: readFileSync(pki('admin.crt')),
+            key: readFileSync(pki('admin.key')),
+          },
+          (res) => {
+            let body = '';
+            res.on('data', (d: Buffer) => (body += d.toString()));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+      expect(summary.status).toBe(200);
+      const pods = (JSON.parse(summary.body) as { pods: { podRef: { namespace: string; name: string } }[] })
+        .pods;
+      expect(pods.map((p) => `${p.podRef.namespace}/${p.podRef.name}`)).toContain(`${ns}/shell`);
+      for (const p of pods) expect(p.podRef.name).not.toContain('-x-');
+    }, 180_000);
 
     it('the virtual kubernetes Service answers a pod that presents its own token; the host API refuses that token', async () => {
       // The pod may read pods of its namespace (so the answer is a 200 that names it).
