@@ -25,6 +25,7 @@ import { ingressesDescriptor } from './ingresses/index.ts';
 import { networkPoliciesDescriptor } from './networkpolicies/index.ts';
 import { nodesDescriptor } from './nodes/index.ts';
 import { persistentVolumeClaimsDescriptor } from './persistentvolumeclaims/index.ts';
+import { persistentVolumesDescriptor } from './persistentvolumes/index.ts';
 import { volumeSnapshotsDescriptor } from './volumesnapshots/index.ts';
 import { podDisruptionBudgetsDescriptor } from './poddisruptionbudgets/index.ts';
 import { podsKind } from './pods/index.ts';
@@ -45,6 +46,7 @@ export function builtinKinds(customResources?: CustomResourcesConfig): KindRegis
     .register(podsKind)
     .register(servicesDescriptor)
     .register(persistentVolumeClaimsDescriptor)
+    .register(persistentVolumesDescriptor)
     .register(volumeSnapshotsDescriptor)
     .register(apiServiceDescriptor)
     .register(endpointsDescriptor)
@@ -81,4 +83,5 @@ export type KindOptions = ValuesOf<typeof configMapsKind.fields> &
   ValuesOf<typeof eventsDescriptor.fields> &
   ValuesOf<typeof nodesDescriptor.fields> &
   ValuesOf<typeof priorityClassesDescriptor.fields> &
+  ValuesOf<typeof persistentVolumesDescriptor.fields> &
   ValuesOf<typeof serviceAccountsDescriptor.fields>;

@@ -72,6 +72,7 @@ export const EVERYTHING_ON: Record<string, string> = {
   'syncer.allowedSigners[0]': 'example.com/mesh',
   'syncer.allowedInlineCsiDrivers[0]': 'secrets-store.csi.k8s.io',
   'syncer.deniedServiceAccountAnnotations[0]': 'eks.amazonaws.com/role-arn',
+  'syncer.allowedPvSources[0]': 'nfs',
   'metrics.serviceMonitor.enabled': 'true',
   'isolation.enabled': 'true',
   'persistence.enabled': 'false',

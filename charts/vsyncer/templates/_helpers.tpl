@@ -109,5 +109,8 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 {{- range .Values.syncer.deniedServiceAccountAnnotations }}
 - --denied-service-account-annotation={{ . }}
 {{- end }}
+{{- range .Values.syncer.allowedPvSources }}
+- --allowed-pv-source={{ . }}
+{{- end }}
 - --shutdown-timeout={{ .Values.syncer.shutdownTimeout }}
 {{- end -}}

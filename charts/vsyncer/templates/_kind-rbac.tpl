@@ -60,6 +60,11 @@
   resources: ["persistentvolumeclaims"]
   verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
 {{- end }}
+{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "persistentvolumes" "defaultOn" false)) }}
+- apiGroups: [""]
+  resources: ["persistentvolumeclaims"]
+  verbs: ["get", "list", "watch"]
+{{- end }}
 {{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "volumesnapshots" "defaultOn" false)) }}
 - apiGroups: ["snapshot.storage.k8s.io"]
   resources: ["volumesnapshots"]
@@ -196,6 +201,11 @@
 - apiGroups: ["storage.k8s.io"]
   resources: ["storageclasses"]
   verbs: ["get", "list", "watch"]
+{{- end }}
+{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "persistentvolumes" "defaultOn" false)) }}
+- apiGroups: [""]
+  resources: ["persistentvolumes"]
+  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
 {{- end }}
 {{- if and (include "vsyncer.kindOn" (dict "root" $ "kind" "nodes" "defaultOn" true)) $.Values.syncer.syncRealNodes }}
 - apiGroups: [""]

@@ -4,16 +4,17 @@ import { isApiError, isNotFound } from '../../kube/errors.ts';
 import { objectKey, type KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
 import { MANAGED_BY_LABEL } from '../../naming/labels.ts';
-import { hostName } from '../../naming/names.ts';
+import { hostClusterScopedName, hostName } from '../../naming/names.ts';
 import { createHostCopy } from '../../sync/engine.ts';
 import type { KindSpec, Placement, ReconcileContext, SyncResult } from '../../sync/kind.ts';
-import { namespacedToHost, ownedVirtualKey } from '../../sync/mappers.ts';
+import { namespacedToHost, ownedVirtualKey, recordedVirtualUid } from '../../sync/mappers.ts';
 import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
 import { ReferenceJudge, referenceTargets } from '../pods/reference-safety.ts';
 import { sameJson } from '../shared/host-metadata.ts';
 import {
   claimKeyOfFakeVolume,
   dataSourcesOf,
+  FAKE_PV_LABEL,
   fakeVolumeFor,
   fakeVolumeInSync,
   hostClaimFor,
@@ -36,6 +37,12 @@ const DATA_SOURCE_KINDS = new Set(['/PersistentVolumeClaim', 'snapshot.storage.k
 const CLASS_INDEX = 'persistentvolumeclaims/class';
 const DATA_SOURCE_INDEX = 'persistentvolumeclaims/data-sources';
 const FAKE_VOLUMES = 'fake-volumes';
+/** Virtual claims by the volume they name (spec.volumeName). */
+const VOLUME_NAME_INDEX = 'persistentvolumeclaims/volume-name';
+/** The kind that syncs tenants' own volumes; with it on, a claim may name one (see realVolumeOf). */
+const REAL_VOLUMES_KIND = 'persistentvolumes';
+const VOLUME_NAME_REFUSED =
+  'spec.volumeName: a claim cannot name its volume; the host cluster binds it (leave volumeName empty)';
 
 /** A claim of the wrong shape is refused with the field named, before anything reads its spec. */
 function refuseMalformed(virtual: KubeObject): void {
@@ -57,6 +64,9 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
   let virtualClaims: Informer<KubeObject> | undefined;
   let virtualVolumes: Informer<KubeObject>;
   let hostClasses: Informer<KubeObject>;
+  /** The host copies of tenants' own volumes, when the persistentvolumes kind is on. */
+  let hostVolumes: Informer<KubeObject> | undefined;
+  const managedVolumes = { labelSelector: `${MANAGED_BY_LABEL}=${where.vcName}` };
 
   const fakeVolumesOf = (ctx: ReconcileContext) => ctx.related(FAKE_VOLUMES);
 
@@ -128,6 +138,42 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
   }
 
   /**
+   * The host volume a claim naming a volume (spec.volumeName) gets: only the host copy of a tenant's
+   * own volume, with the persistentvolumes kind on, whose copy is provably this virtual cluster's
+   * copy of exactly that volume (names are ambiguous). Anything else is refused as before; a copy
+   * not made yet is waited for.
+   */
+  function realVolumeOf(virtual: KubeObject): string {
+    const name = specOf(virtual).volumeName ?? '';
+    const pv = virtualVolumes.store.get(name);
+    if (!hostVolumes || !pv || isFakeVolume(pv) || pv.metadata?.labels?.[FAKE_PV_LABEL] !== undefined)
+      throw new TerminalError(VOLUME_NAME_REFUSED);
+    const copyName = hostClusterScopedName(name, where.hostNamespace, where.vcName);
+    const copy = hostVolumes.store.get(copyName);
+    if (!copy)
+      throw new WaitingError(`spec.volumeName: waiting for the host copy of PersistentVolume "${name}"`);
+    if (
+      ownedVirtualKey(copy, where.vcName, VOLUMES) !== name ||
+      recordedVirtualUid(copy) !== pv.metadata?.uid
+    )
+      throw new TerminalError(
+        `spec.volumeName: the host volume of PersistentVolume "${name}" is not this virtual cluster's copy of it`,
+      );
+    return copyName;
+  }
+
+  /**
+   * The tenant's own volume a host claim is bound to, when the host volume is its copy (the claims
+   * kind then binds the virtual claim to it instead of showing a fake volume).
+   */
+  function realBindingOf(host: KubeObject): string | undefined {
+    const volumeName = specOf(host).volumeName;
+    if (!hostVolumes || !volumeName) return undefined;
+    const copy = hostVolumes.store.get(volumeName);
+    return copy ? ownedVirtualKey(copy, where.vcName, VOLUMES) : undefined;
+  }
+
+  /**
    * A virtual claim bound to a volume of ours whose host claim is gone has lost its data: it goes
    * too (as vCluster does), rather than being re-created empty under the same name.
    */
@@ -156,6 +202,8 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
     const volumeName = specOf(host).volumeName;
     const bound = !!volumeName && statusOf(host).phase === 'Bound';
     if (!bound) return virtual;
+    const real = realBindingOf(host);
+    if (real !== undefined) return bindToRealVolume(ctx, virtual, real, result);
     if (await deleteFakeVolumes(ctx, volumeName)) result.virtualWritten = true;
     const desired = fakeVolumeFor(virtual, host);
     const current = virtualVolumes.store.get(volumeName);
@@ -202,6 +250,43 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
     return latest;
   }
 
+  /**
+   * The host claim is bound to the copy of the tenant's volume `name`: the virtual claim names that
+   * volume (the virtual cluster's binder finishes the binding there), and no fake volume is shown.
+   */
+  async function bindToRealVolume(
+    ctx: ReconcileContext,
+    virtual: KubeObject,
+    name: string,
+    result: SyncResult,
+  ): Promise<KubeObject> {
+    if (await deleteFakeVolumes(ctx)) result.virtualWritten = true;
+    const pv = virtualVolumes.store.get(name);
+    const ref = (pv?.spec as { claimRef?: { namespace?: string; name?: string } } | undefined)?.claimRef;
+    if (!pv || (ref?.name && `${ref.namespace}/${ref.name}` !== ctx.key)) {
+      throw new TerminalError(
+        `the claim is bound on the host to the copy of PersistentVolume "${name}", which is not reserved for it in the virtual cluster`,
+      );
+    }
+    const current = specOf(virtual).volumeName;
+    if (current === name) return virtual;
+    if (current) throw new TerminalError(VOLUME_NAME_REFUSED);
+    result.virtualWritten = true;
+    return ctx.virtual.update(CLAIMS, ctx.virtualNamespace, {
+      ...virtual,
+      spec: { ...specOf(virtual), volumeName: name },
+    });
+  }
+
+  /** Claim keys a tenant volume concerns: the claim it is reserved for, and the claims naming it. */
+  function claimsOfVolume(name: string | undefined, pv: KubeObject | undefined): string[] {
+    if (!name) return [];
+    const ref = (pv?.spec as { claimRef?: { namespace?: string; name?: string } } | undefined)?.claimRef;
+    const keys = virtualClaims?.store.byIndex(VOLUME_NAME_INDEX, name).map(objectKey) ?? [];
+    if (ref?.namespace && ref.name) keys.push(`${ref.namespace}/${ref.name}`);
+    return [...new Set(keys)];
+  }
+
   const spec: KindSpec = {
     direction: 'both',
     virtualType: CLAIMS,
@@ -216,6 +301,26 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
         keys: (pv) => {
           const key = isFakeVolume(pv) ? claimKeyOfFakeVolume(pv) : undefined;
           return key ? [key] : [];
+        },
+      },
+      // With tenants' own volumes synced: a claim naming one (or reserved by one) follows the
+      // volume, and the volume's host copy.
+      {
+        name: 'tenant-volumes',
+        cluster: 'virtual',
+        type: VOLUMES,
+        whenKind: REAL_VOLUMES_KIND,
+        keys: (pv) => (isFakeVolume(pv) ? [] : claimsOfVolume(pv.metadata?.name, pv)),
+      },
+      {
+        name: 'tenant-volume-copies',
+        cluster: 'host',
+        type: VOLUMES,
+        scope: managedVolumes,
+        whenKind: REAL_VOLUMES_KIND,
+        keys: (copy) => {
+          const name = ownedVirtualKey(copy, where.vcName, VOLUMES);
+          return claimsOfVolume(name, name ? virtualVolumes?.store.get(name) : undefined);
         },
       },
       // A claim refused for its class is synced as soon as the host gets the class.
@@ -254,11 +359,16 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
         })),
       );
       virtualVolumes = env.informers.get(env.virtual, VOLUMES);
+      if (kinds.has(REAL_VOLUMES_KIND)) hostVolumes = env.informers.get(env.host, VOLUMES, managedVolumes);
       hostClasses = env.informers.get(env.host, Resources.storageClasses);
       virtualClaims = env.informers.get(env.virtual, CLAIMS);
       virtualClaims.addIndexer(CLASS_INDEX, (claim) => {
         const storageClass = typeof claim.spec === 'object' ? storageClassOf(claim) : undefined;
         return storageClass ? [storageClass] : [];
+      });
+      virtualClaims.addIndexer(VOLUME_NAME_INDEX, (claim) => {
+        const volumeName = typeof claim.spec === 'object' ? specOf(claim).volumeName : undefined;
+        return typeof volumeName === 'string' && volumeName ? [volumeName] : [];
       });
       virtualClaims.addIndexer(DATA_SOURCE_INDEX, (claim) =>
         malformedClaim(claim)
@@ -288,15 +398,15 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
         await deleteFakeVolumes(ctx);
         return { virtualWritten: true };
       }
-      if (specOf(virtual).volumeName) {
-        throw new TerminalError(
-          'spec.volumeName: a claim cannot name its volume; the host cluster binds it (leave volumeName empty)',
-        );
-      }
+      const hostVolume = specOf(virtual).volumeName ? realVolumeOf(virtual) : undefined;
       await deleteFakeVolumes(ctx);
       refuseUnknownClass(virtual);
       const rename = resolveDataSources(ctx, virtual);
-      const result = await createHostCopy(ctx, spec, hostClaimFor(virtual, place(ctx), rename));
+      const result = await createHostCopy(
+        ctx,
+        spec,
+        hostClaimFor(virtual, place(ctx), rename, undefined, hostVolume),
+      );
       return {
         ...result,
         tenantWaitFrom: { 'virtual-to-host': Date.parse(virtual.metadata?.creationTimestamp ?? '') },
@@ -316,13 +426,17 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
       const virtual = source;
       refuseMalformed(virtual);
       const volumeName = specOf(virtual).volumeName;
-      if (volumeName && volumeName !== specOf(host).volumeName) {
-        throw new TerminalError(
-          'spec.volumeName: a claim cannot name its volume; the host cluster binds it (leave volumeName empty)',
-        );
+      let hostVolume: string | undefined;
+      if (volumeName && volumeName !== specOf(host).volumeName && realBindingOf(host) !== volumeName) {
+        hostVolume = realVolumeOf(virtual);
+        const bound = specOf(host).volumeName;
+        if (bound && bound !== hostVolume)
+          throw new TerminalError(
+            `spec.volumeName: the host claim is already bound to another volume than PersistentVolume "${volumeName}"`,
+          );
       }
       // Data sources are immutable and were judged at create: the host claim keeps its own.
-      const desired = hostClaimFor(virtual, place(ctx), () => '', host);
+      const desired = hostClaimFor(virtual, place(ctx), () => '', host, hostVolume);
       const plan = ctx.planMetadata(virtual, host, desired);
       if (plan.hostChanged || !hostSpecInSync(desired, host)) {
         await ctx.host.update(CLAIMS, ctx.hostNamespace, {
@@ -337,7 +451,14 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
       // Bound only once the virtual claim names its volume (a binder there would undo it otherwise).
       if (status.phase === 'Bound' && !specOf(latest).volumeName)
         status.phase = statusOf(latest).phase ?? 'Pending';
-      if (!sameJson(status, statusOf(latest))) {
+      // A claim naming a tenant's own volume is bound by the virtual cluster's binder, which may be
+      // ahead of the host's: until the host claim is bound too, its Pending is not written over that.
+      const namesRealVolume =
+        hostVolumes !== undefined &&
+        !!specOf(latest).volumeName &&
+        !isFakeVolume(virtualVolumes.store.get(specOf(latest).volumeName!));
+      const hostPending = (statusOf(host).phase ?? 'Pending') === 'Pending';
+      if (!(namesRealVolume && hostPending) && !sameJson(status, statusOf(latest))) {
         latest = await ctx.virtual.update(
           CLAIMS,
           ctx.virtualNamespace,

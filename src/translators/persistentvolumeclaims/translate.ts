@@ -57,7 +57,8 @@ const CONTROLLER_ANNOTATION_PREFIXES = [
   'volume.beta.kubernetes.io/',
 ];
 
-const isControllerAnnotation = (key: string) => CONTROLLER_ANNOTATION_PREFIXES.some((p) => key.startsWith(p));
+export const isControllerAnnotation = (key: string): boolean =>
+  CONTROLLER_ANNOTATION_PREFIXES.some((p) => key.startsWith(p));
 
 /** The claim's class as the API and the binder read it: the beta annotation first, then the spec. */
 export function storageClassOf(claim: KubeObject): string | undefined {
@@ -160,8 +161,9 @@ function withoutControllerAnnotations(virtual: KubeObject): KubeObject {
 }
 
 /**
- * The host copy of a virtual claim. The host decides which volume it gets: `volumeName` is never
- * sent (a tenant naming a host volume could take another tenant's data) and neither is `selector`
+ * The host copy of a virtual claim. The host decides which volume it gets: the tenant's `volumeName`
+ * is never sent (a tenant naming a host volume could take another tenant's data), only
+ * `hostVolumeName`, the host copy of a tenant's own volume the kind proved ours; `selector` never is
  * (it selects host volumes by their labels). Data sources are renamed to this tenant's own copies
  * by `rename` (the kind checked them). With `current`, the immutable fields are the host claim's
  * own and only what may change on a claim (its resources, its volume attributes class) follows the
@@ -172,6 +174,7 @@ export function hostClaimFor(
   where: Placement & { hostName: string },
   rename: RenameDataSource,
   current?: KubeObject,
+  hostVolumeName?: string,
 ): KubeObject {
   const v = specOf(virtual);
   let spec: ClaimSpec;
@@ -179,6 +182,8 @@ export function hostClaimFor(
     spec = { ...specOf(current) };
     if (v.resources !== undefined) spec.resources = v.resources;
     if (v.volumeAttributesClassName != null) spec.volumeAttributesClassName = v.volumeAttributesClassName;
+    // Settable once: the host claim may still get the volume the tenant named.
+    if (hostVolumeName && !spec.volumeName) spec.volumeName = hostVolumeName;
   } else {
     spec = {};
     if (v.accessModes) spec.accessModes = v.accessModes;
@@ -187,6 +192,7 @@ export function hostClaimFor(
     if (storageClass !== undefined) spec.storageClassName = storageClass;
     if (v.volumeMode) spec.volumeMode = v.volumeMode;
     if (v.volumeAttributesClassName) spec.volumeAttributesClassName = v.volumeAttributesClassName;
+    if (hostVolumeName) spec.volumeName = hostVolumeName;
     for (const ref of dataSourcesOf(virtual)) {
       const renamed: TypedObjectReference = { kind: ref.kind, name: rename(ref) };
       if (ref.apiGroup) renamed.apiGroup = ref.apiGroup;
@@ -208,6 +214,7 @@ export function hostSpecInSync(desired: KubeObject, host: KubeObject): boolean {
   const h = specOf(host);
   return (
     sameJson(d.resources, h.resources) &&
+    (!d.volumeName || d.volumeName === h.volumeName) &&
     (d.volumeAttributesClassName == null || d.volumeAttributesClassName === h.volumeAttributesClassName)
   );
 }

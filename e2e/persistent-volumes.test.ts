@@ -1,0 +1,184 @@
+import { hostClusterScopedName, hostName } from '../src/naming/names.ts';
+import { waitFor } from '../test/harness/clusters.ts';
+import {
+  apply,
+  createTenantNamespace,
+  eventsFor,
+  getObject,
+  mustKubectl,
+  waitForEvents,
+} from '../test/harness/objects.ts';
+import { prepareHostNamespace, startSyncer, uniqueName, type SyncerProcess } from '../test/harness/syncer.ts';
+
+interface Claim {
+  metadata: { name: string; uid: string };
+  spec: { volumeName?: string; storageClassName?: string };
+  status?: { phase?: string; capacity?: { storage?: string } };
+}
+interface Volume {
+  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec: {
+    capacity?: { storage?: string };
+    nfs?: { server: string; path: string };
+    hostPath?: unknown;
+    claimRef?: { namespace?: string; name?: string; uid?: string };
+  };
+  status?: { phase?: string };
+}
+
+const vc = uniqueName('pvs');
+const hostNs = `host-${vc}`;
+const ns = uniqueName('static');
+/** Cluster-scoped in the virtual cluster every e2e syncer shares: unique names. */
+const share = uniqueName('share');
+const root = uniqueName('root');
+let syncer: SyncerProcess;
+
+const hostVolumeName = (name: string) => hostClusterScopedName(name, hostNs, vc);
+const hostVolume = (name: string) => getObject<Volume>('host', ['pv', hostVolumeName(name)]);
+const virtualVolume = (name: string) => getObject<Volume>('virtual', ['pv', name]);
+const hostClaim = (name: string) => getObject<Claim>('host', ['pvc', hostName(name, ns, vc), '-n', hostNs]);
+const virtualClaim = (name: string) => getObject<Claim>('virtual', ['pvc', name, '-n', ns]);
+
+function volume(name: string, source: object, claim: string): object {
+  return {
+    apiVersion: 'v1',
+    kind: 'PersistentVolume',
+    metadata: { name },
+    spec: {
+      capacity: { storage: '1Gi' },
+      accessModes: ['ReadWriteMany'],
+      // No class: only a claim asking for none (and naming the volume) binds it.
+      storageClassName: '',
+      persistentVolumeReclaimPolicy: 'Retain',
+      mountOptions: ['nfsvers=4.1'],
+      ...source,
+      claimRef: { namespace: ns, name: claim },
+    },
+  };
+}
+
+function claim(name: string, volumeName: string): object {
+  return {
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: { name, namespace: ns },
+    spec: {
+      accessModes: ['ReadWriteMany'],
+      resources: { requests: { storage: '1Gi' } },
+      storageClassName: '',
+      volumeName,
+    },
+  };
+}
+
+beforeAll(async () => {
+  await prepareHostNamespace(vc, hostNs);
+  await createTenantNamespace(ns);
+  syncer = await startSyncer({
+    name: vc,
+    hostNamespace: hostNs,
+    args: ['--sync=+persistentvolumes', '--allowed-pv-source=nfs'],
+  });
+}, 180_000);
+
+afterAll(async () => {
+  await mustKubectl('virtual', ['delete', 'namespace', ns, '--wait=false']).catch(() => undefined);
+  await mustKubectl('virtual', ['delete', 'pv', share, root, '--ignore-not-found', '--wait=false']).catch(
+    () => undefined,
+  );
+  await syncer?.stop();
+  await mustKubectl('host', [
+    'delete',
+    'pv',
+    hostVolumeName(share),
+    '--ignore-not-found',
+    '--wait=false',
+  ]).catch(() => undefined);
+});
+
+describe('PersistentVolumes (static provisioning, --allowed-pv-source=nfs)', () => {
+  it("a tenant's nfs volume and a claim naming it: bound on the host by the host's binder, and in the virtual cluster to the tenant's volume", async () => {
+    await apply(
+      'virtual',
+      volume(share, { nfs: { server: 'nfs.example.com', path: '/exports/team' } }, 'data'),
+    );
+    await apply('virtual', claim('data', share));
+
+    const copy = await waitFor('the host copy of the volume', () => hostVolume(share), 60_000);
+    expect(copy.metadata.labels?.['vcluster.loft.sh/managed-by']).toBe(vc);
+    expect(copy.metadata.annotations?.['vcluster.loft.sh/object-name']).toBe(share);
+    expect(copy.spec.nfs).toEqual({ server: 'nfs.example.com', path: '/exports/team' });
+    expect(copy.spec.claimRef).toMatchObject({ namespace: hostNs, name: hostName('data', ns, vc) });
+
+    // No provisioner and no test stand-in: the host's own binder binds the claim to the copy.
+    const host = await waitFor(
+      'the host claim Bound to the copy',
+      async () => {
+        const h = await hostClaim('data');
+        return h?.status?.phase === 'Bound' && h;
+      },
+      90_000,
+    );
+    expect(host.spec.volumeName).toBe(hostVolumeName(share));
+
+    const bound = await waitFor(
+      "the virtual claim Bound to the tenant's volume",
+      async () => {
+        const v = await virtualClaim('data');
+        return v?.status?.phase === 'Bound' && v.spec.volumeName === share && v;
+      },
+      90_000,
+    );
+    expect(bound.status?.capacity?.storage).toBe('1Gi');
+    const pv = await waitFor(
+      "the tenant's volume Bound",
+      async () => {
+        const v = await virtualVolume(share);
+        return v?.status?.phase === 'Bound' && v;
+      },
+      60_000,
+    );
+    expect(pv.spec.claimRef).toMatchObject({ namespace: ns, name: 'data', uid: bound.metadata.uid });
+    expect(pv.metadata.labels?.['vcluster.loft.sh/fake-pv']).toBeUndefined();
+    expect(
+      (
+        await waitFor(
+          'the host copy Bound',
+          async () => {
+            const h = await hostVolume(share);
+            return h?.status?.phase === 'Bound' && h;
+          },
+          60_000,
+        )
+      ).spec.claimRef?.uid,
+    ).toBe((await hostClaim('data'))?.metadata.uid);
+    // No fake volume stands in for it.
+    expect(await virtualVolume(hostVolumeName(share))).toBeUndefined();
+  }, 240_000);
+
+  it('a hostPath volume is refused with a SyncError, and nothing reaches the host', async () => {
+    await apply('virtual', volume(root, { hostPath: { path: '/' } }, 'root'));
+    const events = await waitForEvents('virtual', 'default', root, 'SyncError', 60_000);
+    expect(events.map((e) => e.message)).toEqual(
+      expect.arrayContaining([expect.stringContaining('"hostPath" is not allowed')]),
+    );
+    expect(await hostVolume(root)).toBeUndefined();
+    // A claim naming it is not given any host volume either.
+    await apply('virtual', claim('root', root));
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    expect(await hostClaim('root')).toBeUndefined();
+    expect(await hostVolume(root)).toBeUndefined();
+    expect((await eventsFor('virtual', 'default', root)).map((e) => e.reason)).toContain('SyncError');
+  }, 120_000);
+
+  it('deleting the tenant volume deletes its host copy', async () => {
+    await mustKubectl('virtual', ['delete', 'pvc', 'data', '-n', ns, '--wait=false']);
+    await mustKubectl('virtual', ['delete', 'pv', share, '--wait=false']);
+    await waitFor(
+      'the tenant volume and its host copy gone',
+      async () => (await virtualVolume(share)) === undefined && (await hostVolume(share)) === undefined,
+      120_000,
+    );
+  }, 180_000);
+});

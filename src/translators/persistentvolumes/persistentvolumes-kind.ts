@@ -1,0 +1,136 @@
+import { TerminalError } from '../../controller/errors.ts';
+import type { Informer } from '../../informer/informer.ts';
+import { isApiError, isNotFound } from '../../kube/errors.ts';
+import type { KubeObject } from '../../kube/object.ts';
+import { Resources } from '../../kube/resources.ts';
+import { hostName } from '../../naming/names.ts';
+import { createHostCopy } from '../../sync/engine.ts';
+import type { KindSpec, Placement, ReconcileContext, SyncResult } from '../../sync/kind.ts';
+import { clusterScopedToHost, ownedVirtualKey } from '../../sync/mappers.ts';
+import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
+import { sameJson } from '../shared/host-metadata.ts';
+import {
+  claimKeyOf,
+  hostVolumeFor,
+  hostVolumeInSync,
+  isSyncerVolume,
+  refusalOf,
+  updatedHostSpec,
+  virtualVolumeStatusFor,
+} from './translate.ts';
+
+const VOLUMES = Resources.persistentVolumes;
+const CLAIMS = Resources.persistentVolumeClaims;
+
+/** The persistentvolumes kind's own settings. */
+export interface PersistentVolumeOptions {
+  allowedPvSources: string[];
+}
+
+/**
+ * PersistentVolumes a tenant creates in the virtual cluster (static provisioning), copied to the
+ * host as `vcluster-<name>-x-<hostNamespace>-x-<vc>` with their phase back. A volume names storage
+ * directly, so only the source types of `--allowed-pv-source` are synced (none by default), never
+ * one naming a Secret. A host copy is made only once the virtual volume is reserved for a claim
+ * (spec.claimRef, set by the tenant or by the virtual cluster's binder): it is pre-bound to that
+ * claim's host copy, so no other claim of the host can bind it. The syncer's own fake volumes are
+ * never copied.
+ */
+export function persistentVolumesKind(options: PersistentVolumeOptions, where: Placement): KindSpec {
+  const place = (ctx: ReconcileContext) => ({ ...where, hostName: ctx.hostName });
+  const allowed = options.allowedPvSources ?? [];
+  let hostClaims: Informer<KubeObject>;
+
+  function refuse(virtual: KubeObject): void {
+    const refusal = refusalOf(virtual, allowed);
+    if (refusal) throw new TerminalError(refusal);
+  }
+
+  /**
+   * The host name of the claim the volume is reserved for must be free or held by that very claim's
+   * copy: host names are ambiguous, and a pre-bound volume is bound to whatever claim has the name.
+   */
+  function refuseForeignClaim(virtual: KubeObject): void {
+    const key = claimKeyOf(virtual);
+    if (!key) return;
+    const [namespace = '', name = ''] = key.split('/');
+    const held = hostClaims.store.get(`${where.hostNamespace}/${hostName(name, namespace, where.vcName)}`);
+    if (held && ownedVirtualKey(held, where.vcName, CLAIMS) !== key)
+      throw new TerminalError(
+        `spec.claimRef: the host name of claim "${key}" is held by another object; the volume is not synced`,
+      );
+  }
+
+  async function deleteHostVolume(ctx: ReconcileContext, host: KubeObject): Promise<boolean> {
+    if (host.metadata?.deletionTimestamp) return false;
+    try {
+      await ctx.host.delete(VOLUMES, '', host.metadata?.name ?? '', { uid: host.metadata?.uid });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+    return true;
+  }
+
+  const spec: KindSpec = {
+    direction: 'both',
+    virtualType: VOLUMES,
+    hostType: VOLUMES,
+    mapper: clusterScopedToHost(VOLUMES, where),
+
+    setup(env) {
+      hostClaims = env.informers.get(env.host, CLAIMS, { namespace: env.hostNamespace });
+    },
+
+    // The fake volumes the claims kind shows for bound claims (and anything else the syncer made)
+    // are not the tenant's; nor is a volume not yet reserved for a claim (its host copy would be
+    // free for any claim of the host to bind).
+    wanted: (_ctx, virtual) => virtual !== undefined && !isSyncerVolume(virtual),
+
+    async create(ctx, virtual): Promise<SyncResult> {
+      refuse(virtual!);
+      if (!claimKeyOf(virtual)) {
+        ctx.log.debug('the volume is not reserved for a claim yet; no host copy');
+        return {};
+      }
+      refuseForeignClaim(virtual!);
+      return createHostCopy(ctx, spec, hostVolumeFor(virtual!, place(ctx)));
+    },
+
+    async update(ctx, source, host): Promise<SyncResult> {
+      const virtual = source!;
+      const result: SyncResult = {};
+      if (refusalOf(virtual, allowed) !== undefined) {
+        // Made before the allowed sources were narrowed: the copy goes, and the tenant is told why.
+        if (await deleteHostVolume(ctx, host)) result.hostWritten = true;
+        refuse(virtual);
+      }
+      refuseForeignClaim(virtual);
+      const desired = hostVolumeFor(virtual, place(ctx));
+      const plan = ctx.planMetadata(virtual, host, desired);
+      if (plan.hostChanged || !hostVolumeInSync(desired, host)) {
+        try {
+          await ctx.host.update(VOLUMES, '', {
+            ...host,
+            metadata: { ...host.metadata, ...plan.host },
+            spec: updatedHostSpec(desired, host),
+          });
+        } catch (err) {
+          if (!isApiError(err, 'invalid')) throw err;
+          throw new TerminalError(
+            `the host cluster refused the change (${err instanceof Error ? err.message : String(err)}); a volume's source and mode cannot change: delete and re-create the PersistentVolume`,
+          );
+        }
+        result.hostWritten = true;
+      }
+      const status = virtualVolumeStatusFor(host, virtual);
+      let latest = virtual;
+      if (!sameJson(status, virtual.status ?? {})) {
+        latest = await ctx.virtual.update(VOLUMES, '', { ...virtual, status }, { subresource: 'status' });
+        result.virtualWritten = true;
+      }
+      if (await writePlannedMetadataUp(ctx, VOLUMES, latest, plan)) result.virtualWritten = true;
+      return result;
+    },
+  };
+  return spec;
+}

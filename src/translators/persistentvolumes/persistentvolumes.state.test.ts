@@ -1,0 +1,440 @@
+import type { KubeObject } from '../../kube/object.ts';
+import { Resources } from '../../kube/resources.ts';
+import { HOST_NS, stateTables, VC, type StateTable } from '../../testing/state-table.ts';
+import { specOf, statusOf } from '../persistentvolumeclaims/translate.ts';
+import { invalidAllowedSources, volumeSpecOf } from './translate.ts';
+
+/** Starts a table for one test and stops it afterwards. */
+const start = stateTables();
+
+const PV = Resources.persistentVolumes;
+const PVC = Resources.persistentVolumeClaims;
+const SC = Resources.storageClasses;
+const MANAGED_BY = 'vcluster.loft.sh/managed-by';
+const hostPvName = (name: string) => `vcluster-${name}-x-${HOST_NS}-x-${VC}`;
+const hostClaimName = (name: string, ns = 'team') => `${name}-x-${ns}-x-${VC}`;
+
+const NFS = { server: 'nfs.example.com', path: '/exports/team' };
+
+function volume(
+  name: string,
+  source: Record<string, unknown>,
+  claim?: string,
+  extra: object = {},
+): KubeObject {
+  return {
+    metadata: {
+      name,
+      labels: { tier: 'gold' },
+      annotations: { note: 'keep', 'pv.kubernetes.io/provisioned-by': 'ebs.csi.aws.com' },
+    },
+    spec: {
+      capacity: { storage: '5Gi' },
+      accessModes: ['ReadWriteMany'],
+      volumeMode: 'Filesystem',
+      storageClassName: 'fast',
+      persistentVolumeReclaimPolicy: 'Retain',
+      mountOptions: ['nfsvers=4.1'],
+      ...source,
+      ...(claim ? { claimRef: { namespace: 'team', name: claim, uid: 'virtual-claim-uid' } } : {}),
+      ...extra,
+    },
+  };
+}
+
+function claim(name: string, volumeName?: string): KubeObject {
+  return {
+    metadata: { name, namespace: 'team' },
+    spec: {
+      accessModes: ['ReadWriteMany'],
+      resources: { requests: { storage: '5Gi' } },
+      storageClassName: 'fast',
+      ...(volumeName ? { volumeName } : {}),
+    },
+  };
+}
+
+const hostVolume = (t: StateTable, name: string) =>
+  t.host.objects(PV).find((v) => v.metadata?.name === hostPvName(name));
+const virtualVolume = (t: StateTable, name: string) =>
+  t.virtual.objects(PV).find((v) => v.metadata?.name === name);
+const hostClaim = (t: StateTable, name: string) =>
+  t.host.objects(PVC, HOST_NS).find((c) => c.metadata?.name === hostClaimName(name));
+const virtualClaim = (t: StateTable, name: string) =>
+  t.virtual.objects(PVC, 'team').find((c) => c.metadata?.name === name);
+const allSyncErrors = (t: StateTable) =>
+  t.virtual
+    .objects(Resources.events)
+    .filter((e) => e.reason === 'SyncError')
+    .map((e) => String(e.message));
+
+async function table(
+  allowed: string[] | undefined,
+  volumes: KubeObject[],
+  opts: { kinds?: string[]; claims?: KubeObject[]; host?: [typeof PV, KubeObject][] } = {},
+): Promise<StateTable> {
+  const t = await start({
+    kinds: opts.kinds ?? ['persistentvolumes'],
+    flags: allowed ? { allowedPvSource: allowed.join(',') } : {},
+    host: [[SC, { metadata: { name: 'fast' }, provisioner: 'csi.example.com' }], ...(opts.host ?? [])],
+  });
+  for (const v of volumes) await t.virtual.create(PV, '', v);
+  for (const c of opts.claims ?? []) await t.virtual.create(PVC, 'team', c);
+  await t.settle();
+  return t;
+}
+
+/** What the host's binder does: both host objects say Bound, the claim names the volume. */
+async function bindOnHost(t: StateTable, claimName: string, volumeName: string): Promise<void> {
+  const h = hostClaim(t, claimName)!;
+  const bound = await t.host.update(PVC, HOST_NS, {
+    ...h,
+    spec: { ...specOf(h), volumeName: hostPvName(volumeName) },
+  });
+  await t.host.update(
+    PVC,
+    HOST_NS,
+    { ...bound, status: { phase: 'Bound', accessModes: ['ReadWriteMany'], capacity: { storage: '5Gi' } } },
+    { subresource: 'status' },
+  );
+  const pv = hostVolume(t, volumeName)!;
+  await t.host.update(PV, '', {
+    ...pv,
+    spec: { ...volumeSpecOf(pv), claimRef: { ...volumeSpecOf(pv).claimRef, uid: bound.metadata?.uid } },
+  });
+  await t.host.update(
+    PV,
+    '',
+    { ...hostVolume(t, volumeName)!, status: { phase: 'Bound' } },
+    { subresource: 'status' },
+  );
+  await t.settle();
+}
+
+describe('--allowed-pv-source', () => {
+  it.each<[string[], string | undefined]>([
+    [['nfs', 'iscsi', 'hostPath', 'csi:ebs.csi.aws.com', 'flexVolume:example.com/x'], undefined],
+    [['csi'], 'must name its driver'],
+    [['nfs:x'], 'takes no driver'],
+    [['*'], 'unknown volume source type'],
+    [['emptyDir'], 'unknown volume source type'],
+  ])('%j', (list, problem) => {
+    const found = invalidAllowedSources(list);
+    if (problem) expect(found).toContain(problem);
+    else expect(found).toBeUndefined();
+  });
+});
+
+describe('persistentvolumes state table', () => {
+  it('no --allowed-pv-source: every tenant volume is refused with a SyncError naming the flag, nothing on the host', async () => {
+    const t = await table(undefined, [volume('share', { nfs: NFS }, 'data')]);
+    expect(t.host.writeLog()).toEqual([]);
+    expect(allSyncErrors(t)).toEqual([expect.stringContaining('--allowed-pv-source is empty')]);
+  });
+
+  it.each<[string, string[], Record<string, unknown>, string]>([
+    [
+      'hostPath, not listed',
+      ['nfs', 'csi:csi.example.com'],
+      { hostPath: { path: '/' } },
+      '"hostPath" is not allowed',
+    ],
+    ['local, not listed', ['nfs'], { local: { path: '/mnt/disk' } }, '"local" is not allowed'],
+    [
+      'a CSI driver not listed',
+      ['csi:csi.example.com'],
+      { csi: { driver: 'other.csi', volumeHandle: 'v' } },
+      '"csi:other.csi" is not allowed',
+    ],
+    [
+      'a listed CSI driver with a Secret',
+      ['csi:csi.example.com'],
+      {
+        csi: {
+          driver: 'csi.example.com',
+          volumeHandle: 'v',
+          nodePublishSecretRef: { name: 's', namespace: 'kube-system' },
+        },
+      },
+      'spec.csi.nodePublishSecretRef: a PersistentVolume of the virtual cluster may not name a Secret',
+    ],
+    [
+      'iscsi with a CHAP Secret',
+      ['iscsi'],
+      { iscsi: { targetPortal: 'p:3260', iqn: 'iqn.x', lun: 0, secretRef: { name: 'chap' } } },
+      'spec.iscsi.secretRef',
+    ],
+    ['two sources', ['nfs', 'hostPath'], { nfs: NFS, hostPath: { path: '/' } }, 'more than one source'],
+    ['Recycle', ['nfs'], { nfs: NFS, persistentVolumeReclaimPolicy: 'Recycle' }, 'Recycle is not supported'],
+  ])('%s: refused with a SyncError, nothing on the host', async (_name, allowed, source, message) => {
+    const t = await table(allowed, [volume('pv', source, 'data')]);
+    expect(t.host.writeLog()).toEqual([]);
+    expect(allSyncErrors(t)).toEqual([expect.stringContaining(message)]);
+  });
+
+  it('an allowed nfs volume: host copy under the cluster-scoped name, spec down, claimRef to the host claim without UID', async () => {
+    const affinity = {
+      required: {
+        nodeSelectorTerms: [{ matchExpressions: [{ key: 'zone', operator: 'In', values: ['a'] }] }],
+      },
+    };
+    const t = await table(['nfs'], [volume('share', { nfs: NFS, nodeAffinity: affinity }, 'data')]);
+    const host = hostVolume(t, 'share')!;
+    expect(t.host.writeLog()).toEqual([`create persistentvolumes ${hostPvName('share')}`]);
+    expect(host.metadata?.labels).toEqual({ tier: 'gold', [MANAGED_BY]: VC });
+    expect(host.metadata?.annotations).toMatchObject({
+      note: 'keep',
+      'vcluster.loft.sh/object-name': 'share',
+      'vcluster.loft.sh/object-uid': virtualVolume(t, 'share')!.metadata?.uid,
+      'vcluster.loft.sh/object-kind': '/v1, Kind=PersistentVolume',
+    });
+    // A provisioner's mark would let the host's provisioner delete the storage: it stays behind.
+    expect(host.metadata?.annotations?.['pv.kubernetes.io/provisioned-by']).toBeUndefined();
+    expect(host.spec).toEqual({
+      capacity: { storage: '5Gi' },
+      accessModes: ['ReadWriteMany'],
+      volumeMode: 'Filesystem',
+      storageClassName: 'fast',
+      persistentVolumeReclaimPolicy: 'Retain',
+      mountOptions: ['nfsvers=4.1'],
+      nodeAffinity: affinity,
+      nfs: NFS,
+      claimRef: {
+        apiVersion: 'v1',
+        kind: 'PersistentVolumeClaim',
+        namespace: HOST_NS,
+        name: hostClaimName('data'),
+      },
+    });
+    expect(allSyncErrors(t)).toEqual([]);
+  });
+
+  it('an allowed CSI driver is synced; a volume not reserved for a claim waits for one', async () => {
+    const csi = { csi: { driver: 'csi.example.com', volumeHandle: 'vol-1', volumeAttributes: { a: 'b' } } };
+    const t = await table(
+      ['csi:csi.example.com', 'nfs'],
+      [volume('disk', csi, 'data'), volume('free', { nfs: NFS })],
+    );
+    expect(volumeSpecOf(hostVolume(t, 'disk')).csi).toEqual(csi.csi);
+    // Unreserved, its host copy would be free for any claim of the host.
+    expect(hostVolume(t, 'free')).toBeUndefined();
+    expect(allSyncErrors(t)).toEqual([]);
+  });
+
+  it('a volume reserved for a claim later (the virtual binder sets claimRef) is copied then', async () => {
+    const t = await table(['nfs'], [volume('share', { nfs: NFS })]);
+    expect(t.host.writeLog()).toEqual([]);
+    const v = virtualVolume(t, 'share')!;
+    await t.virtual.update(PV, '', {
+      ...v,
+      spec: { ...volumeSpecOf(v), claimRef: { namespace: 'team', name: 'data' } },
+    });
+    await t.settle();
+    expect(volumeSpecOf(hostVolume(t, 'share')).claimRef).toMatchObject({
+      namespace: HOST_NS,
+      name: hostClaimName('data'),
+    });
+  });
+
+  it('status flows back; a second pass writes nothing', async () => {
+    const t = await table(['nfs'], [volume('share', { nfs: NFS }, 'data')]);
+    const h = hostVolume(t, 'share')!;
+    await t.host.update(PV, '', { ...h, status: { phase: 'Available' } }, { subresource: 'status' });
+    await t.settle();
+    expect(virtualVolume(t, 'share')!.status).toEqual({ phase: 'Available' });
+    await t.host.update(
+      PV,
+      '',
+      { ...hostVolume(t, 'share')!, status: { phase: 'Bound' } },
+      { subresource: 'status' },
+    );
+    await t.settle();
+    expect(virtualVolume(t, 'share')!.status).toEqual({ phase: 'Bound' });
+    t.virtual.clearWrites();
+    t.host.clearWrites();
+    t.controllers.get('persistentvolumes')!.controller.enqueue('share');
+    await t.settle();
+    expect(t.writes()).toEqual([]);
+  });
+
+  it("a host edit of the copy is reverted; the host binder's UID on the claimRef is kept", async () => {
+    const t = await table(['nfs'], [volume('share', { nfs: NFS }, 'data')]);
+    const h = hostVolume(t, 'share')!;
+    await t.host.update(PV, '', {
+      ...h,
+      spec: {
+        ...volumeSpecOf(h),
+        capacity: { storage: '1Ti' },
+        claimRef: { ...volumeSpecOf(h).claimRef, uid: 'host-claim-uid' },
+      },
+    });
+    await t.settle();
+    expect(volumeSpecOf(hostVolume(t, 'share')).capacity).toEqual({ storage: '5Gi' });
+    expect(volumeSpecOf(hostVolume(t, 'share')).claimRef?.uid).toBe('host-claim-uid');
+  });
+
+  it('virtual volume deleted: its host copy goes', async () => {
+    const t = await table(['nfs'], [volume('share', { nfs: NFS }, 'data')]);
+    await t.virtual.delete(PV, '', 'share');
+    await t.settle();
+    expect(hostVolume(t, 'share')).toBeUndefined();
+  });
+
+  it("a claimRef whose host name is held by someone else's claim: refused, the volume is never pre-bound to it", async () => {
+    const foreign: KubeObject = {
+      metadata: { name: hostClaimName('data'), namespace: HOST_NS, labels: { [MANAGED_BY]: 'other' } },
+      spec: { accessModes: ['ReadWriteMany'], resources: { requests: { storage: '5Gi' } } },
+    };
+    const t = await start({
+      kinds: ['persistentvolumes'],
+      flags: { allowedPvSource: 'nfs' },
+      host: [[PVC, foreign]],
+    });
+    await t.virtual.create(PV, '', volume('share', { nfs: NFS }, 'data'));
+    await t.settle();
+    expect(hostVolume(t, 'share')).toBeUndefined();
+    expect(allSyncErrors(t)).toEqual([expect.stringContaining('held by another object')]);
+  });
+
+  it('the fake volumes of bound claims are never copied to the host', async () => {
+    const fake: KubeObject = {
+      metadata: {
+        name: 'pvc-1234',
+        labels: { 'vcluster.loft.sh/fake-pv': 'true', 'vsyncer.dev/managed': 'true' },
+      },
+      spec: {
+        capacity: { storage: '1Gi' },
+        accessModes: ['ReadWriteOnce'],
+        flexVolume: { driver: 'vsyncer.dev/fake' },
+        claimRef: { namespace: 'team', name: 'data' },
+      },
+    };
+    const t = await table(['nfs', 'flexVolume:vsyncer.dev/fake'], [fake]);
+    expect(t.host.writeLog()).toEqual([]);
+    expect(virtualVolume(t, 'pvc-1234')!.spec).toEqual(fake.spec);
+  });
+});
+
+describe('persistentvolumes with persistentvolumeclaims', () => {
+  const both = ['persistentvolumeclaims', 'persistentvolumes'];
+
+  it("a claim naming a tenant's synced volume: the host claim names its host copy; bound on the host, the virtual claim is bound to the tenant's volume", async () => {
+    const t = await table(['nfs'], [volume('share', { nfs: NFS }, 'data')], {
+      kinds: both,
+      claims: [claim('data', 'share')],
+    });
+    expect(specOf(hostClaim(t, 'data')).volumeName).toBe(hostPvName('share'));
+    await bindOnHost(t, 'data', 'share');
+    const v = virtualClaim(t, 'data')!;
+    expect(specOf(v).volumeName).toBe('share');
+    expect(statusOf(v).phase).toBe('Bound');
+    expect(virtualVolume(t, 'share')!.status).toEqual({ phase: 'Bound' });
+    // No fake volume stands in for it.
+    expect(t.virtual.objects(PV).map((p) => p.metadata?.name)).toEqual(['share']);
+    expect(allSyncErrors(t)).toEqual([]);
+  });
+
+  it('a claim the volume is reserved for (claimRef only): bound on the host, the virtual claim gets the volume', async () => {
+    const t = await table(['nfs'], [volume('share', { nfs: NFS }, 'data')], {
+      kinds: both,
+      claims: [claim('data')],
+    });
+    expect(specOf(hostClaim(t, 'data')).volumeName).toBeUndefined();
+    await bindOnHost(t, 'data', 'share');
+    expect(specOf(virtualClaim(t, 'data')).volumeName).toBe('share');
+    expect(statusOf(virtualClaim(t, 'data')).phase).toBe('Bound');
+    expect(t.virtual.objects(PV).map((p) => p.metadata?.name)).toEqual(['share']);
+  });
+
+  it('a claim naming a volume before its copy exists waits, then names the copy', async () => {
+    const t = await table(['nfs'], [volume('share', { nfs: NFS })], {
+      kinds: both,
+      claims: [claim('data', 'share')],
+    });
+    expect(hostClaim(t, 'data')).toBeUndefined();
+    const v = virtualVolume(t, 'share')!;
+    await t.virtual.update(PV, '', {
+      ...v,
+      spec: { ...volumeSpecOf(v), claimRef: { namespace: 'team', name: 'data' } },
+    });
+    await t.settle();
+    expect(specOf(hostClaim(t, 'data')).volumeName).toBe(hostPvName('share'));
+  });
+
+  it('a claim naming a refused volume, a fake volume, a missing one, or a host name: refused, never given a host volume', async () => {
+    const fake: KubeObject = {
+      metadata: {
+        name: 'pvc-9',
+        labels: { 'vcluster.loft.sh/fake-pv': 'true', 'vsyncer.dev/managed': 'true' },
+      },
+      spec: { flexVolume: { driver: 'vsyncer.dev/fake' }, claimRef: { namespace: 'team', name: 'other' } },
+    };
+    const t = await table(['nfs'], [volume('root', { hostPath: { path: '/' } }, 'a'), fake], {
+      kinds: both,
+      claims: [claim('a', 'root'), claim('b', 'pvc-9'), claim('c', 'nothing'), claim('d', hostPvName('x'))],
+    });
+    for (const name of ['b', 'c', 'd']) expect(hostClaim(t, name)).toBeUndefined();
+    expect(hostClaim(t, 'a')).toBeUndefined();
+    expect(allSyncErrors(t)).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('"hostPath" is not allowed'),
+        expect.stringContaining('spec.volumeName: a claim cannot name its volume'),
+      ]),
+    );
+    expect(t.host.writeLog()).toEqual([]);
+  });
+
+  it("a claim naming a volume whose host name is held by another copy (not this volume's): refused", async () => {
+    // Same host name, labelled as ours, but the copy of another volume (names are ambiguous).
+    const impostor: KubeObject = {
+      metadata: {
+        name: hostPvName('share'),
+        labels: { [MANAGED_BY]: VC },
+        annotations: {
+          'vcluster.loft.sh/object-name': 'share-x-other',
+          'vcluster.loft.sh/object-kind': '/v1, Kind=PersistentVolume',
+        },
+      },
+      spec: { capacity: { storage: '5Gi' }, accessModes: ['ReadWriteMany'], nfs: NFS },
+    };
+    const t = await table(['nfs'], [volume('share', { nfs: NFS }, 'data')], {
+      kinds: both,
+      claims: [claim('data', 'share')],
+      host: [[PV, impostor]],
+    });
+    expect(hostClaim(t, 'data')).toBeUndefined();
+    expect(allSyncErrors(t)).toEqual(
+      expect.arrayContaining([expect.stringContaining("is not this virtual cluster's copy of it")]),
+    );
+  });
+
+  it('with persistentvolumes off, naming a volume stays refused', async () => {
+    const t = await start({
+      kinds: ['persistentvolumeclaims'],
+      host: [[SC, { metadata: { name: 'fast' } }]],
+    });
+    await t.virtual.create(PV, '', volume('share', { nfs: NFS }, 'data'));
+    await t.virtual.create(PVC, 'team', claim('data', 'share'));
+    await t.settle();
+    expect(t.host.writeLog()).toEqual([]);
+    expect(allSyncErrors(t)).toEqual([
+      expect.stringContaining('spec.volumeName: a claim cannot name its volume'),
+    ]);
+  });
+
+  it('a claim bound on the host to a volume that is not a tenant copy still gets its fake volume', async () => {
+    const t = await table(['nfs'], [], { kinds: both, claims: [claim('data')] });
+    const h = hostClaim(t, 'data')!;
+    const bound = await t.host.update(PVC, HOST_NS, { ...h, spec: { ...specOf(h), volumeName: 'pvc-1234' } });
+    await t.host.update(
+      PVC,
+      HOST_NS,
+      { ...bound, status: { phase: 'Bound', accessModes: ['ReadWriteMany'], capacity: { storage: '5Gi' } } },
+      { subresource: 'status' },
+    );
+    await t.settle();
+    expect(virtualVolume(t, 'pvc-1234')!.metadata?.labels?.['vcluster.loft.sh/fake-pv']).toBe('true');
+    expect(specOf(virtualClaim(t, 'data')).volumeName).toBe('pvc-1234');
+    expect(t.host.objects(PV)).toEqual([]);
+  });
+});

@@ -1,0 +1,280 @@
+import type { KubeObject } from '../../kube/object.ts';
+import { groupVersionKindString, Resources } from '../../kube/resources.ts';
+import { objectAnnotations } from '../../naming/annotations.ts';
+import { hostLabels } from '../../naming/labels.ts';
+import { hostName } from '../../naming/names.ts';
+import { withManagedRecord } from '../../sync/managed-metadata.ts';
+import { sameJson } from '../shared/host-metadata.ts';
+import { FROM_HOST_LABEL } from '../shared/from-host.ts';
+import { FAKE_PV_LABEL, isControllerAnnotation } from '../persistentvolumeclaims/translate.ts';
+
+/** The volume source fields of a PersistentVolume (core/v1 PersistentVolumeSource). */
+export const PV_SOURCE_TYPES = [
+  'awsElasticBlockStore',
+  'azureDisk',
+  'azureFile',
+  'cephfs',
+  'cinder',
+  'csi',
+  'fc',
+  'flexVolume',
+  'flocker',
+  'gcePersistentDisk',
+  'glusterfs',
+  'hostPath',
+  'iscsi',
+  'local',
+  'nfs',
+  'photonPersistentDisk',
+  'portworxVolume',
+  'quobyte',
+  'rbd',
+  'scaleIO',
+  'storageos',
+  'vsphereVolume',
+] as const;
+
+/** Source types that are only allowed for one named driver: `csi:<driver>`, `flexVolume:<driver>`. */
+const PER_DRIVER = new Set(['csi', 'flexVolume']);
+
+/** The parts of a PersistentVolume the syncer reads or writes. */
+export interface VolumeClaimRef {
+  apiVersion?: string;
+  kind?: string;
+  namespace?: string;
+  name?: string;
+  uid?: string;
+  resourceVersion?: string;
+}
+
+export interface VolumeSpec {
+  capacity?: Record<string, string>;
+  accessModes?: string[];
+  volumeMode?: string;
+  storageClassName?: string;
+  persistentVolumeReclaimPolicy?: string;
+  mountOptions?: string[];
+  nodeAffinity?: unknown;
+  claimRef?: VolumeClaimRef | null;
+  [source: string]: unknown;
+}
+
+export const volumeSpecOf = (pv: KubeObject | undefined): VolumeSpec => (pv?.spec ?? {}) as VolumeSpec;
+export const volumePhaseOf = (pv: KubeObject | undefined): string | undefined =>
+  (pv?.status as { phase?: string } | undefined)?.phase;
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The fields copied from the virtual volume to its host copy, besides its source and claimRef. */
+const COPIED_FIELDS = [
+  'capacity',
+  'accessModes',
+  'volumeMode',
+  'storageClassName',
+  'persistentVolumeReclaimPolicy',
+  'mountOptions',
+  'nodeAffinity',
+] as const;
+
+/**
+ * What is wrong with a `--allowed-pv-source` entry, or undefined when it names a source type:
+ * a type by its field name (`nfs`, `iscsi`, `hostPath`...), CSI and flexVolume only with a driver.
+ */
+export function invalidAllowedSource(entry: string): string | undefined {
+  const [type, driver] = splitEntry(entry);
+  const known = PV_SOURCE_TYPES.find((t) => t.toLowerCase() === type.toLowerCase());
+  if (!known) return `unknown volume source type "${type}" (known: ${PV_SOURCE_TYPES.join(', ')})`;
+  if (PER_DRIVER.has(known) && !driver) return `"${known}" must name its driver: ${known}:<driver-name>`;
+  if (!PER_DRIVER.has(known) && driver !== undefined) return `"${known}" takes no driver`;
+  return undefined;
+}
+
+function splitEntry(entry: string): [string, string | undefined] {
+  const i = entry.indexOf(':');
+  return i < 0 ? [entry.trim(), undefined] : [entry.slice(0, i).trim(), entry.slice(i + 1).trim()];
+}
+
+/** Validates the whole `--allowed-pv-source` list. */
+export function invalidAllowedSources(list: readonly string[]): string | undefined {
+  for (const entry of list) {
+    const problem = invalidAllowedSource(entry);
+    if (problem) return problem;
+  }
+  return undefined;
+}
+
+/** True for a PersistentVolume the claims kind made to stand for a host volume (never a tenant's). */
+export function isSyncerVolume(pv: KubeObject): boolean {
+  const labels = pv.metadata?.labels ?? {};
+  return labels[FAKE_PV_LABEL] !== undefined || labels[FROM_HOST_LABEL] === 'true';
+}
+
+/** The source field a volume uses, or why it cannot be judged. */
+export function sourceTypeOf(pv: KubeObject): { type: string } | { problem: string } {
+  const spec = volumeSpecOf(pv);
+  const present = PV_SOURCE_TYPES.filter((t) => spec[t] != null);
+  if (present.length === 0) return { problem: 'the volume names no source' };
+  if (present.length > 1) return { problem: `the volume names more than one source (${present.join(', ')})` };
+  return { type: present[0]! };
+}
+
+/** Paths inside a source that name a Secret (`csi.nodePublishSecretRef`, `rbd.secretRef`...). */
+function secretReferences(value: unknown, path: string): string[] {
+  if (Array.isArray(value)) return value.flatMap((v, i) => secretReferences(v, `${path}[${i}]`));
+  if (!isRecord(value)) return [];
+  return Object.entries(value).flatMap(([k, v]) =>
+    /secret/i.test(k) && v != null && v !== '' ? [`${path}.${k}`] : secretReferences(v, `${path}.${k}`),
+  );
+}
+
+/**
+ * Why a tenant's volume may not reach the host, or undefined when it may. A PersistentVolume names
+ * storage directly, so only source types the host's admin listed are synced (CSI and flexVolume for
+ * the listed drivers only), never one naming a Secret (it would name a host Secret), never
+ * `Recycle` (a recycler pod on the host scrubs the volume).
+ */
+export function refusalOf(pv: KubeObject, allowed: readonly string[]): string | undefined {
+  const spec = pv.spec;
+  if (!isRecord(spec)) return 'malformed persistent volume: spec must be an object';
+  const claimRef = spec.claimRef;
+  if (claimRef != null) {
+    if (!isRecord(claimRef)) return 'malformed persistent volume: spec.claimRef must be an object';
+    for (const f of ['namespace', 'name'])
+      if (claimRef[f] != null && typeof claimRef[f] !== 'string')
+        return `malformed persistent volume: spec.claimRef.${f} must be a string`;
+  }
+  const source = sourceTypeOf(pv);
+  if ('problem' in source) return source.problem;
+  const type = source.type;
+  if (allowed.length === 0)
+    return `spec.${type}: no volume source is allowed for PersistentVolumes of the virtual cluster (the syncer's --allowed-pv-source is empty)`;
+  const driver = PER_DRIVER.has(type) ? (spec[type] as { driver?: unknown }).driver : undefined;
+  const ok = allowed.some((entry) => {
+    const [t, d] = splitEntry(entry);
+    if (t.toLowerCase() !== type.toLowerCase()) return false;
+    return PER_DRIVER.has(type) ? typeof driver === 'string' && d === driver : d === undefined;
+  });
+  if (!ok) {
+    const what = PER_DRIVER.has(type) ? `${type}:${String(driver)}` : type;
+    return `spec.${type}: the volume source "${what}" is not allowed (--allowed-pv-source: ${allowed.join(', ')})`;
+  }
+  const secrets = secretReferences(spec[type], `spec.${type}`);
+  if (secrets.length > 0)
+    return `${secrets[0]}: a PersistentVolume of the virtual cluster may not name a Secret (it would name one of the host cluster)`;
+  if (spec.persistentVolumeReclaimPolicy === 'Recycle')
+    return 'spec.persistentVolumeReclaimPolicy: Recycle is not supported (it runs a recycler pod on the host)';
+  return undefined;
+}
+
+/** The virtual claim (`namespace/name`) a volume is reserved for, when its claimRef names one. */
+export function claimKeyOf(pv: KubeObject | undefined): string | undefined {
+  const ref = volumeSpecOf(pv).claimRef;
+  return ref?.namespace && ref.name ? `${ref.namespace}/${ref.name}` : undefined;
+}
+
+/**
+ * The host copy of a tenant's volume: the size, access modes, mode, class, reclaim policy, mount
+ * options, node affinity and source of the virtual one; its claimRef points at the host copy of the
+ * virtual claim (no UID: the host's binder sets the host claim's). The storage controllers'
+ * annotations (`pv.kubernetes.io/provisioned-by` would let a provisioner delete the storage) stay out.
+ */
+export function hostVolumeFor(
+  virtual: KubeObject,
+  where: { vcName: string; hostNamespace: string; hostName: string },
+): KubeObject {
+  const meta = virtual.metadata ?? {};
+  const v = volumeSpecOf(virtual);
+  const annotations = Object.fromEntries(
+    Object.entries(meta.annotations ?? {}).filter(([k]) => !isControllerAnnotation(k)),
+  );
+  const spec: VolumeSpec = {};
+  for (const f of COPIED_FIELDS) if (v[f] != null) spec[f] = v[f] as never;
+  const source = sourceTypeOf(virtual);
+  if ('type' in source) spec[source.type] = v[source.type];
+  const claimKey = claimKeyOf(virtual);
+  if (claimKey) {
+    const [namespace = '', name = ''] = claimKey.split('/');
+    spec.claimRef = {
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      namespace: where.hostNamespace,
+      name: hostName(name, namespace, where.vcName),
+    };
+  }
+  return {
+    apiVersion: 'v1',
+    kind: 'PersistentVolume',
+    metadata: {
+      name: where.hostName,
+      ...withManagedRecord({
+        labels: hostLabels(meta.labels ?? {}, { vcName: where.vcName, virtualNamespace: '' }),
+        annotations: {
+          ...annotations,
+          ...objectAnnotations({
+            name: meta.name ?? '',
+            namespace: '',
+            uid: meta.uid ?? '',
+            kind: groupVersionKindString(Resources.persistentVolumes),
+            hostName: where.hostName,
+            hostNamespace: where.hostNamespace,
+          }),
+        },
+      }),
+    },
+    spec,
+  };
+}
+
+/** True when every field desired sets has that value in current (server defaults are left be). */
+function covers(desired: unknown, current: unknown): boolean {
+  if (isRecord(desired)) {
+    if (!isRecord(current)) return Object.keys(desired).length === 0;
+    return Object.entries(desired).every(([k, v]) => v === undefined || covers(v, current[k]));
+  }
+  return sameJson(desired, current);
+}
+
+/** The host claim a host volume's claimRef names, without its UID. */
+const refOf = (pv: KubeObject) => {
+  const r = volumeSpecOf(pv).claimRef;
+  return r ? { namespace: r.namespace, name: r.name } : undefined;
+};
+
+/**
+ * True when the host volume has what the desired one says. A host claimRef is only compared by
+ * namespace and name (the host's binder adds the UID); none desired leaves the host's as it is.
+ */
+export function hostVolumeInSync(desired: KubeObject, host: KubeObject): boolean {
+  const { claimRef, ...rest } = volumeSpecOf(desired);
+  return covers(rest, volumeSpecOf(host)) && (!claimRef || sameJson(refOf(desired), refOf(host)));
+}
+
+/** The host volume's spec updated to the desired one, keeping the host binder's UID on the same claim. */
+export function updatedHostSpec(desired: KubeObject, host: KubeObject): VolumeSpec {
+  const h = volumeSpecOf(host);
+  const d = volumeSpecOf(desired);
+  const spec: VolumeSpec = { ...h, ...d };
+  if (!d.claimRef) spec.claimRef = h.claimRef;
+  else if (h.claimRef && sameJson(refOf(desired), refOf(host))) spec.claimRef = h.claimRef;
+  return spec;
+}
+
+/**
+ * The status the virtual volume shows: the host phase (with its reason and message). While the host
+ * binder has not yet bound a volume the virtual binder has, the virtual phase is kept (the two would
+ * otherwise undo each other until the host catches up).
+ */
+export function virtualVolumeStatusFor(host: KubeObject, virtual: KubeObject): Record<string, unknown> {
+  const hostStatus = (host.status ?? {}) as { phase?: string; reason?: string; message?: string };
+  const current = (virtual.status ?? {}) as Record<string, unknown>;
+  const phase = hostStatus.phase;
+  if (!phase) return current;
+  if ((phase === 'Pending' || phase === 'Available') && current.phase === 'Bound') return current;
+  const status: Record<string, unknown> = { ...current, phase };
+  delete status.reason;
+  delete status.message;
+  if (hostStatus.reason) status.reason = hostStatus.reason;
+  if (hostStatus.message) status.message = hostStatus.message;
+  return status;
+}
