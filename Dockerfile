@@ -3,8 +3,12 @@
 # Build: docker build -t vsyncer:dev .   (the build stage compiles TypeScript; the final stage
 # holds only production dependencies and dist/, runs as a non-root user, and writes nothing at
 # run time, so the pod can set readOnlyRootFilesystem).
+# BASE is the image both stages start from (Node 24 with npm and a shell). Published builds keep
+# the public default; `make image` builds here offline with a base made from Debian packages and
+# npm's Node binary (hack/image/base.sh) and passes --build-arg BASE=vsyncer.local/node-base:<tag>.
+ARG BASE=node:24.9.0-bookworm-slim
 
-FROM node:24.9.0-bookworm-slim AS build
+FROM ${BASE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -13,7 +17,7 @@ COPY src ./src
 COPY cmd ./cmd
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
-FROM node:24.9.0-bookworm-slim
+FROM ${BASE}
 ARG VERSION=0.1.0
 ARG REVISION=unknown
 LABEL org.opencontainers.image.title="vsyncer" \

@@ -3,7 +3,7 @@ SHELL := /bin/bash
 STATE_DIR ?= $(CURDIR)/.state/clusters
 export VSYNC_STATE_DIR := $(STATE_DIR)
 
-.PHONY: all deps tools build up down status test test-unit lint typecheck clean bench
+.PHONY: all deps tools build up down status test test-unit lint typecheck clean bench image image-test
 
 all: build
 
@@ -48,6 +48,15 @@ typecheck: deps
 # BENCH_ARGS picks scenarios or rounds, e.g. BENCH_ARGS="--scenarios burst-200 --rounds 2".
 bench: deps tools build
 	node_modules/.bin/node bench/pod-burst.ts $(BENCH_ARGS)
+
+# The syncer image from the Dockerfile, built here with buildah (vfs) on a local base
+# (hack/image/); writes an OCI archive into ~/.cache/vsyncer/image and imports it into the real
+# node's containerd when one runs. image-test runs it with runc (opt-in: a rebuild takes minutes).
+image: deps
+	@bash hack/image/build.sh --import-realnode
+
+image-test: deps
+	VSYNC_IMAGE_TEST=1 npm test -- --selectProjects unit --testPathPatterns hack/image
 
 clean:
 	rm -rf dist coverage test-results

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Shared by hack/image/*.sh: a daemonless builder (buildah, vfs storage driver) whose image store
+# lives in the cache outside the repository, and the pinned versions of the local base image.
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+
+IMAGE_CACHE="$VSYNC_CACHE/image"
+# buildah's own store (layers, images) and its run-time state (locks): private to this project.
+BUILDAH_ROOT="$IMAGE_CACHE/storage"
+BUILDAH_RUNROOT="${VSYNC_BUILDAH_RUNROOT:-/run/vsyncer-buildah}"
+# The local base mirrors node:<NODE>-bookworm-slim: Node from the npm `node` package (the binary
+# node_modules/.bin/node already is), npm as that Node release bundles it, glibc and the C++ runtime
+# from Debian's packages, dash as /bin/sh (Dockerfile RUN steps and npm scripts need a shell) and
+# coreutils (npm's bin links start with `#!/usr/bin/env node`) with the libraries it links.
+IMAGE_NODE_VERSION="$("$NODE_BIN" -p process.versions.node 2>/dev/null || echo missing)"
+IMAGE_NPM_VERSION=11.6.0 # the npm that Node 24.9.0 ships
+IMAGE_DEBIAN_PACKAGES=(libc6 libgcc-s1 libstdc++6 dash coreutils libacl1 libattr1 libgmp10 libselinux1 libpcre2-8-0)
+# What the syncer image is called here (the chart's syncer.image.repository/tag select it).
+IMAGE_VERSION="$(sed -n 's/^  "version": "\(.*\)",$/\1/p' "$REPO_ROOT/package.json")"
+IMAGE_NAME="${VSYNC_IMAGE_NAME:-vsyncer.local/vsyncer:$IMAGE_VERSION}"
+
+bah() { buildah --root "$BUILDAH_ROOT" --runroot "$BUILDAH_RUNROOT" --storage-driver vfs "$@"; }
+
+# ensure_buildah: installs Debian's buildah (and runc) when missing; needs root and the Debian mirror.
+ensure_buildah() {
+  command -v buildah >/dev/null 2>&1 && command -v runc >/dev/null 2>&1 && return 0
+  [[ $(id -u) == 0 ]] || die image "buildah not found and not root: apt-get install buildah runc"
+  echo "installing buildah and runc from Debian's packages" >&2
+  local log="$VSYNC_CACHE/logs/apt-buildah.log"; mkdir -p "$(dirname "$log")"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends buildah runc >"$log" 2>&1 ||
+    { DEBIAN_FRONTEND=noninteractive apt-get update >>"$log" 2>&1 &&
+      DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends buildah runc >>"$log" 2>&1; } ||
+    die image "apt-get install buildah runc failed" "$log"
+}
+
+# image_exists NAME: whether the local store holds the image.
+image_exists() { bah inspect --type image "$1" >/dev/null 2>&1; }
