@@ -1,4 +1,3 @@
-import { splitKey, type KubeObject } from '../kube/object.ts';
 import { groupVersionKindString, type ResourceType } from '../kube/resources.ts';
 import {
   MANAGED_BY_LABEL,
@@ -8,6 +7,9 @@ import {
   OBJECT_UID_ANNOTATION,
 } from '../naming/labels.ts';
 import { hostClusterScopedName, hostName } from '../naming/names.ts';
+import type { InformerScope } from '../informer/factory.ts';
+import type { Informer } from '../informer/informer.ts';
+import { objectKey, splitKey, type KubeObject } from '../kube/object.ts';
 import type { Mapper, Placement } from './kind.ts';
 
 /**
@@ -29,6 +31,32 @@ export function ownedVirtualKey(
   const namespace = annotations[OBJECT_NAMESPACE_ANNOTATION];
   if (virtualType.namespaced !== Boolean(namespace)) return undefined;
   return namespace ? `${namespace}/${name}` : name;
+}
+
+/** The host objects this virtual cluster made in its host namespace: what a kind watches of its copies. */
+export function managedCopiesScope(where: Pick<Placement, 'vcName' | 'hostNamespace'>): InformerScope {
+  return { namespace: where.hostNamespace, labelSelector: `${MANAGED_BY_LABEL}=${where.vcName}` };
+}
+
+/** The key a reference index files a reference under: the referenced kind and its virtual `namespace/name`. */
+export const referenceKey = (kind: string, key: string): string => `${kind}/${key}`;
+
+/**
+ * Relation keys of a host copy: the virtual objects that name the virtual object the copy provably
+ * stands for, found through their reference index (filed by referenceKey). The informer is read
+ * lazily: kinds make it in setup, after their relations are declared.
+ */
+export function referrersOfCopy(
+  vcName: string,
+  referrers: () => Informer<KubeObject> | undefined,
+  index: string,
+): (kind: string, type: ResourceType) => (copy: KubeObject) => string[] {
+  return (kind, type) => (copy) => {
+    const owner = ownedVirtualKey(copy, vcName, type);
+    const informer = referrers();
+    if (!owner || !informer) return [];
+    return informer.store.byIndex(index, referenceKey(kind, owner)).map(objectKey);
+  };
 }
 
 /** The virtual UID a host copy was made from. */

@@ -1,7 +1,7 @@
 import { TerminalError, WaitingError } from '../../controller/errors.ts';
 import type { Informer } from '../../informer/informer.ts';
-import { objectKey, splitKey, type KubeObject } from '../../kube/object.ts';
-import { apiVersionOf, Resources, type ResourceType } from '../../kube/resources.ts';
+import { splitKey, type KubeObject } from '../../kube/object.ts';
+import { apiVersionOf, Resources } from '../../kube/resources.ts';
 import { MANAGED_BY_LABEL, OBJECT_HOST_NAME_ANNOTATION } from '../../naming/labels.ts';
 import { createHostCopy, isPrepared } from '../../sync/engine.ts';
 import type {
@@ -16,9 +16,10 @@ import type {
 } from '../../sync/kind.ts';
 import {
   clusterScopedToHost,
+  managedCopiesScope,
   namespacedToHost,
-  ownedVirtualKey,
   recordedVirtualUid,
+  referrersOfCopy,
 } from '../../sync/mappers.ts';
 import { withManagedRecord } from '../../sync/managed-metadata.ts';
 import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
@@ -106,12 +107,8 @@ export function toHostCustomResourceKind(
   let virtualObjects: Informer<KubeObject> | undefined;
 
   /** Objects naming the virtual object a host copy stands for: retried when that copy changes. */
-  const namingTheOwnerOf = (refKind: string, refType: ResourceType) => (copy: KubeObject) => {
-    const owner = ownedVirtualKey(copy, where.vcName, refType);
-    if (!owner || !virtualObjects) return [];
-    return virtualObjects.store.byIndex(REFERENCE_INDEX, `${refKind}/${owner}`).map(objectKey);
-  };
-  const managed = { namespace: where.hostNamespace, labelSelector: `${MANAGED_BY_LABEL}=${where.vcName}` };
+  const namingTheOwnerOf = referrersOfCopy(where.vcName, () => virtualObjects, REFERENCE_INDEX);
+  const managed = managedCopiesScope(where);
   const copyRelations: Relation[] = (
     [
       ['Secret', Resources.secrets, 'secrets'],

@@ -6,7 +6,7 @@ import { MANAGED_BY_LABEL } from '../../naming/labels.ts';
 import { hostName } from '../../naming/names.ts';
 import { createHostCopy } from '../../sync/engine.ts';
 import type { KindSpec, Placement, ReconcileContext, SyncResult } from '../../sync/kind.ts';
-import { namespacedToHost, ownedVirtualKey } from '../../sync/mappers.ts';
+import { managedCopiesScope, namespacedToHost, ownedVirtualKey } from '../../sync/mappers.ts';
 import type { MetadataPlan } from '../../sync/metadata-sync.ts';
 import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
 import {
@@ -153,7 +153,7 @@ export function endpointSlicesKind(where: Placement): KindSpec {
         name: 'host-services',
         cluster: 'host',
         type: Resources.services,
-        scope: { namespace: where.hostNamespace, labelSelector: `${MANAGED_BY_LABEL}=${where.vcName}` },
+        scope: managedCopiesScope(where),
         keys: (svc) => {
           const key = ownedVirtualKey(svc, where.vcName, Resources.services);
           return key ? slicesBy(BY_SERVICE, key) : [];

@@ -2,11 +2,16 @@ import { WaitingError } from '../../controller/errors.ts';
 import type { Informer } from '../../informer/informer.ts';
 import { objectKey, type KubeObject } from '../../kube/object.ts';
 import { Resources, type ResourceType } from '../../kube/resources.ts';
-import { MANAGED_BY_LABEL } from '../../naming/labels.ts';
 import { hostName } from '../../naming/names.ts';
 import { createHostCopy } from '../../sync/engine.ts';
 import type { KindSpec, Placement, ReconcileContext, Relation, SyncResult } from '../../sync/kind.ts';
-import { namespacedToHost, ownedVirtualKey } from '../../sync/mappers.ts';
+import {
+  managedCopiesScope,
+  namespacedToHost,
+  ownedVirtualKey,
+  referenceKey,
+  referrersOfCopy,
+} from '../../sync/mappers.ts';
 import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
 import {
   ABSENT_REFERENCE_NAME,
@@ -28,7 +33,6 @@ import { virtualStatusFor } from './status.ts';
 
 /** Virtual objects by what they name: `Kind/namespace/name`, and `grants/<namespace>` for cross-namespace references. */
 const REFERENCE_INDEX = 'gateway-api/references';
-const referenceKey = (kind: string, key: string) => `${kind}/${key}`;
 const grantsKey = (namespace: string) => `grants/${namespace}`;
 /** Virtual ReferenceGrants by namespace (one index per kind: the informer is shared). */
 const grantIndex = (type: ResourceType) => `gateway-api/grants-by-namespace/${type.resource}`;
@@ -51,7 +55,7 @@ const PEER_KINDS = ['Service', 'Secret', 'ConfigMap', 'Gateway'];
  * Gateway's allowedRoutes). Anything else points at a name nobody holds, and the tenant is told.
  */
 export function gatewayApiKind(type: ResourceType, statusBack: boolean, where: Placement): KindSpec {
-  const managed = { namespace: where.hostNamespace, labelSelector: `${MANAGED_BY_LABEL}=${where.vcName}` };
+  const managed = managedCopiesScope(where);
   let judge: ReferenceJudge;
   let virtualObjects: Informer<KubeObject> | undefined;
   let virtualGrants: Informer<KubeObject> | undefined;
@@ -62,11 +66,7 @@ export function gatewayApiKind(type: ResourceType, statusBack: boolean, where: P
   const refersToGateways = type.kind !== 'Gateway' && type.kind !== 'ReferenceGrant';
 
   /** Objects that name the virtual object a host copy stands for: retried when the copy changes. */
-  const namingTheOwnerOf = (kind: string, ownerType: ResourceType) => (copy: KubeObject) => {
-    const owner = ownedVirtualKey(copy, where.vcName, ownerType);
-    if (!owner || !virtualObjects) return [];
-    return virtualObjects.store.byIndex(REFERENCE_INDEX, referenceKey(kind, owner)).map(objectKey);
-  };
+  const namingTheOwnerOf = referrersOfCopy(where.vcName, () => virtualObjects, REFERENCE_INDEX);
   const copyRelation = (kind: string, copyType: ResourceType, whenKind: string): Relation => ({
     name: `${copyType.resource}-copies`,
     cluster: 'host',

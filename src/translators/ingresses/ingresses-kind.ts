@@ -1,12 +1,11 @@
 import { TerminalError, WaitingError } from '../../controller/errors.ts';
 import type { Informer } from '../../informer/informer.ts';
-import { objectKey, type KubeObject } from '../../kube/object.ts';
-import { Resources, type ResourceType } from '../../kube/resources.ts';
-import { MANAGED_BY_LABEL } from '../../naming/labels.ts';
+import type { KubeObject } from '../../kube/object.ts';
+import { Resources } from '../../kube/resources.ts';
 import { hostName } from '../../naming/names.ts';
 import { createHostCopy } from '../../sync/engine.ts';
 import type { KindSpec, Placement, ReconcileContext, SyncResult } from '../../sync/kind.ts';
-import { namespacedToHost, ownedVirtualKey } from '../../sync/mappers.ts';
+import { managedCopiesScope, namespacedToHost, referenceKey, referrersOfCopy } from '../../sync/mappers.ts';
 import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
 import { ABSENT_REFERENCE_NAME, ReferenceJudge, referenceTargets } from '../pods/reference-safety.ts';
 import { writeLoadBalancerStatusUp } from '../shared/load-balancer-status.ts';
@@ -25,7 +24,6 @@ import {
 const INGRESSES = Resources.ingresses;
 /** Virtual ingresses by the objects they name (`Kind/namespace/name`), to find those a copy concerns. */
 const REFERENCE_INDEX = 'ingresses/references';
-const referenceKey = (kind: string, key: string) => `${kind}/${key}`;
 
 /**
  * Ingresses, virtual → host, with the host's load-balancer status back. Every Service and Secret an
@@ -35,16 +33,12 @@ const referenceKey = (kind: string, key: string) => `${kind}/${key}`;
  */
 export function ingressesKind(where: Placement): KindSpec {
   const place = (ctx: ReconcileContext) => ({ ...where, hostName: ctx.hostName });
-  const managed = { namespace: where.hostNamespace, labelSelector: `${MANAGED_BY_LABEL}=${where.vcName}` };
+  const managed = managedCopiesScope(where);
   let judge: ReferenceJudge;
   let virtualIngresses: Informer<KubeObject> | undefined;
 
   /** Ingresses that name the virtual object a host copy stands for: retried when the copy changes. */
-  const namingTheOwnerOf = (kind: string, type: ResourceType) => (copy: KubeObject) => {
-    const owner = ownedVirtualKey(copy, where.vcName, type);
-    if (!owner || !virtualIngresses) return [];
-    return virtualIngresses.store.byIndex(REFERENCE_INDEX, referenceKey(kind, owner)).map(objectKey);
-  };
+  const namingTheOwnerOf = referrersOfCopy(where.vcName, () => virtualIngresses, REFERENCE_INDEX);
 
   /**
    * How each reference reads on the host: the copy's host name once it is provably that object's

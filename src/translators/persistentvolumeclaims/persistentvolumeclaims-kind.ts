@@ -7,7 +7,12 @@ import { MANAGED_BY_LABEL } from '../../naming/labels.ts';
 import { hostClusterScopedName, hostName } from '../../naming/names.ts';
 import { createHostCopy } from '../../sync/engine.ts';
 import type { KindSpec, Placement, ReconcileContext, SyncResult } from '../../sync/kind.ts';
-import { namespacedToHost, ownedVirtualKey, recordedVirtualUid } from '../../sync/mappers.ts';
+import {
+  managedCopiesScope,
+  namespacedToHost,
+  ownedVirtualKey,
+  recordedVirtualUid,
+} from '../../sync/mappers.ts';
 import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
 import { ReferenceJudge, referenceTargets } from '../pods/reference-safety.ts';
 import { sameJson } from '../shared/host-metadata.ts';
@@ -59,7 +64,7 @@ function refuseMalformed(virtual: KubeObject): void {
  */
 export function persistentVolumeClaimsKind(where: Placement): KindSpec {
   const place = (ctx: ReconcileContext) => ({ ...where, hostName: ctx.hostName });
-  const managed = { namespace: where.hostNamespace, labelSelector: `${MANAGED_BY_LABEL}=${where.vcName}` };
+  const managed = managedCopiesScope(where);
   let judge: ReferenceJudge;
   let virtualClaims: Informer<KubeObject> | undefined;
   let virtualVolumes: Informer<KubeObject>;

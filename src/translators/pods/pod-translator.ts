@@ -8,7 +8,7 @@ import type { Pod } from '../../kube/types.ts';
 import { MANAGED_BY_LABEL } from '../../naming/labels.ts';
 import { explainAlreadyExists } from '../../sync/engine.ts';
 import type { KindSpec, Placement, ReconcileContext, SyncEnvironment, SyncResult } from '../../sync/kind.ts';
-import { namespacedToHost, ownedVirtualKey } from '../../sync/mappers.ts';
+import { managedCopiesScope, namespacedToHost, ownedVirtualKey } from '../../sync/mappers.ts';
 import type { MetadataPlan } from '../../sync/metadata-sync.ts';
 import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
 import { sameJson } from '../shared/host-metadata.ts';
@@ -245,21 +245,21 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
         name: 'secret-copies',
         cluster: 'host',
         type: Resources.secrets,
-        scope: { namespace: where.hostNamespace, labelSelector: `${MANAGED_BY_LABEL}=${where.vcName}` },
+        scope: managedCopiesScope(where),
         keys: podsWaitingFor('Secret', Resources.secrets),
       },
       {
         name: 'configmap-copies',
         cluster: 'host',
         type: Resources.configMaps,
-        scope: { namespace: where.hostNamespace, labelSelector: `${MANAGED_BY_LABEL}=${where.vcName}` },
+        scope: managedCopiesScope(where),
         keys: podsWaitingFor('ConfigMap', Resources.configMaps),
       },
       {
         name: 'claim-copies',
         cluster: 'host',
         type: Resources.persistentVolumeClaims,
-        scope: { namespace: where.hostNamespace, labelSelector: `${MANAGED_BY_LABEL}=${where.vcName}` },
+        scope: managedCopiesScope(where),
         whenKind: 'persistentvolumeclaims',
         keys: podsWaitingFor('PersistentVolumeClaim', Resources.persistentVolumeClaims),
       },
@@ -276,7 +276,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
         name: 'serviceaccount-copies',
         cluster: 'host',
         type: Resources.serviceAccounts,
-        scope: { namespace: where.hostNamespace, labelSelector: `${MANAGED_BY_LABEL}=${where.vcName}` },
+        scope: managedCopiesScope(where),
         whenKind: 'serviceaccounts',
         keys: podsWaitingFor('ServiceAccount', Resources.serviceAccounts),
       },
