@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { hostName } from '../src/naming/names.ts';
-import { testClusters, waitFor } from '../test/harness/clusters.ts';
+import { waitFor } from '../test/harness/clusters.ts';
 import { apply, createTenantNamespace, getObject, mustKubectl } from '../test/harness/objects.ts';
+import { runVsyncerCheck, type CheckJson } from '../test/harness/check.ts';
 import { prepareHostNamespace, startSyncer, uniqueName, type SyncerProcess } from '../test/harness/syncer.ts';
 
 const vc = uniqueName('check');
@@ -10,49 +9,8 @@ const hostNs = `host-${vc}`;
 const ns = uniqueName('audit');
 let syncer: SyncerProcess | undefined;
 
-interface CheckJson {
-  agree: boolean;
-  totals: { checked: number; missing: number; orphaned: number; duplicated: number; stale: number };
-  kinds: { kind: string; checked: number | null; staleChecked: boolean; notChecked: string | null }[];
-  differences: { kind: string; category: string; key: string; target: string | null; detail: string }[];
-}
-
-/** Runs the built `vsyncer check` with the settings the syncer runs with. */
-function runCheck(): Promise<{ code: number | null; report?: CheckJson; stderr: string }> {
-  const clusters = testClusters();
-  const child = spawn(
-    process.execPath,
-    [
-      join(import.meta.dirname, '..', 'dist/cmd/vsyncer.js'),
-      'check',
-      '--name',
-      vc,
-      '--host-namespace',
-      hostNs,
-      '--host-kubeconfig',
-      clusters.host.kubeconfig,
-      '--virtual-kubeconfig',
-      clusters.virtual.kubeconfig,
-      '--cluster-dns-ip',
-      '10.96.0.10',
-      '-o',
-      'json',
-      // The test clusters are shared: other tests' tenants are not this syncer's.
-      '--namespace',
-      ns,
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve) =>
-    child.on('close', (code) =>
-      resolve({ code, stderr, report: stdout.trim() ? (JSON.parse(stdout) as CheckJson) : undefined }),
-    ),
-  );
-}
+/** Runs the built `vsyncer check` for this test's syncer and namespace. */
+const runCheck = () => runVsyncerCheck(vc, hostNs, [ns]);
 
 /** Waits until check says the clusters agree (the syncer converges), and returns that report. */
 async function agreeing(): Promise<CheckJson> {

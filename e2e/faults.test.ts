@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT, startClusters, stopClusters } from '../hack/cluster/launcher.ts';
-import { controlComponent, testClusters, waitFor } from '../test/harness/clusters.ts';
+import { controlComponent, waitFor } from '../test/harness/clusters.ts';
 import { createTenantNamespace, metricValue } from '../test/harness/objects.ts';
+import { runVsyncerCheck, type CheckJson } from '../test/harness/check.ts';
 import { prepareHostNamespace, startSyncer, uniqueName, type SyncerProcess } from '../test/harness/syncer.ts';
 import { WorkloadGenerator } from '../test/harness/workload.ts';
 
@@ -24,31 +24,7 @@ let savedStateDir: string | undefined;
 let syncer: SyncerProcess;
 const results: Record<string, unknown>[] = [];
 
-interface CheckJson {
-  agree: boolean;
-  totals: { checked: number; missing: number; orphaned: number; duplicated: number; stale: number };
-}
-
-function check(): Promise<{ code: number | null; report?: CheckJson; stderr: string }> {
-  const clusters = testClusters();
-  const child = spawn(process.execPath, [
-    join(REPO_ROOT, 'dist/cmd/vsyncer.js'),
-    'check',
-    ...['--name', vc, '--host-namespace', hostNs],
-    ...['--host-kubeconfig', clusters.host.kubeconfig, '--virtual-kubeconfig', clusters.virtual.kubeconfig],
-    ...['--cluster-dns-ip', '10.96.0.10', '-o', 'json'],
-    ...namespaces.flatMap((ns) => ['--namespace', ns]),
-  ]);
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve) =>
-    child.on('close', (code) =>
-      resolve({ code, stderr, report: stdout.trim() ? (JSON.parse(stdout) as CheckJson) : undefined }),
-    ),
-  );
-}
+const check = () => runVsyncerCheck(vc, hostNs, namespaces);
 
 const writes = async (): Promise<number> => {
   const m = await syncer.metrics();
