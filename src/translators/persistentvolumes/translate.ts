@@ -1,10 +1,7 @@
 import type { KubeObject } from '../../kube/object.ts';
-import { groupVersionKindString, Resources } from '../../kube/resources.ts';
-import { objectAnnotations } from '../../naming/annotations.ts';
-import { hostLabels } from '../../naming/labels.ts';
+import { Resources } from '../../kube/resources.ts';
 import { hostName } from '../../naming/names.ts';
-import { withManagedRecord } from '../../sync/managed-metadata.ts';
-import { sameJson } from '../shared/host-metadata.ts';
+import { hostMetadataFor, sameJson } from '../shared/host-metadata.ts';
 import { FROM_HOST_LABEL } from '../shared/from-host.ts';
 import { FAKE_PV_LABEL, isControllerAnnotation } from '../persistentvolumeclaims/translate.ts';
 
@@ -205,23 +202,11 @@ export function hostVolumeFor(
   return {
     apiVersion: 'v1',
     kind: 'PersistentVolume',
-    metadata: {
-      name: where.hostName,
-      ...withManagedRecord({
-        labels: hostLabels(meta.labels ?? {}, { vcName: where.vcName, virtualNamespace: '' }),
-        annotations: {
-          ...annotations,
-          ...objectAnnotations({
-            name: meta.name ?? '',
-            namespace: '',
-            uid: meta.uid ?? '',
-            kind: groupVersionKindString(Resources.persistentVolumes),
-            hostName: where.hostName,
-            hostNamespace: where.hostNamespace,
-          }),
-        },
-      }),
-    },
+    metadata: hostMetadataFor(
+      { ...virtual, metadata: { ...meta, annotations } },
+      Resources.persistentVolumes,
+      where,
+    ),
     spec,
   };
 }

@@ -1,9 +1,6 @@
 import type { KubeObject } from '../../kube/object.ts';
-import { groupVersionKindString, Resources } from '../../kube/resources.ts';
-import { objectAnnotations } from '../../naming/annotations.ts';
-import { hostLabels } from '../../naming/labels.ts';
-import { withManagedRecord } from '../../sync/managed-metadata.ts';
-import { sameJson } from '../shared/host-metadata.ts';
+import { Resources } from '../../kube/resources.ts';
+import { hostMetadataFor, sameJson } from '../shared/host-metadata.ts';
 
 /**
  * The highest value a tenant's class may have on the host unless configured: Kubernetes' highest
@@ -45,28 +42,11 @@ export function hostPriorityClassFor(
   virtual: KubeObject,
   where: { vcName: string; hostNamespace: string; hostName: string },
 ): KubeObject {
-  const meta = virtual.metadata ?? {};
   const v = fieldsOf(virtual);
   const host: KubeObject = {
     apiVersion: 'scheduling.k8s.io/v1',
     kind: 'PriorityClass',
-    metadata: {
-      name: where.hostName,
-      ...withManagedRecord({
-        labels: hostLabels(meta.labels ?? {}, { vcName: where.vcName, virtualNamespace: '' }),
-        annotations: {
-          ...(meta.annotations ?? {}),
-          ...objectAnnotations({
-            name: meta.name ?? '',
-            namespace: '',
-            uid: meta.uid ?? '',
-            kind: groupVersionKindString(Resources.priorityClasses),
-            hostName: where.hostName,
-            hostNamespace: where.hostNamespace,
-          }),
-        },
-      }),
-    },
+    metadata: hostMetadataFor(virtual, Resources.priorityClasses, where),
     value: v.value ?? 0,
   };
   if (v.description) host.description = v.description;

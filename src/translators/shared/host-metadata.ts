@@ -11,8 +11,8 @@ export interface HostPlacement {
 }
 
 /**
- * Metadata of the host copy of a namespaced virtual object: translated name, labels and
- * back-references, and the record of which keys are the syncer's.
+ * Metadata of the host copy of a virtual object: translated name, labels and back-references, and
+ * the record of which keys are the syncer's. Copies of cluster-scoped kinds have no namespace.
  */
 export function hostMetadataFor(virtual: KubeObject, type: ResourceType, where: HostPlacement): ObjectMeta {
   const meta = virtual.metadata ?? {};
@@ -30,7 +30,9 @@ export function hostMetadataFor(virtual: KubeObject, type: ResourceType, where: 
       }),
     },
   });
-  return { name: where.hostName, namespace: where.hostNamespace, ...managed };
+  return type.namespaced
+    ? { name: where.hostName, namespace: where.hostNamespace, ...managed }
+    : { name: where.hostName, ...managed };
 }
 
 /** Deep equality of JSON values, treating a missing map and an empty one alike. */
