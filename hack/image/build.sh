@@ -4,7 +4,7 @@
 # `--build-arg BASE=...`, and writes it as an OCI archive into the cache, keyed by content:
 #   $VSYNC_CACHE/image/vsyncer-<version>-<key>.oci.tar   (image name: vsyncer.local/vsyncer:<version>)
 # The key covers the base, the Dockerfile, package.json, package-lock.json, tsconfig*.json, src/,
-# cmd/ and these scripts; an unchanged tree reuses the archive (a changed one reuses buildah's
+# cmd/, hack/bundle.ts and these scripts; an unchanged tree reuses the archive (a changed one reuses buildah's
 # layer cache: npm ci runs again only when the lockfile changed).
 #
 #   hack/image/build.sh                   build when missing; print the archive path
@@ -26,7 +26,7 @@ ensure_buildah
 base="$(bash "$HACK_DIR/image/base.sh")"
 cd "$REPO_ROOT"
 key="$( (echo "$base $IMAGE_NAME"
-  cat "${BASH_SOURCE[0]}" "$HACK_DIR/image/lib.sh" Dockerfile .dockerignore package.json package-lock.json tsconfig*.json
+  cat "${BASH_SOURCE[0]}" "$HACK_DIR/image/lib.sh" "$HACK_DIR/bundle.ts" Dockerfile .dockerignore package.json package-lock.json tsconfig*.json
   find src cmd -type f | LC_ALL=C sort | xargs sha256sum) | sha256sum | cut -c1-12)"
 archive="$IMAGE_CACHE/vsyncer-$IMAGE_VERSION-$key.oci.tar"
 

@@ -17,14 +17,19 @@ export default async function globalSetup(): Promise<void> {
     readClusterInfo(process.env.VSYNC_TEST_STATE_DIR);
     return;
   }
-  const build = spawnSync(
-    process.execPath,
-    [join(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(REPO_ROOT, 'tsconfig.build.json')],
-    {
-      encoding: 'utf8',
-    },
-  );
-  if (build.status !== 0) throw new Error(`building the syncer failed:\n${build.stdout}${build.stderr}`);
+  // As `npm run build`: type-check, then bundle dist/cmd/vsyncer.js (hack/bundle.ts).
+  for (const step of [
+    [
+      join(REPO_ROOT, 'node_modules/typescript/bin/tsc'),
+      '-p',
+      join(REPO_ROOT, 'tsconfig.build.json'),
+      '--noEmit',
+    ],
+    [join(REPO_ROOT, 'hack/bundle.ts')],
+  ]) {
+    const build = spawnSync(process.execPath, step, { encoding: 'utf8', cwd: REPO_ROOT });
+    if (build.status !== 0) throw new Error(`building the syncer failed:\n${build.stdout}${build.stderr}`);
+  }
   const stateDir = process.env.VSYNC_TEST_STATE_DIR ?? mkdtempSync(join(tmpdir(), 'vsyncer-test-'));
   process.env.VSYNC_TEST_STATE_DIR = stateDir;
   process.env.VSYNC_TEST_OWNS_CLUSTERS = '1';
