@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
+import { FakeClock } from '../util/clock.ts';
 import { ApiError } from './errors.ts';
 import { Resources } from './resources.ts';
 import { RestClient, type RestClientOptions } from './rest-client.ts';
@@ -19,7 +20,7 @@ beforeAll(async () => {
 });
 
 /** A client of the stand-in server; `options` sets its rate limit and write guard. */
-function clientOf(options: Pick<RestClientOptions, 'qps' | 'burst' | 'writeGuard'>): RestClient {
+function clientOf(options: Pick<RestClientOptions, 'qps' | 'burst' | 'writeGuard' | 'clock'>): RestClient {
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromOptions({
     clusters: [
@@ -109,6 +110,42 @@ describe('RestClient: malformed answers become ApiErrors that say what came back
   });
 });
 
+describe('RestClient: watch streams', () => {
+  it('delivers every event in order however the stream is cut into chunks', async () => {
+    const events = Array.from({ length: 7 }, (_, i) =>
+      JSON.stringify({
+        type: 'ADDED',
+        object: { metadata: { name: `cm-${i}`, labels: { a: 'é'.repeat(i) } } },
+      }),
+    );
+    const stream = Buffer.from(events.join('\n') + '\n\n');
+    // Cuts inside an event, inside a two-byte character, right after a newline, and several events at once.
+    const cuts = [5, stream.indexOf('\n') + 1, stream.indexOf('é') + 1, stream.length - 40, stream.length];
+    expect([...cuts].sort((a, b) => a - b)).toEqual(cuts);
+    handler = (_req, res) => {
+      res.writeHead(200);
+      let from = 0;
+      const next = () => {
+        const to = cuts.shift();
+        if (to === undefined) return res.end();
+        res.write(stream.subarray(from, to));
+        from = to;
+        setTimeout(next, 5);
+      };
+      next();
+    };
+    const names: string[] = [];
+    await client.watch(
+      Resources.configMaps,
+      'ns',
+      WATCH,
+      (e) => names.push(`${e.object.metadata?.name} ${e.object.metadata?.labels?.a}`),
+      new AbortController().signal,
+    );
+    expect(names).toEqual(events.map((_, i) => `cm-${i} ${'é'.repeat(i)}`));
+  });
+});
+
 describe('RestClient: leadership is checked when the request leaves, not when it was queued', () => {
   it('refuses a write whose leadership ended while it waited for a rate-limit token', async () => {
     let requests = 0;
@@ -129,5 +166,32 @@ describe('RestClient: leadership is checked when the request leaves, not when it
     leading = false;
     await expect(queued).rejects.toThrow('not the leader');
     expect(requests).toBe(1);
+  });
+
+  it('reuses credentials for 10 s, and asks client-node again at once after a 401', async () => {
+    const seen: string[] = [];
+    let status = 200;
+    handler = (req, res) => {
+      seen.push(req.headers.authorization ?? '');
+      res.writeHead(status).end('{}');
+    };
+    const clock = new FakeClock();
+    const rotating = clientOf({ qps: 1000, burst: 1000, clock });
+    const user = (rotating as unknown as { kubeConfig: KubeConfig }).kubeConfig.getCurrentUser()!;
+    const rotate = (token: string) => ((user as { token?: string }).token = token);
+    const get = () => rotating.get(Resources.configMaps, 'ns', 'a').catch(() => undefined);
+
+    await get();
+    rotate('t2');
+    clock.advance(9_000);
+    await get(); // still the cached 't'
+    status = 401;
+    await get(); // refused: the cache is dropped
+    status = 200;
+    await get(); // 't2' at once
+    rotate('t3');
+    clock.advance(10_000);
+    await get(); // 't3' after the TTL
+    expect(seen).toEqual(['Bearer t', 'Bearer t', 'Bearer t', 'Bearer t2', 'Bearer t3']);
   });
 });
