@@ -280,7 +280,11 @@ export class KindController implements SyncComponent {
     };
     informer.addHandlers({
       onAdd: (o) => changed(o),
-      onUpdate: (old, o) => changed(old, o),
+      onUpdate: (old, o) => {
+        if (relation.membershipOnly && sameKeys(relationKeys(relation, old), relationKeys(relation, o)))
+          return;
+        changed(old, o);
+      },
       onDelete: (o) => changed(o),
     });
     this.relationInformers.set(relation.name, informer);
@@ -479,6 +483,12 @@ function relationKeys(relation: Relation, obj: KubeObject): string[] {
   } catch {
     return [];
   }
+}
+
+function sameKeys(a: string[], b: string[]): boolean {
+  if (a.length !== b.length) return false;
+  const set = new Set(a);
+  return b.every((k) => set.has(k));
 }
 
 function merge(a: SyncResult, b: SyncResult): SyncResult {

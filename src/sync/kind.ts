@@ -58,6 +58,12 @@ export interface Relation {
   whenKind?: string;
   /** Source keys of this kind that obj concerns. */
   keys(obj: KubeObject): string[];
+  /**
+   * The kind reads only which objects point at a key (`ctx.related(...).length`), never their
+   * content: an update that keeps an object's keys enqueues nothing. Without it every update does
+   * (a pod's status changes would re-reconcile each config map it mounts).
+   */
+  membershipOnly?: boolean;
 }
 
 /** What a sync step did, so the engine can measure latency and schedule follow-ups. */

@@ -46,6 +46,8 @@ export class StateTable {
   readonly controllers = new Map<string, KindController>();
   /** Every latency the kinds reported, as `<metric> <kind> <direction> <seconds>`. */
   readonly latencies: string[] = [];
+  /** Reconciles per kind since the table started (any outcome). */
+  readonly reconciles = new Map<string, number>();
   private readonly informers: InformerFactory;
   private started = false;
 
@@ -89,6 +91,10 @@ export class StateTable {
           kinds,
           env,
           workers: 1,
+          controllerMetrics: {
+            reconciled: (k) => this.reconciles.set(k, (this.reconciles.get(k) ?? 0) + 1),
+            reconcileError: () => {},
+          },
           latencyMetrics: {
             syncLatency: (k, direction, seconds) => this.latencies.push(`sync ${k} ${direction} ${seconds}`),
             tenantWait: (k, direction, seconds) => this.latencies.push(`tenant ${k} ${direction} ${seconds}`),

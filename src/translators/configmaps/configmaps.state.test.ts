@@ -213,4 +213,33 @@ describe('configmaps state table', () => {
     await table.settle();
     expect(hostOf().metadata?.labels?.['host-policy']).toBe('enforced');
   });
+
+  it("a pod's status changes do not re-reconcile the config maps it mounts; pods coming and going do", async () => {
+    const table = await start({
+      kinds: ['configmaps'],
+      virtual: [virtualCm('a'), virtualCm('b'), podUsing('a')],
+    });
+    await table.settle();
+    expect(table.host.objects(CM, HOST_NS).map((o) => o.metadata?.name)).toEqual([hostName('a', 'team')]);
+    const settled = table.reconciles.get('configmaps') ?? 0;
+    const pod = () => table.virtual.objects(Resources.pods, 'team')[0]!;
+
+    for (const phase of ['Pending', 'Running', 'Running']) {
+      await table.virtual.update(
+        Resources.pods,
+        'team',
+        { ...pod(), status: { phase, podIP: '10.0.0.9' } },
+        { subresource: 'status' },
+      );
+      await table.settle();
+    }
+    expect(table.reconciles.get('configmaps') ?? 0).toBe(settled);
+
+    // A pod's references are immutable: what it mounts changes by pods coming and going.
+    await table.virtual.delete(Resources.pods, 'team', pod().metadata!.name!);
+    await table.virtual.create(Resources.pods, 'team', podUsing('b')[1]);
+    await table.settle();
+    expect(table.reconciles.get('configmaps')).toBeGreaterThan(settled);
+    expect(table.host.objects(CM, HOST_NS).map((o) => o.metadata?.name)).toEqual([hostName('b', 'team')]);
+  });
 });

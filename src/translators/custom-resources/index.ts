@@ -74,6 +74,7 @@ export function customResourceKinds(config: CustomResourcesConfig | undefined): 
           type: resolved.get(entry.crdName)!.type,
           whenKind: customResourceKindName(entry),
           keys: (obj) => referencedKeys(obj, entry, referencedKind),
+          membershipOnly: true,
         }));
         /** Enabled referrer kinds that have not read their objects yet: what they name is unknown. */
         const referrersStarting = () =>

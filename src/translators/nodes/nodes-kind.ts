@@ -86,6 +86,7 @@ export function nodesKind(options: NodeOptions, kubeletEndpoint?: KubeletEndpoin
           const nodeName = nodeNameOf(pod);
           return nodeName ? [nodeName] : [];
         },
+        membershipOnly: true,
       },
     ],
 

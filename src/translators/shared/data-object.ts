@@ -88,6 +88,7 @@ export function dataObjectKind(opts: DataObjectOptions, where: Placement): KindS
             cluster: 'virtual',
             type: Resources.pods,
             keys: (pod) => opts.podReferences(pod).map((name) => `${pod.metadata?.namespace}/${name}`),
+            membershipOnly: true,
           },
           ...referrers.map((r) => ({
             name: r.kind,
@@ -95,6 +96,7 @@ export function dataObjectKind(opts: DataObjectOptions, where: Placement): KindS
             type: r.type,
             whenKind: r.kind,
             keys: r.references,
+            membershipOnly: true,
           })),
         ],
 
