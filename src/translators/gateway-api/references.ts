@@ -1,4 +1,5 @@
 import type { KubeObject } from '../../kube/object.ts';
+import { cloneJson } from '../../util/json.ts';
 
 /** The Gateway API's group: the default group of parent references. */
 export const GATEWAY_GROUP = 'gateway.networking.k8s.io';
@@ -183,7 +184,7 @@ export function referencedKeys(obj: KubeObject, kind: 'Secret' | 'ConfigMap'): s
  * namespace (the host copies share one), and what names namespaces confined to the host namespace.
  */
 export function hostSpecFor(obj: KubeObject, rename: RenameReference, hostNamespace: string): Json {
-  const spec = isRecord(obj.spec) ? structuredClone(obj.spec) : {};
+  const spec = isRecord(obj.spec) ? cloneJson(obj.spec) : {};
   walkReferences(obj, spec, (ref, target) => {
     target.name = rename(ref);
     delete target.namespace;

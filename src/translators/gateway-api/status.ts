@@ -1,6 +1,7 @@
 import type { KubeObject } from '../../kube/object.ts';
 import { scrubHostNames } from '../../sync/scrub.ts';
 import { GATEWAY_GROUP } from './references.ts';
+import { cloneJson } from '../../util/json.ts';
 
 type Json = Record<string, unknown>;
 
@@ -28,7 +29,7 @@ export function virtualStatusFor(
   ownerOf: HostParentOwner,
   where: { vcName: string; hostNamespace: string },
 ): Json {
-  const status: Json = isRecord(host.status) ? structuredClone(host.status) : {};
+  const status: Json = isRecord(host.status) ? cloneJson(host.status) : {};
   const backToVirtual = (ref: unknown): Json | undefined => {
     if (!isRecord(ref) || typeof ref.name !== 'string') return undefined;
     if (ref.namespace !== undefined && ref.namespace !== where.hostNamespace) return undefined;

@@ -4,6 +4,7 @@ import { hostName } from '../../naming/names.ts';
 import type { Placement } from '../../sync/kind.ts';
 import { hostMetadataFor, sameJson } from '../shared/host-metadata.ts';
 import { malformedIngress } from '../shared/shape.ts';
+import { cloneJson } from '../../util/json.ts';
 
 /** The parts of an Ingress spec the syncer reads or writes (the rest is copied as it is). */
 export interface IngressBackend {
@@ -93,7 +94,7 @@ interface Rewritten {
 function rewrite(ingress: KubeObject, rename: RenameReference, where: IngressPlace): Rewritten {
   const namespace = ingress.metadata?.namespace ?? '';
   const annotations = ingress.metadata?.annotations ?? {};
-  const spec = structuredClone(specOf(ingress));
+  const spec = cloneJson(specOf(ingress));
   const hasAction = (name: string) => Object.hasOwn(annotations, `${ALB_ACTIONS}${name}`);
   const service = (name: string, field: string) => rename({ kind: 'Service', namespace, name, field });
   const secret = (name: string, field: string, ns = namespace) =>

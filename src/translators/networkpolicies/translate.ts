@@ -7,6 +7,7 @@ import {
 } from '../../naming/labels.ts';
 import type { Placement } from '../../sync/kind.ts';
 import { hostMetadataFor, sameJson } from '../shared/host-metadata.ts';
+import { cloneJson } from '../../util/json.ts';
 
 /** A CIDR peer; it names addresses, not pods, so it means the same on the host. */
 export interface IPBlock {
@@ -85,7 +86,7 @@ export function translatePeer(peer: NetworkPolicyPeer, where: PolicyPlace): Netw
   } else if (peer.podSelector) {
     out.podSelector = translateLabelSelector(peer.podSelector, where);
   }
-  if (peer.ipBlock) out.ipBlock = structuredClone(peer.ipBlock);
+  if (peer.ipBlock) out.ipBlock = cloneJson(peer.ipBlock);
   return out;
 }
 
@@ -104,14 +105,14 @@ export function translateNetworkPolicySpec(spec: NetworkPolicySpec, where: Polic
   if (spec.ingress)
     out.ingress = spec.ingress.map((rule) => {
       const r: NetworkPolicyIngressRule = {};
-      if (rule.ports) r.ports = structuredClone(rule.ports);
+      if (rule.ports) r.ports = cloneJson(rule.ports);
       if (rule.from) r.from = translatePeers(rule.from, where);
       return r;
     });
   if (spec.egress)
     out.egress = spec.egress.map((rule) => {
       const r: NetworkPolicyEgressRule = {};
-      if (rule.ports) r.ports = structuredClone(rule.ports);
+      if (rule.ports) r.ports = cloneJson(rule.ports);
       if (rule.to) r.to = translatePeers(rule.to, where);
       return r;
     });

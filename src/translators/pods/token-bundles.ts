@@ -61,8 +61,26 @@ export function bundlePrefix(vcName: string): string {
   return `vsyncer-tokens-${createHash('sha256').update(vcName).digest('hex').slice(0, 10)}-`;
 }
 
-export function bundleTimes(secret: KubeObject | undefined): Record<string, KeyTimes> {
-  const raw = secret?.metadata?.annotations?.[TOKEN_TIMES_ANNOTATION];
+/**
+ * Parsed times annotations by bundle object. Every reconcile of a running pod reads its key's times,
+ * and the annotation holds up to BUNDLE_CAPACITY entries: parsing it each time made a pod burst
+ * quadratic. Objects from the informer and from our own writes are never changed in place, so one
+ * parse per object version holds.
+ */
+const parsedTimes = new WeakMap<KubeObject, Readonly<Record<string, KeyTimes>>>();
+
+/** The key times a bundle records (read-only: copy before changing). */
+export function bundleTimes(secret: KubeObject | undefined): Readonly<Record<string, KeyTimes>> {
+  if (!secret) return {};
+  let times = parsedTimes.get(secret);
+  if (!times) {
+    times = parseTimes(secret.metadata?.annotations?.[TOKEN_TIMES_ANNOTATION]);
+    parsedTimes.set(secret, times);
+  }
+  return times;
+}
+
+function parseTimes(raw: string | undefined): Record<string, KeyTimes> {
   if (!raw) return {};
   try {
     const parsed = JSON.parse(raw) as unknown;
@@ -264,7 +282,7 @@ export class TokenBundles {
   ): Promise<KubeObject | undefined> {
     const now = this.o.clock.now();
     const data = { ...((base?.data ?? {}) as Record<string, string>) };
-    const times = bundleTimes(base);
+    const times = { ...bundleTimes(base) };
     const inUse = this.o.keysInUse(name);
     for (const key of drops) {
       delete data[key];

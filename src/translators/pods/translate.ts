@@ -31,6 +31,7 @@ import {
   withManagedRecord,
   type LabelsAndAnnotations,
 } from '../../sync/managed-metadata.ts';
+import { cloneJson } from '../../util/json.ts';
 import type { PodPolicy } from './pod-policy.ts';
 import { forEachPodReference, referencedNames, type PodReference } from './reference-walker.ts';
 
@@ -145,7 +146,6 @@ const DOWNWARD_FIELD_ANNOTATIONS: Record<string, string> = {
   'metadata.labels': POD_LABELS_ANNOTATION,
 };
 
-const clone = <T>(v: T): T => structuredClone(v);
 const allContainers = (spec: PodSpec): Containerish[] => [
   ...(spec.initContainers ?? []),
   ...(spec.containers ?? []),
@@ -195,7 +195,7 @@ export function translatePodToHost(virtual: Pod, ctx: PodTranslationContext): Po
   const ns = meta.namespace ?? '';
   const name = meta.name ?? '';
   const rename = (n: string) => hostName(n, ns, ctx.vcName);
-  const spec = clone(virtual.spec ?? { containers: [] });
+  const spec = cloneJson(virtual.spec ?? { containers: [] });
   // A hostname is one DNS label: cut at the first dot, as the kubelet does, and at 63 characters.
   spec.hostname ??= name.split('.')[0]!.slice(0, 63).replace(/-+$/, '');
   const fqdn = virtualFqdn(virtual, spec, ctx);
@@ -616,7 +616,7 @@ export function podUpdatesForHost(
     mergeManagedMetadata(desired.metadata ?? {}, current.metadata ?? {}),
 ): HostPodUpdate {
   const desired = translatePodToHost(virtual, ctx);
-  const pod = clone(current);
+  const pod = cloneJson(current);
   const spec = pod.spec!;
   const want = desired.spec!;
   let changed = false;
@@ -677,7 +677,7 @@ function sortKeys(m: Record<string, string>): [string, string][] {
  * statuses only for containers the tenant declared (nothing the host injected).
  */
 export function podStatusForVirtual(host: Pod, virtual: Pod): PodStatus {
-  const status = clone(host.status ?? {});
+  const status = cloneJson(host.status ?? {});
   const names = (list: { name: string }[] | undefined) => new Set((list ?? []).map((c) => c.name));
   const keep = <T extends { name: string }>(statuses: T[] | undefined, allowed: Set<string>) =>
     statuses?.filter((s) => allowed.has(s.name));
