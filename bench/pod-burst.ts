@@ -9,7 +9,7 @@
 // Results: bench/results/<date>-<commit>.{json,md,svg}. It reports; it never passes or fails.
 //
 //   node bench/pod-burst.ts [--scenarios burst-200,burst-200-raised,...] [--rounds N] [--cpu-prof]
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -17,9 +17,9 @@ import { parseArgs } from 'node:util';
 import type { KubeObject } from '../src/kube/object.ts';
 import { Resources } from '../src/kube/resources.ts';
 import { PodTracker, type PodTimes } from './lib/pod-tracker.ts';
-import { ProcessSampler } from './lib/process-sampler.ts';
-import { diff, writesByVerb, writesPerCluster } from './lib/prom.ts';
-import { HOST_NS, startRig, startSyncer, type Rig, type SyncerHandle } from './lib/rig.ts';
+import { componentPids, CpuAccount, ProcessSampler } from './lib/process-sampler.ts';
+import { diff, metricValue, requestsByVerb, sumBy, writesByVerb, writesPerCluster } from './lib/prom.ts';
+import { HOST_NS, VC, placementArgs, startRig, startSyncer, type Rig, type SyncerHandle } from './lib/rig.ts';
 import { cdfSvg, type Series } from './lib/svg.ts';
 import { secs, summarize, type Summary } from './lib/stats.ts';
 
@@ -35,6 +35,10 @@ interface Scenario {
   syncerArgs?: string[];
   /** Steady churn instead of a burst: each second this many creates, and as many deletes once `keep` pods live. */
   churn?: { seconds: number; keep: number };
+  /** Config maps created after the pods (at the same rate, same namespaces), synced with --sync-all-configmaps. */
+  configMaps?: number;
+  /** Leave the default list: run only when named in --scenarios (long scenarios). */
+  optIn?: boolean;
 }
 
 const SCENARIOS: Scenario[] = [
@@ -52,6 +56,24 @@ const SCENARIOS: Scenario[] = [
     syncerArgs: [],
     churn: { seconds: 60, keep: 200 },
   },
+  {
+    // 5,000 synced objects (1,000 pods, 4,000 config maps), then a no-change restart over them.
+    name: 'restart-5000',
+    pods: 1000,
+    namespaces: 10,
+    ratePerSecond: 200,
+    configMaps: 4000,
+    syncerArgs: ['--sync-all-configmaps'],
+  },
+  {
+    // Memory and CPU per pod at scale (about 10 minutes of creates on 2 cores).
+    name: 'pods-10000',
+    pods: 10_000,
+    namespaces: 20,
+    ratePerSecond: 200,
+    syncerArgs: [],
+    optIn: true,
+  },
 ];
 
 interface Result {
@@ -67,17 +89,28 @@ interface Result {
   allRunningAfterSeconds: number;
   podsPerSecond: number;
   missing: number;
+  /** CPU seconds per process (cluster components, syncer, this client) from the first create to all Running. */
+  cpuByProcess: Record<string, number>;
+  /** Config-map scenarios: all created → every host copy seen. */
+  configMapsSyncedAfterSeconds?: number;
   syncer?: {
     cpuSecondsBurst: number;
     rssStartMB: number;
     rssPeakMB: number;
     rssIdleMB: number;
+    /** V8 heap in use after the burst settled (from the syncer's metrics). */
+    heapUsedIdleMB: number;
+    /** CPU seconds of the burst per pod, in milliseconds. */
+    cpuMsPerPod: number;
     idleSeconds: number;
     idleCpuSeconds: number;
     idleWrites: Record<string, number>;
     writes: Record<string, number>;
     writesPerPod: Record<string, number>;
     writesByVerb: Record<string, number>;
+    /** Reconciles per kind in the burst (vsyncer_reconcile_total), and API requests per cluster and verb, reads included. */
+    reconcilesByKind: Record<string, number>;
+    requestsByVerb: Record<string, number>;
     restart: RestartResult;
   };
   samples: { down: number[]; up: number[]; hostStart: number[] };
@@ -85,7 +118,12 @@ interface Result {
 
 const { values } = parseArgs({
   options: {
-    scenarios: { type: 'string', default: SCENARIOS.map((s) => s.name).join(',') },
+    scenarios: {
+      type: 'string',
+      default: SCENARIOS.filter((s) => !s.optIn)
+        .map((s) => s.name)
+        .join(','),
+    },
     rounds: { type: 'string', default: '1' },
     'idle-seconds': { type: 'string', default: '40' },
     'cpu-prof': { type: 'boolean', default: false },
@@ -167,6 +205,10 @@ interface RestartResult {
   stopSeconds: number;
   /** Start to /readyz (every cache full). */
   readySeconds: number;
+  /** Start to the first `vsyncer check` that finds the clusters agreeing (each check lists both clusters). */
+  agreeSeconds: number | null;
+  /** Objects that check compared. */
+  checked: number | null;
   /** Writes of the new syncer in the settle period after ready: 0 when nothing changed. */
   writes: Record<string, number>;
   writesByVerb: Record<string, number>;
@@ -180,17 +222,64 @@ async function measureRestart(rig: Rig, old: SyncerHandle, args: string[]): Prom
   const t1 = Date.now();
   const fresh = await startSyncer(rig, args);
   const t2 = Date.now();
+  let agree: { seconds: number; checked: number } | undefined;
+  for (let i = 0; i < 10 && !agree; i++) {
+    const report = runCheck(rig, args);
+    if (report?.agree) agree = { seconds: (Date.now() - t1) / 1000, checked: report.totals.checked };
+  }
   const settleSeconds = 15;
-  await sleep(settleSeconds * 1000);
+  await sleep(Math.max(0, settleSeconds * 1000 - (Date.now() - t2)));
   return {
     stopSeconds: +((t1 - t0) / 1000).toFixed(2),
     readySeconds: +((t2 - t1) / 1000).toFixed(2),
+    agreeSeconds: agree ? +agree.seconds.toFixed(2) : null,
+    checked: agree?.checked ?? null,
     ...(await (async () => {
       const text = await fresh.metrics();
       return { writes: writesPerCluster(text), writesByVerb: writesByVerb(text) };
     })()),
     settleSeconds,
   };
+}
+
+/** `vsyncer check -o json` between the rig's clusters with the syncer's flags; undefined if it failed to run. */
+function runCheck(
+  rig: Rig,
+  args: readonly string[],
+): { agree: boolean; totals: { checked: number } } | undefined {
+  const r = spawnSync(
+    process.execPath,
+    [join(ROOT, 'dist/cmd/vsyncer.js'), 'check', ...placementArgs(rig), ...args, '-o', 'json'],
+    { encoding: 'utf8', maxBuffer: 256 << 20 },
+  );
+  return r.stdout.trim()
+    ? (JSON.parse(r.stdout) as { agree: boolean; totals: { checked: number } })
+    : undefined;
+}
+
+/** Creates config maps one after another at the scenario's rate, spread over its namespaces. */
+async function createConfigMaps(rig: Rig, s: Scenario, namespaces: string[]): Promise<void> {
+  const count = s.configMaps ?? 0;
+  const start = Date.now();
+  for (let i = 0; i < count; i++) {
+    const due = start + (i * 1000) / s.ratePerSecond;
+    if (due > Date.now()) await sleep(due - Date.now());
+    const namespace = namespaces[i % namespaces.length]!;
+    await rig.virtual.create(Resources.configMaps, namespace, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: `cm-${i}`, namespace },
+      data: { index: String(i), payload: 'x'.repeat(256) },
+    });
+  }
+}
+
+/** Host config maps the syncer made (its managed-by label), however many the tenant's namespaces hold. */
+async function hostConfigMapCopies(rig: Rig): Promise<number> {
+  const list = await rig.host.list(Resources.configMaps, HOST_NS, {
+    labelSelector: `vcluster.loft.sh/managed-by=${VC}`,
+  });
+  return list.items.filter((cm) => cm.metadata?.name?.startsWith('cm-')).length;
 }
 
 async function runScenario(s: Scenario, round: number): Promise<Result> {
@@ -230,6 +319,9 @@ async function runScenario(s: Scenario, round: number): Promise<Result> {
     const before = syncer ? await syncer.metrics() : '';
     const cpuBefore = sampler?.samples.at(-1)?.cpuSeconds ?? 0;
 
+    const pids = componentPids(rig.clusters.stateDir);
+    if (syncer) pids.set('syncer', syncer.child.pid!);
+    const cpu = new CpuAccount(pids);
     const t0 = Date.now();
     const createSeconds = await createPods(rig, s, namespaces, tracker.times, direct);
     const done = direct ? tracker.times.hostRunning : tracker.times.virtualRunning;
@@ -240,6 +332,20 @@ async function runScenario(s: Scenario, round: number): Promise<Result> {
     const settled = () => [...t.created.keys()].every((k) => done.has(k) || (t.deleted.has(k) && removed(k)));
     await waitUntil(`${s.pods} pods Running`, settled, 300_000).catch((err) => log(String(err)));
     const allRunningAfterSeconds = (Math.max(...done.values()) - t0) / 1000;
+    const cpuByProcess = cpu.since();
+    let configMapsSyncedAfterSeconds: number | undefined;
+    if (s.configMaps) {
+      const c0 = Date.now();
+      await createConfigMaps(rig, s, namespaces);
+      for (let copies = 0; copies < s.configMaps; copies = await hostConfigMapCopies(rig)) {
+        if (Date.now() - c0 > 600_000) {
+          log(`only ${copies} of ${s.configMaps} config maps reached the host`);
+          break;
+        }
+        await sleep(500);
+      }
+      configMapsSyncedAfterSeconds = +((Date.now() - c0) / 1000).toFixed(2);
+    }
 
     let syncerResult: Result['syncer'];
     if (syncer && sampler) {
@@ -254,9 +360,11 @@ async function runScenario(s: Scenario, round: number): Promise<Result> {
       const writes = diff(writesPerCluster(afterBurst), writesPerCluster(before));
       syncerResult = {
         cpuSecondsBurst: +(cpuAfterBurst - cpuBefore).toFixed(2),
+        cpuMsPerPod: +((1000 * (cpuAfterBurst - cpuBefore)) / s.pods).toFixed(1),
         rssStartMB: mb(rssStart),
         rssPeakMB: mb(sampler.peakRss()),
         rssIdleMB: mb(last.rssBytes),
+        heapUsedIdleMB: mb(metricValue(afterIdle, 'vsyncer_nodejs_heap_size_used_bytes')),
         idleSeconds,
         idleCpuSeconds: +(last.cpuSeconds - cpuAfterBurst).toFixed(2),
         idleWrites: diff(writesPerCluster(afterIdle), writesPerCluster(afterBurst)),
@@ -265,6 +373,11 @@ async function runScenario(s: Scenario, round: number): Promise<Result> {
           Object.entries(writes).map(([k, v]) => [k, +(v / s.pods).toFixed(2)]),
         ),
         writesByVerb: diff(writesByVerb(afterBurst), writesByVerb(before)),
+        reconcilesByKind: diff(
+          sumBy(afterBurst, 'vsyncer_reconcile_total', 'kind'),
+          sumBy(before, 'vsyncer_reconcile_total', 'kind'),
+        ),
+        requestsByVerb: diff(requestsByVerb(afterBurst), requestsByVerb(before)),
         restart: await measureRestart(rig, syncer, [...s.syncerArgs!, ...extraArgs]),
       };
     }
@@ -293,6 +406,8 @@ async function runScenario(s: Scenario, round: number): Promise<Result> {
       allRunningAfterSeconds: +allRunningAfterSeconds.toFixed(2),
       podsPerSecond: +(done.size / allRunningAfterSeconds).toFixed(1),
       missing: keys.filter((k) => !done.has(k) && !(t.deleted.has(k) && removed(k))).length,
+      cpuByProcess,
+      ...(configMapsSyncedAfterSeconds === undefined ? {} : { configMapsSyncedAfterSeconds }),
       syncer: syncerResult,
       samples: { down, up, hostStart },
     };
@@ -319,14 +434,19 @@ function markdown(results: Result[], meta: Record<string, unknown>): string {
         : r.hostStart
           ? `(host start ${secs(r.hostStart.p50)} / ${secs(r.hostStart.p99)})`
           : '–',
-      `${r.allRunningAfterSeconds} s${r.missing ? ` (${r.missing} missing)` : ''}`,
+      `${r.allRunningAfterSeconds} s${r.missing ? ` (${r.missing} missing)` : ''}` +
+        (r.configMapsSyncedAfterSeconds === undefined
+          ? ''
+          : `; ${r.scenario.configMaps} config maps synced after ${r.configMapsSyncedAfterSeconds} s`),
       `${r.podsPerSecond} (${ratio})`,
       sy ? `${sy.writes.host ?? 0} (${sy.writesPerPod.host ?? 0}/pod)` : '–',
       sy ? `${sy.writes.virtual ?? 0}` : '–',
-      sy ? `${sy.rssStartMB} / ${sy.rssPeakMB} / ${sy.rssIdleMB} MB` : '–',
-      sy ? `${sy.cpuSecondsBurst}` : '–',
+      sy ? `${sy.rssStartMB} / ${sy.rssPeakMB} / ${sy.rssIdleMB} MB (heap ${sy.heapUsedIdleMB})` : '–',
+      sy ? `${sy.cpuSecondsBurst} (${sy.cpuMsPerPod} ms/pod)` : '–',
       sy ? `${sy.idleCpuSeconds} s, ${JSON.stringify(sy.idleWrites)}` : '–',
-      sy ? `${sy.restart.readySeconds} s, ${JSON.stringify(sy.restart.writes)}` : '–',
+      sy
+        ? `${sy.restart.readySeconds} s, agree ${sy.restart.agreeSeconds ?? '–'} s (${sy.restart.checked ?? '?'} checked), ${JSON.stringify(sy.restart.writes)}`
+        : '–',
     ];
   });
   const header = [
@@ -340,7 +460,7 @@ function markdown(results: Result[], meta: Record<string, unknown>): string {
     'RSS start / peak / idle',
     'CPU s (burst)',
     'idle CPU, writes',
-    'restart: ready, writes',
+    'restart: ready, check agrees, writes',
   ];
   const lines = [
     `# Pod burst, ${meta.date} (${meta.commit})`,
@@ -350,6 +470,28 @@ function markdown(results: Result[], meta: Record<string, unknown>): string {
     `| ${header.join(' | ')} |`,
     `| ${header.map(() => '---').join(' | ')} |`,
     ...rows.map((r) => `| ${r.join(' | ')} |`),
+    '',
+    'CPU seconds per process from the first create to all Running (2 cores: at most twice the time):',
+    '',
+    ...results.map(
+      (r) =>
+        `- ${r.scenario.name} #${r.round} (${r.allRunningAfterSeconds} s): ${Object.entries(r.cpuByProcess)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')}`,
+    ),
+    '',
+    'Reconciles per kind, and API requests per cluster and verb (reads included), per scenario:',
+    '',
+    ...results
+      .filter((r) => r.syncer)
+      .map(
+        (r) =>
+          `- ${r.scenario.name} #${r.round}: reconciles ${Object.entries(r.syncer!.reconcilesByKind)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')}; requests ${Object.entries(r.syncer!.requestsByVerb)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')}`,
+      ),
     '',
     'Writes by verb and resource (host and virtual), per scenario:',
     '',

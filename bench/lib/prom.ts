@@ -45,3 +45,28 @@ export function diff(after: Record<string, number>, before: Record<string, numbe
   }
   return out;
 }
+
+/** The sum of a metric's samples over all its label sets (0 when absent). */
+export function metricValue(text: string, name: string): number {
+  return counterValues(text, name).reduce((sum, s) => sum + s.value, 0);
+}
+
+/** The sum of a counter per value of one label, e.g. reconciles per kind. */
+export function sumBy(text: string, name: string, label: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const { labels, value } of counterValues(text, name)) {
+    const key = labels[label] ?? '?';
+    out[key] = (out[key] ?? 0) + value;
+  }
+  return out;
+}
+
+/** All requests (reads and watches too) per cluster and verb. */
+export function requestsByVerb(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const { labels, value } of counterValues(text, 'vsyncer_api_requests_total')) {
+    const key = `${labels.cluster} ${labels.verb}`;
+    out[key] = (out[key] ?? 0) + value;
+  }
+  return out;
+}

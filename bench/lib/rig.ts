@@ -69,6 +69,16 @@ export async function startRig(opts: { nodes: number; log: (line: string) => voi
   return rig;
 }
 
+/** Which virtual cluster and host namespace, and the clusters' kubeconfigs: `vsyncer start` and `check` share them. */
+export function placementArgs(rig: Rig): string[] {
+  return [
+    ...['--name', VC, '--host-namespace', HOST_NS],
+    ...['--host-kubeconfig', rig.clusters.host.kubeconfig],
+    ...['--virtual-kubeconfig', rig.clusters.virtual.kubeconfig],
+    ...['--cluster-dns-ip', '10.96.0.10'],
+  ];
+}
+
 /** Runs the built syncer (dist/cmd/vsyncer.js) between the rig's clusters and waits until it is ready. */
 export async function startSyncer(
   rig: Rig,
@@ -84,18 +94,9 @@ export async function startSyncer(
       ...nodeArgs,
       join(REPO_ROOT, 'dist/cmd/vsyncer.js'),
       'start',
-      '--name',
-      VC,
-      '--host-namespace',
-      HOST_NS,
-      '--host-kubeconfig',
-      rig.clusters.host.kubeconfig,
-      '--virtual-kubeconfig',
-      rig.clusters.virtual.kubeconfig,
+      ...placementArgs(rig),
       '--metrics-bind-address',
       `127.0.0.1:${port}`,
-      '--cluster-dns-ip',
-      '10.96.0.10',
       ...args,
     ],
     { stdio: ['ignore', out, out], cwd: rig.clusters.stateDir },
