@@ -108,7 +108,12 @@ export class SyncerMetrics
   });
 
   constructor(options: { processMetrics?: boolean } = {}) {
-    if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'vsyncer_' });
+    if (options.processMetrics)
+      collectDefaultMetrics({
+        register: this.registry,
+        prefix: 'vsyncer_',
+        eventLoopMonitoringPrecision: 100,
+      });
   }
 
   syncLatency(kind: string, direction: string, seconds: number): void {

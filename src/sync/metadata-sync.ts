@@ -300,7 +300,9 @@ export class LastSynced {
 
   /** Keeps at most `max` pairs; the least recently used are forgotten, which only costs up-flow for them. */
   constructor(max = 50_000) {
-    this.cache = new LRUCache({ max });
+    // Bounded by count through maxSize, not `max`: with `max` lru-cache allocates room for every
+    // entry up front (about 0.8 MB per kind at 50,000), and most kinds hold a handful of pairs.
+    this.cache = new LRUCache({ maxSize: max, sizeCalculation: () => 1 });
   }
 
   /** The snapshot for this pair, or undefined if none is kept or it was taken of other objects (other UIDs). */

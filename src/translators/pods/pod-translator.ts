@@ -87,7 +87,12 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
    * Virtual pods this syncer bound, until its cache shows the binding: host events for the pod keep
    * coming meanwhile, and binding again would only be refused (already assigned).
    */
-  const recentlyBound = new LRUCache<string, string>({ max: 10_000, ttl: 30_000 });
+  // Count-bounded without lru-cache's up-front allocation for `max` entries (see LastSynced).
+  const recentlyBound = new LRUCache<string, string>({
+    maxSize: 10_000,
+    sizeCalculation: () => 1,
+    ttl: 30_000,
+  });
   let judge: ReferenceJudge;
   let identity: PodHostIdentity;
   let virtualPods: Informer<KubeObject> | undefined;
