@@ -189,6 +189,22 @@ describe('vsyncer check', () => {
     expect(configMaps.differences.find((d) => d.key === 'team/ghost')!.since).toBe(t.clock.now());
   });
 
+  it('does not count a copy kept for a host pod that still mounts it as orphaned, and does once that pod is gone', async () => {
+    const t = await converged();
+    // The tenant deletes a config map its running pod mounts: the syncer keeps the host copy for the pod.
+    await t.virtual.delete(Resources.configMaps, 'team', 'cfg');
+    expect(await hostCopy(t)).toBeDefined();
+    expect(counts(kind(await check(t), 'configmaps'))).toEqual([0, 0, 0, 0]);
+    // No host pod mounts it any more: the copy left behind is an orphan.
+    await t.host.delete(Resources.pods, HOST_NS, hostName('web'));
+    const configMaps = kind(await check(t), 'configmaps');
+    expect(counts(configMaps)).toEqual([0, 1, 0, 0]);
+    expect(configMaps.differences[0]).toMatchObject({
+      key: 'team/cfg',
+      detail: expect.stringContaining('does not exist'),
+    });
+  });
+
   it('reports two host objects claiming one virtual object as duplicated', async () => {
     const t = await converged();
     const uid = (await t.virtual.get(Resources.configMaps, 'team', 'cfg')).metadata!.uid;

@@ -310,6 +310,15 @@ function compareKind(
     const owned = target.store.byIndex(SOURCE_INDEX(built.name), key);
     const extras = owned.filter((o) => o !== copy);
     const terminating = (obj: KubeObject) => (obj.metadata?.deletionTimestamp ? ' (terminating)' : '');
+    // A copy the kind keeps on purpose for now (a host pod still mounts it) is no orphan: the syncer
+    // removes it once the reason is gone.
+    const kept = (obj: KubeObject): boolean => {
+      try {
+        return spec.keptBecause?.(ctx, obj) !== undefined;
+      } catch {
+        return false;
+      }
+    };
 
     if (owned.length > 1) {
       add('duplicated', {
@@ -318,7 +327,7 @@ function compareKind(
         detail: `${owned.length} ${targetSide} objects claim it: ${owned.map(objectKey).sort().join(', ')}`,
         since: maxDefined(...owned.map(created)),
       });
-    } else if (extras.length === 1) {
+    } else if (extras.length === 1 && !kept(extras[0]!)) {
       add('orphaned', {
         key,
         target: objectKey(extras[0]!),
@@ -363,7 +372,7 @@ function compareKind(
           detail: stale.join('; '),
           since: maxDefined(lastChange(sourceSide, source), lastChange(targetSide, copy)),
         });
-    } else if (copy && owned.length <= 1) {
+    } else if (copy && owned.length <= 1 && !kept(copy)) {
       add('orphaned', {
         key,
         target: targetKey,

@@ -174,6 +174,12 @@ export interface KindSpec<V extends KubeObject = KubeObject, H extends KubeObjec
    * for a terminating host pod; events keep theirs.
    */
   remove?(ctx: ReconcileContext, target: V | H): Promise<SyncResult>;
+  /**
+   * Why a target that is ours and no longer wanted stays for now, or undefined when it may go (config
+   * maps and secrets stay while a host pod still uses their copy). `remove` must keep such a target;
+   * `vsyncer check` does not count it as orphaned. Reads caches only.
+   */
+  keptBecause?(ctx: ReconcileContext, target: V | H): string | undefined;
 }
 
 /** An enabled kind: its spec, and what its descriptor says about it to the other kinds. */

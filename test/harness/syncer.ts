@@ -30,6 +30,8 @@ export interface StartSyncerOptions {
   name: string;
   hostNamespace: string;
   args?: string[];
+  /** The host kubeconfig the syncer uses (default: the test clusters' admin one). */
+  hostKubeconfig?: string;
   /** Wait for /readyz before returning (default true). */
   waitReady?: boolean;
   /**
@@ -78,7 +80,7 @@ export async function startSyncer(opts: StartSyncerOptions): Promise<SyncerProce
       '--host-namespace',
       opts.hostNamespace,
       '--host-kubeconfig',
-      clusters.host.kubeconfig,
+      opts.hostKubeconfig ?? clusters.host.kubeconfig,
       '--virtual-kubeconfig',
       clusters.virtual.kubeconfig,
       '--metrics-bind-address',

@@ -119,10 +119,16 @@ export function dataObjectKind(opts: DataObjectOptions, where: Placement): KindS
      * object: host names are ambiguous, and another object taking the name meanwhile would hand its
      * content to the running pod.
      */
+    keptBecause: (_ctx, copy) =>
+      (hostPods?.store.byIndex(hostReferenceIndex, copy.metadata?.name ?? '').length ?? 0) > 0
+        ? 'a host pod still mounts it'
+        : undefined,
+
     async remove(ctx, copy): Promise<SyncResult> {
       const name = copy.metadata?.name ?? '';
-      if ((hostPods?.store.byIndex(hostReferenceIndex, name).length ?? 0) > 0) {
-        ctx.log.debug('host copy still mounted by a host pod; kept for now');
+      const kept = spec.keptBecause!(ctx, copy);
+      if (kept) {
+        ctx.log.debug(`host copy kept for now: ${kept}`);
         return { requeueAfterMs: KEEP_WHILE_MOUNTED_RECHECK_MS };
       }
       try {
