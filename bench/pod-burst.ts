@@ -330,7 +330,10 @@ async function runScenario(s: Scenario, round: number): Promise<Result> {
     const removed = (k: string) => t.hostGone.has(k) || !t.hostSeen.has(k);
     // Every pod ran (or, in churn, was deleted and its host pod is gone).
     const settled = () => [...t.created.keys()].every((k) => done.has(k) || (t.deleted.has(k) && removed(k)));
-    await waitUntil(`${s.pods} pods Running`, settled, 300_000).catch((err) => log(String(err)));
+    // 100 ms a pod at least: 10,000 pods need minutes after the last create (pods-10000 hit 300 s).
+    await waitUntil(`${s.pods} pods Running`, settled, Math.max(300_000, s.pods * 100)).catch((err) =>
+      log(String(err)),
+    );
     const allRunningAfterSeconds = (Math.max(...done.values()) - t0) / 1000;
     const cpuByProcess = cpu.since();
     let configMapsSyncedAfterSeconds: number | undefined;
