@@ -9,7 +9,7 @@
 // Results: bench/results/<date>-<commit>.{json,md,svg}. It reports; it never passes or fails.
 //
 //   node bench/pod-burst.ts [--scenarios burst-200,burst-200-raised,...] [--rounds N] [--cpu-prof]
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +20,7 @@ import { PodTracker, type PodTimes } from './lib/pod-tracker.ts';
 import { componentPids, CpuAccount, ProcessSampler } from './lib/process-sampler.ts';
 import { diff, metricValue, requestsByVerb, sumBy, writesByVerb, writesPerCluster } from './lib/prom.ts';
 import { HOST_NS, VC, placementArgs, startRig, startSyncer, type Rig, type SyncerHandle } from './lib/rig.ts';
+import { runCheckJson } from '../test/harness/check.ts';
 import { cdfSvg, type Series } from './lib/svg.ts';
 import { secs, summarize, type Summary } from './lib/stats.ts';
 
@@ -224,7 +225,8 @@ async function measureRestart(rig: Rig, old: SyncerHandle, args: string[]): Prom
   const t2 = Date.now();
   let agree: { seconds: number; checked: number } | undefined;
   for (let i = 0; i < 10 && !agree; i++) {
-    const report = runCheck(rig, args);
+    // The syncer's own flags: check compares what this syncer is set to sync.
+    const { report } = await runCheckJson([...placementArgs(rig), ...args]);
     if (report?.agree) agree = { seconds: (Date.now() - t1) / 1000, checked: report.totals.checked };
   }
   const settleSeconds = 15;
@@ -240,21 +242,6 @@ async function measureRestart(rig: Rig, old: SyncerHandle, args: string[]): Prom
     })()),
     settleSeconds,
   };
-}
-
-/** `vsyncer check -o json` between the rig's clusters with the syncer's flags; undefined if it failed to run. */
-function runCheck(
-  rig: Rig,
-  args: readonly string[],
-): { agree: boolean; totals: { checked: number } } | undefined {
-  const r = spawnSync(
-    process.execPath,
-    [join(ROOT, 'dist/cmd/vsyncer.js'), 'check', ...placementArgs(rig), ...args, '-o', 'json'],
-    { encoding: 'utf8', maxBuffer: 256 << 20 },
-  );
-  return r.stdout.trim()
-    ? (JSON.parse(r.stdout) as { agree: boolean; totals: { checked: number } })
-    : undefined;
 }
 
 /** Creates config maps one after another at the scenario's rate, spread over its namespaces. */
@@ -419,6 +406,12 @@ async function runScenario(s: Scenario, round: number): Promise<Result> {
   }
 }
 
+/** `a 1, b 2`: a record of counts as the Markdown lists show it. */
+const listed = (record: Record<string, number>) =>
+  Object.entries(record)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+
 function markdown(results: Result[], meta: Record<string, unknown>): string {
   const rows = results.map((r) => {
     const sy = r.syncer;
@@ -477,10 +470,7 @@ function markdown(results: Result[], meta: Record<string, unknown>): string {
     'CPU seconds per process from the first create to all Running (2 cores: at most twice the time):',
     '',
     ...results.map(
-      (r) =>
-        `- ${r.scenario.name} #${r.round} (${r.allRunningAfterSeconds} s): ${Object.entries(r.cpuByProcess)
-          .map(([k, v]) => `${k} ${v}`)
-          .join(', ')}`,
+      (r) => `- ${r.scenario.name} #${r.round} (${r.allRunningAfterSeconds} s): ${listed(r.cpuByProcess)}`,
     ),
     '',
     'Reconciles per kind, and API requests per cluster and verb (reads included), per scenario:',
@@ -489,23 +479,14 @@ function markdown(results: Result[], meta: Record<string, unknown>): string {
       .filter((r) => r.syncer)
       .map(
         (r) =>
-          `- ${r.scenario.name} #${r.round}: reconciles ${Object.entries(r.syncer!.reconcilesByKind)
-            .map(([k, v]) => `${k} ${v}`)
-            .join(', ')}; requests ${Object.entries(r.syncer!.requestsByVerb)
-            .map(([k, v]) => `${k} ${v}`)
-            .join(', ')}`,
+          `- ${r.scenario.name} #${r.round}: reconciles ${listed(r.syncer!.reconcilesByKind)}; requests ${listed(r.syncer!.requestsByVerb)}`,
       ),
     '',
     'Writes by verb and resource (host and virtual), per scenario:',
     '',
     ...results
       .filter((r) => r.syncer)
-      .map(
-        (r) =>
-          `- ${r.scenario.name} #${r.round}: ${Object.entries(r.syncer!.writesByVerb)
-            .map(([k, v]) => `${k} ${v}`)
-            .join(', ')}`,
-      ),
+      .map((r) => `- ${r.scenario.name} #${r.round}: ${listed(r.syncer!.writesByVerb)}`),
     '',
   ];
   return lines.join('\n');

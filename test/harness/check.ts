@@ -20,16 +20,21 @@ export function runVsyncerCheck(
   namespaces: string[],
 ): Promise<{ code: number | null; report?: CheckJson; stderr: string }> {
   const clusters = testClusters();
+  return runCheckJson([
+    ...['--name', vc, '--host-namespace', hostNamespace],
+    ...['--host-kubeconfig', clusters.host.kubeconfig, '--virtual-kubeconfig', clusters.virtual.kubeconfig],
+    ...['--cluster-dns-ip', '10.96.0.10'],
+    ...namespaces.flatMap((ns) => ['--namespace', ns]),
+  ]);
+}
+
+/** Runs the built `vsyncer check <args> -o json` (the tests' runner above, and the bench's). */
+export function runCheckJson(
+  args: readonly string[],
+): Promise<{ code: number | null; report?: CheckJson; stderr: string }> {
   const child = spawn(
     process.execPath,
-    [
-      join(import.meta.dirname, '..', '..', 'dist/cmd/vsyncer.js'),
-      'check',
-      ...['--name', vc, '--host-namespace', hostNamespace],
-      ...['--host-kubeconfig', clusters.host.kubeconfig, '--virtual-kubeconfig', clusters.virtual.kubeconfig],
-      ...['--cluster-dns-ip', '10.96.0.10', '-o', 'json'],
-      ...namespaces.flatMap((ns) => ['--namespace', ns]),
-    ],
+    [join(import.meta.dirname, '..', '..', 'dist/cmd/vsyncer.js'), 'check', ...args, '-o', 'json'],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stdout = '';
