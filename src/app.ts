@@ -1,9 +1,17 @@
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { dirname } from 'node:path';
 import type { Server } from 'node:http';
+import { corednsObjects } from './bootstrap/coredns.ts';
+import { MissingObjectCreator } from './bootstrap/create-missing.ts';
 import { ConfigError, kubeletPort, placementOf, type SyncerConfig } from './config/config.ts';
 import { InformerFactory } from './informer/factory.ts';
+import type { ClusterClient } from './kube/client.ts';
 import { loadKubeConfig } from './kube/kubeconfig.ts';
+import { OwningClient } from './kube/owning-client.ts';
 import { RestClient } from './kube/rest-client.ts';
+import { exportedKubeconfig } from './kubeconfig-export/build.ts';
+import { KubeconfigExporter } from './kubeconfig-export/exporter.ts';
 import { HostStreams } from './kubelet/host-streams.ts';
 import { KubeletServer } from './kubelet/server.ts';
 import { LeaderElector } from './leaderelection/leader-elector.ts';
@@ -12,6 +20,7 @@ import { startHealthServer } from './metrics/server.ts';
 import { KindController, type SyncComponent } from './sync/engine.ts';
 import { EventRecorder } from './sync/event-recorder.ts';
 import type { SyncEnvironment } from './sync/kind.ts';
+import { OwnerService } from './sync/owner-service.ts';
 import { resolveEnabledKinds } from './sync/registry.ts';
 import { builtinKinds } from './translators/index.ts';
 import { realClock, type Clock } from './util/clock.ts';
@@ -42,6 +51,9 @@ export class SyncerApp {
   private readonly elector: LeaderElector | undefined;
   private server: Server | undefined;
   private readonly kubelet: KubeletServer | undefined;
+  private readonly owner: OwnerService | undefined;
+  private readonly kubeconfigExporter: KubeconfigExporter | undefined;
+  private readonly corednsBootstrap: MissingObjectCreator | undefined;
   private controllersStarted = false;
   private stopping = false;
   private stopped: Promise<void> | undefined;
@@ -58,13 +70,21 @@ export class SyncerApp {
         }
       : undefined;
     const common = { requestTimeoutMs: config.requestTimeoutMs, metrics: this.metrics, writeGuard, clock };
-    const host = new RestClient({
+    const hostRest = new RestClient({
       name: 'host',
       kubeConfig: hostKubeConfig,
       qps: config.hostQps,
       burst: config.hostBurst,
       ...common,
     });
+    // Every create of the syncer's in its host namespace goes through this one client (the kinds'
+    // copies, host pods, token secrets, the exported kubeconfig): --set-owner decorates it there.
+    let host: ClusterClient = hostRest;
+    if (config.setOwner) {
+      const owner = new OwnerService(hostRest, config.hostNamespace, config.virtualApiService);
+      this.owner = owner;
+      host = new OwningClient(hostRest, config.hostNamespace, () => owner.reference());
+    }
     const virtual = new RestClient({
       name: 'virtual',
       kubeConfig: virtualKubeConfig,
@@ -118,6 +138,38 @@ export class SyncerApp {
         nodeStats: config.kubeletNodeStats,
         logger,
         metrics: this.metrics,
+      });
+    }
+    if (config.kubeconfigSecret) {
+      const cluster = virtualKubeConfig.getCurrentCluster()!;
+      const user = virtualKubeConfig.getCurrentUser()!;
+      this.kubeconfigExporter = new KubeconfigExporter({
+        host,
+        namespace: config.hostNamespace,
+        name: config.kubeconfigSecret,
+        vcName: config.name,
+        data: () =>
+          exportedKubeconfig({
+            vcName: config.name,
+            server: config.kubeconfigSecretServer,
+            cluster,
+            user,
+            baseDir: dirname(config.virtualKubeconfig),
+            readFile: (path) => readFileSync(path),
+          }),
+        clock,
+        logger,
+      });
+    }
+    if (config.corednsImage) {
+      // Through the leader-guarded virtual client: it runs only once this replica leads, as every
+      // other virtual write does.
+      this.corednsBootstrap = new MissingObjectCreator({
+        client: virtual,
+        what: 'CoreDNS',
+        objects: corednsObjects({ image: config.corednsImage, clusterDomain: config.clusterDomain }),
+        clock,
+        logger,
       });
     }
     this.components = [...kinds.values()].map(
@@ -181,6 +233,19 @@ export class SyncerApp {
         address: `${address.address}:${address.port}`,
       });
     }
+    // Before anything syncs: no object may be created without its owner, and a missing Service is a
+    // configuration error the operator sees at once (the process exits 2).
+    if (this.owner) {
+      const owner = await this.owner.resolveRetrying({
+        clock: this.opts.clock ?? realClock,
+        logger,
+        stopping: () => this.stopping,
+      });
+      logger.info('objects created in the host namespace are owned by the virtual API Service', {
+        service: owner.name,
+        uid: owner.uid,
+      });
+    }
     if (this.kubelet) {
       const address = await this.kubelet.start();
       logger.info('serving the kubelet API of the virtual nodes', {
@@ -198,7 +263,9 @@ export class SyncerApp {
 
   /** What keeps /readyz from answering ok. */
   notReady(): string[] {
-    return this.informers.notSynced().map((d) => `informer ${d} not synced`);
+    const waiting = this.informers.notSynced().map((d) => `informer ${d} not synced`);
+    if (this.owner && !this.owner.resolvedYet) waiting.unshift('owner Service (--set-owner) not read yet');
+    return waiting;
   }
 
   /** True once controllers run (we lead, and caches are full). */
@@ -213,6 +280,9 @@ export class SyncerApp {
     this.controllersStarted = true;
     for (const component of this.components) component.start();
     this.opts.logger.info('controllers started');
+    // Only now, as the leader (this replica writes), and never in the way of the syncing.
+    void this.kubeconfigExporter?.start();
+    void this.corednsBootstrap?.start();
   }
 
   /** Stops new work, lets in-flight reconciles finish within the shutdown timeout, releases the lease. */
@@ -225,6 +295,8 @@ export class SyncerApp {
   private async shutdown(): Promise<void> {
     this.stopping = true;
     const { logger, config } = this.opts;
+    this.kubeconfigExporter?.stop();
+    this.corednsBootstrap?.stop();
     const deadline = Date.now() + config.shutdownTimeoutMs;
     const finished = await Promise.all(this.components.map((c) => c.stop(config.shutdownTimeoutMs)));
     if (finished.some((ok) => !ok)) logger.warn('some reconciles did not finish before the shutdown timeout');

@@ -1,6 +1,7 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { buildConfig, placementOf } from '../config/config.ts';
-import type { KubeObject } from '../kube/object.ts';
+import type { KubeObject, OwnerReference } from '../kube/object.ts';
+import { kubeconfigSecret } from '../kubeconfig-export/secret.ts';
 import { Resources } from '../kube/resources.ts';
 import {
   MANAGED_BY_LABEL,
@@ -91,8 +92,8 @@ const seeds: { virtual: Seed[]; host: Seed[] } = {
 };
 
 /** The syncer's kinds between two fake clusters, run until nothing more happens. */
-async function converged(): Promise<StateTable> {
-  const t = await start({ kinds: KINDS, ...seeds });
+async function converged(owner?: OwnerReference): Promise<StateTable> {
+  const t = await start({ kinds: KINDS, ...seeds, owner });
   await t.settle();
   // The syncer stops: what the tests then change on purpose stays changed.
   await t.stop();
@@ -149,6 +150,33 @@ describe('vsyncer check', () => {
     expect(kind(r, 'services').checked).toBe(2); // web, and kube-system/kube-dns
     expect(kind(r, 'events').notChecked).toMatch(/never reads them back/);
     expect(formatTable(r)).toContain('the clusters agree');
+  });
+
+  it('counts neither the owner references of --set-owner nor the exported kubeconfig Secret as differences', async () => {
+    const owner: OwnerReference = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      name: VC,
+      uid: 'svc-uid',
+      controller: false,
+    };
+    const t = await converged(owner);
+    expect((await hostCopy(t)).metadata?.ownerReferences).toEqual([owner]);
+    expect((await hostCopy(t, Resources.pods, hostName('web'))).metadata?.ownerReferences).toEqual([owner]);
+    // What --kubeconfig-secret writes: no managed-by label, so no kind takes it for a copy or an orphan.
+    const exported = kubeconfigSecret({
+      name: `vc-${VC}`,
+      namespace: HOST_NS,
+      vcName: VC,
+      data: { config: 'YQ==' },
+    });
+    t.host.seed(Resources.secrets, {
+      ...exported,
+      metadata: { ...exported.metadata, ownerReferences: [owner] },
+    });
+    const r = await check(t);
+    expect(r.kinds.flatMap((k) => k.differences)).toEqual([]);
+    expect(kind(r, 'secrets').checked).toBe(1);
   });
 
   it('reports a host copy deleted by hand as missing, and an unreferenced config map as nothing', async () => {

@@ -9,6 +9,7 @@ import {
   fileKeyOf,
   type SyncerConfig,
 } from '../config/config.ts';
+import { issueCertCommand, IssueCertError } from '../pki/command.ts';
 import { syncerVersion } from '../version.ts';
 
 /** Exit code for bad flags, config or kubeconfig, distinct from runtime failures (1). */
@@ -107,6 +108,8 @@ export function buildProgram(io: CliIO, handlers: CliHandlers, setExit: (code: n
     .description('print the version')
     .action(() => io.out(`vsyncer ${syncerVersion()}\n`));
 
+  program.addCommand(issueCertCommand(io.out));
+
   const start = addSettingOptions(program.command('start').description('run the syncer').exitOverride());
   start.action(async (opts: Record<string, unknown>) => {
     setExit(await handlers.start(configFrom(opts)));
@@ -160,6 +163,7 @@ export async function runCli(argv: string[], io: CliIO, handlers: CliHandlers): 
     if (
       err instanceof ConfigError ||
       err instanceof UsageError ||
+      err instanceof IssueCertError ||
       (err as Error).name === 'KubeconfigError'
     ) {
       io.err(`error: ${(err as Error).message}\n`);

@@ -42,6 +42,32 @@ describe('buildConfig', () => {
       virtualApiService: 'vc1',
       workloadServiceAccount: 'vc-workload-vc1',
       clusterDomain: 'cluster.local',
+      setOwner: false,
+      kubeconfigSecret: '',
+      kubeconfigSecretServer: 'https://localhost:8443',
+      corednsImage: '',
+    });
+  });
+
+  it('takes --coredns-image', () => {
+    const c = buildConfig({}, { ...required, corednsImage: 'registry.k8s.io/coredns/coredns:v1.12.1' });
+    expect(c.corednsImage).toBe('registry.k8s.io/coredns/coredns:v1.12.1');
+  });
+
+  it('takes --set-owner and the kubeconfig Secret with its server', () => {
+    const c = buildConfig(
+      {},
+      {
+        ...required,
+        setOwner: 'true',
+        kubeconfigSecret: 'vc-vc1',
+        kubeconfigSecretServer: 'https://vc1.example.com',
+      },
+    );
+    expect(c).toMatchObject({
+      setOwner: true,
+      kubeconfigSecret: 'vc-vc1',
+      kubeconfigSecretServer: 'https://vc1.example.com',
     });
   });
 
@@ -63,6 +89,16 @@ describe('buildConfig', () => {
     [{}, { ...required, metricsBindAddress: 'localhost' }, '--metrics-bind-address', 'host:port'],
     [{}, { ...required, clusterDnsIp: 'dns' }, '--cluster-dns-ip', 'IP address'],
     [{}, { ...required, enforceToleration: ['nope'] }, '--enforce-toleration', 'key[=value]'],
+    [{}, { ...required, setOwner: 'yes' }, '--set-owner', 'true or false'],
+    [{}, { ...required, kubeconfigSecret: 'VC_1' }, '--kubeconfig-secret', 'valid Secret name'],
+    [{}, { ...required, corednsImage: 'coredns :1' }, '--coredns-image', 'without spaces'],
+    [
+      {},
+      { ...required, kubeconfigSecretServer: 'localhost:8443' },
+      '--kubeconfig-secret-server',
+      'http(s) URL',
+    ],
+    [{ kubeconfigSecretServer: 'ftp://x' }, required, "config field 'kubeconfigSecretServer'", 'http(s) URL'],
     [{ workers: 'many' }, required, "config field 'workers'", 'positive integer'],
     [{ wrokers: 3 }, required, 'wrokers', 'unknown config field'],
     [

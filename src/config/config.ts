@@ -18,9 +18,17 @@ export interface CoreConfig {
   hostNamespace: string;
   /** The host Service that fronts the virtual API server (the chart's `<name>`). */
   virtualApiService: string;
+  /** Give every object created in the host namespace an owner reference to virtualApiService. */
+  setOwner: boolean;
   /** Empty: in-cluster configuration (the pod's service account). */
   hostKubeconfig: string;
   virtualKubeconfig: string;
+  /** Host Secret the tenant's kubeconfig is written to ("" = none). */
+  kubeconfigSecret: string;
+  /** The API server URL that kubeconfig names. */
+  kubeconfigSecretServer: string;
+  /** CoreDNS image the syncer deploys into the virtual cluster when its DNS is missing ("" = none). */
+  corednsImage: string;
   /** `--sync` items as given (resolved against the kind registry at start). */
   sync: string[];
   hostQps: number;
@@ -89,6 +97,14 @@ const CORE_FIELDS: readonly FieldSpec<keyof CoreConfig>[] = [
     description: 'host Service that exposes the virtual API server to pods',
   },
   {
+    flag: 'set-owner',
+    key: 'setOwner',
+    kind: 'bool',
+    default: false,
+    description:
+      'give every object the syncer creates in the host namespace (without owners of its own) an owner reference to --virtual-api-service, so deleting that Service deletes them all',
+  },
+  {
     flag: 'host-kubeconfig',
     key: 'hostKubeconfig',
     kind: 'string',
@@ -102,6 +118,33 @@ const CORE_FIELDS: readonly FieldSpec<keyof CoreConfig>[] = [
     kind: 'string',
     required: true,
     description: 'kubeconfig of the virtual cluster API server',
+  },
+  {
+    flag: 'kubeconfig-secret',
+    key: 'kubeconfigSecret',
+    kind: 'string',
+    default: '',
+    description:
+      'host Secret (in the host namespace) to write the tenant kubeconfig to: the credentials of --virtual-kubeconfig, with --kubeconfig-secret-server as server (empty: none is written)',
+  },
+  {
+    flag: 'kubeconfig-secret-server',
+    key: 'kubeconfigSecretServer',
+    kind: 'string',
+    default: 'https://localhost:8443',
+    description: 'API server URL of the kubeconfig in --kubeconfig-secret',
+  },
+  {
+    flag: 'coredns-image',
+    key: 'corednsImage',
+    kind: 'string',
+    default: '',
+    description:
+      'create in the virtual kube-system what k3s deploys for DNS (CoreDNS of this image, its Service kube-dns, ConfigMap and RBAC), each object only when missing; for a control plane without a DNS of its own (empty: none)',
+    validate: (image) =>
+      /\s/.test(String(image))
+        ? `must be an image reference without spaces, got ${JSON.stringify(image)}`
+        : undefined,
   },
   {
     flag: 'sync',
@@ -448,6 +491,30 @@ function checkKubeletEndpoint(c: SyncerConfig, labelOf: (key: keyof CoreConfig) 
   }
 }
 
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** The exported kubeconfig's Secret must be a valid object name, and its server a URL kubectl can use. */
+function checkKubeconfigSecret(c: SyncerConfig, labelOf: (key: keyof CoreConfig) => string): void {
+  if (c.kubeconfigSecret && (!DNS_SUBDOMAIN.test(c.kubeconfigSecret) || c.kubeconfigSecret.length > 253)) {
+    throw new ConfigError(
+      labelOf('kubeconfigSecret'),
+      `must be a valid Secret name (lower-case letters, digits, '-' and '.'), got ${JSON.stringify(c.kubeconfigSecret)}`,
+    );
+  }
+  let url: URL | undefined;
+  try {
+    url = new URL(c.kubeconfigSecretServer);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+    throw new ConfigError(
+      labelOf('kubeconfigSecretServer'),
+      `must be an http(s) URL such as https://localhost:8443, got ${JSON.stringify(c.kubeconfigSecretServer)}`,
+    );
+  }
+}
+
 /** The port the kubelet endpoint listens on and the nodes advertise; undefined when it is off. */
 export function kubeletPort(c: Pick<CoreConfig, 'kubeletBindAddress'>): number | undefined {
   if (c.kubeletBindAddress === '0') return undefined;
@@ -493,6 +560,7 @@ function finish(c: SyncerConfig, labelOf: (key: keyof CoreConfig) => string): Sy
     );
   }
   checkKubeletEndpoint(c, labelOf);
+  checkKubeconfigSecret(c, labelOf);
   if (c.leaderElect) {
     if (c.leaderElectRenewDeadlineMs >= c.leaderElectLeaseDurationMs) {
       throw new ConfigError(

@@ -102,4 +102,8 @@ export const Resources = {
   referenceGrants: gatewayApi('referencegrants', 'ReferenceGrant'),
   backendTLSPolicies: gatewayApi('backendtlspolicies', 'BackendTLSPolicy'),
   volumeSnapshots: snapshotApi('volumesnapshots', 'VolumeSnapshot'),
+  // Written only by the CoreDNS bootstrap (src/bootstrap/), never synced.
+  clusterRoles: group('rbac.authorization.k8s.io', 'clusterroles', 'ClusterRole', false),
+  clusterRoleBindings: group('rbac.authorization.k8s.io', 'clusterrolebindings', 'ClusterRoleBinding', false),
+  deployments: group('apps', 'deployments', 'Deployment', true),
 } satisfies Record<string, ResourceType>;

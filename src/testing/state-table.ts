@@ -1,6 +1,7 @@
 import { buildConfig, placementOf } from '../config/config.ts';
 import { InformerFactory } from '../informer/factory.ts';
-import type { KubeObject } from '../kube/object.ts';
+import type { KubeObject, OwnerReference } from '../kube/object.ts';
+import { OwningClient } from '../kube/owning-client.ts';
 import type { ResourceType } from '../kube/resources.ts';
 import { KindController } from '../sync/engine.ts';
 import { EventRecorder } from '../sync/event-recorder.ts';
@@ -32,6 +33,8 @@ export interface StateTableOptions {
   host?: readonly Seed[];
   /** Pods deleted on the host stay terminating until finishDeletion (a kubelet's grace period). */
   podGraceful?: boolean;
+  /** --set-owner: the syncer's host client gives objects it creates in HOST_NS this owner. */
+  owner?: OwnerReference;
 }
 
 /**
@@ -65,7 +68,7 @@ export class StateTable {
       vcName: VC,
       hostNamespace: HOST_NS,
       virtual: this.virtual,
-      host: this.host,
+      host: opts.owner ? new OwningClient(this.host, HOST_NS, () => opts.owner!) : this.host,
       informers: this.informers,
       events: new EventRecorder({ client: this.virtual, component: 'vsyncer', clock: this.clock, logger }),
       clock: this.clock,

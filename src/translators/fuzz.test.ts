@@ -704,9 +704,13 @@ function checkHostPod(f: Findings, virtual: Obj, host: Pod, g: Generated): void 
       );
     }
   }
-  if (!vspec.hostNetwork) {
+  if (!vspec.hostNetwork && vspec.dnsPolicy !== 'Default') {
     f.check(spec.dnsPolicy === 'None', `${where}: DNS policy is not None`, String(spec.dnsPolicy));
     f.check(spec.dnsConfig?.nameservers?.[0] === DNS_IP, `${where}: first nameserver is not the virtual DNS`);
+  } else if (vspec.dnsPolicy === 'Default') {
+    // The node's resolver, as the tenant asked: no virtual DNS, and no policy of the syncer's.
+    f.check(spec.dnsPolicy === 'Default', `${where}: DNS policy Default not kept`, String(spec.dnsPolicy));
+    f.check(sameJson(spec.dnsConfig, vspec.dnsConfig), `${where}: dnsConfig of a Default pod changed`);
   }
   f.check(
     arr(spec.hostAliases).some((a) => rec(a).ip === API_IP),

@@ -53,7 +53,13 @@ function hostEvent(involvedName: string, uid = 'host-uid', name = `${involvedNam
 }
 
 async function run(virtual: Seed[], host: Seed[]) {
-  const table = await start({ kinds: ['pods', 'events'], virtual, host });
+  // A DNS IP given, so that a pod held here waits without an event of the syncer's own about it.
+  const table = await start({
+    kinds: ['pods', 'events'],
+    virtual,
+    host,
+    flags: { clusterDnsIp: '10.96.0.10' },
+  });
   return table;
 }
 

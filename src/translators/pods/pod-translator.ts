@@ -6,6 +6,7 @@ import { objectKey, splitKey, type KubeObject } from '../../kube/object.ts';
 import { Resources, type ResourceType } from '../../kube/resources.ts';
 import type { Pod } from '../../kube/types.ts';
 import { MANAGED_BY_LABEL } from '../../naming/labels.ts';
+import { hostName } from '../../naming/names.ts';
 import { explainAlreadyExists } from '../../sync/engine.ts';
 import type { KindSpec, Placement, ReconcileContext, SyncEnvironment, SyncResult } from '../../sync/kind.ts';
 import { managedCopiesScope, namespacedToHost, ownedVirtualKey } from '../../sync/mappers.ts';
@@ -28,6 +29,7 @@ import { podPolicyViolations } from './pod-policy.ts';
 import { missingReferenceMessage, missingReferences } from './references.ts';
 import { parseToleration, serviceLinkEnv } from './service-env.ts';
 import { TokenBundles } from './token-bundles.ts';
+import { DnsWaiters, usesVirtualDns, WAITING_FOR_DNS, WAITING_FOR_DNS_REASON } from './virtual-dns.ts';
 import { bundleSlotsOf, mountedTokenSource, PodTokens } from './tokens.ts';
 import {
   podStatusForVirtual,
@@ -93,6 +95,10 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
     sizeCalculation: () => 1,
     ttl: 30_000,
   });
+  const dnsWaiters = new DnsWaiters();
+  const kubeDnsHostName = hostName('kube-dns', 'kube-system', where.vcName);
+  /** The host copy of the virtual kube-dns Service, `namespace/name`, when Services are synced. */
+  let kubeDnsHostKey: string | undefined;
   let judge: ReferenceJudge;
   let identity: PodHostIdentity;
   let virtualPods: Informer<KubeObject> | undefined;
@@ -174,13 +180,6 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
         `waiting for the virtual API service ${where.virtualApiService} to get a cluster IP`,
       );
     }
-    const dnsIP =
-      config.clusterDnsIp ||
-      ((virtualServices.store.get('kube-system/kube-dns')?.spec ?? {}) as { clusterIP?: string }).clusterIP;
-    if (!dnsIP)
-      throw new WaitingError(
-        'waiting for the virtual cluster DNS service kube-system/kube-dns (or set --cluster-dns-ip)',
-      );
     const namespace = ctx.virtualNamespace;
     const services =
       specOf(virtualPod).enableServiceLinks === false
@@ -191,7 +190,9 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       hostNamespace: ctx.hostNamespace,
       virtualNamespaceLabels: virtualNamespaces.store.get(namespace)?.metadata?.labels ?? {},
       workloadServiceAccount: config.workloadServiceAccount,
-      dnsServiceIP: dnsIP,
+      // A new pod that needs it has waited for it (waitForDns); a running pod's DNS cannot change, so
+      // its updates do not wait. A pod on its node's resolver has no use for it.
+      dnsServiceIP: virtualDnsIP() ?? '',
       clusterDomain: config.clusterDomain,
       virtualApiServiceIP: apiSpec.clusterIP,
       virtualApiServicePort: apiSpec.ports?.[0]?.port ?? 443,
@@ -219,6 +220,33 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
         );
       },
     };
+  }
+
+  /**
+   * The nameserver synced pods get: the flag's, or the virtual kube-dns Service's IP once its host copy
+   * has the same. A new kube-dns first has an IP of the virtual cluster's choosing, which nothing on the
+   * host routes, until the services kind re-creates it with the host's; a pod made in between would keep
+   * the unroutable one for life (dnsConfig cannot change).
+   */
+  function virtualDnsIP(): string | undefined {
+    if (config.clusterDnsIp) return config.clusterDnsIp;
+    const ipOf = (service: KubeObject | undefined) =>
+      ((service?.spec ?? {}) as { clusterIP?: string }).clusterIP;
+    const ip = ipOf(virtualServices.store.get('kube-system/kube-dns'));
+    if (!ip || ip === 'None') return undefined;
+    if (kubeDnsHostKey && ipOf(hostServices.store.get(kubeDnsHostKey)) !== ip) return undefined;
+    return ip;
+  }
+
+  /**
+   * Holds a new pod that needs the virtual DNS while it has no IP, and tells the tenant why, once per
+   * pod (it is retried until the Service is there): the wait is otherwise invisible to it.
+   */
+  async function waitForDns(ctx: ReconcileContext, virtualPod: KubeObject): Promise<void> {
+    if (virtualDnsIP() || !usesVirtualDns(asPod(virtualPod).spec)) return;
+    if (dnsWaiters.wait(ctx.key, virtualPod.metadata?.uid ?? ''))
+      await ctx.events.record(virtualPod, 'Warning', WAITING_FOR_DNS_REASON, WAITING_FOR_DNS);
+    throw new WaitingError(WAITING_FOR_DNS);
   }
 
   async function deletePod(
@@ -285,6 +313,22 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
         whenKind: 'serviceaccounts',
         keys: podsWaitingFor('ServiceAccount', Resources.serviceAccounts),
       },
+      // Pods waiting for the virtual DNS go as soon as kube-dns or its host copy changes (it appears, or
+      // is re-created with the host's IP), not at their next backoff.
+      {
+        name: 'dns-service',
+        cluster: 'virtual',
+        type: Resources.services,
+        keys: (service) => (objectKey(service) === 'kube-system/kube-dns' ? dnsWaiters.keys() : []),
+      },
+      {
+        name: 'dns-service-copy',
+        cluster: 'host',
+        type: Resources.services,
+        scope: { namespace: where.hostNamespace },
+        whenKind: 'services',
+        keys: (service) => (service.metadata?.name === kubeDnsHostName ? dnsWaiters.keys() : []),
+      },
     ],
 
     setup(env: SyncEnvironment, kinds) {
@@ -312,6 +356,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       virtualServices = env.informers.get(env.virtual, Resources.services);
       virtualNamespaces = env.informers.get(env.virtual, Resources.namespaces);
       hostServices = env.informers.get(env.host, Resources.services, { namespace: env.hostNamespace });
+      if (kinds.has('services')) kubeDnsHostKey = `${env.hostNamespace}/${kubeDnsHostName}`;
       virtualSecrets = env.informers.get(env.virtual, Resources.secrets);
       virtualConfigMaps = env.informers.get(env.virtual, Resources.configMaps);
       const hostSecrets = env.informers.get(env.host, Resources.secrets, managed);
@@ -369,6 +414,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
         await reportMissing(ctx, virtualPod);
         throw new WaitingError(`waiting for references: ${admission.waiting.join('; ')}`);
       }
+      await waitForDns(ctx, virtualPod);
       // Everything that can make the pod wait is checked before tokens are minted for it.
       const context = translationContext(ctx, virtualPod, undefined);
       // Its tokens are stored first (with other pods' in a shared write), so the pod starts with them.
@@ -382,6 +428,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       } catch (err) {
         return explainAlreadyExists(ctx, spec, err);
       }
+      dnsWaiters.done(ctx.key);
       return {
         hostWritten: true,
         requeueAfterMs: prepared.nextCheckMs,

@@ -340,6 +340,12 @@ describe('translatePodToHost', () => {
     });
   });
 
+  it("leaves a dnsPolicy Default pod on its node's resolver, as any cluster does (CoreDNS forwards there)", () => {
+    const host = translatePodToHost(pod({ dnsPolicy: 'Default' }), { ...ctx, dnsServiceIP: '' });
+    expect(host.spec?.dnsPolicy).toBe('Default');
+    expect(host.spec?.dnsConfig).toBeUndefined();
+  });
+
   it('keeps user DNS settings after ours when the pod set dnsPolicy None', () => {
     const host = translatePodToHost(
       pod({ dnsPolicy: 'None', dnsConfig: { nameservers: ['1.1.1.1'], searches: ['corp'] } }),

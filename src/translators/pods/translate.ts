@@ -34,6 +34,7 @@ import {
 import { cloneJson } from '../../util/json.ts';
 import type { PodPolicy } from './pod-policy.ts';
 import { forEachPodReference, referencedNames, type PodReference } from './reference-walker.ts';
+import { usesVirtualDns } from './virtual-dns.ts';
 
 /**
  * Everything the pure pod translation needs besides the pod itself. The PodPolicy fields are not
@@ -44,6 +45,7 @@ export interface PodTranslationContext extends PodPolicy {
   hostNamespace: string;
   virtualNamespaceLabels: Record<string, string>;
   workloadServiceAccount: string;
+  /** The virtual cluster's DNS IP; '' while there is none, for a pod that does not use it (usesVirtualDns). */
   dnsServiceIP: string;
   clusterDomain: string;
   virtualApiServiceIP: string;
@@ -245,8 +247,9 @@ export function translatePodToHost(virtual: Pod, ctx: PodTranslationContext): Po
   spec.automountServiceAccountToken = false;
   spec.volumes = (spec.volumes ?? []).map((v) => translateVolume(v, ctx));
 
-  // DNS: the virtual cluster's DNS service, with the virtual namespace's search path.
-  if (!spec.hostNetwork) {
+  // DNS: the virtual cluster's DNS service, with the virtual namespace's search path; a pod asking for
+  // its node's resolver (dnsPolicy Default) gets it, as on any cluster (see usesVirtualDns).
+  if (usesVirtualDns(spec)) {
     const domain = ctx.clusterDomain;
     const userConfig = spec.dnsPolicy === 'None' ? spec.dnsConfig : undefined;
     spec.dnsPolicy = 'None';

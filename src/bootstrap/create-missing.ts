@@ -1,0 +1,133 @@
+import type { ClusterClient } from '../kube/client.ts';
+import { isApiError, isNotFound } from '../kube/errors.ts';
+import type { Clock } from '../util/clock.ts';
+import type { Logger } from '../util/log.ts';
+import type { BootstrapObject } from './coredns.ts';
+
+export interface CreateMissingOptions {
+  /** The virtual client (leader-guarded: only the leader runs this). */
+  client: ClusterClient;
+  /** What the objects are for, in log lines: `CoreDNS`. */
+  what: string;
+  /** Created in this order; each one only when missing. */
+  objects: readonly BootstrapObject[];
+  clock: Clock;
+  logger: Logger;
+}
+
+/** How a run ended, and what it found: objects as `Kind namespace/name`. */
+export interface CreateMissingResult {
+  outcome: 'done' | 'stopped';
+  created: string[];
+  /** Found in place (or made by someone else meanwhile): left exactly as they are. */
+  existing: string[];
+  /** Refused by the API server as invalid: retrying the same object cannot help. */
+  refused: string[];
+}
+
+const RETRY_MIN_MS = 1_000;
+const RETRY_MAX_MS = 60_000;
+
+/** `Deployment kube-system/coredns`, `ClusterRole system:coredns`. */
+export function describeObject({ type, object }: BootstrapObject): string {
+  const ns = object.metadata?.namespace;
+  return `${type.kind} ${ns ? `${ns}/` : ''}${object.metadata?.name ?? ''}`;
+}
+
+/**
+ * Creates the objects that are missing from a cluster, once the syncer runs, and never touches one
+ * that exists: whoever runs the cluster may change or replace them, and the syncer must not fight
+ * that. A restart creates again only what was deleted. API errors are retried with backoff (the
+ * objects already seen are not read again); nothing here holds up the syncing.
+ */
+export class MissingObjectCreator {
+  private readonly o: CreateMissingOptions;
+  private cancelRetry = () => {};
+  private wake = () => {};
+  private stopped = false;
+  private running: Promise<CreateMissingResult> | undefined;
+
+  constructor(options: CreateMissingOptions) {
+    this.o = options;
+  }
+
+  /** Starts (once; later calls return the same run); resolves when every object exists or on stop. */
+  start(): Promise<CreateMissingResult> {
+    this.running ??= this.run();
+    return this.running;
+  }
+
+  /** Ends a run waiting to retry (it resolves 'stopped'). */
+  stop(): void {
+    this.stopped = true;
+    this.cancelRetry();
+    this.wake();
+  }
+
+  private async run(): Promise<CreateMissingResult> {
+    const { logger, clock, what } = this.o;
+    const result: CreateMissingResult = { outcome: 'done', created: [], existing: [], refused: [] };
+    const pending = [...this.o.objects];
+    let delay = RETRY_MIN_MS;
+    for (;;) {
+      try {
+        while (pending.length) {
+          if (this.stopped) return { ...result, outcome: 'stopped' };
+          const found = await this.ensure(pending[0]!);
+          result[found].push(describeObject(pending.shift()!));
+        }
+        logger.info(
+          result.created.length
+            ? `created the ${what} objects missing from the virtual cluster`
+            : `the virtual cluster has every ${what} object already`,
+          { created: result.created, leftAsTheyWere: result.existing },
+        );
+        return result;
+      } catch (err) {
+        logger.warn(`creating the ${what} objects in the virtual cluster failed, retrying`, {
+          object: describeObject(pending[0]!),
+          error: (err as Error).message,
+          retryInMs: delay,
+        });
+      }
+      if (this.stopped) return { ...result, outcome: 'stopped' };
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+        this.cancelRetry = clock.setTimer(resolve, delay);
+      });
+      delay = Math.min(delay * 2, RETRY_MAX_MS);
+    }
+  }
+
+  /** Reads the object and creates it only when it is not there. */
+  private async ensure(item: BootstrapObject): Promise<'created' | 'existing' | 'refused'> {
+    const { client, logger, what } = this.o;
+    const namespace = item.object.metadata?.namespace ?? '';
+    const name = item.object.metadata?.name ?? '';
+    try {
+      await client.get(item.type, namespace, name);
+      return 'existing';
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+    try {
+      // A NotFound here (its namespace not made yet, on a fresh control plane) is retried like any
+      // API error.
+      await client.create(item.type, namespace, item.object);
+      return 'created';
+    } catch (err) {
+      // Made meanwhile by someone else: theirs, left alone like any object found.
+      if (isApiError(err, 'alreadyExists')) return 'existing';
+      if (isApiError(err, 'invalid')) {
+        logger.error(
+          `the virtual API server refused the ${what} object ${describeObject(item)}; not created`,
+          {
+            error: err.serverMessage,
+          },
+        );
+        return 'refused';
+      }
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,112 @@
+import { isAbsolute, resolve } from 'node:path';
+import { stringify } from 'yaml';
+
+/** The cluster of the syncer's virtual kubeconfig (client-node's Cluster fits). */
+export interface SourceCluster {
+  readonly caData?: string | null;
+  readonly caFile?: string | null;
+  readonly skipTLSVerify?: boolean | null;
+  readonly tlsServerName?: string | null;
+}
+
+/** The user of the syncer's virtual kubeconfig (client-node's User fits). */
+export interface SourceUser {
+  readonly certData?: string | null;
+  readonly certFile?: string | null;
+  readonly keyData?: string | null;
+  readonly keyFile?: string | null;
+  readonly token?: string | null;
+}
+
+export interface ExportInput {
+  /** Names the cluster, user and context inside the kubeconfig. */
+  vcName: string;
+  /** The API server URL the tenant uses (`--kubeconfig-secret-server`). */
+  server: string;
+  cluster: SourceCluster;
+  user: SourceUser;
+  /** Relative credential paths are read from here: the kubeconfig's own directory, as kubectl does. */
+  baseDir: string;
+  readFile(path: string): Buffer;
+}
+
+/** The exported kubeconfig as the data of vCluster's `vc-<name>` Secret (every value base64). */
+export interface ExportedData {
+  config: string;
+  'certificate-authority'?: string;
+  'client-certificate'?: string;
+  'client-key'?: string;
+}
+
+/** The syncer's own kubeconfig has nothing a tenant could use, or a credential file cannot be read. */
+export class KubeconfigExportError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'KubeconfigExportError';
+  }
+}
+
+/**
+ * Builds the tenant's kubeconfig from the syncer's virtual kubeconfig: the same CA and credentials
+ * (files read and inlined, since whoever reads the Secret has none of the syncer's files), with the
+ * server replaced. Pure but for readFile. Exec plugins and auth providers run on the syncer's
+ * machine and cannot be handed over: a user with only those is refused.
+ */
+export function exportedKubeconfig(input: ExportInput): ExportedData {
+  const { cluster, user } = input;
+  const base64Of = (data: string | null | undefined, file: string | null | undefined, what: string) => {
+    if (data) return data;
+    if (!file) return undefined;
+    const path = isAbsolute(file) ? file : resolve(input.baseDir, file);
+    try {
+      return input.readFile(path).toString('base64');
+    } catch (err) {
+      throw new KubeconfigExportError(
+        `cannot read the ${what} of --virtual-kubeconfig (${path}): ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      );
+    }
+  };
+  const ca = base64Of(cluster.caData, cluster.caFile, 'certificate authority');
+  const cert = base64Of(user.certData, user.certFile, 'client certificate');
+  const key = base64Of(user.keyData, user.keyFile, 'client key');
+  if (Boolean(cert) !== Boolean(key))
+    throw new KubeconfigExportError(
+      'the user of --virtual-kubeconfig has a client certificate without its key (or a key without its certificate)',
+    );
+  if (!cert && !user.token)
+    throw new KubeconfigExportError(
+      'the user of --virtual-kubeconfig has no client certificate or token to export (exec plugins and auth providers cannot be exported)',
+    );
+  const name = input.vcName;
+  const kubeconfig = {
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [
+      {
+        name,
+        cluster: {
+          server: input.server,
+          ...(ca ? { 'certificate-authority-data': ca } : {}),
+          ...(cluster.skipTLSVerify ? { 'insecure-skip-tls-verify': true } : {}),
+          ...(cluster.tlsServerName ? { 'tls-server-name': cluster.tlsServerName } : {}),
+        },
+      },
+    ],
+    users: [
+      {
+        name,
+        user: {
+          ...(cert ? { 'client-certificate-data': cert, 'client-key-data': key } : {}),
+          ...(user.token ? { token: user.token } : {}),
+        },
+      },
+    ],
+    contexts: [{ name, context: { cluster: name, user: name } }],
+    'current-context': name,
+  };
+  const data: ExportedData = { config: Buffer.from(stringify(kubeconfig)).toString('base64') };
+  if (ca) data['certificate-authority'] = ca;
+  if (cert) data['client-certificate'] = cert;
+  if (key) data['client-key'] = key;
+  return data;
+}

@@ -1,0 +1,121 @@
+import type { ClusterClient } from '../kube/client.ts';
+import { isNotFound } from '../kube/errors.ts';
+import type { KubeObject } from '../kube/object.ts';
+import { Resources } from '../kube/resources.ts';
+import type { Clock } from '../util/clock.ts';
+import type { Logger } from '../util/log.ts';
+import { KubeconfigExportError, type ExportedData } from './build.ts';
+import { KUBECONFIG_OF_LABEL, kubeconfigSecret, planKubeconfigSecret } from './secret.ts';
+
+export interface KubeconfigExporterOptions {
+  /** The host client; with --set-owner, the owning one, so a Secret it creates gets the owner too. */
+  host: ClusterClient;
+  namespace: string;
+  /** The Secret's name (`--kubeconfig-secret`). */
+  name: string;
+  vcName: string;
+  /** Builds the kubeconfig (reading credential files); throws KubeconfigExportError when it cannot. */
+  data(): ExportedData;
+  clock: Clock;
+  logger: Logger;
+}
+
+/** How one attempt ended. */
+export type ExportOutcome = 'created' | 'updated' | 'unchanged' | 'not-ours' | 'failed';
+
+const RETRY_MIN_MS = 1_000;
+const RETRY_MAX_MS = 60_000;
+
+/**
+ * Writes the tenant's kubeconfig to a host Secret once the syncer runs (vCluster's `vc-<name>`):
+ * created, or updated when its content differs, and left alone when it is the same. Nothing here stops
+ * the syncing: a Secret of that name that is not ours, or a kubeconfig that cannot be exported, is
+ * logged as an error and given up; an API error is retried with backoff.
+ */
+export class KubeconfigExporter {
+  private readonly o: KubeconfigExporterOptions;
+  private cancelRetry = () => {};
+  private wake = () => {};
+  private stopped = false;
+  private running: Promise<ExportOutcome> | undefined;
+
+  constructor(options: KubeconfigExporterOptions) {
+    this.o = options;
+  }
+
+  /** Starts exporting (once; later calls return the same run); resolves with the final outcome. */
+  start(): Promise<ExportOutcome> {
+    this.running ??= this.run();
+    return this.running;
+  }
+
+  /** Ends a run waiting to retry (it resolves 'failed'). */
+  stop(): void {
+    this.stopped = true;
+    this.cancelRetry();
+    this.wake();
+  }
+
+  private async run(): Promise<ExportOutcome> {
+    const { logger, clock } = this.o;
+    const secret = `${this.o.namespace}/${this.o.name}`;
+    let delay = RETRY_MIN_MS;
+    for (;;) {
+      if (this.stopped) return 'failed';
+      try {
+        const outcome = await this.exportOnce();
+        if (outcome === 'not-ours')
+          logger.error(
+            `host Secret ${secret} exists and is not this virtual cluster's kubeconfig export (it lacks the label ${KUBECONFIG_OF_LABEL}=${this.o.vcName}): left untouched, the kubeconfig is not exported; delete it or choose another --kubeconfig-secret`,
+            { secret },
+          );
+        else if (outcome === 'unchanged')
+          logger.debug(`host Secret ${secret} holds the kubeconfig already`, { secret });
+        else logger.info(`exported the kubeconfig to host Secret ${secret}`, { secret });
+        return outcome;
+      } catch (err) {
+        if (err instanceof KubeconfigExportError) {
+          logger.error(`cannot export the kubeconfig to host Secret ${secret}: ${err.message}`, { secret });
+          return 'failed';
+        }
+        logger.warn(`exporting the kubeconfig to host Secret ${secret} failed, retrying`, {
+          secret,
+          error: (err as Error).message,
+          retryInMs: delay,
+        });
+      }
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+        this.cancelRetry = clock.setTimer(resolve, delay);
+      });
+      delay = Math.min(delay * 2, RETRY_MAX_MS);
+    }
+  }
+
+  /** One attempt: reads the Secret and writes it only when it is missing or differs. */
+  async exportOnce(): Promise<Exclude<ExportOutcome, 'failed'>> {
+    const { host, namespace, name, vcName } = this.o;
+    const desired = kubeconfigSecret({ name, namespace, vcName, data: this.o.data() });
+    let existing: KubeObject | undefined;
+    try {
+      existing = await host.get(Resources.secrets, namespace, name);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+    const plan = planKubeconfigSecret(existing, desired, vcName);
+    switch (plan.action) {
+      case 'none':
+        return 'unchanged';
+      case 'not-ours':
+        return 'not-ours';
+      case 'create':
+        // Made meanwhile (AlreadyExists), or changed meanwhile (a conflict on update): the retry reads
+        // it again and decides afresh.
+        await host.create(Resources.secrets, namespace, plan.secret);
+        return 'created';
+      case 'update':
+        await host.update(Resources.secrets, namespace, plan.secret);
+        return 'updated';
+    }
+  }
+}

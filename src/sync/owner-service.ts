@@ -1,0 +1,92 @@
+import { ConfigError } from '../config/config.ts';
+import type { ClusterClient } from '../kube/client.ts';
+import { isApiError, isNotFound } from '../kube/errors.ts';
+import type { OwnerReference } from '../kube/object.ts';
+import { Resources } from '../kube/resources.ts';
+import type { Clock } from '../util/clock.ts';
+import type { Logger } from '../util/log.ts';
+
+const RETRY_MIN_MS = 1_000;
+const RETRY_MAX_MS = 30_000;
+
+/**
+ * The owner `--set-owner` gives every object the syncer creates in its host namespace: the Service of
+ * the virtual API (`--virtual-api-service`), which the chart makes, so `helm uninstall` deleting it
+ * lets the host's garbage collector remove every synced object (vCluster does the same). Not a
+ * controller, and without blockOwnerDeletion, which would need update on services/finalizers.
+ */
+export class OwnerService {
+  private readonly client: ClusterClient;
+  private readonly namespace: string;
+  private readonly name: string;
+  private resolved: OwnerReference | undefined;
+
+  constructor(client: ClusterClient, namespace: string, name: string) {
+    this.client = client;
+    this.namespace = namespace;
+    this.name = name;
+  }
+
+  /**
+   * Reads the Service's UID (once: a Service re-created under the same name is another owner, and
+   * the objects owned by the old one are gone with it). A missing Service is a configuration error.
+   */
+  async resolve(): Promise<OwnerReference> {
+    if (this.resolved) return this.resolved;
+    const where = `host Service ${this.namespace}/${this.name}`;
+    let uid: string | undefined;
+    try {
+      uid = (await this.client.get(Resources.services, this.namespace, this.name)).metadata?.uid;
+    } catch (err) {
+      if (isNotFound(err))
+        throw new ConfigError(
+          '--virtual-api-service',
+          `${where} does not exist; --set-owner makes it the owner of every object the syncer creates (create it, name another, or turn --set-owner off)`,
+        );
+      if (isApiError(err, 'forbidden'))
+        throw new ConfigError('--set-owner', `the syncer may not get ${where}: grant get on services`);
+      throw err;
+    }
+    if (!uid) throw new Error(`${where} was returned without a UID`);
+    this.resolved = { apiVersion: 'v1', kind: 'Service', name: this.name, uid, controller: false };
+    return this.resolved;
+  }
+
+  /**
+   * resolve(), retrying what may pass (the host API unreachable, answering 500) with backoff until it
+   * succeeds or stopping() says to give up; a configuration error is thrown at once.
+   */
+  async resolveRetrying(opts: {
+    clock: Clock;
+    logger: Logger;
+    stopping(): boolean;
+  }): Promise<OwnerReference> {
+    for (let delay = RETRY_MIN_MS; ; delay = Math.min(delay * 2, RETRY_MAX_MS)) {
+      try {
+        return await this.resolve();
+      } catch (err) {
+        if (err instanceof ConfigError || opts.stopping()) throw err;
+        opts.logger.warn(
+          `--set-owner: reading host Service ${this.namespace}/${this.name} failed, retrying`,
+          {
+            error: (err as Error).message,
+            retryInMs: delay,
+          },
+        );
+      }
+      await new Promise<void>((resolve) => opts.clock.setTimer(resolve, delay));
+    }
+  }
+
+  /** True once the owner is known. */
+  get resolvedYet(): boolean {
+    return this.resolved !== undefined;
+  }
+
+  /** The owner reference; throws until resolve() succeeded, so nothing is ever created without it. */
+  reference(): OwnerReference {
+    if (!this.resolved)
+      throw new Error(`--set-owner: the owner (host Service ${this.namespace}/${this.name}) is not read yet`);
+    return this.resolved;
+  }
+}
