@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { X509Certificate } from 'node:crypto';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { CHART, EVERYTHING_ON, helmBinary, REPO_ROOT, render, syncerArgs, type Manifest } from './render.ts';
 
 const kinds = (ms: Manifest[]) => ms.map((m) => m.kind).sort();
@@ -64,10 +64,10 @@ describe('helm chart', () => {
       '--log-level=info',
       '--log-format=json',
       '--metrics-bind-address=:8080',
-      '--kubelet-bind-address=127.0.0.1:10250',
-      '--kubelet-advertise-address=127.0.0.1',
-      '--kubelet-tls-cert-file=/etc/vsyncer/kubelet/tls.crt',
-      '--kubelet-tls-key-file=/etc/vsyncer/kubelet/tls.key',
+      '--kubelet-bind-address=:10250',
+      '--kubelet-advertise-address=$(POD_IP)',
+      '--kubelet-tls-cert-file=/etc/vsyncer/serving/kubelet.crt',
+      '--kubelet-tls-key-file=/etc/vsyncer/serving/kubelet.key',
       '--kubelet-client-ca-file=/etc/vsyncer/kubelet/ca.crt',
       '--kubelet-node-ports=',
       '--kubelet-node-stats=false',
@@ -77,7 +77,11 @@ describe('helm chart', () => {
       '--leader-elect-retry-period=2s',
       '--leader-elect-identity=$(POD_NAME)',
       '--cluster-domain=cluster.local',
+      '--coredns-image=',
       '--virtual-api-service=vc1',
+      '--set-owner=true',
+      '--kubeconfig-secret=vc-vc1',
+      '--kubeconfig-secret-server=https://localhost:8443',
       '--workload-service-account=vc-workload-vc1',
       '--hosts-rewrite-image=library/alpine:3.20',
       '--pod-security-standard=baseline',
@@ -87,6 +91,25 @@ describe('helm chart', () => {
     ]);
     const workload = ms.find((m) => m.kind === 'ServiceAccount' && m.metadata.name === 'vc-workload-vc1');
     expect(workload?.automountServiceAccountToken).toBe(false);
+  });
+
+  it('owns synced objects by the release Service and exports the kubeconfig to vc-<release>, both overridable', () => {
+    const args = syncerArgs(
+      render({
+        'syncer.setOwner': 'false',
+        'syncer.virtualApiService': 'api',
+        'exportKubeconfig.secret': 'tenant-kubeconfig',
+        'exportKubeconfig.server': 'https://vc1.example.com',
+      }),
+    );
+    expect(args).toEqual(
+      expect.arrayContaining([
+        '--virtual-api-service=api',
+        '--set-owner=false',
+        '--kubeconfig-secret=tenant-kubeconfig',
+        '--kubeconfig-secret-server=https://vc1.example.com',
+      ]),
+    );
   });
 
   it('turns leader election on when there is more than one replica', () => {
@@ -195,16 +218,27 @@ describe('helm chart', () => {
     ) as unknown as {
       data: Record<string, string>;
     };
-    const pem = (key: string) => new X509Certificate(Buffer.from(secret.data[key]!, 'base64'));
-    const ca = pem('ca.crt');
-    const serving = pem('tls.crt');
-    const client = pem('client.crt');
-    // Both leaf certificates chain to the chart's CA; the serving one is valid for the loopback
-    // address the nodes advertise, and the client one names the API server's kubelet client.
-    expect(serving.verify(ca.publicKey)).toBe(true);
+    const text = (key: string) => Buffer.from(secret.data[key]!, 'base64').toString();
+    const ca = new X509Certificate(text('ca.crt'));
+    const client = new X509Certificate(text('client.crt'));
+    // The client certificate chains to the chart's CA and names the API server's kubelet client; the
+    // CA key is there for the init container that issues the serving certificate for the pod IP.
     expect(client.verify(ca.publicKey)).toBe(true);
-    expect(serving.checkIP('127.0.0.1')).toBe('127.0.0.1');
     expect(client.subject).toContain('CN=kube-apiserver-kubelet-client');
+    expect(ca.checkPrivateKey(createPrivateKey(text('ca.key')))).toBe(true);
+    const init = (
+      ms.find((m) => m.kind === 'StatefulSet') as unknown as {
+        spec: { template: { spec: { initContainers: { name: string; args: string[] }[] } } };
+      }
+    ).spec.template.spec.initContainers;
+    expect(init.find((c) => c.name === 'kubelet-cert')?.args).toEqual(
+      expect.arrayContaining([
+        'issue-cert',
+        '--ca-key=/etc/vsyncer/kubelet/ca.key',
+        '--ip-address=$(POD_IP)',
+        '--cert-out=/etc/vsyncer/serving/kubelet.crt',
+      ]),
+    );
     const sts = ms.find((m) => m.kind === 'StatefulSet') as unknown as {
       spec: { template: { spec: { containers: { name: string; args: string[] }[] } } };
     };

@@ -25,6 +25,16 @@ const KUBELET_STREAMS: RenderedRule[] = [
   { apiGroups: [''], resources: ['pods/exec', 'pods/attach', 'pods/portforward'], verbs: ['get', 'create'] },
 ];
 
+/**
+ * The syncer's own objects, by name where a rule can say it: the exported kubeconfig's Secret
+ * (exportKubeconfig) and the Service that owns every synced object (syncer.setOwner, on by default).
+ */
+const OWN_OBJECTS: RenderedRule[] = [
+  { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
+  { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'update', 'delete'] },
+  { apiGroups: [''], resources: ['services'], verbs: ['get'] },
+];
+
 /** Every (group, resource, verb) a set of rules grants, as sorted strings. */
 function grants(
   rules: readonly { apiGroups: readonly string[]; resources: readonly string[]; verbs: readonly string[] }[],
@@ -69,9 +79,31 @@ describe('chart RBAC derived from the kind descriptors', () => {
       const needed = registry.hostRbac(enabled, options as Record<string, unknown>);
       const scoped = (scope: RbacRule['scope']) => needed.filter((r) => r.scope === scope);
       expect(grants(rulesOf(ms, 'Role'))).toEqual(
-        grants([...scoped('namespace'), LEASES, ...KUBELET_STREAMS]),
+        grants([...scoped('namespace'), LEASES, ...KUBELET_STREAMS, ...OWN_OBJECTS]),
       );
       expect(grants(rulesOf(ms, 'ClusterRole'))).toEqual(grants(scoped('cluster')));
     },
   );
+
+  it('grants the kubeconfig Secret and the owner Service by name, whatever kinds are on', () => {
+    const named = (ms: Manifest[]) =>
+      (rulesOf(ms, 'Role') as (RenderedRule & { resourceNames?: string[] })[]).filter((r) => r.resourceNames);
+    expect(named(render())).toEqual([
+      {
+        apiGroups: [''],
+        resources: ['secrets'],
+        resourceNames: ['vc-vc1'],
+        verbs: ['get', 'update', 'delete'],
+      },
+      { apiGroups: [''], resources: ['services'], resourceNames: ['vc1'], verbs: ['get'] },
+    ]);
+    // Without an owner, no delete (only the owner-reference admission check needs it), no Service read.
+    expect(named(render({ 'syncer.setOwner': 'false', 'exportKubeconfig.secret': 'kc' }))).toEqual([
+      { apiGroups: [''], resources: ['secrets'], resourceNames: ['kc'], verbs: ['get', 'update'] },
+    ]);
+    const withoutSecretKinds = render({ 'syncer.sync[0]': '-secrets', 'syncer.sync[1]': '-pods' });
+    expect(grants(rulesOf(withoutSecretKinds, 'Role'))).toEqual(
+      expect.arrayContaining(['/secrets:create', '/secrets:get', '/secrets:update', '/services:get']),
+    );
+  });
 });

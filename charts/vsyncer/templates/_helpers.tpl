@@ -25,6 +25,16 @@ release: {{ .Release.Name }}
 {{- .Values.syncer.workloadServiceAccount | default (printf "vc-workload-%s" (include "vsyncer.name" .)) -}}
 {{- end -}}
 
+{{/* The Secret the syncer writes the tenant's kubeconfig to (vCluster's vc-<name>). */}}
+{{- define "vsyncer.kubeconfigSecret" -}}
+{{- .Values.exportKubeconfig.secret | default (printf "vc-%s" (include "vsyncer.name" .)) -}}
+{{- end -}}
+
+{{/* The host Service of the virtual API: what synced pods call, and (syncer.setOwner) what owns every synced object. */}}
+{{- define "vsyncer.virtualApiService" -}}
+{{- .Values.syncer.virtualApiService | default (include "vsyncer.name" .) -}}
+{{- end -}}
+
 {{- define "vsyncer.leaderElect" -}}
 {{- if or .Values.syncer.leaderElect (gt (int .Values.syncer.replicas) 1) }}true{{ else }}false{{ end -}}
 {{- end -}}
@@ -61,10 +71,10 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 - --log-format={{ .Values.syncer.logFormat }}
 - --metrics-bind-address=:{{ .Values.syncer.metricsPort }}
 {{- if .Values.syncer.kubelet.enabled }}
-- --kubelet-bind-address=127.0.0.1:{{ .Values.syncer.kubelet.port }}
-- --kubelet-advertise-address=127.0.0.1
-- --kubelet-tls-cert-file=/etc/vsyncer/kubelet/tls.crt
-- --kubelet-tls-key-file=/etc/vsyncer/kubelet/tls.key
+- --kubelet-bind-address=:{{ .Values.syncer.kubelet.port }}
+- --kubelet-advertise-address=$(POD_IP)
+- --kubelet-tls-cert-file=/etc/vsyncer/serving/kubelet.crt
+- --kubelet-tls-key-file=/etc/vsyncer/serving/kubelet.key
 - --kubelet-client-ca-file=/etc/vsyncer/kubelet/ca.crt
 {{- if .Values.syncer.kubelet.nodeStats }}
 - --kubelet-node-ports={{ .Values.syncer.kubelet.nodePorts }}
@@ -85,7 +95,15 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 {{- with .Values.syncer.clusterDnsIp }}
 - --cluster-dns-ip={{ . }}
 {{- end }}
-- --virtual-api-service={{ .Values.syncer.virtualApiService | default (include "vsyncer.name" .) }}
+{{- if and (eq (include "vsyncer.distro" .) "vanilla") .Values.vanilla.coredns.enabled }}
+- --coredns-image={{ .Values.vanilla.coredns.image }}
+{{- else }}
+- --coredns-image=
+{{- end }}
+- --virtual-api-service={{ include "vsyncer.virtualApiService" . }}
+- --set-owner={{ .Values.syncer.setOwner }}
+- --kubeconfig-secret={{ include "vsyncer.kubeconfigSecret" . }}
+- --kubeconfig-secret-server={{ .Values.exportKubeconfig.server }}
 - --workload-service-account={{ include "vsyncer.workloadServiceAccount" . }}
 {{- range .Values.syncer.enforceTolerations }}
 - --enforce-toleration={{ . }}
@@ -113,4 +131,32 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 - --allowed-pv-source={{ . }}
 {{- end }}
 - --shutdown-timeout={{ .Values.syncer.shutdownTimeout }}
+{{- end -}}
+
+{{/* k3s (the default) or vanilla: which virtual control plane runs beside the syncer. */}}
+{{- define "vsyncer.distro" -}}
+{{- $d := .Values.controlPlane.distro | default "k3s" -}}
+{{- if not (has $d (list "k3s" "vanilla")) -}}
+{{- fail (printf "controlPlane.distro must be k3s or vanilla, not %q" $d) -}}
+{{- end -}}
+{{- $d -}}
+{{- end -}}
+
+{{/* A kubeconfig for a client in the pod: the API server on loopback, a bearer token. */}}
+{{- define "vsyncer.tokenKubeconfig" -}}
+apiVersion: v1
+kind: Config
+clusters:
+  - name: virtual
+    cluster:
+      server: https://127.0.0.1:6443
+      certificate-authority-data: {{ .ca | b64enc }}
+users:
+  - name: {{ .user }}
+    user:
+      token: {{ .token }}
+contexts:
+  - name: virtual
+    context: {cluster: virtual, user: {{ .user }}}
+current-context: virtual
 {{- end -}}

@@ -1,0 +1,183 @@
+{{/*
+The vanilla control plane (controlPlane.distro=vanilla): etcd, kube-apiserver and
+kube-controller-manager from the upstream images, one container each, talking over the pod's
+loopback, with the credentials of templates/vanilla-pki.yaml. What k3s does in one process, with the
+same API server settings as the k3s container (port 6443, no endpoint reconciler: the syncer keeps
+the virtual `kubernetes` Service; the syncer as the nodes' kubelet) and the same controllers off (the
+virtual cluster has no nodes of its own).
+*/}}
+{{- define "vsyncer.vanillaContainers" -}}
+{{- $v := .Values.vanilla -}}
+- name: etcd
+  image: {{ $v.etcd.image }}
+  imagePullPolicy: {{ $v.imagePullPolicy }}
+  command: [/usr/local/bin/etcd]
+  args:
+    - --name=default
+    - --data-dir=/data/etcd
+    - --listen-client-urls=http://127.0.0.1:2379
+    - --advertise-client-urls=http://127.0.0.1:2379
+    - --listen-peer-urls=http://127.0.0.1:2380
+    - --initial-advertise-peer-urls=http://127.0.0.1:2380
+    - --initial-cluster=default=http://127.0.0.1:2380
+    - --listen-metrics-urls=http://127.0.0.1:2381
+    {{- range $v.etcd.extraArgs }}
+    - {{ . }}
+    {{- end }}
+  securityContext: {{- include "vsyncer.restrictedContainer" . | nindent 4 }}
+  resources: {{- toYaml $v.etcd.resources | nindent 4 }}
+  volumeMounts:
+    - {name: data, mountPath: /data}
+- name: kube-apiserver
+  image: {{ $v.apiServer.image }}
+  imagePullPolicy: {{ $v.imagePullPolicy }}
+  command: [/usr/local/bin/kube-apiserver]
+  args:
+    - --etcd-servers=http://127.0.0.1:2379
+    - --secure-port=6443
+    - --tls-cert-file=/etc/vsyncer/serving/apiserver.crt
+    - --tls-private-key-file=/etc/vsyncer/serving/apiserver.key
+    - --token-auth-file=/etc/vsyncer/pki/tokens.csv
+    # Client certificates of the chart's CA authenticate too; the controller manager's delegated
+    # authentication reads this CA from the extension-apiserver-authentication ConfigMap.
+    - --client-ca-file=/etc/vsyncer/pki/ca.crt
+    - --service-account-issuer=https://kubernetes.default.svc.{{ .Values.k3s.clusterDomain }}
+    - --service-account-key-file=/etc/vsyncer/pki/sa.key
+    - --service-account-signing-key-file=/etc/vsyncer/pki/sa.key
+    - --service-cluster-ip-range={{ .Values.k3s.serviceCIDR }}
+    - --authorization-mode=RBAC
+    - --allow-privileged=true
+    - --endpoint-reconciler-type=none
+    - --profiling=false
+    {{- if .Values.syncer.kubelet.enabled }}
+    - --kubelet-certificate-authority=/etc/vsyncer/kubelet/ca.crt
+    - --kubelet-client-certificate=/etc/vsyncer/kubelet/client.crt
+    - --kubelet-client-key=/etc/vsyncer/kubelet/client.key
+    - --kubelet-preferred-address-types=InternalIP
+    {{- end }}
+    {{- range $v.apiServer.extraArgs }}
+    - {{ . }}
+    {{- end }}
+  ports:
+    - {name: https, containerPort: 6443, protocol: TCP}
+  readinessProbe:
+    httpGet: {path: /readyz, port: 6443, scheme: HTTPS}
+    periodSeconds: 2
+  livenessProbe:
+    httpGet: {path: /livez, port: 6443, scheme: HTTPS}
+    initialDelaySeconds: 30
+    periodSeconds: 10
+    failureThreshold: 10
+  securityContext: {{- include "vsyncer.restrictedContainer" . | nindent 4 }}
+  resources: {{- toYaml $v.apiServer.resources | nindent 4 }}
+  volumeMounts:
+    - {name: pki, mountPath: /etc/vsyncer/pki, readOnly: true}
+    - {name: serving-cert, mountPath: /etc/vsyncer/serving, readOnly: true}
+    {{- if .Values.syncer.kubelet.enabled }}
+    - {name: kubelet-tls, mountPath: /etc/vsyncer/kubelet, readOnly: true}
+    {{- end }}
+- name: kube-controller-manager
+  image: {{ $v.controllerManager.image }}
+  imagePullPolicy: {{ $v.imagePullPolicy }}
+  command: [/usr/local/bin/kube-controller-manager]
+  args:
+    - --kubeconfig=/etc/vsyncer/pki/controller-manager.conf
+    - --authentication-kubeconfig=/etc/vsyncer/pki/controller-manager.conf
+    - --authorization-kubeconfig=/etc/vsyncer/pki/controller-manager.conf
+    - --bind-address=127.0.0.1
+    - --secure-port=10257
+    - --leader-elect=false
+    - --service-account-private-key-file=/etc/vsyncer/pki/sa.key
+    - --root-ca-file=/etc/vsyncer/pki/ca.crt
+    - --cluster-signing-cert-file=/etc/vsyncer/pki/ca.crt
+    - --cluster-signing-key-file=/etc/vsyncer/pki/ca.key
+    - --use-service-account-credentials=true
+    - --service-cluster-ip-range={{ .Values.k3s.serviceCIDR }}
+    # k3s's list (templates/statefulset.yaml) in this release's names; cloud-node-lifecycle is no longer here.
+    - --controllers=*,-node-ipam-controller,-node-lifecycle-controller,-persistentvolume-binder-controller,-persistentvolume-attach-detach-controller,-persistentvolume-expander-controller,-ttl-controller
+    {{- range $v.controllerManager.extraArgs }}
+    - {{ . }}
+    {{- end }}
+  securityContext: {{- include "vsyncer.restrictedContainer" . | nindent 4 }}
+  resources: {{- toYaml $v.controllerManager.resources | nindent 4 }}
+  volumeMounts:
+    - {name: pki, mountPath: /etc/vsyncer/pki, readOnly: true}
+{{- end -}}
+
+{{/*
+Certificates issued at each pod start by the syncer image (`vsyncer issue-cert`) from the chart's CAs,
+for addresses known only then. The kubelet API's serving certificate names the pod's IP, which the
+virtual nodes advertise. The vanilla API server's names the cluster IP of the release's Service, which
+pods dial as the virtual `kubernetes` Service (the syncer gives that Service the host's IP) and verify;
+that IP exists only once the Service does, and the kubelet hands it to the pod as <SERVICE>_SERVICE_HOST.
+*/}}
+{{- define "vsyncer.certInitContainers" -}}
+{{- $svc := include "vsyncer.name" . -}}
+{{- $ns := .Release.Namespace -}}
+{{- $domain := .Values.k3s.clusterDomain -}}
+{{- if .Values.syncer.kubelet.enabled }}
+- name: kubelet-cert
+  {{- include "vsyncer.issueCertContainer" . | nindent 2 }}
+  args:
+    - issue-cert
+    - --ca-cert=/etc/vsyncer/kubelet/ca.crt
+    - --ca-key=/etc/vsyncer/kubelet/ca.key
+    - --common-name=vsyncer-kubelet
+    - --dns-name=localhost
+    - --ip-address=127.0.0.1
+    - --ip-address=$(POD_IP)
+    - --valid-days=3650
+    - --cert-out=/etc/vsyncer/serving/kubelet.crt
+    - --key-out=/etc/vsyncer/serving/kubelet.key
+  volumeMounts:
+    - {name: kubelet-tls, mountPath: /etc/vsyncer/kubelet, readOnly: true}
+    - {name: serving-cert, mountPath: /etc/vsyncer/serving}
+{{- end }}
+{{- if eq (include "vsyncer.distro" .) "vanilla" }}
+- name: apiserver-cert
+  {{- include "vsyncer.issueCertContainer" . | nindent 2 }}
+  args:
+    - issue-cert
+    - --ca-cert=/etc/vsyncer/pki/ca.crt
+    - --ca-key=/etc/vsyncer/pki/ca.key
+    - --common-name=kube-apiserver
+    - --dns-name=localhost,{{ $svc }},{{ $svc }}.{{ $ns }},{{ $svc }}.{{ $ns }}.svc,{{ $svc }}.{{ $ns }}.svc.{{ $domain }}
+    - --dns-name=kubernetes,kubernetes.default,kubernetes.default.svc,kubernetes.default.svc.{{ $domain }}
+    {{- range .Values.vanilla.apiServer.extraSANs }}
+    - --dns-name={{ . }}
+    {{- end }}
+    - --ip-address=127.0.0.1
+    - --ip-address=$({{ include "vsyncer.serviceHostEnv" . }})
+    - --valid-days=3650
+    - --cert-out=/etc/vsyncer/serving/apiserver.crt
+    - --key-out=/etc/vsyncer/serving/apiserver.key
+  volumeMounts:
+    - {name: pki, mountPath: /etc/vsyncer/pki, readOnly: true}
+    - {name: serving-cert, mountPath: /etc/vsyncer/serving}
+{{- end }}
+{{- end -}}
+
+{{/* What the certificate init containers share: the syncer image, the pod IP, no privileges. */}}
+{{- define "vsyncer.issueCertContainer" -}}
+image: "{{ .Values.syncer.image.repository }}:{{ .Values.syncer.image.tag | default .Chart.AppVersion }}"
+imagePullPolicy: {{ .Values.syncer.image.pullPolicy }}
+env:
+  - name: POD_IP
+    valueFrom: {fieldRef: {fieldPath: status.podIP}}
+securityContext: {{- include "vsyncer.restrictedContainer" . | nindent 2 }}
+{{- end -}}
+
+{{/* The environment variable the kubelet sets to the release Service's cluster IP. */}}
+{{- define "vsyncer.serviceHostEnv" -}}
+{{- printf "%s_SERVICE_HOST" (include "vsyncer.name" . | upper | replace "-" "_") -}}
+{{- end -}}
+
+{{/* The syncer's own container security: non-root, read-only root, no privileges. */}}
+{{- define "vsyncer.restrictedContainer" -}}
+runAsNonRoot: true
+runAsUser: 65532
+runAsGroup: 65532
+readOnlyRootFilesystem: true
+allowPrivilegeEscalation: false
+capabilities: {drop: [ALL]}
+{{- end -}}

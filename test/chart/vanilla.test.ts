@@ -1,0 +1,139 @@
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { parse as parseYaml } from 'yaml';
+import { render, renderText, type Manifest } from './render.ts';
+
+interface Container {
+  name: string;
+  image: string;
+  command?: string[];
+  args: string[];
+  volumeMounts?: { name: string; mountPath: string }[];
+}
+interface PodSpec {
+  initContainers?: Container[];
+  containers: Container[];
+  volumes: { name: string; secret?: { secretName: string; items?: { key: string; path: string }[] } }[];
+}
+
+const vanilla = { 'controlPlane.distro': 'vanilla' };
+const podOf = (ms: Manifest[]) =>
+  (ms.find((m) => m.kind === 'StatefulSet') as unknown as { spec: { template: { spec: PodSpec } } }).spec
+    .template.spec;
+const secretData = (ms: Manifest[], name: string) =>
+  (
+    ms.find((m) => m.kind === 'Secret' && m.metadata.name === name) as unknown as {
+      data: Record<string, string>;
+    }
+  ).data;
+const decoded = (data: Record<string, string>, key: string) => Buffer.from(data[key]!, 'base64').toString();
+
+describe('helm chart, controlPlane.distro=vanilla', () => {
+  it('runs etcd, kube-apiserver and kube-controller-manager beside the syncer, with the upstream commands', () => {
+    const pod = podOf(render(vanilla));
+    expect(pod.containers.map((c) => c.name)).toEqual([
+      'etcd',
+      'kube-apiserver',
+      'kube-controller-manager',
+      'syncer',
+    ]);
+    expect(pod.containers.slice(0, 3).map((c) => c.command)).toEqual([
+      ['/usr/local/bin/etcd'],
+      ['/usr/local/bin/kube-apiserver'],
+      ['/usr/local/bin/kube-controller-manager'],
+    ]);
+    const apiserver = pod.containers[1]!.args;
+    expect(apiserver).toEqual(
+      expect.arrayContaining([
+        '--etcd-servers=http://127.0.0.1:2379',
+        '--secure-port=6443',
+        '--tls-cert-file=/etc/vsyncer/serving/apiserver.crt',
+        '--token-auth-file=/etc/vsyncer/pki/tokens.csv',
+        '--endpoint-reconciler-type=none',
+        '--service-cluster-ip-range=10.96.0.0/12',
+      ]),
+    );
+    // Every controller name given exists in this release of kube-controller-manager (an unknown one is fatal).
+    const controllers = pod.containers[2]!.args.find((a) => a.startsWith('--controllers='))!;
+    expect(controllers).toBe(
+      '--controllers=*,-node-ipam-controller,-node-lifecycle-controller,-persistentvolume-binder-controller,-persistentvolume-attach-detach-controller,-persistentvolume-expander-controller,-ttl-controller',
+    );
+    // The syncer reads the chart's admin kubeconfig where k3s would have written its own.
+    const kubeconfig = pod.volumes.find((v) => v.name === 'kubeconfig')!;
+    expect(kubeconfig.secret).toMatchObject({
+      secretName: 'vc1-pki',
+      items: [{ key: 'admin.conf', path: 'kube-config.yaml' }],
+    });
+  });
+
+  it("issues the API server's certificate at pod start for the Service's cluster IP and names", () => {
+    const pod = podOf(render(vanilla));
+    const init = pod.initContainers!.find((c) => c.name === 'apiserver-cert')!;
+    expect(init.image).toBe('vsyncer:0.1.0');
+    expect(init.args).toEqual(
+      expect.arrayContaining([
+        'issue-cert',
+        '--ca-key=/etc/vsyncer/pki/ca.key',
+        '--dns-name=localhost,vc1,vc1.team-a,vc1.team-a.svc,vc1.team-a.svc.cluster.local',
+        '--ip-address=127.0.0.1',
+        // The kubelet sets it to the cluster IP of Service vc1, which exists before the pod.
+        '--ip-address=$(VC1_SERVICE_HOST)',
+      ]),
+    );
+  });
+
+  it('makes one CA, the signing key and two tokens, and kubeconfigs that carry them', () => {
+    const data = secretData(render(vanilla), 'vc1-pki');
+    const ca = new X509Certificate(decoded(data, 'ca.crt'));
+    expect(ca.ca).toBe(true);
+    expect(ca.checkPrivateKey(createPrivateKey(decoded(data, 'ca.key')))).toBe(true);
+    expect(createPrivateKey(decoded(data, 'sa.key')).asymmetricKeyType).toBe('rsa');
+    const tokens = decoded(data, 'tokens.csv')
+      .trim()
+      .split('\n')
+      .map((l) => l.split(','));
+    expect(tokens.map((t) => t.slice(1))).toEqual([
+      ['vsyncer-admin', 'vsyncer-admin', '"system:masters"'],
+      ['system:kube-controller-manager', 'system:kube-controller-manager'],
+    ]);
+    for (const [file, token] of [
+      ['admin.conf', tokens[0]![0]],
+      ['controller-manager.conf', tokens[1]![0]],
+    ] as const) {
+      const config = parseYaml(decoded(data, file)) as {
+        clusters: { cluster: { server: string; 'certificate-authority-data': string } }[];
+        users: { user: { token: string } }[];
+      };
+      expect(config.clusters[0]!.cluster.server).toBe('https://127.0.0.1:6443');
+      expect(
+        Buffer.from(config.clusters[0]!.cluster['certificate-authority-data'], 'base64').toString(),
+      ).toBe(decoded(data, 'ca.crt'));
+      expect(config.users[0]!.user.token).toBe(token);
+      expect(token).toMatch(/^[A-Za-z0-9]{48}$/);
+    }
+  });
+
+  it('refuses what it cannot run: several replicas, an unknown distro', () => {
+    expect(() =>
+      renderText({ ...vanilla, 'syncer.replicas': '2', 'k3s.datastore.secretName': 'db' }),
+    ).toThrow(/controlPlane.distro=vanilla runs one etcd in the pod: syncer.replicas must be 1/);
+    expect(() => renderText({ 'controlPlane.distro': 'k0s' })).toThrow(
+      /controlPlane.distro must be k3s or vanilla, not "k0s"/,
+    );
+  });
+
+  it('places the pod as asked and gives k3s the Service IP as a certificate name too', () => {
+    const pod = podOf(
+      render({
+        'controlPlane.nodeSelector.pool': 'cp',
+        'controlPlane.tolerations[0].key': 'cp',
+        'controlPlane.tolerations[0].operator': 'Exists',
+      }),
+    ) as PodSpec & {
+      nodeSelector: Record<string, string>;
+      tolerations: unknown[];
+    };
+    expect(pod.nodeSelector).toEqual({ pool: 'cp' });
+    expect(pod.tolerations).toEqual([{ key: 'cp', operator: 'Exists' }]);
+    expect(pod.containers[0]!.args).toContain('--tls-san=$(VC1_SERVICE_HOST)');
+  });
+});
