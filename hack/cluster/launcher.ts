@@ -176,8 +176,10 @@ async function planCluster(
     k8s('kube-apiserver'),
     (port) => [
       `--etcd-servers=http://127.0.0.1:${etcd.port}`,
-      // With the real node, its pods reach the virtual API server (host Service <vc>) on the bridge.
-      `--bind-address=${name === 'virtual' && process.env.VSYNC_REAL_NODE === '1' ? '0.0.0.0' : '127.0.0.1'}`,
+      // With the real node, its pods reach both API servers on the bridge: the virtual one through
+      // the host Service <vc>, the host one through `kubernetes` (in-cluster credentials, as the
+      // chart's syncer uses them).
+      `--bind-address=${process.env.VSYNC_REAL_NODE === '1' ? '0.0.0.0' : '127.0.0.1'}`,
       '--advertise-address=127.0.0.1',
       `--secure-port=${port}`,
       `--cert-dir=${join(dir, 'apiserver-certs')}`,
@@ -490,6 +492,7 @@ export async function startClusters(opts: StartOptions): Promise<ClusterInfo> {
       const node = await startRealNode({ stateDir, ...info.host, caCert, caKey, kubectl: info.kubectl }, log);
       // ... and the virtual cluster's DNS where that node's pods reach it (hack/realnode/dns.ts).
       if (node) {
+        pointKubernetesServiceAt(info, node.gateway);
         const dnsOpts = { stateDir, bindIP: node.gateway, virtualKubeconfig: info.virtual.kubeconfig };
         const dns = await startVirtualDns(
           { ...dnsOpts, readyPort: await freePort(), kubectl: info.kubectl },
@@ -508,6 +511,31 @@ export async function startClusters(opts: StartOptions): Promise<ClusterInfo> {
     for (const s of started.reverse()) await stopComponent(s, 2000);
     throw err;
   }
+}
+
+/**
+ * The host's `kubernetes` Service as the real node's pods reach it: its API server listens on every
+ * address, and the node's pods see the host on the bridge. The API server's own endpoint reconciler
+ * is off (it would advertise 127.0.0.1, the pod itself), so the endpoints are written here; the
+ * EndpointSlice that kube-proxy reads is mirrored from them by the controller manager.
+ */
+function pointKubernetesServiceAt(info: ClusterInfo, address: string): void {
+  const endpoints = {
+    apiVersion: 'v1',
+    kind: 'Endpoints',
+    metadata: { name: 'kubernetes', namespace: 'default' },
+    subsets: [
+      {
+        addresses: [{ ip: address }],
+        ports: [{ name: 'https', port: Number(new URL(info.host.server).port), protocol: 'TCP' }],
+      },
+    ],
+  };
+  const res = kubectl(info, info.host.kubeconfig, ['apply', '-f', '-'], JSON.stringify(endpoints));
+  if (res.code !== 0)
+    throw new Error(
+      `error: host: pointing the kubernetes Service at ${address} failed: ${res.stderr.trim()}`,
+    );
 }
 
 /** A detached watcher that runs `down` for stateDir once ownerPid has exited. */

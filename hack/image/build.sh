@@ -66,18 +66,5 @@ if [[ ! -f "$archive" ]]; then
   echo "built $IMAGE_NAME in $((SECONDS - started)) s: $(du -m "$archive" | cut -f1) MiB archive" >&2
 fi
 
-if [[ $import == 1 ]]; then
-  # The real node (hack/realnode/realnode.ts) records its state dir in this lock file; its
-  # containerd listens at <state>/realnode/containerd/containerd.sock.
-  # VSYNC_IMAGE_CONTAINERD_SOCK names another containerd instead.
-  owner="$(cat /run/vsyncer-realnode.owner 2>/dev/null || true)"
-  sock="${VSYNC_IMAGE_CONTAINERD_SOCK:-$owner/realnode/containerd/containerd.sock}"
-  if [[ -S "$sock" ]] && ctr -a "$sock" version >/dev/null 2>&1; then
-    ctr -a "$sock" -n k8s.io images import --snapshotter overlayfs "$archive" >&2 ||
-      die image "ctr images import into the real node ($sock) failed"
-    echo "imported $IMAGE_NAME into containerd ($sock, namespace k8s.io)" >&2
-  else
-    echo "no real node running (VSYNC_REAL_NODE=1 make up starts one): $IMAGE_NAME not imported" >&2
-  fi
-fi
+[[ $import == 0 ]] || import_into_realnode "$archive" "$IMAGE_NAME"
 echo "$archive"

@@ -34,3 +34,20 @@ ensure_buildah() {
 
 # image_exists NAME: whether the local store holds the image.
 image_exists() { bah inspect --type image "$1" >/dev/null 2>&1; }
+
+# import_into_realnode ARCHIVE NAME: imports an OCI archive into the running real node's containerd
+# (hack/realnode records its state dir in the lock file; its containerd listens at
+# <state>/realnode/containerd/containerd.sock; VSYNC_IMAGE_CONTAINERD_SOCK names another one).
+# Says so and succeeds when no real node runs.
+import_into_realnode() {
+  local archive="$1" name="$2" owner sock
+  owner="$(cat /run/vsyncer-realnode.owner 2>/dev/null || true)"
+  sock="${VSYNC_IMAGE_CONTAINERD_SOCK:-$owner/realnode/containerd/containerd.sock}"
+  if [[ -S "$sock" ]] && ctr -a "$sock" version >/dev/null 2>&1; then
+    ctr -a "$sock" -n k8s.io images import --snapshotter overlayfs "$archive" >&2 ||
+      die image "ctr images import of $name into the real node ($sock) failed"
+    echo "imported $name into containerd ($sock, namespace k8s.io)" >&2
+  else
+    echo "no real node running (VSYNC_REAL_NODE=1 make up starts one): $name not imported" >&2
+  fi
+}

@@ -1,0 +1,230 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { hostName } from '../src/naming/names.ts';
+import { runVsyncerCheck } from '../test/harness/check.ts';
+import { testClusters, waitFor } from '../test/harness/clusters.ts';
+import { apply, createTenantNamespace, getObject, mustKubectl, type List } from '../test/harness/objects.ts';
+import { prepareHostNamespace, startSyncer, uniqueName, type SyncerProcess } from '../test/harness/syncer.ts';
+
+/*
+ * What `helm uninstall` relies on (the chart's defaults): with --set-owner every object the syncer
+ * creates in its host namespace is owned by the virtual API Service, so the host's garbage collector
+ * (the local host cluster's kube-controller-manager) deletes them once that Service is gone; and with
+ * --kubeconfig-secret the tenant's kubeconfig is in a host Secret, as vCluster's vc-<name>.
+ */
+const vc = uniqueName('own');
+const hostNs = `host-${vc}`;
+const ns = uniqueName('tenant');
+const secretName = `vc-${vc}`;
+const syncerArgs = ['--set-owner', '--kubeconfig-secret', secretName];
+const tmp = mkdtempSync(join(tmpdir(), 'vsyncer-uninstall-'));
+let syncer: SyncerProcess | undefined;
+
+interface Meta {
+  metadata: {
+    name: string;
+    uid: string;
+    resourceVersion: string;
+    labels?: Record<string, string>;
+    ownerReferences?: Record<string, unknown>[];
+    deletionTimestamp?: string;
+  };
+}
+interface Secret extends Meta {
+  data?: Record<string, string>;
+}
+
+const hostObject = <T = Meta>(kind: string, name: string) => getObject<T>('host', [kind, name, '-n', hostNs]);
+const decode = (b64: string | undefined) => Buffer.from(b64 ?? '', 'base64').toString();
+
+beforeAll(async () => {
+  // The chart's Service `<vc>` (the virtual API) among what the chart would make.
+  await prepareHostNamespace(vc, hostNs);
+  await createTenantNamespace(ns);
+  await mustKubectl('virtual', ['create', 'configmap', 'app-config', '-n', ns, '--from-literal=key=a']);
+  await apply('virtual', {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'web', namespace: ns },
+    spec: {
+      containers: [{ name: 'main', image: 'registry.local/web:1' }],
+      volumes: [{ name: 'a', configMap: { name: 'app-config' } }],
+    },
+  });
+  // Someone else's Secret under the name the kubeconfig is to be exported to.
+  await mustKubectl('host', [
+    'create',
+    'secret',
+    'generic',
+    secretName,
+    '-n',
+    hostNs,
+    '--from-literal=config=theirs',
+  ]);
+  syncer = await startSyncer({ name: vc, hostNamespace: hostNs, args: syncerArgs });
+}, 180_000);
+
+afterAll(async () => {
+  await syncer?.stop();
+  rmSync(tmp, { recursive: true, force: true });
+  await mustKubectl('virtual', ['delete', 'namespace', ns, '--wait=false']).catch(() => undefined);
+  await mustKubectl('host', ['delete', 'namespace', hostNs, '--wait=false']).catch(() => undefined);
+});
+
+describe('--set-owner and --kubeconfig-secret (helm install and uninstall)', () => {
+  it('refuses to start with --set-owner when the owner Service does not exist, naming it and the flag', async () => {
+    const other = uniqueName('noowner');
+    const refused = await startSyncer({
+      name: other,
+      hostNamespace: hostNs,
+      args: ['--set-owner'],
+      waitReady: false,
+    });
+    expect(await refused.exited).toBe(2);
+    expect(refused.logs()).toContain(
+      `error: --virtual-api-service: host Service ${hostNs}/${other} does not exist; --set-owner makes it the owner`,
+    );
+  }, 60_000);
+
+  it('leaves an unlabelled Secret of the kubeconfig’s name untouched, says so, and syncs on', async () => {
+    const before = (await hostObject<Secret>('secret', secretName))!;
+    await waitFor(
+      'the syncer to log that the Secret is not its own',
+      async () =>
+        syncer!
+          .logs()
+          .includes(
+            `host Secret ${hostNs}/${secretName} exists and is not this virtual cluster's kubeconfig export`,
+          ),
+      60_000,
+    );
+    const after = (await hostObject<Secret>('secret', secretName))!;
+    expect(after.metadata.resourceVersion).toBe(before.metadata.resourceVersion);
+    expect(decode(after.data?.config)).toBe('theirs');
+    expect(after.metadata.labels).toBeUndefined();
+    expect(after.metadata.ownerReferences).toBeUndefined();
+    expect(syncer!.child.exitCode).toBeNull();
+  }, 90_000);
+
+  it('gives the synced host pod and config map the virtual API Service as their one owner', async () => {
+    const service = (await hostObject('service', vc))!;
+    const owner = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      name: vc,
+      uid: service.metadata.uid,
+      controller: false,
+    };
+    for (const [kind, name] of [
+      ['pod', hostName('web', ns, vc)],
+      ['configmap', hostName('app-config', ns, vc)],
+    ] as const) {
+      const copy = await waitFor<Meta>(`host ${kind} ${name}`, () => hostObject(kind, name), 90_000);
+      expect({ kind, owners: copy.metadata.ownerReferences }).toEqual({ kind, owners: [owner] });
+    }
+    // The pod's service-account token, in a secret of the syncer's: owned the same way.
+    const secrets = await getObject<List<Meta>>('host', [
+      'secrets',
+      '-n',
+      hostNs,
+      '-l',
+      `vcluster.loft.sh/managed-by=${vc}`,
+    ]);
+    expect(secrets!.items.length).toBeGreaterThan(0);
+    for (const s of secrets!.items) expect(s.metadata.ownerReferences).toEqual([owner]);
+  }, 120_000);
+
+  it('exports a kubeconfig that reaches the virtual API server once the Secret is free, and rewrites nothing on a restart', async () => {
+    await mustKubectl('host', ['delete', 'secret', secretName, '-n', hostNs]);
+    await syncer!.stop();
+    syncer = await startSyncer({ name: vc, hostNamespace: hostNs, args: syncerArgs });
+    const exported = await waitFor(
+      `the kubeconfig in host Secret ${secretName}`,
+      async () => {
+        const s = await hostObject<Secret>('secret', secretName);
+        return s?.data?.config ? s : undefined;
+      },
+      60_000,
+    );
+    const service = (await hostObject('service', vc))!;
+    expect(exported.metadata.labels).toEqual({ 'vsyncer.dev/kubeconfig-of': vc });
+    expect(exported.metadata.ownerReferences).toEqual([
+      { apiVersion: 'v1', kind: 'Service', name: vc, uid: service.metadata.uid, controller: false },
+    ]);
+    expect(decode(exported.data!['certificate-authority'])).toMatch(/^-----BEGIN CERTIFICATE-----/);
+    expect(decode(exported.data!['client-certificate'])).toMatch(/^-----BEGIN CERTIFICATE-----/);
+    expect(decode(exported.data!['client-key'])).toMatch(/^-----BEGIN [A-Z ]*PRIVATE KEY-----/);
+    const config = decode(exported.data!.config);
+    expect(config).toContain('server: https://localhost:8443');
+
+    // Used as it is, but for the server: the local virtual API server instead of a port-forward.
+    const file = join(tmp, 'tenant.kubeconfig');
+    writeFileSync(file, config);
+    const clusters = testClusters();
+    const get = spawnSync(
+      clusters.kubectl,
+      ['--kubeconfig', file, '--server', clusters.virtual.server, 'get', 'ns'],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect({ code: get.status, stderr: get.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(get.stdout).toContain(ns);
+
+    await syncer!.stop();
+    syncer = await startSyncer({ name: vc, hostNamespace: hostNs, args: syncerArgs });
+    await waitFor(
+      'the restarted syncer to find the kubeconfig current',
+      async () => syncer!.logs().includes(`host Secret ${hostNs}/${secretName} holds the kubeconfig already`),
+      60_000,
+    );
+    expect((await hostObject<Secret>('secret', secretName))!.metadata.resourceVersion).toBe(
+      exported.metadata.resourceVersion,
+    );
+  }, 180_000);
+
+  it('vsyncer check finds the clusters agreeing: owner references and the kubeconfig Secret are no difference', async () => {
+    await waitFor(
+      'vsyncer check to exit 0',
+      async () => {
+        const r = await runVsyncerCheck(vc, hostNs, [ns]);
+        if (r.code !== 0)
+          throw new Error(`exit ${r.code}: ${r.stderr}${JSON.stringify(r.report?.differences ?? [])}`);
+        return true;
+      },
+      120_000,
+      1000,
+    );
+  }, 150_000);
+
+  it('deleting the virtual API Service (helm uninstall) lets the host garbage collector delete every synced object', async () => {
+    // helm uninstall stops the syncer (its StatefulSet) and deletes the Service.
+    await syncer!.stop();
+    syncer = undefined;
+    await mustKubectl('host', ['delete', 'service', vc, '-n', hostNs]);
+    await waitFor(
+      'the garbage collector to delete the synced objects',
+      async () => {
+        const left: string[] = [];
+        const pod = await hostObject('pod', hostName('web', ns, vc));
+        // A pod the collector deleted may still be terminating on its node.
+        if (pod && !pod.metadata.deletionTimestamp) left.push('pod');
+        if (await hostObject('configmap', hostName('app-config', ns, vc))) left.push('configmap');
+        if (await hostObject('secret', secretName)) left.push('kubeconfig secret');
+        const synced = await getObject<List<Meta>>('host', [
+          'secrets',
+          '-n',
+          hostNs,
+          '-l',
+          `vcluster.loft.sh/managed-by=${vc}`,
+        ]);
+        left.push(...synced!.items.map((s) => `secret ${s.metadata.name}`));
+        if (left.length) throw new Error(`still there: ${left.join(', ')}`);
+        return true;
+      },
+      90_000,
+    );
+  }, 120_000);
+});
