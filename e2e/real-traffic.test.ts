@@ -3,6 +3,7 @@
 // the virtual API server, hack/realnode/dns.ts) and gets an HTTP answer through that Service's
 // ClusterIP; and a pod calls the virtual `kubernetes` Service with its own service-account token,
 // which the virtual API server accepts and the host API server refuses.
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { freePort } from '../hack/cluster/ports.ts';
@@ -75,6 +76,28 @@ async function finishedOutput(name: string, timeoutMs: number): Promise<{ phase:
   const logs = await kubectl('virtual', ['logs', name, '-n', ns]);
   if (logs.code !== 0) throw new Error(`kubectl logs ${name} on virtual failed: ${logs.stderr}`);
   return { phase, output: logs.stdout };
+}
+
+/**
+ * kubectl in a terminal of 40 rows and 100 columns (util-linux `script` gives it a pty, which -t
+ * needs); resolves with what it printed, line ends as a terminal writes them turned back to \n.
+ */
+async function terminalExec(cluster: 'host' | 'virtual', args: string[]): Promise<string> {
+  const clusters = testClusters();
+  const quote = (a: string) => `'${a.replaceAll("'", `'\\''`)}'`;
+  const command = [clusters.kubectl, '--kubeconfig', clusters[cluster].kubeconfig, ...args]
+    .map(quote)
+    .join(' ');
+  const res = spawnSync('script', ['-qefc', `stty rows 40 cols 100; ${command}`, '/dev/null'], {
+    encoding: 'utf8',
+    timeout: 60_000,
+    input: '',
+  });
+  if (res.status !== 0)
+    throw new Error(
+      `kubectl ${args.join(' ')} in a terminal failed (${res.status}): ${res.stdout}${res.stderr}`,
+    );
+  return res.stdout.replaceAll('\r\n', '\n');
 }
 
 /** A GET with a bearer token; resolves with the status code. */
@@ -248,6 +271,31 @@ function getWithToken(server: string, path: string, ca: string, token: string): 
         'hello\n',
       );
       expect(stdin).toMatchObject({ code: 0, stdout: 'got:hello\n' });
+      // A terminal (-t): the container's shell gets a pty for stdin and stdout, as on the host pod.
+      const inTerminal = await terminalExec('virtual', [
+        'exec',
+        '-it',
+        '-n',
+        ns,
+        'shell',
+        '--',
+        'sh',
+        '-c',
+        'tty; test -t 0 && echo stdin is a terminal',
+      ]);
+      expect(inTerminal).toMatch(/^\/dev\/pts\/\d+\nstdin is a terminal\n$/);
+      const host = await terminalExec('host', [
+        'exec',
+        '-it',
+        '-n',
+        hostNs,
+        hostName('shell', ns, vc),
+        '--',
+        'sh',
+        '-c',
+        'tty; test -t 0 && echo stdin is a terminal',
+      ]);
+      expect(inTerminal).toBe(host);
       const dir = mkdtempSync(join(tmpdir(), 'realnode-cp-'));
       writeFileSync(join(dir, 'in'), 'into the container\n');
       expect((await kubectl('virtual', ['cp', join(dir, 'in'), `${ns}/shell:/tmp/in`])).code).toBe(0);

@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import type { Server } from 'node:http';
 import { corednsObjects } from './bootstrap/coredns.ts';
 import { MissingObjectCreator } from './bootstrap/create-missing.ts';
+import { kubeletClientObjects } from './bootstrap/kubelet-client.ts';
 import { ConfigError, kubeletPort, placementOf, type SyncerConfig } from './config/config.ts';
 import { InformerFactory } from './informer/factory.ts';
 import type { ClusterClient } from './kube/client.ts';
@@ -54,6 +55,7 @@ export class SyncerApp {
   private readonly owner: OwnerService | undefined;
   private readonly kubeconfigExporter: KubeconfigExporter | undefined;
   private readonly corednsBootstrap: MissingObjectCreator | undefined;
+  private readonly kubeletClientBootstrap: MissingObjectCreator | undefined;
   private controllersStarted = false;
   private stopping = false;
   private stopped: Promise<void> | undefined;
@@ -157,6 +159,15 @@ export class SyncerApp {
             baseDir: dirname(config.virtualKubeconfig),
             readFile: (path) => readFileSync(path),
           }),
+        clock,
+        logger,
+      });
+    }
+    if (config.kubeletBindAddress !== '0' && config.kubeletClientUser) {
+      this.kubeletClientBootstrap = new MissingObjectCreator({
+        client: virtual,
+        what: 'kubelet API access of the virtual API server',
+        objects: kubeletClientObjects(config.kubeletClientUser),
         clock,
         logger,
       });
@@ -283,6 +294,7 @@ export class SyncerApp {
     // Only now, as the leader (this replica writes), and never in the way of the syncing.
     void this.kubeconfigExporter?.start();
     void this.corednsBootstrap?.start();
+    void this.kubeletClientBootstrap?.start();
   }
 
   /** Stops new work, lets in-flight reconciles finish within the shutdown timeout, releases the lease. */
@@ -297,6 +309,7 @@ export class SyncerApp {
     const { logger, config } = this.opts;
     this.kubeconfigExporter?.stop();
     this.corednsBootstrap?.stop();
+    this.kubeletClientBootstrap?.stop();
     const deadline = Date.now() + config.shutdownTimeoutMs;
     const finished = await Promise.all(this.components.map((c) => c.stop(config.shutdownTimeoutMs)));
     if (finished.some((ok) => !ok)) logger.warn('some reconciles did not finish before the shutdown timeout');

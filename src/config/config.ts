@@ -29,6 +29,7 @@ export interface CoreConfig {
   kubeconfigSecretServer: string;
   /** CoreDNS image the syncer deploys into the virtual cluster when its DNS is missing ("" = none). */
   corednsImage: string;
+  kubeletClientUser: string;
   /** `--sync` items as given (resolved against the kind registry at start). */
   sync: string[];
   hostQps: number;
@@ -303,6 +304,14 @@ const CORE_FIELDS: readonly FieldSpec<keyof CoreConfig>[] = [
     default: '',
     description:
       'CA of the client certificate the virtual API server presents to kubelets; no other caller is served',
+  },
+  {
+    flag: 'kubelet-client-user',
+    key: 'kubeletClientUser',
+    kind: 'string',
+    default: '',
+    description:
+      "user name of the virtual API server's kubelet client certificate: bound to system:kubelet-api-admin in the virtual cluster (created when missing) so it may use the kubelet API (empty: no binding)",
   },
   {
     flag: 'kubelet-node-ports',

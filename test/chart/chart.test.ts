@@ -69,6 +69,7 @@ describe('helm chart', () => {
       '--kubelet-tls-cert-file=/etc/vsyncer/serving/kubelet.crt',
       '--kubelet-tls-key-file=/etc/vsyncer/serving/kubelet.key',
       '--kubelet-client-ca-file=/etc/vsyncer/kubelet/ca.crt',
+      '--kubelet-client-user=kube-apiserver-kubelet-client',
       '--kubelet-node-ports=',
       '--kubelet-node-stats=false',
       '--leader-elect=false',

@@ -76,6 +76,7 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 - --kubelet-tls-cert-file=/etc/vsyncer/serving/kubelet.crt
 - --kubelet-tls-key-file=/etc/vsyncer/serving/kubelet.key
 - --kubelet-client-ca-file=/etc/vsyncer/kubelet/ca.crt
+- --kubelet-client-user=kube-apiserver-kubelet-client
 {{- if .Values.syncer.kubelet.nodeStats }}
 - --kubelet-node-ports={{ .Values.syncer.kubelet.nodePorts }}
 - --kubelet-node-stats=true
