@@ -97,7 +97,8 @@ async function terminalExec(cluster: 'host' | 'virtual', args: string[]): Promis
     throw new Error(
       `kubectl ${args.join(' ')} in a terminal failed (${res.status}): ${res.stdout}${res.stderr}`,
     );
-  return res.stdout.replaceAll('\r\n', '\n');
+  // script's stdin ends at once; the terminal echoes that as ^@, wherever the line is.
+  return res.stdout.replaceAll('\r\n', '\n').replaceAll('^@', '');
 }
 
 /** A GET with a bearer token; resolves with the status code. */

@@ -1,0 +1,426 @@
+// The Helm chart installed for real (VSYNC_REAL_NODE=1): the syncer image built from the project's
+// Dockerfile and the vanilla control plane's image, imported into the real node's runtime; `helm
+// install` of charts/vsyncer into a host namespace; the control-plane pod running on the real node
+// with the syncer on its in-cluster service account; a tenant using the virtual cluster through the
+// kubeconfig the syncer exports and a port-forward of the chart's Service; then upgrade and
+// uninstall, after which the host namespace holds nothing of the release.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { readRealNodeInfo, type RealNodeInfo } from '../hack/realnode/realnode.ts';
+import { SERVICE_CIDR } from '../hack/cluster/launcher.ts';
+import {
+  buildAndImportImages,
+  CHART_DIR,
+  createDataVolume,
+  helm,
+  localValues,
+  portForward,
+  run,
+  tenantKubeconfig,
+  type ChartImages,
+  type HostAccess,
+} from '../test/harness/chart.ts';
+import { testClusters, waitFor } from '../test/harness/clusters.ts';
+import { recordMeasurement } from '../test/harness/objects.ts';
+import { uniqueName } from '../test/harness/syncer.ts';
+
+const enabled = process.env.VSYNC_REAL_NODE === '1';
+const release = uniqueName('vc');
+const ns = `chart-${release}`;
+const tenantNs = 'shop';
+
+interface Pod {
+  metadata: { name: string; labels?: Record<string, string> };
+  spec: { nodeName?: string; containers: { args?: string[] }[] };
+  status?: { phase?: string; podIP?: string; containerStatuses?: { ready: boolean }[] };
+}
+interface List<T> {
+  items: T[];
+}
+
+let host: HostAccess;
+let node: RealNodeInfo;
+let images: ChartImages;
+let values: Record<string, unknown>;
+let forward: Awaited<ReturnType<typeof portForward>> | undefined;
+let tenantConfig: string;
+
+async function hostCtl(args: string[], input?: string) {
+  return run(host.kubectl, ['--kubeconfig', host.kubeconfig, ...args], input);
+}
+async function hostJson<T>(args: string[]): Promise<T | undefined> {
+  const res = await hostCtl([...args, '-o', 'json']);
+  return res.code === 0 ? (JSON.parse(res.stdout) as T) : undefined;
+}
+/** kubectl as the tenant: the exported kubeconfig, through the port-forward. */
+async function tenant(args: string[], input?: string) {
+  return run(host.kubectl, ['--kubeconfig', tenantConfig, ...args], input);
+}
+async function mustTenant(args: string[], input?: string): Promise<string> {
+  const res = await tenant(args, input);
+  if (res.code !== 0) throw new Error(`tenant kubectl ${args.join(' ')} failed: ${res.stderr}`);
+  return res.stdout;
+}
+
+/** Waits for the control-plane pod to be Ready on the real node; returns it. */
+async function controlPlaneReady(
+  what: string,
+  notUid?: string,
+): Promise<Pod & { metadata: { uid: string } }> {
+  return waitFor(
+    what,
+    async () => {
+      const pod = await hostJson<Pod & { metadata: { uid: string } }>([
+        'get',
+        'pod',
+        `${release}-0`,
+        '-n',
+        ns,
+      ]);
+      const ready = pod?.status?.containerStatuses?.every((c) => c.ready) ?? false;
+      return ready && pod!.metadata.uid !== notUid && pod;
+    },
+    180_000,
+    500,
+  );
+}
+
+/** Port-forward to the chart's Service and the tenant kubeconfig pointed at it, answering. */
+async function connectTenant(): Promise<void> {
+  forward?.stop();
+  forward = await portForward(host, ns, release);
+  const url = forward.url;
+  tenantConfig = await waitFor(
+    `Secret vc-${release} with the tenant kubeconfig`,
+    () => tenantKubeconfig(host, ns, `vc-${release}`, url),
+    60_000,
+  );
+  await waitFor(
+    'the virtual API server through the port-forward',
+    async () => (await tenant(['get', 'ns'])).code === 0,
+    60_000,
+  );
+}
+
+const webDeployment = () => ({
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: { name: 'web', namespace: tenantNs },
+  spec: {
+    replicas: 2,
+    selector: { matchLabels: { app: 'web' } },
+    template: {
+      metadata: { labels: { app: 'web' } },
+      spec: {
+        ...onRealNode(),
+        containers: [
+          {
+            name: 'web',
+            image: node.images.httpserver,
+            imagePullPolicy: 'Never',
+            ports: [{ containerPort: 8080 }],
+          },
+        ],
+      },
+    },
+  },
+});
+
+function onRealNode() {
+  const [labelKey, labelValue] = node.label.split('=') as [string, string];
+  return {
+    nodeSelector: { [labelKey]: labelValue },
+    tolerations: [{ key: node.taint.split('=')[0]!, operator: 'Exists', effect: 'NoSchedule' }],
+    terminationGracePeriodSeconds: 1,
+  };
+}
+
+(enabled ? describe : describe.skip)(
+  enabled
+    ? 'the chart installed for real'
+    : 'the chart installed for real (skipped: set VSYNC_REAL_NODE=1 to start the real kubelet node it runs on)',
+  () => {
+    beforeAll(async () => {
+      const clusters = testClusters();
+      const info = readRealNodeInfo(clusters.stateDir);
+      if (!info) throw new Error('VSYNC_REAL_NODE=1 but the test clusters have no real node (realnode.json)');
+      node = info;
+      host = { kubectl: clusters.kubectl, kubeconfig: clusters.host.kubeconfig, stateDir: clusters.stateDir };
+      images = buildAndImportImages();
+      values = localValues(node, images, SERVICE_CIDR);
+      await createDataVolume(host, node, `data-${release}`);
+      const created = await hostCtl(['create', 'namespace', ns]);
+      if (created.code !== 0) throw new Error(`creating namespace ${ns}: ${created.stderr}`);
+    }, 25 * 60_000);
+
+    afterAll(async () => {
+      forward?.stop();
+      if (!host) return;
+      await helm(host, ['uninstall', release, '-n', ns, '--wait']).catch(() => undefined);
+      await hostCtl(['delete', 'namespace', ns, '--wait=false']);
+      await hostCtl(['delete', 'pv', `data-${release}`, '--wait=false']);
+    }, 120_000);
+
+    it('installs: the control-plane pod runs on the real node, the syncer on its service account', async () => {
+      const started = Date.now();
+      const res = await helm(host, ['install', release, CHART_DIR, '-n', ns], values);
+      expect(res.stderr).not.toMatch(/Error/);
+      expect(res.code).toBe(0);
+      const pod = await controlPlaneReady('the control-plane pod Ready');
+      recordMeasurement('chart_install_to_ready_seconds', (Date.now() - started) / 1000);
+      expect(pod.spec.nodeName).toBe(node.node);
+      // No host kubeconfig: the syncer's host client is the pod's service account.
+      const syncer = pod.spec.containers.find((c) => (c.args ?? []).includes('start'));
+      // (the only host credential in the pod is its service account's token; the sync below proves it works).
+      expect(syncer?.args).toContain('--host-kubeconfig=');
+    }, 300_000);
+
+    it('gives the tenant a kubeconfig (Secret vc-<release>) that reaches the virtual API server', async () => {
+      await connectTenant();
+      const namespaces = await mustTenant(['get', 'namespaces', '-o', 'name']);
+      expect(namespaces).toContain('namespace/kube-system');
+      // It is the virtual cluster, not the host: the host namespace of the release is not there.
+      expect(namespaces).not.toContain(`namespace/${ns}`);
+    }, 120_000);
+
+    it('runs a Deployment and a Service on the real node; a virtual pod reaches it by DNS name', async () => {
+      // The virtual cluster's DNS, which the syncer deploys for the vanilla control plane, placed on the
+      // real node as a cluster admin would place it (the syncer creates it once and leaves it to them).
+      await waitFor(
+        'the CoreDNS Deployment in virtual kube-system',
+        async () => (await tenant(['get', 'deployment', 'coredns', '-n', 'kube-system'])).code === 0,
+        60_000,
+      );
+      await mustTenant([
+        'patch',
+        'deployment',
+        'coredns',
+        '-n',
+        'kube-system',
+        '--type=merge',
+        '-p',
+        JSON.stringify({ spec: { template: { spec: onRealNode() } } }),
+      ]);
+      await mustTenant(['create', 'namespace', tenantNs]);
+      await mustTenant(['apply', '-f', '-'], JSON.stringify(webDeployment()));
+      await mustTenant(['expose', 'deployment', 'web', '-n', tenantNs, '--port=80', '--target-port=8080']);
+      const pods = await waitFor(
+        'two web pods Running in the virtual cluster',
+        async () => {
+          const list = JSON.parse(
+            await mustTenant(['get', 'pods', '-n', tenantNs, '-l', 'app=web', '-o', 'json']),
+          ) as List<Pod>;
+          return (
+            list.items.length === 2 && list.items.every((p) => p.status?.phase === 'Running') && list.items
+          );
+        },
+        180_000,
+        1000,
+      );
+      // The host copies run on the real node, in the release's namespace.
+      const hostPods = (await hostJson<List<Pod>>([
+        'get',
+        'pods',
+        '-n',
+        ns,
+        '-l',
+        'vcluster.loft.sh/managed-by=' + release,
+      ]))!.items;
+      expect(
+        hostPods.filter(
+          (p) =>
+            p.metadata.name.startsWith('web-') &&
+            p.status?.phase === 'Running' &&
+            p.spec.nodeName === node.node,
+        ),
+      ).toHaveLength(2);
+      const clusterIP = (
+        await mustTenant(['get', 'service', 'web', '-n', tenantNs, '-o', 'jsonpath={.spec.clusterIP}'])
+      ).trim();
+      expect(clusterIP).toMatch(/^10\.96\./);
+      await waitFor(
+        'CoreDNS Ready on the real node',
+        async () => {
+          const list = JSON.parse(
+            await mustTenant(['get', 'pods', '-n', 'kube-system', '-l', 'k8s-app=kube-dns', '-o', 'json']),
+          ) as List<Pod>;
+          return list.items.some((p) => p.status?.containerStatuses?.every((c) => c.ready));
+        },
+        180_000,
+        1000,
+      );
+      const sa = '/var/run/secrets/kubernetes.io/serviceaccount';
+      const getter = (name: string, args: string[]) => ({
+        name,
+        image: node.images.httpserver,
+        imagePullPolicy: 'Never',
+        args: [...args, '-retry', '90s', '-timeout', '3s'],
+      });
+      const client = {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'client', namespace: tenantNs },
+        spec: {
+          ...onRealNode(),
+          restartPolicy: 'Never',
+          containers: [
+            // The Service by its name, through the virtual DNS.
+            getter('web', ['-get', `http://web.${tenantNs}.svc.cluster.local/`]),
+            // The virtual API server by the IP in KUBERNETES_SERVICE_HOST, verified against the pod's CA
+            // for that IP (no server-name override): the serving certificate must name it.
+            getter('api', [
+              '-get',
+              'https://$(KUBERNETES_SERVICE_HOST):$(KUBERNETES_SERVICE_PORT)/version',
+              '-token-file',
+              `${sa}/token`,
+              '-ca-file',
+              `${sa}/ca.crt`,
+            ]),
+          ],
+        },
+      };
+      await mustTenant(['apply', '-f', '-'], JSON.stringify(client));
+      const phase = await waitFor(
+        'the client pod finished',
+        async () => {
+          const p = JSON.parse(
+            await mustTenant(['get', 'pod', 'client', '-n', tenantNs, '-o', 'json']),
+          ) as Pod;
+          return (p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed') && p.status.phase;
+        },
+        120_000,
+        1000,
+      );
+      // kubectl logs through the virtual API server, the syncer's kubelet API and the real kubelet.
+      const logs = await mustTenant(['logs', 'client', '-n', tenantNs, '-c', 'web']);
+      const api = await mustTenant(['logs', 'client', '-n', tenantNs, '-c', 'api']);
+      expect({ phase, logs, api }).toMatchObject({ phase: 'Succeeded' });
+      // httpserver answers with its hostname: one of the two web pods (a host pod keeps its virtual name as hostname).
+      const hostname = /hostname=(\S+)/.exec(logs)?.[1];
+      expect(pods.map((p) => p.metadata.name)).toContain(hostname);
+      // (earlier attempts may have logged errors: kube-proxy and CoreDNS take a moment for new endpoints)
+      expect(api).toMatch(/"gitVersion":\s*"v1\.37\./);
+    }, 400_000);
+
+    it("answers node statistics through the virtual API server with the tenant's pod names (kubectl top's source)", async () => {
+      // The virtual node the web pods run on advertises the control-plane pod's IP (a loopback address
+      // would be refused by the API server's node proxy), with a certificate issued for it at pod start.
+      const pod = JSON.parse(
+        await mustTenant(['get', 'pods', '-n', tenantNs, '-l', 'app=web', '-o', 'json']),
+      ) as List<Pod>;
+      const nodeName = pod.items[0]!.spec.nodeName!;
+      const summary = await waitFor(
+        `/stats/summary of virtual node ${nodeName} naming the web pods`,
+        async () => {
+          const res = await tenant(['get', '--raw', `/api/v1/nodes/${nodeName}/proxy/stats/summary`]);
+          if (res.code !== 0) throw new Error(res.stderr);
+          const body = JSON.parse(res.stdout) as { pods: { podRef: { namespace: string; name: string } }[] };
+          const names = body.pods.map((p) => `${p.podRef.namespace}/${p.podRef.name}`);
+          return pod.items.every((p) => names.includes(`${tenantNs}/${p.metadata.name}`)) && names;
+        },
+        90_000,
+        2000,
+      );
+      // Only this virtual cluster's pods, under their virtual names: not the control plane's own pod.
+      for (const name of summary) expect(name).not.toMatch(/-x-|^chart-/);
+      const metrics = await mustTenant(['get', '--raw', `/api/v1/nodes/${nodeName}/proxy/metrics/resource`]);
+      const podLines = metrics.split('\n').filter((l) => l.startsWith('pod_cpu_usage_seconds_total{'));
+      expect(podLines.some((l) => l.includes(`namespace="${tenantNs}"`) && l.includes('pod="web-'))).toBe(
+        true,
+      );
+      for (const line of podLines) expect(line).not.toMatch(/-x-/);
+    }, 180_000);
+
+    it("runs the syncer with exactly the chart's Role: a Secret of another namespace is refused", async () => {
+      const token = (await hostCtl(['create', 'token', release, '-n', ns])).stdout.trim();
+      expect(token).not.toBe('');
+      // The host kubeconfig with the token as its only credential (a client certificate would win).
+      const kubeconfig = parseYaml(readFileSync(host.kubeconfig, 'utf8')) as { users: { user: unknown }[] };
+      for (const u of kubeconfig.users) u.user = { token };
+      const asFile = join(host.stateDir, `sa-${release}.kubeconfig`);
+      writeFileSync(asFile, stringifyYaml(kubeconfig), { mode: 0o600 });
+      const as = (args: string[]) => run(host.kubectl, ['--kubeconfig', asFile, ...args]);
+      expect((await as(['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}'])).stdout).toBe(
+        `system:serviceaccount:${ns}:${release}`,
+      );
+      // Within the Role: its own namespace's Secrets and Pods.
+      expect((await as(['get', 'secrets', '-n', ns])).code).toBe(0);
+      expect((await as(['get', 'pods', '-n', ns])).code).toBe(0);
+      // Outside it: Secrets of another namespace, cluster-wide Secrets, writes to another namespace.
+      for (const args of [
+        ['get', 'secrets', '-n', 'kube-system'],
+        ['get', 'secrets', '--all-namespaces'],
+        ['create', 'configmap', 'x', '-n', 'default'],
+        ['get', 'namespaces'],
+      ]) {
+        const res = await as(args);
+        expect({ args, code: res.code, forbidden: /forbidden/i.test(res.stderr) }).toEqual({
+          args,
+          code: 1,
+          forbidden: true,
+        });
+      }
+    }, 60_000);
+
+    it('upgrades (a values change restarts the pod) and keeps the virtual cluster and its workloads', async () => {
+      const before = await controlPlaneReady('the control-plane pod Ready before the upgrade');
+      const res = await helm(
+        host,
+        ['upgrade', release, CHART_DIR, '-n', ns, '--set', 'syncer.logLevel=debug'],
+        values,
+      );
+      expect(res.code).toBe(0);
+      const after = await controlPlaneReady(
+        'a new control-plane pod Ready after the upgrade',
+        before.metadata.uid,
+      );
+      expect(after.spec.containers.find((c) => (c.args ?? []).includes('start'))?.args).toContain(
+        '--log-level=debug',
+      );
+      await connectTenant();
+      // The data survived (etcd on the claim): the tenant's objects are still there, the pods still Running.
+      const deployments = await mustTenant(['get', 'deployments', '-n', tenantNs, '-o', 'name']);
+      expect(deployments.trim()).toBe('deployment.apps/web');
+      await waitFor(
+        'the web pods Running after the upgrade',
+        async () => {
+          const list = JSON.parse(
+            await mustTenant(['get', 'pods', '-n', tenantNs, '-l', 'app=web', '-o', 'json']),
+          ) as List<Pod>;
+          return list.items.length === 2 && list.items.every((p) => p.status?.phase === 'Running');
+        },
+        120_000,
+        1000,
+      );
+    }, 400_000);
+
+    it('uninstalls and leaves nothing of the release in the host namespace', async () => {
+      forward?.stop();
+      forward = undefined;
+      const res = await helm(host, ['uninstall', release, '-n', ns, '--wait']);
+      expect(res.code).toBe(0);
+      const kinds =
+        'pods,services,endpoints,configmaps,secrets,serviceaccounts,persistentvolumeclaims,statefulsets,roles,rolebindings,networkpolicies,resourcequotas,limitranges';
+      const left = await waitFor(
+        'the host namespace emptied of the release',
+        async () => {
+          const list = (await hostJson<List<{ kind: string; metadata: { name: string } }>>([
+            'get',
+            kinds,
+            '-n',
+            ns,
+          ]))!;
+          const rest = list.items
+            .map((o) => `${o.kind}/${o.metadata.name}`)
+            // What every namespace has, whoever uses it.
+            .filter((k) => k !== 'ConfigMap/kube-root-ca.crt' && k !== 'ServiceAccount/default');
+          return rest.length === 0 ? rest : false;
+        },
+        180_000,
+        1000,
+      );
+      expect(left).toEqual([]);
+    }, 300_000);
+  },
+);
