@@ -4,6 +4,8 @@ import { render, renderText, type Manifest } from './render.ts';
 
 interface Container {
   name: string;
+  restartPolicy?: string;
+  startupProbe?: unknown;
   image: string;
   command?: string[];
   args: string[];
@@ -30,18 +32,26 @@ const decoded = (data: Record<string, string>, key: string) => Buffer.from(data[
 describe('helm chart, controlPlane.distro=vanilla', () => {
   it('runs etcd, kube-apiserver and kube-controller-manager beside the syncer, with the upstream commands', () => {
     const pod = podOf(render(vanilla));
-    expect(pod.containers.map((c) => c.name)).toEqual([
-      'etcd',
-      'kube-apiserver',
-      'kube-controller-manager',
-      'syncer',
+    // etcd and the API server are sidecars (init containers that keep running): the controller manager
+    // and the syncer start once the API server's startup probe passes.
+    expect(pod.initContainers!.map((c) => [c.name, c.restartPolicy])).toEqual([
+      ['kubelet-cert', undefined],
+      ['apiserver-cert', undefined],
+      ['etcd', 'Always'],
+      ['kube-apiserver', 'Always'],
     ]);
-    expect(pod.containers.slice(0, 3).map((c) => c.command)).toEqual([
+    expect(pod.initContainers![3]!.startupProbe).toMatchObject({
+      httpGet: { path: '/readyz', port: 6443, scheme: 'HTTPS' },
+    });
+    expect(pod.containers.map((c) => c.name)).toEqual(['kube-controller-manager', 'syncer']);
+    const [etcd, kubeApiserver] = pod.initContainers!.slice(2);
+    const kcm = pod.containers[0]!;
+    expect([etcd!.command, kubeApiserver!.command, kcm.command]).toEqual([
       ['/usr/local/bin/etcd'],
       ['/usr/local/bin/kube-apiserver'],
       ['/usr/local/bin/kube-controller-manager'],
     ]);
-    const apiserver = pod.containers[1]!.args;
+    const apiserver = kubeApiserver!.args;
     expect(apiserver).toEqual(
       expect.arrayContaining([
         '--etcd-servers=http://127.0.0.1:2379',
@@ -53,7 +63,7 @@ describe('helm chart, controlPlane.distro=vanilla', () => {
       ]),
     );
     // Every controller name given exists in this release of kube-controller-manager (an unknown one is fatal).
-    const controllers = pod.containers[2]!.args.find((a) => a.startsWith('--controllers='))!;
+    const controllers = kcm.args.find((a) => a.startsWith('--controllers='))!;
     expect(controllers).toBe(
       '--controllers=*,-node-ipam-controller,-node-lifecycle-controller,-persistentvolume-binder-controller,-persistentvolume-attach-detach-controller,-persistentvolume-expander-controller,-ttl-controller',
     );

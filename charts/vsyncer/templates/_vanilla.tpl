@@ -6,9 +6,11 @@ same API server settings as the k3s container (port 6443, no endpoint reconciler
 the virtual `kubernetes` Service; the syncer as the nodes' kubelet) and the same controllers off (the
 virtual cluster has no nodes of its own).
 */}}
-{{- define "vsyncer.vanillaContainers" -}}
+{{- define "vsyncer.vanillaSidecars" -}}
 {{- $v := .Values.vanilla -}}
 - name: etcd
+  # A sidecar (an init container that keeps running): the pod's containers start after it.
+  restartPolicy: Always
   image: {{ $v.etcd.image }}
   imagePullPolicy: {{ $v.imagePullPolicy }}
   command: [/usr/local/bin/etcd]
@@ -29,6 +31,9 @@ virtual cluster has no nodes of its own).
   volumeMounts:
     - {name: data, mountPath: /data}
 - name: kube-apiserver
+  # A sidecar whose startup probe holds back the containers: the controller manager exits when it
+  # starts before the API server has made its RBAC roles (and then waits out a restart back-off).
+  restartPolicy: Always
   image: {{ $v.apiServer.image }}
   imagePullPolicy: {{ $v.imagePullPolicy }}
   command: [/usr/local/bin/kube-apiserver]
@@ -60,9 +65,13 @@ virtual cluster has no nodes of its own).
     {{- end }}
   ports:
     - {name: https, containerPort: 6443, protocol: TCP}
+  startupProbe:
+    httpGet: {path: /readyz, port: 6443, scheme: HTTPS}
+    periodSeconds: 1
+    failureThreshold: 300
   readinessProbe:
     httpGet: {path: /readyz, port: 6443, scheme: HTTPS}
-    periodSeconds: 2
+    periodSeconds: 5
   livenessProbe:
     httpGet: {path: /livez, port: 6443, scheme: HTTPS}
     initialDelaySeconds: 30
@@ -76,6 +85,10 @@ virtual cluster has no nodes of its own).
     {{- if .Values.syncer.kubelet.enabled }}
     - {name: kubelet-tls, mountPath: /etc/vsyncer/kubelet, readOnly: true}
     {{- end }}
+{{- end -}}
+
+{{- define "vsyncer.vanillaContainers" -}}
+{{- $v := .Values.vanilla -}}
 - name: kube-controller-manager
   image: {{ $v.controllerManager.image }}
   imagePullPolicy: {{ $v.imagePullPolicy }}
