@@ -21,7 +21,7 @@ import {
   startClusters,
   stopClusters,
 } from '../hack/cluster/launcher.ts';
-import { readRealNodeInfo } from '../hack/realnode/realnode.ts';
+import { readRealNodeInfo, realNodePlacement } from '../hack/realnode/realnode.ts';
 import {
   buildAndImportImages,
   CHART_DIR,
@@ -148,14 +148,12 @@ async function oneRound(
       () => tenantKubeconfig(host, ns, `vc-${release}`, forward.url),
       120_000,
     );
-    const [labelKey, labelValue] = node.label.split('=') as [string, string];
     const pod = {
       apiVersion: 'v1',
       kind: 'Pod',
       metadata: { name: 'first', namespace: 'default' },
       spec: {
-        nodeSelector: { [labelKey]: labelValue },
-        tolerations: [{ key: node.taint.split('=')[0]!, operator: 'Exists', effect: 'NoSchedule' }],
+        ...realNodePlacement(node),
         terminationGracePeriodSeconds: 1,
         containers: [{ name: 'main', image: node.images.httpserver, imagePullPolicy: 'Never' }],
       },

@@ -7,7 +7,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import { readRealNodeInfo, type RealNodeInfo } from '../hack/realnode/realnode.ts';
+import { realNodePlacement, type RealNodeInfo } from '../hack/realnode/realnode.ts';
 import { SERVICE_CIDR } from '../hack/cluster/launcher.ts';
 import {
   buildAndImportImages,
@@ -21,7 +21,7 @@ import {
   type ChartImages,
   type HostAccess,
 } from '../test/harness/chart.ts';
-import { testClusters, waitFor } from '../test/harness/clusters.ts';
+import { testClusters, testRealNode, waitFor } from '../test/harness/clusters.ts';
 import { recordMeasurement } from '../test/harness/objects.ts';
 import { uniqueName } from '../test/harness/syncer.ts';
 
@@ -128,10 +128,8 @@ const webDeployment = () => ({
 });
 
 function onRealNode() {
-  const [labelKey, labelValue] = node.label.split('=') as [string, string];
   return {
-    nodeSelector: { [labelKey]: labelValue },
-    tolerations: [{ key: node.taint.split('=')[0]!, operator: 'Exists', effect: 'NoSchedule' }],
+    ...realNodePlacement(node),
     terminationGracePeriodSeconds: 1,
   };
 }
@@ -143,9 +141,7 @@ function onRealNode() {
   () => {
     beforeAll(async () => {
       const clusters = testClusters();
-      const info = readRealNodeInfo(clusters.stateDir);
-      if (!info) throw new Error('VSYNC_REAL_NODE=1 but the test clusters have no real node (realnode.json)');
-      node = info;
+      node = testRealNode();
       host = { kubectl: clusters.kubectl, kubeconfig: clusters.host.kubeconfig, stateDir: clusters.stateDir };
       images = buildAndImportImages();
       values = localValues(node, images, SERVICE_CIDR);

@@ -10,9 +10,9 @@ import { freePort } from '../hack/cluster/ports.ts';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { virtualDnsManifest } from '../hack/realnode/dns.ts';
-import { readRealNodeInfo, type RealNodeInfo } from '../hack/realnode/realnode.ts';
+import { realNodePlacement, type RealNodeInfo } from '../hack/realnode/realnode.ts';
 import { hostName } from '../src/naming/names.ts';
-import { kubectl, testClusters, waitFor } from '../test/harness/clusters.ts';
+import { kubectl, testClusters, testRealNode, waitFor } from '../test/harness/clusters.ts';
 import {
   apply,
   createTenantNamespace,
@@ -49,10 +49,8 @@ let nodePortsFrom: number;
 
 /** A pod spec pinned to the real node: it tolerates the node's taint and selects its label; local images only. */
 function onRealNode(container: Record<string, unknown>, restartPolicy = 'Never') {
-  const [labelKey, labelValue] = node.label.split('=') as [string, string];
   return {
-    nodeSelector: { [labelKey]: labelValue },
-    tolerations: [{ key: node.taint.split('=')[0]!, operator: 'Exists', effect: 'NoSchedule' }],
+    ...realNodePlacement(node),
     terminationGracePeriodSeconds: 1,
     restartPolicy,
     containers: [{ name: 'main', image: node.images.httpserver, imagePullPolicy: 'Never', ...container }],
@@ -124,9 +122,7 @@ function getWithToken(server: string, path: string, ca: string, token: string): 
   () => {
     beforeAll(async () => {
       const clusters = testClusters();
-      const info = readRealNodeInfo(clusters.stateDir);
-      if (!info) throw new Error('VSYNC_REAL_NODE=1 but the test clusters have no real node (realnode.json)');
-      node = info;
+      node = testRealNode();
       await prepareHostNamespace(vc, hostNs);
       // The virtual DNS Service as `up` made it: another test may have replaced or removed it.
       await apply('virtual', virtualDnsManifest(node.gateway));

@@ -65,6 +65,18 @@ const dirOf = (stateDir: string) => join(stateDir, 'realnode');
 const infoFile = (stateDir: string) => join(stateDir, 'realnode.json');
 const specsFile = (stateDir: string) => join(dirOf(stateDir), 'components.json');
 
+/** What a pod spec needs to land on the real node: its label selected, its taint tolerated. */
+export function realNodePlacement(node: Pick<RealNodeInfo, 'label' | 'taint'>): {
+  nodeSelector: Record<string, string>;
+  tolerations: { key: string; operator: 'Exists'; effect: 'NoSchedule' }[];
+} {
+  const [labelKey, labelValue] = node.label.split('=') as [string, string];
+  return {
+    nodeSelector: { [labelKey]: labelValue },
+    tolerations: [{ key: node.taint.split('=')[0]!, operator: 'Exists', effect: 'NoSchedule' }],
+  };
+}
+
 export function readRealNodeInfo(stateDir: string): RealNodeInfo | undefined {
   if (!existsSync(infoFile(stateDir))) return undefined;
   return JSON.parse(readFileSync(infoFile(stateDir), 'utf8')) as RealNodeInfo;

@@ -1,5 +1,6 @@
 import type { ClusterClient } from '../kube/client.ts';
 import { isApiError, isNotFound } from '../kube/errors.ts';
+import { StoppableBackoff } from '../util/stoppable-backoff.ts';
 import type { Clock } from '../util/clock.ts';
 import type { Logger } from '../util/log.ts';
 import type { BootstrapObject } from './coredns.ts';
@@ -25,9 +26,6 @@ export interface CreateMissingResult {
   refused: string[];
 }
 
-const RETRY_MIN_MS = 1_000;
-const RETRY_MAX_MS = 60_000;
-
 /** `Deployment kube-system/coredns`, `ClusterRole system:coredns`. */
 export function describeObject({ type, object }: BootstrapObject): string {
   const ns = object.metadata?.namespace;
@@ -42,13 +40,12 @@ export function describeObject({ type, object }: BootstrapObject): string {
  */
 export class MissingObjectCreator {
   private readonly o: CreateMissingOptions;
-  private cancelRetry = () => {};
-  private wake = () => {};
-  private stopped = false;
+  private readonly backoff: StoppableBackoff;
   private running: Promise<CreateMissingResult> | undefined;
 
   constructor(options: CreateMissingOptions) {
     this.o = options;
+    this.backoff = new StoppableBackoff(options.clock);
   }
 
   /** Starts (once; later calls return the same run); resolves when every object exists or on stop. */
@@ -59,20 +56,17 @@ export class MissingObjectCreator {
 
   /** Ends a run waiting to retry (it resolves 'stopped'). */
   stop(): void {
-    this.stopped = true;
-    this.cancelRetry();
-    this.wake();
+    this.backoff.stop();
   }
 
   private async run(): Promise<CreateMissingResult> {
-    const { logger, clock, what } = this.o;
+    const { logger, what } = this.o;
     const result: CreateMissingResult = { outcome: 'done', created: [], existing: [], refused: [] };
     const pending = [...this.o.objects];
-    let delay = RETRY_MIN_MS;
     for (;;) {
       try {
         while (pending.length) {
-          if (this.stopped) return { ...result, outcome: 'stopped' };
+          if (this.backoff.stopped) return { ...result, outcome: 'stopped' };
           const found = await this.ensure(pending[0]!);
           result[found].push(describeObject(pending.shift()!));
         }
@@ -87,15 +81,11 @@ export class MissingObjectCreator {
         logger.warn(`creating the ${what} objects in the virtual cluster failed, retrying`, {
           object: describeObject(pending[0]!),
           error: (err as Error).message,
-          retryInMs: delay,
+          retryInMs: this.backoff.nextDelayMs,
         });
       }
-      if (this.stopped) return { ...result, outcome: 'stopped' };
-      await new Promise<void>((resolve) => {
-        this.wake = resolve;
-        this.cancelRetry = clock.setTimer(resolve, delay);
-      });
-      delay = Math.min(delay * 2, RETRY_MAX_MS);
+      if (this.backoff.stopped) return { ...result, outcome: 'stopped' };
+      await this.backoff.wait();
     }
   }
 

@@ -2,6 +2,7 @@ import type { ClusterClient } from '../kube/client.ts';
 import { isNotFound } from '../kube/errors.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { Resources } from '../kube/resources.ts';
+import { StoppableBackoff } from '../util/stoppable-backoff.ts';
 import type { Clock } from '../util/clock.ts';
 import type { Logger } from '../util/log.ts';
 import { KubeconfigExportError, type ExportedData } from './build.ts';
@@ -23,9 +24,6 @@ export interface KubeconfigExporterOptions {
 /** How one attempt ended. */
 export type ExportOutcome = 'created' | 'updated' | 'unchanged' | 'not-ours' | 'failed';
 
-const RETRY_MIN_MS = 1_000;
-const RETRY_MAX_MS = 60_000;
-
 /**
  * Writes the tenant's kubeconfig to a host Secret once the syncer runs (vCluster's `vc-<name>`):
  * created, or updated when its content differs, and left alone when it is the same. Nothing here stops
@@ -34,13 +32,12 @@ const RETRY_MAX_MS = 60_000;
  */
 export class KubeconfigExporter {
   private readonly o: KubeconfigExporterOptions;
-  private cancelRetry = () => {};
-  private wake = () => {};
-  private stopped = false;
+  private readonly backoff: StoppableBackoff;
   private running: Promise<ExportOutcome> | undefined;
 
   constructor(options: KubeconfigExporterOptions) {
     this.o = options;
+    this.backoff = new StoppableBackoff(options.clock);
   }
 
   /** Starts exporting (once; later calls return the same run); resolves with the final outcome. */
@@ -51,17 +48,14 @@ export class KubeconfigExporter {
 
   /** Ends a run waiting to retry (it resolves 'failed'). */
   stop(): void {
-    this.stopped = true;
-    this.cancelRetry();
-    this.wake();
+    this.backoff.stop();
   }
 
   private async run(): Promise<ExportOutcome> {
-    const { logger, clock } = this.o;
+    const { logger } = this.o;
     const secret = `${this.o.namespace}/${this.o.name}`;
-    let delay = RETRY_MIN_MS;
     for (;;) {
-      if (this.stopped) return 'failed';
+      if (this.backoff.stopped) return 'failed';
       try {
         const outcome = await this.exportOnce();
         if (outcome === 'not-ours')
@@ -81,14 +75,10 @@ export class KubeconfigExporter {
         logger.warn(`exporting the kubeconfig to host Secret ${secret} failed, retrying`, {
           secret,
           error: (err as Error).message,
-          retryInMs: delay,
+          retryInMs: this.backoff.nextDelayMs,
         });
       }
-      await new Promise<void>((resolve) => {
-        this.wake = resolve;
-        this.cancelRetry = clock.setTimer(resolve, delay);
-      });
-      delay = Math.min(delay * 2, RETRY_MAX_MS);
+      await this.backoff.wait();
     }
   }
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { freePort } from '../../hack/cluster/ports.ts';
 import { REPO_ROOT } from '../../hack/cluster/launcher.ts';
-import type { RealNodeInfo } from '../../hack/realnode/realnode.ts';
+import { realNodePlacement, type RealNodeInfo } from '../../hack/realnode/realnode.ts';
 
 export const CHART_DIR = join(REPO_ROOT, 'charts/vsyncer');
 /** A storage class no provisioner serves: the test's own hostPath volume is the only one it binds. */
@@ -79,14 +79,12 @@ export function localValues(
   images: ChartImages,
   serviceCidr: string,
 ): Record<string, unknown> {
-  const [labelKey, labelValue] = node.label.split('=') as [string, string];
   const [repository, tag] = splitImage(images.syncer);
   const component = { image: images.controlPlane };
   return {
     controlPlane: {
       distro: 'vanilla',
-      nodeSelector: { [labelKey]: labelValue },
-      tolerations: [{ key: node.taint.split('=')[0]!, operator: 'Exists', effect: 'NoSchedule' }],
+      ...realNodePlacement(node),
     },
     vanilla: {
       imagePullPolicy: 'Never',

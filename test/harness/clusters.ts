@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { readClusterInfo, type ClusterInfo } from '../../hack/cluster/launcher.ts';
+import { readRealNodeInfo, type RealNodeInfo } from '../../hack/realnode/realnode.ts';
 
 export { controlComponent } from '../../hack/cluster/launcher.ts';
 
@@ -11,6 +12,13 @@ export function testClusters(): ClusterInfo {
       'VSYNC_TEST_STATE_DIR is not set: run tests through jest (global setup starts the clusters)',
     );
   return readClusterInfo(stateDir);
+}
+
+/** The real node of the test clusters (VSYNC_REAL_NODE=1); throws when they were started without one. */
+export function testRealNode(): RealNodeInfo {
+  const info = readRealNodeInfo(testClusters().stateDir);
+  if (!info) throw new Error('VSYNC_REAL_NODE=1 but the test clusters have no real node (realnode.json)');
+  return info;
 }
 
 export interface KubectlResult {

@@ -1,0 +1,46 @@
+import type { Clock } from './clock.ts';
+
+/**
+ * The waits between attempts of a task that runs once and retries until it is done (the syncer's
+ * start-up writes): doubling from minMs to maxMs, and cut short by stop(), after which the task ends.
+ */
+export class StoppableBackoff {
+  private delay: number;
+  private cancelTimer = () => {};
+  private wake = () => {};
+  private stoppedFlag = false;
+
+  private readonly clock: Clock;
+  private readonly maxMs: number;
+
+  constructor(clock: Clock, minMs = 1_000, maxMs = 60_000) {
+    this.clock = clock;
+    this.maxMs = maxMs;
+    this.delay = minMs;
+  }
+
+  get stopped(): boolean {
+    return this.stoppedFlag;
+  }
+
+  /** How long the next wait lasts. */
+  get nextDelayMs(): number {
+    return this.delay;
+  }
+
+  /** Waits the current delay (or until stop()), then doubles it. */
+  async wait(): Promise<void> {
+    if (this.stoppedFlag) return;
+    await new Promise<void>((resolve) => {
+      this.wake = resolve;
+      this.cancelTimer = this.clock.setTimer(resolve, this.delay);
+    });
+    this.delay = Math.min(this.delay * 2, this.maxMs);
+  }
+
+  stop(): void {
+    this.stoppedFlag = true;
+    this.cancelTimer();
+    this.wake();
+  }
+}
