@@ -101,6 +101,9 @@ interface Result {
     rssIdleMB: number;
     /** V8 heap in use after the burst settled (from the syncer's metrics). */
     heapUsedIdleMB: number;
+    /** What V8 holds for its heap then (used or not), and memory outside it (buffers): where RSS goes. */
+    heapTotalIdleMB: number;
+    externalIdleMB: number;
     /** CPU seconds of the burst per pod, in milliseconds. */
     cpuMsPerPod: number;
     idleSeconds: number;
@@ -355,6 +358,8 @@ async function runScenario(s: Scenario, round: number): Promise<Result> {
         rssPeakMB: mb(sampler.peakRss()),
         rssIdleMB: mb(last.rssBytes),
         heapUsedIdleMB: mb(metricValue(afterIdle, 'vsyncer_nodejs_heap_size_used_bytes')),
+        heapTotalIdleMB: mb(metricValue(afterIdle, 'vsyncer_nodejs_heap_size_total_bytes')),
+        externalIdleMB: mb(metricValue(afterIdle, 'vsyncer_nodejs_external_memory_bytes')),
         idleSeconds,
         idleCpuSeconds: +(last.cpuSeconds - cpuAfterBurst).toFixed(2),
         idleWrites: diff(writesPerCluster(afterIdle), writesPerCluster(afterBurst)),
@@ -437,7 +442,9 @@ function markdown(results: Result[], meta: Record<string, unknown>): string {
       `${r.podsPerSecond} (${ratio})`,
       sy ? `${sy.writes.host ?? 0} (${sy.writesPerPod.host ?? 0}/pod)` : '–',
       sy ? `${sy.writes.virtual ?? 0}` : '–',
-      sy ? `${sy.rssStartMB} / ${sy.rssPeakMB} / ${sy.rssIdleMB} MB (heap ${sy.heapUsedIdleMB})` : '–',
+      sy
+        ? `${sy.rssStartMB} / ${sy.rssPeakMB} / ${sy.rssIdleMB} MB (heap ${sy.heapUsedIdleMB} of ${sy.heapTotalIdleMB}, external ${sy.externalIdleMB})`
+        : '–',
       sy ? `${sy.cpuSecondsBurst} (${sy.cpuMsPerPod} ms/pod)` : '–',
       sy ? `${sy.idleCpuSeconds} s, ${JSON.stringify(sy.idleWrites)}` : '–',
       sy
