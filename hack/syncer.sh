@@ -25,7 +25,7 @@ case "${1:-}" in
     # With the real node the virtual cluster has its own DNS Service (hack/realnode/dns.ts): no override.
     dns_ip="${CLUSTER_DNS_IP-10.96.0.10}"
     [[ -z "${CLUSTER_DNS_IP+set}" && -f "$STATE_DIR/realnode.json" ]] && dns_ip=""
-    setsid "$NODE_BIN" dist/cmd/vsyncer.js start \
+    setsid "$NODE_BIN" --max-semi-space-size=4 dist/cmd/vsyncer.js start \
       --name "$VC_NAME" --host-namespace "$HOST_NAMESPACE" \
       --host-kubeconfig "$STATE_DIR/host.kubeconfig" --virtual-kubeconfig "$STATE_DIR/virtual.kubeconfig" \
       --metrics-bind-address "127.0.0.1:$port" --cluster-dns-ip="$dns_ip" \

@@ -91,6 +91,8 @@ export async function startSyncer(
   const child = spawn(
     process.execPath,
     [
+      // As the image runs it (Dockerfile ENTRYPOINT); --node-args come after and may override it.
+      '--max-semi-space-size=4',
       ...nodeArgs,
       join(REPO_ROOT, 'dist/cmd/vsyncer.js'),
       'start',

@@ -60,7 +60,11 @@ function run(args: string[]): Run {
       expect(config.os).toBe('linux');
       expect(config.architecture).toBe('amd64');
       expect(config.config.User).toBe('65532:65532');
-      expect(config.config.Entrypoint).toEqual(['node', '/app/dist/cmd/vsyncer.js']);
+      expect(config.config.Entrypoint).toEqual([
+        'node',
+        '--max-semi-space-size=4',
+        '/app/dist/cmd/vsyncer.js',
+      ]);
       const layers = manifest.layers as { digest: string; size: number; mediaType: string }[];
       const compressed = layers.reduce((n, l) => n + l.size, 0);
       const uncompressed = layers.reduce((n, l) => {
