@@ -1,14 +1,22 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { issueCertificate, type CertificateAuthority } from './certificate.ts';
 import { objectIdentifier, time, unsignedInteger } from './der.ts';
 
+const dirs: string[] = [];
+const tempDir = (prefix: string) => {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  dirs.push(dir);
+  return dir;
+};
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
 /** A CA made by openssl, as Helm's genCA or kubeadm would make one (RSA, or EC). */
 function opensslCa(keyType: 'rsa' | 'ec'): CertificateAuthority {
-  const dir = mkdtempSync(join(tmpdir(), 'vsyncer-ca-'));
+  const dir = tempDir('vsyncer-ca-');
   const keyArgs =
     keyType === 'rsa' ? ['-newkey', 'rsa:2048'] : ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'];
   execFileSync(
@@ -73,7 +81,7 @@ describe('issueCertificate', () => {
   it('is accepted by openssl as a server certificate of its CA', () => {
     const ca = opensslCa('rsa');
     const issued = issueCertificate(request, ca);
-    const dir = mkdtempSync(join(tmpdir(), 'vsyncer-verify-'));
+    const dir = tempDir('vsyncer-verify-');
     writeFileSync(join(dir, 'ca.crt'), ca.certPem);
     writeFileSync(join(dir, 'cert.crt'), issued.certPem);
     const out = execFileSync(

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,6 +40,8 @@ execFileSync(
 );
 const ca = ['--ca-cert', join(dir, 'ca.crt'), '--ca-key', join(dir, 'ca.key')];
 const out = (name: string) => ['--cert-out', join(dir, `${name}.crt`), '--key-out', join(dir, `${name}.key`)];
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('vsyncer issue-cert', () => {
   it('writes a certificate for the names and IPs given (repeated or comma-separated) and its key, private', async () => {
