@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SyncerConfig } from '../config/config.ts';
@@ -26,6 +26,7 @@ async function run(argv: string[]) {
 
 const base = ['start', '--name', 'vc1', '--host-namespace', 'team-a', '--virtual-kubeconfig', '/k'];
 const dir = mkdtempSync(join(tmpdir(), 'vsyncer-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('vsyncer CLI', () => {
   it('prints the version', async () => {

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -37,6 +37,9 @@ const configOf = (data: { config: string }) =>
   };
 const decoded = (data: Record<string, string | undefined>) =>
   Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v ?? '', 'base64').toString()]));
+
+const madeDirs: string[] = [];
+afterAll(() => madeDirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 describe('the exported kubeconfig (--kubeconfig-secret)', () => {
   it("k3s's inline credentials: the same CA, certificate and key, the server replaced, and vCluster's keys beside config", () => {
@@ -110,6 +113,7 @@ describe('the exported kubeconfig (--kubeconfig-secret)', () => {
 
   it("takes what client-node parses from the syncer's kubeconfig, file paths included", () => {
     const dir = mkdtempSync(join(tmpdir(), 'vsyncer-export-'));
+    madeDirs.push(dir);
     mkdirSync(join(dir, 'pki'));
     writeFileSync(join(dir, 'pki/ca.crt'), CA);
     writeFileSync(join(dir, 'pki/client.crt'), CERT);
