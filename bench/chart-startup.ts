@@ -9,9 +9,8 @@
 // without it the script starts its own (VSYNC_REAL_NODE=1) and stops them at the end. Building and
 // importing the images happens first and is not timed. Results: bench/results/<date>-<commit>-chart-startup.{json,md}.
 // It reports; it never passes or fails.
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -33,6 +32,7 @@ import {
   tenantKubeconfig,
   type HostAccess,
 } from '../test/harness/chart.ts';
+import { runLabel } from './lib/run-label.ts';
 import { secs, summarize } from './lib/stats.ts';
 
 const { values: args } = parseArgs({
@@ -191,24 +191,9 @@ async function oneRound(
 }
 
 function writeResults(rounds: Round[], images: { syncer: string; controlPlane: string }): void {
-  const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
-    cwd: REPO_ROOT,
-    encoding: 'utf8',
-  }).trim();
-  const dirty =
-    execFileSync('git', ['status', '--porcelain', '--', 'src', 'charts', 'cmd'], {
-      cwd: REPO_ROOT,
-      encoding: 'utf8',
-    }).trim() !== '';
-  const date = new Date().toISOString().slice(0, 10);
-  const meta = {
-    date,
-    commit: dirty ? `${commit}+dirty` : commit,
-    cores: cpus().length,
-    loadavg: loadavg(),
-    images,
-    distro: 'vanilla (kube-apiserver, kube-controller-manager, etcd)',
-  };
+  const run = runLabel();
+  const { date } = run;
+  const meta = { ...run, images, distro: 'vanilla (kube-apiserver, kube-controller-manager, etcd)' };
   const keys: (keyof Round)[] = [
     'helmInstallSeconds',
     'apiAnsweringSeconds',

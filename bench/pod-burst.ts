@@ -9,9 +9,7 @@
 // Results: bench/results/<date>-<commit>.{json,md,svg}. It reports; it never passes or fails.
 //
 //   node bench/pod-burst.ts [--scenarios burst-200,burst-200-raised,...] [--rounds N] [--cpu-prof]
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { KubeObject } from '../src/kube/object.ts';
@@ -21,6 +19,7 @@ import { componentPids, CpuAccount, ProcessSampler } from './lib/process-sampler
 import { diff, metricValue, requestsByVerb, sumBy, writesByVerb, writesPerCluster } from './lib/prom.ts';
 import { HOST_NS, VC, placementArgs, startRig, startSyncer, type Rig, type SyncerHandle } from './lib/rig.ts';
 import { runCheckJson } from '../test/harness/check.ts';
+import { runLabel } from './lib/run-label.ts';
 import { cdfSvg, type Series } from './lib/svg.ts';
 import { secs, summarize, type Summary } from './lib/stats.ts';
 
@@ -499,18 +498,13 @@ function markdown(results: Result[], meta: Record<string, unknown>): string {
   return lines.join('\n');
 }
 
-const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-const dirty =
-  execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
-    cwd: ROOT,
-    encoding: 'utf8',
-  }).trim() !== '';
-const date = new Date().toISOString().slice(0, 10);
+const label = runLabel();
+const { date } = label;
 const meta = {
   date,
-  commit: dirty ? `${commit}+dirty` : commit,
-  cores: cpus().length,
-  loadBefore: loadavg()[0]!.toFixed(2),
+  commit: label.commit,
+  cores: label.cores,
+  loadBefore: label.loadavg[0]!.toFixed(2),
   node: process.version,
   extraSyncerArgs: extraArgs,
 };
