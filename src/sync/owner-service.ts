@@ -5,6 +5,7 @@ import type { OwnerReference } from '../kube/object.ts';
 import { Resources } from '../kube/resources.ts';
 import type { Clock } from '../util/clock.ts';
 import type { Logger } from '../util/log.ts';
+import { StoppableBackoff } from '../util/stoppable-backoff.ts';
 
 const RETRY_MIN_MS = 1_000;
 const RETRY_MAX_MS = 30_000;
@@ -61,7 +62,8 @@ export class OwnerService {
     logger: Logger;
     stopping(): boolean;
   }): Promise<OwnerReference> {
-    for (let delay = RETRY_MIN_MS; ; delay = Math.min(delay * 2, RETRY_MAX_MS)) {
+    const backoff = new StoppableBackoff(opts.clock, RETRY_MIN_MS, RETRY_MAX_MS);
+    for (;;) {
       try {
         return await this.resolve();
       } catch (err) {
@@ -70,11 +72,11 @@ export class OwnerService {
           `--set-owner: reading host Service ${this.namespace}/${this.name} failed, retrying`,
           {
             error: (err as Error).message,
-            retryInMs: delay,
+            retryInMs: backoff.nextDelayMs,
           },
         );
       }
-      await new Promise<void>((resolve) => opts.clock.setTimer(resolve, delay));
+      await backoff.wait();
     }
   }
 
