@@ -34,6 +34,7 @@ import {
 } from '../test/harness/chart.ts';
 import { runLabel } from './lib/run-label.ts';
 import { secs, summarize } from './lib/stats.ts';
+import { waitFor } from '../test/harness/clusters.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -52,21 +53,9 @@ interface Round {
 }
 
 const log = (line: string) => process.stderr.write(line + '\n');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(
-  what: string,
-  fn: () => Promise<T | undefined | false>,
-  timeoutMs: number,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`${what}: not reached after ${timeoutMs / 1000} s`);
-    await sleep(100);
-  }
-}
+/** The harness's wait, polled every 100 ms: the times it ends at are what this measures. */
+const until = <T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs: number) =>
+  waitFor(what, fn, timeoutMs, 100);
 
 async function main(): Promise<void> {
   const ownClusters = !args['state-dir'];
