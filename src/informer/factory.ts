@@ -4,6 +4,7 @@ import type { ResourceType } from '../kube/resources.ts';
 import type { Clock } from '../util/clock.ts';
 import type { Logger } from '../util/log.ts';
 import { Informer, type InformerMetrics } from './informer.ts';
+import { StringPool } from './string-pool.ts';
 
 export interface InformerScope {
   namespace?: string;
@@ -18,6 +19,8 @@ export interface InformerScope {
 export class InformerFactory {
   private readonly informers = new Map<string, Informer<KubeObject>>();
   private readonly deps: { clock?: Clock; logger?: Logger; metrics?: InformerMetrics };
+  /** One pool for every cache: the same strings recur across kinds and clusters (a host pod repeats its virtual pod's). */
+  private readonly strings = new StringPool();
   private started = false;
 
   constructor(deps: { clock?: Clock; logger?: Logger; metrics?: InformerMetrics }) {
@@ -46,6 +49,7 @@ export class InformerFactory {
         namespace: scope.namespace ?? '',
         labelSelector: scope.labelSelector,
         fieldSelector: scope.fieldSelector,
+        strings: this.strings,
         ...this.deps,
       });
       this.informers.set(key, informer);

@@ -3,6 +3,7 @@ import { ApiError } from '../kube/errors.ts';
 import type { KubeObject, ObjectList } from '../kube/object.ts';
 import { Resources } from '../kube/resources.ts';
 import { FakeClock } from '../util/clock.ts';
+import { StringPool } from './string-pool.ts';
 import { Informer, type InformerOptions } from './informer.ts';
 
 const settle = async () => {
@@ -142,6 +143,21 @@ describe('Informer', () => {
     expect(informer.store.get('ns/a')?.metadata?.managedFields).toBeUndefined();
     expect(informer.store.get('ns/b')?.metadata?.managedFields).toBeUndefined();
     expect(informer.store.get('ns/b')?.metadata?.resourceVersion).toBe('11');
+    await informer.stop();
+  });
+
+  it('files the strings of listed and watched objects in its string pool', async () => {
+    const strings = new StringPool();
+    const { client, informer } = setup({ strings });
+    const withData = (name: string, rv: string, value: string) => ({ ...cm(name, rv), data: { k: value } });
+    client.lists.push({ metadata: { resourceVersion: '10' }, items: [withData('a', '5', 'listed')] });
+    informer.start();
+    await informer.waitForSync();
+    await settle();
+    client.current.push({ type: 'ADDED', object: withData('b', '11', 'watched') });
+    expect(informer.store.get('ns/b')?.data).toEqual({ k: 'watched' });
+    expect(strings.has('listed')).toBe(true);
+    expect(strings.has('watched')).toBe(true);
     await informer.stop();
   });
 

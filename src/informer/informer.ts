@@ -6,6 +6,7 @@ import { Backoff } from '../util/backoff.ts';
 import { realClock, type Clock } from '../util/clock.ts';
 import { silentLogger, type Logger } from '../util/log.ts';
 import { Store, type IndexFunc, type ReadOnlyStore } from './store.ts';
+import type { StringPool } from './string-pool.ts';
 
 export interface InformerHandlers<T> {
   onAdd?(obj: T): void;
@@ -36,6 +37,8 @@ export interface InformerOptions<T extends KubeObject> {
   inactivityTimeoutMs?: number;
   backoff?: { initialMs: number; maxMs: number };
   listPageSize?: number;
+  /** Shares repeated strings of cached objects with other caches (see StringPool); none: kept as parsed. */
+  strings?: StringPool;
 }
 
 type Phase = 'stopped' | 'listing' | 'watching' | 'backoff';
@@ -208,7 +211,7 @@ export class Informer<T extends KubeObject> {
           `list of ${this.opts.type.resource} returned no items array`,
         );
       }
-      for (const item of page.items) items.push(forCache(item, this.opts.type));
+      for (const item of page.items) items.push(forCache(item, this.opts.type, this.opts.strings));
       continueToken = page.metadata?.continue || undefined;
       resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
     } while (continueToken && !this.stopped);
@@ -292,7 +295,7 @@ export class Informer<T extends KubeObject> {
       if (rv) this.resourceVersion = rv;
       return;
     }
-    const obj = forCache(event.object as T, this.opts.type);
+    const obj = forCache(event.object as T, this.opts.type, this.opts.strings);
     if (rv) this.resourceVersion = rv;
     if (event.type === 'DELETED') {
       const old = this.writableStore.remove(objectKey(obj));
@@ -335,18 +338,19 @@ export class Informer<T extends KubeObject> {
   }
 }
 
-/** List items come without apiVersion/kind; fill them in so every cached object is self-describing. */
 /**
- * An object as the cache keeps it: with its type, and without managedFields. Those record which
- * client last wrote which field, nothing the syncer reads, and are often a third of an object's size;
- * a cache of ten thousand pods holds them for nothing. Writes are unaffected: an update that carries
- * no managedFields leaves the server's record as it is.
+ * An object as the cache keeps it: with its type (list items come without apiVersion and kind), and
+ * without managedFields. Those record which client last wrote which field, nothing the syncer reads,
+ * and are often a third of an object's size; a cache of ten thousand pods holds them for nothing.
+ * Writes are unaffected: an update that carries no managedFields leaves the server's record as it is.
+ * Its strings are the pool's shared copies. The object is fresh from the wire, so it is changed in place.
  */
-function forCache<T extends KubeObject>(obj: T, type: ResourceType): T {
+function forCache<T extends KubeObject>(obj: T, type: ResourceType, strings: StringPool | undefined): T {
   const typed =
     obj.kind && obj.apiVersion
       ? obj
       : { ...obj, apiVersion: type.group ? `${type.group}/${type.version}` : type.version, kind: type.kind };
   if (typed.metadata?.managedFields) delete typed.metadata.managedFields;
+  strings?.internAll(typed);
   return typed;
 }
