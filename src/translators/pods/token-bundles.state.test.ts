@@ -1,4 +1,4 @@
-import type { Informer } from '../../informer/informer.ts';
+import type { Informer, InformerHandlers } from '../../informer/informer.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
 import { FakeCluster } from '../../testing/fake-cluster.ts';
@@ -151,12 +151,14 @@ describe('token bundles (state table)', () => {
 });
 
 describe('TokenBundles writes', () => {
-  function bundlesOn(host: FakeCluster) {
+  function bundlesOn(host: FakeCluster, hostSecrets?: Informer<KubeObject>) {
     const clock = new FakeClock(Date.parse('2026-12-01T00:00:00Z'));
     return new TokenBundles({
       host,
-      // The informer has not seen anything yet: the writer relies on its own last write.
-      hostSecrets: { store: { get: () => undefined } } as unknown as Informer<KubeObject>,
+      // By default the informer never sees anything: the writer relies on its own last write.
+      hostSecrets:
+        hostSecrets ??
+        ({ store: { get: () => undefined }, addHandlers: () => {} } as unknown as Informer<KubeObject>),
       vcName: VC,
       hostNamespace: HOST_NS,
       clock,
@@ -187,5 +189,32 @@ describe('TokenBundles writes', () => {
     const slots = Array.from({ length: 201 }, (_, i) => b.slotFor(`k${i}`));
     expect(slots[199]!.secretName).toBe(bundleName(VC, 0));
     expect(slots[200]!.secretName).toBe(bundleName(VC, 1));
+  });
+
+  it('keeps no copy of its last write once the informer holds that version', async () => {
+    const host = new FakeCluster('host');
+    const cache = new Map<string, KubeObject>();
+    let handlers: InformerHandlers<KubeObject> = {};
+    const hostSecrets = {
+      store: { get: (key: string) => cache.get(key) },
+      addHandlers: (h: InformerHandlers<KubeObject>) => (handlers = h),
+    } as unknown as Informer<KubeObject>;
+    const b = bundlesOn(host, hostSecrets);
+    const now = Date.now();
+    const slot = b.slotFor('k0');
+    await b.put([{ slot, token: 't0', issuedAt: now, refreshAt: now + 1000 }]);
+    const written = b.current(slot.secretName)!;
+    expect(written.data).toEqual({ k0: 'dDA=' });
+
+    // The informer delivers the version the write made, as an object of its own.
+    const delivered = JSON.parse(JSON.stringify(written)) as KubeObject;
+    cache.set(`${HOST_NS}/${slot.secretName}`, delivered);
+    handlers.onAdd?.(delivered);
+    expect(b.current(slot.secretName)).toBe(delivered);
+
+    // A later write is relied on again until the informer shows it.
+    await b.put([{ slot: b.slotFor('k1'), token: 't1', issuedAt: now, refreshAt: now + 1000 }]);
+    expect(Object.keys(b.current(slot.secretName)!.data as object).sort()).toEqual(['k0', 'k1']);
+    expect(b.current(slot.secretName)).not.toBe(delivered);
   });
 });

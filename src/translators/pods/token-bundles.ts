@@ -131,6 +131,8 @@ export class TokenBundles {
 
   constructor(options: TokenBundleOptions) {
     this.o = options;
+    const caughtUp = (secret: KubeObject) => this.forgetLatestIfCached(secret.metadata?.name ?? '');
+    options.hostSecrets.addHandlers({ onAdd: caughtUp, onUpdate: (_old, secret) => caughtUp(secret) });
   }
 
   /** True when a host Secret is one of this virtual cluster's token bundles. */
@@ -144,10 +146,23 @@ export class TokenBundles {
 
   /** The bundle as last seen: our own last write, or the informer's copy. */
   current(secretName: string): KubeObject | undefined {
-    return (
-      this.states.get(secretName)?.latest ??
-      this.o.hostSecrets.store.get(`${this.o.hostNamespace}/${secretName}`)
-    );
+    this.forgetLatestIfCached(secretName);
+    return this.states.get(secretName)?.latest ?? this.cached(secretName);
+  }
+
+  private cached(secretName: string): KubeObject | undefined {
+    return this.o.hostSecrets.store.get(`${this.o.hostNamespace}/${secretName}`);
+  }
+
+  /**
+   * Drops our copy of a bundle's last write once the informer holds that same version. A bundle
+   * holds up to BUNDLE_CAPACITY tokens of about 1.4 KB each: two copies of every bundle were a tenth
+   * of the heap after a pod burst.
+   */
+  private forgetLatestIfCached(secretName: string): void {
+    const state = this.states.get(secretName);
+    const rv = state?.latest?.metadata?.resourceVersion;
+    if (rv && this.cached(secretName)?.metadata?.resourceVersion === rv) state.latest = undefined;
   }
 
   /** The times of a stored key, or undefined when the bundle does not hold it. */
