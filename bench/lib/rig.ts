@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { hostNamespaceManifest } from '../../hack/cluster/host-namespace.ts';
 import { REPO_ROOT, startClusters, stopClusters, type ClusterInfo } from '../../hack/cluster/launcher.ts';
 import { freePort } from '../../hack/cluster/ports.ts';
+import { syncerNodeFlags } from '../../hack/node-flags.ts';
 import { loadKubeConfig } from '../../src/kube/kubeconfig.ts';
 import { RestClient } from '../../src/kube/rest-client.ts';
 
@@ -92,7 +93,7 @@ export async function startSyncer(
     process.execPath,
     [
       // As the image runs it (Dockerfile ENTRYPOINT); --node-args come after and may override it.
-      '--max-semi-space-size=4',
+      ...syncerNodeFlags(),
       ...nodeArgs,
       join(REPO_ROOT, 'dist/cmd/vsyncer.js'),
       'start',

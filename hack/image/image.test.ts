@@ -63,6 +63,7 @@ function run(args: string[]): Run {
       expect(config.config.Entrypoint).toEqual([
         'node',
         '--max-semi-space-size=4',
+        '--heap-growing-percent=20',
         '/app/dist/cmd/vsyncer.js',
       ]);
       const layers = manifest.layers as { digest: string; size: number; mediaType: string }[];
