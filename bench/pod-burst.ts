@@ -108,6 +108,8 @@ interface Result {
     idleSeconds: number;
     idleCpuSeconds: number;
     idleWrites: Record<string, number>;
+    /** The same by cluster, verb and resource: what was still being written after the burst. */
+    idleWritesByVerb: Record<string, number>;
     writes: Record<string, number>;
     writesPerPod: Record<string, number>;
     writesByVerb: Record<string, number>;
@@ -362,6 +364,7 @@ async function runScenario(s: Scenario, round: number): Promise<Result> {
         idleSeconds,
         idleCpuSeconds: +(last.cpuSeconds - cpuAfterBurst).toFixed(2),
         idleWrites: diff(writesPerCluster(afterIdle), writesPerCluster(afterBurst)),
+        idleWritesByVerb: diff(writesByVerb(afterIdle), writesByVerb(afterBurst)),
         writes,
         writesPerPod: Object.fromEntries(
           Object.entries(writes).map(([k, v]) => [k, +(v / s.pods).toFixed(2)]),
@@ -492,7 +495,13 @@ function markdown(results: Result[], meta: Record<string, unknown>): string {
     '',
     ...results
       .filter((r) => r.syncer)
-      .map((r) => `- ${r.scenario.name} #${r.round}: ${listed(r.syncer!.writesByVerb)}`),
+      .map(
+        (r) =>
+          `- ${r.scenario.name} #${r.round}: ${listed(r.syncer!.writesByVerb)}` +
+          (Object.keys(r.syncer!.idleWritesByVerb ?? {}).length
+            ? `; in the idle window: ${listed(r.syncer!.idleWritesByVerb)}`
+            : ''),
+      ),
     '',
   ];
   return lines.join('\n');
