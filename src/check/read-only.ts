@@ -10,6 +10,7 @@ import type {
   WriteOptions,
 } from '../kube/client.ts';
 import { isNotFound } from '../kube/errors.ts';
+import { ForwardingClient } from '../kube/forwarding-client.ts';
 import type { KubeObject, ObjectList } from '../kube/object.ts';
 import type { ResourceType } from '../kube/resources.ts';
 import { RestClient } from '../kube/rest-client.ts';
@@ -43,17 +44,14 @@ export function readOnlyRestClient(options: {
  * last changed, and the first list that failed), watches open nothing and end when they are stopped,
  * so an informer over this client holds exactly what one list returned. Writes are refused here too.
  */
-export class ListOnlyClient implements ClusterClient {
-  readonly name: string;
-  private readonly inner: ClusterClient;
+export class ListOnlyClient extends ForwardingClient {
   private readonly changed = new Map<string, number>();
   private failure: ((err: Error) => void) | undefined;
   /** Rejects with the first list that failed (a CRD-backed type that is not served is not a failure). */
   readonly failed: Promise<never>;
 
   constructor(inner: ClusterClient) {
-    this.inner = inner;
-    this.name = inner.name;
+    super(inner);
     this.failed = new Promise<never>((_, reject) => (this.failure = reject));
     // Nobody may be waiting yet: a failure is still reported to whoever races it later.
     this.failed.catch(() => {});
@@ -67,11 +65,7 @@ export class ListOnlyClient implements ClusterClient {
     return this.changed.get(obj.metadata?.uid ?? '');
   }
 
-  get<T extends KubeObject = KubeObject>(type: ResourceType, namespace: string, name: string): Promise<T> {
-    return this.inner.get<T>(type, namespace, name);
-  }
-
-  async list<T extends KubeObject = KubeObject>(
+  override async list<T extends KubeObject = KubeObject>(
     type: ResourceType,
     namespace: string,
     options?: ListOptions,
@@ -95,7 +89,7 @@ export class ListOnlyClient implements ClusterClient {
   }
 
   /** Opens nothing: resolves when stopped, so the informer keeps what its list returned. */
-  watch(
+  override watch(
     _type: ResourceType,
     _namespace: string,
     _options: WatchOptions,
@@ -108,7 +102,7 @@ export class ListOnlyClient implements ClusterClient {
     });
   }
 
-  create<T extends KubeObject = KubeObject>(
+  override create<T extends KubeObject = KubeObject>(
     type: ResourceType,
     _namespace: string,
     _object: KubeObject,
@@ -117,7 +111,7 @@ export class ListOnlyClient implements ClusterClient {
     return Promise.reject(new ReadOnlyError(`create ${type.resource}${sub(options?.subresource)}`));
   }
 
-  update<T extends KubeObject = KubeObject>(
+  override update<T extends KubeObject = KubeObject>(
     type: ResourceType,
     _namespace: string,
     _object: KubeObject,
@@ -126,7 +120,7 @@ export class ListOnlyClient implements ClusterClient {
     return Promise.reject(new ReadOnlyError(`update ${type.resource}${sub(options?.subresource)}`));
   }
 
-  patch<T extends KubeObject = KubeObject>(
+  override patch<T extends KubeObject = KubeObject>(
     type: ResourceType,
     _namespace: string,
     _name: string,
@@ -137,12 +131,13 @@ export class ListOnlyClient implements ClusterClient {
     return Promise.reject(new ReadOnlyError(`patch ${type.resource}${sub(options?.subresource)}`));
   }
 
-  delete(type: ResourceType, _namespace: string, _name: string, _options?: DeleteOptions): Promise<void> {
+  override delete(
+    type: ResourceType,
+    _namespace: string,
+    _name: string,
+    _options?: DeleteOptions,
+  ): Promise<void> {
     return Promise.reject(new ReadOnlyError(`delete ${type.resource}`));
-  }
-
-  serverVersion(): Promise<string> {
-    return this.inner.serverVersion();
   }
 
   private remember(obj: KubeObject): void {
