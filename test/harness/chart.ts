@@ -9,6 +9,7 @@ import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { freePort } from '../../hack/cluster/ports.ts';
 import { REPO_ROOT } from '../../hack/cluster/launcher.ts';
 import { realNodePlacement, type RealNodeInfo } from '../../hack/realnode/realnode.ts';
+import { runCommand, type CommandResult } from './clusters.ts';
 
 export const CHART_DIR = join(REPO_ROOT, 'charts/vsyncer');
 /** A storage class no provisioner serves: the test's own hostPath volume is the only one it binds. */
@@ -26,33 +27,16 @@ export interface ChartImages {
   controlPlane: string;
 }
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+type Run = CommandResult;
 
 function runSync(cmd: string, args: string[], timeoutMs = 120_000): Run {
   const res = spawnSync(cmd, args, { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 << 20 });
   return { code: res.status ?? 1, stdout: res.stdout ?? '', stderr: res.stderr ?? res.error?.message ?? '' };
 }
 
-/** Runs a command; resolves with its output, whatever its exit code. */
+/** Runs a command; resolves with its output, whatever its exit code (killed after two minutes by default). */
 export function run(cmd: string, args: string[], input?: string, timeoutMs = 120_000): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? 1, stdout, stderr });
-    });
-    child.stdin.end(input ?? '');
-  });
+  return runCommand(cmd, args, input, timeoutMs);
 }
 
 /**

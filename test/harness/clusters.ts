@@ -21,27 +21,46 @@ export function testRealNode(): RealNodeInfo {
   return info;
 }
 
-export interface KubectlResult {
+/** What a command printed and how it exited. */
+export interface CommandResult {
   stdout: string;
   stderr: string;
   code: number;
 }
 
-/** Runs kubectl against one of the test clusters. */
-export function kubectl(cluster: 'host' | 'virtual', args: string[], input?: string): Promise<KubectlResult> {
-  const info = testClusters();
+/** What kubectl printed and how it exited. */
+export type KubectlResult = CommandResult;
+
+/**
+ * Runs a command with `input` on its stdin; resolves with its output whatever its exit code, and
+ * kills it after `timeoutMs` if given (it then resolves with what it printed and a nonzero code).
+ */
+export function runCommand(
+  cmd: string,
+  args: string[],
+  input?: string,
+  timeoutMs?: number,
+): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(info.kubectl, ['--kubeconfig', info[cluster].kubeconfig, ...args], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
+    const timer = timeoutMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ stdout, stderr, code: code ?? 1 }));
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ stdout, stderr, code: code ?? 1 });
+    });
     child.stdin.end(input ?? '');
   });
+}
+
+/** Runs kubectl against one of the test clusters. */
+export function kubectl(cluster: 'host' | 'virtual', args: string[], input?: string): Promise<KubectlResult> {
+  const info = testClusters();
+  return runCommand(info.kubectl, ['--kubeconfig', info[cluster].kubeconfig, ...args], input);
 }
 
 /**
