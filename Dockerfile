@@ -42,7 +42,8 @@ EXPOSE 8080
 # A young generation of 4 MB semi-spaces instead of V8's default: after a burst V8 keeps what it grew,
 # and the smaller young generation kept RSS 17-35% lower at the same or less CPU per pod (make bench,
 # 200 and 1,000 pods; docs/metrics.md). A heap that grows by 20% instead of V8's default factor (up
-# to 4x for a fast collector): a 200-pod burst left RSS 117 MB instead of 150, at the same CPU per pod.
+# to 4x for a fast collector): RSS after a 200-pod burst 117 MB instead of 150, after 1,000 pods 134
+# instead of 198, for up to a tenth more CPU per pod (docs/metrics.md).
 # hack/syncer.sh and bench/lib/rig.ts read these flags from here (hack/node-flags.ts).
 ENTRYPOINT ["node", "--max-semi-space-size=4", "--heap-growing-percent=20", "/app/dist/cmd/vsyncer.js"]
 CMD ["start"]
