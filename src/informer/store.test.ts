@@ -61,6 +61,23 @@ describe('Store', () => {
     expect(s.size).toBe(0);
   });
 
+  it('keeps a value filed right as it goes from one object to several and back', () => {
+    const s = store();
+    s.upsert(pod('a', '1', ['v']));
+    s.upsert(pod('b', '1', ['v']));
+    s.remove('ns/a');
+    s.upsert(pod('c', '1', ['v', 'w']));
+    expect(names(s.byIndex('bySecret', 'v'))).toEqual(['b', 'c']);
+    s.upsert(pod('b', '2', ['w']));
+    expect(names(s.byIndex('bySecret', 'v'))).toEqual(['c']);
+    expect(names(s.byIndex('bySecret', 'w'))).toEqual(['b', 'c']);
+    s.upsert(pod('c', '2', ['v', 'w']));
+    expect(names(s.byIndex('bySecret', 'v'))).toEqual(['c']);
+    s.remove('ns/c');
+    expect(s.byIndex('bySecret', 'v')).toEqual([]);
+    expect(names(s.byIndex('bySecret', 'w'))).toEqual(['b']);
+  });
+
   it('tolerates an index function that returns a value twice', () => {
     const s = new Store<Pod>({ bySecret: (p) => p.secrets ?? [] });
     s.upsert(pod('a', '1', ['s1', 's1']));

@@ -23,12 +23,18 @@ export interface StoreDiff<T> {
 export class Store<T extends KubeObject> implements ReadOnlyStore<T> {
   private items = new Map<string, T>();
   private readonly indexers: Record<string, IndexFunc<T>>;
-  private indexes = new Map<string, Map<string, Set<string>>>();
   /**
-   * The values each object was filed under, per index. Unfiling uses them instead of calling the
-   * index function again: a function that reads other caches may answer differently by then.
+   * Per index, the keys filed under each value. Most values have one key (a host object's source
+   * key), so a lone key is kept as itself and becomes a Set only when a second one joins it: in a
+   * cache of ten thousand pods, a Set per entry was megabytes.
    */
-  private filed = new Map<string, Map<string, string[]>>();
+  private indexes = new Map<string, Map<string, string | Set<string>>>();
+  /**
+   * The values each object was filed under, per index (a lone value as itself). Unfiling uses them
+   * instead of calling the index function again: a function that reads other caches may answer
+   * differently by then.
+   */
+  private filed = new Map<string, Map<string, string | string[]>>();
 
   constructor(indexers: Record<string, IndexFunc<T>> = {}) {
     this.indexers = { ...indexers };
@@ -62,7 +68,9 @@ export class Store<T extends KubeObject> implements ReadOnlyStore<T> {
   byIndex(index: string, value: string): T[] {
     const idx = this.indexes.get(index);
     if (!idx) throw new Error(`store has no index named '${index}'`);
-    return [...(idx.get(value) ?? [])]
+    const keys = idx.get(value);
+    if (keys === undefined) return [];
+    return (typeof keys === 'string' ? [keys] : [...keys])
       .map((key) => this.items.get(key))
       .filter((o): o is T => o !== undefined);
   }
@@ -133,21 +141,29 @@ export class Store<T extends KubeObject> implements ReadOnlyStore<T> {
     if (values.length === 0) return;
     const idx = this.indexes.get(name)!;
     for (const value of values) {
-      let keys = idx.get(value);
-      if (!keys) idx.set(value, (keys = new Set()));
-      keys.add(key);
+      const keys = idx.get(value);
+      if (keys === undefined) idx.set(value, key);
+      else if (typeof keys === 'string') {
+        if (keys !== key) idx.set(value, new Set([keys, key]));
+      } else keys.add(key);
     }
-    this.filed.get(name)!.set(key, values);
+    this.filed.get(name)!.set(key, values.length === 1 ? values[0]! : values);
   }
 
   private unindex(key: string): void {
     for (const [name, idx] of this.indexes) {
-      for (const value of this.filed.get(name)!.get(key) ?? []) {
+      const filed = this.filed.get(name)!;
+      const values = filed.get(key);
+      if (values === undefined) continue;
+      for (const value of typeof values === 'string' ? [values] : values) {
         const keys = idx.get(value);
-        keys?.delete(key);
-        if (keys?.size === 0) idx.delete(value);
+        if (keys === key) idx.delete(value);
+        else if (typeof keys === 'object') {
+          keys.delete(key);
+          if (keys.size === 1) idx.set(value, keys.values().next().value!);
+        }
       }
-      this.filed.get(name)!.delete(key);
+      filed.delete(key);
     }
   }
 }
