@@ -4,13 +4,13 @@
  * JSON.parse gives every string value its own copy, so ten thousand cached pods hold ten thousand
  * copies of their image, node, scheduler and toleration names, their env var names and the long
  * managed-annotations lists the syncer writes. In a heap snapshot after a 1,000-pod burst, duplicate
- * strings were 7 of the 39 MB live: as much as the whole virtual pod cache. Interning them when an
+ * strings were 7 of the 39 MB live, more than the whole virtual pod cache. Interning them when an
  * object enters a cache keeps one copy of each.
  *
  * The pool must not keep every string it was shown alive (UIDs, IPs and timestamps never repeat), so
  * it has two generations: a string is looked up in the current one and then the previous one, and is
  * (re)filed in the current one. When the current generation is full it becomes the previous one and
- * the old previous one is dropped. Strings in use by many objects keep being refiled and stay; strings
+ * the old previous one is dropped. Strings that keep coming in new objects are refiled and stay; strings
  * seen once fall out after two generations. The pool holds at most twice `generationSize` entries.
  */
 export class StringPool {
