@@ -217,4 +217,23 @@ describe('TokenBundles writes', () => {
     expect(Object.keys(b.current(slot.secretName)!.data as object).sort()).toEqual(['k0', 'k1']);
     expect(b.current(slot.secretName)).not.toBe(delivered);
   });
+
+  it('keeps no copy of its last write when the informer showed that version before the write answered', async () => {
+    const host = new FakeCluster('host');
+    // An informer that is always caught up: it holds whatever the host holds, one object per version.
+    const versions = new Map<string, KubeObject>();
+    const get = (key: string) => {
+      const obj = host.objects(SECRETS, HOST_NS).find((o) => `${HOST_NS}/${o.metadata?.name}` === key);
+      if (!obj) return undefined;
+      const version = `${key}@${obj.metadata?.resourceVersion}`;
+      if (!versions.has(version)) versions.set(version, obj);
+      return versions.get(version);
+    };
+    const hostSecrets = { store: { get }, addHandlers: () => {} } as unknown as Informer<KubeObject>;
+    const b = bundlesOn(host, hostSecrets);
+    const now = Date.now();
+    const slot = b.slotFor('k0');
+    await b.put([{ slot, token: 't0', issuedAt: now, refreshAt: now + 1000 }]);
+    expect(b.current(slot.secretName)).toBe(get(`${HOST_NS}/${slot.secretName}`));
+  });
 });

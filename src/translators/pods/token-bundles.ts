@@ -146,7 +146,6 @@ export class TokenBundles {
 
   /** The bundle as last seen: our own last write, or the informer's copy. */
   current(secretName: string): KubeObject | undefined {
-    this.forgetLatestIfCached(secretName);
     return this.states.get(secretName)?.latest ?? this.cached(secretName);
   }
 
@@ -157,7 +156,8 @@ export class TokenBundles {
   /**
    * Drops our copy of a bundle's last write once the informer holds that same version. A bundle
    * holds up to BUNDLE_CAPACITY tokens of about 1.4 KB each: two copies of every bundle were a tenth
-   * of the heap after a pod burst.
+   * of the heap after a pod burst. Checked when the informer delivers a version, and after each write
+   * (its watch event may have come before the write's answer).
    */
   private forgetLatestIfCached(secretName: string): void {
     const state = this.states.get(secretName);
@@ -276,6 +276,7 @@ export class TokenBundles {
       }
       try {
         state.latest = await this.writeOnce(name, base, puts, drops);
+        this.forgetLatestIfCached(name);
         return;
       } catch (err) {
         const stale = isApiError(err, 'conflict') || isApiError(err, 'alreadyExists') || isNotFound(err);
