@@ -1,10 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SyncerConfig } from '../config/config.ts';
 import { readFileSync } from 'node:fs';
 import { ConfigError, defaultForHelp, FIELDS } from '../config/config.ts';
 import { KubeconfigError } from '../kube/kubeconfig.ts';
+import { tempDirs } from '../testing/temp-dirs.ts';
 import { EXIT_USAGE, runCli } from './program.ts';
 
 async function run(argv: string[]) {
@@ -25,8 +25,7 @@ async function run(argv: string[]) {
 }
 
 const base = ['start', '--name', 'vc1', '--host-namespace', 'team-a', '--virtual-kubeconfig', '/k'];
-const dir = mkdtempSync(join(tmpdir(), 'vsyncer-cli-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDirs()('vsyncer-cli-');
 
 describe('vsyncer CLI', () => {
   it('prints the version', async () => {

@@ -1,10 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDirs } from '../testing/temp-dirs.ts';
 import { KubeconfigError, loadKubeConfig } from './kubeconfig.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'vsyncer-kc-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDirs()('vsyncer-kc-');
 const write = (name: string, text: string) => {
   const path = join(dir, name);
   writeFileSync(path, text);

@@ -1,8 +1,8 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { loadKubeConfig } from '../kube/kubeconfig.ts';
+import { tempDirs } from '../testing/temp-dirs.ts';
 import { exportedKubeconfig, KubeconfigExportError, type ExportInput } from './build.ts';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
@@ -38,8 +38,7 @@ const configOf = (data: { config: string }) =>
 const decoded = (data: Record<string, string | undefined>) =>
   Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v ?? '', 'base64').toString()]));
 
-const madeDirs: string[] = [];
-afterAll(() => madeDirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const tempDir = tempDirs();
 
 describe('the exported kubeconfig (--kubeconfig-secret)', () => {
   it("k3s's inline credentials: the same CA, certificate and key, the server replaced, and vCluster's keys beside config", () => {
@@ -112,8 +111,7 @@ describe('the exported kubeconfig (--kubeconfig-secret)', () => {
   });
 
   it("takes what client-node parses from the syncer's kubeconfig, file paths included", () => {
-    const dir = mkdtempSync(join(tmpdir(), 'vsyncer-export-'));
-    madeDirs.push(dir);
+    const dir = tempDir('vsyncer-export-');
     mkdirSync(join(dir, 'pki'));
     writeFileSync(join(dir, 'pki/ca.crt'), CA);
     writeFileSync(join(dir, 'pki/client.crt'), CERT);

@@ -1,18 +1,12 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDirs } from '../testing/temp-dirs.ts';
 import { issueCertificate, type CertificateAuthority } from './certificate.ts';
 import { objectIdentifier, time, unsignedInteger } from './der.ts';
 
-const dirs: string[] = [];
-const tempDir = (prefix: string) => {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  dirs.push(dir);
-  return dir;
-};
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const tempDir = tempDirs();
 
 /** A CA made by openssl, as Helm's genCA or kubeadm would make one (RSA, or EC). */
 function opensslCa(keyType: 'rsa' | 'ec'): CertificateAuthority {

@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EXIT_USAGE, runCli } from '../cli/program.ts';
+import { tempDirs } from '../testing/temp-dirs.ts';
 
 async function run(argv: string[]) {
   let out = '';
@@ -16,7 +16,7 @@ async function run(argv: string[]) {
   return { code, out, err };
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'vsyncer-issue-cert-'));
+const dir = tempDirs()('vsyncer-issue-cert-');
 execFileSync(
   'openssl',
   [
@@ -40,8 +40,6 @@ execFileSync(
 );
 const ca = ['--ca-cert', join(dir, 'ca.crt'), '--ca-key', join(dir, 'ca.key')];
 const out = (name: string) => ['--cert-out', join(dir, `${name}.crt`), '--key-out', join(dir, `${name}.key`)];
-
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('vsyncer issue-cert', () => {
   it('writes a certificate for the names and IPs given (repeated or comma-separated) and its key, private', async () => {
