@@ -498,7 +498,7 @@ function markdown(results: Result[], meta: Record<string, unknown>): string {
       .map(
         (r) =>
           `- ${r.scenario.name} #${r.round}: ${listed(r.syncer!.writesByVerb)}` +
-          (Object.keys(r.syncer!.idleWritesByVerb ?? {}).length
+          (Object.keys(r.syncer!.idleWritesByVerb).length
             ? `; in the idle window: ${listed(r.syncer!.idleWritesByVerb)}`
             : ''),
       ),
