@@ -4,7 +4,7 @@ import type { ResourceType } from '../kube/resources.ts';
 import type { Clock } from '../util/clock.ts';
 import type { Logger } from '../util/log.ts';
 import { Informer, type InformerMetrics } from './informer.ts';
-import { StringPool } from './string-pool.ts';
+import { SubtreePool } from './subtree-pool.ts';
 
 export interface InformerScope {
   namespace?: string;
@@ -19,8 +19,12 @@ export interface InformerScope {
 export class InformerFactory {
   private readonly informers = new Map<string, Informer<KubeObject>>();
   private readonly deps: { clock?: Clock; logger?: Logger; metrics?: InformerMetrics };
-  /** One pool for every cache: the same strings recur across kinds and clusters (a host pod repeats its virtual pod's). */
-  private readonly strings = new StringPool();
+  /**
+   * One pool for every cache: the same strings and parts recur across kinds and clusters (a host pod
+   * repeats its virtual pod's containers). Public for other long-lived copies of cached values, such
+   * as the last-synced metadata.
+   */
+  readonly parts = new SubtreePool();
   private started = false;
 
   constructor(deps: { clock?: Clock; logger?: Logger; metrics?: InformerMetrics }) {
@@ -49,7 +53,7 @@ export class InformerFactory {
         namespace: scope.namespace ?? '',
         labelSelector: scope.labelSelector,
         fieldSelector: scope.fieldSelector,
-        strings: this.strings,
+        parts: this.parts,
         ...this.deps,
       });
       this.informers.set(key, informer);

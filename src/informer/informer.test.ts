@@ -3,7 +3,7 @@ import { ApiError } from '../kube/errors.ts';
 import type { KubeObject, ObjectList } from '../kube/object.ts';
 import { Resources } from '../kube/resources.ts';
 import { FakeClock } from '../util/clock.ts';
-import { StringPool } from './string-pool.ts';
+import { SubtreePool } from './subtree-pool.ts';
 import { Informer, type InformerOptions } from './informer.ts';
 
 const settle = async () => {
@@ -140,24 +140,29 @@ describe('Informer', () => {
     await informer.waitForSync();
     await settle();
     client.current.push({ type: 'ADDED', object: managed('b', '11') });
-    expect(informer.store.get('ns/a')?.metadata?.managedFields).toBeUndefined();
-    expect(informer.store.get('ns/b')?.metadata?.managedFields).toBeUndefined();
+    expect(informer.store.get('ns/a')?.metadata).not.toHaveProperty('managedFields');
+    expect(informer.store.get('ns/b')?.metadata).not.toHaveProperty('managedFields');
     expect(informer.store.get('ns/b')?.metadata?.resourceVersion).toBe('11');
     await informer.stop();
   });
 
-  it('files the strings of listed and watched objects in its string pool', async () => {
-    const strings = new StringPool();
-    const { client, informer } = setup({ strings });
+  it('shares the strings and equal parts of listed and watched objects through its pool', async () => {
+    const parts = new SubtreePool();
+    const { client, informer } = setup({ parts });
     const withData = (name: string, rv: string, value: string) => ({ ...cm(name, rv), data: { k: value } });
-    client.lists.push({ metadata: { resourceVersion: '10' }, items: [withData('a', '5', 'listed')] });
+    client.lists.push({ metadata: { resourceVersion: '10' }, items: [withData('a', '5', 'same')] });
     informer.start();
     await informer.waitForSync();
     await settle();
-    client.current.push({ type: 'ADDED', object: withData('b', '11', 'watched') });
-    expect(informer.store.get('ns/b')?.data).toEqual({ k: 'watched' });
-    expect(strings.has('listed')).toBe(true);
-    expect(strings.has('watched')).toBe(true);
+    client.current.push({ type: 'ADDED', object: withData('b', '11', 'same') });
+    client.current.push({ type: 'ADDED', object: withData('c', '12', 'other') });
+    const data = (name: string) => informer.store.get(`ns/${name}`)?.data;
+    expect(data('b')).toEqual({ k: 'same' });
+    expect(data('b')).toBe(data('a'));
+    expect(data('c')).toEqual({ k: 'other' });
+    expect(Object.isFrozen(data('a'))).toBe(true);
+    expect(Object.isFrozen(informer.store.get('ns/a'))).toBe(false);
+    expect(parts.strings.has('same')).toBe(true);
     await informer.stop();
   });
 

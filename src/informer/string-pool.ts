@@ -17,7 +17,8 @@ export class StringPool {
   private current = new Map<string, string>();
   private previous = new Map<string, string>();
   private readonly generationSize: number;
-  private readonly maxLength: number;
+  /** Strings longer than this are not pooled. */
+  readonly maxLength: number;
 
   /**
    * `maxLength`: longer strings are left alone. The long strings in the caches are tokens, keys and
@@ -40,30 +41,6 @@ export class StringPool {
     }
     this.current.set(pooled, pooled);
     return pooled;
-  }
-
-  /**
-   * Replaces, in place, every string in a JSON value (object property values and array elements, at
-   * any depth) with its pooled instance. Only for values no one else holds yet, such as an object just
-   * parsed from a watch event: strings are immutable, so readers see the same value either way.
-   * Property names need nothing: JSON.parse already shares them.
-   */
-  internAll(value: unknown): void {
-    if (Array.isArray(value)) {
-      for (let i = 0; i < value.length; i++) {
-        const item: unknown = value[i];
-        if (typeof item === 'string') value[i] = this.intern(item);
-        else if (item !== null && typeof item === 'object') this.internAll(item);
-      }
-      return;
-    }
-    if (value === null || typeof value !== 'object') return;
-    const record = value as Record<string, unknown>;
-    for (const key in record) {
-      const item = record[key];
-      if (typeof item === 'string') record[key] = this.intern(item);
-      else if (item !== null && typeof item === 'object') this.internAll(item);
-    }
   }
 
   /** Whether a string equal to `s` is pooled (for tests). */

@@ -93,7 +93,7 @@ export class KindController implements SyncComponent {
   private stopped = false;
   private readonly relationInformers = new Map<string, Informer<KubeObject>>();
   private readonly latency?: SyncLatencyMetrics;
-  private readonly lastSynced = new LastSynced();
+  private readonly lastSynced: LastSynced;
   /** Source incarnations this controller created itself and the cache has not shown yet. */
   private readonly expectedSourceUid = new Map<string, { uid: string; until: number }>();
   /** Keys whose next event continues an urgent flow (see SyncResult.urgentFollowUp). */
@@ -110,6 +110,7 @@ export class KindController implements SyncComponent {
     this.env = env;
     this.opts = opts;
     this.latency = opts.latencyMetrics;
+    this.lastSynced = new LastSynced({ parts: env.informers.parts });
     this.controller = new Controller({
       name: this.kind,
       workers: spec.workers ?? opts.workers,

@@ -1,4 +1,5 @@
 import { objectAnnotations } from '../naming/annotations.ts';
+import { SubtreePool } from '../informer/subtree-pool.ts';
 import {
   hostKeyForReservedLabel,
   hostLabelKey,
@@ -402,8 +403,24 @@ describe('LastSynced', () => {
     expect(cache.get('pods', 'ns/web', virtual, host)).toBeUndefined();
   });
 
+  it('files the values it keeps in the pool it is given, and hands out copies it can edit', () => {
+    const parts = new SubtreePool();
+    const strings = parts.strings;
+    const cache = new LastSynced({ parts });
+    cache.set('pods', 'ns/web', virtual, host, plan);
+    const kept = cache.get('pods', 'ns/web', virtual, host)!;
+    const values = [kept.virtual, kept.host].flatMap((m) => [
+      ...Object.values(m.labels),
+      ...Object.values(m.annotations),
+    ]);
+    expect(values.length).toBeGreaterThan(0);
+    for (const value of values) expect(strings.has(value)).toBe(true);
+    kept.host.labels.extra = 'edited';
+    expect(cache.get('pods', 'ns/web', virtual, host)).toEqual(snapshot);
+  });
+
   it('is bounded, forgetting the least recently used pair', () => {
-    const cache = new LastSynced(2);
+    const cache = new LastSynced({ max: 2 });
     cache.set('pods', 'ns/a', virtual, host, plan);
     cache.set('pods', 'ns/b', virtual, host, plan);
     cache.get('pods', 'ns/a', virtual, host);

@@ -29,6 +29,7 @@
  *    that result, changes nothing.
  */
 import { LRUCache } from 'lru-cache';
+import type { SubtreePool } from '../informer/subtree-pool.ts';
 import type { ObjectMeta } from '../kube/object.ts';
 import {
   hostLabelKey,
@@ -297,12 +298,19 @@ interface CachedSnapshot {
 /** Bounded in-memory store of each pair's metadata after its last successful sync, keyed by `kind/virtualKey`. */
 export class LastSynced {
   private readonly cache: LRUCache<string, CachedSnapshot>;
+  private readonly parts: SubtreePool | undefined;
 
-  /** Keeps at most `max` pairs; the least recently used are forgotten, which only costs up-flow for them. */
-  constructor(max = 50_000) {
+  /**
+   * Keeps at most `max` pairs; the least recently used are forgotten, which only costs up-flow for them.
+   * `parts`: the informer caches' pool. A snapshot's values are mostly the cached objects' own (names,
+   * UIDs), lists the syncer builds afresh for every object (the managed-annotations record) and label
+   * maps that repeat from pod to pod: it keeps one copy of each.
+   */
+  constructor(options: { max?: number; parts?: SubtreePool } = {}) {
     // Bounded by count through maxSize, not `max`: with `max` lru-cache allocates room for every
     // entry up front (about 0.8 MB per kind at 50,000), and most kinds hold a handful of pairs.
-    this.cache = new LRUCache({ maxSize: max, sizeCalculation: () => 1 });
+    this.cache = new LRUCache({ maxSize: options.max ?? 50_000, sizeCalculation: () => 1 });
+    this.parts = options.parts;
   }
 
   /** The snapshot for this pair, or undefined if none is kept or it was taken of other objects (other UIDs). */
@@ -326,10 +334,13 @@ export class LastSynced {
    */
   set(kind: string, virtualKey: string, virtual: WithMetadata, host: WithMetadata, plan: MetadataPlan): void {
     if (!uidOf(virtual) || !uidOf(host)) return;
+    const metadata = copySnapshot({ virtual: plan.virtual ?? complete(virtual), host: plan.host });
+    // Shared parts are frozen; get() hands out copies, as it always did.
+    this.parts?.shareParts(metadata as unknown as Record<string, unknown>);
     this.cache.set(cacheKey(kind, virtualKey), {
       virtualUid: uidOf(virtual),
       hostUid: uidOf(host),
-      metadata: copySnapshot({ virtual: plan.virtual ?? complete(virtual), host: plan.host }),
+      metadata,
     });
   }
 
