@@ -1,5 +1,6 @@
 import type { KubeObject } from '../kube/object.ts';
 import { Store } from './store.ts';
+import { StringPool } from './string-pool.ts';
 
 interface Pod extends KubeObject {
   secrets?: string[];
@@ -126,6 +127,46 @@ describe('Store', () => {
     s.replace([pod('b', '1', ['s2'])]);
     expect(s.byIndex('bySecret', 's1')).toEqual([]);
     expect(names(s.byIndex('bySecret', 's2'))).toEqual(['b']);
+  });
+
+  it('keeps several indexes apart, an object filed in some of them only', () => {
+    const s = new Store<Pod>({
+      first: (p) => (p.secrets ?? []).slice(0, 1),
+      byNamespace: (p) => [p.metadata!.namespace!],
+    });
+    s.upsert(pod('a', '1', ['s1', 's2']));
+    s.upsert(pod('b', '1', [], 'other'));
+    s.addIndexer('last', (p) => (p.secrets ?? []).slice(-1));
+    s.upsert(pod('c', '1', ['s2']));
+    expect(names(s.byIndex('first', 's1'))).toEqual(['a']);
+    expect(names(s.byIndex('first', 's2'))).toEqual(['c']);
+    expect(names(s.byIndex('last', 's2'))).toEqual(['a', 'c']);
+    expect(names(s.byIndex('byNamespace', 'other'))).toEqual(['b']);
+    s.remove('ns/a');
+    s.upsert(pod('b', '2', ['s1'], 'other'));
+    expect(names(s.byIndex('first', 's1'))).toEqual(['b']);
+    expect(names(s.byIndex('last', 's2'))).toEqual(['c']);
+    expect(names(s.byIndex('last', 's1'))).toEqual(['b']);
+    expect(names(s.byIndex('byNamespace', 'ns'))).toEqual(['c']);
+    s.remove('other/b');
+    s.remove('ns/c');
+    for (const [index, value] of [
+      ['first', 's1'],
+      ['last', 's2'],
+      ['byNamespace', 'ns'],
+      ['byNamespace', 'other'],
+    ])
+      expect(s.byIndex(index!, value!)).toEqual([]);
+  });
+
+  it('files index values through the string pool it is given', () => {
+    const strings = new StringPool();
+    const s = new Store<Pod>({ bySecret: (p) => (p.secrets ?? []).map((n) => `Secret/${n}`) }, { strings });
+    s.upsert(pod('a', '1', ['s1']));
+    s.upsert(pod('b', '1', ['s1', 's2']));
+    expect(strings.has('Secret/s1')).toBe(true);
+    expect(strings.has('Secret/s2')).toBe(true);
+    expect(names(s.byIndex('bySecret', 'Secret/s1'))).toEqual(['a', 'b']);
   });
 
   it('refuses a duplicate index name and a lookup in an unknown index', () => {
