@@ -1,4 +1,5 @@
 import { realClock, type Clock } from '../util/clock.ts';
+import { DelayedKeys } from './delayed-keys.ts';
 import type { WorkQueueMetrics } from './metrics.ts';
 import { defaultControllerRateLimiter, type RateLimiter } from './rate-limiters.ts';
 
@@ -28,7 +29,8 @@ export class WorkQueue<K extends string> {
   private readonly processing = new Set<K>();
   private readonly addedAt = new Map<K, number>();
   private readonly startedAt = new Map<K, number>();
-  private readonly waiting = new Map<K, { at: number; cancel: () => void }>();
+  /** Keys added with a delay, until they are due. */
+  private readonly delayed: DelayedKeys<K>;
   private getters: { resolve: (key: K | undefined) => void; urgentOnly: boolean }[] = [];
   private drainWaiters: (() => void)[] = [];
   private shuttingDown = false;
@@ -38,6 +40,7 @@ export class WorkQueue<K extends string> {
     this.clock = opts.clock ?? realClock;
     this.rateLimiter = opts.rateLimiter ?? defaultControllerRateLimiter<K>(this.clock);
     this.metrics = opts.metrics;
+    this.delayed = new DelayedKeys(this.clock, (key) => this.add(key));
   }
 
   /**
@@ -90,15 +93,7 @@ export class WorkQueue<K extends string> {
       this.add(key);
       return;
     }
-    const at = this.clock.now() + ms;
-    const pending = this.waiting.get(key);
-    if (pending && pending.at <= at) return;
-    pending?.cancel();
-    const cancel = this.clock.setTimer(() => {
-      this.waiting.delete(key);
-      this.add(key);
-    }, ms);
-    this.waiting.set(key, { at, cancel });
+    this.delayed.add(key, this.clock.now() + ms);
   }
 
   /** Adds key after the rate limiter's delay (per-item backoff and overall bucket). */
@@ -132,8 +127,7 @@ export class WorkQueue<K extends string> {
   /** Stops accepting adds; getters get the keys still queued, then undefined. Delayed adds are dropped. */
   shutDown(): void {
     this.shuttingDown = true;
-    for (const { cancel } of this.waiting.values()) cancel();
-    this.waiting.clear();
+    this.delayed.clear();
     if (this.len() === 0) for (const { resolve } of this.getters.splice(0)) resolve(undefined);
     // Urgent-only getters get nothing more: the ordinary keys left are for the ordinary getters.
     else

@@ -1,0 +1,81 @@
+import { FakeClock } from '../util/clock.ts';
+import { DelayedKeys } from './delayed-keys.ts';
+
+function setup() {
+  const clock = new FakeClock(0);
+  const due: string[] = [];
+  const delayed = new DelayedKeys<string>(clock, (key) => due.push(`${key}@${clock.now()}`));
+  return { clock, due, delayed };
+}
+
+describe('DelayedKeys', () => {
+  it('hands out each key at its time, earliest first, behind one timer', () => {
+    const { clock, due, delayed } = setup();
+    delayed.add('c', 300);
+    delayed.add('a', 100);
+    delayed.add('b', 200);
+    expect(clock.pendingTimers()).toBe(1);
+    clock.advance(150);
+    expect(due).toEqual(['a@100']);
+    clock.advance(1000);
+    expect(due).toEqual(['a@100', 'b@200', 'c@300']);
+    expect(delayed.size).toBe(0);
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
+  it('keeps the earlier time of a key given twice, and hands it out once', () => {
+    const { clock, due, delayed } = setup();
+    delayed.add('a', 500);
+    delayed.add('a', 100);
+    delayed.add('a', 300);
+    expect(delayed.get('a')).toBe(100);
+    clock.advance(1000);
+    expect(due).toEqual(['a@100']);
+  });
+
+  it('hands out keys due at the same time in the order they were given', () => {
+    const { clock, due, delayed } = setup();
+    for (const key of ['e', 'b', 'd', 'a', 'c', 'f', 'g']) delayed.add(key, 100);
+    clock.advance(100);
+    expect(due.map((d) => d[0])).toEqual(['e', 'b', 'd', 'a', 'c', 'f', 'g']);
+  });
+
+  it('takes a key again once it was handed out', () => {
+    const { clock, due, delayed } = setup();
+    delayed.add('a', 100);
+    clock.advance(100);
+    delayed.add('a', 200);
+    clock.advance(100);
+    expect(due).toEqual(['a@100', 'a@200']);
+  });
+
+  it('re-arms for an earlier key, and forgets everything on clear', () => {
+    const { clock, due, delayed } = setup();
+    delayed.add('late', 1000);
+    delayed.add('early', 10);
+    clock.advance(10);
+    expect(due).toEqual(['early@10']);
+    delayed.clear();
+    expect(clock.pendingTimers()).toBe(0);
+    clock.advance(5000);
+    expect(due).toEqual(['early@10']);
+  });
+
+  it('keeps order over many random times', () => {
+    const { clock, due, delayed } = setup();
+    let seed = 11;
+    const times = new Map<string, number>();
+    for (let i = 0; i < 500; i++) {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      const key = `k${seed % 97}`;
+      const at = 1 + (seed % 1000);
+      delayed.add(key, at);
+      times.set(key, Math.min(times.get(key) ?? Infinity, at));
+    }
+    clock.advance(2000);
+    const want = [...times].sort((a, b) => a[1] - b[1]).map(([key, at]) => `${key}@${at}`);
+    expect(due.slice().sort()).toEqual(want.slice().sort());
+    const at = due.map((d) => Number(d.split('@')[1]));
+    expect(at).toEqual([...at].sort((a, b) => a - b));
+  });
+});

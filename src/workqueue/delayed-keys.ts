@@ -1,0 +1,124 @@
+import type { Clock } from '../util/clock.ts';
+
+/**
+ * Keys due at a later time, behind one timer: a min-heap by due time, and the timer armed for the
+ * earliest. A timer per key cost about 450 bytes (the timer, its closure and context, the cancel
+ * function and the record holding both); every synced pod waits for its token's next check, so at ten
+ * thousand pods that was 4 to 5 MB. Here a key costs a map entry and a heap entry.
+ *
+ * A key is due once, at the earliest time it was given (client-go's delaying queue keeps the earlier
+ * time too). An entry whose key was moved earlier or removed stays in the heap and is skipped when it
+ * comes up: the map says which time counts.
+ */
+interface Entry<K> {
+  at: number;
+  seq: number;
+  key: K;
+}
+
+function before<K>(a: Entry<K>, b: Entry<K>): boolean {
+  return a.at < b.at || (a.at === b.at && a.seq < b.seq);
+}
+
+export class DelayedKeys<K> {
+  private readonly clock: Clock;
+  private readonly onDue: (key: K) => void;
+  private readonly dueAt = new Map<K, number>();
+  /** Entries ordered by time, then by when they were added (keys due together go in the order given). */
+  private readonly heap: Entry<K>[] = [];
+  private seq = 0;
+  private timer: { at: number; cancel: () => void } | undefined;
+
+  constructor(clock: Clock, onDue: (key: K) => void) {
+    this.clock = clock;
+    this.onDue = onDue;
+  }
+
+  /** Makes key due at `at` (clock milliseconds) unless it is due earlier already. */
+  add(key: K, at: number): void {
+    const current = this.dueAt.get(key);
+    if (current !== undefined && current <= at) return;
+    this.dueAt.set(key, at);
+    this.push({ at, seq: this.seq++, key });
+    this.arm();
+  }
+
+  /** When key is due, if it waits. */
+  get(key: K): number | undefined {
+    return this.dueAt.get(key);
+  }
+
+  get size(): number {
+    return this.dueAt.size;
+  }
+
+  /** Forgets every key and stops the timer. */
+  clear(): void {
+    this.timer?.cancel();
+    this.timer = undefined;
+    this.dueAt.clear();
+    this.heap.length = 0;
+  }
+
+  /** Hands out the keys that are due, then arms the timer for the next one. */
+  private fire(): void {
+    this.timer = undefined;
+    const now = this.clock.now();
+    while (this.heap.length > 0 && this.heap[0]!.at <= now) {
+      const { at, key } = this.pop();
+      if (this.dueAt.get(key) !== at) continue; // moved earlier (and handed out), or cleared
+      this.dueAt.delete(key);
+      this.onDue(key);
+    }
+    this.arm();
+  }
+
+  /** Arms the timer for the earliest live entry, unless it is armed for that time or earlier. */
+  private arm(): void {
+    while (this.heap.length > 0 && this.dueAt.get(this.heap[0]!.key) !== this.heap[0]!.at) this.pop();
+    const next = this.heap[0];
+    if (next === undefined) {
+      this.timer?.cancel();
+      this.timer = undefined;
+      return;
+    }
+    if (this.timer !== undefined && this.timer.at <= next.at) return;
+    this.timer?.cancel();
+    // At least 1 ms: a timer may fire a little before the wall clock reads its time, and fire() then re-arms.
+    const cancel = this.clock.setTimer(() => this.fire(), Math.max(1, next.at - this.clock.now()));
+    this.timer = { at: next.at, cancel };
+  }
+
+  private push(entry: Entry<K>): void {
+    const heap = this.heap;
+    heap.push(entry);
+    let i = heap.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!before(entry, heap[parent]!)) break;
+      heap[i] = heap[parent]!;
+      i = parent;
+    }
+    heap[i] = entry;
+  }
+
+  private pop(): Entry<K> {
+    const heap = this.heap;
+    const top = heap[0]!;
+    const last = heap.pop()!;
+    if (heap.length > 0) {
+      let i = 0;
+      for (;;) {
+        const left = 2 * i + 1;
+        if (left >= heap.length) break;
+        const right = left + 1;
+        const child = right < heap.length && before(heap[right]!, heap[left]!) ? right : left;
+        if (!before(heap[child]!, last)) break;
+        heap[i] = heap[child]!;
+        i = child;
+      }
+      heap[i] = last;
+    }
+    return top;
+  }
+}
