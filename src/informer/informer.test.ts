@@ -166,6 +166,23 @@ describe('Informer', () => {
     await informer.stop();
   });
 
+  it('caches and hands out objects as its cache transforms leave them, and takes none once started', async () => {
+    const { client, informer } = setup();
+    const seen: unknown[] = [];
+    informer.addCacheTransform((obj) => ({ ...obj, data: { kept: 'only this' } }));
+    informer.addHandlers({ onAdd: (obj) => seen.push(obj.data) });
+    client.lists.push({ metadata: { resourceVersion: '10' }, items: [cm('a', '5')] });
+    informer.start();
+    await informer.waitForSync();
+    await settle();
+    client.current.push({ type: 'ADDED', object: cm('b', '11') });
+    expect(informer.store.get('ns/a')?.data).toEqual({ kept: 'only this' });
+    expect(informer.store.get('ns/b')?.data).toEqual({ kept: 'only this' });
+    expect(seen).toEqual([{ kept: 'only this' }, { kept: 'only this' }]);
+    expect(() => informer.addCacheTransform((obj) => obj)).toThrow(/started already/);
+    await informer.stop();
+  });
+
   it('re-watches from the last bookmark after a normal close, without re-listing', async () => {
     const { client, informer } = setup();
     client.lists.push({ metadata: { resourceVersion: '10' }, items: [] });

@@ -57,6 +57,7 @@ export class Informer<T extends KubeObject> {
   private readonly log: Logger;
   private readonly writableStore: Store<T>;
   private readonly handlers: InformerHandlers<T>[] = [];
+  private readonly transforms: ((obj: T) => T)[] = [];
   private readonly backoff: Backoff;
   private resourceVersion = '';
   private synced = false;
@@ -98,6 +99,18 @@ export class Informer<T extends KubeObject> {
     this.writableStore.addIndexer(name, fn);
   }
 
+  /**
+   * Changes each object before it is cached and handed to handlers, so that the cache keeps less of
+   * what its readers never read (the token bundles' tokens). Every reader of the informer sees the
+   * changed objects, so a transform must leave alone whatever another reader may need: it should only
+   * touch objects one component owns. Only before the informer starts, so that no object escapes it.
+   */
+  addCacheTransform(fn: (obj: T) => T): void {
+    if (this.running)
+      throw new Error(`informer ${this.description} started already: add cache transforms before`);
+    this.transforms.push(fn);
+  }
+
   addHandlers(handlers: InformerHandlers<T>): void {
     this.handlers.push(handlers);
   }
@@ -123,6 +136,11 @@ export class Informer<T extends KubeObject> {
     await this.running;
     this.running = undefined;
     this.phase = 'stopped';
+  }
+
+  /** An object from the wire as the cache keeps it (see forCache), after this informer's transforms. */
+  private forCache(obj: T): T {
+    return forCache(obj, this.opts.type, this.opts.parts, this.transforms);
   }
 
   private get stopped(): boolean {
@@ -211,7 +229,7 @@ export class Informer<T extends KubeObject> {
           `list of ${this.opts.type.resource} returned no items array`,
         );
       }
-      for (const item of page.items) items.push(forCache(item, this.opts.type, this.opts.parts));
+      for (const item of page.items) items.push(this.forCache(item));
       continueToken = page.metadata?.continue || undefined;
       resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
     } while (continueToken && !this.stopped);
@@ -295,7 +313,7 @@ export class Informer<T extends KubeObject> {
       if (rv) this.resourceVersion = rv;
       return;
     }
-    const obj = forCache(event.object as T, this.opts.type, this.opts.parts);
+    const obj = this.forCache(event.object as T);
     if (rv) this.resourceVersion = rv;
     if (event.type === 'DELETED') {
       const old = this.writableStore.remove(objectKey(obj));
@@ -350,8 +368,13 @@ export class Informer<T extends KubeObject> {
  * a property from into a hash table, which made every cached object's metadata about 300 bytes larger
  * than keeping managedFields would have (448 bytes per object in a heap snapshot, three per pod).
  */
-function forCache<T extends KubeObject>(obj: T, type: ResourceType, parts: SubtreePool | undefined): T {
-  const typed =
+function forCache<T extends KubeObject>(
+  obj: T,
+  type: ResourceType,
+  parts: SubtreePool | undefined,
+  transforms: readonly ((obj: T) => T)[],
+): T {
+  let typed =
     obj.kind && obj.apiVersion
       ? obj
       : { ...obj, apiVersion: type.group ? `${type.group}/${type.version}` : type.version, kind: type.kind };
@@ -359,6 +382,7 @@ function forCache<T extends KubeObject>(obj: T, type: ResourceType, parts: Subtr
     const { managedFields: _dropped, ...metadata } = typed.metadata;
     typed.metadata = metadata;
   }
+  for (const transform of transforms) typed = transform(typed);
   parts?.shareParts(typed as unknown as Record<string, unknown>);
   return typed;
 }

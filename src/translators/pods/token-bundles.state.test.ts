@@ -2,10 +2,11 @@ import type { Informer, InformerHandlers } from '../../informer/informer.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
 import { FakeCluster } from '../../testing/fake-cluster.ts';
+import { MANAGED_BY_LABEL } from '../../naming/labels.ts';
 import { HOST_NS, stateTables, VC, type Seed, type StateTable } from '../../testing/state-table.ts';
 import { FakeClock } from '../../util/clock.ts';
 import { silentLogger } from '../../util/log.ts';
-import { bundleName, bundleTimes, TokenBundles, tokenKey } from './token-bundles.ts';
+import { bundleName, bundleTimes, TOKEN_BUNDLE_ANNOTATION, TokenBundles, tokenKey } from './token-bundles.ts';
 
 const start = stateTables();
 const PODS = Resources.pods;
@@ -158,7 +159,11 @@ describe('TokenBundles writes', () => {
       // By default the informer never sees anything: the writer relies on its own last write.
       hostSecrets:
         hostSecrets ??
-        ({ store: { get: () => undefined }, addHandlers: () => {} } as unknown as Informer<KubeObject>),
+        ({
+          store: { get: () => undefined },
+          addHandlers: () => {},
+          addCacheTransform: () => {},
+        } as unknown as Informer<KubeObject>),
       vcName: VC,
       hostNamespace: HOST_NS,
       clock,
@@ -178,9 +183,36 @@ describe('TokenBundles writes', () => {
     );
     expect(host.writeLog()).toEqual([
       `create secrets ${HOST_NS}/${bundleName(VC, 0)}`,
-      `update secrets ${HOST_NS}/${bundleName(VC, 0)}`,
+      `patch secrets ${HOST_NS}/${bundleName(VC, 0)}`,
     ]);
     expect(Object.keys(host.objects(SECRETS, HOST_NS)[0]!.data as object)).toHaveLength(20);
+  });
+
+  it('has the cache keep its bundles without their tokens, and every other secret as it is', () => {
+    let transform: (obj: KubeObject) => KubeObject = (obj) => obj;
+    const hostSecrets = {
+      store: { get: () => undefined },
+      addHandlers: () => {},
+      addCacheTransform: (fn: typeof transform) => (transform = fn),
+    } as unknown as Informer<KubeObject>;
+    bundlesOn(new FakeCluster('host'), hostSecrets);
+    const secret = (name: string, vc = VC): KubeObject => ({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: {
+        name,
+        namespace: HOST_NS,
+        labels: { [MANAGED_BY_LABEL]: vc },
+        annotations: { [TOKEN_BUNDLE_ANNOTATION]: 'v1' },
+      },
+      data: { k0: 'dDA=', k1: 'dDE=' },
+    });
+    expect(transform(secret(bundleName(VC, 3))).data).toEqual({ k0: '', k1: '' });
+    // A tenant's Secret named like a bundle, annotated like one, copied to the host: its data stays.
+    const copy = secret(`${bundleName(VC, 0)}-x-shop-x-${VC}`);
+    expect(transform(copy)).toBe(copy);
+    const otherCluster = secret(bundleName('other', 0), 'other');
+    expect(transform(otherCluster)).toBe(otherCluster);
   });
 
   it('starts a new bundle when one is full', async () => {
@@ -198,6 +230,7 @@ describe('TokenBundles writes', () => {
     const hostSecrets = {
       store: { get: (key: string) => cache.get(key) },
       addHandlers: (h: InformerHandlers<KubeObject>) => (handlers = h),
+      addCacheTransform: () => {},
     } as unknown as Informer<KubeObject>;
     const b = bundlesOn(host, hostSecrets);
     const now = Date.now();
@@ -229,7 +262,11 @@ describe('TokenBundles writes', () => {
       if (!versions.has(version)) versions.set(version, obj);
       return versions.get(version);
     };
-    const hostSecrets = { store: { get }, addHandlers: () => {} } as unknown as Informer<KubeObject>;
+    const hostSecrets = {
+      store: { get },
+      addHandlers: () => {},
+      addCacheTransform: () => {},
+    } as unknown as Informer<KubeObject>;
     const b = bundlesOn(host, hostSecrets);
     const now = Date.now();
     const slot = b.slotFor('k0');

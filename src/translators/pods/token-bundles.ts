@@ -131,6 +131,11 @@ export class TokenBundles {
 
   constructor(options: TokenBundleOptions) {
     this.o = options;
+    // The cache keeps a bundle's keys, not its tokens: nothing here reads a stored token (writes are
+    // patches that name the keys they change), and the tokens, about 1.4 KB each, were the largest
+    // part of the heap at ten thousand pods. Our last write's answer still carries them until the
+    // informer catches up.
+    options.hostSecrets.addCacheTransform((secret) => (this.isBundle(secret) ? keysOnly(secret) : secret));
     const caughtUp = (secret: KubeObject) => this.forgetLatestIfCached(secret.metadata?.name ?? '');
     options.hostSecrets.addHandlers({ onAdd: caughtUp, onUpdate: (_old, secret) => caughtUp(secret) });
   }
@@ -142,6 +147,16 @@ export class TokenBundles {
       meta?.labels?.[MANAGED_BY_LABEL] === this.o.vcName &&
       meta.annotations?.[TOKEN_BUNDLE_ANNOTATION] === 'v1'
     );
+  }
+
+  /**
+   * One of our bundles by its name as well: a host copy of a tenant's Secret carries our managed-by
+   * label and may carry any annotation the tenant chose, but its name always has `-x-` in it.
+   */
+  private isBundle(secret: KubeObject): boolean {
+    const name = secret.metadata?.name ?? '';
+    const prefix = bundlePrefix(this.o.vcName);
+    return this.isOurs(secret) && name.startsWith(prefix) && /^\d+$/.test(name.slice(prefix.length));
   }
 
   /** The bundle as last seen: our own last write, or the informer's copy. */
@@ -168,8 +183,8 @@ export class TokenBundles {
   /** The times of a stored key, or undefined when the bundle does not hold it. */
   timesOf(slot: TokenSlot): KeyTimes | undefined {
     const secret = this.current(slot.secretName);
-    if (!this.isOurs(secret) || !(secret?.data as Record<string, string> | undefined)?.[slot.key])
-      return undefined;
+    const data = secret?.data as Record<string, string> | undefined;
+    if (!this.isOurs(secret) || !data || !Object.hasOwn(data, slot.key)) return undefined;
     return bundleTimes(secret)[slot.key];
   }
 
@@ -259,7 +274,7 @@ export class TokenBundles {
     }
   }
 
-  /** One write: create, update or (when it ends up empty) delete the bundle, retrying conflicts. */
+  /** One write: create, patch or (when it ends up empty) delete the bundle, retrying conflicts. */
   private async write(
     name: string,
     state: BundleState,
@@ -297,28 +312,30 @@ export class TokenBundles {
     drops: Set<string>,
   ): Promise<KubeObject | undefined> {
     const now = this.o.clock.now();
-    const data = { ...((base?.data ?? {}) as Record<string, string>) };
+    const stored = new Set(Object.keys((base?.data ?? {}) as Record<string, string>));
     const times = { ...bundleTimes(base) };
     const inUse = this.o.keysInUse(name);
+    const removed = new Set<string>();
     for (const key of drops) {
-      delete data[key];
+      if (stored.has(key)) removed.add(key);
       delete times[key];
     }
     // Keys of pods long gone whose release was missed (deleted while the syncer was down).
-    for (const key of Object.keys(data)) {
+    for (const key of stored) {
       if (!inUse.has(key) && !puts.has(key) && now - (times[key]?.issuedAt ?? 0) > UNUSED_KEY_GRACE_MS) {
-        delete data[key];
+        removed.add(key);
         delete times[key];
       }
     }
     for (const [key, put] of puts) {
-      data[key] = put.data;
+      removed.delete(key);
       times[key] = put.times;
     }
     const host = this.o.host;
     const ns = this.o.hostNamespace;
+    const timesJson = JSON.stringify(times);
     if (!base) {
-      if (!Object.keys(data).length) return undefined;
+      if (!puts.size) return undefined;
       return host.create(Resources.secrets, ns, {
         apiVersion: 'v1',
         kind: 'Secret',
@@ -326,31 +343,43 @@ export class TokenBundles {
           name,
           namespace: ns,
           labels: { [MANAGED_BY_LABEL]: this.o.vcName },
-          annotations: { [TOKEN_BUNDLE_ANNOTATION]: 'v1', [TOKEN_TIMES_ANNOTATION]: JSON.stringify(times) },
+          annotations: { [TOKEN_BUNDLE_ANNOTATION]: 'v1', [TOKEN_TIMES_ANNOTATION]: timesJson },
         },
         type: 'Opaque',
-        data,
+        data: Object.fromEntries([...puts].map(([key, put]) => [key, put.data])),
       });
     }
-    if (!Object.keys(data).length) {
+    if (!puts.size && [...stored].every((key) => removed.has(key))) {
       await host.delete(Resources.secrets, ns, name, {
         uid: base.metadata?.uid,
         resourceVersion: base.metadata?.resourceVersion,
       });
       return undefined;
     }
-    const sameData = JSON.stringify(data) === JSON.stringify(base.data ?? {});
-    if (sameData && JSON.stringify(times) === JSON.stringify(bundleTimes(base))) return base;
-    return host.update(Resources.secrets, ns, {
-      ...base,
-      metadata: {
-        ...base.metadata,
-        annotations: {
-          ...(base.metadata?.annotations ?? {}),
-          [TOKEN_TIMES_ANNOTATION]: JSON.stringify(times),
+    if (!puts.size && !removed.size && timesJson === JSON.stringify(bundleTimes(base))) return base;
+    // A merge patch names only the keys it changes (null removes one), so it needs no stored token;
+    // the resourceVersion makes it a conditional write, refused if the bundle changed meanwhile.
+    const data: Record<string, string | null> = {};
+    for (const key of removed) data[key] = null;
+    for (const [key, put] of puts) data[key] = put.data;
+    return host.patch(
+      Resources.secrets,
+      ns,
+      name,
+      {
+        metadata: {
+          resourceVersion: base.metadata?.resourceVersion,
+          annotations: { [TOKEN_TIMES_ANNOTATION]: timesJson },
         },
+        data,
       },
-      data,
-    });
+      'merge',
+    );
   }
+}
+
+/** A bundle with its keys and no tokens, as the cache keeps it (see the TokenBundles constructor). */
+function keysOnly(secret: KubeObject): KubeObject {
+  const data = (secret.data ?? {}) as Record<string, string>;
+  return { ...secret, data: Object.fromEntries(Object.keys(data).map((key) => [key, ''])) };
 }
