@@ -152,18 +152,27 @@ describe('token bundles (state table)', () => {
 });
 
 describe('TokenBundles writes', () => {
+  /** The parts of the host secrets informer TokenBundles uses; by default it never sees anything. */
+  function stubSecrets(
+    parts: {
+      get?: (key: string) => KubeObject | undefined;
+      addHandlers?: (handlers: InformerHandlers<KubeObject>) => void;
+      addCacheTransform?: (fn: (obj: KubeObject) => KubeObject) => void;
+    } = {},
+  ): Informer<KubeObject> {
+    return {
+      store: { get: parts.get ?? (() => undefined) },
+      addHandlers: parts.addHandlers ?? (() => {}),
+      addCacheTransform: parts.addCacheTransform ?? (() => {}),
+    } as unknown as Informer<KubeObject>;
+  }
+
   function bundlesOn(host: FakeCluster, hostSecrets?: Informer<KubeObject>) {
     const clock = new FakeClock(Date.parse('2026-12-01T00:00:00Z'));
     return new TokenBundles({
       host,
       // By default the informer never sees anything: the writer relies on its own last write.
-      hostSecrets:
-        hostSecrets ??
-        ({
-          store: { get: () => undefined },
-          addHandlers: () => {},
-          addCacheTransform: () => {},
-        } as unknown as Informer<KubeObject>),
+      hostSecrets: hostSecrets ?? stubSecrets(),
       vcName: VC,
       hostNamespace: HOST_NS,
       clock,
@@ -190,11 +199,7 @@ describe('TokenBundles writes', () => {
 
   it('has the cache keep its bundles without their tokens, and every other secret as it is', () => {
     let transform: (obj: KubeObject) => KubeObject = (obj) => obj;
-    const hostSecrets = {
-      store: { get: () => undefined },
-      addHandlers: () => {},
-      addCacheTransform: (fn: typeof transform) => (transform = fn),
-    } as unknown as Informer<KubeObject>;
+    const hostSecrets = stubSecrets({ addCacheTransform: (fn) => (transform = fn) });
     bundlesOn(new FakeCluster('host'), hostSecrets);
     const secret = (name: string, vc = VC): KubeObject => ({
       apiVersion: 'v1',
@@ -227,11 +232,7 @@ describe('TokenBundles writes', () => {
     const host = new FakeCluster('host');
     const cache = new Map<string, KubeObject>();
     let handlers: InformerHandlers<KubeObject> = {};
-    const hostSecrets = {
-      store: { get: (key: string) => cache.get(key) },
-      addHandlers: (h: InformerHandlers<KubeObject>) => (handlers = h),
-      addCacheTransform: () => {},
-    } as unknown as Informer<KubeObject>;
+    const hostSecrets = stubSecrets({ get: (key) => cache.get(key), addHandlers: (h) => (handlers = h) });
     const b = bundlesOn(host, hostSecrets);
     const now = Date.now();
     const slot = b.slotFor('k0');
@@ -262,11 +263,7 @@ describe('TokenBundles writes', () => {
       if (!versions.has(version)) versions.set(version, obj);
       return versions.get(version);
     };
-    const hostSecrets = {
-      store: { get },
-      addHandlers: () => {},
-      addCacheTransform: () => {},
-    } as unknown as Informer<KubeObject>;
+    const hostSecrets = stubSecrets({ get });
     const b = bundlesOn(host, hostSecrets);
     const now = Date.now();
     const slot = b.slotFor('k0');
