@@ -160,6 +160,21 @@ describe('SubtreePool', () => {
     );
   });
 
+  it('keeps parts nested deeper than any real object as they are, without running out of stack', () => {
+    const pool = new SubtreePool();
+    // Deep enough to run a recursive walk out of stack (JSON.stringify too, so it is read in a loop).
+    const depth = 20_000;
+    const text = `{"spec":${'{"a":'.repeat(depth)}"leaf"${'}'.repeat(depth)},"status":{"phase":"x"}}`;
+    const deep = JSON.parse(text) as Json;
+    expect(() => pool.shareParts(deep)).not.toThrow();
+    let level: unknown = deep.spec;
+    for (let i = 0; i < depth; i++) level = (level as Json).a;
+    expect(level).toBe('leaf');
+    const shallow = JSON.parse('{"spec":{"a":{"a":"leaf"}},"status":{"phase":"x"}}') as Json;
+    pool.shareParts(shallow);
+    expect(shallow.status).toBe(deep.status);
+  });
+
   it('accepts an object whose parts it pooled before, changing nothing', () => {
     const pool = new SubtreePool();
     const a = fresh(pod('a'));

@@ -24,6 +24,13 @@ import { StringPool } from './string-pool.ts';
 /** The hash of a value that is not pooled; every real hash is zero or more. */
 const NOT_POOLED = -1;
 
+/**
+ * How deep below an object's top level parts are walked. A tenant's custom resource may nest far
+ * deeper than any real object (the API servers accept thousands of levels), and a walk that deep would
+ * run out of stack in the middle of filling a cache; parts below this depth are kept as parsed.
+ */
+const MAX_DEPTH = 100;
+
 export class SubtreePool {
   readonly strings: StringPool;
   private current = new Map<number, object>();
@@ -48,7 +55,7 @@ export class SubtreePool {
       const value = root[key];
       if (typeof value === 'string') root[key] = this.strings.intern(value);
       else if (value !== null && typeof value === 'object') {
-        this.share(value);
+        this.share(value, 1);
         root[key] = this.result;
       }
     }
@@ -65,16 +72,16 @@ export class SubtreePool {
    * its fields are replaced in place before it is frozen or dropped. (`result` instead of a returned
    * pair: this runs for every part of every object the caches receive, and the pairs were garbage.)
    */
-  private share(part: object): number {
+  private share(part: object, depth: number): number {
     this.result = part;
     // Frozen already: pooled before (an object handed to a cache twice) or someone else's; left alone.
-    if (Object.isFrozen(part)) return NOT_POOLED;
+    if (Object.isFrozen(part) || depth > MAX_DEPTH) return NOT_POOLED;
     let hash: number;
     let poolable = true;
     if (Array.isArray(part)) {
       hash = 0x5bd1e995;
       for (let i = 0; i < part.length; i++) {
-        const fieldHash = this.shareField(part[i]);
+        const fieldHash = this.shareField(part[i], depth);
         part[i] = this.result;
         if (fieldHash === NOT_POOLED) poolable = false;
         hash = mix(hash, fieldHash);
@@ -83,7 +90,7 @@ export class SubtreePool {
       const record = part as Record<string, unknown>;
       hash = 0x27d4eb2f;
       for (const key in record) {
-        const fieldHash = this.shareField(record[key]);
+        const fieldHash = this.shareField(record[key], depth);
         record[key] = this.result;
         if (fieldHash === NOT_POOLED) poolable = false;
         hash = mix(mix(hash, stringHash(key)), fieldHash);
@@ -109,7 +116,7 @@ export class SubtreePool {
   }
 
   /** Like share, for any field value: strings go through the string pool, scalars are hashed. */
-  private shareField(value: unknown): number {
+  private shareField(value: unknown, depth: number): number {
     switch (typeof value) {
       case 'string': {
         const pooled = this.strings.intern(value);
@@ -124,7 +131,7 @@ export class SubtreePool {
         this.result = value;
         return value ? 0x2f : 0x3d;
       case 'object':
-        if (value !== null) return this.share(value);
+        if (value !== null) return this.share(value, depth + 1);
         this.result = value;
         return 0x4b;
       default:
