@@ -1,5 +1,15 @@
 import { StringPool } from './string-pool.ts';
 
+/** The hash of a value that is not pooled; every real hash is zero or more. */
+const NOT_POOLED = -1;
+
+/**
+ * How deep below an object's top level parts are walked. A tenant's custom resource may nest far
+ * deeper than any real object (the API servers accept thousands of levels), and a walk that deep would
+ * run out of stack in the middle of filling a cache; parts below this depth are kept as parsed.
+ */
+const MAX_DEPTH = 100;
+
 /**
  * One shared, frozen copy of each repeated part of the cached objects.
  *
@@ -15,22 +25,13 @@ import { StringPool } from './string-pool.ts';
  *
  * Equality is decided exactly, not by the hash: two parts are the same when they have the same keys
  * and each value is the same string, number, boolean or null, or the very same pooled part. The hash
- * (which includes the keys' order, as `sameJson` compares serializations) only finds the candidate. A part that holds
- * a string too long to pool (a token, a certificate) is left as it is, and so are the parts holding it.
+ * (which includes the keys' order, as `sameJson` compares serializations) only finds the candidate.
+ * A part that holds a string too long to pool (a token, a certificate) is left as it is, and so are
+ * the parts holding it.
  *
  * Like the string pool it has two generations, so parts seen once (a pod's status conditions, with
  * their timestamps) age out, and the pool holds at most twice `generationSize` parts.
  */
-/** The hash of a value that is not pooled; every real hash is zero or more. */
-const NOT_POOLED = -1;
-
-/**
- * How deep below an object's top level parts are walked. A tenant's custom resource may nest far
- * deeper than any real object (the API servers accept thousands of levels), and a walk that deep would
- * run out of stack in the middle of filling a cache; parts below this depth are kept as parsed.
- */
-const MAX_DEPTH = 100;
-
 export class SubtreePool {
   readonly strings: StringPool;
   private current = new Map<number, object>();
@@ -52,12 +53,8 @@ export class SubtreePool {
    */
   shareParts(root: Record<string, unknown>): void {
     for (const key in root) {
-      const value = root[key];
-      if (typeof value === 'string') root[key] = this.strings.intern(value);
-      else if (value !== null && typeof value === 'object') {
-        this.share(value, 1);
-        root[key] = this.result;
-      }
+      this.shareField(root[key], 0);
+      root[key] = this.result;
     }
   }
 

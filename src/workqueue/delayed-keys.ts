@@ -1,5 +1,15 @@
 import type { Clock } from '../util/clock.ts';
 
+interface Entry<K> {
+  at: number;
+  seq: number;
+  key: K;
+}
+
+function before<K>(a: Entry<K>, b: Entry<K>): boolean {
+  return a.at < b.at || (a.at === b.at && a.seq < b.seq);
+}
+
 /**
  * Keys due at a later time, behind one timer: a min-heap by due time, and the timer armed for the
  * earliest. A timer per key cost about 370 bytes (the timer, its callback, the cancel function and the
@@ -11,16 +21,6 @@ import type { Clock } from '../util/clock.ts';
  * time too). An entry whose key was moved earlier or removed stays in the heap and is skipped when it
  * comes up: the map says which time counts.
  */
-interface Entry<K> {
-  at: number;
-  seq: number;
-  key: K;
-}
-
-function before<K>(a: Entry<K>, b: Entry<K>): boolean {
-  return a.at < b.at || (a.at === b.at && a.seq < b.seq);
-}
-
 export class DelayedKeys<K> {
   private readonly clock: Clock;
   private readonly onDue: (key: K) => void;
