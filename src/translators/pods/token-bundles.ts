@@ -56,10 +56,21 @@ export function bundleName(vcName: string, n: number): string {
   return `${bundlePrefix(vcName)}${n}`;
 }
 
-/** What every bundle name of a virtual cluster starts with. */
+/**
+ * What every bundle name of a virtual cluster starts with. Remembered per virtual cluster: it is asked
+ * for every host pod and Secret the caches receive, and each answer would otherwise be a sha256.
+ */
 export function bundlePrefix(vcName: string): string {
-  return `vsyncer-tokens-${createHash('sha256').update(vcName).digest('hex').slice(0, 10)}-`;
+  let prefix = bundlePrefixes.get(vcName);
+  if (prefix === undefined) {
+    prefix = `vsyncer-tokens-${createHash('sha256').update(vcName).digest('hex').slice(0, 10)}-`;
+    bundlePrefixes.set(vcName, prefix);
+  }
+  return prefix;
 }
+
+/** One syncer serves one virtual cluster (tests use a few), so this stays tiny. */
+const bundlePrefixes = new Map<string, string>();
 
 /**
  * Parsed times annotations by bundle object. Every reconcile of a running pod reads its key's times,
