@@ -124,7 +124,15 @@ afterAll(async () => {
 describe("a public chart (HashiCorp's Vault, HA Raft and agent injector) in the virtual cluster", () => {
   it("runs every pod on the host under vCluster's names, on the nodes the virtual cluster shows", async () => {
     const virtualPods = (await getObject<List<Pod>>('virtual', ['pods', '-n', ns]))!.items;
-    const hostPods = (await getObject<List<Pod>>('host', ['pods', '-n', hostNs]))!.items;
+    // The virtual cluster is shared with other test files, and this syncer copies their pods into its
+    // host namespace too: only the copies of this namespace's pods are compared.
+    const hostPods = (await getObject<List<Pod>>('host', [
+      'pods',
+      '-n',
+      hostNs,
+      '-l',
+      `vcluster.loft.sh/namespace=${ns}`,
+    ]))!.items;
     expect(hostPods.map((p) => p.metadata.name).sort()).toEqual(
       virtualPods.map((p) => hostName(p.metadata.name, ns, vc)).sort(),
     );
