@@ -121,24 +121,51 @@ interface Result {
   samples: { down: number[]; up: number[]; hostStart: number[] };
 }
 
-const { values } = parseArgs({
-  options: {
-    scenarios: {
-      type: 'string',
-      default: SCENARIOS.filter((s) => !s.optIn)
-        .map((s) => s.name)
-        .join(','),
-    },
-    rounds: { type: 'string', default: '1' },
-    'idle-seconds': { type: 'string', default: '40' },
-    'cpu-prof': { type: 'boolean', default: false },
-    /** More syncer flags for every syncer scenario (experiments; recorded in the results). */
-    'syncer-args': { type: 'string', default: '' },
-    /** Node.js flags for the syncer process (experiments, e.g. V8 heap sizes). */
-    'node-args': { type: 'string', default: '' },
-    out: { type: 'string', default: join(ROOT, 'bench/results') },
-  },
-});
+const USAGE =
+  'usage: node bench/pod-burst.ts [--scenarios a,b,...] [--rounds N] [--idle-seconds N] [--cpu-prof]\n' +
+  '         [--syncer-args "FLAGS"] [--node-args "FLAGS"] [--out DIR]';
+const { values } = parsedArgs();
+
+function parsedArgs() {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      options: {
+        scenarios: {
+          type: 'string',
+          default: SCENARIOS.filter((s) => !s.optIn)
+            .map((s) => s.name)
+            .join(','),
+        },
+        rounds: { type: 'string', default: '1' },
+        'idle-seconds': { type: 'string', default: '40' },
+        'cpu-prof': { type: 'boolean', default: false },
+        /** More syncer flags for every syncer scenario (experiments; recorded in the results). */
+        'syncer-args': { type: 'string', default: '' },
+        /** Node.js flags for the syncer process (experiments, e.g. V8 heap sizes). */
+        'node-args': { type: 'string', default: '' },
+        out: { type: 'string', default: join(ROOT, 'bench/results') },
+        help: { type: 'boolean', default: false },
+      },
+    });
+  } catch (err) {
+    console.error(`${(err as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+  if (parsed.values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  for (const flag of ['rounds', 'idle-seconds'] as const) {
+    if (!/^[1-9]\d*$/.test(parsed.values[flag]!)) {
+      console.error(
+        `--${flag} must be a positive whole number, not ${JSON.stringify(parsed.values[flag])}\n${USAGE}`,
+      );
+      process.exit(2);
+    }
+  }
+  return parsed;
+}
 const extraArgs = values['syncer-args']!.split(' ').filter(Boolean);
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -101,6 +101,12 @@ export class SyncerMetrics
     labelNames: ['action', 'code'],
     registers: [this.registry],
   });
+  /** Memory-reducing collections run once the process went quiet (src/util/heap-trimmer.ts). */
+  readonly heapTrims = new Counter({
+    name: 'vsyncer_heap_trims_total',
+    help: 'Full memory-reducing garbage collections run once the process went quiet after work, to return the heap a burst grew',
+    registers: [this.registry],
+  });
   readonly leader = new Gauge({
     name: 'vsyncer_leader',
     help: '1 while this replica holds the lease (or runs without election)',
