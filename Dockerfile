@@ -33,6 +33,11 @@ LABEL org.opencontainers.image.title="vsyncer" \
 # about 20 MB more memory, which is why it is not the default.
 ENV NODE_ENV=production \
     NODE_COMPILE_CACHE=""
+# glibc gives each thread that allocates (V8's compiler and GC helpers, libuv's pool) an arena of its
+# own, and keeps what it freed there; two arenas in all: RSS after a 200-pod burst 93 MB instead of
+# 96-103, at the same CPU per pod within the rounds' noise (docs/metrics.md). hack/syncer.sh and
+# bench/lib/rig.ts set this environment too (hack/node-flags.ts --env).
+ENV MALLOC_ARENA_MAX=2
 WORKDIR /app
 COPY --from=build --chown=65532:65532 /src/package.json ./package.json
 COPY --from=build --chown=65532:65532 /src/dist ./dist

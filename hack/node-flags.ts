@@ -1,6 +1,8 @@
-// The Node/V8 flags the syncer runs with, read from the Dockerfile's ENTRYPOINT, so that `make up`
-// (hack/syncer.sh) and the bench run it exactly as the image does, from one place.
-//   node hack/node-flags.ts     prints them, space-separated
+// The Node/V8 flags the syncer runs with, read from the Dockerfile's ENTRYPOINT, and the environment
+// its ENV instructions set, so that `make up` (hack/syncer.sh) and the bench run it exactly as the
+// image does, from one place.
+//   node hack/node-flags.ts        prints the flags, space-separated
+//   node hack/node-flags.ts --env  prints the environment, one NAME=value a line
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -23,8 +25,40 @@ export function entrypointNodeFlags(dockerfile: string): string[] {
   return argv.slice(1, script) as string[];
 }
 
+/**
+ * The variables this Dockerfile text's ENV instructions set, in order (`ENV NAME=value ...`, values
+ * bare or double-quoted, lines continued with a backslash).
+ */
+export function dockerfileEnvironment(dockerfile: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const line of dockerfile.replace(/\\\n/g, ' ').split('\n')) {
+    if (!line.startsWith('ENV ')) continue;
+    const body = line.slice('ENV '.length).trim();
+    const pairs = /([A-Za-z_][A-Za-z0-9_]*)=("(?:[^"\\]|\\.)*"|[^\s"]*)(?:\s+|$)/gy;
+    let consumed = 0;
+    for (let m = pairs.exec(body); m; m = pairs.exec(body)) {
+      env[m[1]!] = m[2]!.startsWith('"') ? m[2]!.slice(1, -1).replace(/\\(.)/g, '$1') : m[2]!;
+      consumed = pairs.lastIndex;
+    }
+    if (consumed !== body.length) throw new Error(`Dockerfile ENV is not in NAME=value form: ${line}`);
+  }
+  return env;
+}
+
 export function syncerNodeFlags(): string[] {
   return entrypointNodeFlags(readFileSync(DOCKERFILE, 'utf8'));
 }
 
-if (import.meta.main) console.log(syncerNodeFlags().join(' '));
+export function syncerEnvironment(): Record<string, string> {
+  return dockerfileEnvironment(readFileSync(DOCKERFILE, 'utf8'));
+}
+
+if (import.meta.main) {
+  if (process.argv[2] === '--env') {
+    for (const [name, value] of Object.entries(syncerEnvironment())) {
+      // hack/syncer.sh reads these as words.
+      if (/\s/.test(value)) throw new Error(`Dockerfile ENV ${name} has white space in its value`);
+      console.log(`${name}=${value}`);
+    }
+  } else console.log(syncerNodeFlags().join(' '));
+}

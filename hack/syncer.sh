@@ -25,10 +25,12 @@ case "${1:-}" in
     # With the real node the virtual cluster has its own DNS Service (hack/realnode/dns.ts): no override.
     dns_ip="${CLUSTER_DNS_IP-10.96.0.10}"
     [[ -z "${CLUSTER_DNS_IP+set}" && -f "$STATE_DIR/realnode.json" ]] && dns_ip=""
-    # Run as the image runs it: the same V8 flags (the Dockerfile's ENTRYPOINT).
+    # Run as the image runs it: the same V8 flags (the Dockerfile's ENTRYPOINT) and environment (its ENV).
     flags="$("$NODE_BIN" hack/node-flags.ts)" || die syncer "cannot read the syncer's node flags from the Dockerfile"
     read -ra node_flags <<<"$flags"
-    setsid "$NODE_BIN" "${node_flags[@]}" dist/cmd/vsyncer.js start \
+    image_env="$("$NODE_BIN" hack/node-flags.ts --env)" || die syncer "cannot read the syncer's environment from the Dockerfile"
+    read -ra env_vars <<<"$(tr '\n' ' ' <<<"$image_env")"
+    setsid env "${env_vars[@]}" "$NODE_BIN" "${node_flags[@]}" dist/cmd/vsyncer.js start \
       --name "$VC_NAME" --host-namespace "$HOST_NAMESPACE" \
       --host-kubeconfig "$STATE_DIR/host.kubeconfig" --virtual-kubeconfig "$STATE_DIR/virtual.kubeconfig" \
       --metrics-bind-address "127.0.0.1:$port" --cluster-dns-ip="$dns_ip" \

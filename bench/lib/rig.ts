@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { hostNamespaceManifest } from '../../hack/cluster/host-namespace.ts';
 import { REPO_ROOT, startClusters, stopClusters, type ClusterInfo } from '../../hack/cluster/launcher.ts';
 import { freePort } from '../../hack/cluster/ports.ts';
-import { syncerNodeFlags } from '../../hack/node-flags.ts';
+import { syncerEnvironment, syncerNodeFlags } from '../../hack/node-flags.ts';
 import { loadKubeConfig } from '../../src/kube/kubeconfig.ts';
 import { RestClient } from '../../src/kube/rest-client.ts';
 
@@ -102,7 +102,12 @@ export async function startSyncer(
       `127.0.0.1:${port}`,
       ...args,
     ],
-    { stdio: ['ignore', out, out], cwd: rig.clusters.stateDir },
+    // The image's environment too (its malloc arenas); the bench's own environment can override it.
+    {
+      stdio: ['ignore', out, out],
+      cwd: rig.clusters.stateDir,
+      env: { ...syncerEnvironment(), ...process.env },
+    },
   );
   closeSync(out);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -60,6 +60,7 @@ function run(args: string[]): Run {
       expect(config.os).toBe('linux');
       expect(config.architecture).toBe('amd64');
       expect(config.config.User).toBe('65532:65532');
+      expect(config.config.Env).toEqual(expect.arrayContaining(['MALLOC_ARENA_MAX=2']));
       expect(config.config.Entrypoint).toEqual([
         'node',
         '--max-semi-space-size=4',
