@@ -2,7 +2,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from '../test/harness/clusters.ts';
-import { apply, createTenantNamespace, getObject, mustKubectl } from '../test/harness/objects.ts';
+import {
+  apply,
+  createTenantNamespace,
+  getObject,
+  mustKubectl,
+  waitForEvents,
+} from '../test/harness/objects.ts';
 import { prepareHostNamespace, startSyncer, uniqueName, type SyncerProcess } from '../test/harness/syncer.ts';
 
 interface CustomObject {
@@ -127,6 +133,49 @@ describe('custom resources by configuration', () => {
       60_000,
     );
     expect(ready.status?.conditions).toEqual([{ type: 'Ready', status: 'True', reason: 'Issued' }]);
+  }, 180_000);
+
+  it('a Certificate nested thousands of levels deep fails alone: the syncer stays up and syncs the next one', async () => {
+    // Free-form fields can nest as deep as the API server accepts (its JSON decoder stops at 10,000
+    // levels); Node's JSON.stringify and any recursive walk run out of stack before that.
+    for (const name of ['deep-tls', 'after-deep-tls'])
+      await apply('virtual', {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name, namespace: ns },
+        type: 'kubernetes.io/tls',
+        data: { 'tls.crt': '', 'tls.key': '' },
+      });
+    // Written as text: JSON.stringify itself would run out of stack on it (JSON.parse does not).
+    const depth = 6_000;
+    const settings = `${'{"a":'.repeat(depth)}{"leaf":true}${'}'.repeat(depth)}`;
+    const head = JSON.stringify({
+      apiVersion: `${GROUP}/v1`,
+      kind: 'Certificate',
+      metadata: { name: 'deep', namespace: ns },
+      spec: { secretName: 'deep-tls' },
+    });
+    await mustKubectl('virtual', ['create', '-f', '-'], head.replace(/}}$/, `,"settings":${settings}}}`));
+    await apply('virtual', {
+      apiVersion: `${GROUP}/v1`,
+      kind: 'Certificate',
+      metadata: { name: 'after-deep', namespace: ns },
+      spec: { secretName: 'after-deep-tls', dnsNames: ['after.example.com'] },
+    });
+    const next = await waitFor(
+      'host copy of the Certificate made after the deep one',
+      () => getObject<CustomObject>('host', [`certificates.${GROUP}`, hostName('after-deep'), '-n', hostNs]),
+      60_000,
+    );
+    expect(next.spec?.dnsNames).toEqual(['after.example.com']);
+    expect(syncer.child.exitCode).toBeNull();
+    // The deep one is refused once, with the reason on the tenant's object, and nothing on the host.
+    const events = await waitForEvents('virtual', ns, 'deep', 'ObjectTooDeep');
+    expect(events[0]!.message).toMatch(/nests too deeply/);
+    expect(
+      await getObject('host', [`certificates.${GROUP}`, hostName('deep'), '-n', hostNs]),
+    ).toBeUndefined();
+    await mustKubectl('virtual', ['delete', `certificates.${GROUP}`, 'deep', 'after-deep', '-n', ns]);
   }, 180_000);
 
   it('a ClusterIssuer made on the host comes into the virtual cluster, and a tenant edit is reverted', async () => {

@@ -116,6 +116,23 @@ describe('Controller', () => {
     await controller.stop(100);
   });
 
+  it('reports a reconcile that ran out of stack (an object nested too deep) once, as terminal', async () => {
+    let calls = 0;
+    const { clock, controller, outcomes, terminal } = setup(async () => {
+      calls++;
+      const deep = JSON.parse(`${'{"a":'.repeat(20_000)}1${'}'.repeat(20_000)}`);
+      JSON.stringify(deep);
+    });
+    controller.enqueue('ns/deep');
+    await settle();
+    clock.advance(60_000);
+    await settle();
+    expect(calls).toBe(1);
+    expect(outcomes).toEqual(['terminal']);
+    expect(terminal).toEqual([expect.stringMatching(/^ns\/deep: the object nests too deeply/)]);
+    await controller.stop(100);
+  });
+
   it('retries other errors with growing backoff and keeps running', async () => {
     let calls = 0;
     const { clock, controller, outcomes } = setup(async () => {

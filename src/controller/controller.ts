@@ -3,7 +3,7 @@ import { realClock, type Clock } from '../util/clock.ts';
 import { silentLogger, type Logger } from '../util/log.ts';
 import { WorkQueue } from '../workqueue/index.ts';
 import type { WorkQueueMetrics } from '../workqueue/metrics.ts';
-import { isTerminal, TerminalError, WaitingError } from './errors.ts';
+import { isTerminal, TerminalError, tooDeepError, WaitingError } from './errors.ts';
 
 /** What a reconcile asks for next: nothing (done), or another look after some time. */
 export interface ReconcileResult {
@@ -143,7 +143,11 @@ export class Controller {
         this.queue.addRateLimited(key);
         return;
       }
-      const terminal = isTerminal(err) ? err : isInvalid(err) ? new TerminalError(errorText(err)) : undefined;
+      const terminal = isTerminal(err)
+        ? err
+        : isInvalid(err)
+          ? new TerminalError(errorText(err))
+          : tooDeepError(err);
       if (terminal) {
         metrics?.reconciled(name, 'terminal');
         metrics?.reconcileError(name, terminal.reason);

@@ -17,6 +17,19 @@ export function isTerminal(err: unknown): err is TerminalError {
 }
 
 /**
+ * The reconcile ran out of stack: an object nested deeper than the syncer's recursive copies and
+ * JSON.stringify can walk (the API server accepts 10,000 levels in free-form fields; Node's stack ends
+ * near 5,000). Retrying the same object cannot help; a change to it may.
+ */
+export function tooDeepError(err: unknown): TerminalError | undefined {
+  if (!(err instanceof RangeError) || !/call stack/i.test(err.message)) return undefined;
+  return new TerminalError(
+    'the object nests too deeply for the syncer to copy (it ran out of stack walking it); flatten its free-form fields',
+    'ObjectTooDeep',
+  );
+}
+
+/**
  * Not a failure of the object: something it needs is not there yet (a host copy, an IP to be
  * freed). Retried with backoff like any error, but logged quietly: waiting is normal.
  */
