@@ -26,22 +26,21 @@ const code = await runCli(process.argv.slice(2), io, {
       },
     });
     const collect = memoryReducingCollection();
-    const trimmer = collect
-      ? new HeapTrimmer({
-          collect,
-          onTrim: ({ heapBytesBefore, heapBytesAfter, cpuMs }) => {
-            app.metrics.heapTrims.inc();
-            logger.info('returned the idle heap to the system', {
-              heapMBBefore: Math.round(heapBytesBefore / 2 ** 20),
-              heapMBAfter: Math.round(heapBytesAfter / 2 ** 20),
-              cpuMs: Math.round(cpuMs),
-            });
-          },
-        })
-      : undefined;
-    if (!collect) logger.info('this Node.js offers no memory-reducing collection; the heap is left to V8');
-    trimmer?.start();
-    void stopped.then(() => trimmer?.stop());
+    if (collect) {
+      const trimmer = new HeapTrimmer({
+        collect,
+        onTrim: ({ heapBytesBefore, heapBytesAfter, cpuMs }) => {
+          app.metrics.heapTrims.inc();
+          logger.info('returned the idle heap to the system', {
+            heapMBBefore: Math.round(heapBytesBefore / 2 ** 20),
+            heapMBAfter: Math.round(heapBytesAfter / 2 ** 20),
+            cpuMs: Math.round(cpuMs),
+          });
+        },
+      });
+      trimmer.start();
+      void stopped.then(() => trimmer.stop());
+    } else logger.info('this Node.js offers no memory-reducing collection; the heap is left to V8');
     let signals = 0;
     const onSignal = (signal: NodeJS.Signals) => {
       // A second signal means "now": skip the graceful drain.

@@ -3,16 +3,6 @@ import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { realClock, type Clock } from './clock.ts';
 
-/**
- * Why this exists: after a burst of work V8 keeps the heap it grew, and gives it back only when its
- * memory reducer judges the allocation rate low. That judgement is made from samples taken at
- * collections, and an idle syncer allocates too little to collect at all, so the burst's rate stands
- * and the reducer may keep waiting until its watchdog collects about 100 s later (measured: RSS stayed
- * 114 MB for 100 s after a 200-pod burst, then fell to 100 MB); in other runs it collected within
- * 10 s (one thing that makes the difference: a second V8 context, as memoryReducingCollection()
- * makes, gets a plain node process's reducer to see the quiet, for reasons internal to V8). The trimmer does what the watchdog does, once, as soon as the process has gone quiet after
- * real work, unless V8 has collected in that quiet time by itself.
- */
 export interface HeapTrimmerOptions {
   /** A full, memory-reducing collection (`memoryReducingCollection()`). */
   collect: () => void;
@@ -54,9 +44,17 @@ const DEFAULTS = {
  * Returns the heap's unused memory to the operating system once the process goes quiet after work:
  * one memory-reducing collection when the process has used at least `minWorkCpuMs` of CPU since the
  * last one and then next to none for `quietMs`, unless V8's memory reducer, which does the same when
- * it sees the quiet, has collected since. The collection pauses the process (tens of
- * milliseconds for a 200-pod heap, a few hundred for 10,000 pods), which is why it waits for quiet
- * and runs at most once per `minIntervalMs`.
+ * it sees the quiet, has collected since. The collection pauses the process (tens of milliseconds
+ * for a 200-pod heap, a few hundred for 10,000 pods), which is why it waits for quiet and runs at
+ * most once per `minIntervalMs`.
+ *
+ * Why it exists: after a burst V8 keeps the heap it grew, and gives it back only when its memory
+ * reducer judges the allocation rate low. It judges from samples taken at collections, and an idle
+ * syncer allocates too little to collect at all, so the burst's rate stands and the reducer may wait
+ * until its watchdog collects about 100 s later (measured: RSS stayed 114 MB for 100 s after a
+ * 200-pod burst, then fell to 100 MB). In other runs it collected within 10 s: a second V8 context,
+ * as memoryReducingCollection() makes, gets a plain node process's reducer to see the quiet, for
+ * reasons internal to V8. The trimmer is the backstop for when it does not.
  */
 export class HeapTrimmer {
   private readonly options: Required<Omit<HeapTrimmerOptions, 'onTrim'>> & Pick<HeapTrimmerOptions, 'onTrim'>;
