@@ -22,6 +22,7 @@ export default {
         '<rootDir>/cmd/**/*.test.ts',
         '<rootDir>/hack/**/*.test.ts',
         '<rootDir>/test/chart/**/*.test.ts',
+        '<rootDir>/bench/**/*.test.ts',
       ],
     },
     {

@@ -16,9 +16,10 @@ import type { KubeObject } from '../src/kube/object.ts';
 import { Resources } from '../src/kube/resources.ts';
 import { PodTracker, type PodTimes } from './lib/pod-tracker.ts';
 import { componentPids, CpuAccount, ProcessSampler } from './lib/process-sampler.ts';
-import { diff, metricValue, requestsByVerb, sumBy, writesByVerb, writesPerCluster } from './lib/prom.ts';
+import { diff } from './lib/prom.ts';
 import { HOST_NS, VC, placementArgs, startRig, startSyncer, type Rig, type SyncerHandle } from './lib/rig.ts';
-import { runCheckJson } from '../test/harness/check.ts';
+import { startVcluster } from './lib/vcluster.ts';
+import { runCheckJson, type CheckJson } from '../test/harness/check.ts';
 import { runLabel } from './lib/run-label.ts';
 import { cdfSvg, type Series } from './lib/svg.ts';
 import { secs, summarize, type Summary } from './lib/stats.ts';
@@ -33,6 +34,8 @@ interface Scenario {
   ratePerSecond: number;
   /** Syncer flags beyond the rig's; undefined: no syncer, pods go straight to the host (the physical limit). */
   syncerArgs?: string[];
+  /** Which syncer: vsyncer (the default), or vCluster's own (v0.19, built by hack/vcluster/build.sh) side by side. */
+  syncer?: 'vsyncer' | 'vcluster';
   /** Steady churn instead of a burst: each second this many creates, and as many deletes once `keep` pods live. */
   churn?: { seconds: number; keep: number };
   /** Config maps created after the pods (at the same rate, same namespaces), synced with --sync-all-configmaps. */
@@ -72,6 +75,26 @@ const SCENARIOS: Scenario[] = [
     namespaces: 20,
     ratePerSecond: 200,
     syncerArgs: [],
+    optIn: true,
+  },
+  // vCluster's syncer on the same rig: the baseline of issue 12, measured as vsyncer is. Opt-in, as
+  // its first run builds it from Go (minutes). v0.19 has no flag for its host rate limit (40/80).
+  {
+    name: 'vcluster-200',
+    pods: 200,
+    namespaces: 4,
+    ratePerSecond: 80,
+    syncerArgs: [],
+    syncer: 'vcluster',
+    optIn: true,
+  },
+  {
+    name: 'vcluster-1000',
+    pods: 1000,
+    namespaces: 10,
+    ratePerSecond: 200,
+    syncerArgs: [],
+    syncer: 'vcluster',
     optIn: true,
   },
 ];
@@ -241,23 +264,36 @@ interface RestartResult {
   agreeSeconds: number | null;
   /** Objects that check compared. */
   checked: number | null;
+  /** When no check agreed: the last one's totals and first differences, to say why. */
+  lastDisagreement?: { totals: CheckJson['totals']; differences: string[] };
   /** Writes of the new syncer in the settle period after ready: 0 when nothing changed. */
   writes: Record<string, number>;
   writesByVerb: Record<string, number>;
   settleSeconds: number;
 }
 
-/** A no-change restart: the syncer stops and starts again over everything it synced. */
-async function measureRestart(rig: Rig, old: SyncerHandle, args: string[]): Promise<RestartResult> {
+/**
+ * A no-change restart: the syncer stops and starts again over everything it synced. `checkArgs`:
+ * the vsyncer flags that make `vsyncer check` compare what this syncer is set to sync; undefined
+ * when check cannot judge this syncer's copies (vCluster v0.19 writes no object-kind annotation,
+ * and check, as vsyncer, takes no host object without it for a copy).
+ */
+async function measureRestart(
+  rig: Rig,
+  old: SyncerHandle,
+  start: () => Promise<SyncerHandle>,
+  checkArgs: string[] | undefined,
+): Promise<RestartResult> {
   const t0 = Date.now();
   await old.stop();
   const t1 = Date.now();
-  const fresh = await startSyncer(rig, args);
+  const fresh = await start();
   const t2 = Date.now();
   let agree: { seconds: number; checked: number } | undefined;
-  for (let i = 0; i < 10 && !agree; i++) {
-    // The syncer's own flags: check compares what this syncer is set to sync.
-    const { report } = await runCheckJson([...placementArgs(rig), ...args]);
+  let last: CheckJson | undefined;
+  for (let i = 0; checkArgs && i < 10 && !agree; i++) {
+    const { report } = await runCheckJson([...placementArgs(rig), ...checkArgs]);
+    last = report;
     if (report?.agree) agree = { seconds: (Date.now() - t1) / 1000, checked: report.totals.checked };
   }
   const settleSeconds = 15;
@@ -267,9 +303,19 @@ async function measureRestart(rig: Rig, old: SyncerHandle, args: string[]): Prom
     readySeconds: +((t2 - t1) / 1000).toFixed(2),
     agreeSeconds: agree ? +agree.seconds.toFixed(2) : null,
     checked: agree?.checked ?? null,
+    ...(agree || !last
+      ? {}
+      : {
+          lastDisagreement: {
+            totals: last.totals,
+            differences: last.differences
+              .slice(0, 5)
+              .map((d) => `${d.kind} ${d.category} ${d.key}${d.target ? ` → ${d.target}` : ''}: ${d.detail}`),
+          },
+        }),
     ...(await (async () => {
       const text = await fresh.metrics();
-      return { writes: writesPerCluster(text), writesByVerb: writesByVerb(text) };
+      return { writes: fresh.reader.writesPerCluster(text), writesByVerb: fresh.reader.writesByVerb(text) };
     })()),
     settleSeconds,
   };
@@ -307,16 +353,15 @@ async function runScenario(s: Scenario, round: number): Promise<Result> {
   try {
     const direct = s.syncerArgs === undefined;
     const namespaces = Array.from({ length: s.namespaces }, (_, i) => `bench-${i}`);
-    const syncer = direct
-      ? undefined
-      : await startSyncer(
-          rig,
-          [...s.syncerArgs!, ...extraArgs],
-          [
-            ...(values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${join(values.out!, 'profiles')}`] : []),
-            ...values['node-args']!.split(' ').filter(Boolean),
-          ],
-        );
+    // --syncer-args and --node-args are vsyncer's: vCluster's syncer runs as its scenario says.
+    const syncerArgs = s.syncer === 'vcluster' ? s.syncerArgs! : [...s.syncerArgs!, ...extraArgs];
+    const nodeArgs = [
+      ...(values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${join(values.out!, 'profiles')}`] : []),
+      ...values['node-args']!.split(' ').filter(Boolean),
+    ];
+    const start = () =>
+      s.syncer === 'vcluster' ? startVcluster(rig, syncerArgs) : startSyncer(rig, syncerArgs, nodeArgs);
+    const syncer = direct ? undefined : await start();
     await prepareNamespaces(rig, 'virtual', namespaces);
     // Direct pods are named <ns>-p-<i> in the host namespace; the key is the tenant-style ns/p-<i>.
     const directKey = (pod: KubeObject) => {
@@ -378,31 +423,30 @@ async function runScenario(s: Scenario, round: number): Promise<Result> {
       const afterIdle = await syncer.metrics();
       sampler.stop();
       const last = sampler.samples.at(-1)!;
-      const writes = diff(writesPerCluster(afterBurst), writesPerCluster(before));
+      const metrics = syncer.reader;
+      const memory = metrics.memory(afterIdle);
+      const writes = diff(metrics.writesPerCluster(afterBurst), metrics.writesPerCluster(before));
       syncerResult = {
         cpuSecondsBurst: +(cpuAfterBurst - cpuBefore).toFixed(2),
         cpuMsPerPod: +((1000 * (cpuAfterBurst - cpuBefore)) / s.pods).toFixed(1),
         rssStartMB: mb(rssStart),
         rssPeakMB: mb(sampler.peakRss()),
         rssIdleMB: mb(last.rssBytes),
-        heapUsedIdleMB: mb(metricValue(afterIdle, 'vsyncer_nodejs_heap_size_used_bytes')),
-        heapTotalIdleMB: mb(metricValue(afterIdle, 'vsyncer_nodejs_heap_size_total_bytes')),
-        externalIdleMB: mb(metricValue(afterIdle, 'vsyncer_nodejs_external_memory_bytes')),
+        heapUsedIdleMB: mb(memory.heapUsed),
+        heapTotalIdleMB: mb(memory.heapTotal),
+        externalIdleMB: mb(memory.external),
         idleSeconds,
         idleCpuSeconds: +(last.cpuSeconds - cpuAfterBurst).toFixed(2),
-        idleWrites: diff(writesPerCluster(afterIdle), writesPerCluster(afterBurst)),
-        idleWritesByVerb: diff(writesByVerb(afterIdle), writesByVerb(afterBurst)),
+        idleWrites: diff(metrics.writesPerCluster(afterIdle), metrics.writesPerCluster(afterBurst)),
+        idleWritesByVerb: diff(metrics.writesByVerb(afterIdle), metrics.writesByVerb(afterBurst)),
         writes,
         writesPerPod: Object.fromEntries(
           Object.entries(writes).map(([k, v]) => [k, +(v / s.pods).toFixed(2)]),
         ),
-        writesByVerb: diff(writesByVerb(afterBurst), writesByVerb(before)),
-        reconcilesByKind: diff(
-          sumBy(afterBurst, 'vsyncer_reconcile_total', 'kind'),
-          sumBy(before, 'vsyncer_reconcile_total', 'kind'),
-        ),
-        requestsByVerb: diff(requestsByVerb(afterBurst), requestsByVerb(before)),
-        restart: await measureRestart(rig, syncer, [...s.syncerArgs!, ...extraArgs]),
+        writesByVerb: diff(metrics.writesByVerb(afterBurst), metrics.writesByVerb(before)),
+        reconcilesByKind: diff(metrics.reconcilesByKind(afterBurst), metrics.reconcilesByKind(before)),
+        requestsByVerb: diff(metrics.requestsByVerb(afterBurst), metrics.requestsByVerb(before)),
+        restart: await measureRestart(rig, syncer, start, s.syncer === 'vcluster' ? undefined : syncerArgs),
       };
     }
     tracker.stop();
@@ -477,7 +521,11 @@ function markdown(results: Result[], meta: Record<string, unknown>): string {
       sy ? `${sy.cpuSecondsBurst} (${sy.cpuMsPerPod} ms/pod)` : '–',
       sy ? `${sy.idleCpuSeconds} s, ${JSON.stringify(sy.idleWrites)}` : '–',
       sy
-        ? `${sy.restart.readySeconds} s, agree ${sy.restart.agreeSeconds ?? '–'} s (${sy.restart.checked ?? '?'} checked), ${JSON.stringify(sy.restart.writes)}`
+        ? `${sy.restart.readySeconds} s, ` +
+          (r.scenario.syncer === 'vcluster'
+            ? 'not checked'
+            : `agree ${sy.restart.agreeSeconds ?? '–'} s (${sy.restart.checked ?? '?'} checked)`) +
+          `, ${JSON.stringify(sy.restart.writes)}`
         : '–',
     ];
   });
@@ -497,8 +545,17 @@ function markdown(results: Result[], meta: Record<string, unknown>): string {
   const lines = [
     `# Pod burst, ${meta.date} (${meta.commit})`,
     '',
-    `Machine: ${meta.cores} cores, load ${meta.loadBefore} before; Node ${meta.node}. Extra syncer flags: ${(meta.extraSyncerArgs as string[]).join(' ') || 'none'}. Generated by \`make bench\` (bench/pod-burst.ts).`,
+    `Machine: ${meta.cores} cores, load ${meta.loadBefore} before; Node ${meta.node}. Extra vsyncer flags: ${(meta.extraSyncerArgs as string[]).join(' ') || 'none'}. Generated by \`make bench\` (bench/pod-burst.ts).`,
     '',
+    ...(results.some((r) => r.scenario.syncer === 'vcluster')
+      ? [
+          "`vcluster-*`: vCluster's own syncer (v0.19.0, hack/vcluster/build.sh) on the same rig. Its writes are " +
+            "client-go's `rest_client_requests_total` by method (no resource), its heap the Go runtime's; " +
+            "ready = its pod controller's workers started (caches synced); check does not judge its copies " +
+            '(v0.19 writes no `object-kind` annotation).',
+          '',
+        ]
+      : []),
     `| ${header.join(' | ')} |`,
     `| ${header.map(() => '---').join(' | ')} |`,
     ...rows.map((r) => `| ${r.join(' | ')} |`),

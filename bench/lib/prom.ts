@@ -13,7 +13,36 @@ export function counterValues(
   return out;
 }
 
-const WRITE_VERBS = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
+export const WRITE_VERBS = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
+
+/**
+ * What the bench reads from a syncer's metrics page, whichever syncer serves it: vsyncer's own
+ * counters here, vCluster's (controller-runtime and client-go) in vcluster.ts.
+ */
+export interface SyncerMetrics {
+  /** Write requests per cluster (`host`, `virtual`). */
+  writesPerCluster(text: string): Record<string, number>;
+  /** Write requests per cluster, verb and (where the syncer says) resource. */
+  writesByVerb(text: string): Record<string, number>;
+  /** All requests, reads and watches too, per cluster and verb. */
+  requestsByVerb(text: string): Record<string, number>;
+  /** Reconciles per kind (or controller). */
+  reconcilesByKind(text: string): Record<string, number>;
+  /** Bytes: the language runtime's heap in use and held, and memory outside it (buffers). */
+  memory(text: string): { heapUsed: number; heapTotal: number; external: number };
+}
+
+export const vsyncerMetrics: SyncerMetrics = {
+  writesPerCluster,
+  writesByVerb,
+  requestsByVerb,
+  reconcilesByKind: (text) => sumBy(text, 'vsyncer_reconcile_total', 'kind'),
+  memory: (text) => ({
+    heapUsed: metricValue(text, 'vsyncer_nodejs_heap_size_used_bytes'),
+    heapTotal: metricValue(text, 'vsyncer_nodejs_heap_size_total_bytes'),
+    external: metricValue(text, 'vsyncer_nodejs_external_memory_bytes'),
+  }),
+};
 
 /** Write requests the syncer made, per cluster, from its vsyncer_api_requests_total counter. */
 export function writesPerCluster(text: string): Record<string, number> {

@@ -8,6 +8,7 @@ import { freePort } from '../../hack/cluster/ports.ts';
 import { syncerEnvironment, syncerNodeFlags } from '../../hack/node-flags.ts';
 import { loadKubeConfig } from '../../src/kube/kubeconfig.ts';
 import { RestClient } from '../../src/kube/rest-client.ts';
+import { vsyncerMetrics, type SyncerMetrics } from './prom.ts';
 
 export const VC = 'bench';
 export const HOST_NS = 'vc-bench';
@@ -22,10 +23,13 @@ export interface Rig {
   stop(): Promise<void>;
 }
 
+/** A running syncer (vsyncer, or vCluster's in vcluster.ts): its process, log and metrics page. */
 export interface SyncerHandle {
   child: ChildProcess;
   metricsUrl: string;
   logPath: string;
+  /** How to read what this syncer's metrics page says. */
+  reader: SyncerMetrics;
   metrics(): Promise<string>;
   stop(): Promise<void>;
 }
@@ -116,6 +120,7 @@ export async function startSyncer(
     child,
     metricsUrl,
     logPath,
+    reader: vsyncerMetrics,
     metrics: async () => (await fetch(`${metricsUrl}/metrics`)).text(),
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
