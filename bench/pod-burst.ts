@@ -354,7 +354,8 @@ async function runScenario(s: Scenario, round: number): Promise<Result> {
     const direct = s.syncerArgs === undefined;
     const namespaces = Array.from({ length: s.namespaces }, (_, i) => `bench-${i}`);
     // --syncer-args and --node-args are vsyncer's: vCluster's syncer runs as its scenario says.
-    const syncerArgs = s.syncer === 'vcluster' ? s.syncerArgs! : [...s.syncerArgs!, ...extraArgs];
+    const syncerArgs =
+      s.syncer === 'vcluster' ? (s.syncerArgs ?? []) : [...(s.syncerArgs ?? []), ...extraArgs];
     const nodeArgs = [
       ...(values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${join(values.out!, 'profiles')}`] : []),
       ...values['node-args']!.split(' ').filter(Boolean),
@@ -560,6 +561,9 @@ function markdown(results: Result[], meta: Record<string, unknown>): string {
     `| ${header.map(() => '---').join(' | ')} |`,
     ...rows.map((r) => `| ${r.join(' | ')} |`),
     '',
+    ...((meta.failures as string[] | undefined)?.length
+      ? ['Failed (no result):', '', ...(meta.failures as string[]).map((f) => `- ${f}`), '']
+      : []),
     'CPU seconds per process from the first create to all Running (2 cores: at most twice the time):',
     '',
     ...results.map(
@@ -610,14 +614,23 @@ if (unknown.length) {
   process.exit(2);
 }
 const results: Result[] = [];
+/** Scenario rounds that failed (the rig would not start, a syncer exited): reported, the rest still run. */
+const failures: string[] = [];
 for (let round = 1; round <= Number(values.rounds); round++)
-  for (const s of SCENARIOS.filter((x) => wanted.includes(x.name))) {
-    const r = await runScenario(s, round);
-    log(
-      `${s.name} #${round}: down ${JSON.stringify(r.down)} up ${JSON.stringify(r.up)} all Running after ${r.allRunningAfterSeconds}s`,
-    );
-    results.push(r);
+  // In the order asked, so that a comparison can interleave its scenarios.
+  for (const s of wanted.map((name) => SCENARIOS.find((x) => x.name === name)!)) {
+    try {
+      const r = await runScenario(s, round);
+      log(
+        `${s.name} #${round}: down ${JSON.stringify(r.down)} up ${JSON.stringify(r.up)} all Running after ${r.allRunningAfterSeconds}s`,
+      );
+      results.push(r);
+    } catch (err) {
+      failures.push(`${s.name} #${round}: ${(err as Error).message}`);
+      log(`${s.name} #${round} failed: ${(err as Error).stack ?? String(err)}`);
+    }
   }
+Object.assign(meta, { failures });
 
 mkdirSync(values.out!, { recursive: true });
 const base = join(values.out!, `${date}-${meta.commit}`);
