@@ -92,13 +92,26 @@ export function apiServiceKind(where: Placement): KindSpec {
   }
 
   async function createService(ctx: ReconcileContext, desired: KubeObject): Promise<void> {
+    const ip = specOf(desired).clusterIP!;
     try {
       await ctx.virtual.create(SERVICES, KUBERNETES_NAMESPACE, desired);
     } catch (err) {
+      const ipTaken = isApiError(err, 'invalid') && /already allocated/.test(err.message);
+      if (!isApiError(err, 'alreadyExists') && !ipTaken) throw err;
+      // Our cache can be behind our own move (it saw the delete, not yet the create): then the
+      // Service is in place already, and this refusal is only about our own Service.
+      const live = await ctx.virtual
+        .get(SERVICES, KUBERNETES_NAMESPACE, KUBERNETES_NAME)
+        .catch(() => undefined);
+      if (live && specOf(live).clusterIP === ip) return;
       // The API server re-made its Service first (it does every few seconds); the next pass moves its IP.
-      if (!isApiError(err, 'alreadyExists')) throw err;
+      if (!ipTaken)
+        throw new WaitingError(
+          'the virtual API server re-created default/kubernetes first; moving its IP again',
+        );
+      // A tenant's Service holds the IP: default/kubernetes gets it once that Service is gone.
       throw new WaitingError(
-        'the virtual API server re-created default/kubernetes first; moving its IP again',
+        `waiting for cluster IP ${ip} (the virtual API service's) to be free: another virtual Service holds it`,
       );
     }
   }

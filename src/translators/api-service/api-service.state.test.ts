@@ -128,6 +128,30 @@ describe('api-service state table', () => {
     expect(specOf(kubernetesService(table)).clusterIP).toBe(HOST_API_IP);
   });
 
+  it('waits while a tenant Service holds the host API IP, quietly, and takes the IP once it is free', async () => {
+    const squatter: KubeObject = {
+      metadata: { name: 'squatter', namespace: 'default', uid: 'squatter-uid' },
+      spec: { clusterIP: HOST_API_IP, clusterIPs: [HOST_API_IP], ports: [{ port: 80, protocol: 'TCP' }] },
+    };
+    const table = await start({
+      kinds: ['api-service'],
+      host: [[SVC, hostApiService()]],
+      virtual: [
+        [SVC, virtualKubernetes()],
+        [SVC, squatter],
+      ],
+    });
+    await table.settle();
+    // Refused (the IP is allocated): a wait, not a failure the tenant is told about.
+    expect(table.virtual.objects(Resources.events)).toEqual([]);
+    await table.virtual.delete(SVC, 'default', 'squatter', { uid: 'squatter-uid' });
+    for (let i = 0; i < 6 && specOf(kubernetesService(table)).clusterIP !== HOST_API_IP; i++) {
+      table.clock.advance(1_000 * 2 ** i);
+      await table.settle();
+    }
+    expect(specOf(kubernetesService(table)).clusterIP).toBe(HOST_API_IP);
+  });
+
   it('keeps default/kubernetes when the host API service goes, and ignores every other host Service', async () => {
     const table = await start({
       kinds: ['api-service'],
