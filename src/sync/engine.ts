@@ -9,6 +9,7 @@ import { CONTROLLED_BY_LABEL, MANAGED_BY_LABEL } from '../naming/labels.ts';
 import type { WorkQueueMetrics } from '../workqueue/metrics.ts';
 import type { BuiltKind, KindSpec, ReconcileContext, Relation, SyncEnvironment, SyncResult } from './kind.ts';
 import { LastSynced, planMetadata, type MetadataPlan } from './metadata-sync.ts';
+import { copyWithoutKind, COPY_WITHOUT_KIND } from './mappers.ts';
 import { scrubHostNames } from './scrub.ts';
 
 /** Observes how long a change took to reach the other cluster. */
@@ -416,6 +417,8 @@ export class KindController implements SyncComponent {
         `a ${this.spec.virtualType.kind} named ${objectKey(inTheWay)} exists and is not managed by the syncer`,
       );
     }
+    if (copyWithoutKind(inTheWay, ctx.vcName, ctx.virtualKey))
+      throw new TerminalError(`cannot sync ${this.spec.virtualType.kind} ${ctx.key}: ${COPY_WITHOUT_KIND}`);
     throw new TerminalError(
       `cannot sync ${this.spec.virtualType.kind} ${ctx.key}: its host name is already used by another object that is not this object's copy`,
     );
@@ -541,6 +544,8 @@ export async function explainAlreadyExists(
     if (!isNotFound(getErr)) throw getErr;
   }
   if (existing && spec.mapper.sourceKeyOf(existing) === ctx.key) throw err;
+  if (existing && copyWithoutKind(existing, ctx.vcName, ctx.virtualKey))
+    throw new TerminalError(`cannot sync ${spec.virtualType.kind} ${ctx.virtualKey}: ${COPY_WITHOUT_KIND}`);
   throw new TerminalError(
     `cannot sync ${spec.virtualType.kind} ${ctx.virtualKey}: an object with the same name already exists in the host namespace and is not managed by this virtual cluster`,
   );

@@ -33,6 +33,26 @@ export function ownedVirtualKey(
   return namespace ? `${namespace}/${name}` : name;
 }
 
+/**
+ * A host object an earlier syncer made for this virtual key: our managed-by label and the key in its
+ * object-namespace/object-name annotations, but no object-kind annotation (vCluster 0.19 and older
+ * wrote none). It is not taken for a copy, as the kind is what proves it (see ownedVirtualKey); this
+ * only lets the refusal say why, and what to do.
+ */
+export function copyWithoutKind(host: KubeObject, vcName: string, virtualKey: string): boolean {
+  const meta = host.metadata ?? {};
+  const annotations = meta.annotations ?? {};
+  if (meta.labels?.[MANAGED_BY_LABEL] !== vcName || annotations[OBJECT_KIND_ANNOTATION] !== undefined)
+    return false;
+  const name = annotations[OBJECT_NAME_ANNOTATION];
+  const namespace = annotations[OBJECT_NAMESPACE_ANNOTATION];
+  return Boolean(name) && (namespace ? `${namespace}/${name}` : name) === virtualKey;
+}
+
+/** Why a tenant's object has no copy when an earlier syncer's copy holds its host name. */
+export const COPY_WITHOUT_KIND =
+  'its host name is held by a copy an earlier syncer made without the vcluster.loft.sh/object-kind annotation (vCluster 0.19 or older), which this syncer does not take over; delete that host object and the syncer makes its own copy';
+
 /** The host objects this virtual cluster made in its host namespace: what a kind watches of its copies. */
 export function managedCopiesScope(where: Pick<Placement, 'vcName' | 'hostNamespace'>): InformerScope {
   return { namespace: where.hostNamespace, labelSelector: `${MANAGED_BY_LABEL}=${where.vcName}` };

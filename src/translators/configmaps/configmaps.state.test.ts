@@ -176,6 +176,30 @@ describe('configmaps state table', () => {
     expect(events).toEqual(row.expectEvent ? [row.expectEvent] : []);
   });
 
+  it('a copy an earlier syncer made without object-kind: untouched, and the SyncError says what to do', async () => {
+    // As vCluster 0.19 leaves a synced config map: our label and the object annotations, no kind.
+    const [, copy] = hostCm('a');
+    const annotations = { ...copy.metadata!.annotations };
+    delete annotations['vcluster.loft.sh/object-kind'];
+    const old: KubeObject = { ...copy, metadata: { ...copy.metadata, annotations } };
+    const table = await start({
+      kinds: ['configmaps'],
+      virtual: [virtualCm('a'), podUsing('a')],
+      host: [[CM, old]],
+    });
+    await table.settle();
+    expect(table.host.objects(CM, HOST_NS)).toEqual([
+      expect.objectContaining({ metadata: expect.objectContaining({ annotations }) }),
+    ]);
+    expect(table.writes().filter((w) => !w.includes(' events '))).toEqual([]);
+    const [event] = table.virtual.objects(Resources.events);
+    expect(event?.reason).toBe('SyncError');
+    expect(event?.message).toContain(
+      'an earlier syncer made without the vcluster.loft.sh/object-kind annotation',
+    );
+    expect(event?.message).not.toContain(HOST_NS);
+  });
+
   it('metadata: a tenant label goes down; a host edit of a tenant label comes up; a host admin key stays', async () => {
     const table = await start({
       kinds: ['configmaps'],
