@@ -5,7 +5,9 @@
 //   down = virtual create answered → host pod seen;  up = host pod Running (kwok) → virtual pod Running.
 // It also records the syncer's CPU seconds and RSS (from /proc), its API writes per cluster (its
 // vsyncer_api_requests_total counter), and what happens in the idle period after the burst. The
-// "physical limit" scenarios create the same pods directly in the host namespace, with no syncer.
+// "physical limit" scenarios create the same pods directly in the host namespace, with no syncer;
+// the `vcluster-*` ones (named only) run vCluster's own syncer instead (bench/lib/vcluster.ts), so that
+// `--scenarios burst-200,vcluster-200 --rounds 3` compares the two in interleaved rounds.
 // Results: bench/results/<date>-<commit>.{json,md,svg}. It reports; it never passes or fails.
 //
 //   node bench/pod-burst.ts [--scenarios burst-200,burst-200-raised,...] [--rounds N] [--cpu-prof]
