@@ -84,6 +84,27 @@ export function placementArgs(rig: Rig): string[] {
   ];
 }
 
+/** A handle on a syncer process just spawned: its metrics page at metricsUrl, read with reader. */
+export function syncerHandle(
+  child: ChildProcess,
+  metricsUrl: string,
+  logPath: string,
+  reader: SyncerMetrics,
+): SyncerHandle {
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    child,
+    metricsUrl,
+    logPath,
+    reader,
+    metrics: async () => (await fetch(`${metricsUrl}/metrics`)).text(),
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
 /** Runs the built syncer (dist/cmd/vsyncer.js) between the rig's clusters and waits until it is ready. */
 export async function startSyncer(
   rig: Rig,
@@ -114,19 +135,8 @@ export async function startSyncer(
     },
   );
   closeSync(out);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const metricsUrl = `http://127.0.0.1:${port}`;
-  const handle: SyncerHandle = {
-    child,
-    metricsUrl,
-    logPath,
-    reader: vsyncerMetrics,
-    metrics: async () => (await fetch(`${metricsUrl}/metrics`)).text(),
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      await exited;
-    },
-  };
+  const handle = syncerHandle(child, `http://127.0.0.1:${port}`, logPath, vsyncerMetrics);
+  const { metricsUrl } = handle;
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`syncer exited during startup; see ${logPath}`);

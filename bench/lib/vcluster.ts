@@ -7,7 +7,7 @@ import { Resources } from '../../src/kube/resources.ts';
 import { REPO_ROOT } from '../../hack/cluster/launcher.ts';
 import { freePort } from '../../hack/cluster/ports.ts';
 import { counterValues, metricValue, sumBy, WRITE_VERBS, type SyncerMetrics } from './prom.ts';
-import { HOST_NS, VC, type Rig, type SyncerHandle } from './rig.ts';
+import { HOST_NS, syncerHandle, VC, type Rig, type SyncerHandle } from './rig.ts';
 
 /** client-go's request methods as the verbs vsyncer's counter uses. */
 const VERB_OF_METHOD: Record<string, string> = {
@@ -133,19 +133,12 @@ export async function startVcluster(rig: Rig, args: readonly string[]): Promise<
     },
   );
   closeSync(out);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const metricsUrl = `http://127.0.0.1:${metricsPort}`;
-  const handle: SyncerHandle = {
+  const handle = syncerHandle(
     child,
-    metricsUrl,
+    `http://127.0.0.1:${metricsPort}`,
     logPath,
-    reader: vclusterMetrics({ host: rig.clusters.host.server, virtual: rig.clusters.virtual.server }),
-    metrics: async () => (await fetch(`${metricsUrl}/metrics`)).text(),
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      await exited;
-    },
-  };
+    vclusterMetrics({ host: rig.clusters.host.server, virtual: rig.clusters.virtual.server }),
+  );
   // controller-runtime logs this per controller once its caches have synced.
   const podWorkersStarted = /Starting workers.*"controller":\s*"pod"/;
   const deadline = Date.now() + 120_000;
