@@ -9,7 +9,7 @@ import { CONTROLLED_BY_LABEL, MANAGED_BY_LABEL } from '../naming/labels.ts';
 import type { WorkQueueMetrics } from '../workqueue/metrics.ts';
 import type { BuiltKind, KindSpec, ReconcileContext, Relation, SyncEnvironment, SyncResult } from './kind.ts';
 import { LastSynced, planMetadata, type MetadataPlan } from './metadata-sync.ts';
-import { copyWithoutKind, COPY_WITHOUT_KIND } from './mappers.ts';
+import { claimedVirtualKey, copyWithoutKind, COPY_WITHOUT_KIND } from './mappers.ts';
 import { scrubHostNames } from './scrub.ts';
 
 /** Observes how long a change took to reach the other cluster. */
@@ -164,7 +164,14 @@ export class KindController implements SyncComponent {
           if (before && before !== after) seen(targetSide, before);
           seen(targetSide, after);
         },
-        onDelete: (o) => seen(targetSide, spec.mapper.sourceKeyOf(o)),
+        // A host object that held a source's host name without being its copy (an earlier syncer's,
+        // see copyWithoutKind) is gone: the object it names may now get its own copy.
+        onDelete: (o) =>
+          seen(
+            targetSide,
+            spec.mapper.sourceKeyOf(o) ??
+              (targetSide === 'host' ? claimedVirtualKey(o, env.vcName) : undefined),
+          ),
       });
     }
     for (const relation of spec.relations ?? []) {

@@ -1,5 +1,5 @@
 import type { KubeObject } from '../kube/object.ts';
-import { copyWithoutKind } from './mappers.ts';
+import { claimedVirtualKey, copyWithoutKind } from './mappers.ts';
 
 const earlierCopy = (extra: { labels?: Record<string, string>; annotations?: Record<string, string> } = {}) =>
   ({
@@ -44,5 +44,18 @@ describe('copyWithoutKind', () => {
   it('takes a cluster-scoped key as the bare name', () => {
     const host = earlierCopy({ annotations: { 'vcluster.loft.sh/object-namespace': '' } });
     expect(copyWithoutKind(host, 'vc', 'a')).toBe(true);
+  });
+});
+
+describe('claimedVirtualKey', () => {
+  it('reads the key a host object of this virtual cluster names, kind or not', () => {
+    expect(claimedVirtualKey(earlierCopy(), 'vc')).toBe('team/a');
+  });
+
+  it('names nothing for another virtual cluster, or without object annotations', () => {
+    expect(claimedVirtualKey(earlierCopy(), 'other')).toBeUndefined();
+    expect(
+      claimedVirtualKey({ metadata: { labels: { 'vcluster.loft.sh/managed-by': 'vc' } } }, 'vc'),
+    ).toBeUndefined();
   });
 });

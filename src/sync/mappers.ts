@@ -49,6 +49,20 @@ export function copyWithoutKind(host: KubeObject, vcName: string, virtualKey: st
   return Boolean(name) && (namespace ? `${namespace}/${name}` : name) === virtualKey;
 }
 
+/**
+ * The virtual key a host object of this virtual cluster names in its object annotations, proven or
+ * not. Never a proof of ownership: only a hint of which virtual object to look at again (when an
+ * earlier syncer's copy that held its host name is deleted, that object can now have its own).
+ */
+export function claimedVirtualKey(host: KubeObject, vcName: string): string | undefined {
+  const meta = host.metadata ?? {};
+  if (meta.labels?.[MANAGED_BY_LABEL] !== vcName) return undefined;
+  const name = meta.annotations?.[OBJECT_NAME_ANNOTATION];
+  if (!name) return undefined;
+  const namespace = meta.annotations?.[OBJECT_NAMESPACE_ANNOTATION];
+  return namespace ? `${namespace}/${name}` : name;
+}
+
 /** Why a tenant's object has no copy when an earlier syncer's copy holds its host name. */
 export const COPY_WITHOUT_KIND =
   'its host name is held by a copy an earlier syncer made without the vcluster.loft.sh/object-kind annotation (vCluster 0.19 or older), which this syncer does not take over; delete that host object and the syncer makes its own copy';

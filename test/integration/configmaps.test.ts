@@ -164,6 +164,46 @@ describe('ConfigMaps, virtual to host', () => {
     expect((await hostCopy('clash'))?.data).toEqual({ owner: 'someone-else' });
   });
 
+  it('leaves a copy vCluster 0.19 made (no object-kind) alone, says so, and never deletes it', async () => {
+    // What vCluster v0.19 leaves on the host for a synced config map: our label and the object
+    // annotations, no kind. Names are ambiguous, so only the kind would prove it is this object's copy.
+    const oldName = hostName('legacy', ns, vc);
+    await apply('host', {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: {
+        name: oldName,
+        namespace: hostNs,
+        labels: { 'vcluster.loft.sh/managed-by': vc, 'vcluster.loft.sh/namespace': ns },
+        annotations: { 'vcluster.loft.sh/object-name': 'legacy', 'vcluster.loft.sh/object-namespace': ns },
+      },
+      data: { from: 'vcluster-0.19' },
+    });
+    await apply('virtual', {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'legacy', namespace: ns },
+      data: { from: 'tenant' },
+    });
+    const events = await waitForEvents('virtual', ns, 'legacy', 'SyncError', 30_000);
+    expect(events[0]!.message).toContain(
+      'an earlier syncer made without the vcluster.loft.sh/object-kind annotation',
+    );
+    expect(events[0]!.message).not.toContain(hostNs);
+    expect((await hostCopy('legacy'))?.data).toEqual({ from: 'vcluster-0.19' });
+    // Deleted by its owner on the host, the syncer makes its own copy.
+    await mustKubectl('host', ['delete', 'configmap', oldName, '-n', hostNs]);
+    const fresh = await waitFor(
+      "the syncer's own copy of legacy",
+      async () => {
+        const copy = await hostCopy('legacy');
+        return copy?.data?.from === 'tenant' ? copy : undefined;
+      },
+      30_000,
+    );
+    expect(fresh.metadata.annotations?.['vcluster.loft.sh/object-kind']).toBe('/v1, Kind=ConfigMap');
+  });
+
   it('deletes the host copy when the virtual object is deleted', async () => {
     await mustKubectl('virtual', ['delete', 'configmap', 'app', '-n', ns]);
     await waitFor('host copy deleted', async () => (await hostCopy('app')) === undefined, 30_000);

@@ -198,6 +198,11 @@ describe('configmaps state table', () => {
       'an earlier syncer made without the vcluster.loft.sh/object-kind annotation',
     );
     expect(event?.message).not.toContain(HOST_NS);
+    // Its deletion on the host brings the tenant's object back to the syncer, which makes its own copy.
+    await table.host.delete(CM, HOST_NS, hostName('a', 'team'));
+    await table.settle();
+    const [own] = table.host.objects(CM, HOST_NS);
+    expect(own?.metadata?.annotations?.['vcluster.loft.sh/object-kind']).toBe('/v1, Kind=ConfigMap');
   });
 
   it('metadata: a tenant label goes down; a host edit of a tenant label comes up; a host admin key stays', async () => {
