@@ -563,7 +563,7 @@ function markdown(results: Result[], meta: Record<string, unknown>): string {
     `| ${header.map(() => '---').join(' | ')} |`,
     ...rows.map((r) => `| ${r.join(' | ')} |`),
     '',
-    ...((meta.failures as string[] | undefined)?.length
+    ...((meta.failures as string[]).length
       ? ['Failed (no result):', '', ...(meta.failures as string[]).map((f) => `- ${f}`), '']
       : []),
     'CPU seconds per process from the first create to all Running (2 cores: at most twice the time):',
@@ -599,6 +599,8 @@ function markdown(results: Result[], meta: Record<string, unknown>): string {
 
 const label = runLabel();
 const { date } = label;
+/** Scenario rounds that failed (the rig would not start, a syncer exited): reported, the rest still run. */
+const failures: string[] = [];
 const meta = {
   date,
   commit: label.commit,
@@ -606,6 +608,7 @@ const meta = {
   loadBefore: label.loadavg[0]!.toFixed(2),
   node: process.version,
   extraSyncerArgs: extraArgs,
+  failures,
 };
 const wanted = values.scenarios!.split(',').map((n) => n.trim());
 const unknown = wanted.filter((n) => !SCENARIOS.some((s) => s.name === n));
@@ -616,8 +619,6 @@ if (unknown.length) {
   process.exit(2);
 }
 const results: Result[] = [];
-/** Scenario rounds that failed (the rig would not start, a syncer exited): reported, the rest still run. */
-const failures: string[] = [];
 for (let round = 1; round <= Number(values.rounds); round++)
   // In the order asked, so that a comparison can interleave its scenarios.
   for (const s of wanted.map((name) => SCENARIOS.find((x) => x.name === name)!)) {
@@ -632,7 +633,6 @@ for (let round = 1; round <= Number(values.rounds); round++)
       log(`${s.name} #${round} failed: ${(err as Error).stack ?? String(err)}`);
     }
   }
-Object.assign(meta, { failures });
 
 mkdirSync(values.out!, { recursive: true });
 const base = join(values.out!, `${date}-${meta.commit}`);

@@ -40,15 +40,10 @@ export function vclusterMetrics(servers: { host: string; virtual: string }): Syn
     out[key] = (out[key] ?? 0) + value;
     return out;
   };
+  const writes = (text: string) => requests(text).filter((r) => WRITE_VERBS.has(r.verb));
   return {
-    writesPerCluster: (text) =>
-      requests(text)
-        .filter((r) => WRITE_VERBS.has(r.verb))
-        .reduce((out, r) => add(out, r.cluster, r.value), {}),
-    writesByVerb: (text) =>
-      requests(text)
-        .filter((r) => WRITE_VERBS.has(r.verb))
-        .reduce((out, r) => add(out, `${r.cluster} ${r.verb}`, r.value), {}),
+    writesPerCluster: (text) => writes(text).reduce((out, r) => add(out, r.cluster, r.value), {}),
+    writesByVerb: (text) => writes(text).reduce((out, r) => add(out, `${r.cluster} ${r.verb}`, r.value), {}),
     requestsByVerb: (text) =>
       requests(text).reduce((out, r) => add(out, `${r.cluster} ${r.verb}`, r.value), {}),
     reconcilesByKind: (text) => sumBy(text, 'controller_runtime_reconcile_total', 'controller'),

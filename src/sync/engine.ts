@@ -424,8 +424,7 @@ export class KindController implements SyncComponent {
         `a ${this.spec.virtualType.kind} named ${objectKey(inTheWay)} exists and is not managed by the syncer`,
       );
     }
-    if (copyWithoutKind(inTheWay, ctx.vcName, ctx.virtualKey))
-      throw new TerminalError(`cannot sync ${this.spec.virtualType.kind} ${ctx.key}: ${COPY_WITHOUT_KIND}`);
+    refuseEarlierCopy(this.spec, ctx, inTheWay);
     throw new TerminalError(
       `cannot sync ${this.spec.virtualType.kind} ${ctx.key}: its host name is already used by another object that is not this object's copy`,
     );
@@ -534,6 +533,12 @@ export async function createHostCopy(
   return { hostWritten: true };
 }
 
+/** The refusal when the host object holding an object's host name is an earlier syncer's copy of it. */
+function refuseEarlierCopy(spec: KindSpec, ctx: ReconcileContext, holder: KubeObject): void {
+  if (copyWithoutKind(holder, ctx.vcName, ctx.virtualKey))
+    throw new TerminalError(`cannot sync ${spec.virtualType.kind} ${ctx.virtualKey}: ${COPY_WITHOUT_KIND}`);
+}
+
 /**
  * Turns a create that failed with AlreadyExists into the right error: a conflict to retry when the
  * existing object is ours (our cache is behind), a terminal error when it belongs to someone else.
@@ -551,8 +556,7 @@ export async function explainAlreadyExists(
     if (!isNotFound(getErr)) throw getErr;
   }
   if (existing && spec.mapper.sourceKeyOf(existing) === ctx.key) throw err;
-  if (existing && copyWithoutKind(existing, ctx.vcName, ctx.virtualKey))
-    throw new TerminalError(`cannot sync ${spec.virtualType.kind} ${ctx.virtualKey}: ${COPY_WITHOUT_KIND}`);
+  if (existing) refuseEarlierCopy(spec, ctx, existing);
   throw new TerminalError(
     `cannot sync ${spec.virtualType.kind} ${ctx.virtualKey}: an object with the same name already exists in the host namespace and is not managed by this virtual cluster`,
   );

@@ -40,13 +40,10 @@ export function ownedVirtualKey(
  * only lets the refusal say why, and what to do.
  */
 export function copyWithoutKind(host: KubeObject, vcName: string, virtualKey: string): boolean {
-  const meta = host.metadata ?? {};
-  const annotations = meta.annotations ?? {};
-  if (meta.labels?.[MANAGED_BY_LABEL] !== vcName || annotations[OBJECT_KIND_ANNOTATION] !== undefined)
-    return false;
-  const name = annotations[OBJECT_NAME_ANNOTATION];
-  const namespace = annotations[OBJECT_NAMESPACE_ANNOTATION];
-  return Boolean(name) && (namespace ? `${namespace}/${name}` : name) === virtualKey;
+  return (
+    host.metadata?.annotations?.[OBJECT_KIND_ANNOTATION] === undefined &&
+    claimedVirtualKey(host, vcName) === virtualKey
+  );
 }
 
 /**
