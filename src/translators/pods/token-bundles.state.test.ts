@@ -6,7 +6,14 @@ import { MANAGED_BY_LABEL } from '../../naming/labels.ts';
 import { HOST_NS, stateTables, VC, type Seed, type StateTable } from '../../testing/state-table.ts';
 import { FakeClock } from '../../util/clock.ts';
 import { silentLogger } from '../../util/log.ts';
-import { bundleName, bundleTimes, TOKEN_BUNDLE_ANNOTATION, TokenBundles, tokenKey } from './token-bundles.ts';
+import {
+  BUNDLE_CAPACITY,
+  bundleName,
+  bundleTimes,
+  TOKEN_BUNDLE_ANNOTATION,
+  TokenBundles,
+  tokenKey,
+} from './token-bundles.ts';
 
 const start = stateTables();
 const PODS = Resources.pods;
@@ -181,20 +188,40 @@ describe('TokenBundles writes', () => {
     });
   }
 
+  /** The host, with its creates held until `release` is called: a write stays in flight meanwhile. */
+  function hostHoldingCreates(host: FakeCluster): { client: FakeCluster; release(): void } {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const client = Object.create(host) as FakeCluster;
+    client.create = async (...args: Parameters<FakeCluster['create']>) => {
+      await held;
+      return host.create(...args);
+    };
+    return { client, release };
+  }
+
+  /** Lets every pending promise callback run (the fake cluster answers within them). */
+  const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+  const write = (b: TokenBundles, key: string) => {
+    const now = Date.now();
+    return b.put([{ slot: b.slotFor(key), token: `t-${key}`, issuedAt: now, refreshAt: now + 1000 }]);
+  };
+  const keysOf = (secret: KubeObject | undefined) => Object.keys((secret?.data ?? {}) as object).sort();
+
   it('coalesces the tokens that arrive while a write is in flight into the next write', async () => {
     const host = new FakeCluster('host');
-    const b = bundlesOn(host);
-    const now = Date.now();
-    await Promise.all(
-      Array.from({ length: 20 }, (_, i) =>
-        b.put([{ slot: b.slotFor(`k${i}`), token: `t${i}`, issuedAt: now, refreshAt: now + 1000 }]),
-      ),
-    );
+    const { client, release } = hostHoldingCreates(host);
+    const b = bundlesOn(client);
+    const first = write(b, 'k0');
+    await settle();
+    const rest = Array.from({ length: 9 }, (_, i) => write(b, `k${i + 1}`));
+    release();
+    await Promise.all([first, ...rest]);
     expect(host.writeLog()).toEqual([
       `create secrets ${HOST_NS}/${bundleName(VC, 0)}`,
       `patch secrets ${HOST_NS}/${bundleName(VC, 0)}`,
     ]);
-    expect(Object.keys(host.objects(SECRETS, HOST_NS)[0]!.data as object)).toHaveLength(20);
+    expect(keysOf(host.objects(SECRETS, HOST_NS)[0])).toHaveLength(10);
   });
 
   it('has the cache keep its bundles without their tokens, and every other secret as it is', () => {
@@ -223,9 +250,28 @@ describe('TokenBundles writes', () => {
   it('starts a new bundle when one is full', async () => {
     const host = new FakeCluster('host');
     const b = bundlesOn(host);
-    const slots = Array.from({ length: 201 }, (_, i) => b.slotFor(`k${i}`));
-    expect(slots[199]!.secretName).toBe(bundleName(VC, 0));
-    expect(slots[200]!.secretName).toBe(bundleName(VC, 1));
+    const slots = Array.from({ length: BUNDLE_CAPACITY + 1 }, (_, i) => b.slotFor(`k${i}`));
+    expect(slots[BUNDLE_CAPACITY - 1]!.secretName).toBe(bundleName(VC, 0));
+    expect(slots[BUNDLE_CAPACITY]!.secretName).toBe(bundleName(VC, 1));
+  });
+
+  it('hands a retried pod the slot it had, and a freed slot of a full bundle to the next pod', async () => {
+    const host = new FakeCluster('host');
+    const b = bundlesOn(host);
+    const first = Array.from({ length: BUNDLE_CAPACITY }, (_, i) => b.slotFor(`k${i}`));
+    expect(b.slotFor(`k${BUNDLE_CAPACITY}`).secretName).toBe(bundleName(VC, 1));
+    // k3's reconcile failed before its token was written: asked again, it keeps its slot.
+    expect(b.slotFor('k3')).toEqual(first[3]);
+    const now = Date.now();
+    await b.put(first.map((slot, i) => ({ slot, token: `t${i}`, issuedAt: now, refreshAt: now + 1000 })));
+    expect(b.slotFor('next').secretName).toBe(bundleName(VC, 1));
+    // k7's pod went: once its key has left the bundle, a new pod takes the slot.
+    b.release([first[7]!]);
+    // Until the write that removes it is answered, the bundle still holds it.
+    expect(b.slotFor('during-write').secretName).toBe(bundleName(VC, 1));
+    await settle();
+    expect(keysOf(b.current(bundleName(VC, 0)))).not.toContain('k7');
+    expect(b.slotFor('after-release').secretName).toBe(bundleName(VC, 0));
   });
 
   it('keeps no copy of its last write once the informer holds that version', async () => {

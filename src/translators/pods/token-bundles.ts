@@ -138,6 +138,13 @@ export interface TokenBundleOptions {
 export class TokenBundles {
   private readonly states = new Map<string, BundleState>();
   private readonly taken = new Set<string>();
+  /** The bundle each handed-out key went to, until its token is written (see BundleState.assigned). */
+  private readonly handedOut = new Map<string, string>();
+  /**
+   * Bundles numbered below this were full (or not ours) when a slot was last asked for; a key
+   * leaving one moves it back. Spares each new pod a look at every full bundle before it.
+   */
+  private firstOpen = 0;
   private readonly o: TokenBundleOptions;
 
   constructor(options: TokenBundleOptions) {
@@ -199,21 +206,28 @@ export class TokenBundles {
     return bundleTimes(secret)[slot.key];
   }
 
-  /** The slot for a new token: the first bundle with room (keys stored, pending and handed out). */
+  /**
+   * The slot for a new token: the one it was handed before (a pod's reconcile retried), or the first
+   * bundle with room (keys stored, pending and handed out) from `firstOpen` on.
+   */
   slotFor(key: string): TokenSlot {
-    for (let n = 0; ; n++) {
+    const before = this.handedOut.get(key);
+    if (before !== undefined) return { secretName: before, key };
+    for (let n = this.firstOpen; ; n++) {
       const name = bundleName(this.o.vcName, n);
       const secret = this.current(name);
-      if (this.taken.has(name) || (secret && !this.isOurs(secret))) continue;
-      const state = this.stateOf(name);
-      if (state.assigned.has(key)) return { secretName: name, key };
-      const stored = Object.keys((secret?.data ?? {}) as Record<string, string>);
-      const used = new Set([...stored, ...state.puts.keys(), ...state.assigned]);
-      for (const k of state.drops) used.delete(k);
-      if (used.has(key) || used.size < BUNDLE_CAPACITY) {
+      const ours = !this.taken.has(name) && (!secret || this.isOurs(secret));
+      const state = ours ? this.stateOf(name) : undefined;
+      const stored = (secret?.data ?? {}) as Record<string, string>;
+      if (
+        state &&
+        (state.puts.has(key) || Object.hasOwn(stored, key) || usedSlots(stored, state) < BUNDLE_CAPACITY)
+      ) {
         state.assigned.add(key);
+        this.handedOut.set(key, name);
         return { secretName: name, key };
       }
+      if (n === this.firstOpen) this.firstOpen = n + 1;
     }
   }
 
@@ -237,11 +251,23 @@ export class TokenBundles {
   release(slots: readonly TokenSlot[]): void {
     for (const slot of slots) {
       const state = this.stateOf(slot.secretName);
-      state.assigned.delete(slot.key);
+      this.unassign(slot.secretName, state, slot.key);
+      this.roomIn(slot.secretName);
       if (state.puts.has(slot.key)) continue; // a new incarnation is writing the same key
       state.drops.add(slot.key);
     }
     for (const name of new Set(slots.map((s) => s.secretName))) this.flush(name);
+  }
+
+  private unassign(name: string, state: BundleState, key: string): void {
+    state.assigned.delete(key);
+    if (this.handedOut.get(key) === name) this.handedOut.delete(key);
+  }
+
+  /** Keys left bundle `name`: slots may be free there again. */
+  private roomIn(name: string): void {
+    const n = Number(name.slice(bundlePrefix(this.o.vcName).length));
+    if (Number.isInteger(n)) this.firstOpen = Math.min(this.firstOpen, n);
   }
 
   private stateOf(name: string): BundleState {
@@ -271,11 +297,11 @@ export class TokenBundles {
         state.drops.clear();
         try {
           await this.write(name, state, puts, drops);
-          for (const key of puts.keys()) state.assigned.delete(key);
+          for (const key of puts.keys()) this.unassign(name, state, key);
           for (const w of waiters) w.resolve();
         } catch (err) {
           // The pods retry, and take a slot afresh (another bundle, if this one's name is taken).
-          for (const key of puts.keys()) state.assigned.delete(key);
+          for (const key of puts.keys()) this.unassign(name, state, key);
           for (const w of waiters) w.reject(err);
           this.o.logger.debug('token bundle write failed', { bundle: name, error: String(err) });
         }
@@ -302,6 +328,9 @@ export class TokenBundles {
       }
       try {
         state.latest = await this.writeOnce(name, base, puts, drops);
+        // Keys that left with this write (released, or long unused) are slots for new pods again.
+        const written = (state.latest?.data ?? {}) as Record<string, string>;
+        if (usedSlots(written, state) < BUNDLE_CAPACITY) this.roomIn(name);
         this.forgetLatestIfCached(name);
         return;
       } catch (err) {
@@ -387,6 +416,31 @@ export class TokenBundles {
       'merge',
     );
   }
+}
+
+/**
+ * How many keys a bundle holds or is about to: stored and pending, plus those handed out, less those
+ * leaving. A key leaving is never pending (a put takes it back, a release skips a pending key).
+ */
+function usedSlots(stored: Record<string, string>, state: BundleState): number {
+  let used = keyCount(stored);
+  for (const key of state.puts.keys()) if (!Object.hasOwn(stored, key)) used++;
+  for (const key of state.assigned)
+    if (!Object.hasOwn(stored, key) && !state.puts.has(key) && !state.drops.has(key)) used++;
+  for (const key of state.drops) if (Object.hasOwn(stored, key)) used--;
+  return used;
+}
+
+/** Key counts by bundle data object (the cache's and our writes' objects are never changed in place). */
+const keyCounts = new WeakMap<object, number>();
+
+function keyCount(data: Record<string, string>): number {
+  let count = keyCounts.get(data);
+  if (count === undefined) {
+    count = Object.keys(data).length;
+    keyCounts.set(data, count);
+  }
+  return count;
 }
 
 /** A bundle with its keys and no tokens, as the cache keeps it (see the TokenBundles constructor). */
