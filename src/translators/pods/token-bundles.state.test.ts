@@ -174,8 +174,11 @@ describe('TokenBundles writes', () => {
     } as unknown as Informer<KubeObject>;
   }
 
-  function bundlesOn(host: FakeCluster, hostSecrets?: Informer<KubeObject>) {
-    const clock = new FakeClock(Date.parse('2026-12-01T00:00:00Z'));
+  function bundlesOn(
+    host: FakeCluster,
+    hostSecrets?: Informer<KubeObject>,
+    clock = new FakeClock(Date.parse('2026-12-01T00:00:00Z')),
+  ) {
     return new TokenBundles({
       host,
       // By default the informer never sees anything: the writer relies on its own last write.
@@ -272,6 +275,19 @@ describe('TokenBundles writes', () => {
     await settle();
     expect(keysOf(b.current(bundleName(VC, 0)))).not.toContain('k7');
     expect(b.slotFor('after-release').secretName).toBe(bundleName(VC, 0));
+  });
+
+  it('gives back slots handed out ten minutes ago and never written (their pods failed and went)', () => {
+    const clock = new FakeClock(Date.parse('2026-12-01T00:00:00Z'));
+    const b = bundlesOn(new FakeCluster('host'), undefined, clock);
+    for (let i = 0; i < BUNDLE_CAPACITY; i++) b.slotFor(`failed-${i}`);
+    expect(b.slotFor('next').secretName).toBe(bundleName(VC, 1));
+    clock.advance(9 * 60_000);
+    expect(b.slotFor('nine-minutes-on').secretName).toBe(bundleName(VC, 1));
+    clock.advance(60_000);
+    expect(b.slotFor('ten-minutes-on').secretName).toBe(bundleName(VC, 0));
+    // One of those pods still retrying takes a slot afresh, like any new pod.
+    expect(b.slotFor('failed-3').secretName).toBe(bundleName(VC, 0));
   });
 
   it('keeps no copy of its last write once the informer holds that version', async () => {

@@ -20,6 +20,12 @@ export const TOKEN_TIMES_ANNOTATION = 'vsyncer.dev/token-times';
  * per pod; docs/metrics.md has the rounds that kept 200.
  */
 export const BUNDLE_CAPACITY = 200;
+/**
+ * A slot handed out and not written after this long is given back: its pod's reconcile failed before
+ * the write (a token the virtual API server would not mint, say) and the pod may be gone, leaving no
+ * host pod whose deletion would release it. A pod still retrying takes a slot afresh.
+ */
+const HANDED_OUT_TTL_MS = 10 * 60_000;
 /** A key no host pod mounts is dropped once this old (a pod being created mounts it only after the write). */
 const UNUSED_KEY_GRACE_MS = 5 * 60_000;
 
@@ -141,8 +147,9 @@ export interface TokenBundleOptions {
 export class TokenBundles {
   private readonly states = new Map<string, BundleState>();
   private readonly taken = new Set<string>();
-  /** The bundle each handed-out key went to, until its token is written (see BundleState.assigned). */
-  private readonly handedOut = new Map<string, string>();
+  /** The bundle each handed-out key went to and when, until its token is written (see BundleState.assigned). */
+  private readonly handedOut = new Map<string, { name: string; at: number }>();
+  private lastStaleSweep = 0;
   /**
    * Bundles numbered below this were full (or not ours) when a slot was last asked for; a key
    * leaving one moves it back. Spares each new pod a look at every full bundle before it.
@@ -214,8 +221,10 @@ export class TokenBundles {
    * bundle with room (keys stored, pending and handed out) from `firstOpen` on.
    */
   slotFor(key: string): TokenSlot {
+    const now = this.o.clock.now();
+    this.giveBackStaleSlots(now);
     const before = this.handedOut.get(key);
-    if (before !== undefined) return { secretName: before, key };
+    if (before !== undefined) return { secretName: before.name, key };
     for (let n = this.firstOpen; ; n++) {
       const name = bundleName(this.o.vcName, n);
       const secret = this.current(name);
@@ -227,7 +236,7 @@ export class TokenBundles {
         (state.puts.has(key) || Object.hasOwn(stored, key) || usedSlots(stored, state) < BUNDLE_CAPACITY)
       ) {
         state.assigned.add(key);
-        this.handedOut.set(key, name);
+        this.handedOut.set(key, { name, at: now });
         return { secretName: name, key };
       }
       if (n === this.firstOpen) this.firstOpen = n + 1;
@@ -264,7 +273,25 @@ export class TokenBundles {
 
   private unassign(name: string, state: BundleState, key: string): void {
     state.assigned.delete(key);
-    if (this.handedOut.get(key) === name) this.handedOut.delete(key);
+    if (this.handedOut.get(key)?.name === name) this.handedOut.delete(key);
+  }
+
+  /**
+   * Gives back slots handed out longer than HANDED_OUT_TTL_MS ago and never written (at most once a
+   * minute): otherwise a tenant could make pods whose tokens fail to mint, delete them, and grow this
+   * map and fill bundles with slots nobody will use.
+   */
+  private giveBackStaleSlots(now: number): void {
+    if (now - this.lastStaleSweep < 60_000) return;
+    this.lastStaleSweep = now;
+    for (const [key, { name, at }] of this.handedOut) {
+      if (now - at < HANDED_OUT_TTL_MS) continue;
+      const state = this.states.get(name);
+      if (state?.puts.has(key)) continue; // being written now
+      if (state) this.unassign(name, state, key);
+      else this.handedOut.delete(key);
+      this.roomIn(name);
+    }
   }
 
   /** Keys left bundle `name`: slots may be free there again. */
