@@ -19,6 +19,14 @@ const hostNs = `host-${vc}`;
 const ns = uniqueName('team');
 let syncer: SyncerProcess;
 
+/** A ConfigMap manifest to apply. */
+const configMap = (metadata: Record<string, unknown>, data: Record<string, string>) => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata,
+  data,
+});
+
 const hostCopy = (name: string) =>
   getObject<ConfigMap>('host', ['configmap', '-n', hostNs, hostName(name, ns, vc)]);
 
@@ -42,12 +50,10 @@ afterAll(async () => {
 
 describe('ConfigMaps, virtual to host', () => {
   it('creates the host copy with the translated name, labels and annotations', async () => {
-    await apply('virtual', {
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: { name: 'app', namespace: ns, labels: { tier: 'web', release: 'r1' } },
-      data: { key: 'v1' },
-    });
+    await apply(
+      'virtual',
+      configMap({ name: 'app', namespace: ns, labels: { tier: 'web', release: 'r1' } }, { key: 'v1' }),
+    );
     const virtual = (await getObject<ConfigMap>('virtual', ['configmap', '-n', ns, 'app']))!;
     const host = await waitFor('host copy of app', hostCopy.bind(null, 'app'), 30_000);
     expect(host.metadata.name).toBe(`app-x-${ns}-x-${vc}`);
@@ -139,18 +145,8 @@ describe('ConfigMaps, virtual to host', () => {
 
   it('never touches an unmanaged host object with the same name, and reports a SyncError without host names', async () => {
     const clashName = hostName('clash', ns, vc);
-    await apply('host', {
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: { name: clashName, namespace: hostNs },
-      data: { owner: 'someone-else' },
-    });
-    await apply('virtual', {
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: { name: 'clash', namespace: ns },
-      data: { owner: 'tenant' },
-    });
+    await apply('host', configMap({ name: clashName, namespace: hostNs }, { owner: 'someone-else' }));
+    await apply('virtual', configMap({ name: 'clash', namespace: ns }, { owner: 'tenant' }));
     const events = await waitForEvents('virtual', ns, 'clash', 'SyncError', 30_000);
     expect(events[0]!.type).toBe('Warning');
     expect(events[0]!.message).not.toContain(clashName);
@@ -168,23 +164,19 @@ describe('ConfigMaps, virtual to host', () => {
     // What vCluster v0.19 leaves on the host for a synced config map: our label and the object
     // annotations, no kind. Names are ambiguous, so only the kind would prove it is this object's copy.
     const oldName = hostName('legacy', ns, vc);
-    await apply('host', {
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: {
-        name: oldName,
-        namespace: hostNs,
-        labels: { 'vcluster.loft.sh/managed-by': vc, 'vcluster.loft.sh/namespace': ns },
-        annotations: { 'vcluster.loft.sh/object-name': 'legacy', 'vcluster.loft.sh/object-namespace': ns },
-      },
-      data: { from: 'vcluster-0.19' },
-    });
-    await apply('virtual', {
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: { name: 'legacy', namespace: ns },
-      data: { from: 'tenant' },
-    });
+    await apply(
+      'host',
+      configMap(
+        {
+          name: oldName,
+          namespace: hostNs,
+          labels: { 'vcluster.loft.sh/managed-by': vc, 'vcluster.loft.sh/namespace': ns },
+          annotations: { 'vcluster.loft.sh/object-name': 'legacy', 'vcluster.loft.sh/object-namespace': ns },
+        },
+        { from: 'vcluster-0.19' },
+      ),
+    );
+    await apply('virtual', configMap({ name: 'legacy', namespace: ns }, { from: 'tenant' }));
     const events = await waitForEvents('virtual', ns, 'legacy', 'SyncError', 30_000);
     expect(events[0]!.message).toContain(
       'an earlier syncer made without the vcluster.loft.sh/object-kind annotation',
@@ -210,18 +202,8 @@ describe('ConfigMaps, virtual to host', () => {
   });
 
   it('converges after a restart: orphans deleted, changes made while stopped applied', async () => {
-    await apply('virtual', {
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: { name: 'keep', namespace: ns },
-      data: { v: '1' },
-    });
-    await apply('virtual', {
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: { name: 'gone', namespace: ns },
-      data: { v: '1' },
-    });
+    await apply('virtual', configMap({ name: 'keep', namespace: ns }, { v: '1' }));
+    await apply('virtual', configMap({ name: 'gone', namespace: ns }, { v: '1' }));
     await waitFor(
       'both synced',
       async () => (await hostCopy('keep')) !== undefined && (await hostCopy('gone')) !== undefined,
