@@ -3,7 +3,13 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readComponents, REPO_ROOT, startClusters, stopClusters } from '../hack/cluster/launcher.ts';
+import {
+  readComponents,
+  removeClusterData,
+  REPO_ROOT,
+  startClusters,
+  stopClusters,
+} from '../hack/cluster/launcher.ts';
 import { controlComponent, testClusters, waitFor } from '../test/harness/clusters.ts';
 import { apply, createTenantNamespace, metricValue, mustKubectl } from '../test/harness/objects.ts';
 import { runVsyncerCheck, type CheckJson } from '../test/harness/check.ts';
@@ -293,7 +299,10 @@ async function watchers(): Promise<string[]> {
 
     afterAll(async () => {
       await syncer?.stop();
-      if (stateDir) await stopClusters(stateDir);
+      if (stateDir) {
+        await stopClusters(stateDir);
+        removeClusterData(stateDir);
+      }
       if (savedStateDir) process.env.VSYNC_TEST_STATE_DIR = savedStateDir;
       const dir = join(REPO_ROOT, 'test-results');
       mkdirSync(dir, { recursive: true });

@@ -548,6 +548,15 @@ function startReaper(stateDir: string, ownerPid: number): void {
   writeFileSync(join(stateDir, 'reaper.pid'), String(child.pid));
 }
 
+/**
+ * Removes what stopped clusters stored: their data stores and certificates, over 100 MB a run. The
+ * logs (a few hundred KB) stay for reading a failure afterwards.
+ */
+export function removeClusterData(stateDir: string): void {
+  for (const cluster of ['host', 'virtual'])
+    rmSync(join(stateDir, cluster), { recursive: true, force: true });
+}
+
 /** Stops every component of stateDir (and its reaper); leaves no process behind. Idempotent. */
 export async function stopClusters(stateDir: string): Promise<void> {
   const reaper = join(stateDir, 'reaper.pid');

@@ -1,6 +1,4 @@
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { stopClusters } from '../../hack/cluster/launcher.ts';
+import { removeClusterData, stopClusters } from '../../hack/cluster/launcher.ts';
 
 /**
  * Jest calls this once per project after all tests have run; the first call stops the clusters,
@@ -11,8 +9,5 @@ export default async function globalTeardown(): Promise<void> {
   const stateDir = process.env.VSYNC_TEST_STATE_DIR;
   if (process.env.VSYNC_TEST_OWNS_CLUSTERS !== '1' || !stateDir) return;
   await stopClusters(stateDir);
-  // The data stores and certificates take over 100 MB a run; the logs (a few hundred KB) stay for
-  // reading a failure afterwards.
-  for (const cluster of ['host', 'virtual'])
-    rmSync(join(stateDir, cluster), { recursive: true, force: true });
+  removeClusterData(stateDir);
 }
