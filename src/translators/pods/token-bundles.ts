@@ -286,10 +286,9 @@ export class TokenBundles {
     this.lastStaleSweep = now;
     for (const [key, { name, at }] of this.handedOut) {
       if (now - at < HANDED_OUT_TTL_MS) continue;
-      const state = this.states.get(name);
-      if (state?.puts.has(key)) continue; // being written now
-      if (state) this.unassign(name, state, key);
-      else this.handedOut.delete(key);
+      const state = this.stateOf(name); // made when the slot was handed out
+      if (state.puts.has(key)) continue; // being written now
+      this.unassign(name, state, key);
       this.roomIn(name);
     }
   }
