@@ -37,10 +37,15 @@ function positiveInts(flag: string, raw: string): number[] {
     throw new Error(`--${flag} wants positive whole numbers, got "${raw}"`);
   return values;
 }
+function positiveInt(flag: string, raw: string): number {
+  const [value, ...more] = positiveInts(flag, raw);
+  if (more.length) throw new Error(`--${flag} wants one number, got "${raw}"`);
+  return value!;
+}
 const capacities = positiveInts('capacities', args.capacities);
-const tokens = positiveInts('tokens', args.tokens)[0]!;
-const perWrite = positiveInts('per-write', args['per-write'])[0]!;
-const rounds = positiveInts('rounds', args.rounds)[0]!;
+const tokens = positiveInt('tokens', args.tokens);
+const perWrite = positiveInt('per-write', args['per-write']);
+const rounds = positiveInt('rounds', args.rounds);
 
 /** A bound service-account token is a JWT of about 1.4 KB; its content does not matter here. */
 const token = () => randomBytes(1050).toString('base64url');
