@@ -257,6 +257,33 @@ describe('persistentvolumes state table', () => {
     expect(t.writes()).toEqual([]);
   });
 
+  it('a volume the host has bound but the virtual binder has not (no claim UID in its claimRef) keeps its virtual phase until it has', async () => {
+    const prebound = volume('share', { nfs: NFS }, undefined, {
+      claimRef: { namespace: 'team', name: 'data' },
+    });
+    const t = await table(['nfs'], [prebound]);
+    const h = hostVolume(t, 'share')!;
+    await t.host.update(PV, '', { ...h, status: { phase: 'Available' } }, { subresource: 'status' });
+    await t.settle();
+    expect(virtualVolume(t, 'share')!.status).toEqual({ phase: 'Available' });
+    await t.host.update(
+      PV,
+      '',
+      { ...hostVolume(t, 'share')!, status: { phase: 'Bound' } },
+      { subresource: 'status' },
+    );
+    await t.settle();
+    expect(virtualVolume(t, 'share')!.status).toEqual({ phase: 'Available' });
+    // The virtual binder binds it: the host's phase follows.
+    const v = virtualVolume(t, 'share')!;
+    await t.virtual.update(PV, '', {
+      ...v,
+      spec: { ...volumeSpecOf(v), claimRef: { ...volumeSpecOf(v).claimRef, uid: 'virtual-claim-uid' } },
+    });
+    await t.settle();
+    expect(virtualVolume(t, 'share')!.status).toEqual({ phase: 'Bound' });
+  });
+
   it("a host edit of the copy is reverted; the host binder's UID on the claimRef is kept", async () => {
     const t = await table(['nfs'], [volume('share', { nfs: NFS }, 'data')]);
     const h = hostVolume(t, 'share')!;

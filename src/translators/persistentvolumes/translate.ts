@@ -246,9 +246,11 @@ export function updatedHostSpec(desired: KubeObject, host: KubeObject): VolumeSp
 }
 
 /**
- * The status the virtual volume shows: the host phase (with its reason and message). While the host
- * binder has not yet bound a volume the virtual binder has, the virtual phase is kept (the two would
- * otherwise undo each other until the host catches up).
+ * The status the virtual volume shows: the host phase (with its reason and message). Whichever binder
+ * is behind, the virtual phase is kept: while the host binder has not yet bound a volume the virtual
+ * binder has, and while the virtual binder has not yet bound (set the claim's UID in claimRef) a
+ * volume the host has. The virtual binder would set such a volume back to Available, and a tenant
+ * would see a Bound volume whose claimRef names no claim.
  */
 export function virtualVolumeStatusFor(host: KubeObject, virtual: KubeObject): Record<string, unknown> {
   const hostStatus = (host.status ?? {}) as { phase?: string; reason?: string; message?: string };
@@ -256,6 +258,7 @@ export function virtualVolumeStatusFor(host: KubeObject, virtual: KubeObject): R
   const phase = hostStatus.phase;
   if (!phase) return current;
   if ((phase === 'Pending' || phase === 'Available') && current.phase === 'Bound') return current;
+  if (phase === 'Bound' && !volumeSpecOf(virtual).claimRef?.uid) return current;
   const status: Record<string, unknown> = { ...current, phase };
   delete status.reason;
   delete status.message;
