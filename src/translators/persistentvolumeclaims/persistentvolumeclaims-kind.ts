@@ -463,6 +463,13 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
         !!specOf(latest).volumeName &&
         !isFakeVolume(virtualVolumes.store.get(specOf(latest).volumeName!));
       const hostPending = (statusOf(host).phase ?? 'Pending') === 'Pending';
+      // Nor is it shown Bound before that binder has bound the volume to it (the claim's UID in the
+      // volume's claimRef), as a cluster's binder never shows it.
+      if (namesRealVolume && status.phase === 'Bound') {
+        const pv = virtualVolumes.store.get(specOf(latest).volumeName!);
+        const boundTo = (pv?.spec as { claimRef?: { uid?: string } } | undefined)?.claimRef?.uid;
+        if (boundTo !== latest.metadata?.uid) status.phase = statusOf(latest).phase ?? 'Pending';
+      }
       if (!(namesRealVolume && hostPending) && !sameJson(status, statusOf(latest))) {
         latest = await ctx.virtual.update(
           CLAIMS,

@@ -42,6 +42,10 @@ function volume(
   };
 }
 
+/** A volume the tenant reserves for a claim by name, as a tenant writes it (the binder adds the UID). */
+const reservedVolume = (name: string, claimName: string) =>
+  volume(name, { nfs: NFS }, undefined, { claimRef: { namespace: 'team', name: claimName } });
+
 function claim(name: string, volumeName?: string): KubeObject {
   return {
     metadata: { name, namespace: 'team' },
@@ -108,6 +112,17 @@ async function bindOnHost(t: StateTable, claimName: string, volumeName: string):
     { ...hostVolume(t, volumeName)!, status: { phase: 'Bound' } },
     { subresource: 'status' },
   );
+  await t.settle();
+}
+
+/** What the virtual cluster's binder does: the volume's claimRef gets the claim's UID. */
+async function bindInVirtual(t: StateTable, claimName: string, volumeName: string): Promise<void> {
+  const pv = virtualVolume(t, volumeName)!;
+  const uid = virtualClaim(t, claimName)!.metadata?.uid;
+  await t.virtual.update(PV, '', {
+    ...pv,
+    spec: { ...volumeSpecOf(pv), claimRef: { ...volumeSpecOf(pv).claimRef, uid } },
+  });
   await t.settle();
 }
 
@@ -258,10 +273,7 @@ describe('persistentvolumes state table', () => {
   });
 
   it('a volume the host has bound but the virtual binder has not (no claim UID in its claimRef) keeps its virtual phase until it has', async () => {
-    const prebound = volume('share', { nfs: NFS }, undefined, {
-      claimRef: { namespace: 'team', name: 'data' },
-    });
-    const t = await table(['nfs'], [prebound]);
+    const t = await table(['nfs'], [reservedVolume('share', 'data')]);
     const h = hostVolume(t, 'share')!;
     await t.host.update(PV, '', { ...h, status: { phase: 'Available' } }, { subresource: 'status' });
     await t.settle();
@@ -346,15 +358,18 @@ describe('persistentvolumes with persistentvolumeclaims', () => {
   const both = ['persistentvolumeclaims', 'persistentvolumes'];
 
   it("a claim naming a tenant's synced volume: the host claim names its host copy; bound on the host, the virtual claim is bound to the tenant's volume", async () => {
-    const t = await table(['nfs'], [volume('share', { nfs: NFS }, 'data')], {
+    const t = await table(['nfs'], [reservedVolume('share', 'data')], {
       kinds: both,
       claims: [claim('data', 'share')],
     });
     expect(specOf(hostClaim(t, 'data')).volumeName).toBe(hostPvName('share'));
     await bindOnHost(t, 'data', 'share');
-    const v = virtualClaim(t, 'data')!;
-    expect(specOf(v).volumeName).toBe('share');
-    expect(statusOf(v).phase).toBe('Bound');
+    expect(specOf(virtualClaim(t, 'data')).volumeName).toBe('share');
+    // Bound on the host only: neither is shown Bound before the virtual binder has bound them.
+    expect(statusOf(virtualClaim(t, 'data')).phase).not.toBe('Bound');
+    expect((virtualVolume(t, 'share')!.status as { phase?: string } | undefined)?.phase).not.toBe('Bound');
+    await bindInVirtual(t, 'data', 'share');
+    expect(statusOf(virtualClaim(t, 'data')).phase).toBe('Bound');
     expect(virtualVolume(t, 'share')!.status).toEqual({ phase: 'Bound' });
     // No fake volume stands in for it.
     expect(t.virtual.objects(PV).map((p) => p.metadata?.name)).toEqual(['share']);
@@ -362,13 +377,15 @@ describe('persistentvolumes with persistentvolumeclaims', () => {
   });
 
   it('a claim the volume is reserved for (claimRef only): bound on the host, the virtual claim gets the volume', async () => {
-    const t = await table(['nfs'], [volume('share', { nfs: NFS }, 'data')], {
+    const t = await table(['nfs'], [reservedVolume('share', 'data')], {
       kinds: both,
       claims: [claim('data')],
     });
     expect(specOf(hostClaim(t, 'data')).volumeName).toBeUndefined();
     await bindOnHost(t, 'data', 'share');
     expect(specOf(virtualClaim(t, 'data')).volumeName).toBe('share');
+    expect(statusOf(virtualClaim(t, 'data')).phase).not.toBe('Bound');
+    await bindInVirtual(t, 'data', 'share');
     expect(statusOf(virtualClaim(t, 'data')).phase).toBe('Bound');
     expect(t.virtual.objects(PV).map((p) => p.metadata?.name)).toEqual(['share']);
   });
