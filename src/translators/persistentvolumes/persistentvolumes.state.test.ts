@@ -88,6 +88,17 @@ async function table(
   return t;
 }
 
+/** The host's binder (or its volume controller) sets the phase of a volume's host copy. */
+async function setHostPhase(t: StateTable, volumeName: string, phase: string): Promise<void> {
+  await t.host.update(
+    PV,
+    '',
+    { ...hostVolume(t, volumeName)!, status: { phase } },
+    { subresource: 'status' },
+  );
+  await t.settle();
+}
+
 /** What the host's binder does: both host objects say Bound, the claim names the volume. */
 async function bindOnHost(t: StateTable, claimName: string, volumeName: string): Promise<void> {
   const h = hostClaim(t, claimName)!;
@@ -106,13 +117,7 @@ async function bindOnHost(t: StateTable, claimName: string, volumeName: string):
     ...pv,
     spec: { ...volumeSpecOf(pv), claimRef: { ...volumeSpecOf(pv).claimRef, uid: bound.metadata?.uid } },
   });
-  await t.host.update(
-    PV,
-    '',
-    { ...hostVolume(t, volumeName)!, status: { phase: 'Bound' } },
-    { subresource: 'status' },
-  );
-  await t.settle();
+  await setHostPhase(t, volumeName, 'Bound');
 }
 
 /** What the virtual cluster's binder does: the volume's claimRef gets the claim's UID. */
@@ -253,17 +258,9 @@ describe('persistentvolumes state table', () => {
 
   it('status flows back; a second pass writes nothing', async () => {
     const t = await table(['nfs'], [volume('share', { nfs: NFS }, 'data')]);
-    const h = hostVolume(t, 'share')!;
-    await t.host.update(PV, '', { ...h, status: { phase: 'Available' } }, { subresource: 'status' });
-    await t.settle();
+    await setHostPhase(t, 'share', 'Available');
     expect(virtualVolume(t, 'share')!.status).toEqual({ phase: 'Available' });
-    await t.host.update(
-      PV,
-      '',
-      { ...hostVolume(t, 'share')!, status: { phase: 'Bound' } },
-      { subresource: 'status' },
-    );
-    await t.settle();
+    await setHostPhase(t, 'share', 'Bound');
     expect(virtualVolume(t, 'share')!.status).toEqual({ phase: 'Bound' });
     t.virtual.clearWrites();
     t.host.clearWrites();
@@ -274,17 +271,9 @@ describe('persistentvolumes state table', () => {
 
   it('a volume the host has bound but the virtual binder has not (no claim UID in its claimRef) keeps its virtual phase until it has', async () => {
     const t = await table(['nfs'], [reservedVolume('share', 'data')]);
-    const h = hostVolume(t, 'share')!;
-    await t.host.update(PV, '', { ...h, status: { phase: 'Available' } }, { subresource: 'status' });
-    await t.settle();
+    await setHostPhase(t, 'share', 'Available');
     expect(virtualVolume(t, 'share')!.status).toEqual({ phase: 'Available' });
-    await t.host.update(
-      PV,
-      '',
-      { ...hostVolume(t, 'share')!, status: { phase: 'Bound' } },
-      { subresource: 'status' },
-    );
-    await t.settle();
+    await setHostPhase(t, 'share', 'Bound');
     expect(virtualVolume(t, 'share')!.status).toEqual({ phase: 'Available' });
     // The virtual binder binds it: the host's phase follows.
     const v = virtualVolume(t, 'share')!;
