@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -170,9 +170,13 @@ describe('the kubelet API of the virtual nodes', () => {
     writeFileSync(file, 'from the pod\n');
     chmodSync(file, 0o644);
     const local = mkdtempSync(join(tmpdir(), 'kubectl-cp-'));
-    const out = await kubectl('virtual', ['cp', `${ns}/${pod}:${file}`, join(local, 'copied')]);
-    expect(out.code).toBe(0);
-    expect(readFileSync(join(local, 'copied'), 'utf8')).toBe('from the pod\n');
+    try {
+      const out = await kubectl('virtual', ['cp', `${ns}/${pod}:${file}`, join(local, 'copied')]);
+      expect(out.code).toBe(0);
+      expect(readFileSync(join(local, 'copied'), 'utf8')).toBe('from the pod\n');
+    } finally {
+      rmSync(local, { recursive: true, force: true });
+    }
   }, 60_000);
 
   it('kubectl attach streams the container output', async () => {
@@ -260,41 +264,46 @@ describe('who the kubelet API serves', () => {
   }, 60_000);
 
   it("refuses a user of the virtual cluster's CA whom its RBAC does not let proxy to nodes", async () => {
+    // A client certificate the virtual CA signed: removed when done, whatever the outcome.
     const dir = mkdtempSync(join(tmpdir(), 'tenant-cert-'));
-    const openssl = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
-    openssl([
-      'req',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      'u.key',
-      '-out',
-      'u.csr',
-      '-subj',
-      '/CN=tenant-dev',
-    ]);
-    openssl([
-      'x509',
-      '-req',
-      '-in',
-      'u.csr',
-      '-CA',
-      pki('virtual', 'ca.crt'),
-      '-CAkey',
-      pki('virtual', 'ca.key'),
-      '-CAcreateserial',
-      '-out',
-      'u.crt',
-      '-days',
-      '1',
-    ]);
-    const res = await kubeletGet(`/containerLogs/${ns}/${pod}/main`, {
-      cert: join(dir, 'u.crt'),
-      key: join(dir, 'u.key'),
-    });
-    expect(res.status).toBe(403);
-    expect(res.body).toContain('tenant-dev may not get nodes/proxy');
+    try {
+      const openssl = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+      openssl([
+        'req',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        'u.key',
+        '-out',
+        'u.csr',
+        '-subj',
+        '/CN=tenant-dev',
+      ]);
+      openssl([
+        'x509',
+        '-req',
+        '-in',
+        'u.csr',
+        '-CA',
+        pki('virtual', 'ca.crt'),
+        '-CAkey',
+        pki('virtual', 'ca.key'),
+        '-CAcreateserial',
+        '-out',
+        'u.crt',
+        '-days',
+        '1',
+      ]);
+      const res = await kubeletGet(`/containerLogs/${ns}/${pod}/main`, {
+        cert: join(dir, 'u.crt'),
+        key: join(dir, 'u.key'),
+      });
+      expect(res.status).toBe(403);
+      expect(res.body).toContain('tenant-dev may not get nodes/proxy');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 60_000);
 
   it('takes bearer tokens the virtual API server vouches for (a metrics-server), with its RBAC on nodes', async () => {

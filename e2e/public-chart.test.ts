@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hostName } from '../src/naming/names.ts';
@@ -40,17 +40,19 @@ interface Budget extends Named {
 
 /** The chart's directory in the Go module cache (downloaded once, then reused). */
 function fetchChart(): string {
+  // A scratch module for `go mod download`; the chart itself lands in the module cache.
   const dir = mkdtempSync(join(tmpdir(), 'chart-fetch-'));
-  execFileSync('go', ['mod', 'init', 'chartfetch'], { cwd: dir, stdio: 'ignore' });
-  const out = execFileSync(
-    'go',
-    ['mod', 'download', '-json', `${VAULT_CHART.module}@${VAULT_CHART.version}`],
-    {
-      cwd: dir,
-      encoding: 'utf8',
-    },
-  );
-  return (JSON.parse(out) as { Dir: string }).Dir;
+  try {
+    execFileSync('go', ['mod', 'init', 'chartfetch'], { cwd: dir, stdio: 'ignore' });
+    const out = execFileSync(
+      'go',
+      ['mod', 'download', '-json', `${VAULT_CHART.module}@${VAULT_CHART.version}`],
+      { cwd: dir, encoding: 'utf8' },
+    );
+    return (JSON.parse(out) as { Dir: string }).Dir;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 const names = async (cluster: 'host' | 'virtual', kind: string, namespace: string): Promise<string[]> =>
