@@ -71,6 +71,17 @@ const SCENARIOS: Scenario[] = [
     syncerArgs: ['--sync-all-configmaps'],
   },
   {
+    // Head-of-line blocking: the host limiter held at 5 writes/s, so pods go down at that pace
+    // (about 40 s for 200); their status comes up with virtual writes only, so the up latency shows
+    // whether status changes wait behind the creates stuck on the host limiter.
+    name: 'burst-200-throttled',
+    pods: 200,
+    namespaces: 4,
+    ratePerSecond: 80,
+    syncerArgs: ['--host-qps', '5', '--host-burst', '10'],
+    optIn: true,
+  },
+  {
     // Memory and CPU per pod at scale (about 10 minutes of creates on 2 cores).
     name: 'pods-10000',
     pods: 10_000,

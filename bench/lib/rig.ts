@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hostNamespaceManifest } from '../../hack/cluster/host-namespace.ts';
@@ -47,6 +47,18 @@ function benchClient(name: 'host' | 'virtual', kubeconfig: string): RestClient {
 }
 
 /** Starts fresh clusters in a temporary directory and prepares the host namespace as the chart would. */
+/**
+ * With VSYNC_BENCH_KEEP_LOGS=<dir>, the syncers' logs of each rig are copied there before its state
+ * dir goes (to read what a round's syncer did, e.g. with `"--syncer-args=--log-level debug"`).
+ */
+function keepSyncerLogs(stateDir: string): void {
+  const keep = process.env.VSYNC_BENCH_KEEP_LOGS;
+  if (!keep) return;
+  mkdirSync(keep, { recursive: true });
+  for (const name of readdirSync(stateDir).filter((n) => /^syncer-\d+\.log$/.test(n)))
+    copyFileSync(join(stateDir, name), join(keep, name));
+}
+
 export async function startRig(opts: { nodes: number; log: (line: string) => void }): Promise<Rig> {
   const stateDir = mkdtempSync(join(tmpdir(), 'vsyncer-bench-'));
   const clusters = await startClusters({ stateDir, nodes: opts.nodes, ownerPid: process.pid, log: opts.log });
@@ -68,6 +80,7 @@ export async function startRig(opts: { nodes: number; log: (line: string) => voi
     async stop() {
       await rig.syncer?.stop();
       await stopClusters(stateDir);
+      keepSyncerLogs(stateDir);
       rmSync(stateDir, { recursive: true, force: true });
     },
   };

@@ -409,9 +409,11 @@ export class KindController implements SyncComponent {
     }
     this.observeLatency(key, result);
     if (result.urgentFollowUp) {
-      // The echo may have come in while this reconcile ran: then it waits already, and moves ahead.
+      // The echo is the next source-side event, taken urgently whenever it comes. What is queued
+      // already moves ahead too: the echo, if it came in while this reconcile ran, or another change
+      // of the target (a host pod's status), which does not make the echo come any sooner.
+      this.urgentFollowUps.add(key);
       if (this.controller.queue.isQueued(key)) this.controller.enqueue(key, { urgent: true });
-      else this.urgentFollowUps.add(key);
     }
     return result;
   }

@@ -454,8 +454,9 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       const hostNode = specOf(hostPod).nodeName;
       if (specOf(virtualPod).nodeName) recentlyBound.delete(ctx.key);
       if (hostNode && !specOf(virtualPod).nodeName) {
-        // Bound already, and the cache has not caught up: the pod's update event brings us back.
-        if (recentlyBound.get(ctx.key) === virtualPod.metadata?.uid) return {};
+        // Bound already, and the cache has not caught up: the pod's update event brings us back,
+        // urgently (it continues the host change that led here).
+        if (recentlyBound.get(ctx.key) === virtualPod.metadata?.uid) return { urgentFollowUp: true };
         await ctx.virtual.create(
           Resources.pods,
           ctx.virtualNamespace,

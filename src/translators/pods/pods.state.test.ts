@@ -133,6 +133,42 @@ describe('pods state table', () => {
     );
   });
 
+  it("the binding's echo is urgent even when the host pod's next change came in first", async () => {
+    const table = await podTable([virtualPod('web')]);
+    await table.settle();
+    const queue = table.controllers.get('pods')!.controller.queue;
+    const adds: string[] = [];
+    const add = queue.add.bind(queue);
+    queue.add = (key, opts) => {
+      if (key === 'team/web') adds.push(opts?.urgent ? 'urgent' : 'ordinary');
+      add(key, opts);
+    };
+    // The host pod runs while the binding is written, and the binding's echo comes after that
+    // reconcile (a slow watch): the binding is answered at once, and stored only later.
+    const create = table.virtual.create.bind(table.virtual);
+    let storeBinding: (() => Promise<unknown>) | undefined;
+    table.virtual.create = (async (...args: Parameters<typeof create>) => {
+      if (args[3]?.subresource !== 'binding' || storeBinding) return create(...args);
+      const host = hostPods(table)[0]!;
+      await table.host.update(
+        PODS,
+        HOST_NS,
+        { ...host, status: { phase: 'Running', podIP: '10.0.0.7' } },
+        { subresource: 'status' },
+      );
+      storeBinding = () => create(...args);
+      return args[2];
+    }) as typeof create;
+    await scheduleOnHost(table, hostPods(table)[0]!, 'node-1');
+    await table.settle();
+    expect(storeBinding).toBeDefined();
+    adds.length = 0;
+    await storeBinding!();
+    await table.settle();
+    expect(adds[0]).toBe('urgent');
+    expect(table.virtual.objects(PODS, 'team')[0]!.status).toMatchObject({ phase: 'Running' });
+  });
+
   it('host pod scheduled: the virtual pod is bound to the same node, then its status follows', async () => {
     const table = await podTable([virtualPod('web')]);
     await table.settle();
