@@ -59,6 +59,18 @@ async function podTable(virtual: Seed[], host: Seed[] = [], opts: { podGraceful?
 
 const hostPods = (t: StateTable) => t.host.objects(PODS, HOST_NS);
 const podWrites = (t: StateTable) => t.writes().filter((w) => !w.includes(' events '));
+/** The lane (urgent or ordinary) of each add of `key` to the pods queue from now on. */
+function recordLanes(table: StateTable, key: string): string[] {
+  const queue = table.controllers.get('pods')!.controller.queue;
+  const adds: string[] = [];
+  const add = queue.add.bind(queue);
+  queue.add = (k, opts) => {
+    if (k === key) adds.push(opts?.urgent ? 'urgent' : 'ordinary');
+    add(k, opts);
+  };
+  return adds;
+}
+
 /** What the host scheduler does: binds a host pod to a node. */
 const scheduleOnHost = (t: StateTable, pod: KubeObject, node: string) =>
   t.host.create(
@@ -114,13 +126,7 @@ describe('pods state table', () => {
   it('the host change and the echo of the binding it leads to go in the urgent lane', async () => {
     const table = await podTable([virtualPod('web')]);
     await table.settle();
-    const queue = table.controllers.get('pods')!.controller.queue;
-    const adds: string[] = [];
-    const add = queue.add.bind(queue);
-    queue.add = (key, opts) => {
-      if (key === 'team/web') adds.push(opts?.urgent ? 'urgent' : 'ordinary');
-      add(key, opts);
-    };
+    const adds = recordLanes(table, 'team/web');
     const host = hostPods(table)[0]!;
     await scheduleOnHost(table, host, 'node-1');
     await table.settle();
@@ -136,13 +142,7 @@ describe('pods state table', () => {
   it("the binding's echo is urgent even when the host pod's next change came in first", async () => {
     const table = await podTable([virtualPod('web')]);
     await table.settle();
-    const queue = table.controllers.get('pods')!.controller.queue;
-    const adds: string[] = [];
-    const add = queue.add.bind(queue);
-    queue.add = (key, opts) => {
-      if (key === 'team/web') adds.push(opts?.urgent ? 'urgent' : 'ordinary');
-      add(key, opts);
-    };
+    const adds = recordLanes(table, 'team/web');
     // The host pod runs while the binding is written, and the binding's echo comes after that
     // reconcile (a slow watch): the binding is answered at once, and stored only later.
     const create = table.virtual.create.bind(table.virtual);
