@@ -32,6 +32,7 @@ const ns = uniqueName('static');
 /** Cluster-scoped in the virtual cluster every e2e syncer shares: unique names. */
 const share = uniqueName('share');
 const root = uniqueName('root');
+const spare = uniqueName('spare');
 let syncer: SyncerProcess;
 
 const hostVolumeName = (name: string) => hostClusterScopedName(name, hostNs, vc);
@@ -40,7 +41,30 @@ const virtualVolume = (name: string) => getObject<Volume>('virtual', ['pv', name
 const hostClaim = (name: string) => getObject<Claim>('host', ['pvc', hostName(name, ns, vc), '-n', hostNs]);
 const virtualClaim = (name: string) => getObject<Claim>('virtual', ['pvc', name, '-n', ns]);
 
-function volume(name: string, source: object, claim: string): object {
+/** The virtual claim once it is Bound to the volume it names. */
+const boundClaim = (name: string, volumeName: string) =>
+  waitFor(
+    `virtual claim ${name} Bound to ${volumeName}`,
+    async () => {
+      const v = await virtualClaim(name);
+      return v?.status?.phase === 'Bound' && v.spec.volumeName === volumeName && v;
+    },
+    120_000,
+  );
+
+/** A volume (of the virtual cluster, or its host copy) once it is Bound. */
+const boundVolume = (where: 'virtual' | 'host', name: string) =>
+  waitFor(
+    `${where} volume of ${name} Bound`,
+    async () => {
+      const v = await (where === 'virtual' ? virtualVolume(name) : hostVolume(name));
+      return v?.status?.phase === 'Bound' && v;
+    },
+    60_000,
+  );
+
+/** A tenant volume, reserved for `claim` by name (as tenants write it) when one is given. */
+function volume(name: string, source: object, claim?: string): object {
   return {
     apiVersion: 'v1',
     kind: 'PersistentVolume',
@@ -53,7 +77,7 @@ function volume(name: string, source: object, claim: string): object {
       persistentVolumeReclaimPolicy: 'Retain',
       mountOptions: ['nfsvers=4.1'],
       ...source,
-      claimRef: { namespace: ns, name: claim },
+      ...(claim ? { claimRef: { namespace: ns, name: claim } } : {}),
     },
   };
 }
@@ -84,14 +108,21 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await mustKubectl('virtual', ['delete', 'namespace', ns, '--wait=false']).catch(() => undefined);
-  await mustKubectl('virtual', ['delete', 'pv', share, root, '--ignore-not-found', '--wait=false']).catch(
-    () => undefined,
-  );
+  await mustKubectl('virtual', [
+    'delete',
+    'pv',
+    share,
+    root,
+    spare,
+    '--ignore-not-found',
+    '--wait=false',
+  ]).catch(() => undefined);
   await syncer?.stop();
   await mustKubectl('host', [
     'delete',
     'pv',
     hostVolumeName(share),
+    hostVolumeName(spare),
     '--ignore-not-found',
     '--wait=false',
   ]).catch(() => undefined);
@@ -122,40 +153,30 @@ describe('PersistentVolumes (static provisioning, --allowed-pv-source=nfs)', () 
     );
     expect(host.spec.volumeName).toBe(hostVolumeName(share));
 
-    const bound = await waitFor(
-      "the virtual claim Bound to the tenant's volume",
-      async () => {
-        const v = await virtualClaim('data');
-        return v?.status?.phase === 'Bound' && v.spec.volumeName === share && v;
-      },
-      90_000,
-    );
+    const bound = await boundClaim('data', share);
     expect(bound.status?.capacity?.storage).toBe('1Gi');
-    const pv = await waitFor(
-      "the tenant's volume Bound",
-      async () => {
-        const v = await virtualVolume(share);
-        return v?.status?.phase === 'Bound' && v;
-      },
-      60_000,
-    );
+    const pv = await boundVolume('virtual', share);
     expect(pv.spec.claimRef).toMatchObject({ namespace: ns, name: 'data', uid: bound.metadata.uid });
     expect(pv.metadata.labels?.['vcluster.loft.sh/fake-pv']).toBeUndefined();
-    expect(
-      (
-        await waitFor(
-          'the host copy Bound',
-          async () => {
-            const h = await hostVolume(share);
-            return h?.status?.phase === 'Bound' && h;
-          },
-          60_000,
-        )
-      ).spec.claimRef?.uid,
-    ).toBe((await hostClaim('data'))?.metadata.uid);
+    expect((await boundVolume('host', share)).spec.claimRef?.uid).toBe(
+      (await hostClaim('data'))?.metadata.uid,
+    );
     // No fake volume stands in for it.
     expect(await virtualVolume(hostVolumeName(share))).toBeUndefined();
   }, 240_000);
+
+  it('a claim naming a volume reserved for no claim: the syncer reserves and binds it in the virtual cluster (which runs no binder)', async () => {
+    await apply('virtual', volume(spare, { nfs: { server: 'nfs.example.com', path: '/exports/spare' } }));
+    await apply('virtual', claim('spare', spare));
+    const bound = await boundClaim('spare', spare);
+    const pv = await boundVolume('virtual', spare);
+    expect(pv.spec.claimRef).toMatchObject({ namespace: ns, name: 'spare', uid: bound.metadata.uid });
+    expect((await hostVolume(spare))?.spec.claimRef).toMatchObject({
+      namespace: hostNs,
+      name: hostName('spare', ns, vc),
+      uid: (await hostClaim('spare'))?.metadata.uid,
+    });
+  }, 180_000);
 
   it('a hostPath volume is refused with a SyncError, and nothing reaches the host', async () => {
     await apply('virtual', volume(root, { hostPath: { path: '/' } }, 'root'));

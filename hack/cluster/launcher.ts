@@ -207,7 +207,9 @@ async function planCluster(
   );
   const server = `https://127.0.0.1:${apiserver.port}`;
   // The virtual cluster has no nodes: no node lifecycle (it would evict pods from the syncer's
-  // nodes), no node IPAM. The host keeps the controllers a real cluster runs.
+  // nodes), no node IPAM. Nor, as the chart starts it (and vCluster), the volume binder, attach-detach
+  // and expander: volumes are bound, attached and resized on the host, and the syncer shows the
+  // binding. The host keeps the controllers a real cluster runs.
   // What kube-controller-manager and kube-scheduler share: admin access, loopback serving.
   const controlPlaneClientArgs = (port: number, certDir: string) => [
     `--kubeconfig=${kubeconfig}`,
@@ -221,7 +223,7 @@ async function planCluster(
   ];
   const controllers =
     name === 'virtual'
-      ? '*,-nodeipam,-nodelifecycle,-ttl,-bootstrapsigner,-tokencleaner'
+      ? '*,-nodeipam,-nodelifecycle,-ttl,-bootstrapsigner,-tokencleaner,-persistentvolume-binder,-attachdetach,-persistentvolume-expander'
       : '*,-nodeipam,-bootstrapsigner,-tokencleaner';
   const kcm = await spec(
     'kube-controller-manager',

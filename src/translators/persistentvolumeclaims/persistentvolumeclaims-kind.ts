@@ -42,6 +42,8 @@ const DATA_SOURCE_KINDS = new Set(['/PersistentVolumeClaim', 'snapshot.storage.k
 const CLASS_INDEX = 'persistentvolumeclaims/class';
 const DATA_SOURCE_INDEX = 'persistentvolumeclaims/data-sources';
 const FAKE_VOLUMES = 'fake-volumes';
+/** The finalizer the PV protection controller keeps on a volume while it is Bound. */
+const PV_PROTECTION_FINALIZER = 'kubernetes.io/pv-protection';
 /** Virtual claims by the volume they name (spec.volumeName). */
 const VOLUME_NAME_INDEX = 'persistentvolumeclaims/volume-name';
 /** The kind that syncs tenants' own volumes; with it on, a claim may name one (see realVolumeOf). */
@@ -54,6 +56,20 @@ function refuseMalformed(virtual: KubeObject): void {
   const problem = malformedClaim(virtual);
   if (problem) throw new TerminalError(`malformed persistent volume claim: ${problem}`);
 }
+
+/** The claim a volume is reserved for or bound to (spec.claimRef), when it names one. */
+const claimRefOf = (pv: KubeObject) =>
+  (pv.spec as { claimRef?: { namespace?: string; name?: string; uid?: string } | null } | undefined)
+    ?.claimRef ?? undefined;
+
+/** A volume's claimRef to a claim, as a binder writes it. */
+const claimRefTo = (claim: KubeObject) => ({
+  kind: 'PersistentVolumeClaim',
+  apiVersion: 'v1',
+  namespace: claim.metadata?.namespace,
+  name: claim.metadata?.name,
+  uid: claim.metadata?.uid,
+});
 
 /**
  * PersistentVolumeClaims, virtual → host, with the host claim's status (bound, capacity, resize
@@ -75,17 +91,35 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
 
   const fakeVolumesOf = (ctx: ReconcileContext) => ctx.related(FAKE_VOLUMES);
 
-  /** Deletes this key's fake volumes but the one to keep (only the incarnation we saw). */
+  /**
+   * Deletes this key's fake volumes but the one to keep (only the incarnation we saw). The PV
+   * protection finalizer holds a Bound volume until a binder marks it Released; none runs in the
+   * virtual cluster (the chart turns it off, as vCluster does), and a fake volume stands for nothing
+   * there, so the syncer takes that finalizer off once the volume is going. Other finalizers stay.
+   */
   async function deleteFakeVolumes(ctx: ReconcileContext, keep?: string): Promise<boolean> {
     let wrote = false;
     for (const pv of fakeVolumesOf(ctx)) {
-      if (pv.metadata?.name === keep) continue;
+      const name = pv.metadata?.name ?? '';
+      if (name === keep) continue;
       try {
-        await ctx.virtual.delete(VOLUMES, '', pv.metadata?.name ?? '', { uid: pv.metadata?.uid });
+        if (!pv.metadata?.deletionTimestamp) {
+          await ctx.virtual.delete(VOLUMES, '', name, { uid: pv.metadata?.uid });
+          wrote = true;
+        }
+        if (pv.metadata?.finalizers?.includes(PV_PROTECTION_FINALIZER)) {
+          const patch = {
+            metadata: {
+              uid: pv.metadata.uid,
+              '$deleteFromPrimitiveList/finalizers': [PV_PROTECTION_FINALIZER],
+            },
+          };
+          await ctx.virtual.patch(VOLUMES, '', name, patch, 'strategic');
+          wrote = true;
+        }
       } catch (err) {
         if (!isNotFound(err)) throw err;
       }
-      wrote = true;
     }
     return wrote;
   }
@@ -146,13 +180,24 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
    * The host volume a claim naming a volume (spec.volumeName) gets: only the host copy of a tenant's
    * own volume, with the persistentvolumes kind on, whose copy is provably this virtual cluster's
    * copy of exactly that volume (names are ambiguous). Anything else is refused as before; a copy
-   * not made yet is waited for.
+   * not made yet is waited for. A volume reserved for no claim is first reserved for this one, as a
+   * cluster's binder does (the virtual cluster runs none, see bindToRealVolume): only a reserved
+   * volume gets a host copy.
    */
-  function realVolumeOf(virtual: KubeObject): string {
+  async function realVolumeOf(ctx: ReconcileContext, virtual: KubeObject): Promise<string> {
     const name = specOf(virtual).volumeName ?? '';
     const pv = virtualVolumes.store.get(name);
     if (!hostVolumes || !pv || isFakeVolume(pv) || pv.metadata?.labels?.[FAKE_PV_LABEL] !== undefined)
       throw new TerminalError(VOLUME_NAME_REFUSED);
+    if (!claimRefOf(pv)?.name && !pv.metadata?.deletionTimestamp) {
+      await ctx.virtual.update(VOLUMES, '', {
+        ...pv,
+        spec: { ...(pv.spec as object), claimRef: claimRefTo(virtual) },
+      });
+      throw new WaitingError(
+        `spec.volumeName: PersistentVolume "${name}" reserved for the claim; waiting for its host copy`,
+      );
+    }
     const copyName = hostClusterScopedName(name, where.hostNamespace, where.vcName);
     const copy = hostVolumes.store.get(copyName);
     if (!copy)
@@ -186,10 +231,9 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
     const volumeName = specOf(virtual).volumeName;
     if (!volumeName) return undefined;
     const pv = virtualVolumes.store.get(volumeName);
-    const claimRef = (pv?.spec as { claimRef?: { uid?: string } } | undefined)?.claimRef;
     return isFakeVolume(pv) &&
       claimKeyOfFakeVolume(pv!) === ctx.key &&
-      claimRef?.uid === virtual.metadata?.uid
+      claimRefOf(pv!)?.uid === virtual.metadata?.uid
       ? pv
       : undefined;
   }
@@ -256,8 +300,10 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
   }
 
   /**
-   * The host claim is bound to the copy of the tenant's volume `name`: the virtual claim names that
-   * volume (the virtual cluster's binder finishes the binding there), and no fake volume is shown.
+   * The host claim is bound to the copy of the tenant's volume `name`: the binding is made in the
+   * virtual cluster too, as its binder would make it (the chart turns that binder off, as vCluster
+   * does, and the syncer takes its part): the claim names the volume, the volume's claimRef carries
+   * the claim's UID. No fake volume is shown. A binder that does run there writes the same.
    */
   async function bindToRealVolume(
     ctx: ReconcileContext,
@@ -267,26 +313,36 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
   ): Promise<KubeObject> {
     if (await deleteFakeVolumes(ctx)) result.virtualWritten = true;
     const pv = virtualVolumes.store.get(name);
-    const ref = (pv?.spec as { claimRef?: { namespace?: string; name?: string } } | undefined)?.claimRef;
+    const ref = pv && claimRefOf(pv);
     if (!pv || (ref?.name && `${ref.namespace}/${ref.name}` !== ctx.key)) {
       throw new TerminalError(
         `the claim is bound on the host to the copy of PersistentVolume "${name}", which is not reserved for it in the virtual cluster`,
       );
     }
     const current = specOf(virtual).volumeName;
-    if (current === name) return virtual;
-    if (current) throw new TerminalError(VOLUME_NAME_REFUSED);
-    result.virtualWritten = true;
-    return ctx.virtual.update(CLAIMS, ctx.virtualNamespace, {
-      ...virtual,
-      spec: { ...specOf(virtual), volumeName: name },
-    });
+    if (current && current !== name) throw new TerminalError(VOLUME_NAME_REFUSED);
+    let latest = virtual;
+    if (!current) {
+      latest = await ctx.virtual.update(CLAIMS, ctx.virtualNamespace, {
+        ...virtual,
+        spec: { ...specOf(virtual), volumeName: name },
+      });
+      result.virtualWritten = true;
+    }
+    if (ref?.uid !== latest.metadata?.uid) {
+      await ctx.virtual.update(VOLUMES, '', {
+        ...pv,
+        spec: { ...(pv.spec as object), claimRef: claimRefTo(latest) },
+      });
+      result.virtualWritten = true;
+    }
+    return latest;
   }
 
   /** Claim keys a tenant volume concerns: the claim it is reserved for, and the claims naming it. */
   function claimsOfVolume(name: string | undefined, pv: KubeObject | undefined): string[] {
     if (!name) return [];
-    const ref = (pv?.spec as { claimRef?: { namespace?: string; name?: string } } | undefined)?.claimRef;
+    const ref = pv && claimRefOf(pv);
     const keys = virtualClaims?.store.byIndex(VOLUME_NAME_INDEX, name).map(objectKey) ?? [];
     if (ref?.namespace && ref.name) keys.push(`${ref.namespace}/${ref.name}`);
     return [...new Set(keys)];
@@ -403,7 +459,7 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
         await deleteFakeVolumes(ctx);
         return { virtualWritten: true };
       }
-      const hostVolume = specOf(virtual).volumeName ? realVolumeOf(virtual) : undefined;
+      const hostVolume = specOf(virtual).volumeName ? await realVolumeOf(ctx, virtual) : undefined;
       await deleteFakeVolumes(ctx);
       refuseUnknownClass(virtual);
       const rename = resolveDataSources(ctx, virtual);
@@ -433,7 +489,7 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
       const volumeName = specOf(virtual).volumeName;
       let hostVolume: string | undefined;
       if (volumeName && volumeName !== specOf(host).volumeName && realBindingOf(host) !== volumeName) {
-        hostVolume = realVolumeOf(virtual);
+        hostVolume = await realVolumeOf(ctx, virtual);
         const bound = specOf(host).volumeName;
         if (bound && bound !== hostVolume)
           throw new TerminalError(
@@ -456,19 +512,19 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
       // Bound only once the virtual claim names its volume (a binder there would undo it otherwise).
       if (status.phase === 'Bound' && !specOf(latest).volumeName)
         status.phase = statusOf(latest).phase ?? 'Pending';
-      // A claim naming a tenant's own volume is bound by the virtual cluster's binder, which may be
-      // ahead of the host's: until the host claim is bound too, its Pending is not written over that.
+      // A claim naming a tenant's own volume may be bound in the virtual cluster ahead of the host (by
+      // a binder running there): until the host claim is bound too, its Pending is not written over that.
       const namesRealVolume =
         hostVolumes !== undefined &&
         !!specOf(latest).volumeName &&
         !isFakeVolume(virtualVolumes.store.get(specOf(latest).volumeName!));
       const hostPending = (statusOf(host).phase ?? 'Pending') === 'Pending';
-      // Nor is it shown Bound before that binder has bound the volume to it (the claim's UID in the
-      // volume's claimRef), as a cluster's binder never shows it.
+      // Nor is it shown Bound before the volume is bound to it in the virtual cluster (the claim's UID
+      // in the volume's claimRef, see bindToRealVolume): no binder shows a claim Bound before that.
       if (namesRealVolume && status.phase === 'Bound') {
         const pv = virtualVolumes.store.get(specOf(latest).volumeName!);
-        const boundTo = (pv?.spec as { claimRef?: { uid?: string } } | undefined)?.claimRef?.uid;
-        if (boundTo !== latest.metadata?.uid) status.phase = statusOf(latest).phase ?? 'Pending';
+        if (!pv || claimRefOf(pv)?.uid !== latest.metadata?.uid)
+          status.phase = statusOf(latest).phase ?? 'Pending';
       }
       if (!(namesRealVolume && hostPending) && !sameJson(status, statusOf(latest))) {
         latest = await ctx.virtual.update(

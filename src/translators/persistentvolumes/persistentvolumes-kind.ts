@@ -32,7 +32,8 @@ export interface PersistentVolumeOptions {
  * host as `vcluster-<name>-x-<hostNamespace>-x-<vc>` with their phase back. A volume names storage
  * directly, so only the source types of `--allowed-pv-source` are synced (none by default), never
  * one naming a Secret. A host copy is made only once the virtual volume is reserved for a claim
- * (spec.claimRef, set by the tenant or by the virtual cluster's binder): it is pre-bound to that
+ * (spec.claimRef, set by the tenant, or by the syncer when a claim names the volume, as a binder
+ * would): it is pre-bound to that
  * claim's host copy, so no other claim of the host can bind it. The syncer's own fake volumes are
  * never copied.
  */

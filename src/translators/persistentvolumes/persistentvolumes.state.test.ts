@@ -120,16 +120,14 @@ async function bindOnHost(t: StateTable, claimName: string, volumeName: string):
   await setHostPhase(t, volumeName, 'Bound');
 }
 
-/** What the virtual cluster's binder does: the volume's claimRef gets the claim's UID. */
-async function bindInVirtual(t: StateTable, claimName: string, volumeName: string): Promise<void> {
-  const pv = virtualVolume(t, volumeName)!;
-  const uid = virtualClaim(t, claimName)!.metadata?.uid;
-  await t.virtual.update(PV, '', {
-    ...pv,
-    spec: { ...volumeSpecOf(pv), claimRef: { ...volumeSpecOf(pv).claimRef, uid } },
-  });
-  await t.settle();
-}
+/** The claimRef a binder gives a volume bound to the claim `name` of namespace team. */
+const boundRef = (t: StateTable, name: string) => ({
+  kind: 'PersistentVolumeClaim',
+  apiVersion: 'v1',
+  namespace: 'team',
+  name,
+  uid: virtualClaim(t, name)!.metadata?.uid,
+});
 
 describe('--allowed-pv-source', () => {
   it.each<[string[], string | undefined]>([
@@ -241,7 +239,7 @@ describe('persistentvolumes state table', () => {
     expect(allSyncErrors(t)).toEqual([]);
   });
 
-  it('a volume reserved for a claim later (the virtual binder sets claimRef) is copied then', async () => {
+  it('a volume reserved for a claim later (its claimRef set afterwards) is copied then', async () => {
     const t = await table(['nfs'], [volume('share', { nfs: NFS })]);
     expect(t.host.writeLog()).toEqual([]);
     const v = virtualVolume(t, 'share')!;
@@ -269,13 +267,13 @@ describe('persistentvolumes state table', () => {
     expect(t.writes()).toEqual([]);
   });
 
-  it('a volume the host has bound but the virtual binder has not (no claim UID in its claimRef) keeps its virtual phase until it has', async () => {
+  it('a volume bound on the host but not yet in the virtual cluster (no claim UID in its claimRef) keeps its virtual phase until it is', async () => {
     const t = await table(['nfs'], [reservedVolume('share', 'data')]);
     await setHostPhase(t, 'share', 'Available');
     expect(virtualVolume(t, 'share')!.status).toEqual({ phase: 'Available' });
     await setHostPhase(t, 'share', 'Bound');
     expect(virtualVolume(t, 'share')!.status).toEqual({ phase: 'Available' });
-    // The virtual binder binds it: the host's phase follows.
+    // Bound in the virtual cluster (the claims kind writes the claim's UID): the host's phase follows.
     const v = virtualVolume(t, 'share')!;
     await t.virtual.update(PV, '', {
       ...v,
@@ -353,11 +351,9 @@ describe('persistentvolumes with persistentvolumeclaims', () => {
     });
     expect(specOf(hostClaim(t, 'data')).volumeName).toBe(hostPvName('share'));
     await bindOnHost(t, 'data', 'share');
+    // The virtual cluster runs no binder (the chart turns it off): the syncer binds them there.
     expect(specOf(virtualClaim(t, 'data')).volumeName).toBe('share');
-    // Bound on the host only: neither is shown Bound before the virtual binder has bound them.
-    expect(statusOf(virtualClaim(t, 'data')).phase).not.toBe('Bound');
-    expect((virtualVolume(t, 'share')!.status as { phase?: string } | undefined)?.phase).not.toBe('Bound');
-    await bindInVirtual(t, 'data', 'share');
+    expect(volumeSpecOf(virtualVolume(t, 'share')).claimRef).toEqual(boundRef(t, 'data'));
     expect(statusOf(virtualClaim(t, 'data')).phase).toBe('Bound');
     expect(virtualVolume(t, 'share')!.status).toEqual({ phase: 'Bound' });
     // No fake volume stands in for it.
@@ -373,25 +369,33 @@ describe('persistentvolumes with persistentvolumeclaims', () => {
     expect(specOf(hostClaim(t, 'data')).volumeName).toBeUndefined();
     await bindOnHost(t, 'data', 'share');
     expect(specOf(virtualClaim(t, 'data')).volumeName).toBe('share');
-    expect(statusOf(virtualClaim(t, 'data')).phase).not.toBe('Bound');
-    await bindInVirtual(t, 'data', 'share');
+    expect(volumeSpecOf(virtualVolume(t, 'share')).claimRef).toEqual(boundRef(t, 'data'));
     expect(statusOf(virtualClaim(t, 'data')).phase).toBe('Bound');
     expect(t.virtual.objects(PV).map((p) => p.metadata?.name)).toEqual(['share']);
   });
 
-  it('a claim naming a volume before its copy exists waits, then names the copy', async () => {
+  it('a claim naming a volume reserved for no claim reserves it, as a binder does; then its copy is made and named', async () => {
     const t = await table(['nfs'], [volume('share', { nfs: NFS })], {
       kinds: both,
       claims: [claim('data', 'share')],
     });
-    expect(hostClaim(t, 'data')).toBeUndefined();
-    const v = virtualVolume(t, 'share')!;
-    await t.virtual.update(PV, '', {
-      ...v,
-      spec: { ...volumeSpecOf(v), claimRef: { namespace: 'team', name: 'data' } },
-    });
-    await t.settle();
+    expect(volumeSpecOf(virtualVolume(t, 'share')).claimRef).toEqual(boundRef(t, 'data'));
+    expect(volumeSpecOf(hostVolume(t, 'share')).claimRef).toMatchObject({ name: hostClaimName('data') });
     expect(specOf(hostClaim(t, 'data')).volumeName).toBe(hostPvName('share'));
+    await bindOnHost(t, 'data', 'share');
+    expect(statusOf(virtualClaim(t, 'data')).phase).toBe('Bound');
+    expect(virtualVolume(t, 'share')!.status).toEqual({ phase: 'Bound' });
+    expect(allSyncErrors(t)).toEqual([]);
+  });
+
+  it('a claim naming a volume reserved for another claim leaves it reserved for that one', async () => {
+    const t = await table(['nfs'], [reservedVolume('share', 'other')], {
+      kinds: both,
+      claims: [claim('data', 'share')],
+    });
+    expect(volumeSpecOf(virtualVolume(t, 'share')).claimRef).toEqual({ namespace: 'team', name: 'other' });
+    expect(volumeSpecOf(hostVolume(t, 'share')).claimRef).toMatchObject({ name: hostClaimName('other') });
+    expect(statusOf(virtualClaim(t, 'data')).phase).not.toBe('Bound');
   });
 
   it('a claim naming a refused volume, a fake volume, a missing one, or a host name: refused, never given a host volume', async () => {

@@ -246,11 +246,11 @@ export function updatedHostSpec(desired: KubeObject, host: KubeObject): VolumeSp
 }
 
 /**
- * The status the virtual volume shows: the host phase (with its reason and message). Whichever binder
- * is behind, the virtual phase is kept: while the host binder has not yet bound a volume the virtual
- * binder has, and while the virtual binder has not yet bound (set the claim's UID in claimRef) a
- * volume the host has. The virtual binder would set such a volume back to Available, and a tenant
- * would see a Bound volume whose claimRef names no claim.
+ * The status the virtual volume shows: the host phase (with its reason and message), but the virtual
+ * phase is kept while the host has not yet bound a volume that is bound in the virtual cluster, and
+ * while the virtual cluster has not yet bound (the claim's UID in claimRef, which the claims kind
+ * writes) a volume the host has: a tenant would otherwise see a Bound volume naming no claim, and a
+ * binder running in the virtual cluster would set it back to Available.
  */
 export function virtualVolumeStatusFor(host: KubeObject, virtual: KubeObject): Record<string, unknown> {
   const hostStatus = (host.status ?? {}) as { phase?: string; reason?: string; message?: string };
