@@ -36,6 +36,25 @@ describe('WorkQueue', () => {
     expect([await q.get(), await q.get(), await q.get()]).toEqual(['a', 'x', 'y']);
   });
 
+  it('a retried key comes back in the lane it was handed out from', async () => {
+    const clock = new FakeClock(0);
+    const q = queue(clock);
+    q.add('create');
+    q.add('status', { urgent: true });
+    expect(await q.get()).toBe('status');
+    expect(await q.get()).toBe('create');
+    // Both meet a conflict and are retried after their backoff.
+    q.addRateLimited('status');
+    q.addRateLimited('create');
+    q.done('status');
+    q.done('create');
+    q.add('other');
+    clock.advance(5);
+    // The status change is urgent again: ahead of the ordinary keys, and taken by urgent-only workers.
+    expect(await q.get({ urgentOnly: true })).toBe('status');
+    expect([await q.get(), await q.get()]).toEqual(['other', 'create']);
+  });
+
   it('an urgent-only getter ignores ordinary keys, and ends at shut down', async () => {
     const q = queue();
     let got: string | undefined = 'pending';

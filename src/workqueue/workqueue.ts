@@ -25,6 +25,10 @@ export class WorkQueue<K extends string> {
   private readonly urgent: K[] = [];
   /** Keys to queue as urgent when they come back from processing. */
   private readonly urgentLater = new Set<K>();
+  /** Keys being processed that were handed out from the urgent lane. */
+  private readonly takenUrgent = new Set<K>();
+  /** Delayed keys to queue as urgent when they are due (an urgent key's retry). */
+  private readonly urgentWhenDue = new Set<K>();
   private readonly dirty = new Set<K>();
   private readonly processing = new Set<K>();
   private readonly addedAt = new Map<K, number>();
@@ -40,7 +44,9 @@ export class WorkQueue<K extends string> {
     this.clock = opts.clock ?? realClock;
     this.rateLimiter = opts.rateLimiter ?? defaultControllerRateLimiter<K>(this.clock);
     this.metrics = opts.metrics;
-    this.delayed = new DelayedKeys(this.clock, (key) => this.add(key));
+    this.delayed = new DelayedKeys(this.clock, (key) =>
+      this.add(key, { urgent: this.urgentWhenDue.delete(key) }),
+    );
   }
 
   /**
@@ -78,6 +84,7 @@ export class WorkQueue<K extends string> {
   /** Marks key finished; if it changed while processing, it is queued again. */
   done(key: K): void {
     if (!this.processing.delete(key)) return;
+    this.takenUrgent.delete(key);
     const started = this.startedAt.get(key);
     this.startedAt.delete(key);
     if (started !== undefined) this.metrics?.workDuration(this.name, (this.clock.now() - started) / 1000);
@@ -86,20 +93,28 @@ export class WorkQueue<K extends string> {
     this.notifyIfDrained();
   }
 
-  /** Adds key after ms; if it is already waiting, the earlier time wins. */
-  addAfter(key: K, ms: number): void {
+  /**
+   * Adds key after ms; if it is already waiting, the earlier time wins. An urgent one is queued as
+   * urgent when due.
+   */
+  addAfter(key: K, ms: number, opts: { urgent?: boolean } = {}): void {
     if (this.shuttingDown) return;
     if (ms <= 0) {
-      this.add(key);
+      this.add(key, opts);
       return;
     }
+    if (opts.urgent) this.urgentWhenDue.add(key);
     this.delayed.add(key, this.clock.now() + ms);
   }
 
-  /** Adds key after the rate limiter's delay (per-item backoff and overall bucket). */
+  /**
+   * Adds key after the rate limiter's delay (per-item backoff and overall bucket). A retry stays in
+   * the lane the key was handed out from: a status change that met a conflict must not go to wait
+   * behind the creates.
+   */
   addRateLimited(key: K): void {
     this.metrics?.retried(this.name);
-    this.addAfter(key, this.rateLimiter.when(key));
+    this.addAfter(key, this.rateLimiter.when(key), { urgent: this.takenUrgent.has(key) });
   }
 
   /** Clears key's failure count: it succeeded. */
@@ -128,6 +143,7 @@ export class WorkQueue<K extends string> {
   shutDown(): void {
     this.shuttingDown = true;
     this.delayed.clear();
+    this.urgentWhenDue.clear();
     if (this.len() === 0) for (const { resolve } of this.getters.splice(0)) resolve(undefined);
     // Urgent-only getters get nothing more: the ordinary keys left are for the ordinary getters.
     else
@@ -172,7 +188,9 @@ export class WorkQueue<K extends string> {
   }
 
   private take(): K {
-    const key = (this.urgent.length > 0 ? this.urgent.shift() : this.queue.shift())!;
+    const urgent = this.urgent.length > 0;
+    const key = (urgent ? this.urgent.shift() : this.queue.shift())!;
+    if (urgent) this.takenUrgent.add(key);
     this.metrics?.depth(this.name, this.len());
     this.processing.add(key);
     this.dirty.delete(key);
