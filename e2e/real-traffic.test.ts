@@ -4,7 +4,7 @@
 // ClusterIP; and a pod calls the virtual `kubernetes` Service with its own service-account token,
 // which the virtual API server accepts and the host API server refuses.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { freePort } from '../hack/cluster/ports.ts';
 import { request } from 'node:https';
@@ -296,13 +296,17 @@ function getWithToken(server: string, path: string, ca: string, token: string): 
       const anyPty = (out: string) => out.replace(/\/dev\/pts\/\d+/, '/dev/pts/N');
       expect(anyPty(inTerminal)).toBe(anyPty(host));
       const dir = mkdtempSync(join(tmpdir(), 'realnode-cp-'));
-      writeFileSync(join(dir, 'in'), 'into the container\n');
-      expect((await kubectl('virtual', ['cp', join(dir, 'in'), `${ns}/shell:/tmp/in`])).code).toBe(0);
-      expect((await kubectl('virtual', ['exec', '-n', ns, 'shell', '--', 'cat', '/tmp/in'])).stdout).toBe(
-        'into the container\n',
-      );
-      expect((await kubectl('virtual', ['cp', `${ns}/shell:/tmp/in`, join(dir, 'out')])).code).toBe(0);
-      expect(readFileSync(join(dir, 'out'), 'utf8')).toBe('into the container\n');
+      try {
+        writeFileSync(join(dir, 'in'), 'into the container\n');
+        expect((await kubectl('virtual', ['cp', join(dir, 'in'), `${ns}/shell:/tmp/in`])).code).toBe(0);
+        expect((await kubectl('virtual', ['exec', '-n', ns, 'shell', '--', 'cat', '/tmp/in'])).stdout).toBe(
+          'into the container\n',
+        );
+        expect((await kubectl('virtual', ['cp', `${ns}/shell:/tmp/in`, join(dir, 'out')])).code).toBe(0);
+        expect(readFileSync(join(dir, 'out'), 'utf8')).toBe('into the container\n');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
       // The real kubelet's statistics for this node, through the node's own port: only this virtual
       // cluster's pods, under their virtual names.
       const vnode = await getObject<{ status: { daemonEndpoints: { kubeletEndpoint: { Port: number } } } }>(
