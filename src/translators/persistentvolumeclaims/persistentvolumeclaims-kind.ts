@@ -14,6 +14,7 @@ import {
   recordedVirtualUid,
 } from '../../sync/mappers.ts';
 import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
+import { volumeSpecOf } from '../persistentvolumes/translate.ts';
 import { ReferenceJudge, referenceTargets } from '../pods/reference-safety.ts';
 import { sameJson } from '../shared/host-metadata.ts';
 import {
@@ -56,11 +57,6 @@ function refuseMalformed(virtual: KubeObject): void {
   const problem = malformedClaim(virtual);
   if (problem) throw new TerminalError(`malformed persistent volume claim: ${problem}`);
 }
-
-/** The claim a volume is reserved for or bound to (spec.claimRef), when it names one. */
-const claimRefOf = (pv: KubeObject) =>
-  (pv.spec as { claimRef?: { namespace?: string; name?: string; uid?: string } | null } | undefined)
-    ?.claimRef ?? undefined;
 
 /** A volume's claimRef to a claim, as a binder writes it. */
 const claimRefTo = (claim: KubeObject) => ({
@@ -189,7 +185,7 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
     const pv = virtualVolumes.store.get(name);
     if (!hostVolumes || !pv || isFakeVolume(pv) || pv.metadata?.labels?.[FAKE_PV_LABEL] !== undefined)
       throw new TerminalError(VOLUME_NAME_REFUSED);
-    if (!claimRefOf(pv)?.name && !pv.metadata?.deletionTimestamp) {
+    if (!volumeSpecOf(pv).claimRef?.name && !pv.metadata?.deletionTimestamp) {
       await ctx.virtual.update(VOLUMES, '', {
         ...pv,
         spec: { ...(pv.spec as object), claimRef: claimRefTo(virtual) },
@@ -233,7 +229,7 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
     const pv = virtualVolumes.store.get(volumeName);
     return isFakeVolume(pv) &&
       claimKeyOfFakeVolume(pv!) === ctx.key &&
-      claimRefOf(pv!)?.uid === virtual.metadata?.uid
+      volumeSpecOf(pv).claimRef?.uid === virtual.metadata?.uid
       ? pv
       : undefined;
   }
@@ -313,7 +309,7 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
   ): Promise<KubeObject> {
     if (await deleteFakeVolumes(ctx)) result.virtualWritten = true;
     const pv = virtualVolumes.store.get(name);
-    const ref = pv && claimRefOf(pv);
+    const ref = volumeSpecOf(pv).claimRef;
     if (!pv || (ref?.name && `${ref.namespace}/${ref.name}` !== ctx.key)) {
       throw new TerminalError(
         `the claim is bound on the host to the copy of PersistentVolume "${name}", which is not reserved for it in the virtual cluster`,
@@ -342,7 +338,7 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
   /** Claim keys a tenant volume concerns: the claim it is reserved for, and the claims naming it. */
   function claimsOfVolume(name: string | undefined, pv: KubeObject | undefined): string[] {
     if (!name) return [];
-    const ref = pv && claimRefOf(pv);
+    const ref = volumeSpecOf(pv).claimRef;
     const keys = virtualClaims?.store.byIndex(VOLUME_NAME_INDEX, name).map(objectKey) ?? [];
     if (ref?.namespace && ref.name) keys.push(`${ref.namespace}/${ref.name}`);
     return [...new Set(keys)];
@@ -514,18 +510,20 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
         status.phase = statusOf(latest).phase ?? 'Pending';
       // A claim naming a tenant's own volume may be bound in the virtual cluster ahead of the host (by
       // a binder running there): until the host claim is bound too, its Pending is not written over that.
+      const namedVolume = specOf(latest).volumeName
+        ? virtualVolumes.store.get(specOf(latest).volumeName!)
+        : undefined;
       const namesRealVolume =
-        hostVolumes !== undefined &&
-        !!specOf(latest).volumeName &&
-        !isFakeVolume(virtualVolumes.store.get(specOf(latest).volumeName!));
+        hostVolumes !== undefined && !!specOf(latest).volumeName && !isFakeVolume(namedVolume);
       const hostPending = (statusOf(host).phase ?? 'Pending') === 'Pending';
       // Nor is it shown Bound before the volume is bound to it in the virtual cluster (the claim's UID
       // in the volume's claimRef, see bindToRealVolume): no binder shows a claim Bound before that.
-      if (namesRealVolume && status.phase === 'Bound') {
-        const pv = virtualVolumes.store.get(specOf(latest).volumeName!);
-        if (!pv || claimRefOf(pv)?.uid !== latest.metadata?.uid)
-          status.phase = statusOf(latest).phase ?? 'Pending';
-      }
+      if (
+        namesRealVolume &&
+        status.phase === 'Bound' &&
+        (!namedVolume || volumeSpecOf(namedVolume).claimRef?.uid !== latest.metadata?.uid)
+      )
+        status.phase = statusOf(latest).phase ?? 'Pending';
       if (!(namesRealVolume && hostPending) && !sameJson(status, statusOf(latest))) {
         latest = await ctx.virtual.update(
           CLAIMS,
