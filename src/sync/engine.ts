@@ -45,8 +45,10 @@ interface PendingMetadata {
   pair?: [KubeObject, KubeObject];
 }
 
-/** How long a key waits for the cache to show a source incarnation the kind created itself. */
+/** How long a key waits for the cache to show a source incarnation or a target the kind created itself. */
 const EXPECTATION_TIMEOUT_MS = 30_000;
+/** While waiting for a created target to show, how often to look again without its event. */
+const CREATED_TARGET_RECHECK_MS = 1_000;
 
 /** The index of target objects by the source key they claim (through the mapper's ownership check). */
 const SOURCE_INDEX = 'vsyncer/source-key';
@@ -97,6 +99,13 @@ export class KindController implements SyncComponent {
   private readonly lastSynced: LastSynced;
   /** Source incarnations this controller created itself and the cache has not shown yet. */
   private readonly expectedSourceUid = new Map<string, { uid: string; until: number }>();
+  /**
+   * Targets this controller created whose create the target cache has not shown yet, by key, until
+   * when to wait for it. A key reconciled again in between (a retry's timer, a related object's
+   * change) would otherwise create the target a second time: for a pod, a token minted and stored
+   * for nothing and a create the host refuses with AlreadyExists.
+   */
+  private readonly createdTargetUntil = new Map<string, number>();
   /** Keys whose next event continues an urgent flow (see SyncResult.urgentFollowUp). */
   private readonly urgentFollowUps = new Set<string>();
   /** When a change was first seen on each side and not yet synced: for the latency histogram. */
@@ -378,6 +387,8 @@ export class KindController implements SyncComponent {
       if (stale === target) continue;
       if (!wanted || objectKey(stale) !== targetKey) result = merge(result, await this.remove(ctx, stale));
     }
+    // The cache shows what holds the target's name now: nothing created earlier is awaited any more.
+    if (inTheWay || !wanted) this.createdTargetUntil.delete(key);
     if (wanted) {
       if (inTheWay && !target) {
         // Another synced object or someone else's object already has this name: never touch it.
@@ -396,8 +407,17 @@ export class KindController implements SyncComponent {
         }
       } else if (target) {
         result = merge(result, await spec.update(ctx, source, target));
+      } else if (this.createdTargetWait(key) > 0) {
+        // Its event brings the key back (a target event enqueues its source key); the requeue only
+        // covers a target deleted before the cache ever showed it.
+        const waitMs = Math.min(this.createdTargetWait(key), CREATED_TARGET_RECHECK_MS);
+        ctx.log.debug('created the target, its cache has not shown it yet');
+        result = merge(result, { requeueAfterMs: waitMs });
       } else {
-        result = merge(result, await spec.create(ctx, source));
+        const created = await spec.create(ctx, source);
+        if (created.createdTarget)
+          this.createdTargetUntil.set(key, this.env.clock.now() + EXPECTATION_TIMEOUT_MS);
+        result = merge(result, created);
       }
     } else if (target) {
       result = merge(result, await this.remove(ctx, target));
@@ -416,6 +436,15 @@ export class KindController implements SyncComponent {
       if (this.controller.queue.isQueued(key)) this.controller.enqueue(key, { urgent: true });
     }
     return result;
+  }
+
+  /** How much longer to wait for the cache to show a target this controller created (0: no wait). */
+  private createdTargetWait(key: string): number {
+    const until = this.createdTargetUntil.get(key);
+    if (until === undefined) return 0;
+    const left = until - this.env.clock.now();
+    if (left <= 0) this.createdTargetUntil.delete(key);
+    return Math.max(0, left);
   }
 
   private nameTaken(ctx: ReconcileContext, inTheWay: KubeObject): never {
@@ -510,6 +539,7 @@ function merge(a: SyncResult, b: SyncResult): SyncResult {
   };
   if (a.tenantWaitFrom || b.tenantWaitFrom) out.tenantWaitFrom = { ...a.tenantWaitFrom, ...b.tenantWaitFrom };
   if (a.urgentFollowUp || b.urgentFollowUp) out.urgentFollowUp = true;
+  if (a.createdTarget || b.createdTarget) out.createdTarget = true;
   const after = [a.requeueAfterMs, b.requeueAfterMs].filter((v): v is number => v !== undefined);
   if (after.length) out.requeueAfterMs = Math.min(...after);
   if (!out.hostWritten) delete out.hostWritten;
@@ -532,7 +562,7 @@ export async function createHostCopy(
     await explainAlreadyExists(ctx, spec, err);
   }
   ctx.log.debug('created host copy');
-  return { hostWritten: true };
+  return { hostWritten: true, createdTarget: true };
 }
 
 /** The refusal when the host object holding an object's host name is an earlier syncer's copy of it. */

@@ -81,6 +81,11 @@ export interface SyncResult {
    * binding, then the status it lets through): take that event in the urgent lane too.
    */
   urgentFollowUp?: boolean;
+  /**
+   * This reconcile created the target object (the kind's create did, and the API answered). Until the
+   * target's cache shows it, the key is not created again (see KindController.createdTargetUntil).
+   */
+  createdTarget?: boolean;
 }
 
 /** What every kind may use: both clusters, shared informers, the event recorder, the other kinds. */

@@ -277,6 +277,9 @@ export class FakeCluster implements ClusterClient {
   private seq = 0;
   private ipSeq = 0;
   private readonly serviceIPBase: string;
+  /** Resources whose watch events are held back (a slow watch), and the deliveries held so far. */
+  private readonly heldResources = new Set<string>();
+  private heldDeliveries: (() => void)[] = [];
 
   constructor(name: 'host' | 'virtual' | string, opts: FakeClusterOptions = {}) {
     this.name = name;
@@ -326,6 +329,20 @@ export class FakeCluster implements ClusterClient {
   compact(): void {
     this.history = [];
     this.compactedRv = this.rv;
+  }
+
+  /**
+   * Holds back the watch events of a resource (`pods`) until releaseWatchEvents: writes are answered
+   * at once and caches lag behind them, as when a watch is slow under load.
+   */
+  holdWatchEvents(resource: string): void {
+    this.heldResources.add(resource);
+  }
+
+  /** Delivers the held watch events in order, and holds no more. */
+  releaseWatchEvents(): void {
+    this.heldResources.clear();
+    for (const deliver of this.heldDeliveries.splice(0)) deliver();
   }
 
   /** Ends every open watch the way a server does at its timeout. */
@@ -806,9 +823,11 @@ export class FakeCluster implements ClusterClient {
     if (type === 'MODIFIED' && now !== before) type = now ? 'ADDED' : 'DELETED';
     else if (!now && !(type === 'DELETED' && before)) return;
     const object = clone(change.object);
-    queueMicrotask(() => {
+    const deliver = () => {
       if (w.open) w.onEvent({ type, object });
-    });
+    };
+    if (this.heldResources.has(change.typeKey.split('/').pop() ?? '')) this.heldDeliveries.push(deliver);
+    else queueMicrotask(deliver);
   }
 
   private filter(type: ResourceType, namespace: string, labelSelector?: string, fieldSelector?: string) {

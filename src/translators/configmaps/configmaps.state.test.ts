@@ -85,6 +85,14 @@ const rows: Row[] = [
     expectWrites: [],
   },
   {
+    // Every token volume mounts it: copied ahead, the first pods of a new namespace need not wait.
+    name: "only virtual, a namespace's root CA bundle used by no pod yet: synced",
+    virtual: [virtualCm('kube-root-ca.crt'), virtualCm('kube-root-ca.crt.bak')],
+    host: [],
+    expectHost: { [hostName('kube-root-ca.crt', 'team')]: { k: 'v' } },
+    expectWrites: [`host: create configmaps ${HOST_NS}/${hostName('kube-root-ca.crt', 'team')}`],
+  },
+  {
     name: 'only virtual, --sync-all-configmaps: synced without a pod',
     virtual: [virtualCm('a')],
     host: [],

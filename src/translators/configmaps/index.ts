@@ -5,9 +5,13 @@ import { referencedKeys } from '../gateway-api/references.ts';
 import { referencedConfigMaps } from '../pods/translate.ts';
 import { CRUD, dataObjectKind } from '../shared/data-object.ts';
 
+/** The config map the root CA publisher keeps in every namespace, for service-account token volumes. */
+const ROOT_CA_CONFIGMAP = 'kube-root-ca.crt';
+
 /**
  * ConfigMaps, virtual → host; only those a pod uses (or, while those kinds run, a Gateway or a
- * BackendTLSPolicy names as a CA bundle) unless --sync-all-configmaps.
+ * BackendTLSPolicy names as a CA bundle) and each namespace's root CA bundle, unless
+ * --sync-all-configmaps.
  */
 export const configMapsKind = defineKind({
   name: 'configmaps',
@@ -35,6 +39,10 @@ export const configMapsKind = defineKind({
         payloadFields: ['data', 'binaryData', 'immutable'],
         syncAll: options.syncAllConfigMaps,
         podReferences: referencedConfigMaps,
+        // Every pod with a service-account token mounts its namespace's root CA bundle, and a pod is
+        // created on the host only once the copies it mounts exist: copied when it appears (the
+        // namespace is new), the first pods of a namespace do not wait for it.
+        syncedAhead: (cm) => cm.metadata?.name === ROOT_CA_CONFIGMAP,
         referrers: [
           { kind: 'gateways', type: Resources.gateways, references: (gw) => referencedKeys(gw, 'ConfigMap') },
           {

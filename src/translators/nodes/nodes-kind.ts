@@ -106,7 +106,7 @@ export function nodesKind(options: NodeOptions, kubeletEndpoint?: KubeletEndpoin
         return { requeueAfterMs: 0 };
       }
       await syncStatus(ctx, desired, created);
-      return { virtualWritten: true };
+      return { virtualWritten: true, createdTarget: true };
     },
 
     async update(ctx, hostNode, current): Promise<SyncResult> {

@@ -431,6 +431,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       dnsWaiters.done(ctx.key);
       return {
         hostWritten: true,
+        createdTarget: true,
         requeueAfterMs: prepared.nextCheckMs,
         tenantWaitFrom: { 'virtual-to-host': Date.parse(virtualPod.metadata?.creationTimestamp ?? '') },
       };

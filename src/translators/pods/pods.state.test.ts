@@ -123,6 +123,46 @@ describe('pods state table', () => {
     expect(host?.metadata?.annotations).toMatchObject({ 'vcluster.loft.sh/object-uid': 'uid-web' });
   });
 
+  it('a pod reconciled again before the cache shows its host pod is not created a second time', async () => {
+    const table = await podTable([]);
+    // Every create asked of the host, answered or refused (the fake records only those it stored).
+    const asked: string[] = [];
+    const create = table.host.create.bind(table.host);
+    table.host.create = ((...args: Parameters<typeof create>) => {
+      asked.push(`${args[0].resource} ${args[2].metadata?.name}`);
+      return create(...args);
+    }) as typeof create;
+    table.host.holdWatchEvents('pods'); // the host answers the create; the watch is slow
+    await table.virtual.create(PODS, 'team', virtualPod('web')[1]);
+    await table.settle();
+    // A retry's timer or a related object's change brings the key back while the cache still lags.
+    table.controllers.get('pods')!.controller.enqueue('team/web');
+    await table.settle();
+    expect(asked).toEqual([`pods ${hostPodName('web')}`]);
+    table.host.releaseWatchEvents();
+    await table.settle();
+    expect(asked).toHaveLength(1);
+    expect(hostPods(table).map((p) => p.metadata!.name)).toEqual([hostPodName('web')]);
+  });
+
+  it('a host pod deleted before the cache ever showed it is created again once the wait for it ends', async () => {
+    const table = await podTable([]);
+    table.host.holdWatchEvents('pods');
+    await table.virtual.create(PODS, 'team', virtualPod('web')[1]);
+    await table.settle();
+    await table.host.delete(PODS, HOST_NS, hostPodName('web'));
+    table.controllers.get('pods')!.controller.enqueue('team/web');
+    await table.settle();
+    expect(hostPods(table)).toHaveLength(0); // still waiting for the first one to show
+    table.clock.advance(31_000); // it looks again every second, and stops waiting after 30 s
+    await table.settle();
+    expect(hostPods(table)).toHaveLength(1);
+    table.host.releaseWatchEvents();
+    await table.settle();
+    expect(hostPods(table)).toHaveLength(1);
+    expect(podWrites(table).filter((w) => w.startsWith('host: create pods'))).toHaveLength(2);
+  });
+
   it('the host change and the echo of the binding it leads to go in the urgent lane', async () => {
     const table = await podTable([virtualPod('web')]);
     await table.settle();

@@ -41,6 +41,8 @@ export interface DataObjectOptions {
   podReferences: PodReferences;
   /** Other kinds whose objects keep an object synced while they use it; used unless syncAll. */
   referrers?: readonly Referrer[];
+  /** Objects synced whether or not anything uses them yet (the root CA bundle every pod mounts). */
+  syncedAhead?: (virtual: KubeObject) => boolean;
   /** Last word on the host copy, e.g. to neutralise fields the host would act on. */
   hostTransform?: (host: KubeObject) => KubeObject;
 }
@@ -142,6 +144,7 @@ export function dataObjectKind(opts: DataObjectOptions, where: Placement): KindS
     wanted: (ctx, virtual) =>
       virtual !== undefined &&
       (opts.syncAll ||
+        opts.syncedAhead?.(virtual) === true ||
         ctx.related('pods').length > 0 ||
         referrers.some((r) => ctx.related(r.kind).length > 0)),
 

@@ -47,7 +47,7 @@ export async function writeVirtualCopy(
 ): Promise<SyncResult> {
   if (!current) {
     await ctx.virtual.create(type, namespace, desired);
-    return { virtualWritten: true };
+    return { virtualWritten: true, createdTarget: true };
   }
   const metadata = mergeManagedMetadata(desired.metadata ?? {}, current.metadata ?? {});
   const fields = Object.keys({ ...desired, ...current }).filter((f) => !NOT_COPIED.has(f));
