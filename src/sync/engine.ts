@@ -407,17 +407,19 @@ export class KindController implements SyncComponent {
         }
       } else if (target) {
         result = merge(result, await spec.update(ctx, source, target));
-      } else if (this.createdTargetWait(key) > 0) {
-        // Its event brings the key back (a target event enqueues its source key); the requeue only
-        // covers a target deleted before the cache ever showed it.
-        const waitMs = Math.min(this.createdTargetWait(key), CREATED_TARGET_RECHECK_MS);
-        ctx.log.debug('created the target, its cache has not shown it yet');
-        result = merge(result, { requeueAfterMs: waitMs });
       } else {
-        const created = await spec.create(ctx, source);
-        if (created.createdTarget)
-          this.createdTargetUntil.set(key, this.env.clock.now() + EXPECTATION_TIMEOUT_MS);
-        result = merge(result, created);
+        const waitMs = this.createdTargetWait(key);
+        if (waitMs > 0) {
+          // Its event brings the key back (a target event enqueues its source key); the requeue only
+          // covers a target deleted before the cache ever showed it.
+          ctx.log.debug('created the target, its cache has not shown it yet');
+          result = merge(result, { requeueAfterMs: Math.min(waitMs, CREATED_TARGET_RECHECK_MS) });
+        } else {
+          const created = await spec.create(ctx, source);
+          if (created.createdTarget)
+            this.createdTargetUntil.set(key, this.env.clock.now() + EXPECTATION_TIMEOUT_MS);
+          result = merge(result, created);
+        }
       }
     } else if (target) {
       result = merge(result, await this.remove(ctx, target));
