@@ -117,6 +117,12 @@ interface Result {
   round: number;
   down?: Summary;
   up?: Summary;
+  /**
+   * Created (the create answered) → Running in the virtual cluster, per pod: what a tenant waits for,
+   * down, the host's own start and up together. Down and up alone can mislead: a change that
+   * shortens one can lengthen the host's part or the other (docs/metrics.md, twelfth session).
+   */
+  tenantWait?: Summary;
   /** Created on the host → Running on the host (the direct scenarios), for comparison. */
   hostStart?: Summary;
   /** Churn: the tenant's delete answered → host pod gone. */
@@ -154,7 +160,7 @@ interface Result {
     requestsByVerb: Record<string, number>;
     restart: RestartResult;
   };
-  samples: { down: number[]; up: number[]; hostStart: number[] };
+  samples: { down: number[]; up: number[]; hostStart: number[]; tenantWait?: number[] };
 }
 
 const USAGE =
@@ -479,10 +485,15 @@ async function runScenario(s: Scenario, round: number): Promise<Result> {
     const hostStart = keys.flatMap((k) =>
       t.hostRunning.has(k) ? [(t.hostRunning.get(k)! - t.created.get(k)!) / 1000] : [],
     );
+    const tenantWait = keys.flatMap((k) =>
+      t.virtualRunning.has(k) ? [(t.virtualRunning.get(k)! - t.created.get(k)!) / 1000] : [],
+    );
     return {
       scenario: s,
       round,
-      ...(direct ? { hostStart: summarize(hostStart) } : { down: summarize(down), up: summarize(up) }),
+      ...(direct
+        ? { hostStart: summarize(hostStart) }
+        : { down: summarize(down), up: summarize(up), tenantWait: summarize(tenantWait) }),
       ...(s.churn ? { deleteDown: summarize(gone) } : {}),
       createSeconds: +createSeconds.toFixed(2),
       allRunningAfterSeconds: +allRunningAfterSeconds.toFixed(2),
@@ -491,7 +502,7 @@ async function runScenario(s: Scenario, round: number): Promise<Result> {
       cpuByProcess,
       ...(configMapsSyncedAfterSeconds === undefined ? {} : { configMapsSyncedAfterSeconds }),
       syncer: syncerResult,
-      samples: { down, up, hostStart },
+      samples: { down, up, hostStart, ...(direct ? {} : { tenantWait }) },
     };
   } finally {
     await rig.stop();
@@ -522,6 +533,7 @@ function markdown(results: Result[], meta: Record<string, unknown>): string {
         : r.hostStart
           ? `(host start ${secs(r.hostStart.p50)} / ${secs(r.hostStart.p99)})`
           : '–',
+      r.tenantWait ? `${secs(r.tenantWait.p50)} / ${secs(r.tenantWait.p99)}` : '–',
       `${r.allRunningAfterSeconds} s${r.missing ? ` (${r.missing} missing)` : ''}` +
         (r.configMapsSyncedAfterSeconds === undefined
           ? ''
@@ -547,6 +559,7 @@ function markdown(results: Result[], meta: Record<string, unknown>): string {
     'scenario',
     'down p50 / p99 (s)',
     'up p50 / p99 (s)',
+    'tenant wait p50 / p99 (s)',
     'all Running after',
     'pods/s (of direct)',
     'host writes',
@@ -636,7 +649,7 @@ for (let round = 1; round <= Number(values.rounds); round++)
     try {
       const r = await runScenario(s, round);
       log(
-        `${s.name} #${round}: down ${JSON.stringify(r.down)} up ${JSON.stringify(r.up)} all Running after ${r.allRunningAfterSeconds}s`,
+        `${s.name} #${round}: down ${JSON.stringify(r.down)} up ${JSON.stringify(r.up)} tenant wait ${JSON.stringify(r.tenantWait)} all Running after ${r.allRunningAfterSeconds}s`,
       );
       results.push(r);
     } catch (err) {
@@ -654,6 +667,9 @@ const series: Series[] = results.flatMap((r) =>
     ? [
         { label: `${r.scenario.name} #${r.round} down`, samples: r.samples.down },
         { label: `${r.scenario.name} #${r.round} up`, samples: r.samples.up },
+        ...(r.samples.tenantWait
+          ? [{ label: `${r.scenario.name} #${r.round} tenant wait`, samples: r.samples.tenantWait }]
+          : []),
       ]
     : [{ label: `${r.scenario.name} #${r.round} host start`, samples: r.samples.hostStart }],
 );
