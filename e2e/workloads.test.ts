@@ -131,6 +131,22 @@ describe('a Deployment in the virtual cluster', () => {
       }
       return found;
     };
+    // The suites before this one delete their namespaces without waiting, and this syncer, which watches
+    // the whole virtual cluster, copied what was in them: each object the namespace controller removes,
+    // in steps seconds apart, is a delete here. A syncer is idle only once its tenants are.
+    await waitFor(
+      'no virtual namespace terminating',
+      async () => {
+        const phases = await mustKubectl('virtual', [
+          'get',
+          'namespaces',
+          '-o',
+          'jsonpath={.items[*].status.phase}',
+        ]);
+        return !phases.includes('Terminating');
+      },
+      120_000,
+    );
     // Let the last status, binding and event writes of the rollout land (a host event can arrive seconds
     // after the pod it is about on a loaded machine), then watch a quiet period.
     let before = await writes();
