@@ -160,7 +160,7 @@ interface Result {
     requestsByVerb: Record<string, number>;
     restart: RestartResult;
   };
-  samples: { down: number[]; up: number[]; hostStart: number[]; tenantWait?: number[] };
+  samples: { down: number[]; up: number[]; hostStart: number[]; tenantWait: number[] };
 }
 
 const USAGE =
@@ -502,7 +502,7 @@ async function runScenario(s: Scenario, round: number): Promise<Result> {
       cpuByProcess,
       ...(configMapsSyncedAfterSeconds === undefined ? {} : { configMapsSyncedAfterSeconds }),
       syncer: syncerResult,
-      samples: { down, up, hostStart, ...(direct ? {} : { tenantWait }) },
+      samples: { down, up, hostStart, tenantWait },
     };
   } finally {
     await rig.stop();
@@ -667,9 +667,7 @@ const series: Series[] = results.flatMap((r) =>
     ? [
         { label: `${r.scenario.name} #${r.round} down`, samples: r.samples.down },
         { label: `${r.scenario.name} #${r.round} up`, samples: r.samples.up },
-        ...(r.samples.tenantWait
-          ? [{ label: `${r.scenario.name} #${r.round} tenant wait`, samples: r.samples.tenantWait }]
-          : []),
+        { label: `${r.scenario.name} #${r.round} tenant wait`, samples: r.samples.tenantWait },
       ]
     : [{ label: `${r.scenario.name} #${r.round} host start`, samples: r.samples.hostStart }],
 );
