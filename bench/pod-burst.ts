@@ -120,7 +120,8 @@ interface Result {
   /**
    * Created (the create answered) → Running in the virtual cluster, per pod: what a tenant waits for,
    * down, the host's own start and up together. Down and up alone can mislead: a change that
-   * shortens one can lengthen the host's part or the other (docs/metrics.md, twelfth session).
+   * shortens one can lengthen the host's part or the other (docs/performance-log.md, "Tokens prepared
+   * ahead of the worker").
    */
   tenantWait?: Summary;
   /** Created on the host → Running on the host (the direct scenarios), for comparison. */

@@ -17,7 +17,7 @@ export const TOKEN_TIMES_ANNOTATION = 'vsyncer.dev/token-times';
  * the 1 MiB Secret limit. Each write costs the host API server in proportion to the whole bundle
  * (bench/bundle-writes.ts: about 4.5 ms of its CPU per token filling bundles of 200, a third of that
  * at 25), but smaller bundles' quicker writes gather fewer tokens each, so a burst takes more writes
- * per pod; docs/metrics.md has the rounds that kept 200.
+ * per pod; docs/performance-log.md has the rounds that kept 200.
  */
 export const BUNDLE_CAPACITY = 200;
 /**
