@@ -2,7 +2,8 @@ import { InformerFactory } from '../informer/factory.ts';
 import type { Informer } from '../informer/informer.ts';
 import type { ClusterClient } from '../kube/client.ts';
 import { objectKey, splitKey, type KubeObject } from '../kube/object.ts';
-import { CONTROLLED_BY_LABEL, MANAGED_BY_LABEL } from '../naming/labels.ts';
+import { MANAGED_BY_LABEL } from '../naming/labels.ts';
+import { isControlledElsewhere } from '../sync/controlled-elsewhere.ts';
 import { EventRecorder } from '../sync/event-recorder.ts';
 import type { BuiltKind, KindSpec, ReconcileContext, Relation, Side, SyncEnvironment } from '../sync/kind.ts';
 import { realClock } from '../util/clock.ts';
@@ -294,9 +295,8 @@ function compareKind(
       if (ns !== undefined && !namespaces.includes(ns)) continue;
     }
     const source = w.source?.store.get(key);
-    // Host objects another tool controls are never synced (the engine skips them the same way).
-    if (sourceSide === 'host' && source?.metadata?.labels?.[CONTROLLED_BY_LABEL] !== undefined) continue;
-    report.checked++;
+    // Objects another tool controls are never synced (the engine skips them the same way).
+    if (isControlledElsewhere(source, built.name)) continue;
     const targetKey = spec.mapper.targetKey(key, source);
     const ctx = context(w, env, key, targetKey);
     let wanted: boolean;
@@ -307,6 +307,8 @@ function compareKind(
     }
     const inTheWay = targetKey ? target.store.get(targetKey) : undefined;
     const copy = inTheWay && spec.mapper.sourceKeyOf(inTheWay) === key ? inTheWay : undefined;
+    if (isControlledElsewhere(copy, built.name)) continue;
+    report.checked++;
     const owned = target.store.byIndex(SOURCE_INDEX(built.name), key);
     const extras = owned.filter((o) => o !== copy);
     const terminating = (obj: KubeObject) => (obj.metadata?.deletionTimestamp ? ' (terminating)' : '');

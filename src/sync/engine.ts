@@ -5,8 +5,9 @@ import type { ClusterClient } from '../kube/client.ts';
 import { isApiError, isNotFound } from '../kube/errors.ts';
 import { objectKey, splitKey, type KubeObject } from '../kube/object.ts';
 import type { ResourceType } from '../kube/resources.ts';
-import { CONTROLLED_BY_LABEL, MANAGED_BY_LABEL } from '../naming/labels.ts';
+import { MANAGED_BY_LABEL } from '../naming/labels.ts';
 import type { WorkQueueMetrics } from '../workqueue/metrics.ts';
+import { isControlledElsewhere } from './controlled-elsewhere.ts';
 import type { BuiltKind, KindSpec, ReconcileContext, Relation, SyncEnvironment, SyncResult } from './kind.ts';
 import { LastSynced, planMetadata, type MetadataPlan } from './metadata-sync.ts';
 import { claimedVirtualKey, copyWithoutKind, COPY_WITHOUT_KIND } from './mappers.ts';
@@ -367,18 +368,15 @@ export class KindController implements SyncComponent {
     const replacing = expected !== undefined && this.env.clock.now() < expected.until;
     if (expected && !replacing) this.expectedSourceUid.delete(key);
     if (replacing && sourceObj?.metadata?.uid !== expected.uid) return { requeueAfterMs: 100 };
-    // Host objects another tool controls (vCluster's controlled-by label) are never synced. On the
-    // virtual side that label is only ever a tenant's own (the syncer sets it nowhere there): it is an
-    // ordinary label, stored hashed on the host like every reserved key.
-    const controlled =
-      this.sourceSide === 'host' && sourceObj?.metadata?.labels?.[CONTROLLED_BY_LABEL] !== undefined;
-    if (controlled) return {};
+    // Objects another tool controls (vCluster's controlled-by) are left alone, on either side.
+    if (isControlledElsewhere(sourceObj, this.kind)) return {};
     const source = sourceObj;
     const targetKey = spec.mapper.targetKey(key, source);
     const ctx = this.context(key, targetKey, pending);
     const inTheWay = targetKey ? this.targetInformer?.store.get(targetKey) : undefined;
     const owned = this.targetInformer?.store.byIndex(SOURCE_INDEX, key) ?? [];
     const target = inTheWay && spec.mapper.sourceKeyOf(inTheWay) === key ? inTheWay : undefined;
+    if (isControlledElsewhere(target, this.kind)) return {};
     const wanted = spec.wanted ? spec.wanted(ctx, source) : source !== undefined;
 
     let result: SyncResult = {};

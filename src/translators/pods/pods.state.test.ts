@@ -342,15 +342,58 @@ describe('pods state table', () => {
     expect(table.virtual.objects(PODS, 'team')).toEqual([]);
   });
 
-  it("a tenant's pod labelled vcluster.loft.sh/controlled-by is synced, the label stored hashed", async () => {
-    const table = await podTable([
-      virtualPod('web', { labels: { app: 'web', 'vcluster.loft.sh/controlled-by': 'x' } }),
-    ]);
-    await table.settle();
-    const labels = hostPods(table)[0]?.metadata?.labels ?? {};
-    expect(labels['vcluster.loft.sh/controlled-by']).toBeUndefined();
-    expect(
-      Object.entries(labels).some(([k, v]) => k.startsWith(`vcluster.loft.sh/label-${VC}-x-`) && v === 'x'),
-    ).toBe(true);
+  describe("vCluster's controlled-by opt-out", () => {
+    const CONTROLLED_BY = 'vcluster.loft.sh/controlled-by';
+
+    it('a virtual pod labelled controlled-by another tool is not copied to the host', async () => {
+      const table = await podTable([virtualPod('web', { labels: { app: 'web', [CONTROLLED_BY]: 'argo' } })]);
+      await table.settle();
+      expect(hostPods(table)).toEqual([]);
+      expect(podWrites(table)).toEqual([]);
+    });
+
+    it('a synced pod that becomes controlled elsewhere (annotation) keeps its host copy, untouched', async () => {
+      const table = await podTable([virtualPod('web')]);
+      await table.settle();
+      const v = table.virtual.objects(PODS, 'team')[0]!;
+      await table.virtual.update(PODS, 'team', {
+        ...v,
+        metadata: { ...v.metadata, annotations: { [CONTROLLED_BY]: 'another-syncer' } },
+        spec: { ...(v.spec as object), containers: [{ name: 'main', image: 'app:2' }] },
+      });
+      table.host.clearWrites();
+      table.virtual.clearWrites();
+      await table.settle();
+      expect(podWrites(table)).toEqual([]);
+      expect(
+        hostPods(table).map((p) => (p.spec as { containers: { image: string }[] }).containers[0]!.image),
+      ).toEqual(['app:1']);
+    });
+
+    it('a host copy a host admin labelled controlled-by is neither updated nor deleted', async () => {
+      const table = await podTable([virtualPod('web')]);
+      await table.settle();
+      const h = hostPods(table)[0]!;
+      await table.host.update(PODS, HOST_NS, {
+        ...h,
+        metadata: { ...h.metadata, labels: { ...h.metadata!.labels, [CONTROLLED_BY]: 'admin' } },
+      });
+      await table.virtual.delete(PODS, 'team', 'web', { gracePeriodSeconds: 0 });
+      table.host.clearWrites();
+      table.virtual.clearWrites();
+      await table.settle();
+      expect(podWrites(table)).toEqual([]);
+      expect(hostPods(table).map((p) => p.metadata?.name)).toEqual([hostPodName('web')]);
+    });
+
+    it('an empty value opts out of nothing: the pod is synced, the label stored hashed', async () => {
+      const table = await podTable([virtualPod('web', { labels: { app: 'web', [CONTROLLED_BY]: '' } })]);
+      await table.settle();
+      const labels = hostPods(table)[0]?.metadata?.labels ?? {};
+      expect(labels[CONTROLLED_BY]).toBeUndefined();
+      expect(
+        Object.entries(labels).some(([k, v]) => k.startsWith(`vcluster.loft.sh/label-${VC}-x-`) && v === ''),
+      ).toBe(true);
+    });
   });
 });

@@ -1,0 +1,16 @@
+import type { KubeObject } from '../kube/object.ts';
+import { CONTROLLED_BY_LABEL } from '../naming/labels.ts';
+
+/**
+ * vCluster's opt-out, honoured on both sides: an object labelled `vcluster.loft.sh/controlled-by`
+ * (any non-empty value), or annotated so with a value other than the kind's own name, is managed by
+ * another tool. The syncer then leaves the pair alone: it does not copy, update or delete through it.
+ * An empty value opts out of nothing, as in vCluster.
+ */
+export function isControlledElsewhere(obj: KubeObject | undefined, kindName: string): boolean {
+  const meta = obj?.metadata;
+  if (!meta) return false;
+  if (meta.labels?.[CONTROLLED_BY_LABEL]) return true;
+  const annotated = meta.annotations?.[CONTROLLED_BY_LABEL];
+  return annotated !== undefined && annotated !== '' && annotated !== kindName;
+}
