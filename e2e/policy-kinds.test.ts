@@ -57,7 +57,7 @@ beforeAll(async () => {
     name: vc,
     hostNamespace: hostNs,
     args: [
-      '--sync=+priorityclasses,+serviceaccounts',
+      '--sync=+priorityclasses,+serviceaccounts,+poddisruptionbudgets',
       '--priority-class-max-value=100000',
       `--denied-service-account-annotation=${DENIED}`,
     ],

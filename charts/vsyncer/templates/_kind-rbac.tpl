@@ -125,7 +125,7 @@
   resources: ["events"]
   verbs: ["get", "list", "watch"]
 {{- end }}
-{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "poddisruptionbudgets" "defaultOn" true)) }}
+{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "poddisruptionbudgets" "defaultOn" false)) }}
 - apiGroups: ["policy"]
   resources: ["poddisruptionbudgets"]
   verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]

@@ -4,12 +4,13 @@ import { podDisruptionBudgetsKind } from './poddisruptionbudgets-kind.ts';
 
 /**
  * PodDisruptionBudgets, virtual → host, each selecting only its tenant's pods of its virtual
- * namespace. On by default, as in vCluster: host evictions should respect a tenant's budgets.
+ * namespace, so that host evictions (node drains) respect a tenant's budgets. Off by default, as in
+ * vCluster: a budget on the host can hold up the host admin's drains.
  */
 export const podDisruptionBudgetsDescriptor = defineKind({
   name: 'poddisruptionbudgets',
   description: "PodDisruptionBudgets, virtual → host; selectors confined to the namespace's pods",
-  defaultOn: true,
+  defaultOn: false,
   eventKind: 'PodDisruptionBudget',
   fields: [],
   hostRbac: [{ scope: 'namespace', apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: CRUD }],
