@@ -375,6 +375,44 @@ describe('who the kubelet API serves', () => {
     expect(intruder?.metadata.labels?.['vcluster.loft.sh/managed-by']).toBeUndefined();
   }, 60_000);
 
+  it("serves only the containers the virtual pod declares, not one the host pod has besides (the syncer's, a host sidecar)", async () => {
+    // A pod with a subdomain gets the syncer's hosts-rewrite init container on the host: a container
+    // of the host pod that is not the tenant's, as a host webhook's injected sidecar would be.
+    await apply('virtual', {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'sub', namespace: ns },
+      spec: { subdomain: 'grp', containers: [{ name: 'main', image: 'busybox' }] },
+    });
+    const hostInit = async () =>
+      (
+        await getObject<{ spec: { initContainers?: { name: string }[] } }>('host', [
+          'pod',
+          hostName('sub', ns, vc),
+          '-n',
+          hostNs,
+        ])
+      )?.spec.initContainers?.map((c) => c.name) ?? [];
+    await waitFor(
+      'the host pod with its extra init container',
+      async () => (await hostInit()).length > 0,
+      60_000,
+    );
+    const extra = (await hostInit())[0]!;
+    for (const path of [
+      `/containerLogs/${ns}/sub/${extra}`,
+      `/exec/${ns}/sub/${extra}?command=id&output=1`,
+    ]) {
+      const res = await kubeletGet(path, virtualAdmin());
+      expect({ path, status: res.status, body: res.body }).toMatchObject({
+        status: 404,
+        body: expect.stringContaining(`container ${extra} is not valid for pod ${ns}/sub`),
+      });
+    }
+    // Its own container is served as usual.
+    expect((await kubeletGet(`/containerLogs/${ns}/sub/main`, virtualAdmin())).status).not.toBe(404);
+  }, 90_000);
+
   it('refuses paths a kubelet serves but this endpoint does not', async () => {
     for (const path of ['/pods', '/runningpods/', '/configz', '/debug/pprof/']) {
       expect((await kubeletGet(path, virtualAdmin())).status).toBe(404);

@@ -14,6 +14,12 @@ export interface PodTarget {
   hostPod: string;
   /** The virtual pod's node: what a real kubelet would be (for authorization). */
   node?: string;
+  /**
+   * The containers the virtual pod declares (init, regular and ephemeral). The host pod may hold
+   * more, injected by host webhooks (mesh sidecars with host credentials) or by the syncer: those
+   * are not the tenant's to read or enter.
+   */
+  containers: ReadonlySet<string>;
 }
 
 /**
@@ -40,11 +46,25 @@ export async function resolvePodTarget(
     ownedVirtualKey(hostPod, where.vcName, Resources.pods) === `${namespace}/${pod}` &&
     recordedVirtualUid(hostPod) === virtualPod.metadata?.uid;
   if (!isCopy) throw new RouteError(404, `pod ${namespace}/${pod} is not running on the host yet`);
+  const spec = virtualPod.spec as PodContainers | undefined;
   return {
     hostNamespace: where.hostNamespace,
     hostPod: name,
     node: (virtualPod.spec as { nodeName?: string } | undefined)?.nodeName,
+    containers: new Set(
+      [
+        ...(spec?.initContainers ?? []),
+        ...(spec?.containers ?? []),
+        ...(spec?.ephemeralContainers ?? []),
+      ].map((c) => c.name),
+    ),
   };
+}
+
+interface PodContainers {
+  initContainers?: { name: string }[];
+  containers?: { name: string }[];
+  ephemeralContainers?: { name: string }[];
 }
 
 async function getOrUndefined(

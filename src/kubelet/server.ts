@@ -175,6 +175,13 @@ export class KubeletServer {
     const who = await this.authenticate(req);
     const route = parseKubeletRoute(req.url ?? '/');
     const target = await resolvePodTarget(this.opts, this.opts, route.namespace, route.pod, route.uid);
+    // What the virtual API server itself checks before it proxies (`container X is not valid for pod`),
+    // checked again here, since a node proxy or a direct call skips it.
+    if ('container' in route && !target.containers.has(route.container))
+      throw new RouteError(
+        404,
+        `container ${route.container} is not valid for pod ${route.namespace}/${route.pod}`,
+      );
     const access = {
       verb: verbOf(req.method ?? 'GET'),
       subresource: nodeSubresourceOf(new URL(req.url ?? '/', 'https://x').pathname),
