@@ -71,6 +71,7 @@ export const EVERYTHING_ON: Record<string, string> = {
   'syncer.allowedSchedulers[0]': 'gpu-scheduler',
   'syncer.allowedSigners[0]': 'example.com/mesh',
   'syncer.allowedInlineCsiDrivers[0]': 'secrets-store.csi.k8s.io',
+  'syncer.allowedInlineVolumeSources[0]': 'nfs',
   'syncer.deniedServiceAccountAnnotations[0]': 'eks.amazonaws.com/role-arn',
   'syncer.allowedPvSources[0]': 'nfs',
   'metrics.serviceMonitor.enabled': 'true',

@@ -121,6 +121,9 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 {{- range .Values.syncer.allowedInlineCsiDrivers }}
 - --allowed-inline-csi-driver={{ . }}
 {{- end }}
+{{- range .Values.syncer.allowedInlineVolumeSources }}
+- --allowed-inline-volume-source={{ . }}
+{{- end }}
 {{- range .Values.syncer.deniedPodMetadata }}
 - --denied-pod-metadata={{ . }}
 {{- end }}

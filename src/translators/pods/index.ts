@@ -121,6 +121,16 @@ export const podsKind = defineKind({
       valueName: 'driver',
       description: 'CSI driver tenant pods may use as an inline (ephemeral) csi volume',
     }),
+    field({
+      flag: 'allowed-inline-volume-source',
+      key: 'allowedInlineVolumeSources',
+      kind: 'list',
+      default: [],
+      repeatable: true,
+      valueName: 'type',
+      description:
+        "in-tree volume source type tenant pods may use inline, e.g. nfs or iscsi (the host mounts what it names with host authority); by default only a pod's own objects, scratch space, claims and images",
+    }),
   ],
   hostRbac: [
     { scope: 'namespace', apiGroups: [''], resources: ['pods'], verbs: CRUD },

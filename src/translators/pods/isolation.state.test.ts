@@ -174,6 +174,30 @@ describe('tenant isolation: a pod never reads a host object that is not its tena
     expect(secretsRead(hostPod(t, 'thief', 'a'))).toEqual([ABSENT_REFERENCE_NAME, ABSENT_REFERENCE_NAME]);
   });
 
+  it.each([
+    ['an NFS export', { nfs: { server: 'nfs.storage.svc', path: '/exports' } }, 'nfs'],
+    ['a cloud disk by ID', { awsElasticBlockStore: { volumeID: 'vol-0123' } }, 'awsElasticBlockStore'],
+    [
+      'an iSCSI LUN',
+      { iscsi: { targetPortal: '10.0.0.5:3260', iqn: 'iqn.2001-04.com.example:s', lun: 0 } },
+      'iscsi',
+    ],
+  ])(
+    'an inline volume naming %s: the pod never reaches the host, and is told why',
+    async (_what, source, type) => {
+      const t = await table([]);
+      await t.virtual.create(PODS, 'a', {
+        metadata: { name: 'p', namespace: 'a' },
+        spec: { containers: [{ name: 'c', image: 'i' }], volumes: [{ name: 'v', ...source }] },
+      });
+      await t.settle();
+      expect(hostPod(t, 'p', 'a')).toBeUndefined();
+      expect(
+        eventsOf(t, 'a', 'p').some((e) => e.includes(`the inline volume source "${type}" is not allowed`)),
+      ).toBe(true);
+    },
+  );
+
   /** Every way a pod spec names a Secret or ConfigMap, each pointed at another namespace's copy through `-x-`. */
   const referenceShapes: [string, string, Record<string, unknown>][] = [
     ['secret volume', 'Secret', { volumes: [{ name: 'v', secret: { secretName: 's-x-b' } }] }],

@@ -1,5 +1,5 @@
 import type { Pod, Volume, VolumeProjection } from '../../kube/types.ts';
-import { isControlledByAnotherTool, podPolicyViolations, type PodPolicy } from './pod-policy.ts';
+import { podPolicyViolations, type PodPolicy } from './pod-policy.ts';
 
 const pod = (volumes: Volume[]): Pod => ({
   metadata: { name: 'web', namespace: 'team' },
@@ -105,6 +105,46 @@ describe('podPolicyViolations', () => {
       [],
     ],
     [
+      "inline volumes of the pod's own objects, scratch space, claims and images",
+      [
+        { name: 'a', emptyDir: {} },
+        { name: 'b', configMap: { name: 'c' } },
+        { name: 'c', secret: { secretName: 's' } },
+        { name: 'd', downwardAPI: { items: [] } },
+        { name: 'e', persistentVolumeClaim: { claimName: 'data' } },
+        { name: 'f', ephemeral: { volumeClaimTemplate: { spec: {} } } },
+        { name: 'g', image: { reference: 'busybox' } },
+        projected('h', certificate(signer)),
+      ],
+      { allowedSigners: [signer] },
+      [],
+    ],
+    [
+      'an inline NFS export or cloud disk, by default',
+      [
+        { name: 'share', nfs: { server: 'nfs.storage.svc', path: '/exports' } },
+        { name: 'disk', awsElasticBlockStore: { volumeID: 'vol-0123' } },
+        { name: 'repo', gitRepo: { repository: 'https://example.com/r.git' } },
+      ],
+      {},
+      [
+        'volume "share": the inline volume source "nfs" is not allowed in this virtual cluster; use a PersistentVolumeClaim',
+        'volume "disk": the inline volume source "awsElasticBlockStore" is not allowed in this virtual cluster; use a PersistentVolumeClaim',
+        'volume "repo": the inline volume source "gitRepo" is not allowed in this virtual cluster; use a PersistentVolumeClaim',
+      ],
+    ],
+    [
+      'an inline NFS volume where the operator allowed nfs, and a disk where it did not',
+      [
+        { name: 'share', nfs: { server: 'nfs.storage.svc', path: '/exports' } },
+        { name: 'disk', gcePersistentDisk: { pdName: 'other' } },
+      ],
+      { allowedInlineVolumeSources: ['nfs'] },
+      [
+        'volume "disk": the inline volume source "gcePersistentDisk" is not allowed in this virtual cluster; use a PersistentVolumeClaim',
+      ],
+    ],
+    [
       'several findings, in order',
       [
         { name: 'disk', csi: { driver: 'ebs.csi.aws.com' } },
@@ -127,16 +167,5 @@ describe('podPolicyViolations', () => {
       {},
     );
     expect(message).not.toContain('host-internal-root');
-  });
-});
-
-describe('isControlledByAnotherTool', () => {
-  it.each([
-    [{}, false],
-    [{ metadata: { labels: { app: 'web' } } }, false],
-    [{ metadata: { labels: { 'vcluster.loft.sh/controlled-by': 'argo' } } }, true],
-    [{ metadata: { labels: { 'vcluster.loft.sh/controlled-by': '' } } }, true],
-  ])('%j: %s', (obj, expected) => {
-    expect(isControlledByAnotherTool(obj)).toBe(expected);
   });
 });

@@ -1,5 +1,4 @@
 import type { Pod } from '../../kube/types.ts';
-import { CONTROLLED_BY_LABEL } from '../../naming/labels.ts';
 
 /**
  * Host-side facilities a tenant pod may reach only where the operator allowed them. Each list is
@@ -16,10 +15,38 @@ export interface PodPolicy {
   /**
    * CSI drivers tenant pods may use as inline volumes (`volumes[].csi`). An inline volume goes to the
    * host's driver with no claim, no storage class and no quota in between, with attributes the
-   * tenant chooses; only drivers built for that (secrets-store, image volumes...) are safe.
+   * tenant chooses and the syncer passes on unread. Allow only drivers whose attributes name nothing
+   * of the host: the secrets-store driver's `secretProviderClass`, for one, names any
+   * SecretProviderClass of the host namespace, another tenant's or the host admin's.
    */
   allowedInlineCsiDrivers?: readonly string[];
+  /**
+   * In-tree volume source types tenant pods may use inline (`nfs`, `iscsi`, `awsElasticBlockStore`,
+   * ...). The host kubelet and attach-detach controller mount or attach what such a volume names
+   * (a server's export, a cloud disk by its ID, a LUN) with host authority, bypassing claims, classes
+   * and the storage a tenant was given: the whole NFS export behind every tenant's claims, another
+   * tenant's disk. Sources that only carry the pod's own objects (INLINE_VOLUME_SOURCES_ALWAYS_ALLOWED)
+   * need no listing; `hostPath` is the Pod Security Standard's to judge.
+   */
+  allowedInlineVolumeSources?: readonly string[];
 }
+
+/**
+ * Volume sources made of the pod's own objects or scratch space, or judged elsewhere (`csi` by
+ * allowedInlineCsiDrivers, `hostPath` by the Pod Security Standard).
+ */
+export const INLINE_VOLUME_SOURCES_ALWAYS_ALLOWED: ReadonlySet<string> = new Set([
+  'emptyDir',
+  'configMap',
+  'secret',
+  'downwardAPI',
+  'projected',
+  'persistentVolumeClaim',
+  'ephemeral',
+  'image',
+  'csi',
+  'hostPath',
+]);
 
 /**
  * What in a virtual pod the host would act on with host authority and the policy does not allow:
@@ -29,9 +56,17 @@ export interface PodPolicy {
 export function podPolicyViolations(pod: Pod, policy: PodPolicy): string[] {
   const signers = policy.allowedSigners ?? [];
   const drivers = policy.allowedInlineCsiDrivers ?? [];
+  const sources = policy.allowedInlineVolumeSources ?? [];
   const out: string[] = [];
   for (const volume of pod.spec?.volumes ?? []) {
     const where = `volume ${JSON.stringify(volume.name)}`;
+    for (const source of Object.keys(volume)) {
+      if (source === 'name' || INLINE_VOLUME_SOURCES_ALWAYS_ALLOWED.has(source) || sources.includes(source))
+        continue;
+      out.push(
+        `${where}: the inline volume source ${JSON.stringify(source)} is not allowed in this virtual cluster; use a PersistentVolumeClaim`,
+      );
+    }
     if (volume.csi && !drivers.includes(volume.csi.driver)) {
       out.push(
         `${where}: csi.driver ${JSON.stringify(volume.csi.driver)} is not allowed for inline volumes in this virtual cluster`,
@@ -59,13 +94,4 @@ export function podPolicyViolations(pod: Pod, policy: PodPolicy): string[] {
     });
   }
   return out;
-}
-
-/**
- * Whether an object carries vCluster's controlled-by label: another tool manages it, and the syncer
- * leaves it alone on both sides. Any value counts, as in vCluster. The sync engine already applies this
- * to every kind's source objects; this is for callers outside it.
- */
-export function isControlledByAnotherTool(obj: { metadata?: { labels?: Record<string, string> } }): boolean {
-  return obj.metadata?.labels?.[CONTROLLED_BY_LABEL] !== undefined;
 }

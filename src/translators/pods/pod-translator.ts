@@ -72,6 +72,7 @@ export interface PodOptions {
   allowedSchedulers: string[];
   allowedSigners: string[];
   allowedInlineCsiDrivers: string[];
+  allowedInlineVolumeSources: string[];
 }
 
 /**
@@ -204,6 +205,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       allowedSchedulers: config.allowedSchedulers,
       allowedSigners: config.allowedSigners,
       allowedInlineCsiDrivers: config.allowedInlineCsiDrivers,
+      allowedInlineVolumeSources: config.allowedInlineVolumeSources,
       priorityClassNameFor: (name) => identity.priorityClassNameFor(name),
       hostServiceAccountFor: (name) => identity.serviceAccountFor(namespace, name),
       referenceHostName: (ref) =>

@@ -855,6 +855,12 @@ describe('denied pod metadata', () => {
     ['iam.gke.io/gcp-service-account', true],
     ['aadpodidbinding', true],
     ['aadpodidbinding-other', false],
+    ['vault.security.banzaicloud.io/vault-role', true],
+    ['sidecar.istio.io/userVolume', true],
+    ['sidecar.istio.io/userVolumeMount', true],
+    ['sidecar.istio.io/bootstrapOverride', true],
+    // Asking for the mesh's sidecar is the tenant's choice; what it mounts is not.
+    ['sidecar.istio.io/inject', false],
     ['app', false],
     ['iam.amazonaws.com', false],
   ])('%s denied by default: %s', (key, denied) => {

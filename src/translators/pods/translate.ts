@@ -118,6 +118,12 @@ export const DEFAULT_DENIED_POD_METADATA_KEYS: readonly string[] = [
   'iam.gke.io/*',
   // Vault agent injector: logs in to the host's Vault as the pod's host service account.
   'vault.hashicorp.com/*',
+  // Bank-Vaults' webhook, the same with its own keys.
+  'vault.security.banzaicloud.io/*',
+  // Istio's injector mounts the volumes these name (host Secrets and ConfigMaps of the host namespace)
+  // into the sidecar it adds, and reads the proxy's bootstrap from a host ConfigMap named here.
+  'sidecar.istio.io/userVolume*',
+  'sidecar.istio.io/bootstrapOverride',
 ];
 
 /** Whether a label or annotation key matches one of the patterns: an exact key, or a prefix ending in `*`. */
