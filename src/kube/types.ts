@@ -12,6 +12,7 @@ export type {
   V1LabelSelector as LabelSelector,
   V1Pod as Pod,
   V1PodAffinityTerm as PodAffinityTerm,
+  V1PodDNSConfig as PodDnsConfig,
   V1PodSpec as PodSpec,
   V1PodStatus as PodStatus,
   V1Toleration as Toleration,

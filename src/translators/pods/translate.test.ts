@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Pod } from '../../kube/types.ts';
+import { hostKeyForReservedLabel } from '../../naming/labels.ts';
 import {
   DEFAULT_DENIED_POD_METADATA_KEYS,
   DEFAULT_HOSTS_REWRITE_IMAGE,
@@ -196,6 +197,32 @@ describe('translatePodToHost', () => {
       (p: Pod) => p.spec?.volumes?.[0]?.downwardAPI?.items?.[0]?.fieldRef?.fieldPath,
       "metadata.annotations['vcluster.loft.sh/labels']",
     ],
+    [
+      'downward API env of a reserved label (kept hashed on the host)',
+      {
+        containers: [
+          {
+            name: 'c',
+            env: [{ name: 'R', valueFrom: { fieldRef: { fieldPath: "metadata.labels['release']" } } }],
+          },
+        ],
+      },
+      (p: Pod) => p.spec?.containers[0]?.env?.find((e) => e.name === 'R')?.valueFrom?.fieldRef?.fieldPath,
+      `metadata.labels['${hostKeyForReservedLabel('release', ctx.vcName)}']`,
+    ],
+    [
+      'downward API volume of an ordinary label (unchanged)',
+      {
+        volumes: [
+          {
+            name: 'v',
+            downwardAPI: { items: [{ path: 'a', fieldRef: { fieldPath: "metadata.labels['app']" } }] },
+          },
+        ],
+      },
+      (p: Pod) => p.spec?.volumes?.[0]?.downwardAPI?.items?.[0]?.fieldRef?.fieldPath,
+      "metadata.labels['app']",
+    ],
   ] as [string, Partial<NonNullable<Pod['spec']>>, (p: Pod) => unknown, unknown][])(
     'renames %s',
     (_what, spec, read, expected) => {
@@ -346,18 +373,53 @@ describe('translatePodToHost', () => {
     expect(host.spec?.dnsConfig).toBeUndefined();
   });
 
-  it('keeps user DNS settings after ours when the pod set dnsPolicy None', () => {
+  it("merges the pod's own dnsConfig after the cluster's, as the kubelet does for ClusterFirst", () => {
     const host = translatePodToHost(
-      pod({ dnsPolicy: 'None', dnsConfig: { nameservers: ['1.1.1.1'], searches: ['corp'] } }),
+      pod({
+        dnsConfig: {
+          nameservers: ['1.1.1.1', '10.96.0.10'],
+          searches: ['corp', 'cluster.local'],
+          options: [{ name: 'ndots', value: '2' }, { name: 'edns0' }],
+        },
+      }),
       ctx,
     );
-    expect(host.spec?.dnsConfig?.nameservers).toEqual(['10.96.0.10', '1.1.1.1']);
-    expect(host.spec?.dnsConfig?.searches).toEqual([
-      'team.svc.cluster.local',
-      'svc.cluster.local',
-      'cluster.local',
-      'corp',
-    ]);
+    expect(host.spec?.dnsPolicy).toBe('None');
+    expect(host.spec?.dnsConfig).toEqual({
+      nameservers: ['10.96.0.10', '1.1.1.1'],
+      searches: ['team.svc.cluster.local', 'svc.cluster.local', 'cluster.local', 'corp'],
+      options: [{ name: 'ndots', value: '2' }, { name: 'edns0' }],
+    });
+  });
+
+  it('keeps at most three nameservers, the cluster DNS first (the API server refuses more)', () => {
+    const host = translatePodToHost(
+      pod({ dnsConfig: { nameservers: ['1.1.1.1', '8.8.8.8', '9.9.9.9'] } }),
+      ctx,
+    );
+    expect(host.spec?.dnsConfig?.nameservers).toEqual(['10.96.0.10', '1.1.1.1', '8.8.8.8']);
+  });
+
+  it('leaves a dnsPolicy None pod with exactly the resolvers it names', () => {
+    const dnsConfig = {
+      nameservers: ['1.1.1.1'],
+      searches: ['corp'],
+      options: [{ name: 'ndots', value: '1' }],
+    };
+    const host = translatePodToHost(pod({ dnsPolicy: 'None', dnsConfig }), { ...ctx, dnsServiceIP: '' });
+    expect(host.spec?.dnsPolicy).toBe('None');
+    expect(host.spec?.dnsConfig).toEqual(dnsConfig);
+  });
+
+  it('gives a host-network pod the cluster DNS only with ClusterFirstWithHostNet', () => {
+    const withHostNet = translatePodToHost(
+      pod({ hostNetwork: true, dnsPolicy: 'ClusterFirstWithHostNet' }),
+      ctx,
+    );
+    expect(withHostNet.spec?.dnsConfig?.nameservers).toEqual(['10.96.0.10']);
+    const clusterFirst = translatePodToHost(pod({ hostNetwork: true }), { ...ctx, dnsServiceIP: '' });
+    expect(clusterFirst.spec?.dnsPolicy).toBeUndefined();
+    expect(clusterFirst.spec?.dnsConfig).toBeUndefined();
   });
 
   it('points the kubernetes service at the virtual API, rebuilds service links, user env wins', () => {

@@ -5,6 +5,7 @@ import type {
   LabelSelector,
   Pod,
   PodAffinityTerm,
+  PodDnsConfig,
   PodSpec,
   PodStatus,
   Toleration,
@@ -253,23 +254,11 @@ export function translatePodToHost(virtual: Pod, ctx: PodTranslationContext): Po
   spec.automountServiceAccountToken = false;
   spec.volumes = (spec.volumes ?? []).map((v) => translateVolume(v, ctx));
 
-  // DNS: the virtual cluster's DNS service, with the virtual namespace's search path; a pod asking for
-  // its node's resolver (dnsPolicy Default) gets it, as on any cluster (see usesVirtualDns).
+  // DNS: what a kubelet makes of the pod's policy, with the virtual cluster's DNS service and the
+  // virtual namespace's search path as the cluster's (see usesVirtualDns for who gets them).
   if (usesVirtualDns(spec)) {
-    const domain = ctx.clusterDomain;
-    const userConfig = spec.dnsPolicy === 'None' ? spec.dnsConfig : undefined;
+    spec.dnsConfig = clusterDnsConfig(ctx.dnsServiceIP, ns, ctx.clusterDomain, spec.dnsConfig);
     spec.dnsPolicy = 'None';
-    spec.dnsConfig = {
-      nameservers: [
-        ctx.dnsServiceIP,
-        ...(userConfig?.nameservers ?? []).filter((n) => n !== ctx.dnsServiceIP),
-      ],
-      searches: [`${ns}.svc.${domain}`, `svc.${domain}`, domain, ...(userConfig?.searches ?? [])],
-      options: [
-        { name: 'ndots', value: '5' },
-        ...(userConfig?.options ?? []).filter((o) => o.name !== 'ndots'),
-      ],
-    };
   }
   // spec.subdomain names a Service of the pod's namespace, and the kubelet builds the pod's FQDN from
   // the namespace the pod runs in: on the host that is `<hostname>.<subdomain>.<host ns>.svc...`, a
@@ -283,7 +272,7 @@ export function translatePodToHost(virtual: Pod, ctx: PodTranslationContext): Po
   const apiEnv = kubernetesServiceEnv(ctx.virtualApiServiceIP, ctx.virtualApiServicePort);
   const serviceEnv = virtual.spec?.enableServiceLinks === false ? [] : ctx.serviceEnv;
   spec.enableServiceLinks = false;
-  for (const c of allContainers(spec)) translateContainer(c, [...apiEnv, ...serviceEnv]);
+  for (const c of allContainers(spec)) translateContainer(c, [...apiEnv, ...serviceEnv], ctx.vcName);
   const aliasNames = [
     'kubernetes',
     'kubernetes.default',
@@ -405,6 +394,29 @@ function setLabelKeys<F extends 'matchLabelKeys' | 'mismatchLabelKeys'>(
   else delete target[field];
 }
 
+/** Most nameservers a pod's resolv.conf may have (the API server refuses more). */
+const MAX_NAMESERVERS = 3;
+
+/**
+ * A cluster-DNS pod's resolver settings, as the kubelet merges them: the cluster's nameserver and
+ * searches first, then the pod's own `dnsConfig` ones (without repeats, at most three nameservers);
+ * `ndots:5`, unless the pod sets its own value of an option.
+ */
+function clusterDnsConfig(
+  dnsServiceIP: string,
+  namespace: string,
+  domain: string,
+  own: PodDnsConfig | undefined,
+): PodDnsConfig {
+  const options = new Map<string, string | undefined>([['ndots', '5']]);
+  for (const option of own?.options ?? []) if (option.name) options.set(option.name, option.value);
+  return {
+    nameservers: [...new Set([dnsServiceIP, ...(own?.nameservers ?? [])])].slice(0, MAX_NAMESERVERS),
+    searches: [...new Set([`${namespace}.svc.${domain}`, `svc.${domain}`, domain, ...(own?.searches ?? [])])],
+    options: [...options].map(([name, value]) => (value === undefined ? { name } : { name, value })),
+  };
+}
+
 function kubernetesServiceEnv(ip: string, port: number): EnvVar[] {
   return [
     { name: 'KUBERNETES_SERVICE_HOST', value: ip },
@@ -429,7 +441,8 @@ function translateVolume(volume: Volume, ctx: PodTranslationContext): Volume {
     delete claimSpec.volumeName;
     delete claimSpec.selector;
   }
-  if (v.downwardAPI?.items) for (const item of v.downwardAPI.items) rewriteFieldRef(item.fieldRef);
+  if (v.downwardAPI?.items)
+    for (const item of v.downwardAPI.items) rewriteFieldRef(item.fieldRef, ctx.vcName);
   if (v.projected?.sources) {
     let tokenIndex = 0;
     v.projected.sources = v.projected.sources.map((source) => {
@@ -439,22 +452,30 @@ function translateVolume(volume: Volume, ctx: PodTranslationContext): Volume {
         const { name, key } = ctx.tokenSourceFor(v.name, tokenIndex++);
         return { secret: { name, items: [{ key, path: source.serviceAccountToken.path }] } };
       }
-      for (const item of source.downwardAPI?.items ?? []) rewriteFieldRef(item.fieldRef);
+      for (const item of source.downwardAPI?.items ?? []) rewriteFieldRef(item.fieldRef, ctx.vcName);
       return source;
     });
   }
   return v;
 }
 
-/** Downward-API references to the pod's own identity now read the annotations that hold the virtual values. */
-function rewriteFieldRef(ref: { fieldPath: string } | undefined): void {
+/**
+ * Downward-API references to the pod's own identity now read the annotations that hold the virtual
+ * values; one label now reads the key the host pod keeps it under (reserved keys are hashed).
+ */
+function rewriteFieldRef(ref: { fieldPath: string } | undefined, vcName: string): void {
   if (!ref) return;
   const annotation = DOWNWARD_FIELD_ANNOTATIONS[ref.fieldPath];
-  if (annotation) ref.fieldPath = `metadata.annotations['${annotation}']`;
+  if (annotation) {
+    ref.fieldPath = `metadata.annotations['${annotation}']`;
+    return;
+  }
+  const label = /^metadata\.labels\['(.+)'\]$/.exec(ref.fieldPath)?.[1];
+  if (label !== undefined) ref.fieldPath = `metadata.labels['${hostLabelKey(label, vcName)}']`;
 }
 
-function translateContainer(c: Containerish, injectedEnv: EnvVar[]): void {
-  for (const e of c.env ?? []) rewriteFieldRef(e.valueFrom?.fieldRef);
+function translateContainer(c: Containerish, injectedEnv: EnvVar[], vcName: string): void {
+  for (const e of c.env ?? []) rewriteFieldRef(e.valueFrom?.fieldRef, vcName);
   // Ours first, so a variable the user sets explicitly (later in the list) wins, as with the kubelet.
   const userNames = new Set((c.env ?? []).map((e) => e.name));
   c.env = [...injectedEnv.filter((e) => !userNames.has(e.name)), ...(c.env ?? [])];

@@ -3,12 +3,15 @@ import type { PodSpec } from '../../kube/types.ts';
 
 /**
  * Whether a pod's host copy is pointed at the virtual cluster's DNS, and so cannot be made before
- * that DNS has an IP. Not a `dnsPolicy: Default` pod: as on any cluster (and in vCluster), it takes
- * its node's resolver. CoreDNS itself is one: it forwards to `/etc/resolv.conf`, and with the cluster
- * DNS there it would forward to itself. Not a host-network pod either: its DNS is left as it is.
+ * that DNS has an IP: what the kubelet gives the cluster's DNS to. Not a `dnsPolicy: Default` pod: it
+ * takes its node's resolver (CoreDNS itself is one: it forwards to `/etc/resolv.conf`, and with the
+ * cluster DNS there it would forward to itself). Not a `None` pod: it names its resolvers itself. A
+ * host-network pod only with `ClusterFirstWithHostNet`; with `ClusterFirst` it keeps the node's.
  */
 export function usesVirtualDns(spec: Pick<PodSpec, 'dnsPolicy' | 'hostNetwork'> | undefined): boolean {
-  return !spec?.hostNetwork && spec?.dnsPolicy !== 'Default';
+  const policy = spec?.dnsPolicy ?? 'ClusterFirst';
+  if (policy === 'Default' || policy === 'None') return false;
+  return !spec?.hostNetwork || policy === 'ClusterFirstWithHostNet';
 }
 
 /** Why a pod is held while the virtual DNS has no IP (the syncer's log line, the tenant's event). */
