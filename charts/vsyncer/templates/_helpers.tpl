@@ -134,6 +134,13 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 {{- range .Values.syncer.allowedPvSources }}
 - --allowed-pv-source={{ . }}
 {{- end }}
+{{- if .Values.isolation.enabled }}
+{{- /* The isolation NetworkPolicy's egress limit, which tenant NetworkPolicies (kind networkpolicies) must not widen. */}}
+- --tenant-egress-cidr={{ .Values.isolation.networkPolicy.outgoingCIDR }}
+{{- range .Values.isolation.networkPolicy.exceptCIDRs }}
+- --tenant-egress-except-cidr={{ . }}
+{{- end }}
+{{- end }}
 - --shutdown-timeout={{ .Values.syncer.shutdownTimeout }}
 {{- end -}}
 

@@ -6,7 +6,7 @@ import type { KindSpec, Placement, ReconcileContext, SyncResult } from '../../sy
 import { namespacedToHost } from '../../sync/mappers.ts';
 import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
 import { malformedNetworkPolicy } from '../shared/shape.ts';
-import { hostNetworkPolicyFor, hostSpecInSync } from './translate.ts';
+import { hostNetworkPolicyFor, hostSpecInSync, type EgressBounds } from './translate.ts';
 
 const POLICIES = Resources.networkPolicies;
 
@@ -21,8 +21,8 @@ function refuseMalformed(virtual: KubeObject): void {
  * loosened selector there would reach other tenants' pods); labels and annotations merge both ways;
  * the host copy goes with the virtual object (the engine's default removal, UID precondition).
  */
-export function networkPoliciesKind(where: Placement): KindSpec {
-  const place = (ctx: ReconcileContext) => ({ ...where, hostName: ctx.hostName });
+export function networkPoliciesKind(where: Placement, egress: EgressBounds | undefined): KindSpec {
+  const place = (ctx: ReconcileContext) => ({ ...where, hostName: ctx.hostName, egress });
 
   const spec: KindSpec = {
     direction: 'to-host',

@@ -151,4 +151,36 @@ describe('networkpolicies state table', () => {
     expect(virtualPolicy(table)).toBeDefined();
     expect(table.virtual.objects(Resources.events, 'team').map((e) => e.reason)).toEqual(['SyncError']);
   });
+
+  it("with the host's egress limit given, a tenant's allow-all egress stays within it", async () => {
+    const table = await start({
+      kinds: ['networkpolicies'],
+      flags: { tenantEgressCidr: '0.0.0.0/0', tenantEgressExceptCidr: '10.0.0.0/8' },
+    });
+    await table.virtual.create(
+      NP,
+      'team',
+      policy('escape', { podSelector: {}, policyTypes: ['Egress'], egress: [{}] }),
+    );
+    await table.virtual.create(
+      NP,
+      'team',
+      policy('private', {
+        podSelector: {},
+        policyTypes: ['Egress'],
+        egress: [{ to: [{ ipBlock: { cidr: '10.1.0.0/16' } }] }],
+      }),
+    );
+    await table.settle();
+    expect(specOf(hostPolicy(table, 'escape')).egress).toEqual([
+      {
+        to: [
+          { podSelector: { matchLabels: { [MANAGED_BY]: VC } } },
+          { ipBlock: { cidr: '0.0.0.0/0', except: ['10.0.0.0/8'] } },
+        ],
+      },
+    ]);
+    // Nothing of it was within the limit: no egress rule, so no destination beyond the host's own policy.
+    expect(specOf(hostPolicy(table, 'private')).egress ?? []).toEqual([]);
+  });
 });

@@ -250,6 +250,91 @@ describe('translateNetworkPolicySpec', () => {
   });
 });
 
+describe('translateNetworkPolicySpec within the host egress bounds', () => {
+  // The chart's isolation policy: the outside world, not the private ranges (other tenants, nodes, the host API).
+  const PRIVATE = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'];
+  const bounded = { ...where, egress: { cidrs: ['0.0.0.0/0'], except: PRIVATE } };
+  const egressOf = (egress: NetworkPolicySpec['egress']) =>
+    translateNetworkPolicySpec({ podSelector: {}, policyTypes: ['Egress'], egress }, bounded).egress;
+
+  it.each<[string, NetworkPolicySpec['egress'], NetworkPolicySpec['egress']]>([
+    [
+      "every destination becomes this virtual cluster's pods and the allowed addresses",
+      [{}],
+      [
+        {
+          to: [
+            { podSelector: { matchLabels: MANAGED } },
+            { ipBlock: { cidr: '0.0.0.0/0', except: PRIVATE } },
+          ],
+        },
+      ],
+    ],
+    [
+      'so does an empty destination list, ports kept',
+      [{ to: [], ports: [{ port: 443 }] }],
+      [
+        {
+          ports: [{ port: 443 }],
+          to: [
+            { podSelector: { matchLabels: MANAGED } },
+            { ipBlock: { cidr: '0.0.0.0/0', except: PRIVATE } },
+          ],
+        },
+      ],
+    ],
+    [
+      'a block inside an excepted one goes, and its rule with it',
+      [{ to: [{ ipBlock: { cidr: '10.0.0.0/8' } }] }],
+      [],
+    ],
+    [
+      'a block holding excepted ones excepts them too, besides its own',
+      [{ to: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['8.8.8.0/24'] } }] }],
+      [{ to: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['8.8.8.0/24', ...PRIVATE] } }] }],
+    ],
+    [
+      'a public block is kept as it is, pod peers too',
+      [{ to: [{ ipBlock: { cidr: '203.0.113.0/24' } }, { podSelector: { matchLabels: { app: 'db' } } }] }],
+      [
+        {
+          to: [
+            { ipBlock: { cidr: '203.0.113.0/24' } },
+            { podSelector: { matchLabels: { app: 'db', ...IN_TEAM } } },
+          ],
+        },
+      ],
+    ],
+    [
+      'an IPv6 block outside every allowed block goes',
+      [{ to: [{ ipBlock: { cidr: '::/0' } }, { ipBlock: { cidr: '1.2.3.4/32' } }] }],
+      [{ to: [{ ipBlock: { cidr: '1.2.3.4/32' } }] }],
+    ],
+  ])('%s', (_name, egress, expected) => {
+    expect(egressOf(egress)).toEqual(expected);
+  });
+
+  it('cuts a tenant block to the allowed blocks it holds', () => {
+    const out = translateNetworkPolicySpec(
+      { podSelector: {}, egress: [{ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }] }] },
+      { ...where, egress: { cidrs: ['203.0.113.0/24', '198.51.100.0/24'], except: ['203.0.113.128/25'] } },
+    );
+    expect(out.egress).toEqual([
+      {
+        to: [
+          { ipBlock: { cidr: '203.0.113.0/24', except: ['203.0.113.128/25'] } },
+          { ipBlock: { cidr: '198.51.100.0/24' } },
+        ],
+      },
+    ]);
+  });
+
+  it("leaves ingress rules as they are: opening its own pods is the tenant's choice", () => {
+    const out = translateNetworkPolicySpec({ podSelector: {}, ingress: [{}] }, bounded);
+    expect(out.ingress).toEqual([{}]);
+  });
+});
+
 describe('hostNetworkPolicyFor', () => {
   it('host name, namespace, labels and back-references, translated spec', () => {
     const virtual: KubeObject = {

@@ -1,12 +1,14 @@
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
 import {
+  MANAGED_BY_LABEL,
   namespaceSelectorAsPodSelector,
   translateLabelSelector,
   type LabelSelector,
 } from '../../naming/labels.ts';
 import type { Placement } from '../../sync/kind.ts';
 import { hostMetadataFor, sameJson } from '../shared/host-metadata.ts';
+import { cidrContainsCidr, formatCidr, parseCidr, type Cidr } from '../../util/ip.ts';
 import { cloneJson } from '../../util/json.ts';
 
 /** A CIDR peer; it names addresses, not pods, so it means the same on the host. */
@@ -50,6 +52,19 @@ export interface NetworkPolicySpec {
 export interface PolicyPlace {
   vcName: string;
   virtualNamespace: string;
+  /** Where this virtual cluster's pods may send traffic at most; unset: tenant rules are copied as written. */
+  egress?: EgressBounds;
+}
+
+/**
+ * The host's own limit on where this virtual cluster's pods may send traffic (the chart's isolation
+ * NetworkPolicy: every synced pod, addresses in `cidrs` but not in `except`). NetworkPolicies add up,
+ * so a tenant rule allowing more would undo that limit; with bounds set, tenant egress rules are
+ * confined to them and to this virtual cluster's pods.
+ */
+export interface EgressBounds {
+  cidrs: readonly string[];
+  except: readonly string[];
 }
 
 export const specOf = (policy: KubeObject | undefined): NetworkPolicySpec =>
@@ -110,27 +125,93 @@ export function translateNetworkPolicySpec(spec: NetworkPolicySpec, where: Polic
       return r;
     });
   if (spec.egress)
-    out.egress = spec.egress.map((rule) => {
+    out.egress = spec.egress.flatMap((rule) => {
       const r: NetworkPolicyEgressRule = {};
       if (rule.ports) r.ports = cloneJson(rule.ports);
       if (rule.to) r.to = translatePeers(rule.to, where);
-      return r;
+      if (where.egress) {
+        // Within bounds, "every destination" is this virtual cluster's pods and the allowed addresses.
+        const to = r.to?.length ? r.to : [ownPods(where.vcName), ...allowedBlocks(where.egress)];
+        r.to = to.flatMap((peer) =>
+          peer.ipBlock ? confinedBlocks(peer.ipBlock, where.egress!).map((ipBlock) => ({ ipBlock })) : [peer],
+        );
+        // A rule left with no destination would allow every one: it goes.
+        if (!r.to.length) return [];
+      }
+      return [r];
     });
   if (spec.policyTypes) out.policyTypes = [...spec.policyTypes];
   return out;
 }
 
+const parsedBlocks = (list: readonly string[]): Cidr[] =>
+  list.map(parseCidr).filter((block): block is Cidr => block !== undefined);
+
+/** Every pod of this virtual cluster, in any of its namespaces. */
+const ownPods = (vcName: string): NetworkPolicyPeer => ({
+  podSelector: { matchLabels: { [MANAGED_BY_LABEL]: vcName } },
+});
+
+/** A block inside another and smaller: what an ipBlock's `except` may hold. */
+const strictlyInside = (outer: Cidr, inner: Cidr) =>
+  cidrContainsCidr(outer, inner) && inner.prefix > outer.prefix;
+
+/** The allowed address blocks as peers, each with the excepted blocks inside it. */
+function allowedBlocks(bounds: EgressBounds): NetworkPolicyPeer[] {
+  return parsedBlocks(bounds.cidrs).map((block) => ({ ipBlock: withExcepts(block, [], bounds) }));
+}
+
+/**
+ * A tenant's address block within the bounds: cut to each allowed block it overlaps (one peer per
+ * allowed block), each carrying the excepted blocks inside it besides the tenant's own excepts.
+ * Nothing when it lies outside every allowed block or inside an excepted one. CIDR blocks either
+ * nest or are disjoint, so this is exact.
+ */
+function confinedBlocks(tenant: IPBlock, bounds: EgressBounds): IPBlock[] {
+  const block = parseCidr(tenant.cidr);
+  // Malformed: kept as written, so the host API server refuses the policy rather than a wider one.
+  if (!block) return [cloneJson(tenant)];
+  const tenantExcepts = parsedBlocks(tenant.except ?? []);
+  const out: IPBlock[] = [];
+  for (const allowed of parsedBlocks(bounds.cidrs)) {
+    const inner = cidrContainsCidr(allowed, block)
+      ? block
+      : cidrContainsCidr(block, allowed)
+        ? allowed
+        : undefined;
+    if (!inner) continue;
+    if (parsedBlocks(bounds.except).some((denied) => cidrContainsCidr(denied, inner))) continue;
+    if (tenantExcepts.some((e) => cidrContainsCidr(e, inner))) continue;
+    out.push(withExcepts(inner, tenantExcepts, bounds));
+  }
+  return out;
+}
+
+/** An ipBlock of `block`, excepting those of `own` and of the bounds' excepted blocks inside it. */
+function withExcepts(block: Cidr, own: readonly Cidr[], bounds: EgressBounds): IPBlock {
+  const except = [
+    ...new Set(
+      [...own, ...parsedBlocks(bounds.except)].filter((e) => strictlyInside(block, e)).map(formatCidr),
+    ),
+  ];
+  return except.length ? { cidr: formatCidr(block), except } : { cidr: formatCidr(block) };
+}
+
 /** The host copy of a virtual NetworkPolicy: translated metadata and spec. */
 export function hostNetworkPolicyFor(
   virtual: KubeObject,
-  where: Placement & { hostName: string },
+  where: Placement & { hostName: string; egress?: EgressBounds },
 ): KubeObject {
   const virtualNamespace = virtual.metadata?.namespace ?? '';
   return {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'NetworkPolicy',
     metadata: hostMetadataFor(virtual, Resources.networkPolicies, where),
-    spec: translateNetworkPolicySpec(specOf(virtual), { vcName: where.vcName, virtualNamespace }),
+    spec: translateNetworkPolicySpec(specOf(virtual), {
+      vcName: where.vcName,
+      virtualNamespace,
+      egress: where.egress,
+    }),
   };
 }
 

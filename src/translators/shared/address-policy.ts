@@ -6,6 +6,7 @@ import { hostName } from '../../naming/names.ts';
 import type { InformerScope } from '../../informer/factory.ts';
 import type { Placement, ReconcileContext, SyncEnvironment } from '../../sync/kind.ts';
 import { ownedVirtualKey } from '../../sync/mappers.ts';
+import { parseIPv4, parseIPv6 } from '../../util/ip.ts';
 
 /**
  * Which addresses a tenant may point a host Service at, shared by the kinds that copy a tenant's own
@@ -63,37 +64,6 @@ export function isForbiddenAddress(ip: string): boolean {
 
 function forbiddenIPv4([a, b]: number[]): boolean {
   return a === 127 || a === 0 || (a === 169 && b === 254);
-}
-
-function parseIPv4(ip: string): number[] | undefined {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip);
-  if (!m) return undefined;
-  const octets = m.slice(1).map(Number);
-  return octets.every((o) => o <= 255) ? octets : undefined;
-}
-
-/** The eight 16-bit groups of an IPv6 address (`::` expanded, a trailing dotted quad read), or undefined. */
-function parseIPv6(ip: string): number[] | undefined {
-  if (!ip.includes(':')) return undefined;
-  let text = ip.toLowerCase();
-  // A trailing dotted quad (::ffff:169.254.169.254) is the last two groups.
-  const quad = /:(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})$/.exec(text);
-  if (quad) {
-    const v4 = parseIPv4(quad[1]!);
-    if (!v4) return undefined;
-    const group = (hi: number, lo: number) => ((hi << 8) | lo).toString(16);
-    text = `${text.slice(0, quad.index + 1)}${group(v4[0]!, v4[1]!)}:${group(v4[2]!, v4[3]!)}`;
-  }
-  const halves = text.split('::');
-  if (halves.length > 2) return undefined;
-  const groups = (s: string) => (s === '' ? [] : s.split(':'));
-  const head = groups(halves[0]!);
-  const rest = halves.length === 2 ? groups(halves[1]!) : [];
-  if (![...head, ...rest].every((g) => /^[0-9a-f]{1,4}$/.test(g))) return undefined;
-  const parsed = (gs: string[]) => gs.map((g) => parseInt(g, 16));
-  const missing = 8 - head.length - rest.length;
-  if (halves.length === 2 ? missing < 1 : missing !== 0) return undefined;
-  return [...parsed(head), ...new Array<number>(missing).fill(0), ...parsed(rest)];
 }
 
 /** A pod's IPs, from its status (podIP and podIPs), without repeats. */

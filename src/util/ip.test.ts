@@ -1,0 +1,67 @@
+import { cidrContainsCidr, cidrContainsIP, formatCidr, parseCidr, parseIP } from './ip.ts';
+
+const cidr = (text: string) => {
+  const block = parseCidr(text);
+  if (!block) throw new Error(`bad test CIDR ${text}`);
+  return block;
+};
+const ip = (text: string) => {
+  const address = parseIP(text);
+  if (!address) throw new Error(`bad test IP ${text}`);
+  return address;
+};
+
+describe('parseIP and parseCidr', () => {
+  it.each(['10.0.0.1', '255.255.255.255', '::1', 'fe80::1', '2001:db8::', '::ffff:10.0.0.1'])(
+    'reads %s',
+    (text) => {
+      expect(parseIP(text)).toBeDefined();
+    },
+  );
+  it.each(['', '10.0.0', '10.0.0.256', '1::2::3', 'g::1', 'example.com'])('refuses %j', (text) => {
+    expect(parseIP(text)).toBeUndefined();
+  });
+  it.each(['10.0.0.0', '10.0.0.0/33', '::/129', '10.0.0.0/-1', '10.0.0.0/x', 'nope/8'])(
+    'refuses the block %j',
+    (text) => {
+      expect(parseCidr(text)).toBeUndefined();
+    },
+  );
+  it('clears host bits and keeps mapped IPv4 addresses IPv4', () => {
+    expect(formatCidr(cidr('10.1.2.3/8'))).toBe('10.0.0.0/8');
+    expect(parseIP('::ffff:10.0.0.1')).toEqual(parseIP('10.0.0.1'));
+    expect(formatCidr(cidr('::ffff:10.0.0.0/104'))).toBe('10.0.0.0/8');
+  });
+  it.each([
+    ['fc00::/7', 'fc00::/7'],
+    ['2001:db8:0:0:1:0:0:0/80', '2001:db8:0:0:1::/80'],
+    ['::/0', '::/0'],
+    ['0.0.0.0/0', '0.0.0.0/0'],
+  ])('formats %s as %s', (text, expected) => {
+    expect(formatCidr(cidr(text))).toBe(expected);
+  });
+});
+
+describe('containment', () => {
+  it.each([
+    ['10.0.0.0/8', '10.255.1.1', true],
+    ['10.0.0.0/8', '11.0.0.1', false],
+    ['0.0.0.0/0', '8.8.8.8', true],
+    ['0.0.0.0/0', '::1', false],
+    ['10.0.0.0/8', '::ffff:10.9.9.9', true],
+    ['fc00::/7', 'fd00::1', true],
+    ['fc00::/7', 'fe80::1', false],
+  ])('%s holds %s: %s', (block, address, expected) => {
+    expect(cidrContainsIP(cidr(block), ip(address))).toBe(expected);
+  });
+  it.each([
+    ['0.0.0.0/0', '10.0.0.0/8', true],
+    ['10.0.0.0/8', '10.0.0.0/8', true],
+    ['10.0.0.0/8', '10.1.0.0/16', true],
+    ['10.1.0.0/16', '10.0.0.0/8', false],
+    ['10.0.0.0/8', '172.16.0.0/12', false],
+    ['::/0', '10.0.0.0/8', false],
+  ])('%s holds %s: %s', (outer, inner, expected) => {
+    expect(cidrContainsCidr(cidr(outer), cidr(inner))).toBe(expected);
+  });
+});
