@@ -147,6 +147,8 @@ function getWithToken(server: string, path: string, ca: string, token: string): 
         kubelet: true,
         args: [
           '--cluster-dns-ip=',
+          // The virtual DNS Service's endpoints name the host's bridge address, a private one.
+          `--allowed-endpoint-cidr=${node.gateway}/32`,
           `--kubelet-node-ports=${nodePortsFrom}-${nodePortsFrom + 9}`,
           '--kubelet-node-stats=true',
         ],

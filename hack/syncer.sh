@@ -25,6 +25,12 @@ case "${1:-}" in
     # With the real node the virtual cluster has its own DNS Service (hack/realnode/dns.ts): no override.
     dns_ip="${CLUSTER_DNS_IP-10.96.0.10}"
     [[ -z "${CLUSTER_DNS_IP+set}" && -f "$STATE_DIR/realnode.json" ]] && dns_ip=""
+    # Its endpoints name the host's bridge address (a private one): the tenant may name that one.
+    endpoint_args=()
+    if [[ -f "$STATE_DIR/realnode.json" ]]; then
+      gateway="$("$NODE_BIN" -e "console.log(JSON.parse(require('fs').readFileSync(process.argv[1],'utf8')).gateway)" "$STATE_DIR/realnode.json")"
+      endpoint_args=(--allowed-endpoint-cidr "$gateway/32")
+    fi
     # Run as the image runs it: the same V8 flags (the Dockerfile's ENTRYPOINT) and environment (its ENV).
     flags="$("$NODE_BIN" hack/node-flags.ts)" || die syncer "cannot read the syncer's node flags from the Dockerfile"
     read -ra node_flags <<<"$flags"
@@ -36,7 +42,7 @@ case "${1:-}" in
       --metrics-bind-address "127.0.0.1:$port" --cluster-dns-ip="$dns_ip" \
       --kubelet-bind-address "127.0.0.1:$kubelet_port" --kubelet-tls-cert-file "$kubelet_cert" \
       --kubelet-tls-key-file "$kubelet_key" --kubelet-client-ca-file "$kubelet_ca" \
-      --log-format text ${SYNCER_ARGS:-} >>"$LOG" 2>&1 </dev/null &
+      --log-format text "${endpoint_args[@]}" ${SYNCER_ARGS:-} >>"$LOG" 2>&1 </dev/null &
     echo $! >"$PID_FILE"
     for _ in $(seq 1 60); do
       running || die syncer "exited during startup" "$LOG"

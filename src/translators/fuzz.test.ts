@@ -48,6 +48,7 @@ import {
   RESERVED_LABEL_KEYS,
 } from '../naming/labels.ts';
 import { planMetadata } from '../sync/metadata-sync.ts';
+import { cloneJson } from '../util/json.ts';
 import {
   caseSeed,
   hostServiceState,
@@ -67,6 +68,7 @@ import { fakeNode, realNodeCopy } from './nodes/translate.ts';
 import { checkPodSecurity, type PodSecurityViolation } from './pods/pod-security.ts';
 import { podPolicyViolations } from './pods/pod-policy.ts';
 import { forEachPodReference } from './pods/reference-walker.ts';
+import { usesVirtualDns } from './pods/virtual-dns.ts';
 import { bundleName, tokenKey } from './pods/token-bundles.ts';
 import { tokenNeeds } from './pods/tokens.ts';
 import {
@@ -704,13 +706,21 @@ function checkHostPod(f: Findings, virtual: Obj, host: Pod, g: Generated): void 
       );
     }
   }
-  if (!vspec.hostNetwork && vspec.dnsPolicy !== 'Default') {
+  if (usesVirtualDns(vspec)) {
     f.check(spec.dnsPolicy === 'None', `${where}: DNS policy is not None`, String(spec.dnsPolicy));
     f.check(spec.dnsConfig?.nameservers?.[0] === DNS_IP, `${where}: first nameserver is not the virtual DNS`);
-  } else if (vspec.dnsPolicy === 'Default') {
-    // The node's resolver, as the tenant asked: no virtual DNS, and no policy of the syncer's.
-    f.check(spec.dnsPolicy === 'Default', `${where}: DNS policy Default not kept`, String(spec.dnsPolicy));
-    f.check(sameJson(spec.dnsConfig, vspec.dnsConfig), `${where}: dnsConfig of a Default pod changed`);
+    f.check(arr(spec.dnsConfig?.nameservers).length <= 3, `${where}: more than three nameservers`);
+  } else if (vspec.dnsPolicy === 'Default' || vspec.dnsPolicy === 'None') {
+    // The node's resolver, or the pod's own: what the tenant asked, no DNS or policy of the syncer's.
+    f.check(
+      spec.dnsPolicy === vspec.dnsPolicy,
+      `${where}: DNS policy ${vspec.dnsPolicy} not kept`,
+      String(spec.dnsPolicy),
+    );
+    f.check(
+      sameJson(spec.dnsConfig, cloneJson(vspec.dnsConfig)),
+      `${where}: dnsConfig of a ${vspec.dnsPolicy} pod changed`,
+    );
   }
   f.check(
     arr(spec.hostAliases).some((a) => rec(a).ip === API_IP),

@@ -72,6 +72,8 @@ export const EVERYTHING_ON: Record<string, string> = {
   'syncer.allowedSigners[0]': 'example.com/mesh',
   'syncer.allowedInlineCsiDrivers[0]': 'secrets-store.csi.k8s.io',
   'syncer.allowedInlineVolumeSources[0]': 'nfs',
+  'syncer.deniedEndpointCidrs[0]': '10.0.0.0/8',
+  'syncer.allowedEndpointCidrs[0]': '10.20.0.0/16',
   'syncer.deniedServiceAccountAnnotations[0]': 'eks.amazonaws.com/role-arn',
   'syncer.allowedPvSources[0]': 'nfs',
   'metrics.serviceMonitor.enabled': 'true',

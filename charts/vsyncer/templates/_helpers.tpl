@@ -134,6 +134,12 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 {{- range .Values.syncer.allowedPvSources }}
 - --allowed-pv-source={{ . }}
 {{- end }}
+{{- range .Values.syncer.deniedEndpointCidrs }}
+- --denied-endpoint-cidr={{ . }}
+{{- end }}
+{{- range .Values.syncer.allowedEndpointCidrs }}
+- --allowed-endpoint-cidr={{ . }}
+{{- end }}
 {{- if .Values.isolation.enabled }}
 {{- /* The isolation NetworkPolicy's egress limit, which tenant NetworkPolicies (kind networkpolicies) must not widen. */}}
 - --tenant-egress-cidr={{ .Values.isolation.networkPolicy.outgoingCIDR }}

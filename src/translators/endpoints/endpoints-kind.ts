@@ -9,6 +9,7 @@ import {
   reportDropped,
   takesTenantEndpoints,
   tenantAddressPolicy,
+  type EndpointAddressBounds,
   type AddressPolicy,
 } from '../shared/address-policy.ts';
 import { sameJson } from '../shared/host-metadata.ts';
@@ -23,7 +24,7 @@ const KUBERNETES = 'default/kubernetes';
  * Service (an external database, say). Services with a selector get theirs from the host's own
  * controller. Addresses a tenant may not point a host Service at are dropped and reported.
  */
-export function endpointsKind(where: Placement): KindSpec {
+export function endpointsKind(where: Placement, addressBounds: EndpointAddressBounds): KindSpec {
   let virtualServices: Informer<KubeObject>;
   let policy: AddressPolicy;
   const place = (ctx: ReconcileContext) => ({ ...where, hostName: ctx.hostName });
@@ -48,7 +49,7 @@ export function endpointsKind(where: Placement): KindSpec {
       virtualServices = env.informers.get(env.virtual, Resources.services);
       // The virtual pods, and every pod of the host namespace (other tenants' IPs are what a tenant
       // must not target): informers shared with the endpointslices kind.
-      policy = tenantAddressPolicy(env);
+      policy = tenantAddressPolicy(env, addressBounds);
     },
 
     wanted(ctx, virtual) {

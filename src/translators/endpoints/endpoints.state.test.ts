@@ -29,6 +29,24 @@ const tenantPod: Seed = [
     status: { podIP: '10.244.0.7' },
   },
 ];
+/** The tenant pod's host copy: its IP is what the host kubelet gave it. */
+const tenantHostPod: Seed = [
+  Resources.pods,
+  {
+    metadata: {
+      name: hostName('db-0'),
+      namespace: HOST_NS,
+      labels: { 'vcluster.loft.sh/managed-by': VC },
+      annotations: {
+        'vcluster.loft.sh/object-name': 'db-0',
+        'vcluster.loft.sh/object-namespace': 'team',
+        'vcluster.loft.sh/object-kind': '/v1, Kind=Pod',
+      },
+    },
+    spec: { containers: [] },
+    status: { podIP: '10.244.0.7' },
+  },
+];
 /** A pod of another virtual cluster in the same host namespace. */
 const foreignHostPod: Seed = [
   Resources.pods,
@@ -62,6 +80,7 @@ describe('endpoints state table (selector-less Services)', () => {
           { ip: '10.244.0.7', targetRef: { kind: 'Pod', name: 'db-0' } },
         ]),
       ],
+      host: [tenantHostPod],
     });
     await t.settle();
     expect(addressesOf(hostEndpoints(t, 'db'))).toEqual([
@@ -89,6 +108,27 @@ describe('endpoints state table (selector-less Services)', () => {
     const events = t.virtual.objects(Resources.events, 'team').map((e) => String(e.message));
     expect(events.some((m) => m.includes('10.244.0.9') && m.includes('169.254.169.254'))).toBe(true);
     expect(events.join(' ')).not.toContain(HOST_NS);
+  });
+
+  it("private addresses that are not this tenant's pods (other host namespaces' pods, nodes, the host API) are dropped, unless the host admin allows them", async () => {
+    const addresses = [{ ip: '10.244.3.17' }, { ip: '172.18.0.2' }, { ip: 'fd00::1' }, { ip: '192.0.2.10' }];
+    const t = await start({ kinds: ['endpoints'], virtual: [service('db'), endpoints('db', addresses)] });
+    await t.settle();
+    expect(addressesOf(hostEndpoints(t, 'db'))).toEqual([{ ip: '192.0.2.10' }]);
+    const events = t.virtual.objects(Resources.events, 'team').map((e) => String(e.message));
+    expect(
+      events.some(
+        (m) => m.includes('172.18.0.2: a private address') && m.includes('--allowed-endpoint-cidr'),
+      ),
+    ).toBe(true);
+
+    const allowing = await start({
+      kinds: ['endpoints'],
+      virtual: [service('db'), endpoints('db', addresses)],
+      flags: { allowedEndpointCidr: '172.18.0.0/16' },
+    });
+    await allowing.settle();
+    expect(addressesOf(hostEndpoints(allowing, 'db'))).toEqual([{ ip: '172.18.0.2' }, { ip: '192.0.2.10' }]);
   });
 
   it('a targetRef naming a pod that does not have that IP is dropped', async () => {

@@ -1,4 +1,10 @@
+import { field } from '../../config/fields.ts';
 import { defineKind } from '../../sync/kind.ts';
+import {
+  DEFAULT_DENIED_ENDPOINT_CIDRS,
+  endpointAddressBoundsOf,
+  invalidCidrs,
+} from '../shared/address-policy.ts';
 import { CRUD } from '../shared/data-object.ts';
 import { endpointsKind } from './endpoints-kind.ts';
 
@@ -8,11 +14,35 @@ export const endpointsDescriptor = defineKind({
   description: 'Endpoints of Services without a selector, virtual → host',
   defaultOn: true,
   eventKind: 'Endpoints',
-  fields: [],
+  // Read by the endpointslices kind too: the same addresses are refused in either form.
+  fields: [
+    field({
+      flag: 'denied-endpoint-cidr',
+      key: 'deniedEndpointCidrs',
+      kind: 'list',
+      default: DEFAULT_DENIED_ENDPOINT_CIDRS,
+      repeatable: true,
+      valueName: 'cidr',
+      description:
+        "address block the Endpoints and EndpointSlices of a tenant's selector-less Services may not name unless it is one of the virtual cluster's pods: the host's other pods, nodes and API server live there (the private ranges by default)",
+      validate: invalidCidrs,
+    }),
+    field({
+      flag: 'allowed-endpoint-cidr',
+      key: 'allowedEndpointCidrs',
+      kind: 'list',
+      default: [],
+      repeatable: true,
+      valueName: 'cidr',
+      description:
+        'address block inside --denied-endpoint-cidr that tenant endpoints may name after all (a service outside the cluster on a private address)',
+      validate: invalidCidrs,
+    }),
+  ],
   hostRbac: [
     { scope: 'namespace', apiGroups: [''], resources: ['endpoints'], verbs: CRUD },
     // Every pod of the namespace: an Endpoints address must not be another tenant's pod.
     { scope: 'namespace', apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
   ],
-  build: (_options, where) => endpointsKind(where),
+  build: (options, where) => endpointsKind(where, endpointAddressBoundsOf(options)),
 });

@@ -14,6 +14,7 @@ import {
   podIPs,
   takesTenantEndpoints,
   tenantAddressPolicy,
+  type EndpointAddressBounds,
   type AddressPolicy,
   type TargetRef,
   reportDropped,
@@ -108,7 +109,7 @@ function pinLabels(
  * the copy of the tenant's Service (host names are ambiguous: a slice must never join another
  * tenant's Service). Endpoints a tenant may not point a host Service at are dropped and reported.
  */
-export function endpointSlicesKind(where: Placement): KindSpec {
+export function endpointSlicesKind(where: Placement, addressBounds: EndpointAddressBounds): KindSpec {
   let virtualServices: Informer<KubeObject>;
   let hostServices: Informer<KubeObject>;
   let virtualSlices: Informer<KubeObject> | undefined;
@@ -184,7 +185,7 @@ export function endpointSlicesKind(where: Placement): KindSpec {
       });
       // The virtual pods, and every pod of the host namespace (other tenants' IPs are what a tenant
       // must not target): informers shared with the endpoints kind.
-      policy = tenantAddressPolicy(env);
+      policy = tenantAddressPolicy(env, addressBounds);
       const slices = env.informers.get(env.virtual, SLICES);
       slices.addIndexer(BY_SERVICE, sliceServiceKeys);
       slices.addIndexer(BY_POD, slicePodKeys);

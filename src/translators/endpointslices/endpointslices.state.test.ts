@@ -55,6 +55,24 @@ const tenantPod = (ip?: string): Seed => [
     status: ip ? { podIP: ip } : {},
   },
 ];
+/** The tenant pod's host copy: its IP is what the host kubelet gave it. */
+const tenantHostPod = (ip?: string): Seed => [
+  Resources.pods,
+  {
+    metadata: {
+      name: hostName('db-0'),
+      namespace: HOST_NS,
+      labels: { 'vcluster.loft.sh/managed-by': VC },
+      annotations: {
+        'vcluster.loft.sh/object-name': 'db-0',
+        'vcluster.loft.sh/object-namespace': 'team',
+        'vcluster.loft.sh/object-kind': '/v1, Kind=Pod',
+      },
+    },
+    spec: { containers: [] },
+    status: ip ? { podIP: ip } : {},
+  },
+];
 /** A pod of another virtual cluster in the same host namespace. */
 const foreignHostPod = (name = 'secret-db-x-x-x-other', ip = '10.244.0.9'): Seed => [
   Resources.pods,
@@ -83,7 +101,7 @@ describe('endpointslices state table (tenant-written slices of selector-less Ser
           { addresses: ['10.244.0.7'], targetRef: { kind: 'Pod', name: 'db-0' }, nodeName: 'node-1' },
         ]),
       ],
-      host: [hostService('db')],
+      host: [hostService('db'), tenantHostPod('10.244.0.7')],
     });
     await t.settle();
     expect(t.host.writeLog()).toEqual([`create endpointslices ${HOST_NS}/${hostName('db-abc')}`]);
@@ -274,11 +292,21 @@ describe('endpointslices state table (tenant-written slices of selector-less Ser
           { addresses: ['192.0.2.10'] },
         ]),
       ],
-      host: [hostService('db')],
+      host: [hostService('db'), tenantHostPod()],
     });
     await t.settle();
     expect(endpointsOf(hostSlice(t))).toEqual([{ addresses: ['192.0.2.10'] }]);
 
+    // The host kubelet gives the host pod its IP; the pods kind copies it up to the virtual pod.
+    const hostPod = t.host
+      .objects(Resources.pods, HOST_NS)
+      .find((p) => p.metadata?.name === hostName('db-0'))!;
+    await t.host.update(
+      Resources.pods,
+      HOST_NS,
+      { ...hostPod, status: { podIP: '10.244.0.7' } },
+      { subresource: 'status' },
+    );
     const pod = t.virtual.objects(Resources.pods, 'team')[0]!;
     await t.virtual.update(
       Resources.pods,

@@ -1,4 +1,5 @@
 import { defineKind } from '../../sync/kind.ts';
+import { endpointAddressBoundsOf } from '../shared/address-policy.ts';
 import { CRUD } from '../shared/data-object.ts';
 import { endpointSlicesKind } from './endpointslices-kind.ts';
 
@@ -17,5 +18,5 @@ export const endpointSlicesDescriptor = defineKind({
     // A copy joins its Service's host copy only once that is provably the tenant's Service.
     { scope: 'namespace', apiGroups: [''], resources: ['services'], verbs: ['get', 'list', 'watch'] },
   ],
-  build: (_options, where) => endpointSlicesKind(where),
+  build: (options, where) => endpointSlicesKind(where, endpointAddressBoundsOf(options)),
 });

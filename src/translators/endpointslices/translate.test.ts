@@ -16,12 +16,17 @@ const VC = 'vc';
 const where = { vcName: VC, hostNamespace: 'host-ns', virtualApiService: VC, hostName: 'db-abc-x-team-x-vc' };
 
 /** A policy over fixed answers: this tenant's pods (`ns/name` → IPs) and other tenants' pod IPs. */
-const policyOf = (pods: Record<string, string[]> = {}, foreign: string[] = []): AddressPolicy => ({
+const policyOf = (
+  pods: Record<string, string[]> = {},
+  foreign: string[] = [],
+  denied: string[] = [],
+): AddressPolicy => ({
   tenantPod: (namespace, name) => {
     const ips = pods[`${namespace}/${name}`];
     return ips ? { hostName: `${name}-x-${namespace}-x-${VC}`, ips } : undefined;
   },
   isForeignPodIP: (ip) => foreign.includes(ip),
+  isDeniedAddress: (ip) => denied.includes(ip),
 });
 
 const slice = (endpoints: unknown[], extra: Record<string, unknown> = {}): KubeObject => ({

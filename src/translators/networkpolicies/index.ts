@@ -1,6 +1,6 @@
 import { field } from '../../config/fields.ts';
 import { defineKind } from '../../sync/kind.ts';
-import { parseCidr } from '../../util/ip.ts';
+import { invalidCidrs } from '../shared/address-policy.ts';
 import { CRUD } from '../shared/data-object.ts';
 import { networkPoliciesKind } from './networkpolicies-kind.ts';
 
@@ -51,8 +51,3 @@ export const networkPoliciesDescriptor = defineKind({
     return networkPoliciesKind(where, cidrs.length ? { cidrs, except } : undefined);
   },
 });
-
-function invalidCidrs(list: readonly string[]): string | undefined {
-  const bad = list.find((cidr) => !parseCidr(cidr));
-  return bad === undefined ? undefined : `not a CIDR block (address/prefix): ${JSON.stringify(bad)}`;
-}

@@ -7,12 +7,17 @@ import {
 } from './address-policy.ts';
 
 /** A policy over fixed answers: this tenant's pods (`ns/name` → IPs) and other tenants' pod IPs. */
-const policyOf = (pods: Record<string, string[]> = {}, foreign: string[] = []): AddressPolicy => ({
+const policyOf = (
+  pods: Record<string, string[]> = {},
+  foreign: string[] = [],
+  denied: string[] = [],
+): AddressPolicy => ({
   tenantPod: (namespace, name) => {
     const ips = pods[`${namespace}/${name}`];
     return ips ? { hostName: `${name}-x-${namespace}-x-vc`, ips } : undefined;
   },
   isForeignPodIP: (ip) => foreign.includes(ip),
+  isDeniedAddress: (ip) => denied.includes(ip),
 });
 const opts = (policy: AddressPolicy, ips = true) => ({
   namespace: 'team',
@@ -115,6 +120,16 @@ describe('vetEndpoint', () => {
       ok: false,
       problem,
     });
+  });
+
+  it('a denied private address is dropped, naming the flag that allows it; FQDNs are not addresses', () => {
+    const policy = policyOf({}, [], ['172.18.0.2']);
+    expect(vetEndpoint(['192.0.2.10', '172.18.0.2'], undefined, opts(policy))).toEqual({
+      ok: false,
+      problem:
+        "172.18.0.2: a private address that is not one of this virtual cluster's pods (the host admin may allow it with --allowed-endpoint-cidr)",
+    });
+    expect(vetEndpoint(['172.18.0.2'], undefined, opts(policy, false))).toEqual({ ok: true });
   });
 
   it("a Pod targetRef of this tenant's pod with its IPs is pointed at the host pod", () => {

@@ -6,7 +6,7 @@ import { hostName } from '../../naming/names.ts';
 import type { InformerScope } from '../../informer/factory.ts';
 import type { Placement, ReconcileContext, SyncEnvironment } from '../../sync/kind.ts';
 import { ownedVirtualKey } from '../../sync/mappers.ts';
-import { parseIPv4, parseIPv6 } from '../../util/ip.ts';
+import { cidrContainsIP, parseCidr, parseIP, parseIPv4, parseIPv6, type Cidr } from '../../util/ip.ts';
 
 /**
  * Which addresses a tenant may point a host Service at, shared by the kinds that copy a tenant's own
@@ -26,7 +26,34 @@ export interface AddressPolicy {
   tenantPod(namespace: string, name: string): { hostName: string; ips: string[] } | undefined;
   /** True when the IP belongs to a host pod that is not this virtual cluster's. */
   isForeignPodIP(ip: string): boolean;
+  /**
+   * True when the IP lies in a block tenants may not name (EndpointAddressBounds) and is not the IP
+   * of one of this virtual cluster's host pods.
+   */
+  isDeniedAddress(ip: string): boolean;
 }
+
+/**
+ * Address blocks a tenant's own endpoints may not name, besides the rules above: where the host's
+ * pods of other namespaces, its nodes and its API server live, which the syncer cannot see (it reads
+ * one host namespace). A host Service, NodePort or load balancer, or the host's ingress controller,
+ * would otherwise carry traffic there for the tenant (CVE-2021-25740). `allowed` carves blocks back
+ * out (a database outside the cluster on a private address); this virtual cluster's own pods are
+ * always allowed.
+ */
+export interface EndpointAddressBounds {
+  denied: readonly string[];
+  allowed: readonly string[];
+}
+
+/** The private and shared address ranges (RFC 1918, RFC 6598, IPv6 unique local). */
+export const DEFAULT_DENIED_ENDPOINT_CIDRS: readonly string[] = [
+  '10.0.0.0/8',
+  '172.16.0.0/12',
+  '192.168.0.0/16',
+  '100.64.0.0/10',
+  'fc00::/7',
+];
 
 /** A reference from an address to the object behind it (an ObjectReference). */
 export interface TargetRef {
@@ -118,14 +145,20 @@ const ownHostPods = (where: Pick<Placement, 'vcName' | 'hostNamespace'>): Inform
  * of the host namespace (other tenants' too: their IPs are what a tenant must not target) indexed by
  * IP. Call it from a kind's setup; kinds calling it share the informers and the index.
  */
-export function tenantAddressPolicy(env: SyncEnvironment): AddressPolicy & AddressPolicyInformers {
+export function tenantAddressPolicy(
+  env: SyncEnvironment,
+  bounds: EndpointAddressBounds,
+): AddressPolicy & AddressPolicyInformers {
   const virtualPods = env.informers.get(env.virtual, Resources.pods);
   const ownPods = env.informers.get(env.host, Resources.pods, ownHostPods(env));
   const foreign = env.informers.get(env.host, Resources.pods, foreignHostPods(env));
-  if (!indexed.has(foreign)) {
-    foreign.addIndexer(HOST_POD_IP_INDEX, podIPs);
-    indexed.add(foreign);
+  for (const pods of [foreign, ownPods]) {
+    if (indexed.has(pods)) continue;
+    pods.addIndexer(HOST_POD_IP_INDEX, podIPs);
+    indexed.add(pods);
   }
+  const denied = blocks(bounds.denied);
+  const allowed = blocks(bounds.allowed);
   return {
     virtualPods,
     foreignHostPods: foreign,
@@ -143,7 +176,31 @@ export function tenantAddressPolicy(env: SyncEnvironment): AddressPolicy & Addre
       return { hostName: host, ips: podIPs(pod) };
     },
     isForeignPodIP: (ip) => foreign.store.byIndex(HOST_POD_IP_INDEX, ip).length > 0,
+    isDeniedAddress(ip) {
+      const address = parseIP(ip);
+      if (!address || !denied.some((b) => cidrContainsIP(b, address))) return false;
+      if (allowed.some((b) => cidrContainsIP(b, address))) return false;
+      // The host kubelet wrote these IPs (the virtual pod's status is the tenant's to write).
+      return ownPods.store.byIndex(HOST_POD_IP_INDEX, ip).length === 0;
+    },
   };
+}
+
+const blocks = (list: readonly string[]): Cidr[] =>
+  list.map(parseCidr).filter((block): block is Cidr => block !== undefined);
+
+/** The bounds the endpoints kind's flags give (both endpoint kinds read them). */
+export function endpointAddressBoundsOf(options: Readonly<Record<string, unknown>>): EndpointAddressBounds {
+  return {
+    denied: (options.deniedEndpointCidrs as string[] | undefined) ?? DEFAULT_DENIED_ENDPOINT_CIDRS,
+    allowed: (options.allowedEndpointCidrs as string[] | undefined) ?? [],
+  };
+}
+
+/** A flag's problem when one of its blocks is not `address/prefix`. */
+export function invalidCidrs(list: readonly string[]): string | undefined {
+  const bad = list.find((cidr) => !parseCidr(cidr));
+  return bad === undefined ? undefined : `not a CIDR block (address/prefix): ${JSON.stringify(bad)}`;
 }
 
 /**
@@ -182,9 +239,15 @@ export function vetEndpoint(
     targetRef = { kind: 'Pod', name: pod.hostName, namespace: opts.hostNamespace };
   }
   if (opts.ips)
-    for (const address of addresses as string[])
+    for (const address of addresses as string[]) {
       if (policy.isForeignPodIP(address))
         return { ok: false, problem: `${address}: the IP of a pod that is not this virtual cluster's` };
+      if (policy.isDeniedAddress(address))
+        return {
+          ok: false,
+          problem: `${address}: a private address that is not one of this virtual cluster's pods (the host admin may allow it with --allowed-endpoint-cidr)`,
+        };
+    }
   return targetRef ? { ok: true, targetRef } : { ok: true };
 }
 
