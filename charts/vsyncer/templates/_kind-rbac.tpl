@@ -37,6 +37,11 @@
 {{- end }}
 {{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "pods" "defaultOn" true)) }}
 - apiGroups: [""]
+  resources: ["pods/status"]
+  verbs: ["update"]
+{{- end }}
+{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "pods" "defaultOn" true)) }}
+- apiGroups: [""]
   resources: ["secrets"]
   verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
 {{- end }}

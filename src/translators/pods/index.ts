@@ -136,6 +136,8 @@ export const podsKind = defineKind({
     { scope: 'namespace', apiGroups: [''], resources: ['pods'], verbs: CRUD },
     // `kubectl debug` adds ephemeral containers through their own subresource.
     { scope: 'namespace', apiGroups: [''], resources: ['pods/ephemeralcontainers'], verbs: ['update'] },
+    // The conditions of a pod's readiness gates, which the tenant's controllers set.
+    { scope: 'namespace', apiGroups: [''], resources: ['pods/status'], verbs: ['update'] },
     // Minted virtual tokens are kept in host secrets owned by the host pod.
     { scope: 'namespace', apiGroups: [''], resources: ['secrets'], verbs: CRUD },
     // The virtual API service's cluster IP, for KUBERNETES_SERVICE_HOST.

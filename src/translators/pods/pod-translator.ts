@@ -29,6 +29,7 @@ import { podPolicyViolations } from './pod-policy.ts';
 import { missingReferenceMessage, missingReferences } from './references.ts';
 import { parseToleration, serviceLinkEnv } from './service-env.ts';
 import { TokenBundles } from './token-bundles.ts';
+import { hostConditionsWithGates } from './readiness-gates.ts';
 import { DnsWaiters, usesVirtualDns, WAITING_FOR_DNS, WAITING_FOR_DNS_REASON } from './virtual-dns.ts';
 import { bundleSlotsOf, mountedTokenSource, PodTokens } from './tokens.ts';
 import {
@@ -513,6 +514,18 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
           Resources.pods,
           ctx.hostNamespace,
           update.pod as unknown as KubeObject,
+        );
+        result.hostWritten = true;
+      }
+      // Readiness gates: the tenant's controllers set their conditions on the virtual pod; the host
+      // kubelet counts them into Ready once the host pod has them.
+      const gateConditions = hostConditionsWithGates(asPod(virtualPod), asPod(latestHostPod));
+      if (gateConditions) {
+        latestHostPod = await ctx.host.update(
+          Resources.pods,
+          ctx.hostNamespace,
+          { ...latestHostPod, status: { ...(latestHostPod.status as object), conditions: gateConditions } },
+          { subresource: 'status' },
         );
         result.hostWritten = true;
       }

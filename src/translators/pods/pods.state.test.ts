@@ -342,6 +342,77 @@ describe('pods state table', () => {
     expect(table.virtual.objects(PODS, 'team')).toEqual([]);
   });
 
+  it("a readiness gate's condition, set by the tenant's controller on the virtual pod, reaches the host pod and stays on the virtual pod", async () => {
+    const GATE = 'example.com/load-balancer-ready';
+    const table = await podTable([
+      virtualPod('web', { spec: { readinessGates: [{ conditionType: GATE }] } }),
+    ]);
+    await table.settle();
+    const v = table.virtual.objects(PODS, 'team')[0]!;
+    const gate = {
+      type: GATE,
+      status: 'True',
+      reason: 'Registered',
+      lastTransitionTime: '2026-12-02T10:00:00Z',
+    };
+    await table.virtual.update(
+      PODS,
+      'team',
+      { ...v, status: { ...(v.status as object), conditions: [gate] } },
+      { subresource: 'status' },
+    );
+    table.host.clearWrites();
+    table.virtual.clearWrites();
+    await table.settle();
+    expect(podWrites(table)).toEqual([`host: update pods/status ${HOST_NS}/${hostPodName('web')}`]);
+    const conditionsOf = (pod: KubeObject | undefined) =>
+      (
+        (pod?.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? []
+      ).map((c) => `${c.type}=${c.status}`);
+    expect(conditionsOf(hostPods(table)[0])).toContain(`${GATE}=True`);
+
+    // The host kubelet counts the gate in: Ready comes up, and the virtual pod keeps its gate condition.
+    const h = hostPods(table)[0]!;
+    await table.host.update(
+      PODS,
+      HOST_NS,
+      {
+        ...h,
+        status: {
+          ...(h.status as object),
+          phase: 'Running',
+          conditions: [{ type: 'Ready', status: 'True' }, gate],
+        },
+      },
+      { subresource: 'status' },
+    );
+    table.host.clearWrites();
+    await table.settle();
+    expect(conditionsOf(table.virtual.objects(PODS, 'team')[0]).sort()).toEqual([
+      'Ready=True',
+      `${GATE}=True`,
+    ]);
+    // Nothing more goes down: the host already has the gate as the tenant set it.
+    expect(podWrites(table).filter((w) => w.startsWith('host:'))).toEqual([]);
+  });
+
+  it('a readiness gate naming a condition the host decides (Ready) is not written to the host pod', async () => {
+    const table = await podTable([
+      virtualPod('web', { spec: { readinessGates: [{ conditionType: 'Ready' }] } }),
+    ]);
+    await table.settle();
+    const v = table.virtual.objects(PODS, 'team')[0]!;
+    await table.virtual.update(
+      PODS,
+      'team',
+      { ...v, status: { ...(v.status as object), conditions: [{ type: 'Ready', status: 'True' }] } },
+      { subresource: 'status' },
+    );
+    table.host.clearWrites();
+    await table.settle();
+    expect(podWrites(table).filter((w) => w.startsWith('host:'))).toEqual([]);
+  });
+
   describe("vCluster's controlled-by opt-out", () => {
     const CONTROLLED_BY = 'vcluster.loft.sh/controlled-by';
 

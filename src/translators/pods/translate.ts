@@ -34,6 +34,7 @@ import {
 } from '../../sync/managed-metadata.ts';
 import { cloneJson } from '../../util/json.ts';
 import type { PodPolicy } from './pod-policy.ts';
+import { virtualConditionsWithGates, type PodCondition } from './readiness-gates.ts';
 import { forEachPodReference, referencedNames, type PodReference } from './reference-walker.ts';
 import { usesVirtualDns } from './virtual-dns.ts';
 
@@ -704,7 +705,8 @@ function sortKeys(m: Record<string, string>): [string, string][] {
 
 /**
  * The virtual pod's status from the host pod: everything the kubelet reports, but container
- * statuses only for containers the tenant declared (nothing the host injected).
+ * statuses only for containers the tenant declared (nothing the host injected), and the conditions
+ * of the pod's readiness gates as the tenant's controllers set them.
  */
 export function podStatusForVirtual(host: Pod, virtual: Pod): PodStatus {
   const status = cloneJson(host.status ?? {});
@@ -714,7 +716,10 @@ export function podStatusForVirtual(host: Pod, virtual: Pod): PodStatus {
   const vspec = virtual.spec;
   const out: PodStatus = {
     phase: status.phase,
-    conditions: status.conditions,
+    conditions: virtualConditionsWithGates(
+      status.conditions as PodCondition[] | undefined,
+      virtual,
+    ) as PodStatus['conditions'],
     message: status.message,
     reason: status.reason,
     hostIP: status.hostIP,

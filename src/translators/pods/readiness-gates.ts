@@ -1,0 +1,85 @@
+import type { Pod } from '../../kube/types.ts';
+
+/** One pod condition, as the status holds it. */
+export interface PodCondition {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+  lastTransitionTime?: string;
+  lastProbeTime?: string;
+}
+
+/**
+ * Condition types the kubelet and the control plane own. A readiness gate may not make the syncer
+ * write one of these to the host pod: the host's own components decide them.
+ */
+const SYSTEM_CONDITION_TYPES: ReadonlySet<string> = new Set([
+  'PodScheduled',
+  'Initialized',
+  'ContainersReady',
+  'Ready',
+  'PodReadyToStartContainers',
+  'DisruptionTarget',
+  'PodResizePending',
+  'PodResizeInProgress',
+]);
+
+/** A list as the status holds it, or none: objects reach here before or without a shape check. */
+const listOf = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
+
+const conditionsOf = (pod: Pod): PodCondition[] =>
+  listOf((pod.status as { conditions?: unknown } | undefined)?.conditions).filter(
+    (c): c is PodCondition => typeof (c as PodCondition | null)?.type === 'string',
+  );
+
+/**
+ * The condition types of the pod's readiness gates that the tenant's own controllers set: on the
+ * virtual pod, where they run. The host kubelet counts them into Ready only once they are on the host
+ * pod too, so the syncer carries them down, and keeps them on the virtual pod when status comes up.
+ */
+export function readinessGateTypes(pod: Pod): Set<string> {
+  const gates = listOf((pod.spec as { readinessGates?: unknown } | undefined)?.readinessGates);
+  return new Set(
+    gates
+      .map((g) => (g as { conditionType?: unknown } | null)?.conditionType)
+      .filter((t): t is string => typeof t === 'string' && t !== '' && !SYSTEM_CONDITION_TYPES.has(t)),
+  );
+}
+
+/**
+ * The host pod's conditions with the virtual pod's readiness-gate conditions in place of its own, or
+ * undefined when the host pod already has them as the tenant set them.
+ */
+export function hostConditionsWithGates(virtual: Pod, host: Pod): PodCondition[] | undefined {
+  const gates = readinessGateTypes(virtual);
+  if (!gates.size) return undefined;
+  const wanted = conditionsOf(virtual).filter((c) => gates.has(c.type));
+  const current = conditionsOf(host);
+  const same = (a: PodCondition | undefined, b: PodCondition) =>
+    a !== undefined && a.status === b.status && a.reason === b.reason && a.message === b.message;
+  if (
+    wanted.every((w) =>
+      same(
+        current.find((c) => c.type === w.type),
+        w,
+      ),
+    )
+  )
+    return undefined;
+  const types = new Set(wanted.map((w) => w.type));
+  return [...current.filter((c) => !types.has(c.type)), ...wanted];
+}
+
+/** The host conditions for the virtual pod: the host's, but its readiness-gate conditions as the tenant set them. */
+export function virtualConditionsWithGates(
+  hostConditions: PodCondition[] | undefined,
+  virtual: Pod,
+): PodCondition[] | undefined {
+  const gates = readinessGateTypes(virtual);
+  if (!gates.size) return hostConditions;
+  const own = conditionsOf(virtual).filter((c) => gates.has(c.type));
+  const fromHost = listOf(hostConditions).filter((c) => !gates.has((c as PodCondition | null)?.type ?? ''));
+  const merged = [...fromHost, ...own] as PodCondition[];
+  return merged.length ? merged : hostConditions;
+}
