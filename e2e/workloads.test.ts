@@ -313,6 +313,53 @@ describe('spec changes after creation', () => {
   }, 180_000);
 });
 
+describe('readiness gates', () => {
+  it("carries the gate's condition a tenant controller sets on the virtual pod down to the host pod, and keeps it", async () => {
+    const gate = 'example.com/registered';
+    const name = 'gated-ready';
+    await apply('virtual', {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name, namespace: ns },
+      spec: {
+        readinessGates: [{ conditionType: gate }],
+        containers: [{ name: 'main', image: 'registry.local/app:1' }],
+      },
+    });
+    type Conditions = { status?: { phase?: string; conditions?: { type: string; status: string }[] } };
+    const gateOf = (pod: Conditions | undefined) =>
+      pod?.status?.conditions?.find((c) => c.type === gate)?.status;
+    await waitFor(
+      'the virtual pod Running',
+      async () =>
+        (await getObject<Conditions>('virtual', ['pod', name, '-n', ns]))?.status?.phase === 'Running',
+      60_000,
+    );
+    // What a tenant's controller (a load balancer's, say) does once the pod is registered.
+    await mustKubectl('virtual', [
+      'patch',
+      'pod',
+      name,
+      '-n',
+      ns,
+      '--subresource=status',
+      '--type=strategic',
+      '-p',
+      JSON.stringify({ status: { conditions: [{ type: gate, status: 'True', reason: 'Registered' }] } }),
+    ]);
+    await waitFor(
+      "the gate's condition on the host pod",
+      async () =>
+        gateOf(await getObject<Conditions>('host', ['pod', hostName(name, ns, vc), '-n', hostNs])) === 'True',
+      60_000,
+    );
+    // The host's status coming up does not take it away.
+    await new Promise((r) => setTimeout(r, 2_000));
+    expect(gateOf(await getObject<Conditions>('virtual', ['pod', name, '-n', ns]))).toBe('True');
+    await mustKubectl('virtual', ['delete', 'pod', name, '-n', ns, '--wait=false']);
+  }, 120_000);
+});
+
 describe('references, tokens and events', () => {
   const podName = 'uses-refs';
   const hostPodName = () => hostName(podName, ns, vc);
