@@ -209,20 +209,29 @@ export interface RbacRule {
  * Everything about one kind that the rest of the program derives from: `--sync` and its help, the
  * config fields, the chart's RBAC, the list of kinds whose host events are copied.
  */
-export interface KindDescriptor<F extends readonly FieldSpec[] = readonly FieldSpec[]> {
+export interface KindDescriptor<
+  F extends readonly FieldSpec[] = readonly FieldSpec[],
+  R extends readonly FieldSpec[] = readonly FieldSpec[],
+> {
   /** The `--sync` name, e.g. 'configmaps'. */
   readonly name: string;
   readonly description: string;
   readonly defaultOn: boolean;
   /** Kinds that may not be enabled together with this one (a clear config error names both). */
   readonly conflictsWith?: readonly string[];
-  /** This kind's own settings; it receives exactly these, nothing else of the config. */
+  /** This kind's own settings; it receives exactly these and `reads`, nothing else of the config. */
   readonly fields: F;
+  /**
+   * Settings another kind declares (and owns as flags) that this kind follows too, so that one
+   * flag means the same for both: the endpoint kinds share their address rules, pods follow the
+   * nodes kind's node selector.
+   */
+  readonly reads?: R;
   readonly hostRbac: readonly RbacRule[];
   /** The involvedObject kind of host events copied into the virtual cluster for this kind. */
   readonly eventKind?: string;
   /** The spec the engine runs, for this kind's options and this virtual cluster's placement. */
-  build(options: ValuesOf<F>, where: Placement): KindSpec;
+  build(options: ValuesOf<F> & ValuesOf<R>, where: Placement): KindSpec;
 }
 
 /** Where a virtual cluster lives on the host: what every mapper needs. */
@@ -244,6 +253,9 @@ export interface KubeletEndpoint {
 }
 
 /** Declares a kind with its option types inferred from its fields. */
-export function defineKind<const F extends readonly FieldSpec[]>(d: KindDescriptor<F>): KindDescriptor<F> {
+export function defineKind<
+  const F extends readonly FieldSpec[],
+  const R extends readonly FieldSpec[] = readonly [],
+>(d: KindDescriptor<F, R>): KindDescriptor<F, R> {
   return d;
 }

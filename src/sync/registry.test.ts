@@ -75,6 +75,22 @@ describe('KindRegistry', () => {
     expect(registry.eventKinds(new Set(['a', 'b']))).toEqual(['B']);
   });
 
+  it('gives a kind the options it reads of another kind, without declaring them twice', () => {
+    const shared = [
+      field({ flag: 'shared', key: 'shared', kind: 'bool', default: false, description: 's' }),
+    ] as const;
+    const owner = defineKind({ ...kind('owner', true), fields: shared }) as KindDescriptor;
+    const reader = defineKind({ ...kind('reader', true), fields: [], reads: shared }) as KindDescriptor;
+    const registry = new KindRegistry().register(owner).register(reader);
+    expect(registry.fields().map((f) => f.key)).toEqual(['shared']);
+    registry.build(
+      new Set(['reader']),
+      { shared: true, other: 1 },
+      { vcName: 'vc', hostNamespace: 'ns', virtualApiService: 'vc' },
+    );
+    expect(built.map((b) => b.options)).toEqual([{ shared: true }]);
+  });
+
   it('derives the host RBAC of the enabled kinds, with option-gated rules only when the option is on', () => {
     const registry = new KindRegistry().register(kind('b', true, 'bOpt')).register(kind('a', false));
     expect(registry.hostRbac(new Set(['b']), { bOpt: false }).map((r) => r.resources[0])).toEqual(['b']);

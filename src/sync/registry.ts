@@ -62,7 +62,7 @@ export class KindRegistry {
 
   /**
    * Builds the specs of the enabled kinds, in registration order; each receives only its own
-   * options, picked from the whole configuration.
+   * options and those it reads of other kinds, picked from the whole configuration.
    */
   build(
     enabled: ReadonlySet<string>,
@@ -77,7 +77,9 @@ export class KindRegistry {
     const specs = new Map<string, BuiltKind>();
     for (const d of this.all()) {
       if (!enabled.has(d.name)) continue;
-      const options = Object.fromEntries(d.fields.map((f) => [f.key, config[f.key]]));
+      const options = Object.fromEntries(
+        [...d.fields, ...(d.reads ?? [])].map((f) => [f.key, config[f.key]]),
+      );
       const spec = d.build(options as never, where);
       specs.set(d.name, { name: d.name, spec, eventKind: d.eventKind });
     }

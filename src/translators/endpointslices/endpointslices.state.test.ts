@@ -154,6 +154,26 @@ describe('endpointslices state table (tenant-written slices of selector-less Ser
     expect(message).not.toContain('-x-');
   });
 
+  it("a private address is dropped unless --allowed-endpoint-cidr (the endpoints kind's flag) carves it out", async () => {
+    const seeds = {
+      kinds: ['endpointslices'],
+      virtual: [
+        service('db'),
+        slice('db-abc', [{ addresses: ['172.18.0.2'] }, { addresses: ['192.0.2.10'] }]),
+      ],
+      host: [hostService('db')],
+    };
+    const t = await start(seeds);
+    await t.settle();
+    expect(endpointsOf(hostSlice(t))).toEqual([{ addresses: ['192.0.2.10'] }]);
+    const allowing = await start({ ...seeds, flags: { allowedEndpointCidr: '172.18.0.0/16' } });
+    await allowing.settle();
+    expect(endpointsOf(hostSlice(allowing))).toEqual([
+      { addresses: ['172.18.0.2'] },
+      { addresses: ['192.0.2.10'] },
+    ]);
+  });
+
   it("a targetRef whose host name is held by a host pod that is not that pod's copy is dropped", async () => {
     // Host names are ambiguous: another virtual cluster's pod may hold the name db-0-x-team-x-vc.
     const t = await start({

@@ -1,5 +1,5 @@
 import { defineKind } from '../../sync/kind.ts';
-import { endpointAddressBoundsOf } from '../shared/address-policy.ts';
+import { ENDPOINT_ADDRESS_FIELDS } from '../endpoints/index.ts';
 import { CRUD } from '../shared/data-object.ts';
 import { endpointSlicesKind } from './endpointslices-kind.ts';
 
@@ -18,5 +18,7 @@ export const endpointSlicesDescriptor = defineKind({
     // A copy joins its Service's host copy only once that is provably the tenant's Service.
     { scope: 'namespace', apiGroups: [''], resources: ['services'], verbs: ['get', 'list', 'watch'] },
   ],
-  build: (options, where) => endpointSlicesKind(where, endpointAddressBoundsOf(options)),
+  reads: ENDPOINT_ADDRESS_FIELDS,
+  build: (options, where) =>
+    endpointSlicesKind(where, { denied: options.deniedEndpointCidrs, allowed: options.allowedEndpointCidrs }),
 });

@@ -189,14 +189,6 @@ export function tenantAddressPolicy(
 const blocks = (list: readonly string[]): Cidr[] =>
   list.map(parseCidr).filter((block): block is Cidr => block !== undefined);
 
-/** The bounds the endpoints kind's flags give (both endpoint kinds read them). */
-export function endpointAddressBoundsOf(options: Readonly<Record<string, unknown>>): EndpointAddressBounds {
-  return {
-    denied: (options.deniedEndpointCidrs as string[] | undefined) ?? DEFAULT_DENIED_ENDPOINT_CIDRS,
-    allowed: (options.allowedEndpointCidrs as string[] | undefined) ?? [],
-  };
-}
-
 /** A flag's problem when one of its blocks is not `address/prefix`. */
 export function invalidCidrs(list: readonly string[]): string | undefined {
   const bad = list.find((cidr) => !parseCidr(cidr));
