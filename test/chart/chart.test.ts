@@ -55,6 +55,7 @@ describe('helm chart', () => {
       '--sync-all-configmaps=false',
       '--sync-all-secrets=false',
       '--sync-real-nodes=false',
+      '--enforce-node-selector=true',
       '--host-qps=40',
       '--host-burst=80',
       '--virtual-qps=1000',

@@ -55,6 +55,7 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 - --sync-all-configmaps={{ .Values.syncer.syncAllConfigMaps }}
 - --sync-all-secrets={{ .Values.syncer.syncAllSecrets }}
 - --sync-real-nodes={{ .Values.syncer.syncRealNodes }}
+- --enforce-node-selector={{ .Values.syncer.enforceNodeSelector }}
 {{- with .Values.syncer.nodeSelector }}
 - --node-selector={{ . }}
 {{- end }}

@@ -2,6 +2,26 @@ import { field } from '../../config/fields.ts';
 import { defineKind } from '../../sync/kind.ts';
 import { nodesKind } from './nodes-kind.ts';
 
+/** Which host nodes this virtual cluster uses. Declared here, read by the pods kind too. */
+export const NODE_SELECTOR_FIELDS = [
+  field({
+    flag: 'node-selector',
+    key: 'nodeSelector',
+    kind: 'string',
+    default: '',
+    description:
+      'host nodes this virtual cluster uses, by label (key=value or key, comma separated): with --sync-real-nodes they are shown even without pods ("*" for all); with --enforce-node-selector its pods run only there',
+  }),
+  field({
+    flag: 'enforce-node-selector',
+    key: 'enforceNodeSelector',
+    kind: 'bool',
+    default: true,
+    description:
+      "with --node-selector: add it to every synced pod's host copy (key=value terms to its nodeSelector, bare keys as a required node affinity), so no pod runs on another node, as vCluster does",
+  }),
+] as const;
+
 /** The nodes the virtual cluster's pods run on: fake stand-ins, or copies of the real host nodes. */
 export const nodesDescriptor = defineKind({
   name: 'nodes',
@@ -15,14 +35,7 @@ export const nodesDescriptor = defineKind({
       default: false,
       description: 'show copies of the real host nodes instead of minimal fake nodes',
     }),
-    field({
-      flag: 'node-selector',
-      key: 'nodeSelector',
-      kind: 'string',
-      default: '',
-      description:
-        'with --sync-real-nodes: also show host nodes matching this label selector even without pods ("*" for all)',
-    }),
+    ...NODE_SELECTOR_FIELDS,
   ],
   // Fake nodes need nothing on the host; real copies read the host's nodes.
   hostRbac: [

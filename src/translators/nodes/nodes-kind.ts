@@ -130,19 +130,29 @@ export function nodesKind(options: NodeOptions, kubeletEndpoint?: KubeletEndpoin
   };
 }
 
-/** Matches `*` (everything) or comma-separated `key=value` / `key` terms against a node's labels. */
-export function labelSelectorMatcher(selector: string): (node: KubeObject) => boolean {
-  if (selector.trim() === '*') return () => true;
-  const terms = selector
+/** One term of --node-selector: a label that must be there, with this value when one is given. */
+export interface NodeSelectorTerm {
+  key: string;
+  value?: string;
+}
+
+/** The terms of a --node-selector (`key=value` or `key`, comma separated); empty for `*` or ''. */
+export function nodeSelectorTerms(selector: string): NodeSelectorTerm[] {
+  if (selector.trim() === '*') return [];
+  return selector
     .split(',')
     .map((t) => t.trim())
     .filter(Boolean)
     .map((t) => {
       const eq = t.indexOf('=');
-      return eq < 0
-        ? { key: t, value: undefined }
-        : { key: t.slice(0, eq), value: t.slice(eq + 1).replace(/^=/, '') };
+      return eq < 0 ? { key: t } : { key: t.slice(0, eq), value: t.slice(eq + 1).replace(/^=/, '') };
     });
+}
+
+/** Matches `*` (everything) or comma-separated `key=value` / `key` terms against a node's labels. */
+export function labelSelectorMatcher(selector: string): (node: KubeObject) => boolean {
+  if (selector.trim() === '*') return () => true;
+  const terms = nodeSelectorTerms(selector);
   return (node) =>
     terms.every(({ key, value }) => {
       const actual = node.metadata?.labels?.[key];

@@ -1,5 +1,6 @@
 import { field } from '../../config/fields.ts';
 import { defineKind } from '../../sync/kind.ts';
+import { NODE_SELECTOR_FIELDS } from '../nodes/index.ts';
 import { CRUD } from '../shared/data-object.ts';
 import { podKind } from './pod-translator.ts';
 import { POD_SECURITY_LEVELS } from './pod-security.ts';
@@ -145,5 +146,6 @@ export const podsKind = defineKind({
     // Host copies of config maps a pod names are checked for ownership before the pod is created.
     { scope: 'namespace', apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch'] },
   ],
+  reads: NODE_SELECTOR_FIELDS,
   build: (options, where) => podKind(options, where),
 });

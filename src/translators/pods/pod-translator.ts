@@ -29,6 +29,7 @@ import { podPolicyViolations } from './pod-policy.ts';
 import { missingReferenceMessage, missingReferences } from './references.ts';
 import { parseToleration, serviceLinkEnv } from './service-env.ts';
 import { TokenBundles } from './token-bundles.ts';
+import { nodeSelectorTerms } from '../nodes/nodes-kind.ts';
 import { hostConditionsWithGates } from './readiness-gates.ts';
 import { DnsWaiters, usesVirtualDns, WAITING_FOR_DNS, WAITING_FOR_DNS_REASON } from './virtual-dns.ts';
 import { bundleSlotsOf, mountedTokenSource, PodTokens } from './tokens.ts';
@@ -74,6 +75,9 @@ export interface PodOptions {
   allowedSigners: string[];
   allowedInlineCsiDrivers: string[];
   allowedInlineVolumeSources: string[];
+  /** The nodes kind's --node-selector and --enforce-node-selector (NODE_SELECTOR_FIELDS). */
+  nodeSelector: string;
+  enforceNodeSelector: boolean;
 }
 
 /**
@@ -168,6 +172,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
     }
   }
   const enforcedTolerations = config.enforceTolerations.map(parseToleration);
+  const enforcedNodeSelector = config.enforceNodeSelector ? nodeSelectorTerms(config.nodeSelector) : [];
 
   /** Everything the pure translation needs that comes from other objects. */
   function translationContext(
@@ -200,6 +205,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       virtualApiServicePort: apiSpec.ports?.[0]?.port ?? 443,
       serviceEnv: serviceLinkEnv(services),
       enforcedTolerations,
+      enforcedNodeSelector,
       deniedMetadataKeys: config.deniedPodMetadata,
       hostsRewriteImage: config.hostsRewriteImage || undefined,
       allowNodeName: config.allowNodeName,

@@ -413,6 +413,23 @@ describe('pods state table', () => {
     expect(podWrites(table).filter((w) => w.startsWith('host:'))).toEqual([]);
   });
 
+  it.each([
+    [{ nodeSelector: 'pool=tenants' }, { pool: 'tenants' }],
+    [{ nodeSelector: 'pool=tenants', enforceNodeSelector: false }, undefined],
+    [{ nodeSelector: '*' }, undefined],
+  ])('with %j the host pod has nodeSelector %j', async (flags, expected) => {
+    const table = await start({
+      kinds: ['pods'],
+      virtual: [...infrastructure.virtual, virtualPod('web')],
+      host: infrastructure.host,
+      flags,
+    });
+    await table.settle();
+    expect((hostPods(table)[0]?.spec as { nodeSelector?: Record<string, string> }).nodeSelector).toEqual(
+      expected,
+    );
+  });
+
   describe("vCluster's controlled-by opt-out", () => {
     const CONTROLLED_BY = 'vcluster.loft.sh/controlled-by';
 

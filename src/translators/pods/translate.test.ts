@@ -341,6 +341,53 @@ describe('translatePodToHost', () => {
     expect(host.spec?.topologySpreadConstraints?.[0]?.labelSelector).toBeUndefined();
   });
 
+  it("enforces the host admin's node selector: labels with values in nodeSelector (over the tenant's), bare keys as required affinity", () => {
+    const enforced = { ...ctx, enforcedNodeSelector: [{ key: 'pool', value: 'tenants' }, { key: 'gpu' }] };
+    const host = translatePodToHost(
+      pod({
+        nodeSelector: { pool: 'other', zone: 'a' },
+        affinity: {
+          nodeAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: {
+              nodeSelectorTerms: [
+                { matchExpressions: [{ key: 'disk', operator: 'In', values: ['ssd'] }] },
+                { matchExpressions: [{ key: 'disk', operator: 'In', values: ['nvme'] }] },
+              ],
+            },
+          },
+        },
+      }),
+      enforced,
+    );
+    expect(host.spec?.nodeSelector).toEqual({ pool: 'tenants', zone: 'a' });
+    expect(
+      host.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms,
+    ).toEqual([
+      {
+        matchExpressions: [
+          { key: 'disk', operator: 'In', values: ['ssd'] },
+          { key: 'gpu', operator: 'Exists' },
+        ],
+      },
+      {
+        matchExpressions: [
+          { key: 'disk', operator: 'In', values: ['nvme'] },
+          { key: 'gpu', operator: 'Exists' },
+        ],
+      },
+    ]);
+    // A pod without affinity gets the requirement as its only term; a tenant's nodeName is ANDed in.
+    const pinned = translatePodToHost(pod({ nodeName: 'node-1' }), enforced);
+    expect(
+      pinned.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms,
+    ).toEqual([
+      {
+        matchExpressions: [{ key: 'gpu', operator: 'Exists' }],
+        matchFields: [{ key: 'metadata.name', operator: 'In', values: ['node-1'] }],
+      },
+    ]);
+  });
+
   it('renames dynamic resource claims', () => {
     const host = translatePodToHost(
       pod({

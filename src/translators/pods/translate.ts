@@ -55,6 +55,8 @@ export interface PodTranslationContext extends PodPolicy {
   /** Service-link variables rebuilt from the virtual services of the pod's namespace. */
   serviceEnv: EnvVar[];
   enforcedTolerations: Toleration[];
+  /** Node labels every pod must run on (--node-selector with --enforce-node-selector); a term without a value needs the key only. */
+  enforcedNodeSelector?: readonly { key: string; value?: string }[];
   /**
    * The host name a reference must take instead of its translated name, or undefined to translate
    * it. The pod translator points optional references to missing objects at a name no copy can
@@ -320,6 +322,11 @@ export function translatePodToHost(virtual: Pod, ctx: PodTranslationContext): Po
     return out;
   });
   spec.tolerations = mergeTolerations(spec.tolerations ?? [], ctx.enforcedTolerations);
+  // The host admin's node selector wins over the tenant's own value for the same label.
+  for (const { key, value } of ctx.enforcedNodeSelector ?? []) {
+    if (value !== undefined) spec.nodeSelector = { ...spec.nodeSelector, [key]: value };
+    else andIntoRequiredNodeTerms(spec, { matchExpressions: [{ key, operator: 'Exists' }] });
+  }
   if (spec.nodeName && !ctx.allowNodeName) {
     requireNode(spec, spec.nodeName);
     delete spec.nodeName;
@@ -348,18 +355,38 @@ const NODE_NAME_FIELD = 'metadata.name';
  * term with no requirements matches no node and stays so: adding one would make it match.
  */
 function requireNode(spec: PodSpec, node: string): void {
-  const pin = { key: NODE_NAME_FIELD, operator: 'In', values: [node] };
+  andIntoRequiredNodeTerms(spec, { matchFields: [{ key: NODE_NAME_FIELD, operator: 'In', values: [node] }] });
+}
+
+type NodeRequirement = { key: string; operator: string; values?: string[] };
+
+/**
+ * ANDs requirements into every required node selector term of the pod, or makes them its only term.
+ * A term with no requirements matches no node and stays so: adding one would make it match.
+ */
+function andIntoRequiredNodeTerms(
+  spec: PodSpec,
+  add: { matchFields?: NodeRequirement[]; matchExpressions?: NodeRequirement[] },
+): void {
   const affinity = (spec.affinity ??= {});
   const nodeAffinity = (affinity.nodeAffinity ??= {});
   const terms = nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? [];
+  const extend = <T>(list: T[] | undefined, more: T[] | undefined) =>
+    more?.length ? [...(list ?? []), ...more] : list;
   nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution = {
     nodeSelectorTerms: terms.length
       ? terms.map((t) =>
           t.matchExpressions?.length || t.matchFields?.length
-            ? { ...t, matchFields: [...(t.matchFields ?? []), pin] }
+            ? {
+                ...t,
+                ...(add.matchFields ? { matchFields: extend(t.matchFields, add.matchFields) } : {}),
+                ...(add.matchExpressions
+                  ? { matchExpressions: extend(t.matchExpressions, add.matchExpressions) }
+                  : {}),
+              }
             : t,
         )
-      : [{ matchFields: [pin] }],
+      : [{ ...add }],
   };
 }
 
