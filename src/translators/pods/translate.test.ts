@@ -388,6 +388,42 @@ describe('translatePodToHost', () => {
     ]);
   });
 
+  it("tells the host's cluster autoscaler and tools what owns the pod, as vCluster does; a tenant's own value wins", () => {
+    const owned = pod();
+    owned.metadata!.ownerReferences = [
+      { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-5d4', uid: 'rs-1', controller: true },
+    ];
+    const annotations = translatePodToHost(owned, ctx).metadata?.annotations ?? {};
+    expect(annotations['cluster-autoscaler.kubernetes.io/safe-to-evict']).toBe('true');
+    expect(annotations['cluster-autoscaler.kubernetes.io/daemonset-pod']).toBeUndefined();
+    expect(annotations['vcluster.loft.sh/owner-set-kind']).toBe('ReplicaSet');
+    expect(JSON.parse(annotations['vcluster.loft.sh/owner-references']!)).toEqual(
+      owned.metadata!.ownerReferences,
+    );
+
+    const daemon = pod();
+    daemon.metadata!.ownerReferences = [
+      { apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'agent', uid: 'ds-1', controller: true },
+    ];
+    expect(translatePodToHost(daemon, ctx).metadata?.annotations).toMatchObject({
+      'cluster-autoscaler.kubernetes.io/safe-to-evict': 'true',
+      'cluster-autoscaler.kubernetes.io/daemonset-pod': 'true',
+      'vcluster.loft.sh/owner-set-kind': 'DaemonSet',
+    });
+
+    const bare = translatePodToHost(pod(), ctx).metadata?.annotations ?? {};
+    expect(bare['cluster-autoscaler.kubernetes.io/safe-to-evict']).toBe('false');
+    expect(bare['vcluster.loft.sh/owner-references']).toBeUndefined();
+
+    const pinned = pod();
+    pinned.metadata!.annotations = { 'cluster-autoscaler.kubernetes.io/safe-to-evict': 'true' };
+    expect(
+      translatePodToHost(pinned, ctx).metadata?.annotations?.[
+        'cluster-autoscaler.kubernetes.io/safe-to-evict'
+      ],
+    ).toBe('true');
+  });
+
   it('renames dynamic resource claims', () => {
     const host = translatePodToHost(
       pod({

@@ -221,7 +221,10 @@ export function translatePodToHost(virtual: Pod, ctx: PodTranslationContext): Po
       ...namespaceLabelsForPod(ctx.virtualNamespaceLabels, ctx.vcName),
     },
     annotations: {
+      // The host's cluster autoscaler reads these; a tenant's own value wins, as for any pod author.
+      ...autoscalerAnnotations(meta),
       ...tenantAnnotations,
+      ...ownerAnnotations(meta),
       ...objectAnnotations({
         name,
         namespace: ns,
@@ -343,6 +346,40 @@ export function translatePodToHost(virtual: Pod, ctx: PodTranslationContext): Po
   delete spec.preemptionPolicy;
   return host;
 }
+
+type OwnerReference = { apiVersion?: string; kind?: string; controller?: boolean };
+const ownersOf = (meta: Pod['metadata']): OwnerReference[] =>
+  Array.isArray(meta?.ownerReferences) ? (meta.ownerReferences as OwnerReference[]) : [];
+
+/**
+ * What the host's cluster autoscaler needs to know about a pod, as vCluster tells it: a pod with a
+ * controller is safe to evict (its controller makes another), a bare pod is not; a DaemonSet's pod
+ * says so.
+ */
+function autoscalerAnnotations(meta: Pod['metadata']): Record<string, string> {
+  const controller = ownersOf(meta).find((o) => o?.controller === true);
+  return {
+    [SAFE_TO_EVICT_ANNOTATION]: String(controller !== undefined),
+    ...(controller?.kind === 'DaemonSet' ? { [DAEMONSET_POD_ANNOTATION]: 'true' } : {}),
+  };
+}
+
+/** The virtual pod's owners, for host tools that group pods by workload (vCluster's annotations). */
+function ownerAnnotations(meta: Pod['metadata']): Record<string, string> {
+  const owners = ownersOf(meta);
+  if (!owners.length) return {};
+  const set = owners.find((o) => o?.apiVersion === 'apps/v1' && OWNER_SET_KINDS.has(o.kind ?? ''));
+  return {
+    [OWNER_REFERENCES_ANNOTATION]: JSON.stringify(owners),
+    ...(set ? { [OWNER_SET_KIND_ANNOTATION]: set.kind! } : {}),
+  };
+}
+
+const SAFE_TO_EVICT_ANNOTATION = 'cluster-autoscaler.kubernetes.io/safe-to-evict';
+const DAEMONSET_POD_ANNOTATION = 'cluster-autoscaler.kubernetes.io/daemonset-pod';
+const OWNER_REFERENCES_ANNOTATION = 'vcluster.loft.sh/owner-references';
+const OWNER_SET_KIND_ANNOTATION = 'vcluster.loft.sh/owner-set-kind';
+const OWNER_SET_KINDS = new Set(['DaemonSet', 'ReplicaSet', 'StatefulSet']);
 
 /** metadata.name as a node selector field, the way the DaemonSet controller pins a pod to its node. */
 const NODE_NAME_FIELD = 'metadata.name';
