@@ -153,7 +153,8 @@ const CORE_FIELDS: readonly FieldSpec<keyof CoreConfig>[] = [
     kind: 'list',
     default: [],
     defaultHelp: builtinKinds().defaults().join(','),
-    description: 'kinds to sync, comma separated; "-kind" turns a default off, "*" all',
+    description:
+      'kinds to sync, comma separated; "-kind" turns a default off, "*" all (vCluster v0.19 names such as fake-nodes or hoststorageclasses are accepted)',
   },
   {
     flag: 'host-qps',

@@ -17,6 +17,9 @@ describe('resolveEnabledKinds', () => {
       ['*', '-secrets'],
       ['configmaps', 'pods', 'events', 'nodes'],
     ],
+    // vCluster v0.19's names for the same kinds.
+    [['-fake-nodes'], ['configmaps', 'secrets', 'pods']],
+    [['+fake-nodes'], ['configmaps', 'secrets', 'pods', 'nodes']],
   ])('%j', (spec, expected) => {
     expect([...resolveEnabledKinds(spec, known, defaults)].sort()).toEqual([...expected].sort());
   });

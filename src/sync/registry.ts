@@ -88,6 +88,20 @@ export class KindRegistry {
 }
 
 /**
+ * vCluster v0.19's `--sync` names for kinds that carry another name here, so a vCluster command line
+ * keeps working: its fake nodes are this syncer's nodes kind (fake unless --sync-real-nodes), and
+ * the host's classes and CSI objects come from the host under `host-` names.
+ */
+const VCLUSTER_SYNC_NAMES: Readonly<Record<string, string>> = {
+  'fake-nodes': 'nodes',
+  hoststorageclasses: 'host-storageclasses',
+  ingressclasses: 'host-ingressclasses',
+  csidrivers: 'host-csidrivers',
+  csinodes: 'host-csinodes',
+  csistoragecapacities: 'host-csistoragecapacities',
+};
+
+/**
  * Resolves a `--sync` value such as `pods,-events,+nodes` against the defaults: a bare or `+` name
  * turns a kind on, `-name` turns it off, `*` turns every known kind on.
  */
@@ -105,7 +119,8 @@ export function resolveEnabledKinds(
       continue;
     }
     const off = item.startsWith('-');
-    const kind = item.replace(/^[+-]/, '');
+    const named = item.replace(/^[+-]/, '');
+    const kind = VCLUSTER_SYNC_NAMES[named] ?? named;
     if (!known.includes(kind)) throw new Error(`unknown kind '${kind}' (known: ${known.join(', ')})`);
     if (off) enabled.delete(kind);
     else enabled.add(kind);
