@@ -155,6 +155,64 @@ describe('PersistentVolumeClaims', () => {
     expect(pv.spec.flexVolume).toBeDefined();
   }, 180_000);
 
+  it("a generic ephemeral volume: the virtual cluster's claim is synced, and the host pod mounts its copy", async () => {
+    await apply('virtual', {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'scratchy', namespace: ns },
+      spec: {
+        containers: [
+          { name: 'main', image: 'registry.local/app:1', volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }] },
+        ],
+        volumes: [
+          {
+            name: 'tmp',
+            ephemeral: {
+              volumeClaimTemplate: {
+                spec: {
+                  accessModes: ['ReadWriteOnce'],
+                  resources: { requests: { storage: '1Gi' } },
+                  storageClassName: storageClass,
+                },
+              },
+            },
+          },
+        ],
+      },
+    });
+    // The virtual cluster's ephemeral-volume controller makes the claim `<pod>-<volume>`.
+    const hostCopy = await waitFor(
+      "the ephemeral claim's host copy",
+      () => hostClaim('scratchy-tmp'),
+      60_000,
+    );
+    expect(hostCopy.spec.storageClassName).toBe(storageClass);
+    type PodVolumes = {
+      spec: {
+        volumes?: { name: string; persistentVolumeClaim?: { claimName: string }; ephemeral?: unknown }[];
+      };
+    };
+    const hostPod = await waitFor(
+      'the host pod',
+      () => getObject<PodVolumes>('host', ['pod', hostName('scratchy', ns, vc), '-n', hostNs]),
+      60_000,
+    );
+    expect(hostPod.spec.volumes?.find((v) => v.name === 'tmp')).toEqual({
+      name: 'tmp',
+      persistentVolumeClaim: { claimName: hostName('scratchy-tmp', ns, vc) },
+    });
+    // No claim of the host's own making: only the copy.
+    const hostClaims = await getObject<{ items: { metadata: { name: string } }[] }>('host', [
+      'pvc',
+      '-n',
+      hostNs,
+    ]);
+    expect(hostClaims?.items.map((c) => c.metadata.name).filter((n) => n.includes('scratchy'))).toEqual([
+      hostName('scratchy-tmp', ns, vc),
+    ]);
+    await mustKubectl('virtual', ['delete', 'pod', 'scratchy', '-n', ns, '--wait=false']);
+  }, 120_000);
+
   it('a resize flows down to the host claim, and the capacity the host reaches flows up', async () => {
     await mustKubectl('virtual', [
       'patch',

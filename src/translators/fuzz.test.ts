@@ -67,6 +67,7 @@ import { virtualEventFor } from './events/translate.ts';
 import { fakeNode, realNodeCopy } from './nodes/translate.ts';
 import { checkPodSecurity, type PodSecurityViolation } from './pods/pod-security.ts';
 import { podPolicyViolations } from './pods/pod-policy.ts';
+import { withEphemeralClaims } from './pods/ephemeral-claims.ts';
 import { forEachPodReference } from './pods/reference-walker.ts';
 import { usesVirtualDns } from './pods/virtual-dns.ts';
 import { bundleName, tokenKey } from './pods/token-bundles.ts';
@@ -490,7 +491,8 @@ function checkPodReferences(f: Findings, virtual: Obj, host: Pod, g: Generated, 
   const allowed = new Set<string>();
   const hostNames = new Set<string>();
   try {
-    forEachPodReference(virtual.spec as PodSpec, (ref) => {
+    // Generic ephemeral volumes mount the claims made for them (ephemeral-claims.ts).
+    forEachPodReference(withEphemeralClaims(virtual as unknown as Pod).spec, (ref) => {
       const h = hostName(ref.name, ns, VC);
       allowed.add(refKey(ref.kind, ref.apiGroup, h));
       hostNames.add(h);

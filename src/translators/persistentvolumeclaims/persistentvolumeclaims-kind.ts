@@ -25,7 +25,6 @@ import {
   fakeVolumeInSync,
   hostClaimFor,
   hostSpecInSync,
-  isEphemeralClaim,
   isFakeVolume,
   malformedClaim,
   specOf,
@@ -434,13 +433,13 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
       );
     },
 
-    // Claims the ephemeral-volume controller makes for a pod stay virtual: the host pod makes its own.
-    // A fake volume whose claim is gone is still work: it must go.
-    wanted: (ctx, virtual) =>
-      (virtual !== undefined && !isEphemeralClaim(virtual)) || fakeVolumesOf(ctx).length > 0,
+    // Claims the ephemeral-volume controller makes for a pod are synced like any other: the host pod
+    // mounts the copy (see pods' ephemeral-claims.ts), as in vCluster. A fake volume whose claim is
+    // gone is still work: it must go.
+    wanted: (ctx, virtual) => virtual !== undefined || fakeVolumesOf(ctx).length > 0,
 
     async create(ctx, virtual): Promise<SyncResult> {
-      if (!virtual || isEphemeralClaim(virtual)) {
+      if (!virtual) {
         return (await deleteFakeVolumes(ctx)) ? { virtualWritten: true } : {};
       }
       refuseMalformed(virtual);
@@ -472,11 +471,10 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
 
     async update(ctx, source, host): Promise<SyncResult> {
       const result: SyncResult = {};
-      if (!source || isEphemeralClaim(source) || source.metadata?.deletionTimestamp) {
+      if (!source || source.metadata?.deletionTimestamp) {
         // The tenant's claim is gone or going: its host claim goes with it. Its fake volume stays
         // while the claim is still there (finalizers hold it until no pod uses it), then goes.
-        if ((!source || isEphemeralClaim(source)) && (await deleteFakeVolumes(ctx)))
-          result.virtualWritten = true;
+        if (!source && (await deleteFakeVolumes(ctx))) result.virtualWritten = true;
         if (await deleteHostClaim(ctx, host)) result.hostWritten = true;
         return result;
       }

@@ -67,11 +67,6 @@ export function storageClassOf(claim: KubeObject): string | undefined {
   return specOf(claim).storageClassName ?? undefined;
 }
 
-/** True for a claim the ephemeral-volume controller made for a pod: the host pod makes its own. */
-export function isEphemeralClaim(claim: KubeObject): boolean {
-  return (claim.metadata?.ownerReferences ?? []).some((o) => o.kind === 'Pod' && o.controller === true);
-}
-
 /** A data source of a claim, as the syncer judges it: where it is written, and what it names. */
 export interface ClaimDataSource {
   field: 'spec.dataSource' | 'spec.dataSourceRef';

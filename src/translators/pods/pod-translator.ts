@@ -21,6 +21,7 @@ import {
   stricterLevel,
   type PodSecurityLevel,
 } from './pod-security.ts';
+import { withEphemeralClaims } from './ephemeral-claims.ts';
 import { forEachPodReference, type PodReference } from './reference-walker.ts';
 import { ABSENT_REFERENCE_NAME, ReferenceJudge, referenceTargets } from './reference-safety.ts';
 import { PodHostIdentity } from './pod-identity.ts';
@@ -56,7 +57,7 @@ const referenceIndexKey = (kind: string, namespace: string, name: string) => `${
 /** Every object reference of a pod, by the one reference walker. */
 function podReferences(pod: KubeObject): PodReference[] {
   const refs: PodReference[] = [];
-  forEachPodReference(asPod(pod).spec, (ref) => refs.push(ref));
+  forEachPodReference(withEphemeralClaims(asPod(pod)).spec, (ref) => refs.push(ref));
   return refs;
 }
 const asPod = (obj: KubeObject): Pod => obj as unknown as Pod;

@@ -430,6 +430,41 @@ describe('pods state table', () => {
     );
   });
 
+  it('a generic ephemeral volume waits for the claim made for it, then mounts its host copy', async () => {
+    const template = {
+      spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+    };
+    const table = await start({
+      kinds: ['pods', 'persistentvolumeclaims'],
+      virtual: [
+        ...infrastructure.virtual,
+        virtualPod('web', {
+          spec: { volumes: [{ name: 'scratch', ephemeral: { volumeClaimTemplate: template } }] },
+        }),
+      ],
+      host: infrastructure.host,
+    });
+    await table.settle();
+    // No claim yet (the ephemeral-volume controller has not made it): no host pod either.
+    expect(hostPods(table)).toEqual([]);
+    await table.virtual.create(Resources.persistentVolumeClaims, 'team', {
+      metadata: {
+        name: 'web-scratch',
+        namespace: 'team',
+        ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name: 'web', uid: 'uid-web', controller: true }],
+      },
+      ...template,
+    });
+    await table.settle();
+    expect((hostPods(table)[0]?.spec as { volumes?: unknown[] } | undefined)?.volumes).toContainEqual({
+      name: 'scratch',
+      persistentVolumeClaim: { claimName: hostPodName('web-scratch') },
+    });
+    expect(
+      table.host.objects(Resources.persistentVolumeClaims, HOST_NS).map((c) => c.metadata?.name),
+    ).toEqual([hostPodName('web-scratch')]);
+  });
+
   describe("vCluster's controlled-by opt-out", () => {
     const CONTROLLED_BY = 'vcluster.loft.sh/controlled-by';
 

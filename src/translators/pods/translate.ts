@@ -33,6 +33,7 @@ import {
   type LabelsAndAnnotations,
 } from '../../sync/managed-metadata.ts';
 import { cloneJson } from '../../util/json.ts';
+import { withEphemeralClaims } from './ephemeral-claims.ts';
 import type { PodPolicy } from './pod-policy.ts';
 import { virtualConditionsWithGates, type PodCondition } from './readiness-gates.ts';
 import { forEachPodReference, referencedNames, type PodReference } from './reference-walker.ts';
@@ -207,7 +208,7 @@ export function translatePodToHost(virtual: Pod, ctx: PodTranslationContext): Po
   const ns = meta.namespace ?? '';
   const name = meta.name ?? '';
   const rename = (n: string) => hostName(n, ns, ctx.vcName);
-  const spec = cloneJson(virtual.spec ?? { containers: [] });
+  const spec = cloneJson(withEphemeralClaims(virtual).spec ?? { containers: [] });
   // A hostname is one DNS label: cut at the first dot, as the kubelet does, and at 63 characters.
   spec.hostname ??= name.split('.')[0]!.slice(0, 63).replace(/-+$/, '');
   const fqdn = virtualFqdn(virtual, spec, ctx);
@@ -495,17 +496,12 @@ function kubernetesServiceEnv(ip: string, port: number): EnvVar[] {
   ];
 }
 
-/** What is left of a volume once its references are renamed: tokens, claim templates, downward API. */
+/**
+ * What is left of a volume once its references are renamed: tokens and downward API. (Generic
+ * ephemeral volumes are references to their claims by now: see ephemeral-claims.ts.)
+ */
 function translateVolume(volume: Volume, ctx: PodTranslationContext): Volume {
   const v = volume;
-  const claimSpec = v.ephemeral?.volumeClaimTemplate?.spec;
-  if (claimSpec) {
-    // The data sources were renamed to the tenant's host copies; never let one reach into another namespace.
-    if (claimSpec.dataSourceRef) delete claimSpec.dataSourceRef.namespace;
-    // Binding to a named or selected PersistentVolume could take a host volume meant for someone else.
-    delete claimSpec.volumeName;
-    delete claimSpec.selector;
-  }
   if (v.downwardAPI?.items)
     for (const item of v.downwardAPI.items) rewriteFieldRef(item.fieldRef, ctx.vcName);
   if (v.projected?.sources) {
