@@ -105,6 +105,14 @@ describe('podPolicyViolations', () => {
       [],
     ],
     [
+      'a secrets-store volume naming a SecretProviderClass, which would be one of the host namespace',
+      [{ name: 'secrets', csi: { driver: secretsStore, volumeAttributes: { secretProviderClass: 'db' } } }],
+      { allowedInlineCsiDrivers: [secretsStore] },
+      [
+        'volume "secrets": csi.volumeAttributes.secretProviderClass names an object of the host namespace, which tenant pods may not do',
+      ],
+    ],
+    [
       "inline volumes of the pod's own objects, scratch space, claims and images",
       [
         { name: 'a', emptyDir: {} },

@@ -16,8 +16,8 @@ export interface PodPolicy {
    * CSI drivers tenant pods may use as inline volumes (`volumes[].csi`). An inline volume goes to the
    * host's driver with no claim, no storage class and no quota in between, with attributes the
    * tenant chooses and the syncer passes on unread. Allow only drivers whose attributes name nothing
-   * of the host: the secrets-store driver's `secretProviderClass`, for one, names any
-   * SecretProviderClass of the host namespace, another tenant's or the host admin's.
+   * of the host. The secrets-store driver's `secretProviderClass` would name any SecretProviderClass
+   * of the host namespace, another tenant's or the host admin's: a volume setting it is refused.
    */
   allowedInlineCsiDrivers?: readonly string[];
   /**
@@ -30,6 +30,9 @@ export interface PodPolicy {
    */
   allowedInlineVolumeSources?: readonly string[];
 }
+
+/** The secrets-store CSI driver's attribute naming a SecretProviderClass of the pod's namespace. */
+const SECRET_PROVIDER_CLASS_ATTRIBUTE = 'secretProviderClass';
 
 /**
  * Volume sources made of the pod's own objects or scratch space, or judged elsewhere (`csi` by
@@ -70,6 +73,12 @@ export function podPolicyViolations(pod: Pod, policy: PodPolicy): string[] {
     if (volume.csi && !drivers.includes(volume.csi.driver)) {
       out.push(
         `${where}: csi.driver ${JSON.stringify(volume.csi.driver)} is not allowed for inline volumes in this virtual cluster`,
+      );
+    } else if (volume.csi?.volumeAttributes?.[SECRET_PROVIDER_CLASS_ATTRIBUTE] !== undefined) {
+      // The secrets-store driver reads the class from the pod's namespace, the shared host one: no
+      // name the tenant writes there can be proved to be its own class.
+      out.push(
+        `${where}: csi.volumeAttributes.${SECRET_PROVIDER_CLASS_ATTRIBUTE} names an object of the host namespace, which tenant pods may not do`,
       );
     }
     (volume.projected?.sources ?? []).forEach((source, i) => {
