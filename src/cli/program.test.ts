@@ -129,7 +129,7 @@ describe('vsyncer CLI: commands and help', () => {
     [[...base, '--log-level', 'trace'], '--log-level'],
     [[...base, '--leader-elect', 'maybe'], '--leader-elect: must be true or false'],
     [[...base, '--request-timeout', '5 minutes'], '--request-timeout: must be a positive duration'],
-    [[...base, '--enforce-toleration', 'gpu'], '--enforce-toleration: must look like'],
+    [[...base, '--enforce-toleration', 'gpu:Sometimes'], '--enforce-toleration: must look like'],
     [['start', '--host-namespace', 'h', '--virtual-kubeconfig', '/k'], '--name: is required'],
   ])('exits 2 without starting: %j', async (argv, message) => {
     const r = await run(argv);

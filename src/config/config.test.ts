@@ -88,7 +88,7 @@ describe('buildConfig', () => {
     [{}, { ...required, name: 'Bad_Name' }, '--name', 'DNS label'],
     [{}, { ...required, metricsBindAddress: 'localhost' }, '--metrics-bind-address', 'host:port'],
     [{}, { ...required, clusterDnsIp: 'dns' }, '--cluster-dns-ip', 'IP address'],
-    [{}, { ...required, enforceToleration: ['nope'] }, '--enforce-toleration', 'key[=value]'],
+    [{}, { ...required, enforceToleration: ['nope:Never'] }, '--enforce-toleration', 'key[=value]'],
     [{}, { ...required, setOwner: 'yes' }, '--set-owner', 'true or false'],
     [{}, { ...required, kubeconfigSecret: 'VC_1' }, '--kubeconfig-secret', 'valid Secret name'],
     [{}, { ...required, corednsImage: 'coredns :1' }, '--coredns-image', 'without spaces'],
@@ -235,11 +235,15 @@ describe('buildConfig: values', () => {
     'key=value:NoExecute',
     'example.com/gpu=true:PreferNoSchedule',
     'key=:NoSchedule',
+    // vCluster's forms without an effect, and every taint.
+    'key',
+    'key=value',
+    '*',
   ])('accepts the toleration %j', (t) =>
     expect(buildConfig({}, { ...required, enforceToleration: [t] }).enforceTolerations).toEqual([t]),
   );
 
-  it.each(['key', 'key=value', 'key:Sometimes', ':NoSchedule', 'key=a b:NoSchedule', '-key:NoSchedule'])(
+  it.each(['key:Sometimes', ':NoSchedule', 'key=a b:NoSchedule', '-key:NoSchedule', '**', 'key=a=b'])(
     'rejects the toleration %j',
     (t) => {
       const err = errorOf(() => buildConfig({}, { ...required, enforceToleration: [t] }));
@@ -309,7 +313,7 @@ describe('buildConfig: errors name the flag or the config field', () => {
     [{ virtualKubeconfig: '' }, "config field 'virtualKubeconfig'", 'is required'],
     [{ metricsBindAddress: 'localhost' }, "config field 'metricsBindAddress'", 'host:port'],
     [{ clusterDnsIp: 'dns' }, "config field 'clusterDnsIp'", 'IP address'],
-    [{ enforceToleration: ['nope'] }, "config field 'enforceToleration'", 'key[=value]'],
+    [{ enforceToleration: ['nope:Never'] }, "config field 'enforceToleration'", 'key[=value]'],
     [
       { leaderElect: true, leaderElectRenewDeadline: '1m' },
       "config field 'leaderElectRenewDeadline'",

@@ -7,7 +7,7 @@ import { POD_SECURITY_LEVELS } from './pod-security.ts';
 import { DEFAULT_DENIED_POD_METADATA_KEYS, DEFAULT_HOSTS_REWRITE_IMAGE } from './translate.ts';
 
 const TOLERATION =
-  /^[A-Za-z0-9]([-A-Za-z0-9_./]*[A-Za-z0-9])?(=[A-Za-z0-9._-]*)?:(NoSchedule|PreferNoSchedule|NoExecute)$/;
+  /^(\*|[A-Za-z0-9]([-A-Za-z0-9_./]*[A-Za-z0-9])?(=[A-Za-z0-9._-]*)?(:(NoSchedule|PreferNoSchedule|NoExecute))?)$/;
 const IP_ADDRESS = /^(\d{1,3}\.){3}\d{1,3}$|^[0-9a-fA-F:]+$/;
 
 /** Pods, virtual → host with status, node binding and tokens back; deleted from either side. */
@@ -51,12 +51,13 @@ export const podsKind = defineKind({
       default: [],
       repeatable: true,
       valueName: 'toleration',
-      description: 'toleration added to every synced pod, key[=value]:effect (repeatable)',
+      description:
+        'toleration added to every synced pod (repeatable): key[=value]:effect, key=value or key (any effect), or * (every taint)',
       validate: (tolerations: string[]) => {
         const bad = tolerations.find((t) => !TOLERATION.test(t));
         return bad === undefined
           ? undefined
-          : `must look like key[=value]:NoSchedule|PreferNoSchedule|NoExecute, got ${JSON.stringify(bad)}`;
+          : `must look like key[=value][:NoSchedule|PreferNoSchedule|NoExecute] or *, got ${JSON.stringify(bad)}`;
       },
     }),
     field({

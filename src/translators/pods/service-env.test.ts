@@ -47,5 +47,9 @@ describe('parseToleration', () => {
       { key: 'dedicated', operator: 'Equal', value: 'tenant', effect: 'NoSchedule' },
     ],
     ['example.com/gpu:NoExecute', { key: 'example.com/gpu', operator: 'Exists', effect: 'NoExecute' }],
+    // vCluster's other forms: every effect, and every taint.
+    ['dedicated=tenant', { key: 'dedicated', operator: 'Equal', value: 'tenant' }],
+    ['dedicated', { key: 'dedicated', operator: 'Equal', value: '' }],
+    ['*', { operator: 'Exists' }],
   ])('%s', (text, expected) => expect(parseToleration(text)).toEqual(expected));
 });
