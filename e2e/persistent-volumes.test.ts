@@ -137,7 +137,8 @@ describe('PersistentVolumes (static provisioning, --allowed-pv-source=nfs)', () 
     await apply('virtual', claim('data', share));
 
     const copy = await waitFor('the host copy of the volume', () => hostVolume(share), 60_000);
-    expect(copy.metadata.labels?.['vcluster.loft.sh/managed-by']).toBe(vc);
+    // Cluster-scoped copies are labelled for their host namespace too, as vCluster labels them.
+    expect(copy.metadata.labels?.['vcluster.loft.sh/managed-by']).toBe(`${hostNs}-x-${vc}`);
     expect(copy.metadata.annotations?.['vcluster.loft.sh/object-name']).toBe(share);
     expect(copy.spec.nfs).toEqual({ server: 'nfs.example.com', path: '/exports/team' });
     expect(copy.spec.claimRef).toMatchObject({ namespace: hostNs, name: hostName('data', ns, vc) });

@@ -150,7 +150,8 @@ describe('policy kinds', () => {
     );
     expect(copy.value).toBe(1000);
     expect(copy.globalDefault ?? false).toBe(false);
-    expect(copy.metadata.labels?.['vcluster.loft.sh/managed-by']).toBe(vc);
+    // Cluster-scoped copies are labelled for their host namespace too, as vCluster labels them.
+    expect(copy.metadata.labels?.['vcluster.loft.sh/managed-by']).toBe(`${hostNs}-x-${vc}`);
     expect(await getObject('host', ['priorityclass', hostClassName(highClass)])).toBeUndefined();
 
     await apply('virtual', webPod('ranked', nsB, { priorityClassName: lowClass }));

@@ -2,7 +2,7 @@ import { InformerFactory } from '../informer/factory.ts';
 import type { Informer } from '../informer/informer.ts';
 import type { ClusterClient } from '../kube/client.ts';
 import { objectKey, splitKey, type KubeObject } from '../kube/object.ts';
-import { MANAGED_BY_LABEL } from '../naming/labels.ts';
+import { managedBySelector } from '../naming/labels.ts';
 import { isControlledElsewhere } from '../sync/controlled-elsewhere.ts';
 import { EventRecorder } from '../sync/event-recorder.ts';
 import type { BuiltKind, KindSpec, ReconcileContext, Relation, Side, SyncEnvironment } from '../sync/kind.ts';
@@ -184,7 +184,7 @@ function wire(
       ? undefined
       : env.informers.get(env.host, spec.hostType, {
           namespace: spec.hostType.namespaced && watch !== 'all-namespaces' ? env.hostNamespace : '',
-          labelSelector: watch === 'managed' ? `${MANAGED_BY_LABEL}=${env.vcName}` : undefined,
+          labelSelector: watch === 'managed' ? managedBySelector(env, spec.hostType.namespaced) : undefined,
         });
   const [source, target] =
     sourceSide === 'virtual' ? [virtualInformer, hostInformer] : [hostInformer, virtualInformer];

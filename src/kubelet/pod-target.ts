@@ -43,7 +43,7 @@ export async function resolvePodTarget(
   const hostPod = await getOrUndefined(clients.host, where.hostNamespace, name);
   const isCopy =
     hostPod !== undefined &&
-    ownedVirtualKey(hostPod, where.vcName, Resources.pods) === `${namespace}/${pod}` &&
+    ownedVirtualKey(hostPod, where, Resources.pods) === `${namespace}/${pod}` &&
     recordedVirtualUid(hostPod) === virtualPod.metadata?.uid;
   if (!isCopy) throw new RouteError(404, `pod ${namespace}/${pod} is not running on the host yet`);
   const spec = virtualPod.spec as PodContainers | undefined;
@@ -90,7 +90,7 @@ export async function ownedHostPods(
   });
   const out = new Map<string, { namespace: string; name: string; uid: string }>();
   for (const pod of list.items) {
-    const key = ownedVirtualKey(pod, where.vcName, Resources.pods);
+    const key = ownedVirtualKey(pod, where, Resources.pods);
     const uid = recordedVirtualUid(pod);
     if (!key || !uid) continue;
     const [namespace, name] = key.split('/') as [string, string];

@@ -1,4 +1,4 @@
-import { hash10 } from './safe-concat.ts';
+import { hash10, safeConcatName } from './safe-concat.ts';
 
 export const MANAGED_BY_LABEL = 'vcluster.loft.sh/managed-by';
 export const NAMESPACE_LABEL = 'vcluster.loft.sh/namespace';
@@ -17,6 +17,26 @@ export const POD_LABELS_ANNOTATION = 'vcluster.loft.sh/labels';
 /** The label / annotation keys the syncer set on a host object, one per line, so it leaves other keys alone. */
 export const MANAGED_LABELS_ANNOTATION = 'vcluster.loft.sh/managed-labels';
 export const MANAGED_ANNOTATIONS_ANNOTATION = 'vcluster.loft.sh/managed-annotations';
+
+/**
+ * The managed-by value of this virtual cluster's host objects: its name in its host namespace; for
+ * cluster-scoped objects `<hostNamespace>-x-<vc>`, as vCluster writes it, since virtual clusters of
+ * one name in different host namespaces share the cluster scope and must not take each other's.
+ */
+export function managedByValue(
+  where: { vcName: string; hostNamespace: string },
+  namespaced: boolean,
+): string {
+  return namespaced ? where.vcName : safeConcatName(where.hostNamespace, 'x', where.vcName);
+}
+
+/** The label selector of this virtual cluster's host objects of a kind (see managedByValue). */
+export function managedBySelector(
+  where: { vcName: string; hostNamespace: string },
+  namespaced: boolean,
+): string {
+  return `${MANAGED_BY_LABEL}=${managedByValue(where, namespaced)}`;
+}
 
 /** Label keys the host side reserves for itself; a tenant's labels with these keys are stored hashed. */
 export const RESERVED_LABEL_KEYS: readonly string[] = [

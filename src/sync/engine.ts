@@ -5,7 +5,7 @@ import type { ClusterClient } from '../kube/client.ts';
 import { isApiError, isNotFound } from '../kube/errors.ts';
 import { objectKey, splitKey, type KubeObject } from '../kube/object.ts';
 import type { ResourceType } from '../kube/resources.ts';
-import { MANAGED_BY_LABEL } from '../naming/labels.ts';
+import { managedBySelector } from '../naming/labels.ts';
 import type { WorkQueueMetrics } from '../workqueue/metrics.ts';
 import { isControlledElsewhere } from './controlled-elsewhere.ts';
 import type { BuiltKind, KindSpec, ReconcileContext, Relation, SyncEnvironment, SyncResult } from './kind.ts';
@@ -284,7 +284,7 @@ export class KindController implements SyncComponent {
     if (watch === 'none') return undefined;
     return env.informers.get(env.host, spec.hostType, {
       namespace: spec.hostType.namespaced && watch !== 'all-namespaces' ? env.hostNamespace : '',
-      labelSelector: watch === 'managed' ? `${MANAGED_BY_LABEL}=${env.vcName}` : undefined,
+      labelSelector: watch === 'managed' ? managedBySelector(env, spec.hostType.namespaced) : undefined,
     });
   }
 

@@ -1,6 +1,7 @@
 import { groupVersionKindString, type ResourceType } from '../kube/resources.ts';
 import {
   MANAGED_BY_LABEL,
+  managedByValue,
   OBJECT_KIND_ANNOTATION,
   OBJECT_NAME_ANNOTATION,
   OBJECT_NAMESPACE_ANNOTATION,
@@ -14,16 +15,17 @@ import type { Mapper, Placement } from './kind.ts';
 
 /**
  * The virtual key a host object claims to be the copy of, when its metadata proves it is ours: the
- * managed-by label names this virtual cluster and the object-kind annotation names this kind. Names
+ * managed-by label names this virtual cluster (and, for cluster-scoped copies, its host namespace:
+ * see managedByValue) and the object-kind annotation names this kind. Names
  * are ambiguous (`-x-` may appear anywhere), so the annotations are what counts, never the name.
  */
 export function ownedVirtualKey(
   host: KubeObject,
-  vcName: string,
+  where: Pick<Placement, 'vcName' | 'hostNamespace'>,
   virtualType: ResourceType,
 ): string | undefined {
   const meta = host.metadata ?? {};
-  if (meta.labels?.[MANAGED_BY_LABEL] !== vcName) return undefined;
+  if (meta.labels?.[MANAGED_BY_LABEL] !== managedByValue(where, virtualType.namespaced)) return undefined;
   const annotations = meta.annotations ?? {};
   if (annotations[OBJECT_KIND_ANNOTATION] !== groupVersionKindString(virtualType)) return undefined;
   const name = annotations[OBJECT_NAME_ANNOTATION];
@@ -78,12 +80,12 @@ export const referenceKey = (kind: string, key: string): string => `${kind}/${ke
  * lazily: kinds make it in setup, after their relations are declared.
  */
 export function referrersOfCopy(
-  vcName: string,
+  where: Pick<Placement, 'vcName' | 'hostNamespace'>,
   referrers: () => Informer<KubeObject> | undefined,
   index: string,
 ): (kind: string, type: ResourceType) => (copy: KubeObject) => string[] {
   return (kind, type) => (copy) => {
-    const owner = ownedVirtualKey(copy, vcName, type);
+    const owner = ownedVirtualKey(copy, where, type);
     const informer = referrers();
     if (!owner || !informer) return [];
     return informer.store.byIndex(index, referenceKey(kind, owner)).map(objectKey);
@@ -112,7 +114,7 @@ export function namespacedToHost(
       const { namespace, name } = splitKey(virtualKey);
       return `${where.hostNamespace}/${hostName(name, namespace, where.vcName)}`;
     },
-    sourceKeyOf: (host) => ownedVirtualKey(host, where.vcName, virtualType),
+    sourceKeyOf: (host) => ownedVirtualKey(host, where, virtualType),
     sourceUidOf: recordedVirtualUid,
   };
 }
@@ -121,7 +123,7 @@ export function namespacedToHost(
 export function clusterScopedToHost(virtualType: ResourceType, where: Placement): Mapper {
   return {
     targetKey: (name) => hostClusterScopedName(name, where.hostNamespace, where.vcName),
-    sourceKeyOf: (host) => ownedVirtualKey(host, where.vcName, virtualType),
+    sourceKeyOf: (host) => ownedVirtualKey(host, where, virtualType),
     sourceUidOf: recordedVirtualUid,
   };
 }

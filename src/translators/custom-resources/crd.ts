@@ -2,7 +2,7 @@ import type { ClusterClient } from '../../kube/client.ts';
 import { isApiError, isNotFound } from '../../kube/errors.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import type { ResourceType } from '../../kube/resources.ts';
-import { MANAGED_BY_LABEL } from '../../naming/labels.ts';
+import { managedBySelector } from '../../naming/labels.ts';
 import type { Side, SyncEnvironment } from '../../sync/kind.ts';
 import { sameJson } from '../shared/host-metadata.ts';
 import { FROM_HOST_LABEL } from '../shared/from-host.ts';
@@ -215,7 +215,7 @@ async function probeHostAccess(
   try {
     await env.host.list(type, namespace, {
       limit: 1,
-      labelSelector: toHost ? `${MANAGED_BY_LABEL}=${env.vcName}` : undefined,
+      labelSelector: toHost ? managedBySelector(env, type.namespaced) : undefined,
     });
   } catch (err) {
     if (!isApiError(err, 'forbidden')) throw err;

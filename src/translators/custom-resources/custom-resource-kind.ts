@@ -2,7 +2,7 @@ import { TerminalError, WaitingError } from '../../controller/errors.ts';
 import type { Informer } from '../../informer/informer.ts';
 import { splitKey, type KubeObject } from '../../kube/object.ts';
 import { apiVersionOf, Resources } from '../../kube/resources.ts';
-import { MANAGED_BY_LABEL, OBJECT_HOST_NAME_ANNOTATION } from '../../naming/labels.ts';
+import { managedBySelector, OBJECT_HOST_NAME_ANNOTATION } from '../../naming/labels.ts';
 import { createHostCopy, isPrepared } from '../../sync/engine.ts';
 import type {
   BuiltKind,
@@ -72,7 +72,7 @@ function referenceTargetOf(
     // The same scope as the kind's own host informer: one shared cache.
     host: env.informers.get(env.host, spec.hostType, {
       namespace: spec.hostType.namespaced ? env.hostNamespace : '',
-      labelSelector: `${MANAGED_BY_LABEL}=${env.vcName}`,
+      labelSelector: managedBySelector(env, spec.hostType.namespaced),
     }),
     virtual: env.informers.get(env.virtual, spec.virtualType),
   };
@@ -107,7 +107,7 @@ export function toHostCustomResourceKind(
   let virtualObjects: Informer<KubeObject> | undefined;
 
   /** Objects naming the virtual object a host copy stands for: retried when that copy changes. */
-  const namingTheOwnerOf = referrersOfCopy(where.vcName, () => virtualObjects, REFERENCE_INDEX);
+  const namingTheOwnerOf = referrersOfCopy(where, () => virtualObjects, REFERENCE_INDEX);
   const managed = managedCopiesScope(where);
   const copyRelations: Relation[] = (
     [

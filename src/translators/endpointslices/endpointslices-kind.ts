@@ -124,7 +124,7 @@ export function endpointSlicesKind(where: Placement, addressBounds: EndpointAddr
     const host = hostServices.store.get(
       `${where.hostNamespace}/${hostName(service, namespace, where.vcName)}`,
     );
-    return host && ownedVirtualKey(host, where.vcName, Resources.services) === `${namespace}/${service}`
+    return host && ownedVirtualKey(host, where, Resources.services) === `${namespace}/${service}`
       ? host
       : undefined;
   }
@@ -156,7 +156,7 @@ export function endpointSlicesKind(where: Placement, addressBounds: EndpointAddr
         type: Resources.services,
         scope: managedCopiesScope(where),
         keys: (svc) => {
-          const key = ownedVirtualKey(svc, where.vcName, Resources.services);
+          const key = ownedVirtualKey(svc, where, Resources.services);
           return key ? slicesBy(BY_SERVICE, key) : [];
         },
       },

@@ -66,7 +66,7 @@ export function gatewayApiKind(type: ResourceType, statusBack: boolean, where: P
   const refersToGateways = type.kind !== 'Gateway' && type.kind !== 'ReferenceGrant';
 
   /** Objects that name the virtual object a host copy stands for: retried when the copy changes. */
-  const namingTheOwnerOf = referrersOfCopy(where.vcName, () => virtualObjects, REFERENCE_INDEX);
+  const namingTheOwnerOf = referrersOfCopy(where, () => virtualObjects, REFERENCE_INDEX);
   const copyRelation = (kind: string, copyType: ResourceType, whenKind: string): Relation => ({
     name: `${copyType.resource}-copies`,
     cluster: 'host',
@@ -166,7 +166,7 @@ export function gatewayApiKind(type: ResourceType, statusBack: boolean, where: P
     const copies = hostCopies.get(groupKind(group, kind));
     if (!copies) return undefined;
     const copy = copies.informer.store.get(`${where.hostNamespace}/${name}`);
-    const key = copy && ownedVirtualKey(copy, where.vcName, copies.type);
+    const key = copy && ownedVirtualKey(copy, where, copies.type);
     if (!key) return undefined;
     const [namespace, virtualName] = key.split('/') as [string, string];
     return { namespace, name: virtualName };

@@ -38,7 +38,7 @@ export function ingressesKind(where: Placement): KindSpec {
   let virtualIngresses: Informer<KubeObject> | undefined;
 
   /** Ingresses that name the virtual object a host copy stands for: retried when the copy changes. */
-  const namingTheOwnerOf = referrersOfCopy(where.vcName, () => virtualIngresses, REFERENCE_INDEX);
+  const namingTheOwnerOf = referrersOfCopy(where, () => virtualIngresses, REFERENCE_INDEX);
 
   /**
    * How each reference reads on the host: the copy's host name once it is provably that object's

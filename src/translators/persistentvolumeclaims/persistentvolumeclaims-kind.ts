@@ -3,7 +3,7 @@ import type { Informer } from '../../informer/informer.ts';
 import { isApiError, isNotFound } from '../../kube/errors.ts';
 import { objectKey, type KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
-import { MANAGED_BY_LABEL } from '../../naming/labels.ts';
+import { managedBySelector } from '../../naming/labels.ts';
 import { hostClusterScopedName, hostName } from '../../naming/names.ts';
 import { createHostCopy } from '../../sync/engine.ts';
 import type { KindSpec, Placement, ReconcileContext, SyncResult } from '../../sync/kind.ts';
@@ -82,7 +82,7 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
   let hostClasses: Informer<KubeObject>;
   /** The host copies of tenants' own volumes, when the persistentvolumes kind is on. */
   let hostVolumes: Informer<KubeObject> | undefined;
-  const managedVolumes = { labelSelector: `${MANAGED_BY_LABEL}=${where.vcName}` };
+  const managedVolumes = { labelSelector: managedBySelector(where, false) };
 
   const fakeVolumesOf = (ctx: ReconcileContext) => ctx.related(FAKE_VOLUMES);
 
@@ -197,10 +197,7 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
     const copy = hostVolumes.store.get(copyName);
     if (!copy)
       throw new WaitingError(`spec.volumeName: waiting for the host copy of PersistentVolume "${name}"`);
-    if (
-      ownedVirtualKey(copy, where.vcName, VOLUMES) !== name ||
-      recordedVirtualUid(copy) !== pv.metadata?.uid
-    )
+    if (ownedVirtualKey(copy, where, VOLUMES) !== name || recordedVirtualUid(copy) !== pv.metadata?.uid)
       throw new TerminalError(
         `spec.volumeName: the host volume of PersistentVolume "${name}" is not this virtual cluster's copy of it`,
       );
@@ -215,7 +212,7 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
     const volumeName = specOf(host).volumeName;
     if (!hostVolumes || !volumeName) return undefined;
     const copy = hostVolumes.store.get(volumeName);
-    return copy ? ownedVirtualKey(copy, where.vcName, VOLUMES) : undefined;
+    return copy ? ownedVirtualKey(copy, where, VOLUMES) : undefined;
   }
 
   /**
@@ -375,7 +372,7 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
         scope: managedVolumes,
         whenKind: REAL_VOLUMES_KIND,
         keys: (copy) => {
-          const name = ownedVirtualKey(copy, where.vcName, VOLUMES);
+          const name = ownedVirtualKey(copy, where, VOLUMES);
           return claimsOfVolume(name, name ? virtualVolumes?.store.get(name) : undefined);
         },
       },
@@ -393,7 +390,7 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
         type: CLAIMS,
         scope: managed,
         keys: (copy) => {
-          const owner = ownedVirtualKey(copy, where.vcName, CLAIMS);
+          const owner = ownedVirtualKey(copy, where, CLAIMS);
           if (!owner || !virtualClaims) return [];
           return virtualClaims.store
             .byIndex(DATA_SOURCE_INDEX, `PersistentVolumeClaim/${owner}`)

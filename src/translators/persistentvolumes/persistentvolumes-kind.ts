@@ -56,7 +56,7 @@ export function persistentVolumesKind(options: PersistentVolumeOptions, where: P
     if (!key) return;
     const [namespace = '', name = ''] = key.split('/');
     const held = hostClaims.store.get(`${where.hostNamespace}/${hostName(name, namespace, where.vcName)}`);
-    if (held && ownedVirtualKey(held, where.vcName, CLAIMS) !== key)
+    if (held && ownedVirtualKey(held, where, CLAIMS) !== key)
       throw new TerminalError(
         `spec.claimRef: the host name of claim "${key}" is held by another object; the volume is not synced`,
       );

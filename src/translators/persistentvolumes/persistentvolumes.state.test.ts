@@ -11,6 +11,8 @@ const PV = Resources.persistentVolumes;
 const PVC = Resources.persistentVolumeClaims;
 const SC = Resources.storageClasses;
 const MANAGED_BY = 'vcluster.loft.sh/managed-by';
+/** The managed-by value of this virtual cluster's cluster-scoped copies: `<host namespace>-x-<vc>`. */
+const CLUSTER_OWNER = `${HOST_NS}-x-${VC}`;
 const hostPvName = (name: string) => `vcluster-${name}-x-${HOST_NS}-x-${VC}`;
 const hostClaimName = (name: string, ns = 'team') => `${name}-x-${ns}-x-${VC}`;
 
@@ -199,7 +201,7 @@ describe('persistentvolumes state table', () => {
     const t = await table(['nfs'], [volume('share', { nfs: NFS, nodeAffinity: affinity }, 'data')]);
     const host = hostVolume(t, 'share')!;
     expect(t.host.writeLog()).toEqual([`create persistentvolumes ${hostPvName('share')}`]);
-    expect(host.metadata?.labels).toEqual({ tier: 'gold', [MANAGED_BY]: VC });
+    expect(host.metadata?.labels).toEqual({ tier: 'gold', [MANAGED_BY]: CLUSTER_OWNER });
     expect(host.metadata?.annotations).toMatchObject({
       note: 'keep',
       'vcluster.loft.sh/object-name': 'share',
@@ -426,7 +428,7 @@ describe('persistentvolumes with persistentvolumeclaims', () => {
     const impostor: KubeObject = {
       metadata: {
         name: hostPvName('share'),
-        labels: { [MANAGED_BY]: VC },
+        labels: { [MANAGED_BY]: CLUSTER_OWNER },
         annotations: {
           'vcluster.loft.sh/object-name': 'share-x-other',
           'vcluster.loft.sh/object-kind': '/v1, Kind=PersistentVolume',

@@ -5,7 +5,7 @@ import { TerminalError, WaitingError } from '../../controller/errors.ts';
 import { objectKey, splitKey, type KubeObject } from '../../kube/object.ts';
 import { Resources, type ResourceType } from '../../kube/resources.ts';
 import type { Pod } from '../../kube/types.ts';
-import { MANAGED_BY_LABEL } from '../../naming/labels.ts';
+import { MANAGED_BY_LABEL, managedBySelector } from '../../naming/labels.ts';
 import { hostName } from '../../naming/names.ts';
 import { explainAlreadyExists } from '../../sync/engine.ts';
 import type { KindSpec, Placement, ReconcileContext, SyncEnvironment, SyncResult } from '../../sync/kind.ts';
@@ -113,7 +113,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
 
   /** Pods waiting for a host copy to appear: the copy's owner key → those pods' keys. */
   const podsWaitingFor = (kind: string, type: ResourceType) => (copy: KubeObject) => {
-    const owner = ownedVirtualKey(copy, where.vcName, type);
+    const owner = ownedVirtualKey(copy, where, type);
     if (!owner || !virtualPods) return [];
     const { namespace, name } = splitKey(owner);
     return virtualPods.store
@@ -311,7 +311,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
         name: 'priorityclass-copies',
         cluster: 'host',
         type: Resources.priorityClasses,
-        scope: { labelSelector: `${MANAGED_BY_LABEL}=${where.vcName}` },
+        scope: { labelSelector: managedBySelector(where, false) },
         whenKind: 'priorityclasses',
         keys: podsWaitingFor('PriorityClass', Resources.priorityClasses),
       },
@@ -360,7 +360,9 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
         judge,
         virtualClasses: classesSynced ? env.informers.get(env.virtual, Resources.priorityClasses) : undefined,
         hostClasses: kinds.has('priorityclasses')
-          ? env.informers.get(env.host, Resources.priorityClasses, { labelSelector: managed.labelSelector })
+          ? env.informers.get(env.host, Resources.priorityClasses, {
+              labelSelector: managedBySelector(env, false),
+            })
           : undefined,
       });
       virtualServices = env.informers.get(env.virtual, Resources.services);

@@ -54,7 +54,7 @@ describe('priorityclasses state table (to the host)', () => {
       description: 'batch jobs',
       preemptionPolicy: 'Never',
       metadata: {
-        labels: { tier: 'batch', 'vcluster.loft.sh/managed-by': VC },
+        labels: { tier: 'batch', 'vcluster.loft.sh/managed-by': `${HOST_NS}-x-${VC}` },
         annotations: {
           'vcluster.loft.sh/object-name': 'batch',
           'vcluster.loft.sh/object-uid': virtualClass(table)!.metadata?.uid,
@@ -112,12 +112,43 @@ describe('priorityclasses state table (to the host)', () => {
     expect(hostClass(table)).toBeUndefined();
   });
 
+  it.each([
+    ['as this syncer labels them', `other-ns-x-${VC}`],
+    ['labelled with the bare name (earlier syncers)', VC],
+  ])(
+    'never takes the copies of a virtual cluster of the same name in another host namespace, %s',
+    async (_how, owner) => {
+      // Cluster-scoped copies share the cluster: theirs are named and labelled for their namespace.
+      const theirName = `vcluster-batch-x-other-ns-x-${VC}`;
+      const theirs: KubeObject = {
+        metadata: {
+          name: theirName,
+          labels: { 'vcluster.loft.sh/managed-by': owner },
+          annotations: {
+            'vcluster.loft.sh/object-name': 'batch',
+            'vcluster.loft.sh/object-uid': 'uid-theirs',
+            'vcluster.loft.sh/object-kind': 'scheduling.k8s.io/v1, Kind=PriorityClass',
+          },
+        },
+        value: 5000,
+      };
+      const table = await withClasses([priorityClass('batch', 100)], { host: [[PC, theirs]] });
+      expect(
+        table.host
+          .objects(PC)
+          .map((c) => c.metadata?.name)
+          .sort(),
+      ).toEqual([hostClassName('batch'), theirName]);
+      expect(table.host.objects(PC).find((c) => c.metadata?.name === theirName)?.value).toBe(5000);
+    },
+  );
+
   it('a copy made before the cap was lowered is deleted, with a SyncError', async () => {
     const virtual = { ...priorityClass('batch', 5000), metadata: { name: 'batch', uid: 'uid-batch' } };
     const copy: KubeObject = {
       metadata: {
         name: hostClassName('batch'),
-        labels: { 'vcluster.loft.sh/managed-by': VC },
+        labels: { 'vcluster.loft.sh/managed-by': `${HOST_NS}-x-${VC}` },
         annotations: {
           'vcluster.loft.sh/object-name': 'batch',
           'vcluster.loft.sh/object-uid': 'uid-batch',

@@ -171,8 +171,7 @@ export function tenantAddressPolicy(
       // else's, and a reference must never point at it.
       if (foreign.store.get(key)) return undefined;
       const holder = ownPods.store.get(key);
-      if (holder && ownedVirtualKey(holder, env.vcName, Resources.pods) !== `${namespace}/${name}`)
-        return undefined;
+      if (holder && ownedVirtualKey(holder, env, Resources.pods) !== `${namespace}/${name}`) return undefined;
       return { hostName: host, ips: podIPs(pod) };
     },
     isForeignPodIP: (ip) => foreign.store.byIndex(HOST_POD_IP_INDEX, ip).length > 0,

@@ -1,7 +1,7 @@
 import type { KubeObject, ObjectMeta } from '../../kube/object.ts';
 import { groupVersionKindString, type ResourceType } from '../../kube/resources.ts';
 import { objectAnnotations } from '../../naming/annotations.ts';
-import { hostLabels } from '../../naming/labels.ts';
+import { hostLabels, MANAGED_BY_LABEL, managedByValue } from '../../naming/labels.ts';
 import { withManagedRecord } from '../../sync/managed-metadata.ts';
 
 export interface HostPlacement {
@@ -16,8 +16,14 @@ export interface HostPlacement {
  */
 export function hostMetadataFor(virtual: KubeObject, type: ResourceType, where: HostPlacement): ObjectMeta {
   const meta = virtual.metadata ?? {};
+  const labels = hostLabels(meta.labels ?? {}, {
+    vcName: where.vcName,
+    virtualNamespace: meta.namespace ?? '',
+  });
+  // Copies of cluster-scoped kinds share the cluster with other host namespaces' virtual clusters.
+  if (!type.namespaced) labels[MANAGED_BY_LABEL] = managedByValue(where, false);
   const managed = withManagedRecord({
-    labels: hostLabels(meta.labels ?? {}, { vcName: where.vcName, virtualNamespace: meta.namespace ?? '' }),
+    labels,
     annotations: {
       ...(meta.annotations ?? {}),
       ...objectAnnotations({

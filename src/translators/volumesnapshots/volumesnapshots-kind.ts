@@ -74,7 +74,7 @@ export function volumeSnapshotsKind(where: Placement): KindSpec {
         scope: managed,
         whenKind: 'persistentvolumeclaims',
         keys: (copy) => {
-          const owner = ownedVirtualKey(copy, where.vcName, CLAIMS);
+          const owner = ownedVirtualKey(copy, where, CLAIMS);
           return owner && virtualSnapshots
             ? virtualSnapshots.store.byIndex(SOURCE_INDEX, owner).map(objectKey)
             : [];
