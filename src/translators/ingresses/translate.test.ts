@@ -246,6 +246,14 @@ describe('ingressRefusal', () => {
       'metadata.annotations["nginx.ingress.kubernetes.io/custom-headers"]: config maps named by ingress annotations are not synced to the host',
     ],
     [
+      'an ingress-nginx configuration snippet (it would run in the host controller)',
+      ingress(
+        {},
+        { 'nginx.ingress.kubernetes.io/server-snippet': 'location /x { alias /var/run/secrets/; }' },
+      ),
+      'metadata.annotations["nginx.ingress.kubernetes.io/server-snippet"]: configuration snippets would run in the host\'s shared ingress controller',
+    ],
+    [
       'an ALB action that is not JSON',
       ingress({}, { 'alb.ingress.kubernetes.io/actions.a': '{nope' }),
       'metadata.annotations["alb.ingress.kubernetes.io/actions.a"] must be a JSON object',

@@ -62,6 +62,18 @@ const NGINX_CONFIGMAP_ANNOTATIONS = new Set([
   `${NGINX}custom-headers`,
   `${NGINX}fastcgi-params-configmap`,
 ]);
+/**
+ * ingress-nginx annotations that put the tenant's text into the host controller's own nginx
+ * configuration: it runs with the controller's rights and sees every other Ingress's traffic and
+ * certificates (CVE-2021-25742). Refused; vCluster copies them as they are.
+ */
+const NGINX_SNIPPET_ANNOTATIONS = new Set([
+  `${NGINX}configuration-snippet`,
+  `${NGINX}server-snippet`,
+  `${NGINX}auth-snippet`,
+  `${NGINX}stream-snippet`,
+  `${NGINX}modsecurity-snippet`,
+]);
 const ALB = 'alb.ingress.kubernetes.io/';
 /** ALB: `actions.<name>` is JSON for the backends named `<name>` with port `use-annotation`. */
 const ALB_ACTIONS = `${ALB}actions.`;
@@ -144,6 +156,8 @@ function rewrite(ingress: KubeObject, rename: RenameReference, where: IngressPla
       out[key] = service(value, field);
     } else if (NGINX_CONFIGMAP_ANNOTATIONS.has(key)) {
       throw new Refusal(`${field}: config maps named by ingress annotations are not synced to the host`);
+    } else if (NGINX_SNIPPET_ANNOTATIONS.has(key)) {
+      throw new Refusal(`${field}: configuration snippets would run in the host's shared ingress controller`);
     } else if (key.startsWith(ALB_ACTIONS)) {
       out[albKey(key, ALB_ACTIONS)] = albAction(value, field, service);
     } else if (key.startsWith(ALB_CONDITIONS)) {
