@@ -30,12 +30,18 @@ export function managedByValue(
   return namespaced ? where.vcName : safeConcatName(where.hostNamespace, 'x', where.vcName);
 }
 
-/** The label selector of this virtual cluster's host objects of a kind (see managedByValue). */
+/**
+ * The label selector of this virtual cluster's host objects of a kind (see managedByValue). For
+ * cluster-scoped kinds it also selects the bare name, which syncers before 2026-12-02 wrote there:
+ * such a copy is taken over only when its name is this host namespace's (see ownedVirtualKey).
+ */
 export function managedBySelector(
   where: { vcName: string; hostNamespace: string },
   namespaced: boolean,
 ): string {
-  return `${MANAGED_BY_LABEL}=${managedByValue(where, namespaced)}`;
+  return namespaced
+    ? `${MANAGED_BY_LABEL}=${where.vcName}`
+    : `${MANAGED_BY_LABEL} in (${managedByValue(where, false)},${where.vcName})`;
 }
 
 /** Label keys the host side reserves for itself; a tenant's labels with these keys are stored hashed. */

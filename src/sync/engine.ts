@@ -5,7 +5,7 @@ import type { ClusterClient } from '../kube/client.ts';
 import { isApiError, isNotFound } from '../kube/errors.ts';
 import { objectKey, splitKey, type KubeObject } from '../kube/object.ts';
 import type { ResourceType } from '../kube/resources.ts';
-import { managedBySelector } from '../naming/labels.ts';
+import { managedBySelector, managedByValue } from '../naming/labels.ts';
 import type { WorkQueueMetrics } from '../workqueue/metrics.ts';
 import { isControlledElsewhere } from './controlled-elsewhere.ts';
 import type { BuiltKind, KindSpec, ReconcileContext, Relation, SyncEnvironment, SyncResult } from './kind.ts';
@@ -180,7 +180,9 @@ export class KindController implements SyncComponent {
           seen(
             targetSide,
             spec.mapper.sourceKeyOf(o) ??
-              (targetSide === 'host' ? claimedVirtualKey(o, env.vcName) : undefined),
+              (targetSide === 'host'
+                ? claimedVirtualKey(o, managedByValue(env, spec.hostType.namespaced))
+                : undefined),
           ),
       });
     }
@@ -567,7 +569,7 @@ export async function createHostCopy(
 
 /** The refusal when the host object holding an object's host name is an earlier syncer's copy of it. */
 function refuseEarlierCopy(spec: KindSpec, ctx: ReconcileContext, holder: KubeObject): void {
-  if (copyWithoutKind(holder, ctx.vcName, ctx.virtualKey))
+  if (copyWithoutKind(holder, managedByValue(ctx, spec.hostType.namespaced), ctx.virtualKey))
     throw new TerminalError(`cannot sync ${spec.virtualType.kind} ${ctx.virtualKey}: ${COPY_WITHOUT_KIND}`);
 }
 

@@ -25,11 +25,18 @@ export function ownedVirtualKey(
   virtualType: ResourceType,
 ): string | undefined {
   const meta = host.metadata ?? {};
-  if (meta.labels?.[MANAGED_BY_LABEL] !== managedByValue(where, virtualType.namespaced)) return undefined;
+  const label = meta.labels?.[MANAGED_BY_LABEL];
+  // A cluster-scoped copy an earlier syncer labelled with the bare name is ours only under the
+  // name this host namespace gives it: a same-named virtual cluster elsewhere names its own after
+  // its namespace. Its next update relabels it.
+  const legacy = !virtualType.namespaced && label === where.vcName;
+  if (label !== managedByValue(where, virtualType.namespaced) && !legacy) return undefined;
   const annotations = meta.annotations ?? {};
   if (annotations[OBJECT_KIND_ANNOTATION] !== groupVersionKindString(virtualType)) return undefined;
   const name = annotations[OBJECT_NAME_ANNOTATION];
   if (!name) return undefined;
+  if (legacy && meta.name !== hostClusterScopedName(name, where.hostNamespace, where.vcName))
+    return undefined;
   const namespace = annotations[OBJECT_NAMESPACE_ANNOTATION];
   if (virtualType.namespaced !== Boolean(namespace)) return undefined;
   return namespace ? `${namespace}/${name}` : name;
@@ -41,10 +48,10 @@ export function ownedVirtualKey(
  * wrote none). It is not taken for a copy, as the kind is what proves it (see ownedVirtualKey); this
  * only lets the refusal say why, and what to do.
  */
-export function copyWithoutKind(host: KubeObject, vcName: string, virtualKey: string): boolean {
+export function copyWithoutKind(host: KubeObject, managedBy: string, virtualKey: string): boolean {
   return (
     host.metadata?.annotations?.[OBJECT_KIND_ANNOTATION] === undefined &&
-    claimedVirtualKey(host, vcName) === virtualKey
+    claimedVirtualKey(host, managedBy) === virtualKey
   );
 }
 
@@ -52,10 +59,11 @@ export function copyWithoutKind(host: KubeObject, vcName: string, virtualKey: st
  * The virtual key a host object of this virtual cluster names in its object annotations, proven or
  * not. Never a proof of ownership: only a hint of which virtual object to look at again (when an
  * earlier syncer's copy that held its host name is deleted, that object can now have its own).
+ * `managedBy` is this virtual cluster's label value for the kind (managedByValue).
  */
-export function claimedVirtualKey(host: KubeObject, vcName: string): string | undefined {
+export function claimedVirtualKey(host: KubeObject, managedBy: string): string | undefined {
   const meta = host.metadata ?? {};
-  if (meta.labels?.[MANAGED_BY_LABEL] !== vcName) return undefined;
+  if (meta.labels?.[MANAGED_BY_LABEL] !== managedBy) return undefined;
   const name = meta.annotations?.[OBJECT_NAME_ANNOTATION];
   if (!name) return undefined;
   const namespace = meta.annotations?.[OBJECT_NAMESPACE_ANNOTATION];

@@ -143,6 +143,46 @@ describe('priorityclasses state table (to the host)', () => {
     },
   );
 
+  it('takes over its own copy that an earlier syncer labelled with the bare name, and relabels it', async () => {
+    const virtual = { ...priorityClass('batch', 500), metadata: { name: 'batch', uid: 'uid-batch' } };
+    const earlier: KubeObject = {
+      metadata: {
+        name: hostClassName('batch'),
+        labels: { 'vcluster.loft.sh/managed-by': VC },
+        annotations: {
+          'vcluster.loft.sh/object-name': 'batch',
+          'vcluster.loft.sh/object-uid': 'uid-batch',
+          'vcluster.loft.sh/object-kind': 'scheduling.k8s.io/v1, Kind=PriorityClass',
+        },
+      },
+      value: 500,
+    };
+    const table = await withClasses([], { virtual: [[PC, virtual]], host: [[PC, earlier]] });
+    expect(syncErrors(table)).toEqual([]);
+    expect(hostClass(table)?.metadata?.labels?.['vcluster.loft.sh/managed-by']).toBe(`${HOST_NS}-x-${VC}`);
+    await table.virtual.delete(PC, '', 'batch');
+    await table.settle();
+    expect(hostClass(table)).toBeUndefined();
+  });
+
+  it("an earlier syncer's copy without the kind annotation: the tenant is told, and gets a copy once it is gone", async () => {
+    const earlier: KubeObject = {
+      metadata: {
+        name: hostClassName('batch'),
+        labels: { 'vcluster.loft.sh/managed-by': `${HOST_NS}-x-${VC}` },
+        annotations: { 'vcluster.loft.sh/object-name': 'batch' },
+      },
+      value: 100,
+    };
+    const table = await withClasses([priorityClass('batch', 100)], { host: [[PC, earlier]] });
+    expect(syncErrors(table).join('\n')).toContain('without the vcluster.loft.sh/object-kind annotation');
+    await table.host.delete(PC, '', hostClassName('batch'));
+    await table.settle();
+    expect(hostClass(table)?.metadata?.annotations?.['vcluster.loft.sh/object-kind']).toBe(
+      'scheduling.k8s.io/v1, Kind=PriorityClass',
+    );
+  });
+
   it('a copy made before the cap was lowered is deleted, with a SyncError', async () => {
     const virtual = { ...priorityClass('batch', 5000), metadata: { name: 'batch', uid: 'uid-batch' } };
     const copy: KubeObject = {
