@@ -89,6 +89,8 @@ describe('buildConfig', () => {
     [{}, { ...required, metricsBindAddress: 'localhost' }, '--metrics-bind-address', 'host:port'],
     [{}, { ...required, clusterDnsIp: 'dns' }, '--cluster-dns-ip', 'IP address'],
     [{}, { ...required, enforceToleration: ['nope:Never'] }, '--enforce-toleration', 'key[=value]'],
+    [{}, { ...required, nodeSelector: 'env in (a,b)' }, '--node-selector', 'label terms'],
+    [{}, { ...required, nodeSelector: 'env!=prod' }, '--node-selector', 'label terms'],
     [{}, { ...required, setOwner: 'yes' }, '--set-owner', 'true or false'],
     [{}, { ...required, kubeconfigSecret: 'VC_1' }, '--kubeconfig-secret', 'valid Secret name'],
     [{}, { ...required, corednsImage: 'coredns :1' }, '--coredns-image', 'without spaces'],

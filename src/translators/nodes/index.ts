@@ -2,6 +2,24 @@ import { field } from '../../config/fields.ts';
 import { defineKind } from '../../sync/kind.ts';
 import { nodesKind } from './nodes-kind.ts';
 
+/** A label key (optional DNS-subdomain prefix) and a label value, as the API server accepts them. */
+const LABEL_KEY =
+  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+
+/** `*`, or `key` / `key=value` terms: what the selector is written into pods as (set-based forms are not). */
+function invalidNodeSelector(selector: string): string | undefined {
+  if (selector.trim() === '' || selector.trim() === '*') return undefined;
+  for (const term of selector.split(',').map((t) => t.trim())) {
+    const eq = term.indexOf('=');
+    const key = eq < 0 ? term : term.slice(0, eq);
+    const value = eq < 0 ? '' : term.slice(eq + 1).replace(/^=/, '');
+    if (!LABEL_KEY.test(key) || !LABEL_VALUE.test(value))
+      return `must be "*" or comma-separated label terms key or key=value, got ${JSON.stringify(selector)} (term ${JSON.stringify(term)})`;
+  }
+  return undefined;
+}
+
 /** Which host nodes this virtual cluster uses. Declared here, read by the pods kind too. */
 export const NODE_SELECTOR_FIELDS = [
   field({
@@ -11,6 +29,7 @@ export const NODE_SELECTOR_FIELDS = [
     default: '',
     description:
       'host nodes this virtual cluster uses, by label (key=value or key, comma separated): with --sync-real-nodes they are shown even without pods ("*" for all); with --enforce-node-selector its pods run only there',
+    validate: invalidNodeSelector,
   }),
   field({
     flag: 'enforce-node-selector',
