@@ -479,6 +479,19 @@ describe('translatePodToHost', () => {
     expect(host.spec?.dnsConfig?.nameservers).toEqual(['10.96.0.10', '1.1.1.1', '8.8.8.8']);
   });
 
+  it('keeps the merged search list within the API server limits (32 entries, 2048 characters)', () => {
+    const many = Array.from({ length: 30 }, (_, i) => `s${i}.example.com`);
+    const searches = translatePodToHost(pod({ dnsConfig: { searches: many } }), ctx).spec?.dnsConfig
+      ?.searches;
+    expect(searches).toHaveLength(32);
+    expect(searches?.slice(0, 3)).toEqual(['team.svc.cluster.local', 'svc.cluster.local', 'cluster.local']);
+    const long = Array.from({ length: 10 }, (_, i) => `${String(i).padEnd(250, 'x')}.example.com`);
+    const cut =
+      translatePodToHost(pod({ dnsConfig: { searches: long } }), ctx).spec?.dnsConfig?.searches ?? [];
+    expect(cut.join(' ').length).toBeLessThanOrEqual(2048);
+    expect(cut.length).toBeGreaterThan(3);
+  });
+
   it('leaves a dnsPolicy None pod with exactly the resolvers it names', () => {
     const dnsConfig = {
       nameservers: ['1.1.1.1'],

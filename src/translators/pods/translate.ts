@@ -462,6 +462,21 @@ function setLabelKeys<F extends 'matchLabelKeys' | 'mismatchLabelKeys'>(
 
 /** Most nameservers a pod's resolv.conf may have (the API server refuses more). */
 const MAX_NAMESERVERS = 3;
+/** The API server's limits on a pod's search list: entries, and characters joined by spaces. */
+const MAX_SEARCHES = 32;
+const MAX_SEARCH_CHARS = 2048;
+
+/** The leading searches that fit the API server's limits (the kubelet drops the rest the same way). */
+function withinSearchLimits(searches: string[]): string[] {
+  const out: string[] = [];
+  let chars = -1;
+  for (const search of searches) {
+    if (out.length === MAX_SEARCHES || chars + 1 + search.length > MAX_SEARCH_CHARS) break;
+    out.push(search);
+    chars += 1 + search.length;
+  }
+  return out;
+}
 
 /**
  * A cluster-DNS pod's resolver settings, as the kubelet merges them: the cluster's nameserver and
@@ -478,7 +493,9 @@ function clusterDnsConfig(
   for (const option of own?.options ?? []) if (option.name) options.set(option.name, option.value);
   return {
     nameservers: [...new Set([dnsServiceIP, ...(own?.nameservers ?? [])])].slice(0, MAX_NAMESERVERS),
-    searches: [...new Set([`${namespace}.svc.${domain}`, `svc.${domain}`, domain, ...(own?.searches ?? [])])],
+    searches: withinSearchLimits([
+      ...new Set([`${namespace}.svc.${domain}`, `svc.${domain}`, domain, ...(own?.searches ?? [])]),
+    ]),
     options: [...options].map(([name, value]) => (value === undefined ? { name } : { name, value })),
   };
 }
