@@ -92,7 +92,7 @@ export class KindRegistry {
  * keeps working: its fake nodes are this syncer's nodes kind (fake unless --sync-real-nodes), and
  * the host's classes and CSI objects come from the host under `host-` names.
  */
-const VCLUSTER_SYNC_NAMES: Readonly<Record<string, string>> = {
+export const VCLUSTER_SYNC_NAMES: Readonly<Record<string, string>> = {
   'fake-nodes': 'nodes',
   hoststorageclasses: 'host-storageclasses',
   ingressclasses: 'host-ingressclasses',

@@ -71,6 +71,24 @@ describe('chart RBAC derived from the kind descriptors', () => {
       ['-events', '-nodes'],
       {},
     ],
+    // vCluster v0.19's names for kinds, as --sync takes them.
+    ['ingressclasses', { 'syncer.sync[0]': 'ingressclasses' }, ['ingressclasses'], {}],
+    [
+      'the CSI objects, by vCluster names',
+      {
+        'syncer.sync[0]': 'csidrivers',
+        'syncer.sync[1]': '+csinodes',
+        'syncer.sync[2]': 'csistoragecapacities',
+      },
+      ['csidrivers', '+csinodes', 'csistoragecapacities'],
+      {},
+    ],
+    [
+      'everything but fake-nodes, real nodes',
+      { 'syncer.sync[0]': '*', 'syncer.sync[1]': '-fake-nodes', 'syncer.syncRealNodes': 'true' },
+      ['*', '-fake-nodes'],
+      { syncRealNodes: true },
+    ],
   ] as const)(
     '%s: the Role and ClusterRole grant exactly what the enabled kinds need',
     (_name, values, sync, options) => {
