@@ -370,8 +370,10 @@ export class KindController implements SyncComponent {
     const replacing = expected !== undefined && this.env.clock.now() < expected.until;
     if (expected && !replacing) this.expectedSourceUid.delete(key);
     if (replacing && sourceObj?.metadata?.uid !== expected.uid) return { requeueAfterMs: 100 };
-    // Objects another tool controls (vCluster's controlled-by) are left alone, on either side.
-    if (isControlledElsewhere(sourceObj, this.kind)) return {};
+    // Objects another tool controls (vCluster's controlled-by) are left alone, on either side; but
+    // an opt-out never holds up a deletion (a tenant could otherwise keep a host copy running past
+    // its object's end).
+    if (isControlledElsewhere(sourceObj, this.kind) && !sourceObj?.metadata?.deletionTimestamp) return {};
     const source = sourceObj;
     const targetKey = spec.mapper.targetKey(key, source);
     const ctx = this.context(key, targetKey, pending);

@@ -33,6 +33,8 @@ export interface StateTableOptions {
   host?: readonly Seed[];
   /** Pods deleted on the host stay terminating until finishDeletion (a kubelet's grace period). */
   podGraceful?: boolean;
+  /** The same for pods bound to a node in the virtual cluster. */
+  virtualPodGraceful?: boolean;
   /** --set-owner: the syncer's host client gives objects it creates in HOST_NS this owner. */
   owner?: OwnerReference;
 }
@@ -55,7 +57,11 @@ export class StateTable {
   private started = false;
 
   private constructor(opts: StateTableOptions) {
-    this.virtual = new FakeCluster('virtual', { clock: this.clock, serviceIPBase: '10.96.1' });
+    this.virtual = new FakeCluster('virtual', {
+      clock: this.clock,
+      podGraceful: opts.virtualPodGraceful,
+      serviceIPBase: '10.96.1',
+    });
     this.host = new FakeCluster('host', {
       clock: this.clock,
       podGraceful: opts.podGraceful,

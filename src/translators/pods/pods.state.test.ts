@@ -509,6 +509,29 @@ describe('pods state table', () => {
       expect(hostPods(table).map((p) => p.metadata?.name)).toEqual([hostPodName('web')]);
     });
 
+    it('an opt-out does not hold up a deletion: the host copy goes with the virtual pod', async () => {
+      const table = await start({
+        kinds: ['pods'],
+        virtual: [...infrastructure.virtual, virtualPod('web')],
+        host: infrastructure.host,
+        podGraceful: true,
+        virtualPodGraceful: true,
+      });
+      await table.settle();
+      // Scheduled and bound: the virtual pod then terminates gracefully, as on a node.
+      await scheduleOnHost(table, hostPods(table)[0]!, 'node-1');
+      await table.settle();
+      const v = table.virtual.objects(PODS, 'team')[0]!;
+      await table.virtual.update(PODS, 'team', {
+        ...v,
+        metadata: { ...v.metadata, labels: { ...v.metadata!.labels, [CONTROLLED_BY]: 'mine' } },
+      });
+      await table.virtual.delete(PODS, 'team', 'web', { gracePeriodSeconds: 30 });
+      await table.settle();
+      expect(table.virtual.objects(PODS, 'team')[0]?.metadata?.deletionTimestamp).toBeDefined();
+      expect(podWrites(table)).toContain(`host: delete pods ${HOST_NS}/${hostPodName('web')}`);
+    });
+
     it('an empty value opts out of nothing: the pod is synced, the label stored hashed', async () => {
       const table = await podTable([virtualPod('web', { labels: { app: 'web', [CONTROLLED_BY]: '' } })]);
       await table.settle();

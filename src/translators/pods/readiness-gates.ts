@@ -54,7 +54,14 @@ export function readinessGateTypes(pod: Pod): Set<string> {
 export function hostConditionsWithGates(virtual: Pod, host: Pod): PodCondition[] | undefined {
   const gates = readinessGateTypes(virtual);
   if (!gates.size) return undefined;
-  const wanted = conditionsOf(virtual).filter((c) => gates.has(c.type));
+  // One per type (the last, as a status patch would leave it): duplicates never read as in sync.
+  const wanted = [
+    ...new Map(
+      conditionsOf(virtual)
+        .filter((c) => gates.has(c.type))
+        .map((c) => [c.type, c]),
+    ).values(),
+  ];
   const current = conditionsOf(host);
   const same = (a: PodCondition | undefined, b: PodCondition) =>
     a !== undefined && a.status === b.status && a.reason === b.reason && a.message === b.message;
@@ -78,7 +85,13 @@ export function virtualConditionsWithGates(
 ): PodCondition[] | undefined {
   const gates = readinessGateTypes(virtual);
   if (!gates.size) return hostConditions;
-  const own = conditionsOf(virtual).filter((c) => gates.has(c.type));
+  const own = [
+    ...new Map(
+      conditionsOf(virtual)
+        .filter((c) => gates.has(c.type))
+        .map((c) => [c.type, c]),
+    ).values(),
+  ];
   const fromHost = listOf(hostConditions).filter((c) => !gates.has((c as PodCondition | null)?.type ?? ''));
   const merged = [...fromHost, ...own] as PodCondition[];
   return merged.length ? merged : hostConditions;
