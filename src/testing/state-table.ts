@@ -2,7 +2,7 @@ import { buildConfig, placementOf } from '../config/config.ts';
 import { InformerFactory } from '../informer/factory.ts';
 import type { KubeObject, OwnerReference } from '../kube/object.ts';
 import { OwningClient } from '../kube/owning-client.ts';
-import type { ResourceType } from '../kube/resources.ts';
+import { Resources, type ResourceType } from '../kube/resources.ts';
 import { KindController } from '../sync/engine.ts';
 import { EventRecorder } from '../sync/event-recorder.ts';
 import type { SyncEnvironment } from '../sync/kind.ts';
@@ -21,6 +21,31 @@ export const HOST_NS = 'host-ns';
 
 /** Objects to seed into one cluster before the syncer starts. */
 export type Seed = readonly [ResourceType, KubeObject];
+
+/**
+ * The host copy of the virtual pod `namespace/name` as the pods kind makes it (name, managed-by,
+ * object annotations), with the IP the host kubelet gave it, if any: for kinds that check a pod is
+ * this virtual cluster's without running the pods kind.
+ */
+export function ownHostPod(namespace: string, name: string, ip?: string): Seed {
+  return [
+    Resources.pods,
+    {
+      metadata: {
+        name: `${name}-x-${namespace}-x-${VC}`,
+        namespace: HOST_NS,
+        labels: { 'vcluster.loft.sh/managed-by': VC },
+        annotations: {
+          'vcluster.loft.sh/object-name': name,
+          'vcluster.loft.sh/object-namespace': namespace,
+          'vcluster.loft.sh/object-kind': '/v1, Kind=Pod',
+        },
+      },
+      spec: { containers: [] },
+      status: ip ? { podIP: ip } : {},
+    },
+  ];
+}
 
 export interface StateTableOptions {
   /** The kinds to run (their controllers are built as the syncer would). */

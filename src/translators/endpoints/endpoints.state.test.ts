@@ -1,6 +1,13 @@
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
-import { HOST_NS, stateTables, VC, type Seed, type StateTable } from '../../testing/state-table.ts';
+import {
+  HOST_NS,
+  ownHostPod,
+  stateTables,
+  VC,
+  type Seed,
+  type StateTable,
+} from '../../testing/state-table.ts';
 
 /** Starts a table for one test and stops it afterwards. */
 const start = stateTables();
@@ -30,23 +37,7 @@ const tenantPod: Seed = [
   },
 ];
 /** The tenant pod's host copy: its IP is what the host kubelet gave it. */
-const tenantHostPod: Seed = [
-  Resources.pods,
-  {
-    metadata: {
-      name: hostName('db-0'),
-      namespace: HOST_NS,
-      labels: { 'vcluster.loft.sh/managed-by': VC },
-      annotations: {
-        'vcluster.loft.sh/object-name': 'db-0',
-        'vcluster.loft.sh/object-namespace': 'team',
-        'vcluster.loft.sh/object-kind': '/v1, Kind=Pod',
-      },
-    },
-    spec: { containers: [] },
-    status: { podIP: '10.244.0.7' },
-  },
-];
+const tenantHostPod: Seed = ownHostPod('team', 'db-0', '10.244.0.7');
 /** A pod of another virtual cluster in the same host namespace. */
 const foreignHostPod: Seed = [
   Resources.pods,
