@@ -16,8 +16,8 @@ import type { Mapper, Placement } from './kind.ts';
 /**
  * The virtual key a host object claims to be the copy of, when its metadata proves it is ours: the
  * managed-by label names this virtual cluster (and, for cluster-scoped copies, its host namespace:
- * see managedByValue) and the object-kind annotation names this kind. Names
- * are ambiguous (`-x-` may appear anywhere), so the annotations are what counts, never the name.
+ * see managedByValue) and the object-kind annotation names this kind. Names are ambiguous (`-x-` may
+ * appear anywhere), so the annotations are what counts, never the name.
  */
 export function ownedVirtualKey(
   host: KubeObject,
