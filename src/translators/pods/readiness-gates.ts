@@ -48,20 +48,23 @@ export function readinessGateTypes(pod: Pod): Set<string> {
 }
 
 /**
+ * The virtual pod's conditions of its gates' types, one per type (the last, as a status patch would
+ * leave it): repeated ones would otherwise never read as in sync.
+ */
+function gateConditions(virtual: Pod, gates: ReadonlySet<string>): PodCondition[] {
+  const byType = new Map<string, PodCondition>();
+  for (const c of conditionsOf(virtual)) if (gates.has(c.type)) byType.set(c.type, c);
+  return [...byType.values()];
+}
+
+/**
  * The host pod's conditions with the virtual pod's readiness-gate conditions in place of its own, or
  * undefined when the host pod already has them as the tenant set them.
  */
 export function hostConditionsWithGates(virtual: Pod, host: Pod): PodCondition[] | undefined {
   const gates = readinessGateTypes(virtual);
   if (!gates.size) return undefined;
-  // One per type (the last, as a status patch would leave it): duplicates never read as in sync.
-  const wanted = [
-    ...new Map(
-      conditionsOf(virtual)
-        .filter((c) => gates.has(c.type))
-        .map((c) => [c.type, c]),
-    ).values(),
-  ];
+  const wanted = gateConditions(virtual, gates);
   const current = conditionsOf(host);
   const same = (a: PodCondition | undefined, b: PodCondition) =>
     a !== undefined && a.status === b.status && a.reason === b.reason && a.message === b.message;
@@ -85,13 +88,7 @@ export function virtualConditionsWithGates(
 ): PodCondition[] | undefined {
   const gates = readinessGateTypes(virtual);
   if (!gates.size) return hostConditions;
-  const own = [
-    ...new Map(
-      conditionsOf(virtual)
-        .filter((c) => gates.has(c.type))
-        .map((c) => [c.type, c]),
-    ).values(),
-  ];
+  const own = gateConditions(virtual, gates);
   const fromHost = listOf(hostConditions).filter((c) => !gates.has((c as PodCondition | null)?.type ?? ''));
   const merged = [...fromHost, ...own] as PodCondition[];
   return merged.length ? merged : hostConditions;
