@@ -360,6 +360,46 @@ describe('readiness gates', () => {
   }, 120_000);
 });
 
+
+describe('a Job in the virtual cluster', () => {
+  it('runs to completion: the host pod finishes, the Job is Complete, and nothing is started again', async () => {
+    const job = 'once';
+    await apply('virtual', {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: job, namespace: ns },
+      spec: {
+        backoffLimit: 0,
+        template: { spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'registry.local/task:1' }] } },
+      },
+    });
+    type JobStatus = { status?: { succeeded?: number; conditions?: { type: string; status: string }[] } };
+    const complete = await waitFor(
+      'the Job Complete',
+      async () => {
+        const j = await getObject<JobStatus>('virtual', ['job', job, '-n', ns]);
+        return j?.status?.conditions?.some((c) => c.type === 'Complete' && c.status === 'True') && j;
+      },
+      60_000,
+    );
+    expect(complete.status?.succeeded).toBe(1);
+    const [pod, ...more] = await virtualPods(`batch.kubernetes.io/job-name=${job}`);
+    expect(more).toEqual([]);
+    expect(pod.status?.phase).toBe('Succeeded');
+    // The finished host pod stays (as a kubelet leaves it), under the virtual pod's name.
+    const [hostPod, ...moreHost] = await hostPods(`batch.kubernetes.io/job-name=${job}`);
+    expect(moreHost).toEqual([]);
+    expect(hostPod.metadata.name).toBe(hostName(pod.metadata.name, ns, vc));
+    expect(hostPod.status?.phase).toBe('Succeeded');
+    // Deleting the Job takes its pod and then the host copy with it.
+    await mustKubectl('virtual', ['delete', 'job', job, '-n', ns, '--cascade=foreground', '--wait=false']);
+    await waitFor(
+      'the host pod of the deleted Job gone',
+      async () => (await hostPods(`batch.kubernetes.io/job-name=${job}`)).length === 0,
+      60_000,
+    );
+  }, 120_000);
+});
 describe('references, tokens and events', () => {
   const podName = 'uses-refs';
   const hostPodName = () => hostName(podName, ns, vc);

@@ -270,6 +270,7 @@ async function planCluster(
             (s) => `--config=${join(bins.kwok, 'stages', `${s}.yaml`)}`,
           ),
           `--config=${writeSimulatedKubelet(stateDir, simulatedKubeletOf(stateDir))}`,
+          `--config=${writeSyncedJobPodStage(stateDir)}`,
         ],
         (port) => `https://127.0.0.1:${port}/healthz`,
         { insecure: true },
@@ -345,6 +346,49 @@ metadata: {name: all-pods}
 spec:
   forwards:
   - command: [cat]
+`,
+  );
+  return file;
+}
+
+/**
+ * A kwok stage that finishes the host copies of a tenant's Job pods. kwok's own pod-complete stage
+ * picks pods a Job owns, but a host copy has no owner (its Job is in the virtual cluster), so without
+ * this a tenant's Jobs, and the Helm hooks of the charts they install, would run forever. The copy
+ * keeps the Job controller's `batch.kubernetes.io/job-name` label; the managed-by label limits the
+ * stage to pods the syncer made. It waits a second so that the pod is seen Running first.
+ */
+function writeSyncedJobPodStage(stateDir: string): string {
+  const file = join(stateDir, 'host', 'kwok', 'synced-job-pod-complete.yaml');
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(
+    file,
+    `apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata: {name: vsyncer-synced-job-pod-complete}
+spec:
+  resourceRef: {apiGroup: v1, kind: Pod}
+  selector:
+    matchExpressions:
+    - {key: '.metadata.deletionTimestamp', operator: DoesNotExist}
+    - {key: '.status.phase', operator: In, values: [Running]}
+    - {key: '.metadata.labels["batch.kubernetes.io/job-name"]', operator: Exists}
+    - {key: '.metadata.labels["vcluster.loft.sh/managed-by"]', operator: Exists}
+  delay: {durationMilliseconds: 1000}
+  next:
+    statusTemplate: |
+      {{ $now := Now }}
+      phase: Succeeded
+      containerStatuses:
+      {{ range .spec.containers }}
+      - name: {{ .name | Quote }}
+        image: {{ .image | Quote }}
+        ready: false
+        started: false
+        restartCount: 0
+        state:
+          terminated: {exitCode: 0, reason: Completed, startedAt: {{ $now | Quote }}, finishedAt: {{ $now | Quote }}}
+      {{ end }}
 `,
   );
   return file;
