@@ -360,7 +360,6 @@ describe('readiness gates', () => {
   }, 120_000);
 });
 
-
 describe('a Job in the virtual cluster', () => {
   it('runs to completion: the host pod finishes, the Job is Complete, and nothing is started again', async () => {
     const job = 'once';
@@ -370,7 +369,9 @@ describe('a Job in the virtual cluster', () => {
       metadata: { name: job, namespace: ns },
       spec: {
         backoffLimit: 0,
-        template: { spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'registry.local/task:1' }] } },
+        template: {
+          spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'registry.local/task:1' }] },
+        },
       },
     });
     type JobStatus = { status?: { succeeded?: number; conditions?: { type: string; status: string }[] } };
@@ -383,12 +384,14 @@ describe('a Job in the virtual cluster', () => {
       60_000,
     );
     expect(complete.status?.succeeded).toBe(1);
-    const [pod, ...more] = await virtualPods(`batch.kubernetes.io/job-name=${job}`);
-    expect(more).toEqual([]);
+    const pods = await virtualPods(`batch.kubernetes.io/job-name=${job}`);
+    expect(pods).toHaveLength(1);
+    const pod = pods[0]!;
     expect(pod.status?.phase).toBe('Succeeded');
     // The finished host pod stays (as a kubelet leaves it), under the virtual pod's name.
-    const [hostPod, ...moreHost] = await hostPods(`batch.kubernetes.io/job-name=${job}`);
-    expect(moreHost).toEqual([]);
+    const copies = await hostPods(`batch.kubernetes.io/job-name=${job}`);
+    expect(copies).toHaveLength(1);
+    const hostPod = copies[0]!;
     expect(hostPod.metadata.name).toBe(hostName(pod.metadata.name, ns, vc));
     expect(hostPod.status?.phase).toBe('Succeeded');
     // Deleting the Job takes its pod and then the host copy with it.
