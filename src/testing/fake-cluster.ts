@@ -507,8 +507,31 @@ export class FakeCluster implements ClusterClient {
       }
       spec.clusterIPs = [spec.clusterIP];
     }
-    if (spec.type === 'NodePort' || spec.type === 'LoadBalancer')
+    if (spec.type === 'NodePort' || spec.type === 'LoadBalancer') {
+      this.refuseTakenNodePorts(type, svc);
       for (const port of spec.ports ?? []) port.nodePort ??= 30000 + ++this.ipSeq;
+    }
+  }
+
+  /**
+   * Node ports are one range for the whole cluster, as on a real API server: a port asked for
+   * explicitly must not be held by another Service.
+   */
+  private refuseTakenNodePorts(type: ResourceType, svc: KubeObject): void {
+    const ports = (svc.spec as { ports?: { nodePort?: number }[] } | undefined)?.ports ?? [];
+    const self = keyOf(svc);
+    const taken = new Set<number>();
+    for (const [k, other] of this.bucket(type))
+      if (k !== self)
+        for (const p of (other.spec as { ports?: { nodePort?: number }[] } | undefined)?.ports ?? [])
+          if (p.nodePort) taken.add(p.nodePort);
+    const clash = ports.find((p) => p.nodePort !== undefined && taken.has(p.nodePort));
+    if (clash)
+      throw this.error(
+        422,
+        'Invalid',
+        `Service "${svc.metadata?.name}" is invalid: spec.ports[0].nodePort: Invalid value: ${clash.nodePort}: provided port is already allocated`,
+      );
   }
 
   /**
@@ -536,6 +559,7 @@ export class FakeCluster implements ClusterClient {
       after.clusterIPs = before.clusterIPs;
     }
     if (after.type === 'NodePort' || after.type === 'LoadBalancer') {
+      this.refuseTakenNodePorts(type, next);
       for (const port of after.ports ?? [])
         port.nodePort ??= before.ports?.find((p) => p.port === port.port)?.nodePort ?? 30000 + ++this.ipSeq;
     } else {

@@ -138,6 +138,49 @@ describe('services state table', () => {
     expect(specOf(virtualSvc(table)).clusterIP).toBe(specOf(hostSvc(table)).clusterIP);
   });
 
+  describe("node ports are the host's to allocate (the virtual API server's pick may be taken on the host)", () => {
+    /** A NodePort Service of the host's own, holding the port the virtual API server picked. */
+    const hostNodePortHolder: [typeof SVC, KubeObject] = [
+      SVC,
+      {
+        metadata: { name: 'ingress', namespace: HOST_NS },
+        spec: { type: 'NodePort', clusterIP: '10.96.2.200', ports: [{ port: 80, nodePort: 30080 }] },
+      },
+    ];
+
+    it('a new NodePort Service', async () => {
+      const table = await start({ kinds: ['services'], host: [hostNodePortHolder] });
+      await table.virtual.create(
+        SVC,
+        'team',
+        service('web', { type: 'NodePort', ports: [{ name: 'http', port: 80, nodePort: 30080 }] }),
+      );
+      await table.settle();
+      const nodePort = specOf(hostSvc(table)).ports?.[0]?.nodePort;
+      expect(nodePort).toBeGreaterThan(30000);
+      expect(nodePort).not.toBe(30080);
+      expect(specOf(virtualSvc(table)).ports?.[0]?.nodePort).toBe(nodePort);
+      expect(table.virtual.objects(Resources.events, 'team')).toEqual([]);
+    });
+
+    it('a ClusterIP Service turned NodePort', async () => {
+      const table = await start({ kinds: ['services'], host: [hostNodePortHolder] });
+      await table.virtual.create(SVC, 'team', service('web'));
+      await table.settle();
+      const v = virtualSvc(table)!;
+      await table.virtual.update(SVC, 'team', {
+        ...v,
+        spec: { ...specOf(v), type: 'NodePort', ports: [{ name: 'http', port: 80, nodePort: 30080 }] },
+      });
+      await table.settle();
+      const nodePort = specOf(hostSvc(table)).ports?.[0]?.nodePort;
+      expect(specOf(hostSvc(table)).type).toBe('NodePort');
+      expect(nodePort).not.toBe(30080);
+      expect(specOf(virtualSvc(table)).ports?.[0]?.nodePort).toBe(nodePort);
+      expect(table.virtual.objects(Resources.events, 'team')).toEqual([]);
+    });
+  });
+
   it('externalIPs a tenant sets never reach the host', async () => {
     const table = await withService(service('web', { externalIPs: ['10.0.0.1'] }));
     expect(specOf(hostSvc(table)).externalIPs).toBeUndefined();

@@ -113,16 +113,18 @@ export function hostServiceFor(
 
 /**
  * The host's ports: the tenant's, with node ports only for types that have them. A node port the
- * host already allocated for the same port is kept (so an update never churns it); one the tenant
- * asks for explicitly is requested; otherwise the host allocates one.
+ * host already allocated for the same port is kept (so an update never churns it); otherwise the
+ * host allocates one, as in vCluster. The virtual Service's node port is never asked for: the virtual
+ * API server fills one in for every port, picked from the same range as the host's but without
+ * knowing what the host has taken, so asking for it would fail whenever the host uses that port.
  */
 function hostPorts(v: ServiceSpec, current: ServiceSpec): ServicePort[] | undefined {
   if (!v.ports) return undefined;
   const allocated = new Map((current.ports ?? []).map((p) => [portKey(p), p.nodePort]));
   return v.ports.map((p) => {
-    const { nodePort, ...rest } = p;
+    const { nodePort: _virtual, ...rest } = p;
     if (!usesNodePorts(v.type)) return rest;
-    const keep = allocated.get(portKey(p)) ?? nodePort;
+    const keep = allocated.get(portKey(p));
     return keep ? { ...rest, nodePort: keep } : rest;
   });
 }
