@@ -181,6 +181,35 @@ describe('services state table', () => {
     });
   });
 
+  it('a field the tenant removes is removed on the host too (an API server omits false and empty ones)', async () => {
+    const table = await withService(
+      service('web', {
+        type: 'LoadBalancer',
+        publishNotReadyAddresses: true,
+        loadBalancerSourceRanges: ['192.0.2.0/24'],
+        trafficDistribution: 'PreferClose',
+      }),
+    );
+    expect(specOf(hostSvc(table))).toMatchObject({
+      publishNotReadyAddresses: true,
+      loadBalancerSourceRanges: ['192.0.2.0/24'],
+      trafficDistribution: 'PreferClose',
+    });
+    const v = virtualSvc(table)!;
+    const {
+      publishNotReadyAddresses: _p,
+      loadBalancerSourceRanges: _l,
+      trafficDistribution: _t,
+      ...rest
+    } = specOf(v);
+    await table.virtual.update(SVC, 'team', { ...v, spec: rest });
+    await table.settle();
+    const host = specOf(hostSvc(table));
+    expect(host.publishNotReadyAddresses).toBeUndefined();
+    expect(host.loadBalancerSourceRanges).toBeUndefined();
+    expect(host.trafficDistribution).toBeUndefined();
+  });
+
   it('externalIPs a tenant sets never reach the host', async () => {
     const table = await withService(service('web', { externalIPs: ['10.0.0.1'] }));
     expect(specOf(hostSvc(table)).externalIPs).toBeUndefined();

@@ -56,6 +56,22 @@ const TENANT_FIELDS = [
   'ipFamilyPolicy',
 ] as const satisfies readonly (keyof ServiceSpec)[];
 
+/**
+ * Tenant fields the API server fills in when a Service leaves them out: unset in the desired spec,
+ * the host's value is its default, not a leftover. Any other field unset in the virtual Service
+ * (the API server omits false and empty ones: `publishNotReadyAddresses`, source ranges) is unset on
+ * the host too.
+ */
+const SERVER_DEFAULTED: readonly (keyof ServiceSpec)[] = [
+  'type',
+  'externalTrafficPolicy',
+  'internalTrafficPolicy',
+  'allocateLoadBalancerNodePorts',
+  'sessionAffinity',
+  'sessionAffinityConfig',
+  'ipFamilyPolicy',
+];
+
 const HEADLESS = 'None';
 const usesNodePorts = (type: string | undefined) => type === 'NodePort' || type === 'LoadBalancer';
 const portKey = (p: ServicePort) => `${p.protocol ?? 'TCP'}/${p.port}`;
@@ -137,7 +153,7 @@ export function hostSpecInSync(desired: KubeObject, host: KubeObject): boolean {
   for (const key of keys) {
     const k = key as keyof ServiceSpec;
     // Fields the server defaults (sessionAffinity None, policies Cluster, families) count as equal when unset.
-    if (d[k] === undefined && (TENANT_FIELDS as readonly string[]).includes(k)) continue;
+    if (d[k] === undefined && SERVER_DEFAULTED.includes(k)) continue;
     if (k === 'ports') {
       if (!sameJson(normalisePorts(d.ports), normalisePorts(h.ports))) return false;
     } else if (!sameJson(d[k], h[k])) return false;
