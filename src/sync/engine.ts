@@ -48,6 +48,8 @@ interface PendingMetadata {
 
 /** How long a key waits for the cache to show a source incarnation or a target the kind created itself. */
 const EXPECTATION_TIMEOUT_MS = 30_000;
+/** How soon a key is retried after its kind deleted an object in the way of its target. */
+const REPLACED_IN_THE_WAY_RECHECK_MS = 200;
 /** While waiting for a created target to show, how often to look again without its event. */
 const CREATED_TARGET_RECHECK_MS = 1_000;
 
@@ -393,6 +395,8 @@ export class KindController implements SyncComponent {
     if (inTheWay || !wanted) this.createdTargetUntil.delete(key);
     if (wanted) {
       if (inTheWay && !target) {
+        if (await spec.replaceInTheWay?.(ctx, inTheWay))
+          return { requeueAfterMs: REPLACED_IN_THE_WAY_RECHECK_MS };
         // Another synced object or someone else's object already has this name: never touch it.
         return this.nameTaken(ctx, inTheWay);
       }

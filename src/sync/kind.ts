@@ -170,6 +170,12 @@ export interface KindSpec<V extends KubeObject = KubeObject, H extends KubeObjec
    * Kinds without it are reported with staleness not checked.
    */
   diff?(ctx: ReconcileContext, source: V | H, target: V | H): string[];
+  /**
+   * An object of another's holds the target's name: true when the kind proved it is its own to
+   * replace and deleted it (the key is then retried shortly, as its deletion may enqueue nothing).
+   * Without it, or when it answers false, the name stays taken.
+   */
+  replaceInTheWay?(ctx: ReconcileContext, inTheWay: V | H): Promise<boolean>;
   /** Only the source exists (or, for derived kinds, none): make the target. */
   create(ctx: ReconcileContext, source: (V | H) | undefined): Promise<SyncResult>;
   /** Both exist: bring them in line, writing nothing when they already are. */

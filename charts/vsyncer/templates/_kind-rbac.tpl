@@ -101,6 +101,11 @@
   resources: ["pods"]
   verbs: ["get", "list", "watch"]
 {{- end }}
+{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "endpoints" "defaultOn" true)) }}
+- apiGroups: [""]
+  resources: ["services"]
+  verbs: ["get", "list", "watch"]
+{{- end }}
 {{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "endpointslices" "defaultOn" true)) }}
 - apiGroups: ["discovery.k8s.io"]
   resources: ["endpointslices"]

@@ -3,7 +3,9 @@ import { objectKey, type KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
 import { createHostCopy } from '../../sync/engine.ts';
 import type { KindSpec, Placement, ReconcileContext, SyncResult } from '../../sync/kind.ts';
-import { namespacedToHost } from '../../sync/mappers.ts';
+import { isNotFound } from '../../kube/errors.ts';
+import { OBJECT_NAME_ANNOTATION } from '../../naming/labels.ts';
+import { managedCopiesScope, namespacedToHost, ownedVirtualKey } from '../../sync/mappers.ts';
 import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
 import {
   reportDropped,
@@ -26,6 +28,7 @@ const KUBERNETES = 'default/kubernetes';
  */
 export function endpointsKind(where: Placement, addressBounds: EndpointAddressBounds): KindSpec {
   let virtualServices: Informer<KubeObject>;
+  let hostServices: Informer<KubeObject>;
   let policy: AddressPolicy;
   const place = (ctx: ReconcileContext) => ({ ...where, hostName: ctx.hostName });
 
@@ -47,6 +50,7 @@ export function endpointsKind(where: Placement, addressBounds: EndpointAddressBo
 
     setup(env) {
       virtualServices = env.informers.get(env.virtual, Resources.services);
+      hostServices = env.informers.get(env.host, Resources.services, managedCopiesScope(where));
       // The virtual pods, and every pod of the host namespace (other tenants' IPs are what a tenant
       // must not target): informers shared with the endpointslices kind.
       policy = tenantAddressPolicy(env, addressBounds);
@@ -55,6 +59,28 @@ export function endpointsKind(where: Placement, addressBounds: EndpointAddressBo
     wanted(ctx, virtual) {
       if (!virtual || ctx.key === KUBERNETES) return false;
       return takesTenantEndpoints(virtualServices.store.get(ctx.key));
+    },
+
+    /**
+     * The host endpoints controller's Endpoints of the Service's host copy, left behind when the
+     * Service lost its selector (the controller stops maintaining them but does not delete them):
+     * they carry the Service's labels, so they are in the way of the tenant's own. They are the
+     * Endpoints of our Service by name, once that Service is provably the tenant's and selector-less,
+     * and are replaced; a synced copy of anything, or Endpoints of a Service not ours, never are.
+     */
+    async replaceInTheWay(ctx, inTheWay): Promise<boolean> {
+      if (inTheWay.metadata?.annotations?.[OBJECT_NAME_ANNOTATION]) return false;
+      const hostService = hostServices.store.get(`${ctx.hostNamespace}/${ctx.hostName}`);
+      if (!hostService || ownedVirtualKey(hostService, where, Resources.services) !== ctx.key) return false;
+      if (Object.keys((hostService.spec as { selector?: object } | undefined)?.selector ?? {}).length > 0)
+        return false;
+      try {
+        await ctx.host.delete(ENDPOINTS, ctx.hostNamespace, ctx.hostName, { uid: inTheWay.metadata?.uid });
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+      ctx.log.info("replacing the host controller's endpoints of the service, which lost its selector");
+      return true;
     },
 
     async create(ctx, virtual): Promise<SyncResult> {

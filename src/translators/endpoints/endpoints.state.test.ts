@@ -167,4 +167,34 @@ describe('endpoints state table (selector-less Services)', () => {
     await t.settle();
     expect(hostEndpoints(t, 'db')).toBeUndefined();
   });
+  it("a Service that loses its selector: the host controller's Endpoints for it give way to the tenant's", async () => {
+    const t = await start({ kinds: ['services', 'endpoints'] });
+    await t.virtual.create(Resources.services, 'team', {
+      metadata: { name: 'db', namespace: 'team', labels: { app: 'db' } },
+      spec: { selector: { app: 'db' }, ports: [{ port: 5432 }] },
+    });
+    await t.settle();
+    // What the host's endpoints controller made for the host copy while it had a selector: the
+    // Service's labels, no annotations. It leaves them when the selector goes.
+    await t.host.create(EP, HOST_NS, {
+      metadata: {
+        name: hostName('db'),
+        namespace: HOST_NS,
+        labels: { app: 'db', 'vcluster.loft.sh/managed-by': VC, 'vcluster.loft.sh/namespace': 'team' },
+      },
+      subsets: [{ addresses: [{ ip: '10.244.0.50' }], ports: [{ port: 5432 }] }],
+    });
+    const svc = t.virtual.objects(Resources.services, 'team')[0]!;
+    const { selector: _s, ...spec } = svc.spec as Record<string, unknown>;
+    await t.virtual.update(Resources.services, 'team', { ...svc, spec });
+    await t.virtual.create(EP, 'team', {
+      metadata: { name: 'db', namespace: 'team' },
+      subsets: [{ addresses: [{ ip: '192.0.2.10' }], ports: [{ port: 5432 }] }],
+    });
+    await t.settle();
+    t.clock.advance(1000);
+    await t.settle();
+    expect(addressesOf(hostEndpoints(t, 'db'))).toEqual([{ ip: '192.0.2.10' }]);
+    expect(t.virtual.objects(Resources.events, 'team').map((e) => e.reason)).toEqual([]);
+  });
 });

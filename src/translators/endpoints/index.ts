@@ -44,6 +44,8 @@ export const endpointsDescriptor = defineKind({
     { scope: 'namespace', apiGroups: [''], resources: ['endpoints'], verbs: CRUD },
     // Every pod of the namespace: an Endpoints address must not be another tenant's pod.
     { scope: 'namespace', apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
+    // The host controller's Endpoints are replaced only once the Service's host copy is provably ours.
+    { scope: 'namespace', apiGroups: [''], resources: ['services'], verbs: ['get', 'list', 'watch'] },
   ],
   build: (options, where) =>
     endpointsKind(where, { denied: options.deniedEndpointCidrs, allowed: options.allowedEndpointCidrs }),
