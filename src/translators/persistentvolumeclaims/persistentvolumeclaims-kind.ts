@@ -14,7 +14,7 @@ import {
   recordedVirtualUid,
 } from '../../sync/mappers.ts';
 import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
-import { volumeSpecOf } from '../persistentvolumes/translate.ts';
+import { claimKeyOf, isSyncerVolume, volumeSpecOf } from '../persistentvolumes/translate.ts';
 import { ReferenceJudge, referenceTargets } from '../pods/reference-safety.ts';
 import { sameJson } from '../shared/host-metadata.ts';
 import {
@@ -163,12 +163,23 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
     return (ref) => hostName(ref.name, ns, where.vcName);
   }
 
-  /** A class the host does not have would leave the host claim pending for ever: say so instead. */
-  function refuseUnknownClass(virtual: KubeObject): void {
+  /**
+   * A class the host does not have would leave a dynamically provisioned host claim pending for
+   * ever: say so instead. A claim given a tenant's own volume (named, or reserving it) is not
+   * provisioned: a binder matches the pair by class name alone, and no class need exist
+   * (static provisioning's `storageClassName: manual`).
+   */
+  function refuseUnknownClass(ctx: ReconcileContext, virtual: KubeObject, hostVolume?: string): void {
     const storageClass = storageClassOf(virtual);
-    if (!storageClass) return;
-    if (!hostClasses.store.get(storageClass))
-      throw new TerminalError(`StorageClass "${storageClass}" does not exist in the host cluster`);
+    if (!storageClass || hostClasses.store.get(storageClass)) return;
+    if (hostVolume || tenantVolumeReservedFor(ctx.key)) return;
+    throw new TerminalError(`StorageClass "${storageClass}" does not exist in the host cluster`);
+  }
+
+  /** True when a tenant's own volume (persistentvolumes on) is reserved for the claim `key`. */
+  function tenantVolumeReservedFor(key: string): boolean {
+    if (!hostVolumes) return false;
+    return virtualVolumes.store.list().some((pv) => !isSyncerVolume(pv) && claimKeyOf(pv) === key);
   }
 
   /**
@@ -453,7 +464,7 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
       }
       const hostVolume = specOf(virtual).volumeName ? await realVolumeOf(ctx, virtual) : undefined;
       await deleteFakeVolumes(ctx);
-      refuseUnknownClass(virtual);
+      refuseUnknownClass(ctx, virtual, hostVolume);
       const rename = resolveDataSources(ctx, virtual);
       const result = await createHostCopy(
         ctx,

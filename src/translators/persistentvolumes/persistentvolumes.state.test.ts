@@ -477,3 +477,42 @@ describe('persistentvolumes with persistentvolumeclaims', () => {
     expect(t.host.objects(PV)).toEqual([]);
   });
 });
+
+describe('static provisioning with a class name no StorageClass has', () => {
+  const both = ['persistentvolumeclaims', 'persistentvolumes'];
+  // As in the Kubernetes docs' example ("storageClassName: manual"): a binder matches a volume and a
+  // claim by class name; the class object is only read for dynamic provisioning.
+  const manual = { storageClassName: 'manual' };
+  const manualClaim = (name: string, volumeName?: string): KubeObject => {
+    const c = claim(name, volumeName);
+    return { ...c, spec: { ...specOf(c), ...manual } };
+  };
+
+  it('a claim naming its volume is synced with the host copy of the volume', async () => {
+    const t = await table(['nfs'], [volume('share', { nfs: NFS }, undefined, manual)], {
+      kinds: both,
+      claims: [manualClaim('data', 'share')],
+    });
+    expect(allSyncErrors(t)).toEqual([]);
+    expect(specOf(hostClaim(t, 'data'))).toMatchObject({
+      storageClassName: 'manual',
+      volumeName: hostPvName('share'),
+    });
+    expect(volumeSpecOf(hostVolume(t, 'share')).storageClassName).toBe('manual');
+  });
+
+  it('a claim a volume is reserved for (claimRef) is synced, so the host binder binds the pair', async () => {
+    const t = await table(
+      ['nfs'],
+      [
+        volume('share', { nfs: NFS }, undefined, {
+          ...manual,
+          claimRef: { namespace: 'team', name: 'data' },
+        }),
+      ],
+      { kinds: both, claims: [manualClaim('data')] },
+    );
+    expect(allSyncErrors(t)).toEqual([]);
+    expect(specOf(hostClaim(t, 'data')).storageClassName).toBe('manual');
+  });
+});
