@@ -402,7 +402,8 @@ export class KindController implements SyncComponent {
       }
       const recordedUid = target && spec.mapper.sourceUidOf?.(target);
       if (replacing && recordedUid === expected.uid) this.expectedSourceUid.delete(key);
-      if (target && recordedUid !== undefined && recordedUid !== source?.metadata?.uid) {
+      const adopted = spec.adoptsEarlierIncarnations && !target?.metadata?.deletionTimestamp;
+      if (target && recordedUid !== undefined && recordedUid !== source?.metadata?.uid && !adopted) {
         // Our own replacement: the target's new record is written, its cache has not seen it yet.
         if (replacing) return { requeueAfterMs: 100 };
         // The target belongs to an earlier incarnation of the source: replace it. Its delete event

@@ -143,6 +143,13 @@ export interface KindSpec<V extends KubeObject = KubeObject, H extends KubeObjec
    * namespace (namespaced host objects of the host's own, such as a CSI driver's capacities).
    */
   readonly hostWatch?: 'managed' | 'all' | 'all-namespaces' | 'none';
+  /**
+   * A target made for an earlier incarnation of its source (another recorded UID) is taken over by
+   * the new one (`update` writes the new record) instead of being deleted and made again: for kinds
+   * whose target holds data the source does not (a claim's volume), as vCluster's DisableUIDDeletion.
+   * One already terminating is still waited out.
+   */
+  readonly adoptsEarlierIncarnations?: boolean;
   /** False when the virtual objects need not be watched (events are written, never read back). */
   readonly watchVirtual?: boolean;
   /** Concurrent reconciles; defaults to the --workers setting. */

@@ -356,6 +356,9 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
     virtualType: CLAIMS,
     hostType: CLAIMS,
     mapper: namespacedToHost(CLAIMS, where),
+    // A claim made again under its name (a restore of the virtual cluster) keeps its host claim and
+    // the data on its volume, as in vCluster; deleting it would let the provisioner delete the volume.
+    adoptsEarlierIncarnations: true,
     relations: [
       // A fake volume changed or went (a tenant's edit is reverted), or outlived its claim.
       {

@@ -424,6 +424,34 @@ describe('persistentvolumeclaims state table', () => {
     expect(hostClaim(table)).toBeUndefined();
   });
 
+  it('a claim made again under its name (a restore of the virtual cluster): the host claim and its data are kept, as in vCluster', async () => {
+    // The host copy of an earlier incarnation, bound to its volume.
+    const earlier: KubeObject = {
+      metadata: {
+        name: hostName('data'),
+        namespace: HOST_NS,
+        uid: 'host-claim-uid',
+        labels: { [MANAGED_BY]: VC, 'vcluster.loft.sh/namespace': 'team' },
+        annotations: {
+          'vcluster.loft.sh/object-name': 'data',
+          'vcluster.loft.sh/object-namespace': 'team',
+          'vcluster.loft.sh/object-uid': 'earlier-uid',
+          'vcluster.loft.sh/object-kind': '/v1, Kind=PersistentVolumeClaim',
+        },
+      },
+      spec: { ...specOf(claim('data')), volumeName: 'pvc-1234' },
+      status: { phase: 'Bound', accessModes: ['ReadWriteOnce'], capacity: { storage: '1Gi' } },
+    };
+    const table = await withClaims([claim('data')], { host: [[PVC, earlier]] });
+    expect(hostClaim(table)?.metadata?.uid).toBe('host-claim-uid');
+    expect(hostClaim(table)!.metadata?.annotations?.['vcluster.loft.sh/object-uid']).toBe(
+      virtualClaim(table)!.metadata?.uid,
+    );
+    expect(specOf(virtualClaim(table)).volumeName).toBe('pvc-1234');
+    expect(statusOf(virtualClaim(table)).phase).toBe('Bound');
+    expect(virtualVolume(table, 'pvc-1234')).toBeDefined();
+  });
+
   it('host claim of a pending claim deleted: made again', async () => {
     const table = await withClaims([claim('data')]);
     const before = hostClaim(table)!.metadata?.uid;
