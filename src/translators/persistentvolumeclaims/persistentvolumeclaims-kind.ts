@@ -2,11 +2,11 @@ import { TerminalError, WaitingError } from '../../controller/errors.ts';
 import type { Informer } from '../../informer/informer.ts';
 import { isApiError, isNotFound } from '../../kube/errors.ts';
 import { objectKey, type KubeObject } from '../../kube/object.ts';
-import { Resources } from '../../kube/resources.ts';
+import { Resources, type ResourceType } from '../../kube/resources.ts';
 import { managedBySelector } from '../../naming/labels.ts';
 import { hostClusterScopedName, hostName } from '../../naming/names.ts';
 import { createHostCopy } from '../../sync/engine.ts';
-import type { KindSpec, Placement, ReconcileContext, SyncResult } from '../../sync/kind.ts';
+import type { KindSpec, Placement, ReconcileContext, Relation, SyncResult } from '../../sync/kind.ts';
 import {
   managedCopiesScope,
   namespacedToHost,
@@ -36,6 +36,9 @@ import {
 
 const CLAIMS = Resources.persistentVolumeClaims;
 const VOLUMES = Resources.persistentVolumes;
+const SNAPSHOTS = Resources.volumeSnapshots;
+/** The kind that syncs VolumeSnapshots, which claims may be restored from. */
+const SNAPSHOTS_KIND = 'volumesnapshots';
 /** The kinds a claim may be cloned or restored from, by `apiGroup/kind`, when that kind is synced. */
 const DATA_SOURCE_KINDS = new Set(['/PersistentVolumeClaim', 'snapshot.storage.k8s.io/VolumeSnapshot']);
 /** Virtual claims by the class they name, and by the objects they are cloned from (`Kind/namespace/name`). */
@@ -342,6 +345,21 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
     return latest;
   }
 
+  /** The claims cloned or restored from the virtual object whose host copy of `type` changed. */
+  function dataSourceCopies(name: string, type: ResourceType): Relation {
+    return {
+      name,
+      cluster: 'host',
+      type,
+      scope: managed,
+      keys: (copy) => {
+        const owner = ownedVirtualKey(copy, where, type);
+        if (!owner || !virtualClaims) return [];
+        return virtualClaims.store.byIndex(DATA_SOURCE_INDEX, `${type.kind}/${owner}`).map(objectKey);
+      },
+    };
+  }
+
   /** Claim keys a tenant volume concerns: the claim it is reserved for, and the claims naming it. */
   function claimsOfVolume(name: string | undefined, pv: KubeObject | undefined): string[] {
     if (!name) return [];
@@ -397,20 +415,10 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
         type: Resources.storageClasses,
         keys: (sc) => virtualClaims?.store.byIndex(CLASS_INDEX, sc.metadata?.name ?? '').map(objectKey) ?? [],
       },
-      // A claim waiting for the copy of its data source is retried as soon as the copy appears.
-      {
-        name: 'data-source-copies',
-        cluster: 'host',
-        type: CLAIMS,
-        scope: managed,
-        keys: (copy) => {
-          const owner = ownedVirtualKey(copy, where, CLAIMS);
-          if (!owner || !virtualClaims) return [];
-          return virtualClaims.store
-            .byIndex(DATA_SOURCE_INDEX, `PersistentVolumeClaim/${owner}`)
-            .map(objectKey);
-        },
-      },
+      // A claim waiting for the copy of its data source (a claim, or a snapshot when those are
+      // synced) is retried as soon as the copy appears.
+      dataSourceCopies('data-source-copies', CLAIMS),
+      { ...dataSourceCopies('data-source-snapshot-copies', SNAPSHOTS), whenKind: SNAPSHOTS_KIND },
     ],
 
     setup(env, kinds) {

@@ -128,4 +128,28 @@ describe('volumesnapshots state table', () => {
       name: hostName('nightly'),
     });
   });
+
+  it('a claim restored from a snapshot made after it is synced once the snapshot is made and copied', async () => {
+    const restored: KubeObject = {
+      ...claim('restored'),
+      spec: {
+        ...(claim('restored').spec as object),
+        dataSource: { apiGroup: 'snapshot.storage.k8s.io', kind: 'VolumeSnapshot', name: 'nightly' },
+      },
+    };
+    const table = await withObjects([
+      [PVC, claim('data')],
+      [PVC, restored],
+    ]);
+    expect(syncErrors(table).join('\n')).toContain('VolumeSnapshot "nightly" not found');
+    await table.virtual.create(SNAP, 'team', snapshot('nightly', { persistentVolumeClaimName: 'data' }));
+    await table.settle();
+    expect(hostSnapshot(table)).toBeDefined();
+    const host = table.host.objects(PVC, HOST_NS).find((c) => c.metadata?.name === hostName('restored'));
+    expect((host?.spec as { dataSource?: unknown } | undefined)?.dataSource).toEqual({
+      apiGroup: 'snapshot.storage.k8s.io',
+      kind: 'VolumeSnapshot',
+      name: hostName('nightly'),
+    });
+  });
 });
