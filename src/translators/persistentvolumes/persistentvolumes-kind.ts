@@ -77,6 +77,9 @@ export function persistentVolumesKind(options: PersistentVolumeOptions, where: P
     virtualType: VOLUMES,
     hostType: VOLUMES,
     mapper: clusterScopedToHost(VOLUMES, where),
+    // A volume made again under its name (a restore of the virtual cluster) keeps its host copy, and
+    // that copy's binding to its host claim, as in vCluster.
+    adoptsEarlierIncarnations: true,
 
     setup(env) {
       hostClaims = env.informers.get(env.host, CLAIMS, { namespace: env.hostNamespace });

@@ -301,6 +301,32 @@ describe('persistentvolumes state table', () => {
     expect(volumeSpecOf(hostVolume(t, 'share')).claimRef?.uid).toBe('host-claim-uid');
   });
 
+  it('a volume made again under its name (a restore of the virtual cluster): its host copy is kept, as in vCluster', async () => {
+    const earlier: KubeObject = {
+      metadata: {
+        name: hostPvName('share'),
+        uid: 'host-pv-uid',
+        labels: { tier: 'gold', [MANAGED_BY]: CLUSTER_OWNER },
+        annotations: {
+          'vcluster.loft.sh/object-name': 'share',
+          'vcluster.loft.sh/object-uid': 'earlier-uid',
+          'vcluster.loft.sh/object-kind': '/v1, Kind=PersistentVolume',
+        },
+      },
+      spec: {
+        ...volumeSpecOf(volume('share', { nfs: NFS })),
+        claimRef: { namespace: HOST_NS, name: hostClaimName('data'), uid: 'host-claim-uid' },
+      },
+      status: { phase: 'Bound' },
+    };
+    const t = await table(['nfs'], [volume('share', { nfs: NFS }, 'data')], { host: [[PV, earlier]] });
+    expect(hostVolume(t, 'share')?.metadata?.uid).toBe('host-pv-uid');
+    expect(hostVolume(t, 'share')!.metadata?.annotations?.['vcluster.loft.sh/object-uid']).toBe(
+      virtualVolume(t, 'share')!.metadata?.uid,
+    );
+    expect(volumeSpecOf(hostVolume(t, 'share')).claimRef?.uid).toBe('host-claim-uid');
+  });
+
   it('virtual volume deleted: its host copy goes', async () => {
     const t = await table(['nfs'], [volume('share', { nfs: NFS }, 'data')]);
     await t.virtual.delete(PV, '', 'share');
