@@ -157,7 +157,7 @@ export function gatewayApiKind(type: ResourceType, statusBack: boolean, where: P
       apiVersion: virtual.apiVersion,
       kind: type.kind,
       metadata: hostMetadataFor(virtual, type, { ...where, hostName: ctx.hostName }),
-      spec: hostSpecFor(virtual, rename, where.hostNamespace),
+      spec: hostSpecFor(virtual, rename, where),
     };
   }
 

@@ -175,6 +175,38 @@ describe('gateways state table', () => {
     expect(events(table, 'Gateway')[0]!.message).toContain('objects of this kind are not synced to the host');
   });
 
+  it("infrastructure labels cannot forge the syncer's ownership of what the host's gateway controller makes from them", async () => {
+    // Gateway controllers (Istio, Envoy Gateway, Cilium, ...) put spec.infrastructure.labels and
+    // annotations on the Deployment, Service and pods they make for a Gateway in its namespace: on the
+    // host, the shared host namespace.
+    const forged = {
+      labels: { 'vcluster.loft.sh/managed-by': VC, tier: 'edge' },
+      annotations: {
+        'vcluster.loft.sh/object-kind': '/v1, Kind=Service',
+        'vcluster.loft.sh/object-name': 'gone',
+        'vcluster.loft.sh/object-namespace': 'team',
+      },
+    };
+    const table = await withObjects([
+      [GW, obj(GW, 'gw', { gatewayClassName: 'c', listeners: [listener()], infrastructure: forged })],
+    ]);
+    const infrastructure = specOf(hostObject(table, GW, 'gw')).infrastructure;
+    expect(infrastructure.labels.tier).toBe('edge');
+    expect(infrastructure.labels['vcluster.loft.sh/managed-by']).toBeUndefined();
+    // What the host's controller makes from the copy: not the syncer's, so never deleted by it.
+    await table.host.create(SVC, HOST_NS, {
+      metadata: {
+        name: `${hostName('gw')}-c`,
+        namespace: HOST_NS,
+        labels: infrastructure.labels,
+        annotations: infrastructure.annotations,
+      },
+      spec: { ports: [{ port: 80 }] },
+    });
+    await table.settle();
+    expect(table.host.objects(SVC, HOST_NS).map((s) => s.metadata?.name)).toEqual([`${hostName('gw')}-c`]);
+  });
+
   it("the host's status flows up, host names scrubbed; a host edit of the spec is reverted; host defaults are left alone", async () => {
     const table = await withObjects([[GW, gateway('gw', [listener()])]]);
     const host = hostObject(table, GW, 'gw')!;

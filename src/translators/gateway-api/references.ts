@@ -1,4 +1,5 @@
 import type { KubeObject } from '../../kube/object.ts';
+import { hostLabelKey } from '../../naming/labels.ts';
 import { cloneJson } from '../../util/json.ts';
 
 /** The Gateway API's group: the default group of parent references. */
@@ -181,9 +182,15 @@ export function referencedKeys(obj: KubeObject, kind: 'Secret' | 'ConfigMap'): s
 
 /**
  * The spec a Gateway API object has on the host: every reference renamed by `rename` and without a
- * namespace (the host copies share one), and what names namespaces confined to the host namespace.
+ * namespace (the host copies share one), what names namespaces confined to the host namespace, and
+ * a Gateway's infrastructure labels with the syncer's keys hashed as on any copy's metadata.
  */
-export function hostSpecFor(obj: KubeObject, rename: RenameReference, hostNamespace: string): Json {
+export function hostSpecFor(
+  obj: KubeObject,
+  rename: RenameReference,
+  where: { vcName: string; hostNamespace: string },
+): Json {
+  const { hostNamespace } = where;
   const spec = isRecord(obj.spec) ? cloneJson(obj.spec) : {};
   walkReferences(obj, spec, (ref, target) => {
     target.name = rename(ref);
@@ -198,6 +205,14 @@ export function hostSpecFor(obj: KubeObject, rename: RenameReference, hostNamesp
         l.allowedRoutes.namespaces = { from: 'Same' };
     });
     if (spec.allowedListeners !== undefined) spec.allowedListeners = { namespaces: { from: 'None' } };
+    // The host's gateway controller puts these labels on the Deployment, Service and pods it makes in
+    // the host namespace: a tenant's managed-by (or any vcluster.loft.sh/ key) there would make them
+    // look like the syncer's copies, which it deletes as strays, or like pods of another namespace.
+    const infrastructure = isRecord(spec.infrastructure) ? spec.infrastructure : {};
+    if (isRecord(infrastructure.labels))
+      infrastructure.labels = Object.fromEntries(
+        Object.entries(infrastructure.labels).map(([k, v]) => [hostLabelKey(k, where.vcName), v]),
+      );
   }
   if (obj.kind === 'ReferenceGrant') {
     // Every virtual namespace is the host namespace, and a grant does nothing within its own
