@@ -6,7 +6,8 @@ import { endpointsKind } from './endpoints-kind.ts';
 
 /**
  * Which private addresses a tenant's endpoints may name (see EndpointAddressBounds). Declared here,
- * read by the endpointslices kind too: the same addresses are refused in either form.
+ * read by the endpointslices kind too (the same addresses are refused in either form) and by the
+ * services kind (an ExternalName may not name them either).
  */
 export const ENDPOINT_ADDRESS_FIELDS = [
   field({
@@ -17,7 +18,7 @@ export const ENDPOINT_ADDRESS_FIELDS = [
     repeatable: true,
     valueName: 'cidr',
     description:
-      "address block the Endpoints and EndpointSlices of a tenant's selector-less Services may not name unless it is one of the virtual cluster's pods: the host's other pods, nodes and API server live there (the private ranges by default)",
+      "address block the Endpoints and EndpointSlices of a tenant's selector-less Services (and its ExternalName Services) may not name unless it is one of the virtual cluster's pods: the host's other pods, nodes and API server live there (the private ranges by default)",
     validate: invalidCidrs,
   }),
   field({

@@ -1,4 +1,5 @@
 import { defineKind } from '../../sync/kind.ts';
+import { ENDPOINT_ADDRESS_FIELDS } from '../endpoints/index.ts';
 import { CRUD } from '../shared/data-object.ts';
 import { servicesKind } from './services-kind.ts';
 
@@ -10,5 +11,8 @@ export const servicesDescriptor = defineKind({
   eventKind: 'Service',
   fields: [],
   hostRbac: [{ scope: 'namespace', apiGroups: [''], resources: ['services'], verbs: CRUD }],
-  build: (_options, where) => servicesKind(where),
+  // An ExternalName may not name what a tenant's endpoints may not.
+  reads: ENDPOINT_ADDRESS_FIELDS,
+  build: (options, where) =>
+    servicesKind(where, { denied: options.deniedEndpointCidrs, allowed: options.allowedEndpointCidrs }),
 });

@@ -11,6 +11,7 @@ import { sameJson } from '../shared/host-metadata.ts';
 import { serviceDifferences } from './differences.ts';
 import { writeLoadBalancerStatusUp } from '../shared/load-balancer-status.ts';
 import { malformedService } from '../shared/shape.ts';
+import { externalNameRefusal, type EndpointAddressBounds } from '../shared/address-policy.ts';
 import {
   hostServiceFor,
   hostSpecInSync,
@@ -40,8 +41,16 @@ function refuseMalformed(virtual: KubeObject): void {
  * re-created with the host's (cluster IPs cannot change in place), so that clients in the virtual
  * cluster and on the host reach the same address.
  */
-export function servicesKind(where: Placement): KindSpec {
+export function servicesKind(where: Placement, bounds: EndpointAddressBounds): KindSpec {
   const place = (ctx: ReconcileContext) => ({ ...where, hostName: ctx.hostName });
+
+  /** Why the Service may not have a host copy (its ExternalName), or undefined. */
+  const refusalOf = (virtual: KubeObject): string | undefined => {
+    const v = specOf(virtual);
+    if (v.type !== 'ExternalName' || typeof v.externalName !== 'string') return undefined;
+    const problem = externalNameRefusal(v.externalName, bounds);
+    return problem && `spec.externalName: ${problem}`;
+  };
   /**
    * Tenant-written Endpoints of selector-less Services being re-created, by Service key. The virtual
    * endpoints controller deletes a Service's Endpoints once it sees the Service gone, which a
@@ -147,12 +156,24 @@ export function servicesKind(where: Placement): KindSpec {
 
     async create(ctx, virtual): Promise<SyncResult> {
       refuseMalformed(virtual!);
+      const refusal = refusalOf(virtual!);
+      if (refusal) throw new TerminalError(refusal);
       return createHostCopy(ctx, spec, hostServiceFor(virtual!, place(ctx)));
     },
 
     async update(ctx, source, host): Promise<SyncResult> {
       const virtual = source!;
       refuseMalformed(virtual);
+      const refusal = refusalOf(virtual);
+      if (refusal) {
+        // Changed to a name it may not have: the copy goes rather than keep an older name.
+        try {
+          await ctx.host.delete(SERVICES, ctx.hostNamespace, ctx.hostName, { uid: host.metadata?.uid });
+        } catch (err) {
+          if (!isNotFound(err)) throw err;
+        }
+        throw new TerminalError(refusal);
+      }
       if (needsRecreate(virtual, host)) return recreateVirtual(ctx, virtual, host);
       const result: SyncResult = {};
       if (await keepEndpoints(ctx)) result.virtualWritten = true;

@@ -210,6 +210,50 @@ describe('services state table', () => {
     expect(host.trafficDistribution).toBeUndefined();
   });
 
+  it.each([
+    ['a private address', '10.0.0.5'],
+    ['the cloud metadata address', '169.254.169.254'],
+    ['loopback', '127.0.0.1'],
+    ['an IPv6 unique local address', 'fd00::1'],
+    ['localhost', 'localhost'],
+    ["a host cluster Service's DNS name", 'kubernetes.default.svc.cluster.local'],
+    ["a host cluster Service's short DNS name", 'admin.kube-system.svc'],
+  ])(
+    "ExternalName naming %s is refused: the host's ingress and gateway controllers would send a tenant's traffic there (CVE-2021-25740)",
+    async (_what, externalName) => {
+      const table = await withService(
+        service('ext', { type: 'ExternalName', externalName, selector: undefined }),
+      );
+      expect(hostSvc(table, 'ext')).toBeUndefined();
+      expect(table.virtual.objects(Resources.events, 'team').map((e) => e.reason)).toEqual(['SyncError']);
+    },
+  );
+
+  it('ExternalName changed to a denied address: the host copy goes', async () => {
+    const table = await withService(
+      service('ext', { type: 'ExternalName', externalName: 'example.com', selector: undefined }),
+    );
+    expect(hostSvc(table, 'ext')).toBeDefined();
+    const virtual = virtualSvc(table, 'ext')!;
+    await table.virtual.update(SVC, 'team', {
+      ...virtual,
+      spec: { ...specOf(virtual), externalName: '10.1.2.3' },
+    });
+    await table.settle();
+    expect(hostSvc(table, 'ext')).toBeUndefined();
+  });
+
+  it('ExternalName naming a private address the host admin allowed is copied', async () => {
+    const table = await start({ kinds: ['services'], flags: { allowedEndpointCidr: '10.1.0.0/16' } });
+    await table.virtual.create(
+      SVC,
+      'team',
+      service('ext', { type: 'ExternalName', externalName: '10.1.2.3', selector: undefined }),
+    );
+    await table.settle();
+    expect(specOf(hostSvc(table, 'ext')).externalName).toBe('10.1.2.3');
+  });
+
   it('externalIPs a tenant sets never reach the host', async () => {
     const table = await withService(service('web', { externalIPs: ['10.0.0.1'] }));
     expect(specOf(hostSvc(table)).externalIPs).toBeUndefined();

@@ -93,6 +93,33 @@ function forbiddenIPv4([a, b]: number[]): boolean {
   return a === 127 || a === 0 || (a === 169 && b === 254);
 }
 
+/**
+ * Why a tenant's ExternalName may not reach the host, or undefined when it may. The host's ingress
+ * and gateway controllers send traffic for a Service of that type to its name (ingress-nginx uses an
+ * IP-like name as the address itself) and resolve names in the host cluster's DNS: an address the
+ * tenant's own endpoints may not name (see vetEndpoint), localhost, or a host Service's DNS name
+ * (`<service>.<namespace>.svc[.<domain>]`, another tenant's copy or a host system's) would reach
+ * what the endpoint rules keep tenants from (CVE-2021-25740). Names resolved through a consumer's
+ * search path (`kubernetes.default`) cannot be told from public ones and are not judged here.
+ */
+export function externalNameRefusal(externalName: string, bounds: EndpointAddressBounds): string | undefined {
+  const name = externalName.toLowerCase().replace(/\.$/, '');
+  const address = parseIP(name);
+  if (address) {
+    if (isForbiddenAddress(name)) return `${externalName} is a loopback, link-local or unspecified address`;
+    if (
+      blocks(bounds.denied).some((b) => cidrContainsIP(b, address)) &&
+      !blocks(bounds.allowed).some((b) => cidrContainsIP(b, address))
+    )
+      return `${externalName} is a private address (the host admin may allow it with --allowed-endpoint-cidr)`;
+    return undefined;
+  }
+  if (name === 'localhost' || name.endsWith('.localhost')) return `${externalName} names localhost`;
+  if (name.split('.').slice(2).includes('svc'))
+    return `${externalName} is a Service name of the host cluster's DNS`;
+  return undefined;
+}
+
 /** A pod's IPs, from its status (podIP and podIPs), without repeats. */
 export function podIPs(pod: KubeObject): string[] {
   const status = (pod.status ?? {}) as { podIP?: unknown; podIPs?: unknown };
