@@ -177,6 +177,14 @@ describe('hostIngressFor', () => {
     expect(out).toEqual({ issuer: 'https://idp.example.com', secretName: 'secret:team/oidc' });
   });
 
+  it('NGINX Inc. secret annotations (basic auth, JWT key): renamed like the TLS Secret', () => {
+    const annotations = { 'nginx.org/basic-auth-secret': 'users', 'nginx.com/jwt-key': 'jwk' };
+    expect(annotationsOf(translate(ingress({}, annotations)))).toMatchObject({
+      'nginx.org/basic-auth-secret': 'secret:team/users',
+      'nginx.com/jwt-key': 'secret:team/jwk',
+    });
+  });
+
   it('other annotations are copied as they are', () => {
     const annotations = {
       'nginx.ingress.kubernetes.io/rewrite-target': '/',
@@ -252,6 +260,21 @@ describe('ingressRefusal', () => {
         { 'nginx.ingress.kubernetes.io/server-snippet': 'location /x { alias /var/run/secrets/; }' },
       ),
       'metadata.annotations["nginx.ingress.kubernetes.io/server-snippet"]: configuration snippets would run in the host\'s shared ingress controller',
+    ],
+    ...[
+      'nginx.org/server-snippets',
+      'nginx.org/location-snippets',
+      'haproxy.org/backend-config-snippet',
+      'haproxy-ingress.github.io/config-backend',
+    ].map((key): [string, KubeObject, string] => [
+      `a ${key} snippet (another controller's, it would run in the host controller too)`,
+      ingress({}, { [key]: 'location /x { alias /var/run/secrets/; }' }),
+      `metadata.annotations[${JSON.stringify(key)}]: configuration snippets would run in the host's shared ingress controller`,
+    ]),
+    [
+      'an NGINX Inc. basic-auth secret in another namespace',
+      ingress({}, { 'nginx.org/basic-auth-secret': 'other/users' }),
+      'metadata.annotations["nginx.org/basic-auth-secret"] must name a Secret of the Ingress\'s namespace',
     ],
     [
       'an ALB action that is not JSON',

@@ -74,6 +74,22 @@ const NGINX_SNIPPET_ANNOTATIONS = new Set([
   `${NGINX}stream-snippet`,
   `${NGINX}modsecurity-snippet`,
 ]);
+/**
+ * Other controllers' annotations that put the tenant's text into the host controller's own
+ * configuration, as the ingress-nginx snippets do: NGINX Inc.'s NGINX Ingress Controller, HAProxy
+ * Technologies' and the community haproxy-ingress. Refused for the same reason.
+ */
+const OTHER_SNIPPET_ANNOTATIONS = new Set([
+  'nginx.org/server-snippets',
+  'nginx.org/location-snippets',
+  'haproxy.org/backend-config-snippet',
+  'haproxy-ingress.github.io/config-backend',
+]);
+/**
+ * NGINX Inc.'s NGINX Ingress Controller: a Secret of the Ingress's namespace (htpasswd, JWK). On the
+ * host that namespace is the shared one: left as written, it could name a host Secret.
+ */
+const NGINX_INC_SECRET_ANNOTATIONS = new Set(['nginx.org/basic-auth-secret', 'nginx.com/jwt-key']);
 const ALB = 'alb.ingress.kubernetes.io/';
 /** ALB: `actions.<name>` is JSON for the backends named `<name>` with port `use-annotation`. */
 const ALB_ACTIONS = `${ALB}actions.`;
@@ -156,7 +172,11 @@ function rewrite(ingress: KubeObject, rename: RenameReference, where: IngressPla
       out[key] = service(value, field);
     } else if (NGINX_CONFIGMAP_ANNOTATIONS.has(key)) {
       throw new Refusal(`${field}: config maps named by ingress annotations are not synced to the host`);
-    } else if (NGINX_SNIPPET_ANNOTATIONS.has(key)) {
+    } else if (NGINX_INC_SECRET_ANNOTATIONS.has(key)) {
+      if (value === '' || value.includes('/'))
+        throw new Refusal(`${field} must name a Secret of the Ingress's namespace`);
+      out[key] = secret(value, field);
+    } else if (NGINX_SNIPPET_ANNOTATIONS.has(key) || OTHER_SNIPPET_ANNOTATIONS.has(key)) {
       throw new Refusal(`${field}: configuration snippets would run in the host's shared ingress controller`);
     } else if (key.startsWith(ALB_ACTIONS)) {
       out[albKey(key, ALB_ACTIONS)] = albAction(value, field, service);
