@@ -116,7 +116,7 @@ export function externalNameRefusal(externalName: string, bounds: EndpointAddres
   }
   if (name === 'localhost' || name.endsWith('.localhost')) return `${externalName} names localhost`;
   if (name.split('.').slice(2).includes('svc'))
-    return `${externalName} is a Service name of the host cluster's DNS`;
+    return `${externalName} is a cluster DNS name of a Service, which the host resolves among its own Services`;
   return undefined;
 }
 
