@@ -321,8 +321,10 @@ describe('Services', () => {
     expect(ext.spec).toMatchObject({ type: 'ExternalName', externalName: 'example.com' });
   }, 120_000);
 
-  it('a Service the host refuses, or whose host name is taken, gets a SyncError and nothing on the host changes', async () => {
-    // A host Service elsewhere holds a node port the virtual cluster does not know is taken.
+  it("node ports are the host's to pick; a Service whose host name is taken gets a SyncError and nothing on the host changes", async () => {
+    // A host Service elsewhere holds a node port the virtual cluster does not know is taken. As in
+    // vCluster, the host copy never asks for the virtual API server's pick: the host allocates one,
+    // and the virtual Service shows it.
     const holder = `holder-${vc}`;
     await mustKubectl('host', ['create', 'namespace', holder]);
     await apply('host', {
@@ -337,10 +339,16 @@ describe('Services', () => {
       metadata: { name: 'taken-port', namespace: ns },
       spec: { type: 'NodePort', selector: { app: 'x' }, ports: [{ port: 80, nodePort: 31777 }] },
     });
-    const refused = await waitForEvents('virtual', ns, 'taken-port', 'SyncError');
-    expect(refused[0]!.message).toContain('31777');
-    expect(refused[0]!.message).not.toContain(hostNs);
-    expect(await hostService('taken-port')).toBeUndefined();
+    const nodePort = await waitFor(
+      "the host's node port in both clusters",
+      async () => {
+        const [virtual, host] = [await virtualService('taken-port'), await hostService('taken-port')];
+        const port = host?.spec.ports?.[0]?.nodePort;
+        return port !== undefined && virtual?.spec.ports?.[0]?.nodePort === port && port;
+      },
+      60_000,
+    );
+    expect(nodePort).not.toBe(31777);
 
     // An unmanaged host Service already has the name this one would get.
     await apply('host', {
@@ -415,6 +423,64 @@ describe('Services', () => {
     );
     expect(mirrored).toEqual(['192.0.2.10']);
   }, 120_000);
+  it("a Service that loses its selector: the tenant's Endpoints replace those the host's controller left", async () => {
+    await apply('virtual', {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'backend', namespace: ns, labels: { app: 'backend' } },
+      spec: { containers: [{ name: 'main', image: 'registry.local/app:1' }] },
+    });
+    await apply('virtual', {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'moving', namespace: ns },
+      spec: { selector: { app: 'backend' }, ports: [{ port: 80 }] },
+    });
+    type Endpoints = {
+      metadata: { annotations?: Record<string, string> };
+      subsets?: { addresses?: { ip: string }[] }[];
+    };
+    const hostEndpoints = () =>
+      getObject<Endpoints>('host', ['endpoints', hostName('moving', ns, vc), '-n', hostNs]);
+    const ipsOf = (e: Endpoints | undefined) =>
+      e?.subsets?.flatMap((s) => s.addresses ?? []).map((a) => a.ip) ?? [];
+    // The host's endpoints controller lists the host pod for the Service's host copy.
+    await waitFor(
+      'the host controller Endpoints of the Service',
+      async () => ipsOf(await hostEndpoints()).length === 1,
+      60_000,
+    );
+    // Now the tenant points the Service elsewhere by hand, as for a database outside the cluster. The
+    // host's controller leaves its Endpoints behind (it stops maintaining them), under the same name.
+    await mustKubectl('virtual', [
+      'patch',
+      'service',
+      'moving',
+      '-n',
+      ns,
+      '--type=json',
+      '-p',
+      '[{"op":"remove","path":"/spec/selector"}]',
+    ]);
+    await mustKubectl('virtual', ['delete', 'endpoints', 'moving', '-n', ns, '--ignore-not-found']);
+    await apply('virtual', {
+      apiVersion: 'v1',
+      kind: 'Endpoints',
+      metadata: { name: 'moving', namespace: ns },
+      subsets: [{ addresses: [{ ip: '192.0.2.20' }], ports: [{ port: 80 }] }],
+    });
+    const copy = await waitFor(
+      "the tenant's Endpoints on the host",
+      async () => {
+        const e = await hostEndpoints();
+        return ipsOf(e).join() === '192.0.2.20' && e;
+      },
+      60_000,
+    );
+    expect(copy.metadata.annotations?.['vcluster.loft.sh/object-name']).toBe('moving');
+    await mustKubectl('virtual', ['delete', 'pod', 'backend', '-n', ns, '--wait=false']);
+  }, 120_000);
+
   it("a tenant's own EndpointSlice of a selector-less Service reaches the host; another tenant's pod IP is dropped", async () => {
     const foreignIP = (
       await getObject<{ status?: { podIP?: string } }>('host', ['pod', 'not-yours', '-n', hostNs])
