@@ -1,6 +1,6 @@
 import { TerminalError, WaitingError } from '../../controller/errors.ts';
 import type { KubeObject } from '../../kube/object.ts';
-import { isNotFound } from '../../kube/errors.ts';
+import { isInvalid, isNotFound } from '../../kube/errors.ts';
 import { Resources } from '../../kube/resources.ts';
 import { OBJECT_UID_ANNOTATION } from '../../naming/labels.ts';
 import { createHostCopy } from '../../sync/engine.ts';
@@ -13,6 +13,7 @@ import { writeLoadBalancerStatusUp } from '../shared/load-balancer-status.ts';
 import { malformedService } from '../shared/shape.ts';
 import { externalNameRefusal, type EndpointAddressBounds } from '../shared/address-policy.ts';
 import {
+  askingForVirtualClusterIPs,
   hostServiceFor,
   hostSpecInSync,
   needsRecreate,
@@ -158,7 +159,21 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
       refuseMalformed(virtual!);
       const refusal = refusalOf(virtual!);
       if (refusal) throw new TerminalError(refusal);
-      return createHostCopy(ctx, spec, hostServiceFor(virtual!, place(ctx)));
+      const copy = hostServiceFor(virtual!, place(ctx));
+      const asking = askingForVirtualClusterIPs(copy, virtual!);
+      if (asking) {
+        try {
+          return await createHostCopy(ctx, spec, asking);
+        } catch (err) {
+          // Taken on the host, or outside its range: the host picks, and the virtual Service is then
+          // made again with the host's (update, below).
+          if (!isInvalid(err)) throw err;
+          ctx.log.debug('the host refused the virtual cluster IPs, letting it allocate', {
+            err: String(err),
+          });
+        }
+      }
+      return createHostCopy(ctx, spec, copy);
     },
 
     async update(ctx, source, host): Promise<SyncResult> {

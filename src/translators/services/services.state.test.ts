@@ -25,6 +25,15 @@ const virtualSvc = (t: StateTable, name = 'web', ns = 'team') =>
 const hostSvc = (t: StateTable, name = 'web', ns = 'team') =>
   t.host.objects(SVC, HOST_NS).find((s) => s.metadata?.name === hostName(name, ns));
 
+/** The IP the fake virtual API server gives its first Service. */
+const FIRST_VIRTUAL_IP = '10.96.1.1';
+
+/** A host Service of the host's own holding an IP, so the host refuses it to a copy. */
+const hostServiceHolding = (ip: string): [typeof SVC, KubeObject] => [
+  SVC,
+  { metadata: { name: 'holder', namespace: HOST_NS }, spec: { clusterIP: ip, ports: [{ port: 80 }] } },
+];
+
 /** A table running services, with the tenant's Service created through the virtual API (so it gets an IP there). */
 async function withService(svc: KubeObject): Promise<StateTable> {
   const table = await start({ kinds: ['services'] });
@@ -34,7 +43,7 @@ async function withService(svc: KubeObject): Promise<StateTable> {
 }
 
 describe('services state table', () => {
-  it('ClusterIP: the host copy selects only this tenant namespace, and both Services carry the host IP', async () => {
+  it("ClusterIP: the host copy selects only this tenant namespace and takes the virtual Service's IP; the virtual Service stays as made", async () => {
     const table = await withService(service('web'));
     const host = hostSvc(table)!;
     expect(specOf(host).selector).toEqual({
@@ -42,6 +51,22 @@ describe('services state table', () => {
       'vcluster.loft.sh/managed-by': VC,
       'vcluster.loft.sh/namespace': 'team',
     });
+    expect(specOf(host).clusterIP).toMatch(/^10\.96\.1\./);
+    expect(specOf(virtualSvc(table)).clusterIP).toBe(specOf(host).clusterIP);
+    expect(host.metadata?.annotations?.['vcluster.loft.sh/object-uid']).toBe(
+      virtualSvc(table)!.metadata?.uid,
+    );
+    expect(table.virtual.writeLog().filter((w) => w.includes(' services'))).toEqual([
+      'create services team/web',
+    ]);
+  });
+
+  it("ClusterIP the host has given out already: the host allocates, and the virtual Service is made again with the host's IP", async () => {
+    const table = await start({ kinds: ['services'], host: [hostServiceHolding(FIRST_VIRTUAL_IP)] });
+    await table.virtual.create(SVC, 'team', service('web'));
+    await table.settle();
+    const host = hostSvc(table)!;
+    expect(specOf(virtualSvc(table)).clusterIP).not.toBe(FIRST_VIRTUAL_IP);
     expect(specOf(host).clusterIP).toMatch(/^10\.96\.2\./);
     expect(specOf(virtualSvc(table)).clusterIP).toBe(specOf(host).clusterIP);
     // The re-created virtual Service is claimed by the host copy (its UID recorded), so it is not replaced again.
@@ -56,7 +81,8 @@ describe('services state table', () => {
   });
 
   it("selector-less: the tenant's Endpoints, which the virtual endpoints controller deletes when it sees the Service go, are put back", async () => {
-    const table = await start({ kinds: ['services'] });
+    // The host holds the virtual IP already, so the virtual Service is made again with the host's.
+    const table = await start({ kinds: ['services'], host: [hostServiceHolding(FIRST_VIRTUAL_IP)] });
     const endpoints: KubeObject = {
       metadata: { name: 'dns', namespace: 'team', labels: { mine: 'yes' } },
       subsets: [{ addresses: [{ ip: '10.245.0.1' }], ports: [{ name: 'dns', port: 53, protocol: 'UDP' }] }],

@@ -174,6 +174,26 @@ export interface AllocatedByHost {
 }
 
 /**
+ * The host copy asking for the virtual Service's own cluster IPs, or undefined when there are none
+ * to ask for (headless, ExternalName, not allocated). The virtual and the host API server allocate
+ * from the same range, and an address free in one is usually free in the other: when the host grants
+ * it, the virtual Service need not be deleted and made again with the host's address, which clients
+ * see as the Service missing for a moment (`helm install --wait` fails on it) and which gives it a
+ * new UID. The host refuses an address it has given out or that is outside its range; it then
+ * allocates, as it always did.
+ */
+export function askingForVirtualClusterIPs(copy: KubeObject, virtual: KubeObject): KubeObject | undefined {
+  const v = specOf(virtual);
+  const c = specOf(copy);
+  if (v.type === 'ExternalName' || !v.clusterIP || v.clusterIP === HEADLESS || c.clusterIP) return undefined;
+  const clusterIPs = v.clusterIPs?.length ? v.clusterIPs : [v.clusterIP];
+  return {
+    ...copy,
+    spec: { ...c, clusterIP: v.clusterIP, clusterIPs, ...(v.ipFamilies ? { ipFamilies: v.ipFamilies } : {}) },
+  };
+}
+
+/**
  * True when the virtual Service has cluster IPs other than the host's (either family of a
  * dual-stack Service): it must be re-created.
  */
