@@ -1,10 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hostName } from '../src/naming/names.ts';
 import { helmBinary } from '../test/chart/render.ts';
 import { testClusters, waitFor } from '../test/harness/clusters.ts';
+import { goModuleDir } from '../test/harness/go-module.ts';
 import { apply, getObject, recordMeasurement, type List } from '../test/harness/objects.ts';
 import { prepareHostNamespace, startSyncer, uniqueName, type SyncerProcess } from '../test/harness/syncer.ts';
 
@@ -35,23 +34,6 @@ interface Pod extends Named {
   status?: { phase?: string };
 }
 
-/** The chart's directory in the Go module cache (downloaded once, then reused). */
-function fetchChart(): string {
-  // A scratch module for `go mod download`; the chart itself lands in the module cache.
-  const dir = mkdtempSync(join(tmpdir(), 'chart-fetch-'));
-  try {
-    execFileSync('go', ['mod', 'init', 'chartfetch'], { cwd: dir, stdio: 'ignore' });
-    const out = execFileSync(
-      'go',
-      ['mod', 'download', '-json', `${VAULT_CHART.module}@${VAULT_CHART.version}`],
-      { cwd: dir, encoding: 'utf8' },
-    );
-    return (JSON.parse(out) as { Dir: string }).Dir;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 const names = async (cluster: 'host' | 'virtual', kind: string, namespace: string): Promise<string[]> =>
   ((await getObject<List<Named>>(cluster, [kind, '-n', namespace]))?.items ?? [])
     .map((o) => o.metadata.name)
@@ -67,7 +49,7 @@ beforeAll(async () => {
     [
       'install',
       'vault',
-      fetchChart(),
+      goModuleDir(VAULT_CHART.module, VAULT_CHART.version),
       '--namespace',
       ns,
       '--create-namespace',
