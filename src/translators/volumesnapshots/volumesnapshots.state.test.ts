@@ -38,6 +38,15 @@ async function withObjects(objects: [typeof PVC, KubeObject][], host: [typeof PV
   return table;
 }
 
+/** A claim `restored` filled from the tenant's VolumeSnapshot of that name. */
+const claimRestoredFrom = (snapshotName: string): KubeObject => ({
+  ...claim('restored'),
+  spec: {
+    ...(claim('restored').spec as object),
+    dataSource: { apiGroup: 'snapshot.storage.k8s.io', kind: 'VolumeSnapshot', name: snapshotName },
+  },
+});
+
 describe('volumesnapshots state table', () => {
   it("a snapshot of the tenant's own claim: on the host, taken of the claim's copy, class unchanged", async () => {
     const table = await withObjects([
@@ -109,13 +118,7 @@ describe('volumesnapshots state table', () => {
   });
 
   it("a claim restored from the tenant's snapshot names the snapshot's host copy", async () => {
-    const restored: KubeObject = {
-      ...claim('restored'),
-      spec: {
-        ...(claim('restored').spec as object),
-        dataSource: { apiGroup: 'snapshot.storage.k8s.io', kind: 'VolumeSnapshot', name: 'nightly' },
-      },
-    };
+    const restored = claimRestoredFrom('nightly');
     const table = await withObjects([
       [PVC, claim('data')],
       [SNAP, snapshot('nightly', { persistentVolumeClaimName: 'data' })],
@@ -130,13 +133,7 @@ describe('volumesnapshots state table', () => {
   });
 
   it('a claim restored from a snapshot made after it is synced once the snapshot is made and copied', async () => {
-    const restored: KubeObject = {
-      ...claim('restored'),
-      spec: {
-        ...(claim('restored').spec as object),
-        dataSource: { apiGroup: 'snapshot.storage.k8s.io', kind: 'VolumeSnapshot', name: 'nightly' },
-      },
-    };
+    const restored = claimRestoredFrom('nightly');
     const table = await withObjects([
       [PVC, claim('data')],
       [PVC, restored],
