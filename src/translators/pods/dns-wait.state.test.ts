@@ -97,7 +97,15 @@ describe('pods waiting for the virtual DNS (no --cluster-dns-ip)', () => {
     expect(events(t).map((e) => e.reason)).toEqual([WAITING_FOR_DNS_REASON]);
   });
 
-  it("a new kube-dns: pods wait for the host copy's IP, never taking the virtual cluster's first choice", async () => {
+  it("a new kube-dns whose IP the host refuses: pods wait for the host copy's IP, never taking the virtual cluster's first choice", async () => {
+    // On the host, the virtual API server's choice belongs to somebody else's Service.
+    const holder: Seed = [
+      Resources.services,
+      {
+        metadata: { name: 'holder', namespace: HOST_NS },
+        spec: { clusterIP: '10.96.1.77', ports: [{ port: 53 }] },
+      },
+    ];
     const t = await start({
       kinds: ['pods', 'services'],
       flags: { clusterDnsIp: '' },
@@ -113,7 +121,7 @@ describe('pods waiting for the virtual DNS (no --cluster-dns-ip)', () => {
         ],
         virtualPod('web'),
       ],
-      host: withoutDns.host,
+      host: [...withoutDns.host, holder],
     });
     await retries(t, 4);
     const hostDns = t.host
@@ -124,6 +132,33 @@ describe('pods waiting for the virtual DNS (no --cluster-dns-ip)', () => {
     expect(
       hostPods(t).map((p) => (p.spec as { dnsConfig?: { nameservers?: string[] } }).dnsConfig?.nameservers),
     ).toEqual([[hostIP]]);
+  });
+
+  it('a new kube-dns whose IP the host grants: pods use that IP, the same on both sides', async () => {
+    const t = await start({
+      kinds: ['pods', 'services'],
+      flags: { clusterDnsIp: '' },
+      virtual: [
+        ...withoutDns.virtual,
+        [
+          Resources.services,
+          {
+            metadata: { name: 'kube-dns', namespace: 'kube-system' },
+            spec: { clusterIP: '10.96.1.77', ports: [{ name: 'dns', port: 53, protocol: 'UDP' }] },
+          },
+        ],
+        virtualPod('web'),
+      ],
+      host: withoutDns.host,
+    });
+    await retries(t, 4);
+    const hostDns = t.host
+      .objects(Resources.services, HOST_NS)
+      .find((s) => s.metadata?.name === `kube-dns-x-kube-system-x-${VC}`);
+    expect((hostDns?.spec as { clusterIP?: string } | undefined)?.clusterIP).toBe('10.96.1.77');
+    expect(
+      hostPods(t).map((p) => (p.spec as { dnsConfig?: { nameservers?: string[] } }).dnsConfig?.nameservers),
+    ).toEqual([['10.96.1.77']]);
   });
 
   it('a headless kube-dns is no DNS IP: the pod keeps waiting', async () => {
