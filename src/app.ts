@@ -108,7 +108,12 @@ export class SyncerApp {
     const registry = builtinKinds(config.customResources);
     let enabled: Set<string>;
     try {
-      enabled = resolveEnabledKinds(config.sync, registry.kinds(), registry.defaults());
+      enabled = resolveEnabledKinds(
+        config.sync,
+        registry.kinds(),
+        registry.defaults(),
+        registry.excludedByOthers(),
+      );
       registry.checkConflicts(enabled);
     } catch (err) {
       throw new ConfigError('--sync', (err as Error).message);

@@ -35,7 +35,12 @@ export async function runCheck(
   const registry = builtinKinds(config.customResources);
   let kinds;
   try {
-    const enabled = resolveEnabledKinds(config.sync, registry.kinds(), registry.defaults());
+    const enabled = resolveEnabledKinds(
+      config.sync,
+      registry.kinds(),
+      registry.defaults(),
+      registry.excludedByOthers(),
+    );
     kinds = registry.build(enabled, config as unknown as Record<string, unknown>, placementOf(config));
   } catch (err) {
     throw new ConfigError('--sync', (err as Error).message);

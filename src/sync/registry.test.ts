@@ -1,6 +1,7 @@
 import { field } from '../config/fields.ts';
 import { Resources } from '../kube/resources.ts';
 import { defineKind, type KindDescriptor, type KindSpec } from './kind.ts';
+import { builtinKinds } from '../translators/index.ts';
 import { KindRegistry, resolveEnabledKinds } from './registry.ts';
 
 describe('resolveEnabledKinds', () => {
@@ -26,6 +27,29 @@ describe('resolveEnabledKinds', () => {
 
   it('rejects an unknown kind by name', () => {
     expect(() => resolveEnabledKinds(['podz'], known, defaults)).toThrow("unknown kind 'podz'");
+  });
+
+  it("'*' leaves off the kinds another kind excludes, so every built-in kind at once still starts", () => {
+    const registry = builtinKinds();
+    const all = resolveEnabledKinds(
+      ['*'],
+      registry.kinds(),
+      registry.defaults(),
+      registry.excludedByOthers(),
+    );
+    expect(() => registry.checkConflicts(all)).not.toThrow();
+    expect(all).toEqual(
+      new Set(registry.kinds().filter((k) => !['host-priorityclasses', 'host-storageclasses'].includes(k))),
+    );
+    // Named with the kind that excludes it turned off, a host- kind is on.
+    const explicit = resolveEnabledKinds(
+      ['*', '-storageclasses', 'host-storageclasses'],
+      registry.kinds(),
+      registry.defaults(),
+      registry.excludedByOthers(),
+    );
+    expect(() => registry.checkConflicts(explicit)).not.toThrow();
+    expect(explicit.has('host-storageclasses')).toBe(true);
   });
 });
 

@@ -36,6 +36,15 @@ export class KindRegistry {
     return this.all().flatMap((d) => [...d.fields]);
   }
 
+  /**
+   * The kinds another kind excludes (host-priorityclasses, host-storageclasses): `--sync '*'` leaves
+   * them off, so that "every kind" means the tenant's own classes and still starts. Named
+   * explicitly (with the other turned off), they are on.
+   */
+  excludedByOthers(): string[] {
+    return [...new Set(this.all().flatMap((d) => d.conflictsWith ?? []))];
+  }
+
   /** Throws when two enabled kinds exclude each other (e.g. priority classes to and from the host). */
   checkConflicts(enabled: ReadonlySet<string>): void {
     for (const d of this.all()) {
@@ -103,19 +112,20 @@ export const VCLUSTER_SYNC_NAMES: Readonly<Record<string, string>> = {
 
 /**
  * Resolves a `--sync` value such as `pods,-events,+nodes` against the defaults: a bare or `+` name
- * turns a kind on, `-name` turns it off, `*` turns every known kind on.
+ * turns a kind on, `-name` turns it off, `*` turns every known kind on but those of `notByStar`.
  */
 export function resolveEnabledKinds(
   spec: readonly string[],
   known: readonly string[],
   defaults: readonly string[],
+  notByStar: readonly string[] = [],
 ): Set<string> {
   const enabled = new Set(defaults);
   for (const raw of spec) {
     const item = raw.trim();
     if (!item) continue;
     if (item === '*') {
-      for (const k of known) enabled.add(k);
+      for (const k of known) if (!notByStar.includes(k)) enabled.add(k);
       continue;
     }
     const off = item.startsWith('-');

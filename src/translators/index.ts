@@ -33,6 +33,7 @@ import { priorityClassesDescriptor } from './priorityclasses/index.ts';
 import { secretsKind } from './secrets/index.ts';
 import { serviceAccountsDescriptor } from './serviceaccounts/index.ts';
 import { servicesDescriptor } from './services/index.ts';
+import { storageClassesDescriptor } from './storageclasses/index.ts';
 
 /**
  * Every kind the syncer can sync, one line each, in the order their controllers start; then one
@@ -46,6 +47,7 @@ export function builtinKinds(customResources?: CustomResourcesConfig): KindRegis
     .register(podsKind)
     .register(servicesDescriptor)
     .register(persistentVolumeClaimsDescriptor)
+    .register(storageClassesDescriptor)
     .register(persistentVolumesDescriptor)
     .register(volumeSnapshotsDescriptor)
     .register(apiServiceDescriptor)
@@ -84,4 +86,5 @@ export type KindOptions = ValuesOf<typeof configMapsKind.fields> &
   ValuesOf<typeof nodesDescriptor.fields> &
   ValuesOf<typeof priorityClassesDescriptor.fields> &
   ValuesOf<typeof persistentVolumesDescriptor.fields> &
+  ValuesOf<typeof storageClassesDescriptor.fields> &
   ValuesOf<typeof serviceAccountsDescriptor.fields>;

@@ -76,6 +76,7 @@ export const EVERYTHING_ON: Record<string, string> = {
   'syncer.allowedEndpointCidrs[0]': '10.20.0.0/16',
   'syncer.deniedServiceAccountAnnotations[0]': 'eks.amazonaws.com/role-arn',
   'syncer.allowedPvSources[0]': 'nfs',
+  'syncer.allowedStorageProvisioners[0]': 'csi.example.com',
   'metrics.serviceMonitor.enabled': 'true',
   'isolation.enabled': 'true',
   'persistence.enabled': 'false',

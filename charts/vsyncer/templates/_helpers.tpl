@@ -135,6 +135,9 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 {{- range .Values.syncer.allowedPvSources }}
 - --allowed-pv-source={{ . }}
 {{- end }}
+{{- range .Values.syncer.allowedStorageProvisioners }}
+- --allowed-storage-provisioner={{ . }}
+{{- end }}
 {{- range .Values.syncer.deniedEndpointCidrs }}
 - --denied-endpoint-cidr={{ . }}
 {{- end }}

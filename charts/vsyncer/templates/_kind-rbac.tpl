@@ -218,6 +218,11 @@
   resources: ["storageclasses"]
   verbs: ["get", "list", "watch"]
 {{- end }}
+{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "storageclasses" "defaultOn" false)) }}
+- apiGroups: ["storage.k8s.io"]
+  resources: ["storageclasses"]
+  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+{{- end }}
 {{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "persistentvolumes" "defaultOn" false)) }}
 - apiGroups: [""]
   resources: ["persistentvolumes"]

@@ -17,6 +17,7 @@ import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
 import { claimKeyOf, isSyncerVolume, volumeSpecOf } from '../persistentvolumes/translate.ts';
 import { ReferenceJudge, referenceTargets } from '../pods/reference-safety.ts';
 import { sameJson } from '../shared/host-metadata.ts';
+import { ClaimClassResolver } from '../storageclasses/claim-class.ts';
 import {
   claimKeyOfFakeVolume,
   dataSourcesOf,
@@ -51,6 +52,8 @@ const PV_PROTECTION_FINALIZER = 'kubernetes.io/pv-protection';
 const VOLUME_NAME_INDEX = 'persistentvolumeclaims/volume-name';
 /** The kind that syncs tenants' own volumes; with it on, a claim may name one (see realVolumeOf). */
 const REAL_VOLUMES_KIND = 'persistentvolumes';
+/** The kind that syncs tenants' own classes; with it on, a claim naming one gets its host copy. */
+const TENANT_CLASSES_KIND = 'storageclasses';
 const VOLUME_NAME_REFUSED =
   'spec.volumeName: a claim cannot name its volume; the host cluster binds it (leave volumeName empty)';
 
@@ -82,7 +85,7 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
   let judge: ReferenceJudge;
   let virtualClaims: Informer<KubeObject> | undefined;
   let virtualVolumes: Informer<KubeObject>;
-  let hostClasses: Informer<KubeObject>;
+  let classes: ClaimClassResolver;
   /** The host copies of tenants' own volumes, when the persistentvolumes kind is on. */
   let hostVolumes: Informer<KubeObject> | undefined;
   const managedVolumes = { labelSelector: managedBySelector(where, false) };
@@ -167,16 +170,20 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
   }
 
   /**
-   * A class the host does not have would leave a dynamically provisioned host claim pending for
-   * ever: say so instead. A claim given a tenant's own volume (named, or reserving it) is not
-   * provisioned: a binder matches the pair by class name alone, and no class need exist
-   * (static provisioning's `storageClassName: manual`).
+   * The class the host claim names. A class the host does not have would leave a dynamically
+   * provisioned host claim pending for ever: say so instead; a tenant's own class (storageclasses
+   * on) is its host copy, waited for until it is there. A claim given a tenant's own volume (named,
+   * or reserving it) is not provisioned: a binder matches the pair by class name alone, and no class
+   * need exist (static provisioning's `storageClassName: manual`).
    */
-  function refuseUnknownClass(ctx: ReconcileContext, virtual: KubeObject, hostVolume?: string): void {
+  function hostClassOf(ctx: ReconcileContext, virtual: KubeObject, hostVolume?: string): string | undefined {
     const storageClass = storageClassOf(virtual);
-    if (!storageClass || hostClasses.store.get(storageClass)) return;
-    if (hostVolume || tenantVolumeReservedFor(ctx.key)) return;
-    throw new TerminalError(`StorageClass "${storageClass}" does not exist in the host cluster`);
+    if (!storageClass) return storageClass;
+    if (hostVolume || tenantVolumeReservedFor(ctx.key)) return classes.hostNameOf(storageClass);
+    const verdict = classes.verdict(storageClass);
+    if (verdict.state === 'missing') throw new TerminalError(verdict.message);
+    if (verdict.state === 'waiting') throw new WaitingError(verdict.message);
+    return verdict.hostName;
   }
 
   /** True when a tenant's own volume (persistentvolumes on) is reserved for the claim `key`. */
@@ -408,12 +415,16 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
           return claimsOfVolume(name, name ? virtualVolumes?.store.get(name) : undefined);
         },
       },
-      // A claim refused for its class is synced as soon as the host gets the class.
+      // A claim refused for its class is synced as soon as the host gets the class; one waiting
+      // for the copy of a tenant's class, as soon as the copy is there.
       {
         name: 'host-classes',
         cluster: 'host',
         type: Resources.storageClasses,
-        keys: (sc) => virtualClaims?.store.byIndex(CLASS_INDEX, sc.metadata?.name ?? '').map(objectKey) ?? [],
+        keys: (sc) =>
+          (classes?.virtualNamesOf(sc) ?? []).flatMap(
+            (name) => virtualClaims?.store.byIndex(CLASS_INDEX, name).map(objectKey) ?? [],
+          ),
       },
       // A claim waiting for the copy of its data source (a claim, or a snapshot when those are
       // synced) is retried as soon as the copy appears.
@@ -435,7 +446,14 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
       );
       virtualVolumes = env.informers.get(env.virtual, VOLUMES);
       if (kinds.has(REAL_VOLUMES_KIND)) hostVolumes = env.informers.get(env.host, VOLUMES, managedVolumes);
-      hostClasses = env.informers.get(env.host, Resources.storageClasses);
+      const tenantClasses = kinds.get(TENANT_CLASSES_KIND);
+      classes = new ClaimClassResolver({
+        hostClasses: env.informers.get(env.host, Resources.storageClasses),
+        tenantClasses: tenantClasses && {
+          mapper: tenantClasses.spec.mapper,
+          virtual: env.informers.get(env.virtual, Resources.storageClasses),
+        },
+      });
       virtualClaims = env.informers.get(env.virtual, CLAIMS);
       virtualClaims.addIndexer(CLASS_INDEX, (claim) => {
         const storageClass = typeof claim.spec === 'object' ? storageClassOf(claim) : undefined;
@@ -475,12 +493,12 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
       }
       const hostVolume = specOf(virtual).volumeName ? await realVolumeOf(ctx, virtual) : undefined;
       await deleteFakeVolumes(ctx);
-      refuseUnknownClass(ctx, virtual, hostVolume);
+      const hostClassName = hostClassOf(ctx, virtual, hostVolume);
       const rename = resolveDataSources(ctx, virtual);
       const result = await createHostCopy(
         ctx,
         spec,
-        hostClaimFor(virtual, place(ctx), rename, undefined, hostVolume),
+        hostClaimFor(virtual, place(ctx), rename, { hostVolumeName: hostVolume, hostClassName }),
       );
       return {
         ...result,
@@ -510,7 +528,10 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
           );
       }
       // Data sources are immutable and were judged at create: the host claim keeps its own.
-      const desired = hostClaimFor(virtual, place(ctx), () => '', host, hostVolume);
+      const desired = hostClaimFor(virtual, place(ctx), () => '', {
+        current: host,
+        hostVolumeName: hostVolume,
+      });
       const plan = ctx.planMetadata(virtual, host, desired);
       if (plan.hostChanged || !hostSpecInSync(desired, host)) {
         await ctx.host.update(CLAIMS, ctx.hostNamespace, {

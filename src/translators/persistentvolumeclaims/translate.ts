@@ -160,17 +160,18 @@ function withoutControllerAnnotations(virtual: KubeObject): KubeObject {
  * is never sent (a tenant naming a host volume could take another tenant's data), only
  * `hostVolumeName`, the host copy of a tenant's own volume the kind proved ours; `selector` never is
  * (it selects host volumes by their labels). Data sources are renamed to this tenant's own copies
- * by `rename` (the kind checked them). With `current`, the immutable fields are the host claim's
- * own and only what may change on a claim (its resources, its volume attributes class) follows the
- * virtual one, so a resize flows down.
+ * by `rename` (the kind checked them), and the class to `hostClassName` when the kind resolved one
+ * (a tenant's class becomes its host copy). With `current`, the immutable fields are the host
+ * claim's own and only what may change on a claim (its resources, its volume attributes class)
+ * follows the virtual one, so a resize flows down.
  */
 export function hostClaimFor(
   virtual: KubeObject,
   where: Placement & { hostName: string },
   rename: RenameDataSource,
-  current?: KubeObject,
-  hostVolumeName?: string,
+  opts: { current?: KubeObject; hostVolumeName?: string; hostClassName?: string } = {},
 ): KubeObject {
+  const { current, hostVolumeName } = opts;
   const v = specOf(virtual);
   let spec: ClaimSpec;
   if (current) {
@@ -183,7 +184,7 @@ export function hostClaimFor(
     spec = {};
     if (v.accessModes) spec.accessModes = v.accessModes;
     if (v.resources) spec.resources = v.resources;
-    const storageClass = storageClassOf(virtual);
+    const storageClass = opts.hostClassName ?? storageClassOf(virtual);
     if (storageClass !== undefined) spec.storageClassName = storageClass;
     if (v.volumeMode) spec.volumeMode = v.volumeMode;
     if (v.volumeAttributesClassName) spec.volumeAttributesClassName = v.volumeAttributesClassName;

@@ -9,6 +9,7 @@ import type { KindSpec, Placement, ReconcileContext, SyncResult } from '../../sy
 import { clusterScopedToHost, ownedVirtualKey } from '../../sync/mappers.ts';
 import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
 import { sameJson } from '../shared/host-metadata.ts';
+import { ClaimClassResolver } from '../storageclasses/claim-class.ts';
 import {
   claimKeyOf,
   hostVolumeFor,
@@ -17,10 +18,13 @@ import {
   refusalOf,
   updatedHostSpec,
   virtualVolumeStatusFor,
+  volumeSpecOf,
 } from './translate.ts';
 
 const VOLUMES = Resources.persistentVolumes;
 const CLAIMS = Resources.persistentVolumeClaims;
+/** The kind that syncs tenants' own classes. */
+const TENANT_CLASSES_KIND = 'storageclasses';
 
 /** The persistentvolumes kind's own settings. */
 export interface PersistentVolumeOptions {
@@ -41,6 +45,12 @@ export function persistentVolumesKind(options: PersistentVolumeOptions, where: P
   const place = (ctx: ReconcileContext) => ({ ...where, hostName: ctx.hostName });
   const allowed = options.allowedPvSources ?? [];
   let hostClaims: Informer<KubeObject>;
+  /** Tenants' own classes (storageclasses on): a volume of one carries its copy's name on the host. */
+  let classes: ClaimClassResolver | undefined;
+  const hostClassOf = (pv: KubeObject) => {
+    const name = volumeSpecOf(pv).storageClassName;
+    return name ? classes?.hostNameOf(name) : undefined;
+  };
 
   function refuse(virtual: KubeObject): void {
     const refusal = refusalOf(virtual, allowed);
@@ -81,8 +91,17 @@ export function persistentVolumesKind(options: PersistentVolumeOptions, where: P
     // that copy's binding to its host claim, as in vCluster.
     adoptsEarlierIncarnations: true,
 
-    setup(env) {
+    setup(env, kinds) {
       hostClaims = env.informers.get(env.host, CLAIMS, { namespace: env.hostNamespace });
+      const tenantClasses = kinds.get(TENANT_CLASSES_KIND);
+      if (tenantClasses)
+        classes = new ClaimClassResolver({
+          hostClasses: env.informers.get(env.host, Resources.storageClasses),
+          tenantClasses: {
+            mapper: tenantClasses.spec.mapper,
+            virtual: env.informers.get(env.virtual, Resources.storageClasses),
+          },
+        });
     },
 
     // The fake volumes the claims kind shows for bound claims (and anything else the syncer made)
@@ -97,7 +116,7 @@ export function persistentVolumesKind(options: PersistentVolumeOptions, where: P
         return {};
       }
       refuseForeignClaim(virtual!);
-      return createHostCopy(ctx, spec, hostVolumeFor(virtual!, place(ctx)));
+      return createHostCopy(ctx, spec, hostVolumeFor(virtual!, place(ctx), hostClassOf(virtual!)));
     },
 
     async update(ctx, source, host): Promise<SyncResult> {
@@ -109,7 +128,7 @@ export function persistentVolumesKind(options: PersistentVolumeOptions, where: P
         refuse(virtual);
       }
       refuseForeignClaim(virtual);
-      const desired = hostVolumeFor(virtual, place(ctx));
+      const desired = hostVolumeFor(virtual, place(ctx), hostClassOf(virtual));
       const plan = ctx.planMetadata(virtual, host, desired);
       if (plan.hostChanged || !hostVolumeInSync(desired, host)) {
         try {

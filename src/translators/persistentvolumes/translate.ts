@@ -175,10 +175,12 @@ export function claimKeyOf(pv: KubeObject | undefined): string | undefined {
  * options, node affinity and source of the virtual one; its claimRef points at the host copy of the
  * virtual claim (no UID: the host's binder sets the host claim's). The storage controllers'
  * annotations (`pv.kubernetes.io/provisioned-by` would let a provisioner delete the storage) stay out.
+ * `hostClassName` is the class as the host knows it, when the kind renamed it (a tenant's own class).
  */
 export function hostVolumeFor(
   virtual: KubeObject,
   where: { vcName: string; hostNamespace: string; hostName: string },
+  hostClassName?: string,
 ): KubeObject {
   const meta = virtual.metadata ?? {};
   const v = volumeSpecOf(virtual);
@@ -187,6 +189,7 @@ export function hostVolumeFor(
   );
   const spec: VolumeSpec = {};
   for (const f of COPIED_FIELDS) if (v[f] != null) spec[f] = v[f] as never;
+  if (spec.storageClassName && hostClassName) spec.storageClassName = hostClassName;
   const source = sourceTypeOf(virtual);
   if ('type' in source) spec[source.type] = v[source.type];
   const claimKey = claimKeyOf(virtual);

@@ -524,11 +524,15 @@ export function malformedPodDisruptionBudget(obj: unknown): string | undefined {
   return podDisruptionBudget(obj, '');
 }
 
+/** The metadata of a cluster-scoped object copied to the host (its UID is recorded on the copy). */
+const copiedClusterMetadata = object(
+  { name: nonEmptyString, uid: string, labels: stringMap, annotations: stringMap },
+  ['name'],
+);
+
 const priorityClass = object(
   {
-    metadata: object({ name: nonEmptyString, uid: string, labels: stringMap, annotations: stringMap }, [
-      'name',
-    ]),
+    metadata: copiedClusterMetadata,
     value: number,
     description: string,
     preemptionPolicy: string,
@@ -540,6 +544,25 @@ const priorityClass = object(
 /** What keeps a virtual PriorityClass from being copied to the host (priorityclasses/translate.ts), or undefined. */
 export function malformedPriorityClass(obj: unknown): string | undefined {
   return priorityClass(obj, '');
+}
+
+const storageClass = object(
+  {
+    metadata: copiedClusterMetadata,
+    provisioner: nonEmptyString,
+    parameters: stringMap,
+    reclaimPolicy: string,
+    mountOptions: listOf(string),
+    allowVolumeExpansion: boolean,
+    volumeBindingMode: string,
+    allowedTopologies: listOf(object({})),
+  },
+  ['metadata', 'provisioner'],
+);
+
+/** What keeps a virtual StorageClass from being copied to the host (storageclasses/translate.ts), or undefined. */
+export function malformedStorageClass(obj: unknown): string | undefined {
+  return storageClass(obj, '');
 }
 
 /** A virtual ServiceAccount: only its metadata is copied (no secrets, no pull secrets). */

@@ -1,0 +1,80 @@
+import type { Informer } from '../../informer/informer.ts';
+import type { KubeObject } from '../../kube/object.ts';
+import { MANAGED_BY_LABEL } from '../../naming/labels.ts';
+import type { Mapper } from '../../sync/kind.ts';
+import { FROM_HOST_LABEL } from '../shared/from-host.ts';
+
+/** Which host class a claim's class name stands for: ready, not yet, or none the tenant may use. */
+export type ClaimClassVerdict =
+  | { state: 'ready'; hostName: string }
+  | { state: 'waiting'; message: string }
+  | { state: 'missing'; message: string };
+
+/**
+ * The host StorageClass a virtual class name stands for, for claims and volumes.
+ *
+ * With the storageclasses kind on, a class the tenant made in the virtual cluster stands for its
+ * host copy (`vcluster-<name>-x-<hostNamespace>-x-<vc>`), usable once that copy is provably this
+ * class's copy: host names are ambiguous, and another tenant's class of the same host name must never
+ * provision this tenant's claims. Any other name is a host class of that name, which must exist and
+ * must not be a copy some virtual cluster made (a tenant names the host's classes, never another
+ * tenant's, and its own only through the virtual class).
+ */
+export class ClaimClassResolver {
+  private readonly hostClasses: Informer<KubeObject>;
+  /** The storageclasses kind's mapper and the virtual classes, when that kind is on. */
+  private readonly tenantClasses?: { mapper: Mapper; virtual: Informer<KubeObject> };
+
+  constructor(opts: {
+    hostClasses: Informer<KubeObject>;
+    tenantClasses?: { mapper: Mapper; virtual: Informer<KubeObject> };
+  }) {
+    this.hostClasses = opts.hostClasses;
+    this.tenantClasses = opts.tenantClasses;
+  }
+
+  /** The verdict for a claim that the host will provision dynamically. */
+  verdict(name: string): ClaimClassVerdict {
+    const tenant = this.tenantCopyName(name);
+    if (tenant !== undefined) {
+      const copy = this.hostClasses.store.get(tenant.hostName);
+      const ours =
+        copy !== undefined &&
+        this.tenantClasses!.mapper.sourceKeyOf(copy) === name &&
+        this.tenantClasses!.mapper.sourceUidOf?.(copy) === tenant.uid;
+      return ours
+        ? { state: 'ready', hostName: tenant.hostName }
+        : { state: 'waiting', message: `StorageClass "${name}": waiting for its host copy` };
+    }
+    const host = this.hostClasses.store.get(name);
+    if (!host || host.metadata?.labels?.[MANAGED_BY_LABEL] !== undefined)
+      return { state: 'missing', message: `StorageClass "${name}" does not exist in the host cluster` };
+    return { state: 'ready', hostName: name };
+  }
+
+  /**
+   * The class name a host claim or volume carries for a virtual one when no class need exist
+   * (static provisioning matches a claim and a volume by class name alone): a tenant's class becomes
+   * its copy's name, so both sides are renamed alike; any other name is kept.
+   */
+  hostNameOf(name: string): string {
+    return this.tenantCopyName(name)?.hostName ?? name;
+  }
+
+  /** The virtual class names a host class's change concerns: its own, and the class it copies. */
+  virtualNamesOf(hostClass: KubeObject): string[] {
+    const names = [hostClass.metadata?.name ?? ''];
+    const copied = this.tenantClasses?.mapper.sourceKeyOf(hostClass);
+    if (copied) names.push(copied);
+    return names;
+  }
+
+  /** The host name and UID of a tenant's own class of that name, when the kind syncs it. */
+  private tenantCopyName(name: string): { hostName: string; uid: string | undefined } | undefined {
+    if (!this.tenantClasses) return undefined;
+    const virtual = this.tenantClasses.virtual.store.get(name);
+    if (!virtual || virtual.metadata?.labels?.[FROM_HOST_LABEL] === 'true') return undefined;
+    const hostName = this.tenantClasses.mapper.targetKey(name, virtual);
+    return hostName ? { hostName, uid: virtual.metadata?.uid } : undefined;
+  }
+}

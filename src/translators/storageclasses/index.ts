@@ -1,0 +1,34 @@
+import { field } from '../../config/fields.ts';
+import { defineKind } from '../../sync/kind.ts';
+import { CRUD } from '../shared/data-object.ts';
+import { storageClassesKind } from './storageclasses-kind.ts';
+import { ANY_PROVISIONER } from './translate.ts';
+
+/**
+ * StorageClasses made in the virtual cluster, virtual → host under cluster-scoped names; claims
+ * naming one are provisioned through its copy. Off by default, as vCluster's
+ * sync.toHost.storageClasses; it excludes host-storageclasses (one virtual name would stand for two
+ * different classes).
+ */
+export const storageClassesDescriptor = defineKind({
+  name: 'storageclasses',
+  description: "StorageClasses, virtual → host (cluster-scoped names; claims use the tenant's copy)",
+  defaultOn: false,
+  conflictsWith: ['host-storageclasses'],
+  fields: [
+    field({
+      flag: 'allowed-storage-provisioner',
+      key: 'allowedStorageProvisioners',
+      kind: 'list',
+      default: [ANY_PROVISIONER],
+      repeatable: true,
+      valueName: '<name>',
+      description:
+        'provisioner a tenant StorageClass may name to be copied to the host (kind storageclasses); "*" allows every one. Classes whose parameters name a Secret are never copied',
+      validate: (list) =>
+        list.some((p) => p.trim() === '') ? 'a provisioner name must not be empty' : undefined,
+    }),
+  ],
+  hostRbac: [{ scope: 'cluster', apiGroups: ['storage.k8s.io'], resources: ['storageclasses'], verbs: CRUD }],
+  build: (options, where) => storageClassesKind(options, where),
+});

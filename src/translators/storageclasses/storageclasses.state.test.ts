@@ -1,0 +1,269 @@
+import type { KubeObject } from '../../kube/object.ts';
+import { Resources } from '../../kube/resources.ts';
+import { HOST_NS, stateTables, VC, type Seed, type StateTable } from '../../testing/state-table.ts';
+
+/** Starts a table for one test and stops it afterwards. */
+const start = stateTables();
+
+const SC = Resources.storageClasses;
+const PVC = Resources.persistentVolumeClaims;
+const PV = Resources.persistentVolumes;
+const hostClassName = (name: string, vc = VC) => `vcluster-${name}-x-${HOST_NS}-x-${vc}`;
+const DEFAULT_CLASS = 'storageclass.kubernetes.io/is-default-class';
+const MANAGED_BY = 'vcluster.loft.sh/managed-by';
+
+function storageClass(name: string, extra: Record<string, unknown> = {}): KubeObject {
+  return {
+    apiVersion: 'storage.k8s.io/v1',
+    kind: 'StorageClass',
+    metadata: { name, labels: { tier: 'fast' } },
+    provisioner: 'csi.example.com',
+    parameters: { type: 'ssd', fsType: 'ext4' },
+    reclaimPolicy: 'Retain',
+    volumeBindingMode: 'WaitForFirstConsumer',
+    ...extra,
+  };
+}
+
+function claim(name: string, storageClassName: string, extra: Record<string, unknown> = {}): KubeObject {
+  return {
+    metadata: { name, namespace: 'team' },
+    spec: {
+      accessModes: ['ReadWriteOnce'],
+      resources: { requests: { storage: '1Gi' } },
+      storageClassName,
+      ...extra,
+    },
+  };
+}
+
+const hostClass = (t: StateTable, name = 'fast') =>
+  t.host.objects(SC).find((c) => c.metadata?.name === hostClassName(name));
+const virtualClass = (t: StateTable, name = 'fast') =>
+  t.virtual.objects(SC).find((c) => c.metadata?.name === name);
+const hostClaim = (t: StateTable, name: string, ns = 'team') =>
+  t.host.objects(PVC, HOST_NS).find((c) => c.metadata?.name === `${name}-x-${ns}-x-${VC}`);
+const syncErrors = (t: StateTable, ns = 'default') =>
+  t.virtual
+    .objects(Resources.events, ns)
+    .filter((e) => e.reason === 'SyncError')
+    .map((e) => String(e.message));
+
+/** A table running storageclasses (and claims), with the tenant's classes created through the virtual API. */
+async function withClasses(
+  classes: KubeObject[],
+  opts: { host?: Seed[]; virtual?: Seed[]; flags?: Record<string, string>; kinds?: string[] } = {},
+) {
+  const table = await start({
+    kinds: opts.kinds ?? ['storageclasses', 'persistentvolumeclaims'],
+    flags: opts.flags,
+    host: opts.host,
+    virtual: opts.virtual,
+  });
+  for (const c of classes) await table.virtual.create(SC, '', c);
+  await table.settle();
+  return table;
+}
+
+describe('storageclasses state table (to the host)', () => {
+  it("a tenant's class: cluster-scoped host copy with its fields, labelled, pointing back, never the host's default", async () => {
+    const table = await withClasses([
+      storageClass('fast', {
+        metadata: {
+          name: 'fast',
+          labels: { tier: 'fast' },
+          annotations: { [DEFAULT_CLASS]: 'true', note: 'x' },
+        },
+        mountOptions: ['noatime'],
+        allowVolumeExpansion: true,
+        allowedTopologies: [{ matchLabelExpressions: [{ key: 'zone', values: ['a'] }] }],
+      }),
+    ]);
+    const host = hostClass(table)!;
+    expect(host).toMatchObject({
+      provisioner: 'csi.example.com',
+      parameters: { type: 'ssd', fsType: 'ext4' },
+      reclaimPolicy: 'Retain',
+      volumeBindingMode: 'WaitForFirstConsumer',
+      mountOptions: ['noatime'],
+      allowVolumeExpansion: true,
+      allowedTopologies: [{ matchLabelExpressions: [{ key: 'zone', values: ['a'] }] }],
+      metadata: {
+        labels: { tier: 'fast', [MANAGED_BY]: `${HOST_NS}-x-${VC}` },
+        annotations: {
+          note: 'x',
+          'vcluster.loft.sh/object-name': 'fast',
+          'vcluster.loft.sh/object-uid': virtualClass(table)!.metadata?.uid,
+          'vcluster.loft.sh/object-kind': 'storage.k8s.io/v1, Kind=StorageClass',
+        },
+      },
+    });
+    expect(host.metadata?.annotations?.[DEFAULT_CLASS]).toBeUndefined();
+    expect(table.host.writeLog()).toEqual([`create storageclasses ${hostClassName('fast')}`]);
+  });
+
+  it('the changeable fields and metadata follow; the default-class annotation never reaches the host', async () => {
+    const table = await withClasses([storageClass('fast')]);
+    const v = virtualClass(table)!;
+    await table.virtual.update(SC, '', {
+      ...v,
+      metadata: { ...v.metadata, labels: { tier: 'gold' }, annotations: { [DEFAULT_CLASS]: 'true' } },
+      allowVolumeExpansion: true,
+      mountOptions: ['discard'],
+    });
+    await table.settle();
+    const host = hostClass(table)!;
+    expect(host).toMatchObject({
+      allowVolumeExpansion: true,
+      mountOptions: ['discard'],
+      parameters: { type: 'ssd' },
+    });
+    expect(host.metadata?.labels?.tier).toBe('gold');
+    expect(host.metadata?.annotations?.[DEFAULT_CLASS]).toBeUndefined();
+    // The tenant's class keeps its annotation: in the virtual cluster it is the default.
+    expect(virtualClass(table)!.metadata?.annotations?.[DEFAULT_CLASS]).toBe('true');
+  });
+
+  it('a provisioner the admin did not allow, or parameters naming a Secret: refused with a SyncError, nothing on the host', async () => {
+    const table = await withClasses(
+      [
+        storageClass('other', { provisioner: 'rancher.io/local-path' }),
+        storageClass('creds', {
+          parameters: {
+            'csi.storage.k8s.io/node-publish-secret-name': 'cloud-creds',
+            'csi.storage.k8s.io/node-publish-secret-namespace': 'kube-system',
+          },
+        }),
+        storageClass('fast'),
+      ],
+      { flags: { allowedStorageProvisioner: 'csi.example.com' } },
+    );
+    expect(table.host.objects(SC).map((c) => c.metadata?.name)).toEqual([hostClassName('fast')]);
+    expect(syncErrors(table).sort()).toEqual([
+      expect.stringContaining(
+        'parameters "csi.storage.k8s.io/node-publish-secret-name", "csi.storage.k8s.io/node-publish-secret-namespace" name a Secret',
+      ),
+      'provisioner "rancher.io/local-path" is not one this virtual cluster may use on the host (allowed: csi.example.com)',
+    ]);
+  });
+
+  it('a malformed class is refused with the field named; the process goes on', async () => {
+    const table = await withClasses([], {
+      virtual: [[SC, storageClass('bad', { parameters: { size: 5 } })]],
+    });
+    expect(table.host.writeLog()).toEqual([]);
+    expect(syncErrors(table)).toEqual(['malformed storage class: parameters["size"] must be a string']);
+  });
+
+  it('the virtual class deleted: its host copy goes; a class shown from the host is never copied', async () => {
+    const table = await withClasses([storageClass('fast')], {
+      virtual: [
+        [
+          SC,
+          storageClass('shown', { metadata: { name: 'shown', labels: { 'vsyncer.dev/managed': 'true' } } }),
+        ],
+      ],
+    });
+    expect(hostClass(table)).toBeDefined();
+    await table.virtual.delete(SC, '', 'fast');
+    await table.settle();
+    expect(table.host.objects(SC)).toEqual([]);
+  });
+
+  it("a host copy whose fixed fields differ (re-made by someone) is replaced by the tenant's", async () => {
+    const table = await withClasses([storageClass('fast')]);
+    const host = hostClass(table)!;
+    await table.host.delete(SC, '', host.metadata!.name!);
+    await table.host.create(SC, '', {
+      ...host,
+      metadata: { ...host.metadata, uid: undefined, resourceVersion: undefined },
+      parameters: { type: 'hdd' },
+    });
+    await table.settle();
+    expect(hostClass(table)!.parameters).toEqual({ type: 'ssd', fsType: 'ext4' });
+  });
+});
+
+describe('claims and volumes naming a tenant class (storageclasses on)', () => {
+  it("a claim of a tenant's class is provisioned through the class's host copy", async () => {
+    const table = await withClasses([storageClass('fast')]);
+    await table.virtual.create(PVC, 'team', claim('data', 'fast'));
+    await table.settle();
+    expect(hostClaim(table, 'data')!.spec).toMatchObject({ storageClassName: hostClassName('fast') });
+    // The tenant still sees its own class's name.
+    expect(table.virtual.objects(PVC, 'team')[0]!.spec).toMatchObject({ storageClassName: 'fast' });
+  });
+
+  it('a claim waits while the host name of its class is held by an object that is not its copy, and never uses it', async () => {
+    const squatter: KubeObject = {
+      metadata: { name: hostClassName('fast'), labels: { [MANAGED_BY]: `${HOST_NS}-x-${VC}` } },
+      provisioner: 'evil.example.com',
+    };
+    const table = await withClasses([], { host: [[SC, squatter]] });
+    await table.virtual.create(SC, '', storageClass('fast'));
+    await table.virtual.create(PVC, 'team', claim('data', 'fast'));
+    await table.settle();
+    expect(hostClaim(table, 'data')).toBeUndefined();
+    expect(table.host.objects(SC).map((c) => c.metadata?.name)).toEqual([hostClassName('fast')]);
+    expect(hostClass(table)!.provisioner).toBe('evil.example.com');
+    // The class says why it has no copy.
+    expect(syncErrors(table)).toEqual([
+      expect.stringContaining('its host name is already used by another object'),
+    ]);
+  });
+
+  it("a claim naming another virtual cluster's (or any syncer's) host class directly is refused as unknown", async () => {
+    const foreign = hostClassName('gold', 'other');
+    const table = await withClasses([], {
+      host: [
+        [
+          SC,
+          {
+            metadata: { name: foreign, labels: { [MANAGED_BY]: `${HOST_NS}-x-other` } },
+            provisioner: 'csi.example.com',
+          },
+        ],
+      ],
+    });
+    await table.virtual.create(PVC, 'team', claim('data', foreign));
+    await table.settle();
+    expect(hostClaim(table, 'data')).toBeUndefined();
+    expect(syncErrors(table, 'team')).toEqual([
+      expect.stringContaining(`StorageClass "${foreign}" does not exist in the host cluster`),
+    ]);
+  });
+
+  it("a claim of a host class (not the tenant's) keeps its name", async () => {
+    const table = await withClasses([], {
+      host: [[SC, { metadata: { name: 'standard' }, provisioner: 'csi.example.com' }]],
+    });
+    await table.virtual.create(PVC, 'team', claim('data', 'standard'));
+    await table.settle();
+    expect(hostClaim(table, 'data')!.spec).toMatchObject({ storageClassName: 'standard' });
+  });
+
+  it("a tenant volume of a tenant class carries the copy's name, as its claim does, so the host binder pairs them", async () => {
+    const table = await withClasses(
+      [storageClass('manual', { provisioner: 'kubernetes.io/no-provisioner' })],
+      {
+        kinds: ['storageclasses', 'persistentvolumeclaims', 'persistentvolumes'],
+        flags: { allowedPvSource: 'nfs' },
+      },
+    );
+    await table.virtual.create(PV, '', {
+      metadata: { name: 'share' },
+      spec: {
+        capacity: { storage: '1Gi' },
+        accessModes: ['ReadWriteOnce'],
+        storageClassName: 'manual',
+        nfs: { server: 'nfs.example.com', path: '/share' },
+        claimRef: { namespace: 'team', name: 'data' },
+      },
+    });
+    await table.virtual.create(PVC, 'team', claim('data', 'manual', { volumeName: 'share' }));
+    await table.settle();
+    const hostVolume = table.host.objects(PV).find((v) => v.metadata?.name === hostClassName('share'));
+    expect(hostVolume!.spec).toMatchObject({ storageClassName: hostClassName('manual') });
+    expect(hostClaim(table, 'data')!.spec).toMatchObject({ storageClassName: hostClassName('manual') });
+  });
+});
