@@ -77,6 +77,7 @@ export const EVERYTHING_ON: Record<string, string> = {
   'syncer.deniedServiceAccountAnnotations[0]': 'eks.amazonaws.com/role-arn',
   'syncer.allowedPvSources[0]': 'nfs',
   'syncer.allowedStorageProvisioners[0]': 'csi.example.com',
+  'syncer.translateImage.nginx': 'mirror.example.com/nginx',
   'metrics.serviceMonitor.enabled': 'true',
   'isolation.enabled': 'true',
   'persistence.enabled': 'false',

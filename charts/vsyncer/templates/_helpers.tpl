@@ -135,6 +135,9 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 {{- range .Values.syncer.allowedPvSources }}
 - --allowed-pv-source={{ . }}
 {{- end }}
+{{- range $virtual, $host := .Values.syncer.translateImage }}
+- --translate-image={{ $virtual }}={{ $host }}
+{{- end }}
 {{- range .Values.syncer.allowedStorageProvisioners }}
 - --allowed-storage-provisioner={{ . }}
 {{- end }}

@@ -1,19 +1,25 @@
 import type { Container, Pod } from '../../kube/types.ts';
 import { sameJson } from '../shared/host-metadata.ts';
+import { translateImage, type ImageTranslations } from './image-translation.ts';
 import { podStatusForVirtual } from './translate.ts';
 
 /**
  * For `vsyncer check`: what of a synced pod pair is not as the syncer would leave it, from the two
- * pods alone. Down: the spec fields a running host pod follows (container images,
+ * pods alone (and --translate-image). Down: the spec fields a running host pod follows (container images,
  * activeDeadlineSeconds). Up: the node binding, then the status. A pod being deleted on either side
  * is on its way out, and its contents are not compared.
  */
-export function podDifferences(virtual: Pod, host: Pod): string[] {
+export function podDifferences(
+  virtual: Pod,
+  host: Pod,
+  translations: ImageTranslations = new Map(),
+): string[] {
   if (virtual.metadata?.deletionTimestamp || host.metadata?.deletionTimestamp) return [];
   const out: string[] = [];
   const images = (have: Container[] | undefined, want: Container[] | undefined, what: string) => {
     for (const c of have ?? []) {
-      const image = want?.find((w) => w.name === c.name)?.image;
+      const wanted = want?.find((w) => w.name === c.name)?.image;
+      const image = wanted && translateImage(wanted, translations);
       if (image && image !== c.image) out.push(`host ${what} ${c.name} runs image ${c.image}, not ${image}`);
     }
   };

@@ -2,6 +2,7 @@ import { field } from '../../config/fields.ts';
 import { defineKind } from '../../sync/kind.ts';
 import { NODE_SELECTOR_FIELDS } from '../nodes/index.ts';
 import { CRUD } from '../shared/data-object.ts';
+import { invalidImageTranslations } from './image-translation.ts';
 import { podKind } from './pod-translator.ts';
 import { POD_SECURITY_LEVELS } from './pod-security.ts';
 import { DEFAULT_DENIED_POD_METADATA_KEYS, DEFAULT_HOSTS_REWRITE_IMAGE } from './translate.ts';
@@ -77,6 +78,17 @@ export const podsKind = defineKind({
       default: DEFAULT_HOSTS_REWRITE_IMAGE,
       description:
         'image of the init container that gives pods with spec.subdomain their virtual FQDN in /etc/hosts ("" turns it off)',
+    }),
+    field({
+      flag: 'translate-image',
+      key: 'translateImages',
+      kind: 'list',
+      default: [],
+      repeatable: true,
+      valueName: 'virtual=host',
+      description:
+        'image a host pod runs instead of the one its virtual pod names (repeatable): an exact image, or a repository without tag or digest, whose tags and digests then carry over (nginx=mirror.example.com/nginx)',
+      validate: invalidImageTranslations,
     }),
     field({
       flag: 'pod-security-standard',

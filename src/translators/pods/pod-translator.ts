@@ -24,6 +24,7 @@ import {
 import { withEphemeralClaims } from './ephemeral-claims.ts';
 import { forEachPodReference, type PodReference } from './reference-walker.ts';
 import { ABSENT_REFERENCE_NAME, ReferenceJudge, referenceTargets } from './reference-safety.ts';
+import { parseImageTranslations } from './image-translation.ts';
 import { PodHostIdentity } from './pod-identity.ts';
 import { podDifferences } from './differences.ts';
 import { podPolicyViolations } from './pod-policy.ts';
@@ -70,6 +71,7 @@ export interface PodOptions {
   enforceTolerations: string[];
   deniedPodMetadata: string[];
   hostsRewriteImage: string;
+  translateImages: string[];
   podSecurityStandard: string;
   allowNodeName: boolean;
   allowedSchedulers: string[];
@@ -173,6 +175,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
     }
   }
   const enforcedTolerations = config.enforceTolerations.map(parseToleration);
+  const imageTranslations = parseImageTranslations(config.translateImages ?? []);
   const enforcedNodeSelector = config.enforceNodeSelector ? nodeSelectorTerms(config.nodeSelector) : [];
 
   /** Everything the pure translation needs that comes from other objects. */
@@ -209,6 +212,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       enforcedNodeSelector,
       deniedMetadataKeys: config.deniedPodMetadata,
       hostsRewriteImage: config.hostsRewriteImage || undefined,
+      imageTranslations,
       allowNodeName: config.allowNodeName,
       allowedSchedulers: config.allowedSchedulers,
       allowedSigners: config.allowedSigners,
@@ -398,7 +402,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       tokens = new PodTokens(hostSecrets, bundles);
     },
 
-    diff: (_ctx, virtualPod, hostPod) => podDifferences(asPod(virtualPod), asPod(hostPod)),
+    diff: (_ctx, virtualPod, hostPod) => podDifferences(asPod(virtualPod), asPod(hostPod), imageTranslations),
 
     async create(ctx, source): Promise<SyncResult> {
       const virtualPod = source!;

@@ -48,12 +48,17 @@ function virtualPod(
 }
 
 /** Runs a table with the pods kind only. */
-async function podTable(virtual: Seed[], host: Seed[] = [], opts: { podGraceful?: boolean } = {}) {
+async function podTable(
+  virtual: Seed[],
+  host: Seed[] = [],
+  opts: { podGraceful?: boolean; flags?: Record<string, unknown> } = {},
+) {
   return start({
     kinds: ['pods'],
     virtual: [...infrastructure.virtual, ...virtual],
     host: [...infrastructure.host, ...host],
     podGraceful: opts.podGraceful,
+    flags: opts.flags,
   });
 }
 
@@ -121,6 +126,43 @@ describe('pods state table', () => {
     const [host] = hostPods(table);
     expect(host?.metadata?.labels).toMatchObject({ app: 'web', 'vcluster.loft.sh/managed-by': VC });
     expect(host?.metadata?.annotations).toMatchObject({ 'vcluster.loft.sh/object-uid': 'uid-web' });
+  });
+
+  it('--translate-image: the host pod runs the mapped images, an image change follows mapped, and nothing loops', async () => {
+    const table = await podTable(
+      [
+        virtualPod('web', {
+          spec: {
+            initContainers: [{ name: 'init', image: 'busybox:1.36' }],
+            containers: [{ name: 'main', image: 'nginx:1.27' }],
+          },
+        }),
+      ],
+      [],
+      {
+        flags: { translateImage: ['nginx=mirror.example.com/nginx', 'busybox:1.36=mirror.example.com/bb:1'] },
+      },
+    );
+    await table.settle();
+    const host = () =>
+      hostPods(table)[0]!.spec as { containers: { image: string }[]; initContainers: { image: string }[] };
+    expect(host().containers[0]!.image).toBe('mirror.example.com/nginx:1.27');
+    expect(host().initContainers[0]!.image).toBe('mirror.example.com/bb:1');
+    const virtual = table.virtual.objects(PODS, 'team')[0]!;
+    await table.virtual.update(PODS, 'team', {
+      ...virtual,
+      spec: { ...(virtual.spec as object), containers: [{ name: 'main', image: 'nginx:1.28' }] },
+    });
+    await table.settle();
+    expect(host().containers[0]!.image).toBe('mirror.example.com/nginx:1.28');
+    const writes = podWrites(table).length;
+    await table.settle();
+    expect(podWrites(table)).toHaveLength(writes);
+    // The virtual pod keeps the image its tenant wrote.
+    expect(
+      (table.virtual.objects(PODS, 'team')[0]!.spec as { containers: { image: string }[] }).containers[0]!
+        .image,
+    ).toBe('nginx:1.28');
   });
 
   it('a pod reconciled again before the cache shows its host pod is not created a second time', async () => {

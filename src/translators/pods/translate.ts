@@ -35,6 +35,7 @@ import {
 import { cloneJson } from '../../util/json.ts';
 import { withEphemeralClaims } from './ephemeral-claims.ts';
 import type { PodPolicy } from './pod-policy.ts';
+import { translateImage, type ImageTranslations } from './image-translation.ts';
 import { virtualConditionsWithGates, type PodCondition } from './readiness-gates.ts';
 import { forEachPodReference, referencedNames, type PodReference } from './reference-walker.ts';
 import { usesVirtualDns } from './virtual-dns.ts';
@@ -81,6 +82,8 @@ export interface PodTranslationContext extends PodPolicy {
    * and the FQDN resolves only through the virtual cluster's DNS.
    */
   hostsRewriteImage?: string;
+  /** --translate-image: the image a host container runs for a virtual one's (see image-translation.ts). */
+  imageTranslations?: ImageTranslations;
   /**
    * Keep a tenant's spec.nodeName on the host pod. Off by default: a pod created with a node name
    * never passes the host scheduler, so host taints, resource fit and scheduling policies are
@@ -279,7 +282,10 @@ export function translatePodToHost(virtual: Pod, ctx: PodTranslationContext): Po
   const apiEnv = kubernetesServiceEnv(ctx.virtualApiServiceIP, ctx.virtualApiServicePort);
   const serviceEnv = virtual.spec?.enableServiceLinks === false ? [] : ctx.serviceEnv;
   spec.enableServiceLinks = false;
-  for (const c of allContainers(spec)) translateContainer(c, [...apiEnv, ...serviceEnv], ctx.vcName);
+  for (const c of allContainers(spec)) {
+    translateContainer(c, [...apiEnv, ...serviceEnv], ctx.vcName);
+    if (c.image && ctx.imageTranslations) c.image = translateImage(c.image, ctx.imageTranslations);
+  }
   const aliasNames = [
     'kubernetes',
     'kubernetes.default',
