@@ -1,6 +1,7 @@
 import { NodePorts } from '../kubelet/node-ports.ts';
 import type { Placement } from '../sync/kind.ts';
 import { builtinKinds, type KindOptions } from '../translators/index.ts';
+import { invalidVirtualServiceMappings } from '../translators/service-mappings/mappings.ts';
 import {
   CustomResourceConfigError,
   parseCustomResources,
@@ -571,6 +572,10 @@ function finish(c: SyncerConfig, labelOf: (key: keyof CoreConfig) => string): Sy
   }
   checkKubeletEndpoint(c, labelOf);
   checkKubeconfigSecret(c, labelOf);
+  // Only now is the host namespace known: a replica must live in it to select the tenant's pods.
+  const mappingProblem = invalidVirtualServiceMappings(c.mapVirtualServices, c.hostNamespace);
+  if (mappingProblem)
+    throw new ConfigError(labelOf('mapVirtualServices' as keyof CoreConfig), mappingProblem);
   if (c.leaderElect) {
     if (c.leaderElectRenewDeadlineMs >= c.leaderElectLeaseDurationMs) {
       throw new ConfigError(

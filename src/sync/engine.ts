@@ -54,7 +54,8 @@ const REPLACED_IN_THE_WAY_RECHECK_MS = 200;
 const CREATED_TARGET_RECHECK_MS = 1_000;
 
 /** The index of target objects by the source key they claim (through the mapper's ownership check). */
-const SOURCE_INDEX = 'vsyncer/source-key';
+/** Target objects by the source key they copy, per kind (two kinds may share a target informer). */
+const SOURCE_INDEX = (kind: string) => `vsyncer/${kind}/source-key`;
 
 /** How often a kind whose prepare said "not yet" (its CRD missing) checks again. */
 const PREPARE_RETRY_MS = 5_000;
@@ -164,7 +165,7 @@ export class KindController implements SyncComponent {
       onDelete: (o) => seen(this.sourceSide, objectKey(o)),
     });
     if (this.targetInformer) {
-      this.targetInformer.addIndexer(SOURCE_INDEX, (t) => {
+      this.targetInformer.addIndexer(SOURCE_INDEX(this.kind), (t) => {
         const key = spec.mapper.sourceKeyOf(t);
         return key ? [key] : [];
       });
@@ -380,7 +381,7 @@ export class KindController implements SyncComponent {
     const targetKey = spec.mapper.targetKey(key, source);
     const ctx = this.context(key, targetKey, pending);
     const inTheWay = targetKey ? this.targetInformer?.store.get(targetKey) : undefined;
-    const owned = this.targetInformer?.store.byIndex(SOURCE_INDEX, key) ?? [];
+    const owned = this.targetInformer?.store.byIndex(SOURCE_INDEX(this.kind), key) ?? [];
     const target = inTheWay && spec.mapper.sourceKeyOf(inTheWay) === key ? inTheWay : undefined;
     if (isControlledElsewhere(target, this.kind)) return {};
     const wanted = spec.wanted ? spec.wanted(ctx, source) : source !== undefined;

@@ -214,7 +214,7 @@ export interface RbacRule {
   apiGroups: readonly string[];
   resources: readonly string[];
   verbs: readonly string[];
-  /** Needed only when this boolean option of the kind is on (e.g. syncRealNodes). */
+  /** Needed only when this option of the kind is set: true, or a non-empty list (e.g. syncRealNodes). */
   whenOption?: string;
 }
 
@@ -230,6 +230,12 @@ export interface KindDescriptor<
   readonly name: string;
   readonly description: string;
   readonly defaultOn: boolean;
+  /**
+   * The option of its own that makes the kind run: while it is unset (false, or an empty list) the
+   * kind is as if off, even when `--sync` enables it, and makes no informer (Service mappings, on
+   * only when one is given).
+   */
+  readonly activeWhen?: string;
   /** Kinds that may not be enabled together with this one (a clear config error names both). */
   readonly conflictsWith?: readonly string[];
   /** This kind's own settings; it receives exactly these and `reads`, nothing else of the config. */

@@ -66,7 +66,8 @@ export class KindRegistry {
   hostRbac(enabled: ReadonlySet<string>, options: Readonly<Record<string, unknown>>): RbacRule[] {
     return this.all()
       .filter((d) => enabled.has(d.name))
-      .flatMap((d) => d.hostRbac.filter((r) => !r.whenOption || options[r.whenOption] === true));
+      .filter((d) => !d.activeWhen || isSet(options[d.activeWhen]))
+      .flatMap((d) => d.hostRbac.filter((r) => !r.whenOption || isSet(options[r.whenOption])));
   }
 
   /**
@@ -89,12 +90,16 @@ export class KindRegistry {
       const options = Object.fromEntries(
         [...d.fields, ...(d.reads ?? [])].map((f) => [f.key, config[f.key]]),
       );
+      if (d.activeWhen && !isSet(options[d.activeWhen])) continue;
       const spec = d.build(options as never, where);
       specs.set(d.name, { name: d.name, spec, eventKind: d.eventKind });
     }
     return specs;
   }
 }
+
+/** An option that turns something on: true, or a non-empty list. */
+const isSet = (value: unknown): boolean => value === true || (Array.isArray(value) && value.length > 0);
 
 /**
  * vCluster v0.19's `--sync` names for kinds that carry another name here, so a vCluster command line

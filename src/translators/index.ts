@@ -33,6 +33,7 @@ import { priorityClassesDescriptor } from './priorityclasses/index.ts';
 import { secretsKind } from './secrets/index.ts';
 import { serviceAccountsDescriptor } from './serviceaccounts/index.ts';
 import { servicesDescriptor } from './services/index.ts';
+import { mappedHostServicesDescriptor, mappedVirtualServicesDescriptor } from './service-mappings/index.ts';
 import { storageClassesDescriptor } from './storageclasses/index.ts';
 
 /**
@@ -46,6 +47,8 @@ export function builtinKinds(customResources?: CustomResourcesConfig): KindRegis
     .register(custom.following(secretsKind, 'Secret'))
     .register(podsKind)
     .register(servicesDescriptor)
+    .register(mappedHostServicesDescriptor)
+    .register(mappedVirtualServicesDescriptor)
     .register(persistentVolumeClaimsDescriptor)
     .register(storageClassesDescriptor)
     .register(persistentVolumesDescriptor)
@@ -82,6 +85,8 @@ export type KindOptions = ValuesOf<typeof configMapsKind.fields> &
   ValuesOf<typeof secretsKind.fields> &
   ValuesOf<typeof podsKind.fields> &
   ValuesOf<typeof servicesDescriptor.fields> &
+  ValuesOf<typeof mappedHostServicesDescriptor.fields> &
+  ValuesOf<typeof mappedVirtualServicesDescriptor.fields> &
   ValuesOf<typeof eventsDescriptor.fields> &
   ValuesOf<typeof nodesDescriptor.fields> &
   ValuesOf<typeof priorityClassesDescriptor.fields> &

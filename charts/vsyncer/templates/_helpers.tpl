@@ -135,6 +135,12 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 {{- range .Values.syncer.allowedPvSources }}
 - --allowed-pv-source={{ . }}
 {{- end }}
+{{- range .Values.syncer.mapHostServices }}
+- --map-host-service={{ . }}
+{{- end }}
+{{- range .Values.syncer.mapVirtualServices }}
+- --map-virtual-service={{ . }}
+{{- end }}
 {{- range $virtual, $host := .Values.syncer.translateImage }}
 - --translate-image={{ $virtual }}={{ $host }}
 {{- end }}

@@ -66,6 +66,11 @@
   resources: ["services"]
   verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
 {{- end }}
+{{- if and (include "vsyncer.kindOn" (dict "root" $ "kind" "mapped-virtual-services" "defaultOn" true)) $.Values.syncer.mapVirtualServices }}
+- apiGroups: [""]
+  resources: ["services"]
+  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+{{- end }}
 {{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "persistentvolumeclaims" "defaultOn" true)) }}
 - apiGroups: [""]
   resources: ["persistentvolumeclaims"]
@@ -213,6 +218,11 @@
 {{- end }}
 {{- end -}}
 {{- define "vsyncer.clusterRules" -}}
+{{- if and (include "vsyncer.kindOn" (dict "root" $ "kind" "mapped-host-services" "defaultOn" true)) $.Values.syncer.mapHostServices }}
+- apiGroups: [""]
+  resources: ["services", "endpoints"]
+  verbs: ["get", "list", "watch"]
+{{- end }}
 {{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "persistentvolumeclaims" "defaultOn" true)) }}
 - apiGroups: ["storage.k8s.io"]
   resources: ["storageclasses"]

@@ -25,8 +25,6 @@ export const storageClassesDescriptor = defineKind({
       valueName: '<name>',
       description:
         'provisioner a tenant StorageClass may name to be copied to the host (kind storageclasses); "*" allows every one. Classes whose parameters name a Secret are never copied',
-      validate: (list) =>
-        list.some((p) => p.trim() === '') ? 'a provisioner name must not be empty' : undefined,
     }),
   ],
   hostRbac: [{ scope: 'cluster', apiGroups: ['storage.k8s.io'], resources: ['storageclasses'], verbs: CRUD }],

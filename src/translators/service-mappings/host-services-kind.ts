@@ -1,0 +1,203 @@
+import { TerminalError } from '../../controller/errors.ts';
+import type { Informer } from '../../informer/informer.ts';
+import { isApiError, isNotFound } from '../../kube/errors.ts';
+import { objectKey, splitKey, type KubeObject } from '../../kube/object.ts';
+import { Resources } from '../../kube/resources.ts';
+import type { KindSpec, ReconcileContext, Relation, SyncResult } from '../../sync/kind.ts';
+import { sameJson } from '../shared/host-metadata.ts';
+import { specOf } from '../services/translate.ts';
+import { reversed, type ServiceMappings } from './mappings.ts';
+import {
+  hostServiceRefusal,
+  isVirtualReplica,
+  virtualEndpointsOf,
+  virtualReplicaInSync,
+  virtualReplicaOf,
+} from './replicas.ts';
+
+const SERVICES = Resources.services;
+const ENDPOINTS = Resources.endpoints;
+
+/**
+ * `--map-host-service host-ns/name=virtual-ns/name`: a host Service (of any host namespace the admin
+ * names) shown in the virtual cluster as a headless Service whose Endpoints are the host Service's
+ * cluster IPs, so a tenant's pod resolves the virtual name and dials the host Service itself. The
+ * virtual namespace is made when missing, as vCluster does. A tenant's own Service or Endpoints of
+ * that name is never touched (the mapping waits, with the reason logged); a tenant's edit of the
+ * replica is reverted; the replica goes when the host Service does.
+ */
+export function mappedHostServicesKind(mappings: ServiceMappings): KindSpec {
+  const virtualKeys = reversed(mappings);
+  let virtualEndpoints: Informer<KubeObject>;
+  let hostEndpoints: Informer<KubeObject>[] = [];
+
+  const hostEndpointsOf = (hostKey: string) => {
+    for (const informer of hostEndpoints) {
+      const found = informer.store.get(hostKey);
+      if (found) return found;
+    }
+    return undefined;
+  };
+
+  async function ensureNamespace(ctx: ReconcileContext, namespace: string): Promise<boolean> {
+    try {
+      await ctx.virtual.get(Resources.namespaces, '', namespace);
+      return false;
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+    try {
+      await ctx.virtual.create(Resources.namespaces, '', {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name: namespace },
+      });
+    } catch (err) {
+      if (!isApiError(err, 'alreadyExists')) throw err;
+    }
+    return true;
+  }
+
+  /** Creates or brings in line the replica's Endpoints (a tenant's own of that name stays untouched). */
+  async function writeEndpoints(ctx: ReconcileContext, host: KubeObject): Promise<boolean> {
+    const desired = virtualEndpointsOf(host, ctx.virtualKey, hostEndpointsOf(ctx.key));
+    const current = virtualEndpoints.store.get(ctx.virtualKey);
+    if (!desired) {
+      if (!current || !isVirtualReplica(current)) return false;
+      await ctx.virtual.delete(ENDPOINTS, ctx.virtualNamespace, ctx.virtualName, {
+        uid: current.metadata?.uid,
+      });
+      return true;
+    }
+    if (!current) {
+      await ctx.virtual.create(ENDPOINTS, ctx.virtualNamespace, desired);
+      return true;
+    }
+    if (!isVirtualReplica(current))
+      throw new TerminalError(
+        `virtual Endpoints ${ctx.virtualKey} exist and are not the replica's: delete them, or map the host Service to another name`,
+      );
+    if (sameJson(desired.subsets, current.subsets)) return false;
+    await ctx.virtual.update(ENDPOINTS, ctx.virtualNamespace, { ...current, subsets: desired.subsets });
+    return true;
+  }
+
+  function checked(host: KubeObject): KubeObject {
+    const refusal = hostServiceRefusal(host);
+    if (refusal) throw new TerminalError(`host Service ${objectKey(host)}: ${refusal}`);
+    return host;
+  }
+
+  const namespacesOfMappings = [...new Set([...mappings.keys()].map((k) => splitKey(k).namespace))];
+  // The host Endpoints of a headless host Service, watched only in the namespaces mappings name.
+  const endpointRelations: Relation[] = namespacesOfMappings.map((namespace) => ({
+    name: `host-endpoints-${namespace}`,
+    cluster: 'host',
+    type: ENDPOINTS,
+    scope: { namespace },
+    keys: (ep) => (mappings.has(objectKey(ep)) ? [objectKey(ep)] : []),
+  }));
+
+  const spec: KindSpec = {
+    direction: 'from-host',
+    virtualType: SERVICES,
+    hostType: SERVICES,
+    hostWatch: 'all-namespaces',
+    mapper: {
+      targetKey: (hostKey) => mappings.get(hostKey),
+      sourceKeyOf: (virtual) => (isVirtualReplica(virtual) ? virtualKeys.get(objectKey(virtual)) : undefined),
+    },
+    relations: [
+      ...endpointRelations,
+      // A tenant's edit of the replica's Endpoints (or their deletion) is reverted.
+      {
+        name: 'virtual-endpoints',
+        cluster: 'virtual',
+        type: ENDPOINTS,
+        keys: (ep) => {
+          const hostKey = virtualKeys.get(objectKey(ep));
+          return hostKey ? [hostKey] : [];
+        },
+      },
+    ],
+
+    setup(env) {
+      virtualEndpoints = env.informers.get(env.virtual, ENDPOINTS);
+      hostEndpoints = namespacesOfMappings.map((namespace) =>
+        env.informers.get(env.host, ENDPOINTS, { namespace }),
+      );
+    },
+
+    wanted: (_ctx, host) => host !== undefined && !host.metadata?.deletionTimestamp,
+
+    async create(ctx, source): Promise<SyncResult> {
+      const host = checked(source!);
+      const madeNamespace = await ensureNamespace(ctx, ctx.virtualNamespace);
+      try {
+        await ctx.virtual.create(SERVICES, ctx.virtualNamespace, virtualReplicaOf(host, ctx.virtualKey));
+      } catch (err) {
+        if (!isApiError(err, 'alreadyExists')) throw err;
+        throw new TerminalError(
+          `virtual Service ${ctx.virtualKey} exists and is not the replica of host Service ${ctx.key}: delete it, or map the host Service to another name`,
+        );
+      }
+      await writeEndpoints(ctx, host);
+      ctx.log.info(
+        `replicated host Service ${ctx.key} as ${ctx.virtualKey}${madeNamespace ? ' (namespace made)' : ''}`,
+      );
+      return { virtualWritten: true, createdTarget: true };
+    },
+
+    async update(ctx, source, current): Promise<SyncResult> {
+      const host = checked(source!);
+      const desired = virtualReplicaOf(host, ctx.virtualKey);
+      let written = false;
+      if (!virtualReplicaInSync(desired, current)) {
+        const shape = (o: KubeObject) => `${specOf(o).type ?? 'ClusterIP'}/${specOf(o).clusterIP === 'None'}`;
+        if (shape(current) !== shape(desired)) {
+          // A cluster IP cannot be taken off, nor a type turned into ExternalName in place:
+          // replace the replica (its delete event brings the key back).
+          await ctx.virtual.delete(SERVICES, ctx.virtualNamespace, ctx.virtualName, {
+            uid: current.metadata?.uid,
+          });
+          return { virtualWritten: true };
+        }
+        await ctx.virtual.update(SERVICES, ctx.virtualNamespace, {
+          ...current,
+          metadata: {
+            ...current.metadata,
+            labels: { ...current.metadata?.labels, ...desired.metadata?.labels },
+            annotations: { ...current.metadata?.annotations, ...desired.metadata?.annotations },
+          },
+          spec: {
+            ...(current.spec as object),
+            ports: specOf(desired).ports,
+            ...(specOf(desired).externalName ? { externalName: specOf(desired).externalName } : {}),
+          },
+        });
+        written = true;
+      }
+      if (await writeEndpoints(ctx, host)) written = true;
+      return written ? { virtualWritten: true } : {};
+    },
+
+    async remove(ctx, current): Promise<SyncResult> {
+      const { namespace, name } = splitKey(objectKey(current));
+      try {
+        await ctx.virtual.delete(SERVICES, namespace, name, { uid: current.metadata?.uid });
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+      const endpoints = virtualEndpoints.store.get(objectKey(current));
+      if (endpoints && isVirtualReplica(endpoints)) {
+        try {
+          await ctx.virtual.delete(ENDPOINTS, namespace, name, { uid: endpoints.metadata?.uid });
+        } catch (err) {
+          if (!isNotFound(err)) throw err;
+        }
+      }
+      return { virtualWritten: true };
+    },
+  };
+  return spec;
+}

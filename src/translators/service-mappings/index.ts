@@ -1,0 +1,84 @@
+import { field } from '../../config/fields.ts';
+import { defineKind } from '../../sync/kind.ts';
+import { mappedHostServicesKind } from './host-services-kind.ts';
+import {
+  invalidHostServiceMappings,
+  invalidVirtualServiceMappings,
+  parseHostServiceMappings,
+  parseVirtualServiceMappings,
+} from './mappings.ts';
+import { MAPPED_HOST_SERVICES, MAPPED_VIRTUAL_SERVICES } from './replicas.ts';
+import { mappedVirtualServicesKind } from './virtual-services-kind.ts';
+
+const READ = ['get', 'list', 'watch'];
+
+/**
+ * Host Services replicated into the virtual cluster (vCluster's networking.replicateServices.fromHost).
+ * On whenever a mapping is given; it then reads Services and Endpoints of the host namespaces the
+ * mappings name.
+ */
+export const mappedHostServicesDescriptor = defineKind({
+  name: MAPPED_HOST_SERVICES,
+  description: 'host Services of --map-host-service, replicated into the virtual cluster',
+  defaultOn: true,
+  activeWhen: 'mapHostServices',
+  fields: [
+    field({
+      flag: 'map-host-service',
+      key: 'mapHostServices',
+      kind: 'list',
+      default: [],
+      repeatable: true,
+      valueName: 'host-ns/name=virtual-ns/name',
+      description:
+        "host Service shown in the virtual cluster under this name (repeatable): a headless Service whose endpoints are the host Service's cluster IPs (the virtual namespace is made when missing)",
+      validate: invalidHostServiceMappings,
+    }),
+  ],
+  hostRbac: [
+    // Host Services of other namespaces: cluster-wide (a Role per mapped namespace is not the syncer's to make).
+    {
+      scope: 'cluster',
+      apiGroups: [''],
+      resources: ['services', 'endpoints'],
+      verbs: READ,
+      whenOption: 'mapHostServices',
+    },
+  ],
+  build: (options) => mappedHostServicesKind(parseHostServiceMappings(options.mapHostServices)),
+});
+
+/** Tenant Services replicated in the host namespace under fixed names (replicateServices.toHost). */
+export const mappedVirtualServicesDescriptor = defineKind({
+  name: MAPPED_VIRTUAL_SERVICES,
+  description: 'virtual Services of --map-virtual-service, replicated in the host namespace',
+  defaultOn: true,
+  activeWhen: 'mapVirtualServices',
+  fields: [
+    field({
+      flag: 'map-virtual-service',
+      key: 'mapVirtualServices',
+      kind: 'list',
+      default: [],
+      repeatable: true,
+      valueName: 'virtual-ns/name=host-name',
+      description:
+        'virtual Service replicated in the host namespace under this name (repeatable), selecting the same pods, so host workloads reach it by a fixed name',
+      validate: (entries) => invalidVirtualServiceMappings(entries),
+    }),
+  ],
+  hostRbac: [
+    {
+      scope: 'namespace',
+      apiGroups: [''],
+      resources: ['services'],
+      verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
+      whenOption: 'mapVirtualServices',
+    },
+  ],
+  build: (options, where) =>
+    mappedVirtualServicesKind(
+      parseVirtualServiceMappings(options.mapVirtualServices, where.hostNamespace),
+      where,
+    ),
+});

@@ -1,0 +1,239 @@
+import { splitKey, type KubeObject } from '../../kube/object.ts';
+import {
+  CONTROLLED_BY_LABEL,
+  MANAGED_BY_LABEL,
+  OBJECT_HOST_NAME_ANNOTATION,
+  OBJECT_HOST_NAMESPACE_ANNOTATION,
+  managedByValue,
+  translateLabelSelector,
+} from '../../naming/labels.ts';
+import { FROM_HOST_LABEL } from '../shared/from-host.ts';
+import { sameJson } from '../shared/host-metadata.ts';
+import { specOf, type ServicePort } from '../services/translate.ts';
+
+/** The `--sync` names of the two kinds (their replicas carry them as controlled-by, see below). */
+export const MAPPED_HOST_SERVICES = 'mapped-host-services';
+export const MAPPED_VIRTUAL_SERVICES = 'mapped-virtual-services';
+
+/** The virtual Service a mapping replicates, recorded on its host replica. */
+export const REPLICA_OF_ANNOTATION = 'vsyncer.dev/replica-of';
+
+const HEADLESS = 'None';
+
+/**
+ * Replicas carry vCluster's controlled-by annotation with their kind's name: the kind that made
+ * one keeps it, and every other kind (services, endpoints) leaves it alone, as another tool's.
+ */
+const controlledBy = (kind: string) => ({ [CONTROLLED_BY_LABEL]: kind });
+
+/** A replica's ports: each port as clients dial it, with no node port (no type exposes one). */
+function replicaPorts(ports: ServicePort[] | undefined, targetIsPort: boolean): ServicePort[] | undefined {
+  return ports?.map(({ nodePort: _n, ...p }) => (targetIsPort ? { ...p, targetPort: p.port } : p));
+}
+
+// --- host → virtual -----------------------------------------------------------------------------
+
+/** True for a virtual Service or Endpoints the host-services kind made. */
+export function isVirtualReplica(obj: KubeObject | undefined): boolean {
+  const meta = obj?.metadata;
+  return (
+    meta?.labels?.[FROM_HOST_LABEL] === 'true' &&
+    meta.annotations?.[CONTROLLED_BY_LABEL] === MAPPED_HOST_SERVICES
+  );
+}
+
+/** The host Service a mapping may replicate, or why not. */
+export function hostServiceRefusal(host: KubeObject): string | undefined {
+  const spec = host.spec;
+  if (typeof spec !== 'object' || spec === null) return 'the host Service has no spec';
+  const s = specOf(host);
+  if (s.type === 'ExternalName')
+    return s.externalName ? undefined : 'the host ExternalName Service names no host';
+  if (!s.clusterIP) return 'the host Service has no cluster IP yet';
+  if (s.ports !== undefined && !Array.isArray(s.ports))
+    return 'spec.ports of the host Service must be a list';
+  return undefined;
+}
+
+/**
+ * The virtual Service that stands for a host Service: headless, so the virtual cluster's DNS
+ * answers with the addresses of its Endpoints (the host Service's cluster IPs, see
+ * virtualEndpointsOf) and a client dials the host Service itself; an ExternalName Service stays
+ * one, naming the same host.
+ */
+export function virtualReplicaOf(host: KubeObject, virtualKey: string): KubeObject {
+  const { namespace, name } = splitKey(virtualKey);
+  const s = specOf(host);
+  const spec: Record<string, unknown> =
+    s.type === 'ExternalName'
+      ? { type: 'ExternalName', externalName: s.externalName, ports: replicaPorts(s.ports, false) }
+      : { type: 'ClusterIP', clusterIP: HEADLESS, ports: replicaPorts(s.ports, true) };
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: {
+      name,
+      namespace,
+      labels: { [FROM_HOST_LABEL]: 'true' },
+      annotations: {
+        ...controlledBy(MAPPED_HOST_SERVICES),
+        [OBJECT_HOST_NAME_ANNOTATION]: host.metadata?.name ?? '',
+        [OBJECT_HOST_NAMESPACE_ANNOTATION]: host.metadata?.namespace ?? '',
+      },
+    },
+    spec,
+  };
+}
+
+/** An Endpoints address, without the host objects it names (a host pod, a host node). */
+const bareAddress = (a: { ip?: string; hostname?: string }) =>
+  a.hostname ? { ip: a.ip, hostname: a.hostname } : { ip: a.ip };
+
+interface Subset {
+  addresses?: { ip?: string; hostname?: string }[];
+  notReadyAddresses?: { ip?: string; hostname?: string }[];
+  ports?: { name?: string; port: number; protocol?: string; appProtocol?: string }[];
+}
+
+/**
+ * The Endpoints of a host Service's virtual replica: its cluster IPs, at the Service's ports; for a
+ * headless host Service, the addresses of the host's own Endpoints (bare IPs). None for an
+ * ExternalName Service.
+ */
+export function virtualEndpointsOf(
+  host: KubeObject,
+  virtualKey: string,
+  hostEndpoints: KubeObject | undefined,
+): KubeObject | undefined {
+  const s = specOf(host);
+  if (s.type === 'ExternalName') return undefined;
+  const { namespace, name } = splitKey(virtualKey);
+  let subsets: Subset[];
+  if (s.clusterIP === HEADLESS) {
+    subsets = ((hostEndpoints?.subsets ?? []) as Subset[]).map((sub) => {
+      const out: Subset = {};
+      if (sub.addresses?.length) out.addresses = sub.addresses.map(bareAddress);
+      if (sub.notReadyAddresses?.length) out.notReadyAddresses = sub.notReadyAddresses.map(bareAddress);
+      if (sub.ports) out.ports = sub.ports;
+      return out;
+    });
+  } else {
+    const ips = s.clusterIPs?.length ? s.clusterIPs : [s.clusterIP!];
+    const ports = (s.ports ?? []).map((p) => {
+      const port: { name?: string; port: number; protocol?: string; appProtocol?: string } = {
+        port: p.port,
+        protocol: p.protocol ?? 'TCP',
+      };
+      if (p.name) port.name = p.name;
+      if (p.appProtocol) port.appProtocol = p.appProtocol;
+      return port;
+    });
+    subsets = [{ addresses: ips.map((ip) => ({ ip })), ...(ports.length ? { ports } : {}) }];
+  }
+  return {
+    apiVersion: 'v1',
+    kind: 'Endpoints',
+    metadata: {
+      name,
+      namespace,
+      labels: { [FROM_HOST_LABEL]: 'true' },
+      annotations: controlledBy(MAPPED_HOST_SERVICES),
+    },
+    subsets,
+  };
+}
+
+/** True when the virtual replica says what the desired one says (the server's defaults aside). */
+export function virtualReplicaInSync(desired: KubeObject, current: KubeObject): boolean {
+  const d = specOf(desired);
+  const c = specOf(current);
+  const ports = (list: ServicePort[] | undefined) =>
+    (list ?? []).map((p) => ({ ...p, protocol: p.protocol ?? 'TCP', targetPort: p.targetPort ?? p.port }));
+  return (
+    (d.type ?? 'ClusterIP') === (c.type ?? 'ClusterIP') &&
+    (d.externalName ?? '') === (c.externalName ?? '') &&
+    (d.type === 'ExternalName' || c.clusterIP === HEADLESS) &&
+    sameJson(ports(d.ports), ports(c.ports)) &&
+    sameJson(desired.metadata?.labels, pick(current.metadata?.labels, desired.metadata?.labels)) &&
+    sameJson(
+      desired.metadata?.annotations,
+      pick(current.metadata?.annotations, desired.metadata?.annotations),
+    )
+  );
+}
+
+/** The entries of `from` whose keys `keys` has. */
+function pick(from: Record<string, string> | undefined, keys: Record<string, string> | undefined) {
+  return Object.fromEntries(Object.keys(keys ?? {}).map((k) => [k, from?.[k]]));
+}
+
+// --- virtual → host -----------------------------------------------------------------------------
+
+/** True for a host Service the virtual-services kind made for this virtual cluster. */
+export function isHostReplica(
+  obj: KubeObject | undefined,
+  where: { vcName: string; hostNamespace: string },
+): boolean {
+  const meta = obj?.metadata;
+  return (
+    meta?.labels?.[MANAGED_BY_LABEL] === managedByValue(where, true) &&
+    meta.annotations?.[CONTROLLED_BY_LABEL] === MAPPED_VIRTUAL_SERVICES &&
+    meta.annotations[REPLICA_OF_ANNOTATION] !== undefined
+  );
+}
+
+/**
+ * The host replica of a virtual Service, in the host namespace under the mapping's name: a ClusterIP
+ * Service with the virtual Service's ports and its selector scoped to this virtual cluster and
+ * namespace, so it selects exactly the host pods the virtual Service selects. It is no copy of the
+ * Service (that is the services kind's `<name>-x-<namespace>-x-<vc>`): it records which Service it
+ * replicates in its own annotation, not in the copies' object-name annotations.
+ */
+export function hostReplicaOf(
+  virtual: KubeObject,
+  hostKey: string,
+  where: { vcName: string; hostNamespace: string },
+): KubeObject {
+  const v = specOf(virtual);
+  const virtualNamespace = virtual.metadata?.namespace ?? '';
+  const spec: Record<string, unknown> = { type: 'ClusterIP', ports: replicaPorts(v.ports, false) };
+  if (v.clusterIP === HEADLESS) spec.clusterIP = HEADLESS;
+  if (v.selector && Object.keys(v.selector).length > 0)
+    spec.selector = translateLabelSelector(
+      { matchLabels: v.selector },
+      { vcName: where.vcName, virtualNamespace },
+    ).matchLabels;
+  if (v.publishNotReadyAddresses) spec.publishNotReadyAddresses = true;
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: {
+      name: splitKey(hostKey).name,
+      namespace: where.hostNamespace,
+      labels: { [MANAGED_BY_LABEL]: managedByValue(where, true) },
+      annotations: {
+        ...controlledBy(MAPPED_VIRTUAL_SERVICES),
+        [REPLICA_OF_ANNOTATION]: `${virtualNamespace}/${virtual.metadata?.name ?? ''}`,
+      },
+    },
+    spec,
+  };
+}
+
+/** True when the host replica's ports and selector say what the desired one says. */
+export function hostReplicaInSync(desired: KubeObject, current: KubeObject): boolean {
+  const d = specOf(desired);
+  const c = specOf(current);
+  const ports = (list: ServicePort[] | undefined) =>
+    (list ?? []).map(({ nodePort: _n, ...p }) => ({
+      ...p,
+      protocol: p.protocol ?? 'TCP',
+      targetPort: p.targetPort ?? p.port,
+    }));
+  return (
+    sameJson(ports(d.ports), ports(c.ports)) &&
+    sameJson(d.selector, c.selector) &&
+    (d.clusterIP === HEADLESS) === (c.clusterIP === HEADLESS) &&
+    (d.publishNotReadyAddresses ?? false) === (c.publishNotReadyAddresses ?? false)
+  );
+}

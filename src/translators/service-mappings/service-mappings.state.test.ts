@@ -1,0 +1,284 @@
+import type { KubeObject } from '../../kube/object.ts';
+import { Resources } from '../../kube/resources.ts';
+import { HOST_NS, stateTables, VC, type Seed, type StateTable } from '../../testing/state-table.ts';
+
+/** Starts a table for one test and stops it afterwards. */
+const start = stateTables();
+
+const SVC = Resources.services;
+const EP = Resources.endpoints;
+const NS = Resources.namespaces;
+
+function service(namespace: string, name: string, spec: Record<string, unknown>): KubeObject {
+  return { metadata: { name, namespace, labels: { app: name } }, spec };
+}
+
+const postgres = service('shared', 'postgres', {
+  type: 'ClusterIP',
+  clusterIP: '10.96.5.5',
+  clusterIPs: ['10.96.5.5'],
+  ports: [{ name: 'sql', port: 5432, targetPort: 15432, protocol: 'TCP' }],
+  selector: { app: 'postgres' },
+});
+
+const find = (objects: KubeObject[], name: string) => objects.find((o) => o.metadata?.name === name);
+const virtualDb = (t: StateTable) => find(t.virtual.objects(SVC, 'team'), 'db');
+const virtualDbEndpoints = (t: StateTable) => find(t.virtual.objects(EP, 'team'), 'db');
+const syncErrors = (t: StateTable, ns: string) =>
+  t.virtual
+    .objects(Resources.events, ns)
+    .filter((e) => e.reason === 'SyncError')
+    .map((e) => String(e.message));
+
+async function fromHost(host: Seed[], opts: { virtual?: Seed[]; kinds?: string[] } = {}) {
+  const table = await start({
+    kinds: opts.kinds ?? ['mapped-host-services'],
+    flags: { mapHostService: ['shared/postgres=team/db'] },
+    host,
+    virtual: opts.virtual,
+  });
+  await table.settle();
+  return table;
+}
+
+describe('mapped-host-services (--map-host-service)', () => {
+  it("a host Service appears as a headless virtual Service whose endpoints are the host Service's cluster IP", async () => {
+    const table = await fromHost([[SVC, postgres]]);
+    expect(table.virtual.objects(NS).map((n) => n.metadata?.name)).toContain('team');
+    expect(virtualDb(table)).toMatchObject({
+      metadata: {
+        labels: { 'vsyncer.dev/managed': 'true' },
+        annotations: {
+          'vcluster.loft.sh/controlled-by': 'mapped-host-services',
+          'vcluster.loft.sh/object-host-name': 'postgres',
+          'vcluster.loft.sh/object-host-namespace': 'shared',
+        },
+      },
+      spec: {
+        type: 'ClusterIP',
+        clusterIP: 'None',
+        ports: [{ name: 'sql', port: 5432, targetPort: 5432, protocol: 'TCP' }],
+      },
+    });
+    expect(virtualDbEndpoints(table)!.subsets).toEqual([
+      { addresses: [{ ip: '10.96.5.5' }], ports: [{ name: 'sql', port: 5432, protocol: 'TCP' }] },
+    ]);
+    // Nothing is written to the host.
+    expect(table.host.writeLog()).toEqual([]);
+  });
+
+  it('host port changes follow; a tenant edit of the endpoints is reverted; the host Service gone, the replica goes', async () => {
+    const table = await fromHost([[SVC, postgres]]);
+    const host = find(table.host.objects(SVC, 'shared'), 'postgres')!;
+    await table.host.update(SVC, 'shared', {
+      ...host,
+      spec: {
+        ...(host.spec as object),
+        ports: [{ name: 'sql', port: 6432, targetPort: 15432, protocol: 'TCP' }],
+      },
+    });
+    await table.settle();
+    expect(virtualDb(table)!.spec).toMatchObject({ ports: [{ port: 6432, targetPort: 6432 }] });
+    expect(virtualDbEndpoints(table)!.subsets).toEqual([
+      { addresses: [{ ip: '10.96.5.5' }], ports: [{ name: 'sql', port: 6432, protocol: 'TCP' }] },
+    ]);
+
+    const ep = virtualDbEndpoints(table)!;
+    await table.virtual.update(EP, 'team', {
+      ...ep,
+      subsets: [{ addresses: [{ ip: '10.0.0.66' }], ports: [{ port: 6432 }] }],
+    });
+    await table.settle();
+    expect(virtualDbEndpoints(table)!.subsets).toEqual([
+      { addresses: [{ ip: '10.96.5.5' }], ports: [{ name: 'sql', port: 6432, protocol: 'TCP' }] },
+    ]);
+
+    await table.host.delete(SVC, 'shared', 'postgres');
+    await table.settle();
+    expect(virtualDb(table)).toBeUndefined();
+    expect(virtualDbEndpoints(table)).toBeUndefined();
+  });
+
+  it("a headless host Service: the replica's endpoints are the host's addresses, without the host objects they name", async () => {
+    const headless = service('shared', 'postgres', {
+      clusterIP: 'None',
+      ports: [{ port: 5432 }],
+      selector: { app: 'pg' },
+    });
+    const endpoints: KubeObject = {
+      metadata: { name: 'postgres', namespace: 'shared' },
+      subsets: [
+        {
+          addresses: [
+            {
+              ip: '10.244.1.7',
+              hostname: 'pg-0',
+              nodeName: 'node-a',
+              targetRef: { kind: 'Pod', name: 'pg-0', namespace: 'shared' },
+            },
+          ],
+          ports: [{ port: 5432, protocol: 'TCP' }],
+        },
+      ],
+    };
+    const table = await fromHost([
+      [SVC, headless],
+      [EP, endpoints],
+    ]);
+    expect(virtualDbEndpoints(table)!.subsets).toEqual([
+      { addresses: [{ ip: '10.244.1.7', hostname: 'pg-0' }], ports: [{ port: 5432, protocol: 'TCP' }] },
+    ]);
+  });
+
+  it("a tenant's own Service of the mapped name is never touched", async () => {
+    const own = service('team', 'db', {
+      clusterIP: '10.96.9.9',
+      ports: [{ port: 80 }],
+      selector: { app: 'mine' },
+    });
+    const table = await fromHost([[SVC, postgres]], {
+      virtual: [
+        [NS, { metadata: { name: 'team' } }],
+        [SVC, own],
+      ],
+    });
+    expect(virtualDb(table)!.spec).toMatchObject({ clusterIP: '10.96.9.9', selector: { app: 'mine' } });
+    expect(virtualDbEndpoints(table)).toBeUndefined();
+    expect(table.virtual.writeLog().filter((w) => !w.includes(' events '))).toEqual([]);
+  });
+
+  it('the replica is no tenant Service: the services and endpoints kinds never copy it to the host', async () => {
+    const table = await fromHost(
+      [
+        [SVC, postgres],
+        [
+          SVC,
+          {
+            metadata: { name: VC, namespace: HOST_NS },
+            spec: { clusterIP: '10.96.0.50', ports: [{ port: 443 }] },
+          },
+        ],
+      ],
+      { kinds: ['mapped-host-services', 'services', 'endpoints'] },
+    );
+    expect(virtualDb(table)).toBeDefined();
+    expect(table.host.writeLog()).toEqual([]);
+  });
+
+  it('no mapping: the kind does not run, even when --sync names it', async () => {
+    const table = await start({
+      kinds: ['mapped-host-services', 'mapped-virtual-services'],
+      host: [[SVC, postgres]],
+    });
+    expect([...table.controllers.keys()]).toEqual([]);
+  });
+});
+
+describe('mapped-virtual-services (--map-virtual-service)', () => {
+  const web = service('team', 'web', {
+    clusterIP: '10.96.7.7',
+    ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP', nodePort: 30080 }],
+    selector: { app: 'web' },
+  });
+  const replica = (t: StateTable) => find(t.host.objects(SVC, HOST_NS), 'tenant-web');
+
+  async function toHost(virtual: Seed[], host: Seed[] = [], kinds = ['mapped-virtual-services']) {
+    const table = await start({
+      kinds,
+      flags: { mapVirtualService: ['team/web=tenant-web'] },
+      virtual,
+      host,
+    });
+    await table.settle();
+    return table;
+  }
+
+  it("a tenant's Service is replicated in the host namespace under the mapped name, selecting the same host pods", async () => {
+    const table = await toHost([[SVC, web]]);
+    const host = replica(table)!;
+    expect(host).toMatchObject({
+      metadata: {
+        labels: { 'vcluster.loft.sh/managed-by': VC },
+        annotations: {
+          'vcluster.loft.sh/controlled-by': 'mapped-virtual-services',
+          'vsyncer.dev/replica-of': 'team/web',
+        },
+      },
+      spec: {
+        type: 'ClusterIP',
+        ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }],
+      },
+    });
+    // The selector is scoped to this virtual cluster and namespace, as the Service's own copy is.
+    expect((host.spec as { selector?: unknown }).selector).toEqual({
+      app: 'web',
+      'vcluster.loft.sh/managed-by': VC,
+      'vcluster.loft.sh/namespace': 'team',
+    });
+    expect(host.metadata?.annotations?.['vcluster.loft.sh/object-name']).toBeUndefined();
+  });
+
+  it('beside the services kind: both the copy and the replica exist, and neither kind takes the other', async () => {
+    const api: Seed = [
+      SVC,
+      {
+        metadata: { name: VC, namespace: HOST_NS },
+        spec: { clusterIP: '10.96.0.50', ports: [{ port: 443 }] },
+      },
+    ];
+    const table = await toHost([[SVC, web]], [api], ['mapped-virtual-services', 'services']);
+    const names = table.host
+      .objects(SVC, HOST_NS)
+      .map((s) => s.metadata?.name)
+      .sort();
+    expect(names).toEqual([VC, `web-x-team-x-${VC}`, 'tenant-web'].sort());
+    const writes = table.host.writeLog().length;
+    await table.settle();
+    expect(table.host.writeLog()).toHaveLength(writes);
+  });
+
+  it('selector and port changes follow; the virtual Service gone, the replica goes', async () => {
+    const table = await toHost([[SVC, web]]);
+    const v = virtualOf(table);
+    await table.virtual.update(SVC, 'team', {
+      ...v,
+      spec: {
+        ...(v.spec as object),
+        selector: { app: 'web2' },
+        ports: [{ name: 'http', port: 81, targetPort: 8081, protocol: 'TCP' }],
+      },
+    });
+    await table.settle();
+    expect(replica(table)!.spec).toMatchObject({
+      ports: [{ port: 81, targetPort: 8081 }],
+      selector: { app: 'web2' },
+    });
+    await table.virtual.delete(SVC, 'team', 'web');
+    await table.settle();
+    expect(replica(table)).toBeUndefined();
+  });
+
+  it('a host Service of the mapped name that is not the replica is never touched', async () => {
+    const theirs: Seed = [
+      SVC,
+      {
+        metadata: { name: 'tenant-web', namespace: HOST_NS },
+        spec: { clusterIP: '10.96.8.8', selector: { app: 'host' } },
+      },
+    ];
+    const table = await toHost([[SVC, web]], [theirs]);
+    expect(replica(table)!.spec).toMatchObject({ selector: { app: 'host' } });
+    expect(table.host.writeLog()).toEqual([]);
+    expect(syncErrors(table, 'team')).toEqual([expect.stringContaining('already exists')]);
+  });
+
+  it('a Service without a selector is refused: its replica would select nothing', async () => {
+    const table = await toHost([
+      [SVC, service('team', 'web', { clusterIP: '10.96.7.7', ports: [{ port: 80 }] })],
+    ]);
+    expect(replica(table)).toBeUndefined();
+    expect(syncErrors(table, 'team')).toEqual([expect.stringContaining('has no selector')]);
+  });
+});
+
+const virtualOf = (t: StateTable) => find(t.virtual.objects(SVC, 'team'), 'web')!;
