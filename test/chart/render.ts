@@ -78,6 +78,8 @@ export const EVERYTHING_ON: Record<string, string> = {
   'syncer.allowedPvSources[0]': 'nfs',
   'syncer.allowedStorageProvisioners[0]': 'csi.example.com',
   'syncer.translateImage.nginx': 'mirror.example.com/nginx',
+  'syncer.enforceRuntimeClass': 'gvisor',
+  'syncer.enforcePriorityClass': 'tenant-low',
   'syncer.mapHostServices[0]': 'shared/postgres=default/postgres',
   'syncer.mapVirtualServices[0]': 'default/web=tenant-web',
   'metrics.serviceMonitor.enabled': 'true',

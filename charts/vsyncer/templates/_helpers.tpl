@@ -135,6 +135,12 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 {{- range .Values.syncer.allowedPvSources }}
 - --allowed-pv-source={{ . }}
 {{- end }}
+{{- with .Values.syncer.enforceRuntimeClass }}
+- --enforce-runtime-class={{ . }}
+{{- end }}
+{{- with .Values.syncer.enforcePriorityClass }}
+- --enforce-priority-class={{ . }}
+{{- end }}
 {{- range .Values.syncer.mapHostServices }}
 - --map-host-service={{ . }}
 {{- end }}

@@ -9,7 +9,14 @@ import { DEFAULT_DENIED_POD_METADATA_KEYS, DEFAULT_HOSTS_REWRITE_IMAGE } from '.
 
 const TOLERATION =
   /^(\*|[A-Za-z0-9]([-A-Za-z0-9_./]*[A-Za-z0-9])?(=[A-Za-z0-9._-]*)?(:(NoSchedule|PreferNoSchedule|NoExecute))?)$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const IP_ADDRESS = /^(\d{1,3}\.){3}\d{1,3}$|^[0-9a-fA-F:]+$/;
+
+/** What is wrong with a class name (empty: none is enforced). */
+const dnsSubdomainProblem = (name: string) =>
+  name && (!DNS_SUBDOMAIN.test(name) || name.length > 253)
+    ? `must be a class name (a DNS subdomain), got ${JSON.stringify(name)}`
+    : undefined;
 
 /** Pods, virtual → host with status, node binding and tokens back; deleted from either side. */
 export const podsKind = defineKind({
@@ -106,6 +113,24 @@ export const podsKind = defineKind({
       default: false,
       description:
         "keep a tenant's spec.nodeName on the host pod (default: it becomes a node affinity, so the host scheduler still decides)",
+    }),
+    field({
+      flag: 'enforce-runtime-class',
+      key: 'enforceRuntimeClass',
+      kind: 'string',
+      default: '',
+      description:
+        "RuntimeClass every host pod runs with, the tenant's own runtimeClassName replaced (vCluster's sync.toHost.pods.runtimeClassName; empty: the tenant's is kept)",
+      validate: (name: string) => dnsSubdomainProblem(name),
+    }),
+    field({
+      flag: 'enforce-priority-class',
+      key: 'enforcePriorityClass',
+      kind: 'string',
+      default: '',
+      description:
+        "host PriorityClass every host pod runs with, whatever class the tenant named (vCluster's sync.toHost.pods.priorityClassName; empty: see priorityclasses)",
+      validate: (name: string) => dnsSubdomainProblem(name),
     }),
     field({
       flag: 'allowed-scheduler',

@@ -30,10 +30,13 @@ export class PodHostIdentity {
   private readonly judge: ReferenceJudge;
   private readonly virtualClasses?: Informer<KubeObject>;
   private readonly hostClasses?: Informer<KubeObject>;
+  private readonly enforcedPriorityClass?: string;
 
   constructor(opts: {
     kinds: ReadonlyMap<string, BuiltKind>;
     judge: ReferenceJudge;
+    /** --enforce-priority-class: the host class every pod gets, whatever it names. */
+    enforcedPriorityClass?: string;
     virtualClasses?: Informer<KubeObject>;
     hostClasses?: Informer<KubeObject>;
   }) {
@@ -41,6 +44,7 @@ export class PodHostIdentity {
     this.judge = opts.judge;
     this.virtualClasses = opts.virtualClasses;
     this.hostClasses = opts.hostClasses;
+    this.enforcedPriorityClass = opts.enforcedPriorityClass;
   }
 
   /** Whether service accounts are synced (pods then run as their copies). */
@@ -75,6 +79,7 @@ export class PodHostIdentity {
   }
 
   private classVerdict(name: string | undefined): ClassVerdict {
+    if (this.enforcedPriorityClass) return { state: 'ready', hostName: this.enforcedPriorityClass };
     if (!name || isSystemPriorityClass(name)) return { state: 'drop' };
     const virtual = this.virtualClasses?.store.get(name);
     const toHost = this.kinds.get(PRIORITY_TO_HOST);

@@ -72,6 +72,8 @@ export interface PodOptions {
   deniedPodMetadata: string[];
   hostsRewriteImage: string;
   translateImages: string[];
+  enforceRuntimeClass: string;
+  enforcePriorityClass: string;
   podSecurityStandard: string;
   allowNodeName: boolean;
   allowedSchedulers: string[];
@@ -213,6 +215,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       deniedMetadataKeys: config.deniedPodMetadata,
       hostsRewriteImage: config.hostsRewriteImage || undefined,
       imageTranslations,
+      enforcedRuntimeClass: config.enforceRuntimeClass || undefined,
       allowNodeName: config.allowNodeName,
       allowedSchedulers: config.allowedSchedulers,
       allowedSigners: config.allowedSigners,
@@ -362,6 +365,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       identity = new PodHostIdentity({
         kinds,
         judge,
+        enforcedPriorityClass: config.enforcePriorityClass || undefined,
         virtualClasses: classesSynced ? env.informers.get(env.virtual, Resources.priorityClasses) : undefined,
         hostClasses: kinds.has('priorityclasses')
           ? env.informers.get(env.host, Resources.priorityClasses, {

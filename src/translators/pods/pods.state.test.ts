@@ -128,6 +128,33 @@ describe('pods state table', () => {
     expect(host?.metadata?.annotations).toMatchObject({ 'vcluster.loft.sh/object-uid': 'uid-web' });
   });
 
+  it('--enforce-runtime-class and --enforce-priority-class replace whatever a pod names, and apply to pods naming none', async () => {
+    const table = await podTable(
+      [
+        virtualPod('named', {
+          spec: {
+            runtimeClassName: 'privileged-runtime',
+            overhead: { cpu: '1' },
+            priorityClassName: 'urgent',
+            priority: 1000,
+            containers: [{ name: 'main', image: 'app:1' }],
+          },
+        }),
+        virtualPod('plain'),
+      ],
+      [],
+      { flags: { enforceRuntimeClass: 'gvisor', enforcePriorityClass: 'tenant-low' } },
+    );
+    await table.settle();
+    const specs = hostPods(table).map((p) => p.spec as Record<string, unknown>);
+    expect(specs).toHaveLength(2);
+    for (const spec of specs) {
+      expect(spec).toMatchObject({ runtimeClassName: 'gvisor', priorityClassName: 'tenant-low' });
+      expect(spec.overhead).toBeUndefined();
+      expect(spec.priority).toBeUndefined();
+    }
+  });
+
   it('--translate-image: the host pod runs the mapped images, an image change follows mapped, and nothing loops', async () => {
     const table = await podTable(
       [

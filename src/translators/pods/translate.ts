@@ -82,6 +82,8 @@ export interface PodTranslationContext extends PodPolicy {
    * and the FQDN resolves only through the virtual cluster's DNS.
    */
   hostsRewriteImage?: string;
+  /** --enforce-runtime-class: the RuntimeClass every host pod runs with, the tenant's replaced. */
+  enforcedRuntimeClass?: string;
   /** --translate-image: the image a host container runs for a virtual one's (see image-translation.ts). */
   imageTranslations?: ImageTranslations;
   /**
@@ -346,10 +348,17 @@ export function translatePodToHost(virtual: Pod, ctx: PodTranslationContext): Po
   // A priority class is a host-cluster object: without a synced copy the name is dropped rather than
   // letting a tenant pick host priorities. Priority and preemption policy always go: the host's
   // admission sets both from the class (or the host default) and refuses a pod whose values differ.
-  const priorityClass = spec.priorityClassName && ctx.priorityClassNameFor?.(spec.priorityClassName);
+  // An admin's enforced class (see PodHostIdentity) stands for every pod's, named or not.
+  const priorityClass = ctx.priorityClassNameFor?.(spec.priorityClassName ?? '');
   if (priorityClass) spec.priorityClassName = priorityClass;
   else delete spec.priorityClassName;
   delete spec.priority;
+  // The admin's runtime class replaces the tenant's. The host's RuntimeClass admission then sets the
+  // overhead (and refuses a pod whose overhead differs), as for the priority above.
+  if (ctx.enforcedRuntimeClass) {
+    spec.runtimeClassName = ctx.enforcedRuntimeClass;
+    delete spec.overhead;
+  }
   delete spec.preemptionPolicy;
   return host;
 }
