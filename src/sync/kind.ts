@@ -150,6 +150,12 @@ export interface KindSpec<V extends KubeObject = KubeObject, H extends KubeObjec
    * One already terminating is still waited out.
    */
   readonly adoptsEarlierIncarnations?: boolean;
+  /**
+   * The kind's targets are extra objects for sources another kind copies (a Service's replica under
+   * a mapped name): it is never taken for the kind that copies its type, which other kinds look up
+   * to rename the objects they reference.
+   */
+  readonly replica?: boolean;
   /** False when the virtual objects need not be watched (events are written, never read back). */
   readonly watchVirtual?: boolean;
   /** Concurrent reconciles; defaults to the --workers setting. */

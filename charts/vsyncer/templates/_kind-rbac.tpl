@@ -66,7 +66,7 @@
   resources: ["services"]
   verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
 {{- end }}
-{{- if and (include "vsyncer.kindOn" (dict "root" $ "kind" "mapped-virtual-services" "defaultOn" true)) $.Values.syncer.mapVirtualServices }}
+{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "mapped-virtual-services" "defaultOn" true)) }}
 - apiGroups: [""]
   resources: ["services"]
   verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]

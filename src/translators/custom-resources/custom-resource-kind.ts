@@ -62,7 +62,8 @@ function referenceTargetOf(
     builtin
       ? k.spec.virtualType.group === '' &&
         k.spec.virtualType.kind === refKind &&
-        k.spec.direction !== 'from-host'
+        k.spec.direction !== 'from-host' &&
+        !k.spec.replica
       : k.name === customResourceKindName({ crdName: refKind }),
   );
   if (!found || !isPrepared(found.spec)) return undefined;

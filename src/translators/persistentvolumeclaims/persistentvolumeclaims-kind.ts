@@ -174,16 +174,39 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
    * provisioned host claim pending for ever: say so instead; a tenant's own class (storageclasses
    * on) is its host copy, waited for until it is there. A claim given a tenant's own volume (named,
    * or reserving it) is not provisioned: a binder matches the pair by class name alone, and no class
-   * need exist (static provisioning's `storageClassName: manual`).
+   * need exist (static provisioning's `storageClassName: manual`). A class that does exist under
+   * that name is judged all the same: should the binder find no volume after all (the reserving one
+   * refused), it provisions through the class, which must then be one the tenant may use.
    */
-  function hostClassOf(ctx: ReconcileContext, virtual: KubeObject, hostVolume?: string): string | undefined {
+  async function hostClassOf(
+    ctx: ReconcileContext,
+    virtual: KubeObject,
+    hostVolume?: string,
+  ): Promise<string | undefined> {
     const storageClass = storageClassOf(virtual);
     if (!storageClass) return storageClass;
-    if (hostVolume || tenantVolumeReservedFor(ctx.key)) return classes.hostNameOf(storageClass);
-    const verdict = classes.verdict(storageClass);
+    await awaitTenantClassInCache(ctx, storageClass);
+    const isStatic = hostVolume !== undefined || tenantVolumeReservedFor(ctx.key);
+    const verdict = isStatic ? classes.staticVerdict(storageClass) : classes.verdict(storageClass);
     if (verdict.state === 'missing') throw new TerminalError(verdict.message);
     if (verdict.state === 'waiting') throw new WaitingError(verdict.message);
     return verdict.hostName;
+  }
+
+  /**
+   * A claim made right after its class may be seen before the class is cached: it would be taken
+   * for a host class of that name, and a claim's class never changes afterwards. With tenants'
+   * classes synced, a class missing from the cache is looked up once in the virtual API.
+   */
+  async function awaitTenantClassInCache(ctx: ReconcileContext, name: string): Promise<void> {
+    if (!classes.syncsTenantClasses || classes.knowsVirtualClass(name)) return;
+    try {
+      await ctx.virtual.get(Resources.storageClasses, '', name);
+    } catch (err) {
+      if (isNotFound(err)) return;
+      throw err;
+    }
+    throw new WaitingError(`StorageClass "${name}": waiting for the syncer's cache to show it`);
   }
 
   /** True when a tenant's own volume (persistentvolumes on) is reserved for the claim `key`. */
@@ -493,7 +516,7 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
       }
       const hostVolume = specOf(virtual).volumeName ? await realVolumeOf(ctx, virtual) : undefined;
       await deleteFakeVolumes(ctx);
-      const hostClassName = hostClassOf(ctx, virtual, hostVolume);
+      const hostClassName = await hostClassOf(ctx, virtual, hostVolume);
       const rename = resolveDataSources(ctx, virtual);
       const result = await createHostCopy(
         ctx,

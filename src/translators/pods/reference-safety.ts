@@ -101,7 +101,7 @@ export function referenceTargets(
 ): Map<string, ReferenceTarget> {
   const out = new Map<string, ReferenceTarget>();
   for (const { spec } of kinds.values()) {
-    if (spec.direction === 'from-host' || !spec.virtualType.namespaced) continue;
+    if (spec.direction === 'from-host' || spec.replica || !spec.virtualType.namespaced) continue;
     // Kinds known only once prepared (custom resources) are never named by pods or ingresses.
     if (spec.prepare) continue;
     // Pods are not referenced by pods; everything else a pod names may be.

@@ -3,6 +3,7 @@ import type { Informer } from '../../informer/informer.ts';
 import { isApiError, isNotFound } from '../../kube/errors.ts';
 import { objectKey, splitKey, type KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
+import { OBJECT_HOST_NAME_ANNOTATION, OBJECT_HOST_NAMESPACE_ANNOTATION } from '../../naming/labels.ts';
 import type { KindSpec, ReconcileContext, Relation, SyncResult } from '../../sync/kind.ts';
 import { sameJson } from '../shared/host-metadata.ts';
 import { specOf } from '../services/translate.ts';
@@ -24,7 +25,8 @@ const ENDPOINTS = Resources.endpoints;
  * cluster IPs, so a tenant's pod resolves the virtual name and dials the host Service itself. The
  * virtual namespace is made when missing, as vCluster does. A tenant's own Service or Endpoints of
  * that name is never touched (the mapping waits, with the reason logged); a tenant's edit of the
- * replica is reverted; the replica goes when the host Service does.
+ * replica is reverted; the replica goes when the host Service does, or its mapping (while any
+ * mapping is given: with none the kind does not run, and replicas left by earlier mappings stay).
  */
 export function mappedHostServicesKind(mappings: ServiceMappings): KindSpec {
   const virtualKeys = reversed(mappings);
@@ -101,11 +103,20 @@ export function mappedHostServicesKind(mappings: ServiceMappings): KindSpec {
   const spec: KindSpec = {
     direction: 'from-host',
     virtualType: SERVICES,
+    replica: true,
     hostType: SERVICES,
     hostWatch: 'all-namespaces',
     mapper: {
       targetKey: (hostKey) => mappings.get(hostKey),
-      sourceKeyOf: (virtual) => (isVirtualReplica(virtual) ? virtualKeys.get(objectKey(virtual)) : undefined),
+      // Every replica, mapped or not (by the host Service it records): one whose mapping was changed
+      // or removed is then a stale copy, and goes.
+      sourceKeyOf: (virtual) => {
+        if (!isVirtualReplica(virtual)) return undefined;
+        const annotations = virtual.metadata?.annotations ?? {};
+        const name = annotations[OBJECT_HOST_NAME_ANNOTATION];
+        const namespace = annotations[OBJECT_HOST_NAMESPACE_ANNOTATION];
+        return name && namespace ? `${namespace}/${name}` : undefined;
+      },
     },
     relations: [
       ...endpointRelations,
@@ -128,7 +139,7 @@ export function mappedHostServicesKind(mappings: ServiceMappings): KindSpec {
       );
     },
 
-    wanted: (_ctx, host) => host !== undefined && !host.metadata?.deletionTimestamp,
+    wanted: (ctx, host) => host !== undefined && !host.metadata?.deletionTimestamp && mappings.has(ctx.key),
 
     async create(ctx, source): Promise<SyncResult> {
       const host = checked(source!);

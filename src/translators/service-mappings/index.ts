@@ -48,12 +48,15 @@ export const mappedHostServicesDescriptor = defineKind({
   build: (options) => mappedHostServicesKind(parseHostServiceMappings(options.mapHostServices)),
 });
 
-/** Tenant Services replicated in the host namespace under fixed names (replicateServices.toHost). */
+/**
+ * Tenant Services replicated in the host namespace under fixed names (replicateServices.toHost).
+ * Always on, with no mapping too: it then only deletes the replicas of mappings since removed. It
+ * reads the Services the services kind reads, and writes Services as that kind does.
+ */
 export const mappedVirtualServicesDescriptor = defineKind({
   name: MAPPED_VIRTUAL_SERVICES,
   description: 'virtual Services of --map-virtual-service, replicated in the host namespace',
   defaultOn: true,
-  activeWhen: 'mapVirtualServices',
   fields: [
     field({
       flag: 'map-virtual-service',
@@ -73,7 +76,6 @@ export const mappedVirtualServicesDescriptor = defineKind({
       apiGroups: [''],
       resources: ['services'],
       verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
-      whenOption: 'mapVirtualServices',
     },
   ],
   build: (options, where) =>

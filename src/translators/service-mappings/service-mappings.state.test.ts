@@ -165,12 +165,29 @@ describe('mapped-host-services (--map-host-service)', () => {
     expect(table.host.writeLog()).toEqual([]);
   });
 
-  it('no mapping: the kind does not run, even when --sync names it', async () => {
-    const table = await start({
-      kinds: ['mapped-host-services', 'mapped-virtual-services'],
-      host: [[SVC, postgres]],
-    });
+  it('no mapping: the kind does not run (no host-wide watch), even when --sync names it', async () => {
+    const table = await start({ kinds: ['mapped-host-services'], host: [[SVC, postgres]] });
     expect([...table.controllers.keys()]).toEqual([]);
+  });
+
+  it('a mapping changed: the replica of the old one goes, the new one is made', async () => {
+    const old = await fromHost([[SVC, postgres]]);
+    const leftover = virtualDb(old)!;
+    const leftoverEndpoints = virtualDbEndpoints(old)!;
+    const table = await start({
+      kinds: ['mapped-host-services'],
+      flags: { mapHostService: ['shared/postgres=team/database'] },
+      host: [[SVC, postgres]],
+      virtual: [
+        [NS, { metadata: { name: 'team' } }],
+        [SVC, leftover],
+        [EP, leftoverEndpoints],
+      ],
+    });
+    await table.settle();
+    expect(virtualDb(table)).toBeUndefined();
+    expect(virtualDbEndpoints(table)).toBeUndefined();
+    expect(find(table.virtual.objects(SVC, 'team'), 'database')).toBeDefined();
   });
 });
 
@@ -237,6 +254,48 @@ describe('mapped-virtual-services (--map-virtual-service)', () => {
     expect(table.host.writeLog()).toHaveLength(writes);
   });
 
+  it("is never taken for the kind that copies Services: an Ingress naming the Service gets the Service's own copy", async () => {
+    const table = await start({
+      kinds: ['mapped-virtual-services', 'services', 'ingresses'],
+      flags: { mapVirtualService: ['team/web=tenant-web'] },
+    });
+    await table.virtual.create(SVC, 'team', web);
+    await table.virtual.create(
+      SVC,
+      'team',
+      service('team', 'other', { ports: [{ port: 80 }], selector: { app: 'o' } }),
+    );
+    await table.virtual.create(Resources.ingresses, 'team', {
+      metadata: { name: 'site', namespace: 'team' },
+      spec: {
+        rules: [
+          {
+            http: {
+              paths: [
+                {
+                  path: '/',
+                  pathType: 'Prefix',
+                  backend: { service: { name: 'web', port: { number: 80 } } },
+                },
+                {
+                  path: '/o',
+                  pathType: 'Prefix',
+                  backend: { service: { name: 'other', port: { number: 80 } } },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    });
+    await table.settle();
+    const copy = find(table.host.objects(Resources.ingresses, HOST_NS), `site-x-team-x-${VC}`);
+    // Both the mapped Service and one no mapping names.
+    expect(JSON.stringify(copy?.spec)).toContain(`"name":"web-x-team-x-${VC}"`);
+    expect(JSON.stringify(copy?.spec)).toContain(`"name":"other-x-team-x-${VC}"`);
+    expect(replica(table)).toBeDefined();
+  });
+
   it('selector and port changes follow; the virtual Service gone, the replica goes', async () => {
     const table = await toHost([[SVC, web]]);
     const v = virtualOf(table);
@@ -270,6 +329,28 @@ describe('mapped-virtual-services (--map-virtual-service)', () => {
     expect(replica(table)!.spec).toMatchObject({ selector: { app: 'host' } });
     expect(table.host.writeLog()).toEqual([]);
     expect(syncErrors(table, 'team')).toEqual([expect.stringContaining('already exists')]);
+  });
+
+  it('a mapping removed: its replica is deleted at the next start (the kind runs without mappings)', async () => {
+    const old = await toHost([[SVC, web]]);
+    const leftover = replica(old)!;
+    const table = await start({
+      kinds: ['mapped-virtual-services'],
+      virtual: [[SVC, web]],
+      host: [[SVC, leftover]],
+    });
+    await table.settle();
+    expect(replica(table)).toBeUndefined();
+    expect(table.host.writeLog()).toEqual([`delete services ${HOST_NS}/tenant-web`]);
+  });
+
+  it("the tenant's Service loses its selector: the replica, which still reached the old pods, is deleted", async () => {
+    const table = await toHost([[SVC, web]]);
+    const v = virtualOf(table);
+    await table.virtual.update(SVC, 'team', { ...v, spec: { ...(v.spec as object), selector: undefined } });
+    await table.settle();
+    expect(replica(table)).toBeUndefined();
+    expect(syncErrors(table, 'team')).toEqual([expect.stringContaining('has no selector')]);
   });
 
   it('a Service without a selector is refused: its replica would select nothing', async () => {

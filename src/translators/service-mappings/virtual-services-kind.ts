@@ -1,5 +1,5 @@
 import { TerminalError } from '../../controller/errors.ts';
-import { objectKey, type KubeObject } from '../../kube/object.ts';
+import { type KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
 import { createHostCopy } from '../../sync/engine.ts';
 import type { KindSpec, Placement } from '../../sync/kind.ts';
@@ -13,8 +13,10 @@ const SERVICES = Resources.services;
  * `--map-virtual-service virtual-ns/name=host-name`: a tenant's Service replicated in the host
  * namespace under a name the host's admin chose, so host workloads reach the tenant's pods by a
  * fixed name (vCluster's replicateServices.toHost). The replica selects the same host pods as the
- * Service's own copy; it is made, changed and deleted with the virtual Service. A host object of
- * that name that is not this replica is never touched.
+ * Service's own copy; it is made, changed and deleted with the virtual Service, and with its mapping
+ * (the kind always runs, on the informers the services kind has anyway, so a replica whose mapping
+ * was removed is deleted at the next start). A host object of that name that is not this replica is
+ * never touched.
  */
 export function mappedVirtualServicesKind(mappings: ServiceMappings, where: Placement): KindSpec {
   const refuse = (virtual: KubeObject) => {
@@ -32,18 +34,18 @@ export function mappedVirtualServicesKind(mappings: ServiceMappings, where: Plac
   const spec: KindSpec = {
     direction: 'to-host',
     virtualType: SERVICES,
+    replica: true,
     hostType: SERVICES,
     mapper: {
       targetKey: (virtualKey) => mappings.get(virtualKey),
-      sourceKeyOf: (host) => {
-        if (!isHostReplica(host, where)) return undefined;
-        const source = host.metadata?.annotations?.[REPLICA_OF_ANNOTATION];
-        // Only the replica a mapping names: a leftover of a mapping since removed is no one's.
-        return source !== undefined && mappings.get(source) === objectKey(host) ? source : undefined;
-      },
+      // Every replica of this virtual cluster, mapped or not: one whose mapping was changed or
+      // removed is then a stale copy of its Service, and goes.
+      sourceKeyOf: (host) =>
+        isHostReplica(host, where) ? host.metadata?.annotations?.[REPLICA_OF_ANNOTATION] : undefined,
     },
 
-    wanted: (_ctx, virtual) => virtual !== undefined && !virtual.metadata?.deletionTimestamp,
+    wanted: (ctx, virtual) =>
+      virtual !== undefined && !virtual.metadata?.deletionTimestamp && mappings.has(ctx.key),
 
     async create(ctx, virtual) {
       refuse(virtual!);
@@ -55,7 +57,14 @@ export function mappedVirtualServicesKind(mappings: ServiceMappings, where: Plac
     },
 
     async update(ctx, virtual, current) {
-      refuse(virtual!);
+      try {
+        refuse(virtual!);
+      } catch (err) {
+        // The Service no longer selects pods the replica could reach: the replica, which still
+        // routes to the pods it selected, goes, and the tenant is told why.
+        await ctx.host.delete(SERVICES, ctx.hostNamespace, ctx.hostName, { uid: current.metadata?.uid });
+        throw err;
+      }
       const desired = hostReplicaOf(virtual!, `${ctx.hostNamespace}/${ctx.hostName}`, where);
       if (hostReplicaInSync(desired, current)) return {};
       const headless = (o: KubeObject) => specOf(o).clusterIP === 'None';

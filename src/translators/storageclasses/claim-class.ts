@@ -44,12 +44,35 @@ export class ClaimClassResolver {
         this.tenantClasses!.mapper.sourceUidOf?.(copy) === tenant.uid;
       return ours
         ? { state: 'ready', hostName: tenant.hostName }
-        : { state: 'waiting', message: `StorageClass "${name}": waiting for its host copy` };
+        : {
+            state: 'waiting',
+            message: `StorageClass "${name}": waiting for its host copy (the class's events say why it has none)`,
+          };
     }
     const host = this.hostClasses.store.get(name);
     if (!host || host.metadata?.labels?.[MANAGED_BY_LABEL] !== undefined)
       return { state: 'missing', message: `StorageClass "${name}" does not exist in the host cluster` };
     return { state: 'ready', hostName: name };
+  }
+
+  /**
+   * The verdict for a claim given a volume (static provisioning): no class need exist, but one that
+   * does exist under the name the claim gets must be one the tenant may use, as for a provisioned
+   * claim (a binder that finds no volume provisions through it).
+   */
+  staticVerdict(name: string): ClaimClassVerdict {
+    const hostName = this.hostNameOf(name);
+    return this.hostClasses.store.get(hostName) ? this.verdict(name) : { state: 'ready', hostName };
+  }
+
+  /** Whether tenants' own classes are synced (and so may stand for a claim's class). */
+  get syncsTenantClasses(): boolean {
+    return this.tenantClasses !== undefined;
+  }
+
+  /** Whether the virtual cluster's class of that name is in the cache. */
+  knowsVirtualClass(name: string): boolean {
+    return this.tenantClasses?.virtual.store.get(name) !== undefined;
   }
 
   /**

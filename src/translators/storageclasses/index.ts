@@ -20,11 +20,10 @@ export const storageClassesDescriptor = defineKind({
       flag: 'allowed-storage-provisioner',
       key: 'allowedStorageProvisioners',
       kind: 'list',
-      default: [ANY_PROVISIONER],
+      default: [],
       repeatable: true,
       valueName: '<name>',
-      description:
-        'provisioner a tenant StorageClass may name to be copied to the host (kind storageclasses); "*" allows every one. Classes whose parameters name a Secret are never copied',
+      description: `provisioner a tenant StorageClass may name to be copied to the host (kind storageclasses); none by default, "${ANY_PROVISIONER}" allows every one. Its parameters act with the provisioner's authority (a local-path nodePath is a host directory): list only provisioners whose every parameter a tenant may choose. Classes whose parameters name a Secret are never copied`,
     }),
   ],
   hostRbac: [{ scope: 'cluster', apiGroups: ['storage.k8s.io'], resources: ['storageclasses'], verbs: CRUD }],

@@ -56,7 +56,7 @@ async function withClasses(
 ) {
   const table = await start({
     kinds: opts.kinds ?? ['storageclasses', 'persistentvolumeclaims'],
-    flags: opts.flags,
+    flags: opts.flags ?? { allowedStorageProvisioner: '*' },
     host: opts.host,
     virtual: opts.virtual,
   });
@@ -143,7 +143,17 @@ describe('storageclasses state table (to the host)', () => {
       expect.stringContaining(
         'parameters "csi.storage.k8s.io/node-publish-secret-name", "csi.storage.k8s.io/node-publish-secret-namespace" name a Secret',
       ),
-      'provisioner "rancher.io/local-path" is not one this virtual cluster may use on the host (allowed: csi.example.com)',
+      expect.stringContaining(
+        'provisioner "rancher.io/local-path" is not one this virtual cluster may use on the host (allowed: csi.example.com;',
+      ),
+    ]);
+  });
+
+  it('by default no provisioner is allowed: every tenant class is refused, the flag named', async () => {
+    const table = await withClasses([storageClass('fast')], { flags: {} });
+    expect(table.host.writeLog()).toEqual([]);
+    expect(syncErrors(table)).toEqual([
+      'provisioner "csi.example.com" is not one this virtual cluster may use on the host (allowed: none; the host\'s admin lists them with --allowed-storage-provisioner)',
     ]);
   });
 
@@ -242,12 +252,46 @@ describe('claims and volumes naming a tenant class (storageclasses on)', () => {
     expect(hostClaim(table, 'data')!.spec).toMatchObject({ storageClassName: 'standard' });
   });
 
+  it("a claim reserved by a tenant volume that was refused still may not name another cluster's class", async () => {
+    const foreign = hostClassName('gold', 'other');
+    const table = await withClasses([], {
+      kinds: ['storageclasses', 'persistentvolumeclaims', 'persistentvolumes'],
+      flags: { allowedPvSource: 'nfs', allowedStorageProvisioner: '*' },
+      host: [
+        [
+          SC,
+          {
+            metadata: { name: foreign, labels: { [MANAGED_BY]: `${HOST_NS}-x-other` } },
+            provisioner: 'csi.example.com',
+          },
+        ],
+      ],
+    });
+    // A hostPath volume is refused (not in --allowed-pv-source): it gets no host copy, and the
+    // host's binder would provision the claim through its class instead.
+    await table.virtual.create(PV, '', {
+      metadata: { name: 'sneaky' },
+      spec: {
+        capacity: { storage: '10Gi' },
+        accessModes: ['ReadWriteOnce'],
+        hostPath: { path: '/' },
+        claimRef: { namespace: 'team', name: 'data' },
+      },
+    });
+    await table.virtual.create(PVC, 'team', claim('data', foreign));
+    await table.settle();
+    expect(hostClaim(table, 'data')).toBeUndefined();
+    expect(syncErrors(table, 'team')).toEqual([
+      expect.stringContaining(`StorageClass "${foreign}" does not exist in the host cluster`),
+    ]);
+  });
+
   it("a tenant volume of a tenant class carries the copy's name, as its claim does, so the host binder pairs them", async () => {
     const table = await withClasses(
       [storageClass('manual', { provisioner: 'kubernetes.io/no-provisioner' })],
       {
         kinds: ['storageclasses', 'persistentvolumeclaims', 'persistentvolumes'],
-        flags: { allowedPvSource: 'nfs' },
+        flags: { allowedPvSource: 'nfs', allowedStorageProvisioner: '*' },
       },
     );
     await table.virtual.create(PV, '', {

@@ -8,7 +8,7 @@ export const DEFAULT_CLASS_ANNOTATIONS: readonly string[] = [
   'storageclass.beta.kubernetes.io/is-default-class',
 ];
 
-/** Every provisioner is allowed (the default of --allowed-storage-provisioner). */
+/** In --allowed-storage-provisioner: every provisioner is allowed. */
 export const ANY_PROVISIONER = '*';
 
 /** The fields of a StorageClass (storage.k8s.io/v1) the syncer copies. */
@@ -43,14 +43,17 @@ const SECRET_PARAMETER = /secret/i;
 
 /**
  * Why a tenant's class may not reach the host, or undefined when it may: a provisioner the host's
- * admin did not allow (`allowed` lists names; `*` allows every one), or a parameter naming a Secret.
+ * admin did not allow (`allowed` lists names, none by default; `*` allows every one), or a parameter
+ * naming a Secret. Provisioners are not allowed by default because their parameters act with the
+ * provisioner's authority on the host: rancher's local-path takes a node directory (`nodePath`,
+ * `pathPattern`), NFS drivers a server and export, so an unchecked class is a hostPath volume.
  */
 export function refusalOf(virtual: KubeObject, allowed: readonly string[]): string | undefined {
   const f = fieldsOf(virtual);
   const provisioner = f.provisioner ?? '';
   if (!allowed.includes(ANY_PROVISIONER) && !allowed.includes(provisioner)) {
     const list = allowed.length ? allowed.join(', ') : 'none';
-    return `provisioner "${provisioner}" is not one this virtual cluster may use on the host (allowed: ${list})`;
+    return `provisioner "${provisioner}" is not one this virtual cluster may use on the host (allowed: ${list}; the host's admin lists them with --allowed-storage-provisioner)`;
   }
   const secretKeys = Object.keys(f.parameters ?? {}).filter((k) => SECRET_PARAMETER.test(k));
   if (secretKeys.length)
@@ -92,7 +95,8 @@ export function hostStorageClassFor(
 
 /**
  * The fields as the API server stores them: it defaults reclaimPolicy (Delete) and
- * volumeBindingMode (Immediate), and leaves allowVolumeExpansion unset; those count as equal.
+ * volumeBindingMode (Immediate), leaves allowVolumeExpansion unset and drops empty lists; those
+ * count as equal.
  */
 function normalized(sc: KubeObject, fields: readonly (keyof StorageClassFields)[]): Record<string, unknown> {
   const f = fieldsOf(sc);
@@ -101,7 +105,9 @@ function normalized(sc: KubeObject, fields: readonly (keyof StorageClassFields)[
     volumeBindingMode: 'Immediate',
     allowVolumeExpansion: false,
   };
-  return Object.fromEntries(fields.map((k) => [k, f[k] ?? defaults[k]]));
+  // The API server drops empty lists (mountOptions: []): an empty list is no list.
+  const present = (v: unknown) => (Array.isArray(v) && v.length === 0 ? undefined : v);
+  return Object.fromEntries(fields.map((k) => [k, present(f[k]) ?? defaults[k]]));
 }
 
 /** True when the host copy's fields that cannot change say what the desired copy says. */
