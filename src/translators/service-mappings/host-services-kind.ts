@@ -7,6 +7,7 @@ import { OBJECT_HOST_NAME_ANNOTATION, OBJECT_HOST_NAMESPACE_ANNOTATION } from '.
 import type { KindSpec, ReconcileContext, Relation, SyncResult } from '../../sync/kind.ts';
 import { sameJson } from '../shared/host-metadata.ts';
 import { specOf } from '../services/translate.ts';
+import { malformedService } from '../shared/shape.ts';
 import { reversed, type ServiceMappings } from './mappings.ts';
 import {
   hostServiceRefusal,
@@ -85,6 +86,8 @@ export function mappedHostServicesKind(mappings: ServiceMappings): KindSpec {
   }
 
   function checked(host: KubeObject): KubeObject {
+    const problem = malformedService(host);
+    if (problem) throw new TerminalError(`malformed host Service ${objectKey(host)}: ${problem}`);
     const refusal = hostServiceRefusal(host);
     if (refusal) throw new TerminalError(`host Service ${objectKey(host)}: ${refusal}`);
     return host;

@@ -130,6 +130,14 @@ describe('mapped-host-services (--map-host-service)', () => {
     ]);
   });
 
+  it('a malformed host Service is not replicated, and the process goes on', async () => {
+    const table = await fromHost([
+      [SVC, service('shared', 'postgres', { clusterIP: '10.96.5.5', ports: [{ port: 'x' }] })],
+    ]);
+    expect(virtualDb(table)).toBeUndefined();
+    expect(table.virtual.writeLog().filter((w) => !w.includes(' events '))).toEqual([]);
+  });
+
   it("a tenant's own Service of the mapped name is never touched", async () => {
     const own = service('team', 'db', {
       clusterIP: '10.96.9.9',
@@ -351,6 +359,12 @@ describe('mapped-virtual-services (--map-virtual-service)', () => {
     await table.settle();
     expect(replica(table)).toBeUndefined();
     expect(syncErrors(table, 'team')).toEqual([expect.stringContaining('has no selector')]);
+  });
+
+  it('a malformed Service (from a cache, never an API server) is refused with the field named, and the process goes on', async () => {
+    const table = await toHost([[SVC, service('team', 'web', { ports: 'http', selector: { app: 'web' } })]]);
+    expect(replica(table)).toBeUndefined();
+    expect(syncErrors(table, 'team')).toEqual([expect.stringContaining('malformed service: spec.ports')]);
   });
 
   it('a Service without a selector is refused: its replica would select nothing', async () => {

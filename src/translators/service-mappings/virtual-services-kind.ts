@@ -4,6 +4,7 @@ import { Resources } from '../../kube/resources.ts';
 import { createHostCopy } from '../../sync/engine.ts';
 import type { KindSpec, Placement } from '../../sync/kind.ts';
 import { specOf } from '../services/translate.ts';
+import { malformedService } from '../shared/shape.ts';
 import { type ServiceMappings } from './mappings.ts';
 import { hostReplicaInSync, hostReplicaOf, isHostReplica, REPLICA_OF_ANNOTATION } from './replicas.ts';
 
@@ -20,6 +21,8 @@ const SERVICES = Resources.services;
  */
 export function mappedVirtualServicesKind(mappings: ServiceMappings, where: Placement): KindSpec {
   const refuse = (virtual: KubeObject) => {
+    const problem = malformedService(virtual);
+    if (problem) throw new TerminalError(`malformed service: ${problem}`);
     const s = specOf(virtual);
     if (s.type === 'ExternalName')
       throw new TerminalError(
