@@ -43,6 +43,9 @@ const enabled = process.env.VSYNC_REAL_NODE === '1';
 const vc = uniqueName('rt');
 const hostNs = `host-${vc}`;
 const ns = uniqueName('traffic');
+/** A host namespace of the host's own with a Service, and the virtual namespace it is mapped into. */
+const sharedNs = uniqueName('shared');
+const mappedNs = uniqueName('mapped');
 let node: RealNodeInfo;
 let syncer: SyncerProcess;
 let nodePortsFrom: number;
@@ -151,6 +154,7 @@ function getWithToken(server: string, path: string, ca: string, token: string): 
           `--allowed-endpoint-cidr=${node.gateway}/32`,
           `--kubelet-node-ports=${nodePortsFrom}-${nodePortsFrom + 9}`,
           '--kubelet-node-stats=true',
+          `--map-host-service=${sharedNs}/db=${mappedNs}/shared-db`,
         ],
       });
       await createTenantNamespace(ns);
@@ -161,6 +165,8 @@ function getWithToken(server: string, path: string, ca: string, token: string): 
       await syncer?.stop();
       // The host pods run on the real node: deleting the host namespace stops them.
       await mustKubectl('host', ['delete', 'namespace', hostNs, '--wait=false']).catch(() => undefined);
+      await mustKubectl('host', ['delete', 'namespace', sharedNs, '--wait=false']).catch(() => undefined);
+      await mustKubectl('virtual', ['delete', 'namespace', mappedNs, '--wait=false']).catch(() => undefined);
     });
 
     it('a pod resolves web.<ns>.svc.cluster.local through the virtual DNS and gets an HTTP answer through its ClusterIP', async () => {
@@ -250,6 +256,71 @@ function getWithToken(server: string, path: string, ca: string, token: string): 
       expect(client.spec.nodeName).toBe(node.node);
       expect(client.spec.dnsConfig?.nameservers?.[0]).toBe(dns.spec.clusterIP);
       expect(output).toContain(`client=${client.status!.podIP}:`);
+    }, 300_000);
+
+    it('a pod reaches a host Service of another host namespace by the virtual name --map-host-service gives it', async () => {
+      await mustKubectl('host', ['create', 'namespace', sharedNs]);
+      await apply('host', {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'db-0', namespace: sharedNs, labels: { app: 'db' } },
+        spec: {
+          ...onRealNode({ ports: [{ containerPort: 8080 }] }, 'Always'),
+          automountServiceAccountToken: false,
+        },
+      });
+      await apply('host', {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'db', namespace: sharedNs },
+        spec: { selector: { app: 'db' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
+      });
+      const hostService = (await getObject<Service>('host', ['service', 'db', '-n', sharedNs]))!;
+      // The syncer made the virtual namespace and the headless replica with the host IP as endpoint.
+      await waitFor(
+        "the replica's endpoints in the virtual cluster",
+        async () => {
+          const ep = await getObject<{ subsets?: { addresses?: { ip: string }[] }[] }>('virtual', [
+            'endpoints',
+            'shared-db',
+            '-n',
+            mappedNs,
+          ]);
+          return ep?.subsets?.[0]?.addresses?.[0]?.ip === hostService.spec.clusterIP;
+        },
+        60_000,
+      );
+      await waitFor(
+        'the host pod Running',
+        async () =>
+          (await getObject<Pod>('host', ['pod', 'db-0', '-n', sharedNs]))?.status?.phase === 'Running',
+        90_000,
+      );
+      await apply('virtual', {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'mapped-client', namespace: ns },
+        spec: onRealNode({
+          args: [
+            '-get',
+            `http://shared-db.${mappedNs}.svc.cluster.local/via-mapping`,
+            '-resolve',
+            '-retry',
+            '60s',
+            '-timeout',
+            '3s',
+          ],
+        }),
+      });
+      const { phase, output } = await finishedOutput('mapped-client', 120_000);
+      expect({ phase, output }).toEqual({
+        phase: 'Succeeded',
+        output: expect.stringContaining('status=200'),
+      });
+      // The virtual name resolved to the host Service's cluster IP, and the host's own pod answered.
+      expect(output).toContain(`resolved=${hostService.spec.clusterIP}\n`);
+      expect(output).toContain('hostname=db-0\n');
+      expect(output).toContain('path=/via-mapping');
     }, 300_000);
 
     it('kubectl exec -i, cp both ways and node statistics reach a real container through the syncer', async () => {
