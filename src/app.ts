@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import type { Server } from 'node:http';
 import { corednsObjects } from './bootstrap/coredns.ts';
 import { MissingObjectCreator } from './bootstrap/create-missing.ts';
+import { DiscoveryResolver, initManifestObjects, parseManifests } from './bootstrap/init-manifests.ts';
 import { kubeletClientObjects } from './bootstrap/kubelet-client.ts';
 import { ConfigError, kubeletPort, placementOf, type SyncerConfig } from './config/config.ts';
 import { InformerFactory } from './informer/factory.ts';
@@ -56,6 +57,7 @@ export class SyncerApp {
   private readonly kubeconfigExporter: KubeconfigExporter | undefined;
   private readonly corednsBootstrap: MissingObjectCreator | undefined;
   private readonly kubeletClientBootstrap: MissingObjectCreator | undefined;
+  private readonly initManifests: MissingObjectCreator | undefined;
   private controllersStarted = false;
   private stopping = false;
   private stopped: Promise<void> | undefined;
@@ -188,6 +190,21 @@ export class SyncerApp {
         logger,
       });
     }
+    if (config.initManifests) {
+      let objects;
+      try {
+        objects = parseManifests(readFileSync(config.initManifests, 'utf8'), config.initManifests);
+      } catch (err) {
+        throw new ConfigError('--init-manifests', (err as Error).message);
+      }
+      this.initManifests = new MissingObjectCreator({
+        client: virtual,
+        what: 'init manifest',
+        objects: initManifestObjects(objects, new DiscoveryResolver(virtual)),
+        clock,
+        logger,
+      });
+    }
     this.components = [...kinds.values()].map(
       (kind) =>
         new KindController({
@@ -300,6 +317,7 @@ export class SyncerApp {
     void this.kubeconfigExporter?.start();
     void this.corednsBootstrap?.start();
     void this.kubeletClientBootstrap?.start();
+    void this.initManifests?.start();
   }
 
   /** Stops new work, lets in-flight reconciles finish within the shutdown timeout, releases the lease. */
@@ -315,6 +333,7 @@ export class SyncerApp {
     this.kubeconfigExporter?.stop();
     this.corednsBootstrap?.stop();
     this.kubeletClientBootstrap?.stop();
+    this.initManifests?.stop();
     const deadline = Date.now() + config.shutdownTimeoutMs;
     const finished = await Promise.all(this.components.map((c) => c.stop(config.shutdownTimeoutMs)));
     if (finished.some((ok) => !ok)) logger.warn('some reconciles did not finish before the shutdown timeout');

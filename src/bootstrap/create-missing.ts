@@ -4,6 +4,7 @@ import { StoppableBackoff } from '../util/stoppable-backoff.ts';
 import type { Clock } from '../util/clock.ts';
 import type { Logger } from '../util/log.ts';
 import type { BootstrapObject } from './coredns.ts';
+import { placed } from './init-manifests.ts';
 
 export interface CreateMissingOptions {
   /** The virtual client (leader-guarded: only the leader runs this). */
@@ -29,7 +30,7 @@ export interface CreateMissingResult {
 /** `Deployment kube-system/coredns`, `ClusterRole system:coredns`. */
 export function describeObject({ type, object }: BootstrapObject): string {
   const ns = object.metadata?.namespace;
-  return `${type.kind} ${ns ? `${ns}/` : ''}${object.metadata?.name ?? ''}`;
+  return `${type?.kind ?? object.kind ?? ''} ${ns ? `${ns}/` : ''}${object.metadata?.name ?? ''}`;
 }
 
 /**
@@ -67,8 +68,9 @@ export class MissingObjectCreator {
       try {
         while (pending.length) {
           if (this.backoff.stopped) return { ...result, outcome: 'stopped' };
-          const found = await this.ensure(pending[0]!);
-          result[found].push(describeObject(pending.shift()!));
+          const { found, described } = await this.ensure(pending[0]!);
+          pending.shift();
+          result[found].push(described);
         }
         logger.info(
           result.created.length
@@ -90,13 +92,18 @@ export class MissingObjectCreator {
   }
 
   /** Reads the object and creates it only when it is not there. */
-  private async ensure(item: BootstrapObject): Promise<'created' | 'existing' | 'refused'> {
+  private async ensure(
+    given: BootstrapObject,
+  ): Promise<{ found: 'created' | 'existing' | 'refused'; described: string }> {
     const { client, logger, what } = this.o;
+    const type = given.type ?? (await given.resolveType!());
+    const item = { type, object: placed(given.object, type) };
+    const described = describeObject(item);
     const namespace = item.object.metadata?.namespace ?? '';
     const name = item.object.metadata?.name ?? '';
     try {
       await client.get(item.type, namespace, name);
-      return 'existing';
+      return { found: 'existing', described };
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
@@ -104,10 +111,10 @@ export class MissingObjectCreator {
       // A NotFound here (its namespace not made yet, on a fresh control plane) is retried like any
       // API error.
       await client.create(item.type, namespace, item.object);
-      return 'created';
+      return { found: 'created', described };
     } catch (err) {
       // Made meanwhile by someone else: theirs, left alone like any object found.
-      if (isApiError(err, 'alreadyExists')) return 'existing';
+      if (isApiError(err, 'alreadyExists')) return { found: 'existing', described };
       if (isApiError(err, 'invalid')) {
         logger.error(
           `the virtual API server refused the ${what} object ${describeObject(item)}; not created`,
@@ -115,7 +122,7 @@ export class MissingObjectCreator {
             error: err.serverMessage,
           },
         );
-        return 'refused';
+        return { found: 'refused', described };
       }
       throw err;
     }

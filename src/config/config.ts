@@ -30,6 +30,8 @@ export interface CoreConfig {
   kubeconfigSecretServer: string;
   /** CoreDNS image the syncer deploys into the virtual cluster when its DNS is missing ("" = none). */
   corednsImage: string;
+  /** File of objects the syncer creates in the virtual cluster when missing ("" = none). */
+  initManifests: string;
   kubeletClientUser: string;
   /** `--sync` items as given (resolved against the kind registry at start). */
   sync: string[];
@@ -147,6 +149,14 @@ const CORE_FIELDS: readonly FieldSpec<keyof CoreConfig>[] = [
       /\s/.test(String(image))
         ? `must be an image reference without spaces, got ${JSON.stringify(image)}`
         : undefined,
+  },
+  {
+    flag: 'init-manifests',
+    key: 'initManifests',
+    kind: 'string',
+    default: '',
+    description:
+      "YAML file (documents or Lists) of objects to create in the virtual cluster once the syncer runs, each only when missing, in order, as vCluster's init manifests; an object that exists is never changed (empty: none)",
   },
   {
     flag: 'sync',

@@ -94,4 +94,17 @@ export interface ClusterClient {
   delete(type: ResourceType, namespace: string, name: string, options?: DeleteOptions): Promise<void>;
   /** The server's Kubernetes version (`gitVersion` of /version), e.g. `v1.37.2`. */
   serverVersion(): Promise<string>;
+  /**
+   * Discovery: the resources the server serves in one group version (`v1`, `apps/v1`), without
+   * subresources. Rejects with a 404 ApiError when the group version is not served.
+   */
+  servedResources(groupVersion: string): Promise<ServedResource[]>;
+}
+
+/** One resource of a group version, as discovery lists it. */
+export interface ServedResource {
+  /** The plural, as in URLs: `deployments`. */
+  name: string;
+  kind: string;
+  namespaced: boolean;
 }

@@ -4,6 +4,7 @@ import type {
   ListOptions,
   PatchOptions,
   PatchType,
+  ServedResource,
   WatchEvent,
   WatchOptions,
   WriteOptions,
@@ -82,5 +83,9 @@ export class ForwardingClient implements ClusterClient {
 
   serverVersion(): Promise<string> {
     return this.inner.serverVersion();
+  }
+
+  servedResources(groupVersion: string): Promise<ServedResource[]> {
+    return this.inner.servedResources(groupVersion);
   }
 }

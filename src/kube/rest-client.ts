@@ -8,6 +8,7 @@ import type {
   ListOptions,
   PatchOptions,
   PatchType,
+  ServedResource,
   WatchEvent,
   WatchOptions,
   WriteOptions,
@@ -208,6 +209,17 @@ export class RestClient implements ClusterClient {
     });
     if (!info.gitVersion) throw new ApiError(this.name, 0, undefined, '/version answered without gitVersion');
     return info.gitVersion;
+  }
+
+  async servedResources(groupVersion: string): Promise<ServedResource[]> {
+    const list = await this.json<{ resources?: ServedResource[] }>({
+      verb: 'get',
+      method: HttpMethod.GET,
+      path: groupVersion.includes('/') ? `/apis/${groupVersion}` : `/api/${groupVersion}`,
+    });
+    return (list.resources ?? [])
+      .filter((r) => typeof r.name === 'string' && !r.name.includes('/'))
+      .map((r) => ({ name: r.name, kind: r.kind, namespaced: r.namespaced === true }));
   }
 
   async watch(

@@ -4,6 +4,7 @@ import type {
   ListOptions,
   PatchOptions,
   PatchType,
+  ServedResource,
   WatchEvent,
   WatchEventType,
   WatchOptions,
@@ -11,7 +12,7 @@ import type {
 } from '../kube/client.ts';
 import { ApiError, type ApiErrorKind, type ApiStatus } from '../kube/errors.ts';
 import type { KubeObject, ObjectList } from '../kube/object.ts';
-import { apiVersionOf, type ResourceType } from '../kube/resources.ts';
+import { apiVersionOf, Resources, type ResourceType } from '../kube/resources.ts';
 import { realClock, type Clock } from '../util/clock.ts';
 
 export type FakeVerb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete';
@@ -358,6 +359,16 @@ export class FakeCluster implements ClusterClient {
 
   async serverVersion(): Promise<string> {
     return 'v1.37.2';
+  }
+
+  /** Discovery of the kinds the syncer knows (src/kube/resources.ts): the fake serves any of them. */
+  async servedResources(groupVersion: string): Promise<ServedResource[]> {
+    const served = Object.values(Resources).filter(
+      (t) => (t.group ? `${t.group}/${t.version}` : t.version) === groupVersion,
+    );
+    if (served.length === 0)
+      throw new ApiError(this.name, 404, { reason: 'NotFound' }, `${groupVersion} is not served`);
+    return served.map((t) => ({ name: t.resource, kind: t.kind, namespaced: t.namespaced }));
   }
 
   async get<T extends KubeObject = KubeObject>(

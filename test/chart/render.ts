@@ -85,4 +85,5 @@ export const EVERYTHING_ON: Record<string, string> = {
   'metrics.serviceMonitor.enabled': 'true',
   'isolation.enabled': 'true',
   'persistence.enabled': 'false',
+  initManifests: 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: tools\n',
 };

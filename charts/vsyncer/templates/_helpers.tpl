@@ -102,6 +102,9 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 {{- else }}
 - --coredns-image=
 {{- end }}
+{{- if .Values.initManifests }}
+- --init-manifests=/etc/vsyncer/init/manifests.yaml
+{{- end }}
 - --virtual-api-service={{ include "vsyncer.virtualApiService" . }}
 - --set-owner={{ .Values.syncer.setOwner }}
 - --kubeconfig-secret={{ include "vsyncer.kubeconfigSecret" . }}

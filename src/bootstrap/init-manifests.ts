@@ -1,0 +1,102 @@
+import { parseAllDocuments } from 'yaml';
+import type { ClusterClient, ServedResource } from '../kube/client.ts';
+import type { KubeObject } from '../kube/object.ts';
+import type { ResourceType } from '../kube/resources.ts';
+import type { BootstrapObject } from './coredns.ts';
+
+/**
+ * `--init-manifests`: objects the syncer creates in the virtual cluster once it runs, each only when
+ * missing (vCluster's init manifests, `experimental.deploy.vcluster.manifests`): namespaces, config,
+ * RBAC, workloads, CRDs and their resources an admin wants in every new virtual cluster. An object
+ * that exists is never changed, so the tenant may edit or delete what it was given; a deleted one
+ * comes back at the next start, as with the CoreDNS objects.
+ */
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Thrown for a manifest that cannot be read: names the file and the document. */
+export class ManifestError extends Error {}
+
+/**
+ * The objects of a multi-document YAML text, in order: empty documents skipped, `kind: List` (and
+ * `*List` kinds, as kubectl writes them) expanded. Each object needs apiVersion, kind and
+ * metadata.name; a namespaced object without a namespace goes to `default`, as kubectl puts it.
+ */
+export function parseManifests(text: string, source: string): KubeObject[] {
+  const objects: KubeObject[] = [];
+  const docs = parseAllDocuments(text);
+  docs.forEach((doc, index) => {
+    const where = `${source}, document ${index + 1}`;
+    if (doc.errors.length) throw new ManifestError(`${where}: ${doc.errors[0]!.message}`);
+    const value: unknown = doc.toJS();
+    if (value === null || value === undefined) return;
+    if (!isRecord(value)) throw new ManifestError(`${where}: must be an object`);
+    const items = typeof value.kind === 'string' && value.kind.endsWith('List') ? value.items : [value];
+    if (!Array.isArray(items)) throw new ManifestError(`${where}: a List must have items`);
+    items.forEach((item: unknown, i) => {
+      const at = items.length > 1 || item !== value ? `${where}, item ${i + 1}` : where;
+      if (!isRecord(item)) throw new ManifestError(`${at}: must be an object`);
+      for (const field of ['apiVersion', 'kind'])
+        if (typeof item[field] !== 'string' || item[field] === '')
+          throw new ManifestError(`${at}: ${field} must be a non-empty string`);
+      const meta = item.metadata;
+      if (!isRecord(meta) || typeof meta.name !== 'string' || meta.name === '')
+        throw new ManifestError(
+          `${at}: metadata.name must be a non-empty string (generateName is not supported)`,
+        );
+      objects.push(item as KubeObject);
+    });
+  });
+  return objects;
+}
+
+/** A resource type for an object, found by discovery of the virtual API server. */
+export class DiscoveryResolver {
+  private readonly client: ClusterClient;
+  private readonly cache = new Map<string, ServedResource[]>();
+
+  constructor(client: ClusterClient) {
+    this.client = client;
+  }
+
+  /**
+   * The type the object's apiVersion and kind name. Rejects while it is not served (a CRD made by an
+   * earlier manifest is not established yet): the caller retries, and a new answer is asked for then.
+   */
+  async typeOf(object: KubeObject): Promise<ResourceType> {
+    const groupVersion = object.apiVersion ?? '';
+    let served = this.cache.get(groupVersion);
+    let resource = served?.find((r) => r.kind === object.kind);
+    if (!resource) {
+      served = await this.client.servedResources(groupVersion);
+      this.cache.set(groupVersion, served);
+      resource = served.find((r) => r.kind === object.kind);
+    }
+    if (!resource) throw new Error(`${object.kind} is not served in ${groupVersion} (yet)`);
+    const [group, version] = groupVersion.includes('/') ? groupVersion.split('/') : ['', groupVersion];
+    return {
+      group: group!,
+      version: version!,
+      resource: resource.name,
+      kind: resource.kind,
+      namespaced: resource.namespaced,
+    };
+  }
+}
+
+/** The object as it is created: in `default` when namespaced and given no namespace, with none otherwise. */
+export function placed(object: KubeObject, type: ResourceType): KubeObject {
+  const { namespace: _ignored, ...meta } = object.metadata ?? {};
+  return type.namespaced
+    ? { ...object, metadata: { ...meta, namespace: object.metadata?.namespace || 'default' } }
+    : { ...object, metadata: meta };
+}
+
+/** What the creator needs for each manifest: its type found when it is created. */
+export function initManifestObjects(
+  objects: readonly KubeObject[],
+  resolver: DiscoveryResolver,
+): BootstrapObject[] {
+  return objects.map((object) => ({ object, resolveType: () => resolver.typeOf(object) }));
+}
