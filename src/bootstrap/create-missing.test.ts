@@ -81,19 +81,31 @@ describe('MissingObjectCreator', () => {
     expect(result.created).toHaveLength(5);
   });
 
-  it('retries API errors with backoff, without reading again what it has seen', async () => {
+  it('retries API errors with backoff, without reading again what it has seen; a failing object holds up no other', async () => {
     const { virtual, creator, clock, lines } = setup();
     virtual.failNext('get', 'services', 'unavailable');
     // A fresh control plane: kube-system does not exist yet.
     virtual.failNext('create', 'services', 'notFound');
     const result = creator.start();
     await tick();
-    expect(virtual.writeLog()).toHaveLength(4);
+    // Everything but the Service, the Deployment after it included.
+    expect(virtual.writeLog()).toEqual([
+      'create serviceaccounts kube-system/coredns',
+      'create clusterroles system:coredns',
+      'create clusterrolebindings system:coredns',
+      'create configmaps kube-system/coredns',
+      'create deployments kube-system/coredns',
+    ]);
     clock.advance(1_000);
     await tick();
-    expect(virtual.writeLog()).toHaveLength(4);
+    expect(virtual.writeLog()).toHaveLength(5);
     clock.advance(2_000);
-    expect(await result).toEqual({ outcome: 'done', created: ALL, existing: [], refused: [] });
+    expect(await result).toEqual({
+      outcome: 'done',
+      created: [...ALL.slice(0, 4), ALL[5], ALL[4]],
+      existing: [],
+      refused: [],
+    });
     const warnings = lines.filter((l) => l.includes(' WARN '));
     expect(warnings).toHaveLength(2);
     expect(warnings[0]).toContain('creating the CoreDNS objects in the virtual cluster failed, retrying');
@@ -120,10 +132,13 @@ describe('MissingObjectCreator', () => {
     virtual.failNext('get', 'serviceaccounts', 'unavailable');
     const result = creator.start();
     await tick();
+    const written = virtual.writeLog().length;
     creator.stop();
     expect((await result).outcome).toBe('stopped');
     expect(clock.pendingTimers()).toBe(0);
     clock.advance(60_000);
-    expect(virtual.writeLog()).toEqual([]);
+    // The ServiceAccount is never retried.
+    expect(virtual.writeLog()).toHaveLength(written);
+    expect(virtual.writeLog()).not.toContain('create serviceaccounts kube-system/coredns');
   });
 });

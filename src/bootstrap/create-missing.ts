@@ -60,18 +60,32 @@ export class MissingObjectCreator {
     this.backoff.stop();
   }
 
+  /**
+   * Passes over the objects in order. One that fails (an API error, a kind not served yet, its
+   * namespace not made yet) does not hold up the ones after it: they are tried in the same pass,
+   * and the failed ones again after a backoff, still in their order, until each is done.
+   */
   private async run(): Promise<CreateMissingResult> {
     const { logger, what } = this.o;
     const result: CreateMissingResult = { outcome: 'done', created: [], existing: [], refused: [] };
-    const pending = [...this.o.objects];
+    let pending = [...this.o.objects];
     for (;;) {
-      try {
-        while (pending.length) {
-          if (this.backoff.stopped) return { ...result, outcome: 'stopped' };
-          const { found, described } = await this.ensure(pending[0]!);
-          pending.shift();
+      const failed: BootstrapObject[] = [];
+      for (const item of pending) {
+        if (this.backoff.stopped) return { ...result, outcome: 'stopped' };
+        try {
+          const { found, described } = await this.ensure(item);
           result[found].push(described);
+        } catch (err) {
+          failed.push(item);
+          logger.warn(`creating the ${what} objects in the virtual cluster failed, retrying`, {
+            object: describeObject(item),
+            error: (err as Error).message,
+            retryInMs: this.backoff.nextDelayMs,
+          });
         }
+      }
+      if (failed.length === 0) {
         logger.info(
           result.created.length
             ? `created the ${what} objects missing from the virtual cluster`
@@ -79,13 +93,8 @@ export class MissingObjectCreator {
           { created: result.created, leftAsTheyWere: result.existing },
         );
         return result;
-      } catch (err) {
-        logger.warn(`creating the ${what} objects in the virtual cluster failed, retrying`, {
-          object: describeObject(pending[0]!),
-          error: (err as Error).message,
-          retryInMs: this.backoff.nextDelayMs,
-        });
       }
+      pending = failed;
       if (this.backoff.stopped) return { ...result, outcome: 'stopped' };
       await this.backoff.wait();
     }

@@ -67,6 +67,36 @@ describe('parseManifests', () => {
   });
 });
 
+describe('parseManifests, as kubectl reads', () => {
+  it('YAML 1.1: octal modes, merge keys; lists in lists; a custom *List kind without items is an object', () => {
+    const [secret, nested, shopping] = parseManifests(
+      [
+        'apiVersion: v1',
+        'kind: Secret',
+        'metadata: {name: s}',
+        'defaults: &d {defaultMode: 0644}',
+        'spec:',
+        '  <<: *d',
+        '---',
+        'apiVersion: v1',
+        'kind: List',
+        'items:',
+        '  - apiVersion: v1',
+        '    kind: List',
+        '    items: [{apiVersion: v1, kind: ConfigMap, metadata: {name: inner}}]',
+        '---',
+        'apiVersion: example.com/v1',
+        'kind: ShoppingList',
+        'metadata: {name: groceries}',
+      ].join('\n'),
+      'init.yaml',
+    );
+    expect(secret!.spec).toEqual({ defaultMode: 0o644 });
+    expect(nested!.metadata?.name).toBe('inner');
+    expect(shopping!.kind).toBe('ShoppingList');
+  });
+});
+
 describe('init manifests, created through discovery', () => {
   function creator(virtual: FakeCluster) {
     const objects = parseManifests(MANIFESTS, 'init.yaml');
@@ -96,6 +126,41 @@ describe('init manifests, created through discovery', () => {
     expect(virtual.objects(Resources.configMaps, 'default')[0]!.data).toEqual({ mode: 'lax' });
     // Cluster-scoped: the namespace a manifest gave it is dropped.
     expect(virtual.objects(Resources.priorityClasses)[0]!.metadata?.namespace).toBeUndefined();
+  });
+
+  it('a kind not served yet holds up none of the objects after it, and is created once it is served', async () => {
+    const virtual = new FakeCluster('virtual');
+    const objects = parseManifests(
+      'apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: after}\n',
+      'x.yaml',
+    );
+    const clock = new FakeClock();
+    let served = false;
+    const widgets = {
+      group: 'example.com',
+      version: 'v1',
+      resource: 'configmaps',
+      kind: 'Widget',
+      namespaced: true,
+    };
+    const items = initManifestObjects(objects, new DiscoveryResolver(virtual));
+    const first = items[0]!;
+    first.resolveType = async () => {
+      if (!served) throw new Error('Widget is not served in example.com/v1 (yet)');
+      return widgets;
+    };
+    const run = new MissingObjectCreator({
+      client: virtual,
+      what: 'init manifest',
+      objects: items,
+      clock,
+      logger: createLogger({ level: 'error', format: 'text', write: () => {} }),
+    }).start();
+    await new Promise((r) => setImmediate(r));
+    expect(virtual.writeLog()).toEqual(['create configmaps default/after']);
+    served = true;
+    clock.advance(1_000);
+    expect((await run).created).toEqual(['ConfigMap default/after', 'Widget default/w']);
   });
 
   it('a kind the server does not serve is waited for (retried), never skipped', async () => {

@@ -25,30 +25,40 @@ export class ManifestError extends Error {}
  */
 export function parseManifests(text: string, source: string): KubeObject[] {
   const objects: KubeObject[] = [];
-  const docs = parseAllDocuments(text);
+  // YAML 1.1, as kubectl reads manifests: `0644` is octal, `<<` merges.
+  const docs = parseAllDocuments(text, { version: '1.1', merge: true });
   docs.forEach((doc, index) => {
     const where = `${source}, document ${index + 1}`;
     if (doc.errors.length) throw new ManifestError(`${where}: ${doc.errors[0]!.message}`);
     const value: unknown = doc.toJS();
     if (value === null || value === undefined) return;
-    if (!isRecord(value)) throw new ManifestError(`${where}: must be an object`);
-    const items = typeof value.kind === 'string' && value.kind.endsWith('List') ? value.items : [value];
-    if (!Array.isArray(items)) throw new ManifestError(`${where}: a List must have items`);
-    items.forEach((item: unknown, i) => {
-      const at = items.length > 1 || item !== value ? `${where}, item ${i + 1}` : where;
-      if (!isRecord(item)) throw new ManifestError(`${at}: must be an object`);
-      for (const field of ['apiVersion', 'kind'])
-        if (typeof item[field] !== 'string' || item[field] === '')
-          throw new ManifestError(`${at}: ${field} must be a non-empty string`);
-      const meta = item.metadata;
-      if (!isRecord(meta) || typeof meta.name !== 'string' || meta.name === '')
-        throw new ManifestError(
-          `${at}: metadata.name must be a non-empty string (generateName is not supported)`,
-        );
-      objects.push(item as KubeObject);
-    });
+    collect(value, where, objects);
   });
   return objects;
+}
+
+/**
+ * Adds an object, or the items of a list (`kind: List`, or any `*List` kind with items, as kubectl
+ * expands them; lists in lists too), checking each has what creating it needs.
+ */
+function collect(value: unknown, where: string, into: KubeObject[]): void {
+  if (!isRecord(value)) throw new ManifestError(`${where}: must be an object`);
+  const kind = typeof value.kind === 'string' ? value.kind : '';
+  if (kind === 'List' || (kind.endsWith('List') && Array.isArray(value.items))) {
+    const items = value.items ?? [];
+    if (!Array.isArray(items)) throw new ManifestError(`${where}: a List must have items`);
+    items.forEach((item: unknown, i) => collect(item, `${where}, item ${i + 1}`, into));
+    return;
+  }
+  for (const field of ['apiVersion', 'kind'])
+    if (typeof value[field] !== 'string' || value[field] === '')
+      throw new ManifestError(`${where}: ${field} must be a non-empty string`);
+  const meta = value.metadata;
+  if (!isRecord(meta) || typeof meta.name !== 'string' || meta.name === '')
+    throw new ManifestError(
+      `${where}: metadata.name must be a non-empty string (generateName is not supported)`,
+    );
+  into.push(value as KubeObject);
 }
 
 /** A resource type for an object, found by discovery of the virtual API server. */

@@ -91,6 +91,9 @@ describe('buildConfig', () => {
     [{}, { ...required, enforceToleration: ['nope:Never'] }, '--enforce-toleration', 'key[=value]'],
     [{}, { ...required, nodeSelector: 'env in (a,b)' }, '--node-selector', 'label terms'],
     [{}, { ...required, translateImage: ['nginx'] }, '--translate-image', 'virtual-image=host-image'],
+    [{}, { ...required, enforceRuntimeClass: 'Bad Class' }, '--enforce-runtime-class', 'DNS subdomain'],
+    [{}, { ...required, enforcePriorityClass: 'x_y' }, '--enforce-priority-class', 'DNS subdomain'],
+    [{}, { ...required, initManifests: 5 }, '--init-manifests', 'must be a string'],
     [{}, { ...required, mapHostService: ['postgres=team/db'] }, '--map-host-service', '<namespace>/<name>'],
     [
       {},

@@ -80,10 +80,20 @@ export class MaxOfRateLimiter<K> implements RateLimiter<K> {
   }
 }
 
-/** client-go's default: per-item 5ms..1000s exponential, and 10 qps / 100 burst overall. */
+/**
+ * The longest a failing key waits between retries. client-go's default is 1000 s; a syncer is the
+ * path a tenant waits on, and a key that failed through an outage (twenty API server restarts,
+ * each answering 403 until its RBAC cache is warm, then connection refused) would otherwise sit
+ * out up to 16 minutes once the API is back. One retry a minute per failing key is cheap, the
+ * overall bucket below still bounds them, and errors that retrying cannot fix are not retried on
+ * a timer at all (TerminalError).
+ */
+export const MAX_RETRY_DELAY_MS = 60_000;
+
+/** client-go's default shape: per-item exponential from 5 ms (capped, see above), and 10 qps / 100 burst overall. */
 export function defaultControllerRateLimiter<K>(clock: Clock): RateLimiter<K> {
   return new MaxOfRateLimiter<K>(
-    new ItemExponentialRateLimiter<K>(5, 1_000_000),
+    new ItemExponentialRateLimiter<K>(5, MAX_RETRY_DELAY_MS),
     new BucketRateLimiter<K>(10, 100, clock),
   );
 }

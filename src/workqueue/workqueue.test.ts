@@ -1,5 +1,10 @@
 import { FakeClock } from '../util/clock.ts';
-import { BucketRateLimiter, ItemExponentialRateLimiter, MaxOfRateLimiter } from './rate-limiters.ts';
+import {
+  BucketRateLimiter,
+  defaultControllerRateLimiter,
+  ItemExponentialRateLimiter,
+  MaxOfRateLimiter,
+} from './rate-limiters.ts';
 import type { WorkQueueMetrics } from './metrics.ts';
 import { WorkQueue } from './workqueue.ts';
 
@@ -194,6 +199,18 @@ describe('WorkQueue', () => {
 });
 
 describe('rate limiters', () => {
+  it("the syncer's default: a key failing through a long outage retries at least once a minute", () => {
+    const clock = new FakeClock(0);
+    const l = defaultControllerRateLimiter<string>(clock);
+    const delays: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      delays.push(l.when('a'));
+      clock.advance(delays[i]!);
+    }
+    expect(delays.slice(0, 3)).toEqual([5, 10, 20]);
+    expect(Math.max(...delays)).toBe(60_000);
+  });
+
   it('exponential: doubles per failure up to the cap, per item', () => {
     const l = new ItemExponentialRateLimiter<string>(5, 30);
     expect([l.when('a'), l.when('a'), l.when('a'), l.when('a'), l.when('b')]).toEqual([5, 10, 20, 30, 5]);

@@ -155,6 +155,26 @@ describe('pods state table', () => {
     }
   });
 
+  it('--enforce-priority-class with priorityclasses on: a pod naming a tenant class without a host copy does not wait for it', async () => {
+    const table = await start({
+      kinds: ['pods', 'priorityclasses'],
+      virtual: [
+        ...infrastructure.virtual,
+        [Resources.priorityClasses, { metadata: { name: 'urgent' }, value: 2_000_000_000 }],
+        virtualPod('named', {
+          spec: { priorityClassName: 'urgent', containers: [{ name: 'main', image: 'app:1' }] },
+        }),
+      ],
+      host: infrastructure.host,
+      flags: { enforcePriorityClass: 'tenant-low' },
+    });
+    await table.settle();
+    // The class is above the allowed maximum: it never gets a copy, and the pod runs with the admin's.
+    expect(hostPods(table).map((p) => (p.spec as { priorityClassName?: string }).priorityClassName)).toEqual([
+      'tenant-low',
+    ]);
+  });
+
   it('--translate-image: the host pod runs the mapped images, an image change follows mapped, and nothing loops', async () => {
     const table = await podTable(
       [

@@ -99,8 +99,9 @@ export interface PodTranslationContext extends PodPolicy {
    */
   allowedSchedulers?: readonly string[];
   /**
-   * The host PriorityClass that stands for a virtual one, or undefined for none. Set only when
-   * priority classes are synced; it must never return a host class the tenant may not use (system
+   * The host PriorityClass that stands for a virtual one (`''` for a pod naming none), or undefined
+   * for none: the class's copy when priority classes are synced, the admin's for every pod with
+   * --enforce-priority-class. It must never return a host class the tenant may not use (system
    * classes). Unset, every priority class name is dropped.
    */
   priorityClassNameFor?: (virtualName: string) => string | undefined;
