@@ -17,7 +17,7 @@ import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
 import { claimKeyOf, isSyncerVolume, volumeSpecOf } from '../persistentvolumes/translate.ts';
 import { ReferenceJudge, referenceTargets } from '../pods/reference-safety.ts';
 import { sameJson } from '../shared/host-metadata.ts';
-import { ClaimClassResolver } from '../storageclasses/claim-class.ts';
+import { claimClassResolver, type ClaimClassResolver } from '../storageclasses/claim-class.ts';
 import {
   claimKeyOfFakeVolume,
   dataSourcesOf,
@@ -52,8 +52,6 @@ const PV_PROTECTION_FINALIZER = 'kubernetes.io/pv-protection';
 const VOLUME_NAME_INDEX = 'persistentvolumeclaims/volume-name';
 /** The kind that syncs tenants' own volumes; with it on, a claim may name one (see realVolumeOf). */
 const REAL_VOLUMES_KIND = 'persistentvolumes';
-/** The kind that syncs tenants' own classes; with it on, a claim naming one gets its host copy. */
-const TENANT_CLASSES_KIND = 'storageclasses';
 const VOLUME_NAME_REFUSED =
   'spec.volumeName: a claim cannot name its volume; the host cluster binds it (leave volumeName empty)';
 
@@ -469,14 +467,7 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
       );
       virtualVolumes = env.informers.get(env.virtual, VOLUMES);
       if (kinds.has(REAL_VOLUMES_KIND)) hostVolumes = env.informers.get(env.host, VOLUMES, managedVolumes);
-      const tenantClasses = kinds.get(TENANT_CLASSES_KIND);
-      classes = new ClaimClassResolver({
-        hostClasses: env.informers.get(env.host, Resources.storageClasses),
-        tenantClasses: tenantClasses && {
-          mapper: tenantClasses.spec.mapper,
-          virtual: env.informers.get(env.virtual, Resources.storageClasses),
-        },
-      });
+      classes = claimClassResolver(env, kinds);
       virtualClaims = env.informers.get(env.virtual, CLAIMS);
       virtualClaims.addIndexer(CLASS_INDEX, (claim) => {
         const storageClass = typeof claim.spec === 'object' ? storageClassOf(claim) : undefined;

@@ -9,7 +9,11 @@ import type { KindSpec, Placement, ReconcileContext, SyncResult } from '../../sy
 import { clusterScopedToHost, ownedVirtualKey } from '../../sync/mappers.ts';
 import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
 import { sameJson } from '../shared/host-metadata.ts';
-import { ClaimClassResolver } from '../storageclasses/claim-class.ts';
+import {
+  claimClassResolver,
+  TENANT_CLASSES_KIND,
+  type ClaimClassResolver,
+} from '../storageclasses/claim-class.ts';
 import {
   claimKeyOf,
   hostVolumeFor,
@@ -23,8 +27,6 @@ import {
 
 const VOLUMES = Resources.persistentVolumes;
 const CLAIMS = Resources.persistentVolumeClaims;
-/** The kind that syncs tenants' own classes. */
-const TENANT_CLASSES_KIND = 'storageclasses';
 
 /** The persistentvolumes kind's own settings. */
 export interface PersistentVolumeOptions {
@@ -93,15 +95,8 @@ export function persistentVolumesKind(options: PersistentVolumeOptions, where: P
 
     setup(env, kinds) {
       hostClaims = env.informers.get(env.host, CLAIMS, { namespace: env.hostNamespace });
-      const tenantClasses = kinds.get(TENANT_CLASSES_KIND);
-      if (tenantClasses)
-        classes = new ClaimClassResolver({
-          hostClasses: env.informers.get(env.host, Resources.storageClasses),
-          tenantClasses: {
-            mapper: tenantClasses.spec.mapper,
-            virtual: env.informers.get(env.virtual, Resources.storageClasses),
-          },
-        });
+      // Only with tenants' classes synced is a volume's class renamed (and host classes read).
+      if (kinds.has(TENANT_CLASSES_KIND)) classes = claimClassResolver(env, kinds);
     },
 
     // The fake volumes the claims kind shows for bound claims (and anything else the syncer made)

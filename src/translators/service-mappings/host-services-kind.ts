@@ -32,15 +32,10 @@ const ENDPOINTS = Resources.endpoints;
 export function mappedHostServicesKind(mappings: ServiceMappings): KindSpec {
   const virtualKeys = reversed(mappings);
   let virtualEndpoints: Informer<KubeObject>;
-  let hostEndpoints: Informer<KubeObject>[] = [];
-
-  const hostEndpointsOf = (hostKey: string) => {
-    for (const informer of hostEndpoints) {
-      const found = informer.store.get(hostKey);
-      if (found) return found;
-    }
-    return undefined;
-  };
+  /** The host Endpoints informer of each namespace a mapping names. */
+  const hostEndpoints = new Map<string, Informer<KubeObject>>();
+  const hostEndpointsOf = (hostKey: string) =>
+    hostEndpoints.get(splitKey(hostKey).namespace)?.store.get(hostKey);
 
   async function ensureNamespace(ctx: ReconcileContext, namespace: string): Promise<boolean> {
     try {
@@ -137,9 +132,8 @@ export function mappedHostServicesKind(mappings: ServiceMappings): KindSpec {
 
     setup(env) {
       virtualEndpoints = env.informers.get(env.virtual, ENDPOINTS);
-      hostEndpoints = namespacesOfMappings.map((namespace) =>
-        env.informers.get(env.host, ENDPOINTS, { namespace }),
-      );
+      for (const namespace of namespacesOfMappings)
+        hostEndpoints.set(namespace, env.informers.get(env.host, ENDPOINTS, { namespace }));
     },
 
     wanted: (ctx, host) => host !== undefined && !host.metadata?.deletionTimestamp && mappings.has(ctx.key),

@@ -31,6 +31,18 @@ function replicaPorts(ports: ServicePort[] | undefined, targetIsPort: boolean): 
   return ports?.map(({ nodePort: _n, ...p }) => (targetIsPort ? { ...p, targetPort: p.port } : p));
 }
 
+/**
+ * Ports as the API server stores them, to compare a desired replica with the one there: protocol
+ * defaulted to TCP, targetPort to the port; node ports (no replica asks for one) left out.
+ */
+function comparablePorts(ports: ServicePort[] | undefined) {
+  return (ports ?? []).map(({ nodePort: _n, ...p }) => ({
+    ...p,
+    protocol: p.protocol ?? 'TCP',
+    targetPort: p.targetPort ?? p.port,
+  }));
+}
+
 // --- host → virtual -----------------------------------------------------------------------------
 
 /** True for a virtual Service or Endpoints the host-services kind made. */
@@ -42,16 +54,14 @@ export function isVirtualReplica(obj: KubeObject | undefined): boolean {
   );
 }
 
-/** The host Service a mapping may replicate, or why not. */
+/** The host Service a mapping may replicate, or why not (after malformedService passed it). */
 export function hostServiceRefusal(host: KubeObject): string | undefined {
-  const spec = host.spec;
-  if (typeof spec !== 'object' || spec === null) return 'the host Service has no spec';
+  // Its shape was checked first (malformedService): a spec, if any, is an object; ports a list.
+  if (host.spec == null) return 'the host Service has no spec';
   const s = specOf(host);
   if (s.type === 'ExternalName')
     return s.externalName ? undefined : 'the host ExternalName Service names no host';
   if (!s.clusterIP) return 'the host Service has no cluster IP yet';
-  if (s.ports !== undefined && !Array.isArray(s.ports))
-    return 'spec.ports of the host Service must be a list';
   return undefined;
 }
 
@@ -147,13 +157,11 @@ export function virtualEndpointsOf(
 export function virtualReplicaInSync(desired: KubeObject, current: KubeObject): boolean {
   const d = specOf(desired);
   const c = specOf(current);
-  const ports = (list: ServicePort[] | undefined) =>
-    (list ?? []).map((p) => ({ ...p, protocol: p.protocol ?? 'TCP', targetPort: p.targetPort ?? p.port }));
   return (
     (d.type ?? 'ClusterIP') === (c.type ?? 'ClusterIP') &&
     (d.externalName ?? '') === (c.externalName ?? '') &&
     (d.type === 'ExternalName' || c.clusterIP === HEADLESS) &&
-    sameJson(ports(d.ports), ports(c.ports)) &&
+    sameJson(comparablePorts(d.ports), comparablePorts(c.ports)) &&
     sameJson(desired.metadata?.labels, pick(current.metadata?.labels, desired.metadata?.labels)) &&
     sameJson(
       desired.metadata?.annotations,
@@ -224,14 +232,8 @@ export function hostReplicaOf(
 export function hostReplicaInSync(desired: KubeObject, current: KubeObject): boolean {
   const d = specOf(desired);
   const c = specOf(current);
-  const ports = (list: ServicePort[] | undefined) =>
-    (list ?? []).map(({ nodePort: _n, ...p }) => ({
-      ...p,
-      protocol: p.protocol ?? 'TCP',
-      targetPort: p.targetPort ?? p.port,
-    }));
   return (
-    sameJson(ports(d.ports), ports(c.ports)) &&
+    sameJson(comparablePorts(d.ports), comparablePorts(c.ports)) &&
     sameJson(d.selector, c.selector) &&
     (d.clusterIP === HEADLESS) === (c.clusterIP === HEADLESS) &&
     (d.publishNotReadyAddresses ?? false) === (c.publishNotReadyAddresses ?? false)

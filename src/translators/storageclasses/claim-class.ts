@@ -1,8 +1,12 @@
 import type { Informer } from '../../informer/informer.ts';
 import type { KubeObject } from '../../kube/object.ts';
+import { Resources } from '../../kube/resources.ts';
 import { MANAGED_BY_LABEL } from '../../naming/labels.ts';
-import type { Mapper } from '../../sync/kind.ts';
+import type { BuiltKind, Mapper, SyncEnvironment } from '../../sync/kind.ts';
 import { FROM_HOST_LABEL } from '../shared/from-host.ts';
+
+/** The kind that syncs tenants' own classes; with it on, a tenant's class stands for its host copy. */
+export const TENANT_CLASSES_KIND = 'storageclasses';
 
 /** Which host class a claim's class name stands for: ready, not yet, or none the tenant may use. */
 export type ClaimClassVerdict =
@@ -100,4 +104,19 @@ export class ClaimClassResolver {
     const hostName = this.tenantClasses.mapper.targetKey(name, virtual);
     return hostName ? { hostName, uid: virtual.metadata?.uid } : undefined;
   }
+}
+
+/** The resolver for the claims and volumes kinds: the host's classes, and the tenants' when synced. */
+export function claimClassResolver(
+  env: SyncEnvironment,
+  kinds: ReadonlyMap<string, BuiltKind>,
+): ClaimClassResolver {
+  const tenantClasses = kinds.get(TENANT_CLASSES_KIND);
+  return new ClaimClassResolver({
+    hostClasses: env.informers.get(env.host, Resources.storageClasses),
+    tenantClasses: tenantClasses && {
+      mapper: tenantClasses.spec.mapper,
+      virtual: env.informers.get(env.virtual, Resources.storageClasses),
+    },
+  });
 }
