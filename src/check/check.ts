@@ -1,10 +1,11 @@
 import { InformerFactory } from '../informer/factory.ts';
 import type { Informer } from '../informer/informer.ts';
+import type { InformerView } from '../informer/namespaces-informer.ts';
 import type { ClusterClient } from '../kube/client.ts';
 import { objectKey, splitKey, type KubeObject } from '../kube/object.ts';
-import { managedBySelector } from '../naming/labels.ts';
 import { isControlledElsewhere } from '../sync/controlled-elsewhere.ts';
 import { EventRecorder } from '../sync/event-recorder.ts';
+import { hostInformerFor } from '../sync/host-watch.ts';
 import type { BuiltKind, KindSpec, ReconcileContext, Relation, Side, SyncEnvironment } from '../sync/kind.ts';
 import { realClock } from '../util/clock.ts';
 import { silentLogger, type Logger } from '../util/log.ts';
@@ -94,8 +95,8 @@ export class CheckError extends Error {
 interface Wired {
   built: BuiltKind;
   sourceSide: Side;
-  source?: Informer<KubeObject>;
-  target?: Informer<KubeObject>;
+  source?: InformerView<KubeObject>;
+  target?: InformerView<KubeObject>;
   relations: Map<string, Informer<KubeObject>>;
   notChecked?: string;
 }
@@ -178,14 +179,7 @@ function wire(
   const sourceSide: Side = spec.direction === 'from-host' ? 'host' : 'virtual';
   const virtualInformer =
     spec.watchVirtual === false ? undefined : env.informers.get(env.virtual, spec.virtualType);
-  const watch = spec.hostWatch ?? 'managed';
-  const hostInformer =
-    watch === 'none'
-      ? undefined
-      : env.informers.get(env.host, spec.hostType, {
-          namespace: spec.hostType.namespaced && watch !== 'all-namespaces' ? env.hostNamespace : '',
-          labelSelector: watch === 'managed' ? managedBySelector(env, spec.hostType.namespaced) : undefined,
-        });
+  const hostInformer = hostInformerFor(env, spec);
   const [source, target] =
     sourceSide === 'virtual' ? [virtualInformer, hostInformer] : [hostInformer, virtualInformer];
   const targetSide: Side = sourceSide === 'virtual' ? 'host' : 'virtual';

@@ -1,13 +1,15 @@
 import { Controller, type ControllerMetrics } from '../controller/controller.ts';
 import { TerminalError } from '../controller/errors.ts';
 import type { Informer } from '../informer/informer.ts';
+import type { InformerView } from '../informer/namespaces-informer.ts';
 import type { ClusterClient } from '../kube/client.ts';
 import { isApiError, isNotFound } from '../kube/errors.ts';
 import { objectKey, splitKey, type KubeObject } from '../kube/object.ts';
 import type { ResourceType } from '../kube/resources.ts';
-import { managedBySelector, managedByValue } from '../naming/labels.ts';
+import { managedByValue } from '../naming/labels.ts';
 import type { WorkQueueMetrics } from '../workqueue/metrics.ts';
 import { isControlledElsewhere } from './controlled-elsewhere.ts';
+import { hostInformerFor } from './host-watch.ts';
 import type { BuiltKind, KindSpec, ReconcileContext, Relation, SyncEnvironment, SyncResult } from './kind.ts';
 import { LastSynced, planMetadata, type MetadataPlan } from './metadata-sync.ts';
 import { claimedVirtualKey, copyWithoutKind, COPY_WITHOUT_KIND } from './mappers.ts';
@@ -91,8 +93,8 @@ export class KindController implements SyncComponent {
   private readonly env: SyncEnvironment;
   private readonly sourceSide: 'virtual' | 'host';
   private readonly opts: KindControllerOptions;
-  private sourceInformer: Informer<KubeObject> | undefined;
-  private targetInformer: Informer<KubeObject> | undefined;
+  private sourceInformer: InformerView<KubeObject> | undefined;
+  private targetInformer: InformerView<KubeObject> | undefined;
   /** Where a kind with a prepare step is: not yet tried, checking, waiting to retry, filling caches, ready. */
   private phase: 'idle' | 'preparing' | 'waiting' | 'syncing' | 'ready' = 'idle';
   private lastWaitReason = '';
@@ -146,7 +148,7 @@ export class KindController implements SyncComponent {
     const { env, spec, opts } = this;
     const virtualInformer =
       spec.watchVirtual === false ? undefined : env.informers.get(env.virtual, spec.virtualType);
-    const hostInformer = this.hostInformerFor(spec);
+    const hostInformer = hostInformerFor(env, spec);
     [this.sourceInformer, this.targetInformer] =
       this.sourceSide === 'virtual' ? [virtualInformer, hostInformer] : [hostInformer, virtualInformer];
 
@@ -281,16 +283,6 @@ export class KindController implements SyncComponent {
     this.stopped = true;
     this.cancelRetry();
     return this.controller.stop(deadlineMs);
-  }
-
-  private hostInformerFor(spec: KindSpec): Informer<KubeObject> | undefined {
-    const { env } = this;
-    const watch = spec.hostWatch ?? 'managed';
-    if (watch === 'none') return undefined;
-    return env.informers.get(env.host, spec.hostType, {
-      namespace: spec.hostType.namespaced && watch !== 'all-namespaces' ? env.hostNamespace : '',
-      labelSelector: watch === 'managed' ? managedBySelector(env, spec.hostType.namespaced) : undefined,
-    });
   }
 
   private wireRelation(relation: NonNullable<KindSpec['relations']>[number]): Informer<KubeObject> {

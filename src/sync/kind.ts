@@ -131,6 +131,14 @@ export interface ReconcileContext extends SyncEnvironment {
   expectSourceUid(uid: string): void;
 }
 
+/** Which host objects a kind watches: see KindSpec.hostWatch. */
+export type HostWatch =
+  | 'managed'
+  | 'all'
+  | 'all-namespaces'
+  | 'none'
+  | { readonly namespaces: readonly string[] };
+
 /** A kind as the engine runs it, built from its descriptor and its options. */
 export interface KindSpec<V extends KubeObject = KubeObject, H extends KubeObject = KubeObject> {
   readonly direction: Direction;
@@ -140,9 +148,10 @@ export interface KindSpec<V extends KubeObject = KubeObject, H extends KubeObjec
    * Which host objects to watch: `managed` (default) those labelled managed-by this virtual cluster,
    * in the host namespace when namespaced; `all` every one (events, nodes); `none` no host informer
    * (fake nodes exist only in the virtual cluster); `all-namespaces` every one in every host
-   * namespace (namespaced host objects of the host's own, such as a CSI driver's capacities).
+   * namespace (namespaced host objects of the host's own, such as a CSI driver's capacities);
+   * `{ namespaces }` every one in these host namespaces only (what an admin mapped from the host).
    */
-  readonly hostWatch?: 'managed' | 'all' | 'all-namespaces' | 'none';
+  readonly hostWatch?: HostWatch;
   /**
    * A target made for an earlier incarnation of its source (another recorded UID) is taken over by
    * the new one (`update` writes the new record) instead of being deleted and made again: for kinds

@@ -6,6 +6,7 @@ import { managedBySelector, OBJECT_HOST_NAME_ANNOTATION } from '../../naming/lab
 import { createHostCopy, isPrepared } from '../../sync/engine.ts';
 import type {
   BuiltKind,
+  HostWatch,
   KindSpec,
   Mapper,
   Placement,
@@ -303,10 +304,10 @@ export function fromHostCustomResourceKind(entry: CustomResourceEntry, resolved:
     direction: 'from-host',
     virtualType: type,
     hostType: type,
-    // Read where the objects are: cluster-wide for cluster-scoped ones, every namespace otherwise
-    // (only the configured namespaces are shown).
-    get hostWatch() {
-      return type.namespaced ? ('all-namespaces' as const) : ('all' as const);
+    // Read where the objects are: cluster-wide for cluster-scoped ones, the configured host
+    // namespaces otherwise (the type is known only once prepared).
+    get hostWatch(): HostWatch {
+      return type.namespaced ? { namespaces: Object.keys(entry.namespaces) } : 'all';
     },
     mapper,
     prepare: (env) =>

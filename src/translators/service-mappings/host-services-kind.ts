@@ -103,7 +103,7 @@ export function mappedHostServicesKind(mappings: ServiceMappings): KindSpec {
     virtualType: SERVICES,
     replica: true,
     hostType: SERVICES,
-    hostWatch: 'all-namespaces',
+    hostWatch: { namespaces: namespacesOfMappings },
     mapper: {
       targetKey: (hostKey) => mappings.get(hostKey),
       // Every replica, mapped or not (by the host Service it records): one whose mapping was changed
