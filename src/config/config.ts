@@ -8,6 +8,7 @@ import {
   type CustomResourcesConfig,
 } from '../translators/custom-resources/index.ts';
 import { LOG_LEVELS, type LogFormat, type LogLevel } from '../util/log.ts';
+import { ConfigError } from './config-error.ts';
 import { formatDuration, parseDuration } from './duration.ts';
 import type { FieldSpec } from './fields.ts';
 
@@ -64,16 +65,7 @@ export interface CoreConfig {
 /** Everything the syncer needs to run, validated. One object, built from flags over an optional file. */
 export type SyncerConfig = CoreConfig & KindOptions;
 
-/** A bad flag or config field: names it, so the CLI can say exactly what to fix. */
-export class ConfigError extends Error {
-  readonly field: string;
-
-  constructor(field: string, message: string) {
-    super(`${field}: ${message}`);
-    this.name = 'ConfigError';
-    this.field = field;
-  }
-}
+export { ConfigError };
 
 /** The syncer's own settings, in the order --help shows them (the kinds' settings follow `--sync`). */
 const CORE_FIELDS: readonly FieldSpec<keyof CoreConfig>[] = [

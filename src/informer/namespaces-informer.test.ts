@@ -68,10 +68,12 @@ describe('NamespacesInformer', () => {
     expect(view.store.size).toBe(3);
     expect(view.store.keys().sort()).toEqual(['shared/db', 'team/db', 'team/web']);
     expect(view.store.list()).toHaveLength(3);
-    expect(view.store.byIndex('by-app', 'sql').map((o) => o.metadata?.namespace).sort()).toEqual([
-      'shared',
-      'team',
-    ]);
+    expect(
+      view.store
+        .byIndex('by-app', 'sql')
+        .map((o) => o.metadata?.namespace)
+        .sort(),
+    ).toEqual(['shared', 'team']);
   });
 
   it("hands every namespace's events to the handlers", () => {

@@ -133,11 +133,7 @@ export interface ReconcileContext extends SyncEnvironment {
 
 /** Which host objects a kind watches: see KindSpec.hostWatch. */
 export type HostWatch =
-  | 'managed'
-  | 'all'
-  | 'all-namespaces'
-  | 'none'
-  | { readonly namespaces: readonly string[] };
+  'managed' | 'all' | 'all-namespaces' | 'none' | { readonly namespaces: readonly string[] };
 
 /** A kind as the engine runs it, built from its descriptor and its options. */
 export interface KindSpec<V extends KubeObject = KubeObject, H extends KubeObject = KubeObject> {
@@ -245,12 +241,6 @@ export interface KindDescriptor<
   readonly name: string;
   readonly description: string;
   readonly defaultOn: boolean;
-  /**
-   * The option of its own that makes the kind run: while it is unset (false, or an empty list) the
-   * kind is as if off, even when `--sync` enables it, and makes no informer (Service mappings, on
-   * only when one is given).
-   */
-  readonly activeWhen?: string;
   /** Kinds that may not be enabled together with this one (a clear config error names both). */
   readonly conflictsWith?: readonly string[];
   /** This kind's own settings; it receives exactly these and `reads`, nothing else of the config. */

@@ -66,7 +66,6 @@ export class KindRegistry {
   hostRbac(enabled: ReadonlySet<string>, options: Readonly<Record<string, unknown>>): RbacRule[] {
     return this.all()
       .filter((d) => enabled.has(d.name))
-      .filter((d) => !d.activeWhen || isSet(options[d.activeWhen]))
       .flatMap((d) => d.hostRbac.filter((r) => !r.whenOption || isSet(options[r.whenOption])));
   }
 
@@ -90,7 +89,6 @@ export class KindRegistry {
       const options = Object.fromEntries(
         [...d.fields, ...(d.reads ?? [])].map((f) => [f.key, config[f.key]]),
       );
-      if (d.activeWhen && !isSet(options[d.activeWhen])) continue;
       const spec = d.build(options as never, where);
       specs.set(d.name, { name: d.name, spec, eventKind: d.eventKind });
     }

@@ -34,6 +34,7 @@ import { secretsKind } from './secrets/index.ts';
 import { serviceAccountsDescriptor } from './serviceaccounts/index.ts';
 import { servicesDescriptor } from './services/index.ts';
 import { mappedHostServicesDescriptor, mappedVirtualServicesDescriptor } from './service-mappings/index.ts';
+import { mappedHostConfigMapsDescriptor, mappedHostSecretsDescriptor } from './mapped-host-data/index.ts';
 import { storageClassesDescriptor } from './storageclasses/index.ts';
 
 /**
@@ -45,6 +46,8 @@ export function builtinKinds(customResources?: CustomResourcesConfig): KindRegis
   const registry = new KindRegistry()
     .register(custom.following(configMapsKind, 'ConfigMap'))
     .register(custom.following(secretsKind, 'Secret'))
+    .register(mappedHostConfigMapsDescriptor)
+    .register(mappedHostSecretsDescriptor)
     .register(podsKind)
     .register(servicesDescriptor)
     .register(mappedHostServicesDescriptor)

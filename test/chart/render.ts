@@ -82,6 +82,8 @@ export const EVERYTHING_ON: Record<string, string> = {
   'syncer.enforcePriorityClass': 'tenant-low',
   'syncer.mapHostServices[0]': 'shared/postgres=default/postgres',
   'syncer.mapVirtualServices[0]': 'default/web=tenant-web',
+  'syncer.mapHostConfigMaps.shared/*': 'team/*',
+  'syncer.mapHostSecrets.vault/creds': 'team/db-creds',
   'metrics.serviceMonitor.enabled': 'true',
   'isolation.enabled': 'true',
   'persistence.enabled': 'false',

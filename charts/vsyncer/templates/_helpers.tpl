@@ -150,6 +150,12 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 {{- range .Values.syncer.mapVirtualServices }}
 - --map-virtual-service={{ . }}
 {{- end }}
+{{- range $host, $virtual := .Values.syncer.mapHostConfigMaps }}
+- --map-host-configmap={{ $host }}={{ $virtual }}
+{{- end }}
+{{- range $host, $virtual := .Values.syncer.mapHostSecrets }}
+- --map-host-secret={{ $host }}={{ $virtual }}
+{{- end }}
 {{- range $virtual, $host := .Values.syncer.translateImage }}
 - --translate-image={{ $virtual }}={{ $host }}
 {{- end }}

@@ -8,6 +8,7 @@ import type { KindSpec, ReconcileContext, Relation, SyncResult } from '../../syn
 import { sameJson } from '../shared/host-metadata.ts';
 import { specOf } from '../services/translate.ts';
 import { malformedService } from '../shared/shape.ts';
+import { ensureVirtualNamespace } from '../shared/virtual-namespace.ts';
 import { reversed, type ServiceMappings } from './mappings.ts';
 import {
   hostServiceRefusal,
@@ -36,25 +37,6 @@ export function mappedHostServicesKind(mappings: ServiceMappings): KindSpec {
   const hostEndpoints = new Map<string, Informer<KubeObject>>();
   const hostEndpointsOf = (hostKey: string) =>
     hostEndpoints.get(splitKey(hostKey).namespace)?.store.get(hostKey);
-
-  async function ensureNamespace(ctx: ReconcileContext, namespace: string): Promise<boolean> {
-    try {
-      await ctx.virtual.get(Resources.namespaces, '', namespace);
-      return false;
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
-    try {
-      await ctx.virtual.create(Resources.namespaces, '', {
-        apiVersion: 'v1',
-        kind: 'Namespace',
-        metadata: { name: namespace },
-      });
-    } catch (err) {
-      if (!isApiError(err, 'alreadyExists')) throw err;
-    }
-    return true;
-  }
 
   /** Creates or brings in line the replica's Endpoints (a tenant's own of that name stays untouched). */
   async function writeEndpoints(ctx: ReconcileContext, host: KubeObject): Promise<boolean> {
@@ -140,7 +122,7 @@ export function mappedHostServicesKind(mappings: ServiceMappings): KindSpec {
 
     async create(ctx, source): Promise<SyncResult> {
       const host = checked(source!);
-      const madeNamespace = await ensureNamespace(ctx, ctx.virtualNamespace);
+      const madeNamespace = await ensureVirtualNamespace(ctx, ctx.virtualNamespace);
       try {
         await ctx.virtual.create(SERVICES, ctx.virtualNamespace, virtualReplicaOf(host, ctx.virtualKey));
       } catch (err) {

@@ -14,14 +14,13 @@ const READ = ['get', 'list', 'watch'];
 
 /**
  * Host Services replicated into the virtual cluster (vCluster's networking.replicateServices.fromHost).
- * On whenever a mapping is given; it then reads Services and Endpoints of the host namespaces the
- * mappings name.
+ * Always on: it reads Services and Endpoints of the host namespaces the mappings name, none when
+ * there is no mapping (it then only deletes the replicas of mappings since removed).
  */
 export const mappedHostServicesDescriptor = defineKind({
   name: MAPPED_HOST_SERVICES,
   description: 'host Services of --map-host-service, replicated into the virtual cluster',
   defaultOn: true,
-  activeWhen: 'mapHostServices',
   fields: [
     field({
       flag: 'map-host-service',

@@ -173,9 +173,21 @@ describe('mapped-host-services (--map-host-service)', () => {
     expect(table.host.writeLog()).toEqual([]);
   });
 
-  it('no mapping: the kind does not run (no host-wide watch), even when --sync names it', async () => {
-    const table = await start({ kinds: ['mapped-host-services'], host: [[SVC, postgres]] });
-    expect([...table.controllers.keys()]).toEqual([]);
+  it('no mapping left: the replica of the last one goes, and no host Service is read', async () => {
+    const old = await fromHost([[SVC, postgres]]);
+    const table = await start({
+      kinds: ['mapped-host-services'],
+      host: [[SVC, postgres]],
+      virtual: [
+        [NS, { metadata: { name: 'team' } }],
+        [SVC, virtualDb(old)!],
+        [EP, virtualDbEndpoints(old)!],
+      ],
+    });
+    await table.settle();
+    expect(virtualDb(table)).toBeUndefined();
+    expect(virtualDbEndpoints(table)).toBeUndefined();
+    expect(table.writes()).toEqual(['virtual: delete services team/db', 'virtual: delete endpoints team/db']);
   });
 
   it('a mapping changed: the replica of the old one goes, the new one is made', async () => {

@@ -1,0 +1,129 @@
+import { TerminalError } from '../../controller/errors.ts';
+import { isApiError } from '../../kube/errors.ts';
+import { objectKey, splitKey, type KubeObject } from '../../kube/object.ts';
+import type { ResourceType } from '../../kube/resources.ts';
+import {
+  MANAGED_BY_LABEL,
+  OBJECT_HOST_NAME_ANNOTATION,
+  OBJECT_HOST_NAMESPACE_ANNOTATION,
+} from '../../naming/labels.ts';
+import { KUBECONFIG_OF_LABEL } from '../../kubeconfig-export/secret.ts';
+import type { KindSpec, ReconcileContext, SyncResult } from '../../sync/kind.ts';
+import { FROM_HOST_LABEL, virtualCopyOf, writeVirtualCopy } from '../shared/from-host.ts';
+import { ensureVirtualNamespace } from '../shared/virtual-namespace.ts';
+import { mappedHostNamespaces, virtualKeyOf, type HostDataMappings } from './mappings.ts';
+
+/** Which mapped kind made a virtual replica (config maps and secrets each have one). */
+export const REPLICA_KIND_ANNOTATION = 'vsyncer.dev/replica-kind';
+
+/** The label the chart puts on the control plane's own objects (its PKI, the kubelet's key). */
+const CONTROL_PLANE_LABEL = 'app.kubernetes.io/name';
+const CONTROL_PLANE_NAME = 'vsyncer';
+
+/**
+ * Why a host object is never shown, even when a mapping names it (a namespace's `*` names them
+ * all), or undefined. These are objects no tenant may read whatever the admin mapped: a syncer's
+ * copies of tenants' objects (of other virtual namespaces, or other virtual clusters), the token
+ * secrets of host service accounts, the virtual cluster's own keys and kubeconfig, and the root CA
+ * bundle every namespace has its own of.
+ */
+export function neverShown(host: KubeObject, type: ResourceType): string | undefined {
+  const labels = host.metadata?.labels ?? {};
+  if (labels[MANAGED_BY_LABEL] !== undefined) return 'a syncer made it (a copy of a tenant object)';
+  if (labels[KUBECONFIG_OF_LABEL] !== undefined) return "it is a virtual cluster's exported kubeconfig";
+  if (labels[CONTROL_PLANE_LABEL] === CONTROL_PLANE_NAME)
+    return "it is a virtual cluster's control-plane object";
+  if (host.type === 'kubernetes.io/service-account-token') return 'it holds a host service account token';
+  if (type.kind === 'ConfigMap' && host.metadata?.name === 'kube-root-ca.crt')
+    return 'every namespace has its own root CA bundle';
+  return undefined;
+}
+
+/** The host object a virtual object is the replica of (by its records), or undefined when it is none of this kind's. */
+function replicaOf(virtual: KubeObject, kindName: string): string | undefined {
+  const meta = virtual.metadata;
+  const annotations = meta?.annotations ?? {};
+  if (meta?.labels?.[FROM_HOST_LABEL] !== 'true' || annotations[REPLICA_KIND_ANNOTATION] !== kindName)
+    return undefined;
+  const name = annotations[OBJECT_HOST_NAME_ANNOTATION];
+  const namespace = annotations[OBJECT_HOST_NAMESPACE_ANNOTATION];
+  return name && namespace ? `${namespace}/${name}` : undefined;
+}
+
+/**
+ * ConfigMaps or Secrets of the host, shown in the virtual cluster where `--map-host-configmap` /
+ * `--map-host-secret` say (vCluster's sync.fromHost.configMaps/secrets): data, type, labels and
+ * annotations follow the host object; a tenant's edit is reverted and a deleted replica is made
+ * again; the replica goes when the host object goes, or its mapping. The virtual namespace is made
+ * when missing. A tenant's own object of the replica's name is never touched (the mapping waits,
+ * with the reason logged). Only the host namespaces the mappings name are read. A replica is an
+ * ordinary object of its namespace to the other kinds: a pod that mounts one gets a host copy of it
+ * as of any other.
+ */
+export function mappedHostDataKind(
+  type: ResourceType,
+  kindName: string,
+  mappings: HostDataMappings,
+): KindSpec {
+  function desiredReplica(host: KubeObject, virtualKey: string): KubeObject {
+    const { namespace, name } = splitKey(virtualKey);
+    const copy = virtualCopyOf(host, type);
+    const meta = copy.metadata ?? {};
+    return {
+      ...copy,
+      metadata: {
+        ...meta,
+        name,
+        namespace,
+        annotations: {
+          ...meta.annotations,
+          [OBJECT_HOST_NAME_ANNOTATION]: host.metadata?.name ?? '',
+          [OBJECT_HOST_NAMESPACE_ANNOTATION]: host.metadata?.namespace ?? '',
+          [REPLICA_KIND_ANNOTATION]: kindName,
+        },
+      },
+    };
+  }
+
+  const write = (ctx: ReconcileContext, host: KubeObject, current?: KubeObject): Promise<SyncResult> =>
+    writeVirtualCopy(ctx, type, ctx.virtualNamespace, desiredReplica(host, ctx.virtualKey), current);
+
+  return {
+    direction: 'from-host',
+    virtualType: type,
+    hostType: type,
+    // Other kinds look the copier of ConfigMaps or Secrets up by type: that is never this one.
+    replica: true,
+    hostWatch: { namespaces: mappedHostNamespaces(mappings) },
+    mapper: {
+      targetKey: (hostKey) => virtualKeyOf(mappings, hostKey),
+      // Every replica this kind made, mapped or not (by the host object it records): one whose
+      // mapping was changed or removed is then a stale copy, and goes.
+      sourceKeyOf: (virtual) => replicaOf(virtual, kindName),
+    },
+
+    wanted: (ctx, host) =>
+      host !== undefined &&
+      !host.metadata?.deletionTimestamp &&
+      virtualKeyOf(mappings, ctx.key) !== undefined &&
+      neverShown(host, type) === undefined,
+
+    async create(ctx, host): Promise<SyncResult> {
+      const madeNamespace = await ensureVirtualNamespace(ctx, ctx.virtualNamespace);
+      try {
+        const result = await write(ctx, host!);
+        ctx.log.info(
+          `replicated host ${type.kind} ${objectKey(host!)} as ${ctx.virtualKey}${madeNamespace ? ' (namespace made)' : ''}`,
+        );
+        return result;
+      } catch (err) {
+        if (!isApiError(err, 'alreadyExists')) throw err;
+        throw new TerminalError(
+          `virtual ${type.kind} ${ctx.virtualKey} exists and is not the replica of host ${type.kind} ${ctx.key}: delete it, or map the host object to another name`,
+        );
+      }
+    },
+
+    update: async (ctx, host, current) => write(ctx, host!, current),
+  };
+}
