@@ -15,6 +15,11 @@ const dir = mkdtempSync(join(tmpdir(), 'vsyncer-init-'));
 const file = join(dir, 'manifests.yaml');
 let syncer: SyncerProcess;
 
+interface ConfigMapLite {
+  metadata: { labels?: Record<string, string> };
+  data?: Record<string, string>;
+}
+
 const MANIFESTS = `
 apiVersion: v1
 kind: Namespace
@@ -61,12 +66,12 @@ spec: {size: 3}
 beforeAll(async () => {
   writeFileSync(file, MANIFESTS);
   await prepareHostNamespace(vc, hostNs);
-  // An object that already exists is the cluster's: never changed.
+  // An object that exists already gets the manifest's fields; fields only the tenant set stay.
   await mustKubectl('virtual', ['create', 'namespace', ns]);
   await apply('virtual', {
     apiVersion: 'v1',
     kind: 'ConfigMap',
-    metadata: { name: 'kept', namespace: ns },
+    metadata: { name: 'kept', namespace: ns, labels: { tenant: 'label' } },
     data: { mode: 'edited-by-tenant' },
   });
   syncer = await startSyncer({ name: vc, hostNamespace: hostNs, args: [`--init-manifests=${file}`] });
@@ -82,7 +87,7 @@ afterAll(async () => {
 });
 
 describe('--init-manifests (vCluster init manifests)', () => {
-  it('creates each missing object in order, a custom resource once its CRD is served; leaves existing ones as they are', async () => {
+  it("applies each object in order, a custom resource once its CRD is served; an existing object gets the manifest's fields", async () => {
     const widget = await waitFor(
       'the Widget, created once its CRD is served',
       () => getObject<{ spec: { size: number } }>('virtual', [`widgets.${group}`, 'first', '-n', ns]),
@@ -96,21 +101,78 @@ describe('--init-manifests (vCluster init manifests)', () => {
       ns,
     ]);
     expect(settings!.data).toEqual({ mode: 'strict' });
-    const kept = await getObject<{ data: Record<string, string> }>('virtual', [
-      'configmap',
-      'kept',
-      '-n',
-      ns,
-    ]);
-    expect(kept!.data).toEqual({ mode: 'edited-by-tenant' });
+    const kept = await getObject<ConfigMapLite>('virtual', ['configmap', 'kept', '-n', ns]);
+    expect(kept!.data).toEqual({ mode: 'from-manifest' });
+    expect(kept!.metadata.labels).toEqual({ tenant: 'label' });
     // The invalid object was refused by the API server and named in the log; the rest went on.
     await waitFor(
       'the refusal in the log',
       async () => syncer.logs().includes('ConfigMap') && syncer.logs().includes('Not_A_Name'),
       30_000,
     );
-    expect(syncer.logs()).toMatch(/refused the init manifest object ConfigMap [^"]*Not_A_Name/);
+    expect(syncer.logs()).toMatch(/refused an init manifest[^\n]*ConfigMap [^"]*Not_A_Name/);
+    // Recorded on the host, where no tenant can change what the syncer will delete.
+    await waitFor(
+      'the record of the applied manifests',
+      () => getObject('host', ['configmap', `${vc}-init-manifests-applied`, '-n', hostNs]),
+      30_000,
+    );
   }, 150_000);
+
+  it('unchanged manifests are not applied again at the next start: what a tenant changed stays', async () => {
+    await mustKubectl('virtual', [
+      'patch',
+      'configmap',
+      'settings',
+      '-n',
+      ns,
+      '-p',
+      '{"data":{"mode":"tenant"}}',
+    ]);
+    await mustKubectl('virtual', ['delete', 'configmap', 'kept', '-n', ns]);
+    await syncer.stop();
+    syncer = await startSyncer({ name: vc, hostNamespace: hostNs, args: [`--init-manifests=${file}`] });
+    await waitFor(
+      'the unchanged manifests seen',
+      async () => syncer.logs().includes('init manifests unchanged'),
+      60_000,
+    );
+    const settings = await getObject<ConfigMapLite>('virtual', ['configmap', 'settings', '-n', ns]);
+    expect(settings!.data).toEqual({ mode: 'tenant' });
+    expect(await getObject('virtual', ['configmap', 'kept', '-n', ns])).toBeUndefined();
+  }, 120_000);
+
+  it('changed manifests are applied at the next start, and objects no longer listed are deleted', async () => {
+    const changed = MANIFESTS.replace('data: {mode: strict}', 'data: {mode: changed}').replace(
+      `---
+apiVersion: ${group}/v1
+kind: Widget
+metadata: {name: first, namespace: ${ns}}
+spec: {size: 3}
+`,
+      '',
+    );
+    expect(changed).not.toContain('name: first');
+    writeFileSync(file, changed);
+    await syncer.stop();
+    syncer = await startSyncer({ name: vc, hostNamespace: hostNs, args: [`--init-manifests=${file}`] });
+    await waitFor(
+      'the changed manifests applied',
+      async () =>
+        (await getObject<ConfigMapLite>('virtual', ['configmap', 'settings', '-n', ns]))?.data?.mode ===
+        'changed',
+      60_000,
+    );
+    await waitFor(
+      'the Widget no longer listed deleted',
+      async () => !(await getObject('virtual', [`widgets.${group}`, 'first', '-n', ns])),
+      60_000,
+    );
+    // Listed again: made again.
+    expect((await getObject<ConfigMapLite>('virtual', ['configmap', 'kept', '-n', ns]))?.data).toEqual({
+      mode: 'from-manifest',
+    });
+  }, 120_000);
 
   it('a manifest file that cannot be read stops the start with the flag and the document named (exit 2)', async () => {
     const bad = join(dir, 'bad.yaml');

@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import type { Server } from 'node:http';
 import { corednsObjects } from './bootstrap/coredns.ts';
 import { MissingObjectCreator } from './bootstrap/create-missing.ts';
-import { DiscoveryResolver, initManifestObjects, parseManifests } from './bootstrap/init-manifests.ts';
+import { InitManifestsApplier } from './bootstrap/apply-manifests.ts';
 import { kubeletClientObjects } from './bootstrap/kubelet-client.ts';
 import { ConfigError, kubeletPort, placementOf, type SyncerConfig } from './config/config.ts';
 import { InformerFactory } from './informer/factory.ts';
@@ -57,7 +57,7 @@ export class SyncerApp {
   private readonly kubeconfigExporter: KubeconfigExporter | undefined;
   private readonly corednsBootstrap: MissingObjectCreator | undefined;
   private readonly kubeletClientBootstrap: MissingObjectCreator | undefined;
-  private readonly initManifests: MissingObjectCreator | undefined;
+  private readonly initManifests: InitManifestsApplier | undefined;
   private controllersStarted = false;
   private stopping = false;
   private stopped: Promise<void> | undefined;
@@ -191,19 +191,20 @@ export class SyncerApp {
       });
     }
     if (config.initManifests) {
-      let objects;
       try {
-        objects = parseManifests(readFileSync(config.initManifests, 'utf8'), config.initManifests);
+        this.initManifests = new InitManifestsApplier({
+          virtual,
+          host,
+          hostNamespace: config.hostNamespace,
+          vcName: config.name,
+          text: readFileSync(config.initManifests, 'utf8'),
+          source: config.initManifests,
+          clock,
+          logger,
+        });
       } catch (err) {
         throw new ConfigError('--init-manifests', (err as Error).message);
       }
-      this.initManifests = new MissingObjectCreator({
-        client: virtual,
-        what: 'init manifest',
-        objects: initManifestObjects(objects, new DiscoveryResolver(virtual)),
-        clock,
-        logger,
-      });
     }
     this.components = [...kinds.values()].map(
       (kind) =>

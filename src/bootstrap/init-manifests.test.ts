@@ -2,8 +2,8 @@ import { Resources } from '../kube/resources.ts';
 import { FakeCluster } from '../testing/fake-cluster.ts';
 import { FakeClock } from '../util/clock.ts';
 import { createLogger } from '../util/log.ts';
-import { MissingObjectCreator } from './create-missing.ts';
-import { DiscoveryResolver, initManifestObjects, ManifestError, parseManifests } from './init-manifests.ts';
+import { InitManifestsApplier, initManifestsRecordName } from './apply-manifests.ts';
+import { ManifestError, parseManifests } from './init-manifests.ts';
 
 const MANIFESTS = `
 apiVersion: v1
@@ -97,81 +97,113 @@ describe('parseManifests, as kubectl reads', () => {
   });
 });
 
-describe('init manifests, created through discovery', () => {
-  function creator(virtual: FakeCluster) {
-    const objects = parseManifests(MANIFESTS, 'init.yaml');
-    return new MissingObjectCreator({
-      client: virtual,
-      what: 'init manifest',
-      objects: initManifestObjects(objects, new DiscoveryResolver(virtual)),
-      clock: new FakeClock(),
-      logger: createLogger({ level: 'error', format: 'text', write: () => {} }),
-    });
-  }
+const quiet = () => createLogger({ level: 'error', format: 'text', write: () => {} });
 
-  it('creates each missing object where it belongs (namespaced without a namespace: default); an existing one is left as it is', async () => {
+function applier(virtual: FakeCluster, host: FakeCluster, text = MANIFESTS, clock = new FakeClock()) {
+  return new InitManifestsApplier({
+    virtual,
+    host,
+    hostNamespace: 'host-ns',
+    vcName: 'vc',
+    text,
+    source: 'init.yaml',
+    clock,
+    logger: quiet(),
+  });
+}
+
+describe('init manifests, applied as vCluster applies them', () => {
+  it('applies each object where it belongs (namespaced without a namespace: default), setting its manifest fields again, and records the manifests on the host', async () => {
     const virtual = new FakeCluster('virtual');
+    const host = new FakeCluster('host');
     virtual.seed(Resources.configMaps, {
-      metadata: { name: 'settings', namespace: 'tools' },
+      metadata: { name: 'settings', namespace: 'tools', labels: { tenant: 'added' } },
       data: { mode: 'edited' },
     });
-    const result = await creator(virtual).start();
+    const result = await applier(virtual, host).start();
     expect(result).toEqual({
-      outcome: 'done',
-      created: ['Namespace tools', 'ConfigMap default/defaults', 'PriorityClass tenant-batch'],
-      existing: ['ConfigMap tools/settings'],
+      outcome: 'applied',
+      applied: [
+        'Namespace tools',
+        'ConfigMap tools/settings',
+        'ConfigMap default/defaults',
+        'PriorityClass tenant-batch',
+      ],
       refused: [],
+      deleted: [],
     });
-    expect(virtual.objects(Resources.configMaps, 'tools')[0]!.data).toEqual({ mode: 'edited' });
+    const settings = virtual.objects(Resources.configMaps, 'tools')[0]!;
+    expect(settings.data).toEqual({ mode: 'strict' });
+    expect(settings.metadata?.labels).toEqual({ tenant: 'added' });
     expect(virtual.objects(Resources.configMaps, 'default')[0]!.data).toEqual({ mode: 'lax' });
     // Cluster-scoped: the namespace a manifest gave it is dropped.
     expect(virtual.objects(Resources.priorityClasses)[0]!.metadata?.namespace).toBeUndefined();
+    const record = host.objects(Resources.configMaps, 'host-ns')[0]!;
+    expect(record.metadata).toMatchObject({
+      name: initManifestsRecordName('vc'),
+      labels: { 'app.kubernetes.io/name': 'vsyncer', 'vsyncer.dev/init-manifests-of': 'vc' },
+    });
   });
 
-  it('a kind not served yet holds up none of the objects after it, and is created once it is served', async () => {
+  it('while the manifests are unchanged, nothing is applied: a tenant may edit or delete what it was given', async () => {
     const virtual = new FakeCluster('virtual');
-    const objects = parseManifests(
-      'apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: after}\n',
-      'x.yaml',
-    );
+    const host = new FakeCluster('host');
+    await applier(virtual, host).start();
+    await virtual.delete(Resources.configMaps, 'default', 'defaults');
+    virtual.clearWrites();
+    const again = await applier(virtual, host).start();
+    expect(again.outcome).toBe('unchanged');
+    expect(virtual.writeLog()).toEqual([]);
+  });
+
+  it('changed manifests: every object applied again, those no longer listed deleted (last first), the record replaced', async () => {
+    const virtual = new FakeCluster('virtual');
+    const host = new FakeCluster('host');
+    await applier(virtual, host).start();
+    const changed = [
+      'apiVersion: v1\nkind: Namespace\nmetadata: {name: tools}',
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: tools}\ndata: {mode: changed}',
+    ].join('\n---\n');
+    virtual.clearWrites();
+    const result = await applier(virtual, host, changed).start();
+    expect(result.deleted).toEqual(['PriorityClass tenant-batch', 'ConfigMap default/defaults']);
+    expect(virtual.objects(Resources.configMaps, 'tools')[0]!.data).toEqual({ mode: 'changed' });
+    expect(virtual.objects(Resources.priorityClasses)).toEqual([]);
+    expect(virtual.objects(Resources.configMaps, 'default')).toEqual([]);
+    // Recorded: the same manifests once more change nothing.
+    expect((await applier(virtual, host, changed).start()).outcome).toBe('unchanged');
+  });
+
+  it('an object the API server refuses is reported and not retried; the others are applied', async () => {
+    const virtual = new FakeCluster('virtual');
+    const host = new FakeCluster('host');
+    virtual.failNext('patch', 'configmaps', 'invalid');
+    const result = await applier(virtual, host).start();
+    expect(result.refused).toEqual(['ConfigMap tools/settings']);
+    expect(result.applied).toContain('ConfigMap default/defaults');
+  });
+
+  it('a kind not served yet holds up none of the objects after it, and is applied once it is served', async () => {
+    class LateCrd extends FakeCluster {
+      served = false;
+      override async servedResources(groupVersion: string) {
+        if (groupVersion !== 'example.com/v1') return super.servedResources(groupVersion);
+        if (!this.served) throw new Error('example.com/v1 is not served');
+        return [{ name: 'configmaps', kind: 'Widget', namespaced: true }];
+      }
+    }
+    const virtual = new LateCrd('virtual');
     const clock = new FakeClock();
-    let served = false;
-    const widgets = {
-      group: 'example.com',
-      version: 'v1',
-      resource: 'configmaps',
-      kind: 'Widget',
-      namespaced: true,
-    };
-    const items = initManifestObjects(objects, new DiscoveryResolver(virtual));
-    const first = items[0]!;
-    first.resolveType = async () => {
-      if (!served) throw new Error('Widget is not served in example.com/v1 (yet)');
-      return widgets;
-    };
-    const run = new MissingObjectCreator({
-      client: virtual,
-      what: 'init manifest',
-      objects: items,
+    const run = applier(
+      virtual,
+      new FakeCluster('host'),
+      'apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: after}\n',
       clock,
-      logger: createLogger({ level: 'error', format: 'text', write: () => {} }),
-    }).start();
+    ).start();
     await new Promise((r) => setImmediate(r));
     expect(virtual.writeLog()).toEqual(['create configmaps default/after']);
-    served = true;
+    virtual.served = true;
     clock.advance(1_000);
-    expect((await run).created).toEqual(['ConfigMap default/after', 'Widget default/w']);
-  });
-
-  it('a kind the server does not serve is waited for (retried), never skipped', async () => {
-    const virtual = new FakeCluster('virtual');
-    const objects = parseManifests(
-      'apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n',
-      'x.yaml',
-    );
-    const resolver = new DiscoveryResolver(virtual);
-    await expect(initManifestObjects(objects, resolver)[0]!.resolveType!()).rejects.toThrow(
-      'example.com/v1 is not served',
-    );
+    expect((await run).applied).toEqual(['ConfigMap default/after', 'Widget default/w']);
   });
 });

@@ -2,14 +2,11 @@ import { parseAllDocuments } from 'yaml';
 import type { ClusterClient, ServedResource } from '../kube/client.ts';
 import type { KubeObject } from '../kube/object.ts';
 import type { ResourceType } from '../kube/resources.ts';
-import type { BootstrapObject } from './coredns.ts';
 
 /**
- * `--init-manifests`: objects the syncer creates in the virtual cluster once it runs, each only when
- * missing (vCluster's init manifests, `experimental.deploy.vcluster.manifests`): namespaces, config,
- * RBAC, workloads, CRDs and their resources an admin wants in every new virtual cluster. An object
- * that exists is never changed, so the tenant may edit or delete what it was given; a deleted one
- * comes back at the next start, as with the CoreDNS objects.
+ * `--init-manifests`: reading the objects an admin wants in every new virtual cluster (vCluster's
+ * init manifests, `experimental.deploy.vcluster.manifests`) and finding their types; applying them
+ * is apply-manifests.ts's.
  */
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
@@ -101,12 +98,4 @@ export function placed(object: KubeObject, type: ResourceType): KubeObject {
   return type.namespaced
     ? { ...object, metadata: { ...meta, namespace: object.metadata?.namespace || 'default' } }
     : { ...object, metadata: meta };
-}
-
-/** What the creator needs for each manifest: its type found when it is created. */
-export function initManifestObjects(
-  objects: readonly KubeObject[],
-  resolver: DiscoveryResolver,
-): BootstrapObject[] {
-  return objects.map((object) => ({ object, resolveType: () => resolver.typeOf(object) }));
 }

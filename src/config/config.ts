@@ -148,7 +148,7 @@ const CORE_FIELDS: readonly FieldSpec<keyof CoreConfig>[] = [
     kind: 'string',
     default: '',
     description:
-      "YAML file (documents or Lists) of objects to create in the virtual cluster once the syncer runs, each only when missing, in order, as vCluster's init manifests; an object that exists is never changed (empty: none)",
+      "YAML file (documents or Lists) of objects to apply in the virtual cluster once the syncer runs, in order, as vCluster's init manifests: applied again only when the file changed since it was last applied in full, objects it no longer lists then deleted (empty: none)",
   },
   {
     flag: 'sync',

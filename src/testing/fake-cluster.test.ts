@@ -224,11 +224,16 @@ describe('FakeCluster: update, patch, delete', () => {
       fake.patch(Resources.configMaps, 'ns', 'a', [{ op: 'remove', path: '/nope' }], 'json'),
     );
     expect(isInvalid(bad)).toBe(true);
-    await expect(fake.patch(Resources.configMaps, 'ns', 'a', {}, 'apply')).rejects.toThrow(/not supported/);
+    // Server-side apply, roughly: an existing object gets the applied fields, a missing one is made.
+    const applied = await fake.patch(Resources.configMaps, 'ns', 'a', { data: { k2: 'applied' } }, 'apply');
+    expect(applied.data).toEqual({ k: 'w', k2: 'applied' });
+    await fake.patch(Resources.configMaps, 'ns', 'b', cm('b'), 'apply');
     expect(fake.writeLog()).toEqual([
       'create configmaps ns/a',
       'patch configmaps ns/a',
       'patch configmaps ns/a',
+      'patch configmaps ns/a',
+      'create configmaps ns/b',
     ]);
   });
 

@@ -600,7 +600,13 @@ export class FakeCluster implements ClusterClient {
     options: PatchOptions = {},
   ): Promise<T> {
     this.injected('patch', type, options.subresource);
-    if (patchType === 'apply') throw new Error('server-side apply patches are not supported in fake');
+    if (patchType === 'apply' && !this.bucket(type).has(key(type.namespaced ? namespace : '', name))) {
+      // Server-side apply of a missing object creates it.
+      const created = await this.create<T>(type, namespace, patch as KubeObject, options);
+      return created;
+    }
+    // Server-side apply of an existing object, roughly: the applied fields merged in (a real API
+    // server also removes the fields the manager applied before and applies no more).
     const current = clone(this.existing(type, namespace, name));
     let patched: unknown;
     try {

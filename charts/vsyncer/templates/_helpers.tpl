@@ -102,7 +102,7 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 {{- else }}
 - --coredns-image=
 {{- end }}
-{{- if .Values.initManifests }}
+{{- if include "vsyncer.initManifests" . }}
 - --init-manifests=/etc/vsyncer/init/manifests.yaml
 {{- end }}
 - --virtual-api-service={{ include "vsyncer.virtualApiService" . }}
@@ -204,4 +204,16 @@ contexts:
   - name: virtual
     context: {cluster: virtual, user: {{ .user }}}
 current-context: virtual
+{{- end -}}
+
+{{/*
+The init manifests the syncer applies: initManifests as written, then initManifestsTemplate rendered
+as a template of this chart (vCluster's manifestsTemplate: {{ .Release.Name }} and the values).
+Empty when neither is set.
+*/}}
+{{- define "vsyncer.initManifests" -}}
+{{- $parts := list -}}
+{{- with .Values.initManifests }}{{ $parts = append $parts . }}{{ end -}}
+{{- with .Values.initManifestsTemplate }}{{ $parts = append $parts (tpl . $) }}{{ end -}}
+{{- join "\n---\n" $parts -}}
 {{- end -}}
