@@ -31,7 +31,9 @@ const mappingArgs = [
   `--map-host-configmap=${sharedNs}/*=${appNs}/*`,
   `--map-host-configmap==${ownNs}`,
   `--map-host-secret=${vaultNs}/creds=${appNs}/db-creds`,
-  `--map-host-secret==${ownNs}`,
+  // The host namespace's Secrets are mapped one by one; a service account token never shows.
+  `--map-host-secret=/shared-tls=${ownNs}/shared-tls`,
+  `--map-host-secret=/host-robot-token=${ownNs}/host-robot-token`,
   '--sync-all-configmaps',
 ];
 

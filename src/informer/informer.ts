@@ -74,6 +74,7 @@ export class Informer<T extends KubeObject> {
     this.log = (opts.logger ?? silentLogger).child({
       cluster: opts.client.name,
       resource: opts.type.resource,
+      ...(opts.namespace ? { namespace: opts.namespace } : {}),
     });
     this.writableStore = new Store<T>(opts.indexers, { strings: opts.parts?.strings });
     this.backoff = new Backoff(opts.backoff?.initialMs ?? 500, opts.backoff?.maxMs ?? 30_000);
@@ -84,9 +85,10 @@ export class Informer<T extends KubeObject> {
     return this.writableStore;
   }
 
-  /** A short name for logs and readiness reports, e.g. `host/configmaps`. */
+  /** A short name for logs and readiness reports, e.g. `host/configmaps` (`host/configmaps in shared`). */
   get description(): string {
-    return `${this.opts.client.name}/${this.opts.type.resource}`;
+    const where = this.opts.namespace ? ` in ${this.opts.namespace}` : '';
+    return `${this.opts.client.name}/${this.opts.type.resource}${where}`;
   }
 
   /** Where the informer is in its list/watch cycle (for tests and status). */

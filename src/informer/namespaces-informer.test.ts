@@ -14,7 +14,7 @@ class FakeNamespaceInformer implements InformerView<KubeObject> {
     this.namespace = namespace;
   }
   get description() {
-    return 'host/configmaps';
+    return `host/configmaps in ${this.namespace}`;
   }
   addIndexer(name: string, fn: (o: KubeObject) => string[]) {
     this.store.addIndexer(name, fn);
@@ -53,7 +53,7 @@ describe('NamespacesInformer', () => {
   it('asks for one informer per distinct namespace', () => {
     const { parts, view } = informerOver('shared', 'team', 'shared');
     expect([...parts.keys()]).toEqual(['shared', 'team']);
-    expect(view.description).toBe('host/configmaps in namespaces shared, team');
+    expect(view.description).toBe('host/configmaps in shared, host/configmaps in team');
   });
 
   it("looks a key up in its namespace's cache and lists, counts and indexes across all of them", () => {

@@ -58,9 +58,8 @@ export class NamespacesInformer<T extends KubeObject> implements InformerView<T>
   }
 
   get description(): string {
-    const first = this.parts.values().next().value;
-    const what = first ? first.description : 'nothing';
-    return `${what} in namespaces ${[...this.parts.keys()].join(', ')}`;
+    const parts = [...this.parts.values()].map((p) => p.description);
+    return parts.length ? parts.join(', ') : 'no namespace';
   }
 
   addIndexer(name: string, fn: IndexFunc<T>): void {

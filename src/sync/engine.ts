@@ -179,16 +179,16 @@ export class KindController implements SyncComponent {
           if (before && before !== after) seen(targetSide, before);
           seen(targetSide, after);
         },
-        // A host object that held a source's host name without being its copy (an earlier syncer's,
-        // see copyWithoutKind) is gone: the object it names may now get its own copy.
-        onDelete: (o) =>
-          seen(
-            targetSide,
-            spec.mapper.sourceKeyOf(o) ??
-              (targetSide === 'host'
-                ? claimedVirtualKey(o, managedByValue(env, spec.hostType.namespaced))
-                : undefined),
-          ),
+        onDelete: (o) => {
+          const copied = spec.mapper.sourceKeyOf(o);
+          if (copied) return seen(targetSide, copied);
+          // An object that held a target's name without being a copy is gone (an earlier syncer's
+          // host object, see copyWithoutKind; a tenant's own object where a mapping shows a host
+          // one): the sources that name may now get their copy.
+          if (targetSide === 'host')
+            seen(targetSide, claimedVirtualKey(o, managedByValue(env, spec.hostType.namespaced)));
+          for (const key of spec.mapper.sourceKeysFor?.(objectKey(o)) ?? []) seen(targetSide, key);
+        },
       });
     }
     for (const relation of spec.relations ?? []) {

@@ -38,6 +38,11 @@ export interface Mapper {
   sourceKeyOf(target: KubeObject): string | undefined;
   /** The UID of the source incarnation a target was made from, when the target records it. */
   sourceUidOf?(target: KubeObject): string | undefined;
+  /**
+   * The source keys whose target would be at this key (a mapping read backwards), for kinds whose
+   * target name an object that is not a copy may hold: when it goes, they are queued to take it.
+   */
+  sourceKeysFor?(targetKey: string): string[];
 }
 
 /**

@@ -3,15 +3,15 @@ import { field } from '../../config/fields.ts';
 import { Resources, type ResourceType } from '../../kube/resources.ts';
 import { defineKind, type Placement } from '../../sync/kind.ts';
 import { mappedHostDataKind } from './kind.ts';
-import { invalidHostDataMappings, parseHostDataMappings } from './mappings.ts';
+import { invalidHostDataMappings, parseHostDataMappings, type MappingLimits } from './mappings.ts';
 
 const READ = ['get', 'list', 'watch'];
 const FORMS =
   'host-ns/name=virtual-ns/name, host-ns/*=virtual-ns/*, /name=virtual-ns/name for the host namespace of this virtual cluster, =virtual-ns for all of it';
 
 /** Reads the mappings of one flag for this virtual cluster's host namespace, or stops with the flag named. */
-function mappingsOf(flag: string, entries: readonly string[], where: Placement) {
-  const parsed = parseHostDataMappings(entries, where.hostNamespace);
+function mappingsOf(flag: string, entries: readonly string[], where: Placement, limits: MappingLimits) {
+  const parsed = parseHostDataMappings(entries, where.hostNamespace, limits);
   if (typeof parsed === 'string') throw new ConfigError(`--${flag}`, parsed);
   return parsed;
 }
@@ -27,6 +27,7 @@ function mappedHostDataDescriptor(opts: {
   flag: string;
   key: 'mapHostConfigMaps' | 'mapHostSecrets';
   what: string;
+  limits: MappingLimits;
 }) {
   return defineKind({
     name: opts.name,
@@ -41,7 +42,7 @@ function mappedHostDataDescriptor(opts: {
         repeatable: true,
         valueName: 'host=virtual',
         description: `host ${opts.what} shown read-only in the virtual cluster (repeatable; vCluster's sync.fromHost mappings): ${FORMS}. The virtual namespace is made when missing`,
-        validate: invalidHostDataMappings,
+        validate: (entries) => invalidHostDataMappings(entries, opts.limits),
       }),
     ],
     hostRbac: [
@@ -55,7 +56,7 @@ function mappedHostDataDescriptor(opts: {
       },
     ],
     build: (options, where) =>
-      mappedHostDataKind(opts.type, opts.name, mappingsOf(opts.flag, options[opts.key], where)),
+      mappedHostDataKind(opts.type, opts.name, mappingsOf(opts.flag, options[opts.key], where, opts.limits)),
   });
 }
 
@@ -66,6 +67,8 @@ export const mappedHostConfigMapsDescriptor = mappedHostDataDescriptor({
   flag: 'map-host-configmap',
   key: 'mapHostConfigMaps',
   what: 'ConfigMaps',
+  // The root CA bundle publisher of the virtual cluster keeps its own in every namespace.
+  limits: { reservedVirtualNames: ['kube-root-ca.crt'] },
 });
 
 /** Host Secrets shown in the virtual cluster (vCluster's sync.fromHost.secrets). */
@@ -75,4 +78,6 @@ export const mappedHostSecretsDescriptor = mappedHostDataDescriptor({
   flag: 'map-host-secret',
   key: 'mapHostSecrets',
   what: 'Secrets',
+  // The host namespace holds the control plane's own Secrets: only named ones may be shown.
+  limits: { hostNamespaceWide: false },
 });

@@ -11,10 +11,16 @@ import { KUBECONFIG_OF_LABEL } from '../../kubeconfig-export/secret.ts';
 import type { KindSpec, ReconcileContext, SyncResult } from '../../sync/kind.ts';
 import { FROM_HOST_LABEL, virtualCopyOf, writeVirtualCopy } from '../shared/from-host.ts';
 import { ensureVirtualNamespace } from '../shared/virtual-namespace.ts';
-import { mappedHostNamespaces, virtualKeyOf, type HostDataMappings } from './mappings.ts';
+import { hostKeysOf, mappedHostNamespaces, virtualKeyOf, type HostDataMappings } from './mappings.ts';
 
 /** Which mapped kind made a virtual replica (config maps and secrets each have one). */
 export const REPLICA_KIND_ANNOTATION = 'vsyncer.dev/replica-kind';
+/**
+ * Where the replica was made (`namespace/name`): a copy a tenant makes of it elsewhere (kubectl get
+ * -o yaml, then apply) carries the records too, but not this key, and is the tenant's, not a stale
+ * replica to delete.
+ */
+export const REPLICA_KEY_ANNOTATION = 'vsyncer.dev/replica-key';
 
 /** The label the chart puts on the control plane's own objects (its PKI, the kubelet's key). */
 const CONTROL_PLANE_LABEL = 'app.kubernetes.io/name';
@@ -33,6 +39,8 @@ export function neverShown(host: KubeObject, type: ResourceType): string | undef
   if (labels[KUBECONFIG_OF_LABEL] !== undefined) return "it is a virtual cluster's exported kubeconfig";
   if (labels[CONTROL_PLANE_LABEL] === CONTROL_PLANE_NAME)
     return "it is a virtual cluster's control-plane object";
+  // Helm's release records hold every manifest of the release, the control plane's keys included.
+  if (labels.owner === 'helm' || host.type === 'helm.sh/release.v1') return "it is a Helm release's record";
   if (host.type === 'kubernetes.io/service-account-token') return 'it holds a host service account token';
   if (type.kind === 'ConfigMap' && host.metadata?.name === 'kube-root-ca.crt')
     return 'every namespace has its own root CA bundle';
@@ -45,6 +53,7 @@ function replicaOf(virtual: KubeObject, kindName: string): string | undefined {
   const annotations = meta?.annotations ?? {};
   if (meta?.labels?.[FROM_HOST_LABEL] !== 'true' || annotations[REPLICA_KIND_ANNOTATION] !== kindName)
     return undefined;
+  if (annotations[REPLICA_KEY_ANNOTATION] !== `${meta?.namespace}/${meta?.name}`) return undefined;
   const name = annotations[OBJECT_HOST_NAME_ANNOTATION];
   const namespace = annotations[OBJECT_HOST_NAMESPACE_ANNOTATION];
   return name && namespace ? `${namespace}/${name}` : undefined;
@@ -67,22 +76,15 @@ export function mappedHostDataKind(
 ): KindSpec {
   function desiredReplica(host: KubeObject, virtualKey: string): KubeObject {
     const { namespace, name } = splitKey(virtualKey);
-    const copy = virtualCopyOf(host, type);
-    const meta = copy.metadata ?? {};
-    return {
-      ...copy,
-      metadata: {
-        ...meta,
-        name,
-        namespace,
-        annotations: {
-          ...meta.annotations,
-          [OBJECT_HOST_NAME_ANNOTATION]: host.metadata?.name ?? '',
-          [OBJECT_HOST_NAMESPACE_ANNOTATION]: host.metadata?.namespace ?? '',
-          [REPLICA_KIND_ANNOTATION]: kindName,
-        },
+    return virtualCopyOf(host, type, {
+      namespace,
+      name,
+      annotations: {
+        [OBJECT_HOST_NAMESPACE_ANNOTATION]: host.metadata?.namespace ?? '',
+        [REPLICA_KIND_ANNOTATION]: kindName,
+        [REPLICA_KEY_ANNOTATION]: virtualKey,
       },
-    };
+    });
   }
 
   const write = (ctx: ReconcileContext, host: KubeObject, current?: KubeObject): Promise<SyncResult> =>
@@ -100,6 +102,8 @@ export function mappedHostDataKind(
       // Every replica this kind made, mapped or not (by the host object it records): one whose
       // mapping was changed or removed is then a stale copy, and goes.
       sourceKeyOf: (virtual) => replicaOf(virtual, kindName),
+      // A tenant's own object that held a replica's name is gone: the host objects mapped there may show.
+      sourceKeysFor: (virtualKey) => hostKeysOf(mappings, virtualKey),
     },
 
     wanted: (ctx, host) =>

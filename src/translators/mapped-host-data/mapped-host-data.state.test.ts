@@ -121,10 +121,21 @@ describe('mapped-host-configmaps and mapped-host-secrets (--map-host-configmap, 
   });
 
   it('never shows what no tenant may read, even under a namespace-wide mapping', async () => {
+    const secretNames = ['sa-token', 'pki', 'vc-kubeconfig', 'bundle', 'tls', 'sh.helm.release.v1.vc.v1'];
     const table = await mapped({
       configMaps: ['=own'],
-      secrets: ['=own'],
+      // The host namespace's Secrets only by name: even named, these are never shown.
+      secrets: secretNames.map((name) => `/${name}=own/${name}`),
       host: [
+        cm(HOST_NS, 'helm-release-cm', { release: 'everything' }, { owner: 'helm', name: 'vc' }),
+        [
+          SECRET,
+          {
+            metadata: { name: 'sh.helm.release.v1.vc.v1', namespace: HOST_NS, labels: { owner: 'helm' } },
+            type: 'helm.sh/release.v1',
+            data: { release: 'a2V5cw==' },
+          },
+        ],
         cm(HOST_NS, 'kube-root-ca.crt', { 'ca.crt': 'host CA' }),
         // A syncer's copy of a tenant object of another virtual namespace.
         cm(
@@ -185,7 +196,28 @@ describe('mapped-host-configmaps and mapped-host-secrets (--map-host-configmap, 
     });
   });
 
-  it("never touches a tenant's own object of the replica's name", async () => {
+  it("refuses to map the host namespace's Secrets all at once (the control plane's own are among them)", async () => {
+    await expect(mapped({ secrets: ['=own'] })).rejects.toThrow(/may only be mapped object by object/);
+    await expect(mapped({ secrets: [`${HOST_NS}/*=own/*`] })).rejects.toThrow(
+      /may only be mapped object by object/,
+    );
+    await expect(mapped({ configMaps: ['shared/x=team/kube-root-ca.crt'] })).rejects.toThrow(
+      /kept by the virtual control plane/,
+    );
+  });
+
+  it('writes a new replica once', async () => {
+    const table = await mapped({
+      configMaps: ['shared/*=team/*'],
+      host: [cm('shared', 'settings', { mode: 'fast' })],
+    });
+    expect(table.writes()).toEqual([
+      'virtual: create namespaces team',
+      'virtual: create configmaps team/settings',
+    ]);
+  });
+
+  it("never touches a tenant's own object of the replica's name; once the tenant deletes it, the replica is made", async () => {
     const own: KubeObject = {
       metadata: { name: 'settings', namespace: 'team', uid: 'tenant-own' },
       data: { mine: 'yes' },
@@ -203,6 +235,27 @@ describe('mapped-host-configmaps and mapped-host-secrets (--map-host-configmap, 
       data: { mine: 'yes' },
     });
     expect(table.writes().filter((w) => w.includes('configmaps'))).toEqual([]);
+    await table.virtual.delete(CM, 'team', 'settings');
+    await table.settle();
+    expect(find(table, CM, 'team', 'settings')?.data).toEqual({ mode: 'fast' });
+  });
+
+  it("a tenant's copy of a replica in another namespace is the tenant's: left alone", async () => {
+    const first = await mapped({
+      configMaps: ['shared/*=team/*'],
+      host: [cm('shared', 'settings', { mode: 'fast' })],
+    });
+    const replica = find(first, CM, 'team', 'settings')!;
+    const copy = { ...replica, metadata: { ...replica.metadata, namespace: 'mine', uid: 'copy' } };
+    const table = await mapped({
+      configMaps: ['shared/*=team/*'],
+      host: [cm('shared', 'settings', { mode: 'fast' })],
+      virtual: [
+        [NS, { metadata: { name: 'mine' } }],
+        [CM, copy],
+      ],
+    });
+    expect(find(table, CM, 'mine', 'settings')?.metadata?.uid).toBe('copy');
   });
 
   it('a replica whose mapping was removed goes, with no mapping left too', async () => {

@@ -1,4 +1,5 @@
 import {
+  hostKeysOf,
   invalidHostDataMappings,
   mappedHostNamespaces,
   parseHostDataMappings,
@@ -27,6 +28,18 @@ describe('host data mappings', () => {
     [['/specific=other/specific'], 'vc-ns/else', undefined],
   ])('%j maps %s to %s', (entries, hostKey, virtualKey) => {
     expect(virtualKeyOf(parsed(entries), hostKey)).toBe(virtualKey);
+  });
+
+  it('reads a mapping backwards: the host objects a virtual key shows', () => {
+    const m = parsed([
+      'shared/*=team/*',
+      'other/*=team/*',
+      'default/my.cm=team/cm-my',
+      'default/keep=team/*',
+    ]);
+    expect(hostKeysOf(m, 'team/cm-my').sort()).toEqual(['default/my.cm', 'other/cm-my', 'shared/cm-my']);
+    expect(hostKeysOf(m, 'team/keep').sort()).toEqual(['default/keep', 'other/keep', 'shared/keep']);
+    expect(hostKeysOf(m, 'elsewhere/x')).toEqual([]);
   });
 
   it('reads only the host namespaces the mappings name', () => {

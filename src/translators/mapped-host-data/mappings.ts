@@ -72,6 +72,17 @@ function parseEntry(entry: string, hostNamespace: string): Entry | string {
   return { host, virtual };
 }
 
+/** What one type's mappings may not name. */
+export interface MappingLimits {
+  /**
+   * False: the virtual cluster's own host namespace may be mapped only object by object (its
+   * Secrets include the control plane's own: the datastore's credentials, the chart's release).
+   */
+  hostNamespaceWide?: boolean;
+  /** Virtual names the virtual control plane keeps itself (`kube-root-ca.crt`): never a target. */
+  reservedVirtualNames?: readonly string[];
+}
+
 /**
  * Reads the entries (host namespace: the virtual cluster's own, for the `/name` and empty forms), or
  * says what is wrong with the first bad one. The same host object or namespace named twice (`/x`
@@ -82,6 +93,7 @@ function parseEntry(entry: string, hostNamespace: string): Entry | string {
 export function parseHostDataMappings(
   entries: readonly string[],
   hostNamespace: string,
+  limits: MappingLimits = {},
 ): HostDataMappings | string {
   const exact = new Map<string, string>();
   const namespaces = new Map<string, string>();
@@ -90,6 +102,11 @@ export function parseHostDataMappings(
     const entry = parseEntry(raw, hostNamespace);
     if (typeof entry === 'string') return entry;
     const { host, virtual } = entry;
+    const at = ` in ${JSON.stringify(raw)}`;
+    if (virtual.name !== ALL && limits.reservedVirtualNames?.includes(virtual.name))
+      return `virtual ${virtual.name} is kept by the virtual control plane itself and cannot be a target${at}`;
+    if (host.name === ALL && host.namespace === hostNamespace && limits.hostNamespaceWide === false)
+      return `the host namespace of this virtual cluster may only be mapped object by object (/<name>=<namespace>/<name>): it holds the control plane's own${at}`;
     if (host.name === ALL) {
       if (namespaces.has(host.namespace)) return `host namespace ${host.namespace} is mapped twice`;
       namespaces.set(host.namespace, virtual.namespace);
@@ -105,9 +122,15 @@ export function parseHostDataMappings(
   return { exact, namespaces };
 }
 
-/** What is wrong with the entries, or undefined (the host namespace stands in for the real one). */
-export function invalidHostDataMappings(entries: readonly string[]): string | undefined {
-  const parsed = parseHostDataMappings(entries, 'host-namespace');
+/**
+ * What is wrong with the entries, or undefined. The real host namespace is not known here (a
+ * placeholder stands in): what depends on it is checked again when the kind is built.
+ */
+export function invalidHostDataMappings(
+  entries: readonly string[],
+  limits: MappingLimits = {},
+): string | undefined {
+  const parsed = parseHostDataMappings(entries, 'host-namespace', limits);
   return typeof parsed === 'string' ? parsed : undefined;
 }
 
@@ -120,6 +143,17 @@ export function virtualKeyOf(mappings: HostDataMappings, hostKey: string): strin
   if (exact !== undefined) return exact.endsWith(`/${ALL}`) ? `${exact.slice(0, -ALL.length)}${name}` : exact;
   const virtualNamespace = mappings.namespaces.get(namespace);
   return virtualNamespace === undefined ? undefined : `${virtualNamespace}/${name}`;
+}
+
+/** The host objects whose virtual key is this one (the mapping read backwards). */
+export function hostKeysOf(mappings: HostDataMappings, virtualKey: string): string[] {
+  const slash = virtualKey.indexOf('/');
+  const namespace = virtualKey.slice(0, slash);
+  const name = virtualKey.slice(slash + 1);
+  const keys = [...mappings.exact.keys()].filter((hostKey) => virtualKeyOf(mappings, hostKey) === virtualKey);
+  for (const [hostNamespace, virtualNamespace] of mappings.namespaces)
+    if (virtualNamespace === namespace) keys.push(`${hostNamespace}/${name}`);
+  return keys;
 }
 
 /** The host namespaces the mappings read from. */

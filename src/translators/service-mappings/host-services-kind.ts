@@ -26,9 +26,8 @@ const ENDPOINTS = Resources.endpoints;
  * names) shown in the virtual cluster as a headless Service whose Endpoints are the host Service's
  * cluster IPs, so a tenant's pod resolves the virtual name and dials the host Service itself. The
  * virtual namespace is made when missing, as vCluster does. A tenant's own Service or Endpoints of
- * that name is never touched (the mapping waits, with the reason logged); a tenant's edit of the
- * replica is reverted; the replica goes when the host Service does, or its mapping (while any
- * mapping is given: with none the kind does not run, and replicas left by earlier mappings stay).
+ * that name is never touched (the mapping waits, with the reason logged, until it goes); a tenant's
+ * edit of the replica is reverted; the replica goes when the host Service does, or its mapping.
  */
 export function mappedHostServicesKind(mappings: ServiceMappings): KindSpec {
   const virtualKeys = reversed(mappings);
@@ -96,6 +95,11 @@ export function mappedHostServicesKind(mappings: ServiceMappings): KindSpec {
         const name = annotations[OBJECT_HOST_NAME_ANNOTATION];
         const namespace = annotations[OBJECT_HOST_NAMESPACE_ANNOTATION];
         return name && namespace ? `${namespace}/${name}` : undefined;
+      },
+      // A tenant's own Service that held the mapped name is gone: the host Service may show there.
+      sourceKeysFor: (virtualKey) => {
+        const hostKey = virtualKeys.get(virtualKey);
+        return hostKey ? [hostKey] : [];
       },
     },
     relations: [

@@ -138,7 +138,7 @@ describe('mapped-host-services (--map-host-service)', () => {
     expect(table.virtual.writeLog().filter((w) => !w.includes(' events '))).toEqual([]);
   });
 
-  it("a tenant's own Service of the mapped name is never touched", async () => {
+  it("a tenant's own Service of the mapped name is never touched; once the tenant deletes it, the replica is made", async () => {
     const own = service('team', 'db', {
       clusterIP: '10.96.9.9',
       ports: [{ port: 80 }],
@@ -153,6 +153,9 @@ describe('mapped-host-services (--map-host-service)', () => {
     expect(virtualDb(table)!.spec).toMatchObject({ clusterIP: '10.96.9.9', selector: { app: 'mine' } });
     expect(virtualDbEndpoints(table)).toBeUndefined();
     expect(table.virtual.writeLog().filter((w) => !w.includes(' events '))).toEqual([]);
+    await table.virtual.delete(SVC, 'team', 'db');
+    await table.settle();
+    expect(virtualDb(table)!.spec).toMatchObject({ clusterIP: 'None' });
   });
 
   it('the replica is no tenant Service: the services and endpoints kinds never copy it to the host', async () => {

@@ -15,17 +15,29 @@ export const FROM_HOST_LABEL = 'vsyncer.dev/managed';
 /** Top-level fields that are never copied: the server's own, and status (read-only copies have none). */
 const NOT_COPIED = new Set(['apiVersion', 'kind', 'metadata', 'status']);
 
-/** The virtual copy of a host object: its labels, annotations and every field but status. */
-export function virtualCopyOf(host: KubeObject, type: ResourceType): KubeObject {
+/**
+ * The virtual copy of a host object: its labels, annotations and every field but status, under its
+ * own name unless another is given, with any annotations of the kind's own added.
+ */
+export function virtualCopyOf(
+  host: KubeObject,
+  type: ResourceType,
+  as: { namespace?: string; name?: string; annotations?: Record<string, string> } = {},
+): KubeObject {
   const meta = host.metadata ?? {};
   const copy: KubeObject = {
     apiVersion: type.group ? `${type.group}/${type.version}` : type.version,
     kind: type.kind,
     metadata: {
-      name: meta.name,
+      name: as.name ?? meta.name,
+      ...(as.namespace ? { namespace: as.namespace } : {}),
       ...withManagedRecord({
         labels: { ...(meta.labels ?? {}), [FROM_HOST_LABEL]: 'true' },
-        annotations: { ...(meta.annotations ?? {}), [OBJECT_HOST_NAME_ANNOTATION]: meta.name ?? '' },
+        annotations: {
+          ...(meta.annotations ?? {}),
+          [OBJECT_HOST_NAME_ANNOTATION]: meta.name ?? '',
+          ...as.annotations,
+        },
       }),
     },
   };
