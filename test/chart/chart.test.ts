@@ -160,6 +160,31 @@ describe('helm chart', () => {
     expect(sts.spec.template.spec.volumes.find((v) => v.name === 'data')?.emptyDir).toEqual({});
   });
 
+  it('init manifests: initManifests, then initManifestsTemplate rendered as a template, in one file; the record ConfigMap may be written', () => {
+    const ms = render({
+      initManifests: 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: tools\n',
+      initManifestsTemplate:
+        'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cluster-info\ndata:\n  release: "{{ .Release.Name }}"\n',
+    });
+    const file = ms.find((m) => m.kind === 'ConfigMap' && m.metadata?.name === 'vc1-init-manifests') as
+      { data: Record<string, string> } | undefined;
+    expect(file?.data['manifests.yaml']).toBe(
+      'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: tools\n\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cluster-info\ndata:\n  release: "vc1"\n',
+    );
+    expect(syncerArgs(ms)).toContain('--init-manifests=/etc/vsyncer/init/manifests.yaml');
+    const role = ms.find((m) => m.kind === 'Role') as unknown as {
+      rules: { resources: string[]; resourceNames?: string[]; verbs: string[] }[];
+    };
+    expect(role.rules).toContainEqual({
+      apiGroups: [''],
+      resources: ['configmaps'],
+      resourceNames: ['vc1-init-manifests-applied'],
+      verbs: ['get', 'update'],
+    });
+    // Without either, no file and no flag.
+    expect(syncerArgs(render()).some((a) => a.startsWith('--init-manifests'))).toBe(false);
+  });
+
   it('reads storage classes (persistentvolumeclaims checks them), and nodes only for real-node sync', () => {
     const rulesOf = (ms: Manifest[]) =>
       (
