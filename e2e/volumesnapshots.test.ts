@@ -17,6 +17,7 @@ import { prepareHostNamespace, startSyncer, uniqueName, type SyncerProcess } fro
 const vc = uniqueName('snap');
 const hostNs = `host-${vc}`;
 const ns = uniqueName('snaps');
+const snapshotClass = uniqueName('csi-snaps');
 let syncer: SyncerProcess;
 
 interface Snapshot {
@@ -32,18 +33,60 @@ beforeAll(async () => {
       'wait',
       '--for=condition=Established',
       'crd/volumesnapshots.snapshot.storage.k8s.io',
+      'crd/volumesnapshotclasses.snapshot.storage.k8s.io',
     ]);
   }
   await prepareHostNamespace(vc, hostNs);
-  syncer = await startSyncer({ name: vc, hostNamespace: hostNs, args: ['--sync=volumesnapshots'] });
+  syncer = await startSyncer({
+    name: vc,
+    hostNamespace: hostNs,
+    args: ['--sync=volumesnapshots,+host-volumesnapshotclasses'],
+  });
   await createTenantNamespace(ns);
 }, 120_000);
 
 afterAll(async () => {
   await syncer?.stop();
+  await mustKubectl('host', ['delete', 'volumesnapshotclass', snapshotClass, '--ignore-not-found']);
 });
 
 describe('volume snapshots', () => {
+  it("the host's VolumeSnapshotClasses are shown in the virtual cluster, read-only", async () => {
+    await apply('host', {
+      apiVersion: 'snapshot.storage.k8s.io/v1',
+      kind: 'VolumeSnapshotClass',
+      metadata: { name: snapshotClass },
+      driver: 'csi.example.com',
+      deletionPolicy: 'Delete',
+    });
+    const copy = await waitFor(
+      'the VolumeSnapshotClass copy',
+      () =>
+        getObject<{ driver: string; deletionPolicy: string; metadata: { labels?: Record<string, string> } }>(
+          'virtual',
+          ['volumesnapshotclass', snapshotClass],
+        ),
+      60_000,
+    );
+    expect(copy).toMatchObject({ driver: 'csi.example.com', deletionPolicy: 'Delete' });
+    expect(copy.metadata.labels?.['vsyncer.dev/managed']).toBe('true');
+    await mustKubectl('virtual', [
+      'patch',
+      'volumesnapshotclass',
+      snapshotClass,
+      '--type=merge',
+      '-p',
+      '{"deletionPolicy":"Retain"}',
+    ]);
+    await waitFor(
+      'the tenant edit reverted',
+      async () =>
+        (await getObject<{ deletionPolicy: string }>('virtual', ['volumesnapshotclass', snapshotClass]))
+          ?.deletionPolicy === 'Delete',
+      60_000,
+    );
+  }, 120_000);
+
   it("go to the host taken of the claim's copy, and their readiness comes back", async () => {
     await apply('virtual', {
       apiVersion: 'v1',

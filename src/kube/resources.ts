@@ -63,8 +63,8 @@ const gatewayApi = (resource: string, kind: string): ResourceType => ({
 });
 
 /** A CSI snapshot kind (external-snapshotter's CRDs, v1): served only where those CRDs are installed. */
-const snapshotApi = (resource: string, kind: string): ResourceType => ({
-  ...group('snapshot.storage.k8s.io', resource, kind, true),
+const snapshotApi = (resource: string, kind: string, namespaced = true): ResourceType => ({
+  ...group('snapshot.storage.k8s.io', resource, kind, namespaced),
   fromCrd: true,
 });
 
@@ -102,6 +102,7 @@ export const Resources = {
   referenceGrants: gatewayApi('referencegrants', 'ReferenceGrant'),
   backendTLSPolicies: gatewayApi('backendtlspolicies', 'BackendTLSPolicy'),
   volumeSnapshots: snapshotApi('volumesnapshots', 'VolumeSnapshot'),
+  volumeSnapshotClasses: snapshotApi('volumesnapshotclasses', 'VolumeSnapshotClass', false),
   // Written only by the CoreDNS bootstrap (src/bootstrap/), never synced.
   clusterRoles: group('rbac.authorization.k8s.io', 'clusterroles', 'ClusterRole', false),
   clusterRoleBindings: group('rbac.authorization.k8s.io', 'clusterrolebindings', 'ClusterRoleBinding', false),

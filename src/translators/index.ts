@@ -10,6 +10,7 @@ import { hostRuntimeClassesKind } from './host-runtimeclasses/index.ts';
 import { hostCSIDriversKind } from './host-csidrivers/index.ts';
 import { hostCSINodesKind } from './host-csinodes/index.ts';
 import { hostCSIStorageCapacitiesDescriptor } from './host-csistoragecapacities/index.ts';
+import { hostVolumeSnapshotClassesKind } from './host-volumesnapshotclasses/index.ts';
 import { endpointsDescriptor } from './endpoints/index.ts';
 import { endpointSlicesDescriptor } from './endpointslices/index.ts';
 import { eventsDescriptor } from './events/index.ts';
@@ -70,6 +71,7 @@ export function builtinKinds(customResources?: CustomResourcesConfig): KindRegis
     .register(hostCSIDriversKind)
     .register(hostCSINodesKind)
     .register(hostCSIStorageCapacitiesDescriptor)
+    .register(hostVolumeSnapshotClassesKind)
     .register(podDisruptionBudgetsDescriptor)
     .register(priorityClassesDescriptor)
     .register(serviceAccountsDescriptor)

@@ -288,6 +288,11 @@
   resources: ["csistoragecapacities"]
   verbs: ["get", "list", "watch"]
 {{- end }}
+{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "host-volumesnapshotclasses" "defaultOn" false)) }}
+- apiGroups: ["snapshot.storage.k8s.io"]
+  resources: ["volumesnapshotclasses"]
+  verbs: ["get", "list", "watch"]
+{{- end }}
 {{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "priorityclasses" "defaultOn" false)) }}
 - apiGroups: ["scheduling.k8s.io"]
   resources: ["priorityclasses"]
