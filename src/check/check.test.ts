@@ -261,6 +261,35 @@ describe('vsyncer check', () => {
     expect(kind(r, 'secrets').stale).toBe(0);
   });
 
+  it('checks the replicas of mapped host ConfigMaps: in agreement, then one edited by hand stale, one deleted missing', async () => {
+    const flags = { mapHostConfigmap: ['shared/*=team/*'] };
+    const t = await start({
+      kinds: ['mapped-host-configmaps'],
+      flags,
+      host: [
+        [Resources.configMaps, { metadata: { name: 'a', namespace: 'shared' }, data: { k: '1' } }],
+        [Resources.configMaps, { metadata: { name: 'b', namespace: 'shared' }, data: { k: '2' } }],
+      ],
+    });
+    await t.settle();
+    await t.stop();
+    const run = () =>
+      checkClusters({
+        kinds: kindsFor(['mapped-host-configmaps'], flags),
+        vcName: VC,
+        hostNamespace: HOST_NS,
+        virtual: t.virtual,
+        host: t.host,
+      });
+    expect(counts(kind(await run(), 'mapped-host-configmaps'))).toEqual([0, 0, 0, 0]);
+    const a = await t.virtual.get(Resources.configMaps, 'team', 'a');
+    await t.virtual.update(Resources.configMaps, 'team', { ...a, data: { k: 'edited' } });
+    await t.virtual.delete(Resources.configMaps, 'team', 'b');
+    const r = kind(await run(), 'mapped-host-configmaps');
+    expect(counts(r)).toEqual([1, 0, 0, 1]);
+    expect(r.differences.map((d) => d.detail)).toContain('virtual data differs');
+  });
+
   it('says staleness is not checked for kinds that cannot compute their desired object purely', async () => {
     const t = await start({ kinds: ['nodes'], virtual: [] });
     const r = await checkClusters({

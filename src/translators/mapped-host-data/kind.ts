@@ -9,7 +9,12 @@ import {
 } from '../../naming/labels.ts';
 import { KUBECONFIG_OF_LABEL } from '../../kubeconfig-export/secret.ts';
 import type { KindSpec, ReconcileContext, SyncResult } from '../../sync/kind.ts';
-import { FROM_HOST_LABEL, virtualCopyOf, writeVirtualCopy } from '../shared/from-host.ts';
+import {
+  FROM_HOST_LABEL,
+  virtualCopyDifferences,
+  virtualCopyOf,
+  writeVirtualCopy,
+} from '../shared/from-host.ts';
 import { ensureVirtualNamespace } from '../shared/virtual-namespace.ts';
 import { hostKeysOf, mappedHostNamespaces, virtualKeyOf, type HostDataMappings } from './mappings.ts';
 
@@ -129,5 +134,7 @@ export function mappedHostDataKind(
     },
 
     update: async (ctx, host, current) => write(ctx, host!, current),
+
+    diff: (ctx, host, current) => virtualCopyDifferences(desiredReplica(host, ctx.virtualKey), current),
   };
 }

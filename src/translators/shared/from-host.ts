@@ -46,6 +46,19 @@ export function virtualCopyOf(
 }
 
 /**
+ * How a virtual copy differs from the one wanted (for writeVirtualCopy and `vsyncer check`): each
+ * copied field, and the labels and annotations the syncer manages (others' keys do not count).
+ */
+export function virtualCopyDifferences(desired: KubeObject, current: KubeObject): string[] {
+  const metadata = mergeManagedMetadata(desired.metadata ?? {}, current.metadata ?? {});
+  const fields = Object.keys({ ...desired, ...current }).filter((f) => !NOT_COPIED.has(f));
+  const out = fields.filter((f) => !sameJson(desired[f], current[f])).map((f) => `virtual ${f} differs`);
+  if (!sameJson(metadata.labels, current.metadata?.labels)) out.push('virtual labels differ');
+  if (!sameJson(metadata.annotations, current.metadata?.annotations)) out.push('virtual annotations differ');
+  return out;
+}
+
+/**
  * Creates or brings in line the virtual copy of a host object (in namespace, '' when cluster-scoped):
  * every field but status, and the labels and annotations the syncer manages. Writes nothing when it
  * already matches; an immutable field changed on the host replaces the copy.
@@ -61,13 +74,9 @@ export async function writeVirtualCopy(
     await ctx.virtual.create(type, namespace, desired);
     return { virtualWritten: true, createdTarget: true };
   }
+  if (virtualCopyDifferences(desired, current).length === 0) return {};
   const metadata = mergeManagedMetadata(desired.metadata ?? {}, current.metadata ?? {});
   const fields = Object.keys({ ...desired, ...current }).filter((f) => !NOT_COPIED.has(f));
-  const inSync =
-    fields.every((f) => sameJson(desired[f], current[f])) &&
-    sameJson(metadata.labels, current.metadata?.labels) &&
-    sameJson(metadata.annotations, current.metadata?.annotations);
-  if (inSync) return {};
   const updated: KubeObject = { ...current, metadata: { ...current.metadata, ...metadata } };
   for (const f of fields) {
     if (desired[f] === undefined) delete updated[f];
@@ -109,6 +118,7 @@ export function fromHostClusterScoped(type: ResourceType): KindSpec {
     hostType: type,
     hostWatch: 'all',
     mapper: mirrored(FROM_HOST_LABEL),
+    diff: (_ctx, host, current) => virtualCopyDifferences(copyOf(host), current),
     create: async (ctx, host) => write(ctx, copyOf(host!)),
     update: async (ctx, host, current) => write(ctx, copyOf(host!), current),
   };
