@@ -224,9 +224,13 @@ export interface BuiltKind {
   eventKind?: string;
 }
 
-/** The host RBAC a kind needs, as a Role (in the host namespace) or ClusterRole rule. */
+/**
+ * The host RBAC a kind needs: a rule of the Role in the host namespace, of the ClusterRole, or of a
+ * Role in each host namespace the kind's `whenOption` mappings name (`mapped-namespaces`: the chart
+ * finds those namespaces in the same values, templates/rbac.yaml).
+ */
 export interface RbacRule {
-  scope: 'namespace' | 'cluster';
+  scope: 'namespace' | 'cluster' | 'mapped-namespaces';
   apiGroups: readonly string[];
   resources: readonly string[];
   verbs: readonly string[];

@@ -103,6 +103,48 @@ describe('chart RBAC derived from the kind descriptors', () => {
     },
   );
 
+  it('grants host objects shown by mappings in the mapped namespaces only, each through a Role there', () => {
+    const ms = render({
+      'syncer.mapHostConfigMaps.shared/\\*': 'team/*',
+      'syncer.mapHostConfigMaps./motd': 'team/motd',
+      'syncer.mapHostSecrets.vault/creds': 'team/db-creds',
+      'syncer.mapHostServices[0]': 'shared/postgres=team/db',
+    });
+    const mapped = ms.filter((m) => m.kind === 'Role' && String(m.metadata?.name).endsWith('-mapped'));
+    const byNamespace = Object.fromEntries(
+      mapped.map((m) => [m.metadata?.namespace, grants((m.rules as RenderedRule[]) ?? [])]),
+    );
+    expect(byNamespace).toEqual({
+      shared: grants([
+        {
+          apiGroups: [''],
+          resources: ['configmaps', 'services', 'endpoints'],
+          verbs: ['get', 'list', 'watch'],
+        },
+      ]),
+      'team-a': grants([{ apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch'] }]),
+      vault: grants([{ apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch'] }]),
+    });
+    const bindings = ms.filter(
+      (m) => m.kind === 'RoleBinding' && String(m.metadata?.name).endsWith('-mapped'),
+    );
+    expect(
+      bindings.map((b) => [b.metadata?.namespace, (b.subjects as { name: string; namespace: string }[])[0]]),
+    ).toEqual(
+      expect.arrayContaining([['vault', { kind: 'ServiceAccount', name: 'vc1', namespace: 'team-a' }]]),
+    );
+    // Nothing of it cluster-wide.
+    expect(
+      grants(rulesOf(ms, 'ClusterRole')).filter((g) => /^\/(configmaps|secrets|services|endpoints):/.test(g)),
+    ).toEqual([]);
+    // A kind turned off grants nothing for its mappings.
+    const off = render({
+      'syncer.mapHostSecrets.vault/creds': 'team/db-creds',
+      'syncer.sync[0]': '-mapped-host-secrets',
+    });
+    expect(off.filter((m) => m.kind === 'Role' && m.metadata?.namespace === 'vault')).toEqual([]);
+  });
+
   it('grants the kubeconfig Secret and the owner Service by name, whatever kinds are on', () => {
     const named = (ms: Manifest[]) =>
       (rulesOf(ms, 'Role') as (RenderedRule & { resourceNames?: string[] })[]).filter((r) => r.resourceNames);

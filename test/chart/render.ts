@@ -9,7 +9,7 @@ export const CHART = join(REPO_ROOT, 'charts/vsyncer');
 export interface Manifest {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; labels?: Record<string, string> };
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
   [field: string]: unknown;
 }
 

@@ -218,21 +218,6 @@
 {{- end }}
 {{- end -}}
 {{- define "vsyncer.clusterRules" -}}
-{{- if and (include "vsyncer.kindOn" (dict "root" $ "kind" "mapped-host-configmaps" "defaultOn" true)) $.Values.syncer.mapHostConfigMaps }}
-- apiGroups: [""]
-  resources: ["configmaps"]
-  verbs: ["get", "list", "watch"]
-{{- end }}
-{{- if and (include "vsyncer.kindOn" (dict "root" $ "kind" "mapped-host-secrets" "defaultOn" true)) $.Values.syncer.mapHostSecrets }}
-- apiGroups: [""]
-  resources: ["secrets"]
-  verbs: ["get", "list", "watch"]
-{{- end }}
-{{- if and (include "vsyncer.kindOn" (dict "root" $ "kind" "mapped-host-services" "defaultOn" true)) $.Values.syncer.mapHostServices }}
-- apiGroups: [""]
-  resources: ["services", "endpoints"]
-  verbs: ["get", "list", "watch"]
-{{- end }}
 {{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "persistentvolumeclaims" "defaultOn" true)) }}
 - apiGroups: ["storage.k8s.io"]
   resources: ["storageclasses"]

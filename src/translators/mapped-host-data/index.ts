@@ -46,9 +46,9 @@ function mappedHostDataDescriptor(opts: {
       }),
     ],
     hostRbac: [
-      // Host objects of other namespaces: cluster-wide (a Role per mapped namespace is not the syncer's to make).
+      // A Role in each host namespace the mappings name (the chart reads them from the same values).
       {
-        scope: 'cluster',
+        scope: 'mapped-namespaces',
         apiGroups: [''],
         resources: [opts.type.resource],
         verbs: READ,

@@ -35,9 +35,9 @@ export const mappedHostServicesDescriptor = defineKind({
     }),
   ],
   hostRbac: [
-    // Host Services of other namespaces: cluster-wide (a Role per mapped namespace is not the syncer's to make).
+    // A Role in each host namespace the mappings name (the chart reads them from the same values).
     {
-      scope: 'cluster',
+      scope: 'mapped-namespaces',
       apiGroups: [''],
       resources: ['services', 'endpoints'],
       verbs: READ,
