@@ -199,6 +199,7 @@ export class SyncerApp {
           vcName: config.name,
           text: readFileSync(config.initManifests, 'utf8'),
           source: config.initManifests,
+          generation: Number(config.initManifestsGeneration || 0),
           clock,
           logger,
         });

@@ -1,20 +1,26 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { ClusterClient } from '../kube/client.ts';
-import { isApiError, isNotFound } from '../kube/errors.ts';
+import { ApiError, isApiError, isNotFound } from '../kube/errors.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { Resources, type ResourceType } from '../kube/resources.ts';
 import type { Clock } from '../util/clock.ts';
 import type { Logger } from '../util/log.ts';
 import { StoppableBackoff } from '../util/stoppable-backoff.ts';
 import { describeObject } from './create-missing.ts';
-import { DiscoveryResolver, parseManifests, placed } from './init-manifests.ts';
+import { DiscoveryResolver, NotServedError, parseManifests, placed } from './init-manifests.ts';
 
 /** The field manager the applied objects' fields are owned by. */
 export const INIT_MANIFESTS_FIELD_MANAGER = 'vsyncer-init-manifests';
 /** Labels of the host ConfigMap that records what was applied. */
 export const INIT_MANIFESTS_RECORD_LABEL = 'vsyncer.dev/init-manifests-of';
+/** The virtual cluster the record was written for: the UID of its kube-system namespace. */
+export const RECORD_CLUSTER_ANNOTATION = 'vsyncer.dev/virtual-cluster-uid';
+/** The generation (Helm's release revision) of the manifests recorded. */
+export const RECORD_GENERATION_ANNOTATION = 'vsyncer.dev/init-manifests-generation';
 const CONTROL_PLANE_LABELS = { 'app.kubernetes.io/name': 'vsyncer' };
-const RECORD_KEY = 'manifests.gz';
+/** The manifests last applied in full, and those being applied (a run not finished yet). */
+const APPLIED_KEY = 'manifests.gz';
+const PENDING_KEY = 'pending.gz';
 
 /** The host ConfigMap (in the host namespace) that records the manifests last applied in full. */
 export function initManifestsRecordName(vcName: string): string {
@@ -31,12 +37,18 @@ export interface ApplyManifestsOptions {
   /** The manifests as given (documents), and where they came from, for messages. */
   text: string;
   source: string;
+  /**
+   * Which version of the manifests these are (Helm's release revision; 0: unknown). A syncer never
+   * applies manifests older than those recorded: during a rolling update a replica still running
+   * the old ones may lead for a while, and must not undo the new ones.
+   */
+  generation?: number;
   clock: Clock;
   logger: Logger;
 }
 
 export interface ApplyManifestsResult {
-  outcome: 'unchanged' | 'applied' | 'stopped';
+  outcome: 'unchanged' | 'applied' | 'superseded' | 'stopped';
   applied: string[];
   /** Refused by the API server as invalid: applying the same object again cannot help. */
   refused: string[];
@@ -49,19 +61,39 @@ interface Typed {
   type: ResourceType;
 }
 
+/** What the record says: the manifests applied in full, those being applied, and for which cluster. */
+interface RecordState {
+  existing?: KubeObject;
+  applied?: string;
+  pending?: string;
+  clusterUid?: string;
+  generation?: number;
+}
+
 /** Identifies an object across two versions of the manifests: its group, kind, namespace and name. */
 const identity = ({ object, type }: Typed) =>
   `${type.group}/${type.kind}/${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`;
+
+/** A server-side apply the server cannot make for this object, whatever is retried. */
+function refusedApply(err: unknown): err is ApiError {
+  if (isApiError(err, 'invalid')) return true;
+  // A field the schema does not know fails as 500 "failed to create typed patch object".
+  return err instanceof ApiError && err.statusCode === 500 && /typed patch object/.test(err.message);
+}
 
 /**
  * `--init-manifests` as vCluster applies its init manifests (`experimental.deploy.vcluster.manifests`):
  * when the manifests differ from the ones last applied in full, every object is applied (server-side
  * apply: created when missing, its fields of the manifest set again, fields others own left alone),
  * in order, a custom resource waiting until its CRD is served; then the objects of the last manifests
- * that these no longer hold are deleted, and the manifests are recorded. While they are unchanged,
- * nothing is applied, so a tenant may edit or delete what it was given. The record is a ConfigMap in
- * the host namespace (vCluster keeps it in the virtual cluster, where a tenant could make the syncer
- * delete any object by editing it). API errors are retried with backoff; nothing here holds up syncing.
+ * (and of an earlier run that did not finish) that these no longer hold are deleted, and the
+ * manifests are recorded. While they are unchanged, nothing is applied, so a tenant may edit or
+ * delete what it was given.
+ *
+ * The record is a ConfigMap in the host namespace: vCluster keeps its own in the virtual cluster,
+ * where a tenant who may edit it could make the syncer delete any object. It names the virtual
+ * cluster it was written for (its kube-system namespace's UID), so a virtual cluster whose data was
+ * lost gets every object again. API errors are retried with backoff; nothing here holds up syncing.
  */
 export class InitManifestsApplier {
   private readonly o: ApplyManifestsOptions;
@@ -90,20 +122,48 @@ export class InitManifestsApplier {
   }
 
   private async run(): Promise<ApplyManifestsResult> {
-    const { logger } = this.o;
+    const { logger, text } = this.o;
+    const generation = this.o.generation ?? 0;
     const result: ApplyManifestsResult = { outcome: 'applied', applied: [], refused: [], deleted: [] };
     const stopped = () => ({ ...result, outcome: 'stopped' as const });
 
-    const record = await this.retrying('reading the record of the last applied init manifests', () =>
+    const clusterUid = await this.retrying('reading the virtual cluster kube-system namespace', () =>
+      this.virtualClusterUid(),
+    );
+    if (clusterUid === STOPPED) return stopped();
+    let record = await this.retrying('reading the record of the last applied init manifests', () =>
       this.readRecord(),
     );
     if (record === STOPPED) return stopped();
-    if (record.text === this.o.text) {
+    if (record.clusterUid !== undefined && record.clusterUid !== clusterUid) {
+      logger.info('the init manifests were recorded for an earlier virtual cluster: applying them all', {
+        recordedFor: record.clusterUid,
+        now: clusterUid,
+      });
+      record = { existing: record.existing };
+    }
+    if (generation > 0 && (record.generation ?? 0) > generation) {
+      logger.warn('newer init manifests were applied by a newer syncer: leaving them', {
+        recorded: record.generation,
+        mine: generation,
+      });
+      return { ...result, outcome: 'superseded' };
+    }
+    if (record.applied === text && record.pending === undefined) {
       logger.info('init manifests unchanged since they were last applied: nothing to apply', {
         record: `${this.o.hostNamespace}/${initManifestsRecordName(this.o.vcName)}`,
       });
       return { ...result, outcome: 'unchanged' };
     }
+
+    // Recorded as pending first: if this run stops midway, the next one still knows what it applied.
+    const earlier = [record.applied, record.pending].filter(
+      (t): t is string => t !== undefined && t !== text,
+    );
+    const pendingWritten = await this.retrying('recording the init manifests being applied', () =>
+      this.writeRecord({ applied: record.applied, pending: text, clusterUid, generation }),
+    );
+    if (pendingWritten === STOPPED) return stopped();
 
     // Apply, in order; an object that fails does not hold up the ones after it.
     const current: Typed[] = [];
@@ -131,13 +191,16 @@ export class InitManifestsApplier {
       await this.backoff.wait();
     }
 
+    const kept = new Set(current.map(identity));
     const gone = await this.retrying('deleting the objects the init manifests no longer hold', () =>
-      this.deleteDropped(record.text, new Set(current.map(identity))),
+      this.deleteDropped(earlier, kept),
     );
     if (gone === STOPPED) return stopped();
     result.deleted = gone;
 
-    const written = await this.retrying('recording the applied init manifests', () => this.writeRecord());
+    const written = await this.retrying('recording the applied init manifests', () =>
+      this.writeRecord({ applied: text, clusterUid, generation }),
+    );
     if (written === STOPPED) return stopped();
     logger.info('applied the init manifests', {
       applied: result.applied,
@@ -163,7 +226,12 @@ export class InitManifestsApplier {
     }
   }
 
-  /** Server-side applies one object; an object the API server refuses as invalid is reported, not retried. */
+  private async virtualClusterUid(): Promise<string> {
+    const ns = await this.o.virtual.get(Resources.namespaces, '', 'kube-system');
+    return ns.metadata?.uid ?? '';
+  }
+
+  /** Server-side applies one object; an object the API server refuses is reported, not retried. */
   private async apply(given: KubeObject): Promise<Typed & { refused?: boolean }> {
     const type = await this.resolver.typeOf(given);
     const object = placed(given, type);
@@ -175,7 +243,7 @@ export class InitManifestsApplier {
       });
       return { object, type };
     } catch (err) {
-      if (!isApiError(err, 'invalid')) throw err;
+      if (!refusedApply(err)) throw err;
       this.o.logger.error('the virtual API server refused an init manifest; not applied', {
         object: describeObject({ object, type }),
         error: err.serverMessage,
@@ -185,46 +253,60 @@ export class InitManifestsApplier {
   }
 
   /**
-   * Deletes, last first, the objects of the last applied manifests that the current ones do not
-   * hold (custom resources before their CRDs, as they were listed after them). An object already
-   * gone, or of a kind no longer served, is skipped.
+   * Deletes, last first, the objects of earlier manifests that the current ones do not hold (custom
+   * resources before their CRDs, as they were listed after them). One already gone, or of a kind no
+   * longer served, is skipped; so is one the server will not let the syncer delete (a system
+   * namespace listed only to label it), with a warning.
    */
-  private async deleteDropped(lastText: string | undefined, kept: ReadonlySet<string>): Promise<string[]> {
-    if (!lastText) return [];
-    let previous: KubeObject[];
-    try {
-      previous = parseManifests(lastText, 'the last applied init manifests');
-    } catch (err) {
-      this.o.logger.warn('the record of the last applied init manifests cannot be read: nothing deleted', {
-        error: (err as Error).message,
-      });
-      return [];
+  private async deleteDropped(earlierTexts: readonly string[], kept: ReadonlySet<string>): Promise<string[]> {
+    const previous: KubeObject[] = [];
+    for (const text of earlierTexts) {
+      try {
+        previous.push(...parseManifests(text, 'the last applied init manifests'));
+      } catch (err) {
+        this.o.logger.warn('a recorded version of the init manifests cannot be read: its objects stay', {
+          error: (err as Error).message,
+        });
+      }
     }
     const deleted: string[] = [];
+    const seen = new Set<string>();
     for (const given of previous.reverse()) {
       let type: ResourceType;
       try {
         type = await this.resolver.typeOf(given);
-      } catch {
-        continue; // not served any more: nothing of it to delete
+      } catch (err) {
+        if (err instanceof NotServedError) continue; // nothing of that kind left to delete
+        throw err;
       }
       const typed = { object: placed(given, type), type };
-      if (kept.has(identity(typed))) continue;
+      const id = identity(typed);
+      if (kept.has(id) || seen.has(id)) continue;
+      seen.add(id);
+      const described = describeObject(typed);
       try {
         await this.o.virtual.delete(
           type,
           typed.object.metadata?.namespace ?? '',
           typed.object.metadata?.name ?? '',
         );
-        deleted.push(describeObject(typed));
+        deleted.push(described);
       } catch (err) {
-        if (!isNotFound(err)) throw err;
+        if (isNotFound(err)) continue;
+        if (isApiError(err, 'forbidden') || (err instanceof ApiError && err.statusCode === 405)) {
+          this.o.logger.warn('an object the init manifests no longer hold cannot be deleted: it stays', {
+            object: described,
+            error: err.serverMessage,
+          });
+          continue;
+        }
+        throw err;
       }
     }
     return deleted;
   }
 
-  private async readRecord(): Promise<{ text?: string; existing?: KubeObject }> {
+  private async readRecord(): Promise<RecordState> {
     const { host, hostNamespace, vcName } = this.o;
     let existing: KubeObject;
     try {
@@ -233,23 +315,39 @@ export class InitManifestsApplier {
       if (isNotFound(err)) return {};
       throw err;
     }
-    const packed = (existing.binaryData as Record<string, string> | undefined)?.[RECORD_KEY];
-    if (!packed) return { existing };
-    try {
-      return { existing, text: gunzipSync(Buffer.from(packed, 'base64')).toString('utf8') };
-    } catch {
-      // Unreadable: as if there were none (every object is applied again, none deleted).
-      return { existing };
-    }
+    const binary = (existing.binaryData ?? {}) as Record<string, string>;
+    const annotations = existing.metadata?.annotations ?? {};
+    const generation = Number(annotations[RECORD_GENERATION_ANNOTATION]);
+    return {
+      existing,
+      applied: unpack(binary[APPLIED_KEY]),
+      pending: unpack(binary[PENDING_KEY]),
+      clusterUid: annotations[RECORD_CLUSTER_ANNOTATION],
+      generation: Number.isInteger(generation) ? generation : undefined,
+    };
   }
 
   /** Creates or replaces the record (read again first: a retry after a conflict sees the newest). */
-  private async writeRecord(): Promise<void> {
+  private async writeRecord(state: Omit<RecordState, 'existing'>): Promise<void> {
     const { host, hostNamespace, vcName } = this.o;
-    const binaryData = { [RECORD_KEY]: gzipSync(this.o.text).toString('base64') };
+    const binaryData: Record<string, string> = {};
+    if (state.applied !== undefined) binaryData[APPLIED_KEY] = pack(state.applied);
+    if (state.pending !== undefined) binaryData[PENDING_KEY] = pack(state.pending);
+    const annotations = {
+      [RECORD_CLUSTER_ANNOTATION]: state.clusterUid ?? '',
+      [RECORD_GENERATION_ANNOTATION]: String(state.generation ?? 0),
+    };
     const { existing } = await this.readRecord();
     if (existing) {
-      await host.update(Resources.configMaps, hostNamespace, { ...existing, data: undefined, binaryData });
+      await host.update(Resources.configMaps, hostNamespace, {
+        ...existing,
+        metadata: {
+          ...existing.metadata,
+          annotations: { ...existing.metadata?.annotations, ...annotations },
+        },
+        data: undefined,
+        binaryData,
+      });
       return;
     }
     await host.create(Resources.configMaps, hostNamespace, {
@@ -259,9 +357,22 @@ export class InitManifestsApplier {
         name: initManifestsRecordName(vcName),
         namespace: hostNamespace,
         labels: { ...CONTROL_PLANE_LABELS, [INIT_MANIFESTS_RECORD_LABEL]: vcName },
+        annotations,
       },
       binaryData,
     });
+  }
+}
+
+const pack = (text: string) => gzipSync(text).toString('base64');
+
+/** The text of a packed entry; undefined when missing or unreadable (treated as never applied). */
+function unpack(packed: string | undefined): string | undefined {
+  if (!packed) return undefined;
+  try {
+    return gunzipSync(Buffer.from(packed, 'base64')).toString('utf8');
+  } catch {
+    return undefined;
   }
 }
 

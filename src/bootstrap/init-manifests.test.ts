@@ -99,7 +99,13 @@ describe('parseManifests, as kubectl reads', () => {
 
 const quiet = () => createLogger({ level: 'error', format: 'text', write: () => {} });
 
-function applier(virtual: FakeCluster, host: FakeCluster, text = MANIFESTS, clock = new FakeClock()) {
+function applier(
+  virtual: FakeCluster,
+  host: FakeCluster,
+  text = MANIFESTS,
+  clock = new FakeClock(),
+  generation?: number,
+) {
   return new InitManifestsApplier({
     virtual,
     host,
@@ -107,14 +113,25 @@ function applier(virtual: FakeCluster, host: FakeCluster, text = MANIFESTS, cloc
     vcName: 'vc',
     text,
     source: 'init.yaml',
+    generation,
     clock,
     logger: quiet(),
   });
 }
 
+/** A virtual cluster as a fresh control plane has it: its kube-system namespace (whose UID names it). */
+function freshVirtual(uid = 'kube-system-1', Cluster = FakeCluster): FakeCluster {
+  const virtual = new Cluster('virtual');
+  virtual.seed(Resources.namespaces, { metadata: { name: 'kube-system', uid } });
+  return virtual;
+}
+
+const ONE_CM = (name: string, data = 'x') =>
+  `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ${name}}\ndata: {v: ${data}}\n`;
+
 describe('init manifests, applied as vCluster applies them', () => {
   it('applies each object where it belongs (namespaced without a namespace: default), setting its manifest fields again, and records the manifests on the host', async () => {
-    const virtual = new FakeCluster('virtual');
+    const virtual = freshVirtual();
     const host = new FakeCluster('host');
     virtual.seed(Resources.configMaps, {
       metadata: { name: 'settings', namespace: 'tools', labels: { tenant: 'added' } },
@@ -146,7 +163,7 @@ describe('init manifests, applied as vCluster applies them', () => {
   });
 
   it('while the manifests are unchanged, nothing is applied: a tenant may edit or delete what it was given', async () => {
-    const virtual = new FakeCluster('virtual');
+    const virtual = freshVirtual();
     const host = new FakeCluster('host');
     await applier(virtual, host).start();
     await virtual.delete(Resources.configMaps, 'default', 'defaults');
@@ -157,7 +174,7 @@ describe('init manifests, applied as vCluster applies them', () => {
   });
 
   it('changed manifests: every object applied again, those no longer listed deleted (last first), the record replaced', async () => {
-    const virtual = new FakeCluster('virtual');
+    const virtual = freshVirtual();
     const host = new FakeCluster('host');
     await applier(virtual, host).start();
     const changed = [
@@ -175,7 +192,7 @@ describe('init manifests, applied as vCluster applies them', () => {
   });
 
   it('an object the API server refuses is reported and not retried; the others are applied', async () => {
-    const virtual = new FakeCluster('virtual');
+    const virtual = freshVirtual();
     const host = new FakeCluster('host');
     virtual.failNext('patch', 'configmaps', 'invalid');
     const result = await applier(virtual, host).start();
@@ -192,7 +209,7 @@ describe('init manifests, applied as vCluster applies them', () => {
         return [{ name: 'configmaps', kind: 'Widget', namespaced: true }];
       }
     }
-    const virtual = new LateCrd('virtual');
+    const virtual = freshVirtual('kube-system-1', LateCrd) as LateCrd;
     const clock = new FakeClock();
     const run = applier(
       virtual,
@@ -205,5 +222,56 @@ describe('init manifests, applied as vCluster applies them', () => {
     virtual.served = true;
     clock.advance(1_000);
     expect((await run).applied).toEqual(['ConfigMap default/after', 'Widget default/w']);
+  });
+  it('a virtual cluster whose data was lost (another kube-system) gets every object again', async () => {
+    const host = new FakeCluster('host');
+    await applier(freshVirtual('first'), host).start();
+    const again = freshVirtual('second');
+    const result = await applier(again, host).start();
+    expect(result.outcome).toBe('applied');
+    expect(result.deleted).toEqual([]);
+    expect(again.objects(Resources.configMaps, 'default').map((c) => c.metadata?.name)).toEqual(['defaults']);
+  });
+
+  it('older manifests than those recorded (a replica of the previous release leading for a while) undo nothing', async () => {
+    const virtual = freshVirtual();
+    const host = new FakeCluster('host');
+    await applier(virtual, host, ONE_CM('new'), new FakeClock(), 3).start();
+    virtual.clearWrites();
+    const result = await applier(virtual, host, ONE_CM('old'), new FakeClock(), 2).start();
+    expect(result.outcome).toBe('superseded');
+    expect(virtual.writeLog()).toEqual([]);
+  });
+
+  it('objects of a run that did not finish are deleted too once newer manifests drop them', async () => {
+    const virtual = freshVirtual();
+    const host = new FakeCluster('host');
+    await applier(virtual, host, ONE_CM('v1')).start();
+    // v2 is recorded as pending and its object applied, then the run stops (a restart, say).
+    const clock = new FakeClock();
+    virtual.failNext('delete', 'configmaps', 'unavailable');
+    const interrupted = applier(virtual, host, ONE_CM('v2'), clock);
+    const run = interrupted.start();
+    await new Promise((r) => setImmediate(r));
+    interrupted.stop();
+    expect((await run).outcome).toBe('stopped');
+    expect(
+      virtual
+        .objects(Resources.configMaps, 'default')
+        .map((c) => c.metadata?.name)
+        .sort(),
+    ).toEqual(['v1', 'v2']);
+    const result = await applier(virtual, host, ONE_CM('v3')).start();
+    expect(result.deleted.sort()).toEqual(['ConfigMap default/v1', 'ConfigMap default/v2']);
+  });
+
+  it('an object the server will not let the syncer delete stays, with a warning; the run completes', async () => {
+    const virtual = freshVirtual();
+    const host = new FakeCluster('host');
+    await applier(virtual, host, ONE_CM('dropped') + '---\n' + ONE_CM('kept')).start();
+    virtual.failNext('delete', 'configmaps', 'forbidden');
+    const result = await applier(virtual, host, ONE_CM('kept', 'y')).start();
+    expect(result).toMatchObject({ outcome: 'applied', deleted: [] });
+    expect((await applier(virtual, host, ONE_CM('kept', 'y')).start()).outcome).toBe('unchanged');
   });
 });

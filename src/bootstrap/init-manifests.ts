@@ -1,5 +1,6 @@
 import { parseAllDocuments } from 'yaml';
 import type { ClusterClient, ServedResource } from '../kube/client.ts';
+import { isNotFound } from '../kube/errors.ts';
 import type { KubeObject } from '../kube/object.ts';
 import type { ResourceType } from '../kube/resources.ts';
 
@@ -58,6 +59,9 @@ function collect(value: unknown, where: string, into: KubeObject[]): void {
   into.push(value as KubeObject);
 }
 
+/** An object's kind is not served by the API server (yet, or any more). */
+export class NotServedError extends Error {}
+
 /** A resource type for an object, found by discovery of the virtual API server. */
 export class DiscoveryResolver {
   private readonly client: ClusterClient;
@@ -69,18 +73,24 @@ export class DiscoveryResolver {
 
   /**
    * The type the object's apiVersion and kind name. Rejects while it is not served (a CRD made by an
-   * earlier manifest is not established yet): the caller retries, and a new answer is asked for then.
+   * earlier manifest is not established yet) with a NotServedError: the caller retries, and a new
+   * answer is asked for then. Other errors (the server unreachable) reject as they are.
    */
   async typeOf(object: KubeObject): Promise<ResourceType> {
     const groupVersion = object.apiVersion ?? '';
     let served = this.cache.get(groupVersion);
     let resource = served?.find((r) => r.kind === object.kind);
     if (!resource) {
-      served = await this.client.servedResources(groupVersion);
+      try {
+        served = await this.client.servedResources(groupVersion);
+      } catch (err) {
+        if (isNotFound(err)) throw new NotServedError(`${groupVersion} is not served (yet)`);
+        throw err;
+      }
       this.cache.set(groupVersion, served);
       resource = served.find((r) => r.kind === object.kind);
     }
-    if (!resource) throw new Error(`${object.kind} is not served in ${groupVersion} (yet)`);
+    if (!resource) throw new NotServedError(`${object.kind} is not served in ${groupVersion} (yet)`);
     const [group, version] = groupVersion.includes('/') ? groupVersion.split('/') : ['', groupVersion];
     return {
       group: group!,

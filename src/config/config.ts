@@ -31,8 +31,10 @@ export interface CoreConfig {
   kubeconfigSecretServer: string;
   /** CoreDNS image the syncer deploys into the virtual cluster when its DNS is missing ("" = none). */
   corednsImage: string;
-  /** File of objects the syncer creates in the virtual cluster when missing ("" = none). */
+  /** File of objects the syncer applies in the virtual cluster when changed ("" = none). */
   initManifests: string;
+  /** Which version of the init manifests these are ("" = unknown): older ones never undo newer. */
+  initManifestsGeneration: string;
   kubeletClientUser: string;
   /** `--sync` items as given (resolved against the kind registry at start). */
   sync: string[];
@@ -149,6 +151,18 @@ const CORE_FIELDS: readonly FieldSpec<keyof CoreConfig>[] = [
     default: '',
     description:
       "YAML file (documents or Lists) of objects to apply in the virtual cluster once the syncer runs, in order, as vCluster's init manifests: applied again only when the file changed since it was last applied in full, objects it no longer lists then deleted (empty: none)",
+  },
+  {
+    flag: 'init-manifests-generation',
+    key: 'initManifestsGeneration',
+    kind: 'string',
+    default: '',
+    description:
+      'version of the --init-manifests file, increasing (the chart passes its release revision): manifests older than those recorded as applied are never applied, so a replica still running old ones cannot undo new ones (empty: not compared)',
+    validate: (value) =>
+      /^\d*$/.test(String(value))
+        ? undefined
+        : `must be a non-negative integer, got ${JSON.stringify(value)}`,
   },
   {
     flag: 'sync',

@@ -171,7 +171,12 @@ describe('helm chart', () => {
     expect(file?.data['manifests.yaml']).toBe(
       'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: tools\n\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cluster-info\ndata:\n  release: "vc1"\n',
     );
-    expect(syncerArgs(ms)).toContain('--init-manifests=/etc/vsyncer/init/manifests.yaml');
+    expect(syncerArgs(ms)).toEqual(
+      expect.arrayContaining([
+        '--init-manifests=/etc/vsyncer/init/manifests.yaml',
+        '--init-manifests-generation=1',
+      ]),
+    );
     const role = ms.find((m) => m.kind === 'Role') as unknown as {
       rules: { resources: string[]; resourceNames?: string[]; verbs: string[] }[];
     };
@@ -179,7 +184,8 @@ describe('helm chart', () => {
       apiGroups: [''],
       resources: ['configmaps'],
       resourceNames: ['vc1-init-manifests-applied'],
-      verbs: ['get', 'update'],
+      // Created with an owner reference (syncer.setOwner): admission then wants delete too.
+      verbs: ['get', 'update', 'delete'],
     });
     // Without either, no file and no flag.
     expect(syncerArgs(render()).some((a) => a.startsWith('--init-manifests'))).toBe(false);

@@ -47,13 +47,32 @@ describe('helm chart against the real host API server', () => {
     await kubectl('host', ['delete', 'namespace', ns, '--wait=false']);
   });
 
+  /**
+   * Every feature on, its mappings naming host objects of the release's own namespace: `kubectl
+   * apply -n` takes one namespace, and a mapped namespace must exist (the chart puts a Role there).
+   */
+  const everythingHere = () => {
+    const values = Object.fromEntries(
+      Object.entries(EVERYTHING_ON).filter(
+        ([key]) => !/^syncer\.mapHost(ConfigMaps|Secrets|Services)/.test(key),
+      ),
+    );
+    return {
+      ...values,
+      [`syncer.mapHostConfigMaps.${ns}/\\*`]: 'team/*',
+      'syncer.mapHostSecrets./creds': 'team/db-creds',
+      'syncer.mapHostServices[0]': `${ns}/postgres=default/postgres`,
+    };
+  };
+
   it.each([
-    ['default values', {}],
-    ['every optional feature on', EVERYTHING_ON],
+    ['default values', () => ({}), false],
+    ['every optional feature on', everythingHere, true],
   ])(
     'passes server-side dry-run apply with %s',
-    async (_what, values) => {
-      const manifests = renderText(values, ns);
+    async (_what, values, mappedRole) => {
+      const manifests = renderText(values(), ns);
+      expect(manifests.includes(`name: vsyncer-${ns}-vc1-mapped`)).toBe(mappedRole);
       const res = await kubectl(
         'host',
         ['apply', '--server-side', '--dry-run=server', '--field-manager=chart-test', '-n', ns, '-f', '-'],

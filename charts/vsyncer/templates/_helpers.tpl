@@ -104,6 +104,7 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 {{- end }}
 {{- if include "vsyncer.initManifests" . }}
 - --init-manifests=/etc/vsyncer/init/manifests.yaml
+- --init-manifests-generation={{ .Release.Revision }}
 {{- end }}
 - --virtual-api-service={{ include "vsyncer.virtualApiService" . }}
 - --set-owner={{ .Values.syncer.setOwner }}
