@@ -1,4 +1,4 @@
-import { waitFor } from '../test/harness/clusters.ts';
+import { kubectl, waitFor } from '../test/harness/clusters.ts';
 import { apply, createTenantNamespace, getObject, mustKubectl, type List } from '../test/harness/objects.ts';
 import { prepareHostNamespace, startSyncer, uniqueName, type SyncerProcess } from '../test/harness/syncer.ts';
 
@@ -201,6 +201,46 @@ describe('host ConfigMaps and Secrets mapped into the virtual cluster (vCluster 
     expect(secrets).toContain('shared-tls');
     expect(secrets).not.toContain('host-robot-token');
   }, 120_000);
+
+  it("the chart's grant for a Secret mapped by name (a Role naming it) is enough to list and watch it alone, and nothing else", async () => {
+    const account = `system:serviceaccount:${hostNs}:reader`;
+    await apply('host', {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name: 'mapped', namespace: vaultNs },
+      rules: [
+        {
+          apiGroups: [''],
+          resources: ['secrets'],
+          resourceNames: ['creds'],
+          verbs: ['get', 'list', 'watch'],
+        },
+      ],
+    });
+    await apply('host', {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'mapped', namespace: vaultNs },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'mapped' },
+      subjects: [{ kind: 'ServiceAccount', name: 'reader', namespace: hostNs }],
+    });
+    const as = (args: string[]) => kubectl('host', [...args, '-n', vaultNs, `--as=${account}`]);
+    // What the syncer's informer does for one object: list, then watch, by a metadata.name field selector.
+    const listed = await as(['get', 'secrets', '--field-selector=metadata.name=creds', '-o', 'name']);
+    expect(listed).toMatchObject({ code: 0, stdout: 'secret/creds\n' });
+    const watched = await as([
+      'get',
+      'secrets',
+      '--field-selector=metadata.name=creds',
+      '--watch-only',
+      '--request-timeout=2s',
+    ]);
+    expect(watched.stderr).not.toMatch(/forbidden/i);
+    expect((await as(['get', 'secrets', '-o', 'name'])).stderr).toMatch(/forbidden/i);
+    expect(
+      (await as(['get', 'secrets', '--field-selector=metadata.name=other', '-o', 'name'])).stderr,
+    ).toMatch(/forbidden/i);
+  }, 60_000);
 
   it('a host object deleted takes its replica with it; with the mappings removed, the replicas go at the next start', async () => {
     await mustKubectl('host', ['delete', 'secret', 'creds', '-n', vaultNs]);

@@ -88,7 +88,8 @@ export class Informer<T extends KubeObject> {
   /** A short name for logs and readiness reports, e.g. `host/configmaps` (`host/configmaps in shared`). */
   get description(): string {
     const where = this.opts.namespace ? ` in ${this.opts.namespace}` : '';
-    return `${this.opts.client.name}/${this.opts.type.resource}${where}`;
+    const which = this.opts.fieldSelector ? ` (${this.opts.fieldSelector})` : '';
+    return `${this.opts.client.name}/${this.opts.type.resource}${where}${which}`;
   }
 
   /** Where the informer is in its list/watch cycle (for tests and status). */

@@ -39,13 +39,19 @@ class FakeNamespaceInformer implements InformerView<KubeObject> {
   }
 }
 
-function informerOver(...namespaces: string[]) {
+/** Scopes as `namespace` or `namespace/name`; parts by the same strings. */
+function informerOver(...scopes: string[]) {
   const parts = new Map<string, FakeNamespaceInformer>();
-  const view = new NamespacesInformer(namespaces, (ns) => {
-    const part = new FakeNamespaceInformer(ns);
-    parts.set(ns, part);
-    return part;
-  });
+  const view = new NamespacesInformer(
+    scopes.map((s) =>
+      s.includes('/') ? { namespace: s.split('/')[0]!, name: s.split('/')[1]! } : { namespace: s },
+    ),
+    (scope) => {
+      const part = new FakeNamespaceInformer(scope.namespace);
+      parts.set(scope.name ? `${scope.namespace}/${scope.name}` : scope.namespace, part);
+      return part;
+    },
+  );
   return { view, parts };
 }
 
@@ -96,6 +102,16 @@ describe('NamespacesInformer', () => {
     parts.get('team')!.markSynced();
     await waiting;
     expect(view.hasSynced()).toBe(true);
+  });
+
+  it('watches single objects on their own, unless their namespace is watched whole', () => {
+    const { view, parts } = informerOver('vault/creds', 'vault/other', 'shared', 'shared/db');
+    expect([...parts.keys()].sort()).toEqual(['shared', 'vault/creds', 'vault/other']);
+    parts.get('vault/creds')!.add('creds');
+    parts.get('shared')!.add('db');
+    expect(view.store.get('vault/creds')?.metadata?.name).toBe('creds');
+    expect(view.store.get('shared/db')?.metadata?.name).toBe('db');
+    expect(view.store.get('vault/nope')).toBeUndefined();
   });
 
   it('with no namespace is empty and synced', async () => {

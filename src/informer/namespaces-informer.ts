@@ -4,7 +4,7 @@ import type { IndexFunc, ReadOnlyStore } from './store.ts';
 
 /**
  * What readers use of an informer: its cache, handlers and indexes, and whether it has filled. An
- * Informer is one; so is a NamespacesInformer, several namespace-scoped informers seen as one.
+ * Informer is one; so is a NamespacesInformer, several scoped informers seen as one.
  */
 export interface InformerView<T extends KubeObject> {
   readonly store: ReadOnlyStore<T>;
@@ -15,8 +15,17 @@ export interface InformerView<T extends KubeObject> {
   waitForSync(): Promise<void>;
 }
 
-/** One cache over several namespace-scoped caches: each key is looked up in its namespace's. */
-class NamespacesStore<T extends KubeObject> implements ReadOnlyStore<T> {
+/** What one part watches: a whole namespace, or one object of it (by name). */
+export interface ObjectScope {
+  namespace: string;
+  name?: string;
+}
+
+/** A part's key: `namespace/name` for one object, `namespace/*` for a namespace (no name has a `*`). */
+const partKey = (scope: ObjectScope) => `${scope.namespace}/${scope.name ?? '*'}`;
+
+/** One cache over several scoped caches: each key is looked up in the part that watches it. */
+class PartsStore<T extends KubeObject> implements ReadOnlyStore<T> {
   private readonly parts: ReadonlyMap<string, InformerView<T>>;
 
   constructor(parts: ReadonlyMap<string, InformerView<T>>) {
@@ -24,7 +33,8 @@ class NamespacesStore<T extends KubeObject> implements ReadOnlyStore<T> {
   }
 
   get(key: string): T | undefined {
-    return this.parts.get(splitKey(key).namespace)?.store.get(key);
+    const part = this.parts.get(key) ?? this.parts.get(`${splitKey(key).namespace}/*`);
+    return part?.store.get(key);
   }
   list(): T[] {
     return [...this.parts.values()].flatMap((p) => p.store.list());
@@ -43,18 +53,25 @@ class NamespacesStore<T extends KubeObject> implements ReadOnlyStore<T> {
 }
 
 /**
- * The objects of a few named namespaces, watched one namespace at a time, as one informer: a kind
- * that reads host objects of the namespaces an admin mapped (not the host namespace) then caches
- * those namespaces only, not every namespace of the host, and needs no cluster-wide list or watch.
+ * The objects of a few named namespaces, and of single named objects, each watched on its own, as
+ * one informer: a kind that reads host objects an admin mapped (not of the host namespace) then
+ * caches those only, not every namespace of the host, and needs no cluster-wide list or watch (a
+ * single object is listed and watched by a `metadata.name` field selector, which RBAC's
+ * resourceNames allow). An object named on its own in a namespace also watched whole is left to the
+ * namespace's part.
  */
 export class NamespacesInformer<T extends KubeObject> implements InformerView<T> {
   private readonly parts: ReadonlyMap<string, InformerView<T>>;
   readonly store: ReadOnlyStore<T>;
 
-  /** `informerOf` gives the informer of one namespace (the factory's shared one). */
-  constructor(namespaces: readonly string[], informerOf: (namespace: string) => InformerView<T>) {
-    this.parts = new Map([...new Set(namespaces)].map((ns) => [ns, informerOf(ns)]));
-    this.store = new NamespacesStore(this.parts);
+  /** `informerOf` gives the informer of one scope (the factory's shared one). */
+  constructor(scopes: readonly ObjectScope[], informerOf: (scope: ObjectScope) => InformerView<T>) {
+    const whole = new Set(scopes.filter((s) => s.name === undefined).map((s) => s.namespace));
+    const kept = scopes.filter((s) => s.name === undefined || !whole.has(s.namespace));
+    const parts = new Map<string, InformerView<T>>();
+    for (const scope of kept) if (!parts.has(partKey(scope))) parts.set(partKey(scope), informerOf(scope));
+    this.parts = parts;
+    this.store = new PartsStore(this.parts);
   }
 
   get description(): string {

@@ -1,5 +1,6 @@
-import { NamespacesInformer, type InformerView } from '../informer/namespaces-informer.ts';
-import type { KubeObject } from '../kube/object.ts';
+import type { InformerScope } from '../informer/factory.ts';
+import { NamespacesInformer, type InformerView, type ObjectScope } from '../informer/namespaces-informer.ts';
+import { splitKey, type KubeObject } from '../kube/object.ts';
 import { managedBySelector } from '../naming/labels.ts';
 import type { KindSpec, SyncEnvironment } from './kind.ts';
 
@@ -10,12 +11,27 @@ import type { KindSpec, SyncEnvironment } from './kind.ts';
 export function hostInformerFor(env: SyncEnvironment, spec: KindSpec): InformerView<KubeObject> | undefined {
   const watch = spec.hostWatch ?? 'managed';
   if (watch === 'none') return undefined;
-  if (typeof watch === 'object')
-    return new NamespacesInformer(watch.namespaces, (namespace) =>
-      env.informers.get(env.host, spec.hostType, { namespace }),
+  if (typeof watch === 'object') {
+    const scopes: ObjectScope[] = [
+      ...watch.namespaces.map((namespace) => ({ namespace })),
+      ...(watch.objects ?? []).map((key) => splitKey(key)),
+    ];
+    return new NamespacesInformer(scopes, (scope) =>
+      env.informers.get(env.host, spec.hostType, objectScope(scope)),
     );
+  }
   return env.informers.get(env.host, spec.hostType, {
     namespace: spec.hostType.namespaced && watch !== 'all-namespaces' ? env.hostNamespace : '',
     labelSelector: watch === 'managed' ? managedBySelector(env, spec.hostType.namespaced) : undefined,
   });
+}
+
+/**
+ * The informer scope of a namespace, or of one object of it: listed and watched by a
+ * `metadata.name` field selector, which a Role's resourceNames allow.
+ */
+export function objectScope(scope: ObjectScope): InformerScope {
+  return scope.name === undefined
+    ? { namespace: scope.namespace }
+    : { namespace: scope.namespace, fieldSelector: `metadata.name=${scope.name}` };
 }

@@ -138,7 +138,11 @@ export interface ReconcileContext extends SyncEnvironment {
 
 /** Which host objects a kind watches: see KindSpec.hostWatch. */
 export type HostWatch =
-  'managed' | 'all' | 'all-namespaces' | 'none' | { readonly namespaces: readonly string[] };
+  | 'managed'
+  | 'all'
+  | 'all-namespaces'
+  | 'none'
+  | { readonly namespaces: readonly string[]; readonly objects?: readonly string[] };
 
 /** A kind as the engine runs it, built from its descriptor and its options. */
 export interface KindSpec<V extends KubeObject = KubeObject, H extends KubeObject = KubeObject> {
@@ -150,7 +154,8 @@ export interface KindSpec<V extends KubeObject = KubeObject, H extends KubeObjec
    * in the host namespace when namespaced; `all` every one (events, nodes); `none` no host informer
    * (fake nodes exist only in the virtual cluster); `all-namespaces` every one in every host
    * namespace (namespaced host objects of the host's own, such as a CSI driver's capacities);
-   * `{ namespaces }` every one in these host namespaces only (what an admin mapped from the host).
+   * `{ namespaces, objects }` every one in these host namespaces, and these single objects
+   * (`namespace/name`), only (what an admin mapped from the host).
    */
   readonly hostWatch?: HostWatch;
   /**

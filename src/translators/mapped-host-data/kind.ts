@@ -16,7 +16,7 @@ import {
   writeVirtualCopy,
 } from '../shared/from-host.ts';
 import { ensureVirtualNamespace } from '../shared/virtual-namespace.ts';
-import { hostKeysOf, mappedHostNamespaces, virtualKeyOf, type HostDataMappings } from './mappings.ts';
+import { hostKeysOf, mappedHostScopes, virtualKeyOf, type HostDataMappings } from './mappings.ts';
 
 /** Which mapped kind made a virtual replica (config maps and secrets each have one). */
 export const REPLICA_KIND_ANNOTATION = 'vsyncer.dev/replica-kind';
@@ -101,7 +101,7 @@ export function mappedHostDataKind(
     hostType: type,
     // Other kinds look the copier of ConfigMaps or Secrets up by type: that is never this one.
     replica: true,
-    hostWatch: { namespaces: mappedHostNamespaces(mappings) },
+    hostWatch: mappedHostScopes(mappings),
     mapper: {
       targetKey: (hostKey) => virtualKeyOf(mappings, hostKey),
       // Every replica this kind made, mapped or not (by the host object it records): one whose

@@ -1,7 +1,7 @@
 import {
   hostKeysOf,
   invalidHostDataMappings,
-  mappedHostNamespaces,
+  mappedHostScopes,
   parseHostDataMappings,
   virtualKeyOf,
   type HostDataMappings,
@@ -42,11 +42,12 @@ describe('host data mappings', () => {
     expect(hostKeysOf(m, 'elsewhere/x')).toEqual([]);
   });
 
-  it('reads only the host namespaces the mappings name', () => {
-    expect(
-      mappedHostNamespaces(parsed(['shared/*=team/*', 'default/x=a/x', '/y=b/y', 'shared/z=c/z'])).sort(),
-    ).toEqual(['default', 'shared', 'vc-ns']);
-    expect(mappedHostNamespaces(parsed([]))).toEqual([]);
+  it('reads only what the mappings name: namespaces mapped whole, and single objects elsewhere', () => {
+    expect(mappedHostScopes(parsed(['shared/*=team/*', 'default/x=a/x', '/y=b/y', 'shared/z=c/z']))).toEqual({
+      namespaces: ['shared'],
+      objects: ['default/x', 'vc-ns/y'],
+    });
+    expect(mappedHostScopes(parsed([]))).toEqual({ namespaces: [], objects: [] });
   });
 
   it.each([

@@ -156,8 +156,14 @@ export function hostKeysOf(mappings: HostDataMappings, virtualKey: string): stri
   return keys;
 }
 
-/** The host namespaces the mappings read from. */
-export function mappedHostNamespaces(mappings: HostDataMappings): string[] {
-  const fromExact = [...mappings.exact.keys()].map((k) => k.slice(0, k.indexOf('/')));
-  return [...new Set([...mappings.namespaces.keys(), ...fromExact])];
+/**
+ * What the mappings read on the host: the namespaces mapped whole, and the objects named one by one
+ * in other namespaces (each watched alone, so that one named Secret is all a Role need allow).
+ */
+export function mappedHostScopes(mappings: HostDataMappings): { namespaces: string[]; objects: string[] } {
+  const namespaces = [...mappings.namespaces.keys()];
+  const objects = [...mappings.exact.keys()].filter(
+    (k) => !mappings.namespaces.has(k.slice(0, k.indexOf('/'))),
+  );
+  return { namespaces, objects };
 }

@@ -5,6 +5,7 @@ import { objectKey, splitKey, type KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
 import { OBJECT_HOST_NAME_ANNOTATION, OBJECT_HOST_NAMESPACE_ANNOTATION } from '../../naming/labels.ts';
 import type { KindSpec, ReconcileContext, Relation, SyncResult } from '../../sync/kind.ts';
+import { objectScope } from '../../sync/host-watch.ts';
 import { sameJson } from '../shared/host-metadata.ts';
 import { specOf } from '../services/translate.ts';
 import { malformedService } from '../shared/shape.ts';
@@ -32,10 +33,9 @@ const ENDPOINTS = Resources.endpoints;
 export function mappedHostServicesKind(mappings: ServiceMappings): KindSpec {
   const virtualKeys = reversed(mappings);
   let virtualEndpoints: Informer<KubeObject>;
-  /** The host Endpoints informer of each namespace a mapping names. */
+  /** The host Endpoints informer of each mapped host Service (each watched alone, by name). */
   const hostEndpoints = new Map<string, Informer<KubeObject>>();
-  const hostEndpointsOf = (hostKey: string) =>
-    hostEndpoints.get(splitKey(hostKey).namespace)?.store.get(hostKey);
+  const hostEndpointsOf = (hostKey: string) => hostEndpoints.get(hostKey)?.store.get(hostKey);
 
   /** Creates or brings in line the replica's Endpoints (a tenant's own of that name stays untouched). */
   async function writeEndpoints(ctx: ReconcileContext, host: KubeObject): Promise<boolean> {
@@ -69,14 +69,14 @@ export function mappedHostServicesKind(mappings: ServiceMappings): KindSpec {
     return host;
   }
 
-  const namespacesOfMappings = [...new Set([...mappings.keys()].map((k) => splitKey(k).namespace))];
-  // The host Endpoints of a headless host Service, watched only in the namespaces mappings name.
-  const endpointRelations: Relation[] = namespacesOfMappings.map((namespace) => ({
-    name: `host-endpoints-${namespace}`,
+  const mappedServices = [...mappings.keys()];
+  // The host Endpoints of each mapped host Service (a headless one's addresses), watched alone.
+  const endpointRelations: Relation[] = mappedServices.map((hostKey) => ({
+    name: `host-endpoints-${hostKey}`,
     cluster: 'host',
     type: ENDPOINTS,
-    scope: { namespace },
-    keys: (ep) => (mappings.has(objectKey(ep)) ? [objectKey(ep)] : []),
+    scope: objectScope(splitKey(hostKey)),
+    keys: (ep) => (objectKey(ep) === hostKey ? [hostKey] : []),
   }));
 
   const spec: KindSpec = {
@@ -84,7 +84,8 @@ export function mappedHostServicesKind(mappings: ServiceMappings): KindSpec {
     virtualType: SERVICES,
     replica: true,
     hostType: SERVICES,
-    hostWatch: { namespaces: namespacesOfMappings },
+    // Each mapped host Service alone: a Role naming those Services is all the syncer needs.
+    hostWatch: { namespaces: [], objects: mappedServices },
     mapper: {
       targetKey: (hostKey) => mappings.get(hostKey),
       // Every replica, mapped or not (by the host Service it records): one whose mapping was changed
@@ -118,8 +119,8 @@ export function mappedHostServicesKind(mappings: ServiceMappings): KindSpec {
 
     setup(env) {
       virtualEndpoints = env.informers.get(env.virtual, ENDPOINTS);
-      for (const namespace of namespacesOfMappings)
-        hostEndpoints.set(namespace, env.informers.get(env.host, ENDPOINTS, { namespace }));
+      for (const hostKey of mappedServices)
+        hostEndpoints.set(hostKey, env.informers.get(env.host, ENDPOINTS, objectScope(splitKey(hostKey))));
     },
 
     wanted: (ctx, host) => host !== undefined && !host.metadata?.deletionTimestamp && mappings.has(ctx.key),
