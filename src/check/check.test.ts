@@ -288,6 +288,18 @@ describe('vsyncer check', () => {
     const r = kind(await run(), 'mapped-host-configmaps');
     expect(counts(r)).toEqual([1, 0, 0, 1]);
     expect(r.differences.map((d) => d.detail)).toContain('virtual data differs');
+    // A mapping since changed: its replica is orphaned, and counted in its own namespace only.
+    const moved = (namespaces: string[]) =>
+      checkClusters({
+        kinds: kindsFor(['mapped-host-configmaps'], { mapHostConfigmap: ['shared/*=elsewhere/*'] }),
+        vcName: VC,
+        hostNamespace: HOST_NS,
+        virtual: t.virtual,
+        host: t.host,
+        namespaces,
+      });
+    expect(kind(await moved(['team']), 'mapped-host-configmaps').orphaned).toBe(1);
+    expect(kind(await moved(['other']), 'mapped-host-configmaps').orphaned).toBe(0);
   });
 
   it('says staleness is not checked for kinds that cannot compute their desired object purely', async () => {

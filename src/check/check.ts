@@ -278,15 +278,22 @@ function compareKind(
   };
   const lastChange = (side: Side, obj: KubeObject) => clients[side].lastChange(obj) ?? created(obj);
 
-  // The virtual namespace of a key: a virtual key's own, or (from-host kinds) its copy's.
-  const virtualNamespaceOf = (key: string): string | undefined => {
-    const virtualKey = sourceSide === 'virtual' ? key : spec.mapper.targetKey(key, w.source?.store.get(key));
-    return virtualKey?.includes('/') ? splitKey(virtualKey).namespace : undefined;
+  // The virtual namespaces of a key: a virtual key's own, or (from-host kinds) its copies': where a
+  // mapping would put it, and where copies of a mapping since changed still are. None: cluster-scoped.
+  const virtualNamespacesOf = (key: string): string[] => {
+    const virtualKeys =
+      sourceSide === 'virtual'
+        ? [key]
+        : [
+            spec.mapper.targetKey(key, w.source?.store.get(key)),
+            ...target.store.byIndex(SOURCE_INDEX(built.name), key).map(objectKey),
+          ];
+    return virtualKeys.filter((k) => k?.includes('/')).map((k) => splitKey(k!).namespace);
   };
   for (const key of [...keys].sort()) {
     if (namespaces.length) {
-      const ns = virtualNamespaceOf(key);
-      if (ns !== undefined && !namespaces.includes(ns)) continue;
+      const inNamespaces = virtualNamespacesOf(key);
+      if (inNamespaces.length && !inNamespaces.some((ns) => namespaces.includes(ns))) continue;
     }
     const source = w.source?.store.get(key);
     // Objects another tool controls are never synced (the engine skips them the same way).
