@@ -1,6 +1,8 @@
 import type { InformerScope } from '../informer/factory.ts';
 import { NamespacesInformer, type InformerView, type ObjectScope } from '../informer/namespaces-informer.ts';
+import { isApiError } from '../kube/errors.ts';
 import { splitKey, type KubeObject } from '../kube/object.ts';
+import type { ResourceType } from '../kube/resources.ts';
 import { managedBySelector } from '../naming/labels.ts';
 import type { KindSpec, SyncEnvironment } from './kind.ts';
 
@@ -34,4 +36,35 @@ export function objectScope(scope: ObjectScope): InformerScope {
   return scope.name === undefined
     ? { namespace: scope.namespace }
     : { namespace: scope.namespace, fieldSelector: `metadata.name=${scope.name}` };
+}
+
+/**
+ * Whether the syncer may read what a `{ namespaces, objects }` watch names on the host (one list of
+ * each, a single item): undefined when it may, or why not. A kind that reads host namespaces an
+ * admin mapped checks this as its prepare step, so that a namespace it may not read (a Role that
+ * could not be made there) holds up that kind alone, with the reason logged, not the whole syncer.
+ */
+export async function unreadableHostScope(
+  env: SyncEnvironment,
+  types: readonly ResourceType[],
+  watch: { readonly namespaces: readonly string[]; readonly objects?: readonly string[] },
+): Promise<string | undefined> {
+  const scopes: ObjectScope[] = [
+    ...watch.namespaces.map((namespace) => ({ namespace })),
+    ...(watch.objects ?? []).map((key) => splitKey(key)),
+  ];
+  for (const type of types)
+    for (const scope of scopes) {
+      const { namespace, fieldSelector } = objectScope(scope);
+      try {
+        await env.host.list(type, namespace ?? '', { fieldSelector, limit: 1 });
+      } catch (err) {
+        if (!isApiError(err, 'forbidden')) throw err;
+        const what = scope.name
+          ? `${scope.name} in host namespace ${namespace}`
+          : `in host namespace ${namespace}`;
+        return `may not read ${type.resource} ${what} (${err.serverMessage}): grant it, or remove the mapping`;
+      }
+    }
+  return undefined;
 }

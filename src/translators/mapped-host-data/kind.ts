@@ -8,6 +8,7 @@ import {
   OBJECT_HOST_NAMESPACE_ANNOTATION,
 } from '../../naming/labels.ts';
 import { KUBECONFIG_OF_LABEL } from '../../kubeconfig-export/secret.ts';
+import { unreadableHostScope } from '../../sync/host-watch.ts';
 import type { KindSpec, ReconcileContext, SyncResult } from '../../sync/kind.ts';
 import {
   FROM_HOST_LABEL,
@@ -92,6 +93,7 @@ export function mappedHostDataKind(
     });
   }
 
+  const scopes = mappedHostScopes(mappings);
   const write = (ctx: ReconcileContext, host: KubeObject, current?: KubeObject): Promise<SyncResult> =>
     writeVirtualCopy(ctx, type, ctx.virtualNamespace, desiredReplica(host, ctx.virtualKey), current);
 
@@ -101,7 +103,9 @@ export function mappedHostDataKind(
     hostType: type,
     // Other kinds look the copier of ConfigMaps or Secrets up by type: that is never this one.
     replica: true,
-    hostWatch: mappedHostScopes(mappings),
+    hostWatch: scopes,
+    // A mapped namespace the syncer may not read holds up this kind alone, with the reason logged.
+    prepare: (env) => unreadableHostScope(env, [type], scopes),
     mapper: {
       targetKey: (hostKey) => virtualKeyOf(mappings, hostKey),
       // Every replica this kind made, mapped or not (by the host object it records): one whose

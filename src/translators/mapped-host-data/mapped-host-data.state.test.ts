@@ -206,6 +206,24 @@ describe('mapped-host-configmaps and mapped-host-secrets (--map-host-configmap, 
     );
   });
 
+  it('a mapped namespace the syncer may not read holds up that kind alone, until it may', async () => {
+    const table = await start({
+      kinds: ['mapped-host-secrets', 'mapped-host-configmaps'],
+      flags: { mapHostSecret: ['vault/creds=team/creds'], mapHostConfigmap: ['shared/*=team/*'] },
+      host: [
+        [SECRET, { metadata: { name: 'creds', namespace: 'vault' }, data: { u: 'YQ==' } }],
+        cm('shared', 'settings', { mode: 'fast' }),
+      ],
+    });
+    table.host.failNext('list', 'secrets', 'forbidden');
+    await table.settle();
+    expect(find(table, CM, 'team', 'settings')?.data).toEqual({ mode: 'fast' });
+    expect(find(table, SECRET, 'team', 'creds')).toBeUndefined();
+    table.clock.advance(5_000);
+    await table.settle();
+    expect(find(table, SECRET, 'team', 'creds')?.data).toEqual({ u: 'YQ==' });
+  });
+
   it('writes a new replica once', async () => {
     const table = await mapped({
       configMaps: ['shared/*=team/*'],

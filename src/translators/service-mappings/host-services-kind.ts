@@ -5,7 +5,7 @@ import { objectKey, splitKey, type KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
 import { OBJECT_HOST_NAME_ANNOTATION, OBJECT_HOST_NAMESPACE_ANNOTATION } from '../../naming/labels.ts';
 import type { KindSpec, ReconcileContext, Relation, SyncResult } from '../../sync/kind.ts';
-import { objectScope } from '../../sync/host-watch.ts';
+import { objectScope, unreadableHostScope } from '../../sync/host-watch.ts';
 import { sameJson } from '../shared/host-metadata.ts';
 import { specOf } from '../services/translate.ts';
 import { malformedService } from '../shared/shape.ts';
@@ -86,6 +86,9 @@ export function mappedHostServicesKind(mappings: ServiceMappings): KindSpec {
     hostType: SERVICES,
     // Each mapped host Service alone: a Role naming those Services is all the syncer needs.
     hostWatch: { namespaces: [], objects: mappedServices },
+    // A mapped Service the syncer may not read holds up this kind alone, with the reason logged.
+    prepare: (env) =>
+      unreadableHostScope(env, [SERVICES, ENDPOINTS], { namespaces: [], objects: mappedServices }),
     mapper: {
       targetKey: (hostKey) => mappings.get(hostKey),
       // Every replica, mapped or not (by the host Service it records): one whose mapping was changed
