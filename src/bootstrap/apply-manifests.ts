@@ -5,7 +5,7 @@ import type { KubeObject } from '../kube/object.ts';
 import { Resources, type ResourceType } from '../kube/resources.ts';
 import type { Clock } from '../util/clock.ts';
 import type { Logger } from '../util/log.ts';
-import { StoppableBackoff } from '../util/stoppable-backoff.ts';
+import { retryInPasses, StoppableBackoff } from '../util/stoppable-backoff.ts';
 import { describeObject } from './create-missing.ts';
 import { DiscoveryResolver, NotServedError, parseManifests, placed } from './init-manifests.ts';
 
@@ -167,29 +167,22 @@ export class InitManifestsApplier {
 
     // Apply, in order; an object that fails does not hold up the ones after it.
     const current: Typed[] = [];
-    let pending = [...this.objects];
-    for (;;) {
-      const failed: KubeObject[] = [];
-      for (const object of pending) {
-        if (this.backoff.stopped) return stopped();
-        try {
-          const typed = await this.apply(object);
-          current.push(typed);
-          result[typed.refused ? 'refused' : 'applied'].push(describeObject(typed));
-        } catch (err) {
-          failed.push(object);
-          logger.warn('applying an init manifest in the virtual cluster failed, retrying', {
-            object: `${object.kind} ${object.metadata?.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata?.name}`,
-            error: (err as Error).message,
-            retryInMs: this.backoff.nextDelayMs,
-          });
-        }
-      }
-      if (failed.length === 0) break;
-      pending = failed;
-      if (this.backoff.stopped) return stopped();
-      await this.backoff.wait();
-    }
+    const appliedAll = await retryInPasses(
+      this.objects,
+      this.backoff,
+      async (object) => {
+        const typed = await this.apply(object);
+        current.push(typed);
+        result[typed.refused ? 'refused' : 'applied'].push(describeObject(typed));
+      },
+      (object, err) =>
+        logger.warn('applying an init manifest in the virtual cluster failed, retrying', {
+          object: describeObject({ object }),
+          error: (err as Error).message,
+          retryInMs: this.backoff.nextDelayMs,
+        }),
+    );
+    if (!appliedAll) return stopped();
 
     const kept = new Set(current.map(identity));
     const gone = await this.retrying('deleting the objects the init manifests no longer hold', () =>

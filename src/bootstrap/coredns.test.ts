@@ -39,8 +39,8 @@ describe('the CoreDNS objects (--coredns-image)', () => {
       'Deployment kube-system/coredns',
     ]);
     for (const { type, object } of objects) {
-      expect(object.apiVersion).toBe(type!.group ? `${type!.group}/${type!.version}` : type!.version);
-      expect(object.kind).toBe(type!.kind);
+      expect(object.apiVersion).toBe(type.group ? `${type.group}/${type.version}` : type.version);
+      expect(object.kind).toBe(type.kind);
     }
   });
 

@@ -22,11 +22,8 @@ const COREDNS_UID = 65532;
 
 /** One object to create when missing, with the resource it is created as. */
 export interface BootstrapObject {
+  type: ResourceType;
   object: KubeObject;
-  /** Its type, known up front (the syncer's own objects)... */
-  type?: ResourceType;
-  /** ...or found when it is created (init manifests: by discovery; rejects while not served). */
-  resolveType?: () => Promise<ResourceType>;
 }
 
 export interface CorednsOptions {

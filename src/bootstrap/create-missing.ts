@@ -1,10 +1,11 @@
 import type { ClusterClient } from '../kube/client.ts';
+import type { KubeObject } from '../kube/object.ts';
+import type { ResourceType } from '../kube/resources.ts';
 import { isApiError, isNotFound } from '../kube/errors.ts';
-import { StoppableBackoff } from '../util/stoppable-backoff.ts';
+import { retryInPasses, StoppableBackoff } from '../util/stoppable-backoff.ts';
 import type { Clock } from '../util/clock.ts';
 import type { Logger } from '../util/log.ts';
 import type { BootstrapObject } from './coredns.ts';
-import { placed } from './init-manifests.ts';
 
 export interface CreateMissingOptions {
   /** The virtual client (leader-guarded: only the leader runs this). */
@@ -27,8 +28,8 @@ export interface CreateMissingResult {
   refused: string[];
 }
 
-/** `Deployment kube-system/coredns`, `ClusterRole system:coredns`. */
-export function describeObject({ type, object }: BootstrapObject): string {
+/** `Deployment kube-system/coredns`, `ClusterRole system:coredns` (the object's kind until its type is known). */
+export function describeObject({ type, object }: { type?: ResourceType; object: KubeObject }): string {
   const ns = object.metadata?.namespace;
   return `${type?.kind ?? object.kind ?? ''} ${ns ? `${ns}/` : ''}${object.metadata?.name ?? ''}`;
 }
@@ -61,58 +62,44 @@ export class MissingObjectCreator {
   }
 
   /**
-   * Passes over the objects in order. One that fails (an API error, a kind not served yet, its
-   * namespace not made yet) does not hold up the ones after it: they are tried in the same pass,
-   * and the failed ones again after a backoff, still in their order, until each is done.
+   * Passes over the objects in order. One that fails (an API error, its namespace not made yet) does
+   * not hold up the ones after it: they are tried in the same pass, and the failed ones again after a
+   * backoff, still in their order, until each is done.
    */
   private async run(): Promise<CreateMissingResult> {
     const { logger, what } = this.o;
     const result: CreateMissingResult = { outcome: 'done', created: [], existing: [], refused: [] };
-    let pending = [...this.o.objects];
-    for (;;) {
-      const failed: BootstrapObject[] = [];
-      for (const item of pending) {
-        if (this.backoff.stopped) return { ...result, outcome: 'stopped' };
-        try {
-          const { found, described } = await this.ensure(item);
-          result[found].push(described);
-        } catch (err) {
-          failed.push(item);
-          logger.warn(`creating the ${what} objects in the virtual cluster failed, retrying`, {
-            object: describeObject(item),
-            error: (err as Error).message,
-            retryInMs: this.backoff.nextDelayMs,
-          });
-        }
-      }
-      if (failed.length === 0) {
-        logger.info(
-          result.created.length
-            ? `created the ${what} objects missing from the virtual cluster`
-            : `the virtual cluster has every ${what} object already`,
-          { created: result.created, leftAsTheyWere: result.existing },
-        );
-        return result;
-      }
-      pending = failed;
-      if (this.backoff.stopped) return { ...result, outcome: 'stopped' };
-      await this.backoff.wait();
-    }
+    const done = await retryInPasses(
+      this.o.objects,
+      this.backoff,
+      async (item) => {
+        result[await this.ensure(item)].push(describeObject(item));
+      },
+      (item, err) =>
+        logger.warn(`creating the ${what} objects in the virtual cluster failed, retrying`, {
+          object: describeObject(item),
+          error: (err as Error).message,
+          retryInMs: this.backoff.nextDelayMs,
+        }),
+    );
+    if (!done) return { ...result, outcome: 'stopped' };
+    logger.info(
+      result.created.length
+        ? `created the ${what} objects missing from the virtual cluster`
+        : `the virtual cluster has every ${what} object already`,
+      { created: result.created, leftAsTheyWere: result.existing },
+    );
+    return result;
   }
 
   /** Reads the object and creates it only when it is not there. */
-  private async ensure(
-    given: BootstrapObject,
-  ): Promise<{ found: 'created' | 'existing' | 'refused'; described: string }> {
+  private async ensure(item: BootstrapObject): Promise<'created' | 'existing' | 'refused'> {
     const { client, logger, what } = this.o;
-    const type = given.type ?? (await given.resolveType!());
-    const item = { type, object: placed(given.object, type) };
-    const described = describeObject(item);
     const namespace = item.object.metadata?.namespace ?? '';
     const name = item.object.metadata?.name ?? '';
     try {
       await client.get(item.type, namespace, name);
-      return { found: 'existing', described };
+      return 'existing';
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
@@ -120,10 +107,10 @@ export class MissingObjectCreator {
       // A NotFound here (its namespace not made yet, on a fresh control plane) is retried like any
       // API error.
       await client.create(item.type, namespace, item.object);
-      return { found: 'created', described };
+      return 'created';
     } catch (err) {
       // Made meanwhile by someone else: theirs, left alone like any object found.
-      if (isApiError(err, 'alreadyExists')) return { found: 'existing', described };
+      if (isApiError(err, 'alreadyExists')) return 'existing';
       if (isApiError(err, 'invalid')) {
         logger.error(
           `the virtual API server refused the ${what} object ${describeObject(item)}; not created`,
@@ -131,7 +118,7 @@ export class MissingObjectCreator {
             error: err.serverMessage,
           },
         );
-        return { found: 'refused', described };
+        return 'refused';
       }
       throw err;
     }

@@ -44,3 +44,33 @@ export class StoppableBackoff {
     this.wake();
   }
 }
+
+/**
+ * Tries each item in order; one that fails (attempt throws; onFailure hears why) holds up none after
+ * it. The failed ones are tried again, still in their order, after each of the backoff's waits,
+ * until every one has succeeded: true then, false once the backoff is stopped.
+ */
+export async function retryInPasses<T>(
+  items: readonly T[],
+  backoff: StoppableBackoff,
+  attempt: (item: T) => Promise<void>,
+  onFailure: (item: T, err: unknown) => void,
+): Promise<boolean> {
+  let pending = [...items];
+  for (;;) {
+    const failed: T[] = [];
+    for (const item of pending) {
+      if (backoff.stopped) return false;
+      try {
+        await attempt(item);
+      } catch (err) {
+        failed.push(item);
+        onFailure(item, err);
+      }
+    }
+    if (failed.length === 0) return true;
+    pending = failed;
+    if (backoff.stopped) return false;
+    await backoff.wait();
+  }
+}
