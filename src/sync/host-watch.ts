@@ -4,7 +4,7 @@ import { isApiError } from '../kube/errors.ts';
 import { splitKey, type KubeObject } from '../kube/object.ts';
 import type { ResourceType } from '../kube/resources.ts';
 import { managedBySelector } from '../naming/labels.ts';
-import type { KindSpec, SyncEnvironment } from './kind.ts';
+import type { HostWatch, KindSpec, SyncEnvironment } from './kind.ts';
 
 /**
  * The host informer a kind reads, scoped as its hostWatch says (undefined for `none`); the syncer
@@ -13,19 +13,24 @@ import type { KindSpec, SyncEnvironment } from './kind.ts';
 export function hostInformerFor(env: SyncEnvironment, spec: KindSpec): InformerView<KubeObject> | undefined {
   const watch = spec.hostWatch ?? 'managed';
   if (watch === 'none') return undefined;
-  if (typeof watch === 'object') {
-    const scopes: ObjectScope[] = [
-      ...watch.namespaces.map((namespace) => ({ namespace })),
-      ...(watch.objects ?? []).map((key) => splitKey(key)),
-    ];
-    return new NamespacesInformer(scopes, (scope) =>
+  if (typeof watch === 'object')
+    return new NamespacesInformer(scopesOf(watch), (scope) =>
       env.informers.get(env.host, spec.hostType, objectScope(scope)),
     );
-  }
   return env.informers.get(env.host, spec.hostType, {
     namespace: spec.hostType.namespaced && watch !== 'all-namespaces' ? env.hostNamespace : '',
     labelSelector: watch === 'managed' ? managedBySelector(env, spec.hostType.namespaced) : undefined,
   });
+}
+
+/** What a `{ namespaces, objects }` watch names: each namespace whole, and each single object. */
+type ScopedWatch = Extract<HostWatch, object>;
+
+function scopesOf(watch: ScopedWatch): ObjectScope[] {
+  return [
+    ...watch.namespaces.map((namespace) => ({ namespace })),
+    ...(watch.objects ?? []).map((key) => splitKey(key)),
+  ];
 }
 
 /**
@@ -47,12 +52,9 @@ export function objectScope(scope: ObjectScope): InformerScope {
 export async function unreadableHostScope(
   env: SyncEnvironment,
   types: readonly ResourceType[],
-  watch: { readonly namespaces: readonly string[]; readonly objects?: readonly string[] },
+  watch: ScopedWatch,
 ): Promise<string | undefined> {
-  const scopes: ObjectScope[] = [
-    ...watch.namespaces.map((namespace) => ({ namespace })),
-    ...(watch.objects ?? []).map((key) => splitKey(key)),
-  ];
+  const scopes = scopesOf(watch);
   for (const type of types)
     for (const scope of scopes) {
       const { namespace, fieldSelector } = objectScope(scope);

@@ -1,10 +1,10 @@
 import { splitKey, type KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
-import { OBJECT_HOST_NAME_ANNOTATION, OBJECT_HOST_NAMESPACE_ANNOTATION } from '../../naming/labels.ts';
+import { OBJECT_HOST_NAMESPACE_ANNOTATION } from '../../naming/labels.ts';
 import { safeConcatName } from '../../naming/safe-concat.ts';
 import type { Mapper } from '../../sync/kind.ts';
 import { withManagedRecord } from '../../sync/managed-metadata.ts';
-import { FROM_HOST_LABEL, virtualCopyOf } from '../shared/from-host.ts';
+import { FROM_HOST_LABEL, recordedHostKey, virtualCopyOf } from '../shared/from-host.ts';
 
 /**
  * The virtual namespace every host capacity is shown in. Host capacities live in the namespace of
@@ -32,9 +32,7 @@ export function capacityMapper(): Mapper {
       const meta = virtual.metadata ?? {};
       if (meta.labels?.[FROM_HOST_LABEL] !== 'true' || meta.namespace !== CAPACITY_NAMESPACE)
         return undefined;
-      const name = meta.annotations?.[OBJECT_HOST_NAME_ANNOTATION];
-      const namespace = meta.annotations?.[OBJECT_HOST_NAMESPACE_ANNOTATION];
-      return name && namespace ? `${namespace}/${name}` : undefined;
+      return recordedHostKey(virtual);
     },
   };
 }

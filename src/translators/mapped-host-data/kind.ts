@@ -2,16 +2,13 @@ import { TerminalError } from '../../controller/errors.ts';
 import { isApiError } from '../../kube/errors.ts';
 import { objectKey, splitKey, type KubeObject } from '../../kube/object.ts';
 import type { ResourceType } from '../../kube/resources.ts';
-import {
-  MANAGED_BY_LABEL,
-  OBJECT_HOST_NAME_ANNOTATION,
-  OBJECT_HOST_NAMESPACE_ANNOTATION,
-} from '../../naming/labels.ts';
+import { MANAGED_BY_LABEL, OBJECT_HOST_NAMESPACE_ANNOTATION } from '../../naming/labels.ts';
 import { KUBECONFIG_OF_LABEL } from '../../kubeconfig-export/secret.ts';
 import { unreadableHostScope } from '../../sync/host-watch.ts';
 import type { KindSpec, ReconcileContext, SyncResult } from '../../sync/kind.ts';
 import {
   FROM_HOST_LABEL,
+  recordedHostKey,
   virtualCopyDifferences,
   virtualCopyOf,
   writeVirtualCopy,
@@ -60,9 +57,7 @@ function replicaOf(virtual: KubeObject, kindName: string): string | undefined {
   if (meta?.labels?.[FROM_HOST_LABEL] !== 'true' || annotations[REPLICA_KIND_ANNOTATION] !== kindName)
     return undefined;
   if (annotations[REPLICA_KEY_ANNOTATION] !== `${meta?.namespace}/${meta?.name}`) return undefined;
-  const name = annotations[OBJECT_HOST_NAME_ANNOTATION];
-  const namespace = annotations[OBJECT_HOST_NAMESPACE_ANNOTATION];
-  return name && namespace ? `${namespace}/${name}` : undefined;
+  return recordedHostKey(virtual);
 }
 
 /**

@@ -1,3 +1,5 @@
+import { splitKey } from '../../kube/object.ts';
+
 /**
  * The mappings of `--map-host-configmap` and `--map-host-secret` (vCluster's
  * sync.fromHost.configMaps/secrets.mappings.byName): which host objects are shown in the virtual
@@ -136,9 +138,7 @@ export function invalidHostDataMappings(
 
 /** The virtual key a host object (`ns/name`) is shown under, or undefined when no mapping names it. */
 export function virtualKeyOf(mappings: HostDataMappings, hostKey: string): string | undefined {
-  const slash = hostKey.indexOf('/');
-  const namespace = hostKey.slice(0, slash);
-  const name = hostKey.slice(slash + 1);
+  const { namespace, name } = splitKey(hostKey);
   const exact = mappings.exact.get(hostKey);
   if (exact !== undefined) return exact.endsWith(`/${ALL}`) ? `${exact.slice(0, -ALL.length)}${name}` : exact;
   const virtualNamespace = mappings.namespaces.get(namespace);
@@ -147,9 +147,7 @@ export function virtualKeyOf(mappings: HostDataMappings, hostKey: string): strin
 
 /** The host objects whose virtual key is this one (the mapping read backwards). */
 export function hostKeysOf(mappings: HostDataMappings, virtualKey: string): string[] {
-  const slash = virtualKey.indexOf('/');
-  const namespace = virtualKey.slice(0, slash);
-  const name = virtualKey.slice(slash + 1);
+  const { namespace, name } = splitKey(virtualKey);
   const keys = [...mappings.exact.keys()].filter((hostKey) => virtualKeyOf(mappings, hostKey) === virtualKey);
   for (const [hostNamespace, virtualNamespace] of mappings.namespaces)
     if (virtualNamespace === namespace) keys.push(`${hostNamespace}/${name}`);
@@ -162,8 +160,6 @@ export function hostKeysOf(mappings: HostDataMappings, virtualKey: string): stri
  */
 export function mappedHostScopes(mappings: HostDataMappings): { namespaces: string[]; objects: string[] } {
   const namespaces = [...mappings.namespaces.keys()];
-  const objects = [...mappings.exact.keys()].filter(
-    (k) => !mappings.namespaces.has(k.slice(0, k.indexOf('/'))),
-  );
+  const objects = [...mappings.exact.keys()].filter((k) => !mappings.namespaces.has(splitKey(k).namespace));
   return { namespaces, objects };
 }

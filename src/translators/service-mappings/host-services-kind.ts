@@ -3,9 +3,9 @@ import type { Informer } from '../../informer/informer.ts';
 import { isApiError, isNotFound } from '../../kube/errors.ts';
 import { objectKey, splitKey, type KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
-import { OBJECT_HOST_NAME_ANNOTATION, OBJECT_HOST_NAMESPACE_ANNOTATION } from '../../naming/labels.ts';
 import type { KindSpec, ReconcileContext, Relation, SyncResult } from '../../sync/kind.ts';
 import { objectScope, unreadableHostScope } from '../../sync/host-watch.ts';
+import { recordedHostKey } from '../shared/from-host.ts';
 import { sameJson } from '../shared/host-metadata.ts';
 import { specOf } from '../services/translate.ts';
 import { malformedService } from '../shared/shape.ts';
@@ -70,6 +70,8 @@ export function mappedHostServicesKind(mappings: ServiceMappings): KindSpec {
   }
 
   const mappedServices = [...mappings.keys()];
+  // Each mapped host Service alone: a Role naming those Services is all the syncer needs.
+  const watch = { namespaces: [], objects: mappedServices };
   // The host Endpoints of each mapped host Service (a headless one's addresses), watched alone.
   const endpointRelations: Relation[] = mappedServices.map((hostKey) => ({
     name: `host-endpoints-${hostKey}`,
@@ -84,22 +86,14 @@ export function mappedHostServicesKind(mappings: ServiceMappings): KindSpec {
     virtualType: SERVICES,
     replica: true,
     hostType: SERVICES,
-    // Each mapped host Service alone: a Role naming those Services is all the syncer needs.
-    hostWatch: { namespaces: [], objects: mappedServices },
+    hostWatch: watch,
     // A mapped Service the syncer may not read holds up this kind alone, with the reason logged.
-    prepare: (env) =>
-      unreadableHostScope(env, [SERVICES, ENDPOINTS], { namespaces: [], objects: mappedServices }),
+    prepare: (env) => unreadableHostScope(env, [SERVICES, ENDPOINTS], watch),
     mapper: {
       targetKey: (hostKey) => mappings.get(hostKey),
       // Every replica, mapped or not (by the host Service it records): one whose mapping was changed
       // or removed is then a stale copy, and goes.
-      sourceKeyOf: (virtual) => {
-        if (!isVirtualReplica(virtual)) return undefined;
-        const annotations = virtual.metadata?.annotations ?? {};
-        const name = annotations[OBJECT_HOST_NAME_ANNOTATION];
-        const namespace = annotations[OBJECT_HOST_NAMESPACE_ANNOTATION];
-        return name && namespace ? `${namespace}/${name}` : undefined;
-      },
+      sourceKeyOf: (virtual) => (isVirtualReplica(virtual) ? recordedHostKey(virtual) : undefined),
       // A tenant's own Service that held the mapped name is gone: the host Service may show there.
       sourceKeysFor: (virtualKey) => {
         const hostKey = virtualKeys.get(virtualKey);

@@ -2,7 +2,7 @@ import { TerminalError } from '../../controller/errors.ts';
 import { isApiError } from '../../kube/errors.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import type { ResourceType } from '../../kube/resources.ts';
-import { OBJECT_HOST_NAME_ANNOTATION } from '../../naming/labels.ts';
+import { OBJECT_HOST_NAME_ANNOTATION, OBJECT_HOST_NAMESPACE_ANNOTATION } from '../../naming/labels.ts';
 import type { KindDescriptor, KindSpec, ReconcileContext, SyncResult } from '../../sync/kind.ts';
 import { mirrored } from '../../sync/mappers.ts';
 import { mergeManagedMetadata, withManagedRecord } from '../../sync/managed-metadata.ts';
@@ -11,6 +11,18 @@ import { malformedClusterObject } from './shape.ts';
 
 /** Marks objects the syncer shows in the virtual cluster on behalf of the host (nodes, classes). */
 export const FROM_HOST_LABEL = 'vsyncer.dev/managed';
+
+/**
+ * The host object (`namespace/name`) a virtual copy of a namespaced host object records
+ * (object-host-namespace and object-host-name), or undefined when it records none. Whose copy it is
+ * the caller checks first.
+ */
+export function recordedHostKey(virtual: KubeObject): string | undefined {
+  const annotations = virtual.metadata?.annotations ?? {};
+  const name = annotations[OBJECT_HOST_NAME_ANNOTATION];
+  const namespace = annotations[OBJECT_HOST_NAMESPACE_ANNOTATION];
+  return name && namespace ? `${namespace}/${name}` : undefined;
+}
 
 /** Top-level fields that are never copied: the server's own, and status (read-only copies have none). */
 const NOT_COPIED = new Set(['apiVersion', 'kind', 'metadata', 'status']);
@@ -45,17 +57,25 @@ export function virtualCopyOf(
   return copy;
 }
 
+/** A virtual copy against the one wanted: the copied fields and managed metadata, and how they differ. */
+function compareCopy(desired: KubeObject, current: KubeObject) {
+  const metadata = mergeManagedMetadata(desired.metadata ?? {}, current.metadata ?? {});
+  const fields = Object.keys({ ...desired, ...current }).filter((f) => !NOT_COPIED.has(f));
+  const differences = fields
+    .filter((f) => !sameJson(desired[f], current[f]))
+    .map((f) => `virtual ${f} differs`);
+  if (!sameJson(metadata.labels, current.metadata?.labels)) differences.push('virtual labels differ');
+  if (!sameJson(metadata.annotations, current.metadata?.annotations))
+    differences.push('virtual annotations differ');
+  return { metadata, fields, differences };
+}
+
 /**
  * How a virtual copy differs from the one wanted (for writeVirtualCopy and `vsyncer check`): each
  * copied field, and the labels and annotations the syncer manages (others' keys do not count).
  */
 export function virtualCopyDifferences(desired: KubeObject, current: KubeObject): string[] {
-  const metadata = mergeManagedMetadata(desired.metadata ?? {}, current.metadata ?? {});
-  const fields = Object.keys({ ...desired, ...current }).filter((f) => !NOT_COPIED.has(f));
-  const out = fields.filter((f) => !sameJson(desired[f], current[f])).map((f) => `virtual ${f} differs`);
-  if (!sameJson(metadata.labels, current.metadata?.labels)) out.push('virtual labels differ');
-  if (!sameJson(metadata.annotations, current.metadata?.annotations)) out.push('virtual annotations differ');
-  return out;
+  return compareCopy(desired, current).differences;
 }
 
 /**
@@ -74,9 +94,8 @@ export async function writeVirtualCopy(
     await ctx.virtual.create(type, namespace, desired);
     return { virtualWritten: true, createdTarget: true };
   }
-  if (virtualCopyDifferences(desired, current).length === 0) return {};
-  const metadata = mergeManagedMetadata(desired.metadata ?? {}, current.metadata ?? {});
-  const fields = Object.keys({ ...desired, ...current }).filter((f) => !NOT_COPIED.has(f));
+  const { metadata, fields, differences } = compareCopy(desired, current);
+  if (differences.length === 0) return {};
   const updated: KubeObject = { ...current, metadata: { ...current.metadata, ...metadata } };
   for (const f of fields) {
     if (desired[f] === undefined) delete updated[f];
