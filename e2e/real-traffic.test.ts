@@ -2,7 +2,8 @@
 // resolves another tenant Service by its DNS name through the virtual cluster's DNS (CoreDNS reading
 // the virtual API server, hack/realnode/dns.ts) and gets an HTTP answer through that Service's
 // ClusterIP; and a pod calls the virtual `kubernetes` Service with its own service-account token,
-// which the virtual API server accepts and the host API server refuses.
+// which the virtual API server accepts and the host API server refuses; and a tenant's in-place resize
+// reaches the container's cgroup, the real kubelet's report of it coming back to the virtual pod.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -410,6 +411,73 @@ function getWithToken(server: string, path: string, ca: string, token: string): 
         .pods;
       expect(pods.map((p) => `${p.podRef.namespace}/${p.podRef.name}`)).toContain(`${ns}/shell`);
       for (const p of pods) expect(p.podRef.name).not.toContain('-x-');
+    }, 180_000);
+
+    it("a tenant's in-place resize reaches the real container's cgroup, and the kubelet's report comes back", async () => {
+      const resources = (cpu: string) => ({
+        requests: { cpu, memory: '64Mi' },
+        limits: { cpu, memory: '64Mi' },
+      });
+      await apply('virtual', {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'sized', namespace: ns },
+        spec: onRealNode(
+          { image: node.images.busybox, command: ['sleep', '3600'], resources: resources('100m') },
+          'Always',
+        ),
+      });
+      type Sized = {
+        metadata: { generation: number };
+        status?: {
+          observedGeneration?: number;
+          containerStatuses?: { resources?: { limits?: { cpu?: string } } }[];
+        };
+      };
+      const sized = () => getObject<Sized>('virtual', ['pod', 'sized', '-n', ns]);
+      await waitFor(
+        'the kubelet reporting the running container resources',
+        async () => (await sized())?.status?.containerStatuses?.[0]?.resources?.limits?.cpu === '100m',
+        90_000,
+      );
+      await mustKubectl('virtual', [
+        'patch',
+        'pod',
+        'sized',
+        '-n',
+        ns,
+        '--subresource',
+        'resize',
+        '-p',
+        JSON.stringify({ spec: { containers: [{ name: 'main', resources: resources('200m') }] } }),
+      ]);
+      const done = await waitFor(
+        'the resize applied and reported',
+        async () => {
+          const pod = await sized();
+          return (
+            pod?.status?.containerStatuses?.[0]?.resources?.limits?.cpu === '200m' &&
+            pod.status.observedGeneration === pod.metadata.generation &&
+            pod
+          );
+        },
+        90_000,
+      );
+      expect(done.metadata.generation).toBeGreaterThan(1);
+      // The container's own CPU quota: 200m is 20 ms in each 100 ms period (cgroup v2's cpu.max, or
+      // v1's cpu.cfs_quota_us on this rig).
+      const quota = await kubectl('virtual', [
+        'exec',
+        '-n',
+        ns,
+        'sized',
+        '--',
+        'sh',
+        '-c',
+        'cat /sys/fs/cgroup/cpu.max 2>/dev/null || cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us',
+      ]);
+      expect(quota.code).toBe(0);
+      expect(quota.stdout).toMatch(/^20000( 100000)?\n$/);
     }, 180_000);
 
     it('the virtual kubernetes Service answers a pod that presents its own token; the host API refuses that token', async () => {

@@ -342,6 +342,40 @@ describe('FakeCluster: subresources', () => {
     );
     expect(isNotFound(noStatus)).toBe(true);
   });
+
+  it('resize takes only container resources, refuses what the real API server refuses, and counts generations', async () => {
+    const fake = new FakeCluster('host');
+    const withResources = (cpu: string, extra: Record<string, string> = {}) => ({
+      ...pod('p'),
+      spec: { containers: [{ name: 'c', image: 'nginx:1', resources: { requests: { cpu, ...extra } } }] },
+    });
+    const p = await fake.create(Resources.pods, 'ns', withResources('100m'));
+    expect(p.metadata?.generation).toBe(1);
+    const resize = (body: KubeObject) => fake.update(Resources.pods, 'ns', body, { subresource: 'resize' });
+    const resized = await resize({
+      ...p,
+      metadata: { ...p.metadata, labels: { ignored: 'yes' } },
+      spec: { containers: [{ name: 'c', image: 'ignored', resources: { requests: { cpu: '200m' } } }] },
+    });
+    expect(resized.spec).toEqual(withResources('200m').spec);
+    expect(resized.metadata?.labels).toBeUndefined();
+    expect(resized.metadata?.generation).toBe(2);
+    for (const refused of [
+      { ...resized, spec: { containers: [{ name: 'c', resources: {} }] } },
+      withResources('200m', { 'ephemeral-storage': '1Gi' }),
+      { ...resized, spec: { containers: [{ name: 'other', resources: { requests: { cpu: '1' } } }] } },
+    ])
+      expect(isInvalid(await thrown(() => resize(refused)))).toBe(true);
+    // A running container whose kubelet reports no resources cannot be resized.
+    const running = await fake.update(
+      Resources.pods,
+      'ns',
+      { ...resized, status: { containerStatuses: [{ name: 'c', state: { running: {} } }] } },
+      { subresource: 'status' },
+    );
+    expect(running.metadata?.generation).toBe(2);
+    expect(isInvalid(await thrown(() => resize(withResources('300m'))))).toBe(true);
+  });
 });
 
 describe('FakeCluster: selectors and lists', () => {

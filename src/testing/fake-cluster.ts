@@ -233,6 +233,46 @@ function matchesFieldSelector(selector: string | undefined, obj: KubeObject): bo
   });
 }
 
+/**
+ * Why the real API server refuses a PUT to `pods/resize` (the checks the syncer meets; not the QoS
+ * class rule): containers added, removed or renamed; a request or limit removed; anything but cpu
+ * and memory changed; or a running container whose status has no resources (its node's kubelet
+ * cannot resize).
+ */
+function podResizeRefusal(old: KubeObject, body: KubeObject): string | undefined {
+  const list = (pod: KubeObject, f: string): Obj[] =>
+    isRecord(pod.spec) && Array.isArray(pod.spec[f]) ? (pod.spec[f] as Obj[]) : [];
+  for (const f of ['containers', 'initContainers']) {
+    const was = list(old, f);
+    const now = list(body, f);
+    if (was.length !== now.length || was.some((c, i) => c.name !== now[i]?.name))
+      return `spec.${f}: Forbidden: ${f} may not be added, removed, renamed or reordered on resize`;
+    for (const [i, c] of was.entries()) {
+      const resources = (o: Obj, part: string): Obj => {
+        const r = isRecord(o.resources) ? o.resources : {};
+        return isRecord(r[part]) ? (r[part] as Obj) : {};
+      };
+      for (const part of ['requests', 'limits']) {
+        const before = resources(c, part);
+        const after = resources(now[i]!, part);
+        if (Object.keys(before).some((k) => !(k in after)))
+          return `spec.${f}[${i}].resources.${part}: Forbidden: resource ${part} cannot be removed`;
+        const changed = Object.keys(after).filter((k) => !deepEqual(before[k], after[k]));
+        if (changed.some((k) => k !== 'cpu' && k !== 'memory'))
+          return 'spec: Forbidden: only cpu and memory resources are mutable';
+      }
+    }
+  }
+  const statuses =
+    isRecord(old.status) && Array.isArray(old.status.containerStatuses) ? old.status.containerStatuses : [];
+  const running = statuses.find(
+    (s): s is Obj => isRecord(s) && isRecord(s.state) && isRecord(s.state.running),
+  );
+  if (running && !isRecord(running.resources))
+    return 'spec: Forbidden: Pod running on node without support for resize';
+  return undefined;
+}
+
 /** Pod spec fields a plain update may change; everything else needs a subresource or a new pod. */
 function podSpecChangeForbidden(oldSpec: unknown, newSpec: unknown): boolean {
   const munge = (spec: unknown): Obj => {
@@ -750,6 +790,17 @@ export class FakeCluster implements ClusterClient {
         );
       }
       recordAt(next, 'spec').ephemeralContainers = newList;
+    } else if (sub === 'resize' && type.resource === 'pods') {
+      const refusal = podResizeRefusal(old, body);
+      if (refusal) throw this.invalid(type, name, refusal);
+      for (const list of ['containers', 'initContainers'] as const) {
+        const incoming = isRecord(body.spec) && Array.isArray(body.spec[list]) ? body.spec[list] : [];
+        const have = recordAt(next, 'spec')[list];
+        if (!Array.isArray(have)) continue;
+        have.forEach((c: unknown, i: number) => {
+          if (isRecord(c)) setOrDelete(c, 'resources', clone((incoming[i] as Obj | undefined)?.resources));
+        });
+      }
     } else if (sub) {
       throw this.error(
         404,
@@ -831,6 +882,12 @@ export class FakeCluster implements ClusterClient {
 
   private put(type: ResourceType, obj: KubeObject, old: KubeObject | undefined): KubeObject {
     obj.metadata!.resourceVersion = String(++this.rv);
+    // Pods count their spec changes (Kubernetes 1.34+), whatever generation the client sent; the
+    // fake leaves other kinds' generations to the tests that need them.
+    if (type.resource === 'pods' && !type.group) {
+      const before = old?.metadata?.generation ?? 0;
+      obj.metadata!.generation = old && deepEqual(old.spec, obj.spec) ? before : before + 1;
+    }
     this.bucket(type).set(keyOf(obj), obj);
     this.emit({
       rv: this.rv,

@@ -43,6 +43,11 @@
 {{- end }}
 {{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "pods" "defaultOn" true)) }}
 - apiGroups: [""]
+  resources: ["pods/resize"]
+  verbs: ["update"]
+{{- end }}
+{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "pods" "defaultOn" true)) }}
+- apiGroups: [""]
   resources: ["pods/status"]
   verbs: ["update"]
 {{- end }}

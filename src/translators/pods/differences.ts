@@ -1,12 +1,13 @@
 import type { Container, Pod } from '../../kube/types.ts';
 import { sameJson } from '../shared/host-metadata.ts';
 import { translateImage, type ImageTranslations } from './image-translation.ts';
+import { resizeChanges } from './resize.ts';
 import { podStatusForVirtual } from './translate.ts';
 
 /**
  * For `vsyncer check`: what of a synced pod pair is not as the syncer would leave it, from the two
  * pods alone (and --translate-image). Down: the spec fields a running host pod follows (container images,
- * activeDeadlineSeconds). Up: the node binding, then the status. A pod being deleted on either side
+ * cpu and memory of an in-place resize, activeDeadlineSeconds). Up: the node binding, then the status. A pod being deleted on either side
  * is on its way out, and its contents are not compared.
  */
 export function podDifferences(
@@ -25,6 +26,10 @@ export function podDifferences(
   };
   images(host.spec?.containers, virtual.spec?.containers, 'container');
   images(host.spec?.initContainers, virtual.spec?.initContainers, 'init container');
+  for (const c of resizeChanges(virtual, host))
+    out.push(
+      `host container ${c.container} has ${c.field}.${c.resource} ${c.have ?? 'unset'}, not ${c.want}`,
+    );
   const deadline = virtual.spec?.activeDeadlineSeconds;
   if (deadline !== undefined && deadline !== host.spec?.activeDeadlineSeconds)
     out.push(`host activeDeadlineSeconds is ${host.spec?.activeDeadlineSeconds ?? 'unset'}, not ${deadline}`);

@@ -175,6 +175,8 @@ export const podsKind = defineKind({
     { scope: 'namespace', apiGroups: [''], resources: ['pods'], verbs: CRUD },
     // `kubectl debug` adds ephemeral containers through their own subresource.
     { scope: 'namespace', apiGroups: [''], resources: ['pods/ephemeralcontainers'], verbs: ['update'] },
+    // A tenant's in-place resize goes to the host pod through its own subresource.
+    { scope: 'namespace', apiGroups: [''], resources: ['pods/resize'], verbs: ['update'] },
     // The conditions of a pod's readiness gates, which the tenant's controllers set.
     { scope: 'namespace', apiGroups: [''], resources: ['pods/status'], verbs: ['update'] },
     // Minted virtual tokens are kept in host secrets owned by the host pod.

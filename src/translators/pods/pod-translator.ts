@@ -33,6 +33,8 @@ import { parseToleration, serviceLinkEnv } from './service-env.ts';
 import { TokenBundles } from './token-bundles.ts';
 import { nodeSelectorTerms } from '../nodes/nodes-kind.ts';
 import { hostConditionsWithGates } from './readiness-gates.ts';
+import { HostResizer } from './resize.ts';
+import { scrubHostNames } from '../../sync/scrub.ts';
 import { DnsWaiters, usesVirtualDns, WAITING_FOR_DNS, WAITING_FOR_DNS_REASON } from './virtual-dns.ts';
 import { bundleSlotsOf, mountedTokenSource, PodTokens } from './tokens.ts';
 import {
@@ -107,6 +109,8 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
     ttl: 30_000,
   });
   const dnsWaiters = new DnsWaiters();
+  /** Resizes the host refused, per pod (see HostResizer). */
+  let resizer: HostResizer;
   const kubeDnsHostName = hostName('kube-dns', 'kube-system', where.vcName);
   /** The host copy of the virtual kube-dns Service, `namespace/name`, when Services are synced. */
   let kubeDnsHostKey: string | undefined;
@@ -404,6 +408,10 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       // A host pod gone: its tokens leave their bundle with the bundle's next write.
       hostPods.addHandlers({ onDelete: (pod) => bundles.release(bundleSlotsOf(pod, env.vcName)) });
       tokens = new PodTokens(hostSecrets, bundles);
+      resizer = new HostResizer(
+        () => env.clock.now(),
+        (message) => scrubHostNames(message, env),
+      );
     },
 
     diff: (_ctx, virtualPod, hostPod) => podDifferences(asPod(virtualPod), asPod(hostPod), imageTranslations),
@@ -498,7 +506,40 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
         // status, as urgently as the host change that led here.
         return { virtualWritten: true, urgentFollowUp: true };
       }
-      const status = podStatusForVirtual(asPod(hostPod), asPod(virtualPod));
+      // The tenant's resize first (rare): the status written next then says whether the host took it.
+      const resize = await resizer.reconcile(ctx.key, asPod(virtualPod), asPod(hostPod), {
+        resize: async (pod) =>
+          asPod(
+            await ctx.host.update(Resources.pods, ctx.hostNamespace, pod as unknown as KubeObject, {
+              subresource: 'resize',
+            }),
+          ),
+        tell: (what, message) =>
+          ctx.events.record(
+            virtualPod,
+            'Warning',
+            'ResizeRefused',
+            `the host cluster refused the resize (${what}): ${message}`,
+          ),
+      });
+      // Every later host write must carry the resourceVersion the one before it left.
+      let latestHostPod = resize.hostPod as unknown as KubeObject;
+      if (resize.wrote) result.hostWritten = true;
+      if (resize.refused) result.requeueAfterMs = Math.max(0, resize.refused.retryAt - ctx.clock.now());
+      let plan: MetadataPlan | undefined;
+      const update = podUpdatesForHost(
+        asPod(virtualPod),
+        asPod(latestHostPod),
+        translationContext(ctx, virtualPod, latestHostPod),
+        (desired) => {
+          plan = ctx.planMetadata(virtualPod, latestHostPod, desired as unknown as KubeObject);
+          return plan.host;
+        },
+      );
+      const status = podStatusForVirtual(asPod(latestHostPod), asPod(virtualPod), {
+        hostSpecCurrent: !update.specChanged && !update.ephemeralContainers,
+        resizeRefused: resize.refused,
+      });
       // A metadata write after the status write must carry the resourceVersion the status write left.
       let latestVirtualPod = virtualPod;
       if (!sameJson(status, virtualPod.status)) {
@@ -511,21 +552,9 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
         result.virtualWritten = true;
         result.tenantWaitFrom = { 'host-to-virtual': latestTransition(hostPod) };
       }
-      let plan: MetadataPlan | undefined;
-      const update = podUpdatesForHost(
-        asPod(virtualPod),
-        asPod(hostPod),
-        translationContext(ctx, virtualPod, hostPod),
-        (desired) => {
-          plan = ctx.planMetadata(virtualPod, hostPod, desired as unknown as KubeObject);
-          return plan.host;
-        },
-      );
       // Labels or annotations changed on the host since the last sync flow up to the tenant's pod.
       if (plan && (await writePlannedMetadataUp(ctx, Resources.pods, latestVirtualPod, plan)))
         result.virtualWritten = true;
-      // The ephemeral-container write must carry the resourceVersion the spec write left behind.
-      let latestHostPod = hostPod;
       if (update.changed) {
         latestHostPod = await ctx.host.update(
           Resources.pods,
@@ -567,7 +596,8 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       }
       const minted = await tokens.ensure(ctx, virtualPod, hostPod);
       if (minted.wrote) result.hostWritten = true;
-      if (minted.nextCheckMs !== undefined) result.requeueAfterMs = minted.nextCheckMs;
+      if (minted.nextCheckMs !== undefined)
+        result.requeueAfterMs = Math.min(minted.nextCheckMs, result.requeueAfterMs ?? Infinity);
       return result;
     },
 

@@ -1,4 +1,5 @@
 import type { KubeObject } from '../../kube/object.ts';
+import { ApiError } from '../../kube/errors.ts';
 import { Resources } from '../../kube/resources.ts';
 import { HOST_NS, stateTables, VC, type Seed, type StateTable } from '../../testing/state-table.ts';
 
@@ -395,6 +396,133 @@ describe('pods state table', () => {
     expect((hostPods(table)[0]!.spec as { containers: { image: string }[] }).containers[0]!.image).toBe(
       'app:2',
     );
+  });
+
+  describe('in-place resize', () => {
+    const resources = (cpu: string) => ({
+      requests: { cpu, memory: '64Mi' },
+      limits: { cpu, memory: '64Mi' },
+    });
+    const containersOf = (p: KubeObject) => (p.spec as { containers: { resources?: unknown }[] }).containers;
+    type Status = { observedGeneration?: number; conditions?: { type: string; reason?: string }[] };
+    const statusOf = (p: KubeObject) => p.status as Status;
+
+    /** A running pod whose host kubelet reports container resources (so either API server allows a resize). */
+    async function runningPod() {
+      const table = await podTable([
+        virtualPod('web', {
+          spec: { containers: [{ name: 'main', image: 'app:1', resources: resources('100m') }] },
+        }),
+      ]);
+      await table.settle();
+      await scheduleOnHost(table, hostPods(table)[0]!, 'n1');
+      await kubeletReports(table);
+      return table;
+    }
+    /** What the host kubelet does: reports the host pod running with its spec's resources, at its generation. */
+    async function kubeletReports(table: StateTable) {
+      const h = hostPods(table)[0]!;
+      await table.host.update(
+        PODS,
+        HOST_NS,
+        {
+          ...h,
+          status: {
+            phase: 'Running',
+            observedGeneration: h.metadata!.generation,
+            containerStatuses: [
+              { name: 'main', ready: true, state: { running: {} }, resources: containersOf(h)[0]!.resources },
+            ],
+          },
+        },
+        { subresource: 'status' },
+      );
+      await table.settle();
+    }
+    const resizeVirtual = async (table: StateTable, cpu: string) => {
+      const v = table.virtual.objects(PODS, 'team')[0]!;
+      await table.virtual.update(
+        PODS,
+        'team',
+        {
+          ...v,
+          spec: {
+            ...(v.spec as object),
+            containers: [{ name: 'main', image: 'app:1', resources: resources(cpu) }],
+          },
+        },
+        { subresource: 'resize' },
+      );
+    };
+
+    it("the tenant's resize reaches the host pod in one write to its resize subresource; generations follow the kubelet", async () => {
+      const table = await runningPod();
+      expect(statusOf(table.virtual.objects(PODS, 'team')[0]!).observedGeneration).toBe(
+        table.virtual.objects(PODS, 'team')[0]!.metadata!.generation,
+      );
+      table.host.clearWrites();
+      await resizeVirtual(table, '200m');
+      await table.settle();
+      expect(table.host.writeLog()).toEqual([`update pods/resize ${HOST_NS}/${hostPodName('web')}`]);
+      expect(containersOf(hostPods(table)[0]!)[0]!.resources).toEqual(resources('200m'));
+      // The kubelet has not seen the resize yet: the tenant's pod reads as one generation behind.
+      const v = table.virtual.objects(PODS, 'team')[0]!;
+      expect(statusOf(v).observedGeneration).toBe(v.metadata!.generation! - 1);
+      await kubeletReports(table);
+      expect(statusOf(table.virtual.objects(PODS, 'team')[0]!).observedGeneration).toBe(
+        v.metadata!.generation,
+      );
+      table.host.clearWrites();
+      await table.settle();
+      expect(table.host.writeLog()).toEqual([]);
+    });
+
+    it('a resize the host refuses is told once, shown as PodResizePending Infeasible, tried again a minute later, and holds up nothing else', async () => {
+      const table = await runningPod();
+      table.host.failNext(
+        'update',
+        'pods/resize',
+        new ApiError('host', 403, { reason: 'Forbidden', message: `exceeded quota: q, in ${HOST_NS}` }, 'x'),
+      );
+      table.host.clearWrites();
+      await resizeVirtual(table, '300m');
+      await table.settle();
+      const refusedPod = table.virtual.objects(PODS, 'team')[0]!;
+      expect(statusOf(refusedPod).conditions?.find((c) => c.type === 'PodResizePending')).toMatchObject({
+        reason: 'Infeasible',
+        message: 'exceeded quota: q, in <host namespace>',
+      });
+      const told = table.virtual
+        .objects(Resources.events, 'team')
+        .filter((e) => e.reason === 'ResizeRefused');
+      expect(told.map((e) => (e as { message?: string }).message)).toEqual([
+        'the host cluster refused the resize (main requests.cpu 100m -> 300m, main limits.cpu 100m -> 300m): exceeded quota: q, in <host namespace>',
+      ]);
+      // An image change meanwhile goes through; the refused resize is not sent again with it.
+      const v = table.virtual.objects(PODS, 'team')[0]!;
+      await table.virtual.update(PODS, 'team', {
+        ...v,
+        spec: {
+          ...(v.spec as object),
+          containers: [{ name: 'main', image: 'app:2', resources: resources('300m') }],
+        },
+      });
+      await table.settle();
+      expect(table.host.writeLog()).toEqual([`update pods ${HOST_NS}/${hostPodName('web')}`]);
+      expect(containersOf(hostPods(table)[0]!)[0]).toMatchObject({
+        image: 'app:2',
+        resources: resources('100m'),
+      });
+      // A minute on, it is tried again, and taken: the condition goes.
+      table.clock.advance(60_000);
+      await table.settle();
+      expect(table.host.writeLog()).toContain(`update pods/resize ${HOST_NS}/${hostPodName('web')}`);
+      expect(containersOf(hostPods(table)[0]!)[0]!.resources).toEqual(resources('300m'));
+      const after = table.virtual.objects(PODS, 'team')[0]!;
+      expect(statusOf(after).conditions ?? []).not.toContainEqual(
+        expect.objectContaining({ type: 'PodResizePending' }),
+      );
+    });
   });
 
   it('a label changed on the host since the last sync comes up to the virtual pod', async () => {

@@ -8,6 +8,8 @@ export interface PodCondition {
   message?: string;
   lastTransitionTime?: string;
   lastProbeTime?: string;
+  /** The pod generation the condition was set for (Kubernetes 1.34+). */
+  observedGeneration?: number;
 }
 
 /**

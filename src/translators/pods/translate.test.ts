@@ -733,6 +733,88 @@ describe('podStatusForVirtual', () => {
     const virtual = { ...pod(), status: { qosClass: 'BestEffort' } } as unknown as Pod;
     expect(podStatusForVirtual(hostPod, virtual).qosClass).toBe('BestEffort');
   });
+
+  describe('generations, counted in the virtual pod', () => {
+    // The host pod is at generation 5 (the syncer's writes count there too); the tenant's at 2.
+    const hostAt = (observed: number) =>
+      ({
+        metadata: { generation: 5 },
+        status: {
+          phase: 'Running',
+          observedGeneration: observed,
+          conditions: [
+            { type: 'Ready', status: 'True', observedGeneration: observed },
+            { type: 'PodResizeInProgress', status: 'True', observedGeneration: observed },
+          ],
+        },
+      }) as unknown as Pod;
+    const virtual = { ...pod(), metadata: { ...pod().metadata, generation: 2 } } as unknown as Pod;
+    const generations = (s: ReturnType<typeof podStatusForVirtual>) => [
+      s.observedGeneration,
+      ...(s.conditions ?? []).map((c) => (c as { observedGeneration?: number }).observedGeneration),
+    ];
+
+    it("the kubelet caught up with the host pod and nothing is left to write: the virtual pod's generation", () => {
+      expect(generations(podStatusForVirtual(hostAt(5), virtual))).toEqual([2, 2, 2]);
+    });
+
+    it('the kubelet behind the host pod, or a write still to make: one behind the virtual pod', () => {
+      expect(generations(podStatusForVirtual(hostAt(4), virtual))).toEqual([1, 1, 1]);
+      expect(generations(podStatusForVirtual(hostAt(5), virtual, { hostSpecCurrent: false }))).toEqual([
+        1, 1, 1,
+      ]);
+    });
+
+    it('no generation on either pod (a host before 1.34): none shown', () => {
+      const s = podStatusForVirtual({ ...hostAt(5), metadata: {} } as Pod, virtual);
+      expect(generations(s)).toEqual([undefined, undefined, undefined]);
+      expect(s.conditions![0]).not.toHaveProperty('observedGeneration');
+    });
+
+    it("a readiness gate's condition keeps the generation the tenant's controller wrote", () => {
+      const gated = {
+        ...virtual,
+        spec: { ...virtual.spec, readinessGates: [{ conditionType: 'example.com/ready' }] },
+        status: {
+          conditions: [{ type: 'example.com/ready', status: 'True', observedGeneration: 2 }],
+        },
+      } as unknown as Pod;
+      const s = podStatusForVirtual(hostAt(3), gated);
+      expect(s.conditions?.find((c) => c.type === 'example.com/ready')).toMatchObject({
+        observedGeneration: 2,
+      });
+    });
+  });
+
+  it("a resize the host refused shows as the kubelet's PodResizePending Infeasible, in place of the host's", () => {
+    const hostPod = {
+      status: {
+        phase: 'Running',
+        conditions: [
+          { type: 'Ready', status: 'True' },
+          { type: 'PodResizePending', status: 'True', reason: 'Deferred' },
+        ],
+      },
+    } as unknown as Pod;
+    const virtual = { ...pod(), metadata: { ...pod().metadata, generation: 3 } } as unknown as Pod;
+    const refused = { message: 'exceeded quota', since: '2026-12-03T10:00:00Z' };
+    const s = podStatusForVirtual(hostPod, virtual, { resizeRefused: refused });
+    expect(s.conditions).toEqual([
+      { type: 'Ready', status: 'True' },
+      {
+        type: 'PodResizePending',
+        status: 'True',
+        reason: 'Infeasible',
+        message: 'exceeded quota',
+        lastTransitionTime: '2026-12-03T10:00:00Z',
+        observedGeneration: 3,
+      },
+    ]);
+    const noConditions = podStatusForVirtual({ status: { phase: 'Running' } } as Pod, virtual, {
+      resizeRefused: refused,
+    });
+    expect(noConditions.conditions?.map((c) => c.type)).toEqual(['PodResizePending']);
+  });
 });
 
 describe('translatePodToHost: one reference walk', () => {

@@ -720,6 +720,8 @@ function mergeTolerations(own: Toleration[], enforced: Toleration[]): Toleration
 export interface HostPodUpdate {
   /** True when `pod` differs from the current host pod and must be written. */
   changed: boolean;
+  /** True when that write changes the spec (not only labels or annotations). */
+  specChanged: boolean;
   pod: Pod;
   /** Ephemeral containers to write through their subresource, when the virtual pod has new ones. */
   ephemeralContainers?: EphemeralContainer[];
@@ -728,7 +730,8 @@ export interface HostPodUpdate {
 /**
  * What may change on a running host pod, as Kubernetes allows: container images,
  * activeDeadlineSeconds, added tolerations, removed scheduling gates, labels and annotations, and
- * (through their own subresource) new ephemeral containers. Nothing else of the spec is compared,
+ * (through their own subresource) new ephemeral containers. Container resources go through the
+ * resize subresource (resize.ts). Nothing else of the spec is compared,
  * so the node affinity that stands for a tenant's node name, and the node name the host scheduler
  * then sets, are never written (both are immutable once the pod exists).
  */
@@ -785,6 +788,7 @@ export function podUpdatesForHost(
   const newEphemeral = (want.ephemeralContainers ?? []).filter((c) => !haveEphemeral.has(c.name));
   return {
     changed,
+    specChanged: changed && JSON.stringify(pod.spec) !== JSON.stringify(current.spec),
     pod,
     ephemeralContainers: newEphemeral.length
       ? [...(current.spec?.ephemeralContainers ?? []), ...newEphemeral]
@@ -796,21 +800,50 @@ function sortKeys(m: Record<string, string>): [string, string][] {
   return Object.entries(m).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
+/** What the status of a virtual pod depends on besides the two pods. */
+export interface PodStatusView {
+  /**
+   * The host pod's spec says what the virtual pod's says (no image, resize or debug-container write is
+   * still to be made): only then does the kubelet having seen the host pod's newest generation mean
+   * it has seen the virtual pod's. Default true (`vsyncer check`, which compares settled pods).
+   */
+  hostSpecCurrent?: boolean;
+  /** The host refused the virtual pod's resize: shown as the kubelet shows an infeasible one. */
+  resizeRefused?: { message: string; since: string };
+}
+
 /**
  * The virtual pod's status from the host pod: everything the kubelet reports, but container
- * statuses only for containers the tenant declared (nothing the host injected), and the conditions
- * of the pod's readiness gates as the tenant's controllers set them.
+ * statuses only for containers the tenant declared (nothing the host injected), the conditions
+ * of the pod's readiness gates as the tenant's controllers set them, and generations counted in
+ * the virtual pod's.
  */
-export function podStatusForVirtual(host: Pod, virtual: Pod): PodStatus {
+export function podStatusForVirtual(host: Pod, virtual: Pod, view: PodStatusView = {}): PodStatus {
   const status = cloneJson(host.status ?? {});
+  const generation = observedGenerationMapper(host, virtual, view.hostSpecCurrent ?? true);
+  const hostConditions = (status.conditions as PodCondition[] | undefined)
+    ?.filter((c) => !(view.resizeRefused && c?.type === RESIZE_PENDING))
+    .map((c) => {
+      if (typeof c?.observedGeneration !== 'number') return c;
+      const { observedGeneration, ...rest } = c;
+      const mapped = generation(observedGeneration);
+      return mapped === undefined ? rest : { ...rest, observedGeneration: mapped };
+    });
+  if (view.resizeRefused) {
+    hostConditions?.push(resizeRefusedCondition(virtual, view.resizeRefused));
+  }
   const names = (list: { name: string }[] | undefined) => new Set((list ?? []).map((c) => c.name));
   const keep = <T extends { name: string }>(statuses: T[] | undefined, allowed: Set<string>) =>
     statuses?.filter((s) => allowed.has(s.name));
   const vspec = virtual.spec;
   const out: PodStatus = {
     phase: status.phase,
+    observedGeneration:
+      typeof status.observedGeneration === 'number' ? generation(status.observedGeneration) : undefined,
     conditions: virtualConditionsWithGates(
-      status.conditions as PodCondition[] | undefined,
+      view.resizeRefused && !hostConditions
+        ? [resizeRefusedCondition(virtual, view.resizeRefused)]
+        : hostConditions,
       virtual,
     ) as PodStatus['conditions'],
     message: status.message,
@@ -830,4 +863,39 @@ export function podStatusForVirtual(host: Pod, virtual: Pod): PodStatus {
   };
   for (const k of Object.keys(out) as (keyof PodStatus)[]) if (out[k] === undefined) delete out[k];
   return out;
+}
+
+/** The kubelet's condition for a resize it has not made yet (reason Deferred or Infeasible). */
+const RESIZE_PENDING = 'PodResizePending';
+
+function resizeRefusedCondition(virtual: Pod, refused: { message: string; since: string }): PodCondition {
+  const condition: PodCondition = {
+    type: RESIZE_PENDING,
+    status: 'True',
+    reason: 'Infeasible',
+    message: refused.message,
+    lastTransitionTime: refused.since,
+  };
+  const generation = virtual.metadata?.generation;
+  return generation === undefined ? condition : { ...condition, observedGeneration: generation };
+}
+
+/**
+ * A host generation the kubelet observed, as the virtual pod's: the two count separately (the host
+ * pod's also counts the syncer's own writes). Caught up on the host with nothing left to write means
+ * caught up with the tenant's pod; anything else reads as one generation behind it.
+ */
+function observedGenerationMapper(
+  host: Pod,
+  virtual: Pod,
+  hostSpecCurrent: boolean,
+): (observed: number) => number | undefined {
+  const hostGeneration = host.metadata?.generation;
+  const virtualGeneration = virtual.metadata?.generation;
+  return (observed) => {
+    if (hostGeneration === undefined || virtualGeneration === undefined) return undefined;
+    return observed >= hostGeneration && hostSpecCurrent
+      ? virtualGeneration
+      : Math.max(0, virtualGeneration - 1);
+  };
 }
