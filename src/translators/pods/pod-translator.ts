@@ -4,7 +4,7 @@ import { LRUCache } from 'lru-cache';
 import { TerminalError, WaitingError } from '../../controller/errors.ts';
 import { objectKey, splitKey, type KubeObject } from '../../kube/object.ts';
 import { Resources, type ResourceType } from '../../kube/resources.ts';
-import type { Pod } from '../../kube/types.ts';
+import type { Pod, PodStatus } from '../../kube/types.ts';
 import { MANAGED_BY_LABEL, managedBySelector } from '../../naming/labels.ts';
 import { hostName } from '../../naming/names.ts';
 import { explainAlreadyExists } from '../../sync/engine.ts';
@@ -41,6 +41,7 @@ import {
   podStatusForVirtual,
   podUpdatesForHost,
   translatePodToHost,
+  type HostPodUpdate,
   type PodTranslationContext,
 } from './translate.ts';
 
@@ -268,6 +269,21 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
     if (dnsWaiters.wait(ctx.key, virtualPod.metadata?.uid ?? ''))
       await ctx.events.record(virtualPod, 'Warning', WAITING_FOR_DNS_REASON, WAITING_FOR_DNS);
     throw new WaitingError(WAITING_FOR_DNS);
+  }
+
+  /** Writes the virtual pod's status when it differs; the pod as written, or undefined. */
+  async function writeStatus(
+    ctx: ReconcileContext,
+    virtualPod: KubeObject,
+    status: PodStatus,
+  ): Promise<KubeObject | undefined> {
+    if (sameJson(status, virtualPod.status)) return undefined;
+    return ctx.virtual.update(
+      Resources.pods,
+      ctx.virtualNamespace,
+      { ...virtualPod, status },
+      { subresource: 'status' },
+    );
   }
 
   async function deletePod(
@@ -526,29 +542,40 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       let latestHostPod = resize.hostPod as unknown as KubeObject;
       if (resize.wrote) result.hostWritten = true;
       if (resize.refused) result.requeueAfterMs = Math.max(0, resize.refused.retryAt - ctx.clock.now());
+      // What the host pod still needs, planned before the status: that says whether the host is
+      // current. A translation that must wait (the virtual API Service has no IP) holds up only the
+      // writes down; the status still goes up.
       let plan: MetadataPlan | undefined;
-      const update = podUpdatesForHost(
-        asPod(virtualPod),
-        asPod(latestHostPod),
-        translationContext(ctx, virtualPod, latestHostPod),
-        (desired) => {
-          plan = ctx.planMetadata(virtualPod, latestHostPod, desired as unknown as KubeObject);
-          return plan.host;
-        },
-      );
+      let update: HostPodUpdate;
+      try {
+        update = podUpdatesForHost(
+          asPod(virtualPod),
+          asPod(latestHostPod),
+          translationContext(ctx, virtualPod, latestHostPod),
+          (desired) => {
+            plan = ctx.planMetadata(virtualPod, latestHostPod, desired as unknown as KubeObject);
+            return plan.host;
+          },
+        );
+      } catch (err) {
+        if (!(err instanceof WaitingError)) throw err;
+        const unknown = { hostSpecCurrent: false, resizeRefused: resize.refused };
+        await writeStatus(
+          ctx,
+          virtualPod,
+          podStatusForVirtual(asPod(latestHostPod), asPod(virtualPod), unknown),
+        );
+        throw err;
+      }
       const status = podStatusForVirtual(asPod(latestHostPod), asPod(virtualPod), {
         hostSpecCurrent: !update.specChanged && !update.ephemeralContainers,
         resizeRefused: resize.refused,
       });
       // A metadata write after the status write must carry the resourceVersion the status write left.
       let latestVirtualPod = virtualPod;
-      if (!sameJson(status, virtualPod.status)) {
-        latestVirtualPod = await ctx.virtual.update(
-          Resources.pods,
-          ctx.virtualNamespace,
-          { ...virtualPod, status },
-          { subresource: 'status' },
-        );
+      const written = await writeStatus(ctx, virtualPod, status);
+      if (written) {
+        latestVirtualPod = written;
         result.virtualWritten = true;
         result.tenantWaitFrom = { 'host-to-virtual': latestTransition(hostPod) };
       }

@@ -324,6 +324,26 @@ describe('pods state table', () => {
     expect(virtual.status).toMatchObject({ phase: 'Running', podIP: '10.0.0.7' });
   });
 
+  it("a running pod's status still comes up while the virtual API Service has no cluster IP (writes down wait)", async () => {
+    const table = await podTable([virtualPod('web')]);
+    await table.settle();
+    await scheduleOnHost(table, hostPods(table)[0]!, 'node-1');
+    await table.settle();
+    await table.host.delete(Resources.services, HOST_NS, VC);
+    const bound = hostPods(table)[0]!;
+    await table.host.update(
+      PODS,
+      HOST_NS,
+      { ...bound, status: { phase: 'Running', podIP: '10.0.0.9' } },
+      { subresource: 'status' },
+    );
+    await table.settle();
+    expect(table.virtual.objects(PODS, 'team')[0]!.status).toMatchObject({
+      phase: 'Running',
+      podIP: '10.0.0.9',
+    });
+  });
+
   it('only our host pod (virtual deleted): the host pod is deleted', async () => {
     const table = await podTable([virtualPod('web')]);
     await table.settle();
