@@ -16,7 +16,12 @@ interface Budget {
 }
 interface PodLite {
   metadata: { name: string; labels?: Record<string, string> };
-  spec: { priorityClassName?: string; serviceAccountName?: string; automountServiceAccountToken?: boolean };
+  spec: {
+    priorityClassName?: string;
+    serviceAccountName?: string;
+    automountServiceAccountToken?: boolean;
+    imagePullSecrets?: { name: string }[];
+  };
 }
 interface ClassLite {
   metadata: { name: string; labels?: Record<string, string> };
@@ -27,8 +32,11 @@ interface AccountLite {
   metadata: { annotations?: Record<string, string> };
   automountServiceAccountToken?: boolean;
   secrets?: unknown[];
+  imagePullSecrets?: { name: string }[];
 }
 
+/** A host Secret the host admin lets labelled accounts pull with (never read: only named). */
+const PULL_SECRET = 'e2e-registry-creds';
 const vc = uniqueName('pol');
 const hostNs = `host-${vc}`;
 const nsA = uniqueName('pa');
@@ -60,6 +68,8 @@ beforeAll(async () => {
       '--sync=+priorityclasses,+serviceaccounts,+poddisruptionbudgets',
       '--priority-class-max-value=100000',
       `--denied-service-account-annotation=${DENIED}`,
+      `--workload-image-pull-secret=${PULL_SECRET}`,
+      '--workload-image-pull-secret-selector=inject-pull-secrets=true',
     ],
   });
 }, 180_000);
@@ -191,5 +201,36 @@ describe('policy kinds', () => {
     );
     expect(pod.spec.serviceAccountName).toBe(hostName('app', nsA, vc));
     expect(pod.spec.automountServiceAccountToken).toBe(false);
+    // Not labelled for them: no pull secrets.
+    expect(account.imagePullSecrets ?? []).toEqual([]);
+  }, 120_000);
+
+  it("an account labelled for them gets the host's pull secrets, which the host gives its pods; unlabelled, it loses them", async () => {
+    await apply('virtual', {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: { name: 'builder', namespace: nsA, labels: { 'inject-pull-secrets': 'true' } },
+    });
+    const copy = () =>
+      getObject<AccountLite>('host', ['serviceaccount', hostName('builder', nsA, vc), '-n', hostNs]);
+    await waitFor(
+      'host copy with the pull secret',
+      async () => (await copy())?.imagePullSecrets?.some((s) => s.name === PULL_SECRET),
+      60_000,
+    );
+    // The host's own ServiceAccount admission puts them into a pod that names none of its own.
+    await apply('virtual', webPod('built', nsA, { serviceAccountName: 'builder' }));
+    const pod = await waitFor(
+      'host pod of the labelled account',
+      () => getObject<PodLite>('host', ['pod', hostName('built', nsA, vc), '-n', hostNs]),
+      60_000,
+    );
+    expect(pod.spec.imagePullSecrets).toEqual([{ name: PULL_SECRET }]);
+    await mustKubectl('virtual', ['label', 'serviceaccount', 'builder', '-n', nsA, 'inject-pull-secrets-']);
+    await waitFor(
+      'host copy without pull secrets',
+      async () => (await copy())?.imagePullSecrets === undefined,
+      60_000,
+    );
   }, 120_000);
 });

@@ -75,6 +75,8 @@ export const EVERYTHING_ON: Record<string, string> = {
   'syncer.deniedEndpointCidrs[0]': '10.0.0.0/8',
   'syncer.allowedEndpointCidrs[0]': '10.20.0.0/16',
   'syncer.deniedServiceAccountAnnotations[0]': 'eks.amazonaws.com/role-arn',
+  'syncer.workloadImagePullSecrets[0]': 'registry-creds',
+  'syncer.workloadImagePullSecretSelector.matchLabels.inject-pull-secrets': 'yes',
   'syncer.allowedPvSources[0]': 'nfs',
   'syncer.allowedStorageProvisioners[0]': 'csi.example.com',
   'syncer.translateImage.nginx': 'mirror.example.com/nginx',

@@ -136,6 +136,12 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 {{- range .Values.syncer.deniedServiceAccountAnnotations }}
 - --denied-service-account-annotation={{ . }}
 {{- end }}
+{{- range (include "vsyncer.workloadImagePullSecrets" . | fromJsonArray) }}
+- --workload-image-pull-secret={{ . }}
+{{- end }}
+{{- with include "vsyncer.workloadImagePullSecretSelector" . }}
+- {{ printf "--workload-image-pull-secret-selector=%s" . | quote }}
+{{- end }}
 {{- range .Values.syncer.allowedPvSources }}
 - --allowed-pv-source={{ . }}
 {{- end }}
@@ -217,4 +223,48 @@ Empty when neither is set.
 {{- with .Values.initManifests }}{{ $parts = append $parts . }}{{ end -}}
 {{- with .Values.initManifestsTemplate }}{{ $parts = append $parts (tpl . $) }}{{ end -}}
 {{- join "\n---\n" $parts -}}
+{{- end -}}
+
+{{/* syncer.workloadImagePullSecrets as names (entries may be names or vCluster's {name: ...}), as a JSON list. */}}
+{{- define "vsyncer.workloadImagePullSecrets" -}}
+{{- $names := list -}}
+{{- range .Values.syncer.workloadImagePullSecrets -}}
+{{- if kindIs "map" . -}}
+{{- $names = append $names .name -}}
+{{- else -}}
+{{- $names = append $names . -}}
+{{- end -}}
+{{- end -}}
+{{- toJson $names -}}
+{{- end -}}
+
+{{/*
+syncer.workloadImagePullSecretSelector (vCluster's imagePullSecretSelector: matchLabels and
+matchExpressions) in kubectl's syntax for the flag: "" when unset (no account), "*" for an empty
+matchLabels (every account, as vCluster reads it).
+*/}}
+{{- define "vsyncer.workloadImagePullSecretSelector" -}}
+{{- $sel := .Values.syncer.workloadImagePullSecretSelector | default dict -}}
+{{- $terms := list -}}
+{{- range $k, $v := ($sel.matchLabels | default dict) -}}
+{{- $terms = append $terms (printf "%s=%v" $k $v) -}}
+{{- end -}}
+{{- range ($sel.matchExpressions | default list) -}}
+{{- if eq .operator "In" -}}
+{{- $terms = append $terms (printf "%s in (%s)" .key (join "," .values)) -}}
+{{- else if eq .operator "NotIn" -}}
+{{- $terms = append $terms (printf "%s notin (%s)" .key (join "," .values)) -}}
+{{- else if eq .operator "Exists" -}}
+{{- $terms = append $terms .key -}}
+{{- else if eq .operator "DoesNotExist" -}}
+{{- $terms = append $terms (printf "!%s" .key) -}}
+{{- else -}}
+{{- fail (printf "syncer.workloadImagePullSecretSelector: operator %q is not In, NotIn, Exists or DoesNotExist" .operator) -}}
+{{- end -}}
+{{- end -}}
+{{- if $terms -}}
+{{- join "," $terms -}}
+{{- else if hasKey $sel "matchLabels" -}}
+*
+{{- end -}}
 {{- end -}}

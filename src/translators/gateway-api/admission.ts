@@ -1,5 +1,6 @@
 import type { KubeObject } from '../../kube/object.ts';
 import type { LabelSelector } from '../../naming/labels.ts';
+import { selectorMatches } from '../../util/label-selector.ts';
 
 type Json = Record<string, unknown>;
 
@@ -29,31 +30,6 @@ export function referenceGranted(
     );
     return fromOk && toOk;
   });
-}
-
-/** Whether a label selector (matchLabels and matchExpressions) selects these labels. */
-export function selectorMatches(
-  selector: LabelSelector | undefined,
-  labels: Record<string, string>,
-): boolean {
-  if (!selector) return false;
-  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (labels[k] !== v) return false;
-  for (const e of selector.matchExpressions ?? []) {
-    const has = Object.hasOwn(labels, e.key);
-    const inValues = has && (e.values ?? []).includes(labels[e.key]!);
-    const ok =
-      e.operator === 'In'
-        ? inValues
-        : e.operator === 'NotIn'
-          ? !inValues
-          : e.operator === 'Exists'
-            ? has
-            : e.operator === 'DoesNotExist'
-              ? !has
-              : false;
-    if (!ok) return false;
-  }
-  return true;
 }
 
 /**

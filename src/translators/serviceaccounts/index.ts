@@ -1,7 +1,26 @@
 import { field } from '../../config/fields.ts';
 import { defineKind } from '../../sync/kind.ts';
 import { CRUD } from '../shared/data-object.ts';
+import { parseLabelSelector } from '../../util/label-selector.ts';
 import { serviceAccountsKind } from './serviceaccounts-kind.ts';
+
+/** A Secret's name: a DNS subdomain. */
+const SECRET_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+function invalidSecretNames(names: readonly string[]): string | undefined {
+  const bad = names.find((n) => !SECRET_NAME.test(n) || n.length > 253);
+  return bad === undefined ? undefined : `${JSON.stringify(bad)} is not a Secret name`;
+}
+
+function invalidSelector(selector: string): string | undefined {
+  if (selector.trim() === '*') return undefined;
+  try {
+    parseLabelSelector(selector);
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
 
 /**
  * ServiceAccounts, virtual → host, for host workload identity (IRSA, GKE workload identity): off by
@@ -22,6 +41,27 @@ export const serviceAccountsDescriptor = defineKind({
       valueName: 'key',
       description:
         'annotation key a tenant may not set on host service accounts (repeatable; "prefix/*" matches a prefix)',
+    }),
+    field({
+      flag: 'workload-image-pull-secret',
+      key: 'workloadImagePullSecrets',
+      kind: 'list',
+      default: [],
+      repeatable: true,
+      valueName: 'name',
+      description:
+        "host Secret (of the host namespace) named as an image pull secret on the host copies of service accounts --workload-image-pull-secret-selector matches, as vCluster's controlPlane.advanced.workloadServiceAccount.imagePullSecrets (repeatable)",
+      validate: invalidSecretNames,
+    }),
+    field({
+      flag: 'workload-image-pull-secret-selector',
+      key: 'workloadImagePullSecretSelector',
+      kind: 'string',
+      default: '',
+      valueName: 'selector',
+      description:
+        'which service accounts get --workload-image-pull-secret, by their labels in the virtual cluster (kubectl syntax; "*" for all, "" for none)',
+      validate: invalidSelector,
     }),
   ],
   hostRbac: [{ scope: 'namespace', apiGroups: [''], resources: ['serviceaccounts'], verbs: CRUD }],

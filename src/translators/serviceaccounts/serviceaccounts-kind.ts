@@ -6,13 +6,30 @@ import type { KindSpec, Placement, ReconcileContext, SyncResult } from '../../sy
 import { namespacedToHost } from '../../sync/mappers.ts';
 import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
 import { malformedServiceAccount } from '../shared/shape.ts';
-import { hostAccountInSync, hostServiceAccountFor } from './translate.ts';
+import { parseLabelSelector } from '../../util/label-selector.ts';
+import {
+  hostAccountInSync,
+  hostServiceAccountFor,
+  withDesiredAccountFields,
+  type HostPullSecrets,
+} from './translate.ts';
 
 const ACCOUNTS = Resources.serviceAccounts;
 
 /** The serviceaccounts kind's own settings. */
 export interface ServiceAccountOptions {
   deniedServiceAccountAnnotations: string[];
+  workloadImagePullSecrets: string[];
+  workloadImagePullSecretSelector: string;
+}
+
+/** The flags' pull secrets and selector, read once (validated at start). */
+function pullSecretsOf(options: ServiceAccountOptions): HostPullSecrets {
+  const text = options.workloadImagePullSecretSelector.trim();
+  return {
+    names: options.workloadImagePullSecrets,
+    selector: text === '' ? undefined : text === '*' ? '*' : parseLabelSelector(text),
+  };
 }
 
 /**
@@ -24,6 +41,7 @@ export interface ServiceAccountOptions {
 export function serviceAccountsKind(options: ServiceAccountOptions, where: Placement): KindSpec {
   const place = (ctx: ReconcileContext) => ({ ...where, hostName: ctx.hostName });
   const denied = options.deniedServiceAccountAnnotations;
+  const pull = pullSecretsOf(options);
 
   function refuseMalformed(virtual: KubeObject): void {
     const problem = malformedServiceAccount(virtual);
@@ -38,23 +56,20 @@ export function serviceAccountsKind(options: ServiceAccountOptions, where: Place
 
     async create(ctx, virtual): Promise<SyncResult> {
       refuseMalformed(virtual!);
-      return createHostCopy(ctx, spec, hostServiceAccountFor(virtual!, place(ctx), denied));
+      return createHostCopy(ctx, spec, hostServiceAccountFor(virtual!, place(ctx), denied, pull));
     },
 
     async update(ctx, source, host): Promise<SyncResult> {
       const virtual = source!;
       refuseMalformed(virtual);
       const result: SyncResult = {};
-      const desired = hostServiceAccountFor(virtual, place(ctx), denied);
+      const desired = hostServiceAccountFor(virtual, place(ctx), denied, pull);
       const plan = ctx.planMetadata(virtual, host, desired);
-      if (plan.hostChanged || !hostAccountInSync(host)) {
-        const updated: KubeObject = {
-          ...host,
-          metadata: { ...host.metadata, ...plan.host },
-          automountServiceAccountToken: false,
-        };
-        delete updated.secrets;
-        delete updated.imagePullSecrets;
+      if (plan.hostChanged || !hostAccountInSync(host, desired)) {
+        const updated = withDesiredAccountFields(
+          { ...host, metadata: { ...host.metadata, ...plan.host } },
+          desired,
+        );
         await ctx.host.update(ACCOUNTS, ctx.hostNamespace, updated);
         result.hostWritten = true;
       }

@@ -56,6 +56,59 @@ describe('serviceaccounts state table', () => {
     expect(table.host.writeLog()).toEqual([`create serviceaccounts ${HOST_NS}/${hostName('app')}`]);
   });
 
+  describe('--workload-image-pull-secret with --workload-image-pull-secret-selector', () => {
+    const pull = (selector: string) => ({
+      workloadImagePullSecret: ['registry-creds', 'mirror-creds'],
+      workloadImagePullSecretSelector: selector,
+    });
+    const labelled = (name: string, labels: Record<string, string>) => {
+      const a = account(name);
+      return { ...a, metadata: { ...a.metadata, labels } };
+    };
+    const pullSecretsOf = (t: StateTable, name: string) => hostAccount(t, name)?.imagePullSecrets;
+
+    it("the host copies of matching accounts name the host's pull secrets; others, and the tenant's own, none", async () => {
+      const table = await withAccounts(
+        [labelled('builder', { 'inject-pull-secrets': 'true' }), labelled('web', { app: 'web' })],
+        pull('inject-pull-secrets=true'),
+      );
+      expect(pullSecretsOf(table, 'builder')).toEqual([{ name: 'registry-creds' }, { name: 'mirror-creds' }]);
+      expect(pullSecretsOf(table, 'web')).toBeUndefined();
+      table.host.clearWrites();
+      for (const name of ['builder', 'web'])
+        table.controllers.get('serviceaccounts')!.controller.enqueue(`team/${name}`);
+      await table.settle();
+      expect(table.host.writeLog()).toEqual([]);
+    });
+
+    it('the label removed: the copy loses them; added: it gains them; a host edit is reverted', async () => {
+      const table = await withAccounts(
+        [labelled('builder', { 'inject-pull-secrets': 'true' })],
+        pull('inject-pull-secrets=true'),
+      );
+      const relabel = async (labels: Record<string, string>) => {
+        const v = virtualAccount(table, 'builder')!;
+        await table.virtual.update(SA, 'team', { ...v, metadata: { ...v.metadata, labels } });
+        await table.settle();
+      };
+      await relabel({ other: 'x' });
+      expect(pullSecretsOf(table, 'builder')).toBeUndefined();
+      await relabel({ 'inject-pull-secrets': 'true' });
+      expect(pullSecretsOf(table, 'builder')).toHaveLength(2);
+      const h = hostAccount(table, 'builder')!;
+      await table.host.update(SA, HOST_NS, { ...h, imagePullSecrets: [{ name: 'something-else' }] });
+      await table.settle();
+      expect(pullSecretsOf(table, 'builder')).toEqual([{ name: 'registry-creds' }, { name: 'mirror-creds' }]);
+    });
+
+    it('"*" gives them to every account; no selector to none', async () => {
+      const all = await withAccounts([labelled('web', {})], pull('*'));
+      expect(pullSecretsOf(all, 'web')).toHaveLength(2);
+      const none = await withAccounts([labelled('web', { 'inject-pull-secrets': 'true' })], pull(''));
+      expect(pullSecretsOf(none, 'web')).toBeUndefined();
+    });
+  });
+
   it('denied annotations (exact keys and prefixes) never reach the host; others do', async () => {
     const table = await withAccounts(
       [account('app', { [ROLE]: 'arn', 'iam.gke.io/gcp-service-account': 'x@y', note: 'hi' })],

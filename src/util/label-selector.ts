@@ -1,0 +1,81 @@
+import type { LabelSelector, LabelSelectorRequirement } from '../naming/labels.ts';
+
+/** Whether a label selector (matchLabels and matchExpressions) selects these labels; none selects nothing. */
+export function selectorMatches(
+  selector: LabelSelector | undefined,
+  labels: Record<string, string>,
+): boolean {
+  if (!selector) return false;
+  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (labels[k] !== v) return false;
+  for (const e of selector.matchExpressions ?? []) {
+    const has = Object.hasOwn(labels, e.key);
+    const inValues = has && (e.values ?? []).includes(labels[e.key]!);
+    const ok =
+      e.operator === 'In'
+        ? inValues
+        : e.operator === 'NotIn'
+          ? !inValues
+          : e.operator === 'Exists'
+            ? has
+            : e.operator === 'DoesNotExist'
+              ? !has
+              : false;
+    if (!ok) return false;
+  }
+  return true;
+}
+
+/** One requirement of kubectl's selector syntax: `k=v`, `k==v`, `k!=v`, `k in (a,b)`, `k notin (a,b)`, `k`, `!k`. */
+const REQUIREMENT =
+  /^(?:(!)\s*([^\s=!(),]+)|([^\s=!(),]+)\s*(?:(==?|!=)\s*([^\s=!(),]*)|\s(in|notin)\s*\(([^()]*)\))?)$/;
+/** A label key: an optional DNS-subdomain prefix and a name of at most 63 characters. */
+const KEY = /^(?:[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const VALUE = /^(?:[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+
+/**
+ * A label selector in kubectl's syntax (comma-separated requirements, as `-l` takes), as the
+ * structured selector the API uses. The empty string selects everything. Throws an Error naming the
+ * requirement that is not understood.
+ */
+export function parseLabelSelector(text: string): LabelSelector {
+  const matchLabels: Record<string, string> = {};
+  const matchExpressions: LabelSelectorRequirement[] = [];
+  for (const part of splitRequirements(text)) {
+    const m = REQUIREMENT.exec(part);
+    const key = m?.[2] ?? m?.[3];
+    if (!m || !key || !KEY.test(key)) throw new Error(`label selector: cannot read ${JSON.stringify(part)}`);
+    const values =
+      m[7] !== undefined ? m[7].split(',').map((v) => v.trim()) : m[5] !== undefined ? [m[5]] : [];
+    const bad = values.find((v) => !VALUE.test(v));
+    if (bad !== undefined) throw new Error(`label selector: ${JSON.stringify(bad)} is not a label value`);
+    if (m[1]) matchExpressions.push({ key, operator: 'DoesNotExist' });
+    else if (m[4] === '!=') matchExpressions.push({ key, operator: 'NotIn', values });
+    else if (m[4]) matchLabels[key] = values[0]!;
+    else if (m[6]) matchExpressions.push({ key, operator: m[6] === 'in' ? 'In' : 'NotIn', values });
+    else matchExpressions.push({ key, operator: 'Exists' });
+  }
+  const selector: LabelSelector = {};
+  if (Object.keys(matchLabels).length) selector.matchLabels = matchLabels;
+  if (matchExpressions.length) selector.matchExpressions = matchExpressions;
+  return selector;
+}
+
+/** Splits at the commas outside parentheses; blank parts (a trailing comma) are an error. */
+function splitRequirements(text: string): string[] {
+  if (text.trim() === '') return [];
+  const parts: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === '(') depth++;
+    else if (text[i] === ')') depth--;
+    else if (text[i] === ',' && depth === 0) {
+      parts.push(text.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  parts.push(text.slice(start).trim());
+  if (parts.some((p) => p === ''))
+    throw new Error(`label selector: empty requirement in ${JSON.stringify(text)}`);
+  return parts;
+}
