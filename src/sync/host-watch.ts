@@ -19,7 +19,10 @@ export function hostInformerFor(env: SyncEnvironment, spec: KindSpec): InformerV
     );
   return env.informers.get(env.host, spec.hostType, {
     namespace: spec.hostType.namespaced && watch !== 'all-namespaces' ? env.hostNamespace : '',
-    labelSelector: watch === 'managed' ? managedBySelector(env, spec.hostType.namespaced) : undefined,
+    labelSelector:
+      watch === 'managed'
+        ? managedBySelector(env, spec.hostType.namespaced)
+        : spec.hostLabelSelector || undefined,
   });
 }
 

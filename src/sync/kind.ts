@@ -159,6 +159,12 @@ export interface KindSpec<V extends KubeObject = KubeObject, H extends KubeObjec
    */
   readonly hostWatch?: HostWatch;
   /**
+   * With hostWatch `all` or `all-namespaces`: only host objects these labels select (kubectl syntax,
+   * applied by the API server), as an admin limits what the host shows a tenant. An object that stops
+   * matching leaves the cache as if deleted.
+   */
+  readonly hostLabelSelector?: string;
+  /**
    * A target made for an earlier incarnation of its source (another recorded UID) is taken over by
    * the new one (`update` writes the new record) instead of being deleted and made again: for kinds
    * whose target holds data the source does not (a claim's volume), as vCluster's DisableUIDDeletion.

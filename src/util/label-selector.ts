@@ -79,3 +79,13 @@ function splitRequirements(text: string): string[] {
     throw new Error(`label selector: empty requirement in ${JSON.stringify(text)}`);
   return parts;
 }
+
+/** What is wrong with a selector in kubectl's syntax, or undefined: for flag validation. */
+export function labelSelectorProblem(text: string): string | undefined {
+  try {
+    parseLabelSelector(text);
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}

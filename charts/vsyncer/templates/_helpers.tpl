@@ -142,6 +142,11 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 {{- with include "vsyncer.workloadImagePullSecretSelector" . }}
 - {{ printf "--workload-image-pull-secret-selector=%s" . | quote }}
 {{- end }}
+{{- range $classes, $kind := dict "storageClasses" "host-storageclasses" "ingressClasses" "host-ingressclasses" "priorityClasses" "host-priorityclasses" "runtimeClasses" "host-runtimeclasses" }}
+{{- with include "vsyncer.labelSelectorText" (dict "selector" (get ($.Values.syncer.hostClassSelectors | default dict) $classes) "what" (printf "syncer.hostClassSelectors.%s" $classes)) }}
+- {{ printf "--%s-selector=%s" $kind . | quote }}
+{{- end }}
+{{- end }}
 {{- range .Values.syncer.allowedPvSources }}
 - --allowed-pv-source={{ . }}
 {{- end }}
@@ -239,12 +244,13 @@ Empty when neither is set.
 {{- end -}}
 
 {{/*
-syncer.workloadImagePullSecretSelector (vCluster's imagePullSecretSelector: matchLabels and
-matchExpressions) in kubectl's syntax for the flag: "" when unset (no account), "*" for an empty
-matchLabels (every account, as vCluster reads it).
+A label selector of vCluster's shape (matchLabels, matchExpressions) in kubectl's syntax, as the
+syncer's selector flags take it; "" when it has no requirement. `what` names the value in errors.
+Call with (dict "selector" ... "what" ...).
 */}}
-{{- define "vsyncer.workloadImagePullSecretSelector" -}}
-{{- $sel := .Values.syncer.workloadImagePullSecretSelector | default dict -}}
+{{- define "vsyncer.labelSelectorText" -}}
+{{- $sel := .selector | default dict -}}
+{{- $what := .what -}}
 {{- $terms := list -}}
 {{- range $k, $v := ($sel.matchLabels | default dict) -}}
 {{- $terms = append $terms (printf "%s=%v" $k $v) -}}
@@ -259,11 +265,21 @@ matchLabels (every account, as vCluster reads it).
 {{- else if eq .operator "DoesNotExist" -}}
 {{- $terms = append $terms (printf "!%s" .key) -}}
 {{- else -}}
-{{- fail (printf "syncer.workloadImagePullSecretSelector: operator %q is not In, NotIn, Exists or DoesNotExist" .operator) -}}
+{{- fail (printf "%s: operator %q is not In, NotIn, Exists or DoesNotExist" $what .operator) -}}
 {{- end -}}
 {{- end -}}
-{{- if $terms -}}
 {{- join "," $terms -}}
+{{- end -}}
+
+{{/*
+syncer.workloadImagePullSecretSelector (vCluster's imagePullSecretSelector) for its flag: "" when
+unset (no account), "*" for an empty matchLabels (every account, as vCluster reads it).
+*/}}
+{{- define "vsyncer.workloadImagePullSecretSelector" -}}
+{{- $sel := .Values.syncer.workloadImagePullSecretSelector | default dict -}}
+{{- $text := include "vsyncer.labelSelectorText" (dict "selector" $sel "what" "syncer.workloadImagePullSecretSelector") -}}
+{{- if $text -}}
+{{- $text -}}
 {{- else if hasKey $sel "matchLabels" -}}
 *
 {{- end -}}

@@ -1,9 +1,13 @@
 import { Resources } from '../../kube/resources.ts';
-import { fromHostDescriptor } from '../shared/from-host.ts';
+import { selectableFromHostDescriptor } from '../shared/from-host.ts';
 
-/** RuntimeClasses of the host, read-only in the virtual cluster (--sync +host-runtimeclasses). */
-export const hostRuntimeClassesKind = fromHostDescriptor(
+/**
+ * RuntimeClasses of the host, read-only in the virtual cluster (--sync +host-runtimeclasses); an admin may
+ * limit them by label (--host-runtimeclasses-selector).
+ */
+export const hostRuntimeClassesKind = selectableFromHostDescriptor(
   'host-runtimeclasses',
   Resources.runtimeClasses,
   'RuntimeClasses',
+  'hostRuntimeclassesSelector',
 );

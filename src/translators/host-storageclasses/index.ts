@@ -1,9 +1,13 @@
 import { Resources } from '../../kube/resources.ts';
-import { fromHostDescriptor } from '../shared/from-host.ts';
+import { selectableFromHostDescriptor } from '../shared/from-host.ts';
 
-/** StorageClasses of the host, read-only in the virtual cluster (--sync +host-storageclasses). */
-export const hostStorageClassesKind = fromHostDescriptor(
+/**
+ * StorageClasses of the host, read-only in the virtual cluster (--sync +host-storageclasses); an admin may
+ * limit them by label (--host-storageclasses-selector).
+ */
+export const hostStorageClassesKind = selectableFromHostDescriptor(
   'host-storageclasses',
   Resources.storageClasses,
   'StorageClasses',
+  'hostStorageclassesSelector',
 );

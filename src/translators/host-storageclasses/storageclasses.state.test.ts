@@ -76,4 +76,71 @@ describe('host-storageclasses state table (a from-host cluster-scoped kind)', ()
       'virtual: create storageclasses fast',
     ]);
   });
+
+  describe('--host-storageclasses-selector (vCluster sync.fromHost.storageClasses.selector)', () => {
+    const labelled = (name: string, labels: Record<string, string>): Seed => [
+      SC,
+      { metadata: { name, labels }, provisioner: 'csi.example.com' },
+    ];
+    const selected = (host: Seed[], extraKinds: string[] = [], virtual: Seed[] = []) =>
+      start({
+        kinds: ['host-storageclasses', ...extraKinds],
+        host,
+        virtual,
+        flags: { hostStorageclassesSelector: 'value=one' },
+      });
+    const names = (t: StateTable) => copies(t).map((c) => c.metadata?.name);
+
+    it('only the classes it selects appear; one relabelled on the host comes and goes', async () => {
+      const table = await selected([labelled('one', { value: 'one' }), labelled('two', { value: 'two' })]);
+      await table.settle();
+      expect(names(table)).toEqual(['one']);
+      const two = table.host.objects(SC).find((c) => c.metadata?.name === 'two')!;
+      await table.host.update(SC, '', { ...two, metadata: { ...two.metadata, labels: { value: 'one' } } });
+      await table.settle();
+      expect(names(table)).toEqual(['one', 'two']);
+      const one = table.host.objects(SC).find((c) => c.metadata?.name === 'one')!;
+      await table.host.update(SC, '', { ...one, metadata: { ...one.metadata, labels: {} } });
+      await table.settle();
+      expect(names(table)).toEqual(['two']);
+    });
+
+    it('a claim naming a host class it does not select is refused, and synced once the class is relabelled', async () => {
+      const table = await selected(
+        [labelled('one', { value: 'one' }), labelled('two', { value: 'two' })],
+        ['persistentvolumeclaims'],
+      );
+      await table.settle();
+      const claim = (name: string, storageClassName: string) => ({
+        metadata: { name, namespace: 'team' },
+        spec: {
+          accessModes: ['ReadWriteOnce'],
+          resources: { requests: { storage: '1Gi' } },
+          storageClassName,
+        },
+      });
+      await table.virtual.create(Resources.persistentVolumeClaims, 'team', claim('ok', 'one'));
+      await table.virtual.create(Resources.persistentVolumeClaims, 'team', claim('no', 'two'));
+      await table.settle();
+      const hostClaims = () =>
+        table.host
+          .objects(Resources.persistentVolumeClaims)
+          .map((c) => c.metadata?.annotations?.['vcluster.loft.sh/object-name']);
+      expect(hostClaims()).toEqual(['ok']);
+      expect(
+        table.virtual
+          .objects(Resources.events, 'team')
+          .filter((e) => e.reason === 'SyncError')
+          .map((e) => String(e.message)),
+      ).toEqual([
+        expect.stringContaining(
+          'StorageClass "two" is not one of the host classes this virtual cluster may use',
+        ),
+      ]);
+      const two = table.host.objects(SC).find((c) => c.metadata?.name === 'two')!;
+      await table.host.update(SC, '', { ...two, metadata: { ...two.metadata, labels: { value: 'one' } } });
+      await table.settle();
+      expect(hostClaims().sort()).toEqual(['no', 'ok']);
+    });
+  });
 });

@@ -1,6 +1,9 @@
 import { TerminalError, WaitingError } from '../../controller/errors.ts';
 import type { Informer } from '../../informer/informer.ts';
-import type { KubeObject } from '../../kube/object.ts';
+import { objectKey, type KubeObject } from '../../kube/object.ts';
+import type { LabelSelector } from '../../naming/labels.ts';
+import { selectorMatches } from '../../util/label-selector.ts';
+import { hostClassSelectorOf } from '../shared/from-host.ts';
 import { Resources } from '../../kube/resources.ts';
 import { hostName } from '../../naming/names.ts';
 import { createHostCopy } from '../../sync/engine.ts';
@@ -22,6 +25,8 @@ import {
 } from './translate.ts';
 
 const INGRESSES = Resources.ingresses;
+/** The kind that shows the host's ingress classes; its selector limits which an Ingress may name. */
+const HOST_CLASSES_KIND = 'host-ingressclasses';
 /** Virtual ingresses by the objects they name (`Kind/namespace/name`), to find those a copy concerns. */
 const REFERENCE_INDEX = 'ingresses/references';
 
@@ -36,6 +41,17 @@ export function ingressesKind(where: Placement): KindSpec {
   const managed = managedCopiesScope(where);
   let judge: ReferenceJudge;
   let virtualIngresses: Informer<KubeObject> | undefined;
+  /** With host-ingressclasses and its selector: the host classes an Ingress may name. */
+  let offeredClasses: { informer: Informer<KubeObject>; selector: LabelSelector } | undefined;
+
+  /** Why the Ingress's class is not one the tenant may use, if it is not. */
+  function classRefusal(virtual: KubeObject): string | undefined {
+    const name = specOf(virtual).ingressClassName;
+    if (!offeredClasses || !name) return undefined;
+    const host = offeredClasses.informer.store.get(name);
+    if (host && selectorMatches(offeredClasses.selector, host.metadata?.labels ?? {})) return undefined;
+    return `IngressClass "${name}" is not one of the host classes this virtual cluster may use`;
+  }
 
   /** Ingresses that name the virtual object a host copy stands for: retried when the copy changes. */
   const namingTheOwnerOf = referrersOfCopy(where, () => virtualIngresses, REFERENCE_INDEX);
@@ -90,7 +106,7 @@ export function ingressesKind(where: Placement): KindSpec {
   ): Promise<KubeObject> {
     const problem = malformedIngress(virtual);
     if (problem) throw new TerminalError(`malformed ingress: ${problem}`);
-    const refusal = ingressRefusal(virtual, where);
+    const refusal = ingressRefusal(virtual, where) ?? classRefusal(virtual);
     if (refusal) throw new TerminalError(`cannot sync this ingress: ${refusal}`);
     return hostIngressFor(virtual, place(ctx), await resolveReferences(ctx, virtual), current);
   }
@@ -103,6 +119,17 @@ export function ingressesKind(where: Placement): KindSpec {
     // An Ingress waiting for a copy, or pointing nowhere for a missing object, is retried as soon as
     // that copy appears, changes or goes (only while the kind that makes the copies runs).
     relations: [
+      // An Ingress refused for its class is tried again when a host class of that name changes.
+      {
+        name: 'host-ingressclasses',
+        cluster: 'host',
+        type: Resources.ingressClasses,
+        whenKind: HOST_CLASSES_KIND,
+        keys: (cls) =>
+          (virtualIngresses?.store.list() ?? [])
+            .filter((i) => specOf(i).ingressClassName === cls.metadata?.name)
+            .map(objectKey),
+      },
       {
         name: 'secret-copies',
         cluster: 'host',
@@ -132,6 +159,11 @@ export function ingressesKind(where: Placement): KindSpec {
           virtual: env.informers.get(env.virtual, peer.virtualType),
         })),
       );
+      const selector = hostClassSelectorOf(kinds, HOST_CLASSES_KIND);
+      offeredClasses = selector && {
+        informer: env.informers.get(env.host, Resources.ingressClasses),
+        selector,
+      };
       virtualIngresses = env.informers.get(env.virtual, INGRESSES);
       virtualIngresses.addIndexer(REFERENCE_INDEX, (ingress) =>
         ingressReferences(ingress, where).map((r) => referenceKey(r.kind, `${r.namespace}/${r.name}`)),

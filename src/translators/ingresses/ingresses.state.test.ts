@@ -92,6 +92,31 @@ describe('ingresses state table', () => {
     ]);
   });
 
+  it('with --host-ingressclasses-selector: an Ingress naming a class not shown is refused, and synced once the class is', async () => {
+    const IC = Resources.ingressClasses;
+    const table = await start({
+      kinds: ['ingresses', 'services', 'host-ingressclasses'],
+      host: [[IC, { metadata: { name: 'internal' }, spec: { controller: 'example.com/ingress' } }]],
+      flags: { hostIngressclassesSelector: 'tenants=yes' },
+    });
+    await table.virtual.create(SVC, 'team', service('web'));
+    await table.virtual.create(ING, 'team', ingress({ ingressClassName: 'internal', ...routeTo('web') }));
+    await table.settle();
+    expect(hostIngress(table)).toBeUndefined();
+    expect(events(table)).toEqual([
+      {
+        reason: 'SyncError',
+        message: expect.stringContaining(
+          'IngressClass "internal" is not one of the host classes this virtual cluster may use',
+        ),
+      },
+    ]);
+    const cls = table.host.objects(IC)[0]!;
+    await table.host.update(IC, '', { ...cls, metadata: { ...cls.metadata, labels: { tenants: 'yes' } } });
+    await table.settle();
+    expect(specOf(hostIngress(table)).ingressClassName).toBe('internal');
+  });
+
   it('a TLS secret is on the host while an Ingress or a pod names it, and leaves once none does', async () => {
     const table = await withObjects([
       [SVC, service('web')],

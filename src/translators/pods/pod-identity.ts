@@ -4,13 +4,25 @@ import { splitKey } from '../../kube/object.ts';
 import type { Pod } from '../../kube/types.ts';
 import type { BuiltKind } from '../../sync/kind.ts';
 import { FROM_HOST_LABEL } from '../shared/from-host.ts';
+import { MANAGED_BY_LABEL, type LabelSelector } from '../../naming/labels.ts';
+import { selectorMatches } from '../../util/label-selector.ts';
 import { isSystemPriorityClass } from '../priorityclasses/translate.ts';
 import type { ReferenceJudge, ReferenceVerdict } from './reference-safety.ts';
 
 /** The kinds whose names a host pod may carry instead of the syncer's defaults. */
 const PRIORITY_TO_HOST = 'priorityclasses';
-const PRIORITY_FROM_HOST = 'host-priorityclasses';
+export const PRIORITY_FROM_HOST = 'host-priorityclasses';
+export const RUNTIME_FROM_HOST = 'host-runtimeclasses';
 const SERVICE_ACCOUNTS = 'serviceaccounts';
+
+/**
+ * The host's own classes of one type as the from-host kind shows them: every class of the host
+ * (the pods kind's relation watches the same informer), and the admin's selector, if any.
+ */
+export interface ShownHostClasses {
+  informer: Informer<KubeObject>;
+  selector?: LabelSelector;
+}
 
 /** How a pod's priority class reaches the host: under a host name, not yet, or not at all (dropped). */
 type ClassVerdict =
@@ -31,6 +43,8 @@ export class PodHostIdentity {
   private readonly virtualClasses?: Informer<KubeObject>;
   private readonly hostClasses?: Informer<KubeObject>;
   private readonly enforcedPriorityClass?: string;
+  private readonly shownPriorityClasses?: ShownHostClasses;
+  private readonly shownRuntimeClasses?: ShownHostClasses;
 
   constructor(opts: {
     kinds: ReadonlyMap<string, BuiltKind>;
@@ -39,12 +53,22 @@ export class PodHostIdentity {
     enforcedPriorityClass?: string;
     virtualClasses?: Informer<KubeObject>;
     hostClasses?: Informer<KubeObject>;
+    /** With host-priorityclasses: the host classes a pod may name (shown to the tenant). */
+    shownPriorityClasses?: ShownHostClasses;
+    /**
+     * With host-runtimeclasses (and no --enforce-runtime-class): the only runtime classes a pod may
+     * name. A tenant can make a RuntimeClass of any name in its own cluster, which its API server's
+     * admission then accepts; the host's class of that name must be one it was shown.
+     */
+    shownRuntimeClasses?: ShownHostClasses;
   }) {
     this.kinds = opts.kinds;
     this.judge = opts.judge;
     this.virtualClasses = opts.virtualClasses;
     this.hostClasses = opts.hostClasses;
     this.enforcedPriorityClass = opts.enforcedPriorityClass;
+    this.shownPriorityClasses = opts.shownPriorityClasses;
+    this.shownRuntimeClasses = opts.shownRuntimeClasses;
   }
 
   /** Whether service accounts are synced (pods then run as their copies). */
@@ -58,6 +82,9 @@ export class PodHostIdentity {
     const waiting: string[] = [];
     const cls = this.classVerdict(pod.spec?.priorityClassName);
     if (cls.state === 'waiting') waiting.push(cls.message);
+    const runtime = pod.spec?.runtimeClassName;
+    if (runtime && this.shownRuntimeClasses && !isShown(this.shownRuntimeClasses, runtime))
+      refused.push(`RuntimeClass "${runtime}" is not one of the host classes this virtual cluster may use`);
     const account = this.accountVerdict(pod);
     if (account?.state === 'refused') refused.push(account.message);
     if (account?.state === 'waiting') waiting.push(account.message);
@@ -94,7 +121,13 @@ export class PodHostIdentity {
         ? { state: 'ready', hostName }
         : { state: 'waiting', message: `PriorityClass "${name}": waiting for its host copy` };
     }
-    if (this.kinds.has(PRIORITY_FROM_HOST) && virtual?.metadata?.labels?.[FROM_HOST_LABEL] === 'true')
+    // Shown from the host: the label alone proves nothing (a tenant may set it on a class of its
+    // own), so the host class must be one the tenant is shown.
+    if (
+      this.shownPriorityClasses &&
+      virtual?.metadata?.labels?.[FROM_HOST_LABEL] === 'true' &&
+      isShown(this.shownPriorityClasses, name)
+    )
       return { state: 'ready', hostName: name };
     return { state: 'drop' };
   }
@@ -109,4 +142,11 @@ export class PodHostIdentity {
       where: { field: 'spec.serviceAccountName' },
     });
   }
+}
+
+/** Whether the host has a class of that name of its own (not a tenant's copy) that the selector picks. */
+function isShown(shown: ShownHostClasses, name: string): boolean {
+  const host = shown.informer.store.get(name);
+  if (!host || host.metadata?.labels?.[MANAGED_BY_LABEL] !== undefined) return false;
+  return !shown.selector || selectorMatches(shown.selector, host.metadata?.labels ?? {});
 }

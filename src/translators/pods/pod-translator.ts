@@ -25,7 +25,8 @@ import { withEphemeralClaims } from './ephemeral-claims.ts';
 import { forEachPodReference, type PodReference } from './reference-walker.ts';
 import { ABSENT_REFERENCE_NAME, ReferenceJudge, referenceTargets } from './reference-safety.ts';
 import { parseImageTranslations } from './image-translation.ts';
-import { PodHostIdentity } from './pod-identity.ts';
+import { PodHostIdentity, PRIORITY_FROM_HOST, RUNTIME_FROM_HOST } from './pod-identity.ts';
+import { hostClassSelectorOf } from '../shared/from-host.ts';
 import { podDifferences } from './differences.ts';
 import { podPolicyViolations } from './pod-policy.ts';
 import { missingReferenceMessage, missingReferences } from './references.ts';
@@ -350,6 +351,21 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
         whenKind: 'serviceaccounts',
         keys: podsWaitingFor('ServiceAccount', Resources.serviceAccounts),
       },
+      // A pod refused for its runtime class is tried again when a host class of that name changes
+      // (made, or labelled for this virtual cluster).
+      {
+        name: 'host-runtimeclasses',
+        cluster: 'host',
+        type: Resources.runtimeClasses,
+        whenKind: RUNTIME_FROM_HOST,
+        keys: (cls) =>
+          (
+            virtualPods?.store.byIndex(
+              REFERENCE_INDEX,
+              referenceIndexKey('RuntimeClass', '', cls.metadata?.name ?? ''),
+            ) ?? []
+          ).map(objectKey),
+      },
       // Pods waiting for the virtual DNS go as soon as kube-dns or its host copy changes (it appears, or
       // is re-created with the host's IP), not at their next backoff.
       {
@@ -381,8 +397,17 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
         ...podReferences(pod).map((r) => referenceIndexKey(r.kind, pod.metadata?.namespace ?? '', r.name)),
         ...identityIndexKeys(pod),
       ]);
-      const classesSynced = kinds.has('priorityclasses') || kinds.has('host-priorityclasses');
+      const classesSynced = kinds.has('priorityclasses') || kinds.has(PRIORITY_FROM_HOST);
+      // Every host class of the type (the runtime-classes relation reads the same informer).
+      const shown = (kind: string, type: ResourceType) =>
+        kinds.has(kind)
+          ? { informer: env.informers.get(env.host, type), selector: hostClassSelectorOf(kinds, kind) }
+          : undefined;
       identity = new PodHostIdentity({
+        shownPriorityClasses: shown(PRIORITY_FROM_HOST, Resources.priorityClasses),
+        shownRuntimeClasses: config.enforceRuntimeClass
+          ? undefined
+          : shown(RUNTIME_FROM_HOST, Resources.runtimeClasses),
         kinds,
         judge,
         enforcedPriorityClass: config.enforcePriorityClass || undefined,
@@ -637,13 +662,14 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
   return spec;
 }
 
-/** The index keys of the priority class and service account a pod names (see PodHostIdentity). */
+/** The index keys of the priority and runtime class and service account a pod names (see PodHostIdentity). */
 function identityIndexKeys(pod: KubeObject): string[] {
   const spec = asPod(pod).spec;
   const keys = [
     referenceIndexKey('ServiceAccount', pod.metadata?.namespace ?? '', spec?.serviceAccountName || 'default'),
   ];
   if (spec?.priorityClassName) keys.push(referenceIndexKey('PriorityClass', '', spec.priorityClassName));
+  if (spec?.runtimeClassName) keys.push(referenceIndexKey('RuntimeClass', '', spec.runtimeClassName));
   return keys;
 }
 

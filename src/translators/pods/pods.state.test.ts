@@ -344,6 +344,32 @@ describe('pods state table', () => {
     });
   });
 
+  it('with --host-runtimeclasses-selector: a pod naming a runtime class not shown is refused, and made once the host class is', async () => {
+    const RC = Resources.runtimeClasses;
+    const table = await start({
+      kinds: ['pods', 'host-runtimeclasses'],
+      virtual: [
+        ...infrastructure.virtual,
+        // The tenant's own class of that name satisfies its API server's admission, nothing more.
+        [RC, { metadata: { name: 'runc' }, handler: 'runc' }],
+        virtualPod('web', { spec: { runtimeClassName: 'runc' } }),
+      ],
+      host: [...infrastructure.host, [RC, { metadata: { name: 'runc' }, handler: 'runc' }]],
+      flags: { hostRuntimeclassesSelector: 'tenants=yes' },
+    });
+    await table.settle();
+    expect(hostPods(table)).toEqual([]);
+    expect(table.virtual.objects(Resources.events, 'team').map((e) => String(e.message))).toEqual([
+      expect.stringContaining(
+        'RuntimeClass "runc" is not one of the host classes this virtual cluster may use',
+      ),
+    ]);
+    const runc = table.host.objects(RC)[0]!;
+    await table.host.update(RC, '', { ...runc, metadata: { ...runc.metadata, labels: { tenants: 'yes' } } });
+    await table.settle();
+    expect((hostPods(table)[0]?.spec as { runtimeClassName?: string }).runtimeClassName).toBe('runc');
+  });
+
   it('only our host pod (virtual deleted): the host pod is deleted', async () => {
     const table = await podTable([virtualPod('web')]);
     await table.settle();

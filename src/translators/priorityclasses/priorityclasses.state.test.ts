@@ -296,4 +296,27 @@ describe('pods with synced priority classes', () => {
     expect(podSpec(hostPod(table, 'job')).priorityClassName).toBe('high');
     expect(podSpec(hostPod(table, 'own')).priorityClassName).toBeUndefined();
   });
+
+  it("from the host with a selector: only a class it shows is kept; a tenant's class carrying the from-host label proves nothing", async () => {
+    const table = await start({
+      kinds: ['pods', 'host-priorityclasses'],
+      virtual: [
+        ...infrastructure.virtual,
+        // The tenant's own class, named like a host class it is not shown, with the syncer's label forged.
+        [PC, { metadata: { name: 'critical', labels: { 'vsyncer.dev/managed': 'true' } }, value: 5 }],
+      ],
+      host: [
+        ...infrastructure.host,
+        [PC, { metadata: { name: 'high', labels: { tenants: 'yes' } }, value: 100 }],
+        [PC, { metadata: { name: 'critical' }, value: 1_000_000 }],
+      ],
+      flags: { hostPriorityclassesSelector: 'tenants=yes' },
+    });
+    await table.settle();
+    await table.virtual.create(PODS, 'team', pod('job', 'high'));
+    await table.virtual.create(PODS, 'team', pod('sneaky', 'critical'));
+    await table.settle();
+    expect(podSpec(hostPod(table, 'job')).priorityClassName).toBe('high');
+    expect(podSpec(hostPod(table, 'sneaky')).priorityClassName).toBeUndefined();
+  });
 });

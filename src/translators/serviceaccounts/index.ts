@@ -1,7 +1,7 @@
 import { field } from '../../config/fields.ts';
 import { defineKind } from '../../sync/kind.ts';
 import { CRUD } from '../shared/data-object.ts';
-import { parseLabelSelector } from '../../util/label-selector.ts';
+import { labelSelectorProblem } from '../../util/label-selector.ts';
 import { serviceAccountsKind } from './serviceaccounts-kind.ts';
 
 /** A Secret's name: a DNS subdomain. */
@@ -13,13 +13,7 @@ function invalidSecretNames(names: readonly string[]): string | undefined {
 }
 
 function invalidSelector(selector: string): string | undefined {
-  if (selector.trim() === '*') return undefined;
-  try {
-    parseLabelSelector(selector);
-    return undefined;
-  } catch (err) {
-    return (err as Error).message;
-  }
+  return selector.trim() === '*' ? undefined : labelSelectorProblem(selector);
 }
 
 /**

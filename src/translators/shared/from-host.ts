@@ -3,7 +3,17 @@ import { isApiError } from '../../kube/errors.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import type { ResourceType } from '../../kube/resources.ts';
 import { OBJECT_HOST_NAME_ANNOTATION, OBJECT_HOST_NAMESPACE_ANNOTATION } from '../../naming/labels.ts';
-import type { KindDescriptor, KindSpec, ReconcileContext, SyncResult } from '../../sync/kind.ts';
+import { field } from '../../config/fields.ts';
+import type { LabelSelector } from '../../naming/labels.ts';
+import {
+  defineKind,
+  type BuiltKind,
+  type KindDescriptor,
+  type KindSpec,
+  type ReconcileContext,
+  type SyncResult,
+} from '../../sync/kind.ts';
+import { labelSelectorProblem, parseLabelSelector } from '../../util/label-selector.ts';
 import { mirrored } from '../../sync/mappers.ts';
 import { mergeManagedMetadata, withManagedRecord } from '../../sync/managed-metadata.ts';
 import { sameJson } from './host-metadata.ts';
@@ -117,7 +127,7 @@ export async function writeVirtualCopy(
  * (storage classes, ingress classes, ...): a tenant's edit is reverted, a host delete removes the
  * copy, and a tenant's own object of that name is never touched.
  */
-export function fromHostClusterScoped(type: ResourceType): KindSpec {
+export function fromHostClusterScoped(type: ResourceType, labelSelector = ''): KindSpec {
   const write = (ctx: ReconcileContext, desired: KubeObject, current?: KubeObject) =>
     writeVirtualCopy(ctx, type, '', desired, current);
 
@@ -136,6 +146,7 @@ export function fromHostClusterScoped(type: ResourceType): KindSpec {
     virtualType: type,
     hostType: type,
     hostWatch: 'all',
+    hostLabelSelector: labelSelector,
     mapper: mirrored(FROM_HOST_LABEL),
     diff: (_ctx, host, current) => virtualCopyDifferences(copyOf(host), current),
     create: async (ctx, host) => write(ctx, copyOf(host!)),
@@ -150,14 +161,61 @@ export function fromHostDescriptor(name: string, type: ResourceType, what: strin
     description: `${what} of the host, shown read-only in the virtual cluster`,
     defaultOn: false,
     fields: [],
-    hostRbac: [
-      {
-        scope: 'cluster',
-        apiGroups: [type.group],
-        resources: [type.resource],
-        verbs: ['get', 'list', 'watch'],
-      },
-    ],
+    hostRbac: readRule(type),
     build: () => fromHostClusterScoped(type),
   };
+}
+
+const readRule = (type: ResourceType) =>
+  [
+    {
+      scope: 'cluster',
+      apiGroups: [type.group],
+      resources: [type.resource],
+      verbs: ['get', 'list', 'watch'],
+    },
+  ] as const;
+
+/**
+ * A from-host class kind whose classes an admin may limit by label (vCluster's
+ * `sync.fromHost.<classes>.selector`): `--<name>-selector`, kubectl syntax, '' for every class. The
+ * tenant sees only those classes, and the kinds that name classes on the host (pods, claims,
+ * ingresses) let through only those (hostClassSelectorOf).
+ */
+export function selectableFromHostDescriptor<const K extends string>(
+  name: string,
+  type: ResourceType,
+  what: string,
+  key: K,
+) {
+  return defineKind({
+    name,
+    description: `${what} of the host, shown read-only in the virtual cluster`,
+    defaultOn: false,
+    fields: [
+      field({
+        flag: `${name}-selector`,
+        key,
+        kind: 'string',
+        default: '',
+        valueName: 'selector',
+        description: `only the host ${what} these labels select are shown, and only those may be used (kubectl syntax; "" for all), as vCluster's sync.fromHost selector`,
+        validate: labelSelectorProblem,
+      }),
+    ],
+    hostRbac: readRule(type),
+    build: (options) => fromHostClusterScoped(type, (options as Record<K, string>)[key].trim()),
+  });
+}
+
+/**
+ * The label selector of an enabled from-host class kind, parsed, when its admin set one: the classes
+ * a tenant may name. Undefined when the kind is off or shows every class.
+ */
+export function hostClassSelectorOf(
+  kinds: ReadonlyMap<string, BuiltKind>,
+  name: string,
+): LabelSelector | undefined {
+  const text = kinds.get(name)?.spec.hostLabelSelector;
+  return text ? parseLabelSelector(text) : undefined;
 }

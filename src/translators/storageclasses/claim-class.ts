@@ -3,10 +3,14 @@ import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
 import { MANAGED_BY_LABEL } from '../../naming/labels.ts';
 import type { BuiltKind, Mapper, SyncEnvironment } from '../../sync/kind.ts';
-import { FROM_HOST_LABEL } from '../shared/from-host.ts';
+import { FROM_HOST_LABEL, hostClassSelectorOf } from '../shared/from-host.ts';
+import type { LabelSelector } from '../../naming/labels.ts';
+import { selectorMatches } from '../../util/label-selector.ts';
 
 /** The kind that syncs tenants' own classes; with it on, a tenant's class stands for its host copy. */
 export const TENANT_CLASSES_KIND = 'storageclasses';
+/** The kind that shows the host's classes; its selector limits which a claim may name. */
+const HOST_CLASSES_KIND = 'host-storageclasses';
 
 /** Which host class a claim's class name stands for: ready, not yet, or none the tenant may use. */
 export type ClaimClassVerdict =
@@ -29,12 +33,17 @@ export class ClaimClassResolver {
   /** The storageclasses kind's mapper and the virtual classes, when that kind is on. */
   private readonly tenantClasses?: { mapper: Mapper; virtual: Informer<KubeObject> };
 
+  /** --host-storageclasses-selector: the host classes tenants may use, when an admin limited them. */
+  private readonly offered?: LabelSelector;
+
   constructor(opts: {
     hostClasses: Informer<KubeObject>;
     tenantClasses?: { mapper: Mapper; virtual: Informer<KubeObject> };
+    offered?: LabelSelector;
   }) {
     this.hostClasses = opts.hostClasses;
     this.tenantClasses = opts.tenantClasses;
+    this.offered = opts.offered;
   }
 
   /** The verdict for a claim that the host will provision dynamically. */
@@ -56,6 +65,11 @@ export class ClaimClassResolver {
     const host = this.hostClasses.store.get(name);
     if (!host || host.metadata?.labels?.[MANAGED_BY_LABEL] !== undefined)
       return { state: 'missing', message: `StorageClass "${name}" does not exist in the host cluster` };
+    if (this.offered && !selectorMatches(this.offered, host.metadata?.labels ?? {}))
+      return {
+        state: 'missing',
+        message: `StorageClass "${name}" is not one of the host classes this virtual cluster may use`,
+      };
     return { state: 'ready', hostName: name };
   }
 
@@ -114,6 +128,7 @@ export function claimClassResolver(
   const tenantClasses = kinds.get(TENANT_CLASSES_KIND);
   return new ClaimClassResolver({
     hostClasses: env.informers.get(env.host, Resources.storageClasses),
+    offered: hostClassSelectorOf(kinds, HOST_CLASSES_KIND),
     tenantClasses: tenantClasses && {
       mapper: tenantClasses.spec.mapper,
       virtual: env.informers.get(env.virtual, Resources.storageClasses),
