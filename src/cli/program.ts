@@ -78,7 +78,7 @@ function addSettingOptions(command: Command): Command {
       option = new Option(`--${field.flag} <${field.flag.split('-').pop()}>`, description).choices(
         field.choices!,
       );
-    else option = new Option(`--${field.flag} <value>`, description);
+    else option = new Option(`--${field.flag} <${field.valueName ?? 'value'}>`, description);
     command.addOption(option);
   }
   return command;
