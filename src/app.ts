@@ -120,6 +120,8 @@ export class SyncerApp {
     } catch (err) {
       throw new ConfigError('--sync', (err as Error).message);
     }
+    const unused = registry.settingWithoutKind(enabled, config as unknown as Record<string, unknown>);
+    if (unused) throw new ConfigError(...unused);
     const placement = placementOf(config);
     const kinds = registry.build(enabled, config as unknown as Record<string, unknown>, placement);
     if (kubeletPort(config)) {

@@ -14,6 +14,8 @@ export const POD_NAMESPACE_ANNOTATION = 'vcluster.loft.sh/namespace';
 export const POD_UID_ANNOTATION = 'vcluster.loft.sh/uid';
 export const POD_SERVICE_ACCOUNT_ANNOTATION = 'vcluster.loft.sh/service-account-name';
 export const POD_LABELS_ANNOTATION = 'vcluster.loft.sh/labels';
+/** On a host pod: the virtual pod's cpu and memory it was made or last resized from (pods/resize.ts). */
+export const CONTAINER_RESOURCES_ANNOTATION = 'vsyncer.dev/container-resources';
 /** The label / annotation keys the syncer set on a host object, one per line, so it leaves other keys alone. */
 export const MANAGED_LABELS_ANNOTATION = 'vcluster.loft.sh/managed-labels';
 export const MANAGED_ANNOTATIONS_ANNOTATION = 'vcluster.loft.sh/managed-annotations';

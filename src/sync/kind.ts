@@ -266,6 +266,11 @@ export interface KindDescriptor<
   /** This kind's own settings; it receives exactly these and `reads`, nothing else of the config. */
   readonly fields: F;
   /**
+   * Its settings mean nothing while the kind is off, and one set then is a mistake the syncer
+   * refuses at start (a class selector without its class kind would limit nothing).
+   */
+  readonly settingsNeedKind?: boolean;
+  /**
    * Settings another kind declares (and owns as flags) that this kind follows too, so that one
    * flag means the same for both: the endpoint kinds share their address rules, pods follow the
    * nodes kind's node selector.

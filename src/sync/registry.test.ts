@@ -139,3 +139,18 @@ describe('KindRegistry', () => {
     ).toThrow("unknown kind 'zz'");
   });
 });
+
+describe('KindRegistry.settingWithoutKind', () => {
+  it('names a class selector set while its class kind is off; none when it is on or unset', () => {
+    const registry = builtinKinds();
+    const config = { hostStorageclassesSelector: 'tier=gold' };
+    expect(registry.settingWithoutKind(new Set(['pods']), config)).toEqual([
+      '--host-storageclasses-selector',
+      "is set, but kind 'host-storageclasses' is off: add it to --sync (+host-storageclasses)",
+    ]);
+    expect(registry.settingWithoutKind(new Set(['host-storageclasses']), config)).toBeUndefined();
+    expect(
+      registry.settingWithoutKind(new Set(['pods']), { hostStorageclassesSelector: '' }),
+    ).toBeUndefined();
+  });
+});

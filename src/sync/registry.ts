@@ -55,6 +55,24 @@ export class KindRegistry {
     }
   }
 
+  /**
+   * The first setting given a value while its kind (settingsNeedKind) is off, as [flag, problem], or
+   * undefined.
+   */
+  settingWithoutKind(
+    enabled: ReadonlySet<string>,
+    config: Readonly<Record<string, unknown>>,
+  ): [string, string] | undefined {
+    for (const d of this.all()) {
+      if (!d.settingsNeedKind || enabled.has(d.name)) continue;
+      const set = d.fields.find(
+        (f) => JSON.stringify(config[f.key] ?? f.default) !== JSON.stringify(f.default),
+      );
+      if (set) return [`--${set.flag}`, `is set, but kind '${d.name}' is off: add it to --sync (+${d.name})`];
+    }
+    return undefined;
+  }
+
   /** The involvedObject kinds whose host events are copied, among the enabled kinds. */
   eventKinds(enabled: ReadonlySet<string>): string[] {
     return this.all()

@@ -32,12 +32,22 @@ describe('parseLabelSelector', () => {
     ['-bad=1', 'cannot read "-bad=1"'],
     ['a=b c', 'cannot read'],
     ['a in (x y)', '"x y" is not a label value'],
+    ['a..b/c=d', 'cannot read'],
+    ['a.-b/c=d', 'cannot read'],
+    ['in=b', 'cannot read'],
   ])('%j is refused, naming the problem', (text, message) => {
     expect(() => parseLabelSelector(text)).toThrow(message);
   });
 });
 
 describe('selectorMatches', () => {
+  it('a key required twice with different values matches nothing, as the API server reads it', () => {
+    const selector = parseLabelSelector('a=b,a=c');
+    expect(selectorMatches(selector, { a: 'b' })).toBe(false);
+    expect(selectorMatches(selector, { a: 'c' })).toBe(false);
+    expect(selectorMatches(parseLabelSelector('a=b,a==b'), { a: 'b' })).toBe(true);
+  });
+
   it('every requirement must hold; no selector selects nothing', () => {
     const selector = parseLabelSelector('app=web,env notin (prod),!legacy');
     expect(selectorMatches(selector, { app: 'web', env: 'dev' })).toBe(true);

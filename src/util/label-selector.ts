@@ -28,8 +28,18 @@ export function selectorMatches(
 /** One requirement of kubectl's selector syntax: `k=v`, `k==v`, `k!=v`, `k in (a,b)`, `k notin (a,b)`, `k`, `!k`. */
 const REQUIREMENT =
   /^(?:(!)\s*([^\s=!(),]+)|([^\s=!(),]+)\s*(?:(==?|!=)\s*([^\s=!(),]*)|\s(in|notin)\s*\(([^()]*)\))?)$/;
-/** A label key: an optional DNS-subdomain prefix and a name of at most 63 characters. */
-const KEY = /^(?:[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+/** A label key's name part (at most 63 characters), and a DNS-1123 subdomain (its optional prefix). */
+const KEY_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** Whether a label key is one the API server takes (`in` and `notin` are its selector's words). */
+function isLabelKey(key: string): boolean {
+  if (key === 'in' || key === 'notin') return false;
+  const slash = key.indexOf('/');
+  if (slash < 0) return KEY_NAME.test(key);
+  const prefix = key.slice(0, slash);
+  return prefix.length <= 253 && SUBDOMAIN.test(prefix) && KEY_NAME.test(key.slice(slash + 1));
+}
 const VALUE = /^(?:[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
 
 /**
@@ -43,13 +53,17 @@ export function parseLabelSelector(text: string): LabelSelector {
   for (const part of splitRequirements(text)) {
     const m = REQUIREMENT.exec(part);
     const key = m?.[2] ?? m?.[3];
-    if (!m || !key || !KEY.test(key)) throw new Error(`label selector: cannot read ${JSON.stringify(part)}`);
+    if (!m || !key || !isLabelKey(key))
+      throw new Error(`label selector: cannot read ${JSON.stringify(part)}`);
     const values =
       m[7] !== undefined ? m[7].split(',').map((v) => v.trim()) : m[5] !== undefined ? [m[5]] : [];
     const bad = values.find((v) => !VALUE.test(v));
     if (bad !== undefined) throw new Error(`label selector: ${JSON.stringify(bad)} is not a label value`);
     if (m[1]) matchExpressions.push({ key, operator: 'DoesNotExist' });
     else if (m[4] === '!=') matchExpressions.push({ key, operator: 'NotIn', values });
+    // A key required twice (`a=b,a=c`) must hold both, as the API server reads it: nothing matches.
+    else if (m[4] && Object.hasOwn(matchLabels, key))
+      matchExpressions.push({ key, operator: 'In', values: [values[0]!] });
     else if (m[4]) matchLabels[key] = values[0]!;
     else if (m[6]) matchExpressions.push({ key, operator: m[6] === 'in' ? 'In' : 'NotIn', values });
     else matchExpressions.push({ key, operator: 'Exists' });

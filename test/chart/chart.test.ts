@@ -1,7 +1,17 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { CHART, EVERYTHING_ON, helmBinary, REPO_ROOT, render, syncerArgs, type Manifest } from './render.ts';
+import {
+  CHART,
+  EVERYTHING_ON,
+  helm,
+  helmBinary,
+  REPO_ROOT,
+  render,
+  renderText,
+  syncerArgs,
+  type Manifest,
+} from './render.ts';
 
 const kinds = (ms: Manifest[]) => ms.map((m) => m.kind).sort();
 
@@ -309,6 +319,45 @@ describe('helm chart', () => {
     const off = render({ 'syncer.kubelet.enabled': 'false' });
     expect(off.some((m) => m.kind === 'Secret')).toBe(false);
     expect(syncerArgs(off)).toContain('--kubelet-bind-address=0');
+  });
+
+  it("turns vCluster's label selectors into the syncer's (kubectl syntax), refusing numbers YAML would mangle", () => {
+    const args = syncerArgs(
+      render({
+        'syncer.hostClassSelectors.storageClasses.matchLabels.tier': 'gold',
+        'syncer.hostClassSelectors.runtimeClasses.matchExpressions[0].key': 'sandbox',
+        'syncer.hostClassSelectors.runtimeClasses.matchExpressions[0].operator': 'Exists',
+        'syncer.hostClassSelectors.priorityClasses.matchExpressions[0].key': 'tier',
+        'syncer.hostClassSelectors.priorityClasses.matchExpressions[0].operator': 'NotIn',
+        'syncer.hostClassSelectors.priorityClasses.matchExpressions[0].values[0]': 'system',
+        'syncer.workloadImagePullSecrets[0].name': 'registry',
+      }),
+    );
+    expect(args).toEqual(
+      expect.arrayContaining([
+        '--host-storageclasses-selector=tier=gold',
+        '--host-runtimeclasses-selector=sandbox',
+        '--host-priorityclasses-selector=tier notin (system)',
+        '--workload-image-pull-secret=registry',
+      ]),
+    );
+    // No selector: no account gets the pull secrets, every class is shown.
+    expect(args.filter((a) => a.startsWith('--workload-image-pull-secret-selector'))).toEqual([]);
+    expect(args.filter((a) => a.startsWith('--host-ingressclasses-selector'))).toEqual([]);
+    expect(() =>
+      renderText({ 'syncer.hostClassSelectors.storageClasses.matchLabels.version': '1.10' }, 'x', 'y'),
+    ).not.toThrow();
+    expect(() =>
+      helm([
+        'template',
+        'x',
+        CHART,
+        '--kube-version',
+        '1.37.2',
+        '--set-json',
+        'syncer.hostClassSelectors.storageClasses={"matchLabels":{"v":1.1}}',
+      ]),
+    ).toThrow('must be a string');
   });
 
   it('maps every syncer flag to a value and every rendered flag to a real flag', () => {

@@ -253,9 +253,17 @@ Call with (dict "selector" ... "what" ...).
 {{- $what := .what -}}
 {{- $terms := list -}}
 {{- range $k, $v := ($sel.matchLabels | default dict) -}}
+{{- if not (or (kindIs "string" $v) (kindIs "bool" $v)) -}}
+{{- fail (printf "%s: the value of matchLabels %q must be a string (quote it: YAML reads 1.10 as the number 1.1)" $what $k) -}}
+{{- end -}}
 {{- $terms = append $terms (printf "%s=%v" $k $v) -}}
 {{- end -}}
 {{- range ($sel.matchExpressions | default list) -}}
+{{- range (.values | default list) -}}
+{{- if not (or (kindIs "string" .) (kindIs "bool" .)) -}}
+{{- fail (printf "%s: matchExpressions values must be strings (quote them)" $what) -}}
+{{- end -}}
+{{- end -}}
 {{- if eq .operator "In" -}}
 {{- $terms = append $terms (printf "%s in (%s)" .key (join "," .values)) -}}
 {{- else if eq .operator "NotIn" -}}

@@ -142,5 +142,29 @@ describe('host-storageclasses state table (a from-host cluster-scoped kind)', ()
       await table.settle();
       expect(hostClaims().sort()).toEqual(['no', 'ok']);
     });
+
+    it("a claim naming no class is refused when the host's default class is not selected (the host would give it that one)", async () => {
+      const defaultClass: Seed = [
+        SC,
+        {
+          metadata: { name: 'plain', annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
+          provisioner: 'csi.example.com',
+        },
+      ];
+      const table = await selected(
+        [labelled('one', { value: 'one' }), defaultClass],
+        ['persistentvolumeclaims'],
+      );
+      await table.settle();
+      await table.virtual.create(Resources.persistentVolumeClaims, 'team', {
+        metadata: { name: 'unnamed', namespace: 'team' },
+        spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+      });
+      await table.settle();
+      expect(table.host.objects(Resources.persistentVolumeClaims)).toEqual([]);
+      expect(table.virtual.objects(Resources.events, 'team').map((e) => String(e.message))).toEqual([
+        expect.stringContaining(`the host's default "plain" is not one of the host classes`),
+      ]);
+    });
   });
 });

@@ -27,6 +27,8 @@ import {
 const INGRESSES = Resources.ingresses;
 /** The kind that shows the host's ingress classes; its selector limits which an Ingress may name. */
 const HOST_CLASSES_KIND = 'host-ingressclasses';
+const LEGACY_CLASS_ANNOTATION = 'kubernetes.io/ingress.class';
+const DEFAULT_CLASS_ANNOTATION = 'ingressclass.kubernetes.io/is-default-class';
 /** Virtual ingresses by the objects they name (`Kind/namespace/name`), to find those a copy concerns. */
 const REFERENCE_INDEX = 'ingresses/references';
 
@@ -44,13 +46,27 @@ export function ingressesKind(where: Placement): KindSpec {
   /** With host-ingressclasses and its selector: the host classes an Ingress may name. */
   let offeredClasses: { informer: Informer<KubeObject>; selector: LabelSelector } | undefined;
 
-  /** Why the Ingress's class is not one the tenant may use, if it is not. */
+  /**
+   * Why the Ingress's class is not one the tenant may use, if it is not: the class it names (field, or
+   * the legacy annotation controllers still honour), or, naming none, the host's default class, which
+   * the host's admission would give it.
+   */
   function classRefusal(virtual: KubeObject): string | undefined {
-    const name = specOf(virtual).ingressClassName;
-    if (!offeredClasses || !name) return undefined;
-    const host = offeredClasses.informer.store.get(name);
-    if (host && selectorMatches(offeredClasses.selector, host.metadata?.labels ?? {})) return undefined;
-    return `IngressClass "${name}" is not one of the host classes this virtual cluster may use`;
+    if (!offeredClasses) return undefined;
+    const { informer, selector } = offeredClasses;
+    const offered = (cls: KubeObject | undefined) =>
+      cls !== undefined && selectorMatches(selector, cls.metadata?.labels ?? {});
+    const name = specOf(virtual).ingressClassName || virtual.metadata?.annotations?.[LEGACY_CLASS_ANNOTATION];
+    if (name)
+      return offered(informer.store.get(name))
+        ? undefined
+        : `IngressClass "${name}" is not one of the host classes this virtual cluster may use`;
+    const fallback = informer.store
+      .list()
+      .find((c) => c.metadata?.annotations?.[DEFAULT_CLASS_ANNOTATION] === 'true' && !offered(c));
+    return fallback
+      ? `no IngressClass named, and the host's default "${fallback.metadata?.name}" is not one of the host classes this virtual cluster may use: name one`
+      : undefined;
   }
 
   /** Ingresses that name the virtual object a host copy stands for: retried when the copy changes. */
@@ -176,6 +192,15 @@ export function ingressesKind(where: Placement): KindSpec {
 
     async update(ctx, source, host): Promise<SyncResult> {
       const virtual = source!;
+      const refusedClass = classRefusal(virtual);
+      if (refusedClass) {
+        // Its class was taken from the tenant (the selector changed): the host's controller must no
+        // longer serve it.
+        await ctx.host.delete(INGRESSES, ctx.hostNamespace, host.metadata?.name ?? '', {
+          uid: host.metadata?.uid,
+        });
+        throw new TerminalError(`cannot sync this ingress: ${refusedClass}; its host copy is removed`);
+      }
       const desired = await desiredHost(ctx, virtual, host);
       const plan = ctx.planMetadata(virtual, host, desired);
       const result: SyncResult = {};

@@ -115,6 +115,53 @@ describe('ingresses state table', () => {
     await table.host.update(IC, '', { ...cls, metadata: { ...cls.metadata, labels: { tenants: 'yes' } } });
     await table.settle();
     expect(specOf(hostIngress(table)).ingressClassName).toBe('internal');
+    // Taken away again: the host copy goes, so that the host's controller no longer serves it.
+    const relabelled = table.host.objects(IC)[0]!;
+    await table.host.update(IC, '', { ...relabelled, metadata: { ...relabelled.metadata, labels: {} } });
+    await table.settle();
+    expect(hostIngress(table)).toBeUndefined();
+  });
+
+  it('with --host-ingressclasses-selector: the legacy class annotation and the host default class are held to it too', async () => {
+    const IC = Resources.ingressClasses;
+    const table = await start({
+      kinds: ['ingresses', 'services', 'host-ingressclasses'],
+      host: [
+        [
+          IC,
+          {
+            metadata: {
+              name: 'public',
+              annotations: { 'ingressclass.kubernetes.io/is-default-class': 'true' },
+            },
+            spec: { controller: 'example.com/ingress' },
+          },
+        ],
+      ],
+      flags: { hostIngressclassesSelector: 'tenants=yes' },
+    });
+    await table.virtual.create(SVC, 'team', service('web'));
+    await table.virtual.create(
+      ING,
+      'team',
+      ingress(routeTo('web'), { 'kubernetes.io/ingress.class': 'public' }),
+    );
+    await table.settle();
+    expect(hostIngress(table)).toBeUndefined();
+    const v = virtualIngress(table)!;
+    await table.virtual.update(ING, 'team', { ...v, metadata: { ...v.metadata, annotations: {} } });
+    await table.settle();
+    expect(hostIngress(table)).toBeUndefined();
+    const messages = events(table).map((e) => e.message);
+    expect(messages).toHaveLength(2);
+    expect(messages).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('IngressClass "public" is not one of the host classes'),
+        expect.stringContaining(
+          `no IngressClass named, and the host's default "public" is not one of the host classes`,
+        ),
+      ]),
+    );
   });
 
   it('a TLS secret is on the host while an Ingress or a pod names it, and leaves once none does', async () => {

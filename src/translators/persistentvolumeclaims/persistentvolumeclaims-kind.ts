@@ -182,9 +182,13 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
     hostVolume?: string,
   ): Promise<string | undefined> {
     const storageClass = storageClassOf(virtual);
+    const isStatic = hostVolume !== undefined || tenantVolumeReservedFor(ctx.key);
+    if (storageClass === undefined && !isStatic) {
+      const unnamed = classes.unnamedVerdict();
+      if (unnamed?.state === 'missing') throw new TerminalError(unnamed.message);
+    }
     if (!storageClass) return storageClass;
     await awaitTenantClassInCache(ctx, storageClass);
-    const isStatic = hostVolume !== undefined || tenantVolumeReservedFor(ctx.key);
     const verdict = isStatic ? classes.staticVerdict(storageClass) : classes.verdict(storageClass);
     if (verdict.state === 'missing') throw new TerminalError(verdict.message);
     if (verdict.state === 'waiting') throw new WaitingError(verdict.message);

@@ -5,7 +5,7 @@ import { TerminalError, WaitingError } from '../../controller/errors.ts';
 import { objectKey, splitKey, type KubeObject } from '../../kube/object.ts';
 import { Resources, type ResourceType } from '../../kube/resources.ts';
 import type { Pod, PodStatus } from '../../kube/types.ts';
-import { MANAGED_BY_LABEL, managedBySelector } from '../../naming/labels.ts';
+import { CONTAINER_RESOURCES_ANNOTATION, MANAGED_BY_LABEL, managedBySelector } from '../../naming/labels.ts';
 import { hostName } from '../../naming/names.ts';
 import { explainAlreadyExists } from '../../sync/engine.ts';
 import type { KindSpec, Placement, ReconcileContext, SyncEnvironment, SyncResult } from '../../sync/kind.ts';
@@ -34,7 +34,7 @@ import { parseToleration, serviceLinkEnv } from './service-env.ts';
 import { TokenBundles } from './token-bundles.ts';
 import { nodeSelectorTerms } from '../nodes/nodes-kind.ts';
 import { hostConditionsWithGates } from './readiness-gates.ts';
-import { HostResizer } from './resize.ts';
+import { HostResizer, recordAfter } from './resize.ts';
 import { scrubHostNames } from '../../sync/scrub.ts';
 import { DnsWaiters, usesVirtualDns, WAITING_FOR_DNS, WAITING_FOR_DNS_REASON } from './virtual-dns.ts';
 import { bundleSlotsOf, mountedTokenSource, PodTokens } from './tokens.ts';
@@ -566,7 +566,8 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       // Every later host write must carry the resourceVersion the one before it left.
       let latestHostPod = resize.hostPod as unknown as KubeObject;
       if (resize.wrote) result.hostWritten = true;
-      if (resize.refused) result.requeueAfterMs = Math.max(0, resize.refused.retryAt - ctx.clock.now());
+      if (resize.retryInMs !== undefined) result.requeueAfterMs = resize.retryInMs;
+      if (resize.failure) ctx.log.warn('in-place resize failed, trying again', { err: resize.failure });
       // What the host pod still needs, planned before the status: that says whether the host is
       // current. A translation that must wait (the virtual API Service has no IP) holds up only the
       // writes down; the status still goes up.
@@ -578,6 +579,11 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
           asPod(latestHostPod),
           translationContext(ctx, virtualPod, latestHostPod),
           (desired) => {
+            // The resize record moves on only with the host's resources (see recordAfter).
+            const annotations = (desired.metadata!.annotations ??= {});
+            const record = recordAfter(asPod(virtualPod), asPod(latestHostPod), resize);
+            if (record === undefined) delete annotations[CONTAINER_RESOURCES_ANNOTATION];
+            else annotations[CONTAINER_RESOURCES_ANNOTATION] = record;
             plan = ctx.planMetadata(virtualPod, latestHostPod, desired as unknown as KubeObject);
             return plan.host;
           },

@@ -501,7 +501,7 @@ describe('pods state table', () => {
       );
     };
 
-    it("the tenant's resize reaches the host pod in one write to its resize subresource; generations follow the kubelet", async () => {
+    it("the tenant's resize reaches the host pod through its resize subresource; generations follow the kubelet", async () => {
       const table = await runningPod();
       expect(statusOf(table.virtual.objects(PODS, 'team')[0]!).observedGeneration).toBe(
         table.virtual.objects(PODS, 'team')[0]!.metadata!.generation,
@@ -509,8 +509,15 @@ describe('pods state table', () => {
       table.host.clearWrites();
       await resizeVirtual(table, '200m');
       await table.settle();
-      expect(table.host.writeLog()).toEqual([`update pods/resize ${HOST_NS}/${hostPodName('web')}`]);
+      // The resize, then the record of what it was made from (the next one is measured against it).
+      expect(table.host.writeLog()).toEqual([
+        `update pods/resize ${HOST_NS}/${hostPodName('web')}`,
+        `update pods ${HOST_NS}/${hostPodName('web')}`,
+      ]);
       expect(containersOf(hostPods(table)[0]!)[0]!.resources).toEqual(resources('200m'));
+      expect(
+        JSON.parse(hostPods(table)[0]!.metadata!.annotations!['vsyncer.dev/container-resources']!),
+      ).toEqual({ main: resources('200m') });
       // The kubelet has not seen the resize yet: the tenant's pod reads as one generation behind.
       const v = table.virtual.objects(PODS, 'team')[0]!;
       expect(statusOf(v).observedGeneration).toBe(v.metadata!.generation! - 1);
@@ -521,6 +528,31 @@ describe('pods state table', () => {
       table.host.clearWrites();
       await table.settle();
       expect(table.host.writeLog()).toEqual([]);
+    });
+
+    it("what the host does to a pod's resources on its own (a policy, a host VPA) is left alone; only the tenant's next change goes down", async () => {
+      const table = await runningPod();
+      const h = hostPods(table)[0]!;
+      await table.host.update(
+        PODS,
+        HOST_NS,
+        {
+          ...h,
+          spec: {
+            ...(h.spec as object),
+            containers: [{ ...containersOf(h)[0], resources: resources('50m') }],
+          },
+        },
+        { subresource: 'resize' },
+      );
+      table.host.clearWrites();
+      await kubeletReports(table);
+      await table.settle();
+      expect(table.host.writeLog().filter((w) => !w.includes('/status'))).toEqual([]);
+      expect(containersOf(hostPods(table)[0]!)[0]!.resources).toEqual(resources('50m'));
+      await resizeVirtual(table, '300m');
+      await table.settle();
+      expect(containersOf(hostPods(table)[0]!)[0]!.resources).toEqual(resources('300m'));
     });
 
     it('a resize the host refuses is told once, shown as PodResizePending Infeasible, tried again a minute later, and holds up nothing else', async () => {

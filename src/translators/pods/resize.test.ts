@@ -1,6 +1,15 @@
 import { ApiError } from '../../kube/errors.ts';
 import type { Pod } from '../../kube/types.ts';
-import { describeResize, HostResizer, RESIZE_RETRY_MS, resizeChanges, resizedHostPod } from './resize.ts';
+import { CONTAINER_RESOURCES_ANNOTATION } from '../../naming/labels.ts';
+import {
+  describeResize,
+  HostResizer,
+  recordAfter,
+  RESIZE_RETRY_MS,
+  resizeChanges,
+  resizedHostPod,
+  resourceRecordOf,
+} from './resize.ts';
 
 type Resources = { requests?: Record<string, string>; limits?: Record<string, string> };
 
@@ -17,37 +26,67 @@ function pod(
   };
 }
 
+/** A host pod made from `from` (it records that pod's resources), its resources now as `now` has them. */
+function hostPod(now: Pod, from: Pod = now): Pod {
+  return {
+    ...now,
+    metadata: { ...now.metadata, annotations: { [CONTAINER_RESOURCES_ANNOTATION]: resourceRecordOf(from) } },
+  };
+}
+
 describe('resizeChanges', () => {
-  it('lists the cpu and memory values the virtual pod sets and the host pod lacks or has otherwise', () => {
+  const made = pod({ main: { requests: { cpu: '100m', memory: '64Mi' } } });
+
+  it("lists the cpu and memory values the tenant changed since the host pod's record and the host pod lacks", () => {
     const virtual = pod({ main: { requests: { cpu: '200m', memory: '64Mi' }, limits: { cpu: '400m' } } });
-    const host = pod({ main: { requests: { cpu: '100m', memory: '64Mi' } } });
-    expect(resizeChanges(virtual, host)).toEqual([
+    expect(resizeChanges(virtual, hostPod(made))).toEqual([
       { container: 'main', field: 'requests', resource: 'cpu', have: '100m', want: '200m' },
       { container: 'main', field: 'limits', resource: 'cpu', have: undefined, want: '400m' },
     ]);
   });
 
-  it('leaves what only the host pod sets (a LimitRange default), other resources, and injected containers alone', () => {
-    const virtual = pod({ main: { requests: { cpu: '100m', 'ephemeral-storage': '2Gi' } } });
-    const host = pod(
-      { main: { requests: { cpu: '100m', 'ephemeral-storage': '1Gi' }, limits: { memory: '1Gi' } } },
+  it('leaves what the host changed on its own, what only it sets, other resources and injected containers alone', () => {
+    // The host capped the pod at admission (or a host VPA resized it): the tenant changed nothing.
+    const capped = pod(
+      {
+        main: {
+          requests: { cpu: '50m', memory: '64Mi', 'ephemeral-storage': '1Gi' },
+          limits: { memory: '1Gi' },
+        },
+      },
       { 'vcluster-rewrite-hosts': { requests: { cpu: '10m' } } },
     );
-    expect(resizeChanges(virtual, host)).toEqual([]);
+    expect(resizeChanges(made, hostPod(capped, made))).toEqual([]);
+    const storage = pod({ main: { requests: { cpu: '100m', memory: '64Mi', 'ephemeral-storage': '2Gi' } } });
+    expect(resizeChanges(storage, hostPod(capped, made))).toEqual([]);
+  });
+
+  it('nothing for a host pod without a record (an older syncer made it) or one that has finished', () => {
+    const virtual = pod({ main: { requests: { cpu: '200m' } } });
+    expect(resizeChanges(virtual, made)).toEqual([]);
+    expect(resizeChanges(virtual, { ...hostPod(made), status: { phase: 'Succeeded' } })).toEqual([]);
   });
 
   it('compares sidecars (restartable init containers) by name too', () => {
+    const from = pod({ main: {} }, { proxy: { limits: { memory: '128Mi' } } });
     const virtual = pod({ main: {} }, { proxy: { limits: { memory: '256Mi' } } });
-    const host = pod({ main: {} }, { 'vcluster-rewrite-hosts': {}, proxy: { limits: { memory: '128Mi' } } });
+    const host = hostPod(
+      pod({ main: {} }, { 'vcluster-rewrite-hosts': {}, proxy: { limits: { memory: '128Mi' } } }),
+      from,
+    );
     expect(describeResize(resizeChanges(virtual, host))).toBe('proxy limits.memory 128Mi -> 256Mi');
   });
 });
 
 describe('resizedHostPod', () => {
   it('sets exactly the changed values on a copy, keeping everything else of the host pod', () => {
-    const host = pod({ main: { requests: { cpu: '100m' }, limits: { memory: '1Gi' } } }, { proxy: {} });
+    const made = pod({ main: { requests: { cpu: '100m' }, limits: { memory: '1Gi' } } }, { proxy: {} });
+    const host = hostPod(made);
     const changes = resizeChanges(
-      pod({ main: { requests: { cpu: '300m' } } }, { proxy: { requests: { memory: '32Mi' } } }),
+      pod(
+        { main: { requests: { cpu: '300m' }, limits: { memory: '1Gi' } } },
+        { proxy: { requests: { memory: '32Mi' } } },
+      ),
       host,
     );
     const resized = resizedHostPod(host, changes);
@@ -60,9 +99,23 @@ describe('resizedHostPod', () => {
   });
 });
 
+describe('recordAfter', () => {
+  const made = pod({ main: { requests: { cpu: '100m' } } });
+  const virtual = pod({ main: { requests: { cpu: '200m' } } });
+  it("moves to the virtual pod's resources once nothing is pending, and stays while something is", () => {
+    expect(recordAfter(virtual, hostPod(made), { hostPod: made, wrote: true })).toBe(
+      resourceRecordOf(virtual),
+    );
+    expect(recordAfter(virtual, hostPod(made), { hostPod: made, wrote: false, pending: true })).toBe(
+      resourceRecordOf(made),
+    );
+    expect(recordAfter(virtual, made, { hostPod: made, wrote: false })).toBeUndefined();
+  });
+});
+
 describe('HostResizer', () => {
   const virtual = pod({ main: { requests: { cpu: '200m' } } });
-  const host = pod({ main: { requests: { cpu: '100m' } } });
+  const host = hostPod(pod({ main: { requests: { cpu: '100m' } } }));
   const quota = () =>
     new ApiError('host', 403, { reason: 'Forbidden', message: 'exceeded quota: q in vc-a' }, 'forbidden');
 
@@ -95,7 +148,7 @@ describe('HostResizer', () => {
 
   it('writes nothing when the host pod already has the resources', async () => {
     const h = harness([]);
-    expect(await h.run(virtual, virtual)).toEqual({ hostPod: virtual, wrote: false });
+    expect(await h.run(virtual, hostPod(virtual))).toEqual({ hostPod: hostPod(virtual), wrote: false });
     expect(h.sent).toHaveLength(0);
   });
 
@@ -134,7 +187,7 @@ describe('HostResizer', () => {
     expect(h.told).toHaveLength(3);
   });
 
-  it('a host that does not serve pods/resize is a refusal; a missing pod, a conflict or an outage is thrown', async () => {
+  it('a host that does not serve pods/resize is a refusal; a missing pod, a conflict or an outage is a failure tried again soon', async () => {
     const unserved = new ApiError(
       'host',
       404,
@@ -151,7 +204,9 @@ describe('HostResizer', () => {
       new ApiError('host', 503, { reason: 'ServiceUnavailable' }, 'unavailable'),
     ]) {
       const t = harness([() => err]);
-      await expect(t.run()).rejects.toBe(err);
+      // Not a refusal: nothing told, nothing remembered, tried again soon; the pod's sync goes on.
+      expect(await t.run()).toMatchObject({ wrote: false, pending: true, retryInMs: 2000, failure: err });
+      expect(t.told).toEqual([]);
     }
   });
 });

@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import { isApiError } from '../../kube/errors.ts';
 import type { Container, Pod } from '../../kube/types.ts';
+import { CONTAINER_RESOURCES_ANNOTATION } from '../../naming/labels.ts';
 import { cloneJson } from '../../util/json.ts';
 
 /**
@@ -8,11 +9,13 @@ import { cloneJson } from '../../util/json.ts';
  * host pod, the one a kubelet runs, must get the same container resources, through the host's own
  * resize subresource (a plain update may not change them).
  *
- * Only what the tenant's pod sets is carried: requests and limits of cpu and memory (the only
- * resources Kubernetes resizes), per container by name. A value the host pod has and the virtual
- * pod lacks (a host LimitRange's default) is left alone: the resize API cannot remove one anyway.
+ * Only what the tenant changed is carried, three-way: the host pod records (annotation
+ * CONTAINER_RESOURCES_ANNOTATION) the virtual pod's cpu and memory requests and limits it was made
+ * or last resized from, and a value the tenant has changed since is the only one sent. What the host
+ * does to a pod's resources on its own (a policy capping them at admission, a host VPA resizing in
+ * place, a LimitRange's default) is left alone: the tenant's original values never override it. A
+ * host pod without the record (made by an older syncer) is not resized.
  */
-
 /** The resources a resize may change. */
 const RESIZABLE = ['cpu', 'memory'] as const;
 const FIELDS = ['requests', 'limits'] as const;
@@ -27,15 +30,53 @@ export interface ResizeChange {
   want: string;
 }
 
+/** Each container's resizable values (cpu and memory requests and limits) that a pod sets, by name. */
+type ResourceRecord = Record<string, Partial<Record<(typeof FIELDS)[number], Record<string, string>>>>;
+
+function recordOf(pod: Pod): ResourceRecord {
+  const out: ResourceRecord = {};
+  for (const c of [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])]) {
+    for (const field of FIELDS)
+      for (const resource of RESIZABLE) {
+        const value = c.resources?.[field]?.[resource];
+        if (value !== undefined) ((out[c.name] ??= {})[field] ??= {})[resource] = String(value);
+      }
+  }
+  return out;
+}
+
+/** The record of a virtual pod's resizable resources its host pod carries (stable key order). */
+export function resourceRecordOf(virtual: Pod): string {
+  return JSON.stringify(recordOf(virtual));
+}
+
+/** The record a host pod carries, or undefined (none, or not readable: an older syncer's pod). */
+function recordedOn(host: Pod): ResourceRecord | undefined {
+  const text = host.metadata?.annotations?.[CONTAINER_RESOURCES_ANNOTATION];
+  if (text === undefined) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed)
+      ? (parsed as ResourceRecord)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
- * What of the virtual pod's container resources the host pod does not have. Containers and init
- * containers (sidecars resize; the host refuses the rest as the virtual API server would have); the
- * host's own injected containers have no virtual counterpart and are never compared.
+ * What the tenant changed of its pod's container resources since the host pod's record, and the host
+ * pod does not have yet. Containers and init containers (sidecars resize; the host refuses the rest
+ * as the virtual API server would have); the host's own injected containers have no virtual
+ * counterpart and are never compared. Nothing for a pod that has finished.
  *
  * Quantities are compared as both API servers store them (canonical form), so `0.5` and `500m`
  * cannot both appear.
  */
 export function resizeChanges(virtual: Pod, host: Pod): ResizeChange[] {
+  const recorded = recordedOn(host);
+  const phase = host.status?.phase;
+  if (!recorded || phase === 'Succeeded' || phase === 'Failed') return [];
   const out: ResizeChange[] = [];
   const compare = (hostList: Container[] | undefined, virtualList: Container[] | undefined) => {
     for (const h of hostList ?? []) {
@@ -43,10 +84,11 @@ export function resizeChanges(virtual: Pod, host: Pod): ResizeChange[] {
       if (!v) continue;
       for (const field of FIELDS) {
         for (const resource of RESIZABLE) {
-          const want = v.resources?.[field]?.[resource];
+          const raw = v.resources?.[field]?.[resource];
+          const want = raw === undefined ? undefined : String(raw);
           const have = h.resources?.[field]?.[resource];
-          if (want !== undefined && want !== have)
-            out.push({ container: h.name, field, resource, have, want: String(want) });
+          if (want !== undefined && want !== recorded[h.name]?.[field]?.[resource] && want !== have)
+            out.push({ container: h.name, field, resource, have, want });
         }
       }
     }
@@ -54,6 +96,17 @@ export function resizeChanges(virtual: Pod, host: Pod): ResizeChange[] {
   compare(host.spec?.containers, virtual.spec?.containers);
   compare(host.spec?.initContainers, virtual.spec?.initContainers);
   return out;
+}
+
+/**
+ * The record the host pod is to carry after this reconcile: the virtual pod's when the host has
+ * taken (or had no need of) every change, else the one it has (a refused or failed resize is tried
+ * again from the same record); none for a pod that has none.
+ */
+export function recordAfter(virtual: Pod, host: Pod, outcome: ResizeOutcome): string | undefined {
+  const current = host.metadata?.annotations?.[CONTAINER_RESOURCES_ANNOTATION];
+  if (current === undefined || outcome.pending) return current;
+  return resourceRecordOf(virtual);
 }
 
 /** The host pod with changes applied: the body of a PUT to its `resize` subresource. */
@@ -90,13 +143,22 @@ export interface RefusedResize {
 /** How long a refused resize waits before it is tried again (a quota may have room by then). */
 export const RESIZE_RETRY_MS = 60_000;
 
-/** What resizeOnHost did. */
+/** What HostResizer.reconcile did. */
 export interface ResizeOutcome {
   /** The host pod as it is now (the resize's answer when one was made). */
   hostPod: Pod;
   wrote: boolean;
+  /** Changes remain that the host did not take (refused, or a failure to try again soon). */
+  pending?: boolean;
   refused?: RefusedResize;
+  /** Try again in this many ms (a refusal's retry, or a failure's). */
+  retryInMs?: number;
+  /** The error of a failed attempt (not a refusal), for the log. */
+  failure?: unknown;
 }
+
+/** How soon a resize that failed (an outage, a conflict, a timeout) is tried again. */
+const RESIZE_FAILURE_RETRY_MS = 2_000;
 
 /**
  * Makes the host pod's container resources follow the virtual pod's through the host's resize
@@ -138,14 +200,30 @@ export class HostResizer {
     const what = describeResize(changes);
     const earlier = this.refused.get(key);
     const again = earlier?.uid === uid && earlier.what === what ? earlier : undefined;
-    if (again && this.now() < again.retryAt) return { hostPod: host, wrote: false, refused: again };
+    if (again && this.now() < again.retryAt)
+      return {
+        hostPod: host,
+        wrote: false,
+        pending: true,
+        refused: again,
+        retryInMs: again.retryAt - this.now(),
+      };
     try {
       const resized = await io.resize(resizedHostPod(host, changes));
       this.refused.delete(key);
       return { hostPod: resized, wrote: true };
     } catch (err) {
       const refusal = resizeRefusal(err);
-      if (refusal === undefined) throw err;
+      // Anything else (an outage, a webhook down, a conflict) holds up nothing else either: the rest
+      // of the pod's sync goes on, and the resize is tried again soon.
+      if (refusal === undefined)
+        return {
+          hostPod: host,
+          wrote: false,
+          pending: true,
+          retryInMs: RESIZE_FAILURE_RETRY_MS,
+          failure: err,
+        };
       const message = this.scrub(refusal);
       const refused: RefusedResize = {
         uid,
@@ -156,7 +234,7 @@ export class HostResizer {
       };
       this.refused.set(key, refused);
       if (!again) await io.tell(what, message);
-      return { hostPod: host, wrote: false, refused };
+      return { hostPod: host, wrote: false, pending: true, refused, retryInMs: RESIZE_RETRY_MS };
     }
   }
 }
@@ -165,7 +243,7 @@ export class HostResizer {
  * Why the host will not take a resize, for an answer that says so: the request is invalid there
  * (422: a host LimitRange, a feature gate), forbidden (403: a ResourceQuota, or RBAC without
  * `pods/resize`), or the host API server does not serve the subresource (404/405: before 1.33).
- * Anything else (a conflict, an outage, the pod gone) is thrown again for the usual retry.
+ * Anything else (a conflict, an outage, the pod gone) is a failure to try again soon.
  */
 function resizeRefusal(err: unknown): string | undefined {
   if (!isApiError(err)) return undefined;

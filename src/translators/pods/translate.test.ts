@@ -758,11 +758,26 @@ describe('podStatusForVirtual', () => {
       expect(generations(podStatusForVirtual(hostAt(5), virtual))).toEqual([2, 2, 2]);
     });
 
-    it('the kubelet behind the host pod, or a write still to make: one behind the virtual pod', () => {
-      expect(generations(podStatusForVirtual(hostAt(4), virtual))).toEqual([1, 1, 1]);
-      expect(generations(podStatusForVirtual(hostAt(5), virtual, { hostSpecCurrent: false }))).toEqual([
-        1, 1, 1,
+    it('the kubelet behind the host pod, or a write still to make: what the virtual pod said before, never ahead', () => {
+      // Nothing said before: nothing said.
+      expect(generations(podStatusForVirtual(hostAt(4), virtual))).toEqual([undefined, undefined, undefined]);
+      // The tenant went from 2 to 4 quickly: the kubelet has seen 2 at most, not 3.
+      const saidTwo = {
+        ...virtual,
+        metadata: { ...virtual.metadata, generation: 4 },
+        status: { observedGeneration: 2 },
+      } as unknown as Pod;
+      expect(generations(podStatusForVirtual(hostAt(4), saidTwo))).toEqual([2, 2, 2]);
+      expect(generations(podStatusForVirtual(hostAt(5), saidTwo, { hostSpecCurrent: false }))).toEqual([
+        2, 2, 2,
       ]);
+      // Said it was current at 2, the tenant now at 3: one behind.
+      const saidCurrent = {
+        ...virtual,
+        metadata: { ...virtual.metadata, generation: 3 },
+        status: { observedGeneration: 3 },
+      };
+      expect(generations(podStatusForVirtual(hostAt(4), saidCurrent as unknown as Pod))).toEqual([2, 2, 2]);
     });
 
     it('no generation on either pod (a host before 1.34): none shown', () => {

@@ -20,6 +20,7 @@ import {
   namespaceLabelsForPod,
   namespaceSelectorAsPodSelector,
   POD_LABELS_ANNOTATION,
+  CONTAINER_RESOURCES_ANNOTATION,
   POD_NAME_ANNOTATION,
   POD_NAMESPACE_ANNOTATION,
   POD_SERVICE_ACCOUNT_ANNOTATION,
@@ -39,6 +40,7 @@ import { translateImage, type ImageTranslations } from './image-translation.ts';
 import { virtualConditionsWithGates, type PodCondition } from './readiness-gates.ts';
 import { forEachPodReference, referencedNames, type PodReference } from './reference-walker.ts';
 import { usesVirtualDns } from './virtual-dns.ts';
+import { resourceRecordOf } from './resize.ts';
 
 /**
  * Everything the pure pod translation needs besides the pod itself. The PodPolicy fields are not
@@ -246,6 +248,8 @@ export function translatePodToHost(virtual: Pod, ctx: PodTranslationContext): Po
       [POD_SERVICE_ACCOUNT_ANNOTATION]: spec.serviceAccountName ?? 'default',
       // The downward API shows the virtual pod's labels, denied ones included: this is only text.
       [POD_LABELS_ANNOTATION]: labelsAnnotationValue(virtualLabels),
+      // What a later in-place resize is measured against (resize.ts).
+      [CONTAINER_RESOURCES_ANNOTATION]: resourceRecordOf(virtual),
       ...(fqdn ? { [HOSTS_REWRITTEN_ANNOTATION]: 'true' } : {}),
     },
   });
@@ -883,7 +887,9 @@ function resizeRefusedCondition(virtual: Pod, refused: { message: string; since:
 /**
  * A host generation the kubelet observed, as the virtual pod's: the two count separately (the host
  * pod's also counts the syncer's own writes). Caught up on the host with nothing left to write means
- * caught up with the tenant's pod; anything else reads as one generation behind it.
+ * caught up with the tenant's pod. Behind, the virtual pod keeps what it said before (never more than
+ * one behind its own generation): the kubelet has seen no later tenant generation than that, however
+ * many the tenant made meanwhile. Nothing said before, nothing is said.
  */
 function observedGenerationMapper(
   host: Pod,
@@ -892,10 +898,10 @@ function observedGenerationMapper(
 ): (observed: number) => number | undefined {
   const hostGeneration = host.metadata?.generation;
   const virtualGeneration = virtual.metadata?.generation;
+  const before = virtual.status?.observedGeneration;
   return (observed) => {
     if (hostGeneration === undefined || virtualGeneration === undefined) return undefined;
-    return observed >= hostGeneration && hostSpecCurrent
-      ? virtualGeneration
-      : Math.max(0, virtualGeneration - 1);
+    if (observed >= hostGeneration && hostSpecCurrent) return virtualGeneration;
+    return typeof before === 'number' ? Math.min(before, virtualGeneration - 1) : undefined;
   };
 }

@@ -192,6 +192,7 @@ export function selectableFromHostDescriptor<const K extends string>(
     name,
     description: `${what} of the host, shown read-only in the virtual cluster`,
     defaultOn: false,
+    settingsNeedKind: true,
     fields: [
       field({
         flag: `${name}-selector`,

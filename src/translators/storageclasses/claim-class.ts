@@ -11,6 +11,11 @@ import { selectorMatches } from '../../util/label-selector.ts';
 export const TENANT_CLASSES_KIND = 'storageclasses';
 /** The kind that shows the host's classes; its selector limits which a claim may name. */
 const HOST_CLASSES_KIND = 'host-storageclasses';
+/** How a host marks its default class (the beta key is still honoured). */
+const DEFAULT_CLASS_ANNOTATIONS = [
+  'storageclass.kubernetes.io/is-default-class',
+  'storageclass.beta.kubernetes.io/is-default-class',
+];
 
 /** Which host class a claim's class name stands for: ready, not yet, or none the tenant may use. */
 export type ClaimClassVerdict =
@@ -71,6 +76,28 @@ export class ClaimClassResolver {
         message: `StorageClass "${name}" is not one of the host classes this virtual cluster may use`,
       };
     return { state: 'ready', hostName: name };
+  }
+
+  /**
+   * For a claim that names no class: refused when the host would give it a default class this
+   * virtual cluster may not use (its admission sets the default on a claim without one); undefined
+   * when it may go without one.
+   */
+  unnamedVerdict(): ClaimClassVerdict | undefined {
+    if (!this.offered) return undefined;
+    const fallback = this.hostClasses.store
+      .list()
+      .find(
+        (c) =>
+          DEFAULT_CLASS_ANNOTATIONS.some((a) => c.metadata?.annotations?.[a] === 'true') &&
+          !selectorMatches(this.offered!, c.metadata?.labels ?? {}),
+      );
+    return fallback
+      ? {
+          state: 'missing',
+          message: `no StorageClass named, and the host's default "${fallback.metadata?.name}" is not one of the host classes this virtual cluster may use: name one`,
+        }
+      : undefined;
   }
 
   /**
