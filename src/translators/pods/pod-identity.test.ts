@@ -63,6 +63,8 @@ describe('PodHostIdentity: host classes shown to the tenant', () => {
       'RuntimeClass "runc" is not one of the host classes this virtual cluster may use',
     ]);
     expect(refused('made-up')).toHaveLength(1);
+    // A running pod gaining debug containers is not held to it again.
+    expect(id.admission(pod({ containers: [], runtimeClassName: 'runc' }), true).refused).toEqual([]);
     // Without host-runtimeclasses the pods kind checks nothing (the host refuses a class it lacks).
     expect(identity().admission(pod({ containers: [], runtimeClassName: 'runc' })).refused).toEqual([]);
   });

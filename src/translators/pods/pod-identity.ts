@@ -76,14 +76,18 @@ export class PodHostIdentity {
     return this.kinds.has(SERVICE_ACCOUNTS);
   }
 
-  /** What still keeps a pod off the host for its class or account: refusals and waits. */
-  admission(pod: Pod): { refused: string[]; waiting: string[] } {
+  /**
+   * What still keeps a pod off the host for its class or account: refusals and waits. A running
+   * pod (gaining debug containers) is not held to its runtime class again: it runs with it already,
+   * and a class the admin has since stopped offering must not keep `kubectl debug` from it.
+   */
+  admission(pod: Pod, running = false): { refused: string[]; waiting: string[] } {
     const refused: string[] = [];
     const waiting: string[] = [];
     const cls = this.classVerdict(pod.spec?.priorityClassName);
     if (cls.state === 'waiting') waiting.push(cls.message);
     const runtime = pod.spec?.runtimeClassName;
-    if (runtime && this.shownRuntimeClasses && !isShown(this.shownRuntimeClasses, runtime))
+    if (runtime && !running && this.shownRuntimeClasses && !isShown(this.shownRuntimeClasses, runtime))
       refused.push(`RuntimeClass "${runtime}" is not one of the host classes this virtual cluster may use`);
     const account = this.accountVerdict(pod);
     if (account?.state === 'refused') refused.push(account.message);

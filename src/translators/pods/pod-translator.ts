@@ -132,19 +132,22 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
   };
 
   /**
-   * What keeps a pod (or the debug containers it gained) off the host: a refusal (Pod Security, a
-   * host knob not allowed, a reference held by another object or of a kind not synced), or the
-   * references still waiting for their host copies. Only a pod whose every reference resolves to
+   * What keeps a pod (or the debug containers it gained, `running`) off the host: a refusal (Pod
+   * Security, a host knob not allowed, a reference held by another object or of a kind not synced),
+   * or the references still waiting for their host copies. Only a pod whose every reference resolves to
    * this tenant's copy of exactly that object reaches the host.
    */
-  function hostAdmission(virtualPod: KubeObject): { refusal?: TerminalError; waiting: string[] } {
+  function hostAdmission(
+    virtualPod: KubeObject,
+    running = false,
+  ): { refusal?: TerminalError; waiting: string[] } {
     const namespace = virtualPod.metadata?.namespace ?? '';
     const level = securityLevel(namespace);
     const violations = checkPodSecurity(virtualPod, level);
     if (violations.length)
       return { refusal: new TerminalError(describeViolations(level, violations)), waiting: [] };
     const verdicts = judge.judgeAll(namespace, podReferences(virtualPod));
-    const classAndAccount = identity.admission(asPod(virtualPod));
+    const classAndAccount = identity.admission(asPod(virtualPod), running);
     const refused = [
       ...podPolicyViolations(asPod(virtualPod), config),
       ...verdicts.flatMap((v) => (v.verdict.state === 'refused' ? [v.verdict.message] : [])),
@@ -634,7 +637,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
         result.hostWritten = true;
       }
       // Debug containers (`kubectl debug`) face the same checks as a new pod before they reach it.
-      const debugAdmission = update.ephemeralContainers ? hostAdmission(virtualPod) : { waiting: [] };
+      const debugAdmission = update.ephemeralContainers ? hostAdmission(virtualPod, true) : { waiting: [] };
       if (debugAdmission.refusal) {
         await ctx.events.record(virtualPod, 'Warning', 'SyncError', debugAdmission.refusal.message);
       } else if (debugAdmission.waiting.length) {
