@@ -54,7 +54,7 @@ describe('helm chart against the real host API server', () => {
   const everythingHere = () => {
     const values = Object.fromEntries(
       Object.entries(EVERYTHING_ON).filter(
-        ([key]) => !/^syncer\.mapHost(ConfigMaps|Secrets|Services)/.test(key),
+        ([key]) => !/^syncer\.(mapHost(ConfigMaps|Secrets|Services)|podDnsNameservers)/.test(key),
       ),
     );
     return {
@@ -62,6 +62,9 @@ describe('helm chart against the real host API server', () => {
       [`syncer.mapHostConfigMaps.${ns}/\\*`]: 'team/*',
       'syncer.mapHostSecrets./creds': 'team/db-creds',
       'syncer.mapHostServices[0]': `${ns}/postgres=default/postgres`,
+      'syncer.podDnsNameservers[0].service.scope': 'control-plane-host',
+      'syncer.podDnsNameservers[0].service.namespace': ns,
+      'syncer.podDnsNameservers[0].service.labelSelector.matchLabels.dns': 'primary',
     };
   };
 

@@ -97,6 +97,15 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 {{- with .Values.syncer.clusterDnsIp }}
 - --cluster-dns-ip={{ . }}
 {{- end }}
+{{- range $i, $entry := .Values.syncer.podDnsNameservers }}
+{{- $svc := $entry.service | default dict }}
+{{- $what := printf "syncer.podDnsNameservers[%d].service" $i }}
+{{- if not (has ($svc.scope | default "") (list "control-plane-host" "tenant-cluster")) }}
+{{- fail (printf "%s.scope must be control-plane-host or tenant-cluster" $what) }}
+{{- end }}
+{{- $selector := include "vsyncer.labelSelectorText" (dict "selector" $svc.labelSelector "what" (printf "%s.labelSelector" $what)) }}
+- {{ printf "--pod-dns-nameserver=%s:%s:%s" $svc.scope (required (printf "%s.namespace is required" $what) $svc.namespace) $selector | quote }}
+{{- end }}
 {{- if and (eq (include "vsyncer.distro" .) "vanilla") .Values.vanilla.coredns.enabled }}
 - --coredns-image={{ .Values.vanilla.coredns.image }}
 {{- else }}

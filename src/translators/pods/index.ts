@@ -3,6 +3,7 @@ import { defineKind } from '../../sync/kind.ts';
 import { NODE_SELECTOR_FIELDS } from '../nodes/index.ts';
 import { CRUD } from '../shared/data-object.ts';
 import { invalidImageTranslations } from './image-translation.ts';
+import { invalidNameserverSources } from './dns-nameservers.ts';
 import { podKind } from './pod-translator.ts';
 import { POD_SECURITY_LEVELS } from './pod-security.ts';
 import { DEFAULT_DENIED_POD_METADATA_KEYS, DEFAULT_HOSTS_REWRITE_IMAGE } from './translate.ts';
@@ -42,6 +43,17 @@ export const podsKind = defineKind({
         'virtual cluster DNS service IP for synced pods (empty: the kube-dns service of the virtual cluster)',
       validate: (ip: string) =>
         ip && !IP_ADDRESS.test(ip) ? `must be an IP address, got ${JSON.stringify(ip)}` : undefined,
+    }),
+    field({
+      flag: 'pod-dns-nameserver',
+      key: 'podDnsNameservers',
+      kind: 'list',
+      default: [],
+      repeatable: true,
+      valueName: 'scope:namespace:selector',
+      description:
+        "nameservers synced pods get instead of the virtual cluster's DNS, as vCluster's sync.toHost.pods.dns.nameservers: the cluster IPs of the Services a label selector picks in a namespace of the host (scope host, or control-plane-host) or of the virtual cluster (virtual, or tenant-cluster); repeatable, at most 3; a pod waits until each has one, and running pods are replaced when they change",
+      validate: invalidNameserverSources,
     }),
     field({
       flag: 'workload-service-account',

@@ -37,8 +37,15 @@ import { hostConditionsWithGates } from './readiness-gates.ts';
 import { HostResizer, recordAfter } from './resize.ts';
 import { scrubHostNames } from '../../sync/scrub.ts';
 import { DnsWaiters, usesVirtualDns, WAITING_FOR_DNS, WAITING_FOR_DNS_REASON } from './virtual-dns.ts';
+import {
+  parseNameserverSource,
+  resolveNameservers,
+  waitingForNameservers,
+  type NameserverResolution,
+} from './dns-nameservers.ts';
 import { bundleSlotsOf, mountedTokenSource, PodTokens } from './tokens.ts';
 import {
+  podNameservers,
   podStatusForVirtual,
   podUpdatesForHost,
   translatePodToHost,
@@ -71,6 +78,8 @@ const asPod = (obj: KubeObject): Pod => obj as unknown as Pod;
 export interface PodOptions {
   clusterDomain: string;
   clusterDnsIp: string;
+  /** --pod-dns-nameserver entries (see dns-nameservers.ts). */
+  podDnsNameservers: string[];
   workloadServiceAccount: string;
   enforceTolerations: string[];
   deniedPodMetadata: string[];
@@ -111,6 +120,15 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
     ttl: 30_000,
   });
   const dnsWaiters = new DnsWaiters();
+  /** --pod-dns-nameserver: the Services whose IPs replace the virtual DNS for synced pods. */
+  const nameserverSources = (config.podDnsNameservers ?? []).map(parseNameserverSource);
+  const hostNameserverNamespaces = [
+    ...new Set(nameserverSources.filter((s) => s.scope === 'host').map((s) => s.namespace)),
+  ];
+  /** Host Services of the namespaces those sources name, by namespace. */
+  const nameserverServices = new Map<string, Informer<KubeObject>>();
+  /** The host pods this syncer made (the kind's own host cache). */
+  let hostPodCache: Informer<KubeObject> | undefined;
   /** Resizes the host refused, per pod (see HostResizer). */
   let resizer: HostResizer;
   const kubeDnsHostName = hostName('kube-dns', 'kube-system', where.vcName);
@@ -215,6 +233,9 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       // A new pod that needs it has waited for it (waitForDns); a running pod's DNS cannot change, so
       // its updates do not wait. A pod on its node's resolver has no use for it.
       dnsServiceIP: virtualDnsIP() ?? '',
+      clusterNameservers: nameserverSources.length
+        ? ((nameservers) => ('ips' in nameservers ? nameservers.ips : []))(clusterNameservers())
+        : undefined,
       clusterDomain: config.clusterDomain,
       virtualApiServiceIP: apiSpec.clusterIP,
       virtualApiServicePort: apiSpec.ports?.[0]?.port ?? 443,
@@ -265,14 +286,95 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
   }
 
   /**
-   * Holds a new pod that needs the virtual DNS while it has no IP, and tells the tenant why, once per
-   * pod (it is retried until the Service is there): the wait is otherwise invisible to it.
+   * With --pod-dns-nameserver: the nameservers pods get now. A virtual Service counts once its host
+   * copy has its IP (before that the IP is the virtual cluster's, which nothing on the host routes).
+   */
+  function configuredNameservers(): NameserverResolution {
+    return resolveNameservers(
+      nameserverSources,
+      (source) =>
+        source.scope === 'host'
+          ? (nameserverServices.get(source.namespace)?.store.list() ?? [])
+          : virtualServices.store.list().filter((s) => s.metadata?.namespace === source.namespace),
+      (source, service, ip) => {
+        // Without the services kind nothing gives a virtual Service a host IP: it is used as it is.
+        if (source.scope === 'host' || !kubeDnsHostKey) return true;
+        const copy = hostServices.store.get(
+          `${where.hostNamespace}/${hostName(service.metadata?.name ?? '', source.namespace, where.vcName)}`,
+        );
+        return (copy?.spec as { clusterIP?: string } | undefined)?.clusterIP === ip;
+      },
+    );
+  }
+
+  /** The nameservers a pod using the cluster DNS gets, or why it must wait for them. */
+  function clusterNameservers(): { ips: string[] } | { waiting: string } {
+    if (nameserverSources.length) {
+      const resolved = configuredNameservers();
+      return 'ips' in resolved ? resolved : { waiting: waitingForNameservers(resolved.missing) };
+    }
+    const ip = virtualDnsIP();
+    return ip ? { ips: [ip] } : { waiting: WAITING_FOR_DNS };
+  }
+
+  /**
+   * What a change of a nameserver Service concerns: the pods waiting for one, and the running pods
+   * whose host copies have other nameservers than the ones configured now (a running pod's
+   * resolv.conf cannot change: such a pod is replaced, see update). Read from the caches alone, as a
+   * relation's keys must be (its index asks too).
+   */
+  function nameserverChangeKeys(): string[] {
+    const keys = dnsWaiters.keys();
+    const resolved = configuredNameservers();
+    if (!('ips' in resolved) || !hostPodCache) return keys;
+    for (const hostPod of hostPodCache.store.list()) {
+      const spec = asPod(hostPod).spec;
+      const nameservers = spec?.dnsConfig?.nameservers;
+      if (spec?.dnsPolicy !== 'None' || !nameservers) continue;
+      if (resolved.ips.every((ip, i) => nameservers[i] === ip)) continue;
+      const key = ownedVirtualKey(hostPod, where, Resources.pods);
+      if (key) keys.push(key);
+    }
+    return keys;
+  }
+
+  /**
+   * Holds a new pod that needs the cluster DNS while it has no address, and tells the tenant why,
+   * once per pod (it is retried until the Service is there): the wait is otherwise invisible to it.
    */
   async function waitForDns(ctx: ReconcileContext, virtualPod: KubeObject): Promise<void> {
-    if (virtualDnsIP() || !usesVirtualDns(asPod(virtualPod).spec)) return;
+    if (!usesVirtualDns(asPod(virtualPod).spec)) return;
+    const nameservers = clusterNameservers();
+    if ('ips' in nameservers) return;
     if (dnsWaiters.wait(ctx.key, virtualPod.metadata?.uid ?? ''))
-      await ctx.events.record(virtualPod, 'Warning', WAITING_FOR_DNS_REASON, WAITING_FOR_DNS);
-    throw new WaitingError(WAITING_FOR_DNS);
+      await ctx.events.record(virtualPod, 'Warning', WAITING_FOR_DNS_REASON, nameservers.waiting);
+    throw new WaitingError(nameservers.waiting);
+  }
+
+  /**
+   * With --pod-dns-nameserver: a running pod whose host copy has other nameservers than the ones
+   * configured now (a Service re-created with a new IP, a selector now picking another) cannot have
+   * them changed: it is deleted, with an event saying why, so that its controller makes it again.
+   */
+  async function replacedForNameservers(
+    ctx: ReconcileContext,
+    virtualPod: KubeObject,
+    hostPod: KubeObject,
+  ): Promise<boolean> {
+    if (!nameserverSources.length || !usesVirtualDns(asPod(virtualPod).spec)) return false;
+    const resolved = configuredNameservers();
+    if (!('ips' in resolved)) return false;
+    const want = podNameservers(resolved.ips, asPod(virtualPod).spec?.dnsConfig);
+    const have = asPod(hostPod).spec?.dnsConfig?.nameservers ?? [];
+    if (sameJson(want, have)) return false;
+    await ctx.events.record(
+      virtualPod,
+      'Warning',
+      'NameserversChanged',
+      `the DNS nameservers this virtual cluster gives its pods changed (${have.join(', ') || 'none'} -> ${want.join(', ')}): the pod is deleted so that it is made again with them`,
+    );
+    await deletePod(ctx, 'virtual', virtualPod);
+    return true;
   }
 
   /** Writes the virtual pod's status when it differs; the pod as written, or undefined. */
@@ -369,6 +471,29 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
             ) ?? []
           ).map(objectKey),
       },
+      // --pod-dns-nameserver: the Services it names, in each host namespace, and in the virtual cluster.
+      ...hostNameserverNamespaces.map((namespace) => ({
+        name: `dns-nameservers-${namespace}`,
+        cluster: 'host' as const,
+        type: Resources.services,
+        scope: { namespace },
+        keys: () => nameserverChangeKeys(),
+      })),
+      ...(nameserverSources.some((s) => s.scope === 'virtual')
+        ? [
+            {
+              name: 'dns-nameservers-virtual',
+              cluster: 'virtual' as const,
+              type: Resources.services,
+              keys: (service: KubeObject) =>
+                nameserverSources.some(
+                  (s) => s.scope === 'virtual' && s.namespace === service.metadata?.namespace,
+                )
+                  ? nameserverChangeKeys()
+                  : [],
+            },
+          ]
+        : []),
       // Pods waiting for the virtual DNS go as soon as kube-dns or its host copy changes (it appears, or
       // is re-created with the host's IP), not at their next backoff.
       {
@@ -424,12 +549,15 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       virtualServices = env.informers.get(env.virtual, Resources.services);
       virtualNamespaces = env.informers.get(env.virtual, Resources.namespaces);
       hostServices = env.informers.get(env.host, Resources.services, { namespace: env.hostNamespace });
+      for (const namespace of hostNameserverNamespaces)
+        nameserverServices.set(namespace, env.informers.get(env.host, Resources.services, { namespace }));
       if (kinds.has('services')) kubeDnsHostKey = `${env.hostNamespace}/${kubeDnsHostName}`;
       virtualSecrets = env.informers.get(env.virtual, Resources.secrets);
       virtualConfigMaps = env.informers.get(env.virtual, Resources.configMaps);
       const hostSecrets = env.informers.get(env.host, Resources.secrets, managed);
       // The pods kind's own host informer (same scope): which bundle keys host pods still mount.
       const hostPods = env.informers.get(env.host, Resources.pods, managed);
+      hostPodCache = hostPods;
       hostPods.addIndexer(TOKEN_BUNDLE_INDEX, (pod) => [
         ...new Set(bundleSlotsOf(pod, env.vcName).map((s) => s.secretName)),
       ]);
@@ -523,6 +651,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       // Deletions go through whatever the shape; binding, status and spec updates read the pod.
       const problem = malformedPod(virtualPod);
       if (problem) throw new TerminalError(`malformed pod: ${problem}`);
+      if (await replacedForNameservers(ctx, virtualPod, hostPod)) return { virtualWritten: true };
       const result: SyncResult = {};
       const hostNode = specOf(hostPod).nodeName;
       if (specOf(virtualPod).nodeName) recentlyBound.delete(ctx.key);

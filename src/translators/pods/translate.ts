@@ -53,6 +53,8 @@ export interface PodTranslationContext extends PodPolicy {
   workloadServiceAccount: string;
   /** The virtual cluster's DNS IP; '' while there is none, for a pod that does not use it (usesVirtualDns). */
   dnsServiceIP: string;
+  /** --pod-dns-nameserver: the cluster's nameservers, in place of dnsServiceIP, when configured. */
+  clusterNameservers?: readonly string[];
   clusterDomain: string;
   virtualApiServiceIP: string;
   virtualApiServicePort: number;
@@ -274,7 +276,12 @@ export function translatePodToHost(virtual: Pod, ctx: PodTranslationContext): Po
   // DNS: what a kubelet makes of the pod's policy, with the virtual cluster's DNS service and the
   // virtual namespace's search path as the cluster's (see usesVirtualDns for who gets them).
   if (usesVirtualDns(spec)) {
-    spec.dnsConfig = clusterDnsConfig(ctx.dnsServiceIP, ns, ctx.clusterDomain, spec.dnsConfig);
+    spec.dnsConfig = clusterDnsConfig(
+      ctx.clusterNameservers ?? [ctx.dnsServiceIP],
+      ns,
+      ctx.clusterDomain,
+      spec.dnsConfig,
+    );
     spec.dnsPolicy = 'None';
   }
   // spec.subdomain names a Service of the pod's namespace, and the kubelet builds the pod's FQDN from
@@ -481,7 +488,7 @@ function setLabelKeys<F extends 'matchLabelKeys' | 'mismatchLabelKeys'>(
 }
 
 /** Most nameservers a pod's resolv.conf may have (the API server refuses more). */
-const MAX_NAMESERVERS = 3;
+export const MAX_NAMESERVERS = 3;
 /** The API server's limits on a pod's search list: entries, and characters joined by spaces. */
 const MAX_SEARCHES = 32;
 const MAX_SEARCH_CHARS = 2048;
@@ -498,13 +505,18 @@ function withinSearchLimits(searches: string[]): string[] {
   return out;
 }
 
+/** A cluster-DNS pod's nameservers: the cluster's, then its own, without repeats, at most three. */
+export function podNameservers(cluster: readonly string[], own: PodDnsConfig | undefined): string[] {
+  return [...new Set([...cluster, ...(own?.nameservers ?? [])])].slice(0, MAX_NAMESERVERS);
+}
+
 /**
  * A cluster-DNS pod's resolver settings, as the kubelet merges them: the cluster's nameserver and
  * searches first, then the pod's own `dnsConfig` ones (without repeats, at most three nameservers);
  * `ndots:5`, unless the pod sets its own value of an option.
  */
 function clusterDnsConfig(
-  dnsServiceIP: string,
+  cluster: readonly string[],
   namespace: string,
   domain: string,
   own: PodDnsConfig | undefined,
@@ -512,7 +524,7 @@ function clusterDnsConfig(
   const options = new Map<string, string | undefined>([['ndots', '5']]);
   for (const option of own?.options ?? []) if (option.name) options.set(option.name, option.value);
   return {
-    nameservers: [...new Set([dnsServiceIP, ...(own?.nameservers ?? [])])].slice(0, MAX_NAMESERVERS),
+    nameservers: podNameservers(cluster, own),
     searches: withinSearchLimits([
       ...new Set([`${namespace}.svc.${domain}`, `svc.${domain}`, domain, ...(own?.searches ?? [])]),
     ]),

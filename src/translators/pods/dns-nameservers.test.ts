@@ -1,0 +1,64 @@
+import type { KubeObject } from '../../kube/object.ts';
+import { invalidNameserverSources, parseNameserverSource, resolveNameservers } from './dns-nameservers.ts';
+
+const service = (name: string, ip: string, labels: Record<string, string>): KubeObject => ({
+  metadata: { name, namespace: 'dns', labels },
+  spec: { clusterIP: ip },
+});
+
+describe('parseNameserverSource', () => {
+  it("reads <scope>:<namespace>:<selector>, with vCluster's scope names too", () => {
+    expect(parseNameserverSource('control-plane-host:dns:app=dns,tier in (a)')).toMatchObject({
+      scope: 'host',
+      namespace: 'dns',
+      selector: {
+        matchLabels: { app: 'dns' },
+        matchExpressions: [{ key: 'tier', operator: 'In', values: ['a'] }],
+      },
+    });
+    expect(parseNameserverSource('tenant-cluster:kube-system:k8s-app=kube-dns').scope).toBe('virtual');
+  });
+
+  it.each([
+    ['dns:app=dns', 'must be <scope>:<namespace>:<label selector>'],
+    ['cluster:dns:app=dns', 'must be <scope>'],
+    ['host:Bad_NS:app=dns', 'is not a namespace name'],
+    ['host:dns:', 'the label selector is empty'],
+    ['host:dns:a b', 'cannot read'],
+  ])('%j is refused, naming the problem', (entry, message) => {
+    expect(invalidNameserverSources([entry])).toContain(message);
+  });
+
+  it('more than three entries are refused (a pod may have no more nameservers)', () => {
+    expect(invalidNameserverSources(Array(4).fill('host:dns:a=b'))).toContain('at most 3');
+  });
+});
+
+describe('resolveNameservers', () => {
+  const sources = ['host:dns:role=primary', 'host:dns:role=secondary'].map(parseNameserverSource);
+  const all = [
+    service('b-primary', '10.0.0.2', { role: 'primary' }),
+    service('a-primary', '10.0.0.1', { role: 'primary' }),
+    service('headless', 'None', { role: 'secondary' }),
+    service('secondary', '10.0.0.3', { role: 'secondary' }),
+  ];
+
+  it("each source's Services by name, then the next source's; headless Services and repeats left out", () => {
+    expect(
+      resolveNameservers(
+        sources,
+        () => all,
+        () => true,
+      ),
+    ).toEqual({ ips: ['10.0.0.1', '10.0.0.2', '10.0.0.3'] });
+  });
+
+  it('a source with nothing usable holds everything up, and says which', () => {
+    const resolved = resolveNameservers(
+      sources,
+      () => all,
+      (_s, svc) => svc.metadata?.name !== 'secondary',
+    );
+    expect(resolved).toEqual({ missing: sources[1] });
+  });
+});

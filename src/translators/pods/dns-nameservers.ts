@@ -1,0 +1,96 @@
+import type { KubeObject } from '../../kube/object.ts';
+import type { LabelSelector } from '../../naming/labels.ts';
+import { parseLabelSelector, selectorMatches } from '../../util/label-selector.ts';
+import { MAX_NAMESERVERS } from './translate.ts';
+
+/**
+ * vCluster's `sync.toHost.pods.dns.nameservers`: the nameservers synced pods get instead of the
+ * virtual cluster's DNS, each found as the cluster IPs of the Services a label selector picks in a
+ * namespace of the host (`control-plane-host`) or of the virtual cluster (`tenant-cluster`).
+ */
+export interface NameserverSource {
+  scope: 'host' | 'virtual';
+  namespace: string;
+  selector: LabelSelector;
+  /** The flag's entry, for messages. */
+  text: string;
+}
+
+const SCOPES: Record<string, NameserverSource['scope']> = {
+  host: 'host',
+  'control-plane-host': 'host',
+  virtual: 'virtual',
+  'tenant-cluster': 'virtual',
+};
+const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** One `--pod-dns-nameserver` entry, `<scope>:<namespace>:<selector>`; throws naming what is wrong. */
+export function parseNameserverSource(text: string): NameserverSource {
+  const [scopeText, namespace, ...rest] = text.split(':');
+  const selectorText = rest.join(':').trim();
+  const scope = SCOPES[(scopeText ?? '').trim()];
+  if (!scope || namespace === undefined || !rest.length)
+    throw new Error(
+      `${JSON.stringify(text)}: must be <scope>:<namespace>:<label selector>, scope host (control-plane-host) or virtual (tenant-cluster)`,
+    );
+  if (!NAMESPACE.test(namespace.trim()))
+    throw new Error(`${JSON.stringify(text)}: ${JSON.stringify(namespace)} is not a namespace name`);
+  if (!selectorText) throw new Error(`${JSON.stringify(text)}: the label selector is empty`);
+  return { scope, namespace: namespace.trim(), selector: parseLabelSelector(selectorText), text };
+}
+
+/** What is wrong with the entries, or undefined: for the flag's validation. */
+export function invalidNameserverSources(entries: readonly string[]): string | undefined {
+  if (entries.length > MAX_NAMESERVERS)
+    return `at most ${MAX_NAMESERVERS} entries (a pod may have no more nameservers), got ${entries.length}`;
+  for (const entry of entries) {
+    try {
+      parseNameserverSource(entry);
+    } catch (err) {
+      return (err as Error).message;
+    }
+  }
+  return undefined;
+}
+
+/** The nameservers, or the first source that has none yet. */
+export type NameserverResolution = { ips: string[] } | { missing: NameserverSource };
+
+/**
+ * The sources' nameservers, in order: each source's Services (by name) that have a cluster IP the
+ * pods can reach (`usable`: a virtual Service only once its host copy has the same IP); at most
+ * MAX_NAMESERVERS in all. A source with none holds everything up: a pod started without one of its
+ * resolvers would keep that resolv.conf for life.
+ */
+export function resolveNameservers(
+  sources: readonly NameserverSource[],
+  servicesOf: (source: NameserverSource) => readonly KubeObject[],
+  usable: (source: NameserverSource, service: KubeObject, ip: string) => boolean,
+): NameserverResolution {
+  const ips: string[] = [];
+  for (const source of sources) {
+    const found = servicesOf(source)
+      .filter((s) => selectorMatches(source.selector, s.metadata?.labels ?? {}))
+      .sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''))
+      .map((s) => [s, clusterIpOf(s)] as const)
+      .filter(([s, ip]) => ip !== undefined && usable(source, s, ip))
+      .map(([, ip]) => ip!);
+    if (!found.length) return { missing: source };
+    for (const ip of found) if (!ips.includes(ip)) ips.push(ip);
+  }
+  return { ips: ips.slice(0, MAX_NAMESERVERS) };
+}
+
+function clusterIpOf(service: KubeObject): string | undefined {
+  const ip = (service.spec as { clusterIP?: string } | undefined)?.clusterIP;
+  return ip && ip !== 'None' ? ip : undefined;
+}
+
+/** Why a pod waits for its nameservers (the tenant's event; the host's names stay out of it). */
+export function waitingForNameservers(missing: NameserverSource): string {
+  const where =
+    missing.scope === 'virtual'
+      ? `namespace ${missing.namespace} of this virtual cluster`
+      : 'a namespace of the host cluster';
+  return `waiting for the DNS nameserver Services this virtual cluster is configured with (none in ${where} matches yet): the pod starts once each has an address`;
+}
