@@ -16,6 +16,8 @@ export const POD_SERVICE_ACCOUNT_ANNOTATION = 'vcluster.loft.sh/service-account-
 export const POD_LABELS_ANNOTATION = 'vcluster.loft.sh/labels';
 /** On a host pod: the virtual pod's cpu and memory it was made or last resized from (pods/resize.ts). */
 export const CONTAINER_RESOURCES_ANNOTATION = 'vsyncer.dev/container-resources';
+/** On a host pod: the --pod-dns-nameserver nameservers it was made with (pods/dns-nameservers.ts). */
+export const CLUSTER_NAMESERVERS_ANNOTATION = 'vsyncer.dev/cluster-nameservers';
 /** The label / annotation keys the syncer set on a host object, one per line, so it leaves other keys alone. */
 export const MANAGED_LABELS_ANNOTATION = 'vcluster.loft.sh/managed-labels';
 export const MANAGED_ANNOTATIONS_ANNOTATION = 'vcluster.loft.sh/managed-annotations';

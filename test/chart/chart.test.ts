@@ -360,6 +360,34 @@ describe('helm chart', () => {
     ).toThrow('must be a string');
   });
 
+  it("turns vCluster's pods.dns.nameservers into --pod-dns-nameserver, refusing an entry that selects nothing", () => {
+    const entry = (i: number, scope: string, namespace: string, labels: Record<string, string>) =>
+      Object.fromEntries([
+        [`syncer.podDnsNameservers[${i}].service.scope`, scope],
+        [`syncer.podDnsNameservers[${i}].service.namespace`, namespace],
+        ...Object.entries(labels).map(([k, v]) => [
+          `syncer.podDnsNameservers[${i}].service.labelSelector.matchLabels.${k}`,
+          v,
+        ]),
+      ]);
+    const ms = render({
+      ...entry(0, 'control-plane-host', 'dns', { role: 'primary' }),
+      ...entry(1, 'tenant-cluster', 'kube-system', { 'k8s-app': 'kube-dns' }),
+    });
+    expect(syncerArgs(ms)).toEqual(
+      expect.arrayContaining([
+        '--pod-dns-nameserver=control-plane-host:dns:role=primary',
+        '--pod-dns-nameserver=tenant-cluster:kube-system:k8s-app=kube-dns',
+      ]),
+    );
+    // The host namespace gets a Role to read Services there; the virtual one none.
+    const roles = ms.filter((m) => m.kind === 'Role').map((m) => m.metadata?.namespace);
+    expect(roles).toContain('dns');
+    expect(roles).not.toContain('kube-system');
+    expect(() => render(entry(0, 'control-plane-host', 'dns', {}))).toThrow('must select something');
+    expect(() => render(entry(0, 'cluster', 'dns', { a: 'b' }))).toThrow('scope must be');
+  });
+
   it('maps every syncer flag to a value and every rendered flag to a real flag', () => {
     const help = spawnSync(process.execPath, [join(REPO_ROOT, 'cmd/vsyncer.ts'), 'start', '--help'], {
       encoding: 'utf8',

@@ -104,6 +104,9 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 {{- fail (printf "%s.scope must be control-plane-host or tenant-cluster" $what) }}
 {{- end }}
 {{- $selector := include "vsyncer.labelSelectorText" (dict "selector" $svc.labelSelector "what" (printf "%s.labelSelector" $what)) }}
+{{- if not $selector }}
+{{- fail (printf "%s.labelSelector must select something (matchLabels or matchExpressions)" $what) }}
+{{- end }}
 - {{ printf "--pod-dns-nameserver=%s:%s:%s" $svc.scope (required (printf "%s.namespace is required" $what) $svc.namespace) $selector | quote }}
 {{- end }}
 {{- if and (eq (include "vsyncer.distro" .) "vanilla") .Values.vanilla.coredns.enabled }}

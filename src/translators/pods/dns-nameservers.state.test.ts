@@ -17,10 +17,22 @@ const dnsService = (name: string, ip: string, role?: string): Seed => [
     spec: { clusterIP: ip, ports: [{ port: 53, protocol: 'UDP' }] },
   },
 ];
-const virtualPod = (name: string, spec: Record<string, unknown> = {}): Seed => [
+/** A pod a ReplicaSet owns (it would be made again), unless `bare`. */
+const virtualPod = (name: string, spec: Record<string, unknown> = {}, bare = false): Seed => [
   PODS,
   {
-    metadata: { name, namespace: 'team', uid: `uid-${name}` },
+    metadata: {
+      name,
+      namespace: 'team',
+      uid: `uid-${name}`,
+      ...(bare
+        ? {}
+        : {
+            ownerReferences: [
+              { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'rs', uid: 'rs-uid', controller: true },
+            ],
+          }),
+    },
     spec: { containers: [{ name: 'main', image: 'app:1' }], ...spec },
     status: { phase: 'Pending' },
   },
@@ -107,20 +119,26 @@ describe('--pod-dns-nameserver (vCluster sync.toHost.pods.dns.nameservers)', () 
     expect(dnsOf(hostPod(t, 'web'))?.dnsConfig?.nameservers).toEqual(['10.96.5.1', '10.96.5.2']);
   });
 
-  it('a running pod whose nameservers changed (a Service re-created with a new IP) is deleted so that it is made again; a gap changes nothing', async () => {
-    const t = await table([virtualPod('web')], services);
+  it('a running pod whose nameservers changed (a Service re-created with a new IP) is evicted so that it is made again; a gap changes nothing; a bare pod is told and kept', async () => {
+    const t = await table([virtualPod('web'), virtualPod('bare', {}, true)], services);
     expect(hostPod(t, 'web')).toBeDefined();
     await t.host.delete(SVC, DNS_NS, 'primary-dns');
     await t.settle();
     // Gone for a moment: nothing to resolve to, and nothing is done to running pods.
-    expect(t.virtual.objects(PODS, 'team').map((p) => p.metadata?.name)).toEqual(['web']);
+    expect(t.virtual.objects(PODS, 'team').map((p) => p.metadata?.name)).toEqual(['bare', 'web']);
     await t.host.create(SVC, DNS_NS, dnsService('primary-dns', '10.96.5.9', 'primary')[1]);
     await t.settle();
-    expect(t.virtual.objects(PODS, 'team')).toEqual([]);
-    expect(events(t)).toEqual([
-      expect.stringContaining(
-        'NameserversChanged: the DNS nameservers this virtual cluster gives its pods changed (10.96.5.1, 10.96.5.2 -> 10.96.5.9, 10.96.5.2)',
-      ),
+    expect(t.virtual.objects(PODS, 'team').map((p) => p.metadata?.name)).toEqual(['bare']);
+    expect(t.virtual.writeLog()).toContain('create pods/eviction team/web');
+    const change =
+      'NameserversChanged: the DNS nameservers this virtual cluster gives its pods changed (10.96.5.1, 10.96.5.2 -> 10.96.5.9, 10.96.5.2)';
+    expect(events(t).sort()).toEqual([
+      `${change}: the pod is evicted so that it is made again with them`,
+      `${change}: this pod keeps the old ones (no controller would make it again); delete it to get the new ones`,
     ]);
+    // Told once, however often it is reconciled.
+    t.controllers.get('pods')!.controller.enqueue('team/bare');
+    await t.settle();
+    expect(events(t)).toHaveLength(2);
   });
 });

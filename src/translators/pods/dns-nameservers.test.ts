@@ -1,5 +1,10 @@
 import type { KubeObject } from '../../kube/object.ts';
-import { invalidNameserverSources, parseNameserverSource, resolveNameservers } from './dns-nameservers.ts';
+import {
+  givenOtherNameservers,
+  invalidNameserverSources,
+  parseNameserverSource,
+  resolveNameservers,
+} from './dns-nameservers.ts';
 
 const service = (name: string, ip: string, labels: Record<string, string>): KubeObject => ({
   metadata: { name, namespace: 'dns', labels },
@@ -43,14 +48,28 @@ describe('resolveNameservers', () => {
     service('secondary', '10.0.0.3', { role: 'secondary' }),
   ];
 
-  it("each source's Services by name, then the next source's; headless Services and repeats left out", () => {
+  it('one per source, the first of its Services by name that has an IP; headless Services left out', () => {
     expect(
       resolveNameservers(
         sources,
         () => all,
         () => true,
       ),
-    ).toEqual({ ips: ['10.0.0.1', '10.0.0.2', '10.0.0.3'] });
+    ).toEqual({ ips: ['10.0.0.1', '10.0.0.3'] });
+  });
+
+  it('on the host, a Service some virtual cluster synced there (labels a tenant chose) is never one', () => {
+    const copy = service('0-tenant-copy', '10.0.0.66', {
+      role: 'primary',
+      'vcluster.loft.sh/managed-by': 'any-vc',
+    });
+    expect(
+      resolveNameservers(
+        sources,
+        () => [copy, ...all],
+        () => true,
+      ),
+    ).toEqual({ ips: ['10.0.0.1', '10.0.0.3'] });
   });
 
   it('a source with nothing usable holds everything up, and says which', () => {
@@ -60,5 +79,19 @@ describe('resolveNameservers', () => {
       (_s, svc) => svc.metadata?.name !== 'secondary',
     );
     expect(resolved).toEqual({ missing: sources[1] });
+  });
+});
+
+describe('givenOtherNameservers', () => {
+  const pod = (annotations: Record<string, string>, nameservers: string[]): KubeObject => ({
+    metadata: { name: 'p', annotations },
+    spec: { dnsPolicy: 'None', dnsConfig: { nameservers } },
+  });
+  it('judges by the record the pod was made with, not its live spec; a pod without one is not judged', () => {
+    const record = { 'vsyncer.dev/cluster-nameservers': '["10.0.0.1"]' };
+    // A host webhook added a resolver: still the nameservers it was given.
+    expect(givenOtherNameservers(pod(record, ['10.0.0.1', '169.254.20.10']), ['10.0.0.1'])).toBe(false);
+    expect(givenOtherNameservers(pod(record, ['10.0.0.1']), ['10.0.0.9'])).toBe(true);
+    expect(givenOtherNameservers(pod({}, ['10.96.0.10']), ['10.0.0.9'])).toBe(false);
   });
 });

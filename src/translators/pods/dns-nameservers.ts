@@ -1,5 +1,5 @@
 import type { KubeObject } from '../../kube/object.ts';
-import type { LabelSelector } from '../../naming/labels.ts';
+import { CLUSTER_NAMESERVERS_ANNOTATION, MANAGED_BY_LABEL, type LabelSelector } from '../../naming/labels.ts';
 import { parseLabelSelector, selectorMatches } from '../../util/label-selector.ts';
 import { MAX_NAMESERVERS } from './translate.ts';
 
@@ -57,10 +57,12 @@ export function invalidNameserverSources(entries: readonly string[]): string | u
 export type NameserverResolution = { ips: string[] } | { missing: NameserverSource };
 
 /**
- * The sources' nameservers, in order: each source's Services (by name) that have a cluster IP the
- * pods can reach (`usable`: a virtual Service only once its host copy has the same IP); at most
- * MAX_NAMESERVERS in all. A source with none holds everything up: a pod started without one of its
- * resolvers would keep that resolv.conf for life.
+ * The sources' nameservers, in order, one per source: the first (by name) of the Services it selects
+ * that has a cluster IP the pods can reach (`usable`: a virtual Service only once its host copy has
+ * the same IP). One each, so that no source crowds out another within the three a pod may have. On
+ * the host, a Service some virtual cluster synced there (a tenant's, labelled managed-by) is never
+ * one: tenants choose its labels. A source with none holds everything up: a pod started without one
+ * of its resolvers would keep that resolv.conf for life.
  */
 export function resolveNameservers(
   sources: readonly NameserverSource[],
@@ -70,15 +72,22 @@ export function resolveNameservers(
   const ips: string[] = [];
   for (const source of sources) {
     const found = servicesOf(source)
-      .filter((s) => selectorMatches(source.selector, s.metadata?.labels ?? {}))
+      .filter((s) => selects(source, s))
       .sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''))
       .map((s) => [s, clusterIpOf(s)] as const)
-      .filter(([s, ip]) => ip !== undefined && usable(source, s, ip))
-      .map(([, ip]) => ip!);
-    if (!found.length) return { missing: source };
-    for (const ip of found) if (!ips.includes(ip)) ips.push(ip);
+      .find(([s, ip]) => ip !== undefined && usable(source, s, ip));
+    if (!found) return { missing: source };
+    if (!ips.includes(found[1]!)) ips.push(found[1]!);
   }
   return { ips: ips.slice(0, MAX_NAMESERVERS) };
+}
+
+/** Whether a Service (of the source's scope) is one a source may pick. */
+export function selects(source: NameserverSource, service: KubeObject): boolean {
+  const labels = service.metadata?.labels ?? {};
+  if (service.metadata?.namespace !== source.namespace) return false;
+  if (source.scope === 'host' && labels[MANAGED_BY_LABEL] !== undefined) return false;
+  return selectorMatches(source.selector, labels);
 }
 
 function clusterIpOf(service: KubeObject): string | undefined {
@@ -93,4 +102,29 @@ export function waitingForNameservers(missing: NameserverSource): string {
       ? `namespace ${missing.namespace} of this virtual cluster`
       : 'a namespace of the host cluster';
   return `waiting for the DNS nameserver Services this virtual cluster is configured with (none in ${where} matches yet): the pod starts once each has an address`;
+}
+
+/** The record a host pod carries of the nameservers it was made with: the resolution, as JSON. */
+export const nameserverRecord = (ips: readonly string[]): string => JSON.stringify(ips);
+
+/**
+ * Whether a host pod was made with other --pod-dns-nameserver nameservers than `ips` (by the record
+ * it carries: its live spec may hold what a host webhook added). A pod without a record was made
+ * before the flag was set, and is not judged.
+ */
+export function givenOtherNameservers(hostPod: KubeObject, ips: readonly string[]): boolean {
+  const given = hostPod.metadata?.annotations?.[CLUSTER_NAMESERVERS_ANNOTATION];
+  return given !== undefined && given !== nameserverRecord(ips);
+}
+
+/** The nameservers a host pod records it was made with, for messages ([] when unreadable). */
+export function recordedNameservers(hostPod: KubeObject): string[] {
+  try {
+    const parsed: unknown = JSON.parse(
+      hostPod.metadata?.annotations?.[CLUSTER_NAMESERVERS_ANNOTATION] ?? '[]',
+    );
+    return Array.isArray(parsed) ? parsed.map(String) : [];
+  } catch {
+    return [];
+  }
 }

@@ -1,11 +1,16 @@
 import type { Informer } from '../../informer/informer.ts';
-import { isNotFound } from '../../kube/errors.ts';
+import { isApiError, isNotFound } from '../../kube/errors.ts';
 import { LRUCache } from 'lru-cache';
 import { TerminalError, WaitingError } from '../../controller/errors.ts';
 import { objectKey, splitKey, type KubeObject } from '../../kube/object.ts';
 import { Resources, type ResourceType } from '../../kube/resources.ts';
 import type { Pod, PodStatus } from '../../kube/types.ts';
-import { CONTAINER_RESOURCES_ANNOTATION, MANAGED_BY_LABEL, managedBySelector } from '../../naming/labels.ts';
+import {
+  CLUSTER_NAMESERVERS_ANNOTATION,
+  CONTAINER_RESOURCES_ANNOTATION,
+  MANAGED_BY_LABEL,
+  managedBySelector,
+} from '../../naming/labels.ts';
 import { hostName } from '../../naming/names.ts';
 import { explainAlreadyExists } from '../../sync/engine.ts';
 import type { KindSpec, Placement, ReconcileContext, SyncEnvironment, SyncResult } from '../../sync/kind.ts';
@@ -38,14 +43,16 @@ import { HostResizer, recordAfter } from './resize.ts';
 import { scrubHostNames } from '../../sync/scrub.ts';
 import { DnsWaiters, usesVirtualDns, WAITING_FOR_DNS, WAITING_FOR_DNS_REASON } from './virtual-dns.ts';
 import {
+  givenOtherNameservers,
   parseNameserverSource,
+  recordedNameservers,
   resolveNameservers,
+  selects,
   waitingForNameservers,
   type NameserverResolution,
 } from './dns-nameservers.ts';
 import { bundleSlotsOf, mountedTokenSource, PodTokens } from './tokens.ts';
 import {
-  podNameservers,
   podStatusForVirtual,
   podUpdatesForHost,
   translatePodToHost,
@@ -59,6 +66,9 @@ interface PodSpecLite {
 }
 
 const specOf = (pod: KubeObject): PodSpecLite => (pod.spec ?? {}) as PodSpecLite;
+
+/** How soon a pod whose disruption budget held its eviction (for new nameservers) is tried again. */
+const NAMESERVER_EVICTION_RETRY_MS = 10_000;
 
 /** Virtual pods by the objects they reference: `<Kind>/<namespace>/<name>`. */
 const REFERENCE_INDEX = 'pods/references';
@@ -127,6 +137,16 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
   ];
   /** Host Services of the namespaces those sources name, by namespace. */
   const nameserverServices = new Map<string, Informer<KubeObject>>();
+  /** Finished or uncontrolled pods told once that they keep their old nameservers. */
+  const nameserverNotices = new DnsWaiters();
+  /** Whether a host Service is this syncer's copy of a virtual Service a virtual source picks. */
+  const copiesVirtualNameserver = (service: KubeObject): boolean => {
+    const sources = nameserverSources.filter((s) => s.scope === 'virtual');
+    if (!sources.length) return false;
+    const key = ownedVirtualKey(service, where, Resources.services);
+    const virtual = key ? virtualServices?.store.get(key) : undefined;
+    return virtual !== undefined && sources.some((s) => selects(s, virtual));
+  };
   /** The host pods this syncer made (the kind's own host cache). */
   let hostPodCache: Informer<KubeObject> | undefined;
   /** Resizes the host refused, per pod (see HostResizer). */
@@ -318,20 +338,18 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
   }
 
   /**
-   * What a change of a nameserver Service concerns: the pods waiting for one, and the running pods
-   * whose host copies have other nameservers than the ones configured now (a running pod's
-   * resolv.conf cannot change: such a pod is replaced, see update). Read from the caches alone, as a
-   * relation's keys must be (its index asks too).
+   * What a change of a Service concerns for --pod-dns-nameserver: nothing unless a source may pick
+   * it; then the pods waiting for their nameservers, and the running pods whose host copies were
+   * given other ones than those configured now (see replacement). From the caches alone, as a
+   * relation's keys must be (its index asks too, per Service).
    */
-  function nameserverChangeKeys(): string[] {
+  function nameserverChangeKeys(service: KubeObject): string[] {
+    if (!nameserverSources.some((source) => selects(source, service))) return [];
     const keys = dnsWaiters.keys();
     const resolved = configuredNameservers();
     if (!('ips' in resolved) || !hostPodCache) return keys;
     for (const hostPod of hostPodCache.store.list()) {
-      const spec = asPod(hostPod).spec;
-      const nameservers = spec?.dnsConfig?.nameservers;
-      if (spec?.dnsPolicy !== 'None' || !nameservers) continue;
-      if (resolved.ips.every((ip, i) => nameservers[i] === ip)) continue;
+      if (!givenOtherNameservers(hostPod, resolved.ips)) continue;
       const key = ownedVirtualKey(hostPod, where, Resources.pods);
       if (key) keys.push(key);
     }
@@ -352,29 +370,58 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
   }
 
   /**
-   * With --pod-dns-nameserver: a running pod whose host copy has other nameservers than the ones
-   * configured now (a Service re-created with a new IP, a selector now picking another) cannot have
-   * them changed: it is deleted, with an event saying why, so that its controller makes it again.
+   * With --pod-dns-nameserver: what to do about a pod whose host copy was given other nameservers
+   * than the ones configured now (a Service re-created with a new IP, a selector now picking
+   * another), which a running pod cannot change. Judged by the record the host pod was made with,
+   * not its live spec (a host webhook may add a resolver). A pod a controller owns is evicted through
+   * the virtual API, so that its PodDisruptionBudget paces the replacements (`held` while it says
+   * not yet); a finished pod, or one no controller would make again, is left as it is and the tenant
+   * told once. A pod made before the flag was set has no record, and is left alone.
    */
-  async function replacedForNameservers(
+  async function replacement(
     ctx: ReconcileContext,
     virtualPod: KubeObject,
     hostPod: KubeObject,
-  ): Promise<boolean> {
-    if (!nameserverSources.length || !usesVirtualDns(asPod(virtualPod).spec)) return false;
+  ): Promise<'replaced' | 'held' | undefined> {
+    if (!nameserverSources.length) return undefined;
     const resolved = configuredNameservers();
-    if (!('ips' in resolved)) return false;
-    const want = podNameservers(resolved.ips, asPod(virtualPod).spec?.dnsConfig);
-    const have = asPod(hostPod).spec?.dnsConfig?.nameservers ?? [];
-    if (sameJson(want, have)) return false;
+    if (!('ips' in resolved) || !givenOtherNameservers(hostPod, resolved.ips)) return undefined;
+    const phase = asPod(hostPod).status?.phase;
+    const owned = (virtualPod.metadata?.ownerReferences ?? []).some((o) => o.controller);
+    const change = `the DNS nameservers this virtual cluster gives its pods changed (${recordedNameservers(hostPod).join(', ')} -> ${resolved.ips.join(', ')})`;
+    if (phase === 'Succeeded' || phase === 'Failed' || !owned) {
+      if (nameserverNotices.wait(ctx.key, `${virtualPod.metadata?.uid}/${resolved.ips.join(',')}`))
+        await ctx.events.record(
+          virtualPod,
+          'Warning',
+          'NameserversChanged',
+          `${change}: this pod keeps the old ones (no controller would make it again); delete it to get the new ones`,
+        );
+      return undefined;
+    }
+    try {
+      await ctx.virtual.create(
+        Resources.pods,
+        ctx.virtualNamespace,
+        {
+          apiVersion: 'policy/v1',
+          kind: 'Eviction',
+          metadata: { name: ctx.virtualName, namespace: ctx.virtualNamespace },
+        },
+        { subresource: 'eviction', name: ctx.virtualName },
+      );
+    } catch (err) {
+      if (isApiError(err, 'tooManyRequests')) return 'held';
+      if (isNotFound(err)) return 'replaced';
+      throw err;
+    }
     await ctx.events.record(
       virtualPod,
       'Warning',
       'NameserversChanged',
-      `the DNS nameservers this virtual cluster gives its pods changed (${have.join(', ') || 'none'} -> ${want.join(', ')}): the pod is deleted so that it is made again with them`,
+      `${change}: the pod is evicted so that it is made again with them`,
     );
-    await deletePod(ctx, 'virtual', virtualPod);
-    return true;
+    return 'replaced';
   }
 
   /** Writes the virtual pod's status when it differs; the pod as written, or undefined. */
@@ -477,7 +524,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
         cluster: 'host' as const,
         type: Resources.services,
         scope: { namespace },
-        keys: () => nameserverChangeKeys(),
+        keys: nameserverChangeKeys,
       })),
       ...(nameserverSources.some((s) => s.scope === 'virtual')
         ? [
@@ -485,12 +532,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
               name: 'dns-nameservers-virtual',
               cluster: 'virtual' as const,
               type: Resources.services,
-              keys: (service: KubeObject) =>
-                nameserverSources.some(
-                  (s) => s.scope === 'virtual' && s.namespace === service.metadata?.namespace,
-                )
-                  ? nameserverChangeKeys()
-                  : [],
+              keys: nameserverChangeKeys,
             },
           ]
         : []),
@@ -508,7 +550,12 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
         type: Resources.services,
         scope: { namespace: where.hostNamespace },
         whenKind: 'services',
-        keys: (service) => (service.metadata?.name === kubeDnsHostName ? dnsWaiters.keys() : []),
+        // (and, for --pod-dns-nameserver, a copy of a virtual Service a source picks: it counts once
+        // its copy has its IP)
+        keys: (service) =>
+          service.metadata?.name === kubeDnsHostName || copiesVirtualNameserver(service)
+            ? dnsWaiters.keys()
+            : [],
       },
     ],
 
@@ -651,8 +698,11 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       // Deletions go through whatever the shape; binding, status and spec updates read the pod.
       const problem = malformedPod(virtualPod);
       if (problem) throw new TerminalError(`malformed pod: ${problem}`);
-      if (await replacedForNameservers(ctx, virtualPod, hostPod)) return { virtualWritten: true };
+      const replacing = await replacement(ctx, virtualPod, hostPod);
+      if (replacing === 'replaced') return { virtualWritten: true };
       const result: SyncResult = {};
+      // Its disruption budget allows no eviction now: the rest of its sync goes on, and it is tried again.
+      if (replacing === 'held') result.requeueAfterMs = NAMESERVER_EVICTION_RETRY_MS;
       const hostNode = specOf(hostPod).nodeName;
       if (specOf(virtualPod).nodeName) recentlyBound.delete(ctx.key);
       if (hostNode && !specOf(virtualPod).nodeName) {
@@ -698,7 +748,8 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       // Every later host write must carry the resourceVersion the one before it left.
       let latestHostPod = resize.hostPod as unknown as KubeObject;
       if (resize.wrote) result.hostWritten = true;
-      if (resize.retryInMs !== undefined) result.requeueAfterMs = resize.retryInMs;
+      if (resize.retryInMs !== undefined)
+        result.requeueAfterMs = Math.min(resize.retryInMs, result.requeueAfterMs ?? Infinity);
       if (resize.failure) ctx.log.warn('in-place resize failed, trying again', { err: resize.failure });
       // What the host pod still needs, planned before the status: that says whether the host is
       // current. A translation that must wait (the virtual API Service has no IP) holds up only the
@@ -711,11 +762,21 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
           asPod(latestHostPod),
           translationContext(ctx, virtualPod, latestHostPod),
           (desired) => {
-            // The resize record moves on only with the host's resources (see recordAfter).
+            // The resize record moves on only with the host's resources (see recordAfter); the
+            // nameservers record stays what the pod was made with.
             const annotations = (desired.metadata!.annotations ??= {});
-            const record = recordAfter(asPod(virtualPod), asPod(latestHostPod), resize);
-            if (record === undefined) delete annotations[CONTAINER_RESOURCES_ANNOTATION];
-            else annotations[CONTAINER_RESOURCES_ANNOTATION] = record;
+            const keep = (key: string, value: string | undefined) => {
+              if (value === undefined) delete annotations[key];
+              else annotations[key] = value;
+            };
+            keep(
+              CONTAINER_RESOURCES_ANNOTATION,
+              recordAfter(asPod(virtualPod), asPod(latestHostPod), resize),
+            );
+            keep(
+              CLUSTER_NAMESERVERS_ANNOTATION,
+              latestHostPod.metadata?.annotations?.[CLUSTER_NAMESERVERS_ANNOTATION],
+            );
             plan = ctx.planMetadata(virtualPod, latestHostPod, desired as unknown as KubeObject);
             return plan.host;
           },

@@ -203,9 +203,11 @@ describe('HostResizer', () => {
       new ApiError('host', 409, { reason: 'Conflict', message: 'modified' }, 'conflict'),
       new ApiError('host', 503, { reason: 'ServiceUnavailable' }, 'unavailable'),
     ]) {
-      const t = harness([() => err]);
-      // Not a refusal: nothing told, nothing remembered, tried again soon; the pod's sync goes on.
+      const t = harness([() => err, () => err, () => err]);
+      // Not a refusal: nothing told, tried again soon and then less often; the pod's sync goes on.
       expect(await t.run()).toMatchObject({ wrote: false, pending: true, retryInMs: 2000, failure: err });
+      expect((await t.run()).retryInMs).toBe(4000);
+      expect((await t.run()).retryInMs).toBe(8000);
       expect(t.told).toEqual([]);
     }
   });

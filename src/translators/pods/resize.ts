@@ -173,6 +173,8 @@ export class HostResizer {
     sizeCalculation: () => 1,
   });
 
+  /** Failed attempts (not refusals) in a row, per pod: how long the next one waits. */
+  private readonly failures = new LRUCache<string, number>({ maxSize: 10_000, sizeCalculation: () => 1 });
   private readonly now: () => number;
   /** Makes a host message fit for the tenant (host names out). */
   private readonly scrub: (message: string) => string;
@@ -194,6 +196,7 @@ export class HostResizer {
     const changes = resizeChanges(virtual, host);
     if (!changes.length) {
       this.refused.delete(key);
+      this.failures.delete(key);
       return { hostPod: host, wrote: false };
     }
     const uid = virtual.metadata?.uid ?? '';
@@ -211,19 +214,20 @@ export class HostResizer {
     try {
       const resized = await io.resize(resizedHostPod(host, changes));
       this.refused.delete(key);
+      this.failures.delete(key);
       return { hostPod: resized, wrote: true };
     } catch (err) {
       const refusal = resizeRefusal(err);
       // Anything else (an outage, a webhook down, a conflict) holds up nothing else either: the rest
       // of the pod's sync goes on, and the resize is tried again soon.
-      if (refusal === undefined)
-        return {
-          hostPod: host,
-          wrote: false,
-          pending: true,
-          retryInMs: RESIZE_FAILURE_RETRY_MS,
-          failure: err,
-        };
+      if (refusal === undefined) {
+        const attempts = (this.failures.get(key) ?? 0) + 1;
+        this.failures.set(key, attempts);
+        // Backs off as failures repeat (an outage may last), up to a refusal's minute.
+        const retryInMs = Math.min(RESIZE_FAILURE_RETRY_MS * 2 ** (attempts - 1), RESIZE_RETRY_MS);
+        return { hostPod: host, wrote: false, pending: true, retryInMs, failure: err };
+      }
+      this.failures.delete(key);
       const message = this.scrub(refusal);
       const refused: RefusedResize = {
         uid,

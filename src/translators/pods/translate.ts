@@ -21,6 +21,7 @@ import {
   namespaceSelectorAsPodSelector,
   POD_LABELS_ANNOTATION,
   CONTAINER_RESOURCES_ANNOTATION,
+  CLUSTER_NAMESERVERS_ANNOTATION,
   POD_NAME_ANNOTATION,
   POD_NAMESPACE_ANNOTATION,
   POD_SERVICE_ACCOUNT_ANNOTATION,
@@ -252,6 +253,10 @@ export function translatePodToHost(virtual: Pod, ctx: PodTranslationContext): Po
       [POD_LABELS_ANNOTATION]: labelsAnnotationValue(virtualLabels),
       // What a later in-place resize is measured against (resize.ts).
       [CONTAINER_RESOURCES_ANNOTATION]: resourceRecordOf(virtual),
+      // The --pod-dns-nameserver nameservers it is made with (a later change replaces the pod).
+      ...(ctx.clusterNameservers && usesVirtualDns(virtual.spec)
+        ? { [CLUSTER_NAMESERVERS_ANNOTATION]: JSON.stringify(ctx.clusterNameservers) }
+        : {}),
       ...(fqdn ? { [HOSTS_REWRITTEN_ANNOTATION]: 'true' } : {}),
     },
   });
