@@ -271,6 +271,14 @@ export interface KindDescriptor<
    */
   readonly settingsNeedKind?: boolean;
   /**
+   * A setting of this kind that needs another kind on (checked at start while this kind is on), as
+   * [flag, problem]; undefined when all is well.
+   */
+  readonly settingNeedsOtherKind?: (
+    options: ValuesOf<F> & ValuesOf<R>,
+    enabled: ReadonlySet<string>,
+  ) => [string, string] | undefined;
+  /**
    * Settings another kind declares (and owns as flags) that this kind follows too, so that one
    * flag means the same for both: the endpoint kinds share their address rules, pods follow the
    * nodes kind's node selector.

@@ -154,3 +154,15 @@ describe('KindRegistry.settingWithoutKind', () => {
     ).toBeUndefined();
   });
 });
+
+describe('KindRegistry.settingWithoutKind: a setting that needs another kind', () => {
+  it('a virtual --pod-dns-nameserver entry needs the services kind', () => {
+    const registry = builtinKinds();
+    const config = { podDnsNameservers: ['tenant-cluster:kube-system:k8s-app=kube-dns'] };
+    expect(registry.settingWithoutKind(new Set(['pods']), config)?.[0]).toBe('--pod-dns-nameserver');
+    expect(registry.settingWithoutKind(new Set(['pods', 'services']), config)).toBeUndefined();
+    expect(
+      registry.settingWithoutKind(new Set(['pods']), { podDnsNameservers: ['host:dns:role=primary'] }),
+    ).toBeUndefined();
+  });
+});

@@ -56,14 +56,21 @@ export class KindRegistry {
   }
 
   /**
-   * The first setting given a value while its kind (settingsNeedKind) is off, as [flag, problem], or
-   * undefined.
+   * The first setting given a value while its kind (settingsNeedKind) is off, or that needs another
+   * kind that is off (settingNeedsOtherKind), as [flag, problem]; undefined when there is none.
    */
   settingWithoutKind(
     enabled: ReadonlySet<string>,
     config: Readonly<Record<string, unknown>>,
   ): [string, string] | undefined {
     for (const d of this.all()) {
+      if (enabled.has(d.name) && d.settingNeedsOtherKind) {
+        const options = Object.fromEntries(
+          [...d.fields, ...(d.reads ?? [])].map((f) => [f.key, config[f.key] ?? f.default]),
+        );
+        const problem = d.settingNeedsOtherKind(options as never, enabled);
+        if (problem) return problem;
+      }
       if (!d.settingsNeedKind || enabled.has(d.name)) continue;
       const set = d.fields.find(
         (f) => JSON.stringify(config[f.key] ?? f.default) !== JSON.stringify(f.default),

@@ -3,7 +3,7 @@ import { defineKind } from '../../sync/kind.ts';
 import { NODE_SELECTOR_FIELDS } from '../nodes/index.ts';
 import { CRUD } from '../shared/data-object.ts';
 import { invalidImageTranslations } from './image-translation.ts';
-import { invalidNameserverSources } from './dns-nameservers.ts';
+import { invalidNameserverSources, parseNameserverSource } from './dns-nameservers.ts';
 import { podKind } from './pod-translator.ts';
 import { POD_SECURITY_LEVELS } from './pod-security.ts';
 import { DEFAULT_DENIED_POD_METADATA_KEYS, DEFAULT_HOSTS_REWRITE_IMAGE } from './translate.ts';
@@ -199,5 +199,14 @@ export const podsKind = defineKind({
     { scope: 'namespace', apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch'] },
   ],
   reads: NODE_SELECTOR_FIELDS,
+  // A tenant-cluster nameserver counts once its host copy has its IP: only the services kind gives it one.
+  settingNeedsOtherKind: (options, enabled) =>
+    !enabled.has('services') &&
+    options.podDnsNameservers.some((entry) => parseNameserverSource(entry).scope === 'virtual')
+      ? [
+          '--pod-dns-nameserver',
+          "a virtual (tenant-cluster) entry needs kind 'services' on: nothing else gives its Service an IP the host routes",
+        ]
+      : undefined,
   build: (options, where) => podKind(options, where),
 });
