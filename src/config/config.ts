@@ -11,6 +11,7 @@ import { LOG_LEVELS, type LogFormat, type LogLevel } from '../util/log.ts';
 import { ConfigError } from './config-error.ts';
 import { formatDuration, parseDuration } from './duration.ts';
 import type { FieldSpec } from './fields.ts';
+import { isDnsLabel, isDnsSubdomain } from '../naming/dns-names.ts';
 
 export type { FieldSpec } from './fields.ts';
 
@@ -369,7 +370,6 @@ export function defaultForHelp(field: FieldSpec): string | undefined {
  */
 export const FIELDS: readonly FieldSpec[] = [...CORE_FIELDS, ...builtinKinds().fields()];
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** The config-file key (no flag: it is structured) naming custom resources to sync. */
 const CUSTOM_RESOURCES_KEY = 'customResources';
 
@@ -518,11 +518,9 @@ function checkKubeletEndpoint(c: SyncerConfig, labelOf: (key: keyof CoreConfig) 
   }
 }
 
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
 /** The exported kubeconfig's Secret must be a valid object name, and its server a URL kubectl can use. */
 function checkKubeconfigSecret(c: SyncerConfig, labelOf: (key: keyof CoreConfig) => string): void {
-  if (c.kubeconfigSecret && (!DNS_SUBDOMAIN.test(c.kubeconfigSecret) || c.kubeconfigSecret.length > 253)) {
+  if (c.kubeconfigSecret && !isDnsSubdomain(c.kubeconfigSecret)) {
     throw new ConfigError(
       labelOf('kubeconfigSecret'),
       `must be a valid Secret name (lower-case letters, digits, '-' and '.'), got ${JSON.stringify(c.kubeconfigSecret)}`,
@@ -563,13 +561,13 @@ export function placementOf(c: CoreConfig): Placement {
 
 /** Whole-config checks; labelOf names where a value came from (its flag or its config-file field). */
 function finish(c: SyncerConfig, labelOf: (key: keyof CoreConfig) => string): SyncerConfig {
-  if (!DNS_LABEL.test(c.name) || c.name.length > 52) {
+  if (!isDnsLabel(c.name) || c.name.length > 52) {
     throw new ConfigError(
       labelOf('name'),
       `must be a DNS label of at most 52 characters (lower-case letters, digits, '-'), got ${JSON.stringify(c.name)}`,
     );
   }
-  if (!DNS_LABEL.test(c.hostNamespace) || c.hostNamespace.length > 63) {
+  if (!isDnsLabel(c.hostNamespace)) {
     throw new ConfigError(
       labelOf('hostNamespace'),
       `must be a valid namespace name, got ${JSON.stringify(c.hostNamespace)}`,

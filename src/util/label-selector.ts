@@ -1,4 +1,5 @@
 import type { LabelSelector, LabelSelectorRequirement } from '../naming/labels.ts';
+import { isDnsSubdomain } from '../naming/dns-names.ts';
 
 /** Whether a label selector (matchLabels and matchExpressions) selects these labels; none selects nothing. */
 export function selectorMatches(
@@ -28,17 +29,15 @@ export function selectorMatches(
 /** One requirement of kubectl's selector syntax: `k=v`, `k==v`, `k!=v`, `k in (a,b)`, `k notin (a,b)`, `k`, `!k`. */
 const REQUIREMENT =
   /^(?:(!)\s*([^\s=!(),]+)|([^\s=!(),]+)\s*(?:(==?|!=)\s*([^\s=!(),]*)|\s(in|notin)\s*\(([^()]*)\))?)$/;
-/** A label key's name part (at most 63 characters), and a DNS-1123 subdomain (its optional prefix). */
+/** A label key's name part (at most 63 characters; its optional prefix is a DNS subdomain). */
 const KEY_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
-const SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /** Whether a label key is one the API server takes (`in` and `notin` are its selector's words). */
 function isLabelKey(key: string): boolean {
   if (key === 'in' || key === 'notin') return false;
   const slash = key.indexOf('/');
   if (slash < 0) return KEY_NAME.test(key);
-  const prefix = key.slice(0, slash);
-  return prefix.length <= 253 && SUBDOMAIN.test(prefix) && KEY_NAME.test(key.slice(slash + 1));
+  return isDnsSubdomain(key.slice(0, slash)) && KEY_NAME.test(key.slice(slash + 1));
 }
 const VALUE = /^(?:[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
 

@@ -1,4 +1,5 @@
 import { splitKey } from '../../kube/object.ts';
+import { isDnsLabel, isDnsSubdomain } from '../../naming/dns-names.ts';
 
 /**
  * The mappings of `--map-host-configmap` and `--map-host-secret` (vCluster's
@@ -16,9 +17,6 @@ import { splitKey } from '../../kube/object.ts';
  * An object named exactly wins over a namespace's `*`.
  */
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-/** An object name: a DNS subdomain (config map and secret names may hold dots). */
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const ALL = '*';
 
 /** Host objects → virtual objects, resolved from the entries against the host namespace. */
@@ -34,8 +32,9 @@ interface Entry {
   virtual: { namespace: string; name: string };
 }
 
-const validNamespace = (ns: string) => DNS_LABEL.test(ns) && ns.length <= 63;
-const validName = (name: string) => name === ALL || (DNS_SUBDOMAIN.test(name) && name.length <= 253);
+const validNamespace = isDnsLabel;
+/** An object name: a DNS subdomain (config map and secret names may hold dots). */
+const validName = (name: string) => name === ALL || isDnsSubdomain(name);
 
 /** Parses one entry, resolving the forms that mean the host namespace; a string says what is wrong. */
 function parseEntry(entry: string, hostNamespace: string): Entry | string {

@@ -2,6 +2,7 @@ import type { KubeObject } from '../../kube/object.ts';
 import { CLUSTER_NAMESERVERS_ANNOTATION, MANAGED_BY_LABEL, type LabelSelector } from '../../naming/labels.ts';
 import { parseLabelSelector, selectorMatches } from '../../util/label-selector.ts';
 import { MAX_NAMESERVERS } from './translate.ts';
+import { isDnsLabel } from '../../naming/dns-names.ts';
 
 /**
  * vCluster's `sync.toHost.pods.dns.nameservers`: the nameservers synced pods get instead of the
@@ -22,7 +23,6 @@ const SCOPES: Record<string, NameserverSource['scope']> = {
   virtual: 'virtual',
   'tenant-cluster': 'virtual',
 };
-const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 /** One `--pod-dns-nameserver` entry, `<scope>:<namespace>:<selector>`; throws naming what is wrong. */
 export function parseNameserverSource(text: string): NameserverSource {
@@ -33,7 +33,7 @@ export function parseNameserverSource(text: string): NameserverSource {
     throw new Error(
       `${JSON.stringify(text)}: must be <scope>:<namespace>:<label selector>, scope host (control-plane-host) or virtual (tenant-cluster)`,
     );
-  if (!NAMESPACE.test(namespace.trim()))
+  if (!isDnsLabel(namespace.trim()))
     throw new Error(`${JSON.stringify(text)}: ${JSON.stringify(namespace)} is not a namespace name`);
   if (!selectorText) throw new Error(`${JSON.stringify(text)}: the label selector is empty`);
   return { scope, namespace: namespace.trim(), selector: parseLabelSelector(selectorText), text };

@@ -7,15 +7,15 @@ import { invalidNameserverSources, parseNameserverSource } from './dns-nameserve
 import { podKind } from './pod-translator.ts';
 import { POD_SECURITY_LEVELS } from './pod-security.ts';
 import { DEFAULT_DENIED_POD_METADATA_KEYS, DEFAULT_HOSTS_REWRITE_IMAGE } from './translate.ts';
+import { isDnsSubdomain } from '../../naming/dns-names.ts';
 
 const TOLERATION =
   /^(\*|[A-Za-z0-9]([-A-Za-z0-9_./]*[A-Za-z0-9])?(=[A-Za-z0-9._-]*)?(:(NoSchedule|PreferNoSchedule|NoExecute))?)$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const IP_ADDRESS = /^(\d{1,3}\.){3}\d{1,3}$|^[0-9a-fA-F:]+$/;
 
 /** What is wrong with a class name (empty: none is enforced). */
 const dnsSubdomainProblem = (name: string) =>
-  name && (!DNS_SUBDOMAIN.test(name) || name.length > 253)
+  name && !isDnsSubdomain(name)
     ? `must be a class name (a DNS subdomain), got ${JSON.stringify(name)}`
     : undefined;
 

@@ -1,3 +1,5 @@
+import { isDnsLabel } from '../../naming/dns-names.ts';
+
 /**
  * The Service mappings of `--map-host-service` and `--map-virtual-service` (vCluster's
  * networking.replicateServices.fromHost and .toHost, and its v0.19 flags of the same names): which
@@ -5,20 +7,18 @@
  * them; a tenant never chooses what a mapping names.
  */
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-
 /** `namespace/name` on both sides: keys as the informers know them. */
 export type ServiceMappings = ReadonlyMap<string, string>;
 
 function checkKey(key: string, what: string, entry: string): string | undefined {
   const parts = key.split('/');
-  if (parts.length !== 2 || !parts.every((p) => DNS_LABEL.test(p) && p.length <= 63))
+  if (parts.length !== 2 || !parts.every(isDnsLabel))
     return `${what} must be <namespace>/<name> (DNS labels), got ${JSON.stringify(key)} in ${JSON.stringify(entry)}`;
   return undefined;
 }
 
 function checkName(name: string, entry: string): string | undefined {
-  if (!DNS_LABEL.test(name) || name.length > 63)
+  if (!isDnsLabel(name))
     return `the host Service must be a DNS label, got ${JSON.stringify(name)} in ${JSON.stringify(entry)}`;
   return undefined;
 }

@@ -3,12 +3,10 @@ import { defineKind } from '../../sync/kind.ts';
 import { CRUD } from '../shared/data-object.ts';
 import { labelSelectorProblem } from '../../util/label-selector.ts';
 import { serviceAccountsKind } from './serviceaccounts-kind.ts';
-
-/** A Secret's name: a DNS subdomain. */
-const SECRET_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+import { isDnsSubdomain } from '../../naming/dns-names.ts';
 
 function invalidSecretNames(names: readonly string[]): string | undefined {
-  const bad = names.find((n) => !SECRET_NAME.test(n) || n.length > 253);
+  const bad = names.find((n) => !isDnsSubdomain(n));
   return bad === undefined ? undefined : `${JSON.stringify(bad)} is not a Secret name`;
 }
 
