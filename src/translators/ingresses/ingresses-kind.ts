@@ -2,8 +2,13 @@ import { TerminalError, WaitingError } from '../../controller/errors.ts';
 import type { Informer } from '../../informer/informer.ts';
 import { objectKey, type KubeObject } from '../../kube/object.ts';
 import type { LabelSelector } from '../../naming/labels.ts';
-import { selectorMatches } from '../../util/label-selector.ts';
-import { hostClassSelectorOf } from '../shared/from-host.ts';
+import {
+  classNotOffered,
+  defaultClassNotOffered,
+  hostClassSelectorOf,
+  offersClass,
+  unofferedDefaultClass,
+} from '../shared/from-host.ts';
 import { Resources } from '../../kube/resources.ts';
 import { hostName } from '../../naming/names.ts';
 import { createHostCopy } from '../../sync/engine.ts';
@@ -54,19 +59,13 @@ export function ingressesKind(where: Placement): KindSpec {
   function classRefusal(virtual: KubeObject): string | undefined {
     if (!offeredClasses) return undefined;
     const { informer, selector } = offeredClasses;
-    const offered = (cls: KubeObject | undefined) =>
-      cls !== undefined && selectorMatches(selector, cls.metadata?.labels ?? {});
     const name = specOf(virtual).ingressClassName || virtual.metadata?.annotations?.[LEGACY_CLASS_ANNOTATION];
-    if (name)
-      return offered(informer.store.get(name))
-        ? undefined
-        : `IngressClass "${name}" is not one of the host classes this virtual cluster may use`;
-    const fallback = informer.store
-      .list()
-      .find((c) => c.metadata?.annotations?.[DEFAULT_CLASS_ANNOTATION] === 'true' && !offered(c));
-    return fallback
-      ? `no IngressClass named, and the host's default "${fallback.metadata?.name}" is not one of the host classes this virtual cluster may use: name one`
-      : undefined;
+    if (name) {
+      const cls = informer.store.get(name);
+      return cls && offersClass(selector, cls) ? undefined : classNotOffered('IngressClass', name);
+    }
+    const fallback = unofferedDefaultClass(informer.store.list(), [DEFAULT_CLASS_ANNOTATION], selector);
+    return fallback ? defaultClassNotOffered('IngressClass', fallback.metadata?.name ?? '') : undefined;
   }
 
   /** Ingresses that name the virtual object a host copy stands for: retried when the copy changes. */

@@ -3,9 +3,8 @@ import type { KubeObject } from '../../kube/object.ts';
 import { splitKey } from '../../kube/object.ts';
 import type { Pod } from '../../kube/types.ts';
 import type { BuiltKind } from '../../sync/kind.ts';
-import { FROM_HOST_LABEL } from '../shared/from-host.ts';
+import { classNotOffered, FROM_HOST_LABEL, offersClass } from '../shared/from-host.ts';
 import { MANAGED_BY_LABEL, type LabelSelector } from '../../naming/labels.ts';
-import { selectorMatches } from '../../util/label-selector.ts';
 import { isSystemPriorityClass } from '../priorityclasses/translate.ts';
 import type { ReferenceJudge, ReferenceVerdict } from './reference-safety.ts';
 
@@ -88,7 +87,7 @@ export class PodHostIdentity {
     if (cls.state === 'waiting') waiting.push(cls.message);
     const runtime = pod.spec?.runtimeClassName;
     if (runtime && !running && this.shownRuntimeClasses && !isShown(this.shownRuntimeClasses, runtime))
-      refused.push(`RuntimeClass "${runtime}" is not one of the host classes this virtual cluster may use`);
+      refused.push(classNotOffered('RuntimeClass', runtime));
     const account = this.accountVerdict(pod);
     if (account?.state === 'refused') refused.push(account.message);
     if (account?.state === 'waiting') waiting.push(account.message);
@@ -152,5 +151,5 @@ export class PodHostIdentity {
 function isShown(shown: ShownHostClasses, name: string): boolean {
   const host = shown.informer.store.get(name);
   if (!host || host.metadata?.labels?.[MANAGED_BY_LABEL] !== undefined) return false;
-  return !shown.selector || selectorMatches(shown.selector, host.metadata?.labels ?? {});
+  return offersClass(shown.selector, host);
 }

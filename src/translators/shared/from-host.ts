@@ -13,7 +13,7 @@ import {
   type ReconcileContext,
   type SyncResult,
 } from '../../sync/kind.ts';
-import { labelSelectorProblem, parseLabelSelector } from '../../util/label-selector.ts';
+import { labelSelectorProblem, parseLabelSelector, selectorMatches } from '../../util/label-selector.ts';
 import { mirrored } from '../../sync/mappers.ts';
 import { mergeManagedMetadata, withManagedRecord } from '../../sync/managed-metadata.ts';
 import { sameJson } from './host-metadata.ts';
@@ -208,6 +208,33 @@ export function selectableFromHostDescriptor<const K extends string>(
     build: (options) => fromHostClusterScoped(type, (options as Record<K, string>)[key].trim()),
   });
 }
+
+/** Whether an admin's class selector offers this host class (no selector: every class). */
+export function offersClass(selector: LabelSelector | undefined, cls: KubeObject): boolean {
+  return !selector || selectorMatches(selector, cls.metadata?.labels ?? {});
+}
+
+/**
+ * The host's default class (marked by one of these annotations: its admission gives it to an object
+ * naming none) when the admin's selector does not offer it.
+ */
+export function unofferedDefaultClass(
+  classes: readonly KubeObject[],
+  markedBy: readonly string[],
+  selector: LabelSelector,
+): KubeObject | undefined {
+  return classes.find(
+    (c) => markedBy.some((a) => c.metadata?.annotations?.[a] === 'true') && !offersClass(selector, c),
+  );
+}
+
+/** Why a tenant may not use a host class (`kind` names its type), as its events say. */
+export const classNotOffered = (kind: string, name: string): string =>
+  `${kind} "${name}" is not one of the host classes this virtual cluster may use`;
+
+/** Why an object naming no class is refused while the host's default is not offered. */
+export const defaultClassNotOffered = (kind: string, name: string): string =>
+  `no ${kind} named, and the host's default "${name}" is not one of the host classes this virtual cluster may use: name one`;
 
 /**
  * The label selector of an enabled from-host class kind, parsed, when its admin set one: the classes

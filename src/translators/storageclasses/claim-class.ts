@@ -3,9 +3,15 @@ import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
 import { MANAGED_BY_LABEL } from '../../naming/labels.ts';
 import type { BuiltKind, Mapper, SyncEnvironment } from '../../sync/kind.ts';
-import { FROM_HOST_LABEL, hostClassSelectorOf } from '../shared/from-host.ts';
+import {
+  classNotOffered,
+  defaultClassNotOffered,
+  FROM_HOST_LABEL,
+  hostClassSelectorOf,
+  offersClass,
+  unofferedDefaultClass,
+} from '../shared/from-host.ts';
 import type { LabelSelector } from '../../naming/labels.ts';
-import { selectorMatches } from '../../util/label-selector.ts';
 
 /** The kind that syncs tenants' own classes; with it on, a tenant's class stands for its host copy. */
 export const TENANT_CLASSES_KIND = 'storageclasses';
@@ -70,11 +76,8 @@ export class ClaimClassResolver {
     const host = this.hostClasses.store.get(name);
     if (!host || host.metadata?.labels?.[MANAGED_BY_LABEL] !== undefined)
       return { state: 'missing', message: `StorageClass "${name}" does not exist in the host cluster` };
-    if (this.offered && !selectorMatches(this.offered, host.metadata?.labels ?? {}))
-      return {
-        state: 'missing',
-        message: `StorageClass "${name}" is not one of the host classes this virtual cluster may use`,
-      };
+    if (!offersClass(this.offered, host))
+      return { state: 'missing', message: classNotOffered('StorageClass', name) };
     return { state: 'ready', hostName: name };
   }
 
@@ -85,18 +88,13 @@ export class ClaimClassResolver {
    */
   unnamedVerdict(): ClaimClassVerdict | undefined {
     if (!this.offered) return undefined;
-    const fallback = this.hostClasses.store
-      .list()
-      .find(
-        (c) =>
-          DEFAULT_CLASS_ANNOTATIONS.some((a) => c.metadata?.annotations?.[a] === 'true') &&
-          !selectorMatches(this.offered!, c.metadata?.labels ?? {}),
-      );
+    const fallback = unofferedDefaultClass(
+      this.hostClasses.store.list(),
+      DEFAULT_CLASS_ANNOTATIONS,
+      this.offered,
+    );
     return fallback
-      ? {
-          state: 'missing',
-          message: `no StorageClass named, and the host's default "${fallback.metadata?.name}" is not one of the host classes this virtual cluster may use: name one`,
-        }
+      ? { state: 'missing', message: defaultClassNotOffered('StorageClass', fallback.metadata?.name ?? '') }
       : undefined;
   }
 
