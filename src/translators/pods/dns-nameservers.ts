@@ -90,8 +90,9 @@ export function selects(source: NameserverSource, service: KubeObject): boolean 
   return selectorMatches(source.selector, labels);
 }
 
-function clusterIpOf(service: KubeObject): string | undefined {
-  const ip = (service.spec as { clusterIP?: string } | undefined)?.clusterIP;
+/** A Service's cluster IP, or undefined when it has none (or none yet, or is headless). */
+export function clusterIpOf(service: KubeObject | undefined): string | undefined {
+  const ip = (service?.spec as { clusterIP?: string } | undefined)?.clusterIP;
   return ip && ip !== 'None' ? ip : undefined;
 }
 

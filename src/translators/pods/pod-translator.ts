@@ -43,6 +43,7 @@ import { HostResizer, recordAfter } from './resize.ts';
 import { scrubHostNames } from '../../sync/scrub.ts';
 import { DnsWaiters, usesVirtualDns, WAITING_FOR_DNS, WAITING_FOR_DNS_REASON } from './virtual-dns.ts';
 import {
+  clusterIpOf,
   givenOtherNameservers,
   parseNameserverSource,
   recordedNameservers,
@@ -152,8 +153,8 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
   /** Resizes the host refused, per pod (see HostResizer). */
   let resizer: HostResizer;
   const kubeDnsHostName = hostName('kube-dns', 'kube-system', where.vcName);
-  /** The host copy of the virtual kube-dns Service, `namespace/name`, when Services are synced. */
-  let kubeDnsHostKey: string | undefined;
+  /** Whether the services kind runs (it gives virtual Services their host copies' IPs). */
+  let servicesSynced = false;
   let judge: ReferenceJudge;
   let identity: PodHostIdentity;
   let virtualPods: Informer<KubeObject> | undefined;
@@ -253,9 +254,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       // A new pod that needs it has waited for it (waitForDns); a running pod's DNS cannot change, so
       // its updates do not wait. A pod on its node's resolver has no use for it.
       dnsServiceIP: virtualDnsIP() ?? '',
-      clusterNameservers: nameserverSources.length
-        ? ((nameservers) => ('ips' in nameservers ? nameservers.ips : []))(clusterNameservers())
-        : undefined,
+      clusterNameservers: nameserverSources.length ? nameserversNow() : undefined,
       clusterDomain: config.clusterDomain,
       virtualApiServiceIP: apiSpec.clusterIP,
       virtualApiServicePort: apiSpec.ports?.[0]?.port ?? 443,
@@ -297,12 +296,19 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
    */
   function virtualDnsIP(): string | undefined {
     if (config.clusterDnsIp) return config.clusterDnsIp;
-    const ipOf = (service: KubeObject | undefined) =>
-      ((service?.spec ?? {}) as { clusterIP?: string }).clusterIP;
-    const ip = ipOf(virtualServices.store.get('kube-system/kube-dns'));
-    if (!ip || ip === 'None') return undefined;
-    if (kubeDnsHostKey && ipOf(hostServices.store.get(kubeDnsHostKey)) !== ip) return undefined;
-    return ip;
+    const ip = clusterIpOf(virtualServices.store.get('kube-system/kube-dns'));
+    return ip && hostCopyHasIp('kube-system', 'kube-dns', ip) ? ip : undefined;
+  }
+
+  /**
+   * Whether a virtual Service's host copy has its IP yet: until then the IP is the virtual cluster's,
+   * which nothing on the host routes. Without the services kind nothing gives it another: it is used
+   * as it is.
+   */
+  function hostCopyHasIp(namespace: string, name: string, ip: string): boolean {
+    if (!servicesSynced) return true;
+    const copy = hostServices.store.get(`${where.hostNamespace}/${hostName(name, namespace, where.vcName)}`);
+    return clusterIpOf(copy) === ip;
   }
 
   /**
@@ -316,15 +322,15 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
         source.scope === 'host'
           ? (nameserverServices.get(source.namespace)?.store.list() ?? [])
           : virtualServices.store.list().filter((s) => s.metadata?.namespace === source.namespace),
-      (source, service, ip) => {
-        // Without the services kind nothing gives a virtual Service a host IP: it is used as it is.
-        if (source.scope === 'host' || !kubeDnsHostKey) return true;
-        const copy = hostServices.store.get(
-          `${where.hostNamespace}/${hostName(service.metadata?.name ?? '', source.namespace, where.vcName)}`,
-        );
-        return (copy?.spec as { clusterIP?: string } | undefined)?.clusterIP === ip;
-      },
+      (source, service, ip) =>
+        source.scope === 'host' || hostCopyHasIp(source.namespace, service.metadata?.name ?? '', ip),
     );
+  }
+
+  /** The --pod-dns-nameserver nameservers now, none while one is missing (a running pod's cannot change). */
+  function nameserversNow(): string[] {
+    const resolved = configuredNameservers();
+    return 'ips' in resolved ? resolved.ips : [];
   }
 
   /** The nameservers a pod using the cluster DNS gets, or why it must wait for them. */
@@ -598,7 +604,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       hostServices = env.informers.get(env.host, Resources.services, { namespace: env.hostNamespace });
       for (const namespace of hostNameserverNamespaces)
         nameserverServices.set(namespace, env.informers.get(env.host, Resources.services, { namespace }));
-      if (kinds.has('services')) kubeDnsHostKey = `${env.hostNamespace}/${kubeDnsHostName}`;
+      servicesSynced = kinds.has('services');
       virtualSecrets = env.informers.get(env.virtual, Resources.secrets);
       virtualConfigMaps = env.informers.get(env.virtual, Resources.configMaps);
       const hostSecrets = env.informers.get(env.host, Resources.secrets, managed);
@@ -702,7 +708,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       if (replacing === 'replaced') return { virtualWritten: true };
       const result: SyncResult = {};
       // Its disruption budget allows no eviction now: the rest of its sync goes on, and it is tried again.
-      if (replacing === 'held') result.requeueAfterMs = NAMESERVER_EVICTION_RETRY_MS;
+      if (replacing === 'held') requeueWithin(result, NAMESERVER_EVICTION_RETRY_MS);
       const hostNode = specOf(hostPod).nodeName;
       if (specOf(virtualPod).nodeName) recentlyBound.delete(ctx.key);
       if (hostNode && !specOf(virtualPod).nodeName) {
@@ -748,8 +754,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       // Every later host write must carry the resourceVersion the one before it left.
       let latestHostPod = resize.hostPod as unknown as KubeObject;
       if (resize.wrote) result.hostWritten = true;
-      if (resize.retryInMs !== undefined)
-        result.requeueAfterMs = Math.min(resize.retryInMs, result.requeueAfterMs ?? Infinity);
+      requeueWithin(result, resize.retryInMs);
       if (resize.failure) ctx.log.warn('in-place resize failed, trying again', { err: resize.failure });
       // What the host pod still needs, planned before the status: that says whether the host is
       // current. A translation that must wait (the virtual API Service has no IP) holds up only the
@@ -847,8 +852,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       }
       const minted = await tokens.ensure(ctx, virtualPod, hostPod);
       if (minted.wrote) result.hostWritten = true;
-      if (minted.nextCheckMs !== undefined)
-        result.requeueAfterMs = Math.min(minted.nextCheckMs, result.requeueAfterMs ?? Infinity);
+      requeueWithin(result, minted.nextCheckMs);
       return result;
     },
 
@@ -859,6 +863,11 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
     },
   };
   return spec;
+}
+
+/** Asks for the key to come back within ms (the soonest of every such ask of one reconcile). */
+function requeueWithin(result: SyncResult, ms: number | undefined): void {
+  if (ms !== undefined) result.requeueAfterMs = Math.min(ms, result.requeueAfterMs ?? Infinity);
 }
 
 /** The index keys of the priority and runtime class and service account a pod names (see PodHostIdentity). */
