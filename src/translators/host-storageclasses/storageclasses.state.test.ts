@@ -143,7 +143,7 @@ describe('host-storageclasses state table (a from-host cluster-scoped kind)', ()
       expect(hostClaims().sort()).toEqual(['no', 'ok']);
     });
 
-    it("a claim naming no class is refused when the host's default class is not selected (the host would give it that one)", async () => {
+    it("a claim naming no class is refused when the host's default class is not selected (the host would give it that one), and synced once it is", async () => {
       const defaultClass: Seed = [
         SC,
         {
@@ -165,6 +165,18 @@ describe('host-storageclasses state table (a from-host cluster-scoped kind)', ()
       expect(table.virtual.objects(Resources.events, 'team').map((e) => String(e.message))).toEqual([
         expect.stringContaining(`the host's default "plain" is not one of the host classes`),
       ]);
+      // The default class is selected now: the claim is retried at once, though it did not change.
+      const plain = table.host.objects(SC).find((c) => c.metadata?.name === 'plain')!;
+      await table.host.update(SC, '', {
+        ...plain,
+        metadata: { ...plain.metadata, labels: { value: 'one' } },
+      });
+      await table.settle();
+      expect(
+        table.host
+          .objects(Resources.persistentVolumeClaims)
+          .map((c) => c.metadata?.annotations?.['vcluster.loft.sh/object-name']),
+      ).toEqual(['unnamed']);
     });
   });
 });

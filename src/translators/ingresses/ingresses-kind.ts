@@ -37,6 +37,13 @@ const DEFAULT_CLASS_ANNOTATION = 'ingressclass.kubernetes.io/is-default-class';
 /** Virtual ingresses by the objects they name (`Kind/namespace/name`), to find those a copy concerns. */
 const REFERENCE_INDEX = 'ingresses/references';
 
+/** The class an Ingress names: the field, else the legacy annotation controllers still honour. */
+function namedClass(ingress: KubeObject): string | undefined {
+  return (
+    specOf(ingress).ingressClassName || ingress.metadata?.annotations?.[LEGACY_CLASS_ANNOTATION] || undefined
+  );
+}
+
 /**
  * Ingresses, virtual → host, with the host's load-balancer status back. Every Service and Secret an
  * Ingress names (backends, TLS, well-known controller annotations) is renamed to this tenant's
@@ -59,7 +66,7 @@ export function ingressesKind(where: Placement): KindSpec {
   function classRefusal(virtual: KubeObject): string | undefined {
     if (!offeredClasses) return undefined;
     const { informer, selector } = offeredClasses;
-    const name = specOf(virtual).ingressClassName || virtual.metadata?.annotations?.[LEGACY_CLASS_ANNOTATION];
+    const name = namedClass(virtual);
     if (name) {
       const cls = informer.store.get(name);
       return cls && offersClass(selector, cls) ? undefined : classNotOffered('IngressClass', name);
@@ -134,16 +141,24 @@ export function ingressesKind(where: Placement): KindSpec {
     // An Ingress waiting for a copy, or pointing nowhere for a missing object, is retried as soon as
     // that copy appears, changes or goes (only while the kind that makes the copies runs).
     relations: [
-      // An Ingress refused for its class is tried again when a host class of that name changes.
+      // An Ingress refused for its class is tried again when a host class it depends on changes: the
+      // class it names (either way), or, naming none, a class that is or was the host's default.
       {
         name: 'host-ingressclasses',
         cluster: 'host',
         type: Resources.ingressClasses,
         whenKind: HOST_CLASSES_KIND,
-        keys: (cls) =>
-          (virtualIngresses?.store.list() ?? [])
-            .filter((i) => specOf(i).ingressClassName === cls.metadata?.name)
-            .map(objectKey),
+        keys: (cls) => {
+          // Without a selector every class may be used: a class's change decides nothing here.
+          if (!offeredClasses) return [];
+          const isDefault = cls.metadata?.annotations?.[DEFAULT_CLASS_ANNOTATION] === 'true';
+          return (virtualIngresses?.store.list() ?? [])
+            .filter((i) => {
+              const named = namedClass(i);
+              return named ? named === cls.metadata?.name : isDefault;
+            })
+            .map(objectKey);
+        },
       },
       {
         name: 'secret-copies',

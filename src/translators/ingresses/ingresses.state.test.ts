@@ -122,7 +122,7 @@ describe('ingresses state table', () => {
     expect(hostIngress(table)).toBeUndefined();
   });
 
-  it('with --host-ingressclasses-selector: the legacy class annotation and the host default class are held to it too', async () => {
+  it('with --host-ingressclasses-selector: the legacy class annotation and the host default class are held to it too, and retried when the class is offered', async () => {
     const IC = Resources.ingressClasses;
     const table = await start({
       kinds: ['ingresses', 'services', 'host-ingressclasses'],
@@ -146,12 +146,10 @@ describe('ingresses state table', () => {
       'team',
       ingress(routeTo('web'), { 'kubernetes.io/ingress.class': 'public' }),
     );
+    const unnamed = ingress(routeTo('web'));
+    await table.virtual.create(ING, 'team', { ...unnamed, metadata: { ...unnamed.metadata, name: 'plain' } });
     await table.settle();
-    expect(hostIngress(table)).toBeUndefined();
-    const v = virtualIngress(table)!;
-    await table.virtual.update(ING, 'team', { ...v, metadata: { ...v.metadata, annotations: {} } });
-    await table.settle();
-    expect(hostIngress(table)).toBeUndefined();
+    expect(table.host.objects(ING, HOST_NS)).toEqual([]);
     const messages = events(table).map((e) => e.message);
     expect(messages).toHaveLength(2);
     expect(messages).toEqual(
@@ -162,6 +160,17 @@ describe('ingresses state table', () => {
         ),
       ]),
     );
+    // Offered now: both are retried at once (neither changed), the one by its annotation, the other
+    // for naming no class while "public" is the default.
+    const cls = table.host.objects(IC)[0]!;
+    await table.host.update(IC, '', { ...cls, metadata: { ...cls.metadata, labels: { tenants: 'yes' } } });
+    await table.settle();
+    expect(
+      table.host
+        .objects(ING, HOST_NS)
+        .map((i) => i.metadata?.name)
+        .sort(),
+    ).toEqual([hostName('plain'), hostName('web')]);
   });
 
   it('a TLS secret is on the host while an Ingress or a pod names it, and leaves once none does', async () => {

@@ -44,6 +44,8 @@ const SNAPSHOTS_KIND = 'volumesnapshots';
 const DATA_SOURCE_KINDS = new Set(['/PersistentVolumeClaim', 'snapshot.storage.k8s.io/VolumeSnapshot']);
 /** Virtual claims by the class they name, and by the objects they are cloned from (`Kind/namespace/name`). */
 const CLASS_INDEX = 'persistentvolumeclaims/class';
+/** CLASS_INDEX's key for claims naming no class (not a valid class name, so never one's). */
+const NO_CLASS_NAMED = '<no class named>';
 const DATA_SOURCE_INDEX = 'persistentvolumeclaims/data-sources';
 const FAKE_VOLUMES = 'fake-volumes';
 /** The finalizer the PV protection controller keeps on a volume while it is Bound. */
@@ -441,15 +443,17 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
         },
       },
       // A claim refused for its class is synced as soon as the host gets the class; one waiting
-      // for the copy of a tenant's class, as soon as the copy is there.
+      // for the copy of a tenant's class, as soon as the copy is there; one naming no class, refused
+      // for the host's default, as soon as a default class changes.
       {
         name: 'host-classes',
         cluster: 'host',
         type: Resources.storageClasses,
         keys: (sc) =>
-          (classes?.virtualNamesOf(sc) ?? []).flatMap(
-            (name) => virtualClaims?.store.byIndex(CLASS_INDEX, name).map(objectKey) ?? [],
-          ),
+          [
+            ...(classes?.virtualNamesOf(sc) ?? []),
+            ...(classes?.decidesUnnamed(sc) ? [NO_CLASS_NAMED] : []),
+          ].flatMap((name) => virtualClaims?.store.byIndex(CLASS_INDEX, name).map(objectKey) ?? []),
       },
       // A claim waiting for the copy of its data source (a claim, or a snapshot when those are
       // synced) is retried as soon as the copy appears.
@@ -474,7 +478,10 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
       classes = claimClassResolver(env, kinds);
       virtualClaims = env.informers.get(env.virtual, CLAIMS);
       virtualClaims.addIndexer(CLASS_INDEX, (claim) => {
-        const storageClass = typeof claim.spec === 'object' ? storageClassOf(claim) : undefined;
+        if (typeof claim.spec !== 'object') return [];
+        const storageClass = storageClassOf(claim);
+        // `""` asks for no class at all; only a claim without the field gets the host's default.
+        if (storageClass === undefined) return [NO_CLASS_NAMED];
         return storageClass ? [storageClass] : [];
       });
       virtualClaims.addIndexer(VOLUME_NAME_INDEX, (claim) => {

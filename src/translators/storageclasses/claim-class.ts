@@ -99,6 +99,17 @@ export class ClaimClassResolver {
   }
 
   /**
+   * Whether a change to this host class can change `unnamedVerdict`: only with a selector, and only
+   * for a class marked default (the caller passes the old and the new object, so a mark taken off counts).
+   */
+  decidesUnnamed(hostClass: KubeObject): boolean {
+    return (
+      this.offered !== undefined &&
+      DEFAULT_CLASS_ANNOTATIONS.some((a) => hostClass.metadata?.annotations?.[a] === 'true')
+    );
+  }
+
+  /**
    * The verdict for a claim given a volume (static provisioning): no class need exist, but one that
    * does exist under the name the claim gets must be one the tenant may use, as for a provisioned
    * claim (a binder that finds no volume provisions through it).
