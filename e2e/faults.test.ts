@@ -15,6 +15,7 @@ import { apply, createTenantNamespace, metricValue, mustKubectl } from '../test/
 import { runVsyncerCheck, type CheckJson } from '../test/harness/check.ts';
 import { prepareHostNamespace, startSyncer, uniqueName, type SyncerProcess } from '../test/harness/syncer.ts';
 import { WorkloadGenerator } from '../test/harness/workload.ts';
+import { serviceAccountKubeconfig } from '../test/harness/host-identity.ts';
 
 /*
  * The fault suite: a workload generator keeps creating, updating
@@ -75,7 +76,7 @@ const start = (args: string[] = []) =>
   startSyncer({ name: vc, hostNamespace: hostNs, hostKubeconfig: syncerKubeconfig, args });
 
 /** A kubeconfig for the syncer's service account (a token good for the whole suite). */
-async function serviceAccountKubeconfig(): Promise<string> {
+async function syncerAccountKubeconfig(): Promise<string> {
   await mustKubectl('host', ['create', 'serviceaccount', SYNCER_ACCOUNT, '-n', hostNs]);
   await mustKubectl('host', [
     'create',
@@ -84,31 +85,7 @@ async function serviceAccountKubeconfig(): Promise<string> {
     '--clusterrole=cluster-admin',
     `--serviceaccount=${hostNs}:${SYNCER_ACCOUNT}`,
   ]);
-  const token = (
-    await mustKubectl('host', ['create', 'token', SYNCER_ACCOUNT, '-n', hostNs, '--duration=24h'])
-  ).trim();
-  const path = join(stateDir, 'syncer-host.kubeconfig');
-  writeFileSync(
-    path,
-    JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [
-        {
-          name: 'host',
-          cluster: {
-            server: testClusters().host.server,
-            'certificate-authority': join(stateDir, 'host/pki/ca.crt'),
-          },
-        },
-      ],
-      users: [{ name: SYNCER_ACCOUNT, user: { token } }],
-      contexts: [{ name: SYNCER_ACCOUNT, context: { cluster: 'host', user: SYNCER_ACCOUNT } }],
-      'current-context': SYNCER_ACCOUNT,
-    }),
-    { mode: 0o600 },
-  );
-  return path;
+  return serviceAccountKubeconfig(hostNs, SYNCER_ACCOUNT, join(stateDir, 'syncer-host.kubeconfig'));
 }
 
 /** kubectl as the syncer's service account; resolves with the exit code. */
@@ -285,7 +262,7 @@ async function watchers(): Promise<string[]> {
       // The harness (kubectl, startSyncer) follows this variable: this file's own clusters from here.
       process.env.VSYNC_TEST_STATE_DIR = stateDir;
       await prepareHostNamespace(vc, hostNs);
-      syncerKubeconfig = await serviceAccountKubeconfig();
+      syncerKubeconfig = await syncerAccountKubeconfig();
       await apply('host', {
         apiVersion: 'storage.k8s.io/v1',
         kind: 'StorageClass',

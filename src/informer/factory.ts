@@ -12,12 +12,24 @@ export interface InformerScope {
   fieldSelector?: string;
 }
 
+export interface InformerUse {
+  /**
+   * The cache may stay unfilled without holding anything else up: it is left out of `waitForSync`
+   * and `notSynced` (so out of the start and /readyz), and its readers check `hasSynced` themselves.
+   * For what an admin may point at something the syncer cannot read (a namespace that does not exist
+   * yet, RBAC not granted). Shared informers are optional only while every user asked for that.
+   */
+  optional?: boolean;
+}
+
 /**
  * Hands out one shared informer per (cluster, resource, scope), so translators that read the same
  * objects (pods and their secrets, say) share one watch and one cache.
  */
 export class InformerFactory {
   private readonly informers = new Map<string, Informer<KubeObject>>();
+  /** Keys of informers no user needs filled before the start (see InformerUse.optional). */
+  private readonly optional = new Set<string>();
   private readonly deps: { clock?: Clock; logger?: Logger; metrics?: InformerMetrics };
   /**
    * One pool for every cache: the same strings and parts recur across kinds and clusters (a host pod
@@ -36,6 +48,7 @@ export class InformerFactory {
     client: ClusterClient,
     type: ResourceType,
     scope: InformerScope = {},
+    use: InformerUse = {},
   ): Informer<T> {
     const key = [
       client.name,
@@ -57,7 +70,10 @@ export class InformerFactory {
         ...this.deps,
       });
       this.informers.set(key, informer);
+      if (use.optional) this.optional.add(key);
       if (this.started) informer.start();
+    } else if (!use.optional) {
+      this.optional.delete(key);
     }
     return informer as unknown as Informer<T>;
   }
@@ -71,16 +87,20 @@ export class InformerFactory {
     for (const informer of this.informers.values()) informer.start();
   }
 
-  /** Resolves when every informer created so far has filled its cache. */
+  /** Resolves when every informer created so far, but the optional ones, has filled its cache. */
   async waitForSync(): Promise<void> {
-    await Promise.all(this.all().map((i) => i.waitForSync()));
+    await Promise.all(this.required().map((i) => i.waitForSync()));
   }
 
-  /** Informers that have not yet filled their caches (for /readyz). */
+  /** Informers, but the optional ones, that have not yet filled their caches (for /readyz). */
   notSynced(): string[] {
-    return this.all()
+    return this.required()
       .filter((i) => !i.hasSynced())
       .map((i) => i.description);
+  }
+
+  private required(): Informer<KubeObject>[] {
+    return [...this.informers].filter(([key]) => !this.optional.has(key)).map(([, i]) => i);
   }
 
   async stop(): Promise<void> {

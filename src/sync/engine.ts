@@ -248,11 +248,10 @@ export class KindController implements SyncComponent {
     }
     this.phase = 'syncing';
     this.wire();
-    await Promise.all(
-      [this.sourceInformer, this.targetInformer, ...this.relationInformers.values()].map((i) =>
-        i?.waitForSync(),
-      ),
-    );
+    const needed = [...this.relationInformers]
+      .filter(([name]) => !this.spec.relations?.find((r) => r.name === name)?.optional)
+      .map(([, informer]) => informer);
+    await Promise.all([this.sourceInformer, this.targetInformer, ...needed].map((i) => i?.waitForSync()));
     if (this.stopped) return;
     this.phase = 'ready';
     const signal = preparedSignal(this.spec);
@@ -287,7 +286,9 @@ export class KindController implements SyncComponent {
 
   private wireRelation(relation: NonNullable<KindSpec['relations']>[number]): Informer<KubeObject> {
     const client = relation.cluster === 'virtual' ? this.env.virtual : this.env.host;
-    const informer = this.env.informers.get(client, relation.type, relation.scope);
+    const informer = this.env.informers.get(client, relation.type, relation.scope, {
+      optional: relation.optional,
+    });
     const index = this.relationIndex(relation.name);
     informer.addIndexer(index, (obj) => relation.keys(obj));
     const changed = (...objs: KubeObject[]) => {

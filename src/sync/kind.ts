@@ -69,6 +69,12 @@ export interface Relation {
    * (a pod's status changes would re-reconcile each config map it mounts).
    */
   membershipOnly?: boolean;
+  /**
+   * The syncer may be unable to read these objects (an admin's namespace, RBAC not granted): their
+   * cache does not hold up the start or /readyz (InformerUse.optional). The kind must check its
+   * informer's `hasSynced` before it takes an empty cache for "none".
+   */
+  optional?: boolean;
 }
 
 /** What a sync step did, so the engine can measure latency and schedule follow-ups. */

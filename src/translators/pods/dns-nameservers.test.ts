@@ -4,6 +4,8 @@ import {
   invalidNameserverSources,
   parseNameserverSource,
   resolveNameservers,
+  waitingForNameservers,
+  type NameserverSource,
 } from './dns-nameservers.ts';
 
 const service = (name: string, ip: string, labels: Record<string, string>): KubeObject => ({
@@ -79,6 +81,21 @@ describe('resolveNameservers', () => {
       (_s, svc) => svc.metadata?.name !== 'secondary',
     );
     expect(resolved).toEqual({ missing: sources[1] });
+  });
+
+  it('a source whose Services cannot be read yet is not taken for one with none: the wait says so', () => {
+    const resolved = resolveNameservers(
+      sources,
+      (s) => (s === sources[0] ? all : undefined),
+      () => true,
+    );
+    expect(resolved).toEqual({ missing: sources[1], unread: true });
+    expect(waitingForNameservers(resolved as { missing: NameserverSource })).toContain(
+      'the syncer cannot read the Services of a namespace of the host cluster yet',
+    );
+    expect(waitingForNameservers({ missing: sources[1]! })).toContain(
+      'none in a namespace of the host cluster',
+    );
   });
 });
 

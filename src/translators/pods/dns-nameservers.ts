@@ -53,8 +53,11 @@ export function invalidNameserverSources(entries: readonly string[]): string | u
   return undefined;
 }
 
-/** The nameservers, or the first source that has none yet. */
-export type NameserverResolution = { ips: string[] } | { missing: NameserverSource };
+/**
+ * The nameservers, or the first source that has none yet; `unread` when its Services could not be
+ * read yet (its host namespace may not exist, or the syncer may not list Services there).
+ */
+export type NameserverResolution = { ips: string[] } | { missing: NameserverSource; unread?: boolean };
 
 /**
  * The sources' nameservers, in order, one per source: the first (by name) of the Services it selects
@@ -66,12 +69,15 @@ export type NameserverResolution = { ips: string[] } | { missing: NameserverSour
  */
 export function resolveNameservers(
   sources: readonly NameserverSource[],
-  servicesOf: (source: NameserverSource) => readonly KubeObject[],
+  /** The Services a source may pick from; undefined while they cannot be read. */
+  servicesOf: (source: NameserverSource) => readonly KubeObject[] | undefined,
   usable: (source: NameserverSource, service: KubeObject, ip: string) => boolean,
 ): NameserverResolution {
   const ips: string[] = [];
   for (const source of sources) {
-    const found = servicesOf(source)
+    const services = servicesOf(source);
+    if (!services) return { missing: source, unread: true };
+    const found = services
       .filter((s) => selects(source, s))
       .sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''))
       .map((s) => [s, clusterIpOf(s)] as const)
@@ -97,12 +103,16 @@ export function clusterIpOf(service: KubeObject | undefined): string | undefined
 }
 
 /** Why a pod waits for its nameservers (the tenant's event; the host's names stay out of it). */
-export function waitingForNameservers(missing: NameserverSource): string {
+export function waitingForNameservers(pending: { missing: NameserverSource; unread?: boolean }): string {
+  const { missing, unread } = pending;
+  const configured = 'waiting for the DNS nameserver Services this virtual cluster is configured with';
+  if (unread)
+    return `${configured} (the syncer cannot read the Services of a namespace of the host cluster yet; its logs say why): the pod starts once each has an address`;
   const where =
     missing.scope === 'virtual'
       ? `namespace ${missing.namespace} of this virtual cluster`
       : 'a namespace of the host cluster';
-  return `waiting for the DNS nameserver Services this virtual cluster is configured with (none in ${where} matches yet): the pod starts once each has an address`;
+  return `${configured} (none in ${where} matches yet): the pod starts once each has an address`;
 }
 
 /** The record a host pod carries of the nameservers it was made with: the resolution, as JSON. */

@@ -318,10 +318,13 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
   function configuredNameservers(): NameserverResolution {
     return resolveNameservers(
       nameserverSources,
-      (source) =>
-        source.scope === 'host'
-          ? (nameserverServices.get(source.namespace)?.store.list() ?? [])
-          : virtualServices.store.list().filter((s) => s.metadata?.namespace === source.namespace),
+      (source) => {
+        if (source.scope === 'virtual')
+          return virtualServices.store.list().filter((s) => s.metadata?.namespace === source.namespace);
+        const informer = nameserverServices.get(source.namespace);
+        // Not read yet (or unreadable: the informer logs why, and retries): not the same as none.
+        return informer?.hasSynced() ? informer.store.list() : undefined;
+      },
       (source, service, ip) =>
         source.scope === 'host' || hostCopyHasIp(source.namespace, service.metadata?.name ?? '', ip),
     );
@@ -337,7 +340,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
   function clusterNameservers(): { ips: string[] } | { waiting: string } {
     if (nameserverSources.length) {
       const resolved = configuredNameservers();
-      return 'ips' in resolved ? resolved : { waiting: waitingForNameservers(resolved.missing) };
+      return 'ips' in resolved ? resolved : { waiting: waitingForNameservers(resolved) };
     }
     const ip = virtualDnsIP();
     return ip ? { ips: [ip] } : { waiting: WAITING_FOR_DNS };
@@ -531,6 +534,9 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
         type: Resources.services,
         scope: { namespace },
         keys: nameserverChangeKeys,
+        // An admin may name a namespace that does not exist yet, or one the syncer may not read:
+        // that holds up the pods using the cluster DNS, never the syncer's start.
+        optional: true,
       })),
       ...(nameserverSources.some((s) => s.scope === 'virtual')
         ? [
@@ -603,7 +609,10 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       virtualNamespaces = env.informers.get(env.virtual, Resources.namespaces);
       hostServices = env.informers.get(env.host, Resources.services, { namespace: env.hostNamespace });
       for (const namespace of hostNameserverNamespaces)
-        nameserverServices.set(namespace, env.informers.get(env.host, Resources.services, { namespace }));
+        nameserverServices.set(
+          namespace,
+          env.informers.get(env.host, Resources.services, { namespace }, { optional: true }),
+        );
       servicesSynced = kinds.has('services');
       virtualSecrets = env.informers.get(env.virtual, Resources.secrets);
       virtualConfigMaps = env.informers.get(env.virtual, Resources.configMaps);
