@@ -63,6 +63,40 @@ describe('secrets state table', () => {
     expect(host?.metadata?.annotations?.['kubernetes.io/service-account.name']).toBeUndefined();
   });
 
+  it("vCluster's force-sync annotation: synced though nothing uses it, inert if a token; unmarked, its copy goes", async () => {
+    const marked = (name: string, type = 'Opaque') =>
+      secret(name, {
+        type,
+        metadata: {
+          name,
+          namespace: 'team',
+          uid: `uid-${name}`,
+          annotations: {
+            'vcluster.loft.sh/force-sync': 'true',
+            'kubernetes.io/service-account.name': 'default',
+          },
+        },
+      });
+    const table = await start({
+      kinds: ['secrets'],
+      virtual: [marked('forced'), marked('token', 'kubernetes.io/service-account-token'), secret('unused')],
+    });
+    await table.settle();
+    const hostSecrets = () => table.host.objects(SECRETS, HOST_NS);
+    expect(hostSecrets().map((s) => s.metadata?.name)).toEqual([hostName('forced'), hostName('token')]);
+    const token = hostSecrets().find((s) => s.metadata?.name === hostName('token'))!;
+    expect(token.type).toBe('Opaque');
+    expect(token.metadata?.annotations?.['kubernetes.io/service-account.name']).toBeUndefined();
+    // The mark taken off (or set to anything but "true"): nothing uses it any more.
+    const forced = table.virtual.objects(SECRETS, 'team').find((s) => s.metadata?.name === 'forced')!;
+    await table.virtual.update(SECRETS, 'team', {
+      ...forced,
+      metadata: { ...forced.metadata, annotations: { 'vcluster.loft.sh/force-sync': 'false' } },
+    });
+    await table.settle();
+    expect(hostSecrets().map((s) => s.metadata?.name)).toEqual([hostName('token')]);
+  });
+
   it('the last pod using a secret goes: its host copy is deleted', async () => {
     const table = await start({
       kinds: ['secrets'],

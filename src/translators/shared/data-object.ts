@@ -3,7 +3,7 @@ import type { Informer } from '../../informer/informer.ts';
 import { isNotFound } from '../../kube/errors.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import type { Pod } from '../../kube/types.ts';
-import { MANAGED_BY_LABEL } from '../../naming/labels.ts';
+import { FORCE_SYNC_ANNOTATION, MANAGED_BY_LABEL } from '../../naming/labels.ts';
 import { Resources, type ResourceType } from '../../kube/resources.ts';
 import { createHostCopy } from '../../sync/engine.ts';
 import type { KindSpec, Placement, ReconcileContext, SyncResult } from '../../sync/kind.ts';
@@ -65,7 +65,8 @@ export function hostDataObject(
 /**
  * Kinds that are plain data (config maps, secrets): spec flows virtual → host only, so a hand edit
  * of the host copy is reverted; labels and annotations merge both ways; by default only objects a
- * pod (or a referrer, such as an ingress) uses are synced.
+ * pod (or a referrer, such as an ingress) uses, or the tenant marked with vCluster's
+ * `vcluster.loft.sh/force-sync: "true"`, are synced.
  */
 export function dataObjectKind(opts: DataObjectOptions, where: Placement): KindSpec {
   const place = (ctx: ReconcileContext) => ({ ...where, hostName: ctx.hostName });
@@ -145,6 +146,7 @@ export function dataObjectKind(opts: DataObjectOptions, where: Placement): KindS
       virtual !== undefined &&
       (opts.syncAll ||
         opts.syncedAhead?.(virtual) === true ||
+        virtual.metadata?.annotations?.[FORCE_SYNC_ANNOTATION] === 'true' ||
         ctx.related('pods').length > 0 ||
         referrers.some((r) => ctx.related(r.kind).length > 0)),
 
