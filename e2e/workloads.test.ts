@@ -550,6 +550,49 @@ describe('references, tokens and events', () => {
     expect(events[0]!.message).toBe(`Successfully pulled image for ${podName}`);
   }, 120_000);
 
+  it("vCluster's force-sync: an admin's host event is shown in default; a tenant's unused ConfigMap is synced", async () => {
+    const now = new Date().toISOString();
+    const notice = uniqueName('notice');
+    await apply('host', {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name: notice, namespace: hostNs, annotations: { 'vcluster.loft.sh/force-sync': 'true' } },
+      involvedObject: { apiVersion: 'v1', kind: 'ConfigMap', name: 'admin-notes', namespace: hostNs },
+      reason: 'Maintenance',
+      message: 'this virtual cluster sleeps at 22:00',
+      type: 'Warning',
+      source: { component: 'admin' },
+      firstTimestamp: now,
+      lastTimestamp: now,
+      count: 1,
+    });
+    const shown = await waitFor(
+      'the forced event in the virtual default namespace',
+      () =>
+        getObject<{ message: string; involvedObject: Record<string, string> }>('virtual', [
+          'event',
+          notice,
+          '-n',
+          'default',
+        ]),
+      60_000,
+    );
+    expect(shown.message).toBe('this virtual cluster sleeps at 22:00');
+    expect(shown.involvedObject).toEqual({ namespace: 'default' });
+
+    await apply('virtual', {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'forced', namespace: ns, annotations: { 'vcluster.loft.sh/force-sync': 'true' } },
+      data: { k: 'v' },
+    });
+    await waitFor(
+      'the forced ConfigMap on the host',
+      () => getObject('host', ['configmap', '-n', hostNs, hostName('forced', ns, vc)]),
+      60_000,
+    );
+  }, 120_000);
+
   it('removes the synced ConfigMap and Secret from the host once the pod is gone', async () => {
     await mustKubectl('virtual', ['delete', 'pod', podName, '-n', ns, '--wait=false']);
     await waitFor(

@@ -3,11 +3,18 @@ import type { Informer } from '../../informer/informer.ts';
 import { isApiError, isNotFound } from '../../kube/errors.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
-import { MANAGED_BY_LABEL } from '../../naming/labels.ts';
+import { FORCE_SYNC_ANNOTATION, MANAGED_BY_LABEL } from '../../naming/labels.ts';
 import type { KindSpec, Mapper, Placement, SyncResult } from '../../sync/kind.ts';
 import { sameJson } from '../shared/host-metadata.ts';
 import { malformedEvent } from '../shared/shape.ts';
-import { eventUpdate, virtualEventFor, virtualEventName } from './translate.ts';
+import {
+  eventUpdate,
+  forcedVirtualEvent,
+  FORCED_EVENT_NAMESPACE,
+  isForcedCopy,
+  virtualEventFor,
+  virtualEventName,
+} from './translate.ts';
 
 /** How the events kind finds the virtual object behind a host object of one synced kind. */
 interface EventSource {
@@ -28,6 +35,14 @@ type Resolution =
   | { state: 'waiting' }
   | { state: 'not-ours' };
 
+/**
+ * vCluster's force-sync: the host's admin marked an event of the host namespace for the tenant. Never
+ * an object some virtual cluster synced (its annotations could be a tenant's).
+ */
+const isForced = (hostEvent: KubeObject): boolean =>
+  hostEvent.metadata?.annotations?.[FORCE_SYNC_ANNOTATION] === 'true' &&
+  hostEvent.metadata?.labels?.[MANAGED_BY_LABEL] === undefined;
+
 /** Retries for an event whose involved object is not cached yet, before it counts as not ours. */
 const MAX_WAIT_RETRIES = 8;
 
@@ -35,7 +50,9 @@ const MAX_WAIT_RETRIES = 8;
  * Copies host events about synced objects into the virtual cluster. Host events carry no
  * managed-by label, so every event of the host namespace is watched; only those whose involved
  * object is provably one of ours (its copy, same UID as the event names, whose virtual object has
- * the UID the copy records) are copied, and nothing else costs an API call.
+ * the UID the copy records) are copied, and nothing else costs an API call. An event the host's
+ * admin marked `vcluster.loft.sh/force-sync: "true"` is shown as it is, in the virtual `default`
+ * namespace, when it concerns none of ours (vCluster's way to tell a tenant something).
  */
 export function eventsKind(where: Placement): KindSpec {
   const sources = new Map<string, EventSource>();
@@ -89,7 +106,9 @@ export function eventsKind(where: Placement): KindSpec {
         // fields it does not have as if it had them.
         if (!hostEvent || malformedEvent(hostEvent)) return undefined;
         const r = resolve(hostEvent);
-        if (r?.state !== 'resolved') return undefined;
+        if (r.state === 'not-ours' && isForced(hostEvent))
+          return `${FORCED_EVENT_NAMESPACE}/${hostEvent.metadata?.name ?? ''}`;
+        if (r.state !== 'resolved') return undefined;
         // Only the name: the event itself (with its scrubbed message) is built once, by create.
         const meta = r.virtual.metadata!;
         return `${meta.namespace ?? ''}/${virtualEventName(hostEvent, meta.name ?? '')}`;
@@ -118,7 +137,8 @@ export function eventsKind(where: Placement): KindSpec {
     },
 
     wanted: (_ctx, hostEvent) =>
-      hostEvent !== undefined && sources.has(String((hostEvent.involvedObject as InvolvedObject)?.kind)),
+      hostEvent !== undefined &&
+      (isForced(hostEvent) || sources.has(String((hostEvent.involvedObject as InvolvedObject)?.kind))),
 
     async create(ctx, hostEvent): Promise<SyncResult> {
       const problem = malformedEvent(hostEvent);
@@ -128,14 +148,14 @@ export function eventsKind(where: Placement): KindSpec {
         return {};
       }
       const r = resolve(hostEvent!);
-      if (r.state === 'waiting') {
+      if (r.state === 'waiting' && ctx.retries < MAX_WAIT_RETRIES)
         // The event often arrives before the object it is about reaches our caches: retry a while.
-        if (ctx.retries < MAX_WAIT_RETRIES)
-          throw new WaitingError('the object this event is about is not cached yet');
-        return {};
-      }
-      if (r.state === 'not-ours') return {};
-      const desired = desiredEvent(hostEvent!, r);
+        throw new WaitingError('the object this event is about is not cached yet');
+      const forced = r.state !== 'resolved' && isForced(hostEvent!);
+      if (r.state !== 'resolved' && !forced) return {};
+      const desired = r.state === 'resolved' ? desiredEvent(hostEvent!, r) : forcedVirtualEvent(hostEvent!);
+      // A forced event updates only its own earlier copy, never a tenant's event of that name.
+      const mayUpdate = (copy: KubeObject) => !forced || isForcedCopy(copy);
       const namespace = desired.metadata!.namespace!;
       if (lastSeen(hostEvent!) < startedAt) {
         // From before this start: most likely copied by an earlier run. Look before writing, so a
@@ -148,7 +168,7 @@ export function eventsKind(where: Placement): KindSpec {
           });
         if (copy) {
           const update = eventUpdate(desired);
-          if (sameJson(update, eventUpdate(copy))) return {};
+          if (!mayUpdate(copy) || sameJson(update, eventUpdate(copy))) return {};
           await ctx.virtual.patch(Resources.events, namespace, desired.metadata!.name!, update, 'merge');
           return { virtualWritten: true };
         }
@@ -157,6 +177,15 @@ export function eventsKind(where: Placement): KindSpec {
         await ctx.virtual.create(Resources.events, namespace, desired);
       } catch (err) {
         if (!isApiError(err, 'alreadyExists')) throw err;
+        if (forced) {
+          const copy = await ctx.virtual.get(Resources.events, namespace, desired.metadata!.name!);
+          if (!mayUpdate(copy)) {
+            ctx.log.info('a forced host event is not shown: a virtual event of its name is not its copy', {
+              event: `${namespace}/${desired.metadata!.name}`,
+            });
+            return {};
+          }
+        }
         try {
           await ctx.virtual.patch(
             Resources.events,

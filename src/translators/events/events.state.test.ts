@@ -133,4 +133,61 @@ describe('events state table', () => {
     await table.settle();
     expect(virtualEvents(table).map((e) => e.metadata?.name)).toEqual(['web.abc123']);
   });
+
+  describe("vCluster's force-sync: an admin's host event for the tenant", () => {
+    const forced = (name: string, labels?: Record<string, string>): Seed => [
+      Resources.events,
+      {
+        metadata: {
+          name,
+          namespace: HOST_NS,
+          labels,
+          annotations: { 'vcluster.loft.sh/force-sync': 'true' },
+        },
+        involvedObject: { kind: 'ConfigMap', name: 'admin-notes', namespace: HOST_NS, uid: 'admin-uid' },
+        reason: 'Maintenance',
+        message: 'this virtual cluster sleeps at 22:00',
+        type: 'Warning',
+        count: 1,
+      },
+    ];
+    const defaultEvents = (t: StateTable) => t.virtual.objects(Resources.events, 'default');
+
+    it('is shown in the default namespace under its name, about no object, its text as written', async () => {
+      const table = await run([], [forced('notice')]);
+      await table.settle();
+      const [event] = defaultEvents(table);
+      expect(event).toMatchObject({
+        metadata: { name: 'notice', namespace: 'default' },
+        involvedObject: { namespace: 'default' },
+        reason: 'Maintenance',
+        message: 'this virtual cluster sleeps at 22:00',
+        type: 'Warning',
+      });
+      expect(event?.metadata?.annotations).toBeUndefined();
+      expect((event?.involvedObject as { name?: string }).name).toBeUndefined();
+    });
+
+    it('never one some virtual cluster synced (a tenant may have chosen its annotations)', async () => {
+      const table = await run([], [forced('copied', { 'vcluster.loft.sh/managed-by': 'other-vc' })]);
+      await table.settle();
+      expect(defaultEvents(table)).toEqual([]);
+    });
+
+    it("never overwrites a tenant's own event of that name", async () => {
+      const own: Seed = [
+        Resources.events,
+        {
+          metadata: { name: 'notice', namespace: 'default' },
+          involvedObject: { kind: 'Pod', name: 'p', namespace: 'default' },
+          reason: 'Mine',
+          message: 'tenant text',
+          count: 1,
+        },
+      ];
+      const table = await run([own], [forced('notice')]);
+      await table.settle();
+      expect(defaultEvents(table).map((e) => e.message)).toEqual(['tenant text']);
+    });
+  });
 });

@@ -76,3 +76,38 @@ export function eventUpdate(desired: KubeObject): Record<string, unknown> {
     series: desired.series,
   };
 }
+
+/** Where vCluster shows a host event forced into the virtual cluster (`vcluster.loft.sh/force-sync`). */
+export const FORCED_EVENT_NAMESPACE = 'default';
+
+/**
+ * The virtual copy of a host event the host's admin forced into the virtual cluster: under its own
+ * name in `default`, about no object (the host object it concerns means nothing to the tenant), its
+ * text as the admin wrote it, for the tenant.
+ */
+export function forcedVirtualEvent(hostEvent: KubeObject): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Event',
+    metadata: { name: hostEvent.metadata?.name, namespace: FORCED_EVENT_NAMESPACE },
+    involvedObject: { namespace: FORCED_EVENT_NAMESPACE },
+    reason: hostEvent.reason,
+    message: hostEvent.message,
+    type: hostEvent.type,
+    count: hostEvent.count,
+    firstTimestamp: hostEvent.firstTimestamp,
+    lastTimestamp: hostEvent.lastTimestamp,
+    eventTime: hostEvent.eventTime,
+    action: hostEvent.action,
+    source: hostEvent.source,
+    reportingComponent: hostEvent.reportingComponent ?? '',
+    reportingInstance: hostEvent.reportingInstance ?? '',
+    ...(hostEvent.series ? { series: hostEvent.series } : {}),
+  };
+}
+
+/** Whether a virtual event is such a copy (about no object), and so one the syncer may update. */
+export function isForcedCopy(event: KubeObject): boolean {
+  const involved = (event.involvedObject ?? {}) as { kind?: string; name?: string };
+  return !involved.kind && !involved.name && event.metadata?.namespace === FORCED_EVENT_NAMESPACE;
+}
