@@ -109,6 +109,8 @@ describe('buildConfig', () => {
     ],
     [{}, { ...required, mapVirtualService: ['web/web=Web_Host'] }, '--map-virtual-service', 'DNS label'],
     [{}, { ...required, nodeSelector: 'env!=prod' }, '--node-selector', 'label terms'],
+    // A key's prefix is a DNS subdomain: at most 253 characters.
+    [{}, { ...required, nodeSelector: `${'a'.repeat(254)}/pool=x` }, '--node-selector', 'label terms'],
     [{}, { ...required, setOwner: 'yes' }, '--set-owner', 'true or false'],
     [{}, { ...required, kubeconfigSecret: 'VC_1' }, '--kubeconfig-secret', 'valid Secret name'],
     [{}, { ...required, corednsImage: 'coredns :1' }, '--coredns-image', 'without spaces'],

@@ -33,13 +33,16 @@ const REQUIREMENT =
 const KEY_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 
 /** Whether a label key is one the API server takes (`in` and `notin` are its selector's words). */
-function isLabelKey(key: string): boolean {
+export function isLabelKey(key: string): boolean {
   if (key === 'in' || key === 'notin') return false;
   const slash = key.indexOf('/');
   if (slash < 0) return KEY_NAME.test(key);
   return isDnsSubdomain(key.slice(0, slash)) && KEY_NAME.test(key.slice(slash + 1));
 }
 const VALUE = /^(?:[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+
+/** Whether a label value is one the API server takes (the empty value is). */
+export const isLabelValue = (value: string): boolean => VALUE.test(value);
 
 /**
  * A label selector in kubectl's syntax (comma-separated requirements, as `-l` takes), as the
@@ -56,7 +59,7 @@ export function parseLabelSelector(text: string): LabelSelector {
       throw new Error(`label selector: cannot read ${JSON.stringify(part)}`);
     const values =
       m[7] !== undefined ? m[7].split(',').map((v) => v.trim()) : m[5] !== undefined ? [m[5]] : [];
-    const bad = values.find((v) => !VALUE.test(v));
+    const bad = values.find((v) => !isLabelValue(v));
     if (bad !== undefined) throw new Error(`label selector: ${JSON.stringify(bad)} is not a label value`);
     if (m[1]) matchExpressions.push({ key, operator: 'DoesNotExist' });
     else if (m[4] === '!=') matchExpressions.push({ key, operator: 'NotIn', values });

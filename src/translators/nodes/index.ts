@@ -1,11 +1,7 @@
 import { field } from '../../config/fields.ts';
 import { defineKind } from '../../sync/kind.ts';
+import { isLabelKey, isLabelValue } from '../../util/label-selector.ts';
 import { nodesKind } from './nodes-kind.ts';
-
-/** A label key (optional DNS-subdomain prefix) and a label value, as the API server accepts them. */
-const LABEL_KEY =
-  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
-const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
 
 /** `*`, or `key` / `key=value` terms: what the selector is written into pods as (set-based forms are not). */
 function invalidNodeSelector(selector: string): string | undefined {
@@ -14,7 +10,7 @@ function invalidNodeSelector(selector: string): string | undefined {
     const eq = term.indexOf('=');
     const key = eq < 0 ? term : term.slice(0, eq);
     const value = eq < 0 ? '' : term.slice(eq + 1).replace(/^=/, '');
-    if (!LABEL_KEY.test(key) || !LABEL_VALUE.test(value))
+    if (!isLabelKey(key) || !isLabelValue(value))
       return `must be "*" or comma-separated label terms key or key=value, got ${JSON.stringify(selector)} (term ${JSON.stringify(term)})`;
   }
   return undefined;
