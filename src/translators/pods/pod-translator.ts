@@ -140,6 +140,8 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
   const nameserverServices = new Map<string, Informer<KubeObject>>();
   /** Finished or uncontrolled pods told once that they keep their old nameservers. */
   const nameserverNotices = new DnsWaiters();
+  /** The --pod-dns-nameserver resolution each reconcile made (see configuredNameservers). */
+  const nameserversOfReconcile = new WeakMap<ReconcileContext, NameserverResolution>();
   /** Whether a host Service is this syncer's copy of a virtual Service a virtual source picks. */
   const copiesVirtualNameserver = (service: KubeObject): boolean => {
     const sources = nameserverSources.filter((s) => s.scope === 'virtual');
@@ -254,7 +256,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       // A new pod that needs it has waited for it (waitForDns); a running pod's DNS cannot change, so
       // its updates do not wait. A pod on its node's resolver has no use for it.
       dnsServiceIP: virtualDnsIP() ?? '',
-      clusterNameservers: nameserverSources.length ? nameserversNow() : undefined,
+      clusterNameservers: nameserverSources.length ? nameserversNow(ctx) : undefined,
       clusterDomain: config.clusterDomain,
       virtualApiServiceIP: apiSpec.clusterIP,
       virtualApiServicePort: apiSpec.ports?.[0]?.port ?? 443,
@@ -314,8 +316,17 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
   /**
    * With --pod-dns-nameserver: the nameservers pods get now. A virtual Service counts once its host
    * copy has its IP (before that the IP is the virtual cluster's, which nothing on the host routes).
+   * Resolved once per reconcile (`ctx`): a pod's create and update each ask more than once.
    */
-  function configuredNameservers(): NameserverResolution {
+  function configuredNameservers(ctx?: ReconcileContext): NameserverResolution {
+    const known = ctx && nameserversOfReconcile.get(ctx);
+    if (known) return known;
+    const resolved = resolveNameserversNow();
+    if (ctx) nameserversOfReconcile.set(ctx, resolved);
+    return resolved;
+  }
+
+  function resolveNameserversNow(): NameserverResolution {
     return resolveNameservers(
       nameserverSources,
       (source) => {
@@ -331,15 +342,15 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
   }
 
   /** The --pod-dns-nameserver nameservers now, none while one is missing (a running pod's cannot change). */
-  function nameserversNow(): string[] {
-    const resolved = configuredNameservers();
+  function nameserversNow(ctx: ReconcileContext): string[] {
+    const resolved = configuredNameservers(ctx);
     return 'ips' in resolved ? resolved.ips : [];
   }
 
   /** The nameservers a pod using the cluster DNS gets, or why it must wait for them. */
-  function clusterNameservers(): { ips: string[] } | { waiting: string } {
+  function clusterNameservers(ctx: ReconcileContext): { ips: string[] } | { waiting: string } {
     if (nameserverSources.length) {
-      const resolved = configuredNameservers();
+      const resolved = configuredNameservers(ctx);
       return 'ips' in resolved ? resolved : { waiting: waitingForNameservers(resolved) };
     }
     const ip = virtualDnsIP();
@@ -371,7 +382,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
    */
   async function waitForDns(ctx: ReconcileContext, virtualPod: KubeObject): Promise<void> {
     if (!usesVirtualDns(asPod(virtualPod).spec)) return;
-    const nameservers = clusterNameservers();
+    const nameservers = clusterNameservers(ctx);
     if ('ips' in nameservers) return;
     if (dnsWaiters.wait(ctx.key, virtualPod.metadata?.uid ?? ''))
       await ctx.events.record(virtualPod, 'Warning', WAITING_FOR_DNS_REASON, nameservers.waiting);
@@ -393,7 +404,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
     hostPod: KubeObject,
   ): Promise<'replaced' | 'held' | undefined> {
     if (!nameserverSources.length) return undefined;
-    const resolved = configuredNameservers();
+    const resolved = configuredNameservers(ctx);
     if (!('ips' in resolved) || !givenOtherNameservers(hostPod, resolved.ips)) return undefined;
     const phase = asPod(hostPod).status?.phase;
     const owned = (virtualPod.metadata?.ownerReferences ?? []).some((o) => o.controller);
