@@ -342,10 +342,10 @@ describe('who the kubelet API serves', () => {
     expect((await kubeletGet(`/containerLogs/${ns}/${pod}/main`, { bearer: hostToken })).status).toBe(401);
   }, 60_000);
 
-  it('has no host pod to offer: a host pod name, or a host pod that is not the copy, is not found', async () => {
-    // The host pod's own namespace and name mean nothing here.
+  it('has no host pod to offer: a host pod name is forbidden, a host pod that is not the copy not found', async () => {
+    // The host pod's own namespace and name mean nothing here: not a pod of this virtual cluster.
     const direct = await kubeletGet(`/containerLogs/${hostNs}/${hostPod}/main`, virtualAdmin());
-    expect(direct.status).toBe(404);
+    expect(direct.status).toBe(403);
     // A host pod under the name a virtual pod maps to, made by someone else (no managed-by), is not
     // that virtual pod's copy: neither the syncer nor its kubelet API touches it.
     await mustKubectl('host', [
@@ -405,16 +405,52 @@ describe('who the kubelet API serves', () => {
     ]) {
       const res = await kubeletGet(path, virtualAdmin());
       expect({ path, status: res.status, body: res.body }).toMatchObject({
-        status: 404,
+        status: 403,
         body: expect.stringContaining(`container ${extra} is not valid for pod ${ns}/sub`),
       });
     }
     // Its own container is served as usual.
-    expect((await kubeletGet(`/containerLogs/${ns}/sub/main`, virtualAdmin())).status).not.toBe(404);
+    expect((await kubeletGet(`/containerLogs/${ns}/sub/main`, virtualAdmin())).status).not.toBe(403);
   }, 90_000);
 
+  it("answers /healthz to anyone; /pods and /runningpods list this virtual cluster's pods only, under their virtual names", async () => {
+    expect(await kubeletGet('/healthz')).toEqual({ status: 200, body: 'ok' });
+    expect((await kubeletGet('/pods')).status).toBe(401);
+    const node = (await getObject<{ spec: { nodeName: string } }>('virtual', ['pod', pod, '-n', ns]))!.spec
+      .nodeName;
+    const port = (await getObject<{ status: { daemonEndpoints: { kubeletEndpoint: { Port: number } } } }>(
+      'virtual',
+      ['node', node],
+    ))!.status.daemonEndpoints.kubeletEndpoint.Port;
+    const virtualPods = new Set(
+      (await getObject<{ items: { metadata: { namespace: string; name: string } }[] }>('virtual', [
+        'pods',
+        '-A',
+      ]))!.items.map((p) => `${p.metadata.namespace}/${p.metadata.name}`),
+    );
+    type PodList = {
+      kind: string;
+      items: { metadata: { namespace: string; name: string }; spec: { nodeName?: string } }[];
+    };
+    // On the node's own port: that node's pods; on the bind port (no node named): every node's.
+    for (const [path, onPort] of [
+      ['/pods', port],
+      ['/runningpods/', port],
+      ['/pods', undefined],
+    ] as const) {
+      const res = await kubeletGet(path, virtualAdmin(), onPort);
+      expect({ path, status: res.status }).toEqual({ path, status: 200 });
+      const list = JSON.parse(res.body) as PodList;
+      expect(list.kind).toBe('PodList');
+      const keys = list.items.map((p) => `${p.metadata.namespace}/${p.metadata.name}`);
+      expect(keys).toContain(`${ns}/${pod}`);
+      for (const key of keys) expect(virtualPods).toContain(key);
+      if (path === '/pods' && onPort) for (const p of list.items) expect(p.spec.nodeName).toBe(node);
+    }
+  }, 60_000);
+
   it('refuses paths a kubelet serves but this endpoint does not', async () => {
-    for (const path of ['/pods', '/runningpods/', '/configz', '/debug/pprof/']) {
+    for (const path of ['/configz', '/debug/pprof/', '/spec/']) {
       expect((await kubeletGet(path, virtualAdmin())).status).toBe(404);
     }
   }, 60_000);

@@ -26,8 +26,9 @@ export interface PodTarget {
  * Finds the host pod behind a virtual pod, reading both API servers (not a cache: a stale cache could
  * hand out a pod that has just been replaced). The host pod must carry this virtual cluster's
  * managed-by label and name exactly this virtual pod (namespace, name and UID) in its annotations:
- * the host name alone proves nothing, since `-x-` may appear in any name. Anything else is refused as
- * not found, so a caller learns nothing about host pods it may not reach.
+ * the host name alone proves nothing, since `-x-` may appear in any name. A pod the virtual cluster
+ * does not have is forbidden, one whose copy is not (yet) on the host not found: a caller learns
+ * nothing about host pods it may not reach.
  */
 export async function resolvePodTarget(
   clients: { host: ClusterClient; virtual: ClusterClient },
@@ -36,9 +37,10 @@ export async function resolvePodTarget(
   pod: string,
   uid?: string,
 ): Promise<PodTarget> {
-  const notFound = () => new RouteError(404, `pod ${namespace}/${pod} not found in the virtual cluster`);
   const virtualPod = await getOrUndefined(clients.virtual, namespace, pod);
-  if (!virtualPod || (uid && virtualPod.metadata?.uid !== uid)) throw notFound();
+  // Forbidden, as vCluster answers: only this virtual cluster's pods are here, whatever the name.
+  if (!virtualPod || (uid && virtualPod.metadata?.uid !== uid))
+    throw new RouteError(403, `pod ${namespace}/${pod} is not a pod of this virtual cluster`);
   const name = hostName(pod, namespace, where.vcName);
   const hostPod = await getOrUndefined(clients.host, where.hostNamespace, name);
   const isCopy =

@@ -12,6 +12,7 @@ import { identityOf, NodeAccessReviewer, TokenAuthenticator, type CertIdentity }
 import { HostStreams, splice, upgradeHeadersOf, writeHead } from './host-streams.ts';
 import type { NodePorts } from './node-ports.ts';
 import { resourceMetricsForTenant, summaryForTenant } from './node-stats.ts';
+import { podListKindOf, podsOnNode, runningPods, type PodListKind } from './pod-lists.ts';
 import { ownedHostPods, resolvePodTarget, type PodTarget } from './pod-target.ts';
 import {
   HOST_SUBRESOURCE,
@@ -59,8 +60,9 @@ interface Admitted {
  * The kubelet API of the virtual cluster's nodes. The virtual API server calls it for `kubectl logs`,
  * `exec`, `attach`, `port-forward` (and so `cp`); each call is mapped to the host pod's subresource
  * and streamed through the host API with the syncer's credentials. Only a caller with a client
- * certificate of the configured CA, allowed `nodes/proxy` by the virtual cluster, reaches anything,
- * and only pods of this virtual cluster exist here.
+ * certificate of the configured CA (or a token the virtual API server accepts), allowed `nodes/proxy`
+ * by the virtual cluster, reaches anything but `/healthz`, and only pods of this virtual cluster exist
+ * here: `/pods` and `/runningpods` list those, a pod it does not have is forbidden.
  */
 export class KubeletServer {
   private readonly opts: KubeletServerOptions;
@@ -179,7 +181,7 @@ export class KubeletServer {
     // checked again here, since a node proxy or a direct call skips it.
     if ('container' in route && !target.containers.has(route.container))
       throw new RouteError(
-        404,
+        403,
         `container ${route.container} is not valid for pod ${route.namespace}/${route.pod}`,
       );
     const access = {
@@ -209,7 +211,17 @@ export class KubeletServer {
 
   /** Plain requests: logs are streamed; the other actions need a protocol upgrade. */
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const endpoint = NODE_ENDPOINTS[new URL(req.url ?? '/', 'https://kubelet.invalid').pathname];
+    const path = new URL(req.url ?? '/', 'https://kubelet.invalid').pathname;
+    // As a kubelet's, and so that a pod may probe its node by name: says nothing but that it answers.
+    if (path === '/healthz') {
+      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end('ok');
+      this.record('healthz', 200, undefined);
+      return;
+    }
+    const podList = podListKindOf(path);
+    if (podList) return this.servePodList(req, res, podList);
+    const endpoint = NODE_ENDPOINTS[path];
     if (endpoint) return this.serveNodeStats(req, res, endpoint);
     let admitted: Admitted | undefined;
     try {
@@ -284,6 +296,33 @@ export class KubeletServer {
     } catch (err) {
       const { status, message } = asRouteError(err);
       refuse(status, message);
+    }
+  }
+
+  /**
+   * `/pods` or `/runningpods`: the virtual pods of the node this port was given to (of every node on
+   * the bind port, which names none) that run on the host. Authorized as a kubelet authorizes them
+   * (`nodes/proxy`).
+   */
+  private async servePodList(req: IncomingMessage, res: ServerResponse, kind: PodListKind) {
+    let who: CertIdentity | undefined;
+    try {
+      who = await this.authenticate(req);
+      const node = this.opts.nodePorts?.nodeAt(req.socket.localPort ?? 0);
+      const access = { verb: verbOf(req.method ?? 'GET'), subresource: 'proxy', node };
+      if (!(await this.reviewer.allowed(who, access)))
+        throw new RouteError(403, `${who.user} may not ${access.verb} nodes/${access.subresource}`);
+      const [virtualPods, owned] = await Promise.all([
+        this.opts.virtual.list(Resources.pods, '', node ? { fieldSelector: `spec.nodeName=${node}` } : {}),
+        ownedHostPods(this.opts, this.opts),
+      ]);
+      const pods = podsOnNode(virtualPods.items, owned, node);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(kind === 'pods' ? pods : runningPods(pods)));
+      this.record(kind, 200, who, { node });
+    } catch (err) {
+      const { status, message } = asRouteError(err);
+      this.answer(res, status, message, kind, who);
     }
   }
 
