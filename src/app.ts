@@ -1,3 +1,5 @@
+import { NamespacePodSecurityLabels } from './policy/namespace-pod-security.ts';
+import type { PodSecurityLevel } from './translators/pods/pod-security.ts';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
@@ -221,6 +223,17 @@ export class SyncerApp {
           latencyMetrics: this.metrics,
         }),
     );
+    if (config.namespacePodSecurityLabel)
+      this.components.push(
+        new NamespacePodSecurityLabels({
+          virtual,
+          informers: this.informers,
+          level: config.podSecurityStandard as PodSecurityLevel,
+          clock,
+          logger,
+          metrics: this.metrics,
+        }),
+      );
     if (config.leaderElect) {
       const leaseClient = new RestClient({
         name: 'host',

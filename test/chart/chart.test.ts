@@ -97,6 +97,7 @@ describe('helm chart', () => {
       '--workload-service-account=vc-workload-vc1',
       '--hosts-rewrite-image=library/alpine:3.20',
       '--pod-security-standard=baseline',
+      '--namespace-pod-security-label=false',
       '--allow-node-name=false',
       '--priority-class-max-value=1000000000',
       '--shutdown-timeout=30s',
@@ -252,6 +253,20 @@ describe('helm chart', () => {
     );
     const config = ms.find((m) => m.kind === 'ConfigMap') as unknown as { data: Record<string, string> };
     expect(config.data['config.yaml']).toContain('workers: 8');
+  });
+
+  it("isolation: vCluster's isolated mode, its objects under vCluster's names and the namespaces' Pod Security label", () => {
+    const ms = render({ 'isolation.enabled': 'true' });
+    const named = (kind: string) => ms.filter((m) => m.kind === kind).map((m) => m.metadata?.name);
+    expect([named('ResourceQuota'), named('LimitRange'), named('NetworkPolicy')]).toEqual([
+      ['vc-vc1'],
+      ['vc-vc1'],
+      ['vc-work-vc1'],
+    ]);
+    expect(syncerArgs(ms)).toContain('--namespace-pod-security-label=true');
+    expect(syncerArgs(render({ 'syncer.namespacePodSecurityLabel': 'true' }))).toContain(
+      '--namespace-pod-security-label=true',
+    );
   });
 
   it("serves the virtual nodes' kubelet API from the syncer: certificates k3s and the syncer agree on", () => {

@@ -128,6 +128,7 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 {{- end }}
 - --hosts-rewrite-image={{ .Values.syncer.hostsRewriteImage }}
 - --pod-security-standard={{ .Values.syncer.podSecurityStandard }}
+- --namespace-pod-security-label={{ or .Values.syncer.namespacePodSecurityLabel .Values.isolation.enabled }}
 - --allow-node-name={{ .Values.syncer.allowNodeName }}
 {{- range .Values.syncer.allowedSchedulers }}
 - --allowed-scheduler={{ . }}

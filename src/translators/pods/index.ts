@@ -119,6 +119,14 @@ export const podsKind = defineKind({
         "Pod Security Standard every tenant pod must meet before it reaches the host (a virtual namespace's pod-security.kubernetes.io/enforce label may only make it stricter)",
     }),
     field({
+      flag: 'namespace-pod-security-label',
+      key: 'namespacePodSecurityLabel',
+      kind: 'bool',
+      default: false,
+      description:
+        "write pod-security.kubernetes.io/enforce=<--pod-security-standard> on every virtual namespace (a stricter level a namespace has is kept), so the virtual API server refuses at once a pod the host would not run, as vCluster's isolated mode does",
+    }),
+    field({
       flag: 'allow-node-name',
       key: 'allowNodeName',
       kind: 'bool',

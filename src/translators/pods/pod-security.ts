@@ -47,7 +47,7 @@ export interface PodSecurityViolation {
 }
 
 /** The namespace label the PodSecurity admission plugin reads the enforced level from. */
-const ENFORCE_LABEL = 'pod-security.kubernetes.io/enforce';
+export const ENFORCE_LABEL = 'pod-security.kubernetes.io/enforce';
 
 type Obj = Record<string, unknown>;
 

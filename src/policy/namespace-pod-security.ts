@@ -1,0 +1,100 @@
+/**
+ * vCluster's isolated mode puts the Pod Security Standard on every namespace of the virtual cluster
+ * (`pod-security.kubernetes.io/enforce`), so that the virtual API server itself refuses a pod the
+ * host would not run: `kubectl run` fails at once with the admission plugin's reason, and a
+ * ReplicaSet reports FailedCreate, instead of a pod that stays Pending with a SyncError. The syncer
+ * checks every pod against the same level before it reaches the host whatever the labels say
+ * (pods/pod-security.ts); these labels only move the refusal to where the tenant meets it first.
+ *
+ * A namespace keeps a stricter level its owner set; a laxer one, or none, or a value the plugin does
+ * not read, is set to the configured level again, whoever changed it.
+ */
+import { Controller, type ControllerMetrics } from '../controller/controller.ts';
+import type { InformerFactory } from '../informer/factory.ts';
+import type { Informer } from '../informer/informer.ts';
+import type { ClusterClient } from '../kube/client.ts';
+import { isNotFound } from '../kube/errors.ts';
+import type { KubeObject } from '../kube/object.ts';
+import { Resources } from '../kube/resources.ts';
+import type { SyncComponent } from '../sync/engine.ts';
+import {
+  ENFORCE_LABEL,
+  namespaceEnforceLevel,
+  stricterLevel,
+  type PodSecurityLevel,
+} from '../translators/pods/pod-security.ts';
+import type { Clock } from '../util/clock.ts';
+import type { Logger } from '../util/log.ts';
+import type { WorkQueueMetrics } from '../workqueue/metrics.ts';
+
+/** The enforce label a namespace should carry, or undefined when it carries it already. */
+export function enforceLabelWanted(
+  labels: Record<string, string> | undefined,
+  level: PodSecurityLevel,
+): PodSecurityLevel | undefined {
+  const current = namespaceEnforceLevel(labels);
+  const wanted = current ? stricterLevel(current, level) : level;
+  return labels?.[ENFORCE_LABEL] === wanted ? undefined : wanted;
+}
+
+export interface NamespacePodSecurityOptions {
+  virtual: ClusterClient;
+  informers: InformerFactory;
+  level: PodSecurityLevel;
+  clock: Clock;
+  logger: Logger;
+  metrics?: ControllerMetrics & WorkQueueMetrics;
+}
+
+/** Keeps the enforce label on every virtual namespace (see the file's comment). */
+export class NamespacePodSecurityLabels implements SyncComponent {
+  readonly kind = 'namespace-pod-security';
+  private readonly namespaces: Informer<KubeObject>;
+  private readonly controller: Controller;
+  private readonly opts: NamespacePodSecurityOptions;
+
+  constructor(opts: NamespacePodSecurityOptions) {
+    this.opts = opts;
+    this.namespaces = opts.informers.get(opts.virtual, Resources.namespaces);
+    this.controller = new Controller({
+      name: this.kind,
+      workers: 1,
+      reconcile: (name) => this.reconcile(name),
+      clock: opts.clock,
+      logger: opts.logger,
+      metrics: opts.metrics,
+      queueMetrics: opts.metrics,
+    });
+    const changed = (ns: KubeObject) => ns.metadata?.name && this.controller.enqueue(ns.metadata.name);
+    this.namespaces.addHandlers({ onAdd: changed, onUpdate: (_old, ns) => changed(ns) });
+  }
+
+  start(): void {
+    this.controller.start(this.namespaces.store.list().map((ns) => ns.metadata?.name ?? ''));
+  }
+
+  stop(deadlineMs: number): Promise<boolean> {
+    return this.controller.stop(deadlineMs);
+  }
+
+  private async reconcile(name: string): Promise<void> {
+    const ns = this.namespaces.store.get(name);
+    if (!ns || ns.metadata?.deletionTimestamp) return;
+    const wanted = enforceLabelWanted(ns.metadata?.labels, this.opts.level);
+    if (!wanted) return;
+    try {
+      // A merge patch of the one label, guarded by the version read, so a concurrent edit is read again.
+      await this.opts.virtual.patch(
+        Resources.namespaces,
+        '',
+        name,
+        { metadata: { resourceVersion: ns.metadata?.resourceVersion, labels: { [ENFORCE_LABEL]: wanted } } },
+        'merge',
+      );
+    } catch (err) {
+      if (isNotFound(err)) return;
+      throw err;
+    }
+    this.opts.logger.debug('namespace pod security label set', { namespace: name, level: wanted });
+  }
+}
