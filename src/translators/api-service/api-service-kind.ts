@@ -38,16 +38,24 @@ function apiServiceMapper(apiKey: string): Mapper {
 export function virtualApiEndpoints(
   hostEndpoints: KubeObject | undefined,
   portName: string,
+  apiPort?: { name?: string; targetPort?: number | string },
 ): EndpointSubset[] {
   const subsets = (hostEndpoints?.subsets ?? []) as EndpointSubset[];
   const address = ({ ip, hostname }: { ip: string; hostname?: string }) =>
     hostname ? { ip, hostname } : { ip };
+  // The host Service may expose more than the API (the chart's metrics port): only the port of its
+  // first (the API's) port is the virtual Service's, as a real cluster's default/kubernetes has one.
+  const isApiPort = (p: { name?: string; port: number }) =>
+    (apiPort?.name !== undefined && p.name === apiPort.name) ||
+    (typeof apiPort?.targetPort === 'number' && p.port === apiPort.targetPort);
   return subsets.map((s) => {
     const out: EndpointSubset = {};
     if (s.addresses?.length) out.addresses = s.addresses.map(address);
     if (s.notReadyAddresses?.length) out.notReadyAddresses = s.notReadyAddresses.map(address);
+    const api = s.ports && s.ports.length > 1 ? s.ports.find(isApiPort) : undefined;
+    const ports = api ? [api] : s.ports;
     // One port (the API's): named as the virtual Service names it, so clients matching by name find it.
-    if (s.ports) out.ports = s.ports.map((p) => ({ ...p, name: s.ports!.length === 1 ? portName : p.name }));
+    if (ports) out.ports = ports.map((p) => ({ ...p, name: ports.length === 1 ? portName : p.name }));
     return out;
   });
 }
@@ -116,11 +124,15 @@ export function apiServiceKind(where: Placement): KindSpec {
     }
   }
 
-  async function syncEndpoints(ctx: ReconcileContext, service: KubeObject | undefined): Promise<boolean> {
+  async function syncEndpoints(
+    ctx: ReconcileContext,
+    host: KubeObject,
+    service: KubeObject | undefined,
+  ): Promise<boolean> {
     const hostEndpoints = ctx.related('host-endpoints')[0];
     const current = ctx.related('virtual-endpoints')[0];
     const portName = specOf(service).ports?.[0]?.name ?? 'https';
-    const subsets = virtualApiEndpoints(hostEndpoints, portName);
+    const subsets = virtualApiEndpoints(hostEndpoints, portName, specOf(host).ports?.[0]);
     if (!current) {
       if (!subsets.length) return false;
       await ctx.virtual.create(ENDPOINTS, KUBERNETES_NAMESPACE, {
@@ -158,7 +170,7 @@ export function apiServiceKind(where: Placement): KindSpec {
       ctx.log.info('moved default/kubernetes to the cluster IP of the host API service', { clusterIP: ip });
       virtualWritten = true;
     }
-    if (await syncEndpoints(ctx, virtual)) virtualWritten = true;
+    if (await syncEndpoints(ctx, host, virtual)) virtualWritten = true;
     return { virtualWritten };
   }
 

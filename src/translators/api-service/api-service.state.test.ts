@@ -47,6 +47,43 @@ const kubernetesEndpoints = (t: StateTable) =>
   t.virtual.objects(EP, 'default').find((s) => s.metadata?.name === 'kubernetes');
 
 describe('api-service state table', () => {
+  it("with the chart's metrics port beside the API's: the virtual Endpoints hold the API's port only", async () => {
+    const twoPorts: KubeObject = {
+      ...hostApiService(),
+      spec: {
+        ...specOf(hostApiService()),
+        ports: [
+          { name: 'https', port: 443, targetPort: 6443, protocol: 'TCP' },
+          { name: 'metrics', port: 8080, targetPort: 8080, protocol: 'TCP' },
+        ],
+      },
+    };
+    const endpoints: KubeObject = {
+      metadata: { name: VC, namespace: HOST_NS },
+      subsets: [
+        {
+          addresses: [{ ip: '10.244.0.7' }],
+          ports: [
+            { name: 'metrics', port: 8080, protocol: 'TCP' },
+            { name: 'https', port: 6443, protocol: 'TCP' },
+          ],
+        },
+      ],
+    };
+    const table = await start({
+      kinds: ['api-service'],
+      host: [
+        [SVC, twoPorts],
+        [EP, endpoints],
+      ],
+      virtual: [[SVC, virtualKubernetes()]],
+    });
+    await table.settle();
+    expect(kubernetesEndpoints(table)!.subsets).toEqual([
+      { addresses: [{ ip: '10.244.0.7' }], ports: [{ name: 'https', port: 6443, protocol: 'TCP' }] },
+    ]);
+  });
+
   it('moves default/kubernetes to the host API service IP, keeping what the API server set', async () => {
     const table = await start({
       kinds: ['api-service'],
