@@ -255,6 +255,37 @@ describe('helm chart', () => {
     expect(config.data['config.yaml']).toContain('workers: 8');
   });
 
+  it('reads mapped host namespaces through a Role in each, or (mappedNamespacesRbac: ClusterRole) one ClusterRole, for namespaces made later', () => {
+    const mappings = {
+      'syncer.mapHostSecrets.vault/creds': 'team/db-creds',
+      'syncer.mapHostServices[0]': 'shared/postgres=default/postgres',
+    };
+    const mapped = (ms: Manifest[]) =>
+      ms
+        .filter((m) => String(m.metadata?.name).endsWith('-mapped'))
+        .map((m) => [m.kind, m.metadata?.namespace]);
+    expect(mapped(render(mappings))).toEqual([
+      ['Role', 'shared'],
+      ['Role', 'vault'],
+      ['RoleBinding', 'shared'],
+      ['RoleBinding', 'vault'],
+    ]);
+    const clusterWide = render({ ...mappings, 'syncer.mappedNamespacesRbac': 'ClusterRole' });
+    expect(mapped(clusterWide)).toEqual([
+      ['ClusterRole', undefined],
+      ['ClusterRoleBinding', undefined],
+    ]);
+    const role = clusterWide.find(
+      (m) => m.kind === 'ClusterRole' && String(m.metadata?.name).endsWith('-mapped'),
+    );
+    expect((role as unknown as { rules: unknown[] }).rules).toEqual([
+      { apiGroups: [''], resources: ['endpoints', 'secrets', 'services'], verbs: ['get', 'list', 'watch'] },
+    ]);
+    expect(() => render({ ...mappings, 'syncer.mappedNamespacesRbac': 'Everything' })).toThrow(
+      /mappedNamespacesRbac must be Role or ClusterRole/,
+    );
+  });
+
   it("isolation: vCluster's isolated mode, its objects under vCluster's names and the namespaces' Pod Security label", () => {
     const ms = render({ 'isolation.enabled': 'true' });
     const named = (kind: string) => ms.filter((m) => m.kind === kind).map((m) => m.metadata?.name);
