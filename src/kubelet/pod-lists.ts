@@ -1,9 +1,9 @@
 /**
  * A kubelet's `/pods` and `/runningpods` as a tenant may see them: the virtual pods, never the host's.
  * A host kubelet lists every pod of its node, other tenants' included; here the list is made from the
- * virtual cluster's own pods, kept only while their host copy runs (proved by the host pod's
+ * virtual cluster's own pods, kept only while their host copy exists (proved by the host pod's
  * managed-by label and annotations, as `ownedHostPods` reads them), as a kubelet lists only the pods
- * it runs.
+ * it was given.
  */
 import type { KubeObject } from '../kube/object.ts';
 import type { OwnedPods } from './node-stats.ts';

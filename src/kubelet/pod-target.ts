@@ -22,22 +22,30 @@ export interface PodTarget {
   containers: ReadonlySet<string>;
 }
 
-/**
- * Finds the host pod behind a virtual pod, reading both API servers (not a cache: a stale cache could
- * hand out a pod that has just been replaced). The host pod must carry this virtual cluster's
- * managed-by label and name exactly this virtual pod (namespace, name and UID) in its annotations:
- * the host name alone proves nothing, since `-x-` may appear in any name. A pod the virtual cluster
- * does not have is forbidden, one whose copy is not (yet) on the host not found: a caller learns
- * nothing about host pods it may not reach.
- */
-export async function resolvePodTarget(
-  clients: { host: ClusterClient; virtual: ClusterClient },
-  where: { vcName: string; hostNamespace: string },
+/** The virtual pod a kubelet request names, read from the API (not a cache); undefined when there is none. */
+export function readVirtualPod(
+  virtual: ClusterClient,
   namespace: string,
   pod: string,
-  uid?: string,
+): Promise<KubeObject | undefined> {
+  return getOrUndefined(virtual, namespace, pod);
+}
+
+/**
+ * The host pod behind a virtual pod (as readVirtualPod read it), read from the host API (not a
+ * cache: a stale cache could hand out a pod that has just been replaced). The host pod must carry
+ * this virtual cluster's managed-by label and name exactly this virtual pod (namespace, name and UID)
+ * in its annotations: the host name alone proves nothing, since `-x-` may appear in any name. A pod
+ * the virtual cluster does not have is forbidden, one whose copy is not (yet) on the host not found:
+ * a caller learns nothing about host pods it may not reach.
+ */
+export async function resolvePodTarget(
+  clients: { host: ClusterClient },
+  where: { vcName: string; hostNamespace: string },
+  virtualPod: KubeObject | undefined,
+  request: { namespace: string; pod: string; uid?: string },
 ): Promise<PodTarget> {
-  const virtualPod = await getOrUndefined(clients.virtual, namespace, pod);
+  const { namespace, pod, uid } = request;
   // Forbidden, as vCluster answers: only this virtual cluster's pods are here, whatever the name.
   if (!virtualPod || (uid && virtualPod.metadata?.uid !== uid))
     throw new RouteError(403, `pod ${namespace}/${pod} is not a pod of this virtual cluster`);

@@ -13,7 +13,7 @@ import { HostStreams, splice, upgradeHeadersOf, writeHead } from './host-streams
 import type { NodePorts } from './node-ports.ts';
 import { resourceMetricsForTenant, summaryForTenant } from './node-stats.ts';
 import { podListKindOf, podsOnNode, runningPods, type PodListKind } from './pod-lists.ts';
-import { ownedHostPods, resolvePodTarget, type PodTarget } from './pod-target.ts';
+import { ownedHostPods, readVirtualPod, resolvePodTarget, type PodTarget } from './pod-target.ts';
 import {
   HOST_SUBRESOURCE,
   nodeSubresourceOf,
@@ -172,11 +172,24 @@ export class KubeletServer {
     return who;
   }
 
-  /** Authenticates, authorizes and resolves the pod; throws RouteError with the status to answer. */
+  /**
+   * Authenticates, authorizes and resolves the pod; throws RouteError with the status to answer. The
+   * access review comes before anything is said about the pod, so a caller who may not use the node
+   * (any pod's service account, say) learns nothing of which pods or containers exist.
+   */
   private async admit(req: IncomingMessage): Promise<Admitted> {
     const who = await this.authenticate(req);
     const route = parseKubeletRoute(req.url ?? '/');
-    const target = await resolvePodTarget(this.opts, this.opts, route.namespace, route.pod, route.uid);
+    const virtualPod = await readVirtualPod(this.opts.virtual, route.namespace, route.pod);
+    const access = {
+      verb: verbOf(req.method ?? 'GET'),
+      subresource: nodeSubresourceOf(new URL(req.url ?? '/', 'https://x').pathname),
+      // The pod's node, as a real kubelet is that node; without a pod, every node (fails closed).
+      node: (virtualPod?.spec as { nodeName?: string } | undefined)?.nodeName,
+    };
+    if (!(await this.reviewer.allowed(who, access)))
+      throw new RouteError(403, `${who.user} may not ${access.verb} nodes/${access.subresource}`);
+    const target = await resolvePodTarget(this.opts, this.opts, virtualPod, route);
     // What the virtual API server itself checks before it proxies (`container X is not valid for pod`),
     // checked again here, since a node proxy or a direct call skips it.
     if ('container' in route && !target.containers.has(route.container))
@@ -184,13 +197,6 @@ export class KubeletServer {
         403,
         `container ${route.container} is not valid for pod ${route.namespace}/${route.pod}`,
       );
-    const access = {
-      verb: verbOf(req.method ?? 'GET'),
-      subresource: nodeSubresourceOf(new URL(req.url ?? '/', 'https://x').pathname),
-      node: target.node,
-    };
-    if (!(await this.reviewer.allowed(who, access)))
-      throw new RouteError(403, `${who.user} may not ${access.verb} nodes/${access.subresource}`);
     return { route, target, who };
   }
 

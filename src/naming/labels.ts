@@ -18,13 +18,13 @@ export const POD_LABELS_ANNOTATION = 'vcluster.loft.sh/labels';
 export const CONTAINER_RESOURCES_ANNOTATION = 'vsyncer.dev/container-resources';
 /** On a host pod: the --pod-dns-nameserver nameservers it was made with (pods/dns-nameservers.ts). */
 export const CLUSTER_NAMESERVERS_ANNOTATION = 'vsyncer.dev/cluster-nameservers';
-/** The label / annotation keys the syncer set on a host object, one per line, so it leaves other keys alone. */
 /**
  * vCluster's "sync this one": on a tenant's ConfigMap or Secret, synced though nothing uses it; on an
  * event of the host namespace (set by the host's admin), shown in the virtual `default` namespace
  * though it concerns no synced object.
  */
 export const FORCE_SYNC_ANNOTATION = 'vcluster.loft.sh/force-sync';
+/** The label / annotation keys the syncer set on a host object, one per line, so it leaves other keys alone. */
 export const MANAGED_LABELS_ANNOTATION = 'vcluster.loft.sh/managed-labels';
 export const MANAGED_ANNOTATIONS_ANNOTATION = 'vcluster.loft.sh/managed-annotations';
 

@@ -1,4 +1,9 @@
-import { enforceLabelWanted } from './namespace-pod-security.ts';
+import { InformerFactory } from '../informer/factory.ts';
+import { Resources } from '../kube/resources.ts';
+import { FakeCluster } from '../testing/fake-cluster.ts';
+import { realClock } from '../util/clock.ts';
+import { silentLogger } from '../util/log.ts';
+import { enforceLabelWanted, NamespacePodSecurityLabels } from './namespace-pod-security.ts';
 
 const ENFORCE = 'pod-security.kubernetes.io/enforce';
 
@@ -15,5 +20,50 @@ describe('enforceLabelWanted', () => {
     expect(enforceLabelWanted({ [ENFORCE]: 'baseline' }, 'baseline')).toBeUndefined();
     expect(enforceLabelWanted({ [ENFORCE]: 'restricted' }, 'baseline')).toBeUndefined();
     expect(enforceLabelWanted({ [ENFORCE]: 'privileged' }, 'privileged')).toBeUndefined();
+  });
+});
+
+describe('NamespacePodSecurityLabels against a fake virtual cluster', () => {
+  const NS = Resources.namespaces;
+  const levelOf = (cluster: FakeCluster, name: string) =>
+    cluster.objects(NS).find((n) => n.metadata?.name === name)?.metadata?.labels?.[ENFORCE];
+  async function until(what: string, check: () => boolean): Promise<void> {
+    for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
+    if (!check()) throw new Error(`never: ${what}`);
+  }
+
+  it('labels every namespace, keeps a stricter level, writes nothing more, and puts a removed label back', async () => {
+    const virtual = new FakeCluster('virtual');
+    virtual.seed(NS, { metadata: { name: 'default' } });
+    virtual.seed(NS, { metadata: { name: 'strict', labels: { [ENFORCE]: 'restricted' } } });
+    virtual.seed(NS, { metadata: { name: 'lax', labels: { [ENFORCE]: 'privileged', team: 'a' } } });
+    const informers = new InformerFactory({});
+    const labeller = new NamespacePodSecurityLabels({
+      virtual,
+      informers,
+      level: 'baseline',
+      clock: realClock,
+      logger: silentLogger,
+    });
+    informers.start();
+    await informers.waitForSync();
+    labeller.start();
+    try {
+      await until(
+        'all labelled',
+        () => levelOf(virtual, 'default') === 'baseline' && levelOf(virtual, 'lax') === 'baseline',
+      );
+      expect(levelOf(virtual, 'strict')).toBe('restricted');
+      expect(virtual.objects(NS).find((n) => n.metadata?.name === 'lax')?.metadata?.labels?.team).toBe('a');
+      await new Promise((r) => setTimeout(r, 50));
+      expect(virtual.writeLog()).toEqual(['patch namespaces default', 'patch namespaces lax']);
+
+      const ns = virtual.objects(NS).find((n) => n.metadata?.name === 'default')!;
+      await virtual.update(NS, '', { ...ns, metadata: { ...ns.metadata, labels: {} } });
+      await until('put back', () => levelOf(virtual, 'default') === 'baseline');
+    } finally {
+      await labeller.stop(1_000);
+      await informers.stop();
+    }
   });
 });

@@ -17,12 +17,7 @@ import { isNotFound } from '../kube/errors.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { Resources } from '../kube/resources.ts';
 import type { SyncComponent } from '../sync/engine.ts';
-import {
-  ENFORCE_LABEL,
-  namespaceEnforceLevel,
-  stricterLevel,
-  type PodSecurityLevel,
-} from '../translators/pods/pod-security.ts';
+import { ENFORCE_LABEL, namespaceLevel, type PodSecurityLevel } from '../translators/pods/pod-security.ts';
 import type { Clock } from '../util/clock.ts';
 import type { Logger } from '../util/log.ts';
 import type { WorkQueueMetrics } from '../workqueue/metrics.ts';
@@ -32,8 +27,7 @@ export function enforceLabelWanted(
   labels: Record<string, string> | undefined,
   level: PodSecurityLevel,
 ): PodSecurityLevel | undefined {
-  const current = namespaceEnforceLevel(labels);
-  const wanted = current ? stricterLevel(current, level) : level;
+  const wanted = namespaceLevel(labels, level);
   return labels?.[ENFORCE_LABEL] === wanted ? undefined : wanted;
 }
 
@@ -82,9 +76,10 @@ export class NamespacePodSecurityLabels implements SyncComponent {
     if (!ns || ns.metadata?.deletionTimestamp) return;
     const wanted = enforceLabelWanted(ns.metadata?.labels, this.opts.level);
     if (!wanted) return;
+    let patched: KubeObject;
     try {
       // A merge patch of the one label, guarded by the version read, so a concurrent edit is read again.
-      await this.opts.virtual.patch(
+      patched = await this.opts.virtual.patch(
         Resources.namespaces,
         '',
         name,
@@ -94,6 +89,13 @@ export class NamespacePodSecurityLabels implements SyncComponent {
     } catch (err) {
       if (isNotFound(err)) return;
       throw err;
+    }
+    if (enforceLabelWanted(patched.metadata?.labels, this.opts.level) !== undefined) {
+      // Something in the virtual cluster (a mutating webhook, a policy engine) put another level back
+      // in the same write: retried with backoff (the error does that), never in a tight loop.
+      throw new Error(
+        `namespace ${name}: ${ENFORCE_LABEL} was set to ${wanted} but reads ${JSON.stringify(patched.metadata?.labels?.[ENFORCE_LABEL])} after the write (a webhook of the virtual cluster changes it?)`,
+      );
     }
     this.opts.logger.debug('namespace pod security label set', { namespace: name, level: wanted });
   }

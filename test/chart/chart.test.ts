@@ -278,8 +278,29 @@ describe('helm chart', () => {
     const role = clusterWide.find(
       (m) => m.kind === 'ClusterRole' && String(m.metadata?.name).endsWith('-mapped'),
     );
+    // Objects named one by one stay named: the role reads them in any namespace, nothing else.
     expect((role as unknown as { rules: unknown[] }).rules).toEqual([
-      { apiGroups: [''], resources: ['endpoints', 'secrets', 'services'], verbs: ['get', 'list', 'watch'] },
+      {
+        apiGroups: [''],
+        resources: ['endpoints'],
+        resourceNames: ['postgres'],
+        verbs: ['get', 'list', 'watch'],
+      },
+      { apiGroups: [''], resources: ['secrets'], resourceNames: ['creds'], verbs: ['get', 'list', 'watch'] },
+      {
+        apiGroups: [''],
+        resources: ['services'],
+        resourceNames: ['postgres'],
+        verbs: ['get', 'list', 'watch'],
+      },
+    ]);
+    // A namespace mapped whole makes its type readable everywhere.
+    const whole = render({
+      'syncer.mapHostConfigMaps.shared/*': 'team/*',
+      'syncer.mappedNamespacesRbac': 'ClusterRole',
+    }).find((m) => m.kind === 'ClusterRole' && String(m.metadata?.name).endsWith('-mapped'));
+    expect((whole as unknown as { rules: unknown[] }).rules).toEqual([
+      { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch'] },
     ]);
     expect(() => render({ ...mappings, 'syncer.mappedNamespacesRbac': 'Everything' })).toThrow(
       /mappedNamespacesRbac must be Role or ClusterRole/,

@@ -48,15 +48,19 @@ export function virtualApiEndpoints(
   const isApiPort = (p: { name?: string; port: number }) =>
     (apiPort?.name !== undefined && p.name === apiPort.name) ||
     (typeof apiPort?.targetPort === 'number' && p.port === apiPort.targetPort);
-  return subsets.map((s) => {
+  // Where the API's port can be told, a subset without it (addresses that serve only the other port,
+  // as in a rollout) is no API endpoint; where it cannot, every subset is taken as it is.
+  const known = subsets.some((s) => s.ports?.some(isApiPort));
+  return subsets.flatMap((s) => {
+    const api = known ? s.ports?.find(isApiPort) : undefined;
+    if (known && !api) return [];
     const out: EndpointSubset = {};
     if (s.addresses?.length) out.addresses = s.addresses.map(address);
     if (s.notReadyAddresses?.length) out.notReadyAddresses = s.notReadyAddresses.map(address);
-    const api = s.ports && s.ports.length > 1 ? s.ports.find(isApiPort) : undefined;
     const ports = api ? [api] : s.ports;
     // One port (the API's): named as the virtual Service names it, so clients matching by name find it.
     if (ports) out.ports = ports.map((p) => ({ ...p, name: ports.length === 1 ? portName : p.name }));
-    return out;
+    return [out];
   });
 }
 

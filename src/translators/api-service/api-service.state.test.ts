@@ -68,6 +68,8 @@ describe('api-service state table', () => {
             { name: 'https', port: 6443, protocol: 'TCP' },
           ],
         },
+        // Addresses serving only the other port (mid-rollout): no API endpoint.
+        { addresses: [{ ip: '10.244.0.8' }], ports: [{ name: 'metrics', port: 8080, protocol: 'TCP' }] },
       ],
     };
     const table = await start({

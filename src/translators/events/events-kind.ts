@@ -155,7 +155,7 @@ export function eventsKind(where: Placement): KindSpec {
       if (r.state !== 'resolved' && !forced) return {};
       const desired = r.state === 'resolved' ? desiredEvent(hostEvent!, r) : forcedVirtualEvent(hostEvent!);
       // A forced event updates only its own earlier copy, never a tenant's event of that name.
-      const mayUpdate = (copy: KubeObject) => !forced || isForcedCopy(copy);
+      const mayUpdate = (copy: KubeObject) => !forced || isForcedCopy(copy, hostEvent!.metadata?.name ?? '');
       const namespace = desired.metadata!.namespace!;
       if (lastSeen(hostEvent!) < startedAt) {
         // From before this start: most likely copied by an earlier run. Look before writing, so a

@@ -164,7 +164,8 @@ describe('events state table', () => {
         message: 'this virtual cluster sleeps at 22:00',
         type: 'Warning',
       });
-      expect(event?.metadata?.annotations).toBeUndefined();
+      // Marked as the copy of that host event, so that only it is ever updated.
+      expect(event?.metadata?.annotations).toEqual({ 'vsyncer.dev/forced-from-host-event': 'notice' });
       expect((event?.involvedObject as { name?: string }).name).toBeUndefined();
     });
 
@@ -179,7 +180,8 @@ describe('events state table', () => {
         Resources.events,
         {
           metadata: { name: 'notice', namespace: 'default' },
-          involvedObject: { kind: 'Pod', name: 'p', namespace: 'default' },
+          // About no object either, as a forced copy is: only the mark tells them apart.
+          involvedObject: { namespace: 'default' },
           reason: 'Mine',
           message: 'tenant text',
           count: 1,

@@ -79,6 +79,8 @@ export function eventUpdate(desired: KubeObject): Record<string, unknown> {
 
 /** Where vCluster shows a host event forced into the virtual cluster (`vcluster.loft.sh/force-sync`). */
 export const FORCED_EVENT_NAMESPACE = 'default';
+/** On such a copy: the host event's name, so the syncer updates its own copies and no tenant event. */
+export const FORCED_FROM_ANNOTATION = 'vsyncer.dev/forced-from-host-event';
 
 /**
  * The virtual copy of a host event the host's admin forced into the virtual cluster: under its own
@@ -89,7 +91,11 @@ export function forcedVirtualEvent(hostEvent: KubeObject): KubeObject {
   return {
     apiVersion: 'v1',
     kind: 'Event',
-    metadata: { name: hostEvent.metadata?.name, namespace: FORCED_EVENT_NAMESPACE },
+    metadata: {
+      name: hostEvent.metadata?.name,
+      namespace: FORCED_EVENT_NAMESPACE,
+      annotations: { [FORCED_FROM_ANNOTATION]: String(hostEvent.metadata?.name ?? '') },
+    },
     involvedObject: { namespace: FORCED_EVENT_NAMESPACE },
     reason: hostEvent.reason,
     message: hostEvent.message,
@@ -106,8 +112,7 @@ export function forcedVirtualEvent(hostEvent: KubeObject): KubeObject {
   };
 }
 
-/** Whether a virtual event is such a copy (about no object), and so one the syncer may update. */
-export function isForcedCopy(event: KubeObject): boolean {
-  const involved = (event.involvedObject ?? {}) as { kind?: string; name?: string };
-  return !involved.kind && !involved.name && event.metadata?.namespace === FORCED_EVENT_NAMESPACE;
+/** Whether a virtual event is the syncer's copy of that host event, and so one it may update. */
+export function isForcedCopy(event: KubeObject, hostEventName: string): boolean {
+  return event.metadata?.annotations?.[FORCED_FROM_ANNOTATION] === hostEventName;
 }

@@ -6,6 +6,7 @@ import {
   classNotOffered,
   defaultClassNotOffered,
   hostClassSelectorOf,
+  isMarkedDefault,
   offersClass,
   unofferedDefaultClass,
 } from '../shared/from-host.ts';
@@ -151,7 +152,7 @@ export function ingressesKind(where: Placement): KindSpec {
         keys: (cls) => {
           // Without a selector every class may be used: a class's change decides nothing here.
           if (!offeredClasses) return [];
-          const isDefault = cls.metadata?.annotations?.[DEFAULT_CLASS_ANNOTATION] === 'true';
+          const isDefault = isMarkedDefault(cls, [DEFAULT_CLASS_ANNOTATION]);
           return (virtualIngresses?.store.list() ?? [])
             .filter((i) => {
               const named = namedClass(i);

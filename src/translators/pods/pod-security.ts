@@ -790,6 +790,18 @@ export function namespaceEnforceLevel(
 }
 
 /**
+ * The level a namespace's pods must meet: the floor the syncer was given, or the namespace's own
+ * enforce label where that is stricter (a label can only tighten it).
+ */
+export function namespaceLevel(
+  labels: Record<string, string> | undefined,
+  floor: PodSecurityLevel,
+): PodSecurityLevel {
+  const own = namespaceEnforceLevel(labels);
+  return own ? stricterLevel(floor, own) : floor;
+}
+
+/**
  * One line for a tenant event, worded like the plugin's refusal, e.g.
  * `violates PodSecurity "baseline:latest": host namespaces (hostNetwork=true), privileged (...)`.
  */

@@ -22,8 +22,7 @@ import { malformedPod } from '../shared/shape.ts';
 import {
   checkPodSecurity,
   describeViolations,
-  namespaceEnforceLevel,
-  stricterLevel,
+  namespaceLevel,
   type PodSecurityLevel,
 } from './pod-security.ts';
 import { withEphemeralClaims } from './ephemeral-claims.ts';
@@ -209,8 +208,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
 
   /** The Pod Security level a namespace's pods are held to: the flag's, or the namespace's if stricter. */
   function securityLevel(namespace: string): PodSecurityLevel {
-    const own = namespaceEnforceLevel(virtualNamespaces.store.get(namespace)?.metadata?.labels);
-    return own ? stricterLevel(defaultLevel, own) : defaultLevel;
+    return namespaceLevel(virtualNamespaces.store.get(namespace)?.metadata?.labels, defaultLevel);
   }
 
   /** Like a kubelet, says which secrets and config maps a held pod is missing. */

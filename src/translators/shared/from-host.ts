@@ -223,10 +223,12 @@ export function unofferedDefaultClass(
   markedBy: readonly string[],
   selector: LabelSelector,
 ): KubeObject | undefined {
-  return classes.find(
-    (c) => markedBy.some((a) => c.metadata?.annotations?.[a] === 'true') && !offersClass(selector, c),
-  );
+  return classes.find((c) => isMarkedDefault(c, markedBy) && !offersClass(selector, c));
 }
+
+/** Whether a host class is marked the default by one of these annotations (set to "true"). */
+export const isMarkedDefault = (cls: KubeObject, markedBy: readonly string[]): boolean =>
+  markedBy.some((a) => cls.metadata?.annotations?.[a] === 'true');
 
 /** Why a tenant may not use a host class (`kind` names its type), as its events say. */
 export const classNotOffered = (kind: string, name: string): string =>

@@ -8,6 +8,7 @@ import {
   defaultClassNotOffered,
   FROM_HOST_LABEL,
   hostClassSelectorOf,
+  isMarkedDefault,
   offersClass,
   unofferedDefaultClass,
 } from '../shared/from-host.ts';
@@ -103,10 +104,7 @@ export class ClaimClassResolver {
    * for a class marked default (the caller passes the old and the new object, so a mark taken off counts).
    */
   decidesUnnamed(hostClass: KubeObject): boolean {
-    return (
-      this.offered !== undefined &&
-      DEFAULT_CLASS_ANNOTATIONS.some((a) => hostClass.metadata?.annotations?.[a] === 'true')
-    );
+    return this.offered !== undefined && isMarkedDefault(hostClass, DEFAULT_CLASS_ANNOTATIONS);
   }
 
   /**
