@@ -1203,7 +1203,7 @@ function fuzzNode(f: Findings, g: Generated): Outcome {
   if (!shapeAccepts(f, 'malformedNode', g, malformedNode)) return SHAPE_REFUSED;
   const host = g.value as KubeObject;
   const before = json(host);
-  const r = attempt(f, 'realNodeCopy', onInput(g), () => realNodeCopy(host));
+  const r = attempt(f, 'realNodeCopy', onInput(g), () => realNodeCopy(host, 'vc1'));
   f.check(json(host) === before, 'realNodeCopy changes its input');
   if (r.ok) {
     const out = r.value;
@@ -1212,7 +1212,10 @@ function fuzzNode(f: Findings, g: Generated): Outcome {
     f.check(meta.name === hmeta.name, 'realNodeCopy: not the host node name');
     for (const key of Object.keys(meta))
       f.check(['name', 'labels', 'annotations'].includes(key), 'realNodeCopy: host metadata copied', key);
-    f.check(rec(meta.labels)[FROM_HOST_LABEL] === 'true', "realNodeCopy: not marked as the syncer's");
+    f.check(
+      rec(meta.labels)['vcluster.loft.sh/managed-by'] === 'vc1',
+      "realNodeCopy: not marked as the syncer's",
+    );
     for (const key of Object.keys(rec(meta.annotations)))
       f.check(!key.startsWith('kwok.x-k8s.io/'), 'realNodeCopy: kwok annotation copied', key);
     for (const key of Object.keys(rec(out.spec)))
@@ -1230,7 +1233,7 @@ function fuzzNode(f: Findings, g: Generated): Outcome {
   }
   const name = rec(host.metadata).name;
   const fake = attempt(f, 'fakeNode', onInput(g), () =>
-    fakeNode(name as string, 'v1.33.0', '2024-01-01T00:00:00Z'),
+    fakeNode(name as string, 'v1.33.0', '2024-01-01T00:00:00Z', 'vc1'),
   );
   if (fake.ok) {
     f.check(fake.value.metadata?.name === name, 'fakeNode: wrong name');

@@ -75,14 +75,18 @@ describe('test clusters', () => {
     ]);
     expect(sas!.items.map((s) => s.metadata.name)).toContain('default');
     // It has no kubelets: the only nodes it may show are ones a syncer made (fake nodes or copies of
-    // host nodes, left by earlier suites), all carrying the syncer's managed label.
+    // host nodes, left by earlier suites), all carrying a syncer's marker (vCluster's, or an older one).
     const nodes = await getObject<List<{ metadata: { name: string; labels?: Record<string, string> } }>>(
       'virtual',
       ['nodes'],
     );
     expect(
       nodes!.items
-        .filter((n) => n.metadata.labels?.['vsyncer.dev/managed'] !== 'true')
+        .filter(
+          (n) =>
+            n.metadata.labels?.['vcluster.loft.sh/managed-by'] === undefined &&
+            n.metadata.labels?.['vsyncer.dev/managed'] !== 'true',
+        )
         .map((n) => n.metadata.name),
     ).toEqual([]);
   });

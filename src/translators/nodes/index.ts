@@ -62,5 +62,5 @@ export const nodesDescriptor = defineKind({
       whenOption: 'syncRealNodes',
     },
   ],
-  build: (options, where) => nodesKind(options, where.kubeletEndpoint),
+  build: (options, where) => nodesKind(options, where.vcName, where.kubeletEndpoint),
 });

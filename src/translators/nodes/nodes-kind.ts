@@ -3,11 +3,10 @@ import { isApiError } from '../../kube/errors.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
 import type { KindSpec, KubeletEndpoint, ReconcileContext, SyncResult } from '../../sync/kind.ts';
-import { mirrored } from '../../sync/mappers.ts';
 import { malformedNode } from '../shared/shape.ts';
 import {
   fakeNode,
-  MANAGED_NODE_LABEL,
+  isManagedNode,
   nodeMetadataFor,
   nodeSpecInSync,
   nodeSpecWith,
@@ -28,7 +27,7 @@ export interface NodeOptions {
  * (default), or a copy of the real host node (--sync-real-nodes), removed when no pod uses it.
  * Only nodes carrying our managed label are ever updated or deleted.
  */
-export function nodesKind(options: NodeOptions, kubeletEndpoint?: KubeletEndpoint): KindSpec {
+export function nodesKind(options: NodeOptions, vcName: string, kubeletEndpoint?: KubeletEndpoint): KindSpec {
   const selector =
     options.syncRealNodes && options.nodeSelector ? labelSelectorMatcher(options.nodeSelector) : undefined;
   let cachedVersion: string | undefined;
@@ -48,9 +47,14 @@ export function nodesKind(options: NodeOptions, kubeletEndpoint?: KubeletEndpoin
       // A host node of the wrong shape is shown to no tenant: refused with the field named.
       const problem = malformedNode(hostNode);
       if (problem) throw new TerminalError(`malformed host node: ${problem}`);
-      return withKubeletEndpoint(realNodeCopy(hostNode), kubeletEndpoint, current);
+      return withKubeletEndpoint(realNodeCopy(hostNode, vcName), kubeletEndpoint, current);
     }
-    const fake = fakeNode(ctx.key, await kubeletVersion(ctx), new Date(ctx.clock.now()).toISOString());
+    const fake = fakeNode(
+      ctx.key,
+      await kubeletVersion(ctx),
+      new Date(ctx.clock.now()).toISOString(),
+      vcName,
+    );
     return withKubeletEndpoint(fake, kubeletEndpoint, current);
   }
 
@@ -76,7 +80,11 @@ export function nodesKind(options: NodeOptions, kubeletEndpoint?: KubeletEndpoin
     hostWatch: options.syncRealNodes ? 'all' : 'none',
     // One worker: node objects are few, and their writes need no parallelism.
     workers: 1,
-    mapper: mirrored(MANAGED_NODE_LABEL),
+    // Same name on both sides; a virtual node is ours only by its marker (a tenant's own node is not).
+    mapper: {
+      targetKey: (key) => key,
+      sourceKeyOf: (node) => (isManagedNode(node) ? (node.metadata?.name ?? undefined) : undefined),
+    },
     relations: [
       {
         name: 'pods',

@@ -1,6 +1,6 @@
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
-import { stateTables, type Seed, type StateTable } from '../../testing/state-table.ts';
+import { stateTables, VC, type Seed, type StateTable } from '../../testing/state-table.ts';
 
 /** Starts a table for one test and stops it afterwards. */
 const start = stateTables();
@@ -56,6 +56,41 @@ describe('nodes state table', () => {
     await table.virtual.delete(Resources.pods, 'team', 'p-n1');
     await table.settle();
     expect(virtualNodes(table)).toEqual([]);
+  });
+
+  it("real node copies carry the host's labels and vCluster's marker only; a copy an older syncer marked its way, or another release name, is taken over", async () => {
+    const legacy: Seed = [
+      NODES,
+      {
+        metadata: {
+          name: 'n2',
+          labels: { 'kubernetes.io/hostname': 'n2', 'vsyncer.dev/managed': 'true' },
+          annotations: { 'vcluster.loft.sh/managed-labels': 'kubernetes.io/hostname\nvsyncer.dev/managed' },
+        },
+        spec: {},
+      },
+    ];
+    // Left by a syncer of this virtual cluster under another release name: a syncer's node all the same.
+    const otherName: Seed = [
+      NODES,
+      { metadata: { name: 'n3', labels: { 'vcluster.loft.sh/managed-by': 'old-release' } }, spec: {} },
+    ];
+    const table = await start({
+      kinds: ['nodes'],
+      flags: { syncRealNodes: 'true' },
+      host: [hostNode('n1', { zone: 'a' }), hostNode('n2'), hostNode('n3')],
+      virtual: [podOn('n1'), podOn('n2'), podOn('n3'), legacy, otherName],
+    });
+    await table.settle();
+    const labels = (name: string) =>
+      virtualNodes(table).find((n) => n.metadata?.name === name)?.metadata?.labels;
+    expect(labels('n1')).toEqual({
+      'kubernetes.io/hostname': 'n1',
+      zone: 'a',
+      'vcluster.loft.sh/managed-by': VC,
+    });
+    expect(labels('n2')).toEqual({ 'kubernetes.io/hostname': 'n2', 'vcluster.loft.sh/managed-by': VC });
+    expect(labels('n3')).toEqual({ 'kubernetes.io/hostname': 'n3', 'vcluster.loft.sh/managed-by': VC });
   });
 
   it('a node the tenant made under the same name is never touched or deleted', async () => {

@@ -2,18 +2,22 @@ import { realNodeCopy } from './translate.ts';
 
 describe('realNodeCopy', () => {
   it("keeps the node's own status but not the images and volumes of other tenants' workloads", () => {
-    const copy = realNodeCopy({
-      metadata: { name: 'n1', labels: { zone: 'a' } },
-      spec: { taints: [{ key: 'k', effect: 'NoSchedule' }] },
-      status: {
-        capacity: { cpu: '4' },
-        conditions: [{ type: 'Ready', status: 'True' }],
-        images: [{ names: ['registry.example/other-tenant/secret-app:1'], sizeBytes: 1 }],
-        volumesAttached: [{ name: 'kubernetes.io/csi/driver^vol-123', devicePath: '' }],
-        volumesInUse: ['kubernetes.io/csi/driver^vol-123'],
+    const copy = realNodeCopy(
+      {
+        metadata: { name: 'n1', labels: { zone: 'a' } },
+        spec: { taints: [{ key: 'k', effect: 'NoSchedule' }] },
+        status: {
+          capacity: { cpu: '4' },
+          conditions: [{ type: 'Ready', status: 'True' }],
+          images: [{ names: ['registry.example/other-tenant/secret-app:1'], sizeBytes: 1 }],
+          volumesAttached: [{ name: 'kubernetes.io/csi/driver^vol-123', devicePath: '' }],
+          volumesInUse: ['kubernetes.io/csi/driver^vol-123'],
+        },
       },
-    });
+      'vc1',
+    );
     expect(copy.status).toEqual({ capacity: { cpu: '4' }, conditions: [{ type: 'Ready', status: 'True' }] });
-    expect(copy.metadata?.labels).toMatchObject({ zone: 'a' });
+    // The host's labels and vCluster's marker only, as vCluster's copies carry.
+    expect(copy.metadata?.labels).toEqual({ zone: 'a', 'vcluster.loft.sh/managed-by': 'vc1' });
   });
 });

@@ -1,15 +1,31 @@
 import type { KubeObject, ObjectMeta } from '../../kube/object.ts';
 import type { KubeletEndpoint } from '../../sync/kind.ts';
 import { mergeManagedMetadata, withManagedRecord } from '../../sync/managed-metadata.ts';
+import { MANAGED_BY_LABEL } from '../../naming/labels.ts';
 import { FROM_HOST_LABEL } from '../shared/from-host.ts';
 import { sameJson } from '../shared/host-metadata.ts';
 
 /** Marks nodes the syncer made, so it only ever deletes its own (same key as vCluster's fake nodes). */
 export const FAKE_NODE_LABEL = 'vcluster.loft.sh/fake-node';
-export const MANAGED_NODE_LABEL = FROM_HOST_LABEL;
+/**
+ * vCluster's marker on the nodes a virtual cluster shows (`vcluster.loft.sh/managed-by: <name>`): a
+ * real node's copy carries the host's labels and this one only, as vCluster's do.
+ */
+export const NODE_MARKER_LABEL = MANAGED_BY_LABEL;
+/** The marker of nodes made before the syncer took vCluster's: still its own. */
+export const LEGACY_NODE_MARKER_LABEL = FROM_HOST_LABEL;
+
+/**
+ * Whether a virtual node is a syncer's (by either marker). Any name counts: the virtual cluster is the
+ * scope (a syncer of this virtual cluster made it, under whatever release name), so a node left by an
+ * earlier one is taken over and marked anew.
+ */
+export const isManagedNode = (node: KubeObject): boolean =>
+  node.metadata?.labels?.[NODE_MARKER_LABEL] !== undefined ||
+  node.metadata?.labels?.[LEGACY_NODE_MARKER_LABEL] === 'true';
 
 /** A minimal Ready node standing in for the host node a tenant pod runs on; it reveals nothing of the host. */
-export function fakeNode(name: string, kubeletVersion: string, now: string): KubeObject {
+export function fakeNode(name: string, kubeletVersion: string, now: string, vcName: string): KubeObject {
   return {
     apiVersion: 'v1',
     kind: 'Node',
@@ -21,7 +37,7 @@ export function fakeNode(name: string, kubeletVersion: string, now: string): Kub
           'kubernetes.io/os': 'linux',
           'kubernetes.io/arch': 'amd64',
           [FAKE_NODE_LABEL]: 'true',
-          [MANAGED_NODE_LABEL]: 'true',
+          [NODE_MARKER_LABEL]: vcName,
         },
       }),
     },
@@ -112,7 +128,7 @@ export function withCurrentKubeletAddress(desired: KubeObject, current: KubeObje
 }
 
 /** The virtual copy of a real host node: its labels, taints and status, kept current. */
-export function realNodeCopy(hostNode: KubeObject): KubeObject {
+export function realNodeCopy(hostNode: KubeObject, vcName: string): KubeObject {
   const meta = hostNode.metadata ?? {};
   const spec = (hostNode.spec ?? {}) as { taints?: unknown[]; unschedulable?: boolean; podCIDR?: string };
   return {
@@ -121,7 +137,7 @@ export function realNodeCopy(hostNode: KubeObject): KubeObject {
     metadata: {
       name: meta.name,
       ...withManagedRecord({
-        labels: { ...(meta.labels ?? {}), [MANAGED_NODE_LABEL]: 'true' },
+        labels: { ...(meta.labels ?? {}), [NODE_MARKER_LABEL]: vcName },
         annotations: Object.fromEntries(
           Object.entries(meta.annotations ?? {}).filter(([k]) => !k.startsWith('kwok.x-k8s.io/')),
         ),
