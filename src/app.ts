@@ -1,3 +1,5 @@
+import { Resources } from './kube/resources.ts';
+import { managedCopiesScope } from './sync/mappers.ts';
 import { NamespacePodSecurityLabels } from './policy/namespace-pod-security.ts';
 import type { PodSecurityLevel } from './translators/pods/pod-security.ts';
 import { readFileSync } from 'node:fs';
@@ -148,6 +150,11 @@ export class SyncerApp {
         hostStreams: new HostStreams(hostKubeConfig),
         // The nodes kind gives out the ports; the server listens on each (the same allocator).
         nodePorts: placement.kubeletEndpoint?.nodePorts,
+        // The same caches the pods kind reads (one watch each), filled on every replica.
+        podCaches: {
+          virtual: this.informers.get(virtual, Resources.pods),
+          host: this.informers.get(host, Resources.pods, managedCopiesScope(placement)),
+        },
         nodeStats: config.kubeletNodeStats,
         logger,
         metrics: this.metrics,

@@ -1,6 +1,7 @@
 import type { KubeObject } from '../kube/object.ts';
 import type { OwnedPods } from './node-stats.ts';
 import { podListKindOf, podsOnNode, runningPods } from './pod-lists.ts';
+import { ownedAmong } from './pod-target.ts';
 
 const pod = (name: string, node: string | undefined, phase = 'Running', uid = `uid-${name}`): KubeObject => ({
   metadata: { name, namespace: 'team', uid },
@@ -61,6 +62,41 @@ describe('kubelet pod lists', () => {
         spec: { containers: [{ name: 'main', image: 'app:1' }] },
         status: {},
       },
+    ]);
+  });
+});
+
+describe('ownedAmong', () => {
+  const where = { vcName: 'vc', hostNamespace: 'host-ns' };
+  const hostPod = (
+    name: string,
+    extra: { namespace?: string; managedBy?: string; kind?: string } = {},
+  ): KubeObject => ({
+    metadata: {
+      name: `${name}-x-team-x-vc`,
+      namespace: extra.namespace ?? 'host-ns',
+      labels: { 'vcluster.loft.sh/managed-by': extra.managedBy ?? 'vc' },
+      annotations: {
+        'vcluster.loft.sh/object-name': name,
+        'vcluster.loft.sh/object-namespace': 'team',
+        'vcluster.loft.sh/object-uid': `uid-${name}`,
+        'vcluster.loft.sh/object-kind': extra.kind ?? '/v1, Kind=Pod',
+      },
+    },
+  });
+
+  it("keeps only this virtual cluster's proven copies in its host namespace, under their virtual names", () => {
+    const owned = ownedAmong(
+      [
+        hostPod('mine'),
+        hostPod('other-vc', { managedBy: 'other' }),
+        hostPod('elsewhere', { namespace: 'other-ns' }),
+        hostPod('not-a-pod', { kind: '/v1, Kind=Secret' }),
+      ],
+      where,
+    );
+    expect([...owned.entries()]).toEqual([
+      ['host-ns/mine-x-team-x-vc', { namespace: 'team', name: 'mine', uid: 'uid-mine' }],
     ]);
   });
 });

@@ -98,8 +98,17 @@ export async function ownedHostPods(
   const list = await clients.host.list(Resources.pods, where.hostNamespace, {
     labelSelector: `${MANAGED_BY_LABEL}=${where.vcName}`,
   });
+  return ownedAmong(list.items, where);
+}
+
+/** Of these host pods, those this virtual cluster's syncer made (see ownedHostPods). */
+export function ownedAmong(
+  hostPods: readonly KubeObject[],
+  where: { vcName: string; hostNamespace: string },
+): OwnedPods {
   const out = new Map<string, { namespace: string; name: string; uid: string }>();
-  for (const pod of list.items) {
+  for (const pod of hostPods) {
+    if (pod.metadata?.namespace !== where.hostNamespace) continue;
     const key = ownedVirtualKey(pod, where, Resources.pods);
     const uid = recordedVirtualUid(pod);
     if (!key || !uid) continue;

@@ -3,7 +3,9 @@ import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import type { Informer } from '../informer/informer.ts';
 import type { ClusterClient } from '../kube/client.ts';
+import type { KubeObject } from '../kube/object.ts';
 import { resourcePath } from '../kube/resources.ts';
 import { Resources } from '../kube/resources.ts';
 import { splitBindAddress } from '../metrics/server.ts';
@@ -13,7 +15,7 @@ import { HostStreams, splice, upgradeHeadersOf, writeHead } from './host-streams
 import type { NodePorts } from './node-ports.ts';
 import { resourceMetricsForTenant, summaryForTenant } from './node-stats.ts';
 import { podListKindOf, podsOnNode, runningPods, type PodListKind } from './pod-lists.ts';
-import { ownedHostPods, readVirtualPod, resolvePodTarget, type PodTarget } from './pod-target.ts';
+import { ownedAmong, ownedHostPods, readVirtualPod, resolvePodTarget, type PodTarget } from './pod-target.ts';
 import {
   HOST_SUBRESOURCE,
   nodeSubresourceOf,
@@ -41,6 +43,11 @@ export interface KubeletServerOptions {
   nodePorts?: NodePorts;
   /** Serve `/stats/summary` and `/metrics/resource` from the host node's (needs nodePorts and host nodes/proxy). */
   nodeStats?: boolean;
+  /**
+   * The virtual pods and this virtual cluster's host pods, cached: `/pods` and `/runningpods` (which
+   * agents poll on every node) are answered from them once filled, instead of two lists each.
+   */
+  podCaches?: { virtual: Informer<KubeObject>; host: Informer<KubeObject> };
 }
 
 /** The node-level endpoints served (with nodeStats), by path, and the host kubelet path each reads. */
@@ -318,11 +325,17 @@ export class KubeletServer {
       const access = { verb: verbOf(req.method ?? 'GET'), subresource: 'proxy', node };
       if (!(await this.reviewer.allowed(who, access)))
         throw new RouteError(403, `${who.user} may not ${access.verb} nodes/${access.subresource}`);
-      const [virtualPods, owned] = await Promise.all([
-        this.opts.virtual.list(Resources.pods, '', node ? { fieldSelector: `spec.nodeName=${node}` } : {}),
-        ownedHostPods(this.opts, this.opts),
-      ]);
-      const pods = podsOnNode(virtualPods.items, owned, node);
+      const caches = this.opts.podCaches;
+      const [virtualPods, owned] =
+        caches?.virtual.hasSynced() && caches.host.hasSynced()
+          ? [caches.virtual.store.list(), ownedAmong(caches.host.store.list(), this.opts)]
+          : await Promise.all([
+              this.opts.virtual
+                .list(Resources.pods, '', node ? { fieldSelector: `spec.nodeName=${node}` } : {})
+                .then((l) => l.items),
+              ownedHostPods(this.opts, this.opts),
+            ]);
+      const pods = podsOnNode(virtualPods, owned, node);
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(kind === 'pods' ? pods : runningPods(pods)));
       this.record(kind, 200, who, { node });
