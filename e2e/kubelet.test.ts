@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { criLogLine } from '../hack/cluster/launcher.ts';
-import { freePort } from '../hack/cluster/ports.ts';
+import { freePort, freePortRange } from '../hack/cluster/ports.ts';
 import { hostName } from '../src/naming/names.ts';
 import { kubectl, testClusters, waitFor } from '../test/harness/clusters.ts';
 import { apply, createTenantNamespace, getObject, mustKubectl } from '../test/harness/objects.ts';
@@ -80,7 +80,7 @@ const pki = (cluster: 'host' | 'virtual', file: string) =>
 beforeAll(async () => {
   await prepareHostNamespace(vc, hostNs);
   // Each virtual node gets its own kubelet port from a range (node-level endpoints need to know the node).
-  nodePortsFrom = await freePort();
+  nodePortsFrom = await freePortRange(10);
   syncer = await startSyncer({
     name: vc,
     hostNamespace: hostNs,

@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { freePort } from '../hack/cluster/ports.ts';
+import { freePortRange } from '../hack/cluster/ports.ts';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { virtualDnsManifest } from '../hack/realnode/dns.ts';
@@ -143,7 +143,7 @@ function getWithToken(server: string, path: string, ca: string, token: string): 
           },
         ],
       });
-      nodePortsFrom = await freePort();
+      nodePortsFrom = await freePortRange(10);
       // No --cluster-dns-ip: pods get the synced virtual kube-dns Service's IP as nameserver.
       syncer = await startSyncer({
         name: vc,
