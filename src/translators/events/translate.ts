@@ -51,8 +51,16 @@ export function virtualEventFor(
       uid: target.uid,
       fieldPath: (hostEvent.involvedObject as { fieldPath?: string } | undefined)?.fieldPath,
     },
-    reason: hostEvent.reason,
+    ...occurrenceOf(hostEvent),
     message: rewrite(hostEvent.message),
+  };
+  return event;
+}
+
+/** What a copy keeps of a host event as it is: reason, type, counts, times, source (not the message). */
+function occurrenceOf(hostEvent: KubeObject): Record<string, unknown> {
+  return {
+    reason: hostEvent.reason,
     type: hostEvent.type,
     count: hostEvent.count,
     firstTimestamp: hostEvent.firstTimestamp,
@@ -62,9 +70,8 @@ export function virtualEventFor(
     source: hostEvent.source,
     reportingComponent: hostEvent.reportingComponent ?? '',
     reportingInstance: hostEvent.reportingInstance ?? '',
+    ...(hostEvent.series ? { series: hostEvent.series } : {}),
   };
-  if (hostEvent.series) event.series = hostEvent.series;
-  return event;
 }
 
 /** Fields that change as a host event repeats; the only ones we patch on an existing virtual event. */
@@ -97,18 +104,8 @@ export function forcedVirtualEvent(hostEvent: KubeObject): KubeObject {
       annotations: { [FORCED_FROM_ANNOTATION]: String(hostEvent.metadata?.name ?? '') },
     },
     involvedObject: { namespace: FORCED_EVENT_NAMESPACE },
-    reason: hostEvent.reason,
+    ...occurrenceOf(hostEvent),
     message: hostEvent.message,
-    type: hostEvent.type,
-    count: hostEvent.count,
-    firstTimestamp: hostEvent.firstTimestamp,
-    lastTimestamp: hostEvent.lastTimestamp,
-    eventTime: hostEvent.eventTime,
-    action: hostEvent.action,
-    source: hostEvent.source,
-    reportingComponent: hostEvent.reportingComponent ?? '',
-    reportingInstance: hostEvent.reportingInstance ?? '',
-    ...(hostEvent.series ? { series: hostEvent.series } : {}),
   };
 }
 
