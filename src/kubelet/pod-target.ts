@@ -12,8 +12,6 @@ import { RouteError } from './routes.ts';
 export interface PodTarget {
   hostNamespace: string;
   hostPod: string;
-  /** The virtual pod's node: what a real kubelet would be (for authorization). */
-  node?: string;
   /**
    * The containers the virtual pod declares (init, regular and ephemeral). The host pod may hold
    * more, injected by host webhooks (mesh sidecars with host credentials) or by the syncer: those
@@ -60,7 +58,6 @@ export async function resolvePodTarget(
   return {
     hostNamespace: where.hostNamespace,
     hostPod: name,
-    node: (virtualPod.spec as { nodeName?: string } | undefined)?.nodeName,
     containers: new Set(
       [
         ...(spec?.initContainers ?? []),

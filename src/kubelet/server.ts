@@ -10,7 +10,13 @@ import { resourcePath } from '../kube/resources.ts';
 import { Resources } from '../kube/resources.ts';
 import { splitBindAddress } from '../metrics/server.ts';
 import type { Logger } from '../util/log.ts';
-import { identityOf, NodeAccessReviewer, TokenAuthenticator, type CertIdentity } from './authorize.ts';
+import {
+  identityOf,
+  NodeAccessReviewer,
+  TokenAuthenticator,
+  type CertIdentity,
+  type NodeAccess,
+} from './authorize.ts';
 import { HostStreams, splice, upgradeHeadersOf, writeHead } from './host-streams.ts';
 import type { NodePorts } from './node-ports.ts';
 import { resourceMetricsForTenant, summaryForTenant } from './node-stats.ts';
@@ -194,8 +200,7 @@ export class KubeletServer {
       // The pod's node, as a real kubelet is that node; without a pod, every node (fails closed).
       node: (virtualPod?.spec as { nodeName?: string } | undefined)?.nodeName,
     };
-    if (!(await this.reviewer.allowed(who, access)))
-      throw new RouteError(403, `${who.user} may not ${access.verb} nodes/${access.subresource}`);
+    await this.authorize(who, access);
     const target = await resolvePodTarget(this.opts, this.opts, virtualPod, route);
     // What the virtual API server itself checks before it proxies (`container X is not valid for pod`),
     // checked again here, since a node proxy or a direct call skips it.
@@ -205,6 +210,12 @@ export class KubeletServer {
         `container ${route.container} is not valid for pod ${route.namespace}/${route.pod}`,
       );
     return { route, target, who };
+  }
+
+  /** As a kubelet authorizes: a verb on a node subresource, reviewed by the virtual cluster; 403 otherwise. */
+  private async authorize(who: CertIdentity, access: NodeAccess): Promise<void> {
+    if (!(await this.reviewer.allowed(who, access)))
+      throw new RouteError(403, `${who.user} may not ${access.verb} nodes/${access.subresource}`);
   }
 
   private hostPath(admitted: Admitted): string {
@@ -323,8 +334,7 @@ export class KubeletServer {
       who = await this.authenticate(req);
       const node = this.opts.nodePorts?.nodeAt(req.socket.localPort ?? 0);
       const access = { verb: verbOf(req.method ?? 'GET'), subresource: 'proxy', node };
-      if (!(await this.reviewer.allowed(who, access)))
-        throw new RouteError(403, `${who.user} may not ${access.verb} nodes/${access.subresource}`);
+      await this.authorize(who, access);
       const caches = this.opts.podCaches;
       const [virtualPods, owned] =
         caches?.virtual.hasSynced() && caches.host.hasSynced()
@@ -359,8 +369,7 @@ export class KubeletServer {
       const node = this.opts.nodePorts?.nodeAt(req.socket.localPort ?? 0);
       if (!node) throw new RouteError(404, "node statistics are served on each node's own port only");
       const access = { verb: verbOf(req.method ?? 'GET'), subresource: action, node };
-      if (!(await this.reviewer.allowed(who, access)))
-        throw new RouteError(403, `${who.user} may not ${access.verb} nodes/${access.subresource}`);
+      await this.authorize(who, access);
       const path = endpoint === 'summary' ? 'stats/summary' : 'metrics/resource';
       const body = await this.opts.hostStreams.read(
         `${resourcePath(Resources.nodes, '', node)}/proxy/${path}`,
