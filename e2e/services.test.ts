@@ -12,7 +12,12 @@ import {
 import { prepareHostNamespace, startSyncer, uniqueName, type SyncerProcess } from '../test/harness/syncer.ts';
 
 interface Service {
-  metadata: { name: string; uid: string; annotations?: Record<string, string> };
+  metadata: {
+    name: string;
+    uid: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
   spec: {
     type?: string;
     clusterIP?: string;
@@ -319,6 +324,82 @@ describe('Services', () => {
     expect((await virtualService('db'))?.spec.clusterIP).toBe('None');
     const ext = await waitFor('ExternalName host copy', () => hostService('ext'), 60_000);
     expect(ext.spec).toMatchObject({ type: 'ExternalName', externalName: 'example.com' });
+  }, 120_000);
+
+  it('labels and annotations both ways: what the host adds is shown in the virtual Service, what the tenant adds reaches the host', async () => {
+    await apply('virtual', {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'both-ways', namespace: ns, annotations: { 'set-by': 'tenant' } },
+      spec: { clusterIP: 'None' },
+    });
+    await waitFor('host copy', () => hostService('both-ways'), 60_000);
+    const hostCopy = hostName('both-ways', ns, vc);
+    await mustKubectl('host', [
+      'annotate',
+      'service',
+      hostCopy,
+      '-n',
+      hostNs,
+      'host-annotation=from the host',
+    ]);
+    await mustKubectl('host', ['label', 'service', hostCopy, '-n', hostNs, 'host-label=host_value']);
+    const shown = await waitFor(
+      "the host's label and annotation in the virtual Service",
+      async () => {
+        const v = await virtualService('both-ways');
+        return (
+          v?.metadata.annotations?.['host-annotation'] === 'from the host' &&
+          v.metadata.labels?.['host-label'] === 'host_value' &&
+          v
+        );
+      },
+      30_000,
+    );
+    expect(shown.metadata.annotations?.['set-by']).toBe('tenant');
+
+    await mustKubectl('virtual', [
+      'annotate',
+      'service',
+      'both-ways',
+      '-n',
+      ns,
+      'tenant-annotation=from the tenant',
+    ]);
+    await mustKubectl('virtual', ['label', 'service', 'both-ways', '-n', ns, 'tenant-label=tenant_value']);
+    // The host's own keys stay the host's: a tenant changing them changes only its own view.
+    await mustKubectl('virtual', [
+      'label',
+      'service',
+      'both-ways',
+      '-n',
+      ns,
+      '--overwrite',
+      'host-label=tenant',
+    ]);
+    const host = await waitFor(
+      "the tenant's label and annotation on the host Service",
+      async () => {
+        const h = await hostService('both-ways');
+        return (
+          h?.metadata.annotations?.['tenant-annotation'] === 'from the tenant' &&
+          h.metadata.labels?.['tenant-label'] === 'tenant_value' &&
+          h
+        );
+      },
+      30_000,
+    );
+    expect(host.metadata.annotations?.['host-annotation']).toBe('from the host');
+    expect(host.metadata.labels?.['host-label']).toBe('host_value');
+
+    // The host removes its annotation: gone from the tenant's view too.
+    await mustKubectl('host', ['annotate', 'service', hostCopy, '-n', hostNs, 'host-annotation-']);
+    await waitFor(
+      "the host's removal in the virtual Service",
+      async () =>
+        (await virtualService('both-ways'))?.metadata.annotations?.['host-annotation'] === undefined,
+      30_000,
+    );
   }, 120_000);
 
   it("node ports are the host's to pick; a Service whose host name is taken gets a SyncError and nothing on the host changes", async () => {

@@ -209,6 +209,63 @@ describe('a Deployment in the virtual cluster', () => {
   }, 180_000);
 });
 
+describe("a pod's labels and annotations, both ways", () => {
+  it('shows what the host adds to a running pod; the tenant edits its own keys, never the host’s', async () => {
+    await apply('virtual', {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name: 'labelled',
+        namespace: ns,
+        labels: { 'set-by': 'tenant' },
+        annotations: { note: 'from the tenant' },
+      },
+      spec: { containers: [{ name: 'main', image: 'registry.local/app:1' }] },
+    });
+    await waitFor(
+      'the pod Running',
+      async () => (await virtualPods('set-by=tenant')).some((p) => p.status?.phase === 'Running'),
+      60_000,
+    );
+    const hostCopy = hostName('labelled', ns, vc);
+    await mustKubectl('host', ['label', 'pod', hostCopy, '-n', hostNs, 'zone=blue']);
+    await mustKubectl('host', ['annotate', 'pod', hostCopy, '-n', hostNs, 'scanned-by=host-policy']);
+    await waitFor(
+      "the host's label and annotation on the virtual pod",
+      async () => {
+        const [pod] = await virtualPods('set-by=tenant');
+        return (
+          pod?.metadata.labels?.zone === 'blue' && pod.metadata.annotations?.['scanned-by'] === 'host-policy'
+        );
+      },
+      30_000,
+    );
+
+    await mustKubectl('virtual', [
+      'label',
+      'pod',
+      'labelled',
+      '-n',
+      ns,
+      '--overwrite',
+      'zone=red',
+      'tier=web',
+    ]);
+    const host = await waitFor(
+      "the tenant's new label on the host pod",
+      async () => {
+        const [pod] = await hostPods(`tier=web,vcluster.loft.sh/managed-by=${vc}`);
+        return pod ?? false;
+      },
+      30_000,
+    );
+    expect(host.metadata.labels?.zone).toBe('blue');
+    expect(host.metadata.labels?.['set-by']).toBe('tenant');
+    expect(host.metadata.annotations?.note).toBe('from the tenant');
+    await mustKubectl('virtual', ['delete', 'pod', 'labelled', '-n', ns, '--wait=false']);
+  }, 120_000);
+});
+
 describe('spec changes after creation', () => {
   const podName = 'mutable';
   type MutablePod = {

@@ -332,7 +332,14 @@ export class KindController implements SyncComponent {
       },
       planMetadata: (virtual, host, desiredHost) => {
         const last = this.lastSynced.get(this.kind, key, virtual, host);
-        const plan = planMetadata({ virtual, host, desiredHost, last, vcName: env.vcName });
+        const plan = planMetadata({
+          virtual,
+          host,
+          desiredHost,
+          last,
+          vcName: env.vcName,
+          hostOnly: this.spec.hostOnlyMetadata,
+        });
         pending.plan = plan;
         pending.pair = [virtual, host];
         return plan;
@@ -419,6 +426,9 @@ export class KindController implements SyncComponent {
           const created = await spec.create(ctx, source);
           if (created.createdTarget)
             this.createdTargetUntil.set(key, this.env.clock.now() + EXPECTATION_TIMEOUT_MS);
+          if (created.created && source && this.sourceSide === 'virtual')
+            this.lastSynced.setCreated(this.kind, key, source, created.created);
+          delete created.created;
           result = merge(result, created);
         }
       }
@@ -559,13 +569,14 @@ export async function createHostCopy(
   spec: KindSpec,
   copy: KubeObject,
 ): Promise<SyncResult> {
+  let created: KubeObject;
   try {
-    await ctx.host.create(spec.hostType, ctx.hostNamespace, copy);
+    created = await ctx.host.create(spec.hostType, ctx.hostNamespace, copy);
   } catch (err) {
-    await explainAlreadyExists(ctx, spec, err);
+    return explainAlreadyExists(ctx, spec, err);
   }
   ctx.log.debug('created host copy');
-  return { hostWritten: true, createdTarget: true };
+  return { hostWritten: true, createdTarget: true, created };
 }
 
 /** The refusal when the host object holding an object's host name is an earlier syncer's copy of it. */

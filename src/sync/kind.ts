@@ -7,7 +7,7 @@ import type { ResourceType } from '../kube/resources.ts';
 import type { Clock } from '../util/clock.ts';
 import type { Logger } from '../util/log.ts';
 import type { EventRecorder } from './event-recorder.ts';
-import type { MetadataPlan } from './metadata-sync.ts';
+import type { HostOnlyKeys, MetadataPlan } from './metadata-sync.ts';
 
 /**
  * Which way a kind flows.
@@ -97,6 +97,12 @@ export interface SyncResult {
    * target's cache shows it, the key is not created again (see KindController.createdTargetUntil).
    */
   createdTarget?: boolean;
+  /**
+   * The target as the API answered its create, when the kind has it: a to-host kind's next sync
+   * compares the host's labels and annotations against it, so a host change made before that sync
+   * is shown to the tenant too (and what the host's admission added at the create is not).
+   */
+  created?: KubeObject;
 }
 
 /** What every kind may use: both clusters, shared informers, the event recorder, the other kinds. */
@@ -130,8 +136,8 @@ export interface ReconcileContext extends SyncEnvironment {
   related(relation: string, key?: string): KubeObject[];
   /**
    * Plans the labels and annotations of a synced pair three-way (whichever side changed since the
-   * last sync wins; host-set keys keep the host's value), and remembers the outcome once the
-   * reconcile succeeds.
+   * last sync wins; host-set keys keep the host's value and are shown to the tenant), and remembers
+   * the outcome once the reconcile succeeds.
    */
   planMetadata(virtual: KubeObject, host: KubeObject, desiredHost: KubeObject): MetadataPlan;
   /**
@@ -185,6 +191,11 @@ export interface KindSpec<V extends KubeObject = KubeObject, H extends KubeObjec
   readonly replica?: boolean;
   /** False when the virtual objects need not be watched (events are written, never read back). */
   readonly watchVirtual?: boolean;
+  /**
+   * Label and annotation keys the host cluster's own controllers set on this kind's host copies (a
+   * claim's binder and provisioner annotations): kept on the host, never shown to the tenant.
+   */
+  readonly hostOnlyMetadata?: HostOnlyKeys;
   /** Concurrent reconciles; defaults to the --workers setting. */
   readonly workers?: number;
   readonly mapper: Mapper;

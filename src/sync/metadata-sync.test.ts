@@ -143,11 +143,70 @@ const rows: Row[] = [
     hostChanged: true,
   },
   {
-    name: 'host admin adds a label and an annotation: kept, not recorded, not sent up',
+    name: 'host admin adds a label and an annotation: kept, not recorded, shown to the tenant',
     host: { labels: { 'host-policy': 'enforced' }, annotations: { 'sidecar.istio.io/status': '{}' } },
     expectLabels: { ...OWN, app: 'web', tier: 'a', [RELEASE]: 'r1', 'host-policy': 'enforced' },
     expectAnnotations: { note: 'x', 'sidecar.istio.io/status': '{}' },
     hostKeys: ['host-policy', 'sidecar.istio.io/status'],
+    expectUp: {
+      labels: { ...BASE.labels, 'host-policy': 'enforced' },
+      annotations: { note: 'x', 'sidecar.istio.io/status': '{}' },
+    },
+    hostChanged: false,
+  },
+  {
+    name: 'host admin changes its own key: still the host’s, the new value shown',
+    hostAtSync: { labels: { 'host-policy': 'enforced' } },
+    host: { labels: { 'host-policy': 'audit' } },
+    expectLabels: { ...OWN, app: 'web', tier: 'a', [RELEASE]: 'r1', 'host-policy': 'audit' },
+    hostKeys: ['host-policy'],
+    expectUp: { labels: { ...BASE.labels, 'host-policy': 'audit' }, annotations: { note: 'x' } },
+    hostChanged: false,
+  },
+  {
+    name: 'host admin removes its own key the tenant left alone: removed from the tenant’s view too',
+    hostAtSync: { labels: { 'host-policy': 'enforced' }, annotations: { policy: 'strict' } },
+    host: { labels: { 'host-policy': null }, annotations: { policy: null } },
+    expectLabels: { ...OWN, app: 'web', tier: 'a', [RELEASE]: 'r1' },
+    expectUp: { labels: BASE.labels, annotations: { note: 'x' } },
+    hostChanged: false,
+  },
+  {
+    name: 'host admin adds a key while the tenant sets it too: the tenant’s view stays, the host’s value on the host',
+    tenant: { labels: { 'host-policy': 'mine' } },
+    host: { labels: { 'host-policy': 'enforced' } },
+    expectLabels: { ...OWN, app: 'web', tier: 'a', [RELEASE]: 'r1', 'host-policy': 'enforced' },
+    hostKeys: ['host-policy'],
+    hostChanged: false,
+  },
+  {
+    name: 'host keys under the syncers’ prefixes and kubectl’s last-applied record are never shown',
+    host: {
+      labels: { 'vsyncer.dev/mark': '1', 'vcluster.loft.sh/other': '2' },
+      annotations: {
+        'kubectl.kubernetes.io/last-applied-configuration': '{"host":true}',
+        'vsyncer.dev/x': 'y',
+      },
+    },
+    expectLabels: {
+      ...OWN,
+      app: 'web',
+      tier: 'a',
+      [RELEASE]: 'r1',
+      'vsyncer.dev/mark': '1',
+      'vcluster.loft.sh/other': '2',
+    },
+    expectAnnotations: {
+      note: 'x',
+      'kubectl.kubernetes.io/last-applied-configuration': '{"host":true}',
+      'vsyncer.dev/x': 'y',
+    },
+    hostKeys: [
+      'vsyncer.dev/mark',
+      'vcluster.loft.sh/other',
+      'kubectl.kubernetes.io/last-applied-configuration',
+      'vsyncer.dev/x',
+    ],
     hostChanged: false,
   },
   {
@@ -331,6 +390,35 @@ describe('planMetadata', () => {
     expect(restarted.virtualChanged).toBe(false);
   });
 
+  it('never shows the host keys the kind says are the host cluster’s own', () => {
+    const last = syncedPair(BASE);
+    const host = patched(last.host, {
+      annotations: { 'pv.kubernetes.io/bind-completed': 'yes', other: '1' },
+    });
+    const plan = planMetadata({
+      ...input(last.virtual, host, last),
+      hostOnly: { annotations: (key) => key.startsWith('pv.kubernetes.io/') },
+    });
+    expect(plan.host.annotations['pv.kubernetes.io/bind-completed']).toBe('yes');
+    expect(plan.virtual?.annotations).toEqual({ note: 'x', other: '1' });
+  });
+
+  it('shows nothing the host did before a restart, and only what it does after', () => {
+    const last = syncedPair(BASE);
+    const host = patched(last.host, { labels: { 'host-policy': 'enforced' } });
+    const restarted = sync(input(last.virtual, host));
+    expect(restarted.plan.virtualChanged).toBe(false);
+    expect(restarted.plan.host.labels['host-policy']).toBe('enforced');
+    const changed = sync(
+      input(
+        last.virtual,
+        patched(restarted.after.host, { labels: { 'host-policy': 'audit' } }),
+        restarted.after,
+      ),
+    );
+    expect(changed.plan.virtual?.labels['host-policy']).toBe('audit');
+  });
+
   it('ignores a last snapshot without records: nothing goes up', () => {
     const last = syncedPair(BASE);
     const legacyLast = patched(last.host, { annotations: { [MANAGED_LABELS_ANNOTATION]: null } });
@@ -370,6 +458,18 @@ describe('LastSynced', () => {
     expect(got).toEqual(snapshot);
     got!.virtual.labels.app = 'changed';
     expect(cache.get('pods', 'ns/web', virtual, host)).toEqual(snapshot);
+  });
+
+  it('keeps a pair just created as the API answered it: a host change before the next sync is one', () => {
+    const cache = new LastSynced();
+    cache.setCreated('services', 'ns/web', virtual, host);
+    expect(cache.get('services', 'ns/web', virtual, host)).toEqual(snapshot);
+    expect(cache.get('services', 'ns/web', virtual, uid(host, 'other'))).toBeUndefined();
+    const edited = patched(snapshot.host, { labels: { zone: 'blue' } });
+    const next = planMetadata({
+      ...input(snapshot.virtual, edited, cache.get('services', 'ns/web', virtual, host)),
+    });
+    expect(next.virtual?.labels.zone).toBe('blue');
   });
 
   it('keeps what flowed up as the virtual side', () => {

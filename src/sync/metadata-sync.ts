@@ -13,10 +13,18 @@
  *    `vcluster.loft.sh/`), and the translator writes owned annotations over the tenant's.
  * 2. Host wins for host keys: a key on the host that is not in the host object's managed record
  *    (an admin's, a policy engine's, a sidecar injector's) keeps the host's value and stays, even
- *    when the tenant sets or removes the same key; it is not recorded and never flows up. If the
- *    host later drops it, a tenant key of that name becomes an ordinary tenant key. A host with no
- *    record for the map (written before records existed) has no host keys: every key is the
- *    syncer's, the tenant's view is written and nothing flows up, as before records existed.
+ *    when the tenant sets or removes the same key; it is never recorded. What the host does to it
+ *    is shown to the tenant, as vCluster's two-way metadata sync does: a host key added or changed
+ *    since `last` flows up under its virtual key, and one the host removed since `last` is removed
+ *    from the virtual object if that still holds the host's old value; unless the tenant changed
+ *    that key since `last` (then the tenant's value stays in the virtual object, and on the host
+ *    only once the host key is gone). Never shown: keys the kind says are the host cluster's own
+ *    (`hostOnly`, e.g. a claim's binder annotations), keys under the syncers' own prefixes
+ *    (`vcluster.loft.sh/`, `vsyncer.dev/`), and `kubectl.kubernetes.io/last-applied-configuration`
+ *    (the host's would break the tenant's next `kubectl apply`). If the host drops a host key the
+ *    tenant holds another value for, that becomes an ordinary tenant key. A host with no record for
+ *    the map (written before records existed) has no host keys: every key is the syncer's, the
+ *    tenant's view is written and nothing flows up, as before records existed.
  * 3. Tenant keys (in the record, or not yet on the host) are merged three-way against `last`:
  *    a change by the tenant since `last` (added, changed, removed) goes to the host; otherwise a
  *    change on the host since `last` (edited or removed) of a key that was recorded at `last`
@@ -87,6 +95,14 @@ export interface MetadataPlanInput {
   desiredHost: MetadataSource;
   /** Both sides right after the last successful sync; absent after a restart. */
   last?: MetadataSnapshot;
+  /** Host keys the host cluster's own controllers set on this kind's copies: never shown to the tenant. */
+  hostOnly?: HostOnlyKeys;
+}
+
+/** Per map, the host keys that are the host cluster's own (see MetadataPlanInput.hostOnly). */
+export interface HostOnlyKeys {
+  labels?: (hostKey: string) => boolean;
+  annotations?: (hostKey: string) => boolean;
 }
 
 /** The labels and annotations to write to each side. */
@@ -124,9 +140,23 @@ interface MapRules {
   owned(hostKey: string): boolean;
   /** The virtual key a tenant key is kept under on the host, or undefined if it is no tenant key. */
   toVirtual(hostKey: string): string | undefined;
+  /** Host keys whose changes are never shown to the tenant (see the module comment, rule 2). */
+  hostOnly(hostKey: string): boolean;
 }
 
-function labelRules(vcName: string): MapRules {
+/** Prefixes of the keys syncers keep for themselves: a host one is never the tenant's to see. */
+const SYNCER_PREFIXES = ['vcluster.loft.sh/', 'vsyncer.dev/'];
+/** kubectl's record of what was last applied: the tenant's own, whatever an admin applied on the host. */
+const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
+
+function neverShown(kindSays: ((hostKey: string) => boolean) | undefined) {
+  return (key: string) =>
+    key === LAST_APPLIED_ANNOTATION ||
+    SYNCER_PREFIXES.some((p) => key.startsWith(p)) ||
+    kindSays?.(key) === true;
+}
+
+function labelRules(vcName: string, hostOnly: HostOnlyKeys | undefined): MapRules {
   const ours = [`vcluster.loft.sh/label-${vcName}-x-`, `vcluster.loft.sh/ns-label-${vcName}-x-`];
   return {
     record: MANAGED_LABELS_ANNOTATION,
@@ -138,14 +168,18 @@ function labelRules(vcName: string): MapRules {
       // tenant counterpart lives under a hashed key: only an exact round trip names a tenant key.
       return virtualKey !== undefined && hostLabelKey(virtualKey, vcName) === key ? virtualKey : undefined;
     },
+    hostOnly: neverShown(hostOnly?.labels),
   };
 }
 
-const annotationRules: MapRules = {
-  record: MANAGED_ANNOTATIONS_ANNOTATION,
-  owned: (key) => SYNCER_ANNOTATIONS.has(key),
-  toVirtual: (key) => (SYNCER_ANNOTATIONS.has(key) ? undefined : key),
-};
+function annotationRules(hostOnly: HostOnlyKeys | undefined): MapRules {
+  return {
+    record: MANAGED_ANNOTATIONS_ANNOTATION,
+    owned: (key) => SYNCER_ANNOTATIONS.has(key),
+    toVirtual: (key) => (SYNCER_ANNOTATIONS.has(key) ? undefined : key),
+    hostOnly: neverShown(hostOnly?.annotations),
+  };
+}
 
 /** Plans the label and annotation writes for a synced pair; see the module comment for the rules. */
 export function planMetadata(input: MetadataPlanInput): MetadataPlan {
@@ -167,8 +201,8 @@ export function planMetadata(input: MetadataPlanInput): MetadataPlan {
         record: parseRecord(last.host.annotations[rules.record]),
       },
     });
-  const labels = plan('labels', labelRules(input.vcName));
-  const annotations = plan('annotations', annotationRules);
+  const labels = plan('labels', labelRules(input.vcName, input.hostOnly));
+  const annotations = plan('annotations', annotationRules(input.hostOnly));
 
   const host: LabelsAndAnnotations = {
     labels: labels.host,
@@ -224,15 +258,20 @@ function planMap(rules: MapRules, s: MapState): MapPlan {
     if (recorded) out.recorded.push(key);
   };
 
-  for (const key of new Set([...Object.keys(s.host), ...Object.keys(s.desired)])) {
+  // A host key the host removed since `last` is in neither map any more, but may still be shown.
+  const droppedHostKeys = last ? Object.keys(last.host).filter((k) => !last.record?.has(k)) : [];
+  for (const key of new Set([...Object.keys(s.host), ...Object.keys(s.desired), ...droppedHostKeys])) {
     if (rules.owned(key)) {
       write(key, own(s.desired, key), true);
       continue;
     }
-    if (s.record && Object.hasOwn(s.host, key) && !s.record.has(key)) {
+    const onHost = Object.hasOwn(s.host, key);
+    if (s.record && onHost && !s.record.has(key)) {
       write(key, own(s.host, key), false);
+      showHostKey(rules, s, key, out.up);
       continue;
     }
+    if (!onHost && showHostKey(rules, s, key, out.up)) continue;
     const virtualKey = rules.toVirtual(key);
     const hostChanged = last?.record?.has(key) === true && own(s.host, key) !== own(last.host, key);
     const tenantChanged =
@@ -245,6 +284,26 @@ function planMap(rules: MapRules, s: MapState): MapPlan {
     }
   }
   return out;
+}
+
+/**
+ * Shows the tenant what the host did to one of its own keys since `last` (rule 2): sets `up` for the
+ * key's virtual key and says whether it did. A key removed on the host is removed from the virtual
+ * object only while that still holds the host's old value; otherwise the tenant's value is its own.
+ */
+function showHostKey(rules: MapRules, s: MapState, key: string, up: MapPlan['up']): boolean {
+  const last = s.record && s.last?.record ? s.last : undefined;
+  const virtualKey = rules.toVirtual(key);
+  if (!last || virtualKey === undefined || rules.hostOnly(key)) return false;
+  // Only a key that was the host's at `last` (on the host, unrecorded) or is new on the host since.
+  if (last.record!.has(key) || (!Object.hasOwn(s.host, key) && !Object.hasOwn(last.host, key))) return false;
+  const hostValue = own(s.host, key);
+  const shownValue = own(s.virtual, virtualKey);
+  if (hostValue === own(last.host, key)) return false;
+  if (shownValue !== own(last.virtual, virtualKey)) return false; // the tenant changed it since
+  if (hostValue === undefined && shownValue !== own(last.host, key)) return false; // the tenant's own value
+  if (shownValue !== hostValue) up.set(virtualKey, hostValue);
+  return true;
 }
 
 /**
@@ -340,6 +399,21 @@ export class LastSynced {
     if (!uidOf(virtual) || !uidOf(host)) return;
     const metadata = copySnapshot({ virtual: plan.virtual ?? complete(virtual), host: plan.host });
     // Shared parts are frozen; get() hands out copies, as it always did.
+    this.parts?.shareParts(metadata as unknown as Record<string, unknown>);
+    this.cache.set(cacheKey(kind, virtualKey), {
+      virtualUid: uidOf(virtual),
+      hostUid: uidOf(host),
+      metadata,
+    });
+  }
+
+  /**
+   * Remembers a pair just made: the source and its copy as the API answered the create. The next
+   * plan then sees a host change made before it as a change (see SyncResult.created).
+   */
+  setCreated(kind: string, virtualKey: string, virtual: WithMetadata, host: WithMetadata): void {
+    if (!uidOf(virtual) || !uidOf(host)) return;
+    const metadata = copySnapshot({ virtual: complete(virtual), host: complete(host) });
     this.parts?.shareParts(metadata as unknown as Record<string, unknown>);
     this.cache.set(cacheKey(kind, virtualKey), {
       virtualUid: uidOf(virtual),

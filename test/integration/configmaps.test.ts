@@ -99,7 +99,7 @@ describe('ConfigMaps, virtual to host', () => {
     );
   });
 
-  it('reverts a hand edit of the host data; a label edited on the host flows up; host keys stay', async () => {
+  it('reverts a hand edit of the host data; a label edited on the host flows up; host keys stay the host’s and are shown', async () => {
     await mustKubectl('host', [
       'patch',
       'configmap',
@@ -129,18 +129,39 @@ describe('ConfigMaps, virtual to host', () => {
     );
     expect(host.data).toEqual({ key: 'v2', extra: 'x' });
     const virtual = await waitFor(
-      'host label edit reaches the virtual config map',
+      'host label edits reach the virtual config map',
       async () => {
         const v = await getObject<ConfigMap>('virtual', ['configmap', '-n', ns, 'app']);
-        return v?.metadata.labels?.tier === 'edited-on-host' && v;
+        return (
+          v?.metadata.labels?.tier === 'edited-on-host' &&
+          v.metadata.labels['policy.example.com/scanned'] === 'true' &&
+          v
+        );
       },
       30_000,
     );
-    // Keys the syncer never set are the host's: they stay there and are not the tenant's.
-    const latest = (await hostCopy('app'))!;
+    // Keys the syncer never set are the host's: shown to the tenant, but the tenant cannot change them.
+    expect(virtual.metadata.annotations?.['policy.example.com/report']).toBe('ok');
+    await mustKubectl('virtual', [
+      'label',
+      'configmap',
+      'app',
+      '-n',
+      ns,
+      '--overwrite',
+      'policy.example.com/scanned=false',
+      'tier=tenant',
+    ]);
+    const latest = await waitFor(
+      "the tenant's own label edit reaches the host",
+      async () => {
+        const h = await hostCopy('app');
+        return h?.metadata.labels?.tier === 'tenant' && h;
+      },
+      30_000,
+    );
     expect(latest.metadata.labels?.['policy.example.com/scanned']).toBe('true');
     expect(latest.metadata.annotations?.['policy.example.com/report']).toBe('ok');
-    expect(virtual.metadata.labels?.['policy.example.com/scanned']).toBeUndefined();
   });
 
   it('never touches an unmanaged host object with the same name, and reports a SyncError without host names', async () => {

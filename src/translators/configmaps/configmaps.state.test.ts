@@ -213,7 +213,7 @@ describe('configmaps state table', () => {
     expect(own?.metadata?.annotations?.['vcluster.loft.sh/object-kind']).toBe('/v1, Kind=ConfigMap');
   });
 
-  it('metadata: a tenant label goes down; a host edit of a tenant label comes up; a host admin key stays', async () => {
+  it('metadata: a tenant label goes down; a host edit of a tenant label comes up; a host admin key is shown and stays the host’s', async () => {
     const table = await start({
       kinds: ['configmaps'],
       virtual: [virtualCm('a'), podUsing('a')],
@@ -237,8 +237,9 @@ describe('configmaps state table', () => {
     await table.settle();
     const virtualLabels = table.virtual.objects(CM, 'team').find((o) => o.metadata?.name === 'a')!.metadata
       ?.labels;
-    expect(virtualLabels).toEqual({ tier: 'db' });
+    expect(virtualLabels).toEqual({ tier: 'db', 'host-policy': 'enforced' });
     expect(hostOf().metadata?.labels).toMatchObject({ tier: 'db', 'host-policy': 'enforced' });
+    expect(hostOf().metadata?.annotations?.['vcluster.loft.sh/managed-labels']).not.toContain('host-policy');
 
     // The tenant tries to take over the host's key: the host keeps its value.
     const v2 = table.virtual.objects(CM, 'team').find((o) => o.metadata?.name === 'a')!;

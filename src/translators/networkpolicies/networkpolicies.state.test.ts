@@ -104,7 +104,7 @@ describe('networkpolicies state table', () => {
     });
   });
 
-  it('host edit: a widened host selector is reverted; a tenant label edited on the host flows up, a host key stays', async () => {
+  it('host edit: a widened host selector is reverted; a tenant label edited on the host flows up, a host key stays and is shown', async () => {
     const table = await withPolicy(policy('db', allowApi));
     const before = specOf(hostPolicy(table));
     const h = hostPolicy(table)!;
@@ -118,7 +118,7 @@ describe('networkpolicies state table', () => {
     expect(specOf(hostPolicy(table))).toEqual(before);
     expect(table.host.writeLog()).toEqual([`update networkpolicies ${HOST_NS}/${hostName('db')}`]);
     expect(hostPolicy(table)!.metadata?.labels).toMatchObject({ app: 'database', owner: 'ops' });
-    expect(virtualPolicy(table)!.metadata?.labels).toEqual({ app: 'database' });
+    expect(virtualPolicy(table)!.metadata?.labels).toEqual({ app: 'database', owner: 'ops' });
   });
 
   it('steady state: a second pass writes nothing', async () => {

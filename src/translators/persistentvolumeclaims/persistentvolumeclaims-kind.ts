@@ -26,6 +26,7 @@ import {
   fakeVolumeInSync,
   hostClaimFor,
   hostSpecInSync,
+  isControllerAnnotation,
   isFakeVolume,
   malformedClaim,
   specOf,
@@ -407,6 +408,8 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
     direction: 'both',
     virtualType: CLAIMS,
     hostType: CLAIMS,
+    // The host's binder and provisioners annotate their own; the virtual cluster's set the tenant's.
+    hostOnlyMetadata: { annotations: isControllerAnnotation },
     mapper: namespacedToHost(CLAIMS, where),
     // A claim made again under its name (a restore of the virtual cluster) keeps its host claim and
     // the data on its volume, as in vCluster; deleting it would let the provisioner delete the volume.

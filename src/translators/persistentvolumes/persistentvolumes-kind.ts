@@ -9,6 +9,7 @@ import type { KindSpec, Placement, ReconcileContext, SyncResult } from '../../sy
 import { clusterScopedToHost, ownedVirtualKey } from '../../sync/mappers.ts';
 import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
 import { sameJson } from '../shared/host-metadata.ts';
+import { isControllerAnnotation } from '../persistentvolumeclaims/translate.ts';
 import {
   claimClassResolver,
   TENANT_CLASSES_KIND,
@@ -88,6 +89,8 @@ export function persistentVolumesKind(options: PersistentVolumeOptions, where: P
     direction: 'both',
     virtualType: VOLUMES,
     hostType: VOLUMES,
+    // The host's binder and provisioners annotate their own; the virtual cluster's set the tenant's.
+    hostOnlyMetadata: { annotations: isControllerAnnotation },
     mapper: clusterScopedToHost(VOLUMES, where),
     // A volume made again under its name (a restore of the virtual cluster) keeps its host copy, and
     // that copy's binding to its host claim, as in vCluster.

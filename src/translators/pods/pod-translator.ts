@@ -694,8 +694,9 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
         ...context,
         tokenSourceFor: prepared.sourceFor,
       }) as unknown as KubeObject;
+      let created: KubeObject;
       try {
-        await ctx.host.create(Resources.pods, ctx.hostNamespace, hostPod);
+        created = await ctx.host.create(Resources.pods, ctx.hostNamespace, hostPod);
       } catch (err) {
         return explainAlreadyExists(ctx, spec, err);
       }
@@ -703,6 +704,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       return {
         hostWritten: true,
         createdTarget: true,
+        created,
         requeueAfterMs: prepared.nextCheckMs,
         tenantWaitFrom: { 'virtual-to-host': Date.parse(virtualPod.metadata?.creationTimestamp ?? '') },
       };
