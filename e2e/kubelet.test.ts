@@ -1,7 +1,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
-import { connect } from 'node:net';
+import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { criLogLine } from '../hack/cluster/launcher.ts';
@@ -24,6 +24,7 @@ const pod = 'shell';
 const hostPod = hostName(pod, ns, vc);
 let syncer: SyncerProcess;
 let nodePortsFrom: number;
+let portHolder: Server;
 const children: ChildProcess[] = [];
 
 const onVirtual = (args: string[], input?: string) => kubectl('virtual', ['-n', ns, ...args], input);
@@ -81,6 +82,9 @@ beforeAll(async () => {
   await prepareHostNamespace(vc, hostNs);
   // Each virtual node gets its own kubelet port from a range (node-level endpoints need to know the node).
   nodePortsFrom = await freePortRange(10);
+  // Another process holds the range's first port: no node may advertise it.
+  portHolder = createServer();
+  await new Promise<void>((resolve) => portHolder.listen(nodePortsFrom, '127.0.0.1', resolve));
   syncer = await startSyncer({
     name: vc,
     hostNamespace: hostNs,
@@ -107,6 +111,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const child of children) child.kill('SIGKILL');
   await syncer?.stop();
+  await new Promise((resolve) => portHolder?.close(resolve));
 });
 
 describe('the kubelet API of the virtual nodes', () => {
@@ -224,7 +229,7 @@ describe('the kubelet API of the virtual nodes', () => {
       ['node', node],
     );
     const port = vnode!.status.daemonEndpoints.kubeletEndpoint.Port;
-    expect(port).toBeGreaterThanOrEqual(nodePortsFrom);
+    expect(port).toBeGreaterThan(nodePortsFrom); // the first is another process's
     expect(port).toBeLessThanOrEqual(nodePortsFrom + 9);
     // The API servers refuse to proxy to a node at a loopback address ("address not allowed"), so the
     // node port is called directly. The host refuses the same for kwok's nodes: its answer names the

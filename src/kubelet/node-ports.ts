@@ -3,14 +3,20 @@
  * the virtual API server on loopback), so the port is what tells the syncer which node a request is
  * for: node-level endpoints (`/stats/summary`, `/metrics/resource`) mean nothing without it. A node
  * keeps the port it already advertises when that port is free in the range, so a restart changes no
- * node; new nodes take the lowest free port.
+ * node; new nodes take the lowest free port. A port the server cannot listen on (another process
+ * holds it) is never handed out again: a node advertising it would send the virtual API server, with
+ * its client certificate, to that other process.
  */
 export class NodePorts {
   readonly first: number;
   readonly last: number;
   private readonly byNode = new Map<string, number>();
   private readonly byPort = new Map<number, string>();
-  private readonly listeners: ((port: number) => void)[] = [];
+  /** Ports that could not be listened on. */
+  private readonly refused = new Set<number>();
+  private serve: ((port: number) => Promise<void>) | undefined;
+  /** Each handed-out port's listen, once a server serves them: settled when it listens or fails. */
+  private readonly serving = new Map<number, Promise<void>>();
 
   constructor(first: number, last: number) {
     if (!Number.isInteger(first) || !Number.isInteger(last) || first < 1 || last > 65535 || first > last)
@@ -31,18 +37,17 @@ export class NodePorts {
   portFor(node: string, current?: number): number {
     const known = this.byNode.get(node);
     if (known !== undefined) return known;
-    let port =
-      current !== undefined && current >= this.first && current <= this.last && !this.byPort.has(current)
-        ? current
-        : undefined;
-    for (let p = this.first; port === undefined && p <= this.last; p++) if (!this.byPort.has(p)) port = p;
+    const free = (p: number) =>
+      p >= this.first && p <= this.last && !this.byPort.has(p) && !this.refused.has(p);
+    let port = current !== undefined && free(current) ? current : undefined;
+    for (let p = this.first; port === undefined && p <= this.last; p++) if (free(p)) port = p;
     if (port === undefined)
       throw new Error(
-        `no free kubelet port for node ${node}: all ${this.last - this.first + 1} ports of the range are taken`,
+        `no free kubelet port for node ${node}: all ${this.last - this.first + 1} ports of the range are taken or held by another process`,
       );
     this.byNode.set(node, port);
     this.byPort.set(port, node);
-    for (const listener of this.listeners) listener(port);
+    this.listen(port);
     return port;
   }
 
@@ -51,11 +56,36 @@ export class NodePorts {
     return this.byPort.get(port);
   }
 
-  /** Ports given out so far, and a callback for each new one (the server listens on them). */
-  ports(): number[] {
-    return [...this.byPort.keys()];
+  /**
+   * Listens on every port handed out, now and later, with `serve`; a port whose listen fails is taken
+   * from its node and never handed out again (see served).
+   */
+  serveWith(serve: (port: number) => Promise<void>): void {
+    this.serve = serve;
+    for (const port of this.byPort.keys()) this.listen(port);
   }
-  onNewPort(listener: (port: number) => void): void {
-    this.listeners.push(listener);
+
+  /**
+   * Resolves once the port is listened on (at once when no server serves the ports); rejects when it
+   * cannot be, and the node then gets another port from its next portFor. A node must not advertise a
+   * port before this resolves.
+   */
+  async served(port: number): Promise<void> {
+    await this.serving.get(port);
+  }
+
+  private listen(port: number): void {
+    if (!this.serve || this.serving.has(port)) return;
+    const listening = this.serve(port).catch((err: unknown) => {
+      const node = this.byPort.get(port);
+      if (node !== undefined) this.byNode.delete(node);
+      this.byPort.delete(port);
+      this.serving.delete(port);
+      this.refused.add(port);
+      throw err;
+    });
+    // Whoever awaits served() sees the failure; nobody else needs to.
+    listening.catch(() => undefined);
+    this.serving.set(port, listening);
   }
 }

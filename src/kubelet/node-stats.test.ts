@@ -46,17 +46,38 @@ describe('node statistics for a tenant', () => {
 });
 
 describe('node ports', () => {
-  it('gives each node one port, keeps a current port in range, and reports new ports', () => {
+  it('gives each node one port, keeps a current port in range, and serves each new port', async () => {
     const ports = new NodePorts(11000, 11002);
-    const seen: number[] = [];
-    ports.onNewPort((p) => seen.push(p));
     expect(ports.portFor('a', 11002)).toBe(11002);
+    const seen: number[] = [];
+    ports.serveWith(async (p) => void seen.push(p));
     expect(ports.portFor('b')).toBe(11000);
     expect(ports.portFor('c', 11002)).toBe(11001); // taken by a: the lowest free
     expect(ports.portFor('a')).toBe(11002);
     expect(ports.nodeAt(11001)).toBe('c');
     expect(seen).toEqual([11002, 11000, 11001]);
+    await expect(ports.served(11001)).resolves.toBeUndefined();
     expect(() => ports.portFor('d')).toThrow('all 3 ports of the range are taken');
+  });
+
+  it('never hands out again a port that cannot be listened on; its node gets another', async () => {
+    const ports = new NodePorts(11000, 11002);
+    ports.serveWith(async (p) => {
+      if (p === 11000) throw new Error('EADDRINUSE');
+    });
+    expect(ports.portFor('a')).toBe(11000);
+    await expect(ports.served(11000)).rejects.toThrow('EADDRINUSE');
+    expect(ports.nodeAt(11000)).toBeUndefined();
+    // Its next try, even naming the port it advertised, takes another.
+    expect(ports.portFor('a', 11000)).toBe(11001);
+    await expect(ports.served(11001)).resolves.toBeUndefined();
+    expect(ports.portFor('b')).toBe(11002);
+    expect(() => ports.portFor('c')).toThrow('held by another process');
+  });
+
+  it('serves at once when no server listens (vsyncer check)', async () => {
+    const ports = new NodePorts(11000, 11000);
+    await expect(ports.served(ports.portFor('a'))).resolves.toBeUndefined();
   });
 
   it('parses a range and refuses anything else', () => {

@@ -113,14 +113,18 @@ export class KubeletServer {
     const nodePorts = this.opts.nodePorts;
     if (nodePorts) {
       // Ports are given out as the nodes kind meets nodes; each is listened on from then on.
-      const listenOn = (p: number) =>
-        void this.listen(host, p, '--kubelet-node-ports').then(
-          (server) => this.nodeServers.push(server),
-          (err: Error) =>
-            this.opts.logger.error("cannot serve a node's kubelet port", { port: p, error: err.message }),
-        );
-      for (const p of nodePorts.ports()) listenOn(p);
-      nodePorts.onNewPort(listenOn);
+      nodePorts.serveWith((p) =>
+        this.listen(host, p, '--kubelet-node-ports').then(
+          (server) => void this.nodeServers.push(server),
+          (err: Error) => {
+            this.opts.logger.error("cannot serve a node's kubelet port; the node gets another", {
+              port: p,
+              error: err.message,
+            });
+            throw err;
+          },
+        ),
+      );
     }
     return this.server.address() as AddressInfo;
   }

@@ -47,7 +47,7 @@ export function nodesKind(options: NodeOptions, vcName: string, kubeletEndpoint?
       // A host node of the wrong shape is shown to no tenant: refused with the field named.
       const problem = malformedNode(hostNode);
       if (problem) throw new TerminalError(`malformed host node: ${problem}`);
-      return withKubeletEndpoint(realNodeCopy(hostNode, vcName), kubeletEndpoint, current);
+      return served(withKubeletEndpoint(realNodeCopy(hostNode, vcName), kubeletEndpoint, current));
     }
     const fake = fakeNode(
       ctx.key,
@@ -55,7 +55,25 @@ export function nodesKind(options: NodeOptions, vcName: string, kubeletEndpoint?
       new Date(ctx.clock.now()).toISOString(),
       vcName,
     );
-    return withKubeletEndpoint(fake, kubeletEndpoint, current);
+    return served(withKubeletEndpoint(fake, kubeletEndpoint, current));
+  }
+
+  /**
+   * The node, once the kubelet port it would advertise is listened on. A port another process holds
+   * is never advertised: the reconcile fails, and its retry gives the node another port.
+   */
+  async function served(node: KubeObject): Promise<KubeObject> {
+    const port = (node.status as { daemonEndpoints?: { kubeletEndpoint?: { Port?: number } } } | undefined)
+      ?.daemonEndpoints?.kubeletEndpoint?.Port;
+    if (!kubeletEndpoint?.nodePorts || port === undefined) return node;
+    try {
+      await kubeletEndpoint.nodePorts.served(port);
+    } catch (err) {
+      throw new Error(
+        `node ${node.metadata?.name}: kubelet port ${port} cannot be served (${(err as Error).message}); the next try takes another port`,
+      );
+    }
+    return node;
   }
 
   async function syncStatus(
