@@ -71,6 +71,7 @@ export function nodesKind(options: NodeOptions, vcName: string, kubeletEndpoint?
     } catch (err) {
       throw new Error(
         `node ${node.metadata?.name}: kubelet port ${port} cannot be served (${(err as Error).message}); the next try takes another port`,
+        { cause: err },
       );
     }
     return node;
