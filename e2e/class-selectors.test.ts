@@ -125,8 +125,10 @@ describe('host classes limited by label', () => {
         ).code === 0,
       30_000,
     );
-    const events = await waitForEvents('virtual', ns, 'held', 'SyncError');
-    expect(events[0]!.message).toContain(`RuntimeClass "${withheld}" is not one of the host classes`);
+    const events = await waitForEvents('virtual', ns, 'held', 'SyncWarning');
+    expect(events[0]!.message).toContain(
+      `did not sync pod "held" to host because the runtime class "${withheld}" in the host does not match the selector under 'sync.fromHost.runtimeClasses.selector'`,
+    );
     expect(await hostPod('held')).toBeUndefined();
 
     await mustKubectl('host', ['label', 'runtimeclass', withheld, `e2e.vsyncer.dev/offered-to=${vc}`]);
@@ -148,8 +150,10 @@ describe('host classes limited by label', () => {
       () => getObject('host', ['pvc', hostName('fine', ns, vc), '-n', hostNs]),
       60_000,
     );
-    const events = await waitForEvents('virtual', ns, 'denied', 'SyncError');
-    expect(events[0]!.message).toContain(`StorageClass "${withheld}" is not one of the host classes`);
+    const events = await waitForEvents('virtual', ns, 'denied', 'SyncWarning');
+    expect(events[0]!.message).toContain(
+      `did not sync persistent volume claim "denied" to host because the storage class "${withheld}" in the host does not match the selector under 'sync.fromHost.storageClasses.selector'`,
+    );
     expect(await getObject('host', ['pvc', hostName('denied', ns, vc), '-n', hostNs])).toBeUndefined();
   }, 120_000);
 });

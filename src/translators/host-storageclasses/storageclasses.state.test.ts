@@ -130,12 +130,10 @@ describe('host-storageclasses state table (a from-host cluster-scoped kind)', ()
       expect(
         table.virtual
           .objects(Resources.events, 'team')
-          .filter((e) => e.reason === 'SyncError')
+          .filter((e) => e.reason === 'SyncWarning')
           .map((e) => String(e.message)),
       ).toEqual([
-        expect.stringContaining(
-          'StorageClass "two" is not one of the host classes this virtual cluster may use',
-        ),
+        `did not sync persistent volume claim "no" to host because the storage class "two" in the host does not match the selector under 'sync.fromHost.storageClasses.selector'`,
       ]);
       const two = table.host.objects(SC).find((c) => c.metadata?.name === 'two')!;
       await table.host.update(SC, '', { ...two, metadata: { ...two.metadata, labels: { value: 'one' } } });

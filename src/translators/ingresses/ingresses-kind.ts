@@ -3,7 +3,8 @@ import type { Informer } from '../../informer/informer.ts';
 import { objectKey, type KubeObject } from '../../kube/object.ts';
 import type { LabelSelector } from '../../naming/labels.ts';
 import {
-  classNotOffered,
+  CLASS_WITHHELD_REASON,
+  classWithheld,
   defaultClassNotOffered,
   hostClassSelectorOf,
   isMarkedDefault,
@@ -70,7 +71,9 @@ export function ingressesKind(where: Placement): KindSpec {
     const name = namedClass(virtual);
     if (name) {
       const cls = informer.store.get(name);
-      return cls && offersClass(selector, cls) ? undefined : classNotOffered('IngressClass', name);
+      if (cls && offersClass(selector, cls)) return undefined;
+      const ingress = { words: 'ingress', name: virtual.metadata?.name ?? '' };
+      return classWithheld(ingress, 'IngressClass', name, cls !== undefined);
     }
     const fallback = unofferedDefaultClass(informer.store.list(), [DEFAULT_CLASS_ANNOTATION], selector);
     return fallback ? defaultClassNotOffered('IngressClass', fallback.metadata?.name ?? '') : undefined;
@@ -129,8 +132,10 @@ export function ingressesKind(where: Placement): KindSpec {
   ): Promise<KubeObject> {
     const problem = malformedIngress(virtual);
     if (problem) throw new TerminalError(`malformed ingress: ${problem}`);
-    const refusal = ingressRefusal(virtual, where) ?? classRefusal(virtual);
+    const refusal = ingressRefusal(virtual, where);
     if (refusal) throw new TerminalError(`cannot sync this ingress: ${refusal}`);
+    const withheld = classRefusal(virtual);
+    if (withheld) throw new TerminalError(withheld, CLASS_WITHHELD_REASON);
     return hostIngressFor(virtual, place(ctx), await resolveReferences(ctx, virtual), current);
   }
 
@@ -214,7 +219,7 @@ export function ingressesKind(where: Placement): KindSpec {
         await ctx.host.delete(INGRESSES, ctx.hostNamespace, host.metadata?.name ?? '', {
           uid: host.metadata?.uid,
         });
-        throw new TerminalError(`cannot sync this ingress: ${refusedClass}; its host copy is removed`);
+        throw new TerminalError(`${refusedClass}; its host copy is removed`, CLASS_WITHHELD_REASON);
       }
       const desired = await desiredHost(ctx, virtual, host);
       const plan = ctx.planMetadata(virtual, host, desired);

@@ -105,10 +105,8 @@ describe('ingresses state table', () => {
     expect(hostIngress(table)).toBeUndefined();
     expect(events(table)).toEqual([
       {
-        reason: 'SyncError',
-        message: expect.stringContaining(
-          'IngressClass "internal" is not one of the host classes this virtual cluster may use',
-        ),
+        reason: 'SyncWarning',
+        message: `did not sync ingress "web" to host because the ingress class "internal" in the host does not match the selector under 'sync.fromHost.ingressClasses.selector'`,
       },
     ]);
     const cls = table.host.objects(IC)[0]!;
@@ -154,7 +152,9 @@ describe('ingresses state table', () => {
     expect(messages).toHaveLength(2);
     expect(messages).toEqual(
       expect.arrayContaining([
-        expect.stringContaining('IngressClass "public" is not one of the host classes'),
+        expect.stringContaining(
+          `the ingress class "public" in the host does not match the selector under 'sync.fromHost.ingressClasses.selector'`,
+        ),
         expect.stringContaining(
           `no IngressClass named, and the host's default "public" is not one of the host classes`,
         ),

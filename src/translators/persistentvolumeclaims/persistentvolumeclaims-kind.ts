@@ -17,6 +17,7 @@ import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
 import { claimKeyOf, isSyncerVolume, volumeSpecOf } from '../persistentvolumes/translate.ts';
 import { ReferenceJudge, referenceTargets } from '../pods/reference-safety.ts';
 import { sameJson } from '../shared/host-metadata.ts';
+import { CLASS_WITHHELD_REASON } from '../shared/from-host.ts';
 import { claimClassResolver, type ClaimClassResolver } from '../storageclasses/claim-class.ts';
 import {
   claimKeyOfFakeVolume,
@@ -188,12 +189,14 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
     const isStatic = hostVolume !== undefined || tenantVolumeReservedFor(ctx.key);
     if (storageClass === undefined && !isStatic) {
       const unnamed = classes.unnamedVerdict();
-      if (unnamed?.state === 'missing') throw new TerminalError(unnamed.message);
+      if (unnamed?.state === 'missing') throw new TerminalError(unnamed.message, CLASS_WITHHELD_REASON);
     }
     if (!storageClass) return storageClass;
     await awaitTenantClassInCache(ctx, storageClass);
     const verdict = isStatic ? classes.staticVerdict(storageClass) : classes.verdict(storageClass);
     if (verdict.state === 'missing') throw new TerminalError(verdict.message);
+    if (verdict.state === 'withheld')
+      throw new TerminalError(verdict.message(ctx.virtualName), CLASS_WITHHELD_REASON);
     if (verdict.state === 'waiting') throw new WaitingError(verdict.message);
     return verdict.hostName;
   }

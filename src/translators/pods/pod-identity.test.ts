@@ -39,7 +39,8 @@ function identity(opts: { runtime?: boolean; enforcedPriorityClass?: string } = 
       : undefined,
   });
 }
-const pod = (spec: Record<string, unknown>) => ({ metadata: { namespace: 'team' }, spec }) as unknown as Pod;
+const pod = (spec: Record<string, unknown>) =>
+  ({ metadata: { name: 'web', namespace: 'team' }, spec }) as unknown as Pod;
 
 describe('PodHostIdentity: host classes shown to the tenant', () => {
   it('a priority class is kept only when the host has it and the selector shows it; the label alone proves nothing', () => {
@@ -53,19 +54,32 @@ describe('PodHostIdentity: host classes shown to the tenant', () => {
     );
   });
 
-  it('a runtime class not shown (or not on the host) keeps the pod off the host; a shown one, or none, does not', () => {
+  it("a runtime class not shown (or not on the host) keeps the pod off the host, in vCluster's words; a shown one, or none, does not", () => {
     const id = identity({ runtime: true });
-    const refused = (runtimeClassName?: string) =>
-      id.admission(pod({ containers: [], runtimeClassName })).refused;
-    expect(refused('gvisor')).toEqual([]);
-    expect(refused(undefined)).toEqual([]);
-    expect(refused('runc')).toEqual([
-      'RuntimeClass "runc" is not one of the host classes this virtual cluster may use',
+    const withheld = (runtimeClassName?: string) =>
+      id.admission(pod({ containers: [], runtimeClassName })).withheld;
+    expect(withheld('gvisor')).toEqual([]);
+    expect(withheld(undefined)).toEqual([]);
+    expect(withheld('runc')).toEqual([
+      `did not sync pod "web" to host because the runtime class "runc" in the host does not match the selector under 'sync.fromHost.runtimeClasses.selector'`,
     ]);
-    expect(refused('made-up')).toHaveLength(1);
+    expect(withheld('made-up')).toEqual([
+      `did not sync pod "web" to host because the runtime class "made-up" couldn't be reached in the host: runtimeclasses.node.k8s.io "made-up" not found`,
+    ]);
     // A running pod gaining debug containers is not held to it again.
-    expect(id.admission(pod({ containers: [], runtimeClassName: 'runc' }), true).refused).toEqual([]);
+    expect(id.admission(pod({ containers: [], runtimeClassName: 'runc' }), true).withheld).toEqual([]);
     // Without host-runtimeclasses the pods kind checks nothing (the host refuses a class it lacks).
-    expect(identity().admission(pod({ containers: [], runtimeClassName: 'runc' })).refused).toEqual([]);
+    expect(identity().admission(pod({ containers: [], runtimeClassName: 'runc' })).withheld).toEqual([]);
+  });
+
+  it('a priority class the selector withholds keeps the pod off the host; without a selector it is dropped', () => {
+    const id = identity();
+    expect(id.admission(pod({ containers: [], priorityClassName: 'critical' })).withheld).toEqual([
+      `did not sync pod "web" to host because the priority class "critical" in the host does not match the selector under 'sync.fromHost.priorityClasses.selector'`,
+    ]);
+    expect(id.admission(pod({ containers: [], priorityClassName: 'high' })).withheld).toEqual([]);
+    expect(id.admission(pod({ containers: [], priorityClassName: 'system-node-critical' })).withheld).toEqual(
+      [],
+    );
   });
 });

@@ -3,7 +3,7 @@ import type { KubeObject } from '../../kube/object.ts';
 import { splitKey } from '../../kube/object.ts';
 import type { Pod } from '../../kube/types.ts';
 import type { BuiltKind } from '../../sync/kind.ts';
-import { classNotOffered, FROM_HOST_LABEL, offersClass } from '../shared/from-host.ts';
+import { classWithheld, FROM_HOST_LABEL, offersClass, type RefusedObject } from '../shared/from-host.ts';
 import { MANAGED_BY_LABEL, type LabelSelector } from '../../naming/labels.ts';
 import { isSystemPriorityClass } from '../priorityclasses/translate.ts';
 import type { ReferenceJudge, ReferenceVerdict } from './reference-safety.ts';
@@ -23,9 +23,15 @@ export interface ShownHostClasses {
   selector?: LabelSelector;
 }
 
-/** How a pod's priority class reaches the host: under a host name, not yet, or not at all (dropped). */
+/**
+ * How a pod's priority class reaches the host: under a host name, not yet, not at all (dropped), or
+ * the pod not at all (an admin's selector withholds the host class it names).
+ */
 type ClassVerdict =
-  { state: 'ready'; hostName: string } | { state: 'waiting'; message: string } | { state: 'drop' };
+  | { state: 'ready'; hostName: string }
+  | { state: 'waiting'; message: string }
+  | { state: 'drop' }
+  | { state: 'withheld'; message: string };
 
 /**
  * Which host priority class and service account a pod runs with, when those kinds are synced:
@@ -80,23 +86,27 @@ export class PodHostIdentity {
    * pod (gaining debug containers) is not held to its runtime class again: it runs with it already,
    * and a class the admin has since stopped offering must not keep `kubectl debug` from it.
    */
-  admission(pod: Pod, running = false): { refused: string[]; waiting: string[] } {
+  admission(pod: Pod, running = false): { refused: string[]; withheld: string[]; waiting: string[] } {
     const refused: string[] = [];
+    const withheld: string[] = [];
     const waiting: string[] = [];
-    const cls = this.classVerdict(pod.spec?.priorityClassName);
+    const named = { words: 'pod', name: pod.metadata?.name ?? '' };
+    const cls = this.classVerdict(pod.spec?.priorityClassName, named);
     if (cls.state === 'waiting') waiting.push(cls.message);
+    if (cls.state === 'withheld' && !running) withheld.push(cls.message);
     const runtime = pod.spec?.runtimeClassName;
-    if (runtime && !running && this.shownRuntimeClasses && !isShown(this.shownRuntimeClasses, runtime))
-      refused.push(classNotOffered('RuntimeClass', runtime));
+    const shownRuntimes = this.shownRuntimeClasses;
+    if (runtime && !running && shownRuntimes && !isShown(shownRuntimes, runtime))
+      withheld.push(classWithheld(named, 'RuntimeClass', runtime, hostClassExists(shownRuntimes, runtime)));
     const account = this.accountVerdict(pod);
     if (account?.state === 'refused') refused.push(account.message);
     if (account?.state === 'waiting') waiting.push(account.message);
-    return { refused, waiting };
+    return { refused, withheld, waiting };
   }
 
   /** The host class a virtual class name stands for, or undefined to drop it. */
   priorityClassNameFor(name: string): string | undefined {
-    const verdict = this.classVerdict(name);
+    const verdict = this.classVerdict(name, { words: 'pod', name: '' });
     return verdict.state === 'ready' ? verdict.hostName : undefined;
   }
 
@@ -108,7 +118,7 @@ export class PodHostIdentity {
     return hostKey ? splitKey(hostKey).name : undefined;
   }
 
-  private classVerdict(name: string | undefined): ClassVerdict {
+  private classVerdict(name: string | undefined, pod: RefusedObject): ClassVerdict {
     if (this.enforcedPriorityClass) return { state: 'ready', hostName: this.enforcedPriorityClass };
     if (!name || isSystemPriorityClass(name)) return { state: 'drop' };
     const virtual = this.virtualClasses?.store.get(name);
@@ -126,12 +136,16 @@ export class PodHostIdentity {
     }
     // Shown from the host: the label alone proves nothing (a tenant may set it on a class of its
     // own), so the host class must be one the tenant is shown.
-    if (
-      this.shownPriorityClasses &&
-      virtual?.metadata?.labels?.[FROM_HOST_LABEL] === 'true' &&
-      isShown(this.shownPriorityClasses, name)
-    )
+    const shown = this.shownPriorityClasses;
+    if (shown && virtual?.metadata?.labels?.[FROM_HOST_LABEL] === 'true' && isShown(shown, name))
       return { state: 'ready', hostName: name };
+    // As in vCluster: while an admin's selector limits the host classes, a pod naming any other class
+    // waits with a warning (without one, the class is dropped, as without these kinds).
+    if (shown?.selector)
+      return {
+        state: 'withheld',
+        message: classWithheld(pod, 'PriorityClass', name, hostClassExists(shown, name)),
+      };
     return { state: 'drop' };
   }
 
@@ -149,7 +163,11 @@ export class PodHostIdentity {
 
 /** Whether the host has a class of that name of its own (not a tenant's copy) that the selector picks. */
 function isShown(shown: ShownHostClasses, name: string): boolean {
+  return hostClassExists(shown, name) && offersClass(shown.selector, shown.informer.store.get(name)!);
+}
+
+/** Whether the host has its own class of that name (a copy some virtual cluster made is not one). */
+function hostClassExists(shown: ShownHostClasses, name: string): boolean {
   const host = shown.informer.store.get(name);
-  if (!host || host.metadata?.labels?.[MANAGED_BY_LABEL] !== undefined) return false;
-  return offersClass(shown.selector, host);
+  return host !== undefined && host.metadata?.labels?.[MANAGED_BY_LABEL] === undefined;
 }

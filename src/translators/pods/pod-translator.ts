@@ -30,7 +30,7 @@ import { forEachPodReference, type PodReference } from './reference-walker.ts';
 import { ABSENT_REFERENCE_NAME, ReferenceJudge, referenceTargets } from './reference-safety.ts';
 import { parseImageTranslations } from './image-translation.ts';
 import { PodHostIdentity, PRIORITY_FROM_HOST, RUNTIME_FROM_HOST } from './pod-identity.ts';
-import { hostClassSelectorOf } from '../shared/from-host.ts';
+import { CLASS_WITHHELD_REASON, hostClassSelectorOf } from '../shared/from-host.ts';
 import { podDifferences } from './differences.ts';
 import { podPolicyViolations } from './pod-policy.ts';
 import { missingReferenceMessage, missingReferences } from './references.ts';
@@ -195,7 +195,15 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
     ];
     if (refused.length)
       return {
-        refusal: new TerminalError(`cannot run this pod on the host: ${refused.join('; ')}`),
+        refusal: new TerminalError(
+          `cannot run this pod on the host: ${[...refused, ...classAndAccount.withheld].join('; ')}`,
+        ),
+        waiting: [],
+      };
+    // Only classes an admin's selector withholds: a warning in vCluster's words (see classWithheld).
+    if (classAndAccount.withheld.length)
+      return {
+        refusal: new TerminalError(classAndAccount.withheld.join('; '), CLASS_WITHHELD_REASON),
         waiting: [],
       };
     return {

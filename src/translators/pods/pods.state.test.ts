@@ -359,11 +359,14 @@ describe('pods state table', () => {
     });
     await table.settle();
     expect(hostPods(table)).toEqual([]);
-    expect(table.virtual.objects(Resources.events, 'team').map((e) => String(e.message))).toEqual([
-      expect.stringContaining(
-        'RuntimeClass "runc" is not one of the host classes this virtual cluster may use',
-      ),
-    ]);
+    expect(table.virtual.objects(Resources.events, 'team').map((e) => [e.reason, String(e.message)])).toEqual(
+      [
+        [
+          'SyncWarning',
+          `did not sync pod "web" to host because the runtime class "runc" in the host does not match the selector under 'sync.fromHost.runtimeClasses.selector'`,
+        ],
+      ],
+    );
     const runc = table.host.objects(RC)[0]!;
     await table.host.update(RC, '', { ...runc, metadata: { ...runc.metadata, labels: { tenants: 'yes' } } });
     await table.settle();

@@ -297,7 +297,7 @@ describe('pods with synced priority classes', () => {
     expect(podSpec(hostPod(table, 'own')).priorityClassName).toBeUndefined();
   });
 
-  it("from the host with a selector: only a class it shows is kept; a tenant's class carrying the from-host label proves nothing", async () => {
+  it("from the host with a selector: only a class it shows is kept, a pod naming another waits with vCluster's warning; a tenant's class carrying the from-host label proves nothing", async () => {
     const table = await start({
       kinds: ['pods', 'host-priorityclasses'],
       virtual: [
@@ -317,6 +317,12 @@ describe('pods with synced priority classes', () => {
     await table.virtual.create(PODS, 'team', pod('sneaky', 'critical'));
     await table.settle();
     expect(podSpec(hostPod(table, 'job')).priorityClassName).toBe('high');
-    expect(podSpec(hostPod(table, 'sneaky')).priorityClassName).toBeUndefined();
+    expect(hostPod(table, 'sneaky')).toBeUndefined();
+    const warnings = table.virtual
+      .objects(Resources.events, 'team')
+      .filter((e) => e.reason === 'SyncWarning' && (e.involvedObject as { name?: string }).name === 'sneaky');
+    expect(warnings.map((e) => e.message)).toEqual([
+      `did not sync pod "sneaky" to host because the priority class "critical" in the host does not match the selector under 'sync.fromHost.priorityClasses.selector'`,
+    ]);
   });
 });

@@ -230,9 +230,51 @@ export function unofferedDefaultClass(
 export const isMarkedDefault = (cls: KubeObject, markedBy: readonly string[]): boolean =>
   markedBy.some((a) => cls.metadata?.annotations?.[a] === 'true');
 
-/** Why a tenant may not use a host class (`kind` names its type), as its events say. */
-export const classNotOffered = (kind: string, name: string): string =>
-  `${kind} "${name}" is not one of the host classes this virtual cluster may use`;
+/** The reason of the events saying an object waits for a class an admin's selector withholds (vCluster's). */
+export const CLASS_WITHHELD_REASON = 'SyncWarning';
+
+/** The host class types an admin's selector limits: their words, API resource, and vcluster.yaml key. */
+const SELECTED_CLASSES = {
+  StorageClass: { words: 'storage class', resource: 'storageclasses.storage.k8s.io', key: 'storageClasses' },
+  IngressClass: {
+    words: 'ingress class',
+    resource: 'ingressclasses.networking.k8s.io',
+    key: 'ingressClasses',
+  },
+  RuntimeClass: { words: 'runtime class', resource: 'runtimeclasses.node.k8s.io', key: 'runtimeClasses' },
+  PriorityClass: {
+    words: 'priority class',
+    resource: 'priorityclasses.scheduling.k8s.io',
+    key: 'priorityClasses',
+  },
+} as const;
+export type SelectedClassKind = keyof typeof SELECTED_CLASSES;
+
+/** The object a class refusal is about, as vCluster's events name it (`persistent volume claim "data"`). */
+export interface RefusedObject {
+  words: string;
+  name: string;
+}
+
+/**
+ * Why an object is not synced while an admin's selector limits the host classes: the host class it
+ * names does not exist there (or is a copy a virtual cluster made), or the selector does not offer it.
+ * In vCluster's words, which its e2e suite matches; the selector named is vCluster's
+ * `sync.fromHost.<classes>.selector`, here the chart's `syncer.hostClassSelectors.<classes>` and the
+ * flags `--host-<type>classes-selector`.
+ */
+export function classWithheld(
+  object: RefusedObject,
+  kind: SelectedClassKind,
+  name: string,
+  exists: boolean,
+): string {
+  const cls = SELECTED_CLASSES[kind];
+  const why = exists
+    ? `in the host does not match the selector under 'sync.fromHost.${cls.key}.selector'`
+    : `couldn't be reached in the host: ${cls.resource} "${name}" not found`;
+  return `did not sync ${object.words} "${object.name}" to host because the ${cls.words} "${name}" ${why}`;
+}
 
 /** Why an object naming no class is refused while the host's default is not offered. */
 export const defaultClassNotOffered = (kind: string, name: string): string =>

@@ -4,7 +4,7 @@ import { Resources } from '../../kube/resources.ts';
 import { MANAGED_BY_LABEL } from '../../naming/labels.ts';
 import type { BuiltKind, Mapper, SyncEnvironment } from '../../sync/kind.ts';
 import {
-  classNotOffered,
+  classWithheld,
   defaultClassNotOffered,
   FROM_HOST_LABEL,
   hostClassSelectorOf,
@@ -24,11 +24,15 @@ const DEFAULT_CLASS_ANNOTATIONS = [
   'storageclass.beta.kubernetes.io/is-default-class',
 ];
 
-/** Which host class a claim's class name stands for: ready, not yet, or none the tenant may use. */
+/**
+ * Which host class a claim's class name stands for: ready, not yet, none the tenant may use, or (with
+ * an admin's selector) one withheld by it, reported as vCluster reports it (see classWithheld).
+ */
 export type ClaimClassVerdict =
   | { state: 'ready'; hostName: string }
   | { state: 'waiting'; message: string }
-  | { state: 'missing'; message: string };
+  | { state: 'missing'; message: string }
+  | { state: 'withheld'; message: (claim: string) => string };
 
 /**
  * The host StorageClass a virtual class name stands for, for claims and volumes.
@@ -75,10 +79,16 @@ export class ClaimClassResolver {
           };
     }
     const host = this.hostClasses.store.get(name);
-    if (!host || host.metadata?.labels?.[MANAGED_BY_LABEL] !== undefined)
+    const exists = host !== undefined && host.metadata?.labels?.[MANAGED_BY_LABEL] === undefined;
+    if (this.offered && !(exists && offersClass(this.offered, host))) {
+      return {
+        state: 'withheld',
+        message: (claim) =>
+          classWithheld({ words: 'persistent volume claim', name: claim }, 'StorageClass', name, exists),
+      };
+    }
+    if (!exists)
       return { state: 'missing', message: `StorageClass "${name}" does not exist in the host cluster` };
-    if (!offersClass(this.offered, host))
-      return { state: 'missing', message: classNotOffered('StorageClass', name) };
     return { state: 'ready', hostName: name };
   }
 
