@@ -14,7 +14,7 @@ import {
 } from '../../sync/mappers.ts';
 import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
 import {
-  ABSENT_REFERENCE_NAME,
+  absentReferenceName,
   ReferenceJudge,
   referenceTargets,
   type JudgedReference,
@@ -147,8 +147,11 @@ export function gatewayApiKind(type: ResourceType, statusBack: boolean, where: P
         'SyncError',
         `synced pointing at nothing in place of: ${problems.join('; ')}`,
       );
+    const referrer = `${virtual.kind}/${virtual.metadata?.namespace}/${virtual.metadata?.name}/${virtual.metadata?.uid}`;
     return (ref) =>
-      absent.has(ref.field) ? ABSENT_REFERENCE_NAME : hostName(ref.name, ref.namespace, where.vcName);
+      absent.has(ref.field)
+        ? absentReferenceName(referrer, { kind: ref.kind, name: `${ref.namespace}/${ref.name}` })
+        : hostName(ref.name, ref.namespace, where.vcName);
   }
 
   async function desiredHost(ctx: ReconcileContext, virtual: KubeObject): Promise<KubeObject> {

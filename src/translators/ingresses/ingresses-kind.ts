@@ -17,7 +17,7 @@ import { createHostCopy } from '../../sync/engine.ts';
 import type { KindSpec, Placement, ReconcileContext, SyncResult } from '../../sync/kind.ts';
 import { managedCopiesScope, namespacedToHost, referenceKey, referrersOfCopy } from '../../sync/mappers.ts';
 import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
-import { ABSENT_REFERENCE_NAME, ReferenceJudge, referenceTargets } from '../pods/reference-safety.ts';
+import { absentReferenceName, ReferenceJudge, referenceTargets } from '../pods/reference-safety.ts';
 import { writeLoadBalancerStatusUp } from '../shared/load-balancer-status.ts';
 import { malformedIngress } from '../shared/shape.ts';
 import {
@@ -120,7 +120,10 @@ export function ingressesKind(where: Placement): KindSpec {
       );
     return (ref: IngressReference) =>
       absent.has(referenceKey(ref.kind, `${ref.namespace}/${ref.name}`))
-        ? ABSENT_REFERENCE_NAME
+        ? absentReferenceName(`ingress/${ns}/${virtual.metadata?.name}/${virtual.metadata?.uid}`, {
+            kind: ref.kind,
+            name: `${ref.namespace}/${ref.name}`,
+          })
         : hostName(ref.name, ref.namespace, where.vcName);
   }
 

@@ -1,7 +1,7 @@
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
 import { HOST_NS, stateTables, VC, type Seed, type StateTable } from '../../testing/state-table.ts';
-import { ABSENT_REFERENCE_NAME } from './reference-safety.ts';
+import { ABSENT_REFERENCE_PREFIX } from './reference-safety.ts';
 
 /** Starts a table for one test and stops it afterwards. */
 const start = stateTables();
@@ -165,13 +165,18 @@ describe('tenant isolation: a pod never reads a host object that is not its tena
     expect(eventsOf(t, 'c', 's-x-n').some((e) => e.startsWith('SyncError'))).toBe(true);
   });
 
-  it('an optional reference to a missing secret points at a name no tenant object can take', async () => {
+  it("an optional reference to a missing secret points at a name no tenant object can take, and no other pod's", async () => {
     const t = await table([secret('s', 'b-x-a', 'victim')]);
     await t.virtual.create(PODS, 'b-x-a', mountingPod('owner', 'b-x-a', 's'));
     await t.virtual.create(PODS, 'a', mountingPod('thief', 'a', 's-x-b', true));
+    await t.virtual.create(PODS, 'a', mountingPod('other', 'a', 's-x-b', true));
     await t.settle();
     // The pod runs (the secret is optional), and reads neither the victim's copy nor its would-be name.
-    expect(secretsRead(hostPod(t, 'thief', 'a'))).toEqual([ABSENT_REFERENCE_NAME, ABSENT_REFERENCE_NAME]);
+    const read = secretsRead(hostPod(t, 'thief', 'a'));
+    expect(read).toEqual([expect.stringMatching(/^vsyncer-absent-[0-9a-f]{20}$/), read[0]]);
+    expect(read[0]!.startsWith(ABSENT_REFERENCE_PREFIX)).toBe(true);
+    // Nor a name another pod points at: whatever a host controller puts there reaches one pod only.
+    expect(secretsRead(hostPod(t, 'other', 'a'))[0]).not.toBe(read[0]);
   });
 
   it.each([

@@ -27,7 +27,7 @@ import {
 } from './pod-security.ts';
 import { withEphemeralClaims } from './ephemeral-claims.ts';
 import { forEachPodReference, type PodReference } from './reference-walker.ts';
-import { ABSENT_REFERENCE_NAME, ReferenceJudge, referenceTargets } from './reference-safety.ts';
+import { absentReferenceName, ReferenceJudge, referenceTargets } from './reference-safety.ts';
 import { parseImageTranslations } from './image-translation.ts';
 import { PodHostIdentity, PRIORITY_FROM_HOST, RUNTIME_FROM_HOST } from './pod-identity.ts';
 import { CLASS_WITHHELD_REASON, hostClassSelectorOf } from '../shared/from-host.ts';
@@ -281,7 +281,12 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       priorityClassNameFor: (name) => identity.priorityClassNameFor(name),
       hostServiceAccountFor: (name) => identity.serviceAccountFor(namespace, name),
       referenceHostName: (ref) =>
-        judge.judge(namespace, ref).state === 'absent-optional' ? ABSENT_REFERENCE_NAME : undefined,
+        judge.judge(namespace, ref).state === 'absent-optional'
+          ? absentReferenceName(
+              `pod/${namespace}/${virtualPod.metadata?.name}/${virtualPod.metadata?.uid}`,
+              ref,
+            )
+          : undefined,
       // A running pod's tokens are where it mounts them; a new pod's are prepared before it is made.
       tokenSourceFor: (volumeName: string, tokenIndex: number) => {
         if (!hostPod) throw new Error('the tokens of a new pod are prepared before its translation');

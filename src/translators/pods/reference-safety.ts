@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Informer } from '../../informer/informer.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import type { BuiltKind, KindSpec } from '../../sync/kind.ts';
@@ -17,13 +18,24 @@ export type ReferenceVerdict =
   | { state: 'waiting'; message: string; missing: boolean }
   | { state: 'refused'; message: string };
 
+/** How every name absentReferenceName gives begins. */
+export const ABSENT_REFERENCE_PREFIX = 'vsyncer-absent-';
+
 /**
  * Where an optional reference to a missing object points on the host: a name no copy of a tenant
- * object can have (copies are `<name>-x-<ns>-x-<vc>`, or cut to exactly 63 characters), so the
- * kubelet finds nothing there, as it would for the missing object, and nothing a tenant syncs later
- * under the ambiguous translated name reaches the pod.
+ * object can have (copies are `<name>-x-<ns>-x-<vc>`, or cut to exactly 63 characters; this one has
+ * 35), so the kubelet finds nothing there, as it would for the missing object, and nothing a tenant
+ * syncs later under the ambiguous translated name reaches the pod. It is the referring object's own
+ * (a digest of its identity and the reference): a host controller that makes an object of the name
+ * an Ingress points at (cert-manager writes the certificate of an Ingress's TLS Secret) hands its
+ * content to that Ingress only, never to another tenant's pod pointing at a shared name.
  */
-export const ABSENT_REFERENCE_NAME = 'vsyncer-absent-reference';
+export function absentReferenceName(referrer: string, reference: { kind: string; name: string }): string {
+  const digest = createHash('sha256')
+    .update(`${referrer}\n${reference.kind}/${reference.name}`)
+    .digest('hex');
+  return `${ABSENT_REFERENCE_PREFIX}${digest.slice(0, 20)}`;
+}
 
 /**
  * What the judge reads of a reference: pods' references, those of other objects (an ingress's), and
