@@ -418,6 +418,21 @@ describe('who the kubelet API serves', () => {
         body: expect.stringContaining(`container ${extra} is not valid for pod ${ns}/sub`),
       });
     }
+    // Nor once the tenant declares a debug container of that name (the host refuses it: the name is
+    // taken there), which leaves the name in the virtual pod's spec.
+    await mustKubectl('virtual', [
+      'patch',
+      'pod',
+      'sub',
+      '-n',
+      ns,
+      '--subresource=ephemeralcontainers',
+      '--type=strategic',
+      '-p',
+      JSON.stringify({ spec: { ephemeralContainers: [{ name: extra, image: 'busybox', stdin: true }] } }),
+    ]);
+    const exec = await kubeletGet(`/exec/${ns}/sub/${extra}?command=id&output=1`, virtualAdmin());
+    expect(exec).toMatchObject({ status: 403, body: expect.stringContaining('is not valid for pod') });
     // Its own container is served as usual.
     expect((await kubeletGet(`/containerLogs/${ns}/sub/main`, virtualAdmin())).status).toBe(200);
   }, 90_000);

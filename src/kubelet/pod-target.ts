@@ -13,9 +13,11 @@ export interface PodTarget {
   hostNamespace: string;
   hostPod: string;
   /**
-   * The containers the virtual pod declares (init, regular and ephemeral). The host pod may hold
-   * more, injected by host webhooks (mesh sidecars with host credentials) or by the syncer: those
-   * are not the tenant's to read or enter.
+   * The containers the virtual pod declares (init, regular and ephemeral) that the host pod holds as
+   * the same sort of container. The host pod may hold more, injected by host webhooks (mesh sidecars
+   * with host credentials) or by the syncer: those are not the tenant's to read or enter, even under
+   * a name the tenant also declares as another sort (a debug container the host refused for its
+   * name stays in the virtual pod's spec, naming the host's sidecar).
    */
   containers: ReadonlySet<string>;
 }
@@ -54,25 +56,18 @@ export async function resolvePodTarget(
     ownedVirtualKey(hostPod, where, Resources.pods) === `${namespace}/${pod}` &&
     recordedVirtualUid(hostPod) === virtualPod.metadata?.uid;
   if (!isCopy) throw new RouteError(404, `pod ${namespace}/${pod} is not running on the host yet`);
-  const spec = virtualPod.spec as PodContainers | undefined;
-  return {
-    hostNamespace: where.hostNamespace,
-    hostPod: name,
-    containers: new Set(
-      [
-        ...(spec?.initContainers ?? []),
-        ...(spec?.containers ?? []),
-        ...(spec?.ephemeralContainers ?? []),
-      ].map((c) => c.name),
-    ),
-  };
+  const declared = virtualPod.spec as PodContainers | undefined;
+  const held = hostPod.spec as PodContainers | undefined;
+  const containers = new Set<string>();
+  for (const sort of CONTAINER_SORTS) {
+    const onHost = new Set((held?.[sort] ?? []).map((c) => c.name));
+    for (const c of declared?.[sort] ?? []) if (onHost.has(c.name)) containers.add(c.name);
+  }
+  return { hostNamespace: where.hostNamespace, hostPod: name, containers };
 }
 
-interface PodContainers {
-  initContainers?: { name: string }[];
-  containers?: { name: string }[];
-  ephemeralContainers?: { name: string }[];
-}
+const CONTAINER_SORTS = ['initContainers', 'containers', 'ephemeralContainers'] as const;
+type PodContainers = Partial<Record<(typeof CONTAINER_SORTS)[number], { name: string }[]>>;
 
 async function getOrUndefined(
   client: ClusterClient,
