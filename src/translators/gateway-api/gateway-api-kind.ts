@@ -54,7 +54,12 @@ const PEER_KINDS = ['Service', 'Secret', 'ConfigMap', 'Gateway'];
  * renamed only when the virtual cluster's own rules allow it (a ReferenceGrant there, or the
  * Gateway's allowedRoutes). Anything else points at a name nobody holds, and the tenant is told.
  */
-export function gatewayApiKind(type: ResourceType, statusBack: boolean, where: Placement): KindSpec {
+export function gatewayApiKind(
+  type: ResourceType,
+  statusBack: boolean,
+  where: Placement,
+  deniedMetadataKeys: readonly string[] = [],
+): KindSpec {
   const managed = managedCopiesScope(where);
   let judge: ReferenceJudge;
   let virtualObjects: Informer<KubeObject> | undefined;
@@ -160,7 +165,7 @@ export function gatewayApiKind(type: ResourceType, statusBack: boolean, where: P
       apiVersion: virtual.apiVersion,
       kind: type.kind,
       metadata: hostMetadataFor(virtual, type, { ...where, hostName: ctx.hostName }),
-      spec: hostSpecFor(virtual, rename, where),
+      spec: hostSpecFor(virtual, rename, { ...where, deniedMetadataKeys }),
     };
   }
 

@@ -208,6 +208,25 @@ describe('gateways state table', () => {
     expect(table.host.objects(SVC, HOST_NS).map((s) => s.metadata?.name)).toEqual([`${hostName('gw')}-c`]);
   });
 
+  it('infrastructure metadata a host system acts on (--denied-pod-metadata) is left out, as on pods', async () => {
+    const infrastructure = {
+      labels: { 'azure.workload.identity/use': 'true', tier: 'edge' },
+      annotations: {
+        'sidecar.istio.io/userVolume': '{"v":{"secret":{"secretName":"host-secret"}}}',
+        'sidecar.istio.io/bootstrapOverride': 'cm',
+        'vault.hashicorp.com/agent-inject': 'true',
+        note: 'kept',
+      },
+    };
+    const table = await withObjects([
+      [GW, obj(GW, 'gw', { gatewayClassName: 'c', listeners: [listener()], infrastructure })],
+    ]);
+    expect(specOf(hostObject(table, GW, 'gw')).infrastructure).toEqual({
+      labels: { tier: 'edge' },
+      annotations: { note: 'kept' },
+    });
+  });
+
   it("the host's status flows up, host names scrubbed; a host edit of the spec is reverted; host defaults are left alone", async () => {
     const table = await withObjects([[GW, gateway('gw', [listener()])]]);
     const host = hostObject(table, GW, 'gw')!;

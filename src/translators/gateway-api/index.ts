@@ -1,3 +1,4 @@
+import { DENIED_POD_METADATA_FIELD } from '../pods/index.ts';
 import { Resources, type ResourceType } from '../../kube/resources.ts';
 import { defineKind, type RbacRule } from '../../sync/kind.ts';
 import { CRUD } from '../shared/data-object.ts';
@@ -28,8 +29,9 @@ export const gatewaysDescriptor = defineKind({
   defaultOn: false,
   eventKind: 'Gateway',
   fields: [],
+  reads: [DENIED_POD_METADATA_FIELD],
   hostRbac: rbac(Resources.gateways),
-  build: (_options, where) => gatewayApiKind(Resources.gateways, true, where),
+  build: (options, where) => gatewayApiKind(Resources.gateways, true, where, options.deniedPodMetadata),
 });
 
 export const httpRoutesDescriptor = defineKind({

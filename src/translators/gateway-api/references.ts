@@ -1,3 +1,4 @@
+import { isDeniedMetadataKey } from '../pods/translate.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { hostLabelKey } from '../../naming/labels.ts';
 import { cloneJson } from '../../util/json.ts';
@@ -188,7 +189,7 @@ export function referencedKeys(obj: KubeObject, kind: 'Secret' | 'ConfigMap'): s
 export function hostSpecFor(
   obj: KubeObject,
   rename: RenameReference,
-  where: { vcName: string; hostNamespace: string },
+  where: { vcName: string; hostNamespace: string; deniedMetadataKeys?: readonly string[] },
 ): Json {
   const { hostNamespace } = where;
   const spec = isRecord(obj.spec) ? cloneJson(obj.spec) : {};
@@ -208,10 +209,19 @@ export function hostSpecFor(
     // The host's gateway controller puts these labels on the Deployment, Service and pods it makes in
     // the host namespace: a tenant's managed-by (or any vcluster.loft.sh/ key) there would make them
     // look like the syncer's copies, which it deletes as strays, or like pods of another namespace.
+    // The keys host systems act on with host privileges (--denied-pod-metadata: a host identity, host
+    // Secrets mounted by a mesh's injector) are left out, as on the tenant's own pods.
     const infrastructure = isRecord(spec.infrastructure) ? spec.infrastructure : {};
+    const allowed = (key: string) => !isDeniedMetadataKey(key, where.deniedMetadataKeys ?? []);
     if (isRecord(infrastructure.labels))
       infrastructure.labels = Object.fromEntries(
-        Object.entries(infrastructure.labels).map(([k, v]) => [hostLabelKey(k, where.vcName), v]),
+        Object.entries(infrastructure.labels)
+          .filter(([k]) => allowed(k))
+          .map(([k, v]) => [hostLabelKey(k, where.vcName), v]),
+      );
+    if (isRecord(infrastructure.annotations))
+      infrastructure.annotations = Object.fromEntries(
+        Object.entries(infrastructure.annotations).filter(([k]) => allowed(k)),
       );
   }
   if (obj.kind === 'ReferenceGrant') {

@@ -20,6 +20,21 @@ const dnsSubdomainProblem = (name: string) =>
     : undefined;
 
 /** Pods, virtual → host with status, node binding and tokens back; deleted from either side. */
+/**
+ * --denied-pod-metadata: also read by the Gateway kind, whose `infrastructure` labels and annotations
+ * a host gateway controller puts on the pods it makes.
+ */
+export const DENIED_POD_METADATA_FIELD = field({
+  flag: 'denied-pod-metadata',
+  key: 'deniedPodMetadata',
+  kind: 'list',
+  default: DEFAULT_DENIED_POD_METADATA_KEYS,
+  repeatable: true,
+  valueName: 'key',
+  description:
+    'pod label or annotation keys a tenant may not set on host pods (host identity and policy hooks; also a Gateway\'s infrastructure metadata); "prefix/*" matches a prefix',
+});
+
 export const podsKind = defineKind({
   name: 'pods',
   description: 'Pods, virtual → host; status and node binding back',
@@ -80,16 +95,7 @@ export const podsKind = defineKind({
           : `must look like key[=value][:NoSchedule|PreferNoSchedule|NoExecute] or *, got ${JSON.stringify(bad)}`;
       },
     }),
-    field({
-      flag: 'denied-pod-metadata',
-      key: 'deniedPodMetadata',
-      kind: 'list',
-      default: DEFAULT_DENIED_POD_METADATA_KEYS,
-      repeatable: true,
-      valueName: 'key',
-      description:
-        'pod label or annotation keys a tenant may not set on host pods (host identity and policy hooks); "prefix/*" matches a prefix',
-    }),
+    DENIED_POD_METADATA_FIELD,
     field({
       flag: 'hosts-rewrite-image',
       key: 'hostsRewriteImage',
