@@ -1,4 +1,4 @@
-import { cidrContainsCidr, cidrContainsIP, formatCidr, parseCidr, parseIP } from './ip.ts';
+import { cidrContainsCidr, cidrContainsIP, formatCidr, ipKey, parseCidr, parseIP, sameIP } from './ip.ts';
 
 const cidr = (text: string) => {
   const block = parseCidr(text);
@@ -63,5 +63,16 @@ describe('containment', () => {
     ['::/0', '10.0.0.0/8', false],
   ])('%s holds %s: %s', (outer, inner, expected) => {
     expect(cidrContainsCidr(cidr(outer), cidr(inner))).toBe(expected);
+  });
+});
+
+describe('ipKey', () => {
+  it('is one key per address, however it is written', () => {
+    expect(ipKey('2600:1F14::5')).toBe(ipKey('2600:1f14:0:0:0:0:0:5'));
+    expect(ipKey('::ffff:10.0.0.1')).toBe(ipKey('10.0.0.1'));
+    expect(ipKey('010.000.000.001')).toBe(ipKey('10.0.0.1'));
+    expect(ipKey('10.0.0.1')).not.toBe(ipKey('10.0.0.2'));
+    expect(ipKey('example.com')).toBeUndefined();
+    expect(sameIP('a', 'a')).toBe(false);
   });
 });

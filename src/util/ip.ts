@@ -59,6 +59,22 @@ export function parseIP(ip: string): IP | undefined {
   return { v6: true, value: v6.reduce((n, g) => (n << 16n) | BigInt(g), 0n) };
 }
 
+/**
+ * One key per address, whatever its spelling (`2600:1F14::5`, `2600:1f14:0:0:0:0:0:5`, an IPv4
+ * address mapped into IPv6, leading zeros): the API server may keep an address as the tenant wrote
+ * it, so addresses are compared by value. Undefined when it is no IP.
+ */
+export function ipKey(ip: string): string | undefined {
+  const address = parseIP(ip);
+  return address && `${address.v6 ? 6 : 4}/${address.value.toString(16)}`;
+}
+
+/** Whether two strings are the same IP address (see ipKey). */
+export const sameIP = (a: string, b: string): boolean => {
+  const key = ipKey(a);
+  return key !== undefined && key === ipKey(b);
+};
+
 const bits = (v6: boolean) => (v6 ? 128 : 32);
 
 /** `address/prefix` as a block (host bits cleared), or undefined when malformed. */

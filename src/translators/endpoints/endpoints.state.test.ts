@@ -101,6 +101,33 @@ describe('endpoints state table (selector-less Services)', () => {
     expect(events.join(' ')).not.toContain(HOST_NS);
   });
 
+  it("another tenant's pod IP written another way (IPv6 uncompressed, or upper case) is dropped too", async () => {
+    const foreign6: Seed = [
+      Resources.pods,
+      {
+        metadata: {
+          name: 'v6-db-x-x-x-other',
+          namespace: HOST_NS,
+          labels: { 'vcluster.loft.sh/managed-by': 'other' },
+        },
+        spec: { containers: [] },
+        status: { podIP: '2600:1f14::5', podIPs: [{ ip: '2600:1f14::5' }] },
+      },
+    ];
+    const t = await start({
+      kinds: ['endpoints'],
+      virtual: [
+        service('db'),
+        endpoints('db', [{ ip: '2600:1f14:0:0:0:0:0:5' }, { ip: '2600:1F14::5' }, { ip: '2600:1f14::6' }]),
+      ],
+      host: [foreign6],
+      // Public-looking addresses: only the foreign pod check can drop them.
+      flags: { deniedEndpointCidr: '' },
+    });
+    await t.settle();
+    expect(addressesOf(hostEndpoints(t, 'db'))).toEqual([{ ip: '2600:1f14::6' }]);
+  });
+
   it("private addresses that are not this tenant's pods (other host namespaces' pods, nodes, the host API) are dropped, unless the host admin allows them", async () => {
     const addresses = [{ ip: '10.244.3.17' }, { ip: '172.18.0.2' }, { ip: 'fd00::1' }, { ip: '192.0.2.10' }];
     const t = await start({ kinds: ['endpoints'], virtual: [service('db'), endpoints('db', addresses)] });

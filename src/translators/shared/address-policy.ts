@@ -6,7 +6,16 @@ import { hostName } from '../../naming/names.ts';
 import type { InformerScope } from '../../informer/factory.ts';
 import type { Placement, ReconcileContext, SyncEnvironment } from '../../sync/kind.ts';
 import { ownedVirtualKey } from '../../sync/mappers.ts';
-import { cidrContainsIP, parseCidr, parseIP, parseIPv4, parseIPv6, type Cidr } from '../../util/ip.ts';
+import {
+  cidrContainsIP,
+  ipKey,
+  parseCidr,
+  parseIP,
+  parseIPv4,
+  parseIPv6,
+  sameIP,
+  type Cidr,
+} from '../../util/ip.ts';
 
 /**
  * Which addresses a tenant may point a host Service at, shared by the kinds that copy a tenant's own
@@ -181,7 +190,7 @@ export function tenantAddressPolicy(
   const foreign = env.informers.get(env.host, Resources.pods, foreignHostPods(env));
   for (const pods of [foreign, ownPods]) {
     if (indexed.has(pods)) continue;
-    pods.addIndexer(HOST_POD_IP_INDEX, podIPs);
+    pods.addIndexer(HOST_POD_IP_INDEX, (pod) => podIPs(pod).map((ip) => ipKey(ip) ?? ip));
     indexed.add(pods);
   }
   const denied = blocks(bounds.denied);
@@ -201,13 +210,13 @@ export function tenantAddressPolicy(
       if (holder && ownedVirtualKey(holder, env, Resources.pods) !== `${namespace}/${name}`) return undefined;
       return { hostName: host, ips: podIPs(pod) };
     },
-    isForeignPodIP: (ip) => foreign.store.byIndex(HOST_POD_IP_INDEX, ip).length > 0,
+    isForeignPodIP: (ip) => foreign.store.byIndex(HOST_POD_IP_INDEX, ipKey(ip) ?? ip).length > 0,
     isDeniedAddress(ip) {
       const address = parseIP(ip);
       if (!address || !denied.some((b) => cidrContainsIP(b, address))) return false;
       if (allowed.some((b) => cidrContainsIP(b, address))) return false;
       // The host kubelet wrote these IPs (the virtual pod's status is the tenant's to write).
-      return ownPods.store.byIndex(HOST_POD_IP_INDEX, ip).length === 0;
+      return ownPods.store.byIndex(HOST_POD_IP_INDEX, ipKey(ip) ?? ip).length === 0;
     },
   };
 }
@@ -251,7 +260,9 @@ export function vetEndpoint(
         ok: false,
         problem: `${String(addresses[0])}: ${opts.ips ? 'not the IP of' : 'not an address of'} pod ${namespace}/${ref.name ?? ''}`,
       };
-    const stray = opts.ips ? addresses.find((a) => !pod.ips.includes(a as string)) : undefined;
+    const stray = opts.ips
+      ? addresses.find((a) => !pod.ips.some((ip) => sameIP(ip, a as string)))
+      : undefined;
     if (stray !== undefined)
       return { ok: false, problem: `${String(stray)}: not the IP of pod ${namespace}/${ref.name ?? ''}` };
     targetRef = { kind: 'Pod', name: pod.hostName, namespace: opts.hostNamespace };
