@@ -233,6 +233,24 @@ describe('hostEndpointSliceFor', () => {
     expect(dropped).toEqual(['x.example.com: not an address of pod team/other']);
   });
 
+  it('FQDN addresses are held to the rules of an ExternalName: no host DNS names, no spelled-out private addresses', () => {
+    const { slice: host, dropped } = hostEndpointSliceFor(
+      slice(
+        [
+          { addresses: ['localhost'] },
+          { addresses: ['kubernetes.default.svc.cluster.local'] },
+          { addresses: ['169.254.169.254.nip.io'] },
+          { addresses: ['db.example.com'] },
+        ],
+        { addressType: 'FQDN' },
+      ),
+      where,
+      policyOf(),
+    );
+    expect(endpointsOf(host)).toEqual([{ addresses: ['db.example.com'] }]);
+    expect(dropped).toHaveLength(3);
+  });
+
   it('an endpoint with one unsafe address among several is dropped whole', () => {
     const { slice: host } = hostEndpointSliceFor(
       slice([{ addresses: ['192.0.2.10', '169.254.169.254'] }]),

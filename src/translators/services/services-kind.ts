@@ -49,7 +49,7 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
   const refusalOf = (virtual: KubeObject): string | undefined => {
     const v = specOf(virtual);
     if (v.type !== 'ExternalName' || typeof v.externalName !== 'string') return undefined;
-    const problem = externalNameRefusal(v.externalName, bounds);
+    const problem = externalNameRefusal(v.externalName, bounds, where.hostNamespace);
     return problem && `spec.externalName: ${problem}`;
   };
   /**

@@ -244,6 +244,14 @@ describe('services state table', () => {
     ['localhost', 'localhost'],
     ["a host cluster Service's DNS name", 'kubernetes.default.svc.cluster.local'],
     ["a host cluster Service's short DNS name", 'admin.kube-system.svc'],
+    ["a host pod's DNS name (the API server's IP, dashed)", '10-96-0-1.default.pod.cluster.local'],
+    ['the cloud metadata name', 'metadata.google.internal'],
+    ['the cloud metadata address spelled into a wildcard DNS name', '169.254.169.254.nip.io'],
+    ['a private address spelled into a wildcard DNS name, dashed', 'app-10-0-0-5.sslip.io'],
+    ['a bare name (a host Service through the search path)', 'kubernetes'],
+    ['a host system Service through the search path', 'kubernetes.default'],
+    ["another virtual cluster's copy through the search path", 'db-x-prod-x-vc2.their-ns'],
+    ['a Service of this host namespace through the search path', 'web.host-ns'],
   ])(
     "ExternalName naming %s is refused: the host's ingress and gateway controllers would send a tenant's traffic there (CVE-2021-25740)",
     async (_what, externalName) => {

@@ -122,14 +122,15 @@ describe('vetEndpoint', () => {
     });
   });
 
-  it('a denied private address is dropped, naming the flag that allows it; FQDNs are not addresses', () => {
+  it('a denied private address is dropped, naming the flag that allows it, also as an FQDN', () => {
     const policy = policyOf({}, [], ['172.18.0.2']);
     expect(vetEndpoint(['192.0.2.10', '172.18.0.2'], undefined, opts(policy))).toEqual({
       ok: false,
       problem:
         "172.18.0.2: a private address that is not one of this virtual cluster's pods (the host admin may allow it with --allowed-endpoint-cidr)",
     });
-    expect(vetEndpoint(['172.18.0.2'], undefined, opts(policy, false))).toEqual({ ok: true });
+    // In an FQDN endpoint the same address is a name its consumers resolve to it: refused as well.
+    expect(vetEndpoint(['172.18.0.2'], undefined, opts(policy, false))).toMatchObject({ ok: false });
   });
 
   it("a Pod targetRef of this tenant's pod with its IPs is pointed at the host pod", () => {
@@ -166,10 +167,14 @@ describe('vetEndpoint', () => {
     expect(vetEndpoint(['192.0.2.10'], { kind: 'Node', name: 'n1' }, opts(policyOf()))).toEqual({ ok: true });
   });
 
-  it('hostnames (ips: false) are kept; a Pod targetRef must still be this tenant’s pod', () => {
+  it('hostnames (ips: false) are kept unless the host would resolve them to itself; a Pod targetRef must still be this tenant’s pod', () => {
     const policy = policyOf({ 'team/db-0': ['10.244.0.7'] });
-    expect(vetEndpoint(['localhost', 'db.example.com'], undefined, opts(policy, false))).toEqual({
+    expect(vetEndpoint(['db.example.com', 'db-1.example.com'], undefined, opts(policy, false))).toEqual({
       ok: true,
+    });
+    expect(vetEndpoint(['localhost', 'db.example.com'], undefined, opts(policy, false))).toEqual({
+      ok: false,
+      problem: "localhost is in a private-use domain, which the host's own resolvers answer",
     });
     expect(vetEndpoint(['db.example.com'], { kind: 'Pod', name: 'db-0' }, opts(policy, false))).toEqual({
       ok: true,

@@ -102,31 +102,89 @@ function forbiddenIPv4([a, b]: number[]): boolean {
   return a === 127 || a === 0 || (a === 169 && b === 254);
 }
 
+/** Host namespaces every cluster has: `<service>.<one of these>` is a host system's Service. */
+const SYSTEM_NAMESPACES = new Set(['default', 'kube-system', 'kube-public', 'kube-node-lease']);
+/** Domains reserved for private use: the host's own resolvers answer them (cloud metadata, the cluster's names). */
+const PRIVATE_DOMAINS = ['internal', 'local', 'localdomain', 'home.arpa', 'localhost'];
+
 /**
- * Why a tenant's ExternalName may not reach the host, or undefined when it may. The host's ingress
- * and gateway controllers send traffic for a Service of that type to its name (ingress-nginx uses an
- * IP-like name as the address itself) and resolve names in the host cluster's DNS: an address the
- * tenant's own endpoints may not name (see vetEndpoint), localhost, or a host Service's DNS name
- * (`<service>.<namespace>.svc[.<domain>]`, another tenant's copy or a host system's) would reach
- * what the endpoint rules keep tenants from (CVE-2021-25740). Names resolved through a consumer's
- * search path (`kubernetes.default`) cannot be told from public ones and are not judged here.
+ * Why a DNS name a tenant gives (a Service's ExternalName, an FQDN endpoint) may not reach the host,
+ * or undefined when it may. The host's ingress and gateway controllers send traffic for it to that
+ * name (ingress-nginx uses an IP-like name as the address itself) and resolve names in the host
+ * cluster's DNS, through their own search path: a name must not reach what the endpoint rules keep
+ * tenants from (CVE-2021-25740). Refused: an address the tenant's own endpoints may not name (see
+ * vetEndpoint), also spelled into a name (`169.254.169.254.nip.io`, `10-0-0-1.sslip.io`), localhost,
+ * private-use domains (`metadata.google.internal`, `*.cluster.local`), a cluster DNS name of a Service
+ * or pod (`<name>.<namespace>.svc|pod[.<domain>]`), a bare name, and `<service>.<namespace>` where the
+ * namespace is the host's own (this host namespace, `default`, `kube-system`...) or the service
+ * another virtual cluster's copy (`-x-`). A name resolved through a search path into another host
+ * namespace cannot be told from a public one and is not judged here.
  */
-export function externalNameRefusal(externalName: string, bounds: EndpointAddressBounds): string | undefined {
-  const name = externalName.toLowerCase().replace(/\.$/, '');
-  const address = parseIP(name);
-  if (address) {
-    if (isForbiddenAddress(name)) return `${externalName} is a loopback, link-local or unspecified address`;
-    if (
-      blocks(bounds.denied).some((b) => cidrContainsIP(b, address)) &&
-      !blocks(bounds.allowed).some((b) => cidrContainsIP(b, address))
-    )
-      return `${externalName} is a private address (the host admin may allow it with --allowed-endpoint-cidr)`;
+export function hostNameRefusal(
+  given: string,
+  rules: { isDeniedAddress: (ip: string) => boolean; hostNamespace: string },
+): string | undefined {
+  const name = given.toLowerCase().replace(/\.$/, '');
+  const addressRefusal = (ip: string, spelled: boolean) => {
+    const what = spelled ? `${given} spells out ${ip}, which` : given;
+    if (isForbiddenAddress(ip)) return `${what} is a loopback, link-local or unspecified address`;
+    if (rules.isDeniedAddress(ip))
+      return `${what} is a private address (the host admin may allow it with --allowed-endpoint-cidr)`;
     return undefined;
+  };
+  if (parseIP(name)) return addressRefusal(name, false);
+  const labels = name.split('.');
+  if (PRIVATE_DOMAINS.some((d) => name === d || name.endsWith(`.${d}`)))
+    return `${given} is in a private-use domain, which the host's own resolvers answer`;
+  if (labels.slice(2).some((l) => l === 'svc' || l === 'pod'))
+    return `${given} is a cluster DNS name, which the host resolves among its own Services and pods`;
+  if (labels.length === 1) return `${given} is a bare name, which the host resolves among its own Services`;
+  if (
+    labels.length === 2 &&
+    (labels[0]!.includes('-x-') || labels[1] === rules.hostNamespace || SYSTEM_NAMESPACES.has(labels[1]!))
+  )
+    return `${given} names a Service of the host cluster (<service>.<namespace>)`;
+  for (const ip of spelledAddresses(labels)) {
+    const refusal = addressRefusal(ip, true);
+    if (refusal) return refusal;
   }
-  if (name === 'localhost' || name.endsWith('.localhost')) return `${externalName} names localhost`;
-  if (name.split('.').slice(2).includes('svc'))
-    return `${externalName} is a cluster DNS name of a Service, which the host resolves among its own Services`;
   return undefined;
+}
+
+/**
+ * IPv4 addresses spelled into a name's labels, as wildcard DNS services answer them: four labels
+ * (`10.0.0.1.nip.io`) or one label ending in four dashed numbers (`app-10-0-0-1.sslip.io`).
+ */
+function spelledAddresses(labels: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i + 4 <= labels.length; i++) {
+    const quad = labels.slice(i, i + 4).join('.');
+    if (parseIPv4(quad)) out.push(quad);
+  }
+  for (const label of labels) {
+    const m = /(?:^|-)(\d{1,3})-(\d{1,3})-(\d{1,3})-(\d{1,3})$/.exec(label);
+    if (m && parseIPv4(m.slice(1).join('.'))) out.push(m.slice(1).join('.'));
+  }
+  return out;
+}
+
+/** The rules of hostNameRefusal for a Service's ExternalName, from the address bounds alone. */
+export function externalNameRefusal(
+  externalName: string,
+  bounds: EndpointAddressBounds,
+  hostNamespace: string,
+): string | undefined {
+  const denied = blocks(bounds.denied);
+  const allowed = blocks(bounds.allowed);
+  const isDeniedAddress = (ip: string) => {
+    const address = parseIP(ip);
+    return (
+      !!address &&
+      denied.some((b) => cidrContainsIP(b, address)) &&
+      !allowed.some((b) => cidrContainsIP(b, address))
+    );
+  };
+  return hostNameRefusal(externalName, { isDeniedAddress, hostNamespace });
 }
 
 /** A pod's IPs, from its status (podIP and podIPs), without repeats. */
@@ -245,12 +303,19 @@ export function vetEndpoint(
   opts: { namespace: string; hostNamespace: string; policy: AddressPolicy; ips: boolean },
 ): { ok: true; targetRef?: HostPodRef } | { ok: false; problem: string } {
   const { policy } = opts;
-  if (opts.ips)
-    for (const address of addresses) {
-      if (typeof address !== 'string') return { ok: false, problem: `${String(address)}: not an address` };
-      if (isForbiddenAddress(address))
-        return { ok: false, problem: `${address}: a loopback, link-local or unspecified address` };
-    }
+  for (const address of addresses) {
+    if (typeof address !== 'string') return { ok: false, problem: `${String(address)}: not an address` };
+    if (opts.ips && isForbiddenAddress(address))
+      return { ok: false, problem: `${address}: a loopback, link-local or unspecified address` };
+    // An FQDN endpoint is resolved by whoever uses it on the host: held to the rules of an ExternalName.
+    const refusal = opts.ips
+      ? undefined
+      : hostNameRefusal(address, {
+          isDeniedAddress: (ip) => policy.isDeniedAddress(ip),
+          hostNamespace: opts.hostNamespace,
+        });
+    if (refusal) return { ok: false, problem: refusal };
+  }
   let targetRef: HostPodRef | undefined;
   if (ref?.kind === 'Pod') {
     const namespace = ref.namespace || opts.namespace;
