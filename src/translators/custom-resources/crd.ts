@@ -92,12 +92,23 @@ export function crdCopyFor(
   };
 }
 
-/** Whether a CRD on side is one the syncer copied there (and may bring in line with its source). */
-function isOurCopy(crd: KubeObject, side: Side): boolean {
+/**
+ * Whether a CRD on side is one this syncer copied there (and may bring in line with its source). A
+ * host CRD serves the whole host: only the virtual cluster that copied it there (its annotation) may
+ * change it, never another one configuring the same resource, whose tenant would otherwise rewrite the
+ * schema every other virtual cluster's objects of that kind are held to.
+ */
+function isOurCopy(
+  crd: KubeObject,
+  side: Side,
+  where: Pick<SyncEnvironment, 'hostNamespace' | 'vcName'>,
+): boolean {
   const labels = crd.metadata?.labels ?? {};
-  return side === 'virtual'
-    ? labels[FROM_HOST_LABEL] === 'true'
-    : labels[COPIED_CRD_LABEL] === COPIED_CRD_LABEL_VALUE;
+  if (side === 'virtual') return labels[FROM_HOST_LABEL] === 'true';
+  return (
+    labels[COPIED_CRD_LABEL] === COPIED_CRD_LABEL_VALUE &&
+    crd.metadata?.annotations?.[CRD_COPIED_FROM_ANNOTATION] === `${where.hostNamespace}/${where.vcName}`
+  );
 }
 
 const clusterOf = (env: SyncEnvironment, side: Side) => (side === 'host' ? env.host : env.virtual);
@@ -157,7 +168,7 @@ export async function prepareCustomResource(
     const to: Side = from === 'host' ? 'virtual' : 'host';
     const [source, copy] = [crds[from]!, crds[to]!];
     const desired = crdCopyFor(source, to, env);
-    if (isOurCopy(copy, to) && !sameJson(desired.spec, copy.spec)) {
+    if (isOurCopy(copy, to, env) && !sameJson(desired.spec, copy.spec)) {
       try {
         await clusterOf(env, to).update(CRDS, '', { ...copy, spec: desired.spec });
         env.logger.info('updated a copied CRD', { crd: name, to });

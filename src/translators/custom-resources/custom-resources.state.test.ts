@@ -142,6 +142,36 @@ describe('custom resources to the host (state table)', () => {
     expect(copy.metadata?.annotations).toEqual({ 'vsyncer.dev/crd-copied-from': `${HOST_NS}/${VC}` });
   });
 
+  it("with crd: toHost, keeps its own host copy in line with the tenant's CRD, never another virtual cluster's copy", async () => {
+    const tenantCrd = crd(CERTS);
+    const edited = { ...tenantCrd, spec: { ...(tenantCrd.spec as object), preserveUnknownFields: false } };
+    const copyOf = (from: string): KubeObject => ({
+      ...crd(CERTS),
+      metadata: {
+        ...crd(CERTS).metadata,
+        labels: { 'app.kubernetes.io/managed-by': 'vsyncer' },
+        annotations: { 'vsyncer.dev/crd-copied-from': from },
+      },
+    });
+    const others = await start({
+      kinds: [CERT_KIND],
+      file: certificatesConfig({ crd: 'toHost' }),
+      virtual: [[CRDS, edited]],
+      host: [[CRDS, copyOf('other-ns/other-vc')]],
+    });
+    await others.settle();
+    expect(others.host.objects(CRDS)[0]!.spec).toEqual(crd(CERTS).spec);
+
+    const ours = await start({
+      kinds: [CERT_KIND],
+      file: certificatesConfig({ crd: 'toHost' }),
+      virtual: [[CRDS, edited]],
+      host: [[CRDS, copyOf(`${HOST_NS}/${VC}`)]],
+    });
+    await ours.settle();
+    expect(ours.host.objects(CRDS)[0]!.spec).toEqual(edited.spec);
+  });
+
   it('a forbidden host list makes the kind wait (no informer that never fills), then start once allowed', async () => {
     const table = await start({
       kinds: [CERT_KIND],
