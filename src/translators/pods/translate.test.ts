@@ -1099,6 +1099,12 @@ describe('denied pod metadata', () => {
     ['sidecar.istio.io/userVolume', true],
     ['sidecar.istio.io/userVolumeMount', true],
     ['sidecar.istio.io/bootstrapOverride', true],
+    ['sidecar.istio.io/proxyImage', true],
+    ['proxy.istio.io/config', true],
+    ['config.linkerd.io/proxy-image', true],
+    ['k8s.v1.cni.cncf.io/networks', true],
+    ['cni.projectcalico.org/ipAddrs', true],
+    ['ipam.cilium.io/ip-pool', true],
     // Asking for the mesh's sidecar is the tenant's choice; what it mounts is not.
     ['sidecar.istio.io/inject', false],
     ['app', false],

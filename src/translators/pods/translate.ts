@@ -140,6 +140,17 @@ export const DEFAULT_DENIED_POD_METADATA_KEYS: readonly string[] = [
   // into the sidecar it adds, and reads the proxy's bootstrap from a host ConfigMap named here.
   'sidecar.istio.io/userVolume*',
   'sidecar.istio.io/bootstrapOverride',
+  // ... and runs the images (init: root with NET_ADMIN), templates and proxy config these name, with a
+  // host-issued mesh identity; Linkerd's injector likewise.
+  'sidecar.istio.io/proxyImage',
+  'sidecar.istio.io/templates',
+  'proxy.istio.io/config',
+  'config.linkerd.io/*',
+  // Network plugins: Multus attaches the networks named here (another namespace's too), Calico and
+  // Cilium give the pod the addresses or pools named here.
+  'k8s.v1.cni.cncf.io/*',
+  'cni.projectcalico.org/*',
+  'ipam.cilium.io/*',
 ];
 
 /** Whether a label or annotation key matches one of the patterns: an exact key, or a prefix ending in `*`. */

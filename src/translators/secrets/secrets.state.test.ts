@@ -63,6 +63,41 @@ describe('secrets state table', () => {
     expect(host?.metadata?.annotations?.['kubernetes.io/service-account.name']).toBeUndefined();
   });
 
+  it("a tenant's Secret or ConfigMap marked as a Helm release record is none on the host: Helm, listing owner=helm in the host namespace, never finds it", async () => {
+    const record = {
+      metadata: {
+        name: 'sh.helm.release.v1.vc.v9999',
+        namespace: 'team',
+        uid: 'uid-rec',
+        labels: { owner: 'helm', name: VC, status: 'deployed', version: '9999' },
+        annotations: { 'vcluster.loft.sh/force-sync': 'true' },
+      },
+      type: 'helm.sh/release.v1',
+      data: { release: 'H4sI' },
+    };
+    const table = await start({
+      kinds: ['secrets', 'configmaps'],
+      virtual: [
+        [SECRETS, record],
+        [Resources.configMaps, { ...record, type: undefined, data: { release: 'x' } }],
+      ],
+    });
+    await table.settle();
+    const copies = [
+      ...table.host.objects(SECRETS, HOST_NS),
+      ...table.host.objects(Resources.configMaps, HOST_NS),
+    ];
+    expect(copies).toHaveLength(2);
+    for (const copy of copies) {
+      expect(copy.metadata?.labels?.owner).toBeUndefined();
+      expect(copy.metadata?.labels).toMatchObject({ name: VC, status: 'deployed' });
+    }
+    expect(copies[0]!.type).toBe('Opaque');
+    expect(copies[0]!.data).toEqual({ release: 'H4sI' });
+    // The tenant's own objects keep what it wrote.
+    expect(table.virtual.objects(SECRETS, 'team')[0]!.metadata?.labels?.owner).toBe('helm');
+  });
+
   it("vCluster's force-sync annotation: synced though nothing uses it, inert if a token; unmarked, its copy goes", async () => {
     const marked = (name: string, type = 'Opaque') =>
       secret(name, {

@@ -3,7 +3,7 @@ import type { Informer } from '../../informer/informer.ts';
 import { isNotFound } from '../../kube/errors.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import type { Pod } from '../../kube/types.ts';
-import { FORCE_SYNC_ANNOTATION, MANAGED_BY_LABEL } from '../../naming/labels.ts';
+import { FORCE_SYNC_ANNOTATION, hostKeyForReservedLabel, MANAGED_BY_LABEL } from '../../naming/labels.ts';
 import { Resources, type ResourceType } from '../../kube/resources.ts';
 import { createHostCopy } from '../../sync/engine.ts';
 import type { KindSpec, Placement, ReconcileContext, SyncResult } from '../../sync/kind.ts';
@@ -59,7 +59,33 @@ export function hostDataObject(
     metadata: hostMetadataFor(virtual, opts.type, where),
   };
   for (const field of opts.payloadFields) if (virtual[field] !== undefined) out[field] = virtual[field];
-  return opts.hostTransform ? opts.hostTransform(out) : out;
+  const unmarked = withoutHelmReleaseMarks(out, where.vcName);
+  return opts.hostTransform ? opts.hostTransform(unmarked) : unmarked;
+}
+
+/** The label Helm finds its release records by (`owner=helm,name=<release>`), and their Secret type. */
+const HELM_OWNER_LABEL = 'owner';
+const HELM_RELEASE_SECRET_TYPE = 'helm.sh/release.v1';
+
+/**
+ * A host copy that Helm cannot take for a release record. Helm finds a release's records by label
+ * alone, in the namespace it installs into, which for the virtual cluster's own release is the host
+ * namespace: a tenant's Secret or ConfigMap labelled `owner: helm, name: <release>` would be read as
+ * that release's latest record, and an admin's next `helm upgrade` or `uninstall` would act on the
+ * manifest and hooks the tenant wrote, with the admin's rights. The `owner` label is kept hashed (as
+ * reserved labels are) and the record type becomes Opaque; the virtual object keeps both.
+ */
+function withoutHelmReleaseMarks(copy: KubeObject, vcName: string): KubeObject {
+  const labels = copy.metadata?.labels;
+  const marked = labels?.[HELM_OWNER_LABEL] === 'helm';
+  if (!marked && copy.type !== HELM_RELEASE_SECRET_TYPE) return copy;
+  const out: KubeObject = { ...copy, metadata: { ...copy.metadata } };
+  if (marked) {
+    const { [HELM_OWNER_LABEL]: owner, ...rest } = labels!;
+    out.metadata!.labels = { ...rest, [hostKeyForReservedLabel(HELM_OWNER_LABEL, vcName)]: owner! };
+  }
+  if (copy.type === HELM_RELEASE_SECRET_TYPE) out.type = 'Opaque';
+  return out;
 }
 
 /**
