@@ -47,6 +47,29 @@ export function ownHostPod(namespace: string, name: string, ip?: string): Seed {
   ];
 }
 
+/**
+ * The host copy of a virtual Service, as the services kind makes it (labels, ownership record); with
+ * `vc`, the same host name held by another virtual cluster's copy (host names are ambiguous).
+ */
+export function ownHostService(namespace: string, name: string, vc = VC): Seed {
+  return [
+    Resources.services,
+    {
+      metadata: {
+        name: `${name}-x-${namespace}-x-${VC}`,
+        namespace: HOST_NS,
+        labels: { 'vcluster.loft.sh/managed-by': vc },
+        annotations: {
+          'vcluster.loft.sh/object-name': name,
+          'vcluster.loft.sh/object-namespace': namespace,
+          'vcluster.loft.sh/object-kind': '/v1, Kind=Service',
+        },
+      },
+      spec: { ports: [{ port: 5432 }] },
+    },
+  ];
+}
+
 export interface StateTableOptions {
   /** The kinds to run (their controllers are built as the syncer would). */
   kinds: readonly string[];

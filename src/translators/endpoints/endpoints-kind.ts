@@ -46,6 +46,17 @@ export function endpointsKind(where: Placement, addressBounds: EndpointAddressBo
     // A Service gaining or losing its selector decides whether its Endpoints are the tenant's to sync.
     relations: [
       { name: 'services', cluster: 'virtual', type: Resources.services, keys: (svc) => [objectKey(svc)] },
+      // The copy waits for its Service's host copy, and goes with it.
+      {
+        name: 'host-services',
+        cluster: 'host',
+        type: Resources.services,
+        scope: managedCopiesScope(where),
+        keys: (svc) => {
+          const key = ownedVirtualKey(svc, where, Resources.services);
+          return key ? [key] : [];
+        },
+      },
     ],
 
     setup(env) {
@@ -56,9 +67,13 @@ export function endpointsKind(where: Placement, addressBounds: EndpointAddressBo
       policy = tenantAddressPolicy(env, addressBounds);
     },
 
+    // Only for the Service's own host copy: host names are ambiguous, and Endpoints under the name of
+    // another virtual cluster's Service would be mirrored into that Service's slices by the host.
     wanted(ctx, virtual) {
       if (!virtual || ctx.key === KUBERNETES) return false;
-      return takesTenantEndpoints(virtualServices.store.get(ctx.key));
+      if (!takesTenantEndpoints(virtualServices.store.get(ctx.key))) return false;
+      const hostService = hostServices.store.get(`${ctx.hostNamespace}/${ctx.hostName}`);
+      return hostService !== undefined && ownedVirtualKey(hostService, where, Resources.services) === ctx.key;
     },
 
     /**

@@ -3,14 +3,23 @@ import { Resources } from '../../kube/resources.ts';
 import {
   HOST_NS,
   ownHostPod,
+  ownHostService,
   stateTables,
   VC,
   type Seed,
   type StateTable,
 } from '../../testing/state-table.ts';
 
-/** Starts a table for one test and stops it afterwards. */
-const start = stateTables();
+const startTable = stateTables();
+/**
+ * Starts a table for one test (stopped afterwards), with the host copy of every virtual Service in
+ * it, as the services kind makes them: Endpoints are synced only for a Service's own host copy.
+ */
+const start = (opts: Parameters<typeof startTable>[0]) => {
+  const services = (opts.virtual ?? []).filter(([type]) => type === Resources.services);
+  const copies = services.map(([, svc]) => ownHostService(svc.metadata!.namespace!, svc.metadata!.name!));
+  return startTable({ ...opts, host: [...copies, ...(opts.host ?? [])] });
+};
 
 const EP = Resources.endpoints;
 const hostName = (name: string, ns = 'team') => `${name}-x-${ns}-x-${VC}`;
@@ -78,6 +87,17 @@ describe('endpoints state table (selector-less Services)', () => {
       { ip: '192.0.2.10' },
       { ip: '10.244.0.7', targetRef: { kind: 'Pod', name: hostName('db-0'), namespace: HOST_NS } },
     ]);
+  });
+
+  it("no Endpoints for a host Service of that name that is another virtual cluster's: the host would mirror them into its slices", async () => {
+    const t = await startTable({
+      kinds: ['endpoints'],
+      virtual: [service('db'), endpoints('db', [{ ip: '203.0.113.7' }])],
+      host: [ownHostService('team', 'db', 'b-x-vc')],
+    });
+    await t.settle();
+    expect(hostEndpoints(t, 'db')).toBeUndefined();
+    expect(t.writes()).toEqual([]);
   });
 
   it("another tenant's pod, link-local (cloud metadata) and loopback addresses are dropped, and the tenant is told", async () => {
