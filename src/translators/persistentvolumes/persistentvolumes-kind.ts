@@ -22,11 +22,13 @@ import {
   isSyncerVolume,
   refusalOf,
   updatedHostSpec,
+  type HeldClaim,
   virtualVolumeStatusFor,
   volumeSpecOf,
 } from './translate.ts';
 
 const VOLUMES = Resources.persistentVolumes;
+const BY_CLAIM = 'persistentvolumes-by-claim';
 const CLAIMS = Resources.persistentVolumeClaims;
 
 /** The persistentvolumes kind's own settings. */
@@ -48,6 +50,8 @@ export function persistentVolumesKind(options: PersistentVolumeOptions, where: P
   const place = (ctx: ReconcileContext) => ({ ...where, hostName: ctx.hostName });
   const allowed = options.allowedPvSources ?? [];
   let hostClaims: Informer<KubeObject>;
+  /** The virtual volumes, indexed by the claim each is reserved for (`namespace/name`). */
+  let virtualVolumes: Informer<KubeObject> | undefined;
   /** Tenants' own classes (storageclasses on): a volume of one carries its copy's name on the host. */
   let classes: ClaimClassResolver | undefined;
   const hostClassOf = (pv: KubeObject) => {
@@ -64,15 +68,24 @@ export function persistentVolumesKind(options: PersistentVolumeOptions, where: P
    * The host name of the claim the volume is reserved for must be free or held by that very claim's
    * copy: host names are ambiguous, and a pre-bound volume is bound to whatever claim has the name.
    */
-  function refuseForeignClaim(virtual: KubeObject): void {
+  function refuseForeignClaim(virtual: KubeObject): HeldClaim | undefined {
     const key = claimKeyOf(virtual);
-    if (!key) return;
+    if (!key) return undefined;
     const [namespace = '', name = ''] = key.split('/');
     const held = hostClaims.store.get(`${where.hostNamespace}/${hostName(name, namespace, where.vcName)}`);
     if (held && ownedVirtualKey(held, where, CLAIMS) !== key)
       throw new TerminalError(
         `spec.claimRef: the host name of claim "${key}" is held by another object; the volume is not synced`,
       );
+    return held && { name: held.metadata?.name ?? '' };
+  }
+
+  /** The host name of the claim a volume is reserved for. */
+  function claimHostName(virtual: KubeObject): string | undefined {
+    const key = claimKeyOf(virtual);
+    if (!key) return undefined;
+    const [namespace = '', name = ''] = key.split('/');
+    return hostName(name, namespace, where.vcName);
   }
 
   async function deleteHostVolume(ctx: ReconcileContext, host: KubeObject): Promise<boolean> {
@@ -95,9 +108,29 @@ export function persistentVolumesKind(options: PersistentVolumeOptions, where: P
     // A volume made again under its name (a restore of the virtual cluster) keeps its host copy, and
     // that copy's binding to its host claim, as in vCluster.
     adoptsEarlierIncarnations: true,
+    // A volume names its claim's host copy once that copy is there (see hostVolumeFor).
+    relations: [
+      {
+        name: 'host-claims',
+        cluster: 'host',
+        type: CLAIMS,
+        scope: { namespace: where.hostNamespace },
+        keys: (claim) => {
+          const key = ownedVirtualKey(claim, where, CLAIMS);
+          return key
+            ? (virtualVolumes?.store.byIndex(BY_CLAIM, key).map((v) => v.metadata?.name ?? '') ?? [])
+            : [];
+        },
+      },
+    ],
 
     setup(env, kinds) {
       hostClaims = env.informers.get(env.host, CLAIMS, { namespace: env.hostNamespace });
+      virtualVolumes = env.informers.get(env.virtual, VOLUMES);
+      virtualVolumes.addIndexer(BY_CLAIM, (pv) => {
+        const key = claimKeyOf(pv);
+        return key ? [key] : [];
+      });
       // Only with tenants' classes synced is a volume's class renamed (and host classes read).
       if (kinds.has(TENANT_CLASSES_KIND)) classes = claimClassResolver(env, kinds);
     },
@@ -113,8 +146,8 @@ export function persistentVolumesKind(options: PersistentVolumeOptions, where: P
         ctx.log.debug('the volume is not reserved for a claim yet; no host copy');
         return {};
       }
-      refuseForeignClaim(virtual!);
-      return createHostCopy(ctx, spec, hostVolumeFor(virtual!, place(ctx), hostClassOf(virtual!)));
+      const held = refuseForeignClaim(virtual!);
+      return createHostCopy(ctx, spec, hostVolumeFor(virtual!, place(ctx), hostClassOf(virtual!), held));
     },
 
     async update(ctx, source, host): Promise<SyncResult> {
@@ -125,8 +158,13 @@ export function persistentVolumesKind(options: PersistentVolumeOptions, where: P
         if (await deleteHostVolume(ctx, host)) result.hostWritten = true;
         refuse(virtual);
       }
-      refuseForeignClaim(virtual);
-      const desired = hostVolumeFor(virtual, place(ctx), hostClassOf(virtual));
+      // A copy already pre-bound to the claim's host name keeps it (it is bound, or about to be: a
+      // claim copy missing from the cache for a moment must not release it).
+      const named = volumeSpecOf(host).claimRef?.name;
+      const held =
+        refuseForeignClaim(virtual) ??
+        (named && named === claimHostName(virtual) ? { name: named } : undefined);
+      const desired = hostVolumeFor(virtual, place(ctx), hostClassOf(virtual), held);
       const plan = ctx.planMetadata(virtual, host, desired);
       if (plan.hostChanged || !hostVolumeInSync(desired, host)) {
         try {

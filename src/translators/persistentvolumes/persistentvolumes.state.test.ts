@@ -74,6 +74,27 @@ const allSyncErrors = (t: StateTable) =>
     .filter((e) => e.reason === 'SyncError')
     .map((e) => String(e.message));
 
+/** The claim's host copy, as the claims kind makes it: what a volume reserved for the claim waits for. */
+const hostClaimCopy = (name: string): [typeof PV, KubeObject] => [
+  PVC as typeof PV,
+  {
+    metadata: {
+      name: hostClaimName(name),
+      namespace: HOST_NS,
+      uid: `host-claim-${name}`,
+      labels: { [MANAGED_BY]: VC },
+      annotations: {
+        'vcluster.loft.sh/object-name': name,
+        'vcluster.loft.sh/object-namespace': 'team',
+        'vcluster.loft.sh/object-kind': '/v1, Kind=PersistentVolumeClaim',
+      },
+    },
+    spec: { accessModes: ['ReadWriteMany'], resources: { requests: { storage: '5Gi' } } },
+  },
+];
+/** The name a volume is pre-bound to while its claim has no host copy: of the volume's own, no claim's. */
+const NO_CLAIM = expect.stringMatching(/^vsyncer-absent-[0-9a-f]{20}$/);
+
 async function table(
   allowed: string[] | undefined,
   volumes: KubeObject[],
@@ -198,7 +219,9 @@ describe('persistentvolumes state table', () => {
         nodeSelectorTerms: [{ matchExpressions: [{ key: 'zone', operator: 'In', values: ['a'] }] }],
       },
     };
-    const t = await table(['nfs'], [volume('share', { nfs: NFS, nodeAffinity: affinity }, 'data')]);
+    const t = await table(['nfs'], [volume('share', { nfs: NFS, nodeAffinity: affinity }, 'data')], {
+      host: [hostClaimCopy('data')],
+    });
     const host = hostVolume(t, 'share')!;
     expect(t.host.writeLog()).toEqual([`create persistentvolumes ${hostPvName('share')}`]);
     expect(host.metadata?.labels).toEqual({ tier: 'gold', [MANAGED_BY]: CLUSTER_OWNER });
@@ -250,10 +273,29 @@ describe('persistentvolumes state table', () => {
       spec: { ...volumeSpecOf(v), claimRef: { namespace: 'team', name: 'data' } },
     });
     await t.settle();
+    // Its claim has no host copy yet: pre-bound to no claim, as host names are ambiguous.
+    expect(volumeSpecOf(hostVolume(t, 'share')).claimRef).toMatchObject({
+      namespace: HOST_NS,
+      name: NO_CLAIM,
+    });
+    await t.host.create(PVC, HOST_NS, hostClaimCopy('data')[1]);
+    await t.settle();
     expect(volumeSpecOf(hostVolume(t, 'share')).claimRef).toMatchObject({
       namespace: HOST_NS,
       name: hostClaimName('data'),
     });
+  });
+
+  it("a volume reserved for a claim another virtual cluster's claim may later take the host name of is never pre-bound to that name", async () => {
+    const t = await table(['nfs'], [volume('share', { nfs: NFS }, 'data')]);
+    expect(volumeSpecOf(hostVolume(t, 'share')).claimRef?.name).toEqual(NO_CLAIM);
+    // Someone else's claim comes under the name: still not.
+    await t.host.create(PVC, HOST_NS, {
+      ...hostClaimCopy('data')[1],
+      metadata: { name: hostClaimName('data'), namespace: HOST_NS, labels: { [MANAGED_BY]: 'b-x-vc' } },
+    });
+    await t.settle();
+    expect(volumeSpecOf(hostVolume(t, 'share')).claimRef?.name).toEqual(NO_CLAIM);
   });
 
   it('status flows back; a second pass writes nothing', async () => {
@@ -319,7 +361,9 @@ describe('persistentvolumes state table', () => {
       },
       status: { phase: 'Bound' },
     };
-    const t = await table(['nfs'], [volume('share', { nfs: NFS }, 'data')], { host: [[PV, earlier]] });
+    const t = await table(['nfs'], [volume('share', { nfs: NFS }, 'data')], {
+      host: [[PV, earlier], hostClaimCopy('data')],
+    });
     expect(hostVolume(t, 'share')?.metadata?.uid).toBe('host-pv-uid');
     expect(hostVolume(t, 'share')!.metadata?.annotations?.['vcluster.loft.sh/object-uid']).toBe(
       virtualVolume(t, 'share')!.metadata?.uid,
@@ -422,7 +466,8 @@ describe('persistentvolumes with persistentvolumeclaims', () => {
       claims: [claim('data', 'share')],
     });
     expect(volumeSpecOf(virtualVolume(t, 'share')).claimRef).toEqual({ namespace: 'team', name: 'other' });
-    expect(volumeSpecOf(hostVolume(t, 'share')).claimRef).toMatchObject({ name: hostClaimName('other') });
+    // "other" has no host copy: the volume names no claim on the host.
+    expect(volumeSpecOf(hostVolume(t, 'share')).claimRef).toMatchObject({ name: NO_CLAIM });
     expect(statusOf(virtualClaim(t, 'data')).phase).not.toBe('Bound');
   });
 

@@ -1,3 +1,4 @@
+import { absentReferenceName } from '../pods/reference-safety.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
 import { hostName } from '../../naming/names.ts';
@@ -181,6 +182,7 @@ export function hostVolumeFor(
   virtual: KubeObject,
   where: { vcName: string; hostNamespace: string; hostName: string },
   hostClassName?: string,
+  heldClaim?: HeldClaim,
 ): KubeObject {
   const meta = virtual.metadata ?? {};
   const v = volumeSpecOf(virtual);
@@ -195,11 +197,21 @@ export function hostVolumeFor(
   const claimKey = claimKeyOf(virtual);
   if (claimKey) {
     const [namespace = '', name = ''] = claimKey.split('/');
+    // Pre-bound to the claim's host copy once that exists and is provably its copy; until then to a
+    // name of the volume's own, which no claim has: a pre-bound volume is bound to whatever claim has
+    // the name it names, and host names are ambiguous (another virtual cluster's claim could come
+    // under that name first).
+    const held = heldClaim?.name === hostName(name, namespace, where.vcName) ? heldClaim : undefined;
     spec.claimRef = {
       apiVersion: 'v1',
       kind: 'PersistentVolumeClaim',
       namespace: where.hostNamespace,
-      name: hostName(name, namespace, where.vcName),
+      name:
+        held?.name ??
+        absentReferenceName(`PersistentVolume/${meta.name}/${meta.uid}`, {
+          kind: 'PersistentVolumeClaim',
+          name: claimKey,
+        }),
     };
   }
   return {
@@ -212,6 +224,11 @@ export function hostVolumeFor(
     ),
     spec,
   };
+}
+
+/** The host copy of the claim a volume is reserved for, proven to be that claim's copy. */
+export interface HeldClaim {
+  name: string;
 }
 
 /** True when every field desired sets has that value in current (server defaults are left be). */
