@@ -190,6 +190,8 @@ describe('hostIngressFor', () => {
       'nginx.ingress.kubernetes.io/rewrite-target': '/',
       'kubernetes.io/ingress.class': 'nginx',
       'cert-manager.io/cluster-issuer': 'letsencrypt',
+      // A URL the host controller calls, outside the host cluster: kept.
+      'nginx.ingress.kubernetes.io/auth-url': 'https://auth.example.com/check?rd=$escaped_request_uri',
     };
     expect(annotationsOf(translate(ingress({}, annotations)))).toMatchObject(annotations);
   });
@@ -271,6 +273,36 @@ describe('ingressRefusal', () => {
       ingress({}, { [key]: 'location /x { alias /var/run/secrets/; }' }),
       `metadata.annotations[${JSON.stringify(key)}]: configuration snippets would run in the host's shared ingress controller`,
     ]),
+    ...[
+      [
+        'http://169.254.169.254/latest/meta-data/',
+        '169.254.169.254 is a loopback, link-local or unspecified address',
+      ],
+      [
+        'http://admin.kube-system.svc.cluster.local/auth',
+        "admin.kube-system.svc.cluster.local is in a private-use domain, which the host's own resolvers answer",
+      ],
+      [
+        'https://10.0.0.5/auth',
+        '10.0.0.5 is a private address (the host admin may allow it with --allowed-endpoint-cidr)',
+      ],
+      ['[::1]:8080', '::1 is a loopback, link-local or unspecified address'],
+      ['http://$host/auth', '"http://$host/auth" names no fixed host the syncer can judge'],
+    ].map(([url, why]): [string, KubeObject, string] => [
+      `an ingress-nginx auth-url the host controller would call inside the host (${url})`,
+      ingress({}, { 'nginx.ingress.kubernetes.io/auth-url': url! }),
+      `metadata.annotations["nginx.ingress.kubernetes.io/auth-url"]: ${why}`,
+    ]),
+    [
+      'an ingress-nginx mirror target inside the host',
+      ingress({}, { 'nginx.ingress.kubernetes.io/mirror-target': 'http://web.host-ns:8080$request_uri' }),
+      'metadata.annotations["nginx.ingress.kubernetes.io/mirror-target"]: web.host-ns names a Service of the host cluster (<service>.<namespace>)',
+    ],
+    [
+      "an ALB IngressGroup (a load balancer shared with the host's other Ingresses)",
+      ingress({}, { 'alb.ingress.kubernetes.io/group.name': 'shared' }),
+      'metadata.annotations["alb.ingress.kubernetes.io/group.name"]: would join a load balancer shared with the host\'s other Ingresses',
+    ],
     [
       'an NGINX Inc. basic-auth secret in another namespace',
       ingress({}, { 'nginx.org/basic-auth-secret': 'other/users' }),

@@ -1,3 +1,5 @@
+import { DEFAULT_DENIED_ENDPOINT_CIDRS, hostNameRefusal } from '../shared/address-policy.ts';
+import { cidrContainsIP, parseCidr, parseIP } from '../../util/ip.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
 import { hostName } from '../../naming/names.ts';
@@ -85,6 +87,23 @@ const OTHER_SNIPPET_ANNOTATIONS = new Set([
   'haproxy.org/backend-config-snippet',
   'haproxy-ingress.github.io/config-backend',
 ]);
+/**
+ * ingress-nginx annotations holding a URL the host controller itself calls (external auth, request
+ * mirroring), from inside the host cluster: held to the rules of an ExternalName (no cloud metadata,
+ * no host Service or pod, no private address), as a backend is (CVE-2021-25740 by another route).
+ */
+const NGINX_URL_ANNOTATIONS = new Set([
+  `${NGINX}auth-url`,
+  `${NGINX}auth-signin`,
+  `${NGINX}mirror-target`,
+  `${NGINX}mirror-host`,
+]);
+/**
+ * AWS Load Balancer Controller: an IngressGroup is one load balancer shared by every Ingress naming
+ * it, whose rules any member may order before the others' (`group.order`): a trust boundary the
+ * controller's documentation draws around one team. Refused.
+ */
+const ALB_GROUP_NAME = 'alb.ingress.kubernetes.io/group.name';
 /**
  * NGINX Inc.'s NGINX Ingress Controller: a Secret of the Ingress's namespace (htpasswd, JWK). On the
  * host that namespace is the shared one: left as written, it could name a host Secret.
@@ -176,6 +195,12 @@ function rewrite(ingress: KubeObject, rename: RenameReference, where: IngressPla
       if (value === '' || value.includes('/'))
         throw new Refusal(`${field} must name a Secret of the Ingress's namespace`);
       out[key] = secret(value, field);
+    } else if (NGINX_URL_ANNOTATIONS.has(key)) {
+      const refusal = urlRefusal(value, where.hostNamespace);
+      if (refusal) throw new Refusal(`${field}: ${refusal}`);
+      out[key] = value;
+    } else if (key === ALB_GROUP_NAME) {
+      throw new Refusal(`${field}: would join a load balancer shared with the host's other Ingresses`);
     } else if (NGINX_SNIPPET_ANNOTATIONS.has(key) || OTHER_SNIPPET_ANNOTATIONS.has(key)) {
       throw new Refusal(`${field}: configuration snippets would run in the host's shared ingress controller`);
     } else if (key.startsWith(ALB_ACTIONS)) {
@@ -189,6 +214,29 @@ function rewrite(ingress: KubeObject, rename: RenameReference, where: IngressPla
     }
   }
   return { spec, annotations: out };
+}
+
+/** Why the host controller may not call this URL (or host name), or undefined; see NGINX_URL_ANNOTATIONS. */
+function urlRefusal(value: string, hostNamespace: string): string | undefined {
+  // The authority, read by hand: nginx takes variables ($request_uri) in these URLs, which a URL
+  // parser refuses.
+  const authority = value
+    .trim()
+    .replace(/^[a-z][a-z0-9+.-]*:\/\//i, '')
+    .split(/[/?#]/)[0]!
+    .replace(/^[^@]*@/, '');
+  const host = authority.startsWith('[')
+    ? authority.slice(1, authority.indexOf(']'))
+    : authority.split(/[:$]/)[0]!;
+  // A variable there is filled in from the request (its Host header): any address at all.
+  if (!host || authority.split(':')[0]!.includes('$'))
+    return `${JSON.stringify(value)} names no fixed host the syncer can judge`;
+  const denied = DEFAULT_DENIED_ENDPOINT_CIDRS.map(parseCidr).filter((b) => b !== undefined);
+  const isDeniedAddress = (ip: string) => {
+    const address = parseIP(ip);
+    return !!address && denied.some((b) => cidrContainsIP(b, address));
+  };
+  return hostNameRefusal(host, { isDeniedAddress, hostNamespace });
 }
 
 /**
