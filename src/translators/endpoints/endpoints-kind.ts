@@ -5,7 +5,7 @@ import { createHostCopy } from '../../sync/engine.ts';
 import type { KindSpec, Placement, ReconcileContext, SyncResult } from '../../sync/kind.ts';
 import { isNotFound } from '../../kube/errors.ts';
 import { OBJECT_NAME_ANNOTATION } from '../../naming/labels.ts';
-import { managedCopiesScope, namespacedToHost, ownedVirtualKey } from '../../sync/mappers.ts';
+import { managedCopiesScope, namespacedToHost } from '../../sync/mappers.ts';
 import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
 import {
   reportDropped,
@@ -15,6 +15,7 @@ import {
   type AddressPolicy,
 } from '../shared/address-policy.ts';
 import { sameJson } from '../shared/host-metadata.ts';
+import { hostServiceCopies, ownHostService } from '../shared/service-copies.ts';
 import { hostEndpointsFor } from './translate.ts';
 
 const ENDPOINTS = Resources.endpoints;
@@ -47,16 +48,7 @@ export function endpointsKind(where: Placement, addressBounds: EndpointAddressBo
     relations: [
       { name: 'services', cluster: 'virtual', type: Resources.services, keys: (svc) => [objectKey(svc)] },
       // The copy waits for its Service's host copy, and goes with it.
-      {
-        name: 'host-services',
-        cluster: 'host',
-        type: Resources.services,
-        scope: managedCopiesScope(where),
-        keys: (svc) => {
-          const key = ownedVirtualKey(svc, where, Resources.services);
-          return key ? [key] : [];
-        },
-      },
+      hostServiceCopies(where, (service) => [service]),
     ],
 
     setup(env) {
@@ -72,8 +64,7 @@ export function endpointsKind(where: Placement, addressBounds: EndpointAddressBo
     wanted(ctx, virtual) {
       if (!virtual || ctx.key === KUBERNETES) return false;
       if (!takesTenantEndpoints(virtualServices.store.get(ctx.key))) return false;
-      const hostService = hostServices.store.get(`${ctx.hostNamespace}/${ctx.hostName}`);
-      return hostService !== undefined && ownedVirtualKey(hostService, where, Resources.services) === ctx.key;
+      return ownHostService(hostServices, where, ctx.virtualNamespace, ctx.virtualName) !== undefined;
     },
 
     /**
@@ -85,8 +76,8 @@ export function endpointsKind(where: Placement, addressBounds: EndpointAddressBo
      */
     async replaceInTheWay(ctx, inTheWay): Promise<boolean> {
       if (inTheWay.metadata?.annotations?.[OBJECT_NAME_ANNOTATION]) return false;
-      const hostService = hostServices.store.get(`${ctx.hostNamespace}/${ctx.hostName}`);
-      if (!hostService || ownedVirtualKey(hostService, where, Resources.services) !== ctx.key) return false;
+      const hostService = ownHostService(hostServices, where, ctx.virtualNamespace, ctx.virtualName);
+      if (!hostService) return false;
       if (Object.keys((hostService.spec as { selector?: object } | undefined)?.selector ?? {}).length > 0)
         return false;
       try {

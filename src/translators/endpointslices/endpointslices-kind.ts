@@ -3,10 +3,9 @@ import type { Informer } from '../../informer/informer.ts';
 import { objectKey, type KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
 import { MANAGED_BY_LABEL } from '../../naming/labels.ts';
-import { hostName } from '../../naming/names.ts';
 import { createHostCopy } from '../../sync/engine.ts';
 import type { KindSpec, Placement, ReconcileContext, SyncResult } from '../../sync/kind.ts';
-import { managedCopiesScope, namespacedToHost, ownedVirtualKey } from '../../sync/mappers.ts';
+import { namespacedToHost } from '../../sync/mappers.ts';
 import type { MetadataPlan } from '../../sync/metadata-sync.ts';
 import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
 import {
@@ -20,6 +19,7 @@ import {
   reportDropped,
 } from '../shared/address-policy.ts';
 import { sameJson } from '../shared/host-metadata.ts';
+import { hostServiceCopies, ownHostService } from '../shared/service-copies.ts';
 import { malformedEndpointSlice } from '../shared/shape.ts';
 import {
   hostEndpointSliceFor,
@@ -119,16 +119,6 @@ export function endpointSlicesKind(where: Placement, addressBounds: EndpointAddr
   const slicesBy = (index: string, value: string): string[] =>
     virtualSlices ? virtualSlices.store.byIndex(index, value).map(objectKey) : [];
 
-  /** The host Service of a virtual Service, when it exists and is provably that Service's copy. */
-  function ownHostService(namespace: string, service: string): KubeObject | undefined {
-    const host = hostServices.store.get(
-      `${where.hostNamespace}/${hostName(service, namespace, where.vcName)}`,
-    );
-    return host && ownedVirtualKey(host, where, Resources.services) === `${namespace}/${service}`
-      ? host
-      : undefined;
-  }
-
   async function desired(ctx: ReconcileContext, virtual: KubeObject): Promise<KubeObject> {
     refuseMalformed(virtual);
     const { slice, dropped } = hostEndpointSliceFor(virtual, place(ctx), policy);
@@ -150,16 +140,7 @@ export function endpointSlicesKind(where: Placement, addressBounds: EndpointAddr
         keys: (svc) => slicesBy(BY_SERVICE, objectKey(svc)),
       },
       // A copy waits for its Service's host copy, and goes with it.
-      {
-        name: 'host-services',
-        cluster: 'host',
-        type: Resources.services,
-        scope: managedCopiesScope(where),
-        keys: (svc) => {
-          const key = ownedVirtualKey(svc, where, Resources.services);
-          return key ? slicesBy(BY_SERVICE, key) : [];
-        },
-      },
+      hostServiceCopies(where, (service) => slicesBy(BY_SERVICE, service)),
       // Endpoints are vetted against pod IPs: a tenant pod getting its IP, or a pod of another
       // tenant taking an IP a slice lists, changes which endpoints may be copied.
       {
@@ -201,7 +182,7 @@ export function endpointSlicesKind(where: Placement, addressBounds: EndpointAddr
       if (serviceKey === KUBERNETES) return false;
       return (
         takesTenantEndpoints(virtualServices.store.get(serviceKey)) &&
-        ownHostService(ctx.virtualNamespace, service) !== undefined
+        ownHostService(hostServices, where, ctx.virtualNamespace, service) !== undefined
       );
     },
 

@@ -1,5 +1,4 @@
-import { DEFAULT_DENIED_ENDPOINT_CIDRS, hostNameRefusal } from '../shared/address-policy.ts';
-import { cidrContainsIP, parseCidr, parseIP } from '../../util/ip.ts';
+import { deniedByBounds, DEFAULT_DENIED_ENDPOINT_CIDRS, hostNameRefusal } from '../shared/address-policy.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
 import { hostName } from '../../naming/names.ts';
@@ -231,11 +230,7 @@ function urlRefusal(value: string, hostNamespace: string): string | undefined {
   // A variable there is filled in from the request (its Host header): any address at all.
   if (!host || authority.split(':')[0]!.includes('$'))
     return `${JSON.stringify(value)} names no fixed host the syncer can judge`;
-  const denied = DEFAULT_DENIED_ENDPOINT_CIDRS.map(parseCidr).filter((b) => b !== undefined);
-  const isDeniedAddress = (ip: string) => {
-    const address = parseIP(ip);
-    return !!address && denied.some((b) => cidrContainsIP(b, address));
-  };
+  const isDeniedAddress = deniedByBounds({ denied: DEFAULT_DENIED_ENDPOINT_CIDRS, allowed: [] });
   return hostNameRefusal(host, { isDeniedAddress, hostNamespace });
 }
 

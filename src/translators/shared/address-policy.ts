@@ -174,9 +174,14 @@ export function externalNameRefusal(
   bounds: EndpointAddressBounds,
   hostNamespace: string,
 ): string | undefined {
+  return hostNameRefusal(externalName, { isDeniedAddress: deniedByBounds(bounds), hostNamespace });
+}
+
+/** Whether an address is in a denied block and no allowed one (by value; undefined for no IP). */
+export function deniedByBounds(bounds: EndpointAddressBounds): (ip: string) => boolean {
   const denied = blocks(bounds.denied);
   const allowed = blocks(bounds.allowed);
-  const isDeniedAddress = (ip: string) => {
+  return (ip) => {
     const address = parseIP(ip);
     return (
       !!address &&
@@ -184,7 +189,6 @@ export function externalNameRefusal(
       !allowed.some((b) => cidrContainsIP(b, address))
     );
   };
-  return hostNameRefusal(externalName, { isDeniedAddress, hostNamespace });
 }
 
 /** A pod's IPs, from its status (podIP and podIPs), without repeats. */
@@ -251,8 +255,7 @@ export function tenantAddressPolicy(
     pods.addIndexer(HOST_POD_IP_INDEX, (pod) => podIPs(pod).map((ip) => ipKey(ip) ?? ip));
     indexed.add(pods);
   }
-  const denied = blocks(bounds.denied);
-  const allowed = blocks(bounds.allowed);
+  const denied = deniedByBounds(bounds);
   return {
     virtualPods,
     foreignHostPods: foreign,
@@ -270,9 +273,7 @@ export function tenantAddressPolicy(
     },
     isForeignPodIP: (ip) => foreign.store.byIndex(HOST_POD_IP_INDEX, ipKey(ip) ?? ip).length > 0,
     isDeniedAddress(ip) {
-      const address = parseIP(ip);
-      if (!address || !denied.some((b) => cidrContainsIP(b, address))) return false;
-      if (allowed.some((b) => cidrContainsIP(b, address))) return false;
+      if (!denied(ip)) return false;
       // The host kubelet wrote these IPs (the virtual pod's status is the tenant's to write).
       return ownPods.store.byIndex(HOST_POD_IP_INDEX, ipKey(ip) ?? ip).length === 0;
     },
