@@ -19,6 +19,7 @@ import {
   reportDropped,
 } from '../shared/address-policy.ts';
 import { sameJson } from '../shared/host-metadata.ts';
+import { ipKey } from '../../util/ip.ts';
 import { hostServiceCopies, ownHostService } from '../shared/service-copies.ts';
 import { malformedEndpointSlice } from '../shared/shape.ts';
 import {
@@ -70,8 +71,11 @@ const slicePodKeys = (slice: KubeObject): string[] =>
         ]
       : [],
   );
+/** A slice's addresses by value (ipKey), as a pod's IPs are looked up in it however either is written. */
 const sliceAddresses = (slice: KubeObject): string[] =>
-  endpointsOf(slice).flatMap((e) => e.addresses.filter((a): a is string => typeof a === 'string'));
+  endpointsOf(slice).flatMap((e) =>
+    e.addresses.filter((a): a is string => typeof a === 'string').map((a) => ipKey(a) ?? a),
+  );
 
 /**
  * The host copy's labels that are the syncer's alone (pinnedSliceLabels) always take the syncer's
@@ -154,7 +158,7 @@ export function endpointSlicesKind(where: Placement, addressBounds: EndpointAddr
         cluster: 'host',
         type: Resources.pods,
         scope: foreignHostPods(where),
-        keys: (pod) => podIPs(pod).flatMap((ip) => slicesBy(BY_ADDRESS, ip)),
+        keys: (pod) => podIPs(pod).flatMap((ip) => slicesBy(BY_ADDRESS, ipKey(ip) ?? ip)),
       },
     ],
 
