@@ -268,10 +268,10 @@ function planMap(rules: MapRules, s: MapState): MapPlan {
     const onHost = Object.hasOwn(s.host, key);
     if (s.record && onHost && !s.record.has(key)) {
       write(key, own(s.host, key), false);
-      showHostKey(rules, s, key, out.up);
+      showHostKey(rules, s, last, key, out.up);
       continue;
     }
-    if (!onHost && showHostKey(rules, s, key, out.up)) continue;
+    if (!onHost && showHostKey(rules, s, last, key, out.up)) continue;
     const virtualKey = rules.toVirtual(key);
     const hostChanged = last?.record?.has(key) === true && own(s.host, key) !== own(last.host, key);
     const tenantChanged =
@@ -290,9 +290,15 @@ function planMap(rules: MapRules, s: MapState): MapPlan {
  * Shows the tenant what the host did to one of its own keys since `last` (rule 2): sets `up` for the
  * key's virtual key and says whether it did. A key removed on the host is removed from the virtual
  * object only while that still holds the host's old value; otherwise the tenant's value is its own.
+ * `last` is planMap's: the snapshot, only when both it and the host carry records.
  */
-function showHostKey(rules: MapRules, s: MapState, key: string, up: MapPlan['up']): boolean {
-  const last = s.record && s.last?.record ? s.last : undefined;
+function showHostKey(
+  rules: MapRules,
+  s: MapState,
+  last: MapState['last'],
+  key: string,
+  up: MapPlan['up'],
+): boolean {
   const virtualKey = rules.toVirtual(key);
   if (!last || virtualKey === undefined || rules.hostOnly(key)) return false;
   // Only a key that was the host's at `last` (on the host, unrecorded) or is new on the host since.

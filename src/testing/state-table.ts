@@ -23,24 +23,32 @@ export const HOST_NS = 'host-ns';
 export type Seed = readonly [ResourceType, KubeObject];
 
 /**
- * The host copy of the virtual pod `namespace/name` as the pods kind makes it (name, managed-by,
- * object annotations), with the IP the host kubelet gave it, if any: for kinds that check a pod is
- * this virtual cluster's without running the pods kind.
+ * The metadata of a host copy as a to-host kind writes it (name, managed-by, object annotations) for
+ * the virtual object `namespace/name` of `kind` (`Pod`, `Service`), made by virtual cluster `vc`.
+ */
+function hostCopyMetadata(kind: string, namespace: string, name: string, vc = VC) {
+  return {
+    name: `${name}-x-${namespace}-x-${VC}`,
+    namespace: HOST_NS,
+    labels: { 'vcluster.loft.sh/managed-by': vc },
+    annotations: {
+      'vcluster.loft.sh/object-name': name,
+      'vcluster.loft.sh/object-namespace': namespace,
+      'vcluster.loft.sh/object-kind': `/v1, Kind=${kind}`,
+    },
+  };
+}
+
+/**
+ * The host copy of the virtual pod `namespace/name` as the pods kind makes it, with the IP the host
+ * kubelet gave it, if any: for kinds that check a pod is this virtual cluster's without running the
+ * pods kind.
  */
 export function ownHostPod(namespace: string, name: string, ip?: string): Seed {
   return [
     Resources.pods,
     {
-      metadata: {
-        name: `${name}-x-${namespace}-x-${VC}`,
-        namespace: HOST_NS,
-        labels: { 'vcluster.loft.sh/managed-by': VC },
-        annotations: {
-          'vcluster.loft.sh/object-name': name,
-          'vcluster.loft.sh/object-namespace': namespace,
-          'vcluster.loft.sh/object-kind': '/v1, Kind=Pod',
-        },
-      },
+      metadata: hostCopyMetadata('Pod', namespace, name),
       spec: { containers: [] },
       status: ip ? { podIP: ip } : {},
     },
@@ -48,25 +56,13 @@ export function ownHostPod(namespace: string, name: string, ip?: string): Seed {
 }
 
 /**
- * The host copy of a virtual Service, as the services kind makes it (labels, ownership record); with
- * `vc`, the same host name held by another virtual cluster's copy (host names are ambiguous).
+ * The host copy of a virtual Service, as the services kind makes it; with `vc`, the same host name
+ * held by another virtual cluster's copy (host names are ambiguous).
  */
 export function ownHostService(namespace: string, name: string, vc = VC): Seed {
   return [
     Resources.services,
-    {
-      metadata: {
-        name: `${name}-x-${namespace}-x-${VC}`,
-        namespace: HOST_NS,
-        labels: { 'vcluster.loft.sh/managed-by': vc },
-        annotations: {
-          'vcluster.loft.sh/object-name': name,
-          'vcluster.loft.sh/object-namespace': namespace,
-          'vcluster.loft.sh/object-kind': '/v1, Kind=Service',
-        },
-      },
-      spec: { ports: [{ port: 5432 }] },
-    },
+    { metadata: hostCopyMetadata('Service', namespace, name, vc), spec: { ports: [{ port: 5432 }] } },
   ];
 }
 
