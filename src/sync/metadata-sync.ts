@@ -402,14 +402,9 @@ export class LastSynced {
    * overwritten again and again.
    */
   set(kind: string, virtualKey: string, virtual: WithMetadata, host: WithMetadata, plan: MetadataPlan): void {
-    if (!uidOf(virtual) || !uidOf(host)) return;
-    const metadata = copySnapshot({ virtual: plan.virtual ?? complete(virtual), host: plan.host });
-    // Shared parts are frozen; get() hands out copies, as it always did.
-    this.parts?.shareParts(metadata as unknown as Record<string, unknown>);
-    this.cache.set(cacheKey(kind, virtualKey), {
-      virtualUid: uidOf(virtual),
-      hostUid: uidOf(host),
-      metadata,
+    this.remember(kind, virtualKey, virtual, host, {
+      virtual: plan.virtual ?? complete(virtual),
+      host: plan.host,
     });
   }
 
@@ -418,8 +413,19 @@ export class LastSynced {
    * plan then sees a host change made before it as a change (see SyncResult.created).
    */
   setCreated(kind: string, virtualKey: string, virtual: WithMetadata, host: WithMetadata): void {
+    this.remember(kind, virtualKey, virtual, host, { virtual: complete(virtual), host: complete(host) });
+  }
+
+  private remember(
+    kind: string,
+    virtualKey: string,
+    virtual: WithMetadata,
+    host: WithMetadata,
+    snapshot: MetadataSnapshot,
+  ): void {
     if (!uidOf(virtual) || !uidOf(host)) return;
-    const metadata = copySnapshot({ virtual: complete(virtual), host: complete(host) });
+    const metadata = copySnapshot(snapshot);
+    // Shared parts are frozen; get() hands out copies, as it always did.
     this.parts?.shareParts(metadata as unknown as Record<string, unknown>);
     this.cache.set(cacheKey(kind, virtualKey), {
       virtualUid: uidOf(virtual),

@@ -22,7 +22,6 @@ import {
   isSyncerVolume,
   refusalOf,
   updatedHostSpec,
-  type HeldClaim,
   virtualVolumeStatusFor,
   volumeSpecOf,
 } from './translate.ts';
@@ -64,28 +63,28 @@ export function persistentVolumesKind(options: PersistentVolumeOptions, where: P
     if (refusal) throw new TerminalError(refusal);
   }
 
-  /**
-   * The host name of the claim the volume is reserved for must be free or held by that very claim's
-   * copy: host names are ambiguous, and a pre-bound volume is bound to whatever claim has the name.
-   */
-  function refuseForeignClaim(virtual: KubeObject): HeldClaim | undefined {
-    const key = claimKeyOf(virtual);
-    if (!key) return undefined;
-    const [namespace = '', name = ''] = key.split('/');
-    const held = hostClaims.store.get(`${where.hostNamespace}/${hostName(name, namespace, where.vcName)}`);
-    if (held && ownedVirtualKey(held, where, CLAIMS) !== key)
-      throw new TerminalError(
-        `spec.claimRef: the host name of claim "${key}" is held by another object; the volume is not synced`,
-      );
-    return held && { name: held.metadata?.name ?? '' };
-  }
-
   /** The host name of the claim a volume is reserved for. */
   function claimHostName(virtual: KubeObject): string | undefined {
     const key = claimKeyOf(virtual);
     if (!key) return undefined;
     const [namespace = '', name = ''] = key.split('/');
     return hostName(name, namespace, where.vcName);
+  }
+
+  /**
+   * Whether the host claim of the claim the volume is reserved for is there, as that claim's copy.
+   * Its host name must be free or held by that copy: host names are ambiguous, and a pre-bound volume
+   * is bound to whatever claim has the name.
+   */
+  function claimCopyReady(virtual: KubeObject): boolean {
+    const key = claimKeyOf(virtual);
+    const held = key && hostClaims.store.get(`${where.hostNamespace}/${claimHostName(virtual)}`);
+    if (!held) return false;
+    if (ownedVirtualKey(held, where, CLAIMS) !== key)
+      throw new TerminalError(
+        `spec.claimRef: the host name of claim "${key}" is held by another object; the volume is not synced`,
+      );
+    return true;
   }
 
   async function deleteHostVolume(ctx: ReconcileContext, host: KubeObject): Promise<boolean> {
@@ -146,8 +145,8 @@ export function persistentVolumesKind(options: PersistentVolumeOptions, where: P
         ctx.log.debug('the volume is not reserved for a claim yet; no host copy');
         return {};
       }
-      const held = refuseForeignClaim(virtual!);
-      return createHostCopy(ctx, spec, hostVolumeFor(virtual!, place(ctx), hostClassOf(virtual!), held));
+      const ready = claimCopyReady(virtual!);
+      return createHostCopy(ctx, spec, hostVolumeFor(virtual!, place(ctx), hostClassOf(virtual!), ready));
     },
 
     async update(ctx, source, host): Promise<SyncResult> {
@@ -160,11 +159,8 @@ export function persistentVolumesKind(options: PersistentVolumeOptions, where: P
       }
       // A copy already pre-bound to the claim's host name keeps it (it is bound, or about to be: a
       // claim copy missing from the cache for a moment must not release it).
-      const named = volumeSpecOf(host).claimRef?.name;
-      const held =
-        refuseForeignClaim(virtual) ??
-        (named && named === claimHostName(virtual) ? { name: named } : undefined);
-      const desired = hostVolumeFor(virtual, place(ctx), hostClassOf(virtual), held);
+      const ready = claimCopyReady(virtual) || volumeSpecOf(host).claimRef?.name === claimHostName(virtual);
+      const desired = hostVolumeFor(virtual, place(ctx), hostClassOf(virtual), ready);
       const plan = ctx.planMetadata(virtual, host, desired);
       if (plan.hostChanged || !hostVolumeInSync(desired, host)) {
         try {

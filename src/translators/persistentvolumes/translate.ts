@@ -182,7 +182,7 @@ export function hostVolumeFor(
   virtual: KubeObject,
   where: { vcName: string; hostNamespace: string; hostName: string },
   hostClassName?: string,
-  heldClaim?: HeldClaim,
+  claimCopyReady = false,
 ): KubeObject {
   const meta = virtual.metadata ?? {};
   const v = volumeSpecOf(virtual);
@@ -201,17 +201,16 @@ export function hostVolumeFor(
     // name of the volume's own, which no claim has: a pre-bound volume is bound to whatever claim has
     // the name it names, and host names are ambiguous (another virtual cluster's claim could come
     // under that name first).
-    const held = heldClaim?.name === hostName(name, namespace, where.vcName) ? heldClaim : undefined;
     spec.claimRef = {
       apiVersion: 'v1',
       kind: 'PersistentVolumeClaim',
       namespace: where.hostNamespace,
-      name:
-        held?.name ??
-        absentReferenceName(`PersistentVolume/${meta.name}/${meta.uid}`, {
-          kind: 'PersistentVolumeClaim',
-          name: claimKey,
-        }),
+      name: claimCopyReady
+        ? hostName(name, namespace, where.vcName)
+        : absentReferenceName(`PersistentVolume/${meta.name}/${meta.uid}`, {
+            kind: 'PersistentVolumeClaim',
+            name: claimKey,
+          }),
     };
   }
   return {
@@ -224,11 +223,6 @@ export function hostVolumeFor(
     ),
     spec,
   };
-}
-
-/** The host copy of the claim a volume is reserved for, proven to be that claim's copy. */
-export interface HeldClaim {
-  name: string;
 }
 
 /** True when every field desired sets has that value in current (server defaults are left be). */

@@ -3,8 +3,8 @@ import type { KubeObject } from '../../kube/object.ts';
 import { splitKey } from '../../kube/object.ts';
 import type { Pod } from '../../kube/types.ts';
 import type { BuiltKind } from '../../sync/kind.ts';
-import { classWithheld, FROM_HOST_LABEL, offersClass, type RefusedObject } from '../shared/from-host.ts';
-import { MANAGED_BY_LABEL, type LabelSelector } from '../../naming/labels.ts';
+import { classWithheld, FROM_HOST_LABEL, isHostsOwnClass, offersClass } from '../shared/from-host.ts';
+import type { LabelSelector } from '../../naming/labels.ts';
 import { isSystemPriorityClass } from '../priorityclasses/translate.ts';
 import type { ReferenceJudge, ReferenceVerdict } from './reference-safety.ts';
 
@@ -31,7 +31,7 @@ type ClassVerdict =
   | { state: 'ready'; hostName: string }
   | { state: 'waiting'; message: string }
   | { state: 'drop' }
-  | { state: 'withheld'; message: string };
+  | { state: 'withheld'; exists: boolean };
 
 /**
  * Which host priority class and service account a pod runs with, when those kinds are synced:
@@ -91,9 +91,11 @@ export class PodHostIdentity {
     const withheld: string[] = [];
     const waiting: string[] = [];
     const named = { words: 'pod', name: pod.metadata?.name ?? '' };
-    const cls = this.classVerdict(pod.spec?.priorityClassName, named);
+    const priority = pod.spec?.priorityClassName;
+    const cls = this.classVerdict(priority);
     if (cls.state === 'waiting') waiting.push(cls.message);
-    if (cls.state === 'withheld' && !running) withheld.push(cls.message);
+    if (cls.state === 'withheld' && !running)
+      withheld.push(classWithheld(named, 'PriorityClass', priority ?? '', cls.exists));
     const runtime = pod.spec?.runtimeClassName;
     const shownRuntimes = this.shownRuntimeClasses;
     if (runtime && !running && shownRuntimes && !isShown(shownRuntimes, runtime))
@@ -106,7 +108,7 @@ export class PodHostIdentity {
 
   /** The host class a virtual class name stands for, or undefined to drop it. */
   priorityClassNameFor(name: string): string | undefined {
-    const verdict = this.classVerdict(name, { words: 'pod', name: '' });
+    const verdict = this.classVerdict(name);
     return verdict.state === 'ready' ? verdict.hostName : undefined;
   }
 
@@ -118,7 +120,7 @@ export class PodHostIdentity {
     return hostKey ? splitKey(hostKey).name : undefined;
   }
 
-  private classVerdict(name: string | undefined, pod: RefusedObject): ClassVerdict {
+  private classVerdict(name: string | undefined): ClassVerdict {
     if (this.enforcedPriorityClass) return { state: 'ready', hostName: this.enforcedPriorityClass };
     if (!name || isSystemPriorityClass(name)) return { state: 'drop' };
     const virtual = this.virtualClasses?.store.get(name);
@@ -141,11 +143,7 @@ export class PodHostIdentity {
       return { state: 'ready', hostName: name };
     // As in vCluster: while an admin's selector limits the host classes, a pod naming any other class
     // waits with a warning (without one, the class is dropped, as without these kinds).
-    if (shown?.selector)
-      return {
-        state: 'withheld',
-        message: classWithheld(pod, 'PriorityClass', name, hostClassExists(shown, name)),
-      };
+    if (shown?.selector) return { state: 'withheld', exists: hostClassExists(shown, name) };
     return { state: 'drop' };
   }
 
@@ -166,8 +164,6 @@ function isShown(shown: ShownHostClasses, name: string): boolean {
   return hostClassExists(shown, name) && offersClass(shown.selector, shown.informer.store.get(name)!);
 }
 
-/** Whether the host has its own class of that name (a copy some virtual cluster made is not one). */
-function hostClassExists(shown: ShownHostClasses, name: string): boolean {
-  const host = shown.informer.store.get(name);
-  return host !== undefined && host.metadata?.labels?.[MANAGED_BY_LABEL] === undefined;
-}
+/** Whether the host has its own class of that name (see isHostsOwnClass). */
+const hostClassExists = (shown: ShownHostClasses, name: string): boolean =>
+  isHostsOwnClass(shown.informer.store.get(name));

@@ -2,7 +2,11 @@ import { TerminalError } from '../../controller/errors.ts';
 import { isApiError } from '../../kube/errors.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import type { ResourceType } from '../../kube/resources.ts';
-import { OBJECT_HOST_NAME_ANNOTATION, OBJECT_HOST_NAMESPACE_ANNOTATION } from '../../naming/labels.ts';
+import {
+  MANAGED_BY_LABEL,
+  OBJECT_HOST_NAME_ANNOTATION,
+  OBJECT_HOST_NAMESPACE_ANNOTATION,
+} from '../../naming/labels.ts';
 import { field } from '../../config/fields.ts';
 import type { LabelSelector } from '../../naming/labels.ts';
 import {
@@ -229,6 +233,10 @@ export function unofferedDefaultClass(
 /** Whether a host class is marked the default by one of these annotations (set to "true"). */
 export const isMarkedDefault = (cls: KubeObject, markedBy: readonly string[]): boolean =>
   markedBy.some((a) => cls.metadata?.annotations?.[a] === 'true');
+
+/** Whether a host class is the host's own: there, and not a copy some virtual cluster made. */
+export const isHostsOwnClass = (cls: KubeObject | undefined): cls is KubeObject =>
+  cls !== undefined && cls.metadata?.labels?.[MANAGED_BY_LABEL] === undefined;
 
 /** The reason of the events saying an object waits for a class an admin's selector withholds (vCluster's). */
 export const CLASS_WITHHELD_REASON = 'SyncWarning';

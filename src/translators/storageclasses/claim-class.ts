@@ -1,13 +1,13 @@
 import type { Informer } from '../../informer/informer.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
-import { MANAGED_BY_LABEL } from '../../naming/labels.ts';
 import type { BuiltKind, Mapper, SyncEnvironment } from '../../sync/kind.ts';
 import {
   classWithheld,
   defaultClassNotOffered,
   FROM_HOST_LABEL,
   hostClassSelectorOf,
+  isHostsOwnClass,
   isMarkedDefault,
   offersClass,
   unofferedDefaultClass,
@@ -79,7 +79,7 @@ export class ClaimClassResolver {
           };
     }
     const host = this.hostClasses.store.get(name);
-    const exists = host !== undefined && host.metadata?.labels?.[MANAGED_BY_LABEL] === undefined;
+    const exists = isHostsOwnClass(host);
     if (this.offered && !(exists && offersClass(this.offered, host))) {
       return {
         state: 'withheld',
