@@ -69,6 +69,9 @@ export function ipKey(ip: string): string | undefined {
   return address && `${address.v6 ? 6 : 4}/${address.value.toString(16)}`;
 }
 
+/** An index key for what may be an IP address: its ipKey, or the text itself when it is no IP. */
+export const ipIndexKey = (text: string): string => ipKey(text) ?? text;
+
 /** Whether two strings are the same IP address (see ipKey). */
 export const sameIP = (a: string, b: string): boolean => {
   const key = ipKey(a);

@@ -19,7 +19,7 @@ import {
   reportDropped,
 } from '../shared/address-policy.ts';
 import { sameJson } from '../shared/host-metadata.ts';
-import { ipKey } from '../../util/ip.ts';
+import { ipIndexKey } from '../../util/ip.ts';
 import { hostServiceCopies, ownHostService } from '../shared/service-copies.ts';
 import { malformedEndpointSlice } from '../shared/shape.ts';
 import {
@@ -74,7 +74,7 @@ const slicePodKeys = (slice: KubeObject): string[] =>
 /** A slice's addresses by value (ipKey), as a pod's IPs are looked up in it however either is written. */
 const sliceAddresses = (slice: KubeObject): string[] =>
   endpointsOf(slice).flatMap((e) =>
-    e.addresses.filter((a): a is string => typeof a === 'string').map((a) => ipKey(a) ?? a),
+    e.addresses.filter((a): a is string => typeof a === 'string').map(ipIndexKey),
   );
 
 /**
@@ -158,7 +158,7 @@ export function endpointSlicesKind(where: Placement, addressBounds: EndpointAddr
         cluster: 'host',
         type: Resources.pods,
         scope: foreignHostPods(where),
-        keys: (pod) => podIPs(pod).flatMap((ip) => slicesBy(BY_ADDRESS, ipKey(ip) ?? ip)),
+        keys: (pod) => podIPs(pod).flatMap((ip) => slicesBy(BY_ADDRESS, ipIndexKey(ip))),
       },
     ],
 

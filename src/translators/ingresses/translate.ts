@@ -215,6 +215,9 @@ function rewrite(ingress: KubeObject, rename: RenameReference, where: IngressPla
   return { spec, annotations: out };
 }
 
+/** The private and shared ranges a host controller must not be sent to (no admin allow-list here). */
+const isPrivateAddress = deniedByBounds({ denied: DEFAULT_DENIED_ENDPOINT_CIDRS, allowed: [] });
+
 /** Why the host controller may not call this URL (or host name), or undefined; see NGINX_URL_ANNOTATIONS. */
 function urlRefusal(value: string, hostNamespace: string): string | undefined {
   // The authority, read by hand: nginx takes variables ($request_uri) in these URLs, which a URL
@@ -230,8 +233,7 @@ function urlRefusal(value: string, hostNamespace: string): string | undefined {
   // A variable there is filled in from the request (its Host header): any address at all.
   if (!host || authority.split(':')[0]!.includes('$'))
     return `${JSON.stringify(value)} names no fixed host the syncer can judge`;
-  const isDeniedAddress = deniedByBounds({ denied: DEFAULT_DENIED_ENDPOINT_CIDRS, allowed: [] });
-  return hostNameRefusal(host, { isDeniedAddress, hostNamespace });
+  return hostNameRefusal(host, { isDeniedAddress: isPrivateAddress, hostNamespace });
 }
 
 /**

@@ -8,7 +8,7 @@ import type { Placement, ReconcileContext, SyncEnvironment } from '../../sync/ki
 import { ownedVirtualKey } from '../../sync/mappers.ts';
 import {
   cidrContainsIP,
-  ipKey,
+  ipIndexKey,
   parseCidr,
   parseIP,
   parseIPv4,
@@ -252,7 +252,7 @@ export function tenantAddressPolicy(
   const foreign = env.informers.get(env.host, Resources.pods, foreignHostPods(env));
   for (const pods of [foreign, ownPods]) {
     if (indexed.has(pods)) continue;
-    pods.addIndexer(HOST_POD_IP_INDEX, (pod) => podIPs(pod).map((ip) => ipKey(ip) ?? ip));
+    pods.addIndexer(HOST_POD_IP_INDEX, (pod) => podIPs(pod).map(ipIndexKey));
     indexed.add(pods);
   }
   const denied = deniedByBounds(bounds);
@@ -271,11 +271,11 @@ export function tenantAddressPolicy(
       if (holder && ownedVirtualKey(holder, env, Resources.pods) !== `${namespace}/${name}`) return undefined;
       return { hostName: host, ips: podIPs(pod) };
     },
-    isForeignPodIP: (ip) => foreign.store.byIndex(HOST_POD_IP_INDEX, ipKey(ip) ?? ip).length > 0,
+    isForeignPodIP: (ip) => foreign.store.byIndex(HOST_POD_IP_INDEX, ipIndexKey(ip)).length > 0,
     isDeniedAddress(ip) {
       if (!denied(ip)) return false;
       // The host kubelet wrote these IPs (the virtual pod's status is the tenant's to write).
-      return ownPods.store.byIndex(HOST_POD_IP_INDEX, ipKey(ip) ?? ip).length === 0;
+      return ownPods.store.byIndex(HOST_POD_IP_INDEX, ipIndexKey(ip)).length === 0;
     },
   };
 }
