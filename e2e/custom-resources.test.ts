@@ -58,6 +58,8 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
+  // Other suites' syncers watch the whole shared virtual cluster: leave nothing behind for them.
+  await mustKubectl('virtual', ['delete', 'namespace', ns, '--wait=false']).catch(() => undefined);
   await syncer?.stop();
   await mustKubectl('host', ['delete', `clusterissuers.${GROUP}`, issuer, '--ignore-not-found']);
   if (dir) rmSync(dir, { recursive: true, force: true });

@@ -1,6 +1,6 @@
-import { join } from 'node:path';
 import { hostName } from '../src/naming/names.ts';
 import { waitFor } from '../test/harness/clusters.ts';
+import { installGatewayApiCrds } from '../test/harness/gateway-api.ts';
 import {
   apply,
   createTenantNamespace,
@@ -11,16 +11,6 @@ import {
 } from '../test/harness/objects.ts';
 import { prepareHostNamespace, startSyncer, uniqueName, type SyncerProcess } from '../test/harness/syncer.ts';
 
-/** Gateway API v1.6.3, standard channel (see the file's header). */
-const CRDS = join(import.meta.dirname, '..', 'test', 'fixtures', 'gateway-api-crds.yaml');
-const CRD_NAMES = [
-  'gateways',
-  'httproutes',
-  'grpcroutes',
-  'tlsroutes',
-  'referencegrants',
-  'backendtlspolicies',
-].map((r) => `crd/${r}.gateway.networking.k8s.io`);
 const GROUP = 'gateway.networking.k8s.io';
 const ABSENT = /^vsyncer-absent-[0-9a-f]{20}$/;
 
@@ -41,12 +31,6 @@ const ns = uniqueName('gw');
 const other = uniqueName('gw-other');
 const host = (name: string, namespace = ns) => hostName(name, namespace, vc);
 let syncer: SyncerProcess;
-
-/** Installs the CRDs (server-side: they are too large for the last-applied annotation) and waits until served. */
-async function installCrds(cluster: Cluster): Promise<void> {
-  await mustKubectl(cluster, ['apply', '--server-side', '--force-conflicts', '-f', CRDS]);
-  await mustKubectl(cluster, ['wait', '--for=condition=Established', '--timeout=60s', ...CRD_NAMES]);
-}
 
 const object = <T>(cluster: Cluster, kind: string, name: string, namespace: string) =>
   getObject<T>(cluster, [kind, name, '-n', namespace]);
@@ -74,8 +58,8 @@ const condition = (type: string, reason: string) => ({
 
 beforeAll(async () => {
   // Other tests share these clusters: the CRDs are installed once and left in place.
-  await installCrds('host');
-  await installCrds('virtual');
+  await installGatewayApiCrds('host');
+  await installGatewayApiCrds('virtual');
   await prepareHostNamespace(vc, hostNs);
   await createTenantNamespace(ns);
   await createTenantNamespace(other);

@@ -110,6 +110,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const child of children) child.kill('SIGKILL');
+  // Other suites' syncers watch the whole shared virtual cluster: leave no pod behind for them.
+  await mustKubectl('virtual', ['delete', 'namespace', ns, '--wait=false']).catch(() => undefined);
   await syncer?.stop();
   await new Promise((resolve) => portHolder?.close(resolve));
 });

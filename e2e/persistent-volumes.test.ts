@@ -21,6 +21,7 @@ interface Volume {
     capacity?: { storage?: string };
     nfs?: { server: string; path: string };
     hostPath?: unknown;
+    csi?: Record<string, unknown>;
     claimRef?: { namespace?: string; name?: string; uid?: string };
   };
   status?: { phase?: string };
@@ -33,6 +34,8 @@ const ns = uniqueName('static');
 const share = uniqueName('share');
 const root = uniqueName('root');
 const spare = uniqueName('spare');
+/** A host volume the test provisions, as a CSI provisioner would, for a claim naming no volume. */
+const provisioned = uniqueName('pvc');
 let syncer: SyncerProcess;
 
 const hostVolumeName = (name: string) => hostClusterScopedName(name, hostNs, vc);
@@ -123,6 +126,7 @@ afterAll(async () => {
     'pv',
     hostVolumeName(share),
     hostVolumeName(spare),
+    provisioned,
     '--ignore-not-found',
     '--wait=false',
   ]).catch(() => undefined);
@@ -203,4 +207,63 @@ describe('PersistentVolumes (static provisioning, --allowed-pv-source=nfs)', () 
       120_000,
     );
   }, 180_000);
+
+  it("a claim provisioned on the host: the virtual cluster is shown the host volume's details, without its Secrets", async () => {
+    await apply('virtual', {
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name: 'dynamic', namespace: ns },
+      spec: {
+        accessModes: ['ReadWriteOnce'],
+        resources: { requests: { storage: '1Gi' } },
+        storageClassName: '',
+      },
+    });
+    const host = await waitFor('the host claim', () => hostClaim('dynamic'), 60_000);
+    // The test plays a CSI provisioner: a host volume pre-bound to the host claim; the host's binder binds them.
+    await apply('host', {
+      apiVersion: 'v1',
+      kind: 'PersistentVolume',
+      metadata: { name: provisioned, labels: { 'topology.kubernetes.io/zone': 'zone-a' } },
+      spec: {
+        capacity: { storage: '1Gi' },
+        accessModes: ['ReadWriteOnce'],
+        storageClassName: '',
+        persistentVolumeReclaimPolicy: 'Retain',
+        csi: {
+          driver: 'csi.example.com',
+          volumeHandle: `handle-${provisioned}`,
+          nodePublishSecretRef: { name: 'storage-admin', namespace: 'kube-system' },
+        },
+        claimRef: { namespace: hostNs, name: host.metadata.name },
+      },
+    });
+    const bound = await boundClaim('dynamic', provisioned);
+    const pv = await boundVolume('virtual', provisioned);
+    expect(pv.metadata.annotations?.['vcluster.loft.sh/host-pv']).toBe(provisioned);
+    expect(pv.metadata.labels?.['topology.kubernetes.io/zone']).toBe('zone-a');
+    expect(pv.metadata.labels?.['vcluster.loft.sh/fake-pv']).toBeUndefined();
+    expect(pv.spec.csi).toEqual({ driver: 'csi.example.com', volumeHandle: `handle-${provisioned}` });
+    expect(pv.spec.claimRef).toMatchObject({ namespace: ns, name: 'dynamic', uid: bound.metadata.uid });
+    expect(JSON.stringify(pv)).not.toContain('storage-admin');
+    expect(JSON.stringify(pv)).not.toContain(hostNs);
+    // The host volume stays the host's: as its provisioner wrote it, bound to the host claim.
+    const hostPv = await getObject<Volume>('host', ['pv', provisioned]);
+    expect(hostPv?.spec.csi?.nodePublishSecretRef).toEqual({
+      name: 'storage-admin',
+      namespace: 'kube-system',
+    });
+    expect(hostPv?.metadata.labels?.['vcluster.loft.sh/managed-by']).toBeUndefined();
+
+    // Gone with its claim, as vCluster's own e2e test expects.
+    await mustKubectl('virtual', ['delete', 'pvc', 'dynamic', '-n', ns, '--wait=false']);
+    await waitFor(
+      'the virtual claim, its volume and its host claim gone',
+      async () =>
+        (await virtualClaim('dynamic')) === undefined &&
+        (await virtualVolume(provisioned)) === undefined &&
+        (await hostClaim('dynamic')) === undefined,
+      120_000,
+    );
+  }, 240_000);
 });

@@ -149,7 +149,11 @@ describe('--set-owner and --kubeconfig-secret (helm install and uninstall)', () 
       60_000,
     );
     const service = (await hostObject('service', vc))!;
-    expect(exported.metadata.labels).toEqual({ 'vsyncer.dev/kubeconfig-of': vc });
+    expect(exported.metadata.labels).toEqual({
+      'vsyncer.dev/kubeconfig-of': vc,
+      app: 'vcluster',
+      'vcluster-name': vc,
+    });
     expect(exported.metadata.ownerReferences).toEqual([
       { apiVersion: 'v1', kind: 'Service', name: vc, uid: service.metadata.uid, controller: false },
     ]);

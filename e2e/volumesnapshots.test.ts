@@ -46,6 +46,8 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  // Other suites' syncers watch the whole shared virtual cluster: leave no claim behind for them.
+  await mustKubectl('virtual', ['delete', 'namespace', ns, '--wait=false']).catch(() => undefined);
   await syncer?.stop();
   await mustKubectl('host', ['delete', 'volumesnapshotclass', snapshotClass, '--ignore-not-found']);
 });

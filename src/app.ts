@@ -9,6 +9,7 @@ import type { Server } from 'node:http';
 import { corednsObjects } from './bootstrap/coredns.ts';
 import { MissingObjectCreator } from './bootstrap/create-missing.ts';
 import { InitManifestsApplier } from './bootstrap/apply-manifests.ts';
+import { CrdsFromHost } from './bootstrap/crds-from-host.ts';
 import { kubeletClientObjects } from './bootstrap/kubelet-client.ts';
 import { ConfigError, kubeletPort, placementOf, type SyncerConfig } from './config/config.ts';
 import { InformerFactory } from './informer/factory.ts';
@@ -40,6 +41,9 @@ export class NotLeaderError extends Error {
   }
 }
 
+/** How long the kinds wait, at the start, for the CRDs copied from the host to be established. */
+const CRD_COPY_WAIT_MS = 30_000;
+
 export interface SyncerAppOptions {
   config: SyncerConfig;
   logger: Logger;
@@ -62,6 +66,7 @@ export class SyncerApp {
   private readonly corednsBootstrap: MissingObjectCreator | undefined;
   private readonly kubeletClientBootstrap: MissingObjectCreator | undefined;
   private readonly initManifests: InitManifestsApplier | undefined;
+  private readonly crdsFromHost: CrdsFromHost | undefined;
   private controllersStarted = false;
   private stopping = false;
   private stopped: Promise<void> | undefined;
@@ -218,6 +223,20 @@ export class SyncerApp {
         throw new ConfigError('--init-manifests', (err as Error).message);
       }
     }
+    // The CRD-served resources the kinds sync (Gateway API, CSI snapshots): a virtual cluster without
+    // their CRDs gets the host's.
+    const crdServed = [...kinds.values()].map((k) => k.spec.virtualType).filter((t) => t.fromCrd);
+    if (crdServed.length)
+      this.crdsFromHost = new CrdsFromHost({
+        host,
+        virtual,
+        informers: this.informers,
+        types: [...new Map(crdServed.map((t) => [`${t.resource}.${t.group}`, t])).values()],
+        hostNamespace: config.hostNamespace,
+        vcName: config.name,
+        clock,
+        logger,
+      });
     this.components = [...kinds.values()].map(
       (kind) =>
         new KindController({
@@ -333,6 +352,10 @@ export class SyncerApp {
   private async startControllers(): Promise<void> {
     // Never reconcile from half-filled caches: a missing virtual object would look deleted.
     await this.informers.waitForSync();
+    // CRDs the virtual cluster lacks come first (for a while at most): kinds that start before them
+    // would fail their first writes and retry with backoff.
+    if (this.crdsFromHost && !(await settlesWithin(this.crdsFromHost.start(), CRD_COPY_WAIT_MS)))
+      this.opts.logger.warn('CRDs copied from the host are not established yet; starting the kinds anyway');
     if (this.stopping || this.controllersStarted) return;
     this.controllersStarted = true;
     for (const component of this.components) component.start();
@@ -358,6 +381,7 @@ export class SyncerApp {
     this.corednsBootstrap?.stop();
     this.kubeletClientBootstrap?.stop();
     this.initManifests?.stop();
+    this.crdsFromHost?.stop();
     const deadline = Date.now() + config.shutdownTimeoutMs;
     const finished = await Promise.all(this.components.map((c) => c.stop(config.shutdownTimeoutMs)));
     if (finished.some((ok) => !ok)) logger.warn('some reconciles did not finish before the shutdown timeout');

@@ -82,6 +82,12 @@ export class InformerFactory {
     return [...this.informers.values()];
   }
 
+  /** Every informer of this type on this cluster (any scope) lists it again now if it was not served. */
+  recheckIfNotServed(client: ClusterClient, type: ResourceType): void {
+    const prefix = [client.name, type.group, type.resource, ''].join('|');
+    for (const [key, informer] of this.informers) if (key.startsWith(prefix)) informer.recheckIfNotServed();
+  }
+
   start(): void {
     this.started = true;
     for (const informer of this.informers.values()) informer.start();

@@ -325,6 +325,24 @@ describe('Informer: sync state', () => {
     await informer.stop();
   });
 
+  it('a CRD-backed type not served is listed again at once when told its CRD was installed', async () => {
+    const { client, informer, events } = setup({ type: Resources.gateways });
+    client.lists.push(new ApiError('host', 404, { code: 404, reason: 'NotFound' }, 'not found'));
+    client.lists.push({ metadata: { resourceVersion: '7' }, items: [cm('gw', '1')] });
+    informer.start();
+    await settle();
+    expect(client.listCalls).toHaveLength(1);
+    informer.recheckIfNotServed();
+    await settle();
+    expect(client.listCalls).toHaveLength(2);
+    expect(events).toEqual(['add gw@1']);
+    // Served now: told again, it does nothing.
+    informer.recheckIfNotServed();
+    await settle();
+    expect(client.listCalls).toHaveLength(2);
+    await informer.stop();
+  });
+
   it('a 404 on a built-in type is an ordinary failure: not synced, retried with backoff', async () => {
     const { client, informer } = setup();
     client.lists.push(new ApiError('host', 404, { code: 404, reason: 'NotFound' }, 'not found'));

@@ -67,6 +67,8 @@ export class Informer<T extends KubeObject> {
   private phase: Phase = 'stopped';
   /** A CRD-backed type found not served (see ResourceType.fromCrd), said once until it is. */
   private notServedLogged = false;
+  /** Ends the wait before a not-served type is listed again (see recheckIfNotServed). */
+  private wakeNotServed?: () => void;
 
   constructor(opts: InformerOptions<T>) {
     this.opts = opts;
@@ -189,7 +191,8 @@ export class Informer<T extends KubeObject> {
           this.markSynced();
           needList = true;
           this.phase = 'backoff';
-          await this.sleep(NOT_SERVED_RECHECK_MS);
+          await this.sleep(NOT_SERVED_RECHECK_MS, (wake) => (this.wakeNotServed = wake));
+          this.wakeNotServed = undefined;
           continue;
         }
         if (isGone(err)) {
@@ -344,7 +347,16 @@ export class Informer<T extends KubeObject> {
     for (const resolve of this.syncWaiters.splice(0)) resolve();
   }
 
-  private sleep(ms: number): Promise<void> {
+  /**
+   * A CRD-backed type found not served is listed again now rather than at the next recheck: its CRD
+   * has just been installed (see bootstrap/crds-from-host.ts). Does nothing otherwise.
+   */
+  recheckIfNotServed(): void {
+    this.wakeNotServed?.();
+  }
+
+  /** Waits ms (or until stopped); `wakeable` receives a function that ends the wait early. */
+  private sleep(ms: number, wakeable?: (wake: () => void) => void): Promise<void> {
     const signal = this.stopController.signal;
     if (signal.aborted) return Promise.resolve();
     return new Promise((resolve) => {
@@ -355,6 +367,7 @@ export class Informer<T extends KubeObject> {
       };
       const cancel = this.clock.setTimer(finish, ms);
       signal.addEventListener('abort', finish);
+      wakeable?.(finish);
     });
   }
 }

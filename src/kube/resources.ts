@@ -95,6 +95,7 @@ export const Resources = {
   runtimeClasses: group('node.k8s.io', 'runtimeclasses', 'RuntimeClass', false),
   podDisruptionBudgets: group('policy', 'poddisruptionbudgets', 'PodDisruptionBudget', true),
   csiStorageCapacities: group('storage.k8s.io', 'csistoragecapacities', 'CSIStorageCapacity', true),
+  gatewayClasses: { ...gatewayApi('gatewayclasses', 'GatewayClass'), namespaced: false },
   gateways: gatewayApi('gateways', 'Gateway'),
   httpRoutes: gatewayApi('httproutes', 'HTTPRoute'),
   grpcRoutes: gatewayApi('grpcroutes', 'GRPCRoute'),

@@ -51,7 +51,11 @@ describe('KubeconfigExporter', () => {
     const { host, exporter } = setup({ client: (h) => new OwningClient(h, NS, () => OWNER) });
     expect(await exporter.start()).toBe('created');
     expect(secret(host)).toMatchObject({
-      metadata: { labels: { [KUBECONFIG_OF_LABEL]: 'vc1' }, ownerReferences: [OWNER] },
+      // vCluster's own labels too, which its tools and e2e tests select the Secret by.
+      metadata: {
+        labels: { [KUBECONFIG_OF_LABEL]: 'vc1', app: 'vcluster', 'vcluster-name': 'vc1' },
+        ownerReferences: [OWNER],
+      },
       type: 'Opaque',
       data: DATA,
     });
@@ -75,8 +79,28 @@ describe('KubeconfigExporter', () => {
     expect(await exporter.start()).toBe('updated');
     expect(host.writeLog()).toEqual([`update secrets ${NS}/${NAME}`]);
     expect(secret(host)).toMatchObject({
-      metadata: { labels: { [KUBECONFIG_OF_LABEL]: 'vc1', team: 'ops' }, ownerReferences: [OWNER] },
+      metadata: {
+        labels: { [KUBECONFIG_OF_LABEL]: 'vc1', team: 'ops', app: 'vcluster', 'vcluster-name': 'vc1' },
+        ownerReferences: [OWNER],
+      },
       data: DATA,
+    });
+  });
+
+  it("adds vCluster's labels to an earlier export that lacks them, even when its data is the same", async () => {
+    const { host, exporter } = setup();
+    expect(await exporter.start()).toBe('created');
+    const made = secret(host)!;
+    await host.update(Resources.secrets, NS, {
+      ...made,
+      metadata: { ...made.metadata, labels: { [KUBECONFIG_OF_LABEL]: 'vc1' } },
+    });
+    host.clearWrites();
+    expect(await setup({ host }).exporter.start()).toBe('updated');
+    expect(secret(host)!.metadata!.labels).toEqual({
+      [KUBECONFIG_OF_LABEL]: 'vc1',
+      app: 'vcluster',
+      'vcluster-name': 'vc1',
     });
   });
 

@@ -8,6 +8,9 @@ import type { ExportedData } from './build.ts';
  */
 export const KUBECONFIG_OF_LABEL = 'vsyncer.dev/kubeconfig-of';
 
+/** The labels vCluster puts on its kubeconfig Secret, which tools select it by. */
+const vclusterLabels = (vcName: string) => ({ app: 'vcluster', 'vcluster-name': vcName });
+
 /** The Secret holding the tenant's kubeconfig, as the syncer creates it. */
 export function kubeconfigSecret(opts: {
   name: string;
@@ -18,7 +21,11 @@ export function kubeconfigSecret(opts: {
   return {
     apiVersion: 'v1',
     kind: 'Secret',
-    metadata: { name: opts.name, namespace: opts.namespace, labels: { [KUBECONFIG_OF_LABEL]: opts.vcName } },
+    metadata: {
+      name: opts.name,
+      namespace: opts.namespace,
+      labels: { [KUBECONFIG_OF_LABEL]: opts.vcName, ...vclusterLabels(opts.vcName) },
+    },
     type: 'Opaque',
     data: { ...opts.data },
   };
@@ -33,7 +40,8 @@ export type SecretPlan =
 
 /**
  * Compares the Secret found (if any) with the desired one. An update starts from the Secret found, so
- * its other metadata (owner references, an admin's labels) stays; only the data is replaced.
+ * its other metadata (owner references, an admin's labels) stays; the data is replaced and the
+ * desired labels added (an earlier syncer's export lacks vCluster's).
  */
 export function planKubeconfigSecret(
   existing: KubeObject | undefined,
@@ -41,9 +49,19 @@ export function planKubeconfigSecret(
   vcName: string,
 ): SecretPlan {
   if (!existing) return { action: 'create', secret: desired };
-  if (existing.metadata?.labels?.[KUBECONFIG_OF_LABEL] !== vcName) return { action: 'not-ours' };
-  if (sameData(existing.data, desired.data)) return { action: 'none' };
-  return { action: 'update', secret: { ...existing, data: desired.data } };
+  const labels = existing.metadata?.labels ?? {};
+  if (labels[KUBECONFIG_OF_LABEL] !== vcName) return { action: 'not-ours' };
+  const wanted = desired.metadata?.labels ?? {};
+  const labelled = Object.entries(wanted).every(([k, v]) => labels[k] === v);
+  if (labelled && sameData(existing.data, desired.data)) return { action: 'none' };
+  return {
+    action: 'update',
+    secret: {
+      ...existing,
+      metadata: { ...existing.metadata, labels: { ...labels, ...wanted } },
+      data: desired.data,
+    },
+  };
 }
 
 function sameData(a: unknown, b: unknown): boolean {

@@ -5,6 +5,7 @@ import { Resources } from '../kube/resources.ts';
 import { MANAGED_BY_LABEL } from '../naming/labels.ts';
 import { hostName } from '../naming/names.ts';
 import { ownedVirtualKey, recordedVirtualUid } from '../sync/mappers.ts';
+import { tenantDebugContainerNames } from '../translators/pods/debug-containers.ts';
 import type { OwnedPods } from './node-stats.ts';
 import { RouteError } from './routes.ts';
 
@@ -60,7 +61,11 @@ export async function resolvePodTarget(
   const held = hostPod.spec as PodContainers | undefined;
   const containers = new Set<string>();
   for (const sort of CONTAINER_SORTS) {
-    const onHost = new Set((held?.[sort] ?? []).map((c) => c.name));
+    // A debug container is the tenant's only when the syncer marked it (a host admin's may take its name).
+    const onHost =
+      sort === 'ephemeralContainers'
+        ? tenantDebugContainerNames(hostPod.spec as Parameters<typeof tenantDebugContainerNames>[0])
+        : new Set((held?.[sort] ?? []).map((c) => c.name));
     for (const c of declared?.[sort] ?? []) if (onHost.has(c.name)) containers.add(c.name);
   }
   return { hostNamespace: where.hostNamespace, hostPod: name, containers };

@@ -1,6 +1,8 @@
 import { hash10, safeConcatName } from './safe-concat.ts';
 
 export const MANAGED_BY_LABEL = 'vcluster.loft.sh/managed-by';
+/** Marks objects the syncer shows in the virtual cluster on behalf of the host (nodes, classes, CRDs). */
+export const FROM_HOST_LABEL = 'vsyncer.dev/managed';
 export const NAMESPACE_LABEL = 'vcluster.loft.sh/namespace';
 export const CONTROLLED_BY_LABEL = 'vcluster.loft.sh/controlled-by';
 export const OBJECT_NAME_ANNOTATION = 'vcluster.loft.sh/object-name';

@@ -1,5 +1,6 @@
 import type { KubeObject } from '../kube/object.ts';
-import { claimedVirtualKey, copyWithoutKind } from './mappers.ts';
+import { Resources } from '../kube/resources.ts';
+import { claimedVirtualKey, copyWithoutKind, ownedVirtualKey } from './mappers.ts';
 
 const earlierCopy = (extra: { labels?: Record<string, string>; annotations?: Record<string, string> } = {}) =>
   ({
@@ -57,5 +58,33 @@ describe('claimedVirtualKey', () => {
     expect(
       claimedVirtualKey({ metadata: { labels: { 'vcluster.loft.sh/managed-by': 'vc' } } }, 'vc'),
     ).toBeUndefined();
+  });
+});
+
+describe('ownedVirtualKey, cluster-scoped copies', () => {
+  const SC = Resources.storageClasses;
+  /** A class copy labelled `team-x-blue-x-prod`: what both placements below write. */
+  const copy = (annotations: Record<string, string> = {}): KubeObject => ({
+    metadata: {
+      name: 'vcluster-sc1-x-team-x-blue-x-prod',
+      labels: { 'vcluster.loft.sh/managed-by': 'team-x-blue-x-prod' },
+      annotations: {
+        'vcluster.loft.sh/object-name': 'sc1',
+        'vcluster.loft.sh/object-kind': 'storage.k8s.io/v1, Kind=StorageClass',
+        ...annotations,
+      },
+    },
+  });
+  const victim = { hostNamespace: 'team-x-blue', vcName: 'prod' };
+  const attacker = { hostNamespace: 'team', vcName: 'blue-x-prod' };
+
+  it('is not taken by another host namespace whose managed-by value reads the same', () => {
+    const made = copy({ 'vcluster.loft.sh/object-host-namespace': 'team-x-blue' });
+    expect(ownedVirtualKey(made, victim, SC)).toBe('sc1');
+    expect(ownedVirtualKey(made, attacker, SC)).toBeUndefined();
+  });
+
+  it("is taken when it records no host namespace (vCluster's own copies record none)", () => {
+    expect(ownedVirtualKey(copy(), victim, SC)).toBe('sc1');
   });
 });

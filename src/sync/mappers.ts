@@ -2,6 +2,7 @@ import { groupVersionKindString, type ResourceType } from '../kube/resources.ts'
 import {
   MANAGED_BY_LABEL,
   managedByValue,
+  OBJECT_HOST_NAMESPACE_ANNOTATION,
   OBJECT_KIND_ANNOTATION,
   OBJECT_NAME_ANNOTATION,
   OBJECT_NAMESPACE_ANNOTATION,
@@ -33,6 +34,12 @@ export function ownedVirtualKey(
   if (label !== managedByValue(where, virtualType.namespaced) && !legacy) return undefined;
   const annotations = meta.annotations ?? {};
   if (annotations[OBJECT_KIND_ANNOTATION] !== groupVersionKindString(virtualType)) return undefined;
+  // The cluster-scoped managed-by value `<hostNamespace>-x-<vc>` is ambiguous too: namespace `team-x-blue`
+  // with cluster `prod` and namespace `team` with cluster `blue-x-prod` write the same. The host
+  // namespace a copy records tells them apart (vCluster's own copies record none).
+  const recordedNamespace = annotations[OBJECT_HOST_NAMESPACE_ANNOTATION];
+  if (!virtualType.namespaced && recordedNamespace && recordedNamespace !== where.hostNamespace)
+    return undefined;
   const name = annotations[OBJECT_NAME_ANNOTATION];
   if (!name) return undefined;
   if (legacy && meta.name !== hostClusterScopedName(name, where.hostNamespace, where.vcName))

@@ -147,7 +147,7 @@ interface MapRules {
 /** Prefixes of the keys syncers keep for themselves: a host one is never the tenant's to see. */
 const SYNCER_PREFIXES = ['vcluster.loft.sh/', 'vsyncer.dev/'];
 /** kubectl's record of what was last applied: the tenant's own, whatever an admin applied on the host. */
-const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
+export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
 
 function neverShown(kindSays: ((hostKey: string) => boolean) | undefined) {
   return (key: string) =>

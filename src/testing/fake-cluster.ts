@@ -273,6 +273,27 @@ function podResizeRefusal(old: KubeObject, body: KubeObject): string | undefined
   return undefined;
 }
 
+/** The spec fields of a PersistentVolume an update may change; its source and volume mode may not. */
+const MUTABLE_VOLUME_FIELDS = new Set([
+  'capacity',
+  'accessModes',
+  'claimRef',
+  'persistentVolumeReclaimPolicy',
+  'storageClassName',
+  'mountOptions',
+  'nodeAffinity',
+  'volumeAttributesClassName',
+]);
+
+/** The first spec field of a PersistentVolume an update changes that cannot change. */
+function volumeSpecChangeForbidden(oldSpec: unknown, newSpec: unknown): string | undefined {
+  const o = isRecord(oldSpec) ? oldSpec : {};
+  const n = isRecord(newSpec) ? newSpec : {};
+  return [...new Set([...Object.keys(o), ...Object.keys(n)])].find(
+    (f) => !MUTABLE_VOLUME_FIELDS.has(f) && !deepEqual(o[f], n[f]),
+  );
+}
+
 /** Pod spec fields a plain update may change; everything else needs a subresource or a new pod. */
 function podSpecChangeForbidden(oldSpec: unknown, newSpec: unknown): boolean {
   const munge = (spec: unknown): Obj => {
@@ -831,6 +852,10 @@ export class FakeCluster implements ClusterClient {
         }
       }
       if (type.resource === 'services') this.keepServiceAddresses(type, old, next);
+      const volumeField =
+        type.resource === 'persistentvolumes' ? volumeSpecChangeForbidden(old.spec, next.spec) : undefined;
+      if (volumeField)
+        throw this.invalid(type, name, `spec.${volumeField}: Forbidden: field is immutable after creation`);
       if ((type.resource === 'configmaps' || type.resource === 'secrets') && old.immutable === true) {
         const changed = ['data', 'binaryData'].find((f) => !deepEqual(old[f], next[f]));
         if (changed || next.immutable !== true) {

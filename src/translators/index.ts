@@ -5,6 +5,7 @@ import { configMapsKind } from './configmaps/index.ts';
 import { customResourceKinds, type CustomResourcesConfig } from './custom-resources/index.ts';
 import { hostStorageClassesKind } from './host-storageclasses/index.ts';
 import { hostIngressClassesKind } from './host-ingressclasses/index.ts';
+import { hostGatewayClassesKind } from './host-gatewayclasses/index.ts';
 import { hostPriorityClassesKind } from './host-priorityclasses/index.ts';
 import { hostRuntimeClassesKind } from './host-runtimeclasses/index.ts';
 import { hostCSIDriversKind } from './host-csidrivers/index.ts';
@@ -72,6 +73,7 @@ export function builtinKinds(customResources?: CustomResourcesConfig): KindRegis
     .register(hostCSINodesKind)
     .register(hostCSIStorageCapacitiesDescriptor)
     .register(hostVolumeSnapshotClassesKind)
+    .register(hostGatewayClassesKind)
     .register(podDisruptionBudgetsDescriptor)
     .register(priorityClassesDescriptor)
     .register(serviceAccountsDescriptor)

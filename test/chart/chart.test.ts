@@ -315,6 +315,20 @@ describe('helm chart', () => {
       ['vc-vc1'],
       ['vc-work-vc1'],
     ]);
+    // The control plane reaches the tenant's pods (webhooks, aggregated APIs), as in vCluster's policy.
+    const policy = ms.find((m) => m.kind === 'NetworkPolicy') as unknown as {
+      spec: { ingress: { from: { podSelector: { matchLabels: Record<string, string> } }[] }[] };
+    };
+    expect(policy.spec.ingress[0]!.from.map((f) => f.podSelector.matchLabels)).toEqual([
+      { 'vcluster.loft.sh/managed-by': 'vc1' },
+      { 'app.kubernetes.io/name': 'vsyncer', 'app.kubernetes.io/instance': 'vc1', release: 'vc1' },
+    ]);
+    const controlPlane = ms.find((m) => m.kind === 'StatefulSet') as unknown as {
+      spec: { template: { metadata: { labels: Record<string, string> } } };
+    };
+    expect(controlPlane.spec.template.metadata.labels).toMatchObject(
+      policy.spec.ingress[0]!.from[1]!.podSelector.matchLabels,
+    );
     expect(syncerArgs(ms)).toContain('--namespace-pod-security-label=true');
     expect(syncerArgs(render({ 'syncer.namespacePodSecurityLabel': 'true' }))).toContain(
       '--namespace-pod-security-label=true',

@@ -84,6 +84,7 @@ export const EVERYTHING_ON: Record<string, string> = {
   'syncer.hostClassSelectors.ingressClasses.matchLabels.tenants': 'yes',
   'syncer.hostClassSelectors.priorityClasses.matchLabels.tenants': 'yes',
   'syncer.hostClassSelectors.runtimeClasses.matchLabels.tenants': 'yes',
+  'syncer.hostClassSelectors.gatewayClasses.matchLabels.tenants': 'yes',
   'syncer.allowedPvSources[0]': 'nfs',
   'syncer.allowedStorageProvisioners[0]': 'csi.example.com',
   'syncer.translateImage.nginx': 'mirror.example.com/nginx',

@@ -155,7 +155,7 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 {{- with include "vsyncer.workloadImagePullSecretSelector" . }}
 - {{ printf "--workload-image-pull-secret-selector=%s" . | quote }}
 {{- end }}
-{{- range $classes, $kind := dict "storageClasses" "host-storageclasses" "ingressClasses" "host-ingressclasses" "priorityClasses" "host-priorityclasses" "runtimeClasses" "host-runtimeclasses" }}
+{{- range $classes, $kind := dict "storageClasses" "host-storageclasses" "ingressClasses" "host-ingressclasses" "priorityClasses" "host-priorityclasses" "runtimeClasses" "host-runtimeclasses" "gatewayClasses" "host-gatewayclasses" }}
 {{- with include "vsyncer.labelSelectorText" (dict "selector" (get ($.Values.syncer.hostClassSelectors | default dict) $classes) "what" (printf "syncer.hostClassSelectors.%s" $classes)) }}
 - {{ printf "--%s-selector=%s" $kind . | quote }}
 {{- end }}

@@ -151,6 +151,11 @@
   resources: ["events"]
   verbs: ["get", "list", "watch"]
 {{- end }}
+{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "nodes" "alias" "fake-nodes" "defaultOn" true)) }}
+- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ["get", "list", "watch"]
+{{- end }}
 {{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "poddisruptionbudgets" "defaultOn" false)) }}
 - apiGroups: ["policy"]
   resources: ["poddisruptionbudgets"]
@@ -238,6 +243,11 @@
   resources: ["persistentvolumes"]
   verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
 {{- end }}
+{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "volumesnapshots" "defaultOn" false)) }}
+- apiGroups: ["apiextensions.k8s.io"]
+  resources: ["customresourcedefinitions"]
+  verbs: ["get"]
+{{- end }}
 {{- if and (include "vsyncer.kindOn" (dict "root" $ "kind" "nodes" "alias" "fake-nodes" "defaultOn" true)) $.Values.syncer.syncRealNodes }}
 - apiGroups: [""]
   resources: ["nodes"]
@@ -283,9 +293,54 @@
   resources: ["volumesnapshotclasses"]
   verbs: ["get", "list", "watch"]
 {{- end }}
+{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "host-volumesnapshotclasses" "defaultOn" false)) }}
+- apiGroups: ["apiextensions.k8s.io"]
+  resources: ["customresourcedefinitions"]
+  verbs: ["get"]
+{{- end }}
+{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "host-gatewayclasses" "defaultOn" false)) }}
+- apiGroups: ["gateway.networking.k8s.io"]
+  resources: ["gatewayclasses"]
+  verbs: ["get", "list", "watch"]
+{{- end }}
+{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "host-gatewayclasses" "defaultOn" false)) }}
+- apiGroups: ["apiextensions.k8s.io"]
+  resources: ["customresourcedefinitions"]
+  verbs: ["get"]
+{{- end }}
 {{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "priorityclasses" "defaultOn" false)) }}
 - apiGroups: ["scheduling.k8s.io"]
   resources: ["priorityclasses"]
   verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+{{- end }}
+{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "gateways" "defaultOn" false)) }}
+- apiGroups: ["apiextensions.k8s.io"]
+  resources: ["customresourcedefinitions"]
+  verbs: ["get"]
+{{- end }}
+{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "httproutes" "defaultOn" false)) }}
+- apiGroups: ["apiextensions.k8s.io"]
+  resources: ["customresourcedefinitions"]
+  verbs: ["get"]
+{{- end }}
+{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "grpcroutes" "defaultOn" false)) }}
+- apiGroups: ["apiextensions.k8s.io"]
+  resources: ["customresourcedefinitions"]
+  verbs: ["get"]
+{{- end }}
+{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "tlsroutes" "defaultOn" false)) }}
+- apiGroups: ["apiextensions.k8s.io"]
+  resources: ["customresourcedefinitions"]
+  verbs: ["get"]
+{{- end }}
+{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "referencegrants" "defaultOn" false)) }}
+- apiGroups: ["apiextensions.k8s.io"]
+  resources: ["customresourcedefinitions"]
+  verbs: ["get"]
+{{- end }}
+{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "backendtlspolicies" "defaultOn" false)) }}
+- apiGroups: ["apiextensions.k8s.io"]
+  resources: ["customresourcedefinitions"]
+  verbs: ["get"]
 {{- end }}
 {{- end -}}

@@ -2,10 +2,11 @@ import type { ClusterClient } from '../../kube/client.ts';
 import { isApiError, isNotFound } from '../../kube/errors.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import type { ResourceType } from '../../kube/resources.ts';
-import { managedBySelector } from '../../naming/labels.ts';
+import type { RbacRule } from '../../sync/kind.ts';
+import { FROM_HOST_LABEL, managedBySelector } from '../../naming/labels.ts';
 import type { Side, SyncEnvironment } from '../../sync/kind.ts';
+import { LAST_APPLIED_ANNOTATION } from '../../sync/metadata-sync.ts';
 import { sameJson } from '../shared/host-metadata.ts';
-import { FROM_HOST_LABEL } from '../shared/from-host.ts';
 import type { CustomResourceEntry } from './config.ts';
 
 /** CustomResourceDefinitions (cluster-scoped, read on both sides; written only to copy one). */
@@ -79,8 +80,13 @@ export function crdCopyFor(
   if (spec.conversion?.strategy === 'Webhook') spec.conversion = { strategy: 'None' };
   const labels = { ...(source.metadata?.labels ?? {}) };
   const annotations: Record<string, string> = {};
-  if (to === 'virtual') labels[FROM_HOST_LABEL] = 'true';
-  else {
+  if (to === 'virtual') {
+    labels[FROM_HOST_LABEL] = 'true';
+    // The host's annotations: a CRD of a `*.k8s.io` group (Gateway API, CSI snapshots) is refused
+    // without its `api-approved.kubernetes.io`. Not kubectl's record of the host admin's last apply.
+    for (const [key, value] of Object.entries(source.metadata?.annotations ?? {}))
+      if (key !== LAST_APPLIED_ANNOTATION && key !== CRD_COPIED_FROM_ANNOTATION) annotations[key] = value;
+  } else {
     labels[COPIED_CRD_LABEL] = COPIED_CRD_LABEL_VALUE;
     annotations[CRD_COPIED_FROM_ANNOTATION] = `${where.hostNamespace}/${where.vcName}`;
   }
@@ -237,4 +243,57 @@ async function probeHostAccess(
     return message;
   }
   return undefined;
+}
+
+/** What virtualCrdFromHost needs on the host: reading its CRDs. */
+export const HOST_CRD_READ: RbacRule = {
+  scope: 'cluster',
+  apiGroups: ['apiextensions.k8s.io'],
+  resources: ['customresourcedefinitions'],
+  verbs: ['get'],
+};
+
+/**
+ * For a kind of a resource served only where its CRD is installed (Gateway API, CSI snapshots): the
+ * virtual cluster gets the host's CRD when it has none, as vCluster installs them there, so tenants
+ * can create what the kind syncs. Resolves undefined once there is nothing more to do: the virtual
+ * cluster has the CRD established (its own or our copy), the host has none either, or the host's may
+ * not be read (logged); else why not yet (a copy just made, not established yet).
+ */
+export async function virtualCrdFromHost(
+  env: Pick<SyncEnvironment, 'virtual' | 'host' | 'logger' | 'hostNamespace' | 'vcName'>,
+  type: ResourceType,
+): Promise<string | undefined> {
+  const name = `${type.resource}.${type.group}`;
+  const virtual = await getCrd(env.virtual, name);
+  if (virtual) {
+    return established(virtual) || !isOurCopy(virtual, 'virtual', env)
+      ? undefined
+      : `waiting for CRD ${name}, copied from the host, to be established`;
+  }
+  let host: KubeObject | undefined;
+  try {
+    host = await getCrd(env.host, name);
+  } catch (err) {
+    if (!isApiError(err, 'forbidden')) throw err;
+    env.logger.warn(
+      `the syncer may not read CRD ${name} on the host (forbidden), so it cannot copy it into the virtual cluster: grant get on customresourcedefinitions.apiextensions.k8s.io, or install the CRD there`,
+    );
+    return undefined;
+  }
+  if (!host) return undefined;
+  try {
+    await env.virtual.create(CRDS, '', crdCopyFor(host, 'virtual', env));
+  } catch (err) {
+    if (isApiError(err, 'invalid')) {
+      // Trying again cannot help (a schema the virtual API server's version does not take).
+      env.logger.warn(`the virtual API server refused the host's CRD ${name}; install it there yourself`, {
+        error: err.serverMessage,
+      });
+      return undefined;
+    }
+    if (!isApiError(err, 'alreadyExists')) throw err;
+  }
+  env.logger.info('copied a CRD from the host', { crd: name, to: 'virtual' });
+  return `copied CRD ${name} from the host; waiting for it to be established`;
 }

@@ -1,4 +1,4 @@
-import { WaitingError } from '../../controller/errors.ts';
+import { TerminalError, WaitingError } from '../../controller/errors.ts';
 import type { Informer } from '../../informer/informer.ts';
 import { objectKey, type KubeObject } from '../../kube/object.ts';
 import { Resources, type ResourceType } from '../../kube/resources.ts';
@@ -19,7 +19,14 @@ import {
   referenceTargets,
   type JudgedReference,
 } from '../pods/reference-safety.ts';
+import {
+  CLASS_WITHHELD_REASON,
+  hostClassSelectorOf,
+  isHostsOwnClass,
+  offersClass,
+} from '../shared/from-host.ts';
 import { hostMetadataFor, sameJson } from '../shared/host-metadata.ts';
+import type { LabelSelector } from '../../naming/labels.ts';
 import { gatewayAdmits, referenceGranted } from './admission.ts';
 import {
   GATEWAY_GROUP,
@@ -42,6 +49,13 @@ const grantIndex = (type: ResourceType) => `gateway-api/grants-by-namespace/${ty
  * before it syncs the object pointing at nothing in their place; the copy's arrival renames it.
  */
 const WAIT_FOR_COPIES_RETRIES = 8;
+
+/** Virtual Gateways by the class they name. */
+const CLASS_INDEX = 'gateway-api/gateway-class';
+/** The kind that shows the host's GatewayClasses; with it on, a Gateway may name only those. */
+const HOST_CLASSES_KIND = 'host-gatewayclasses';
+const classOf = (gateway: KubeObject): string =>
+  String((gateway.spec as { gatewayClassName?: unknown } | undefined)?.gatewayClassName ?? '');
 
 /** The kinds Gateway API objects name that the syncer can translate, when their kinds are synced. */
 const PEER_KINDS = ['Service', 'Secret', 'ConfigMap', 'Gateway'];
@@ -69,6 +83,23 @@ export function gatewayApiKind(
   /** Host copies of the kinds a status may name (Gateways, Services), when those kinds are synced. */
   const hostCopies = new Map<string, { type: ResourceType; informer: Informer<KubeObject> }>();
   const refersToGateways = type.kind !== 'Gateway' && type.kind !== 'ReferenceGrant';
+  /**
+   * With host-gatewayclasses on (Gateways only): the host's classes and the admin's selector of
+   * them, if any. The tenant sees those classes, and its Gateways may name no other.
+   */
+  let offeredClasses: { informer: Informer<KubeObject>; selector?: LabelSelector } | undefined;
+
+  /**
+   * Why a Gateway's class is not one the tenant may use: the host lacks it, or the admin's selector
+   * does not offer it. In vCluster's words, which its e2e suite matches.
+   */
+  function classRefusal(virtual: KubeObject): string | undefined {
+    if (!offeredClasses) return undefined;
+    const name = classOf(virtual);
+    const cls = offeredClasses.informer.store.get(name);
+    if (isHostsOwnClass(cls) && offersClass(offeredClasses.selector, cls)) return undefined;
+    return `GatewayClass "${name}" is not available in this virtual cluster`;
+  }
 
   /** Objects that name the virtual object a host copy stands for: retried when the copy changes. */
   const namingTheOwnerOf = referrersOfCopy(where, () => virtualObjects, REFERENCE_INDEX);
@@ -160,6 +191,8 @@ export function gatewayApiKind(
   }
 
   async function desiredHost(ctx: ReconcileContext, virtual: KubeObject): Promise<KubeObject> {
+    const withheld = classRefusal(virtual);
+    if (withheld) throw new TerminalError(withheld, CLASS_WITHHELD_REASON);
     const rename = await resolveReferences(ctx, virtual);
     return {
       apiVersion: virtual.apiVersion,
@@ -214,6 +247,20 @@ export function gatewayApiKind(
             },
           ]
         : []),
+      // A Gateway refused for its class is synced once the host offers the class; one whose class is
+      // no longer offered loses its host copy.
+      ...(type.kind === 'Gateway'
+        ? [
+            {
+              name: 'host-gatewayclasses',
+              cluster: 'host' as const,
+              type: Resources.gatewayClasses,
+              whenKind: HOST_CLASSES_KIND,
+              keys: (cls: KubeObject) =>
+                virtualObjects?.store.byIndex(CLASS_INDEX, cls.metadata?.name ?? '').map(objectKey) ?? [],
+            },
+          ]
+        : []),
     ],
 
     setup(env, kinds) {
@@ -234,6 +281,13 @@ export function gatewayApiKind(
           ...(r.namespace !== obj.metadata?.namespace ? [grantsKey(r.namespace)] : []),
         ]),
       );
+      if (type.kind === 'Gateway' && kinds.has(HOST_CLASSES_KIND)) {
+        offeredClasses = {
+          informer: env.informers.get(env.host, Resources.gatewayClasses),
+          selector: hostClassSelectorOf(kinds, HOST_CLASSES_KIND),
+        };
+        virtualObjects.addIndexer(CLASS_INDEX, (gateway) => [classOf(gateway)]);
+      }
       virtualGrants = env.informers.get(env.virtual, Resources.referenceGrants);
       virtualGrants.addIndexer(grantIndex(type), (g) => [g.metadata?.namespace ?? '']);
       if (refersToGateways) {
@@ -248,6 +302,15 @@ export function gatewayApiKind(
 
     async update(ctx, source, host): Promise<SyncResult> {
       const virtual = source!;
+      const withheld = classRefusal(virtual);
+      if (withheld) {
+        // Its class was taken from the tenant (or it names another now): the host's controller must
+        // no longer serve it.
+        await ctx.host.delete(type, ctx.hostNamespace, host.metadata?.name ?? '', {
+          uid: host.metadata?.uid,
+        });
+        throw new TerminalError(withheld, CLASS_WITHHELD_REASON);
+      }
       const desired = await desiredHost(ctx, virtual);
       const plan = ctx.planMetadata(virtual, host, desired);
       const result: SyncResult = {};

@@ -559,3 +559,99 @@ describe('backendtlspolicies state table', () => {
     });
   });
 });
+
+describe('host-gatewayclasses with gateways (vCluster sync.fromHost.gatewayClasses)', () => {
+  const GC = Resources.gatewayClasses;
+  const hostClass = (name: string, labels: Record<string, string> = {}): KubeObject => ({
+    apiVersion: `${GROUP}/v1`,
+    kind: 'GatewayClass',
+    metadata: { name, labels },
+    spec: {
+      controllerName: 'example.com/gateway-controller',
+      description: `${name} gateways`,
+      parametersRef: { group: 'example.com', kind: 'Config', name: 'gw-config', namespace: 'gateway-system' },
+    },
+  });
+  const classGateway = (name: string, className: string) =>
+    obj(GW, name, { gatewayClassName: className, listeners: [listener()] });
+  const setClass = async (t: StateTable, name: string, className: string) => {
+    const g = virtualObject(t, GW, name)!;
+    await t.virtual.update(GW, 'team', { ...g, spec: { ...specOf(g), gatewayClassName: className } });
+    await t.settle();
+  };
+  const relabel = async (t: StateTable, name: string, labels: Record<string, string>) => {
+    const cls = t.host.objects(GC).find((c) => c.metadata?.name === name)!;
+    await t.host.update(GC, '', { ...cls, metadata: { ...cls.metadata, labels } });
+    await t.settle();
+  };
+
+  async function withClasses(selector?: string): Promise<StateTable> {
+    const table = await start({
+      kinds: ['gateways', 'host-gatewayclasses'],
+      host: [
+        [GC, hostClass('public', { tenants: 'yes' })],
+        [GC, hostClass('internal')],
+      ],
+      flags: selector ? { hostGatewayclassesSelector: selector } : {},
+    });
+    await table.settle();
+    return table;
+  }
+
+  it('shows the host classes the selector picks, without their parametersRef; a relabelled class comes and goes', async () => {
+    const table = await withClasses('tenants=yes');
+    expect(table.virtual.objects(GC).map((c) => [c.metadata?.name, c.spec])).toEqual([
+      ['public', { controllerName: 'example.com/gateway-controller', description: 'public gateways' }],
+    ]);
+    expect(JSON.stringify(table.virtual.objects(GC))).not.toContain('gateway-system');
+    // The host's classes are never written.
+    expect(table.host.writeLog()).toEqual([]);
+    await relabel(table, 'internal', { tenants: 'yes' });
+    expect(
+      table.virtual
+        .objects(GC)
+        .map((c) => c.metadata?.name)
+        .sort(),
+    ).toEqual(['internal', 'public']);
+    await relabel(table, 'internal', {});
+    expect(table.virtual.objects(GC).map((c) => c.metadata?.name)).toEqual(['public']);
+  });
+
+  it("a Gateway naming a class not shown gets no host copy and a SyncWarning in vCluster's words; one naming a shown class is synced, and loses its copy when it names a hidden one", async () => {
+    const table = await withClasses('tenants=yes');
+    for (const g of [classGateway('bad', 'internal'), classGateway('good', 'public')])
+      await table.virtual.create(GW, 'team', g);
+    await table.settle();
+    expect(hostObject(table, GW, 'bad')).toBeUndefined();
+    expect(specOf(hostObject(table, GW, 'good')).gatewayClassName).toBe('public');
+    expect(events(table, 'Gateway')).toEqual([
+      { reason: 'SyncWarning', message: 'GatewayClass "internal" is not available in this virtual cluster' },
+    ]);
+    await setClass(table, 'good', 'internal');
+    expect(hostObject(table, GW, 'good')).toBeUndefined();
+    expect(events(table, 'Gateway').filter((e) => e.reason === 'SyncWarning')).toHaveLength(2);
+    // The class offered later: both Gateways reach the host.
+    await relabel(table, 'internal', { tenants: 'yes' });
+    expect(specOf(hostObject(table, GW, 'bad')).gatewayClassName).toBe('internal');
+    expect(specOf(hostObject(table, GW, 'good')).gatewayClassName).toBe('internal');
+  });
+
+  it('without a selector: every host class is shown, and a Gateway naming a class the host lacks waits for it', async () => {
+    const table = await withClasses();
+    expect(
+      table.virtual
+        .objects(GC)
+        .map((c) => c.metadata?.name)
+        .sort(),
+    ).toEqual(['internal', 'public']);
+    await table.virtual.create(GW, 'team', classGateway('gw', 'missing'));
+    await table.settle();
+    expect(hostObject(table, GW, 'gw')).toBeUndefined();
+    expect(events(table, 'Gateway')).toEqual([
+      { reason: 'SyncWarning', message: 'GatewayClass "missing" is not available in this virtual cluster' },
+    ]);
+    await table.host.create(GC, '', hostClass('missing'));
+    await table.settle();
+    expect(specOf(hostObject(table, GW, 'gw')).gatewayClassName).toBe('missing');
+  });
+});

@@ -1,6 +1,7 @@
 import { DENIED_POD_METADATA_FIELD } from '../pods/index.ts';
 import { Resources, type ResourceType } from '../../kube/resources.ts';
 import { defineKind, type RbacRule } from '../../sync/kind.ts';
+import { HOST_CRD_READ } from '../custom-resources/crd.ts';
 import { CRUD } from '../shared/data-object.ts';
 import { gatewayApiKind } from './gateway-api-kind.ts';
 
@@ -13,6 +14,8 @@ import { gatewayApiKind } from './gateway-api-kind.ts';
  */
 const rbac = (type: ResourceType): RbacRule[] => [
   { scope: 'namespace', apiGroups: [type.group], resources: [type.resource], verbs: CRUD },
+  // The host's CRD, copied into a virtual cluster that lacks it.
+  HOST_CRD_READ,
   // The copies of what these objects name, to prove them ours before naming them.
   {
     scope: 'namespace',

@@ -52,8 +52,9 @@ export const nodesDescriptor = defineKind({
     }),
     ...NODE_SELECTOR_FIELDS,
   ],
-  // Fake nodes need nothing on the host; real copies read the host's nodes.
+  // A node is shown for the host pods placed on it; real copies read the host's nodes too.
   hostRbac: [
+    { scope: 'namespace', apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
     {
       scope: 'cluster',
       apiGroups: [''],
@@ -62,5 +63,5 @@ export const nodesDescriptor = defineKind({
       whenOption: 'syncRealNodes',
     },
   ],
-  build: (options, where) => nodesKind(options, where.vcName, where.kubeletEndpoint),
+  build: (options, where) => nodesKind(options, where, where.kubeletEndpoint),
 });

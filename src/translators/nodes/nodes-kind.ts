@@ -1,8 +1,10 @@
 import { TerminalError } from '../../controller/errors.ts';
-import { isApiError } from '../../kube/errors.ts';
+import { isApiError, isNotFound } from '../../kube/errors.ts';
+import type { Informer } from '../../informer/informer.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
-import type { KindSpec, KubeletEndpoint, ReconcileContext, SyncResult } from '../../sync/kind.ts';
+import type { KindSpec, KubeletEndpoint, Placement, ReconcileContext, SyncResult } from '../../sync/kind.ts';
+import { managedCopiesScope } from '../../sync/mappers.ts';
 import { malformedNode } from '../shared/shape.ts';
 import {
   fakeNode,
@@ -25,9 +27,20 @@ export interface NodeOptions {
 /**
  * Shows the virtual cluster the nodes its pods run on: a minimal fake node per node in use
  * (default), or a copy of the real host node (--sync-real-nodes), removed when no pod uses it.
- * Only nodes carrying our managed label are ever updated or deleted.
+ * Only nodes carrying our managed label are ever updated or deleted. A node is in use when the host
+ * placed one of this virtual cluster's pods on it: a tenant's pod naming a node (`spec.nodeName`)
+ * proves nothing (it never runs where the host does not allow it), so it does not make a host node,
+ * its labels or its kubelet's statistics appear. A node shown stays while virtual pods are bound to
+ * it (the virtual cluster's pod garbage collector deletes the pods of a node that is gone).
  */
-export function nodesKind(options: NodeOptions, vcName: string, kubeletEndpoint?: KubeletEndpoint): KindSpec {
+export function nodesKind(
+  options: NodeOptions,
+  where: Pick<Placement, 'vcName' | 'hostNamespace'>,
+  kubeletEndpoint?: KubeletEndpoint,
+): KindSpec {
+  const vcName = where.vcName;
+  /** The host's nodes, in real-node mode. */
+  let hostNodes: Informer<KubeObject> | undefined;
   const selector =
     options.syncRealNodes && options.nodeSelector ? labelSelectorMatcher(options.nodeSelector) : undefined;
   let cachedVersion: string | undefined;
@@ -92,7 +105,7 @@ export function nodesKind(options: NodeOptions, vcName: string, kubeletEndpoint?
     return true;
   }
 
-  return {
+  const spec: KindSpec = {
     direction: 'from-host',
     virtualType: Resources.nodes,
     hostType: Resources.nodes,
@@ -106,13 +119,18 @@ export function nodesKind(options: NodeOptions, vcName: string, kubeletEndpoint?
     },
     relations: [
       {
+        name: 'host-pods',
+        cluster: 'host',
+        type: Resources.pods,
+        scope: managedCopiesScope(where),
+        keys: nodeKeysOf,
+        membershipOnly: true,
+      },
+      {
         name: 'pods',
         cluster: 'virtual',
         type: Resources.pods,
-        keys: (pod) => {
-          const nodeName = nodeNameOf(pod);
-          return nodeName ? [nodeName] : [];
-        },
+        keys: nodeKeysOf,
         membershipOnly: true,
       },
     ],
@@ -120,7 +138,29 @@ export function nodesKind(options: NodeOptions, vcName: string, kubeletEndpoint?
     wanted(ctx, hostNode) {
       // Real-node mode, but the host node is gone: the pods on it will go too; keep nothing stale.
       if (options.syncRealNodes && !hostNode) return false;
-      return ctx.related('pods').length > 0 || (hostNode !== undefined && selector?.(hostNode) === true);
+      return ctx.related('host-pods').length > 0 || (hostNode !== undefined && selector?.(hostNode) === true);
+    },
+
+    setup(env) {
+      if (options.syncRealNodes) hostNodes = env.informers.get(env.host, Resources.nodes);
+    },
+
+    // Real-node mode, but the host node is gone: the pods on it will go too; keep nothing stale.
+    keptBecause(ctx, node) {
+      if (hostNodes && !hostNodes.store.get(node.metadata?.name ?? '')) return undefined;
+      const bound = ctx.related('pods').length;
+      return bound > 0 ? `${bound} virtual pod(s) are still bound to it` : undefined;
+    },
+
+    // A node still in use is kept; the last virtual pod's going brings the key back (relation 'pods').
+    async remove(ctx, node): Promise<SyncResult> {
+      if (spec.keptBecause!(ctx, node)) return {};
+      try {
+        await ctx.virtual.delete(Resources.nodes, '', node.metadata?.name ?? '', { uid: node.metadata?.uid });
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+      return { virtualWritten: true };
     },
 
     async create(ctx, hostNode): Promise<SyncResult> {
@@ -155,6 +195,7 @@ export function nodesKind(options: NodeOptions, vcName: string, kubeletEndpoint?
       return wrote ? { virtualWritten: true } : {};
     },
   };
+  return spec;
 }
 
 /** One term of --node-selector: a label that must be there, with this value when one is given. */
@@ -187,7 +228,8 @@ export function labelSelectorMatcher(selector: string): (node: KubeObject) => bo
     });
 }
 
-/** The node a virtual pod is bound to, if any. */
-function nodeNameOf(pod: KubeObject): string | undefined {
-  return (pod.spec as { nodeName?: string } | undefined)?.nodeName;
+/** The node a pod is bound to, as a relation's keys. */
+function nodeKeysOf(pod: KubeObject): string[] {
+  const nodeName = (pod.spec as { nodeName?: unknown } | undefined)?.nodeName;
+  return typeof nodeName === 'string' && nodeName ? [nodeName] : [];
 }

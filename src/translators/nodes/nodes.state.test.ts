@@ -1,15 +1,50 @@
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
-import { stateTables, VC, type Seed, type StateTable } from '../../testing/state-table.ts';
+import { HOST_NS, stateTables, VC, type Seed, type StateTable } from '../../testing/state-table.ts';
 
-/** Starts a table for one test and stops it afterwards. */
-const start = stateTables();
+const startTable = stateTables();
 
 const NODES = Resources.nodes;
+const PODS = Resources.pods;
+/** A virtual pod bound to a node (its host copy, placed there by the host, comes with it in `start`). */
 const podOn = (node: string, name = `p-${node}`): Seed => [
-  Resources.pods,
+  PODS,
   { metadata: { name, namespace: 'team', uid: `uid-${name}` }, spec: { nodeName: node, containers: [] } },
 ];
+/** The host copy of a virtual pod, where the host's scheduler placed it. */
+const hostCopyOf = (pod: KubeObject, node = (pod.spec as { nodeName?: string }).nodeName): KubeObject => ({
+  metadata: {
+    name: `${pod.metadata?.name}-x-team-x-${VC}`,
+    namespace: HOST_NS,
+    labels: { 'vcluster.loft.sh/managed-by': VC },
+  },
+  spec: { nodeName: node, containers: [] },
+});
+
+/** Starts a table for one test (stopped afterwards), the host copy of each virtual pod placed on its node. */
+const start: typeof startTable = (opts) =>
+  startTable({
+    ...opts,
+    host: [
+      ...(opts.host ?? []),
+      ...(opts.virtual ?? [])
+        .filter(([type]) => type === PODS)
+        .map(([, pod]): Seed => [PODS, hostCopyOf(pod)]),
+    ],
+  });
+
+/** A pod bound to the node in both clusters, as the pods kind and the host's scheduler leave it. */
+async function addPodOn(t: StateTable, node: string, name: string): Promise<void> {
+  const pod = podOn(node, name)[1];
+  await t.host.create(PODS, HOST_NS, hostCopyOf(pod));
+  await t.virtual.create(PODS, 'team', pod);
+}
+
+/** Both a virtual pod and its host copy gone. */
+async function deletePod(t: StateTable, name: string): Promise<void> {
+  await t.host.delete(PODS, HOST_NS, `${name}-x-team-x-${VC}`);
+  await t.virtual.delete(PODS, 'team', name);
+}
 const hostNode = (
   name: string,
   labels: Record<string, string> = {},
@@ -41,7 +76,7 @@ describe('nodes state table', () => {
     const before = nodeWrites(table).length;
     for (let i = 0; i < 5; i++) {
       table.clock.advance(60_000);
-      await table.virtual.create(Resources.pods, 'team', podOn('n1', `more-${i}`)[1]);
+      await addPodOn(table, 'n1', `more-${i}`);
       await table.settle();
     }
     expect(nodeWrites(table)).toHaveLength(before);
@@ -53,7 +88,7 @@ describe('nodes state table', () => {
     // A node is created with its status (as a kubelet registers one): no second write.
     expect(nodeWrites(table)).toEqual(['virtual: create nodes n1']);
     expect(virtualNodes(table)[0]?.metadata?.labels).toMatchObject({ 'vcluster.loft.sh/fake-node': 'true' });
-    await table.virtual.delete(Resources.pods, 'team', 'p-n1');
+    await deletePod(table, 'p-n1');
     await table.settle();
     expect(virtualNodes(table)).toEqual([]);
   });
@@ -163,6 +198,39 @@ describe('nodes state table', () => {
   });
 });
 
+describe('nodes state table: a tenant naming a node', () => {
+  /** A virtual pod naming a node itself (spec.nodeName), with no host copy placed there. */
+  const naming = (node: string): Seed => [
+    PODS,
+    { metadata: { name: `sneaky-${node}`, namespace: 'team' }, spec: { nodeName: node, containers: [] } },
+  ];
+
+  it('shows no node the host did not place one of its pods on: not a fake one, not a copy of a real one', async () => {
+    const table = await startTable({
+      kinds: ['nodes'],
+      flags: { syncRealNodes: 'true', nodeSelector: 'pool=tenants' },
+      virtual: [naming('control-plane-1')],
+      host: [hostNode('control-plane-1', { 'node-role.kubernetes.io/control-plane': '' })],
+    });
+    await table.settle();
+    expect(virtualNodes(table)).toEqual([]);
+    const fake = await startTable({ kinds: ['nodes'], virtual: [naming('other-tenants-node')] });
+    await fake.settle();
+    expect(virtualNodes(fake)).toEqual([]);
+  });
+
+  it('a node shown stays while a virtual pod is bound to it, after its host copy went; then it goes', async () => {
+    const table = await start({ kinds: ['nodes'], virtual: [podOn('n1')] });
+    await table.settle();
+    await table.host.delete(PODS, HOST_NS, `p-n1-x-team-x-${VC}`);
+    await table.settle();
+    expect(virtualNodes(table).map((n) => n.metadata?.name)).toEqual(['n1']);
+    await table.virtual.delete(PODS, 'team', 'p-n1');
+    await table.settle();
+    expect(virtualNodes(table)).toEqual([]);
+  });
+});
+
 describe('nodes state table: the kubelet endpoint', () => {
   const kubeletFlags = {
     kubeletBindAddress: '127.0.0.1:10250',
@@ -225,7 +293,7 @@ describe('nodes state table: the kubelet endpoint', () => {
     );
     table.virtual.clearWrites();
     table.clock.advance(60_000);
-    await table.virtual.create(Resources.pods, 'team', podOn('n1', 'another')[1]);
+    await addPodOn(table, 'n1', 'another');
     await table.settle();
     expect(nodeWrites(table)).toEqual([]);
     expect(endpointOf(virtualNodes(table)[0])).toEqual(served);

@@ -3,13 +3,14 @@ import { CRUD } from '../shared/data-object.ts';
 import { persistentVolumeClaimsKind } from './persistentvolumeclaims-kind.ts';
 
 /**
- * PersistentVolumeClaims, virtual → host, with status (binding, capacity, resize) back and a fake
- * PersistentVolume in the virtual cluster for each bound claim. On by default, as in vCluster.
+ * PersistentVolumeClaims, virtual → host, with status (binding, capacity, resize) back and a
+ * PersistentVolume in the virtual cluster for each bound claim (a fake one; with persistentvolumes
+ * on, the host volume's details). On by default, as in vCluster.
  */
 export const persistentVolumeClaimsDescriptor = defineKind({
   name: 'persistentvolumeclaims',
   description:
-    'PersistentVolumeClaims, virtual → host; status back, and a fake PersistentVolume for each bound claim',
+    'PersistentVolumeClaims, virtual → host; status back, and a PersistentVolume for each bound claim',
   defaultOn: true,
   eventKind: 'PersistentVolumeClaim',
   fields: [],

@@ -3,7 +3,6 @@ import type { Informer } from '../../informer/informer.ts';
 import { isApiError, isNotFound } from '../../kube/errors.ts';
 import { objectKey, type KubeObject } from '../../kube/object.ts';
 import { Resources, type ResourceType } from '../../kube/resources.ts';
-import { managedBySelector } from '../../naming/labels.ts';
 import { hostClusterScopedName, hostName } from '../../naming/names.ts';
 import { createHostCopy } from '../../sync/engine.ts';
 import type { KindSpec, Placement, ReconcileContext, Relation, SyncResult } from '../../sync/kind.ts';
@@ -20,15 +19,20 @@ import { sameJson } from '../shared/host-metadata.ts';
 import { CLASS_WITHHELD_REASON } from '../shared/from-host.ts';
 import { claimClassResolver, type ClaimClassResolver } from '../storageclasses/claim-class.ts';
 import {
-  claimKeyOfFakeVolume,
+  boundToClaim,
+  claimKeyOfShownVolume,
+  claimRefTo,
+  fakeVolumeFor,
+  hostDetailsVolumeFor,
+  isShownVolume,
+  shownVolumeInSync,
+} from './shown-volumes.ts';
+import {
   dataSourcesOf,
   FAKE_PV_LABEL,
-  fakeVolumeFor,
-  fakeVolumeInSync,
   hostClaimFor,
   hostSpecInSync,
   isControllerAnnotation,
-  isFakeVolume,
   malformedClaim,
   specOf,
   statusOf,
@@ -49,7 +53,7 @@ const CLASS_INDEX = 'persistentvolumeclaims/class';
 /** CLASS_INDEX's key for claims naming no class (not a valid class name, so never one's). */
 const NO_CLASS_NAMED = '<no class named>';
 const DATA_SOURCE_INDEX = 'persistentvolumeclaims/data-sources';
-const FAKE_VOLUMES = 'fake-volumes';
+const SHOWN_VOLUMES = 'shown-volumes';
 /** The finalizer the PV protection controller keeps on a volume while it is Bound. */
 const PV_PROTECTION_FINALIZER = 'kubernetes.io/pv-protection';
 /** Virtual claims by the volume they name (spec.volumeName). */
@@ -65,19 +69,10 @@ function refuseMalformed(virtual: KubeObject): void {
   if (problem) throw new TerminalError(`malformed persistent volume claim: ${problem}`);
 }
 
-/** A volume's claimRef to a claim, as a binder writes it. */
-const claimRefTo = (claim: KubeObject) => ({
-  kind: 'PersistentVolumeClaim',
-  apiVersion: 'v1',
-  namespace: claim.metadata?.namespace,
-  name: claim.metadata?.name,
-  uid: claim.metadata?.uid,
-});
-
 /**
  * PersistentVolumeClaims, virtual → host, with the host claim's status (bound, capacity, resize
- * conditions) back, and a fake PersistentVolume in the virtual cluster for each bound claim (named
- * as the host volume, revealing nothing of it). The host decides which volume a claim gets: a
+ * conditions) back, and a PersistentVolume in the virtual cluster for each bound claim (named as
+ * the host volume; see shown-volumes.ts for what it shows). The host decides which volume a claim gets: a
  * tenant never names a host volume, a class the host lacks is refused, and a claim is cloned only
  * from a copy that provably is this tenant's own claim (or snapshot) of the same namespace.
  */
@@ -88,43 +83,76 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
   let virtualClaims: Informer<KubeObject> | undefined;
   let virtualVolumes: Informer<KubeObject>;
   let classes: ClaimClassResolver;
-  /** The host copies of tenants' own volumes, when the persistentvolumes kind is on. */
+  /**
+   * The host's volumes, when the persistentvolumes kind is on: the copies of tenants' own volumes,
+   * and the volumes provisioned for host claims, whose details the virtual cluster is then shown.
+   */
   let hostVolumes: Informer<KubeObject> | undefined;
-  const managedVolumes = { labelSelector: managedBySelector(where, false) };
+  let hostClaims: Informer<KubeObject>;
 
-  const fakeVolumesOf = (ctx: ReconcileContext) => ctx.related(FAKE_VOLUMES);
+  const shownVolumesOf = (ctx: ReconcileContext) => ctx.related(SHOWN_VOLUMES);
+
+  /** Deletes this key's shown volumes but the one to keep (only the incarnation we saw). */
+  async function deleteShownVolumes(ctx: ReconcileContext, keep?: string): Promise<boolean> {
+    let wrote = false;
+    for (const pv of shownVolumesOf(ctx))
+      if (pv.metadata?.name !== keep && (await deleteShownVolume(ctx, pv))) wrote = true;
+    return wrote;
+  }
 
   /**
-   * Deletes this key's fake volumes but the one to keep (only the incarnation we saw). The PV
-   * protection finalizer holds a Bound volume until a binder marks it Released; none runs in the
-   * virtual cluster (the chart turns it off, as vCluster does), and a fake volume stands for nothing
-   * there, so the syncer takes that finalizer off once the volume is going. Other finalizers stay.
+   * Deletes a shown volume. The PV protection finalizer holds a Bound volume until a binder marks it
+   * Released; none runs in the virtual cluster (the chart turns it off, as vCluster does), and a
+   * shown volume stands for nothing there, so the syncer takes that finalizer off once the volume is
+   * going. Other finalizers stay.
    */
-  async function deleteFakeVolumes(ctx: ReconcileContext, keep?: string): Promise<boolean> {
+  async function deleteShownVolume(ctx: ReconcileContext, pv: KubeObject): Promise<boolean> {
+    const name = pv.metadata?.name ?? '';
     let wrote = false;
-    for (const pv of fakeVolumesOf(ctx)) {
-      const name = pv.metadata?.name ?? '';
-      if (name === keep) continue;
-      try {
-        if (!pv.metadata?.deletionTimestamp) {
-          await ctx.virtual.delete(VOLUMES, '', name, { uid: pv.metadata?.uid });
-          wrote = true;
-        }
-        if (pv.metadata?.finalizers?.includes(PV_PROTECTION_FINALIZER)) {
-          const patch = {
-            metadata: {
-              uid: pv.metadata.uid,
-              '$deleteFromPrimitiveList/finalizers': [PV_PROTECTION_FINALIZER],
-            },
-          };
-          await ctx.virtual.patch(VOLUMES, '', name, patch, 'strategic');
-          wrote = true;
-        }
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
+    try {
+      if (!pv.metadata?.deletionTimestamp) {
+        await ctx.virtual.delete(VOLUMES, '', name, { uid: pv.metadata?.uid });
+        wrote = true;
       }
+      if (pv.metadata?.finalizers?.includes(PV_PROTECTION_FINALIZER)) {
+        const patch = {
+          metadata: {
+            uid: pv.metadata.uid,
+            '$deleteFromPrimitiveList/finalizers': [PV_PROTECTION_FINALIZER],
+          },
+        };
+        await ctx.virtual.patch(VOLUMES, '', name, patch, 'strategic');
+        wrote = true;
+      }
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
     }
     return wrote;
+  }
+
+  /**
+   * The volume the virtual cluster shows for a claim bound on the host: with the persistentvolumes
+   * kind on, the host volume's details once the host volume is provably bound to the host claim (a
+   * volume the cache does not have yet is waited for); otherwise a fake one.
+   */
+  function shownVolumeFor(virtual: KubeObject, host: KubeObject): KubeObject {
+    const volumeName = specOf(host).volumeName ?? '';
+    if (!hostVolumes) return fakeVolumeFor(virtual, host);
+    const hostVolume = hostVolumes.store.get(volumeName);
+    if (!hostVolume)
+      throw new WaitingError(`waiting for the syncer's cache to show host volume "${volumeName}"`);
+    return boundToClaim(hostVolume, host)
+      ? hostDetailsVolumeFor(virtual, hostVolume)
+      : fakeVolumeFor(virtual, host);
+  }
+
+  /** The claim whose host copy a host volume is bound to, provably (see boundToClaim). */
+  function claimOfHostVolume(pv: KubeObject): string[] {
+    const ref = volumeSpecOf(pv).claimRef;
+    if (ref?.namespace !== where.hostNamespace || !ref.name) return [];
+    const claim = hostClaims.store.get(`${where.hostNamespace}/${ref.name}`);
+    const key = claim && boundToClaim(pv, claim) ? ownedVirtualKey(claim, where, CLAIMS) : undefined;
+    return key ? [key] : [];
   }
 
   /** Deletes the host claim unless it is already going. */
@@ -234,7 +262,7 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
   async function realVolumeOf(ctx: ReconcileContext, virtual: KubeObject): Promise<string> {
     const name = specOf(virtual).volumeName ?? '';
     const pv = virtualVolumes.store.get(name);
-    if (!hostVolumes || !pv || isFakeVolume(pv) || pv.metadata?.labels?.[FAKE_PV_LABEL] !== undefined)
+    if (!hostVolumes || !pv || isShownVolume(pv) || pv.metadata?.labels?.[FAKE_PV_LABEL] !== undefined)
       throw new TerminalError(VOLUME_NAME_REFUSED);
     if (!volumeSpecOf(pv).claimRef?.name && !pv.metadata?.deletionTimestamp) {
       await ctx.virtual.update(VOLUMES, '', {
@@ -275,15 +303,15 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
     const volumeName = specOf(virtual).volumeName;
     if (!volumeName) return undefined;
     const pv = virtualVolumes.store.get(volumeName);
-    return isFakeVolume(pv) &&
-      claimKeyOfFakeVolume(pv!) === ctx.key &&
+    return isShownVolume(pv) &&
+      claimKeyOfShownVolume(pv!) === ctx.key &&
       volumeSpecOf(pv).claimRef?.uid === virtual.metadata?.uid
       ? pv
       : undefined;
   }
 
   /**
-   * Once the host claim is bound: the fake volume, the virtual claim's volumeName (settable once),
+   * Once the host claim is bound: the shown volume, the virtual claim's volumeName (settable once),
    * then its status. Returns the latest virtual claim.
    */
   async function bindVirtual(
@@ -297,32 +325,39 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
     if (!bound) return virtual;
     const real = realBindingOf(host);
     if (real !== undefined) return bindToRealVolume(ctx, virtual, real, result);
-    if (await deleteFakeVolumes(ctx, volumeName)) result.virtualWritten = true;
-    const desired = fakeVolumeFor(virtual, host);
+    if (await deleteShownVolumes(ctx, volumeName)) result.virtualWritten = true;
+    const desired = shownVolumeFor(virtual, host);
     const current = virtualVolumes.store.get(volumeName);
-    if (current && !isFakeVolume(current)) {
+    if (current && !isShownVolume(current)) {
       throw new TerminalError(
         `the claim is bound, but a PersistentVolume named "${volumeName}" exists in the virtual cluster and is not managed by the syncer`,
       );
+    }
+    // One being replaced (below) goes first; its delete event brings us back.
+    if (current?.metadata?.deletionTimestamp) {
+      if (await deleteShownVolume(ctx, current)) result.virtualWritten = true;
+      return virtual;
     }
     let pv = current;
     if (!current) {
       pv = await ctx.virtual.create(VOLUMES, '', desired);
       result.virtualWritten = true;
-    } else if (!fakeVolumeInSync(desired, current)) {
+    } else if (!shownVolumeInSync(desired, current)) {
       try {
         pv = await ctx.virtual.update(VOLUMES, '', {
           ...current,
           metadata: {
             ...current.metadata,
             labels: { ...current.metadata?.labels, ...desired.metadata?.labels },
+            annotations: { ...current.metadata?.annotations, ...desired.metadata?.annotations },
           },
           spec: { ...(current.spec as object), ...(desired.spec as object) },
         });
       } catch (err) {
         if (!isApiError(err, 'invalid')) throw err;
-        // A field that cannot change (the volume mode): replace the volume; its delete event brings us back.
-        await ctx.virtual.delete(VOLUMES, '', volumeName, { uid: current.metadata?.uid });
+        // A field that cannot change (the volume mode, the source: a fake volume giving way to the host
+        // volume's details): replace the volume.
+        await deleteShownVolume(ctx, current);
         result.virtualWritten = true;
         return virtual;
       }
@@ -355,7 +390,7 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
     name: string,
     result: SyncResult,
   ): Promise<KubeObject> {
-    if (await deleteFakeVolumes(ctx)) result.virtualWritten = true;
+    if (await deleteShownVolumes(ctx)) result.virtualWritten = true;
     const pv = virtualVolumes.store.get(name);
     const ref = volumeSpecOf(pv).claimRef;
     if (!pv || (ref?.name && `${ref.namespace}/${ref.name}` !== ctx.key)) {
@@ -418,34 +453,34 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
     // the data on its volume, as in vCluster; deleting it would let the provisioner delete the volume.
     adoptsEarlierIncarnations: true,
     relations: [
-      // A fake volume changed or went (a tenant's edit is reverted), or outlived its claim.
+      // A shown volume changed or went (a tenant's edit is reverted), or outlived its claim.
       {
-        name: FAKE_VOLUMES,
+        name: SHOWN_VOLUMES,
         cluster: 'virtual',
         type: VOLUMES,
         keys: (pv) => {
-          const key = isFakeVolume(pv) ? claimKeyOfFakeVolume(pv) : undefined;
+          const key = isShownVolume(pv) ? claimKeyOfShownVolume(pv) : undefined;
           return key ? [key] : [];
         },
       },
       // With tenants' own volumes synced: a claim naming one (or reserved by one) follows the
-      // volume, and the volume's host copy.
+      // volume, and the volume's host copy; a claim bound on the host follows its host volume.
       {
         name: 'tenant-volumes',
         cluster: 'virtual',
         type: VOLUMES,
         whenKind: REAL_VOLUMES_KIND,
-        keys: (pv) => (isFakeVolume(pv) ? [] : claimsOfVolume(pv.metadata?.name, pv)),
+        keys: (pv) => (isShownVolume(pv) ? [] : claimsOfVolume(pv.metadata?.name, pv)),
       },
       {
-        name: 'tenant-volume-copies',
+        name: 'host-volumes',
         cluster: 'host',
         type: VOLUMES,
-        scope: managedVolumes,
         whenKind: REAL_VOLUMES_KIND,
-        keys: (copy) => {
-          const name = ownedVirtualKey(copy, where, VOLUMES);
-          return claimsOfVolume(name, name ? virtualVolumes?.store.get(name) : undefined);
+        keys: (pv) => {
+          const name = ownedVirtualKey(pv, where, VOLUMES);
+          if (!name) return claimOfHostVolume(pv);
+          return claimsOfVolume(name, virtualVolumes?.store.get(name));
         },
       },
       // A claim refused for its class is synced as soon as the host gets the class; one waiting
@@ -480,7 +515,8 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
         })),
       );
       virtualVolumes = env.informers.get(env.virtual, VOLUMES);
-      if (kinds.has(REAL_VOLUMES_KIND)) hostVolumes = env.informers.get(env.host, VOLUMES, managedVolumes);
+      if (kinds.has(REAL_VOLUMES_KIND)) hostVolumes = env.informers.get(env.host, VOLUMES);
+      hostClaims = env.informers.get(env.host, CLAIMS, managed);
       classes = claimClassResolver(env, kinds);
       virtualClaims = env.informers.get(env.virtual, CLAIMS);
       virtualClaims.addIndexer(CLASS_INDEX, (claim) => {
@@ -504,11 +540,11 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
     // Claims the ephemeral-volume controller makes for a pod are synced like any other: the host pod
     // mounts the copy (see pods' ephemeral-claims.ts), as in vCluster. A fake volume whose claim is
     // gone is still work: it must go.
-    wanted: (ctx, virtual) => virtual !== undefined || fakeVolumesOf(ctx).length > 0,
+    wanted: (ctx, virtual) => virtual !== undefined || shownVolumesOf(ctx).length > 0,
 
     async create(ctx, virtual): Promise<SyncResult> {
       if (!virtual) {
-        return (await deleteFakeVolumes(ctx)) ? { virtualWritten: true } : {};
+        return (await deleteShownVolumes(ctx)) ? { virtualWritten: true } : {};
       }
       refuseMalformed(virtual);
       // Going, and nothing on the host: the virtual cluster's own finalizers finish it.
@@ -519,11 +555,11 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
         await ctx.virtual.delete(CLAIMS, ctx.virtualNamespace, ctx.virtualName, {
           uid: virtual.metadata?.uid,
         });
-        await deleteFakeVolumes(ctx);
+        await deleteShownVolumes(ctx);
         return { virtualWritten: true };
       }
       const hostVolume = specOf(virtual).volumeName ? await realVolumeOf(ctx, virtual) : undefined;
-      await deleteFakeVolumes(ctx);
+      await deleteShownVolumes(ctx);
       const hostClassName = await hostClassOf(ctx, virtual, hostVolume);
       const rename = resolveDataSources(ctx, virtual);
       const result = await createHostCopy(
@@ -542,7 +578,7 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
       if (!source || source.metadata?.deletionTimestamp) {
         // The tenant's claim is gone or going: its host claim goes with it. Its fake volume stays
         // while the claim is still there (finalizers hold it until no pod uses it), then goes.
-        if (!source && (await deleteFakeVolumes(ctx))) result.virtualWritten = true;
+        if (!source && (await deleteShownVolumes(ctx))) result.virtualWritten = true;
         if (await deleteHostClaim(ctx, host)) result.hostWritten = true;
         return result;
       }
@@ -583,7 +619,7 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
         ? virtualVolumes.store.get(specOf(latest).volumeName!)
         : undefined;
       const namesRealVolume =
-        hostVolumes !== undefined && !!specOf(latest).volumeName && !isFakeVolume(namedVolume);
+        hostVolumes !== undefined && !!specOf(latest).volumeName && !isShownVolume(namedVolume);
       const hostPending = (statusOf(host).phase ?? 'Pending') === 'Pending';
       // Nor is it shown Bound before the volume is bound to it in the virtual cluster (the claim's UID
       // in the volume's claimRef, see bindToRealVolume): no binder shows a claim Bound before that.
@@ -608,7 +644,7 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
 
     async remove(ctx, host): Promise<SyncResult> {
       const result: SyncResult = {};
-      if (await deleteFakeVolumes(ctx)) result.virtualWritten = true;
+      if (await deleteShownVolumes(ctx)) result.virtualWritten = true;
       if (await deleteHostClaim(ctx, host)) result.hostWritten = true;
       return result;
     },

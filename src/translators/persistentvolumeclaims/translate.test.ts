@@ -3,7 +3,6 @@ import { hostName } from '../../naming/names.ts';
 import { Builder, caseSeed, corrupt, metadata, Rng } from '../../testing/random-objects.ts';
 import {
   dataSourcesOf,
-  fakeVolumeFor,
   hostClaimFor,
   malformedClaim,
   specOf,
@@ -29,36 +28,6 @@ describe('storageClassOf', () => {
       'gold',
     ],
   ])('%s', (_name, claim, expected) => expect(storageClassOf(claim)).toBe(expected));
-});
-
-describe('fakeVolumeFor', () => {
-  it('takes size and modes from the host status, class and mode from the virtual claim, nothing of the host volume', () => {
-    const virtual: KubeObject = {
-      metadata: { name: 'data', namespace: 'team', uid: 'u1' },
-      spec: {
-        accessModes: ['ReadWriteOnce'],
-        resources: { requests: { storage: '1Gi' } },
-        volumeMode: 'Block',
-      },
-    };
-    const host: KubeObject = {
-      metadata: { name: 'data-x-team-x-vc', namespace: 'host-ns' },
-      spec: { volumeName: 'pvc-9', storageClassName: 'host-default' },
-      status: { phase: 'Bound', accessModes: ['ReadWriteMany'], capacity: { storage: '2Gi' } },
-    };
-    const pv = fakeVolumeFor(virtual, host);
-    expect(pv.metadata?.name).toBe('pvc-9');
-    expect(pv.spec).toMatchObject({
-      capacity: { storage: '2Gi' },
-      accessModes: ['ReadWriteMany'],
-      storageClassName: '',
-      volumeMode: 'Block',
-      claimRef: { namespace: 'team', name: 'data', uid: 'u1' },
-      flexVolume: { driver: 'vsyncer.dev/fake' },
-    });
-    expect(JSON.stringify(pv)).not.toContain('host-ns');
-    expect(JSON.stringify(pv)).not.toContain('data-x-team-x-vc');
-  });
 });
 
 /** A random virtual claim, sometimes hostile (naming volumes, other namespaces, controller annotations). */

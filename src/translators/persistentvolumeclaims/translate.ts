@@ -1,7 +1,6 @@
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
 import type { Placement } from '../../sync/kind.ts';
-import { FROM_HOST_LABEL } from '../shared/from-host.ts';
 import { hostMetadataFor, sameJson } from '../shared/host-metadata.ts';
 
 /** The parts of a PersistentVolumeClaim the syncer reads or writes. */
@@ -218,78 +217,4 @@ export function hostSpecInSync(desired: KubeObject, host: KubeObject): boolean {
 /** The status the virtual claim shows: the host claim's, as the host's controllers wrote it. */
 export function virtualStatusFor(host: KubeObject): ClaimStatus {
   return { ...statusOf(host) };
-}
-
-/** True for a PersistentVolume of the virtual cluster the syncer made to stand for a host volume. */
-export function isFakeVolume(pv: KubeObject | undefined): boolean {
-  const labels = pv?.metadata?.labels ?? {};
-  return labels[FAKE_PV_LABEL] === 'true' && labels[FROM_HOST_LABEL] === 'true';
-}
-
-/** The `namespace/name` of the virtual claim a fake volume stands behind. */
-export function claimKeyOfFakeVolume(pv: KubeObject): string | undefined {
-  const ref = (pv.spec as { claimRef?: { namespace?: string; name?: string } } | undefined)?.claimRef;
-  return ref?.namespace && ref.name ? `${ref.namespace}/${ref.name}` : undefined;
-}
-
-/**
- * The PersistentVolume the virtual cluster shows for a bound claim, named as the host volume is (as
- * vCluster does). It says what the tenant may know (size, access modes, class, reclaim policy) and
- * nothing of the host volume itself: its source is an inert flexVolume no kubelet or controller has.
- */
-export function fakeVolumeFor(virtual: KubeObject, host: KubeObject): KubeObject {
-  const v = specOf(virtual);
-  const status = statusOf(host);
-  const capacity = status.capacity?.storage ?? v.resources?.requests?.storage;
-  return {
-    apiVersion: 'v1',
-    kind: 'PersistentVolume',
-    metadata: {
-      name: specOf(host).volumeName,
-      labels: { [FAKE_PV_LABEL]: 'true', [FROM_HOST_LABEL]: 'true' },
-      annotations: {
-        'kubernetes.io/createdby': FAKE_PV_PROVISIONER,
-        'pv.kubernetes.io/provisioned-by': FAKE_PV_PROVISIONER,
-      },
-    },
-    spec: {
-      capacity: capacity ? { storage: capacity } : {},
-      accessModes: status.accessModes ?? v.accessModes ?? [],
-      // The virtual claim's class, so a binder in the virtual cluster finds that the two match.
-      storageClassName: storageClassOf(virtual) ?? '',
-      volumeMode: v.volumeMode ?? 'Filesystem',
-      persistentVolumeReclaimPolicy: 'Delete',
-      flexVolume: { driver: FAKE_PV_DRIVER },
-      claimRef: {
-        apiVersion: 'v1',
-        kind: 'PersistentVolumeClaim',
-        namespace: virtual.metadata?.namespace,
-        name: virtual.metadata?.name,
-        uid: virtual.metadata?.uid,
-      },
-    },
-  };
-}
-
-/** The fields of a fake volume the syncer decides; others (server defaults, a binder's marks) are left be. */
-export function fakeVolumeInSync(desired: KubeObject, current: KubeObject): boolean {
-  const d = (desired.spec ?? {}) as Record<string, unknown>;
-  const c = (current.spec ?? {}) as Record<string, unknown>;
-  const ref = (o: Record<string, unknown>) => {
-    const r = (o.claimRef ?? {}) as Record<string, unknown>;
-    return { namespace: r.namespace, name: r.name, uid: r.uid };
-  };
-  const labels = current.metadata?.labels ?? {};
-  return (
-    [
-      'capacity',
-      'accessModes',
-      'storageClassName',
-      'volumeMode',
-      'persistentVolumeReclaimPolicy',
-      'flexVolume',
-    ].every((f) => sameJson(d[f], c[f])) &&
-    sameJson(ref(d), ref(c)) &&
-    Object.entries(desired.metadata?.labels ?? {}).every(([k, v]) => labels[k] === v)
-  );
 }

@@ -532,10 +532,37 @@ describe('persistentvolumes with persistentvolumeclaims', () => {
     ]);
   });
 
-  it('a claim bound on the host to a volume that is not a tenant copy still gets its fake volume', async () => {
-    const t = await table(['nfs'], [], { kinds: both, claims: [claim('data')] });
-    const h = hostClaim(t, 'data')!;
-    const bound = await t.host.update(PVC, HOST_NS, { ...h, spec: { ...specOf(h), volumeName: 'pvc-1234' } });
+  /** A host volume a provisioner made and the host's binder bound to the host claim (by UID too). */
+  function provisioned(t: StateTable, claimName: string, volumeName: string, claimUid?: string): KubeObject {
+    const h = hostClaim(t, claimName)!;
+    return {
+      metadata: { name: volumeName, labels: { 'topology.kubernetes.io/zone': 'z1' } },
+      spec: {
+        capacity: { storage: '5Gi' },
+        accessModes: ['ReadWriteMany'],
+        storageClassName: 'fast',
+        persistentVolumeReclaimPolicy: 'Delete',
+        volumeMode: 'Filesystem',
+        csi: {
+          driver: 'csi.example.com',
+          volumeHandle: 'vol-0abc',
+          nodeStageSecretRef: { name: 'storage-admin', namespace: 'kube-system' },
+        },
+        claimRef: {
+          kind: 'PersistentVolumeClaim',
+          namespace: HOST_NS,
+          name: h.metadata?.name,
+          uid: claimUid ?? h.metadata?.uid,
+        },
+      },
+      status: { phase: 'Bound' },
+    };
+  }
+
+  /** The host's binder binding the host claim to `volumeName`. */
+  async function bindHostClaim(t: StateTable, name: string, volumeName: string): Promise<void> {
+    const h = hostClaim(t, name)!;
+    const bound = await t.host.update(PVC, HOST_NS, { ...h, spec: { ...specOf(h), volumeName } });
     await t.host.update(
       PVC,
       HOST_NS,
@@ -543,9 +570,97 @@ describe('persistentvolumes with persistentvolumeclaims', () => {
       { subresource: 'status' },
     );
     await t.settle();
-    expect(virtualVolume(t, 'pvc-1234')!.metadata?.labels?.['vcluster.loft.sh/fake-pv']).toBe('true');
+  }
+
+  it("a claim bound on the host to a volume provisioned for it is shown that volume's details (vCluster's host-pv), no host Secret named", async () => {
+    const t = await table(['nfs'], [], { kinds: both, claims: [claim('data')] });
+    await t.host.create(PV, '', provisioned(t, 'data', 'pvc-1234'));
+    t.host.clearWrites();
+    await bindHostClaim(t, 'data', 'pvc-1234');
+    const pv = virtualVolume(t, 'pvc-1234')!;
+    expect(pv.metadata?.annotations?.['vcluster.loft.sh/host-pv']).toBe('pvc-1234');
+    expect(pv.metadata?.labels).toEqual({
+      'topology.kubernetes.io/zone': 'z1',
+      'vsyncer.dev/managed': 'true',
+    });
+    expect(pv.spec).toEqual({
+      capacity: { storage: '5Gi' },
+      accessModes: ['ReadWriteMany'],
+      storageClassName: 'fast',
+      persistentVolumeReclaimPolicy: 'Delete',
+      volumeMode: 'Filesystem',
+      csi: { driver: 'csi.example.com', volumeHandle: 'vol-0abc' },
+      claimRef: {
+        apiVersion: 'v1',
+        kind: 'PersistentVolumeClaim',
+        namespace: 'team',
+        name: 'data',
+        uid: virtualClaim(t, 'data')!.metadata?.uid,
+      },
+    });
+    expect(pv.status).toEqual({ phase: 'Bound' });
     expect(specOf(virtualClaim(t, 'data')).volumeName).toBe('pvc-1234');
-    expect(t.host.objects(PV)).toEqual([]);
+    expect(statusOf(virtualClaim(t, 'data')).phase).toBe('Bound');
+    // The host volume is the host's: never written, never copied.
+    expect(t.host.writeLog().filter((w) => w.includes('persistentvolumes'))).toEqual([]);
+    expect(t.host.objects(PV).map((v) => v.metadata?.name)).toEqual(['pvc-1234']);
+
+    // A second pass writes nothing; a host resize shows; a tenant's deletion is undone.
+    t.virtual.clearWrites();
+    t.host.clearWrites();
+    t.controllers.get('persistentvolumeclaims')!.controller.enqueue('team/data');
+    await t.settle();
+    expect(t.writes()).toEqual([]);
+    const h = t.host.objects(PV)[0]!;
+    await t.host.update(PV, '', { ...h, spec: { ...volumeSpecOf(h), capacity: { storage: '8Gi' } } });
+    await t.settle();
+    expect(volumeSpecOf(virtualVolume(t, 'pvc-1234')).capacity).toEqual({ storage: '8Gi' });
+    await t.virtual.delete(PV, '', 'pvc-1234');
+    await t.settle();
+    expect(volumeSpecOf(virtualVolume(t, 'pvc-1234')).csi).toEqual({
+      driver: 'csi.example.com',
+      volumeHandle: 'vol-0abc',
+    });
+  });
+
+  it('a host volume not bound to the host claim by UID shows none of its details: the claim gets a fake volume', async () => {
+    const t = await table(['nfs'], [], { kinds: both, claims: [claim('data')] });
+    await t.host.create(PV, '', provisioned(t, 'data', 'pvc-1234', 'some-other-claim'));
+    await bindHostClaim(t, 'data', 'pvc-1234');
+    const pv = virtualVolume(t, 'pvc-1234')!;
+    expect(pv.metadata?.labels?.['vcluster.loft.sh/fake-pv']).toBe('true');
+    expect(JSON.stringify(pv)).not.toContain('vol-0abc');
+    expect(specOf(virtualClaim(t, 'data')).volumeName).toBe('pvc-1234');
+  });
+
+  it('a claim bound on the host to a volume the cache does not show yet waits for it, then shows it', async () => {
+    const t = await table(['nfs'], [], { kinds: both, claims: [claim('data')] });
+    await bindHostClaim(t, 'data', 'pvc-1234');
+    expect(virtualVolume(t, 'pvc-1234')).toBeUndefined();
+    await t.host.create(PV, '', provisioned(t, 'data', 'pvc-1234'));
+    await t.settle();
+    expect(volumeSpecOf(virtualVolume(t, 'pvc-1234')).csi).toMatchObject({ volumeHandle: 'vol-0abc' });
+  });
+
+  it("a fake volume shown before the host volume is proven bound gives way to the host volume's details", async () => {
+    const t = await table(['nfs'], [], { kinds: both, claims: [claim('data')] });
+    await t.host.create(PV, '', provisioned(t, 'data', 'pvc-1234', 'not-yet'));
+    await bindHostClaim(t, 'data', 'pvc-1234');
+    const fake = virtualVolume(t, 'pvc-1234')!;
+    expect(volumeSpecOf(fake).flexVolume).toBeDefined();
+    // The virtual cluster's PV protection holds the bound fake volume: the syncer lets it go.
+    await t.virtual.update(PV, '', {
+      ...fake,
+      metadata: { ...fake.metadata, finalizers: ['kubernetes.io/pv-protection'] },
+    });
+    await t.host.update(PV, '', provisioned(t, 'data', 'pvc-1234'));
+    await t.settle();
+    const pv = virtualVolume(t, 'pvc-1234')!;
+    expect(pv.metadata?.uid).not.toBe(fake.metadata?.uid);
+    expect(volumeSpecOf(pv).flexVolume).toBeUndefined();
+    expect(volumeSpecOf(pv).csi).toMatchObject({ volumeHandle: 'vol-0abc' });
+    expect(volumeSpecOf(pv).claimRef?.uid).toBe(virtualClaim(t, 'data')!.metadata?.uid);
+    expect(specOf(virtualClaim(t, 'data')).volumeName).toBe('pvc-1234');
   });
 });
 

@@ -2,7 +2,7 @@ import { absentReferenceName } from '../pods/reference-safety.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
 import { hostName } from '../../naming/names.ts';
-import { hostMetadataFor, sameJson } from '../shared/host-metadata.ts';
+import { coversJson, hostMetadataFor, sameJson } from '../shared/host-metadata.ts';
 import { FROM_HOST_LABEL } from '../shared/from-host.ts';
 import { FAKE_PV_LABEL, isControllerAnnotation } from '../persistentvolumeclaims/translate.ts';
 
@@ -225,15 +225,6 @@ export function hostVolumeFor(
   };
 }
 
-/** True when every field desired sets has that value in current (server defaults are left be). */
-function covers(desired: unknown, current: unknown): boolean {
-  if (isRecord(desired)) {
-    if (!isRecord(current)) return Object.keys(desired).length === 0;
-    return Object.entries(desired).every(([k, v]) => v === undefined || covers(v, current[k]));
-  }
-  return sameJson(desired, current);
-}
-
 /** The host claim a host volume's claimRef names, without its UID. */
 const refOf = (pv: KubeObject) => {
   const r = volumeSpecOf(pv).claimRef;
@@ -246,7 +237,7 @@ const refOf = (pv: KubeObject) => {
  */
 export function hostVolumeInSync(desired: KubeObject, host: KubeObject): boolean {
   const { claimRef, ...rest } = volumeSpecOf(desired);
-  return covers(rest, volumeSpecOf(host)) && (!claimRef || sameJson(refOf(desired), refOf(host)));
+  return coversJson(rest, volumeSpecOf(host)) && (!claimRef || sameJson(refOf(desired), refOf(host)));
 }
 
 /** The host volume's spec updated to the desired one, keeping the host binder's UID on the same claim. */

@@ -337,4 +337,62 @@ describe('tenant isolation: a pod never reads a host object that is not its tena
       (hostPod(t, 'thief', 'a')?.spec as { ephemeralContainers?: unknown[] }).ephemeralContainers,
     ).toBeUndefined();
   });
+
+  it("a tenant's debug container named like a host admin's on the host pod is never added, served or shown; one of its own name is added, marked", async () => {
+    const t = await table([secret('mine', 'a', 'own')]);
+    await t.virtual.create(PODS, 'a', mountingPod('web', 'a', 'mine'));
+    await t.settle();
+    // A host admin debugs the host pod in place: a privileged container the tenant must never enter.
+    const host = hostPod(t, 'web', 'a')!;
+    const admins = { name: 'debugger-ab12c', image: 'busybox', securityContext: { privileged: true } };
+    await t.host.update(
+      PODS,
+      HOST_NS,
+      { ...host, spec: { ...(host.spec as object), ephemeralContainers: [admins] } },
+      { subresource: 'ephemeralcontainers' },
+    );
+    const running = hostPod(t, 'web', 'a')!;
+    await t.host.update(
+      PODS,
+      HOST_NS,
+      {
+        ...running,
+        status: {
+          phase: 'Running',
+          ephemeralContainerStatuses: [{ name: 'debugger-ab12c', state: { running: {} } }],
+        },
+      },
+      { subresource: 'status' },
+    );
+    await t.settle();
+    const virtualPod = t.virtual.objects(PODS, 'a').find((p) => p.metadata?.name === 'web')!;
+    await t.virtual.update(
+      PODS,
+      'a',
+      {
+        ...virtualPod,
+        spec: {
+          ...(virtualPod.spec as object),
+          ephemeralContainers: [
+            { name: 'debugger-ab12c', image: 'busybox' },
+            { name: 'mine', image: 'busybox' },
+          ],
+        },
+      },
+      { subresource: 'ephemeralcontainers' },
+    );
+    await t.settle();
+    const debug = (hostPod(t, 'web', 'a')?.spec as { ephemeralContainers: Record<string, unknown>[] })
+      .ephemeralContainers;
+    expect(debug.map((c) => c.name)).toEqual(['debugger-ab12c', 'mine']);
+    expect(debug[0]).toEqual(admins);
+    expect(debug[1]!.env).toContainEqual({ name: 'VSYNCER_TENANT_DEBUG_CONTAINER', value: 'true' });
+    expect(eventsOf(t, 'a', 'web')).toContainEqual(
+      expect.stringContaining('debug container name(s) "debugger-ab12c" already taken on the host pod'),
+    );
+    const shown = t.virtual.objects(PODS, 'a').find((p) => p.metadata?.name === 'web')!;
+    expect(
+      (shown.status as { ephemeralContainerStatuses?: unknown[] }).ephemeralContainerStatuses ?? [],
+    ).toEqual([]);
+  });
 });

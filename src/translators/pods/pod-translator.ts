@@ -864,6 +864,13 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
         );
         result.hostWritten = true;
       }
+      if (update.debugNamesTaken)
+        await ctx.events.record(
+          virtualPod,
+          'Warning',
+          'SyncError',
+          `debug container name(s) ${update.debugNamesTaken.map((n) => `"${n}"`).join(', ')} already taken on the host pod by a container that is not this pod's: not added; use another name`,
+        );
       // Debug containers (`kubectl debug`) face the same checks as a new pod before they reach it.
       const debugAdmission = update.ephemeralContainers ? hostAdmission(virtualPod, true) : { waiting: [] };
       if (debugAdmission.refusal) {

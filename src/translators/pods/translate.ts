@@ -35,6 +35,7 @@ import {
   type LabelsAndAnnotations,
 } from '../../sync/managed-metadata.ts';
 import { cloneJson } from '../../util/json.ts';
+import { markedDebugContainer, tenantDebugContainerNames } from './debug-containers.ts';
 import { withEphemeralClaims } from './ephemeral-claims.ts';
 import type { PodPolicy } from './pod-policy.ts';
 import { translateImage, type ImageTranslations } from './image-translation.ts';
@@ -757,6 +758,11 @@ export interface HostPodUpdate {
   pod: Pod;
   /** Ephemeral containers to write through their subresource, when the virtual pod has new ones. */
   ephemeralContainers?: EphemeralContainer[];
+  /**
+   * The tenant's debug containers whose name a host debug container that is not the tenant's holds
+   * (see debug-containers.ts): never added, nor served, nor shown.
+   */
+  debugNamesTaken?: string[];
 }
 
 /**
@@ -817,16 +823,23 @@ export function podUpdatesForHost(
     }
   }
   const haveEphemeral = new Set((current.spec?.ephemeralContainers ?? []).map((c) => c.name));
+  const ours = tenantDebugContainerNames(current.spec);
   const newEphemeral = (want.ephemeralContainers ?? []).filter((c) => !haveEphemeral.has(c.name));
+  const debugNamesTaken = (want.ephemeralContainers ?? [])
+    .filter((c) => haveEphemeral.has(c.name) && !ours.has(c.name))
+    .map((c) => c.name);
   return {
     changed,
     specChanged: changed && JSON.stringify(pod.spec) !== JSON.stringify(current.spec),
     pod,
     ephemeralContainers: newEphemeral.length
-      ? [...(current.spec?.ephemeralContainers ?? []), ...newEphemeral]
+      ? [...(current.spec?.ephemeralContainers ?? []), ...newEphemeral.map(markedDebugContainer)]
       : undefined,
+    ...(debugNamesTaken.length ? { debugNamesTaken } : {}),
   };
 }
+
+const intersect = (a: Set<string>, b: Set<string>) => new Set([...a].filter((x) => b.has(x)));
 
 function sortKeys(m: Record<string, string>): [string, string][] {
   return Object.entries(m).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
@@ -891,7 +904,11 @@ export function podStatusForVirtual(host: Pod, virtual: Pod, view: PodStatusView
     nominatedNodeName: status.nominatedNodeName,
     containerStatuses: keep(status.containerStatuses, names(vspec?.containers)),
     initContainerStatuses: keep(status.initContainerStatuses, names(vspec?.initContainers)),
-    ephemeralContainerStatuses: keep(status.ephemeralContainerStatuses, names(vspec?.ephemeralContainers)),
+    // Only the tenant's own debug containers: a host admin's may carry one's name (debug-containers.ts).
+    ephemeralContainerStatuses: keep(
+      status.ephemeralContainerStatuses,
+      intersect(names(vspec?.ephemeralContainers), tenantDebugContainerNames(host.spec)),
+    ),
   };
   for (const k of Object.keys(out) as (keyof PodStatus)[]) if (out[k] === undefined) delete out[k];
   return out;

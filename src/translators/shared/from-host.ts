@@ -3,6 +3,7 @@ import { isApiError } from '../../kube/errors.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import type { ResourceType } from '../../kube/resources.ts';
 import {
+  FROM_HOST_LABEL,
   MANAGED_BY_LABEL,
   OBJECT_HOST_NAME_ANNOTATION,
   OBJECT_HOST_NAMESPACE_ANNOTATION,
@@ -14,17 +15,18 @@ import {
   type BuiltKind,
   type KindDescriptor,
   type KindSpec,
+  type RbacRule,
   type ReconcileContext,
   type SyncResult,
 } from '../../sync/kind.ts';
 import { labelSelectorProblem, parseLabelSelector, selectorMatches } from '../../util/label-selector.ts';
 import { mirrored } from '../../sync/mappers.ts';
 import { mergeManagedMetadata, withManagedRecord } from '../../sync/managed-metadata.ts';
+import { HOST_CRD_READ } from '../custom-resources/crd.ts';
 import { sameJson } from './host-metadata.ts';
 import { malformedClusterObject } from './shape.ts';
 
-/** Marks objects the syncer shows in the virtual cluster on behalf of the host (nodes, classes). */
-export const FROM_HOST_LABEL = 'vsyncer.dev/managed';
+export { FROM_HOST_LABEL } from '../../naming/labels.ts';
 
 /**
  * The host object (`namespace/name`) a virtual copy of a namespaced host object records
@@ -126,12 +128,19 @@ export async function writeVirtualCopy(
   return { virtualWritten: true };
 }
 
+/** What of a host object a tenant may not see, taken out of its virtual copy (a copy of the object). */
+export type HostObjectSanitizer = (copy: KubeObject) => KubeObject;
+
 /**
  * A cluster-scoped kind the host owns and the virtual cluster shows read-only under the same name
  * (storage classes, ingress classes, ...): a tenant's edit is reverted, a host delete removes the
  * copy, and a tenant's own object of that name is never touched.
  */
-export function fromHostClusterScoped(type: ResourceType, labelSelector = ''): KindSpec {
+export function fromHostClusterScoped(
+  type: ResourceType,
+  labelSelector = '',
+  sanitize: HostObjectSanitizer = (copy) => copy,
+): KindSpec {
   const write = (ctx: ReconcileContext, desired: KubeObject, current?: KubeObject) =>
     writeVirtualCopy(ctx, type, '', desired, current);
 
@@ -142,7 +151,7 @@ export function fromHostClusterScoped(type: ResourceType, labelSelector = ''): K
   function copyOf(host: KubeObject): KubeObject {
     const problem = malformedClusterObject(host);
     if (problem) throw new TerminalError(`malformed host ${type.kind}: ${problem}`);
-    return virtualCopyOf(host, type);
+    return sanitize(virtualCopyOf(host, type));
   }
 
   return {
@@ -170,15 +179,10 @@ export function fromHostDescriptor(name: string, type: ResourceType, what: strin
   };
 }
 
-const readRule = (type: ResourceType) =>
-  [
-    {
-      scope: 'cluster',
-      apiGroups: [type.group],
-      resources: [type.resource],
-      verbs: ['get', 'list', 'watch'],
-    },
-  ] as const;
+const readRule = (type: ResourceType): RbacRule[] => [
+  { scope: 'cluster', apiGroups: [type.group], resources: [type.resource], verbs: ['get', 'list', 'watch'] },
+  ...(type.fromCrd ? [HOST_CRD_READ] : []),
+];
 
 /**
  * A from-host class kind whose classes an admin may limit by label (vCluster's
@@ -191,6 +195,7 @@ export function selectableFromHostDescriptor<const K extends string>(
   type: ResourceType,
   what: string,
   key: K,
+  sanitize?: HostObjectSanitizer,
 ) {
   return defineKind({
     name,
@@ -209,7 +214,7 @@ export function selectableFromHostDescriptor<const K extends string>(
       }),
     ],
     hostRbac: readRule(type),
-    build: (options) => fromHostClusterScoped(type, (options as Record<K, string>)[key].trim()),
+    build: (options) => fromHostClusterScoped(type, (options as Record<K, string>)[key].trim(), sanitize),
   });
 }
 

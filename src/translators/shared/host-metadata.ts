@@ -54,6 +54,22 @@ export function sameJson(a: unknown, b: unknown): boolean {
   return sameValue(a, b);
 }
 
+/**
+ * True when every field `desired` sets has that value in `current`, which may hold more (the API
+ * server's defaults, another controller's fields): the check for objects whose defaults differ
+ * between the clusters' versions, where a full comparison would write for ever.
+ */
+export function coversJson(desired: unknown, current: unknown): boolean {
+  if (isPlainObject(desired)) {
+    if (!isPlainObject(current)) return Object.keys(desired).length === 0;
+    return Object.entries(desired).every(([k, v]) => v === undefined || coversJson(v, current[k]));
+  }
+  return sameJson(desired, current);
+}
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
 /** undefined, or an object whose every entry is undefined: what the JSON form leaves out. */
 function isMissing(v: unknown): boolean {
   if (v === undefined) return true;

@@ -1,0 +1,53 @@
+import type { KubeObject } from '../kube/object.ts';
+import { Resources } from '../kube/resources.ts';
+import { FakeCluster } from '../testing/fake-cluster.ts';
+import { resolvePodTarget } from './pod-target.ts';
+
+const where = { vcName: 'vc', hostNamespace: 'host-ns' };
+const virtualPod: KubeObject = {
+  metadata: { name: 'web', namespace: 'team', uid: 'v-uid' },
+  spec: {
+    containers: [{ name: 'app', image: 'app' }],
+    ephemeralContainers: [
+      { name: 'debugger-ab12c', image: 'busybox' },
+      { name: 'mine', image: 'busybox' },
+    ],
+  },
+};
+const marked = { name: 'VSYNCER_TENANT_DEBUG_CONTAINER', value: 'true' };
+
+function hostWith(ephemeralContainers: unknown[]): FakeCluster {
+  const host = new FakeCluster('host');
+  host.seed(Resources.pods, {
+    metadata: {
+      name: 'web-x-team-x-vc',
+      namespace: 'host-ns',
+      labels: { 'vcluster.loft.sh/managed-by': 'vc' },
+      annotations: {
+        'vcluster.loft.sh/object-name': 'web',
+        'vcluster.loft.sh/object-namespace': 'team',
+        'vcluster.loft.sh/object-uid': 'v-uid',
+        'vcluster.loft.sh/object-kind': '/v1, Kind=Pod',
+      },
+    },
+    spec: { containers: [{ name: 'app', image: 'app' }], ephemeralContainers },
+  });
+  return host;
+}
+
+describe('resolvePodTarget', () => {
+  it("serves the tenant's debug containers the syncer marked, never a host admin's of a name the tenant declares too", async () => {
+    const host = hostWith([
+      { name: 'debugger-ab12c', image: 'busybox', securityContext: { privileged: true } },
+      { name: 'mine', image: 'busybox', env: [marked] },
+    ]);
+    const target = await resolvePodTarget({ host }, where, virtualPod, { namespace: 'team', pod: 'web' });
+    expect([...target.containers].sort()).toEqual(['app', 'mine']);
+  });
+
+  it('a marker with another value proves nothing', async () => {
+    const host = hostWith([{ name: 'mine', image: 'busybox', env: [{ ...marked, value: 'false' }] }]);
+    const target = await resolvePodTarget({ host }, where, virtualPod, { namespace: 'team', pod: 'web' });
+    expect([...target.containers]).toEqual(['app']);
+  });
+});

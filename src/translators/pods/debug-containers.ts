@@ -1,0 +1,31 @@
+import type { EphemeralContainer } from '../../kube/types.ts';
+
+/*
+ * A host pod's ephemeral containers are not all the tenant's: a host admin may debug the pod in place
+ * (`kubectl debug` on the host pod), under any name, the name of a debug container the tenant declares
+ * later included. Such a container runs with what the admin chose (often privileged), so the tenant
+ * must never exec into it, attach to it, read its logs or see its status. The syncer marks the debug
+ * containers it adds with an environment variable, written with the container itself (the
+ * ephemeralcontainers subresource changes nothing else of a pod): only a marked container is the
+ * tenant's.
+ */
+
+/** The environment variable that marks a debug container as the copy of the tenant's. */
+export const TENANT_DEBUG_CONTAINER_ENV = 'VSYNCER_TENANT_DEBUG_CONTAINER';
+
+/** The tenant's debug container as the syncer adds it to the host pod: marked. */
+export function markedDebugContainer(container: EphemeralContainer): EphemeralContainer {
+  const env = (container.env ?? []).filter((e) => e.name !== TENANT_DEBUG_CONTAINER_ENV);
+  return { ...container, env: [...env, { name: TENANT_DEBUG_CONTAINER_ENV, value: 'true' }] };
+}
+
+/** The names of a host pod's debug containers that are copies of the tenant's (see markedDebugContainer). */
+export function tenantDebugContainerNames(
+  hostSpec: { ephemeralContainers?: EphemeralContainer[] } | undefined,
+): Set<string> {
+  return new Set(
+    (hostSpec?.ephemeralContainers ?? [])
+      .filter((c) => c.env?.some((e) => e.name === TENANT_DEBUG_CONTAINER_ENV && e.value === 'true'))
+      .map((c) => c.name),
+  );
+}
