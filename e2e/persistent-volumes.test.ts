@@ -243,7 +243,11 @@ describe('PersistentVolumes (static provisioning, --allowed-pv-source=nfs)', () 
     expect(pv.metadata.annotations?.['vcluster.loft.sh/host-pv']).toBe(provisioned);
     expect(pv.metadata.labels?.['topology.kubernetes.io/zone']).toBe('zone-a');
     expect(pv.metadata.labels?.['vcluster.loft.sh/fake-pv']).toBeUndefined();
-    expect(pv.spec.csi).toEqual({ driver: 'csi.example.com', volumeHandle: `handle-${provisioned}` });
+    expect(pv.spec.csi).toEqual({
+      driver: 'csi.example.com',
+      volumeHandle: `handle-${provisioned}`,
+      nodePublishSecretRef: { name: 'hidden-by-vsyncer', namespace: 'hidden-by-vsyncer' },
+    });
     expect(pv.spec.claimRef).toMatchObject({ namespace: ns, name: 'dynamic', uid: bound.metadata.uid });
     expect(JSON.stringify(pv)).not.toContain('storage-admin');
     expect(JSON.stringify(pv)).not.toContain(hostNs);

@@ -9,7 +9,15 @@ import { CrdsFromHost } from './crds-from-host.ts';
 
 const GATEWAY_CLASSES = Resources.gatewayClasses;
 const crd = (type: ResourceType, labels: Record<string, string> = {}): KubeObject => ({
-  metadata: { name: `${type.resource}.${type.group}`, labels },
+  metadata: {
+    name: `${type.resource}.${type.group}`,
+    labels,
+    annotations: {
+      'api-approved.kubernetes.io': 'https://github.com/kubernetes-sigs/gateway-api/pull/3328',
+      'gateway.networking.k8s.io/bundle-version': 'v1.6.3',
+      'meta.helm.sh/release-namespace': 'gateway-system',
+    },
+  },
   spec: {
     group: type.group,
     scope: type.namespaced ? 'Namespaced' : 'Cluster',
@@ -61,6 +69,11 @@ describe('CrdsFromHost', () => {
     await tick();
     const copy = await virtual.get(CRDS, '', 'gatewayclasses.gateway.networking.k8s.io');
     expect(copy.metadata?.labels).toEqual({ 'vsyncer.dev/managed': 'true' });
+    // The approval a protected group needs, and the API's own; nothing else of the host's.
+    expect(copy.metadata?.annotations).toEqual({
+      'api-approved.kubernetes.io': 'https://github.com/kubernetes-sigs/gateway-api/pull/3328',
+      'gateway.networking.k8s.io/bundle-version': 'v1.6.3',
+    });
     expect((copy.spec as { conversion?: unknown }).conversion).toEqual({ strategy: 'None' });
     expect(rechecked).toEqual([]);
     await establish(virtual, 'gatewayclasses.gateway.networking.k8s.io');
@@ -81,5 +94,19 @@ describe('CrdsFromHost', () => {
     ).toEqual({
       mine: 'yes',
     });
+  });
+
+  it("brings its own copy in line with the host's CRD (a newer version served there)", async () => {
+    const { host, virtual, crds } = setup([GATEWAY_CLASSES]);
+    const newer = crd(GATEWAY_CLASSES);
+    (newer.spec as { versions: unknown[] }).versions.push({ name: 'v2', served: true, storage: false });
+    host.seed(CRDS, newer);
+    virtual.seed(CRDS, {
+      ...crd(GATEWAY_CLASSES, { 'vsyncer.dev/managed': 'true' }),
+      status: { conditions: [{ type: 'Established', status: 'True' }] },
+    });
+    expect(await crds.start()).toBe(true);
+    const copy = await virtual.get(CRDS, '', 'gatewayclasses.gateway.networking.k8s.io');
+    expect((copy.spec as { versions: { name: string }[] }).versions.map((v) => v.name)).toEqual(['v1', 'v2']);
   });
 });

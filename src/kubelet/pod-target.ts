@@ -91,12 +91,16 @@ async function getOrUndefined(
 export async function ownedHostPods(
   clients: { host: ClusterClient },
   where: { vcName: string; hostNamespace: string },
+  node?: string,
 ): Promise<OwnedPods> {
   const list = await clients.host.list(Resources.pods, where.hostNamespace, {
     labelSelector: `${MANAGED_BY_LABEL}=${where.vcName}`,
   });
-  return ownedAmong(list.items, where);
+  const placed = node === undefined ? list.items : list.items.filter((p) => nodeNameOf(p) === node);
+  return ownedAmong(placed, where);
 }
+
+const nodeNameOf = (pod: KubeObject) => (pod.spec as { nodeName?: unknown } | undefined)?.nodeName;
 
 /** Of these host pods, those this virtual cluster's syncer made (see ownedHostPods). */
 export function ownedAmong(

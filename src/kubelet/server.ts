@@ -374,11 +374,14 @@ export class KubeletServer {
       if (!node) throw new RouteError(404, "node statistics are served on each node's own port only");
       const access = { verb: verbOf(req.method ?? 'GET'), subresource: action, node };
       await this.authorize(who, access);
+      // A host node's own figures only where the host placed one of this virtual cluster's pods: a
+      // tenant naming a node (a pod's spec.nodeName shows a fake node of that name) learns nothing of it.
+      const owned = await ownedHostPods(this.opts, this.opts, node);
+      if (owned.size === 0) throw new RouteError(404, `no pod of this virtual cluster runs on node ${node}`);
       const path = endpoint === 'summary' ? 'stats/summary' : 'metrics/resource';
       const body = await this.opts.hostStreams.read(
         `${resourcePath(Resources.nodes, '', node)}/proxy/${path}`,
       );
-      const owned = await ownedHostPods(this.opts, this.opts);
       const out =
         endpoint === 'summary'
           ? JSON.stringify(summaryForTenant(JSON.parse(body), owned))

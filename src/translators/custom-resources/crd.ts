@@ -5,7 +5,6 @@ import type { ResourceType } from '../../kube/resources.ts';
 import type { RbacRule } from '../../sync/kind.ts';
 import { FROM_HOST_LABEL, managedBySelector } from '../../naming/labels.ts';
 import type { Side, SyncEnvironment } from '../../sync/kind.ts';
-import { LAST_APPLIED_ANNOTATION } from '../../sync/metadata-sync.ts';
 import { sameJson } from '../shared/host-metadata.ts';
 import type { CustomResourceEntry } from './config.ts';
 
@@ -23,6 +22,8 @@ export const COPIED_CRD_LABEL = 'app.kubernetes.io/managed-by';
 export const COPIED_CRD_LABEL_VALUE = 'vsyncer';
 /** On a CRD copied into the host: `<hostNamespace>/<vc>` of the virtual cluster it came from. */
 export const CRD_COPIED_FROM_ANNOTATION = 'vsyncer.dev/crd-copied-from';
+/** Approval of a CRD of a protected group (`*.k8s.io`, `*.kubernetes.io`), without which it is refused. */
+const API_APPROVED_ANNOTATION = 'api-approved.kubernetes.io';
 
 /** What the CRDs say about a configured resource, learnt by prepare. */
 export interface ResolvedResource {
@@ -82,10 +83,12 @@ export function crdCopyFor(
   const annotations: Record<string, string> = {};
   if (to === 'virtual') {
     labels[FROM_HOST_LABEL] = 'true';
-    // The host's annotations: a CRD of a `*.k8s.io` group (Gateway API, CSI snapshots) is refused
-    // without its `api-approved.kubernetes.io`. Not kubectl's record of the host admin's last apply.
+    // A CRD of a `*.k8s.io` group (Gateway API, CSI snapshots) is refused without its
+    // `api-approved.kubernetes.io`; the API's own annotations (a bundle version) go along. Nothing else
+    // of the host's (a Helm release and its namespace, kubectl's record of an admin's apply).
+    const group = specOf(source).group ?? '';
     for (const [key, value] of Object.entries(source.metadata?.annotations ?? {}))
-      if (key !== LAST_APPLIED_ANNOTATION && key !== CRD_COPIED_FROM_ANNOTATION) annotations[key] = value;
+      if (key === API_APPROVED_ANNOTATION || (group && key.startsWith(`${group}/`))) annotations[key] = value;
   } else {
     labels[COPIED_CRD_LABEL] = COPIED_CRD_LABEL_VALUE;
     annotations[CRD_COPIED_FROM_ANNOTATION] = `${where.hostNamespace}/${where.vcName}`;
@@ -245,6 +248,30 @@ async function probeHostAccess(
   return undefined;
 }
 
+/**
+ * Brings a CRD we copied into the virtual cluster in line with the host's (a newer Gateway API adds a
+ * version, say). Not fatal: the copy still serves; a change the virtual API server refuses is logged.
+ */
+async function refreshCopy(
+  env: Pick<SyncEnvironment, 'virtual' | 'host' | 'logger' | 'hostNamespace' | 'vcName'>,
+  name: string,
+  copy: KubeObject,
+): Promise<void> {
+  try {
+    const host = await getCrd(env.host, name);
+    if (!host) return;
+    const desired = crdCopyFor(host, 'virtual', env);
+    if (sameJson(desired.spec, copy.spec)) return;
+    await env.virtual.update(CRDS, '', { ...copy, spec: desired.spec });
+    env.logger.info('updated a copied CRD', { crd: name, to: 'virtual' });
+  } catch (err) {
+    env.logger.warn('could not bring a copied CRD in line with the host', {
+      crd: name,
+      error: (err as Error).message,
+    });
+  }
+}
+
 /** What virtualCrdFromHost needs on the host: reading its CRDs. */
 export const HOST_CRD_READ: RbacRule = {
   scope: 'cluster',
@@ -267,7 +294,9 @@ export async function virtualCrdFromHost(
   const name = `${type.resource}.${type.group}`;
   const virtual = await getCrd(env.virtual, name);
   if (virtual) {
-    return established(virtual) || !isOurCopy(virtual, 'virtual', env)
+    if (!isOurCopy(virtual, 'virtual', env)) return undefined;
+    await refreshCopy(env, name, virtual);
+    return established(virtual)
       ? undefined
       : `waiting for CRD ${name}, copied from the host, to be established`;
   }

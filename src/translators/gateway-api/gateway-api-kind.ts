@@ -1,5 +1,6 @@
 import { TerminalError, WaitingError } from '../../controller/errors.ts';
 import type { Informer } from '../../informer/informer.ts';
+import { isNotFound } from '../../kube/errors.ts';
 import { objectKey, type KubeObject } from '../../kube/object.ts';
 import { Resources, type ResourceType } from '../../kube/resources.ts';
 import { hostName } from '../../naming/names.ts';
@@ -304,11 +305,18 @@ export function gatewayApiKind(
       const virtual = source!;
       const withheld = classRefusal(virtual);
       if (withheld) {
-        // Its class was taken from the tenant (or it names another now): the host's controller must
-        // no longer serve it.
-        await ctx.host.delete(type, ctx.hostNamespace, host.metadata?.name ?? '', {
-          uid: host.metadata?.uid,
-        });
+        // Its class was taken from the tenant (or it names one not offered now): the host's controller
+        // must no longer serve it. A class that is only missing (its controller reinstalled, say) takes
+        // nothing from the tenant: the copy stays, and its addresses with it.
+        if (offeredClasses?.informer.store.get(classOf(virtual))) {
+          try {
+            await ctx.host.delete(type, ctx.hostNamespace, host.metadata?.name ?? '', {
+              uid: host.metadata?.uid,
+            });
+          } catch (err) {
+            if (!isNotFound(err)) throw err;
+          }
+        }
         throw new TerminalError(withheld, CLASS_WITHHELD_REASON);
       }
       const desired = await desiredHost(ctx, virtual);

@@ -565,7 +565,16 @@ describe('host-gatewayclasses with gateways (vCluster sync.fromHost.gatewayClass
   const hostClass = (name: string, labels: Record<string, string> = {}): KubeObject => ({
     apiVersion: `${GROUP}/v1`,
     kind: 'GatewayClass',
-    metadata: { name, labels },
+    metadata: {
+      name,
+      labels,
+      // As `kubectl apply` leaves it: the whole spec again, parametersRef included.
+      annotations: {
+        'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify({
+          spec: { parametersRef: { name: 'gw-config', namespace: 'gateway-system' } },
+        }),
+      },
+    },
     spec: {
       controllerName: 'example.com/gateway-controller',
       description: `${name} gateways`,
@@ -634,6 +643,21 @@ describe('host-gatewayclasses with gateways (vCluster sync.fromHost.gatewayClass
     await relabel(table, 'internal', { tenants: 'yes' });
     expect(specOf(hostObject(table, GW, 'bad')).gatewayClassName).toBe('internal');
     expect(specOf(hostObject(table, GW, 'good')).gatewayClassName).toBe('internal');
+  });
+
+  it('a class the host deletes (its controller reinstalled, say) takes no host copy away', async () => {
+    const table = await withClasses('tenants=yes');
+    await table.virtual.create(GW, 'team', classGateway('gw', 'public'));
+    await table.settle();
+    await table.host.delete(GC, '', 'public');
+    await setClass(table, 'gw', 'public'); // any change of the Gateway brings it back
+    const g = virtualObject(table, GW, 'gw')!;
+    await table.virtual.update(GW, 'team', { ...g, metadata: { ...g.metadata, labels: { touched: 'yes' } } });
+    await table.settle();
+    expect(specOf(hostObject(table, GW, 'gw')).gatewayClassName).toBe('public');
+    expect(events(table, 'Gateway').map((e) => e.message)).toContain(
+      'GatewayClass "public" is not available in this virtual cluster',
+    );
   });
 
   it('without a selector: every host class is shown, and a Gateway naming a class the host lacks waits for it', async () => {

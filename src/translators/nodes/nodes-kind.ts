@@ -1,6 +1,5 @@
 import { TerminalError } from '../../controller/errors.ts';
-import { isApiError, isNotFound } from '../../kube/errors.ts';
-import type { Informer } from '../../informer/informer.ts';
+import { isApiError } from '../../kube/errors.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
 import type { KindSpec, KubeletEndpoint, Placement, ReconcileContext, SyncResult } from '../../sync/kind.ts';
@@ -25,13 +24,13 @@ export interface NodeOptions {
 }
 
 /**
- * Shows the virtual cluster the nodes its pods run on: a minimal fake node per node in use
- * (default), or a copy of the real host node (--sync-real-nodes), removed when no pod uses it.
- * Only nodes carrying our managed label are ever updated or deleted. A node is in use when the host
- * placed one of this virtual cluster's pods on it: a tenant's pod naming a node (`spec.nodeName`)
- * proves nothing (it never runs where the host does not allow it), so it does not make a host node,
- * its labels or its kubelet's statistics appear. A node shown stays while virtual pods are bound to
- * it (the virtual cluster's pod garbage collector deletes the pods of a node that is gone).
+ * Shows the virtual cluster the nodes its pods are bound to: a minimal fake node per node in use
+ * (default), or a copy of the real host node (--sync-real-nodes), removed when no pod uses it (the
+ * virtual cluster's pod garbage collector deletes the pods of a node that is missing). Only nodes
+ * carrying our managed label are ever updated or deleted. A real node is copied only once the host
+ * placed one of this virtual cluster's pods on it (or --node-selector shows it): a tenant's pod
+ * naming a node (`spec.nodeName`) proves nothing (it never runs where the host does not allow it),
+ * so until then the node it names is a fake one, whether or not the host has a node of that name.
  */
 export function nodesKind(
   options: NodeOptions,
@@ -39,10 +38,11 @@ export function nodesKind(
   kubeletEndpoint?: KubeletEndpoint,
 ): KindSpec {
   const vcName = where.vcName;
-  /** The host's nodes, in real-node mode. */
-  let hostNodes: Informer<KubeObject> | undefined;
   const selector =
     options.syncRealNodes && options.nodeSelector ? labelSelectorMatcher(options.nodeSelector) : undefined;
+  /** Real-node mode: a host node --node-selector shows whether or not pods run there. */
+  const revealedBySelector = (hostNode: KubeObject | undefined) =>
+    hostNode !== undefined && selector?.(hostNode) === true;
   let cachedVersion: string | undefined;
 
   /** The virtual API server's version, so fake nodes report the kubelet version tenants expect. */
@@ -56,7 +56,7 @@ export function nodesKind(
     hostNode: KubeObject | undefined,
     current?: KubeObject,
   ): Promise<KubeObject> {
-    if (hostNode) {
+    if (hostNode && (ctx.related('host-pods').length > 0 || revealedBySelector(hostNode))) {
       // A host node of the wrong shape is shown to no tenant: refused with the field named.
       const problem = malformedNode(hostNode);
       if (problem) throw new TerminalError(`malformed host node: ${problem}`);
@@ -105,7 +105,7 @@ export function nodesKind(
     return true;
   }
 
-  const spec: KindSpec = {
+  return {
     direction: 'from-host',
     virtualType: Resources.nodes,
     hostType: Resources.nodes,
@@ -135,33 +135,8 @@ export function nodesKind(
       },
     ],
 
-    wanted(ctx, hostNode) {
-      // Real-node mode, but the host node is gone: the pods on it will go too; keep nothing stale.
-      if (options.syncRealNodes && !hostNode) return false;
-      return ctx.related('host-pods').length > 0 || (hostNode !== undefined && selector?.(hostNode) === true);
-    },
-
-    setup(env) {
-      if (options.syncRealNodes) hostNodes = env.informers.get(env.host, Resources.nodes);
-    },
-
-    // Real-node mode, but the host node is gone: the pods on it will go too; keep nothing stale.
-    keptBecause(ctx, node) {
-      if (hostNodes && !hostNodes.store.get(node.metadata?.name ?? '')) return undefined;
-      const bound = ctx.related('pods').length;
-      return bound > 0 ? `${bound} virtual pod(s) are still bound to it` : undefined;
-    },
-
-    // A node still in use is kept; the last virtual pod's going brings the key back (relation 'pods').
-    async remove(ctx, node): Promise<SyncResult> {
-      if (spec.keptBecause!(ctx, node)) return {};
-      try {
-        await ctx.virtual.delete(Resources.nodes, '', node.metadata?.name ?? '', { uid: node.metadata?.uid });
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-      }
-      return { virtualWritten: true };
-    },
+    wanted: (ctx, hostNode) =>
+      ctx.related('pods').length > 0 || ctx.related('host-pods').length > 0 || revealedBySelector(hostNode),
 
     async create(ctx, hostNode): Promise<SyncResult> {
       const desired = await desiredNode(ctx, hostNode);
@@ -195,7 +170,6 @@ export function nodesKind(
       return wrote ? { virtualWritten: true } : {};
     },
   };
-  return spec;
 }
 
 /** One term of --node-selector: a label that must be there, with this value when one is given. */

@@ -192,7 +192,11 @@ describe('nodes state table', () => {
     });
     await table.settle();
     expect(virtualNodes(table).map((n) => n.metadata?.name)).toEqual(['n1', 'n2']);
+    // The host node goes (its pods with it): its copy shows nothing of it any more, then goes.
     await table.host.delete(NODES, '', 'n1');
+    await table.settle();
+    expect(virtualNodes(table)[0]?.metadata?.labels?.['vcluster.loft.sh/fake-node']).toBe('true');
+    await deletePod(table, 'p-n1');
     await table.settle();
     expect(virtualNodes(table).map((n) => n.metadata?.name)).toEqual(['n2']);
   });
@@ -205,18 +209,27 @@ describe('nodes state table: a tenant naming a node', () => {
     { metadata: { name: `sneaky-${node}`, namespace: 'team' }, spec: { nodeName: node, containers: [] } },
   ];
 
-  it('shows no node the host did not place one of its pods on: not a fake one, not a copy of a real one', async () => {
+  it("shows a node the host placed none of its pods on as a fake one: nothing of the real node's", async () => {
     const table = await startTable({
       kinds: ['nodes'],
       flags: { syncRealNodes: 'true', nodeSelector: 'pool=tenants' },
-      virtual: [naming('control-plane-1')],
+      virtual: [naming('control-plane-1'), naming('no-such-node')],
       host: [hostNode('control-plane-1', { 'node-role.kubernetes.io/control-plane': '' })],
     });
     await table.settle();
-    expect(virtualNodes(table)).toEqual([]);
-    const fake = await startTable({ kinds: ['nodes'], virtual: [naming('other-tenants-node')] });
-    await fake.settle();
-    expect(virtualNodes(fake)).toEqual([]);
+    // The same whether the host has a node of that name or not: a tenant learns nothing by naming one.
+    expect(virtualNodes(table).map((n) => n.metadata?.name)).toEqual(['control-plane-1', 'no-such-node']);
+    for (const node of virtualNodes(table)) {
+      expect(node.metadata?.labels?.['vcluster.loft.sh/fake-node']).toBe('true');
+      expect(node.metadata?.labels?.['node-role.kubernetes.io/control-plane']).toBeUndefined();
+    }
+    // The host places one of this virtual cluster's pods there: the real node's copy.
+    await table.host.create(PODS, HOST_NS, hostCopyOf(naming('control-plane-1')[1]));
+    await table.settle();
+    const real = virtualNodes(table).find((n) => n.metadata?.name === 'control-plane-1')!;
+    expect(real.metadata?.labels?.['node-role.kubernetes.io/control-plane']).toBe('');
+    expect(real.metadata?.labels?.['vcluster.loft.sh/fake-node']).toBeUndefined();
+    expect((real.status as { capacity?: unknown }).capacity).toEqual({ cpu: '4' });
   });
 
   it('a node shown stays while a virtual pod is bound to it, after its host copy went; then it goes', async () => {

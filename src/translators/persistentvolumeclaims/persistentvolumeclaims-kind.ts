@@ -24,6 +24,7 @@ import {
   claimRefTo,
   fakeVolumeFor,
   hostDetailsVolumeFor,
+  isHostDetailsVolume,
   isShownVolume,
   shownVolumeInSync,
 } from './shown-volumes.ts';
@@ -89,6 +90,9 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
    */
   let hostVolumes: Informer<KubeObject> | undefined;
   let hostClaims: Informer<KubeObject>;
+  /** Host volumes (`name/uid`) whose details the virtual API server refused: shown as fake volumes. */
+  const detailsRefused = new Set<string>();
+  const incarnation = (pv: KubeObject) => `${pv.metadata?.name}/${pv.metadata?.uid}`;
 
   const shownVolumesOf = (ctx: ReconcileContext) => ctx.related(SHOWN_VOLUMES);
 
@@ -141,9 +145,54 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
     const hostVolume = hostVolumes.store.get(volumeName);
     if (!hostVolume)
       throw new WaitingError(`waiting for the syncer's cache to show host volume "${volumeName}"`);
-    return boundToClaim(hostVolume, host)
+    return boundToClaim(hostVolume, host) && !detailsRefused.has(incarnation(hostVolume))
       ? hostDetailsVolumeFor(virtual, hostVolume)
       : fakeVolumeFor(virtual, host);
+  }
+
+  /**
+   * Whether the virtual API server takes a shown volume (tried without writing; `alreadyExists` means
+   * it validated). Host volume details it refuses are remembered, so a fake volume stands for them.
+   */
+  async function replacementTaken(ctx: ReconcileContext, desired: KubeObject): Promise<boolean> {
+    try {
+      await ctx.virtual.create(VOLUMES, '', desired, { dryRun: true });
+      return true;
+    } catch (err) {
+      if (isApiError(err, 'alreadyExists')) return true;
+      const hostVolume = hostVolumes?.store.get(desired.metadata?.name ?? '');
+      if (!isApiError(err, 'invalid') || !hostVolume || !isHostDetailsVolume(desired)) throw err;
+      refuseDetails(ctx, hostVolume, err);
+      return false;
+    }
+  }
+
+  function refuseDetails(ctx: ReconcileContext, hostVolume: KubeObject, err: unknown): void {
+    detailsRefused.add(incarnation(hostVolume));
+    ctx.log.warn("the virtual API server refused the host volume's details; a fake volume stands for it", {
+      volume: hostVolume.metadata?.name,
+      error: (err as Error).message,
+    });
+  }
+
+  /**
+   * Creates the shown volume. One with a host volume's details that the virtual API server refuses
+   * (a source its version does not know, say) gives way to a fake one, for good: retrying cannot help.
+   */
+  async function createShownVolume(
+    ctx: ReconcileContext,
+    desired: KubeObject,
+    virtual: KubeObject,
+    host: KubeObject,
+  ): Promise<KubeObject> {
+    try {
+      return await ctx.virtual.create(VOLUMES, '', desired);
+    } catch (err) {
+      const hostVolume = hostVolumes?.store.get(desired.metadata?.name ?? '');
+      if (!isApiError(err, 'invalid') || !hostVolume || !isHostDetailsVolume(desired)) throw err;
+      refuseDetails(ctx, hostVolume, err);
+      return ctx.virtual.create(VOLUMES, '', fakeVolumeFor(virtual, host));
+    }
   }
 
   /** The claim whose host copy a host volume is bound to, provably (see boundToClaim). */
@@ -340,7 +389,7 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
     }
     let pv = current;
     if (!current) {
-      pv = await ctx.virtual.create(VOLUMES, '', desired);
+      pv = await createShownVolume(ctx, desired, virtual, host);
       result.virtualWritten = true;
     } else if (!shownVolumeInSync(desired, current)) {
       try {
@@ -356,7 +405,8 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
       } catch (err) {
         if (!isApiError(err, 'invalid')) throw err;
         // A field that cannot change (the volume mode, the source: a fake volume giving way to the host
-        // volume's details): replace the volume.
+        // volume's details): replace the volume, once its replacement is known to be taken.
+        if (!(await replacementTaken(ctx, desired))) return virtual;
         await deleteShownVolume(ctx, current);
         result.virtualWritten = true;
         return virtual;

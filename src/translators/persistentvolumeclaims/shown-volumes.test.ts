@@ -4,6 +4,7 @@ import {
   boundToClaim,
   claimKeyOfShownVolume,
   fakeVolumeFor,
+  HIDDEN_SECRET_NAME,
   hostDetailsVolumeFor,
   isShownVolume,
   shownVolumeInSync,
@@ -114,8 +115,22 @@ describe('hostDetailsVolumeFor', () => {
       expect(text).not.toContain(hidden);
     expect(pv.metadata?.annotations?.['pv.kubernetes.io/provisioned-by']).not.toBe('ebs.csi.aws.com');
     expect(pv.metadata?.labels?.['vcluster.loft.sh/fake-pv']).toBeUndefined();
-    expect((pv.spec as { csi: { volumeAttributes: object } }).csi.volumeAttributes).toEqual({
-      'storage.kubernetes.io/csiProvisionerIdentity': 'p1',
+    // Secret references keep their shape (some sources require them), under a stand-in name.
+    expect((pv.spec as { csi: object }).csi).toMatchObject({
+      nodePublishSecretRef: { name: HIDDEN_SECRET_NAME, namespace: HIDDEN_SECRET_NAME },
+      volumeAttributes: {
+        'storage.kubernetes.io/csiProvisionerIdentity': 'p1',
+        'csi.storage.k8s.io/node-publish-secret-name': HIDDEN_SECRET_NAME,
+      },
+    });
+    const azure = hostDetailsVolumeFor(virtualClaim, {
+      ...hostVolume,
+      spec: { azureFile: { secretName: 'storage-key', shareName: 'data', secretNamespace: 'kube-system' } },
+    });
+    expect(volumeSpecOf(azure).azureFile).toEqual({
+      secretName: HIDDEN_SECRET_NAME,
+      shareName: 'data',
+      secretNamespace: HIDDEN_SECRET_NAME,
     });
   });
 

@@ -32,6 +32,12 @@ const SYNCER_PREFIXES = ['vcluster.loft.sh/', 'vsyncer.dev/'];
  * the same spelled as CSI volume attributes (`csi.storage.k8s.io/node-publish-secret-name`).
  */
 const SECRET_KEY = /secret[-_]?(ref|name|namespace)$/i;
+/**
+ * What a Secret's name or namespace reads as on a shown volume. Some sources require the field (Azure
+ * File's `secretName`, iSCSI's `secretRef` with CHAP): a stand-in keeps the volume valid. No Secret
+ * of the virtual cluster is ever read through it: no kubelet mounts the shown volume.
+ */
+export const HIDDEN_SECRET_NAME = 'hidden-by-vsyncer';
 
 /** True for a PersistentVolume of the virtual cluster the syncer shows for a bound claim. */
 export function isShownVolume(pv: KubeObject | undefined): boolean {
@@ -39,6 +45,10 @@ export function isShownVolume(pv: KubeObject | undefined): boolean {
   if (meta?.labels?.[FROM_HOST_LABEL] !== 'true') return false;
   return meta.labels[FAKE_PV_LABEL] === 'true' || !!meta.annotations?.[HOST_PV_ANNOTATION];
 }
+
+/** True for a shown volume with a host volume's details (not a fake one). */
+export const isHostDetailsVolume = (pv: KubeObject): boolean =>
+  isShownVolume(pv) && !!pv.metadata?.annotations?.[HOST_PV_ANNOTATION];
 
 /** The `namespace/name` of the virtual claim a shown volume stands behind. */
 export function claimKeyOfShownVolume(pv: KubeObject): string | undefined {
@@ -134,21 +144,20 @@ export function hostDetailsVolumeFor(virtual: KubeObject, hostVolume: KubeObject
       annotations: { ...SHOWN_BY, [HOST_PV_ANNOTATION]: name },
     },
     spec: {
-      ...(withoutSecretNames(details) as VolumeSpec),
+      ...(withSecretNamesHidden(details) as VolumeSpec),
       storageClassName: storageClassOf(virtual) ?? '',
       claimRef: claimRefTo(virtual),
     },
   };
 }
 
-/** A JSON value without the keys that name Secrets (SECRET_KEY), at any depth. */
-function withoutSecretNames(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(withoutSecretNames);
+/** A JSON value whose Secret names and namespaces (SECRET_KEY, at any depth) read HIDDEN_SECRET_NAME. */
+function withSecretNamesHidden(value: unknown, naming = false): unknown {
+  if (naming && typeof value === 'string') return HIDDEN_SECRET_NAME;
+  if (Array.isArray(value)) return value.map((v) => withSecretNamesHidden(v, naming));
   if (typeof value !== 'object' || value === null) return value;
   return Object.fromEntries(
-    Object.entries(value)
-      .filter(([k]) => !SECRET_KEY.test(k))
-      .map(([k, v]) => [k, withoutSecretNames(v)]),
+    Object.entries(value).map(([k, v]) => [k, withSecretNamesHidden(v, naming || SECRET_KEY.test(k))]),
   );
 }
 

@@ -589,7 +589,11 @@ describe('persistentvolumes with persistentvolumeclaims', () => {
       storageClassName: 'fast',
       persistentVolumeReclaimPolicy: 'Delete',
       volumeMode: 'Filesystem',
-      csi: { driver: 'csi.example.com', volumeHandle: 'vol-0abc' },
+      csi: {
+        driver: 'csi.example.com',
+        volumeHandle: 'vol-0abc',
+        nodeStageSecretRef: { name: 'hidden-by-vsyncer', namespace: 'hidden-by-vsyncer' },
+      },
       claimRef: {
         apiVersion: 'v1',
         kind: 'PersistentVolumeClaim',
@@ -617,10 +621,25 @@ describe('persistentvolumes with persistentvolumeclaims', () => {
     expect(volumeSpecOf(virtualVolume(t, 'pvc-1234')).capacity).toEqual({ storage: '8Gi' });
     await t.virtual.delete(PV, '', 'pvc-1234');
     await t.settle();
-    expect(volumeSpecOf(virtualVolume(t, 'pvc-1234')).csi).toEqual({
+    expect(volumeSpecOf(virtualVolume(t, 'pvc-1234')).csi).toMatchObject({
       driver: 'csi.example.com',
       volumeHandle: 'vol-0abc',
     });
+  });
+
+  it('details the virtual API server refuses give way to a fake volume, for good', async () => {
+    const t = await table(['nfs'], [], { kinds: both, claims: [claim('data')] });
+    await t.host.create(PV, '', provisioned(t, 'data', 'pvc-1234'));
+    t.virtual.failNext('create', 'persistentvolumes', 'invalid');
+    await bindHostClaim(t, 'data', 'pvc-1234');
+    const pv = virtualVolume(t, 'pvc-1234')!;
+    expect(pv.metadata?.labels?.['vcluster.loft.sh/fake-pv']).toBe('true');
+    expect(specOf(virtualClaim(t, 'data')).volumeName).toBe('pvc-1234');
+    t.virtual.clearWrites();
+    t.host.clearWrites();
+    t.controllers.get('persistentvolumeclaims')!.controller.enqueue('team/data');
+    await t.settle();
+    expect(t.writes()).toEqual([]);
   });
 
   it('a host volume not bound to the host claim by UID shows none of its details: the claim gets a fake volume', async () => {

@@ -129,6 +129,11 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
     sizeCalculation: () => 1,
     ttl: 30_000,
   });
+  /**
+   * Debug container names found taken on a host pod, as `pod UID/names`: said once, not at every
+   * reconcile of a running pod (a status change, a token refresh).
+   */
+  const takenNamesReported = new LRUCache<string, true>({ maxSize: 10_000, sizeCalculation: () => 1 });
   const dnsWaiters = new DnsWaiters();
   /** --pod-dns-nameserver: the Services whose IPs replace the virtual DNS for synced pods. */
   const nameserverSources = (config.podDnsNameservers ?? []).map(parseNameserverSource);
@@ -864,13 +869,17 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
         );
         result.hostWritten = true;
       }
-      if (update.debugNamesTaken)
+      const taken =
+        update.debugNamesTaken && `${virtualPod.metadata?.uid}/${update.debugNamesTaken.join(',')}`;
+      if (taken && !takenNamesReported.has(taken)) {
+        takenNamesReported.set(taken, true);
         await ctx.events.record(
           virtualPod,
           'Warning',
           'SyncError',
-          `debug container name(s) ${update.debugNamesTaken.map((n) => `"${n}"`).join(', ')} already taken on the host pod by a container that is not this pod's: not added; use another name`,
+          `debug container name(s) ${update.debugNamesTaken!.map((n) => `"${n}"`).join(', ')} already taken on the host pod by a container that is not this pod's: not added; use another name`,
         );
+      }
       // Debug containers (`kubectl debug`) face the same checks as a new pod before they reach it.
       const debugAdmission = update.ephemeralContainers ? hostAdmission(virtualPod, true) : { waiting: [] };
       if (debugAdmission.refusal) {

@@ -22,6 +22,7 @@ import {
 import { labelSelectorProblem, parseLabelSelector, selectorMatches } from '../../util/label-selector.ts';
 import { mirrored } from '../../sync/mappers.ts';
 import { mergeManagedMetadata, withManagedRecord } from '../../sync/managed-metadata.ts';
+import { LAST_APPLIED_ANNOTATION } from '../../sync/metadata-sync.ts';
 import { HOST_CRD_READ } from '../custom-resources/crd.ts';
 import { sameJson } from './host-metadata.ts';
 import { malformedClusterObject } from './shape.ts';
@@ -40,12 +41,19 @@ export function recordedHostKey(virtual: KubeObject): string | undefined {
   return name && namespace ? `${namespace}/${name}` : undefined;
 }
 
+function withoutLastApplied(annotations: Record<string, string> | undefined): Record<string, string> {
+  const { [LAST_APPLIED_ANNOTATION]: _lastApplied, ...rest } = annotations ?? {};
+  return rest;
+}
+
 /** Top-level fields that are never copied: the server's own, and status (read-only copies have none). */
 const NOT_COPIED = new Set(['apiVersion', 'kind', 'metadata', 'status']);
 
 /**
  * The virtual copy of a host object: its labels, annotations and every field but status, under its
- * own name unless another is given, with any annotations of the kind's own added.
+ * own name unless another is given, with any annotations of the kind's own added. kubectl's record
+ * of the host admin's last apply is left out: it repeats what a kind may hide (a GatewayClass's
+ * parametersRef).
  */
 export function virtualCopyOf(
   host: KubeObject,
@@ -62,7 +70,7 @@ export function virtualCopyOf(
       ...withManagedRecord({
         labels: { ...(meta.labels ?? {}), [FROM_HOST_LABEL]: 'true' },
         annotations: {
-          ...(meta.annotations ?? {}),
+          ...withoutLastApplied(meta.annotations),
           [OBJECT_HOST_NAME_ANNOTATION]: meta.name ?? '',
           ...as.annotations,
         },

@@ -105,11 +105,23 @@ describe('malformed objects through their kinds', () => {
       Resources.nodes,
       { metadata: { name: 'n1', labels: { 'kubernetes.io/hostname': 'n1' } }, spec: { taints: {} } },
     ];
+    // The host placed the pod there: the node would be the host node's copy.
+    const hostPod: Seed = [
+      Resources.pods,
+      {
+        metadata: {
+          name: `p-x-team-x-${VC}`,
+          namespace: HOST_NS,
+          labels: { 'vcluster.loft.sh/managed-by': VC },
+        },
+        spec: { nodeName: 'n1', containers: [{ name: 'c', image: 'i' }] },
+      },
+    ];
     const table = await start({
       kinds: ['nodes'],
       flags: { syncRealNodes: 'true' },
       virtual: [pod],
-      host: [node],
+      host: [node, hostPod],
     });
     await table.settle();
     expect(table.virtual.writeLog()).toEqual([]);
