@@ -18,7 +18,17 @@ const vc = uniqueName('own');
 const hostNs = `host-${vc}`;
 const ns = uniqueName('tenant');
 const secretName = `vc-${vc}`;
-const syncerArgs = ['--set-owner', '--kubeconfig-secret', secretName];
+/** A host namespace of someone's, where an additional kubeconfig Secret goes (vCluster's additionalSecrets). */
+const elsewhere = uniqueName('kubeconfigs');
+const syncerArgs = [
+  '--set-owner',
+  '--kubeconfig-secret',
+  secretName,
+  '--kubeconfig-additional-secret',
+  'name=vc-extra;context=tenant-admin',
+  '--kubeconfig-additional-secret',
+  `name=tenant-kubeconfig;namespace=${elsewhere};server=https://vc.example.com:8443;context=cross`,
+];
 const tmp = mkdtempSync(join(tmpdir(), 'vsyncer-uninstall-'));
 let syncer: SyncerProcess | undefined;
 
@@ -42,6 +52,7 @@ const decode = (b64: string | undefined) => Buffer.from(b64 ?? '', 'base64').toS
 beforeAll(async () => {
   // The chart's Service `<vc>` (the virtual API) among what the chart would make.
   await prepareHostNamespace(vc, hostNs);
+  await mustKubectl('host', ['create', 'namespace', elsewhere]);
   await createTenantNamespace(ns);
   await mustKubectl('virtual', ['create', 'configmap', 'app-config', '-n', ns, '--from-literal=key=a']);
   await apply('virtual', {
@@ -71,6 +82,7 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
   await mustKubectl('virtual', ['delete', 'namespace', ns, '--wait=false']).catch(() => undefined);
   await mustKubectl('host', ['delete', 'namespace', hostNs, '--wait=false']).catch(() => undefined);
+  await mustKubectl('host', ['delete', 'namespace', elsewhere, '--wait=false']).catch(() => undefined);
 });
 
 describe('--set-owner and --kubeconfig-secret (helm install and uninstall)', () => {
@@ -162,6 +174,26 @@ describe('--set-owner and --kubeconfig-secret (helm install and uninstall)', () 
     expect(decode(exported.data!['client-key'])).toMatch(/^-----BEGIN [A-Z ]*PRIVATE KEY-----/);
     const config = decode(exported.data!.config);
     expect(config).toContain('server: https://localhost:8443');
+
+    // The additional Secrets: the same credentials, each with its own server and context name.
+    const additional = async (namespace: string, name: string) =>
+      waitFor(
+        `the kubeconfig in host Secret ${namespace}/${name}`,
+        async () => {
+          const s = await getObject<Secret>('host', ['secret', name, '-n', namespace]);
+          return s?.data?.config ? s : undefined;
+        },
+        60_000,
+      );
+    const extra = await additional(hostNs, 'vc-extra');
+    expect(extra.metadata.labels).toMatchObject({ app: 'vcluster', 'vcluster-name': vc });
+    expect(decode(extra.data!.config)).toContain('server: https://localhost:8443');
+    expect(decode(extra.data!.config)).toContain('current-context: tenant-admin');
+    expect(extra.data!['client-key']).toBe(exported.data!['client-key']);
+    const cross = await additional(elsewhere, 'tenant-kubeconfig');
+    expect(cross.metadata.labels).toMatchObject({ app: 'vcluster', 'vcluster-name': vc });
+    expect(decode(cross.data!.config)).toContain('server: https://vc.example.com:8443');
+    expect(decode(cross.data!.config)).toContain('current-context: cross');
 
     // Used as it is, but for the server: the local virtual API server instead of a port-forward.
     const file = join(tmp, 'tenant.kubeconfig');

@@ -10,6 +10,7 @@ import { corednsObjects } from './bootstrap/coredns.ts';
 import { MissingObjectCreator } from './bootstrap/create-missing.ts';
 import { InitManifestsApplier } from './bootstrap/apply-manifests.ts';
 import { CrdsFromHost } from './bootstrap/crds-from-host.ts';
+import { parseAdditionalSecret, type AdditionalKubeconfigSecret } from './kubeconfig-export/additional.ts';
 import { kubeletClientObjects } from './bootstrap/kubelet-client.ts';
 import { ConfigError, kubeletPort, placementOf, type SyncerConfig } from './config/config.ts';
 import { InformerFactory } from './informer/factory.ts';
@@ -62,7 +63,7 @@ export class SyncerApp {
   private server: Server | undefined;
   private readonly kubelet: KubeletServer | undefined;
   private readonly owner: OwnerService | undefined;
-  private readonly kubeconfigExporter: KubeconfigExporter | undefined;
+  private readonly kubeconfigExporters: KubeconfigExporter[];
   private readonly corednsBootstrap: MissingObjectCreator | undefined;
   private readonly kubeletClientBootstrap: MissingObjectCreator | undefined;
   private readonly initManifests: InitManifestsApplier | undefined;
@@ -165,27 +166,34 @@ export class SyncerApp {
         metrics: this.metrics,
       });
     }
-    if (config.kubeconfigSecret) {
-      const cluster = virtualKubeConfig.getCurrentCluster()!;
-      const user = virtualKubeConfig.getCurrentUser()!;
-      this.kubeconfigExporter = new KubeconfigExporter({
-        host,
-        namespace: config.hostNamespace,
-        name: config.kubeconfigSecret,
-        vcName: config.name,
-        data: () =>
-          exportedKubeconfig({
-            vcName: config.name,
-            server: config.kubeconfigSecretServer,
-            cluster,
-            user,
-            baseDir: dirname(config.virtualKubeconfig),
-            readFile: (path) => readFileSync(path),
-          }),
-        clock,
-        logger,
-      });
-    }
+    // The tenant's kubeconfig: --kubeconfig-secret, and each --kubeconfig-additional-secret.
+    const exports: AdditionalKubeconfigSecret[] = [
+      ...(config.kubeconfigSecret ? [{ name: config.kubeconfigSecret }] : []),
+      ...config.kubeconfigAdditionalSecrets.map(
+        (e) => parseAdditionalSecret(e) as AdditionalKubeconfigSecret,
+      ),
+    ];
+    this.kubeconfigExporters = exports.map(
+      (target) =>
+        new KubeconfigExporter({
+          host,
+          namespace: target.namespace ?? config.hostNamespace,
+          name: target.name,
+          vcName: config.name,
+          data: () =>
+            exportedKubeconfig({
+              vcName: config.name,
+              server: target.server ?? config.kubeconfigSecretServer,
+              context: target.context,
+              cluster: virtualKubeConfig.getCurrentCluster()!,
+              user: virtualKubeConfig.getCurrentUser()!,
+              baseDir: dirname(config.virtualKubeconfig),
+              readFile: (path) => readFileSync(path),
+            }),
+          clock,
+          logger,
+        }),
+    );
     if (config.kubeletBindAddress !== '0' && config.kubeletClientUser) {
       this.kubeletClientBootstrap = new MissingObjectCreator({
         client: virtual,
@@ -361,7 +369,7 @@ export class SyncerApp {
     for (const component of this.components) component.start();
     this.opts.logger.info('controllers started');
     // Only now, as the leader (this replica writes), and never in the way of the syncing.
-    void this.kubeconfigExporter?.start();
+    for (const exporter of this.kubeconfigExporters) void exporter.start();
     void this.corednsBootstrap?.start();
     void this.kubeletClientBootstrap?.start();
     void this.initManifests?.start();
@@ -377,7 +385,7 @@ export class SyncerApp {
   private async shutdown(): Promise<void> {
     this.stopping = true;
     const { logger, config } = this.opts;
-    this.kubeconfigExporter?.stop();
+    for (const exporter of this.kubeconfigExporters) exporter.stop();
     this.corednsBootstrap?.stop();
     this.kubeletClientBootstrap?.stop();
     this.initManifests?.stop();

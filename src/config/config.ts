@@ -12,6 +12,7 @@ import { ConfigError } from './config-error.ts';
 import { formatDuration, parseDuration } from './duration.ts';
 import type { FieldSpec } from './fields.ts';
 import { isDnsLabel, isDnsSubdomain } from '../naming/dns-names.ts';
+import { invalidAdditionalSecrets } from '../kubeconfig-export/additional.ts';
 
 export type { FieldSpec } from './fields.ts';
 
@@ -30,6 +31,8 @@ export interface CoreConfig {
   kubeconfigSecret: string;
   /** The API server URL that kubeconfig names. */
   kubeconfigSecretServer: string;
+  /** More host Secrets the kubeconfig is written to (see kubeconfig-export/additional.ts). */
+  kubeconfigAdditionalSecrets: string[];
   /** CoreDNS image the syncer deploys into the virtual cluster when its DNS is missing ("" = none). */
   corednsImage: string;
   /** File of objects the syncer applies in the virtual cluster when changed ("" = none). */
@@ -132,6 +135,17 @@ const CORE_FIELDS: readonly FieldSpec<keyof CoreConfig>[] = [
     kind: 'string',
     default: 'https://localhost:8443',
     description: 'API server URL of the kubeconfig in --kubeconfig-secret',
+  },
+  {
+    flag: 'kubeconfig-additional-secret',
+    key: 'kubeconfigAdditionalSecrets',
+    kind: 'list',
+    default: [],
+    repeatable: true,
+    valueName: 'name=<secret>[;namespace=<ns>][;server=<url>][;context=<name>]',
+    description:
+      "another host Secret to write the tenant kubeconfig to (repeatable), as vCluster's exportKubeConfig.additionalSecrets: in the host namespace unless namespace= names another, with its own server and context name when given",
+    validate: (entries) => invalidAdditionalSecrets(entries as string[]),
   },
   {
     flag: 'coredns-image',

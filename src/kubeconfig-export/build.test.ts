@@ -55,6 +55,12 @@ describe('the exported kubeconfig (--kubeconfig-secret)', () => {
     expect(pem).toEqual({ 'certificate-authority': CA, 'client-certificate': CERT, 'client-key': KEY });
   });
 
+  it('an additional Secret may name its own context (vCluster additionalSecrets[].context)', () => {
+    const config = configOf(exportedKubeconfig(input({ context: 'tenant-admin' })));
+    expect(config.contexts).toEqual([{ name: 'tenant-admin', context: { cluster: 'vc1', user: 'vc1' } }]);
+    expect(config['current-context']).toBe('tenant-admin');
+  });
+
   it('is the same for the same input, so a restart finds nothing to write', () => {
     expect(exportedKubeconfig(input())).toEqual(exportedKubeconfig(input()));
   });

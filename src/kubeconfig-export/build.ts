@@ -23,6 +23,8 @@ export interface ExportInput {
   vcName: string;
   /** The API server URL the tenant uses (`--kubeconfig-secret-server`). */
   server: string;
+  /** The context's name; default vcName (an additional Secret may name its own). */
+  context?: string;
   cluster: SourceCluster;
   user: SourceUser;
   /** Relative credential paths are read from here: the kubeconfig's own directory, as kubectl does. */
@@ -101,8 +103,8 @@ export function exportedKubeconfig(input: ExportInput): ExportedData {
         },
       },
     ],
-    contexts: [{ name, context: { cluster: name, user: name } }],
-    'current-context': name,
+    contexts: [{ name: input.context ?? name, context: { cluster: name, user: name } }],
+    'current-context': input.context ?? name,
   };
   const data: ExportedData = { config: Buffer.from(stringify(kubeconfig)).toString('base64') };
   if (ca) data['certificate-authority'] = ca;

@@ -307,6 +307,39 @@ describe('helm chart', () => {
     );
   });
 
+  it("exportKubeconfig.additionalSecrets (vCluster's): a flag each, and the syncer may write exactly those Secrets", () => {
+    const ms = render({
+      'exportKubeconfig.additionalSecrets[0].name': 'vc-extra',
+      'exportKubeconfig.additionalSecrets[0].context': 'admin',
+      'exportKubeconfig.additionalSecrets[1].name': 'tenant-kubeconfig',
+      'exportKubeconfig.additionalSecrets[1].namespace': 'team',
+      'exportKubeconfig.additionalSecrets[1].server': 'https://vc.example.com',
+    });
+    expect(syncerArgs(ms)).toEqual(
+      expect.arrayContaining([
+        '--kubeconfig-additional-secret=name=vc-extra;context=admin',
+        '--kubeconfig-additional-secret=name=tenant-kubeconfig;namespace=team;server=https://vc.example.com',
+      ]),
+    );
+    type Rule = { resources: string[]; resourceNames?: string[]; verbs: string[] };
+    const roles = ms.filter((m) => m.kind === 'Role') as unknown as {
+      metadata: { name: string; namespace?: string };
+      rules: Rule[];
+    }[];
+    const namedSecrets = (rules: Rule[]) =>
+      rules
+        .filter((r) => r.resources.includes('secrets') && r.resourceNames)
+        .flatMap((r) => r.resourceNames!);
+    const own = roles.find((r) => r.metadata.name === 'vc1')!;
+    expect(namedSecrets(own.rules)).toEqual(['vc-vc1', 'vc-extra']);
+    const team = roles.find((r) => r.metadata.namespace === 'team')!;
+    expect(namedSecrets(team.rules)).toEqual(['tenant-kubeconfig']);
+    expect(ms.some((m) => m.kind === 'RoleBinding' && m.metadata?.namespace === 'team')).toBe(true);
+    expect(() => render({ 'exportKubeconfig.additionalSecrets[0].namespace': 'team' })).toThrow(
+      /needs a name/,
+    );
+  });
+
   it("isolation: vCluster's isolated mode, its objects under vCluster's names and the namespaces' Pod Security label", () => {
     const ms = render({ 'isolation.enabled': 'true' });
     const named = (kind: string) => ms.filter((m) => m.kind === kind).map((m) => m.metadata?.name);

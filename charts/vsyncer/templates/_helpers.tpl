@@ -25,6 +25,15 @@ release: {{ .Release.Name }}
 {{- .Values.syncer.workloadServiceAccount | default (printf "vc-workload-%s" (include "vsyncer.name" .)) -}}
 {{- end -}}
 
+{{/* The kubeconfig Secrets in the release's namespace: vc-<name> and the additional ones there, as JSON. */}}
+{{- define "vsyncer.kubeconfigSecretsHere" -}}
+{{- $names := list (include "vsyncer.kubeconfigSecret" .) }}
+{{- range .Values.exportKubeconfig.additionalSecrets }}
+{{- if or (not .namespace) (eq .namespace $.Release.Namespace) }}{{ $names = append $names .name }}{{ end }}
+{{- end }}
+{{- $names | uniq | toJson }}
+{{- end -}}
+
 {{/* The Secret the syncer writes the tenant's kubeconfig to (vCluster's vc-<name>). */}}
 {{- define "vsyncer.kubeconfigSecret" -}}
 {{- .Values.exportKubeconfig.secret | default (printf "vc-%s" (include "vsyncer.name" .)) -}}
@@ -122,6 +131,10 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 - --set-owner={{ .Values.syncer.setOwner }}
 - --kubeconfig-secret={{ include "vsyncer.kubeconfigSecret" . }}
 - --kubeconfig-secret-server={{ .Values.exportKubeconfig.server }}
+{{- range .Values.exportKubeconfig.additionalSecrets }}
+{{- if not .name }}{{ fail "exportKubeconfig.additionalSecrets: each entry needs a name" }}{{ end }}
+- {{ printf "--kubeconfig-additional-secret=name=%s%s%s%s" .name (.namespace | empty | ternary "" (printf ";namespace=%s" .namespace)) (.server | empty | ternary "" (printf ";server=%s" .server)) (.context | empty | ternary "" (printf ";context=%s" .context)) | quote }}
+{{- end }}
 - --workload-service-account={{ include "vsyncer.workloadServiceAccount" . }}
 {{- range .Values.syncer.enforceTolerations }}
 - --enforce-toleration={{ . }}

@@ -1,0 +1,31 @@
+import { invalidAdditionalSecrets, parseAdditionalSecret } from './additional.ts';
+
+describe('--kubeconfig-additional-secret', () => {
+  it('reads a name, and a namespace, server and context when given', () => {
+    expect(parseAdditionalSecret('name=vc-extra')).toEqual({ name: 'vc-extra' });
+    expect(
+      parseAdditionalSecret('name=kc; namespace=team ;server=https://vc.example.com:8443;context=admin'),
+    ).toEqual({ name: 'kc', namespace: 'team', server: 'https://vc.example.com:8443', context: 'admin' });
+  });
+
+  it.each([
+    ['no name', 'namespace=team', /name must be a valid Secret name/],
+    ['a bad name', 'name=Not_Valid', /name must be a valid Secret name/],
+    ['a bad namespace', 'name=kc;namespace=a.b', /namespace must be a valid namespace name/],
+    ['a server that is no URL', 'name=kc;server=vc.example.com', /server must be an http\(s\) URL/],
+    ['an empty context', 'name=kc;context=', /context must not be empty/],
+    ['an unknown key', 'name=kc;insecure=true', /expected name=<secret>/],
+    ['a key twice', 'name=kc;name=kd', /name given twice/],
+    ['no key', 'kc', /expected name=<secret>/],
+  ])('refuses %s, naming the problem', (_what, entry, problem) => {
+    expect(parseAdditionalSecret(entry)).toMatch(problem);
+    expect(invalidAdditionalSecrets([entry])).toMatch(problem);
+  });
+
+  it('refuses the same Secret twice', () => {
+    expect(invalidAdditionalSecrets(['name=kc;namespace=a', 'name=kc;namespace=b'])).toBeUndefined();
+    expect(invalidAdditionalSecrets(['name=kc;namespace=a', 'name=kc;namespace=a;context=x'])).toMatch(
+      /the same Secret is named twice/,
+    );
+  });
+});

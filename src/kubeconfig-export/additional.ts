@@ -1,0 +1,64 @@
+import { isDnsLabel, isDnsSubdomain } from '../naming/dns-names.ts';
+
+/**
+ * One more host Secret the tenant's kubeconfig is written to (vCluster's
+ * `exportKubeConfig.additionalSecrets`), with its own server and context name when given. The flag
+ * value is `name=<secret>[;namespace=<ns>][;server=<url>][;context=<name>]` (semicolons: lists of
+ * flag values are split at commas).
+ */
+export interface AdditionalKubeconfigSecret {
+  name: string;
+  /** Undefined: the host namespace. */
+  namespace?: string;
+  /** Undefined: --kubeconfig-secret-server. */
+  server?: string;
+  /** The context name inside the kubeconfig; undefined: the virtual cluster's name. */
+  context?: string;
+}
+
+const KEYS = ['name', 'namespace', 'server', 'context'] as const;
+
+/** Parses one `--kubeconfig-additional-secret` value, or says what is wrong with it. */
+export function parseAdditionalSecret(entry: string): AdditionalKubeconfigSecret | string {
+  const out: Partial<Record<(typeof KEYS)[number], string>> = {};
+  for (const part of entry.split(';')) {
+    const eq = part.indexOf('=');
+    const key = part.slice(0, eq).trim();
+    const value = part.slice(eq + 1).trim();
+    if (eq < 0 || !(KEYS as readonly string[]).includes(key))
+      return `${JSON.stringify(entry)}: expected name=<secret>[;namespace=<ns>][;server=<url>][;context=<name>], got ${JSON.stringify(part)}`;
+    if (out[key as (typeof KEYS)[number]] !== undefined)
+      return `${JSON.stringify(entry)}: ${key} given twice`;
+    out[key as (typeof KEYS)[number]] = value;
+  }
+  if (!out.name || !isDnsSubdomain(out.name))
+    return `${JSON.stringify(entry)}: name must be a valid Secret name, got ${JSON.stringify(out.name ?? '')}`;
+  if (out.namespace !== undefined && !isDnsLabel(out.namespace))
+    return `${JSON.stringify(entry)}: namespace must be a valid namespace name, got ${JSON.stringify(out.namespace)}`;
+  if (out.server !== undefined && !isHttpUrl(out.server))
+    return `${JSON.stringify(entry)}: server must be an http(s) URL, got ${JSON.stringify(out.server)}`;
+  if (out.context !== undefined && !out.context) return `${JSON.stringify(entry)}: context must not be empty`;
+  return out as AdditionalKubeconfigSecret;
+}
+
+/** What is wrong with a list of `--kubeconfig-additional-secret` values (the first problem). */
+export function invalidAdditionalSecrets(entries: readonly string[]): string | undefined {
+  const seen = new Set<string>();
+  for (const entry of entries) {
+    const parsed = parseAdditionalSecret(entry);
+    if (typeof parsed === 'string') return parsed;
+    const key = `${parsed.namespace ?? ''}/${parsed.name}`;
+    if (seen.has(key)) return `${JSON.stringify(entry)}: the same Secret is named twice`;
+    seen.add(key);
+  }
+  return undefined;
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.protocol === 'https:' || url.protocol === 'http:';
+  } catch {
+    return false;
+  }
+}
