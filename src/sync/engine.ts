@@ -373,15 +373,21 @@ export class KindController implements SyncComponent {
     const replacing = expected !== undefined && this.env.clock.now() < expected.until;
     if (expected && !replacing) this.expectedSourceUid.delete(key);
     if (replacing && sourceObj?.metadata?.uid !== expected.uid) return { requeueAfterMs: 100 };
-    // Objects another tool controls (vCluster's controlled-by) are left alone, on either side; but
-    // an opt-out never holds up a deletion (a tenant could otherwise keep a host copy running past
-    // its object's end).
-    if (isControlledElsewhere(sourceObj, this.kind) && !sourceObj?.metadata?.deletionTimestamp) return {};
     const source = sourceObj;
     const targetKey = spec.mapper.targetKey(key, source);
     const ctx = this.context(key, targetKey, pending);
     const inTheWay = targetKey ? this.targetInformer?.store.get(targetKey) : undefined;
     const owned = this.targetInformer?.store.byIndex(SOURCE_INDEX(this.kind), key) ?? [];
+    // Objects another tool controls (vCluster's controlled-by) are left alone, on either side; but
+    // an opt-out never holds up a deletion (a tenant could otherwise keep a host copy running past
+    // its object's end), and a copy that names other copies goes (see KindSpec.copyNamesOtherCopies).
+    if (isControlledElsewhere(sourceObj, this.kind) && !sourceObj?.metadata?.deletionTimestamp) {
+      let removed: SyncResult = {};
+      if (spec.copyNamesOtherCopies)
+        for (const copy of owned)
+          if (!isControlledElsewhere(copy, this.kind)) removed = merge(removed, await this.remove(ctx, copy));
+      return removed;
+    }
     const target = inTheWay && spec.mapper.sourceKeyOf(inTheWay) === key ? inTheWay : undefined;
     if (isControlledElsewhere(target, this.kind)) return {};
     const wanted = spec.wanted ? spec.wanted(ctx, source) : source !== undefined;
@@ -407,9 +413,18 @@ export class KindController implements SyncComponent {
       if (target && recordedUid !== undefined && recordedUid !== source?.metadata?.uid && !adopted) {
         // Our own replacement: the target's new record is written, its cache has not seen it yet.
         if (replacing) return { requeueAfterMs: 100 };
-        // The target belongs to an earlier incarnation of the source: replace it. Its delete event
-        // brings us back here to create the new copy; while it terminates, wait.
-        if (!target.metadata?.deletionTimestamp) {
+        const kept = spec.keptBecause?.(ctx, target);
+        if (kept && source && !target.metadata?.deletionTimestamp) {
+          // Deleting it would free its (ambiguous) name while it is still in use (a host pod mounts
+          // it): another object could take the name and reach that pod. The new incarnation takes it
+          // over in place instead; if it cannot (an immutable copy), the copy stays as it is.
+          ctx.log.info(
+            `target belongs to an earlier incarnation but is kept (${kept}); updating it in place`,
+          );
+          result = merge(result, await spec.update(ctx, source, target));
+        } else if (!target.metadata?.deletionTimestamp) {
+          // The target belongs to an earlier incarnation of the source: replace it. Its delete event
+          // brings us back here to create the new copy; while it terminates, wait.
           ctx.log.info('target belongs to an earlier incarnation, deleting it');
           result = merge(result, await this.deleteObject(this.targetClient(), spec, target));
         }

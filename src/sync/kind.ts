@@ -184,6 +184,13 @@ export interface KindSpec<V extends KubeObject = KubeObject, H extends KubeObjec
    */
   readonly adoptsEarlierIncarnations?: boolean;
   /**
+   * The kind's copies name other copies by their host names (an EndpointSlice its Service's, an
+   * Ingress its backends'), which is only safe while the kind keeps judging those names: a source
+   * opting out (vCluster's controlled-by) removes its copy instead of freezing it, since a frozen copy
+   * would outlive the copy it names, whose ambiguous host name another object may take next.
+   */
+  readonly copyNamesOtherCopies?: boolean;
+  /**
    * The kind's targets are extra objects for sources another kind copies (a Service's replica under
    * a mapped name): it is never taken for the kind that copies its type, which other kinds look up
    * to rename the objects they reference.

@@ -49,6 +49,21 @@ function hostCm(
   ];
 }
 
+/** A host pod of this virtual cluster mounting a config map's host copy. */
+const hostPodMounting = (cm: string, ns = 'team'): Seed => [
+  Resources.pods,
+  {
+    metadata: {
+      name: hostName(`uses-${cm}`, ns),
+      namespace: HOST_NS,
+      labels: { 'vcluster.loft.sh/managed-by': VC },
+    },
+    spec: {
+      containers: [{ name: 'c', image: 'i', envFrom: [{ configMapRef: { name: hostName(cm, ns) } }] }],
+    },
+  },
+];
+
 const podUsing = (cm: string, ns = 'team'): Seed => [
   Resources.pods,
   {
@@ -130,6 +145,25 @@ const rows: Row[] = [
       `host: delete configmaps ${HOST_NS}/${hostName('a', 'team')}`,
       `host: create configmaps ${HOST_NS}/${hostName('a', 'team')}`,
     ],
+  },
+  {
+    // Deleting it would free its (ambiguous) name while a host pod still reads it: another object
+    // taking the name would hand its content to that pod.
+    name: 'host copy of an earlier incarnation that a host pod mounts: taken over in place, its name never freed',
+    virtual: [virtualCm('a'), podUsing('a')],
+    host: [hostCm('a', 'team', { uid: 'old-uid', data: { k: 'old' } }), hostPodMounting('a')],
+    expectHost: { [hostName('a', 'team')]: { k: 'v' } },
+    expectWrites: [`host: update configmaps ${HOST_NS}/${hostName('a', 'team')}`],
+  },
+  {
+    name: 'an immutable one that a host pod mounts: left as it is until no pod mounts it, never deleted before',
+    virtual: [virtualCm('a', 'team', { immutable: true, data: { k: 'new' } }), podUsing('a')],
+    host: [
+      [CM, { ...hostCm('a', 'team', { uid: 'old-uid', data: { k: 'old' } })[1], immutable: true }],
+      hostPodMounting('a'),
+    ],
+    expectHost: { [hostName('a', 'team')]: { k: 'old' } },
+    expectWrites: [],
   },
   {
     // `s-x-b` in namespace `a` and `s` in namespace `b-x-a` have the same host name.

@@ -44,6 +44,7 @@ export function endpointsKind(where: Placement, addressBounds: EndpointAddressBo
     virtualType: ENDPOINTS,
     hostType: ENDPOINTS,
     mapper: namespacedToHost(ENDPOINTS, where),
+    copyNamesOtherCopies: true,
     // A Service gaining or losing its selector decides whether its Endpoints are the tenant's to sync.
     relations: [
       { name: 'services', cluster: 'virtual', type: Resources.services, keys: (svc) => [objectKey(svc)] },

@@ -135,6 +135,7 @@ export function endpointSlicesKind(where: Placement, addressBounds: EndpointAddr
     virtualType: SLICES,
     hostType: SLICES,
     mapper: namespacedToHost(SLICES, where),
+    copyNamesOtherCopies: true,
     relations: [
       // A Service gaining or losing its selector decides whether its slices are the tenant's to sync.
       {

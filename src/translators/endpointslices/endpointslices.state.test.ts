@@ -119,6 +119,23 @@ describe('endpointslices state table (tenant-written slices of selector-less Ser
     expect(t.virtual.writeLog()).toEqual([]);
   });
 
+  it("a slice that opts out (vCluster's controlled-by) loses its copy: frozen, it would outlive its Service's copy and feed a later Service of that host name", async () => {
+    const t = await start({
+      kinds: ['endpointslices'],
+      virtual: [service('db'), slice('db-abc', [{ addresses: ['192.0.2.10'] }])],
+      host: [hostService('db')],
+    });
+    await t.settle();
+    expect(hostSlice(t)).toBeDefined();
+    const v = t.virtual.objects(SLICES, 'team')[0]!;
+    await t.virtual.update(SLICES, 'team', {
+      ...v,
+      metadata: { ...v.metadata, labels: { ...v.metadata?.labels, 'vcluster.loft.sh/controlled-by': 'x' } },
+    });
+    await t.settle();
+    expect(hostSlice(t)).toBeUndefined();
+  });
+
   it("another tenant's pod IP and the cloud metadata address are dropped, and the tenant is told without host names", async () => {
     const t = await start({
       kinds: ['endpointslices'],

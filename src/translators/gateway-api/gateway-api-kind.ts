@@ -219,6 +219,7 @@ export function gatewayApiKind(
     virtualType: type,
     hostType: type,
     mapper: namespacedToHost(type, where),
+    copyNamesOtherCopies: true,
     relations: [
       copyRelation('Service', Resources.services, 'services'),
       copyRelation('Secret', Resources.secrets, 'secrets'),

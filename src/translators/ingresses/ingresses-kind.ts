@@ -147,6 +147,7 @@ export function ingressesKind(where: Placement): KindSpec {
     virtualType: INGRESSES,
     hostType: INGRESSES,
     mapper: namespacedToHost(INGRESSES, where),
+    copyNamesOtherCopies: true,
     // An Ingress waiting for a copy, or pointing nowhere for a missing object, is retried as soon as
     // that copy appears, changes or goes (only while the kind that makes the copies runs).
     relations: [

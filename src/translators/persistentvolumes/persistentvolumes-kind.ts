@@ -72,19 +72,19 @@ export function persistentVolumesKind(options: PersistentVolumeOptions, where: P
   }
 
   /**
-   * Whether the host claim of the claim the volume is reserved for is there, as that claim's copy.
+   * The host claim of the claim the volume is reserved for, once it is there as that claim's copy.
    * Its host name must be free or held by that copy: host names are ambiguous, and a pre-bound volume
-   * is bound to whatever claim has the name.
+   * is bound to whatever claim has the name (and UID, when the reservation names one).
    */
-  function claimCopyReady(virtual: KubeObject): boolean {
+  function claimCopyOf(virtual: KubeObject): KubeObject | undefined {
     const key = claimKeyOf(virtual);
-    const held = key && hostClaims.store.get(`${where.hostNamespace}/${claimHostName(virtual)}`);
-    if (!held) return false;
+    const held = key ? hostClaims.store.get(`${where.hostNamespace}/${claimHostName(virtual)}`) : undefined;
+    if (!held) return undefined;
     if (ownedVirtualKey(held, where, CLAIMS) !== key)
       throw new TerminalError(
         `spec.claimRef: the host name of claim "${key}" is held by another object; the volume is not synced`,
       );
-    return true;
+    return held;
   }
 
   async function deleteHostVolume(ctx: ReconcileContext, host: KubeObject): Promise<boolean> {
@@ -145,8 +145,11 @@ export function persistentVolumesKind(options: PersistentVolumeOptions, where: P
         ctx.log.debug('the volume is not reserved for a claim yet; no host copy');
         return {};
       }
-      const ready = claimCopyReady(virtual!);
-      return createHostCopy(ctx, spec, hostVolumeFor(virtual!, place(ctx), hostClassOf(virtual!), ready));
+      return createHostCopy(
+        ctx,
+        spec,
+        hostVolumeFor(virtual!, place(ctx), hostClassOf(virtual!), claimCopyOf(virtual!)?.metadata?.uid),
+      );
     },
 
     async update(ctx, source, host): Promise<SyncResult> {
@@ -157,10 +160,16 @@ export function persistentVolumesKind(options: PersistentVolumeOptions, where: P
         if (await deleteHostVolume(ctx, host)) result.hostWritten = true;
         refuse(virtual);
       }
-      // A copy already pre-bound to the claim's host name keeps it (it is bound, or about to be: a
-      // claim copy missing from the cache for a moment must not release it).
-      const ready = claimCopyReady(virtual) || volumeSpecOf(host).claimRef?.name === claimHostName(virtual);
-      const desired = hostVolumeFor(virtual, place(ctx), hostClassOf(virtual), ready);
+      // A copy already pre-bound to the claim copy keeps it (a copy missing from the cache for a moment
+      // must not release it): to that very copy, by its UID, which no later claim of the name has.
+      const held = volumeSpecOf(host).claimRef;
+      const heldUid = held?.name === claimHostName(virtual) ? held?.uid : undefined;
+      const desired = hostVolumeFor(
+        virtual,
+        place(ctx),
+        hostClassOf(virtual),
+        claimCopyOf(virtual)?.metadata?.uid ?? heldUid,
+      );
       const plan = ctx.planMetadata(virtual, host, desired);
       if (plan.hostChanged || !hostVolumeInSync(desired, host)) {
         try {

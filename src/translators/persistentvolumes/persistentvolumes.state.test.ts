@@ -213,7 +213,7 @@ describe('persistentvolumes state table', () => {
     expect(allSyncErrors(t)).toEqual([expect.stringContaining(message)]);
   });
 
-  it('an allowed nfs volume: host copy under the cluster-scoped name, spec down, claimRef to the host claim without UID', async () => {
+  it('an allowed nfs volume: host copy under the cluster-scoped name, spec down, claimRef to the host claim and its UID', async () => {
     const affinity = {
       required: {
         nodeSelectorTerms: [{ matchExpressions: [{ key: 'zone', operator: 'In', values: ['a'] }] }],
@@ -247,6 +247,9 @@ describe('persistentvolumes state table', () => {
         kind: 'PersistentVolumeClaim',
         namespace: HOST_NS,
         name: hostClaimName('data'),
+        // That very copy: a reservation by name alone would outlive it, and go to the next claim of
+        // the (ambiguous) host name.
+        uid: 'host-claim-data',
       },
     });
     expect(allSyncErrors(t)).toEqual([]);
@@ -357,7 +360,8 @@ describe('persistentvolumes state table', () => {
       },
       spec: {
         ...volumeSpecOf(volume('share', { nfs: NFS })),
-        claimRef: { namespace: HOST_NS, name: hostClaimName('data'), uid: 'host-claim-uid' },
+        // Bound by the host's binder to the claim copy, which stays.
+        claimRef: { namespace: HOST_NS, name: hostClaimName('data'), uid: 'host-claim-data' },
       },
       status: { phase: 'Bound' },
     };
@@ -368,7 +372,7 @@ describe('persistentvolumes state table', () => {
     expect(hostVolume(t, 'share')!.metadata?.annotations?.['vcluster.loft.sh/object-uid']).toBe(
       virtualVolume(t, 'share')!.metadata?.uid,
     );
-    expect(volumeSpecOf(hostVolume(t, 'share')).claimRef?.uid).toBe('host-claim-uid');
+    expect(volumeSpecOf(hostVolume(t, 'share')).claimRef?.uid).toBe('host-claim-data');
   });
 
   it('virtual volume deleted: its host copy goes', async () => {
@@ -376,6 +380,22 @@ describe('persistentvolumes state table', () => {
     await t.virtual.delete(PV, '', 'share');
     await t.settle();
     expect(hostVolume(t, 'share')).toBeUndefined();
+  });
+
+  it("a reservation outlives its claim's copy only for that copy's UID: a later claim under the same host name never gets the volume", async () => {
+    const t = await table(['nfs'], [volume('share', { nfs: NFS }, 'data')], {
+      host: [hostClaimCopy('data')],
+    });
+    expect(volumeSpecOf(hostVolume(t, 'share')).claimRef?.uid).toBe('host-claim-data');
+    // The claim's copy goes (its claim deleted); another virtual cluster's claim may take the name next.
+    await t.host.delete(PVC, HOST_NS, hostClaimName('data'));
+    const v = virtualVolume(t, 'share')!;
+    await t.virtual.update(PV, '', { ...v, metadata: { ...v.metadata, labels: { touched: 'yes' } } });
+    await t.settle();
+    expect(volumeSpecOf(hostVolume(t, 'share')).claimRef).toMatchObject({
+      name: hostClaimName('data'),
+      uid: 'host-claim-data',
+    });
   });
 
   it("a claimRef whose host name is held by someone else's claim: refused, the volume is never pre-bound to it", async () => {

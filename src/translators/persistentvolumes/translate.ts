@@ -2,7 +2,7 @@ import { absentReferenceName } from '../pods/reference-safety.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
 import { hostName } from '../../naming/names.ts';
-import { coversJson, hostMetadataFor, sameJson } from '../shared/host-metadata.ts';
+import { coversJson, hostMetadataFor } from '../shared/host-metadata.ts';
 import { FROM_HOST_LABEL } from '../shared/from-host.ts';
 import { FAKE_PV_LABEL, isControllerAnnotation } from '../persistentvolumeclaims/translate.ts';
 
@@ -174,7 +174,9 @@ export function claimKeyOf(pv: KubeObject | undefined): string | undefined {
 /**
  * The host copy of a tenant's volume: the size, access modes, mode, class, reclaim policy, mount
  * options, node affinity and source of the virtual one; its claimRef points at the host copy of the
- * virtual claim (no UID: the host's binder sets the host claim's). The storage controllers'
+ * virtual claim, UID included (`claimCopyUid`, once that copy is provably the claim's): a reservation
+ * by name alone would outlive that copy, and the binder would give the volume to whatever claim comes
+ * under the (ambiguous) host name next. The storage controllers'
  * annotations (`pv.kubernetes.io/provisioned-by` would let a provisioner delete the storage) stay out.
  * `hostClassName` is the class as the host knows it, when the kind renamed it (a tenant's own class).
  */
@@ -182,7 +184,7 @@ export function hostVolumeFor(
   virtual: KubeObject,
   where: { vcName: string; hostNamespace: string; hostName: string },
   hostClassName?: string,
-  claimCopyReady = false,
+  claimCopyUid?: string,
 ): KubeObject {
   const meta = virtual.metadata ?? {};
   const v = volumeSpecOf(virtual);
@@ -205,12 +207,13 @@ export function hostVolumeFor(
       apiVersion: 'v1',
       kind: 'PersistentVolumeClaim',
       namespace: where.hostNamespace,
-      name: claimCopyReady
+      name: claimCopyUid
         ? hostName(name, namespace, where.vcName)
         : absentReferenceName(`PersistentVolume/${meta.name}/${meta.uid}`, {
             kind: 'PersistentVolumeClaim',
             name: claimKey,
           }),
+      ...(claimCopyUid ? { uid: claimCopyUid } : {}),
     };
   }
   return {
@@ -225,28 +228,29 @@ export function hostVolumeFor(
   };
 }
 
-/** The host claim a host volume's claimRef names, without its UID. */
-const refOf = (pv: KubeObject) => {
-  const r = volumeSpecOf(pv).claimRef;
-  return r ? { namespace: r.namespace, name: r.name } : undefined;
-};
+/** Whether the host claimRef names the claim the desired one does: namespace, name and (when desired) UID. */
+function sameClaim(desired: KubeObject, host: KubeObject): boolean {
+  const d = volumeSpecOf(desired).claimRef;
+  const h = volumeSpecOf(host).claimRef;
+  if (!d || !h || d.namespace !== h.namespace || d.name !== h.name) return false;
+  return !d.uid || d.uid === h.uid;
+}
 
 /**
- * True when the host volume has what the desired one says. A host claimRef is only compared by
- * namespace and name (the host's binder adds the UID); none desired leaves the host's as it is.
+ * True when the host volume has what the desired one says. The host claimRef's other fields are the
+ * binder's (resourceVersion); none desired leaves the host's as it is.
  */
 export function hostVolumeInSync(desired: KubeObject, host: KubeObject): boolean {
   const { claimRef, ...rest } = volumeSpecOf(desired);
-  return coversJson(rest, volumeSpecOf(host)) && (!claimRef || sameJson(refOf(desired), refOf(host)));
+  return coversJson(rest, volumeSpecOf(host)) && (!claimRef || sameClaim(desired, host));
 }
 
-/** The host volume's spec updated to the desired one, keeping the host binder's UID on the same claim. */
+/** The host volume's spec updated to the desired one, keeping the binder's claimRef on the same claim. */
 export function updatedHostSpec(desired: KubeObject, host: KubeObject): VolumeSpec {
   const h = volumeSpecOf(host);
   const d = volumeSpecOf(desired);
   const spec: VolumeSpec = { ...h, ...d };
-  if (!d.claimRef) spec.claimRef = h.claimRef;
-  else if (h.claimRef && sameJson(refOf(desired), refOf(host))) spec.claimRef = h.claimRef;
+  if (!d.claimRef || sameClaim(desired, host)) spec.claimRef = h.claimRef;
   return spec;
 }
 

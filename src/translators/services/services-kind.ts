@@ -130,11 +130,17 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
     }
     ctx.expectSourceUid(created.metadata?.uid ?? '');
     // The host copy now stands for the new incarnation; without this it would look like a leftover.
+    // Only that very copy (its UID): the name is ambiguous, and another object could hold it by now.
     await ctx.host.patch(
       SERVICES,
       ctx.hostNamespace,
       ctx.hostName,
-      { metadata: { annotations: { [OBJECT_UID_ANNOTATION]: created.metadata?.uid } } },
+      {
+        metadata: {
+          uid: host.metadata?.uid,
+          annotations: { [OBJECT_UID_ANNOTATION]: created.metadata?.uid },
+        },
+      },
       'merge',
     );
     ctx.log.info('re-created the virtual service with the host cluster IP', { clusterIP: hostIP });

@@ -198,7 +198,13 @@ export function dataObjectKind(opts: DataObjectOptions, where: Placement): KindS
       if (!plan.hostChanged && !payloadChanged) return result;
       if (host.immutable === true && payloadChanged) {
         // An immutable object cannot be edited; replace it (the UID precondition guards the delete).
-        // Its delete event brings the key back, and the copy is then created afresh.
+        // Its delete event brings the key back, and the copy is then created afresh. Not while a host
+        // pod mounts it: its (ambiguous) name would be free for another object to reach that pod.
+        const kept = spec.keptBecause!(ctx, host);
+        if (kept) {
+          ctx.log.debug(`immutable host copy not replaced yet: ${kept}`);
+          return { ...result, requeueAfterMs: KEEP_WHILE_MOUNTED_RECHECK_MS };
+        }
         await ctx.host.delete(opts.type, ctx.hostNamespace, ctx.hostName, { uid: host.metadata?.uid });
         return { ...result, hostWritten: true };
       }
