@@ -64,7 +64,7 @@ export async function resolvePodTarget(
     // A debug container is the tenant's only when the syncer marked it (a host admin's may take its name).
     const onHost =
       sort === 'ephemeralContainers'
-        ? tenantDebugContainerNames(hostPod.spec as Parameters<typeof tenantDebugContainerNames>[0])
+        ? tenantDebugContainerNames(hostPod)
         : new Set((held?.[sort] ?? []).map((c) => c.name));
     for (const c of declared?.[sort] ?? []) if (onHost.has(c.name)) containers.add(c.name);
   }

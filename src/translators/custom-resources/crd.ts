@@ -120,7 +120,27 @@ function isOurCopy(
   );
 }
 
-const clusterOf = (env: SyncEnvironment, side: Side) => (side === 'host' ? env.host : env.virtual);
+type CrdEnvironment = Pick<SyncEnvironment, 'virtual' | 'host' | 'logger' | 'hostNamespace' | 'vcName'>;
+
+const clusterOf = (env: Pick<SyncEnvironment, 'host' | 'virtual'>, side: Side) =>
+  side === 'host' ? env.host : env.virtual;
+
+/**
+ * Brings a CRD this syncer copied to `to` in line with its source (a newer operator's or Gateway API's
+ * CRD adds a version, say); one it did not copy is left be. Not fatal: the copy still serves; a change
+ * the API server refuses (a removed stored version) is logged.
+ */
+async function keepCopyInLine(env: CrdEnvironment, source: KubeObject, copy: KubeObject, to: Side) {
+  const desired = crdCopyFor(source, to, env);
+  if (!isOurCopy(copy, to, env) || sameJson(desired.spec, copy.spec)) return;
+  const name = source.metadata?.name;
+  try {
+    await clusterOf(env, to).update(CRDS, '', { ...copy, spec: desired.spec });
+    env.logger.info('updated a copied CRD', { crd: name, to });
+  } catch (err) {
+    env.logger.warn('could not update a copied CRD', { crd: name, to, error: (err as Error).message });
+  }
+}
 const sideName = (side: Side) => (side === 'host' ? 'the host' : 'the virtual cluster');
 
 /**
@@ -172,20 +192,9 @@ export async function prepareCustomResource(
   }
   const host = crds.host!;
   const virtual = crds.virtual!;
-  // A copy we made is kept in line with its source (a newer operator's CRD adds a version, say).
   if (from) {
     const to: Side = from === 'host' ? 'virtual' : 'host';
-    const [source, copy] = [crds[from]!, crds[to]!];
-    const desired = crdCopyFor(source, to, env);
-    if (isOurCopy(copy, to, env) && !sameJson(desired.spec, copy.spec)) {
-      try {
-        await clusterOf(env, to).update(CRDS, '', { ...copy, spec: desired.spec });
-        env.logger.info('updated a copied CRD', { crd: name, to });
-      } catch (err) {
-        // Not fatal: the copy still serves; an invalid change (a removed stored version) is logged.
-        env.logger.warn('could not update a copied CRD', { crd: name, to, error: (err as Error).message });
-      }
-    }
+    await keepCopyInLine(env, crds[from]!, crds[to]!, to);
   }
   for (const [side, crd] of [
     ['host', host],
@@ -248,30 +257,6 @@ async function probeHostAccess(
   return undefined;
 }
 
-/**
- * Brings a CRD we copied into the virtual cluster in line with the host's (a newer Gateway API adds a
- * version, say). Not fatal: the copy still serves; a change the virtual API server refuses is logged.
- */
-async function refreshCopy(
-  env: Pick<SyncEnvironment, 'virtual' | 'host' | 'logger' | 'hostNamespace' | 'vcName'>,
-  name: string,
-  copy: KubeObject,
-): Promise<void> {
-  try {
-    const host = await getCrd(env.host, name);
-    if (!host) return;
-    const desired = crdCopyFor(host, 'virtual', env);
-    if (sameJson(desired.spec, copy.spec)) return;
-    await env.virtual.update(CRDS, '', { ...copy, spec: desired.spec });
-    env.logger.info('updated a copied CRD', { crd: name, to: 'virtual' });
-  } catch (err) {
-    env.logger.warn('could not bring a copied CRD in line with the host', {
-      crd: name,
-      error: (err as Error).message,
-    });
-  }
-}
-
 /** What virtualCrdFromHost needs on the host: reading its CRDs. */
 export const HOST_CRD_READ: RbacRule = {
   scope: 'cluster',
@@ -288,18 +273,10 @@ export const HOST_CRD_READ: RbacRule = {
  * not be read (logged); else why not yet (a copy just made, not established yet).
  */
 export async function virtualCrdFromHost(
-  env: Pick<SyncEnvironment, 'virtual' | 'host' | 'logger' | 'hostNamespace' | 'vcName'>,
+  env: CrdEnvironment,
   type: ResourceType,
 ): Promise<string | undefined> {
   const name = `${type.resource}.${type.group}`;
-  const virtual = await getCrd(env.virtual, name);
-  if (virtual) {
-    if (!isOurCopy(virtual, 'virtual', env)) return undefined;
-    await refreshCopy(env, name, virtual);
-    return established(virtual)
-      ? undefined
-      : `waiting for CRD ${name}, copied from the host, to be established`;
-  }
   let host: KubeObject | undefined;
   try {
     host = await getCrd(env.host, name);
@@ -309,6 +286,14 @@ export async function virtualCrdFromHost(
       `the syncer may not read CRD ${name} on the host (forbidden), so it cannot copy it into the virtual cluster: grant get on customresourcedefinitions.apiextensions.k8s.io, or install the CRD there`,
     );
     return undefined;
+  }
+  const virtual = await getCrd(env.virtual, name);
+  if (virtual) {
+    if (!isOurCopy(virtual, 'virtual', env)) return undefined;
+    if (host) await keepCopyInLine(env, host, virtual, 'virtual');
+    return established(virtual)
+      ? undefined
+      : `waiting for CRD ${name}, copied from the host, to be established`;
   }
   if (!host) return undefined;
   try {

@@ -43,6 +43,9 @@ export function nodesKind(
   /** Real-node mode: a host node --node-selector shows whether or not pods run there. */
   const revealedBySelector = (hostNode: KubeObject | undefined) =>
     hostNode !== undefined && selector?.(hostNode) === true;
+  /** Whether the tenant may see the real host node: one of its pods runs there, or the selector shows it. */
+  const revealed = (ctx: ReconcileContext, hostNode: KubeObject | undefined) =>
+    ctx.related('host-pods').length > 0 || revealedBySelector(hostNode);
   let cachedVersion: string | undefined;
 
   /** The virtual API server's version, so fake nodes report the kubelet version tenants expect. */
@@ -56,7 +59,7 @@ export function nodesKind(
     hostNode: KubeObject | undefined,
     current?: KubeObject,
   ): Promise<KubeObject> {
-    if (hostNode && (ctx.related('host-pods').length > 0 || revealedBySelector(hostNode))) {
+    if (hostNode && revealed(ctx, hostNode)) {
       // A host node of the wrong shape is shown to no tenant: refused with the field named.
       const problem = malformedNode(hostNode);
       if (problem) throw new TerminalError(`malformed host node: ${problem}`);
@@ -135,8 +138,7 @@ export function nodesKind(
       },
     ],
 
-    wanted: (ctx, hostNode) =>
-      ctx.related('pods').length > 0 || ctx.related('host-pods').length > 0 || revealedBySelector(hostNode),
+    wanted: (ctx, hostNode) => ctx.related('pods').length > 0 || revealed(ctx, hostNode),
 
     async create(ctx, hostNode): Promise<SyncResult> {
       const desired = await desiredNode(ctx, hostNode);

@@ -1,4 +1,5 @@
-import type { EphemeralContainer } from '../../kube/types.ts';
+import type { KubeObject } from '../../kube/object.ts';
+import type { EphemeralContainer, Pod } from '../../kube/types.ts';
 
 /*
  * A host pod's ephemeral containers are not all the tenant's: a host admin may debug the pod in place
@@ -20,11 +21,10 @@ export function markedDebugContainer(container: EphemeralContainer): EphemeralCo
 }
 
 /** The names of a host pod's debug containers that are copies of the tenant's (see markedDebugContainer). */
-export function tenantDebugContainerNames(
-  hostSpec: { ephemeralContainers?: EphemeralContainer[] } | undefined,
-): Set<string> {
+export function tenantDebugContainerNames(hostPod: KubeObject | Pod): Set<string> {
+  const spec = hostPod.spec as { ephemeralContainers?: EphemeralContainer[] } | undefined;
   return new Set(
-    (hostSpec?.ephemeralContainers ?? [])
+    (spec?.ephemeralContainers ?? [])
       .filter((c) => c.env?.some((e) => e.name === TENANT_DEBUG_CONTAINER_ENV && e.value === 'true'))
       .map((c) => c.name),
   );

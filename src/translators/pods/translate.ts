@@ -823,7 +823,7 @@ export function podUpdatesForHost(
     }
   }
   const haveEphemeral = new Set((current.spec?.ephemeralContainers ?? []).map((c) => c.name));
-  const ours = tenantDebugContainerNames(current.spec);
+  const ours = tenantDebugContainerNames(current);
   const newEphemeral = (want.ephemeralContainers ?? []).filter((c) => !haveEphemeral.has(c.name));
   const debugNamesTaken = (want.ephemeralContainers ?? [])
     .filter((c) => haveEphemeral.has(c.name) && !ours.has(c.name))
@@ -907,7 +907,7 @@ export function podStatusForVirtual(host: Pod, virtual: Pod, view: PodStatusView
     // Only the tenant's own debug containers: a host admin's may carry one's name (debug-containers.ts).
     ephemeralContainerStatuses: keep(
       status.ephemeralContainerStatuses,
-      intersect(names(vspec?.ephemeralContainers), tenantDebugContainerNames(host.spec)),
+      intersect(names(vspec?.ephemeralContainers), tenantDebugContainerNames(host)),
     ),
   };
   for (const k of Object.keys(out) as (keyof PodStatus)[]) if (out[k] === undefined) delete out[k];
