@@ -124,6 +124,21 @@ describe('persistentvolumeclaims state table', () => {
     expect(table.virtual.objects(PV)).toEqual([]);
   });
 
+  it('a claim asking for no class: its copy selects no volume, so the host binder gives it only one reserved for it', async () => {
+    const table = await withClaims([
+      claim('data', { storageClassName: '', selector: { matchLabels: { disk: 'ssd' } } }),
+    ]);
+    const host = hostClaim(table)!;
+    expect(specOf(host).storageClassName).toBe('');
+    // Not the tenant's selector (it would select host volumes): one no volume matches.
+    expect(specOf(host).selector).toEqual({
+      matchExpressions: [{ key: 'vsyncer.dev/pre-bound-volumes-only', operator: 'Exists' }],
+    });
+    // A claim with a class is provisioned through it: no selector.
+    const other = await withClaims([claim('fast-data')]);
+    expect(specOf(hostClaim(other, 'fast-data')).selector).toBeUndefined();
+  });
+
   it('bound on the host: a fake volume named as the host volume, the virtual claim bound to it with the host status', async () => {
     const table = await withClaims([claim('data')]);
     await bindOnHost(table);

@@ -5,6 +5,7 @@ import {
   dataSourcesOf,
   hostClaimFor,
   malformedClaim,
+  PRE_BOUND_ONLY,
   specOf,
   storageClassOf,
   type ClaimDataSource,
@@ -99,7 +100,11 @@ describe('claim translation, random claims', () => {
       const annotations = host.metadata?.annotations ?? {};
       if (JSON.stringify(claim) !== before) problems.push(`case ${i}: input changed`);
       if (spec.volumeName !== undefined) problems.push(`case ${i}: volumeName sent`);
-      if (spec.selector !== undefined) problems.push(`case ${i}: selector sent`);
+      // The tenant's selector never goes (it selects host volumes); a claim asking for no class gets
+      // the selector no volume matches, so the binder gives it only a volume reserved for it.
+      const wantSelector = storageClassOf(claim) === '' ? PRE_BOUND_ONLY : undefined;
+      if (JSON.stringify(spec.selector) !== JSON.stringify(wantSelector))
+        problems.push(`case ${i}: selector ${JSON.stringify(spec.selector)}`);
       if (host.metadata?.labels?.['vcluster.loft.sh/managed-by'] !== VC)
         problems.push(`case ${i}: not managed`);
       if (Object.keys(annotations).some((k) => /^(pv|volume(\.beta)?)\.kubernetes\.io\//.test(k)))

@@ -3,6 +3,14 @@ import { Resources } from '../../kube/resources.ts';
 import type { Placement } from '../../sync/kind.ts';
 import { hostMetadataFor, sameJson } from '../shared/host-metadata.ts';
 
+/**
+ * A selector no volume matches: the host's binder then gives a claim only a volume reserved for it
+ * (its claimRef), which it matches before any selector.
+ */
+export const PRE_BOUND_ONLY = {
+  matchExpressions: [{ key: 'vsyncer.dev/pre-bound-volumes-only', operator: 'Exists' }],
+};
+
 /** The parts of a PersistentVolumeClaim the syncer reads or writes. */
 export interface TypedObjectReference {
   apiGroup?: string;
@@ -160,7 +168,11 @@ function withoutControllerAnnotations(virtual: KubeObject): KubeObject {
  * `hostVolumeName`, the host copy of a tenant's own volume the kind proved ours; `selector` never is
  * (it selects host volumes by their labels). Data sources are renamed to this tenant's own copies
  * by `rename` (the kind checked them), and the class to `hostClassName` when the kind resolved one
- * (a tenant's class becomes its host copy). With `current`, the immutable fields are the host
+ * (a tenant's class becomes its host copy). A claim asking for no class (`""`) is provisioned by no
+ * one: the host's binder would give it any unreserved class-less volume of the host, another
+ * tenant's or the host's own, so its copy selects none (PRE_BOUND_ONLY) and gets only a volume bound
+ * to it in advance (a tenant's own volume's copy, or one a host admin reserves for the claim's copy).
+ * With `current`, the immutable fields are the host
  * claim's own and only what may change on a claim (its resources, its volume attributes class)
  * follows the virtual one, so a resize flows down.
  */
@@ -188,6 +200,7 @@ export function hostClaimFor(
     if (v.volumeMode) spec.volumeMode = v.volumeMode;
     if (v.volumeAttributesClassName) spec.volumeAttributesClassName = v.volumeAttributesClassName;
     if (hostVolumeName) spec.volumeName = hostVolumeName;
+    else if (storageClass === '') spec.selector = PRE_BOUND_ONLY;
     for (const ref of dataSourcesOf(virtual)) {
       const renamed: TypedObjectReference = { kind: ref.kind, name: rename(ref) };
       if (ref.apiGroup) renamed.apiGroup = ref.apiGroup;
