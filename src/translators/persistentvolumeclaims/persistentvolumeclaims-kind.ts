@@ -160,19 +160,24 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
       return true;
     } catch (err) {
       if (isApiError(err, 'alreadyExists')) return true;
-      const hostVolume = hostVolumes?.store.get(desired.metadata?.name ?? '');
-      if (!isApiError(err, 'invalid') || !hostVolume || !isHostDetailsVolume(desired)) throw err;
-      refuseDetails(ctx, hostVolume, err);
+      if (!refusedDetails(ctx, desired, err)) throw err;
       return false;
     }
   }
 
-  function refuseDetails(ctx: ReconcileContext, hostVolume: KubeObject, err: unknown): void {
+  /**
+   * Whether err is the virtual API server refusing a host volume's details (invalid); if so they are
+   * remembered, so a fake volume stands for that host volume from now on.
+   */
+  function refusedDetails(ctx: ReconcileContext, desired: KubeObject, err: unknown): boolean {
+    const hostVolume = hostVolumes?.store.get(desired.metadata?.name ?? '');
+    if (!isApiError(err, 'invalid') || !hostVolume || !isHostDetailsVolume(desired)) return false;
     detailsRefused.add(incarnation(hostVolume));
     ctx.log.warn("the virtual API server refused the host volume's details; a fake volume stands for it", {
       volume: hostVolume.metadata?.name,
       error: (err as Error).message,
     });
+    return true;
   }
 
   /**
@@ -188,9 +193,7 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
     try {
       return await ctx.virtual.create(VOLUMES, '', desired);
     } catch (err) {
-      const hostVolume = hostVolumes?.store.get(desired.metadata?.name ?? '');
-      if (!isApiError(err, 'invalid') || !hostVolume || !isHostDetailsVolume(desired)) throw err;
-      refuseDetails(ctx, hostVolume, err);
+      if (!refusedDetails(ctx, desired, err)) throw err;
       return ctx.virtual.create(VOLUMES, '', fakeVolumeFor(virtual, host));
     }
   }
