@@ -51,6 +51,8 @@ describe('helm chart', () => {
     expect(k3sArgs).toEqual(
       expect.arrayContaining(['server', '--disable-agent', '--service-cidr=10.96.0.0/12']),
     );
+    // Only the host schedules: a virtual scheduler would bind tenant pods before the host places them.
+    expect(k3sArgs).toContain('--disable-scheduler');
     expect(sts.spec.volumeClaimTemplates).toHaveLength(1);
     expect(sts.spec.template.metadata.annotations).toMatchObject({
       'prometheus.io/scrape': 'true',
