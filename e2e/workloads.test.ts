@@ -1,3 +1,4 @@
+import { namespaceLabelKey } from '../src/naming/labels.ts';
 import { hostName } from '../src/naming/names.ts';
 import { kubectl, waitFor } from '../test/harness/clusters.ts';
 import {
@@ -263,6 +264,48 @@ describe("a pod's labels and annotations, both ways", () => {
     expect(host.metadata.labels?.['set-by']).toBe('tenant');
     expect(host.metadata.annotations?.note).toBe('from the tenant');
     await mustKubectl('virtual', ['delete', 'pod', 'labelled', '-n', ns, '--wait=false']);
+  }, 120_000);
+
+  it("carries a change of the namespace's labels to the host pods already running there", async () => {
+    await apply('virtual', {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'ns-labelled', namespace: ns, labels: { probe: 'ns-labels' } },
+      spec: { containers: [{ name: 'main', image: 'registry.local/app:1' }] },
+    });
+    await waitFor(
+      'the pod Running',
+      async () => (await virtualPods('probe=ns-labels')).some((p) => p.status?.phase === 'Running'),
+      60_000,
+    );
+    const teamKey = namespaceLabelKey('team', vc);
+    const [before] = await hostPods(`probe=ns-labels,vcluster.loft.sh/managed-by=${vc}`);
+    expect(before?.metadata.labels?.[teamKey]).toBeUndefined();
+
+    await mustKubectl('virtual', ['label', 'namespace', ns, 'team=blue']);
+    await waitFor(
+      "the namespace's new label on the host pod",
+      async () =>
+        (await hostPods(`probe=ns-labels,vcluster.loft.sh/managed-by=${vc}`))[0]?.metadata.labels?.[
+          teamKey
+        ] === 'blue',
+      30_000,
+    );
+    await mustKubectl('virtual', ['label', 'namespace', ns, 'team-']);
+    await waitFor(
+      "the namespace's label gone from the host pod",
+      async () => {
+        const [pod] = await hostPods(`probe=ns-labels,vcluster.loft.sh/managed-by=${vc}`);
+        return pod !== undefined && pod.metadata.labels?.[teamKey] === undefined;
+      },
+      30_000,
+    );
+    // The tenant never sees the syncer's ns-label keys on its pod.
+    const [virtual] = await virtualPods('probe=ns-labels');
+    expect(
+      Object.keys(virtual?.metadata.labels ?? {}).filter((k) => k.startsWith('vcluster.loft.sh/')),
+    ).toEqual([]);
+    await mustKubectl('virtual', ['delete', 'pod', 'ns-labelled', '-n', ns, '--wait=false']);
   }, 120_000);
 });
 

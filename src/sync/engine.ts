@@ -289,8 +289,7 @@ export class KindController implements SyncComponent {
     const informer = this.env.informers.get(client, relation.type, relation.scope, {
       optional: relation.optional,
     });
-    const index = this.relationIndex(relation.name);
-    informer.addIndexer(index, (obj) => relation.keys(obj));
+    if (!relation.unindexed) informer.addIndexer(this.relationIndex(relation.name), (obj) => relation.keys(obj));
     const changed = (...objs: KubeObject[]) => {
       if (!this.controller.isStarted) return;
       for (const obj of objs) for (const key of relationKeys(relation, obj)) this.controller.enqueue(key);
@@ -300,6 +299,7 @@ export class KindController implements SyncComponent {
       onUpdate: (old, o) => {
         if (relation.membershipOnly && sameKeys(relationKeys(relation, old), relationKeys(relation, o)))
           return;
+        if (relation.changed && !relationChanged(relation, old, o)) return;
         changed(old, o);
       },
       onDelete: (o) => changed(o),
@@ -551,6 +551,15 @@ function relationKeys(relation: Relation, obj: KubeObject): string[] {
     return relation.keys(obj);
   } catch {
     return [];
+  }
+}
+
+/** Whether an update of a related object matters; a malformed tenant object's does not. */
+function relationChanged(relation: Relation, old: KubeObject, current: KubeObject): boolean {
+  try {
+    return relation.changed!(old, current);
+  } catch {
+    return false;
   }
 }
 

@@ -70,6 +70,16 @@ export interface Relation {
    */
   membershipOnly?: boolean;
   /**
+   * Only an update this finds relevant enqueues the keys (adds and deletes always do): a namespace's
+   * labels, say, and not its every status change.
+   */
+  changed?(old: KubeObject, current: KubeObject): boolean;
+  /**
+   * The kind never reads these objects back (`ctx.related`): they only say which keys to enqueue, so
+   * no index is kept (keys that are every pod of a namespace would otherwise be filed per namespace).
+   */
+  unindexed?: boolean;
+  /**
    * The syncer may be unable to read these objects (an admin's namespace, RBAC not granted): their
    * cache does not hold up the start or /readyz (InformerUse.optional). The kind must check its
    * informer's `hasSynced` before it takes an empty cache for "none".

@@ -493,6 +493,11 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
     }
   }
 
+  const podKeysOfNamespace = (namespace: KubeObject): string[] => {
+    const prefix = `${namespace.metadata?.name ?? ''}/`;
+    return virtualPods?.store.keys().filter((key) => key.startsWith(prefix)) ?? [];
+  };
+
   const spec: KindSpec = {
     direction: 'both',
     virtualType: Resources.pods,
@@ -575,6 +580,16 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
             },
           ]
         : []),
+      // A namespace's labels are on each of its host pods (ns-label keys, for namespace selectors in
+      // network policies and affinities): a change of them reaches the pods that already run.
+      {
+        name: 'namespace-labels',
+        cluster: 'virtual',
+        type: Resources.namespaces,
+        keys: podKeysOfNamespace,
+        changed: (old, current) => !sameJson(old.metadata?.labels ?? {}, current.metadata?.labels ?? {}),
+        unindexed: true,
+      },
       // Pods waiting for the virtual DNS go as soon as kube-dns or its host copy changes (it appears, or
       // is re-created with the host's IP), not at their next backoff.
       {
