@@ -64,15 +64,46 @@ export const RESERVED_LABEL_KEYS: readonly string[] = [
   CONTROLLED_BY_LABEL,
 ];
 
+const RESERVED_LABEL_PREFIX = 'vcluster.loft.sh/label';
+const NAMESPACE_LABEL_PREFIX = 'vcluster.loft.sh/ns-label';
+
+/**
+ * vCluster's label keys that carry a hashed key for one virtual cluster: `<prefix>-<vc>-x-<hash10(key)>`,
+ * cut by safeConcatName to 63 characters (and so always a valid key, whatever the name's length).
+ */
+const vcLabelKey = (prefix: string, key: string, vcName: string) =>
+  safeConcatName(prefix, vcName, 'x', hash10(key));
+
+/**
+ * The start every such key of this virtual cluster shares: `<prefix>-<vc>-x-`, or, for a name long
+ * enough that safeConcatName cuts the key, its first 52 characters and the '-' before the hash.
+ */
+function vcLabelKeyStart(prefix: string, vcName: string): string {
+  const start = `${prefix}-${vcName}-x-`;
+  return start.length + 10 <= 63 ? start : `${start.slice(0, 52)}-`;
+}
+
 /** Where a reserved virtual label key is kept on the host: `vcluster.loft.sh/label-<vc>-x-<hash10(key)>`. */
 export function hostKeyForReservedLabel(key: string, vcName: string): string {
-  return `vcluster.loft.sh/label-${vcName}-x-${hash10(key)}`;
+  return vcLabelKey(RESERVED_LABEL_PREFIX, key, vcName);
 }
 
 /** Label key carrying a virtual namespace label on pods: `vcluster.loft.sh/ns-label-<vc>-x-<hash10(key)>`. */
 export function namespaceLabelKey(key: string, vcName: string): string {
-  return `vcluster.loft.sh/ns-label-${vcName}-x-${hash10(key)}`;
+  return vcLabelKey(NAMESPACE_LABEL_PREFIX, key, vcName);
 }
+
+/** Whether a host label key is one this virtual cluster's syncer derives (a reserved or namespace label). */
+export function isDerivedLabelKey(key: string, vcName: string): boolean {
+  return (
+    key.startsWith(vcLabelKeyStart(RESERVED_LABEL_PREFIX, vcName)) ||
+    key.startsWith(vcLabelKeyStart(NAMESPACE_LABEL_PREFIX, vcName))
+  );
+}
+
+/** Whether a host label key carries a namespace label of this virtual cluster. */
+export const isNamespaceLabelKey = (key: string, vcName: string): boolean =>
+  key.startsWith(vcLabelKeyStart(NAMESPACE_LABEL_PREFIX, vcName));
 
 /**
  * Translates one virtual label key to its host key: unchanged, unless reserved. Every key under
@@ -105,12 +136,7 @@ export function virtualLabelsFromHost(
   const restore = new Map(RESERVED_LABEL_KEYS.map((k) => [hostKeyForReservedLabel(k, vcName), k]));
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(hostLabelMap)) {
-    if (
-      key === MANAGED_BY_LABEL ||
-      key === NAMESPACE_LABEL ||
-      key.startsWith(`vcluster.loft.sh/ns-label-${vcName}-x-`)
-    )
-      continue;
+    if (key === MANAGED_BY_LABEL || key === NAMESPACE_LABEL || isNamespaceLabelKey(key, vcName)) continue;
     const original = restore.get(key);
     if (original) out[original] = value;
     else if (!key.startsWith('vcluster.loft.sh/label-')) out[key] = value;

@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import { hostClusterScopedName, hostName } from './names.ts';
 import { safeConcatGenerateName, safeConcatName } from './safe-concat.ts';
 import {
+  hostLabelKey,
   hostLabels,
+  namespaceLabelKey,
   namespaceLabelsForPod,
   namespaceSelectorAsPodSelector,
   translateLabelSelector,
@@ -89,6 +91,25 @@ describe('labels', () => {
     expect(namespaceLabelsForPod({ env: 'prod' }, 'vc1')).toEqual({
       [`vcluster.loft.sh/ns-label-vc1-x-${sha10('env')}`]: 'prod',
     });
+  });
+
+  it("keeps the keys valid for a long virtual cluster name, cut as vCluster's SafeConcatName cuts them", () => {
+    const long = 'a-virtual-cluster-name-of-forty-six-characters';
+    const key = Object.keys(namespaceLabelsForPod({ env: 'prod' }, long))[0]!;
+    const whole = `vcluster.loft.sh/ns-label-${long}-x-${sha10('env')}`;
+    expect(key).toBe(`${whole.slice(0, 52)}-${sha10(whole)}`);
+    expect(key.split('/')[1]!.length).toBeLessThanOrEqual(63);
+    const reserved = hostLabelKey('release', long);
+    expect(reserved.length).toBe(63);
+    // Both stay the syncer's own: never shown to the tenant, and restored where they stand for a key.
+    expect(virtualLabelsFromHost({ [key]: 'prod', [reserved]: 'r1', app: 'web' }, long)).toEqual({
+      release: 'r1',
+      app: 'web',
+    });
+    // A name up to 24 characters gives the key unchanged, as before.
+    expect(namespaceLabelKey('env', 'a-twenty-four-char-name1')).toBe(
+      `vcluster.loft.sh/ns-label-a-twenty-four-char-name1-x-${sha10('env')}`,
+    );
   });
 
   it('translates selectors and scopes them to the virtual cluster and namespace', () => {

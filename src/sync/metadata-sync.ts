@@ -41,6 +41,7 @@ import type { SubtreePool } from '../informer/subtree-pool.ts';
 import type { ObjectMeta } from '../kube/object.ts';
 import {
   hostLabelKey,
+  isDerivedLabelKey,
   MANAGED_ANNOTATIONS_ANNOTATION,
   MANAGED_BY_LABEL,
   MANAGED_LABELS_ANNOTATION,
@@ -157,11 +158,9 @@ function neverShown(kindSays: ((hostKey: string) => boolean) | undefined) {
 }
 
 function labelRules(vcName: string, hostOnly: HostOnlyKeys | undefined): MapRules {
-  const ours = [`vcluster.loft.sh/label-${vcName}-x-`, `vcluster.loft.sh/ns-label-${vcName}-x-`];
   return {
     record: MANAGED_LABELS_ANNOTATION,
-    owned: (key) =>
-      key === MANAGED_BY_LABEL || key === NAMESPACE_LABEL || ours.some((p) => key.startsWith(p)),
+    owned: (key) => key === MANAGED_BY_LABEL || key === NAMESPACE_LABEL || isDerivedLabelKey(key, vcName),
     toVirtual: (key) => {
       const [virtualKey] = Object.keys(virtualLabelsFromHost({ [key]: '' }, vcName));
       // virtualLabelsFromHost passes through e.g. a plain `release` an admin put on the host, whose
