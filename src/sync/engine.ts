@@ -289,7 +289,8 @@ export class KindController implements SyncComponent {
     const informer = this.env.informers.get(client, relation.type, relation.scope, {
       optional: relation.optional,
     });
-    if (!relation.unindexed) informer.addIndexer(this.relationIndex(relation.name), (obj) => relation.keys(obj));
+    if (!relation.unindexed)
+      informer.addIndexer(this.relationIndex(relation.name), (obj) => relation.keys(obj));
     const changed = (...objs: KubeObject[]) => {
       if (!this.controller.isStarted) return;
       for (const obj of objs) for (const key of relationKeys(relation, obj)) this.controller.enqueue(key);
