@@ -9,7 +9,7 @@ import { hostGatewayClassesKind } from './host-gatewayclasses/index.ts';
 import { hostPriorityClassesKind } from './host-priorityclasses/index.ts';
 import { hostRuntimeClassesKind } from './host-runtimeclasses/index.ts';
 import { hostCSIDriversKind } from './host-csidrivers/index.ts';
-import { hostCSINodesKind } from './host-csinodes/index.ts';
+import { hostCSINodesDescriptor } from './host-csinodes/index.ts';
 import { hostCSIStorageCapacitiesDescriptor } from './host-csistoragecapacities/index.ts';
 import { hostVolumeSnapshotClassesKind } from './host-volumesnapshotclasses/index.ts';
 import { endpointsDescriptor } from './endpoints/index.ts';
@@ -70,7 +70,7 @@ export function builtinKinds(customResources?: CustomResourcesConfig): KindRegis
     .register(hostPriorityClassesKind)
     .register(hostRuntimeClassesKind)
     .register(hostCSIDriversKind)
-    .register(hostCSINodesKind)
+    .register(hostCSINodesDescriptor)
     .register(hostCSIStorageCapacitiesDescriptor)
     .register(hostVolumeSnapshotClassesKind)
     .register(hostGatewayClassesKind)

@@ -156,6 +156,11 @@
   resources: ["pods"]
   verbs: ["get", "list", "watch"]
 {{- end }}
+{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "host-csinodes" "alias" "csinodes" "defaultOn" false)) }}
+- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ["get", "list", "watch"]
+{{- end }}
 {{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "poddisruptionbudgets" "defaultOn" false)) }}
 - apiGroups: ["policy"]
   resources: ["poddisruptionbudgets"]
@@ -281,6 +286,11 @@
 {{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "host-csinodes" "alias" "csinodes" "defaultOn" false)) }}
 - apiGroups: ["storage.k8s.io"]
   resources: ["csinodes"]
+  verbs: ["get", "list", "watch"]
+{{- end }}
+{{- if and (include "vsyncer.kindOn" (dict "root" $ "kind" "host-csinodes" "alias" "csinodes" "defaultOn" false)) $.Values.syncer.syncRealNodes }}
+- apiGroups: [""]
+  resources: ["nodes"]
   verbs: ["get", "list", "watch"]
 {{- end }}
 {{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "host-csistoragecapacities" "alias" "csistoragecapacities" "defaultOn" false)) }}

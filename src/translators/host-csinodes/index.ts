@@ -1,5 +1,76 @@
+import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
-import { fromHostDescriptor } from '../shared/from-host.ts';
+import { defineKind, type KindSpec, type Placement } from '../../sync/kind.ts';
+import { managedCopiesScope } from '../../sync/mappers.ts';
+import { NODE_SELECTOR_FIELDS, SYNC_REAL_NODES_FIELD } from '../nodes/index.ts';
+import { labelSelectorMatcher, nodeKeysOf } from '../nodes/nodes-kind.ts';
+import { fromHostClusterScoped, readRule } from '../shared/from-host.ts';
+
+interface CSINodeOptions {
+  syncRealNodes: boolean;
+  nodeSelector: string;
+}
+
+/**
+ * The host's CSINodes, read-only in the virtual cluster, for the nodes the tenant may see as real
+ * ones: where the host placed one of its pods, or, with --sync-real-nodes, those --node-selector
+ * shows. A CSINode names its node and the drivers' node IDs (cloud instance IDs): every host node's
+ * would show the tenant the host's whole inventory. A node a tenant's pod merely names
+ * (`spec.nodeName`) reveals nothing, as for the nodes kind.
+ */
+export function hostCSINodesKind(
+  options: CSINodeOptions,
+  where: Pick<Placement, 'vcName' | 'hostNamespace'>,
+): KindSpec {
+  const selected =
+    options.syncRealNodes && options.nodeSelector ? labelSelectorMatcher(options.nodeSelector) : undefined;
+  return {
+    ...fromHostClusterScoped(Resources.csiNodes),
+    relations: [
+      {
+        name: 'host-pods',
+        cluster: 'host',
+        type: Resources.pods,
+        scope: managedCopiesScope(where),
+        keys: nodeKeysOf,
+        membershipOnly: true,
+      },
+      ...(selected
+        ? [
+            {
+              name: 'host-nodes',
+              cluster: 'host' as const,
+              type: Resources.nodes,
+              keys: (node: KubeObject) => [node.metadata?.name ?? ''],
+            },
+          ]
+        : []),
+    ],
+    wanted: (ctx, host) =>
+      host !== undefined &&
+      (ctx.related('host-pods').length > 0 ||
+        (selected !== undefined && ctx.related('host-nodes').some(selected))),
+  };
+}
 
 /** CSINodes of the host, read-only in the virtual cluster (--sync +host-csinodes). */
-export const hostCSINodesKind = fromHostDescriptor('host-csinodes', Resources.csiNodes, 'CSINodes');
+export const hostCSINodesDescriptor = defineKind({
+  name: 'host-csinodes',
+  description: 'CSINodes of the host, shown read-only in the virtual cluster',
+  defaultOn: false,
+  fields: [],
+  reads: [SYNC_REAL_NODES_FIELD, ...NODE_SELECTOR_FIELDS],
+  hostRbac: [
+    ...readRule(Resources.csiNodes),
+    // Which nodes it may show: where this virtual cluster's host pods run, or the nodes selected.
+    { scope: 'namespace', apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
+    {
+      scope: 'cluster',
+      apiGroups: [''],
+      resources: ['nodes'],
+      verbs: ['get', 'list', 'watch'],
+      whenOption: 'syncRealNodes',
+    },
+  ],
+  build: (options, where) => hostCSINodesKind(options, where),
+});

@@ -61,6 +61,24 @@ describe('host-storageclasses state table (a from-host cluster-scoped kind)', ()
     expect(copies(table)[0]?.provisioner).toBe('tenant.example.com');
   });
 
+  it("another virtual cluster's copy of its tenant's class (managed-by on the host) is never shown", async () => {
+    const otherTenants: Seed = [
+      SC,
+      {
+        metadata: {
+          name: 'vcluster-nfs-x-team-x-other',
+          labels: { 'vcluster.loft.sh/managed-by': 'other', team: 'red' },
+          annotations: { 'vcluster.loft.sh/object-name': 'nfs' },
+        },
+        provisioner: 'nfs.example.com',
+        parameters: { server: 'nfs.internal', path: '/exports/red' },
+      },
+    ];
+    const table = await run([hostClass('fast'), otherTenants]);
+    await table.settle();
+    expect(copies(table).map((c) => c.metadata?.name)).toEqual(['fast']);
+  });
+
   it('an immutable field changed on the host: the copy is replaced', async () => {
     const table = await run([hostClass('fast')]);
     await table.settle();

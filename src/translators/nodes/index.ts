@@ -37,21 +37,20 @@ export const NODE_SELECTOR_FIELDS = [
   }),
 ] as const;
 
+export const SYNC_REAL_NODES_FIELD = field({
+  flag: 'sync-real-nodes',
+  key: 'syncRealNodes',
+  kind: 'bool',
+  default: false,
+  description: 'show copies of the real host nodes instead of minimal fake nodes',
+});
+
 /** The nodes the virtual cluster's pods run on: fake stand-ins, or copies of the real host nodes. */
 export const nodesDescriptor = defineKind({
   name: 'nodes',
   description: 'Nodes that virtual pods run on, host → virtual (fake by default, or real copies)',
   defaultOn: true,
-  fields: [
-    field({
-      flag: 'sync-real-nodes',
-      key: 'syncRealNodes',
-      kind: 'bool',
-      default: false,
-      description: 'show copies of the real host nodes instead of minimal fake nodes',
-    }),
-    ...NODE_SELECTOR_FIELDS,
-  ],
+  fields: [SYNC_REAL_NODES_FIELD, ...NODE_SELECTOR_FIELDS],
   // A node is shown for the host pods placed on it; real copies read the host's nodes too.
   hostRbac: [
     { scope: 'namespace', apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },

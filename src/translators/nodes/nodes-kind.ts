@@ -205,7 +205,7 @@ export function labelSelectorMatcher(selector: string): (node: KubeObject) => bo
 }
 
 /** The node a pod is bound to, as a relation's keys. */
-function nodeKeysOf(pod: KubeObject): string[] {
+export function nodeKeysOf(pod: KubeObject): string[] {
   const nodeName = (pod.spec as { nodeName?: unknown } | undefined)?.nodeName;
   return typeof nodeName === 'string' && nodeName ? [nodeName] : [];
 }

@@ -142,7 +142,8 @@ export type HostObjectSanitizer = (copy: KubeObject) => KubeObject;
 /**
  * A cluster-scoped kind the host owns and the virtual cluster shows read-only under the same name
  * (storage classes, ingress classes, ...): a tenant's edit is reverted, a host delete removes the
- * copy, and a tenant's own object of that name is never touched.
+ * copy, a tenant's own object of that name is never touched, and what a syncer made on the host
+ * (managed-by) is never shown.
  */
 export function fromHostClusterScoped(
   type: ResourceType,
@@ -169,6 +170,9 @@ export function fromHostClusterScoped(
     hostWatch: 'all',
     hostLabelSelector: labelSelector,
     mapper: mirrored(FROM_HOST_LABEL),
+    // Another virtual cluster's copy of its tenant's class (its storageclasses or priorityclasses
+    // kind) is that tenant's, with its labels and parameters: never shown here.
+    wanted: (_ctx, host) => isHostsOwnClass(host),
     diff: (_ctx, host, current) => virtualCopyDifferences(copyOf(host), current),
     create: async (ctx, host) => write(ctx, copyOf(host!)),
     update: async (ctx, host, current) => write(ctx, copyOf(host!), current),
@@ -187,7 +191,7 @@ export function fromHostDescriptor(name: string, type: ResourceType, what: strin
   };
 }
 
-const readRule = (type: ResourceType): RbacRule[] => [
+export const readRule = (type: ResourceType): RbacRule[] => [
   { scope: 'cluster', apiGroups: [type.group], resources: [type.resource], verbs: ['get', 'list', 'watch'] },
   ...(type.fromCrd ? [HOST_CRD_READ] : []),
 ];
