@@ -2,7 +2,7 @@ import { TerminalError, WaitingError } from '../../controller/errors.ts';
 import type { Informer } from '../../informer/informer.ts';
 import { splitKey, type KubeObject } from '../../kube/object.ts';
 import { apiVersionOf, Resources } from '../../kube/resources.ts';
-import { managedBySelector, OBJECT_HOST_NAME_ANNOTATION } from '../../naming/labels.ts';
+import { MANAGED_BY_LABEL, managedBySelector, OBJECT_HOST_NAME_ANNOTATION } from '../../naming/labels.ts';
 import { createHostCopy, isPrepared } from '../../sync/engine.ts';
 import type {
   BuiltKind,
@@ -312,7 +312,12 @@ export function fromHostCustomResourceKind(entry: CustomResourceEntry, resolved:
     mapper,
     prepare: (env) =>
       prepareCustomResource(env, entry, resolved, forbiddenLogger(env, customResourceKindName(entry))),
-    wanted: (_ctx, host) => host !== undefined && virtualNamespaceOf(host.metadata?.namespace) !== undefined,
+    // What a syncer made on the host (managed-by: a virtual cluster's toHost copy of its tenant's
+    // object, with its spec) belongs to that tenant: never shown here.
+    wanted: (_ctx, host) =>
+      host !== undefined &&
+      host.metadata?.labels?.[MANAGED_BY_LABEL] === undefined &&
+      virtualNamespaceOf(host.metadata?.namespace) !== undefined,
     create: async (ctx, host) => write(ctx, host!),
     update: async (ctx, host, current) => write(ctx, host!, current),
   };

@@ -449,6 +449,27 @@ describe('custom resources from the host (state table)', () => {
     expect(virtualIssuer(table)).toBeUndefined();
   });
 
+  it("another virtual cluster's toHost copy (managed-by on the host) is never shown", async () => {
+    const table = await start({
+      kinds: [ISSUER_KIND],
+      file: issuersFromHost,
+      host: [
+        [CRDS, crd(ISSUERS)],
+        [ISSUERS, { metadata: { name: 'letsencrypt' }, spec: { acme: {} } }],
+        [
+          ISSUERS,
+          {
+            metadata: { name: 'vcluster-ca-x-other', labels: { 'vcluster.loft.sh/managed-by': 'other' } },
+            spec: { ca: { secretName: 'their-ca' } },
+          },
+        ],
+      ],
+    });
+    await table.settle();
+    await retryPrepare(table);
+    expect(table.virtual.objects(ISSUERS).map((o) => o.metadata?.name)).toEqual(['letsencrypt']);
+  });
+
   it('a tenant’s own object of that name is left alone', async () => {
     const table = await start({
       kinds: [ISSUER_KIND],
