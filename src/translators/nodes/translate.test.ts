@@ -1,7 +1,7 @@
 import { realNodeCopy } from './translate.ts';
 
 describe('realNodeCopy', () => {
-  it("keeps the node's own status but not the images and volumes of other tenants' workloads", () => {
+  it("keeps the node's own status but not the images and volumes of other tenants' workloads, nor the kubelet's address", () => {
     const copy = realNodeCopy(
       {
         metadata: { name: 'n1', labels: { zone: 'a' } },
@@ -12,11 +12,22 @@ describe('realNodeCopy', () => {
           images: [{ names: ['registry.example/other-tenant/secret-app:1'], sizeBytes: 1 }],
           volumesAttached: [{ name: 'kubernetes.io/csi/driver^vol-123', devicePath: '' }],
           volumesInUse: ['kubernetes.io/csi/driver^vol-123'],
+          addresses: [
+            { type: 'InternalIP', address: '10.0.0.7' },
+            { type: 'ExternalIP', address: '203.0.113.7' },
+          ],
+          daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
         },
       },
       'vc1',
     );
-    expect(copy.status).toEqual({ capacity: { cpu: '4' }, conditions: [{ type: 'Ready', status: 'True' }] });
+    // Nor where the host's kubelet is: the virtual API server must never dial it.
+    expect(copy.status).toEqual({
+      capacity: { cpu: '4' },
+      conditions: [{ type: 'Ready', status: 'True' }],
+      addresses: [{ type: 'Hostname', address: 'n1' }],
+      daemonEndpoints: { kubeletEndpoint: { Port: 0 } },
+    });
     // The host's labels and vCluster's marker only, as vCluster's copies carry.
     expect(copy.metadata?.labels).toEqual({ zone: 'a', 'vcluster.loft.sh/managed-by': 'vc1' });
   });

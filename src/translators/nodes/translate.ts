@@ -144,23 +144,32 @@ export function realNodeCopy(hostNode: KubeObject, vcName: string): KubeObject {
       }),
     },
     spec: { taints: spec.taints, unschedulable: spec.unschedulable },
-    status: tenantVisibleStatus(hostNode.status),
+    status: tenantVisibleStatus(hostNode.status, meta.name ?? ''),
   };
 }
 
 /**
- * A host node's status minus what belongs to other tenants: the images pulled there and the
- * volumes attached name their workloads and storage.
+ * A host node's status minus what belongs to other tenants (the images pulled there and the volumes
+ * attached name their workloads and storage) and minus where its kubelet is: the virtual API server
+ * dials a node's address and daemon port, with its own client certificate, for `kubectl logs` and
+ * `exec`, and must never reach the host's kubelet. The syncer's kubelet endpoint, when it has one,
+ * takes their place (withKubeletEndpoint); without one the node has none, as a fake node.
  */
-function tenantVisibleStatus(status: unknown): unknown {
+function tenantVisibleStatus(status: unknown, name: string): unknown {
   if (!status || typeof status !== 'object') return status;
   const {
     images: _images,
     volumesAttached: _attached,
     volumesInUse: _inUse,
+    addresses: _addresses,
+    daemonEndpoints: _endpoints,
     ...rest
   } = status as Record<string, unknown>;
-  return rest;
+  return {
+    ...rest,
+    addresses: [{ type: 'Hostname', address: name }],
+    daemonEndpoints: { kubeletEndpoint: { Port: 0 } },
+  };
 }
 
 type Condition = Record<string, unknown> & { type?: string; status?: string };
