@@ -5,6 +5,7 @@ import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
 import { FORCE_SYNC_ANNOTATION, MANAGED_BY_LABEL } from '../../naming/labels.ts';
 import type { KindSpec, Mapper, Placement, SyncResult } from '../../sync/kind.ts';
+import { tenantDebugContainerNames } from '../pods/debug-containers.ts';
 import { sameJson } from '../shared/host-metadata.ts';
 import { malformedEvent } from '../shared/shape.ts';
 import {
@@ -28,6 +29,7 @@ interface InvolvedObject {
   kind?: string;
   name?: string;
   uid?: string;
+  fieldPath?: string;
 }
 
 type Resolution =
@@ -42,6 +44,31 @@ type Resolution =
 const isForced = (hostEvent: KubeObject): boolean =>
   hostEvent.metadata?.annotations?.[FORCE_SYNC_ANNOTATION] === 'true' &&
   hostEvent.metadata?.labels?.[MANAGED_BY_LABEL] === undefined;
+
+const CONTAINER_FIELD_PATH = /^spec\.(containers|initContainers|ephemeralContainers)\{(.*)\}$/;
+
+/**
+ * Whether a host event about a pod concerns a container the tenant did not declare: one the host
+ * injected (a mesh or secrets sidecar, a host admin's debug container) or the syncer's own hosts
+ * rewriter. Its events name that container's image and failures, which are the host's, as the pod's
+ * status and the kubelet API leave such containers out.
+ */
+function aboutHiddenContainer(hostEvent: KubeObject, virtualPod: KubeObject, hostPod: KubeObject): boolean {
+  const fieldPath = (hostEvent.involvedObject as InvolvedObject | undefined)?.fieldPath;
+  const match = typeof fieldPath === 'string' ? CONTAINER_FIELD_PATH.exec(fieldPath) : null;
+  if (!match) return false;
+  const [, sort, name] = match as unknown as [
+    string,
+    'containers' | 'initContainers' | 'ephemeralContainers',
+    string,
+  ];
+  const declared = (
+    (virtualPod.spec as Record<string, { name?: string }[] | undefined> | undefined)?.[sort] ?? []
+  ).some((c) => c?.name === name);
+  if (!declared) return true;
+  // A debug container counts only if the syncer added it for the tenant (one of that name may be a host admin's).
+  return sort === 'ephemeralContainers' && !tenantDebugContainerNames(hostPod).has(name);
+}
 
 /** Retries for an event whose involved object is not cached yet, before it counts as not ours. */
 const MAX_WAIT_RETRIES = 8;
@@ -75,6 +102,8 @@ export function eventsKind(where: Placement): KindSpec {
     if (!virtual?.metadata?.uid) return { state: 'waiting' };
     if (source.mapper.sourceUidOf && source.mapper.sourceUidOf(hostObject) !== virtual.metadata.uid)
       return { state: 'waiting' };
+    if (involved.kind === 'Pod' && aboutHiddenContainer(hostEvent, virtual, hostObject))
+      return { state: 'not-ours' };
     return { state: 'resolved', virtual, hostName: involved.name, apiVersion: source.apiVersion };
   }
 

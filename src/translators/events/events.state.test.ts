@@ -81,6 +81,42 @@ describe('events state table', () => {
     expect(event?.message).toBe('Successfully pulled image for web in <host namespace>');
   });
 
+  it("copies a container's events only for the containers the tenant declared, not the host's sidecars or debug containers", async () => {
+    const { virtual, host } = pair();
+    const virtualPod = virtual[0]![1];
+    virtualPod.spec = {
+      containers: [{ name: 'app' }],
+      ephemeralContainers: [{ name: 'debugger' }, { name: 'admin-debug' }],
+    };
+    const hostCopy = host[0]![1];
+    hostCopy.spec = {
+      containers: [{ name: 'app' }, { name: 'istio-proxy' }],
+      initContainers: [{ name: 'vcluster-rewrite-hosts' }],
+      ephemeralContainers: [
+        { name: 'debugger', env: [{ name: 'VSYNCER_TENANT_DEBUG_CONTAINER', value: 'true' }] },
+        // A host admin's `kubectl debug` of the host pod, of a name the tenant also used.
+        { name: 'admin-debug' },
+      ],
+    };
+    const about = (fieldPath: string, id: string): Seed => {
+      const [type, event] = hostEvent(hostPod, 'host-uid', `${hostPod}.${id}`);
+      return [type, { ...event, involvedObject: { ...(event.involvedObject as object), fieldPath } }];
+    };
+    const table = await run(virtual, [
+      ...host,
+      about('spec.containers{app}', 'a1'),
+      about('spec.containers{istio-proxy}', 'a2'),
+      about('spec.initContainers{vcluster-rewrite-hosts}', 'a3'),
+      about('spec.ephemeralContainers{debugger}', 'a4'),
+      about('spec.ephemeralContainers{admin-debug}', 'a5'),
+    ]);
+    await table.settle();
+    expect(virtualEvents(table).map((e) => (e.involvedObject as { fieldPath?: string }).fieldPath)).toEqual([
+      'spec.containers{app}',
+      'spec.ephemeralContainers{debugger}',
+    ]);
+  });
+
   it('a restart over events an earlier run copied writes no event; one that changed since is updated', async () => {
     const { virtual, host } = pair();
     // Happened an hour before this start (the table's clock).
