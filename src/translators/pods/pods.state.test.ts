@@ -694,6 +694,46 @@ describe('pods state table', () => {
     expect(podWrites(table).filter((w) => w.startsWith('host:'))).toEqual([]);
   });
 
+  it("a condition of the tenant's own type on the virtual pod stays there when the host's status comes up, and goes nowhere else", async () => {
+    const table = await podTable([virtualPod('web')]);
+    await table.settle();
+    const v = table.virtual.objects(PODS, 'team')[0]!;
+    const own = { type: 'example.com/warmed-up', status: 'True', reason: 'CacheLoaded' };
+    // A tenant's tool also tries to set Ready itself: the host decides that one.
+    await table.virtual.update(
+      PODS,
+      'team',
+      { ...v, status: { ...(v.status as object), conditions: [own, { type: 'Ready', status: 'True' }] } },
+      { subresource: 'status' },
+    );
+    const h = hostPods(table)[0]!;
+    await table.host.update(
+      PODS,
+      HOST_NS,
+      {
+        ...h,
+        status: {
+          ...(h.status as object),
+          phase: 'Running',
+          conditions: [{ type: 'Ready', status: 'False' }],
+        },
+      },
+      { subresource: 'status' },
+    );
+    table.host.clearWrites();
+    await table.settle();
+    const conditions = (pod: KubeObject | undefined) =>
+      ((pod?.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? [])
+        .map((c) => `${c.type}=${c.status}`)
+        .sort();
+    expect(conditions(table.virtual.objects(PODS, 'team')[0])).toEqual([
+      'Ready=False',
+      'example.com/warmed-up=True',
+    ]);
+    expect(conditions(hostPods(table)[0])).toEqual(['Ready=False']);
+    expect(podWrites(table).filter((w) => w.startsWith('host:'))).toEqual([]);
+  });
+
   it('a readiness gate naming a condition the host decides (Ready) is not written to the host pod', async () => {
     const table = await podTable([
       virtualPod('web', { spec: { readinessGates: [{ conditionType: 'Ready' }] } }),

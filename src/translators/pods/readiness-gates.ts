@@ -50,14 +50,18 @@ export function readinessGateTypes(pod: Pod): Set<string> {
 }
 
 /**
- * The virtual pod's conditions of its gates' types, one per type (the last, as a status patch would
- * leave it): repeated ones would otherwise never read as in sync.
+ * One condition per type (the last, as a status patch would leave it): repeated ones would otherwise
+ * never read as in sync.
  */
-function gateConditions(virtual: Pod, gates: ReadonlySet<string>): PodCondition[] {
+function lastOfEachType(conditions: PodCondition[]): PodCondition[] {
   const byType = new Map<string, PodCondition>();
-  for (const c of conditionsOf(virtual)) if (gates.has(c.type)) byType.set(c.type, c);
+  for (const c of conditions) byType.set(c.type, c);
   return [...byType.values()];
 }
+
+/** The virtual pod's conditions of its gates' types, one per type. */
+const gateConditions = (virtual: Pod, gates: ReadonlySet<string>): PodCondition[] =>
+  lastOfEachType(conditionsOf(virtual).filter((c) => gates.has(c.type)));
 
 /**
  * The host pod's conditions with the virtual pod's readiness-gate conditions in place of its own, or
@@ -83,15 +87,22 @@ export function hostConditionsWithGates(virtual: Pod, host: Pod): PodCondition[]
   return [...current.filter((c) => !types.has(c.type)), ...wanted];
 }
 
-/** The host conditions for the virtual pod: the host's, but its readiness-gate conditions as the tenant set them. */
+/**
+ * The host conditions for the virtual pod: the host's, but its readiness-gate conditions as the
+ * tenant set them, and any condition of its own type a tenant's controller set on the virtual pod
+ * that the host pod does not have (the host's components never see it; a status write must not wipe
+ * it). The kubelet's and control plane's types always come from the host.
+ */
 export function virtualConditionsWithGates(
   hostConditions: PodCondition[] | undefined,
   virtual: Pod,
 ): PodCondition[] | undefined {
   const gates = readinessGateTypes(virtual);
-  if (!gates.size) return hostConditions;
-  const own = gateConditions(virtual, gates);
+  const onHost = new Set(listOf(hostConditions).map((c) => (c as PodCondition | null)?.type));
+  const tenantsOwn = (c: PodCondition) =>
+    gates.has(c.type) || (!SYSTEM_CONDITION_TYPES.has(c.type) && !onHost.has(c.type));
+  const own = lastOfEachType(conditionsOf(virtual).filter(tenantsOwn));
+  if (!own.length) return hostConditions;
   const fromHost = listOf(hostConditions).filter((c) => !gates.has((c as PodCondition | null)?.type ?? ''));
-  const merged = [...fromHost, ...own] as PodCondition[];
-  return merged.length ? merged : hostConditions;
+  return [...fromHost, ...own] as PodCondition[];
 }
