@@ -124,8 +124,19 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
       const original = { ...replacement, spec: { ...specOf(virtual) } } as KubeObject;
       delete (original.spec as Record<string, unknown>).clusterIP;
       delete (original.spec as Record<string, unknown>).clusterIPs;
-      const restored = await ctx.virtual.create(SERVICES, ctx.virtualNamespace, original);
-      ctx.expectSourceUid(restored.metadata?.uid ?? '');
+      try {
+        const restored = await ctx.virtual.create(SERVICES, ctx.virtualNamespace, original);
+        ctx.expectSourceUid(restored.metadata?.uid ?? '');
+      } catch (restoreErr) {
+        // The virtual API server refused both (an admission webhook of the tenant's, say): the
+        // Service is gone. Its whole object goes to the log, for an admin to put back.
+        ctx.log.error('could not re-create the virtual service, nor put it back as it was', {
+          err: String(err),
+          restoreErr: String(restoreErr),
+          service: JSON.stringify(original),
+        });
+        throw restoreErr;
+      }
       throw err;
     }
     ctx.expectSourceUid(created.metadata?.uid ?? '');
@@ -151,6 +162,10 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
       ...(endpointsToKeep.has(ctx.key) ? { requeueAfterMs: 1000 } : {}),
     };
   }
+
+  /** A Service the syncer may delete and make again: one nobody else holds up or is deleting. */
+  const mayRecreate = (virtual: KubeObject) =>
+    !virtual.metadata?.deletionTimestamp && (virtual.metadata?.finalizers ?? []).length === 0;
 
   const spec: KindSpec = {
     direction: 'both',
@@ -195,7 +210,17 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
         }
         throw new TerminalError(refusal);
       }
-      if (needsRecreate(virtual, host)) return recreateVirtual(ctx, virtual, host);
+      if (needsRecreate(virtual, host)) {
+        if (mayRecreate(virtual)) return recreateVirtual(ctx, virtual, host);
+        // A delete would only mark it terminating, and whoever holds the finalizer would then
+        // finish deleting the tenant's Service: it keeps its virtual IP, and the tenant is told.
+        await ctx.events.record(
+          virtual,
+          'Warning',
+          'SyncError',
+          `the host gave this Service cluster IP ${specOf(host).clusterIP}, but it cannot be re-created with it while it has finalizers or is being deleted: in-cluster clients of ${specOf(virtual).clusterIP} will not reach it; re-create it without finalizers`,
+        );
+      }
       const result: SyncResult = {};
       if (await keepEndpoints(ctx)) result.virtualWritten = true;
       if (endpointsToKeep.has(ctx.key)) result.requeueAfterMs = 1000;

@@ -80,6 +80,27 @@ describe('services state table', () => {
     ]);
   });
 
+  it("a Service with finalizers is never deleted to take the host's IP (the finalizer's holder would finish the delete): it stays, and the tenant is told", async () => {
+    const table = await start({ kinds: ['services'], host: [hostServiceHolding(FIRST_VIRTUAL_IP)] });
+    const svc = service('web');
+    svc.metadata!.finalizers = ['operator.example.com/cleanup'];
+    await table.virtual.create(SVC, 'team', svc);
+    await table.settle();
+    expect(specOf(virtualSvc(table)).clusterIP).toBe(FIRST_VIRTUAL_IP);
+    expect(virtualSvc(table)!.metadata?.finalizers).toEqual(['operator.example.com/cleanup']);
+    expect(table.virtual.writeLog().filter((w) => w.includes(' services'))).toEqual([
+      'create services team/web',
+    ]);
+    const events = table.virtual.objects(Resources.events, 'team');
+    expect(events.map((e) => `${e.reason}: ${e.message}`)).toEqual([
+      expect.stringMatching(
+        /^SyncError: the host gave this Service cluster IP 10\.96\.2\.\d+, but it cannot be re-created/,
+      ),
+    ]);
+    // The host copy is synced all the same.
+    expect(hostSvc(table)).toBeDefined();
+  });
+
   it("selector-less: the tenant's Endpoints, which the virtual endpoints controller deletes when it sees the Service go, are put back", async () => {
     // The host holds the virtual IP already, so the virtual Service is made again with the host's.
     const table = await start({ kinds: ['services'], host: [hostServiceHolding(FIRST_VIRTUAL_IP)] });
