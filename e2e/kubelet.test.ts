@@ -270,6 +270,31 @@ describe('who the kubelet API serves', () => {
     expect(host.status).toBe(401);
   }, 60_000);
 
+  it('answers a request line no URL can be made of with 400, at once, before anyone is authenticated', async () => {
+    const url = new URL(syncer.kubeletUrl!);
+    for (const path of ['//%', '//a:99999']) {
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = request(
+          {
+            host: url.hostname,
+            port: url.port,
+            path,
+            ca: readFileSync(testClusters().virtualKubelet.clientCaFile),
+            timeout: 10_000,
+          },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        req.on('timeout', () => req.destroy(new Error(`no answer to ${path}`)));
+        req.on('error', reject);
+        req.end();
+      });
+      expect(status).toBe(400);
+    }
+  }, 60_000);
+
   it("refuses a user of the virtual cluster's CA whom its RBAC does not let proxy to nodes", async () => {
     // A client certificate the virtual CA signed: removed when done, whatever the outcome.
     const dir = mkdtempSync(join(tmpdir(), 'tenant-cert-'));

@@ -318,6 +318,7 @@ describe('buildConfig: errors name the flag or the config field', () => {
     [{ leaderElect: 'yes' }, "config field 'leaderElect'", 'true or false'],
     [{ requestTimeout: 30 }, "config field 'requestTimeout'", 'positive duration'],
     [{ requestTimeout: '0s' }, "config field 'requestTimeout'", 'positive duration'],
+    [{ requestTimeout: '600h' }, "config field 'requestTimeout'", 'at most 596h'],
     [{ sync: [1, 2] }, "config field 'sync'", 'list of strings'],
     [{ sync: { pods: true } }, "config field 'sync'", 'list of strings'],
     [{ 'host-qps': 5 }, 'host-qps', 'unknown config field'],

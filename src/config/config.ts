@@ -10,6 +10,7 @@ import {
 import { LOG_LEVELS, type LogFormat, type LogLevel } from '../util/log.ts';
 import { ConfigError } from './config-error.ts';
 import { formatDuration, parseDuration } from './duration.ts';
+import { MAX_TIMER_MS } from '../util/clock.ts';
 import type { FieldSpec } from './fields.ts';
 import { isDnsLabel, isDnsSubdomain } from '../naming/dns-names.ts';
 import { invalidAdditionalSecrets } from '../kubeconfig-export/additional.ts';
@@ -471,6 +472,13 @@ function parseValue(field: FieldSpec, raw: unknown, label: string): unknown {
         throw new ConfigError(
           label,
           `must be a positive duration such as 30s or 1m, got ${JSON.stringify(raw)}`,
+        );
+      // Node's timers take at most 2^31 - 1 ms; a longer one fires at once (a request timeout of
+      // 600h would abort every request).
+      if (ms > MAX_TIMER_MS)
+        throw new ConfigError(
+          label,
+          `must be at most 596h (Node's longest timer), got ${JSON.stringify(raw)}`,
         );
       return ms;
     }

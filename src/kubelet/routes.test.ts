@@ -3,6 +3,11 @@ import { nodeSubresourceOf, parseKubeletRoute, RouteError, verbOf } from './rout
 const query = (route: { hostQuery: URLSearchParams }) => [...route.hostQuery.entries()];
 
 describe('kubelet routes', () => {
+  it('refuses a request URL that is no URL with 400 (a request line such as //% reads as an authority)', () => {
+    for (const url of ['//%', '//a:99999'])
+      expect(() => parseKubeletRoute(url)).toThrow(expect.objectContaining({ status: 400 }));
+  });
+
   it('maps container logs and their options onto the pod log subresource', () => {
     const route = parseKubeletRoute(
       '/containerLogs/team/web-0/app?follow=true&previous=false&tailLines=10&sinceSeconds=5&limitBytes=100&timestamps=true&bogus=1',

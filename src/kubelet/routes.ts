@@ -55,9 +55,21 @@ const STREAM_PARAMS: Record<string, string> = {
 
 const truthy = (v: string | null) => v !== null && v !== '' && v !== '0' && v.toLowerCase() !== 'false';
 
+/**
+ * A request's URL (a path and query, as the request line gives it); RouteError 400 when it cannot be
+ * one (`//%`, `//a:99999`: read as an authority, which the URL parser refuses).
+ */
+export function parseRequestUrl(url: string): URL {
+  try {
+    return new URL(url, 'https://kubelet.invalid');
+  } catch {
+    throw new RouteError(400, `malformed request URL ${JSON.stringify(url.slice(0, 200))}`);
+  }
+}
+
 /** Parses `/containerLogs`, `/exec`, `/attach` and `/portForward` URLs; throws RouteError otherwise. */
 export function parseKubeletRoute(url: string): KubeletRoute {
-  const parsed = new URL(url, 'https://kubelet.invalid');
+  const parsed = parseRequestUrl(url);
   let parts: string[];
   try {
     parts = parsed.pathname.split('/').filter(Boolean).map(decodeURIComponent);

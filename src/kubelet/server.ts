@@ -26,6 +26,7 @@ import {
   HOST_SUBRESOURCE,
   nodeSubresourceOf,
   parseKubeletRoute,
+  parseRequestUrl,
   RouteError,
   verbOf,
   type KubeletRoute,
@@ -200,7 +201,7 @@ export class KubeletServer {
     const virtualPod = await readVirtualPod(this.opts.virtual, route.namespace, route.pod);
     const access = {
       verb: verbOf(req.method ?? 'GET'),
-      subresource: nodeSubresourceOf(new URL(req.url ?? '/', 'https://x').pathname),
+      subresource: nodeSubresourceOf(parseRequestUrl(req.url ?? '/').pathname),
       // The pod's node, as a real kubelet is that node; without a pod, every node (fails closed).
       node: (virtualPod?.spec as { nodeName?: string } | undefined)?.nodeName,
     };
@@ -239,7 +240,13 @@ export class KubeletServer {
 
   /** Plain requests: logs are streamed; the other actions need a protocol upgrade. */
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = new URL(req.url ?? '/', 'https://kubelet.invalid').pathname;
+    let path: string;
+    try {
+      path = parseRequestUrl(req.url ?? '/').pathname;
+    } catch (err) {
+      const { status, message } = asRouteError(err);
+      return this.answer(res, status, message, 'unknown', undefined);
+    }
     // As a kubelet's, and so that a pod may probe its node by name: says nothing but that it answers.
     if (path === '/healthz') {
       res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });

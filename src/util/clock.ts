@@ -6,6 +6,9 @@ export interface Clock {
   setTimer(fn: () => void, ms: number): () => void;
 }
 
+/** The longest delay Node's timers take (2^31 - 1 ms); a longer one fires after 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** The real clock. Timers are unref'd so a pending retry never keeps the process alive. */
 export const realClock: Clock = {
   now: () => Date.now(),

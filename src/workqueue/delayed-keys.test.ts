@@ -1,4 +1,4 @@
-import { FakeClock } from '../util/clock.ts';
+import { FakeClock, MAX_TIMER_MS } from '../util/clock.ts';
 import { DelayedKeys } from './delayed-keys.ts';
 
 function setup() {
@@ -9,6 +9,24 @@ function setup() {
 }
 
 describe('DelayedKeys', () => {
+  it("never asks for a timer longer than Node's longest (it would fire at once, over and over), and still hands the key out at its time", () => {
+    const clock = new FakeClock(0);
+    const asked: number[] = [];
+    const spy = {
+      now: () => clock.now(),
+      setTimer: (fn: () => void, ms: number) => (asked.push(ms), clock.setTimer(fn, ms)),
+    };
+    const due: string[] = [];
+    const delayed = new DelayedKeys<string>(spy, (key) => due.push(key));
+    const fortyDays = 40 * 24 * 3_600_000;
+    delayed.add('token-check', fortyDays);
+    clock.advance(MAX_TIMER_MS);
+    expect(due).toEqual([]);
+    clock.advance(fortyDays - MAX_TIMER_MS);
+    expect(due).toEqual(['token-check']);
+    expect(Math.max(...asked)).toBe(MAX_TIMER_MS);
+  });
+
   it('hands out each key at its time, earliest first, behind one timer', () => {
     const { clock, due, delayed } = setup();
     delayed.add('c', 300);

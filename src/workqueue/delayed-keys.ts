@@ -1,4 +1,4 @@
-import type { Clock } from '../util/clock.ts';
+import { MAX_TIMER_MS, type Clock } from '../util/clock.ts';
 
 interface Entry<K> {
   at: number;
@@ -85,8 +85,11 @@ export class DelayedKeys<K> {
     }
     if (this.timer !== undefined && this.timer.at <= next.at) return;
     this.timer?.cancel();
-    // At least 1 ms: a timer may fire a little before the wall clock reads its time, and fire() then re-arms.
-    const cancel = this.clock.setTimer(() => this.fire(), Math.max(1, next.at - this.clock.now()));
+    // At least 1 ms: a timer may fire a little before the wall clock reads its time, and fire() then
+    // re-arms. At most Node's longest timer (about 24.8 days): a longer one would fire after 1 ms, and
+    // again, a thousand times a second (a token of a month's lifetime is checked after 0.8 of it).
+    const wait = Math.min(MAX_TIMER_MS, Math.max(1, next.at - this.clock.now()));
+    const cancel = this.clock.setTimer(() => this.fire(), wait);
     this.timer = { at: next.at, cancel };
   }
 
