@@ -51,6 +51,18 @@ export class NodePorts {
     return port;
   }
 
+  /**
+   * The node is gone: its port may go to another node (still listened on; requests to it find no
+   * node until then). Without this, every node name ever seen (host nodes come and go with an
+   * autoscaler; a tenant's pod may name any) would hold a port until the range ran out.
+   */
+  release(node: string): void {
+    const port = this.byNode.get(node);
+    if (port === undefined) return;
+    this.byNode.delete(node);
+    this.byPort.delete(port);
+  }
+
   /** The node a port was given to. */
   nodeAt(port: number): string | undefined {
     return this.byPort.get(port);

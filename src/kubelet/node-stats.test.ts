@@ -75,6 +75,22 @@ describe('node ports', () => {
     expect(() => ports.portFor('c')).toThrow('held by another process');
   });
 
+  it("gives a gone node's port to the next node, so node churn never runs the range out", async () => {
+    const ports = new NodePorts(11000, 11001);
+    const served: number[] = [];
+    ports.serveWith(async (p) => void served.push(p));
+    expect(ports.portFor('a')).toBe(11000);
+    expect(ports.portFor('b')).toBe(11001);
+    ports.release('a');
+    expect(ports.nodeAt(11000)).toBeUndefined();
+    expect(ports.portFor('c')).toBe(11000);
+    expect(ports.nodeAt(11000)).toBe('c');
+    // Still listened on from before: not listened on twice.
+    expect(served).toEqual([11000, 11001]);
+    ports.release('unknown');
+    expect(ports.portFor('b')).toBe(11001);
+  });
+
   it('serves at once when no server listens (vsyncer check)', async () => {
     const ports = new NodePorts(11000, 11000);
     await expect(ports.served(ports.portFor('a'))).resolves.toBeUndefined();

@@ -138,6 +138,15 @@ export function nodesKind(
       },
     ],
 
+    setup(env) {
+      // A node deleted (by the syncer, the tenant or anyone) gives its kubelet port back.
+      const ports = kubeletEndpoint?.nodePorts;
+      if (ports)
+        env.informers
+          .get(env.virtual, Resources.nodes)
+          .addHandlers({ onDelete: (node) => ports.release(node.metadata?.name ?? '') });
+    },
+
     wanted: (ctx, hostNode) => ctx.related('pods').length > 0 || revealed(ctx, hostNode),
 
     async create(ctx, hostNode): Promise<SyncResult> {
