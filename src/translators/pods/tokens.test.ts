@@ -5,7 +5,9 @@ import type { KubeObject } from '../../kube/object.ts';
 import { safeConcatName } from '../../naming/safe-concat.ts';
 import type { ReconcileContext } from '../../sync/kind.ts';
 import { FakeClock } from '../../util/clock.ts';
+import { TerminalError } from '../../controller/errors.ts';
 import {
+  MAX_TOKEN_BYTES,
   PodTokens,
   refreshTime,
   tokenNeeds,
@@ -100,7 +102,7 @@ describe('token helpers', () => {
 });
 
 describe('PodTokens', () => {
-  function setup() {
+  function setup(tokenText = (n: number) => `token-${n}`) {
     const clock = new FakeClock(1_000_000);
     const secrets = new Store<KubeObject>();
     const requests: { sa: string; spec: unknown }[] = [];
@@ -118,7 +120,7 @@ describe('PodTokens', () => {
           const lifetime = (body.spec as { expirationSeconds: number }).expirationSeconds * 1000;
           return {
             status: {
-              token: `token-${++issued}`,
+              token: tokenText(++issued),
               expirationTimestamp: new Date(clock.now() + lifetime).toISOString(),
             },
           };
@@ -175,6 +177,14 @@ describe('PodTokens', () => {
     expect(Buffer.from((secret.data as { token: string }).token, 'base64').toString()).toBe('token-2');
     // The next look is due when the shorter-lived token reaches 80% of its 600s.
     expect(result.nextCheckMs).toBe(480_000);
+  });
+
+  it('refuses a token too large to share a host Secret with others (a huge audience), naming its size, and writes nothing', async () => {
+    const { ctx, tokens, writes } = setup(() => 'x'.repeat(MAX_TOKEN_BYTES + 1));
+    const err = await tokens.ensure(ctx, virtualPod, hostPod).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TerminalError);
+    expect((err as Error).message).toContain(`is ${MAX_TOKEN_BYTES + 1} bytes`);
+    expect(writes).toEqual([]);
   });
 
   it('writes nothing while tokens are fresh, and renews each one when due', async () => {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { TerminalError } from '../../controller/errors.ts';
 import type { Informer } from '../../informer/informer.ts';
 import { isApiError } from '../../kube/errors.ts';
 import type { KubeObject } from '../../kube/object.ts';
@@ -152,6 +153,12 @@ function isTokenSecretOf(
   // Secrets written before the annotation existed are recognised by their owner, the host pod.
   return hostPodUid !== undefined && (meta.ownerReferences ?? []).some((o) => o.uid === hostPodUid);
 }
+
+/**
+ * The largest token the syncer stores. A bound service-account token is about 1 KiB (more with a long
+ * audience); a full bundle of BUNDLE_CAPACITY tokens this size stays below a Secret's 1 MiB.
+ */
+export const MAX_TOKEN_BYTES = 4096;
 
 /** A token secret's name is held by something that is not this pod's token: the pod must not run with it. */
 export class TokenSecretTakenError extends Error {}
@@ -326,6 +333,12 @@ export class PodTokens {
     const expiresAt = Date.parse(status.expirationTimestamp ?? '');
     if (!status.token || Number.isNaN(expiresAt))
       throw new Error(`TokenRequest for service account ${serviceAccount} returned no token`);
+    if (status.token.length > MAX_TOKEN_BYTES)
+      // Tokens share host Secrets (token-bundles.ts), which hold 1 MiB: one this size would fill a
+      // bundle and fail the writes of every pod's token after it.
+      throw new TerminalError(
+        `the token for service account ${serviceAccount} is ${status.token.length} bytes (its audience has ${need.audience?.length ?? 0} characters); tokens over ${MAX_TOKEN_BYTES} bytes are not synced`,
+      );
     return { token: status.token, expiresAt };
   }
 
