@@ -14,6 +14,7 @@ import { malformedService } from '../shared/shape.ts';
 import { externalNameRefusal, type EndpointAddressBounds } from '../shared/address-policy.ts';
 import {
   askingForVirtualClusterIPs,
+  askingForVirtualNodePorts,
   hostServiceFor,
   hostSpecInSync,
   needsRecreate,
@@ -181,15 +182,20 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
       const refusal = refusalOf(virtual!);
       if (refusal) throw new TerminalError(refusal);
       const copy = hostServiceFor(virtual!, place(ctx));
-      const asking = askingForVirtualClusterIPs(copy, virtual!);
-      if (asking) {
+      // What the virtual Service has already (its cluster IPs, its node ports), asked for first, so that
+      // it need not change; what the host refuses, it allocates.
+      const withIPs = askingForVirtualClusterIPs(copy, virtual!);
+      const attempts = [askingForVirtualNodePorts(withIPs ?? copy, virtual!), withIPs].filter(
+        (a): a is KubeObject => a !== undefined,
+      );
+      for (const attempt of attempts) {
         try {
-          return await createHostCopy(ctx, spec, asking);
+          return await createHostCopy(ctx, spec, attempt);
         } catch (err) {
-          // Taken on the host, or outside its range: the host picks, and the virtual Service is then
-          // made again with the host's (update, below).
+          // Taken on the host, or outside its range: the host picks, and the virtual Service then
+          // takes the host's (update, below).
           if (!isInvalid(err)) throw err;
-          ctx.log.debug('the host refused the virtual cluster IPs, letting it allocate', {
+          ctx.log.debug('the host refused what the virtual Service has, letting it allocate', {
             err: String(err),
           });
         }

@@ -185,7 +185,7 @@ describe('services state table', () => {
     expect(specOf(virtualSvc(table)).clusterIP).toBe(specOf(hostSvc(table)).clusterIP);
   });
 
-  describe("node ports are the host's to allocate (the virtual API server's pick may be taken on the host)", () => {
+  describe("node ports: the virtual Service's asked for, the host's where it has given them out", () => {
     /** A NodePort Service of the host's own, holding the port the virtual API server picked. */
     const hostNodePortHolder: [typeof SVC, KubeObject] = [
       SVC,
@@ -194,6 +194,22 @@ describe('services state table', () => {
         spec: { type: 'NodePort', clusterIP: '10.96.2.200', ports: [{ port: 80, nodePort: 30080 }] },
       },
     ];
+
+    it('a node port the tenant asks for, free on the host, is the one both sides have', async () => {
+      const table = await start({ kinds: ['services'] });
+      await table.virtual.create(
+        SVC,
+        'team',
+        service('web', { type: 'NodePort', ports: [{ name: 'http', port: 80, nodePort: 30080 }] }),
+      );
+      await table.settle();
+      expect(specOf(hostSvc(table)).ports?.[0]?.nodePort).toBe(30080);
+      expect(specOf(virtualSvc(table)).ports?.[0]?.nodePort).toBe(30080);
+      // Asked for once, granted: no re-create, no second write.
+      expect(table.virtual.writeLog().filter((w) => w.includes(' services'))).toEqual([
+        'create services team/web',
+      ]);
+    });
 
     it('a new NodePort Service', async () => {
       const table = await start({ kinds: ['services'], host: [hostNodePortHolder] });

@@ -130,9 +130,7 @@ export function hostServiceFor(
 /**
  * The host's ports: the tenant's, with node ports only for types that have them. A node port the
  * host already allocated for the same port is kept (so an update never churns it); otherwise the
- * host allocates one, as in vCluster. The virtual Service's node port is never asked for: the virtual
- * API server fills one in for every port, picked from the same range as the host's but without
- * knowing what the host has taken, so asking for it would fail whenever the host uses that port.
+ * host allocates one. Only a create asks for the virtual Service's own (askingForVirtualNodePorts).
  */
 function hostPorts(v: ServiceSpec, current: ServiceSpec): ServicePort[] | undefined {
   if (!v.ports) return undefined;
@@ -191,6 +189,22 @@ export function askingForVirtualClusterIPs(copy: KubeObject, virtual: KubeObject
     ...copy,
     spec: { ...c, clusterIP: v.clusterIP, clusterIPs, ...(v.ipFamilies ? { ipFamilies: v.ipFamilies } : {}) },
   };
+}
+
+/**
+ * The host copy asking for the virtual Service's node ports, or undefined when it has none. A tenant
+ * who sets `nodePort: 30080` expects that port, as vCluster gives it; the virtual API server fills in
+ * the others from the same range as the host's. The host refuses a port it has given out (the create
+ * is then tried without them, and the host allocates); the virtual Service then takes the host's.
+ */
+export function askingForVirtualNodePorts(copy: KubeObject, virtual: KubeObject): KubeObject | undefined {
+  const v = specOf(virtual);
+  const c = specOf(copy);
+  if (!usesNodePorts(v.type) || !c.ports) return undefined;
+  const wanted = new Map((v.ports ?? []).filter((p) => p.nodePort).map((p) => [portKey(p), p.nodePort]));
+  if (!wanted.size) return undefined;
+  const ports = c.ports.map((p) => (wanted.has(portKey(p)) ? { ...p, nodePort: wanted.get(portKey(p)) } : p));
+  return { ...copy, spec: { ...c, ports } };
 }
 
 /**
