@@ -38,6 +38,14 @@ describe('serviceLinkEnv', () => {
       { name: 'WEB_API_PORT_53_UDP_ADDR', value: '10.96.0.20' },
     ]);
   });
+
+  it('writes an IPv6 address in brackets in the URLs, as the kubelet does', () => {
+    const env = serviceLinkEnv([
+      { metadata: { name: 'db' }, spec: { clusterIP: 'fd00::9', ports: [{ port: 5432 }] } },
+    ]);
+    expect(env).toContainEqual({ name: 'DB_PORT', value: 'tcp://[fd00::9]:5432' });
+    expect(env).toContainEqual({ name: 'DB_PORT_5432_TCP_ADDR', value: 'fd00::9' });
+  });
 });
 
 describe('parseToleration', () => {

@@ -11,6 +11,10 @@ interface ServicePort {
   protocol?: string;
 }
 
+/** `ip:port`, an IPv6 address in brackets, as the kubelet writes it (net.JoinHostPort). */
+export const hostPort = (ip: string, port: number): string =>
+  ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+
 /**
  * The docker-link style variables the kubelet injects for every Service of a pod's namespace
  * (`<NAME>_SERVICE_HOST`, `<NAME>_PORT_<port>_<PROTO>`, ...). On the host the kubelet would inject
@@ -37,7 +41,7 @@ export function serviceLinkEnv(services: readonly KubeObject[]): EnvVar[] {
           value: String(port.port),
         });
     }
-    const url = (p: ServicePort) => `${(p.protocol ?? 'TCP').toLowerCase()}://${ip}:${p.port}`;
+    const url = (p: ServicePort) => `${(p.protocol ?? 'TCP').toLowerCase()}://${hostPort(ip, p.port)}`;
     out.push({ name: `${prefix}_PORT`, value: url(first) });
     for (const port of spec.ports) {
       const proto = (port.protocol ?? 'TCP').toUpperCase();

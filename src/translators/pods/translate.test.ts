@@ -1,3 +1,4 @@
+import { serviceLinkEnv } from './service-env.ts';
 import { createHash } from 'node:crypto';
 import type { Pod } from '../../kube/types.ts';
 import { hostKeyForReservedLabel } from '../../naming/labels.ts';
@@ -537,6 +538,19 @@ describe('translatePodToHost', () => {
         ],
       },
     ]);
+  });
+
+  it("gives each variable once in default, where the kubernetes Service's links are the namespace's too", () => {
+    const kubernetes = {
+      metadata: { name: 'kubernetes', namespace: 'default' },
+      spec: { clusterIP: '10.96.0.50', ports: [{ name: 'https', port: 443 }] },
+    };
+    const env =
+      translatePodToHost(pod(), { ...ctx, serviceEnv: serviceLinkEnv([kubernetes]) }).spec?.containers[0]
+        ?.env ?? [];
+    const names = env.map((e) => e.name);
+    expect(names.filter((n) => n === 'KUBERNETES_SERVICE_HOST')).toHaveLength(1);
+    expect(new Set(names).size).toBe(names.length);
   });
 
   it('adds no service links when the virtual pod turned them off', () => {

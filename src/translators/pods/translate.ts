@@ -1,3 +1,4 @@
+import { hostPort } from './service-env.ts';
 import type {
   Container,
   EnvVar,
@@ -313,8 +314,11 @@ export function translatePodToHost(virtual: Pod, ctx: PodTranslationContext): Po
   const apiEnv = kubernetesServiceEnv(ctx.virtualApiServiceIP, ctx.virtualApiServicePort);
   const serviceEnv = virtual.spec?.enableServiceLinks === false ? [] : ctx.serviceEnv;
   spec.enableServiceLinks = false;
+  // In `default` the kubernetes Service's links are among the namespace's too: each variable once.
+  const apiNames = new Set(apiEnv.map((e) => e.name));
+  const injected = [...apiEnv, ...serviceEnv.filter((e) => !apiNames.has(e.name))];
   for (const c of allContainers(spec)) {
-    translateContainer(c, [...apiEnv, ...serviceEnv], ctx.vcName);
+    translateContainer(c, injected, ctx.vcName);
     if (c.image && ctx.imageTranslations) c.image = translateImage(c.image, ctx.imageTranslations);
   }
   const aliasNames = [
@@ -550,12 +554,13 @@ function clusterDnsConfig(
 }
 
 function kubernetesServiceEnv(ip: string, port: number): EnvVar[] {
+  const url = `tcp://${hostPort(ip, port)}`;
   return [
     { name: 'KUBERNETES_SERVICE_HOST', value: ip },
     { name: 'KUBERNETES_SERVICE_PORT', value: String(port) },
     { name: 'KUBERNETES_SERVICE_PORT_HTTPS', value: String(port) },
-    { name: 'KUBERNETES_PORT', value: `tcp://${ip}:${port}` },
-    { name: `KUBERNETES_PORT_${port}_TCP`, value: `tcp://${ip}:${port}` },
+    { name: 'KUBERNETES_PORT', value: url },
+    { name: `KUBERNETES_PORT_${port}_TCP`, value: url },
     { name: `KUBERNETES_PORT_${port}_TCP_PROTO`, value: 'tcp' },
     { name: `KUBERNETES_PORT_${port}_TCP_PORT`, value: String(port) },
     { name: `KUBERNETES_PORT_${port}_TCP_ADDR`, value: ip },
