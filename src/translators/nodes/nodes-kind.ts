@@ -5,6 +5,7 @@ import { Resources } from '../../kube/resources.ts';
 import type { KindSpec, KubeletEndpoint, Placement, ReconcileContext, SyncResult } from '../../sync/kind.ts';
 import { managedCopiesScope } from '../../sync/mappers.ts';
 import { malformedNode } from '../shared/shape.ts';
+import { parseToleration } from '../shared/tolerations.ts';
 import {
   fakeNode,
   isManagedNode,
@@ -21,6 +22,8 @@ import {
 export interface NodeOptions {
   syncRealNodes: boolean;
   nodeSelector: string;
+  /** --enforce-toleration (the pods kind's): taints it tolerates are not shown on real nodes. */
+  enforceTolerations?: readonly string[];
 }
 
 /**
@@ -38,6 +41,7 @@ export function nodesKind(
   kubeletEndpoint?: KubeletEndpoint,
 ): KindSpec {
   const vcName = where.vcName;
+  const enforcedTolerations = (options.enforceTolerations ?? []).map(parseToleration);
   const selector =
     options.syncRealNodes && options.nodeSelector ? labelSelectorMatcher(options.nodeSelector) : undefined;
   /** Real-node mode: a host node --node-selector shows whether or not pods run there. */
@@ -63,7 +67,9 @@ export function nodesKind(
       // A host node of the wrong shape is shown to no tenant: refused with the field named.
       const problem = malformedNode(hostNode);
       if (problem) throw new TerminalError(`malformed host node: ${problem}`);
-      return served(withKubeletEndpoint(realNodeCopy(hostNode, vcName), kubeletEndpoint, current));
+      return served(
+        withKubeletEndpoint(realNodeCopy(hostNode, vcName, enforcedTolerations), kubeletEndpoint, current),
+      );
     }
     const fake = fakeNode(
       ctx.key,

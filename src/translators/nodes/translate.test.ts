@@ -1,3 +1,4 @@
+import { parseToleration } from '../shared/tolerations.ts';
 import { realNodeCopy } from './translate.ts';
 
 describe('realNodeCopy', () => {
@@ -30,5 +31,33 @@ describe('realNodeCopy', () => {
     });
     // The host's labels and vCluster's marker only, as vCluster's copies carry.
     expect(copy.metadata?.labels).toEqual({ zone: 'a', 'vcluster.loft.sh/managed-by': 'vc1' });
+  });
+
+  it('leaves out the taints every synced pod tolerates (--enforce-toleration), and only those', () => {
+    const copy = realNodeCopy(
+      {
+        metadata: { name: 'n1' },
+        spec: {
+          taints: [
+            { key: 'dedicated', value: 'tenants', effect: 'NoSchedule' },
+            { key: 'gpu', effect: 'NoSchedule' },
+            { key: 'dedicated', value: 'other', effect: 'NoSchedule' },
+          ],
+        },
+        status: {},
+      },
+      'vc1',
+      [parseToleration('dedicated=tenants:NoSchedule')],
+    );
+    expect((copy.spec as { taints?: unknown[] }).taints).toEqual([
+      { key: 'gpu', effect: 'NoSchedule' },
+      { key: 'dedicated', value: 'other', effect: 'NoSchedule' },
+    ]);
+    const all = realNodeCopy(
+      { metadata: { name: 'n1' }, spec: { taints: [{ key: 'gpu', effect: 'NoSchedule' }] } },
+      'vc1',
+      [parseToleration('*')],
+    );
+    expect((all.spec as { taints?: unknown[] }).taints).toBeUndefined();
   });
 });

@@ -1,3 +1,4 @@
+import { tolerates, type Taint, type Toleration } from '../shared/tolerations.ts';
 import type { KubeObject, ObjectMeta } from '../../kube/object.ts';
 import type { KubeletEndpoint } from '../../sync/kind.ts';
 import { mergeManagedMetadata, withManagedRecord } from '../../sync/managed-metadata.ts';
@@ -127,10 +128,19 @@ export function withCurrentKubeletAddress(desired: KubeObject, current: KubeObje
   };
 }
 
-/** The virtual copy of a real host node: its labels, taints and status, kept current. */
-export function realNodeCopy(hostNode: KubeObject, vcName: string): KubeObject {
+/**
+ * The virtual copy of a real host node: its labels, taints and status, kept current. Taints every
+ * synced pod tolerates (--enforce-toleration) are left out, as vCluster does: the virtual cluster's
+ * controllers (a DaemonSet's) would otherwise keep its pods off a node the host lets them on.
+ */
+export function realNodeCopy(
+  hostNode: KubeObject,
+  vcName: string,
+  enforcedTolerations: readonly Toleration[] = [],
+): KubeObject {
   const meta = hostNode.metadata ?? {};
-  const spec = (hostNode.spec ?? {}) as { taints?: unknown[]; unschedulable?: boolean; podCIDR?: string };
+  const spec = (hostNode.spec ?? {}) as { taints?: Taint[]; unschedulable?: boolean; podCIDR?: string };
+  const taints = spec.taints?.filter((taint) => !enforcedTolerations.some((t) => tolerates(t, taint)));
   return {
     apiVersion: 'v1',
     kind: 'Node',
@@ -143,7 +153,7 @@ export function realNodeCopy(hostNode: KubeObject, vcName: string): KubeObject {
         ),
       }),
     },
-    spec: { taints: spec.taints, unschedulable: spec.unschedulable },
+    spec: { taints: taints?.length ? taints : undefined, unschedulable: spec.unschedulable },
     status: tenantVisibleStatus(hostNode.status, meta.name ?? ''),
   };
 }

@@ -1,3 +1,4 @@
+import { ENFORCE_TOLERATIONS_FIELD } from '../shared/tolerations.ts';
 import { field } from '../../config/fields.ts';
 import { defineKind } from '../../sync/kind.ts';
 import { NODE_SELECTOR_FIELDS } from '../nodes/index.ts';
@@ -9,8 +10,6 @@ import { POD_SECURITY_LEVELS } from './pod-security.ts';
 import { DEFAULT_DENIED_POD_METADATA_KEYS, DEFAULT_HOSTS_REWRITE_IMAGE } from './translate.ts';
 import { isDnsSubdomain } from '../../naming/dns-names.ts';
 
-const TOLERATION =
-  /^(\*|[A-Za-z0-9]([-A-Za-z0-9_./]*[A-Za-z0-9])?(=[A-Za-z0-9._-]*)?(:(NoSchedule|PreferNoSchedule|NoExecute))?)$/;
 const IP_ADDRESS = /^(\d{1,3}\.){3}\d{1,3}$|^[0-9a-fA-F:]+$/;
 
 /** What is wrong with a class name (empty: none is enforced). */
@@ -79,22 +78,7 @@ export const podsKind = defineKind({
       defaultFromName: (name: string) => `vc-workload-${name}`,
       description: 'host service account synced pods run as',
     }),
-    field({
-      flag: 'enforce-toleration',
-      key: 'enforceTolerations',
-      kind: 'list',
-      default: [],
-      repeatable: true,
-      valueName: 'toleration',
-      description:
-        'toleration added to every synced pod (repeatable): key[=value]:effect, key=value or key (any effect), or * (every taint)',
-      validate: (tolerations: string[]) => {
-        const bad = tolerations.find((t) => !TOLERATION.test(t));
-        return bad === undefined
-          ? undefined
-          : `must look like key[=value][:NoSchedule|PreferNoSchedule|NoExecute] or *, got ${JSON.stringify(bad)}`;
-      },
-    }),
+    ENFORCE_TOLERATIONS_FIELD,
     DENIED_POD_METADATA_FIELD,
     field({
       flag: 'hosts-rewrite-image',

@@ -34,7 +34,8 @@ import { CLASS_WITHHELD_REASON, hostClassSelectorOf } from '../shared/from-host.
 import { podDifferences } from './differences.ts';
 import { podPolicyViolations } from './pod-policy.ts';
 import { missingReferenceMessage, missingReferences } from './references.ts';
-import { parseToleration, serviceLinkEnv } from './service-env.ts';
+import { serviceLinkEnv } from './service-env.ts';
+import { parseToleration } from '../shared/tolerations.ts';
 import { TokenBundles } from './token-bundles.ts';
 import { nodeSelectorTerms } from '../nodes/nodes-kind.ts';
 import { hostConditionsWithGates } from './readiness-gates.ts';

@@ -1,4 +1,5 @@
-import { parseToleration, serviceLinkEnv } from './service-env.ts';
+import { serviceLinkEnv } from './service-env.ts';
+import { parseToleration } from '../shared/tolerations.ts';
 
 describe('serviceLinkEnv', () => {
   it('builds kubelet-style variables for each service with a cluster IP, sorted by name', () => {

@@ -56,32 +56,3 @@ export function serviceLinkEnv(services: readonly KubeObject[]): EnvVar[] {
   }
   return out;
 }
-
-export interface Toleration {
-  key?: string;
-  operator: 'Equal' | 'Exists';
-  value?: string;
-  effect?: string;
-}
-
-/**
- * Parses an --enforce-toleration (already validated by config), in vCluster's forms: `*` tolerates
- * every taint; `key[=value]:effect` tolerates that taint (any value without `=value`); `key=value`
- * or `key` alone tolerate it whatever its effect (`key` matching an empty value, as vCluster reads it).
- */
-export function parseToleration(text: string): Toleration {
-  if (text === '*') return { operator: 'Exists' };
-  const colon = text.lastIndexOf(':');
-  if (colon < 0) {
-    const eq = text.indexOf('=');
-    return eq < 0
-      ? { key: text, operator: 'Equal', value: '' }
-      : { key: text.slice(0, eq), operator: 'Equal', value: text.slice(eq + 1) };
-  }
-  const effect = text.slice(colon + 1);
-  const keyValue = text.slice(0, colon);
-  const eq = keyValue.indexOf('=');
-  return eq < 0
-    ? { key: keyValue, operator: 'Exists', effect }
-    : { key: keyValue.slice(0, eq), operator: 'Equal', value: keyValue.slice(eq + 1), effect };
-}
