@@ -747,9 +747,18 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
     async update(ctx, source, hostPod): Promise<SyncResult> {
       const virtualPod = source!;
       if (virtualPod.metadata?.deletionTimestamp) {
-        if (hostPod.metadata?.deletionTimestamp) return {};
-        await deletePod(ctx, 'host', hostPod, virtualPod.metadata.deletionGracePeriodSeconds);
-        return { hostWritten: true };
+        const result: SyncResult = {};
+        if (!hostPod.metadata?.deletionTimestamp) {
+          await deletePod(ctx, 'host', hostPod, virtualPod.metadata.deletionGracePeriodSeconds);
+          result.hostWritten = true;
+        }
+        // While both go, the host's status still comes up: the containers stopping, the final phase
+        // and exit codes (a Job's controller counts a pod's success or failure by them).
+        if (specOf(virtualPod).nodeName && !malformedPod(virtualPod)) {
+          const status = podStatusForVirtual(asPod(hostPod), asPod(virtualPod), { hostSpecCurrent: false });
+          if (await writeStatus(ctx, virtualPod, status)) result.virtualWritten = true;
+        }
+        return result;
       }
       if (hostPod.metadata?.deletionTimestamp) {
         await deletePod(ctx, 'virtual', virtualPod, hostPod.metadata.deletionGracePeriodSeconds);

@@ -640,6 +640,46 @@ describe('pods state table', () => {
     expect(table.virtual.objects(PODS, 'team')).toEqual([]);
   });
 
+  it("while both pods terminate, the host's status still comes up: the final phase and exit codes", async () => {
+    const table = await start({
+      kinds: ['pods'],
+      virtual: [...infrastructure.virtual, virtualPod('web')],
+      host: infrastructure.host,
+      podGraceful: true,
+      virtualPodGraceful: true,
+    });
+    await table.settle();
+    await scheduleOnHost(table, hostPods(table)[0]!, 'node-1');
+    await table.settle();
+    await table.virtual.delete(PODS, 'team', 'web', { gracePeriodSeconds: 30 });
+    await table.settle();
+    const h = hostPods(table)[0]!;
+    expect(h.metadata?.deletionTimestamp).toBeDefined();
+    // The host kubelet stops the container: it exits 0, the pod Succeeded, and then it is gone.
+    await table.host.update(
+      PODS,
+      HOST_NS,
+      {
+        ...h,
+        status: {
+          phase: 'Succeeded',
+          containerStatuses: [{ name: 'main', state: { terminated: { exitCode: 0, reason: 'Completed' } } }],
+        },
+      },
+      { subresource: 'status' },
+    );
+    await table.settle();
+    const v = table.virtual.objects(PODS, 'team')[0]!;
+    expect(v.metadata?.deletionTimestamp).toBeDefined();
+    expect(v.status).toMatchObject({
+      phase: 'Succeeded',
+      containerStatuses: [{ name: 'main', state: { terminated: { exitCode: 0 } } }],
+    });
+    table.host.finishDeletion(PODS, HOST_NS, hostPodName('web'));
+    await table.settle();
+    expect(table.virtual.objects(PODS, 'team')).toEqual([]);
+  });
+
   it("a readiness gate's condition, set by the tenant's controller on the virtual pod, reaches the host pod and stays on the virtual pod", async () => {
     const GATE = 'example.com/load-balancer-ready';
     const table = await podTable([
