@@ -165,4 +165,19 @@ describe('KindRegistry.settingWithoutKind: a setting that needs another kind', (
       registry.settingWithoutKind(new Set(['pods']), { podDnsNameservers: ['host:dns:role=primary'] }),
     ).toBeUndefined();
   });
+
+  it('--virtual-scheduler needs real nodes (the nodes kind with --sync-real-nodes)', () => {
+    const registry = builtinKinds();
+    const on = { virtualScheduler: true };
+    expect(registry.settingWithoutKind(new Set(['pods', 'nodes']), on)).toEqual([
+      '--virtual-scheduler',
+      expect.stringContaining('needs --sync-real-nodes'),
+    ]);
+    expect(registry.settingWithoutKind(new Set(['pods']), { ...on, syncRealNodes: true })?.[0]).toBe(
+      '--virtual-scheduler',
+    );
+    expect(
+      registry.settingWithoutKind(new Set(['pods', 'nodes']), { ...on, syncRealNodes: true }),
+    ).toBeUndefined();
+  });
 });

@@ -101,6 +101,7 @@ describe('helm chart', () => {
       '--pod-security-standard=baseline',
       '--namespace-pod-security-label=false',
       '--allow-node-name=false',
+      '--virtual-scheduler=false',
       '--priority-class-max-value=1000000000',
       '--shutdown-timeout=30s',
     ]);
@@ -151,6 +152,29 @@ describe('helm chart', () => {
     expect(() => render({ 'syncer.replicas': '2' })).toThrow(
       /syncer.replicas > 1 needs k3s.datastore.secretName/,
     );
+  });
+
+  it('virtualScheduler: k3s runs its scheduler, the syncer waits for its bindings; refused without real nodes or with vanilla', () => {
+    const k3sArgs = (ms: Manifest[]) =>
+      (
+        ms.find((m) => m.kind === 'StatefulSet') as unknown as {
+          spec: { template: { spec: { containers: { name: string; args: string[] }[] } } };
+        }
+      ).spec.template.spec.containers.find((c) => c.name === 'k3s')!.args;
+    expect(k3sArgs(render())).toContain('--disable-scheduler');
+    const on = render({ 'syncer.virtualScheduler': 'true', 'syncer.syncRealNodes': 'true' });
+    expect(k3sArgs(on)).not.toContain('--disable-scheduler');
+    expect(syncerArgs(on)).toContain('--virtual-scheduler=true');
+    expect(() => render({ 'syncer.virtualScheduler': 'true' })).toThrow(
+      /syncer.virtualScheduler needs syncer.syncRealNodes/,
+    );
+    expect(() =>
+      render({
+        'syncer.virtualScheduler': 'true',
+        'syncer.syncRealNodes': 'true',
+        'controlPlane.distro': 'vanilla',
+      }),
+    ).toThrow(/needs controlPlane.distro k3s/);
   });
 
   it('selects the control-plane pod by release, a label no tenant pod can carry on the host', () => {

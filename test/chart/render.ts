@@ -63,6 +63,7 @@ export const EVERYTHING_ON: Record<string, string> = {
   'syncer.syncAllConfigMaps': 'true',
   'syncer.syncAllSecrets': 'true',
   'syncer.syncRealNodes': 'true',
+  'syncer.virtualScheduler': 'true',
   'syncer.nodeSelector': 'pool=tenants',
   'syncer.config.workers': '8',
   'syncer.clusterDnsIp': '10.96.0.10',

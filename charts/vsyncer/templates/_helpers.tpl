@@ -143,6 +143,7 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 - --pod-security-standard={{ .Values.syncer.podSecurityStandard }}
 - --namespace-pod-security-label={{ or .Values.syncer.namespacePodSecurityLabel .Values.isolation.enabled }}
 - --allow-node-name={{ .Values.syncer.allowNodeName }}
+- --virtual-scheduler={{ .Values.syncer.virtualScheduler }}
 {{- range .Values.syncer.allowedSchedulers }}
 - --allowed-scheduler={{ . }}
 {{- end }}

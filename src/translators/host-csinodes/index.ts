@@ -3,18 +3,20 @@ import { Resources } from '../../kube/resources.ts';
 import { defineKind, type KindSpec, type Placement } from '../../sync/kind.ts';
 import { managedCopiesScope } from '../../sync/mappers.ts';
 import { NODE_SELECTOR_FIELDS, SYNC_REAL_NODES_FIELD } from '../nodes/index.ts';
-import { labelSelectorMatcher, nodeKeysOf } from '../nodes/nodes-kind.ts';
+import { nodeKeysOf, nodesShownRegardless } from '../nodes/nodes-kind.ts';
 import { fromHostClusterScoped, readRule } from '../shared/from-host.ts';
+import { VIRTUAL_SCHEDULER_FIELD } from '../shared/virtual-scheduler.ts';
 
 interface CSINodeOptions {
   syncRealNodes: boolean;
   nodeSelector: string;
+  virtualScheduler: boolean;
 }
 
 /**
  * The host's CSINodes, read-only in the virtual cluster, for the nodes the tenant may see as real
  * ones: where the host placed one of its pods, or, with --sync-real-nodes, those --node-selector
- * shows. A CSINode names its node and the drivers' node IDs (cloud instance IDs): every host node's
+ * shows (with --virtual-scheduler and no selector, every node). A CSINode names its node and the drivers' node IDs (cloud instance IDs): every host node's
  * would show the tenant the host's whole inventory. A node a tenant's pod merely names
  * (`spec.nodeName`) reveals nothing, as for the nodes kind.
  */
@@ -22,8 +24,7 @@ export function hostCSINodesKind(
   options: CSINodeOptions,
   where: Pick<Placement, 'vcName' | 'hostNamespace'>,
 ): KindSpec {
-  const selected =
-    options.syncRealNodes && options.nodeSelector ? labelSelectorMatcher(options.nodeSelector) : undefined;
+  const selected = nodesShownRegardless(options);
   return {
     ...fromHostClusterScoped(Resources.csiNodes),
     relations: [
@@ -59,7 +60,7 @@ export const hostCSINodesDescriptor = defineKind({
   description: 'CSINodes of the host, shown read-only in the virtual cluster',
   defaultOn: false,
   fields: [],
-  reads: [SYNC_REAL_NODES_FIELD, ...NODE_SELECTOR_FIELDS],
+  reads: [SYNC_REAL_NODES_FIELD, ...NODE_SELECTOR_FIELDS, VIRTUAL_SCHEDULER_FIELD],
   hostRbac: [
     ...readRule(Resources.csiNodes),
     // Which nodes it may show: where this virtual cluster's host pods run, or the nodes selected.

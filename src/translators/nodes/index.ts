@@ -2,6 +2,7 @@ import { field } from '../../config/fields.ts';
 import { defineKind } from '../../sync/kind.ts';
 import { isLabelKey, isLabelValue } from '../../util/label-selector.ts';
 import { ENFORCE_TOLERATIONS_FIELD } from '../shared/tolerations.ts';
+import { VIRTUAL_SCHEDULER_FIELD } from '../shared/virtual-scheduler.ts';
 import { nodesKind } from './nodes-kind.ts';
 
 /** `*`, or `key` / `key=value` terms: what the selector is written into pods as (set-based forms are not). */
@@ -52,7 +53,7 @@ export const nodesDescriptor = defineKind({
   description: 'Nodes that virtual pods run on, host → virtual (fake by default, or real copies)',
   defaultOn: true,
   fields: [SYNC_REAL_NODES_FIELD, ...NODE_SELECTOR_FIELDS],
-  reads: [ENFORCE_TOLERATIONS_FIELD],
+  reads: [ENFORCE_TOLERATIONS_FIELD, VIRTUAL_SCHEDULER_FIELD],
   // A node is shown for the host pods placed on it; real copies read the host's nodes too.
   hostRbac: [
     { scope: 'namespace', apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },

@@ -24,6 +24,19 @@ export interface NodeOptions {
   nodeSelector: string;
   /** --enforce-toleration (the pods kind's): taints it tolerates are not shown on real nodes. */
   enforceTolerations?: readonly string[];
+  /** --virtual-scheduler (the pods kind's): every node it may place pods on is shown. */
+  virtualScheduler?: boolean;
+}
+
+/**
+ * Which host nodes are shown as real copies whether or not pods of this virtual cluster run there:
+ * those --node-selector selects, with --sync-real-nodes; with the virtual scheduler, which needs to
+ * see every node it may use, all of them when no selector limits them. Undefined: none.
+ */
+export function nodesShownRegardless(options: NodeOptions): ((node: KubeObject) => boolean) | undefined {
+  if (!options.syncRealNodes) return undefined;
+  const selector = options.nodeSelector || (options.virtualScheduler ? '*' : '');
+  return selector ? labelSelectorMatcher(selector) : undefined;
 }
 
 /**
@@ -42,8 +55,7 @@ export function nodesKind(
 ): KindSpec {
   const vcName = where.vcName;
   const enforcedTolerations = (options.enforceTolerations ?? []).map(parseToleration);
-  const selector =
-    options.syncRealNodes && options.nodeSelector ? labelSelectorMatcher(options.nodeSelector) : undefined;
+  const selector = nodesShownRegardless(options);
   /** Real-node mode: a host node --node-selector shows whether or not pods run there. */
   const revealedBySelector = (hostNode: KubeObject | undefined) =>
     hostNode !== undefined && selector?.(hostNode) === true;

@@ -183,6 +183,23 @@ describe('nodes state table', () => {
     expect(virtualNodes(table)[0]?.metadata?.annotations?.['example.com/rack']).toBe('r2');
   });
 
+  it('--virtual-scheduler: every real node is shown (the nodes --node-selector selects, when given), pods or not', async () => {
+    const all = await start({
+      kinds: ['nodes'],
+      flags: { syncRealNodes: 'true', virtualScheduler: 'true' },
+      host: [hostNode('n1'), hostNode('n2', { pool: 'tenants' })],
+    });
+    await all.settle();
+    expect(virtualNodes(all).map((n) => n.metadata?.name)).toEqual(['n1', 'n2']);
+    const selected = await start({
+      kinds: ['nodes'],
+      flags: { syncRealNodes: 'true', virtualScheduler: 'true', nodeSelector: 'pool=tenants' },
+      host: [hostNode('n1'), hostNode('n2', { pool: 'tenants' })],
+    });
+    await selected.settle();
+    expect(virtualNodes(selected).map((n) => n.metadata?.name)).toEqual(['n2']);
+  });
+
   it('real nodes: a host node deleted removes its virtual copy; --node-selector shows unused matching nodes', async () => {
     const table = await start({
       kinds: ['nodes'],

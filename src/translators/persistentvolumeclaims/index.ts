@@ -1,5 +1,6 @@
 import { defineKind } from '../../sync/kind.ts';
 import { CRUD } from '../shared/data-object.ts';
+import { VIRTUAL_SCHEDULER_FIELD } from '../shared/virtual-scheduler.ts';
 import { persistentVolumeClaimsKind } from './persistentvolumeclaims-kind.ts';
 
 /**
@@ -14,6 +15,7 @@ export const persistentVolumeClaimsDescriptor = defineKind({
   defaultOn: true,
   eventKind: 'PersistentVolumeClaim',
   fields: [],
+  reads: [VIRTUAL_SCHEDULER_FIELD],
   hostRbac: [
     { scope: 'namespace', apiGroups: [''], resources: ['persistentvolumeclaims'], verbs: CRUD },
     // A claim naming a class the host lacks is refused up front, and synced once the class appears.
@@ -24,5 +26,5 @@ export const persistentVolumeClaimsDescriptor = defineKind({
       verbs: ['get', 'list', 'watch'],
     },
   ],
-  build: (_options, where) => persistentVolumeClaimsKind(where),
+  build: (options, where) => persistentVolumeClaimsKind(where, options.virtualScheduler),
 });

@@ -33,7 +33,7 @@ import {
   FAKE_PV_LABEL,
   hostClaimFor,
   hostSpecInSync,
-  isControllerAnnotation,
+  controllerAnnotationsKept,
   malformedClaim,
   specOf,
   statusOf,
@@ -77,7 +77,7 @@ function refuseMalformed(virtual: KubeObject): void {
  * tenant never names a host volume, a class the host lacks is refused, and a claim is cloned only
  * from a copy that provably is this tenant's own claim (or snapshot) of the same namespace.
  */
-export function persistentVolumeClaimsKind(where: Placement): KindSpec {
+export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = false): KindSpec {
   const place = (ctx: ReconcileContext) => ({ ...where, hostName: ctx.hostName });
   const managed = managedCopiesScope(where);
   let judge: ReferenceJudge;
@@ -500,7 +500,7 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
     virtualType: CLAIMS,
     hostType: CLAIMS,
     // The host's binder and provisioners annotate their own; the virtual cluster's set the tenant's.
-    hostOnlyMetadata: { annotations: isControllerAnnotation },
+    hostOnlyMetadata: { annotations: controllerAnnotationsKept(virtualScheduler) },
     mapper: namespacedToHost(CLAIMS, where),
     // A claim made again under its name (a restore of the virtual cluster) keeps its host claim and
     // the data on its volume, as in vCluster; deleting it would let the provisioner delete the volume.
@@ -618,7 +618,11 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
       const result = await createHostCopy(
         ctx,
         spec,
-        hostClaimFor(virtual, place(ctx), rename, { hostVolumeName: hostVolume, hostClassName }),
+        hostClaimFor(virtual, place(ctx), rename, {
+          hostVolumeName: hostVolume,
+          hostClassName,
+          virtualScheduler,
+        }),
       );
       return {
         ...result,
@@ -651,6 +655,7 @@ export function persistentVolumeClaimsKind(where: Placement): KindSpec {
       const desired = hostClaimFor(virtual, place(ctx), () => '', {
         current: host,
         hostVolumeName: hostVolume,
+        virtualScheduler,
       });
       const plan = ctx.planMetadata(virtual, host, desired);
       if (plan.hostChanged || !hostSpecInSync(desired, host)) {

@@ -88,6 +88,34 @@ async function bindOnHost(
 }
 
 describe('persistentvolumeclaims state table', () => {
+  it("with --virtual-scheduler, the node it selected for a claim reaches the host claim (the host's provisioner makes the volume there); the other controllers' marks stay", async () => {
+    const table = await start({
+      kinds: ['persistentvolumeclaims', 'pods', 'nodes'],
+      flags: { virtualScheduler: 'true', syncRealNodes: 'true' },
+      host: [[SC, storageClass('fast')]],
+    });
+    await table.virtual.create(PVC, 'team', claim('data'));
+    await table.settle();
+    expect(hostClaim(table)!.metadata?.annotations?.['volume.kubernetes.io/selected-node']).toBeUndefined();
+    // The virtual scheduler picks the node of the claim's first pod, and says so on the claim.
+    const v = virtualClaim(table)!;
+    await table.virtual.update(PVC, 'team', {
+      ...v,
+      metadata: {
+        ...v.metadata,
+        annotations: {
+          ...v.metadata?.annotations,
+          'volume.kubernetes.io/selected-node': 'node-2',
+          'pv.kubernetes.io/bind-completed': 'yes',
+        },
+      },
+    });
+    await table.settle();
+    const annotations = hostClaim(table)!.metadata?.annotations ?? {};
+    expect(annotations['volume.kubernetes.io/selected-node']).toBe('node-2');
+    expect(annotations['pv.kubernetes.io/bind-completed']).toBeUndefined();
+  });
+
   it('create: the host claim is named, labelled, points back, and carries the spec but no volume of its choosing', async () => {
     const table = await withClaims([
       claim('data', { volumeMode: 'Filesystem', selector: { matchLabels: { disk: 'ssd' } } }, 'team', {

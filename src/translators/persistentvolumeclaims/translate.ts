@@ -1,3 +1,4 @@
+import { SELECTED_NODE_ANNOTATION } from '../shared/virtual-scheduler.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
 import type { Placement } from '../../sync/kind.ts';
@@ -147,17 +148,25 @@ export function malformedClaim(obj: unknown): string | undefined {
   return undefined;
 }
 
-/** The virtual claim with the storage controllers' annotations left out (see CONTROLLER_ANNOTATION_PREFIXES). */
-function withoutControllerAnnotations(virtual: KubeObject): KubeObject {
+/**
+ * The storage controllers' annotations that stay in their cluster (see CONTROLLER_ANNOTATION_PREFIXES):
+ * all of them, but the node a virtual scheduler selected for a claim (--virtual-scheduler), which the
+ * host's provisioner needs, since no host scheduler places the claim's pod before it is bound.
+ */
+export const controllerAnnotationsKept =
+  (virtualScheduler: boolean) =>
+  (key: string): boolean =>
+    isControllerAnnotation(key) && !(virtualScheduler && key === SELECTED_NODE_ANNOTATION);
+
+/** The virtual claim with the storage controllers' annotations left out. */
+function withoutControllerAnnotations(virtual: KubeObject, stays: (key: string) => boolean): KubeObject {
   const annotations = virtual.metadata?.annotations;
   if (!annotations) return virtual;
   return {
     ...virtual,
     metadata: {
       ...virtual.metadata,
-      annotations: Object.fromEntries(
-        Object.entries(annotations).filter(([k]) => !isControllerAnnotation(k)),
-      ),
+      annotations: Object.fromEntries(Object.entries(annotations).filter(([k]) => !stays(k))),
     },
   };
 }
@@ -180,7 +189,12 @@ export function hostClaimFor(
   virtual: KubeObject,
   where: Placement & { hostName: string },
   rename: RenameDataSource,
-  opts: { current?: KubeObject; hostVolumeName?: string; hostClassName?: string } = {},
+  opts: {
+    current?: KubeObject;
+    hostVolumeName?: string;
+    hostClassName?: string;
+    virtualScheduler?: boolean;
+  } = {},
 ): KubeObject {
   const { current, hostVolumeName } = opts;
   const v = specOf(virtual);
@@ -211,7 +225,11 @@ export function hostClaimFor(
   return {
     apiVersion: 'v1',
     kind: 'PersistentVolumeClaim',
-    metadata: hostMetadataFor(withoutControllerAnnotations(virtual), Resources.persistentVolumeClaims, where),
+    metadata: hostMetadataFor(
+      withoutControllerAnnotations(virtual, controllerAnnotationsKept(opts.virtualScheduler ?? false)),
+      Resources.persistentVolumeClaims,
+      where,
+    ),
     spec,
   };
 }

@@ -1,7 +1,8 @@
 import { ENFORCE_TOLERATIONS_FIELD } from '../shared/tolerations.ts';
+import { VIRTUAL_SCHEDULER_FIELD } from '../shared/virtual-scheduler.ts';
 import { field } from '../../config/fields.ts';
 import { defineKind } from '../../sync/kind.ts';
-import { NODE_SELECTOR_FIELDS } from '../nodes/index.ts';
+import { NODE_SELECTOR_FIELDS, SYNC_REAL_NODES_FIELD } from '../nodes/index.ts';
 import { CRUD } from '../shared/data-object.ts';
 import { invalidImageTranslations } from './image-translation.ts';
 import { invalidNameserverSources, parseNameserverSource } from './dns-nameservers.ts';
@@ -116,6 +117,7 @@ export const podsKind = defineKind({
       description:
         "write pod-security.kubernetes.io/enforce=<--pod-security-standard> on every virtual namespace (a stricter level a namespace has is kept), so the virtual API server refuses at once a pod the host would not run, as vCluster's isolated mode does",
     }),
+    VIRTUAL_SCHEDULER_FIELD,
     field({
       flag: 'allow-node-name',
       key: 'allowNodeName',
@@ -196,15 +198,23 @@ export const podsKind = defineKind({
     // Host copies of config maps a pod names are checked for ownership before the pod is created.
     { scope: 'namespace', apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch'] },
   ],
-  reads: NODE_SELECTOR_FIELDS,
-  // A tenant-cluster nameserver counts once its host copy has its IP: only the services kind gives it one.
-  settingNeedsOtherKind: (options, enabled) =>
-    !enabled.has('services') &&
-    options.podDnsNameservers.some((entry) => parseNameserverSource(entry).scope === 'virtual')
-      ? [
-          '--pod-dns-nameserver',
-          "a virtual (tenant-cluster) entry needs kind 'services' on: nothing else gives its Service an IP the host routes",
-        ]
-      : undefined,
+  reads: [...NODE_SELECTOR_FIELDS, SYNC_REAL_NODES_FIELD],
+  settingNeedsOtherKind: (options, enabled) => {
+    // A tenant-cluster nameserver counts once its host copy has its IP: only the services kind gives it one.
+    if (
+      !enabled.has('services') &&
+      options.podDnsNameservers.some((entry) => parseNameserverSource(entry).scope === 'virtual')
+    )
+      return [
+        '--pod-dns-nameserver',
+        "a virtual (tenant-cluster) entry needs kind 'services' on: nothing else gives its Service an IP the host routes",
+      ];
+    if (options.virtualScheduler && (!enabled.has('nodes') || !options.syncRealNodes))
+      return [
+        '--virtual-scheduler',
+        "needs --sync-real-nodes (kind 'nodes'): the virtual scheduler places pods on the host nodes it sees, and fake nodes are none of them",
+      ];
+    return undefined;
+  },
   build: (options, where) => podKind(options, where),
 });

@@ -100,6 +100,8 @@ export interface PodOptions {
   enforcePriorityClass: string;
   podSecurityStandard: string;
   allowNodeName: boolean;
+  /** --virtual-scheduler: a pod is copied once the virtual cluster's scheduler bound it, to that node. */
+  virtualScheduler: boolean;
   allowedSchedulers: string[];
   allowedSigners: string[];
   allowedInlineCsiDrivers: string[];
@@ -280,6 +282,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       imageTranslations,
       enforcedRuntimeClass: config.enforceRuntimeClass || undefined,
       allowNodeName: config.allowNodeName,
+      placedByVirtualScheduler: config.virtualScheduler,
       allowedSchedulers: config.allowedSchedulers,
       allowedSigners: config.allowedSigners,
       allowedInlineCsiDrivers: config.allowedInlineCsiDrivers,
@@ -703,6 +706,8 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       // Before anything reads the spec: a pod of the wrong shape is refused with the field named.
       const problem = malformedPod(virtualPod);
       if (problem) throw new TerminalError(`malformed pod: ${problem}`);
+      // The virtual scheduler has not placed it yet: its binding (an update of the pod) brings it back.
+      if (config.virtualScheduler && !specOf(virtualPod).nodeName) return {};
       if (
         specOf(virtualPod).nodeName &&
         (virtualPod.status as { startTime?: string } | undefined)?.startTime

@@ -680,6 +680,66 @@ describe('pods state table', () => {
     expect(table.virtual.objects(PODS, 'team')).toEqual([]);
   });
 
+  describe('--virtual-scheduler (the virtual cluster places pods)', () => {
+    const withVirtualScheduler = (virtual: Seed[]) =>
+      start({
+        kinds: ['pods', 'nodes'],
+        virtual: [...infrastructure.virtual, ...virtual],
+        host: infrastructure.host,
+        flags: { virtualScheduler: 'true', syncRealNodes: 'true' },
+      });
+    const placed = {
+      spec: {
+        nodeSelector: { disk: 'ssd' },
+        affinity: {
+          podAntiAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: [
+              { labelSelector: { matchLabels: { app: 'web' } }, topologyKey: 'kubernetes.io/hostname' },
+            ],
+          },
+        },
+        topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'zone', whenUnsatisfiable: 'DoNotSchedule' }],
+      },
+    };
+
+    it('a pod reaches the host only once the virtual scheduler bound it, and then must run on that node', async () => {
+      const table = await withVirtualScheduler([virtualPod('web', placed)]);
+      await table.settle();
+      expect(hostPods(table)).toEqual([]);
+      expect(podWrites(table).filter((w) => w.startsWith('host:'))).toEqual([]);
+
+      // The virtual scheduler binds it.
+      await table.virtual.create(
+        PODS,
+        'team',
+        {
+          apiVersion: 'v1',
+          kind: 'Binding',
+          metadata: { name: 'web' },
+          target: { kind: 'Node', name: 'node-2' },
+        },
+        { subresource: 'binding', name: 'web' },
+      );
+      await table.settle();
+      const spec = hostPods(table)[0]?.spec as Record<string, unknown>;
+      expect(spec.nodeName).toBeUndefined();
+      // Only that node: the tenant's selector, affinities and spread were the virtual scheduler's to apply.
+      expect(spec.nodeSelector).toBeUndefined();
+      expect(spec.topologySpreadConstraints).toBeUndefined();
+      expect(spec.affinity).toEqual({
+        nodeAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: {
+            nodeSelectorTerms: [
+              { matchFields: [{ key: 'metadata.name', operator: 'In', values: ['node-2'] }] },
+            ],
+          },
+        },
+      });
+      // Bound already: the syncer writes no binding of its own (the one in the log is the scheduler's).
+      expect(table.virtual.writeLog().filter((w) => w.includes('binding'))).toHaveLength(1);
+    });
+  });
+
   it("a readiness gate's condition, set by the tenant's controller on the virtual pod, reaches the host pod and stays on the virtual pod", async () => {
     const GATE = 'example.com/load-balancer-ready';
     const table = await podTable([

@@ -100,6 +100,13 @@ export interface PodTranslationContext extends PodPolicy {
    */
   allowNodeName?: boolean;
   /**
+   * The virtual cluster's scheduler placed the pod (--virtual-scheduler), by its node selector,
+   * affinities and spread: the host copy only has to run on that node (its node name, as above), so
+   * they are left out, as vCluster does; counted again against the host's pods, they could keep it
+   * from the node the tenant sees it bound to. The admin's enforced selector and tolerations stay.
+   */
+  placedByVirtualScheduler?: boolean;
+  /**
    * Scheduler names a tenant pod may ask for on the host. Any other spec.schedulerName is dropped
    * (the host's default scheduler), because a host scheduler is a host component with its own
    * policies, which the tenant would otherwise pick. Default none.
@@ -334,6 +341,11 @@ export function translatePodToHost(virtual: Pod, ctx: PodTranslationContext): Po
   // After the containers are translated: the rewrite container needs none of their environment.
   if (fqdn && ctx.hostsRewriteImage) addFqdnToEtcHosts(spec, spec.hostname, fqdn, ctx.hostsRewriteImage);
 
+  if (ctx.placedByVirtualScheduler && spec.nodeName) {
+    delete spec.nodeSelector;
+    delete spec.affinity;
+    delete spec.topologySpreadConstraints;
+  }
   // Scheduling: selectors scoped to this tenant; tolerations plus the enforced ones.
   const where = { vcName: ctx.vcName, virtualNamespace: ns };
   if (spec.affinity) {

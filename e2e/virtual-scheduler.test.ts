@@ -1,0 +1,120 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '../hack/cluster/ports.ts';
+import { hostName } from '../src/naming/names.ts';
+import { testClusters, waitFor } from '../test/harness/clusters.ts';
+import { apply, createTenantNamespace, getObject, mustKubectl } from '../test/harness/objects.ts';
+import { prepareHostNamespace, startSyncer, uniqueName, type SyncerProcess } from '../test/harness/syncer.ts';
+
+/**
+ * --virtual-scheduler: a kube-scheduler of the virtual cluster's own (as k3s runs one with the chart's
+ * syncer.virtualScheduler) places tenant pods on the copies of the host's kwok nodes; the syncer
+ * sends each pod, once bound, to that node. The scheduler runs only for this suite.
+ */
+interface Pod {
+  metadata: { name: string };
+  spec: { nodeName?: string; affinity?: unknown; nodeSelector?: Record<string, string> };
+  status?: { phase?: string };
+}
+
+const vc = uniqueName('vsched');
+const hostNs = `host-${vc}`;
+const ns = uniqueName('apps');
+let syncer: SyncerProcess;
+let scheduler: ChildProcess | undefined;
+let certDir: string;
+
+beforeAll(async () => {
+  await prepareHostNamespace(vc, hostNs);
+  await createTenantNamespace(ns);
+  syncer = await startSyncer({
+    name: vc,
+    hostNamespace: hostNs,
+    args: ['--virtual-scheduler', '--sync-real-nodes', '--node-selector=type=kwok'],
+  });
+  const clusters = testClusters();
+  const kubeconfig = clusters.virtual.kubeconfig;
+  certDir = mkdtempSync(join(tmpdir(), 'virtual-scheduler-'));
+  scheduler = spawn(
+    join(clusters.binDirs.kubernetes, 'kube-scheduler'),
+    [
+      `--kubeconfig=${kubeconfig}`,
+      `--authentication-kubeconfig=${kubeconfig}`,
+      `--authorization-kubeconfig=${kubeconfig}`,
+      '--bind-address=127.0.0.1',
+      `--secure-port=${await freePort()}`,
+      `--cert-dir=${certDir}`,
+      '--leader-elect=false',
+    ],
+    { stdio: 'ignore' },
+  );
+}, 120_000);
+
+afterAll(async () => {
+  scheduler?.kill('SIGTERM');
+  await mustKubectl('virtual', ['delete', 'namespace', ns, '--wait=false']).catch(() => undefined);
+  await syncer?.stop();
+  rmSync(certDir, { recursive: true, force: true });
+});
+
+const virtualPod = (name: string) => getObject<Pod>('virtual', ['pod', name, '-n', ns]);
+const hostPod = (name: string) => getObject<Pod>('host', ['pod', hostName(name, ns, vc), '-n', hostNs]);
+
+describe('--virtual-scheduler', () => {
+  it('the virtual scheduler places a pod on a real node it sees; the host pod runs on that node, and the pod is Running', async () => {
+    // The tenant asks for one node by its label: only the virtual scheduler, which sees the copies, decides.
+    await apply('virtual', {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'placed', namespace: ns },
+      spec: {
+        nodeSelector: { 'kubernetes.io/hostname': 'kwok-node-2' },
+        containers: [{ name: 'main', image: 'registry.local/app:1' }],
+      },
+    });
+    const running = await waitFor(
+      'the pod Running in the virtual cluster',
+      async () => {
+        const pod = await virtualPod('placed');
+        return pod?.status?.phase === 'Running' && pod;
+      },
+      90_000,
+    );
+    expect(running.spec.nodeName).toBe('kwok-node-2');
+    const host = (await hostPod('placed'))!;
+    expect(host.spec.nodeName).toBe('kwok-node-2');
+    // The host copy asks only for that node and the admin's enforced selector: the tenant's own was the
+    // virtual scheduler's to apply.
+    expect(host.spec.nodeSelector).toEqual({ type: 'kwok' });
+    expect(JSON.stringify(host.spec.affinity)).toContain('kwok-node-2');
+  }, 120_000);
+
+  it('a pod the virtual scheduler cannot place stays Pending there, and never reaches the host', async () => {
+    await apply('virtual', {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'unplaceable', namespace: ns },
+      spec: {
+        nodeSelector: { 'example.com/no-such-label': 'x' },
+        containers: [{ name: 'main', image: 'registry.local/app:1' }],
+      },
+    });
+    await waitFor(
+      'the virtual scheduler to report the pod unschedulable',
+      async () => {
+        const pod = await getObject<{ status?: { conditions?: { type: string; reason?: string }[] } }>(
+          'virtual',
+          ['pod', 'unplaceable', '-n', ns],
+        );
+        return pod?.status?.conditions?.some(
+          (c) => c.type === 'PodScheduled' && c.reason === 'Unschedulable',
+        );
+      },
+      60_000,
+    );
+    expect((await virtualPod('unplaceable'))?.spec.nodeName).toBeUndefined();
+    expect(await hostPod('unplaceable')).toBeUndefined();
+  }, 90_000);
+});
