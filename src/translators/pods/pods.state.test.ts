@@ -640,6 +640,41 @@ describe('pods state table', () => {
     expect(table.virtual.objects(PODS, 'team')).toEqual([]);
   });
 
+  it("an eviction's DisruptionTarget, set by the virtual control plane, stays on the virtual pod while the host's status comes up", async () => {
+    const table = await start({
+      kinds: ['pods'],
+      virtual: [...infrastructure.virtual, virtualPod('web')],
+      host: infrastructure.host,
+      podGraceful: true,
+      virtualPodGraceful: true,
+    });
+    await table.settle();
+    await scheduleOnHost(table, hostPods(table)[0]!, 'node-1');
+    await table.settle();
+    const v = table.virtual.objects(PODS, 'team')[0]!;
+    const disruption = { type: 'DisruptionTarget', status: 'True', reason: 'EvictionByEvictionAPI' };
+    await table.virtual.update(
+      PODS,
+      'team',
+      { ...v, status: { ...(v.status as object), conditions: [disruption] } },
+      { subresource: 'status' },
+    );
+    await table.virtual.delete(PODS, 'team', 'web', { gracePeriodSeconds: 30 });
+    await table.settle();
+    const h = hostPods(table)[0]!;
+    await table.host.update(
+      PODS,
+      HOST_NS,
+      { ...h, status: { phase: 'Failed', conditions: [{ type: 'Ready', status: 'False' }] } },
+      { subresource: 'status' },
+    );
+    await table.settle();
+    const types = (
+      (table.virtual.objects(PODS, 'team')[0]!.status as { conditions?: { type: string }[] }).conditions ?? []
+    ).map((c) => c.type);
+    expect(types.sort()).toEqual(['DisruptionTarget', 'Ready']);
+  });
+
   it("while both pods terminate, the host's status still comes up: the final phase and exit codes", async () => {
     const table = await start({
       kinds: ['pods'],

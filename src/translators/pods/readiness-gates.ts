@@ -27,6 +27,8 @@ const SYSTEM_CONDITION_TYPES: ReadonlySet<string> = new Set([
   'PodResizeInProgress',
 ]);
 
+const DISRUPTION_TARGET = 'DisruptionTarget';
+
 /** A list as the status holds it, or none: objects reach here before or without a shape check. */
 const listOf = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
 
@@ -99,8 +101,11 @@ export function virtualConditionsWithGates(
 ): PodCondition[] | undefined {
   const gates = readinessGateTypes(virtual);
   const onHost = new Set(listOf(hostConditions).map((c) => (c as PodCondition | null)?.type));
+  // DisruptionTarget is the virtual control plane's when it evicts the pod (a drain, a preemption):
+  // the host pod, deleted plainly, has none, and a Job's podFailurePolicy reads it on the virtual pod.
   const tenantsOwn = (c: PodCondition) =>
-    gates.has(c.type) || (!SYSTEM_CONDITION_TYPES.has(c.type) && !onHost.has(c.type));
+    gates.has(c.type) ||
+    (!onHost.has(c.type) && (!SYSTEM_CONDITION_TYPES.has(c.type) || c.type === DISRUPTION_TARGET));
   const own = lastOfEachType(conditionsOf(virtual).filter(tenantsOwn));
   if (!own.length) return hostConditions;
   const fromHost = listOf(hostConditions).filter((c) => !gates.has((c as PodCondition | null)?.type ?? ''));

@@ -1,3 +1,4 @@
+import { parseImageTranslations } from './image-translation.ts';
 import { serviceLinkEnv } from './service-env.ts';
 import { createHash } from 'node:crypto';
 import type { Pod } from '../../kube/types.ts';
@@ -923,6 +924,16 @@ describe('translatePodToHost: subdomain', () => {
   const rewriteContainer = (p: Pod) =>
     p.spec?.initContainers?.find((c) => c.name === 'vcluster-rewrite-hosts');
   const etcHostsMount = { name: 'vcluster-rewrite-hosts', mountPath: '/etc/hosts', subPath: 'hosts' };
+
+  it("maps the hosts rewriter's image by --translate-image, as the tenant's images are", () => {
+    const mirrored = {
+      ...rewriting,
+      imageTranslations: parseImageTranslations(['library/alpine=mirror.example.com/library/alpine']),
+    };
+    expect(rewriteContainer(translatePodToHost(statefulPod(), mirrored))?.image).toBe(
+      'mirror.example.com/library/alpine:3.20',
+    );
+  });
 
   it('drops the subdomain on the host and keeps the hostname', () => {
     for (const c of [ctx, rewriting]) {

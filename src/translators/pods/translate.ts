@@ -339,7 +339,13 @@ export function translatePodToHost(virtual: Pod, ctx: PodTranslationContext): Po
     { ip: ctx.virtualApiServiceIP, hostnames: aliasNames },
   ];
   // After the containers are translated: the rewrite container needs none of their environment.
-  if (fqdn && ctx.hostsRewriteImage) addFqdnToEtcHosts(spec, spec.hostname, fqdn, ctx.hostsRewriteImage);
+  // Its image is mapped as the tenant's are (--translate-image): a host pulling through a mirror only.
+  if (fqdn && ctx.hostsRewriteImage) {
+    const image = ctx.imageTranslations
+      ? translateImage(ctx.hostsRewriteImage, ctx.imageTranslations)
+      : ctx.hostsRewriteImage;
+    addFqdnToEtcHosts(spec, spec.hostname, fqdn, image);
+  }
 
   if (ctx.placedByVirtualScheduler && spec.nodeName) {
     delete spec.nodeSelector;
