@@ -183,7 +183,7 @@ export function nodesKind(
     async update(ctx, hostNode, current): Promise<SyncResult> {
       const desired = kubeletEndpoint
         ? await desiredNode(ctx, hostNode, current)
-        : withCurrentKubeletAddress(await desiredNode(ctx, hostNode), current);
+        : withCurrentKubeletAddress(await desiredNode(ctx, hostNode), current, hostNode);
       let latest = current;
       let wrote = false;
       const metadata = nodeMetadataFor(desired, current);

@@ -1,5 +1,5 @@
 import { parseToleration } from '../shared/tolerations.ts';
-import { realNodeCopy } from './translate.ts';
+import { realNodeCopy, withCurrentKubeletAddress } from './translate.ts';
 
 describe('realNodeCopy', () => {
   it("keeps the node's own status but not the images and volumes of other tenants' workloads, nor the kubelet's address", () => {
@@ -59,5 +59,37 @@ describe('realNodeCopy', () => {
       [parseToleration('*')],
     );
     expect((all.spec as { taints?: unknown[] }).taints).toBeUndefined();
+  });
+
+  it("replaces a kept address that is the host kubelet's own (a copy made before real copies left it out)", () => {
+    const hostNode = {
+      metadata: { name: 'n1' },
+      status: {
+        addresses: [
+          { type: 'InternalIP', address: '10.0.0.7' },
+          { type: 'Hostname', address: 'n1' },
+        ],
+      },
+    };
+    const desired = realNodeCopy(hostNode, 'vc1');
+    const old = {
+      metadata: { name: 'n1' },
+      status: { ...(hostNode.status as object), daemonEndpoints: { kubeletEndpoint: { Port: 10250 } } },
+    };
+    expect(withCurrentKubeletAddress(desired, old, hostNode).status).toMatchObject({
+      addresses: [{ type: 'Hostname', address: 'n1' }],
+      daemonEndpoints: { kubeletEndpoint: { Port: 0 } },
+    });
+    // Another syncer's endpoint (not the host's) is kept, as before.
+    const served = {
+      metadata: { name: 'n1' },
+      status: {
+        addresses: [{ type: 'InternalIP', address: '10.244.9.9' }],
+        daemonEndpoints: { kubeletEndpoint: { Port: 11000 } },
+      },
+    };
+    expect(withCurrentKubeletAddress(desired, served, hostNode).status).toMatchObject({
+      addresses: [{ type: 'InternalIP', address: '10.244.9.9' }],
+    });
   });
 });

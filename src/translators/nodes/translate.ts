@@ -115,9 +115,15 @@ export function withKubeletEndpoint(
  * node keeps the addresses and daemon endpoint it has (set when it was made, or by whoever serves
  * its kubelet), so two syncers sharing a virtual cluster's nodes never undo each other's endpoint.
  */
-export function withCurrentKubeletAddress(desired: KubeObject, current: KubeObject): KubeObject {
+export function withCurrentKubeletAddress(
+  desired: KubeObject,
+  current: KubeObject,
+  hostNode?: KubeObject,
+): KubeObject {
   const now = (current.status ?? {}) as Record<string, unknown>;
   if (now.addresses === undefined && now.daemonEndpoints === undefined) return desired;
+  // The host kubelet's own address (a copy made before real copies left it out): never kept.
+  if (hostNode && pointsAtHostKubelet(now.addresses, hostNode)) return desired;
   return {
     ...desired,
     status: {
@@ -126,6 +132,18 @@ export function withCurrentKubeletAddress(desired: KubeObject, current: KubeObje
       daemonEndpoints: now.daemonEndpoints,
     },
   };
+}
+
+type NodeAddress = { type?: string; address?: string };
+
+/** Whether addresses name one of the host node's own (other than its name). */
+function pointsAtHostKubelet(addresses: unknown, hostNode: KubeObject): boolean {
+  const own = new Set(
+    ((hostNode.status as { addresses?: NodeAddress[] } | undefined)?.addresses ?? [])
+      .filter((a) => a?.type !== 'Hostname' && a?.address)
+      .map((a) => a.address),
+  );
+  return Array.isArray(addresses) && (addresses as NodeAddress[]).some((a) => own.has(a?.address));
 }
 
 /**

@@ -224,7 +224,7 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
           virtual,
           'Warning',
           'SyncError',
-          `the host gave this Service cluster IP ${specOf(host).clusterIP}, but it cannot be re-created with it while it has finalizers or is being deleted: in-cluster clients of ${specOf(virtual).clusterIP} will not reach it; re-create it without finalizers`,
+          `the host gave this Service cluster IP ${specOf(host).clusterIP}, but it cannot be re-created with it while it has finalizers or is being deleted: pods dialing ${specOf(virtual).clusterIP} reach whatever host Service has that address, not this one; re-create it without finalizers`,
         );
       }
       const result: SyncResult = {};
