@@ -273,6 +273,9 @@ export class KindController implements SyncComponent {
     }
     for (const [name, informer] of this.relationInformers) {
       const relation = this.spec.relations!.find((r) => r.name === name)!;
+      // Keys such a relation gives are its kind's own sources, listed above already (a namespace's
+      // pods): asking each related object for them again would cost objects × sources at start.
+      if (relation.unindexed) continue;
       for (const obj of informer.store.list()) for (const key of relationKeys(relation, obj)) keys.add(key);
     }
     this.controller.start(keys);

@@ -77,6 +77,7 @@ export interface Relation {
   /**
    * The kind never reads these objects back (`ctx.related`): they only say which keys to enqueue, so
    * no index is kept (keys that are every pod of a namespace would otherwise be filed per namespace).
+   * Its keys are the kind's own sources, which the start lists anyway: they are not asked for then.
    */
   unindexed?: boolean;
   /**
