@@ -1,9 +1,8 @@
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
 import { defineKind, type KindSpec, type Placement } from '../../sync/kind.ts';
-import { managedCopiesScope } from '../../sync/mappers.ts';
-import { NODE_SELECTOR_FIELDS, SYNC_REAL_NODES_FIELD } from '../nodes/index.ts';
-import { nodeKeysOf, nodesShownRegardless } from '../nodes/nodes-kind.ts';
+import { NODE_READ_RULES, NODE_SELECTOR_FIELDS, SYNC_REAL_NODES_FIELD } from '../nodes/index.ts';
+import { hostPodsOnNodes, nodesShownRegardless } from '../nodes/nodes-kind.ts';
 import { fromHostClusterScoped, readRule } from '../shared/from-host.ts';
 import { VIRTUAL_SCHEDULER_FIELD } from '../shared/virtual-scheduler.ts';
 
@@ -28,14 +27,7 @@ export function hostCSINodesKind(
   return {
     ...fromHostClusterScoped(Resources.csiNodes),
     relations: [
-      {
-        name: 'host-pods',
-        cluster: 'host',
-        type: Resources.pods,
-        scope: managedCopiesScope(where),
-        keys: nodeKeysOf,
-        membershipOnly: true,
-      },
+      hostPodsOnNodes(where),
       ...(selected
         ? [
             {
@@ -61,17 +53,7 @@ export const hostCSINodesDescriptor = defineKind({
   defaultOn: false,
   fields: [],
   reads: [SYNC_REAL_NODES_FIELD, ...NODE_SELECTOR_FIELDS, VIRTUAL_SCHEDULER_FIELD],
-  hostRbac: [
-    ...readRule(Resources.csiNodes),
-    // Which nodes it may show: where this virtual cluster's host pods run, or the nodes selected.
-    { scope: 'namespace', apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
-    {
-      scope: 'cluster',
-      apiGroups: [''],
-      resources: ['nodes'],
-      verbs: ['get', 'list', 'watch'],
-      whenOption: 'syncRealNodes',
-    },
-  ],
+  // Which nodes it may show: where this virtual cluster's host pods run, or the nodes selected.
+  hostRbac: [...readRule(Resources.csiNodes), ...NODE_READ_RULES],
   build: (options, where) => hostCSINodesKind(options, where),
 });

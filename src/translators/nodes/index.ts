@@ -1,5 +1,5 @@
 import { field } from '../../config/fields.ts';
-import { defineKind } from '../../sync/kind.ts';
+import { defineKind, type RbacRule } from '../../sync/kind.ts';
 import { isLabelKey, isLabelValue } from '../../util/label-selector.ts';
 import { ENFORCE_TOLERATIONS_FIELD } from '../shared/tolerations.ts';
 import { VIRTUAL_SCHEDULER_FIELD } from '../shared/virtual-scheduler.ts';
@@ -47,6 +47,18 @@ export const SYNC_REAL_NODES_FIELD = field({
   description: 'show copies of the real host nodes instead of minimal fake nodes',
 });
 
+/** Reading which nodes the host placed this cluster's pods on, and, for real copies, the nodes. */
+export const NODE_READ_RULES: RbacRule[] = [
+  { scope: 'namespace', apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
+  {
+    scope: 'cluster',
+    apiGroups: [''],
+    resources: ['nodes'],
+    verbs: ['get', 'list', 'watch'],
+    whenOption: 'syncRealNodes',
+  },
+];
+
 /** The nodes the virtual cluster's pods run on: fake stand-ins, or copies of the real host nodes. */
 export const nodesDescriptor = defineKind({
   name: 'nodes',
@@ -55,15 +67,6 @@ export const nodesDescriptor = defineKind({
   fields: [SYNC_REAL_NODES_FIELD, ...NODE_SELECTOR_FIELDS],
   reads: [ENFORCE_TOLERATIONS_FIELD, VIRTUAL_SCHEDULER_FIELD],
   // A node is shown for the host pods placed on it; real copies read the host's nodes too.
-  hostRbac: [
-    { scope: 'namespace', apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
-    {
-      scope: 'cluster',
-      apiGroups: [''],
-      resources: ['nodes'],
-      verbs: ['get', 'list', 'watch'],
-      whenOption: 'syncRealNodes',
-    },
-  ],
+  hostRbac: NODE_READ_RULES,
   build: (options, where) => nodesKind(options, where, where.kubeletEndpoint),
 });

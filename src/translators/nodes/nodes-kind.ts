@@ -2,7 +2,14 @@ import { TerminalError } from '../../controller/errors.ts';
 import { isApiError } from '../../kube/errors.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
-import type { KindSpec, KubeletEndpoint, Placement, ReconcileContext, SyncResult } from '../../sync/kind.ts';
+import type {
+  KindSpec,
+  KubeletEndpoint,
+  Placement,
+  ReconcileContext,
+  Relation,
+  SyncResult,
+} from '../../sync/kind.ts';
 import { managedCopiesScope } from '../../sync/mappers.ts';
 import { malformedNode } from '../shared/shape.ts';
 import { parseToleration } from '../shared/tolerations.ts';
@@ -139,14 +146,7 @@ export function nodesKind(
       sourceKeyOf: (node) => (isManagedNode(node) ? (node.metadata?.name ?? undefined) : undefined),
     },
     relations: [
-      {
-        name: 'host-pods',
-        cluster: 'host',
-        type: Resources.pods,
-        scope: managedCopiesScope(where),
-        keys: nodeKeysOf,
-        membershipOnly: true,
-      },
+      hostPodsOnNodes(where),
       {
         name: 'pods',
         cluster: 'virtual',
@@ -229,6 +229,21 @@ export function labelSelectorMatcher(selector: string): (node: KubeObject) => bo
       const actual = node.metadata?.labels?.[key];
       return value === undefined ? actual !== undefined : actual === value;
     });
+}
+
+/**
+ * This virtual cluster's host pods, by the node the host placed each on: what makes a node's real
+ * details the tenant's to see (`ctx.related('host-pods')`).
+ */
+export function hostPodsOnNodes(where: Pick<Placement, 'vcName' | 'hostNamespace'>): Relation {
+  return {
+    name: 'host-pods',
+    cluster: 'host',
+    type: Resources.pods,
+    scope: managedCopiesScope(where),
+    keys: nodeKeysOf,
+    membershipOnly: true,
+  };
 }
 
 /** The node a pod is bound to, as a relation's keys. */
