@@ -135,7 +135,10 @@ export function namespacedToHost(
 }
 
 /** Cluster-scoped virtual objects onto the host as `vcluster-<name>-x-<hostNamespace>-x-<vc>`. */
-export function clusterScopedToHost(virtualType: ResourceType, where: Placement): Mapper {
+export function clusterScopedToHost(
+  virtualType: ResourceType,
+  where: Pick<Placement, 'vcName' | 'hostNamespace'>,
+): Mapper {
   return {
     targetKey: (name) => hostClusterScopedName(name, where.hostNamespace, where.vcName),
     sourceKeyOf: (host) => ownedVirtualKey(host, where, virtualType),

@@ -298,6 +298,11 @@
   resources: ["csistoragecapacities"]
   verbs: ["get", "list", "watch"]
 {{- end }}
+{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "host-csistoragecapacities" "alias" "csistoragecapacities" "defaultOn" false)) }}
+- apiGroups: ["storage.k8s.io"]
+  resources: ["storageclasses"]
+  verbs: ["get", "list", "watch"]
+{{- end }}
 {{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "host-volumesnapshotclasses" "defaultOn" false)) }}
 - apiGroups: ["snapshot.storage.k8s.io"]
   resources: ["volumesnapshotclasses"]

@@ -1,23 +1,35 @@
 import { Resources } from '../../kube/resources.ts';
-import { stateTables, type Seed, type StateTable } from '../../testing/state-table.ts';
+import { HOST_NS, stateTables, VC, type Seed, type StateTable } from '../../testing/state-table.ts';
 
 /** Starts a table for one test and stops it afterwards. */
 const start = stateTables();
 
 const CAP = Resources.csiStorageCapacities;
-const hostCapacity = (name: string, namespace = 'csi-system', capacity = '10Gi'): Seed => [
+const SC = Resources.storageClasses;
+const MANAGED_BY = 'vcluster.loft.sh/managed-by';
+const hostCapacity = (
+  name: string,
+  namespace = 'csi-system',
+  capacity = '10Gi',
+  className = 'fast',
+): Seed => [
   CAP,
   {
     metadata: { name, namespace, labels: { driver: 'csi.example.com' } },
-    storageClassName: 'fast',
+    storageClassName: className,
     nodeTopology: { matchLabels: { 'topology.kubernetes.io/zone': 'a' } },
     capacity,
     maximumVolumeSize: '5Gi',
   },
 ];
+const hostClass = (name: string, labels: Record<string, string> = {}): Seed => [
+  SC,
+  { metadata: { name, labels }, provisioner: 'csi.example.com' },
+];
 const copies = (t: StateTable) => t.virtual.objects(CAP);
-const run = (host: Seed[], virtual: Seed[] = []) =>
-  start({ kinds: ['host-csistoragecapacities'], host, virtual });
+/** A table whose host has the class 'fast' its capacities name, unless the test says which classes. */
+const run = (host: Seed[], virtual: Seed[] = [], classes: Seed[] = [hostClass('fast')]) =>
+  start({ kinds: ['host-csistoragecapacities'], host: [...classes, ...host], virtual });
 
 describe('host-csistoragecapacities state table (a from-host namespaced kind)', () => {
   it('a host capacity of any host namespace appears in the virtual kube-system as <name>-x-<namespace>', async () => {
@@ -82,5 +94,46 @@ describe('host-csistoragecapacities state table (a from-host namespaced kind)', 
     await table.settle();
     expect(table.writes()).toEqual([]);
     expect(copies(table)[0]?.storageClassName).toBe('mine');
+  });
+
+  it("another virtual cluster's copy of its tenant's class is never shown, nor a class the host lacks; a class made later shows its capacities", async () => {
+    const other = `vcluster-fast-x-${HOST_NS}-x-other`;
+    const otherCopy = hostClass(other, { [MANAGED_BY]: 'other', 'vcluster.loft.sh/object-name': 'fast' });
+    const table = await run(
+      [
+        hostCapacity('theirs', 'csi-system', '10Gi', other),
+        hostCapacity('later', 'csi-system', '1Gi', 'later'),
+      ],
+      [],
+      [otherCopy],
+    );
+    await table.settle();
+    expect(copies(table)).toEqual([]);
+    await table.host.create(SC, '', { metadata: { name: 'later' }, provisioner: 'csi.example.com' });
+    await table.settle();
+    expect(copies(table).map((c) => c.metadata?.name)).toEqual(['later-x-csi-system']);
+    // The host's class turned into a syncer's copy (labelled managed-by): its capacities go.
+    const later = table.host.objects(SC).find((c) => c.metadata?.name === 'later')!;
+    await table.host.update(SC, '', {
+      ...later,
+      metadata: { ...later.metadata, labels: { [MANAGED_BY]: 'other' } },
+    });
+    await table.settle();
+    expect(copies(table)).toEqual([]);
+  });
+
+  it("this cluster's copy of its tenant's class shows its capacities under the tenant's class name", async () => {
+    const ours = `vcluster-fast-x-${HOST_NS}-x-${VC}`;
+    const table = await start({
+      kinds: ['storageclasses', 'host-csistoragecapacities'],
+      flags: { allowedStorageProvisioner: '*' },
+      host: [hostCapacity('ours', 'csi-system', '3Gi', ours)],
+      virtual: [[SC, { metadata: { name: 'fast' }, provisioner: 'csi.example.com' }]],
+    });
+    await table.settle();
+    expect(table.host.objects(SC).map((c) => c.metadata?.name)).toEqual([ours]);
+    expect(copies(table).map((c) => [c.metadata?.name, c.storageClassName])).toEqual([
+      ['ours-x-csi-system', 'fast'],
+    ]);
   });
 });
