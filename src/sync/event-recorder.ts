@@ -33,8 +33,18 @@ export class EventRecorder {
     this.opts = opts;
   }
 
-  /** Records a Warning (or Normal) event about obj. Never throws: events are best effort. */
-  async record(obj: KubeObject, type: 'Warning' | 'Normal', reason: string, message: string): Promise<void> {
+  /**
+   * Records a Warning (or Normal) event about obj. Never throws: events are best effort. With `once`,
+   * a repeat within the window is not counted either: for a state reported on every reconcile while
+   * it lasts (each count is a write the tenant did not cause).
+   */
+  async record(
+    obj: KubeObject,
+    type: 'Warning' | 'Normal',
+    reason: string,
+    message: string,
+    opts: { once?: boolean } = {},
+  ): Promise<void> {
     const meta = obj.metadata ?? {};
     const namespace = meta.namespace || 'default';
     const dedupeKey = `${meta.uid}|${reason}|${message}`;
@@ -43,6 +53,7 @@ export class EventRecorder {
     const previous = this.seen.get(dedupeKey);
     try {
       if (previous && now - previous.at < (this.opts.dedupeWindowMs ?? 10 * 60_000)) {
+        if (opts.once) return;
         previous.count++;
         previous.at = now;
         await this.opts.client.patch(

@@ -183,6 +183,7 @@ export function gatewayApiKind(
         'Warning',
         'SyncError',
         `synced pointing at nothing in place of: ${problems.join('; ')}`,
+        { once: true },
       );
     const referrer = `${virtual.kind}/${virtual.metadata?.namespace}/${virtual.metadata?.name}/${virtual.metadata?.uid}`;
     return (ref) =>

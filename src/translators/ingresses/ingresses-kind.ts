@@ -117,6 +117,7 @@ export function ingressesKind(where: Placement): KindSpec {
         'Warning',
         'SyncError',
         `synced without what it names until that exists: ${missing.join('; ')}`,
+        { once: true },
       );
     return (ref: IngressReference) =>
       absent.has(referenceKey(ref.kind, `${ref.namespace}/${ref.name}`))

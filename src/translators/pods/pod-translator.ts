@@ -913,7 +913,9 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       // Debug containers (`kubectl debug`) face the same checks as a new pod before they reach it.
       const debugAdmission = update.ephemeralContainers ? hostAdmission(virtualPod, true) : { waiting: [] };
       if (debugAdmission.refusal) {
-        await ctx.events.record(virtualPod, 'Warning', 'SyncError', debugAdmission.refusal.message);
+        await ctx.events.record(virtualPod, 'Warning', 'SyncError', debugAdmission.refusal.message, {
+          once: true,
+        });
       } else if (debugAdmission.waiting.length) {
         // Its references are not copied yet: add it once they are (the copy's relation brings us back).
         result.requeueAfterMs = 1000;

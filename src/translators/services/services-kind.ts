@@ -225,6 +225,7 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
           'Warning',
           'SyncError',
           `the host gave this Service cluster IP ${specOf(host).clusterIP}, but it cannot be re-created with it while it has finalizers or is being deleted: pods dialing ${specOf(virtual).clusterIP} reach whatever host Service has that address, not this one; re-create it without finalizers`,
+          { once: true },
         );
       }
       const result: SyncResult = {};

@@ -99,6 +99,12 @@ describe('services state table', () => {
     ]);
     // The host copy is synced all the same.
     expect(hostSvc(table)).toBeDefined();
+    // Reconciled again while nothing changed: the warning is not counted again (no write).
+    table.virtual.clearWrites();
+    table.host.clearWrites();
+    table.controllers.get('services')!.controller.enqueue('team/web');
+    await table.settle();
+    expect(table.writes()).toEqual([]);
   });
 
   it("selector-less: the tenant's Endpoints, which the virtual endpoints controller deletes when it sees the Service go, are put back", async () => {

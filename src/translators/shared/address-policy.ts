@@ -359,5 +359,6 @@ export async function reportDropped(
     'Warning',
     'SyncError',
     `${what} not synced to the host: ${dropped.join('; ')}`,
+    { once: true },
   );
 }
