@@ -38,7 +38,7 @@ import { serviceLinkEnv } from './service-env.ts';
 import { parseToleration } from '../shared/tolerations.ts';
 import { TokenBundles } from './token-bundles.ts';
 import { nodeSelectorTerms } from '../nodes/nodes-kind.ts';
-import { hostConditionsWithGates } from './readiness-gates.ts';
+import { hostConditionsWithGates, hostCustomConditionTypes, type PodCondition } from './readiness-gates.ts';
 import { HostResizer, recordAfter } from './resize.ts';
 import { scrubHostNames } from '../../sync/scrub.ts';
 import { DnsWaiters, usesVirtualDns, WAITING_FOR_DNS, WAITING_FOR_DNS_REASON } from './virtual-dns.ts';
@@ -58,6 +58,7 @@ import {
   podUpdatesForHost,
   translatePodToHost,
   type HostPodUpdate,
+  type PodStatusView,
   type PodTranslationContext,
 } from './translate.ts';
 
@@ -137,6 +138,9 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
    * reconcile of a running pod (a status change, a token refresh).
    */
   const takenNamesReported = new LRUCache<string, true>({ maxSize: 10_000, sizeCalculation: () => 1 });
+  // Pod UID → the host pod's custom condition types as its status last came up; only pods whose
+  // host pod has such conditions (a host controller's) have an entry.
+  const hostConditionTypes = new LRUCache<string, ReadonlySet<string>>({ max: 10_000 });
   const dnsWaiters = new DnsWaiters();
   /** --pod-dns-nameserver: the Services whose IPs replace the virtual DNS for synced pods. */
   const nameserverSources = (config.podDnsNameservers ?? []).map(parseNameserverSource);
@@ -465,18 +469,37 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
   }
 
   /** Writes the virtual pod's status when it differs; the pod as written, or undefined. */
-  async function writeStatus(
+  /**
+   * Brings the host pod's status up to the virtual pod (podStatusForVirtual); the written pod, or
+   * undefined when it had that status already. Once it has, the host's custom condition types are
+   * remembered, so that one the host drops later is dropped on the virtual pod too.
+   */
+  async function syncStatusUp(
     ctx: ReconcileContext,
+    hostPod: KubeObject,
     virtualPod: KubeObject,
-    status: PodStatus,
+    view: PodStatusView,
   ): Promise<KubeObject | undefined> {
-    if (sameJson(status, virtualPod.status)) return undefined;
-    return ctx.virtual.update(
-      Resources.pods,
-      ctx.virtualNamespace,
-      { ...virtualPod, status },
-      { subresource: 'status' },
+    const uid = virtualPod.metadata?.uid ?? '';
+    const status = podStatusForVirtual(asPod(hostPod), asPod(virtualPod), {
+      ...view,
+      hostConditionTypesBefore: hostConditionTypes.get(uid),
+    });
+    const written = sameJson(status, virtualPod.status)
+      ? undefined
+      : await ctx.virtual.update(
+          Resources.pods,
+          ctx.virtualNamespace,
+          { ...virtualPod, status },
+          { subresource: 'status' },
+        );
+    const custom = hostCustomConditionTypes(
+      asPod(hostPod).status?.conditions as PodCondition[],
+      asPod(virtualPod),
     );
+    if (custom.length) hostConditionTypes.set(uid, new Set(custom));
+    else hostConditionTypes.delete(uid);
+    return written;
   }
 
   async function deletePod(
@@ -760,8 +783,8 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
         // While both go, the host's status still comes up: the containers stopping, the final phase
         // and exit codes (a Job's controller counts a pod's success or failure by them).
         if (specOf(virtualPod).nodeName && !malformedPod(virtualPod)) {
-          const status = podStatusForVirtual(asPod(hostPod), asPod(virtualPod), { hostSpecCurrent: false });
-          if (await writeStatus(ctx, virtualPod, status)) result.virtualWritten = true;
+          if (await syncStatusUp(ctx, hostPod, virtualPod, { hostSpecCurrent: false }))
+            result.virtualWritten = true;
         }
         return result;
       }
@@ -856,21 +879,18 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
         );
       } catch (err) {
         if (!(err instanceof WaitingError)) throw err;
-        const unknown = { hostSpecCurrent: false, resizeRefused: resize.refused };
-        await writeStatus(
-          ctx,
-          virtualPod,
-          podStatusForVirtual(asPod(latestHostPod), asPod(virtualPod), unknown),
-        );
+        await syncStatusUp(ctx, latestHostPod, virtualPod, {
+          hostSpecCurrent: false,
+          resizeRefused: resize.refused,
+        });
         throw err;
       }
-      const status = podStatusForVirtual(asPod(latestHostPod), asPod(virtualPod), {
+      // A metadata write after the status write must carry the resourceVersion the status write left.
+      let latestVirtualPod = virtualPod;
+      const written = await syncStatusUp(ctx, latestHostPod, virtualPod, {
         hostSpecCurrent: !update.specChanged && !update.ephemeralContainers,
         resizeRefused: resize.refused,
       });
-      // A metadata write after the status write must carry the resourceVersion the status write left.
-      let latestVirtualPod = virtualPod;
-      const written = await writeStatus(ctx, virtualPod, status);
       if (written) {
         latestVirtualPod = written;
         result.virtualWritten = true;

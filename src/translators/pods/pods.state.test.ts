@@ -869,6 +869,49 @@ describe('pods state table', () => {
     expect(podWrites(table).filter((w) => w.startsWith('host:'))).toEqual([]);
   });
 
+  it("a host controller's custom condition comes up, and goes from the virtual pod when the host drops it; the tenant's own stays", async () => {
+    const table = await podTable([virtualPod('web')]);
+    await table.settle();
+    const conditions = (pod: KubeObject | undefined) =>
+      ((pod?.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? [])
+        .map((c) => `${c.type}=${c.status}`)
+        .sort();
+    const setHostConditions = async (list: { type: string; status: string }[]) => {
+      const h = hostPods(table)[0]!;
+      await table.host.update(
+        PODS,
+        HOST_NS,
+        { ...h, status: { ...(h.status as object), phase: 'Running', conditions: list } },
+        { subresource: 'status' },
+      );
+      await table.settle();
+    };
+    const v = table.virtual.objects(PODS, 'team')[0]!;
+    await table.virtual.update(
+      PODS,
+      'team',
+      {
+        ...v,
+        status: { ...(v.status as object), conditions: [{ type: 'tenant.example/ok', status: 'True' }] },
+      },
+      { subresource: 'status' },
+    );
+    await setHostConditions([
+      { type: 'Ready', status: 'True' },
+      { type: 'mesh.example/injected', status: 'True' },
+    ]);
+    expect(conditions(table.virtual.objects(PODS, 'team')[0])).toEqual([
+      'Ready=True',
+      'mesh.example/injected=True',
+      'tenant.example/ok=True',
+    ]);
+    await setHostConditions([{ type: 'Ready', status: 'True' }]);
+    expect(conditions(table.virtual.objects(PODS, 'team')[0])).toEqual([
+      'Ready=True',
+      'tenant.example/ok=True',
+    ]);
+  });
+
   it('a readiness gate naming a condition the host decides (Ready) is not written to the host pod', async () => {
     const table = await podTable([
       virtualPod('web', { spec: { readinessGates: [{ conditionType: 'Ready' }] } }),

@@ -90,14 +90,30 @@ export function hostConditionsWithGates(virtual: Pod, host: Pod): PodCondition[]
 }
 
 /**
+ * The condition types of the host pod's own custom conditions (a host controller's, neither the
+ * kubelet's nor the control plane's, nor one of the pod's gates). Remembered as the status comes up,
+ * so that one the host drops later is dropped from the virtual pod too (virtualConditionsWithGates).
+ */
+export function hostCustomConditionTypes(hostConditions: PodCondition[] | undefined, virtual: Pod): string[] {
+  const gates = readinessGateTypes(virtual);
+  const types = listOf(hostConditions)
+    .map((c) => (c as PodCondition | null)?.type)
+    .filter((t): t is string => typeof t === 'string' && !SYSTEM_CONDITION_TYPES.has(t) && !gates.has(t));
+  return [...new Set(types)];
+}
+
+/**
  * The host conditions for the virtual pod: the host's, but its readiness-gate conditions as the
  * tenant set them, and any condition of its own type a tenant's controller set on the virtual pod
  * that the host pod does not have (the host's components never see it; a status write must not wipe
- * it). The kubelet's and control plane's types always come from the host.
+ * it). The kubelet's and control plane's types always come from the host. A type in `fromHostBefore`
+ * came up from the host pod (hostCustomConditionTypes) and is the host's to drop: gone from the host
+ * pod, it goes from the virtual one.
  */
 export function virtualConditionsWithGates(
   hostConditions: PodCondition[] | undefined,
   virtual: Pod,
+  fromHostBefore: ReadonlySet<string> = new Set(),
 ): PodCondition[] | undefined {
   const gates = readinessGateTypes(virtual);
   const onHost = new Set(listOf(hostConditions).map((c) => (c as PodCondition | null)?.type));
@@ -105,7 +121,9 @@ export function virtualConditionsWithGates(
   // the host pod, deleted plainly, has none, and a Job's podFailurePolicy reads it on the virtual pod.
   const tenantsOwn = (c: PodCondition) =>
     gates.has(c.type) ||
-    (!onHost.has(c.type) && (!SYSTEM_CONDITION_TYPES.has(c.type) || c.type === DISRUPTION_TARGET));
+    (!onHost.has(c.type) &&
+      !fromHostBefore.has(c.type) &&
+      (!SYSTEM_CONDITION_TYPES.has(c.type) || c.type === DISRUPTION_TARGET));
   const own = lastOfEachType(conditionsOf(virtual).filter(tenantsOwn));
   if (!own.length) return hostConditions;
   const fromHost = listOf(hostConditions).filter((c) => !gates.has((c as PodCondition | null)?.type ?? ''));

@@ -878,6 +878,8 @@ export interface PodStatusView {
   hostSpecCurrent?: boolean;
   /** The host refused the virtual pod's resize: shown as the kubelet shows an infeasible one. */
   resizeRefused?: { message: string; since: string };
+  /** The host pod's custom condition types when its status last came up (hostCustomConditionTypes). */
+  hostConditionTypesBefore?: ReadonlySet<string>;
 }
 
 /**
@@ -913,6 +915,7 @@ export function podStatusForVirtual(host: Pod, virtual: Pod, view: PodStatusView
         ? [resizeRefusedCondition(virtual, view.resizeRefused)]
         : hostConditions,
       virtual,
+      view.hostConditionTypesBefore,
     ) as PodStatus['conditions'],
     message: status.message,
     reason: status.reason,
