@@ -4,7 +4,7 @@ import { LRUCache } from 'lru-cache';
 import { TerminalError, WaitingError } from '../../controller/errors.ts';
 import { objectKey, splitKey, type KubeObject } from '../../kube/object.ts';
 import { Resources, type ResourceType } from '../../kube/resources.ts';
-import type { Pod, PodStatus } from '../../kube/types.ts';
+import type { Pod } from '../../kube/types.ts';
 import {
   CLUSTER_NAMESERVERS_ANNOTATION,
   CONTAINER_RESOURCES_ANNOTATION,
