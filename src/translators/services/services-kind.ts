@@ -233,17 +233,33 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
       if (endpointsToKeep.has(ctx.key)) result.requeueAfterMs = 1000;
       const desired = hostServiceFor(virtual, place(ctx), host);
       const plan = ctx.planMetadata(virtual, host, desired);
-      if (plan.hostChanged || !hostSpecInSync(desired, host)) {
-        await ctx.host.update(SERVICES, ctx.hostNamespace, {
-          ...host,
-          metadata: { ...host.metadata, ...plan.host },
-          spec: desired.spec,
-        });
+      // Node ports the virtual Service has and the host copy lacks (a type changed to NodePort, a new
+      // port, a tenant's new nodePort) are asked for first, as on create; what the host refuses, it
+      // allocates, and the virtual Service takes that (below), so the ask is not made again.
+      const asking = askingForVirtualNodePorts(desired, virtual);
+      const attempts = asking && !hostSpecInSync(asking, host) ? [asking, desired] : [desired];
+      let latestHost = host;
+      if (plan.hostChanged || !hostSpecInSync(attempts[0]!, host)) {
+        for (const [i, attempt] of attempts.entries()) {
+          try {
+            latestHost = await ctx.host.update(SERVICES, ctx.hostNamespace, {
+              ...host,
+              metadata: { ...host.metadata, ...plan.host },
+              spec: attempt.spec,
+            });
+            break;
+          } catch (err) {
+            if (!isInvalid(err) || i === attempts.length - 1) throw err;
+            ctx.log.debug('the host refused the node ports the virtual Service has, letting it allocate', {
+              err: String(err),
+            });
+          }
+        }
         result.hostWritten = true;
       }
       let latest = virtual;
       const v = specOf(virtual);
-      const ports = withHostNodePorts(v, specOf(host));
+      const ports = withHostNodePorts(v, specOf(latestHost));
       if (!sameJson(ports, v.ports)) {
         latest = await ctx.virtual.update(SERVICES, ctx.virtualNamespace, {
           ...virtual,

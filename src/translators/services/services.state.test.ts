@@ -248,6 +248,33 @@ describe('services state table', () => {
       expect(specOf(virtualSvc(table)).ports?.[0]?.nodePort).toBe(nodePort);
       expect(table.virtual.objects(Resources.events, 'team')).toEqual([]);
     });
+
+    it('a ClusterIP Service turned NodePort with a port free on the host gets that port on both sides; a later nodePort change is asked for too', async () => {
+      const table = await start({ kinds: ['services'] });
+      await table.virtual.create(SVC, 'team', service('web'));
+      await table.settle();
+      const v = virtualSvc(table)!;
+      await table.virtual.update(SVC, 'team', {
+        ...v,
+        spec: { ...specOf(v), type: 'NodePort', ports: [{ name: 'http', port: 80, nodePort: 30081 }] },
+      });
+      await table.settle();
+      expect(specOf(hostSvc(table)).ports?.[0]?.nodePort).toBe(30081);
+      expect(specOf(virtualSvc(table)).ports?.[0]?.nodePort).toBe(30081);
+      const again = virtualSvc(table)!;
+      await table.virtual.update(SVC, 'team', {
+        ...again,
+        spec: { ...specOf(again), ports: [{ name: 'http', port: 80, nodePort: 30082 }] },
+      });
+      await table.settle();
+      expect(specOf(hostSvc(table)).ports?.[0]?.nodePort).toBe(30082);
+      expect(specOf(virtualSvc(table)).ports?.[0]?.nodePort).toBe(30082);
+      table.virtual.clearWrites();
+      table.host.clearWrites();
+      table.controllers.get('services')!.controller.enqueue('team/web');
+      await table.settle();
+      expect(table.writes()).toEqual([]);
+    });
   });
 
   it('a field the tenant removes is removed on the host too (an API server omits false and empty ones)', async () => {
