@@ -14,6 +14,7 @@ export function podDifferences(
   virtual: Pod,
   host: Pod,
   translations: ImageTranslations = new Map(),
+  scrub?: (message: string) => string,
 ): string[] {
   if (virtual.metadata?.deletionTimestamp || host.metadata?.deletionTimestamp) return [];
   const out: string[] = [];
@@ -38,7 +39,7 @@ export function podDifferences(
     out.push(
       `virtual pod is bound to ${virtual.spec?.nodeName || 'no node'}, the host pod runs on ${hostNode}`,
     );
-  } else if (!sameJson(podStatusForVirtual(host, virtual), virtual.status)) {
+  } else if (!sameJson(podStatusForVirtual(host, virtual, { scrub }), virtual.status)) {
     // The binding comes first: until it is made, the syncer writes no status either.
     out.push(
       `virtual status differs from the host pod's (${statusSummary(virtual)} vs ${statusSummary(host)})`,

@@ -140,7 +140,12 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
   const takenNamesReported = new LRUCache<string, true>({ maxSize: 10_000, sizeCalculation: () => 1 });
   // Pod UID → the host pod's custom condition types as its status last came up; only pods whose
   // host pod has such conditions (a host controller's) have an entry.
-  const hostConditionTypes = new LRUCache<string, ReadonlySet<string>>({ max: 10_000 });
+  const hostConditionTypes = new LRUCache<string, ReadonlySet<string>>({
+    maxSize: 10_000,
+    sizeCalculation: () => 1,
+  });
+  /** Host names out of a message of the host's components before a tenant reads it. */
+  const scrubForTenant = (message: string) => scrubHostNames(message, where);
   const dnsWaiters = new DnsWaiters();
   /** --pod-dns-nameserver: the Services whose IPs replace the virtual DNS for synced pods. */
   const nameserverSources = (config.podDnsNameservers ?? []).map(parseNameserverSource);
@@ -484,6 +489,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
     const status = podStatusForVirtual(asPod(hostPod), asPod(virtualPod), {
       ...view,
       hostConditionTypesBefore: hostConditionTypes.get(uid),
+      scrub: scrubForTenant,
     });
     const written = sameJson(status, virtualPod.status)
       ? undefined
@@ -711,13 +717,11 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       // A host pod gone: its tokens leave their bundle with the bundle's next write.
       hostPods.addHandlers({ onDelete: (pod) => bundles.release(bundleSlotsOf(pod, env.vcName)) });
       tokens = new PodTokens(hostSecrets, bundles);
-      resizer = new HostResizer(
-        () => env.clock.now(),
-        (message) => scrubHostNames(message, env),
-      );
+      resizer = new HostResizer(() => env.clock.now(), scrubForTenant);
     },
 
-    diff: (_ctx, virtualPod, hostPod) => podDifferences(asPod(virtualPod), asPod(hostPod), imageTranslations),
+    diff: (_ctx, virtualPod, hostPod) =>
+      podDifferences(asPod(virtualPod), asPod(hostPod), imageTranslations, scrubForTenant),
 
     async create(ctx, source): Promise<SyncResult> {
       const virtualPod = source!;

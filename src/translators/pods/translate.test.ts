@@ -2,6 +2,7 @@ import { parseImageTranslations } from './image-translation.ts';
 import { serviceLinkEnv } from './service-env.ts';
 import { createHash } from 'node:crypto';
 import type { Pod } from '../../kube/types.ts';
+import { scrubHostNames } from '../../sync/scrub.ts';
 import { hostKeyForReservedLabel } from '../../naming/labels.ts';
 import {
   DEFAULT_DENIED_POD_METADATA_KEYS,
@@ -741,6 +742,46 @@ describe('podStatusForVirtual', () => {
     expect(status.podIP).toBe('10.244.0.5');
     expect(status.qosClass).toBe('BestEffort');
     expect(status.containerStatuses?.map((c) => c.name)).toEqual(['main']);
+  });
+
+  it("takes host names out of the host components' messages, not out of a container's termination message", () => {
+    const where = { vcName: 'vc', hostNamespace: 'host-ns' };
+    const scrub = (m: string) => scrubHostNames(m, where);
+    const hostPod = {
+      status: {
+        phase: 'Pending',
+        message: 'evicted from host-ns',
+        conditions: [
+          {
+            type: 'PodScheduled',
+            status: 'False',
+            message: 'persistentvolumeclaim "data-x-team-x-vc" not found',
+          },
+        ],
+        containerStatuses: [
+          {
+            name: 'main',
+            ready: false,
+            restartCount: 0,
+            image: 'app:1',
+            imageID: '',
+            state: {
+              waiting: { reason: 'CreateContainerConfigError', message: 'secret "db-x-team-x-vc" not found' },
+            },
+            lastState: { terminated: { exitCode: 1, reason: 'Error', message: 'wrote app-x-team-x-vc' } },
+          },
+        ],
+      },
+    } as unknown as Pod;
+    const status = podStatusForVirtual(hostPod, pod(), { scrub });
+    expect(status.message).toBe('evicted from <host namespace>');
+    expect(status.conditions?.[0]?.message).toBe('persistentvolumeclaim "data" not found');
+    expect(status.containerStatuses?.[0]?.state?.waiting?.message).toBe('secret "db" not found');
+    expect(status.containerStatuses?.[0]?.lastState?.terminated?.message).toBe('wrote app-x-team-x-vc');
+    // Without a scrub (a pure call), the messages pass as they are.
+    expect(podStatusForVirtual(hostPod, pod()).containerStatuses?.[0]?.state?.waiting?.message).toBe(
+      'secret "db-x-team-x-vc" not found',
+    );
   });
 
   it("keeps the virtual pod's QoS class, which its API server fixed at create (the host's counts injected containers)", () => {

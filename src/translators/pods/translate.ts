@@ -880,6 +880,12 @@ export interface PodStatusView {
   resizeRefused?: { message: string; since: string };
   /** The host pod's custom condition types when its status last came up (hostCustomConditionTypes). */
   hostConditionTypesBefore?: ReadonlySet<string>;
+  /**
+   * Takes host names out of what the host's components wrote (scrubHostNames): the pod's message,
+   * its conditions', a waiting container's (`secret "<host name>" not found`). A terminated
+   * container's message is the container's own (its termination log) and is left as it is.
+   */
+  scrub?: (message: string) => string;
 }
 
 /**
@@ -891,8 +897,10 @@ export interface PodStatusView {
 export function podStatusForVirtual(host: Pod, virtual: Pod, view: PodStatusView = {}): PodStatus {
   const status = cloneJson(host.status ?? {});
   const generation = observedGenerationMapper(host, virtual, view.hostSpecCurrent ?? true);
+  const scrub = view.scrub ?? ((message: string) => message);
   const hostConditions = (status.conditions as PodCondition[] | undefined)
     ?.filter((c) => !(view.resizeRefused && c?.type === RESIZE_PENDING))
+    .map((c) => (typeof c?.message === 'string' ? { ...c, message: scrub(c.message) } : c))
     .map((c) => {
       if (typeof c?.observedGeneration !== 'number') return c;
       const { observedGeneration, ...rest } = c;
@@ -904,7 +912,7 @@ export function podStatusForVirtual(host: Pod, virtual: Pod, view: PodStatusView
   }
   const names = (list: { name: string }[] | undefined) => new Set((list ?? []).map((c) => c.name));
   const keep = <T extends { name: string }>(statuses: T[] | undefined, allowed: Set<string>) =>
-    statuses?.filter((s) => allowed.has(s.name));
+    statuses?.filter((s) => allowed.has(s.name)).map((s) => withWaitingMessage(s, scrub));
   const vspec = virtual.spec;
   const out: PodStatus = {
     phase: status.phase,
@@ -917,7 +925,7 @@ export function podStatusForVirtual(host: Pod, virtual: Pod, view: PodStatusView
       virtual,
       view.hostConditionTypesBefore,
     ) as PodStatus['conditions'],
-    message: status.message,
+    message: typeof status.message === 'string' ? scrub(status.message) : status.message,
     reason: status.reason,
     hostIP: status.hostIP,
     hostIPs: status.hostIPs,
@@ -938,6 +946,16 @@ export function podStatusForVirtual(host: Pod, virtual: Pod, view: PodStatusView
   };
   for (const k of Object.keys(out) as (keyof PodStatus)[]) if (out[k] === undefined) delete out[k];
   return out;
+}
+
+/** A container status whose waiting message (the kubelet's) has gone through scrub. */
+function withWaitingMessage<T>(containerStatus: T, scrub: (message: string) => string): T {
+  const state = (containerStatus as { state?: { waiting?: { message?: unknown } } }).state;
+  const message = state?.waiting?.message;
+  if (typeof message !== 'string') return containerStatus;
+  const scrubbed = scrub(message);
+  if (scrubbed === message) return containerStatus;
+  return { ...containerStatus, state: { ...state, waiting: { ...state!.waiting, message: scrubbed } } };
 }
 
 /** The kubelet's condition for a resize it has not made yet (reason Deferred or Infeasible). */
