@@ -258,6 +258,11 @@
   resources: ["nodes"]
   verbs: ["get", "list", "watch"]
 {{- end }}
+{{- if and (include "vsyncer.kindOn" (dict "root" $ "kind" "nodes" "alias" "fake-nodes" "defaultOn" true)) $.Values.syncer.virtualScheduler }}
+- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ["get", "list", "watch"]
+{{- end }}
 {{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "host-storageclasses" "alias" "hoststorageclasses" "defaultOn" false)) }}
 - apiGroups: ["storage.k8s.io"]
   resources: ["storageclasses"]

@@ -59,6 +59,18 @@ export const NODE_READ_RULES: RbacRule[] = [
   },
 ];
 
+/**
+ * With the virtual scheduler, every host pod (each namespace): what others' pods hold on a node comes
+ * off the allocatable its copy shows.
+ */
+const OTHERS_PODS_READ_RULE: RbacRule = {
+  scope: 'cluster',
+  apiGroups: [''],
+  resources: ['pods'],
+  verbs: ['get', 'list', 'watch'],
+  whenOption: 'virtualScheduler',
+};
+
 /** The nodes the virtual cluster's pods run on: fake stand-ins, or copies of the real host nodes. */
 export const nodesDescriptor = defineKind({
   name: 'nodes',
@@ -67,6 +79,6 @@ export const nodesDescriptor = defineKind({
   fields: [SYNC_REAL_NODES_FIELD, ...NODE_SELECTOR_FIELDS],
   reads: [ENFORCE_TOLERATIONS_FIELD, VIRTUAL_SCHEDULER_FIELD],
   // A node is shown for the host pods placed on it; real copies read the host's nodes too.
-  hostRbac: NODE_READ_RULES,
+  hostRbac: [...NODE_READ_RULES, OTHERS_PODS_READ_RULE],
   build: (options, where) => nodesKind(options, where, where.kubeletEndpoint),
 });

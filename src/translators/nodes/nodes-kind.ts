@@ -11,7 +11,9 @@ import type {
   SyncResult,
 } from '../../sync/kind.ts';
 import { managedCopiesScope } from '../../sync/mappers.ts';
+import { MANAGED_BY_LABEL } from '../../naming/labels.ts';
 import { malformedNode } from '../shared/shape.ts';
+import { allocatableLeft, holdsNodeResources, resourceFootprint } from './allocatable.ts';
 import { parseToleration } from '../shared/tolerations.ts';
 import {
   fakeNode,
@@ -69,6 +71,12 @@ export function nodesKind(
   /** Whether the tenant may see the real host node: one of its pods runs there, or the selector shows it. */
   const revealed = (ctx: ReconcileContext, hostNode: KubeObject | undefined) =>
     ctx.related('host-pods').length > 0 || revealedBySelector(hostNode);
+  /**
+   * With the virtual scheduler, real nodes show what is left of their allocatable once the pods of
+   * others (the host's own, other virtual clusters') running there are counted, as vCluster does: it
+   * schedules on what the host still has room for, not on the node's whole size.
+   */
+  const countsOthersPods = options.virtualScheduler === true && options.syncRealNodes;
   let cachedVersion: string | undefined;
 
   /** The virtual API server's version, so fake nodes report the kubelet version tenants expect. */
@@ -86,9 +94,9 @@ export function nodesKind(
       // A host node of the wrong shape is shown to no tenant: refused with the field named.
       const problem = malformedNode(hostNode);
       if (problem) throw new TerminalError(`malformed host node: ${problem}`);
-      return served(
-        withKubeletEndpoint(realNodeCopy(hostNode, vcName, enforcedTolerations), kubeletEndpoint, current),
-      );
+      let copy = realNodeCopy(hostNode, vcName, enforcedTolerations);
+      if (countsOthersPods) copy = withAllocatableLeft(copy, ctx.related(OTHERS_PODS));
+      return served(withKubeletEndpoint(copy, kubeletEndpoint, current));
     }
     const fake = fakeNode(
       ctx.key,
@@ -154,6 +162,7 @@ export function nodesKind(
         keys: nodeKeysOf,
         membershipOnly: true,
       },
+      ...(countsOthersPods ? [othersPodsOnNodes(vcName)] : []),
     ],
 
     setup(env) {
@@ -244,6 +253,32 @@ export function hostPodsOnNodes(where: Pick<Placement, 'vcName' | 'hostNamespace
     keys: nodeKeysOf,
     membershipOnly: true,
   };
+}
+
+/** The relation of the pods of others (not this virtual cluster's) on each node. */
+const OTHERS_PODS = 'others-pods';
+
+/**
+ * Every host pod that is not this virtual cluster's (every namespace), by the node it holds
+ * resources on: what the virtual scheduler's nodes are reduced by. An update matters only when what
+ * the pod holds changes (bound, finished, resized).
+ */
+function othersPodsOnNodes(vcName: string): Relation {
+  return {
+    name: OTHERS_PODS,
+    cluster: 'host',
+    type: Resources.pods,
+    scope: { labelSelector: `${MANAGED_BY_LABEL}!=${vcName}` },
+    keys: (pod) => (holdsNodeResources(pod) ? nodeKeysOf(pod) : []),
+    changed: (old, current) => resourceFootprint(old) !== resourceFootprint(current),
+  };
+}
+
+/** A real node's copy with its allocatable reduced by the requests of others' pods there. */
+function withAllocatableLeft(node: KubeObject, othersPods: readonly KubeObject[]): KubeObject {
+  const status = node.status as { allocatable?: Record<string, string> } | undefined;
+  if (!status?.allocatable) return node;
+  return { ...node, status: { ...status, allocatable: allocatableLeft(status.allocatable, othersPods) } };
 }
 
 /** The node a pod is bound to, as a relation's keys. */

@@ -200,6 +200,54 @@ describe('nodes state table', () => {
     expect(virtualNodes(selected).map((n) => n.metadata?.name)).toEqual(['n2']);
   });
 
+  it("--virtual-scheduler: a real node's allocatable is what others' running pods leave of it, and follows them", async () => {
+    const node = hostNode('n1');
+    (node[1].status as Record<string, unknown>).allocatable = { cpu: '4', memory: '8Gi', pods: '110' };
+    const othersPod = (
+      name: string,
+      namespace: string,
+      cpu: string,
+      labels: Record<string, string> = {},
+    ): Seed => [
+      PODS,
+      {
+        metadata: { name, namespace, labels },
+        spec: {
+          nodeName: 'n1',
+          containers: [{ name: 'c', resources: { requests: { cpu, memory: '1Gi' } } }],
+        },
+        status: { phase: 'Running' },
+      },
+    ];
+    const table = await start({
+      kinds: ['nodes'],
+      flags: { syncRealNodes: 'true', virtualScheduler: 'true' },
+      host: [
+        node,
+        othersPod('db', 'host-apps', '1500m'),
+        othersPod('web-x-ns-x-other', HOST_NS, '500m', { 'vcluster.loft.sh/managed-by': 'other' }),
+        // This virtual cluster's own pods are in the virtual cluster already: its scheduler counts them.
+        othersPod('mine-x-team-x-vc', HOST_NS, '1', { 'vcluster.loft.sh/managed-by': VC }),
+      ],
+    });
+    await table.settle();
+    const allocatable = () =>
+      (virtualNodes(table)[0]?.status as { allocatable?: Record<string, string> } | undefined)?.allocatable;
+    expect(allocatable()).toEqual({ cpu: '2000m', memory: String(6 * 2 ** 30), pods: '108' });
+    const db = table.host.objects(PODS, 'host-apps')[0]!;
+    await table.host.update(
+      PODS,
+      'host-apps',
+      { ...db, status: { phase: 'Succeeded' } },
+      { subresource: 'status' },
+    );
+    await table.settle();
+    expect(allocatable()).toEqual({ cpu: '3500m', memory: String(7 * 2 ** 30), pods: '109' });
+    await table.host.delete(PODS, HOST_NS, 'web-x-ns-x-other');
+    await table.settle();
+    expect(allocatable()).toEqual({ cpu: '4', memory: '8Gi', pods: '110' });
+  });
+
   it('real nodes: a host node deleted removes its virtual copy; --node-selector shows unused matching nodes', async () => {
     const table = await start({
       kinds: ['nodes'],
