@@ -22,6 +22,8 @@ interface Pod {
 const vc = uniqueName('vsched');
 const hostNs = `host-${vc}`;
 const ns = uniqueName('apps');
+/** A host namespace of the host's own, whose pods take room on a node the virtual scheduler sees. */
+const othersNs = uniqueName('host-apps');
 let syncer: SyncerProcess;
 let scheduler: ChildProcess | undefined;
 let certDir: string;
@@ -29,6 +31,7 @@ let certDir: string;
 beforeAll(async () => {
   await prepareHostNamespace(vc, hostNs);
   await createTenantNamespace(ns);
+  await mustKubectl('host', ['create', 'namespace', othersNs]);
   syncer = await startSyncer({
     name: vc,
     hostNamespace: hostNs,
@@ -55,6 +58,7 @@ beforeAll(async () => {
 afterAll(async () => {
   scheduler?.kill('SIGTERM');
   await mustKubectl('virtual', ['delete', 'namespace', ns, '--wait=false']).catch(() => undefined);
+  await mustKubectl('host', ['delete', 'namespace', othersNs, '--wait=false']).catch(() => undefined);
   await syncer?.stop();
   rmSync(certDir, { recursive: true, force: true });
 });
@@ -117,4 +121,57 @@ describe('--virtual-scheduler', () => {
     expect((await virtualPod('unplaceable'))?.spec.nodeName).toBeUndefined();
     expect(await hostPod('unplaceable')).toBeUndefined();
   }, 90_000);
+
+  it("a node's room is what the host's own pods leave of it: a pod that would not fit there is not placed there", async () => {
+    // The host's own pod on kwok-node-1 requests all but 100m of its 32 cpus.
+    await apply('host', {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'hog', namespace: othersNs },
+      spec: {
+        nodeName: 'kwok-node-1',
+        containers: [
+          { name: 'main', image: 'registry.local/hog:1', resources: { requests: { cpu: '31900m' } } },
+        ],
+      },
+    });
+    const cpuLeft = await waitFor(
+      "kwok-node-1's copy showing what the host's pod leaves",
+      async () => {
+        const node = await getObject<{ status?: { allocatable?: { cpu?: string } } }>('virtual', [
+          'node',
+          'kwok-node-1',
+        ]);
+        const cpu = node?.status?.allocatable?.cpu;
+        const milli = cpu?.endsWith('m') ? Number(cpu.slice(0, -1)) : Number(cpu) * 1000;
+        return milli <= 100 && milli;
+      },
+      60_000,
+    );
+    expect(cpuLeft).toBeGreaterThanOrEqual(0);
+    await apply('virtual', {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'no-room', namespace: ns },
+      spec: {
+        nodeSelector: { 'kubernetes.io/hostname': 'kwok-node-1' },
+        containers: [
+          { name: 'main', image: 'registry.local/app:1', resources: { requests: { cpu: '500m' } } },
+        ],
+      },
+    });
+    const reason = await waitFor(
+      'the virtual scheduler to find no room on kwok-node-1',
+      async () => {
+        const pod = await getObject<{
+          status?: { conditions?: { type: string; reason?: string; message?: string }[] };
+        }>('virtual', ['pod', 'no-room', '-n', ns]);
+        const scheduled = pod?.status?.conditions?.find((c) => c.type === 'PodScheduled');
+        return scheduled?.reason === 'Unschedulable' && scheduled.message;
+      },
+      60_000,
+    );
+    expect(reason).toMatch(/Insufficient cpu/);
+    expect(await hostPod('no-room')).toBeUndefined();
+  }, 150_000);
 });
