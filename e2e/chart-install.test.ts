@@ -22,6 +22,7 @@ import {
   type HostAccess,
 } from '../test/harness/chart.ts';
 import { testClusters, testRealNode, waitFor } from '../test/harness/clusters.ts';
+import { metricsServerManifests } from '../test/harness/metrics-server.ts';
 import { recordMeasurement } from '../test/harness/objects.ts';
 import { uniqueName } from '../test/harness/syncer.ts';
 
@@ -327,6 +328,125 @@ function onRealNode() {
       );
       for (const line of podLines) expect(line).not.toMatch(/-x-/);
     }, 180_000);
+
+    it("serves an aggregated API (an APIService, as metrics-server's) through the virtual API server's front proxy", async () => {
+      // An HTTPS server of the tenant's that answers with the client certificate and the user the
+      // front proxy names; the APIService points the group at its Service.
+      const manifests = [
+        {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name: 'whoami', namespace: tenantNs, labels: { app: 'whoami' } },
+          spec: {
+            ...onRealNode(),
+            containers: [
+              {
+                name: 'whoami',
+                image: node.images.httpserver,
+                imagePullPolicy: 'Never',
+                args: ['-tls', '-listen', ':8443'],
+                ports: [{ containerPort: 8443 }],
+              },
+            ],
+          },
+        },
+        {
+          apiVersion: 'v1',
+          kind: 'Service',
+          metadata: { name: 'whoami', namespace: tenantNs },
+          spec: { selector: { app: 'whoami' }, ports: [{ port: 443, targetPort: 8443 }] },
+        },
+        {
+          apiVersion: 'apiregistration.k8s.io/v1',
+          kind: 'APIService',
+          metadata: { name: 'v1.whoami.example.com' },
+          spec: {
+            group: 'whoami.example.com',
+            version: 'v1',
+            service: { namespace: tenantNs, name: 'whoami', port: 443 },
+            insecureSkipTLSVerify: true,
+            groupPriorityMinimum: 1000,
+            versionPriority: 15,
+          },
+        },
+      ];
+      await mustTenant(
+        ['apply', '-f', '-'],
+        JSON.stringify({ apiVersion: 'v1', kind: 'List', items: manifests }),
+      );
+      await waitFor(
+        'APIService v1.whoami.example.com Available',
+        async () => {
+          const available = await tenant([
+            'get',
+            'apiservice',
+            'v1.whoami.example.com',
+            '-o',
+            'jsonpath={.status.conditions[?(@.type=="Available")].status}',
+          ]);
+          return available.stdout.trim() === 'True';
+        },
+        180_000,
+        2000,
+      );
+      const answer = await mustTenant(['get', '--raw', '/apis/whoami.example.com/v1/me']);
+      expect(answer).toContain('path=/apis/whoami.example.com/v1/me');
+      // The API server proves itself with the chart's front-proxy client certificate and names the
+      // tenant's user, whom it authenticated.
+      expect(answer).toContain('client-cert=front-proxy-client');
+      expect(answer).toMatch(/^x-remote-user=\S+$/m);
+      expect(answer).toMatch(/^x-remote-group=.*system:authenticated/m);
+      await mustTenant(['delete', 'apiservice', 'v1.whoami.example.com']);
+      await mustTenant(['delete', 'pod', 'whoami', '-n', tenantNs, '--wait=false']);
+    }, 240_000);
+
+    it("runs a tenant's metrics-server: kubectl top reads the web pods and their node through the syncer's kubelet", async () => {
+      const manifests = metricsServerManifests(images.metricsServer, onRealNode());
+      await mustTenant(
+        ['apply', '-f', '-'],
+        JSON.stringify({ apiVersion: 'v1', kind: 'List', items: manifests }),
+      );
+      // metrics-server scrapes every virtual node's /metrics/resource (its own port, with its service
+      // account's token) and answers the metrics API through the aggregation layer.
+      const top = await waitFor(
+        'kubectl top pods naming the web pods',
+        async () => {
+          const res = await tenant(['top', 'pods', '-n', tenantNs, '-l', 'app=web', '--no-headers']);
+          const lines = res.stdout.split('\n').filter((l) => /^web-\S+\s+\d+m\s+\d+Mi/.test(l));
+          return res.code === 0 && lines.length === 2 && lines;
+        },
+        300_000,
+        5000,
+      );
+      expect(top).toHaveLength(2);
+      const webNode = (
+        await mustTenant([
+          'get',
+          'pods',
+          '-n',
+          tenantNs,
+          '-l',
+          'app=web',
+          '-o',
+          'jsonpath={.items[0].spec.nodeName}',
+        ])
+      ).trim();
+      // A node's usage is a rate over two scrapes (15 s apart); a pod's first comes from its start.
+      const nodes = await waitFor(
+        `kubectl top node ${webNode}`,
+        async () => {
+          const res = await tenant(['top', 'node', webNode, '--no-headers']);
+          return res.code === 0 && res.stdout;
+        },
+        120_000,
+        5000,
+      );
+      expect(nodes).toMatch(new RegExp(`^${webNode}\\s+\\d+m\\s+\\d+%\\s+\\d+Mi`, 'm'));
+      await mustTenant(
+        ['delete', '-f', '-'],
+        JSON.stringify({ apiVersion: 'v1', kind: 'List', items: manifests }),
+      );
+    }, 360_000);
 
     it("runs the syncer with exactly the chart's Role: a Secret of another namespace is refused", async () => {
       const token = (await hostCtl(['create', 'token', release, '-n', ns])).stdout.trim();

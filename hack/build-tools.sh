@@ -2,7 +2,8 @@
 # Builds every control-plane binary the tests and `make up` need from pinned Go modules,
 # into $VSYNC_CACHE/bin/<component>-<version>/. A component already built is reused.
 #
-#   hack/build-tools.sh [kubernetes|etcd|kwok|helm|node|crictl|coredns ...]   (default: all but node, crictl, coredns)
+#   hack/build-tools.sh [kubernetes|etcd|kwok|helm|node|crictl|coredns|metrics-server ...]
+#                                                         (default: all but node, crictl, coredns, metrics-server)
 #   hack/build-tools.sh --print-dir COMPONENT             (where its binaries live)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
@@ -19,7 +20,8 @@ component_dir() {
     node) echo "$BIN_CACHE/node-$NODE_KUBE_VERSION" ;;
     crictl) echo "$BIN_CACHE/crictl-$CRICTL_VERSION" ;;
     coredns) echo "$BIN_CACHE/coredns-$COREDNS_VERSION" ;;
-    *) die "build-tools" "unknown component '$1' (want kubernetes, etcd, kwok, helm, node, crictl or coredns)" ;;
+    metrics-server) echo "$BIN_CACHE/metrics-server-$METRICS_SERVER_VERSION" ;;
+    *) die "build-tools" "unknown component '$1' (want kubernetes, etcd, kwok, helm, node, crictl, coredns or metrics-server)" ;;
   esac
 }
 
@@ -125,6 +127,11 @@ build_component() {
     crictl) build_simple crictl "sigs.k8s.io/cri-tools@$CRICTL_VERSION" "crictl=sigs.k8s.io/cri-tools/cmd/crictl" ;;
     # The virtual cluster's DNS beside the real node (hack/realnode/dns.ts), the default plugin set.
     coredns) build_simple coredns "github.com/coredns/coredns@$COREDNS_VERSION" "coredns=github.com/coredns/coredns" ;;
+    # A tenant's metrics-server in the chart's real-node test (hack/image/metrics-server.sh).
+    metrics-server)
+      build_simple metrics-server "sigs.k8s.io/metrics-server@$METRICS_SERVER_VERSION" \
+        "metrics-server=sigs.k8s.io/metrics-server/cmd/metrics-server"
+      ;;
     etcd) build_simple etcd "go.etcd.io/etcd/server/v3@$ETCD_VERSION" "etcd=go.etcd.io/etcd/server/v3" ;;
     kwok)
       build_simple kwok "sigs.k8s.io/kwok@$KWOK_VERSION" "kwok=sigs.k8s.io/kwok/cmd/kwok"

@@ -122,6 +122,36 @@ describe('helm chart, controlPlane.distro=vanilla', () => {
     }
   });
 
+  it("serves the aggregation layer (APIServices): a front-proxy CA of its own, whose key is not kept, and the API server's flags", () => {
+    const ms = render(vanilla);
+    const data = secretData(ms, 'vc1-pki');
+    const frontProxyCa = new X509Certificate(decoded(data, 'front-proxy-ca.crt'));
+    const client = new X509Certificate(decoded(data, 'front-proxy-client.crt'));
+    expect(frontProxyCa.ca).toBe(true);
+    expect(client.subject).toBe('CN=front-proxy-client');
+    expect(client.checkIssued(frontProxyCa) && client.verify(frontProxyCa.publicKey)).toBe(true);
+    expect(client.checkPrivateKey(createPrivateKey(decoded(data, 'front-proxy-client.key')))).toBe(true);
+    // Not the cluster CA: a certificate a tenant gets signed through a CSR cannot act as the proxy.
+    expect(client.verify(new X509Certificate(decoded(data, 'ca.crt')).publicKey)).toBe(false);
+    expect(
+      Object.keys(data)
+        .filter((k) => k.startsWith('front-proxy'))
+        .sort(),
+    ).toEqual(['front-proxy-ca.crt', 'front-proxy-client.crt', 'front-proxy-client.key']);
+    const apiserver = podOf(ms).initContainers!.find((c) => c.name === 'kube-apiserver')!.args;
+    expect(apiserver).toEqual(
+      expect.arrayContaining([
+        '--requestheader-client-ca-file=/etc/vsyncer/pki/front-proxy-ca.crt',
+        '--requestheader-allowed-names=front-proxy-client',
+        '--requestheader-username-headers=X-Remote-User',
+        '--requestheader-group-headers=X-Remote-Group',
+        '--requestheader-extra-headers-prefix=X-Remote-Extra-',
+        '--proxy-client-cert-file=/etc/vsyncer/pki/front-proxy-client.crt',
+        '--proxy-client-key-file=/etc/vsyncer/pki/front-proxy-client.key',
+      ]),
+    );
+  });
+
   it('refuses what it cannot run: several replicas, an unknown distro', () => {
     expect(() =>
       renderText({ ...vanilla, 'syncer.replicas': '2', 'k3s.datastore.secretName': 'db' }),

@@ -25,6 +25,8 @@ export interface HostAccess {
 export interface ChartImages {
   syncer: string;
   controlPlane: string;
+  /** A tenant's metrics-server (hack/image/metrics-server.sh), for kubectl top in the virtual cluster. */
+  metricsServer: string;
 }
 
 type Run = CommandResult;
@@ -54,7 +56,11 @@ export function buildAndImportImages(): ChartImages {
       throw new Error(`${script} did not import its image into the real node: ${build.stderr.trim()}`);
     return runSync('bash', [path, '--name']).stdout.trim();
   };
-  return { syncer: image('build.sh'), controlPlane: image('control-plane.sh') };
+  return {
+    syncer: image('build.sh'),
+    controlPlane: image('control-plane.sh'),
+    metricsServer: image('metrics-server.sh'),
+  };
 }
 
 /** Values that install the chart on the local host cluster: the vanilla distro, local images, the real node. */

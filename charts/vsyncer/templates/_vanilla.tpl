@@ -54,6 +54,14 @@ virtual cluster has no nodes of its own).
     - --allow-privileged=true
     - --endpoint-reconciler-type=none
     - --profiling=false
+    # The aggregation layer (APIServices): templates/vanilla-pki.yaml's front proxy.
+    - --requestheader-client-ca-file=/etc/vsyncer/pki/front-proxy-ca.crt
+    - --requestheader-allowed-names=front-proxy-client
+    - --requestheader-username-headers=X-Remote-User
+    - --requestheader-group-headers=X-Remote-Group
+    - --requestheader-extra-headers-prefix=X-Remote-Extra-
+    - --proxy-client-cert-file=/etc/vsyncer/pki/front-proxy-client.crt
+    - --proxy-client-key-file=/etc/vsyncer/pki/front-proxy-client.key
     {{- if .Values.syncer.kubelet.enabled }}
     - --kubelet-certificate-authority=/etc/vsyncer/kubelet/ca.crt
     - --kubelet-client-certificate=/etc/vsyncer/kubelet/client.crt

@@ -2,6 +2,10 @@
 // "key=value" per line, so a test can tell which pod answered and from where the request came.
 //
 //	httpserver [-listen :8080]        serve (SIGTERM stops it)
+//	httpserver -tls [-listen :8443]   serve HTTPS with a self-signed certificate, asking for a client
+//	                                  certificate (not checking it): the answer adds the client
+//	                                  certificate's subject and the X-Remote-User and X-Remote-Group
+//	                                  headers, which an aggregating API server's front proxy sets
 //	httpserver -get URL [-timeout 5s] fetch URL once, print the body, exit 1 on any failure
 //
 // Client options: -retry D keeps trying (every second) until an answer of 200 or D has passed;
@@ -14,12 +18,17 @@ package main
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"flag"
 	"fmt"
 	"io"
 	"log"
+	"math/big"
 	"net"
 	"net/http"
 	"net/url"
@@ -41,6 +50,7 @@ type client struct {
 
 func main() {
 	listen := flag.String("listen", ":8080", "address to listen on")
+	serveTLS := flag.Bool("tls", false, "serve HTTPS with a self-signed certificate, asking for a client certificate")
 	get := flag.String("get", "", "fetch this URL, print the body and exit")
 	var c client
 	flag.DurationVar(&c.timeout, "timeout", 5*time.Second, "timeout of one -get attempt")
@@ -56,6 +66,14 @@ func main() {
 	hostname, _ := os.Hostname()
 	http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "hostname=%s\nclient=%s\npath=%s\n", hostname, r.RemoteAddr, r.URL.Path)
+		if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
+			fmt.Fprintf(w, "client-cert=%s\n", r.TLS.PeerCertificates[0].Subject.CommonName)
+		}
+		for _, h := range []string{"X-Remote-User", "X-Remote-Group"} {
+			if v := r.Header.Values(h); len(v) > 0 {
+				fmt.Fprintf(w, "%s=%s\n", strings.ToLower(h), strings.Join(v, ","))
+			}
+		}
 	})
 	go func() {
 		stop := make(chan os.Signal, 1)
@@ -64,7 +82,40 @@ func main() {
 		os.Exit(0)
 	}()
 	log.Printf("listening on %s as %s", *listen, hostname)
-	log.Fatal(http.ListenAndServe(*listen, nil))
+	if !*serveTLS {
+		log.Fatal(http.ListenAndServe(*listen, nil))
+	}
+	cert, err := selfSignedCertificate(hostname)
+	if err != nil {
+		log.Fatal(err)
+	}
+	server := &http.Server{Addr: *listen, TLSConfig: &tls.Config{
+		Certificates: []tls.Certificate{cert},
+		ClientAuth:   tls.RequestClientCert,
+	}}
+	log.Fatal(server.ListenAndServeTLS("", ""))
+}
+
+// selfSignedCertificate makes a key and a certificate for it, signed by itself, for a day.
+func selfSignedCertificate(name string) (tls.Certificate, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	template := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: name},
+		DNSNames:     []string{name},
+		NotBefore:    time.Now().Add(-time.Minute),
+		NotAfter:     time.Now().Add(24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, template, template, &key.PublicKey, key)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
 }
 
 func (c client) run(target string) int {
