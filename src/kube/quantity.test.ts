@@ -18,10 +18,21 @@ describe('parseQuantity', () => {
     expect(parseQuantity(text)).toBeCloseTo(value, 12);
   });
 
-  it.each(['', 'abc', '1Qi', '1 Mi', '--1', 'Infinity', undefined, null, {}, Number.NaN])(
-    '%j is not a quantity',
-    (text) => {
-      expect(parseQuantity(text)).toBeUndefined();
-    },
-  );
+  it.each([
+    '',
+    'abc',
+    '1Qi',
+    '1 Mi',
+    '--1',
+    'Infinity',
+    '1e400',
+    '0e400',
+    '9'.repeat(400),
+    undefined,
+    null,
+    {},
+    Number.NaN,
+  ])('%j is not a quantity', (text) => {
+    expect(parseQuantity(text)).toBeUndefined();
+  });
 });

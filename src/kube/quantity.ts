@@ -32,7 +32,9 @@ export function parseQuantity(text: unknown): number | undefined {
   if (!match) return undefined;
   const [, number, exponent, suffix] = match;
   const value = Number(number);
-  if (exponent !== undefined) return value * 10 ** Number(exponent.slice(1));
-  const factor = SUFFIXES[suffix ?? ''];
-  return factor === undefined ? undefined : value * factor;
+  const factor = exponent !== undefined ? 10 ** Number(exponent.slice(1)) : SUFFIXES[suffix ?? ''];
+  if (factor === undefined) return undefined;
+  // `1e400` overflows and `0e400` is 0 × ∞: no amount of anything.
+  const result = value * factor;
+  return Number.isFinite(result) ? result : undefined;
 }

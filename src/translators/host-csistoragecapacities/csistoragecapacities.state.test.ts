@@ -136,4 +136,42 @@ describe('host-csistoragecapacities state table (a from-host namespaced kind)', 
       ['ours-x-csi-system', 'fast'],
     ]);
   });
+
+  it("with an admin's selector of the host classes, only the capacities of the classes it offers", async () => {
+    const table = await start({
+      kinds: ['host-storageclasses', 'host-csistoragecapacities'],
+      flags: { hostStorageclassesSelector: 'offered=yes' },
+      host: [
+        hostClass('fast', { offered: 'yes' }),
+        hostClass('secret-gold'),
+        hostCapacity('fast-cap', 'csi-system', '1Gi', 'fast'),
+        hostCapacity('gold-cap', 'csi-system', '1Gi', 'secret-gold'),
+      ],
+    });
+    await table.settle();
+    expect(copies(table).map((c) => c.metadata?.name)).toEqual(['fast-cap-x-csi-system']);
+  });
+
+  it("a tenant's own class hides the host's capacities of its name (its claims go to the tenant's class), until it goes", async () => {
+    const ours = `vcluster-fast-x-${HOST_NS}-x-${VC}`;
+    const table = await start({
+      kinds: ['storageclasses', 'host-csistoragecapacities'],
+      flags: { allowedStorageProvisioner: '*' },
+      host: [
+        hostClass('fast'),
+        hostCapacity('hosts', 'csi-system', '1Gi', 'fast'),
+        hostCapacity('tenants', 'csi-system', '2Gi', ours),
+      ],
+      virtual: [[SC, { metadata: { name: 'fast' }, provisioner: 'csi.example.com' }]],
+    });
+    await table.settle();
+    expect(copies(table).map((c) => [c.metadata?.name, c.storageClassName])).toEqual([
+      ['tenants-x-csi-system', 'fast'],
+    ]);
+    await table.virtual.delete(SC, '', 'fast');
+    await table.settle();
+    expect(copies(table).map((c) => [c.metadata?.name, c.storageClassName])).toEqual([
+      ['hosts-x-csi-system', 'fast'],
+    ]);
+  });
 });

@@ -4,7 +4,15 @@ import { Resources } from '../../kube/resources.ts';
 import type { KindSpec, Placement, ReconcileContext } from '../../sync/kind.ts';
 import { defineKind } from '../../sync/kind.ts';
 import { clusterScopedToHost } from '../../sync/mappers.ts';
-import { isHostsOwnClass, readRule, writeVirtualCopy } from '../shared/from-host.ts';
+import type { LabelSelector } from '../../naming/labels.ts';
+import {
+  FROM_HOST_LABEL,
+  hostClassSelectorOf,
+  isHostsOwnClass,
+  offersClass,
+  readRule,
+  writeVirtualCopy,
+} from '../shared/from-host.ts';
 import { malformedNamespacedHostObject } from '../shared/shape.ts';
 import { CAPACITY_NAMESPACE, capacityMapper, virtualCapacityFor } from './translate.ts';
 import { CapacitiesByClass } from './by-class.ts';
@@ -36,11 +44,29 @@ const classNameOf = (capacity: KubeObject | undefined): string =>
 export function hostCSIStorageCapacitiesKind(where: Pick<Placement, 'vcName' | 'hostNamespace'>): KindSpec {
   const ourClassCopies = clusterScopedToHost(CLASSES, where);
   const byClass = new CapacitiesByClass();
-  /** The class name the tenant knows the capacity's class by, or undefined when it is not theirs to see. */
+  /** The admin's selector of the host classes shown (host-storageclasses), if any. */
+  let offered: LabelSelector | undefined;
+  /** Tenants' classes are synced (storageclasses): a tenant's class hides the host's of its name. */
+  let tenantClassesSynced = false;
+  /** Whether the tenant has a class of its own of that name (not a copy of the host's). */
+  const tenantHasClass = (ctx: ReconcileContext, name: string) => {
+    const cls = ctx.informers.get(ctx.virtual, CLASSES).store.get(name);
+    return cls !== undefined && cls.metadata?.labels?.[FROM_HOST_LABEL] !== 'true';
+  };
+  /**
+   * The class name the tenant knows the capacity's class by, or undefined when it is not theirs to
+   * see: the host's own class when the admin's selector offers it and no class of the tenant's takes
+   * its name (the tenant's claims of that name go to the tenant's class), or this cluster's copy of a
+   * tenant's class.
+   */
   const shownClassName = (ctx: ReconcileContext, capacity: KubeObject): string | undefined => {
     const cls = ctx.informers.get(ctx.host, CLASSES).store.get(classNameOf(capacity));
     if (!cls) return undefined;
-    return isHostsOwnClass(cls) ? cls.metadata?.name : ourClassCopies.sourceKeyOf(cls);
+    if (!isHostsOwnClass(cls)) return ourClassCopies.sourceKeyOf(cls);
+    const name = cls.metadata?.name ?? '';
+    if (!offersClass(offered, cls)) return undefined;
+    if (tenantClassesSynced && tenantHasClass(ctx, name)) return undefined;
+    return name;
   };
   const write = (ctx: ReconcileContext, host: KubeObject, current?: KubeObject) => {
     const className = shownClassName(ctx, host);
@@ -63,7 +89,20 @@ export function hostCSIStorageCapacitiesKind(where: Pick<Placement, 'vcName' | '
         keys: (cls) => byClass.capacitiesOf(cls.metadata?.name ?? ''),
         unindexed: true,
       },
+      {
+        // A tenant's class made or deleted hides or shows the host's capacities of its name.
+        name: 'tenant-storageclasses',
+        cluster: 'virtual',
+        type: CLASSES,
+        whenKind: 'storageclasses',
+        keys: (cls) => byClass.capacitiesOf(cls.metadata?.name ?? ''),
+        unindexed: true,
+      },
     ],
+    setup: (_env, kinds) => {
+      offered = hostClassSelectorOf(kinds, 'host-storageclasses');
+      tenantClassesSynced = kinds.has('storageclasses');
+    },
     wanted: (ctx, host) => {
       byClass.record(ctx.key, host === undefined ? undefined : classNameOf(host));
       return host !== undefined && shownClassName(ctx, host) !== undefined;

@@ -162,7 +162,7 @@ export function nodesKind(
         keys: nodeKeysOf,
         membershipOnly: true,
       },
-      ...(countsOthersPods ? [othersPodsOnNodes(vcName)] : []),
+      ...(countsOthersPods ? [othersPodsOnNodes(where)] : []),
     ],
 
     setup(env) {
@@ -260,16 +260,19 @@ const OTHERS_PODS = 'others-pods';
 
 /**
  * Every host pod that is not this virtual cluster's (every namespace), by the node it holds
- * resources on: what the virtual scheduler's nodes are reduced by. An update matters only when what
- * the pod holds changes (bound, finished, resized).
+ * resources on: what the virtual scheduler's nodes are reduced by. This cluster's own are the copies
+ * in its host namespace labelled with its name (a cluster of the same name in another namespace is
+ * another's). An update matters only when what the pod holds changes (bound, finished, resized).
  */
-function othersPodsOnNodes(vcName: string): Relation {
+function othersPodsOnNodes(where: Pick<Placement, 'vcName' | 'hostNamespace'>): Relation {
+  const ours = (pod: KubeObject) =>
+    pod.metadata?.namespace === where.hostNamespace &&
+    pod.metadata?.labels?.[MANAGED_BY_LABEL] === where.vcName;
   return {
     name: OTHERS_PODS,
     cluster: 'host',
     type: Resources.pods,
-    scope: { labelSelector: `${MANAGED_BY_LABEL}!=${vcName}` },
-    keys: (pod) => (holdsNodeResources(pod) ? nodeKeysOf(pod) : []),
+    keys: (pod) => (holdsNodeResources(pod) && !ours(pod) ? nodeKeysOf(pod) : []),
     changed: (old, current) => resourceFootprint(old) !== resourceFootprint(current),
   };
 }

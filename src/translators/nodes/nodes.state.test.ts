@@ -225,7 +225,9 @@ describe('nodes state table', () => {
       host: [
         node,
         othersPod('db', 'host-apps', '1500m'),
-        othersPod('web-x-ns-x-other', HOST_NS, '500m', { 'vcluster.loft.sh/managed-by': 'other' }),
+        othersPod('web-x-ns-x-other', HOST_NS, '250m', { 'vcluster.loft.sh/managed-by': 'other' }),
+        // Another team's virtual cluster of the same name, in its own host namespace.
+        othersPod('api-x-ns-x-vc', 'team-b', '250m', { 'vcluster.loft.sh/managed-by': VC }),
         // This virtual cluster's own pods are in the virtual cluster already: its scheduler counts them.
         othersPod('mine-x-team-x-vc', HOST_NS, '1', { 'vcluster.loft.sh/managed-by': VC }),
       ],
@@ -233,7 +235,7 @@ describe('nodes state table', () => {
     await table.settle();
     const allocatable = () =>
       (virtualNodes(table)[0]?.status as { allocatable?: Record<string, string> } | undefined)?.allocatable;
-    expect(allocatable()).toEqual({ cpu: '2000m', memory: String(6 * 2 ** 30), pods: '108' });
+    expect(allocatable()).toEqual({ cpu: '2000m', memory: String(5 * 2 ** 30), pods: '107' });
     const db = table.host.objects(PODS, 'host-apps')[0]!;
     await table.host.update(
       PODS,
@@ -242,8 +244,9 @@ describe('nodes state table', () => {
       { subresource: 'status' },
     );
     await table.settle();
-    expect(allocatable()).toEqual({ cpu: '3500m', memory: String(7 * 2 ** 30), pods: '109' });
+    expect(allocatable()).toEqual({ cpu: '3500m', memory: String(6 * 2 ** 30), pods: '108' });
     await table.host.delete(PODS, HOST_NS, 'web-x-ns-x-other');
+    await table.host.delete(PODS, 'team-b', 'api-x-ns-x-vc');
     await table.settle();
     expect(allocatable()).toEqual({ cpu: '4', memory: '8Gi', pods: '110' });
   });

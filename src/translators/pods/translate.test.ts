@@ -770,14 +770,37 @@ describe('podStatusForVirtual', () => {
             },
             lastState: { terminated: { exitCode: 1, reason: 'Error', message: 'wrote app-x-team-x-vc' } },
           },
+          {
+            name: 'side',
+            ready: false,
+            restartCount: 1,
+            image: 'app:1',
+            imageID: '',
+            state: {
+              terminated: {
+                exitCode: 128,
+                reason: 'StartError',
+                message: 'mount /var/lib/kubelet/pods/x/volumes/db-x-team-x-vc',
+              },
+            },
+          },
         ],
       },
     } as unknown as Pod;
-    const status = podStatusForVirtual(hostPod, pod(), { scrub });
+    const twoContainers = pod({
+      containers: [
+        { name: 'main', image: 'app:1' },
+        { name: 'side', image: 'app:1' },
+      ],
+    });
+    const status = podStatusForVirtual(hostPod, twoContainers, { scrub });
     expect(status.message).toBe('evicted from <host namespace>');
     expect(status.conditions?.[0]?.message).toBe('persistentvolumeclaim "data" not found');
     expect(status.containerStatuses?.[0]?.state?.waiting?.message).toBe('secret "db" not found');
     expect(status.containerStatuses?.[0]?.lastState?.terminated?.message).toBe('wrote app-x-team-x-vc');
+    expect(status.containerStatuses?.[1]?.state?.terminated?.message).toBe(
+      'mount /var/lib/kubelet/pods/x/volumes/db',
+    );
     // Without a scrub (a pure call), the messages pass as they are.
     expect(podStatusForVirtual(hostPod, pod()).containerStatuses?.[0]?.state?.waiting?.message).toBe(
       'secret "db-x-team-x-vc" not found',

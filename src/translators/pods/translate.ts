@@ -882,8 +882,9 @@ export interface PodStatusView {
   hostConditionTypesBefore?: ReadonlySet<string>;
   /**
    * Takes host names out of what the host's components wrote (scrubHostNames): the pod's message,
-   * its conditions', a waiting container's (`secret "<host name>" not found`). A terminated
-   * container's message is the container's own (its termination log) and is left as it is.
+   * its conditions', a waiting container's (`secret "<host name>" not found`), a container the
+   * runtime could not start. A container's own termination message (its termination log: reasons
+   * Completed, Error, OOMKilled) is left as it is.
    */
   scrub?: (message: string) => string;
 }
@@ -912,7 +913,7 @@ export function podStatusForVirtual(host: Pod, virtual: Pod, view: PodStatusView
   }
   const names = (list: { name: string }[] | undefined) => new Set((list ?? []).map((c) => c.name));
   const keep = <T extends { name: string }>(statuses: T[] | undefined, allowed: Set<string>) =>
-    statuses?.filter((s) => allowed.has(s.name)).map((s) => withWaitingMessage(s, scrub));
+    statuses?.filter((s) => allowed.has(s.name)).map((s) => withScrubbedMessages(s, scrub));
   const vspec = virtual.spec;
   const out: PodStatus = {
     phase: status.phase,
@@ -948,14 +949,45 @@ export function podStatusForVirtual(host: Pod, virtual: Pod, view: PodStatusView
   return out;
 }
 
-/** A container status whose waiting message (the kubelet's) has gone through scrub. */
-function withWaitingMessage<T>(containerStatus: T, scrub: (message: string) => string): T {
-  const state = (containerStatus as { state?: { waiting?: { message?: unknown } } }).state;
-  const message = state?.waiting?.message;
-  if (typeof message !== 'string') return containerStatus;
-  const scrubbed = scrub(message);
-  if (scrubbed === message) return containerStatus;
-  return { ...containerStatus, state: { ...state, waiting: { ...state!.waiting, message: scrubbed } } };
+/**
+ * Terminations whose message is the container's own (its termination log); any other reason's
+ * (StartError, ContainerCannotRun) is the runtime's, about the host.
+ */
+const CONTAINERS_OWN_TERMINATIONS = new Set(['Completed', 'Error', 'OOMKilled']);
+
+type ContainerState = {
+  waiting?: { message?: unknown };
+  terminated?: { reason?: unknown; message?: unknown };
+};
+
+/** A container state with the kubelet's and runtime's messages through scrub. */
+function scrubbedState(state: ContainerState | undefined, scrub: (message: string) => string) {
+  if (!state) return state;
+  let out = state;
+  const waiting = state.waiting?.message;
+  if (typeof waiting === 'string' && scrub(waiting) !== waiting)
+    out = { ...out, waiting: { ...state.waiting, message: scrub(waiting) } };
+  const terminated = state.terminated;
+  if (
+    typeof terminated?.message === 'string' &&
+    !CONTAINERS_OWN_TERMINATIONS.has(String(terminated.reason)) &&
+    scrub(terminated.message) !== terminated.message
+  )
+    out = { ...out, terminated: { ...terminated, message: scrub(terminated.message) } };
+  return out;
+}
+
+/** A container status whose host-written messages (the kubelet's, the runtime's) went through scrub. */
+function withScrubbedMessages<T>(containerStatus: T, scrub: (message: string) => string): T {
+  const s = containerStatus as { state?: ContainerState; lastState?: ContainerState };
+  const state = scrubbedState(s.state, scrub);
+  const lastState = scrubbedState(s.lastState, scrub);
+  if (state === s.state && lastState === s.lastState) return containerStatus;
+  return {
+    ...containerStatus,
+    ...(state ? { state } : {}),
+    ...(lastState ? { lastState } : {}),
+  };
 }
 
 /** The kubelet's condition for a resize it has not made yet (reason Deferred or Infeasible). */

@@ -239,23 +239,23 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
       const asking = askingForVirtualNodePorts(desired, virtual);
       const attempts = asking && !hostSpecInSync(asking, host) ? [asking, desired] : [desired];
       let latestHost = host;
-      if (plan.hostChanged || !hostSpecInSync(attempts[0]!, host)) {
-        for (const [i, attempt] of attempts.entries()) {
-          try {
-            latestHost = await ctx.host.update(SERVICES, ctx.hostNamespace, {
-              ...host,
-              metadata: { ...host.metadata, ...plan.host },
-              spec: attempt.spec,
-            });
-            break;
-          } catch (err) {
-            if (!isInvalid(err) || i === attempts.length - 1) throw err;
-            ctx.log.debug('the host refused the node ports the virtual Service has, letting it allocate', {
-              err: String(err),
-            });
-          }
+      for (const [i, attempt] of attempts.entries()) {
+        // Refused the ports asked for, with nothing else to change: the copy stays as it is.
+        if (!plan.hostChanged && hostSpecInSync(attempt, host)) break;
+        try {
+          latestHost = await ctx.host.update(SERVICES, ctx.hostNamespace, {
+            ...host,
+            metadata: { ...host.metadata, ...plan.host },
+            spec: attempt.spec,
+          });
+          result.hostWritten = true;
+          break;
+        } catch (err) {
+          if (!isInvalid(err) || i === attempts.length - 1) throw err;
+          ctx.log.debug('the host refused the node ports the virtual Service has, letting it allocate', {
+            err: String(err),
+          });
         }
-        result.hostWritten = true;
       }
       let latest = virtual;
       const v = specOf(virtual);

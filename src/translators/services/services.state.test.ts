@@ -249,6 +249,27 @@ describe('services state table', () => {
       expect(table.virtual.objects(Resources.events, 'team')).toEqual([]);
     });
 
+    it("a tenant's nodePort change to a port the host has given out: no host write, and the virtual Service keeps the host's", async () => {
+      const table = await start({ kinds: ['services'], host: [hostNodePortHolder] });
+      await table.virtual.create(
+        SVC,
+        'team',
+        service('web', { type: 'NodePort', ports: [{ name: 'http', port: 80, nodePort: 30090 }] }),
+      );
+      await table.settle();
+      expect(specOf(hostSvc(table)).ports?.[0]?.nodePort).toBe(30090);
+      const v = virtualSvc(table)!;
+      table.host.clearWrites();
+      await table.virtual.update(SVC, 'team', {
+        ...v,
+        spec: { ...specOf(v), ports: [{ name: 'http', port: 80, nodePort: 30080 }] },
+      });
+      await table.settle();
+      expect(table.host.writeLog()).toEqual([]);
+      expect(specOf(hostSvc(table)).ports?.[0]?.nodePort).toBe(30090);
+      expect(specOf(virtualSvc(table)).ports?.[0]?.nodePort).toBe(30090);
+    });
+
     it('a ClusterIP Service turned NodePort with a port free on the host gets that port on both sides; a later nodePort change is asked for too', async () => {
       const table = await start({ kinds: ['services'] });
       await table.virtual.create(SVC, 'team', service('web'));
