@@ -199,6 +199,38 @@ describe('CoreDNS bootstrap (--coredns-image)', () => {
     ]);
   }, 120_000);
 
+  it("lists the nodes in its ConfigMap's NodeHosts, as k3s keeps them, so pods resolve node names", async () => {
+    if (before.has(idOf(CONFIG_MAP))) return; // not ours: the syncer leaves it alone
+    const nodeName = uniqueName('dns-node');
+    const nodeHosts = async () =>
+      (await getObject<{ data?: Record<string, string> }>('virtual', getArgs(CONFIG_MAP)))?.data?.NodeHosts ??
+      '';
+    await mustKubectl(
+      'virtual',
+      ['create', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Node',
+        metadata: { name: nodeName },
+        status: { addresses: [{ type: 'InternalIP', address: '192.0.2.10' }] },
+      }),
+    );
+    try {
+      await waitFor(
+        `NodeHosts listing ${nodeName}`,
+        async () => nodeHosts().then((t) => t.split('\n').includes(`192.0.2.10 ${nodeName}`)),
+        30_000,
+      );
+    } finally {
+      await mustKubectl('virtual', ['delete', 'node', nodeName, '--wait=false']);
+    }
+    await waitFor(
+      `NodeHosts without ${nodeName}`,
+      async () => nodeHosts().then((t) => !t.includes(nodeName)),
+      30_000,
+    );
+  }, 90_000);
+
   it("keeps an admin's edit of the Deployment across a restart, and re-creates only what was deleted", async () => {
     await mustKubectl('virtual', [
       'patch',

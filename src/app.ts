@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import type { Server } from 'node:http';
 import { corednsObjects } from './bootstrap/coredns.ts';
+import { NodeHostsKeeper } from './bootstrap/node-hosts.ts';
 import { MissingObjectCreator } from './bootstrap/create-missing.ts';
 import { InitManifestsApplier } from './bootstrap/apply-manifests.ts';
 import { CrdsFromHost } from './bootstrap/crds-from-host.ts';
@@ -65,6 +66,7 @@ export class SyncerApp {
   private readonly owner: OwnerService | undefined;
   private readonly kubeconfigExporters: KubeconfigExporter[];
   private readonly corednsBootstrap: MissingObjectCreator | undefined;
+  private readonly nodeHosts: NodeHostsKeeper | undefined;
   private readonly kubeletClientBootstrap: MissingObjectCreator | undefined;
   private readonly initManifests: InitManifestsApplier | undefined;
   private readonly crdsFromHost: CrdsFromHost | undefined;
@@ -210,6 +212,13 @@ export class SyncerApp {
         client: virtual,
         what: 'CoreDNS',
         objects: corednsObjects({ image: config.corednsImage, clusterDomain: config.clusterDomain }),
+        clock,
+        logger,
+      });
+      // Its NodeHosts, as k3s's server keeps its own CoreDNS's.
+      this.nodeHosts = new NodeHostsKeeper({
+        client: virtual,
+        nodes: this.informers.get(virtual, Resources.nodes),
         clock,
         logger,
       });
@@ -371,6 +380,7 @@ export class SyncerApp {
     // Only now, as the leader (this replica writes), and never in the way of the syncing.
     for (const exporter of this.kubeconfigExporters) void exporter.start();
     void this.corednsBootstrap?.start();
+    this.nodeHosts?.start();
     void this.kubeletClientBootstrap?.start();
     void this.initManifests?.start();
   }
@@ -387,6 +397,7 @@ export class SyncerApp {
     const { logger, config } = this.opts;
     for (const exporter of this.kubeconfigExporters) exporter.stop();
     this.corednsBootstrap?.stop();
+    this.nodeHosts?.stop();
     this.kubeletClientBootstrap?.stop();
     this.initManifests?.stop();
     this.crdsFromHost?.stop();

@@ -14,6 +14,10 @@ export const DNS_NAMESPACE = 'kube-system';
 /** The DNS Service's name: the pod translator reads its cluster IP (see --cluster-dns-ip). */
 export const DNS_SERVICE = 'kube-dns';
 const NAME = 'coredns';
+/** The ConfigMap of the Corefile and NodeHosts. */
+export const COREDNS_CONFIG_MAP = NAME;
+/** The ConfigMap key (and file) listing the nodes, kept by NodeHostsKeeper (node-hosts.ts). */
+export const NODE_HOSTS_KEY = 'NodeHosts';
 const CLUSTER_ROLE = 'system:coredns';
 /** The pods of the Deployment, as the Service selects them (k3s's and kubeadm's label). */
 const APP_LABELS = { 'k8s-app': 'kube-dns' };
@@ -34,16 +38,21 @@ export interface CorednsOptions {
 }
 
 /**
- * The Corefile k3s ships, less what needs k3s (its NodeHosts file and `.override` imports): names of
- * the cluster domain and reverse lookups from the virtual API, everything else from the resolver of
- * the node the pod runs on (the Deployment's `dnsPolicy: Default`), metrics on :9153 for the Service's
- * `metrics` port.
+ * The Corefile k3s ships, less its `.override` imports: the nodes by name (NodeHosts, which the syncer
+ * keeps as k3s's server does), names of the cluster domain and reverse lookups from the virtual API,
+ * everything else from the resolver of the node the pod runs on (the Deployment's `dnsPolicy:
+ * Default`), metrics on :9153 for the Service's `metrics` port.
  */
 export function corefile(clusterDomain: string): string {
   return `.:53 {
     errors
     health
     ready
+    hosts /etc/coredns/${NODE_HOSTS_KEY} {
+        ttl 60
+        reload 15s
+        fallthrough
+    }
     kubernetes ${clusterDomain} in-addr.arpa ip6.arpa {
         pods insecure
         fallthrough in-addr.arpa ip6.arpa
@@ -107,7 +116,8 @@ export function corednsObjects(opts: CorednsOptions): BootstrapObject[] {
         apiVersion: 'v1',
         kind: 'ConfigMap',
         metadata: metadata(NAME, true),
-        data: { Corefile: corefile(opts.clusterDomain) },
+        // NodeHosts starts empty (the pod mounts the key): the syncer fills it in once it runs.
+        data: { Corefile: corefile(opts.clusterDomain), [NODE_HOSTS_KEY]: '' },
       },
     },
     {
@@ -207,7 +217,13 @@ function corednsPodSpec(image: string): Record<string, unknown> {
     volumes: [
       {
         name: 'config-volume',
-        configMap: { name: NAME, items: [{ key: 'Corefile', path: 'Corefile' }] },
+        configMap: {
+          name: NAME,
+          items: [
+            { key: 'Corefile', path: 'Corefile' },
+            { key: NODE_HOSTS_KEY, path: NODE_HOSTS_KEY },
+          ],
+        },
       },
     ],
   };
