@@ -401,6 +401,8 @@ function onRealNode() {
     }, 240_000);
 
     it("runs a tenant's metrics-server: kubectl top reads the web pods and their node through the syncer's kubelet", async () => {
+      // As released, without --kubelet-insecure-tls: the syncer's kubelet certificate is of the cluster
+      // CA, which metrics-server checks it against.
       const manifests = metricsServerManifests(images.metricsServer, onRealNode());
       await mustTenant(
         ['apply', '-f', '-'],

@@ -152,6 +152,21 @@ describe('helm chart, controlPlane.distro=vanilla', () => {
     );
   });
 
+  it("issues the kubelet API's serving certificate from the cluster CA, which the API server and metrics-server trust", () => {
+    const pod = podOf(render(vanilla));
+    const init = pod.initContainers!.find((c) => c.name === 'kubelet-cert')!;
+    expect(init.args).toEqual(
+      expect.arrayContaining(['--ca-cert=/etc/vsyncer/pki/ca.crt', '--ca-key=/etc/vsyncer/pki/ca.key']),
+    );
+    expect(init.volumeMounts).toContainEqual({ name: 'pki', mountPath: '/etc/vsyncer/pki', readOnly: true });
+    const apiserver = pod.initContainers!.find((c) => c.name === 'kube-apiserver')!.args;
+    expect(apiserver).toContain('--kubelet-certificate-authority=/etc/vsyncer/pki/ca.crt');
+    // k3s makes its CA itself: there the chart's kubelet CA stays.
+    const k3s = podOf(render({})).initContainers!.find((c) => c.name === 'kubelet-cert')!;
+    expect(k3s.args).toContain('--ca-cert=/etc/vsyncer/kubelet/ca.crt');
+    expect(k3s.volumeMounts?.map((m) => m.name)).not.toContain('pki');
+  });
+
   it('refuses what it cannot run: several replicas, an unknown distro', () => {
     expect(() =>
       renderText({ ...vanilla, 'syncer.replicas': '2', 'k3s.datastore.secretName': 'db' }),

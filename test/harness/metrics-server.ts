@@ -1,10 +1,15 @@
 /**
  * metrics-server as a tenant installs it into a virtual cluster: the objects of its release manifest
- * (components.yaml of sigs.k8s.io/metrics-server v0.8), with the one change kind and most local
- * clusters need, `--kubelet-insecure-tls`: the virtual nodes' kubelet (the syncer) serves a certificate
- * of the chart's kubelet CA, which is not the cluster CA metrics-server trusts by default.
+ * (components.yaml of sigs.k8s.io/metrics-server v0.8) as they are, or with the one change kind and
+ * most local clusters need, `--kubelet-insecure-tls` (with k3s the virtual nodes' kubelet, the syncer,
+ * serves a certificate of the chart's kubelet CA, not the cluster CA metrics-server trusts by default;
+ * with the vanilla control plane it is the cluster CA's).
  */
-export function metricsServerManifests(image: string, podSpec: Record<string, unknown> = {}): unknown[] {
+export function metricsServerManifests(
+  image: string,
+  podSpec: Record<string, unknown> = {},
+  opts: { kubeletInsecureTls?: boolean } = {},
+): unknown[] {
   const labels = { 'k8s-app': 'metrics-server' };
   const ns = 'kube-system';
   const sa = [{ kind: 'ServiceAccount', name: 'metrics-server', namespace: ns }];
@@ -72,7 +77,7 @@ export function metricsServerManifests(image: string, podSpec: Record<string, un
                   '--kubelet-preferred-address-types=InternalIP,ExternalIP,Hostname',
                   '--kubelet-use-node-status-port',
                   '--metric-resolution=15s',
-                  '--kubelet-insecure-tls',
+                  ...(opts.kubeletInsecureTls ? ['--kubelet-insecure-tls'] : []),
                 ],
                 ports: [{ name: 'https', containerPort: 10250, protocol: 'TCP' }],
                 readinessProbe: {

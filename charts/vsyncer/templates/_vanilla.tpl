@@ -63,7 +63,9 @@ virtual cluster has no nodes of its own).
     - --proxy-client-cert-file=/etc/vsyncer/pki/front-proxy-client.crt
     - --proxy-client-key-file=/etc/vsyncer/pki/front-proxy-client.key
     {{- if .Values.syncer.kubelet.enabled }}
-    - --kubelet-certificate-authority=/etc/vsyncer/kubelet/ca.crt
+    # The nodes' kubelet serves a certificate of the cluster CA (init container kubelet-cert), as a
+    # real kubelet's comes from the kubelet-serving signer: what metrics-server checks by default.
+    - --kubelet-certificate-authority=/etc/vsyncer/pki/ca.crt
     - --kubelet-client-certificate=/etc/vsyncer/kubelet/client.crt
     - --kubelet-client-key=/etc/vsyncer/kubelet/client.key
     - --kubelet-preferred-address-types=InternalIP
@@ -128,7 +130,8 @@ virtual cluster has no nodes of its own).
 {{/*
 Certificates issued at each pod start by the syncer image (`vsyncer issue-cert`) from the chart's CAs,
 for addresses known only then. The kubelet API's serving certificate names the pod's IP, which the
-virtual nodes advertise. The vanilla API server's names the cluster IP of the release's Service, which
+virtual nodes advertise; with the vanilla control plane it comes from the cluster CA (which
+metrics-server and other kubelet clients trust), with k3s from the chart's kubelet CA. The vanilla API server's names the cluster IP of the release's Service, which
 pods dial as the virtual `kubernetes` Service (the syncer gives that Service the host's IP) and verify;
 that IP exists only once the Service does, and the kubelet hands it to the pod as <SERVICE>_SERVICE_HOST.
 */}}
@@ -137,12 +140,14 @@ that IP exists only once the Service does, and the kubelet hands it to the pod a
 {{- $ns := .Release.Namespace -}}
 {{- $domain := .Values.k3s.clusterDomain -}}
 {{- if .Values.syncer.kubelet.enabled }}
+{{- /* The vanilla control plane's own CA is here; k3s makes its CA itself, when it starts. */}}
+{{- $ca := ternary "/etc/vsyncer/pki" "/etc/vsyncer/kubelet" (eq (include "vsyncer.distro" .) "vanilla") }}
 - name: kubelet-cert
   {{- include "vsyncer.issueCertContainer" . | nindent 2 }}
   args:
     - issue-cert
-    - --ca-cert=/etc/vsyncer/kubelet/ca.crt
-    - --ca-key=/etc/vsyncer/kubelet/ca.key
+    - --ca-cert={{ $ca }}/ca.crt
+    - --ca-key={{ $ca }}/ca.key
     - --common-name=vsyncer-kubelet
     - --dns-name=localhost
     - --ip-address=127.0.0.1
@@ -152,6 +157,9 @@ that IP exists only once the Service does, and the kubelet hands it to the pod a
     - --key-out=/etc/vsyncer/serving/kubelet.key
   volumeMounts:
     - {name: kubelet-tls, mountPath: /etc/vsyncer/kubelet, readOnly: true}
+    {{- if eq (include "vsyncer.distro" .) "vanilla" }}
+    - {name: pki, mountPath: /etc/vsyncer/pki, readOnly: true}
+    {{- end }}
     - {name: serving-cert, mountPath: /etc/vsyncer/serving}
 {{- end }}
 {{- if eq (include "vsyncer.distro" .) "vanilla" }}
