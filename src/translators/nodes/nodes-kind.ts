@@ -166,6 +166,10 @@ export function nodesKind(
     ],
 
     setup(env) {
+      if (countsOthersPods)
+        env.informers
+          .get(env.host, Resources.pods, OTHERS_PODS_SCOPE)
+          .addCacheTransform(resourceFootprintOnly);
       // A node deleted (by the syncer, the tenant or anyone) gives its kubelet port back.
       const ports = kubeletEndpoint?.nodePorts;
       if (ports)
@@ -257,6 +261,52 @@ export function hostPodsOnNodes(where: Pick<Placement, 'vcName' | 'hostNamespace
 
 /** The relation of the pods of others (not this virtual cluster's) on each node. */
 const OTHERS_PODS = 'others-pods';
+/**
+ * Every host pod holding a node's resources: bound, not finished (one that finishes leaves the
+ * cache, as if deleted). A scope of its own, so its informer and its cache transform are no one
+ * else's.
+ */
+const OTHERS_PODS_SCOPE = { fieldSelector: 'spec.nodeName!=,status.phase!=Succeeded,status.phase!=Failed' };
+
+/**
+ * What the cache keeps of another's pod: only what podRequests and the relation read. Every host
+ * pod of the cluster is cached, so each kept byte counts many times.
+ */
+function resourceFootprintOnly(pod: KubeObject): KubeObject {
+  type Container = { restartPolicy?: unknown; resources?: { requests?: unknown } };
+  const spec = (pod.spec ?? {}) as {
+    nodeName?: unknown;
+    containers?: Container[];
+    initContainers?: Container[];
+    overhead?: unknown;
+    resources?: { requests?: unknown };
+  };
+  const container = (c: Container) => ({
+    ...(c?.restartPolicy !== undefined ? { restartPolicy: c.restartPolicy } : {}),
+    resources: { requests: c?.resources?.requests },
+  });
+  const list = (l: unknown) => (Array.isArray(l) ? (l as Container[]).map(container) : undefined);
+  const managedBy = pod.metadata?.labels?.[MANAGED_BY_LABEL];
+  return {
+    apiVersion: pod.apiVersion,
+    kind: pod.kind,
+    metadata: {
+      name: pod.metadata?.name,
+      namespace: pod.metadata?.namespace,
+      uid: pod.metadata?.uid,
+      resourceVersion: pod.metadata?.resourceVersion,
+      ...(managedBy !== undefined ? { labels: { [MANAGED_BY_LABEL]: managedBy } } : {}),
+    },
+    spec: {
+      nodeName: spec.nodeName,
+      containers: list(spec.containers),
+      initContainers: list(spec.initContainers),
+      overhead: spec.overhead,
+      resources: spec.resources?.requests !== undefined ? { requests: spec.resources.requests } : undefined,
+    },
+    status: { phase: (pod.status as { phase?: unknown } | undefined)?.phase },
+  };
+}
 
 /**
  * Every host pod that is not this virtual cluster's (every namespace), by the node it holds
@@ -272,6 +322,7 @@ function othersPodsOnNodes(where: Pick<Placement, 'vcName' | 'hostNamespace'>): 
     name: OTHERS_PODS,
     cluster: 'host',
     type: Resources.pods,
+    scope: OTHERS_PODS_SCOPE,
     keys: (pod) => (holdsNodeResources(pod) && !ours(pod) ? nodeKeysOf(pod) : []),
     changed: (old, current) => resourceFootprint(old) !== resourceFootprint(current),
   };
