@@ -327,6 +327,15 @@ function onRealNode() {
         true,
       );
       for (const line of podLines) expect(line).not.toMatch(/-x-/);
+      // cAdvisor's series (Prometheus's kubelet job): the web pods' containers, renamed; none of the
+      // host's own cgroups or other pods.
+      const cadvisor = await mustTenant(['get', '--raw', `/api/v1/nodes/${nodeName}/proxy/metrics/cadvisor`]);
+      const series = cadvisor.split('\n').filter((l) => l.startsWith('container_cpu_usage_seconds_total{'));
+      expect(series.some((l) => l.includes(`namespace="${tenantNs}"`) && l.includes('pod="web-'))).toBe(true);
+      for (const line of series) {
+        expect(line).toMatch(new RegExp(`namespace="(${tenantNs}|kube-system)"`));
+        expect(line).not.toMatch(/pod=""|-x-/);
+      }
     }, 180_000);
 
     it("serves an aggregated API (an APIService, as metrics-server's) through the virtual API server's front proxy", async () => {

@@ -1,5 +1,10 @@
 import { NodePorts } from './node-ports.ts';
-import { resourceMetricsForTenant, summaryForTenant, type OwnedPods } from './node-stats.ts';
+import {
+  cadvisorMetricsForTenant,
+  resourceMetricsForTenant,
+  summaryForTenant,
+  type OwnedPods,
+} from './node-stats.ts';
 
 const owned: OwnedPods = new Map([
   ['host-ns/web-x-team-x-vc', { namespace: 'team', name: 'web', uid: 'u1' }],
@@ -42,6 +47,35 @@ describe('node statistics for a tenant', () => {
       'pod_cpu_usage_seconds_total{namespace="team",pod="web"} 1.5 1700000000000',
       'container_cpu_usage_seconds_total{container="app",namespace="team",pod="web"} 1 1700000000000',
     ]);
+  });
+});
+
+describe('cadvisor metrics for a tenant', () => {
+  it("keeps the tenant's pods' series (renamed) and the machine's size; drops other pods', the host's cgroups and what cannot be read whole", () => {
+    const text = [
+      '# TYPE container_cpu_usage_seconds_total counter',
+      'container_cpu_usage_seconds_total{container="app",id="/kubepods/podx/c1",image="app:1",name="c1",namespace="host-ns",pod="web-x-team-x-vc"} 3 1700000000000',
+      'container_cpu_usage_seconds_total{container="",id="/system.slice/kubelet.service",image="",name="",namespace="",pod=""} 99 1700000000000',
+      'container_cpu_usage_seconds_total{container="db",id="/kubepods/pody/c2",image="db:1",name="c2",namespace="other-tenant",pod="secret-db"} 5 1700000000000',
+      'container_cpu_usage_seconds_total{id="/"} 1000 1700000000000',
+      'machine_cpu_cores{boot_id="b",machine_id="m",system_uuid="s"} 4',
+      // An image name with } and a quote: read by the format's rules, so this is still the tenant's own line.
+      'container_last_seen{container="app",image="evil}\\"x",namespace="host-ns",pod="web-x-team-x-vc"} 1',
+      'container_last_seen{image="broken} 1',
+    ].join('\n');
+    expect(cadvisorMetricsForTenant(text, owned).split('\n')).toEqual([
+      '# TYPE container_cpu_usage_seconds_total counter',
+      'container_cpu_usage_seconds_total{container="app",id="/kubepods/podx/c1",image="app:1",name="c1",namespace="team",pod="web"} 3 1700000000000',
+      'machine_cpu_cores{boot_id="b",machine_id="m",system_uuid="s"} 4',
+      'container_last_seen{container="app",image="evil}\\"x",namespace="team",pod="web"} 1',
+    ]);
+  });
+
+  it("labels are read by the format's rules: a `}` in a value does not end them, so another tenant's series is not taken for the node's", () => {
+    // Kubelets' label values hold no `}` today (names are DNS labels); cadvisor's image label is the
+    // tenant's to choose, so the parser must not stop at the first one.
+    const line = 'pod_cpu_usage_seconds_total{container="x}",namespace="other-tenant",pod="secret-db"} 2';
+    expect(resourceMetricsForTenant(line, owned)).toBe('');
   });
 });
 

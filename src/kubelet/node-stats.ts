@@ -1,3 +1,5 @@
+import { formatSeriesLine, parseSeriesLine, type SeriesLine } from './prometheus-text.ts';
+
 /**
  * A host node's statistics as a tenant may see them: only this virtual cluster's pods, under their
  * virtual names. The host kubelet reports every pod on the node, other tenants' included; a pod is
@@ -32,29 +34,48 @@ export function summaryForTenant(summary: unknown, owned: OwnedPods): unknown {
 }
 
 /**
- * `/metrics/resource` (Prometheus text): series without a pod label (the node's) are kept; series of
- * a pod are kept only for this virtual cluster's pods, with `namespace` and `pod` renamed.
+ * Prometheus text from a host kubelet, as a tenant may see it: comments as they are; a pod's series
+ * only for this virtual cluster's pods, with `namespace` and `pod` renamed; a series of no pod only
+ * when `keepNodeSeries` says so; a line that cannot be read whole is left out.
  */
-export function resourceMetricsForTenant(text: string, owned: OwnedPods): string {
+function metricsForTenant(text: string, owned: OwnedPods, keepNodeSeries: (series: SeriesLine) => boolean) {
   const out: string[] = [];
   for (const line of text.split('\n')) {
     if (line.startsWith('#') || line.trim() === '') {
       out.push(line);
       continue;
     }
-    const labels = /\{([^}]*)\}/.exec(line);
-    const pod = labels ? /(?:^|,)pod="([^"]*)"/.exec(labels[1]!)?.[1] : undefined;
+    const series = parseSeriesLine(line);
+    if (!series) continue;
+    const label = (name: string) => series.labels.find(([k]) => k === name)?.[1];
+    const pod = label('pod');
     if (pod === undefined) {
-      out.push(line);
+      if (keepNodeSeries(series)) out.push(line);
       continue;
     }
-    const namespace = /(?:^|,)namespace="([^"]*)"/.exec(labels![1]!)?.[1];
-    const virtual = owned.get(`${namespace}/${pod}`);
+    const virtual = owned.get(`${label('namespace')}/${pod}`);
     if (!virtual) continue;
-    const renamed = labels![1]!
-      .replace(/(^|,)pod="[^"]*"/, `$1pod="${virtual.name}"`)
-      .replace(/(^|,)namespace="[^"]*"/, `$1namespace="${virtual.namespace}"`);
-    out.push(line.replace(labels![0]!, `{${renamed}}`));
+    const labels = series.labels.map(([k, v]): [string, string] =>
+      k === 'pod' ? [k, virtual.name] : k === 'namespace' ? [k, virtual.namespace] : [k, v],
+    );
+    out.push(formatSeriesLine({ ...series, labels }));
   }
   return out.join('\n');
+}
+
+/**
+ * `/metrics/resource`: the node's series (cpu, memory, the scrape error) as they are, and this virtual
+ * cluster's pods' and containers', renamed.
+ */
+export function resourceMetricsForTenant(text: string, owned: OwnedPods): string {
+  return metricsForTenant(text, owned, () => true);
+}
+
+/**
+ * `/metrics/cadvisor`: this virtual cluster's pods' and containers' series, renamed, and the
+ * machine's size (`machine_*`, as the node's capacity shows it). The node's other cgroups (the
+ * system's, the kubelet's, the runtime's, `pod=""`) are the host's, and left out.
+ */
+export function cadvisorMetricsForTenant(text: string, owned: OwnedPods): string {
+  return metricsForTenant(text, owned, (series) => series.name.startsWith('machine_'));
 }

@@ -19,7 +19,12 @@ import {
 } from './authorize.ts';
 import { HostStreams, splice, upgradeHeadersOf, writeHead } from './host-streams.ts';
 import type { NodePorts } from './node-ports.ts';
-import { resourceMetricsForTenant, summaryForTenant } from './node-stats.ts';
+import {
+  cadvisorMetricsForTenant,
+  resourceMetricsForTenant,
+  summaryForTenant,
+  type OwnedPods,
+} from './node-stats.ts';
 import { podListKindOf, podsOnNode, runningPods, type PodListKind } from './pod-lists.ts';
 import { ownedAmong, ownedHostPods, readVirtualPod, resolvePodTarget, type PodTarget } from './pod-target.ts';
 import {
@@ -48,7 +53,7 @@ export interface KubeletServerOptions {
   metrics?: { kubeletRequest(action: string, code: number): void };
   /** One port per virtual node, also listened on; the port tells which node a request is for. */
   nodePorts?: NodePorts;
-  /** Serve `/stats/summary` and `/metrics/resource` from the host node's (needs nodePorts and host nodes/proxy). */
+  /** Serve `/stats/summary`, `/metrics/resource` and `/metrics/cadvisor` from the host node's (needs nodePorts and host nodes/proxy). */
   nodeStats?: boolean;
   /**
    * The virtual pods and this virtual cluster's host pods, cached: `/pods` and `/runningpods` (which
@@ -57,10 +62,36 @@ export interface KubeletServerOptions {
   podCaches?: { virtual: Informer<KubeObject>; host: Informer<KubeObject> };
 }
 
-/** The node-level endpoints served (with nodeStats), by path, and the host kubelet path each reads. */
-const NODE_ENDPOINTS: Record<string, 'summary' | 'resource'> = {
-  '/stats/summary': 'summary',
-  '/metrics/resource': 'resource',
+const PROMETHEUS_TEXT = 'text/plain; version=0.0.4';
+
+/** A node-level endpoint: its authorization subresource, the host kubelet's path, the tenant's view. */
+interface NodeEndpoint {
+  action: 'stats' | 'metrics';
+  hostPath: string;
+  contentType: string;
+  forTenant(body: string, owned: OwnedPods): string;
+}
+
+/** The node-level endpoints served (with nodeStats), by path: each reads the host kubelet's. */
+const NODE_ENDPOINTS: Record<string, NodeEndpoint> = {
+  '/stats/summary': {
+    action: 'stats',
+    hostPath: 'stats/summary',
+    contentType: 'application/json',
+    forTenant: (body, owned) => JSON.stringify(summaryForTenant(JSON.parse(body), owned)),
+  },
+  '/metrics/resource': {
+    action: 'metrics',
+    hostPath: 'metrics/resource',
+    contentType: PROMETHEUS_TEXT,
+    forTenant: resourceMetricsForTenant,
+  },
+  '/metrics/cadvisor': {
+    action: 'metrics',
+    hostPath: 'metrics/cadvisor',
+    contentType: PROMETHEUS_TEXT,
+    forTenant: cadvisorMetricsForTenant,
+  },
 };
 
 /** A request that passed authentication, authorization and the pod lookup. */
@@ -256,7 +287,7 @@ export class KubeletServer {
     }
     const podList = podListKindOf(path);
     if (podList) return this.servePodList(req, res, podList);
-    const endpoint = NODE_ENDPOINTS[path];
+    const endpoint = Object.hasOwn(NODE_ENDPOINTS, path) ? NODE_ENDPOINTS[path] : undefined;
     if (endpoint) return this.serveNodeStats(req, res, endpoint);
     let admitted: Admitted | undefined;
     try {
@@ -367,11 +398,12 @@ export class KubeletServer {
   }
 
   /**
-   * `/stats/summary` or `/metrics/resource` of the node this port was given to: the host node's,
-   * read through the host API's node proxy, with only this virtual cluster's pods, renamed.
+   * `/stats/summary`, `/metrics/resource` or `/metrics/cadvisor` of the node this port was given to:
+   * the host node's, read through the host API's node proxy, with only this virtual cluster's pods,
+   * renamed (NODE_ENDPOINTS).
    */
-  private async serveNodeStats(req: IncomingMessage, res: ServerResponse, endpoint: 'summary' | 'resource') {
-    const action = endpoint === 'summary' ? 'stats' : 'metrics';
+  private async serveNodeStats(req: IncomingMessage, res: ServerResponse, endpoint: NodeEndpoint) {
+    const { action } = endpoint;
     let who: CertIdentity | undefined;
     try {
       who = await this.authenticate(req);
@@ -385,17 +417,11 @@ export class KubeletServer {
       // tenant naming a node (a pod's spec.nodeName shows a fake node of that name) learns nothing of it.
       const owned = await ownedHostPods(this.opts, this.opts, node);
       if (owned.size === 0) throw new RouteError(404, `no pod of this virtual cluster runs on node ${node}`);
-      const path = endpoint === 'summary' ? 'stats/summary' : 'metrics/resource';
       const body = await this.opts.hostStreams.read(
-        `${resourcePath(Resources.nodes, '', node)}/proxy/${path}`,
+        `${resourcePath(Resources.nodes, '', node)}/proxy/${endpoint.hostPath}`,
       );
-      const out =
-        endpoint === 'summary'
-          ? JSON.stringify(summaryForTenant(JSON.parse(body), owned))
-          : resourceMetricsForTenant(body, owned);
-      res.writeHead(200, {
-        'content-type': endpoint === 'summary' ? 'application/json' : 'text/plain; version=0.0.4',
-      });
+      const out = endpoint.forTenant(body, owned);
+      res.writeHead(200, { 'content-type': endpoint.contentType });
       res.end(out);
       this.record(action, 200, who, { node });
     } catch (err) {
