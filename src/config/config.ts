@@ -361,7 +361,7 @@ const CORE_FIELDS: readonly FieldSpec<keyof CoreConfig>[] = [
     kind: 'bool',
     default: false,
     description:
-      "serve /stats/summary, /metrics/resource (kubectl top) and /metrics/cadvisor from the host node's, with this virtual cluster's pods only; needs --kubelet-node-ports and host nodes/proxy",
+      "serve /stats/summary, /metrics/resource (kubectl top) /metrics/cadvisor and /metrics/probes from the host node's, with this virtual cluster's pods only; needs --kubelet-node-ports and host nodes/proxy",
   },
 ];
 

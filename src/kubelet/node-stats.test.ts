@@ -1,6 +1,7 @@
 import { NodePorts } from './node-ports.ts';
 import {
   cadvisorMetricsForTenant,
+  podMetricsForTenant,
   resourceMetricsForTenant,
   summaryForTenant,
   type OwnedPods,
@@ -76,6 +77,21 @@ describe('cadvisor metrics for a tenant', () => {
     // tenant's to choose, so the parser must not stop at the first one.
     const line = 'pod_cpu_usage_seconds_total{container="x}",namespace="other-tenant",pod="secret-db"} 2';
     expect(resourceMetricsForTenant(line, owned)).toBe('');
+  });
+});
+
+describe('probe metrics for a tenant', () => {
+  it("keeps only the tenant's pods' probe results, renamed", () => {
+    const text = [
+      'prober_probe_total{container="app",namespace="host-ns",pod="web-x-team-x-vc",pod_uid="h",probe_type="Liveness",result="successful"} 7',
+      'prober_probe_total{container="db",namespace="other-tenant",pod="secret-db",pod_uid="o",probe_type="Liveness",result="successful"} 9',
+      'process_start_time_seconds 1.7e+09',
+      'odd{constructor="c",namespace="host-ns",pod="web-x-team-x-vc"} 1',
+    ].join('\n');
+    expect(podMetricsForTenant(text, owned).split('\n')).toEqual([
+      'prober_probe_total{container="app",namespace="team",pod="web",pod_uid="u1",probe_type="Liveness",result="successful"} 7',
+      'odd{constructor="c",namespace="team",pod="web"} 1',
+    ]);
   });
 });
 

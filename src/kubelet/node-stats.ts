@@ -35,7 +35,7 @@ export function summaryForTenant(summary: unknown, owned: OwnedPods): unknown {
 
 /**
  * Prometheus text from a host kubelet, as a tenant may see it: comments as they are; a pod's series
- * only for this virtual cluster's pods, with `namespace` and `pod` renamed; a series of no pod only
+ * only for this virtual cluster's pods, with `namespace`, `pod` and `pod_uid` the virtual pod's; a series of no pod only
  * when `keepNodeSeries` says so; a line that cannot be read whole is left out.
  */
 function metricsForTenant(text: string, owned: OwnedPods, keepNodeSeries: (series: SeriesLine) => boolean) {
@@ -55,9 +55,12 @@ function metricsForTenant(text: string, owned: OwnedPods, keepNodeSeries: (serie
     }
     const virtual = owned.get(`${label('namespace')}/${pod}`);
     if (!virtual) continue;
-    const labels = series.labels.map(([k, v]): [string, string] =>
-      k === 'pod' ? [k, virtual.name] : k === 'namespace' ? [k, virtual.namespace] : [k, v],
-    );
+    const virtualValue = new Map([
+      ['pod', virtual.name],
+      ['namespace', virtual.namespace],
+      ['pod_uid', virtual.uid],
+    ]);
+    const labels = series.labels.map(([k, v]): [string, string] => [k, virtualValue.get(k) ?? v]);
     out.push(formatSeriesLine({ ...series, labels }));
   }
   return out.join('\n');
@@ -78,4 +81,9 @@ export function resourceMetricsForTenant(text: string, owned: OwnedPods): string
  */
 export function cadvisorMetricsForTenant(text: string, owned: OwnedPods): string {
   return metricsForTenant(text, owned, (series) => series.name.startsWith('machine_'));
+}
+
+/** `/metrics/probes` (the kubelet's probe results): this virtual cluster's pods' series only, renamed. */
+export function podMetricsForTenant(text: string, owned: OwnedPods): string {
+  return metricsForTenant(text, owned, () => false);
 }

@@ -21,6 +21,7 @@ import { HostStreams, splice, upgradeHeadersOf, writeHead } from './host-streams
 import type { NodePorts } from './node-ports.ts';
 import {
   cadvisorMetricsForTenant,
+  podMetricsForTenant,
   resourceMetricsForTenant,
   summaryForTenant,
   type OwnedPods,
@@ -53,7 +54,7 @@ export interface KubeletServerOptions {
   metrics?: { kubeletRequest(action: string, code: number): void };
   /** One port per virtual node, also listened on; the port tells which node a request is for. */
   nodePorts?: NodePorts;
-  /** Serve `/stats/summary`, `/metrics/resource` and `/metrics/cadvisor` from the host node's (needs nodePorts and host nodes/proxy). */
+  /** Serve `/stats/summary` and the `/metrics/*` of NODE_ENDPOINTS from the host node's (needs nodePorts and host nodes/proxy). */
   nodeStats?: boolean;
   /**
    * The virtual pods and this virtual cluster's host pods, cached: `/pods` and `/runningpods` (which
@@ -91,6 +92,12 @@ const NODE_ENDPOINTS: Record<string, NodeEndpoint> = {
     hostPath: 'metrics/cadvisor',
     contentType: PROMETHEUS_TEXT,
     forTenant: cadvisorMetricsForTenant,
+  },
+  '/metrics/probes': {
+    action: 'metrics',
+    hostPath: 'metrics/probes',
+    contentType: PROMETHEUS_TEXT,
+    forTenant: podMetricsForTenant,
   },
 };
 
