@@ -522,6 +522,73 @@ function onRealNode() {
       );
     }, 400_000);
 
+    it('upgrades to the virtual scheduler: the vanilla control plane runs kube-scheduler, which places a new pod on the real node it is shown', async () => {
+      const before = await controlPlaneReady('the control-plane pod Ready before the upgrade');
+      const res = await helm(
+        host,
+        [
+          'upgrade',
+          release,
+          CHART_DIR,
+          '-n',
+          ns,
+          '--set',
+          'syncer.logLevel=debug',
+          '--set',
+          'syncer.virtualScheduler=true',
+          '--set',
+          'syncer.syncRealNodes=true',
+          '--set',
+          `syncer.nodeSelector=${node.label}`,
+        ],
+        values,
+      );
+      expect(res.code).toBe(0);
+      const after = await controlPlaneReady(
+        'a control-plane pod with kube-scheduler Ready',
+        before.metadata.uid,
+      );
+      expect(after.spec.containers.map((c) => (c as { name?: string }).name)).toContain('kube-scheduler');
+      await connectTenant();
+      await mustTenant(
+        ['apply', '-f', '-'],
+        JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name: 'placed', namespace: tenantNs },
+          spec: {
+            ...onRealNode(),
+            containers: [{ name: 'web', image: node.images.httpserver, imagePullPolicy: 'Never' }],
+          },
+        }),
+      );
+      const placed = await waitFor(
+        'the pod placed by the virtual scheduler, Running',
+        async () => {
+          const pod = JSON.parse(
+            await mustTenant(['get', 'pod', 'placed', '-n', tenantNs, '-o', 'json']),
+          ) as Pod;
+          return pod.status?.phase === 'Running' && pod;
+        },
+        180_000,
+        1000,
+      );
+      expect(placed.spec.nodeName).toBe(node.node);
+      // Bound in the virtual cluster by its own scheduler, not by the syncer after the host's.
+      const events = await mustTenant([
+        'get',
+        'events',
+        '-n',
+        tenantNs,
+        '--field-selector',
+        'involvedObject.name=placed,reason=Scheduled',
+        '-o',
+        'jsonpath={.items[*].reportingComponent}{.items[*].source.component}',
+      ]);
+      expect(events).toContain('default-scheduler');
+      await mustTenant(['delete', 'pod', 'placed', '-n', tenantNs, '--wait=false']);
+    }, 400_000);
+
     it('uninstalls and leaves nothing of the release in the host namespace', async () => {
       forward?.stop();
       forward = undefined;

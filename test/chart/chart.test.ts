@@ -154,7 +154,7 @@ describe('helm chart', () => {
     );
   });
 
-  it('virtualScheduler: k3s runs its scheduler, the syncer waits for its bindings; refused without real nodes or with vanilla', () => {
+  it('virtualScheduler: k3s runs its scheduler, the syncer waits for its bindings; refused without real nodes', () => {
     const k3sArgs = (ms: Manifest[]) =>
       (
         ms.find((m) => m.kind === 'StatefulSet') as unknown as {
@@ -168,13 +168,6 @@ describe('helm chart', () => {
     expect(() => render({ 'syncer.virtualScheduler': 'true' })).toThrow(
       /syncer.virtualScheduler needs syncer.syncRealNodes/,
     );
-    expect(() =>
-      render({
-        'syncer.virtualScheduler': 'true',
-        'syncer.syncRealNodes': 'true',
-        'controlPlane.distro': 'vanilla',
-      }),
-    ).toThrow(/needs controlPlane.distro k3s/);
   });
 
   it('selects the control-plane pod by release, a label no tenant pod can carry on the host', () => {

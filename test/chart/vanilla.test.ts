@@ -91,7 +91,7 @@ describe('helm chart, controlPlane.distro=vanilla', () => {
     );
   });
 
-  it('makes one CA, the signing key and two tokens, and kubeconfigs that carry them', () => {
+  it('makes one CA, the signing key and a token per client, and kubeconfigs that carry them', () => {
     const data = secretData(render(vanilla), 'vc1-pki');
     const ca = new X509Certificate(decoded(data, 'ca.crt'));
     expect(ca.ca).toBe(true);
@@ -104,6 +104,7 @@ describe('helm chart, controlPlane.distro=vanilla', () => {
     expect(tokens.map((t) => t.slice(1))).toEqual([
       ['vsyncer-admin', 'vsyncer-admin', '"system:masters"'],
       ['system:kube-controller-manager', 'system:kube-controller-manager'],
+      ['system:kube-scheduler', 'system:kube-scheduler'],
     ]);
     for (const [file, token] of [
       ['admin.conf', tokens[0]![0]],
@@ -165,6 +166,26 @@ describe('helm chart, controlPlane.distro=vanilla', () => {
     const k3s = podOf(render({})).initContainers!.find((c) => c.name === 'kubelet-cert')!;
     expect(k3s.args).toContain('--ca-cert=/etc/vsyncer/kubelet/ca.crt');
     expect(k3s.volumeMounts?.map((m) => m.name)).not.toContain('pki');
+  });
+
+  it('runs kube-scheduler with syncer.virtualScheduler only, with a token of its own for system:kube-scheduler', () => {
+    expect(podOf(render(vanilla)).containers.map((c) => c.name)).toEqual([
+      'kube-controller-manager',
+      'syncer',
+    ]);
+    const ms = render({ ...vanilla, 'syncer.virtualScheduler': 'true', 'syncer.syncRealNodes': 'true' });
+    const scheduler = podOf(ms).containers.find((c) => c.name === 'kube-scheduler')!;
+    expect(scheduler.command).toEqual(['/usr/local/bin/kube-scheduler']);
+    expect(scheduler.args).toEqual(
+      expect.arrayContaining(['--kubeconfig=/etc/vsyncer/pki/scheduler.conf', '--leader-elect=false']),
+    );
+    const data = secretData(ms, 'vc1-pki');
+    const tokens = decoded(data, 'tokens.csv').trim().split('\n');
+    const schedulerLine = tokens.find((l) => l.endsWith(',system:kube-scheduler,system:kube-scheduler'))!;
+    const config = parseYaml(decoded(data, 'scheduler.conf')) as { users: { user: { token: string } }[] };
+    expect(config.users[0]!.user.token).toBe(schedulerLine.split(',')[0]);
+    // Each client its own token.
+    expect(new Set(tokens.map((l) => l.split(',')[0])).size).toBe(tokens.length);
   });
 
   it('refuses what it cannot run: several replicas, an unknown distro', () => {

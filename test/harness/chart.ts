@@ -80,6 +80,7 @@ export function localValues(
       imagePullPolicy: 'Never',
       apiServer: component,
       controllerManager: component,
+      scheduler: component,
       etcd: component,
       // The same image has CoreDNS as /coredns, where the public CoreDNS image has it.
       coredns: component,

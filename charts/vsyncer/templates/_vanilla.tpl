@@ -125,6 +125,27 @@ virtual cluster has no nodes of its own).
   resources: {{- toYaml $v.controllerManager.resources | nindent 4 }}
   volumeMounts:
     - {name: pki, mountPath: /etc/vsyncer/pki, readOnly: true}
+{{- if .Values.syncer.virtualScheduler }}
+# The virtual scheduler (syncer.virtualScheduler), as k3s runs its own when not disabled.
+- name: kube-scheduler
+  image: {{ $v.scheduler.image }}
+  imagePullPolicy: {{ $v.imagePullPolicy }}
+  command: [/usr/local/bin/kube-scheduler]
+  args:
+    - --kubeconfig=/etc/vsyncer/pki/scheduler.conf
+    - --authentication-kubeconfig=/etc/vsyncer/pki/scheduler.conf
+    - --authorization-kubeconfig=/etc/vsyncer/pki/scheduler.conf
+    - --bind-address=127.0.0.1
+    - --secure-port=10259
+    - --leader-elect=false
+    {{- range $v.scheduler.extraArgs }}
+    - {{ . }}
+    {{- end }}
+  securityContext: {{- include "vsyncer.restrictedContainer" . | nindent 4 }}
+  resources: {{- toYaml $v.scheduler.resources | nindent 4 }}
+  volumeMounts:
+    - {name: pki, mountPath: /etc/vsyncer/pki, readOnly: true}
+{{- end }}
 {{- end -}}
 
 {{/*
