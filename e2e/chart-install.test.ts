@@ -329,9 +329,23 @@ function onRealNode() {
       for (const line of podLines) expect(line).not.toMatch(/-x-/);
       // cAdvisor's series (Prometheus's kubelet job): the web pods' containers, renamed; none of the
       // host's own cgroups or other pods.
-      const cadvisor = await mustTenant(['get', '--raw', `/api/v1/nodes/${nodeName}/proxy/metrics/cadvisor`]);
-      const series = cadvisor.split('\n').filter((l) => l.startsWith('container_cpu_usage_seconds_total{'));
-      expect(series.some((l) => l.includes(`namespace="${tenantNs}"`) && l.includes('pod="web-'))).toBe(true);
+      // (cAdvisor finds a new pod's cgroup on its next housekeeping pass: it may take a few seconds.)
+      const series = await waitFor(
+        "cAdvisor's series of the web pods",
+        async () => {
+          const cadvisor = await mustTenant([
+            'get',
+            '--raw',
+            `/api/v1/nodes/${nodeName}/proxy/metrics/cadvisor`,
+          ]);
+          const lines = cadvisor
+            .split('\n')
+            .filter((l) => l.startsWith('container_cpu_usage_seconds_total{'));
+          return lines.some((l) => l.includes(`namespace="${tenantNs}"`) && l.includes('pod="web-')) && lines;
+        },
+        60_000,
+        2000,
+      );
       for (const line of series) {
         expect(line).toMatch(new RegExp(`namespace="(${tenantNs}|kube-system)"`));
         expect(line).not.toMatch(/pod=""|-x-/);
