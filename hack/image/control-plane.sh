@@ -4,8 +4,8 @@
 # kube-scheduler (KUBE_VERSION) and etcd (ETCD_VERSION), static binaries in /usr/local/bin, as the
 # public images registry.k8s.io/kube-apiserver, kube-controller-manager, kube-scheduler and etcd lay
 # them out, and CoreDNS (COREDNS_VERSION) as /coredns, where registry.k8s.io/coredns/coredns has it;
-# so one chart command line serves both. One image holds all five (the chart takes an image per component; set each to
-# this one). No builder is needed: the layer is the files (hack/lib/oci.sh).
+# so one chart command line serves both. One image holds all five (the chart takes an image per
+# component; set each to this one). No builder is needed: the layer is the files (hack/lib/oci.sh).
 #
 #   hack/image/control-plane.sh                    build when missing; print the archive path
 #   hack/image/control-plane.sh --import-realnode  also import it into the running real node
@@ -15,13 +15,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$HACK_DIR/lib/oci.sh"
 
 NAME="vsyncer.local/kube-control-plane:$KUBE_VERSION-etcd$ETCD_VERSION-coredns$COREDNS_VERSION"
-import=0
-case "${1:-}" in
-  --name) echo "$NAME"; exit 0 ;;
-  --import-realnode) import=1 ;;
-  "") ;;
-  *) die control-plane-image "unknown argument '$1' (want --import-realnode or --name)" ;;
-esac
+files_image_args control-plane-image "$NAME" "$@"
 
 bins=("$BIN_CACHE/kubernetes-$KUBE_VERSION/kube-apiserver" "$BIN_CACHE/kubernetes-$KUBE_VERSION/kube-controller-manager"
   "$BIN_CACHE/kubernetes-$KUBE_VERSION/kube-scheduler"
@@ -31,20 +25,10 @@ for b in "${bins[@]}"; do
   [[ -x "$b" ]] || die control-plane-image "$b missing: run 'make tools' first"
 done
 [[ -x "$coredns" ]] || bash "$HACK_DIR/build-tools.sh" coredns >&2
-key="$(cat "${BASH_SOURCE[0]}" "$HACK_DIR/lib/oci.sh" | sha256sum | cut -c1-12)"
-archive="$IMAGE_CACHE/kube-control-plane-$KUBE_VERSION-etcd$ETCD_VERSION-coredns$COREDNS_VERSION-$key.oci.tar"
-if [[ ! -f "$archive" ]]; then
-  mkdir -p "$IMAGE_CACHE"
-  work="$(mktemp -d "$IMAGE_CACHE/control-plane.XXXX")"
-  trap 'rm -rf "$work"' EXIT
-  minimal_rootfs "$work/rootfs"
-  mkdir -p "$work/rootfs/usr/local/bin"
-  cp "${bins[@]}" "$work/rootfs/usr/local/bin/"
-  cp "$coredns" "$work/rootfs/coredns"
-  oci_archive "$NAME" "$work/rootfs" 'null' '[]' "$work/image.oci.tar"
-  mv "$work/image.oci.tar" "$archive"
-  find "$IMAGE_CACHE" -maxdepth 1 -name "kube-control-plane-*.oci.tar" ! -name "${archive##*/}" -delete
-  echo "built $NAME: $(du -m "$archive" | cut -f1) MiB archive" >&2
-fi
-[[ $import == 0 ]] || import_into_realnode "$archive" "$NAME"
-echo "$archive"
+
+fill() {
+  mkdir -p "$1/usr/local/bin"
+  cp "${bins[@]}" "$1/usr/local/bin/"
+  cp "$coredns" "$1/coredns"
+}
+files_image "$NAME" "kube-control-plane-$KUBE_VERSION-etcd$ETCD_VERSION-coredns$COREDNS_VERSION" 'null' fill

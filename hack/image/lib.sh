@@ -51,3 +51,40 @@ import_into_realnode() {
     echo "no real node running (VSYNC_REAL_NODE=1 make up starts one): $name not imported" >&2
   fi
 }
+
+# files_image_args WHAT NAME [ARG]: the argument of a files-only image script: --name prints NAME and
+# exits, --import-realnode sets IMPORT_REALNODE=1, nothing builds only; anything else is refused.
+files_image_args() {
+  local what="$1" name="$2"
+  IMPORT_REALNODE=0
+  case "${3:-}" in
+    --name) echo "$name"; exit 0 ;;
+    --import-realnode) IMPORT_REALNODE=1 ;;
+    "") ;;
+    *) die "$what" "unknown argument '$3' (want --import-realnode or --name)" ;;
+  esac
+}
+
+# files_image NAME STEM ENTRYPOINT_JSON FILL: an image made of files, no builder (hack/lib/oci.sh): built
+# once into $IMAGE_CACHE/<STEM>-<key>.oci.tar (key: the calling script and oci.sh, so a change to
+# either builds anew; older archives of STEM go), the function FILL putting the files into the rootfs
+# it is given. Imported into the real node with --import-realnode (files_image_args); prints the path.
+files_image() {
+  local name="$1" stem="$2" entrypoint="$3" fill="$4" key archive work
+  key="$(cat "$0" "$HACK_DIR/lib/oci.sh" | sha256sum | cut -c1-12)"
+  archive="$IMAGE_CACHE/$stem-$key.oci.tar"
+  if [[ ! -f "$archive" ]]; then
+    mkdir -p "$IMAGE_CACHE"
+    work="$(mktemp -d "$IMAGE_CACHE/$stem.XXXX")"
+    # shellcheck disable=SC2064 # the folder is known now
+    trap "rm -rf '$work'" EXIT
+    minimal_rootfs "$work/rootfs"
+    "$fill" "$work/rootfs"
+    oci_archive "$name" "$work/rootfs" "$entrypoint" '[]' "$work/image.oci.tar"
+    mv "$work/image.oci.tar" "$archive"
+    find "$IMAGE_CACHE" -maxdepth 1 -name "$stem-*.oci.tar" ! -name "${archive##*/}" -delete
+    echo "built $name: $(du -m "$archive" | cut -f1) MiB archive" >&2
+  fi
+  [[ ${IMPORT_REALNODE:-0} == 0 ]] || import_into_realnode "$archive" "$name"
+  echo "$archive"
+}
