@@ -31,4 +31,4 @@ fill() {
   cp "${bins[@]}" "$1/usr/local/bin/"
   cp "$coredns" "$1/coredns"
 }
-files_image "$NAME" "kube-control-plane-$KUBE_VERSION-etcd$ETCD_VERSION-coredns$COREDNS_VERSION" 'null' fill
+files_image "$NAME" kube-control-plane "$KUBE_VERSION-etcd$ETCD_VERSION-coredns$COREDNS_VERSION" 'null' fill

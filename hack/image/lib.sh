@@ -65,24 +65,25 @@ files_image_args() {
   esac
 }
 
-# files_image NAME STEM ENTRYPOINT_JSON FILL: an image made of files, no builder (hack/lib/oci.sh): built
-# once into $IMAGE_CACHE/<STEM>-<key>.oci.tar (key: the calling script and oci.sh, so a change to
-# either builds anew; older archives of STEM go), the function FILL putting the files into the rootfs
-# it is given. Imported into the real node with --import-realnode (files_image_args); prints the path.
+# files_image NAME PREFIX VERSIONS ENTRYPOINT_JSON FILL: an image made of files, no builder
+# (hack/lib/oci.sh): built once into $IMAGE_CACHE/<PREFIX>-<VERSIONS>-<key>.oci.tar (key: the calling
+# script, this file and oci.sh, so a change to any builds anew; every other archive of PREFIX goes,
+# older versions too), the function FILL putting the files into the rootfs it is given. Imported into
+# the real node with --import-realnode (files_image_args); prints the archive's path.
 files_image() {
-  local name="$1" stem="$2" entrypoint="$3" fill="$4" key archive work
-  key="$(cat "$0" "$HACK_DIR/lib/oci.sh" | sha256sum | cut -c1-12)"
-  archive="$IMAGE_CACHE/$stem-$key.oci.tar"
+  local name="$1" prefix="$2" versions="$3" entrypoint="$4" fill="$5" key archive work
+  key="$(cat "$0" "${BASH_SOURCE[0]}" "$HACK_DIR/lib/oci.sh" | sha256sum | cut -c1-12)"
+  archive="$IMAGE_CACHE/$prefix-$versions-$key.oci.tar"
   if [[ ! -f "$archive" ]]; then
     mkdir -p "$IMAGE_CACHE"
-    work="$(mktemp -d "$IMAGE_CACHE/$stem.XXXX")"
+    work="$(mktemp -d "$IMAGE_CACHE/$prefix.XXXX")"
     # shellcheck disable=SC2064 # the folder is known now
     trap "rm -rf '$work'" EXIT
     minimal_rootfs "$work/rootfs"
     "$fill" "$work/rootfs"
     oci_archive "$name" "$work/rootfs" "$entrypoint" '[]' "$work/image.oci.tar"
     mv "$work/image.oci.tar" "$archive"
-    find "$IMAGE_CACHE" -maxdepth 1 -name "$stem-*.oci.tar" ! -name "${archive##*/}" -delete
+    find "$IMAGE_CACHE" -maxdepth 1 -name "$prefix-*.oci.tar" ! -name "${archive##*/}" -delete
     echo "built $name: $(du -m "$archive" | cut -f1) MiB archive" >&2
   fi
   [[ ${IMPORT_REALNODE:-0} == 0 ]] || import_into_realnode "$archive" "$name"

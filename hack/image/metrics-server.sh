@@ -19,4 +19,4 @@ binary="$(bash "$HACK_DIR/build-tools.sh" --print-dir metrics-server)/metrics-se
 [[ -x "$binary" ]] || bash "$HACK_DIR/build-tools.sh" metrics-server >&2
 
 fill() { cp "$binary" "$1/metrics-server"; }
-files_image "$NAME" "metrics-server-$METRICS_SERVER_VERSION" '["/metrics-server"]' fill
+files_image "$NAME" metrics-server "$METRICS_SERVER_VERSION" '["/metrics-server"]' fill

@@ -35,10 +35,14 @@ export function summaryForTenant(summary: unknown, owned: OwnedPods): unknown {
 
 /**
  * Prometheus text from a host kubelet, as a tenant may see it: comments as they are; a pod's series
- * only for this virtual cluster's pods, with `namespace`, `pod` and `pod_uid` the virtual pod's; a series of no pod only
- * when `keepNodeSeries` says so; a line that cannot be read whole is left out.
+ * only for this virtual cluster's pods, with `namespace`, `pod` and `pod_uid` the virtual pod's; a
+ * series of no pod as `nodeSeries` gives it (undefined: left out); a line that cannot be read whole is left out.
  */
-function metricsForTenant(text: string, owned: OwnedPods, keepNodeSeries: (series: SeriesLine) => boolean) {
+function metricsForTenant(
+  text: string,
+  owned: OwnedPods,
+  nodeSeries: (series: SeriesLine) => SeriesLine | undefined,
+) {
   const out: string[] = [];
   for (const line of text.split('\n')) {
     if (line.startsWith('#') || line.trim() === '') {
@@ -50,7 +54,8 @@ function metricsForTenant(text: string, owned: OwnedPods, keepNodeSeries: (serie
     const label = (name: string) => series.labels.find(([k]) => k === name)?.[1];
     const pod = label('pod');
     if (pod === undefined) {
-      if (keepNodeSeries(series)) out.push(line);
+      const kept = nodeSeries(series);
+      if (kept) out.push(kept === series ? line : formatSeriesLine(kept));
       continue;
     }
     const virtual = owned.get(`${label('namespace')}/${pod}`);
@@ -71,19 +76,25 @@ function metricsForTenant(text: string, owned: OwnedPods, keepNodeSeries: (serie
  * cluster's pods' and containers', renamed.
  */
 export function resourceMetricsForTenant(text: string, owned: OwnedPods): string {
-  return metricsForTenant(text, owned, () => true);
+  return metricsForTenant(text, owned, (series) => series);
 }
+
+/** Labels of cAdvisor's machine series that identify the host machine itself. */
+const MACHINE_IDS = new Set(['boot_id', 'machine_id', 'system_uuid']);
 
 /**
  * `/metrics/cadvisor`: this virtual cluster's pods' and containers' series, renamed, and the
- * machine's size (`machine_*`, as the node's capacity shows it). The node's other cgroups (the
- * system's, the kubelet's, the runtime's, `pod=""`) are the host's, and left out.
+ * machine's size (`machine_*`, without the labels that identify the host machine). The node's other
+ * cgroups (the system's, the kubelet's, the runtime's, `pod=""`) are the host's, and left out.
  */
 export function cadvisorMetricsForTenant(text: string, owned: OwnedPods): string {
-  return metricsForTenant(text, owned, (series) => series.name.startsWith('machine_'));
+  return metricsForTenant(text, owned, (series) => {
+    if (!series.name.startsWith('machine_')) return undefined;
+    return { ...series, labels: series.labels.filter(([k]) => !MACHINE_IDS.has(k)) };
+  });
 }
 
 /** `/metrics/probes` (the kubelet's probe results): this virtual cluster's pods' series only, renamed. */
 export function podMetricsForTenant(text: string, owned: OwnedPods): string {
-  return metricsForTenant(text, owned, () => false);
+  return metricsForTenant(text, owned, () => undefined);
 }

@@ -19,6 +19,8 @@ describe('parseSeriesLine', () => {
       rest: ' 4',
     });
     expect(parseSeriesLine('up{} 1')).toEqual({ name: 'up', labels: [], rest: ' 1' });
+    for (const value of ['1.7e+09', '-0.5', '.5', '+Inf', '-Inf', 'NaN', '3 1700000000000'])
+      expect(parseSeriesLine(`x{a="b"} ${value}`)?.rest).toBe(` ${value}`);
   });
 
   it('formats what it read back to the same line', () => {
@@ -35,6 +37,9 @@ describe('parseSeriesLine', () => {
     'x{pod="a"',
     'x{="a"} 1',
     'x{pod="a\\',
+    'x {namespace="other",pod="secret"} 1',
+    'x{pod="a"}',
+    'x{pod="a"} 1 2 3',
   ])('does not read %j', (line) => {
     expect(parseSeriesLine(line)).toBeUndefined();
   });

@@ -55,8 +55,15 @@ export function parseSeriesLine(line: string): SeriesLine | undefined {
       else if (line[i] !== '}') return undefined;
     }
   }
-  return { name, labels, rest: line.slice(i) };
+  const rest = line.slice(i);
+  // A value and maybe a timestamp, nothing more: `a {pod="x"} 1` (a space before the labels) is not
+  // read as a series without labels followed by text.
+  if (!SAMPLE_REST.test(rest)) return undefined;
+  return { name, labels, rest };
 }
+
+/** ` <value> [<timestamp>]`: a float (or NaN, ±Inf), then maybe milliseconds since the epoch. */
+const SAMPLE_REST = /^ +(?:[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[+-]?Inf|NaN)(?: +-?\d+)? *\r?$/;
 
 const escape = (value: string) => value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 

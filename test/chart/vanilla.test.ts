@@ -104,7 +104,6 @@ describe('helm chart, controlPlane.distro=vanilla', () => {
     expect(tokens.map((t) => t.slice(1))).toEqual([
       ['vsyncer-admin', 'vsyncer-admin', '"system:masters"'],
       ['system:kube-controller-manager', 'system:kube-controller-manager'],
-      ['system:kube-scheduler', 'system:kube-scheduler'],
     ]);
     for (const [file, token] of [
       ['admin.conf', tokens[0]![0]],
@@ -179,6 +178,16 @@ describe('helm chart, controlPlane.distro=vanilla', () => {
     expect(scheduler.args).toEqual(
       expect.arrayContaining(['--kubeconfig=/etc/vsyncer/pki/scheduler.conf', '--leader-elect=false']),
     );
+    // Its kubeconfig only: not the CA's key, the signing key or the admin's token.
+    expect(scheduler.volumeMounts).toEqual([
+      { name: 'scheduler-kubeconfig', mountPath: '/etc/vsyncer/pki', readOnly: true },
+    ]);
+    expect(podOf(ms).volumes.find((v) => v.name === 'scheduler-kubeconfig')?.secret).toMatchObject({
+      secretName: 'vc1-pki',
+      items: [{ key: 'scheduler.conf', path: 'scheduler.conf' }],
+    });
+    // Without the virtual scheduler no token of system:kube-scheduler exists.
+    expect(decoded(secretData(render(vanilla), 'vc1-pki'), 'tokens.csv')).not.toContain('kube-scheduler');
     const data = secretData(ms, 'vc1-pki');
     const tokens = decoded(data, 'tokens.csv').trim().split('\n');
     const schedulerLine = tokens.find((l) => l.endsWith(',system:kube-scheduler,system:kube-scheduler'))!;

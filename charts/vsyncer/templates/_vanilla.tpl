@@ -144,7 +144,8 @@ virtual cluster has no nodes of its own).
   securityContext: {{- include "vsyncer.restrictedContainer" . | nindent 4 }}
   resources: {{- toYaml $v.scheduler.resources | nindent 4 }}
   volumeMounts:
-    - {name: pki, mountPath: /etc/vsyncer/pki, readOnly: true}
+    # Its kubeconfig only, not the CA's and signing keys of the rest of <release>-pki.
+    - {name: scheduler-kubeconfig, mountPath: /etc/vsyncer/pki, readOnly: true}
 {{- end }}
 {{- end -}}
 
