@@ -91,6 +91,12 @@ const scheduleOnHost = (t: StateTable, pod: KubeObject, node: string) =>
     { subresource: 'binding', name: pod.metadata!.name },
   );
 
+/** A pod's conditions as `type=status`, sorted. */
+const conditionsOf = (pod: KubeObject | undefined) =>
+  ((pod?.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? [])
+    .map((c) => `${c.type}=${c.status}`)
+    .sort();
+
 describe('pods state table', () => {
   it("reports the tenant's wait: from the virtual pod's creation to its host pod, and from the host's change to the status", async () => {
     const t = await podTable([virtualPod('timed')]);
@@ -857,25 +863,17 @@ describe('pods state table', () => {
     );
     table.host.clearWrites();
     await table.settle();
-    const conditions = (pod: KubeObject | undefined) =>
-      ((pod?.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? [])
-        .map((c) => `${c.type}=${c.status}`)
-        .sort();
-    expect(conditions(table.virtual.objects(PODS, 'team')[0])).toEqual([
+    expect(conditionsOf(table.virtual.objects(PODS, 'team')[0])).toEqual([
       'Ready=False',
       'example.com/warmed-up=True',
     ]);
-    expect(conditions(hostPods(table)[0])).toEqual(['Ready=False']);
+    expect(conditionsOf(hostPods(table)[0])).toEqual(['Ready=False']);
     expect(podWrites(table).filter((w) => w.startsWith('host:'))).toEqual([]);
   });
 
   it("a host controller's custom condition comes up, and goes from the virtual pod when the host drops it; the tenant's own stays", async () => {
     const table = await podTable([virtualPod('web')]);
     await table.settle();
-    const conditions = (pod: KubeObject | undefined) =>
-      ((pod?.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? [])
-        .map((c) => `${c.type}=${c.status}`)
-        .sort();
     const setHostConditions = async (list: { type: string; status: string }[]) => {
       const h = hostPods(table)[0]!;
       await table.host.update(
@@ -900,13 +898,13 @@ describe('pods state table', () => {
       { type: 'Ready', status: 'True' },
       { type: 'mesh.example/injected', status: 'True' },
     ]);
-    expect(conditions(table.virtual.objects(PODS, 'team')[0])).toEqual([
+    expect(conditionsOf(table.virtual.objects(PODS, 'team')[0])).toEqual([
       'Ready=True',
       'mesh.example/injected=True',
       'tenant.example/ok=True',
     ]);
     await setHostConditions([{ type: 'Ready', status: 'True' }]);
-    expect(conditions(table.virtual.objects(PODS, 'team')[0])).toEqual([
+    expect(conditionsOf(table.virtual.objects(PODS, 'team')[0])).toEqual([
       'Ready=True',
       'tenant.example/ok=True',
     ]);
