@@ -405,9 +405,8 @@ export class KubeletServer {
   }
 
   /**
-   * `/stats/summary`, `/metrics/resource` or `/metrics/cadvisor` of the node this port was given to:
-   * the host node's, read through the host API's node proxy, with only this virtual cluster's pods,
-   * renamed (NODE_ENDPOINTS).
+   * A node-level endpoint (NODE_ENDPOINTS) of the node this port was given to: the host node's, read
+   * through the host API's node proxy, with only this virtual cluster's pods, renamed.
    */
   private async serveNodeStats(req: IncomingMessage, res: ServerResponse, endpoint: NodeEndpoint) {
     const { action } = endpoint;

@@ -473,7 +473,6 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
     return 'replaced';
   }
 
-  /** Writes the virtual pod's status when it differs; the pod as written, or undefined. */
   /**
    * Brings the host pod's status up to the virtual pod (podStatusForVirtual); the written pod, or
    * undefined when it had that status already. Once it has, the host's custom condition types are

@@ -965,15 +965,15 @@ function scrubbedState(state: ContainerState | undefined, scrub: (message: strin
   if (!state) return state;
   let out = state;
   const waiting = state.waiting?.message;
-  if (typeof waiting === 'string' && scrub(waiting) !== waiting)
-    out = { ...out, waiting: { ...state.waiting, message: scrub(waiting) } };
+  const waitingScrubbed = typeof waiting === 'string' ? scrub(waiting) : waiting;
+  if (waitingScrubbed !== waiting) out = { ...out, waiting: { ...state.waiting, message: waitingScrubbed } };
   const terminated = state.terminated;
-  if (
-    typeof terminated?.message === 'string' &&
-    !CONTAINERS_OWN_TERMINATIONS.has(String(terminated.reason)) &&
-    scrub(terminated.message) !== terminated.message
-  )
-    out = { ...out, terminated: { ...terminated, message: scrub(terminated.message) } };
+  const ended = terminated?.message;
+  const endedScrubbed =
+    typeof ended === 'string' && !CONTAINERS_OWN_TERMINATIONS.has(String(terminated?.reason))
+      ? scrub(ended)
+      : ended;
+  if (endedScrubbed !== ended) out = { ...out, terminated: { ...terminated, message: endedScrubbed } };
   return out;
 }
 
