@@ -31,6 +31,30 @@ const MAX_IP_WAITS = 10;
 /** How long a re-created selector-less Service's Endpoints are watched over (the controller is quick). */
 const KEEP_ENDPOINTS_MS = 10_000;
 
+/**
+ * Writes the first of `attempts` the host accepts. Each asks for what the virtual Service has (its
+ * cluster IPs, its node ports) and the next asks for less: an attempt the host finds invalid (taken,
+ * or outside its range) gives way to the next, and the host allocates what the last one leaves out.
+ * The last one's refusal is thrown.
+ */
+async function firstAccepted<T>(
+  ctx: ReconcileContext,
+  attempts: KubeObject[],
+  write: (attempt: KubeObject) => Promise<T>,
+): Promise<T> {
+  for (const [i, attempt] of attempts.entries()) {
+    try {
+      return await write(attempt);
+    } catch (err) {
+      if (!isInvalid(err) || i === attempts.length - 1) throw err;
+      ctx.log.debug('the host refused what the virtual Service has, letting it allocate', {
+        err: String(err),
+      });
+    }
+  }
+  throw new Error('no attempt to write the Service');
+}
+
 /** A Service of the wrong shape is refused with the field named, before anything reads its spec. */
 function refuseMalformed(virtual: KubeObject): void {
   const problem = malformedService(virtual);
@@ -185,22 +209,10 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
       // What the virtual Service has already (its cluster IPs, its node ports), asked for first, so that
       // it need not change; what the host refuses, it allocates.
       const withIPs = askingForVirtualClusterIPs(copy, virtual!);
-      const attempts = [askingForVirtualNodePorts(withIPs ?? copy, virtual!), withIPs].filter(
+      const attempts = [askingForVirtualNodePorts(withIPs ?? copy, virtual!), withIPs, copy].filter(
         (a): a is KubeObject => a !== undefined,
       );
-      for (const attempt of attempts) {
-        try {
-          return await createHostCopy(ctx, spec, attempt);
-        } catch (err) {
-          // Taken on the host, or outside its range: the host picks, and the virtual Service then
-          // takes the host's (update, below).
-          if (!isInvalid(err)) throw err;
-          ctx.log.debug('the host refused what the virtual Service has, letting it allocate', {
-            err: String(err),
-          });
-        }
-      }
-      return createHostCopy(ctx, spec, copy);
+      return firstAccepted(ctx, attempts, (attempt) => createHostCopy(ctx, spec, attempt));
     },
 
     async update(ctx, source, host): Promise<SyncResult> {
@@ -238,25 +250,17 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
       // allocates, and the virtual Service takes that (below), so the ask is not made again.
       const asking = askingForVirtualNodePorts(desired, virtual);
       const attempts = asking && !hostSpecInSync(asking, host) ? [asking, desired] : [desired];
-      let latestHost = host;
-      for (const [i, attempt] of attempts.entries()) {
+      const latestHost = await firstAccepted(ctx, attempts, async (attempt) => {
         // Refused the ports asked for, with nothing else to change: the copy stays as it is.
-        if (!plan.hostChanged && hostSpecInSync(attempt, host)) break;
-        try {
-          latestHost = await ctx.host.update(SERVICES, ctx.hostNamespace, {
-            ...host,
-            metadata: { ...host.metadata, ...plan.host },
-            spec: attempt.spec,
-          });
-          result.hostWritten = true;
-          break;
-        } catch (err) {
-          if (!isInvalid(err) || i === attempts.length - 1) throw err;
-          ctx.log.debug('the host refused the node ports the virtual Service has, letting it allocate', {
-            err: String(err),
-          });
-        }
-      }
+        if (!plan.hostChanged && hostSpecInSync(attempt, host)) return host;
+        const written = await ctx.host.update(SERVICES, ctx.hostNamespace, {
+          ...host,
+          metadata: { ...host.metadata, ...plan.host },
+          spec: attempt.spec,
+        });
+        result.hostWritten = true;
+        return written;
+      });
       let latest = virtual;
       const v = specOf(virtual);
       const ports = withHostNodePorts(v, specOf(latestHost));
