@@ -49,30 +49,45 @@ export class HostStreams {
     return this.server.protocol === 'https:' ? request(options) : plainRequest(options);
   }
 
-  /** GETs a small response whole (node statistics); rejects on a non-2xx status with the host's message. */
-  async read(path: string, limitBytes = 16 * 1024 * 1024): Promise<string> {
+  /**
+   * GETs a response to stream (node statistics): resolves with it once the host answered 2xx; rejects
+   * on any other status with the host's message.
+   */
+  async get(path: string): Promise<IncomingMessage> {
     const req = await this.open('GET', path, new URLSearchParams(), {});
     return new Promise((resolve, reject) => {
       req.on('response', (res: IncomingMessage) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > limitBytes) {
-            req.destroy();
-            reject(new Error(`host API: ${path}: answer larger than ${limitBytes} bytes`));
-          } else chunks.push(chunk);
+        if ((res.statusCode ?? 500) < 300) return resolve(res);
+        let message = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          if (message.length < 200) message += chunk;
         });
-        res.on('end', () => {
-          const body = Buffer.concat(chunks).toString('utf8');
-          if ((res.statusCode ?? 500) >= 300)
-            reject(new Error(`host API: ${path}: ${res.statusCode} ${body.slice(0, 200)}`));
-          else resolve(body);
-        });
+        res.on('end', () =>
+          reject(new Error(`host API: ${path}: ${res.statusCode} ${message.slice(0, 200)}`)),
+        );
         res.on('error', reject);
       });
       req.on('error', reject);
       req.end();
+    });
+  }
+
+  /** GETs a small response whole (a stats summary); rejects past `limitBytes` or on a non-2xx status. */
+  async read(path: string, limitBytes = 16 * 1024 * 1024): Promise<string> {
+    const res = await this.get(path);
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > limitBytes) {
+          res.destroy();
+          reject(new Error(`host API: ${path}: answer larger than ${limitBytes} bytes`));
+        } else chunks.push(chunk);
+      });
+      res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      res.on('error', reject);
     });
   }
 }

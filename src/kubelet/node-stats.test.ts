@@ -1,8 +1,9 @@
+import { throughLines } from './line-stream.ts';
 import { NodePorts } from './node-ports.ts';
 import {
-  cadvisorMetricsForTenant,
-  podMetricsForTenant,
-  resourceMetricsForTenant,
+  cadvisorMetricLines,
+  probeMetricLines,
+  resourceMetricLines,
   summaryForTenant,
   type OwnedPods,
 } from './node-stats.ts';
@@ -41,7 +42,7 @@ describe('node statistics for a tenant', () => {
       'container_cpu_usage_seconds_total{container="app",namespace="host-ns",pod="web-x-team-x-vc"} 1 1700000000000',
       'pod_cpu_usage_seconds_total{namespace="other-tenant",pod="secret-db"} 9 1700000000000',
     ].join('\n');
-    expect(resourceMetricsForTenant(text, owned).split('\n')).toEqual([
+    expect(throughLines(text, resourceMetricLines(owned)).split('\n')).toEqual([
       '# HELP node_cpu_usage_seconds_total Cumulative cpu time',
       '# TYPE node_cpu_usage_seconds_total counter',
       'node_cpu_usage_seconds_total 12.5 1700000000000',
@@ -64,7 +65,7 @@ describe('cadvisor metrics for a tenant', () => {
       'container_last_seen{container="app",image="evil}\\"x",namespace="host-ns",pod="web-x-team-x-vc"} 1',
       'container_last_seen{image="broken} 1',
     ].join('\n');
-    expect(cadvisorMetricsForTenant(text, owned).split('\n')).toEqual([
+    expect(throughLines(text, cadvisorMetricLines(owned)).split('\n')).toEqual([
       '# TYPE container_cpu_usage_seconds_total counter',
       'container_cpu_usage_seconds_total{container="app",id="/kubepods/podx/c1",image="app:1",name="c1",namespace="team",pod="web"} 3 1700000000000',
       'machine_cpu_cores 4',
@@ -76,7 +77,7 @@ describe('cadvisor metrics for a tenant', () => {
     // Kubelets' label values hold no `}` today (names are DNS labels); cadvisor's image label is the
     // tenant's to choose, so the parser must not stop at the first one.
     const line = 'pod_cpu_usage_seconds_total{container="x}",namespace="other-tenant",pod="secret-db"} 2';
-    expect(resourceMetricsForTenant(line, owned)).toBe('');
+    expect(throughLines(line, resourceMetricLines(owned))).toBe('');
   });
 });
 
@@ -88,7 +89,7 @@ describe('probe metrics for a tenant', () => {
       'process_start_time_seconds 1.7e+09',
       'odd{constructor="c",namespace="host-ns",pod="web-x-team-x-vc"} 1',
     ].join('\n');
-    expect(podMetricsForTenant(text, owned).split('\n')).toEqual([
+    expect(throughLines(text, probeMetricLines(owned)).split('\n')).toEqual([
       'prober_probe_total{container="app",namespace="team",pod="web",pod_uid="u1",probe_type="Liveness",result="successful"} 7',
       'odd{constructor="c",namespace="team",pod="web"} 1',
     ]);

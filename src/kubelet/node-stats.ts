@@ -1,3 +1,4 @@
+import type { LineView } from './line-stream.ts';
 import { formatSeriesLine, parseSeriesLine, type SeriesLine } from './prometheus-text.ts';
 
 /**
@@ -34,49 +35,44 @@ export function summaryForTenant(summary: unknown, owned: OwnedPods): unknown {
 }
 
 /**
- * Prometheus text from a host kubelet, as a tenant may see it: comments as they are; a pod's series
- * only for this virtual cluster's pods, with `namespace`, `pod` and `pod_uid` the virtual pod's; a
- * series of no pod as `nodeSeries` gives it (undefined: left out); a line that cannot be read whole is left out.
+ * Prometheus text from a host kubelet, as a tenant may see it, line by line: comments as they are; a
+ * pod's series only for this virtual cluster's pods, with `namespace`, `pod` and `pod_uid` the
+ * virtual pod's; a series of no pod as `nodeSeries` gives it (undefined: left out); a line that
+ * cannot be read whole is left out. Line by line, so that a large answer (cAdvisor's, on a node of
+ * many pods) streams through without being held whole.
  */
-function metricsForTenant(
-  text: string,
+function metricLinesForTenant(
   owned: OwnedPods,
   nodeSeries: (series: SeriesLine) => SeriesLine | undefined,
-) {
-  const out: string[] = [];
-  for (const line of text.split('\n')) {
-    if (line.startsWith('#') || line.trim() === '') {
-      out.push(line);
-      continue;
-    }
+): LineView {
+  return (line) => {
+    if (line.startsWith('#') || line.trim() === '') return line;
     const series = parseSeriesLine(line);
-    if (!series) continue;
+    if (!series) return undefined;
     const label = (name: string) => series.labels.find(([k]) => k === name)?.[1];
     const pod = label('pod');
     if (pod === undefined) {
       const kept = nodeSeries(series);
-      if (kept) out.push(kept === series ? line : formatSeriesLine(kept));
-      continue;
+      return kept === undefined ? undefined : kept === series ? line : formatSeriesLine(kept);
     }
     const virtual = owned.get(`${label('namespace')}/${pod}`);
-    if (!virtual) continue;
+    if (!virtual) return undefined;
     const virtualValue = new Map([
       ['pod', virtual.name],
       ['namespace', virtual.namespace],
       ['pod_uid', virtual.uid],
     ]);
     const labels = series.labels.map(([k, v]): [string, string] => [k, virtualValue.get(k) ?? v]);
-    out.push(formatSeriesLine({ ...series, labels }));
-  }
-  return out.join('\n');
+    return formatSeriesLine({ ...series, labels });
+  };
 }
 
 /**
  * `/metrics/resource`: the node's series (cpu, memory, the scrape error) as they are, and this virtual
  * cluster's pods' and containers', renamed.
  */
-export function resourceMetricsForTenant(text: string, owned: OwnedPods): string {
-  return metricsForTenant(text, owned, (series) => series);
+export function resourceMetricLines(owned: OwnedPods): LineView {
+  return metricLinesForTenant(owned, (series) => series);
 }
 
 /** Labels of cAdvisor's machine series that identify the host machine itself. */
@@ -87,14 +83,14 @@ const MACHINE_IDS = new Set(['boot_id', 'machine_id', 'system_uuid']);
  * machine's size (`machine_*`, without the labels that identify the host machine). The node's other
  * cgroups (the system's, the kubelet's, the runtime's, `pod=""`) are the host's, and left out.
  */
-export function cadvisorMetricsForTenant(text: string, owned: OwnedPods): string {
-  return metricsForTenant(text, owned, (series) => {
+export function cadvisorMetricLines(owned: OwnedPods): LineView {
+  return metricLinesForTenant(owned, (series) => {
     if (!series.name.startsWith('machine_')) return undefined;
     return { ...series, labels: series.labels.filter(([k]) => !MACHINE_IDS.has(k)) };
   });
 }
 
 /** `/metrics/probes` (the kubelet's probe results): this virtual cluster's pods' series only, renamed. */
-export function podMetricsForTenant(text: string, owned: OwnedPods): string {
-  return metricsForTenant(text, owned, () => undefined);
+export function probeMetricLines(owned: OwnedPods): LineView {
+  return metricLinesForTenant(owned, () => undefined);
 }

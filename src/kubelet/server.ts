@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { pipeline } from 'node:stream/promises';
 import type { TLSSocket } from 'node:tls';
 import type { Informer } from '../informer/informer.ts';
 import type { ClusterClient } from '../kube/client.ts';
@@ -19,10 +20,11 @@ import {
 } from './authorize.ts';
 import { HostStreams, splice, upgradeHeadersOf, writeHead } from './host-streams.ts';
 import type { NodePorts } from './node-ports.ts';
+import { linesThrough, type LineView } from './line-stream.ts';
 import {
-  cadvisorMetricsForTenant,
-  podMetricsForTenant,
-  resourceMetricsForTenant,
+  cadvisorMetricLines,
+  probeMetricLines,
+  resourceMetricLines,
   summaryForTenant,
   type OwnedPods,
 } from './node-stats.ts';
@@ -70,7 +72,11 @@ interface NodeEndpoint {
   action: 'stats' | 'metrics';
   hostPath: string;
   contentType: string;
-  forTenant(body: string, owned: OwnedPods): string;
+  /**
+   * The tenant's view: of the whole answer (a JSON summary, read whole), or line by line (Prometheus
+   * text, streamed through: cAdvisor's answer grows with the node's pods).
+   */
+  forTenant: { whole(body: string, owned: OwnedPods): string } | { lines(owned: OwnedPods): LineView };
 }
 
 /** The node-level endpoints served (with nodeStats), by path: each reads the host kubelet's. */
@@ -79,25 +85,25 @@ const NODE_ENDPOINTS: Record<string, NodeEndpoint> = {
     action: 'stats',
     hostPath: 'stats/summary',
     contentType: 'application/json',
-    forTenant: (body, owned) => JSON.stringify(summaryForTenant(JSON.parse(body), owned)),
+    forTenant: { whole: (body, owned) => JSON.stringify(summaryForTenant(JSON.parse(body), owned)) },
   },
   '/metrics/resource': {
     action: 'metrics',
     hostPath: 'metrics/resource',
     contentType: PROMETHEUS_TEXT,
-    forTenant: resourceMetricsForTenant,
+    forTenant: { lines: resourceMetricLines },
   },
   '/metrics/cadvisor': {
     action: 'metrics',
     hostPath: 'metrics/cadvisor',
     contentType: PROMETHEUS_TEXT,
-    forTenant: cadvisorMetricsForTenant,
+    forTenant: { lines: cadvisorMetricLines },
   },
   '/metrics/probes': {
     action: 'metrics',
     hostPath: 'metrics/probes',
     contentType: PROMETHEUS_TEXT,
-    forTenant: podMetricsForTenant,
+    forTenant: { lines: probeMetricLines },
   },
 };
 
@@ -423,16 +429,24 @@ export class KubeletServer {
       // tenant naming a node (a pod's spec.nodeName shows a fake node of that name) learns nothing of it.
       const owned = await ownedHostPods(this.opts, this.opts, node);
       if (owned.size === 0) throw new RouteError(404, `no pod of this virtual cluster runs on node ${node}`);
-      const body = await this.opts.hostStreams.read(
-        `${resourcePath(Resources.nodes, '', node)}/proxy/${endpoint.hostPath}`,
-      );
-      const out = endpoint.forTenant(body, owned);
-      res.writeHead(200, { 'content-type': endpoint.contentType });
-      res.end(out);
+      const hostPath = `${resourcePath(Resources.nodes, '', node)}/proxy/${endpoint.hostPath}`;
+      const view = endpoint.forTenant;
+      if ('whole' in view) {
+        const out = view.whole(await this.opts.hostStreams.read(hostPath), owned);
+        res.writeHead(200, { 'content-type': endpoint.contentType });
+        res.end(out);
+      } else {
+        const answer = await this.opts.hostStreams.get(hostPath);
+        res.writeHead(200, { 'content-type': endpoint.contentType });
+        await pipeline(answer, linesThrough(view.lines(owned)), res);
+      }
       this.record(action, 200, who, { node });
     } catch (err) {
       const { status, message } = asRouteError(err);
-      this.answer(res, status, message, action, who);
+      if (!res.headersSent) return this.answer(res, status, message, action, who);
+      // Cut off mid-stream (the host's answer broke, or the caller left): the caller sees it cut short.
+      res.destroy();
+      this.record(action, status, who, { error: message });
     }
   }
 

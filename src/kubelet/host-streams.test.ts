@@ -1,0 +1,81 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pipeline } from 'node:stream/promises';
+import { Writable } from 'node:stream';
+import { KubeConfig } from '@kubernetes/client-node';
+import { HostStreams } from './host-streams.ts';
+import { linesThrough } from './line-stream.ts';
+
+// A plain HTTP server standing in for the host API's node proxy: what is under test is how the
+// syncer reads answers (streamed, bounded), not the API.
+let server: Server;
+let streams: HostStreams;
+/** Lines of the big answer: about 20 MiB, more than the whole-read bound of 16 MiB. */
+const BIG_LINES = 400_000;
+const bigLine = (i: number) =>
+  `container_cpu_usage_seconds_total{pod="p${i % 7}",namespace="ns"} ${i} 1700000000000`;
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    if (req.url === '/big') {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      let i = 0;
+      const more = () => {
+        while (i < BIG_LINES) if (!res.write(bigLine(i++) + '\n')) return void res.once('drain', more);
+        res.end();
+      };
+      more();
+    } else if (req.url === '/small') res.end('{"node":{}}');
+    else {
+      res.writeHead(403);
+      res.end('nodes "n1" is forbidden: User "syncer" cannot get resource "nodes/proxy"');
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [
+      {
+        name: 'host',
+        server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        skipTLSVerify: true,
+      },
+    ],
+    users: [{ name: 'syncer' }],
+    contexts: [{ name: 'host', cluster: 'host', user: 'syncer' }],
+    currentContext: 'host',
+  });
+  streams = new HostStreams(kc);
+});
+afterAll(() => new Promise((resolve) => server.close(resolve)));
+
+describe('host answers', () => {
+  it('streams an answer larger than the whole-read bound through a line view', async () => {
+    let kept = 0;
+    let bytes = 0;
+    await pipeline(
+      await streams.get('/big'),
+      linesThrough((line) => (line.includes('pod="p0"') ? line : undefined)),
+      new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          bytes += chunk.length;
+          kept += chunk.toString().split('\n').length - 1;
+          done();
+        },
+      }),
+    );
+    expect(kept).toBe(Math.ceil(BIG_LINES / 7));
+    expect(bytes).toBeGreaterThan(0);
+    await expect(streams.read('/big')).rejects.toThrow('/big: answer larger than 16777216 bytes');
+  });
+
+  it('reads a small answer whole', async () => {
+    expect(await streams.read('/small')).toBe('{"node":{}}');
+  });
+
+  it("rejects a refusal with the host's status and message", async () => {
+    await expect(streams.get('/refused')).rejects.toThrow(
+      'host API: /refused: 403 nodes "n1" is forbidden: User "syncer" cannot get resource "nodes/proxy"',
+    );
+  });
+});
