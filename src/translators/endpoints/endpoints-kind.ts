@@ -8,6 +8,7 @@ import { OBJECT_NAME_ANNOTATION } from '../../naming/labels.ts';
 import { managedCopiesScope, namespacedToHost } from '../../sync/mappers.ts';
 import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
 import {
+  addressPolicyRelations,
   reportDropped,
   takesTenantEndpoints,
   tenantAddressPolicy,
@@ -17,10 +18,29 @@ import {
 import { sameJson } from '../shared/host-metadata.ts';
 import { hostServiceCopies, ownHostService } from '../shared/service-copies.ts';
 import { hostEndpointsFor } from './translate.ts';
+import { ipIndexKey } from '../../util/ip.ts';
 
 const ENDPOINTS = Resources.endpoints;
 /** The virtual API server's own endpoints: never copied (they stand for the host Service of the virtual API). */
 const KUBERNETES = 'default/kubernetes';
+
+/** Index of the virtual Endpoints by the addresses they list (ipIndexKey). */
+const BY_ADDRESS = 'endpoints/address';
+
+/** The addresses an Endpoints object lists, ready or not, as an index reads them: never throwing. */
+function endpointsAddresses(endpoints: KubeObject): string[] {
+  const subsets = Array.isArray(endpoints.subsets) ? (endpoints.subsets as unknown[]) : [];
+  return subsets.flatMap((subset) => {
+    if (!subset || typeof subset !== 'object') return [];
+    const { addresses, notReadyAddresses } = subset as { addresses?: unknown; notReadyAddresses?: unknown };
+    return [addresses, notReadyAddresses].flatMap((list) =>
+      (Array.isArray(list) ? list : []).flatMap((a: unknown) => {
+        const ip = a && typeof a === 'object' ? (a as { ip?: unknown }).ip : undefined;
+        return typeof ip === 'string' ? [ipIndexKey(ip)] : [];
+      }),
+    );
+  });
+}
 
 /**
  * Endpoints of Services without a selector, virtual → host: the tenant's own list of addresses for a
@@ -31,6 +51,8 @@ export function endpointsKind(where: Placement, addressBounds: EndpointAddressBo
   let virtualServices: Informer<KubeObject>;
   let hostServices: Informer<KubeObject>;
   let policy: AddressPolicy;
+  // Set in setup; the relations may be wired (and asked) before.
+  let virtualEndpoints: Informer<KubeObject> | undefined;
   const place = (ctx: ReconcileContext) => ({ ...where, hostName: ctx.hostName });
 
   async function desired(ctx: ReconcileContext, virtual: KubeObject): Promise<KubeObject> {
@@ -50,6 +72,10 @@ export function endpointsKind(where: Placement, addressBounds: EndpointAddressBo
       { name: 'services', cluster: 'virtual', type: Resources.services, keys: (svc) => [objectKey(svc)] },
       // The copy waits for its Service's host copy, and goes with it.
       hostServiceCopies(where, (service) => [service]),
+      // Addresses are vetted against pod IPs, which pods take and give back.
+      ...addressPolicyRelations(where, (ip) =>
+        (virtualEndpoints?.store.byIndex(BY_ADDRESS, ip) ?? []).map(objectKey),
+      ),
     ],
 
     setup(env) {
@@ -58,6 +84,9 @@ export function endpointsKind(where: Placement, addressBounds: EndpointAddressBo
       // The virtual pods, and every pod of the host namespace (other tenants' IPs are what a tenant
       // must not target): informers shared with the endpointslices kind.
       policy = tenantAddressPolicy(env, addressBounds);
+      const endpoints = env.informers.get(env.virtual, ENDPOINTS);
+      endpoints.addIndexer(BY_ADDRESS, endpointsAddresses);
+      virtualEndpoints = endpoints;
     },
 
     // Only for the Service's own host copy: host names are ambiguous, and Endpoints under the name of

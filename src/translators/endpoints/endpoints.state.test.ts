@@ -169,6 +169,60 @@ describe('endpoints state table (selector-less Services)', () => {
     expect(addressesOf(hostEndpoints(allowing, 'db'))).toEqual([{ ip: '172.18.0.2' }, { ip: '192.0.2.10' }]);
   });
 
+  it("an address of this tenant's pod is dropped once the pod finishes or goes, and one given to another's pod after", async () => {
+    const t = await start({
+      kinds: ['endpoints'],
+      virtual: [service('db'), tenantPod, endpoints('db', [{ ip: '10.244.0.7' }, { ip: '192.0.2.10' }])],
+      host: [tenantHostPod],
+    });
+    await t.settle();
+    expect(addressesOf(hostEndpoints(t, 'db'))).toEqual([{ ip: '10.244.0.7' }, { ip: '192.0.2.10' }]);
+
+    // The pod completes: the network plugin has its IP back, while its status still shows it.
+    const hostPod = () =>
+      t.host.objects(Resources.pods, HOST_NS).find((p) => p.metadata?.name === hostName('db-0'))!;
+    await t.host.update(
+      Resources.pods,
+      HOST_NS,
+      { ...hostPod(), status: { phase: 'Succeeded', podIP: '10.244.0.7' } },
+      { subresource: 'status' },
+    );
+    await t.settle();
+    expect(addressesOf(hostEndpoints(t, 'db'))).toEqual([{ ip: '192.0.2.10' }]);
+
+    // Running again, the address comes back; then the pod is deleted.
+    await t.host.update(
+      Resources.pods,
+      HOST_NS,
+      { ...hostPod(), status: { phase: 'Running', podIP: '10.244.0.7' } },
+      { subresource: 'status' },
+    );
+    await t.settle();
+    expect(addressesOf(hostEndpoints(t, 'db'))).toEqual([{ ip: '10.244.0.7' }, { ip: '192.0.2.10' }]);
+    await t.host.delete(Resources.pods, HOST_NS, hostName('db-0'));
+    await t.settle();
+    expect(addressesOf(hostEndpoints(t, 'db'))).toEqual([{ ip: '192.0.2.10' }]);
+  });
+
+  it("a finished, terminating or host-network pod of this tenant's vouches for no address", async () => {
+    const [, base] = ownHostPod('team', 'job-1', '10.244.3.21');
+    const variants: KubeObject[] = [
+      { ...base, status: { phase: 'Succeeded', podIP: '10.244.3.21' } },
+      { ...base, status: { phase: 'Failed', podIP: '10.244.3.21' } },
+      { ...base, metadata: { ...base.metadata, deletionTimestamp: '2026-12-04T10:00:00Z' } },
+      { ...base, spec: { containers: [], hostNetwork: true } },
+    ];
+    for (const pod of variants) {
+      const t = await start({
+        kinds: ['endpoints'],
+        virtual: [service('db'), endpoints('db', [{ ip: '10.244.3.21' }, { ip: '192.0.2.10' }])],
+        host: [[Resources.pods, pod]],
+      });
+      await t.settle();
+      expect(addressesOf(hostEndpoints(t, 'db'))).toEqual([{ ip: '192.0.2.10' }]);
+    }
+  });
+
   it('a targetRef naming a pod that does not have that IP is dropped', async () => {
     const t = await start({
       kinds: ['endpoints'],

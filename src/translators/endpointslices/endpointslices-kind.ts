@@ -9,8 +9,7 @@ import { namespacedToHost } from '../../sync/mappers.ts';
 import type { MetadataPlan } from '../../sync/metadata-sync.ts';
 import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
 import {
-  foreignHostPods,
-  podIPs,
+  addressPolicyRelations,
   takesTenantEndpoints,
   tenantAddressPolicy,
   type EndpointAddressBounds,
@@ -154,13 +153,7 @@ export function endpointSlicesKind(where: Placement, addressBounds: EndpointAddr
         type: Resources.pods,
         keys: (pod) => slicesBy(BY_POD, objectKey(pod)),
       },
-      {
-        name: 'host-pods',
-        cluster: 'host',
-        type: Resources.pods,
-        scope: foreignHostPods(where),
-        keys: (pod) => podIPs(pod).flatMap((ip) => slicesBy(BY_ADDRESS, ipIndexKey(ip))),
-      },
+      ...addressPolicyRelations(where, (ip) => slicesBy(BY_ADDRESS, ip)),
     ],
 
     setup(env) {

@@ -363,6 +363,19 @@ describe('endpointslices state table (tenant-written slices of selector-less Ser
     ]);
   });
 
+  it("an address of this tenant's pod is dropped from the slice once the pod is gone", async () => {
+    const t = await start({
+      kinds: ['endpointslices'],
+      virtual: [service('db'), tenantPod('10.244.0.7'), slice('db-abc', [{ addresses: ['10.244.0.7'] }])],
+      host: [hostService('db'), tenantHostPod('10.244.0.7')],
+    });
+    await t.settle();
+    expect(endpointsOf(hostSlice(t))).toEqual([{ addresses: ['10.244.0.7'] }]);
+    await t.host.delete(Resources.pods, HOST_NS, hostName('db-0'));
+    await t.settle();
+    expect(endpointsOf(hostSlice(t))).toEqual([]);
+  });
+
   it('tenant changes flow down; a host edit of the Service or manager label is reverted and never flows up', async () => {
     const t = await start({
       kinds: ['endpointslices'],

@@ -4,7 +4,7 @@ import { Resources } from '../../kube/resources.ts';
 import { MANAGED_BY_LABEL } from '../../naming/labels.ts';
 import { hostName } from '../../naming/names.ts';
 import type { InformerScope } from '../../informer/factory.ts';
-import type { Placement, ReconcileContext, SyncEnvironment } from '../../sync/kind.ts';
+import type { Placement, ReconcileContext, Relation, SyncEnvironment } from '../../sync/kind.ts';
 import { ownedVirtualKey } from '../../sync/mappers.ts';
 import {
   cidrContainsIP,
@@ -203,6 +203,18 @@ export function podIPs(pod: KubeObject): string[] {
 }
 
 /**
+ * The IPs a host pod of this virtual cluster holds as its own: none once it has finished (the network
+ * plugin gives a finished pod's IP back to the pool, while the pod's status still shows it) or is
+ * being deleted, and none when it shares its node's network (its IP is the node's).
+ */
+export function heldPodIPs(pod: KubeObject): string[] {
+  const phase = (pod.status as { phase?: unknown } | undefined)?.phase;
+  if (phase === 'Succeeded' || phase === 'Failed' || pod.metadata?.deletionTimestamp) return [];
+  if ((pod.spec as { hostNetwork?: unknown } | undefined)?.hostNetwork === true) return [];
+  return podIPs(pod);
+}
+
+/**
  * Whether a virtual Service takes the endpoints its tenant writes: it exists, has no selector (with
  * one, the controllers make its endpoints) and is not an ExternalName (which has none).
  */
@@ -233,7 +245,7 @@ export function foreignHostPods(where: Pick<Placement, 'vcName' | 'hostNamespace
   return { namespace: where.hostNamespace, labelSelector: `${MANAGED_BY_LABEL}!=${where.vcName}` };
 }
 /** This virtual cluster's host pods: the same scope as the pods kind's own host informer. */
-const ownHostPods = (where: Pick<Placement, 'vcName' | 'hostNamespace'>): InformerScope => ({
+export const ownHostPods = (where: Pick<Placement, 'vcName' | 'hostNamespace'>): InformerScope => ({
   namespace: where.hostNamespace,
   labelSelector: `${MANAGED_BY_LABEL}=${where.vcName}`,
 });
@@ -250,9 +262,14 @@ export function tenantAddressPolicy(
   const virtualPods = env.informers.get(env.virtual, Resources.pods);
   const ownPods = env.informers.get(env.host, Resources.pods, ownHostPods(env));
   const foreign = env.informers.get(env.host, Resources.pods, foreignHostPods(env));
-  for (const pods of [foreign, ownPods]) {
+  // Another's pod's IP is refused however that pod stands; this cluster's own pod's only vouches for
+  // an address while the pod holds it.
+  for (const [pods, ips] of [
+    [foreign, podIPs],
+    [ownPods, heldPodIPs],
+  ] as const) {
     if (indexed.has(pods)) continue;
-    pods.addIndexer(HOST_POD_IP_INDEX, (pod) => podIPs(pod).map(ipIndexKey));
+    pods.addIndexer(HOST_POD_IP_INDEX, (pod) => ips(pod).map(ipIndexKey));
     indexed.add(pods);
   }
   const denied = deniedByBounds(bounds);
@@ -278,6 +295,39 @@ export function tenantAddressPolicy(
       return ownPods.store.byIndex(HOST_POD_IP_INDEX, ipIndexKey(ip)).length === 0;
     },
   };
+}
+
+/**
+ * What a kind whose objects list addresses vetted by this policy watches, so that an address kept or
+ * dropped is checked again when the pod it names changes: a pod of another's taking an IP, and one of
+ * this cluster's own getting, changing or giving back its IP (finished, deleted). Without them an
+ * address allowed once would stay on the host after its pod was gone and the IP given to someone
+ * else. `listing(ipKey)` gives the kind's keys listing an address (by ipIndexKey).
+ */
+export function addressPolicyRelations(
+  where: Pick<Placement, 'vcName' | 'hostNamespace'>,
+  listing: (ipKey: string) => string[],
+): Relation[] {
+  const keysOf = (ips: string[]) => ips.flatMap((ip) => listing(ipIndexKey(ip)));
+  return [
+    {
+      name: 'host-pods',
+      cluster: 'host',
+      type: Resources.pods,
+      scope: foreignHostPods(where),
+      keys: (pod) => keysOf(podIPs(pod)),
+    },
+    {
+      name: 'own-host-pods',
+      cluster: 'host',
+      type: Resources.pods,
+      scope: ownHostPods(where),
+      // Enqueued for the old and the new version: an IP given back re-checks what listed it.
+      keys: (pod) => keysOf(podIPs(pod)),
+      changed: (old, current) => heldPodIPs(old).join() !== heldPodIPs(current).join(),
+      unindexed: true,
+    },
+  ];
 }
 
 const blocks = (list: readonly string[]): Cidr[] =>
