@@ -35,6 +35,7 @@ import {
   withManagedRecord,
   type LabelsAndAnnotations,
 } from '../../sync/managed-metadata.ts';
+import { withoutSyncerAnnotations } from '../../sync/metadata-sync.ts';
 import { cloneJson } from '../../util/json.ts';
 import { markedDebugContainer, tenantDebugContainerNames } from './debug-containers.ts';
 import { withEphemeralClaims } from './ephemeral-claims.ts';
@@ -246,7 +247,9 @@ export function translatePodToHost(virtual: Pod, ctx: PodTranslationContext): Po
   const virtualLabels = meta.labels ?? {};
   // Only the tenant's keys are filtered: the syncer's own keys below are added afterwards.
   const tenantLabels = withoutDeniedKeys(virtualLabels, ctx.deniedMetadataKeys);
-  const tenantAnnotations = withoutDeniedKeys(meta.annotations ?? {}, ctx.deniedMetadataKeys);
+  const tenantAnnotations = withoutSyncerAnnotations(
+    withoutDeniedKeys(meta.annotations ?? {}, ctx.deniedMetadataKeys),
+  );
   const managed = withManagedRecord({
     labels: {
       ...hostLabels(tenantLabels, { vcName: ctx.vcName, virtualNamespace: ns }),

@@ -112,6 +112,36 @@ describe('priorityclasses state table (to the host)', () => {
     expect(hostClass(table)).toBeUndefined();
   });
 
+  it("a tenant's annotations naming another object (the syncer's back-references) never reach the copy, which stays this syncer's", async () => {
+    const forged = {
+      'vcluster.loft.sh/object-namespace': 'team',
+      'vcluster.loft.sh/object-name': 'other',
+      'vcluster.loft.sh/object-uid': 'not-mine',
+    };
+    const table = await withClasses([
+      priorityClass('batch', 10, { metadata: { name: 'batch', annotations: { ...forged, note: 'kept' } } }),
+    ]);
+    const annotations = hostClass(table)?.metadata?.annotations ?? {};
+    expect(annotations['vcluster.loft.sh/object-namespace']).toBeUndefined();
+    expect(annotations['vcluster.loft.sh/object-name']).toBe('batch');
+    expect(annotations['vcluster.loft.sh/object-uid']).toBe(virtualClass(table)?.metadata?.uid);
+    expect(annotations.note).toBe('kept');
+
+    // Added later, the same: and the copy is still updated and deleted with its class.
+    const current = virtualClass(table)!;
+    await table.virtual.update(PC, '', {
+      ...current,
+      description: 'changed',
+      metadata: { ...current.metadata, annotations: forged },
+    });
+    await table.settle();
+    expect(hostClass(table)?.metadata?.annotations?.['vcluster.loft.sh/object-namespace']).toBeUndefined();
+    expect(hostClass(table)?.description).toBe('changed');
+    await table.virtual.delete(PC, '', 'batch');
+    await table.settle();
+    expect(hostClass(table)).toBeUndefined();
+  });
+
   it.each([
     ['as this syncer labels them', `other-ns-x-${VC}`],
     ['labelled with the bare name (earlier syncers)', VC],

@@ -3,6 +3,7 @@ import { groupVersionKindString, type ResourceType } from '../../kube/resources.
 import { objectAnnotations } from '../../naming/annotations.ts';
 import { hostLabels, MANAGED_BY_LABEL, managedByValue } from '../../naming/labels.ts';
 import { withManagedRecord } from '../../sync/managed-metadata.ts';
+import { withoutSyncerAnnotations } from '../../sync/metadata-sync.ts';
 
 export interface HostPlacement {
   vcName: string;
@@ -25,7 +26,7 @@ export function hostMetadataFor(virtual: KubeObject, type: ResourceType, where: 
   const managed = withManagedRecord({
     labels,
     annotations: {
-      ...(meta.annotations ?? {}),
+      ...withoutSyncerAnnotations(meta.annotations ?? {}),
       ...objectAnnotations({
         name: meta.name ?? '',
         namespace: meta.namespace ?? '',
