@@ -1,4 +1,4 @@
-import { scrubHostNames } from './scrub.ts';
+import { scrubHostNames, withMessagesScrubbed } from './scrub.ts';
 
 describe('scrubHostNames', () => {
   const where = { vcName: 'vc1', hostNamespace: 'team-a' };
@@ -32,5 +32,27 @@ describe('scrubHostNames on adversarial text', () => {
     expect(
       scrubHostNames(`Failed to pull image "${image}"`, { vcName: 'vc1', hostNamespace: 'team-a' }),
     ).toBe(`Failed to pull image "${image}"`);
+  });
+});
+
+describe('withMessagesScrubbed', () => {
+  const where = { vcName: 'vc1', hostNamespace: 'team-a' };
+  it('scrubs every message of a status, nested in conditions and errors, and leaves the rest as it is', () => {
+    const status = {
+      phase: 'Failed',
+      message: 'claim data-x-default-x-vc1 lost',
+      conditions: [{ type: 'Ready', message: 'in team-a', reason: 'data-x-default-x-vc1' }],
+      error: { message: 'content of data-x-default-x-vc1 failed', time: '2026-12-04T00:00:00Z' },
+      count: 2,
+    };
+    expect(withMessagesScrubbed(status, where)).toEqual({
+      phase: 'Failed',
+      message: 'claim data lost',
+      conditions: [{ type: 'Ready', message: 'in <host namespace>', reason: 'data-x-default-x-vc1' }],
+      error: { message: 'content of data failed', time: '2026-12-04T00:00:00Z' },
+      count: 2,
+    });
+    expect(status.message).toBe('claim data-x-default-x-vc1 lost');
+    expect(withMessagesScrubbed(undefined, where)).toBeUndefined();
   });
 });

@@ -65,3 +65,20 @@ function truncatedName(token: string): string | undefined {
   if (prefix.includes('-x-')) return prefix.split('-x-')[0]!;
   return TRUNCATED.test(token) ? '<host object>' : undefined;
 }
+
+/**
+ * A copy of a host status for the tenant, with scrubHostNames applied to every `message` in it (the
+ * status's own, its conditions', an error's): the host's controllers write host names there (a claim's
+ * provisioning failure names the host claim, a snapshot's error its host content).
+ */
+export function withMessagesScrubbed<T>(status: T, where: { vcName: string; hostNamespace: string }): T {
+  if (Array.isArray(status)) return status.map((item: unknown) => withMessagesScrubbed(item, where)) as T;
+  if (status === null || typeof status !== 'object') return status;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(status))
+    out[key] =
+      key === 'message' && typeof value === 'string'
+        ? scrubHostNames(value, where)
+        : withMessagesScrubbed(value, where);
+  return out as T;
+}

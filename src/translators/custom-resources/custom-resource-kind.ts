@@ -1,4 +1,5 @@
 import { TerminalError, WaitingError } from '../../controller/errors.ts';
+import { withMessagesScrubbed } from '../../sync/scrub.ts';
 import type { Informer } from '../../informer/informer.ts';
 import { splitKey, type KubeObject } from '../../kube/object.ts';
 import { apiVersionOf, Resources } from '../../kube/resources.ts';
@@ -233,9 +234,11 @@ export function toHostCustomResourceKind(
         result.hostWritten = true;
       }
       let latest = virtual;
-      if (entry.status && !sameJson(host.status, virtual.status)) {
-        const withStatus: KubeObject = { ...virtual, status: host.status };
-        if (host.status === undefined) delete withStatus.status;
+      // The host's controllers write host names in their messages.
+      const status = entry.status ? withMessagesScrubbed(host.status, where) : undefined;
+      if (entry.status && !sameJson(status, virtual.status)) {
+        const withStatus: KubeObject = { ...virtual, status };
+        if (status === undefined) delete withStatus.status;
         latest = await ctx.virtual.update(
           type,
           ctx.virtualNamespace,

@@ -1,4 +1,5 @@
 import { TerminalError, WaitingError } from '../../controller/errors.ts';
+import { withMessagesScrubbed } from '../../sync/scrub.ts';
 import type { Informer } from '../../informer/informer.ts';
 import { isApiError, isNotFound } from '../../kube/errors.ts';
 import { objectKey, type KubeObject } from '../../kube/object.ts';
@@ -667,7 +668,7 @@ export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = 
         result.hostWritten = true;
       }
       let latest = await bindVirtual(ctx, virtual, host, result);
-      const status = virtualStatusFor(host);
+      const status = withMessagesScrubbed(virtualStatusFor(host), where);
       // Bound only once the virtual claim names its volume (a binder there would undo it otherwise).
       if (status.phase === 'Bound' && !specOf(latest).volumeName)
         status.phase = statusOf(latest).phase ?? 'Pending';

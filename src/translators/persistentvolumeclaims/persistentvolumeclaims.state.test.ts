@@ -203,6 +203,37 @@ describe('persistentvolumeclaims state table', () => {
     expect(hostClaim(table)!.metadata?.annotations?.['pv.kubernetes.io/bind-completed']).toBe('yes');
   });
 
+  it("the host's condition messages reach the tenant without host names", async () => {
+    const table = await withClaims([claim('data')]);
+    const h = hostClaim(table)!;
+    await table.host.update(
+      PVC,
+      HOST_NS,
+      {
+        ...h,
+        status: {
+          phase: 'Pending',
+          conditions: [
+            {
+              type: 'Resizing',
+              status: 'True',
+              message: `waiting for an external resizer for claim ${HOST_NS}/${hostName('data', 'team')}`,
+            },
+          ],
+        },
+      },
+      { subresource: 'status' },
+    );
+    await table.settle();
+    expect((virtualClaim(table)!.status as { conditions: { message: string }[] }).conditions).toEqual([
+      {
+        type: 'Resizing',
+        status: 'True',
+        message: 'waiting for an external resizer for claim <host namespace>/data',
+      },
+    ]);
+  });
+
   it('steady state: a second pass over a bound claim writes nothing', async () => {
     const table = await withClaims([claim('data')]);
     await bindOnHost(table);

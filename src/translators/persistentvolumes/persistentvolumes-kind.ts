@@ -1,4 +1,5 @@
 import { TerminalError } from '../../controller/errors.ts';
+import { withMessagesScrubbed } from '../../sync/scrub.ts';
 import type { Informer } from '../../informer/informer.ts';
 import { isApiError, isNotFound } from '../../kube/errors.ts';
 import type { KubeObject } from '../../kube/object.ts';
@@ -186,7 +187,7 @@ export function persistentVolumesKind(options: PersistentVolumeOptions, where: P
         }
         result.hostWritten = true;
       }
-      const status = virtualVolumeStatusFor(host, virtual);
+      const status = withMessagesScrubbed(virtualVolumeStatusFor(host, virtual), where);
       let latest = virtual;
       if (!sameJson(status, virtual.status ?? {})) {
         latest = await ctx.virtual.update(VOLUMES, '', { ...virtual, status }, { subresource: 'status' });

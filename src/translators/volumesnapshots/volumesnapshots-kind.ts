@@ -1,4 +1,5 @@
 import { TerminalError, WaitingError } from '../../controller/errors.ts';
+import { withMessagesScrubbed } from '../../sync/scrub.ts';
 import type { Informer } from '../../informer/informer.ts';
 import { objectKey, type KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
@@ -123,7 +124,7 @@ export function volumeSnapshotsKind(where: Placement): KindSpec {
         result.hostWritten = true;
       }
       let latest = virtual;
-      const status = virtualSnapshotStatus(host);
+      const status = withMessagesScrubbed(virtualSnapshotStatus(host), where);
       if (status && !sameJson(status, virtual.status)) {
         latest = await ctx.virtual.update(
           SNAPSHOTS,
