@@ -304,6 +304,19 @@ describe('ingressRefusal', () => {
       'metadata.annotations["alb.ingress.kubernetes.io/group.name"]: would join a load balancer shared with the host\'s other Ingresses',
     ],
     [
+      "a cert-manager Issuer (of the host namespace, never the tenant's)",
+      ingress({}, { 'cert-manager.io/issuer': 'internal-ca-x-payments-x-b' }),
+      'metadata.annotations["cert-manager.io/issuer"] names an Issuer of the host namespace, which is not this tenant\'s: use a ClusterIssuer (cert-manager.io/cluster-issuer)',
+    ],
+    [
+      "Traefik middlewares of any host namespace (an admin's authentication, say)",
+      ingress(
+        {},
+        { 'traefik.ingress.kubernetes.io/router.middlewares': 'kube-system-admin-auth@kubernetescrd' },
+      ),
+      'metadata.annotations["traefik.ingress.kubernetes.io/router.middlewares"] names Traefik Middlewares of host namespaces',
+    ],
+    [
       'an NGINX Inc. basic-auth secret in another namespace',
       ingress({}, { 'nginx.org/basic-auth-secret': 'other/users' }),
       'metadata.annotations["nginx.org/basic-auth-secret"] must name a Secret of the Ingress\'s namespace',
