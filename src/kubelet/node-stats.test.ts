@@ -15,7 +15,20 @@ const owned: OwnedPods = new Map([
 describe('node statistics for a tenant', () => {
   it("keeps the node's summary and only the tenant's pods, renamed, without host volume names", () => {
     const summary = {
-      node: { nodeName: 'n1', cpu: { usageNanoCores: 5 } },
+      node: {
+        nodeName: 'n1',
+        cpu: { usageNanoCores: 5 },
+        memory: { workingSetBytes: 7 },
+        fs: { usedBytes: 3 },
+        systemContainers: [{ name: 'kubelet', cpu: { usageNanoCores: 4 } }],
+        network: {
+          name: 'eth0',
+          rxBytes: 10,
+          interfaces: [{ name: 'cali1a2b3c4d5e6', rxBytes: 99 }],
+        },
+        runtime: { imageFs: { usedBytes: 8 } },
+        rlimit: { maxpid: 4194304 },
+      },
       pods: [
         {
           podRef: { name: 'web-x-team-x-vc', namespace: 'host-ns', uid: 'host-uid' },
@@ -26,14 +39,22 @@ describe('node statistics for a tenant', () => {
         { podRef: { name: 'web-x-team-x-vc', namespace: 'elsewhere' } },
       ],
     };
+    // The machine's size and use; not the host's cgroups, every interface of the host (one per pod,
+    // other tenants' included), its runtime's image store or its limits.
     expect(summaryForTenant(summary, owned)).toEqual({
-      node: { nodeName: 'n1', cpu: { usageNanoCores: 5 } },
+      node: {
+        nodeName: 'n1',
+        cpu: { usageNanoCores: 5 },
+        memory: { workingSetBytes: 7 },
+        fs: { usedBytes: 3 },
+        network: { name: 'eth0', rxBytes: 10 },
+      },
       pods: [{ podRef: { name: 'web', namespace: 'team', uid: 'u1' }, cpu: { usageNanoCores: 1 } }],
     });
     expect(() => summaryForTenant('nonsense', owned)).toThrow('not an object');
   });
 
-  it("renames the tenant's pod series, drops other pods', keeps the node's", () => {
+  it("renames the tenant's pod series, drops other pods' and keeps the node's own (not what else a kubelet adds)", () => {
     const text = [
       '# HELP node_cpu_usage_seconds_total Cumulative cpu time',
       '# TYPE node_cpu_usage_seconds_total counter',
@@ -41,6 +62,7 @@ describe('node statistics for a tenant', () => {
       'pod_cpu_usage_seconds_total{namespace="host-ns",pod="web-x-team-x-vc"} 1.5 1700000000000',
       'container_cpu_usage_seconds_total{container="app",namespace="host-ns",pod="web-x-team-x-vc"} 1 1700000000000',
       'pod_cpu_usage_seconds_total{namespace="other-tenant",pod="secret-db"} 9 1700000000000',
+      'kubelet_runtime_operations_total{operation_type="create"} 4',
     ].join('\n');
     expect(throughLines(text, resourceMetricLines(owned)).split('\n')).toEqual([
       '# HELP node_cpu_usage_seconds_total Cumulative cpu time',

@@ -16,11 +16,30 @@ interface PodStats {
   [field: string]: unknown;
 }
 
-/** `/stats/summary`: the node part as it is, the pods filtered and renamed. */
+/**
+ * The node's figures a tenant may see: the machine's size and use, as cAdvisor's `machine_*` and the
+ * node series of `/metrics/resource` show it. Not its system containers (the kubelet's, the runtime's
+ * cgroups), its network interfaces (a network plugin names one per pod, other tenants' included, each
+ * with its traffic), its runtime's image store or its limits: anything the kubelet adds later is
+ * left out until it is listed here.
+ */
+const NODE_FIELDS = ['nodeName', 'startTime', 'cpu', 'memory', 'swap', 'fs'];
+/** Of the node's network: the totals of its default interface, not the list of every interface. */
+const NETWORK_FIELDS = ['time', 'name', 'rxBytes', 'rxErrors', 'txBytes', 'txErrors'];
+
+const picked = (value: unknown, fields: readonly string[]): Record<string, unknown> | undefined => {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  const source = value as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const f of fields) if (Object.hasOwn(source, f)) out[f] = source[f];
+  return out;
+};
+
+/** `/stats/summary`: the node's own figures (NODE_FIELDS), the pods filtered and renamed. */
 export function summaryForTenant(summary: unknown, owned: OwnedPods): unknown {
   if (!summary || typeof summary !== 'object' || Array.isArray(summary))
     throw new Error('stats summary: not an object');
-  const { pods, ...rest } = summary as { pods?: unknown };
+  const { pods, node } = summary as { pods?: unknown; node?: unknown };
   const list = Array.isArray(pods) ? (pods as PodStats[]) : [];
   const kept: PodStats[] = [];
   for (const pod of list) {
@@ -31,7 +50,9 @@ export function summaryForTenant(summary: unknown, owned: OwnedPods): unknown {
     const { volume: _volume, ...stats } = pod;
     kept.push({ ...stats, podRef: { name: virtual.name, namespace: virtual.namespace, uid: virtual.uid } });
   }
-  return { ...rest, pods: kept };
+  const nodeStats = picked(node, NODE_FIELDS);
+  const network = picked((node as { network?: unknown } | undefined)?.network, NETWORK_FIELDS);
+  return { node: nodeStats && network ? { ...nodeStats, network } : (nodeStats ?? {}), pods: kept };
 }
 
 /**
@@ -68,12 +89,17 @@ function metricLinesForTenant(
 }
 
 /**
- * `/metrics/resource`: the node's series (cpu, memory, the scrape error) as they are, and this virtual
+ * `/metrics/resource`: the node's series (RESOURCE_NODE_SERIES) as they are, and this virtual
  * cluster's pods' and containers', renamed.
  */
 export function resourceMetricLines(owned: OwnedPods): LineView {
-  return metricLinesForTenant(owned, (series) => series);
+  return metricLinesForTenant(owned, (series) =>
+    RESOURCE_NODE_SERIES.test(series.name) ? series : undefined,
+  );
 }
+
+/** The node's own series of `/metrics/resource`: its cpu, memory and swap, and the scrape's error. */
+const RESOURCE_NODE_SERIES = /^(?:node_[a-z_]+|scrape_error|resource_scrape_error)$/;
 
 /** Labels of cAdvisor's machine series that identify the host machine itself. */
 const MACHINE_IDS = new Set(['boot_id', 'machine_id', 'system_uuid']);
