@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
@@ -51,6 +52,7 @@ function kubeletGet(
   path: string,
   cert?: { cert: string; key: string } | { bearer: string },
   port?: number,
+  headers: Record<string, string> = {},
 ): Promise<{ status: number; body: string }> {
   const bearer = cert && 'bearer' in cert ? cert.bearer : undefined;
   const pair = cert && 'cert' in cert ? cert : undefined;
@@ -62,7 +64,7 @@ function kubeletGet(
         ca: readFileSync(testClusters().virtualKubelet.clientCaFile),
         cert: pair ? readFileSync(pair.cert) : undefined,
         key: pair ? readFileSync(pair.key) : undefined,
-        headers: bearer ? { authorization: `Bearer ${bearer}` } : {},
+        headers: { ...headers, ...(bearer ? { authorization: `Bearer ${bearer}` } : {}) },
       },
       (res) => {
         let body = '';
@@ -234,12 +236,15 @@ describe('the kubelet API of the virtual nodes', () => {
     expect(port).toBeGreaterThan(nodePortsFrom); // the first is another process's
     expect(port).toBeLessThanOrEqual(nodePortsFrom + 9);
     // The API servers refuse to proxy to a node at a loopback address ("address not allowed"), so the
-    // node port is called directly. The host refuses the same for kwok's nodes: its answer names the
-    // host node the syncer asked, which is the node whose port the request came in on.
+    // node port is called directly. The host refuses the same for kwok's nodes: its answer, which the
+    // syncer logs and does not hand the caller (host addresses), names the host node the syncer asked,
+    // which is the node whose port the request came in on.
     const virtualAdmin = { cert: pki('virtual', 'admin.crt'), key: pki('virtual', 'admin.key') };
     const stats = await kubeletGet('/stats/summary', virtualAdmin, port);
     expect(stats.status).toBe(502);
-    expect(stats.body).toContain(`/api/v1/nodes/${node}/proxy/stats/summary`);
+    expect(stats.body).toContain('the host cluster could not serve this request');
+    expect(stats.body).not.toContain('/api/v1/nodes/');
+    expect(syncer.logs()).toContain(`/api/v1/nodes/${node}/proxy/stats/summary`);
     // On the bind port no node is named: node-level endpoints are refused there.
     expect((await kubeletGet('/stats/summary', virtualAdmin)).status).toBe(404);
   }, 60_000);
@@ -362,8 +367,24 @@ describe('who the kubelet API serves', () => {
     ]);
     const token = (name: string) =>
       mustKubectl('virtual', ['-n', ns, 'create', 'token', name]).then((t) => t.trim());
-    const allowed = await kubeletGet(`/containerLogs/${ns}/${pod}/main`, { bearer: await token(reader) });
+    const readerToken = await token(reader);
+    const allowed = await kubeletGet(`/containerLogs/${ns}/${pod}/main`, { bearer: readerToken });
     expect(allowed.status).toBe(200);
+    // A WebSocket exec is a GET, but runs a command in the pod: `get` on nodes/proxy is not enough.
+    const websocketExec = await kubeletGet(
+      `/exec/${ns}/${pod}/main?command=id&output=1`,
+      { bearer: readerToken },
+      undefined,
+      {
+        connection: 'Upgrade',
+        upgrade: 'websocket',
+        'sec-websocket-version': '13',
+        'sec-websocket-key': randomBytes(16).toString('base64'),
+        'sec-websocket-protocol': 'v5.channel.k8s.io',
+      },
+    );
+    expect(websocketExec).toMatchObject({ status: 403 });
+    expect(websocketExec.body).toContain(`may not create nodes/proxy`);
     const denied = await kubeletGet(`/containerLogs/${ns}/${pod}/main`, {
       bearer: await token(`${reader}-none`),
     });
@@ -504,5 +525,27 @@ describe('who the kubelet API serves', () => {
     for (const path of ['/configz', '/debug/pprof/', '/spec/']) {
       expect((await kubeletGet(path, virtualAdmin())).status).toBe(404);
     }
+  }, 60_000);
+
+  it('refuses a flood of unknown bearer tokens (429) rather than queue them before the callers it knows', async () => {
+    const sa = `flood-${Math.random().toString(36).slice(2, 7)}`;
+    await mustKubectl('virtual', ['-n', ns, 'create', 'serviceaccount', sa]);
+    await mustKubectl('virtual', [
+      'create',
+      'clusterrolebinding',
+      sa,
+      '--clusterrole=system:kubelet-api-admin',
+      `--serviceaccount=${ns}:${sa}`,
+    ]);
+    const known = (await mustKubectl('virtual', ['-n', ns, 'create', 'token', sa])).trim();
+    expect((await kubeletGet(`/containerLogs/${ns}/${pod}/main`, { bearer: known })).status).toBe(200);
+    const junk = await Promise.all(
+      Array.from({ length: 300 }, () => kubeletGet('/pods', { bearer: randomBytes(24).toString('hex') })),
+    );
+    const statuses = new Set(junk.map((r) => r.status));
+    expect([...statuses].sort()).toEqual([401, 429]);
+    expect(junk.find((r) => r.status === 429)!.body).toContain('too many new bearer tokens');
+    // The token it already knows is answered at once, not after the junk.
+    expect((await kubeletGet(`/containerLogs/${ns}/${pod}/main`, { bearer: known })).status).toBe(200);
   }, 60_000);
 });

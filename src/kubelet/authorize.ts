@@ -3,6 +3,9 @@ import { LRUCache } from 'lru-cache';
 import type { ClusterClient } from '../kube/client.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { Resources } from '../kube/resources.ts';
+import { realClock, type Clock } from '../util/clock.ts';
+import { TokenBucket } from '../util/token-bucket.ts';
+import { RouteError } from './routes.ts';
 
 /** Who presented a client certificate: its CN is the user, its O entries the groups (as the API server reads it). */
 export interface CertIdentity {
@@ -19,6 +22,22 @@ export interface NodeAccess {
 }
 
 /**
+ * Reviews the virtual API server is asked for, beyond those answered from the caches: anyone who
+ * reaches the kubelet port may send a token, and each new one costs a TokenReview, through the same
+ * client (and rate limit) the syncer's own reads use. Over budget, a caller is refused (429) rather
+ * than queued, so a flood of junk tokens cannot hold back the reviews of real callers, which the
+ * caches answer in the meantime. The API server's kubelet client and metrics-server each need about
+ * one review per node every 30 s.
+ */
+export const REVIEW_BUDGET = { qps: 20, burst: 100 };
+
+/** A review the budget allows now, or a 429 that says why. */
+function spend(budget: TokenBucket, what: string): void {
+  if (!budget.tryTake())
+    throw new RouteError(429, `too many new ${what} to review right now; try again in a few seconds`);
+}
+
+/**
  * Asks the virtual API server whether an identity may do what it asks, as a real kubelet's webhook
  * authorizer does: a SubjectAccessReview on `nodes/<subresource>`. The API server's own kubelet client
  * identity is allowed by the cluster's RBAC (or system:masters); anyone else with a certificate of the
@@ -29,15 +48,18 @@ export class NodeAccessReviewer {
   // Decisions are cached briefly so that a log follow or an exec session does not review per request.
   private readonly cache = new LRUCache<string, boolean>({ max: 1000, ttl: 30_000 });
   private readonly virtual: ClusterClient;
+  private readonly budget: TokenBucket;
 
-  constructor(virtual: ClusterClient) {
+  constructor(virtual: ClusterClient, clock: Clock = realClock) {
     this.virtual = virtual;
+    this.budget = new TokenBucket(REVIEW_BUDGET.qps, REVIEW_BUDGET.burst, clock);
   }
 
   async allowed(who: CertIdentity, access: NodeAccess): Promise<boolean> {
     const key = JSON.stringify([who.user, who.groups, access.verb, access.subresource, access.node ?? '']);
     const cached = this.cache.get(key);
     if (cached !== undefined) return cached;
+    spend(this.budget, 'access requests');
     const review: KubeObject = {
       apiVersion: 'authorization.k8s.io/v1',
       kind: 'SubjectAccessReview',
@@ -76,18 +98,24 @@ export function identityOf(subject: Record<string, string | string[] | undefined
  * authenticator does. Answers are cached briefly by the token's hash (never the token itself).
  */
 export class TokenAuthenticator {
-  private readonly cache = new LRUCache<string, CertIdentity | false>({ max: 1000, ttl: 30_000 });
+  // Refused tokens apart, so that a flood of junk cannot push accepted ones out.
+  private readonly accepted = new LRUCache<string, CertIdentity>({ max: 1000, ttl: 30_000 });
+  private readonly refused = new LRUCache<string, true>({ max: 1000, ttl: 30_000 });
   private readonly virtual: ClusterClient;
+  private readonly budget: TokenBucket;
 
-  constructor(virtual: ClusterClient) {
+  constructor(virtual: ClusterClient, clock: Clock = realClock) {
     this.virtual = virtual;
+    this.budget = new TokenBucket(REVIEW_BUDGET.qps, REVIEW_BUDGET.burst, clock);
   }
 
   /** The token's user and groups, or undefined when the virtual API server does not accept it. */
   async review(token: string): Promise<CertIdentity | undefined> {
     const key = createHash('sha256').update(token).digest('hex');
-    const cached = this.cache.get(key);
-    if (cached !== undefined) return cached || undefined;
+    const known = this.accepted.get(key);
+    if (known) return known;
+    if (this.refused.has(key)) return undefined;
+    spend(this.budget, 'bearer tokens');
     const answer = await this.virtual.create<
       KubeObject & { status?: { authenticated?: boolean; user?: { username?: string; groups?: string[] } } }
     >(Resources.tokenReviews, '', {
@@ -97,7 +125,8 @@ export class TokenAuthenticator {
     });
     const user = answer.status?.authenticated ? answer.status.user : undefined;
     const who = user?.username ? { user: user.username, groups: user.groups ?? [] } : undefined;
-    this.cache.set(key, who ?? false);
+    if (who) this.accepted.set(key, who);
+    else this.refused.set(key, true);
     return who;
   }
 }

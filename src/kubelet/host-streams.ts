@@ -14,6 +14,9 @@ const UPGRADE_HEADERS = [
   'sec-websocket-extensions',
 ];
 
+/** How long a node statistics read may go without a byte from the host. */
+const HOST_READ_IDLE_MS = 30_000;
+
 /**
  * Streams to the host API server with the syncer's own host credentials: pod logs as a response
  * body, exec/attach/port-forward as an upgraded connection. Nothing is buffered; bytes are piped.
@@ -55,6 +58,10 @@ export class HostStreams {
    */
   async get(path: string): Promise<IncomingMessage> {
     const req = await this.open('GET', path, new URLSearchParams(), {});
+    // A node proxy that goes quiet must not hold the caller (and a socket) for ever.
+    req.setTimeout(HOST_READ_IDLE_MS, () =>
+      req.destroy(new Error(`host API: ${path}: nothing for ${HOST_READ_IDLE_MS / 1000} s`)),
+    );
     return new Promise((resolve, reject) => {
       req.on('response', (res: IncomingMessage) => {
         if ((res.statusCode ?? 500) < 300) return resolve(res);

@@ -11,6 +11,7 @@ import { resourcePath } from '../kube/resources.ts';
 import { Resources } from '../kube/resources.ts';
 import { splitBindAddress } from '../metrics/server.ts';
 import type { Logger } from '../util/log.ts';
+import { scrubHostNames } from '../sync/scrub.ts';
 import {
   identityOf,
   NodeAccessReviewer,
@@ -242,14 +243,29 @@ export class KubeletServer {
   private async admit(req: IncomingMessage): Promise<Admitted> {
     const who = await this.authenticate(req);
     const route = parseKubeletRoute(req.url ?? '/');
-    const virtualPod = await readVirtualPod(this.opts.virtual, route.namespace, route.pod);
-    const access = {
-      verb: verbOf(req.method ?? 'GET'),
+    const access = (pod: KubeObject | undefined): NodeAccess => ({
+      // exec, attach and port-forward run commands or open ports in the pod, whatever the method
+      // (a WebSocket upgrade is a GET): `create`, never the `get` a read-only role holds.
+      verb: route.action === 'logs' ? verbOf(req.method ?? 'GET') : 'create',
       subresource: nodeSubresourceOf(parseRequestUrl(req.url ?? '/').pathname),
       // The pod's node, as a real kubelet is that node; without a pod, every node (fails closed).
-      node: (virtualPod?.spec as { nodeName?: string } | undefined)?.nodeName,
-    };
-    await this.authorize(who, access);
+      node: (pod?.spec as { nodeName?: string } | undefined)?.nodeName,
+    });
+    // The pod's node from the cache when it has the pod, so that a caller who may not use that node
+    // costs no read; the pod itself is then read fresh (a cache could hand out one just replaced).
+    const caches = this.opts.podCaches;
+    const cached = caches?.virtual.hasSynced()
+      ? caches.virtual.store.get(`${route.namespace}/${route.pod}`)
+      : undefined;
+    let virtualPod = cached ? undefined : await readVirtualPod(this.opts.virtual, route.namespace, route.pod);
+    const first = access(cached ?? virtualPod);
+    await this.authorize(who, first);
+    if (cached) {
+      virtualPod = await readVirtualPod(this.opts.virtual, route.namespace, route.pod);
+      // Replaced since on another node: that node is the one to be allowed.
+      const fresh = access(virtualPod);
+      if (fresh.node !== first.node) await this.authorize(who, fresh);
+    }
     const target = await resolvePodTarget(this.opts, this.opts, virtualPod, route);
     // What the virtual API server itself checks before it proxies (`container X is not valid for pod`),
     // checked again here, since a node proxy or a direct call skips it.
@@ -288,7 +304,7 @@ export class KubeletServer {
     try {
       path = parseRequestUrl(req.url ?? '/').pathname;
     } catch (err) {
-      const { status, message } = asRouteError(err);
+      const { status, message } = this.asRouteError(err);
       return this.answer(res, status, message, 'unknown', undefined);
     }
     // As a kubelet's, and so that a pod may probe its node by name: says nothing but that it answers.
@@ -314,23 +330,35 @@ export class KubeletServer {
         {},
       );
       upstream.on('response', (hostRes: IncomingMessage) => {
-        res.writeHead(hostRes.statusCode ?? 502, {
-          'content-type': hostRes.headers['content-type'] ?? 'text/plain',
-        });
-        hostRes.pipe(res);
-        this.record('logs', hostRes.statusCode ?? 502, admitted?.who, {
+        const status = hostRes.statusCode ?? 502;
+        const contentType = hostRes.headers['content-type'] ?? 'text/plain';
+        this.record('logs', status, admitted?.who, {
           pod: `${admitted!.route.namespace}/${admitted!.route.pod}`,
         });
+        if (status >= 300) {
+          // The host's reason (a container still waiting, say) names the host pod: scrubbed.
+          void this.hostRefusal(hostRes).then(
+            (body) => {
+              res.writeHead(status, { 'content-type': contentType });
+              res.end(body);
+            },
+            () => res.destroy(),
+          );
+          return;
+        }
+        res.writeHead(status, { 'content-type': contentType });
+        // A host stream that breaks ends the caller's too (a follow would otherwise hang open).
+        pipeline(hostRes, res).catch(() => res.destroy());
       });
       upstream.on('error', (err: Error) => {
-        if (!res.headersSent) this.answer(res, 502, `host API: ${err.message}`, 'logs', admitted?.who);
+        if (!res.headersSent) this.answer(res, 502, this.hostFailure(err), 'logs', admitted?.who);
         else res.destroy();
       });
       // A follow ends when the client goes: stop reading the host's stream too.
       res.on('close', () => upstream.destroy());
       upstream.end();
     } catch (err) {
-      const { status, message } = asRouteError(err);
+      const { status, message } = this.asRouteError(err);
       this.answer(res, status, message, admitted?.route.action ?? 'unknown', admitted?.who);
     }
   }
@@ -364,16 +392,24 @@ export class KubeletServer {
         });
       });
       upstream.on('response', (hostRes: IncomingMessage) => {
-        // The host refused the upgrade (pod not running, container missing): pass its answer on.
-        writeHead(socket, hostRes);
-        hostRes.pipe(socket);
-        this.record(action, hostRes.statusCode ?? 502, admitted?.who);
+        // The host refused the upgrade (pod not running, container missing): its reason, with host
+        // names scrubbed, as a whole answer (its body arrives de-chunked, so its own head would lie).
+        const status = hostRes.statusCode ?? 502;
+        const contentType = hostRes.headers['content-type'] ?? 'text/plain';
+        this.record(action, status, admitted?.who);
+        void this.hostRefusal(hostRes).then(
+          (body) =>
+            socket.end(
+              `HTTP/1.1 ${status} ${statusText(status)}\r\ncontent-type: ${contentType}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+            ),
+          () => socket.destroy(),
+        );
       });
-      upstream.on('error', (err: Error) => refuse(502, `host API: ${err.message}`));
+      upstream.on('error', (err: Error) => refuse(502, this.hostFailure(err)));
       socket.on('close', () => upstream.destroy());
       upstream.end();
     } catch (err) {
-      const { status, message } = asRouteError(err);
+      const { status, message } = this.asRouteError(err);
       refuse(status, message);
     }
   }
@@ -401,11 +437,12 @@ export class KubeletServer {
               ownedHostPods(this.opts, this.opts),
             ]);
       const pods = podsOnNode(virtualPods, owned, node);
+      const body = JSON.stringify(kind === 'pods' ? pods : runningPods(pods));
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(kind === 'pods' ? pods : runningPods(pods)));
+      res.end(body);
       this.record(kind, 200, who, { node });
     } catch (err) {
-      const { status, message } = asRouteError(err);
+      const { status, message } = this.asRouteError(err);
       this.answer(res, status, message, kind, who);
     }
   }
@@ -442,11 +479,8 @@ export class KubeletServer {
       }
       this.record(action, 200, who, { node });
     } catch (err) {
-      const { status, message } = asRouteError(err);
-      if (!res.headersSent) return this.answer(res, status, message, action, who);
-      // Cut off mid-stream (the host's answer broke, or the caller left): the caller sees it cut short.
-      res.destroy();
-      this.record(action, status, who, { error: message });
+      const { status, message } = this.asRouteError(err);
+      this.answer(res, status, message, action, who);
     }
   }
 
@@ -458,20 +492,52 @@ export class KubeletServer {
     who: CertIdentity | undefined,
   ) {
     this.record(action, status, who, { error: message });
+    // Cut off mid-stream (the host's answer broke, or the caller left): the caller sees it cut short.
+    if (res.headersSent) return void res.destroy();
     res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' });
     res.end(message + '\n');
   }
+
+  /**
+   * What the caller is told of a failure that is not its request's (the host API unreachable, a
+   * host answer that could not be read): the host's own words name host addresses, the host namespace
+   * and the syncer's host identity, so they go to the syncer's log, not to the tenant.
+   */
+  private hostFailure(err: unknown): string {
+    this.opts.logger.warn('kubelet endpoint: the host API failed', { error: (err as Error).message });
+    return "the host cluster could not serve this request (the syncer's log has its answer)";
+  }
+
+  private asRouteError(err: unknown): { status: number; message: string } {
+    if (err instanceof RouteError) return { status: err.status, message: err.message };
+    return { status: 502, message: this.hostFailure(err) };
+  }
+
+  /** A host refusal's body, up to 64 KiB, with host names scrubbed: a tenant reads it. */
+  private async hostRefusal(hostRes: IncomingMessage): Promise<string> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of hostRes as AsyncIterable<Buffer>) {
+      if (size >= MAX_REFUSAL_BYTES) continue;
+      chunks.push(chunk);
+      size += chunk.length;
+    }
+    const text = Buffer.concat(chunks).subarray(0, MAX_REFUSAL_BYTES).toString('utf8');
+    return scrubHostNames(text, this.opts);
+  }
 }
 
-function asRouteError(err: unknown): { status: number; message: string } {
-  if (err instanceof RouteError) return { status: err.status, message: err.message };
-  return { status: 502, message: (err as Error).message };
-}
+const MAX_REFUSAL_BYTES = 64 * 1024;
 
 function statusText(status: number): string {
   return (
-    { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 502: 'Bad Gateway' }[
-      status
-    ] ?? 'Error'
+    {
+      400: 'Bad Request',
+      401: 'Unauthorized',
+      403: 'Forbidden',
+      404: 'Not Found',
+      429: 'Too Many Requests',
+      502: 'Bad Gateway',
+    }[status] ?? 'Error'
   );
 }

@@ -13,6 +13,21 @@ describe('TokenBucket', () => {
     expect([bucket.reserve(), bucket.reserve(), bucket.reserve()]).toEqual([100, 200, 300]);
   });
 
+  it('tryTake takes only a token that is there, and reserves nothing when refused', () => {
+    const clock = new FakeClock(0);
+    const bucket = new TokenBucket(10, 2, clock);
+    expect([bucket.tryTake(), bucket.tryTake(), bucket.tryTake(), bucket.tryTake()]).toEqual([
+      true,
+      true,
+      false,
+      false,
+    ]);
+    clock.advance(100);
+    // Refusals did not dig a hole: one token came back and is there to take.
+    expect([bucket.tryTake(), bucket.tryTake()]).toEqual([true, false]);
+    expect(bucket.reserve()).toBe(100);
+  });
+
   it('refills at qps, never beyond the burst', () => {
     const clock = new FakeClock(0);
     const bucket = new TokenBucket(10, 3, clock);

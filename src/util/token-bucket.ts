@@ -31,6 +31,19 @@ export class TokenBucket {
     return this.tokens >= 0 ? 0 : Math.ceil((-this.tokens / this.qps) * 1000);
   }
 
+  /**
+   * Takes a token only when one is there now; false otherwise, and nothing is reserved. For work that
+   * is refused rather than delayed when over budget (requests from callers not yet known).
+   */
+  tryTake(): boolean {
+    const now = this.clock.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.qps);
+    this.last = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+
   /** Waits for a token; resolves with the milliseconds spent waiting. */
   async take(): Promise<number> {
     const wait = this.reserve();
