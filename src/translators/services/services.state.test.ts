@@ -343,6 +343,8 @@ describe('services state table', () => {
     ['a host system Service through the search path', 'kubernetes.default'],
     ["another virtual cluster's copy through the search path", 'db-x-prod-x-vc2.their-ns'],
     ['a Service of this host namespace through the search path', 'web.host-ns'],
+    ['a Service of any other host namespace through the search path (no public TLD)', 'argocd-server.argocd'],
+    ['an internal zone of no public TLD', 'db.corp'],
   ])(
     "ExternalName naming %s is refused: the host's ingress and gateway controllers would send a tenant's traffic there (CVE-2021-25740)",
     async (_what, externalName) => {
@@ -353,6 +355,18 @@ describe('services state table', () => {
       expect(table.virtual.objects(Resources.events, 'team').map((e) => e.reason)).toEqual(['SyncError']);
     },
   );
+
+  it.each([
+    ['a public name', 'example.com'],
+    ['a public name of more labels', 'db.eu-west-1.rds.amazonaws.com'],
+    ['two labels ending in a public TLD', 'api.dev'],
+    ['an internationalised TLD in its ASCII form', 'shop.xn--p1ai'],
+  ])('ExternalName naming %s is copied', async (_what, externalName) => {
+    const table = await withService(
+      service('ext', { type: 'ExternalName', externalName, selector: undefined }),
+    );
+    expect(specOf(hostSvc(table, 'ext')!).externalName).toBe(externalName);
+  });
 
   it('ExternalName changed to a denied address: the host copy goes', async () => {
     const table = await withService(

@@ -6,6 +6,7 @@ import { hostName } from '../../naming/names.ts';
 import type { InformerScope } from '../../informer/factory.ts';
 import type { Placement, ReconcileContext, Relation, SyncEnvironment } from '../../sync/kind.ts';
 import { ownedVirtualKey } from '../../sync/mappers.ts';
+import { isPublicTld } from '../../naming/public-tlds.ts';
 import {
   cidrContainsIP,
   ipIndexKey,
@@ -117,8 +118,9 @@ const PRIVATE_DOMAINS = ['internal', 'local', 'localdomain', 'home.arpa', 'local
  * private-use domains (`metadata.google.internal`, `*.cluster.local`), a cluster DNS name of a Service
  * or pod (`<name>.<namespace>.svc|pod[.<domain>]`), a bare name, and `<service>.<namespace>` where the
  * namespace is the host's own (this host namespace, `default`, `kube-system`...) or the service
- * another virtual cluster's copy (`-x-`). A name resolved through a search path into another host
- * namespace cannot be told from a public one and is not judged here.
+ * another virtual cluster's copy (`-x-`), or any two labels whose last is no public top-level domain
+ * (only a search path resolves those, into a host namespace of that name). A host namespace named
+ * like a public TLD (`dev`, `app`) cannot be told from the Internet's and is not judged here.
  */
 export function hostNameRefusal(
   given: string,
@@ -144,6 +146,10 @@ export function hostNameRefusal(
     (labels[0]!.includes('-x-') || labels[1] === rules.hostNamespace || SYSTEM_NAMESPACES.has(labels[1]!))
   )
     return `${given} names a Service of the host cluster (<service>.<namespace>)`;
+  // Two labels ending in no public TLD resolve only through the resolver's search path, which on the
+  // host tries `<name>.svc.<cluster domain>` first: a Service of any host namespace (argocd-server.argocd).
+  if (labels.length === 2 && !isPublicTld(labels[1]!))
+    return `${given} ends in no public top-level domain, so the host resolves it among its own Services (<service>.<namespace>)`;
   for (const ip of spelledAddresses(labels)) {
     const refusal = addressRefusal(ip, true);
     if (refusal) return refusal;
