@@ -95,6 +95,20 @@ describe('cadvisor metrics for a tenant', () => {
     ]);
   });
 
+  it("puts the virtual pod's identity into cAdvisor's cgroup path (id) and cri-dockerd's container name", () => {
+    const withHostUid: OwnedPods = new Map([
+      ['host-ns/web-x-team-x-vc', { namespace: 'team', name: 'web', uid: 'aaaa-1111', hostUid: 'bbbb-2222' }],
+    ]);
+    const text = [
+      'container_memory_rss{container="app",id="/kubepods/burstable/podbbbb-2222/c1",namespace="host-ns",pod="web-x-team-x-vc"} 5',
+      'container_memory_rss{container="app",id="/kubepods.slice/kubepods-podbbbb_2222.slice/cri-containerd-c1.scope",name="k8s_app_web-x-team-x-vc_host-ns_bbbb-2222_0",namespace="host-ns",pod="web-x-team-x-vc"} 5',
+    ].join('\n');
+    expect(throughLines(text, cadvisorMetricLines(withHostUid)).split('\n')).toEqual([
+      'container_memory_rss{container="app",id="/kubepods/burstable/podaaaa-1111/c1",namespace="team",pod="web"} 5',
+      'container_memory_rss{container="app",id="/kubepods.slice/kubepods-podaaaa_1111.slice/cri-containerd-c1.scope",name="k8s_app_web_team_aaaa-1111_0",namespace="team",pod="web"} 5',
+    ]);
+  });
+
   it("labels are read by the format's rules: a `}` in a value does not end them, so another tenant's series is not taken for the node's", () => {
     // Kubelets' label values hold no `}` today (names are DNS labels); cadvisor's image label is the
     // tenant's to choose, so the parser must not stop at the first one.

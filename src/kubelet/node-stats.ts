@@ -8,8 +8,11 @@ import { formatSeriesLine, parseSeriesLine, type SeriesLine } from './prometheus
  * the object annotations), and renamed to the virtual pod it is the copy of.
  */
 
-/** A host pod's virtual identity, by `hostNamespace/hostName`. */
-export type OwnedPods = ReadonlyMap<string, { namespace: string; name: string; uid: string }>;
+/** A host pod's virtual identity, by `hostNamespace/hostName`; `hostUid` is the host pod's own. */
+export type OwnedPods = ReadonlyMap<
+  string,
+  { namespace: string; name: string; uid: string; hostUid?: string }
+>;
 
 interface PodStats {
   podRef?: { name?: string; namespace?: string; uid?: string };
@@ -83,9 +86,31 @@ function metricLinesForTenant(
       ['namespace', virtual.namespace],
       ['pod_uid', virtual.uid],
     ]);
-    const labels = series.labels.map(([k, v]): [string, string] => [k, virtualValue.get(k) ?? v]);
+    const hostNamespace = label('namespace')!;
+    const labels = series.labels.map(([k, v]): [string, string] => [
+      k,
+      virtualValue.get(k) ?? withVirtualIdentity(v, { pod, namespace: hostNamespace }, virtual),
+    ]);
     return formatSeriesLine({ ...series, labels });
   };
+}
+
+/**
+ * A label value with the host pod's identity in it made the virtual pod's: cAdvisor's `id` (the
+ * cgroup path, `.../pod<uid>/...`, with `_` for `-` under systemd) and, with cri-dockerd, `name`
+ * (`k8s_<container>_<pod>_<namespace>_<uid>_<n>`).
+ */
+function withVirtualIdentity(
+  value: string,
+  host: { pod: string; namespace: string },
+  virtual: { namespace: string; name: string; uid: string; hostUid?: string },
+): string {
+  let out = value;
+  if (virtual.hostUid) {
+    out = out.split(virtual.hostUid).join(virtual.uid);
+    out = out.split(virtual.hostUid.replace(/-/g, '_')).join(virtual.uid.replace(/-/g, '_'));
+  }
+  return out.split(`_${host.pod}_${host.namespace}_`).join(`_${virtual.name}_${virtual.namespace}_`);
 }
 
 /**

@@ -107,14 +107,19 @@ export function ownedAmong(
   hostPods: readonly KubeObject[],
   where: { vcName: string; hostNamespace: string },
 ): OwnedPods {
-  const out = new Map<string, { namespace: string; name: string; uid: string }>();
+  const out = new Map<string, { namespace: string; name: string; uid: string; hostUid?: string }>();
   for (const pod of hostPods) {
     if (pod.metadata?.namespace !== where.hostNamespace) continue;
     const key = ownedVirtualKey(pod, where, Resources.pods);
     const uid = recordedVirtualUid(pod);
     if (!key || !uid) continue;
     const [namespace, name] = key.split('/') as [string, string];
-    out.set(`${where.hostNamespace}/${pod.metadata?.name}`, { namespace, name, uid });
+    out.set(`${where.hostNamespace}/${pod.metadata?.name}`, {
+      namespace,
+      name,
+      uid,
+      hostUid: pod.metadata?.uid,
+    });
   }
   return out;
 }
