@@ -296,8 +296,7 @@ function onRealNode() {
       // The real kubelet's refusal (no previous container) names the host pod: the tenant reads its own.
       const previous = await tenant(['logs', 'client', '-n', tenantNs, '-c', 'web', '--previous']);
       expect(previous.code).not.toBe(0);
-      expect(previous.stderr).toContain('previous terminated container "web"');
-      expect(previous.stderr).toContain('"client"');
+      expect(previous.stderr).toContain('previous terminated container "web" in pod "client" not found');
       expect(previous.stderr).not.toContain('-x-');
       // httpserver answers with its hostname: one of the two web pods (a host pod keeps its virtual name as hostname).
       const hostname = /hostname=(\S+)/.exec(logs)?.[1];

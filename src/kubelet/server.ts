@@ -336,11 +336,14 @@ export class KubeletServer {
           pod: `${admitted!.route.namespace}/${admitted!.route.pod}`,
         });
         if (status >= 300) {
-          // The host's reason (a container still waiting, say) names the host pod: scrubbed.
+          // The host's reason (a container still waiting, say) names the host pod: scrubbed. The host
+          // API wraps the kubelet's text in a Status, which the virtual API server would show whole:
+          // its message alone is passed on, as a kubelet answers.
           void this.hostRefusal(hostRes).then(
             (body) => {
-              res.writeHead(status, { 'content-type': contentType });
-              res.end(body);
+              const message = statusMessageOf(body);
+              res.writeHead(status, { 'content-type': message === undefined ? contentType : 'text/plain' });
+              res.end(message ?? body);
             },
             () => res.destroy(),
           );
@@ -528,6 +531,16 @@ export class KubeletServer {
 }
 
 const MAX_REFUSAL_BYTES = 64 * 1024;
+
+/** The message of a Kubernetes Status (JSON), or undefined for any other text. */
+function statusMessageOf(body: string): string | undefined {
+  try {
+    const parsed = JSON.parse(body) as { kind?: unknown; message?: unknown };
+    return parsed?.kind === 'Status' && typeof parsed.message === 'string' ? parsed.message : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 function statusText(status: number): string {
   return (
