@@ -34,9 +34,12 @@ export function createLogger(options: LoggerOptions, base: LogFields = {}): Logg
       write(JSON.stringify({ ts: now().toISOString(), level, msg, ...all }));
     } else {
       const rest = Object.entries(all)
-        .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+        // A string with a control character is quoted: tenants choose much of what is logged
+        // (names, capability strings), and a raw newline would forge a log line.
+        .map(([k, v]) => `${k}=${typeof v === 'string' && !/\p{Cc}/u.test(v) ? v : JSON.stringify(v)}`)
         .join(' ');
-      write(`${now().toISOString()} ${level.toUpperCase().padEnd(5)} ${msg}${rest ? ' ' + rest : ''}`);
+      const message = /\p{Cc}/u.test(msg) ? JSON.stringify(msg) : msg;
+      write(`${now().toISOString()} ${level.toUpperCase().padEnd(5)} ${message}${rest ? ' ' + rest : ''}`);
     }
   };
   return {

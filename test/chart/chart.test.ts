@@ -365,10 +365,12 @@ describe('helm chart', () => {
     expect([named('ResourceQuota'), named('LimitRange'), named('NetworkPolicy')]).toEqual([
       ['vc-vc1'],
       ['vc-vc1'],
-      ['vc-work-vc1'],
+      ['vc-work-vc1', 'vc-cp-vc1'],
     ]);
     // The control plane reaches the tenant's pods (webhooks, aggregated APIs), as in vCluster's policy.
-    const policy = ms.find((m) => m.kind === 'NetworkPolicy') as unknown as {
+    const policy = ms.find(
+      (m) => m.kind === 'NetworkPolicy' && m.metadata?.name === 'vc-work-vc1',
+    ) as unknown as {
       spec: { ingress: { from: { podSelector: { matchLabels: Record<string, string> } }[] }[] };
     };
     expect(policy.spec.ingress[0]!.from.map((f) => f.podSelector.matchLabels)).toEqual([
@@ -381,11 +383,84 @@ describe('helm chart', () => {
     expect(controlPlane.spec.template.metadata.labels).toMatchObject(
       policy.spec.ingress[0]!.from[1]!.podSelector.matchLabels,
     );
+    // The control plane's own egress: DNS, the host API's ports, its peers and the tenant's pods, and
+    // what the admin adds; a tenant's webhook URL at any other port of the host network is not dialled.
+    const cp = ms.find((m) => m.kind === 'NetworkPolicy' && m.metadata?.name === 'vc-cp-vc1') as unknown as {
+      spec: {
+        podSelector: { matchLabels: Record<string, string> };
+        policyTypes: string[];
+        egress: { to?: unknown[]; ports?: { port: number }[] }[];
+      };
+    };
+    expect(cp.spec.podSelector.matchLabels).toEqual(policy.spec.ingress[0]!.from[1]!.podSelector.matchLabels);
+    expect(cp.spec.policyTypes).toEqual(['Egress']);
+    expect(cp.spec.egress.map((r) => (r.ports ?? []).map((p) => p.port))).toEqual([
+      [53, 53],
+      [443, 6443, 8443],
+      [],
+    ]);
+    const extra = { to: [{ ipBlock: { cidr: '10.9.0.5/32' } }], ports: [{ port: 5432 }] };
+    const withDatastore = render({
+      'isolation.enabled': 'true',
+      'isolation.networkPolicy.controlPlaneEgress[0].to[0].ipBlock.cidr': '10.9.0.5/32',
+      'isolation.networkPolicy.controlPlaneEgress[0].ports[0].port': '5432',
+    });
+    const cpWith = withDatastore.find((m) => m.metadata?.name === 'vc-cp-vc1') as unknown as typeof cp;
+    expect(cpWith.spec.egress.at(-1)).toEqual(extra);
+    // Tenant pods never reach link-local (cloud metadata), shared or loopback addresses.
+    const work = policy as unknown as { spec: { egress: { to: { ipBlock?: { except: string[] } }[] }[] } };
+    expect(work.spec.egress[0]!.to.at(-1)!.ipBlock!.except).toEqual(
+      expect.arrayContaining(['100.64.0.0/10', '169.254.0.0/16', '127.0.0.0/8']),
+    );
     expect(syncerArgs(ms)).toContain('--namespace-pod-security-label=true');
     expect(syncerArgs(render({ 'syncer.namespacePodSecurityLabel': 'true' }))).toContain(
       '--namespace-pod-security-label=true',
     );
   });
+
+  it.each(['k3s', 'vanilla'])(
+    '%s: the host token only in the syncer container, the kubelet CA key only where certificates are issued',
+    (distro) => {
+      const ms = render({ 'controlPlane.distro': distro, 'syncer.kubelet.enabled': 'true' });
+      const sa = ms.find((m) => m.kind === 'ServiceAccount' && m.metadata?.name === 'vc1') as unknown as {
+        automountServiceAccountToken?: boolean;
+      };
+      expect(sa.automountServiceAccountToken).toBe(false);
+      type Container = { name: string; volumeMounts?: { name: string; mountPath: string }[] };
+      const pod = (
+        ms.find((m) => m.kind === 'StatefulSet') as unknown as {
+          spec: {
+            template: {
+              spec: {
+                automountServiceAccountToken?: boolean;
+                containers: Container[];
+                initContainers?: Container[];
+                volumes: { name: string; secret?: { secretName: string; items?: { key: string }[] } }[];
+              };
+            };
+          };
+        }
+      ).spec.template.spec;
+      expect(pod.automountServiceAccountToken).toBe(false);
+      const all = [...pod.containers, ...(pod.initContainers ?? [])];
+      const mounting = (volume: string) =>
+        all.filter((c) => c.volumeMounts?.some((m) => m.name === volume)).map((c) => c.name);
+      expect(mounting('host-api-token')).toEqual(['syncer']);
+      expect(
+        all.find((c) => c.name === 'syncer')!.volumeMounts!.find((m) => m.name === 'host-api-token')!
+          .mountPath,
+      ).toBe('/var/run/secrets/kubernetes.io/serviceaccount');
+      // Which containers see the kubelet CA's key: only the init container issuing the serving
+      // certificate from it (with k3s; the vanilla one issues it from the cluster CA).
+      const withKey = pod.volumes
+        .filter((v) => v.secret?.secretName === 'vc1-kubelet-tls')
+        .filter((v) => !v.secret!.items || v.secret!.items.some((i) => i.key === 'ca.key'))
+        .flatMap((v) => mounting(v.name));
+      expect(withKey).toEqual(distro === 'k3s' ? ['kubelet-cert'] : []);
+      expect(mounting('kubelet-ca')).toEqual(['syncer']);
+      expect(mounting('kubelet-client')).toEqual([distro === 'k3s' ? 'k3s' : 'kube-apiserver']);
+    },
+  );
 
   it("serves the virtual nodes' kubelet API from the syncer: certificates k3s and the syncer agree on", () => {
     const ms = render();

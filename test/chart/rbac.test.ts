@@ -13,11 +13,6 @@ interface RenderedRule {
 }
 
 const registry = builtinKinds();
-const LEASES: RenderedRule = {
-  apiGroups: ['coordination.k8s.io'],
-  resources: ['leases'],
-  verbs: ['get', 'create', 'update'],
-};
 
 /** The kubelet API (on by default) streams host pods' logs, exec, attach and port-forward. */
 const KUBELET_STREAMS: RenderedRule[] = [
@@ -97,11 +92,31 @@ describe('chart RBAC derived from the kind descriptors', () => {
       const needed = registry.hostRbac(enabled, options as Record<string, unknown>);
       const scoped = (scope: RbacRule['scope']) => needed.filter((r) => r.scope === scope);
       expect(grants(rulesOf(ms, 'Role'))).toEqual(
-        grants([...scoped('namespace'), LEASES, ...KUBELET_STREAMS, ...OWN_OBJECTS]),
+        grants([...scoped('namespace'), ...KUBELET_STREAMS, ...OWN_OBJECTS]),
       );
       expect(grants(rulesOf(ms, 'ClusterRole'))).toEqual(grants(scoped('cluster')));
     },
   );
+
+  it.each([
+    ['syncer.leaderElect', 'true'],
+    ['syncer.replicas', '2'],
+  ])('with leader election (%s=%s), its one Lease: created, then read and renewed by name', (key, value) => {
+    const extra: Record<string, string> =
+      key === 'syncer.replicas' ? { 'k3s.datastore.secretName': 'db' } : {};
+    const leaseRules = rulesOf(render({ [key]: value, ...extra }), 'Role').filter((r) =>
+      r.resources.includes('leases'),
+    );
+    expect(leaseRules).toEqual([
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
+      {
+        apiGroups: ['coordination.k8s.io'],
+        resources: ['leases'],
+        resourceNames: ['vsyncer-vc1'],
+        verbs: ['get', 'update'],
+      },
+    ]);
+  });
 
   it('grants host objects shown by mappings where they point only, through a Role in each mapped namespace', () => {
     const ms = render({

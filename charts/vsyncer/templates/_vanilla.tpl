@@ -93,7 +93,7 @@ virtual cluster has no nodes of its own).
     - {name: pki, mountPath: /etc/vsyncer/pki, readOnly: true}
     - {name: serving-cert, mountPath: /etc/vsyncer/serving, readOnly: true}
     {{- if .Values.syncer.kubelet.enabled }}
-    - {name: kubelet-tls, mountPath: /etc/vsyncer/kubelet, readOnly: true}
+    - {name: kubelet-client, mountPath: /etc/vsyncer/kubelet, readOnly: true}
     {{- end }}
 {{- end -}}
 
@@ -178,9 +178,10 @@ that IP exists only once the Service does, and the kubelet hands it to the pod a
     - --cert-out=/etc/vsyncer/serving/kubelet.crt
     - --key-out=/etc/vsyncer/serving/kubelet.key
   volumeMounts:
-    - {name: kubelet-tls, mountPath: /etc/vsyncer/kubelet, readOnly: true}
     {{- if eq (include "vsyncer.distro" .) "vanilla" }}
     - {name: pki, mountPath: /etc/vsyncer/pki, readOnly: true}
+    {{- else }}
+    - {name: kubelet-tls, mountPath: /etc/vsyncer/kubelet, readOnly: true}
     {{- end }}
     - {name: serving-cert, mountPath: /etc/vsyncer/serving}
 {{- end }}
