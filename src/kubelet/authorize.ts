@@ -22,14 +22,18 @@ export interface NodeAccess {
 }
 
 /**
- * Reviews the virtual API server is asked for, beyond those answered from the caches: anyone who
- * reaches the kubelet port may send a token, and each new one costs a TokenReview, through the same
- * client (and rate limit) the syncer's own reads use. Over budget, a caller is refused (429) rather
- * than queued, so a flood of junk tokens cannot hold back the reviews of real callers, which the
- * caches answer in the meantime. The API server's kubelet client and metrics-server each need about
- * one review per node every 30 s.
+ * Reviews the virtual API server is asked for, beyond those the caches answer, through the kubelet
+ * API's own client (and its rate limit, which the pod reads share). Over budget, a caller is refused
+ * (429) rather than queued, so a flood cannot hold back the reviews of real callers, which the caches
+ * answer in the meantime. Anyone who reaches the port may send a token, so new tokens have the
+ * tighter budget: a real caller brings one token, reviewed once per cache period. Access reviews come
+ * only from authenticated callers: the API server's kubelet client and a metrics-server each need one
+ * per node every 30 s, so the budget leaves room for hundreds of nodes.
  */
-export const REVIEW_BUDGET = { qps: 20, burst: 100 };
+export const TOKEN_REVIEW_BUDGET = { qps: 10, burst: 50 };
+export const ACCESS_REVIEW_BUDGET = { qps: 40, burst: 200 };
+/** Cached decisions: a few callers on every node of a large cluster. */
+const ACCESS_CACHE_SIZE = 10_000;
 
 /** A review the budget allows now, or a 429 that says why. */
 function spend(budget: TokenBucket, what: string): void {
@@ -46,13 +50,13 @@ function spend(budget: TokenBucket, what: string): void {
  */
 export class NodeAccessReviewer {
   // Decisions are cached briefly so that a log follow or an exec session does not review per request.
-  private readonly cache = new LRUCache<string, boolean>({ max: 1000, ttl: 30_000 });
+  private readonly cache = new LRUCache<string, boolean>({ max: ACCESS_CACHE_SIZE, ttl: 30_000 });
   private readonly virtual: ClusterClient;
   private readonly budget: TokenBucket;
 
   constructor(virtual: ClusterClient, clock: Clock = realClock) {
     this.virtual = virtual;
-    this.budget = new TokenBucket(REVIEW_BUDGET.qps, REVIEW_BUDGET.burst, clock);
+    this.budget = new TokenBucket(ACCESS_REVIEW_BUDGET.qps, ACCESS_REVIEW_BUDGET.burst, clock);
   }
 
   async allowed(who: CertIdentity, access: NodeAccess): Promise<boolean> {
@@ -106,7 +110,7 @@ export class TokenAuthenticator {
 
   constructor(virtual: ClusterClient, clock: Clock = realClock) {
     this.virtual = virtual;
-    this.budget = new TokenBucket(REVIEW_BUDGET.qps, REVIEW_BUDGET.burst, clock);
+    this.budget = new TokenBucket(TOKEN_REVIEW_BUDGET.qps, TOKEN_REVIEW_BUDGET.burst, clock);
   }
 
   /** The token's user and groups, or undefined when the virtual API server does not accept it. */
