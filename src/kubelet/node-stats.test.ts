@@ -189,3 +189,41 @@ describe('node ports', () => {
     for (const bad of ['11000', '2-1', '0-5', 'a-b', '1-70000']) expect(() => NodePorts.parse(bad)).toThrow();
   });
 });
+
+describe("only the tenant's containers", () => {
+  const known: OwnedPods = new Map([
+    ['host-ns/web-x-team-x-vc', { namespace: 'team', name: 'web', uid: 'u1', containers: new Set(['app']) }],
+  ]);
+
+  it('leaves out the figures of a container a host webhook or the syncer added; pod-level ones stay', () => {
+    const summary = {
+      node: { nodeName: 'n1' },
+      pods: [
+        {
+          podRef: { name: 'web-x-team-x-vc', namespace: 'host-ns', uid: 'h' },
+          containers: [{ name: 'app' }, { name: 'istio-proxy' }],
+          cpu: { usageNanoCores: 3 },
+        },
+      ],
+    };
+    expect(summaryForTenant(summary, known)).toEqual({
+      node: { nodeName: 'n1' },
+      pods: [
+        {
+          podRef: { name: 'web', namespace: 'team', uid: 'u1' },
+          containers: [{ name: 'app' }],
+          cpu: { usageNanoCores: 3 },
+        },
+      ],
+    });
+    const text = [
+      'container_memory_rss{container="app",namespace="host-ns",pod="web-x-team-x-vc"} 1',
+      'container_memory_rss{container="istio-proxy",namespace="host-ns",pod="web-x-team-x-vc"} 2',
+      'container_memory_rss{container="",namespace="host-ns",pod="web-x-team-x-vc"} 3',
+    ].join('\n');
+    expect(throughLines(text, cadvisorMetricLines(known)).split('\n')).toEqual([
+      'container_memory_rss{container="app",namespace="team",pod="web"} 1',
+      'container_memory_rss{container="",namespace="team",pod="web"} 3',
+    ]);
+  });
+});

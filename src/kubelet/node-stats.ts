@@ -8,11 +8,19 @@ import { formatSeriesLine, parseSeriesLine, type SeriesLine } from './prometheus
  * the object annotations), and renamed to the virtual pod it is the copy of.
  */
 
-/** A host pod's virtual identity, by `hostNamespace/hostName`; `hostUid` is the host pod's own. */
+/**
+ * A host pod's virtual identity, by `hostNamespace/hostName`; `hostUid` is the host pod's own, and
+ * `containers`, when known, the tenant's containers in it (not those a host webhook or the syncer
+ * added: their figures are left out).
+ */
 export type OwnedPods = ReadonlyMap<
   string,
-  { namespace: string; name: string; uid: string; hostUid?: string }
+  { namespace: string; name: string; uid: string; hostUid?: string; containers?: ReadonlySet<string> }
 >;
+
+/** Whether a container's figures are the tenant's to see: pod-level ones (no container) always. */
+const tenantsContainer = (virtual: { containers?: ReadonlySet<string> }, container: string | undefined) =>
+  !virtual.containers || !container || container === 'POD' || virtual.containers.has(container);
 
 interface PodStats {
   podRef?: { name?: string; namespace?: string; uid?: string };
@@ -50,8 +58,16 @@ export function summaryForTenant(summary: unknown, owned: OwnedPods): unknown {
     const virtual = ref ? owned.get(`${ref.namespace}/${ref.name}`) : undefined;
     if (!virtual) continue;
     // Volume stats name host claims and host volumes: the tenant's names are not knowable here.
-    const { volume: _volume, ...stats } = pod;
-    kept.push({ ...stats, podRef: { name: virtual.name, namespace: virtual.namespace, uid: virtual.uid } });
+    const { volume: _volume, containers, ...stats } = pod;
+    kept.push({
+      ...stats,
+      ...(Array.isArray(containers)
+        ? {
+            containers: (containers as { name?: string }[]).filter((c) => tenantsContainer(virtual, c?.name)),
+          }
+        : {}),
+      podRef: { name: virtual.name, namespace: virtual.namespace, uid: virtual.uid },
+    });
   }
   const nodeStats = picked(node, NODE_FIELDS);
   const network = picked((node as { network?: unknown } | undefined)?.network, NETWORK_FIELDS);
@@ -80,7 +96,7 @@ function metricLinesForTenant(
       return kept === undefined ? undefined : kept === series ? line : formatSeriesLine(kept);
     }
     const virtual = owned.get(`${label('namespace')}/${pod}`);
-    if (!virtual) return undefined;
+    if (!virtual || !tenantsContainer(virtual, label('container'))) return undefined;
     const virtualValue = new Map([
       ['pod', virtual.name],
       ['namespace', virtual.namespace],

@@ -1,7 +1,7 @@
 import type { KubeObject } from '../kube/object.ts';
 import { Resources } from '../kube/resources.ts';
 import { FakeCluster } from '../testing/fake-cluster.ts';
-import { resolvePodTarget } from './pod-target.ts';
+import { ownedAmong, resolvePodTarget } from './pod-target.ts';
 
 const where = { vcName: 'vc', hostNamespace: 'host-ns' };
 const virtualPod: KubeObject = {
@@ -49,5 +49,27 @@ describe('resolvePodTarget', () => {
     const host = hostWith([{ name: 'mine', image: 'busybox', env: [{ ...marked, value: 'false' }] }]);
     const target = await resolvePodTarget({ host }, where, virtualPod, { namespace: 'team', pod: 'web' });
     expect([...target.containers]).toEqual(['app']);
+  });
+});
+
+describe('ownedAmong', () => {
+  it("with a lookup, gives each pod the tenant's containers; a pod the lookup lacks or has anew shows none", async () => {
+    const host = hostWith([]);
+    const hostPods = host.objects(Resources.pods, 'host-ns');
+    const withSidecar = hostPods.map((p) => ({
+      ...p,
+      spec: { containers: [{ name: 'app' }, { name: 'istio-proxy' }] },
+    }));
+    const owned = ownedAmong(withSidecar, where, () => virtualPod);
+    expect([...owned.get('host-ns/web-x-team-x-vc')!.containers!]).toEqual(['app']);
+    const unseen = ownedAmong(withSidecar, where, () => undefined);
+    expect([...unseen.get('host-ns/web-x-team-x-vc')!.containers!]).toEqual([]);
+    const replaced = ownedAmong(withSidecar, where, () => ({
+      ...virtualPod,
+      metadata: { ...virtualPod.metadata, uid: 'another' },
+    }));
+    expect([...replaced.get('host-ns/web-x-team-x-vc')!.containers!]).toEqual([]);
+    // Without a lookup (the cache not filled yet), containers are not told apart.
+    expect(ownedAmong(withSidecar, where).get('host-ns/web-x-team-x-vc')!.containers).toBeUndefined();
   });
 });

@@ -57,6 +57,15 @@ export async function resolvePodTarget(
     ownedVirtualKey(hostPod, where, Resources.pods) === `${namespace}/${pod}` &&
     recordedVirtualUid(hostPod) === virtualPod.metadata?.uid;
   if (!isCopy) throw new RouteError(404, `pod ${namespace}/${pod} is not running on the host yet`);
+  return {
+    hostNamespace: where.hostNamespace,
+    hostPod: name,
+    containers: tenantContainers(virtualPod, hostPod),
+  };
+}
+
+/** The containers of a host pod that are the tenant's (see PodTarget.containers). */
+export function tenantContainers(virtualPod: KubeObject, hostPod: KubeObject): Set<string> {
   const declared = virtualPod.spec as PodContainers | undefined;
   const held = hostPod.spec as PodContainers | undefined;
   const containers = new Set<string>();
@@ -68,7 +77,7 @@ export async function resolvePodTarget(
         : new Set((held?.[sort] ?? []).map((c) => c.name));
     for (const c of declared?.[sort] ?? []) if (onHost.has(c.name)) containers.add(c.name);
   }
-  return { hostNamespace: where.hostNamespace, hostPod: name, containers };
+  return containers;
 }
 
 const CONTAINER_SORTS = ['initContainers', 'containers', 'ephemeralContainers'] as const;
@@ -92,13 +101,17 @@ export async function ownedHostPods(
   clients: { host: ClusterClient },
   where: { vcName: string; hostNamespace: string },
   node?: string,
+  virtualPod?: VirtualPodLookup,
 ): Promise<OwnedPods> {
   const list = await clients.host.list(Resources.pods, where.hostNamespace, {
     labelSelector: `${MANAGED_BY_LABEL}=${where.vcName}`,
   });
   const placed = node === undefined ? list.items : list.items.filter((p) => nodeNameOf(p) === node);
-  return ownedAmong(placed, where);
+  return ownedAmong(placed, where, virtualPod);
 }
+
+/** A virtual pod by namespace and name (from a cache), to tell the tenant's containers apart. */
+export type VirtualPodLookup = (namespace: string, name: string) => KubeObject | undefined;
 
 const nodeNameOf = (pod: KubeObject) => (pod.spec as { nodeName?: unknown } | undefined)?.nodeName;
 
@@ -106,19 +119,28 @@ const nodeNameOf = (pod: KubeObject) => (pod.spec as { nodeName?: unknown } | un
 export function ownedAmong(
   hostPods: readonly KubeObject[],
   where: { vcName: string; hostNamespace: string },
+  virtualPod?: VirtualPodLookup,
 ): OwnedPods {
-  const out = new Map<string, { namespace: string; name: string; uid: string; hostUid?: string }>();
+  const out = new Map<string, OwnedPods extends ReadonlyMap<string, infer V> ? V : never>();
   for (const pod of hostPods) {
     if (pod.metadata?.namespace !== where.hostNamespace) continue;
     const key = ownedVirtualKey(pod, where, Resources.pods);
     const uid = recordedVirtualUid(pod);
     if (!key || !uid) continue;
     const [namespace, name] = key.split('/') as [string, string];
+    // With a lookup, the tenant's containers; a pod the lookup lacks (not seen yet) shows none of them.
+    const virtual = virtualPod?.(namespace, name);
+    const containers = virtualPod
+      ? virtual?.metadata?.uid === uid
+        ? tenantContainers(virtual, pod)
+        : new Set<string>()
+      : undefined;
     out.set(`${where.hostNamespace}/${pod.metadata?.name}`, {
       namespace,
       name,
       uid,
       hostUid: pod.metadata?.uid,
+      ...(containers ? { containers } : {}),
     });
   }
   return out;

@@ -30,7 +30,14 @@ import {
   type OwnedPods,
 } from './node-stats.ts';
 import { podListKindOf, podsOnNode, runningPods, type PodListKind } from './pod-lists.ts';
-import { ownedAmong, ownedHostPods, readVirtualPod, resolvePodTarget, type PodTarget } from './pod-target.ts';
+import {
+  ownedAmong,
+  ownedHostPods,
+  readVirtualPod,
+  resolvePodTarget,
+  type PodTarget,
+  type VirtualPodLookup,
+} from './pod-target.ts';
 import {
   HOST_SUBRESOURCE,
   nodeSubresourceOf,
@@ -450,6 +457,13 @@ export class KubeletServer {
     }
   }
 
+  /** Virtual pods from the cache, once it is filled (undefined before: containers are not told apart). */
+  private virtualPodLookup(): VirtualPodLookup | undefined {
+    const pods = this.opts.podCaches?.virtual;
+    if (!pods?.hasSynced()) return undefined;
+    return (namespace, name) => pods.store.get(`${namespace}/${name}`);
+  }
+
   /**
    * A node-level endpoint (NODE_ENDPOINTS) of the node this port was given to: the host node's, read
    * through the host API's node proxy, with only this virtual cluster's pods, renamed.
@@ -467,7 +481,7 @@ export class KubeletServer {
       await this.authorize(who, access);
       // A host node's own figures only where the host placed one of this virtual cluster's pods: a
       // tenant naming a node (a pod's spec.nodeName shows a fake node of that name) learns nothing of it.
-      const owned = await ownedHostPods(this.opts, this.opts, node);
+      const owned = await ownedHostPods(this.opts, this.opts, node, this.virtualPodLookup());
       if (owned.size === 0) throw new RouteError(404, `no pod of this virtual cluster runs on node ${node}`);
       const hostPath = `${resourcePath(Resources.nodes, '', node)}/proxy/${endpoint.hostPath}`;
       const view = endpoint.forTenant;
