@@ -242,7 +242,7 @@ describe('the kubelet API of the virtual nodes', () => {
     const virtualAdmin = { cert: pki('virtual', 'admin.crt'), key: pki('virtual', 'admin.key') };
     const stats = await kubeletGet('/stats/summary', virtualAdmin, port);
     expect(stats.status).toBe(502);
-    expect(stats.body).toContain('the host cluster could not serve this request');
+    expect(stats.body).toContain('this request could not be served');
     expect(stats.body).not.toContain('/api/v1/nodes/');
     expect(syncer.logs()).toContain(`/api/v1/nodes/${node}/proxy/stats/summary`);
     // On the bind port no node is named: node-level endpoints are refused there.
@@ -539,13 +539,16 @@ describe('who the kubelet API serves', () => {
     ]);
     const known = (await mustKubectl('virtual', ['-n', ns, 'create', 'token', sa])).trim();
     expect((await kubeletGet(`/containerLogs/${ns}/${pod}/main`, { bearer: known })).status).toBe(200);
-    const junk = await Promise.all(
-      Array.from({ length: 300 }, () => kubeletGet('/pods', { bearer: randomBytes(24).toString('hex') })),
+    // The known caller asks in the middle of the flood.
+    const flood = Array.from({ length: 300 }, () =>
+      kubeletGet('/pods', { bearer: randomBytes(24).toString('hex') }),
     );
+    const during = kubeletGet(`/containerLogs/${ns}/${pod}/main`, { bearer: known });
+    const [junk, knownAnswer] = await Promise.all([Promise.all(flood), during]);
     const statuses = new Set(junk.map((r) => r.status));
     expect([...statuses].sort()).toEqual([401, 429]);
     expect(junk.find((r) => r.status === 429)!.body).toContain('too many new bearer tokens');
-    // The token it already knows is answered at once, not after the junk.
-    expect((await kubeletGet(`/containerLogs/${ns}/${pod}/main`, { bearer: known })).status).toBe(200);
+    // The token it already knows is answered from its cache, not refused with the junk.
+    expect(knownAnswer.status).toBe(200);
   }, 60_000);
 });

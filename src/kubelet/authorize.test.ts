@@ -1,6 +1,11 @@
 import type { ClusterClient } from '../kube/client.ts';
 import { FakeClock } from '../util/clock.ts';
-import { NodeAccessReviewer, TOKEN_REVIEW_BUDGET, TokenAuthenticator } from './authorize.ts';
+import {
+  NodeAccessReviewer,
+  TOKEN_REVIEW_BUDGET,
+  TOKEN_REVIEW_BUDGET_PER_SOURCE,
+  TokenAuthenticator,
+} from './authorize.ts';
 import { RouteError } from './routes.ts';
 
 /** A virtual API server that accepts the token "good" and allows user "ok", counting what it is asked. */
@@ -31,9 +36,12 @@ describe('the kubelet API reviews within a budget', () => {
     const clock = new FakeClock(0);
     const { client, asked } = fakeVirtual();
     const tokens = new TokenAuthenticator(client, clock);
-    expect(await tokens.review('good')).toEqual({ user: 'sa', groups: ['g'] });
+    expect(await tokens.review('good', 'metrics-server')).toEqual({ user: 'sa', groups: ['g'] });
+    // Junk from many addresses, each within its own share: the whole budget is what stops them.
     const answers = await Promise.allSettled(
-      Array.from({ length: TOKEN_REVIEW_BUDGET.burst + 20 }, (_, i) => tokens.review(`junk-${i}`)),
+      Array.from({ length: TOKEN_REVIEW_BUDGET.burst + 20 }, (_, i) =>
+        tokens.review(`junk-${i}`, `pod-${i}`),
+      ),
     );
     const refused = answers
       .filter((a) => a.status === 'rejected')
@@ -42,13 +50,31 @@ describe('the kubelet API reviews within a budget', () => {
     expect(refused).toHaveLength(21);
     expect(refused.every((r) => r instanceof RouteError && r.status === 429)).toBe(true);
     expect(asked.tokenReviews).toBe(TOKEN_REVIEW_BUDGET.burst);
-    expect(await tokens.review('good')).toEqual({ user: 'sa', groups: ['g'] });
+    expect(await tokens.review('good', 'metrics-server')).toEqual({ user: 'sa', groups: ['g'] });
     // A junk token already refused is answered from its own cache, at no cost.
-    expect(await tokens.review('junk-0')).toBeUndefined();
+    expect(await tokens.review('junk-0', 'pod-0')).toBeUndefined();
     expect(asked.tokenReviews).toBe(TOKEN_REVIEW_BUDGET.burst);
     // The budget comes back with time.
     clock.advance(1000);
-    expect(await tokens.review('new-one')).toBeUndefined();
+    expect(await tokens.review('new-one', 'pod-x')).toBeUndefined();
+  });
+
+  it('holds one address to its share, so others still get reviewed; the same new token at once is reviewed once', async () => {
+    const { client, asked } = fakeVirtual();
+    const tokens = new TokenAuthenticator(client, new FakeClock(0));
+    const flood = await Promise.allSettled(
+      Array.from({ length: 30 }, (_, i) => tokens.review(`junk-${i}`, 'flooding-pod')),
+    );
+    expect(flood.filter((a) => a.status === 'fulfilled')).toHaveLength(TOKEN_REVIEW_BUDGET_PER_SOURCE.burst);
+    expect(await tokens.review('good', 'metrics-server')).toEqual({ user: 'sa', groups: ['g'] });
+    const before = asked.tokenReviews;
+    const same = await Promise.all([
+      tokens.review('fresh', 'a'),
+      tokens.review('fresh', 'b'),
+      tokens.review('fresh', 'c'),
+    ]);
+    expect(same).toEqual([undefined, undefined, undefined]);
+    expect(asked.tokenReviews).toBe(before + 1);
   });
 
   it('caches access decisions per user, verb, subresource and node', async () => {

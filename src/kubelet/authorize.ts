@@ -31,6 +31,8 @@ export interface NodeAccess {
  * per node every 30 s, so the budget leaves room for hundreds of nodes.
  */
 export const TOKEN_REVIEW_BUDGET = { qps: 10, burst: 50 };
+/** Of the token budget, what one address may take: a pod sending junk is held to its own share. */
+export const TOKEN_REVIEW_BUDGET_PER_SOURCE = { qps: 2, burst: 10 };
 export const ACCESS_REVIEW_BUDGET = { qps: 40, burst: 200 };
 /** Cached decisions: a few callers on every node of a large cluster. */
 const ACCESS_CACHE_SIZE = 10_000;
@@ -106,20 +108,46 @@ export class TokenAuthenticator {
   private readonly accepted = new LRUCache<string, CertIdentity>({ max: 1000, ttl: 30_000 });
   private readonly refused = new LRUCache<string, true>({ max: 1000, ttl: 30_000 });
   private readonly virtual: ClusterClient;
+  private readonly clock: Clock;
   private readonly budget: TokenBucket;
+  private readonly bySource = new LRUCache<string, TokenBucket>({ max: 10_000 });
+  /** Reviews under way, by token hash: callers sending the same new token at once share one. */
+  private readonly inFlight = new Map<string, Promise<CertIdentity | undefined>>();
 
   constructor(virtual: ClusterClient, clock: Clock = realClock) {
     this.virtual = virtual;
+    this.clock = clock;
     this.budget = new TokenBucket(TOKEN_REVIEW_BUDGET.qps, TOKEN_REVIEW_BUDGET.burst, clock);
   }
 
-  /** The token's user and groups, or undefined when the virtual API server does not accept it. */
-  async review(token: string): Promise<CertIdentity | undefined> {
+  /**
+   * The token's user and groups, or undefined when the virtual API server does not accept it.
+   * `source` is the caller's address, whose share of the budget a new token is taken from.
+   */
+  async review(token: string, source = ''): Promise<CertIdentity | undefined> {
     const key = createHash('sha256').update(token).digest('hex');
     const known = this.accepted.get(key);
     if (known) return known;
     if (this.refused.has(key)) return undefined;
+    const pending = this.inFlight.get(key);
+    if (pending) return pending;
+    let share = this.bySource.get(source);
+    if (!share) {
+      share = new TokenBucket(
+        TOKEN_REVIEW_BUDGET_PER_SOURCE.qps,
+        TOKEN_REVIEW_BUDGET_PER_SOURCE.burst,
+        this.clock,
+      );
+      this.bySource.set(source, share);
+    }
+    spend(share, 'bearer tokens from this address');
     spend(this.budget, 'bearer tokens');
+    const review = this.ask(token, key).finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, review);
+    return review;
+  }
+
+  private async ask(token: string, key: string): Promise<CertIdentity | undefined> {
     const answer = await this.virtual.create<
       KubeObject & { status?: { authenticated?: boolean; user?: { username?: string; groups?: string[] } } }
     >(Resources.tokenReviews, '', {

@@ -38,5 +38,7 @@ describe('lines through a view', () => {
     const long = 'y'.repeat(50);
     const chunks = ['ok 1\n', long.slice(0, 20), long.slice(20), '\nok 2\n', 'z'.repeat(30)];
     expect(await streamed(chunks, (l) => l, 16)).toBe('ok 1\nok 2\n');
+    // The same, arriving with its newline in one chunk, and as the last line.
+    expect(await streamed([`ok 1\n${long}\nok 2\n${long}`], (l) => l, 16)).toBe('ok 1\nok 2\n');
   });
 });

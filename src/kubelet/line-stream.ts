@@ -31,8 +31,9 @@ export function linesThrough(view: LineView, maxLineChars = MAX_LINE_CHARS): Tra
     let out = '';
     let start = 0;
     for (let end = text.indexOf('\n'); end >= 0; end = text.indexOf('\n', start)) {
-      if (!skipping) {
-        const kept = view(pending + text.slice(start, end));
+      const line = skipping ? '' : pending + text.slice(start, end);
+      if (!skipping && line.length <= maxLineChars) {
+        const kept = view(line);
         if (kept !== undefined) out += kept + '\n';
       }
       skipping = false;
@@ -56,7 +57,7 @@ export function linesThrough(view: LineView, maxLineChars = MAX_LINE_CHARS): Tra
     flush(done) {
       let out = take(decoder.end());
       // The last line, when the text does not end with a newline.
-      if (!skipping && pending) out += view(pending) ?? '';
+      if (!skipping && pending && pending.length <= maxLineChars) out += view(pending) ?? '';
       done(null, out || undefined);
     },
   });

@@ -226,7 +226,7 @@ export class KubeletServer {
     // As a kubelet does: a verified client certificate, else a bearer token the virtual API server
     // vouches for (a TokenReview), e.g. a metrics-server's service account.
     if ((!cert || !cert.subject) && bearer) {
-      const who = await this.tokens.review(bearer);
+      const who = await this.tokens.review(bearer, req.socket.remoteAddress);
       if (!who) throw new RouteError(401, 'the bearer token was not accepted by the virtual API server');
       return who;
     }
@@ -338,30 +338,30 @@ export class KubeletServer {
       );
       upstream.on('response', (hostRes: IncomingMessage) => {
         const status = hostRes.statusCode ?? 502;
-        const contentType = hostRes.headers['content-type'] ?? 'text/plain';
         this.record('logs', status, admitted?.who, {
           pod: `${admitted!.route.namespace}/${admitted!.route.pod}`,
         });
         if (status >= 300) {
-          // The host's reason (a container still waiting, say) names the host pod: scrubbed. The host
-          // API wraps the kubelet's text in a Status, which the virtual API server would show whole:
-          // its message alone is passed on, as a kubelet answers.
-          void this.hostRefusal(hostRes).then(
-            (body) => {
-              const message = statusMessageOf(body);
-              res.writeHead(status, { 'content-type': message === undefined ? contentType : 'text/plain' });
-              res.end(message ?? body);
+          // The host API wraps the kubelet's text in a Status, which the virtual API server would show
+          // whole: its message alone is passed on, as a kubelet answers.
+          void this.refusalForCaller(hostRes).then(
+            (refusal) => {
+              const message = statusMessageOf(refusal.body);
+              res.writeHead(refusal.status, {
+                'content-type': message === undefined ? refusal.contentType : 'text/plain',
+              });
+              res.end(message ?? refusal.body);
             },
             () => res.destroy(),
           );
           return;
         }
-        res.writeHead(status, { 'content-type': contentType });
+        res.writeHead(status, { 'content-type': hostRes.headers['content-type'] ?? 'text/plain' });
         // A host stream that breaks ends the caller's too (a follow would otherwise hang open).
         pipeline(hostRes, res).catch(() => res.destroy());
       });
       upstream.on('error', (err: Error) => {
-        if (!res.headersSent) this.answer(res, 502, this.hostFailure(err), 'logs', admitted?.who);
+        if (!res.headersSent) this.answer(res, 502, this.failure(err), 'logs', admitted?.who);
         else res.destroy();
       });
       // A follow ends when the client goes: stop reading the host's stream too.
@@ -387,6 +387,8 @@ export class KubeletServer {
       admitted = await this.admit(req);
       if (admitted.route.action === 'logs')
         throw new RouteError(400, 'logs are not served over an upgraded connection');
+      // The caller left while it was admitted: no session is opened on the host for nobody.
+      if (socket.destroyed) return;
       const upstream = await this.opts.hostStreams.open(
         req.method ?? 'POST',
         this.hostPath(admitted),
@@ -402,20 +404,18 @@ export class KubeletServer {
         });
       });
       upstream.on('response', (hostRes: IncomingMessage) => {
-        // The host refused the upgrade (pod not running, container missing): its reason, with host
-        // names scrubbed, as a whole answer (its body arrives de-chunked, so its own head would lie).
-        const status = hostRes.statusCode ?? 502;
-        const contentType = hostRes.headers['content-type'] ?? 'text/plain';
-        this.record(action, status, admitted?.who);
-        void this.hostRefusal(hostRes).then(
-          (body) =>
+        // The host refused the upgrade (pod not running, container missing): as a whole answer (its
+        // body arrives de-chunked, so its own head would lie).
+        this.record(action, hostRes.statusCode ?? 502, admitted?.who);
+        void this.refusalForCaller(hostRes).then(
+          ({ status, body, contentType }) =>
             socket.end(
               `HTTP/1.1 ${status} ${statusText(status)}\r\ncontent-type: ${contentType}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
             ),
           () => socket.destroy(),
         );
       });
-      upstream.on('error', (err: Error) => refuse(502, this.hostFailure(err)));
+      upstream.on('error', (err: Error) => refuse(502, this.failure(err)));
       socket.on('close', () => upstream.destroy());
       upstream.end();
     } catch (err) {
@@ -516,22 +516,33 @@ export class KubeletServer {
   }
 
   /**
-   * What the caller is told of a failure that is not its request's (the host API unreachable, a
-   * host answer that could not be read): the host's own words name host addresses, the host namespace
-   * and the syncer's host identity, so they go to the syncer's log, not to the tenant.
+   * What the caller is told of a failure that is not its request's (an API server unreachable, a
+   * host answer that could not be read): the clusters' own words name host addresses, the host
+   * namespace and the syncer's host identity, so they go to the syncer's log, not to the tenant.
    */
-  private hostFailure(err: unknown): string {
-    this.opts.logger.warn('kubelet endpoint: the host API failed', { error: (err as Error).message });
-    return "the host cluster could not serve this request (the syncer's log has its answer)";
+  private failure(err: unknown): string {
+    this.opts.logger.warn('kubelet endpoint: the request failed', { error: (err as Error).message });
+    return "this request could not be served (the syncer's log has the cause)";
   }
 
   private asRouteError(err: unknown): { status: number; message: string } {
     if (err instanceof RouteError) return { status: err.status, message: err.message };
-    return { status: 502, message: this.hostFailure(err) };
+    // A scraper that hung up mid-stream: nothing failed, and nobody is left to tell.
+    if ((err as NodeJS.ErrnoException)?.code === 'ERR_STREAM_PREMATURE_CLOSE')
+      return { status: 499, message: 'the caller left' };
+    return { status: 502, message: this.failure(err) };
   }
 
-  /** A host refusal's body, up to 64 KiB, with host names scrubbed: a tenant reads it. */
-  private async hostRefusal(hostRes: IncomingMessage): Promise<string> {
+  /**
+   * A host refusal (a non-2xx answer, read up to 64 KiB) as the caller may read it: a 4xx is about the
+   * request (a container still waiting, no previous container) and passes with host names scrubbed;
+   * a 5xx is the host's failure (a node proxy's dial error names node addresses), logged, the caller
+   * told only that it failed.
+   */
+  private async refusalForCaller(
+    hostRes: IncomingMessage,
+  ): Promise<{ status: number; body: string; contentType: string }> {
+    const status = hostRes.statusCode ?? 502;
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const chunk of hostRes as AsyncIterable<Buffer>) {
@@ -540,7 +551,17 @@ export class KubeletServer {
       size += chunk.length;
     }
     const text = Buffer.concat(chunks).subarray(0, MAX_REFUSAL_BYTES).toString('utf8');
-    return scrubHostNames(text, this.opts);
+    if (status >= 500)
+      return {
+        status: 502,
+        body: this.failure(new Error(`host API answered ${status}: ${text.slice(0, 1000)}`)),
+        contentType: 'text/plain',
+      };
+    return {
+      status,
+      body: scrubHostNames(text, this.opts),
+      contentType: hostRes.headers['content-type'] ?? 'text/plain',
+    };
   }
 }
 
@@ -564,6 +585,7 @@ function statusText(status: number): string {
       403: 'Forbidden',
       404: 'Not Found',
       429: 'Too Many Requests',
+      499: 'Client Closed Request',
       502: 'Bad Gateway',
     }[status] ?? 'Error'
   );

@@ -54,5 +54,12 @@ describe('withMessagesScrubbed', () => {
     });
     expect(status.message).toBe('claim data-x-default-x-vc1 lost');
     expect(withMessagesScrubbed(undefined, where)).toBeUndefined();
+    // A status of no known schema: every string.
+    expect(
+      withMessagesScrubbed({ lastError: 'on data-x-default-x-vc1', n: 1 }, where, { allStrings: true }),
+    ).toEqual({
+      lastError: 'on data',
+      n: 1,
+    });
   });
 });

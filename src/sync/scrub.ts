@@ -69,16 +69,22 @@ function truncatedName(token: string): string | undefined {
 /**
  * A copy of a host status for the tenant, with scrubHostNames applied to every `message` in it (the
  * status's own, its conditions', an error's): the host's controllers write host names there (a claim's
- * provisioning failure names the host claim, a snapshot's error its host content).
+ * provisioning failure names the host claim, a snapshot's error its host content). With `allStrings`,
+ * to every string: a custom resource's status has no schema the syncer knows (`lastError`, `error`).
  */
-export function withMessagesScrubbed<T>(status: T, where: { vcName: string; hostNamespace: string }): T {
-  if (Array.isArray(status)) return status.map((item: unknown) => withMessagesScrubbed(item, where)) as T;
-  if (status === null || typeof status !== 'object') return status;
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(status))
-    out[key] =
-      key === 'message' && typeof value === 'string'
-        ? scrubHostNames(value, where)
-        : withMessagesScrubbed(value, where);
-  return out as T;
+export function withMessagesScrubbed<T>(
+  status: T,
+  where: { vcName: string; hostNamespace: string },
+  opts: { allStrings?: boolean } = {},
+): T {
+  const walk = (value: unknown, key: string): unknown => {
+    if (typeof value === 'string')
+      return opts.allStrings || key === 'message' ? scrubHostNames(value, where) : value;
+    if (Array.isArray(value)) return value.map((item) => walk(item, ''));
+    if (value === null || typeof value !== 'object') return value;
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = walk(v, k);
+    return out;
+  };
+  return walk(status, '') as T;
 }

@@ -399,6 +399,17 @@ describe('helm chart', () => {
       [443, 6443, 8443],
       [],
     ]);
+    expect(cp.spec.egress[1]!.to).toBeUndefined();
+    const pinned = render({
+      'isolation.enabled': 'true',
+      'isolation.networkPolicy.hostApiCIDRs[0]': '10.0.0.1/32',
+    });
+    const cpPinned = pinned.find((m) => m.metadata?.name === 'vc-cp-vc1') as unknown as typeof cp;
+    expect(cpPinned.spec.egress[1]!.to).toEqual([{ ipBlock: { cidr: '10.0.0.1/32' } }]);
+    // An external datastore would be cut off without a rule for it: refused at render, with the way out.
+    expect(() => render({ 'isolation.enabled': 'true', 'k3s.datastore.secretName': 'db' })).toThrow(
+      /controlPlaneEgress/,
+    );
     const extra = { to: [{ ipBlock: { cidr: '10.9.0.5/32' } }], ports: [{ port: 5432 }] };
     const withDatastore = render({
       'isolation.enabled': 'true',

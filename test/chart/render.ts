@@ -98,6 +98,9 @@ export const EVERYTHING_ON: Record<string, string> = {
   'syncer.mapHostSecrets.vault/creds': 'team/db-creds',
   'metrics.serviceMonitor.enabled': 'true',
   'isolation.enabled': 'true',
+  // With the external datastore above, the control plane's egress to it.
+  'isolation.networkPolicy.controlPlaneEgress[0].ports[0].port': '5432',
+  'isolation.networkPolicy.hostApiCIDRs[0]': '10.0.0.1/32',
   'persistence.enabled': 'false',
   initManifests: 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: tools\n',
 };

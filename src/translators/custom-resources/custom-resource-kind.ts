@@ -235,7 +235,9 @@ export function toHostCustomResourceKind(
       }
       let latest = virtual;
       // The host's controllers write host names in their messages.
-      const status = entry.status ? withMessagesScrubbed(host.status, where) : undefined;
+      const status = entry.status
+        ? withMessagesScrubbed(host.status, where, { allStrings: true })
+        : undefined;
       if (entry.status && !sameJson(status, virtual.status)) {
         const withStatus: KubeObject = { ...virtual, status };
         if (status === undefined) delete withStatus.status;

@@ -27,6 +27,7 @@ import {
   offersClass,
 } from '../shared/from-host.ts';
 import { hostMetadataFor, sameJson } from '../shared/host-metadata.ts';
+import { hostObjectAnnotationsRefusal } from '../shared/host-object-annotations.ts';
 import type { LabelSelector } from '../../naming/labels.ts';
 import { gatewayAdmits, referenceGranted } from './admission.ts';
 import {
@@ -195,6 +196,8 @@ export function gatewayApiKind(
   async function desiredHost(ctx: ReconcileContext, virtual: KubeObject): Promise<KubeObject> {
     const withheld = classRefusal(virtual);
     if (withheld) throw new TerminalError(withheld, CLASS_WITHHELD_REASON);
+    const refusal = hostObjectAnnotationsRefusal(virtual.metadata?.annotations);
+    if (refusal) throw new TerminalError(`cannot sync this ${type.kind}: ${refusal}`);
     const rename = await resolveReferences(ctx, virtual);
     return {
       apiVersion: virtual.apiVersion,
@@ -320,6 +323,19 @@ export function gatewayApiKind(
           }
         }
         throw new TerminalError(withheld, CLASS_WITHHELD_REASON);
+      }
+      const refusal = hostObjectAnnotationsRefusal(virtual.metadata?.annotations);
+      if (refusal) {
+        // Refused now (annotated since, or by a syncer that refuses more than the one that made the
+        // copy): the copy must not keep what is refused.
+        try {
+          await ctx.host.delete(type, ctx.hostNamespace, host.metadata?.name ?? '', {
+            uid: host.metadata?.uid,
+          });
+        } catch (err) {
+          if (!isNotFound(err)) throw err;
+        }
+        throw new TerminalError(`cannot sync this ${type.kind}: ${refusal}; its host copy is removed`);
       }
       const desired = await desiredHost(ctx, virtual);
       const plan = ctx.planMetadata(virtual, host, desired);

@@ -161,6 +161,32 @@ describe('gateways state table', () => {
     expect(certName()).toEqual({ name: hostName('tls', 'certs') });
   });
 
+  it("a Gateway naming a cert-manager Issuer (of the host namespace, never the tenant's) is refused, and its copy goes once it does", async () => {
+    const issuer = { 'cert-manager.io/issuer': 'internal-ca' };
+    const refused = await withObjects([
+      [
+        GW,
+        { ...gateway('gw', [listener()]), metadata: { name: 'gw', namespace: 'team', annotations: issuer } },
+      ],
+    ]);
+    expect(hostObject(refused, GW, 'gw')).toBeUndefined();
+    expect(
+      events(refused, 'Gateway')
+        .map((e) => e.message)
+        .join(' '),
+    ).toContain('cert-manager.io/issuer');
+
+    const table = await withObjects([[GW, gateway('gw', [listener()])]]);
+    expect(hostObject(table, GW, 'gw')).toBeDefined();
+    const current = virtualObject(table, GW, 'gw')!;
+    await table.virtual.update(GW, 'team', {
+      ...current,
+      metadata: { ...current.metadata, annotations: issuer },
+    });
+    await table.settle();
+    expect(hostObject(table, GW, 'gw')).toBeUndefined();
+  });
+
   it('an infrastructure parametersRef names no host object', async () => {
     const table = await withObjects([
       [

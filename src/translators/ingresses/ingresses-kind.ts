@@ -11,6 +11,7 @@ import {
   offersClass,
   unofferedDefaultClass,
 } from '../shared/from-host.ts';
+import { isNotFound } from '../../kube/errors.ts';
 import { Resources } from '../../kube/resources.ts';
 import { hostName } from '../../naming/names.ts';
 import { createHostCopy } from '../../sync/engine.ts';
@@ -143,6 +144,17 @@ export function ingressesKind(where: Placement): KindSpec {
     return hostIngressFor(virtual, place(ctx), await resolveReferences(ctx, virtual), current);
   }
 
+  /** Removes this Ingress's host copy (that very object: its UID), when it is still there. */
+  async function deleteCopy(ctx: ReconcileContext, host: KubeObject): Promise<void> {
+    try {
+      await ctx.host.delete(INGRESSES, ctx.hostNamespace, host.metadata?.name ?? '', {
+        uid: host.metadata?.uid,
+      });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+
   const spec: KindSpec = {
     direction: 'both',
     virtualType: INGRESSES,
@@ -221,12 +233,19 @@ export function ingressesKind(where: Placement): KindSpec {
       if (refusedClass) {
         // Its class was taken from the tenant (the selector changed): the host's controller must no
         // longer serve it.
-        await ctx.host.delete(INGRESSES, ctx.hostNamespace, host.metadata?.name ?? '', {
-          uid: host.metadata?.uid,
-        });
+        await deleteCopy(ctx, host);
         throw new TerminalError(`${refusedClass}; its host copy is removed`, CLASS_WITHHELD_REASON);
       }
-      const desired = await desiredHost(ctx, virtual, host);
+      let desired: KubeObject;
+      try {
+        desired = await desiredHost(ctx, virtual, host);
+      } catch (err) {
+        if (!(err instanceof TerminalError)) throw err;
+        // Refused now (changed, or by a syncer that refuses more than the one that made the copy):
+        // the copy it had must not keep serving what is refused.
+        await deleteCopy(ctx, host);
+        throw new TerminalError(`${err.message}; its host copy is removed`, err.reason);
+      }
       const plan = ctx.planMetadata(virtual, host, desired);
       const result: SyncResult = {};
       if (plan.hostChanged || !hostSpecInSync(desired, host)) {

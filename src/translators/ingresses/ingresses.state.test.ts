@@ -204,6 +204,31 @@ describe('ingresses state table', () => {
     ]);
   });
 
+  it('annotated since with what is refused (a Traefik middleware of a host namespace): the host copy goes', async () => {
+    const table = await withObjects([
+      [SVC, service('web')],
+      [ING, ingress(routeTo('web'))],
+    ]);
+    expect(hostIngress(table)).toBeDefined();
+    const current = virtualIngress(table)!;
+    await table.virtual.update(ING, 'team', {
+      ...current,
+      metadata: {
+        ...current.metadata,
+        annotations: {
+          'traefik.ingress.kubernetes.io/router.middlewares': 'kube-system-admin-auth@kubernetescrd',
+        },
+      },
+    });
+    await table.settle();
+    expect(hostIngress(table)).toBeUndefined();
+    expect(
+      events(table)
+        .map((e) => e.message)
+        .join(' '),
+    ).toContain('router.middlewares');
+  });
+
   it("the host's load-balancer status flows up to the virtual Ingress", async () => {
     const table = await withObjects([
       [SVC, service('web')],

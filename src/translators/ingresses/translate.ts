@@ -1,4 +1,5 @@
 import { deniedByBounds, DEFAULT_DENIED_ENDPOINT_CIDRS, hostNameRefusal } from '../shared/address-policy.ts';
+import { hostObjectAnnotationRefusal } from '../shared/host-object-annotations.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
 import { hostName } from '../../naming/names.ts';
@@ -104,22 +105,6 @@ const NGINX_URL_ANNOTATIONS = new Set([
  */
 const ALB_GROUP_NAME = 'alb.ingress.kubernetes.io/group.name';
 /**
- * Annotations naming objects of other kinds that the syncer does not translate, read by host add-ons
- * with their own rights: cert-manager's namespaced Issuer (looked up in the host namespace, where it
- * could only be another tenant's or the host's: a ClusterIssuer, which an admin offers to everyone,
- * is the way), and Traefik's Middlewares and TLS options (`<namespace>-<name>@kubernetescrd`, any
- * namespace of the host: an admin's authentication middleware, say). Refused; vCluster copies them
- * as they are.
- */
-const HOST_OBJECT_ANNOTATIONS = new Map([
-  [
-    'cert-manager.io/issuer',
-    "names an Issuer of the host namespace, which is not this tenant's: use a ClusterIssuer (cert-manager.io/cluster-issuer)",
-  ],
-  ['traefik.ingress.kubernetes.io/router.middlewares', 'names Traefik Middlewares of host namespaces'],
-  ['traefik.ingress.kubernetes.io/router.tls.options', 'names Traefik TLS options of host namespaces'],
-]);
-/**
  * NGINX Inc.'s NGINX Ingress Controller: a Secret of the Ingress's namespace (htpasswd, JWK). On the
  * host that namespace is the shared one: left as written, it could name a host Secret.
  */
@@ -214,8 +199,8 @@ function rewrite(ingress: KubeObject, rename: RenameReference, where: IngressPla
       const refusal = urlRefusal(value, where.hostNamespace);
       if (refusal) throw new Refusal(`${field}: ${refusal}`);
       out[key] = value;
-    } else if (HOST_OBJECT_ANNOTATIONS.has(key)) {
-      throw new Refusal(`${field} ${HOST_OBJECT_ANNOTATIONS.get(key)!}`);
+    } else if (hostObjectAnnotationRefusal(key)) {
+      throw new Refusal(hostObjectAnnotationRefusal(key)!);
     } else if (key === ALB_GROUP_NAME) {
       throw new Refusal(`${field}: would join a load balancer shared with the host's other Ingresses`);
     } else if (NGINX_SNIPPET_ANNOTATIONS.has(key) || OTHER_SNIPPET_ANNOTATIONS.has(key)) {

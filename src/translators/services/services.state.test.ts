@@ -345,6 +345,9 @@ describe('services state table', () => {
     ['a Service of this host namespace through the search path', 'web.host-ns'],
     ['a Service of any other host namespace through the search path (no public TLD)', 'argocd-server.argocd'],
     ['an internal zone of no public TLD', 'db.corp'],
+    ['a StatefulSet pod behind a headless Service of any host namespace', 'postgres-0.postgres.db'],
+    ['the metadata address in a short form resolvers accept', '169.254.43518'],
+    ['loopback in hex', '0x7f.0.0.1'],
   ])(
     "ExternalName naming %s is refused: the host's ingress and gateway controllers would send a tenant's traffic there (CVE-2021-25740)",
     async (_what, externalName) => {

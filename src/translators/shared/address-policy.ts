@@ -118,9 +118,10 @@ const PRIVATE_DOMAINS = ['internal', 'local', 'localdomain', 'home.arpa', 'local
  * private-use domains (`metadata.google.internal`, `*.cluster.local`), a cluster DNS name of a Service
  * or pod (`<name>.<namespace>.svc|pod[.<domain>]`), a bare name, and `<service>.<namespace>` where the
  * namespace is the host's own (this host namespace, `default`, `kube-system`...) or the service
- * another virtual cluster's copy (`-x-`), or any two labels whose last is no public top-level domain
- * (only a search path resolves those, into a host namespace of that name). A host namespace named
- * like a public TLD (`dev`, `app`) cannot be told from the Internet's and is not judged here.
+ * another virtual cluster's copy (`-x-`), or any name whose last label is no public top-level domain
+ * (only a private resolver or a search path resolves those, into the host's Services and pods). A
+ * host namespace named like a public TLD (`dev`, `app`) cannot be told from the Internet's and is not
+ * judged here.
  */
 export function hostNameRefusal(
   given: string,
@@ -146,10 +147,12 @@ export function hostNameRefusal(
     (labels[0]!.includes('-x-') || labels[1] === rules.hostNamespace || SYSTEM_NAMESPACES.has(labels[1]!))
   )
     return `${given} names a Service of the host cluster (<service>.<namespace>)`;
-  // Two labels ending in no public TLD resolve only through the resolver's search path, which on the
-  // host tries `<name>.svc.<cluster domain>` first: a Service of any host namespace (argocd-server.argocd).
-  if (labels.length === 2 && !isPublicTld(labels[1]!))
-    return `${given} ends in no public top-level domain, so the host resolves it among its own Services (<service>.<namespace>)`;
+  // A name ending in no public TLD resolves only through a private resolver or the resolver's search
+  // path, which on the host tries `<name>.svc.<cluster domain>` first: a Service of any host namespace
+  // (`argocd-server.argocd`), a StatefulSet pod behind a headless one (`db-0.db.data`). Numbers that
+  // some resolvers read as an address (`169.254.43518`, `0x7f.0.0.1`) end in no TLD either.
+  if (!isPublicTld(labels.at(-1)!))
+    return `${given} ends in no public top-level domain, so the host resolves it among its own Services and pods`;
   for (const ip of spelledAddresses(labels)) {
     const refusal = addressRefusal(ip, true);
     if (refusal) return refusal;
@@ -322,6 +325,9 @@ export function addressPolicyRelations(
       type: Resources.pods,
       scope: foreignHostPods(where),
       keys: (pod) => keysOf(podIPs(pod)),
+      // Only a change of IPs matters, not the pod's every status write.
+      changed: (old, current) => podIPs(old).join() !== podIPs(current).join(),
+      unindexed: true,
     },
     {
       name: 'own-host-pods',
