@@ -178,26 +178,23 @@ describe('endpoints state table (selector-less Services)', () => {
     await t.settle();
     expect(addressesOf(hostEndpoints(t, 'db'))).toEqual([{ ip: '10.244.0.7' }, { ip: '192.0.2.10' }]);
 
+    /** The host kubelet reports the pod in this phase, its IP still in its status. */
+    const hostPodIn = async (phase: string) => {
+      const pod = t.host.objects(Resources.pods, HOST_NS).find((p) => p.metadata?.name === hostName('db-0'))!;
+      await t.host.update(
+        Resources.pods,
+        HOST_NS,
+        { ...pod, status: { phase, podIP: '10.244.0.7' } },
+        { subresource: 'status' },
+      );
+      await t.settle();
+    };
     // The pod completes: the network plugin has its IP back, while its status still shows it.
-    const hostPod = () =>
-      t.host.objects(Resources.pods, HOST_NS).find((p) => p.metadata?.name === hostName('db-0'))!;
-    await t.host.update(
-      Resources.pods,
-      HOST_NS,
-      { ...hostPod(), status: { phase: 'Succeeded', podIP: '10.244.0.7' } },
-      { subresource: 'status' },
-    );
-    await t.settle();
+    await hostPodIn('Succeeded');
     expect(addressesOf(hostEndpoints(t, 'db'))).toEqual([{ ip: '192.0.2.10' }]);
 
     // Running again, the address comes back; then the pod is deleted.
-    await t.host.update(
-      Resources.pods,
-      HOST_NS,
-      { ...hostPod(), status: { phase: 'Running', podIP: '10.244.0.7' } },
-      { subresource: 'status' },
-    );
-    await t.settle();
+    await hostPodIn('Running');
     expect(addressesOf(hostEndpoints(t, 'db'))).toEqual([{ ip: '10.244.0.7' }, { ip: '192.0.2.10' }]);
     await t.host.delete(Resources.pods, HOST_NS, hostName('db-0'));
     await t.settle();

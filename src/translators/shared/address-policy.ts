@@ -317,28 +317,24 @@ export function addressPolicyRelations(
   where: Pick<Placement, 'vcName' | 'hostNamespace'>,
   listing: (ipKey: string) => string[],
 ): Relation[] {
-  const keysOf = (ips: string[]) => ips.flatMap((ip) => listing(ipIndexKey(ip)));
+  // Enqueued for the old and the new version, so an IP given back re-checks what listed it; only
+  // when the IPs that count change, not on a pod's every status write.
+  const onIpChanges = (
+    name: string,
+    scope: InformerScope,
+    counted: (pod: KubeObject) => string[],
+  ): Relation => ({
+    name,
+    cluster: 'host',
+    type: Resources.pods,
+    scope,
+    keys: (pod) => podIPs(pod).flatMap((ip) => listing(ipIndexKey(ip))),
+    changed: (old, current) => counted(old).join() !== counted(current).join(),
+    unindexed: true,
+  });
   return [
-    {
-      name: 'host-pods',
-      cluster: 'host',
-      type: Resources.pods,
-      scope: foreignHostPods(where),
-      keys: (pod) => keysOf(podIPs(pod)),
-      // Only a change of IPs matters, not the pod's every status write.
-      changed: (old, current) => podIPs(old).join() !== podIPs(current).join(),
-      unindexed: true,
-    },
-    {
-      name: 'own-host-pods',
-      cluster: 'host',
-      type: Resources.pods,
-      scope: ownHostPods(where),
-      // Enqueued for the old and the new version: an IP given back re-checks what listed it.
-      keys: (pod) => keysOf(podIPs(pod)),
-      changed: (old, current) => heldPodIPs(old).join() !== heldPodIPs(current).join(),
-      unindexed: true,
-    },
+    onIpChanges('host-pods', foreignHostPods(where), podIPs),
+    onIpChanges('own-host-pods', ownHostPods(where), heldPodIPs),
   ];
 }
 
