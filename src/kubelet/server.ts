@@ -260,10 +260,7 @@ export class KubeletServer {
     });
     // The pod's node from the cache when it has the pod, so that a caller who may not use that node
     // costs no read; the pod itself is then read fresh (a cache could hand out one just replaced).
-    const caches = this.opts.podCaches;
-    const cached = caches?.virtual.hasSynced()
-      ? caches.virtual.store.get(`${route.namespace}/${route.pod}`)
-      : undefined;
+    const cached = this.virtualPodLookup()?.(route.namespace, route.pod);
     let virtualPod = cached ? undefined : await readVirtualPod(this.opts.virtual, route.namespace, route.pod);
     const first = access(cached ?? virtualPod);
     await this.authorize(who, first);
@@ -378,9 +375,7 @@ export class KubeletServer {
     let admitted: Admitted | undefined;
     const refuse = (status: number, message: string) => {
       this.record(admitted?.route.action ?? 'unknown', status, admitted?.who, { error: message });
-      socket.end(
-        `HTTP/1.1 ${status} ${statusText(status)}\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(message) + 1}\r\nconnection: close\r\n\r\n${message}\n`,
-      );
+      endWith(socket, status, 'text/plain', `${message}\n`);
     };
     socket.on('error', () => socket.destroy());
     try {
@@ -408,10 +403,7 @@ export class KubeletServer {
         // body arrives de-chunked, so its own head would lie).
         this.record(action, hostRes.statusCode ?? 502, admitted?.who);
         void this.refusalForCaller(hostRes).then(
-          ({ status, body, contentType }) =>
-            socket.end(
-              `HTTP/1.1 ${status} ${statusText(status)}\r\ncontent-type: ${contentType}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-            ),
+          ({ status, body, contentType }) => endWith(socket, status, contentType, body),
           () => socket.destroy(),
         );
       });
@@ -566,6 +558,13 @@ export class KubeletServer {
 }
 
 const MAX_REFUSAL_BYTES = 64 * 1024;
+
+/** Answers a caller whose connection left HTTP parsing (an upgrade request) with a whole response. */
+function endWith(socket: Socket, status: number, contentType: string, body: string): void {
+  socket.end(
+    `HTTP/1.1 ${status} ${statusText(status)}\r\ncontent-type: ${contentType}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}
 
 /** The message of a Kubernetes Status (JSON), or undefined for any other text. */
 function statusMessageOf(body: string): string | undefined {
