@@ -15,3 +15,15 @@ export function syncerVersion(): string {
   }
   return '0.0.0-unknown';
 }
+
+let cachedUserAgent: string | undefined;
+
+/**
+ * The User-Agent of every request to an API server, in client-go's shape. The API server names a
+ * writer after its part before the first `/`, so the syncer's writes show as `vsyncer` in audit logs
+ * and in each object's managedFields (without it they showed no writer at all).
+ */
+export function userAgent(): string {
+  cachedUserAgent ??= `vsyncer/${syncerVersion()} (${process.platform}/${process.arch}) node/${process.versions.node}`;
+  return cachedUserAgent;
+}

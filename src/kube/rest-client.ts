@@ -17,6 +17,7 @@ import { ApiError, type ApiStatus } from './errors.ts';
 import type { KubeObject, ObjectList } from './object.ts';
 import { resourcePath, type ResourceType } from './resources.ts';
 import { TokenBucket } from '../util/token-bucket.ts';
+import { userAgent } from '../version.ts';
 
 /** Counters the client reports; the metrics module implements them. */
 export interface ClientMetrics {
@@ -321,6 +322,7 @@ export class RestClient implements ClusterClient {
     const headers: Record<string, string> = {
       ...(await this.credentialHeaders()),
       accept: 'application/json',
+      'user-agent': userAgent(),
     };
     let body: string | undefined;
     if (spec.body !== undefined) {

@@ -2,6 +2,7 @@ import { request as plainRequest, type ClientRequest, type IncomingMessage } fro
 import { request, type RequestOptions } from 'node:https';
 import type { Socket } from 'node:net';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { userAgent } from '../version.ts';
 
 /** Headers that carry a protocol upgrade (SPDY or WebSocket): passed to the host API unchanged. */
 const UPGRADE_HEADERS = [
@@ -45,7 +46,7 @@ export class HostStreams {
       port: this.server.port || (this.server.protocol === 'https:' ? 443 : 80),
       method,
       path: `${this.server.pathname.replace(/\/+$/, '')}${path}${query.size ? `?${query}` : ''}`,
-      headers: {},
+      headers: { 'user-agent': userAgent() },
     };
     await this.kubeConfig.applyToHTTPSOptions(options);
     options.headers = { ...(options.headers as Record<string, string>), ...headers };

@@ -76,6 +76,15 @@ describe('ConfigMaps, virtual to host', () => {
       'vcluster.loft.sh/object-host-name': `app-x-${ns}-x-${vc}`,
       'vcluster.loft.sh/object-host-namespace': hostNs,
     });
+    // The API server names the writer after the User-Agent: the copy is the syncer's by name.
+    const written = await getObject<{ metadata: { managedFields?: { manager?: string }[] } }>('host', [
+      'configmap',
+      '-n',
+      hostNs,
+      hostName('app', ns, vc),
+      '--show-managed-fields',
+    ]);
+    expect(written?.metadata.managedFields?.map((f) => f.manager)).toEqual(['vsyncer']);
   });
 
   it('carries updates down', async () => {
