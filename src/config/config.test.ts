@@ -1,4 +1,4 @@
-import { buildConfig, ConfigError } from './config.ts';
+import { buildConfig, ConfigError, placementOf } from './config.ts';
 import { formatDuration, parseDuration } from './duration.ts';
 
 const required = { name: 'vc1', hostNamespace: 'team-a', virtualKubeconfig: '/k' };
@@ -47,6 +47,13 @@ describe('buildConfig', () => {
       kubeconfigSecretServer: 'https://localhost:8443',
       corednsImage: '',
     });
+  });
+
+  it('takes --denied-host-metadata keys and prefixes, and gives them to every kind', () => {
+    const c = buildConfig({}, { ...required, deniedHostMetadata: ['metallb.io/*', 'example.com/x'] });
+    expect(c.deniedHostMetadata).toEqual(['metallb.io/*', 'example.com/x']);
+    expect(placementOf(c).deniedHostMetadata).toEqual(['metallb.io/*', 'example.com/x']);
+    expect(buildConfig({}, required).deniedHostMetadata).toEqual([]);
   });
 
   it('takes --coredns-image', () => {
@@ -135,6 +142,20 @@ describe('buildConfig', () => {
       '--leader-elect-retry-period',
       'shorter than --leader-elect-renew-deadline',
     ],
+    [{}, { ...required, deniedHostMetadata: ['*'] }, '--denied-host-metadata', 'a bare "*"'],
+    [
+      {},
+      { ...required, deniedHostMetadata: ['example.com/ok', 'bad key'] },
+      '--denied-host-metadata',
+      '"bad key" is not a label or annotation key',
+    ],
+    [
+      { ...required, deniedHostMetadata: ['a/b/*'] },
+      {},
+      "config field 'deniedHostMetadata'",
+      'not a key prefix',
+    ],
+    [{}, { ...required, deniedPodMetadata: ['*'] }, '--denied-pod-metadata', 'a bare "*"'],
   ] as [Record<string, unknown>, Record<string, unknown>, string, string][])(
     'names the field: %j %j',
     (file, flags, field, message) => {

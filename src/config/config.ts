@@ -14,6 +14,7 @@ import { MAX_TIMER_MS } from '../util/clock.ts';
 import type { FieldSpec } from './fields.ts';
 import { isDnsLabel, isDnsSubdomain } from '../naming/dns-names.ts';
 import { invalidAdditionalSecrets } from '../kubeconfig-export/additional.ts';
+import { invalidDeniedMetadataPatterns } from '../translators/shared/denied-metadata.ts';
 
 export type { FieldSpec } from './fields.ts';
 
@@ -67,6 +68,8 @@ export interface CoreConfig {
   kubeletNodeStats: boolean;
   /** Custom resources to sync (config file only: `customResources`, see docs/custom-resources.md). */
   customResources: CustomResourcesConfig;
+  /** Tenant label and annotation keys no host copy gets (see translators/shared/denied-metadata.ts). */
+  deniedHostMetadata: string[];
 }
 
 /** Everything the syncer needs to run, validated. One object, built from flags over an optional file. */
@@ -292,6 +295,17 @@ const CORE_FIELDS: readonly FieldSpec<keyof CoreConfig>[] = [
     default: '',
     defaultHelp: 'hostname_pid',
     description: "this replica's identity in the lease",
+  },
+  {
+    flag: 'denied-host-metadata',
+    key: 'deniedHostMetadata',
+    kind: 'list',
+    default: [],
+    repeatable: true,
+    valueName: 'key',
+    description:
+      'label or annotation keys a tenant may not set on any host copy (keys host controllers act on: external-dns hostnames, load-balancer addresses); "prefix/*" matches a prefix; dropped from the copy, the object still synced',
+    validate: (patterns) => invalidDeniedMetadataPatterns(patterns as string[]),
   },
   {
     flag: 'shutdown-timeout',
@@ -575,6 +589,7 @@ export function placementOf(c: CoreConfig): Placement {
     vcName: c.name,
     hostNamespace: c.hostNamespace,
     virtualApiService: c.virtualApiService,
+    deniedHostMetadata: c.deniedHostMetadata,
     kubeletEndpoint: port
       ? { address: c.kubeletAdvertiseAddress, port, nodePorts: NodePorts.parse(c.kubeletNodePorts) }
       : undefined,

@@ -332,6 +332,11 @@ export interface Placement {
   hostNamespace: string;
   /** The host Service that fronts the virtual API server; virtual `default/kubernetes` stands for it. */
   virtualApiService: string;
+  /**
+   * Tenant label and annotation keys no host copy gets (--denied-host-metadata): keys host
+   * controllers act on with the host's authority. Unset: none.
+   */
+  deniedHostMetadata?: readonly string[];
   /** Where the syncer serves the virtual nodes' kubelet API, when it does: every virtual node points there. */
   kubeletEndpoint?: KubeletEndpoint;
 }

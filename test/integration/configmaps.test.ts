@@ -18,6 +18,10 @@ const vc = uniqueName('cm');
 const hostNs = `host-${vc}`;
 const ns = uniqueName('team');
 let syncer: SyncerProcess;
+const SYNCER_ARGS = [
+  '--sync=-secrets,-pods,-events,-nodes,-services,-api-service,-endpoints,-endpointslices',
+  '--sync-all-configmaps',
+];
 
 /** A ConfigMap manifest to apply. */
 const configMap = (metadata: Record<string, unknown>, data: Record<string, string>) => ({
@@ -36,10 +40,7 @@ beforeAll(async () => {
   syncer = await startSyncer({
     name: vc,
     hostNamespace: hostNs,
-    args: [
-      '--sync=-secrets,-pods,-events,-nodes,-services,-api-service,-endpoints,-endpointslices',
-      '--sync-all-configmaps',
-    ],
+    args: SYNCER_ARGS,
   });
 }, 120_000);
 
@@ -254,10 +255,7 @@ describe('ConfigMaps, virtual to host', () => {
     syncer = await startSyncer({
       name: vc,
       hostNamespace: hostNs,
-      args: [
-        '--sync=-secrets,-pods,-events,-nodes,-services,-api-service,-endpoints,-endpointslices',
-        '--sync-all-configmaps',
-      ],
+      args: SYNCER_ARGS,
     });
     await waitFor(
       'orphan deleted and change applied',
@@ -266,5 +264,83 @@ describe('ConfigMaps, virtual to host', () => {
     );
     // A stop and a start (waiting for /readyz) take seconds on a loaded 2-core machine: the test's
     // own deadline is its waits', not Jest's 5 s default.
+  }, 90_000);
+
+  it('keeps the keys the admin denies off the copies (--denied-host-metadata), a copy made before too', async () => {
+    const tagged = (name: string) =>
+      configMap(
+        {
+          name,
+          namespace: ns,
+          labels: { tier: 'web', 'example.com/team': 'a' },
+          annotations: { 'external-dns.alpha.kubernetes.io/hostname': 'www.example.com', note: 'kept' },
+        },
+        { v: '1' },
+      );
+    await apply('virtual', tagged('before'));
+    await waitFor(
+      'a copy with every key, none denied yet',
+      async () => (await hostCopy('before'))?.metadata.labels?.['example.com/team'] === 'a',
+      30_000,
+    );
+    expect(await syncer.stop()).toBe(0);
+    syncer = await startSyncer({
+      name: vc,
+      hostNamespace: hostNs,
+      args: [
+        ...SYNCER_ARGS,
+        '--denied-host-metadata=external-dns.alpha.kubernetes.io/*',
+        '--denied-host-metadata=example.com/team',
+      ],
+    });
+    await apply('virtual', tagged('after'));
+    for (const name of ['before', 'after']) {
+      const copy = await waitFor(
+        `${name}: the copy without the denied keys`,
+        async () => {
+          const c = await hostCopy(name);
+          return c && !c.metadata.labels?.['example.com/team'] ? c : undefined;
+        },
+        30_000,
+      );
+      expect(copy.metadata.labels?.tier).toBe('web');
+      expect(copy.metadata.annotations?.note).toBe('kept');
+      expect(copy.metadata.annotations?.['external-dns.alpha.kubernetes.io/hostname']).toBeUndefined();
+      // The tenant's object keeps them: only the copy goes without.
+      const virtual = await getObject<ConfigMap>('virtual', ['configmap', '-n', ns, name]);
+      expect(virtual?.metadata.labels?.['example.com/team']).toBe('a');
+      expect(virtual?.metadata.annotations?.['external-dns.alpha.kubernetes.io/hostname']).toBe(
+        'www.example.com',
+      );
+    }
+    // A key a host controller writes on the copy is the host's, denied pattern or not: it stays.
+    const after = hostName('after', ns, vc);
+    await mustKubectl('host', [
+      'annotate',
+      'configmap',
+      '-n',
+      hostNs,
+      after,
+      'external-dns.alpha.kubernetes.io/ttl=60',
+    ]);
+    await mustKubectl('virtual', [
+      'patch',
+      'configmap',
+      'after',
+      '-n',
+      ns,
+      '--type=merge',
+      '-p',
+      '{"data":{"v":"2"}}',
+    ]);
+    const edited = await waitFor(
+      'the tenant edit synced',
+      async () => {
+        const c = await hostCopy('after');
+        return c?.data?.v === '2' ? c : undefined;
+      },
+      30_000,
+    );
+    expect(edited.metadata.annotations?.['external-dns.alpha.kubernetes.io/ttl']).toBe('60');
   }, 90_000);
 });

@@ -159,6 +159,9 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 {{- range .Values.syncer.deniedPodMetadata }}
 - --denied-pod-metadata={{ . }}
 {{- end }}
+{{- range .Values.syncer.deniedHostMetadata }}
+- --denied-host-metadata={{ . }}
+{{- end }}
 - --priority-class-max-value={{ .Values.syncer.priorityClassMaxValue | int64 }}
 {{- range .Values.syncer.deniedServiceAccountAnnotations }}
 - --denied-service-account-annotation={{ . }}

@@ -34,7 +34,13 @@ export const gatewaysDescriptor = defineKind({
   fields: [],
   reads: [DENIED_POD_METADATA_FIELD],
   hostRbac: rbac(Resources.gateways),
-  build: (options, where) => gatewayApiKind(Resources.gateways, true, where, options.deniedPodMetadata),
+  // The infrastructure's metadata goes on the pods and Services the host controller makes: held to the
+  // pods' list and every copy's.
+  build: (options, where) =>
+    gatewayApiKind(Resources.gateways, true, where, [
+      ...options.deniedPodMetadata,
+      ...(where.deniedHostMetadata ?? []),
+    ]),
 });
 
 export const httpRoutesDescriptor = defineKind({

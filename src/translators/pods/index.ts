@@ -8,6 +8,7 @@ import { invalidImageTranslations } from './image-translation.ts';
 import { invalidNameserverSources, parseNameserverSource } from './dns-nameservers.ts';
 import { podKind } from './pod-translator.ts';
 import { POD_SECURITY_LEVELS } from './pod-security.ts';
+import { invalidDeniedMetadataPatterns } from '../shared/denied-metadata.ts';
 import { DEFAULT_DENIED_POD_METADATA_KEYS, DEFAULT_HOSTS_REWRITE_IMAGE } from './translate.ts';
 import { isDnsSubdomain } from '../../naming/dns-names.ts';
 
@@ -33,6 +34,7 @@ export const DENIED_POD_METADATA_FIELD = field({
   valueName: 'key',
   description:
     'pod label or annotation keys a tenant may not set on host pods (host identity and policy hooks; also a Gateway\'s infrastructure metadata); "prefix/*" matches a prefix',
+  validate: (patterns) => invalidDeniedMetadataPatterns(patterns as string[]),
 });
 
 export const podsKind = defineKind({

@@ -144,6 +144,8 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
     maxSize: 10_000,
     sizeCalculation: () => 1,
   });
+  /** Pod metadata the host pod does not get: the pods' own list and every copy's. */
+  const deniedPodMetadata = [...config.deniedPodMetadata, ...(where.deniedHostMetadata ?? [])];
   /** Host names out of a message of the host's components before a tenant reads it. */
   const scrubForTenant = (message: string) => scrubHostNames(message, where);
   const dnsWaiters = new DnsWaiters();
@@ -286,7 +288,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       serviceEnv: serviceLinkEnv(services),
       enforcedTolerations,
       enforcedNodeSelector,
-      deniedMetadataKeys: config.deniedPodMetadata,
+      deniedMetadataKeys: deniedPodMetadata,
       hostsRewriteImage: config.hostsRewriteImage || undefined,
       imageTranslations,
       enforcedRuntimeClass: config.enforceRuntimeClass || undefined,

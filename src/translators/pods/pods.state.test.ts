@@ -135,6 +135,23 @@ describe('pods state table', () => {
     expect(host?.metadata?.annotations).toMatchObject({ 'vcluster.loft.sh/object-uid': 'uid-web' });
   });
 
+  it("--denied-host-metadata keeps its keys off host pods, with the pods' own denied list still applied", async () => {
+    const table = await podTable(
+      [
+        virtualPod('web', {
+          labels: { app: 'web', 'example.com/team': 'a', 'k8s.v1.cni.cncf.io/networks': 'x' },
+        }),
+      ],
+      [],
+      { flags: { deniedHostMetadata: ['example.com/*'] } },
+    );
+    await table.settle();
+    const [host] = hostPods(table);
+    expect(host?.metadata?.labels?.app).toBe('web');
+    expect(host?.metadata?.labels).not.toHaveProperty(['example.com/team']);
+    expect(host?.metadata?.labels).not.toHaveProperty(['k8s.v1.cni.cncf.io/networks']);
+  });
+
   it('--enforce-runtime-class and --enforce-priority-class replace whatever a pod names, and apply to pods naming none', async () => {
     const table = await podTable(
       [

@@ -4,10 +4,10 @@ import { createHash } from 'node:crypto';
 import type { Pod } from '../../kube/types.ts';
 import { scrubHostNames } from '../../sync/scrub.ts';
 import { hostKeyForReservedLabel } from '../../naming/labels.ts';
+import { isDeniedMetadataKey } from '../shared/denied-metadata.ts';
 import {
   DEFAULT_DENIED_POD_METADATA_KEYS,
   DEFAULT_HOSTS_REWRITE_IMAGE,
-  isDeniedMetadataKey,
   podStatusForVirtual,
   podUpdatesForHost,
   referencedConfigMaps,

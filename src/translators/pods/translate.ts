@@ -45,6 +45,7 @@ import { virtualConditionsWithGates, type PodCondition } from './readiness-gates
 import { forEachPodReference, referencedNames, type PodReference } from './reference-walker.ts';
 import { usesVirtualDns } from './virtual-dns.ts';
 import { resourceRecordOf } from './resize.ts';
+import { withoutDeniedKeys } from '../shared/denied-metadata.ts';
 
 /**
  * Everything the pure pod translation needs besides the pod itself. The PodPolicy fields are not
@@ -162,16 +163,6 @@ export const DEFAULT_DENIED_POD_METADATA_KEYS: readonly string[] = [
   'cni.projectcalico.org/*',
   'ipam.cilium.io/*',
 ];
-
-/** Whether a label or annotation key matches one of the patterns: an exact key, or a prefix ending in `*`. */
-export function isDeniedMetadataKey(key: string, patterns: readonly string[]): boolean {
-  return patterns.some((p) => (p.endsWith('*') ? key.startsWith(p.slice(0, -1)) : key === p));
-}
-
-/** A label or annotation map without the denied keys. */
-function withoutDeniedKeys(map: Record<string, string>, patterns: readonly string[]): Record<string, string> {
-  return Object.fromEntries(Object.entries(map).filter(([key]) => !isDeniedMetadataKey(key, patterns)));
-}
 
 /** vCluster's default image for the /etc/hosts rewrite (sync.toHost.pods.rewriteHosts.initContainer). */
 export const DEFAULT_HOSTS_REWRITE_IMAGE = 'library/alpine:3.20';

@@ -4,11 +4,14 @@ import { objectAnnotations } from '../../naming/annotations.ts';
 import { hostLabels, MANAGED_BY_LABEL, managedByValue } from '../../naming/labels.ts';
 import { withManagedRecord } from '../../sync/managed-metadata.ts';
 import { withoutSyncerAnnotations } from '../../sync/metadata-sync.ts';
+import { withoutDeniedKeys } from './denied-metadata.ts';
 
 export interface HostPlacement {
   vcName: string;
   hostNamespace: string;
   hostName: string;
+  /** Tenant keys left off the copy (Placement.deniedHostMetadata). */
+  deniedHostMetadata?: readonly string[];
 }
 
 /**
@@ -17,7 +20,9 @@ export interface HostPlacement {
  */
 export function hostMetadataFor(virtual: KubeObject, type: ResourceType, where: HostPlacement): ObjectMeta {
   const meta = virtual.metadata ?? {};
-  const labels = hostLabels(meta.labels ?? {}, {
+  // Only the tenant's keys are filtered: the syncer's own are added after.
+  const denied = where.deniedHostMetadata ?? [];
+  const labels = hostLabels(withoutDeniedKeys(meta.labels ?? {}, denied), {
     vcName: where.vcName,
     virtualNamespace: meta.namespace ?? '',
   });
@@ -26,7 +31,7 @@ export function hostMetadataFor(virtual: KubeObject, type: ResourceType, where: 
   const managed = withManagedRecord({
     labels,
     annotations: {
-      ...withoutSyncerAnnotations(meta.annotations ?? {}),
+      ...withoutSyncerAnnotations(withoutDeniedKeys(meta.annotations ?? {}, denied)),
       ...objectAnnotations({
         name: meta.name ?? '',
         namespace: meta.namespace ?? '',

@@ -1,0 +1,50 @@
+import { isLabelKey } from '../../util/label-selector.ts';
+
+/**
+ * Label and annotation keys an admin keeps off host copies: patterns that are an exact key, or a
+ * prefix ending in `*` (`external-dns.alpha.kubernetes.io/*`). Used for pods (--denied-pod-metadata,
+ * with the syncer's own defaults) and for every copy (--denied-host-metadata).
+ */
+
+/** Whether a label or annotation key matches one of the patterns. */
+export function isDeniedMetadataKey(key: string, patterns: readonly string[]): boolean {
+  return patterns.some((p) => (p.endsWith('*') ? key.startsWith(p.slice(0, -1)) : key === p));
+}
+
+/** A label or annotation map without the denied keys (the same map when no pattern is given). */
+export function withoutDeniedKeys(
+  map: Record<string, string>,
+  patterns: readonly string[],
+): Record<string, string> {
+  if (!patterns.length) return map;
+  return Object.fromEntries(Object.entries(map).filter(([key]) => !isDeniedMetadataKey(key, patterns)));
+}
+
+/** Characters of a key (prefix and name), for a pattern's prefix part. */
+const KEY_CHARACTERS = /^[A-Za-z0-9._/-]+$/;
+
+/**
+ * What is wrong with a pattern, or undefined. A bare `*` is refused: it would take every tenant
+ * label off the copies, pods' included, and with them what the host's Services select.
+ */
+export function deniedMetadataPatternProblem(pattern: string): string | undefined {
+  if (pattern.endsWith('*')) {
+    const prefix = pattern.slice(0, -1);
+    if (prefix === '') return 'a bare "*" would drop every label; name a prefix such as "example.com/*"';
+    if (!KEY_CHARACTERS.test(prefix) || (prefix.match(/\//g)?.length ?? 0) > 1)
+      return `${JSON.stringify(pattern)} is not a key prefix followed by "*"`;
+    return undefined;
+  }
+  return isLabelKey(pattern)
+    ? undefined
+    : `${JSON.stringify(pattern)} is not a label or annotation key (such as example.com/name)`;
+}
+
+/** The first problem of a pattern list, naming the pattern, or undefined. */
+export function invalidDeniedMetadataPatterns(patterns: readonly string[]): string | undefined {
+  for (const pattern of patterns) {
+    const problem = deniedMetadataPatternProblem(pattern);
+    if (problem) return problem;
+  }
+  return undefined;
+}
