@@ -24,6 +24,9 @@ const hostNs = `host-${vc}`;
 const ns = uniqueName('apps');
 /** A host namespace of the host's own, whose pods take room on a node the virtual scheduler sees. */
 const othersNs = uniqueName('host-apps');
+/** A host class binding on first use, which no provisioner serves: the test provisions its volume. */
+const lateClass = uniqueName('late');
+const lateVolume = `pv-${vc}`;
 let syncer: SyncerProcess;
 let scheduler: ChildProcess | undefined;
 let certDir: string;
@@ -32,10 +35,23 @@ beforeAll(async () => {
   await prepareHostNamespace(vc, hostNs);
   await createTenantNamespace(ns);
   await mustKubectl('host', ['create', 'namespace', othersNs]);
+  await apply('host', {
+    apiVersion: 'storage.k8s.io/v1',
+    kind: 'StorageClass',
+    metadata: { name: lateClass },
+    provisioner: 'example.com/no-provisioner',
+    volumeBindingMode: 'WaitForFirstConsumer',
+  });
   syncer = await startSyncer({
     name: vc,
     hostNamespace: hostNs,
-    args: ['--virtual-scheduler', '--sync-real-nodes', '--node-selector=type=kwok'],
+    // The host's classes are shown: the virtual scheduler reads a claim's binding mode from its class.
+    args: [
+      '--virtual-scheduler',
+      '--sync-real-nodes',
+      '--node-selector=type=kwok',
+      '--sync=+host-storageclasses',
+    ],
   });
   const clusters = testClusters();
   const kubeconfig = clusters.virtual.kubeconfig;
@@ -61,8 +77,15 @@ afterAll(async () => {
   await mustKubectl('host', ['delete', 'namespace', othersNs, '--wait=false']).catch(() => undefined);
   await syncer?.stop();
   rmSync(certDir, { recursive: true, force: true });
+  await mustKubectl('host', ['delete', 'pv', lateVolume, '--ignore-not-found', '--wait=false']);
+  await mustKubectl('host', ['delete', 'storageclass', lateClass, '--ignore-not-found']);
 });
 
+interface Claim {
+  metadata: { name: string; annotations?: Record<string, string> };
+  spec: { volumeName?: string };
+  status?: { phase?: string };
+}
 const virtualPod = (name: string) => getObject<Pod>('virtual', ['pod', name, '-n', ns]);
 const hostPod = (name: string) => getObject<Pod>('host', ['pod', hostName(name, ns, vc), '-n', hostNs]);
 
@@ -176,4 +199,86 @@ describe('--virtual-scheduler', () => {
     expect(reason).toMatch(/Insufficient cpu/);
     expect(await hostPod('no-room')).toBeUndefined();
   }, 150_000);
+  it('a claim of a WaitForFirstConsumer class is provisioned on the node the virtual scheduler chose, and the pod runs there', async () => {
+    await waitFor(
+      'the host class in the virtual cluster',
+      () => getObject('virtual', ['storageclass', lateClass]),
+      60_000,
+    );
+    await apply('virtual', {
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name: 'late-data', namespace: ns },
+      spec: {
+        accessModes: ['ReadWriteOnce'],
+        resources: { requests: { storage: '1Gi' } },
+        storageClassName: lateClass,
+      },
+    });
+    await apply('virtual', {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'with-volume', namespace: ns },
+      spec: {
+        nodeSelector: { 'kubernetes.io/hostname': 'kwok-node-0' },
+        containers: [{ name: 'main', image: 'registry.local/app:1' }],
+        volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'late-data' } }],
+      },
+    });
+    // The virtual scheduler picks the node and says so on the claim; its copy carries the choice to the
+    // host, whose provisioner (here the test) makes the volume there.
+    const hostClaimName = hostName('late-data', ns, vc);
+    const hostClaim = await waitFor(
+      'the host claim carrying the selected node',
+      async () => {
+        const c = await getObject<Claim>('host', ['pvc', hostClaimName, '-n', hostNs]);
+        return c?.metadata.annotations?.['volume.kubernetes.io/selected-node'] ? c : undefined;
+      },
+      90_000,
+    );
+    expect(hostClaim.metadata.annotations?.['volume.kubernetes.io/selected-node']).toBe('kwok-node-0');
+    // Until the volume is there the pod waits, bound to no node and absent from the host.
+    expect((await virtualPod('with-volume'))?.spec.nodeName).toBeUndefined();
+    expect(await hostPod('with-volume')).toBeUndefined();
+    await apply('host', {
+      apiVersion: 'v1',
+      kind: 'PersistentVolume',
+      metadata: { name: lateVolume },
+      spec: {
+        capacity: { storage: '1Gi' },
+        accessModes: ['ReadWriteOnce'],
+        storageClassName: lateClass,
+        persistentVolumeReclaimPolicy: 'Delete',
+        hostPath: { path: `/tmp/${vc}` },
+        claimRef: { namespace: hostNs, name: hostClaimName },
+        nodeAffinity: {
+          required: {
+            nodeSelectorTerms: [
+              {
+                matchExpressions: [
+                  { key: 'kubernetes.io/hostname', operator: 'In', values: ['kwok-node-0'] },
+                ],
+              },
+            ],
+          },
+        },
+      },
+    });
+    await waitFor(
+      'the virtual claim Bound',
+      async () =>
+        (await getObject<Claim>('virtual', ['pvc', 'late-data', '-n', ns]))?.status?.phase === 'Bound',
+      90_000,
+    );
+    const running = await waitFor(
+      'the pod Running on the chosen node',
+      async () => {
+        const pod = await virtualPod('with-volume');
+        return pod?.status?.phase === 'Running' && pod;
+      },
+      120_000,
+    );
+    expect(running.spec.nodeName).toBe('kwok-node-0');
+    expect((await hostPod('with-volume'))?.spec.nodeName).toBe('kwok-node-0');
+  }, 300_000);
 });

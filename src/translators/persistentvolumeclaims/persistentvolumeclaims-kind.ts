@@ -30,6 +30,7 @@ import {
   shownVolumeInSync,
 } from './shown-volumes.ts';
 import {
+  annotationsWithHostBinding,
   dataSourcesOf,
   FAKE_PV_LABEL,
   hostClaimFor,
@@ -377,7 +378,7 @@ export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = 
     const bound = !!volumeName && statusOf(host).phase === 'Bound';
     if (!bound) return virtual;
     const real = realBindingOf(host);
-    if (real !== undefined) return bindToRealVolume(ctx, virtual, real, result);
+    if (real !== undefined) return bindToRealVolume(ctx, virtual, host, real, result);
     if (await deleteShownVolumes(ctx, volumeName)) result.virtualWritten = true;
     const desired = shownVolumeFor(virtual, host);
     const current = virtualVolumes.store.get(volumeName);
@@ -421,14 +422,28 @@ export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = 
       await ctx.virtual.update(VOLUMES, '', { ...pv, status: { phase: 'Bound' } }, { subresource: 'status' });
       result.virtualWritten = true;
     }
-    let latest = virtual;
-    if (!specOf(virtual).volumeName) {
-      latest = await ctx.virtual.update(CLAIMS, ctx.virtualNamespace, {
-        ...virtual,
-        spec: { ...specOf(virtual), volumeName },
-      });
-      result.virtualWritten = true;
-    }
+    return bindClaim(ctx, virtual, host, volumeName, result);
+  }
+
+  /**
+   * The virtual claim names its volume (settable once) and carries the host binder's annotations
+   * (annotationsWithHostBinding); one write for both. Returns the latest virtual claim.
+   */
+  async function bindClaim(
+    ctx: ReconcileContext,
+    virtual: KubeObject,
+    host: KubeObject,
+    volumeName: string,
+    result: SyncResult,
+  ): Promise<KubeObject> {
+    const annotations = annotationsWithHostBinding(virtual, host);
+    if (specOf(virtual).volumeName && !annotations) return virtual;
+    const latest = await ctx.virtual.update(CLAIMS, ctx.virtualNamespace, {
+      ...virtual,
+      metadata: { ...virtual.metadata, annotations: annotations ?? virtual.metadata?.annotations },
+      spec: { ...specOf(virtual), volumeName: specOf(virtual).volumeName || volumeName },
+    });
+    result.virtualWritten = true;
     return latest;
   }
 
@@ -441,6 +456,7 @@ export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = 
   async function bindToRealVolume(
     ctx: ReconcileContext,
     virtual: KubeObject,
+    host: KubeObject,
     name: string,
     result: SyncResult,
   ): Promise<KubeObject> {
@@ -454,14 +470,7 @@ export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = 
     }
     const current = specOf(virtual).volumeName;
     if (current && current !== name) throw new TerminalError(VOLUME_NAME_REFUSED);
-    let latest = virtual;
-    if (!current) {
-      latest = await ctx.virtual.update(CLAIMS, ctx.virtualNamespace, {
-        ...virtual,
-        spec: { ...specOf(virtual), volumeName: name },
-      });
-      result.virtualWritten = true;
-    }
+    const latest = await bindClaim(ctx, virtual, host, name, result);
     if (ref?.uid !== latest.metadata?.uid) {
       await ctx.virtual.update(VOLUMES, '', {
         ...pv,

@@ -2,6 +2,7 @@ import type { KubeObject } from '../../kube/object.ts';
 import { hostName } from '../../naming/names.ts';
 import { Builder, caseSeed, corrupt, metadata, Rng } from '../../testing/random-objects.ts';
 import {
+  annotationsWithHostBinding,
   dataSourcesOf,
   hostClaimFor,
   malformedClaim,
@@ -14,6 +15,41 @@ import {
 const VC = 'vc';
 const where = { vcName: VC, hostNamespace: 'host-ns', virtualApiService: VC, hostName: 'h' };
 const rename = (ref: ClaimDataSource) => hostName(ref.name, 'team', VC);
+
+describe('annotationsWithHostBinding', () => {
+  const claim = (annotations?: Record<string, string>): KubeObject => ({
+    metadata: { name: 'c', annotations },
+  });
+
+  it("takes the host binder's annotations, keeping the tenant's own", () => {
+    const host = claim({
+      'pv.kubernetes.io/bind-completed': 'yes',
+      'pv.kubernetes.io/bound-by-controller': 'yes',
+      'volume.beta.kubernetes.io/storage-provisioner': 'example.com/csi',
+      'volume.kubernetes.io/selected-node': 'node-1',
+    });
+    expect(annotationsWithHostBinding(claim({ team: 'a' }), host)).toEqual({
+      team: 'a',
+      'pv.kubernetes.io/bind-completed': 'yes',
+      'pv.kubernetes.io/bound-by-controller': 'yes',
+      'volume.beta.kubernetes.io/storage-provisioner': 'example.com/csi',
+    });
+  });
+
+  it('drops one the host claim no longer has, and is undefined when nothing differs', () => {
+    const host = claim({ 'pv.kubernetes.io/bind-completed': 'yes' });
+    expect(
+      annotationsWithHostBinding(
+        claim({ 'pv.kubernetes.io/bind-completed': 'yes', 'pv.kubernetes.io/bound-by-controller': 'yes' }),
+        host,
+      ),
+    ).toEqual({ 'pv.kubernetes.io/bind-completed': 'yes' });
+    expect(
+      annotationsWithHostBinding(claim({ 'pv.kubernetes.io/bind-completed': 'yes' }), host),
+    ).toBeUndefined();
+    expect(annotationsWithHostBinding(claim(), claim())).toBeUndefined();
+  });
+});
 
 describe('storageClassOf', () => {
   it.each<[string, KubeObject, string | undefined]>([

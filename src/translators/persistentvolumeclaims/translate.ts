@@ -68,6 +68,38 @@ const CONTROLLER_ANNOTATION_PREFIXES = [
 export const isControllerAnnotation = (key: string): boolean =>
   CONTROLLER_ANNOTATION_PREFIXES.some((p) => key.startsWith(p));
 
+/**
+ * The binder's annotations that say a claim's binding is done, as the host's binder left them on the
+ * host claim. The virtual cluster has no binder of its own (the chart turns it off, as vCluster's
+ * does), yet its scheduler counts a claim as bound only once it carries `bind-completed`: without it
+ * a pod of a bound claim is never placed by the virtual scheduler. So they come up with the binding,
+ * as vCluster brings them up.
+ */
+const BINDING_ANNOTATIONS = [
+  'pv.kubernetes.io/bind-completed',
+  'pv.kubernetes.io/bound-by-controller',
+  'volume.beta.kubernetes.io/storage-provisioner',
+];
+
+/**
+ * The virtual claim's annotations with the host claim's binding annotations (BINDING_ANNOTATIONS)
+ * in place of its own, or undefined when they are the same already.
+ */
+export function annotationsWithHostBinding(
+  virtual: KubeObject,
+  host: KubeObject,
+): Record<string, string> | undefined {
+  const current = virtual.metadata?.annotations ?? {};
+  const fromHost = host.metadata?.annotations ?? {};
+  if (BINDING_ANNOTATIONS.every((key) => current[key] === fromHost[key])) return undefined;
+  const annotations = { ...current };
+  for (const key of BINDING_ANNOTATIONS) {
+    if (fromHost[key] === undefined) delete annotations[key];
+    else annotations[key] = fromHost[key];
+  }
+  return annotations;
+}
+
 /** The claim's class as the API and the binder read it: the beta annotation first, then the spec. */
 export function storageClassOf(claim: KubeObject): string | undefined {
   const annotated = claim.metadata?.annotations?.[BETA_STORAGE_CLASS_ANNOTATION];
