@@ -14,7 +14,7 @@ import { MAX_TIMER_MS } from '../util/clock.ts';
 import type { FieldSpec } from './fields.ts';
 import { isDnsLabel, isDnsSubdomain } from '../naming/dns-names.ts';
 import { invalidAdditionalSecrets } from '../kubeconfig-export/additional.ts';
-import { invalidDeniedMetadataPatterns } from '../translators/shared/denied-metadata.ts';
+import { invalidDeniedMetadataPatterns } from '../naming/denied-metadata.ts';
 
 export type { FieldSpec } from './fields.ts';
 

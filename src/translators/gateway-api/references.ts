@@ -1,4 +1,4 @@
-import { isDeniedMetadataKey } from '../shared/denied-metadata.ts';
+import { isDeniedMetadataKey } from '../../naming/denied-metadata.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { hostLabelKey } from '../../naming/labels.ts';
 import { cloneJson } from '../../util/json.ts';

@@ -8,7 +8,7 @@ import { invalidImageTranslations } from './image-translation.ts';
 import { invalidNameserverSources, parseNameserverSource } from './dns-nameservers.ts';
 import { podKind } from './pod-translator.ts';
 import { POD_SECURITY_LEVELS } from './pod-security.ts';
-import { invalidDeniedMetadataPatterns } from '../shared/denied-metadata.ts';
+import { invalidDeniedMetadataPatterns } from '../../naming/denied-metadata.ts';
 import { DEFAULT_DENIED_POD_METADATA_KEYS, DEFAULT_HOSTS_REWRITE_IMAGE } from './translate.ts';
 import { isDnsSubdomain } from '../../naming/dns-names.ts';
 

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import type { Pod } from '../../kube/types.ts';
 import { scrubHostNames } from '../../sync/scrub.ts';
 import { hostKeyForReservedLabel } from '../../naming/labels.ts';
-import { isDeniedMetadataKey } from '../shared/denied-metadata.ts';
+import { isDeniedMetadataKey } from '../../naming/denied-metadata.ts';
 import {
   DEFAULT_DENIED_POD_METADATA_KEYS,
   DEFAULT_HOSTS_REWRITE_IMAGE,

@@ -45,7 +45,7 @@ import { virtualConditionsWithGates, type PodCondition } from './readiness-gates
 import { forEachPodReference, referencedNames, type PodReference } from './reference-walker.ts';
 import { usesVirtualDns } from './virtual-dns.ts';
 import { resourceRecordOf } from './resize.ts';
-import { withoutDeniedKeys } from '../shared/denied-metadata.ts';
+import { withoutDeniedKeys } from '../../naming/denied-metadata.ts';
 
 /**
  * Everything the pure pod translation needs besides the pod itself. The PodPolicy fields are not

@@ -2,7 +2,7 @@ import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
 import type { Placement } from '../../sync/kind.ts';
 import { hostMetadataFor } from '../shared/host-metadata.ts';
-import { isDeniedMetadataKey } from '../shared/denied-metadata.ts';
+import { isDeniedMetadataKey } from '../../naming/denied-metadata.ts';
 import type { LabelSelector } from '../../naming/labels.ts';
 import { selectorMatches } from '../../util/label-selector.ts';
 

@@ -4,7 +4,7 @@ import { objectAnnotations } from '../../naming/annotations.ts';
 import { hostLabels, MANAGED_BY_LABEL, managedByValue } from '../../naming/labels.ts';
 import { withManagedRecord } from '../../sync/managed-metadata.ts';
 import { withoutSyncerAnnotations } from '../../sync/metadata-sync.ts';
-import { withoutDeniedKeys } from './denied-metadata.ts';
+import { withoutDeniedKeys } from '../../naming/denied-metadata.ts';
 
 export interface HostPlacement {
   vcName: string;

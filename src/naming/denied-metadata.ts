@@ -1,4 +1,4 @@
-import { isLabelKey } from '../../util/label-selector.ts';
+import { isLabelKey } from '../util/label-selector.ts';
 
 /**
  * Label and annotation keys an admin keeps off host copies: patterns that are an exact key, or a

@@ -1,0 +1,25 @@
+import { deniedMetadataPatternProblem, isDeniedMetadataKey, withoutDeniedKeys } from './denied-metadata.ts';
+
+describe('denied metadata patterns', () => {
+  it('match an exact key or a prefix ending in *', () => {
+    expect(isDeniedMetadataKey('metallb.io/loadBalancerIPs', ['metallb.io/*'])).toBe(true);
+    expect(isDeniedMetadataKey('metallb.iox/a', ['metallb.io/*'])).toBe(false);
+    expect(isDeniedMetadataKey('example.com/a', ['example.com/a'])).toBe(true);
+    expect(isDeniedMetadataKey('example.com/ab', ['example.com/a'])).toBe(false);
+    expect(withoutDeniedKeys({ a: '1', 'x.io/b': '2' }, ['x.io/*'])).toEqual({ a: '1' });
+  });
+
+  it.each([
+    ['*', 'a bare "*"'],
+    ['', 'is not a label or annotation key'],
+    ['bad key', 'is not a label or annotation key'],
+    ['a/b/c', 'is not a label or annotation key'],
+    ['a/b/*', 'is not a key prefix'],
+    ['a b*', 'is not a key prefix'],
+  ])('refuses %j', (pattern, problem) => expect(deniedMetadataPatternProblem(pattern)).toContain(problem));
+
+  it.each(['external-dns.alpha.kubernetes.io/*', 'external-dns*', 'example.com/name', 'plain'])(
+    'takes %j',
+    (pattern) => expect(deniedMetadataPatternProblem(pattern)).toBeUndefined(),
+  );
+});
