@@ -25,6 +25,7 @@ interface Service {
     selector?: Record<string, string>;
     externalName?: string;
     ports?: { port: number; nodePort?: number }[];
+    healthCheckNodePort?: number;
   };
   status?: { loadBalancer?: { ingress?: { ip: string }[] } };
 }
@@ -247,6 +248,49 @@ describe('Services', () => {
     );
     expect(back.v.spec.clusterIP).toBeTruthy();
   }, 240_000);
+
+  it('a LoadBalancer with Local traffic has one health-check node port in both clusters, created so or changed to it', async () => {
+    await apply('virtual', {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'lb-local', namespace: ns },
+      spec: {
+        type: 'LoadBalancer',
+        externalTrafficPolicy: 'Local',
+        selector: { app: 'lb' },
+        ports: [{ port: 80 }],
+      },
+    });
+    await apply('virtual', {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'lb-later', namespace: ns },
+      spec: { type: 'LoadBalancer', selector: { app: 'lb' }, ports: [{ port: 80 }] },
+    });
+    await waitFor('lb-later on the host', () => hostService('lb-later'), 60_000);
+    await mustKubectl('virtual', [
+      'patch',
+      'service',
+      'lb-later',
+      '-n',
+      ns,
+      '--type=merge',
+      '-p',
+      JSON.stringify({ spec: { externalTrafficPolicy: 'Local' } }),
+    ]);
+    for (const name of ['lb-local', 'lb-later']) {
+      const port = await waitFor(
+        `${name}: the same health-check node port on both sides`,
+        async () => {
+          const [v, h] = [await virtualService(name), await hostService(name)];
+          const hostPort = h?.spec.healthCheckNodePort;
+          return hostPort !== undefined && v?.spec.healthCheckNodePort === hostPort && hostPort;
+        },
+        60_000,
+      );
+      expect(port).toBeGreaterThanOrEqual(30000);
+    }
+  }, 150_000);
 
   it('dual-stack: both families carry the host IPs in both clusters, through dual → single → dual', async () => {
     /** Waits until both sides hold the same IPs, as many as expected. */

@@ -209,9 +209,11 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
       // What the virtual Service has already (its cluster IPs, its node ports), asked for first, so that
       // it need not change; what the host refuses, it allocates.
       const withIPs = askingForVirtualClusterIPs(copy, virtual!);
-      const attempts = [askingForVirtualNodePorts(withIPs ?? copy, virtual!), withIPs, copy].filter(
-        (a): a is KubeObject => a !== undefined,
-      );
+      const attempts = [
+        askingForVirtualNodePorts(withIPs ?? copy, virtual!, { healthCheck: true }),
+        withIPs,
+        copy,
+      ].filter((a): a is KubeObject => a !== undefined);
       return firstAccepted(ctx, attempts, (attempt) => createHostCopy(ctx, spec, attempt));
     },
 
@@ -248,7 +250,11 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
       // Node ports the virtual Service has and the host copy lacks (a type changed to NodePort, a new
       // port, a tenant's new nodePort) are asked for first, as on create; what the host refuses, it
       // allocates, and the virtual Service takes that (below), so the ask is not made again.
-      const asking = askingForVirtualNodePorts(desired, virtual);
+      // The health-check port too while the host has none yet (a type or policy changed to
+      // LoadBalancer with Local traffic): once allocated it stays.
+      const asking = askingForVirtualNodePorts(desired, virtual, {
+        healthCheck: !specOf(host).healthCheckNodePort,
+      });
       const attempts = asking && !hostSpecInSync(asking, host) ? [asking, desired] : [desired];
       const latestHost = await firstAccepted(ctx, attempts, async (attempt) => {
         // Refused the ports asked for, with nothing else to change: the copy stays as it is.

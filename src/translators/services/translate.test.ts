@@ -1,5 +1,11 @@
 import type { KubeObject } from '../../kube/object.ts';
-import { hostServiceFor, needsRecreate, recreatedVirtualService, specOf } from './translate.ts';
+import {
+  askingForVirtualNodePorts,
+  hostServiceFor,
+  needsRecreate,
+  recreatedVirtualService,
+  specOf,
+} from './translate.ts';
 
 const where = {
   vcName: 'vc',
@@ -10,6 +16,30 @@ const where = {
 const service = (spec: Record<string, unknown>): KubeObject => ({
   metadata: { name: 'web', namespace: 'team', uid: 'v-uid' },
   spec: { ports: [{ port: 80 }], ...spec },
+});
+
+describe('askingForVirtualNodePorts', () => {
+  const lb = service({
+    type: 'LoadBalancer',
+    externalTrafficPolicy: 'Local',
+    healthCheckNodePort: 31999,
+    ports: [{ port: 80, nodePort: 30080 }],
+  });
+  const copy = hostServiceFor(lb, where);
+
+  it("asks for the node ports, and on request the load balancer's health-check port", () => {
+    expect(specOf(askingForVirtualNodePorts(copy, lb)!).healthCheckNodePort).toBeUndefined();
+    const asking = specOf(askingForVirtualNodePorts(copy, lb, { healthCheck: true })!);
+    expect(asking.healthCheckNodePort).toBe(31999);
+    expect(asking.ports?.[0]?.nodePort).toBe(30080);
+  });
+
+  it('asks for no health-check port without Local traffic, and for nothing when there is nothing to ask', () => {
+    const cluster = service({ type: 'LoadBalancer', healthCheckNodePort: 31999, ports: [{ port: 80 }] });
+    expect(
+      askingForVirtualNodePorts(hostServiceFor(cluster, where), cluster, { healthCheck: true }),
+    ).toBeUndefined();
+  });
 });
 
 describe('dual-stack Services', () => {

@@ -196,15 +196,25 @@ export function askingForVirtualClusterIPs(copy: KubeObject, virtual: KubeObject
  * who sets `nodePort: 30080` expects that port, as vCluster gives it; the virtual API server fills in
  * the others from the same range as the host's. The host refuses a port it has given out (the create
  * is then tried without them, and the host allocates); the virtual Service then takes the host's.
+ * With `healthCheck` (a create: the port cannot change afterwards), a load balancer's
+ * `healthCheckNodePort` is asked for too, so that both Services show the same, as in vCluster.
  */
-export function askingForVirtualNodePorts(copy: KubeObject, virtual: KubeObject): KubeObject | undefined {
+export function askingForVirtualNodePorts(
+  copy: KubeObject,
+  virtual: KubeObject,
+  opts: { healthCheck?: boolean } = {},
+): KubeObject | undefined {
   const v = specOf(virtual);
   const c = specOf(copy);
   if (!usesNodePorts(v.type) || !c.ports) return undefined;
   const wanted = new Map((v.ports ?? []).filter((p) => p.nodePort).map((p) => [portKey(p), p.nodePort]));
-  if (!wanted.size) return undefined;
+  const healthCheckNodePort =
+    opts.healthCheck && v.type === 'LoadBalancer' && v.externalTrafficPolicy === 'Local'
+      ? v.healthCheckNodePort
+      : undefined;
+  if (!wanted.size && !healthCheckNodePort) return undefined;
   const ports = c.ports.map((p) => (wanted.has(portKey(p)) ? { ...p, nodePort: wanted.get(portKey(p)) } : p));
-  return { ...copy, spec: { ...c, ports } };
+  return { ...copy, spec: { ...c, ports, ...(healthCheckNodePort ? { healthCheckNodePort } : {}) } };
 }
 
 /**
