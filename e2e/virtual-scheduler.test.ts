@@ -145,6 +145,40 @@ describe('--virtual-scheduler', () => {
     expect(await hostPod('unplaceable')).toBeUndefined();
   }, 90_000);
 
+  it('a node the tenant cordons stays cordoned: the virtual scheduler places nothing there until it is uncordoned', async () => {
+    await mustKubectl('virtual', ['cordon', 'kwok-node-2']);
+    await apply('virtual', {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'cordoned', namespace: ns },
+      spec: {
+        nodeSelector: { 'kubernetes.io/hostname': 'kwok-node-2' },
+        containers: [{ name: 'main', image: 'registry.local/app:1' }],
+      },
+    });
+    const reason = await waitFor(
+      'the virtual scheduler to find kwok-node-2 unschedulable',
+      async () => {
+        const pod = await getObject<{
+          status?: { conditions?: { type: string; reason?: string; message?: string }[] };
+        }>('virtual', ['pod', 'cordoned', '-n', ns]);
+        const scheduled = pod?.status?.conditions?.find((c) => c.type === 'PodScheduled');
+        return scheduled?.reason === 'Unschedulable' && scheduled.message;
+      },
+      60_000,
+    );
+    expect(reason).toMatch(/unschedulable/);
+    const node = await getObject<{ spec?: { unschedulable?: boolean } }>('virtual', ['node', 'kwok-node-2']);
+    expect(node?.spec?.unschedulable).toBe(true);
+    expect(await hostPod('cordoned')).toBeUndefined();
+    await mustKubectl('virtual', ['uncordon', 'kwok-node-2']);
+    await waitFor(
+      'the pod placed once the node is uncordoned',
+      async () => (await virtualPod('cordoned'))?.spec.nodeName === 'kwok-node-2',
+      90_000,
+    );
+  }, 180_000);
+
   it("a node's room is what the host's own pods leave of it: a pod that would not fit there is not placed there", async () => {
     // The host's own pod on kwok-node-1 requests all but 100m of its 32 cpus.
     await apply('host', {

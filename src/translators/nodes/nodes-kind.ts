@@ -15,6 +15,7 @@ import { MANAGED_BY_LABEL } from '../../naming/labels.ts';
 import { malformedNode } from '../shared/shape.ts';
 import { allocatableLeft, holdsNodeResources, resourceFootprint } from './allocatable.ts';
 import { parseToleration } from '../shared/tolerations.ts';
+import { withTenantNodeSpec } from './tenant-node-spec.ts';
 import {
   fakeNode,
   isManagedNode,
@@ -181,7 +182,7 @@ export function nodesKind(
     wanted: (ctx, hostNode) => ctx.related('pods').length > 0 || revealed(ctx, hostNode),
 
     async create(ctx, hostNode): Promise<SyncResult> {
-      const desired = await desiredNode(ctx, hostNode);
+      const desired = withTenantNodeSpec(await desiredNode(ctx, hostNode));
       let created: KubeObject;
       try {
         created = await ctx.virtual.create(Resources.nodes, '', desired);
@@ -194,9 +195,12 @@ export function nodesKind(
     },
 
     async update(ctx, hostNode, current): Promise<SyncResult> {
-      const desired = kubeletEndpoint
-        ? await desiredNode(ctx, hostNode, current)
-        : withCurrentKubeletAddress(await desiredNode(ctx, hostNode), current, hostNode);
+      const desired = withTenantNodeSpec(
+        kubeletEndpoint
+          ? await desiredNode(ctx, hostNode, current)
+          : withCurrentKubeletAddress(await desiredNode(ctx, hostNode), current, hostNode),
+        current,
+      );
       let latest = current;
       let wrote = false;
       const metadata = nodeMetadataFor(desired, current);

@@ -82,6 +82,56 @@ describe('nodes state table', () => {
     expect(nodeWrites(table)).toHaveLength(before);
   });
 
+  it("fake nodes: a tenant's taint and cordon stay, and nothing is written for them", async () => {
+    const table = await start({ kinds: ['nodes'], virtual: [podOn('n1')] });
+    await table.settle();
+    const node = virtualNodes(table)[0]!;
+    const tenantTaint = { key: 'example.com/maintenance', value: 'yes', effect: 'NoSchedule' };
+    await table.virtual.update(NODES, '', { ...node, spec: { taints: [tenantTaint], unschedulable: true } });
+    await table.settle();
+    const before = nodeWrites(table).length;
+    table.clock.advance(60_000);
+    await addPodOn(table, 'n1', 'later');
+    await table.settle();
+    expect(virtualNodes(table)[0]!.spec).toEqual({ taints: [tenantTaint], unschedulable: true });
+    expect(nodeWrites(table)).toHaveLength(before);
+  });
+
+  it("real nodes: the host's taints and cordon follow the host, the tenant's own stay", async () => {
+    const hostTaint = { key: 'dedicated', value: 'gpu', effect: 'NoSchedule' };
+    const [, host] = hostNode('n1');
+    const table = await start({
+      kinds: ['nodes'],
+      flags: { syncRealNodes: 'true' },
+      virtual: [podOn('n1')],
+      host: [[NODES, { ...host, spec: { taints: [hostTaint], unschedulable: true } }]],
+    });
+    await table.settle();
+    expect(virtualNodes(table)[0]!.spec).toEqual({ taints: [hostTaint], unschedulable: true });
+    // The tenant adds a taint of its own.
+    const tenantTaint = { key: 'example.com/tenant', effect: 'NoExecute' };
+    const copy = virtualNodes(table)[0]!;
+    await table.virtual.update(NODES, '', {
+      ...copy,
+      spec: { ...(copy.spec as object), taints: [hostTaint, tenantTaint] },
+    });
+    await table.settle();
+    expect(virtualNodes(table)[0]!.spec).toEqual({ taints: [hostTaint, tenantTaint], unschedulable: true });
+    // The host lifts its taint and its cordon: they go, the tenant's taint stays.
+    const h = table.host.objects(NODES)[0]!;
+    await table.host.update(NODES, '', { ...h, spec: {} });
+    await table.settle();
+    expect(virtualNodes(table)[0]!.spec).toEqual({ taints: [tenantTaint] });
+    // The tenant cordons the node: that stays too, whatever the host's.
+    const uncordoned = virtualNodes(table)[0]!;
+    await table.virtual.update(NODES, '', {
+      ...uncordoned,
+      spec: { ...(uncordoned.spec as object), unschedulable: true },
+    });
+    await table.settle();
+    expect(virtualNodes(table)[0]!.spec).toEqual({ taints: [tenantTaint], unschedulable: true });
+  });
+
   it('fake nodes: one per node in use, with status; removed when no pod uses it', async () => {
     const table = await start({ kinds: ['nodes'], virtual: [podOn('n1')] });
     await table.settle();

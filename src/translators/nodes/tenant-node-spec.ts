@@ -1,0 +1,77 @@
+import type { KubeObject } from '../../kube/object.ts';
+import { withManagedRecord } from '../../sync/managed-metadata.ts';
+import type { Taint } from '../shared/tolerations.ts';
+
+/**
+ * The taints the syncer put on a virtual node (the host node's, less those the enforced tolerations
+ * tolerate), as JSON: vCluster's record of the same. A taint on the node that is not in it is the
+ * tenant's own, and stays.
+ */
+export const ORIGINAL_TAINTS_ANNOTATION = 'vcluster.loft.sh/original-taints';
+/** Set while the node is unschedulable because its host node is: a tenant's own cordon has no mark. */
+export const HOST_UNSCHEDULABLE_ANNOTATION = 'vsyncer.dev/host-unschedulable';
+/**
+ * The taint the API server puts on every new node until its lifecycle controller sees it Ready. The
+ * virtual cluster runs no such controller, so the syncer takes it off, unless the host node has it.
+ */
+const NOT_READY_TAINT = 'node.kubernetes.io/not-ready';
+
+interface NodeSpec {
+  taints?: Taint[];
+  unschedulable?: boolean;
+}
+
+const specOf = (node: KubeObject | undefined): NodeSpec => (node?.spec ?? {}) as NodeSpec;
+const sameTaint = (a: Taint, b: Taint) => a.key === b.key && a.value === b.value && a.effect === b.effect;
+const holds = (list: readonly Taint[], taint: Taint) => list.some((t) => sameTaint(t, taint));
+
+/** The taints a record names; none when it is missing or unreadable (a node of an older syncer). */
+function recordedTaints(node: KubeObject | undefined): Taint[] {
+  const text = node?.metadata?.annotations?.[ORIGINAL_TAINTS_ANNOTATION];
+  if (!text) return [];
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return Array.isArray(parsed) ? (parsed as Taint[]).filter((t) => t && typeof t === 'object') : [];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The desired virtual node with the tenant's own taints and cordon kept: a tenant may taint, cordon
+ * and drain the nodes it sees (for its virtual scheduler, say) without touching the host, as on
+ * vCluster. `desired` carries what the syncer sets (the host node's taints and schedulability; none
+ * for a fake node); `current` is the virtual node now (absent on create). The taints the syncer set
+ * and the host's cordon are recorded on the node, so that once the host lifts them they go, while
+ * the tenant's stay.
+ */
+export function withTenantNodeSpec(desired: KubeObject, current?: KubeObject): KubeObject {
+  const fromHost = specOf(desired).taints ?? [];
+  const setBefore = recordedTaints(current);
+  const tenantTaints = (specOf(current).taints ?? []).filter(
+    (t) =>
+      !holds(setBefore, t) &&
+      !holds(fromHost, t) &&
+      !(t.key === NOT_READY_TAINT && !fromHost.some((h) => h.key === NOT_READY_TAINT)),
+  );
+  const hostCordon = specOf(desired).unschedulable === true;
+  const tenantCordon =
+    specOf(current).unschedulable === true &&
+    current?.metadata?.annotations?.[HOST_UNSCHEDULABLE_ANNOTATION] !== 'true';
+  const taints = [...fromHost, ...tenantTaints];
+  const annotations = { ...(desired.metadata?.annotations ?? {}) };
+  if (fromHost.length) annotations[ORIGINAL_TAINTS_ANNOTATION] = JSON.stringify(fromHost);
+  if (hostCordon) annotations[HOST_UNSCHEDULABLE_ANNOTATION] = 'true';
+  return {
+    ...desired,
+    metadata: {
+      ...desired.metadata,
+      ...withManagedRecord({ labels: desired.metadata?.labels, annotations }),
+    },
+    spec: {
+      ...specOf(desired),
+      taints: taints.length ? taints : undefined,
+      unschedulable: hostCordon || tenantCordon || undefined,
+    },
+  };
+}
