@@ -7,6 +7,12 @@ import {
   OBJECT_UID_ANNOTATION,
 } from './labels.ts';
 
+/**
+ * Marks the host copy of a DaemonSet's pod, for the host's cluster autoscaler (vCluster's too); the
+ * nodes kind reads it to let such pods go with their node.
+ */
+export const DAEMONSET_POD_ANNOTATION = 'cluster-autoscaler.kubernetes.io/daemonset-pod';
+
 /** The back-references every host object carries to the virtual object it stands for. */
 export function objectAnnotations(o: {
   name: string;

@@ -12,6 +12,7 @@ import type {
 } from '../../sync/kind.ts';
 import { managedCopiesScope } from '../../sync/mappers.ts';
 import { MANAGED_BY_LABEL } from '../../naming/labels.ts';
+import { DAEMONSET_POD_ANNOTATION } from '../../naming/annotations.ts';
 import { malformedNode } from '../shared/shape.ts';
 import { allocatableLeft, holdsNodeResources, resourceFootprint } from './allocatable.ts';
 import { parseToleration } from '../shared/tolerations.ts';
@@ -43,6 +44,21 @@ export interface NodeOptions {
  * those --node-selector selects, with --sync-real-nodes; with the virtual scheduler, which needs to
  * see every node it may use, all of them when no selector limits them. Undefined: none.
  */
+/**
+ * Whether a pod bound to a node keeps that node shown. A DaemonSet's pod does not, as in vCluster:
+ * the virtual DaemonSet controller makes one for every node it sees, so such pods alone would keep
+ * every node that ever ran a pod of the tenant's for good; once the node goes, the controller
+ * removes its pod there.
+ */
+function keepsNode(pod: KubeObject): boolean {
+  return !pod.metadata?.ownerReferences?.some((owner) => owner.kind === 'DaemonSet' && owner.controller);
+}
+
+/** The same for a host copy, which says it is a DaemonSet's pod as the pods kind marks it for autoscalers. */
+function hostCopyKeepsNode(pod: KubeObject): boolean {
+  return pod.metadata?.annotations?.[DAEMONSET_POD_ANNOTATION] !== 'true';
+}
+
 export function nodesShownRegardless(options: NodeOptions): ((node: KubeObject) => boolean) | undefined {
   if (!options.syncRealNodes) return undefined;
   const selector = options.nodeSelector || (options.virtualScheduler ? '*' : '');
@@ -71,7 +87,7 @@ export function nodesKind(
     hostNode !== undefined && selector?.(hostNode) === true;
   /** Whether the tenant may see the real host node: one of its pods runs there, or the selector shows it. */
   const revealed = (ctx: ReconcileContext, hostNode: KubeObject | undefined) =>
-    ctx.related('host-pods').length > 0 || revealedBySelector(hostNode);
+    ctx.related('host-pods').some(hostCopyKeepsNode) || revealedBySelector(hostNode);
   /**
    * With the virtual scheduler, real nodes show what is left of their allocatable once the pods of
    * others (the host's own, other virtual clusters') running there are counted, as vCluster does: it
@@ -179,7 +195,7 @@ export function nodesKind(
           .addHandlers({ onDelete: (node) => ports.release(node.metadata?.name ?? '') });
     },
 
-    wanted: (ctx, hostNode) => ctx.related('pods').length > 0 || revealed(ctx, hostNode),
+    wanted: (ctx, hostNode) => ctx.related('pods').some(keepsNode) || revealed(ctx, hostNode),
 
     async create(ctx, hostNode): Promise<SyncResult> {
       const desired = withTenantNodeSpec(await desiredNode(ctx, hostNode));

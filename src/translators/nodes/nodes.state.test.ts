@@ -82,6 +82,24 @@ describe('nodes state table', () => {
     expect(nodeWrites(table)).toHaveLength(before);
   });
 
+  it("fake nodes: a DaemonSet's pod alone does not keep a node shown", async () => {
+    const table = await start({ kinds: ['nodes'], virtual: [podOn('n1')] });
+    await table.settle();
+    const daemon = podOn('n1', 'agent')[1];
+    daemon.metadata!.ownerReferences = [
+      { apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'agent', uid: 'ds-uid', controller: true },
+    ];
+    const daemonCopy = hostCopyOf(daemon);
+    daemonCopy.metadata!.annotations = { 'cluster-autoscaler.kubernetes.io/daemonset-pod': 'true' };
+    await table.host.create(PODS, HOST_NS, daemonCopy);
+    await table.virtual.create(PODS, 'team', daemon);
+    await table.settle();
+    expect(virtualNodes(table).map((n) => n.metadata?.name)).toEqual(['n1']);
+    await deletePod(table, 'p-n1');
+    await table.settle();
+    expect(virtualNodes(table)).toEqual([]);
+  });
+
   it("fake nodes: a tenant's taint and cordon stay, and nothing is written for them", async () => {
     const table = await start({ kinds: ['nodes'], virtual: [podOn('n1')] });
     await table.settle();

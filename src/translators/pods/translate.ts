@@ -46,6 +46,7 @@ import { forEachPodReference, referencedNames, type PodReference } from './refer
 import { usesVirtualDns } from './virtual-dns.ts';
 import { resourceRecordOf } from './resize.ts';
 import { withoutDeniedKeys } from '../../naming/denied-metadata.ts';
+import { DAEMONSET_POD_ANNOTATION } from '../../naming/annotations.ts';
 
 /**
  * Everything the pure pod translation needs besides the pod itself. The PodPolicy fields are not
@@ -437,7 +438,6 @@ function ownerAnnotations(meta: Pod['metadata']): Record<string, string> {
 }
 
 const SAFE_TO_EVICT_ANNOTATION = 'cluster-autoscaler.kubernetes.io/safe-to-evict';
-const DAEMONSET_POD_ANNOTATION = 'cluster-autoscaler.kubernetes.io/daemonset-pod';
 const OWNER_REFERENCES_ANNOTATION = 'vcluster.loft.sh/owner-references';
 const OWNER_SET_KIND_ANNOTATION = 'vcluster.loft.sh/owner-set-kind';
 const OWNER_SET_KINDS = new Set(['DaemonSet', 'ReplicaSet', 'StatefulSet']);
