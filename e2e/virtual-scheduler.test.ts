@@ -45,13 +45,8 @@ beforeAll(async () => {
   syncer = await startSyncer({
     name: vc,
     hostNamespace: hostNs,
-    // The host's classes are shown: the virtual scheduler reads a claim's binding mode from its class.
-    args: [
-      '--virtual-scheduler',
-      '--sync-real-nodes',
-      '--node-selector=type=kwok',
-      '--sync=+host-storageclasses',
-    ],
+    // The host's classes come with the virtual scheduler (it reads a claim's binding mode from them).
+    args: ['--virtual-scheduler', '--sync-real-nodes', '--node-selector=type=kwok'],
   });
   const clusters = testClusters();
   const kubeconfig = clusters.virtual.kubeconfig;

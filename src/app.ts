@@ -30,7 +30,6 @@ import { KindController, type SyncComponent } from './sync/engine.ts';
 import { EventRecorder } from './sync/event-recorder.ts';
 import type { SyncEnvironment } from './sync/kind.ts';
 import { OwnerService } from './sync/owner-service.ts';
-import { resolveEnabledKinds } from './sync/registry.ts';
 import { builtinKinds } from './translators/index.ts';
 import { realClock, type Clock } from './util/clock.ts';
 import type { Logger } from './util/log.ts';
@@ -122,12 +121,7 @@ export class SyncerApp {
     const registry = builtinKinds(config.customResources);
     let enabled: Set<string>;
     try {
-      enabled = resolveEnabledKinds(
-        config.sync,
-        registry.kinds(),
-        registry.defaults(),
-        registry.excludedByOthers(),
-      );
+      enabled = registry.enabledKinds(config.sync, config as unknown as Record<string, unknown>);
       registry.checkConflicts(enabled);
     } catch (err) {
       throw new ConfigError('--sync', (err as Error).message);

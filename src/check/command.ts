@@ -2,7 +2,6 @@ import { ConfigError, placementOf, type SyncerConfig } from '../config/config.ts
 import type { CliIO, CheckOutput } from '../cli/program.ts';
 import type { ClusterClient } from '../kube/client.ts';
 import { loadKubeConfig } from '../kube/kubeconfig.ts';
-import { resolveEnabledKinds } from '../sync/registry.ts';
 import { builtinKinds } from '../translators/index.ts';
 import { createLogger } from '../util/log.ts';
 import { agrees, checkClusters } from './check.ts';
@@ -35,12 +34,7 @@ export async function runCheck(
   const registry = builtinKinds(config.customResources);
   let kinds;
   try {
-    const enabled = resolveEnabledKinds(
-      config.sync,
-      registry.kinds(),
-      registry.defaults(),
-      registry.excludedByOthers(),
-    );
+    const enabled = registry.enabledKinds(config.sync, config as unknown as Record<string, unknown>);
     kinds = registry.build(enabled, config as unknown as Record<string, unknown>, placementOf(config));
   } catch (err) {
     throw new ConfigError('--sync', (err as Error).message);

@@ -296,6 +296,12 @@ export interface KindDescriptor<
   readonly name: string;
   readonly description: string;
   readonly defaultOn: boolean;
+  /**
+   * Also on by default while a boolean setting (`option`, a config key) is true and, when given,
+   * `kind` is on: what vCluster's `auto` means (the host's storage classes and CSI objects come with
+   * its virtual scheduler). `-name` still turns it off, and it yields to a kind it conflicts with.
+   */
+  readonly defaultOnWith?: { option: string; kind?: string };
   /** Kinds that may not be enabled together with this one (a clear config error names both). */
   readonly conflictsWith?: readonly string[];
   /** This kind's own settings; it receives exactly these and `reads`, nothing else of the config. */

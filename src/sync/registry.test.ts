@@ -140,6 +140,35 @@ describe('KindRegistry', () => {
   });
 });
 
+describe('KindRegistry.enabledKinds', () => {
+  const registry = builtinKinds();
+  const FROM_HOST_STORAGE = [
+    'host-storageclasses',
+    'host-csidrivers',
+    'host-csinodes',
+    'host-csistoragecapacities',
+  ];
+
+  it("turns the host's storage classes and CSI objects on with the virtual scheduler, as vCluster's auto", () => {
+    const on = registry.enabledKinds([], { virtualScheduler: true });
+    for (const kind of FROM_HOST_STORAGE) expect(on.has(kind)).toBe(true);
+    const off = registry.enabledKinds([], { virtualScheduler: false });
+    for (const kind of FROM_HOST_STORAGE) expect(off.has(kind)).toBe(false);
+  });
+
+  it('leaves them off when named off, without claims, or when a kind they conflict with is on', () => {
+    expect(registry.enabledKinds(['-host-csinodes'], { virtualScheduler: true }).has('host-csinodes')).toBe(
+      false,
+    );
+    const withoutClaims = registry.enabledKinds(['-persistentvolumeclaims'], { virtualScheduler: true });
+    for (const kind of FROM_HOST_STORAGE) expect(withoutClaims.has(kind)).toBe(false);
+    const tenantClasses = registry.enabledKinds(['+storageclasses'], { virtualScheduler: true });
+    expect(tenantClasses.has('host-storageclasses')).toBe(false);
+    expect(tenantClasses.has('host-csidrivers')).toBe(true);
+    expect(() => registry.checkConflicts(tenantClasses)).not.toThrow();
+  });
+});
+
 describe('KindRegistry.settingWithoutKind', () => {
   it('names a class selector set while its class kind is off; none when it is on or unset', () => {
     const registry = builtinKinds();

@@ -31,6 +31,28 @@ export class KindRegistry {
       .map((d) => d.name);
   }
 
+  /**
+   * The kinds on for a `--sync` value and the settings: resolveEnabledKinds over the defaults, then
+   * the kinds on by default with a setting (defaultOnWith) that nothing turned off and no enabled
+   * kind conflicts with.
+   */
+  enabledKinds(spec: readonly string[], config: Readonly<Record<string, unknown>>): Set<string> {
+    const resolve = (defaults: string[]) =>
+      resolveEnabledKinds(spec, this.kinds(), defaults, this.excludedByOthers());
+    const base = resolve(this.defaults());
+    const conflicts = (a: KindDescriptor, b: string) =>
+      a.conflictsWith?.includes(b) === true ||
+      this.descriptors.get(b)?.conflictsWith?.includes(a.name) === true;
+    const withSetting = this.all().filter((d) => {
+      const when = d.defaultOnWith;
+      if (!when || base.has(d.name) || config[when.option] !== true) return false;
+      if (when.kind && !base.has(when.kind)) return false;
+      return ![...base].some((other) => conflicts(d, other));
+    });
+    if (!withSetting.length) return base;
+    return resolve([...this.defaults(), ...withSetting.map((d) => d.name)]);
+  }
+
   /** Every kind's own settings, in registration order. */
   fields(): FieldSpec[] {
     return this.all().flatMap((d) => [...d.fields]);

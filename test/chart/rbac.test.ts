@@ -78,6 +78,23 @@ describe('chart RBAC derived from the kind descriptors', () => {
       ['csidrivers', '+csinodes', 'csistoragecapacities'],
       {},
     ],
+    // The host's storage classes and CSI objects come with the virtual scheduler, as vCluster's `auto`.
+    [
+      'the virtual scheduler',
+      { 'syncer.virtualScheduler': 'true', 'syncer.syncRealNodes': 'true' },
+      [],
+      { virtualScheduler: true, syncRealNodes: true },
+    ],
+    [
+      'the virtual scheduler without claims',
+      {
+        'syncer.virtualScheduler': 'true',
+        'syncer.syncRealNodes': 'true',
+        'syncer.sync[0]': '-persistentvolumeclaims',
+      },
+      ['-persistentvolumeclaims'],
+      { virtualScheduler: true, syncRealNodes: true },
+    ],
     [
       'everything but fake-nodes, real nodes',
       { 'syncer.sync[0]': '*', 'syncer.sync[1]': '-fake-nodes', 'syncer.syncRealNodes': 'true' },
@@ -88,7 +105,10 @@ describe('chart RBAC derived from the kind descriptors', () => {
     '%s: the Role and ClusterRole grant exactly what the enabled kinds need',
     (_name, values, sync, options) => {
       const ms = render(values as Record<string, string>);
-      const enabled = resolveEnabledKinds([...sync], registry.kinds(), registry.defaults());
+      // The chart's `*` turns every kind on (the syncer's leaves out those another kind excludes).
+      const enabled = (sync as readonly string[]).includes('*')
+        ? resolveEnabledKinds([...sync], registry.kinds(), registry.defaults())
+        : registry.enabledKinds([...sync], options);
       const needed = registry.hostRbac(enabled, options as Record<string, unknown>);
       const scoped = (scope: RbacRule['scope']) => needed.filter((r) => r.scope === scope);
       expect(grants(rulesOf(ms, 'Role'))).toEqual(

@@ -3,6 +3,9 @@
 {{- $sync := .root.Values.syncer.sync | default list -}}
 {{- $names := compact (list .kind (.alias | default "")) -}}
 {{- $on := or .defaultOn (has "*" $sync) -}}
+{{- if and .onOption (index .root.Values.syncer .onOption) -}}
+{{- if or (not .onKind) (include "vsyncer.kindOn" (dict "root" .root "kind" .onKind "defaultOn" .onKindDefault)) -}}{{- $on = true -}}{{- end -}}
+{{- end -}}
 {{- $off := false -}}
 {{- range $names -}}
 {{- if or (has . $sync) (has (printf "+%s" .) $sync) -}}{{- $on = true -}}{{- end -}}
@@ -156,7 +159,7 @@
   resources: ["pods"]
   verbs: ["get", "list", "watch"]
 {{- end }}
-{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "host-csinodes" "alias" "csinodes" "defaultOn" false)) }}
+{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "host-csinodes" "alias" "csinodes" "defaultOn" false "onOption" "virtualScheduler" "onKind" "persistentvolumeclaims" "onKindDefault" true)) }}
 - apiGroups: [""]
   resources: ["pods"]
   verbs: ["get", "list", "watch"]
@@ -263,7 +266,7 @@
   resources: ["pods"]
   verbs: ["get", "list", "watch"]
 {{- end }}
-{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "host-storageclasses" "alias" "hoststorageclasses" "defaultOn" false)) }}
+{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "host-storageclasses" "alias" "hoststorageclasses" "defaultOn" false "onOption" "virtualScheduler" "onKind" "persistentvolumeclaims" "onKindDefault" true)) }}
 - apiGroups: ["storage.k8s.io"]
   resources: ["storageclasses"]
   verbs: ["get", "list", "watch"]
@@ -283,27 +286,27 @@
   resources: ["runtimeclasses"]
   verbs: ["get", "list", "watch"]
 {{- end }}
-{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "host-csidrivers" "alias" "csidrivers" "defaultOn" false)) }}
+{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "host-csidrivers" "alias" "csidrivers" "defaultOn" false "onOption" "virtualScheduler" "onKind" "persistentvolumeclaims" "onKindDefault" true)) }}
 - apiGroups: ["storage.k8s.io"]
   resources: ["csidrivers"]
   verbs: ["get", "list", "watch"]
 {{- end }}
-{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "host-csinodes" "alias" "csinodes" "defaultOn" false)) }}
+{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "host-csinodes" "alias" "csinodes" "defaultOn" false "onOption" "virtualScheduler" "onKind" "persistentvolumeclaims" "onKindDefault" true)) }}
 - apiGroups: ["storage.k8s.io"]
   resources: ["csinodes"]
   verbs: ["get", "list", "watch"]
 {{- end }}
-{{- if and (include "vsyncer.kindOn" (dict "root" $ "kind" "host-csinodes" "alias" "csinodes" "defaultOn" false)) $.Values.syncer.syncRealNodes }}
+{{- if and (include "vsyncer.kindOn" (dict "root" $ "kind" "host-csinodes" "alias" "csinodes" "defaultOn" false "onOption" "virtualScheduler" "onKind" "persistentvolumeclaims" "onKindDefault" true)) $.Values.syncer.syncRealNodes }}
 - apiGroups: [""]
   resources: ["nodes"]
   verbs: ["get", "list", "watch"]
 {{- end }}
-{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "host-csistoragecapacities" "alias" "csistoragecapacities" "defaultOn" false)) }}
+{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "host-csistoragecapacities" "alias" "csistoragecapacities" "defaultOn" false "onOption" "virtualScheduler" "onKind" "persistentvolumeclaims" "onKindDefault" true)) }}
 - apiGroups: ["storage.k8s.io"]
   resources: ["csistoragecapacities"]
   verbs: ["get", "list", "watch"]
 {{- end }}
-{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "host-csistoragecapacities" "alias" "csistoragecapacities" "defaultOn" false)) }}
+{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "host-csistoragecapacities" "alias" "csistoragecapacities" "defaultOn" false "onOption" "virtualScheduler" "onKind" "persistentvolumeclaims" "onKindDefault" true)) }}
 - apiGroups: ["storage.k8s.io"]
   resources: ["storageclasses"]
   verbs: ["get", "list", "watch"]

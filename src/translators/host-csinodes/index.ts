@@ -4,7 +4,7 @@ import { defineKind, type KindSpec, type Placement } from '../../sync/kind.ts';
 import { NODE_READ_RULES, NODE_SELECTOR_FIELDS, SYNC_REAL_NODES_FIELD } from '../nodes/index.ts';
 import { hostPodsOnNodes, nodesShownRegardless } from '../nodes/nodes-kind.ts';
 import { fromHostClusterScoped, readRule } from '../shared/from-host.ts';
-import { VIRTUAL_SCHEDULER_FIELD } from '../shared/virtual-scheduler.ts';
+import { VIRTUAL_SCHEDULER_FIELD, ON_WITH_VIRTUAL_SCHEDULER } from '../shared/virtual-scheduler.ts';
 
 interface CSINodeOptions {
   syncRealNodes: boolean;
@@ -46,11 +46,12 @@ export function hostCSINodesKind(
   };
 }
 
-/** CSINodes of the host, read-only in the virtual cluster (--sync +host-csinodes). */
+/** CSINodes of the host, read-only in the virtual cluster (--sync +host-csinodes; on by default with the virtual scheduler). */
 export const hostCSINodesDescriptor = defineKind({
   name: 'host-csinodes',
   description: 'CSINodes of the host, shown read-only in the virtual cluster',
   defaultOn: false,
+  defaultOnWith: ON_WITH_VIRTUAL_SCHEDULER,
   fields: [],
   reads: [SYNC_REAL_NODES_FIELD, ...NODE_SELECTOR_FIELDS, VIRTUAL_SCHEDULER_FIELD],
   // Which nodes it may show: where this virtual cluster's host pods run, or the nodes selected.

@@ -1,3 +1,4 @@
+import { ON_WITH_VIRTUAL_SCHEDULER } from '../shared/virtual-scheduler.ts';
 import { TerminalError } from '../../controller/errors.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
@@ -112,11 +113,12 @@ export function hostCSIStorageCapacitiesKind(where: Pick<Placement, 'vcName' | '
   };
 }
 
-/** CSIStorageCapacities of the host, read-only in the virtual kube-system (--sync +host-csistoragecapacities). */
+/** CSIStorageCapacities of the host, read-only in the virtual kube-system (--sync +host-csistoragecapacities; on by default with the virtual scheduler). */
 export const hostCSIStorageCapacitiesDescriptor = defineKind({
   name: 'host-csistoragecapacities',
   description: 'CSIStorageCapacities of the host, shown read-only in the virtual kube-system',
   defaultOn: false,
+  defaultOnWith: ON_WITH_VIRTUAL_SCHEDULER,
   fields: [],
   hostRbac: [
     {

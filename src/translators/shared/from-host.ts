@@ -180,11 +180,17 @@ export function fromHostClusterScoped(
 }
 
 /** The descriptor of a from-host cluster-scoped kind: off by default, reads its type on the host. */
-export function fromHostDescriptor(name: string, type: ResourceType, what: string): KindDescriptor<[]> {
+export function fromHostDescriptor(
+  name: string,
+  type: ResourceType,
+  what: string,
+  defaultOnWith?: KindDescriptor['defaultOnWith'],
+): KindDescriptor<[]> {
   return {
     name,
     description: `${what} of the host, shown read-only in the virtual cluster`,
     defaultOn: false,
+    defaultOnWith,
     fields: [],
     hostRbac: readRule(type),
     build: () => fromHostClusterScoped(type),
@@ -208,11 +214,13 @@ export function selectableFromHostDescriptor<const K extends string>(
   what: string,
   key: K,
   sanitize?: HostObjectSanitizer,
+  defaultOnWith?: KindDescriptor['defaultOnWith'],
 ) {
   return defineKind({
     name,
     description: `${what} of the host, shown read-only in the virtual cluster`,
     defaultOn: false,
+    defaultOnWith,
     settingsNeedKind: true,
     fields: [
       field({

@@ -21,3 +21,12 @@ export const VIRTUAL_SCHEDULER_FIELD = field({
  * (a node of the host's, shown under its own name), and the host's provisioner needs it.
  */
 export const SELECTED_NODE_ANNOTATION = 'volume.kubernetes.io/selected-node';
+
+/**
+ * What the virtual scheduler brings with it when claims are synced, as vCluster's `auto` does: the
+ * host's storage classes and CSI objects, which it reads to place pods with volumes.
+ */
+export const ON_WITH_VIRTUAL_SCHEDULER = {
+  option: 'virtualScheduler',
+  kind: 'persistentvolumeclaims',
+} as const;
