@@ -81,6 +81,18 @@ describe('events state table', () => {
     expect(event?.message).toBe('Successfully pulled image for web in <host namespace>');
   });
 
+  it("the scheduler's `namespace/name` of the host pod reads as the tenant's own, as vCluster shows it", async () => {
+    const { virtual, host } = pair();
+    const [type, event] = hostEvent(hostPod, 'host-uid', `${hostPod}.sched1`);
+    const scheduled: Seed = [
+      type,
+      { ...event, reason: 'Scheduled', message: `Successfully assigned ${HOST_NS}/${hostPod} to node-a` },
+    ];
+    const table = await run(virtual, [...host, scheduled]);
+    await table.settle();
+    expect(virtualEvents(table).map((e) => e.message)).toEqual(['Successfully assigned team/web to node-a']);
+  });
+
   it("copies a container's events only for the containers the tenant declared, not the host's sidecars or debug containers", async () => {
     const { virtual, host } = pair();
     const virtualPod = virtual[0]![1];

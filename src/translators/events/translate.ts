@@ -35,9 +35,18 @@ export function virtualEventFor(
   target: VirtualTarget,
   where: { vcName: string; hostNamespace: string },
 ): KubeObject {
+  // `<host namespace>/<host name>` (the scheduler's "Successfully assigned ns/pod to node") first, so
+  // the tenant reads its own namespace there, as vCluster shows it; then the bare name.
   const rewrite = (text: unknown): string | undefined =>
     typeof text === 'string'
-      ? scrubHostNames(text.split(target.hostName).join(target.name), where)
+      ? scrubHostNames(
+          text
+            .split(`${where.hostNamespace}/${target.hostName}`)
+            .join(`${target.namespace}/${target.name}`)
+            .split(target.hostName)
+            .join(target.name),
+          where,
+        )
       : undefined;
   const event: KubeObject = {
     apiVersion: 'v1',

@@ -314,10 +314,12 @@ describe('translatePodToHost', () => {
     expect(host.metadata?.labels?.[`vcluster.loft.sh/label-vc1-x-${h10(forged)}`]).toBe('prod');
   });
 
-  it('uses the part before the first dot of a dotted pod name as the hostname', () => {
+  it("makes a dotted pod name's dots dashes for the hostname (one DNS label, as vCluster's), at most 63 characters", () => {
     const virtual = pod();
     virtual.metadata!.name = 'web.v1';
-    expect(translatePodToHost(virtual, ctx).spec?.hostname).toBe('web');
+    expect(translatePodToHost(virtual, ctx).spec?.hostname).toBe('web-v1');
+    virtual.metadata!.name = `${'a'.repeat(62)}.b`;
+    expect(translatePodToHost(virtual, ctx).spec?.hostname).toBe('a'.repeat(62));
   });
 
   it('keeps a term or spread constraint without a label selector matching nothing', () => {
@@ -533,10 +535,10 @@ describe('translatePodToHost', () => {
       {
         ip: '10.96.0.50',
         hostnames: [
+          'kubernetes.default.svc.cluster.local',
           'kubernetes',
           'kubernetes.default',
           'kubernetes.default.svc',
-          'kubernetes.default.svc.cluster.local',
         ],
       },
     ]);
@@ -992,7 +994,9 @@ describe('translatePodToHost: subdomain', () => {
   it("maps the hosts rewriter's image by --translate-image, as the tenant's images are", () => {
     const mirrored = {
       ...rewriting,
-      imageTranslations: parseImageTranslations(['library/alpine=mirror.example.com/library/alpine']),
+      imageTranslations: parseImageTranslations([
+        'mirror.gcr.io/library/alpine=mirror.example.com/library/alpine',
+      ]),
     };
     expect(rewriteContainer(translatePodToHost(statefulPod(), mirrored))?.image).toBe(
       'mirror.example.com/library/alpine:3.20',

@@ -166,7 +166,7 @@ export const DEFAULT_DENIED_POD_METADATA_KEYS: readonly string[] = [
 ];
 
 /** vCluster's default image for the /etc/hosts rewrite (sync.toHost.pods.rewriteHosts.initContainer). */
-export const DEFAULT_HOSTS_REWRITE_IMAGE = 'library/alpine:3.20';
+export const DEFAULT_HOSTS_REWRITE_IMAGE = 'mirror.gcr.io/library/alpine:3.20';
 /** vCluster's names for the init container and volume that rewrite /etc/hosts, and its markers. */
 const HOSTS_REWRITE_NAME = 'vcluster-rewrite-hosts';
 const HOSTS_REWRITTEN_ANNOTATION = 'vcluster.loft.sh/hosts-rewritten';
@@ -233,8 +233,10 @@ export function translatePodToHost(virtual: Pod, ctx: PodTranslationContext): Po
   const name = meta.name ?? '';
   const rename = (n: string) => hostName(n, ns, ctx.vcName);
   const spec = cloneJson(withEphemeralClaims(virtual).spec ?? { containers: [] });
-  // A hostname is one DNS label: cut at the first dot, as the kubelet does, and at 63 characters.
-  spec.hostname ??= name.split('.')[0]!.slice(0, 63).replace(/-+$/, '');
+  // The kubelet names the container after the pod, but the host pod's name is another: the hostname
+  // keeps the virtual one. It must be one DNS label: at most 63 characters, dots made dashes (as
+  // vCluster does, so `my.app` is `my-app`), no dash at the end.
+  spec.hostname ??= name.slice(0, 63).replaceAll('.', '-').replace(/-+$/, '');
   const fqdn = virtualFqdn(virtual, spec, ctx);
   const virtualLabels = meta.labels ?? {};
   // Only the tenant's keys are filtered: the syncer's own keys below are added afterwards.
@@ -323,11 +325,12 @@ export function translatePodToHost(virtual: Pod, ctx: PodTranslationContext): Po
     translateContainer(c, injected, ctx.vcName);
     if (c.image && ctx.imageTranslations) c.image = translateImage(c.image, ctx.imageTranslations);
   }
+  // The full name first, as a lookup through the search path would answer (and as vCluster writes it).
   const aliasNames = [
+    `kubernetes.default.svc.${ctx.clusterDomain}`,
     'kubernetes',
     'kubernetes.default',
     'kubernetes.default.svc',
-    `kubernetes.default.svc.${ctx.clusterDomain}`,
   ];
   spec.hostAliases = [
     ...(spec.hostAliases ?? []).filter((a) => a.ip !== ctx.virtualApiServiceIP),
