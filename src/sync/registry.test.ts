@@ -142,16 +142,13 @@ describe('KindRegistry', () => {
 
 describe('KindRegistry.enabledKinds', () => {
   const registry = builtinKinds();
-  const FROM_HOST_STORAGE = [
-    'host-storageclasses',
-    'host-csidrivers',
-    'host-csinodes',
-    'host-csistoragecapacities',
-  ];
+  const FROM_HOST_STORAGE = ['host-storageclasses', 'host-csidrivers', 'host-csinodes'];
 
   it("turns the host's storage classes and CSI objects on with the virtual scheduler, as vCluster's auto", () => {
     const on = registry.enabledKinds([], { virtualScheduler: true });
     for (const kind of FROM_HOST_STORAGE) expect(on.has(kind)).toBe(true);
+    // Not the capacities: their node topology would show host nodes the selector hides.
+    expect(on.has('host-csistoragecapacities')).toBe(false);
     const off = registry.enabledKinds([], { virtualScheduler: false });
     for (const kind of FROM_HOST_STORAGE) expect(off.has(kind)).toBe(false);
   });

@@ -301,12 +301,12 @@
   resources: ["nodes"]
   verbs: ["get", "list", "watch"]
 {{- end }}
-{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "host-csistoragecapacities" "alias" "csistoragecapacities" "defaultOn" false "onOption" "virtualScheduler" "onKind" "persistentvolumeclaims" "onKindDefault" true)) }}
+{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "host-csistoragecapacities" "alias" "csistoragecapacities" "defaultOn" false)) }}
 - apiGroups: ["storage.k8s.io"]
   resources: ["csistoragecapacities"]
   verbs: ["get", "list", "watch"]
 {{- end }}
-{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "host-csistoragecapacities" "alias" "csistoragecapacities" "defaultOn" false "onOption" "virtualScheduler" "onKind" "persistentvolumeclaims" "onKindDefault" true)) }}
+{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "host-csistoragecapacities" "alias" "csistoragecapacities" "defaultOn" false)) }}
 - apiGroups: ["storage.k8s.io"]
   resources: ["storageclasses"]
   verbs: ["get", "list", "watch"]

@@ -119,6 +119,28 @@ describe('endpointslices state table (tenant-written slices of selector-less Ser
     expect(t.virtual.writeLog()).toEqual([]);
   });
 
+  it("keeps its own labels whatever --denied-host-metadata names; the tenant's denied keys go", async () => {
+    const tenantSlice = slice('db-abc', [{ addresses: ['192.0.2.10'] }]);
+    const meta = tenantSlice[1].metadata!;
+    meta.labels = { ...meta.labels, 'kubernetes.io/team': 'a', app: 'db' };
+    const t = await start({
+      kinds: ['endpointslices'],
+      virtual: [service('db'), tenantSlice],
+      host: [hostService('db')],
+      flags: { deniedHostMetadata: ['kubernetes.io/*', 'endpointslice.kubernetes.io/*'] },
+    });
+    await t.settle();
+    // Made with them at once: no slice without its Service's name for kube-proxy, no second write.
+    expect(t.host.writeLog()).toEqual([`create endpointslices ${HOST_NS}/${hostName('db-abc')}`]);
+    const labels = hostSlice(t)!.metadata?.labels;
+    expect(labels).toMatchObject({
+      [SERVICE_LABEL]: hostName('db'),
+      [MANAGER_LABEL]: 'vsyncer.dev',
+      app: 'db',
+    });
+    expect(labels).not.toHaveProperty(['kubernetes.io/team']);
+  });
+
   it("a slice that opts out (vCluster's controlled-by) loses its copy: frozen, it would outlive its Service's copy and feed a later Service of that host name", async () => {
     const t = await start({
       kinds: ['endpointslices'],

@@ -1,3 +1,4 @@
+import { withoutDeniedKeys } from '../../naming/denied-metadata.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
 import { hostName } from '../../naming/names.ts';
@@ -116,11 +117,22 @@ export function hostEndpointSliceFor(
     }
     return [hostEndpoint(endpoint, verdict.targetRef)];
   });
-  const labels = { ...(meta.labels ?? {}), ...pinnedSliceLabels(virtual, where.vcName) };
+  // The admin's denied keys go from the tenant's metadata before the slice's own labels are pinned:
+  // kube-proxy reads those, so no pattern may take them.
+  const denied = where.deniedHostMetadata ?? [];
+  const labels = {
+    ...withoutDeniedKeys(meta.labels ?? {}, denied),
+    ...pinnedSliceLabels(virtual, where.vcName),
+  };
+  const annotations = withoutDeniedKeys(meta.annotations ?? {}, denied);
   const slice: KubeObject = {
     apiVersion: 'discovery.k8s.io/v1',
     kind: 'EndpointSlice',
-    metadata: hostMetadataFor({ ...virtual, metadata: { ...meta, labels } }, Resources.endpointSlices, where),
+    metadata: hostMetadataFor(
+      { ...virtual, metadata: { ...meta, labels, annotations } },
+      Resources.endpointSlices,
+      { ...where, deniedHostMetadata: [] },
+    ),
     addressType,
     endpoints,
   };

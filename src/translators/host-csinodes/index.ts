@@ -2,7 +2,7 @@ import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
 import { defineKind, type KindSpec, type Placement } from '../../sync/kind.ts';
 import { NODE_READ_RULES, NODE_SELECTOR_FIELDS, SYNC_REAL_NODES_FIELD } from '../nodes/index.ts';
-import { hostPodsOnNodes, nodesShownRegardless } from '../nodes/nodes-kind.ts';
+import { hostCopyKeepsNode, hostPodsOnNodes, nodesShownRegardless } from '../nodes/nodes-kind.ts';
 import { fromHostClusterScoped, readRule } from '../shared/from-host.ts';
 import { VIRTUAL_SCHEDULER_FIELD, ON_WITH_VIRTUAL_SCHEDULER } from '../shared/virtual-scheduler.ts';
 
@@ -41,7 +41,7 @@ export function hostCSINodesKind(
     ],
     wanted: (ctx, host) =>
       host !== undefined &&
-      (ctx.related('host-pods').length > 0 ||
+      (ctx.related('host-pods').some(hostCopyKeepsNode) ||
         (selected !== undefined && ctx.related('host-nodes').some(selected))),
   };
 }

@@ -1,4 +1,3 @@
-import { ON_WITH_VIRTUAL_SCHEDULER } from '../shared/virtual-scheduler.ts';
 import { TerminalError } from '../../controller/errors.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
@@ -113,12 +112,13 @@ export function hostCSIStorageCapacitiesKind(where: Pick<Placement, 'vcName' | '
   };
 }
 
-/** CSIStorageCapacities of the host, read-only in the virtual kube-system (--sync +host-csistoragecapacities; on by default with the virtual scheduler). */
+/** CSIStorageCapacities of the host, read-only in the virtual kube-system (--sync +host-csistoragecapacities). */
 export const hostCSIStorageCapacitiesDescriptor = defineKind({
   name: 'host-csistoragecapacities',
   description: 'CSIStorageCapacities of the host, shown read-only in the virtual kube-system',
+  // Not on with the virtual scheduler, as vCluster's would be: a capacity's node topology names host
+  // nodes the node selector may hide from the tenant, with their free storage.
   defaultOn: false,
-  defaultOnWith: ON_WITH_VIRTUAL_SCHEDULER,
   fields: [],
   hostRbac: [
     {

@@ -55,7 +55,7 @@ function keepsNode(pod: KubeObject): boolean {
 }
 
 /** The same for a host copy, which says it is a DaemonSet's pod as the pods kind marks it for autoscalers. */
-function hostCopyKeepsNode(pod: KubeObject): boolean {
+export function hostCopyKeepsNode(pod: KubeObject): boolean {
   return pod.metadata?.annotations?.[DAEMONSET_POD_ANNOTATION] !== 'true';
 }
 

@@ -15,16 +15,23 @@ describe('withTenantNodeSpec', () => {
     });
   });
 
-  it('records the taints it sets, and reads an unreadable record as none (a tenant taint then stays)', () => {
+  it("records the taints it sets ([] too); a node without a readable record is an older syncer's: all its taints were set", () => {
     const host = { key: 'h', effect: 'NoSchedule' };
     const made = withTenantNodeSpec(node({ taints: [host] }));
     expect(JSON.parse(made.metadata!.annotations![ORIGINAL_TAINTS_ANNOTATION]!)).toEqual([host]);
-    const garbled = node(
-      { taints: [{ key: 'old', effect: 'NoSchedule' }] },
-      { [ORIGINAL_TAINTS_ANNOTATION]: '{not json' },
-    );
-    expect(withTenantNodeSpec(node({}), garbled).spec).toEqual({
-      taints: [{ key: 'old', effect: 'NoSchedule' }],
-    });
+    expect(withTenantNodeSpec(node({})).metadata!.annotations![ORIGINAL_TAINTS_ANNOTATION]).toBe('[]');
+    const old = { key: 'old', effect: 'NoSchedule' };
+    for (const annotations of [undefined, { [ORIGINAL_TAINTS_ANNOTATION]: '{not json' }]) {
+      expect(
+        withTenantNodeSpec(node({}), node({ taints: [old], unschedulable: true }, annotations)).spec,
+      ).toEqual({});
+    }
+  });
+
+  it("lets the host's taint of the same key and effect win over the tenant's (the API server takes one)", () => {
+    const tenant = { key: 'dedicated', value: 'a', effect: 'NoSchedule' };
+    const host = { key: 'dedicated', value: 'gpu', effect: 'NoSchedule' };
+    const current = node({ taints: [tenant] }, { [ORIGINAL_TAINTS_ANNOTATION]: '[]' });
+    expect(withTenantNodeSpec(node({ taints: [host] }), current).spec).toEqual({ taints: [host] });
   });
 });

@@ -25,15 +25,18 @@ const specOf = (node: KubeObject | undefined): NodeSpec => (node?.spec ?? {}) as
 const sameTaint = (a: Taint, b: Taint) => a.key === b.key && a.value === b.value && a.effect === b.effect;
 const holds = (list: readonly Taint[], taint: Taint) => list.some((t) => sameTaint(t, taint));
 
-/** The taints a record names; none when it is missing or unreadable (a node of an older syncer). */
-function recordedTaints(node: KubeObject | undefined): Taint[] {
-  const text = node?.metadata?.annotations?.[ORIGINAL_TAINTS_ANNOTATION];
-  if (!text) return [];
+/**
+ * The taints a record names, or undefined when the node has none or an unreadable one: a node an
+ * older syncer made, whose every taint and cordon was the syncer's to set, as then.
+ */
+function recordedTaints(node: KubeObject): Taint[] | undefined {
+  const text = node.metadata?.annotations?.[ORIGINAL_TAINTS_ANNOTATION];
+  if (text === undefined) return undefined;
   try {
     const parsed: unknown = JSON.parse(text);
-    return Array.isArray(parsed) ? (parsed as Taint[]).filter((t) => t && typeof t === 'object') : [];
+    return Array.isArray(parsed) ? (parsed as Taint[]).filter((t) => t && typeof t === 'object') : undefined;
   } catch {
-    return [];
+    return undefined;
   }
 }
 
@@ -47,20 +50,27 @@ function recordedTaints(node: KubeObject | undefined): Taint[] {
  */
 export function withTenantNodeSpec(desired: KubeObject, current?: KubeObject): KubeObject {
   const fromHost = specOf(desired).taints ?? [];
-  const setBefore = recordedTaints(current);
-  const tenantTaints = (specOf(current).taints ?? []).filter(
-    (t) =>
-      !holds(setBefore, t) &&
-      !holds(fromHost, t) &&
-      !(t.key === NOT_READY_TAINT && !fromHost.some((h) => h.key === NOT_READY_TAINT)),
-  );
+  const record = current && recordedTaints(current);
+  // Without a record (a node of an older syncer) nothing on it is known to be the tenant's.
+  const tenantTaints =
+    !current || !record
+      ? []
+      : (specOf(current).taints ?? []).filter(
+          (t) =>
+            !holds(record, t) &&
+            // The host's taint of the same key and effect wins: the API server takes one of each.
+            !fromHost.some((h) => h.key === t.key && h.effect === t.effect) &&
+            !(t.key === NOT_READY_TAINT && !fromHost.some((h) => h.key === NOT_READY_TAINT)),
+        );
   const hostCordon = specOf(desired).unschedulable === true;
   const tenantCordon =
+    record !== undefined &&
     specOf(current).unschedulable === true &&
     current?.metadata?.annotations?.[HOST_UNSCHEDULABLE_ANNOTATION] !== 'true';
   const taints = [...fromHost, ...tenantTaints];
   const annotations = { ...(desired.metadata?.annotations ?? {}) };
-  if (fromHost.length) annotations[ORIGINAL_TAINTS_ANNOTATION] = JSON.stringify(fromHost);
+  // Written on every node, `[]` included: a node without it is an older syncer's.
+  annotations[ORIGINAL_TAINTS_ANNOTATION] = JSON.stringify(fromHost);
   if (hostCordon) annotations[HOST_UNSCHEDULABLE_ANNOTATION] = 'true';
   return {
     ...desired,

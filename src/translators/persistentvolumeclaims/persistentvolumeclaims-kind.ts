@@ -31,6 +31,7 @@ import {
 } from './shown-volumes.ts';
 import {
   annotationsWithHostBinding,
+  keepingBindingAnnotations,
   dataSourcesOf,
   FAKE_PV_LABEL,
   hostClaimFor,
@@ -706,7 +707,15 @@ export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = 
         );
         result.virtualWritten = true;
       }
-      if (await writePlannedMetadataUp(ctx, CLAIMS, latest, plan)) result.virtualWritten = true;
+      // The plan was made from the claim before its binding annotations were written (bindClaim).
+      const up = plan.virtual && {
+        ...plan,
+        virtual: {
+          ...plan.virtual,
+          annotations: keepingBindingAnnotations(plan.virtual.annotations, latest),
+        },
+      };
+      if (await writePlannedMetadataUp(ctx, CLAIMS, latest, up ?? plan)) result.virtualWritten = true;
       return result;
     },
 

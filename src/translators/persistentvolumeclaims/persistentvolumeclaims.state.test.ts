@@ -167,6 +167,44 @@ describe('persistentvolumeclaims state table', () => {
     expect(specOf(hostClaim(other, 'fast-data')).selector).toBeUndefined();
   });
 
+  it("a host label that comes up with the binding does not take the binder's annotations off again", async () => {
+    const table = await withClaims([claim('data')]);
+    const h = hostClaim(table)!;
+    // The host claim's status says Bound first; then the binder names the volume as a host controller
+    // labels the claim, in one write: the binding and the label come up in one reconcile.
+    await table.host.update(
+      PVC,
+      HOST_NS,
+      { ...h, status: { phase: 'Bound', accessModes: ['ReadWriteOnce'], capacity: { storage: '1Gi' } } },
+      { subresource: 'status' },
+    );
+    await table.settle();
+    const h2 = hostClaim(table)!;
+    await table.host.update(PVC, HOST_NS, {
+      ...h2,
+      metadata: {
+        ...h2.metadata,
+        labels: { ...h2.metadata?.labels, backup: 'daily' },
+        annotations: { ...h2.metadata?.annotations, 'pv.kubernetes.io/bind-completed': 'yes' },
+      },
+      spec: { ...specOf(h2), volumeName: 'pvc-1234' },
+    });
+    const before = table.virtual.writeLog().length;
+    await table.settle();
+    const v = virtualClaim(table)!;
+    expect(v.metadata?.labels?.backup).toBe('daily');
+    expect(v.metadata?.annotations?.['pv.kubernetes.io/bind-completed']).toBe('yes');
+    // One write binds and annotates the claim, one brings the label up: none takes the other's off.
+    const claimWrites = table.virtual
+      .writeLog()
+      .slice(before)
+      .filter((w) => w.includes('persistentvolumeclaims team/'));
+    expect(claimWrites).toEqual([
+      'update persistentvolumeclaims team/data',
+      'patch persistentvolumeclaims team/data',
+    ]);
+  });
+
   it('bound on the host: a fake volume named as the host volume, the virtual claim bound to it with the host status', async () => {
     const table = await withClaims([claim('data')]);
     await bindOnHost(table);

@@ -82,6 +82,23 @@ const BINDING_ANNOTATIONS = [
 ];
 
 /**
+ * Annotations to write on the virtual claim, with the binding annotations `latest` carries kept: a
+ * metadata plan made before this reconcile wrote them would otherwise take them off again.
+ */
+export function keepingBindingAnnotations(
+  annotations: Record<string, string>,
+  latest: KubeObject,
+): Record<string, string> {
+  const out = { ...annotations };
+  for (const key of BINDING_ANNOTATIONS) {
+    const value = latest.metadata?.annotations?.[key];
+    if (value === undefined) delete out[key];
+    else out[key] = value;
+  }
+  return out;
+}
+
+/**
  * The virtual claim's annotations with the host claim's binding annotations (BINDING_ANNOTATIONS)
  * in place of its own, or undefined when they are the same already.
  */

@@ -994,9 +994,7 @@ describe('translatePodToHost: subdomain', () => {
   it("maps the hosts rewriter's image by --translate-image, as the tenant's images are", () => {
     const mirrored = {
       ...rewriting,
-      imageTranslations: parseImageTranslations([
-        'mirror.gcr.io/library/alpine=mirror.example.com/library/alpine',
-      ]),
+      imageTranslations: parseImageTranslations(['library/alpine=mirror.example.com/library/alpine']),
     };
     expect(rewriteContainer(translatePodToHost(statefulPod(), mirrored))?.image).toBe(
       'mirror.example.com/library/alpine:3.20',

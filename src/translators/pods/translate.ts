@@ -165,8 +165,13 @@ export const DEFAULT_DENIED_POD_METADATA_KEYS: readonly string[] = [
   'ipam.cilium.io/*',
 ];
 
-/** vCluster's default image for the /etc/hosts rewrite (sync.toHost.pods.rewriteHosts.initContainer). */
-export const DEFAULT_HOSTS_REWRITE_IMAGE = 'mirror.gcr.io/library/alpine:3.20';
+/**
+ * The /etc/hosts rewrite image: vCluster's repository and tag (sync.toHost.pods.rewriteHosts.initContainer),
+ * from the node's default registry. vCluster's chart pulls it from mirror.gcr.io; a default changed
+ * here would patch the init container of every running pod at the upgrade and miss existing
+ * --translate-image rules for `library/alpine`, so it stays (the chart value sets any other).
+ */
+export const DEFAULT_HOSTS_REWRITE_IMAGE = 'library/alpine:3.20';
 /** vCluster's names for the init container and volume that rewrite /etc/hosts, and its markers. */
 const HOSTS_REWRITE_NAME = 'vcluster-rewrite-hosts';
 const HOSTS_REWRITTEN_ANNOTATION = 'vcluster.loft.sh/hosts-rewritten';
