@@ -84,18 +84,33 @@ interface Claim {
 const virtualPod = (name: string) => getObject<Pod>('virtual', ['pod', name, '-n', ns]);
 const hostPod = (name: string) => getObject<Pod>('host', ['pod', hostName(name, ns, vc), '-n', hostNs]);
 
+/** A tenant pod of one container, with the node selector and what else its spec is given. */
+const applyTenantPod = (name: string, spec: Record<string, unknown>) =>
+  apply('virtual', {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: ns },
+    spec: { containers: [{ name: 'main', image: 'registry.local/app:1' }], ...spec },
+  });
+
+/** The message of the pod's PodScheduled condition once the virtual scheduler found it unschedulable. */
+const unschedulableMessage = (name: string, what: string) =>
+  waitFor(
+    what,
+    async () => {
+      const pod = await getObject<{
+        status?: { conditions?: { type: string; reason?: string; message?: string }[] };
+      }>('virtual', ['pod', name, '-n', ns]);
+      const scheduled = pod?.status?.conditions?.find((c) => c.type === 'PodScheduled');
+      return scheduled?.reason === 'Unschedulable' && (scheduled.message ?? '');
+    },
+    60_000,
+  );
+
 describe('--virtual-scheduler', () => {
   it('the virtual scheduler places a pod on a real node it sees; the host pod runs on that node, and the pod is Running', async () => {
     // The tenant asks for one node by its label: only the virtual scheduler, which sees the copies, decides.
-    await apply('virtual', {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: { name: 'placed', namespace: ns },
-      spec: {
-        nodeSelector: { 'kubernetes.io/hostname': 'kwok-node-2' },
-        containers: [{ name: 'main', image: 'registry.local/app:1' }],
-      },
-    });
+    await applyTenantPod('placed', { nodeSelector: { 'kubernetes.io/hostname': 'kwok-node-2' } });
     const running = await waitFor(
       'the pod Running in the virtual cluster',
       async () => {
@@ -114,53 +129,18 @@ describe('--virtual-scheduler', () => {
   }, 120_000);
 
   it('a pod the virtual scheduler cannot place stays Pending there, and never reaches the host', async () => {
-    await apply('virtual', {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: { name: 'unplaceable', namespace: ns },
-      spec: {
-        nodeSelector: { 'example.com/no-such-label': 'x' },
-        containers: [{ name: 'main', image: 'registry.local/app:1' }],
-      },
-    });
-    await waitFor(
-      'the virtual scheduler to report the pod unschedulable',
-      async () => {
-        const pod = await getObject<{ status?: { conditions?: { type: string; reason?: string }[] } }>(
-          'virtual',
-          ['pod', 'unplaceable', '-n', ns],
-        );
-        return pod?.status?.conditions?.some(
-          (c) => c.type === 'PodScheduled' && c.reason === 'Unschedulable',
-        );
-      },
-      60_000,
-    );
+    await applyTenantPod('unplaceable', { nodeSelector: { 'example.com/no-such-label': 'x' } });
+    await unschedulableMessage('unplaceable', 'the virtual scheduler to report the pod unschedulable');
     expect((await virtualPod('unplaceable'))?.spec.nodeName).toBeUndefined();
     expect(await hostPod('unplaceable')).toBeUndefined();
   }, 90_000);
 
   it('a node the tenant cordons stays cordoned: the virtual scheduler places nothing there until it is uncordoned', async () => {
     await mustKubectl('virtual', ['cordon', 'kwok-node-2']);
-    await apply('virtual', {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: { name: 'cordoned', namespace: ns },
-      spec: {
-        nodeSelector: { 'kubernetes.io/hostname': 'kwok-node-2' },
-        containers: [{ name: 'main', image: 'registry.local/app:1' }],
-      },
-    });
-    const reason = await waitFor(
+    await applyTenantPod('cordoned', { nodeSelector: { 'kubernetes.io/hostname': 'kwok-node-2' } });
+    const reason = await unschedulableMessage(
+      'cordoned',
       'the virtual scheduler to find kwok-node-2 unschedulable',
-      async () => {
-        const pod = await getObject<{
-          status?: { conditions?: { type: string; reason?: string; message?: string }[] };
-        }>('virtual', ['pod', 'cordoned', '-n', ns]);
-        const scheduled = pod?.status?.conditions?.find((c) => c.type === 'PodScheduled');
-        return scheduled?.reason === 'Unschedulable' && scheduled.message;
-      },
-      60_000,
     );
     expect(reason).toMatch(/unschedulable/);
     const node = await getObject<{ spec?: { unschedulable?: boolean } }>('virtual', ['node', 'kwok-node-2']);
@@ -203,31 +183,18 @@ describe('--virtual-scheduler', () => {
     // 32 cpus less the host pod's 31.9 (less any other suite's pods there), never below zero.
     expect(cpuLeft.milli).toBeGreaterThanOrEqual(0);
     expect(cpuLeft.milli).toBeLessThanOrEqual(100);
-    await apply('virtual', {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: { name: 'no-room', namespace: ns },
-      spec: {
-        nodeSelector: { 'kubernetes.io/hostname': 'kwok-node-1' },
-        containers: [
-          { name: 'main', image: 'registry.local/app:1', resources: { requests: { cpu: '500m' } } },
-        ],
-      },
+    await applyTenantPod('no-room', {
+      nodeSelector: { 'kubernetes.io/hostname': 'kwok-node-1' },
+      containers: [{ name: 'main', image: 'registry.local/app:1', resources: { requests: { cpu: '500m' } } }],
     });
-    const reason = await waitFor(
+    const reason = await unschedulableMessage(
+      'no-room',
       'the virtual scheduler to find no room on kwok-node-1',
-      async () => {
-        const pod = await getObject<{
-          status?: { conditions?: { type: string; reason?: string; message?: string }[] };
-        }>('virtual', ['pod', 'no-room', '-n', ns]);
-        const scheduled = pod?.status?.conditions?.find((c) => c.type === 'PodScheduled');
-        return scheduled?.reason === 'Unschedulable' && scheduled.message;
-      },
-      60_000,
     );
     expect(reason).toMatch(/Insufficient cpu/);
     expect(await hostPod('no-room')).toBeUndefined();
   }, 150_000);
+
   it('a claim of a WaitForFirstConsumer class is provisioned on the node the virtual scheduler chose, and the pod runs there', async () => {
     await waitFor(
       'the host class in the virtual cluster',
@@ -244,15 +211,9 @@ describe('--virtual-scheduler', () => {
         storageClassName: lateClass,
       },
     });
-    await apply('virtual', {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: { name: 'with-volume', namespace: ns },
-      spec: {
-        nodeSelector: { 'kubernetes.io/hostname': 'kwok-node-0' },
-        containers: [{ name: 'main', image: 'registry.local/app:1' }],
-        volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'late-data' } }],
-      },
+    await applyTenantPod('with-volume', {
+      nodeSelector: { 'kubernetes.io/hostname': 'kwok-node-0' },
+      volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'late-data' } }],
     });
     // The virtual scheduler picks the node and says so on the claim; its copy carries the choice to the
     // host, whose provisioner (here the test) makes the volume there.
