@@ -1,4 +1,3 @@
-import { withoutDeniedKeys } from '../../naming/denied-metadata.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
 import { hostName } from '../../naming/names.ts';
@@ -117,21 +116,15 @@ export function hostEndpointSliceFor(
     }
     return [hostEndpoint(endpoint, verdict.targetRef)];
   });
-  // The admin's denied keys go from the tenant's metadata before the slice's own labels are pinned:
-  // kube-proxy reads those, so no pattern may take them.
-  const denied = where.deniedHostMetadata ?? [];
-  const labels = {
-    ...withoutDeniedKeys(meta.labels ?? {}, denied),
-    ...pinnedSliceLabels(virtual, where.vcName),
-  };
-  const annotations = withoutDeniedKeys(meta.annotations ?? {}, denied);
   const slice: KubeObject = {
     apiVersion: 'discovery.k8s.io/v1',
     kind: 'EndpointSlice',
+    // Its own labels pinned past the admin's denied keys: kube-proxy reads them.
     metadata: hostMetadataFor(
-      { ...virtual, metadata: { ...meta, labels, annotations } },
+      virtual,
       Resources.endpointSlices,
-      { ...where, deniedHostMetadata: [] },
+      where,
+      pinnedSliceLabels(virtual, where.vcName),
     ),
     addressType,
     endpoints,

@@ -46,7 +46,10 @@ export function hostCSINodesKind(
   };
 }
 
-/** CSINodes of the host, read-only in the virtual cluster (--sync +host-csinodes; on by default with the virtual scheduler). */
+/**
+ * CSINodes of the host, read-only in the virtual cluster (--sync +host-csinodes; on by default with
+ * the virtual scheduler).
+ */
 export const hostCSINodesDescriptor = defineKind({
   name: 'host-csinodes',
   description: 'CSINodes of the host, shown read-only in the virtual cluster',

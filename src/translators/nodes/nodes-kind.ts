@@ -40,11 +40,6 @@ export interface NodeOptions {
 }
 
 /**
- * Which host nodes are shown as real copies whether or not pods of this virtual cluster run there:
- * those --node-selector selects, with --sync-real-nodes; with the virtual scheduler, which needs to
- * see every node it may use, all of them when no selector limits them. Undefined: none.
- */
-/**
  * Whether a pod bound to a node keeps that node shown. A DaemonSet's pod does not, as in vCluster:
  * the virtual DaemonSet controller makes one for every node it sees, so such pods alone would keep
  * every node that ever ran a pod of the tenant's for good; once the node goes, the controller
@@ -59,6 +54,11 @@ export function hostCopyKeepsNode(pod: KubeObject): boolean {
   return pod.metadata?.annotations?.[DAEMONSET_POD_ANNOTATION] !== 'true';
 }
 
+/**
+ * Which host nodes are shown as real copies whether or not pods of this virtual cluster run there:
+ * those --node-selector selects, with --sync-real-nodes; with the virtual scheduler, which needs to
+ * see every node it may use, all of them when no selector limits them. Undefined: none.
+ */
 export function nodesShownRegardless(options: NodeOptions): ((node: KubeObject) => boolean) | undefined {
   if (!options.syncRealNodes) return undefined;
   const selector = options.nodeSelector || (options.virtualScheduler ? '*' : '');

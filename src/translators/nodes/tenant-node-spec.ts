@@ -53,7 +53,7 @@ export function withTenantNodeSpec(desired: KubeObject, current?: KubeObject): K
   const record = current && recordedTaints(current);
   // Without a record (a node of an older syncer) nothing on it is known to be the tenant's.
   const tenantTaints =
-    !current || !record
+    record === undefined
       ? []
       : (specOf(current).taints ?? []).filter(
           (t) =>

@@ -31,7 +31,7 @@ import {
 } from './shown-volumes.ts';
 import {
   annotationsWithHostBinding,
-  keepingBindingAnnotations,
+  withBindingAnnotationsOf,
   dataSourcesOf,
   FAKE_PV_LABEL,
   hostClaimFor,
@@ -712,7 +712,7 @@ export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = 
         ...plan,
         virtual: {
           ...plan.virtual,
-          annotations: keepingBindingAnnotations(plan.virtual.annotations, latest),
+          annotations: withBindingAnnotationsOf(plan.virtual.annotations, latest),
         },
       };
       if (await writePlannedMetadataUp(ctx, CLAIMS, latest, up ?? plan)) result.virtualWritten = true;

@@ -82,16 +82,17 @@ const BINDING_ANNOTATIONS = [
 ];
 
 /**
- * Annotations to write on the virtual claim, with the binding annotations `latest` carries kept: a
- * metadata plan made before this reconcile wrote them would otherwise take them off again.
+ * The annotations with `source`'s binding annotations (BINDING_ANNOTATIONS) in place of their own:
+ * the host claim's coming up, or the virtual claim's own kept when a metadata plan made before this
+ * reconcile wrote them would otherwise take them off again.
  */
-export function keepingBindingAnnotations(
+export function withBindingAnnotationsOf(
   annotations: Record<string, string>,
-  latest: KubeObject,
+  source: KubeObject,
 ): Record<string, string> {
   const out = { ...annotations };
   for (const key of BINDING_ANNOTATIONS) {
-    const value = latest.metadata?.annotations?.[key];
+    const value = source.metadata?.annotations?.[key];
     if (value === undefined) delete out[key];
     else out[key] = value;
   }
@@ -99,8 +100,8 @@ export function keepingBindingAnnotations(
 }
 
 /**
- * The virtual claim's annotations with the host claim's binding annotations (BINDING_ANNOTATIONS)
- * in place of its own, or undefined when they are the same already.
+ * The virtual claim's annotations with the host claim's binding annotations in place of its own, or
+ * undefined when they are the same already.
  */
 export function annotationsWithHostBinding(
   virtual: KubeObject,
@@ -109,12 +110,7 @@ export function annotationsWithHostBinding(
   const current = virtual.metadata?.annotations ?? {};
   const fromHost = host.metadata?.annotations ?? {};
   if (BINDING_ANNOTATIONS.every((key) => current[key] === fromHost[key])) return undefined;
-  const annotations = { ...current };
-  for (const key of BINDING_ANNOTATIONS) {
-    if (fromHost[key] === undefined) delete annotations[key];
-    else annotations[key] = fromHost[key];
-  }
-  return annotations;
+  return withBindingAnnotationsOf(current, host);
 }
 
 /** The claim's class as the API and the binder read it: the beta annotation first, then the spec. */

@@ -17,15 +17,26 @@ export interface HostPlacement {
 /**
  * Metadata of the host copy of a virtual object: translated name, labels and back-references, and
  * the record of which keys are the syncer's. Copies of cluster-scoped kinds have no namespace.
+ * `pinnedLabels` are the kind's own labels on the copy, over the tenant's and past the admin's
+ * denied keys (an EndpointSlice's Service name).
  */
-export function hostMetadataFor(virtual: KubeObject, type: ResourceType, where: HostPlacement): ObjectMeta {
+export function hostMetadataFor(
+  virtual: KubeObject,
+  type: ResourceType,
+  where: HostPlacement,
+  pinnedLabels: Record<string, string> = {},
+): ObjectMeta {
   const meta = virtual.metadata ?? {};
-  // Only the tenant's keys are filtered: the syncer's own are added after.
+  // Only the tenant's keys are filtered: the syncer's own (pinned labels a host controller reads, the
+  // back-references) are added after.
   const denied = where.deniedHostMetadata ?? [];
-  const labels = hostLabels(withoutDeniedKeys(meta.labels ?? {}, denied), {
-    vcName: where.vcName,
-    virtualNamespace: meta.namespace ?? '',
-  });
+  const labels = hostLabels(
+    { ...withoutDeniedKeys(meta.labels ?? {}, denied), ...pinnedLabels },
+    {
+      vcName: where.vcName,
+      virtualNamespace: meta.namespace ?? '',
+    },
+  );
   // Copies of cluster-scoped kinds share the cluster with other host namespaces' virtual clusters.
   if (!type.namespaced) labels[MANAGED_BY_LABEL] = managedByValue(where, false);
   const managed = withManagedRecord({
