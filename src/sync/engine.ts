@@ -1,4 +1,5 @@
 import { Controller, type ControllerMetrics } from '../controller/controller.ts';
+import { deleteIncarnation } from '../kube/delete-incarnation.ts';
 import { TerminalError } from '../controller/errors.ts';
 import type { Informer } from '../informer/informer.ts';
 import type { InformerView } from '../informer/namespaces-informer.ts';
@@ -505,13 +506,7 @@ export class KindController implements SyncComponent {
   /** Deletes a target object, only the incarnation we saw (UID precondition). */
   private async deleteObject(client: ClusterClient, spec: KindSpec, obj: KubeObject): Promise<SyncResult> {
     const type: ResourceType = this.sourceSide === 'virtual' ? spec.hostType : spec.virtualType;
-    try {
-      await client.delete(type, obj.metadata?.namespace ?? '', obj.metadata?.name ?? '', {
-        uid: obj.metadata?.uid,
-      });
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
+    await deleteIncarnation(client, type, obj);
     return this.sourceSide === 'virtual' ? { hostWritten: true } : { virtualWritten: true };
   }
 

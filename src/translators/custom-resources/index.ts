@@ -1,4 +1,4 @@
-import { isNotFound } from '../../kube/errors.ts';
+import { deleteIncarnation } from '../../kube/delete-incarnation.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { isPrepared } from '../../sync/engine.ts';
 import type { BuiltKind, KindDescriptor, KindSpec, Relation } from '../../sync/kind.ts';
@@ -96,13 +96,7 @@ export function customResourceKinds(config: CustomResourcesConfig | undefined): 
             // A copy only a custom resource may name is kept until that kind has started.
             if (referrersStarting()) return { requeueAfterMs: KEEP_WHILE_REFERRERS_START_MS };
             if (base.remove) return base.remove(ctx, target);
-            try {
-              await ctx.host.delete(base.hostType, ctx.hostNamespace, target.metadata?.name ?? '', {
-                uid: target.metadata?.uid,
-              });
-            } catch (err) {
-              if (!isNotFound(err)) throw err;
-            }
+            await deleteIncarnation(ctx.host, base.hostType, target);
             return { hostWritten: true };
           },
         };

@@ -1,9 +1,9 @@
 import type { Informer } from '../../informer/informer.ts';
+import { deleteIncarnation } from '../../kube/delete-incarnation.ts';
 import { objectKey, type KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
 import { createHostCopy } from '../../sync/engine.ts';
 import type { KindSpec, Placement, ReconcileContext, SyncResult } from '../../sync/kind.ts';
-import { isNotFound } from '../../kube/errors.ts';
 import { OBJECT_NAME_ANNOTATION } from '../../naming/labels.ts';
 import { managedCopiesScope, namespacedToHost } from '../../sync/mappers.ts';
 import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
@@ -110,11 +110,7 @@ export function endpointsKind(where: Placement, addressBounds: EndpointAddressBo
       if (!hostService) return false;
       if (Object.keys((hostService.spec as { selector?: object } | undefined)?.selector ?? {}).length > 0)
         return false;
-      try {
-        await ctx.host.delete(ENDPOINTS, ctx.hostNamespace, ctx.hostName, { uid: inTheWay.metadata?.uid });
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-      }
+      await deleteIncarnation(ctx.host, ENDPOINTS, inTheWay);
       ctx.log.info("replacing the host controller's endpoints of the service, which lost its selector");
       return true;
     },

@@ -1,6 +1,6 @@
 import { TerminalError, WaitingError } from '../../controller/errors.ts';
+import { deleteIncarnation } from '../../kube/delete-incarnation.ts';
 import type { Informer } from '../../informer/informer.ts';
-import { isNotFound } from '../../kube/errors.ts';
 import { objectKey, type KubeObject } from '../../kube/object.ts';
 import { Resources, type ResourceType } from '../../kube/resources.ts';
 import { hostName } from '../../naming/names.ts';
@@ -314,13 +314,7 @@ export function gatewayApiKind(
         // must no longer serve it. A class that is only missing (its controller reinstalled, say) takes
         // nothing from the tenant: the copy stays, and its addresses with it.
         if (offeredClasses?.informer.store.get(classOf(virtual))) {
-          try {
-            await ctx.host.delete(type, ctx.hostNamespace, host.metadata?.name ?? '', {
-              uid: host.metadata?.uid,
-            });
-          } catch (err) {
-            if (!isNotFound(err)) throw err;
-          }
+          await deleteIncarnation(ctx.host, type, host);
         }
         throw new TerminalError(withheld, CLASS_WITHHELD_REASON);
       }
@@ -328,13 +322,7 @@ export function gatewayApiKind(
       if (refusal) {
         // Refused now (annotated since, or by a syncer that refuses more than the one that made the
         // copy): the copy must not keep what is refused.
-        try {
-          await ctx.host.delete(type, ctx.hostNamespace, host.metadata?.name ?? '', {
-            uid: host.metadata?.uid,
-          });
-        } catch (err) {
-          if (!isNotFound(err)) throw err;
-        }
+        await deleteIncarnation(ctx.host, type, host);
         throw new TerminalError(`cannot sync this ${type.kind}: ${refusal}; its host copy is removed`);
       }
       const desired = await desiredHost(ctx, virtual);

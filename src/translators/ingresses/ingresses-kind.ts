@@ -1,4 +1,5 @@
 import { TerminalError, WaitingError } from '../../controller/errors.ts';
+import { deleteIncarnation } from '../../kube/delete-incarnation.ts';
 import type { Informer } from '../../informer/informer.ts';
 import { objectKey, type KubeObject } from '../../kube/object.ts';
 import type { LabelSelector } from '../../naming/labels.ts';
@@ -11,7 +12,6 @@ import {
   offersClass,
   unofferedDefaultClass,
 } from '../shared/from-host.ts';
-import { isNotFound } from '../../kube/errors.ts';
 import { Resources } from '../../kube/resources.ts';
 import { hostName } from '../../naming/names.ts';
 import { createHostCopy } from '../../sync/engine.ts';
@@ -145,15 +145,8 @@ export function ingressesKind(where: Placement): KindSpec {
   }
 
   /** Removes this Ingress's host copy (that very object: its UID), when it is still there. */
-  async function deleteCopy(ctx: ReconcileContext, host: KubeObject): Promise<void> {
-    try {
-      await ctx.host.delete(INGRESSES, ctx.hostNamespace, host.metadata?.name ?? '', {
-        uid: host.metadata?.uid,
-      });
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
-  }
+  const deleteCopy = (ctx: ReconcileContext, host: KubeObject) =>
+    deleteIncarnation(ctx.host, INGRESSES, host);
 
   const spec: KindSpec = {
     direction: 'both',

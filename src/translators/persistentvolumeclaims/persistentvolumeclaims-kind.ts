@@ -1,4 +1,5 @@
 import { TerminalError, WaitingError } from '../../controller/errors.ts';
+import { deleteIncarnation } from '../../kube/delete-incarnation.ts';
 import { withMessagesScrubbed } from '../../sync/scrub.ts';
 import type { Informer } from '../../informer/informer.ts';
 import { isApiError, isNotFound } from '../../kube/errors.ts';
@@ -213,13 +214,7 @@ export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = 
   /** Deletes the host claim unless it is already going. */
   async function deleteHostClaim(ctx: ReconcileContext, host: KubeObject): Promise<boolean> {
     if (host.metadata?.deletionTimestamp) return false;
-    try {
-      await ctx.host.delete(CLAIMS, ctx.hostNamespace, host.metadata?.name ?? '', {
-        uid: host.metadata?.uid,
-      });
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
+    await deleteIncarnation(ctx.host, CLAIMS, host);
     return true;
   }
 

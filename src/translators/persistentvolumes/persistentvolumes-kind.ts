@@ -1,7 +1,8 @@
 import { TerminalError } from '../../controller/errors.ts';
+import { deleteIncarnation } from '../../kube/delete-incarnation.ts';
 import { withMessagesScrubbed } from '../../sync/scrub.ts';
 import type { Informer } from '../../informer/informer.ts';
-import { isApiError, isNotFound } from '../../kube/errors.ts';
+import { isApiError } from '../../kube/errors.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
 import { hostName } from '../../naming/names.ts';
@@ -90,11 +91,7 @@ export function persistentVolumesKind(options: PersistentVolumeOptions, where: P
 
   async function deleteHostVolume(ctx: ReconcileContext, host: KubeObject): Promise<boolean> {
     if (host.metadata?.deletionTimestamp) return false;
-    try {
-      await ctx.host.delete(VOLUMES, '', host.metadata?.name ?? '', { uid: host.metadata?.uid });
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
+    await deleteIncarnation(ctx.host, VOLUMES, host);
     return true;
   }
 

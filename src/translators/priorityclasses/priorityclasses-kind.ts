@@ -1,5 +1,5 @@
 import { TerminalError } from '../../controller/errors.ts';
-import { isNotFound } from '../../kube/errors.ts';
+import { deleteIncarnation } from '../../kube/delete-incarnation.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
 import { createHostCopy } from '../../sync/engine.ts';
@@ -57,11 +57,7 @@ export function priorityClassesKind(options: PriorityClassOptions, where: Placem
       const virtual = source!;
       if (refusalOf(virtual, max) !== undefined) {
         // Made before the maximum was lowered: the copy goes, and the tenant is told why.
-        try {
-          await ctx.host.delete(CLASSES, '', host.metadata?.name ?? '', { uid: host.metadata?.uid });
-        } catch (err) {
-          if (!isNotFound(err)) throw err;
-        }
+        await deleteIncarnation(ctx.host, CLASSES, host);
       }
       refuse(virtual);
       const result: SyncResult = {};

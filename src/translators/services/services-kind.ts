@@ -1,4 +1,5 @@
 import { TerminalError, WaitingError } from '../../controller/errors.ts';
+import { deleteIncarnation } from '../../kube/delete-incarnation.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { isInvalid, isNotFound } from '../../kube/errors.ts';
 import { Resources } from '../../kube/resources.ts';
@@ -223,11 +224,7 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
       const refusal = refusalOf(virtual);
       if (refusal) {
         // Changed to a name it may not have: the copy goes rather than keep an older name.
-        try {
-          await ctx.host.delete(SERVICES, ctx.hostNamespace, ctx.hostName, { uid: host.metadata?.uid });
-        } catch (err) {
-          if (!isNotFound(err)) throw err;
-        }
+        await deleteIncarnation(ctx.host, SERVICES, host);
         throw new TerminalError(refusal);
       }
       if (needsRecreate(virtual, host)) {

@@ -1,6 +1,6 @@
 import { TerminalError } from '../../controller/errors.ts';
+import { deleteIncarnation } from '../../kube/delete-incarnation.ts';
 import type { Informer } from '../../informer/informer.ts';
-import { isNotFound } from '../../kube/errors.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import type { Pod } from '../../kube/types.ts';
 import { FORCE_SYNC_ANNOTATION, hostKeyForReservedLabel, MANAGED_BY_LABEL } from '../../naming/labels.ts';
@@ -154,17 +154,12 @@ export function dataObjectKind(opts: DataObjectOptions, where: Placement): KindS
         : undefined,
 
     async remove(ctx, copy): Promise<SyncResult> {
-      const name = copy.metadata?.name ?? '';
       const kept = spec.keptBecause!(ctx, copy);
       if (kept) {
         ctx.log.debug(`host copy kept for now: ${kept}`);
         return { requeueAfterMs: KEEP_WHILE_MOUNTED_RECHECK_MS };
       }
-      try {
-        await ctx.host.delete(opts.type, ctx.hostNamespace, name, { uid: copy.metadata?.uid });
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-      }
+      await deleteIncarnation(ctx.host, opts.type, copy);
       return { hostWritten: true };
     },
 

@@ -1,5 +1,5 @@
 import { TerminalError } from '../../controller/errors.ts';
-import { isNotFound } from '../../kube/errors.ts';
+import { deleteIncarnation } from '../../kube/delete-incarnation.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
 import { createHostCopy } from '../../sync/engine.ts';
@@ -42,13 +42,7 @@ export function storageClassesKind(options: StorageClassOptions, where: Placemen
     if (refusal) throw new TerminalError(refusal);
   }
 
-  async function deleteCopy(ctx: ReconcileContext, host: KubeObject): Promise<void> {
-    try {
-      await ctx.host.delete(CLASSES, '', host.metadata?.name ?? '', { uid: host.metadata?.uid });
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
-  }
+  const deleteCopy = (ctx: ReconcileContext, host: KubeObject) => deleteIncarnation(ctx.host, CLASSES, host);
 
   const spec: KindSpec = {
     direction: 'to-host',
