@@ -47,6 +47,17 @@ export function objectKey(obj: KubeObject): string {
   return ns ? `${ns}/${name}` : name;
 }
 
+/**
+ * Orders objects by name, code unit by code unit as Go's sort of strings does. Not localeCompare: for
+ * the names Kubernetes allows the order is the same, and the first localeCompare loads ICU's collation
+ * data into the process (about 2 MB of resident memory for the life of the syncer).
+ */
+export function byName(a: KubeObject, b: KubeObject): number {
+  const x = a.metadata?.name ?? '';
+  const y = b.metadata?.name ?? '';
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
 /** Splits a key made by objectKey. */
 export function splitKey(key: string): { namespace: string; name: string } {
   const slash = key.indexOf('/');

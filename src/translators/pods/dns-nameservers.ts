@@ -1,4 +1,4 @@
-import type { KubeObject } from '../../kube/object.ts';
+import { byName, type KubeObject } from '../../kube/object.ts';
 import { CLUSTER_NAMESERVERS_ANNOTATION, MANAGED_BY_LABEL, type LabelSelector } from '../../naming/labels.ts';
 import { parseLabelSelector, selectorMatches } from '../../util/label-selector.ts';
 import { MAX_NAMESERVERS } from './translate.ts';
@@ -79,7 +79,7 @@ export function resolveNameservers(
     if (!services) return { missing: source, unread: true };
     const found = services
       .filter((s) => selects(source, s))
-      .sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''))
+      .sort(byName)
       .map((s) => [s, clusterIpOf(s)] as const)
       .find(([s, ip]) => ip !== undefined && usable(source, s, ip));
     if (!found) return { missing: source };

@@ -1,4 +1,4 @@
-import type { KubeObject } from '../../kube/object.ts';
+import { byName, type KubeObject } from '../../kube/object.ts';
 
 export interface EnvVar {
   name: string;
@@ -23,7 +23,7 @@ export const hostPort = (ip: string, port: number): string =>
  */
 export function serviceLinkEnv(services: readonly KubeObject[]): EnvVar[] {
   const out: EnvVar[] = [];
-  const sorted = [...services].sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
+  const sorted = [...services].sort(byName);
   for (const svc of sorted) {
     const spec = (svc.spec ?? {}) as { clusterIP?: string; ports?: ServicePort[]; type?: string };
     const ip = spec.clusterIP;
