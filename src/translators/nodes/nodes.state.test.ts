@@ -150,6 +150,38 @@ describe('nodes state table', () => {
     expect(virtualNodes(table)[0]!.spec).toEqual({ taints: [tenantTaint], unschedulable: true });
   });
 
+  it("real nodes: a tenant's cordon outlasts the host cordoning and uncordoning the node", async () => {
+    const [, host] = hostNode('n1');
+    const table = await start({
+      kinds: ['nodes'],
+      flags: { syncRealNodes: 'true' },
+      virtual: [podOn('n1')],
+      host: [[NODES, host]],
+    });
+    await table.settle();
+    const setHostCordon = async (unschedulable: boolean) => {
+      const h = table.host.objects(NODES)[0]!;
+      await table.host.update(NODES, '', { ...h, spec: unschedulable ? { unschedulable } : {} });
+      await table.settle();
+    };
+    const setTenantCordon = async (unschedulable: boolean) => {
+      const v = virtualNodes(table)[0]!;
+      await table.virtual.update(NODES, '', { ...v, spec: { ...(v.spec as object), unschedulable } });
+      await table.settle();
+    };
+    await setTenantCordon(true);
+    await setHostCordon(true);
+    expect(virtualNodes(table)[0]!.spec).toEqual({ unschedulable: true });
+    await setHostCordon(false);
+    expect(virtualNodes(table)[0]!.spec).toEqual({ unschedulable: true });
+    // The tenant uncordons while the host's cordon is on: the host's holds, and lifting it frees the node.
+    await setHostCordon(true);
+    await setTenantCordon(false);
+    expect(virtualNodes(table)[0]!.spec).toEqual({ unschedulable: true });
+    await setHostCordon(false);
+    expect(virtualNodes(table)[0]!.spec).toEqual({});
+  });
+
   it('fake nodes: one per node in use, with status; removed when no pod uses it', async () => {
     const table = await start({ kinds: ['nodes'], virtual: [podOn('n1')] });
     await table.settle();

@@ -8,8 +8,14 @@ import type { Taint } from '../shared/tolerations.ts';
  * tenant's own, and stays.
  */
 export const ORIGINAL_TAINTS_ANNOTATION = 'vcluster.loft.sh/original-taints';
-/** Set while the node is unschedulable because its host node is: a tenant's own cordon has no mark. */
+/** Set while the node is unschedulable because its host node is. */
 export const HOST_UNSCHEDULABLE_ANNOTATION = 'vsyncer.dev/host-unschedulable';
+/**
+ * Set while the tenant has cordoned the node itself. Needed only while the host's cordon is on too:
+ * then `spec.unschedulable` alone cannot tell whose it is, and the host lifting its cordon must not
+ * lift the tenant's.
+ */
+export const TENANT_UNSCHEDULABLE_ANNOTATION = 'vsyncer.dev/tenant-unschedulable';
 /**
  * The taint the API server puts on every new node until its lifecycle controller sees it Ready. The
  * virtual cluster runs no such controller, so the syncer takes it off, unless the host node has it.
@@ -41,6 +47,20 @@ function recordedTaints(node: KubeObject): Taint[] | undefined {
 }
 
 /**
+ * Whether the tenant has cordoned the node: it is unschedulable and the host's cordon was off at the
+ * last sync, or the tenant's cordon was recorded then (both on; the tenant uncordoning meanwhile shows
+ * as the node schedulable, and clears it).
+ */
+function cordonedByTenant(node: KubeObject): boolean {
+  if (specOf(node).unschedulable !== true) return false;
+  const annotations = node.metadata?.annotations ?? {};
+  return (
+    annotations[HOST_UNSCHEDULABLE_ANNOTATION] !== 'true' ||
+    annotations[TENANT_UNSCHEDULABLE_ANNOTATION] === 'true'
+  );
+}
+
+/**
  * The desired virtual node with the tenant's own taints and cordon kept: a tenant may taint, cordon
  * and drain the nodes it sees (for its virtual scheduler, say) without touching the host, as on
  * vCluster. `desired` carries what the syncer sets (the host node's taints and schedulability; none
@@ -63,15 +83,13 @@ export function withTenantNodeSpec(desired: KubeObject, current?: KubeObject): K
             !(t.key === NOT_READY_TAINT && !fromHost.some((h) => h.key === NOT_READY_TAINT)),
         );
   const hostCordon = specOf(desired).unschedulable === true;
-  const tenantCordon =
-    record !== undefined &&
-    specOf(current).unschedulable === true &&
-    current?.metadata?.annotations?.[HOST_UNSCHEDULABLE_ANNOTATION] !== 'true';
+  const tenantCordon = record !== undefined && cordonedByTenant(current!);
   const taints = [...fromHost, ...tenantTaints];
   const annotations = { ...(desired.metadata?.annotations ?? {}) };
   // Written on every node, `[]` included: a node without it is an older syncer's.
   annotations[ORIGINAL_TAINTS_ANNOTATION] = JSON.stringify(fromHost);
   if (hostCordon) annotations[HOST_UNSCHEDULABLE_ANNOTATION] = 'true';
+  if (tenantCordon) annotations[TENANT_UNSCHEDULABLE_ANNOTATION] = 'true';
   return {
     ...desired,
     metadata: {
