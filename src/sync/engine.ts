@@ -302,9 +302,12 @@ export class KindController implements SyncComponent {
     informer.addHandlers({
       onAdd: (o) => changed(o),
       onUpdate: (old, o) => {
-        if (relation.membershipOnly && sameKeys(relationKeys(relation, old), relationKeys(relation, o)))
-          return;
-        if (relation.changed && !relationChanged(relation, old, o)) return;
+        const keysMoved =
+          relation.membershipOnly && !sameKeys(relationKeys(relation, old), relationKeys(relation, o));
+        if (!keysMoved) {
+          if (relation.membershipOnly && !relation.changed) return;
+          if (relation.changed && !relationChanged(relation, old, o)) return;
+        }
         changed(old, o);
       },
       onDelete: (o) => changed(o),

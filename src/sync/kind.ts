@@ -66,12 +66,15 @@ export interface Relation {
   /**
    * The kind reads only which objects point at a key (`ctx.related(...).length`), never their
    * content: an update that keeps an object's keys enqueues nothing. Without it every update does
-   * (a pod's status changes would re-reconcile each config map it mounts).
+   * (a pod's status changes would re-reconcile each config map it mounts). With `changed` as well,
+   * an update that keeps the keys enqueues them when `changed` finds it relevant: the kind reads
+   * which objects point at a key and that one property of them.
    */
   membershipOnly?: boolean;
   /**
    * Only an update this finds relevant enqueues the keys (adds and deletes always do): a namespace's
-   * labels, say, and not its every status change.
+   * labels, say, and not its every status change. With `membershipOnly`, an update that changes the
+   * keys always counts.
    */
   changed?(old: KubeObject, current: KubeObject): boolean;
   /**

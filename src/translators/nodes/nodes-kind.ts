@@ -178,6 +178,8 @@ export function nodesKind(
         type: Resources.pods,
         keys: nodeKeysOf,
         membershipOnly: true,
+        // A DaemonSet's pods orphaned (`--cascade=orphan`) start keeping their node.
+        changed: (old, pod) => keepsNode(old) !== keepsNode(pod),
       },
       ...(countsOthersPods ? [othersPodsOnNodes(where)] : []),
     ],
@@ -276,6 +278,7 @@ export function hostPodsOnNodes(where: Pick<Placement, 'vcName' | 'hostNamespace
     scope: managedCopiesScope(where),
     keys: nodeKeysOf,
     membershipOnly: true,
+    changed: (old, pod) => hostCopyKeepsNode(old) !== hostCopyKeepsNode(pod),
   };
 }
 

@@ -100,6 +100,36 @@ describe('nodes state table', () => {
     expect(virtualNodes(table)).toEqual([]);
   });
 
+  it("a DaemonSet's pod orphaned (--cascade=orphan) keeps its node shown from then on, fake or real", async () => {
+    for (const syncRealNodes of [false, true]) {
+      const table = await start({
+        kinds: ['nodes'],
+        flags: syncRealNodes ? { syncRealNodes: 'true' } : {},
+        host: syncRealNodes ? [hostNode('n1')] : [],
+      });
+      const daemon = podOn('n1', 'agent')[1];
+      daemon.metadata!.ownerReferences = [
+        { apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'agent', uid: 'ds-uid', controller: true },
+      ];
+      const daemonCopy = hostCopyOf(daemon);
+      daemonCopy.metadata!.annotations = { 'cluster-autoscaler.kubernetes.io/daemonset-pod': 'true' };
+      await table.host.create(PODS, HOST_NS, daemonCopy);
+      await table.virtual.create(PODS, 'team', daemon);
+      await table.settle();
+      expect(virtualNodes(table)).toEqual([]);
+      // Orphaned: the virtual pod loses its owner, and the pods kind takes the mark off its host copy.
+      const pod = table.virtual.objects(PODS)[0]!;
+      await table.virtual.update(PODS, 'team', {
+        ...pod,
+        metadata: { ...pod.metadata, ownerReferences: undefined },
+      });
+      const copy = table.host.objects(PODS)[0]!;
+      await table.host.update(PODS, HOST_NS, { ...copy, metadata: { ...copy.metadata, annotations: {} } });
+      await table.settle();
+      expect(virtualNodes(table).map((n) => n.metadata?.name)).toEqual(['n1']);
+    }
+  });
+
   it("fake nodes: a tenant's taint and cordon stay, and nothing is written for them", async () => {
     const table = await start({ kinds: ['nodes'], virtual: [podOn('n1')] });
     await table.settle();
