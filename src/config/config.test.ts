@@ -156,6 +156,18 @@ describe('buildConfig', () => {
       'not a key prefix',
     ],
     [{}, { ...required, deniedPodMetadata: ['*'] }, '--denied-pod-metadata', 'a bare "*"'],
+    [
+      {},
+      { ...required, extraRootCaFile: '/nonexistent/ca.crt' },
+      '--extra-root-ca-file',
+      'cannot read /nonexistent/ca.crt: ENOENT',
+    ],
+    [
+      {},
+      { ...required, extraRootCaFile: import.meta.filename },
+      '--extra-root-ca-file',
+      'holds no certificate',
+    ],
   ] as [Record<string, unknown>, Record<string, unknown>, string, string][])(
     'names the field: %j %j',
     (file, flags, field, message) => {

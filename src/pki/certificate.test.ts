@@ -3,43 +3,11 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDirs } from '../testing/temp-dirs.ts';
-import { issueCertificate, type CertificateAuthority } from './certificate.ts';
+import { opensslCa } from '../testing/openssl-ca.ts';
+import { issueCertificate } from './certificate.ts';
 import { objectIdentifier, time, unsignedInteger } from './der.ts';
 
 const tempDir = tempDirs();
-
-/** A CA made by openssl, as Helm's genCA or kubeadm would make one (RSA, or EC). */
-function opensslCa(keyType: 'rsa' | 'ec'): CertificateAuthority {
-  const dir = tempDir('vsyncer-ca-');
-  const keyArgs =
-    keyType === 'rsa' ? ['-newkey', 'rsa:2048'] : ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'];
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      ...keyArgs,
-      '-nodes',
-      '-days',
-      '10',
-      '-subj',
-      '/O=Tenant Co/CN=test-ca',
-      '-keyout',
-      join(dir, 'ca.key'),
-      '-out',
-      join(dir, 'ca.crt'),
-      '-addext',
-      'basicConstraints=critical,CA:TRUE',
-      '-addext',
-      'keyUsage=critical,keyCertSign,cRLSign',
-    ],
-    { stdio: 'ignore' },
-  );
-  return {
-    certPem: execFileSync('cat', [join(dir, 'ca.crt')], { encoding: 'utf8' }),
-    keyPem: execFileSync('cat', [join(dir, 'ca.key')], { encoding: 'utf8' }),
-  };
-}
 
 const request = {
   commonName: 'kube-apiserver',

@@ -83,6 +83,7 @@ describe('helm chart', () => {
       '--kubelet-tls-key-file=/etc/vsyncer/serving/kubelet.key',
       '--kubelet-client-ca-file=/etc/vsyncer/kubelet/ca.crt',
       '--kubelet-client-user=kube-apiserver-kubelet-client',
+      '--extra-root-ca-file=/etc/vsyncer/kubelet/ca.crt',
       '--kubelet-node-ports=',
       '--kubelet-node-stats=false',
       '--leader-elect=false',

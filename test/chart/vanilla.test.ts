@@ -161,10 +161,14 @@ describe('helm chart, controlPlane.distro=vanilla', () => {
     expect(init.volumeMounts).toContainEqual({ name: 'pki', mountPath: '/etc/vsyncer/pki', readOnly: true });
     const apiserver = pod.initContainers!.find((c) => c.name === 'kube-apiserver')!.args;
     expect(apiserver).toContain('--kubelet-certificate-authority=/etc/vsyncer/pki/ca.crt');
-    // k3s makes its CA itself: there the chart's kubelet CA stays.
-    const k3s = podOf(render({})).initContainers!.find((c) => c.name === 'kubelet-cert')!;
+    const syncerArgs = (p: typeof pod) => p.containers.find((c) => c.name === 'syncer')!.args;
+    expect(syncerArgs(pod).filter((a) => a.startsWith('--extra-root-ca-file'))).toEqual([]);
+    // k3s makes its CA itself: there the chart's kubelet CA stays, and pods are given it to trust.
+    const k3sPod = podOf(render({}));
+    const k3s = k3sPod.initContainers!.find((c) => c.name === 'kubelet-cert')!;
     expect(k3s.args).toContain('--ca-cert=/etc/vsyncer/kubelet/ca.crt');
     expect(k3s.volumeMounts?.map((m) => m.name)).not.toContain('pki');
+    expect(syncerArgs(k3sPod)).toContain('--extra-root-ca-file=/etc/vsyncer/kubelet/ca.crt');
   });
 
   it('runs kube-scheduler with syncer.virtualScheduler only, with a token of its own for system:kube-scheduler', () => {

@@ -1,4 +1,8 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { hostName } from '../../src/naming/names.ts';
+import { opensslCa } from '../../src/testing/openssl-ca.ts';
+import { tempDirs } from '../../src/testing/temp-dirs.ts';
 import { waitFor } from '../harness/clusters.ts';
 import { apply, getObject, mustKubectl, waitForEvents } from '../harness/objects.ts';
 import { prepareHostNamespace, startSyncer, uniqueName, type SyncerProcess } from '../harness/syncer.ts';
@@ -14,6 +18,7 @@ interface ConfigMap {
   data?: Record<string, string>;
 }
 
+const tempDir = tempDirs();
 const vc = uniqueName('cm');
 const hostNs = `host-${vc}`;
 const ns = uniqueName('team');
@@ -343,4 +348,49 @@ describe('ConfigMaps, virtual to host', () => {
     );
     expect(edited.metadata.annotations?.['external-dns.alpha.kubernetes.io/ttl']).toBe('60');
   }, 90_000);
+
+  it("adds --extra-root-ca-file's CAs to the host copies of kube-root-ca.crt only, and refuses a key in it", async () => {
+    const dir = tempDir('vsyncer-extra-ca-');
+    const extra = opensslCa('ec');
+    writeFileSync(join(dir, 'ca.crt'), extra.certPem);
+    writeFileSync(join(dir, 'with-key.crt'), extra.certPem + extra.keyPem);
+    // A tenant's own config map with a ca.crt is copied as it is.
+    await apply('virtual', configMap({ name: 'tenant-ca', namespace: ns }, { 'ca.crt': 'mine\n' }));
+    expect(await syncer.stop()).toBe(0);
+    const refused = await startSyncer({
+      name: vc,
+      hostNamespace: hostNs,
+      args: [...SYNCER_ARGS, `--extra-root-ca-file=${join(dir, 'with-key.crt')}`],
+      waitReady: false,
+    });
+    expect(await refused.exited).not.toBe(0);
+    expect(refused.logs()).toContain(`${join(dir, 'with-key.crt')} holds a PRIVATE KEY block`);
+    syncer = await startSyncer({
+      name: vc,
+      hostNamespace: hostNs,
+      args: [...SYNCER_ARGS, `--extra-root-ca-file=${join(dir, 'ca.crt')}`],
+    });
+    const virtualBundle = (await getObject<ConfigMap>('virtual', [
+      'configmap',
+      '-n',
+      ns,
+      'kube-root-ca.crt',
+    ]))!.data!['ca.crt']!;
+    const copy = await waitFor(
+      'the root CA copy with the extra CA',
+      async () => {
+        const c = await hostCopy('kube-root-ca.crt');
+        return c?.data?.['ca.crt']?.includes(extra.certPem.trim()) ? c : undefined;
+      },
+      30_000,
+    );
+    expect(copy.data!['ca.crt']).toBe(`${virtualBundle.trimEnd()}\n${extra.certPem.trimEnd()}\n`);
+    expect(
+      (await getObject<ConfigMap>('virtual', ['configmap', '-n', ns, 'kube-root-ca.crt']))!.data,
+    ).toEqual({
+      'ca.crt': virtualBundle,
+    });
+    await waitFor('the tenant config map synced', async () => (await hostCopy('tenant-ca'))?.data, 30_000);
+    expect((await hostCopy('tenant-ca'))!.data).toEqual({ 'ca.crt': 'mine\n' });
+  }, 120_000);
 });

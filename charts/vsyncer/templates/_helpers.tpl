@@ -87,6 +87,11 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 - --kubelet-tls-key-file=/etc/vsyncer/serving/kubelet.key
 - --kubelet-client-ca-file=/etc/vsyncer/kubelet/ca.crt
 - --kubelet-client-user=kube-apiserver-kubelet-client
+{{- if ne (include "vsyncer.distro" .) "vanilla" }}
+{{- /* k3s makes its CA itself, so the serving certificate is of the kubelet CA: pods are given it to
+  trust (a metrics-server checks kubelets against its service account's ca.crt). */}}
+- --extra-root-ca-file=/etc/vsyncer/kubelet/ca.crt
+{{- end }}
 {{- if .Values.syncer.kubelet.nodeStats }}
 - --kubelet-node-ports={{ .Values.syncer.kubelet.nodePorts }}
 - --kubelet-node-stats=true

@@ -1,4 +1,6 @@
+import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
+import { readCertificateBundle, withCertificates } from '../../pki/certificate-bundle.ts';
 import { field } from '../../config/fields.ts';
 import { defineKind } from '../../sync/kind.ts';
 import { referencedKeys } from '../gateway-api/references.ts';
@@ -20,6 +22,23 @@ export const configMapsKind = defineKind({
   eventKind: 'ConfigMap',
   fields: [
     field({
+      flag: 'extra-root-ca-file',
+      key: 'extraRootCaFile',
+      kind: 'string',
+      default: '',
+      description:
+        "PEM file of CA certificates added to the ca.crt of every namespace's kube-root-ca.crt on the host, which pods' service-account volumes mount, so pods trust what those CAs issued (the chart gives its kubelet CA with k3s)",
+      validate: (path) => {
+        if (!path) return undefined;
+        try {
+          readCertificateBundle(path);
+          return undefined;
+        } catch (err) {
+          return (err as Error).message;
+        }
+      },
+    }),
+    field({
       flag: 'sync-all-configmaps',
       key: 'syncAllConfigMaps',
       kind: 'bool',
@@ -32,8 +51,9 @@ export const configMapsKind = defineKind({
     // A copy a host pod still mounts is kept until that pod is gone.
     { scope: 'namespace', apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
   ],
-  build: (options, where) =>
-    dataObjectKind(
+  build: (options, where) => {
+    const extraRootCas = options.extraRootCaFile ? readCertificateBundle(options.extraRootCaFile) : [];
+    return dataObjectKind(
       {
         type: Resources.configMaps,
         payloadFields: ['data', 'binaryData', 'immutable'],
@@ -43,6 +63,7 @@ export const configMapsKind = defineKind({
         // created on the host only once the copies it mounts exist: copied when it appears (the
         // namespace is new), the first pods of a namespace do not wait for it.
         syncedAhead: (cm) => cm.metadata?.name === ROOT_CA_CONFIGMAP,
+        hostTransform: (copy, virtual) => withExtraRootCas(copy, virtual, extraRootCas),
         referrers: [
           { kind: 'gateways', type: Resources.gateways, references: (gw) => referencedKeys(gw, 'ConfigMap') },
           {
@@ -53,5 +74,18 @@ export const configMapsKind = defineKind({
         ],
       },
       where,
-    ),
+    );
+  },
 });
+
+/**
+ * The host copy of a namespace's root CA bundle with the extra CAs added to its `ca.crt`. Only there:
+ * a tenant's own config maps are copied as they are, and the virtual one keeps what its control
+ * plane publishes.
+ */
+function withExtraRootCas(copy: KubeObject, virtual: KubeObject, extra: readonly string[]): KubeObject {
+  const data = copy.data as Record<string, string> | undefined;
+  if (!extra.length || virtual.metadata?.name !== ROOT_CA_CONFIGMAP || typeof data?.['ca.crt'] !== 'string')
+    return copy;
+  return { ...copy, data: { ...data, 'ca.crt': withCertificates(data['ca.crt'], extra) } };
+}

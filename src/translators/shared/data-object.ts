@@ -43,8 +43,8 @@ export interface DataObjectOptions {
   referrers?: readonly Referrer[];
   /** Objects synced whether or not anything uses them yet (the root CA bundle every pod mounts). */
   syncedAhead?: (virtual: KubeObject) => boolean;
-  /** Last word on the host copy, e.g. to neutralise fields the host would act on. */
-  hostTransform?: (host: KubeObject) => KubeObject;
+  /** Last word on the host copy of `virtual`, e.g. to neutralise fields the host would act on. */
+  hostTransform?: (host: KubeObject, virtual: KubeObject) => KubeObject;
 }
 
 /** The host copy of a config map or secret: translated metadata and the payload, nothing else. */
@@ -60,7 +60,7 @@ export function hostDataObject(
   };
   for (const field of opts.payloadFields) if (virtual[field] !== undefined) out[field] = virtual[field];
   const unmarked = withoutHelmReleaseMarks(out, where.vcName);
-  return opts.hostTransform ? opts.hostTransform(unmarked) : unmarked;
+  return opts.hostTransform ? opts.hostTransform(unmarked, virtual) : unmarked;
 }
 
 /** The label Helm finds its release records by (`owner=helm,name=<release>`), and their Secret type. */
