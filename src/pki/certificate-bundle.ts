@@ -21,7 +21,9 @@ export function parseCertificateBundle(text: string): string[] {
     try {
       cert = new X509Certificate(block);
     } catch (err) {
-      throw new Error(`certificate ${certificates.length + 1} does not parse: ${(err as Error).message}`);
+      throw new Error(`certificate ${certificates.length + 1} does not parse: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
     if (!cert.ca)
       throw new Error(`certificate ${certificates.length + 1} (${cert.subject}) is not a CA certificate`);
@@ -40,12 +42,14 @@ export function readCertificateBundle(path: string): string[] {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new Error(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new Error(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
+      cause: err,
+    });
   }
   try {
     return parseCertificateBundle(text);
   } catch (err) {
-    throw new Error(`${path} ${(err as Error).message}`);
+    throw new Error(`${path} ${(err as Error).message}`, { cause: err });
   }
 }
 
