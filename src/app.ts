@@ -23,6 +23,8 @@ import { exportedKubeconfig } from './kubeconfig-export/build.ts';
 import { KubeconfigExporter } from './kubeconfig-export/exporter.ts';
 import { HostStreams } from './kubelet/host-streams.ts';
 import { KubeletServer } from './kubelet/server.ts';
+import { MetricsApiRegistration } from './metrics-api/registration.ts';
+import { MetricsApiServer } from './metrics-api/server.ts';
 import { LeaderElector } from './leaderelection/leader-elector.ts';
 import { SyncerMetrics } from './metrics/metrics.ts';
 import { startHealthServer } from './metrics/server.ts';
@@ -62,6 +64,8 @@ export class SyncerApp {
   private readonly elector: LeaderElector | undefined;
   private server: Server | undefined;
   private readonly kubelet: KubeletServer | undefined;
+  private readonly metricsApi: MetricsApiServer | undefined;
+  private readonly metricsApiRegistration: MetricsApiRegistration;
   private readonly owner: OwnerService | undefined;
   private readonly kubeconfigExporters: KubeconfigExporter[];
   private readonly corednsBootstrap: MissingObjectCreator | undefined;
@@ -162,6 +166,31 @@ export class SyncerApp {
         metrics: this.metrics,
       });
     }
+    if (config.metricsServerProxy)
+      this.metricsApi = new MetricsApiServer({
+        bindAddress: `127.0.0.1:${config.metricsServerProxyPort}`,
+        tlsCertFile: config.kubeletTlsCertFile,
+        tlsKeyFile: config.kubeletTlsKeyFile,
+        vcName: config.name,
+        hostNamespace: config.hostNamespace,
+        host,
+        virtual,
+        // Every replica serves it (its virtual API server calls its own pod): the same caches as the
+        // pods and nodes kinds, filled on every replica.
+        podCaches: {
+          virtual: this.informers.get(virtual, Resources.pods),
+          host: this.informers.get(host, Resources.pods, managedCopiesScope(placement)),
+        },
+        virtualNodes: this.informers.get(virtual, Resources.nodes),
+        logger,
+      });
+    // On or off: off, it removes what an earlier run registered.
+    this.metricsApiRegistration = new MetricsApiRegistration({
+      virtual,
+      port: config.metricsServerProxy ? config.metricsServerProxyPort : undefined,
+      vcName: config.name,
+      logger,
+    });
     // The tenant's kubeconfig: --kubeconfig-secret, and each --kubeconfig-additional-secret.
     const exports: AdditionalKubeconfigSecret[] = [
       ...(config.kubeconfigSecret ? [{ name: config.kubeconfigSecret }] : []),
@@ -340,6 +369,12 @@ export class SyncerApp {
         advertised: `${config.kubeletAdvertiseAddress}:${address.port}`,
       });
     }
+    if (this.metricsApi) {
+      const address = await this.metricsApi.start();
+      logger.info("serving the virtual cluster's metrics API from the host's", {
+        address: `${address.address}:${address.port}`,
+      });
+    }
     this.informers.start();
     if (this.elector) this.elector.start();
     else {
@@ -377,6 +412,7 @@ export class SyncerApp {
     this.nodeHosts?.start();
     void this.kubeletClientBootstrap?.start();
     void this.initManifests?.start();
+    this.metricsApiRegistration.start();
   }
 
   /** Stops new work, lets in-flight reconciles finish within the shutdown timeout, releases the lease. */
@@ -394,6 +430,7 @@ export class SyncerApp {
     this.nodeHosts?.stop();
     this.kubeletClientBootstrap?.stop();
     this.initManifests?.stop();
+    this.metricsApiRegistration.stop();
     this.crdsFromHost?.stop();
     const deadline = Date.now() + config.shutdownTimeoutMs;
     const finished = await Promise.all(this.components.map((c) => c.stop(config.shutdownTimeoutMs)));
@@ -403,6 +440,7 @@ export class SyncerApp {
     const rest = (async () => {
       await this.elector?.stop();
       await this.kubelet?.stop();
+      await this.metricsApi?.stop();
       await this.informers.stop();
       await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     })();

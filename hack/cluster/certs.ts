@@ -17,6 +17,12 @@ export interface Pki {
   /** The API server's client certificate toward kubelets. */
   kubeletClientCert: string;
   kubeletClientKey: string;
+  /**
+   * The client certificate the API server's aggregator presents to aggregated API servers (its
+   * front proxy), of the same CA: it is the only name `--requestheader-allowed-names` lets through.
+   */
+  frontProxyClientCert: string;
+  frontProxyClientKey: string;
 }
 
 function openssl(args: string[], cwd: string): void {
@@ -50,9 +56,12 @@ export function makePki(dir: string, adminUser: string): Pki {
     kubeletServingKey: p('kubelet-serving.key'),
     kubeletClientCert: p('apiserver-kubelet-client.crt'),
     kubeletClientKey: p('apiserver-kubelet-client.key'),
+    frontProxyClientCert: p('front-proxy-client.crt'),
+    frontProxyClientKey: p('front-proxy-client.key'),
   };
-  if (existsSync(pki.kubeletClientCert)) return pki;
-  // A state dir made before the kubelet certificates existed keeps its CA and gets only those.
+  if (existsSync(pki.frontProxyClientCert)) return pki;
+  // A state dir made before the kubelet or front-proxy certificates existed keeps its CA and gets
+  // only those.
   const fresh = !existsSync(pki.saPub);
   if (fresh)
     openssl(
@@ -119,6 +128,14 @@ export function makePki(dir: string, adminUser: string): Pki {
     openssl(['genrsa', '-out', pki.saKey, '2048'], dir);
     openssl(['rsa', '-in', pki.saKey, '-pubout', '-out', pki.saPub], dir);
   }
+  issue(
+    'front-proxy-client',
+    '/CN=front-proxy-client',
+    'extendedKeyUsage=clientAuth\n',
+    pki.frontProxyClientKey,
+    pki.frontProxyClientCert,
+  );
+  if (existsSync(pki.kubeletClientCert)) return pki;
   issue(
     'kubelet-serving',
     '/CN=kubelet-endpoint',

@@ -200,6 +200,15 @@ async function planCluster(
       `--kubelet-client-key=${pki.kubeletClientKey}`,
       `--kubelet-certificate-authority=${pki.caCert}`,
       '--kubelet-preferred-address-types=InternalIP,Hostname',
+      // Aggregated APIs (the syncer's metrics API, a tenant's metrics-server): the front proxy's
+      // identity, and the headers it passes the caller's in.
+      `--requestheader-client-ca-file=${pki.caCert}`,
+      '--requestheader-allowed-names=front-proxy-client',
+      '--requestheader-username-headers=X-Remote-User',
+      '--requestheader-group-headers=X-Remote-Group',
+      '--requestheader-extra-headers-prefix=X-Remote-Extra-',
+      `--proxy-client-cert-file=${pki.frontProxyClientCert}`,
+      `--proxy-client-key-file=${pki.frontProxyClientKey}`,
       '--v=1',
     ],
     (port) => `https://127.0.0.1:${port}/readyz`,

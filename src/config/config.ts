@@ -66,6 +66,8 @@ export interface CoreConfig {
   kubeletClientCaFile: string;
   kubeletNodePorts: string;
   kubeletNodeStats: boolean;
+  metricsServerProxy: boolean;
+  metricsServerProxyPort: number;
   /** Custom resources to sync (config file only: `customResources`, see docs/custom-resources.md). */
   customResources: CustomResourcesConfig;
   /** Tenant label and annotation keys no host copy gets (see translators/shared/denied-metadata.ts). */
@@ -377,6 +379,21 @@ const CORE_FIELDS: readonly FieldSpec<keyof CoreConfig>[] = [
     description:
       "serve /stats/summary, /metrics/resource (kubectl top) /metrics/cadvisor and /metrics/probes from the host node's, with this virtual cluster's pods only; needs --kubelet-node-ports and host nodes/proxy",
   },
+  {
+    flag: 'metrics-server-proxy',
+    key: 'metricsServerProxy',
+    kind: 'bool',
+    default: false,
+    description:
+      "serve the virtual cluster's metrics API (metrics.k8s.io: kubectl top, HorizontalPodAutoscalers) from the host's metrics-server, with this virtual cluster's pods only, as vCluster's integrations.metricsServer; registered as an APIService naming localhost, so the virtual API server must run beside the syncer; uses the --kubelet-tls-* files (off: what an earlier run registered is removed)",
+  },
+  {
+    flag: 'metrics-server-proxy-port',
+    key: 'metricsServerProxyPort',
+    kind: 'int',
+    default: 9001,
+    description: 'port on 127.0.0.1 of the metrics API (--metrics-server-proxy)',
+  },
 ];
 
 /** `host-qps` → `hostQps`: the config-file key of a flag. */
@@ -554,6 +571,23 @@ function checkKubeletEndpoint(c: SyncerConfig, labelOf: (key: keyof CoreConfig) 
   }
 }
 
+/** The metrics API serves TLS with the kubelet API's certificate, on a port of its own. */
+function checkMetricsServerProxy(c: SyncerConfig, labelOf: (key: keyof CoreConfig) => string): void {
+  if (c.metricsServerProxyPort > 65535)
+    throw new ConfigError(
+      labelOf('metricsServerProxyPort'),
+      `must be a port (0-65535), got ${c.metricsServerProxyPort}`,
+    );
+  if (!c.metricsServerProxy) return;
+  for (const key of ['kubeletTlsCertFile', 'kubeletTlsKeyFile'] as const) {
+    if (!c[key])
+      throw new ConfigError(
+        labelOf('metricsServerProxy'),
+        `needs ${labelOf(key)}: the metrics API serves TLS with the kubelet API's certificate`,
+      );
+  }
+}
+
 /** The exported kubeconfig's Secret must be a valid object name, and its server a URL kubectl can use. */
 function checkKubeconfigSecret(c: SyncerConfig, labelOf: (key: keyof CoreConfig) => string): void {
   if (c.kubeconfigSecret && !isDnsSubdomain(c.kubeconfigSecret)) {
@@ -622,6 +656,7 @@ function finish(c: SyncerConfig, labelOf: (key: keyof CoreConfig) => string): Sy
     );
   }
   checkKubeletEndpoint(c, labelOf);
+  checkMetricsServerProxy(c, labelOf);
   checkKubeconfigSecret(c, labelOf);
   // Only now is the host namespace known: a replica must live in it to select the tenant's pods.
   const mappingProblem = invalidVirtualServiceMappings(c.mapVirtualServices, c.hostNamespace);

@@ -108,4 +108,8 @@ export const Resources = {
   clusterRoles: group('rbac.authorization.k8s.io', 'clusterroles', 'ClusterRole', false),
   clusterRoleBindings: group('rbac.authorization.k8s.io', 'clusterrolebindings', 'ClusterRoleBinding', false),
   deployments: group('apps', 'deployments', 'Deployment', true),
+  // The metrics API (metrics-server's, aggregated), read on the host and served to the virtual cluster.
+  podMetrics: group('metrics.k8s.io', 'pods', 'PodMetrics', true, 'v1beta1'),
+  nodeMetrics: group('metrics.k8s.io', 'nodes', 'NodeMetrics', false, 'v1beta1'),
+  apiServices: group('apiregistration.k8s.io', 'apiservices', 'APIService', false),
 } satisfies Record<string, ResourceType>;

@@ -26,6 +26,11 @@ export const CLUSTER_NAMESERVERS_ANNOTATION = 'vsyncer.dev/cluster-nameservers';
  * though it concerns no synced object.
  */
 export const FORCE_SYNC_ANNOTATION = 'vcluster.loft.sh/force-sync';
+/**
+ * On a virtual Service: one the control plane serves itself (the metrics API's, which names
+ * localhost), never copied to the host.
+ */
+export const CONTROL_PLANE_LOCAL_LABEL = 'vsyncer.dev/control-plane-local';
 /** The label / annotation keys the syncer set on a host object, one per line, so it leaves other keys alone. */
 export const MANAGED_LABELS_ANNOTATION = 'vcluster.loft.sh/managed-labels';
 export const MANAGED_ANNOTATIONS_ANNOTATION = 'vcluster.loft.sh/managed-annotations';

@@ -86,6 +86,7 @@ describe('helm chart', () => {
       '--extra-root-ca-file=/etc/vsyncer/kubelet/ca.crt',
       '--kubelet-node-ports=',
       '--kubelet-node-stats=false',
+      '--metrics-server-proxy=false',
       '--leader-elect=false',
       '--leader-elect-lease-duration=15s',
       '--leader-elect-renew-deadline=10s',
@@ -539,6 +540,30 @@ describe('helm chart', () => {
     const off = render({ 'syncer.kubelet.enabled': 'false' });
     expect(off.some((m) => m.kind === 'Secret')).toBe(false);
     expect(syncerArgs(off)).toContain('--kubelet-bind-address=0');
+  });
+
+  it("serves the metrics API from the host's with syncer.metricsServerProxy, with read access to the host's metrics only then", () => {
+    type Rules = { rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[] };
+    const metricsRules = (ms: ReturnType<typeof render>, kind: string) =>
+      ((ms.find((m) => m.kind === kind) as unknown as Rules | undefined)?.rules ?? []).filter((r) =>
+        r.apiGroups.includes('metrics.k8s.io'),
+      );
+    const off = render({});
+    expect(syncerArgs(off)).toContain('--metrics-server-proxy=false');
+    expect([...metricsRules(off, 'Role'), ...metricsRules(off, 'ClusterRole')]).toEqual([]);
+    const on = render({ 'syncer.metricsServerProxy.enabled': 'true' });
+    expect(syncerArgs(on)).toEqual(
+      expect.arrayContaining(['--metrics-server-proxy=true', '--metrics-server-proxy-port=9001']),
+    );
+    expect(metricsRules(on, 'Role')).toEqual([
+      { apiGroups: ['metrics.k8s.io'], resources: ['pods'], verbs: ['get', 'list'] },
+    ]);
+    expect(metricsRules(on, 'ClusterRole')).toEqual([
+      { apiGroups: ['metrics.k8s.io'], resources: ['nodes'], verbs: ['get', 'list'] },
+    ]);
+    expect(() =>
+      render({ 'syncer.metricsServerProxy.enabled': 'true', 'syncer.kubelet.enabled': 'false' }),
+    ).toThrow('needs syncer.kubelet.enabled');
   });
 
   it("turns vCluster's label selectors into the syncer's (kubectl syntax), refusing numbers YAML would mangle", () => {

@@ -97,6 +97,7 @@ export const EVERYTHING_ON: Record<string, string> = {
   'syncer.mapVirtualServices[0]': 'default/web=tenant-web',
   'syncer.mapHostConfigMaps.shared/*': 'team/*',
   'syncer.mapHostSecrets.vault/creds': 'team/db-creds',
+  'syncer.metricsServerProxy.enabled': 'true',
   'metrics.serviceMonitor.enabled': 'true',
   'isolation.enabled': 'true',
   // With the external datastore above, the control plane's egress to it.

@@ -102,6 +102,15 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 {{- else }}
 - --kubelet-bind-address=0
 {{- end }}
+{{- if .Values.syncer.metricsServerProxy.enabled }}
+{{- if not .Values.syncer.kubelet.enabled }}
+{{- fail "syncer.metricsServerProxy.enabled needs syncer.kubelet.enabled: the metrics API serves TLS with the kubelet API's certificate" }}
+{{- end }}
+- --metrics-server-proxy=true
+- --metrics-server-proxy-port=9001
+{{- else }}
+- --metrics-server-proxy=false
+{{- end }}
 - --leader-elect={{ include "vsyncer.leaderElect" . }}
 - --leader-elect-lease-duration={{ .Values.syncer.leaderElectLeaseDuration }}
 - --leader-elect-renew-deadline={{ .Values.syncer.leaderElectRenewDeadline }}

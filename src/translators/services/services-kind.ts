@@ -3,7 +3,7 @@ import { deleteIncarnation } from '../../kube/delete-incarnation.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { isInvalid, isNotFound } from '../../kube/errors.ts';
 import { Resources } from '../../kube/resources.ts';
-import { OBJECT_UID_ANNOTATION } from '../../naming/labels.ts';
+import { CONTROL_PLANE_LOCAL_LABEL, OBJECT_UID_ANNOTATION } from '../../naming/labels.ts';
 import { createHostCopy } from '../../sync/engine.ts';
 import type { KindSpec, Placement, ReconcileContext, SyncResult } from '../../sync/kind.ts';
 import { namespacedToHost } from '../../sync/mappers.ts';
@@ -199,7 +199,11 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
     hostType: SERVICES,
     mapper: namespacedToHost(SERVICES, where),
 
-    wanted: (ctx, virtual) => virtual !== undefined && ctx.key !== KUBERNETES_SERVICE,
+    wanted: (ctx, virtual) =>
+      virtual !== undefined &&
+      ctx.key !== KUBERNETES_SERVICE &&
+      // The control plane's own (the metrics API's, naming localhost): nothing on the host serves it.
+      virtual.metadata?.labels?.[CONTROL_PLANE_LOCAL_LABEL] !== 'true',
     diff: (ctx, virtual, host) => serviceDifferences(virtual, host, place(ctx)),
 
     async create(ctx, virtual): Promise<SyncResult> {

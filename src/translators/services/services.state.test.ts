@@ -140,6 +140,29 @@ describe('services state table', () => {
     expect(table.virtual.writeLog()).toEqual(['create services team/db']);
   });
 
+  it("the control plane's own Service (the metrics API's, naming localhost) is never copied, and a copy goes once it is marked so", async () => {
+    const local = service(
+      'vsyncer-metrics-proxy',
+      { type: 'ExternalName', externalName: 'localhost', selector: undefined },
+      'kube-system',
+    );
+    local.metadata!.labels = { 'vsyncer.dev/control-plane-local': 'true' };
+    const table = await withService(local);
+    expect(hostSvc(table, 'vsyncer-metrics-proxy', 'kube-system')).toBeUndefined();
+    expect(table.host.writeLog()).toEqual([]);
+    // A tenant's Service marked later loses its copy.
+    await table.virtual.create(SVC, 'team', service('web'));
+    await table.settle();
+    expect(hostSvc(table)).toBeDefined();
+    const web = virtualSvc(table)!;
+    await table.virtual.update(SVC, 'team', {
+      ...web,
+      metadata: { ...web.metadata, labels: { 'vsyncer.dev/control-plane-local': 'true' } },
+    });
+    await table.settle();
+    expect(hostSvc(table)).toBeUndefined();
+  });
+
   it('ExternalName: copied as is, no IP', async () => {
     const table = await withService(
       service('ext', { type: 'ExternalName', externalName: 'example.com', selector: undefined }),

@@ -1,0 +1,143 @@
+/**
+ * The host's metrics API (metrics-server's `metrics.k8s.io/v1beta1`) as a tenant may see it: the
+ * host namespace's pod metrics become the virtual pods', under their virtual names and labels, with
+ * only the containers the tenant declared; node metrics only of the nodes the virtual cluster shows.
+ * A host pod counts only when it is proven this virtual cluster's copy (ownedAmong: managed-by and
+ * the object annotations, never the name), as the kubelet endpoint's statistics do.
+ */
+import type { KubeObject } from '../kube/object.ts';
+import type { OwnedPods } from '../kubelet/node-stats.ts';
+import type { LabelSelector } from '../naming/labels.ts';
+import { isManagedNode } from '../translators/nodes/translate.ts';
+import { selectorMatches } from '../util/label-selector.ts';
+
+export const METRICS_GROUP = 'metrics.k8s.io';
+export const METRICS_VERSION = 'v1beta1';
+export const METRICS_GROUP_VERSION = `${METRICS_GROUP}/${METRICS_VERSION}`;
+
+/** One item of a PodMetricsList or NodeMetricsList, as metrics-server writes it. */
+export interface MetricsItem {
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    creationTimestamp?: string;
+  };
+  timestamp?: string;
+  window?: string;
+  containers?: { name?: string; usage?: Record<string, string> }[];
+  usage?: Record<string, string>;
+}
+
+/** What a tenant asked for: every namespace or one, every object or one, and a label selector. */
+export interface MetricsQuery {
+  namespace?: string;
+  name?: string;
+  selector: LabelSelector;
+}
+
+/** A virtual object by namespace and name (namespace '' for nodes), from a cache. */
+export type VirtualLookup = (namespace: string, name: string) => KubeObject | undefined;
+
+const itemsOf = (list: unknown): MetricsItem[] => {
+  const items = (list as { items?: unknown } | undefined)?.items;
+  return Array.isArray(items) ? items.filter((i): i is MetricsItem => !!i && typeof i === 'object') : [];
+};
+
+/**
+ * The pod metrics of a host namespace (a PodMetricsList) as the tenant's: each item of a host pod this
+ * virtual cluster owns, renamed to its virtual pod, with that pod's labels and only its declared
+ * containers, kept when the query selects it. Items of other pods (another tenant's, the host's own)
+ * are dropped.
+ */
+export function tenantPodMetrics(
+  hostList: unknown,
+  hostNamespace: string,
+  owned: OwnedPods,
+  virtualPod: VirtualLookup,
+  query: MetricsQuery,
+): MetricsItem[] {
+  const out: MetricsItem[] = [];
+  for (const item of itemsOf(hostList)) {
+    const identity = owned.get(`${hostNamespace}/${item.metadata?.name ?? ''}`);
+    if (!identity) continue;
+    if (query.namespace !== undefined && identity.namespace !== query.namespace) continue;
+    if (query.name !== undefined && identity.name !== query.name) continue;
+    const pod = virtualPod(identity.namespace, identity.name);
+    // The pod in the cache must be the one the host pod is the copy of (not a later one of the name).
+    if (!pod || pod.metadata?.uid !== identity.uid) continue;
+    const labels = pod.metadata?.labels ?? {};
+    if (!selectorMatches(query.selector, labels)) continue;
+    const declared = identity.containers;
+    out.push({
+      metadata: {
+        name: identity.name,
+        namespace: identity.namespace,
+        labels: { ...labels },
+        ...(item.metadata?.creationTimestamp ? { creationTimestamp: item.metadata.creationTimestamp } : {}),
+      },
+      ...(item.timestamp !== undefined ? { timestamp: item.timestamp } : {}),
+      ...(item.window !== undefined ? { window: item.window } : {}),
+      containers: (item.containers ?? []).filter((c) => !declared || declared.has(c.name ?? '')),
+    });
+  }
+  return out;
+}
+
+/**
+ * The host's node metrics (a NodeMetricsList) of the nodes the syncer shows the virtual cluster (fake
+ * or real copies, same names as the host's), with the virtual node's labels, kept when the query selects them.
+ */
+export function tenantNodeMetrics(
+  hostList: unknown,
+  virtualNode: VirtualLookup,
+  query: MetricsQuery,
+): MetricsItem[] {
+  const out: MetricsItem[] = [];
+  for (const item of itemsOf(hostList)) {
+    const name = item.metadata?.name ?? '';
+    if (query.name !== undefined && name !== query.name) continue;
+    const node = virtualNode('', name);
+    // A node the tenant made itself under a host node's name is not a window onto that host node.
+    if (!node || !isManagedNode(node)) continue;
+    const labels = node.metadata?.labels ?? {};
+    if (!selectorMatches(query.selector, labels)) continue;
+    out.push({
+      metadata: {
+        name,
+        labels: { ...labels },
+        ...(item.metadata?.creationTimestamp ? { creationTimestamp: item.metadata.creationTimestamp } : {}),
+      },
+      ...(item.timestamp !== undefined ? { timestamp: item.timestamp } : {}),
+      ...(item.window !== undefined ? { window: item.window } : {}),
+      usage: item.usage ?? {},
+    });
+  }
+  return out;
+}
+
+/** The discovery document of the group version: what the aggregator and kubectl ask first. */
+export function apiResourceList(): Record<string, unknown> {
+  const verbs = ['get', 'list'];
+  return {
+    kind: 'APIResourceList',
+    apiVersion: 'v1',
+    groupVersion: METRICS_GROUP_VERSION,
+    resources: [
+      { name: 'nodes', singularName: '', namespaced: false, kind: 'NodeMetrics', verbs },
+      { name: 'pods', singularName: '', namespaced: true, kind: 'PodMetrics', verbs },
+    ],
+  };
+}
+
+/** The group, as `/apis/metrics.k8s.io` answers it. */
+export function apiGroup(): Record<string, unknown> {
+  const version = { groupVersion: METRICS_GROUP_VERSION, version: METRICS_VERSION };
+  return {
+    kind: 'APIGroup',
+    apiVersion: 'v1',
+    name: METRICS_GROUP,
+    versions: [version],
+    preferredVersion: version,
+  };
+}
