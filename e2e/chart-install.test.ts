@@ -478,6 +478,58 @@ function onRealNode() {
       );
     }, 360_000);
 
+    it("serves kubectl top from the host's metrics-server with syncer.metricsServerProxy, through the chart's RBAC", async () => {
+      // A real metrics-server on the host, scraping the real node's kubelet.
+      const hostMetrics = JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'List',
+        items: metricsServerManifests(images.metricsServer, onRealNode(), { kubeletInsecureTls: true }),
+      });
+      const applied = await hostCtl(['apply', '-f', '-'], hostMetrics);
+      expect(applied.code).toBe(0);
+      try {
+        await waitFor(
+          'the host metrics API answering for the web pods',
+          async () => {
+            const res = await hostCtl(['top', 'pods', '-n', ns, '--no-headers']);
+            return res.code === 0 && res.stdout.includes(`-x-${tenantNs}-x-`);
+          },
+          300_000,
+          5000,
+        );
+        const before = await controlPlaneReady('the control-plane pod Ready before the upgrade');
+        const res = await helm(
+          host,
+          ['upgrade', release, CHART_DIR, '-n', ns, '--set', 'syncer.metricsServerProxy.enabled=true'],
+          values,
+        );
+        expect(res.code).toBe(0);
+        await controlPlaneReady('a new control-plane pod Ready after the upgrade', before.metadata.uid);
+        await connectTenant();
+        const top = await waitFor(
+          'kubectl top pods in the virtual cluster naming the web pods',
+          async () => {
+            const r = await tenant(['top', 'pods', '-n', tenantNs, '--no-headers']);
+            const lines = r.stdout.split('\n').filter((l) => l.trim());
+            const web = lines.filter((l) => /^web-\S+\s+\d+m\s+\d+Mi$/.test(l.trim()));
+            return r.code === 0 && web.length === 2 && lines;
+          },
+          180_000,
+          5000,
+        );
+        // Only the tenant's pods, under their virtual names.
+        const tenantPods = (await mustTenant(['get', 'pods', '-n', tenantNs, '-o', 'name']))
+          .trim()
+          .split('\n')
+          .map((n) => n.replace('pod/', ''));
+        expect(top.map((l) => l.split(/\s+/)[0]).filter((n) => !tenantPods.includes(n!))).toEqual([]);
+        const nodes = await mustTenant(['top', 'node', '--no-headers']);
+        expect(nodes).toMatch(new RegExp(`^${node.node}\\s+\\d+m\\s+\\d+%`, 'm'));
+      } finally {
+        await hostCtl(['delete', '-f', '-', '--ignore-not-found'], hostMetrics);
+      }
+    }, 600_000);
+
     it("runs the syncer with exactly the chart's Role: a Secret of another namespace is refused", async () => {
       const token = (await hostCtl(['create', 'token', release, '-n', ns])).stdout.trim();
       expect(token).not.toBe('');

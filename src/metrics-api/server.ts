@@ -23,6 +23,8 @@ import { Resources } from '../kube/resources.ts';
 import type { Informer } from '../informer/informer.ts';
 import { ownedAmong } from '../kubelet/pod-target.ts';
 import { splitBindAddress } from '../metrics/server.ts';
+import type { Clock } from '../util/clock.ts';
+import { RecentReads } from '../util/recent-reads.ts';
 import type { Logger } from '../util/log.ts';
 import { parseLabelSelector } from '../util/label-selector.ts';
 import { parseRequestUrl } from '../kubelet/routes.ts';
@@ -41,6 +43,12 @@ import {
 const AUTHENTICATION_CONFIGMAP = { namespace: 'kube-system', name: 'extension-apiserver-authentication' };
 /** How often that configuration is read again (a CA rotated by the control plane). */
 const AUTHENTICATION_REFRESH_MS = 5 * 60_000;
+/**
+ * How long one read of the host's metrics answers every request. metrics-server itself refreshes
+ * every 15 s by default; without this, each HorizontalPodAutoscaler's check every 15 s (and every
+ * `kubectl top`) would list the whole host namespace's metrics against the syncer's host rate limit.
+ */
+const HOST_READ_TTL_MS = 5_000;
 
 export interface MetricsApiServerOptions {
   /** `host:port` to listen on; the chart gives 127.0.0.1, so only the control-plane pod reaches it. */
@@ -56,6 +64,7 @@ export interface MetricsApiServerOptions {
   /** The virtual nodes, for node metrics. */
   virtualNodes: Informer<KubeObject>;
   logger: Logger;
+  clock?: Clock;
 }
 
 /** A request answered with a Status of this code and message. */
@@ -117,10 +126,13 @@ export class MetricsApiServer {
   private readonly o: MetricsApiServerOptions;
   private server: Server | undefined;
   private trust: FrontProxyTrust | undefined;
+  /** The host's last answers (in flight or done), shared by the requests of a few seconds. */
+  private readonly hostReads: RecentReads<'pods' | 'nodes', unknown>;
   private refreshTimer: NodeJS.Timeout | undefined;
 
   constructor(options: MetricsApiServerOptions) {
     this.o = options;
+    this.hostReads = new RecentReads(HOST_READ_TTL_MS, options.clock);
   }
 
   /**
@@ -302,7 +314,7 @@ export class MetricsApiServer {
     const nodes = this.o.virtualNodes;
     if (!nodes.hasSynced())
       throw new StatusError(503, 'the virtual nodes are not read yet', 'ServiceUnavailable');
-    const hostList = await this.readHost(() => this.o.host.list(Resources.nodeMetrics, ''));
+    const hostList = await this.readHost('nodes', () => this.o.host.list(Resources.nodeMetrics, ''));
     const items = tenantNodeMetrics(hostList, (_ns, name) => nodes.store.get(name), query);
     return this.answer('NodeMetrics', items, query, query.name);
   }
@@ -311,7 +323,9 @@ export class MetricsApiServer {
     const { virtual, host } = this.o.podCaches;
     if (!virtual.hasSynced() || !host.hasSynced())
       throw new StatusError(503, 'the pods are not read yet', 'ServiceUnavailable');
-    const hostList = await this.readHost(() => this.o.host.list(Resources.podMetrics, this.o.hostNamespace));
+    const hostList = await this.readHost('pods', () =>
+      this.o.host.list(Resources.podMetrics, this.o.hostNamespace),
+    );
     const lookup = (namespace: string, name: string) => virtual.store.get(`${namespace}/${name}`);
     const owned = ownedAmong(host.store.list(), this.o, lookup);
     const items = tenantPodMetrics(hostList, this.o.hostNamespace, owned, lookup, query);
@@ -329,7 +343,11 @@ export class MetricsApiServer {
   }
 
   /** A read of the host's metrics API; its failures say what is wrong without host details. */
-  private async readHost(read: () => Promise<unknown>): Promise<unknown> {
+  private readHost(what: 'pods' | 'nodes', read: () => Promise<unknown>): Promise<unknown> {
+    return this.hostReads.get(what, () => this.readHostOnce(read));
+  }
+
+  private async readHostOnce(read: () => Promise<unknown>): Promise<unknown> {
     try {
       return await read();
     } catch (err) {

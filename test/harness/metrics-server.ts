@@ -1,9 +1,8 @@
 /**
- * metrics-server as a tenant installs it into a virtual cluster: the objects of its release manifest
- * (components.yaml of sigs.k8s.io/metrics-server v0.8) as they are, or with the one change kind and
- * most local clusters need, `--kubelet-insecure-tls` (with k3s the virtual nodes' kubelet, the syncer,
- * serves a certificate of the chart's kubelet CA, not the cluster CA metrics-server trusts by default;
- * with the vanilla control plane it is the cluster CA's).
+ * metrics-server as a tenant installs it into a virtual cluster (or an admin into the host): the
+ * objects of its release manifest (components.yaml of sigs.k8s.io/metrics-server v0.8) as they are,
+ * or with the one change kind and most local clusters need, `--kubelet-insecure-tls` (a kubelet whose
+ * serving certificate is of no CA the pod trusts, as the test node's on the host).
  */
 export function metricsServerManifests(
   image: string,
