@@ -488,15 +488,41 @@ function onRealNode() {
       const applied = await hostCtl(['apply', '-f', '-'], hostMetrics);
       expect(applied.code).toBe(0);
       try {
+        let lastTop = '';
         await waitFor(
           'the host metrics API answering for the web pods',
           async () => {
             const res = await hostCtl(['top', 'pods', '-n', ns, '--no-headers']);
+            lastTop = res.stdout + res.stderr;
             return res.code === 0 && res.stdout.includes(`-x-${tenantNs}-x-`);
           },
-          300_000,
+          240_000,
           5000,
-        );
+        ).catch(async (err: Error) => {
+          // What the host's metrics-server was doing, to tell its failure from the syncer's.
+          const pods = await hostCtl([
+            'get',
+            'pods',
+            '-n',
+            'kube-system',
+            '-l',
+            'k8s-app=metrics-server',
+            '-o',
+            'wide',
+          ]);
+          const logs = await hostCtl(['logs', '-n', 'kube-system', 'deploy/metrics-server', '--tail=30']);
+          const api = await hostCtl([
+            'get',
+            'apiservice',
+            'v1beta1.metrics.k8s.io',
+            '-o',
+            'jsonpath={.status}',
+          ]);
+          throw new Error(
+            `${err.message}\nkubectl top: ${lastTop}\npods: ${pods.stdout}${pods.stderr}\nlogs: ${logs.stdout}${logs.stderr}\napiservice: ${api.stdout}`,
+            { cause: err },
+          );
+        });
         const before = await controlPlaneReady('the control-plane pod Ready before the upgrade');
         const res = await helm(
           host,

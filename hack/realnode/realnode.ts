@@ -476,7 +476,9 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
 
   // kubelet v1.37 on cgroup v1: failCgroupV1 false (it refuses v1 otherwise). containerd 1.6 has no
   // RuntimeConfig CRI call, so the kubelet takes cgroupDriver from here. The kubelet serves on the node
-  // IP with a serving certificate of the host CA, and takes the API server's client certificate (host CA).
+  // IP with a serving certificate of the host CA, and takes the API server's client certificate (host CA)
+  // and, as a kubeadm kubelet does, bearer tokens (a host metrics-server's service account), each
+  // caller's access reviewed by the host API server (webhook authorization).
   writeFileSync(
     join(dir, 'kubelet.yaml'),
     `apiVersion: kubelet.config.k8s.io/v1beta1
@@ -490,9 +492,9 @@ healthzBindAddress: 127.0.0.1
 healthzPort: ${ports.kubeletHealthz}
 authentication:
   anonymous: {enabled: false}
-  webhook: {enabled: false}
+  webhook: {enabled: true}
   x509: {clientCAFile: "${host.caCert}"}
-authorization: {mode: AlwaysAllow}
+authorization: {mode: Webhook}
 cgroupDriver: cgroupfs
 cgroupRoot: /${CGROUP_ROOT}
 failCgroupV1: false
