@@ -104,6 +104,21 @@ async function connectTenant(): Promise<void> {
   );
 }
 
+/**
+ * `helm upgrade` of the release with these values set over the test's; resolves with the new
+ * control-plane pod once it is Ready (a values change restarts it).
+ */
+async function upgradeRelease(sets: string[], what = 'a new control-plane pod Ready after the upgrade') {
+  const before = await controlPlaneReady('the control-plane pod Ready before the upgrade');
+  const res = await helm(
+    host,
+    ['upgrade', release, CHART_DIR, '-n', ns, ...sets.flatMap((set) => ['--set', set])],
+    values,
+  );
+  expect(res.code).toBe(0);
+  return controlPlaneReady(what, before.metadata.uid);
+}
+
 const webDeployment = () => ({
   apiVersion: 'apps/v1',
   kind: 'Deployment',
@@ -523,14 +538,7 @@ function onRealNode() {
             { cause: err },
           );
         });
-        const before = await controlPlaneReady('the control-plane pod Ready before the upgrade');
-        const res = await helm(
-          host,
-          ['upgrade', release, CHART_DIR, '-n', ns, '--set', 'syncer.metricsServerProxy.enabled=true'],
-          values,
-        );
-        expect(res.code).toBe(0);
-        await controlPlaneReady('a new control-plane pod Ready after the upgrade', before.metadata.uid);
+        await upgradeRelease(['syncer.metricsServerProxy.enabled=true']);
         await connectTenant();
         const top = await waitFor(
           'kubectl top pods in the virtual cluster naming the web pods',
@@ -588,17 +596,7 @@ function onRealNode() {
     }, 60_000);
 
     it('upgrades (a values change restarts the pod) and keeps the virtual cluster and its workloads', async () => {
-      const before = await controlPlaneReady('the control-plane pod Ready before the upgrade');
-      const res = await helm(
-        host,
-        ['upgrade', release, CHART_DIR, '-n', ns, '--set', 'syncer.logLevel=debug'],
-        values,
-      );
-      expect(res.code).toBe(0);
-      const after = await controlPlaneReady(
-        'a new control-plane pod Ready after the upgrade',
-        before.metadata.uid,
-      );
+      const after = await upgradeRelease(['syncer.logLevel=debug']);
       expect(after.spec.containers.find((c) => (c.args ?? []).includes('start'))?.args).toContain(
         '--log-level=debug',
       );
@@ -620,30 +618,14 @@ function onRealNode() {
     }, 400_000);
 
     it('upgrades to the virtual scheduler: the vanilla control plane runs kube-scheduler, which places a new pod on the real node it is shown', async () => {
-      const before = await controlPlaneReady('the control-plane pod Ready before the upgrade');
-      const res = await helm(
-        host,
+      const after = await upgradeRelease(
         [
-          'upgrade',
-          release,
-          CHART_DIR,
-          '-n',
-          ns,
-          '--set',
           'syncer.logLevel=debug',
-          '--set',
           'syncer.virtualScheduler=true',
-          '--set',
           'syncer.syncRealNodes=true',
-          '--set',
           `syncer.nodeSelector=${node.label}`,
         ],
-        values,
-      );
-      expect(res.code).toBe(0);
-      const after = await controlPlaneReady(
         'a control-plane pod with kube-scheduler Ready',
-        before.metadata.uid,
       );
       expect(after.spec.containers.map((c) => (c as { name?: string }).name)).toContain('kube-scheduler');
       await connectTenant();

@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import type { TLSSocket } from 'node:tls';
+import { readFlagFile } from '../config/flag-file.ts';
 import type { Informer } from '../informer/informer.ts';
 import type { ClusterClient } from '../kube/client.ts';
 import type { KubeObject } from '../kube/object.ts';
@@ -146,20 +146,10 @@ export class KubeletServer {
 
   /** Listens; resolves with the bound address. Bad files or a taken port reject with the flag named. */
   async start(): Promise<AddressInfo> {
-    const read = (flag: string, path: string) => {
-      try {
-        return readFileSync(path);
-      } catch (err) {
-        throw new Error(
-          `--${flag} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-          { cause: err },
-        );
-      }
-    };
     this.tls = {
-      cert: read('kubelet-tls-cert-file', this.opts.tlsCertFile),
-      key: read('kubelet-tls-key-file', this.opts.tlsKeyFile),
-      ca: read('kubelet-client-ca-file', this.opts.clientCaFile),
+      cert: readFlagFile('kubelet-tls-cert-file', this.opts.tlsCertFile),
+      key: readFlagFile('kubelet-tls-key-file', this.opts.tlsKeyFile),
+      ca: readFlagFile('kubelet-client-ca-file', this.opts.clientCaFile),
     };
     const { host, port } = splitBindAddress(this.opts.bindAddress);
     this.server = await this.listen(host, port, '--kubelet-bind-address');

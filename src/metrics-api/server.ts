@@ -15,7 +15,7 @@ import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { readFileSync } from 'node:fs';
+import { readFlagFile } from '../config/flag-file.ts';
 import type { ClusterClient } from '../kube/client.ts';
 import { ApiError } from '../kube/errors.ts';
 import type { KubeObject } from '../kube/object.ts';
@@ -140,20 +140,8 @@ export class MetricsApiServer {
    * Rejects with what is wrong with a file or the port.
    */
   async start(): Promise<AddressInfo> {
-    const read = (flag: string, path: string) => {
-      try {
-        return readFileSync(path);
-      } catch (err) {
-        throw new Error(
-          `--${flag} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-          {
-            cause: err,
-          },
-        );
-      }
-    };
-    const cert = read('kubelet-tls-cert-file', this.o.tlsCertFile);
-    const key = read('kubelet-tls-key-file', this.o.tlsKeyFile);
+    const cert = readFlagFile('kubelet-tls-cert-file', this.o.tlsCertFile);
+    const key = readFlagFile('kubelet-tls-key-file', this.o.tlsKeyFile);
     // No CA until the virtual cluster's is read (refreshTrust): until then every caller is refused.
     const server = createServer({
       cert,
@@ -171,7 +159,7 @@ export class MetricsApiServer {
       server.once('error', (err: NodeJS.ErrnoException) =>
         reject(
           new Error(
-            `cannot listen on --metrics-server-proxy-bind-address ${this.o.bindAddress}: ${err.code ?? err.message}`,
+            `cannot listen on ${this.o.bindAddress} (--metrics-server-proxy-port): ${err.code ?? err.message}`,
           ),
         ),
       );
@@ -393,5 +381,8 @@ function queryOf(params: URLSearchParams): MetricsQuery {
 }
 
 function readTls(o: MetricsApiServerOptions): { cert: Buffer; key: Buffer } {
-  return { cert: readFileSync(o.tlsCertFile), key: readFileSync(o.tlsKeyFile) };
+  return {
+    cert: readFlagFile('kubelet-tls-cert-file', o.tlsCertFile),
+    key: readFlagFile('kubelet-tls-key-file', o.tlsKeyFile),
+  };
 }

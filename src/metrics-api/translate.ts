@@ -70,14 +70,7 @@ export function tenantPodMetrics(
     if (!selectorMatches(query.selector, labels)) continue;
     const declared = identity.containers;
     out.push({
-      metadata: {
-        name: identity.name,
-        namespace: identity.namespace,
-        labels: { ...labels },
-        ...(item.metadata?.creationTimestamp ? { creationTimestamp: item.metadata.creationTimestamp } : {}),
-      },
-      ...(item.timestamp !== undefined ? { timestamp: item.timestamp } : {}),
-      ...(item.window !== undefined ? { window: item.window } : {}),
+      ...renamed(item, { name: identity.name, namespace: identity.namespace, labels: { ...labels } }),
       containers: (item.containers ?? []).filter((c) => !declared || declared.has(c.name ?? '')),
     });
   }
@@ -103,17 +96,21 @@ export function tenantNodeMetrics(
     const labels = node.metadata?.labels ?? {};
     if (!selectorMatches(query.selector, labels)) continue;
     out.push({
-      metadata: {
-        name,
-        labels: { ...labels },
-        ...(item.metadata?.creationTimestamp ? { creationTimestamp: item.metadata.creationTimestamp } : {}),
-      },
-      ...(item.timestamp !== undefined ? { timestamp: item.timestamp } : {}),
-      ...(item.window !== undefined ? { window: item.window } : {}),
+      ...renamed(item, { name, labels: { ...labels } }),
       usage: item.usage ?? {},
     });
   }
   return out;
+}
+
+/** An item's timing (when and over what window it was measured) under the tenant's metadata. */
+function renamed(item: MetricsItem, metadata: NonNullable<MetricsItem['metadata']>): MetricsItem {
+  const created = item.metadata?.creationTimestamp;
+  return {
+    metadata: { ...metadata, ...(created ? { creationTimestamp: created } : {}) },
+    ...(item.timestamp !== undefined ? { timestamp: item.timestamp } : {}),
+    ...(item.window !== undefined ? { window: item.window } : {}),
+  };
 }
 
 /** The discovery document of the group version: what the aggregator and kubectl ask first. */

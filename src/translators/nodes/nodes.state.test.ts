@@ -40,6 +40,18 @@ async function addPodOn(t: StateTable, node: string, name: string): Promise<void
   await t.virtual.create(PODS, 'team', pod);
 }
 
+/** A DaemonSet's pod `agent` on the node in both clusters, its host copy marked as the pods kind marks it. */
+async function addDaemonSetPodOn(t: StateTable, node: string): Promise<void> {
+  const daemon = podOn(node, 'agent')[1];
+  daemon.metadata!.ownerReferences = [
+    { apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'agent', uid: 'ds-uid', controller: true },
+  ];
+  const copy = hostCopyOf(daemon);
+  copy.metadata!.annotations = { 'cluster-autoscaler.kubernetes.io/daemonset-pod': 'true' };
+  await t.host.create(PODS, HOST_NS, copy);
+  await t.virtual.create(PODS, 'team', daemon);
+}
+
 /** Both a virtual pod and its host copy gone. */
 async function deletePod(t: StateTable, name: string): Promise<void> {
   await t.host.delete(PODS, HOST_NS, `${name}-x-team-x-${VC}`);
@@ -85,14 +97,7 @@ describe('nodes state table', () => {
   it("fake nodes: a DaemonSet's pod alone does not keep a node shown", async () => {
     const table = await start({ kinds: ['nodes'], virtual: [podOn('n1')] });
     await table.settle();
-    const daemon = podOn('n1', 'agent')[1];
-    daemon.metadata!.ownerReferences = [
-      { apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'agent', uid: 'ds-uid', controller: true },
-    ];
-    const daemonCopy = hostCopyOf(daemon);
-    daemonCopy.metadata!.annotations = { 'cluster-autoscaler.kubernetes.io/daemonset-pod': 'true' };
-    await table.host.create(PODS, HOST_NS, daemonCopy);
-    await table.virtual.create(PODS, 'team', daemon);
+    await addDaemonSetPodOn(table, 'n1');
     await table.settle();
     expect(virtualNodes(table).map((n) => n.metadata?.name)).toEqual(['n1']);
     await deletePod(table, 'p-n1');
@@ -107,14 +112,7 @@ describe('nodes state table', () => {
         flags: syncRealNodes ? { syncRealNodes: 'true' } : {},
         host: syncRealNodes ? [hostNode('n1')] : [],
       });
-      const daemon = podOn('n1', 'agent')[1];
-      daemon.metadata!.ownerReferences = [
-        { apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'agent', uid: 'ds-uid', controller: true },
-      ];
-      const daemonCopy = hostCopyOf(daemon);
-      daemonCopy.metadata!.annotations = { 'cluster-autoscaler.kubernetes.io/daemonset-pod': 'true' };
-      await table.host.create(PODS, HOST_NS, daemonCopy);
-      await table.virtual.create(PODS, 'team', daemon);
+      await addDaemonSetPodOn(table, 'n1');
       await table.settle();
       expect(virtualNodes(table)).toEqual([]);
       // Orphaned: the virtual pod loses its owner, and the pods kind takes the mark off its host copy.
