@@ -21,6 +21,7 @@ export const METRICS_APISERVICE_NAME = `${METRICS_VERSION}.${METRICS_GROUP}`;
 /** Marks what this registration made: only such objects are removed when the integration is off. */
 export const METRICS_PROXY_LABEL = 'vsyncer.dev/metrics-proxy';
 const RECHECK_MS = 60_000;
+const RETRY_MS = 10_000;
 
 export interface MetricsApiRegistrationOptions {
   virtual: ClusterClient;
@@ -91,6 +92,7 @@ export class MetricsApiRegistration {
   /** One pass; failures are logged and retried at the next. */
   async pass(): Promise<void> {
     const { port, logger } = this.o;
+    let done = false;
     try {
       if (port === undefined) {
         await this.removeOwn(Resources.apiServices, '', METRICS_APISERVICE_NAME);
@@ -100,17 +102,28 @@ export class MetricsApiRegistration {
         await this.ensure(Resources.services, metricsProxyService(port, this.o.vcName));
         await this.ensure(Resources.apiServices, metricsApiService(port, this.o.vcName));
       }
+      done = true;
     } catch (err) {
-      logger.warn('registering the metrics API in the virtual cluster failed; retrying', {
-        error: (err as Error).message,
-      });
+      logger.warn(
+        port === undefined
+          ? 'removing the metrics API registration from the virtual cluster failed; retrying'
+          : 'registering the metrics API in the virtual cluster failed; retrying',
+        {
+          error: (err as Error).message,
+        },
+      );
     }
-    if (this.stopped || port === undefined) return;
-    this.timer = setTimeout(() => void this.pass(), RECHECK_MS);
+    if (this.stopped || (port === undefined && done)) return;
+    // Registered, it is checked again now and then; off, the removal is tried until it is done (an
+    // APIService nobody serves breaks the virtual cluster's discovery and namespace deletion).
+    this.timer = setTimeout(() => void this.pass(), port === undefined ? RETRY_MS : RECHECK_MS);
     this.timer.unref();
   }
 
-  /** Creates the object, or puts back its spec and labels when they differ; anything else on it stays. */
+  /**
+   * Creates the object, or puts back its spec (whole: a tenant's caBundle beside insecureSkipTLSVerify
+   * would be refused) and its labels when they differ; its other metadata stays.
+   */
   private async ensure(type: ResourceType, want: KubeObject): Promise<void> {
     const { virtual, logger } = this.o;
     const namespace = want.metadata?.namespace ?? '';
@@ -135,7 +148,7 @@ export class MetricsApiRegistration {
     await virtual.update(type, namespace, {
       ...current,
       metadata: { ...current.metadata, labels },
-      spec: { ...(current.spec as object), ...(want.spec as object) },
+      spec: want.spec,
     });
     logger.info('metrics API registration put back', { kind: type.kind, name });
   }

@@ -27,7 +27,7 @@ import type { Clock } from '../util/clock.ts';
 import { RecentReads } from '../util/recent-reads.ts';
 import type { Logger } from '../util/log.ts';
 import { parseLabelSelector } from '../util/label-selector.ts';
-import { parseRequestUrl } from '../kubelet/routes.ts';
+import { parseRequestUrl, RouteError } from '../kubelet/routes.ts';
 import {
   apiGroup,
   apiResourceList,
@@ -37,6 +37,7 @@ import {
   tenantPodMetrics,
   type MetricsItem,
   type MetricsQuery,
+  type OwnedHostPod,
 } from './translate.ts';
 
 /** Where the virtual API server publishes how its front proxy authenticates to aggregated APIs. */
@@ -277,8 +278,12 @@ export class MetricsApiServer {
       );
     } catch (err) {
       const status =
-        err instanceof StatusError ? err : new StatusError(500, 'the metrics API failed; see the syncer log');
-      if (!(err instanceof StatusError))
+        err instanceof StatusError
+          ? err
+          : err instanceof RouteError
+            ? new StatusError(err.status, err.message, 'BadRequest')
+            : new StatusError(500, 'the metrics API failed; see the syncer log');
+      if (status.code === 500)
         this.o.logger.error('metrics API request failed', { path, error: (err as Error).message });
       else
         this.o.logger.debug('metrics API request refused', {
@@ -286,6 +291,9 @@ export class MetricsApiServer {
           code: status.code,
           error: status.message,
         });
+      // A caller refused before the front proxy's CA was read (or before it rotated) keeps its
+      // handshake's verdict for the life of the connection: it must dial again.
+      if (status.code === 401 || status.code === 503) res.setHeader('connection', 'close');
       this.sendJson(res, status.code, {
         kind: 'Status',
         apiVersion: 'v1',
@@ -300,11 +308,41 @@ export class MetricsApiServer {
 
   private async nodes(query: MetricsQuery): Promise<Record<string, unknown>> {
     const nodes = this.o.virtualNodes;
-    if (!nodes.hasSynced())
-      throw new StatusError(503, 'the virtual nodes are not read yet', 'ServiceUnavailable');
-    const hostList = await this.readHost('nodes', () => this.o.host.list(Resources.nodeMetrics, ''));
-    const items = tenantNodeMetrics(hostList, (_ns, name) => nodes.store.get(name), query);
+    const { virtual, host } = this.o.podCaches;
+    if (!nodes.hasSynced() || !virtual.hasSynced() || !host.hasSynced())
+      throw new StatusError(503, 'the nodes and pods are not read yet', 'ServiceUnavailable');
+    const [hostNodeMetrics, hostPodMetrics] = await Promise.all([
+      this.readHost('nodes', () => this.o.host.list(Resources.nodeMetrics, '')),
+      this.readHost('pods', () => this.o.host.list(Resources.podMetrics, this.o.hostNamespace)),
+    ]);
+    const items = tenantNodeMetrics(
+      hostNodeMetrics,
+      {
+        hostPodsByNode: this.ownedHostPodsByNode(),
+        hostPodMetrics,
+        virtualNode: (_ns, name) => nodes.store.get(name),
+      },
+      query,
+    );
     return this.answer('NodeMetrics', items, query, query.name);
+  }
+
+  /** This virtual cluster's host pods (proven copies), by node, with the tenant's containers in each. */
+  private ownedHostPodsByNode(): Map<string, OwnedHostPod[]> {
+    const { virtual, host } = this.o.podCaches;
+    const hostPods = host.store.list();
+    const owned = ownedAmong(hostPods, this.o, (namespace, name) =>
+      virtual.store.get(`${namespace}/${name}`),
+    );
+    const byNode = new Map<string, OwnedHostPod[]>();
+    for (const pod of hostPods) {
+      const node = (pod.spec as { nodeName?: string } | undefined)?.nodeName;
+      const name = pod.metadata?.name ?? '';
+      const identity = owned.get(`${this.o.hostNamespace}/${name}`);
+      if (!node || !identity) continue;
+      byNode.set(node, [...(byNode.get(node) ?? []), { name, containers: identity.containers }]);
+    }
+    return byNode;
   }
 
   private async pods(query: MetricsQuery): Promise<Record<string, unknown>> {

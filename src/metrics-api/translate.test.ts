@@ -82,31 +82,85 @@ describe('tenantPodMetrics', () => {
 
 describe('tenantNodeMetrics', () => {
   const nodes: Record<string, KubeObject> = {
-    n1: { metadata: { name: 'n1', labels: { 'vcluster.loft.sh/managed-by': 'vc1', pool: 'a' } } },
-    // A Node the tenant made itself under a host node's name: no window onto that host node.
-    n2: { metadata: { name: 'n2', labels: { pool: 'a' } } },
+    real: { metadata: { name: 'real', labels: { 'vcluster.loft.sh/managed-by': 'vc1', pool: 'a' } } },
+    fake: {
+      metadata: {
+        name: 'fake',
+        labels: { 'vcluster.loft.sh/managed-by': 'vc1', 'vcluster.loft.sh/fake-node': 'true' },
+      },
+    },
+    // A Node the tenant made itself, or marked as the syncer's: no pod of this virtual cluster runs there.
+    forged: { metadata: { name: 'forged', labels: { 'vcluster.loft.sh/managed-by': 'vc1' } } },
+    // The tenant's own Node under the name of a host node where its pods do run.
+    own: { metadata: { name: 'own', labels: { pool: 'a' } } },
+    going: {
+      metadata: { name: 'going', labels: { 'vcluster.loft.sh/managed-by': 'vc1' }, deletionTimestamp: 't' },
+    },
   };
   const hostNodes = {
-    items: ['n1', 'n2', 'n3'].map((name) => ({
+    items: ['real', 'fake', 'forged', 'own', 'going', 'hidden'].map((name) => ({
       metadata: { name, labels: { 'host-only': 'x' } },
       timestamp: 't',
       window: '20s',
-      usage: { cpu: '100m', memory: '1Gi' },
+      usage: { cpu: '3500m', memory: '12Gi' },
     })),
   };
-  const nodeLookup = (_ns: string, name: string) => nodes[name];
-
-  it("keeps the nodes the syncer shows, with the virtual node's labels", () => {
-    expect(tenantNodeMetrics(hostNodes, nodeLookup, all)).toEqual([
+  const hostPodMetrics = {
+    items: [
       {
-        metadata: { name: 'n1', labels: { 'vcluster.loft.sh/managed-by': 'vc1', pool: 'a' } },
+        metadata: { name: 'a' },
+        containers: [{ name: 'x', usage: { cpu: '250000000n', memory: '1024Ki' } }],
+      },
+      {
+        metadata: { name: 'b' },
+        containers: [
+          { name: 'x', usage: { cpu: '5m', memory: '1Mi' } },
+          { name: 'y', usage: { cpu: '1m', memory: '2048Ki' } },
+        ],
+      },
+    ],
+  };
+  const sources = {
+    hostPodsByNode: new Map([
+      ['real', [{ name: 'a' }]],
+      // Of pod b, only container x is the tenant's (y: a host webhook's sidecar).
+      ['fake', [{ name: 'a' }, { name: 'b', containers: new Set(['x']) }]],
+      ['own', [{ name: 'a' }]],
+      ['going', [{ name: 'a' }]],
+    ]),
+    hostPodMetrics,
+    virtualNode: (_ns: string, name: string) => nodes[name],
+  };
+  const names = (query: MetricsQuery) =>
+    tenantNodeMetrics(hostNodes, sources, query).map((i) => i.metadata?.name);
+
+  it("a real node's copy gets its host node's figures; a fake node the sum of this virtual cluster's pods on it", () => {
+    const items = tenantNodeMetrics(hostNodes, sources, all);
+    expect(items).toEqual([
+      {
+        metadata: { name: 'real', labels: { 'vcluster.loft.sh/managed-by': 'vc1', pool: 'a' } },
         timestamp: 't',
         window: '20s',
-        usage: { cpu: '100m', memory: '1Gi' },
+        usage: { cpu: '3500m', memory: '12Gi' },
+      },
+      {
+        metadata: {
+          name: 'fake',
+          labels: { 'vcluster.loft.sh/managed-by': 'vc1', 'vcluster.loft.sh/fake-node': 'true' },
+        },
+        timestamp: 't',
+        window: '20s',
+        // Pod a's 250m and 1Mi, and pod b's declared container's 5m and 1Mi.
+        usage: { cpu: '255000000n', memory: '2048Ki' },
       },
     ]);
-    expect(tenantNodeMetrics(hostNodes, nodeLookup, { ...all, name: 'n2' })).toEqual([]);
-    expect(tenantNodeMetrics(hostNodes, nodeLookup, { selector: parseLabelSelector('pool=b') })).toEqual([]);
+  });
+
+  it('shows only nodes where its pods run, by its own host pods: no forged, foreign, going or hidden node', () => {
+    expect(names(all)).toEqual(['real', 'fake']);
+    expect(names({ ...all, name: 'forged' })).toEqual([]);
+    expect(names({ ...all, name: 'own' })).toEqual([]);
+    expect(names({ selector: parseLabelSelector('pool=a') })).toEqual(['real']);
   });
 });
 

@@ -8,7 +8,8 @@
 import type { KubeObject } from '../kube/object.ts';
 import type { OwnedPods } from '../kubelet/node-stats.ts';
 import type { LabelSelector } from '../naming/labels.ts';
-import { isManagedNode } from '../translators/nodes/translate.ts';
+import { parseQuantity } from '../kube/quantity.ts';
+import { FAKE_NODE_LABEL, isManagedNode } from '../translators/nodes/translate.ts';
 import { selectorMatches } from '../util/label-selector.ts';
 
 export const METRICS_GROUP = 'metrics.k8s.io';
@@ -77,30 +78,73 @@ export function tenantPodMetrics(
   return out;
 }
 
+/** What the node metrics are made from: the syncer's own view of where this virtual cluster runs. */
+export interface NodeMetricsSources {
+  /**
+   * Host pods of this virtual cluster (proven copies), by the node the host placed them on: each by
+   * its host name, with the containers the tenant declared in it when known.
+   */
+  hostPodsByNode: ReadonlyMap<string, readonly OwnedHostPod[]>;
+  /** The host's pod metrics of the host namespace (a PodMetricsList), for fake nodes' sums. */
+  hostPodMetrics: unknown;
+  virtualNode: VirtualLookup;
+}
+
 /**
- * The host's node metrics (a NodeMetricsList) of the nodes the syncer shows the virtual cluster (fake
- * or real copies, same names as the host's), with the virtual node's labels, kept when the query selects them.
+ * The host's node metrics (a NodeMetricsList) of the nodes where this virtual cluster's pods run, as
+ * the syncer knows from its own host pods, never from what a node object says (a tenant may make a
+ * Node with any name and marker): a real node's copy (--sync-real-nodes) gets its host node's
+ * figures; a fake node, which shows nothing of the host, the sum of this virtual cluster's pods on it
+ * (the host node's total would tell the tenant other tenants' load). Labels are the virtual node's.
  */
 export function tenantNodeMetrics(
-  hostList: unknown,
-  virtualNode: VirtualLookup,
+  hostNodeMetrics: unknown,
+  sources: NodeMetricsSources,
   query: MetricsQuery,
 ): MetricsItem[] {
+  const podUsage = new Map(itemsOf(sources.hostPodMetrics).map((item) => [item.metadata?.name ?? '', item]));
   const out: MetricsItem[] = [];
-  for (const item of itemsOf(hostList)) {
+  for (const item of itemsOf(hostNodeMetrics)) {
     const name = item.metadata?.name ?? '';
     if (query.name !== undefined && name !== query.name) continue;
-    const node = virtualNode('', name);
-    // A node the tenant made itself under a host node's name is not a window onto that host node.
-    if (!node || !isManagedNode(node)) continue;
+    const ourPods = sources.hostPodsByNode.get(name);
+    const node = sources.virtualNode('', name);
+    if (!ourPods?.length || !node || !isManagedNode(node) || node.metadata?.deletionTimestamp) continue;
     const labels = node.metadata?.labels ?? {};
     if (!selectorMatches(query.selector, labels)) continue;
+    const fake = labels[FAKE_NODE_LABEL] === 'true';
     out.push({
       ...renamed(item, { name, labels: { ...labels } }),
-      usage: item.usage ?? {},
+      usage: fake ? sumOfPods(ourPods, podUsage) : (item.usage ?? {}),
     });
   }
   return out;
+}
+
+/** A host pod of this virtual cluster and the containers the tenant declared in it (when known). */
+export interface OwnedHostPod {
+  name: string;
+  containers?: ReadonlySet<string>;
+}
+
+/**
+ * CPU and memory of these pods' declared containers together (what `kubectl top pod` shows of them),
+ * as metrics-server writes them (nanocores, KiB).
+ */
+function sumOfPods(
+  pods: readonly OwnedHostPod[],
+  usage: ReadonlyMap<string, MetricsItem>,
+): Record<string, string> {
+  let cores = 0;
+  let bytes = 0;
+  for (const pod of pods) {
+    for (const container of usage.get(pod.name)?.containers ?? []) {
+      if (pod.containers && !pod.containers.has(container.name ?? '')) continue;
+      cores += parseQuantity(container.usage?.cpu) ?? 0;
+      bytes += parseQuantity(container.usage?.memory) ?? 0;
+    }
+  }
+  return { cpu: `${Math.round(cores * 1e9)}n`, memory: `${Math.round(bytes / 1024)}Ki` };
 }
 
 /** An item's timing (when and over what window it was measured) under the tenant's metadata. */
