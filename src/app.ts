@@ -134,6 +134,12 @@ export class SyncerApp {
     if (unused) throw new ConfigError(...unused);
     const placement = placementOf(config);
     const kinds = registry.build(enabled, config as unknown as Record<string, unknown>, placement);
+    // What the kubelet and metrics API read of pods: the same caches the pods kind reads (one watch
+    // each), filled on every replica; made only for those that run.
+    const podCaches = () => ({
+      virtual: this.informers.get(virtual, Resources.pods),
+      host: this.informers.get(host, Resources.pods, managedCopiesScope(placement)),
+    });
     if (kubeletPort(config)) {
       this.kubelet = new KubeletServer({
         bindAddress: config.kubeletBindAddress,
@@ -156,11 +162,7 @@ export class SyncerApp {
         hostStreams: new HostStreams(hostKubeConfig),
         // The nodes kind gives out the ports; the server listens on each (the same allocator).
         nodePorts: placement.kubeletEndpoint?.nodePorts,
-        // The same caches the pods kind reads (one watch each), filled on every replica.
-        podCaches: {
-          virtual: this.informers.get(virtual, Resources.pods),
-          host: this.informers.get(host, Resources.pods, managedCopiesScope(placement)),
-        },
+        podCaches: podCaches(),
         nodeStats: config.kubeletNodeStats,
         logger,
         metrics: this.metrics,
@@ -175,12 +177,8 @@ export class SyncerApp {
         hostNamespace: config.hostNamespace,
         host,
         virtual,
-        // Every replica serves it (its virtual API server calls its own pod): the same caches as the
-        // pods and nodes kinds, filled on every replica.
-        podCaches: {
-          virtual: this.informers.get(virtual, Resources.pods),
-          host: this.informers.get(host, Resources.pods, managedCopiesScope(placement)),
-        },
+        // Every replica serves it (its virtual API server calls its own pod).
+        podCaches: podCaches(),
         virtualNodes: this.informers.get(virtual, Resources.nodes),
         logger,
       });
