@@ -8,6 +8,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { realNodePlacement, type RealNodeInfo } from '../hack/realnode/realnode.ts';
+import { startCoreDns } from '../hack/realnode/dns.ts';
+import { stopComponent, type ComponentSpec } from '../hack/cluster/process.ts';
+import { freePort } from '../hack/cluster/ports.ts';
+import { hostName } from '../src/naming/names.ts';
 import { SERVICE_CIDR } from '../hack/cluster/launcher.ts';
 import {
   buildAndImportImages,
@@ -46,6 +50,10 @@ let images: ChartImages;
 let values: Record<string, unknown>;
 let forward: Awaited<ReturnType<typeof portForward>> | undefined;
 let tenantConfig: string;
+/** The host's DNS for the fallback test: the test host cluster has none of its own. */
+let hostDns: ComponentSpec | undefined;
+/** The Service's node port once it is a NodePort (a random one of the default range). */
+const nodePort = 30000 + Math.floor(Math.random() * 2700);
 
 async function hostCtl(args: string[], input?: string) {
   return run(host.kubectl, ['--kubeconfig', host.kubeconfig, ...args], input);
@@ -168,6 +176,7 @@ function onRealNode() {
 
     afterAll(async () => {
       forward?.stop();
+      if (hostDns) await stopComponent(hostDns, 2000);
       if (!host) return;
       await helm(host, ['uninstall', release, '-n', ns, '--wait']).catch(() => undefined);
       await hostCtl(['delete', 'namespace', ns, '--wait=false']);
@@ -563,6 +572,159 @@ function onRealNode() {
         await hostCtl(['delete', '-f', '-', '--ignore-not-found'], hostMetrics);
       }
     }, 600_000);
+
+    it("resolves the host's Services by name with syncer.fallbackHostDns (vCluster's fallbackHostCluster)", async () => {
+      // The test host cluster has no DNS: a CoreDNS reading the host API stands in for it, on the bridge
+      // (port 53 there is the hack cluster's virtual DNS).
+      hostDns = await startCoreDns(
+        {
+          id: `e2e/host-dns-${release}`,
+          stateDir: host.stateDir,
+          bindIP: node.gateway,
+          port: 5353,
+          readyPort: await freePort(),
+          kubeconfig: host.kubeconfig,
+        },
+        () => undefined,
+      );
+      // The host copy of the tenant's web Service: a name only the host's DNS knows.
+      const hostService = hostName('web', tenantNs, release);
+      const hostIP = (await hostJson<{ spec: { clusterIP: string } }>([
+        'get',
+        'service',
+        hostService,
+        '-n',
+        ns,
+      ]))!.spec.clusterIP;
+      const lookup = async (name: string, retry: string) => {
+        await mustTenant(
+          ['apply', '-f', '-'],
+          JSON.stringify({
+            apiVersion: 'v1',
+            kind: 'Pod',
+            metadata: { name, namespace: tenantNs },
+            spec: {
+              ...onRealNode(),
+              restartPolicy: 'Never',
+              containers: [
+                {
+                  name: 'get',
+                  image: node.images.httpserver,
+                  imagePullPolicy: 'Never',
+                  // <service>.<host namespace>, through the pod's search path.
+                  args: [
+                    '-get',
+                    `http://${hostService}.${ns}/`,
+                    '-resolve',
+                    '-retry',
+                    retry,
+                    '-timeout',
+                    '3s',
+                  ],
+                },
+              ],
+            },
+          }),
+        );
+        const phase = await waitFor(
+          `pod ${name} finished`,
+          async () => {
+            const p = JSON.parse(await mustTenant(['get', 'pod', name, '-n', tenantNs, '-o', 'json'])) as Pod;
+            return (p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed') && p.status.phase;
+          },
+          300_000,
+          1000,
+        );
+        const logs = await tenant(['logs', name, '-n', tenantNs]);
+        return { phase, logs: logs.stdout + logs.stderr };
+      };
+      // Without the fallback the virtual DNS has no such name.
+      const without = await lookup('host-name-off', '10s');
+      expect(without.phase).toBe('Failed');
+      expect(without.logs).toMatch(/error: resolving:.*no such host/);
+      // (The next test reaches the API server through the NodePort set here: one restart for both.)
+      await upgradeRelease([
+        `syncer.fallbackHostDns=${node.gateway}:5353`,
+        'controlPlane.service.spec.type=NodePort',
+        `controlPlane.service.httpsNodePort=${nodePort}`,
+        `controlPlane.proxy.extraSANs[0]=${node.nodeIP}`,
+        `exportKubeconfig.server=https://${node.nodeIP}:${nodePort}`,
+      ]);
+      await connectTenant();
+      await waitFor(
+        "the virtual CoreDNS's Corefile forwarding to the host DNS",
+        async () =>
+          (
+            await mustTenant([
+              'get',
+              'configmap',
+              'coredns',
+              '-n',
+              'kube-system',
+              '-o',
+              'jsonpath={.data.Corefile}',
+            ])
+          ).includes(`forward . ${node.gateway}:5353`),
+        120_000,
+      );
+      // CoreDNS reads the new Corefile once the kubelet refreshes its volume (about a minute).
+      const withFallback = await lookup('host-name-on', '240s');
+      expect(withFallback).toMatchObject({ phase: 'Succeeded' });
+      expect(withFallback.logs).toContain(`resolved=${hostIP}`);
+      expect(withFallback.logs).toMatch(/hostname=web-/);
+    }, 900_000);
+
+    it('reaches the virtual API server from outside through a NodePort, with the exported kubeconfig as it is', async () => {
+      const service = (await hostJson<{ spec: { type: string; ports: { nodePort?: number }[] } }>([
+        'get',
+        'service',
+        release,
+        '-n',
+        ns,
+      ]))!;
+      expect(service.spec).toMatchObject({ type: 'NodePort', ports: [{ nodePort }] });
+      // The kubeconfig the syncer exports names the node's address, whose certificate (k3s's --tls-san, the
+      // vanilla API server's issued at pod start) names it too: kubectl verifies it, no port-forward.
+      const outside = await waitFor(
+        'the exported kubeconfig naming the NodePort address',
+        async () => {
+          const file = await tenantKubeconfig(
+            host,
+            ns,
+            `vc-${release}`,
+            `https://${node.nodeIP}:${nodePort}`,
+          );
+          const exported = (
+            await hostCtl(['get', 'secret', `vc-${release}`, '-n', ns, '-o', 'jsonpath={.data.config}'])
+          ).stdout;
+          return (
+            Buffer.from(exported, 'base64')
+              .toString()
+              .includes(`server: https://${node.nodeIP}:${nodePort}`) && file
+          );
+        },
+        60_000,
+      );
+      const res = await waitFor(
+        'kubectl through the NodePort',
+        async () => {
+          const r = await run(host.kubectl, [
+            '--kubeconfig',
+            outside,
+            'get',
+            'namespace',
+            tenantNs,
+            '-o',
+            'name',
+          ]);
+          return r.code === 0 && r;
+        },
+        60_000,
+      );
+      expect(res.stdout.trim()).toBe(`namespace/${tenantNs}`);
+      // (tenantKubeconfig wrote the file the port-forward's kubeconfig lives in: write that back.)
+      await connectTenant();
+    }, 120_000);
 
     it("runs the syncer with exactly the chart's Role: a Secret of another namespace is refused", async () => {
       const token = (await hostCtl(['create', 'token', release, '-n', ns])).stdout.trim();

@@ -270,4 +270,47 @@ describe('CoreDNS bootstrap (--coredns-image)', () => {
       'metrics 9153/TCP',
     ]);
   }, 180_000);
+
+  it('gives the Corefile it wrote the host DNS of --fallback-host-dns and takes it away again; an edited one it leaves', async () => {
+    if (before.has(idOf(CONFIG_MAP))) return; // not ours: the syncer leaves it alone
+    const corefileNow = async () =>
+      (await getObject<{ data?: Record<string, string> }>('virtual', getArgs(CONFIG_MAP)))?.data?.Corefile ??
+      '';
+    const restart = async (extra: string[]) => {
+      await syncer.stop();
+      syncer = await startSyncer({ name: vc, hostNamespace: hostNs, args: [...ARGS, ...extra] });
+    };
+    await restart(['--fallback-host-dns=192.0.2.53:5353']);
+    const withFallback = await waitFor(
+      'the Corefile forwarding to 192.0.2.53:5353',
+      async () => corefileNow().then((t) => t.includes('forward . 192.0.2.53:5353') && t),
+      30_000,
+    );
+    // Names of the cluster domain the virtual cluster lacks fall through to the host too.
+    expect(withFallback).toMatch(/\n\s+fallthrough cluster\.local in-addr\.arpa ip6\.arpa\n/);
+    expect(withFallback).not.toContain('/etc/resolv.conf');
+    await restart([]);
+    const plain = await waitFor(
+      'the Corefile forwarding to the node resolver again',
+      async () => corefileNow().then((t) => t.includes('forward . /etc/resolv.conf') && t),
+      30_000,
+    );
+    expect(plain).toMatch(/\n\s+fallthrough in-addr\.arpa ip6\.arpa\n/);
+    // An admin's edit is theirs: the fallback is not applied, and the log says why.
+    const edited = plain.replace('cache 30', 'cache 31');
+    await mustKubectl('virtual', [
+      'patch',
+      ...getArgs(CONFIG_MAP),
+      '--type=merge',
+      '-p',
+      JSON.stringify({ data: { Corefile: edited } }),
+    ]);
+    await restart(['--fallback-host-dns=192.0.2.53']);
+    await waitFor(
+      'the syncer saying the edited Corefile gets no fallback',
+      async () => readFileSync(syncer.logPath, 'utf8').includes('has an edited Corefile'),
+      30_000,
+    );
+    expect(await corefileNow()).toBe(edited);
+  }, 180_000);
 });

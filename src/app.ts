@@ -7,7 +7,8 @@ import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import type { Server } from 'node:http';
 import { corednsObjects } from './bootstrap/coredns.ts';
-import { NodeHostsKeeper } from './bootstrap/node-hosts.ts';
+import { CorednsConfigKeeper } from './bootstrap/coredns-config.ts';
+import { resolveHostDns } from './bootstrap/host-dns.ts';
 import { MissingObjectCreator } from './bootstrap/create-missing.ts';
 import { InitManifestsApplier } from './bootstrap/apply-manifests.ts';
 import { CrdsFromHost } from './bootstrap/crds-from-host.ts';
@@ -69,7 +70,7 @@ export class SyncerApp {
   private readonly owner: OwnerService | undefined;
   private readonly kubeconfigExporters: KubeconfigExporter[];
   private readonly corednsBootstrap: MissingObjectCreator | undefined;
-  private readonly nodeHosts: NodeHostsKeeper | undefined;
+  private readonly corednsConfig: CorednsConfigKeeper | undefined;
   private readonly kubeletClientBootstrap: MissingObjectCreator | undefined;
   private readonly initManifests: InitManifestsApplier | undefined;
   private readonly crdsFromHost: CrdsFromHost | undefined;
@@ -229,17 +230,29 @@ export class SyncerApp {
     if (config.corednsImage) {
       // Through the leader-guarded virtual client: it runs only once this replica leads, as every
       // other virtual write does.
+      let hostDns: string | undefined;
+      try {
+        hostDns = resolveHostDns(config.fallbackHostDns);
+      } catch (err) {
+        throw new ConfigError('--fallback-host-dns', (err as Error).message);
+      }
       this.corednsBootstrap = new MissingObjectCreator({
         client: virtual,
         what: 'CoreDNS',
-        objects: corednsObjects({ image: config.corednsImage, clusterDomain: config.clusterDomain }),
+        objects: corednsObjects({
+          image: config.corednsImage,
+          clusterDomain: config.clusterDomain,
+          hostDns,
+        }),
         clock,
         logger,
       });
-      // Its NodeHosts, as k3s's server keeps its own CoreDNS's.
-      this.nodeHosts = new NodeHostsKeeper({
+      // Its NodeHosts, as k3s's server keeps its own CoreDNS's, and its Corefile's host fallback.
+      this.corednsConfig = new CorednsConfigKeeper({
         client: virtual,
         nodes: this.informers.get(virtual, Resources.nodes),
+        clusterDomain: config.clusterDomain,
+        hostDns,
         clock,
         logger,
       });
@@ -407,7 +420,7 @@ export class SyncerApp {
     // Only now, as the leader (this replica writes), and never in the way of the syncing.
     for (const exporter of this.kubeconfigExporters) void exporter.start();
     void this.corednsBootstrap?.start();
-    this.nodeHosts?.start();
+    this.corednsConfig?.start();
     void this.kubeletClientBootstrap?.start();
     void this.initManifests?.start();
     this.metricsApiRegistration.start();
@@ -425,7 +438,7 @@ export class SyncerApp {
     const { logger, config } = this.opts;
     for (const exporter of this.kubeconfigExporters) exporter.stop();
     this.corednsBootstrap?.stop();
-    this.nodeHosts?.stop();
+    this.corednsConfig?.stop();
     this.kubeletClientBootstrap?.stop();
     this.initManifests?.stop();
     this.metricsApiRegistration.stop();

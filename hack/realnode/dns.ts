@@ -92,30 +92,45 @@ ports:
 `;
 }
 
+export interface CoreDnsOptions {
+  /** The component id (state dir, logs, pid file are named after it). */
+  id: string;
+  stateDir: string;
+  /** Where CoreDNS listens, and on which port (UDP and TCP). */
+  bindIP: string;
+  port: number;
+  /** Free port for CoreDNS's readiness endpoint (`ready` plugin) on loopback. */
+  readyPort: number;
+  /** The API server its `kubernetes` plugin reads. */
+  kubeconfig: string;
+  clusterDomain?: string;
+}
+
 /**
- * Builds CoreDNS if missing, starts it on bindIP:53 reading the virtual API server, waits until its
- * `kubernetes` plugin has synced, and makes the virtual kube-dns Service. Returns the component spec
- * (the caller records it with the cluster's components, so `down` and `ctl` know it).
+ * Builds CoreDNS if missing and starts it on bindIP:port answering names of the cluster domain from
+ * the API server of `kubeconfig`, waiting until its `kubernetes` plugin has synced. Returns the
+ * component spec (the caller stops it, or records it with the cluster's components).
  */
-export async function startVirtualDns(
-  opts: VirtualDnsOptions,
+export async function startCoreDns(
+  opts: CoreDnsOptions,
   log: (line: string) => void,
 ): Promise<ComponentSpec> {
   const binary = buildCoreDNS();
-  const dir = join(opts.stateDir, 'virtual', 'coredns');
+  const file = opts.id.replaceAll('/', '-');
+  const dir = join(opts.stateDir, ...opts.id.split('/'));
   mkdirSync(dir, { recursive: true });
   const domain = opts.clusterDomain ?? 'cluster.local';
   const corefile = join(dir, 'Corefile');
-  // Names of the cluster domain (and reverse lookups of its IPs) from the virtual API server; other
-  // names from this machine's resolver.
+  // Names of the cluster domain (and reverse lookups of its IPs) from the API server; other names
+  // from this machine's resolver.
   writeFileSync(
     corefile,
-    `.:${DNS_PORT} {
+    `.:${opts.port} {
     bind ${opts.bindIP}
     errors
     ready 127.0.0.1:${opts.readyPort}
     kubernetes ${domain} in-addr.arpa ip6.arpa {
-        kubeconfig ${opts.virtualKubeconfig}
+        kubeconfig ${opts.kubeconfig}
         pods insecure
         fallthrough in-addr.arpa ip6.arpa
         ttl 5
@@ -125,20 +140,48 @@ export async function startVirtualDns(
 }
 `,
   );
-  const logs = join(opts.stateDir, 'logs');
   const spec: ComponentSpec = {
-    id: VIRTUAL_DNS_ID,
+    id: opts.id,
     command: binary,
     args: ['-conf', corefile],
-    log: join(logs, 'virtual-coredns.log'),
-    pidFile: join(opts.stateDir, 'pids', 'virtual-coredns.pid'),
+    log: join(opts.stateDir, 'logs', `${file}.log`),
+    pidFile: join(opts.stateDir, 'pids', `${file}.pid`),
     port: opts.readyPort,
     readyUrl: `http://127.0.0.1:${opts.readyPort}/ready`,
   };
-  log(`virtual DNS: starting CoreDNS on ${opts.bindIP}:${DNS_PORT}`);
+  log(`${opts.id}: starting CoreDNS on ${opts.bindIP}:${opts.port}`);
   startComponent(spec);
   try {
     await waitReady(spec, 60_000);
+  } catch (err) {
+    await stopComponent(spec, 2000);
+    throw err;
+  }
+  return spec;
+}
+
+/**
+ * Starts the virtual cluster's CoreDNS on bindIP:53 reading the virtual API server, and makes the
+ * virtual kube-dns Service. Returns the component spec (the caller records it with the cluster's
+ * components, so `down` and `ctl` know it).
+ */
+export async function startVirtualDns(
+  opts: VirtualDnsOptions,
+  log: (line: string) => void,
+): Promise<ComponentSpec> {
+  const spec = await startCoreDns(
+    {
+      id: VIRTUAL_DNS_ID,
+      stateDir: opts.stateDir,
+      bindIP: opts.bindIP,
+      port: DNS_PORT,
+      readyPort: opts.readyPort,
+      kubeconfig: opts.virtualKubeconfig,
+      clusterDomain: opts.clusterDomain,
+    },
+    log,
+  );
+  try {
     const res = spawnSync(opts.kubectl, ['--kubeconfig', opts.virtualKubeconfig, 'apply', '-f', '-'], {
       input: virtualDnsManifest(opts.bindIP),
       encoding: 'utf8',

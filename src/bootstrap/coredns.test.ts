@@ -1,6 +1,6 @@
 import type { KubeObject } from '../kube/object.ts';
 import { checkPodSecurity } from '../translators/pods/pod-security.ts';
-import { BOOTSTRAP_LABEL, corednsObjects, corefile } from './coredns.ts';
+import { BOOTSTRAP_LABEL, corednsObjects, corefile, isSyncerCorefile } from './coredns.ts';
 import { describeObject } from './create-missing.ts';
 
 const objects = corednsObjects({
@@ -87,6 +87,35 @@ describe('the CoreDNS objects (--coredns-image)', () => {
         'loadbalance',
       ]),
     );
+  });
+
+  it('with a host DNS, names of the cluster domain the virtual cluster lacks and all others go to it', () => {
+    const text = corefile('vc.example', '10.43.0.10');
+    const lines = text.split('\n').map((l) => l.trim());
+    expect(lines).toEqual(
+      expect.arrayContaining(['fallthrough vc.example in-addr.arpa ip6.arpa', 'forward . 10.43.0.10']),
+    );
+    expect(lines).not.toContain('forward . /etc/resolv.conf');
+    // Only that differs from the Corefile without one.
+    const plain = corefile('vc.example').split('\n');
+    expect(text.split('\n').filter((l, i) => l !== plain[i])).toHaveLength(2);
+    expect(
+      corednsObjects({ image: 'coredns:1', clusterDomain: 'vc.example', hostDns: '10.43.0.10' }).find(
+        (o) => o.object.kind === 'ConfigMap',
+      )!.object.data,
+    ).toEqual({ Corefile: text, NodeHosts: '' });
+  });
+
+  it('knows the Corefiles it writes, with or without a fallback, from any other', () => {
+    expect(isSyncerCorefile(corefile('vc.example'), 'vc.example')).toBe(true);
+    expect(isSyncerCorefile(corefile('vc.example', '10.43.0.10'), 'vc.example')).toBe(true);
+    expect(isSyncerCorefile(corefile('vc.example', '[fd00::a]:53'), 'vc.example')).toBe(true);
+    expect(isSyncerCorefile(corefile('vc.example'), 'cluster.local')).toBe(false);
+    expect(isSyncerCorefile(corefile('vc.example').replace('cache 30', 'cache 60'), 'vc.example')).toBe(
+      false,
+    );
+    expect(isSyncerCorefile(corefile('vc.example', '10.43.0.10') + '\n', 'vc.example')).toBe(false);
+    expect(isSyncerCorefile(undefined, 'vc.example')).toBe(false);
   });
 
   it('kube-dns: the labels tools look for, a selector on the pods, DNS over UDP and TCP, metrics', () => {

@@ -16,7 +16,7 @@ export const DNS_SERVICE = 'kube-dns';
 const NAME = 'coredns';
 /** The ConfigMap of the Corefile and NodeHosts. */
 export const COREDNS_CONFIG_MAP = NAME;
-/** The ConfigMap key (and file) listing the nodes, kept by NodeHostsKeeper (node-hosts.ts). */
+/** The ConfigMap key (and file) listing the nodes, kept by CorednsConfigKeeper (coredns-config.ts). */
 export const NODE_HOSTS_KEY = 'NodeHosts';
 const CLUSTER_ROLE = 'system:coredns';
 /** The pods of the Deployment, as the Service selects them (k3s's and kubeadm's label). */
@@ -35,6 +35,8 @@ export interface CorednsOptions {
   image: string;
   /** The virtual cluster's DNS domain (`--cluster-domain`). */
   clusterDomain: string;
+  /** The host cluster's DNS, asked what the virtual cluster does not know (`--fallback-host-dns`). */
+  hostDns?: string;
 }
 
 /**
@@ -42,8 +44,13 @@ export interface CorednsOptions {
  * keeps as k3s's server does), names of the cluster domain and reverse lookups from the virtual API,
  * everything else from the resolver of the node the pod runs on (the Deployment's `dnsPolicy:
  * Default`), metrics on :9153 for the Service's `metrics` port.
+ *
+ * With hostDns (vCluster's `fallbackHostCluster`), a name of the cluster domain the virtual cluster
+ * does not have (`<service>.<host namespace>`, through the search path) and every other name are asked
+ * of the host cluster's DNS instead, so tenants reach host Services by name.
  */
-export function corefile(clusterDomain: string): string {
+export function corefile(clusterDomain: string, hostDns?: string): string {
+  const fallthrough = hostDns ? `${clusterDomain} in-addr.arpa ip6.arpa` : 'in-addr.arpa ip6.arpa';
   return `.:53 {
     errors
     health
@@ -55,16 +62,30 @@ export function corefile(clusterDomain: string): string {
     }
     kubernetes ${clusterDomain} in-addr.arpa ip6.arpa {
         pods insecure
-        fallthrough in-addr.arpa ip6.arpa
+        fallthrough ${fallthrough}
     }
     prometheus :9153
-    forward . /etc/resolv.conf
+    forward . ${hostDns || RESOLV_CONF}
     cache 30
     loop
     reload
     loadbalance
 }
 `;
+}
+
+const RESOLV_CONF = '/etc/resolv.conf';
+
+/**
+ * Whether a Corefile is one the syncer writes for this domain, with or without a host fallback: such
+ * a Corefile follows `--fallback-host-dns` when it changes; any other (an admin's edit, k3s's) is left
+ * as it is.
+ */
+export function isSyncerCorefile(text: unknown, clusterDomain: string): boolean {
+  if (typeof text !== 'string') return false;
+  if (text === corefile(clusterDomain)) return true;
+  const to = /\n {4}forward \. (\S+)\n/.exec(text)?.[1];
+  return to !== undefined && to !== RESOLV_CONF && text === corefile(clusterDomain, to);
 }
 
 /**
@@ -117,7 +138,7 @@ export function corednsObjects(opts: CorednsOptions): BootstrapObject[] {
         kind: 'ConfigMap',
         metadata: metadata(NAME, true),
         // NodeHosts starts empty (the pod mounts the key): the syncer fills it in once it runs.
-        data: { Corefile: corefile(opts.clusterDomain), [NODE_HOSTS_KEY]: '' },
+        data: { Corefile: corefile(opts.clusterDomain, opts.hostDns), [NODE_HOSTS_KEY]: '' },
       },
     },
     {

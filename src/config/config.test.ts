@@ -59,6 +59,10 @@ describe('buildConfig', () => {
   it('takes --coredns-image', () => {
     const c = buildConfig({}, { ...required, corednsImage: 'registry.k8s.io/coredns/coredns:v1.12.1' });
     expect(c.corednsImage).toBe('registry.k8s.io/coredns/coredns:v1.12.1');
+    expect(c.fallbackHostDns).toBe('');
+    expect(
+      buildConfig({}, { ...required, corednsImage: 'c:1', fallbackHostDns: 'auto' }).fallbackHostDns,
+    ).toBe('auto');
   });
 
   it('takes --set-owner and the kubeconfig Secret with its server', () => {
@@ -121,6 +125,8 @@ describe('buildConfig', () => {
     [{}, { ...required, setOwner: 'yes' }, '--set-owner', 'true or false'],
     [{}, { ...required, kubeconfigSecret: 'VC_1' }, '--kubeconfig-secret', 'valid Secret name'],
     [{}, { ...required, corednsImage: 'coredns :1' }, '--coredns-image', 'without spaces'],
+    [{}, { ...required, corednsImage: 'c:1', fallbackHostDns: 'kube-dns' }, '--fallback-host-dns', 'IP:port'],
+    [{}, { ...required, fallbackHostDns: '10.43.0.10' }, '--fallback-host-dns', 'needs --coredns-image'],
     [
       {},
       { ...required, kubeconfigSecretServer: 'localhost:8443' },

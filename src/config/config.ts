@@ -15,6 +15,7 @@ import type { FieldSpec } from './fields.ts';
 import { isDnsLabel, isDnsSubdomain } from '../naming/dns-names.ts';
 import { invalidAdditionalSecrets } from '../kubeconfig-export/additional.ts';
 import { invalidDeniedMetadataPatterns } from '../naming/denied-metadata.ts';
+import { invalidFallbackHostDns } from '../bootstrap/host-dns.ts';
 
 export type { FieldSpec } from './fields.ts';
 
@@ -37,6 +38,8 @@ export interface CoreConfig {
   kubeconfigAdditionalSecrets: string[];
   /** CoreDNS image the syncer deploys into the virtual cluster when its DNS is missing ("" = none). */
   corednsImage: string;
+  /** The host DNS that CoreDNS falls back to: "" (none), "auto" or an address (bootstrap/host-dns.ts). */
+  fallbackHostDns: string;
   /** File of objects the syncer applies in the virtual cluster when changed ("" = none). */
   initManifests: string;
   /** Which version of the init manifests these are ("" = unknown): older ones never undo newer. */
@@ -164,6 +167,16 @@ const CORE_FIELDS: readonly FieldSpec<keyof CoreConfig>[] = [
       /\s/.test(String(image))
         ? `must be an image reference without spaces, got ${JSON.stringify(image)}`
         : undefined,
+  },
+  {
+    flag: 'fallback-host-dns',
+    key: 'fallbackHostDns',
+    kind: 'string',
+    default: '',
+    valueName: 'auto|<ip>[:port]',
+    description:
+      "the Corefile of the CoreDNS of --coredns-image asks the host cluster's DNS (auto: the first nameserver of this process's resolv.conf) for names the virtual cluster does not have, so tenants reach host Services as <service>.<host namespace>, as vCluster's fallbackHostCluster (empty: the node's resolver, for names outside the cluster domain only)",
+    validate: (value) => invalidFallbackHostDns(String(value)),
   },
   {
     flag: 'init-manifests',
@@ -657,6 +670,11 @@ function finish(c: SyncerConfig, labelOf: (key: keyof CoreConfig) => string): Sy
   }
   checkKubeletEndpoint(c, labelOf);
   checkMetricsServerProxy(c, labelOf);
+  if (c.fallbackHostDns && !c.corednsImage)
+    throw new ConfigError(
+      labelOf('fallbackHostDns'),
+      `needs ${labelOf('corednsImage')}: the syncer writes the Corefile only of the CoreDNS it deploys`,
+    );
   checkKubeconfigSecret(c, labelOf);
   // Only now is the host namespace known: a replica must live in it to select the tenant's pods.
   const mappingProblem = invalidVirtualServiceMappings(c.mapVirtualServices, c.hostNamespace);

@@ -98,6 +98,11 @@ export const EVERYTHING_ON: Record<string, string> = {
   'syncer.mapHostConfigMaps.shared/*': 'team/*',
   'syncer.mapHostSecrets.vault/creds': 'team/db-creds',
   'syncer.metricsServerProxy.enabled': 'true',
+  'syncer.fallbackHostDns': 'auto',
+  'controlPlane.service.spec.type': 'LoadBalancer',
+  'controlPlane.service.httpsNodePort': '30443',
+  'controlPlane.ingress.enabled': 'true',
+  'controlPlane.proxy.extraSANs[0]': '192.0.2.7',
   'metrics.serviceMonitor.enabled': 'true',
   'isolation.enabled': 'true',
   // With the external datastore above, the control plane's egress to it.

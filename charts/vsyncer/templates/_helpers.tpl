@@ -21,6 +21,28 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 release: {{ .Release.Name }}
 {{- end -}}
 
+{{/*
+The API server certificate's extra names and addresses, one per line: controlPlane.proxy.extraSANs,
+the ingress host, and vanilla.apiServer.extraSANs (kept from before the common value).
+*/}}
+{{- define "vsyncer.extraSANs" -}}
+{{- $sans := concat (.Values.controlPlane.proxy.extraSANs | default list) (.Values.vanilla.apiServer.extraSANs | default list) -}}
+{{- if .Values.controlPlane.ingress.enabled -}}
+{{- $sans = append $sans (required "controlPlane.ingress.host is required with controlPlane.ingress.enabled" .Values.controlPlane.ingress.host) -}}
+{{- end -}}
+{{- range $sans | uniq -}}
+{{- if not (regexMatch "^([A-Za-z0-9*]([A-Za-z0-9-]*[A-Za-z0-9])?)(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$|^[0-9a-fA-F:.]+$" (toString .)) -}}
+{{- fail (printf "controlPlane.proxy.extraSANs: %q is neither a DNS name nor an IP address" (toString .)) -}}
+{{- end }}
+{{ . }}
+{{- end -}}
+{{- end -}}
+
+{{/* Whether a SAN is an IP address (IPv4 dotted digits, or IPv6 with colons). */}}
+{{- define "vsyncer.isIP" -}}
+{{- if or (regexMatch "^[0-9]+(\\.[0-9]+){3}$" .) (contains ":" .) -}}true{{- end -}}
+{{- end -}}
+
 {{- define "vsyncer.workloadServiceAccount" -}}
 {{- .Values.syncer.workloadServiceAccount | default (printf "vc-workload-%s" (include "vsyncer.name" .)) -}}
 {{- end -}}
@@ -132,10 +154,13 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 {{- end }}
 - {{ printf "--pod-dns-nameserver=%s:%s:%s" $svc.scope (required (printf "%s.namespace is required" $what) $svc.namespace) $selector | quote }}
 {{- end }}
-{{- if and (eq (include "vsyncer.distro" .) "vanilla") .Values.vanilla.coredns.enabled }}
+{{- if include "vsyncer.syncerCoredns" . }}
 - --coredns-image={{ .Values.vanilla.coredns.image }}
 {{- else }}
 - --coredns-image=
+{{- end }}
+{{- with .Values.syncer.fallbackHostDns }}
+- --fallback-host-dns={{ . }}
 {{- end }}
 {{- if include "vsyncer.initManifests" . }}
 - --init-manifests=/etc/vsyncer/init/manifests.yaml
@@ -235,6 +260,21 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 {{- end -}}
 
 {{/* k3s (the default) or vanilla: which virtual control plane runs beside the syncer. */}}
+{{/*
+Whether the syncer deploys the virtual cluster's CoreDNS: on the vanilla control plane (unless
+vanilla.coredns.enabled is false), and with k3s when the host DNS fallback is on (k3s's own Corefile,
+rewritten by k3s at every start, cannot fall through to the host: k3s's CoreDNS is turned off).
+*/}}
+{{- define "vsyncer.syncerCoredns" -}}
+{{- $vanilla := eq (include "vsyncer.distro" .) "vanilla" -}}
+{{- if and $vanilla .Values.syncer.fallbackHostDns (not .Values.vanilla.coredns.enabled) -}}
+{{- fail "syncer.fallbackHostDns needs vanilla.coredns.enabled: the syncer writes the Corefile only of the CoreDNS it deploys" -}}
+{{- end -}}
+{{- if or (and $vanilla .Values.vanilla.coredns.enabled) (and (not $vanilla) .Values.syncer.fallbackHostDns) -}}
+true
+{{- end -}}
+{{- end -}}
+
 {{- define "vsyncer.distro" -}}
 {{- $d := .Values.controlPlane.distro | default "k3s" -}}
 {{- if not (has $d (list "k3s" "vanilla")) -}}

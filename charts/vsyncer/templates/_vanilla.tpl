@@ -195,8 +195,8 @@ that IP exists only once the Service does, and the kubelet hands it to the pod a
     - --common-name=kube-apiserver
     - --dns-name=localhost,{{ $svc }},{{ $svc }}.{{ $ns }},{{ $svc }}.{{ $ns }}.svc,{{ $svc }}.{{ $ns }}.svc.{{ $domain }}
     - --dns-name=kubernetes,kubernetes.default,kubernetes.default.svc,kubernetes.default.svc.{{ $domain }}
-    {{- range .Values.vanilla.apiServer.extraSANs }}
-    - --dns-name={{ . }}
+    {{- range splitList "\n" (include "vsyncer.extraSANs" .) | compact }}
+    - --{{ ternary "ip-address" "dns-name" (eq (include "vsyncer.isIP" .) "true") }}={{ . }}
     {{- end }}
     - --ip-address=127.0.0.1
     - --ip-address=$({{ include "vsyncer.serviceHostEnv" . }})

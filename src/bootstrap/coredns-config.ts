@@ -9,7 +9,9 @@ import {
   BOOTSTRAP_LABEL,
   COREDNS_BOOTSTRAP,
   COREDNS_CONFIG_MAP,
+  corefile,
   DNS_NAMESPACE,
+  isSyncerCorefile,
   NODE_HOSTS_KEY,
 } from './coredns.ts';
 
@@ -54,29 +56,36 @@ const SETTLE_MS = 500;
 /** How soon a failed write, or a ConfigMap not there yet, is tried again. */
 const RETRY_MS = 10_000;
 
-export interface NodeHostsOptions {
+export interface CorednsConfigOptions {
   /** The virtual client (leader-guarded: only the leader runs this). */
   client: ClusterClient;
   /** The virtual cluster's nodes. */
   nodes: Informer<KubeObject>;
+  /** The cluster domain the Corefile serves (`--cluster-domain`). */
+  clusterDomain: string;
+  /** The host DNS the Corefile falls back to (`--fallback-host-dns`, resolved), or none. */
+  hostDns?: string;
   clock: Clock;
   logger: Logger;
 }
 
 /**
- * Keeps the NodeHosts key of the CoreDNS ConfigMap the syncer made (for a control plane without DNS
- * of its own, such as the chart's vanilla one) listing the virtual nodes, as k3s's server does for
- * its CoreDNS and vCluster does for every distro. A ConfigMap without the syncer's bootstrap label is
- * an admin's, and left alone.
+ * Keeps the CoreDNS ConfigMap the syncer made (for a control plane without DNS of its own, such as
+ * the chart's vanilla one): its NodeHosts key lists the virtual nodes, as k3s's server does for its
+ * CoreDNS and vCluster does for every distro, and its Corefile follows `--fallback-host-dns` while it
+ * is one the syncer wrote (an edited Corefile is the admin's). A ConfigMap without the syncer's
+ * bootstrap label is an admin's (or k3s's), and left alone.
  */
-export class NodeHostsKeeper {
-  private readonly o: NodeHostsOptions;
+export class CorednsConfigKeeper {
+  private readonly o: CorednsConfigOptions;
+  /** The Corefile was found not the syncer's while a fallback is asked for: said once. */
+  private warnedForeignCorefile = false;
   private cancelTimer: (() => void) | undefined;
   private syncing = false;
   private dirty = false;
   private stopped = false;
 
-  constructor(options: NodeHostsOptions) {
+  constructor(options: CorednsConfigOptions) {
     this.o = options;
   }
 
@@ -115,7 +124,7 @@ export class NodeHostsKeeper {
     try {
       retry = !(await this.write());
     } catch (err) {
-      this.o.logger.warn('writing the CoreDNS NodeHosts failed, retrying', { err });
+      this.o.logger.warn('writing the CoreDNS ConfigMap failed, retrying', { err });
       retry = true;
     } finally {
       this.syncing = false;
@@ -124,7 +133,7 @@ export class NodeHostsKeeper {
     else if (retry) this.schedule(RETRY_MS);
   }
 
-  /** Writes the file when it differs; false when the ConfigMap is not there yet. */
+  /** Writes what differs; false when the ConfigMap is not there yet. */
   private async write(): Promise<boolean> {
     let configMap: KubeObject;
     try {
@@ -133,17 +142,39 @@ export class NodeHostsKeeper {
       if (isNotFound(err)) return false;
       throw err;
     }
-    if (configMap.metadata?.labels?.[BOOTSTRAP_LABEL] !== COREDNS_BOOTSTRAP) return true;
-    const wanted = nodeHostsOf(this.o.nodes.store.list());
+    const ours = configMap.metadata?.labels?.[BOOTSTRAP_LABEL] === COREDNS_BOOTSTRAP;
     const data = (configMap as { data?: Record<string, unknown> }).data;
-    if (data?.[NODE_HOSTS_KEY] === wanted) return true;
+    const patch: Record<string, string> = {};
+    const corefileNow = data?.Corefile;
+    const corefileWanted = corefile(this.o.clusterDomain, this.o.hostDns);
+    if (corefileNow !== corefileWanted) {
+      if (ours && isSyncerCorefile(corefileNow, this.o.clusterDomain)) patch.Corefile = corefileWanted;
+      else this.warnForeignCorefile(ours);
+    }
+    if (!ours) return true;
+    const wanted = nodeHostsOf(this.o.nodes.store.list());
+    if (data?.[NODE_HOSTS_KEY] !== wanted) patch[NODE_HOSTS_KEY] = wanted;
+    if (Object.keys(patch).length === 0) return true;
     await this.o.client.patch(
       Resources.configMaps,
       DNS_NAMESPACE,
       COREDNS_CONFIG_MAP,
-      { data: { [NODE_HOSTS_KEY]: wanted } },
+      { data: patch },
       'merge',
     );
+    if (patch.Corefile)
+      this.o.logger.info('updated the CoreDNS Corefile', {
+        fallbackHostDns: this.o.hostDns ?? 'none',
+      });
     return true;
+  }
+
+  /** A fallback the Corefile does not have, since it is not the syncer's to change: said once. */
+  private warnForeignCorefile(ours: boolean): void {
+    if (!this.o.hostDns || this.warnedForeignCorefile) return;
+    this.warnedForeignCorefile = true;
+    this.o.logger.warn(
+      `${DNS_NAMESPACE}/${COREDNS_CONFIG_MAP} ${ours ? 'has an edited Corefile' : "is not the one the syncer made (k3s's or an admin's)"}: --fallback-host-dns is not applied to it; delete the ConfigMap to have the syncer make it again`,
+    );
   }
 }

@@ -1,0 +1,150 @@
+import { render, type Manifest } from './render.ts';
+
+interface Container {
+  name: string;
+  args: string[];
+}
+interface ServiceManifest extends Manifest {
+  metadata: Manifest['metadata'] & { labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec: { type: string; selector: Record<string, string>; ports: Record<string, unknown>[] } & Record<
+    string,
+    unknown
+  >;
+}
+
+const apiService = (ms: Manifest[]) =>
+  ms.find((m) => m.kind === 'Service' && m.metadata.name === 'vc1') as ServiceManifest;
+const containers = (ms: Manifest[]): Container[] => {
+  const spec = (
+    ms.find((m) => m.kind === 'StatefulSet') as unknown as {
+      spec: { template: { spec: { initContainers?: Container[]; containers: Container[] } } };
+    }
+  ).spec.template.spec;
+  return [...(spec.initContainers ?? []), ...spec.containers];
+};
+const k3sSans = (ms: Manifest[]) =>
+  containers(ms)
+    .find((c) => c.name === 'k3s')!
+    .args.filter((a) => a.startsWith('--tls-san='));
+const vanillaSans = (ms: Manifest[]) =>
+  containers(ms)
+    .find((c) => c.name === 'apiserver-cert')!
+    .args.filter((a) => a.startsWith('--dns-name=') || a.startsWith('--ip-address='));
+
+describe('helm chart: reaching the virtual API server from outside (controlPlane.service, ingress, proxy.extraSANs)', () => {
+  it('keeps the Service a ClusterIP by default, selecting the control-plane pod on the API port', () => {
+    const svc = apiService(render());
+    expect(svc.spec.type).toBe('ClusterIP');
+    expect(svc.spec.ports).toEqual([{ name: 'https', port: 443, targetPort: 6443, protocol: 'TCP' }]);
+    expect(svc.metadata.annotations).toBeUndefined();
+    expect(render().some((m) => m.kind === 'Ingress')).toBe(false);
+  });
+
+  it("makes it a NodePort or LoadBalancer with vCluster's values, its labels, annotations and spec laid over", () => {
+    const svc = apiService(
+      render({
+        'controlPlane.service.spec.type': 'LoadBalancer',
+        'controlPlane.service.spec.loadBalancerSourceRanges[0]': '203.0.113.0/24',
+        'controlPlane.service.spec.externalTrafficPolicy': 'Local',
+        'controlPlane.service.httpsNodePort': '30443',
+        'controlPlane.service.labels.exposed': 'yes',
+        'controlPlane.service.annotations.service\\.beta\\.kubernetes\\.io/aws-load-balancer-type': 'nlb',
+      }),
+    );
+    expect(svc.spec).toMatchObject({
+      type: 'LoadBalancer',
+      loadBalancerSourceRanges: ['203.0.113.0/24'],
+      externalTrafficPolicy: 'Local',
+      selector: { 'app.kubernetes.io/name': 'vsyncer', 'app.kubernetes.io/instance': 'vc1', release: 'vc1' },
+    });
+    expect(svc.spec.ports).toEqual([
+      { name: 'https', port: 443, targetPort: 6443, protocol: 'TCP', nodePort: 30443 },
+    ]);
+    expect(svc.metadata.labels).toMatchObject({ exposed: 'yes', release: 'vc1' });
+    expect(svc.metadata.annotations).toEqual({ 'service.beta.kubernetes.io/aws-load-balancer-type': 'nlb' });
+  });
+
+  it.each([
+    [{ 'controlPlane.service.spec.selector.app': 'x' }, /controlPlane.service.spec.selector is the chart's/],
+    [{ 'controlPlane.service.spec.ports[0].port': '1' }, /controlPlane.service.spec.ports is the chart's/],
+    [{ 'controlPlane.service.spec.clusterIP': 'None' }, /controlPlane.service.spec.clusterIP is the chart's/],
+    [{ 'controlPlane.service.spec.type': 'ExternalName' }, /must be ClusterIP, NodePort or LoadBalancer/],
+    [{ 'controlPlane.service.httpsNodePort': '30443' }, /httpsNodePort needs controlPlane.service.spec.type/],
+    [{ 'controlPlane.proxy.extraSANs[0]': 'a b' }, /"a b" is neither a DNS name nor an IP address/],
+  ])('refuses %j', (set, message) => {
+    expect(() => render(set)).toThrow(message);
+  });
+
+  it('makes an Ingress passing TLS through to the API server at controlPlane.ingress.host', () => {
+    const ms = render({
+      'controlPlane.ingress.enabled': 'true',
+      'controlPlane.ingress.host': 'vc1.example.com',
+    });
+    const ingress = ms.find((m) => m.kind === 'Ingress') as unknown as {
+      metadata: { name: string; annotations: Record<string, string> };
+      spec: { rules: unknown[] };
+    };
+    expect(ingress.metadata.name).toBe('vc1');
+    expect(ingress.metadata.annotations['nginx.ingress.kubernetes.io/ssl-passthrough']).toBe('true');
+    expect(ingress.spec.rules).toEqual([
+      {
+        host: 'vc1.example.com',
+        http: {
+          paths: [
+            {
+              path: '/',
+              pathType: 'ImplementationSpecific',
+              backend: { service: { name: 'vc1', port: { name: 'https' } } },
+            },
+          ],
+        },
+      },
+    ]);
+    // Its own rules replace the chart's.
+    const own = render({
+      'controlPlane.ingress.enabled': 'true',
+      'controlPlane.ingress.spec.ingressClassName': 'haproxy',
+      'controlPlane.ingress.spec.rules[0].host': 'other.example.com',
+    }).find((m) => m.kind === 'Ingress') as unknown as {
+      spec: { ingressClassName: string; rules: unknown[] };
+    };
+    expect(own.spec).toMatchObject({ ingressClassName: 'haproxy', rules: [{ host: 'other.example.com' }] });
+  });
+
+  it("puts extra names and addresses, and the ingress host, in the API server's certificate on both control planes", () => {
+    const set = {
+      'controlPlane.proxy.extraSANs[0]': '192.0.2.7',
+      'controlPlane.proxy.extraSANs[1]': 'api.example.com',
+      'controlPlane.proxy.extraSANs[2]': 'fd00::7',
+      'controlPlane.ingress.enabled': 'true',
+      'controlPlane.ingress.host': 'vc1.example.com',
+    };
+    expect(k3sSans(render(set))).toEqual([
+      '--tls-san=vc1.team-a.svc',
+      '--tls-san=$(VC1_SERVICE_HOST)',
+      '--tls-san=192.0.2.7',
+      '--tls-san=api.example.com',
+      '--tls-san=fd00::7',
+      '--tls-san=vc1.example.com',
+    ]);
+    expect(
+      vanillaSans(
+        render({
+          ...set,
+          'controlPlane.distro': 'vanilla',
+          'vanilla.apiServer.extraSANs[0]': 'old.example.com',
+        }),
+      ),
+    ).toEqual([
+      '--dns-name=localhost,vc1,vc1.team-a,vc1.team-a.svc,vc1.team-a.svc.cluster.local',
+      '--dns-name=kubernetes,kubernetes.default,kubernetes.default.svc,kubernetes.default.svc.cluster.local',
+      '--ip-address=192.0.2.7',
+      '--dns-name=api.example.com',
+      '--ip-address=fd00::7',
+      '--dns-name=old.example.com',
+      '--dns-name=vc1.example.com',
+      '--ip-address=127.0.0.1',
+      '--ip-address=$(VC1_SERVICE_HOST)',
+    ]);
+  });
+});
