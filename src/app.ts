@@ -236,7 +236,7 @@ export class SyncerApp {
       } catch (err) {
         throw new ConfigError('--fallback-host-dns', (err as Error).message);
       }
-      this.corednsBootstrap = new MissingObjectCreator({
+      const corednsBootstrap = new MissingObjectCreator({
         client: virtual,
         what: 'CoreDNS',
         objects: corednsObjects({
@@ -253,9 +253,11 @@ export class SyncerApp {
         nodes: this.informers.get(virtual, Resources.nodes),
         clusterDomain: config.clusterDomain,
         hostDns,
+        onMissing: () => void corednsBootstrap.runAgain(),
         clock,
         logger,
       });
+      this.corednsBootstrap = corednsBootstrap;
     }
     if (config.initManifests) {
       try {

@@ -41,6 +41,8 @@ interface SetupOptions {
   hostDns?: string;
   /** The Corefile the ConfigMap starts with (default: the one the syncer makes without a fallback). */
   corefile?: string;
+  /** Count the keeper's calls for the CoreDNS objects again. */
+  onMissing?: boolean;
 }
 
 async function setup(opts: SetupOptions = {}) {
@@ -57,11 +59,13 @@ async function setup(opts: SetupOptions = {}) {
   nodes.start();
   await nodes.waitForSync();
   const warnings: string[] = [];
+  const missing = { count: 0 };
   const keeper = new CorednsConfigKeeper({
     client: virtual,
     nodes,
     clusterDomain: 'cluster.local',
     hostDns: opts.hostDns,
+    onMissing: opts.onMissing ? () => missing.count++ : undefined,
     clock,
     logger: createLogger({
       level: 'warn',
@@ -79,7 +83,7 @@ async function setup(opts: SetupOptions = {}) {
     clock.advance(ms);
     await settle();
   };
-  return { virtual, nodes, keeper, nodeHosts, corefileNow, warnings, run };
+  return { virtual, nodes, keeper, nodeHosts, corefileNow, warnings, missing, run };
 }
 
 describe('CorednsConfigKeeper', () => {
@@ -140,6 +144,48 @@ describe('CorednsConfigKeeper', () => {
       t.keeper.stop();
       t.nodes.stop();
     }
+  });
+
+  it('asks for the CoreDNS objects again while the ConfigMap is missing (deleted, or by k3s)', async () => {
+    const t = await setup({ labelled: true, onMissing: true });
+    t.keeper.start();
+    await t.run(0);
+    expect(t.missing.count).toBe(0);
+    await t.virtual.delete(Resources.configMaps, 'kube-system', 'coredns');
+    await t.virtual.create(Resources.nodes, '', node('n2', [{ type: 'InternalIP', address: '10.0.0.2' }]));
+    await t.run(1000);
+    expect(t.missing.count).toBe(1);
+    // And again at each retry, until it is back.
+    await t.run(10_000);
+    expect(t.missing.count).toBe(2);
+    t.keeper.stop();
+    t.nodes.stop();
+  });
+
+  it('never overwrites an edit made between its read and its write: the write is made with the version read', async () => {
+    const t = await setup({ labelled: true, hostDns: '10.43.0.10' });
+    const edited = corefile('cluster.local').replace('cache 30', 'cache 300');
+    // An admin's edit lands right after the keeper's read.
+    const get = t.virtual.get.bind(t.virtual);
+    let once = true;
+    t.virtual.get = (async (...args: Parameters<typeof get>) => {
+      const read = await get(...args);
+      if (once && args[0] === Resources.configMaps) {
+        once = false;
+        const now = (await get(...args)) as KubeObject & { data: Record<string, string> };
+        await t.virtual.update(Resources.configMaps, 'kube-system', {
+          ...now,
+          data: { ...now.data, Corefile: edited },
+        });
+      }
+      return read;
+    }) as typeof t.virtual.get;
+    t.keeper.start();
+    await t.run(0);
+    await t.run(10_000);
+    expect(await t.corefileNow()).toBe(edited);
+    t.keeper.stop();
+    t.nodes.stop();
   });
 
   it("never rewrites an edited Corefile or another's ConfigMap for the fallback, and says so once", async () => {

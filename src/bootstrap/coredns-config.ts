@@ -65,6 +65,11 @@ export interface CorednsConfigOptions {
   clusterDomain: string;
   /** The host DNS the Corefile falls back to (`--fallback-host-dns`, resolved), or none. */
   hostDns?: string;
+  /**
+   * Called while the ConfigMap is missing (deleted by an admin, or by k3s when its own CoreDNS is
+   * turned off): the CoreDNS bootstrap then creates what is missing again.
+   */
+  onMissing?: () => void;
   clock: Clock;
   logger: Logger;
 }
@@ -139,8 +144,9 @@ export class CorednsConfigKeeper {
     try {
       configMap = await this.o.client.get(Resources.configMaps, DNS_NAMESPACE, COREDNS_CONFIG_MAP);
     } catch (err) {
-      if (isNotFound(err)) return false;
-      throw err;
+      if (!isNotFound(err)) throw err;
+      this.o.onMissing?.();
+      return false;
     }
     const ours = configMap.metadata?.labels?.[BOOTSTRAP_LABEL] === COREDNS_BOOTSTRAP;
     const data = (configMap as { data?: Record<string, unknown> }).data;
@@ -159,7 +165,9 @@ export class CorednsConfigKeeper {
       Resources.configMaps,
       DNS_NAMESPACE,
       COREDNS_CONFIG_MAP,
-      { data: patch },
+      // With the version read, so an edit made meanwhile (an admin's Corefile) is never overwritten:
+      // a conflict is retried from a fresh read.
+      { metadata: { resourceVersion: configMap.metadata?.resourceVersion }, data: patch },
       'merge',
     );
     if (patch.Corefile)

@@ -53,6 +53,34 @@ describe('MissingObjectCreator', () => {
     expect(again.lines.join('\n')).toContain('the virtual cluster has every CoreDNS object already');
   });
 
+  it('runAgain creates what was deleted since, once the run before has ended, and nothing after stop', async () => {
+    const { virtual, creator } = setup();
+    const first = creator.start();
+    // While the first run is under way, the same run.
+    expect(creator.runAgain()).toBe(first);
+    await first;
+    await virtual.delete(Resources.configMaps, 'kube-system', 'coredns');
+    await virtual.delete(Resources.services, 'kube-system', 'kube-dns');
+    virtual.clearWrites();
+    expect(await creator.runAgain()).toEqual({
+      outcome: 'done',
+      created: ['ConfigMap kube-system/coredns', 'Service kube-system/kube-dns'],
+      existing: ALL.filter(
+        (o) => o !== 'ConfigMap kube-system/coredns' && o !== 'Service kube-system/kube-dns',
+      ),
+      refused: [],
+    });
+    expect(virtual.writeLog()).toEqual([
+      'create configmaps kube-system/coredns',
+      'create services kube-system/kube-dns',
+    ]);
+    creator.stop();
+    await virtual.delete(Resources.configMaps, 'kube-system', 'coredns');
+    virtual.clearWrites();
+    await creator.runAgain();
+    expect(virtual.writeLog()).toEqual([]);
+  });
+
   it("leaves an existing object exactly as it is (an admin's edit, another kube-dns) and creates the rest", async () => {
     const virtual = new FakeCluster('virtual');
     const theirDns = virtual.seed(Resources.services, {

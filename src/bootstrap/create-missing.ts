@@ -44,6 +44,7 @@ export class MissingObjectCreator {
   private readonly o: CreateMissingOptions;
   private readonly backoff: StoppableBackoff;
   private running: Promise<CreateMissingResult> | undefined;
+  private finished = false;
 
   constructor(options: CreateMissingOptions) {
     this.o = options;
@@ -52,7 +53,25 @@ export class MissingObjectCreator {
 
   /** Starts (once; later calls return the same run); resolves when every object exists or on stop. */
   start(): Promise<CreateMissingResult> {
-    this.running ??= this.run();
+    this.running ??= this.run().finally(() => {
+      this.finished = true;
+    });
+    return this.running;
+  }
+
+  /**
+   * Creates again what has gone missing since (someone deleted it): a new pass once the current one
+   * has ended, else the current one. Objects that exist are still left as they are.
+   */
+  runAgain(): Promise<CreateMissingResult> {
+    if (this.backoff.stopped)
+      return this.running ?? Promise.resolve({ outcome: 'stopped', created: [], existing: [], refused: [] });
+    if (!this.running || this.finished) {
+      this.finished = false;
+      this.running = this.run().finally(() => {
+        this.finished = true;
+      });
+    }
     return this.running;
   }
 

@@ -61,4 +61,62 @@ describe('helm chart: the virtual cluster DNS (vanilla.coredns)', () => {
       }),
     ).toThrow(/syncer.fallbackHostDns needs vanilla.coredns.enabled/);
   });
+
+  it('fallbackHostDns: true is auto (vCluster users write fallbackHostCluster: true); a value the syncer would refuse is refused here', () => {
+    expect(dnsFlags({ 'controlPlane.distro': 'vanilla', 'syncer.fallbackHostDns': 'true' })).toContain(
+      '--fallback-host-dns=auto',
+    );
+    expect(dnsFlags({ 'controlPlane.distro': 'vanilla', 'syncer.fallbackHostDns': 'false' })).toEqual([
+      '--coredns-image=registry.k8s.io/coredns/coredns:v1.12.1',
+    ]);
+    for (const bad of ['kube-dns.kube-system', '10.0.0.1:70000', '[fd00::a]', '999.0.0.1']) {
+      expect(() => render({ 'syncer.fallbackHostDns': bad })).toThrow(
+        `syncer.fallbackHostDns must be auto, true, an IP address or IP:port ([IPv6]:port), not "${bad}"`,
+      );
+    }
+  });
+
+  it("with isolation, lets the syncer's CoreDNS pod (only) reach the host's DNS on port 53, and the address given", () => {
+    const policy = (set: Record<string, string>) =>
+      render({ 'isolation.enabled': 'true', ...set }).find(
+        (m) => m.kind === 'NetworkPolicy' && m.metadata.name === 'vc-dns-vc1',
+      ) as unknown as { spec: { podSelector: unknown; egress: unknown[] } } | undefined;
+    expect(policy({})).toBeUndefined();
+    const auto = policy({ 'syncer.fallbackHostDns': 'auto' })!;
+    expect(auto.spec.podSelector).toEqual({
+      matchLabels: {
+        'vcluster.loft.sh/managed-by': 'vc1',
+        'vcluster.loft.sh/namespace': 'kube-system',
+        'k8s-app': 'kube-dns',
+      },
+    });
+    const kubeDns = {
+      to: [
+        {
+          namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+          podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+        },
+      ],
+      ports: [
+        { port: 53, protocol: 'UDP' },
+        { port: 53, protocol: 'TCP' },
+      ],
+    };
+    expect(auto.spec.egress).toEqual([kubeDns]);
+    const at = (cidr: string, port: number) => ({
+      to: [{ ipBlock: { cidr } }],
+      ports: [
+        { port, protocol: 'UDP' },
+        { port, protocol: 'TCP' },
+      ],
+    });
+    expect(policy({ 'syncer.fallbackHostDns': '10.43.0.10:5353' })!.spec.egress).toEqual([
+      kubeDns,
+      at('10.43.0.10/32', 5353),
+    ]);
+    expect(policy({ 'syncer.fallbackHostDns': '[fd00::a]:53' })!.spec.egress).toEqual([
+      kubeDns,
+      at('fd00::a/128', 53),
+    ]);
+  });
 });

@@ -61,16 +61,31 @@ describe('helm chart: reaching the virtual API server from outside (controlPlane
       { name: 'https', port: 443, targetPort: 6443, protocol: 'TCP', nodePort: 30443 },
     ]);
     expect(svc.metadata.labels).toMatchObject({ exposed: 'yes', release: 'vc1' });
+    // The chart's labels win: `release` is what selects the control plane's pods elsewhere.
+    expect(apiService(render({ 'controlPlane.service.labels.release': 'x' })).metadata.labels?.release).toBe(
+      'vc1',
+    );
     expect(svc.metadata.annotations).toEqual({ 'service.beta.kubernetes.io/aws-load-balancer-type': 'nlb' });
   });
 
-  it.each([
+  it.each<[Record<string, string>, RegExp | string]>([
     [{ 'controlPlane.service.spec.selector.app': 'x' }, /controlPlane.service.spec.selector is the chart's/],
     [{ 'controlPlane.service.spec.ports[0].port': '1' }, /controlPlane.service.spec.ports is the chart's/],
     [{ 'controlPlane.service.spec.clusterIP': 'None' }, /controlPlane.service.spec.clusterIP is the chart's/],
     [{ 'controlPlane.service.spec.type': 'ExternalName' }, /must be ClusterIP, NodePort or LoadBalancer/],
     [{ 'controlPlane.service.httpsNodePort': '30443' }, /httpsNodePort needs controlPlane.service.spec.type/],
-    [{ 'controlPlane.proxy.extraSANs[0]': 'a b' }, /"a b" is neither a DNS name nor an IP address/],
+    [
+      { 'controlPlane.service.spec.ipFamilies[0]': 'IPv6' },
+      /controlPlane.service.spec.ipFamilies is the chart's/,
+    ],
+    [{ 'controlPlane.service.spec.ipFamilyPolicy': 'RequireDualStack' }, /ipFamilyPolicy is the chart's/],
+    [{ 'controlPlane.ingress.enabled': 'true', 'controlPlane.ingress.pathType': '' }, /pathType is required/],
+    ...['a b', 'a..b', '999.1.1.1', 'dead:beef', '1::2::3', '*foo.example.com', 'api.example.com.'].map(
+      (san): [Record<string, string>, string] => [
+        { 'controlPlane.proxy.extraSANs[0]': san },
+        `"${san}" is neither a DNS name nor an IP address`,
+      ],
+    ),
   ])('refuses %j', (set, message) => {
     expect(() => render(set)).toThrow(message);
   });
@@ -109,6 +124,15 @@ describe('helm chart: reaching the virtual API server from outside (controlPlane
       spec: { ingressClassName: string; rules: unknown[] };
     };
     expect(own.spec).toMatchObject({ ingressClassName: 'haproxy', rules: [{ host: 'other.example.com' }] });
+    // The certificate names the hosts its rules route, not the unused controlPlane.ingress.host.
+    expect(
+      k3sSans(
+        render({
+          'controlPlane.ingress.enabled': 'true',
+          'controlPlane.ingress.spec.rules[0].host': 'other.example.com',
+        }),
+      ).slice(2),
+    ).toEqual(['--tls-san=other.example.com']);
   });
 
   it("puts extra names and addresses, and the ingress host, in the API server's certificate on both control planes", () => {
@@ -116,6 +140,7 @@ describe('helm chart: reaching the virtual API server from outside (controlPlane
       'controlPlane.proxy.extraSANs[0]': '192.0.2.7',
       'controlPlane.proxy.extraSANs[1]': 'api.example.com',
       'controlPlane.proxy.extraSANs[2]': 'fd00::7',
+      'controlPlane.proxy.extraSANs[3]': '*.vc1.example.com',
       'controlPlane.ingress.enabled': 'true',
       'controlPlane.ingress.host': 'vc1.example.com',
     };
@@ -125,6 +150,7 @@ describe('helm chart: reaching the virtual API server from outside (controlPlane
       '--tls-san=192.0.2.7',
       '--tls-san=api.example.com',
       '--tls-san=fd00::7',
+      '--tls-san=*.vc1.example.com',
       '--tls-san=vc1.example.com',
     ]);
     expect(
@@ -141,6 +167,7 @@ describe('helm chart: reaching the virtual API server from outside (controlPlane
       '--ip-address=192.0.2.7',
       '--dns-name=api.example.com',
       '--ip-address=fd00::7',
+      '--dns-name=*.vc1.example.com',
       '--dns-name=old.example.com',
       '--dns-name=vc1.example.com',
       '--ip-address=127.0.0.1',

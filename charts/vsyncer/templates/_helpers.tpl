@@ -23,24 +23,49 @@ release: {{ .Release.Name }}
 
 {{/*
 The API server certificate's extra names and addresses, one per line: controlPlane.proxy.extraSANs,
-the ingress host, and vanilla.apiServer.extraSANs (kept from before the common value).
+the ingress's hosts (its own rules' when given, else controlPlane.ingress.host), and
+vanilla.apiServer.extraSANs (kept from before the common value). Each must be a DNS name (a `*.`
+wildcard first label at most), an IPv4 address or an IPv6 address: k3s and the vanilla control
+plane's certificate init container would otherwise refuse it at start, after the upgrade.
 */}}
 {{- define "vsyncer.extraSANs" -}}
 {{- $sans := concat (.Values.controlPlane.proxy.extraSANs | default list) (.Values.vanilla.apiServer.extraSANs | default list) -}}
-{{- if .Values.controlPlane.ingress.enabled -}}
-{{- $sans = append $sans (required "controlPlane.ingress.host is required with controlPlane.ingress.enabled" .Values.controlPlane.ingress.host) -}}
+{{- with .Values.controlPlane.ingress -}}
+{{- if .enabled -}}
+{{- $rules := (.spec | default dict).rules -}}
+{{- if $rules -}}
+{{- range $rules -}}{{- with .host -}}{{- $sans = append $sans . -}}{{- end -}}{{- end -}}
+{{- else -}}
+{{- $sans = append $sans (required "controlPlane.ingress.host is required with controlPlane.ingress.enabled" .host) -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}
 {{- range $sans | uniq -}}
-{{- if not (regexMatch "^([A-Za-z0-9*]([A-Za-z0-9-]*[A-Za-z0-9])?)(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$|^[0-9a-fA-F:.]+$" (toString .)) -}}
-{{- fail (printf "controlPlane.proxy.extraSANs: %q is neither a DNS name nor an IP address" (toString .)) -}}
+{{- $san := toString . -}}
+{{- if not (or (include "vsyncer.isIP" $san) (and (not (regexMatch "^[0-9.]+$" $san)) (regexMatch "^(\\*\\.)?[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?(\\.[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?)*$" $san))) -}}
+{{- fail (printf "controlPlane.proxy.extraSANs: %q is neither a DNS name nor an IP address" $san) -}}
 {{- end }}
-{{ . }}
+{{ $san }}
 {{- end -}}
 {{- end -}}
 
-{{/* Whether a SAN is an IP address (IPv4 dotted digits, or IPv6 with colons). */}}
+{{/* "<address> <port>" of `IP`, `IPv4:port` or `[IPv6]:port` (port 53 when none is given). */}}
+{{- define "vsyncer.addressAndPort" -}}
+{{- if regexMatch "^\\[[^]]*\\]:[0-9]{1,5}$" . -}}
+{{- regexReplaceAll "^\\[([^]]*)\\]:([0-9]+)$" . "${1} ${2}" -}}
+{{- else if regexMatch "^[0-9.]+:[0-9]{1,5}$" . -}}
+{{- replace ":" " " . -}}
+{{- else -}}
+{{- . }} 53
+{{- end -}}
+{{- end -}}
+
+{{/* Whether a SAN is an IP address: four decimal octets, or IPv6 (hex groups, at most one `::`). */}}
 {{- define "vsyncer.isIP" -}}
-{{- if or (regexMatch "^[0-9]+(\\.[0-9]+){3}$" .) (contains ":" .) -}}true{{- end -}}
+{{- $octet := "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])" -}}
+{{- if regexMatch (printf "^(%s\\.){3}%s$" $octet $octet) . -}}true
+{{- else if and (regexMatch "^[0-9a-fA-F]{0,4}(:[0-9a-fA-F]{0,4}){2,7}$" .) (le (len (regexFindAll "::" . -1)) 1) (not (contains ":::" .)) -}}true
+{{- end -}}
 {{- end -}}
 
 {{- define "vsyncer.workloadServiceAccount" -}}
@@ -159,7 +184,7 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 {{- else }}
 - --coredns-image=
 {{- end }}
-{{- with .Values.syncer.fallbackHostDns }}
+{{- with include "vsyncer.fallbackHostDns" . }}
 - --fallback-host-dns={{ . }}
 {{- end }}
 {{- if include "vsyncer.initManifests" . }}
@@ -267,11 +292,32 @@ rewritten by k3s at every start, cannot fall through to the host: k3s's CoreDNS 
 */}}
 {{- define "vsyncer.syncerCoredns" -}}
 {{- $vanilla := eq (include "vsyncer.distro" .) "vanilla" -}}
-{{- if and $vanilla .Values.syncer.fallbackHostDns (not .Values.vanilla.coredns.enabled) -}}
+{{- $fallback := include "vsyncer.fallbackHostDns" . -}}
+{{- if and $vanilla $fallback (not .Values.vanilla.coredns.enabled) -}}
 {{- fail "syncer.fallbackHostDns needs vanilla.coredns.enabled: the syncer writes the Corefile only of the CoreDNS it deploys" -}}
 {{- end -}}
-{{- if or (and $vanilla .Values.vanilla.coredns.enabled) (and (not $vanilla) .Values.syncer.fallbackHostDns) -}}
+{{- if or (and $vanilla .Values.vanilla.coredns.enabled) (and (not $vanilla) $fallback) -}}
 true
+{{- end -}}
+{{- end -}}
+
+{{/*
+syncer.fallbackHostDns as the flag takes it: "" (off), auto (true, vCluster's fallbackHostCluster, is
+auto too), or an IP[:port] ([IPv6]:port). Checked here, since turning k3s's CoreDNS off for a value
+the syncer then refuses would leave the virtual cluster without DNS.
+*/}}
+{{- define "vsyncer.fallbackHostDns" -}}
+{{- $v := .Values.syncer.fallbackHostDns -}}
+{{- if kindIs "bool" $v -}}
+{{- if $v }}auto{{ end -}}
+{{- else if $v -}}
+{{- $v = toString $v -}}
+{{- $target := include "vsyncer.addressAndPort" $v | splitList " " -}}
+{{- $port := atoi (last $target) -}}
+{{- if not (or (eq $v "auto") (and (include "vsyncer.isIP" (first $target)) (ge $port 1) (le $port 65535))) -}}
+{{- fail (printf "syncer.fallbackHostDns must be auto, true, an IP address or IP:port ([IPv6]:port), not %q" $v) -}}
+{{- end -}}
+{{- $v -}}
 {{- end -}}
 {{- end -}}
 
