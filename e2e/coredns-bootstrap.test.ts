@@ -312,13 +312,13 @@ describe('CoreDNS bootstrap (--coredns-image)', () => {
       30_000,
     );
     expect(await corefileNow()).toBe(edited);
-    // Deleted (as k3s deletes its own CoreDNS when it is turned off), it is made again without a restart,
-    // now with the fallback.
+    // Deleted (as k3s deletes its own CoreDNS when it is turned off), it is made again without a restart
+    // (the syncer reads it every 30 s), now with the fallback.
     await mustKubectl('virtual', ['delete', ...getArgs(CONFIG_MAP)]);
     await waitFor(
       'the CoreDNS ConfigMap made again, forwarding to the host DNS',
       async () => corefileNow().then((t) => t.includes('forward . 192.0.2.53\n')),
-      60_000,
+      90_000,
     );
-  }, 180_000);
+  }, 240_000);
 });

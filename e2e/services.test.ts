@@ -84,7 +84,12 @@ beforeAll(async () => {
   syncer = await startSyncer({
     name: vc,
     hostNamespace: hostNs,
-    args: ['--cluster-dns-ip=', '--sync=+ingresses,+host-ingressclasses'],
+    args: [
+      '--cluster-dns-ip=',
+      '--sync=+ingresses,+host-ingressclasses',
+      // The virtual API server's own name on a shared ingress controller (the chart's controlPlane.ingress).
+      `--reserved-ingress-host=${vc}.vcluster.example.com`,
+    ],
   });
 }, 180_000);
 
@@ -835,5 +840,34 @@ describe('Ingresses', () => {
       60_000,
     );
     expect(copy.spec.defaultBackend?.service?.name).toMatch(/^vsyncer-absent-[0-9a-f]{20}$/);
+  }, 120_000);
+
+  it("refuses an Ingress claiming the virtual API server's reserved host, with a SyncError, and copies nothing", async () => {
+    await apply('virtual', {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'Ingress',
+      metadata: { name: 'takeover', namespace: ns },
+      spec: {
+        rules: [
+          {
+            host: `${vc}.vcluster.example.com`,
+            http: {
+              paths: [
+                {
+                  path: '/',
+                  pathType: 'Prefix',
+                  backend: { service: { name: 'web', port: { number: 80 } } },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    });
+    const events = await waitForEvents('virtual', ns, 'takeover', 'SyncError');
+    expect(events.map((e) => e.message).join('\n')).toContain(
+      `host "${vc}.vcluster.example.com" is reserved for the virtual cluster's API server`,
+    );
+    expect(await getObject('host', ['ingress', hostName('takeover', ns, vc), '-n', hostNs])).toBeUndefined();
   }, 120_000);
 });

@@ -55,6 +55,11 @@ const addressesOf = (node: KubeObject) =>
 const SETTLE_MS = 500;
 /** How soon a failed write, or a ConfigMap not there yet, is tried again. */
 const RETRY_MS = 10_000;
+/**
+ * How often a ConfigMap in step is read again (one GET): nothing else tells this keeper that it was
+ * deleted (k3s deletes its own CoreDNS objects when turned off) or its Corefile edited back.
+ */
+const RECHECK_MS = 30_000;
 
 export interface CorednsConfigOptions {
   /** The virtual client (leader-guarded: only the leader runs this). */
@@ -135,7 +140,7 @@ export class CorednsConfigKeeper {
       this.syncing = false;
     }
     if (this.dirty) this.schedule(SETTLE_MS);
-    else if (retry) this.schedule(RETRY_MS);
+    else this.schedule(retry ? RETRY_MS : RECHECK_MS);
   }
 
   /** Writes what differs; false when the ConfigMap is not there yet. */

@@ -1,4 +1,4 @@
-import { render, type Manifest } from './render.ts';
+import { render, syncerArgs, type Manifest } from './render.ts';
 
 interface Container {
   name: string;
@@ -173,5 +173,22 @@ describe('helm chart: reaching the virtual API server from outside (controlPlane
       '--ip-address=127.0.0.1',
       '--ip-address=$(VC1_SERVICE_HOST)',
     ]);
+  });
+
+  it("reserves the API server's names from tenants' Ingresses when the ingresses kind runs", () => {
+    const reserved = (set: Record<string, string>) =>
+      syncerArgs(render(set)).filter((a) => a.startsWith('--reserved-ingress-host'));
+    const names = {
+      'controlPlane.ingress.enabled': 'true',
+      'controlPlane.ingress.host': 'vc1.example.com',
+      'controlPlane.proxy.extraSANs[0]': '192.0.2.7',
+      'controlPlane.proxy.extraSANs[1]': 'api.example.com',
+    };
+    expect(reserved({ ...names, 'syncer.sync[0]': '+ingresses' })).toEqual([
+      '--reserved-ingress-host=api.example.com',
+      '--reserved-ingress-host=vc1.example.com',
+    ]);
+    // Without the kind, no tenant Ingress reaches the host: nothing to reserve (the syncer refuses the flag then).
+    expect(reserved(names)).toEqual([]);
   });
 });

@@ -187,6 +187,14 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 {{- with include "vsyncer.fallbackHostDns" . }}
 - --fallback-host-dns={{ . }}
 {{- end }}
+{{- if include "vsyncer.kindOn" (dict "root" . "kind" "ingresses" "defaultOn" false) }}
+{{- /* The API server's names: no tenant Ingress may claim them on a shared ingress controller. */}}
+{{- range splitList "\n" (include "vsyncer.extraSANs" .) | compact }}
+{{- if not (include "vsyncer.isIP" .) }}
+- --reserved-ingress-host={{ . }}
+{{- end }}
+{{- end }}
+{{- end }}
 {{- if include "vsyncer.initManifests" . }}
 - --init-manifests=/etc/vsyncer/init/manifests.yaml
 - --init-manifests-generation={{ .Release.Revision }}

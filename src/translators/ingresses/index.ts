@@ -1,6 +1,8 @@
+import { field } from '../../config/fields.ts';
 import { defineKind } from '../../sync/kind.ts';
 import { CRUD } from '../shared/data-object.ts';
 import { ingressesKind } from './ingresses-kind.ts';
+import { invalidReservedHosts } from './reserved-hosts.ts';
 
 /**
  * Ingresses, virtual → host, with the host's load-balancer status back. Off by default, as in
@@ -11,7 +13,19 @@ export const ingressesDescriptor = defineKind({
   description: "Ingresses, virtual → host; backends and secrets renamed to this tenant's copies, status back",
   defaultOn: false,
   eventKind: 'Ingress',
-  fields: [],
+  fields: [
+    field({
+      flag: 'reserved-ingress-host',
+      key: 'reservedIngressHosts',
+      kind: 'list',
+      default: [],
+      repeatable: true,
+      valueName: 'host',
+      description:
+        "host a tenant's Ingress may not name (rules or TLS; a \"*.\" wildcard covers one label): the virtual API server's own, on ingress controllers shared with it (the chart passes controlPlane.ingress's hosts and proxy.extraSANs names)",
+      validate: (hosts) => invalidReservedHosts(hosts as string[]),
+    }),
+  ],
   hostRbac: [
     { scope: 'namespace', apiGroups: ['networking.k8s.io'], resources: ['ingresses'], verbs: CRUD },
     // The copies of the Services and Secrets an Ingress names, to prove them ours before naming them.
@@ -22,5 +36,5 @@ export const ingressesDescriptor = defineKind({
       verbs: ['get', 'list', 'watch'],
     },
   ],
-  build: (_options, where) => ingressesKind(where),
+  build: (options, where) => ingressesKind(where, options.reservedIngressHosts),
 });

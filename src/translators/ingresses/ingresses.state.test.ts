@@ -57,15 +57,60 @@ const backendName = (i: KubeObject | undefined) =>
 /** A table running ingresses with the kinds that make the copies they name, objects created through the virtual API. */
 async function withObjects(
   objects: [typeof ING, KubeObject][],
-  opts: { kinds?: string[]; host?: [typeof ING, KubeObject][] } = {},
+  opts: { kinds?: string[]; host?: [typeof ING, KubeObject][]; flags?: Record<string, unknown> } = {},
 ): Promise<StateTable> {
-  const table = await start({ kinds: opts.kinds ?? ['ingresses', 'secrets', 'services'], host: opts.host });
+  const table = await start({
+    kinds: opts.kinds ?? ['ingresses', 'secrets', 'services'],
+    host: opts.host,
+    flags: opts.flags,
+  });
   for (const [type, obj] of objects) await table.virtual.create(type, obj.metadata!.namespace!, obj);
   await table.settle();
   return table;
 }
 
 describe('ingresses state table', () => {
+  it("refuses an Ingress naming the virtual API server's reserved host, in rules or TLS, and removes a copy made before", async () => {
+    const reserved = { reservedIngressHost: ['vc1.example.com'] };
+    for (const spec of [
+      { rules: [{ host: 'VC1.example.com', http: routeTo('web').rules[0]!.http }] },
+      { ...routeTo('web'), tls: [{ hosts: ['*.example.com'], secretName: 'tls' }] },
+    ]) {
+      const table = await withObjects(
+        [
+          [SVC, service('web')],
+          [ING, ingress(spec)],
+        ],
+        { flags: reserved },
+      );
+      expect(hostIngress(table)).toBeUndefined();
+      expect(events(table)).toEqual([
+        expect.objectContaining({
+          message: expect.stringMatching(
+            /is reserved for the virtual cluster's API server \("vc1\.example\.com"\)/,
+          ),
+        }),
+      ]);
+    }
+    // Another host is synced as ever.
+    const other = await withObjects(
+      [
+        [SVC, service('web')],
+        [ING, ingress(routeTo('web'))],
+      ],
+      { flags: reserved },
+    );
+    expect(backendName(hostIngress(other))).toBe(hostName('web'));
+    // An Ingress changed to claim it loses its copy.
+    const ing = virtualIngress(other)!;
+    await other.virtual.update(ING, 'team', {
+      ...ing,
+      spec: { rules: [{ host: 'vc1.example.com', http: routeTo('web').rules[0]!.http }] },
+    });
+    await other.settle();
+    expect(hostIngress(other)).toBeUndefined();
+  });
+
   it("host copy: backends, TLS and an auth annotation renamed to this tenant's copies, which are synced", async () => {
     const table = await withObjects([
       [SVC, service('web')],
