@@ -253,7 +253,10 @@ export class SyncerApp {
         nodes: this.informers.get(virtual, Resources.nodes),
         clusterDomain: config.clusterDomain,
         hostDns,
-        onMissing: () => void corednsBootstrap.runAgain(),
+        recreateMissing: () =>
+          void corednsBootstrap
+            .runAgain()
+            .catch((err: unknown) => logger.error('creating the missing CoreDNS objects failed', { err })),
         clock,
         logger,
       });

@@ -65,7 +65,7 @@ async function setup(opts: SetupOptions = {}) {
     nodes,
     clusterDomain: 'cluster.local',
     hostDns: opts.hostDns,
-    onMissing: opts.onMissing ? () => missing.count++ : undefined,
+    recreateMissing: opts.onMissing ? () => missing.count++ : undefined,
     clock,
     logger: createLogger({
       level: 'warn',
@@ -146,20 +146,22 @@ describe('CorednsConfigKeeper', () => {
     }
   });
 
-  it('asks for the CoreDNS objects again while the ConfigMap is missing (deleted, or by k3s)', async () => {
+  it('has whatever CoreDNS object is missing made again at each check: every 30 s, and every 10 s while the ConfigMap is gone', async () => {
     const t = await setup({ labelled: true, onMissing: true });
     t.keeper.start();
     await t.run(0);
-    expect(t.missing.count).toBe(0);
-    await t.virtual.delete(Resources.configMaps, 'kube-system', 'coredns');
-    // Nothing else happens: it is read again on its own.
-    await t.run(29_000);
-    expect(t.missing.count).toBe(0);
-    await t.run(1000);
     expect(t.missing.count).toBe(1);
-    // And again at each retry, until it is back.
-    await t.run(10_000);
+    // Nothing else happens: it checks again on its own.
+    await t.run(29_000);
+    expect(t.missing.count).toBe(1);
+    await t.run(1000);
     expect(t.missing.count).toBe(2);
+    await t.virtual.delete(Resources.configMaps, 'kube-system', 'coredns');
+    await t.run(30_000);
+    expect(t.missing.count).toBe(3);
+    // The ConfigMap gone: again at each retry, until it is back.
+    await t.run(10_000);
+    expect(t.missing.count).toBe(4);
     t.keeper.stop();
     t.nodes.stop();
   });

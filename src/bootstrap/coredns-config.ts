@@ -71,10 +71,11 @@ export interface CorednsConfigOptions {
   /** The host DNS the Corefile falls back to (`--fallback-host-dns`, resolved), or none. */
   hostDns?: string;
   /**
-   * Called while the ConfigMap is missing (deleted by an admin, or by k3s when its own CoreDNS is
-   * turned off): the CoreDNS bootstrap then creates what is missing again.
+   * Called at each check (every RECHECK_MS, and while the ConfigMap is missing): the CoreDNS bootstrap
+   * creates again whatever is missing (deleted by an admin, or by k3s when its own CoreDNS is turned
+   * off, possibly while the bootstrap ran), and leaves the rest as it is.
    */
-  onMissing?: () => void;
+  recreateMissing?: () => void;
   clock: Clock;
   logger: Logger;
 }
@@ -145,12 +146,12 @@ export class CorednsConfigKeeper {
 
   /** Writes what differs; false when the ConfigMap is not there yet. */
   private async write(): Promise<boolean> {
+    this.o.recreateMissing?.();
     let configMap: KubeObject;
     try {
       configMap = await this.o.client.get(Resources.configMaps, DNS_NAMESPACE, COREDNS_CONFIG_MAP);
     } catch (err) {
       if (!isNotFound(err)) throw err;
-      this.o.onMissing?.();
       return false;
     }
     const ours = configMap.metadata?.labels?.[BOOTSTRAP_LABEL] === COREDNS_BOOTSTRAP;

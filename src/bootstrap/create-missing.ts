@@ -42,7 +42,9 @@ export function describeObject({ type, object }: { type?: ResourceType; object: 
  */
 export class MissingObjectCreator {
   private readonly o: CreateMissingOptions;
-  private readonly backoff: StoppableBackoff;
+  /** The current run's backoff: each run starts from the shortest delay. */
+  private backoff: StoppableBackoff;
+  private stopped = false;
   private running: Promise<CreateMissingResult> | undefined;
   private finished = false;
 
@@ -64,11 +66,12 @@ export class MissingObjectCreator {
    * has ended, else the current one. Objects that exist are still left as they are.
    */
   runAgain(): Promise<CreateMissingResult> {
-    if (this.backoff.stopped)
+    if (this.stopped)
       return this.running ?? Promise.resolve({ outcome: 'stopped', created: [], existing: [], refused: [] });
     if (!this.running || this.finished) {
       this.finished = false;
-      this.running = this.run().finally(() => {
+      this.backoff = new StoppableBackoff(this.o.clock);
+      this.running = this.run({ quietWhenComplete: true }).finally(() => {
         this.finished = true;
       });
     }
@@ -77,6 +80,7 @@ export class MissingObjectCreator {
 
   /** Ends a run waiting to retry (it resolves 'stopped'). */
   stop(): void {
+    this.stopped = true;
     this.backoff.stop();
   }
 
@@ -85,7 +89,7 @@ export class MissingObjectCreator {
    * not hold up the ones after it: they are tried in the same pass, and the failed ones again after a
    * backoff, still in their order, until each is done.
    */
-  private async run(): Promise<CreateMissingResult> {
+  private async run(opts: { quietWhenComplete?: boolean } = {}): Promise<CreateMissingResult> {
     const { logger, what } = this.o;
     const result: CreateMissingResult = { outcome: 'done', created: [], existing: [], refused: [] };
     const done = await retryInPasses(
@@ -102,6 +106,8 @@ export class MissingObjectCreator {
         }),
     );
     if (!done) return { ...result, outcome: 'stopped' };
+    // A check again (runAgain) that found everything in place says nothing: it runs every half minute.
+    if (opts.quietWhenComplete && result.created.length === 0) return result;
     logger.info(
       result.created.length
         ? `created the ${what} objects missing from the virtual cluster`

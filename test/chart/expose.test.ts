@@ -80,12 +80,21 @@ describe('helm chart: reaching the virtual API server from outside (controlPlane
     ],
     [{ 'controlPlane.service.spec.ipFamilyPolicy': 'RequireDualStack' }, /ipFamilyPolicy is the chart's/],
     [{ 'controlPlane.ingress.enabled': 'true', 'controlPlane.ingress.pathType': '' }, /pathType is required/],
-    ...['a b', 'a..b', '999.1.1.1', 'dead:beef', '1::2::3', '*foo.example.com', 'api.example.com.'].map(
-      (san): [Record<string, string>, string] => [
-        { 'controlPlane.proxy.extraSANs[0]': san },
-        `"${san}" is neither a DNS name nor an IP address`,
-      ],
-    ),
+    ...[
+      'a b',
+      'a..b',
+      '999.1.1.1',
+      'dead:beef',
+      '1::2::3',
+      '1:2:3',
+      'fd00::1:',
+      '1::2:3:4:5:6:7:8',
+      '*foo.example.com',
+      'api.example.com.',
+    ].map((san): [Record<string, string>, string] => [
+      { 'controlPlane.proxy.extraSANs[0]': san },
+      `"${san}" (of controlPlane.proxy.extraSANs, the ingress hosts or vanilla.apiServer.extraSANs) is neither a DNS name nor an IP address`,
+    ]),
   ])('refuses %j', (set, message) => {
     expect(() => render(set)).toThrow(message);
   });

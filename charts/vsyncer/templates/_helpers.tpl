@@ -43,7 +43,7 @@ plane's certificate init container would otherwise refuse it at start, after the
 {{- range $sans | uniq -}}
 {{- $san := toString . -}}
 {{- if not (or (include "vsyncer.isIP" $san) (and (not (regexMatch "^[0-9.]+$" $san)) (regexMatch "^(\\*\\.)?[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?(\\.[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?)*$" $san))) -}}
-{{- fail (printf "controlPlane.proxy.extraSANs: %q is neither a DNS name nor an IP address" $san) -}}
+{{- fail (printf "%q (of controlPlane.proxy.extraSANs, the ingress hosts or vanilla.apiServer.extraSANs) is neither a DNS name nor an IP address" $san) -}}
 {{- end }}
 {{ $san }}
 {{- end -}}
@@ -60,11 +60,20 @@ plane's certificate init container would otherwise refuse it at start, after the
 {{- end -}}
 {{- end -}}
 
-{{/* Whether a SAN is an IP address: four decimal octets, or IPv6 (hex groups, at most one `::`). */}}
+{{/*
+Whether a string is an IP address: four decimal octets, or IPv6 as Go and Node read it: eight groups
+of 1-4 hex digits, or fewer around exactly one `::` (no embedded IPv4, no zone).
+*/}}
 {{- define "vsyncer.isIP" -}}
 {{- $octet := "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])" -}}
+{{- $groups := "^([0-9a-fA-F]{1,4}(:[0-9a-fA-F]{1,4})*)?$" -}}
 {{- if regexMatch (printf "^(%s\\.){3}%s$" $octet $octet) . -}}true
-{{- else if and (regexMatch "^[0-9a-fA-F]{0,4}(:[0-9a-fA-F]{0,4}){2,7}$" .) (le (len (regexFindAll "::" . -1)) 1) (not (contains ":::" .)) -}}true
+{{- else if regexMatch "^[0-9a-fA-F]{1,4}(:[0-9a-fA-F]{1,4}){7}$" . -}}true
+{{- else if eq (len (regexFindAll "::" . -1)) 1 -}}
+{{- $sides := splitList "::" . -}}
+{{- $count := 0 -}}
+{{- range $sides -}}{{- if . -}}{{- $count = add $count (len (splitList ":" .)) -}}{{- end -}}{{- end -}}
+{{- if and (regexMatch $groups (first $sides)) (regexMatch $groups (last $sides)) (le $count 7) -}}true{{- end -}}
 {{- end -}}
 {{- end -}}
 

@@ -25,6 +25,15 @@ describe('reserved ingress hosts', () => {
     expect(reservedHostRefusal(ing({ tls: [{ hosts: ['*.example.com'] }] }), reserved)).toContain(
       '"*.example.com"',
     );
+    // ingress-nginx's server aliases name hosts too.
+    const aliased = {
+      metadata: {
+        name: 'web',
+        annotations: { 'nginx.ingress.kubernetes.io/server-alias': 'a.example.com, vc1.example.com' },
+      },
+      spec: { rules: [{ host: 'web.example.com' }] },
+    };
+    expect(reservedHostRefusal(aliased, reserved)).toContain('host "vc1.example.com" is reserved');
     expect(
       reservedHostRefusal(ing({ rules: [{ host: 'web.example.com' }, {}], tls: [{}] }), reserved),
     ).toBeUndefined();

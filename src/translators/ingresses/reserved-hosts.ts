@@ -31,8 +31,12 @@ export function hostsOverlap(a: string, b: string): boolean {
   return covers(x, y) || covers(y, x);
 }
 
-/** Every host an Ingress names: its rules' and its TLS entries'. */
+/** ingress-nginx's extra names for an Ingress's server (comma-separated), a host like any rule's. */
+const SERVER_ALIAS = 'nginx.ingress.kubernetes.io/server-alias';
+
+/** Every host an Ingress names: its rules', its TLS entries' and its server aliases. */
 function hostsOf(ingress: KubeObject): string[] {
+  const aliases = (ingress.metadata?.annotations?.[SERVER_ALIAS] ?? '').split(/[\s,]+/);
   const spec = (ingress.spec ?? {}) as {
     rules?: { host?: unknown }[];
     tls?: { hosts?: unknown[] }[];
@@ -40,6 +44,7 @@ function hostsOf(ingress: KubeObject): string[] {
   const hosts = [
     ...(Array.isArray(spec.rules) ? spec.rules.map((r) => r?.host) : []),
     ...(Array.isArray(spec.tls) ? spec.tls.flatMap((t) => (Array.isArray(t?.hosts) ? t.hosts : [])) : []),
+    ...aliases,
   ];
   return hosts.filter((h): h is string => typeof h === 'string' && h !== '');
 }
