@@ -72,6 +72,19 @@ async function mustTenant(args: string[], input?: string): Promise<string> {
   return res.stdout;
 }
 
+/** Waits for a pod of the tenant's namespace to finish; resolves with its phase (Succeeded or Failed). */
+function tenantPodFinished(name: string, timeoutMs: number): Promise<string> {
+  return waitFor(
+    `pod ${name} finished`,
+    async () => {
+      const p = JSON.parse(await mustTenant(['get', 'pod', name, '-n', tenantNs, '-o', 'json'])) as Pod;
+      return (p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed') && p.status.phase;
+    },
+    timeoutMs,
+    1000,
+  );
+}
+
 /** Waits for the control-plane pod to be Ready on the real node; returns it. */
 async function controlPlaneReady(
   what: string,
@@ -302,17 +315,7 @@ function onRealNode() {
         },
       };
       await mustTenant(['apply', '-f', '-'], JSON.stringify(client));
-      const phase = await waitFor(
-        'the client pod finished',
-        async () => {
-          const p = JSON.parse(
-            await mustTenant(['get', 'pod', 'client', '-n', tenantNs, '-o', 'json']),
-          ) as Pod;
-          return (p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed') && p.status.phase;
-        },
-        120_000,
-        1000,
-      );
+      const phase = await tenantPodFinished('client', 120_000);
       // kubectl logs through the virtual API server, the syncer's kubelet API and the real kubelet.
       const logs = await mustTenant(['logs', 'client', '-n', tenantNs, '-c', 'web']);
       const api = await mustTenant(['logs', 'client', '-n', tenantNs, '-c', 'api']);
@@ -626,15 +629,7 @@ function onRealNode() {
             },
           }),
         );
-        const phase = await waitFor(
-          `pod ${name} finished`,
-          async () => {
-            const p = JSON.parse(await mustTenant(['get', 'pod', name, '-n', tenantNs, '-o', 'json'])) as Pod;
-            return (p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed') && p.status.phase;
-          },
-          300_000,
-          1000,
-        );
+        const phase = await tenantPodFinished(name, 300_000);
         const logs = await tenant(['logs', name, '-n', tenantNs]);
         return { phase, logs: logs.stdout + logs.stderr };
       };

@@ -131,6 +131,8 @@ export class CorednsConfigKeeper {
     this.cancelTimer = undefined;
     this.syncing = true;
     this.dirty = false;
+    // The bootstrap's check of the other CoreDNS objects, on the same beat (it runs on its own).
+    this.o.recreateMissing?.();
     let retry: boolean;
     try {
       retry = !(await this.write());
@@ -146,7 +148,6 @@ export class CorednsConfigKeeper {
 
   /** Writes what differs; false when the ConfigMap is not there yet. */
   private async write(): Promise<boolean> {
-    this.o.recreateMissing?.();
     let configMap: KubeObject;
     try {
       configMap = await this.o.client.get(Resources.configMaps, DNS_NAMESPACE, COREDNS_CONFIG_MAP);

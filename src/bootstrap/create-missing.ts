@@ -42,46 +42,45 @@ export function describeObject({ type, object }: { type?: ResourceType; object: 
  */
 export class MissingObjectCreator {
   private readonly o: CreateMissingOptions;
-  /** The current run's backoff: each run starts from the shortest delay. */
-  private backoff: StoppableBackoff;
+  /** The backoff of the run under way (each run starts from the shortest delay). */
+  private backoff: StoppableBackoff | undefined;
   private stopped = false;
+  /** The run under way, if any: callers meanwhile share it. */
   private running: Promise<CreateMissingResult> | undefined;
-  private finished = false;
 
   constructor(options: CreateMissingOptions) {
     this.o = options;
-    this.backoff = new StoppableBackoff(options.clock);
   }
 
-  /** Starts (once; later calls return the same run); resolves when every object exists or on stop. */
+  /** Starts a run (or joins the one under way); resolves when every object exists or on stop. */
   start(): Promise<CreateMissingResult> {
-    this.running ??= this.run().finally(() => {
-      this.finished = true;
-    });
-    return this.running;
+    return this.runOnce({ quietWhenComplete: false });
   }
 
   /**
-   * Creates again what has gone missing since (someone deleted it): a new pass once the current one
-   * has ended, else the current one. Objects that exist are still left as they are.
+   * Creates again what has gone missing since (someone deleted it), as start() does, saying nothing
+   * when nothing was missing. Objects that exist are still left as they are.
    */
   runAgain(): Promise<CreateMissingResult> {
-    if (this.stopped)
-      return this.running ?? Promise.resolve({ outcome: 'stopped', created: [], existing: [], refused: [] });
-    if (!this.running || this.finished) {
-      this.finished = false;
-      this.backoff = new StoppableBackoff(this.o.clock);
-      this.running = this.run({ quietWhenComplete: true }).finally(() => {
-        this.finished = true;
+    return this.runOnce({ quietWhenComplete: true });
+  }
+
+  /** Ends a run waiting to retry (it resolves 'stopped'); no run starts after. */
+  stop(): void {
+    this.stopped = true;
+    this.backoff?.stop();
+  }
+
+  private runOnce(opts: { quietWhenComplete: boolean }): Promise<CreateMissingResult> {
+    if (this.stopped) return Promise.resolve({ outcome: 'stopped', created: [], existing: [], refused: [] });
+    if (!this.running) {
+      const backoff = new StoppableBackoff(this.o.clock);
+      this.backoff = backoff;
+      this.running = this.run(backoff, opts).finally(() => {
+        this.running = undefined;
       });
     }
     return this.running;
-  }
-
-  /** Ends a run waiting to retry (it resolves 'stopped'). */
-  stop(): void {
-    this.stopped = true;
-    this.backoff.stop();
   }
 
   /**
@@ -89,12 +88,15 @@ export class MissingObjectCreator {
    * not hold up the ones after it: they are tried in the same pass, and the failed ones again after a
    * backoff, still in their order, until each is done.
    */
-  private async run(opts: { quietWhenComplete?: boolean } = {}): Promise<CreateMissingResult> {
+  private async run(
+    backoff: StoppableBackoff,
+    opts: { quietWhenComplete: boolean },
+  ): Promise<CreateMissingResult> {
     const { logger, what } = this.o;
     const result: CreateMissingResult = { outcome: 'done', created: [], existing: [], refused: [] };
     const done = await retryInPasses(
       this.o.objects,
-      this.backoff,
+      backoff,
       async (item) => {
         result[await this.ensure(item)].push(describeObject(item));
       },
@@ -102,7 +104,7 @@ export class MissingObjectCreator {
         logger.warn(`creating the ${what} objects in the virtual cluster failed, retrying`, {
           object: describeObject(item),
           error: (err as Error).message,
-          retryInMs: this.backoff.nextDelayMs,
+          retryInMs: backoff.nextDelayMs,
         }),
     );
     if (!done) return { ...result, outcome: 'stopped' };

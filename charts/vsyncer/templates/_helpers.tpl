@@ -301,7 +301,6 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 - --shutdown-timeout={{ .Values.syncer.shutdownTimeout }}
 {{- end -}}
 
-{{/* k3s (the default) or vanilla: which virtual control plane runs beside the syncer. */}}
 {{/*
 Whether the syncer deploys the virtual cluster's CoreDNS: on the vanilla control plane (unless
 vanilla.coredns.enabled is false), and with k3s when the host DNS fallback is on (k3s's own Corefile,
@@ -338,6 +337,7 @@ the syncer then refuses would leave the virtual cluster without DNS.
 {{- end -}}
 {{- end -}}
 
+{{/* k3s (the default) or vanilla: which virtual control plane runs beside the syncer. */}}
 {{- define "vsyncer.distro" -}}
 {{- $d := .Values.controlPlane.distro | default "k3s" -}}
 {{- if not (has $d (list "k3s" "vanilla")) -}}

@@ -1,4 +1,5 @@
 import type { KubeObject } from '../../kube/object.ts';
+import { isDnsSubdomain } from '../../naming/dns-names.ts';
 
 /**
  * Hosts a tenant's Ingress may not claim on the host's ingress controllers (`--reserved-ingress-host`):
@@ -7,12 +8,15 @@ import type { KubeObject } from '../../kube/object.ts';
  * take its traffic: with TLS passed through, clients that skip verification would hand it their tokens.
  */
 
-const LABEL = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
-const HOST = new RegExp(`^(\\*\\.)?${LABEL}(\\.${LABEL})*$`);
+/** A host as an Ingress names it: a DNS name, its first label possibly the wildcard `*`. */
+function isIngressHost(host: string): boolean {
+  const name = host.toLowerCase();
+  return host.length <= 253 && isDnsSubdomain(name.startsWith('*.') ? name.slice(2) : name);
+}
 
 /** Why a --reserved-ingress-host value is not a host name (a `*.` wildcard first label at most). */
 export function invalidReservedHosts(hosts: readonly string[]): string | undefined {
-  const bad = hosts.find((h) => !HOST.test(h.toLowerCase()) || h.length > 253);
+  const bad = hosts.find((h) => !isIngressHost(h));
   return bad === undefined
     ? undefined
     : `must be a DNS name (a "*." wildcard first label at most), got ${JSON.stringify(bad)}`;
