@@ -66,7 +66,11 @@ beforeAll(async () => {
   syncer = await startSyncer({
     name: vc,
     hostNamespace: hostNs,
-    args: ['--sync=+gateways,+httproutes,+referencegrants,-pods,-events'],
+    args: [
+      '--sync=+gateways,+httproutes,+referencegrants,-pods,-events',
+      // The virtual API server's own name (the chart's controlPlane.ingress), on a shared data plane.
+      `--reserved-ingress-host=${vc}.vcluster.example.com`,
+    ],
   });
 }, 180_000);
 
@@ -249,5 +253,17 @@ describe('Gateway API', () => {
     const events = await waitForEvents('virtual', ns, 'sneaky', 'SyncError');
     expect(events.map((e) => e.message).join('\n')).toContain('Service "host-admin"');
     expect(events.map((e) => e.message).join('\n')).not.toContain(hostNs);
+  }, 120_000);
+
+  it("an HTTPRoute claiming the virtual API server's reserved host (a wildcard above it) gets a SyncError and no copy", async () => {
+    await apply('virtual', {
+      ...route('takeover', [{ name: 'gw' }], [{ name: 'web' }]),
+      spec: { ...route('takeover', [{ name: 'gw' }], [{ name: 'web' }]).spec, hostnames: ['*.example.com'] },
+    });
+    const events = await waitForEvents('virtual', ns, 'takeover', 'SyncError');
+    expect(events.map((e) => e.message).join('\n')).toContain(
+      `host "*.example.com" is reserved for the virtual cluster's API server ("${vc}.vcluster.example.com")`,
+    );
+    expect(await hostRoute('takeover')).toBeUndefined();
   }, 120_000);
 });

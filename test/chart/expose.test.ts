@@ -184,7 +184,7 @@ describe('helm chart: reaching the virtual API server from outside (controlPlane
     ]);
   });
 
-  it("reserves the API server's names from tenants' Ingresses when the ingresses kind runs", () => {
+  it("reserves the API server's names from tenants' Ingresses, Gateways and routes when one of those kinds runs", () => {
     const reserved = (set: Record<string, string>) =>
       syncerArgs(render(set)).filter((a) => a.startsWith('--reserved-ingress-host'));
     const names = {
@@ -197,7 +197,10 @@ describe('helm chart: reaching the virtual API server from outside (controlPlane
       '--reserved-ingress-host=api.example.com',
       '--reserved-ingress-host=vc1.example.com',
     ]);
-    // Without the kind, no tenant Ingress reaches the host: nothing to reserve (the syncer refuses the flag then).
+    for (const kind of ['gateways', 'httproutes', 'grpcroutes', 'tlsroutes'])
+      expect(reserved({ ...names, 'syncer.sync[0]': `+${kind}` })).toHaveLength(2);
+    // Without those kinds, nothing of a tenant's serves a host name there: nothing to reserve.
     expect(reserved(names)).toEqual([]);
+    expect(reserved({ ...names, 'syncer.sync[0]': '*', 'syncer.sync[1]': '-ingresses' })).toHaveLength(2);
   });
 });

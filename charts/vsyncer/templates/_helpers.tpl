@@ -196,8 +196,12 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 {{- with include "vsyncer.fallbackHostDns" . }}
 - --fallback-host-dns={{ . }}
 {{- end }}
-{{- if include "vsyncer.kindOn" (dict "root" . "kind" "ingresses" "defaultOn" false) }}
-{{- /* The API server's names: no tenant Ingress may claim them on a shared ingress controller. */}}
+{{- $servesHosts := false }}
+{{- range list "ingresses" "gateways" "httproutes" "grpcroutes" "tlsroutes" }}
+{{- if include "vsyncer.kindOn" (dict "root" $ "kind" . "defaultOn" false) }}{{ $servesHosts = true }}{{ end }}
+{{- end }}
+{{- if $servesHosts }}
+{{- /* The API server's names: no tenant Ingress, Gateway or route may claim them on a shared controller. */}}
 {{- range splitList "\n" (include "vsyncer.extraSANs" .) | compact }}
 {{- if not (include "vsyncer.isIP" .) }}
 - --reserved-ingress-host={{ . }}

@@ -38,6 +38,7 @@ import {
   type GatewayApiReference,
   type RenameReference,
 } from './references.ts';
+import { reservedHostnameRefusal } from './reserved-hosts.ts';
 import { virtualStatusFor } from './status.ts';
 
 /** Virtual objects by what they name: `Kind/namespace/name`, and `grants/<namespace>` for cross-namespace references. */
@@ -62,6 +63,14 @@ const classOf = (gateway: KubeObject): string =>
 /** The kinds Gateway API objects name that the syncer can translate, when their kinds are synced. */
 const PEER_KINDS = ['Service', 'Secret', 'ConfigMap', 'Gateway'];
 
+/** What an admin decides for a Gateway API kind. */
+export interface GatewayApiKindOptions {
+  /** Label and annotation keys the copy may not carry (a Gateway's infrastructure metadata). */
+  deniedMetadataKeys?: readonly string[];
+  /** Host names the tenant may not serve (--reserved-ingress-host): the virtual API server's own. */
+  reservedHosts?: readonly string[];
+}
+
 /**
  * One Gateway API kind, virtual → host, with the status the host's gateway controller writes back
  * when `statusBack`. Every object it names (parents, backends, certificates, CA bundles, policy
@@ -74,7 +83,7 @@ export function gatewayApiKind(
   type: ResourceType,
   statusBack: boolean,
   where: Placement,
-  deniedMetadataKeys: readonly string[] = [],
+  { deniedMetadataKeys = [], reservedHosts = [] }: GatewayApiKindOptions = {},
 ): KindSpec {
   const managed = managedCopiesScope(where);
   let judge: ReferenceJudge;
@@ -193,10 +202,15 @@ export function gatewayApiKind(
         : hostName(ref.name, ref.namespace, where.vcName);
   }
 
+  /** Why the object may not be on the host at all, whatever it names; undefined when it may. */
+  const refusalOf = (virtual: KubeObject): string | undefined =>
+    hostObjectAnnotationsRefusal(virtual.metadata?.annotations) ??
+    reservedHostnameRefusal(type.kind, virtual, reservedHosts);
+
   async function desiredHost(ctx: ReconcileContext, virtual: KubeObject): Promise<KubeObject> {
     const withheld = classRefusal(virtual);
     if (withheld) throw new TerminalError(withheld, CLASS_WITHHELD_REASON);
-    const refusal = hostObjectAnnotationsRefusal(virtual.metadata?.annotations);
+    const refusal = refusalOf(virtual);
     if (refusal) throw new TerminalError(`cannot sync this ${type.kind}: ${refusal}`);
     const rename = await resolveReferences(ctx, virtual);
     return {
@@ -318,10 +332,10 @@ export function gatewayApiKind(
         }
         throw new TerminalError(withheld, CLASS_WITHHELD_REASON);
       }
-      const refusal = hostObjectAnnotationsRefusal(virtual.metadata?.annotations);
+      const refusal = refusalOf(virtual);
       if (refusal) {
-        // Refused now (annotated since, or by a syncer that refuses more than the one that made the
-        // copy): the copy must not keep what is refused.
+        // Refused now (annotated or renamed since, or by a syncer that refuses more than the one that
+        // made the copy): the copy must not keep what is refused.
         await deleteIncarnation(ctx.host, type, host);
         throw new TerminalError(`cannot sync this ${type.kind}: ${refusal}; its host copy is removed`);
       }

@@ -77,8 +77,12 @@ const events = (t: StateTable, kind: string, ns = 'team') =>
     .map((e) => ({ reason: e.reason, message: e.message as string }));
 
 /** A table running the Gateway API kinds and the kinds whose copies they name. */
-async function withObjects(objects: [ResourceType, KubeObject][], host: [ResourceType, KubeObject][] = []) {
-  const table = await start({ kinds: ALL_KINDS, host });
+async function withObjects(
+  objects: [ResourceType, KubeObject][],
+  host: [ResourceType, KubeObject][] = [],
+  flags?: Record<string, unknown>,
+) {
+  const table = await start({ kinds: ALL_KINDS, host, flags });
   for (const [type, o] of objects) await table.virtual.create(type, o.metadata!.namespace!, o);
   await table.settle();
   return table;
@@ -703,5 +707,57 @@ describe('host-gatewayclasses with gateways (vCluster sync.fromHost.gatewayClass
     await table.host.create(GC, '', hostClass('missing'));
     await table.settle();
     expect(specOf(hostObject(table, GW, 'gw')).gatewayClassName).toBe('missing');
+  });
+});
+
+describe("the virtual API server's reserved host names (--reserved-ingress-host)", () => {
+  const reserved = { reservedIngressHost: ['vc1.example.com'] };
+  const RESERVED = /is reserved for the virtual cluster's API server \("vc1\.example\.com"\)/;
+
+  it('a Gateway listener or a route naming one (a wildcard at any depth above it too) gets no copy and a SyncError', async () => {
+    for (const [type, object] of [
+      [GW, gateway('gw', [listener({ hostname: 'VC1.example.com' })])],
+      [GW, gateway('gw', [listener(), listener({ name: 'other', hostname: '*.com' })])],
+      [HR, obj(HR, 'r', { parentRefs: [{ name: 'gw' }], hostnames: ['web.example.com', '*.example.com'] })],
+      [
+        Resources.tlsRoutes,
+        obj(Resources.tlsRoutes, 'r', { parentRefs: [{ name: 'gw' }], hostnames: ['vc1.example.com'] }),
+      ],
+    ] as [ResourceType, KubeObject][]) {
+      const table = await withObjects(
+        [
+          ...(type === GW ? [] : ([[GW, gateway('gw', [listener()])]] as [ResourceType, KubeObject][])),
+          [type, object],
+        ],
+        [],
+        reserved,
+      );
+      expect(hostObject(table, type, object.metadata!.name!)).toBeUndefined();
+      expect(events(table, type.kind)).toEqual([
+        { reason: 'SyncError', message: expect.stringMatching(RESERVED) },
+      ]);
+    }
+  });
+
+  it('other host names, and listeners without one, are synced; a route changed to claim one loses its copy', async () => {
+    const table = await withObjects(
+      [
+        [GW, gateway('gw', [listener(), listener({ name: 'web', hostname: 'web.example.com' })])],
+        [HR, obj(HR, 'r', { parentRefs: [{ name: 'gw' }], hostnames: ['web.example.com'] })],
+      ],
+      [],
+      reserved,
+    );
+    expect(hostObject(table, GW, 'gw')).toBeDefined();
+    expect(specOf(hostObject(table, HR, 'r')).hostnames).toEqual(['web.example.com']);
+    const r = virtualObject(table, HR, 'r')!;
+    await table.virtual.update(HR, 'team', { ...r, spec: { ...specOf(r), hostnames: ['*.example.com'] } });
+    await table.settle();
+    expect(hostObject(table, HR, 'r')).toBeUndefined();
+    // Removed, then refused as any new one would be.
+    expect(events(table, 'HTTPRoute')).toEqual([
+      { reason: 'SyncError', message: expect.stringMatching(/its host copy is removed$/) },
+      { reason: 'SyncError', message: expect.stringMatching(RESERVED) },
+    ]);
   });
 });

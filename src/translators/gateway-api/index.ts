@@ -1,4 +1,5 @@
 import { DENIED_POD_METADATA_FIELD } from '../pods/index.ts';
+import { RESERVED_HOST_FIELD } from '../ingresses/index.ts';
 import { Resources, type ResourceType } from '../../kube/resources.ts';
 import { defineKind, type RbacRule } from '../../sync/kind.ts';
 import { HOST_CRD_READ } from '../custom-resources/crd.ts';
@@ -32,15 +33,15 @@ export const gatewaysDescriptor = defineKind({
   defaultOn: false,
   eventKind: 'Gateway',
   fields: [],
-  reads: [DENIED_POD_METADATA_FIELD],
+  reads: [DENIED_POD_METADATA_FIELD, RESERVED_HOST_FIELD],
   hostRbac: rbac(Resources.gateways),
   // The infrastructure's metadata goes on the pods and Services the host controller makes: held to the
   // pods' list and every copy's.
   build: (options, where) =>
-    gatewayApiKind(Resources.gateways, true, where, [
-      ...options.deniedPodMetadata,
-      ...(where.deniedHostMetadata ?? []),
-    ]),
+    gatewayApiKind(Resources.gateways, true, where, {
+      deniedMetadataKeys: [...options.deniedPodMetadata, ...(where.deniedHostMetadata ?? [])],
+      reservedHosts: options.reservedIngressHosts,
+    }),
 });
 
 export const httpRoutesDescriptor = defineKind({
@@ -50,8 +51,10 @@ export const httpRoutesDescriptor = defineKind({
   defaultOn: false,
   eventKind: 'HTTPRoute',
   fields: [],
+  reads: [RESERVED_HOST_FIELD],
   hostRbac: rbac(Resources.httpRoutes),
-  build: (_options, where) => gatewayApiKind(Resources.httpRoutes, true, where),
+  build: (options, where) =>
+    gatewayApiKind(Resources.httpRoutes, true, where, { reservedHosts: options.reservedIngressHosts }),
 });
 
 export const grpcRoutesDescriptor = defineKind({
@@ -61,8 +64,10 @@ export const grpcRoutesDescriptor = defineKind({
   defaultOn: false,
   eventKind: 'GRPCRoute',
   fields: [],
+  reads: [RESERVED_HOST_FIELD],
   hostRbac: rbac(Resources.grpcRoutes),
-  build: (_options, where) => gatewayApiKind(Resources.grpcRoutes, true, where),
+  build: (options, where) =>
+    gatewayApiKind(Resources.grpcRoutes, true, where, { reservedHosts: options.reservedIngressHosts }),
 });
 
 export const tlsRoutesDescriptor = defineKind({
@@ -72,8 +77,10 @@ export const tlsRoutesDescriptor = defineKind({
   defaultOn: false,
   eventKind: 'TLSRoute',
   fields: [],
+  reads: [RESERVED_HOST_FIELD],
   hostRbac: rbac(Resources.tlsRoutes),
-  build: (_options, where) => gatewayApiKind(Resources.tlsRoutes, true, where),
+  build: (options, where) =>
+    gatewayApiKind(Resources.tlsRoutes, true, where, { reservedHosts: options.reservedIngressHosts }),
 });
 
 export const referenceGrantsDescriptor = defineKind({

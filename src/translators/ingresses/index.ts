@@ -2,7 +2,23 @@ import { field } from '../../config/fields.ts';
 import { defineKind } from '../../sync/kind.ts';
 import { CRUD } from '../shared/data-object.ts';
 import { ingressesKind } from './ingresses-kind.ts';
-import { invalidReservedHosts } from './reserved-hosts.ts';
+import { invalidReservedHosts } from '../shared/reserved-hosts.ts';
+
+/**
+ * The virtual API server's host names, which no tenant object may serve on the host's ingress or
+ * gateway controllers. An Ingress setting (its flag keeps the name), read by the Gateway API kinds too.
+ */
+export const RESERVED_HOST_FIELD = field({
+  flag: 'reserved-ingress-host',
+  key: 'reservedIngressHosts',
+  kind: 'list',
+  default: [],
+  repeatable: true,
+  valueName: 'host',
+  description:
+    "host a tenant's Ingress (rules or TLS) or Gateway API Gateway or route (listener hostnames, route hostnames) may not name: the virtual API server's own, on ingress or gateway controllers shared with it (the chart passes controlPlane.ingress's hosts and proxy.extraSANs names)",
+  validate: (hosts) => invalidReservedHosts(hosts as string[]),
+});
 
 /**
  * Ingresses, virtual → host, with the host's load-balancer status back. Off by default, as in
@@ -13,19 +29,7 @@ export const ingressesDescriptor = defineKind({
   description: "Ingresses, virtual → host; backends and secrets renamed to this tenant's copies, status back",
   defaultOn: false,
   eventKind: 'Ingress',
-  fields: [
-    field({
-      flag: 'reserved-ingress-host',
-      key: 'reservedIngressHosts',
-      kind: 'list',
-      default: [],
-      repeatable: true,
-      valueName: 'host',
-      description:
-        "host a tenant's Ingress may not name (rules or TLS; a \"*.\" wildcard covers one label): the virtual API server's own, on ingress controllers shared with it (the chart passes controlPlane.ingress's hosts and proxy.extraSANs names)",
-      validate: (hosts) => invalidReservedHosts(hosts as string[]),
-    }),
-  ],
+  fields: [RESERVED_HOST_FIELD],
   hostRbac: [
     { scope: 'namespace', apiGroups: ['networking.k8s.io'], resources: ['ingresses'], verbs: CRUD },
     // The copies of the Services and Secrets an Ingress names, to prove them ours before naming them.

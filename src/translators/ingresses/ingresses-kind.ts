@@ -21,7 +21,7 @@ import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
 import { absentReferenceName, ReferenceJudge, referenceTargets } from '../pods/reference-safety.ts';
 import { writeLoadBalancerStatusUp } from '../shared/load-balancer-status.ts';
 import { malformedIngress } from '../shared/shape.ts';
-import { reservedHostRefusal } from './reserved-hosts.ts';
+import { reservedIngressHostRefusal } from './reserved-hosts.ts';
 import {
   hostIngressFor,
   hostSpecInSync,
@@ -140,7 +140,7 @@ export function ingressesKind(where: Placement, reservedHosts: readonly string[]
     if (problem) throw new TerminalError(`malformed ingress: ${problem}`);
     const refusal = ingressRefusal(virtual, where);
     if (refusal) throw new TerminalError(`cannot sync this ingress: ${refusal}`);
-    const reserved = reservedHostRefusal(virtual, reservedHosts);
+    const reserved = reservedIngressHostRefusal(virtual, reservedHosts);
     if (reserved) throw new TerminalError(`cannot sync this ingress: ${reserved}`);
     const withheld = classRefusal(virtual);
     if (withheld) throw new TerminalError(withheld, CLASS_WITHHELD_REASON);

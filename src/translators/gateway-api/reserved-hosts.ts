@@ -1,0 +1,27 @@
+import type { KubeObject } from '../../kube/object.ts';
+import { gatewayHostnamesOverlap, reservedHostRefusal } from '../shared/reserved-hosts.ts';
+
+/**
+ * The host names a Gateway API object serves: a Gateway's listeners' hostnames, a route's
+ * spec.hostnames (HTTPRoute, GRPCRoute, TLSRoute). Other kinds name none.
+ */
+function hostnamesOf(kind: string, object: KubeObject): string[] {
+  const spec = (object.spec ?? {}) as { listeners?: unknown; hostnames?: unknown };
+  const names =
+    kind === 'Gateway'
+      ? Array.isArray(spec.listeners)
+        ? spec.listeners.map((l) => (l as { hostname?: unknown } | null)?.hostname)
+        : []
+      : Array.isArray(spec.hostnames)
+        ? spec.hostnames
+        : [];
+  return names.filter((h): h is string => typeof h === 'string' && h !== '');
+}
+
+/**
+ * Why the object may not be synced, naming the reserved host it claims; undefined when it claims none.
+ * A listener or route without a hostname matches every host, but only where nothing more specific
+ * (the API server's own route) does, so it is let through as an Ingress rule without a host is.
+ */
+export const reservedHostnameRefusal = (kind: string, object: KubeObject, reserved: readonly string[]) =>
+  reservedHostRefusal(hostnamesOf(kind, object), reserved, gatewayHostnamesOverlap);

@@ -1,0 +1,52 @@
+import {
+  gatewayHostnamesOverlap,
+  ingressHostsOverlap,
+  invalidReservedHosts,
+  reservedHostRefusal,
+} from './reserved-hosts.ts';
+
+describe('reserved hosts', () => {
+  it('Ingress overlap: equal names (case aside), and a wildcard with a name one label under it', () => {
+    expect(ingressHostsOverlap('vc1.example.com', 'VC1.Example.com')).toBe(true);
+    expect(ingressHostsOverlap('*.example.com', 'vc1.example.com')).toBe(true);
+    expect(ingressHostsOverlap('vc1.example.com', '*.example.com')).toBe(true);
+    expect(ingressHostsOverlap('*.example.com', '*.example.com')).toBe(true);
+    // A wildcard covers one label only; other names and suffixes do not overlap.
+    expect(ingressHostsOverlap('*.example.com', 'a.vc1.example.com')).toBe(false);
+    expect(ingressHostsOverlap('*.example.com', '*.vc1.example.com')).toBe(false);
+    expect(ingressHostsOverlap('*.example.com', 'example.com')).toBe(false);
+    expect(ingressHostsOverlap('vc1.example.com.evil', 'vc1.example.com')).toBe(false);
+    expect(ingressHostsOverlap('xvc1.example.com', 'vc1.example.com')).toBe(false);
+  });
+
+  it('Gateway API overlap: a wildcard covers names of any depth under it, and narrower wildcards', () => {
+    expect(gatewayHostnamesOverlap('vc1.example.com', 'VC1.example.com')).toBe(true);
+    expect(gatewayHostnamesOverlap('*.example.com', 'vc1.example.com')).toBe(true);
+    expect(gatewayHostnamesOverlap('*.example.com', 'a.vc1.example.com')).toBe(true);
+    expect(gatewayHostnamesOverlap('a.vc1.example.com', '*.example.com')).toBe(true);
+    expect(gatewayHostnamesOverlap('*.example.com', '*.vc1.example.com')).toBe(true);
+    expect(gatewayHostnamesOverlap('*.vc1.example.com', '*.example.com')).toBe(true);
+    // Never the wildcard's own domain, nor a name that only ends in the same letters.
+    expect(gatewayHostnamesOverlap('*.example.com', 'example.com')).toBe(false);
+    expect(gatewayHostnamesOverlap('*.example.com', 'badexample.com')).toBe(false);
+    expect(gatewayHostnamesOverlap('*.vc1.example.com', 'vc2.example.com')).toBe(false);
+    expect(gatewayHostnamesOverlap('vc1.example.com.evil', 'vc1.example.com')).toBe(false);
+  });
+
+  it('names the host claimed and the reserved one it meets; none claimed, none refused', () => {
+    const reserved = ['vc1.example.com'];
+    expect(reservedHostRefusal(['web.example.com', 'VC1.example.com'], reserved, ingressHostsOverlap)).toBe(
+      `host "VC1.example.com" is reserved for the virtual cluster's API server ("vc1.example.com")`,
+    );
+    expect(reservedHostRefusal(['web.example.com'], reserved, gatewayHostnamesOverlap)).toBeUndefined();
+    expect(reservedHostRefusal(['vc1.example.com'], [], gatewayHostnamesOverlap)).toBeUndefined();
+  });
+
+  it('takes DNS names with a wildcard first label at most', () => {
+    expect(invalidReservedHosts(['vc1.example.com', '*.example.com', 'API.Example.com'])).toBeUndefined();
+    for (const bad of ['a b', '*foo.example.com', 'a.*.example.com', 'https://vc1.example.com', ''])
+      expect(invalidReservedHosts([bad])).toBe(
+        `must be a DNS name (a "*." wildcard first label at most), got ${JSON.stringify(bad)}`,
+      );
+  });
+});

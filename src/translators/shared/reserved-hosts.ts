@@ -1,0 +1,67 @@
+import { isDnsSubdomain } from '../../naming/dns-names.ts';
+
+/**
+ * Hosts a tenant may not claim on the host's ingress and gateway controllers (`--reserved-ingress-host`):
+ * the virtual API server's own (the chart's controlPlane.ingress host and proxy.extraSANs names). A
+ * tenant's Ingress or Gateway API object for that host, on a controller (or data plane) shared with the
+ * chart's Ingress, could otherwise take its traffic: with TLS passed through, clients that skip
+ * verification would hand it their tokens.
+ */
+
+/** A host name as Ingresses and the Gateway API write it: a DNS name, its first label possibly `*`. */
+function isHostPattern(host: string): boolean {
+  const name = host.toLowerCase();
+  return host.length <= 253 && isDnsSubdomain(name.startsWith('*.') ? name.slice(2) : name);
+}
+
+/** Why a --reserved-ingress-host value is not a host name (a `*.` wildcard first label at most). */
+export function invalidReservedHosts(hosts: readonly string[]): string | undefined {
+  const bad = hosts.find((h) => !isHostPattern(h));
+  return bad === undefined
+    ? undefined
+    : `must be a DNS name (a "*." wildcard first label at most), got ${JSON.stringify(bad)}`;
+}
+
+/** Whether two host patterns can match the same request host, given what a `*.d` wildcard matches. */
+export type HostsOverlap = (a: string, b: string) => boolean;
+
+function overlapWith(wildcardCovers: (suffix: string, name: string) => boolean): HostsOverlap {
+  return (a, b) => {
+    const x = a.toLowerCase();
+    const y = b.toLowerCase();
+    if (x === y) return true;
+    const covers = (wild: string, other: string) =>
+      wild.startsWith('*.') && wildcardCovers(wild.slice(1), other);
+    return covers(x, y) || covers(y, x);
+  };
+}
+
+/**
+ * Ingress matching: a wildcard `*.d` matches a name of exactly one more label under `d` (so two
+ * different wildcards never meet).
+ */
+export const ingressHostsOverlap: HostsOverlap = overlapWith(
+  (suffix, name) => !name.startsWith('*.') && name.slice(name.indexOf('.')) === suffix,
+);
+
+/**
+ * Gateway API matching: a wildcard `*.d` matches every name ending in `.d`, of any depth (never `d`
+ * itself); so does a narrower wildcard `*.x.d` overlap it.
+ */
+export const gatewayHostnamesOverlap: HostsOverlap = overlapWith((suffix, name) =>
+  (name.startsWith('*.') ? name.slice(1) : name).endsWith(suffix),
+);
+
+/** Why hosts a tenant's object names may not be served, naming the reserved host one claims; undefined when none does. */
+export function reservedHostRefusal(
+  hosts: readonly string[],
+  reserved: readonly string[],
+  overlap: HostsOverlap,
+): string | undefined {
+  for (const host of hosts) {
+    const taken = reserved.find((r) => overlap(host, r));
+    if (taken !== undefined)
+      return `host ${JSON.stringify(host)} is reserved for the virtual cluster's API server (${JSON.stringify(taken)})`;
+  }
+  return undefined;
+}
