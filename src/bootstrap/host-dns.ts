@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { isIP, isIPv4 } from 'node:net';
+import { isStrictIPv4 as isIPv4, isStrictIPv6 as isIPv6 } from '../util/ip.ts';
 
 /**
  * `--fallback-host-dns`: where the virtual cluster's CoreDNS asks what the virtual cluster does not
@@ -8,8 +8,6 @@ import { isIP, isIPv4 } from 'node:net';
  */
 export const AUTO_HOST_DNS = 'auto';
 
-// A scoped IPv6 address (fe80::1%eth0) names an interface of this pod, not one CoreDNS has.
-const isIPv6 = (s: string) => isIP(s) === 6 && !s.includes('%');
 const validPort = (s: string) => /^\d{1,5}$/.test(s) && Number(s) >= 1 && Number(s) <= 65535;
 
 /**

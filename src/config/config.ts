@@ -16,6 +16,7 @@ import { isDnsLabel, isDnsSubdomain } from '../naming/dns-names.ts';
 import { invalidAdditionalSecrets } from '../kubeconfig-export/additional.ts';
 import { invalidDeniedMetadataPatterns } from '../naming/denied-metadata.ts';
 import { invalidFallbackHostDns } from '../bootstrap/host-dns.ts';
+import { isStrictIP } from '../util/ip.ts';
 
 export type { FieldSpec } from './fields.ts';
 
@@ -538,9 +539,6 @@ function parseValue(field: FieldSpec, raw: unknown, label: string): unknown {
   }
 }
 
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-const IPV6 = /^[0-9a-fA-F:]+$/;
-
 /** The kubelet endpoint needs a fixed port (the nodes advertise it), its TLS files and an IP to advertise. */
 function checkKubeletEndpoint(c: SyncerConfig, labelOf: (key: keyof CoreConfig) => string): void {
   if (c.kubeletBindAddress === '0') {
@@ -559,10 +557,7 @@ function checkKubeletEndpoint(c: SyncerConfig, labelOf: (key: keyof CoreConfig) 
       `must be host:port or :port with a port from 1 to 65535 (the nodes advertise it), or 0, got ${JSON.stringify(c.kubeletBindAddress)}`,
     );
   }
-  if (
-    !IPV4.test(c.kubeletAdvertiseAddress) &&
-    !(c.kubeletAdvertiseAddress.includes(':') && IPV6.test(c.kubeletAdvertiseAddress))
-  ) {
+  if (!isStrictIP(c.kubeletAdvertiseAddress)) {
     throw new ConfigError(
       labelOf('kubeletAdvertiseAddress'),
       `must be an IP address, got ${JSON.stringify(c.kubeletAdvertiseAddress)}`,

@@ -1,8 +1,19 @@
+import { isIP } from 'node:net';
+
 /**
  * IP addresses and CIDR blocks, IPv4 and IPv6, as numbers: enough to ask whether an address or a
  * block lies inside another block. An IPv4-mapped IPv6 address (`::ffff:10.0.0.1`) counts as the
  * IPv4 address it carries, so it cannot slip past an IPv4 block.
  */
+
+/**
+ * Whether the text is an address as Go's net.ParseIP reads it, which is what CoreDNS and the API
+ * server will do with an address the syncer hands them: no leading zeros, no IPv6 zone (`%eth0`
+ * names an interface of this pod, not one they have). Parsing for comparison (parseIP) is laxer.
+ */
+export const isStrictIPv4 = (s: string): boolean => isIP(s) === 4;
+export const isStrictIPv6 = (s: string): boolean => isIP(s) === 6 && !s.includes('%');
+export const isStrictIP = (s: string): boolean => isStrictIPv4(s) || isStrictIPv6(s);
 
 export interface IP {
   v6: boolean;
