@@ -52,8 +52,19 @@ export function hostSnapshotFor(
   };
 }
 
-export const hostSpecInSync = (desired: KubeObject, host: KubeObject): boolean =>
-  sameJson(desired.spec, host.spec);
+/**
+ * Whether the host copy is a snapshot of what the desired one says: the same source, and the same
+ * class when the tenant named one. A snapshot naming no class gets the host's default from the host's
+ * snapshot controller, written into the copy's spec: that is the copy being made, not a difference.
+ */
+export function hostSpecInSync(desired: KubeObject, host: KubeObject): boolean {
+  const d = (desired.spec ?? {}) as { source?: unknown; volumeSnapshotClassName?: unknown };
+  const h = (host.spec ?? {}) as { source?: unknown; volumeSnapshotClassName?: unknown };
+  return (
+    sameJson(d.source, h.source) &&
+    (d.volumeSnapshotClassName === undefined || d.volumeSnapshotClassName === h.volumeSnapshotClassName)
+  );
+}
 
 /**
  * The status a tenant sees: readiness, time, size and errors of the host snapshot. The name of the

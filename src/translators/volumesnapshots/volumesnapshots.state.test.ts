@@ -61,6 +61,36 @@ describe('volumesnapshots state table', () => {
     expect(host?.metadata?.labels?.['vcluster.loft.sh/managed-by']).toBe(VC);
   });
 
+  it("a snapshot naming no class keeps the copy the host's snapshot controller gave its default class", async () => {
+    const plain = snapshot('nightly', { persistentVolumeClaimName: 'data' });
+    plain.spec = { source: { persistentVolumeClaimName: 'data' } };
+    const table = await withObjects([
+      [PVC, claim('data')],
+      [SNAP, plain],
+    ]);
+    const host = hostSnapshot(table)!;
+    // What the host's snapshot controller does to a snapshot without a class.
+    await table.host.update(SNAP, HOST_NS, {
+      ...host,
+      spec: { ...(host.spec as object), volumeSnapshotClassName: 'host-default' },
+    });
+    await table.settle();
+    expect(hostSnapshot(table)?.metadata?.uid).toBe(host.metadata?.uid);
+    expect(hostSnapshot(table)?.spec).toEqual({
+      volumeSnapshotClassName: 'host-default',
+      source: { persistentVolumeClaimName: hostName('data') },
+    });
+    // A copy taken of another source is still replaced (a source cannot change).
+    const edited = hostSnapshot(table)!;
+    await table.host.update(SNAP, HOST_NS, {
+      ...edited,
+      spec: { ...(edited.spec as object), source: { persistentVolumeClaimName: 'someone-elses' } },
+    });
+    await table.settle();
+    expect(hostSnapshot(table)?.metadata?.uid).not.toBe(host.metadata?.uid);
+    expect(hostSnapshot(table)?.spec).toEqual({ source: { persistentVolumeClaimName: hostName('data') } });
+  });
+
   it("readiness flows back, without the name of the host's snapshot content", async () => {
     const table = await withObjects([
       [PVC, claim('data')],
