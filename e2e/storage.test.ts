@@ -252,6 +252,25 @@ describe('PersistentVolumeClaims', () => {
     );
   }, 120_000);
 
+  it("a claim naming no class: nothing on the host while the host has no default class (it could be bound to any class-less volume), the default's name once it has one", async () => {
+    const fallback = uniqueName('default');
+    try {
+      await apply('virtual', claim('plain', { storageClassName: undefined }));
+      await refused('plain', 'the host cluster has no default StorageClass');
+      await apply('host', {
+        apiVersion: 'storage.k8s.io/v1',
+        kind: 'StorageClass',
+        metadata: { name: fallback, annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
+        provisioner: 'example.com/no-provisioner',
+      });
+      const host = await waitFor('host claim of a claim naming no class', () => hostClaim('plain'), 60_000);
+      expect(host.spec.storageClassName).toBe(fallback);
+    } finally {
+      // Other suites share the host: it has no default class again.
+      await mustKubectl('host', ['delete', 'storageclass', fallback, '--ignore-not-found']);
+    }
+  }, 120_000);
+
   it('a claim naming a StorageClass the host does not have: a SyncError naming it, nothing on the host', async () => {
     const missing = uniqueName('nope');
     await apply('virtual', claim('unknown-class', { storageClassName: missing }));

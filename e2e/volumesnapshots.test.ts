@@ -18,6 +18,8 @@ const vc = uniqueName('snap');
 const hostNs = `host-${vc}`;
 const ns = uniqueName('snaps');
 const snapshotClass = uniqueName('csi-snaps');
+/** The host class the snapshotted claim names (a claim naming none needs a host default class). */
+const storageClass = uniqueName('snap-disks');
 let syncer: SyncerProcess;
 
 interface Snapshot {
@@ -37,6 +39,12 @@ beforeAll(async () => {
     ]);
   }
   await prepareHostNamespace(vc, hostNs);
+  await apply('host', {
+    apiVersion: 'storage.k8s.io/v1',
+    kind: 'StorageClass',
+    metadata: { name: storageClass },
+    provisioner: 'example.com/no-provisioner',
+  });
   syncer = await startSyncer({
     name: vc,
     hostNamespace: hostNs,
@@ -50,6 +58,7 @@ afterAll(async () => {
   await mustKubectl('virtual', ['delete', 'namespace', ns, '--wait=false']).catch(() => undefined);
   await syncer?.stop();
   await mustKubectl('host', ['delete', 'volumesnapshotclass', snapshotClass, '--ignore-not-found']);
+  await mustKubectl('host', ['delete', 'storageclass', storageClass, '--ignore-not-found']);
 });
 
 describe('volume snapshots', () => {
@@ -94,7 +103,11 @@ describe('volume snapshots', () => {
       apiVersion: 'v1',
       kind: 'PersistentVolumeClaim',
       metadata: { name: 'data', namespace: ns },
-      spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+      spec: {
+        accessModes: ['ReadWriteOnce'],
+        resources: { requests: { storage: '1Gi' } },
+        storageClassName: storageClass,
+      },
     });
     await apply('virtual', {
       apiVersion: 'snapshot.storage.k8s.io/v1',

@@ -65,6 +65,8 @@ const PV_PROTECTION_FINALIZER = 'kubernetes.io/pv-protection';
 const VOLUME_NAME_INDEX = 'persistentvolumeclaims/volume-name';
 /** The kind that syncs tenants' own volumes; with it on, a claim may name one (see realVolumeOf). */
 const REAL_VOLUMES_KIND = 'persistentvolumes';
+const NO_DEFAULT_CLASS =
+  'spec.storageClassName: not set, and the host cluster has no default StorageClass; synced once it has one (name a class to provision now)';
 const VOLUME_NAME_REFUSED =
   'spec.volumeName: a claim cannot name its volume; the host cluster binds it (leave volumeName empty)';
 
@@ -252,22 +254,26 @@ export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = 
   /**
    * The class the host claim names. A class the host does not have would leave a dynamically
    * provisioned host claim pending for ever: say so instead; a tenant's own class (storageclasses
-   * on) is its host copy, waited for until it is there. A claim given a tenant's own volume (named,
-   * or reserving it) is not provisioned: a binder matches the pair by class name alone, and no class
-   * need exist (static provisioning's `storageClassName: manual`). A class that does exist under
-   * that name is judged all the same: should the binder find no volume after all (the reserving one
-   * refused), it provisions through the class, which must then be one the tenant may use.
+   * on) is its host copy, waited for until it is there. A claim naming no class gets the host's
+   * default by name, as the host's admission would give it; without a default it waits for one: a
+   * host claim without a class would be bound to any unclaimed class-less volume of the host, another
+   * tenant's or the host's own. A claim given a tenant's own volume (named, or reserving it) is not
+   * provisioned: a binder matches the pair by class name alone, and no class need exist (static
+   * provisioning's `storageClassName: manual`). A class that does exist under that name is judged
+   * all the same, as one the tenant may use.
    */
   async function hostClassOf(
     ctx: ReconcileContext,
     virtual: KubeObject,
-    hostVolume?: string,
+    isStatic: boolean,
   ): Promise<string | undefined> {
     const storageClass = storageClassOf(virtual);
-    const isStatic = hostVolume !== undefined || tenantVolumeReservedFor(ctx.key);
     if (storageClass === undefined && !isStatic) {
       const unnamed = classes.unnamedVerdict();
       if (unnamed?.state === 'missing') throw new TerminalError(unnamed.message, CLASS_WITHHELD_REASON);
+      const fallback = classes.hostDefaultClass();
+      if (fallback === undefined) throw new TerminalError(NO_DEFAULT_CLASS);
+      return fallback;
     }
     if (!storageClass) return storageClass;
     await awaitTenantClassInCache(ctx, storageClass);
@@ -618,8 +624,15 @@ export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = 
         return { virtualWritten: true };
       }
       const hostVolume = specOf(virtual).volumeName ? await realVolumeOf(ctx, virtual) : undefined;
+      // A tenant's own volume reserves the claim: its copy is the volume the host claim may get, and
+      // the only one (the copy may still be reserved for a placeholder while the claim's copy is made).
+      const reservedByTenantVolume = hostVolume === undefined && tenantVolumeReservedFor(ctx.key);
       await deleteShownVolumes(ctx);
-      const hostClassName = await hostClassOf(ctx, virtual, hostVolume);
+      const hostClassName = await hostClassOf(
+        ctx,
+        virtual,
+        hostVolume !== undefined || reservedByTenantVolume,
+      );
       const rename = resolveDataSources(ctx, virtual);
       const result = await createHostCopy(
         ctx,
@@ -627,6 +640,7 @@ export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = 
         hostClaimFor(virtual, place(ctx), rename, {
           hostVolumeName: hostVolume,
           hostClassName,
+          preBoundOnly: reservedByTenantVolume,
           virtualScheduler,
         }),
       );

@@ -352,14 +352,48 @@ describe('persistentvolumeclaims state table', () => {
     ).toBeUndefined();
   });
 
-  it('no class, or class "": synced as they are (the host picks its default, or none)', async () => {
+  it("no class: the host's default by name; with no default, nothing on the host until there is one", async () => {
     const table = await withClaims([
       claim('plain', { storageClassName: undefined }),
       claim('none', { storageClassName: '' }),
     ]);
-    expect(specOf(hostClaim(table, 'plain')).storageClassName).toBeUndefined();
+    // A host claim without a class would be bound to any unclaimed class-less host volume.
+    expect(hostClaim(table, 'plain')).toBeUndefined();
+    expect(syncErrors(table)).toEqual([
+      expect.stringContaining(
+        'spec.storageClassName: not set, and the host cluster has no default StorageClass',
+      ),
+    ]);
+    // "" asks for no class, and gets only a volume reserved for it (next test).
     expect(specOf(hostClaim(table, 'none')).storageClassName).toBe('');
-    expect(syncErrors(table)).toEqual([]);
+    const marked = (name: string, created: string): KubeObject => ({
+      ...storageClass(name),
+      metadata: {
+        name,
+        creationTimestamp: created,
+        annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' },
+      },
+    });
+    // Two defaults: the newest, as the host's admission picks.
+    await table.host.create(SC, '', marked('older', '2026-01-01T00:00:00Z'));
+    await table.host.create(SC, '', marked('newer', '2026-06-01T00:00:00Z'));
+    await table.settle();
+    expect(specOf(hostClaim(table, 'plain')).storageClassName).toBe('newer');
+    expect(specOf(hostClaim(table, 'plain')).selector).toBeUndefined();
+  });
+
+  it("a default class made by some virtual cluster (a tenant's class copy) is not the host's default", async () => {
+    const copy: KubeObject = {
+      ...storageClass('tenant-gold-x-other-x-vc'),
+      metadata: {
+        name: 'tenant-gold-x-other-x-vc',
+        labels: { [MANAGED_BY]: 'other' },
+        annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' },
+      },
+    };
+    const table = await withClaims([claim('plain', { storageClassName: undefined })], { host: [[SC, copy]] });
+    expect(hostClaim(table, 'plain')).toBeUndefined();
+    expect(syncErrors(table)).toEqual([expect.stringContaining('no default StorageClass')]);
   });
 
   it('a tenant naming a volume: refused with a SyncError, nothing on the host', async () => {

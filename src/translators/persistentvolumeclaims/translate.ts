@@ -238,6 +238,8 @@ export function hostClaimFor(
     current?: KubeObject;
     hostVolumeName?: string;
     hostClassName?: string;
+    /** Only a volume reserved for the host claim may be bound to it (see PRE_BOUND_ONLY). */
+    preBoundOnly?: boolean;
     virtualScheduler?: boolean;
   } = {},
 ): KubeObject {
@@ -259,7 +261,7 @@ export function hostClaimFor(
     if (v.volumeMode) spec.volumeMode = v.volumeMode;
     if (v.volumeAttributesClassName) spec.volumeAttributesClassName = v.volumeAttributesClassName;
     if (hostVolumeName) spec.volumeName = hostVolumeName;
-    else if (storageClass === '') spec.selector = PRE_BOUND_ONLY;
+    else if (storageClass === '' || opts.preBoundOnly) spec.selector = PRE_BOUND_ONLY;
     for (const ref of dataSourcesOf(virtual)) {
       const renamed: TypedObjectReference = { kind: ref.kind, name: rename(ref) };
       if (ref.apiGroup) renamed.apiGroup = ref.apiGroup;

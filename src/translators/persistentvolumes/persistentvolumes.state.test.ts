@@ -1,7 +1,7 @@
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
 import { HOST_NS, stateTables, VC, type StateTable } from '../../testing/state-table.ts';
-import { specOf, statusOf } from '../persistentvolumeclaims/translate.ts';
+import { PRE_BOUND_ONLY, specOf, statusOf } from '../persistentvolumeclaims/translate.ts';
 import { invalidAllowedSources, volumeSpecOf } from './translate.ts';
 
 /** Starts a table for one test and stops it afterwards. */
@@ -459,6 +459,9 @@ describe('persistentvolumes with persistentvolumeclaims', () => {
       claims: [claim('data')],
     });
     expect(specOf(hostClaim(t, 'data')).volumeName).toBeUndefined();
+    // Only a volume reserved for the host claim may be bound to it: the binder never hands it an
+    // unclaimed host volume while the copy is still reserved for a placeholder.
+    expect(specOf(hostClaim(t, 'data')).selector).toEqual(PRE_BOUND_ONLY);
     await bindOnHost(t, 'data', 'share');
     expect(specOf(virtualClaim(t, 'data')).volumeName).toBe('share');
     expect(volumeSpecOf(virtualVolume(t, 'share')).claimRef).toEqual(boundRef(t, 'data'));
@@ -739,5 +742,7 @@ describe('static provisioning with a class name no StorageClass has', () => {
     );
     expect(allSyncErrors(t)).toEqual([]);
     expect(specOf(hostClaim(t, 'data')).storageClassName).toBe('manual');
+    // Matched by class alone, it could take any unclaimed host volume of class "manual".
+    expect(specOf(hostClaim(t, 'data')).selector).toEqual(PRE_BOUND_ONLY);
   });
 });

@@ -973,7 +973,20 @@ describe('pods state table', () => {
           spec: { volumes: [{ name: 'scratch', ephemeral: { volumeClaimTemplate: template } }] },
         }),
       ],
-      host: infrastructure.host,
+      host: [
+        ...infrastructure.host,
+        // The template names no class: its claim gets the host's default.
+        [
+          Resources.storageClasses,
+          {
+            metadata: {
+              name: 'standard',
+              annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' },
+            },
+            provisioner: 'csi.example.com',
+          },
+        ],
+      ],
     });
     await table.settle();
     // No claim yet (the ephemeral-volume controller has not made it): no host pod either.

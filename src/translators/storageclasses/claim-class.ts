@@ -110,11 +110,27 @@ export class ClaimClassResolver {
   }
 
   /**
-   * Whether a change to this host class can change `unnamedVerdict`: only with a selector, and only
-   * for a class marked default (the caller passes the old and the new object, so a mark taken off counts).
+   * The class the host's admission gives a claim that names none: of the host's own classes marked
+   * default, the newest (then the first by name), as the DefaultStorageClass plugin picks it.
+   * Undefined when the host has no default class.
+   */
+  hostDefaultClass(): string | undefined {
+    const defaults = this.hostClasses.store
+      .list()
+      .filter((c) => isHostsOwnClass(c) && isMarkedDefault(c, DEFAULT_CLASS_ANNOTATIONS));
+    const created = (c: KubeObject) => Date.parse(c.metadata?.creationTimestamp ?? '') || 0;
+    const name = (c: KubeObject) => c.metadata?.name ?? '';
+    defaults.sort((a, b) => created(b) - created(a) || (name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : 0));
+    return defaults[0]?.metadata?.name;
+  }
+
+  /**
+   * Whether a change to this host class can change what a claim naming no class gets (`unnamedVerdict`,
+   * `hostDefaultClass`): a class marked default (the caller passes the old and the new object, so a
+   * mark taken off counts).
    */
   decidesUnnamed(hostClass: KubeObject): boolean {
-    return this.offered !== undefined && isMarkedDefault(hostClass, DEFAULT_CLASS_ANNOTATIONS);
+    return isMarkedDefault(hostClass, DEFAULT_CLASS_ANNOTATIONS);
   }
 
   /**
