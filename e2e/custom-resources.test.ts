@@ -48,6 +48,11 @@ beforeAll(async () => {
       '      references:',
       '        - path: spec.secretName',
       '          kind: Secret',
+      // A namespaced Issuer would be looked up in the shared host namespace.
+      '      allowedValues:',
+      '        - path: spec.issuerRef.kind',
+      '          values: [ClusterIssuer]',
+      '          optional: true',
       '  fromHost:',
       `    - resource: clusterissuers.${GROUP}/v1`,
       '',
@@ -136,6 +141,22 @@ describe('custom resources by configuration', () => {
     );
     expect(ready.status?.conditions).toEqual([{ type: 'Ready', status: 'True', reason: 'Issued' }]);
   }, 180_000);
+
+  it('a Certificate naming an Issuer (allowedValues: ClusterIssuer only) gets a SyncError and no host copy', async () => {
+    await apply('virtual', {
+      apiVersion: `${GROUP}/v1`,
+      kind: 'Certificate',
+      metadata: { name: 'sneaky', namespace: ns },
+      spec: { secretName: 'web-tls', issuerRef: { name: 'ca', kind: 'Issuer' } },
+    });
+    const events = await waitForEvents('virtual', ns, 'sneaky', 'SyncError');
+    expect(events.map((e) => e.message)).toContainEqual(
+      'cannot sync this Certificate: spec.issuerRef.kind is "Issuer"; it may only be one of ["ClusterIssuer"] here',
+    );
+    expect(
+      await getObject('host', [`certificates.${GROUP}`, hostName('sneaky'), '-n', hostNs]),
+    ).toBeUndefined();
+  }, 120_000);
 
   it('a Certificate nested thousands of levels deep fails alone: the syncer stays up and syncs the next one', async () => {
     // Free-form fields can nest as deep as the API server accepts (its JSON decoder stops at 10,000

@@ -22,6 +22,7 @@ describe('customResources config', () => {
         {
           resource: 'certificates.cert-manager.io/v1',
           references: [{ path: 'spec.tls[].secretName', kind: 'Secret' }],
+          allowedValues: [{ path: 'spec.issuerRef.kind', values: ['ClusterIssuer'] }],
         },
       ],
       fromHost: [{ resource: 'clusterissuers.cert-manager.io/v1', crd: 'existing' }],
@@ -44,6 +45,18 @@ describe('customResources config', () => {
         },
       ],
     });
+    expect(config.customResources.toHost[0]!.allowedValues).toEqual([
+      {
+        path: 'spec.issuerRef.kind',
+        segments: [
+          { field: 'spec', each: false },
+          { field: 'issuerRef', each: false },
+          { field: 'kind', each: false },
+        ],
+        values: ['ClusterIssuer'],
+        optional: false,
+      },
+    ]);
     expect(config.customResources.fromHost[0]).toMatchObject({ crd: 'existing', status: false });
   });
 
@@ -132,6 +145,42 @@ describe('customResources config', () => {
       'bad namespaces',
       { fromHost: [{ resource: 'a.b.io/v1', namespaces: { 'Bad NS': 'x' } }] },
       'fromHost[0].namespaces.Bad NS',
+    ],
+    [
+      'allowedValues not a list',
+      { toHost: [{ resource: 'a.b.io/v1', allowedValues: { path: 'spec.x' } }] },
+      "'customResources.toHost[0].allowedValues': must be a list of {path, values, optional}",
+    ],
+    [
+      'allowedValues without values',
+      { toHost: [{ resource: 'a.b.io/v1', allowedValues: [{ path: 'spec.x', values: [] }] }] },
+      "'customResources.toHost[0].allowedValues[0].values': must be a non-empty list of strings",
+    ],
+    [
+      'allowedValues with a bad path',
+      { toHost: [{ resource: 'a.b.io/v1', allowedValues: [{ path: 'status.x', values: ['a'] }] }] },
+      "'customResources.toHost[0].allowedValues[0].path': must not start at status",
+    ],
+    [
+      'allowedValues with a bad optional',
+      {
+        toHost: [
+          { resource: 'a.b.io/v1', allowedValues: [{ path: 'spec.x', values: ['a'], optional: 'no' }] },
+        ],
+      },
+      "'customResources.toHost[0].allowedValues[0].optional': must be true or false",
+    ],
+    [
+      'allowedValues unknown field',
+      {
+        toHost: [{ resource: 'a.b.io/v1', allowedValues: [{ path: 'spec.x', values: ['a'], regex: '.*' }] }],
+      },
+      "'customResources.toHost[0].allowedValues[0].regex': unknown field",
+    ],
+    [
+      'fromHost takes no allowedValues',
+      { fromHost: [{ resource: 'a.b.io/v1', allowedValues: [] }] },
+      "'customResources.fromHost[0].allowedValues': unknown field",
     ],
     [
       'two host namespaces into one',

@@ -14,6 +14,10 @@ import { parsePath, type PathSegment } from './path.ts';
  *       references:
  *         - path: spec.secretName
  *           kind: Secret         # Secret | ConfigMap | Service | <plural>.<group> of another toHost entry
+ *       allowedValues:           # fields a tenant may set only to these values
+ *         - path: spec.issuerRef.kind
+ *           values: [ClusterIssuer]
+ *           optional: false      # default false: the field must be set
  *   fromHost:
  *     - resource: clusterissuers.cert-manager.io/v1
  *       namespaces: { cert-manager: tenant-certs }   # namespaced kinds only: host namespace → virtual namespace
@@ -36,6 +40,20 @@ export interface CustomResourceReference {
   kind: string;
 }
 
+/**
+ * A field a toHost custom resource may hold only one of a few values, as an admin decides: the
+ * fields the syncer does not rename reach the host as written, where a value such as `kind: Issuer`
+ * makes the host's controller look for an object in the shared host namespace.
+ */
+export interface CustomResourceAllowedValues {
+  /** As configured, e.g. `spec.issuerRef.kind`. */
+  path: string;
+  segments: PathSegment[];
+  values: string[];
+  /** Whether the field may be left out (a CRD's default may name what the values exclude). */
+  optional: boolean;
+}
+
 export interface CustomResourceEntry {
   direction: 'toHost' | 'fromHost';
   /** As configured: `<plural>.<group>/<version>`. */
@@ -48,6 +66,8 @@ export interface CustomResourceEntry {
   crd: CrdSource;
   /** toHost only. */
   references: CustomResourceReference[];
+  /** toHost only: an object holding another value is refused. */
+  allowedValues: CustomResourceAllowedValues[];
   /** toHost only: the host object's status is copied to the virtual one. */
   status: boolean;
   /** fromHost of namespaced resources: host namespace → virtual namespace; nothing else is shown. */
@@ -80,7 +100,7 @@ const RESOURCE = new RegExp(
 );
 const NAMESPACE = new RegExp(`^${DNS_LABEL}$`);
 const KEYS = {
-  toHost: ['resource', 'crd', 'status', 'references'],
+  toHost: ['resource', 'crd', 'status', 'references', 'allowedValues'],
   fromHost: ['resource', 'crd', 'namespaces'],
 } as const;
 
@@ -180,6 +200,7 @@ function parseEntry(item: unknown, direction: 'toHost' | 'fromHost', at: string)
     crd: crd as CrdSource,
     status: direction === 'toHost' && status,
     references: parseReferences(item.references, `${at}.references`),
+    allowedValues: parseAllowedValues(item.allowedValues, `${at}.allowedValues`),
     namespaces: parseNamespaces(item.namespaces, `${at}.namespaces`),
   };
 }
@@ -197,15 +218,49 @@ function parseReferences(raw: unknown, at: string): CustomResourceReference[] {
         throw new CustomResourceConfigError(`${here}.${key}`, 'unknown field (known: path, kind)');
     if (typeof ref.path !== 'string')
       throw new CustomResourceConfigError(`${here}.path`, `must be a string, got ${json(ref.path)}`);
-    let segments: PathSegment[];
-    try {
-      segments = parsePath(ref.path.trim());
-    } catch (err) {
-      throw new CustomResourceConfigError(`${here}.path`, (err as Error).message);
-    }
+    const segments = parsePathAt(ref.path, `${here}.path`);
     if (typeof ref.kind !== 'string' || !ref.kind.trim())
       throw new CustomResourceConfigError(`${here}.kind`, `must be a string, got ${json(ref.kind)}`);
     return { path: ref.path.trim(), segments, kind: ref.kind.trim() };
+  });
+}
+
+/** A configured path's segments, or a CustomResourceConfigError naming the field. */
+function parsePathAt(path: unknown, at: string): PathSegment[] {
+  if (typeof path !== 'string')
+    throw new CustomResourceConfigError(at, `must be a string, got ${json(path)}`);
+  try {
+    return parsePath(path.trim());
+  } catch (err) {
+    throw new CustomResourceConfigError(at, (err as Error).message);
+  }
+}
+
+function parseAllowedValues(raw: unknown, at: string): CustomResourceAllowedValues[] {
+  if (raw === undefined || raw === null) return [];
+  const shape = 'a list of {path, values, optional}';
+  if (!Array.isArray(raw)) throw new CustomResourceConfigError(at, `must be ${shape}, got ${json(raw)}`);
+  return raw.map((rule, i) => {
+    const here = `${at}[${i}]`;
+    if (!isRecord(rule))
+      throw new CustomResourceConfigError(here, `must be a mapping {path, values}, got ${json(rule)}`);
+    for (const key of Object.keys(rule))
+      if (!['path', 'values', 'optional'].includes(key))
+        throw new CustomResourceConfigError(
+          `${here}.${key}`,
+          'unknown field (known: path, values, optional)',
+        );
+    const segments = parsePathAt(rule.path, `${here}.path`);
+    const values = rule.values;
+    if (!Array.isArray(values) || values.length === 0 || !values.every((v) => typeof v === 'string'))
+      throw new CustomResourceConfigError(
+        `${here}.values`,
+        `must be a non-empty list of strings, got ${json(values)}`,
+      );
+    const optional = rule.optional ?? false;
+    if (typeof optional !== 'boolean')
+      throw new CustomResourceConfigError(`${here}.optional`, `must be true or false, got ${json(optional)}`);
+    return { path: (rule.path as string).trim(), segments, values: values as string[], optional };
   });
 }
 

@@ -31,6 +31,9 @@ import { hostMetadataFor, sameJson } from '../shared/host-metadata.ts';
 import { BUILTIN_REFERENCE_KINDS, customResourceKindName, type CustomResourceEntry } from './config.ts';
 import { prepareCustomResource, type ResolvedResource } from './crd.ts';
 import { rewriteAt, valuesAt } from './path.ts';
+import { allowedValuesRefusal } from './allowed-values.ts';
+import { hostObjectAnnotationsRefusal } from '../shared/host-object-annotations.ts';
+import { deleteIncarnation } from '../../kube/delete-incarnation.ts';
 
 /** Virtual objects by what they name (`<kind>/<namespace>/<name>`), to find those a copy concerns. */
 const REFERENCE_INDEX = 'custom-resources/references';
@@ -180,7 +183,18 @@ export function toHostCustomResourceKind(
     return body as Record<string, unknown>;
   }
 
+  /**
+   * Why the object may not be on the host at all: an annotation naming a host object a host add-on
+   * would act on, or a field holding a value the admin did not allow (fields that are not renamed
+   * reach the host as written); undefined when it may.
+   */
+  const refusalOf = (virtual: KubeObject): string | undefined =>
+    hostObjectAnnotationsRefusal(virtual.metadata?.annotations) ??
+    allowedValuesRefusal(virtual, entry.allowedValues);
+
   function desiredHost(ctx: ReconcileContext, virtual: KubeObject): KubeObject {
+    const refusal = refusalOf(virtual);
+    if (refusal) throw new TerminalError(`cannot sync this ${type.kind}: ${refusal}`);
     const metadata = hostMetadataFor(virtual, type, { ...where, hostName: ctx.hostName });
     if (!type.namespaced) delete metadata.namespace;
     return { apiVersion: apiVersionOf(type), kind: type.kind, metadata, ...hostBody(ctx, virtual) };
@@ -219,6 +233,13 @@ export function toHostCustomResourceKind(
 
     async update(ctx, source, host): Promise<SyncResult> {
       const virtual = source!;
+      const refusal = refusalOf(virtual);
+      if (refusal) {
+        // Refused now (changed since, or by a configuration that allows less than when the copy was
+        // made): the host's controller must not keep acting on the copy.
+        await deleteIncarnation(ctx.host, type, host);
+        throw new TerminalError(`cannot sync this ${type.kind}: ${refusal}; its host copy is removed`);
+      }
       const desired = desiredHost(ctx, virtual);
       const plan = ctx.planMetadata(virtual, host, desired);
       const result: SyncResult = {};

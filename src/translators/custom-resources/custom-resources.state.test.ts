@@ -317,6 +317,47 @@ describe('custom resources to the host (state table)', () => {
     expect(hostCert(table)).toBeUndefined();
   });
 
+  it('a field the admin limits (allowedValues) and an annotation naming a host Issuer: refused, a copy made before removed', async () => {
+    const table = await certificatesTable({
+      allowedValues: [{ path: 'spec.issuerRef.kind', values: ['ClusterIssuer'] }],
+    });
+    const syncErrors = () =>
+      table.virtual
+        .objects(Resources.events, 'team')
+        .filter((e) => e.reason === 'SyncError')
+        .map((e) => String(e.message));
+    // cert-manager looks a namespaced Issuer up in the copy's namespace: the shared host namespace.
+    await table.virtual.create(
+      CERTS,
+      'team',
+      certificate('web', { issuerRef: { name: 'ca-x-other-x-vc', kind: 'Issuer' } }),
+    );
+    // Without a kind, cert-manager takes an Issuer too.
+    await table.virtual.create(CERTS, 'team', certificate('plain', { issuerRef: { name: 'ca' } }));
+    await table.virtual.create(CERTS, 'team', {
+      ...certificate('annotated', { issuerRef: { name: 'le', kind: 'ClusterIssuer' } }),
+      metadata: { name: 'annotated', namespace: 'team', annotations: { 'cert-manager.io/issuer': 'ca' } },
+    });
+    await table.virtual.create(
+      CERTS,
+      'team',
+      certificate('ok', { issuerRef: { name: 'le', kind: 'ClusterIssuer' } }),
+    );
+    await table.settle();
+    expect(table.host.objects(CERTS, HOST_NS).map((o) => o.metadata?.name)).toEqual([hostName('ok')]);
+    expect(syncErrors().sort()).toEqual([
+      `cannot sync this Certificate: metadata.annotations["cert-manager.io/issuer"] names an Issuer of the host namespace, which is not this tenant's: use a ClusterIssuer (cert-manager.io/cluster-issuer)`,
+      'cannot sync this Certificate: spec.issuerRef.kind is "Issuer"; it may only be one of ["ClusterIssuer"] here',
+      'cannot sync this Certificate: spec.issuerRef.kind is not set; it may only be one of ["ClusterIssuer"] here',
+    ]);
+    // Changed to an Issuer: its copy goes.
+    const ok = virtualCert(table, 'ok')!;
+    await table.virtual.update(CERTS, 'team', { ...ok, spec: { issuerRef: { name: 'ca', kind: 'Issuer' } } });
+    await table.settle();
+    expect(hostCert(table, 'ok')).toBeUndefined();
+    expect(syncErrors()).toContainEqual(expect.stringMatching(/"Issuer".*its host copy is removed$/));
+  });
+
   it('an unmanaged host object of the same name is never touched: SyncError instead', async () => {
     const theirs: KubeObject = {
       metadata: { name: hostName('web'), namespace: HOST_NS },

@@ -43,13 +43,15 @@ const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
- * Every value at the path in obj (missing fields and null yield nothing). A value of the wrong
- * shape on the way (a scalar where a mapping is expected, a non-list under `[]`) is reported as a
- * problem rather than skipped, so a tenant cannot hide a reference from the rewrite.
+ * Every value at the path in obj (missing fields and null yield nothing, or with `absent` a value
+ * `undefined` where the path stops). A value of the wrong shape on the way (a scalar where a mapping
+ * is expected, a non-list under `[]`) is reported as a problem rather than skipped, so a tenant
+ * cannot hide a reference from the rewrite.
  */
 export function valuesAt(
   obj: unknown,
   segments: readonly PathSegment[],
+  opts: { absent?: boolean } = {},
 ): { values: PathValue[]; problem?: string } {
   const values: PathValue[] = [];
   let problem: string | undefined;
@@ -59,7 +61,10 @@ export function valuesAt(
       values.push({ location, value: node });
       return;
     }
-    if (node === undefined || node === null) return;
+    if (node === undefined || node === null) {
+      if (opts.absent) values.push({ location: location || '(root)', value: undefined });
+      return;
+    }
     if (!isRecord(node)) {
       problem = `${location || '(root)'} must be an object`;
       return;
@@ -67,7 +72,10 @@ export function valuesAt(
     const { field, each } = segments[i]!;
     const here = location ? `${location}.${field}` : field;
     const child = node[field];
-    if (child === undefined || child === null) return;
+    if (child === undefined || child === null) {
+      if (opts.absent) values.push({ location: here, value: undefined });
+      return;
+    }
     if (!each) return walk(child, i + 1, here);
     if (!Array.isArray(child)) {
       problem = `${here} must be a list`;

@@ -1,0 +1,30 @@
+import type { CustomResourceAllowedValues } from './config.ts';
+import { valuesAt } from './path.ts';
+
+/**
+ * Why an object may not reach the host for a field the admin limited (`allowedValues`), or
+ * undefined when every such field holds an allowed value (or is absent where that is allowed).
+ * With `[]` in the path, every item is held to it.
+ */
+export function allowedValuesRefusal(
+  obj: unknown,
+  rules: readonly CustomResourceAllowedValues[],
+): string | undefined {
+  for (const rule of rules) {
+    const { values, problem } = valuesAt(obj, rule.segments, { absent: true });
+    if (problem) return problem;
+    const allowed = `it may only be one of ${JSON.stringify(rule.values)} here`;
+    for (const { location, value } of values) {
+      if (value === undefined) {
+        if (rule.optional) continue;
+        // The field itself is missing, or a field on the way to it (then the message says which).
+        return location.replace(/\[\d+\]/g, '[]') === rule.path
+          ? `${location} is not set; ${allowed}`
+          : `${location} is not set, so neither is ${rule.path}; ${allowed}`;
+      }
+      if (typeof value !== 'string' || !rule.values.includes(value))
+        return `${location} is ${JSON.stringify(value)}; ${allowed}`;
+    }
+  }
+  return undefined;
+}
