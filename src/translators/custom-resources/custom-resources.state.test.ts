@@ -130,6 +130,40 @@ describe('custom resources to the host (state table)', () => {
     expect(hostCert(table)).toBeDefined();
   });
 
+  it("while a kind whose objects may name secrets has not started, an unused secret's copy stays; one whose secret is gone goes", async () => {
+    // No CRD anywhere: the certificates kind waits, and may never start.
+    const table = await start({ kinds: ['secrets', CERT_KIND], file: certificatesConfig() });
+    const forced = (name: string, sync: string): KubeObject => ({
+      ...secret(name),
+      metadata: { name, namespace: 'team', annotations: { 'vcluster.loft.sh/force-sync': sync } },
+    });
+    for (const name of ['kept', 'deleted'])
+      await table.virtual.create(Resources.secrets, 'team', forced(name, 'true'));
+    await table.settle();
+    const hostSecrets = () =>
+      table.host
+        .objects(Resources.secrets, HOST_NS)
+        .map((o) => o.metadata?.name)
+        .sort();
+    expect(hostSecrets()).toEqual([hostName('deleted'), hostName('kept')]);
+    // Nothing uses them now, but a Certificate the kind has not read yet may name them.
+    for (const name of ['kept', 'deleted']) {
+      const current = table.virtual
+        .objects(Resources.secrets, 'team')
+        .find((o) => o.metadata?.name === name)!;
+      await table.virtual.update(Resources.secrets, 'team', {
+        ...current,
+        metadata: forced(name, 'false').metadata,
+      });
+    }
+    await retryPrepare(table);
+    expect(hostSecrets()).toEqual([hostName('deleted'), hostName('kept')]);
+    // A secret deleted in the virtual cluster is named by nothing that could be synced: its copy goes.
+    await table.virtual.delete(Resources.secrets, 'team', 'deleted');
+    await table.settle();
+    expect(hostSecrets()).toEqual([hostName('kept')]);
+  });
+
   it('with crd: toHost, copies the virtual CRD into the host, labelled as the syncer’s', async () => {
     const table = await start({
       kinds: [CERT_KIND],

@@ -1,4 +1,5 @@
 import { deleteIncarnation } from '../../kube/delete-incarnation.ts';
+import type { Informer } from '../../informer/informer.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { isPrepared } from '../../sync/engine.ts';
 import type { BuiltKind, KindDescriptor, KindSpec, Relation } from '../../sync/kind.ts';
@@ -68,6 +69,7 @@ export function customResourceKinds(config: CustomResourcesConfig | undefined): 
       build(options, where) {
         const base = descriptor.build(options, where);
         let kinds: ReadonlyMap<string, BuiltKind> = new Map();
+        let virtualObjects: Informer<KubeObject> | undefined;
         const relations: Relation[] = referrers.map((entry) => ({
           name: customResourceKindName(entry),
           cluster: 'virtual',
@@ -87,14 +89,19 @@ export function customResourceKinds(config: CustomResourcesConfig | undefined): 
           relations: [...(base.relations ?? []), ...relations],
           setup(env, all) {
             kinds = all;
+            virtualObjects = env.informers.get(env.virtual, base.virtualType);
             base.setup?.(env, all);
           },
           wanted: (ctx, source) =>
             (base.wanted ? base.wanted(ctx, source) : source !== undefined) ||
             (source !== undefined && relations.some((r) => ctx.related(r.name).length > 0)),
           async remove(ctx, target) {
-            // A copy only a custom resource may name is kept until that kind has started.
-            if (referrersStarting()) return { requeueAfterMs: KEEP_WHILE_REFERRERS_START_MS };
+            // A copy only a custom resource may name is kept until that kind has started; one whose
+            // virtual object is gone is named by nothing that could be synced, and goes (a kind that
+            // never starts, its CRD missing or changed by the tenant, must not keep deleted
+            // credentials on the host).
+            if (referrersStarting() && virtualObjects?.store.get(ctx.key))
+              return { requeueAfterMs: KEEP_WHILE_REFERRERS_START_MS };
             if (base.remove) return base.remove(ctx, target);
             await deleteIncarnation(ctx.host, base.hostType, target);
             return { hostWritten: true };
