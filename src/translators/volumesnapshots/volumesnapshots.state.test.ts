@@ -11,7 +11,11 @@ const hostName = (name: string, ns = 'team') => `${name}-x-${ns}-x-${VC}`;
 
 const claim = (name: string, ns = 'team'): KubeObject => ({
   metadata: { name, namespace: ns },
-  spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+  spec: {
+    accessModes: ['ReadWriteOnce'],
+    resources: { requests: { storage: '1Gi' } },
+    storageClassName: 'disks',
+  },
 });
 const snapshot = (name: string, source: Record<string, string>, ns = 'team'): KubeObject => ({
   apiVersion: 'snapshot.storage.k8s.io/v1',
@@ -32,7 +36,14 @@ const syncErrors = (t: StateTable) =>
 
 /** Claims and snapshots in the virtual cluster, with claims and snapshots both synced. */
 async function withObjects(objects: [typeof PVC, KubeObject][], host: [typeof PVC, KubeObject][] = []) {
-  const table = await start({ kinds: ['persistentvolumeclaims', 'volumesnapshots'], host });
+  const table = await start({
+    kinds: ['persistentvolumeclaims', 'volumesnapshots'],
+    // The class the claims name (a claim naming none would need a host default class).
+    host: [
+      [Resources.storageClasses, { metadata: { name: 'disks' }, provisioner: 'csi.example.com' }],
+      ...host,
+    ],
+  });
   for (const [type, o] of objects) await table.virtual.create(type, o.metadata!.namespace!, o);
   await table.settle();
   return table;
