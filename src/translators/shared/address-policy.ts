@@ -391,14 +391,14 @@ export function vetEndpoint(
       return { ok: false, problem: `${String(stray)}: not the IP of pod ${namespace}/${ref.name ?? ''}` };
     targetRef = { kind: 'Pod', name: pod.hostName, namespace: opts.hostNamespace };
   }
+  // One message for both: telling another tenant's pod from the host's own address would let a
+  // tenant map which addresses of the host are other tenants' pods.
   if (opts.ips)
     for (const address of addresses as string[]) {
-      if (policy.isForeignPodIP(address))
-        return { ok: false, problem: `${address}: the IP of a pod that is not this virtual cluster's` };
-      if (policy.isDeniedAddress(address))
+      if (policy.isForeignPodIP(address) || policy.isDeniedAddress(address))
         return {
           ok: false,
-          problem: `${address}: a private address that is not one of this virtual cluster's pods (the host admin may allow it with --allowed-endpoint-cidr)`,
+          problem: `${address}: not an address this virtual cluster may name (its own pods' IPs, or a block the host admin allows with --allowed-endpoint-cidr)`,
         };
     }
   return targetRef ? { ok: true, targetRef } : { ok: true };
