@@ -118,6 +118,17 @@ const seeds: { virtual: Seed[]; host: Seed[] } = {
         spec: { clusterIP: '10.96.0.50', ports: [{ port: 443 }] },
       },
     ],
+    // The class the claim gets (it names none).
+    [
+      Resources.storageClasses,
+      {
+        metadata: {
+          name: 'standard',
+          annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' },
+        },
+        provisioner: 'csi.example.com',
+      },
+    ],
   ],
 };
 
