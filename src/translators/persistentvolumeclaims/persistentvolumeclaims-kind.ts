@@ -286,6 +286,28 @@ export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = 
   }
 
   /**
+   * Why the claim may not reach the host with its metadata: its host class's parameters read a label
+   * or annotation the tenant set (a CSI driver's secret by name, a directory of a shared export), and
+   * on the host that value would pick among every tenant's objects of the one host namespace.
+   */
+  function metadataReadByClassRefusal(
+    virtual: KubeObject,
+    hostClassName: string | undefined,
+  ): string | undefined {
+    if (!hostClassName) return undefined;
+    const read = classes.claimMetadataReadBy(hostClassName);
+    for (const [field, keys] of [
+      ['annotations', read.annotations],
+      ['labels', read.labels],
+    ] as const) {
+      const set = keys.find((k) => virtual.metadata?.[field]?.[k] !== undefined);
+      if (set !== undefined)
+        return `metadata.${field}[${JSON.stringify(set)}]: StorageClass "${hostClassName}" of the host reads it to choose what the host provisions with (a Secret, a directory), among every tenant's; leave it out`;
+    }
+    return undefined;
+  }
+
+  /**
    * A claim made right after its class may be seen before the class is cached: it would be taken
    * for a host class of that name, and a claim's class never changes afterwards. With tenants'
    * classes synced, a class missing from the cache is looked up once in the virtual API.
@@ -633,6 +655,8 @@ export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = 
         virtual,
         hostVolume !== undefined || reservedByTenantVolume,
       );
+      const readByClass = metadataReadByClassRefusal(virtual, hostClassName);
+      if (readByClass) throw new TerminalError(readByClass);
       const rename = resolveDataSources(ctx, virtual);
       const result = await createHostCopy(
         ctx,
@@ -661,6 +685,9 @@ export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = 
       }
       const virtual = source;
       refuseMalformed(virtual);
+      // Set since: the host claim keeps what it had (its provisioner may read it again while unbound).
+      const readByClass = metadataReadByClassRefusal(virtual, specOf(host).storageClassName ?? undefined);
+      if (readByClass) throw new TerminalError(readByClass);
       const volumeName = specOf(virtual).volumeName;
       let hostVolume: string | undefined;
       if (volumeName && volumeName !== specOf(host).volumeName && realBindingOf(host) !== volumeName) {

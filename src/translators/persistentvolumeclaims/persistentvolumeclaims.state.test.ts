@@ -382,6 +382,45 @@ describe('persistentvolumeclaims state table', () => {
     expect(specOf(hostClaim(table, 'plain')).selector).toBeUndefined();
   });
 
+  it("metadata a host class's parameters read (a CSI secret by annotation, a path by label) is refused: at create, and once set later", async () => {
+    const templated: KubeObject = {
+      ...storageClass('smb'),
+      parameters: {
+        'csi.storage.k8s.io/node-publish-secret-name': "${pvc.annotations['team.example.com/creds']}",
+        'csi.storage.k8s.io/node-publish-secret-namespace': '${pvc.namespace}',
+        pathPattern: '${.PVC.namespace}/${.PVC.labels.tier}',
+      },
+    };
+    const table = await withClaims(
+      [
+        claim('creds', { storageClassName: 'smb' }, 'team', {
+          'team.example.com/creds': 'other-tenants-secret',
+        }),
+        {
+          ...claim('tiered', { storageClassName: 'smb' }),
+          metadata: { name: 'tiered', namespace: 'team', labels: { tier: '../b' } },
+        },
+        claim('plain', { storageClassName: 'smb' }),
+      ],
+      { host: [[SC, templated]] },
+    );
+    expect(hostClaim(table, 'creds')).toBeUndefined();
+    expect(hostClaim(table, 'tiered')).toBeUndefined();
+    expect(syncErrors(table).sort()).toEqual([
+      `metadata.annotations["team.example.com/creds"]: StorageClass "smb" of the host reads it to choose what the host provisions with (a Secret, a directory), among every tenant's; leave it out`,
+      expect.stringContaining('metadata.labels["tier"]: StorageClass "smb"'),
+    ]);
+    // Set after the copy was made: refused, and the copy does not get it.
+    const plain = virtualClaim(table, 'plain')!;
+    await table.virtual.update(PVC, 'team', {
+      ...plain,
+      metadata: { ...plain.metadata, annotations: { 'team.example.com/creds': 'x' } },
+    });
+    await table.settle();
+    expect(hostClaim(table, 'plain')!.metadata?.annotations?.['team.example.com/creds']).toBeUndefined();
+    expect(syncErrors(table)).toHaveLength(3);
+  });
+
   it("a default class made by some virtual cluster (a tenant's class copy) is not the host's default", async () => {
     const copy: KubeObject = {
       ...storageClass('tenant-gold-x-other-x-vc'),

@@ -25,6 +25,34 @@ const DEFAULT_CLASS_ANNOTATIONS = [
 ];
 
 /**
+ * A claim's metadata a class's parameters read: CSI secret templates
+ * (`${pvc.annotations['team.example.com/key']}`) and provisioners' path patterns
+ * (`${.PVC.annotations.nfs.io/storage-path}`, `${.PVC.labels.tier}`).
+ */
+const CLAIM_METADATA_TEMPLATE =
+  /\$\{\s*\.?pvc\.(annotations|labels)(?:\[\s*['"]([^'"]+)['"]\s*\]|\.([^}\s]+))\s*\}/gi;
+
+/**
+ * The claim labels and annotations a class's parameters read, by kind. A host provisioner fills them
+ * in with the host's authority (which Secret of the claim's namespace its CSI driver uses, which
+ * directory of a share a volume gets), and on the host every tenant's claim is in one namespace.
+ */
+export function claimMetadataReadBy(storageClass: KubeObject | undefined): {
+  annotations: string[];
+  labels: string[];
+} {
+  const found = { annotations: new Set<string>(), labels: new Set<string>() };
+  const parameters = (storageClass as { parameters?: unknown } | undefined)?.parameters;
+  if (parameters && typeof parameters === 'object')
+    for (const value of Object.values(parameters as Record<string, unknown>)) {
+      if (typeof value !== 'string') continue;
+      for (const m of value.matchAll(CLAIM_METADATA_TEMPLATE))
+        found[m[1]!.toLowerCase() as 'annotations' | 'labels'].add((m[2] ?? m[3])!);
+    }
+  return { annotations: [...found.annotations], labels: [...found.labels] };
+}
+
+/**
  * Which host class a claim's class name stands for: ready, not yet, none the tenant may use, or (with
  * an admin's selector) one withheld by it, reported as vCluster reports it (see classWithheld).
  */
@@ -141,6 +169,11 @@ export class ClaimClassResolver {
   staticVerdict(name: string): ClaimClassVerdict {
     const hostName = this.hostNameOf(name);
     return this.hostClasses.store.get(hostName) ? this.verdict(name) : { state: 'ready', hostName };
+  }
+
+  /** The claim metadata the host class of that name reads (see claimMetadataReadBy). */
+  claimMetadataReadBy(hostName: string): { annotations: string[]; labels: string[] } {
+    return claimMetadataReadBy(this.hostClasses.store.get(hostName));
   }
 
   /** Whether tenants' own classes are synced (and so may stand for a claim's class). */
