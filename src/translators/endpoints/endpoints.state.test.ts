@@ -156,7 +156,9 @@ describe('endpoints state table (selector-less Services)', () => {
     const events = t.virtual.objects(Resources.events, 'team').map((e) => String(e.message));
     expect(
       events.some(
-        (m) => m.includes('172.18.0.2: not an address this virtual cluster may name') && m.includes('--allowed-endpoint-cidr'),
+        (m) =>
+          m.includes('172.18.0.2: not an address this virtual cluster may name') &&
+          m.includes('--allowed-endpoint-cidr'),
       ),
     ).toBe(true);
 
