@@ -22,6 +22,7 @@ interface Claim {
     resources?: { requests?: { storage?: string } };
     dataSource?: { apiGroup?: string | null; kind: string; name: string };
     dataSourceRef?: { apiGroup?: string | null; kind: string; name: string; namespace?: string };
+    selector?: unknown;
   };
   status?: { phase?: string; capacity?: { storage?: string } };
 }
@@ -252,19 +253,35 @@ describe('PersistentVolumeClaims', () => {
     );
   }, 120_000);
 
-  it("a claim naming no class: nothing on the host while the host has no default class (it could be bound to any class-less volume), the default's name once it has one", async () => {
+  it("a claim naming no class: with no host default, a copy only a volume reserved for it gets; the default's name once the host has one", async () => {
     const fallback = uniqueName('default');
     try {
       await apply('virtual', claim('plain', { storageClassName: undefined }));
-      await refused('plain', 'the host cluster has no default StorageClass');
+      const plain = await waitFor('host claim of a claim naming no class', () => hostClaim('plain'), 60_000);
+      expect(plain.spec.storageClassName).toBeUndefined();
+      expect(plain.spec.selector).toEqual({
+        matchExpressions: [{ key: 'vsyncer.dev/pre-bound-volumes-only', operator: 'Exists' }],
+      });
       await apply('host', {
         apiVersion: 'storage.k8s.io/v1',
         kind: 'StorageClass',
         metadata: { name: fallback, annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
         provisioner: 'example.com/no-provisioner',
       });
-      const host = await waitFor('host claim of a claim naming no class', () => hostClaim('plain'), 60_000);
-      expect(host.spec.storageClassName).toBe(fallback);
+      // Shown in the virtual cluster, it is in the syncer's cache of host classes too.
+      await waitFor(
+        'the default class shown',
+        () => getObject('virtual', ['storageclass', fallback]),
+        60_000,
+      );
+      await apply('virtual', claim('later', { storageClassName: undefined }));
+      const later = await waitFor(
+        'host claim made once the host has a default',
+        () => hostClaim('later'),
+        60_000,
+      );
+      expect(later.spec.storageClassName).toBe(fallback);
+      expect(later.spec.selector).toBeUndefined();
     } finally {
       // Other suites share the host: it has no default class again.
       await mustKubectl('host', ['delete', 'storageclass', fallback, '--ignore-not-found']);

@@ -65,8 +65,6 @@ const PV_PROTECTION_FINALIZER = 'kubernetes.io/pv-protection';
 const VOLUME_NAME_INDEX = 'persistentvolumeclaims/volume-name';
 /** The kind that syncs tenants' own volumes; with it on, a claim may name one (see realVolumeOf). */
 const REAL_VOLUMES_KIND = 'persistentvolumes';
-const NO_DEFAULT_CLASS =
-  'spec.storageClassName: not set, and the host cluster has no default StorageClass; synced once it has one (name a class to provision now)';
 const VOLUME_NAME_REFUSED =
   'spec.volumeName: a claim cannot name its volume; the host cluster binds it (leave volumeName empty)';
 
@@ -255,12 +253,11 @@ export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = 
    * The class the host claim names. A class the host does not have would leave a dynamically
    * provisioned host claim pending for ever: say so instead; a tenant's own class (storageclasses
    * on) is its host copy, waited for until it is there. A claim naming no class gets the host's
-   * default by name, as the host's admission would give it; without a default it waits for one: a
-   * host claim without a class would be bound to any unclaimed class-less volume of the host, another
-   * tenant's or the host's own. A claim given a tenant's own volume (named, or reserving it) is not
-   * provisioned: a binder matches the pair by class name alone, and no class need exist (static
-   * provisioning's `storageClassName: manual`). A class that does exist under that name is judged
-   * all the same, as one the tenant may use.
+   * default by name, as the host's admission would give it; with no default it gets none, and its
+   * copy only a volume reserved for it (see create). A claim given a tenant's own volume (named, or
+   * reserving it) is not provisioned: a binder matches the pair by class name alone, and no class
+   * need exist (static provisioning's `storageClassName: manual`). A class that does exist under
+   * that name is judged all the same, as one the tenant may use.
    */
   async function hostClassOf(
     ctx: ReconcileContext,
@@ -271,9 +268,7 @@ export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = 
     if (storageClass === undefined && !isStatic) {
       const unnamed = classes.unnamedVerdict();
       if (unnamed?.state === 'missing') throw new TerminalError(unnamed.message, CLASS_WITHHELD_REASON);
-      const fallback = classes.hostDefaultClass();
-      if (fallback === undefined) throw new TerminalError(NO_DEFAULT_CLASS);
-      return fallback;
+      return classes.hostDefaultClass();
     }
     if (!storageClass) return storageClass;
     await awaitTenantClassInCache(ctx, storageClass);
@@ -657,6 +652,9 @@ export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = 
       );
       const readByClass = metadataReadByClassRefusal(virtual, hostClassName);
       if (readByClass) throw new TerminalError(readByClass);
+      // No class and no host default: the host's binder would give the copy any unclaimed class-less
+      // volume of the host, another tenant's or the host's own; it gets one reserved for it only.
+      const classless = hostClassName === undefined && storageClassOf(virtual) === undefined;
       const rename = resolveDataSources(ctx, virtual);
       const result = await createHostCopy(
         ctx,
@@ -664,7 +662,7 @@ export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = 
         hostClaimFor(virtual, place(ctx), rename, {
           hostVolumeName: hostVolume,
           hostClassName,
-          preBoundOnly: reservedByTenantVolume,
+          preBoundOnly: reservedByTenantVolume || classless,
           virtualScheduler,
         }),
       );

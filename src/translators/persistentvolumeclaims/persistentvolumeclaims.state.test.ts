@@ -1,7 +1,7 @@
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
 import { HOST_NS, stateTables, VC, type StateTable } from '../../testing/state-table.ts';
-import { specOf, statusOf, type ClaimSpec } from './translate.ts';
+import { PRE_BOUND_ONLY, specOf, statusOf, type ClaimSpec } from './translate.ts';
 
 /** Starts a table for one test and stops it afterwards. */
 const start = stateTables();
@@ -352,20 +352,20 @@ describe('persistentvolumeclaims state table', () => {
     ).toBeUndefined();
   });
 
-  it("no class: the host's default by name; with no default, nothing on the host until there is one", async () => {
+  it("no class: the host's default by name; with no default, a copy that gets only a volume reserved for it", async () => {
     const table = await withClaims([
       claim('plain', { storageClassName: undefined }),
       claim('none', { storageClassName: '' }),
     ]);
-    // A host claim without a class would be bound to any unclaimed class-less host volume.
-    expect(hostClaim(table, 'plain')).toBeUndefined();
-    expect(syncErrors(table)).toEqual([
-      expect.stringContaining(
-        'spec.storageClassName: not set, and the host cluster has no default StorageClass',
-      ),
-    ]);
-    // "" asks for no class, and gets only a volume reserved for it (next test).
-    expect(specOf(hostClaim(table, 'none')).storageClassName).toBe('');
+    // A class-less host claim without the selector would be bound to any unclaimed class-less host volume.
+    expect(specOf(hostClaim(table, 'plain'))).toMatchObject({ selector: PRE_BOUND_ONLY });
+    expect(specOf(hostClaim(table, 'plain')).storageClassName).toBeUndefined();
+    // "" asks for no class, and gets the same.
+    expect(specOf(hostClaim(table, 'none'))).toMatchObject({
+      storageClassName: '',
+      selector: PRE_BOUND_ONLY,
+    });
+    expect(syncErrors(table)).toEqual([]);
     const marked = (name: string, created: string): KubeObject => ({
       ...storageClass(name),
       metadata: {
@@ -374,12 +374,27 @@ describe('persistentvolumeclaims state table', () => {
         annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' },
       },
     });
-    // Two defaults: the newest, as the host's admission picks.
+    // Two defaults: the newest, as the host's admission picks, named on the copy of a claim made now.
     await table.host.create(SC, '', marked('older', '2026-01-01T00:00:00Z'));
     await table.host.create(SC, '', marked('newer', '2026-06-01T00:00:00Z'));
+    await table.virtual.create(PVC, 'team', claim('later', { storageClassName: undefined }));
     await table.settle();
-    expect(specOf(hostClaim(table, 'plain')).storageClassName).toBe('newer');
-    expect(specOf(hostClaim(table, 'plain')).selector).toBeUndefined();
+    expect(specOf(hostClaim(table, 'later')).storageClassName).toBe('newer');
+    expect(specOf(hostClaim(table, 'later')).selector).toBeUndefined();
+  });
+
+  it("a default class made by some virtual cluster (a tenant's class copy) is not the host's default", async () => {
+    const copy: KubeObject = {
+      ...storageClass('tenant-gold-x-other-x-vc'),
+      metadata: {
+        name: 'tenant-gold-x-other-x-vc',
+        labels: { [MANAGED_BY]: 'other' },
+        annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' },
+      },
+    };
+    const table = await withClaims([claim('plain', { storageClassName: undefined })], { host: [[SC, copy]] });
+    expect(specOf(hostClaim(table, 'plain'))).toMatchObject({ selector: PRE_BOUND_ONLY });
+    expect(specOf(hostClaim(table, 'plain')).storageClassName).toBeUndefined();
   });
 
   it("metadata a host class's parameters read (a CSI secret by annotation, a path by label) is refused: at create, and once set later", async () => {
@@ -419,20 +434,6 @@ describe('persistentvolumeclaims state table', () => {
     await table.settle();
     expect(hostClaim(table, 'plain')!.metadata?.annotations?.['team.example.com/creds']).toBeUndefined();
     expect(syncErrors(table)).toHaveLength(3);
-  });
-
-  it("a default class made by some virtual cluster (a tenant's class copy) is not the host's default", async () => {
-    const copy: KubeObject = {
-      ...storageClass('tenant-gold-x-other-x-vc'),
-      metadata: {
-        name: 'tenant-gold-x-other-x-vc',
-        labels: { [MANAGED_BY]: 'other' },
-        annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' },
-      },
-    };
-    const table = await withClaims([claim('plain', { storageClassName: undefined })], { host: [[SC, copy]] });
-    expect(hostClaim(table, 'plain')).toBeUndefined();
-    expect(syncErrors(table)).toEqual([expect.stringContaining('no default StorageClass')]);
   });
 
   it('a tenant naming a volume: refused with a SyncError, nothing on the host', async () => {
