@@ -52,7 +52,6 @@ beforeAll(async () => {
       '      allowedValues:',
       '        - path: spec.issuerRef.kind',
       '          values: [ClusterIssuer]',
-      '          optional: true',
       '  fromHost:',
       `    - resource: clusterissuers.${GROUP}/v1`,
       '',
@@ -71,6 +70,8 @@ afterAll(async () => {
 });
 
 const hostName = (name: string) => `${name}-x-${ns}-x-${vc}`;
+/** What the config allows (allowedValues): an issuer the host offers everyone, never a namespaced one. */
+const CLUSTER_ISSUER = { name: 'letsencrypt', kind: 'ClusterIssuer' };
 
 describe('custom resources by configuration', () => {
   it('the CRDs are copied from the host into the virtual cluster, marked as the syncer’s', async () => {
@@ -102,7 +103,7 @@ describe('custom resources by configuration', () => {
               apiVersion: `${GROUP}/v1`,
               kind: 'Certificate',
               metadata: { name: 'web', namespace: ns },
-              spec: { secretName: 'web-tls', dnsNames: ['web.example.com'] },
+              spec: { secretName: 'web-tls', dnsNames: ['web.example.com'], issuerRef: CLUSTER_ISSUER },
             }),
           ).catch(() => '')
         ).length > 0,
@@ -176,14 +177,14 @@ describe('custom resources by configuration', () => {
       apiVersion: `${GROUP}/v1`,
       kind: 'Certificate',
       metadata: { name: 'deep', namespace: ns },
-      spec: { secretName: 'deep-tls' },
+      spec: { secretName: 'deep-tls', issuerRef: CLUSTER_ISSUER },
     });
     await mustKubectl('virtual', ['create', '-f', '-'], head.replace(/}}$/, `,"settings":${settings}}}`));
     await apply('virtual', {
       apiVersion: `${GROUP}/v1`,
       kind: 'Certificate',
       metadata: { name: 'after-deep', namespace: ns },
-      spec: { secretName: 'after-deep-tls', dnsNames: ['after.example.com'] },
+      spec: { secretName: 'after-deep-tls', dnsNames: ['after.example.com'], issuerRef: CLUSTER_ISSUER },
     });
     const next = await waitFor(
       'host copy of the Certificate made after the deep one',

@@ -750,6 +750,21 @@ describe("the virtual API server's reserved host names (--reserved-ingress-host)
     );
     expect(hostObject(table, GW, 'gw')).toBeDefined();
     expect(specOf(hostObject(table, HR, 'r')).hostnames).toEqual(['web.example.com']);
+    // A TLSRoute without hostnames would take every server name on a shared entry point: refused.
+    await table.virtual.create(
+      Resources.tlsRoutes,
+      'team',
+      obj(Resources.tlsRoutes, 'catch-all', { parentRefs: [{ name: 'gw' }], rules: [] }),
+    );
+    await table.settle();
+    expect(hostObject(table, Resources.tlsRoutes, 'catch-all')).toBeUndefined();
+    expect(events(table, 'TLSRoute')).toEqual([
+      {
+        reason: 'SyncError',
+        message:
+          "cannot sync this TLSRoute: a TLSRoute without hostnames takes every TLS server name, the virtual cluster's API server's too: list its hostnames",
+      },
+    ]);
     const r = virtualObject(table, HR, 'r')!;
     await table.virtual.update(HR, 'team', { ...r, spec: { ...specOf(r), hostnames: ['*.example.com'] } });
     await table.settle();

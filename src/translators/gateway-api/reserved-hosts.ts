@@ -20,8 +20,18 @@ function hostnamesOf(kind: string, object: KubeObject): string[] {
 
 /**
  * Why the object may not be synced, naming the reserved host it claims; undefined when it claims none.
- * A listener or route without a hostname matches every host, but only where nothing more specific
- * (the API server's own route) does, so it is let through as an Ingress rule without a host is.
+ * An HTTP route or listener without a hostname matches every host, but only where nothing more
+ * specific (the API server's own route) does, so it is let through as an Ingress rule without a host
+ * is. A TLSRoute without one is not: a controller such as Traefik makes it a catch-all TCP router for
+ * every server name, which goes before the HTTP and passthrough routes of the same entry point.
  */
-export const reservedHostnameRefusal = (kind: string, object: KubeObject, reserved: readonly string[]) =>
-  reservedHostRefusal(hostnamesOf(kind, object), reserved, gatewayHostnamesOverlap);
+export function reservedHostnameRefusal(
+  kind: string,
+  object: KubeObject,
+  reserved: readonly string[],
+): string | undefined {
+  const hostnames = hostnamesOf(kind, object);
+  if (kind === 'TLSRoute' && reserved.length > 0 && hostnames.length === 0)
+    return "a TLSRoute without hostnames takes every TLS server name, the virtual cluster's API server's too: list its hostnames";
+  return reservedHostRefusal(hostnames, reserved, gatewayHostnamesOverlap);
+}

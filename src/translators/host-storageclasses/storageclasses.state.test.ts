@@ -193,6 +193,40 @@ describe('host-storageclasses state table (a from-host cluster-scoped kind)', ()
           .objects(Resources.persistentVolumeClaims)
           .map((c) => c.metadata?.annotations?.['vcluster.loft.sh/object-name']),
       ).toEqual(['unnamed']);
+      expect(
+        (table.host.objects(Resources.persistentVolumeClaims)[0]?.spec as { storageClassName?: string })
+          .storageClassName,
+      ).toBe('plain');
+    });
+
+    it("with several defaults only the one the host's admission gives (the newest) must be selected", async () => {
+      const marked = (name: string, created: string, labels: Record<string, string>): Seed => [
+        SC,
+        {
+          metadata: {
+            name,
+            labels,
+            creationTimestamp: created,
+            annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' },
+          },
+          provisioner: 'csi.example.com',
+        },
+      ];
+      const table = await selected(
+        [marked('old', '2026-01-01T00:00:00Z', {}), marked('new', '2026-06-01T00:00:00Z', { value: 'one' })],
+        ['persistentvolumeclaims'],
+      );
+      await table.settle();
+      await table.virtual.create(Resources.persistentVolumeClaims, 'team', {
+        metadata: { name: 'unnamed', namespace: 'team' },
+        spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+      });
+      await table.settle();
+      expect(
+        table.host
+          .objects(Resources.persistentVolumeClaims)
+          .map((c) => (c.spec as { storageClassName?: string }).storageClassName),
+      ).toEqual(['new']);
     });
   });
 });

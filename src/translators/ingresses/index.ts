@@ -16,7 +16,7 @@ export const RESERVED_HOST_FIELD = field({
   repeatable: true,
   valueName: 'host',
   description:
-    "host a tenant's Ingress (rules or TLS) or Gateway API Gateway or route (listener hostnames, route hostnames) may not name: the virtual API server's own, on ingress or gateway controllers shared with it (the chart passes controlPlane.ingress's hosts and proxy.extraSANs names)",
+    "host a tenant's Ingress (rules or TLS; a \"*.\" wildcard covers one label) or Gateway API Gateway or route (listener and route hostnames; a wildcard covers any depth) may not name: the virtual API server's own, on ingress or gateway controllers shared with it (the chart passes controlPlane.ingress's hosts and proxy.extraSANs names); a TLSRoute must then name hostnames",
   validate: (hosts) => invalidReservedHosts(hosts as string[]),
 });
 

@@ -39,6 +39,7 @@ import {
   hostSpecInSync,
   controllerAnnotationsKept,
   malformedClaim,
+  PRE_BOUND_ONLY,
   specOf,
   statusOf,
   storageClassOf,
@@ -281,25 +282,39 @@ export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = 
   }
 
   /**
-   * Why the claim may not reach the host with its metadata: its host class's parameters read a label
-   * or annotation the tenant set (a CSI driver's secret by name, a directory of a shared export), and
-   * on the host that value would pick among every tenant's objects of the one host namespace.
+   * Why the claim's copy may not carry its metadata: its host class's parameters read a label or
+   * annotation the tenant set (a CSI driver's secret by name, a directory of a shared export), and on
+   * the host that value would pick among every tenant's objects of the one host namespace.
+   * Provisioners read them only to provision: a bound claim may carry them.
    */
-  function metadataReadByClassRefusal(
-    virtual: KubeObject,
-    hostClassName: string | undefined,
-  ): string | undefined {
+  function metadataReadByClassRefusal(copy: KubeObject): string | undefined {
+    const hostClassName = specOf(copy).storageClassName;
     if (!hostClassName) return undefined;
     const read = classes.claimMetadataReadBy(hostClassName);
     for (const [field, keys] of [
       ['annotations', read.annotations],
       ['labels', read.labels],
     ] as const) {
-      const set = keys.find((k) => virtual.metadata?.[field]?.[k] !== undefined);
+      const set = keys.find((k) => copy.metadata?.[field]?.[k] !== undefined);
       if (set !== undefined)
         return `metadata.${field}[${JSON.stringify(set)}]: StorageClass "${hostClassName}" of the host reads it to choose what the host provisions with (a Secret, a directory), among every tenant's; leave it out`;
     }
     return undefined;
+  }
+
+  /**
+   * Whether the host claim is the copy of a claim naming no class made while the host had no default
+   * class (see create): it selects only a volume reserved for it, and no provisioner provisions a
+   * claim with a selector, so it would wait for ever once the host has a default it could get.
+   */
+  function waitsForADefault(virtual: KubeObject, host: KubeObject, ctx: ReconcileContext): boolean {
+    return (
+      storageClassOf(virtual) === undefined &&
+      !specOf(virtual).volumeName &&
+      !specOf(host).volumeName &&
+      sameJson(specOf(host).selector, PRE_BOUND_ONLY) &&
+      !tenantVolumeReservedFor(ctx.key)
+    );
   }
 
   /**
@@ -650,22 +665,19 @@ export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = 
         virtual,
         hostVolume !== undefined || reservedByTenantVolume,
       );
-      const readByClass = metadataReadByClassRefusal(virtual, hostClassName);
-      if (readByClass) throw new TerminalError(readByClass);
       // No class and no host default: the host's binder would give the copy any unclaimed class-less
       // volume of the host, another tenant's or the host's own; it gets one reserved for it only.
       const classless = hostClassName === undefined && storageClassOf(virtual) === undefined;
       const rename = resolveDataSources(ctx, virtual);
-      const result = await createHostCopy(
-        ctx,
-        spec,
-        hostClaimFor(virtual, place(ctx), rename, {
-          hostVolumeName: hostVolume,
-          hostClassName,
-          preBoundOnly: reservedByTenantVolume || classless,
-          virtualScheduler,
-        }),
-      );
+      const copy = hostClaimFor(virtual, place(ctx), rename, {
+        hostVolumeName: hostVolume,
+        hostClassName,
+        preBoundOnly: reservedByTenantVolume || classless,
+        virtualScheduler,
+      });
+      const readByClass = metadataReadByClassRefusal(copy);
+      if (readByClass) throw new TerminalError(readByClass);
+      const result = await createHostCopy(ctx, spec, copy);
       return {
         ...result,
         tenantWaitFrom: { 'virtual-to-host': Date.parse(virtual.metadata?.creationTimestamp ?? '') },
@@ -683,9 +695,15 @@ export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = 
       }
       const virtual = source;
       refuseMalformed(virtual);
-      // Set since: the host claim keeps what it had (its provisioner may read it again while unbound).
-      const readByClass = metadataReadByClassRefusal(virtual, specOf(host).storageClassName ?? undefined);
-      if (readByClass) throw new TerminalError(readByClass);
+      if (waitsForADefault(virtual, host, ctx) && classes.hostDefaultClass() !== undefined) {
+        // The host has a default class now, as a host claim without a class would have got it: the
+        // copy is made again naming it (unbound, no pod can be using it yet).
+        if (classes.unnamedVerdict()?.state !== 'missing' && (await deleteHostClaim(ctx, host))) {
+          ctx.log.info('the host has a default class now; making the claim copy again to get it');
+          result.hostWritten = true;
+        }
+        return result;
+      }
       const volumeName = specOf(virtual).volumeName;
       let hostVolume: string | undefined;
       if (volumeName && volumeName !== specOf(host).volumeName && realBindingOf(host) !== volumeName) {
@@ -702,6 +720,9 @@ export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = 
         hostVolumeName: hostVolume,
         virtualScheduler,
       });
+      // Set since: an unbound claim's provisioner may still read it (it keeps what it had meanwhile).
+      const readByClass = !specOf(host).volumeName && metadataReadByClassRefusal(desired);
+      if (readByClass) throw new TerminalError(readByClass);
       const plan = ctx.planMetadata(virtual, host, desired);
       if (plan.hostChanged || !hostSpecInSync(desired, host)) {
         await ctx.host.update(CLAIMS, ctx.hostNamespace, {

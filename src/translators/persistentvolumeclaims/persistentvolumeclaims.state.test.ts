@@ -381,6 +381,14 @@ describe('persistentvolumeclaims state table', () => {
     await table.settle();
     expect(specOf(hostClaim(table, 'later')).storageClassName).toBe('newer');
     expect(specOf(hostClaim(table, 'later')).selector).toBeUndefined();
+    // The copy made while there was no default would never be provisioned (its selector): made again,
+    // naming the default; the claim asking for no class keeps its copy.
+    expect(specOf(hostClaim(table, 'plain'))).toMatchObject({ storageClassName: 'newer' });
+    expect(specOf(hostClaim(table, 'plain')).selector).toBeUndefined();
+    expect(specOf(hostClaim(table, 'none'))).toMatchObject({
+      storageClassName: '',
+      selector: PRE_BOUND_ONLY,
+    });
   });
 
   it("a default class made by some virtual cluster (a tenant's class copy) is not the host's default", async () => {
@@ -425,15 +433,17 @@ describe('persistentvolumeclaims state table', () => {
       `metadata.annotations["team.example.com/creds"]: StorageClass "smb" of the host reads it to choose what the host provisions with (a Secret, a directory), among every tenant's; leave it out`,
       expect.stringContaining('metadata.labels["tier"]: StorageClass "smb"'),
     ]);
-    // Set after the copy was made: refused, and the copy does not get it.
+    // Set after the copy was made: refused while the claim is unbound, and the copy does not get it.
     const plain = virtualClaim(table, 'plain')!;
-    await table.virtual.update(PVC, 'team', {
-      ...plain,
-      metadata: { ...plain.metadata, annotations: { 'team.example.com/creds': 'x' } },
-    });
+    const annotated = { ...plain.metadata, annotations: { 'team.example.com/creds': 'x' } };
+    await table.virtual.update(PVC, 'team', { ...plain, metadata: annotated });
     await table.settle();
     expect(hostClaim(table, 'plain')!.metadata?.annotations?.['team.example.com/creds']).toBeUndefined();
     expect(syncErrors(table)).toHaveLength(3);
+    // Once bound, the provisioner has read what it reads: the claim syncs on, the key with it.
+    await bindOnHost(table, 'plain');
+    expect(statusOf(virtualClaim(table, 'plain')).phase).toBe('Bound');
+    expect(hostClaim(table, 'plain')!.metadata?.annotations?.['team.example.com/creds']).toBe('x');
   });
 
   it('a tenant naming a volume: refused with a SyncError, nothing on the host', async () => {

@@ -113,7 +113,7 @@ describe('vetEndpoint', () => {
 
   it("another tenant's pod IP is dropped, bare or with a targetRef of this tenant's pod claiming it", () => {
     const policy = policyOf({ 'team/db-0': ['10.244.0.9'] }, ['10.244.0.9']);
-    const problem = `10.244.0.9: not an address this virtual cluster may name (its own pods' IPs, or a block the host admin allows with --allowed-endpoint-cidr)`;
+    const problem = `10.244.0.9: not an address this virtual cluster may name (its own pods' IPs, or another address in a block the host admin allows with --allowed-endpoint-cidr, never another tenant's pod)`;
     expect(vetEndpoint(['10.244.0.9'], undefined, opts(policy))).toEqual({ ok: false, problem });
     // The tenant writes its pods' status: an IP there proves nothing on its own.
     expect(vetEndpoint(['10.244.0.9'], { kind: 'Pod', name: 'db-0' }, opts(policy))).toEqual({
@@ -127,7 +127,7 @@ describe('vetEndpoint', () => {
     expect(vetEndpoint(['192.0.2.10', '172.18.0.2'], undefined, opts(policy))).toEqual({
       ok: false,
       // The same words as for another tenant's pod: which is which stays the host's business.
-      problem: `172.18.0.2: not an address this virtual cluster may name (its own pods' IPs, or a block the host admin allows with --allowed-endpoint-cidr)`,
+      problem: `172.18.0.2: not an address this virtual cluster may name (its own pods' IPs, or another address in a block the host admin allows with --allowed-endpoint-cidr, never another tenant's pod)`,
     });
     // In an FQDN endpoint the same address is a name its consumers resolve to it: refused as well.
     expect(vetEndpoint(['172.18.0.2'], undefined, opts(policy, false))).toMatchObject({ ok: false });

@@ -398,7 +398,7 @@ export function vetEndpoint(
       if (policy.isForeignPodIP(address) || policy.isDeniedAddress(address))
         return {
           ok: false,
-          problem: `${address}: not an address this virtual cluster may name (its own pods' IPs, or a block the host admin allows with --allowed-endpoint-cidr)`,
+          problem: `${address}: not an address this virtual cluster may name (its own pods' IPs, or another address in a block the host admin allows with --allowed-endpoint-cidr, never another tenant's pod)`,
         };
     }
   return targetRef ? { ok: true, targetRef } : { ok: true };

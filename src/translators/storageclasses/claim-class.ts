@@ -10,7 +10,6 @@ import {
   isHostsOwnClass,
   isMarkedDefault,
   offersClass,
-  unofferedDefaultClass,
 } from '../shared/from-host.ts';
 import type { LabelSelector } from '../../naming/labels.ts';
 
@@ -26,11 +25,14 @@ const DEFAULT_CLASS_ANNOTATIONS = [
 
 /**
  * A claim's metadata a class's parameters read: CSI secret templates
- * (`${pvc.annotations['team.example.com/key']}`) and provisioners' path patterns
- * (`${.PVC.annotations.nfs.io/storage-path}`, `${.PVC.labels.tier}`).
+ * (`${pvc.annotations['team.example.com/key']}`) and provisioners' path patterns, in their syntax
+ * (`${.PVC.annotations.nfs.io/storage-path}`, `${.PVC.labels.tier}`) or Go templates'
+ * (`{{ .PVC.Annotations.volumeName }}`, `{{ index .PVC.Labels "tier" }}`).
  */
-const CLAIM_METADATA_TEMPLATE =
-  /\$\{\s*\.?pvc\.(annotations|labels)(?:\[\s*['"]([^'"]+)['"]\s*\]|\.([^}\s]+))\s*\}/gi;
+const CLAIM_METADATA_TEMPLATES = [
+  /\$\{\s*\.?pvc\.(annotations|labels)(?:\[\s*['"]([^'"]+)['"]\s*\]|\.([^}\s]+))\s*\}/gi,
+  /\.PVC(?:\.ObjectMeta)?\.(Annotations|Labels)(?:\.([A-Za-z_][A-Za-z0-9_]*)|\s+"([^"]+)"|\s+`([^`]+)`)/g,
+];
 
 /**
  * The claim labels and annotations a class's parameters read, by kind. A host provisioner fills them
@@ -46,8 +48,9 @@ export function claimMetadataReadBy(storageClass: KubeObject | undefined): {
   if (parameters && typeof parameters === 'object')
     for (const value of Object.values(parameters as Record<string, unknown>)) {
       if (typeof value !== 'string') continue;
-      for (const m of value.matchAll(CLAIM_METADATA_TEMPLATE))
-        found[m[1]!.toLowerCase() as 'annotations' | 'labels'].add((m[2] ?? m[3])!);
+      for (const template of CLAIM_METADATA_TEMPLATES)
+        for (const m of value.matchAll(template))
+          found[m[1]!.toLowerCase() as 'annotations' | 'labels'].add((m[2] ?? m[3] ?? m[4])!);
     }
   return { annotations: [...found.annotations], labels: [...found.labels] };
 }
@@ -127,14 +130,11 @@ export class ClaimClassResolver {
    */
   unnamedVerdict(): ClaimClassVerdict | undefined {
     if (!this.offered) return undefined;
-    const fallback = unofferedDefaultClass(
-      this.hostClasses.store.list(),
-      DEFAULT_CLASS_ANNOTATIONS,
-      this.offered,
-    );
-    return fallback
-      ? { state: 'missing', message: defaultClassNotOffered('StorageClass', fallback.metadata?.name ?? '') }
-      : undefined;
+    // The class the host's admission picks among its defaults: only that one must be offered.
+    const fallback = this.hostDefaultClass();
+    if (fallback === undefined || offersClass(this.offered, this.hostClasses.store.get(fallback)!))
+      return undefined;
+    return { state: 'missing', message: defaultClassNotOffered('StorageClass', fallback) };
   }
 
   /**
