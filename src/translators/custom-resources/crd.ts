@@ -31,6 +31,13 @@ export interface ResolvedResource {
   type: ResourceType;
   /** Whether each side's CRD serves a status subresource for the configured version. */
   statusSubresource: Record<Side, boolean>;
+  /**
+   * Set once a CRD this syncer copied was brought in line with its source: that is done once per
+   * start. A prepare that keeps failing (it retries every few seconds) must not let the source's
+   * side rewrite the copy meanwhile: with `crd: toHost`, a tenant's edits of its CRD, written to a
+   * CRD the whole host serves.
+   */
+  copyLinedUp?: boolean;
 }
 
 /** A fresh resource type for a configured entry: kind and scope unknown until its CRD is read. */
@@ -192,9 +199,10 @@ export async function prepareCustomResource(
   }
   const host = crds.host!;
   const virtual = crds.virtual!;
-  if (from) {
+  if (from && !resolved.copyLinedUp) {
     const to: Side = from === 'host' ? 'virtual' : 'host';
     await keepCopyInLine(env, crds[from]!, crds[to]!, to);
+    resolved.copyLinedUp = true;
   }
   for (const [side, crd] of [
     ['host', host],

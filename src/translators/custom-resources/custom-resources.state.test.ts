@@ -206,6 +206,39 @@ describe('custom resources to the host (state table)', () => {
     expect(ours.host.objects(CRDS)[0]!.spec).toEqual(edited.spec);
   });
 
+  it('with crd: toHost, brings its host copy in line once per start, not at each retry of a kind that cannot start', async () => {
+    const copy: KubeObject = {
+      ...crd(CERTS),
+      metadata: {
+        ...crd(CERTS).metadata,
+        labels: { 'app.kubernetes.io/managed-by': 'vsyncer' },
+        annotations: { 'vsyncer.dev/crd-copied-from': `${HOST_NS}/${VC}` },
+      },
+    };
+    // The tenant's CRD serves the configured version no more: the kind retries every few seconds.
+    const unserved = crd(CERTS);
+    const spec = unserved.spec as { versions: { served: boolean }[] };
+    spec.versions[0]!.served = false;
+    const table = await start({
+      kinds: [CERT_KIND],
+      file: certificatesConfig({ crd: 'toHost' }),
+      virtual: [[CRDS, unserved]],
+      host: [[CRDS, copy]],
+    });
+    await table.settle();
+    expect(table.host.objects(CRDS)[0]!.spec).toEqual(unserved.spec);
+    expect(table.controllers.get(CERT_KIND)!.controller.isStarted).toBe(false);
+    // Meanwhile the tenant rewrites its CRD: the host's copy, which the whole host serves, stays.
+    const current = table.virtual.objects(CRDS)[0]!;
+    await table.virtual.update(CRDS, '', {
+      ...current,
+      spec: { ...(current.spec as object), preserveUnknownFields: false },
+    });
+    await retryPrepare(table);
+    await retryPrepare(table);
+    expect(table.host.objects(CRDS)[0]!.spec).toEqual(unserved.spec);
+  });
+
   it('a forbidden host list makes the kind wait (no informer that never fills), then start once allowed', async () => {
     const table = await start({
       kinds: [CERT_KIND],
