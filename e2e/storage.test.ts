@@ -282,6 +282,18 @@ describe('PersistentVolumeClaims', () => {
       );
       expect(later.spec.storageClassName).toBe(fallback);
       expect(later.spec.selector).toBeUndefined();
+      // The copy made before would never be provisioned (its selector): it is made again, naming it.
+      const remade = await waitFor(
+        'the earlier copy made again with the default',
+        async () => {
+          const claim = await hostClaim('plain');
+          return (
+            claim?.metadata.uid !== plain.metadata.uid && claim?.spec.storageClassName === fallback && claim
+          );
+        },
+        60_000,
+      );
+      expect(remade.spec.selector).toBeUndefined();
     } finally {
       // Other suites share the host: it has no default class again.
       await mustKubectl('host', ['delete', 'storageclass', fallback, '--ignore-not-found']);

@@ -181,6 +181,7 @@ export class SyncerApp {
         // Every replica serves it (its virtual API server calls its own pod).
         podCaches: podCaches(),
         virtualNodes: this.informers.get(virtual, Resources.nodes),
+        realNodes: config.syncRealNodes,
         logger,
       });
     // On or off: off, it removes what an earlier run registered.

@@ -64,6 +64,8 @@ export interface MetricsApiServerOptions {
   podCaches: { virtual: Informer<KubeObject>; host: Informer<KubeObject> };
   /** The virtual nodes, for node metrics. */
   virtualNodes: Informer<KubeObject>;
+  /** --sync-real-nodes: virtual nodes stand for host nodes, whose figures they may show. */
+  realNodes: boolean;
   logger: Logger;
   clock?: Clock;
 }
@@ -321,6 +323,7 @@ export class MetricsApiServer {
         hostPodsByNode: this.ownedHostPodsByNode(),
         hostPodMetrics,
         virtualNode: (_ns, name) => nodes.store.get(name),
+        realNodes: this.o.realNodes,
       },
       query,
     );

@@ -130,6 +130,7 @@ describe('tenantNodeMetrics', () => {
     ]),
     hostPodMetrics,
     virtualNode: (_ns: string, name: string) => nodes[name],
+    realNodes: true,
   };
   const names = (query: MetricsQuery) =>
     tenantNodeMetrics(hostNodes, sources, query).map((i) => i.metadata?.name);
@@ -154,6 +155,13 @@ describe('tenantNodeMetrics', () => {
         usage: { cpu: '255000000n', memory: '2048Ki' },
       },
     ]);
+  });
+
+  it('without --sync-real-nodes every node is fake, whatever its labels say: a marker the tenant took off shows no host total', () => {
+    const usage = tenantNodeMetrics(hostNodes, { ...sources, realNodes: false }, { ...all, name: 'real' })[0]
+      ?.usage;
+    // Pod a's figures only, not the host node's 3500m and 12Gi.
+    expect(usage).toEqual({ cpu: '250000000n', memory: '1024Ki' });
   });
 
   it('shows only nodes where its pods run, by its own host pods: no forged, foreign, going or hidden node', () => {

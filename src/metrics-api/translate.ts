@@ -88,6 +88,12 @@ export interface NodeMetricsSources {
   /** The host's pod metrics of the host namespace (a PodMetricsList), for fake nodes' sums. */
   hostPodMetrics: unknown;
   virtualNode: VirtualLookup;
+  /**
+   * Whether virtual nodes stand for host nodes (--sync-real-nodes): only then may a node show its
+   * host node's figures. Decided by the syncer's settings, never by a node's labels, which a tenant
+   * edits (a fake node stripped of its marker must not show the host node's total).
+   */
+  realNodes: boolean;
 }
 
 /**
@@ -112,7 +118,7 @@ export function tenantNodeMetrics(
     if (!ourPods?.length || !node || !isManagedNode(node) || node.metadata?.deletionTimestamp) continue;
     const labels = node.metadata?.labels ?? {};
     if (!selectorMatches(query.selector, labels)) continue;
-    const fake = labels[FAKE_NODE_LABEL] === 'true';
+    const fake = !sources.realNodes || labels[FAKE_NODE_LABEL] === 'true';
     out.push({
       ...renamed(item, { name, labels: { ...labels } }),
       usage: fake ? sumOfPods(ourPods, podUsage) : (item.usage ?? {}),
