@@ -311,6 +311,48 @@ describe('nodes state table', () => {
     expect(virtualNodes(table)[0]?.metadata?.annotations?.['example.com/rack']).toBe('r2');
   });
 
+  it('real nodes: nothing of the copy says where the host node is or which machine it is', async () => {
+    const [type, node] = hostNode(
+      'n1',
+      {},
+      {
+        'example.com/rack': 'r1',
+        'alpha.kubernetes.io/provided-node-ip': '10.0.0.7',
+        'k3s.io/internal-ip': '10.0.0.7,fd00::7',
+        'flannel.alpha.coreos.com/public-ip': '192.0.2.7',
+        'projectcalico.org/IPv4Address': '10.0.0.7/24',
+        'io.cilium.network.ipv6-pod-cidr': 'fd00:10:244::/64',
+        'csi.volume.kubernetes.io/nodeid': '{"ebs.csi.aws.com":"i-0123456789abcdef0"}',
+        'node.alpha.kubernetes.io/ttl': '0',
+      },
+    );
+    (node.status as Record<string, unknown>).nodeInfo = {
+      machineID: 'm-1',
+      systemUUID: 'u-1',
+      bootID: 'b-1',
+      kubeletVersion: 'v1.37.2',
+      architecture: 'amd64',
+    };
+    const table = await start({
+      kinds: ['nodes'],
+      flags: { syncRealNodes: 'true' },
+      virtual: [podOn('n1')],
+      host: [[type, node]],
+    });
+    await table.settle();
+    const copy = virtualNodes(table)[0]!;
+    expect(
+      Object.keys(copy.metadata?.annotations ?? {}).filter((k) => !k.startsWith('vcluster.loft.sh/')),
+    ).toEqual(['example.com/rack', 'node.alpha.kubernetes.io/ttl']);
+    expect((copy.status as Record<string, unknown>).nodeInfo).toEqual({
+      machineID: '',
+      systemUUID: '',
+      bootID: '',
+      kubeletVersion: 'v1.37.2',
+      architecture: 'amd64',
+    });
+  });
+
   it('--virtual-scheduler: every real node is shown (the nodes --node-selector selects, when given), pods or not', async () => {
     const all = await start({
       kinds: ['nodes'],

@@ -5,6 +5,7 @@ import { mergeManagedMetadata, withManagedRecord } from '../../sync/managed-meta
 import { MANAGED_BY_LABEL } from '../../naming/labels.ts';
 import { FROM_HOST_LABEL } from '../shared/from-host.ts';
 import { sameJson } from '../shared/host-metadata.ts';
+import { parseCidr, parseIP } from '../../util/ip.ts';
 
 /** Marks nodes the syncer made, so it only ever deletes its own (same key as vCluster's fake nodes). */
 export const FAKE_NODE_LABEL = 'vcluster.loft.sh/fake-node';
@@ -146,6 +147,23 @@ function pointsAtHostKubelet(addresses: unknown, hostNode: KubeObject): boolean 
   return Array.isArray(addresses) && (addresses as NodeAddress[]).some((a) => own.has(a?.address));
 }
 
+/** A dotted quad anywhere in a text (an address in JSON, a list, a URL). */
+const IPV4_IN_TEXT = /(^|[^0-9.])\d{1,3}(\.\d{1,3}){3}($|[^0-9.])/;
+
+/**
+ * Whether a host node's annotation tells where the node is or which machine it is: an address or a
+ * block in its value (the node's IPs as its kubelet, k3s, flannel or Calico record them, pod CIDRs),
+ * or CSI's per-driver node IDs (cloud instance IDs). The copy shows no address of the host node
+ * (see tenantVisibleStatus), so none may come back through an annotation.
+ */
+function locatesHostNode(key: string, value: string): boolean {
+  if (key === 'csi.volume.kubernetes.io/nodeid' || key.startsWith('kwok.x-k8s.io/')) return true;
+  if (IPV4_IN_TEXT.test(value)) return true;
+  return value
+    .split(/[\s,;"'[\]{}=]+/)
+    .some((token) => token.includes(':') && (parseIP(token) !== undefined || parseCidr(token) !== undefined));
+}
+
 /**
  * The virtual copy of a real host node: its labels, taints and status, kept current. Taints every
  * synced pod tolerates (--enforce-toleration) are left out, as vCluster does: the virtual cluster's
@@ -167,7 +185,7 @@ export function realNodeCopy(
       ...withManagedRecord({
         labels: { ...(meta.labels ?? {}), [NODE_MARKER_LABEL]: vcName },
         annotations: Object.fromEntries(
-          Object.entries(meta.annotations ?? {}).filter(([k]) => !k.startsWith('kwok.x-k8s.io/')),
+          Object.entries(meta.annotations ?? {}).filter(([k, v]) => !locatesHostNode(k, String(v))),
         ),
       }),
     },
@@ -178,7 +196,8 @@ export function realNodeCopy(
 
 /**
  * A host node's status minus what belongs to other tenants (the images pulled there and the volumes
- * attached name their workloads and storage) and minus where its kubelet is: the virtual API server
+ * attached name their workloads and storage), minus which machine it is (its machine, system and
+ * boot IDs, as the node stats leave them out) and minus where its kubelet is: the virtual API server
  * dials a node's address and daemon port, with its own client certificate, for `kubectl logs` and
  * `exec`, and must never reach the host's kubelet. The syncer's kubelet endpoint, when it has one,
  * takes their place (withKubeletEndpoint); without one the node has none, as a fake node.
@@ -191,10 +210,14 @@ function tenantVisibleStatus(status: unknown, name: string): unknown {
     volumesInUse: _inUse,
     addresses: _addresses,
     daemonEndpoints: _endpoints,
+    nodeInfo,
     ...rest
   } = status as Record<string, unknown>;
   return {
     ...rest,
+    ...(nodeInfo && typeof nodeInfo === 'object'
+      ? { nodeInfo: { ...nodeInfo, machineID: '', systemUUID: '', bootID: '' } }
+      : {}),
     addresses: [{ type: 'Hostname', address: name }],
     daemonEndpoints: { kubeletEndpoint: { Port: 0 } },
   };
