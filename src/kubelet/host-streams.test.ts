@@ -83,3 +83,40 @@ describe('host answers', () => {
     );
   });
 });
+
+describe('splice', () => {
+  it('closes both sides once neither sends anything for the idle time, and not while bytes flow', async () => {
+    const { createServer: netServer, connect } = await import('node:net');
+    const { splice } = await import('./host-streams.ts');
+    // Two connected pairs: the caller's and the host's; the far ends stand for kubectl and the kubelet.
+    const pair = async () => {
+      const accepted = new Promise<import('node:net').Socket>((resolve) => srv.once('connection', resolve));
+      const far = connect((srv.address() as AddressInfo).port, '127.0.0.1');
+      return { near: await accepted, far };
+    };
+    const srv = netServer();
+    await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+    try {
+      const caller = await pair();
+      const host = await pair();
+      splice(caller.near, Buffer.alloc(0), host.near, Buffer.alloc(0), 300);
+      // Traffic keeps it open past the idle time.
+      const received: string[] = [];
+      host.far.on('data', (d: Buffer) => received.push(d.toString()));
+      for (let i = 0; i < 4; i++) {
+        caller.far.write(`${i}`);
+        await new Promise((r) => setTimeout(r, 150));
+      }
+      expect(received.join('')).toBe('0123');
+      expect(caller.near.destroyed || host.near.destroyed).toBe(false);
+      // Then silence: both sides go.
+      await new Promise((r) => setTimeout(r, 600));
+      expect(caller.near.destroyed).toBe(true);
+      expect(host.near.destroyed).toBe(true);
+      caller.far.destroy();
+      host.far.destroy();
+    } finally {
+      await new Promise((resolve) => srv.close(resolve));
+    }
+  });
+});

@@ -119,10 +119,23 @@ export function writeHead(socket: Socket, response: IncomingMessage): void {
 }
 
 /**
- * Joins a client's upgraded socket to the host's once the host switched protocols: whatever either
- * side sent early (the heads) goes first, then bytes flow both ways until one side closes.
+ * How long a spliced session may pass no byte either way before both sides are closed: a kubelet's
+ * own default (--streaming-connection-idle-timeout), so an idle shell lasts as long as on a node.
  */
-export function splice(client: Socket, clientHead: Buffer, host: Socket, hostHead: Buffer): void {
+export const STREAM_IDLE_TIMEOUT_MS = 4 * 60 * 60 * 1000;
+
+/**
+ * Joins a client's upgraded socket to the host's once the host switched protocols: whatever either
+ * side sent early (the heads) goes first, then bytes flow both ways until one side closes, or neither
+ * sends anything for `idleMs`.
+ */
+export function splice(
+  client: Socket,
+  clientHead: Buffer,
+  host: Socket,
+  hostHead: Buffer,
+  idleMs = STREAM_IDLE_TIMEOUT_MS,
+): void {
   if (hostHead.length) client.write(hostHead);
   if (clientHead.length) host.write(clientHead);
   const closeBoth = () => {
@@ -131,6 +144,8 @@ export function splice(client: Socket, clientHead: Buffer, host: Socket, hostHea
   };
   client.on('error', closeBoth).on('close', closeBoth);
   host.on('error', closeBoth).on('close', closeBoth);
+  // Bytes either way count: the client's socket times out only when it neither reads nor writes.
+  client.setTimeout(idleMs, closeBoth);
   host.pipe(client);
   client.pipe(host);
 }

@@ -1,3 +1,4 @@
+import { StreamLimit } from './stream-limit.ts';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -136,6 +137,8 @@ export class KubeletServer {
   private readonly tokens: TokenAuthenticator;
   private server: Server | undefined;
   private readonly nodeServers: Server[] = [];
+  /** Host streams open now (log follows and upgraded sessions), held to a maximum. */
+  private readonly streams = new StreamLimit();
   private tls: { cert: Buffer; key: Buffer; ca: Buffer } | undefined;
 
   constructor(opts: KubeletServerOptions) {
@@ -317,6 +320,7 @@ export class KubeletServer {
       admitted = await this.admit(req);
       if (admitted.route.action !== 'logs')
         throw new RouteError(400, `${admitted.route.action} needs a connection upgrade (SPDY or WebSocket)`);
+      this.streams.hold(res);
       const upstream = await this.opts.hostStreams.open(
         'GET',
         this.hostPath(admitted),
@@ -374,6 +378,7 @@ export class KubeletServer {
         throw new RouteError(400, 'logs are not served over an upgraded connection');
       // The caller left while it was admitted: no session is opened on the host for nobody.
       if (socket.destroyed) return;
+      this.streams.hold(socket);
       const upstream = await this.opts.hostStreams.open(
         req.method ?? 'POST',
         this.hostPath(admitted),
