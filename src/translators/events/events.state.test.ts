@@ -86,11 +86,22 @@ describe('events state table', () => {
     const [type, event] = hostEvent(hostPod, 'host-uid', `${hostPod}.sched1`);
     const scheduled: Seed = [
       type,
-      { ...event, reason: 'Scheduled', message: `Successfully assigned ${HOST_NS}/${hostPod} to node-a` },
+      {
+        ...event,
+        reason: 'Scheduled',
+        message: `Successfully assigned ${HOST_NS}/${hostPod} to node-a`,
+        reportingComponent: 'default-scheduler',
+        reportingInstance: 'default-scheduler-control-plane-7.host.internal',
+      },
     ];
     const table = await run(virtual, [...host, scheduled]);
     await table.settle();
     expect(virtualEvents(table).map((e) => e.message)).toEqual(['Successfully assigned team/web to node-a']);
+    // The host's control-plane machine is not named: the scheduler reports as itself.
+    expect(virtualEvents(table)[0]).toMatchObject({
+      reportingComponent: 'default-scheduler',
+      reportingInstance: 'default-scheduler',
+    });
   });
 
   it("copies a container's events only for the containers the tenant declared, not the host's sidecars or debug containers", async () => {

@@ -66,6 +66,17 @@ export function virtualEventFor(
   return event;
 }
 
+/**
+ * The instance that reported a host event, unless it names a host control-plane machine: the
+ * scheduler and controllers report as `<component>-<hostname>`, which stands as the component alone
+ * (a kubelet reports as its node, which the tenant sees anyway).
+ */
+function reportingInstanceOf(hostEvent: KubeObject): string {
+  const component = typeof hostEvent.reportingComponent === 'string' ? hostEvent.reportingComponent : '';
+  const instance = typeof hostEvent.reportingInstance === 'string' ? hostEvent.reportingInstance : '';
+  return component && instance.startsWith(`${component}-`) ? component : instance;
+}
+
 /** What a copy keeps of a host event as it is: reason, type, counts, times, source (not the message). */
 function occurrenceOf(hostEvent: KubeObject): Record<string, unknown> {
   return {
@@ -78,7 +89,7 @@ function occurrenceOf(hostEvent: KubeObject): Record<string, unknown> {
     action: hostEvent.action,
     source: hostEvent.source,
     reportingComponent: hostEvent.reportingComponent ?? '',
-    reportingInstance: hostEvent.reportingInstance ?? '',
+    reportingInstance: reportingInstanceOf(hostEvent),
     ...(hostEvent.series ? { series: hostEvent.series } : {}),
   };
 }
