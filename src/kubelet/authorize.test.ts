@@ -77,6 +77,25 @@ describe('the kubelet API reviews within a budget', () => {
     expect(asked.tokenReviews).toBe(before + 1);
   });
 
+  it('a token accepted lately is reviewed again from a budget of its own, which a flood of junk does not spend', async () => {
+    // Not at 0: the caches take a start time of 0 for none.
+    const clock = new FakeClock(1_000);
+    const { client, asked } = fakeVirtual();
+    const tokens = new TokenAuthenticator(client, clock);
+    expect(await tokens.review('good', 'metrics-server')).toEqual({ user: 'sa', groups: ['g'] });
+    // Its cached answer runs out while junk from many pods has spent the whole budget of new tokens.
+    clock.advance(31_000);
+    await Promise.allSettled(
+      Array.from({ length: TOKEN_REVIEW_BUDGET.burst + 20 }, (_, i) =>
+        tokens.review(`junk-${i}`, `pod-${i}`),
+      ),
+    );
+    await expect(tokens.review('another-new', 'pod-z')).rejects.toMatchObject({ status: 429 });
+    const before = asked.tokenReviews;
+    expect(await tokens.review('good', 'metrics-server')).toEqual({ user: 'sa', groups: ['g'] });
+    expect(asked.tokenReviews).toBe(before + 1);
+  });
+
   it('caches access decisions per user, verb, subresource and node', async () => {
     const { client, asked } = fakeVirtual();
     const reviewer = new NodeAccessReviewer(client, new FakeClock(0));

@@ -34,6 +34,14 @@ export const TOKEN_REVIEW_BUDGET = { qps: 10, burst: 50 };
 /** Of the token budget, what one address may take: a pod sending junk is held to its own share. */
 export const TOKEN_REVIEW_BUDGET_PER_SOURCE = { qps: 2, burst: 10 };
 export const ACCESS_REVIEW_BUDGET = { qps: 40, burst: 200 };
+/**
+ * Reviews of tokens the virtual API server accepted in the last RENEWAL_MEMORY_MS, when their cached
+ * answer runs out: a budget of their own, which tokens nobody has seen accepted (a flood of junk
+ * from any pod that reaches the port) never spend, so such a flood cannot lock out a metrics-server
+ * or Prometheus whose token the API server accepts. Only the virtual cluster's own identities spend it.
+ */
+export const TOKEN_RENEWAL_BUDGET = { qps: 5, burst: 20 };
+const RENEWAL_MEMORY_MS = 10 * 60_000;
 /** Cached decisions: a few callers on every node of a large cluster. */
 const ACCESS_CACHE_SIZE = 10_000;
 
@@ -105,11 +113,14 @@ export function identityOf(subject: Record<string, string | string[] | undefined
  */
 export class TokenAuthenticator {
   // Refused tokens apart, so that a flood of junk cannot push accepted ones out.
-  private readonly accepted = new LRUCache<string, CertIdentity>({ max: 1000, ttl: 30_000 });
-  private readonly refused = new LRUCache<string, true>({ max: 1000, ttl: 30_000 });
+  private readonly accepted: LRUCache<string, CertIdentity>;
+  private readonly refused: LRUCache<string, true>;
   private readonly virtual: ClusterClient;
   private readonly clock: Clock;
   private readonly budget: TokenBucket;
+  private readonly renewals: TokenBucket;
+  /** Hashes of tokens accepted lately, whose next review is a renewal (TOKEN_RENEWAL_BUDGET). */
+  private readonly acceptedLately: LRUCache<string, true>;
   private readonly bySource = new LRUCache<string, TokenBucket>({ max: 10_000 });
   /** Reviews under way, by token hash: callers sending the same new token at once share one. */
   private readonly inFlight = new Map<string, Promise<CertIdentity | undefined>>();
@@ -118,6 +129,12 @@ export class TokenAuthenticator {
     this.virtual = virtual;
     this.clock = clock;
     this.budget = new TokenBucket(TOKEN_REVIEW_BUDGET.qps, TOKEN_REVIEW_BUDGET.burst, clock);
+    this.renewals = new TokenBucket(TOKEN_RENEWAL_BUDGET.qps, TOKEN_RENEWAL_BUDGET.burst, clock);
+    // The caches' time is the clock's, so that their expiry is the same time as the budgets'.
+    const perf = { now: () => clock.now() };
+    this.accepted = new LRUCache({ max: 1000, ttl: 30_000, perf });
+    this.refused = new LRUCache({ max: 1000, ttl: 30_000, perf });
+    this.acceptedLately = new LRUCache({ max: 1000, ttl: RENEWAL_MEMORY_MS, perf });
   }
 
   /**
@@ -131,6 +148,10 @@ export class TokenAuthenticator {
     if (this.refused.has(key)) return undefined;
     const pending = this.inFlight.get(key);
     if (pending) return pending;
+    if (this.acceptedLately.has(key)) {
+      spend(this.renewals, 'bearer tokens');
+      return this.track(key, token);
+    }
     let share = this.bySource.get(source);
     if (!share) {
       share = new TokenBucket(
@@ -142,6 +163,11 @@ export class TokenAuthenticator {
     }
     spend(share, 'bearer tokens from this address');
     spend(this.budget, 'bearer tokens');
+    return this.track(key, token);
+  }
+
+  /** Asks for a review, shared by whoever sends the same token meanwhile. */
+  private track(key: string, token: string): Promise<CertIdentity | undefined> {
     const review = this.ask(token, key).finally(() => this.inFlight.delete(key));
     this.inFlight.set(key, review);
     return review;
@@ -157,8 +183,10 @@ export class TokenAuthenticator {
     });
     const user = answer.status?.authenticated ? answer.status.user : undefined;
     const who = user?.username ? { user: user.username, groups: user.groups ?? [] } : undefined;
-    if (who) this.accepted.set(key, who);
-    else this.refused.set(key, true);
+    if (who) {
+      this.accepted.set(key, who);
+      this.acceptedLately.set(key, true);
+    } else this.refused.set(key, true);
     return who;
   }
 }
