@@ -159,6 +159,18 @@ describe('host-storageclasses state table (a from-host cluster-scoped kind)', ()
       expect(hostClaims().sort()).toEqual(['no', 'ok']);
     });
 
+    /** A table selecting classes labelled value=one, with a claim `unnamed` that names no class. */
+    async function withUnnamedClaim(classes: Seed[]) {
+      const table = await selected(classes, ['persistentvolumeclaims']);
+      await table.settle();
+      await table.virtual.create(Resources.persistentVolumeClaims, 'team', {
+        metadata: { name: 'unnamed', namespace: 'team' },
+        spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+      });
+      await table.settle();
+      return table;
+    }
+
     it("a claim naming no class is refused when the host's default class is not selected (the host would give it that one), and synced once it is", async () => {
       const defaultClass: Seed = [
         SC,
@@ -167,16 +179,7 @@ describe('host-storageclasses state table (a from-host cluster-scoped kind)', ()
           provisioner: 'csi.example.com',
         },
       ];
-      const table = await selected(
-        [labelled('one', { value: 'one' }), defaultClass],
-        ['persistentvolumeclaims'],
-      );
-      await table.settle();
-      await table.virtual.create(Resources.persistentVolumeClaims, 'team', {
-        metadata: { name: 'unnamed', namespace: 'team' },
-        spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
-      });
-      await table.settle();
+      const table = await withUnnamedClaim([labelled('one', { value: 'one' }), defaultClass]);
       expect(table.host.objects(Resources.persistentVolumeClaims)).toEqual([]);
       expect(table.virtual.objects(Resources.events, 'team').map((e) => String(e.message))).toEqual([
         expect.stringContaining(`the host's default "plain" is not one of the host classes`),
@@ -212,16 +215,10 @@ describe('host-storageclasses state table (a from-host cluster-scoped kind)', ()
           provisioner: 'csi.example.com',
         },
       ];
-      const table = await selected(
-        [marked('old', '2026-01-01T00:00:00Z', {}), marked('new', '2026-06-01T00:00:00Z', { value: 'one' })],
-        ['persistentvolumeclaims'],
-      );
-      await table.settle();
-      await table.virtual.create(Resources.persistentVolumeClaims, 'team', {
-        metadata: { name: 'unnamed', namespace: 'team' },
-        spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
-      });
-      await table.settle();
+      const table = await withUnnamedClaim([
+        marked('old', '2026-01-01T00:00:00Z', {}),
+        marked('new', '2026-06-01T00:00:00Z', { value: 'one' }),
+      ]);
       expect(
         table.host
           .objects(Resources.persistentVolumeClaims)
