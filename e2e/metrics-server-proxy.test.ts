@@ -234,24 +234,34 @@ describe('the metrics API from the host (--metrics-server-proxy)', () => {
       await mustKubectl('virtual', ['get', 'pod', 'web', '-n', ns, '-o', 'jsonpath={.spec.nodeName}'])
     ).trim();
     expect(webNode).not.toBe('');
-    const list = await raw<{ items: PodMetrics[] }>('/apis/metrics.k8s.io/v1beta1/nodes');
-    expect(list.items.map((i) => i.metadata.name)).toEqual([webNode]);
     // The virtual cluster is shared with other test files, whose pods this syncer copies too: the
-    // node's figure is the sum over this virtual cluster's host pods there (web among them).
-    const ours =
+    // node's figure is the sum over this virtual cluster's host pods there (web among them), read
+    // again until both reads see the same pods.
+    const containersOnNode = async () =>
       (
-        await getObject<List<Named>>('host', [
-          'pods',
-          '-n',
-          hostNs,
-          '-l',
-          `vcluster.loft.sh/managed-by=${vc}`,
-          '--field-selector',
-          `spec.nodeName=${webNode}`,
-        ])
-      )?.items ?? [];
-    expect(ours.map((p) => p.metadata.name)).toContain(hostName('web', ns, vc));
-    const containers = ours.reduce((n, p) => n + (p.spec?.containers?.length ?? 0), 0);
+        (
+          await getObject<List<Named>>('host', [
+            'pods',
+            '-n',
+            hostNs,
+            '-l',
+            `vcluster.loft.sh/managed-by=${vc}`,
+            '--field-selector',
+            `spec.nodeName=${webNode}`,
+          ])
+        )?.items ?? []
+      ).reduce((n, p) => n + (p.spec?.containers?.length ?? 0), 0);
+    const { list, containers } = await waitFor(
+      'node metrics and host pods read alike',
+      async () => {
+        const before = await containersOnNode();
+        const list = await raw<{ items: PodMetrics[] }>('/apis/metrics.k8s.io/v1beta1/nodes');
+        const after = await containersOnNode();
+        return before === after && before > 0 && { list, containers: before };
+      },
+      30_000,
+    );
+    expect(list.items.map((i) => i.metadata.name)).toEqual([webNode]);
     // The host node's 250m and 2Gi would be every tenant's load: a fake node shows its pods' declared
     // containers (5m, 10Mi each), not the host's sidecars.
     expect(list.items[0]!.usage).toEqual({

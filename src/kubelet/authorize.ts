@@ -130,11 +130,11 @@ export class TokenAuthenticator {
     this.clock = clock;
     this.budget = new TokenBucket(TOKEN_REVIEW_BUDGET.qps, TOKEN_REVIEW_BUDGET.burst, clock);
     this.renewals = new TokenBucket(TOKEN_RENEWAL_BUDGET.qps, TOKEN_RENEWAL_BUDGET.burst, clock);
-    // The caches' time is the clock's, so that their expiry is the same time as the budgets'.
-    const perf = { now: () => clock.now() };
-    this.accepted = new LRUCache({ max: 1000, ttl: 30_000, perf });
-    this.refused = new LRUCache({ max: 1000, ttl: 30_000, perf });
-    this.acceptedLately = new LRUCache({ max: 1000, ttl: RENEWAL_MEMORY_MS, perf });
+    // A clock given (tests) is the caches' time too, read at every lookup; otherwise theirs (monotonic).
+    const time = clock === realClock ? {} : { perf: { now: () => clock.now() }, ttlResolution: 0 };
+    this.accepted = new LRUCache({ max: 1000, ttl: 30_000, ...time });
+    this.refused = new LRUCache({ max: 1000, ttl: 30_000, ...time });
+    this.acceptedLately = new LRUCache({ max: 1000, ttl: RENEWAL_MEMORY_MS, ...time });
   }
 
   /**
@@ -148,10 +148,8 @@ export class TokenAuthenticator {
     if (this.refused.has(key)) return undefined;
     const pending = this.inFlight.get(key);
     if (pending) return pending;
-    if (this.acceptedLately.has(key)) {
-      spend(this.renewals, 'bearer tokens');
-      return this.track(key, token);
-    }
+    // A token accepted lately renews from its own budget while that lasts, then as a new one would.
+    if (this.acceptedLately.has(key) && this.renewals.tryTake()) return this.track(key, token);
     let share = this.bySource.get(source);
     if (!share) {
       share = new TokenBucket(
@@ -186,7 +184,11 @@ export class TokenAuthenticator {
     if (who) {
       this.accepted.set(key, who);
       this.acceptedLately.set(key, true);
-    } else this.refused.set(key, true);
+    } else {
+      // Revoked or expired since: it renews no more.
+      this.refused.set(key, true);
+      this.acceptedLately.delete(key);
+    }
     return who;
   }
 }

@@ -100,14 +100,21 @@ describe('splice', () => {
       const caller = await pair();
       const host = await pair();
       splice(caller.near, Buffer.alloc(0), host.near, Buffer.alloc(0), 300);
-      // Traffic keeps it open past the idle time.
-      const received: string[] = [];
-      host.far.on('data', (d: Buffer) => received.push(d.toString()));
+      // Traffic either way keeps it open past the idle time: the caller's keys, then the host's output.
+      const atHost: string[] = [];
+      const atCaller: string[] = [];
+      host.far.on('data', (d: Buffer) => atHost.push(d.toString()));
+      caller.far.on('data', (d: Buffer) => atCaller.push(d.toString()));
       for (let i = 0; i < 4; i++) {
         caller.far.write(`${i}`);
         await new Promise((r) => setTimeout(r, 150));
       }
-      expect(received.join('')).toBe('0123');
+      for (let i = 0; i < 4; i++) {
+        host.far.write(`${i}`);
+        await new Promise((r) => setTimeout(r, 150));
+      }
+      expect(atHost.join('')).toBe('0123');
+      expect(atCaller.join('')).toBe('0123');
       expect(caller.near.destroyed || host.near.destroyed).toBe(false);
       // Then silence: both sides go.
       await new Promise((r) => setTimeout(r, 600));

@@ -320,13 +320,15 @@ export class KubeletServer {
       admitted = await this.admit(req);
       if (admitted.route.action !== 'logs')
         throw new RouteError(400, `${admitted.route.action} needs a connection upgrade (SPDY or WebSocket)`);
-      this.streams.hold(res);
+      // The caller left while it was admitted: no stream is opened on the host for nobody.
+      if (!this.streams.hold(res)) return;
       const upstream = await this.opts.hostStreams.open(
         'GET',
         this.hostPath(admitted),
         admitted.route.hostQuery,
         {},
       );
+      if (res.destroyed) return void upstream.destroy();
       upstream.on('response', (hostRes: IncomingMessage) => {
         const status = hostRes.statusCode ?? 502;
         this.record('logs', status, admitted?.who, {
@@ -377,16 +379,19 @@ export class KubeletServer {
       if (admitted.route.action === 'logs')
         throw new RouteError(400, 'logs are not served over an upgraded connection');
       // The caller left while it was admitted: no session is opened on the host for nobody.
-      if (socket.destroyed) return;
-      this.streams.hold(socket);
+      if (!this.streams.hold(socket)) return;
       const upstream = await this.opts.hostStreams.open(
         req.method ?? 'POST',
         this.hostPath(admitted),
         admitted.route.hostQuery,
         upgradeHeadersOf(req.rawHeaders),
       );
+      // Or while the host's connection was made: it is not sent.
+      if (socket.destroyed) return void upstream.destroy();
       const action = admitted.route.action;
       upstream.on('upgrade', (hostRes: IncomingMessage, hostSocket: Socket, hostHead: Buffer) => {
+        // The caller left while the host switched: its session must not stay open on the host.
+        if (socket.destroyed) return void hostSocket.destroy();
         writeHead(socket, hostRes);
         splice(socket, head, hostSocket, hostHead);
         this.record(action, 101, admitted?.who, {

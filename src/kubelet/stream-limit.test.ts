@@ -2,15 +2,18 @@ import { EventEmitter } from 'node:events';
 import { RouteError } from './routes.ts';
 import { StreamLimit } from './stream-limit.ts';
 
+/** A caller's side of a stream: a socket or response, open until it emits 'close'. */
+const caller = (destroyed = false) => Object.assign(new EventEmitter(), { destroyed });
+
 describe('StreamLimit', () => {
   it('refuses a stream past the maximum with a 429, and takes one again once another closes', () => {
     const limit = new StreamLimit(2);
-    const callers = [new EventEmitter(), new EventEmitter()];
-    for (const c of callers) limit.hold(c);
+    const callers = [caller(), caller()];
+    for (const c of callers) expect(limit.hold(c)).toBe(true);
     expect(limit.count).toBe(2);
     let refused: unknown;
     try {
-      limit.hold(new EventEmitter());
+      limit.hold(caller());
     } catch (err) {
       refused = err;
     }
@@ -21,7 +24,14 @@ describe('StreamLimit', () => {
     // A second close of the same caller counts once.
     callers[0]!.emit('close');
     expect(limit.count).toBe(1);
-    expect(() => limit.hold(new EventEmitter())).not.toThrow();
+    expect(limit.hold(caller())).toBe(true);
     expect(limit.count).toBe(2);
+  });
+
+  it('does not count a caller that left already (its close will not come again)', () => {
+    const limit = new StreamLimit(1);
+    expect(limit.hold(caller(true))).toBe(false);
+    expect(limit.count).toBe(0);
+    expect(limit.hold(caller())).toBe(true);
   });
 });

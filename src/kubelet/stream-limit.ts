@@ -15,8 +15,13 @@ export class StreamLimit {
     this.max = max;
   }
 
-  /** Counts one more stream until `caller` closes; refuses it (429) when `max` are open already. */
-  hold(caller: { once(event: 'close', listener: () => void): unknown }): void {
+  /**
+   * Counts one more stream until `caller` closes; refuses it (429) when `max` are open already. A
+   * caller gone already (it left while it was admitted) has closed for good and is not counted:
+   * false, and no stream is to be opened for it.
+   */
+  hold(caller: { destroyed: boolean; once(event: 'close', listener: () => void): unknown }): boolean {
+    if (caller.destroyed) return false;
     if (this.open >= this.max)
       throw new RouteError(
         429,
@@ -24,6 +29,7 @@ export class StreamLimit {
       );
     this.open++;
     caller.once('close', () => this.open--);
+    return true;
   }
 
   get count(): number {

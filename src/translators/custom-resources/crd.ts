@@ -135,17 +135,25 @@ const clusterOf = (env: Pick<SyncEnvironment, 'host' | 'virtual'>, side: Side) =
 /**
  * Brings a CRD this syncer copied to `to` in line with its source (a newer operator's or Gateway API's
  * CRD adds a version, say); one it did not copy is left be. Not fatal: the copy still serves; a change
- * the API server refuses (a removed stored version) is logged.
+ * the API server refuses (a removed stored version) is logged. True when it is settled (in line, not
+ * ours, or refused for good); false when it is worth trying again (a conflict, a timeout).
  */
-async function keepCopyInLine(env: CrdEnvironment, source: KubeObject, copy: KubeObject, to: Side) {
+async function keepCopyInLine(
+  env: CrdEnvironment,
+  source: KubeObject,
+  copy: KubeObject,
+  to: Side,
+): Promise<boolean> {
   const desired = crdCopyFor(source, to, env);
-  if (!isOurCopy(copy, to, env) || sameJson(desired.spec, copy.spec)) return;
+  if (!isOurCopy(copy, to, env) || sameJson(desired.spec, copy.spec)) return true;
   const name = source.metadata?.name;
   try {
     await clusterOf(env, to).update(CRDS, '', { ...copy, spec: desired.spec });
     env.logger.info('updated a copied CRD', { crd: name, to });
+    return true;
   } catch (err) {
     env.logger.warn('could not update a copied CRD', { crd: name, to, error: (err as Error).message });
+    return isApiError(err, 'invalid');
   }
 }
 const sideName = (side: Side) => (side === 'host' ? 'the host' : 'the virtual cluster');
@@ -201,8 +209,7 @@ export async function prepareCustomResource(
   const virtual = crds.virtual!;
   if (from && !resolved.copyLinedUp) {
     const to: Side = from === 'host' ? 'virtual' : 'host';
-    await keepCopyInLine(env, crds[from]!, crds[to]!, to);
-    resolved.copyLinedUp = true;
+    resolved.copyLinedUp = await keepCopyInLine(env, crds[from]!, crds[to]!, to);
   }
   for (const [side, crd] of [
     ['host', host],

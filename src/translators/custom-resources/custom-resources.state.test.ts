@@ -239,6 +239,33 @@ describe('custom resources to the host (state table)', () => {
     expect(table.host.objects(CRDS)[0]!.spec).toEqual(unserved.spec);
   });
 
+  it('with crd: toHost, a line-up the host refused for now (a conflict) is tried again', async () => {
+    const copy: KubeObject = {
+      ...crd(CERTS),
+      metadata: {
+        ...crd(CERTS).metadata,
+        labels: { 'app.kubernetes.io/managed-by': 'vsyncer' },
+        annotations: { 'vsyncer.dev/crd-copied-from': `${HOST_NS}/${VC}` },
+      },
+    };
+    const edited = crd(CERTS);
+    (edited.spec as Record<string, unknown>).preserveUnknownFields = false;
+    // Not established yet: the kind waits, and its next try lines the copy up again.
+    edited.status = { conditions: [] };
+    const table = await start({
+      kinds: [CERT_KIND],
+      file: certificatesConfig({ crd: 'toHost' }),
+      virtual: [[CRDS, edited]],
+      host: [[CRDS, copy]],
+    });
+    // The controllers start at the first settle: its line-up meets a conflict.
+    table.host.failNext('update', 'customresourcedefinitions', 'conflict');
+    await table.settle();
+    expect(table.host.objects(CRDS)[0]!.spec).toEqual(crd(CERTS).spec);
+    await retryPrepare(table);
+    expect(table.host.objects(CRDS)[0]!.spec).toEqual(edited.spec);
+  });
+
   it('a forbidden host list makes the kind wait (no informer that never fills), then start once allowed', async () => {
     const table = await start({
       kinds: [CERT_KIND],

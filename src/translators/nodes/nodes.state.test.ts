@@ -324,6 +324,10 @@ describe('nodes state table', () => {
         'io.cilium.network.ipv6-pod-cidr': 'fd00:10:244::/64',
         'csi.volume.kubernetes.io/nodeid': '{"ebs.csi.aws.com":"i-0123456789abcdef0"}',
         'node.alpha.kubernetes.io/ttl': '0',
+        'flannel.alpha.coreos.com/backend-data': '{"VNI":1,"VtepMAC":"5e:1a:2b:3c:4d:5e"}',
+        'container.googleapis.com/instance_id': '1234567890',
+        'example.com/endpoint': 'ip:fd00::7',
+        'example.com/version': 'v1.2.3',
       },
     );
     (node.status as Record<string, unknown>).nodeInfo = {
@@ -342,8 +346,10 @@ describe('nodes state table', () => {
     await table.settle();
     const copy = virtualNodes(table)[0]!;
     expect(
-      Object.keys(copy.metadata?.annotations ?? {}).filter((k) => !k.startsWith('vcluster.loft.sh/')),
-    ).toEqual(['example.com/rack', 'node.alpha.kubernetes.io/ttl']);
+      Object.keys(copy.metadata?.annotations ?? {})
+        .filter((k) => !k.startsWith('vcluster.loft.sh/'))
+        .sort(),
+    ).toEqual(['example.com/rack', 'example.com/version', 'node.alpha.kubernetes.io/ttl']);
     expect((copy.status as Record<string, unknown>).nodeInfo).toEqual({
       machineID: '',
       systemUUID: '',

@@ -148,7 +148,16 @@ function pointsAtHostKubelet(addresses: unknown, hostNode: KubeObject): boolean 
 }
 
 /** A dotted quad anywhere in a text (an address in JSON, a list, a URL). */
-const IPV4_IN_TEXT = /(^|[^0-9.])\d{1,3}(\.\d{1,3}){3}($|[^0-9.])/;
+const IPV4_IN_TEXT = /(^|[^0-9.])\d{1,3}(\.\d{1,3}){3}($|[^0-9]|\.($|[^0-9]))/;
+/** A MAC address (flannel's VTEP in its backend data). */
+const MAC_IN_TEXT = /(^|[^0-9a-f:])[0-9a-f]{2}(:[0-9a-f]{2}){5}($|[^0-9a-f:])/i;
+/** Annotations that name the machine: CSI drivers' node IDs, cloud instance and Cluster API machines. */
+const MACHINE_ANNOTATIONS = new Set([
+  'csi.volume.kubernetes.io/nodeid',
+  'container.googleapis.com/instance_id',
+  'cluster.x-k8s.io/machine',
+  'machine.openshift.io/machine',
+]);
 
 /**
  * Whether a host node's annotation tells where the node is or which machine it is: an address or a
@@ -157,11 +166,17 @@ const IPV4_IN_TEXT = /(^|[^0-9.])\d{1,3}(\.\d{1,3}){3}($|[^0-9.])/;
  * (see tenantVisibleStatus), so none may come back through an annotation.
  */
 function locatesHostNode(key: string, value: string): boolean {
-  if (key === 'csi.volume.kubernetes.io/nodeid' || key.startsWith('kwok.x-k8s.io/')) return true;
-  if (IPV4_IN_TEXT.test(value)) return true;
-  return value
-    .split(/[\s,;"'[\]{}=]+/)
-    .some((token) => token.includes(':') && (parseIP(token) !== undefined || parseCidr(token) !== undefined));
+  if (MACHINE_ANNOTATIONS.has(key) || key.startsWith('kwok.x-k8s.io/')) return true;
+  if (IPV4_IN_TEXT.test(value) || MAC_IN_TEXT.test(value)) return true;
+  return (
+    value
+      .split(/[\s,;"'[\]{}=]+/)
+      // `ip:fd00::1`: an address after a word and a colon.
+      .flatMap((token) => [token, token.replace(/^[a-z]+:(?=[0-9a-f]*:)/i, '')])
+      .some(
+        (token) => token.includes(':') && (parseIP(token) !== undefined || parseCidr(token) !== undefined),
+      )
+  );
 }
 
 /**
