@@ -55,6 +55,16 @@ function crd(
   };
 }
 
+/** The Certificate CRD as a syncer copied it into the host (`crd: toHost`), this one by default. */
+const hostCrdCopy = (from = `${HOST_NS}/${VC}`): KubeObject => ({
+  ...crd(CERTS),
+  metadata: {
+    ...crd(CERTS).metadata,
+    labels: { 'app.kubernetes.io/managed-by': 'vsyncer' },
+    annotations: { 'vsyncer.dev/crd-copied-from': from },
+  },
+});
+
 const certificatesConfig = (extra: Record<string, unknown> = {}) => ({
   customResources: {
     toHost: [
@@ -179,19 +189,11 @@ describe('custom resources to the host (state table)', () => {
   it("with crd: toHost, keeps its own host copy in line with the tenant's CRD, never another virtual cluster's copy", async () => {
     const tenantCrd = crd(CERTS);
     const edited = { ...tenantCrd, spec: { ...(tenantCrd.spec as object), preserveUnknownFields: false } };
-    const copyOf = (from: string): KubeObject => ({
-      ...crd(CERTS),
-      metadata: {
-        ...crd(CERTS).metadata,
-        labels: { 'app.kubernetes.io/managed-by': 'vsyncer' },
-        annotations: { 'vsyncer.dev/crd-copied-from': from },
-      },
-    });
     const others = await start({
       kinds: [CERT_KIND],
       file: certificatesConfig({ crd: 'toHost' }),
       virtual: [[CRDS, edited]],
-      host: [[CRDS, copyOf('other-ns/other-vc')]],
+      host: [[CRDS, hostCrdCopy('other-ns/other-vc')]],
     });
     await others.settle();
     expect(others.host.objects(CRDS)[0]!.spec).toEqual(crd(CERTS).spec);
@@ -200,21 +202,14 @@ describe('custom resources to the host (state table)', () => {
       kinds: [CERT_KIND],
       file: certificatesConfig({ crd: 'toHost' }),
       virtual: [[CRDS, edited]],
-      host: [[CRDS, copyOf(`${HOST_NS}/${VC}`)]],
+      host: [[CRDS, hostCrdCopy()]],
     });
     await ours.settle();
     expect(ours.host.objects(CRDS)[0]!.spec).toEqual(edited.spec);
   });
 
   it('with crd: toHost, brings its host copy in line once per start, not at each retry of a kind that cannot start', async () => {
-    const copy: KubeObject = {
-      ...crd(CERTS),
-      metadata: {
-        ...crd(CERTS).metadata,
-        labels: { 'app.kubernetes.io/managed-by': 'vsyncer' },
-        annotations: { 'vsyncer.dev/crd-copied-from': `${HOST_NS}/${VC}` },
-      },
-    };
+    const copy = hostCrdCopy();
     // The tenant's CRD serves the configured version no more: the kind retries every few seconds.
     const unserved = crd(CERTS);
     const spec = unserved.spec as { versions: { served: boolean }[] };
@@ -240,14 +235,7 @@ describe('custom resources to the host (state table)', () => {
   });
 
   it('with crd: toHost, a line-up the host refused for now (a conflict) is tried again', async () => {
-    const copy: KubeObject = {
-      ...crd(CERTS),
-      metadata: {
-        ...crd(CERTS).metadata,
-        labels: { 'app.kubernetes.io/managed-by': 'vsyncer' },
-        annotations: { 'vsyncer.dev/crd-copied-from': `${HOST_NS}/${VC}` },
-      },
-    };
+    const copy = hostCrdCopy();
     const edited = crd(CERTS);
     (edited.spec as Record<string, unknown>).preserveUnknownFields = false;
     // Not established yet: the kind waits, and its next try lines the copy up again.
