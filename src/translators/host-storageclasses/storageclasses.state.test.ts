@@ -1,5 +1,5 @@
 import { Resources } from '../../kube/resources.ts';
-import { stateTables, type Seed, type StateTable } from '../../testing/state-table.ts';
+import { HOST_NS, stateTables, type Seed, type StateTable } from '../../testing/state-table.ts';
 
 /** Starts a table for one test and stops it afterwards. */
 const start = stateTables();
@@ -200,6 +200,30 @@ describe('host-storageclasses state table (a from-host cluster-scoped kind)', ()
         (table.host.objects(Resources.persistentVolumeClaims)[0]?.spec as { storageClassName?: string })
           .storageClassName,
       ).toBe('plain');
+    });
+
+    it('a class-less copy made while the host had no default stays, and syncs on, when the default that comes is not selected', async () => {
+      const table = await withUnnamedClaim([labelled('one', { value: 'one' })]);
+      const copy = () => table.host.objects(Resources.persistentVolumeClaims)[0]!;
+      const first = copy();
+      expect((first.spec as { selector?: unknown }).selector).toBeDefined();
+      await table.host.create(SC, '', {
+        metadata: { name: 'plain', annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
+        provisioner: 'csi.example.com',
+      });
+      await table.settle();
+      expect(copy().metadata?.uid).toBe(first.metadata?.uid);
+      // Its status still flows up.
+      const conditions = [{ type: 'ModifyingVolume', status: 'True' }];
+      await table.host.update(
+        Resources.persistentVolumeClaims,
+        HOST_NS,
+        { ...copy(), status: { phase: 'Pending', conditions } },
+        { subresource: 'status' },
+      );
+      await table.settle();
+      const virtual = table.virtual.objects(Resources.persistentVolumeClaims, 'team')[0]!;
+      expect((virtual.status as { conditions?: unknown }).conditions).toEqual(conditions);
     });
 
     it("with several defaults only the one the host's admission gives (the newest) must be selected", async () => {

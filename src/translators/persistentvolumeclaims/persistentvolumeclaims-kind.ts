@@ -695,10 +695,14 @@ export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = 
       }
       const virtual = source;
       refuseMalformed(virtual);
-      if (waitsForADefault(virtual, host, ctx) && classes.hostDefaultClass() !== undefined) {
-        // The host has a default class now, as a host claim without a class would have got it: the
-        // copy is made again naming it (unbound, no pod can be using it yet).
-        if (classes.unnamedVerdict()?.state !== 'missing' && (await deleteHostClaim(ctx, host))) {
+      if (
+        waitsForADefault(virtual, host, ctx) &&
+        classes.hostDefaultClass() !== undefined &&
+        classes.unnamedVerdict()?.state !== 'missing'
+      ) {
+        // The host has a default class now (one this virtual cluster may use), as a host claim without
+        // a class would have got it: the copy is made again naming it (unbound, no pod uses it yet).
+        if (await deleteHostClaim(ctx, host)) {
           ctx.log.info('the host has a default class now; making the claim copy again to get it');
           result.hostWritten = true;
         }
