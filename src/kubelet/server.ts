@@ -1,4 +1,3 @@
-import { StreamLimit } from './stream-limit.ts';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -8,8 +7,7 @@ import { readFlagFile } from '../config/flag-file.ts';
 import type { Informer } from '../informer/informer.ts';
 import type { ClusterClient } from '../kube/client.ts';
 import type { KubeObject } from '../kube/object.ts';
-import { resourcePath } from '../kube/resources.ts';
-import { Resources } from '../kube/resources.ts';
+import { resourcePath, Resources } from '../kube/resources.ts';
 import { splitBindAddress } from '../metrics/server.ts';
 import type { Logger } from '../util/log.ts';
 import { scrubHostNames } from '../sync/scrub.ts';
@@ -48,6 +46,7 @@ import {
   verbOf,
   type KubeletRoute,
 } from './routes.ts';
+import { StreamLimit } from './stream-limit.ts';
 
 export interface KubeletServerOptions {
   bindAddress: string;
