@@ -45,11 +45,22 @@ interface OpenWatch {
 type PreparedList = ObjectList | Error | Promise<ObjectList>;
 
 /** A fake API server for one resource: tests decide what each list returns and drive each watch. */
-class FakeClient implements Pick<ClusterClient, 'name' | 'list' | 'watch'> {
+class FakeClient implements Pick<ClusterClient, 'name' | 'list' | 'watch' | 'get'> {
   readonly name = 'host';
   lists: PreparedList[] = [];
   listCalls: ListOptions[] = [];
   watches: OpenWatch[] = [];
+  /** The CRDs a get finds, by name (an Error is thrown instead); any other name is not found. */
+  crds = new Map<string, KubeObject | Error>();
+  gets: string[] = [];
+
+  async get<T extends KubeObject>(_t: unknown, _ns: string, name: string): Promise<T> {
+    this.gets.push(name);
+    const crd = this.crds.get(name);
+    if (crd instanceof Error) throw crd;
+    if (!crd) throw new ApiError('host', 404, { code: 404, reason: 'NotFound' }, 'not found');
+    return crd as T;
+  }
 
   async list<T extends KubeObject>(
     _t: unknown,
@@ -340,6 +351,58 @@ describe('Informer: sync state', () => {
     informer.recheckIfNotServed();
     await settle();
     expect(client.listCalls).toHaveLength(2);
+    await informer.stop();
+  });
+
+  const gatewaysCrd = (...versions: [name: string, served: boolean][]): KubeObject =>
+    ({
+      metadata: { name: 'gateways.gateway.networking.k8s.io' },
+      spec: { versions: versions.map(([name, served]) => ({ name, served })) },
+    }) as KubeObject;
+
+  it('a 404 on a CRD-backed type whose CRD serves it (an API server starting): not synced, retried, and no false delete', async () => {
+    const { client, clock, informer, events } = setup({ type: Resources.gateways });
+    client.crds.set('gateways.gateway.networking.k8s.io', gatewaysCrd(['v1beta1', true], ['v1', true]));
+    const notFound = () => new ApiError('host', 404, { code: 404, reason: 'NotFound' }, 'not found');
+    client.lists.push(notFound());
+    client.lists.push({ metadata: { resourceVersion: '7' }, items: [cm('gw', '1')] });
+    await withFullJitter(async () => {
+      informer.start();
+      await settle();
+      expect(client.gets).toEqual(['gateways.gateway.networking.k8s.io']);
+      expect(informer.hasSynced()).toBe(false);
+      // Retried with the ordinary backoff (1 s here), not after the minute of a type not served.
+      clock.advance(1000);
+      await settle();
+    });
+    expect(client.listCalls).toHaveLength(2);
+    expect(informer.hasSynced()).toBe(true);
+    expect(events).toEqual(['add gw@1']);
+    await informer.stop();
+  });
+
+  it('a 404 on a CRD-backed type whose CRD cannot be read is not taken for an empty collection', async () => {
+    const { client, informer } = setup({ type: Resources.gateways });
+    client.crds.set(
+      'gateways.gateway.networking.k8s.io',
+      new ApiError('host', 403, { code: 403, reason: 'Forbidden' }, 'forbidden'),
+    );
+    client.lists.push(new ApiError('host', 404, { code: 404, reason: 'NotFound' }, 'not found'));
+    informer.start();
+    await settle();
+    expect(informer.hasSynced()).toBe(false);
+    expect(informer.store.keys()).toEqual([]);
+    await informer.stop();
+  });
+
+  it('a CRD-backed type whose CRD does not serve this version is not served: synced empty', async () => {
+    const { client, informer } = setup({ type: Resources.gateways });
+    client.crds.set('gateways.gateway.networking.k8s.io', gatewaysCrd(['v1beta1', true], ['v1', false]));
+    client.lists.push(new ApiError('host', 404, { code: 404, reason: 'NotFound' }, 'not found'));
+    informer.start();
+    await settle();
+    expect(informer.hasSynced()).toBe(true);
+    expect(informer.store.keys()).toEqual([]);
     await informer.stop();
   });
 

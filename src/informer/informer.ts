@@ -1,12 +1,20 @@
 import type { ClusterClient, WatchEvent } from '../kube/client.ts';
 import { ApiError, isGone, isNotFound, type ApiStatus } from '../kube/errors.ts';
 import { objectKey, type KubeObject } from '../kube/object.ts';
-import type { ResourceType } from '../kube/resources.ts';
+import { Resources, type ResourceType } from '../kube/resources.ts';
 import { Backoff } from '../util/backoff.ts';
 import { realClock, type Clock } from '../util/clock.ts';
 import { silentLogger, type Logger } from '../util/log.ts';
 import { Store, type IndexFunc, type ReadOnlyStore } from './store.ts';
 import type { SubtreePool } from './subtree-pool.ts';
+
+/** The part of a CustomResourceDefinition the informer reads. */
+interface CustomResourceDefinition extends KubeObject {
+  spec?: { versions?: { name?: string; served?: boolean }[] };
+}
+
+/** Whether a CRD-backed type's 404 means its CRD is missing, and if not, why not. */
+type CrdVerdict = { missing: true } | { missing: false; because: string };
 
 export interface InformerHandlers<T> {
   onAdd?(obj: T): void;
@@ -179,13 +187,15 @@ export class Informer<T extends KubeObject> {
         }
       } catch (err) {
         if (this.stopped) break;
-        if (isNotFound(err) && this.opts.type.fromCrd) {
+        const crd = isNotFound(err) && this.opts.type.fromCrd ? await this.crdVerdict() : undefined;
+        if (this.stopped) break;
+        if (crd?.missing) {
           // The CRD is not installed on this API server: read as an empty collection, so nothing waits
           // for this cache, and look again now and then (a CRD installed later is picked up). A cache
           // that was filled keeps what it holds: the CRD's own removal deletes every object first.
           if (!this.notServedLogged)
             this.log.warn(
-              `${this.opts.type.resource}.${this.opts.type.group} is not served by the ${this.opts.client.name} API server (its CRD is not installed): treated as empty, checked again every ${NOT_SERVED_RECHECK_MS / 1000} s`,
+              `${this.opts.type.resource}.${this.opts.type.group} is not served by the ${this.opts.client.name} API server (its CRD is not installed, or does not serve ${this.opts.type.version}): treated as empty, checked again every ${NOT_SERVED_RECHECK_MS / 1000} s`,
             );
           this.notServedLogged = true;
           this.markSynced();
@@ -208,7 +218,12 @@ export class Informer<T extends KubeObject> {
         const reason = err instanceof ApiError ? err.kind : 'error';
         this.opts.metrics?.watchRestart(this.opts.client.name, this.opts.type.resource, reason);
         const delay = this.backoff.next();
-        this.log.warn('list/watch failed, retrying', { err, retryInMs: delay, phase: this.phase });
+        if (crd)
+          this.log.warn(
+            `${this.opts.type.resource}.${this.opts.type.group} answered 404 though ${crd.because}: retrying (an API server may answer so for a while after it starts)`,
+            { retryInMs: delay, phase: this.phase },
+          );
+        else this.log.warn('list/watch failed, retrying', { err, retryInMs: delay, phase: this.phase });
         this.phase = 'backoff';
         await this.sleep(delay);
       }
@@ -338,6 +353,30 @@ export class Informer<T extends KubeObject> {
       } catch (err) {
         this.log.error('informer handler threw', { err });
       }
+    }
+  }
+
+  /**
+   * What a 404 on this CRD-backed type means: missing when its CRD is not installed or does not
+   * serve this version, so no object of it can be read; otherwise why the 404 is not that (the CRD
+   * serves it, or could not be read). Taken on trust, a 404 from an API server that has the CRD but
+   * does not serve it yet (for a moment after a start) would empty this cache, and the kinds reading
+   * it would delete every copy it had: VolumeSnapshots, their data with them.
+   */
+  private async crdVerdict(): Promise<CrdVerdict> {
+    const { group, version, resource } = this.opts.type;
+    const name = `${resource}.${group}`;
+    try {
+      const crd = await this.opts.client.get<CustomResourceDefinition>(
+        Resources.customResourceDefinitions,
+        '',
+        name,
+      );
+      const serves = (crd.spec?.versions ?? []).some((v) => v.name === version && v.served === true);
+      return serves ? { missing: false, because: `its CRD ${name} serves ${version}` } : { missing: true };
+    } catch (crdErr) {
+      if (isNotFound(crdErr)) return { missing: true };
+      return { missing: false, because: `its CRD ${name} could not be read (${(crdErr as Error).message})` };
     }
   }
 

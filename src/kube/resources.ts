@@ -112,4 +112,10 @@ export const Resources = {
   podMetrics: group('metrics.k8s.io', 'pods', 'PodMetrics', true, 'v1beta1'),
   nodeMetrics: group('metrics.k8s.io', 'nodes', 'NodeMetrics', false, 'v1beta1'),
   apiServices: group('apiregistration.k8s.io', 'apiservices', 'APIService', false),
+  customResourceDefinitions: group(
+    'apiextensions.k8s.io',
+    'customresourcedefinitions',
+    'CustomResourceDefinition',
+    false,
+  ),
 } satisfies Record<string, ResourceType>;

@@ -1,7 +1,7 @@
 import type { ClusterClient } from '../../kube/client.ts';
 import { isApiError, isNotFound } from '../../kube/errors.ts';
 import type { KubeObject } from '../../kube/object.ts';
-import type { ResourceType } from '../../kube/resources.ts';
+import { Resources, type ResourceType } from '../../kube/resources.ts';
 import type { RbacRule } from '../../sync/kind.ts';
 import { FROM_HOST_LABEL, managedBySelector } from '../../naming/labels.ts';
 import type { Side, SyncEnvironment } from '../../sync/kind.ts';
@@ -9,13 +9,7 @@ import { sameJson } from '../shared/host-metadata.ts';
 import type { CustomResourceEntry } from './config.ts';
 
 /** CustomResourceDefinitions (cluster-scoped, read on both sides; written only to copy one). */
-export const CRDS: ResourceType = {
-  group: 'apiextensions.k8s.io',
-  version: 'v1',
-  resource: 'customresourcedefinitions',
-  kind: 'CustomResourceDefinition',
-  namespaced: false,
-};
+export const CRDS: ResourceType = Resources.customResourceDefinitions;
 
 /** Marks a CRD the syncer copied into the host; such a CRD is never deleted by the syncer. */
 export const COPIED_CRD_LABEL = 'app.kubernetes.io/managed-by';
