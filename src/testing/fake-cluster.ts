@@ -334,6 +334,7 @@ export class FakeCluster implements ClusterClient {
   private history: Change[] = [];
   private readonly watchers = new Set<Watcher>();
   private readonly failures: { verb: FakeVerb; resource: string; error: Error | ApiErrorKind }[] = [];
+  private readonly createMutations = new Map<string, ((object: KubeObject) => void)[]>();
   private rv = 0;
   private compactedRv = 0;
   private seq = 0;
@@ -365,6 +366,16 @@ export class FakeCluster implements ClusterClient {
   /** Makes the next call of verb on resource (`pods`, or `pods/status` for one subresource) fail. */
   failNext(verb: FakeVerb, resource: string, error: Error | ApiErrorKind): void {
     this.failures.push({ verb, resource, error });
+  }
+
+  /**
+   * Changes every new object of a resource as a mutating admission webhook would on create (a
+   * digest pinned to an image, a queue's scheduling gate), before it is stored.
+   */
+  mutateOnCreate(resource: string, mutate: (object: KubeObject) => void): void {
+    const list = this.createMutations.get(resource) ?? [];
+    list.push(mutate);
+    this.createMutations.set(resource, list);
   }
 
   /** Copies of the stored objects of a type, optionally of one namespace, sorted by key. */
@@ -540,6 +551,7 @@ export class FakeCluster implements ClusterClient {
     }
     if (this.bucket(type).has(keyOf(o)))
       throw this.error(409, 'AlreadyExists', `${qualified(type)} "${meta.name}" already exists`);
+    for (const mutate of this.createMutations.get(type.resource) ?? []) mutate(o);
     meta.uid = `${meta.name}-uid-${++this.seq}`;
     meta.creationTimestamp = rfc3339(this.clock.now());
     delete meta.deletionTimestamp;

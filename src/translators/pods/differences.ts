@@ -2,6 +2,7 @@ import type { Container, Pod } from '../../kube/types.ts';
 import { sameJson } from '../shared/host-metadata.ts';
 import { translateImage, type ImageTranslations } from './image-translation.ts';
 import { resizeChanges } from './resize.ts';
+import { imageToWrite, podSpecRecordOn } from './spec-record.ts';
 import { podStatusForVirtual } from './translate.ts';
 
 /**
@@ -18,11 +19,13 @@ export function podDifferences(
 ): string[] {
   if (virtual.metadata?.deletionTimestamp || host.metadata?.deletionTimestamp) return [];
   const out: string[] = [];
+  // An image the host changed on its own since the syncer wrote it (a webhook's digest) is the host's.
+  const record = podSpecRecordOn(host);
   const images = (have: Container[] | undefined, want: Container[] | undefined, what: string) => {
     for (const c of have ?? []) {
       const wanted = want?.find((w) => w.name === c.name)?.image;
-      const image = wanted && translateImage(wanted, translations);
-      if (image && image !== c.image) out.push(`host ${what} ${c.name} runs image ${c.image}, not ${image}`);
+      const image = imageToWrite(record, c.name, c.image, wanted && translateImage(wanted, translations));
+      if (image) out.push(`host ${what} ${c.name} runs image ${c.image}, not ${image}`);
     }
   };
   images(host.spec?.containers, virtual.spec?.containers, 'container');

@@ -642,6 +642,28 @@ describe('pods state table', () => {
     expect(hostPods(table)[0]!.metadata?.labels?.app).toBe('web-v2');
   });
 
+  it("a host webhook's image and a host scheduling gate stay; the tenant's own changes still go down", async () => {
+    const table = await podTable([
+      virtualPod('web', { spec: { schedulingGates: [{ name: 'tenant.example.com/wait' }] } }),
+    ]);
+    type Spec = { containers: { image: string }[]; schedulingGates?: { name: string }[] };
+    table.host.mutateOnCreate('pods', (pod) => {
+      const spec = pod.spec as Spec;
+      for (const c of spec.containers) c.image = `${c.image}@sha256:abc`;
+      spec.schedulingGates = [...(spec.schedulingGates ?? []), { name: 'kueue.x-k8s.io/admission' }];
+    });
+    await table.settle();
+    expect((hostPods(table)[0]!.spec as Spec).schedulingGates).toHaveLength(2);
+    expect(podWrites(table).filter((w) => w.startsWith('host: update pods'))).toEqual([]);
+
+    const v = table.virtual.objects(PODS, 'team')[0]!;
+    await table.virtual.update(PODS, 'team', { ...v, spec: { ...(v.spec as object), schedulingGates: [] } });
+    await table.settle();
+    const after = hostPods(table)[0]!.spec as Spec;
+    expect(after.schedulingGates).toEqual([{ name: 'kueue.x-k8s.io/admission' }]);
+    expect(after.containers[0]!.image).toMatch(/@sha256:abc$/);
+  });
+
   it('virtual pod deleted with a grace period: the host pod is deleted and the virtual pod waits for it', async () => {
     const table = await podTable([virtualPod('web', { spec: { nodeName: 'node-1' } })], [], {
       podGraceful: true,

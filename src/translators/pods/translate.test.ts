@@ -668,6 +668,47 @@ describe('references', () => {
   });
 });
 
+describe('pod spec fields', () => {
+  it('leaves off the host pod what names objects never copied there, and fields it was not reviewed for', () => {
+    const host = translatePodToHost(
+      pod({
+        containers: [{ name: 'main', image: 'app:1' }],
+        schedulingGroup: { podGroupName: 'train-x-ml-x-other' },
+        workloadRef: { name: 'job', podGroup: 'workers' },
+        evictionResponders: [{ name: 'a.example.com/r', priority: 100000 }],
+        someFutureField: { name: 'host-object' },
+        hostUsers: false,
+      } as never),
+      ctx,
+    );
+    const spec = host.spec as unknown as Record<string, unknown>;
+    for (const field of ['schedulingGroup', 'workloadRef', 'evictionResponders', 'someFutureField'])
+      expect(spec[field]).toBeUndefined();
+    expect(spec.hostUsers).toBe(false);
+    expect(spec.containers).toHaveLength(1);
+  });
+});
+
+describe('translatePodToHost: --translate-image', () => {
+  it('maps image volumes as it maps container images', () => {
+    const mirrored = {
+      ...ctx,
+      imageTranslations: parseImageTranslations(['private.example.com/x=mirror.example.com/x']),
+    };
+    const host = translatePodToHost(
+      pod({
+        containers: [{ name: 'main', image: 'private.example.com/x:1' }],
+        volumes: [{ name: 'model', image: { reference: 'private.example.com/x:2' } }],
+      }),
+      mirrored,
+    );
+    expect(host.spec?.containers[0]?.image).toBe('mirror.example.com/x:1');
+    expect(host.spec?.volumes?.find((v) => v.name === 'model')?.image?.reference).toBe(
+      'mirror.example.com/x:2',
+    );
+  });
+});
+
 describe('podUpdatesForHost', () => {
   const base = pod({ containers: [{ name: 'main', image: 'app:1' }], schedulingGates: [{ name: 'wait' }] });
   const host = translatePodToHost(base, ctx);
@@ -688,6 +729,44 @@ describe('podUpdatesForHost', () => {
     expect(update.pod.spec?.containers[0]?.image).toBe('app:2');
     expect(update.pod.spec?.activeDeadlineSeconds).toBe(60);
     expect(update.pod.spec?.tolerations).toContainEqual({ key: 'x', operator: 'Exists' });
+    expect(update.pod.spec?.schedulingGates).toEqual([]);
+  });
+
+  it("keeps what the host changed on its own: a webhook's image, a queue's scheduling gate", () => {
+    const admitted = structuredClone(host);
+    admitted.spec!.containers[0]!.image = 'registry.internal/app:1@sha256:abc';
+    admitted.spec!.schedulingGates = [{ name: 'wait' }, { name: 'kueue.x-k8s.io/admission' }];
+    expect(podUpdatesForHost(base, admitted, ctx).changed).toBe(false);
+
+    // The tenant removes its own gate: only that one goes.
+    const ungated = podUpdatesForHost(pod({ ...base.spec, schedulingGates: [] }), admitted, ctx);
+    expect(ungated.pod.spec?.schedulingGates).toEqual([{ name: 'kueue.x-k8s.io/admission' }]);
+    expect(ungated.pod.spec?.containers[0]?.image).toBe('registry.internal/app:1@sha256:abc');
+
+    // The tenant changes its image: that is written, and the record follows it.
+    const bumped = podUpdatesForHost(
+      pod({ ...base.spec, containers: [{ name: 'main', image: 'app:2' }] }),
+      admitted,
+      ctx,
+    );
+    expect(bumped.pod.spec?.containers[0]?.image).toBe('app:2');
+    const record = JSON.parse(bumped.pod.metadata?.annotations?.['vsyncer.dev/pod-spec'] ?? '{}');
+    expect(record).toEqual({ images: { main: 'app:2' }, schedulingGates: ['wait'] });
+    expect(
+      podUpdatesForHost(
+        pod({ ...base.spec, containers: [{ name: 'main', image: 'app:2' }] }),
+        bumped.pod,
+        ctx,
+      ).changed,
+    ).toBe(false);
+  });
+
+  it('carries images and removed gates as before to a host pod without the record (an older syncer made it)', () => {
+    const older = structuredClone(host);
+    delete older.metadata!.annotations!['vsyncer.dev/pod-spec'];
+    older.spec!.containers[0]!.image = 'registry.internal/app:1@sha256:abc';
+    const update = podUpdatesForHost(pod({ ...base.spec, schedulingGates: [] }), older, ctx);
+    expect(update.pod.spec?.containers[0]?.image).toBe('app:1');
     expect(update.pod.spec?.schedulingGates).toEqual([]);
   });
 

@@ -22,6 +22,7 @@ import {
   namespaceSelectorAsPodSelector,
   POD_LABELS_ANNOTATION,
   CONTAINER_RESOURCES_ANNOTATION,
+  POD_SPEC_RECORD_ANNOTATION,
   CLUSTER_NAMESERVERS_ANNOTATION,
   POD_NAME_ANNOTATION,
   POD_NAMESPACE_ANNOTATION,
@@ -45,6 +46,8 @@ import { virtualConditionsWithGates, type PodCondition } from './readiness-gates
 import { forEachPodReference, referencedNames, type PodReference } from './reference-walker.ts';
 import { usesVirtualDns } from './virtual-dns.ts';
 import { resourceRecordOf } from './resize.ts';
+import { dropUnreviewedPodSpecFields } from './spec-fields.ts';
+import { imageToWrite, keepsSchedulingGate, podSpecRecordOf, podSpecRecordOn } from './spec-record.ts';
 import { withoutDeniedKeys } from '../../naming/denied-metadata.ts';
 import { DAEMONSET_POD_ANNOTATION } from '../../naming/annotations.ts';
 
@@ -238,6 +241,7 @@ export function translatePodToHost(virtual: Pod, ctx: PodTranslationContext): Po
   const name = meta.name ?? '';
   const rename = (n: string) => hostName(n, ns, ctx.vcName);
   const spec = cloneJson(withEphemeralClaims(virtual).spec ?? { containers: [] });
+  dropUnreviewedPodSpecFields(spec);
   // The kubelet names the container after the pod, but the host pod's name is another: the hostname
   // keeps the virtual one. It must be one DNS label: at most 63 characters, dots made dashes (as
   // vCluster does, so `my.app` is `my-app`), no dash at the end.
@@ -275,6 +279,8 @@ export function translatePodToHost(virtual: Pod, ctx: PodTranslationContext): Po
       [POD_LABELS_ANNOTATION]: labelsAnnotationValue(virtualLabels),
       // What a later in-place resize is measured against (resize.ts).
       [CONTAINER_RESOURCES_ANNOTATION]: resourceRecordOf(virtual),
+      // What a later change of images or scheduling gates is measured against (spec-record.ts).
+      [POD_SPEC_RECORD_ANNOTATION]: podSpecRecordOf(virtual, ctx.imageTranslations),
       // The --pod-dns-nameserver nameservers it is made with (a later change replaces the pod).
       ...(ctx.clusterNameservers && usesVirtualDns(virtual.spec)
         ? { [CLUSTER_NAMESERVERS_ANNOTATION]: JSON.stringify(ctx.clusterNameservers) }
@@ -593,6 +599,9 @@ function kubernetesServiceEnv(ip: string, port: number): EnvVar[] {
  */
 function translateVolume(volume: Volume, ctx: PodTranslationContext): Volume {
   const v = volume;
+  // An image volume is pulled as a container's image is: through the same mirror (--translate-image).
+  if (v.image?.reference && ctx.imageTranslations)
+    v.image.reference = translateImage(v.image.reference, ctx.imageTranslations);
   if (v.downwardAPI?.items)
     for (const item of v.downwardAPI.items) rewriteFieldRef(item.fieldRef, ctx.vcName);
   if (v.projected?.sources) {
@@ -810,10 +819,12 @@ export function podUpdatesForHost(
   const spec = pod.spec!;
   const want = desired.spec!;
   let changed = false;
+  // Only what the tenant changed since the host pod was written: what the host changed stays.
+  const record = podSpecRecordOn(current);
   const setImages = (have: Container[] | undefined, wanted: Container[] | undefined) => {
     for (const c of have ?? []) {
-      const image = wanted?.find((w) => w.name === c.name)?.image;
-      if (image && image !== c.image) {
+      const image = imageToWrite(record, c.name, c.image, wanted?.find((w) => w.name === c.name)?.image);
+      if (image) {
         c.image = image;
         changed = true;
       }
@@ -830,9 +841,8 @@ export function podUpdatesForHost(
     spec.tolerations = merged;
     changed = true;
   }
-  const gates = (spec.schedulingGates ?? []).filter((g) =>
-    (want.schedulingGates ?? []).some((w) => w.name === g.name),
-  );
+  const tenantGates = (want.schedulingGates ?? []).map((g) => g.name);
+  const gates = (spec.schedulingGates ?? []).filter((g) => keepsSchedulingGate(record, g.name, tenantGates));
   if (gates.length !== (spec.schedulingGates ?? []).length) {
     spec.schedulingGates = gates;
     changed = true;
