@@ -266,8 +266,20 @@ describe('ingressRefusal', () => {
     ...[
       'nginx.org/server-snippets',
       'nginx.org/location-snippets',
+      'nginx.ingress.kubernetes.io/stream-snippet',
+      // HAProxy Technologies' controller reads its keys under three prefixes alike.
       'haproxy.org/backend-config-snippet',
+      'haproxy.com/backend-config-snippet',
+      'ingress.kubernetes.io/backend-config-snippet',
+      'haproxy.org/frontend-config-snippet',
+      'haproxy.com/route-acl',
+      // haproxy-ingress: both of its default prefixes, every config-* key.
       'haproxy-ingress.github.io/config-backend',
+      'ingress.kubernetes.io/config-backend',
+      'haproxy-ingress.github.io/config-frontend',
+      'ingress.kubernetes.io/config-global',
+      'haproxy-ingress.github.io/config-defaults',
+      'haproxy-ingress.github.io/config-tcp-service',
     ].map((key): [string, KubeObject, string] => [
       `a ${key} snippet (another controller's, it would run in the host controller too)`,
       ingress({}, { [key]: 'location /x { alias /var/run/secrets/; }' }),

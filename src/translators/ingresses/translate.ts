@@ -1,5 +1,9 @@
-import { deniedByBounds, DEFAULT_DENIED_ENDPOINT_CIDRS, hostNameRefusal } from '../shared/address-policy.ts';
-import { hostObjectAnnotationRefusal } from '../shared/host-object-annotations.ts';
+import {
+  controllerAnnotationRole,
+  controllerUrlRefusal,
+  hostObjectAnnotationRefusal,
+  snippetRefusal,
+} from '../shared/host-object-annotations.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
 import { hostName } from '../../naming/names.ts';
@@ -39,76 +43,19 @@ export type RenameReference = (ref: IngressReference) => string;
 /** What naming needs: this virtual cluster, and the host namespace (for `namespace/name` values). */
 export type IngressPlace = Pick<Placement, 'vcName' | 'hostNamespace'>;
 
-// Annotations of well-known ingress controllers that name objects. On the host the controller
-// reads them in the shared host namespace, so a name left as the tenant wrote it would let a tenant
-// point the host's controller at a host Secret or at another tenant's copy. Sources: vCluster's
-// ingress translator rewrites the three ingress-nginx secret annotations (`name` and
-// `namespace/name`) and the ALB `actions.*` / `conditions.*` annotations; the others are from the
-// ingress-nginx and AWS Load Balancer Controller annotation references.
-const NGINX = 'nginx.ingress.kubernetes.io/';
-/** ingress-nginx: a Secret, as `name` (the Ingress's namespace) or `namespace/name`. */
-const NGINX_SECRET_ANNOTATIONS = new Set([
-  `${NGINX}auth-secret`,
-  `${NGINX}auth-tls-secret`,
-  `${NGINX}proxy-ssl-secret`,
-]);
-/** ingress-nginx: a Service of the Ingress's namespace (vCluster leaves it as it is: a host Service). */
-const NGINX_DEFAULT_BACKEND = `${NGINX}default-backend`;
-/**
- * ingress-nginx annotations that name a ConfigMap. Config maps are not synced for ingresses, so on the
- * host these could only name the host's own config maps, whose contents the controller would send to
- * the tenant's backends or clients. vCluster copies them as they are; refused here.
- */
-const NGINX_CONFIGMAP_ANNOTATIONS = new Set([
-  `${NGINX}auth-proxy-set-headers`,
-  `${NGINX}custom-headers`,
-  `${NGINX}fastcgi-params-configmap`,
-]);
-/**
- * ingress-nginx annotations that put the tenant's text into the host controller's own nginx
- * configuration: it runs with the controller's rights and sees every other Ingress's traffic and
- * certificates (CVE-2021-25742). Refused; vCluster copies them as they are.
- */
-const NGINX_SNIPPET_ANNOTATIONS = new Set([
-  `${NGINX}configuration-snippet`,
-  `${NGINX}server-snippet`,
-  `${NGINX}auth-snippet`,
-  `${NGINX}stream-snippet`,
-  `${NGINX}modsecurity-snippet`,
-]);
-/**
- * Other controllers' annotations that put the tenant's text into the host controller's own
- * configuration, as the ingress-nginx snippets do: NGINX Inc.'s NGINX Ingress Controller, HAProxy
- * Technologies' and the community haproxy-ingress. Refused for the same reason.
- */
-const OTHER_SNIPPET_ANNOTATIONS = new Set([
-  'nginx.org/server-snippets',
-  'nginx.org/location-snippets',
-  'haproxy.org/backend-config-snippet',
-  'haproxy-ingress.github.io/config-backend',
-]);
-/**
- * ingress-nginx annotations holding a URL the host controller itself calls (external auth, request
- * mirroring), from inside the host cluster: held to the rules of an ExternalName (no cloud metadata,
- * no host Service or pod, no private address), as a backend is (CVE-2021-25740 by another route).
- */
-const NGINX_URL_ANNOTATIONS = new Set([
-  `${NGINX}auth-url`,
-  `${NGINX}auth-signin`,
-  `${NGINX}mirror-target`,
-  `${NGINX}mirror-host`,
-]);
+// Annotations of well-known ingress controllers that name objects or hold configuration are in the
+// shared table (controllerAnnotationRole): on the host the controller reads them in the shared host
+// namespace, so a name left as the tenant wrote it would let a tenant point the host's controller at a
+// host Secret or at another tenant's copy. vCluster's ingress translator rewrites the ingress-nginx
+// secret annotations (`name` and `namespace/name`) and the ALB `actions.*` / `conditions.*`
+// annotations; the others are from the controllers' annotation references.
+
 /**
  * AWS Load Balancer Controller: an IngressGroup is one load balancer shared by every Ingress naming
  * it, whose rules any member may order before the others' (`group.order`): a trust boundary the
  * controller's documentation draws around one team. Refused.
  */
 const ALB_GROUP_NAME = 'alb.ingress.kubernetes.io/group.name';
-/**
- * NGINX Inc.'s NGINX Ingress Controller: a Secret of the Ingress's namespace (htpasswd, JWK). On the
- * host that namespace is the shared one: left as written, it could name a host Secret.
- */
-const NGINX_INC_SECRET_ANNOTATIONS = new Set(['nginx.org/basic-auth-secret', 'nginx.com/jwt-key']);
 const ALB = 'alb.ingress.kubernetes.io/';
 /** ALB: `actions.<name>` is JSON for the backends named `<name>` with port `use-annotation`. */
 const ALB_ACTIONS = `${ALB}actions.`;
@@ -183,28 +130,29 @@ function rewrite(ingress: KubeObject, rename: RenameReference, where: IngressPla
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(annotations)) {
     const field = annotationField(key);
-    if (NGINX_SECRET_ANNOTATIONS.has(key)) {
-      out[key] = nginxSecret(value, field, secret, where);
-    } else if (key === NGINX_DEFAULT_BACKEND) {
-      if (value === '' || value.includes('/'))
-        throw new Refusal(`${field} must name a Service of the Ingress's namespace`);
-      out[key] = service(value, field);
-    } else if (NGINX_CONFIGMAP_ANNOTATIONS.has(key)) {
-      throw new Refusal(`${field}: config maps named by ingress annotations are not synced to the host`);
-    } else if (NGINX_INC_SECRET_ANNOTATIONS.has(key)) {
+    const hostObject = hostObjectAnnotationRefusal(key);
+    if (hostObject) throw new Refusal(hostObject);
+    const role = controllerAnnotationRole(key);
+    if (role === 'secret') {
+      out[key] = namespacedSecret(value, field, secret, where);
+    } else if (role === 'secret-name') {
       if (value === '' || value.includes('/'))
         throw new Refusal(`${field} must name a Secret of the Ingress's namespace`);
       out[key] = secret(value, field);
-    } else if (NGINX_URL_ANNOTATIONS.has(key)) {
-      const refusal = urlRefusal(value, where.hostNamespace);
+    } else if (role === 'service') {
+      if (value === '' || value.includes('/'))
+        throw new Refusal(`${field} must name a Service of the Ingress's namespace`);
+      out[key] = service(value, field);
+    } else if (role === 'configmap') {
+      throw new Refusal(`${field}: config maps named by ingress annotations are not synced to the host`);
+    } else if (role === 'url') {
+      const refusal = controllerUrlRefusal(value, where.hostNamespace);
       if (refusal) throw new Refusal(`${field}: ${refusal}`);
       out[key] = value;
-    } else if (hostObjectAnnotationRefusal(key)) {
-      throw new Refusal(hostObjectAnnotationRefusal(key)!);
+    } else if (role === 'snippet') {
+      throw new Refusal(snippetRefusal(key));
     } else if (key === ALB_GROUP_NAME) {
       throw new Refusal(`${field}: would join a load balancer shared with the host's other Ingresses`);
-    } else if (NGINX_SNIPPET_ANNOTATIONS.has(key) || OTHER_SNIPPET_ANNOTATIONS.has(key)) {
-      throw new Refusal(`${field}: configuration snippets would run in the host's shared ingress controller`);
     } else if (key.startsWith(ALB_ACTIONS)) {
       out[albKey(key, ALB_ACTIONS)] = albAction(value, field, service);
     } else if (key.startsWith(ALB_CONDITIONS)) {
@@ -218,34 +166,15 @@ function rewrite(ingress: KubeObject, rename: RenameReference, where: IngressPla
   return { spec, annotations: out };
 }
 
-/** The private and shared ranges a host controller must not be sent to (no admin allow-list here). */
-const isPrivateAddress = deniedByBounds({ denied: DEFAULT_DENIED_ENDPOINT_CIDRS, allowed: [] });
-
-/** Why the host controller may not call this URL (or host name), or undefined; see NGINX_URL_ANNOTATIONS. */
-function urlRefusal(value: string, hostNamespace: string): string | undefined {
-  // The authority, read by hand: nginx takes variables ($request_uri) in these URLs, which a URL
-  // parser refuses.
-  const authority = value
-    .trim()
-    .replace(/^[a-z][a-z0-9+.-]*:\/\//i, '')
-    .split(/[/?#]/)[0]!
-    .replace(/^[^@]*@/, '');
-  const host = authority.startsWith('[')
-    ? authority.slice(1, authority.indexOf(']'))
-    : authority.split(/[:$]/)[0]!;
-  // A variable there is filled in from the request (its Host header): any address at all.
-  if (!host || authority.split(':')[0]!.includes('$'))
-    return `${JSON.stringify(value)} names no fixed host the syncer can judge`;
-  return hostNameRefusal(host, { isDeniedAddress: isPrivateAddress, hostNamespace });
-}
-
 /**
- * An ingress-nginx secret annotation on the host. `namespace/name` naming another virtual namespace
- * is translated to that namespace's copy, as vCluster does (and as ingress-nginx itself looks in
- * that namespace on an ordinary cluster): it stays within this virtual cluster, and the copy is
- * judged like any other reference. Any other form is refused rather than handed to the host as is.
+ * A controller's secret annotation (`name` or `namespace/name`) on the host. `namespace/name` naming
+ * another virtual namespace is translated to that namespace's copy, as vCluster does for
+ * ingress-nginx's (and as the controllers themselves look in that namespace on an ordinary cluster):
+ * it stays within this virtual cluster, and the copy is judged like any other reference. Any other
+ * form (haproxy-ingress's `file://`, a file of the controller's) is refused rather than handed to the
+ * host as is.
  */
-function nginxSecret(
+function namespacedSecret(
   value: string,
   field: string,
   secret: (name: string, field: string, ns?: string) => string,

@@ -13,6 +13,7 @@ import { serviceDifferences } from './differences.ts';
 import { writeLoadBalancerStatusUp } from '../shared/load-balancer-status.ts';
 import { malformedService } from '../shared/shape.ts';
 import { externalNameRefusal, type EndpointAddressBounds } from '../shared/address-policy.ts';
+import { serviceAnnotationsRefusal } from '../shared/host-object-annotations.ts';
 import {
   askingForVirtualClusterIPs,
   askingForVirtualNodePorts,
@@ -71,8 +72,13 @@ function refuseMalformed(virtual: KubeObject): void {
 export function servicesKind(where: Placement, bounds: EndpointAddressBounds): KindSpec {
   const place = (ctx: ReconcileContext) => ({ ...where, hostName: ctx.hostName });
 
-  /** Why the Service may not have a host copy (its ExternalName), or undefined. */
+  /**
+   * Why the Service may not have a host copy, or undefined: an annotation the host's ingress
+   * controllers read as configuration or as the name of a host object, or its ExternalName.
+   */
   const refusalOf = (virtual: KubeObject): string | undefined => {
+    const annotations = serviceAnnotationsRefusal(virtual.metadata?.annotations, where.hostNamespace);
+    if (annotations) return annotations;
     const v = specOf(virtual);
     if (v.type !== 'ExternalName' || typeof v.externalName !== 'string') return undefined;
     const problem = externalNameRefusal(v.externalName, bounds, where.hostNamespace);
@@ -227,7 +233,8 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
       refuseMalformed(virtual);
       const refusal = refusalOf(virtual);
       if (refusal) {
-        // Changed to a name it may not have: the copy goes rather than keep an older name.
+        // Changed to what it may not have (a name, an annotation): the copy goes rather than keep
+        // serving what is refused now.
         await deleteIncarnation(ctx.host, SERVICES, host);
         throw new TerminalError(refusal);
       }

@@ -419,6 +419,53 @@ describe('services state table', () => {
     expect(specOf(hostSvc(table, 'ext')).externalName).toBe('10.1.2.3');
   });
 
+  describe("annotations the host's ingress controllers read from Services", () => {
+    const annotated = (annotations: Record<string, string>) => {
+      const svc = service('web');
+      svc.metadata!.annotations = annotations;
+      return svc;
+    };
+    const syncErrors = (t: StateTable) =>
+      t.virtual
+        .objects(Resources.events, 'team')
+        .filter((e) => e.reason === 'SyncError')
+        .map((e) => e.message as string);
+
+    it.each<[string, string]>([
+      ['haproxy.org/backend-config-snippet', 'http-request return status 200'],
+      ['haproxy.com/backend-config-snippet', 'http-request return status 200'],
+      ['ingress.kubernetes.io/backend-config-snippet', 'http-request return status 200'],
+      ['haproxy.org/route-acl', 'always_true'],
+      ['haproxy-ingress.github.io/config-backend', 'http-request return status 200'],
+      ['ingress.kubernetes.io/config-backend', 'http-request return status 200'],
+    ])('a configuration snippet (%s): no host copy, and a SyncError names it', async (key, value) => {
+      const table = await withService(annotated({ [key]: value }));
+      expect(hostSvc(table)).toBeUndefined();
+      expect(syncErrors(table)).toEqual([
+        `metadata.annotations[${JSON.stringify(key)}]: configuration snippets would run in the host's shared ingress controller`,
+      ]);
+    });
+
+    it('annotated since with a snippet: the host copy goes', async () => {
+      const table = await withService(service('web'));
+      expect(hostSvc(table)).toBeDefined();
+      const current = virtualSvc(table)!;
+      await table.virtual.update(SVC, 'team', {
+        ...current,
+        metadata: { ...current.metadata, annotations: { 'haproxy.org/backend-config-snippet': 'x' } },
+      });
+      await table.settle();
+      expect(hostSvc(table)).toBeUndefined();
+      expect(syncErrors(table).join(' ')).toContain('haproxy.org/backend-config-snippet');
+    });
+
+    it('other annotations are copied', async () => {
+      const annotations = { 'haproxy.org/load-balance': 'leastconn', 'example.com/team': 'a' };
+      const table = await withService(annotated(annotations));
+      expect(hostSvc(table)?.metadata?.annotations).toMatchObject(annotations);
+    });
+  });
+
   it('externalIPs a tenant sets never reach the host', async () => {
     const table = await withService(service('web', { externalIPs: ['10.0.0.1'] }));
     expect(specOf(hostSvc(table)).externalIPs).toBeUndefined();

@@ -1,3 +1,5 @@
+import { deniedByBounds, DEFAULT_DENIED_ENDPOINT_CIDRS, hostNameRefusal } from './address-policy.ts';
+
 /**
  * Annotations naming objects of kinds the syncer does not translate, which host add-ons read with
  * their own rights: cert-manager's namespaced Issuer (its ingress and gateway shims look it up in the
@@ -15,10 +17,133 @@ const HOST_OBJECT_ANNOTATIONS = new Map([
   ['traefik.ingress.kubernetes.io/router.tls.options', 'names Traefik TLS options of host namespaces'],
 ]);
 
+/** What an ingress controller's annotation is, for what the syncer must do with it on a copy. */
+export type ControllerAnnotationRole =
+  /** Text put into the host controller's own configuration: refused. */
+  | 'snippet'
+  /** A Secret, as `name` (the object's namespace) or `namespace/name`. */
+  | 'secret'
+  /** A Secret of the object's namespace, as `name` only. */
+  | 'secret-name'
+  /** A Service of the object's namespace, as `name` only. */
+  | 'service'
+  /** A ConfigMap (config maps are not synced for ingresses). */
+  | 'configmap'
+  /** A URL the host controller itself calls, from inside the host cluster. */
+  | 'url'
+  /** Objects of a kind the syncer does not sync, in any host namespace: refused. */
+  | 'host-object';
+
+/** One controller's annotations: every prefix it reads them under, and their roles by name part. */
+interface ControllerAnnotations {
+  controller: string;
+  prefixes: readonly string[];
+  roles: ReadonlyMap<string, ControllerAnnotationRole>;
+  /** Roles of whole families of names (every config snippet), tried after `roles`. */
+  patterns?: readonly [RegExp, ControllerAnnotationRole][];
+  /** Why a `host-object` name of this controller is refused. */
+  hostObjects?: string;
+}
+
+/** Every controller's `*-snippet` and `*-snippets`: text for its own configuration. */
+const SNIPPETS: [RegExp, ControllerAnnotationRole] = [/-snippets?$/, 'snippet'];
+
+/**
+ * Ingress controllers' annotations that put the tenant's text into the host controller's own
+ * configuration (it runs with the controller's rights and sees every other Ingress's traffic and
+ * certificates: CVE-2021-25742), or name objects the controller reads in the object's namespace (on
+ * the host the shared one) or in any namespace. A controller reads its keys under each of its prefixes
+ * alike, so they are matched on the name part under every one of them; a prefix two controllers read
+ * (`ingress.kubernetes.io/`) is matched against both. Sources: the controllers' annotation references
+ * (ingress-nginx, NGINX Inc.'s NGINX Ingress Controller, HAProxy Technologies' kubernetes-ingress,
+ * the community haproxy-ingress). vCluster copies them all as they are, but for the ingress-nginx
+ * secrets, which it renames.
+ */
+const CONTROLLERS: readonly ControllerAnnotations[] = [
+  {
+    controller: 'ingress-nginx',
+    prefixes: ['nginx.ingress.kubernetes.io/'],
+    roles: new Map<string, ControllerAnnotationRole>([
+      ['auth-secret', 'secret'],
+      ['auth-tls-secret', 'secret'],
+      ['proxy-ssl-secret', 'secret'],
+      // vCluster leaves it as it is: on the host, a host Service.
+      ['default-backend', 'service'],
+      ['auth-proxy-set-headers', 'configmap'],
+      ['custom-headers', 'configmap'],
+      ['fastcgi-params-configmap', 'configmap'],
+      // External auth and request mirroring: held to the rules of an ExternalName (CVE-2021-25740).
+      ['auth-url', 'url'],
+      ['auth-signin', 'url'],
+      ['mirror-target', 'url'],
+      ['mirror-host', 'url'],
+    ]),
+    // configuration-, server-, auth-, stream-, modsecurity-snippet.
+    patterns: [SNIPPETS],
+  },
+  {
+    controller: "NGINX Inc.'s NGINX Ingress Controller",
+    prefixes: ['nginx.org/', 'nginx.com/'],
+    // htpasswd and JWK Secrets of the Ingress's namespace.
+    roles: new Map<string, ControllerAnnotationRole>([
+      ['basic-auth-secret', 'secret-name'],
+      ['jwt-key', 'secret-name'],
+    ]),
+    // server-snippets, location-snippets.
+    patterns: [SNIPPETS],
+  },
+  {
+    controller: "HAProxy Technologies' kubernetes-ingress",
+    prefixes: ['haproxy.org/', 'haproxy.com/', 'ingress.kubernetes.io/'],
+    roles: new Map<string, ControllerAnnotationRole>([
+      // A Service's: an ACL put first in the shared frontends' backend switching, as HAProxy text.
+      ['route-acl', 'snippet'],
+    ]),
+    // backend-, frontend-, global-, stats-config-snippet.
+    patterns: [SNIPPETS],
+  },
+  {
+    controller: 'haproxy-ingress',
+    // Its default --annotations-prefix is both.
+    prefixes: ['haproxy-ingress.github.io/', 'ingress.kubernetes.io/'],
+    roles: new Map<string, ControllerAnnotationRole>(),
+    // config-backend, -defaults, -frontend(-early, -late), -global, -peers, -proxy, -sections, -tcp,
+    // -tcp-service.
+    patterns: [SNIPPETS, [/^config-/, 'snippet']],
+  },
+];
+
+/** The controller and role an annotation key has under any of the controllers' prefixes, or undefined. */
+function controllerAnnotation(
+  key: string,
+): { entry: ControllerAnnotations; role: ControllerAnnotationRole } | undefined {
+  for (const entry of CONTROLLERS) {
+    const prefix = entry.prefixes.find((p) => key.startsWith(p));
+    if (!prefix) continue;
+    const name = key.slice(prefix.length);
+    const role = entry.roles.get(name) ?? entry.patterns?.find(([pattern]) => pattern.test(name))?.[1];
+    if (role) return { entry, role };
+  }
+  return undefined;
+}
+
+/** What an ingress controller reads an annotation key as (see CONTROLLERS), or undefined. */
+export function controllerAnnotationRole(key: string): ControllerAnnotationRole | undefined {
+  return controllerAnnotation(key)?.role;
+}
+
+const annotationField = (key: string) => `metadata.annotations[${JSON.stringify(key)}]`;
+
+/** The refusal of a configuration snippet, in the words every kind uses. */
+export const snippetRefusal = (key: string) =>
+  `${annotationField(key)}: configuration snippets would run in the host's shared ingress controller`;
+
 /** Why an annotation key may not reach the host (see HOST_OBJECT_ANNOTATIONS), or undefined. */
 export function hostObjectAnnotationRefusal(key: string): string | undefined {
-  const why = HOST_OBJECT_ANNOTATIONS.get(key);
-  return why && `metadata.annotations[${JSON.stringify(key)}] ${why}`;
+  const found = controllerAnnotation(key);
+  const why =
+    HOST_OBJECT_ANNOTATIONS.get(key) ?? (found?.role === 'host-object' ? found.entry.hostObjects : undefined);
+  return why && `${annotationField(key)} ${why}`;
 }
 
 /** The first refusal among an object's annotations, or undefined. */
@@ -28,6 +153,59 @@ export function hostObjectAnnotationsRefusal(
   for (const key of Object.keys(annotations ?? {})) {
     const refusal = hostObjectAnnotationRefusal(key);
     if (refusal) return refusal;
+  }
+  return undefined;
+}
+
+/** The private and shared ranges a host controller must not be sent to (no admin allow-list here). */
+const isPrivateAddress = deniedByBounds({ denied: DEFAULT_DENIED_ENDPOINT_CIDRS, allowed: [] });
+
+/** Why the host controller may not call this URL (or host name) of a `url` annotation, or undefined. */
+export function controllerUrlRefusal(value: string, hostNamespace: string): string | undefined {
+  // The authority, read by hand: nginx takes variables ($request_uri) in these URLs, which a URL
+  // parser refuses.
+  const authority = value
+    .trim()
+    .replace(/^[a-z][a-z0-9+.-]*:\/\//i, '')
+    .split(/[/?#]/)[0]!
+    .replace(/^[^@]*@/, '');
+  const host = authority.startsWith('[')
+    ? authority.slice(1, authority.indexOf(']'))
+    : authority.split(/[:$]/)[0]!;
+  // A variable there is filled in from the request (its Host header): any address at all.
+  if (!host || authority.split(':')[0]!.includes('$'))
+    return `${JSON.stringify(value)} names no fixed host the syncer can judge`;
+  return hostNameRefusal(host, { isDeniedAddress: isPrivateAddress, hostNamespace });
+}
+
+/**
+ * The first refusal among a Service's annotations, or undefined. HAProxy Technologies' controller and
+ * haproxy-ingress read their annotations from Services too (the backend's configuration): a snippet
+ * or an object of any host namespace is refused as on an Ingress, and so is a Secret, which is not
+ * synced for a Service (there is no copy of the tenant's to name): left as written, it would name one
+ * of the host namespace.
+ */
+export function serviceAnnotationsRefusal(
+  annotations: Record<string, string> | undefined,
+  hostNamespace: string,
+): string | undefined {
+  for (const [key, value] of Object.entries(annotations ?? {})) {
+    const hostObject = hostObjectAnnotationRefusal(key);
+    if (hostObject) return hostObject;
+    const field = annotationField(key);
+    switch (controllerAnnotationRole(key)) {
+      case 'snippet':
+        return snippetRefusal(key);
+      case 'secret':
+      case 'secret-name':
+        return `${field} names a Secret, which is not synced for a Service: on the host it would name one of the host namespace`;
+      case 'configmap':
+        return `${field}: config maps named by annotations are not synced to the host`;
+      case 'url': {
+        const refusal = controllerUrlRefusal(value, hostNamespace);
+        if (refusal) return `${field}: ${refusal}`;
+      }
+    }
   }
   return undefined;
 }
