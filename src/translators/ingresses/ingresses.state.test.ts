@@ -137,6 +137,35 @@ describe('ingresses state table', () => {
     ]);
   });
 
+  it("HAProxy controllers' secret annotations, under any of their prefixes: renamed to this tenant's copies, which are synced; one in a namespace the tenant lacks names nothing", async () => {
+    const table = await withObjects([
+      [SVC, service('web')],
+      [SECRETS, secret('client')],
+      [SECRETS, secret('ca')],
+      [
+        ING,
+        ingress(routeTo('web'), {
+          'haproxy.org/server-crt': 'client',
+          'haproxy-ingress.github.io/secure-verify-ca-secret': 'team/ca',
+          'ingress.kubernetes.io/auth-tls-secret': 'kube-system/x',
+        }),
+      ],
+    ]);
+    const annotations = hostIngress(table)!.metadata?.annotations ?? {};
+    expect(annotations['haproxy.org/server-crt']).toBe(hostName('client'));
+    expect(annotations['haproxy-ingress.github.io/secure-verify-ca-secret']).toBe(
+      `${HOST_NS}/${hostName('ca')}`,
+    );
+    // Never the host's kube-system/x, nor any host Secret: a name nobody holds.
+    expect(annotations['ingress.kubernetes.io/auth-tls-secret']).toMatch(
+      new RegExp(`^${HOST_NS}/vsyncer-absent-`),
+    );
+    expect(hostSecrets(table)).toEqual([hostName('ca'), hostName('client')]);
+    expect(events(table).map((e) => e.message)).toEqual([
+      expect.stringContaining('Secret "x" of namespace kube-system not found'),
+    ]);
+  });
+
   it('with --host-ingressclasses-selector: an Ingress naming a class not shown is refused, and synced once the class is', async () => {
     const IC = Resources.ingressClasses;
     const table = await start({

@@ -91,6 +91,32 @@ describe('hostIngressFor', () => {
     expect(annotationsOf(out)[key]).toBe(`secret:team/${value}`);
   });
 
+  it.each<[string, string]>([
+    // HAProxy Technologies' controller: under each of its three prefixes.
+    ['haproxy.org/server-crt', 'client'],
+    ['haproxy.com/server-ca', 'ca'],
+    ['haproxy.org/client-ca', 'ca'],
+    ['haproxy.org/auth-secret', 'users'],
+    ['ingress.kubernetes.io/auth-secret', 'users'],
+    // haproxy-ingress: under both of its default prefixes.
+    ['haproxy-ingress.github.io/auth-secret', 'users'],
+    ['haproxy-ingress.github.io/auth-tls-secret', 'ca'],
+    ['ingress.kubernetes.io/auth-tls-secret', 'ca'],
+    ['haproxy-ingress.github.io/secure-crt-secret', 'client'],
+    ['ingress.kubernetes.io/secure-verify-ca-secret', 'ca'],
+  ])("HAProxy controllers' secret %s: renamed in the Ingress namespace, as ingress-nginx's", (key, value) => {
+    const out = translate(ingress({}, { [key]: value }));
+    expect(annotationsOf(out)[key]).toBe(`secret:team/${value}`);
+  });
+
+  it.each(['ingress.kubernetes.io/auth-tls-secret', 'haproxy.org/server-crt'])(
+    "%s as namespace/name (kube-system/x): that virtual namespace's copy, never the host's namespace",
+    (key) => {
+      const out = translate(ingress({}, { [key]: 'kube-system/x' }));
+      expect(annotationsOf(out)[key]).toBe(`${HOST_NS}/secret:kube-system/x`);
+    },
+  );
+
   it("ingress-nginx secret as namespace/name: that namespace's copy, in the host namespace", () => {
     const key = 'nginx.ingress.kubernetes.io/auth-tls-secret';
     const out = translate(ingress({}, { [key]: 'certs/ca' }));
@@ -309,6 +335,23 @@ describe('ingressRefusal', () => {
       'an ingress-nginx mirror target inside the host',
       ingress({}, { 'nginx.ingress.kubernetes.io/mirror-target': 'http://web.host-ns:8080$request_uri' }),
       'metadata.annotations["nginx.ingress.kubernetes.io/mirror-target"]: web.host-ns names a Service of the host cluster (<service>.<namespace>)',
+    ],
+    [
+      "a haproxy-ingress secret that is a file of the controller's",
+      ingress({}, { 'haproxy-ingress.github.io/secure-crt-secret': 'file:///etc/haproxy/client.pem' }),
+      'metadata.annotations["haproxy-ingress.github.io/secure-crt-secret"] must name a Secret as "name" or "namespace/name"',
+    ],
+    ...['haproxy.org/cr-backend', 'haproxy.com/cr-backend', 'ingress.kubernetes.io/cr-backend'].map(
+      (key): [string, KubeObject, string] => [
+        `HAProxy custom resources of any host namespace (${key})`,
+        ingress({}, { [key]: 'kube-system/admin-backend' }),
+        `metadata.annotations[${JSON.stringify(key)}] names HAProxy custom resources (Backend, Defaults, Global) of host namespaces`,
+      ],
+    ),
+    [
+      "a haproxy-ingress auth-url naming a Service (svc://): on the host, one of the host namespace's",
+      ingress({}, { 'haproxy-ingress.github.io/auth-url': 'svc://admin-auth:8080/auth' }),
+      'metadata.annotations["haproxy-ingress.github.io/auth-url"]: admin-auth is a bare name, which the host resolves among its own Services',
     ],
     [
       "an ALB IngressGroup (a load balancer shared with the host's other Ingresses)",

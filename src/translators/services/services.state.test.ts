@@ -446,6 +446,26 @@ describe('services state table', () => {
       ]);
     });
 
+    it.each<[string, string, string]>([
+      ['haproxy.org/server-crt', 'kube-system/x', 'names a Secret'],
+      ['haproxy.com/server-ca', 'x', 'names a Secret'],
+      ['ingress.kubernetes.io/secure-crt-secret', 'x', 'names a Secret'],
+      ['haproxy-ingress.github.io/secure-verify-ca-secret', 'kube-system/x', 'names a Secret'],
+      ['haproxy.org/cr-backend', 'kube-system/admin', 'names HAProxy custom resources'],
+      [
+        'traefik.ingress.kubernetes.io/service.serverstransport',
+        'kube-system-mtls@kubernetescrd',
+        'names a Traefik ServersTransport of host namespaces',
+      ],
+    ])(
+      'an object of the host namespace (%s: %s): no host copy, and a SyncError names it',
+      async (key, value, why) => {
+        const table = await withService(annotated({ [key]: value }));
+        expect(hostSvc(table)).toBeUndefined();
+        expect(syncErrors(table)).toEqual([expect.stringContaining(`${JSON.stringify(key)}] ${why}`)]);
+      },
+    );
+
     it('annotated since with a snippet: the host copy goes', async () => {
       const table = await withService(service('web'));
       expect(hostSvc(table)).toBeDefined();

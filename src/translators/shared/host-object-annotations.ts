@@ -4,9 +4,10 @@ import { deniedByBounds, DEFAULT_DENIED_ENDPOINT_CIDRS, hostNameRefusal } from '
  * Annotations naming objects of kinds the syncer does not translate, which host add-ons read with
  * their own rights: cert-manager's namespaced Issuer (its ingress and gateway shims look it up in the
  * object's namespace, on the host the shared one, where it could only be another tenant's or the
- * host's: a ClusterIssuer, which an admin offers to everyone, is the way), and Traefik's Middlewares
- * and TLS options (`<namespace>-<name>@kubernetescrd`, any namespace of the host: an admin's
- * authentication middleware, say). vCluster copies them as they are.
+ * host's: a ClusterIssuer, which an admin offers to everyone, is the way), and Traefik's Middlewares,
+ * TLS options and ServersTransports (`<namespace>-<name>@kubernetescrd`, any namespace of the host: an
+ * admin's authentication middleware, or a transport holding an admin's client certificates, which
+ * Traefik presents to the backend). vCluster copies them as they are.
  */
 const HOST_OBJECT_ANNOTATIONS = new Map([
   [
@@ -15,6 +16,10 @@ const HOST_OBJECT_ANNOTATIONS = new Map([
   ],
   ['traefik.ingress.kubernetes.io/router.middlewares', 'names Traefik Middlewares of host namespaces'],
   ['traefik.ingress.kubernetes.io/router.tls.options', 'names Traefik TLS options of host namespaces'],
+  [
+    'traefik.ingress.kubernetes.io/service.serverstransport',
+    'names a Traefik ServersTransport of host namespaces (with the client certificates it presents)',
+  ],
 ]);
 
 /** What an ingress controller's annotation is, for what the syncer must do with it on a copy. */
@@ -62,7 +67,8 @@ const SNIPPETS: [RegExp, ControllerAnnotationRole] = [/-snippets?$/, 'snippet'];
 const CONTROLLERS: readonly ControllerAnnotations[] = [
   {
     controller: 'ingress-nginx',
-    prefixes: ['nginx.ingress.kubernetes.io/'],
+    // Its --annotations-prefix; `ingress.kubernetes.io` was its default before 0.9 and can be set again.
+    prefixes: ['nginx.ingress.kubernetes.io/', 'ingress.kubernetes.io/'],
     roles: new Map<string, ControllerAnnotationRole>([
       ['auth-secret', 'secret'],
       ['auth-tls-secret', 'secret'],
@@ -96,17 +102,33 @@ const CONTROLLERS: readonly ControllerAnnotations[] = [
     controller: "HAProxy Technologies' kubernetes-ingress",
     prefixes: ['haproxy.org/', 'haproxy.com/', 'ingress.kubernetes.io/'],
     roles: new Map<string, ControllerAnnotationRole>([
+      // `name` or `namespace/name`, any namespace.
+      ['auth-secret', 'secret'],
+      ['server-crt', 'secret'],
+      ['server-ca', 'secret'],
+      ['client-ca', 'secret'],
       // A Service's: an ACL put first in the shared frontends' backend switching, as HAProxy text.
       ['route-acl', 'snippet'],
     ]),
-    // backend-, frontend-, global-, stats-config-snippet.
-    patterns: [SNIPPETS],
+    // backend-, frontend-, global-, stats-config-snippet; cr-backend, cr-defaults, cr-global,
+    // cr-frontend-* name its custom resources (which hold configuration) as `namespace/name`.
+    patterns: [SNIPPETS, [/^cr-/, 'host-object']],
+    hostObjects: 'names HAProxy custom resources (Backend, Defaults, Global) of host namespaces',
   },
   {
     controller: 'haproxy-ingress',
     // Its default --annotations-prefix is both.
     prefixes: ['haproxy-ingress.github.io/', 'ingress.kubernetes.io/'],
-    roles: new Map<string, ControllerAnnotationRole>(),
+    roles: new Map<string, ControllerAnnotationRole>([
+      // `name` or `namespace/name` (or `file://`, a file of the controller's: refused as malformed).
+      ['auth-secret', 'secret'],
+      ['auth-tls-secret', 'secret'],
+      ['secure-crt-secret', 'secret'],
+      ['secure-verify-ca-secret', 'secret'],
+      // `svc://` names a Service without a domain: refused as a bare name.
+      ['auth-url', 'url'],
+      ['auth-signin', 'url'],
+    ]),
     // config-backend, -defaults, -frontend(-early, -late), -global, -peers, -proxy, -sections, -tcp,
     // -tcp-service.
     patterns: [SNIPPETS, [/^config-/, 'snippet']],
