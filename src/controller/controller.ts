@@ -153,6 +153,7 @@ export class Controller {
         metrics?.reconcileError(name, terminal.reason);
         this.log.warn('reconcile failed permanently', { key, err: terminal.message });
         this.queue.forget(key);
+        if (terminal.retryAfterMs !== undefined) this.queue.addAfter(key, terminal.retryAfterMs);
         try {
           await this.opts.onTerminalError?.(key, terminal);
         } catch (reportErr) {

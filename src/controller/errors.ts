@@ -4,11 +4,17 @@
  */
 export class TerminalError extends Error {
   readonly reason: string;
+  /**
+   * Tried again after this long all the same: for a refusal that something the syncer cannot watch
+   * may lift (an object that is not its own, holding the name a copy needs, deleted by its owner).
+   */
+  readonly retryAfterMs?: number;
 
-  constructor(message: string, reason = 'SyncError') {
+  constructor(message: string, reason = 'SyncError', options: { retryAfterMs?: number } = {}) {
     super(message);
     this.name = 'TerminalError';
     this.reason = reason;
+    if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
   }
 }
 

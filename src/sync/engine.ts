@@ -14,6 +14,7 @@ import { hostInformerFor } from './host-watch.ts';
 import type { BuiltKind, KindSpec, ReconcileContext, Relation, SyncEnvironment, SyncResult } from './kind.ts';
 import { LastSynced, planMetadata, type MetadataPlan } from './metadata-sync.ts';
 import { claimedVirtualKey, copyWithoutKind, COPY_WITHOUT_KIND } from './mappers.ts';
+import { NameWaiters } from './name-waiters.ts';
 import { scrubHostNames } from './scrub.ts';
 
 /** Observes how long a change took to reach the other cluster. */
@@ -53,6 +54,8 @@ interface PendingMetadata {
 const EXPECTATION_TIMEOUT_MS = 30_000;
 /** How soon a key is retried after its kind deleted an object in the way of its target. */
 const REPLACED_IN_THE_WAY_RECHECK_MS = 200;
+/** How often a copy refused because a host object that is not ours holds its name is tried again. */
+export const NAME_TAKEN_RECHECK_MS = 5 * 60_000;
 /** While waiting for a created target to show, how often to look again without its event. */
 const CREATED_TARGET_RECHECK_MS = 1_000;
 
@@ -113,6 +116,8 @@ export class KindController implements SyncComponent {
    * for nothing and a create the host refuses with AlreadyExists.
    */
   private readonly createdTargetUntil = new Map<string, number>();
+  /** Sources refused because a copy of another source holds their name (see nameTaken). */
+  private readonly nameWaiters = new NameWaiters();
   /** Keys whose next event continues an urgent flow (see SyncResult.urgentFollowUp). */
   private readonly urgentFollowUps = new Set<string>();
   /** When a change was first seen on each side and not yet synced: for the latency histogram. */
@@ -165,7 +170,12 @@ export class KindController implements SyncComponent {
     this.sourceInformer?.addHandlers({
       onAdd: (o) => seen(this.sourceSide, objectKey(o)),
       onUpdate: (_old, o) => seen(this.sourceSide, objectKey(o)),
-      onDelete: (o) => seen(this.sourceSide, objectKey(o)),
+      onDelete: (o) => {
+        // What the key waited for (its token's next check, say) is moot: the reconcile this delete
+        // brings asks again for whatever it still needs. A long wait would keep the key in memory.
+        this.controller.queue.cancelDelayed(objectKey(o));
+        seen(this.sourceSide, objectKey(o));
+      },
     });
     if (this.targetInformer) {
       this.targetInformer.addIndexer(SOURCE_INDEX(this.kind), (t) => {
@@ -181,6 +191,7 @@ export class KindController implements SyncComponent {
           seen(targetSide, after);
         },
         onDelete: (o) => {
+          for (const waiting of this.nameWaiters.release(objectKey(o))) seen(targetSide, waiting);
           const copied = spec.mapper.sourceKeyOf(o);
           if (copied) return seen(targetSide, copied);
           // An object that held a target's name without being a copy is gone (an earlier syncer's
@@ -373,6 +384,7 @@ export class KindController implements SyncComponent {
 
   private async reconcileCases(key: string): Promise<SyncResult> {
     const { spec } = this;
+    this.nameWaiters.forget(key);
     const pending: PendingMetadata = {};
     const sourceObj = this.sourceInformer?.store.get(key);
     // After this kind replaced the source itself, both caches catch up on their own time: the new
@@ -484,6 +496,7 @@ export class KindController implements SyncComponent {
   }
 
   private nameTaken(ctx: ReconcileContext, inTheWay: KubeObject): never {
+    this.nameWaiters.wait(ctx.key, objectKey(inTheWay));
     if (this.sourceSide === 'host') {
       // A tenant's own object of that name (a node they made): theirs to keep; we show nothing there.
       ctx.log.debug('virtual object of that name is not ours, leaving it');
@@ -629,7 +642,11 @@ export async function explainAlreadyExists(
   }
   if (existing && spec.mapper.sourceKeyOf(existing) === ctx.key) throw err;
   if (existing) refuseEarlierCopy(spec, ctx, existing);
+  // Its owner may delete it, and the host informers (this virtual cluster's objects only) would not
+  // tell: looked at again now and then.
   throw new TerminalError(
     `cannot sync ${spec.virtualType.kind} ${ctx.virtualKey}: an object with the same name already exists in the host namespace and is not managed by this virtual cluster`,
+    'SyncError',
+    { retryAfterMs: NAME_TAKEN_RECHECK_MS },
   );
 }

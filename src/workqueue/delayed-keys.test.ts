@@ -51,6 +51,21 @@ describe('DelayedKeys', () => {
     expect(due).toEqual(['a@100']);
   });
 
+  it('forgets a removed key, and keeps no memory for keys removed long before their time', () => {
+    const { clock, due, delayed } = setup();
+    const year = 365 * 24 * 3_600_000;
+    for (let i = 0; i < 10_000; i++) delayed.add(`gone-${i}`, year + i);
+    delayed.add('kept-b', 200);
+    delayed.add('kept-a', 100);
+    for (let i = 0; i < 10_000; i++) delayed.remove(`gone-${i}`);
+    delayed.remove('never-added');
+    expect(delayed.size).toBe(2);
+    expect(delayed.entries).toBeLessThan(200);
+    clock.advance(year * 2);
+    expect(due).toEqual(['kept-a@100', 'kept-b@200']);
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
   it('hands out keys due at the same time in the order they were given', () => {
     const { clock, due, delayed } = setup();
     for (const key of ['e', 'b', 'd', 'a', 'c', 'f', 'g']) delayed.add(key, 100);

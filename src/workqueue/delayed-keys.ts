@@ -44,6 +44,17 @@ export class DelayedKeys<K> {
     this.arm();
   }
 
+  /**
+   * Key is no longer due (its object is gone). Its heap entry is skipped when it comes up; once most
+   * of the heap is such entries, it is rebuilt from the live ones, so that keys of objects deleted
+   * long before their time (a pod whose token would have been checked in a year) take no memory.
+   */
+  remove(key: K): void {
+    if (!this.dueAt.delete(key)) return;
+    if (this.heap.length > 64 && this.heap.length > 2 * this.dueAt.size) this.compact();
+    this.arm();
+  }
+
   /** When key is due, if it waits. */
   get(key: K): number | undefined {
     return this.dueAt.get(key);
@@ -51,6 +62,11 @@ export class DelayedKeys<K> {
 
   get size(): number {
     return this.dueAt.size;
+  }
+
+  /** Entries in the heap, those to be skipped included (what the keys cost in memory). */
+  get entries(): number {
+    return this.heap.length;
   }
 
   /** Forgets every key and stops the timer. */
@@ -91,6 +107,13 @@ export class DelayedKeys<K> {
     const wait = Math.min(MAX_TIMER_MS, Math.max(1, next.at - this.clock.now()));
     const cancel = this.clock.setTimer(() => this.fire(), wait);
     this.timer = { at: next.at, cancel };
+  }
+
+  /** Rebuilds the heap from its live entries (their order kept: time, then when they were added). */
+  private compact(): void {
+    const live = this.heap.filter((e) => this.dueAt.get(e.key) === e.at);
+    this.heap.length = 0;
+    for (const entry of live) this.push(entry);
   }
 
   private push(entry: Entry<K>): void {

@@ -117,6 +117,12 @@ export class WorkQueue<K extends string> {
     this.addAfter(key, this.rateLimiter.when(key), { urgent: this.takenUrgent.has(key) });
   }
 
+  /** Drops key's delayed add, if it waits for one: its object is gone. */
+  cancelDelayed(key: K): void {
+    this.delayed.remove(key);
+    this.urgentWhenDue.delete(key);
+  }
+
   /** Clears key's failure count: it succeeded. */
   forget(key: K): void {
     this.rateLimiter.forget(key);
@@ -129,6 +135,11 @@ export class WorkQueue<K extends string> {
   /** True when key waits to be handed out (or to come back after it is done). */
   isQueued(key: K): boolean {
     return this.dirty.has(key);
+  }
+
+  /** How many keys wait for a delayed add. */
+  delayedLen(): number {
+    return this.delayed.size;
   }
 
   len(): number {

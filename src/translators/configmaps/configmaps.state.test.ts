@@ -247,6 +247,42 @@ describe('configmaps state table', () => {
     expect(own?.metadata?.annotations?.['vcluster.loft.sh/object-kind']).toBe('/v1, Kind=ConfigMap');
   });
 
+  it('a config map refused because another one holds its host name (-x- ambiguity) gets its copy once that one is deleted', async () => {
+    const table = await start({
+      kinds: ['configmaps'],
+      virtual: [virtualCm('s', 'b-x-a'), virtualCm('s-x-b', 'a', { data: { k: 'mine' } })],
+      flags: { syncAllConfigmaps: 'true' },
+    });
+    await table.settle();
+    const holder = table.host.objects(CM, HOST_NS)[0]!;
+    const holderOf = holder.metadata?.annotations?.['vcluster.loft.sh/object-namespace'];
+    expect(table.virtual.objects(Resources.events).map((e) => e.reason)).toEqual(['SyncError']);
+    // The tenant deletes the one that got the name: the refused one is tried again, at once.
+    await table.virtual.delete(CM, holderOf!, holderOf === 'a' ? 's-x-b' : 's');
+    await table.settle();
+    const [copy] = table.host.objects(CM, HOST_NS);
+    expect(copy?.metadata?.annotations?.['vcluster.loft.sh/object-namespace']).toBe(
+      holderOf === 'a' ? 'b-x-a' : 'a',
+    );
+  });
+
+  it('a config map refused because a host object that is not ours holds its name is tried again later', async () => {
+    const table = await start({
+      kinds: ['configmaps'],
+      virtual: [virtualCm('a'), podUsing('a')],
+      host: [[CM, { metadata: { name: hostName('a', 'team'), namespace: HOST_NS }, data: { admin: 'x' } }]],
+    });
+    await table.settle();
+    expect(table.host.objects(CM, HOST_NS)[0]?.data).toEqual({ admin: 'x' });
+    // Its owner deletes it; the host informers (this virtual cluster's objects only) never tell.
+    await table.host.delete(CM, HOST_NS, hostName('a', 'team'));
+    await table.settle();
+    expect(table.host.objects(CM, HOST_NS)).toEqual([]);
+    table.clock.advance(5 * 60_000);
+    await table.settle();
+    expect(table.host.objects(CM, HOST_NS)[0]?.data).toEqual({ k: 'v' });
+  });
+
   it('metadata: a tenant label goes down; a host edit of a tenant label comes up; a host admin key is shown and stays the host’s', async () => {
     const table = await start({
       kinds: ['configmaps'],

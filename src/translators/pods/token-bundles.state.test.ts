@@ -114,6 +114,15 @@ describe('token bundles (state table)', () => {
     }
   });
 
+  it("a deleted pod's token check is dropped from the queue, not kept until its time", async () => {
+    const t = await table(['a', 'b']);
+    const queue = t.controllers.get('pods')!.controller.queue;
+    expect(queue.delayedLen()).toBe(2);
+    await t.virtual.delete(PODS, 'team', 'a');
+    await t.settle();
+    expect(queue.delayedLen()).toBe(1);
+  });
+
   it("a pod's key leaves the bundle when its host pod goes; the last one takes the bundle with it", async () => {
     const t = await table(['a', 'b']);
     await t.virtual.delete(PODS, 'team', 'a');
