@@ -135,6 +135,14 @@ export function gatewayApiKind(
         return `no ReferenceGrant in namespace ${ref.namespace} allows it`;
       return undefined;
     }
+    // A Service parent (GAMMA, a mesh): one of another namespace is a consumer route there, which
+    // applies to the route's namespace's clients only; on the host every namespace is the one, so it
+    // would redirect every client of that Service, other namespaces' included. Only a Service of the
+    // route's own namespace may be a parent.
+    if (ref.group === '' && ref.kind === 'Service')
+      return ref.namespace === ns
+        ? undefined
+        : `a route may name a Service of its own namespace only as its parent (on the host it would apply to every client of that Service)`;
     // A route's parent Gateway decides which namespaces' routes may attach.
     if (ref.group !== GATEWAY_GROUP || ref.kind !== 'Gateway') return undefined;
     const gateway = virtualGateways?.store.get(`${ref.namespace}/${ref.name}`);

@@ -447,6 +447,33 @@ describe('httproutes state table', () => {
     expect(parents()).toEqual([ABSENT, hostName('all', 'infra'), hostName('selected', 'infra')]);
   });
 
+  it('a Service parent (GAMMA) of its own namespace is renamed to the copy; one of another namespace points at nothing, even with a ReferenceGrant there (on the host it would redirect every client of that Service)', async () => {
+    const table = await tableWithRoute(
+      route(
+        [
+          { group: '', kind: 'Service', name: 'api', namespace: 'other' },
+          { group: '', kind: 'Service', name: 'web' },
+        ],
+        [{ backendRefs: [backend('web')] }],
+      ),
+      [
+        [SVC, service('api', 'other')],
+        [GRANTS, grant('other', 'HTTPRoute', 'team', { group: '', kind: 'Service' })],
+      ],
+    );
+    expect(specOf(hostObject(table, HR, 'web')).parentRefs).toEqual([
+      { group: '', kind: 'Service', name: ABSENT },
+      { group: '', kind: 'Service', name: hostName('web') },
+    ]);
+    expect(events(table, 'HTTPRoute')).toEqual([
+      {
+        reason: 'SyncError',
+        message:
+          'synced pointing at nothing in place of: Service "api" of namespace other (spec.parentRefs[0].name): a route may name a Service of its own namespace only as its parent (on the host it would apply to every client of that Service)',
+      },
+    ]);
+  });
+
   it('status: parents the host controller names are translated back to the virtual Gateways; others are left out', async () => {
     const table = await tableWithRoute(route([{ name: 'gw' }], [{ backendRefs: [backend('web')] }]));
     const host = hostObject(table, HR, 'web')!;
