@@ -148,6 +148,41 @@ describe('LeaderElector', () => {
     await a.stop();
   });
 
+  it('a clock set back to before its last renewal stops it counting as leader until it renews again', async () => {
+    const store = new LeaseStore();
+    const fake = new FakeClock(100_000);
+    let offset = 0;
+    const clock = {
+      now: () => fake.now() + offset,
+      setTimer: (fn: () => void, ms: number) => fake.setTimer(fn, ms),
+    };
+    const log: string[] = [];
+    const a = new LeaderElector({
+      client: leaseClient(store),
+      namespace: 'ns',
+      leaseName: 'vsyncer-vc',
+      identity: 'a',
+      leaseDurationMs: 15_000,
+      renewDeadlineMs: 10_000,
+      retryPeriodMs: 2_000,
+      clock,
+      logger: silentLogger,
+      onStartedLeading: () => log.push('a leads'),
+      onStoppedLeading: () => log.push('a lost'),
+    });
+    a.start();
+    await settle();
+    expect(a.isLeader()).toBe(true);
+    store.down = true;
+    offset = -60_000;
+    // Renewals fail from now on: how long since the last one cannot be told, so it steps down.
+    expect(a.isLeader()).toBe(false);
+    fake.advance(2_000);
+    await settle();
+    expect(log).toEqual(['a leads', 'a lost']);
+    await a.stop();
+  });
+
   it('releases the lease on stop so a standby takes over at once', async () => {
     const {
       store,

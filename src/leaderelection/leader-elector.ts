@@ -57,7 +57,17 @@ export class LeaderElector {
 
   /** True while we hold a lease renewed within the renew deadline. */
   isLeader(): boolean {
-    return this.leading && this.opts.clock.now() - this.lastRenewal < this.opts.renewDeadlineMs;
+    return this.leading && !this.renewalOverdue(this.opts.clock.now());
+  }
+
+  /**
+   * The last renewal is older than the renew deadline, or cannot be placed: a clock set back to
+   * before it (an NTP step, a VM resumed) says nothing of how long ago it was, and a standby may
+   * already have taken the lease, so it counts as overdue.
+   */
+  private renewalOverdue(now: number): boolean {
+    const since = now - this.lastRenewal;
+    return since < 0 || since >= this.opts.renewDeadlineMs;
   }
 
   /** Starts trying to acquire, then keeps renewing. */
@@ -101,6 +111,9 @@ export class LeaderElector {
   private async tick(): Promise<void> {
     if (this.stopped) return;
     let ok = false;
+    // The lease runs from when it was written, at the latest: counting from the answer would
+    // stretch it by the request's time, and with it the time two replicas could both lead.
+    const attemptedAt = this.opts.clock.now();
     try {
       ok = await this.tryAcquireOrRenew();
     } catch (err) {
@@ -111,13 +124,13 @@ export class LeaderElector {
     if (this.stopped) return;
     const now = this.opts.clock.now();
     if (ok) {
-      this.lastRenewal = now;
+      this.lastRenewal = attemptedAt;
       if (!this.leading) {
         this.leading = true;
         this.opts.logger.info('became leader', { identity: this.opts.identity });
         this.opts.onStartedLeading();
       }
-    } else if (this.leading && now - this.lastRenewal >= this.opts.renewDeadlineMs) {
+    } else if (this.leading && this.renewalOverdue(now)) {
       this.leading = false;
       this.opts.logger.error('lost leadership: could not renew the lease in time');
       this.opts.onStoppedLeading();

@@ -28,6 +28,17 @@ describe('TokenBucket', () => {
     expect(bucket.reserve()).toBe(100);
   });
 
+  it('a clock set back takes no tokens away: the next request waits only what it would have', () => {
+    let now = 1_000_000_000;
+    const clock = { now: () => now, setTimer: () => () => {} };
+    const bucket = new TokenBucket(50, 100, clock);
+    expect(bucket.reserve()).toBe(0);
+    now -= 3_600_000; // an NTP step, a VM resumed
+    expect(bucket.reserve()).toBe(0);
+    for (let i = 0; i < 98; i++) bucket.reserve();
+    expect(bucket.reserve()).toBe(20); // the burst is spent: 1/qps, as ever
+  });
+
   it('refills at qps, never beyond the burst', () => {
     const clock = new FakeClock(0);
     const bucket = new TokenBucket(10, 3, clock);

@@ -25,7 +25,7 @@ export class TokenBucket {
   /** Reserves one token; returns how many milliseconds the caller must wait before using it. */
   reserve(): number {
     const now = this.clock.now();
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.qps);
+    this.tokens = this.refilled(now);
     this.last = now;
     this.tokens -= 1;
     return this.tokens >= 0 ? 0 : Math.ceil((-this.tokens / this.qps) * 1000);
@@ -37,11 +37,20 @@ export class TokenBucket {
    */
   tryTake(): boolean {
     const now = this.clock.now();
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.qps);
+    this.tokens = this.refilled(now);
     this.last = now;
     if (this.tokens < 1) return false;
     this.tokens -= 1;
     return true;
+  }
+
+  /**
+   * The tokens there are at `now`. A clock set back (an NTP step, a VM resumed) refills nothing
+   * rather than taking tokens away: an hour back would otherwise hold every request for an hour.
+   */
+  private refilled(now: number): number {
+    const elapsed = Math.max(0, now - this.last);
+    return Math.min(this.burst, this.tokens + (elapsed / 1000) * this.qps);
   }
 
   /** Waits for a token; resolves with the milliseconds spent waiting. */
