@@ -312,18 +312,18 @@ export class RestClient implements ClusterClient {
   private async send(spec: RequestSpec, makeSignal: () => AbortSignal) {
     const waited = await this.bucket.take();
     if (waited > 0) this.options.metrics?.throttled(this.name, waited / 1000);
-    // Checked after the throttling wait: leadership may have been lost during it.
+    const headers: Record<string, string> = {
+      ...(await this.credentialHeaders()),
+      accept: 'application/json',
+      'user-agent': userAgent(),
+    };
+    // Checked after every wait (the throttling, a credential plugin): leadership may have been lost.
     if (spec.write) this.options.writeGuard?.();
     const signal = makeSignal();
     const url = new URL(this.server + spec.path);
     for (const [key, value] of Object.entries(spec.query ?? {})) {
       if (value !== undefined && value !== '') url.searchParams.set(key, String(value));
     }
-    const headers: Record<string, string> = {
-      ...(await this.credentialHeaders()),
-      accept: 'application/json',
-      'user-agent': userAgent(),
-    };
     let body: string | undefined;
     if (spec.body !== undefined) {
       body = JSON.stringify(spec.body);

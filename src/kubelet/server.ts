@@ -11,6 +11,7 @@ import { resourcePath, Resources } from '../kube/resources.ts';
 import { splitBindAddress } from '../metrics/server.ts';
 import type { Logger } from '../util/log.ts';
 import { scrubHostNames } from '../sync/scrub.ts';
+import { listenOn } from '../util/listen.ts';
 import {
   identityOf,
   NodeAccessReviewer,
@@ -190,12 +191,14 @@ export class KubeletServer {
     server.on('tlsClientError', (err) =>
       this.opts.logger.debug('kubelet endpoint: TLS handshake failed', { error: err.message }),
     );
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (err: NodeJS.ErrnoException) =>
-        reject(new Error(`cannot listen on ${flag} ${host ?? ''}:${port}: ${err.code ?? err.message}`)),
-      );
-      server.listen(port, host, () => resolve());
-    });
+    await listenOn(
+      server,
+      port,
+      host,
+      (err) => new Error(`cannot listen on ${flag} ${host ?? ''}:${port}: ${err.code ?? err.message}`),
+      this.opts.logger,
+      'kubelet endpoint',
+    );
     return server;
   }
 

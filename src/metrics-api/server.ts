@@ -27,6 +27,7 @@ import type { Clock } from '../util/clock.ts';
 import { RecentReads } from '../util/recent-reads.ts';
 import type { Logger } from '../util/log.ts';
 import { parseLabelSelector } from '../util/label-selector.ts';
+import { listenOn } from '../util/listen.ts';
 import { parseRequestUrl, RouteError } from '../kubelet/routes.ts';
 import {
   apiGroup,
@@ -158,16 +159,17 @@ export class MetricsApiServer {
       this.o.logger.debug('metrics API: TLS handshake failed', { error: err.message }),
     );
     const { host, port } = splitBindAddress(this.o.bindAddress);
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (err: NodeJS.ErrnoException) =>
-        reject(
-          new Error(
-            `cannot listen on ${this.o.bindAddress} (--metrics-server-proxy-port): ${err.code ?? err.message}`,
-          ),
+    await listenOn(
+      server,
+      port,
+      host,
+      (err) =>
+        new Error(
+          `cannot listen on ${this.o.bindAddress} (--metrics-server-proxy-port): ${err.code ?? err.message}`,
         ),
-      );
-      server.listen(port, host, () => resolve());
-    });
+      this.o.logger,
+      'metrics API',
+    );
     this.server = server;
     void this.refreshTrust(server, 1000);
     return server.address() as AddressInfo;
