@@ -32,6 +32,33 @@ export function referenceGranted(
   });
 }
 
+/** A listener's allowedRoutes admit a route of `routeNamespace` (`Same` by default, `All`, a `Selector`). */
+function listenerAdmits(
+  listener: Json,
+  gatewayNamespace: string,
+  routeNamespace: string,
+  namespaceLabels: Record<string, string>,
+): boolean {
+  const allowed = isRecord(listener.allowedRoutes) ? listener.allowedRoutes : {};
+  const namespaces = isRecord(allowed.namespaces) ? allowed.namespaces : {};
+  const from = namespaces.from ?? 'Same';
+  if (from === 'All') return true;
+  if (from === 'Same') return routeNamespace === gatewayNamespace;
+  if (from === 'Selector')
+    return selectorMatches(namespaces.selector as LabelSelector | undefined, namespaceLabels);
+  return false;
+}
+
+/** The listeners of a Gateway a parent reference names: those its sectionName and port select. */
+function matchingListeners(gateway: KubeObject, parent: { sectionName?: string; port?: number }): Json[] {
+  const spec = isRecord(gateway.spec) ? gateway.spec : {};
+  return records(spec.listeners).filter(
+    (listener) =>
+      (parent.sectionName === undefined || listener.name === parent.sectionName) &&
+      (parent.port === undefined || listener.port === parent.port),
+  );
+}
+
 /**
  * Whether a virtual Gateway lets a route of `routeNamespace` attach through a parent reference
  * (its sectionName and port narrow the listeners): some such listener's allowedRoutes admits that
@@ -44,18 +71,31 @@ export function gatewayAdmits(
   routeNamespace: string,
   namespaceLabels: Record<string, string>,
 ): boolean {
-  const spec = isRecord(gateway.spec) ? gateway.spec : {};
   const gatewayNamespace = gateway.metadata?.namespace ?? '';
-  return records(spec.listeners).some((listener) => {
-    if (parent.sectionName !== undefined && listener.name !== parent.sectionName) return false;
-    if (parent.port !== undefined && listener.port !== parent.port) return false;
-    const allowed = isRecord(listener.allowedRoutes) ? listener.allowedRoutes : {};
-    const namespaces = isRecord(allowed.namespaces) ? allowed.namespaces : {};
-    const from = namespaces.from ?? 'Same';
-    if (from === 'All') return true;
-    if (from === 'Same') return routeNamespace === gatewayNamespace;
-    if (from === 'Selector')
-      return selectorMatches(namespaces.selector as LabelSelector | undefined, namespaceLabels);
-    return false;
-  });
+  return matchingListeners(gateway, parent).some((l) =>
+    listenerAdmits(l, gatewayNamespace, routeNamespace, namespaceLabels),
+  );
+}
+
+/**
+ * The names of the listeners a route may attach to through a parent reference without a
+ * sectionName, when only some of those it names admit the route's namespace; undefined when the
+ * reference needs no narrowing (it names a section, or every listener it names admits the route). On
+ * the host every listener admits only its own namespace, which holds every tenant namespace's routes:
+ * the reference must name the admitting listeners one by one there, or the route would attach to all.
+ */
+export function admittingSections(
+  gateway: KubeObject,
+  parent: { sectionName?: string; port?: number },
+  routeNamespace: string,
+  namespaceLabels: Record<string, string>,
+): string[] | undefined {
+  if (parent.sectionName !== undefined) return undefined;
+  const gatewayNamespace = gateway.metadata?.namespace ?? '';
+  const matching = matchingListeners(gateway, parent);
+  const admitting = matching.filter((l) =>
+    listenerAdmits(l, gatewayNamespace, routeNamespace, namespaceLabels),
+  );
+  if (admitting.length === matching.length) return undefined;
+  return admitting.map((l) => l.name).filter((name): name is string => typeof name === 'string');
 }

@@ -29,7 +29,7 @@ import {
 import { hostMetadataFor, sameJson } from '../shared/host-metadata.ts';
 import { hostObjectAnnotationsRefusal } from '../shared/host-object-annotations.ts';
 import type { LabelSelector } from '../../naming/labels.ts';
-import { gatewayAdmits, referenceGranted } from './admission.ts';
+import { admittingSections, gatewayAdmits, referenceGranted } from './admission.ts';
 import {
   GATEWAY_GROUP,
   gatewayApiReferences,
@@ -52,6 +52,9 @@ const grantIndex = (type: ResourceType) => `gateway-api/grants-by-namespace/${ty
  * before it syncs the object pointing at nothing in their place; the copy's arrival renames it.
  */
 const WAIT_FOR_COPIES_RETRIES = 8;
+
+/** The most parentRefs a route may have (the Gateway API's limit). */
+const MAX_PARENT_REFS = 32;
 
 /** Virtual Gateways by the class they name. */
 const CLASS_INDEX = 'gateway-api/gateway-class';
@@ -221,12 +224,52 @@ export function gatewayApiKind(
     const refusal = refusalOf(virtual);
     if (refusal) throw new TerminalError(`cannot sync this ${type.kind}: ${refusal}`);
     const rename = await resolveReferences(ctx, virtual);
+    const spec = hostSpecFor(virtual, rename, { ...where, deniedMetadataKeys });
+    if (refersToGateways) narrowParents(virtual, spec);
     return {
       apiVersion: virtual.apiVersion,
       kind: type.kind,
       metadata: hostMetadataFor(virtual, type, { ...where, hostName: ctx.hostName }),
-      spec: hostSpecFor(virtual, rename, { ...where, deniedMetadataKeys }),
+      spec,
     };
+  }
+
+  /**
+   * A route's host parentRefs with each Gateway parent that names no section, and whose Gateway has
+   * listeners that do not admit the route's namespace, replaced by one parentRef per listener that
+   * does (admittingSections): on the host every listener admits the one host namespace, so the
+   * reference as written would attach the route to the refusing listeners too (an `admin` listener
+   * with `from: Same` in another namespace's Gateway).
+   */
+  function narrowParents(virtual: KubeObject, hostSpec: Record<string, unknown>): void {
+    const virtualRefs = (virtual.spec as { parentRefs?: unknown } | undefined)?.parentRefs;
+    const hostRefs = hostSpec.parentRefs;
+    if (!Array.isArray(virtualRefs) || !Array.isArray(hostRefs) || virtualRefs.length !== hostRefs.length)
+      return;
+    const ns = virtual.metadata?.namespace ?? '';
+    const labels = virtualNamespaces?.store.get(ns)?.metadata?.labels ?? {};
+    const named = new Set(hostRefs.map((r) => JSON.stringify([r?.name, r?.sectionName ?? null])));
+    const narrowed = hostRefs.flatMap((hostRef: Record<string, unknown>, i): unknown[] => {
+      const ref = virtualRefs[i] as Record<string, unknown> | undefined;
+      if (!ref || typeof ref.name !== 'string' || (ref.group ?? GATEWAY_GROUP) !== GATEWAY_GROUP)
+        return [hostRef];
+      if ((ref.kind ?? 'Gateway') !== 'Gateway') return [hostRef];
+      const gatewayNamespace = typeof ref.namespace === 'string' ? ref.namespace : ns;
+      // Pointing at nothing already (not admitted at all, or no copy): nothing to narrow.
+      if (hostRef.name !== hostName(ref.name, gatewayNamespace, where.vcName)) return [hostRef];
+      const gateway = virtualGateways?.store.get(`${gatewayNamespace}/${ref.name}`);
+      const sections =
+        gateway && admittingSections(gateway, parentRefAt(virtual, `spec.parentRefs[${i}]`), ns, labels);
+      if (!sections) return [hostRef];
+      return sections
+        .filter((section) => !named.has(JSON.stringify([hostRef.name, section])))
+        .map((sectionName) => ({ ...hostRef, sectionName }));
+    });
+    if (narrowed.length > MAX_PARENT_REFS)
+      throw new TerminalError(
+        `cannot sync this ${type.kind}: its parents name more listeners that admit it than the ${MAX_PARENT_REFS} parentRefs a route may have on the host, where each must be named (give them a sectionName)`,
+      );
+    hostSpec.parentRefs = narrowed;
   }
 
   /** The virtual parent a host status entry names, when the host object is this tenant's copy. */
@@ -347,7 +390,16 @@ export function gatewayApiKind(
         await deleteIncarnation(ctx.host, type, host);
         throw new TerminalError(`cannot sync this ${type.kind}: ${refusal}; its host copy is removed`);
       }
-      const desired = await desiredHost(ctx, virtual);
+      let desired: KubeObject;
+      try {
+        desired = await desiredHost(ctx, virtual);
+      } catch (err) {
+        if (!(err instanceof TerminalError)) throw err;
+        // Refused for what it names (too many listeners to name one by one): the copy made before
+        // must not stay attached to listeners that do not admit it.
+        await deleteIncarnation(ctx.host, type, host);
+        throw new TerminalError(`${err.message}; its host copy is removed`, err.reason);
+      }
       const plan = ctx.planMetadata(virtual, host, desired);
       const result: SyncResult = {};
       if (plan.hostChanged || !specHolds(desired.spec, host.spec)) {

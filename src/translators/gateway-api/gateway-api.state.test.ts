@@ -474,6 +474,80 @@ describe('httproutes state table', () => {
     ]);
   });
 
+  it("a parent without a sectionName attaches on the host only to the Gateway's listeners that admit the route's namespace (every host listener admits the one host namespace); the status shows the parent as written", async () => {
+    const listeners = [
+      listener({ name: 'public', allowedRoutes: { namespaces: { from: 'All' } } }),
+      listener({ name: 'admin', port: 8080, allowedRoutes: { namespaces: { from: 'Same' } } }),
+      listener({ name: 'also-public', port: 8443, allowedRoutes: { namespaces: { from: 'All' } } }),
+    ];
+    const table = await withObjects([
+      [SVC, service('web')],
+      [SVC, service('web', 'infra')],
+      [GW, gateway('gw', listeners, 'infra')],
+      [HR, route([{ name: 'gw', namespace: 'infra' }], [{ backendRefs: [backend('web')] }])],
+      [HR, route([{ name: 'gw' }], [{ backendRefs: [backend('web')] }], 'infra')],
+      [
+        HR,
+        route(
+          [{ name: 'gw', namespace: 'infra', port: 8080 }],
+          [{ backendRefs: [backend('web')] }],
+          'team',
+          'by-port',
+        ),
+      ],
+    ]);
+    const gw = hostName('gw', 'infra');
+    expect(specOf(hostObject(table, HR, 'web')).parentRefs).toEqual([
+      { name: gw, sectionName: 'public' },
+      { name: gw, sectionName: 'also-public' },
+    ]);
+    // The Gateway's own namespace is admitted by every listener: the reference is kept as written.
+    expect(specOf(hostObject(table, HR, 'web', 'infra')).parentRefs).toEqual([{ name: gw }]);
+    // By port, to the admin listener only: not admitted anywhere, pointing at nothing.
+    expect(specOf(hostObject(table, HR, 'by-port')).parentRefs).toEqual([{ name: ABSENT, port: 8080 }]);
+
+    const host = hostObject(table, HR, 'web')!;
+    const entry = (sectionName: string, status: string) => ({
+      parentRef: { group: GROUP, kind: 'Gateway', name: gw, namespace: HOST_NS, sectionName },
+      controllerName: 'example.com/gateway',
+      conditions: [{ type: 'Accepted', status, reason: 'r', message: 'm' }],
+    });
+    await table.host.update(
+      HR,
+      HOST_NS,
+      { ...host, status: { parents: [entry('public', 'False'), entry('also-public', 'True')] } },
+      { subresource: 'status' },
+    );
+    await table.settle();
+    expect(virtualObject(table, HR, 'web')?.status).toEqual({
+      parents: [
+        {
+          parentRef: { group: GROUP, kind: 'Gateway', name: 'gw', namespace: 'infra' },
+          controllerName: 'example.com/gateway',
+          conditions: [{ type: 'Accepted', status: 'True', reason: 'r', message: 'm' }],
+        },
+      ],
+    });
+  });
+
+  it('a parent whose admitting listeners are more than a route may name on the host: refused, no host copy', async () => {
+    const listeners = [
+      listener({ name: 'admin', allowedRoutes: { namespaces: { from: 'Same' } } }),
+      ...Array.from({ length: 33 }, (_, i) =>
+        listener({ name: `l${i}`, port: 9000 + i, allowedRoutes: { namespaces: { from: 'All' } } }),
+      ),
+    ];
+    const table = await withObjects([
+      [SVC, service('web')],
+      [GW, gateway('gw', listeners, 'infra')],
+      [HR, route([{ name: 'gw', namespace: 'infra' }], [{ backendRefs: [backend('web')] }])],
+    ]);
+    expect(hostObject(table, HR, 'web')).toBeUndefined();
+    expect(events(table, 'HTTPRoute').map((e) => e.message)).toContainEqual(
+      expect.stringContaining('more listeners that admit it than the 32 parentRefs'),
+    );
+  });
+
   it('status: parents the host controller names are translated back to the virtual Gateways; others are left out', async () => {
     const table = await tableWithRoute(route([{ name: 'gw' }], [{ backendRefs: [backend('web')] }]));
     const host = hostObject(table, HR, 'web')!;

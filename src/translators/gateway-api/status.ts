@@ -49,6 +49,7 @@ export function virtualStatusFor(
       return ref ? [{ ...entry, [refField]: ref }] : [];
     });
   }
+  if (Array.isArray(status.parents)) status.parents = withNarrowedParentsJoined(status.parents, virtual);
   const hostGeneration = host.metadata?.generation;
   const virtualGeneration = virtual.metadata?.generation;
   return fixUp(status, (obj) => {
@@ -63,6 +64,59 @@ export function virtualStatusFor(
       obj.observedGeneration =
         obj.observedGeneration >= hostGeneration ? virtualGeneration : Math.max(0, virtualGeneration - 1);
   }) as Json;
+}
+
+/** A parent reference as the Gateway API reads it: defaults filled in, `namespace` the route's by default. */
+function parentKey(ref: Json, routeNamespace: string): string {
+  return JSON.stringify([
+    typeof ref.group === 'string' ? ref.group : GATEWAY_GROUP,
+    typeof ref.kind === 'string' ? ref.kind : 'Gateway',
+    typeof ref.namespace === 'string' ? ref.namespace : routeNamespace,
+    ref.name,
+  ]);
+}
+
+const accepted = (entry: Json) =>
+  Array.isArray(entry.conditions) &&
+  entry.conditions.some((c: unknown) => isRecord(c) && c.type === 'Accepted' && c.status === 'True');
+
+/**
+ * A route's status parents with the entries of a parentRef the syncer narrowed on the host (one per
+ * admitting listener, see narrowParents) joined back into one for the parentRef the tenant wrote, as a
+ * controller reports it: accepted when the route attached to any of those listeners.
+ */
+function withNarrowedParentsJoined(parents: unknown[], virtual: KubeObject): unknown[] {
+  const routeNamespace = virtual.metadata?.namespace ?? '';
+  const specRefs = (
+    isRecord(virtual.spec) && Array.isArray(virtual.spec.parentRefs) ? virtual.spec.parentRefs : []
+  ).filter(isRecord);
+  const joined: Json[] = [];
+  const byRef = new Map<string, Json>();
+  for (const entry of parents) {
+    if (!isRecord(entry) || !isRecord(entry.parentRef)) continue;
+    const ref = entry.parentRef;
+    const same = specRefs.filter((r) => parentKey(r, routeNamespace) === parentKey(ref, routeNamespace));
+    const written = same.find((r) => r.sectionName === ref.sectionName);
+    const narrowed =
+      !written &&
+      typeof ref.sectionName === 'string' &&
+      same.find((r) => r.sectionName === undefined && (r.port === undefined || r.port === ref.port));
+    if (!narrowed) {
+      joined.push(entry);
+      continue;
+    }
+    const { sectionName: _section, ...parentRef } = ref;
+    const key = JSON.stringify([parentKey(parentRef, routeNamespace), parentRef.port, entry.controllerName]);
+    const first = byRef.get(key);
+    if (!first) {
+      const one = { ...entry, parentRef };
+      byRef.set(key, one);
+      joined.push(one);
+    } else if (!accepted(first) && accepted(entry)) {
+      Object.assign(first, { ...entry, parentRef });
+    }
+  }
+  return joined;
 }
 
 /** Applies `fix` to every object in a JSON tree, depth first. */
