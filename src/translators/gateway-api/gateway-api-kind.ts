@@ -318,6 +318,25 @@ export function gatewayApiKind(
             },
           ]
         : []),
+      // A namespace's labels decide which listeners with `from: Selector` admit its routes: a label
+      // taken off (access revoked) or put on is decided again for every route of that namespace, or a
+      // route would stay attached on the host to a listener that no longer admits it.
+      ...(refersToGateways
+        ? [
+            {
+              name: 'virtual-namespace-labels',
+              cluster: 'virtual' as const,
+              type: Resources.namespaces,
+              keys: (namespace: KubeObject) => {
+                const prefix = `${namespace.metadata?.name ?? ''}/`;
+                return virtualObjects?.store.keys().filter((key) => key.startsWith(prefix)) ?? [];
+              },
+              changed: (old: KubeObject, current: KubeObject) =>
+                !sameJson(old.metadata?.labels ?? {}, current.metadata?.labels ?? {}),
+              unindexed: true,
+            },
+          ]
+        : []),
       // A Gateway refused for its class is synced once the host offers the class; one whose class is
       // no longer offered loses its host copy.
       ...(type.kind === 'Gateway'

@@ -548,6 +548,29 @@ describe('httproutes state table', () => {
     );
   });
 
+  it("a namespace's label taken off (its access to a Selector listener revoked) detaches its routes on the host, and put back attaches them, without a change to the routes", async () => {
+    const selected = listener({
+      allowedRoutes: { namespaces: { from: 'Selector', selector: { matchLabels: { shared: 'yes' } } } },
+    });
+    const table = await withObjects([
+      [Resources.namespaces, { metadata: { name: 'team', namespace: '', labels: { shared: 'yes' } } }],
+      [SVC, service('web')],
+      [GW, gateway('selected', [selected], 'infra')],
+      [HR, route([{ name: 'selected', namespace: 'infra' }], [{ backendRefs: [backend('web')] }])],
+    ]);
+    const parents = () => specOf(hostObject(table, HR, 'web')).parentRefs.map((p: Spec) => p.name);
+    expect(parents()).toEqual([hostName('selected', 'infra')]);
+    const relabel = async (labels: Record<string, string>) => {
+      const ns = table.virtual.objects(Resources.namespaces, '').find((n) => n.metadata?.name === 'team')!;
+      await table.virtual.update(Resources.namespaces, '', { ...ns, metadata: { ...ns.metadata, labels } });
+      await table.settle();
+    };
+    await relabel({});
+    expect(parents()).toEqual([ABSENT]);
+    await relabel({ shared: 'yes' });
+    expect(parents()).toEqual([hostName('selected', 'infra')]);
+  });
+
   it('status: parents the host controller names are translated back to the virtual Gateways; others are left out', async () => {
     const table = await tableWithRoute(route([{ name: 'gw' }], [{ backendRefs: [backend('web')] }]));
     const host = hostObject(table, HR, 'web')!;
