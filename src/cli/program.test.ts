@@ -251,3 +251,65 @@ describe('vsyncer CLI: the start handler', () => {
     expect(crash.err).toContain('host API unreachable');
   });
 });
+
+describe('vsyncer CLI: start-up problems', () => {
+  const kubelet = [
+    '--kubelet-bind-address=:10250',
+    '--kubelet-tls-cert-file=/nonexistent/tls.crt',
+    '--kubelet-tls-key-file=/nonexistent/tls.key',
+    '--kubelet-client-ca-file=/nonexistent/ca.crt',
+  ];
+
+  it('takes every --sync given, as vCluster does', async () => {
+    const r = await run([...base, '--sync=ingresses', '--sync=networkpolicies,-events']);
+    expect(r.code).toBe(0);
+    expect(r.started?.sync).toEqual(['ingresses', 'networkpolicies', '-events']);
+  });
+
+  it.each([
+    [
+      ['--metrics-bind-address=:99999'],
+      '--metrics-bind-address: must be host:port or :port with a port from 0 to 65535, or 0, got ":99999"',
+    ],
+    [kubelet, '--kubelet-tls-cert-file: cannot read /nonexistent/tls.crt: ENOENT'],
+    [
+      [...kubelet, '--metrics-bind-address=:10250'],
+      '--kubelet-bind-address: port 10250 is already taken by --metrics-bind-address: each listener of the syncer needs a port of its own',
+    ],
+    [['--host-qps=0x10'], '--host-qps: must be a positive number in decimal notation, got "0x10"'],
+  ])('exits 2 with one line naming the flag: %j', async (extra, message) => {
+    const r = await run([...base, ...extra]);
+    expect(r.code).toBe(EXIT_USAGE);
+    expect(r.err).toBe(`error: ${message}\n`);
+    expect(r.started).toBeUndefined();
+  });
+
+  it('reads the serving files for start only: check serves nothing', async () => {
+    let checked: SyncerConfig | undefined;
+    const code = await runCli(
+      ['check', ...base.slice(1), ...kubelet],
+      { out: () => {}, err: () => {} },
+      {
+        start: async () => 0,
+        check: async (config) => {
+          checked = config;
+          return 0;
+        },
+      },
+    );
+    expect(code).toBe(0);
+    expect(checked?.kubeletTlsCertFile).toBe('/nonexistent/tls.crt');
+  });
+
+  it('shows an unexpected failure by its message, with the stack only at --log-level debug', async () => {
+    const fail = async () => {
+      throw new Error('host API unreachable');
+    };
+    const plain = await runWith(base, fail);
+    expect(plain.code).toBe(1);
+    expect(plain.err).toBe('error: host API unreachable\n');
+    const debug = await runWith([...base, '--log-level', 'debug'], fail);
+    expect(debug.code).toBe(1);
+    expect(debug.err).toMatch(/^error: Error: host API unreachable\n\s+at /);
+  });
+});

@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import {
   buildConfig,
+  type BuildOptions,
   ConfigError,
   defaultForHelp,
   FIELDS,
@@ -85,14 +86,14 @@ function addSettingOptions(command: Command): Command {
 }
 
 /** The one validated config from the config file and the flags (flags win). */
-function configFrom(opts: Record<string, unknown>): SyncerConfig {
+function configFrom(opts: Record<string, unknown>, options: BuildOptions = {}): SyncerConfig {
   const fileValues = typeof opts.config === 'string' ? readConfigFile(opts.config) : {};
   const flagValues: Record<string, unknown> = {};
   for (const field of FIELDS) {
     const key = fileKeyOf(field.flag);
     if (opts[key] !== undefined) flagValues[key] = opts[key];
   }
-  return buildConfig(fileValues, flagValues);
+  return buildConfig(fileValues, flagValues, options);
 }
 
 /** Builds the commander program: `start` (every setting as a flag), `check` and `version`. */
@@ -112,7 +113,7 @@ export function buildProgram(io: CliIO, handlers: CliHandlers, setExit: (code: n
 
   const start = addSettingOptions(program.command('start').description('run the syncer').exitOverride());
   start.action(async (opts: Record<string, unknown>) => {
-    setExit(await handlers.start(configFrom(opts)));
+    setExit(await handlers.start(configFrom(opts, { readServingFiles: true })));
   });
 
   const check = addSettingOptions(
@@ -146,7 +147,20 @@ export function buildProgram(io: CliIO, handlers: CliHandlers, setExit: (code: n
 /** Parses argv (without node and script) and runs the command; resolves with the exit code. */
 export async function runCli(argv: string[], io: CliIO, handlers: CliHandlers): Promise<number> {
   let code = 0;
-  const program = buildProgram(io, handlers, (c) => (code = c));
+  // An unexpected failure is shown with its stack only to whoever asked for debug logs.
+  let debug = false;
+  const noting = (config: SyncerConfig) => {
+    debug = config.logLevel === 'debug';
+    return config;
+  };
+  const program = buildProgram(
+    io,
+    {
+      start: (config) => handlers.start(noting(config)),
+      check: handlers.check && ((config, ...rest) => handlers.check!(noting(config), ...rest)),
+    },
+    (c) => (code = c),
+  );
   if (argv.length === 0) {
     io.err(program.helpInformation());
     return EXIT_USAGE;
@@ -169,7 +183,8 @@ export async function runCli(argv: string[], io: CliIO, handlers: CliHandlers): 
       io.err(`error: ${(err as Error).message}\n`);
       return EXIT_USAGE;
     }
-    io.err(`error: ${(err as Error).stack ?? String(err)}\n`);
+    const error = err instanceof Error ? err : new Error(String(err));
+    io.err(`error: ${(debug && error.stack) || error.message}\n`);
     return 1;
   }
 }

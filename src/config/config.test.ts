@@ -443,3 +443,150 @@ describe('the kubelet API settings', () => {
     expect(err.message).toContain(message);
   });
 });
+
+describe('pod DNS settings', () => {
+  it.each(['10.96.0.10', 'fd00::10', ''])('accepts --cluster-dns-ip %j (empty: discovered)', (ip) =>
+    expect(buildConfig({}, { ...required, clusterDnsIp: ip }).clusterDnsIp).toBe(ip),
+  );
+
+  // Each would be every host pod's nameserver, which the host API refuses.
+  it.each(['cafe', ':', '999.1.1.1', '10.96.0.300', '010.96.0.10', 'fe80::1%eth0'])(
+    'refuses --cluster-dns-ip %j',
+    (ip) => {
+      const err = errorOf(() => buildConfig({}, { ...required, clusterDnsIp: ip }));
+      expect(err.field).toBe('--cluster-dns-ip');
+      expect(err.message).toContain(`must be an IP address, got ${JSON.stringify(ip)}`);
+    },
+  );
+
+  it.each(['cluster.local', 'example.org', 'k8s'])('accepts --cluster-domain %j', (domain) =>
+    expect(buildConfig({}, { ...required, clusterDomain: domain }).clusterDomain).toBe(domain),
+  );
+
+  it.each([
+    ['empty', ''],
+    ['Cluster..Local', 'Cluster..Local'],
+    ['cluster..local', 'cluster..local'],
+    ['Cluster.Local', 'Cluster.Local'],
+    ['.cluster.local', '.cluster.local'],
+    ['cluster.local.', 'cluster.local.'],
+    ['254 characters', `${'a'.repeat(63)}.`.repeat(3) + 'a'.repeat(62)],
+  ])('refuses --cluster-domain %s', (_what, domain) => {
+    const err = errorOf(() => buildConfig({}, { ...required, clusterDomain: domain }));
+    expect(err.field).toBe('--cluster-domain');
+    expect(err.message).toContain('must be a DNS domain');
+  });
+});
+
+describe('names and numbers', () => {
+  it.each([
+    [{ workloadServiceAccount: 'Bad_Name' }, '--workload-service-account', 'ServiceAccount name'],
+    [{ virtualApiService: 'Bad_Svc' }, '--virtual-api-service', 'Service name'],
+    [{ virtualApiService: 'api.example' }, '--virtual-api-service', 'Service name'],
+    [
+      { allowedInlineVolumeSource: ['bogus'] },
+      '--allowed-inline-volume-source',
+      'unknown volume source type "bogus"',
+    ],
+    [{ allowedInlineVolumeSource: ['NFS'] }, '--allowed-inline-volume-source', 'did you mean "nfs"'],
+    [{ workers: '100000000' }, '--workers', 'must be at most 1000'],
+    [{ workers: '1001' }, '--workers', 'must be at most 1000'],
+    [{ hostQps: '0x10' }, '--host-qps', 'positive number in decimal notation, got "0x10"'],
+    [{ hostBurst: '0b11' }, '--host-burst', 'positive integer in decimal notation'],
+    [{ workers: '0o7' }, '--workers', 'positive integer in decimal notation'],
+    [{ virtualQps: 'Infinity' }, '--virtual-qps', 'must be a positive number, got "Infinity"'],
+    [{ hostQps: '-3' }, '--host-qps', 'must be a positive number, got "-3"'],
+  ] as [Record<string, unknown>, string, string][])('refuses %j', (flags, field, message) => {
+    const err = errorOf(() => buildConfig({}, { ...required, ...flags }));
+    expect(err.field).toBe(field);
+    expect(err.message).toContain(message);
+  });
+
+  it('accepts the names and numbers those checks must let through', () => {
+    const c = buildConfig(
+      {},
+      {
+        ...required,
+        workloadServiceAccount: 'runner.v2',
+        virtualApiService: 'vc1-api',
+        allowedInlineVolumeSource: ['nfs', 'awsElasticBlockStore', 'gitRepo', 'emptyDir'],
+        workers: '1000',
+        hostQps: '2.5',
+        virtualQps: '1e3',
+        hostBurst: '+7',
+      },
+    );
+    expect(c).toMatchObject({
+      workloadServiceAccount: 'runner.v2',
+      virtualApiService: 'vc1-api',
+      allowedInlineVolumeSources: ['nfs', 'awsElasticBlockStore', 'gitRepo', 'emptyDir'],
+      workers: 1000,
+      hostQps: 2.5,
+      virtualQps: 1000,
+      hostBurst: 7,
+    });
+  });
+
+  it.each([
+    [NaN, 'NaN (not a number)'],
+    [Infinity, 'got Infinity'],
+  ])('says a config file number %s is none', (value, message) => {
+    const err = errorOf(() => buildConfig({ ...required, hostQps: value }, {}));
+    expect(err.field).toBe("config field 'hostQps'");
+    expect(err.message).toContain(message);
+    expect(err.message).not.toContain('null');
+  });
+});
+
+describe('the listeners', () => {
+  const tls = { kubeletTlsCertFile: '/t.crt', kubeletTlsKeyFile: '/t.key', kubeletClientCaFile: '/ca.crt' };
+
+  it.each([':99999', '127.0.0.1:65536'])('refuses --metrics-bind-address %j: no such port', (address) => {
+    const err = errorOf(() => buildConfig({}, { ...required, metricsBindAddress: address }));
+    expect(err.field).toBe('--metrics-bind-address');
+    expect(err.message).toContain('port from 0 to 65535');
+  });
+
+  it.each([
+    [
+      { metricsBindAddress: ':10250', kubeletBindAddress: ':10250' },
+      '--kubelet-bind-address',
+      '--metrics-bind-address',
+    ],
+    [
+      { metricsBindAddress: '127.0.0.1:10250', kubeletBindAddress: '0.0.0.0:10250' },
+      '--kubelet-bind-address',
+      '--metrics-bind-address',
+    ],
+    [
+      { metricsBindAddress: ':9001', metricsServerProxy: 'true' },
+      '--metrics-server-proxy-port',
+      '--metrics-bind-address',
+    ],
+    [
+      { kubeletBindAddress: '127.0.0.1:9001', metricsServerProxy: 'true' },
+      '--metrics-server-proxy-port',
+      '--kubelet-bind-address',
+    ],
+  ])('refuses two listeners on one port: %j', (flags, field, other) => {
+    const err = errorOf(() =>
+      buildConfig({}, { ...required, ...tls, kubeletBindAddress: ':10250', ...flags }),
+    );
+    expect(err.field).toBe(field);
+    expect(err.message).toContain(`is already taken by ${other}`);
+  });
+
+  it('lets listeners share a port number on distinct addresses, and any number take port 0', () => {
+    const c = buildConfig(
+      {},
+      {
+        ...required,
+        ...tls,
+        metricsBindAddress: '10.0.0.5:10250',
+        kubeletBindAddress: '127.0.0.1:10250',
+      },
+    );
+    expect(c.metricsBindAddress).toBe('10.0.0.5:10250');
+    expect(buildConfig({}, { ...required, metricsBindAddress: ':0' }).metricsBindAddress).toBe(':0');
+  });
+});

@@ -10,15 +10,30 @@ import {
 import { LOG_LEVELS, type LogFormat, type LogLevel } from '../util/log.ts';
 import { ConfigError } from './config-error.ts';
 import { formatDuration, parseDuration } from './duration.ts';
+import { checkServingFiles } from './flag-file.ts';
 import { MAX_TIMER_MS } from '../util/clock.ts';
 import type { FieldSpec } from './fields.ts';
 import { isDnsLabel, isDnsSubdomain } from '../naming/dns-names.ts';
 import { invalidAdditionalSecrets } from '../kubeconfig-export/additional.ts';
 import { invalidDeniedMetadataPatterns } from '../naming/denied-metadata.ts';
 import { invalidFallbackHostDns } from '../bootstrap/host-dns.ts';
-import { isStrictIP } from '../util/ip.ts';
+import { isStrictIP, sameIP } from '../util/ip.ts';
 
 export type { FieldSpec } from './fields.ts';
+
+/** The most --workers may be. */
+const MAX_WORKERS = 1000;
+
+/** A number as flags must write it: decimal, with an optional fraction and exponent (no 0x, 0b, Infinity). */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
+/** A raw value as an error message shows it; JSON would show YAML's .nan and .inf as null. */
+const shown = (raw: unknown): string =>
+  typeof raw === 'number' && !Number.isFinite(raw)
+    ? Number.isNaN(raw)
+      ? 'NaN (not a number)'
+      : String(raw)
+    : JSON.stringify(raw);
 
 /** The settings of the syncer itself; each kind adds its own (see the kind descriptors). */
 export interface CoreConfig {
@@ -107,6 +122,10 @@ const CORE_FIELDS: readonly FieldSpec<keyof CoreConfig>[] = [
     defaultHelp: '<name>',
     defaultFromName: (name: string) => name,
     description: 'host Service that exposes the virtual API server to pods',
+    validate: (name) =>
+      name && !isDnsLabel(String(name))
+        ? `must be a Service name (a DNS label: lower-case letters, digits, '-'), got ${JSON.stringify(name)}`
+        : undefined,
   },
   {
     flag: 'set-owner',
@@ -205,8 +224,9 @@ const CORE_FIELDS: readonly FieldSpec<keyof CoreConfig>[] = [
     kind: 'list',
     default: [],
     defaultHelp: builtinKinds().defaults().join(','),
+    repeatable: true,
     description:
-      'kinds to sync, comma separated; "-kind" turns a default off, "*" all (vCluster v0.19 names such as fake-nodes or hoststorageclasses are accepted)',
+      'kinds to sync, comma separated (repeatable); "-kind" turns a default off, "*" all (vCluster v0.19 names such as fake-nodes or hoststorageclasses are accepted)',
   },
   {
     flag: 'host-qps',
@@ -245,13 +265,18 @@ const CORE_FIELDS: readonly FieldSpec<keyof CoreConfig>[] = [
   },
   // Reconciles wait on the API servers, not on the CPU: a pod's create is a token request, a token
   // write and a pod create in sequence, so a burst needs many in flight (bench/pod-burst.ts: 4 → 32
-  // workers halved the 200-pod burst's latency both ways).
+  // workers halved the 200-pod burst's latency both ways). Beyond a thousand they only wait on the
+  // rate limiters, each holding its object in memory.
   {
     flag: 'workers',
     key: 'workers',
     kind: 'int',
     default: 32,
     description: 'concurrent reconciles per kind',
+    validate: (n) =>
+      Number(n) > MAX_WORKERS
+        ? `must be at most ${MAX_WORKERS} (reconciles per kind that may wait on the API servers at once), got ${n}`
+        : undefined,
   },
   {
     flag: 'log-level',
@@ -433,6 +458,15 @@ export const FIELDS: readonly FieldSpec[] = [...CORE_FIELDS, ...builtinKinds().f
 /** The config-file key (no flag: it is structured) naming custom resources to sync. */
 const CUSTOM_RESOURCES_KEY = 'customResources';
 
+/** What buildConfig checks beyond the values themselves. */
+export interface BuildOptions {
+  /**
+   * Read the TLS files the kubelet API and metrics API will serve with (when they are on), as
+   * `start` does: a bad file is named before anything starts, not by a failing listener.
+   */
+  readServingFiles?: boolean;
+}
+
 /**
  * Builds the config from raw values: file values first, then flags (flags win). Values may be
  * strings (from flags) or typed (from YAML). Throws ConfigError naming the first bad field.
@@ -440,6 +474,7 @@ const CUSTOM_RESOURCES_KEY = 'customResources';
 export function buildConfig(
   fileValues: Record<string, unknown>,
   flagValues: Record<string, unknown>,
+  options: BuildOptions = {},
 ): SyncerConfig {
   const known = new Set([...FIELDS.map((f) => fileKeyOf(f.flag)), CUSTOM_RESOURCES_KEY]);
   for (const key of Object.keys(fileValues)) {
@@ -478,59 +513,50 @@ export function buildConfig(
   // Defaults computed from the virtual cluster's name (e.g. the API service `<name>`).
   for (const field of FIELDS)
     if (field.defaultFromName && !out[field.key]) out[field.key] = field.defaultFromName(String(out.name));
-  return finish(out as unknown as SyncerConfig, (key) => labels.get(key)!);
+  return finish(out as unknown as SyncerConfig, (key) => labels.get(key)!, options);
 }
 
 function parseValue(field: FieldSpec, raw: unknown, label: string): unknown {
   switch (field.kind) {
     case 'string':
-      if (typeof raw !== 'string')
-        throw new ConfigError(label, `must be a string, got ${JSON.stringify(raw)}`);
+      if (typeof raw !== 'string') throw new ConfigError(label, `must be a string, got ${shown(raw)}`);
       return raw.trim();
     case 'enum':
       if (typeof raw !== 'string' || !field.choices!.includes(raw)) {
-        throw new ConfigError(
-          label,
-          `must be one of ${field.choices!.join(', ')}, got ${JSON.stringify(raw)}`,
-        );
+        throw new ConfigError(label, `must be one of ${field.choices!.join(', ')}, got ${shown(raw)}`);
       }
       return raw;
     case 'int':
     case 'number': {
-      const n =
-        typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
+      const what = field.kind === 'int' ? 'integer' : 'number';
+      const decimal = typeof raw === 'string' && DECIMAL.test(raw.trim());
+      // Number() also reads 0x10, 0b1 and 0o7, which no flag of the syncer's means.
+      if (typeof raw === 'string' && !decimal && raw.trim() !== '' && Number.isFinite(Number(raw)))
+        throw new ConfigError(label, `must be a positive ${what} in decimal notation, got ${shown(raw)}`);
+      const n = typeof raw === 'number' ? raw : decimal ? Number(raw) : NaN;
       if (!Number.isFinite(n) || n <= 0 || (field.kind === 'int' && !Number.isInteger(n))) {
-        throw new ConfigError(
-          label,
-          `must be a positive ${field.kind === 'int' ? 'integer' : 'number'}, got ${JSON.stringify(raw)}`,
-        );
+        throw new ConfigError(label, `must be a positive ${what}, got ${shown(raw)}`);
       }
       return n;
     }
     case 'bool':
       if (typeof raw === 'boolean') return raw;
       if (raw === 'true' || raw === 'false') return raw === 'true';
-      throw new ConfigError(label, `must be true or false, got ${JSON.stringify(raw)}`);
+      throw new ConfigError(label, `must be true or false, got ${shown(raw)}`);
     case 'duration': {
       const ms = typeof raw === 'string' ? parseDuration(raw) : undefined;
       if (ms === undefined || ms <= 0)
-        throw new ConfigError(
-          label,
-          `must be a positive duration such as 30s or 1m, got ${JSON.stringify(raw)}`,
-        );
+        throw new ConfigError(label, `must be a positive duration such as 30s or 1m, got ${shown(raw)}`);
       // Node's timers take at most 2^31 - 1 ms; a longer one fires at once (a request timeout of
       // 600h would abort every request).
       if (ms > MAX_TIMER_MS)
-        throw new ConfigError(
-          label,
-          `must be at most 596h (Node's longest timer), got ${JSON.stringify(raw)}`,
-        );
+        throw new ConfigError(label, `must be at most 596h (Node's longest timer), got ${shown(raw)}`);
       return ms;
     }
     case 'list': {
       const items = Array.isArray(raw) ? raw : typeof raw === 'string' ? [raw] : undefined;
       if (!items || items.some((i) => typeof i !== 'string'))
-        throw new ConfigError(label, `must be a list of strings, got ${JSON.stringify(raw)}`);
+        throw new ConfigError(label, `must be a list of strings, got ${shown(raw)}`);
       return (items as string[])
         .flatMap((i) => i.split(','))
         .map((i) => i.trim())
@@ -596,6 +622,40 @@ function checkMetricsServerProxy(c: SyncerConfig, labelOf: (key: keyof CoreConfi
   }
 }
 
+/** Hosts that mean every address of the pod: a listener there takes the port on all of them. */
+const ANY_HOST = new Set(['', '0.0.0.0', '::']);
+
+/**
+ * The syncer's own listeners (metrics, kubelet API, metrics API) need a port each: two on one port
+ * would fail at start with EADDRINUSE. Ports on two distinct addresses may be the same; port 0 is
+ * any free one.
+ */
+function checkListeners(c: SyncerConfig, labelOf: (key: keyof CoreConfig) => string): void {
+  const listeners: { key: keyof CoreConfig; host: string; port: number }[] = [];
+  const add = (key: keyof CoreConfig, address: string) => {
+    const colon = address.lastIndexOf(':');
+    listeners.push({
+      key,
+      host: address.slice(0, colon).replace(/^\[|\]$/g, ''),
+      port: Number(address.slice(colon + 1)),
+    });
+  };
+  if (c.metricsBindAddress !== '0') add('metricsBindAddress', c.metricsBindAddress);
+  if (c.kubeletBindAddress !== '0') add('kubeletBindAddress', c.kubeletBindAddress);
+  if (c.metricsServerProxy) add('metricsServerProxyPort', `127.0.0.1:${c.metricsServerProxyPort}`);
+  listeners.forEach((a, i) => {
+    for (const b of listeners.slice(0, i)) {
+      const overlap =
+        ANY_HOST.has(a.host) || ANY_HOST.has(b.host) || a.host === b.host || sameIP(a.host, b.host);
+      if (a.port !== 0 && a.port === b.port && overlap)
+        throw new ConfigError(
+          labelOf(a.key),
+          `port ${a.port} is already taken by ${labelOf(b.key)}: each listener of the syncer needs a port of its own`,
+        );
+    }
+  });
+}
+
 /** The exported kubeconfig's Secret must be a valid object name, and its server a URL kubectl can use. */
 function checkKubeconfigSecret(c: SyncerConfig, labelOf: (key: keyof CoreConfig) => string): void {
   if (c.kubeconfigSecret && !isDnsSubdomain(c.kubeconfigSecret)) {
@@ -639,7 +699,11 @@ export function placementOf(c: CoreConfig): Placement {
 }
 
 /** Whole-config checks; labelOf names where a value came from (its flag or its config-file field). */
-function finish(c: SyncerConfig, labelOf: (key: keyof CoreConfig) => string): SyncerConfig {
+function finish(
+  c: SyncerConfig,
+  labelOf: (key: keyof CoreConfig) => string,
+  options: BuildOptions,
+): SyncerConfig {
   if (!isDnsLabel(c.name) || c.name.length > 52) {
     throw new ConfigError(
       labelOf('name'),
@@ -654,17 +718,25 @@ function finish(c: SyncerConfig, labelOf: (key: keyof CoreConfig) => string): Sy
   }
   if (!c.virtualKubeconfig) throw new ConfigError(labelOf('virtualKubeconfig'), 'is required');
   if (c.hostBurst < 1 || c.virtualBurst < 1) throw new ConfigError('--host-burst', 'must be at least 1');
-  if (
-    c.metricsBindAddress !== '0' &&
-    !/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]*):\d{1,5}$/.test(c.metricsBindAddress)
-  ) {
-    throw new ConfigError(
-      labelOf('metricsBindAddress'),
-      `must be host:port, :port or 0, got ${JSON.stringify(c.metricsBindAddress)}`,
-    );
+  if (c.metricsBindAddress !== '0') {
+    const match = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]*):(\d{1,5})$/.exec(c.metricsBindAddress);
+    if (!match || Number(match[2]) > 65535)
+      throw new ConfigError(
+        labelOf('metricsBindAddress'),
+        `must be host:port or :port with a port from 0 to 65535, or 0, got ${JSON.stringify(c.metricsBindAddress)}`,
+      );
   }
   checkKubeletEndpoint(c, labelOf);
   checkMetricsServerProxy(c, labelOf);
+  checkListeners(c, labelOf);
+  if (options.readServingFiles && (c.kubeletBindAddress !== '0' || c.metricsServerProxy)) {
+    const file = (key: keyof CoreConfig) => ({ label: labelOf(key), path: c[key] as string });
+    checkServingFiles({
+      cert: file('kubeletTlsCertFile'),
+      key: file('kubeletTlsKeyFile'),
+      ca: c.kubeletBindAddress !== '0' ? file('kubeletClientCaFile') : undefined,
+    });
+  }
   if (c.fallbackHostDns && !c.corednsImage)
     throw new ConfigError(
       labelOf('fallbackHostDns'),

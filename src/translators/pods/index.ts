@@ -8,17 +8,58 @@ import { invalidImageTranslations } from './image-translation.ts';
 import { invalidNameserverSources, parseNameserverSource } from './dns-nameservers.ts';
 import { podKind } from './pod-translator.ts';
 import { POD_SECURITY_LEVELS } from './pod-security.ts';
+import { INLINE_VOLUME_SOURCES_ALWAYS_ALLOWED } from './pod-policy.ts';
 import { invalidDeniedMetadataPatterns } from '../../naming/denied-metadata.ts';
 import { DEFAULT_DENIED_POD_METADATA_KEYS, DEFAULT_HOSTS_REWRITE_IMAGE } from './translate.ts';
 import { isDnsSubdomain } from '../../naming/dns-names.ts';
-
-const IP_ADDRESS = /^(\d{1,3}\.){3}\d{1,3}$|^[0-9a-fA-F:]+$/;
+import { isStrictIP } from '../../util/ip.ts';
 
 /** What is wrong with a class name (empty: none is enforced). */
 const dnsSubdomainProblem = (name: string) =>
   name && !isDnsSubdomain(name)
     ? `must be a class name (a DNS subdomain), got ${JSON.stringify(name)}`
     : undefined;
+
+/**
+ * The in-tree volume sources of a pod (its `volumes[]` fields) --allowed-inline-volume-source may
+ * name: those not always allowed (INLINE_VOLUME_SOURCES_ALWAYS_ALLOWED). The policy compares field
+ * names exactly, so `NFS` would allow nothing.
+ */
+const INLINE_VOLUME_SOURCE_TYPES = [
+  'gcePersistentDisk',
+  'awsElasticBlockStore',
+  'gitRepo',
+  'nfs',
+  'iscsi',
+  'glusterfs',
+  'rbd',
+  'flexVolume',
+  'cinder',
+  'cephfs',
+  'flocker',
+  'fc',
+  'azureFile',
+  'vsphereVolume',
+  'quobyte',
+  'azureDisk',
+  'photonPersistentDisk',
+  'portworxVolume',
+  'scaleIO',
+  'storageos',
+];
+
+/** What is wrong with --allowed-inline-volume-source: a name that is no such source, as --allowed-pv-source refuses. */
+function invalidInlineVolumeSources(types: readonly string[]): string | undefined {
+  for (const type of types) {
+    // One always allowed (emptyDir, csi, hostPath...) allows nothing more, but is no mistake either.
+    if (INLINE_VOLUME_SOURCE_TYPES.includes(type) || INLINE_VOLUME_SOURCES_ALWAYS_ALLOWED.has(type)) continue;
+    const known = INLINE_VOLUME_SOURCE_TYPES.find((t) => t.toLowerCase() === type.toLowerCase());
+    return known
+      ? `unknown volume source type "${type}": did you mean "${known}"? (names are the pod's volume fields, case included)`
+      : `unknown volume source type "${type}" (known: ${INLINE_VOLUME_SOURCE_TYPES.join(', ')})`;
+  }
+  return undefined;
+}
 
 /** Pods, virtual → host with status, node binding and tokens back; deleted from either side. */
 /**
@@ -49,6 +90,11 @@ export const podsKind = defineKind({
       kind: 'string',
       default: 'cluster.local',
       description: 'DNS domain of the virtual cluster',
+      // Pods get it in their DNS search list and /etc/hosts: the host API refuses them all otherwise.
+      validate: (domain: string) =>
+        isDnsSubdomain(domain)
+          ? undefined
+          : `must be a DNS domain (lower-case letters, digits and '-' in dot-separated labels, at most 253 characters), got ${JSON.stringify(domain)}`,
     }),
     field({
       flag: 'cluster-dns-ip',
@@ -59,7 +105,7 @@ export const podsKind = defineKind({
       description:
         'virtual cluster DNS service IP for synced pods (empty: the kube-dns service of the virtual cluster)',
       validate: (ip: string) =>
-        ip && !IP_ADDRESS.test(ip) ? `must be an IP address, got ${JSON.stringify(ip)}` : undefined,
+        ip && !isStrictIP(ip) ? `must be an IP address, got ${JSON.stringify(ip)}` : undefined,
     }),
     field({
       flag: 'pod-dns-nameserver',
@@ -80,6 +126,10 @@ export const podsKind = defineKind({
       defaultHelp: 'vc-workload-<name>',
       defaultFromName: (name: string) => `vc-workload-${name}`,
       description: 'host service account synced pods run as',
+      validate: (name: string) =>
+        name && !isDnsSubdomain(name)
+          ? `must be a ServiceAccount name (a DNS subdomain: lower-case letters, digits, '-' and '.'), got ${JSON.stringify(name)}`
+          : undefined,
     }),
     ENFORCE_TOLERATIONS_FIELD,
     DENIED_POD_METADATA_FIELD,
@@ -183,6 +233,7 @@ export const podsKind = defineKind({
       valueName: 'type',
       description:
         "in-tree volume source type tenant pods may use inline, e.g. nfs or iscsi (the host mounts what it names with host authority); by default only a pod's own objects, scratch space, claims and images",
+      validate: (types) => invalidInlineVolumeSources(types as string[]),
     }),
   ],
   hostRbac: [
