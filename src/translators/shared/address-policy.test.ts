@@ -1,4 +1,5 @@
 import {
+  hostNameRefusal,
   isForbiddenAddress,
   podIPs,
   takesTenantEndpoints,
@@ -185,4 +186,24 @@ describe('vetEndpoint', () => {
       problem: 'db.example.com: not an address of pod team/gone',
     });
   });
+});
+
+describe('hostNameRefusal', () => {
+  const rules = (hostNamespace: string) => ({ isDeniedAddress: () => false, hostNamespace });
+
+  it.each(['svc.dev', 'db-0.db.dev', 'vc2-0.vc2-headless.dev', 'a.b.c.dev', 'DB-0.DB.Dev.'])(
+    '%s is refused when the host namespace is "dev" (named like a public TLD): the search path resolves it there',
+    (name) => {
+      expect(hostNameRefusal(name, rules('dev'))).toMatch(
+        /names a (Service|Service or pod) of the host cluster/,
+      );
+    },
+  );
+
+  it.each(['db-0.db.dev', 'api.dev', 'web.app'])(
+    '%s is a public name while the host namespace is another',
+    (name) => {
+      expect(hostNameRefusal(name, rules('host-ns'))).toBeUndefined();
+    },
+  );
 });

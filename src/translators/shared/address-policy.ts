@@ -119,9 +119,10 @@ const PRIVATE_DOMAINS = ['internal', 'local', 'localdomain', 'home.arpa', 'local
  * or pod (`<name>.<namespace>.svc|pod[.<domain>]`), a bare name, and `<service>.<namespace>` where the
  * namespace is the host's own (this host namespace, `default`, `kube-system`...) or the service
  * another virtual cluster's copy (`-x-`), or any name whose last label is no public top-level domain
- * (only a private resolver or a search path resolves those, into the host's Services and pods). A
- * host namespace named like a public TLD (`dev`, `app`) cannot be told from the Internet's and is not
- * judged here.
+ * (only a private resolver or a search path resolves those, into the host's Services and pods), and
+ * any name ending in this host namespace's name (`db-0.db.<host namespace>`), even one named like a
+ * public TLD (`dev`, `app`). Another host namespace named like a public TLD cannot be told from the
+ * Internet's and is not judged here.
  */
 export function hostNameRefusal(
   given: string,
@@ -147,6 +148,11 @@ export function hostNameRefusal(
     (labels[0]!.includes('-x-') || labels[1] === rules.hostNamespace || SYSTEM_NAMESPACES.has(labels[1]!))
   )
     return `${given} names a Service of the host cluster (<service>.<namespace>)`;
+  // Whatever its length (`<pod>.<headless service>.<ns>`, `<a>.<b>.<c>.<ns>`): the host's search path
+  // resolves it into this host namespace, among every tenant's copies and the virtual clusters' own
+  // control planes, even when the namespace is named like a public TLD (`dev`, `app`).
+  if (labels.at(-1) === rules.hostNamespace)
+    return `${given} names a Service or pod of the host cluster (<...>.<namespace>)`;
   // A name ending in no public TLD resolves only through a private resolver or the resolver's search
   // path, which on the host tries `<name>.svc.<cluster domain>` first: a Service of any host namespace
   // (`argocd-server.argocd`), a StatefulSet pod behind a headless one (`db-0.db.data`). Numbers that
