@@ -113,6 +113,16 @@ export class SyncerApp {
       ...common,
     });
     this.informers = new InformerFactory({ clock, logger, metrics: this.metrics });
+    this.owner?.follow(
+      this.informers.get(
+        hostRest,
+        Resources.services,
+        { namespace: config.hostNamespace, fieldSelector: this.owner.fieldSelector },
+        // Read with get at the start (see resolve); its watch only follows a re-creation.
+        { optional: true },
+      ),
+      logger,
+    );
     const env: SyncEnvironment = {
       vcName: config.name,
       hostNamespace: config.hostNamespace,

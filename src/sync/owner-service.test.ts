@@ -1,4 +1,6 @@
 import { ConfigError } from '../config/config.ts';
+import type { InformerHandlers } from '../informer/informer.ts';
+import type { KubeObject } from '../kube/object.ts';
 import { Resources } from '../kube/resources.ts';
 import { FakeCluster } from '../testing/fake-cluster.ts';
 import { FakeClock } from '../util/clock.ts';
@@ -24,6 +26,27 @@ describe('OwnerService (--set-owner)', () => {
     expect(owner.reference()).toBe(ref);
     host.failNext('get', 'services', 'notFound');
     expect(await owner.resolve()).toBe(ref);
+  });
+
+  it('follows the Service when it is re-created: objects created afterwards name the new one', async () => {
+    const host = hostWithService();
+    const owner = new OwnerService(host, NS, 'vc');
+    let handlers: InformerHandlers<KubeObject> = {};
+    owner.follow({ addHandlers: (h) => void (handlers = h) }, silentLogger);
+    await owner.resolve();
+    const svc = (uid: string): KubeObject => ({ metadata: { name: 'vc', namespace: NS, uid } });
+    handlers.onAdd?.(svc('svc-uid'));
+    expect(owner.reference().uid).toBe('svc-uid');
+    handlers.onDelete?.(svc('svc-uid'));
+    handlers.onAdd?.(svc('new-uid'));
+    expect(owner.reference()).toEqual({
+      apiVersion: 'v1',
+      kind: 'Service',
+      name: 'vc',
+      uid: 'new-uid',
+      controller: false,
+    });
+    expect(owner.fieldSelector).toBe('metadata.name=vc');
   });
 
   it('fails with a configuration error naming the Service and the flag when the Service does not exist', async () => {

@@ -1,7 +1,8 @@
 import { ConfigError } from '../config/config.ts';
 import type { ClusterClient } from '../kube/client.ts';
 import { isApiError, isNotFound } from '../kube/errors.ts';
-import type { OwnerReference } from '../kube/object.ts';
+import type { KubeObject, OwnerReference } from '../kube/object.ts';
+import type { Informer } from '../informer/informer.ts';
 import { Resources } from '../kube/resources.ts';
 import type { Clock } from '../util/clock.ts';
 import type { Logger } from '../util/log.ts';
@@ -29,8 +30,8 @@ export class OwnerService {
   }
 
   /**
-   * Reads the Service's UID (once: a Service re-created under the same name is another owner, and
-   * the objects owned by the old one are gone with it). A missing Service is a configuration error.
+   * Reads the Service's UID. A missing Service is a configuration error. Read once; afterwards the
+   * Service's own watch (follow) keeps it current.
    */
   async resolve(): Promise<OwnerReference> {
     if (this.resolved) return this.resolved;
@@ -78,6 +79,34 @@ export class OwnerService {
       }
       await backoff.wait();
     }
+  }
+
+  /**
+   * Follows the Service through a watch of it alone: re-created under the same name (`kubectl
+   * replace --force`, a reinstall while the syncer ran), it is another owner. The objects the old one
+   * owned are gone with it, and a copy made afterwards still naming the old UID would be deleted by
+   * the host's garbage collector as soon as it exists (an owner whose UID does not match is
+   * missing), again on every try.
+   */
+  follow(service: Pick<Informer<KubeObject>, 'addHandlers'>, logger: Logger): void {
+    const seen = (svc: KubeObject) => {
+      const uid = svc.metadata?.uid;
+      if (svc.metadata?.name !== this.name || !uid || !this.resolved || this.resolved.uid === uid) return;
+      logger.info(
+        '--set-owner: the virtual API Service was re-created; objects created from now on are owned by it',
+        {
+          service: `${this.namespace}/${this.name}`,
+          uid,
+        },
+      );
+      this.resolved = { ...this.resolved, uid };
+    };
+    service.addHandlers({ onAdd: seen, onUpdate: (_old, svc) => seen(svc) });
+  }
+
+  /** The field selector of a watch of the owner Service alone (see follow). */
+  get fieldSelector(): string {
+    return `metadata.name=${this.name}`;
   }
 
   /** True once the owner is known. */
