@@ -312,12 +312,14 @@ export class RestClient implements ClusterClient {
   private async send(spec: RequestSpec, makeSignal: () => AbortSignal) {
     const waited = await this.bucket.take();
     if (waited > 0) this.options.metrics?.throttled(this.name, waited / 1000);
+    // Checked after the throttling wait, and again after the credentials (a plugin may take its
+    // time): leadership may have been lost during either. A refused write runs no plugin.
+    if (spec.write) this.options.writeGuard?.();
     const headers: Record<string, string> = {
       ...(await this.credentialHeaders()),
       accept: 'application/json',
       'user-agent': userAgent(),
     };
-    // Checked after every wait (the throttling, a credential plugin): leadership may have been lost.
     if (spec.write) this.options.writeGuard?.();
     const signal = makeSignal();
     const url = new URL(this.server + spec.path);
