@@ -273,7 +273,7 @@ describe('helm chart', () => {
       ]),
     );
     const config = ms.find((m) => m.kind === 'ConfigMap') as unknown as { data: Record<string, string> };
-    expect(config.data['config.yaml']).toContain('workers: 8');
+    expect(config.data['config.yaml']).toContain('resource: clusterissuers.cert-manager.io/v1');
   });
 
   it('reads mapped host namespaces through a Role in each, or (mappedNamespacesRbac: ClusterRole) one ClusterRole, for namespaces made later', () => {

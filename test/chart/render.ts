@@ -65,7 +65,8 @@ export const EVERYTHING_ON: Record<string, string> = {
   'syncer.syncRealNodes': 'true',
   'syncer.virtualScheduler': 'true',
   'syncer.nodeSelector': 'pool=tenants',
-  'syncer.config.workers': '8',
+  // The config file carries only what no flag sets (every other key is refused).
+  'syncer.config.customResources.fromHost[0].resource': 'clusterissuers.cert-manager.io/v1',
   'syncer.clusterDnsIp': '10.96.0.10',
   'syncer.podDnsNameservers[0].service.scope': 'control-plane-host',
   'syncer.podDnsNameservers[0].service.namespace': 'team-a',

@@ -1,6 +1,13 @@
-{{/* Name of everything the chart creates. */}}
+{{/*
+Name of everything the chart creates, and of the virtual cluster (--name). Services and the syncer
+take only an RFC 1035 label, which Helm does not require of a release name (`team.a`, `1team`).
+*/}}
 {{- define "vsyncer.name" -}}
-{{- .Release.Name | trunc 52 | trimSuffix "-" -}}
+{{- $name := .Release.Name | trunc 52 | trimSuffix "-" -}}
+{{- if not (regexMatch "^[a-z]([-a-z0-9]*[a-z0-9])?$" $name) -}}
+{{- fail (printf "release name %q: the chart names the virtual cluster and its objects (Services among them) after the release, so it must be an RFC 1035 label: lower-case letters, digits and '-', starting with a letter and ending with a letter or digit" .Release.Name) -}}
+{{- end -}}
+{{- $name -}}
 {{- end -}}
 
 {{- define "vsyncer.labels" -}}
@@ -114,6 +121,7 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 - --host-namespace={{ .Release.Namespace }}
 - --host-kubeconfig={{ .Values.syncer.hostKubeconfig }}
 - --virtual-kubeconfig=/data/kubeconfig/kube-config.yaml
+{{- $_ := include "vsyncer.sync" . }}
 {{- with .Values.syncer.sync }}
 - --sync={{ join "," . }}
 {{- end }}
@@ -130,7 +138,7 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 - --virtual-burst={{ .Values.syncer.virtualBurst }}
 - --request-timeout={{ .Values.syncer.requestTimeout }}
 - --workers={{ .Values.syncer.workers }}
-{{- if .Values.syncer.config }}
+{{- if include "vsyncer.configFile" . }}
 - --config=/etc/vsyncer/config/config.yaml
 {{- end }}
 - --log-level={{ .Values.syncer.logLevel }}
@@ -442,4 +450,172 @@ unset (no account), "*" for an empty matchLabels (every account, as vCluster rea
 {{- else if hasKey $sel "matchLabels" -}}
 *
 {{- end -}}
+{{- end -}}
+
+{{/*
+syncer.sync as the syncer reads --sync, as a JSON list for vsyncer.kindOn (_kind-rbac.tpl), the one
+place the chart asks whether a kind is on: each entry split on commas and trimmed; `*` turns every
+kind on, `kind` or `+kind` turns one on, `-kind` off; vCluster v0.19's names (vsyncer.syncAliases)
+are read as the kinds they name; the last mention of a kind decides (`-ingresses,ingresses`: on). The
+list holds `*` when given, then each kind named after it once, as `kind` or `-kind`.
+*/}}
+{{- define "vsyncer.sync" -}}
+{{- $entries := .Values.syncer.sync | default list -}}
+{{- if not (kindIs "slice" $entries) -}}
+{{- fail (printf "syncer.sync must be a list of kinds, such as [ingresses, -events] (--set 'syncer.sync={ingresses,-events}' or --set 'syncer.sync[0]=ingresses'), not the %s %q" (kindOf $entries) (toString $entries)) -}}
+{{- end -}}
+{{- $aliases := include "vsyncer.syncAliases" . | fromJson -}}
+{{- $star := false -}}
+{{- $last := dict -}}
+{{- range $entries -}}
+{{- if not (kindIs "string" .) -}}
+{{- fail (printf "syncer.sync: each entry must be a string of kind names, not the %s %v" (kindOf .) .) -}}
+{{- end -}}
+{{- range splitList "," . -}}
+{{- $item := trim . -}}
+{{- if eq $item "*" -}}
+{{- $star = true -}}
+{{- $last = dict -}}
+{{- else if $item -}}
+{{- $name := regexReplaceAll "^[+-]" $item "" -}}
+{{- if or (not $name) (contains "*" $name) (regexMatch "^[+-]" $name) -}}
+{{- fail (printf "syncer.sync: %q is not a kind (\"*\" turns every kind on, \"kind\" or \"+kind\" one, \"-kind\" turns one off)" $item) -}}
+{{- end -}}
+{{- $_ := set $last (get $aliases $name | default $name) (not (hasPrefix "-" $item)) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- $out := ternary (list "*") (list) $star -}}
+{{- range $kind, $on := $last -}}
+{{- $out = append $out (ternary $kind (printf "-%s" $kind) $on) -}}
+{{- end -}}
+{{- toJson $out -}}
+{{- end -}}
+
+{{/*
+syncer.config as the syncer's --config file ("" when empty). Flags override the file, and the chart
+renders every setting that has a flag from a value of its own (and derives RBAC from those values:
+`sync` in the file would turn on kinds the Role does not cover, and the syncer would start none), so
+only what no flag sets passes through: customResources. Any other key is refused, naming the value
+to set instead.
+*/}}
+{{- define "vsyncer.configFile" -}}
+{{- $config := .Values.syncer.config | default dict -}}
+{{- if not (kindIs "map" $config) -}}
+{{- fail (printf "syncer.config must be a map (the syncer's config file: customResources), not the %s %q" (kindOf $config) (toString $config)) -}}
+{{- end -}}
+{{- $instead := include "vsyncer.configKeyValues" . | fromYaml -}}
+{{- $problems := list -}}
+{{- range $key := keys $config | sortAlpha -}}
+{{- if ne $key "customResources" -}}
+{{- $flag := regexReplaceAll "([A-Z])" $key "-${1}" | lower -}}
+{{- $use := get $instead $key -}}
+{{- if hasPrefix "(" $use -}}
+{{- $problems = append $problems (printf "syncer.config.%s (--%s) is set by the chart %s" $key $flag $use) -}}
+{{- else if $use -}}
+{{- $problems = append $problems (printf "syncer.config.%s (--%s): set %s instead" $key $flag $use) -}}
+{{- else if hasKey $.Values.syncer $key -}}
+{{- $problems = append $problems (printf "syncer.config.%s: set syncer.%s instead" $key $key) -}}
+{{- else -}}
+{{- $problems = append $problems (printf "syncer.config.%s is not a setting of the syncer's config file" $key) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- with $problems -}}
+{{- fail (printf "syncer.config takes only customResources: the chart passes every other setting as a flag from a value of its own, and flags override the config file: %s" (join "; " .)) -}}
+{{- end -}}
+{{- if $config -}}
+{{- toYaml $config -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+The value that sets each key of the syncer's config file (the camelCase of its flag), or, in
+parentheses, where the chart takes it from when no value of its own sets it.
+*/}}
+{{- define "vsyncer.configKeyValues" -}}
+name: (from the release name)
+hostNamespace: (from the release namespace)
+virtualApiService: syncer.virtualApiService
+setOwner: syncer.setOwner
+hostKubeconfig: syncer.hostKubeconfig
+virtualKubeconfig: (the control plane's kubeconfig)
+kubeconfigSecret: exportKubeconfig.secret
+kubeconfigSecretServer: exportKubeconfig.server
+kubeconfigAdditionalSecret: exportKubeconfig.additionalSecrets
+corednsImage: vanilla.coredns.image
+fallbackHostDns: syncer.fallbackHostDns
+initManifests: initManifests
+initManifestsGeneration: (from the release revision)
+sync: syncer.sync
+hostQps: syncer.hostQps
+hostBurst: syncer.hostBurst
+virtualQps: syncer.virtualQps
+virtualBurst: syncer.virtualBurst
+requestTimeout: syncer.requestTimeout
+workers: syncer.workers
+logLevel: syncer.logLevel
+logFormat: syncer.logFormat
+metricsBindAddress: syncer.metricsPort
+leaderElect: syncer.leaderElect
+leaderElectLeaseDuration: syncer.leaderElectLeaseDuration
+leaderElectRenewDeadline: syncer.leaderElectRenewDeadline
+leaderElectRetryPeriod: syncer.leaderElectRetryPeriod
+leaderElectIdentity: (from the pod name)
+deniedHostMetadata: syncer.deniedHostMetadata
+shutdownTimeout: syncer.shutdownTimeout
+kubeletBindAddress: syncer.kubelet.port
+kubeletAdvertiseAddress: (from the pod IP)
+kubeletTlsCertFile: (with syncer.kubelet.enabled)
+kubeletTlsKeyFile: (with syncer.kubelet.enabled)
+kubeletClientCaFile: (with syncer.kubelet.enabled)
+kubeletClientUser: (with syncer.kubelet.enabled)
+kubeletNodePorts: syncer.kubelet.nodePorts
+kubeletNodeStats: syncer.kubelet.nodeStats
+metricsServerProxy: syncer.metricsServerProxy.enabled
+metricsServerProxyPort: (with syncer.metricsServerProxy.enabled)
+extraRootCaFile: (with syncer.kubelet.enabled)
+syncAllConfigmaps: syncer.syncAllConfigMaps
+syncAllSecrets: syncer.syncAllSecrets
+mapHostConfigmap: syncer.mapHostConfigMaps
+mapHostSecret: syncer.mapHostSecrets
+clusterDomain: k3s.clusterDomain
+clusterDnsIp: syncer.clusterDnsIp
+podDnsNameserver: syncer.podDnsNameservers
+workloadServiceAccount: syncer.workloadServiceAccount
+enforceToleration: syncer.enforceTolerations
+deniedPodMetadata: syncer.deniedPodMetadata
+hostsRewriteImage: syncer.hostsRewriteImage
+translateImage: syncer.translateImage
+podSecurityStandard: syncer.podSecurityStandard
+namespacePodSecurityLabel: syncer.namespacePodSecurityLabel
+virtualScheduler: syncer.virtualScheduler
+allowNodeName: syncer.allowNodeName
+enforceRuntimeClass: syncer.enforceRuntimeClass
+enforcePriorityClass: syncer.enforcePriorityClass
+allowedScheduler: syncer.allowedSchedulers
+allowedSigner: syncer.allowedSigners
+allowedInlineCsiDriver: syncer.allowedInlineCsiDrivers
+allowedInlineVolumeSource: syncer.allowedInlineVolumeSources
+mapHostService: syncer.mapHostServices
+mapVirtualService: syncer.mapVirtualServices
+allowedStorageProvisioner: syncer.allowedStorageProvisioners
+allowedPvSource: syncer.allowedPvSources
+deniedEndpointCidr: syncer.deniedEndpointCidrs
+allowedEndpointCidr: syncer.allowedEndpointCidrs
+tenantEgressCidr: isolation.networkPolicy.outgoingCIDR
+tenantEgressExceptCidr: isolation.networkPolicy.exceptCIDRs
+reservedIngressHost: (from controlPlane.ingress and controlPlane.proxy.extraSANs)
+syncRealNodes: syncer.syncRealNodes
+nodeSelector: syncer.nodeSelector
+enforceNodeSelector: syncer.enforceNodeSelector
+hostStorageclassesSelector: syncer.hostClassSelectors.storageClasses
+hostIngressclassesSelector: syncer.hostClassSelectors.ingressClasses
+hostPriorityclassesSelector: syncer.hostClassSelectors.priorityClasses
+hostRuntimeclassesSelector: syncer.hostClassSelectors.runtimeClasses
+hostGatewayclassesSelector: syncer.hostClassSelectors.gatewayClasses
+priorityClassMaxValue: syncer.priorityClassMaxValue
+deniedServiceAccountAnnotation: syncer.deniedServiceAccountAnnotations
+workloadImagePullSecret: syncer.workloadImagePullSecrets
+workloadImagePullSecretSelector: syncer.workloadImagePullSecretSelector
 {{- end -}}

@@ -1,0 +1,227 @@
+import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse as parseYaml, parseAllDocuments } from 'yaml';
+import { FIELDS, fileKeyOf } from '../../src/config/config.ts';
+import {
+  CHART,
+  EVERYTHING_ON,
+  helm,
+  REPO_ROOT,
+  render,
+  renderText,
+  syncerArgs,
+  type Manifest,
+} from './render.ts';
+
+/** Renders the chart with helm's own arguments after the usual ones (--set-json, -f, ...). */
+const renderWith = (...args: string[]) =>
+  helm(['template', 'vc1', CHART, '--namespace', 'team-a', '--kube-version', '1.37.2', ...args]);
+
+const VALUES = parseYaml(readFileSync(join(CHART, 'values.yaml'), 'utf8')) as Record<string, unknown>;
+
+/** Whether a dotted path (`syncer.kubelet.port`) names a value of values.yaml. */
+function isValue(path: string): boolean {
+  let at: unknown = VALUES;
+  for (const part of path.split('.')) {
+    if (typeof at !== 'object' || at === null || !(part in at)) return false;
+    at = (at as Record<string, unknown>)[part];
+  }
+  return true;
+}
+
+describe('helm chart: syncer.config carries only what no flag sets', () => {
+  it('refuses settings the chart passes as flags, which override the file, naming the value to set instead', () => {
+    // Both would be silently ignored: the chart renders --host-qps and --log-level from its own values.
+    expect(() => renderWith('--set-json', 'syncer.config={"hostQps":100,"logLevel":"debug"}')).toThrow(
+      /syncer\.config\.hostQps \(--host-qps\): set syncer\.hostQps instead; syncer\.config\.logLevel \(--log-level\): set syncer\.logLevel instead/,
+    );
+    // The syncer would obey this one, and find no host RBAC for ingresses: no controller would start.
+    expect(() => render({ 'syncer.config.sync[0]': 'ingresses' })).toThrow(
+      /syncer\.config\.sync \(--sync\): set syncer\.sync instead/,
+    );
+    // A value's own name (which the syncer would refuse as unknown) points at that value.
+    expect(() => render({ 'syncer.config.syncAllConfigMaps': 'true' })).toThrow(
+      /syncer\.config\.syncAllConfigMaps: set syncer\.syncAllConfigMaps instead/,
+    );
+    expect(() => render({ 'syncer.config.noSuchSetting': 'true' })).toThrow(
+      /syncer\.config\.noSuchSetting is not a setting of the syncer's config file/,
+    );
+  });
+
+  it("refuses every key of the syncer's config file but customResources, each naming a value of values.yaml or saying the chart sets it", () => {
+    const keys = FIELDS.map((f) => fileKeyOf(f.flag));
+    const config = Object.fromEntries(keys.map((k) => [k, 'x']));
+    let message = '';
+    try {
+      renderWith('--set-json', `syncer.config=${JSON.stringify(config)}`);
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    const clauses = new Map(
+      [...message.matchAll(/syncer\.config\.([A-Za-z]+)([^;\n]*)/g)].map((m) => [m[1]!, m[2]!.trim()]),
+    );
+    const wrong: string[] = [];
+    for (const key of keys) {
+      const clause = clauses.get(key) ?? '(not refused)';
+      const instead = /^\(--[a-z-]+\): set ([A-Za-z0-9.]+) instead$/.exec(clause)?.[1];
+      const byChart = /^\(--[a-z-]+\) is set by the chart \(.+\)$/.test(clause);
+      if (!(byChart || (instead && isValue(instead)))) wrong.push(`${key}: ${clause}`);
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('passes customResources through the config file (--config), which only the file reaches', () => {
+    const ms = render({
+      'syncer.config.customResources.toHost[0].resource': 'certificates.cert-manager.io/v1',
+    });
+    expect(syncerArgs(ms)).toContain('--config=/etc/vsyncer/config/config.yaml');
+    const file = ms.find((m) => m.kind === 'ConfigMap' && m.metadata.name === 'vc1-syncer') as
+      { data: Record<string, string> } | undefined;
+    expect(parseYaml(file!.data['config.yaml']!)).toEqual({
+      customResources: { toHost: [{ resource: 'certificates.cert-manager.io/v1' }] },
+    });
+    expect(syncerArgs(render()).some((a) => a.startsWith('--config'))).toBe(false);
+  });
+});
+
+describe('helm chart: syncer.sync read as the syncer reads --sync', () => {
+  const roleResources = (ms: Manifest[]) =>
+    ((ms.find((m) => m.kind === 'Role')?.rules ?? []) as { apiGroups: string[]; resources: string[] }[])
+      .filter((r) => r.apiGroups.includes('networking.k8s.io'))
+      .flatMap((r) => r.resources)
+      .sort();
+
+  it('grants the kinds of an entry holding several, and renders the entries as given', () => {
+    const ms = render({ 'syncer.sync[0]': 'ingresses\\,networkpolicies' });
+    expect(syncerArgs(ms)).toContain('--sync=ingresses,networkpolicies');
+    expect(roleResources(ms)).toEqual(['ingresses', 'networkpolicies']);
+  });
+
+  it('lets the last mention of a kind decide', () => {
+    expect(roleResources(render({ 'syncer.sync[0]': '-ingresses', 'syncer.sync[1]': 'ingresses' }))).toEqual([
+      'ingresses',
+    ]);
+    expect(roleResources(render({ 'syncer.sync[0]': 'ingresses\\, -ingresses' }))).toEqual([]);
+  });
+
+  it('refuses a syncer.sync that is not a list, with the way to write one', () => {
+    expect(() => render({ 'syncer.sync': 'ingresses' })).toThrow(
+      /at '\/syncer\/sync': got string, want array/,
+    );
+    // The chart's own check, should the schema be skipped.
+    expect(() => renderWith('--skip-schema-validation', '--set', 'syncer.sync=ingresses')).toThrow(
+      `syncer.sync must be a list of kinds, such as [ingresses, -events] (--set 'syncer.sync={ingresses,-events}' or --set 'syncer.sync[0]=ingresses'), not the string "ingresses"`,
+    );
+    expect(() => render({ 'syncer.sync[0]': '+*' })).toThrow('"+*" is not a kind');
+  });
+});
+
+describe('helm chart: values that would render a broken or an open manifest are refused', () => {
+  it('refuses an empty isolation.networkPolicy.hostApiPorts, which would allow the control plane all egress', () => {
+    expect(() =>
+      renderWith('--set', 'isolation.enabled=true', '--set-json', 'isolation.networkPolicy.hostApiPorts=[]'),
+    ).toThrow(/isolation\.networkPolicy\.hostApiPorts is empty: .* allows all egress/);
+  });
+
+  it.each(['team.a', '1team'])('refuses release name %s, which is no RFC 1035 label', (release) => {
+    expect(() => renderText({}, 'team-a', release)).toThrow(
+      `release name "${release}": the chart names the virtual cluster and its objects (Services among them) after the release, so it must be an RFC 1035 label`,
+    );
+  });
+
+  it('takes release names that are RFC 1035 labels, the longest cut to 52 characters', () => {
+    const long = `a${'b'.repeat(50)}-c`; // 53 characters, Helm's limit
+    expect(syncerArgs(render())).toContain('--name=vc1');
+    expect(renderText({}, 'team-a', long)).toContain(`--name=${long.slice(0, 51)}\n`);
+  });
+
+  it.each([
+    ['exportKubeconfig.secret.name', 'foo', "at '/exportKubeconfig/secret': got object, want string"],
+    ['syncer.metricsPort', 'abc', "at '/syncer/metricsPort': got string, want integer"],
+    ['syncer.metricsPort', '0', "at '/syncer/metricsPort': minimum: got 0, want 1"],
+    ['syncer.kubelet.port', '65536', "at '/syncer/kubelet/port': maximum: got 65,536, want 65,535"],
+    [
+      'controlPlane.service.httpsNodePort',
+      '70000',
+      "at '/controlPlane/service/httpsNodePort': maximum: got 70,000, want 65,535",
+    ],
+    [
+      'isolation.networkPolicy.hostApiPorts[0]',
+      '0',
+      "at '/isolation/networkPolicy/hostApiPorts/0': minimum: got 0, want 1",
+    ],
+    ['k3s.extraArgs', '--foo', "at '/k3s/extraArgs': got string, want array"],
+    ['syncer.enforceTolerations', 'a:NoSchedule', "at '/syncer/enforceTolerations': got string, want array"],
+    ['syncer.allowedPvSources', 'nfs', "at '/syncer/allowedPvSources': got string, want array"],
+    ['syncer.deniedHostMetadata', 'a/b', "at '/syncer/deniedHostMetadata': got string, want array"],
+    ['syncer.nodeSelector.pool', 'tenants', "at '/syncer/nodeSelector': got object, want string"],
+    // A misspelt key under syncer would be ignored.
+    ['syncer.syncAllConfigmaps', 'true', "additional properties 'syncAllConfigmaps' not allowed"],
+    ['syncer.kubelet.nodestats', 'true', "additional properties 'nodestats' not allowed"],
+  ])('refuses %s=%s by the schema', (key, value, error) => {
+    expect(() => render({ [key]: value })).toThrow(error);
+  });
+
+  it('takes vCluster-shaped values at the top level, which the chart does not read', () => {
+    expect(() => render({ 'sync.toHost.ingresses.enabled': 'true' })).not.toThrow();
+  });
+
+  it('validates the values of the values examples in the docs', () => {
+    const tops = new Set(Object.keys(VALUES));
+    const examples: string[] = [];
+    for (const doc of ['docs/helm.md', 'docs/custom-resources.md']) {
+      const text = readFileSync(join(REPO_ROOT, doc), 'utf8');
+      for (const m of text.matchAll(/```ya?ml\n([\s\S]*?)```/g)) {
+        const docs = parseAllDocuments(m[1]!).map((d) => d.toJS() as unknown);
+        const values = docs.length === 1 ? docs[0] : undefined;
+        if (values && typeof values === 'object' && Object.keys(values).every((k) => tops.has(k)))
+          examples.push(m[1]!);
+      }
+    }
+    expect(examples.length).toBeGreaterThanOrEqual(2);
+    const dir = mkdtempSync(join(tmpdir(), 'vsyncer-values-'));
+    for (const [i, example] of examples.entries()) {
+      const file = join(dir, `example-${i}.yaml`);
+      writeFileSync(file, example);
+      expect(() => renderWith('-f', file)).not.toThrow();
+    }
+  });
+});
+
+describe('docs/helm.md: Values and the flags they set', () => {
+  const doc = readFileSync(join(REPO_ROOT, 'docs/helm.md'), 'utf8');
+  const start = doc.indexOf('## Values and the flags they set');
+  const table = doc
+    .slice(start, doc.indexOf('\n\n', doc.indexOf('\n|', start)))
+    .split('\n')
+    .filter((l) => l.startsWith('|'));
+
+  it('has a row for every flag the chart renders', () => {
+    const flags = new Set(
+      [
+        ...syncerArgs(render(EVERYTHING_ON)),
+        ...syncerArgs(render({ 'syncer.kubelet.enabled': 'false', 'syncer.config.customResources.x': 'y' })),
+      ]
+        .filter((a) => a.startsWith('--'))
+        .map((a) => a.split('=')[0]!),
+    );
+    expect([...flags].filter((f) => !table.some((row) => row.includes(`\`${f}\``)))).toEqual([]);
+  });
+
+  it('has a row for every syncer value that sets a flag', () => {
+    const chartOnly = ['image', 'replicas', 'resources', 'customResourceRules'];
+    const missing = Object.keys(VALUES.syncer as object)
+      .filter((k) => !chartOnly.includes(k))
+      .filter((k) => !table.some((row) => row.includes(`\`syncer.${k}`)));
+    expect(missing).toEqual([]);
+  });
+
+  it('gives --kubelet-bind-address as the chart renders it', () => {
+    const rendered = syncerArgs(render()).find((a) => a.startsWith('--kubelet-bind-address='));
+    expect(rendered).toBe('--kubelet-bind-address=:10250');
+    const row = table.find((r) => r.includes('`--kubelet-bind-address`'));
+    expect(row).toContain('`:<port>`');
+    expect(row).not.toContain('127.0.0.1');
+  });
+});
