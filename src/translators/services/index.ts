@@ -10,7 +10,16 @@ export const servicesDescriptor = defineKind({
   defaultOn: true,
   eventKind: 'Service',
   fields: [],
-  hostRbac: [{ scope: 'namespace', apiGroups: [''], resources: ['services'], verbs: CRUD }],
+  hostRbac: [
+    { scope: 'namespace', apiGroups: [''], resources: ['services'], verbs: CRUD },
+    // The host EndpointSlice controller's slices of a copy that lost its selector, which it leaves.
+    {
+      scope: 'namespace',
+      apiGroups: ['discovery.k8s.io'],
+      resources: ['endpointslices'],
+      verbs: ['get', 'list', 'watch', 'delete'],
+    },
+  ],
   // An ExternalName may not name what a tenant's endpoints may not.
   reads: ENDPOINT_ADDRESS_FIELDS,
   build: (options, where) =>

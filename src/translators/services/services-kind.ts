@@ -1,4 +1,5 @@
 import { TerminalError, WaitingError } from '../../controller/errors.ts';
+import type { Informer } from '../../informer/informer.ts';
 import { deleteIncarnation } from '../../kube/delete-incarnation.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { isInvalid, isNotFound } from '../../kube/errors.ts';
@@ -6,7 +7,7 @@ import { Resources } from '../../kube/resources.ts';
 import { CONTROL_PLANE_LOCAL_LABEL, OBJECT_UID_ANNOTATION } from '../../naming/labels.ts';
 import { createHostCopy } from '../../sync/engine.ts';
 import type { KindSpec, Placement, ReconcileContext, SyncResult } from '../../sync/kind.ts';
-import { namespacedToHost } from '../../sync/mappers.ts';
+import { managedCopiesScope, namespacedToHost, ownedVirtualKey } from '../../sync/mappers.ts';
 import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
 import { sameJson } from '../shared/host-metadata.ts';
 import { serviceDifferences } from './differences.ts';
@@ -14,6 +15,7 @@ import { writeLoadBalancerStatusUp } from '../shared/load-balancer-status.ts';
 import { malformedService } from '../shared/shape.ts';
 import { externalNameRefusal, type EndpointAddressBounds } from '../shared/address-policy.ts';
 import { serviceAnnotationsRefusal } from '../shared/host-object-annotations.ts';
+import { SERVICE_NAME_LABEL, SLICE_MANAGED_BY_LABEL } from '../endpointslices/translate.ts';
 import {
   askingForVirtualClusterIPs,
   askingForVirtualNodePorts,
@@ -26,6 +28,11 @@ import {
 } from './translate.ts';
 
 const SERVICES = Resources.services;
+const SLICES = Resources.endpointSlices;
+/** The host's EndpointSlice controller, as the managed-by label of its slices names it. */
+const HOST_SLICE_CONTROLLER = 'endpointslice-controller.k8s.io';
+/** Index of the host controller's slices by the host Service they belong to. */
+const CONTROLLER_SLICES = 'services/controller-slices';
 /** The virtual API server's own Service: the virtual cluster's API stands behind the host Service `<vc>`. */
 const KUBERNETES_SERVICE = 'default/kubernetes';
 /** Re-creates that wait for another virtual Service to free the host's IP, before trying anyway. */
@@ -195,6 +202,38 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
     };
   }
 
+  // Host informers, set in setup (relations may be asked before).
+  let hostServices: Informer<KubeObject> | undefined;
+  let hostSlices: Informer<KubeObject> | undefined;
+  const selectorless = (copy: KubeObject) => Object.keys(specOf(copy).selector ?? {}).length === 0;
+
+  /**
+   * The slices the host's EndpointSlice controller made for a host Service copy (that very object:
+   * its UID is their owner). The controller copies the Service's labels onto its slices, so they are
+   * in this virtual cluster's managed-by scope; they carry no back-reference, and are never the
+   * syncer's copies (those are managed by the syncer's own name).
+   */
+  const controllerSlicesOf = (copy: KubeObject): KubeObject[] =>
+    (hostSlices?.store.byIndex(CONTROLLER_SLICES, copy.metadata?.name ?? '') ?? []).filter((slice) =>
+      (slice.metadata?.ownerReferences ?? []).some(
+        (owner) => owner.kind === 'Service' && owner.uid !== undefined && owner.uid === copy.metadata?.uid,
+      ),
+    );
+
+  /**
+   * Deletes the host controller's slices of a host copy that has no selector: the controller stops
+   * maintaining a Service's slices when its selector goes but does not delete them
+   * (kubernetes/kubernetes#118376), so the pod IPs they list (which the host may give to anyone's pod
+   * since) would go on receiving the Service's traffic. True when it deleted one.
+   */
+  async function deleteStaleSlices(ctx: ReconcileContext, copy: KubeObject): Promise<boolean> {
+    const stale = controllerSlicesOf(copy);
+    for (const slice of stale) await deleteIncarnation(ctx.host, SLICES, slice);
+    if (stale.length)
+      ctx.log.info("deleted the host controller's slices of the service, which lost its selector");
+    return stale.length > 0;
+  }
+
   /** A Service the syncer may delete and make again: one nobody else holds up or is deleting. */
   const mayRecreate = (virtual: KubeObject) =>
     !virtual.metadata?.deletionTimestamp && (virtual.metadata?.finalizers ?? []).length === 0;
@@ -204,6 +243,34 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
     virtualType: SERVICES,
     hostType: SERVICES,
     mapper: namespacedToHost(SERVICES, where),
+    relations: [
+      // A stale slice of the host's controller (left when the selector went, or written by a
+      // reconcile of the controller's in flight meanwhile) brings the selector-less Service back to
+      // have it deleted.
+      {
+        name: 'host-controller-slices',
+        cluster: 'host',
+        type: SLICES,
+        scope: managedCopiesScope(where),
+        keys: (slice) => {
+          const labels = slice.metadata?.labels ?? {};
+          if (labels[SLICE_MANAGED_BY_LABEL] !== HOST_SLICE_CONTROLLER) return [];
+          const copy = hostServices?.store.get(`${where.hostNamespace}/${labels[SERVICE_NAME_LABEL] ?? ''}`);
+          const key = copy && selectorless(copy) ? ownedVirtualKey(copy, where, SERVICES) : undefined;
+          return key ? [key] : [];
+        },
+      },
+    ],
+
+    setup(env) {
+      hostServices = env.informers.get(env.host, SERVICES, managedCopiesScope(where));
+      hostSlices = env.informers.get(env.host, SLICES, managedCopiesScope(where));
+      hostSlices.addIndexer(CONTROLLER_SLICES, (slice) => {
+        const labels = slice.metadata?.labels ?? {};
+        const service = labels[SERVICE_NAME_LABEL];
+        return labels[SLICE_MANAGED_BY_LABEL] === HOST_SLICE_CONTROLLER && service ? [service] : [];
+      });
+    },
 
     wanted: (ctx, virtual) =>
       virtual !== undefined &&
@@ -275,6 +342,7 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
         result.hostWritten = true;
         return written;
       });
+      if (selectorless(desired) && (await deleteStaleSlices(ctx, latestHost))) result.hostWritten = true;
       let latest = virtual;
       const v = specOf(virtual);
       const ports = withHostNodePorts(v, specOf(latestHost));

@@ -134,6 +134,65 @@ describe('services state table', () => {
     expect(table.virtual.objects(Resources.endpoints, 'team')).toEqual([]);
   });
 
+  it("a Service that loses its selector: the host EndpointSlice controller's slices of its copy, which the controller leaves (kubernetes/kubernetes#118376), are deleted; no other slice is", async () => {
+    const table = await withService(service('web'));
+    const copy = hostSvc(table)!;
+    const SLICES = Resources.endpointSlices;
+    const slice = (
+      name: string,
+      labels: Record<string, string>,
+      ownerUid = copy.metadata!.uid!,
+      service = hostName('web'),
+    ): KubeObject => ({
+      metadata: {
+        name,
+        namespace: HOST_NS,
+        // The controller copies the Service's labels onto its slices.
+        labels: {
+          ...copy.metadata!.labels,
+          'kubernetes.io/service-name': service,
+          'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io',
+          ...labels,
+        },
+        ownerReferences: [
+          { apiVersion: 'v1', kind: 'Service', name: service, uid: ownerUid, controller: true },
+        ],
+      },
+      addressType: 'IPv4',
+      endpoints: [{ addresses: ['10.244.0.50'] }],
+      ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
+    });
+    const kept = [
+      // Another incarnation's (the UID is not this copy's): not provably this copy's.
+      slice('web-other-owner', {}, 'another-uid'),
+      // The mirroring controller's, from the tenant's own Endpoints: the tenant's addresses.
+      slice('web-mirrored', {
+        'endpointslice.kubernetes.io/managed-by': 'endpointslicemirroring-controller.k8s.io',
+      }),
+      // The syncer's copy of a tenant's slice.
+      slice('web-synced', { 'endpointslice.kubernetes.io/managed-by': 'vsyncer.dev/endpointslices' }),
+    ];
+    for (const s of [slice('web-abcde', {}), ...kept]) await table.host.create(SLICES, HOST_NS, s);
+    await table.settle();
+    const names = () =>
+      table.host
+        .objects(SLICES, HOST_NS)
+        .map((s) => s.metadata?.name)
+        .sort();
+    // With its selector, the slices are the controller's to maintain.
+    expect(names()).toEqual(['web-abcde', 'web-mirrored', 'web-other-owner', 'web-synced']);
+    const current = virtualSvc(table)!;
+    const { selector: _s, ...spec } = specOf(current);
+    await table.virtual.update(SVC, 'team', { ...current, spec });
+    await table.settle();
+    expect(specOf(hostSvc(table)).selector).toBeUndefined();
+    expect(names()).toEqual(['web-mirrored', 'web-other-owner', 'web-synced']);
+    // One written by a reconcile of the controller's in flight meanwhile goes too.
+    await table.host.create(SLICES, HOST_NS, slice('web-fghij', {}));
+    await table.settle();
+    expect(names()).toEqual(['web-mirrored', 'web-other-owner', 'web-synced']);
+  });
+
   it('headless: no IP anywhere, no re-create', async () => {
     const table = await withService(service('db', { clusterIP: 'None' }));
     expect(specOf(hostSvc(table, 'db')).clusterIP).toBe('None');
