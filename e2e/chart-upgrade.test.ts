@@ -1,0 +1,78 @@
+import { CHART_DIR, helmBinary, run } from '../test/harness/chart.ts';
+import { testClusters } from '../test/harness/clusters.ts';
+import { apply, mustKubectl } from '../test/harness/objects.ts';
+import { uniqueName } from '../test/harness/syncer.ts';
+
+/*
+ * An upgrade that would move the virtual cluster's data store is refused by the chart, which reads
+ * the release's StatefulSet from the host (helm's lookup, here through `helm template
+ * --dry-run=server` against the test host API server): with an empty control plane the syncer
+ * would remove every host copy it no longer finds. Nothing is installed; the StatefulSet stands for
+ * one an earlier release made.
+ */
+const release = uniqueName('upg');
+const hostNs = `host-${release}`;
+
+/** Renders the chart for `release` in `hostNs` with lookups against the host API server. */
+async function renderAgainstHost(...set: string[]) {
+  const { host } = testClusters();
+  return run(helmBinary(), [
+    'template',
+    release,
+    CHART_DIR,
+    '--kubeconfig',
+    host.kubeconfig,
+    '--namespace',
+    hostNs,
+    '--dry-run=server',
+    '--kube-version',
+    '1.37.2',
+    ...set.flatMap((s) => ['--set', s]),
+  ]);
+}
+
+beforeAll(async () => {
+  await mustKubectl('host', ['create', 'namespace', hostNs]);
+  // As the chart left it: the data store it was installed with, recorded on the StatefulSet.
+  await apply('host', {
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: { name: release, namespace: hostNs, annotations: { 'vsyncer.dev/data-store': 'k3s/embedded' } },
+    spec: {
+      serviceName: `${release}-headless`,
+      replicas: 0,
+      selector: { matchLabels: { app: release } },
+      template: {
+        metadata: { labels: { app: release } },
+        spec: { containers: [{ name: 'k3s', image: 'rancher/k3s:v1.34.1-k3s1' }] },
+      },
+    },
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await mustKubectl('host', ['delete', 'namespace', hostNs, '--wait=false']);
+});
+
+describe('chart upgrades that would move the data store', () => {
+  it('are refused, naming the values and the way through', async () => {
+    for (const set of [['controlPlane.distro=vanilla'], ['k3s.datastore.secretName=external-db']]) {
+      const out = await renderAgainstHost(...set);
+      expect(out.code).not.toBe(0);
+      expect(out.stderr).toContain("this upgrade moves the virtual cluster's data store from k3s/embedded");
+      expect(out.stderr).toContain('controlPlane.allowDataStoreChange=true');
+    }
+  });
+
+  it('go ahead with the same data store, or once the change is acknowledged', async () => {
+    const same = await renderAgainstHost();
+    expect(same.stderr).toBe('');
+    expect(same.stdout).toContain('vsyncer.dev/data-store: "k3s/embedded"');
+    const moved = await renderAgainstHost(
+      'controlPlane.distro=vanilla',
+      'controlPlane.allowDataStoreChange=true',
+    );
+    expect(moved.code).toBe(0);
+    expect(moved.stdout).toContain('vsyncer.dev/data-store: "vanilla/embedded"');
+  });
+});
