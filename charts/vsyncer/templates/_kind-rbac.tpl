@@ -74,6 +74,11 @@
   resources: ["services"]
   verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
 {{- end }}
+{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "services" "defaultOn" true)) }}
+- apiGroups: ["discovery.k8s.io"]
+  resources: ["endpointslices"]
+  verbs: ["get", "list", "watch", "delete"]
+{{- end }}
 {{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "mapped-virtual-services" "defaultOn" true)) }}
 - apiGroups: [""]
   resources: ["services"]
