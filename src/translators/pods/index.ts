@@ -7,7 +7,7 @@ import { CRUD } from '../shared/data-object.ts';
 import { invalidImageTranslations } from './image-translation.ts';
 import { invalidNameserverSources, parseNameserverSource } from './dns-nameservers.ts';
 import { podKind } from './pod-translator.ts';
-import { POD_SECURITY_LEVELS } from './pod-security.ts';
+import { POD_SECURITY_LEVELS, RESTRICTED_VOLUME_SOURCES } from './pod-security.ts';
 import { INLINE_VOLUME_SOURCES_ALWAYS_ALLOWED } from './pod-policy.ts';
 import { invalidDeniedMetadataPatterns } from '../../naming/denied-metadata.ts';
 import { DEFAULT_DENIED_POD_METADATA_KEYS, DEFAULT_HOSTS_REWRITE_IMAGE } from './translate.ts';
@@ -25,28 +25,9 @@ const dnsSubdomainProblem = (name: string) =>
  * name: those not always allowed (INLINE_VOLUME_SOURCES_ALWAYS_ALLOWED). The policy compares field
  * names exactly, so `NFS` would allow nothing.
  */
-const INLINE_VOLUME_SOURCE_TYPES = [
-  'gcePersistentDisk',
-  'awsElasticBlockStore',
-  'gitRepo',
-  'nfs',
-  'iscsi',
-  'glusterfs',
-  'rbd',
-  'flexVolume',
-  'cinder',
-  'cephfs',
-  'flocker',
-  'fc',
-  'azureFile',
-  'vsphereVolume',
-  'quobyte',
-  'azureDisk',
-  'photonPersistentDisk',
-  'portworxVolume',
-  'scaleIO',
-  'storageos',
-];
+const INLINE_VOLUME_SOURCE_TYPES = RESTRICTED_VOLUME_SOURCES.filter(
+  (source) => !INLINE_VOLUME_SOURCES_ALWAYS_ALLOWED.has(source),
+);
 
 /** What is wrong with --allowed-inline-volume-source: a name that is no such source, as --allowed-pv-source refuses. */
 function invalidInlineVolumeSources(types: readonly string[]): string | undefined {

@@ -553,7 +553,7 @@ const ALLOWED_VOLUME_SOURCES = [
 ];
 
 /** Every other in-tree source, in the order the plugin names the first one it finds. */
-const RESTRICTED_VOLUME_SOURCES = [
+export const RESTRICTED_VOLUME_SOURCES: readonly string[] = [
   'hostPath',
   'gcePersistentDisk',
   'awsElasticBlockStore',
