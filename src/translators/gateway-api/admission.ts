@@ -89,6 +89,7 @@ export function admittingSections(
   parent: { sectionName?: string; port?: number },
   routeNamespace: string,
   namespaceLabels: Record<string, string>,
+  opts: { evenWhenAllAdmit?: boolean } = {},
 ): string[] | undefined {
   if (parent.sectionName !== undefined) return undefined;
   const gatewayNamespace = gateway.metadata?.namespace ?? '';
@@ -96,6 +97,6 @@ export function admittingSections(
   const admitting = matching.filter((l) =>
     listenerAdmits(l, gatewayNamespace, routeNamespace, namespaceLabels),
   );
-  if (admitting.length === matching.length) return undefined;
+  if (admitting.length === matching.length && !opts.evenWhenAllAdmit) return undefined;
   return admitting.map((l) => l.name).filter((name): name is string => typeof name === 'string');
 }

@@ -248,22 +248,39 @@ export function gatewayApiKind(
       return;
     const ns = virtual.metadata?.namespace ?? '';
     const labels = virtualNamespaces?.store.get(ns)?.metadata?.labels ?? {};
-    const named = new Set(hostRefs.map((r) => JSON.stringify([r?.name, r?.sectionName ?? null])));
-    const narrowed = hostRefs.flatMap((hostRef: Record<string, unknown>, i): unknown[] => {
+    // Per parentRef: the sections it must name on the host (narrowed), and those it would name if
+    // another reference to the same Gateway is narrowed (every admitting listener it matches).
+    const plans = hostRefs.map((hostRef: Record<string, unknown>, i) => {
       const ref = virtualRefs[i] as Record<string, unknown> | undefined;
-      if (!ref || typeof ref.name !== 'string' || (ref.group ?? GATEWAY_GROUP) !== GATEWAY_GROUP)
-        return [hostRef];
-      if ((ref.kind ?? 'Gateway') !== 'Gateway') return [hostRef];
+      if (!ref || typeof ref.name !== 'string' || (ref.group ?? GATEWAY_GROUP) !== GATEWAY_GROUP) return {};
+      if ((ref.kind ?? 'Gateway') !== 'Gateway') return {};
       const gatewayNamespace = typeof ref.namespace === 'string' ? ref.namespace : ns;
       // Pointing at nothing already (not admitted at all, or no copy): nothing to narrow.
-      if (hostRef.name !== hostName(ref.name, gatewayNamespace, where.vcName)) return [hostRef];
+      if (hostRef.name !== hostName(ref.name, gatewayNamespace, where.vcName)) return {};
       const gateway = virtualGateways?.store.get(`${gatewayNamespace}/${ref.name}`);
-      const sections =
-        gateway && admittingSections(gateway, parentRefAt(virtual, `spec.parentRefs[${i}]`), ns, labels);
+      if (!gateway) return {};
+      const parent = parentRefAt(virtual, `spec.parentRefs[${i}]`);
+      return {
+        narrowed: admittingSections(gateway, parent, ns, labels),
+        spelledOut: admittingSections(gateway, parent, ns, labels, { evenWhenAllAdmit: true }),
+      };
+    });
+    // References to one parent must all name a section or none (the Gateway API refuses a route
+    // that mixes them): once one is narrowed, the others to that Gateway are spelled out too.
+    const narrowedParents = new Set(
+      hostRefs.filter((_, i) => plans[i]?.narrowed !== undefined).map((r) => r?.name),
+    );
+    const named = new Set(hostRefs.map((r) => JSON.stringify([r?.name, r?.sectionName ?? null])));
+    const narrowed = hostRefs.flatMap((hostRef: Record<string, unknown>, i): unknown[] => {
+      const plan = plans[i] ?? {};
+      const sections = plan.narrowed ?? (narrowedParents.has(hostRef.name) ? plan.spelledOut : undefined);
       if (!sections) return [hostRef];
-      return sections
-        .filter((section) => !named.has(JSON.stringify([hostRef.name, section])))
-        .map((sectionName) => ({ ...hostRef, sectionName }));
+      return sections.flatMap((sectionName) => {
+        const key = JSON.stringify([hostRef.name, sectionName]);
+        if (named.has(key)) return [];
+        named.add(key);
+        return [{ ...hostRef, sectionName }];
+      });
     });
     if (narrowed.length > MAX_PARENT_REFS)
       throw new TerminalError(

@@ -530,6 +530,33 @@ describe('httproutes state table', () => {
     });
   });
 
+  it('references to one Gateway told apart by port: once one is narrowed, the others name their sections too (the API refuses a mix)', async () => {
+    const listeners = [
+      listener({ name: 'public', port: 80, allowedRoutes: { namespaces: { from: 'All' } } }),
+      listener({ name: 'admin', port: 8443, allowedRoutes: { namespaces: { from: 'Same' } } }),
+      listener({ name: 'also-public', port: 8443, allowedRoutes: { namespaces: { from: 'All' } } }),
+    ];
+    const table = await withObjects([
+      [SVC, service('web')],
+      [GW, gateway('gw', listeners, 'infra')],
+      [
+        HR,
+        route(
+          [
+            { name: 'gw', namespace: 'infra', port: 80 },
+            { name: 'gw', namespace: 'infra', port: 8443 },
+          ],
+          [{ backendRefs: [backend('web')] }],
+        ),
+      ],
+    ]);
+    const gw = hostName('gw', 'infra');
+    expect(specOf(hostObject(table, HR, 'web')).parentRefs).toEqual([
+      { name: gw, port: 80, sectionName: 'public' },
+      { name: gw, port: 8443, sectionName: 'also-public' },
+    ]);
+  });
+
   it('a parent whose admitting listeners are more than a route may name on the host: refused, no host copy', async () => {
     const listeners = [
       listener({ name: 'admin', allowedRoutes: { namespaces: { from: 'Same' } } }),
