@@ -641,6 +641,15 @@ export async function explainAlreadyExists(
     if (!isNotFound(getErr)) throw getErr;
   }
   if (existing && spec.mapper.sourceKeyOf(existing) === ctx.key) throw err;
+  refuseHeldName(ctx, spec, existing);
+}
+
+/** Refuses a source whose host name `existing`, not its copy, holds (or held a moment ago). */
+export function refuseHeldName(
+  ctx: ReconcileContext,
+  spec: KindSpec,
+  existing: KubeObject | undefined,
+): never {
   if (existing) refuseEarlierCopy(spec, ctx, existing);
   // Its owner may delete it, and the host informers (this virtual cluster's objects only) would not
   // tell: looked at again now and then.

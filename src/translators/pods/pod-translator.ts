@@ -8,11 +8,12 @@ import type { Pod } from '../../kube/types.ts';
 import {
   CLUSTER_NAMESERVERS_ANNOTATION,
   CONTAINER_RESOURCES_ANNOTATION,
+  POD_SPEC_RECORD_ANNOTATION,
   MANAGED_BY_LABEL,
   managedBySelector,
 } from '../../naming/labels.ts';
 import { hostName } from '../../naming/names.ts';
-import { explainAlreadyExists } from '../../sync/engine.ts';
+import { explainAlreadyExists, refuseHeldName } from '../../sync/engine.ts';
 import type { KindSpec, Placement, ReconcileContext, SyncEnvironment, SyncResult } from '../../sync/kind.ts';
 import { managedCopiesScope, namespacedToHost, ownedVirtualKey } from '../../sync/mappers.ts';
 import type { MetadataPlan } from '../../sync/metadata-sync.ts';
@@ -149,6 +150,19 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
   /** Host names out of a message of the host's components before a tenant reads it. */
   const scrubForTenant = (message: string) => scrubHostNames(message, where);
   const dnsWaiters = new DnsWaiters();
+  /** Pods refused because a host pod that is not their copy holds their name (see create). */
+  const nameTaken = new LRUCache<string, true>({ max: 10_000 });
+  /** Refuses again, before any token is minted, a pod whose host name is still held by another. */
+  const refuseIfNameStillTaken = async (ctx: ReconcileContext): Promise<void> => {
+    let existing: KubeObject;
+    try {
+      existing = await ctx.host.get(Resources.pods, ctx.hostNamespace, ctx.hostName);
+    } catch (err) {
+      if (isNotFound(err)) return;
+      throw err;
+    }
+    if (spec.mapper.sourceKeyOf(existing) !== ctx.key) refuseHeldName(ctx, spec, existing);
+  };
   /** --pod-dns-nameserver: the Services whose IPs replace the virtual DNS for synced pods. */
   const nameserverSources = (config.podDnsNameservers ?? []).map(parseNameserverSource);
   const hostNameserverNamespaces = [
@@ -753,6 +767,9 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
         throw new WaitingError(`waiting for references: ${admission.waiting.join('; ')}`);
       }
       await waitForDns(ctx, virtualPod);
+      // Refused before because a host pod that is not ours holds its name (tried again now and
+      // then, see explainAlreadyExists): no token is minted and stored while it still does.
+      if (nameTaken.has(ctx.key)) await refuseIfNameStillTaken(ctx);
       // Everything that can make the pod wait is checked before tokens are minted for it.
       const context = translationContext(ctx, virtualPod, undefined);
       // Its tokens are stored first (with other pods' in a shared write), so the pod starts with them.
@@ -765,8 +782,10 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       try {
         created = await ctx.host.create(Resources.pods, ctx.hostNamespace, hostPod);
       } catch (err) {
+        if (isApiError(err, 'alreadyExists')) nameTaken.set(ctx.key, true);
         return explainAlreadyExists(ctx, spec, err);
       }
+      nameTaken.delete(ctx.key);
       dnsWaiters.done(ctx.key);
       return {
         hostWritten: true,
@@ -878,6 +897,10 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
               CLUSTER_NAMESERVERS_ANNOTATION,
               latestHostPod.metadata?.annotations?.[CLUSTER_NAMESERVERS_ANNOTATION],
             );
+            // A pod an older syncer made has no spec record and gets none: writing one would update
+            // every such pod at the first start of this one (spec-record.ts reads its absence).
+            if (latestHostPod.metadata?.annotations?.[POD_SPEC_RECORD_ANNOTATION] === undefined)
+              keep(POD_SPEC_RECORD_ANNOTATION, undefined);
             plan = ctx.planMetadata(virtualPod, latestHostPod, desired as unknown as KubeObject);
             return plan.host;
           },

@@ -642,6 +642,59 @@ describe('pods state table', () => {
     expect(hostPods(table)[0]!.metadata?.labels?.app).toBe('web-v2');
   });
 
+  it('a pod whose host name a pod not of this syncer holds: tried again every 5 minutes, minting no token while the name is held', async () => {
+    const foreign: Seed = [
+      PODS,
+      {
+        metadata: { name: hostPodName('web'), namespace: HOST_NS },
+        spec: { containers: [{ name: 'admin', image: 'admin:1' }] },
+      },
+    ];
+    const tokenVolume = {
+      name: 'token',
+      projected: { sources: [{ serviceAccountToken: { path: 'token', expirationSeconds: 3600 } }] },
+    };
+    const table = await podTable(
+      [
+        [Resources.serviceAccounts, { metadata: { name: 'default', namespace: 'team' } }],
+        virtualPod('web', { spec: { volumes: [tokenVolume] } }),
+      ],
+      [foreign],
+    );
+    await table.settle();
+    expect(table.virtual.objects(Resources.events).map((e) => e.reason)).toContain('SyncError');
+    table.virtual.clearWrites();
+    table.host.clearWrites();
+    for (let i = 0; i < 3; i++) {
+      table.clock.advance(5 * 60_000);
+      await table.settle();
+    }
+    expect(podWrites(table).filter((w) => !w.startsWith('virtual: patch events'))).toEqual([]);
+    // Its owner deletes it: at the next try the pod gets its copy.
+    await table.host.delete(PODS, HOST_NS, hostPodName('web'));
+    table.clock.advance(5 * 60_000);
+    await table.settle();
+    expect(hostPods(table)[0]?.metadata?.annotations?.['vcluster.loft.sh/object-name']).toBe('web');
+  });
+
+  it('a host pod an older syncer made (no spec record) is not written at start to get one', async () => {
+    const first = await podTable([virtualPod('web')]);
+    await first.settle();
+    const older = structuredClone(hostPods(first)[0]!);
+    const annotations = older.metadata!.annotations!;
+    delete annotations['vsyncer.dev/pod-spec'];
+    const managed = 'vcluster.loft.sh/managed-annotations';
+    annotations[managed] = annotations[managed]!.split('\n')
+      .filter((key) => key !== 'vsyncer.dev/pod-spec')
+      .join('\n');
+    delete older.metadata!.resourceVersion;
+    const virtual = structuredClone(first.virtual.objects(PODS, 'team')[0]!);
+    delete virtual.metadata!.resourceVersion;
+    const restarted = await podTable([[PODS, virtual]], [[PODS, older]]);
+    await restarted.settle();
+    expect(podWrites(restarted).filter((w) => w.startsWith('host:'))).toEqual([]);
+  });
+
   it("a host webhook's image and a host scheduling gate stay; the tenant's own changes still go down", async () => {
     const table = await podTable([
       virtualPod('web', { spec: { schedulingGates: [{ name: 'tenant.example.com/wait' }] } }),
