@@ -370,6 +370,7 @@ export class SyncerApp {
         bindAddress: config.metricsBindAddress,
         registry: this.metrics.registry,
         notReady: () => this.notReady(),
+        logger,
       });
       this.server = server;
       logger.info('serving /metrics, /healthz and /readyz', {

@@ -1,6 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { listenOn } from '../util/listen.ts';
+import { silentLogger, type Logger } from '../util/log.ts';
 
 export interface HealthServerOptions {
   /** `host:port` or `:port`. */
@@ -10,6 +12,8 @@ export interface HealthServerOptions {
   notReady(): string[];
   /** Problems that mean the process should be restarted; empty means healthy. */
   unhealthy?(): string[];
+  /** Where an error of the listening server goes (none: not logged). */
+  logger?: Logger;
 }
 
 /** Serves /metrics, /healthz and /readyz on one port. Resolves once listening, with the bound address. */
@@ -41,14 +45,15 @@ export async function startHealthServer(
     send(404, 'not found\n');
   });
   const { host, port } = splitBindAddress(opts.bindAddress);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(
-        new Error(`cannot listen on --metrics-bind-address ${opts.bindAddress}: ${err.code ?? err.message}`),
-      ),
-    );
-    server.listen(port, host, () => resolve());
-  });
+  await listenOn(
+    server,
+    port,
+    host,
+    (err) =>
+      new Error(`cannot listen on --metrics-bind-address ${opts.bindAddress}: ${err.code ?? err.message}`),
+    opts.logger ?? silentLogger,
+    'metrics endpoint',
+  );
   return { server, address: server.address() as AddressInfo };
 }
 
