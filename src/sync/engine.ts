@@ -1,6 +1,6 @@
 import { Controller, type ControllerMetrics } from '../controller/controller.ts';
 import { deleteIncarnation } from '../kube/delete-incarnation.ts';
-import { TerminalError } from '../controller/errors.ts';
+import { TerminalError, WaitingError } from '../controller/errors.ts';
 import type { Informer } from '../informer/informer.ts';
 import type { InformerView } from '../informer/namespaces-informer.ts';
 import type { ClusterClient } from '../kube/client.ts';
@@ -496,7 +496,14 @@ export class KindController implements SyncComponent {
   }
 
   private nameTaken(ctx: ReconcileContext, inTheWay: KubeObject): never {
-    this.nameWaiters.wait(ctx.key, objectKey(inTheWay));
+    const holder = objectKey(inTheWay);
+    this.nameWaiters.wait(ctx.key, holder);
+    // The reconcile may have awaited writes since it looked: a holder deleted meanwhile was not
+    // waited for when its delete came, so look again rather than refuse for good.
+    if (!this.targetInformer?.store.get(holder)) {
+      this.nameWaiters.forget(ctx.key);
+      throw new WaitingError(`the object that held the host name of ${ctx.key} is gone`);
+    }
     if (this.sourceSide === 'host') {
       // A tenant's own object of that name (a node they made): theirs to keep; we show nothing there.
       ctx.log.debug('virtual object of that name is not ours, leaving it');
