@@ -109,6 +109,11 @@ describe('hostIngressFor', () => {
     expect(annotationsOf(out)[key]).toBe(`secret:team/${value}`);
   });
 
+  it('keeps an HAProxy header without a sample fetch as written', () => {
+    const out = translate(ingress({}, { 'haproxy.org/response-set-header': 'Cache-Control "no-store"' }));
+    expect(annotationsOf(out)['haproxy.org/response-set-header']).toBe('Cache-Control "no-store"');
+  });
+
   it.each(['ingress.kubernetes.io/auth-tls-secret', 'haproxy.org/server-crt'])(
     "%s as namespace/name (kube-system/x): that virtual namespace's copy, never the host's namespace",
     (key) => {
@@ -281,6 +286,18 @@ describe('ingressRefusal', () => {
       ingress({}, { 'nginx.ingress.kubernetes.io/custom-headers': 'team/headers' }),
       'metadata.annotations["nginx.ingress.kubernetes.io/custom-headers"]: config maps named by ingress annotations are not synced to the host',
     ],
+    ...(
+      [
+        ['haproxy.org/response-set-header', 'X-Leak %[env(LICENSE_KEY)]'],
+        ['haproxy.com/request-set-header', 'X-Leak %[env(HOME)]'],
+        ['ingress.kubernetes.io/set-host', '%[env(HOSTNAME)]'],
+        ['haproxy-ingress.github.io/headers', 'x-leak: %[env(POD_NAME)]'],
+      ] as const
+    ).map(([key, value]): [string, KubeObject, string] => [
+      `an HAProxy sample fetch in ${key} (the controller's environment)`,
+      ingress({}, { [key]: value }),
+      `metadata.annotations[${JSON.stringify(key)}]: a sample fetch (%[...]) would be evaluated by the host's shared ingress controller, with its environment`,
+    ]),
     [
       'an ingress-nginx configuration snippet (it would run in the host controller)',
       ingress(

@@ -1,5 +1,6 @@
 import {
   controllerAnnotationRole,
+  logFormatRefusal,
   controllerUrlRefusal,
   hostObjectAnnotationRefusal,
   snippetRefusal,
@@ -151,6 +152,10 @@ function rewrite(ingress: KubeObject, rename: RenameReference, where: IngressPla
       out[key] = value;
     } else if (role === 'snippet') {
       throw new Refusal(snippetRefusal(key));
+    } else if (role === 'log-format') {
+      const refusal = logFormatRefusal(key, value);
+      if (refusal) throw new Refusal(refusal);
+      out[key] = value;
     } else if (key === ALB_GROUP_NAME) {
       throw new Refusal(`${field}: would join a load balancer shared with the host's other Ingresses`);
     } else if (key.startsWith(ALB_ACTIONS)) {

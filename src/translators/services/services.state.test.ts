@@ -505,6 +505,13 @@ describe('services state table', () => {
       ]);
     });
 
+    it('an HAProxy header holding a sample fetch (the controller environment): no host copy', async () => {
+      const key = 'haproxy.org/response-set-header';
+      const table = await withService(annotated({ [key]: 'X-Leak %[env(LICENSE_KEY)]' }));
+      expect(hostSvc(table)).toBeUndefined();
+      expect(syncErrors(table)).toEqual([expect.stringContaining('a sample fetch (%[...])')]);
+    });
+
     it.each<[string, string, string]>([
       ['haproxy.org/server-crt', 'kube-system/x', 'names a Secret'],
       ['haproxy.com/server-ca', 'x', 'names a Secret'],

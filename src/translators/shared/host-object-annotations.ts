@@ -36,6 +36,12 @@ export type ControllerAnnotationRole =
   | 'configmap'
   /** A URL the host controller itself calls, from inside the host cluster. */
   | 'url'
+  /**
+   * Text HAProxy evaluates as a log-format string (a header's value, a rewritten path): a sample
+   * fetch in it (`%[env(NAME)]`) would put the controller's own environment into what the tenant's
+   * backend or client receives. Refused when it holds one.
+   */
+  | 'log-format'
   /** Objects of a kind the syncer does not sync, in any host namespace: refused. */
   | 'host-object';
 
@@ -109,6 +115,11 @@ const CONTROLLERS: readonly ControllerAnnotations[] = [
       ['client-ca', 'secret'],
       // A Service's: an ACL put first in the shared frontends' backend switching, as HAProxy text.
       ['route-acl', 'snippet'],
+      ['request-set-header', 'log-format'],
+      ['response-set-header', 'log-format'],
+      ['set-host', 'log-format'],
+      ['path-rewrite', 'log-format'],
+      ['request-redirect', 'log-format'],
     ]),
     // backend-, frontend-, global-, stats-config-snippet; cr-backend, cr-defaults, cr-global,
     // cr-frontend-* name its custom resources (which hold configuration) as `namespace/name`.
@@ -128,6 +139,8 @@ const CONTROLLERS: readonly ControllerAnnotations[] = [
       // `svc://` names a Service without a domain: refused as a bare name.
       ['auth-url', 'url'],
       ['auth-signin', 'url'],
+      ['headers', 'log-format'],
+      ['rewrite-target', 'log-format'],
     ]),
     // config-backend, -defaults, -frontend(-early, -late), -global, -peers, -proxy, -sections, -tcp,
     // -tcp-service.
@@ -159,6 +172,13 @@ const annotationField = (key: string) => `metadata.annotations[${JSON.stringify(
 /** The refusal of a configuration snippet, in the words every kind uses. */
 export const snippetRefusal = (key: string) =>
   `${annotationField(key)}: configuration snippets would run in the host's shared ingress controller`;
+
+/** Why a `log-format` annotation's value may not reach the host, or undefined. */
+export function logFormatRefusal(key: string, value: string): string | undefined {
+  return value.includes('%[')
+    ? `${annotationField(key)}: a sample fetch (%[...]) would be evaluated by the host's shared ingress controller, with its environment`
+    : undefined;
+}
 
 /** Why an annotation key may not reach the host (see HOST_OBJECT_ANNOTATIONS), or undefined. */
 export function hostObjectAnnotationRefusal(key: string): string | undefined {
@@ -226,6 +246,12 @@ export function serviceAnnotationsRefusal(
       case 'url': {
         const refusal = controllerUrlRefusal(value, hostNamespace);
         if (refusal) return `${field}: ${refusal}`;
+        break;
+      }
+      case 'log-format': {
+        const refusal = logFormatRefusal(key, value);
+        if (refusal) return refusal;
+        break;
       }
     }
   }
