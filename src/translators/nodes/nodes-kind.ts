@@ -206,7 +206,9 @@ export function nodesKind(
         created = await ctx.virtual.create(Resources.nodes, '', desired);
       } catch (err) {
         if (!isApiError(err, 'alreadyExists')) throw err;
-        return { requeueAfterMs: 0 };
+        // The cache has not shown that node yet: look again once it may have (at once would spin,
+        // one create refused after another, until it does).
+        return { requeueAfterMs: 100 };
       }
       await syncStatus(ctx, desired, created);
       return { virtualWritten: true, createdTarget: true };
