@@ -216,6 +216,9 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 {{- end }}
 {{- end }}
 {{- end }}
+{{- range .Values.syncer.allowedIngressHosts }}
+- --allowed-ingress-host={{ . }}
+{{- end }}
 {{- if include "vsyncer.initManifests" . }}
 - --init-manifests=/etc/vsyncer/init/manifests.yaml
 - --init-manifests-generation={{ .Release.Revision }}
@@ -606,6 +609,7 @@ allowedEndpointCidr: syncer.allowedEndpointCidrs
 tenantEgressCidr: isolation.networkPolicy.outgoingCIDR
 tenantEgressExceptCidr: isolation.networkPolicy.exceptCIDRs
 reservedIngressHost: (from controlPlane.ingress and controlPlane.proxy.extraSANs)
+allowedIngressHost: syncer.allowedIngressHosts
 syncRealNodes: syncer.syncRealNodes
 nodeSelector: syncer.nodeSelector
 enforceNodeSelector: syncer.enforceNodeSelector

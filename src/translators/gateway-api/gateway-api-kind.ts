@@ -38,7 +38,7 @@ import {
   type GatewayApiReference,
   type RenameReference,
 } from './references.ts';
-import { reservedHostnameRefusal } from './reserved-hosts.ts';
+import { reservedHostnameRefusal, unallowedHostnameRefusal } from './reserved-hosts.ts';
 import { virtualStatusFor } from './status.ts';
 
 /** Virtual objects by what they name: `Kind/namespace/name`, and `grants/<namespace>` for cross-namespace references. */
@@ -72,6 +72,8 @@ export interface GatewayApiKindOptions {
   deniedMetadataKeys?: readonly string[];
   /** Host names the tenant may not serve (--reserved-ingress-host): the virtual API server's own. */
   reservedHosts?: readonly string[];
+  /** Host names the tenant may serve, when the admin bounded them (--allowed-ingress-host). */
+  allowedHosts?: readonly string[];
 }
 
 /**
@@ -86,7 +88,7 @@ export function gatewayApiKind(
   type: ResourceType,
   statusBack: boolean,
   where: Placement,
-  { deniedMetadataKeys = [], reservedHosts = [] }: GatewayApiKindOptions = {},
+  { deniedMetadataKeys = [], reservedHosts = [], allowedHosts = [] }: GatewayApiKindOptions = {},
 ): KindSpec {
   const managed = managedCopiesScope(where);
   let judge: ReferenceJudge;
@@ -216,7 +218,8 @@ export function gatewayApiKind(
   /** Why the object may not be on the host at all, whatever it names; undefined when it may. */
   const refusalOf = (virtual: KubeObject): string | undefined =>
     hostObjectAnnotationsRefusal(virtual.metadata?.annotations) ??
-    reservedHostnameRefusal(type.kind, virtual, reservedHosts);
+    reservedHostnameRefusal(type.kind, virtual, reservedHosts) ??
+    unallowedHostnameRefusal(type.kind, virtual, allowedHosts);
 
   async function desiredHost(ctx: ReconcileContext, virtual: KubeObject): Promise<KubeObject> {
     const withheld = classRefusal(virtual);

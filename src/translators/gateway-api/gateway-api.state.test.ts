@@ -861,6 +861,45 @@ describe('host-gatewayclasses with gateways (vCluster sync.fromHost.gatewayClass
   });
 });
 
+describe('allowed host names (--allowed-ingress-host)', () => {
+  const allowed = { allowedIngressHost: ['*.team-a.example.com'] };
+
+  it('a Gateway listener without a hostname or outside them, or a route naming another host, gets no copy; within them all is synced', async () => {
+    for (const [type, object, why] of [
+      [GW, gateway('gw', [listener()]), /spec\.listeners\[0\] has no hostname/],
+      [GW, gateway('gw', [listener({ hostname: '*.example.com' })]), /"\*\.example\.com" is not among/],
+      [
+        HR,
+        obj(HR, 'r', { parentRefs: [{ name: 'gw' }], hostnames: ['admin.corp.example.com'] }),
+        /"admin\.corp\.example\.com" is not among/,
+      ],
+    ] as [ResourceType, KubeObject, RegExp][]) {
+      const ok = gateway('gw', [listener({ hostname: '*.team-a.example.com' })]);
+      const table = await withObjects(
+        [...(type === GW ? [] : ([[GW, ok]] as [ResourceType, KubeObject][])), [type, object]],
+        [],
+        allowed,
+      );
+      expect(hostObject(table, type, object.metadata!.name!)).toBeUndefined();
+      expect(events(table, type.kind)).toEqual([
+        { reason: 'SyncError', message: expect.stringMatching(why) },
+      ]);
+    }
+    const table = await withObjects(
+      [
+        [GW, gateway('gw', [listener({ hostname: '*.team-a.example.com' })])],
+        [HR, obj(HR, 'r', { parentRefs: [{ name: 'gw' }] })],
+        [HR, obj(HR, 'shop', { parentRefs: [{ name: 'gw' }], hostnames: ['shop.eu.team-a.example.com'] })],
+      ],
+      [],
+      allowed,
+    );
+    expect(hostObject(table, GW, 'gw')).toBeDefined();
+    expect(hostObject(table, HR, 'r')).toBeDefined();
+    expect(specOf(hostObject(table, HR, 'shop')).hostnames).toEqual(['shop.eu.team-a.example.com']);
+  });
+});
+
 describe("the virtual API server's reserved host names (--reserved-ingress-host)", () => {
   const reserved = { reservedIngressHost: ['vc1.example.com'] };
   const RESERVED = /is reserved for the virtual cluster's API server \("vc1\.example\.com"\)/;

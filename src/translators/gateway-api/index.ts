@@ -1,5 +1,5 @@
 import { DENIED_POD_METADATA_FIELD } from '../pods/index.ts';
-import { RESERVED_HOST_FIELD } from '../ingresses/index.ts';
+import { ALLOWED_HOST_FIELD, RESERVED_HOST_FIELD } from '../ingresses/index.ts';
 import { Resources, type ResourceType } from '../../kube/resources.ts';
 import { defineKind, type RbacRule } from '../../sync/kind.ts';
 import { HOST_CRD_READ } from '../custom-resources/crd.ts';
@@ -33,7 +33,7 @@ export const gatewaysDescriptor = defineKind({
   defaultOn: false,
   eventKind: 'Gateway',
   fields: [],
-  reads: [DENIED_POD_METADATA_FIELD, RESERVED_HOST_FIELD],
+  reads: [DENIED_POD_METADATA_FIELD, RESERVED_HOST_FIELD, ALLOWED_HOST_FIELD],
   hostRbac: rbac(Resources.gateways),
   // The infrastructure's metadata goes on the pods and Services the host controller makes: held to the
   // pods' list and every copy's.
@@ -41,6 +41,7 @@ export const gatewaysDescriptor = defineKind({
     gatewayApiKind(Resources.gateways, true, where, {
       deniedMetadataKeys: [...options.deniedPodMetadata, ...(where.deniedHostMetadata ?? [])],
       reservedHosts: options.reservedIngressHosts,
+      allowedHosts: options.allowedIngressHosts,
     }),
 });
 
@@ -51,10 +52,13 @@ export const httpRoutesDescriptor = defineKind({
   defaultOn: false,
   eventKind: 'HTTPRoute',
   fields: [],
-  reads: [RESERVED_HOST_FIELD],
+  reads: [RESERVED_HOST_FIELD, ALLOWED_HOST_FIELD],
   hostRbac: rbac(Resources.httpRoutes),
   build: (options, where) =>
-    gatewayApiKind(Resources.httpRoutes, true, where, { reservedHosts: options.reservedIngressHosts }),
+    gatewayApiKind(Resources.httpRoutes, true, where, {
+      reservedHosts: options.reservedIngressHosts,
+      allowedHosts: options.allowedIngressHosts,
+    }),
 });
 
 export const grpcRoutesDescriptor = defineKind({
@@ -64,10 +68,13 @@ export const grpcRoutesDescriptor = defineKind({
   defaultOn: false,
   eventKind: 'GRPCRoute',
   fields: [],
-  reads: [RESERVED_HOST_FIELD],
+  reads: [RESERVED_HOST_FIELD, ALLOWED_HOST_FIELD],
   hostRbac: rbac(Resources.grpcRoutes),
   build: (options, where) =>
-    gatewayApiKind(Resources.grpcRoutes, true, where, { reservedHosts: options.reservedIngressHosts }),
+    gatewayApiKind(Resources.grpcRoutes, true, where, {
+      reservedHosts: options.reservedIngressHosts,
+      allowedHosts: options.allowedIngressHosts,
+    }),
 });
 
 export const tlsRoutesDescriptor = defineKind({
@@ -77,10 +84,13 @@ export const tlsRoutesDescriptor = defineKind({
   defaultOn: false,
   eventKind: 'TLSRoute',
   fields: [],
-  reads: [RESERVED_HOST_FIELD],
+  reads: [RESERVED_HOST_FIELD, ALLOWED_HOST_FIELD],
   hostRbac: rbac(Resources.tlsRoutes),
   build: (options, where) =>
-    gatewayApiKind(Resources.tlsRoutes, true, where, { reservedHosts: options.reservedIngressHosts }),
+    gatewayApiKind(Resources.tlsRoutes, true, where, {
+      reservedHosts: options.reservedIngressHosts,
+      allowedHosts: options.allowedIngressHosts,
+    }),
 });
 
 export const referenceGrantsDescriptor = defineKind({

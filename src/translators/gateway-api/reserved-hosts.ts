@@ -1,5 +1,9 @@
 import type { KubeObject } from '../../kube/object.ts';
-import { gatewayHostnamesOverlap, reservedHostRefusal } from '../shared/reserved-hosts.ts';
+import {
+  gatewayHostnamesOverlap,
+  reservedHostRefusal,
+  unallowedHostRefusal,
+} from '../shared/reserved-hosts.ts';
 
 /**
  * The host names a Gateway API object serves: a Gateway's listeners' hostnames, a route's
@@ -34,4 +38,28 @@ export function reservedHostnameRefusal(
   if (kind === 'TLSRoute' && reserved.length > 0 && hostnames.length === 0)
     return "a TLSRoute without hostnames takes every TLS server name, the virtual cluster's API server's too: list its hostnames";
   return reservedHostRefusal(hostnames, reserved, gatewayHostnamesOverlap);
+}
+
+/**
+ * Why the object may not be synced when the admin bounded the hosts tenants serve
+ * (--allowed-ingress-host): a hostname outside them, or a Gateway listener without one (it serves
+ * every name). A route without hostnames takes its listeners', which are bounded so. Undefined when it
+ * stays within them, or none is set.
+ */
+export function unallowedHostnameRefusal(
+  kind: string,
+  object: KubeObject,
+  allowed: readonly string[],
+): string | undefined {
+  if (allowed.length === 0) return undefined;
+  if (kind === 'Gateway') {
+    const listeners = (object.spec as { listeners?: unknown } | undefined)?.listeners;
+    const open = (Array.isArray(listeners) ? listeners : []).findIndex((l) => {
+      const hostname = (l as { hostname?: unknown } | null)?.hostname;
+      return typeof hostname !== 'string' || hostname === '';
+    });
+    if (open >= 0)
+      return `spec.listeners[${open}] has no hostname, so it serves every host name: this virtual cluster may serve only its allowed hosts`;
+  }
+  return unallowedHostRefusal(hostnamesOf(kind, object), allowed);
 }

@@ -21,6 +21,22 @@ export const RESERVED_HOST_FIELD = field({
 });
 
 /**
+ * The host names tenants may serve on the host's ingress and gateway controllers, when an admin
+ * bounds them (empty: any but the reserved ones). An Ingress setting read by the Gateway API kinds too.
+ */
+export const ALLOWED_HOST_FIELD = field({
+  flag: 'allowed-ingress-host',
+  key: 'allowedIngressHosts',
+  kind: 'list',
+  default: [],
+  repeatable: true,
+  valueName: 'host',
+  description:
+    'host a tenant\'s Ingress or Gateway API Gateway or route may name, a "*." wildcard covering every name under it at any depth (none: any host not reserved); once one is given, every host must lie within one, and an Ingress rule or defaultBackend without a host, or a Gateway listener without a hostname, is refused (it serves every name)',
+  validate: (hosts) => invalidReservedHosts(hosts as string[]),
+});
+
+/**
  * Ingresses, virtual → host, with the host's load-balancer status back. Off by default, as in
  * vCluster: an Ingress only means something where the host runs an ingress controller for it.
  */
@@ -29,7 +45,7 @@ export const ingressesDescriptor = defineKind({
   description: "Ingresses, virtual → host; backends and secrets renamed to this tenant's copies, status back",
   defaultOn: false,
   eventKind: 'Ingress',
-  fields: [RESERVED_HOST_FIELD],
+  fields: [RESERVED_HOST_FIELD, ALLOWED_HOST_FIELD],
   hostRbac: [
     { scope: 'namespace', apiGroups: ['networking.k8s.io'], resources: ['ingresses'], verbs: CRUD },
     // The copies of the Services and Secrets an Ingress names, to prove them ours before naming them.
@@ -40,5 +56,5 @@ export const ingressesDescriptor = defineKind({
       verbs: ['get', 'list', 'watch'],
     },
   ],
-  build: (options, where) => ingressesKind(where, options.reservedIngressHosts),
+  build: (options, where) => ingressesKind(where, options.reservedIngressHosts, options.allowedIngressHosts),
 });

@@ -21,7 +21,7 @@ import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
 import { absentReferenceName, ReferenceJudge, referenceTargets } from '../pods/reference-safety.ts';
 import { writeLoadBalancerStatusUp } from '../shared/load-balancer-status.ts';
 import { malformedIngress } from '../shared/shape.ts';
-import { reservedIngressHostRefusal } from './reserved-hosts.ts';
+import { reservedIngressHostRefusal, unallowedIngressHostRefusal } from './reserved-hosts.ts';
 import {
   hostIngressFor,
   hostSpecInSync,
@@ -54,7 +54,11 @@ function namedClass(ingress: KubeObject): string | undefined {
  * copy, and only once that copy provably is the copy of exactly that object (host names are
  * ambiguous): an Ingress never hands the host's controller a host object it did not name.
  */
-export function ingressesKind(where: Placement, reservedHosts: readonly string[] = []): KindSpec {
+export function ingressesKind(
+  where: Placement,
+  reservedHosts: readonly string[] = [],
+  allowedHosts: readonly string[] = [],
+): KindSpec {
   const place = (ctx: ReconcileContext) => ({ ...where, hostName: ctx.hostName });
   const managed = managedCopiesScope(where);
   let judge: ReferenceJudge;
@@ -140,7 +144,9 @@ export function ingressesKind(where: Placement, reservedHosts: readonly string[]
     if (problem) throw new TerminalError(`malformed ingress: ${problem}`);
     const refusal = ingressRefusal(virtual, where);
     if (refusal) throw new TerminalError(`cannot sync this ingress: ${refusal}`);
-    const reserved = reservedIngressHostRefusal(virtual, reservedHosts);
+    const reserved =
+      reservedIngressHostRefusal(virtual, reservedHosts) ??
+      unallowedIngressHostRefusal(virtual, allowedHosts);
     if (reserved) throw new TerminalError(`cannot sync this ingress: ${reserved}`);
     const withheld = classRefusal(virtual);
     if (withheld) throw new TerminalError(withheld, CLASS_WITHHELD_REASON);

@@ -111,6 +111,49 @@ describe('ingresses state table', () => {
     expect(hostIngress(other)).toBeUndefined();
   });
 
+  it('with allowed hosts (--allowed-ingress-host), only Ingresses within them are synced: a host outside, a rule without a host or a defaultBackend is refused', async () => {
+    const allowed = { allowedIngressHost: ['*.team-a.example.com', 'team-a.example.com'] };
+    const http = routeTo('web').rules[0]!.http;
+    for (const [spec, why] of [
+      [
+        { rules: [{ host: 'grafana.corp.example.com', http }] },
+        /host "grafana\.corp\.example\.com" is not among/,
+      ],
+      [{ rules: [{ http }] }, /spec\.rules\[0\] has no host/],
+      [{ defaultBackend: backend('web') }, /spec\.defaultBackend serves every host name/],
+      [
+        { rules: [{ host: 'a.team-a.example.com', http }], tls: [{ hosts: ['*.example.com'] }] },
+        /"\*\.example\.com" is not among/,
+      ],
+    ] as [Record<string, unknown>, RegExp][]) {
+      const table = await withObjects(
+        [
+          [SVC, service('web')],
+          [ING, ingress(spec)],
+        ],
+        { flags: allowed },
+      );
+      expect(hostIngress(table)).toBeUndefined();
+      expect(events(table)).toEqual([expect.objectContaining({ message: expect.stringMatching(why) })]);
+    }
+    const within = await withObjects(
+      [
+        [SVC, service('web')],
+        [
+          ING,
+          ingress({
+            rules: [
+              { host: 'shop.eu.team-a.example.com', http },
+              { host: 'team-a.example.com', http },
+            ],
+          }),
+        ],
+      ],
+      { flags: allowed },
+    );
+    expect(backendName(hostIngress(within))).toBe(hostName('web'));
+  });
+
   it("host copy: backends, TLS and an auth annotation renamed to this tenant's copies, which are synced", async () => {
     const table = await withObjects([
       [SVC, service('web')],

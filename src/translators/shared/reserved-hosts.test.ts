@@ -3,6 +3,8 @@ import {
   ingressHostsOverlap,
   invalidReservedHosts,
   reservedHostRefusal,
+  hostWithin,
+  unallowedHostRefusal,
 } from './reserved-hosts.ts';
 
 describe('reserved hosts', () => {
@@ -48,5 +50,27 @@ describe('reserved hosts', () => {
       expect(invalidReservedHosts([bad])).toBe(
         `must be a DNS name (a "*." wildcard first label at most), got ${JSON.stringify(bad)}`,
       );
+  });
+});
+
+describe('allowed hosts', () => {
+  it('an entry covers itself; a wildcard entry every name under it at any depth, wildcards too, never its own domain', () => {
+    expect(hostWithin('Team-A.example.com', 'team-a.example.com')).toBe(true);
+    expect(hostWithin('a.team-a.example.com', '*.team-a.example.com')).toBe(true);
+    expect(hostWithin('x.a.team-a.example.com', '*.team-a.example.com')).toBe(true);
+    expect(hostWithin('*.a.team-a.example.com', '*.team-a.example.com')).toBe(true);
+    expect(hostWithin('*.team-a.example.com', '*.team-a.example.com')).toBe(true);
+    expect(hostWithin('team-a.example.com', '*.team-a.example.com')).toBe(false);
+    expect(hostWithin('evilteam-a.example.com', '*.team-a.example.com')).toBe(false);
+    expect(hostWithin('*.example.com', '*.team-a.example.com')).toBe(false);
+    expect(hostWithin('a.team-a.example.com', 'team-a.example.com')).toBe(false);
+  });
+
+  it('refuses the first host outside every entry, and nothing when no entry is set', () => {
+    expect(unallowedHostRefusal(['a.team-a.example.com', 'b.other.com'], ['*.team-a.example.com'])).toBe(
+      'host "b.other.com" is not among the hosts this virtual cluster may serve ("*.team-a.example.com")',
+    );
+    expect(unallowedHostRefusal(['a.team-a.example.com'], ['*.team-a.example.com'])).toBeUndefined();
+    expect(unallowedHostRefusal(['anything.com'], [])).toBeUndefined();
   });
 });

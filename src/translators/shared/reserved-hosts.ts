@@ -14,7 +14,10 @@ function isHostPattern(host: string): boolean {
   return host.length <= 253 && isDnsSubdomain(name.startsWith('*.') ? name.slice(2) : name);
 }
 
-/** Why a --reserved-ingress-host value is not a host name (a `*.` wildcard first label at most). */
+/**
+ * Why a --reserved-ingress-host or --allowed-ingress-host value is not a host name (a `*.` wildcard
+ * first label at most).
+ */
 export function invalidReservedHosts(hosts: readonly string[]): string | undefined {
   const bad = hosts.find((h) => !isHostPattern(h));
   return bad === undefined
@@ -64,4 +67,35 @@ export function reservedHostRefusal(
       return `host ${JSON.stringify(host)} is reserved for the virtual cluster's API server (${JSON.stringify(taken)})`;
   }
   return undefined;
+}
+
+/**
+ * Whether a host an object names lies within an allowed entry (`--allowed-ingress-host`): the entry
+ * itself, or, for an entry `*.d`, any name under `d` at any depth, wildcards (`*.x.d`) included,
+ * whichever matching an ingress or gateway controller applies; never `d` itself.
+ */
+export function hostWithin(host: string, allowed: string): boolean {
+  const name = host.toLowerCase();
+  const entry = allowed.toLowerCase();
+  if (name === entry) return true;
+  if (!entry.startsWith('*.')) return false;
+  const suffix = entry.slice(1);
+  return (name.startsWith('*.') ? name.slice(1) : name).endsWith(suffix);
+}
+
+/**
+ * Why hosts a tenant's object names may not be served, when an admin bounded them
+ * (`--allowed-ingress-host`); undefined when each lies within an allowed entry, or none is set. Bounds
+ * a virtual cluster to its own names on ingress and gateway controllers it shares with other tenants,
+ * where any host (and, on ingress-nginx, a canary or a longer path of someone else's) could be taken.
+ */
+export function unallowedHostRefusal(
+  hosts: readonly string[],
+  allowed: readonly string[],
+): string | undefined {
+  if (allowed.length === 0) return undefined;
+  const outside = hosts.find((host) => !allowed.some((entry) => hostWithin(host, entry)));
+  return outside === undefined
+    ? undefined
+    : `host ${JSON.stringify(outside)} is not among the hosts this virtual cluster may serve (${allowed.map((a) => JSON.stringify(a)).join(', ')})`;
 }
