@@ -887,7 +887,13 @@ describe('allowed host names (--allowed-ingress-host)', () => {
     }
     const table = await withObjects(
       [
-        [GW, gateway('gw', [listener({ hostname: '*.team-a.example.com' })])],
+        [
+          GW,
+          gateway('gw', [
+            listener({ hostname: '*.team-a.example.com' }),
+            listener({ name: 'db', port: 5432, protocol: 'TCP' }),
+          ]),
+        ],
         [HR, obj(HR, 'r', { parentRefs: [{ name: 'gw' }] })],
         [HR, obj(HR, 'shop', { parentRefs: [{ name: 'gw' }], hostnames: ['shop.eu.team-a.example.com'] })],
       ],

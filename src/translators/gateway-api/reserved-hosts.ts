@@ -42,8 +42,8 @@ export function reservedHostnameRefusal(
 
 /**
  * Why the object may not be synced when the admin bounded the hosts tenants serve
- * (--allowed-ingress-host): a hostname outside them, or a Gateway listener without one (it serves
- * every name). A route without hostnames takes its listeners', which are bounded so. Undefined when it
+ * (--allowed-ingress-host): a hostname outside them, or an HTTP, HTTPS or TLS Gateway listener
+ * without one (it serves every name). A route without hostnames takes its listeners', which are bounded so. Undefined when it
  * stays within them, or none is set.
  */
 export function unallowedHostnameRefusal(
@@ -55,8 +55,10 @@ export function unallowedHostnameRefusal(
   if (kind === 'Gateway') {
     const listeners = (object.spec as { listeners?: unknown } | undefined)?.listeners;
     const open = (Array.isArray(listeners) ? listeners : []).findIndex((l) => {
-      const hostname = (l as { hostname?: unknown } | null)?.hostname;
-      return typeof hostname !== 'string' || hostname === '';
+      const { hostname, protocol } = (l ?? {}) as { hostname?: unknown; protocol?: unknown };
+      // TCP and UDP listeners match no host name: they serve a port, whatever the name.
+      const byHost = protocol !== 'TCP' && protocol !== 'UDP';
+      return byHost && (typeof hostname !== 'string' || hostname === '');
     });
     if (open >= 0)
       return `spec.listeners[${open}] has no hostname, so it serves every host name: this virtual cluster may serve only its allowed hosts`;
