@@ -1,17 +1,8 @@
-import { buildConfig, ConfigError, placementOf } from './config.ts';
+import { buildConfig, placementOf } from './config.ts';
 import { formatDuration, parseDuration } from './duration.ts';
+import { configErrorOf as errorOf } from '../testing/config-error-of.ts';
 
 const required = { name: 'vc1', hostNamespace: 'team-a', virtualKubeconfig: '/k' };
-
-function errorOf(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('parseDuration', () => {
   it.each([

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { opensslCa } from '../testing/openssl-ca.ts';
 import { tempDirs } from '../testing/temp-dirs.ts';
 import { buildConfig } from './config.ts';
-import { ConfigError } from './config-error.ts';
 import { checkServingFiles, readFlagFile } from './flag-file.ts';
+import { configErrorOf as errorOf } from '../testing/config-error-of.ts';
 
 const dir = tempDirs()('vsyncer-flag-file-');
 const a = opensslCa('ec');
@@ -23,16 +23,6 @@ const badCa = file(
   'bad-ca.crt',
   `${a.certPem}-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n`,
 );
-
-function errorOf(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 const named = (flag: string, path: string) => ({ label: `--${flag}`, path });
 
