@@ -15,6 +15,7 @@ const cm = (name: string, rv: string, labels?: Record<string, string>): KubeObje
 const goneStatus = { kind: 'Status', code: 410, reason: 'Expired', message: 'too old' } as KubeObject;
 const gone = () => new ApiError('host', 410, { code: 410, reason: 'Expired' }, 'gone');
 const refused = () => new ApiError('host', 0, undefined, 'connection refused');
+const notFound = () => new ApiError('host', 404, { code: 404, reason: 'NotFound' }, 'not found');
 
 function deferred<T>() {
   let resolve!: (value: T) => void;
@@ -58,7 +59,7 @@ class FakeClient implements Pick<ClusterClient, 'name' | 'list' | 'watch' | 'get
     this.gets.push(name);
     const crd = this.crds.get(name);
     if (crd instanceof Error) throw crd;
-    if (!crd) throw new ApiError('host', 404, { code: 404, reason: 'NotFound' }, 'not found');
+    if (!crd) throw notFound();
     return crd as T;
   }
 
@@ -315,8 +316,7 @@ describe('Informer: sync state', () => {
 
   it('a CRD-backed type the server does not serve (404): synced empty, listed again every minute, filled once served', async () => {
     const { client, clock, informer, events } = setup({ type: Resources.gateways });
-    const notServed = () => new ApiError('host', 404, { code: 404, reason: 'NotFound' }, 'not found');
-    client.lists.push(notServed(), notServed());
+    client.lists.push(notFound(), notFound());
     client.lists.push({ metadata: { resourceVersion: '7' }, items: [cm('gw', '1')] });
     informer.start();
     await settle();
@@ -338,7 +338,7 @@ describe('Informer: sync state', () => {
 
   it('a CRD-backed type not served is listed again at once when told its CRD was installed', async () => {
     const { client, informer, events } = setup({ type: Resources.gateways });
-    client.lists.push(new ApiError('host', 404, { code: 404, reason: 'NotFound' }, 'not found'));
+    client.lists.push(notFound());
     client.lists.push({ metadata: { resourceVersion: '7' }, items: [cm('gw', '1')] });
     informer.start();
     await settle();
@@ -363,7 +363,6 @@ describe('Informer: sync state', () => {
   it('a 404 on a CRD-backed type whose CRD serves it (an API server starting): not synced, retried, and no false delete', async () => {
     const { client, clock, informer, events } = setup({ type: Resources.gateways });
     client.crds.set('gateways.gateway.networking.k8s.io', gatewaysCrd(['v1beta1', true], ['v1', true]));
-    const notFound = () => new ApiError('host', 404, { code: 404, reason: 'NotFound' }, 'not found');
     client.lists.push(notFound());
     client.lists.push({ metadata: { resourceVersion: '7' }, items: [cm('gw', '1')] });
     await withFullJitter(async () => {
@@ -387,7 +386,7 @@ describe('Informer: sync state', () => {
       'gateways.gateway.networking.k8s.io',
       new ApiError('host', 403, { code: 403, reason: 'Forbidden' }, 'forbidden'),
     );
-    client.lists.push(new ApiError('host', 404, { code: 404, reason: 'NotFound' }, 'not found'));
+    client.lists.push(notFound());
     informer.start();
     await settle();
     expect(informer.hasSynced()).toBe(false);
@@ -398,7 +397,7 @@ describe('Informer: sync state', () => {
   it('a CRD-backed type whose CRD does not serve this version is not served: synced empty', async () => {
     const { client, informer } = setup({ type: Resources.gateways });
     client.crds.set('gateways.gateway.networking.k8s.io', gatewaysCrd(['v1beta1', true], ['v1', false]));
-    client.lists.push(new ApiError('host', 404, { code: 404, reason: 'NotFound' }, 'not found'));
+    client.lists.push(notFound());
     informer.start();
     await settle();
     expect(informer.hasSynced()).toBe(true);
@@ -408,7 +407,7 @@ describe('Informer: sync state', () => {
 
   it('a 404 on a built-in type is an ordinary failure: not synced, retried with backoff', async () => {
     const { client, informer } = setup();
-    client.lists.push(new ApiError('host', 404, { code: 404, reason: 'NotFound' }, 'not found'));
+    client.lists.push(notFound());
     informer.start();
     await settle();
     expect(informer.hasSynced()).toBe(false);

@@ -32,9 +32,14 @@ export function helm(args: string[]): string {
   return res.stdout;
 }
 
+/** `helm template` of the chart as every render here starts it; helm's own arguments go after. */
+export function templateArgs(namespace = 'team-a', release = 'vc1'): string[] {
+  return ['template', release, CHART, '--namespace', namespace, '--kube-version', '1.37.2'];
+}
+
 /** Renders the chart with --set values as YAML text. */
 export function renderText(set: Record<string, string> = {}, namespace = 'team-a', release = 'vc1'): string {
-  const args = ['template', release, CHART, '--namespace', namespace, '--kube-version', '1.37.2'];
+  const args = templateArgs(namespace, release);
   for (const [k, v] of Object.entries(set)) args.push('--set', `${k}=${v}`);
   return helm(args);
 }

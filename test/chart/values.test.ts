@@ -11,12 +11,12 @@ import {
   render,
   renderText,
   syncerArgs,
+  templateArgs,
   type Manifest,
 } from './render.ts';
 
 /** Renders the chart with helm's own arguments after the usual ones (--set-json, -f, ...). */
-const renderWith = (...args: string[]) =>
-  helm(['template', 'vc1', CHART, '--namespace', 'team-a', '--kube-version', '1.37.2', ...args]);
+const renderWith = (...args: string[]) => helm([...templateArgs(), ...args]);
 
 const VALUES = parseYaml(readFileSync(join(CHART, 'values.yaml'), 'utf8')) as Record<string, unknown>;
 
