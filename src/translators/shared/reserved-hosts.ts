@@ -51,9 +51,12 @@ export const ingressHostsOverlap: HostsOverlap = overlapWith(
  * Gateway API matching: a wildcard `*.d` matches every name ending in `.d`, of any depth (never `d`
  * itself); so does a narrower wildcard `*.x.d` overlap it.
  */
-export const gatewayHostnamesOverlap: HostsOverlap = overlapWith((suffix, name) =>
-  (name.startsWith('*.') ? name.slice(1) : name).endsWith(suffix),
-);
+export const gatewayHostnamesOverlap: HostsOverlap = overlapWith(underAtAnyDepth);
+
+/** Whether a name (or `*.` wildcard) lies under `suffix` (`.d`) at any depth. */
+function underAtAnyDepth(suffix: string, name: string): boolean {
+  return (name.startsWith('*.') ? name.slice(1) : name).endsWith(suffix);
+}
 
 /** Why hosts a tenant's object names may not be served, naming the reserved host one claims; undefined when none does. */
 export function reservedHostRefusal(
@@ -78,9 +81,7 @@ export function hostWithin(host: string, allowed: string): boolean {
   const name = host.toLowerCase();
   const entry = allowed.toLowerCase();
   if (name === entry) return true;
-  if (!entry.startsWith('*.')) return false;
-  const suffix = entry.slice(1);
-  return (name.startsWith('*.') ? name.slice(1) : name).endsWith(suffix);
+  return entry.startsWith('*.') && underAtAnyDepth(entry.slice(1), name);
 }
 
 /**
