@@ -30,7 +30,7 @@ interface PodMetrics {
 }
 interface Named {
   metadata: { name: string };
-  spec?: { containers?: { name: string }[] };
+  spec?: { nodeName?: string; containers?: { name: string }[] };
 }
 
 /** The stand-in's answer for a path of the host's metrics API. */
@@ -234,11 +234,12 @@ describe('the metrics API from the host (--metrics-server-proxy)', () => {
       await mustKubectl('virtual', ['get', 'pod', 'web', '-n', ns, '-o', 'jsonpath={.spec.nodeName}'])
     ).trim();
     expect(webNode).not.toBe('');
-    // The virtual cluster is shared with other test files, whose pods this syncer copies too: the
-    // node's figure is the sum over this virtual cluster's host pods there (web among them), read
-    // again until both reads see the same pods.
-    const containersOnNode = async () =>
-      (
+    // The virtual cluster is shared with other test files, whose pods this syncer copies too, on any
+    // host node: the nodes listed are those that run this virtual cluster's host pods, each figure the
+    // sum over its pods there (web among them). Read again until the host pods are the same before and
+    // after the metrics list, as they churn with the other files.
+    const containersByNode = async () => {
+      const pods =
         (
           await getObject<List<Named>>('host', [
             'pods',
@@ -246,34 +247,69 @@ describe('the metrics API from the host (--metrics-server-proxy)', () => {
             hostNs,
             '-l',
             `vcluster.loft.sh/managed-by=${vc}`,
-            '--field-selector',
-            `spec.nodeName=${webNode}`,
           ])
-        )?.items ?? []
-      ).reduce((n, p) => n + (p.spec?.containers?.length ?? 0), 0);
-    const { list, containers } = await waitFor(
+        )?.items ?? [];
+      const byNode = new Map<string, number>();
+      for (const p of pods) {
+        const node = p.spec?.nodeName;
+        if (node) byNode.set(node, (byNode.get(node) ?? 0) + (p.spec?.containers?.length ?? 0));
+      }
+      return byNode;
+    };
+    const sameCounts = (a: Map<string, number>, b: Map<string, number>) =>
+      a.size === b.size && [...a].every(([node, n]) => b.get(node) === n);
+    const { list, byNode } = await waitFor(
       'node metrics and host pods read alike',
       async () => {
-        const before = await containersOnNode();
+        const before = await containersByNode();
         const list = await raw<{ items: PodMetrics[] }>('/apis/metrics.k8s.io/v1beta1/nodes');
-        const after = await containersOnNode();
-        return before === after && before > 0 && { list, containers: before };
+        const after = await containersByNode();
+        const listed = list.items.map((i) => i.metadata.name).sort();
+        return (
+          sameCounts(before, after) &&
+          listed.join() === [...before.keys()].sort().join() && { list, byNode: before }
+        );
       },
       30_000,
     );
-    expect(list.items.map((i) => i.metadata.name)).toEqual([webNode]);
+    expect(byNode.has(webNode)).toBe(true);
     // The host node's 250m and 2Gi would be every tenant's load: a fake node shows its pods' declared
     // containers (5m, 10Mi each), not the host's sidecars.
-    expect(list.items[0]!.usage).toEqual({
-      cpu: `${5_000_000 * containers}n`,
-      memory: `${10_240 * containers}Ki`,
-    });
-    const top = await mustKubectl('virtual', ['top', 'node', '--no-headers']);
-    expect(top.trim().split(/\s+/).slice(0, 2)).toEqual([webNode, `${5 * containers}m`]);
-    // Every other host node, shown to the virtual cluster or not, has no metrics here.
-    for (const node of testClusters().nodes.filter((n) => n !== webNode)) {
-      const res = await kubectl('virtual', ['get', '--raw', `/apis/metrics.k8s.io/v1beta1/nodes/${node}`]);
-      expect(res.code).not.toBe(0);
+    for (const item of list.items) {
+      const containers = byNode.get(item.metadata.name)!;
+      expect(item.usage).toEqual({ cpu: `${5_000_000 * containers}n`, memory: `${10_240 * containers}Ki` });
+    }
+    // kubectl top shows the same figure for web's node, read between two equal reads of the host pods.
+    await waitFor(
+      'kubectl top node and host pods read alike',
+      async () => {
+        const before = await containersByNode();
+        const top = await mustKubectl('virtual', ['top', 'node', webNode, '--no-headers']);
+        const after = await containersByNode();
+        if (!sameCounts(before, after)) return false;
+        expect(top.trim().split(/\s+/).slice(0, 2)).toEqual([webNode, `${5 * before.get(webNode)!}m`]);
+        return true;
+      },
+      30_000,
+    );
+    // A host node that runs none of this virtual cluster's pods has no metrics here, shown to the
+    // virtual cluster or not (checked again if one of its pods lands there meanwhile).
+    for (const node of testClusters().nodes) {
+      const refusal = await waitFor(
+        `node ${node} read with no pod of ours on it, or with one`,
+        async () => {
+          const before = await containersByNode();
+          const res = await kubectl('virtual', [
+            'get',
+            '--raw',
+            `/apis/metrics.k8s.io/v1beta1/nodes/${node}`,
+          ]);
+          const after = await containersByNode();
+          return sameCounts(before, after) && { hosts: before.has(node), code: res.code };
+        },
+        30_000,
+      );
+      if (!refusal.hosts) expect(refusal.code).not.toBe(0);
     }
   }, 60_000);
 
