@@ -24,7 +24,12 @@ import {
 import { prepareHostNamespace, startSyncer, uniqueName, type SyncerProcess } from '../test/harness/syncer.ts';
 
 interface Pod {
-  metadata: { name: string; namespace: string; labels?: Record<string, string> };
+  metadata: {
+    name: string;
+    namespace: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
   spec: {
     nodeName?: string;
     dnsConfig?: { nameservers?: string[] };
@@ -328,8 +333,33 @@ function getWithToken(server: string, path: string, ca: string, token: string): 
       await apply('virtual', {
         apiVersion: 'v1',
         kind: 'Pod',
-        metadata: { name: 'shell', namespace: ns },
-        spec: onRealNode({ image: node.images.busybox, command: ['sleep', '3600'] }, 'Always'),
+        metadata: {
+          name: 'shell',
+          namespace: ns,
+          labels: { app: 'shell', release: 'r1' },
+          annotations: { 'team.example/owner': 'ops "blue"' },
+        },
+        spec: {
+          ...onRealNode(
+            {
+              image: node.images.busybox,
+              command: ['sleep', '3600'],
+              volumeMounts: [{ name: 'podinfo', mountPath: '/etc/podinfo' }],
+            },
+            'Always',
+          ),
+          volumes: [
+            {
+              name: 'podinfo',
+              downwardAPI: {
+                items: [
+                  { path: 'labels', fieldRef: { fieldPath: 'metadata.labels' } },
+                  { path: 'annotations', fieldRef: { fieldPath: 'metadata.annotations' } },
+                ],
+              },
+            },
+          ],
+        },
       });
       await waitFor(
         'the shell pod Running',
@@ -342,6 +372,27 @@ function getWithToken(server: string, path: string, ca: string, token: string): 
         'hello\n',
       );
       expect(stdin).toMatchObject({ code: 0, stdout: 'got:hello\n' });
+      // The real kubelet's downward-API files show the virtual pod's own labels and annotations
+      // (a reserved label key too), not the host pod's translated keys and the syncer's records.
+      const podinfo = await kubectl('virtual', [
+        'exec',
+        '-n',
+        ns,
+        'shell',
+        '--',
+        'sh',
+        '-c',
+        'cat /etc/podinfo/labels; echo; echo ---; cat /etc/podinfo/annotations',
+      ]);
+      expect(podinfo.code).toBe(0);
+      const [labelsFile, annotationsFile] = podinfo.stdout.split('\n---\n');
+      expect(labelsFile).toBe('app="shell"\nrelease="r1"\n');
+      // kubectl apply's last-applied-configuration is one of the virtual pod's annotations too.
+      const annotationLines = annotationsFile!.split('\n');
+      expect(annotationLines.map((l) => l.slice(0, l.indexOf('=')))).toEqual(
+        Object.keys((await virtualPod('shell'))!.metadata!.annotations!).sort(),
+      );
+      expect(annotationLines).toContain('team.example/owner="ops \\"blue\\""');
       // A terminal (-t): the container's shell gets a pty for stdin and stdout, as on the host pod.
       const inTerminal = await terminalExec('virtual', [
         'exec',

@@ -18,6 +18,11 @@ export const POD_SERVICE_ACCOUNT_ANNOTATION = 'vcluster.loft.sh/service-account-
 export const POD_LABELS_ANNOTATION = 'vcluster.loft.sh/labels';
 /** On a host pod: the virtual pod's cpu and memory it was made or last resized from (pods/resize.ts). */
 export const CONTAINER_RESOURCES_ANNOTATION = 'vsyncer.dev/container-resources';
+/**
+ * On a host pod whose downward API reads `metadata.annotations` whole: the virtual pod's annotations
+ * as the kubelet would render them (pods/downward-maps.ts), so the tenant sees its own, not the host's.
+ */
+export const POD_ANNOTATIONS_ANNOTATION = 'vsyncer.dev/annotations';
 /** On a host pod: the images and scheduling gates last written from the virtual pod (pods/spec-record.ts). */
 export const POD_SPEC_RECORD_ANNOTATION = 'vsyncer.dev/pod-spec';
 /** On a host pod: the --pod-dns-nameserver nameservers it was made with (pods/dns-nameservers.ts). */

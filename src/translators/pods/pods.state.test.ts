@@ -470,6 +470,36 @@ describe('pods state table', () => {
     );
   });
 
+  it("a downward-API file of the whole annotations follows the tenant's annotation changes, once", async () => {
+    const [, reading] = virtualPod('web', {
+      spec: {
+        volumes: [
+          {
+            name: 'info',
+            downwardAPI: { items: [{ path: 'a', fieldRef: { fieldPath: 'metadata.annotations' } }] },
+          },
+        ],
+      },
+    });
+    reading.metadata!.annotations = { team: 'a' };
+    const table = await podTable([[PODS, reading]]);
+    await table.settle();
+    const record = () => hostPods(table)[0]?.metadata?.annotations?.['vsyncer.dev/annotations'];
+    expect(record()).toBe('team="a"');
+    const v = table.virtual.objects(PODS, 'team')[0]!;
+    await table.virtual.update(PODS, 'team', {
+      ...v,
+      metadata: { ...v.metadata, annotations: { team: 'b', extra: 'x' } },
+    });
+    table.host.clearWrites();
+    table.virtual.clearWrites();
+    await table.settle();
+    expect(record()).toBe('extra="x"\nteam="b"');
+    expect(podWrites(table)).toEqual([`host: update pods ${HOST_NS}/${hostPodName('web')}`]);
+    // The record is the syncer's: it never comes up to the tenant's pod.
+    expect(table.virtual.objects(PODS, 'team')[0]!.metadata?.annotations).toEqual({ team: 'b', extra: 'x' });
+  });
+
   describe('in-place resize', () => {
     const resources = (cpu: string) => ({
       requests: { cpu, memory: '64Mi' },

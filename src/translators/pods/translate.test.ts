@@ -224,6 +224,52 @@ describe('translatePodToHost', () => {
     },
   );
 
+  it("shows a downward-API file of the whole annotations the virtual pod's, not the host pod's", () => {
+    const reading = pod({
+      volumes: [
+        {
+          name: 'info',
+          downwardAPI: { items: [{ path: 'annotations', fieldRef: { fieldPath: 'metadata.annotations' } }] },
+        },
+      ],
+    });
+    reading.metadata!.annotations = { note: 'kept', 'a.example/q': 'say "hi"\n' };
+    const host = translatePodToHost(reading, ctx);
+    expect(host.spec?.volumes?.[0]?.downwardAPI?.items?.[0]?.fieldRef?.fieldPath).toBe(
+      "metadata.annotations['vsyncer.dev/annotations']",
+    );
+    expect(host.metadata?.annotations?.['vsyncer.dev/annotations']).toBe(
+      'a.example/q="say \\"hi\\"\\n"\nnote="kept"',
+    );
+    // A pod that does not read them whole carries no such copy.
+    expect(translatePodToHost(pod(), ctx).metadata?.annotations).not.toHaveProperty(
+      'vsyncer.dev/annotations',
+    );
+  });
+
+  it('leaves out an annotations rendering that would take the host pod past the API server limit', () => {
+    const reading = pod({
+      volumes: [
+        {
+          name: 'info',
+          projected: {
+            sources: [
+              { downwardAPI: { items: [{ path: 'a', fieldRef: { fieldPath: 'metadata.annotations' } }] } },
+            ],
+          },
+        },
+      ],
+    });
+    reading.metadata!.annotations = { big: 'x'.repeat(120 * 1024) };
+    const host = translatePodToHost(reading, ctx);
+    expect(host.metadata?.annotations).not.toHaveProperty('vsyncer.dev/annotations');
+    expect(host.metadata?.annotations?.big).toHaveLength(120 * 1024);
+    // The file is empty then, never the host pod's annotations.
+    expect(
+      host.spec?.volumes?.[0]?.projected?.sources?.[0]?.downwardAPI?.items?.[0]?.fieldRef?.fieldPath,
+    ).toBe("metadata.annotations['vsyncer.dev/annotations']");
+  });
+
   it('replaces projected service-account tokens with the secret that holds a virtual token', () => {
     const host = translatePodToHost(
       pod({

@@ -21,6 +21,7 @@ import {
   namespaceLabelsForPod,
   namespaceSelectorAsPodSelector,
   POD_LABELS_ANNOTATION,
+  POD_ANNOTATIONS_ANNOTATION,
   CONTAINER_RESOURCES_ANNOTATION,
   POD_SPEC_RECORD_ANNOTATION,
   CLUSTER_NAMESERVERS_ANNOTATION,
@@ -47,6 +48,7 @@ import { forEachPodReference, referencedNames, type PodReference } from './refer
 import { usesVirtualDns } from './virtual-dns.ts';
 import { resourceRecordOf } from './resize.ts';
 import { dropUnreviewedPodSpecFields } from './spec-fields.ts';
+import { downwardMapText, readsWholeMap } from './downward-maps.ts';
 import { imageToWrite, keepsSchedulingGate, podSpecRecordOf, podSpecRecordOn } from './spec-record.ts';
 import { withoutDeniedKeys } from '../../naming/denied-metadata.ts';
 import { DAEMONSET_POD_ANNOTATION } from '../../naming/annotations.ts';
@@ -189,6 +191,7 @@ const DOWNWARD_FIELD_ANNOTATIONS: Record<string, string> = {
   'metadata.uid': POD_UID_ANNOTATION,
   'spec.serviceAccountName': POD_SERVICE_ACCOUNT_ANNOTATION,
   'metadata.labels': POD_LABELS_ANNOTATION,
+  'metadata.annotations': POD_ANNOTATIONS_ANNOTATION,
 };
 
 const allContainers = (spec: PodSpec): Containerish[] => [
@@ -217,12 +220,20 @@ export function referencedPVCs(pod: KubeObject): string[] {
   return referencedNames(specOf(pod), 'PersistentVolumeClaim');
 }
 
-/** `key="value"` lines, sorted: the downward-API rendering of a label map. */
-export function labelsAnnotationValue(labels: Record<string, string>): string {
-  return Object.keys(labels)
-    .sort()
-    .map((k) => `${k}=${JSON.stringify(labels[k])}`)
-    .join('\n');
+/**
+ * The largest rendering of the virtual pod's annotations kept on its host pod. The API server allows
+ * 256 KiB of annotations in all, and the host pod also carries the tenant's annotations themselves
+ * (about as large): a larger rendering is left out, and the pod's downward-API file stays empty.
+ */
+const MAX_ANNOTATIONS_RECORD_BYTES = 100 * 1024;
+
+/** The annotation holding the virtual pod's annotations for the downward API, when the pod reads them whole. */
+function annotationsRecord(virtual: Pod): Record<string, string> {
+  if (!readsWholeMap(virtual.spec, 'metadata.annotations')) return {};
+  const text = downwardMapText(virtual.metadata?.annotations ?? {});
+  return Buffer.byteLength(text) <= MAX_ANNOTATIONS_RECORD_BYTES
+    ? { [POD_ANNOTATIONS_ANNOTATION]: text }
+    : {};
 }
 
 /**
@@ -276,7 +287,8 @@ export function translatePodToHost(virtual: Pod, ctx: PodTranslationContext): Po
       [POD_UID_ANNOTATION]: meta.uid ?? '',
       [POD_SERVICE_ACCOUNT_ANNOTATION]: spec.serviceAccountName ?? 'default',
       // The downward API shows the virtual pod's labels, denied ones included: this is only text.
-      [POD_LABELS_ANNOTATION]: labelsAnnotationValue(virtualLabels),
+      [POD_LABELS_ANNOTATION]: downwardMapText(virtualLabels),
+      ...annotationsRecord(virtual),
       // What a later in-place resize is measured against (resize.ts).
       [CONTAINER_RESOURCES_ANNOTATION]: resourceRecordOf(virtual),
       // What a later change of images or scheduling gates is measured against (spec-record.ts).
