@@ -111,6 +111,42 @@ describe('helm chart', () => {
     expect(workload?.automountServiceAccountToken).toBe(false);
   });
 
+  it('mounts syncer.hostKubeconfigSecret into the syncer alone and passes it as --host-kubeconfig', () => {
+    const ms = render({
+      'syncer.hostKubeconfigSecret.name': 'host-access',
+      'syncer.hostKubeconfigSecret.key': 'kc.yaml',
+    });
+    expect(syncerArgs(ms)).toContain('--host-kubeconfig=/etc/vsyncer/host-kubeconfig/kc.yaml');
+    const pod = (
+      ms.find((m) => m.kind === 'StatefulSet') as unknown as {
+        spec: {
+          template: {
+            spec: {
+              containers: { name: string; volumeMounts: { name: string; mountPath: string }[] }[];
+              volumes: {
+                name: string;
+                secret?: { secretName: string; items: { key: string; path: string }[] };
+              }[];
+            };
+          };
+        };
+      }
+    ).spec.template.spec;
+    expect(pod.volumes.find((v) => v.name === 'host-kubeconfig')?.secret).toMatchObject({
+      secretName: 'host-access',
+      items: [{ key: 'kc.yaml', path: 'kc.yaml' }],
+    });
+    const mounting = pod.containers.filter((c) => c.volumeMounts.some((m) => m.name === 'host-kubeconfig'));
+    expect(mounting.map((c) => c.name)).toEqual(['syncer']);
+    expect(mounting[0]!.volumeMounts.find((m) => m.name === 'host-kubeconfig')?.mountPath).toBe(
+      '/etc/vsyncer/host-kubeconfig',
+    );
+    // A path in the image is passed as it is, with nothing mounted.
+    const byPath = render({ 'syncer.hostKubeconfig': '/etc/host.conf' });
+    expect(syncerArgs(byPath)).toContain('--host-kubeconfig=/etc/host.conf');
+    expect(JSON.stringify(byPath)).not.toContain('host-kubeconfig"');
+  });
+
   it('owns synced objects by the release Service and exports the kubeconfig to vc-<release>, both overridable', () => {
     const args = syncerArgs(
       render({

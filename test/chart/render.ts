@@ -63,6 +63,7 @@ export function syncerArgs(manifests: Manifest[]): string[] {
 /** Every optional feature on, every syncer value set to something that renders its flag. */
 export const EVERYTHING_ON: Record<string, string> = {
   'syncer.replicas': '2',
+  'syncer.hostKubeconfigSecret.name': 'host-access',
   'k3s.datastore.secretName': 'vc1-datastore',
   'syncer.sync[0]': '*',
   'syncer.syncAllConfigMaps': 'true',

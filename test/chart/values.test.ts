@@ -124,6 +124,21 @@ describe('helm chart: values that would render a broken or an open manifest are 
     ).toThrow(/isolation\.networkPolicy\.hostApiPorts is empty: .* allows all egress/);
   });
 
+  it('refuses a host kubeconfig named twice, and a Secret key that is no file name', () => {
+    expect(() =>
+      render({
+        'syncer.hostKubeconfig': '/etc/host.conf',
+        'syncer.hostKubeconfigSecret.name': 'host-access',
+      }),
+    ).toThrow(
+      'syncer.hostKubeconfig and syncer.hostKubeconfigSecret.name both name the host kubeconfig: set one',
+    );
+    for (const key of ['..', 'a/b', ''])
+      expect(() =>
+        render({ 'syncer.hostKubeconfigSecret.name': 'host-access', 'syncer.hostKubeconfigSecret.key': key }),
+      ).toThrow(/hostKubeconfigSecret.*key/);
+  });
+
   it.each(['team.a', '1team'])('refuses release name %s, which is no RFC 1035 label', (release) => {
     expect(() => renderText({}, 'team-a', release)).toThrow(
       `release name "${release}": the chart names the virtual cluster and its objects (Services among them) after the release, so it must be an RFC 1035 label`,

@@ -112,6 +112,22 @@ of 1-4 hex digits, or fewer around exactly one `::` (no embedded IPv4, no zone).
 {{- end -}}
 
 {{/*
+The host kubeconfig the syncer reads: the mounted syncer.hostKubeconfigSecret, syncer.hostKubeconfig,
+or none (the pod's service account).
+*/}}
+{{- define "vsyncer.hostKubeconfig" -}}
+{{- $secret := .Values.syncer.hostKubeconfigSecret -}}
+{{- if $secret.name -}}
+{{- if .Values.syncer.hostKubeconfig -}}
+{{- fail "syncer.hostKubeconfig and syncer.hostKubeconfigSecret.name both name the host kubeconfig: set one" -}}
+{{- end -}}
+/etc/vsyncer/host-kubeconfig/{{ $secret.key }}
+{{- else -}}
+{{ .Values.syncer.hostKubeconfig }}
+{{- end -}}
+{{- end -}}
+
+{{/*
 The syncer's flags, one value each. Keep this the only place values become flags:
 test/chart/flags.test.ts checks it against `vsyncer start --help`.
 */}}
@@ -119,7 +135,7 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 - start
 - --name={{ include "vsyncer.name" . }}
 - --host-namespace={{ .Release.Namespace }}
-- --host-kubeconfig={{ .Values.syncer.hostKubeconfig }}
+- --host-kubeconfig={{ include "vsyncer.hostKubeconfig" . }}
 - --virtual-kubeconfig=/data/kubeconfig/kube-config.yaml
 {{- $_ := include "vsyncer.sync" . }}
 {{- with .Values.syncer.sync }}
