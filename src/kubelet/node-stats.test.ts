@@ -9,7 +9,7 @@ import {
 } from './node-stats.ts';
 
 const owned: OwnedPods = new Map([
-  ['host-ns/web-x-team-x-vc', { namespace: 'team', name: 'web', uid: 'u1' }],
+  ['host-ns/web-x-team-x-vc', { namespace: 'team', name: 'web', uid: 'u1', hostUid: 'host-uid' }],
 ]);
 
 describe('node statistics for a tenant', () => {
@@ -120,7 +120,7 @@ describe('cadvisor metrics for a tenant', () => {
 describe('probe metrics for a tenant', () => {
   it("keeps only the tenant's pods' probe results, renamed", () => {
     const text = [
-      'prober_probe_total{container="app",namespace="host-ns",pod="web-x-team-x-vc",pod_uid="h",probe_type="Liveness",result="successful"} 7',
+      'prober_probe_total{container="app",namespace="host-ns",pod="web-x-team-x-vc",pod_uid="host-uid",probe_type="Liveness",result="successful"} 7',
       'prober_probe_total{container="db",namespace="other-tenant",pod="secret-db",pod_uid="o",probe_type="Liveness",result="successful"} 9',
       'process_start_time_seconds 1.7e+09',
       'odd{constructor="c",namespace="host-ns",pod="web-x-team-x-vc"} 1',
@@ -128,6 +128,39 @@ describe('probe metrics for a tenant', () => {
     expect(throughLines(text, probeMetricLines(owned)).split('\n')).toEqual([
       'prober_probe_total{container="app",namespace="team",pod="web",pod_uid="u1",probe_type="Liveness",result="successful"} 7',
       'odd{constructor="c",namespace="team",pod="web"} 1',
+    ]);
+  });
+});
+
+describe('figures of the owned host pod only, by UID', () => {
+  // The name is the owned pod's, the UID another's: the kubelet still reports a deleted pod being torn
+  // down, or a pod someone else made under the name since.
+  it("leaves out a summary pod whose UID is not the owned host pod's; a podRef without a UID is matched by name", () => {
+    const summary = {
+      pods: [
+        { podRef: { name: 'web-x-team-x-vc', namespace: 'host-ns', uid: 'another' }, cpu: 1 },
+        { podRef: { name: 'web-x-team-x-vc', namespace: 'host-ns', uid: 'host-uid' }, cpu: 2 },
+        { podRef: { name: 'web-x-team-x-vc', namespace: 'host-ns' }, cpu: 3 },
+      ],
+    };
+    expect(summaryForTenant(summary, owned)).toEqual({
+      node: {},
+      pods: [
+        { podRef: { name: 'web', namespace: 'team', uid: 'u1' }, cpu: 2 },
+        { podRef: { name: 'web', namespace: 'team', uid: 'u1' }, cpu: 3 },
+      ],
+    });
+  });
+
+  it("leaves out a series whose pod_uid is not the owned host pod's; one without pod_uid is matched by name", () => {
+    const text = [
+      'prober_probe_total{container="app",namespace="host-ns",pod="web-x-team-x-vc",pod_uid="another"} 1',
+      'prober_probe_total{container="app",namespace="host-ns",pod="web-x-team-x-vc",pod_uid="host-uid"} 2',
+      'container_memory_rss{container="app",namespace="host-ns",pod="web-x-team-x-vc"} 3',
+    ].join('\n');
+    expect(throughLines(text, cadvisorMetricLines(owned)).split('\n')).toEqual([
+      'prober_probe_total{container="app",namespace="team",pod="web",pod_uid="u1"} 2',
+      'container_memory_rss{container="app",namespace="team",pod="web"} 3',
     ]);
   });
 });
@@ -192,7 +225,10 @@ describe('node ports', () => {
 
 describe("only the tenant's containers", () => {
   const known: OwnedPods = new Map([
-    ['host-ns/web-x-team-x-vc', { namespace: 'team', name: 'web', uid: 'u1', containers: new Set(['app']) }],
+    [
+      'host-ns/web-x-team-x-vc',
+      { namespace: 'team', name: 'web', uid: 'u1', hostUid: 'h', containers: new Set(['app']) },
+    ],
   ]);
 
   it('leaves out the figures of a container a host webhook or the syncer added; pod-level ones stay', () => {

@@ -22,6 +22,15 @@ export type OwnedPods = ReadonlyMap<
 const tenantsContainer = (virtual: { containers?: ReadonlySet<string> }, container: string | undefined) =>
   !virtual.containers || !container || container === 'POD' || virtual.containers.has(container);
 
+/**
+ * Whether figures the kubelet gave for a pod of this name (and `uid`, when it names one) are the owned
+ * host pod's. A name is reused once a pod is deleted: a kubelet still reporting the old pod (being torn
+ * down) or another pod given the name since (by whoever may create pods in the host namespace) must
+ * not be shown as the tenant's.
+ */
+const isSameHostPod = (virtual: { hostUid?: string }, uid: string | undefined) =>
+  uid === undefined || uid === virtual.hostUid;
+
 interface PodStats {
   podRef?: { name?: string; namespace?: string; uid?: string };
   [field: string]: unknown;
@@ -56,7 +65,7 @@ export function summaryForTenant(summary: unknown, owned: OwnedPods): unknown {
   for (const pod of list) {
     const ref = pod?.podRef;
     const virtual = ref ? owned.get(`${ref.namespace}/${ref.name}`) : undefined;
-    if (!virtual) continue;
+    if (!virtual || !isSameHostPod(virtual, ref?.uid)) continue;
     // Volume stats name host claims and host volumes: the tenant's names are not knowable here.
     const { volume: _volume, containers, ...stats } = pod;
     kept.push({
@@ -96,7 +105,8 @@ function metricLinesForTenant(
       return kept === undefined ? undefined : kept === series ? line : formatSeriesLine(kept);
     }
     const virtual = owned.get(`${label('namespace')}/${pod}`);
-    if (!virtual || !tenantsContainer(virtual, label('container'))) return undefined;
+    if (!virtual || !isSameHostPod(virtual, label('pod_uid'))) return undefined;
+    if (!tenantsContainer(virtual, label('container'))) return undefined;
     const virtualValue = new Map([
       ['pod', virtual.name],
       ['namespace', virtual.namespace],
