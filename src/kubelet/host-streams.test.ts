@@ -1,15 +1,18 @@
-import { createServer, type Server } from 'node:http';
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 import { KubeConfig } from '@kubernetes/client-node';
-import { HostStreams } from './host-streams.ts';
+import { HostHeadersTimeout, HostStreams } from './host-streams.ts';
 import { linesThrough } from './line-stream.ts';
 
 // A plain HTTP server standing in for the host API's node proxy: what is under test is how the
 // syncer reads answers (streamed, bounded), not the API.
 let server: Server;
 let streams: HostStreams;
+/** The same host, with a headers timeout of 200 ms. */
+let impatient: HostStreams;
 /** Lines of the big answer: about 20 MiB, more than the whole-read bound of 16 MiB. */
 const BIG_LINES = 400_000;
 const bigLine = (i: number) =>
@@ -30,7 +33,14 @@ beforeAll(async () => {
       };
       more();
     } else if (req.url === '/small') res.end('{"node":{}}');
-    else {
+    else if (req.url === '/silent')
+      return; // never answers
+    else if (req.url === '/follow') {
+      // Answers at once, then its body for longer than the headers timeout, as a log follow does.
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      const timer = setInterval(() => res.write('line\n'), 50);
+      setTimeout(() => (clearInterval(timer), res.end()), 400);
+    } else {
       res.writeHead(403);
       res.end('nodes "n1" is forbidden: User "syncer" cannot get resource "nodes/proxy"');
     }
@@ -50,6 +60,7 @@ beforeAll(async () => {
     currentContext: 'host',
   });
   streams = new HostStreams(kc);
+  impatient = new HostStreams(kc, 200);
 });
 afterAll(() => new Promise((resolve) => server.close(resolve)));
 
@@ -81,6 +92,25 @@ describe('host answers', () => {
     await expect(streams.get('/refused')).rejects.toThrow(
       'host API: /refused: 403 nodes "n1" is forbidden: User "syncer" cannot get resource "nodes/proxy"',
     );
+  });
+});
+
+describe('waiting for the host to answer', () => {
+  it('gives up on a host that does not answer within the headers timeout, with HostHeadersTimeout', async () => {
+    const req = await impatient.open('GET', '/silent', new URLSearchParams(), {});
+    req.end();
+    const [err] = (await once(req, 'error')) as [Error];
+    expect(err).toBeInstanceOf(HostHeadersTimeout);
+    expect(err.message).toBe('the host API server did not answer within 0.2 s; try again later');
+  });
+
+  it('no longer limits a request once the host answered: a body may take its time', async () => {
+    const req = await impatient.open('GET', '/follow', new URLSearchParams(), {});
+    req.end();
+    const [res] = (await once(req, 'response')) as [IncomingMessage];
+    let body = '';
+    for await (const chunk of res as AsyncIterable<Buffer>) body += chunk.toString();
+    expect(body.split('\n').length).toBeGreaterThan(5);
   });
 });
 

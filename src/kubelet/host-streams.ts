@@ -19,21 +19,41 @@ const UPGRADE_HEADERS = [
 const HOST_READ_IDLE_MS = 30_000;
 
 /**
+ * How long the host API may take to answer a request (its status line and headers, or its switch of
+ * protocols), as the API server's own proxy to a kubelet waits no longer either. Past that the caller
+ * is told so, instead of waiting with an open connection for as long as the host leaves it open.
+ */
+export const HOST_HEADERS_TIMEOUT_MS = 60_000;
+
+/** The host API did not answer in time (see HOST_HEADERS_TIMEOUT_MS); the caller is told 504. */
+export class HostHeadersTimeout extends Error {
+  constructor(ms: number) {
+    super(`the host API server did not answer within ${ms / 1000} s; try again later`);
+    this.name = 'HostHeadersTimeout';
+  }
+}
+
+/**
  * Streams to the host API server with the syncer's own host credentials: pod logs as a response
  * body, exec/attach/port-forward as an upgraded connection. Nothing is buffered; bytes are piped.
  */
 export class HostStreams {
   private readonly kubeConfig: KubeConfig;
   private readonly server: URL;
+  private readonly headersTimeoutMs: number;
 
-  constructor(kubeConfig: KubeConfig) {
+  constructor(kubeConfig: KubeConfig, headersTimeoutMs = HOST_HEADERS_TIMEOUT_MS) {
     this.kubeConfig = kubeConfig;
+    this.headersTimeoutMs = headersTimeoutMs;
     const cluster = kubeConfig.getCurrentCluster();
     if (!cluster) throw new Error('host kubeconfig has no current cluster');
     this.server = new URL(cluster.server);
   }
 
-  /** Opens a request to the host API (credentials applied); the caller writes, ends and reads it. */
+  /**
+   * Opens a request to the host API (credentials applied); the caller writes, ends and reads it. One
+   * the host has not answered within the headers timeout is destroyed with HostHeadersTimeout.
+   */
   async open(
     method: string,
     path: string,
@@ -50,7 +70,21 @@ export class HostStreams {
     };
     await this.kubeConfig.applyToHTTPSOptions(options);
     options.headers = { ...(options.headers as Record<string, string>), ...headers };
-    return this.server.protocol === 'https:' ? request(options) : plainRequest(options);
+    const req = this.server.protocol === 'https:' ? request(options) : plainRequest(options);
+    this.limitWaitForAnswer(req, Object.hasOwn(headers, 'upgrade'));
+    return req;
+  }
+
+  /** Destroys `req` with HostHeadersTimeout unless the host answers, or it ends, within the timeout. */
+  private limitWaitForAnswer(req: ClientRequest, upgrade: boolean): void {
+    const ms = this.headersTimeoutMs;
+    const timer = setTimeout(() => req.destroy(new HostHeadersTimeout(ms)), ms);
+    timer.unref();
+    const answered = () => clearTimeout(timer);
+    req.once('response', answered).once('close', answered);
+    // Only a request that asks to switch protocols listens for the switch: Node hands the socket of a
+    // switch to whoever listens, and nobody here would close one that was not asked for.
+    if (upgrade) req.once('upgrade', answered);
   }
 
   /**

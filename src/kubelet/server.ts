@@ -19,7 +19,7 @@ import {
   type CertIdentity,
   type NodeAccess,
 } from './authorize.ts';
-import { HostStreams, splice, upgradeHeadersOf, writeHead } from './host-streams.ts';
+import { HostHeadersTimeout, HostStreams, splice, upgradeHeadersOf, writeHead } from './host-streams.ts';
 import type { NodePorts } from './node-ports.ts';
 import { linesThrough, type LineView } from './line-stream.ts';
 import {
@@ -356,8 +356,9 @@ export class KubeletServer {
         pipeline(hostRes, res).catch(() => res.destroy());
       });
       upstream.on('error', (err: Error) => {
-        if (!res.headersSent) this.answer(res, 502, this.failure(err), 'logs', admitted?.who);
-        else res.destroy();
+        if (res.headersSent) return void res.destroy();
+        const { status, message } = this.asRouteError(err);
+        this.answer(res, status, message, 'logs', admitted?.who);
       });
       // A follow ends when the client goes: stop reading the host's stream too.
       res.on('close', () => upstream.destroy());
@@ -409,7 +410,10 @@ export class KubeletServer {
           () => socket.destroy(),
         );
       });
-      upstream.on('error', (err: Error) => refuse(502, this.failure(err)));
+      upstream.on('error', (err: Error) => {
+        const { status, message } = this.asRouteError(err);
+        refuse(status, message);
+      });
       socket.on('close', () => upstream.destroy());
       upstream.end();
     } catch (err) {
@@ -524,6 +528,11 @@ export class KubeletServer {
     // A scraper that hung up mid-stream: nothing failed, and nobody is left to tell.
     if ((err as NodeJS.ErrnoException)?.code === 'ERR_STREAM_PREMATURE_CLOSE')
       return { status: 499, message: 'the caller left' };
+    // Says only that the host was slow (no host name): the caller may try again.
+    if (err instanceof HostHeadersTimeout) {
+      this.opts.logger.warn('kubelet endpoint: the host API did not answer in time', { error: err.message });
+      return { status: 504, message: err.message };
+    }
     return { status: 502, message: this.failure(err) };
   }
 
@@ -588,6 +597,8 @@ function statusText(status: number): string {
       429: 'Too Many Requests',
       499: 'Client Closed Request',
       502: 'Bad Gateway',
+      503: 'Service Unavailable',
+      504: 'Gateway Timeout',
     }[status] ?? 'Error'
   );
 }

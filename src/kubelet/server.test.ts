@@ -1,0 +1,312 @@
+import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server as HttpServer,
+  type ServerResponse,
+} from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import type { Informer } from '../informer/informer.ts';
+import type { ClusterClient } from '../kube/client.ts';
+import type { KubeObject } from '../kube/object.ts';
+import { Resources } from '../kube/resources.ts';
+import { issueCertificate } from '../pki/certificate.ts';
+import { apiError, FakeCluster } from '../testing/fake-cluster.ts';
+import { opensslCa } from '../testing/openssl-ca.ts';
+import { tempDirs } from '../testing/temp-dirs.ts';
+import type { Logger } from '../util/log.ts';
+import { HostStreams } from './host-streams.ts';
+import { NodePorts } from './node-ports.ts';
+import { KubeletServer, type KubeletServerOptions } from './server.ts';
+
+// The kubelet API end to end inside one process: a real TLS listener called with a client
+// certificate, the virtual and host API servers faked (pods, access reviews), and a plain HTTP
+// server standing in for the host API's pod subresources and node proxy.
+
+const tempDir = tempDirs();
+const NODE = 'node-1';
+const HOST_POD = 'web-x-team-x-vc';
+
+/** The files the server reads, and the client certificate the virtual API server would present. */
+let files: { cert: string; key: string; ca: string };
+let client: { cert: string; key: string; ca: string };
+
+beforeAll(() => {
+  const ca = opensslCa('ec');
+  const serving = issueCertificate(
+    {
+      commonName: 'kubelet',
+      dnsNames: ['localhost'],
+      ipAddresses: ['127.0.0.1'],
+      usages: ['serverAuth'],
+      validDays: 1,
+    },
+    ca,
+  );
+  const caller = issueCertificate(
+    { commonName: 'apiserver', dnsNames: [], ipAddresses: [], usages: ['clientAuth'], validDays: 1 },
+    ca,
+  );
+  const dir = tempDir('vsyncer-kubelet-');
+  files = { cert: join(dir, 'tls.crt'), key: join(dir, 'tls.key'), ca: join(dir, 'ca.crt') };
+  writeFileSync(files.cert, serving.certPem);
+  writeFileSync(files.key, serving.keyPem);
+  writeFileSync(files.ca, ca.certPem);
+  client = { cert: caller.certPem, key: caller.keyPem, ca: ca.certPem };
+});
+
+/** How the host answers unless a test says otherwise: a log line, and a switch for an exec. */
+const HOST_ANSWERS = {
+  onRequest: (_req: IncomingMessage, res: ServerResponse) => void res.end('log line\n'),
+  /** The host's end of the session stays open until the test ends. */
+  onUpgrade: (_req: IncomingMessage, socket: Socket) =>
+    void socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n\r\n'),
+};
+
+/** The host API's pod subresources and node proxy: each test may say how it answers; paths asked are kept. */
+const hostApi = {
+  server: undefined as HttpServer | undefined,
+  asked: [] as string[],
+  sessions: [] as Socket[],
+  ...HOST_ANSWERS,
+};
+
+beforeAll(async () => {
+  hostApi.server = createHttpServer((req, res) => {
+    hostApi.asked.push(req.url ?? '');
+    hostApi.onRequest(req, res);
+  });
+  hostApi.server.on('upgrade', (req: IncomingMessage, socket: Socket) => {
+    hostApi.asked.push(req.url ?? '');
+    hostApi.sessions.push(socket);
+    hostApi.onUpgrade(req, socket);
+  });
+  await new Promise<void>((resolve) => hostApi.server!.listen(0, '127.0.0.1', resolve));
+});
+afterAll(async () => {
+  for (const socket of hostApi.sessions) socket.destroy();
+  hostApi.server!.closeAllConnections();
+  await new Promise((resolve) => hostApi.server!.close(resolve));
+});
+
+function hostStreams(headersTimeoutMs?: number): HostStreams {
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [
+      {
+        name: 'host',
+        server: `http://127.0.0.1:${(hostApi.server!.address() as AddressInfo).port}`,
+        skipTLSVerify: true,
+      },
+    ],
+    users: [{ name: 'syncer' }],
+    contexts: [{ name: 'host', cluster: 'host', user: 'syncer' }],
+    currentContext: 'host',
+  });
+  return new HostStreams(kc, headersTimeoutMs);
+}
+
+const virtualPod = (): KubeObject => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name: 'web', namespace: 'team', uid: 'v-uid' },
+  spec: { nodeName: NODE, containers: [{ name: 'app', image: 'app' }] },
+});
+
+/** The host copy of team/web, with a sidecar a host webhook injected. */
+const hostPod = (): KubeObject => ({
+  metadata: {
+    name: HOST_POD,
+    namespace: 'host-ns',
+    uid: 'host-uid',
+    labels: { 'vcluster.loft.sh/managed-by': 'vc' },
+    annotations: {
+      'vcluster.loft.sh/object-name': 'web',
+      'vcluster.loft.sh/object-namespace': 'team',
+      'vcluster.loft.sh/object-uid': 'v-uid',
+      'vcluster.loft.sh/object-kind': '/v1, Kind=Pod',
+    },
+  },
+  spec: {
+    nodeName: NODE,
+    containers: [
+      { name: 'app', image: 'app' },
+      { name: 'istio-proxy', image: 'proxy' },
+    ],
+  },
+});
+
+/**
+ * The virtual API server: pods by `namespace/name` (reads counted), access reviews answered by
+ * `allows` (a review of no node means every node).
+ */
+class VirtualApi {
+  readonly pods = new Map<string, KubeObject>([['team/web', virtualPod()]]);
+  podReads = 0;
+  allows: (user: string, node: string | undefined) => boolean = () => true;
+
+  get client(): ClusterClient {
+    return {
+      get: async (_type: unknown, namespace: string, name: string) => {
+        this.podReads++;
+        const pod = this.pods.get(`${namespace}/${name}`);
+        if (!pod) throw apiError('notFound', `pods "${name}" not found`, 'virtual');
+        return structuredClone(pod);
+      },
+      create: async (_type: unknown, _namespace: string, review: KubeObject) => {
+        const spec = review.spec as { user: string; resourceAttributes: { name?: string } };
+        return { status: { allowed: this.allows(spec.user, spec.resourceAttributes.name) } };
+      },
+    } as unknown as ClusterClient;
+  }
+}
+
+/** An informer's cache as the server reads it: its objects, and whether it has synced. */
+function cacheOf(objects: () => KubeObject[], synced: () => boolean): Informer<KubeObject> {
+  const key = (o: KubeObject) => `${o.metadata?.namespace}/${o.metadata?.name}`;
+  return {
+    hasSynced: synced,
+    store: { list: objects, get: (k: string) => objects().find((o) => key(o) === k) },
+  } as unknown as Informer<KubeObject>;
+}
+
+/** What the server logged at warn and above, as one text. */
+function capturingLogger(): Logger & { text(): string } {
+  const lines: string[] = [];
+  const keep = (msg: string, fields?: Record<string, unknown>) =>
+    void lines.push(`${msg} ${JSON.stringify(fields)}`);
+  const logger: Logger & { text(): string } = {
+    debug: () => {},
+    info: () => {},
+    warn: keep,
+    error: keep,
+    child: () => logger,
+    text: () => lines.join('\n'),
+  };
+  return logger;
+}
+
+async function freePort(): Promise<number> {
+  const probe = createNetServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+interface Running {
+  kubelet: KubeletServer;
+  /** The bind port (names no node) and the port of NODE. */
+  port: number;
+  nodePort: number;
+  virtual: VirtualApi;
+  host: FakeCluster;
+  logger: ReturnType<typeof capturingLogger>;
+  /** Whether the pod caches have synced (they have, unless a test says otherwise). */
+  synced: { value: boolean };
+}
+
+const running: KubeletServer[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((k) => k.stop()));
+  Object.assign(hostApi, HOST_ANSWERS, { asked: [] });
+  for (const socket of hostApi.sessions.splice(0)) socket.destroy();
+});
+
+/** A kubelet server on 127.0.0.1 with NODE on a port of its own; `options` replace the defaults. */
+async function startKubelet(options: Partial<KubeletServerOptions> = {}): Promise<Running> {
+  const virtual = new VirtualApi();
+  const host = new FakeCluster('host');
+  host.seed(Resources.pods, hostPod());
+  const synced = { value: true };
+  const free = await freePort();
+  const nodePorts = new NodePorts(free, free);
+  const logger = capturingLogger();
+  const kubelet = new KubeletServer({
+    bindAddress: '127.0.0.1:0',
+    tlsCertFile: files.cert,
+    tlsKeyFile: files.key,
+    clientCaFile: files.ca,
+    vcName: 'vc',
+    hostNamespace: 'host-ns',
+    host,
+    virtual: virtual.client,
+    hostStreams: hostStreams(),
+    logger,
+    nodePorts,
+    nodeStats: true,
+    podCaches: {
+      virtual: cacheOf(
+        () => [...virtual.pods.values()],
+        () => synced.value,
+      ),
+      host: cacheOf(
+        () => host.objects(Resources.pods, 'host-ns'),
+        () => synced.value,
+      ),
+    },
+    ...options,
+  });
+  running.push(kubelet);
+  const { port } = await kubelet.start();
+  const nodePort = nodePorts.portFor(NODE);
+  await nodePorts.served(nodePort);
+  return { kubelet, port, nodePort, virtual, host, logger, synced };
+}
+
+/** A request with the virtual API server's client certificate: its status and body. */
+async function call(port: number, path: string): Promise<{ status: number; body: string }> {
+  const req = httpsRequest({ host: '127.0.0.1', port, path, ...client, agent: false });
+  req.end();
+  const [res] = (await once(req, 'response')) as [IncomingMessage];
+  let body = '';
+  for await (const chunk of res as AsyncIterable<Buffer>) body += chunk.toString();
+  return { status: res.statusCode ?? 0, body };
+}
+
+/** An exec: the caller's end of the session when switched, else the status and body of the refusal. */
+async function exec(port: number): Promise<{ socket: Socket } | { status: number; body: string }> {
+  const req = httpsRequest({
+    host: '127.0.0.1',
+    port,
+    method: 'POST',
+    path: '/exec/team/web/app?command=sh&input=1&output=1&tty=1',
+    headers: { connection: 'Upgrade', upgrade: 'SPDY/3.1', 'x-stream-protocol-version': 'v4.channel.k8s.io' },
+    ...client,
+    agent: false,
+  });
+  req.end();
+  return new Promise((resolve, reject) => {
+    req.on('upgrade', (_res: IncomingMessage, socket: Socket) => resolve({ socket }));
+    req.on('response', (res: IncomingMessage) => {
+      let body = '';
+      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+  });
+}
+
+describe('a host that does not answer', () => {
+  it('is answered 504 with a message that names no host, once the headers timeout passes', async () => {
+    hostApi.onRequest = () => {}; // never answers
+    const { port } = await startKubelet({ hostStreams: hostStreams(200) });
+    expect(await call(port, '/containerLogs/team/web/app')).toEqual({
+      status: 504,
+      body: 'the host API server did not answer within 0.2 s; try again later\n',
+    });
+  });
+
+  it('is answered 504 for an exec too, when the host neither switches nor answers', async () => {
+    hostApi.onUpgrade = () => {}; // never answers
+    const { port } = await startKubelet({ hostStreams: hostStreams(200) });
+    expect(await exec(port)).toEqual({
+      status: 504,
+      body: 'the host API server did not answer within 0.2 s; try again later\n',
+    });
+  });
+});
