@@ -39,6 +39,11 @@ export interface Mapper {
   /** The UID of the source incarnation a target was made from, when the target records it. */
   sourceUidOf?(target: KubeObject): string | undefined;
   /**
+   * Whether a target sourceKeyOf takes for ours may be deleted (absent: always). Some proof is
+   * enough to update a copy but not to delete it: see clusterScopedToHost.
+   */
+  deletable?(target: KubeObject): boolean;
+  /**
    * The source keys whose target would be at this key (a mapping read backwards), for kinds whose
    * target name an object that is not a copy may hold: when it goes, they are queued to take it.
    */

@@ -143,6 +143,10 @@ export function clusterScopedToHost(
     targetKey: (name) => hostClusterScopedName(name, where.hostNamespace, where.vcName),
     sourceKeyOf: (host) => ownedVirtualKey(host, where, virtualType),
     sourceUidOf: recordedVirtualUid,
+    // A copy that records no host namespace (vCluster's) may be another virtual cluster's whose
+    // managed-by value and names read the same (see ownedVirtualKey): it is updated, and so gains
+    // the record, but never deleted before it has it.
+    deletable: (host) => Boolean(host.metadata?.annotations?.[OBJECT_HOST_NAMESPACE_ANNOTATION]),
   };
 }
 

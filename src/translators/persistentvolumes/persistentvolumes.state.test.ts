@@ -433,6 +433,113 @@ describe('persistentvolumes state table', () => {
   });
 });
 
+describe('the storage a tenant volume names', () => {
+  const CSI = 'csi.example.com';
+  const csi = (volumeHandle: string, driver = CSI) => ({ csi: { driver, volumeHandle } });
+  /** A copy this virtual cluster's syncer made, recording the virtual volume `name` of UID `uid`. */
+  const ownCopy = (name: string, uid: string, spec: object): KubeObject => ({
+    metadata: {
+      name: hostPvName(name),
+      labels: { [MANAGED_BY]: CLUSTER_OWNER },
+      annotations: {
+        'vcluster.loft.sh/object-name': name,
+        'vcluster.loft.sh/object-uid': uid,
+        'vcluster.loft.sh/object-kind': '/v1, Kind=PersistentVolume',
+        'vcluster.loft.sh/object-host-namespace': HOST_NS,
+      },
+    },
+    spec,
+  });
+  /** A volume of the host that is not this virtual cluster's: another tenant's, provisioned for its claim. */
+  const foreignVolume = (name: string, source: object): [typeof PV, KubeObject] => [
+    PV,
+    {
+      metadata: { name, annotations: { 'pv.kubernetes.io/provisioned-by': CSI } },
+      spec: {
+        capacity: { storage: '5Gi' },
+        accessModes: ['ReadWriteOnce'],
+        persistentVolumeReclaimPolicy: 'Delete',
+        ...source,
+        claimRef: { namespace: 'other-tenant', name: 'their-claim', uid: 'their-claim-uid' },
+      },
+      status: { phase: 'Bound' },
+    },
+  ];
+
+  it("the host copy is Retain whatever the tenant's volume says (a provisioner would delete the storage it names); the virtual volume keeps its own; no write back and forth", async () => {
+    const t = await table(
+      [`csi:${CSI}`],
+      [volume('disk', csi('vol-1'), 'data', { persistentVolumeReclaimPolicy: 'Delete' })],
+    );
+    expect(volumeSpecOf(hostVolume(t, 'disk')).persistentVolumeReclaimPolicy).toBe('Retain');
+    expect(volumeSpecOf(virtualVolume(t, 'disk')).persistentVolumeReclaimPolicy).toBe('Delete');
+    // Its claim deleted, the host copy is Released: the phase shows, the policies stay each their own.
+    await setHostPhase(t, 'disk', 'Released');
+    expect(virtualVolume(t, 'disk')!.status).toEqual({ phase: 'Released' });
+    t.virtual.clearWrites();
+    t.host.clearWrites();
+    t.controllers.get('persistentvolumes')!.controller.enqueue('disk');
+    await t.settle();
+    expect(t.writes()).toEqual([]);
+    expect(volumeSpecOf(hostVolume(t, 'disk')).persistentVolumeReclaimPolicy).toBe('Retain');
+    expect(volumeSpecOf(virtualVolume(t, 'disk')).persistentVolumeReclaimPolicy).toBe('Delete');
+  });
+
+  it("a copy an earlier syncer made with the tenant's Delete is made Retain", async () => {
+    const virtual = volume('disk', csi('vol-1'), 'data', { persistentVolumeReclaimPolicy: 'Delete' });
+    virtual.metadata!.uid = 'disk-uid';
+    const t = await start({
+      kinds: ['persistentvolumes'],
+      flags: { allowedPvSource: `csi:${CSI}` },
+      virtual: [[PV, virtual]],
+      host: [[PV, ownCopy('disk', 'disk-uid', { ...volumeSpecOf(virtual), claimRef: undefined })]],
+    });
+    await t.settle();
+    expect(t.host.writeLog()).toEqual([`update persistentvolumes ${hostPvName('disk')}`]);
+    expect(volumeSpecOf(hostVolume(t, 'disk')).persistentVolumeReclaimPolicy).toBe('Retain');
+  });
+
+  it("a volume naming the storage of a host volume not this virtual cluster's (CSI volume handle, NFS export): refused naming the field; synced once that volume is gone", async () => {
+    const t = await table(
+      [`csi:${CSI}`, 'csi:other.csi.example.com', 'nfs'],
+      [
+        volume('steal-disk', csi('vol-victim'), 'a'),
+        // The same export however its path is written, the server in any case.
+        volume('steal-share', { nfs: { server: 'NFS.example.com', path: '/exports//victim/./' } }, 'b'),
+        // The same handle of another driver is other storage.
+        volume('other-driver', csi('vol-victim', 'other.csi.example.com'), 'c'),
+        // Two volumes of this virtual cluster may name the same storage: the tenant's own.
+        volume('mine', csi('vol-mine'), 'd'),
+        volume('mine-too', csi('vol-mine'), 'e'),
+      ],
+      {
+        host: [
+          foreignVolume('pvc-victim-disk', csi('vol-victim')),
+          foreignVolume('pvc-victim-share', { nfs: { server: 'nfs.example.com', path: '/exports/victim' } }),
+        ],
+      },
+    );
+    expect(hostVolume(t, 'steal-disk')).toBeUndefined();
+    expect(hostVolume(t, 'steal-share')).toBeUndefined();
+    expect(hostVolume(t, 'other-driver')).toBeDefined();
+    expect(hostVolume(t, 'mine')).toBeDefined();
+    expect(hostVolume(t, 'mine-too')).toBeDefined();
+    expect(allSyncErrors(t).sort()).toEqual([
+      expect.stringMatching(
+        /^spec\.csi\.volumeHandle: volume handle "vol-victim" of CSI driver "csi\.example\.com" is the storage of a PersistentVolume of the host cluster that is not this virtual cluster's/,
+      ),
+      expect.stringMatching(
+        /^spec\.nfs\.path: NFS export .* is the storage of a PersistentVolume of the host cluster/,
+      ),
+    ]);
+    // The host's volumes are never written.
+    expect(t.host.writeLog().filter((w) => w.includes('victim'))).toEqual([]);
+    await t.host.delete(PV, '', 'pvc-victim-disk');
+    await t.settle();
+    expect(volumeSpecOf(hostVolume(t, 'steal-disk')).csi).toEqual(csi('vol-victim').csi);
+  });
+});
+
 describe('persistentvolumes with persistentvolumeclaims', () => {
   const both = ['persistentvolumeclaims', 'persistentvolumes'];
 
@@ -527,6 +634,8 @@ describe('persistentvolumes with persistentvolumeclaims', () => {
         annotations: {
           'vcluster.loft.sh/object-name': 'share-x-other',
           'vcluster.loft.sh/object-kind': '/v1, Kind=PersistentVolume',
+          // Recorded as this host namespace's: a copy without it is never deleted (Mapper.deletable).
+          'vcluster.loft.sh/object-host-namespace': HOST_NS,
         },
       },
       spec: { capacity: { storage: '5Gi' }, accessModes: ['ReadWriteMany'], nfs: NFS },

@@ -195,6 +195,37 @@ describe('priorityclasses state table (to the host)', () => {
     expect(hostClass(table)).toBeUndefined();
   });
 
+  it("a copy that records no host namespace (vCluster's) and has no virtual class is left in place: another cluster's reads the same", async () => {
+    // vCluster `prod` in host namespace `<ns>-x-blue` and this syncer's cluster `blue-x-prod` in `<ns>`
+    // would both write this managed-by value and host name.
+    const unrecorded: KubeObject = {
+      metadata: {
+        name: hostClassName('other'),
+        labels: { 'vcluster.loft.sh/managed-by': `${HOST_NS}-x-${VC}` },
+        annotations: {
+          'vcluster.loft.sh/object-name': 'other',
+          'vcluster.loft.sh/object-uid': 'uid-other',
+          'vcluster.loft.sh/object-kind': 'scheduling.k8s.io/v1, Kind=PriorityClass',
+        },
+      },
+      value: 500,
+    };
+    const table = await withClasses([], { host: [[PC, unrecorded]] });
+    table.controllers.get('priorityclasses')!.controller.enqueue('other');
+    await table.settle();
+    expect(hostClass(table, 'other')).toBeDefined();
+    expect(table.writes().filter((w) => w.startsWith('host:'))).toEqual([]);
+    // Once the tenant has a class of that name, the copy is taken over and gains the record.
+    await table.virtual.create(PC, '', { ...priorityClass('other', 500), metadata: { name: 'other' } });
+    await table.settle();
+    expect(hostClass(table, 'other')?.metadata?.annotations?.['vcluster.loft.sh/object-host-namespace']).toBe(
+      HOST_NS,
+    );
+    await table.virtual.delete(PC, '', 'other');
+    await table.settle();
+    expect(hostClass(table, 'other')).toBeUndefined();
+  });
+
   it("an earlier syncer's copy without the kind annotation: the tenant is told, and gets a copy once it is gone", async () => {
     const earlier: KubeObject = {
       metadata: {
