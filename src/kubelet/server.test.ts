@@ -310,3 +310,56 @@ describe('a host that does not answer', () => {
     });
   });
 });
+
+describe("a host refusal about the syncer's own credentials", () => {
+  const forbidden = JSON.stringify({
+    kind: 'Status',
+    apiVersion: 'v1',
+    status: 'Failure',
+    message:
+      'pods "web-x-team-x-vc" is forbidden: User "system:serviceaccount:host-ns:vc-syncer" cannot create resource "pods/exec" in API group "" in the namespace "host-ns"',
+    reason: 'Forbidden',
+    code: 403,
+  });
+
+  it.each([401, 403])(
+    'a host %i is logged, and the caller told only that the request failed (logs and exec)',
+    async (code) => {
+      hostApi.onRequest = (_req, res) => {
+        res.writeHead(code, { 'content-type': 'application/json' });
+        res.end(forbidden);
+      };
+      hostApi.onUpgrade = (_req, socket) =>
+        void socket.end(
+          `HTTP/1.1 ${code} Refused\r\ncontent-type: application/json\r\ncontent-length: ${forbidden.length}\r\n\r\n${forbidden}`,
+        );
+      const { port, logger } = await startKubelet();
+      const failed = {
+        status: 502,
+        body: "this request could not be served (the syncer's log has the cause)",
+      };
+      expect(await call(port, '/containerLogs/team/web/app')).toEqual(failed);
+      expect(await exec(port)).toEqual(failed);
+      expect(logger.text()).toContain(`host API answered ${code}`);
+      expect(logger.text()).toContain('system:serviceaccount:host-ns:vc-syncer');
+    },
+  );
+
+  it("passes another 4xx on (the request's own fault), host names scrubbed", async () => {
+    hostApi.onRequest = (_req, res) => {
+      res.writeHead(400, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          kind: 'Status',
+          message: 'container "app" in pod "web-x-team-x-vc" is waiting to start: ContainerCreating',
+          code: 400,
+        }),
+      );
+    };
+    const { port } = await startKubelet();
+    expect(await call(port, '/containerLogs/team/web/app')).toEqual({
+      status: 400,
+      body: 'container "app" in pod "web" is waiting to start: ContainerCreating',
+    });
+  });
+});

@@ -540,7 +540,8 @@ export class KubeletServer {
    * A host refusal (a non-2xx answer, read up to 64 KiB) as the caller may read it: a 4xx is about the
    * request (a container still waiting, no previous container) and passes with host names scrubbed;
    * a 5xx is the host's failure (a node proxy's dial error names node addresses), logged, the caller
-   * told only that it failed.
+   * told only that it failed. So is a 401 or 403: it is about the syncer's own host credentials, and
+   * its text names the syncer's host identity and what the host's RBAC lacks.
    */
   private async refusalForCaller(
     hostRes: IncomingMessage,
@@ -554,7 +555,7 @@ export class KubeletServer {
       size += chunk.length;
     }
     const text = Buffer.concat(chunks).subarray(0, MAX_REFUSAL_BYTES).toString('utf8');
-    if (status >= 500)
+    if (status >= 500 || status === 401 || status === 403)
       return {
         status: 502,
         body: this.failure(new Error(`host API answered ${status}: ${text.slice(0, 1000)}`)),
