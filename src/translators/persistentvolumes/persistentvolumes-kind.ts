@@ -22,6 +22,7 @@ import {
   hostVolumeFor,
   hostVolumeInSync,
   isSyncerVolume,
+  namedStorageOf,
   refusalOf,
   updatedHostSpec,
   virtualVolumeStatusFor,
@@ -30,6 +31,8 @@ import {
 
 const VOLUMES = Resources.persistentVolumes;
 const BY_CLAIM = 'persistentvolumes-by-claim';
+/** Volumes (of either cluster) by the storage they name (namedStorageOf). */
+const BY_STORAGE = 'persistentvolumes-by-storage';
 const CLAIMS = Resources.persistentVolumeClaims;
 
 /** The persistentvolumes kind's own settings. */
@@ -41,11 +44,12 @@ export interface PersistentVolumeOptions {
  * PersistentVolumes a tenant creates in the virtual cluster (static provisioning), copied to the
  * host as `vcluster-<name>-x-<hostNamespace>-x-<vc>` with their phase back. A volume names storage
  * directly, so only the source types of `--allowed-pv-source` are synced (none by default), never
- * one naming a Secret. A host copy is made only once the virtual volume is reserved for a claim
- * (spec.claimRef, set by the tenant, or by the syncer when a claim names the volume, as a binder
- * would): it is pre-bound to that
- * claim's host copy, so no other claim of the host can bind it. The syncer's own fake volumes are
- * never copied.
+ * one naming a Secret, nor one naming the storage of a host volume that is not this virtual
+ * cluster's (a CSI volume handle, an NFS export); every copy is `Retain` (HOST_COPY_RECLAIM_POLICY),
+ * so the host never deletes the storage a tenant named. A host copy is made only once the virtual
+ * volume is reserved for a claim (spec.claimRef, set by the tenant, or by the syncer when a claim
+ * names the volume, as a binder would): it is pre-bound to that claim's host copy, so no other
+ * claim of the host can bind it. The syncer's own fake volumes are never copied.
  */
 export function persistentVolumesKind(options: PersistentVolumeOptions, where: Placement): KindSpec {
   const place = (ctx: ReconcileContext) => ({ ...where, hostName: ctx.hostName });
@@ -53,6 +57,11 @@ export function persistentVolumesKind(options: PersistentVolumeOptions, where: P
   let hostClaims: Informer<KubeObject>;
   /** The virtual volumes, indexed by the claim each is reserved for (`namespace/name`). */
   let virtualVolumes: Informer<KubeObject> | undefined;
+  /**
+   * Every volume of the host, ours or not (the informer the claims kind reads too), indexed by the
+   * storage each names.
+   */
+  let hostVolumes: Informer<KubeObject>;
   /** Tenants' own classes (storageclasses on): a volume of one carries its copy's name on the host. */
   let classes: ClaimClassResolver | undefined;
   const hostClassOf = (pv: KubeObject) => {
@@ -60,8 +69,26 @@ export function persistentVolumesKind(options: PersistentVolumeOptions, where: P
     return name ? classes?.hostNameOf(name) : undefined;
   };
 
+  const isOwnCopy = (pv: KubeObject) => ownedVirtualKey(pv, where, VOLUMES) !== undefined;
+
+  /** The virtual volumes that name the storage of `key` (a NamedStorage key). */
+  const volumesNaming = (key: string | undefined): string[] =>
+    key ? (virtualVolumes?.store.byIndex(BY_STORAGE, key).map((v) => v.metadata?.name ?? '') ?? []) : [];
+
+  /**
+   * Why a volume may not name its storage: a host volume that is not this virtual cluster's copy
+   * (another tenant's, the host's own) names it too, and a copy would reach that volume's data.
+   */
+  function foreignStorageRefusal(virtual: KubeObject): string | undefined {
+    const storage = namedStorageOf(virtual);
+    if (!storage) return undefined;
+    const named = hostVolumes.store.byIndex(BY_STORAGE, storage.key);
+    if (named.every(isOwnCopy)) return undefined;
+    return `${storage.field}: ${storage.what} is the storage of a PersistentVolume of the host cluster that is not this virtual cluster's; a volume of the virtual cluster may not name it`;
+  }
+
   function refuse(virtual: KubeObject): void {
-    const refusal = refusalOf(virtual, allowed);
+    const refusal = refusalOf(virtual, allowed) ?? foreignStorageRefusal(virtual);
     if (refusal) throw new TerminalError(refusal);
   }
 
@@ -119,6 +146,17 @@ export function persistentVolumesKind(options: PersistentVolumeOptions, where: P
             : [];
         },
       },
+      // A volume refused for storage a host volume not ours names is looked at again when that
+      // volume goes, or stops naming it.
+      {
+        name: 'host-storage',
+        cluster: 'host',
+        type: VOLUMES,
+        unindexed: true,
+        changed: (old, current) =>
+          namedStorageOf(old)?.key !== namedStorageOf(current)?.key || isOwnCopy(old) !== isOwnCopy(current),
+        keys: (pv) => volumesNaming(namedStorageOf(pv)?.key),
+      },
     ],
 
     setup(env, kinds) {
@@ -128,6 +166,13 @@ export function persistentVolumesKind(options: PersistentVolumeOptions, where: P
         const key = claimKeyOf(pv);
         return key ? [key] : [];
       });
+      const byStorage = (pv: KubeObject) => {
+        const key = namedStorageOf(pv)?.key;
+        return key ? [key] : [];
+      };
+      virtualVolumes.addIndexer(BY_STORAGE, byStorage);
+      hostVolumes = env.informers.get(env.host, VOLUMES);
+      hostVolumes.addIndexer(BY_STORAGE, byStorage);
       // Only with tenants' classes synced is a volume's class renamed (and host classes read).
       if (kinds.has(TENANT_CLASSES_KIND)) classes = claimClassResolver(env, kinds);
     },

@@ -1,3 +1,4 @@
+import { posix } from 'node:path';
 import { absentReferenceName } from '../pods/reference-safety.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
@@ -64,16 +65,27 @@ export const volumePhaseOf = (pv: KubeObject | undefined): string | undefined =>
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** The fields copied from the virtual volume to its host copy, besides its source and claimRef. */
+/**
+ * The fields copied from the virtual volume to its host copy, besides its source and claimRef. Not
+ * the reclaim policy: see HOST_COPY_RECLAIM_POLICY.
+ */
 const COPIED_FIELDS = [
   'capacity',
   'accessModes',
   'volumeMode',
   'storageClassName',
-  'persistentVolumeReclaimPolicy',
   'mountOptions',
   'nodeAffinity',
 ] as const;
+
+/**
+ * The reclaim policy of every host copy, whatever the tenant's volume says. A tenant's volume names
+ * storage it did not provision and may not own (any volume handle of a listed CSI driver): with
+ * `Delete`, the host's CSI provisioners delete that storage once the copy is Released, and recent
+ * ones do so without their provisioned-by annotation (HonorPVReclaimPolicy, KEP-2644). The virtual
+ * volume keeps showing the tenant's own value.
+ */
+export const HOST_COPY_RECLAIM_POLICY = 'Retain';
 
 /**
  * What is wrong with a `--allowed-pv-source` entry, or undefined when it names a source type:
@@ -117,6 +129,42 @@ export function sourceTypeOf(pv: KubeObject): { type: string } | { problem: stri
   return { type: present[0]! };
 }
 
+/** The storage a volume names, where any volume naming the same reaches the same data. */
+export interface NamedStorage {
+  /** The field that names it (`spec.csi.volumeHandle`, `spec.nfs.path`), for a refusal to point at. */
+  field: string;
+  /** What names it, as the tenant wrote it, for a refusal to quote. */
+  what: string;
+  /** The same for any two volumes naming that storage (an index value). */
+  key: string;
+}
+
+/**
+ * The storage a volume names, for the sources whose storage is named by value: a CSI driver's volume
+ * handle, an NFS server's export path (read as the server reads it: a trailing slash, `//`, `.` or
+ * `..` name no other directory, and server names are not case-sensitive). Undefined for other sources.
+ */
+export function namedStorageOf(pv: KubeObject): NamedStorage | undefined {
+  const spec = volumeSpecOf(pv);
+  const { csi, nfs } = spec;
+  if (isRecord(csi) && typeof csi.driver === 'string' && typeof csi.volumeHandle === 'string')
+    return {
+      field: 'spec.csi.volumeHandle',
+      what: `volume handle "${csi.volumeHandle}" of CSI driver "${csi.driver}"`,
+      key: JSON.stringify(['csi', csi.driver, csi.volumeHandle]),
+    };
+  if (isRecord(nfs) && typeof nfs.server === 'string' && typeof nfs.path === 'string')
+    return {
+      field: 'spec.nfs.path',
+      what: `NFS export "${nfs.server}:${nfs.path}"`,
+      key: JSON.stringify(['nfs', nfs.server.trim().toLowerCase(), exportPath(nfs.path)]),
+    };
+  return undefined;
+}
+
+/** An NFS path as the directory it names: normalized, with no trailing slash (but the root's). */
+const exportPath = (path: string): string => posix.normalize(path.trim()).replace(/(.)\/+$/, '$1');
+
 /** Paths inside a source that name a Secret (`csi.nodePublishSecretRef`, `rbd.secretRef`...). */
 function secretReferences(value: unknown, path: string): string[] {
   if (Array.isArray(value)) return value.flatMap((v, i) => secretReferences(v, `${path}[${i}]`));
@@ -130,7 +178,7 @@ function secretReferences(value: unknown, path: string): string[] {
  * Why a tenant's volume may not reach the host, or undefined when it may. A PersistentVolume names
  * storage directly, so only source types the host's admin listed are synced (CSI and flexVolume for
  * the listed drivers only), never one naming a Secret (it would name a host Secret), never
- * `Recycle` (a recycler pod on the host scrubs the volume).
+ * `Recycle` (the host copy is always `Retain`: nothing on the host scrubs or deletes the storage).
  */
 export function refusalOf(pv: KubeObject, allowed: readonly string[]): string | undefined {
   const spec = pv.spec;
@@ -161,7 +209,7 @@ export function refusalOf(pv: KubeObject, allowed: readonly string[]): string | 
   if (secrets.length > 0)
     return `${secrets[0]}: a PersistentVolume of the virtual cluster may not name a Secret (it would name one of the host cluster)`;
   if (spec.persistentVolumeReclaimPolicy === 'Recycle')
-    return 'spec.persistentVolumeReclaimPolicy: Recycle is not supported (it runs a recycler pod on the host)';
+    return `spec.persistentVolumeReclaimPolicy: Recycle is not supported (the host copy of a volume is always ${HOST_COPY_RECLAIM_POLICY})`;
   return undefined;
 }
 
@@ -172,12 +220,13 @@ export function claimKeyOf(pv: KubeObject | undefined): string | undefined {
 }
 
 /**
- * The host copy of a tenant's volume: the size, access modes, mode, class, reclaim policy, mount
- * options, node affinity and source of the virtual one; its claimRef points at the host copy of the
+ * The host copy of a tenant's volume: the size, access modes, mode, class, mount options, node
+ * affinity and source of the virtual one, and reclaim policy `Retain` (HOST_COPY_RECLAIM_POLICY: no
+ * host provisioner deletes the storage a tenant named); its claimRef points at the host copy of the
  * virtual claim, UID included (`claimCopyUid`, once that copy is provably the claim's): a reservation
  * by name alone would outlive that copy, and the binder would give the volume to whatever claim comes
- * under the (ambiguous) host name next. The storage controllers'
- * annotations (`pv.kubernetes.io/provisioned-by` would let a provisioner delete the storage) stay out.
+ * under the (ambiguous) host name next. The storage controllers' annotations
+ * (`pv.kubernetes.io/provisioned-by`, which older provisioners also need before they delete) stay out.
  * `hostClassName` is the class as the host knows it, when the kind renamed it (a tenant's own class).
  */
 export function hostVolumeFor(
@@ -193,6 +242,7 @@ export function hostVolumeFor(
   );
   const spec: VolumeSpec = {};
   for (const f of COPIED_FIELDS) if (v[f] != null) spec[f] = v[f] as never;
+  spec.persistentVolumeReclaimPolicy = HOST_COPY_RECLAIM_POLICY;
   if (spec.storageClassName && hostClassName) spec.storageClassName = hostClassName;
   const source = sourceTypeOf(virtual);
   if ('type' in source) spec[source.type] = v[source.type];
