@@ -62,9 +62,11 @@ beforeAll(() => {
 /** How the host answers unless a test says otherwise: a log line, and a switch for an exec. */
 const HOST_ANSWERS = {
   onRequest: (_req: IncomingMessage, res: ServerResponse) => void res.end('log line\n'),
-  /** The host's end of the session stays open until the test ends. */
-  onUpgrade: (_req: IncomingMessage, socket: Socket) =>
-    void socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n\r\n'),
+  /** The host's end of the session stays open until the syncer closes its end (or the test ends). */
+  onUpgrade: (_req: IncomingMessage, socket: Socket) => {
+    socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n\r\n');
+    socket.on('end', () => socket.end());
+  },
 };
 
 /** The host API's pod subresources and node proxy: each test may say how it answers; paths asked are kept. */
@@ -268,6 +270,13 @@ async function call(port: number, path: string): Promise<{ status: number; body:
   return { status: res.statusCode ?? 0, body };
 }
 
+/** An exec as the virtual API server asks for one (SPDY): the caller's end of the session once switched. */
+async function openExec(port: number): Promise<Socket> {
+  const answer = await exec(port);
+  if (!('socket' in answer)) throw new Error(`exec refused: ${answer.status} ${answer.body}`);
+  return answer.socket;
+}
+
 /** An exec: the caller's end of the session when switched, else the status and body of the refusal. */
 async function exec(port: number): Promise<{ socket: Socket } | { status: number; body: string }> {
   const req = httpsRequest({
@@ -361,5 +370,19 @@ describe("a host refusal about the syncer's own credentials", () => {
       status: 400,
       body: 'container "app" in pod "web" is waiting to start: ContainerCreating',
     });
+  });
+});
+
+describe('stopping', () => {
+  it("closes open exec sessions, both the caller's and the host's sockets, instead of waiting for them to end", async () => {
+    const { kubelet, port, nodePort } = await startKubelet();
+    const sessions = [await openExec(port), await openExec(nodePort)];
+    expect(hostApi.sessions).toHaveLength(2);
+    const hostClosed = hostApi.sessions.map((s) => once(s, 'close'));
+    const callersClosed = sessions.map((s) => once(s, 'close'));
+    const stopped = kubelet.stop().then(() => 'stopped');
+    const late = new Promise((resolve) => setTimeout(resolve, 2000, 'still waiting after 2 s'));
+    expect(await Promise.race([stopped, late])).toBe('stopped');
+    await Promise.all([...hostClosed, ...callersClosed]);
   });
 });

@@ -48,6 +48,7 @@ import {
   type KubeletRoute,
 } from './routes.ts';
 import { StreamLimit } from './stream-limit.ts';
+import { UpgradedSockets } from './upgraded-sockets.ts';
 
 export interface KubeletServerOptions {
   bindAddress: string;
@@ -139,6 +140,8 @@ export class KubeletServer {
   private readonly nodeServers: Server[] = [];
   /** Host streams open now (log follows and upgraded sessions), held to a maximum. */
   private readonly streams = new StreamLimit();
+  /** Callers' upgraded sockets and the host sockets spliced to them, which stop() must close itself. */
+  private readonly upgraded = new UpgradedSockets();
   private tls: { cert: Buffer; key: Buffer; ca: Buffer } | undefined;
 
   constructor(opts: KubeletServerOptions) {
@@ -202,9 +205,11 @@ export class KubeletServer {
     return server;
   }
 
+  /** Stops listening and closes every connection, open sessions included, on every port. */
   async stop(): Promise<void> {
     const servers = [...(this.server ? [this.server] : []), ...this.nodeServers.splice(0)];
     this.server = undefined;
+    this.upgraded.destroyAll();
     await Promise.all(
       servers.map((server) => {
         server.closeAllConnections();
@@ -377,6 +382,7 @@ export class KubeletServer {
       endWith(socket, status, 'text/plain', `${message}\n`);
     };
     socket.on('error', () => socket.destroy());
+    this.upgraded.track(socket);
     try {
       admitted = await this.admit(req);
       if (admitted.route.action === 'logs')
@@ -395,6 +401,7 @@ export class KubeletServer {
       upstream.on('upgrade', (hostRes: IncomingMessage, hostSocket: Socket, hostHead: Buffer) => {
         // The caller left while the host switched: its session must not stay open on the host.
         if (socket.destroyed) return void hostSocket.destroy();
+        this.upgraded.track(hostSocket);
         writeHead(socket, hostRes);
         splice(socket, head, hostSocket, hostHead);
         this.record(action, 101, admitted?.who, {
