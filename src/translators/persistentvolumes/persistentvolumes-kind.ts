@@ -1,5 +1,4 @@
 import { TerminalError } from '../../controller/errors.ts';
-import { deleteIncarnation } from '../../kube/delete-incarnation.ts';
 import { withMessagesScrubbed } from '../../sync/scrub.ts';
 import type { Informer } from '../../informer/informer.ts';
 import { isApiError } from '../../kube/errors.ts';
@@ -19,6 +18,7 @@ import {
 } from '../storageclasses/claim-class.ts';
 import {
   claimKeyOf,
+  HOST_COPY_RECLAIM_POLICY,
   hostVolumeFor,
   hostVolumeInSync,
   isSyncerVolume,
@@ -87,9 +87,31 @@ export function persistentVolumesKind(options: PersistentVolumeOptions, where: P
     return `${storage.field}: ${storage.what} is the storage of a PersistentVolume of the host cluster that is not this virtual cluster's; a volume of the virtual cluster may not name it`;
   }
 
+  /** Why a volume may not reach the host, or undefined when it may. */
+  const refusalOfVolume = (virtual: KubeObject): string | undefined =>
+    refusalOf(virtual, allowed) ?? foreignStorageRefusal(virtual);
+
   function refuse(virtual: KubeObject): void {
-    const refusal = refusalOf(virtual, allowed) ?? foreignStorageRefusal(virtual);
+    const refusal = refusalOfVolume(virtual);
     if (refusal) throw new TerminalError(refusal);
+  }
+
+  /**
+   * A copy made before its volume was refused (the allowed sources narrowed at a restart, a host
+   * volume naming the same storage found) stays, and is no longer updated: deleting it would take the
+   * storage from under the claim bound to it and that claim's pods, and a provisioner honouring a
+   * Delete policy (KEP-2644) would delete the storage too. Only its reclaim policy is made Retain,
+   * should an earlier syncer have copied the tenant's.
+   */
+  async function keepRefusedCopy(ctx: ReconcileContext, host: KubeObject, refusal: string): Promise<never> {
+    if (volumeSpecOf(host).persistentVolumeReclaimPolicy !== HOST_COPY_RECLAIM_POLICY) {
+      await ctx.host.update(VOLUMES, '', {
+        ...host,
+        spec: { ...volumeSpecOf(host), persistentVolumeReclaimPolicy: HOST_COPY_RECLAIM_POLICY },
+      });
+      ctx.log.info("the refused volume's host copy made Retain");
+    }
+    throw new TerminalError(`${refusal}; the host copy made before is kept as it is, no longer updated`);
   }
 
   /** The host name of the claim a volume is reserved for. */
@@ -114,12 +136,6 @@ export function persistentVolumesKind(options: PersistentVolumeOptions, where: P
         `spec.claimRef: the host name of claim "${key}" is held by another object; the volume is not synced`,
       );
     return held;
-  }
-
-  async function deleteHostVolume(ctx: ReconcileContext, host: KubeObject): Promise<boolean> {
-    if (host.metadata?.deletionTimestamp) return false;
-    await deleteIncarnation(ctx.host, VOLUMES, host);
-    return true;
   }
 
   const spec: KindSpec = {
@@ -197,12 +213,9 @@ export function persistentVolumesKind(options: PersistentVolumeOptions, where: P
 
     async update(ctx, source, host): Promise<SyncResult> {
       const virtual = source!;
+      const refusal = refusalOfVolume(virtual);
+      if (refusal !== undefined) return keepRefusedCopy(ctx, host, refusal);
       const result: SyncResult = {};
-      if (refusalOf(virtual, allowed) !== undefined) {
-        // Made before the allowed sources were narrowed: the copy goes, and the tenant is told why.
-        if (await deleteHostVolume(ctx, host)) result.hostWritten = true;
-        refuse(virtual);
-      }
       // A copy already pre-bound to the claim copy keeps it (a copy missing from the cache for a moment
       // must not release it): to that very copy, by its UID, which no later claim of the name has.
       const held = volumeSpecOf(host).claimRef;

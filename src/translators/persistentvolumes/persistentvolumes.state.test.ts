@@ -538,6 +538,60 @@ describe('the storage a tenant volume names', () => {
     await t.settle();
     expect(volumeSpecOf(hostVolume(t, 'steal-disk')).csi).toEqual(csi('vol-victim').csi);
   });
+
+  /**
+   * A table started with a tenant volume and the copy an earlier run of the syncer made of it, bound
+   * on the host, as that run copied it: the tenant's Delete, a size the volume has since outgrown.
+   */
+  async function withEarlierCopy(allowed: string | undefined, host: [typeof PV, KubeObject][] = []) {
+    const virtual = volume('share', { nfs: NFS }, 'data', { persistentVolumeReclaimPolicy: 'Delete' });
+    virtual.metadata!.uid = 'share-uid';
+    const copied = {
+      ...volumeSpecOf(virtual),
+      capacity: { storage: '1Gi' },
+      claimRef: { namespace: HOST_NS, name: hostClaimName('data'), uid: 'host-claim-data' },
+    };
+    return start({
+      kinds: ['persistentvolumes'],
+      flags: allowed ? { allowedPvSource: allowed } : {},
+      virtual: [[PV, virtual]],
+      host: [[PV, { ...ownCopy('share', 'share-uid', copied), status: { phase: 'Bound' } }], ...host],
+    });
+  }
+
+  it.each<[string, string | undefined, string]>([
+    ['the allowed sources narrowed', `csi:${CSI}`, '"nfs" is not allowed'],
+    ['no source allowed any more', undefined, '--allowed-pv-source is empty'],
+  ])(
+    '%s: the copy made before is kept (made Retain, never deleted), no longer updated, and the tenant told why',
+    async (_name, allowed, why) => {
+      const t = await withEarlierCopy(allowed);
+      await t.settle();
+      const copy = hostVolume(t, 'share')!;
+      expect(t.host.writeLog()).toEqual([`update persistentvolumes ${hostPvName('share')}`]);
+      expect(volumeSpecOf(copy).persistentVolumeReclaimPolicy).toBe('Retain');
+      expect(volumeSpecOf(copy).capacity).toEqual({ storage: '1Gi' });
+      expect(allSyncErrors(t)).toEqual([expect.stringMatching(new RegExp(`${why}.*kept as it is`))]);
+      // A tenant's edit goes no further; nor does the host's phase come back.
+      const v = virtualVolume(t, 'share')!;
+      await t.virtual.update(PV, '', { ...v, metadata: { ...v.metadata, labels: { tier: 'silver' } } });
+      await setHostPhase(t, 'share', 'Released');
+      expect(hostVolume(t, 'share')!.metadata?.labels).toEqual({ [MANAGED_BY]: CLUSTER_OWNER });
+      expect(virtualVolume(t, 'share')!.status).toBeUndefined();
+      // The tenant deleting the volume still removes its copy.
+      await t.virtual.delete(PV, '', 'share');
+      await t.settle();
+      expect(hostVolume(t, 'share')).toBeUndefined();
+    },
+  );
+
+  it("a copy made before a host volume not this virtual cluster's was found naming the same storage: kept, the tenant told why", async () => {
+    const t = await withEarlierCopy('nfs', [foreignVolume('pvc-victim-share', { nfs: NFS })]);
+    await t.settle();
+    expect(volumeSpecOf(hostVolume(t, 'share')).persistentVolumeReclaimPolicy).toBe('Retain');
+    expect(volumeSpecOf(hostVolume(t, 'share')).capacity).toEqual({ storage: '1Gi' });
+    expect(allSyncErrors(t)).toEqual([expect.stringMatching(/^spec\.nfs\.path: .*kept as it is/)]);
+  });
 });
 
 describe('persistentvolumes with persistentvolumeclaims', () => {
