@@ -45,10 +45,12 @@ const RENEWAL_MEMORY_MS = 10 * 60_000;
 /** Cached decisions: a few callers on every node of a large cluster. */
 const ACCESS_CACHE_SIZE = 10_000;
 
-/** A review the budget allows now, or a 429 that says why. */
-function spend(budget: TokenBucket, what: string): void {
-  if (!budget.tryTake())
-    throw new RouteError(429, `too many new ${what} to review right now; try again in a few seconds`);
+/**
+ * Takes one of the budget's tokens, or refuses the request at once (429) saying what there is too
+ * much of (`tooMany`, e.g. "too many new bearer tokens to review"), rather than queueing it.
+ */
+export function spend(budget: TokenBucket, tooMany: string): void {
+  if (!budget.tryTake()) throw new RouteError(429, `${tooMany} right now; try again in a few seconds`);
 }
 
 /**
@@ -73,7 +75,7 @@ export class NodeAccessReviewer {
     const key = JSON.stringify([who.user, who.groups, access.verb, access.subresource, access.node ?? '']);
     const cached = this.cache.get(key);
     if (cached !== undefined) return cached;
-    spend(this.budget, 'access requests');
+    spend(this.budget, 'too many new access requests to review');
     const review: KubeObject = {
       apiVersion: 'authorization.k8s.io/v1',
       kind: 'SubjectAccessReview',
@@ -159,8 +161,8 @@ export class TokenAuthenticator {
       );
       this.bySource.set(source, share);
     }
-    spend(share, 'bearer tokens from this address');
-    spend(this.budget, 'bearer tokens');
+    spend(share, 'too many new bearer tokens from this address to review');
+    spend(this.budget, 'too many new bearer tokens to review');
     return this.track(key, token);
   }
 

@@ -23,6 +23,14 @@ export interface PodTarget {
   containers: ReadonlySet<string>;
 }
 
+/**
+ * Pod lookups of admitted requests (each reads the virtual pod, then its host copy, fresh): at most
+ * this many a second, in bursts of this many, and refused (429) beyond rather than queued behind the
+ * clients' rate limits, where a flood would hold back everyone's logs and exec and grow without bound.
+ * A person's `kubectl logs` or `exec` needs one; a tool tailing every pod of a namespace, a burst.
+ */
+export const POD_LOOKUP_BUDGET = { qps: 10, burst: 50 };
+
 /** The virtual pod a kubelet request names, read from the API (not a cache); undefined when there is none. */
 export function readVirtualPod(
   virtual: ClusterClient,

@@ -18,9 +18,11 @@ import { issueCertificate } from '../pki/certificate.ts';
 import { apiError, FakeCluster } from '../testing/fake-cluster.ts';
 import { opensslCa } from '../testing/openssl-ca.ts';
 import { tempDirs } from '../testing/temp-dirs.ts';
+import { FakeClock } from '../util/clock.ts';
 import type { Logger } from '../util/log.ts';
 import { HostStreams } from './host-streams.ts';
 import { NodePorts } from './node-ports.ts';
+import { POD_LOOKUP_BUDGET } from './pod-target.ts';
 import { KubeletServer, type KubeletServerOptions } from './server.ts';
 
 // The kubelet API end to end inside one process: a real TLS listener called with a client
@@ -384,5 +386,45 @@ describe('stopping', () => {
     const late = new Promise((resolve) => setTimeout(resolve, 2000, 'still waiting after 2 s'));
     expect(await Promise.race([stopped, late])).toBe('stopped');
     await Promise.all([...hostClosed, ...callersClosed]);
+  });
+});
+
+describe('admission of a pod request', () => {
+  it('once the pod cache is filled, a caller is authorized before a pod it lacks is read: one not allowed every node costs no read', async () => {
+    const { port, virtual } = await startKubelet();
+    // Allowed NODE alone, as a role naming the node would allow it.
+    virtual.allows = (_user, node) => node === NODE;
+    expect(await call(port, '/containerLogs/team/ghost/app')).toEqual({
+      status: 403,
+      body: 'apiserver may not get nodes/proxy\n',
+    });
+    expect(virtual.podReads).toBe(0);
+    // A pod the cache has: authorized for its node, then read fresh.
+    expect(await call(port, '/containerLogs/team/web/app')).toEqual({ status: 200, body: 'log line\n' });
+    expect(virtual.podReads).toBe(1);
+  });
+
+  it('before the pod cache is filled, reads the pod first to know its node', async () => {
+    const { port, virtual, synced } = await startKubelet();
+    synced.value = false;
+    virtual.allows = (_user, node) => node === NODE;
+    expect(await call(port, '/containerLogs/team/web/app')).toEqual({ status: 200, body: 'log line\n' });
+  });
+
+  it('refuses pod lookups past their budget at once (429) instead of queueing them; the budget comes back with time', async () => {
+    const clock = new FakeClock();
+    const { port, virtual } = await startKubelet({ clock });
+    const answers = await Promise.all(
+      Array.from({ length: POD_LOOKUP_BUDGET.burst + 5 }, (_, i) =>
+        call(port, `/containerLogs/team/ghost-${i}/app`),
+      ),
+    );
+    const refused = answers.filter((a) => a.status === 429);
+    expect(refused).toHaveLength(5);
+    expect(refused[0]!.body).toBe('too many pod lookups right now; try again in a few seconds\n');
+    expect(answers.filter((a) => a.status === 403)).toHaveLength(POD_LOOKUP_BUDGET.burst);
+    expect(virtual.podReads).toBe(POD_LOOKUP_BUDGET.burst);
+    clock.advance(1000);
+    expect(await call(port, '/containerLogs/team/web/app')).toEqual({ status: 200, body: 'log line\n' });
   });
 });

@@ -9,12 +9,15 @@ import type { ClusterClient } from '../kube/client.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { resourcePath, Resources } from '../kube/resources.ts';
 import { splitBindAddress } from '../metrics/server.ts';
-import type { Logger } from '../util/log.ts';
 import { scrubHostNames } from '../sync/scrub.ts';
+import { realClock, type Clock } from '../util/clock.ts';
 import { listenOn } from '../util/listen.ts';
+import type { Logger } from '../util/log.ts';
+import { TokenBucket } from '../util/token-bucket.ts';
 import {
   identityOf,
   NodeAccessReviewer,
+  spend,
   TokenAuthenticator,
   type CertIdentity,
   type NodeAccess,
@@ -33,6 +36,7 @@ import { podListKindOf, podsOnNode, runningPods, type PodListKind } from './pod-
 import {
   ownedAmong,
   ownedHostPods,
+  POD_LOOKUP_BUDGET,
   readVirtualPod,
   resolvePodTarget,
   type PodTarget,
@@ -73,6 +77,8 @@ export interface KubeletServerOptions {
    * agents poll on every node) are answered from them once filled, instead of two lists each.
    */
   podCaches?: { virtual: Informer<KubeObject>; host: Informer<KubeObject> };
+  /** The budgets' time (tests); the real clock otherwise. */
+  clock?: Clock;
 }
 
 const PROMETHEUS_TEXT = 'text/plain; version=0.0.4';
@@ -136,6 +142,7 @@ export class KubeletServer {
   private readonly opts: KubeletServerOptions;
   private readonly reviewer: NodeAccessReviewer;
   private readonly tokens: TokenAuthenticator;
+  private readonly podLookups: TokenBucket;
   private server: Server | undefined;
   private readonly nodeServers: Server[] = [];
   /** Host streams open now (log follows and upgraded sessions), held to a maximum. */
@@ -146,8 +153,10 @@ export class KubeletServer {
 
   constructor(opts: KubeletServerOptions) {
     this.opts = opts;
-    this.reviewer = new NodeAccessReviewer(opts.virtual);
-    this.tokens = new TokenAuthenticator(opts.virtual);
+    const clock = opts.clock ?? realClock;
+    this.reviewer = new NodeAccessReviewer(opts.virtual, clock);
+    this.tokens = new TokenAuthenticator(opts.virtual, clock);
+    this.podLookups = new TokenBucket(POD_LOOKUP_BUDGET.qps, POD_LOOKUP_BUDGET.burst, clock);
   }
 
   /** Listens; resolves with the bound address. Bad files or a taken port reject with the flag named. */
@@ -258,18 +267,8 @@ export class KubeletServer {
       // The pod's node, as a real kubelet is that node; without a pod, every node (fails closed).
       node: (pod?.spec as { nodeName?: string } | undefined)?.nodeName,
     });
-    // The pod's node from the cache when it has the pod, so that a caller who may not use that node
-    // costs no read; the pod itself is then read fresh (a cache could hand out one just replaced).
-    const cached = this.virtualPodLookup()?.(route.namespace, route.pod);
-    let virtualPod = cached ? undefined : await readVirtualPod(this.opts.virtual, route.namespace, route.pod);
-    const first = access(cached ?? virtualPod);
-    await this.authorize(who, first);
-    if (cached) {
-      virtualPod = await readVirtualPod(this.opts.virtual, route.namespace, route.pod);
-      // Replaced since on another node: that node is the one to be allowed.
-      const fresh = access(virtualPod);
-      if (fresh.node !== first.node) await this.authorize(who, fresh);
-    }
+    const virtualPod = await this.authorizedVirtualPod(who, route, access);
+    // The host copy's read is paid for by the lookup that read the virtual pod.
     const target = await resolvePodTarget(this.opts, this.opts, virtualPod, route);
     // What the virtual API server itself checks before it proxies (`container X is not valid for pod`),
     // checked again here, since a node proxy or a direct call skips it.
@@ -279,6 +278,40 @@ export class KubeletServer {
         `container ${route.container} is not valid for pod ${route.namespace}/${route.pod}`,
       );
     return { route, target, who };
+  }
+
+  /**
+   * The virtual pod a request names, read fresh (a cache could hand out one just replaced), once the
+   * caller is allowed its node. Once the pod cache is filled, the caller is authorized before anything
+   * is read: for the pod's node when the cache has the pod, else for every node (fails closed), so a
+   * caller who may not use the node, sending names that do not exist, costs a cached review and no read.
+   * Before that, the pod's node is known only by reading it first; the lookup budget bounds what that costs.
+   */
+  private async authorizedVirtualPod(
+    who: CertIdentity,
+    route: KubeletRoute,
+    access: (pod: KubeObject | undefined) => NodeAccess,
+  ): Promise<KubeObject | undefined> {
+    const lookup = this.virtualPodLookup();
+    if (!lookup) {
+      const pod = await this.lookUpVirtualPod(route);
+      await this.authorize(who, access(pod));
+      return pod;
+    }
+    const first = access(lookup(route.namespace, route.pod));
+    await this.authorize(who, first);
+    const pod = await this.lookUpVirtualPod(route);
+    // Replaced since on another node: that node is the one to be allowed (a caller allowed every node
+    // needs no other review).
+    const fresh = access(pod);
+    if (first.node !== undefined && fresh.node !== first.node) await this.authorize(who, fresh);
+    return pod;
+  }
+
+  /** Reads the virtual pod within the pod lookup budget (POD_LOOKUP_BUDGET): 429 once it is spent. */
+  private lookUpVirtualPod(route: KubeletRoute): Promise<KubeObject | undefined> {
+    spend(this.podLookups, 'too many pod lookups');
+    return readVirtualPod(this.opts.virtual, route.namespace, route.pod);
   }
 
   /** As a kubelet authorizes: a verb on a node subresource, reviewed by the virtual cluster; 403 otherwise. */
