@@ -6,7 +6,12 @@ import { Resources } from '../../kube/resources.ts';
 import { hostName } from '../../naming/names.ts';
 import { createHostCopy } from '../../sync/engine.ts';
 import type { KindSpec, Placement, ReconcileContext, SyncResult } from '../../sync/kind.ts';
-import { managedCopiesScope, namespacedToHost, ownedVirtualKey } from '../../sync/mappers.ts';
+import {
+  managedCopiesScope,
+  namespacedToHost,
+  ownedVirtualKey,
+  recordedVirtualUid,
+} from '../../sync/mappers.ts';
 import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
 import { ReferenceJudge, referenceTargets } from '../pods/reference-safety.ts';
 import { sameJson } from '../shared/host-metadata.ts';
@@ -22,6 +27,9 @@ const SNAPSHOTS = Resources.volumeSnapshots;
 const CLAIMS = Resources.persistentVolumeClaims;
 /** Virtual snapshots by the claim they are taken from (`namespace/claim`). */
 const SOURCE_INDEX = 'volumesnapshots/source-claim';
+/** Why an earlier incarnation's copy taken of something else is not replaced (see update). */
+const EARLIER_SNAPSHOT_KEPT =
+  'spec: the host still holds the snapshot an earlier VolumeSnapshot of this name took, of another source or class; it is kept (deleting it may delete the stored snapshot). Delete this VolumeSnapshot to remove that one, then create it again';
 
 /**
  * VolumeSnapshots, virtual → host, with readiness back. A snapshot is taken only of a claim of its
@@ -66,6 +74,9 @@ export function volumeSnapshotsKind(where: Placement): KindSpec {
     virtualType: SNAPSHOTS,
     hostType: SNAPSHOTS,
     mapper: namespacedToHost(SNAPSHOTS, where),
+    // A snapshot made again under its name (a restore of the virtual cluster) keeps its host copy:
+    // deleting that copy deletes the stored snapshot when its class's deletionPolicy is Delete.
+    adoptsEarlierIncarnations: true,
     relations: [
       // A snapshot waiting for its claim's host copy is retried as soon as the copy appears.
       {
@@ -109,8 +120,12 @@ export function volumeSnapshotsKind(where: Placement): KindSpec {
       const desired = desiredHost(ctx, virtual);
       const plan = ctx.planMetadata(virtual, host, desired);
       const result: SyncResult = {};
-      // A snapshot's source is immutable: a host copy taken of something else is replaced, not edited.
+      // A snapshot's source is immutable: a host copy taken of something else is replaced, not edited;
+      // but not one an earlier incarnation took, which may be the only copy of its data (as a claim
+      // made again keeps its copy's immutable fields): the tenant decides by deleting the snapshot.
       if (!hostSpecInSync(desired, host)) {
+        if (recordedVirtualUid(host) !== virtual.metadata?.uid)
+          throw new TerminalError(EARLIER_SNAPSHOT_KEPT);
         await ctx.host.delete(SNAPSHOTS, ctx.hostNamespace, host.metadata?.name ?? '', {
           uid: host.metadata?.uid,
         });

@@ -102,6 +102,77 @@ describe('volumesnapshots state table', () => {
     expect(hostSnapshot(table)?.spec).toEqual({ source: { persistentVolumeClaimName: hostName('data') } });
   });
 
+  /** The host copy an earlier incarnation of the tenant's snapshot `nightly` got, taken of `claim`'s copy and ready. */
+  const earlierCopy = (claimName: string): [typeof SNAP, KubeObject] => [
+    SNAP,
+    {
+      apiVersion: 'snapshot.storage.k8s.io/v1',
+      kind: 'VolumeSnapshot',
+      metadata: {
+        name: hostName('nightly'),
+        namespace: HOST_NS,
+        uid: 'host-snapshot-uid',
+        labels: { 'vcluster.loft.sh/managed-by': VC, 'vcluster.loft.sh/namespace': 'team' },
+        annotations: {
+          'vcluster.loft.sh/object-name': 'nightly',
+          'vcluster.loft.sh/object-namespace': 'team',
+          'vcluster.loft.sh/object-uid': 'earlier-uid',
+          'vcluster.loft.sh/object-kind': 'snapshot.storage.k8s.io/v1, Kind=VolumeSnapshot',
+        },
+      },
+      spec: {
+        volumeSnapshotClassName: 'csi-snaps',
+        source: { persistentVolumeClaimName: hostName(claimName) },
+      },
+      status: { readyToUse: true, restoreSize: '1Gi' },
+    },
+  ];
+
+  it('a snapshot made again under its name (a restore of the virtual cluster): its host copy, and the snapshot it holds, are kept', async () => {
+    const table = await withObjects(
+      [
+        [PVC, claim('data')],
+        [SNAP, snapshot('nightly', { persistentVolumeClaimName: 'data' })],
+      ],
+      [earlierCopy('data')],
+    );
+    expect(hostSnapshot(table)?.metadata?.uid).toBe('host-snapshot-uid');
+    expect(hostSnapshot(table)?.metadata?.annotations?.['vcluster.loft.sh/object-uid']).toBe(
+      virtualSnapshot(table)?.metadata?.uid,
+    );
+    expect(virtualSnapshot(table)?.status).toEqual({ readyToUse: true, restoreSize: '1Gi' });
+    expect(table.host.writeLog().filter((w) => w.includes('volumesnapshots'))).toEqual([
+      `update volumesnapshots ${HOST_NS}/${hostName('nightly')}`,
+    ]);
+    expect(syncErrors(table)).toEqual([]);
+  });
+
+  it.each([
+    ['of another claim', { persistentVolumeClaimName: 'data' }, 'an earlier VolumeSnapshot of this name'],
+    // As a Velero restore writes it: a pre-provisioned snapshot of the content it restored.
+    ['pre-provisioned', { volumeSnapshotContentName: 'restored-content' }, 'pre-provisioned'],
+  ])(
+    "a snapshot made again under its name, %s: the earlier one's host copy is kept, never deleted, and the tenant told why; deleting the snapshot removes it",
+    async (_name, source, message) => {
+      const table = await withObjects(
+        [
+          [PVC, claim('data')],
+          [SNAP, snapshot('nightly', source)],
+        ],
+        [earlierCopy('old')],
+      );
+      expect(hostSnapshot(table)?.metadata?.uid).toBe('host-snapshot-uid');
+      expect(hostSnapshot(table)?.spec).toMatchObject({
+        source: { persistentVolumeClaimName: hostName('old') },
+      });
+      expect(table.host.writeLog().filter((w) => w.includes('volumesnapshots'))).toEqual([]);
+      expect(syncErrors(table).join('\n')).toContain(message);
+      await table.virtual.delete(SNAP, 'team', 'nightly');
+      await table.settle();
+      expect(hostSnapshot(table)).toBeUndefined();
+    },
+  );
+
   it("readiness flows back, without the name of the host's snapshot content", async () => {
     const table = await withObjects([
       [PVC, claim('data')],
