@@ -319,7 +319,7 @@ describe('helm chart', () => {
     };
     const mapped = (ms: Manifest[]) =>
       ms
-        .filter((m) => String(m.metadata?.name).endsWith('-mapped'))
+        .filter((m) => String(m.metadata?.name).endsWith(':mapped'))
         .map((m) => [m.kind, m.metadata?.namespace]);
     expect(mapped(render(mappings))).toEqual([
       ['Role', 'shared'],
@@ -333,7 +333,7 @@ describe('helm chart', () => {
       ['ClusterRoleBinding', undefined],
     ]);
     const role = clusterWide.find(
-      (m) => m.kind === 'ClusterRole' && String(m.metadata?.name).endsWith('-mapped'),
+      (m) => m.kind === 'ClusterRole' && String(m.metadata?.name).endsWith(':mapped'),
     );
     // Objects named one by one stay named: the role reads them in any namespace, nothing else.
     expect((role as unknown as { rules: unknown[] }).rules).toEqual([
@@ -355,7 +355,7 @@ describe('helm chart', () => {
     const whole = render({
       'syncer.mapHostConfigMaps.shared/*': 'team/*',
       'syncer.mappedNamespacesRbac': 'ClusterRole',
-    }).find((m) => m.kind === 'ClusterRole' && String(m.metadata?.name).endsWith('-mapped'));
+    }).find((m) => m.kind === 'ClusterRole' && String(m.metadata?.name).endsWith(':mapped'));
     expect((whole as unknown as { rules: unknown[] }).rules).toEqual([
       { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch'] },
     ]);

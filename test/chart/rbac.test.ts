@@ -4,7 +4,8 @@ import { buildConfig } from '../../src/config/config.ts';
 import type { RbacRule } from '../../src/sync/kind.ts';
 import { resolveEnabledKinds } from '../../src/sync/registry.ts';
 import { builtinKinds } from '../../src/translators/index.ts';
-import { REPO_ROOT, render, type Manifest } from './render.ts';
+import { parseAllDocuments } from 'yaml';
+import { REPO_ROOT, render, renderText, type Manifest } from './render.ts';
 
 interface RenderedRule {
   apiGroups: string[];
@@ -46,6 +47,17 @@ function rulesOf(ms: Manifest[], kind: 'Role' | 'ClusterRole'): RenderedRule[] {
 }
 
 describe('chart RBAC derived from the kind descriptors', () => {
+  it('names cluster-scoped RBAC so that no two releases share it, however their names read with dashes', () => {
+    const clusterScoped = (namespace: string, release: string) =>
+      parseAllDocuments(renderText({ 'syncer.syncRealNodes': 'true' }, namespace, release))
+        .map((d) => d.toJS() as Manifest)
+        .filter((m) => m?.kind === 'ClusterRole' || m?.kind === 'ClusterRoleBinding')
+        .map((m) => m.metadata.name);
+    const first = clusterScoped('a-b', 'c');
+    expect(first).toEqual(['vsyncer:a-b:c', 'vsyncer:a-b:c']);
+    expect(clusterScoped('a', 'b-c')).toEqual(['vsyncer:a:b-c', 'vsyncer:a:b-c']);
+  });
+
   it('the generated template is current (node hack/gen-chart-rbac.ts rewrites it)', () => {
     const check = spawnSync(process.execPath, [join(REPO_ROOT, 'hack/gen-chart-rbac.ts'), '--check'], {
       encoding: 'utf8',
@@ -190,7 +202,7 @@ describe('chart RBAC derived from the kind descriptors', () => {
       'syncer.mapHostSecrets.vault/creds': 'team/db-creds',
       'syncer.mapHostServices[0]': 'shared/postgres=team/db',
     });
-    const mapped = ms.filter((m) => m.kind === 'Role' && String(m.metadata?.name).endsWith('-mapped'));
+    const mapped = ms.filter((m) => m.kind === 'Role' && String(m.metadata?.name).endsWith(':mapped'));
     const READ = ['get', 'list', 'watch'];
     // A namespace mapped whole: the whole type; objects named one by one: those names only.
     expect(Object.fromEntries(mapped.map((m) => [m.metadata?.namespace, m.rules]))).toEqual({
@@ -203,7 +215,7 @@ describe('chart RBAC derived from the kind descriptors', () => {
       vault: [{ apiGroups: [''], resources: ['secrets'], resourceNames: ['creds'], verbs: READ }],
     });
     const bindings = ms.filter(
-      (m) => m.kind === 'RoleBinding' && String(m.metadata?.name).endsWith('-mapped'),
+      (m) => m.kind === 'RoleBinding' && String(m.metadata?.name).endsWith(':mapped'),
     );
     expect(
       bindings.map((b) => [b.metadata?.namespace, (b.subjects as { name: string; namespace: string }[])[0]]),

@@ -112,6 +112,15 @@ of 1-4 hex digits, or fewer around exactly one `::` (no embedded IPv4, no zone).
 {{- end -}}
 
 {{/*
+The name of the release's cluster-scoped RBAC objects. Colons cannot occur in namespace or release
+names, so no two releases share it (with dashes, namespace a-b's release c and namespace a's release
+b-c would, and one's install would take the other's binding).
+*/}}
+{{- define "vsyncer.clusterRbacName" -}}
+vsyncer:{{ .Release.Namespace }}:{{ include "vsyncer.name" . }}
+{{- end -}}
+
+{{/*
 The host kubeconfig the syncer reads: the mounted syncer.hostKubeconfigSecret, syncer.hostKubeconfig,
 or none (the pod's service account).
 */}}
