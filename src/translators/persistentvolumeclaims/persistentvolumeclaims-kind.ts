@@ -5,8 +5,14 @@ import type { Informer } from '../../informer/informer.ts';
 import { isApiError, isNotFound } from '../../kube/errors.ts';
 import { objectKey, type KubeObject } from '../../kube/object.ts';
 import { Resources, type ResourceType } from '../../kube/resources.ts';
+import {
+  MANAGED_BY_LABEL,
+  managedByValue,
+  OBJECT_NAME_ANNOTATION,
+  OBJECT_NAMESPACE_ANNOTATION,
+} from '../../naming/labels.ts';
 import { hostClusterScopedName, hostName } from '../../naming/names.ts';
-import { createHostCopy } from '../../sync/engine.ts';
+import { createHostCopy, NAME_TAKEN_RECHECK_MS } from '../../sync/engine.ts';
 import type { KindSpec, Placement, ReconcileContext, Relation, SyncResult } from '../../sync/kind.ts';
 import {
   managedCopiesScope,
@@ -66,6 +72,8 @@ const PV_PROTECTION_FINALIZER = 'kubernetes.io/pv-protection';
 const VOLUME_NAME_INDEX = 'persistentvolumeclaims/volume-name';
 /** The kind that syncs tenants' own volumes; with it on, a claim may name one (see realVolumeOf). */
 const REAL_VOLUMES_KIND = 'persistentvolumes';
+/** Why a bound claim whose host copy left the syncer's cache is kept (see lostCopyStillThere). */
+const COPY_NO_LONGER_LABELLED = `the claim's host copy is still there but no longer carries the ${MANAGED_BY_LABEL} label of this virtual cluster (it was taken off on the host): the claim and its data are kept, but no longer synced until the label is back`;
 const VOLUME_NAME_REFUSED =
   'spec.volumeName: a claim cannot name its volume; the host cluster binds it (leave volumeName empty)';
 
@@ -399,6 +407,37 @@ export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = 
   }
 
   /**
+   * Whether the host copy of a bound claim, gone from the cache, is still there all the same: the
+   * cache holds only host claims labelled managed-by, and a host admin or policy may take the label
+   * off. Read by name: the copy is gone only when nothing is there, or what is there is provably
+   * another claim (not bound to the volume the virtual claim shows, which a bound claim never
+   * changes, or naming another owner). Anything else may be the copy, with the tenant's data.
+   */
+  async function lostCopyStillThere(ctx: ReconcileContext, shown: KubeObject): Promise<boolean> {
+    let current: KubeObject;
+    try {
+      current = await ctx.host.get(CLAIMS, ctx.hostNamespace, ctx.hostName);
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+    return specOf(current).volumeName === shown.metadata?.name && !namesAnotherOwner(ctx, current);
+  }
+
+  /** True when a host claim's ownership label or annotations, those still on it, name another object. */
+  function namesAnotherOwner(ctx: ReconcileContext, hostClaim: KubeObject): boolean {
+    const label = hostClaim.metadata?.labels?.[MANAGED_BY_LABEL];
+    const annotations = hostClaim.metadata?.annotations ?? {};
+    const name = annotations[OBJECT_NAME_ANNOTATION];
+    const namespace = annotations[OBJECT_NAMESPACE_ANNOTATION];
+    return (
+      (label !== undefined && label !== managedByValue(where, true)) ||
+      (name !== undefined && name !== ctx.virtualName) ||
+      (namespace !== undefined && namespace !== ctx.virtualNamespace)
+    );
+  }
+
+  /**
    * Once the host claim is bound: the shown volume, the virtual claim's volumeName (settable once),
    * then its status. Returns the latest virtual claim.
    */
@@ -647,6 +686,13 @@ export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = 
       // Going, and nothing on the host: the virtual cluster's own finalizers finish it.
       if (virtual.metadata?.deletionTimestamp) return {};
       const lost = lostBinding(ctx, virtual);
+      if (lost && (await lostCopyStillThere(ctx, lost))) {
+        ctx.log.warn('the host claim of a bound claim left the cache but is still there; keeping the claim');
+        // The cache would not show the copy going: looked at again now and then.
+        throw new TerminalError(COPY_NO_LONGER_LABELLED, 'SyncError', {
+          retryAfterMs: NAME_TAKEN_RECHECK_MS,
+        });
+      }
       if (lost) {
         ctx.log.info('the host claim of a bound claim is gone; deleting the virtual claim');
         await ctx.virtual.delete(CLAIMS, ctx.virtualNamespace, ctx.virtualName, {

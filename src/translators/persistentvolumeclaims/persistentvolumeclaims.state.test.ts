@@ -631,6 +631,44 @@ describe('persistentvolumeclaims state table', () => {
     expect(hostClaim(table)).toBeUndefined();
   });
 
+  it("host claim of a bound claim no longer labelled managed-by (a host admin or policy took it off): it left the syncer's cache, but the virtual claim and its volume are kept, the tenant told why; once it is really gone, they go", async () => {
+    const table = await withClaims([claim('data')]);
+    await bindOnHost(table);
+    const h = hostClaim(table)!;
+    const { [MANAGED_BY]: _taken, ...labels } = h.metadata?.labels ?? {};
+    await table.host.update(PVC, HOST_NS, { ...h, metadata: { ...h.metadata, labels } });
+    table.host.clearWrites();
+    await table.settle();
+    expect(virtualClaim(table)).toBeDefined();
+    expect(virtualVolume(table, 'pvc-1234')).toBeDefined();
+    expect(hostClaim(table)).toBeDefined();
+    expect(table.host.writeLog()).toEqual([]);
+    expect(syncErrors(table)).toEqual([
+      expect.stringContaining('no longer carries the vcluster.loft.sh/managed-by label'),
+    ]);
+    // The cache does not show it going: it is looked at again a while later.
+    await table.host.delete(PVC, HOST_NS, hostName('data'));
+    await table.settle();
+    expect(virtualClaim(table)).toBeDefined();
+    table.clock.advance(5 * 60_000);
+    await table.settle();
+    expect(virtualClaim(table)).toBeUndefined();
+    expect(table.virtual.objects(PV)).toEqual([]);
+  });
+
+  it('host claim of a bound claim deleted and its name taken by another claim (not labelled ours, bound to no volume of it): the virtual claim and its volume go', async () => {
+    const table = await withClaims([claim('data')]);
+    await bindOnHost(table);
+    await table.host.delete(PVC, HOST_NS, hostName('data'));
+    await table.host.create(PVC, HOST_NS, {
+      metadata: { name: hostName('data'), namespace: HOST_NS },
+      spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+    });
+    await table.settle();
+    expect(virtualClaim(table)).toBeUndefined();
+    expect(table.virtual.objects(PV)).toEqual([]);
+  });
+
   it('a claim made again under its name (a restore of the virtual cluster): the host claim and its data are kept, as in vCluster', async () => {
     // The host copy of an earlier incarnation, bound to its volume.
     const earlier: KubeObject = {
