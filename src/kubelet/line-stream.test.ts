@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { text as collect } from 'node:stream/consumers';
-import { linesThrough, throughLines, type LineView } from './line-stream.ts';
+import { keptThroughLines, linesThrough, throughLines, type LineView } from './line-stream.ts';
 
 /** Streams `chunks` through the view and returns what comes out. */
 async function streamed(chunks: (string | Buffer)[], view: LineView, maxLineChars?: number) {
@@ -40,5 +40,21 @@ describe('lines through a view', () => {
     expect(await streamed(chunks, (l) => l, 16)).toBe('ok 1\nok 2\n');
     // The same, arriving with its newline in one chunk, and as the last line.
     expect(await streamed([`ok 1\n${long}\nok 2\n${long}`], (l) => l, 16)).toBe('ok 1\nok 2\n');
+  });
+});
+
+describe('what a line view keeps, whole', () => {
+  it('is what the whole text gives; past the limit it rejects and the source is not read on', async () => {
+    const chunks = ['a 1\ndr', 'op 2\nb 3\n'];
+    expect(await keptThroughLines(Readable.from(chunks.map((c) => Buffer.from(c))), dropMarked, 100)).toBe(
+      'A 1\nB 3\n',
+    );
+    const endless = Readable.from(
+      (function* () {
+        for (;;) yield Buffer.from('line\n');
+      })(),
+    );
+    await expect(keptThroughLines(endless, dropMarked, 1000)).rejects.toThrow('more than 1000 bytes');
+    expect(endless.destroyed).toBe(true);
   });
 });

@@ -1,4 +1,5 @@
-import { Transform } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { StringDecoder } from 'node:string_decoder';
 
 /** What becomes of one line of a text: the line to write instead, or undefined to leave it out. */
@@ -61,4 +62,33 @@ export function linesThrough(view: LineView, maxLineChars = MAX_LINE_CHARS): Tra
       done(null, out || undefined);
     },
   });
+}
+
+/**
+ * A streamed text through a line view, what it keeps held whole: the source is read as it arrives
+ * (never held whole itself), and the result may be kept and shared. Rejects, and stops reading, once
+ * what is kept passes `limitBytes`.
+ */
+export async function keptThroughLines(
+  source: Readable,
+  view: LineView,
+  limitBytes: number,
+): Promise<string> {
+  const kept: Buffer[] = [];
+  let size = 0;
+  let tooLarge: Error | undefined;
+  try {
+    await pipeline(source, linesThrough(view), async (lines: AsyncIterable<Buffer>) => {
+      for await (const chunk of lines) {
+        size += chunk.length;
+        if (size > limitBytes)
+          throw (tooLarge = new Error(`what a line view keeps: more than ${limitBytes} bytes`));
+        kept.push(chunk);
+      }
+    });
+  } catch (err) {
+    // The pipeline may report the source's abort rather than why it was stopped.
+    throw tooLarge ?? err;
+  }
+  return Buffer.concat(kept).toString('utf8');
 }

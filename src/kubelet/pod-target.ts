@@ -104,24 +104,27 @@ async function getOrUndefined(
   }
 }
 
-/** This virtual cluster's host pods (managed-by, proved by their annotations), by `hostNamespace/hostName`. */
+/**
+ * This virtual cluster's host pods (managed-by, proved by their annotations), by `hostNamespace/hostName`,
+ * listed from the host API: for when the host pod cache has not synced yet.
+ */
 export async function ownedHostPods(
   clients: { host: ClusterClient },
   where: { vcName: string; hostNamespace: string },
-  node?: string,
-  virtualPod?: VirtualPodLookup,
 ): Promise<OwnedPods> {
   const list = await clients.host.list(Resources.pods, where.hostNamespace, {
     labelSelector: `${MANAGED_BY_LABEL}=${where.vcName}`,
   });
-  const placed = node === undefined ? list.items : list.items.filter((p) => nodeNameOf(p) === node);
-  return ownedAmong(placed, where, virtualPod);
+  return ownedAmong(list.items, where);
 }
 
 /** A virtual pod by namespace and name (from a cache), to tell the tenant's containers apart. */
 export type VirtualPodLookup = (namespace: string, name: string) => KubeObject | undefined;
 
-const nodeNameOf = (pod: KubeObject) => (pod.spec as { nodeName?: unknown } | undefined)?.nodeName;
+/** Of these host pods, those the host placed on `node`. */
+export function placedOn(hostPods: readonly KubeObject[], node: string): KubeObject[] {
+  return hostPods.filter((pod) => (pod.spec as { nodeName?: unknown } | undefined)?.nodeName === node);
+}
 
 /** Of these host pods, those this virtual cluster's syncer made (see ownedHostPods). */
 export function ownedAmong(

@@ -22,6 +22,7 @@ import { FakeClock } from '../util/clock.ts';
 import type { Logger } from '../util/log.ts';
 import { HostStreams } from './host-streams.ts';
 import { NodePorts } from './node-ports.ts';
+import { STATS_SHARE_MS } from './node-stats-reads.ts';
 import { POD_LOOKUP_BUDGET } from './pod-target.ts';
 import { KubeletServer, type KubeletServerOptions } from './server.ts';
 
@@ -426,5 +427,77 @@ describe('admission of a pod request', () => {
     expect(virtual.podReads).toBe(POD_LOOKUP_BUDGET.burst);
     clock.advance(1000);
     expect(await call(port, '/containerLogs/team/web/app')).toEqual({ status: 200, body: 'log line\n' });
+  });
+});
+
+describe('node statistics', () => {
+  // The host node's figures: the tenant's pod (with a host webhook's sidecar) and another tenant's.
+  const hostSummary = JSON.stringify({
+    node: { nodeName: NODE },
+    pods: [
+      {
+        podRef: { name: HOST_POD, namespace: 'host-ns', uid: 'host-uid' },
+        containers: [{ name: 'app' }, { name: 'istio-proxy' }],
+      },
+      { podRef: { name: 'db', namespace: 'other-tenant', uid: 'db-uid' }, containers: [{ name: 'db' }] },
+    ],
+  });
+  const hostCadvisor = [
+    `container_memory_rss{container="app",namespace="host-ns",pod="${HOST_POD}"} 1`,
+    `container_memory_rss{container="istio-proxy",namespace="host-ns",pod="${HOST_POD}"} 2`,
+    'container_memory_rss{container="db",namespace="other-tenant",pod="db"} 3',
+    '',
+  ].join('\n');
+  const nodeProxy = (req: IncomingMessage, res: ServerResponse) => {
+    if (req.url === `/api/v1/nodes/${NODE}/proxy/stats/summary`) return void res.end(hostSummary);
+    if (req.url === `/api/v1/nodes/${NODE}/proxy/metrics/cadvisor`) return void res.end(hostCadvisor);
+    res.writeHead(404);
+    res.end();
+  };
+  const tenantSummary = {
+    status: 200,
+    body: JSON.stringify({
+      node: { nodeName: NODE },
+      pods: [{ podRef: { name: 'web', namespace: 'team', uid: 'v-uid' }, containers: [{ name: 'app' }] }],
+    }),
+  };
+
+  it("finds the tenant's pods in the host pod cache, and shares one host read per node and endpoint for a few seconds", async () => {
+    hostApi.onRequest = nodeProxy;
+    const clock = new FakeClock();
+    const { nodePort, host } = await startKubelet({ clock });
+    const listed: string[] = [];
+    const list = host.list.bind(host);
+    host.list = ((type, ...rest) => {
+      listed.push(type.resource);
+      return list(type, ...rest);
+    }) as typeof host.list;
+    const summaryPath = `/api/v1/nodes/${NODE}/proxy/stats/summary`;
+    expect(await Promise.all([call(nodePort, '/stats/summary'), call(nodePort, '/stats/summary')])).toEqual([
+      tenantSummary,
+      tenantSummary,
+    ]);
+    expect(await call(nodePort, '/metrics/cadvisor')).toEqual({
+      status: 200,
+      body: 'container_memory_rss{container="app",namespace="team",pod="web"} 1\n',
+    });
+    expect(await call(nodePort, '/stats/summary')).toEqual(tenantSummary);
+    expect(hostApi.asked).toEqual([summaryPath, `/api/v1/nodes/${NODE}/proxy/metrics/cadvisor`]);
+    clock.advance(STATS_SHARE_MS);
+    expect(await call(nodePort, '/stats/summary')).toEqual(tenantSummary);
+    expect(hostApi.asked.filter((p) => p === summaryPath)).toHaveLength(2);
+    expect(listed).toEqual([]);
+  });
+
+  it("answers 503 until both pod caches have synced (a sidecar could not be told from the tenant's containers), without asking the host", async () => {
+    hostApi.onRequest = nodeProxy;
+    const { nodePort, synced } = await startKubelet();
+    synced.value = false;
+    for (const path of ['/stats/summary', '/metrics/cadvisor'])
+      expect(await call(nodePort, path)).toEqual({
+        status: 503,
+        body: 'node statistics are served once the syncer has read the pods of both clusters (it is starting); try again in a few seconds\n',
+      });
+    expect(hostApi.asked).toEqual([]);
   });
 });

@@ -24,7 +24,7 @@ import {
 } from './authorize.ts';
 import { HostHeadersTimeout, HostStreams, splice, upgradeHeadersOf, writeHead } from './host-streams.ts';
 import type { NodePorts } from './node-ports.ts';
-import { linesThrough, type LineView } from './line-stream.ts';
+import { keptThroughLines, type LineView } from './line-stream.ts';
 import {
   cadvisorMetricLines,
   probeMetricLines,
@@ -32,10 +32,12 @@ import {
   summaryForTenant,
   type OwnedPods,
 } from './node-stats.ts';
+import { NodeStatsReads } from './node-stats-reads.ts';
 import { podListKindOf, podsOnNode, runningPods, type PodListKind } from './pod-lists.ts';
 import {
   ownedAmong,
   ownedHostPods,
+  placedOn,
   POD_LOOKUP_BUDGET,
   readVirtualPod,
   resolvePodTarget,
@@ -70,14 +72,18 @@ export interface KubeletServerOptions {
   metrics?: { kubeletRequest(action: string, code: number): void };
   /** One port per virtual node, also listened on; the port tells which node a request is for. */
   nodePorts?: NodePorts;
-  /** Serve `/stats/summary` and the `/metrics/*` of NODE_ENDPOINTS from the host node's (needs nodePorts and host nodes/proxy). */
+  /**
+   * Serve `/stats/summary` and the `/metrics/*` of NODE_ENDPOINTS from the host node's (needs
+   * nodePorts, podCaches and host nodes/proxy).
+   */
   nodeStats?: boolean;
   /**
    * The virtual pods and this virtual cluster's host pods, cached: `/pods` and `/runningpods` (which
-   * agents poll on every node) are answered from them once filled, instead of two lists each.
+   * agents poll on every node) are answered from them once filled, instead of two lists each; node
+   * statistics only from them.
    */
   podCaches?: { virtual: Informer<KubeObject>; host: Informer<KubeObject> };
-  /** The budgets' time (tests); the real clock otherwise. */
+  /** The budgets' and shared reads' time (tests); the real clock otherwise. */
   clock?: Clock;
 }
 
@@ -90,7 +96,8 @@ interface NodeEndpoint {
   contentType: string;
   /**
    * The tenant's view: of the whole answer (a JSON summary, read whole), or line by line (Prometheus
-   * text, streamed through: cAdvisor's answer grows with the node's pods).
+   * text, read through as it arrives, since cAdvisor's answer grows with the node's pods: only what the
+   * tenant may see is held, to be shared).
    */
   forTenant: { whole(body: string, owned: OwnedPods): string } | { lines(owned: OwnedPods): LineView };
 }
@@ -143,6 +150,7 @@ export class KubeletServer {
   private readonly reviewer: NodeAccessReviewer;
   private readonly tokens: TokenAuthenticator;
   private readonly podLookups: TokenBucket;
+  private readonly statsReads: NodeStatsReads;
   private server: Server | undefined;
   private readonly nodeServers: Server[] = [];
   /** Host streams open now (log follows and upgraded sessions), held to a maximum. */
@@ -157,6 +165,7 @@ export class KubeletServer {
     this.reviewer = new NodeAccessReviewer(opts.virtual, clock);
     this.tokens = new TokenAuthenticator(opts.virtual, clock);
     this.podLookups = new TokenBucket(POD_LOOKUP_BUDGET.qps, POD_LOOKUP_BUDGET.burst, clock);
+    this.statsReads = new NodeStatsReads(clock);
   }
 
   /** Listens; resolves with the bound address. Bad files or a taken port reject with the flag named. */
@@ -517,26 +526,50 @@ export class KubeletServer {
       if (!node) throw new RouteError(404, "node statistics are served on each node's own port only");
       const access = { verb: verbOf(req.method ?? 'GET'), subresource: action, node };
       await this.authorize(who, access);
-      // A host node's own figures only where the host placed one of this virtual cluster's pods: a
-      // tenant naming a node (a pod's spec.nodeName shows a fake node of that name) learns nothing of it.
-      const owned = await ownedHostPods(this.opts, this.opts, node, this.virtualPodLookup());
-      if (owned.size === 0) throw new RouteError(404, `no pod of this virtual cluster runs on node ${node}`);
-      const hostPath = `${resourcePath(Resources.nodes, '', node)}/proxy/${endpoint.hostPath}`;
-      const view = endpoint.forTenant;
-      if ('whole' in view) {
-        const out = view.whole(await this.opts.hostStreams.read(hostPath), owned);
-        res.writeHead(200, { 'content-type': endpoint.contentType });
-        res.end(out);
-      } else {
-        const answer = await this.opts.hostStreams.get(hostPath);
-        res.writeHead(200, { 'content-type': endpoint.contentType });
-        await pipeline(answer, linesThrough(view.lines(owned)), res);
-      }
+      const body = await this.nodeStatsFor(node, endpoint);
+      res.writeHead(200, { 'content-type': endpoint.contentType });
+      res.end(body);
       this.record(action, 200, who, { node });
     } catch (err) {
       const { status, message } = this.asRouteError(err);
       this.answer(res, status, message, action, who);
     }
+  }
+
+  /**
+   * The tenant's view of a node endpoint, one read shared by the callers of a few seconds
+   * (NodeStatsReads). Only where the host placed one of this virtual cluster's pods: a tenant naming
+   * a node (a pod's spec.nodeName shows a fake node of that name) learns nothing of it.
+   */
+  private nodeStatsFor(node: string, endpoint: NodeEndpoint): Promise<string> {
+    const owned = this.ownedOnNode(node);
+    if (owned.size === 0) throw new RouteError(404, `no pod of this virtual cluster runs on node ${node}`);
+    return this.statsReads.get(node, endpoint.hostPath, () => this.readNodeStats(node, endpoint, owned));
+  }
+
+  /**
+   * This virtual cluster's host pods on `node`, from the pod caches, each with the tenant's containers.
+   * 503 until both caches have synced: before, a host webhook's sidecar could not be told from the
+   * tenant's containers, and every scrape would list the host's pods.
+   */
+  private ownedOnNode(node: string): OwnedPods {
+    const caches = this.opts.podCaches;
+    if (!caches?.virtual.hasSynced() || !caches.host.hasSynced())
+      throw new RouteError(
+        503,
+        'node statistics are served once the syncer has read the pods of both clusters (it is starting); try again in a few seconds',
+      );
+    const lookup: VirtualPodLookup = (namespace, name) => caches.virtual.store.get(`${namespace}/${name}`);
+    return ownedAmong(placedOn(caches.host.store.list(), node), this.opts, lookup);
+  }
+
+  /** Reads a node endpoint from the host's node proxy, as the tenant may see it (see NodeEndpoint.forTenant). */
+  private async readNodeStats(node: string, endpoint: NodeEndpoint, owned: OwnedPods): Promise<string> {
+    const hostPath = `${resourcePath(Resources.nodes, '', node)}/proxy/${endpoint.hostPath}`;
+    const view = endpoint.forTenant;
+    if ('whole' in view) return view.whole(await this.opts.hostStreams.read(hostPath), owned);
+    const answer = await this.opts.hostStreams.get(hostPath);
+    return keptThroughLines(answer, view.lines(owned), MAX_TENANT_VIEW_BYTES);
   }
 
   private answer(
@@ -610,6 +643,8 @@ export class KubeletServer {
 }
 
 const MAX_REFUSAL_BYTES = 64 * 1024;
+/** What one node's Prometheus text may hold of the tenant's series (the host's whole answer is not held). */
+const MAX_TENANT_VIEW_BYTES = 16 * 1024 * 1024;
 
 /** Answers a caller whose connection left HTTP parsing (an upgrade request) with a whole response. */
 function endWith(socket: Socket, status: number, contentType: string, body: string): void {
