@@ -227,6 +227,17 @@ export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = 
     return true;
   }
 
+  /** Whether a data source the claim was made from is now refused or missing (see resolveDataSources). */
+  function dataSourceNoLongerOwn(ctx: ReconcileContext, virtual: KubeObject): boolean {
+    if (dataSourcesOf(virtual).length === 0) return false;
+    try {
+      resolveDataSources(ctx, virtual);
+      return false;
+    } catch (err) {
+      return err instanceof TerminalError;
+    }
+  }
+
   /**
    * The host name of each data source, once it is provably this tenant's own copy of an object of
    * the claim's namespace. Another namespace, a kind that is not synced, a missing object or a name
@@ -763,6 +774,15 @@ export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = 
           throw new TerminalError(
             `spec.volumeName: the host claim is already bound to another volume than PersistentVolume "${volumeName}"`,
           );
+      }
+      // A provisioner reads an unbound copy's data source by its host name when it provisions, which
+      // may be long after create (WaitForFirstConsumer). Should the source stop being this tenant's
+      // own copy meanwhile (deleted, and its ambiguous name taken by another virtual cluster's claim),
+      // the unbound copy, which holds no data yet, goes before anything is provisioned from that.
+      if (!specOf(host).volumeName && dataSourceNoLongerOwn(ctx, virtual)) {
+        ctx.log.info('a data source of the unbound claim is no longer its own copy; deleting the host claim');
+        if (await deleteHostClaim(ctx, host)) result.hostWritten = true;
+        return result;
       }
       // Data sources are immutable and were judged at create: the host claim keeps its own.
       const desired = hostClaimFor(virtual, place(ctx), () => '', {

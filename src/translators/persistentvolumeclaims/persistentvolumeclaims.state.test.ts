@@ -549,6 +549,32 @@ describe('persistentvolumeclaims state table', () => {
     );
   });
 
+  it("an unbound clone whose source goes before it is provisioned loses its host copy (the source's host name could be another cluster's next); a bound one keeps it", async () => {
+    const table = await withClaims([claim('golden'), claim('bound-golden')]);
+    await table.virtual.create(
+      PVC,
+      'team',
+      claim('clone', { dataSource: { kind: 'PersistentVolumeClaim', name: 'golden' } }),
+    );
+    await table.virtual.create(
+      PVC,
+      'team',
+      claim('bound-clone', { dataSource: { kind: 'PersistentVolumeClaim', name: 'bound-golden' } }),
+    );
+    await table.settle();
+    await bindOnHost(table, 'bound-clone');
+    expect(hostClaim(table, 'clone')).toBeDefined();
+    await table.virtual.delete(PVC, 'team', 'golden');
+    await table.virtual.delete(PVC, 'team', 'bound-golden');
+    await table.settle();
+    expect(hostClaim(table, 'clone')).toBeUndefined();
+    expect(syncErrors(table)).toEqual(
+      expect.arrayContaining([expect.stringContaining('"golden" not found')]),
+    );
+    // Provisioned already: its data is its own, whatever becomes of the source.
+    expect(specOf(hostClaim(table, 'bound-clone')).volumeName).toBeDefined();
+  });
+
   it('a clone refused for a missing source is synced once the source claim is made and copied', async () => {
     const table = await withClaims([
       claim('clone', { dataSource: { kind: 'PersistentVolumeClaim', name: 'golden' } }),

@@ -5,6 +5,7 @@ import { objectKey, type KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
 import { hostName } from '../../naming/names.ts';
 import { createHostCopy } from '../../sync/engine.ts';
+import { deleteIncarnation } from '../../kube/delete-incarnation.ts';
 import type { KindSpec, Placement, ReconcileContext, SyncResult } from '../../sync/kind.ts';
 import {
   managedCopiesScope,
@@ -43,6 +44,31 @@ export function volumeSnapshotsKind(where: Placement): KindSpec {
   let judge: ReferenceJudge;
   let virtualSnapshots: Informer<KubeObject> | undefined;
 
+  /** Whether the snapshot's claim, in its namespace, is provably this tenant's with its own host copy. */
+  function judgeClaim(ctx: ReconcileContext, claim: string) {
+    return judge.judge(ctx.virtualNamespace, {
+      kind: 'PersistentVolumeClaim',
+      name: claim,
+      optional: false,
+      where: { field: 'spec.source.persistentVolumeClaimName' },
+    });
+  }
+
+  /**
+   * Whether the claim a not yet taken snapshot is of has gone or is refused now. The host's snapshot
+   * controller takes the claim of an unbound copy by its host name when it can (once the claim is
+   * bound), which may be long after the copy was made; by then that ambiguous name could hold another
+   * virtual cluster's claim.
+   */
+  function untakenSourceLost(ctx: ReconcileContext, virtual: KubeObject, host: KubeObject): boolean {
+    const taken = (host.status as { boundVolumeSnapshotContentName?: string } | undefined)
+      ?.boundVolumeSnapshotContentName;
+    const claim = malformedSnapshot(virtual) ? undefined : sourceOf(virtual).persistentVolumeClaimName;
+    if (taken || !claim) return false;
+    const verdict = judgeClaim(ctx, claim);
+    return verdict.state === 'refused' || (verdict.state === 'waiting' && verdict.missing === true);
+  }
+
   /** The host copy to have: refused with the field named, or waiting for the claim's copy. */
   function desiredHost(ctx: ReconcileContext, virtual: KubeObject): KubeObject {
     const problem = malformedSnapshot(virtual);
@@ -53,12 +79,7 @@ export function volumeSnapshotsKind(where: Placement): KindSpec {
         'spec.source.volumeSnapshotContentName: pre-provisioned snapshots are not supported (snapshot contents are host objects)',
       );
     const claim = source.persistentVolumeClaimName!;
-    const verdict = judge.judge(ctx.virtualNamespace, {
-      kind: 'PersistentVolumeClaim',
-      name: claim,
-      optional: false,
-      where: { field: 'spec.source.persistentVolumeClaimName' },
-    });
+    const verdict = judgeClaim(ctx, claim);
     if (verdict.state === 'refused')
       throw new TerminalError(`spec.source.persistentVolumeClaimName: ${verdict.message}`);
     if (verdict.state === 'waiting') {
@@ -117,6 +138,12 @@ export function volumeSnapshotsKind(where: Placement): KindSpec {
 
     async update(ctx, source, host): Promise<SyncResult> {
       const virtual = source!;
+      if (untakenSourceLost(ctx, virtual, host)) {
+        // It holds no data yet: it goes, and the tenant is told why when it is made again.
+        ctx.log.info('the claim of a snapshot not yet taken is gone or refused; deleting the host copy');
+        await deleteIncarnation(ctx.host, SNAPSHOTS, host);
+        return { hostWritten: true };
+      }
       const desired = desiredHost(ctx, virtual);
       const plan = ctx.planMetadata(virtual, host, desired);
       const result: SyncResult = {};

@@ -215,6 +215,31 @@ describe('volumesnapshots state table', () => {
     expect(syncErrors(table).join('\n')).toContain(message);
   });
 
+  it("a snapshot not yet taken whose claim goes loses its host copy (the claim's host name could be another cluster's next); a taken one keeps it", async () => {
+    const table = await withObjects([
+      [PVC, claim('data')],
+      [PVC, claim('logs')],
+      [SNAP, snapshot('nightly', { persistentVolumeClaimName: 'data' })],
+      [SNAP, snapshot('taken', { persistentVolumeClaimName: 'logs' })],
+    ]);
+    const taken = hostSnapshot(table, 'taken')!;
+    await table.host.update(
+      SNAP,
+      HOST_NS,
+      { ...taken, status: { readyToUse: true, boundVolumeSnapshotContentName: 'snapcontent-1' } },
+      { subresource: 'status' },
+    );
+    await table.settle();
+    expect(hostSnapshot(table)).toBeDefined();
+    await table.virtual.delete(PVC, 'team', 'data');
+    await table.virtual.delete(PVC, 'team', 'logs');
+    await table.settle();
+    expect(hostSnapshot(table)).toBeUndefined();
+    expect(syncErrors(table).join('\n')).toContain('"data" not found');
+    // Taken already: the stored snapshot is its own data, whatever becomes of the claim.
+    expect(hostSnapshot(table, 'taken')).toBeDefined();
+  });
+
   it("a claim whose host name is held by someone else's claim is not snapshotted", async () => {
     const foreign: KubeObject = { metadata: { name: hostName('data'), namespace: HOST_NS }, spec: {} };
     const table = await withObjects(
