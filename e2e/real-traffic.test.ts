@@ -386,7 +386,7 @@ function getWithToken(server: string, path: string, ca: string, token: string): 
       ]);
       expect(podinfo.code).toBe(0);
       const [labelsFile, annotationsFile] = podinfo.stdout.split('\n---\n');
-      expect(labelsFile).toBe('app="shell"\nrelease="r1"\n');
+      expect(labelsFile).toBe('app="shell"\nrelease="r1"');
       // kubectl apply's last-applied-configuration is one of the virtual pod's annotations too.
       const annotationLines = annotationsFile!.split('\n');
       expect(annotationLines.map((l) => l.slice(0, l.indexOf('=')))).toEqual(
