@@ -868,6 +868,8 @@ export class FakeCluster implements ClusterClient {
         type.resource === 'persistentvolumes' ? volumeSpecChangeForbidden(old.spec, next.spec) : undefined;
       if (volumeField)
         throw this.invalid(type, name, `spec.${volumeField}: Forbidden: field is immutable after creation`);
+      if (type.resource === 'secrets' && (old.type ?? 'Opaque') !== (next.type ?? 'Opaque'))
+        throw this.invalid(type, name, 'type: Invalid value: field is immutable');
       if ((type.resource === 'configmaps' || type.resource === 'secrets') && old.immutable === true) {
         const changed = ['data', 'binaryData'].find((f) => !deepEqual(old[f], next[f]));
         if (changed || next.immutable !== true) {

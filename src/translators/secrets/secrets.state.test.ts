@@ -98,6 +98,57 @@ describe('secrets state table', () => {
     expect(table.virtual.objects(SECRETS, 'team')[0]!.metadata?.labels?.owner).toBe('helm');
   });
 
+  it.each([
+    ['mounted by no pod: replaced by one that is none', false],
+    ['still mounted by a host pod: unmarked now, replaced once the pod is gone', true],
+  ])(
+    "a Helm release record copied before copies were unmarked (the record's type, owner=helm) %s",
+    async (_what, mounted) => {
+      const record = {
+        metadata: {
+          name: 'sh.helm.release.v1.vc.v9999',
+          namespace: 'team',
+          uid: 'uid-rec',
+          labels: { owner: 'helm', name: VC },
+          annotations: { 'vcluster.loft.sh/force-sync': 'true' },
+        },
+        type: 'helm.sh/release.v1',
+        data: { release: 'H4sI' },
+      };
+      const table = await start({ kinds: ['secrets'] });
+      // What an earlier syncer made: the record's type and Helm's own label on the copy.
+      let earlier = true;
+      table.host.mutateOnCreate('secrets', (copy) => {
+        if (!earlier) return;
+        earlier = false;
+        copy.type = 'helm.sh/release.v1';
+        copy.metadata!.labels = { ...copy.metadata!.labels, owner: 'helm' };
+      });
+      const copyName = hostName('sh.helm.release.v1.vc.v9999');
+      const hostPod = {
+        metadata: { name: 'user', namespace: HOST_NS, labels: { 'vcluster.loft.sh/managed-by': VC } },
+        spec: {
+          containers: [{ name: 'c', image: 'i' }],
+          volumes: [{ name: 'v', secret: { secretName: copyName } }],
+        },
+      };
+      if (mounted) await table.host.create(Resources.pods, HOST_NS, hostPod);
+      await table.virtual.create(SECRETS, 'team', record);
+      await table.settle();
+      const copy = () => table.host.objects(SECRETS, HOST_NS).find((c) => c.metadata?.name === copyName)!;
+      // Helm lists owner=helm: the copy is never found so, whatever its type still is.
+      expect(copy().metadata?.labels?.owner).toBeUndefined();
+      expect(copy().type).toBe(mounted ? 'helm.sh/release.v1' : 'Opaque');
+      if (mounted) {
+        await table.host.delete(Resources.pods, HOST_NS, 'user');
+        table.clock.advance(60_000);
+        await table.settle();
+        expect(copy().type).toBe('Opaque');
+      }
+      expect(copy().data).toEqual({ release: 'H4sI' });
+    },
+  );
+
   it("vCluster's force-sync annotation: synced though nothing uses it, inert if a token; unmarked, its copy goes", async () => {
     const marked = (name: string, type = 'Opaque') =>
       secret(name, {

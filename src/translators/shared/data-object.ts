@@ -191,26 +191,40 @@ export function dataObjectKind(opts: DataObjectOptions, where: Placement): KindS
       if (await writePlannedMetadataUp(ctx, opts.type, virtual, plan)) result.virtualWritten = true;
       const payloadChanged = !opts.payloadFields.every((f) => sameJson(desired[f], host[f]));
       if (!plan.hostChanged && !payloadChanged) return result;
-      if (host.immutable === true && payloadChanged) {
-        // An immutable object cannot be edited; replace it (the UID precondition guards the delete).
-        // Its delete event brings the key back, and the copy is then created afresh. Not while a host
-        // pod mounts it: its (ambiguous) name would be free for another object to reach that pod.
-        const kept = spec.keptBecause!(ctx, host);
-        if (kept) {
-          ctx.log.debug(`immutable host copy not replaced yet: ${kept}`);
-          return { ...result, requeueAfterMs: KEEP_WHILE_MOUNTED_RECHECK_MS };
-        }
+      // A Secret's type never changes; a copy made with another (a Helm release record, before its
+      // type became Opaque on the host) can only be replaced.
+      const typeChanged =
+        opts.payloadFields.includes('type') && (desired.type ?? 'Opaque') !== (host.type ?? 'Opaque');
+      const kept = spec.keptBecause!(ctx, host);
+      if (((host.immutable === true && payloadChanged) || typeChanged) && !kept) {
+        // Replaced (the UID precondition guards the delete): its delete event brings the key back,
+        // and the copy is then created afresh.
         await ctx.host.delete(opts.type, ctx.hostNamespace, ctx.hostName, { uid: host.metadata?.uid });
         return { ...result, hostWritten: true };
       }
+      // Not while a host pod mounts it: its (ambiguous) name would be free for another object to
+      // reach that pod. Until then an immutable copy stays as it is, and one of another type gets
+      // what may change (its labels above all: Helm finds release records by them).
+      if (host.immutable === true && payloadChanged) {
+        ctx.log.debug(`immutable host copy not replaced yet: ${kept}`);
+        return { ...result, requeueAfterMs: KEEP_WHILE_MOUNTED_RECHECK_MS };
+      }
+      const onlyTypeDiffers =
+        !plan.hostChanged && opts.payloadFields.every((f) => f === 'type' || sameJson(desired[f], host[f]));
+      if (typeChanged && onlyTypeDiffers) return { ...result, requeueAfterMs: KEEP_WHILE_MOUNTED_RECHECK_MS };
       const updated: KubeObject = { ...host, metadata: { ...host.metadata, ...plan.host } };
       for (const field of opts.payloadFields) {
         if (desired[field] === undefined) delete updated[field];
         else updated[field] = desired[field];
       }
+      if (typeChanged) updated.type = host.type;
       await ctx.host.update(opts.type, ctx.hostNamespace, updated);
       ctx.log.debug('updated host copy');
-      return { ...result, hostWritten: true };
+      return {
+        ...result,
+        hostWritten: true,
+        ...(typeChanged ? { requeueAfterMs: KEEP_WHILE_MOUNTED_RECHECK_MS } : {}),
+      };
     },
   };
   return spec;
