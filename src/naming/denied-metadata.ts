@@ -6,6 +6,18 @@ import { isLabelKey } from '../util/label-selector.ts';
  * with the syncer's own defaults) and for every copy (--denied-host-metadata).
  */
 
+/**
+ * Keys no host copy of a ConfigMap or Secret gets, whatever the admin configured: those of the
+ * replication controllers that act on any namespace's Secrets and ConfigMaps by their annotations.
+ * A copy asking to reflect or replicate a host Secret would be filled with it (host data in a copy
+ * the tenant's pods mount), and one asking to be spread would put the tenant's content into other
+ * host namespaces. The tenant's own object keeps them.
+ */
+export const DATA_COPY_DENIED_KEYS: readonly string[] = [
+  'reflector.v1.k8s.emberstack.com/*',
+  'replicator.v1.mittwald.de/*',
+];
+
 /** Whether a label or annotation key matches one of the patterns. */
 export function isDeniedMetadataKey(key: string, patterns: readonly string[]): boolean {
   return patterns.some((p) => (p.endsWith('*') ? key.startsWith(p.slice(0, -1)) : key === p));

@@ -149,6 +149,33 @@ describe('secrets state table', () => {
     },
   );
 
+  it("replication controllers' annotations never reach the copy (a host Secret reflected into it, the tenant's spread over the host); the tenant keeps them, and nothing loops", async () => {
+    const asking = secret('wild', {
+      metadata: {
+        name: 'wild',
+        namespace: 'team',
+        uid: 'uid-wild',
+        annotations: {
+          'reflector.v1.k8s.emberstack.com/reflects': 'ingress/wildcard-tls',
+          'replicator.v1.mittwald.de/replicate-to': '.*',
+          'team.example/kept': 'yes',
+        },
+      },
+    });
+    const table = await start({ kinds: ['secrets'], flags: { syncAllSecrets: 'true' }, virtual: [asking] });
+    await table.settle();
+    const [copy] = table.host.objects(SECRETS, HOST_NS);
+    expect(
+      Object.keys(copy!.metadata!.annotations!).filter((k) => !k.startsWith('vcluster.loft.sh/')),
+    ).toEqual(['team.example/kept']);
+    expect(Object.keys(table.virtual.objects(SECRETS, 'team')[0]!.metadata!.annotations!)).toHaveLength(3);
+    table.host.clearWrites();
+    table.virtual.clearWrites();
+    table.controllers.get('secrets')!.controller.enqueue('team/wild');
+    await table.settle();
+    expect(table.writes()).toEqual([]);
+  });
+
   it("vCluster's force-sync annotation: synced though nothing uses it, inert if a token; unmarked, its copy goes", async () => {
     const marked = (name: string, type = 'Opaque') =>
       secret(name, {

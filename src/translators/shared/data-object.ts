@@ -4,6 +4,7 @@ import type { Informer } from '../../informer/informer.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import type { Pod } from '../../kube/types.ts';
 import { FORCE_SYNC_ANNOTATION, hostKeyForReservedLabel, MANAGED_BY_LABEL } from '../../naming/labels.ts';
+import { DATA_COPY_DENIED_KEYS } from '../../naming/denied-metadata.ts';
 import { Resources, type ResourceType } from '../../kube/resources.ts';
 import { createHostCopy } from '../../sync/engine.ts';
 import type { KindSpec, Placement, ReconcileContext, SyncResult } from '../../sync/kind.ts';
@@ -56,7 +57,10 @@ export function hostDataObject(
   const out: KubeObject = {
     apiVersion: 'v1',
     kind: opts.type.kind,
-    metadata: hostMetadataFor(virtual, opts.type, where),
+    metadata: hostMetadataFor(virtual, opts.type, {
+      ...where,
+      deniedHostMetadata: [...(where.deniedHostMetadata ?? []), ...DATA_COPY_DENIED_KEYS],
+    }),
   };
   for (const field of opts.payloadFields) if (virtual[field] !== undefined) out[field] = virtual[field];
   const unmarked = withoutHelmReleaseMarks(out, where.vcName);
