@@ -139,16 +139,22 @@ const SYNCER_ANNOTATIONS = new Set([
   ...RECORDS,
 ]);
 
+/** The syncer's own annotation prefix: every key under it is the syncer's to write on a host object. */
+const SYNCER_PREFIX = 'vsyncer.dev/';
+
+const isSyncerAnnotation = (key: string) => SYNCER_ANNOTATIONS.has(key) || key.startsWith(SYNCER_PREFIX);
+
 /**
  * A tenant's annotations without the keys the syncer writes on host copies itself (back-references,
- * the pod's identity, its records). Those say whose copy an object is: a tenant's own value would
- * pass its copy off as another object's (a cluster-scoped copy given an `object-namespace` is no
- * longer recognised as this syncer's, so it would never be updated or deleted again).
+ * the pod's identity, its records, anything under `vsyncer.dev/`). Those say whose copy an object
+ * is: a tenant's own value would pass its copy off as another object's (a cluster-scoped copy given
+ * an `object-namespace` is no longer recognised as this syncer's, so it would never be updated or
+ * deleted again; a Secret copy given `vsyncer.dev/token-pod-uid` would pass for a pod's tokens).
  */
 export function withoutSyncerAnnotations(annotations: Record<string, string>): Record<string, string> {
   const keys = Object.keys(annotations);
-  if (!keys.some((k) => SYNCER_ANNOTATIONS.has(k))) return annotations;
-  return Object.fromEntries(keys.filter((k) => !SYNCER_ANNOTATIONS.has(k)).map((k) => [k, annotations[k]!]));
+  if (!keys.some(isSyncerAnnotation)) return annotations;
+  return Object.fromEntries(keys.filter((k) => !isSyncerAnnotation(k)).map((k) => [k, annotations[k]!]));
 }
 
 /** How one map (labels or annotations) relates host keys to the syncer and to virtual keys. */

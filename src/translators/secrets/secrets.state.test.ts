@@ -176,6 +176,25 @@ describe('secrets state table', () => {
     expect(table.writes()).toEqual([]);
   });
 
+  it("a tenant's vsyncer.dev/ annotations (the syncer's own: a pod's token record) never reach its copy; the tenant keeps them", async () => {
+    const forged = secret('tokens', {
+      metadata: {
+        name: 'tokens',
+        namespace: 'team',
+        uid: 'uid-tokens',
+        annotations: { 'vsyncer.dev/token-pod-uid': 'uid-of-a-pod', 'team.example/kept': 'yes' },
+      },
+    });
+    const table = await start({ kinds: ['secrets'], flags: { syncAllSecrets: 'true' }, virtual: [forged] });
+    await table.settle();
+    const [copy] = table.host.objects(SECRETS, HOST_NS);
+    expect(copy!.metadata!.annotations!['vsyncer.dev/token-pod-uid']).toBeUndefined();
+    expect(copy!.metadata!.annotations!['team.example/kept']).toBe('yes');
+    expect(
+      table.virtual.objects(SECRETS, 'team')[0]!.metadata!.annotations!['vsyncer.dev/token-pod-uid'],
+    ).toBe('uid-of-a-pod');
+  });
+
   it("vCluster's force-sync annotation: synced though nothing uses it, inert if a token; unmarked, its copy goes", async () => {
     const marked = (name: string, type = 'Opaque') =>
       secret(name, {
