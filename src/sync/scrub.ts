@@ -27,9 +27,23 @@ export function scrubHostNames(message: string, where: { vcName: string; hostNam
     // A dotted name (`<service>.<namespace>.svc...`) may hold the host namespace or a cut name as a part.
     return token
       .split('.')
-      .map((part) => (part === where.hostNamespace ? '<host namespace>' : (truncatedName(part) ?? part)))
+      .map((part) =>
+        part === where.hostNamespace
+          ? '<host namespace>'
+          : (truncatedName(part) ?? (looksTranslated(part) ? '<host object>' : part)),
+      )
       .join('.');
   });
+}
+
+/**
+ * A name of the translated shape `<name>-x-<namespace>-x-<cluster>` that is not this virtual
+ * cluster's: another virtual cluster's object sharing the host namespace (a volume "already used by"
+ * its pod), never to be named to this tenant. A tenant's own name of that shape is hidden too.
+ */
+function looksTranslated(part: string): boolean {
+  const first = part.indexOf('-x-');
+  return first > 0 && part.indexOf('-x-', first + 3) > first + 3;
 }
 
 /** Where the first host name in a token ends (just after `-x-<vc>` at a dot or the end), or 0. */
