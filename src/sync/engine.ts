@@ -570,10 +570,11 @@ export class KindController implements SyncComponent {
     if (this.sourceSide !== 'virtual') return;
     const virtual = this.sourceInformer?.store.get(key);
     if (!virtual) return;
-    const message = scrubHostNames(err.message, {
-      vcName: this.env.vcName,
-      hostNamespace: this.env.hostNamespace,
-    });
+    const message = scrubHostNames(
+      err.message,
+      { vcName: this.env.vcName, hostNamespace: this.env.hostNamespace },
+      { keepForeignNames: true },
+    );
     await this.env.events.record(virtual, 'Warning', err.reason, message);
   }
 }

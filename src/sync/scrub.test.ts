@@ -27,6 +27,8 @@ describe('scrubHostNames', () => {
       'Volume is already used by pod(s) <host object>',
     ],
     ['pod db-0-x-prod-x-othervc.17a8b9c0d1 evicted', 'pod <host object>.17a8b9c0d1 evicted'],
+    // web-x-team-x-vc1's event first, then another cluster's pod.
+    ['web-x-team-x-vc1.db-0-x-prod-x-othervc', 'web.<host object>'],
     // One `-x-` is no translated name: a tenant's own name of that shape stays.
     ['image registry.local/box-x-ray:1 pulled', 'image registry.local/box-x-ray:1 pulled'],
   ])('%s', (input, expected) => {
@@ -70,5 +72,17 @@ describe('withMessagesScrubbed', () => {
       lastError: 'on data',
       n: 1,
     });
+  });
+});
+
+describe("scrubHostNames for the syncer's own refusals (keepForeignNames)", () => {
+  it("keeps a name of the translated shape the tenant wrote, hiding this cluster's host names still", () => {
+    expect(
+      scrubHostNames(
+        'StorageClass "vcluster-gold-x-host-ns-x-other" does not exist; claim data-x-team-x-vc1 in team-a',
+        { vcName: 'vc1', hostNamespace: 'team-a' },
+        { keepForeignNames: true },
+      ),
+    ).toBe('StorageClass "vcluster-gold-x-host-ns-x-other" does not exist; claim data in <host namespace>');
   });
 });

@@ -5,6 +5,14 @@ const HASH_SUFFIX = /-[0-9a-f]{10}$/;
 /** A name cut to 63 characters by safe concatenation: 52 characters, `-`, 10 hex digits. */
 const TRUNCATED = /^[a-z0-9][a-z0-9.-]{51}-[0-9a-f]{10}$/;
 
+export interface ScrubOptions {
+  /**
+   * Keep names of the translated shape that are not this cluster's (see looksTranslated): for the
+   * syncer's own refusals, which name what the tenant wrote, never another cluster's objects.
+   */
+  keepForeignNames?: boolean;
+}
+
 /**
  * Removes host-side names from a message meant for the tenant: translated object names
  * (`<name>-x-<ns>-x-<vc>`, possibly cut with a hash) become the virtual name, cluster-scoped copies
@@ -14,14 +22,18 @@ const TRUNCATED = /^[a-z0-9][a-z0-9.-]{51}-[0-9a-f]{10}$/;
  * host event carries, e.g. image names, so no pattern here may backtrack), and a token ends at any
  * character a name cannot hold, such as the `_` of the kubelet's `<pod>_<namespace>(<uid>)`.
  */
-export function scrubHostNames(message: string, where: { vcName: string; hostNamespace: string }): string {
+export function scrubHostNames(
+  message: string,
+  where: { vcName: string; hostNamespace: string },
+  opts: ScrubOptions = {},
+): string {
   const suffix = `-x-${where.vcName}`;
   return message.replace(NAME_TOKEN, (token) => {
     if (token === where.hostNamespace) return '<host namespace>';
     // A dotted name may follow a host name (`<host pod>.<event id>`); scrub each dot-separated part
     // that ends a host name, keeping the rest.
     const end = hostNameEnd(token, suffix);
-    if (end > 0) return virtualNameOf(token.slice(0, end), suffix) + scrubRest(token.slice(end), where);
+    if (end > 0) return virtualNameOf(token.slice(0, end), suffix) + scrubRest(token.slice(end), where, opts);
     const cut = truncatedName(token);
     if (cut !== undefined) return cut;
     // A dotted name (`<service>.<namespace>.svc...`) may hold the host namespace or a cut name as a part.
@@ -30,7 +42,8 @@ export function scrubHostNames(message: string, where: { vcName: string; hostNam
       .map((part) =>
         part === where.hostNamespace
           ? '<host namespace>'
-          : (truncatedName(part) ?? (looksTranslated(part) ? '<host object>' : part)),
+          : (truncatedName(part) ??
+            (!opts.keepForeignNames && looksTranslated(part) ? '<host object>' : part)),
       )
       .join('.');
   });
@@ -65,8 +78,12 @@ function virtualNameOf(hostName: string, suffix: string): string {
   return withoutVc.slice(0, withoutVc.lastIndexOf('-x-'));
 }
 
-function scrubRest(rest: string, where: { vcName: string; hostNamespace: string }): string {
-  return rest ? scrubHostNames(rest, where) : rest;
+function scrubRest(
+  rest: string,
+  where: { vcName: string; hostNamespace: string },
+  opts: ScrubOptions,
+): string {
+  return rest ? scrubHostNames(rest, where, opts) : rest;
 }
 
 /**
