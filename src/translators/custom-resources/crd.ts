@@ -47,7 +47,7 @@ interface CrdVersion {
 interface CrdSpec {
   group?: string;
   scope?: string;
-  names?: { kind?: string; plural?: string };
+  names?: { kind?: string; plural?: string; shortNames?: string[]; categories?: string[] };
   versions?: CrdVersion[];
   conversion?: { strategy?: string };
 }
@@ -71,7 +71,10 @@ async function getCrd(client: ClusterClient, name: string): Promise<KubeObject |
 
 /**
  * The copy of a CRD for the other cluster: its spec (a conversion webhook, which would point at the
- * other cluster's Service, becomes no conversion) and labels, marked as the syncer's.
+ * other cluster's Service, becomes no conversion), marked as the syncer's. A host CRD's labels go to
+ * the virtual cluster; a tenant's CRD reaches the host without its labels, short names and categories,
+ * with which it would reach into what the host's admins type (a short name `po` is kubectl's for any
+ * kind that claims it, and `kubectl get all` lists the `all` category).
  */
 export function crdCopyFor(
   source: KubeObject,
@@ -80,7 +83,11 @@ export function crdCopyFor(
 ): KubeObject {
   const spec: CrdSpec = { ...specOf(source) };
   if (spec.conversion?.strategy === 'Webhook') spec.conversion = { strategy: 'None' };
-  const labels = { ...(source.metadata?.labels ?? {}) };
+  if (to === 'host' && spec.names) {
+    const { shortNames: _short, categories: _categories, ...names } = spec.names;
+    spec.names = names;
+  }
+  const labels = to === 'virtual' ? { ...(source.metadata?.labels ?? {}) } : {};
   const annotations: Record<string, string> = {};
   if (to === 'virtual') {
     labels[FROM_HOST_LABEL] = 'true';

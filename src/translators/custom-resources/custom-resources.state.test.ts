@@ -174,16 +174,24 @@ describe('custom resources to the host (state table)', () => {
     expect(hostSecrets()).toEqual([hostName('kept')]);
   });
 
-  it('with crd: toHost, copies the virtual CRD into the host, labelled as the syncer’s', async () => {
+  it('with crd: toHost, copies the virtual CRD into the host, labelled as the syncer’s, without what would reach into the host admins’ kubectl', async () => {
+    const tenantCrd = crd(CERTS, { labels: { 'team.example/owner': 'a' } });
+    (tenantCrd.spec as { names: Record<string, unknown> }).names = {
+      kind: CERTS.kind,
+      plural: CERTS.resource,
+      shortNames: ['po', 'cert'],
+      categories: ['all'],
+    };
     const table = await start({
       kinds: [CERT_KIND],
       file: certificatesConfig({ crd: 'toHost' }),
-      virtual: [[CRDS, crd(CERTS)]],
+      virtual: [[CRDS, tenantCrd]],
     });
     await table.settle();
     const copy = table.host.objects(CRDS)[0]!;
     expect(copy.metadata?.labels).toEqual({ 'app.kubernetes.io/managed-by': 'vsyncer' });
     expect(copy.metadata?.annotations).toEqual({ 'vsyncer.dev/crd-copied-from': `${HOST_NS}/${VC}` });
+    expect((copy.spec as { names: unknown }).names).toEqual({ kind: CERTS.kind, plural: CERTS.resource });
   });
 
   it("with crd: toHost, keeps its own host copy in line with the tenant's CRD, never another virtual cluster's copy", async () => {
