@@ -33,7 +33,7 @@ const CONTROL_PLANE_NAME = 'vsyncer';
  * Why a host object is never shown, even when a mapping names it (a namespace's `*` names them
  * all), or undefined. These are objects no tenant may read whatever the admin mapped: a syncer's
  * copies of tenants' objects (of other virtual namespaces, or other virtual clusters), the token
- * secrets of host service accounts, the virtual cluster's own keys and kubeconfig, and the root CA
+ * secrets of host service accounts and node bootstrap tokens, the virtual cluster's own keys and kubeconfig, and the root CA
  * bundle every namespace has its own of.
  */
 export function neverShown(host: KubeObject, type: ResourceType): string | undefined {
@@ -45,6 +45,8 @@ export function neverShown(host: KubeObject, type: ResourceType): string | undef
   // Helm's release records hold every manifest of the release, the control plane's keys included.
   if (labels.owner === 'helm' || host.type === 'helm.sh/release.v1') return "it is a Helm release's record";
   if (host.type === 'kubernetes.io/service-account-token') return 'it holds a host service account token';
+  // A bootstrap token joins nodes to the host cluster (`kube-system/*` mapped would name them all).
+  if (host.type === 'bootstrap.kubernetes.io/token') return 'it holds a host node bootstrap token';
   if (type.kind === 'ConfigMap' && host.metadata?.name === 'kube-root-ca.crt')
     return 'every namespace has its own root CA bundle';
   return undefined;

@@ -121,7 +121,15 @@ describe('mapped-host-configmaps and mapped-host-secrets (--map-host-configmap, 
   });
 
   it('never shows what no tenant may read, even under a namespace-wide mapping', async () => {
-    const secretNames = ['sa-token', 'pki', 'vc-kubeconfig', 'bundle', 'tls', 'sh.helm.release.v1.vc.v1'];
+    const secretNames = [
+      'sa-token',
+      'bootstrap-token-abcdef',
+      'pki',
+      'vc-kubeconfig',
+      'bundle',
+      'tls',
+      'sh.helm.release.v1.vc.v1',
+    ];
     const table = await mapped({
       configMaps: ['=own'],
       // The host namespace's Secrets only by name: even named, these are never shown.
@@ -151,6 +159,14 @@ describe('mapped-host-configmaps and mapped-host-secrets (--map-host-configmap, 
             metadata: { name: 'sa-token', namespace: HOST_NS },
             type: 'kubernetes.io/service-account-token',
             data: { token: 'aG9zdA==' },
+          },
+        ],
+        [
+          SECRET,
+          {
+            metadata: { name: 'bootstrap-token-abcdef', namespace: HOST_NS },
+            type: 'bootstrap.kubernetes.io/token',
+            data: { 'token-id': 'YWJjZGVm', 'token-secret': 'c2VjcmV0' },
           },
         ],
         [
