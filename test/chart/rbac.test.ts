@@ -48,14 +48,38 @@ function rulesOf(ms: Manifest[], kind: 'Role' | 'ClusterRole'): RenderedRule[] {
 
 describe('chart RBAC derived from the kind descriptors', () => {
   it('names cluster-scoped RBAC so that no two releases share it, however their names read with dashes', () => {
-    const clusterScoped = (namespace: string, release: string) =>
-      parseAllDocuments(renderText({ 'syncer.syncRealNodes': 'true' }, namespace, release))
+    // Cluster roles, and the Roles the release makes in namespaces not its own (another release's too).
+    const sharedScope = (namespace: string, release: string) =>
+      parseAllDocuments(
+        renderText(
+          {
+            'syncer.syncRealNodes': 'true',
+            'exportKubeconfig.additionalSecrets[0].name': 'kc',
+            'exportKubeconfig.additionalSecrets[0].namespace': 'shared',
+          },
+          namespace,
+          release,
+        ),
+      )
         .map((d) => d.toJS() as Manifest)
-        .filter((m) => m?.kind === 'ClusterRole' || m?.kind === 'ClusterRoleBinding')
-        .map((m) => m.metadata.name);
-    const first = clusterScoped('a-b', 'c');
-    expect(first).toEqual(['vsyncer:a-b:c', 'vsyncer:a-b:c']);
-    expect(clusterScoped('a', 'b-c')).toEqual(['vsyncer:a:b-c', 'vsyncer:a:b-c']);
+        .filter(
+          (m) =>
+            m?.kind?.startsWith('Cluster') ||
+            (m?.kind?.startsWith('Role') && m.metadata.namespace === 'shared'),
+        )
+        .map((m) => `${m.kind} ${m.metadata.name}`);
+    expect(sharedScope('a-b', 'c')).toEqual([
+      'ClusterRole vsyncer:a-b:c',
+      'ClusterRoleBinding vsyncer:a-b:c',
+      'Role vsyncer:a-b:c:kubeconfig',
+      'RoleBinding vsyncer:a-b:c:kubeconfig',
+    ]);
+    expect(sharedScope('a', 'b-c')).toEqual([
+      'ClusterRole vsyncer:a:b-c',
+      'ClusterRoleBinding vsyncer:a:b-c',
+      'Role vsyncer:a:b-c:kubeconfig',
+      'RoleBinding vsyncer:a:b-c:kubeconfig',
+    ]);
   });
 
   it('the generated template is current (node hack/gen-chart-rbac.ts rewrites it)', () => {
