@@ -75,7 +75,7 @@ describe('helm chart against the real host API server', () => {
     'passes server-side dry-run apply with %s',
     async (_what, values, mappedRole) => {
       const manifests = renderText(values(), ns);
-      expect(manifests.includes(`name: vsyncer-${ns}-vc1-mapped`)).toBe(mappedRole);
+      expect(manifests.includes(`name: vsyncer:${ns}:vc1:mapped`)).toBe(mappedRole);
       const res = await kubectl(
         'host',
         ['apply', '--server-side', '--dry-run=server', '--field-manager=chart-test', '-n', ns, '-f', '-'],
