@@ -146,7 +146,7 @@ export class Controller {
       const terminal = isTerminal(err)
         ? err
         : isInvalid(err)
-          ? new TerminalError(errorText(err))
+          ? new TerminalError(errorText(err), 'SyncError', { fromApiServer: true })
           : tooDeepError(err);
       if (terminal) {
         metrics?.reconciled(name, 'terminal');

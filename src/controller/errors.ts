@@ -9,12 +9,22 @@ export class TerminalError extends Error {
    * may lift (an object that is not its own, holding the name a copy needs, deleted by its owner).
    */
   readonly retryAfterMs?: number;
+  /**
+   * The message carries an API server's own words (a refusal of the host's), which may name any
+   * object of the shared host namespace, not only what the tenant wrote.
+   */
+  readonly fromApiServer: boolean;
 
-  constructor(message: string, reason = 'SyncError', options: { retryAfterMs?: number } = {}) {
+  constructor(
+    message: string,
+    reason = 'SyncError',
+    options: { retryAfterMs?: number; fromApiServer?: boolean } = {},
+  ) {
     super(message);
     this.name = 'TerminalError';
     this.reason = reason;
     if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
+    this.fromApiServer = options.fromApiServer ?? false;
   }
 }
 

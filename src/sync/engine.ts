@@ -375,7 +375,9 @@ export class KindController implements SyncComponent {
         // in case the host side changes. Repeats fold into one event with a count.
         await this.reportTerminal(
           key,
-          new TerminalError(`the host cluster rejected the object: ${err.serverMessage}`),
+          new TerminalError(`the host cluster rejected the object: ${err.serverMessage}`, 'SyncError', {
+            fromApiServer: true,
+          }),
         );
       }
       throw err;
@@ -573,7 +575,8 @@ export class KindController implements SyncComponent {
     const message = scrubHostNames(
       err.message,
       { vcName: this.env.vcName, hostNamespace: this.env.hostNamespace },
-      { keepForeignNames: true },
+      // The syncer's own refusals name what the tenant wrote; an API server's may name anyone's objects.
+      { keepForeignNames: !err.fromApiServer },
     );
     await this.env.events.record(virtual, 'Warning', err.reason, message);
   }

@@ -1,3 +1,4 @@
+import { ApiError } from '../../kube/errors.ts';
 import { Resources } from '../../kube/resources.ts';
 import { HOST_NS, stateTables, VC, type Seed } from '../../testing/state-table.ts';
 
@@ -193,6 +194,25 @@ describe('secrets state table', () => {
     expect(
       table.virtual.objects(SECRETS, 'team')[0]!.metadata!.annotations!['vsyncer.dev/token-pod-uid'],
     ).toBe('uid-of-a-pod');
+  });
+
+  it("a host refusal naming another virtual cluster's object reaches the tenant without that name", async () => {
+    const table = await start({ kinds: ['secrets'], flags: { syncAllSecrets: 'true' } });
+    const policy = `admission webhook denied the request: same data as secret db-x-prod-x-othervc in ${HOST_NS}`;
+    table.host.failNext(
+      'create',
+      'secrets',
+      new ApiError('host', 403, { reason: 'Forbidden', message: policy }, 'forbidden'),
+    );
+    await table.virtual.create(SECRETS, 'team', secret('creds')[1]);
+    await table.settle();
+    const events = table.virtual
+      .objects(Resources.events, 'team')
+      .filter((e) => e.reason === 'SyncError')
+      .map((e) => String(e.message));
+    expect(events).toEqual([
+      'the host cluster rejected the object: admission webhook denied the request: same data as secret <host object> in <host namespace>',
+    ]);
   });
 
   it("vCluster's force-sync annotation: synced though nothing uses it, inert if a token; unmarked, its copy goes", async () => {
