@@ -357,6 +357,26 @@ describe("a host refusal about the syncer's own credentials", () => {
     },
   );
 
+  it("passes a host policy's 403 on (an admission webhook's reason is the tenant's to read), host names scrubbed", async () => {
+    const denied = JSON.stringify({
+      kind: 'Status',
+      message:
+        'admission webhook "exec.policy.example" denied the request: exec into web-x-team-x-vc is not allowed in host-ns',
+      reason: 'Forbidden',
+      code: 403,
+    });
+    hostApi.onUpgrade = (_req, socket) =>
+      void socket.end(
+        `HTTP/1.1 403 Forbidden\r\ncontent-type: application/json\r\ncontent-length: ${denied.length}\r\n\r\n${denied}`,
+      );
+    const { port } = await startKubelet();
+    const answer = await exec(port);
+    expect(answer.status).toBe(403);
+    expect((JSON.parse(answer.body) as { message: string }).message).toBe(
+      'admission webhook "exec.policy.example" denied the request: exec into web is not allowed in <host namespace>',
+    );
+  });
+
   it("passes another 4xx on (the request's own fault), host names scrubbed", async () => {
     hostApi.onRequest = (_req, res) => {
       res.writeHead(400, { 'content-type': 'application/json' });

@@ -628,7 +628,11 @@ export class KubeletServer {
       size += chunk.length;
     }
     const text = Buffer.concat(chunks).subarray(0, MAX_REFUSAL_BYTES).toString('utf8');
-    if (status >= 500 || status === 401 || status === 403)
+    if (
+      status >= 500 ||
+      status === 401 ||
+      (status === 403 && deniesTheSyncersOwnRights(statusMessageOf(text) ?? text))
+    )
       return {
         status: 502,
         body: this.failure(new Error(`host API answered ${status}: ${text.slice(0, 1000)}`)),
@@ -643,6 +647,15 @@ export class KubeletServer {
 }
 
 const MAX_REFUSAL_BYTES = 64 * 1024;
+
+/**
+ * Whether a host 403 is RBAC refusing the syncer's own identity (`User "..." cannot create resource
+ * "pods/exec"`), which concerns its credentials and names its host user and rules, rather than a
+ * host policy refusing the request itself (an admission webhook's reason, which the tenant may read).
+ */
+function deniesTheSyncersOwnRights(text: string): boolean {
+  return /\bUser "[^"]*" cannot /.test(text);
+}
 /** What one node's Prometheus text may hold of the tenant's series (the host's whole answer is not held). */
 const MAX_TENANT_VIEW_BYTES = 16 * 1024 * 1024;
 
