@@ -371,6 +371,7 @@ describe("a host refusal about the syncer's own credentials", () => {
       );
     const { port } = await startKubelet();
     const answer = await exec(port);
+    if (!('status' in answer)) throw new Error('the exec was upgraded, not refused');
     expect(answer.status).toBe(403);
     expect((JSON.parse(answer.body) as { message: string }).message).toBe(
       'admission webhook "exec.policy.example" denied the request: exec into web is not allowed in <host namespace>',
