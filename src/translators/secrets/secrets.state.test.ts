@@ -100,11 +100,12 @@ describe('secrets state table', () => {
   });
 
   it.each([
-    ['mounted by no pod: replaced by one that is none', false],
-    ['still mounted by a host pod: unmarked now, replaced once the pod is gone', true],
+    ['mounted by no pod: replaced by one that is none', false, false],
+    ['still mounted by a host pod: unmarked now, replaced once the pod is gone', true, false],
+    ['immutable and still mounted: unmarked now, replaced once the pod is gone', true, true],
   ])(
     "a Helm release record copied before copies were unmarked (the record's type, owner=helm) %s",
-    async (_what, mounted) => {
+    async (_what, mounted, immutable) => {
       const record = {
         metadata: {
           name: 'sh.helm.release.v1.vc.v9999',
@@ -115,6 +116,7 @@ describe('secrets state table', () => {
         },
         type: 'helm.sh/release.v1',
         data: { release: 'H4sI' },
+        ...(immutable ? { immutable: true } : {}),
       };
       const table = await start({ kinds: ['secrets'] });
       // What an earlier syncer made: the record's type and Helm's own label on the copy.

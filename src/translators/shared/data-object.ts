@@ -207,28 +207,25 @@ export function dataObjectKind(opts: DataObjectOptions, where: Placement): KindS
         return { ...result, hostWritten: true };
       }
       // Not while a host pod mounts it: its (ambiguous) name would be free for another object to
-      // reach that pod. Until then an immutable copy stays as it is, and one of another type gets
-      // what may change (its labels above all: Helm finds release records by them).
-      if (host.immutable === true && payloadChanged) {
+      // reach that pod. Until then an immutable copy stays as it is, but one of another type (a Helm
+      // record's) gets what may change: its labels above all, by which Helm finds release records.
+      const waiting = kept !== undefined && ((host.immutable === true && payloadChanged) || typeChanged);
+      if (waiting && !typeChanged) {
         ctx.log.debug(`immutable host copy not replaced yet: ${kept}`);
         return { ...result, requeueAfterMs: KEEP_WHILE_MOUNTED_RECHECK_MS };
       }
-      const onlyTypeDiffers =
-        !plan.hostChanged && opts.payloadFields.every((f) => f === 'type' || sameJson(desired[f], host[f]));
-      if (typeChanged && onlyTypeDiffers) return { ...result, requeueAfterMs: KEEP_WHILE_MOUNTED_RECHECK_MS };
       const updated: KubeObject = { ...host, metadata: { ...host.metadata, ...plan.host } };
-      for (const field of opts.payloadFields) {
-        if (desired[field] === undefined) delete updated[field];
-        else updated[field] = desired[field];
-      }
+      if (host.immutable !== true || !waiting)
+        for (const field of opts.payloadFields) {
+          if (desired[field] === undefined) delete updated[field];
+          else updated[field] = desired[field];
+        }
       if (typeChanged) updated.type = host.type;
+      const done = { ...result, ...(waiting ? { requeueAfterMs: KEEP_WHILE_MOUNTED_RECHECK_MS } : {}) };
+      if (sameJson(updated, host)) return done;
       await ctx.host.update(opts.type, ctx.hostNamespace, updated);
       ctx.log.debug('updated host copy');
-      return {
-        ...result,
-        hostWritten: true,
-        ...(typeChanged ? { requeueAfterMs: KEEP_WHILE_MOUNTED_RECHECK_MS } : {}),
-      };
+      return { ...done, hostWritten: true };
     },
   };
   return spec;
