@@ -5,6 +5,7 @@ import { isApiError } from '../../kube/errors.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
 import { hostName } from '../../naming/names.ts';
+import { OBJECT_HOST_NAMESPACE_ANNOTATION } from '../../naming/labels.ts';
 import { createHostCopy } from '../../sync/engine.ts';
 import type { KindSpec, Placement, ReconcileContext, SyncResult } from '../../sync/kind.ts';
 import { clusterScopedToHost, ownedVirtualKey } from '../../sync/mappers.ts';
@@ -104,9 +105,17 @@ export function persistentVolumesKind(options: PersistentVolumeOptions, where: P
    * should an earlier syncer have copied the tenant's.
    */
   async function keepRefusedCopy(ctx: ReconcileContext, host: KubeObject, refusal: string): Promise<never> {
-    if (volumeSpecOf(host).persistentVolumeReclaimPolicy !== HOST_COPY_RECLAIM_POLICY) {
+    // It is made Retain, and records this host namespace if it did not (a vCluster copy), so that
+    // deleting the volume still removes it (see clusterScopedToHost's deletable).
+    const annotations = host.metadata?.annotations ?? {};
+    const unrecorded = annotations[OBJECT_HOST_NAMESPACE_ANNOTATION] === undefined;
+    if (volumeSpecOf(host).persistentVolumeReclaimPolicy !== HOST_COPY_RECLAIM_POLICY || unrecorded) {
       await ctx.host.update(VOLUMES, '', {
         ...host,
+        metadata: {
+          ...host.metadata,
+          annotations: { ...annotations, [OBJECT_HOST_NAMESPACE_ANNOTATION]: where.hostNamespace },
+        },
         spec: { ...volumeSpecOf(host), persistentVolumeReclaimPolicy: HOST_COPY_RECLAIM_POLICY },
       });
       ctx.log.info("the refused volume's host copy made Retain");

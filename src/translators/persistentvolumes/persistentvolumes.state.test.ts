@@ -543,7 +543,11 @@ describe('the storage a tenant volume names', () => {
    * A table started with a tenant volume and the copy an earlier run of the syncer made of it, bound
    * on the host, as that run copied it: the tenant's Delete, a size the volume has since outgrown.
    */
-  async function withEarlierCopy(allowed: string | undefined, host: [typeof PV, KubeObject][] = []) {
+  async function withEarlierCopy(
+    allowed: string | undefined,
+    host: [typeof PV, KubeObject][] = [],
+    opts: { byVCluster?: boolean } = {},
+  ) {
     const virtual = volume('share', { nfs: NFS }, 'data', { persistentVolumeReclaimPolicy: 'Delete' });
     virtual.metadata!.uid = 'share-uid';
     const copied = {
@@ -551,21 +555,25 @@ describe('the storage a tenant volume names', () => {
       capacity: { storage: '1Gi' },
       claimRef: { namespace: HOST_NS, name: hostClaimName('data'), uid: 'host-claim-data' },
     };
+    const earlier = { ...ownCopy('share', 'share-uid', copied), status: { phase: 'Bound' } };
+    // vCluster's copies record no host namespace.
+    if (opts.byVCluster) delete earlier.metadata!.annotations!['vcluster.loft.sh/object-host-namespace'];
     return start({
       kinds: ['persistentvolumes'],
       flags: allowed ? { allowedPvSource: allowed } : {},
       virtual: [[PV, virtual]],
-      host: [[PV, { ...ownCopy('share', 'share-uid', copied), status: { phase: 'Bound' } }], ...host],
+      host: [[PV, earlier], ...host],
     });
   }
 
-  it.each<[string, string | undefined, string]>([
-    ['the allowed sources narrowed', `csi:${CSI}`, '"nfs" is not allowed'],
-    ['no source allowed any more', undefined, '--allowed-pv-source is empty'],
+  it.each<[string, string | undefined, string, boolean]>([
+    ['the allowed sources narrowed', `csi:${CSI}`, '"nfs" is not allowed', false],
+    ['no source allowed any more', undefined, '--allowed-pv-source is empty', false],
+    ['no source allowed, the copy made by vCluster', undefined, '--allowed-pv-source is empty', true],
   ])(
     '%s: the copy made before is kept (made Retain, never deleted), no longer updated, and the tenant told why',
-    async (_name, allowed, why) => {
-      const t = await withEarlierCopy(allowed);
+    async (_name, allowed, why, byVCluster) => {
+      const t = await withEarlierCopy(allowed, [], { byVCluster });
       await t.settle();
       const copy = hostVolume(t, 'share')!;
       expect(t.host.writeLog()).toEqual([`update persistentvolumes ${hostPvName('share')}`]);
