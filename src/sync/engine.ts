@@ -431,7 +431,11 @@ export class KindController implements SyncComponent {
       }
       const recordedUid = target && spec.mapper.sourceUidOf?.(target);
       if (replacing && recordedUid === expected.uid) this.expectedSourceUid.delete(key);
-      const adopted = spec.adoptsEarlierIncarnations && !target?.metadata?.deletionTimestamp;
+      const adopts =
+        typeof spec.adoptsEarlierIncarnations === 'function'
+          ? spec.adoptsEarlierIncarnations(source)
+          : spec.adoptsEarlierIncarnations === true;
+      const adopted = adopts && !target?.metadata?.deletionTimestamp;
       if (target && recordedUid !== undefined && recordedUid !== source?.metadata?.uid && !adopted) {
         // Our own replacement: the target's new record is written, its cache has not seen it yet.
         if (replacing) return { requeueAfterMs: 100 };

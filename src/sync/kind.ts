@@ -199,9 +199,9 @@ export interface KindSpec<V extends KubeObject = KubeObject, H extends KubeObjec
    * A target made for an earlier incarnation of its source (another recorded UID) is taken over by
    * the new one (`update` writes the new record) instead of being deleted and made again: for kinds
    * whose target holds data the source does not (a claim's volume), as vCluster's DisableUIDDeletion.
-   * One already terminating is still waited out.
+   * One already terminating is still waited out. A function decides per source.
    */
-  readonly adoptsEarlierIncarnations?: boolean;
+  readonly adoptsEarlierIncarnations?: boolean | ((source: KubeObject | undefined) => boolean);
   /**
    * The kind's copies name other copies by their host names (an EndpointSlice its Service's, an
    * Ingress its backends'), which is only safe while the kind keeps judging those names: a source

@@ -38,6 +38,9 @@ const EARLIER_SNAPSHOT_KEPT =
  * VolumeSnapshotContent (that would read another tenant's data), and the host's snapshot classes
  * are used as they are. Without the snapshot CRDs on the host the kind has nothing to do.
  */
+/** The label Velero puts on every object it restores (the restore's name). */
+const RESTORED_BY_VELERO_LABEL = 'velero.io/restore-name';
+
 export function volumeSnapshotsKind(where: Placement): KindSpec {
   const place = (ctx: ReconcileContext) => ({ ...where, hostName: ctx.hostName });
   const managed = managedCopiesScope(where);
@@ -95,9 +98,11 @@ export function volumeSnapshotsKind(where: Placement): KindSpec {
     virtualType: SNAPSHOTS,
     hostType: SNAPSHOTS,
     mapper: namespacedToHost(SNAPSHOTS, where),
-    // A snapshot made again under its name (a restore of the virtual cluster) keeps its host copy:
-    // deleting that copy deletes the stored snapshot when its class's deletionPolicy is Delete.
-    adoptsEarlierIncarnations: true,
+    // A snapshot a restore of the virtual cluster made again (Velero marks what it restores) keeps
+    // its host copy: deleting that copy deletes the stored snapshot when its class's deletionPolicy
+    // is Delete. One the tenant deleted and made again is a new snapshot: taken afresh, never the old
+    // copy's data under the new name (its delete and create may reach the syncer as one change).
+    adoptsEarlierIncarnations: (source) => source?.metadata?.labels?.[RESTORED_BY_VELERO_LABEL] !== undefined,
     relations: [
       // A snapshot waiting for its claim's host copy is retried as soon as the copy appears.
       {

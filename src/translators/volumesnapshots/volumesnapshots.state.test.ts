@@ -128,11 +128,17 @@ describe('volumesnapshots state table', () => {
     },
   ];
 
+  /** A snapshot as Velero restores it into the virtual cluster: a new object (UID), marked. */
+  const restored = (o: KubeObject): KubeObject => ({
+    ...o,
+    metadata: { ...o.metadata, labels: { 'velero.io/restore-name': 'after-the-outage' } },
+  });
+
   it('a snapshot made again under its name (a restore of the virtual cluster): its host copy, and the snapshot it holds, are kept', async () => {
     const table = await withObjects(
       [
         [PVC, claim('data')],
-        [SNAP, snapshot('nightly', { persistentVolumeClaimName: 'data' })],
+        [SNAP, restored(snapshot('nightly', { persistentVolumeClaimName: 'data' }))],
       ],
       [earlierCopy('data')],
     );
@@ -147,6 +153,25 @@ describe('volumesnapshots state table', () => {
     expect(syncErrors(table)).toEqual([]);
   });
 
+  it("a snapshot the tenant deleted and made again (no restore): a new snapshot, never the earlier copy's data", async () => {
+    const table = await withObjects(
+      [
+        [PVC, claim('data')],
+        [SNAP, snapshot('nightly', { persistentVolumeClaimName: 'data' })],
+      ],
+      [earlierCopy('data')],
+    );
+    expect(hostSnapshot(table)?.metadata?.uid).not.toBe('host-snapshot-uid');
+    expect(hostSnapshot(table)?.status).toBeUndefined();
+    expect(
+      (virtualSnapshot(table)?.status as { readyToUse?: boolean } | undefined)?.readyToUse,
+    ).toBeUndefined();
+    expect(table.host.writeLog().filter((w) => w.includes('volumesnapshots'))).toEqual([
+      `delete volumesnapshots ${HOST_NS}/${hostName('nightly')}`,
+      `create volumesnapshots ${HOST_NS}/${hostName('nightly')}`,
+    ]);
+  });
+
   it.each([
     ['of another claim', { persistentVolumeClaimName: 'data' }, 'an earlier VolumeSnapshot of this name'],
     // As a Velero restore writes it: a pre-provisioned snapshot of the content it restored.
@@ -157,7 +182,7 @@ describe('volumesnapshots state table', () => {
       const table = await withObjects(
         [
           [PVC, claim('data')],
-          [SNAP, snapshot('nightly', source)],
+          [SNAP, restored(snapshot('nightly', source))],
         ],
         [earlierCopy('old')],
       );
