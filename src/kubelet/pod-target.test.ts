@@ -1,4 +1,5 @@
 import type { KubeObject } from '../kube/object.ts';
+import { ownedPodCopyMetadata } from '../testing/owned-copies.ts';
 import { Resources } from '../kube/resources.ts';
 import { FakeCluster } from '../testing/fake-cluster.ts';
 import { ownedAmong, resolvePodTarget } from './pod-target.ts';
@@ -19,17 +20,12 @@ const marked = { name: 'VSYNCER_TENANT_DEBUG_CONTAINER', value: 'true' };
 function hostWith(ephemeralContainers: unknown[]): FakeCluster {
   const host = new FakeCluster('host');
   host.seed(Resources.pods, {
-    metadata: {
-      name: 'web-x-team-x-vc',
-      namespace: 'host-ns',
-      labels: { 'vcluster.loft.sh/managed-by': 'vc' },
-      annotations: {
-        'vcluster.loft.sh/object-name': 'web',
-        'vcluster.loft.sh/object-namespace': 'team',
-        'vcluster.loft.sh/object-uid': 'v-uid',
-        'vcluster.loft.sh/object-kind': '/v1, Kind=Pod',
-      },
-    },
+    metadata: ownedPodCopyMetadata({
+      hostName: 'web-x-team-x-vc',
+      hostNamespace: 'host-ns',
+      vcName: 'vc',
+      virtual: { namespace: 'team', name: 'web', uid: 'v-uid' },
+    }),
     spec: { containers: [{ name: 'app', image: 'app' }], ephemeralContainers },
   });
   return host;

@@ -25,6 +25,7 @@ import { NodePorts } from './node-ports.ts';
 import { STATS_SHARE_MS } from './node-stats-reads.ts';
 import { POD_LOOKUP_BUDGET } from './pod-target.ts';
 import { KubeletServer, type KubeletServerOptions } from './server.ts';
+import { ownedPodCopyMetadata } from '../testing/owned-copies.ts';
 
 // The kubelet API end to end inside one process: a real TLS listener called with a client
 // certificate, the virtual and host API servers faked (pods, access reviews), and a plain HTTP
@@ -125,16 +126,13 @@ const virtualPod = (): KubeObject => ({
 /** The host copy of team/web, with a sidecar a host webhook injected. */
 const hostPod = (): KubeObject => ({
   metadata: {
-    name: HOST_POD,
-    namespace: 'host-ns',
+    ...ownedPodCopyMetadata({
+      hostName: HOST_POD,
+      hostNamespace: 'host-ns',
+      vcName: 'vc',
+      virtual: { namespace: 'team', name: 'web', uid: 'v-uid' },
+    }),
     uid: 'host-uid',
-    labels: { 'vcluster.loft.sh/managed-by': 'vc' },
-    annotations: {
-      'vcluster.loft.sh/object-name': 'web',
-      'vcluster.loft.sh/object-namespace': 'team',
-      'vcluster.loft.sh/object-uid': 'v-uid',
-      'vcluster.loft.sh/object-kind': '/v1, Kind=Pod',
-    },
   },
   spec: {
     nodeName: NODE,
