@@ -199,8 +199,9 @@ export function dataObjectKind(opts: DataObjectOptions, where: Placement): KindS
       // type became Opaque on the host) can only be replaced.
       const typeChanged =
         opts.payloadFields.includes('type') && (desired.type ?? 'Opaque') !== (host.type ?? 'Opaque');
-      const kept = spec.keptBecause!(ctx, host);
-      if (((host.immutable === true && payloadChanged) || typeChanged) && !kept) {
+      const mustReplace = (host.immutable === true && payloadChanged) || typeChanged;
+      const kept = mustReplace ? spec.keptBecause!(ctx, host) : undefined;
+      if (mustReplace && !kept) {
         // Replaced (the UID precondition guards the delete): its delete event brings the key back,
         // and the copy is then created afresh.
         await ctx.host.delete(opts.type, ctx.hostNamespace, ctx.hostName, { uid: host.metadata?.uid });
@@ -209,19 +210,18 @@ export function dataObjectKind(opts: DataObjectOptions, where: Placement): KindS
       // Not while a host pod mounts it: its (ambiguous) name would be free for another object to
       // reach that pod. Until then an immutable copy stays as it is, but one of another type (a Helm
       // record's) gets what may change: its labels above all, by which Helm finds release records.
-      const waiting = kept !== undefined && ((host.immutable === true && payloadChanged) || typeChanged);
-      if (waiting && !typeChanged) {
+      const done = { ...result, ...(kept ? { requeueAfterMs: KEEP_WHILE_MOUNTED_RECHECK_MS } : {}) };
+      if (kept && !typeChanged) {
         ctx.log.debug(`immutable host copy not replaced yet: ${kept}`);
-        return { ...result, requeueAfterMs: KEEP_WHILE_MOUNTED_RECHECK_MS };
+        return done;
       }
       const updated: KubeObject = { ...host, metadata: { ...host.metadata, ...plan.host } };
-      if (host.immutable !== true || !waiting)
+      if (host.immutable !== true)
         for (const field of opts.payloadFields) {
           if (desired[field] === undefined) delete updated[field];
           else updated[field] = desired[field];
         }
       if (typeChanged) updated.type = host.type;
-      const done = { ...result, ...(waiting ? { requeueAfterMs: KEEP_WHILE_MOUNTED_RECHECK_MS } : {}) };
       if (sameJson(updated, host)) return done;
       await ctx.host.update(opts.type, ctx.hostNamespace, updated);
       ctx.log.debug('updated host copy');
