@@ -1,7 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDirs } from '../testing/temp-dirs.ts';
 import { firstNameserver, forwardAddress, invalidFallbackHostDns, resolveHostDns } from './host-dns.ts';
+
+const tempDir = tempDirs();
 
 describe('--fallback-host-dns', () => {
   it('takes auto, an IP or IP:port, and gives CoreDNS an IPv6 address in brackets with its port', () => {
@@ -36,7 +38,7 @@ describe('--fallback-host-dns', () => {
       ),
     ).toBe('10.96.0.10');
     expect(firstNameserver('search x\n')).toBeUndefined();
-    const dir = mkdtempSync(join(tmpdir(), 'vsyncer-resolv-'));
+    const dir = tempDir('vsyncer-resolv-');
     const file = (name: string, text: string) => {
       writeFileSync(join(dir, name), text);
       return join(dir, name);

@@ -1,7 +1,7 @@
-import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
+import { tempDirs } from '../../src/testing/temp-dirs.ts';
 import { FIELDS, fileKeyOf } from '../../src/config/config.ts';
 import {
   CHART,
@@ -14,6 +14,8 @@ import {
   templateArgs,
   type Manifest,
 } from './render.ts';
+
+const tempDir = tempDirs();
 
 /** Renders the chart with helm's own arguments after the usual ones (--set-json, -f, ...). */
 const renderWith = (...args: string[]) => helm([...templateArgs(), ...args]);
@@ -195,7 +197,7 @@ describe('helm chart: values that would render a broken or an open manifest are 
       }
     }
     expect(examples.length).toBeGreaterThanOrEqual(2);
-    const dir = mkdtempSync(join(tmpdir(), 'vsyncer-values-'));
+    const dir = tempDir('vsyncer-values-');
     for (const [i, example] of examples.entries()) {
       const file = join(dir, `example-${i}.yaml`);
       writeFileSync(file, example);
