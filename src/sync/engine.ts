@@ -441,9 +441,7 @@ export class KindController implements SyncComponent {
         if (replacing) return { requeueAfterMs: 100 };
         const kept =
           spec.keptBecause?.(ctx, target) ??
-          (spec.mapper.deletable?.(target) === false
-            ? 'it may not be deleted (see Mapper.deletable)'
-            : undefined);
+          (this.mayDelete(target) ? undefined : 'it may not be deleted (see Mapper.deletable)');
         if (kept && source && !target.metadata?.deletionTimestamp) {
           // Deleting it would free its (ambiguous) name while it is still in use (a host pod mounts
           // it): another object could take the name and reach that pod. The new incarnation takes it
@@ -452,7 +450,7 @@ export class KindController implements SyncComponent {
             `target belongs to an earlier incarnation but is kept (${kept}); updating it in place`,
           );
           result = merge(result, await spec.update(ctx, source, target));
-        } else if (!target.metadata?.deletionTimestamp && spec.mapper.deletable?.(target) !== false) {
+        } else if (!target.metadata?.deletionTimestamp && this.mayDelete(target)) {
           // The target belongs to an earlier incarnation of the source: replace it. Its delete event
           // brings us back here to create the new copy; while it terminates, wait.
           ctx.log.info('target belongs to an earlier incarnation, deleting it');
@@ -531,9 +529,14 @@ export class KindController implements SyncComponent {
     return this.sourceSide === 'virtual' ? this.env.host : this.env.virtual;
   }
 
+  /** Whether a copy taken for ours may be deleted (Mapper.deletable; absent: always). */
+  private mayDelete(target: KubeObject): boolean {
+    return this.spec.mapper.deletable?.(target) !== false;
+  }
+
   /** Removes a copy that is not wanted, unless the mapper says it may not be deleted. */
   private async remove(ctx: ReconcileContext, target: KubeObject): Promise<SyncResult> {
-    if (this.spec.mapper.deletable?.(target) === false) {
+    if (!this.mayDelete(target)) {
       ctx.log.info(
         `target ${objectKey(target)} is not wanted but is left in place: nothing proves it is not another virtual cluster's`,
       );

@@ -32,15 +32,15 @@ const SOURCE_INDEX = 'volumesnapshots/source-claim';
 const EARLIER_SNAPSHOT_KEPT =
   'spec: the host still holds the snapshot an earlier VolumeSnapshot of this name took, of another source or class; it is kept (deleting it may delete the stored snapshot). Delete this VolumeSnapshot to remove that one, then create it again';
 
+/** The label Velero puts on every object it restores (the restore's name). */
+const RESTORED_BY_VELERO_LABEL = 'velero.io/restore-name';
+
 /**
  * VolumeSnapshots, virtual → host, with readiness back. A snapshot is taken only of a claim of its
  * own namespace whose host copy provably is that tenant's claim; a tenant never names a host
  * VolumeSnapshotContent (that would read another tenant's data), and the host's snapshot classes
  * are used as they are. Without the snapshot CRDs on the host the kind has nothing to do.
  */
-/** The label Velero puts on every object it restores (the restore's name). */
-const RESTORED_BY_VELERO_LABEL = 'velero.io/restore-name';
-
 export function volumeSnapshotsKind(where: Placement): KindSpec {
   const place = (ctx: ReconcileContext) => ({ ...where, hostName: ctx.hostName });
   const managed = managedCopiesScope(where);
