@@ -784,7 +784,8 @@ export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = 
         if (await deleteHostClaim(ctx, host)) result.hostWritten = true;
         return result;
       }
-      // Data sources are immutable and were judged at create: the host claim keeps its own.
+      // Data sources are immutable and were judged at create (and above, while unbound): the host
+      // claim keeps its own.
       const desired = hostClaimFor(virtual, place(ctx), () => '', {
         current: host,
         hostVolumeName: hostVolume,
