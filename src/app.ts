@@ -22,7 +22,7 @@ import { OwningClient } from './kube/owning-client.ts';
 import { RestClient } from './kube/rest-client.ts';
 import { exportedKubeconfig } from './kubeconfig-export/build.ts';
 import { KubeconfigExporter } from './kubeconfig-export/exporter.ts';
-import { HostStreams } from './kubelet/host-streams.ts';
+import { HOST_HEADERS_TIMEOUT_MS, HostStreams } from './kubelet/host-streams.ts';
 import { KubeletServer } from './kubelet/server.ts';
 import { MetricsApiRegistration } from './metrics-api/registration.ts';
 import { MetricsApiServer } from './metrics-api/server.ts';
@@ -170,7 +170,7 @@ export class SyncerApp {
           metrics: this.metrics,
           clock,
         }),
-        hostStreams: new HostStreams(hostKubeConfig),
+        hostStreams: new HostStreams(hostKubeConfig, HOST_HEADERS_TIMEOUT_MS, () => hostRest.paced()),
         // The nodes kind gives out the ports; the server listens on each (the same allocator).
         nodePorts: placement.kubeletEndpoint?.nodePorts,
         podCaches: podCaches(),

@@ -306,12 +306,20 @@ export class RestClient implements ClusterClient {
   }
 
   /**
+   * Waits for one of this client's rate-limit tokens, for a request sent another way (a stream the
+   * kubelet API opens to the host): it counts against the same QPS as this client's own.
+   */
+  async paced(): Promise<void> {
+    const waited = await this.bucket.take();
+    if (waited > 0) this.options.metrics?.throttled(this.name, waited / 1000);
+  }
+
+  /**
    * Sends one request after taking a rate-limit token; throws ApiError on any non-2xx answer.
    * `signal` is made after the token is taken, so time spent throttled does not count as a timeout.
    */
   private async send(spec: RequestSpec, makeSignal: () => AbortSignal) {
-    const waited = await this.bucket.take();
-    if (waited > 0) this.options.metrics?.throttled(this.name, waited / 1000);
+    await this.paced();
     // Checked after the throttling wait, and again after the credentials (a plugin may take its
     // time): leadership may have been lost during either. A refused write runs no plugin.
     if (spec.write) this.options.writeGuard?.();

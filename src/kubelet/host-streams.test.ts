@@ -13,6 +13,10 @@ let server: Server;
 let streams: HostStreams;
 /** The same host, with a headers timeout of 200 ms. */
 let impatient: HostStreams;
+/** The host's kubeconfig, for streams made by a test. */
+let kc: KubeConfig;
+/** Paths the stand-in host was asked for, in order. */
+const asked: string[] = [];
 /** Lines of the big answer: about 20 MiB, more than the whole-read bound of 16 MiB. */
 const BIG_LINES = 400_000;
 const bigLine = (i: number) =>
@@ -20,6 +24,7 @@ const bigLine = (i: number) =>
 
 beforeAll(async () => {
   server = createServer((req, res) => {
+    asked.push(req.url ?? '');
     if (req.url === '/big') {
       res.writeHead(200, { 'content-type': 'text/plain' });
       let i = 0;
@@ -32,7 +37,7 @@ beforeAll(async () => {
         res.end();
       };
       more();
-    } else if (req.url === '/small') res.end('{"node":{}}');
+    } else if (req.url?.split('?')[0] === '/small') res.end('{"node":{}}');
     else if (req.url === '/silent')
       return; // never answers
     else if (req.url === '/follow') {
@@ -46,7 +51,7 @@ beforeAll(async () => {
     }
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const kc = new KubeConfig();
+  kc = new KubeConfig();
   kc.loadFromOptions({
     clusters: [
       {
@@ -92,6 +97,20 @@ describe('host answers', () => {
     await expect(streams.get('/refused')).rejects.toThrow(
       'host API: /refused: 403 nodes "n1" is forbidden: User "syncer" cannot get resource "nodes/proxy"',
     );
+  });
+});
+
+describe('pacing', () => {
+  it("sends nothing to the host until the host client's limiter lets the request through", async () => {
+    let letThrough!: () => void;
+    const turn = new Promise<void>((resolve) => (letThrough = resolve));
+    const paced = new HostStreams(kc, 200, () => turn);
+    const reading = paced.read('/small?paced');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(asked).not.toContain('/small?paced');
+    letThrough();
+    expect(await reading).toBe('{"node":{}}');
+    expect(asked).toContain('/small?paced');
   });
 });
 

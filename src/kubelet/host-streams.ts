@@ -33,18 +33,29 @@ export class HostHeadersTimeout extends Error {
   }
 }
 
+/** Waits for the host client's rate limiter to let one more request through. */
+export type Pace = () => Promise<void>;
+
 /**
  * Streams to the host API server with the syncer's own host credentials: pod logs as a response
  * body, exec/attach/port-forward as an upgraded connection. Nothing is buffered; bytes are piped.
+ * Each request waits its turn on `pace`, the host client's limiter: tenants' scrapes and `kubectl logs`
+ * count against --host-qps like the syncer's own requests, so they cannot flood the host API.
  */
 export class HostStreams {
   private readonly kubeConfig: KubeConfig;
   private readonly server: URL;
   private readonly headersTimeoutMs: number;
+  private readonly pace: Pace;
 
-  constructor(kubeConfig: KubeConfig, headersTimeoutMs = HOST_HEADERS_TIMEOUT_MS) {
+  constructor(
+    kubeConfig: KubeConfig,
+    headersTimeoutMs = HOST_HEADERS_TIMEOUT_MS,
+    pace: Pace = async () => {},
+  ) {
     this.kubeConfig = kubeConfig;
     this.headersTimeoutMs = headersTimeoutMs;
+    this.pace = pace;
     const cluster = kubeConfig.getCurrentCluster();
     if (!cluster) throw new Error('host kubeconfig has no current cluster');
     this.server = new URL(cluster.server);
@@ -68,6 +79,7 @@ export class HostStreams {
       path: `${this.server.pathname.replace(/\/+$/, '')}${path}${query.size ? `?${query}` : ''}`,
       headers: { 'user-agent': userAgent() },
     };
+    await this.pace();
     await this.kubeConfig.applyToHTTPSOptions(options);
     options.headers = { ...(options.headers as Record<string, string>), ...headers };
     const req = this.server.protocol === 'https:' ? request(options) : plainRequest(options);
