@@ -424,11 +424,22 @@ describe('admission of a pod request', () => {
     expect(virtual.podReads).toBe(1);
   });
 
-  it('before the pod cache is filled, reads the pod first to know its node', async () => {
+  it('before the pod cache is filled, tells a caller allowed only some nodes to come back, reading nothing', async () => {
     const { port, virtual, synced } = await startKubelet();
     synced.value = false;
     virtual.allows = (_user, node) => node === NODE;
+    expect(await call(port, '/containerLogs/team/web/app')).toEqual({
+      status: 503,
+      body: "a caller allowed only some nodes is served once the syncer has read the virtual cluster's pods (it is starting); try again in a few seconds\n",
+    });
+    expect(virtual.podReads).toBe(0);
+  });
+
+  it('before the pod cache is filled, serves a caller allowed every node', async () => {
+    const { port, virtual, synced } = await startKubelet();
+    synced.value = false;
     expect(await call(port, '/containerLogs/team/web/app')).toEqual({ status: 200, body: 'log line\n' });
+    expect(virtual.podReads).toBe(1);
   });
 
   it('refuses pod lookups past their budget at once (429) instead of queueing them; the budget comes back with time', async () => {

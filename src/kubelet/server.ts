@@ -294,7 +294,9 @@ export class KubeletServer {
    * caller is allowed its node. Once the pod cache is filled, the caller is authorized before anything
    * is read: for the pod's node when the cache has the pod, else for every node (fails closed), so a
    * caller who may not use the node, sending names that do not exist, costs a cached review and no read.
-   * Before that, the pod's node is known only by reading it first; the lookup budget bounds what that costs.
+   * Before that, the pod's node is not known without reading the pod, which is never done for a caller
+   * not yet authorized: only a caller allowed every node (the virtual API server's own) is served, others
+   * are told to come back once the syncer has read the pods (503, a few seconds at start).
    */
   private async authorizedVirtualPod(
     who: CertIdentity,
@@ -303,9 +305,12 @@ export class KubeletServer {
   ): Promise<KubeObject | undefined> {
     const lookup = this.virtualPodLookup();
     if (!lookup) {
-      const pod = await this.lookUpVirtualPod(route);
-      await this.authorize(who, access(pod));
-      return pod;
+      if (!(await this.reviewer.allowed(who, access(undefined))))
+        throw new RouteError(
+          503,
+          "a caller allowed only some nodes is served once the syncer has read the virtual cluster's pods (it is starting); try again in a few seconds",
+        );
+      return this.lookUpVirtualPod(route);
     }
     const first = access(lookup(route.namespace, route.pod));
     await this.authorize(who, first);
