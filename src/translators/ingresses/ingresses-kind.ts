@@ -18,7 +18,12 @@ import { createHostCopy } from '../../sync/engine.ts';
 import type { KindSpec, Placement, ReconcileContext, SyncResult } from '../../sync/kind.ts';
 import { managedCopiesScope, namespacedToHost, referenceKey, referrersOfCopy } from '../../sync/mappers.ts';
 import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
-import { absentReferenceName, ReferenceJudge, referenceTargets } from '../pods/reference-safety.ts';
+import {
+  absentReferenceName,
+  ReferenceJudge,
+  referenceTargets,
+  WAIT_FOR_COPIES_RETRIES,
+} from '../pods/reference-safety.ts';
 import { writeLoadBalancerStatusUp } from '../shared/load-balancer-status.ts';
 import { malformedIngress } from '../shared/shape.ts';
 import { reservedIngressHostRefusal, unallowedIngressHostRefusal } from './reserved-hosts.ts';
@@ -93,8 +98,16 @@ export function ingressesKind(
    * copy, a name nobody holds while the object does not exist (reported to the tenant; the Service
    * may come later, and controllers cope with a missing one), a wait while the copy is on its way;
    * a name held by another object, or a kind that is not synced, refuses the Ingress.
+   * Only a new Ingress waits, and only a few retries: a copy that stays away (a Service turned into a
+   * refused ExternalName, say) must not leave the host copy naming a host name that is free again,
+   * which another namespace's or virtual cluster's Service could take and so receive the traffic.
    */
-  async function resolveReferences(ctx: ReconcileContext, virtual: KubeObject): Promise<RenameReference> {
+  async function resolveReferences(
+    ctx: ReconcileContext,
+    virtual: KubeObject,
+    current: KubeObject | undefined,
+  ): Promise<RenameReference> {
+    const mayWait = current === undefined && ctx.retries < WAIT_FOR_COPIES_RETRIES;
     const refused: string[] = [];
     const waiting: string[] = [];
     const missing: string[] = [];
@@ -109,8 +122,11 @@ export function ingressesKind(
       });
       const what = `${ref.kind} "${ref.name}"${ref.namespace === ns ? '' : ` of namespace ${ref.namespace}`}`;
       if (verdict.state === 'refused') refused.push(`${ref.field}: ${verdict.message}`);
-      else if (verdict.state === 'waiting') waiting.push(`${ref.field}: ${verdict.message}`);
-      else if (verdict.state === 'absent-optional') {
+      else if (verdict.state === 'waiting' && mayWait) waiting.push(`${ref.field}: ${verdict.message}`);
+      else if (verdict.state === 'waiting') {
+        missing.push(`${what}: its host copy is not there (${ref.field})`);
+        absent.add(referenceKey(ref.kind, `${ref.namespace}/${ref.name}`));
+      } else if (verdict.state === 'absent-optional') {
         missing.push(`${what} not found (${ref.field})`);
         absent.add(referenceKey(ref.kind, `${ref.namespace}/${ref.name}`));
       }
@@ -150,7 +166,7 @@ export function ingressesKind(
     if (reserved) throw new TerminalError(`cannot sync this ingress: ${reserved}`);
     const withheld = classRefusal(virtual);
     if (withheld) throw new TerminalError(withheld, CLASS_WITHHELD_REASON);
-    return hostIngressFor(virtual, place(ctx), await resolveReferences(ctx, virtual), current);
+    return hostIngressFor(virtual, place(ctx), await resolveReferences(ctx, virtual, current), current);
   }
 
   /** Removes this Ingress's host copy (that very object: its UID), when it is still there. */

@@ -389,6 +389,44 @@ describe('ingresses state table', () => {
     expect(backendName(hostIngress(table))).toBe(hostName('later'));
   });
 
+  it("a Service whose copy goes (refused now): the Ingress's copy no longer names the freed host name, and the tenant is told", async () => {
+    const table = await withObjects([
+      [SVC, service('web')],
+      [ING, ingress(routeTo('web'))],
+    ]);
+    expect(backendName(hostIngress(table))).toBe(hostName('web'));
+    // An ExternalName to another namespace's Service is refused, so its host copy is deleted.
+    const web = table.virtual.objects(SVC, 'team').find((s) => s.metadata?.name === 'web')!;
+    await table.virtual.update(SVC, 'team', {
+      ...web,
+      spec: { type: 'ExternalName', externalName: 'web.prod.svc.cluster.local' },
+    });
+    await table.settle();
+    expect(table.host.objects(SVC, HOST_NS).map((s) => s.metadata?.name)).not.toContain(hostName('web'));
+    expect(backendName(hostIngress(table))).toMatch(/^vsyncer-absent-[0-9a-f]{20}$/);
+    expect(events(table)).toContainEqual({
+      reason: 'SyncError',
+      message:
+        'synced without what it names until that exists: Service "web": its host copy is not there (spec.rules[0].http.paths[0].backend.service.name)',
+    });
+  });
+
+  it('a new Ingress naming a Service whose copy never comes is synced pointing at nothing after a few retries', async () => {
+    const table = await withObjects([
+      [
+        SVC,
+        { ...service('web'), spec: { type: 'ExternalName', externalName: 'web.prod.svc.cluster.local' } },
+      ],
+      [ING, ingress(routeTo('web'))],
+    ]);
+    expect(hostIngress(table)).toBeUndefined();
+    for (let i = 0; i < 10; i++) {
+      table.clock.advance(2000);
+      await table.settle();
+    }
+    expect(backendName(hostIngress(table))).toMatch(/^vsyncer-absent-[0-9a-f]{20}$/);
+  });
+
   it('a resource backend: refused with the field named, nothing on the host', async () => {
     const table = await withObjects([
       [SECRETS, secret('tls')],

@@ -18,6 +18,14 @@ export type ReferenceVerdict =
   | { state: 'waiting'; message: string; missing: boolean }
   | { state: 'refused'; message: string };
 
+/**
+ * How often an object naming host copies (an Ingress, a Gateway API route) waits for one that is not
+ * there (per-item backoff: about 1.3 s in all) before it is synced pointing at nothing in its place;
+ * the copy's arrival renames it. A copy that never comes (refused, its name held by an object the
+ * syncer does not own) must not keep the rest off the host.
+ */
+export const WAIT_FOR_COPIES_RETRIES = 8;
+
 /** How every name absentReferenceName gives begins. */
 export const ABSENT_REFERENCE_PREFIX = 'vsyncer-absent-';
 
