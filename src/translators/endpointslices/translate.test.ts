@@ -188,8 +188,8 @@ describe('hostEndpointSliceFor', () => {
     expect(endpointsOf(host)).toEqual([{ addresses: ['192.0.2.10'] }, { addresses: ['192.0.2.12'] }]);
     expect(dropped).toEqual([
       `10.244.0.9: not an address this virtual cluster may name (its own pods' IPs, or another address in a block the host admin allows with --allowed-endpoint-cidr, never another tenant's pod)`,
-      '169.254.169.254: a loopback, link-local or unspecified address',
-      '127.0.0.1: a loopback, link-local or unspecified address',
+      '169.254.169.254: a loopback, link-local, unspecified or cloud metadata address',
+      '127.0.0.1: a loopback, link-local, unspecified or cloud metadata address',
       '10.244.0.8: not the IP of pod team/db-0',
       '10.244.0.7: not the IP of pod team/gone',
     ]);

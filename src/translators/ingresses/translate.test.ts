@@ -331,7 +331,7 @@ describe('ingressRefusal', () => {
     ...[
       [
         'http://169.254.169.254/latest/meta-data/',
-        '169.254.169.254 is a loopback, link-local or unspecified address',
+        '169.254.169.254 is a loopback, link-local, unspecified or cloud metadata address',
       ],
       [
         'http://admin.kube-system.svc.cluster.local/auth',
@@ -341,7 +341,7 @@ describe('ingressRefusal', () => {
         'https://10.0.0.5/auth',
         '10.0.0.5 is a private address (the host admin may allow it with --allowed-endpoint-cidr)',
       ],
-      ['[::1]:8080', '::1 is a loopback, link-local or unspecified address'],
+      ['[::1]:8080', '::1 is a loopback, link-local, unspecified or cloud metadata address'],
       ['http://$host/auth', '"http://$host/auth" names no fixed host the syncer can judge'],
     ].map(([url, why]): [string, KubeObject, string] => [
       `an ingress-nginx auth-url the host controller would call inside the host (${url})`,

@@ -45,6 +45,10 @@ describe('isForbiddenAddress', () => {
     '::ffff:169.254.169.254',
     '::ffff:127.0.0.1',
     '::ffff:a9fe:a9fe',
+    'fd00:ec2::254',
+    'FD00:0EC2:0:0:0:0:0:254',
+    '100.100.100.200',
+    '::ffff:100.100.100.200',
   ])('%s is forbidden', (ip) => expect(isForbiddenAddress(ip)).toBe(true));
 
   it.each([
@@ -61,6 +65,8 @@ describe('isForbiddenAddress', () => {
     '300.1.1.1',
     '1:2:3:4:5:6:7:8:9',
     '1::2::3',
+    'fd00:ec2::253',
+    '100.100.100.201',
   ])('%s is not (an address the host may reach, or no IP at all)', (ip) =>
     expect(isForbiddenAddress(ip)).toBe(false),
   );
@@ -101,7 +107,7 @@ describe('vetEndpoint', () => {
   it('forbidden addresses are dropped first, named', () => {
     expect(vetEndpoint(['192.0.2.10', '169.254.169.254'], undefined, opts(policyOf()))).toEqual({
       ok: false,
-      problem: '169.254.169.254: a loopback, link-local or unspecified address',
+      problem: '169.254.169.254: a loopback, link-local, unspecified or cloud metadata address',
     });
   });
 

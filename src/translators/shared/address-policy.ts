@@ -84,8 +84,11 @@ export interface HostPodRef {
 }
 
 /**
- * Addresses no tenant may send host traffic to: loopback, link-local (cloud metadata services live
- * at 169.254.169.254) and unspecified addresses, in IPv4 and IPv6 (IPv4-mapped IPv6 included).
+ * Addresses no tenant may send host traffic to, whatever the admin allows: loopback, link-local
+ * (most clouds' metadata services live at 169.254.169.254) and unspecified addresses, in IPv4 and
+ * IPv6 (IPv4-mapped IPv6 included), and the metadata services that live elsewhere: AWS's IPv6 one
+ * (fd00:ec2::254) and Alibaba Cloud's (100.100.100.200), inside ranges an admin may well allow
+ * (`fd00::/8`, the carrier-grade 100.64.0.0/10).
  */
 export function isForbiddenAddress(ip: string): boolean {
   const v4 = parseIPv4(ip);
@@ -95,12 +98,21 @@ export function isForbiddenAddress(ip: string): boolean {
   if (v6.slice(0, 5).every((h) => h === 0) && v6[5] === 0xffff)
     return forbiddenIPv4([v6[6]! >> 8, v6[6]! & 0xff, v6[7]! >> 8, v6[7]! & 0xff]);
   const zeroes = v6.slice(0, 7).every((h) => h === 0);
-  // ::, ::1, fe80::/10
-  return (zeroes && (v6[7] === 0 || v6[7] === 1)) || (v6[0]! & 0xffc0) === 0xfe80;
+  // ::, ::1, fe80::/10, fd00:ec2::254
+  return (
+    (zeroes && (v6[7] === 0 || v6[7] === 1)) ||
+    (v6[0]! & 0xffc0) === 0xfe80 ||
+    AWS_METADATA_V6.every((h, i) => v6[i] === h)
+  );
 }
 
-function forbiddenIPv4([a, b]: number[]): boolean {
-  return a === 127 || a === 0 || (a === 169 && b === 254);
+/** fd00:ec2::254, AWS's instance metadata service over IPv6. */
+const AWS_METADATA_V6 = [0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254];
+
+function forbiddenIPv4([a, b, c, d]: number[]): boolean {
+  return (
+    a === 127 || a === 0 || (a === 169 && b === 254) || (a === 100 && b === 100 && c === 100 && d === 200)
+  );
 }
 
 /** Host namespaces every cluster has: `<service>.<one of these>` is a host system's Service. */
@@ -131,7 +143,8 @@ export function hostNameRefusal(
   const name = given.toLowerCase().replace(/\.$/, '');
   const addressRefusal = (ip: string, spelled: boolean) => {
     const what = spelled ? `${given} spells out ${ip}, which` : given;
-    if (isForbiddenAddress(ip)) return `${what} is a loopback, link-local or unspecified address`;
+    if (isForbiddenAddress(ip))
+      return `${what} is a loopback, link-local, unspecified or cloud metadata address`;
     if (rules.isDeniedAddress(ip))
       return `${what} is a private address (the host admin may allow it with --allowed-endpoint-cidr)`;
     return undefined;
@@ -371,7 +384,10 @@ export function vetEndpoint(
   for (const address of addresses) {
     if (typeof address !== 'string') return { ok: false, problem: `${String(address)}: not an address` };
     if (opts.ips && isForbiddenAddress(address))
-      return { ok: false, problem: `${address}: a loopback, link-local or unspecified address` };
+      return {
+        ok: false,
+        problem: `${address}: a loopback, link-local, unspecified or cloud metadata address`,
+      };
     // An FQDN endpoint is resolved by whoever uses it on the host: held to the rules of an ExternalName.
     const refusal = opts.ips
       ? undefined
