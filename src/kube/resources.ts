@@ -24,13 +24,18 @@ export function groupVersionKindString(type: ResourceType): string {
   return `${type.group}/${type.version}, Kind=${type.kind}`;
 }
 
-/** The URL path of a collection or, with name, of one object (and optionally a subresource). */
+/**
+ * The URL path of a collection or, with name, of one object (and optionally a subresource). An empty
+ * name is refused: its path would be the collection's, and a DELETE there (an object read without a
+ * name) would ask for every object of the namespace.
+ */
 export function resourcePath(
   type: ResourceType,
   namespace?: string,
   name?: string,
   subresource?: string,
 ): string {
+  if (name === '') throw new Error(`${type.resource}: an object without a name cannot be addressed`);
   const base = type.group ? `/apis/${type.group}/${type.version}` : `/api/${type.version}`;
   let path = base;
   if (type.namespaced && namespace) path += `/namespaces/${encodeURIComponent(namespace)}`;

@@ -110,6 +110,20 @@ describe('RestClient: malformed answers become ApiErrors that say what came back
   });
 });
 
+describe('RestClient: an object without a name', () => {
+  it('is refused before anything is sent: its path would be the collection', async () => {
+    const seen: string[] = [];
+    handler = (req, res) => (seen.push(`${req.method} ${req.url}`), res.end('{}'));
+    await expect(client.delete(Resources.secrets, 'ns', '')).rejects.toThrow(
+      'secrets: an object without a name cannot be addressed',
+    );
+    await expect(client.update(Resources.secrets, 'ns', { metadata: {} })).rejects.toThrow(
+      'secrets: an object without a name cannot be addressed',
+    );
+    expect(seen).toEqual([]);
+  });
+});
+
 describe('RestClient: watch streams', () => {
   it('delivers every event in order however the stream is cut into chunks', async () => {
     const events = Array.from({ length: 7 }, (_, i) =>
