@@ -3,7 +3,6 @@ import { managedCopiesScope } from './sync/mappers.ts';
 import { NamespacePodSecurityLabels } from './policy/namespace-pod-security.ts';
 import type { PodSecurityLevel } from './translators/pods/pod-security.ts';
 import { readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import type { Server } from 'node:http';
 import { corednsObjects } from './bootstrap/coredns.ts';
@@ -26,7 +25,7 @@ import { HOST_HEADERS_TIMEOUT_MS, HostStreams } from './kubelet/host-streams.ts'
 import { KubeletServer } from './kubelet/server.ts';
 import { MetricsApiRegistration } from './metrics-api/registration.ts';
 import { MetricsApiServer } from './metrics-api/server.ts';
-import { LeaderElector } from './leaderelection/leader-elector.ts';
+import { LeaderElector, processIdentity } from './leaderelection/leader-elector.ts';
 import { SyncerMetrics } from './metrics/metrics.ts';
 import { startHealthServer } from './metrics/server.ts';
 import { KindController, type SyncComponent } from './sync/engine.ts';
@@ -340,7 +339,7 @@ export class SyncerApp {
         client: leaseClient,
         namespace: config.hostNamespace,
         leaseName: `vsyncer-${config.name}`,
-        identity: config.leaderElectIdentity || `${hostname()}_${process.pid}`,
+        identity: processIdentity(config.leaderElectIdentity),
         leaseDurationMs: config.leaderElectLeaseDurationMs,
         renewDeadlineMs: config.leaderElectRenewDeadlineMs,
         retryPeriodMs: config.leaderElectRetryPeriodMs,

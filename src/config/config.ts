@@ -334,8 +334,8 @@ const CORE_FIELDS: readonly FieldSpec<keyof CoreConfig>[] = [
     key: 'leaderElectIdentity',
     kind: 'string',
     default: '',
-    defaultHelp: 'hostname_pid',
-    description: "this replica's identity in the lease",
+    defaultHelp: 'hostname',
+    description: "this replica's identity in the lease; each process appends _<uuid> to it",
   },
   {
     flag: 'denied-host-metadata',

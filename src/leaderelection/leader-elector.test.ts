@@ -3,7 +3,8 @@ import { ApiError } from '../kube/errors.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { FakeClock } from '../util/clock.ts';
 import { silentLogger } from '../util/log.ts';
-import { LeaderElector } from './leader-elector.ts';
+import { hostname } from 'node:os';
+import { LeaderElector, processIdentity } from './leader-elector.ts';
 
 const settle = async () => {
   for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
@@ -415,6 +416,45 @@ describe('LeaderElector: stop during the first acquisition', () => {
     await settle();
     expect(b.isLeader()).toBe(true); // no wait for the lease duration
     await b.stop();
+  });
+});
+
+describe('LeaderElector: a lease naming our identity', () => {
+  // A force-deleted pod's process still running, and its replacement under the same pod name.
+  it('is not ours unless this process wrote it: a second process of one identity waits it out', async () => {
+    const store = new LeaseStore();
+    const clock = new FakeClock(0);
+    const log: string[] = [];
+    const oldLink = { cut: false };
+    const old = elector(store, clock, 'vsyncer-0', log, oldLink);
+    old.start();
+    await settle();
+    const acquired = fullSpec(store).acquireTime;
+    clock.advance(1_000); // a later acquireTime tells the replacement's takeover apart
+    const replacement = elector(store, clock, 'vsyncer-0', log);
+    replacement.start();
+    await tick(clock, 60_000);
+    expect(old.isLeader()).toBe(true);
+    expect(replacement.isLeader()).toBe(false);
+    expect(log).toEqual(['vsyncer-0 leads']);
+    // The old one is cut off: the replacement takes the lease once it expires, as a transition.
+    oldLink.cut = true;
+    await tick(clock, 12_000);
+    expect(replacement.isLeader()).toBe(false);
+    await tick(clock, 8_000);
+    expect(replacement.isLeader()).toBe(true);
+    expect(old.isLeader()).toBe(false);
+    expect(fullSpec(store).leaseTransitions).toBe(1);
+    expect(fullSpec(store).acquireTime).not.toBe(acquired);
+    await replacement.stop();
+    await old.stop();
+  });
+
+  it('gets a per-process suffix, keeping the configured name (or the hostname) readable', () => {
+    const [a, b] = [processIdentity('vsyncer-0'), processIdentity('vsyncer-0')];
+    expect(a).toMatch(/^vsyncer-0_[0-9a-f-]{36}$/);
+    expect(a).not.toBe(b);
+    expect(processIdentity('').startsWith(`${hostname()}_`)).toBe(true);
   });
 });
 

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { ClusterClient } from '../kube/client.ts';
 import { isConflict, isNotFound } from '../kube/errors.ts';
 import type { KubeObject } from '../kube/object.ts';
@@ -15,6 +17,15 @@ export interface LeaseSpec {
 
 interface Lease extends KubeObject {
   spec?: LeaseSpec;
+}
+
+/**
+ * This process's identity in the lease: the configured name (the pod's, say) or the hostname, kept
+ * readable, then a UUID of this process. A pod name is not unique over time: a force-deleted pod whose
+ * process still runs and its replacement share it, and would each take the other's lease for its own.
+ */
+export function processIdentity(configured: string | undefined): string {
+  return `${configured || hostname()}_${randomUUID()}`;
 }
 
 export interface LeaderElectorOptions {
@@ -44,7 +55,10 @@ export class LeaderElector {
   private observed: { record: string; at: number } | undefined;
   private lastRenewal = 0;
   private leading = false;
-  /** Our last write to the lease succeeded. Unlike `leading`, it is set even when stop() came first. */
+  /**
+   * Our last write to the lease succeeded. Unlike `leading`, it is set even when stop() came first.
+   * Only this makes a lease naming our identity ours: one we never wrote is someone else's.
+   */
   private holdsLease = false;
   private stopped = false;
   private cancelTimer: () => void = () => {};
@@ -168,7 +182,10 @@ export class LeaderElector {
     if (!this.observed || this.observed.record !== record) this.observed = { record, at: now };
     const holder = spec.holderIdentity ?? '';
     const durationMs = (spec.leaseDurationSeconds ?? 0) * 1000;
-    if (holder && holder !== identity && this.observed.at + durationMs > now) {
+    // Our name on a lease this process never wrote is another process's (an earlier one of the same
+    // pod, still running somewhere): it is waited out like anyone's, not renewed at once.
+    const ours = holder === identity && this.holdsLease;
+    if (holder && !ours && this.observed.at + durationMs > now) {
       this.holdsLease = false;
       if (this.leading) {
         // Someone else renewed the lease while we thought we held it: we are no longer the leader.
@@ -177,7 +194,7 @@ export class LeaderElector {
       }
       return false;
     }
-    const takingOver = holder !== identity;
+    const takingOver = !ours;
     const updated = await client.update<Lease>(Resources.leases, namespace, {
       ...lease,
       spec: {
