@@ -1321,6 +1321,11 @@ describe('denied pod metadata', () => {
     ['k8s.v1.cni.cncf.io/networks', true],
     ['cni.projectcalico.org/ipAddrs', true],
     ['ipam.cilium.io/ip-pool', true],
+    ['inject.istio.io/templates', true],
+    ['v1.multus-cni.io/default-network', true],
+    ['ovn.kubernetes.io/logical_switch', true],
+    ['ipam.spidernet.io/ippool', true],
+    ['ipam.antrea.io/ippools', true],
     // Asking for the mesh's sidecar is the tenant's choice; what it mounts is not.
     ['sidecar.istio.io/inject', false],
     ['app', false],

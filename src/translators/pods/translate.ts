@@ -160,14 +160,21 @@ export const DEFAULT_DENIED_POD_METADATA_KEYS: readonly string[] = [
   // ... and runs the images (init: root with NET_ADMIN), templates and proxy config these name, with a
   // host-issued mesh identity; Linkerd's injector likewise.
   'sidecar.istio.io/proxyImage',
+  'inject.istio.io/templates',
   'sidecar.istio.io/templates',
   'proxy.istio.io/config',
   'config.linkerd.io/*',
-  // Network plugins: Multus attaches the networks named here (another namespace's too), Calico and
-  // Cilium give the pod the addresses or pools named here.
+  // Network plugins: Multus attaches the networks named here (another namespace's too), and its
+  // `default-network` replaces the pod's primary network (onto an underlay the host's network
+  // policies do not cover); Calico, Cilium, Kube-OVN, Spiderpool and Antrea give the pod the
+  // addresses, pools, subnets or logical switches named here.
   'k8s.v1.cni.cncf.io/*',
+  'v1.multus-cni.io/*',
   'cni.projectcalico.org/*',
   'ipam.cilium.io/*',
+  'ovn.kubernetes.io/*',
+  'ipam.spidernet.io/*',
+  'ipam.antrea.io/*',
 ];
 
 /**
