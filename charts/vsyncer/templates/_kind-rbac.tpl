@@ -179,6 +179,11 @@
   resources: ["serviceaccounts"]
   verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
 {{- end }}
+{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "serviceaccounts" "defaultOn" false)) }}
+- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ["get", "list", "watch"]
+{{- end }}
 {{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "gateways" "defaultOn" false)) }}
 - apiGroups: ["gateway.networking.k8s.io"]
   resources: ["gateways"]

@@ -56,6 +56,10 @@ export const serviceAccountsDescriptor = defineKind({
       validate: invalidSelector,
     }),
   ],
-  hostRbac: [{ scope: 'namespace', apiGroups: [''], resources: ['serviceaccounts'], verbs: CRUD }],
+  hostRbac: [
+    { scope: 'namespace', apiGroups: [''], resources: ['serviceaccounts'], verbs: CRUD },
+    // Its copies stay while a host pod runs as them.
+    { scope: 'namespace', apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
+  ],
   build: (options, where) => serviceAccountsKind(options, where),
 });

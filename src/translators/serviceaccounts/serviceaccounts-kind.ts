@@ -1,9 +1,11 @@
 import { TerminalError } from '../../controller/errors.ts';
+import { deleteIncarnation } from '../../kube/delete-incarnation.ts';
+import type { Informer } from '../../informer/informer.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
 import { createHostCopy } from '../../sync/engine.ts';
 import type { KindSpec, Placement, ReconcileContext, SyncResult } from '../../sync/kind.ts';
-import { namespacedToHost } from '../../sync/mappers.ts';
+import { managedCopiesScope, namespacedToHost } from '../../sync/mappers.ts';
 import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
 import { malformedServiceAccount } from '../shared/shape.ts';
 import { parseLabelSelector } from '../../util/label-selector.ts';
@@ -15,6 +17,10 @@ import {
 } from './translate.ts';
 
 const ACCOUNTS = Resources.serviceAccounts;
+/** This virtual cluster's host pods by the host service account they run as. */
+const RUNS_AS_INDEX = 'serviceaccounts/host-pods-running-as';
+/** How often a copy kept for a host pod that still runs as it is looked at again. */
+const KEEP_WHILE_USED_RECHECK_MS = 10_000;
 
 /** The serviceaccounts kind's own settings. */
 export interface ServiceAccountOptions {
@@ -35,8 +41,8 @@ function pullSecretsOf(options: ServiceAccountOptions): HostPullSecrets {
 /**
  * ServiceAccounts, virtual → host, for host workload identity. Labels and annotations merge both
  * ways (denied annotations never go down); the host copy never mounts a token and holds no secrets
- * (a host edit adding them is reverted); it goes with the virtual account. With this kind on, pods
- * run on the host as the copy of their virtual account (see the pods kind).
+ * (a host edit adding them is reverted); it goes with the virtual account, once no host pod runs as
+ * it. With this kind on, pods run on the host as the copy of their virtual account (see the pods kind).
  */
 export function serviceAccountsKind(options: ServiceAccountOptions, where: Placement): KindSpec {
   const place = (ctx: ReconcileContext) => ({ ...where, hostName: ctx.hostName });
@@ -48,11 +54,41 @@ export function serviceAccountsKind(options: ServiceAccountOptions, where: Place
     if (problem) throw new TerminalError(`malformed service account: ${problem}`);
   }
 
+  let hostPods: Informer<KubeObject> | undefined;
+
   const spec: KindSpec = {
     direction: 'to-host',
     virtualType: ACCOUNTS,
     hostType: ACCOUNTS,
     mapper: namespacedToHost(ACCOUNTS, where),
+
+    setup(env) {
+      hostPods = env.informers.get(env.host, Resources.pods, managedCopiesScope(where));
+      hostPods.addIndexer(RUNS_AS_INDEX, (pod) => {
+        const account = (pod.spec as { serviceAccountName?: string } | undefined)?.serviceAccountName;
+        return account ? [account] : [];
+      });
+    },
+
+    /**
+     * A copy a host pod still runs as stays until that pod is gone, even when the tenant deleted the
+     * account: host names are ambiguous, and another namespace's account taking the name meanwhile
+     * would give the running pod that account's host identity (its cloud role, bound by name).
+     */
+    keptBecause: (_ctx, copy) =>
+      (hostPods?.store.byIndex(RUNS_AS_INDEX, copy.metadata?.name ?? '').length ?? 0) > 0
+        ? 'a host pod still runs as it'
+        : undefined,
+
+    async remove(ctx, copy): Promise<SyncResult> {
+      const kept = spec.keptBecause!(ctx, copy);
+      if (kept) {
+        ctx.log.debug(`host copy kept for now: ${kept}`);
+        return { requeueAfterMs: KEEP_WHILE_USED_RECHECK_MS };
+      }
+      await deleteIncarnation(ctx.host, ACCOUNTS, copy);
+      return { hostWritten: true };
+    },
 
     async create(ctx, virtual): Promise<SyncResult> {
       refuseMalformed(virtual!);

@@ -230,6 +230,31 @@ describe('pods with synced service accounts', () => {
     expect(table.host.writeLog().filter((w) => w.includes(' pods '))).toEqual([]);
   });
 
+  it('an account deleted while a host pod runs as it keeps its host copy until that pod is gone (its name must not pass to another account)', async () => {
+    const table = await start({
+      kinds: ['pods', 'serviceaccounts'],
+      virtual: [
+        ...infrastructure.virtual,
+        [SA, account('app', { [ROLE]: 'arn' })],
+        [PODS, pod('web', 'app')],
+      ],
+      host: infrastructure.host,
+    });
+    await table.settle();
+    expect(podSpec(hostPod(table, 'web')).serviceAccountName).toBe(hostName('app'));
+    await table.virtual.delete(SA, 'team', 'app');
+    await table.settle();
+    table.clock.advance(10_000);
+    await table.settle();
+    expect(hostAccount(table)).toBeDefined();
+    await table.virtual.delete(PODS, 'team', 'web');
+    await table.settle();
+    expect(hostPod(table, 'web')).toBeUndefined();
+    table.clock.advance(10_000);
+    await table.settle();
+    expect(hostAccount(table)).toBeUndefined();
+  });
+
   it('without the kind, pods keep running as the workload account', async () => {
     const table = await start({
       kinds: ['pods'],
