@@ -25,6 +25,8 @@ export const CONTAINER_RESOURCES_ANNOTATION = 'vsyncer.dev/container-resources';
 export const POD_ANNOTATIONS_ANNOTATION = 'vsyncer.dev/annotations';
 /** On a host pod: the images and scheduling gates last written from the virtual pod (pods/spec-record.ts). */
 export const POD_SPEC_RECORD_ANNOTATION = 'vsyncer.dev/pod-spec';
+/** On a host Gateway API object: the digest of the spec it was last written with (gateway-api/spec-record.ts). */
+export const SPEC_DIGEST_ANNOTATION = 'vsyncer.dev/spec-digest';
 /** On a host pod: the --pod-dns-nameserver nameservers it was made with (pods/dns-nameservers.ts). */
 export const CLUSTER_NAMESERVERS_ANNOTATION = 'vsyncer.dev/cluster-nameservers';
 /**

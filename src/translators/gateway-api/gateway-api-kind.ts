@@ -39,6 +39,7 @@ import {
   type RenameReference,
 } from './references.ts';
 import { reservedHostnameRefusal, unallowedHostnameRefusal } from './reserved-hosts.ts';
+import { withSpecDigest } from './spec-record.ts';
 import { virtualStatusFor } from './status.ts';
 
 /** Virtual objects by what they name: `Kind/namespace/name`, and `grants/<namespace>` for cross-namespace references. */
@@ -229,10 +230,12 @@ export function gatewayApiKind(
     const rename = await resolveReferences(ctx, virtual);
     const spec = hostSpecFor(virtual, rename, { ...where, deniedMetadataKeys });
     if (refersToGateways) narrowParents(virtual, spec);
+    // The digest of the spec makes a field the tenant removed a difference (spec-record.ts).
+    const metadata = hostMetadataFor(virtual, type, { ...where, hostName: ctx.hostName });
     return {
       apiVersion: virtual.apiVersion,
       kind: type.kind,
-      metadata: hostMetadataFor(virtual, type, { ...where, hostName: ctx.hostName }),
+      metadata: withSpecDigest(metadata, spec),
       spec,
     };
   }
@@ -439,6 +442,8 @@ export function gatewayApiKind(
         await deleteIncarnation(ctx.host, type, host);
         throw new TerminalError(`${err.message}; its host copy is removed`, err.reason);
       }
+      // A spec the tenant changed (a field removed too) changes the digest among the planned metadata;
+      // specHolds finds what the host changed of the tenant's fields.
       const plan = ctx.planMetadata(virtual, host, desired);
       const result: SyncResult = {};
       if (plan.hostChanged || !specHolds(desired.spec, host.spec)) {
@@ -484,7 +489,8 @@ function parentRefAt(virtual: KubeObject, field: string): { sectionName?: string
 /**
  * True when the host's spec says everything the desired one says. Fields only the host has are its
  * API server's defaults (the host's CRDs may be newer than the virtual cluster's) and are left alone;
- * empty lists and maps count as absent.
+ * empty lists and maps count as absent. A field the tenant removed is no longer in the desired spec:
+ * that change is found by the spec's digest (spec-record.ts), not here.
  */
 export function specHolds(desired: unknown, host: unknown): boolean {
   if (Array.isArray(desired)) {

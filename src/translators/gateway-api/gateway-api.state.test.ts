@@ -646,6 +646,113 @@ describe('httproutes state table', () => {
   });
 });
 
+describe('fields the tenant removes', () => {
+  const mirror = { type: 'RequestMirror', requestMirror: { backendRef: { name: 'mirror', port: 80 } } };
+  const edit = async (t: StateTable, type: ResourceType, name: string, change: (spec: Spec) => void) => {
+    const current = virtualObject(t, type, name)!;
+    const spec = structuredClone(specOf(current));
+    change(spec);
+    await t.virtual.update(type, 'team', { ...current, spec });
+    await t.settle();
+  };
+
+  it("leave the host copy too: a route's hostnames, mirror filter and parent's sectionName; a Gateway's addresses, TLS settings and infrastructure metadata", async () => {
+    const table = await withObjects([
+      [SVC, service('web')],
+      [SVC, service('mirror')],
+      [SECRETS, secret('client')],
+      [CM, configMap('ca')],
+      [
+        GW,
+        obj(GW, 'gw', {
+          gatewayClassName: 'host-class',
+          listeners: [listener()],
+          addresses: [{ type: 'IPAddress', value: '203.0.113.7' }],
+          infrastructure: { labels: { tier: 'edge' }, annotations: { note: 'n' } },
+          tls: {
+            backend: { clientCertificateRef: { name: 'client' } },
+            frontend: { default: { validation: { caCertificateRefs: [{ name: 'ca' }] } } },
+          },
+        }),
+      ],
+      [
+        HR,
+        obj(HR, 'web', {
+          parentRefs: [{ name: 'gw', sectionName: 'http' }],
+          hostnames: ['web.example.com'],
+          rules: [{ filters: [mirror], backendRefs: [backend('web')] }],
+        }),
+      ],
+    ]);
+    expect(specOf(hostObject(table, HR, 'web')).rules[0].filters).toHaveLength(1);
+    expect(specOf(hostObject(table, GW, 'gw')).tls.backend.clientCertificateRef.name).toBe(
+      hostName('client'),
+    );
+
+    await edit(table, HR, 'web', (spec) => {
+      delete spec.hostnames;
+      delete spec.rules[0].filters;
+      delete spec.parentRefs[0].sectionName;
+    });
+    await edit(table, GW, 'gw', (spec) => {
+      delete spec.addresses;
+      delete spec.infrastructure;
+      delete spec.tls.frontend;
+      delete spec.tls.backend.clientCertificateRef;
+    });
+    expect(specOf(hostObject(table, HR, 'web'))).toEqual({
+      parentRefs: [{ name: hostName('gw') }],
+      rules: [{ backendRefs: [{ name: hostName('web'), port: 80 }] }],
+    });
+    expect(specOf(hostObject(table, GW, 'gw'))).toEqual({
+      gatewayClassName: 'host-class',
+      listeners: [listener()],
+      tls: { backend: {} },
+    });
+    // The mirrored Service goes: its copy goes, and no host route names its (ambiguous) host name.
+    await table.virtual.delete(SVC, 'team', 'mirror');
+    await table.settle();
+    expect(table.host.objects(SVC, HOST_NS).map((s) => s.metadata?.name)).toEqual([hostName('web')]);
+    expect(JSON.stringify(table.host.objects(HR, HOST_NS))).not.toContain(hostName('mirror'));
+    // Nothing names the certificate and the CA bundle any more: their copies went with the fields.
+    expect(table.host.objects(SECRETS, HOST_NS)).toEqual([]);
+    expect(table.host.objects(CM, HOST_NS)).toEqual([]);
+  });
+
+  it("a copy an older syncer wrote (no record of its spec) is written once; the host's defaults cause no write", async () => {
+    const table = await withObjects([
+      [SVC, service('web')],
+      [GW, gateway('gw', [listener()])],
+      [HR, route([{ name: 'gw' }], [{ backendRefs: [backend('web')] }])],
+    ]);
+    const written = hostObject(table, HR, 'web')!;
+    expect(Object.keys(written.metadata?.annotations ?? {})).toContain('vsyncer.dev/spec-digest');
+    // As an older syncer left it: no digest, and the hostnames the tenant has removed since.
+    const { 'vsyncer.dev/spec-digest': _digest, ...annotations } = written.metadata!.annotations!;
+    await table.host.update(HR, HOST_NS, {
+      ...written,
+      metadata: { ...written.metadata, annotations },
+      spec: { ...specOf(written), hostnames: ['web.example.com'] },
+    });
+    await table.settle();
+    expect(specOf(hostObject(table, HR, 'web')).hostnames).toBeUndefined();
+    // The host's API server fills in its defaults: the tenant set none of them, nothing is written.
+    const latest = hostObject(table, HR, 'web')!;
+    const rules = [
+      {
+        matches: [{ path: { type: 'PathPrefix', value: '/' } }],
+        backendRefs: [{ group: '', kind: 'Service', name: hostName('web'), port: 80, weight: 1 }],
+      },
+    ];
+    await table.host.update(HR, HOST_NS, { ...latest, spec: { ...specOf(latest), rules } });
+    table.host.clearWrites();
+    table.virtual.clearWrites();
+    await table.settle();
+    expect(table.writes()).toEqual([]);
+    expect(specOf(hostObject(table, HR, 'web')).rules).toEqual(rules);
+  });
+});
+
 describe('grpcroutes and tlsroutes state table', () => {
   it.each([
     [Resources.grpcRoutes, 'GRPCRoute'],
