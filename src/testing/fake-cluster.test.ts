@@ -441,6 +441,20 @@ describe('FakeCluster: selectors and lists', () => {
     expect(fake.writeLog()).toEqual([]);
     expect(await fake.serverVersion()).toBe('v1.37.2');
   });
+
+  it('runs an action once, at the next matching call, before answering it', async () => {
+    const fake = new FakeCluster('host');
+    fake.seed(Resources.pods, pod('p'));
+    const p = await fake.get(Resources.pods, 'ns', 'p');
+    fake.actOnNext('update', 'pods', () =>
+      fake.seed(Resources.pods, { ...p, metadata: { ...p.metadata, labels: { by: 'other' } } }),
+    );
+    // The other client's write came first: the caller's resourceVersion is stale.
+    expect(await thrown(() => fake.update(Resources.pods, 'ns', p))).toMatchObject({ kind: 'conflict' });
+    const current = await fake.get(Resources.pods, 'ns', 'p');
+    expect(current.metadata?.labels).toEqual({ by: 'other' });
+    await fake.update(Resources.pods, 'ns', current);
+  });
 });
 
 describe('FakeCluster: watch', () => {

@@ -334,6 +334,7 @@ export class FakeCluster implements ClusterClient {
   private history: Change[] = [];
   private readonly watchers = new Set<Watcher>();
   private readonly failures: { verb: FakeVerb; resource: string; error: Error | ApiErrorKind }[] = [];
+  private readonly actions: { verb: FakeVerb; resource: string; act: () => void }[] = [];
   private readonly createMutations = new Map<string, ((object: KubeObject) => void)[]>();
   private rv = 0;
   private compactedRv = 0;
@@ -366,6 +367,14 @@ export class FakeCluster implements ClusterClient {
   /** Makes the next call of verb on resource (`pods`, or `pods/status` for one subresource) fail. */
   failNext(verb: FakeVerb, resource: string, error: Error | ApiErrorKind): void {
     this.failures.push({ verb, resource, error });
+  }
+
+  /**
+   * Runs act once, when the next call of verb on resource (matched as by failNext) comes, before it is
+   * answered: another client's change landing while the caller waits for that call.
+   */
+  actOnNext(verb: FakeVerb, resource: string, act: () => void): void {
+    this.actions.push({ verb, resource, act });
   }
 
   /**
@@ -1022,11 +1031,12 @@ export class FakeCluster implements ClusterClient {
   }
 
   private injected(verb: FakeVerb, type: ResourceType, sub?: string): void {
-    const at = this.failures.findIndex(
-      (f) =>
-        f.verb === verb &&
-        (f.resource === type.resource || (!!sub && f.resource === `${type.resource}/${sub}`)),
-    );
+    const matches = (f: { verb: FakeVerb; resource: string }) =>
+      f.verb === verb &&
+      (f.resource === type.resource || (!!sub && f.resource === `${type.resource}/${sub}`));
+    const action = this.actions.findIndex(matches);
+    if (action >= 0) this.actions.splice(action, 1)[0]!.act();
+    const at = this.failures.findIndex(matches);
     if (at < 0) return;
     const { error } = this.failures.splice(at, 1)[0]!;
     throw typeof error === 'string'

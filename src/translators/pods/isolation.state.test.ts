@@ -2,6 +2,7 @@ import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
 import { HOST_NS, stateTables, VC, type Seed, type StateTable } from '../../testing/state-table.ts';
 import { ABSENT_REFERENCE_PREFIX } from './reference-safety.ts';
+import { bundleName } from './token-bundles.ts';
 
 /** Starts a table for one test and stops it afterwards. */
 const start = stateTables();
@@ -179,6 +180,34 @@ describe('tenant isolation: a pod never reads a host object that is not its tena
     expect(secretsRead(hostPod(t, 'other', 'a'))[0]).not.toBe(read[0]);
   });
 
+  it("an optional reference judged absent stays pointed at nothing when the secret appears while the pod's token is stored", async () => {
+    const t = await table([
+      secret('s', 'b-x-a', 'victim'),
+      [Resources.serviceAccounts, { metadata: { name: 'default', namespace: 'a' } }],
+    ]);
+    await t.virtual.create(PODS, 'b-x-a', mountingPod('owner', 'b-x-a', 's'));
+    await t.settle();
+    // The thief's pod names a missing optional secret and a token: admitted, it has its token stored
+    // first. Meanwhile the thief makes the secret (its copy is refused: the victim's holds the name).
+    let appeared = false;
+    t.host.mutateOnCreate('secrets', (created) => {
+      if (appeared || created.metadata?.name !== bundleName(VC, 0)) return;
+      appeared = true;
+      void t.virtual.create(SECRETS, 'a', secret('s-x-b', 'a', 'mine')[1]);
+    });
+    const thief = mountingPod('thief', 'a', 's-x-b', true);
+    (thief.spec as { volumes: unknown[] }).volumes.push({
+      name: 'token',
+      projected: { sources: [{ serviceAccountToken: { path: 'token' } }] },
+    });
+    await t.virtual.create(PODS, 'a', thief);
+    await t.settle();
+    expect(appeared).toBe(true);
+    // It gets what it was admitted with: the placeholder, never the victim's copy.
+    const read = secretsRead(hostPod(t, 'thief', 'a'));
+    expect(read).toEqual([expect.stringMatching(/^vsyncer-absent-[0-9a-f]{20}$/), read[0]]);
+  });
+
   it.each([
     ['an NFS export', { nfs: { server: 'nfs.storage.svc', path: '/exports' } }, 'nfs'],
     ['a cloud disk by ID', { awsElasticBlockStore: { volumeID: 'vol-0123' } }, 'awsElasticBlockStore'],
@@ -336,6 +365,56 @@ describe('tenant isolation: a pod never reads a host object that is not its tena
     expect(
       (hostPod(t, 'thief', 'a')?.spec as { ephemeralContainers?: unknown[] }).ephemeralContainers,
     ).toBeUndefined();
+  });
+
+  it('a debug container is added with the names it was admitted with: its secret deleted during a host write never frees the name', async () => {
+    const t = await table([
+      secret('s', 'b-x-a', 'victim'),
+      secret('mine', 'a', 'own'),
+      secret('s-x-b', 'a', 'decoy'),
+    ]);
+    await t.virtual.create(PODS, 'b-x-a', mountingPod('owner', 'b-x-a', 's'));
+    await t.virtual.create(PODS, 'a', mountingPod('thief', 'a', 'mine'));
+    await t.settle();
+    // A debug container reading the thief's own `s-x-b`, optional: refused, as the victim's copy
+    // holds its host name.
+    const running = t.virtual.objects(PODS, 'a').find((p) => p.metadata?.name === 'thief')!;
+    const debugged = await t.virtual.update(
+      PODS,
+      'a',
+      {
+        ...running,
+        spec: {
+          ...(running.spec as object),
+          ephemeralContainers: [
+            { name: 'dbg', image: 'i', envFrom: [{ secretRef: { name: 's-x-b', optional: true } }] },
+          ],
+        },
+      },
+      { subresource: 'ephemeralcontainers' },
+    );
+    await t.settle();
+    expect(eventsOf(t, 'a', 'thief')).toContainEqual(
+      expect.stringContaining('Secret "s-x-b": its host name is held by another object'),
+    );
+    // The thief deletes the secret while the syncer writes a label of the pod to the host pod: the
+    // debug container, now an optional reference to nothing, must not carry the name judged held.
+    t.host.actOnNext('update', 'pods', () => void t.virtual.delete(SECRETS, 'a', 's-x-b'));
+    await t.virtual.update(PODS, 'a', {
+      ...debugged,
+      metadata: { ...debugged.metadata, labels: { app: 'y' } },
+    });
+    await t.settle();
+    expect(t.virtual.objects(SECRETS, 'a').map((s) => s.metadata?.name)).toEqual(['mine']);
+    // Judged again (an optional reference to nothing now), it is added, pointing at a placeholder.
+    const debug = (
+      hostPod(t, 'thief', 'a')?.spec as {
+        ephemeralContainers?: { name: string; envFrom?: { secretRef?: { name?: string } }[] }[];
+      }
+    ).ephemeralContainers;
+    expect(debug?.map((c) => [c.name, c.envFrom?.[0]?.secretRef?.name])).toEqual([
+      ['dbg', expect.stringMatching(/^vsyncer-absent-[0-9a-f]{20}$/)],
+    ]);
   });
 
   it("a tenant's debug container named like a host admin's on the host pod is never added, served or shown; one of its own name is added, marked", async () => {

@@ -1,12 +1,11 @@
 import type { Informer } from '../../informer/informer.ts';
 import type { KubeObject } from '../../kube/object.ts';
-import { splitKey } from '../../kube/object.ts';
 import type { Pod } from '../../kube/types.ts';
 import type { BuiltKind } from '../../sync/kind.ts';
 import { classWithheld, FROM_HOST_LABEL, isHostsOwnClass, offersClass } from '../shared/from-host.ts';
 import type { LabelSelector } from '../../naming/labels.ts';
 import { isSystemPriorityClass } from '../priorityclasses/translate.ts';
-import type { ReferenceJudge, ReferenceVerdict } from './reference-safety.ts';
+import type { JudgedOne, JudgedReference, ReferenceJudge } from './reference-safety.ts';
 
 /** The kinds whose names a host pod may carry instead of the syncer's defaults. */
 const PRIORITY_TO_HOST = 'priorityclasses';
@@ -82,11 +81,16 @@ export class PodHostIdentity {
   }
 
   /**
-   * What still keeps a pod off the host for its class or account: refusals and waits. A running
-   * pod (gaining debug containers) is not held to its runtime class again: it runs with it already,
-   * and a class the admin has since stopped offering must not keep `kubectl debug` from it.
+   * What still keeps a pod off the host for its class or account: refusals and waits; and, when
+   * service accounts are synced, the verdict on its account, whose host name the pod runs as (see
+   * JudgedNames). A running pod (gaining debug containers) is not held to its runtime class again:
+   * it runs with it already, and a class the admin has since stopped offering must not keep
+   * `kubectl debug` from it.
    */
-  admission(pod: Pod, running = false): { refused: string[]; withheld: string[]; waiting: string[] } {
+  admission(
+    pod: Pod,
+    running = false,
+  ): { refused: string[]; withheld: string[]; waiting: string[]; account?: JudgedOne } {
     const refused: string[] = [];
     const withheld: string[] = [];
     const waiting: string[] = [];
@@ -101,23 +105,15 @@ export class PodHostIdentity {
     if (runtime && !running && shownRuntimes && !isShown(shownRuntimes, runtime))
       withheld.push(classWithheld(named, 'RuntimeClass', runtime, hostClassExists(shownRuntimes, runtime)));
     const account = this.accountVerdict(pod);
-    if (account?.state === 'refused') refused.push(account.message);
-    if (account?.state === 'waiting') waiting.push(account.message);
-    return { refused, withheld, waiting };
+    if (account?.verdict.state === 'refused') refused.push(account.verdict.message);
+    if (account?.verdict.state === 'waiting') waiting.push(account.verdict.message);
+    return { refused, withheld, waiting, ...(account ? { account } : {}) };
   }
 
   /** The host class a virtual class name stands for, or undefined to drop it. */
   priorityClassNameFor(name: string): string | undefined {
     const verdict = this.classVerdict(name);
     return verdict.state === 'ready' ? verdict.hostName : undefined;
-  }
-
-  /** The host service account of a pod's virtual one, or undefined for the workload account. */
-  serviceAccountFor(namespace: string, name: string): string | undefined {
-    const kind = this.kinds.get(SERVICE_ACCOUNTS);
-    if (!kind) return undefined;
-    const hostKey = kind.spec.mapper.targetKey(`${namespace}/${name}`, undefined);
-    return hostKey ? splitKey(hostKey).name : undefined;
   }
 
   private classVerdict(name: string | undefined): ClassVerdict {
@@ -147,16 +143,22 @@ export class PodHostIdentity {
     return { state: 'drop' };
   }
 
-  private accountVerdict(pod: Pod): ReferenceVerdict | undefined {
+  private accountVerdict(pod: Pod): JudgedOne | undefined {
     if (!this.syncsServiceAccounts) return undefined;
-    return this.judge.judge(pod.metadata?.namespace ?? '', {
-      kind: 'ServiceAccount',
-      apiGroup: '',
-      name: pod.spec?.serviceAccountName || 'default',
-      optional: false,
-      where: { field: 'spec.serviceAccountName' },
-    });
+    const ref = accountReference(pod.spec?.serviceAccountName || 'default');
+    return { ref, verdict: this.judge.judge(pod.metadata?.namespace ?? '', ref) };
   }
+}
+
+/** A pod's service account as the judge reads it (a reference that is never optional). */
+export function accountReference(name: string): JudgedReference {
+  return {
+    kind: 'ServiceAccount',
+    apiGroup: '',
+    name,
+    optional: false,
+    where: { field: 'spec.serviceAccountName' },
+  };
 }
 
 /** Whether the host has a class of that name of its own (not a tenant's copy) that the selector picks. */

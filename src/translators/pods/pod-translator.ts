@@ -28,9 +28,15 @@ import {
 } from './pod-security.ts';
 import { withEphemeralClaims } from './ephemeral-claims.ts';
 import { forEachPodReference, type PodReference } from './reference-walker.ts';
-import { absentReferenceName, ReferenceJudge, referenceTargets } from './reference-safety.ts';
+import {
+  absentReferenceName,
+  JudgedNames,
+  ReferenceJudge,
+  referenceTargets,
+  type JudgedReference,
+} from './reference-safety.ts';
 import { parseImageTranslations } from './image-translation.ts';
-import { PodHostIdentity, PRIORITY_FROM_HOST, RUNTIME_FROM_HOST } from './pod-identity.ts';
+import { accountReference, PodHostIdentity, PRIORITY_FROM_HOST, RUNTIME_FROM_HOST } from './pod-identity.ts';
 import { CLASS_WITHHELD_REASON, hostClassSelectorOf } from '../shared/from-host.ts';
 import { podDifferences } from './differences.ts';
 import { podPolicyViolations } from './pod-policy.ts';
@@ -86,6 +92,9 @@ function podReferences(pod: KubeObject): PodReference[] {
   return refs;
 }
 const asPod = (obj: KubeObject): Pod => obj as unknown as Pod;
+/** The pod incarnation whose placeholders absentReferenceName makes (no other pod's are the same). */
+const referrerOf = (pod: KubeObject) =>
+  `pod/${pod.metadata?.namespace}/${pod.metadata?.name}/${pod.metadata?.uid}`;
 
 /** The pods kind's own settings. */
 export interface PodOptions {
@@ -208,19 +217,28 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
    * What keeps a pod (or the debug containers it gained, `running`) off the host: a refusal (Pod
    * Security, a host knob not allowed, a reference held by another object or of a kind not synced),
    * or the references still waiting for their host copies. Only a pod whose every reference resolves to
-   * this tenant's copy of exactly that object reaches the host.
+   * this tenant's copy of exactly that object reaches the host, and under the names judged here
+   * (`names`, for its translation): never under names judged again later.
    */
   function hostAdmission(
     virtualPod: KubeObject,
     running = false,
-  ): { refusal?: TerminalError; waiting: string[] } {
+  ): { refusal?: TerminalError; waiting: string[]; names: JudgedNames } {
     const namespace = virtualPod.metadata?.namespace ?? '';
     const level = securityLevel(namespace);
     const violations = checkPodSecurity(virtualPod, level);
     if (violations.length)
-      return { refusal: new TerminalError(describeViolations(level, violations)), waiting: [] };
+      return {
+        refusal: new TerminalError(describeViolations(level, violations)),
+        waiting: [],
+        names: new JudgedNames(referrerOf(virtualPod), []),
+      };
     const verdicts = judge.judgeAll(namespace, podReferences(virtualPod));
     const classAndAccount = identity.admission(asPod(virtualPod), running);
+    const names = new JudgedNames(referrerOf(virtualPod), [
+      ...verdicts,
+      ...(classAndAccount.account ? [classAndAccount.account] : []),
+    ]);
     const refused = [
       ...podPolicyViolations(asPod(virtualPod), config),
       ...verdicts.flatMap((v) => (v.verdict.state === 'refused' ? [v.verdict.message] : [])),
@@ -232,18 +250,21 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
           `cannot run this pod on the host: ${[...refused, ...classAndAccount.withheld].join('; ')}`,
         ),
         waiting: [],
+        names,
       };
     // Only classes an admin's selector withholds: a warning in vCluster's words (see classWithheld).
     if (classAndAccount.withheld.length)
       return {
         refusal: new TerminalError(classAndAccount.withheld.join('; '), CLASS_WITHHELD_REASON),
         waiting: [],
+        names,
       };
     return {
       waiting: [
         ...verdicts.flatMap((v) => (v.verdict.state === 'waiting' ? [v.verdict.message] : [])),
         ...classAndAccount.waiting,
       ],
+      names,
     };
   }
 
@@ -269,11 +290,15 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
   const imageTranslations = parseImageTranslations(config.translateImages ?? []);
   const enforcedNodeSelector = config.enforceNodeSelector ? nodeSelectorTerms(config.nodeSelector) : [];
 
-  /** Everything the pure translation needs that comes from other objects. */
+  /**
+   * Everything the pure translation needs that comes from other objects; `hostNameOf` names each
+   * reference of the pod, and its service account (see JudgedNames).
+   */
   function translationContext(
     ctx: ReconcileContext,
     virtualPod: KubeObject,
     hostPod: KubeObject | undefined,
+    hostNameOf: (ref: JudgedReference) => string,
   ): PodTranslationContext {
     const apiService = hostServices.store.get(`${ctx.hostNamespace}/${where.virtualApiService}`);
     const apiSpec = (apiService?.spec ?? {}) as { clusterIP?: string; ports?: { port: number }[] };
@@ -313,14 +338,9 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       allowedInlineCsiDrivers: config.allowedInlineCsiDrivers,
       allowedInlineVolumeSources: config.allowedInlineVolumeSources,
       priorityClassNameFor: (name) => identity.priorityClassNameFor(name),
-      hostServiceAccountFor: (name) => identity.serviceAccountFor(namespace, name),
-      referenceHostName: (ref) =>
-        judge.judge(namespace, ref).state === 'absent-optional'
-          ? absentReferenceName(
-              `pod/${namespace}/${virtualPod.metadata?.name}/${virtualPod.metadata?.uid}`,
-              ref,
-            )
-          : undefined,
+      hostServiceAccountFor: (name) =>
+        identity.syncsServiceAccounts ? hostNameOf(accountReference(name)) : undefined,
+      referenceHostName: hostNameOf,
       // A running pod's tokens are where it mounts them; a new pod's are prepared before it is made.
       tokenSourceFor: (volumeName: string, tokenIndex: number) => {
         if (!hostPod) throw new Error('the tokens of a new pod are prepared before its translation');
@@ -771,7 +791,9 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       // then, see explainAlreadyExists): no token is minted and stored while it still does.
       if (nameTaken.has(ctx.key)) await refuseIfNameStillTaken(ctx);
       // Everything that can make the pod wait is checked before tokens are minted for it.
-      const context = translationContext(ctx, virtualPod, undefined);
+      const context = translationContext(ctx, virtualPod, undefined, (ref) =>
+        admission.names.hostNameOf(ref),
+      );
       // Its tokens are stored first (with other pods' in a shared write), so the pod starts with them.
       const prepared = await tokens.prepare(ctx, virtualPod);
       const hostPod = translatePodToHost(asPod(virtualPod), {
@@ -871,6 +893,18 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       if (resize.wrote) result.hostWritten = true;
       requeueWithin(result, resize.retryInMs);
       if (resize.failure) ctx.log.warn('in-place resize failed, trying again', { err: resize.failure });
+      // Debug containers (`kubectl debug`) face the same checks as a new pod, before they are
+      // translated: they name what this admission judged, however long the writes before theirs take.
+      const debugAdmission = addsDebugContainers(virtualPod, latestHostPod)
+        ? hostAdmission(virtualPod, true)
+        : undefined;
+      const debugAdmitted = !!debugAdmission && !debugAdmission.refusal && !debugAdmission.waiting.length;
+      // Nothing else of a running pod names an object (its volumes and containers cannot change): a
+      // translation adding no debug container gives its references placeholders, never a name of the
+      // shared namespace.
+      const hostNameOf = debugAdmitted
+        ? (ref: JudgedReference) => debugAdmission.names.hostNameOf(ref)
+        : (ref: JudgedReference) => absentReferenceName(referrerOf(virtualPod), ref);
       // What the host pod still needs, planned before the status: that says whether the host is
       // current. A translation that must wait (the virtual API Service has no IP) holds up only the
       // writes down; the status still goes up.
@@ -880,7 +914,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
         update = podUpdatesForHost(
           asPod(virtualPod),
           asPod(latestHostPod),
-          translationContext(ctx, virtualPod, latestHostPod),
+          translationContext(ctx, virtualPod, latestHostPod, hostNameOf),
           (desired) => {
             // The resize record moves on only with the host's resources (see recordAfter); the
             // nameservers record stays what the pod was made with.
@@ -958,16 +992,14 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
           `debug container name(s) ${update.debugNamesTaken!.map((n) => `"${n}"`).join(', ')} already taken on the host pod by a container that is not this pod's: not added; use another name`,
         );
       }
-      // Debug containers (`kubectl debug`) face the same checks as a new pod before they reach it.
-      const debugAdmission = update.ephemeralContainers ? hostAdmission(virtualPod, true) : { waiting: [] };
-      if (debugAdmission.refusal) {
+      if (debugAdmission?.refusal) {
         await ctx.events.record(virtualPod, 'Warning', 'SyncError', debugAdmission.refusal.message, {
           once: true,
         });
-      } else if (debugAdmission.waiting.length) {
+      } else if (debugAdmission?.waiting.length) {
         // Its references are not copied yet: add it once they are (the copy's relation brings us back).
         result.requeueAfterMs = 1000;
-      } else if (update.ephemeralContainers) {
+      } else if (update.ephemeralContainers && debugAdmitted) {
         await ctx.host.update(
           Resources.pods,
           ctx.hostNamespace,
@@ -992,6 +1024,12 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
     },
   };
   return spec;
+}
+
+/** Whether the virtual pod has debug containers its host pod does not have yet (by name, as podUpdatesForHost). */
+function addsDebugContainers(virtualPod: KubeObject, hostPod: KubeObject): boolean {
+  const onHost = new Set((asPod(hostPod).spec?.ephemeralContainers ?? []).map((c) => c.name));
+  return (asPod(virtualPod).spec?.ephemeralContainers ?? []).some((c) => !onHost.has(c.name));
 }
 
 /** Asks for the key to come back within ms (the soonest of every such ask of one reconcile). */

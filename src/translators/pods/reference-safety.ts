@@ -1,19 +1,20 @@
 import { createHash } from 'node:crypto';
+import { TerminalError, WaitingError } from '../../controller/errors.ts';
 import type { Informer } from '../../informer/informer.ts';
-import type { KubeObject } from '../../kube/object.ts';
+import { splitKey, type KubeObject } from '../../kube/object.ts';
 import type { BuiltKind, KindSpec } from '../../sync/kind.ts';
 import type { PodReference } from './reference-walker.ts';
 
 /**
  * Whether a pod may be created on the host with one of its references, and how:
- * - `ready`: the host object under the translated name is provably the copy of exactly the
- *   referenced virtual object (this virtual cluster, namespace, name and kind);
+ * - `ready`: the host object under the translated name (`hostName`) is provably the copy of exactly
+ *   the referenced virtual object (this virtual cluster, namespace, name and kind);
  * - `absent-optional`: an optional reference to nothing: it must point at a name nobody can take;
  * - `waiting`: the copy is not there yet (or the object is missing): create the pod later;
  * - `refused`: the name belongs to another object, or the kind is not synced: never create it.
  */
 export type ReferenceVerdict =
-  | { state: 'ready' }
+  | { state: 'ready'; hostName: string }
   | { state: 'absent-optional' }
   | { state: 'waiting'; message: string; missing: boolean }
   | { state: 'refused'; message: string };
@@ -75,7 +76,7 @@ export class ReferenceJudge {
 
   /** The verdict on one reference of a pod in virtual namespace ns. */
   judge(namespace: string, ref: JudgedReference): ReferenceVerdict {
-    const what = `${ref.kind} "${ref.name}"${ref.where.volume ? ` (volume "${ref.where.volume}")` : ''}`;
+    const what = describeReference(ref);
     const target = this.targets.get(ref.kind);
     if (!target || (ref.apiGroup ?? '') !== target.spec.virtualType.group) {
       return { state: 'refused', message: `${what}: objects of this kind are not synced to the host` };
@@ -91,7 +92,8 @@ export class ReferenceJudge {
     }
     const hostKey = target.spec.mapper.targetKey(virtualKey, undefined);
     const copy = hostKey ? target.host.store.get(hostKey) : undefined;
-    if (!copy) return { state: 'waiting', message: `${what}: waiting for its host copy`, missing: false };
+    if (!hostKey || !copy)
+      return { state: 'waiting', message: `${what}: waiting for its host copy`, missing: false };
     if (target.spec.mapper.sourceKeyOf(copy) !== virtualKey) {
       return { state: 'refused', message: `${what}: its host name is held by another object` };
     }
@@ -99,7 +101,7 @@ export class ReferenceJudge {
     if (recorded !== undefined && recorded !== virtual.metadata?.uid) {
       return { state: 'waiting', message: `${what}: its host copy is being replaced`, missing: false };
     }
-    return { state: 'ready' };
+    return { state: 'ready', hostName: splitKey(hostKey).name };
   }
 
   /** The verdict on every reference, the worst first (refused, then waiting). */
@@ -107,10 +109,61 @@ export class ReferenceJudge {
     namespace: string,
     refs: readonly PodReference[],
   ): { ref: PodReference; verdict: ReferenceVerdict }[] {
-    const rank = { refused: 0, waiting: 1, 'absent-optional': 2, ready: 3 } as const;
-    return refs
-      .map((ref) => ({ ref, verdict: this.judge(namespace, ref) }))
-      .sort((a, b) => rank[a.verdict.state] - rank[b.verdict.state]);
+    return refs.map((ref) => ({ ref, verdict: this.judge(namespace, ref) })).sort(worstFirst);
+  }
+}
+
+/** A reference and the verdict on it. */
+export interface JudgedOne<R extends JudgedReference = JudgedReference> {
+  ref: R;
+  verdict: ReferenceVerdict;
+}
+
+const RANK = { refused: 0, waiting: 1, 'absent-optional': 2, ready: 3 } as const;
+const worstFirst = (a: JudgedOne, b: JudgedOne) => RANK[a.verdict.state] - RANK[b.verdict.state];
+
+/** How a reference reads in a message to the tenant. */
+const describeReference = (ref: JudgedReference) =>
+  `${ref.kind} "${ref.name}"${ref.where.volume ? ` (volume "${ref.where.volume}")` : ''}`;
+
+/** What makes two references the same to the judge (their place in the spec does not). */
+const judgedAs = (ref: JudgedReference) =>
+  JSON.stringify([ref.kind, ref.apiGroup ?? '', ref.name, ref.optional]);
+
+/**
+ * The host names one judgement gave an object's references: the translation takes these and no
+ * others. Judging again later could answer otherwise (a secret made or deleted meanwhile), and a
+ * translation that fell back to the translated name would then hand over whatever holds it, another
+ * namespace's copy included. A reference that was not judged ready or absent-optional is never
+ * named: asking for it throws (waiting, or refused), as does asking for one never judged.
+ */
+export class JudgedNames {
+  private readonly verdicts = new Map<string, JudgedOne>();
+  private readonly referrer: string;
+
+  /** `referrer` is the referring object's identity (see absentReferenceName). */
+  constructor(referrer: string, judged: readonly JudgedOne[]) {
+    this.referrer = referrer;
+    // A reference named twice alike keeps its worse verdict.
+    for (const one of [...judged].sort(worstFirst))
+      if (!this.verdicts.has(judgedAs(one.ref))) this.verdicts.set(judgedAs(one.ref), one);
+  }
+
+  /** The host name a reference takes, as judged; throws for one that may not take any. */
+  hostNameOf(ref: JudgedReference): string {
+    const judged = this.verdicts.get(judgedAs(ref));
+    if (!judged) throw new WaitingError(`${describeReference(ref)}: not judged yet`);
+    const { verdict } = judged;
+    switch (verdict.state) {
+      case 'ready':
+        return verdict.hostName;
+      case 'absent-optional':
+        return absentReferenceName(this.referrer, ref);
+      case 'waiting':
+        throw new WaitingError(verdict.message);
+      case 'refused':
+        throw new TerminalError(verdict.message);
+    }
   }
 }
 

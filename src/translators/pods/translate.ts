@@ -75,11 +75,12 @@ export interface PodTranslationContext extends PodPolicy {
   /** Node labels every pod must run on (--node-selector with --enforce-node-selector); a term without a value needs the key only. */
   enforcedNodeSelector?: readonly { key: string; value?: string }[];
   /**
-   * The host name a reference must take instead of its translated name, or undefined to translate
-   * it. The pod translator points optional references to missing objects at a name no copy can
-   * have, so that nothing another tenant syncs later under the ambiguous name reaches the pod.
+   * The host name each reference takes. The pod translator gives the names the pod's admission
+   * judged (JudgedNames): its copy's, or for an optional reference to a missing object a name no
+   * copy can have; it throws for any other, so no translated name is ever used unjudged (another
+   * namespace's copy may hold it). Unset (pure tests), the translated name.
    */
-  referenceHostName?: (ref: PodReference) => string | undefined;
+  referenceHostName?: (ref: PodReference) => string;
   /**
    * The host secret and key holding the minted token of one serviceAccountToken source of a projected
    * volume; `tokenIndex` counts only the volume's token sources (0 for the first). See tokens.ts.
@@ -316,7 +317,9 @@ export function translatePodToHost(virtual: Pod, ctx: PodTranslationContext): Po
 
   // Every object the pod names is a virtual object: point each at its host copy. This runs before
   // tokens become secret sources below, which already carry host names.
-  forEachPodReference(spec, (ref) => ref.rename(ctx.referenceHostName?.(ref) ?? rename(ref.name)));
+  forEachPodReference(spec, (ref) =>
+    ref.rename(ctx.referenceHostName ? ctx.referenceHostName(ref) : rename(ref.name)),
+  );
 
   // Identity: a host account with no token of its own; tokens come from the virtual cluster.
   spec.serviceAccountName =
