@@ -15,6 +15,7 @@ import type { BuiltKind, KindSpec, ReconcileContext, Relation, SyncEnvironment, 
 import { LastSynced, planMetadata, type MetadataPlan } from './metadata-sync.ts';
 import { claimedVirtualKey, copyWithoutKind, COPY_WITHOUT_KIND } from './mappers.ts';
 import { NameWaiters } from './name-waiters.ts';
+import { NotedHostWrites } from './noted-host-writes.ts';
 import { scrubHostNames } from './scrub.ts';
 
 /** Observes how long a change took to reach the other cluster. */
@@ -44,10 +45,14 @@ export interface KindControllerOptions {
   latencyMetrics?: SyncLatencyMetrics;
 }
 
-/** A metadata plan made during a reconcile, remembered as the last-synced state once it succeeds. */
+/**
+ * A metadata plan made during a reconcile, remembered as the last-synced state once it succeeds and
+ * the host holds it (see NotedHostWrites).
+ */
 interface PendingMetadata {
   plan?: MetadataPlan;
   pair?: [KubeObject, KubeObject];
+  hostWrites: NotedHostWrites;
 }
 
 /** How long a key waits for the cache to show a source incarnation or a target the kind created itself. */
@@ -337,6 +342,7 @@ export class KindController implements SyncComponent {
     const { namespace, name } = splitKey(virtualKey);
     return {
       ...env,
+      host: pending.hostWrites,
       key,
       virtualKey,
       virtualNamespace: namespace,
@@ -361,6 +367,7 @@ export class KindController implements SyncComponent {
         });
         pending.plan = plan;
         pending.pair = [virtual, host];
+        pending.hostWrites.follow(host.metadata?.uid);
         return plan;
       },
     };
@@ -387,7 +394,7 @@ export class KindController implements SyncComponent {
   private async reconcileCases(key: string): Promise<SyncResult> {
     const { spec } = this;
     this.nameWaiters.forget(key);
-    const pending: PendingMetadata = {};
+    const pending: PendingMetadata = { hostWrites: new NotedHostWrites(this.env.host) };
     const sourceObj = this.sourceInformer?.store.get(key);
     // After this kind replaced the source itself, both caches catch up on their own time: the new
     // source, and the target's record of it. Until both show it, wait rather than act on either.
@@ -479,7 +486,10 @@ export class KindController implements SyncComponent {
       result = merge(result, await this.remove(ctx, target));
     }
     if (pending.plan && pending.pair) {
-      this.lastSynced.set(this.kind, key, pending.pair[0], pending.pair[1], pending.plan);
+      // A plan the host does not hold (the kind left the copy as it was) is no sync: the snapshot
+      // before it still says what both sides held when they last agreed.
+      if (pending.hostWrites.holds(pending.plan))
+        this.lastSynced.set(this.kind, key, pending.pair[0], pending.pair[1], pending.plan);
     } else if (!wanted) {
       this.lastSynced.delete(this.kind, key);
     }

@@ -156,7 +156,8 @@ export interface ReconcileContext extends SyncEnvironment {
   /**
    * Plans the labels and annotations of a synced pair three-way (whichever side changed since the
    * last sync wins; host-set keys keep the host's value and are shown to the tenant), and remembers
-   * the outcome once the reconcile succeeds.
+   * the outcome once the reconcile succeeds, if the host holds it: it did already, or `ctx.host.update`
+   * of that host object sent `plan.host` (the engine notes it; a plan not written is not remembered).
    */
   planMetadata(virtual: KubeObject, host: KubeObject, desiredHost: KubeObject): MetadataPlan;
   /**

@@ -322,6 +322,49 @@ describe('configmaps state table', () => {
     expect(hostOf().metadata?.labels?.['host-policy']).toBe('enforced');
   });
 
+  it("a re-created immutable one a host pod still mounts keeps its labels and annotations: the copy not updated is not taken for the host's removal of them", async () => {
+    const table = await start({
+      kinds: ['configmaps'],
+      virtual: [
+        virtualCm('a', 'team', {
+          immutable: true,
+          data: { k: 'new' },
+          metadata: {
+            name: 'a',
+            namespace: 'team',
+            uid: 'v-team-a',
+            labels: { app: 'web', tier: 'db' },
+            annotations: { owner: 'alice' },
+          },
+        }),
+        podUsing('a'),
+      ],
+      host: [
+        [CM, { ...hostCm('a', 'team', { uid: 'old-uid', data: { k: 'old' } })[1], immutable: true }],
+        hostPodMounting('a'),
+      ],
+    });
+    await table.settle();
+    // Past the recheck of a copy kept while mounted (10 s): it is still mounted, still not updated.
+    for (let i = 0; i < 3; i++) {
+      table.clock.advance(11_000);
+      await table.settle();
+    }
+    const virtual = table.virtual.objects(CM, 'team').find((o) => o.metadata?.name === 'a')!;
+    expect(virtual.metadata?.labels).toEqual({ app: 'web', tier: 'db' });
+    expect(virtual.metadata?.annotations).toEqual({ owner: 'alice' });
+    expect(table.writes().filter((w) => !w.includes(' events '))).toEqual([]);
+    expect(table.host.objects(CM, HOST_NS)[0]?.data).toEqual({ k: 'old' });
+    // Once no host pod mounts it, the copy is made again, with the tenant's labels and annotations.
+    await table.host.delete(Resources.pods, HOST_NS, hostName('uses-a', 'team'));
+    table.clock.advance(11_000);
+    await table.settle();
+    const [copy] = table.host.objects(CM, HOST_NS);
+    expect(copy?.data).toEqual({ k: 'new' });
+    expect(copy?.metadata?.labels).toMatchObject({ app: 'web', tier: 'db' });
+    expect(copy?.metadata?.annotations).toMatchObject({ owner: 'alice' });
+  });
+
   it("a pod's status changes do not re-reconcile the config maps it mounts; pods coming and going do", async () => {
     const table = await start({
       kinds: ['configmaps'],
