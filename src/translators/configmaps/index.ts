@@ -3,7 +3,7 @@ import { Resources } from '../../kube/resources.ts';
 import { readCertificateBundle, withCertificates } from '../../pki/certificate-bundle.ts';
 import { field } from '../../config/fields.ts';
 import { defineKind } from '../../sync/kind.ts';
-import { referencedKeys } from '../gateway-api/references.ts';
+import { gatewayApiReferrer } from '../gateway-api/data-referrers.ts';
 import { referencedConfigMaps } from '../pods/translate.ts';
 import { CRUD, dataObjectKind } from '../shared/data-object.ts';
 
@@ -12,8 +12,8 @@ const ROOT_CA_CONFIGMAP = 'kube-root-ca.crt';
 
 /**
  * ConfigMaps, virtual → host; only those a pod uses (or, while those kinds run, a Gateway or a
- * BackendTLSPolicy names as a CA bundle) and each namespace's root CA bundle, unless
- * --sync-all-configmaps.
+ * BackendTLSPolicy names as a CA bundle, another namespace's only as a ReferenceGrant there allows)
+ * and each namespace's root CA bundle, unless --sync-all-configmaps.
  */
 export const configMapsKind = defineKind({
   name: 'configmaps',
@@ -65,12 +65,8 @@ export const configMapsKind = defineKind({
         syncedAhead: (cm) => cm.metadata?.name === ROOT_CA_CONFIGMAP,
         hostTransform: (copy, virtual) => withExtraRootCas(copy, virtual, extraRootCas),
         referrers: [
-          { kind: 'gateways', type: Resources.gateways, references: (gw) => referencedKeys(gw, 'ConfigMap') },
-          {
-            kind: 'backendtlspolicies',
-            type: Resources.backendTLSPolicies,
-            references: (policy) => referencedKeys(policy, 'ConfigMap'),
-          },
+          gatewayApiReferrer('gateways', Resources.gateways, 'ConfigMap'),
+          gatewayApiReferrer('backendtlspolicies', Resources.backendTLSPolicies, 'ConfigMap'),
         ],
       },
       where,

@@ -42,8 +42,8 @@ const secret = (name: string, ns = 'team'): KubeObject => ({
   type: 'kubernetes.io/tls',
   data: { 'tls.crt': 'Yw==', 'tls.key': 'aw==' },
 });
-const configMap = (name: string): KubeObject => ({
-  metadata: { name, namespace: 'team' },
+const configMap = (name: string, ns = 'team'): KubeObject => ({
+  metadata: { name, namespace: ns },
   data: { 'ca.crt': 'c' },
 });
 const listener = (extra: Record<string, unknown> = {}) => ({
@@ -163,6 +163,71 @@ describe('gateways state table', () => {
     );
     await table.settle();
     expect(certName()).toEqual({ name: hostName('tls', 'certs') });
+  });
+
+  it("another namespace's Secrets and CA bundle a Gateway names are copied only while a ReferenceGrant there allows it (the host namespace is shared), and their copies go with it", async () => {
+    const table = await withObjects([
+      [SECRETS, secret('db-creds', 'certs')],
+      [SECRETS, secret('client', 'certs')],
+      [CM, configMap('ca', 'certs')],
+      [
+        GW,
+        obj(GW, 'gw', {
+          gatewayClassName: 'host-class',
+          listeners: [
+            listener({
+              port: 443,
+              protocol: 'HTTPS',
+              tls: { certificateRefs: [{ name: 'db-creds', namespace: 'certs' }] },
+            }),
+          ],
+          tls: {
+            backend: { clientCertificateRef: { name: 'client', namespace: 'certs' } },
+            frontend: {
+              default: { validation: { caCertificateRefs: [{ name: 'ca', namespace: 'certs' }] } },
+            },
+          },
+        }),
+      ],
+    ]);
+    const copies = (type: ResourceType) => table.host.objects(type, HOST_NS).map((o) => o.metadata?.name);
+    const named = () => {
+      const spec = specOf(hostObject(table, GW, 'gw'));
+      return [
+        spec.listeners[0].tls.certificateRefs[0].name,
+        spec.tls.backend.clientCertificateRef.name,
+        spec.tls.frontend.default.validation.caCertificateRefs[0].name,
+      ];
+    };
+    const setGrant = async (to: Record<string, unknown>[], fromKind = 'Gateway') => {
+      const current = virtualObject(table, GRANTS, 'allow', 'certs');
+      const spec = { from: [{ group: GROUP, kind: fromKind, namespace: 'team' }], to };
+      if (current) await table.virtual.update(GRANTS, 'certs', { ...current, spec });
+      else await table.virtual.create(GRANTS, 'certs', obj(GRANTS, 'allow', spec, 'certs'));
+      await table.settle();
+    };
+    expect(named()).toEqual([ABSENT, ABSENT, ABSENT]);
+    expect(copies(SECRETS)).toEqual([]);
+    expect(copies(CM)).toEqual([]);
+    // A grant to another kind of object allows nothing.
+    await setGrant([{ group: '', kind: 'Secret' }], 'HTTPRoute');
+    expect(copies(SECRETS)).toEqual([]);
+    await setGrant([{ group: '', kind: 'Secret' }]);
+    expect(copies(SECRETS).sort()).toEqual([hostName('client', 'certs'), hostName('db-creds', 'certs')]);
+    expect(copies(CM)).toEqual([]);
+    expect(named()).toEqual([hostName('db-creds', 'certs'), hostName('client', 'certs'), ABSENT]);
+    await setGrant([
+      { group: '', kind: 'Secret', name: 'db-creds' },
+      { group: '', kind: 'ConfigMap', name: 'ca' },
+    ]);
+    expect(copies(SECRETS)).toEqual([hostName('db-creds', 'certs')]);
+    expect(copies(CM)).toEqual([hostName('ca', 'certs')]);
+    expect(named()).toEqual([hostName('db-creds', 'certs'), ABSENT, hostName('ca', 'certs')]);
+    await table.virtual.delete(GRANTS, 'certs', 'allow');
+    await table.settle();
+    expect(copies(SECRETS)).toEqual([]);
+    expect(copies(CM)).toEqual([]);
+    expect(named()).toEqual([ABSENT, ABSENT, ABSENT]);
   });
 
   it("a Gateway naming a cert-manager Issuer (of the host namespace, never the tenant's) is refused, and its copy goes once it does", async () => {

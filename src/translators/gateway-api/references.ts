@@ -173,10 +173,17 @@ export function gatewayApiReferences(obj: KubeObject): GatewayApiReference[] {
   return refs;
 }
 
-/** `namespace/name` keys of the objects of one core kind an object names (the data kinds sync them while it does). */
+/** Whether a reference names an object of one core kind, in a field that may name that kind. */
+export const namesCoreKind = (ref: GatewayApiReference, kind: 'Secret' | 'ConfigMap'): boolean =>
+  ref.group === '' && ref.kind === kind && ref.accepts.includes(groupKind('', kind));
+
+/**
+ * `namespace/name` keys of the objects of one core kind an object names, another namespace's too
+ * whether a ReferenceGrant allows it or not (the data kinds judge that: data-referrers.ts).
+ */
 export function referencedKeys(obj: KubeObject, kind: 'Secret' | 'ConfigMap'): string[] {
   const keys = gatewayApiReferences(obj)
-    .filter((r) => r.group === '' && r.kind === kind && r.accepts.includes(groupKind('', kind)))
+    .filter((r) => namesCoreKind(r, kind))
     .map((r) => `${r.namespace}/${r.name}`);
   return [...new Set(keys)];
 }

@@ -1,7 +1,7 @@
 import { Resources } from '../../kube/resources.ts';
 import { field } from '../../config/fields.ts';
 import { defineKind } from '../../sync/kind.ts';
-import { referencedKeys } from '../gateway-api/references.ts';
+import { gatewayApiReferrer } from '../gateway-api/data-referrers.ts';
 import { ingressSecretKeys } from '../ingresses/translate.ts';
 import { referencedSecrets } from '../pods/translate.ts';
 import { CRUD, dataObjectKind } from '../shared/data-object.ts';
@@ -10,7 +10,8 @@ import { neutraliseHostSecret } from './translate.ts';
 /**
  * Secrets, virtual → host; only those a pod uses (volumes, env, image pull secrets) or, while the
  * ingresses kind runs, an Ingress names (TLS, controller annotations), or while the gateways kind
- * runs, a Gateway names (certificates), unless --sync-all-secrets.
+ * runs, a Gateway names (certificates; another namespace's only as a ReferenceGrant there allows),
+ * unless --sync-all-secrets.
  */
 export const secretsKind = defineKind({
   name: 'secrets',
@@ -44,7 +45,7 @@ export const secretsKind = defineKind({
             type: Resources.ingresses,
             references: (ingress) => ingressSecretKeys(ingress, where),
           },
-          { kind: 'gateways', type: Resources.gateways, references: (gw) => referencedKeys(gw, 'Secret') },
+          gatewayApiReferrer('gateways', Resources.gateways, 'Secret'),
         ],
         hostTransform: neutraliseHostSecret,
       },

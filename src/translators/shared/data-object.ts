@@ -28,8 +28,27 @@ export interface Referrer {
   /** The `--sync` kind of the referring objects: they are followed only while it is enabled. */
   kind: string;
   type: ResourceType;
-  /** `namespace/name` keys of the objects of this kind obj uses (another namespace's too). */
+  /**
+   * `namespace/name` keys of the objects of this kind obj uses (another namespace's too, allowed or
+   * not: once a permission comes, the object is found through them).
+   */
   references(obj: KubeObject): string[];
+  /** What a reference must have before it counts (absent: every reference counts). */
+  permission?: ReferencePermission;
+}
+
+/**
+ * What the virtual cluster's own rules ask of a reference before it counts (the Gateway API's
+ * ReferenceGrants): one they refuse must not copy another namespace's Secret into the shared host
+ * namespace, where host controllers and admins read it, even though the referrer's copy is refused.
+ */
+export interface ReferencePermission {
+  /** The virtual objects that allow references, watched while the referrer's kind runs. */
+  type: ResourceType;
+  /** Whether `referrer`'s reference to the object `key` counts; `granting` lists a namespace's permission objects. */
+  allows(referrer: KubeObject, key: string, granting: (namespace: string) => KubeObject[]): boolean;
+  /** Keys of the objects of this kind a permission object may allow; `keysIn` lists a namespace's. */
+  concerns(permission: KubeObject, keysIn: (namespace: string) => string[]): string[];
 }
 
 export interface DataObjectOptions {
@@ -108,6 +127,20 @@ export function dataObjectKind(opts: DataObjectOptions, where: Placement): KindS
   const hostReferenceIndex = `host-pods-referencing-${opts.type.resource}`;
   const referrers = opts.referrers ?? [];
   let hostPods: Informer<KubeObject> | undefined;
+  let virtualObjects: Informer<KubeObject> | undefined;
+  const keysIn = (namespace: string) =>
+    virtualObjects?.store.keys().filter((key) => key.startsWith(`${namespace}/`)) ?? [];
+  /**
+   * Whether some object of a referrer's kind uses this key in a way that counts. Its permission
+   * objects are read from the informer of their relation, which runs whenever the referrer's does.
+   */
+  const referred = (ctx: ReconcileContext, { kind, permission }: Referrer) => {
+    const users = ctx.related(kind);
+    if (!permission || users.length === 0) return users.length > 0;
+    const permissions = ctx.informers.get(ctx.virtual, permission.type).store;
+    const granting = (ns: string) => permissions.list().filter((p) => p.metadata?.namespace === ns);
+    return users.some((obj) => permission.allows(obj, ctx.key, granting));
+  };
   const spec: KindSpec = {
     direction: 'to-host',
     virtualType: opts.type,
@@ -131,9 +164,26 @@ export function dataObjectKind(opts: DataObjectOptions, where: Placement): KindS
             keys: r.references,
             membershipOnly: true,
           })),
+          // A permission that comes or goes decides again for the objects it may allow: copied once
+          // allowed, the copy removed once no longer.
+          ...referrers.flatMap((r) =>
+            r.permission
+              ? [
+                  {
+                    name: `${r.kind}-permissions`,
+                    cluster: 'virtual' as const,
+                    type: r.permission.type,
+                    whenKind: r.kind,
+                    keys: (obj: KubeObject) => r.permission!.concerns(obj, keysIn),
+                    unindexed: true,
+                  },
+                ]
+              : [],
+          ),
         ],
 
     setup(env) {
+      virtualObjects = env.informers.get(env.virtual, opts.type);
       hostPods = env.informers.get(env.host, Resources.pods, {
         namespace: env.hostNamespace,
         labelSelector: `${MANAGED_BY_LABEL}=${env.vcName}`,
@@ -173,7 +223,7 @@ export function dataObjectKind(opts: DataObjectOptions, where: Placement): KindS
         opts.syncedAhead?.(virtual) === true ||
         virtual.metadata?.annotations?.[FORCE_SYNC_ANNOTATION] === 'true' ||
         ctx.related('pods').length > 0 ||
-        referrers.some((r) => ctx.related(r.kind).length > 0)),
+        referrers.some((r) => referred(ctx, r))),
 
     // The payload only: labels and annotations merge both ways, and which side wins depends on history.
     diff(ctx, virtual, host) {
