@@ -1,10 +1,10 @@
 import type { Informer } from '../../informer/informer.ts';
-import { isApiError, isNotFound } from '../../kube/errors.ts';
+import { isApiError, isNotFound, type ApiError, type ApiErrorKind } from '../../kube/errors.ts';
 import { LRUCache } from 'lru-cache';
 import { TerminalError, WaitingError } from '../../controller/errors.ts';
 import { objectKey, splitKey, type KubeObject } from '../../kube/object.ts';
 import { Resources, type ResourceType } from '../../kube/resources.ts';
-import type { Pod } from '../../kube/types.ts';
+import type { EphemeralContainer, Pod } from '../../kube/types.ts';
 import {
   CLUSTER_NAMESERVERS_ANNOTATION,
   CONTAINER_RESOURCES_ANNOTATION,
@@ -543,6 +543,42 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
     return written;
   }
 
+  /**
+   * Writes a running pod's debug containers (all of them: the subresource replaces the list); whether
+   * it did. The host's refusal (a policy allowing no debug containers, a name a host sidecar such as
+   * istio-proxy has) is told to the tenant, not thrown: it comes again at every reconcile, and thrown
+   * it would end each before the pod's tokens are renewed, until they expire. A failure a retry may
+   * settle (an outage, a conflict) is thrown.
+   */
+  async function writeDebugContainers(
+    ctx: ReconcileContext,
+    virtualPod: KubeObject,
+    hostPod: KubeObject,
+    containers: EphemeralContainer[],
+  ): Promise<boolean> {
+    try {
+      await ctx.host.update(
+        Resources.pods,
+        ctx.hostNamespace,
+        { ...hostPod, spec: { ...(hostPod.spec as object), ephemeralContainers: containers } },
+        { subresource: 'ephemeralcontainers' },
+      );
+      return true;
+    } catch (err) {
+      if (!refusedByHost(err)) throw err;
+      const names = newDebugContainerNames(virtualPod, hostPod).map((n) => `"${n}"`);
+      ctx.log.debug('the host refused debug containers', { err });
+      await ctx.events.record(
+        virtualPod,
+        'Warning',
+        'SyncError',
+        `the host cluster refused the debug container(s) ${names.join(', ')}: ${scrubForTenant(err.serverMessage)}`,
+        { once: true },
+      );
+      return false;
+    }
+  }
+
   async function deletePod(
     ctx: ReconcileContext,
     cluster: 'host' | 'virtual',
@@ -895,7 +931,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       if (resize.failure) ctx.log.warn('in-place resize failed, trying again', { err: resize.failure });
       // Debug containers (`kubectl debug`) face the same checks as a new pod, before they are
       // translated: they name what this admission judged, however long the writes before theirs take.
-      const debugAdmission = addsDebugContainers(virtualPod, latestHostPod)
+      const debugAdmission = newDebugContainerNames(virtualPod, latestHostPod).length
         ? hostAdmission(virtualPod, true)
         : undefined;
       const debugAdmitted = !!debugAdmission && !debugAdmission.refusal && !debugAdmission.waiting.length;
@@ -1000,16 +1036,8 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
         // Its references are not copied yet: add it once they are (the copy's relation brings us back).
         result.requeueAfterMs = 1000;
       } else if (update.ephemeralContainers && debugAdmitted) {
-        await ctx.host.update(
-          Resources.pods,
-          ctx.hostNamespace,
-          {
-            ...latestHostPod,
-            spec: { ...(latestHostPod.spec as object), ephemeralContainers: update.ephemeralContainers },
-          },
-          { subresource: 'ephemeralcontainers' },
-        );
-        result.hostWritten = true;
+        if (await writeDebugContainers(ctx, virtualPod, latestHostPod, update.ephemeralContainers))
+          result.hostWritten = true;
       }
       const minted = await tokens.ensure(ctx, virtualPod, hostPod);
       if (minted.wrote) result.hostWritten = true;
@@ -1026,10 +1054,30 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
   return spec;
 }
 
-/** Whether the virtual pod has debug containers its host pod does not have yet (by name, as podUpdatesForHost). */
-function addsDebugContainers(virtualPod: KubeObject, hostPod: KubeObject): boolean {
+/** The virtual pod's debug containers its host pod does not have yet (by name, as podUpdatesForHost). */
+function newDebugContainerNames(virtualPod: KubeObject, hostPod: KubeObject): string[] {
   const onHost = new Set((asPod(hostPod).spec?.ephemeralContainers ?? []).map((c) => c.name));
-  return (asPod(virtualPod).spec?.ephemeralContainers ?? []).some((c) => !onHost.has(c.name));
+  return (asPod(virtualPod).spec?.ephemeralContainers ?? []).map((c) => c.name).filter((n) => !onHost.has(n));
+}
+
+/** Answers a retry may change: the object moved on or is gone, throttling, the syncer's own credentials. */
+const RETRIED_CLIENT_ERRORS: ReadonlySet<ApiErrorKind> = new Set([
+  'conflict',
+  'alreadyExists',
+  'notFound',
+  'gone',
+  'tooManyRequests',
+  'unauthorized',
+]);
+
+/**
+ * Whether the host refused a write for what it asks (4xx: admission, policy, validation), which asking
+ * again will not change; not an answer a retry may change, nor an outage (5xx, network).
+ */
+function refusedByHost(err: unknown): err is ApiError {
+  return (
+    isApiError(err) && err.statusCode >= 400 && err.statusCode < 500 && !RETRIED_CLIENT_ERRORS.has(err.kind)
+  );
 }
 
 /** Asks for the key to come back within ms (the soonest of every such ask of one reconcile). */

@@ -1,4 +1,5 @@
 import type { Informer, InformerHandlers } from '../../informer/informer.ts';
+import { ApiError } from '../../kube/errors.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
 import { FakeCluster } from '../../testing/fake-cluster.ts';
@@ -148,6 +149,86 @@ describe('token bundles (state table)', () => {
     expect(t.host.writeLog().filter((w) => w.includes(' pods '))).toEqual([
       `create pods ${HOST_NS}/a-x-team-x-${VC}`,
     ]);
+  });
+
+  /** Adds a debug container to virtual pod `name` (kubectl debug). */
+  async function debug(t: StateTable, name: string, container: string): Promise<void> {
+    const pod = t.virtual.objects(PODS, 'team').find((p) => p.metadata?.name === name)!;
+    await t.virtual.update(
+      PODS,
+      'team',
+      {
+        ...pod,
+        spec: { ...(pod.spec as object), ephemeralContainers: [{ name: container, image: 'busybox' }] },
+      },
+      { subresource: 'ephemeralcontainers' },
+    );
+  }
+  const hostDebugContainers = (t: StateTable, name: string) =>
+    ((hostPod(t, name)?.spec as { ephemeralContainers?: { name: string }[] }).ephemeralContainers ?? []).map(
+      (c) => c.name,
+    );
+  const warnings = (t: StateTable) =>
+    t.virtual
+      .objects(Resources.events, 'team')
+      .map((e) => `${e.reason}: ${(e as { message?: string }).message}`);
+
+  it.each([
+    [
+      'a host policy allowing none',
+      403,
+      'Forbidden',
+      `admission webhook "no-debug.policy.example" denied the request: ephemeral containers are not allowed in ${HOST_NS}`,
+      'admission webhook "no-debug.policy.example" denied the request: ephemeral containers are not allowed in <host namespace>',
+    ],
+    [
+      "a host sidecar's name",
+      422,
+      'Invalid',
+      `Pod "a-x-team-x-${VC}" is invalid: spec.ephemeralContainers[0].name: Duplicate value: "istio-proxy"`,
+      'Pod "a" is invalid: spec.ephemeralContainers[0].name: Duplicate value: "istio-proxy"',
+    ],
+  ])(
+    'a debug container the host refuses (%s) is told, scrubbed, and holds up no token renewal',
+    async (_why, code, reason, hostMessage, told) => {
+      const t = await table(['a']);
+      const key = tokenKey('uid-a', VOLUME, 0);
+      const before = bundles(t)[0]!;
+      const { refreshAt } = bundleTimes(before)[key]!;
+      // Refused at every try.
+      for (let i = 0; i < 10; i++)
+        t.host.failNext(
+          'update',
+          'pods/ephemeralcontainers',
+          new ApiError('host', code, { reason, message: hostMessage }, 'x'),
+        );
+      await debug(t, 'a', 'istio-proxy');
+      await t.settle();
+      t.clock.advance(refreshAt - t.clock.now() + 1000);
+      await t.settle();
+      const after = bundles(t)[0]!;
+      expect((after.data as Record<string, string>)[key]).not.toBe(
+        (before.data as Record<string, string>)[key],
+      );
+      expect(bundleTimes(after)[key]!.refreshAt).toBeGreaterThan(refreshAt);
+      expect(hostDebugContainers(t, 'a')).toEqual([]);
+      // Told (again once the recorder's window has passed, while it lasts), and never as anything else.
+      expect([...new Set(warnings(t))]).toEqual([
+        `SyncError: the host cluster refused the debug container(s) "istio-proxy": ${told}`,
+      ]);
+    },
+  );
+
+  it('a debug container write that fails for a while (an outage) is tried again, and not told', async () => {
+    const t = await table(['a']);
+    t.host.failNext('update', 'pods/ephemeralcontainers', 'unavailable');
+    await debug(t, 'a', 'debugger');
+    await t.settle();
+    expect(hostDebugContainers(t, 'a')).toEqual([]);
+    t.clock.advance(1000);
+    await t.settle();
+    expect(hostDebugContainers(t, 'a')).toEqual(['debugger']);
+    expect(warnings(t)).toEqual([]);
   });
 
   it("a bundle name someone else's object holds is skipped, and that object is never touched", async () => {
