@@ -603,6 +603,108 @@ describe('Informer: resourceVersions and re-lists', () => {
     await informer.stop();
   });
 
+  it('re-lists at once when the server has not the resourceVersion yet (its store restored from a backup), opening or mid-stream', async () => {
+    const tooLarge = {
+      kind: 'Status',
+      code: 504,
+      reason: 'Timeout',
+      message: 'Too large resource version: 90, current: 40',
+      details: { causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }] },
+    };
+    const { client, clock, informer, events } = setup();
+    client.lists.push({ metadata: { resourceVersion: '90' }, items: [cm('a', '80'), cm('b', '85')] });
+    // The restored store: older versions of what the cache holds, and one object it never saw.
+    client.lists.push({ metadata: { resourceVersion: '40' }, items: [cm('a', '30'), cm('c', '35')] });
+    client.lists.push({ metadata: { resourceVersion: '50' }, items: [cm('a', '30'), cm('c', '45')] });
+    informer.start();
+    await settle();
+    events.length = 0;
+    client.current.fail(new ApiError('host', 504, tooLarge, 'watch'));
+    await settle(); // no clock advance: like a 410, it needs no backoff
+    expect(client.listCalls).toHaveLength(2);
+    expect(client.listCalls[1]?.resourceVersion).toBeUndefined(); // from the store, not a cache
+    expect(events.sort()).toEqual(['add c@35', 'delete b', 'update a@80->30']);
+    expect(client.current.options.resourceVersion).toBe('40');
+    client.current.push({ type: 'MODIFIED', object: cm('a', '42') });
+    expect(clock.now()).toBe(0);
+    // Answered so again, in an event: listed again too (after a backoff, as a second 410 in a row).
+    client.current.push({ type: 'ERROR', object: tooLarge as KubeObject });
+    await settle();
+    clock.advance(1000);
+    await settle();
+    expect(client.listCalls).toHaveLength(3);
+    expect(client.current.options.resourceVersion).toBe('50');
+    await informer.stop();
+  });
+
+  it('re-lists after three watches in a row fail other than by the network (an event it cannot take)', async () => {
+    await withFullJitter(async () => {
+      const { client, clock, informer } = setup();
+      informer.addCacheTransform((o) => {
+        if (o.metadata?.name === 'poison') throw new Error('cannot take it');
+        return o;
+      });
+      client.lists.push({ metadata: { resourceVersion: '10' }, items: [] });
+      client.lists.push({ metadata: { resourceVersion: '30' }, items: [cm('a', '20')] });
+      informer.start();
+      await settle();
+      // Every watch from resourceVersion 10 replays the event the cache cannot take.
+      for (const backoffMs of [1000, 2000, 4000]) {
+        expect(client.current.options.resourceVersion).toBe('10');
+        client.current.push({ type: 'ADDED', object: cm('poison', '11') });
+        await settle();
+        clock.advance(backoffMs);
+        await settle();
+      }
+      expect(client.listCalls).toHaveLength(2);
+      expect(client.current.options.resourceVersion).toBe('30');
+      expect(informer.store.keys()).toEqual(['ns/a']);
+      await informer.stop();
+    });
+  });
+
+  it('counts watches that fail in a row on an unreadable line or an error status, not network failures, nor across a watch that ended well', async () => {
+    await withFullJitter(async () => {
+      const { client, clock, informer } = setup({ backoff: { initialMs: 1000, maxMs: 1000 } });
+      client.lists.push({ metadata: { resourceVersion: '10' }, items: [] });
+      client.lists.push({ metadata: { resourceVersion: '20' }, items: [] });
+      informer.start();
+      await settle();
+      const failWith = async (fail: () => void) => {
+        fail();
+        await settle();
+        clock.advance(1000);
+        await settle();
+      };
+      const unreadable = () =>
+        client.current.fail(
+          new ApiError(
+            'host',
+            500,
+            { code: 500, reason: 'InternalError' },
+            'watch sent a line that is not JSON',
+          ),
+        );
+      for (let i = 0; i < 5; i++) await failWith(() => client.current.fail(refused()));
+      await failWith(unreadable);
+      await failWith(() => client.current.fail(new ApiError('host', 429, { code: 429 }, 'slow down')));
+      await failWith(unreadable);
+      await failWith(() => client.current.close()); // a watch that ended as it should
+      await failWith(unreadable);
+      await failWith(unreadable);
+      expect(client.listCalls).toHaveLength(1);
+      await failWith(() =>
+        client.current.push({
+          type: 'ERROR',
+          object: { kind: 'Status', code: 500, reason: 'InternalError', message: 'x' } as KubeObject,
+        }),
+      );
+      expect(client.listCalls).toHaveLength(2);
+      expect(client.current.options.resourceVersion).toBe('20');
+      await informer.stop();
+    });
+  });
+
   it('swaps a paged re-list into the store in one step, after the last page', async () => {
     const { client, informer, events } = setup({ listPageSize: 1 });
     client.lists.push({ metadata: { resourceVersion: '10' }, items: [cm('a', '1')] });

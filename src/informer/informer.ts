@@ -1,5 +1,12 @@
 import type { ClusterClient, WatchEvent } from '../kube/client.ts';
-import { ApiError, isGone, isNotFound, type ApiStatus } from '../kube/errors.ts';
+import {
+  ApiError,
+  isApiError,
+  isGone,
+  isNotFound,
+  isResourceVersionTooLarge,
+  type ApiStatus,
+} from '../kube/errors.ts';
 import { objectKey, type KubeObject } from '../kube/object.ts';
 import { Resources, type ResourceType } from '../kube/resources.ts';
 import { Backoff } from '../util/backoff.ts';
@@ -53,6 +60,24 @@ type Phase = 'stopped' | 'listing' | 'watching' | 'backoff';
 
 /** How often a CRD-backed type that is not served is listed again. */
 const NOT_SERVED_RECHECK_MS = 60_000;
+
+/**
+ * Watches in a row that failed other than by the network after which the informer lists again
+ * rather than watch from the same resourceVersion once more. One such failure may pass (an API server
+ * restarting answers 500 for a moment) and costs no list; the same failure three times, with the
+ * backoff between them (up to 3.5 s by default), is likely tied to where the watch resumes (an event it
+ * cannot take, a resourceVersion the server answers oddly), which only a list gets past. Lists stay
+ * paced: at most one per three watches, each after a growing backoff.
+ */
+const RELIST_AFTER_FAILED_WATCHES = 3;
+
+/**
+ * A failure of the connection rather than of the watch (unreachable, dropped, throttled): watching
+ * again from the same resourceVersion is right, and a list would cost more and fail the same way.
+ */
+function isConnectionFailure(err: unknown): boolean {
+  return isApiError(err, 'network') || isApiError(err, 'tooManyRequests');
+}
 
 /**
  * List-then-watch cache of one resource type that keeps itself correct through API server
@@ -165,18 +190,22 @@ export class Informer<T extends KubeObject> {
     // 410s in a row with nothing watched between them (e.g. a list served from a stale cache):
     // re-list at once the first time, then back off so two API calls cannot spin.
     let goneInARow = 0;
+    // Watches in a row that failed other than by the network (see RELIST_AFTER_FAILED_WATCHES).
+    let failedWatches = 0;
     while (!this.stopped) {
       try {
         if (needList) {
           this.phase = 'listing';
           await this.relist();
           needList = false;
+          failedWatches = 0;
           // stop() during the list: the watch's abort listener would never fire, so do not open one.
           if (this.stopped) break;
         }
         this.phase = 'watching';
         const outcome = await this.watchOnce();
         goneInARow = 0;
+        failedWatches = 0;
         if (outcome === 'inactive')
           this.opts.metrics?.watchRestart(this.opts.client.name, this.opts.type.resource, 'inactive');
         if (outcome !== 'closed-after-events') {
@@ -205,8 +234,14 @@ export class Informer<T extends KubeObject> {
           this.wakeNotServed = undefined;
           continue;
         }
-        if (isGone(err)) {
-          this.log.info('resource version too old, re-listing');
+        // A resourceVersion too old, or too new (the server's store went back in time, restored from a
+        // backup): a list takes the objects as they are now, and a watch from its version works again.
+        if (isGone(err) || isResourceVersionTooLarge(err)) {
+          this.log.info(
+            isGone(err)
+              ? 'resource version too old, re-listing'
+              : 'resource version newer than the server has (its store restored from a backup?), re-listing',
+          );
           this.opts.metrics?.relist(this.opts.client.name, this.opts.type.resource);
           needList = true;
           if (goneInARow++ > 0) {
@@ -217,6 +252,15 @@ export class Informer<T extends KubeObject> {
         }
         const reason = err instanceof ApiError ? err.kind : 'error';
         this.opts.metrics?.watchRestart(this.opts.client.name, this.opts.type.resource, reason);
+        if (
+          this.phase === 'watching' &&
+          !isConnectionFailure(err) &&
+          ++failedWatches >= RELIST_AFTER_FAILED_WATCHES
+        ) {
+          this.log.warn(`watch failed ${failedWatches} times in a row, re-listing`);
+          this.opts.metrics?.relist(this.opts.client.name, this.opts.type.resource);
+          needList = true;
+        }
         const delay = this.backoff.next();
         if (crd)
           this.log.warn(

@@ -5,6 +5,7 @@ import {
   isGone,
   isInvalid,
   isNotFound,
+  isResourceVersionTooLarge,
   type ApiErrorKind,
 } from './errors.ts';
 
@@ -76,5 +77,32 @@ describe('ApiError classification', () => {
     expect(bare.message).toBe('virtual API: connect ECONNREFUSED 127.0.0.1:6443');
     expect(bare.serverMessage).toBe('connect ECONNREFUSED 127.0.0.1:6443');
     expect(new ApiError('host', 500, { message: '' }, 'fallback').message).toBe('host API: fallback');
+  });
+});
+
+describe('isResourceVersionTooLarge', () => {
+  const status = (code: number, reason: string, message: string, causes: object[] = []) =>
+    new ApiError('host', code, { code, reason, message, details: { causes } }, 'failed');
+
+  it.each([
+    [
+      'the cause (current servers)',
+      status(504, 'Timeout', 'Too large resource version: 90, current: 12', [
+        { reason: 'ResourceVersionTooLarge', message: 'Too large resource version' },
+      ]),
+      true,
+    ],
+    [
+      'the cause message on a 504 (1.17 to 1.18.5)',
+      status(504, 'Timeout', 'x', [{ message: 'Too large resource version' }]),
+      true,
+    ],
+    ['the message on a 504 (before 1.17)', status(504, 'Timeout', 'Too large resource version: 90'), true],
+    ['the message on another code', status(500, 'InternalError', 'Too large resource version: 90'), false],
+    ['another timeout', status(504, 'Timeout', 'request timed out'), false],
+    ['a 410', status(410, 'Expired', 'too old resource version'), false],
+    ['not an ApiError', new Error('Too large resource version'), false],
+  ] as [string, unknown, boolean][])('%s', (_name, err, expected) => {
+    expect(isResourceVersionTooLarge(err)).toBe(expected);
   });
 });

@@ -29,6 +29,8 @@ export class ApiError extends Error {
   readonly statusCode: number;
   readonly reason: string;
   readonly cluster: string;
+  /** The Status's causes (`details.causes`), which say more than its reason (ResourceVersionTooLarge). */
+  readonly causes: readonly { reason?: string; message?: string }[];
 
   constructor(cluster: string, statusCode: number, status: ApiStatus | undefined, fallback: string) {
     const reason = status?.reason ?? '';
@@ -38,6 +40,7 @@ export class ApiError extends Error {
     this.statusCode = statusCode;
     this.reason = reason;
     this.kind = classify(statusCode, reason);
+    this.causes = status?.details?.causes ?? [];
   }
 
   /** The server's own message, without our cluster prefix. */
@@ -86,3 +89,20 @@ export const isConflict = (err: unknown): boolean =>
   isApiError(err, 'conflict') || isApiError(err, 'alreadyExists');
 export const isGone = (err: unknown): boolean => isApiError(err, 'gone');
 export const isInvalid = (err: unknown): boolean => isApiError(err, 'invalid');
+
+const TOO_LARGE_MESSAGE = 'Too large resource version';
+
+/**
+ * True when a watch asked for a resourceVersion newer than the server has: its store went back in
+ * time (restored from a backup). Watching from there fails until the server's version passes it,
+ * and would then miss what changed meanwhile; only a list gets past it. Told as client-go tells it: the
+ * ResourceVersionTooLarge cause, or from older servers a 504 with the message alone.
+ */
+export function isResourceVersionTooLarge(err: unknown): boolean {
+  if (!(err instanceof ApiError)) return false;
+  if (err.causes.some((c) => c.reason === 'ResourceVersionTooLarge')) return true;
+  return (
+    err.kind === 'timeout' &&
+    (err.causes.some((c) => c.message === TOO_LARGE_MESSAGE) || err.message.includes(TOO_LARGE_MESSAGE))
+  );
+}

@@ -106,6 +106,9 @@ describe('RestClient: malformed answers become ApiErrors that say what came back
         client.watch(Resources.configMaps, 'ns', WATCH, () => {}, new AbortController().signal),
       );
       expect(err.message).toContain(expected);
+      // The server's answer, not a connection to retry as it was (see Informer's failed watches).
+      expect(err.kind).toBe('unavailable');
+      expect(err.message).not.toContain('watch stream broke');
     }
   });
 });

@@ -273,6 +273,8 @@ export class RestClient implements ClusterClient {
       }
     } catch (err) {
       if (signal.aborted) return;
+      // A line the server sent that cannot be read (parseWatchLine): its answer, not the connection's failure.
+      if (err instanceof ApiError) throw err;
       throw new ApiError(this.name, 0, undefined, `watch stream broke: ${errorMessage(err)}`);
     }
   }
@@ -408,22 +410,27 @@ function writeQuery(options: WriteOptions): Record<string, string | undefined> {
   return { fieldManager: options.fieldManager, dryRun: options.dryRun ? 'All' : undefined };
 }
 
+/**
+ * One watch line as an event. One that cannot be read fails as client-go's does, as an internal error
+ * of the server (not of the network): a watch that keeps failing on it is not a connection to retry.
+ */
 function parseWatchLine(cluster: string, line: string): WatchEvent {
+  const unreadable = (what: string) =>
+    new ApiError(
+      cluster,
+      500,
+      { code: 500, reason: 'InternalError', message: `${what}: ${line.slice(0, 120)}` },
+      what,
+    );
   let parsed: unknown;
   try {
     parsed = JSON.parse(line);
   } catch {
-    throw new ApiError(cluster, 0, undefined, `watch sent a line that is not JSON: ${line.slice(0, 120)}`);
+    throw unreadable('watch sent a line that is not JSON');
   }
   const event = parsed as Partial<WatchEvent>;
-  if (!event || typeof event.type !== 'string' || typeof event.object !== 'object' || event.object === null) {
-    throw new ApiError(
-      cluster,
-      0,
-      undefined,
-      `watch sent an event without type or object: ${line.slice(0, 120)}`,
-    );
-  }
+  if (!event || typeof event.type !== 'string' || typeof event.object !== 'object' || event.object === null)
+    throw unreadable('watch sent an event without type or object');
   return event as WatchEvent;
 }
 
