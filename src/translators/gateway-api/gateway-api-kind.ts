@@ -19,6 +19,7 @@ import {
   ReferenceJudge,
   referenceTargets,
   type JudgedReference,
+  WAIT_FOR_COPIES_RETRIES,
 } from '../pods/reference-safety.ts';
 import {
   CLASS_WITHHELD_REASON,
@@ -47,12 +48,6 @@ const REFERENCE_INDEX = 'gateway-api/references';
 const grantsKey = (namespace: string) => `grants/${namespace}`;
 /** Virtual ReferenceGrants by namespace (one index per kind: the informer is shared). */
 const grantIndex = (type: ResourceType) => `gateway-api/grants-by-namespace/${type.resource}`;
-
-/**
- * How often a reconcile waits for the host copies it names (per-item backoff: about 1.3 s in all)
- * before it syncs the object pointing at nothing in their place; the copy's arrival renames it.
- */
-const WAIT_FOR_COPIES_RETRIES = 8;
 
 /** The most parentRefs a route may have (the Gateway API's limit). */
 const MAX_PARENT_REFS = 32;
@@ -164,8 +159,15 @@ export function gatewayApiKind(
    * How each reference reads on the host: its copy's host name once that copy provably is the copy
    * of exactly that object; a wait while a copy is on its way; otherwise (missing, not allowed across
    * namespaces, a kind not synced, a name held by another object) a name nobody holds, reported.
+   * Only a new object waits: a copy on the host must not keep naming a host name its object's copy
+   * left (another namespace's object could take it), so it points at nothing until the copy is back.
    */
-  async function resolveReferences(ctx: ReconcileContext, virtual: KubeObject): Promise<RenameReference> {
+  async function resolveReferences(
+    ctx: ReconcileContext,
+    virtual: KubeObject,
+    current: KubeObject | undefined,
+  ): Promise<RenameReference> {
+    const mayWait = current === undefined && ctx.retries < WAIT_FOR_COPIES_RETRIES;
     const waiting: string[] = [];
     const problems: string[] = [];
     const absent = new Set<string>();
@@ -195,7 +197,7 @@ export function gatewayApiKind(
       if (verdict.state === 'waiting') {
         // A copy on its way comes within a few retries; one that does not (its host name held by an
         // object the syncer does not manage, a copy refused) must not keep the rest off the host.
-        if (ctx.retries < WAIT_FOR_COPIES_RETRIES) waiting.push(`${ref.field}: ${verdict.message}`);
+        if (mayWait) waiting.push(`${ref.field}: ${verdict.message}`);
         else refuse(verdict.missing ? 'not found' : 'its host copy is not there');
       } else if (verdict.state === 'absent-optional') refuse('not found');
       else if (verdict.state === 'refused') refuse(verdict.message.replace(/^[^:]*: /, ''));
@@ -222,12 +224,16 @@ export function gatewayApiKind(
     reservedHostnameRefusal(type.kind, virtual, reservedHosts) ??
     unallowedHostnameRefusal(type.kind, virtual, allowedHosts);
 
-  async function desiredHost(ctx: ReconcileContext, virtual: KubeObject): Promise<KubeObject> {
+  async function desiredHost(
+    ctx: ReconcileContext,
+    virtual: KubeObject,
+    current?: KubeObject,
+  ): Promise<KubeObject> {
     const withheld = classRefusal(virtual);
     if (withheld) throw new TerminalError(withheld, CLASS_WITHHELD_REASON);
     const refusal = refusalOf(virtual);
     if (refusal) throw new TerminalError(`cannot sync this ${type.kind}: ${refusal}`);
-    const rename = await resolveReferences(ctx, virtual);
+    const rename = await resolveReferences(ctx, virtual, current);
     const spec = hostSpecFor(virtual, rename, { ...where, deniedMetadataKeys });
     if (refersToGateways) narrowParents(virtual, spec);
     // The digest of the spec makes a field the tenant removed a difference (spec-record.ts).
@@ -434,7 +440,7 @@ export function gatewayApiKind(
       }
       let desired: KubeObject;
       try {
-        desired = await desiredHost(ctx, virtual);
+        desired = await desiredHost(ctx, virtual, host);
       } catch (err) {
         if (!(err instanceof TerminalError)) throw err;
         // Refused for what it names (too many listeners to name one by one): the copy made before

@@ -400,6 +400,22 @@ describe('httproutes state table', () => {
     ]);
   });
 
+  it("a backend whose copy goes (the Service turned into a refused ExternalName): the route's copy points at nothing at once, never at the freed host name", async () => {
+    const table = await tableWithRoute(route([{ name: 'gw' }], [{ backendRefs: [backend('web')] }]));
+    const backendNames = () =>
+      specOf(hostObject(table, HR, 'web')).rules[0].backendRefs.map((b: Spec) => b.name);
+    expect(backendNames()).toEqual([hostName('web')]);
+    const web = virtualObject(table, SVC, 'web')!;
+    await table.virtual.update(SVC, 'team', {
+      ...web,
+      spec: { type: 'ExternalName', externalName: 'web.prod.svc.cluster.local' },
+    });
+    // No time passes: the copy must not wait out retries naming the freed name.
+    await table.settle();
+    expect(hostObject(table, SVC, 'web')).toBeUndefined();
+    expect(backendNames()).toEqual([ABSENT]);
+  });
+
   it('a backend in another namespace: pointing at nothing without a ReferenceGrant there; renamed once granted; back when the grant goes', async () => {
     const table = await tableWithRoute(
       route([{ name: 'gw' }], [{ backendRefs: [backend('api', 'other')] }]),
