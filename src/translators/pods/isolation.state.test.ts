@@ -208,6 +208,74 @@ describe('tenant isolation: a pod never reads a host object that is not its tena
     expect(read).toEqual([expect.stringMatching(/^vsyncer-absent-[0-9a-f]{20}$/), read[0]]);
   });
 
+  /**
+   * What the victim's copy looks like once its kind took the shared host name: the metadata that
+   * proves whose copy a host object is (`s` of `b-x-a`), under the name `s-x-b` of `a` translates to.
+   */
+  const victimsCopy = (kind: string): KubeObject => ({
+    metadata: {
+      name: hostName('s', 'b-x-a'),
+      namespace: HOST_NS,
+      labels: { 'vcluster.loft.sh/managed-by': VC, 'vcluster.loft.sh/namespace': 'b-x-a' },
+      annotations: {
+        'vcluster.loft.sh/object-name': 's',
+        'vcluster.loft.sh/object-namespace': 'b-x-a',
+        'vcluster.loft.sh/object-kind': `/v1, Kind=${kind}`,
+      },
+    },
+    ...(kind === 'Secret' ? { data: { v: Buffer.from('victim').toString('base64') } } : {}),
+  });
+  const withToken = (pod: KubeObject): KubeObject => {
+    const spec = pod.spec as { volumes?: unknown[] };
+    spec.volumes = [
+      ...(spec.volumes ?? []),
+      { name: 'token', projected: { sources: [{ serviceAccountToken: { path: 'token' } }] } },
+    ];
+    return pod;
+  };
+
+  it.each([
+    ['a secret it mounts', 'Secret', SECRETS, mountingPod('thief', 'a', 's-x-b')],
+    [
+      'the service account it runs as',
+      'ServiceAccount',
+      Resources.serviceAccounts,
+      {
+        metadata: { name: 'thief', namespace: 'a' },
+        spec: { serviceAccountName: 's-x-b', containers: [{ name: 'c', image: 'i' }] },
+      },
+    ],
+  ])(
+    "a copy judged the pod's own that another's takes over while the pod's token is stored (%s) is judged again, and the pod is not made with it",
+    async (_what, kind, type, pod) => {
+      const own: Seed = [type, { metadata: { name: 's-x-b', namespace: 'a', uid: 'uid-a-s-x-b' } }];
+      const t = await start({
+        kinds: ['secrets', 'configmaps', 'serviceaccounts', 'pods'],
+        virtual: [
+          ...infrastructure,
+          own,
+          [Resources.serviceAccounts, { metadata: { name: 'default', namespace: 'a' } }],
+        ],
+        host: hostInfrastructure,
+      });
+      // Admitted with the thief's own copy; while its token is stored, the thief deletes the object
+      // and the victim's copy takes the name (its kind was waiting for it).
+      let replaced = false;
+      t.host.mutateOnCreate('secrets', (created) => {
+        if (replaced || created.metadata?.name !== bundleName(VC, 0)) return;
+        replaced = true;
+        void t.virtual.delete(type, 'a', 's-x-b');
+        t.host.seed(type, victimsCopy(kind));
+      });
+      await t.virtual.create(PODS, 'a', withToken(structuredClone(pod)));
+      await t.settle();
+      t.clock.advance(60_000);
+      await t.settle();
+      expect(replaced).toBe(true);
+      expect(JSON.stringify(hostPod(t, 'thief', 'a') ?? {})).not.toContain(hostName('s', 'b-x-a'));
+    },
+  );
+
   it.each([
     ['an NFS export', { nfs: { server: 'nfs.storage.svc', path: '/exports' } }, 'nfs'],
     ['a cloud disk by ID', { awsElasticBlockStore: { volumeID: 'vol-0123' } }, 'awsElasticBlockStore'],
@@ -415,6 +483,40 @@ describe('tenant isolation: a pod never reads a host object that is not its tena
     expect(debug?.map((c) => [c.name, c.envFrom?.[0]?.secretRef?.name])).toEqual([
       ['dbg', expect.stringMatching(/^vsyncer-absent-[0-9a-f]{20}$/)],
     ]);
+  });
+
+  it("a debug container's copy judged its own that another's takes over during a host write is judged again, and not added with it", async () => {
+    const t = await table([secret('mine', 'a', 'own'), secret('s-x-b', 'a', 'own too')]);
+    await t.virtual.create(PODS, 'a', mountingPod('thief', 'a', 'mine'));
+    await t.settle();
+    const running = t.virtual.objects(PODS, 'a').find((p) => p.metadata?.name === 'thief')!;
+    // A debug container reading the thief's own `s-x-b` (copied once it is named): admitted.
+    const debugged = await t.virtual.update(
+      PODS,
+      'a',
+      {
+        ...running,
+        spec: {
+          ...(running.spec as object),
+          ephemeralContainers: [{ name: 'dbg', image: 'i', envFrom: [{ secretRef: { name: 's-x-b' } }] }],
+        },
+      },
+      { subresource: 'ephemeralcontainers' },
+    );
+    // Before the syncer gets to it, a label change comes too; while that is written to the host pod,
+    // the thief deletes the secret and the victim's copy takes the name.
+    await t.virtual.update(PODS, 'a', {
+      ...debugged,
+      metadata: { ...debugged.metadata, labels: { app: 'y' } },
+    });
+    t.host.actOnNext('update', 'pods', () => {
+      void t.virtual.delete(SECRETS, 'a', 's-x-b');
+      t.host.seed(SECRETS, victimsCopy('Secret'));
+    });
+    await t.settle();
+    t.clock.advance(60_000);
+    await t.settle();
+    expect(JSON.stringify(hostPod(t, 'thief', 'a')?.spec)).not.toContain(hostName('s', 'b-x-a'));
   });
 
   it("a tenant's debug container named like a host admin's on the host pod is never added, served or shown; one of its own name is added, marked", async () => {

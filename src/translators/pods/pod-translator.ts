@@ -832,6 +832,9 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       );
       // Its tokens are stored first (with other pods' in a shared write), so the pod starts with them.
       const prepared = await tokens.prepare(ctx, virtualPod);
+      // That took a while: the pod is made only if every copy judged its own still is.
+      const changed = admission.names.noLongerReady((ref) => judge.judge(ctx.virtualNamespace, ref));
+      if (changed) throw new WaitingError(`${changed}; judging the pod again`);
       const hostPod = translatePodToHost(asPod(virtualPod), {
         ...context,
         tokenSourceFor: prepared.sourceFor,
@@ -1036,7 +1039,13 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
         // Its references are not copied yet: add it once they are (the copy's relation brings us back).
         result.requeueAfterMs = 1000;
       } else if (update.ephemeralContainers && debugAdmitted) {
-        if (await writeDebugContainers(ctx, virtualPod, latestHostPod, update.ephemeralContainers))
+        // The writes above took a while: added only if every copy judged the pod's own still is, else
+        // judged again soon (the copies' relations need not bring the pod back).
+        const changed = debugAdmission.names.noLongerReady((ref) => judge.judge(ctx.virtualNamespace, ref));
+        if (changed) {
+          ctx.log.debug('debug containers judged again', { reason: changed });
+          requeueWithin(result, 1000);
+        } else if (await writeDebugContainers(ctx, virtualPod, latestHostPod, update.ephemeralContainers))
           result.hostWritten = true;
       }
       const minted = await tokens.ensure(ctx, virtualPod, hostPod);

@@ -86,4 +86,31 @@ describe('JudgedNames: a reference takes the name it was judged to, or none', ()
     ]);
     expect(answer(twice, ref('s'))).toBe('waiting: Secret "s": its host copy is being replaced');
   });
+
+  it('says which copy judged ready no longer is, when judged again before the write', () => {
+    const own = ref('own');
+    const gone = ref('gone', true);
+    const ready = (hostName: string): ReferenceVerdict => ({ state: 'ready', hostName });
+    const names = new JudgedNames(REFERRER, [
+      judged(own, ready('own-x-a-x-vc')),
+      judged(gone, { state: 'absent-optional' }),
+    ]);
+    const now = (verdicts: Record<string, ReferenceVerdict>) => (r: JudgedReference) => verdicts[r.name]!;
+    const unchanged = { own: ready('own-x-a-x-vc'), gone: { state: 'absent-optional' } as const };
+    expect(names.noLongerReady(now(unchanged))).toBeUndefined();
+    // Its placeholder is the pod's own whatever appears meanwhile: an absent reference is not judged again.
+    expect(names.noLongerReady(now({ ...unchanged, gone: ready('gone-x-a-x-vc') }))).toBeUndefined();
+    const changed = 'Secret "own" (volume "v"): its host copy changed since it was judged';
+    expect(
+      names.noLongerReady(
+        now({ ...unchanged, own: { state: 'refused', message: 'its host name is held by another object' } }),
+      ),
+    ).toBe(changed);
+    expect(
+      names.noLongerReady(
+        now({ ...unchanged, own: { state: 'waiting', message: 'not found', missing: true } }),
+      ),
+    ).toBe(changed);
+    expect(names.noLongerReady(now({ ...unchanged, own: ready('elsewhere') }))).toBe(changed);
+  });
 });

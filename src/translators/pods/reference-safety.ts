@@ -165,6 +165,22 @@ export class JudgedNames {
         throw new TerminalError(verdict.message);
     }
   }
+
+  /**
+   * The first reference judged ready that `judgeNow` no longer finds ready under the same name,
+   * described; undefined while every one still is. Names are written some time after they are judged
+   * (tokens are minted first, other writes go before a debug container's): by then a copy proven the
+   * pod's own may have gone, and its name passed to another object's copy. Asked just before the write.
+   */
+  noLongerReady(judgeNow: (ref: JudgedReference) => ReferenceVerdict): string | undefined {
+    for (const { ref, verdict } of this.verdicts.values()) {
+      if (verdict.state !== 'ready') continue;
+      const now = judgeNow(ref);
+      if (now.state !== 'ready' || now.hostName !== verdict.hostName)
+        return `${describeReference(ref)}: its host copy changed since it was judged`;
+    }
+    return undefined;
+  }
 }
 
 /** The reference targets among the enabled kinds: to-host namespaced kinds, by their virtual kind. */
