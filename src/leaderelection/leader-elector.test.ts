@@ -155,6 +155,7 @@ describe('LeaderElector', () => {
     let offset = 0;
     const clock = {
       now: () => fake.now() + offset,
+      monotonicNow: () => fake.monotonicNow(),
       setTimer: (fn: () => void, ms: number) => fake.setTimer(fn, ms),
     };
     const log: string[] = [];

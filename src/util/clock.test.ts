@@ -25,4 +25,18 @@ describe('FakeClock', () => {
     clock.advance(10);
     expect(fired).toEqual([5, 10]);
   });
+
+  it('steps its wall clock alone, as an NTP step does: the monotonic clock and the timers keep time', () => {
+    const clock = new FakeClock(50_000);
+    const fired: number[] = [];
+    clock.setTimer(() => fired.push(clock.monotonicNow()), 1000);
+    clock.stepWall(-3_600_000);
+    expect(clock.now()).toBe(50_000 - 3_600_000);
+    expect(clock.monotonicNow()).toBe(50_000);
+    clock.advance(999);
+    expect(fired).toEqual([]);
+    clock.advance(1);
+    expect(fired).toEqual([51_000]);
+    expect(clock.now()).toBe(51_000 - 3_600_000);
+  });
 });

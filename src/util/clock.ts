@@ -2,6 +2,11 @@
 export interface Clock {
   /** Milliseconds since the epoch. */
   now(): number;
+  /**
+   * Milliseconds from an arbitrary start, on a clock that is never set: for delays. The wall clock
+   * may be stepped (NTP, a VM resumed), and an hour back would hold a 1 s retry for an hour.
+   */
+  monotonicNow(): number;
   /** Calls fn after ms milliseconds; returns a function that cancels it. */
   setTimer(fn: () => void, ms: number): () => void;
 }
@@ -12,6 +17,7 @@ export const MAX_TIMER_MS = 2 ** 31 - 1;
 /** The real clock. Timers are unref'd so a pending retry never keeps the process alive. */
 export const realClock: Clock = {
   now: () => Date.now(),
+  monotonicNow: () => performance.now(),
   setTimer(fn, ms) {
     const handle = setTimeout(fn, Math.max(0, ms));
     handle.unref?.();
@@ -25,9 +31,14 @@ interface PendingTimer {
   fn: () => void;
 }
 
-/** A clock that moves only when a test calls `advance`; timers fire in due order. */
+/**
+ * A clock that moves only when a test calls `advance`; timers fire in due order. Its wall clock may
+ * also be stepped alone (`stepWall`), as NTP steps a real one: timers keep monotonic time, as Node's do.
+ */
 export class FakeClock implements Clock {
+  /** The monotonic reading; the wall clock reads it plus wallOffset. */
   private current: number;
+  private wallOffset = 0;
   private seq = 0;
   private timers = new Set<PendingTimer>();
 
@@ -36,7 +47,16 @@ export class FakeClock implements Clock {
   }
 
   now(): number {
+    return this.current + this.wallOffset;
+  }
+
+  monotonicNow(): number {
     return this.current;
+  }
+
+  /** Sets the wall clock forward (or back, with a negative ms) without time passing. */
+  stepWall(ms: number): void {
+    this.wallOffset += ms;
   }
 
   setTimer(fn: () => void, ms: number): () => void {

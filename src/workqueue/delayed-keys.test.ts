@@ -14,6 +14,7 @@ describe('DelayedKeys', () => {
     const asked: number[] = [];
     const spy = {
       now: () => clock.now(),
+      monotonicNow: () => clock.monotonicNow(),
       setTimer: (fn: () => void, ms: number) => (asked.push(ms), clock.setTimer(fn, ms)),
     };
     const due: string[] = [];
@@ -39,6 +40,20 @@ describe('DelayedKeys', () => {
     expect(due).toEqual(['a@100', 'b@200', 'c@300']);
     expect(delayed.size).toBe(0);
     expect(clock.pendingTimers()).toBe(0);
+  });
+
+  it('keeps monotonic time: a wall clock set back or forward neither holds a key nor brings it early', () => {
+    const { clock, due, delayed } = setup();
+    delayed.add('a', 1000);
+    delayed.add('b', 2000);
+    clock.stepWall(-3_600_000);
+    clock.advance(1000);
+    expect(due).toEqual([`a@${1000 - 3_600_000}`]);
+    clock.stepWall(2 * 3_600_000);
+    clock.advance(999);
+    expect(due).toHaveLength(1);
+    clock.advance(1);
+    expect(due).toEqual([`a@${1000 - 3_600_000}`, `b@${2000 + 3_600_000}`]);
   });
 
   it('keeps the earlier time of a key given twice, and hands it out once', () => {

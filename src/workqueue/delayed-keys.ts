@@ -35,7 +35,10 @@ export class DelayedKeys<K> {
     this.onDue = onDue;
   }
 
-  /** Makes key due at `at` (clock milliseconds) unless it is due earlier already. */
+  /**
+   * Makes key due at `at` unless it is due earlier already. `at` is on the clock's monotonic time
+   * (Clock.monotonicNow): a wall clock set back would hold every key that long.
+   */
   add(key: K, at: number): void {
     const current = this.dueAt.get(key);
     if (current !== undefined && current <= at) return;
@@ -80,7 +83,7 @@ export class DelayedKeys<K> {
   /** Hands out the keys that are due, then arms the timer for the next one. */
   private fire(): void {
     this.timer = undefined;
-    const now = this.clock.now();
+    const now = this.clock.monotonicNow();
     while (this.heap.length > 0 && this.heap[0]!.at <= now) {
       const { at, key } = this.pop();
       if (this.dueAt.get(key) !== at) continue; // moved earlier (and handed out), or cleared
@@ -101,10 +104,10 @@ export class DelayedKeys<K> {
     }
     if (this.timer !== undefined && this.timer.at <= next.at) return;
     this.timer?.cancel();
-    // At least 1 ms: a timer may fire a little before the wall clock reads its time, and fire() then
+    // At least 1 ms: a timer may fire a little before the clock reads its time, and fire() then
     // re-arms. At most Node's longest timer (about 24.8 days): a longer one would fire after 1 ms, and
     // again, a thousand times a second (a token of a month's lifetime is checked after 0.8 of it).
-    const wait = Math.min(MAX_TIMER_MS, Math.max(1, next.at - this.clock.now()));
+    const wait = Math.min(MAX_TIMER_MS, Math.max(1, next.at - this.clock.monotonicNow()));
     const cancel = this.clock.setTimer(() => this.fire(), wait);
     this.timer = { at: next.at, cancel };
   }

@@ -129,6 +129,21 @@ describe('WorkQueue', () => {
     expect(q.len()).toBe(1); // the later requests did not add it again
   });
 
+  it('a delayed key comes when its delay has passed, whatever the wall clock does meanwhile', async () => {
+    const clock = new FakeClock(Date.parse('2026-11-30T12:00:00Z'));
+    const q = queue(clock);
+    q.addAfter('retry', 1000);
+    q.addAfter('later', 5000);
+    clock.stepWall(-3_600_000); // an NTP step, a VM resumed
+    clock.advance(1000);
+    expect(q.len()).toBe(1);
+    expect(await q.get()).toBe('retry');
+    clock.stepWall(+3_600_000);
+    expect(q.len()).toBe(0); // nor does a step forward bring the other one early
+    clock.advance(4000);
+    expect(await q.get()).toBe('later');
+  });
+
   it('addRateLimited backs off exponentially and forget resets it', async () => {
     const clock = new FakeClock(0);
     const q = queue(clock);

@@ -31,6 +31,7 @@ export class WorkQueue<K extends string> {
   private readonly urgentWhenDue = new Set<K>();
   private readonly dirty = new Set<K>();
   private readonly processing = new Set<K>();
+  /** When each key was queued and taken, on the monotonic clock (for the queue and work durations). */
   private readonly addedAt = new Map<K, number>();
   private readonly startedAt = new Map<K, number>();
   /** Keys added with a delay, until they are due. */
@@ -61,7 +62,7 @@ export class WorkQueue<K extends string> {
     }
     this.metrics?.added(this.name);
     this.dirty.add(key);
-    this.addedAt.set(key, this.clock.now());
+    this.addedAt.set(key, this.clock.monotonicNow());
     if (this.processing.has(key)) {
       if (opts.urgent) this.urgentLater.add(key);
       return;
@@ -87,7 +88,8 @@ export class WorkQueue<K extends string> {
     this.takenUrgent.delete(key);
     const started = this.startedAt.get(key);
     this.startedAt.delete(key);
-    if (started !== undefined) this.metrics?.workDuration(this.name, (this.clock.now() - started) / 1000);
+    if (started !== undefined)
+      this.metrics?.workDuration(this.name, (this.clock.monotonicNow() - started) / 1000);
     const urgent = this.urgentLater.delete(key);
     if (this.dirty.has(key)) this.enqueue(key, urgent);
     this.notifyIfDrained();
@@ -104,7 +106,7 @@ export class WorkQueue<K extends string> {
       return;
     }
     if (opts.urgent) this.urgentWhenDue.add(key);
-    this.delayed.add(key, this.clock.now() + ms);
+    this.delayed.add(key, this.clock.monotonicNow() + ms);
   }
 
   /**
@@ -207,7 +209,7 @@ export class WorkQueue<K extends string> {
     this.dirty.delete(key);
     const added = this.addedAt.get(key);
     this.addedAt.delete(key);
-    const now = this.clock.now();
+    const now = this.clock.monotonicNow();
     if (added !== undefined) this.metrics?.queueDuration(this.name, (now - added) / 1000);
     this.startedAt.set(key, now);
     return key;
