@@ -54,7 +54,7 @@ const code = await runCli(process.argv.slice(2), io, {
     // API server down, nothing else would keep the process alive until it is told to stop.
     const keepAlive = setInterval(() => {}, 1 << 30);
     void stopped.then(() => clearInterval(keepAlive));
-    // start() waits for the caches; a stop before they fill must still end the process.
+    // start() may wait (for the owner Service, say); a stop before it returns must still end the process.
     await Promise.race([app.start(), stopped]);
     await stopped;
     if (fatal) logger.error('exiting', { reason: fatal });

@@ -1,6 +1,6 @@
 import { Resources } from './kube/resources.ts';
 import { managedCopiesScope } from './sync/mappers.ts';
-import { NamespacePodSecurityLabels } from './policy/namespace-pod-security.ts';
+import { NAMESPACE_POD_SECURITY, NamespacePodSecurityLabels } from './policy/namespace-pod-security.ts';
 import type { PodSecurityLevel } from './translators/pods/pod-security.ts';
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -14,7 +14,7 @@ import { CrdsFromHost } from './bootstrap/crds-from-host.ts';
 import { parseAdditionalSecret, type AdditionalKubeconfigSecret } from './kubeconfig-export/additional.ts';
 import { kubeletClientObjects } from './bootstrap/kubelet-client.ts';
 import { ConfigError, kubeletPort, placementOf, type SyncerConfig } from './config/config.ts';
-import { InformerFactory } from './informer/factory.ts';
+import { InformerFactory, type SharedInformers } from './informer/factory.ts';
 import type { ClusterClient } from './kube/client.ts';
 import { loadKubeConfig } from './kube/kubeconfig.ts';
 import { OwningClient } from './kube/owning-client.ts';
@@ -30,6 +30,7 @@ import { SyncerMetrics } from './metrics/metrics.ts';
 import { startHealthServer } from './metrics/server.ts';
 import { KindController, type SyncComponent } from './sync/engine.ts';
 import { EventRecorder } from './sync/event-recorder.ts';
+import { startOnceFilled, type CacheReader } from './sync/start-once-filled.ts';
 import type { SyncEnvironment } from './sync/kind.ts';
 import { OwnerService } from './sync/owner-service.ts';
 import { builtinKinds } from './translators/index.ts';
@@ -46,6 +47,9 @@ export class NotLeaderError extends Error {
 
 /** How long the kinds wait, at the start, for the CRDs copied from the host to be established. */
 const CRD_COPY_WAIT_MS = 30_000;
+/** The informer users (see InformerFactory.forUser) of what starts with the kinds but is not one. */
+const COREDNS_CONFIG = 'coredns-config';
+const METRICS_API = 'metrics-api';
 
 export interface SyncerAppOptions {
   config: SyncerConfig;
@@ -146,9 +150,9 @@ export class SyncerApp {
     const kinds = registry.build(enabled, config as unknown as Record<string, unknown>, placement);
     // What the kubelet and metrics API read of pods: the same caches the pods kind reads (one watch
     // each), filled on every replica; made only for those that run.
-    const podCaches = () => ({
-      virtual: this.informers.get(virtual, Resources.pods),
-      host: this.informers.get(host, Resources.pods, managedCopiesScope(placement)),
+    const podCaches = (informers: SharedInformers) => ({
+      virtual: informers.get(virtual, Resources.pods),
+      host: informers.get(host, Resources.pods, managedCopiesScope(placement)),
     });
     if (kubeletPort(config)) {
       this.kubelet = new KubeletServer({
@@ -172,7 +176,7 @@ export class SyncerApp {
         hostStreams: new HostStreams(hostKubeConfig, HOST_HEADERS_TIMEOUT_MS, () => hostRest.paced()),
         // The nodes kind gives out the ports; the server listens on each (the same allocator).
         nodePorts: placement.kubeletEndpoint?.nodePorts,
-        podCaches: podCaches(),
+        podCaches: podCaches(this.informers),
         nodeStats: config.kubeletNodeStats,
         logger,
         metrics: this.metrics,
@@ -187,9 +191,10 @@ export class SyncerApp {
         hostNamespace: config.hostNamespace,
         host,
         virtual,
-        // Every replica serves it (its virtual API server calls its own pod).
-        podCaches: podCaches(),
-        virtualNodes: this.informers.get(virtual, Resources.nodes),
+        // Every replica serves it (its virtual API server calls its own pod); it is registered once
+        // these caches are full.
+        podCaches: podCaches(this.informers.forUser(METRICS_API)),
+        virtualNodes: this.informers.forUser(METRICS_API).get(virtual, Resources.nodes),
         realNodes: config.syncRealNodes,
         logger,
       });
@@ -260,7 +265,7 @@ export class SyncerApp {
       // Its NodeHosts, as k3s's server keeps its own CoreDNS's, and its Corefile's host fallback.
       this.corednsConfig = new CorednsConfigKeeper({
         client: virtual,
-        nodes: this.informers.get(virtual, Resources.nodes),
+        nodes: this.informers.forUser(COREDNS_CONFIG).get(virtual, Resources.nodes),
         clusterDomain: config.clusterDomain,
         hostDns,
         recreateMissing: () =>
@@ -308,7 +313,8 @@ export class SyncerApp {
         new KindController({
           kind,
           kinds,
-          env,
+          // Each kind's own view: it waits for exactly the caches it reads (see startControllers).
+          env: { ...env, informers: this.informers.forUser(kind.name) },
           workers: config.workers,
           controllerMetrics: this.metrics,
           queueMetrics: this.metrics,
@@ -319,7 +325,7 @@ export class SyncerApp {
       this.components.push(
         new NamespacePodSecurityLabels({
           virtual,
-          informers: this.informers,
+          informers: this.informers.forUser(NAMESPACE_POD_SECURITY),
           level: config.podSecurityStandard as PodSecurityLevel,
           clock,
           logger,
@@ -406,40 +412,56 @@ export class SyncerApp {
     if (this.elector) this.elector.start();
     else {
       this.metrics.leader.set(1);
-      await this.startControllers();
+      this.startControllers();
     }
   }
 
-  /** What keeps /readyz from answering ok. */
+  /** What keeps /readyz from answering ok: every cache not full yet, and what it holds up. */
   notReady(): string[] {
-    const waiting = this.informers.notSynced().map((d) => `informer ${d} not synced`);
+    const waiting = this.informers
+      .unfilled()
+      .map(
+        (u) =>
+          `informer ${u.informer} not synced` + (u.heldUp.length ? ` (holds up ${u.heldUp.join(', ')})` : ''),
+      );
     if (this.owner && !this.owner.resolvedYet) waiting.unshift('owner Service (--set-owner) not read yet');
     return waiting;
   }
 
-  /** True once controllers run (we lead, and caches are full). */
+  /** True once this replica leads and starts its controllers (each once its own caches are full). */
   get active(): boolean {
     return this.controllersStarted;
   }
 
-  private async startControllers(): Promise<void> {
-    // Never reconcile from half-filled caches: a missing virtual object would look deleted.
-    await this.informers.waitForSync();
-    // CRDs the virtual cluster lacks come first (for a while at most): kinds that start before them
-    // would fail their first writes and retry with backoff.
-    if (this.crdsFromHost && !(await settlesWithin(this.crdsFromHost.start(), CRD_COPY_WAIT_MS)))
-      this.opts.logger.warn('CRDs copied from the host are not established yet; starting the kinds anyway');
+  /**
+   * Starts, as the leader, each kind (and what else reads caches) once the caches it reads are full
+   * (see startOnceFilled): a cache that cannot fill holds up only those that read it.
+   */
+  private startControllers(): void {
     if (this.stopping || this.controllersStarted) return;
     this.controllersStarted = true;
-    for (const component of this.components) component.start();
-    this.opts.logger.info('controllers started');
-    // Only now, as the leader (this replica writes), and never in the way of the syncing.
+    const { logger } = this.opts;
+    const start = (reader: CacheReader, after?: Promise<void>) =>
+      void startOnceFilled(reader, this.informers, { after, stopping: () => this.stopping, logger });
+    // CRDs the virtual cluster lacks come first (for a while at most): kinds that start before them
+    // would fail their first writes and retry with backoff.
+    const crdsCopied = this.crdsFromHost
+      ? settlesWithin(this.crdsFromHost.start(), CRD_COPY_WAIT_MS).then((settled) => {
+          if (!settled)
+            logger.warn('CRDs copied from the host are not established yet; starting the kinds anyway');
+        })
+      : undefined;
+    for (const component of this.components) start(component, crdsCopied);
+    // Only now, as the leader (this replica writes), and never in the way of the syncing; these read
+    // no cache, so no kind's caches hold them up.
     for (const exporter of this.kubeconfigExporters) void exporter.start();
     void this.corednsBootstrap?.start();
-    this.corednsConfig?.start();
+    const corednsConfig = this.corednsConfig;
+    if (corednsConfig) start({ kind: COREDNS_CONFIG, start: () => corednsConfig.start() });
     void this.kubeletClientBootstrap?.start();
     void this.initManifests?.start();
-    this.metricsApiRegistration.start();
+    // Registered once the caches the metrics API answers from are full (or, turned off, removed).
+    start({ kind: METRICS_API, start: () => this.metricsApiRegistration.start() });
   }
 
   /** Stops new work, lets in-flight reconciles finish within the shutdown timeout, releases the lease. */

@@ -1,4 +1,4 @@
-import type { ClusterClient } from '../kube/client.ts';
+import type { ClusterClient, ListOptions } from '../kube/client.ts';
 import type { KubeObject } from '../kube/object.ts';
 import type { ResourceType } from '../kube/resources.ts';
 import type { Clock } from '../util/clock.ts';
@@ -22,15 +22,58 @@ export interface InformerUse {
   optional?: boolean;
 }
 
+/** What a component (a kind, say) asks of the shared informers. */
+export interface SharedInformers {
+  /** The shared informer for this cluster, type and scope (see InformerFactory.get). */
+  get<T extends KubeObject>(
+    client: ClusterClient,
+    type: ResourceType,
+    scope?: InformerScope,
+    use?: InformerUse,
+  ): Informer<T>;
+  /** Resolves once every informer obtained here, but the optional ones, has filled its cache. */
+  waitForSync(): Promise<void>;
+  /** The pool of shared parts of cached values (see InformerFactory.parts). */
+  readonly parts: SubtreePool;
+}
+
+/** An informer whose cache has not filled yet, who waits for it, and why its list last failed. */
+export interface UnfilledInformer {
+  informer: string;
+  /** The users (see forUser) that asked for it filled, in the order they first did. */
+  heldUp: string[];
+  lastListError?: string;
+}
+
+export interface InformerFactoryDeps {
+  clock?: Clock;
+  logger?: Logger;
+  metrics?: InformerMetrics;
+  /** How long a user waits for its caches before each warning naming what holds it up (default 60 s). */
+  slowSyncWarnMs?: number;
+}
+
+/** How long a user's caches may take to fill before a warning says which informers hold it up. */
+const SLOW_SYNC_WARN_MS = 60_000;
+
 /**
  * Hands out one shared informer per (cluster, resource, scope), so translators that read the same
- * objects (pods and their secrets, say) share one watch and one cache.
+ * objects (pods and their secrets, say) share one watch and one cache. It remembers which user
+ * (a kind) asked for which informers, so each user can start once its own caches are full: one
+ * whose list keeps failing (RBAC not granted, a group the API server does not serve) holds up the
+ * users that read it, not every other.
  */
-export class InformerFactory {
+export class InformerFactory implements SharedInformers {
   private readonly informers = new Map<string, Informer<KubeObject>>();
   /** Keys of informers no user needs filled before the start (see InformerUse.optional). */
   private readonly optional = new Set<string>();
-  private readonly deps: { clock?: Clock; logger?: Logger; metrics?: InformerMetrics };
+  /** Per user, the keys of the informers it asked for without the optional use. */
+  private readonly required = new Map<string, Set<string>>();
+  /** Per informer key, the error its last list ended with (none once a list succeeds). */
+  private readonly listErrors = new Map<string, unknown>();
+  /** Cancels the slow-sync warnings of waits in progress (see waitForSync). */
+  private readonly warnings = new Set<() => void>();
+  private readonly deps: InformerFactoryDeps;
   /**
    * One pool for every cache: the same strings and parts recur across kinds and clusters (a host pod
    * repeats its virtual pod's containers). Public for other long-lived copies of cached values, such
@@ -39,7 +82,7 @@ export class InformerFactory {
   readonly parts = new SubtreePool();
   private started = false;
 
-  constructor(deps: { clock?: Clock; logger?: Logger; metrics?: InformerMetrics }) {
+  constructor(deps: InformerFactoryDeps) {
     this.deps = deps;
   }
 
@@ -50,6 +93,28 @@ export class InformerFactory {
     scope: InformerScope = {},
     use: InformerUse = {},
   ): Informer<T> {
+    return this.getFor(undefined, client, type, scope, use);
+  }
+
+  /**
+   * The factory as one user sees it (a kind, named as `--sync` names it): what it gets is shared as
+   * ever, and its `waitForSync` waits for exactly the informers it asked for.
+   */
+  forUser(user: string): SharedInformers {
+    return {
+      get: (client, type, scope = {}, use = {}) => this.getFor(user, client, type, scope, use),
+      waitForSync: () => this.waitForSync(user),
+      parts: this.parts,
+    };
+  }
+
+  private getFor<T extends KubeObject>(
+    user: string | undefined,
+    client: ClusterClient,
+    type: ResourceType,
+    scope: InformerScope,
+    use: InformerUse,
+  ): Informer<T> {
     const key = [
       client.name,
       type.group,
@@ -58,10 +123,16 @@ export class InformerFactory {
       scope.labelSelector ?? '',
       scope.fieldSelector ?? '',
     ].join('|');
+    if (user !== undefined && !use.optional) {
+      const keys = this.required.get(user) ?? new Set<string>();
+      this.required.set(user, keys.add(key));
+    }
     let informer = this.informers.get(key);
     if (!informer) {
       informer = new Informer<KubeObject>({
-        client,
+        client: notingLists(client, (err) =>
+          err === undefined ? this.listErrors.delete(key) : this.listErrors.set(key, err),
+        ),
         type,
         namespace: scope.namespace ?? '',
         labelSelector: scope.labelSelector,
@@ -93,23 +164,119 @@ export class InformerFactory {
     for (const informer of this.informers.values()) informer.start();
   }
 
-  /** Resolves when every informer created so far, but the optional ones, has filled its cache. */
-  async waitForSync(): Promise<void> {
-    await Promise.all(this.required().map((i) => i.waitForSync()));
+  /**
+   * Resolves when every informer created so far, but the optional ones, has filled its cache; given
+   * a user, every informer that user asked for (see forUser), warning now and then while it waits.
+   */
+  async waitForSync(user?: string): Promise<void> {
+    if (user === undefined) {
+      await Promise.all(this.requiredKeys().map((key) => this.informers.get(key)!.waitForSync()));
+      return;
+    }
+    const cancel = this.warnWhileUnfilled(user);
+    try {
+      // Until none is left unfilled: the user may ask for more while it waits (its relations).
+      for (let keys = this.unfilledKeysOf(user); keys.length; keys = this.unfilledKeysOf(user))
+        await Promise.all(keys.map((key) => this.informers.get(key)!.waitForSync()));
+    } finally {
+      cancel();
+    }
   }
 
-  /** Informers, but the optional ones, that have not yet filled their caches (for /readyz). */
+  /** Informers, but the optional ones, that have not yet filled their caches. */
   notSynced(): string[] {
-    return this.required()
-      .filter((i) => !i.hasSynced())
-      .map((i) => i.description);
+    return this.unfilled().map((u) => u.informer);
   }
 
-  private required(): Informer<KubeObject>[] {
-    return [...this.informers].filter(([key]) => !this.optional.has(key)).map(([, i]) => i);
+  /** Informers, but the optional ones (or, given a user, those it waits for), not yet filled: for /readyz and logs. */
+  unfilled(user?: string): UnfilledInformer[] {
+    const keys = user === undefined ? this.requiredKeys() : [...(this.required.get(user) ?? [])];
+    return keys
+      .filter((key) => !this.informers.get(key)!.hasSynced())
+      .map((key) => {
+        const lastError = this.listErrors.get(key);
+        return {
+          informer: this.informers.get(key)!.description,
+          heldUp: [...this.required].filter(([, keys]) => keys.has(key)).map(([u]) => u),
+          ...(lastError === undefined ? {} : { lastListError: errorText(lastError) }),
+        };
+      });
+  }
+
+  private requiredKeys(): string[] {
+    return [...this.informers.keys()].filter((key) => !this.optional.has(key));
+  }
+
+  private unfilledKeysOf(user: string): string[] {
+    return [...(this.required.get(user) ?? [])].filter((key) => !this.informers.get(key)!.hasSynced());
+  }
+
+  /**
+   * Warns every slowSyncWarnMs while the user waits, naming the informers that hold it up and why
+   * their lists failed: an informer that cannot fill otherwise shows only in /readyz and in its own
+   * retry lines, which do not say what waits for it. Returns what stops the warnings.
+   */
+  private warnWhileUnfilled(user: string): () => void {
+    const { clock, logger } = this.deps;
+    if (!clock || !logger) return () => {};
+    const every = this.deps.slowSyncWarnMs ?? SLOW_SYNC_WARN_MS;
+    const since = clock.now();
+    let cancelTimer = () => {};
+    const arm = () => {
+      cancelTimer = clock.setTimer(() => {
+        const unfilled = this.unfilled(user);
+        if (unfilled.length)
+          logger.warn('held up: the caches it reads have not filled; it starts once they do', {
+            waiting: user,
+            waitedSeconds: Math.round((clock.now() - since) / 1000),
+            unfilled: unfilled.map(
+              (u) => `${u.informer}: ${u.lastListError ?? 'its first list has not finished'}`,
+            ),
+          });
+        arm();
+      }, every);
+    };
+    arm();
+    const cancel = () => {
+      cancelTimer();
+      this.warnings.delete(cancel);
+    };
+    this.warnings.add(cancel);
+    return cancel;
   }
 
   async stop(): Promise<void> {
+    for (const cancel of [...this.warnings]) cancel();
     await Promise.all(this.all().map((i) => i.stop()));
   }
+}
+
+/**
+ * The client an informer lists through, telling `note` how each list ended (an error, or undefined
+ * for success): the informer keeps its errors to its own log lines, and whoever waits for its cache
+ * wants to say why the cache is still empty. Everything else goes to the client unchanged.
+ */
+function notingLists(client: ClusterClient, note: (err: unknown) => void): ClusterClient {
+  const list = async <T extends KubeObject>(type: ResourceType, namespace: string, options?: ListOptions) => {
+    try {
+      const page = await client.list<T>(type, namespace, options);
+      note(undefined);
+      return page;
+    } catch (err) {
+      note(err);
+      throw err;
+    }
+  };
+  return new Proxy(client, {
+    get(target, prop) {
+      if (prop === 'list') return list;
+      const value: unknown = Reflect.get(target, prop, target);
+      // Bound to the client itself: its methods may keep state of their own (a limiter, a cache).
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

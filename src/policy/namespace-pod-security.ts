@@ -10,7 +10,7 @@
  * not read, is set to the configured level again, whoever changed it.
  */
 import { Controller, type ControllerMetrics } from '../controller/controller.ts';
-import type { InformerFactory } from '../informer/factory.ts';
+import type { SharedInformers } from '../informer/factory.ts';
 import type { Informer } from '../informer/informer.ts';
 import type { ClusterClient } from '../kube/client.ts';
 import { isNotFound } from '../kube/errors.ts';
@@ -33,16 +33,19 @@ export function enforceLabelWanted(
 
 export interface NamespacePodSecurityOptions {
   virtual: ClusterClient;
-  informers: InformerFactory;
+  informers: SharedInformers;
   level: PodSecurityLevel;
   clock: Clock;
   logger: Logger;
   metrics?: ControllerMetrics & WorkQueueMetrics;
 }
 
+/** The component's name, as logs, metrics and the informers it waits for know it. */
+export const NAMESPACE_POD_SECURITY = 'namespace-pod-security';
+
 /** Keeps the enforce label on every virtual namespace (see the file's comment). */
 export class NamespacePodSecurityLabels implements SyncComponent {
-  readonly kind = 'namespace-pod-security';
+  readonly kind = NAMESPACE_POD_SECURITY;
   private readonly namespaces: Informer<KubeObject>;
   private readonly controller: Controller;
   private readonly opts: NamespacePodSecurityOptions;

@@ -265,10 +265,9 @@ export class KindController implements SyncComponent {
     }
     this.phase = 'syncing';
     this.wire();
-    const needed = [...this.relationInformers]
-      .filter(([name]) => !this.spec.relations?.find((r) => r.name === name)?.optional)
-      .map(([, informer]) => informer);
-    await Promise.all([this.sourceInformer, this.targetInformer, ...needed].map((i) => i?.waitForSync()));
+    // Every cache the kind asked for, its setup's too (other kinds' copies it judges references by),
+    // not only its source, target and relations: see SyncEnvironment.informers.
+    await this.env.informers.waitForSync();
     if (this.stopped) return;
     this.phase = 'ready';
     const signal = preparedSignal(this.spec);

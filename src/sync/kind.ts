@@ -1,6 +1,6 @@
 import type { NodePorts } from '../kubelet/node-ports.ts';
 import type { FieldSpec, ValuesOf } from '../config/fields.ts';
-import type { InformerFactory, InformerScope } from '../informer/factory.ts';
+import type { InformerScope, SharedInformers } from '../informer/factory.ts';
 import type { ClusterClient } from '../kube/client.ts';
 import type { KubeObject } from '../kube/object.ts';
 import type { ResourceType } from '../kube/resources.ts';
@@ -132,7 +132,11 @@ export interface SyncEnvironment {
   hostNamespace: string;
   virtual: ClusterClient;
   host: ClusterClient;
-  informers: InformerFactory;
+  /**
+   * The shared informers, as this kind sees them: its `waitForSync` waits for every informer the
+   * kind asked for (its relations' and its setup's included), so the kind starts when they are full.
+   */
+  informers: SharedInformers;
   events: EventRecorder;
   clock: Clock;
   logger: Logger;
