@@ -577,3 +577,46 @@ describe('tenant isolation: a pod never reads a host object that is not its tena
     ).toEqual([]);
   });
 });
+
+describe('user namespaces', () => {
+  /** A pod that meets Pod Security "restricted" only because it runs in a user namespace. */
+  const rootInUserNamespace = (name: string): KubeObject => ({
+    metadata: { name, namespace: 'team' },
+    spec: {
+      hostUsers: false,
+      securityContext: { runAsNonRoot: false, runAsUser: 0, seccompProfile: { type: 'RuntimeDefault' } },
+      containers: [
+        {
+          name: 'c',
+          image: 'i',
+          securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+        },
+      ],
+    },
+  });
+  const restricted = (t: (o: Parameters<typeof start>[0]) => ReturnType<typeof start>) =>
+    t({
+      kinds: ['pods'],
+      virtual: [...infrastructure, [PODS, rootInUserNamespace('root')]],
+      host: hostInfrastructure,
+      flags: { podSecurityStandard: 'restricted' },
+    });
+
+  it('a pod that meets Pod Security only in a user namespace is refused on a host that drops hostUsers (it would run as root of the node)', async () => {
+    const t = await restricted(start);
+    // An API server with user namespaces off drops the field, as a dry run shows.
+    t.host.mutateOnCreate('pods', (pod) => delete (pod.spec as { hostUsers?: boolean }).hostUsers);
+    await t.settle();
+    expect(hostPod(t, 'root', 'team')).toBeUndefined();
+    expect(t.host.writeLog().filter((w) => w.includes(' pods '))).toEqual([]);
+    expect(eventsOf(t, 'team', 'root').join('\n')).toContain(
+      'the host cluster does not run pods in user namespaces (it drops spec.hostUsers)',
+    );
+  });
+
+  it('on a host that keeps hostUsers, the same pod is created, in a user namespace', async () => {
+    const t = await restricted(start);
+    await t.settle();
+    expect((hostPod(t, 'root', 'team')?.spec as { hostUsers?: boolean }).hostUsers).toBe(false);
+  });
+});

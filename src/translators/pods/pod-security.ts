@@ -770,6 +770,21 @@ export function checkPodSecurity(
   return violations;
 }
 
+/**
+ * The violations of `level` a pod's user namespace (`hostUsers: false`) excuses: those it would have
+ * without one. A host whose API server does not serve user namespaces drops the field, and there the
+ * pod would run as root of the node; empty when the pod asks for none or needs none.
+ */
+export function excusedByUserNamespace(
+  pod: { metadata?: { annotations?: Record<string, string> }; spec?: unknown },
+  level: PodSecurityLevel,
+): PodSecurityViolation[] {
+  const spec = pod.spec as Record<string, unknown> | undefined;
+  if (spec?.hostUsers !== false) return [];
+  const { hostUsers: _asked, ...withoutUserNamespace } = spec;
+  return checkPodSecurity({ ...pod, spec: withoutUserNamespace }, level);
+}
+
 /** The stricter of two levels (restricted > baseline > privileged); an unknown value counts as restricted. */
 export function stricterLevel(a: PodSecurityLevel, b: PodSecurityLevel): PodSecurityLevel {
   const rank = (l: PodSecurityLevel) =>

@@ -22,6 +22,7 @@ import { sameJson } from '../shared/host-metadata.ts';
 import { malformedPod } from '../shared/shape.ts';
 import {
   checkPodSecurity,
+  excusedByUserNamespace,
   describeViolations,
   namespaceLevel,
   type PodSecurityLevel,
@@ -271,6 +272,28 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
   /** The Pod Security level a namespace's pods are held to: the flag's, or the namespace's if stricter. */
   function securityLevel(namespace: string): PodSecurityLevel {
     return namespaceLevel(virtualNamespaces.store.get(namespace)?.metadata?.labels, defaultLevel);
+  }
+
+  /**
+   * A pod that meets its namespace's Pod Security level only by running in a user namespace is first
+   * created as a dry run: a host whose API server drops `hostUsers` (user namespaces off, Kubernetes
+   * before 1.33 by default) would run it as root of the node, so there it is refused instead.
+   */
+  async function refuseWithoutUserNamespace(
+    ctx: ReconcileContext,
+    virtualPod: KubeObject,
+    hostPod: KubeObject,
+  ): Promise<void> {
+    const level = securityLevel(ctx.virtualNamespace);
+    const excused = excusedByUserNamespace(virtualPod, level);
+    if (excused.length === 0) return;
+    const tried = await ctx.host.create<KubeObject>(Resources.pods, ctx.hostNamespace, hostPod, {
+      dryRun: true,
+    });
+    if ((tried.spec as { hostUsers?: boolean } | undefined)?.hostUsers === false) return;
+    throw new TerminalError(
+      `the host cluster does not run pods in user namespaces (it drops spec.hostUsers), which this pod needs to meet its Pod Security level: ${describeViolations(level, excused)}`,
+    );
   }
 
   /** Like a kubelet, says which secrets and config maps a held pod is missing. */
@@ -841,6 +864,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       }) as unknown as KubeObject;
       let created: KubeObject;
       try {
+        await refuseWithoutUserNamespace(ctx, virtualPod, hostPod);
         created = await ctx.host.create(Resources.pods, ctx.hostNamespace, hostPod);
       } catch (err) {
         if (isApiError(err, 'alreadyExists')) nameTaken.set(ctx.key, true);
