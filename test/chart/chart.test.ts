@@ -403,7 +403,7 @@ describe('helm chart', () => {
     expect([named('ResourceQuota'), named('LimitRange'), named('NetworkPolicy')]).toEqual([
       ['vc-vc1'],
       ['vc-vc1'],
-      ['vc-work-vc1', 'vc-cp-vc1'],
+      ['vc-work-vc1', 'vc-dns-vc1', 'vc-cp-vc1'],
     ]);
     // The control plane reaches the tenant's pods (webhooks, aggregated APIs), as in vCluster's policy.
     const policy = ms.find(

@@ -1,3 +1,5 @@
+import { corednsObjects } from '../../src/bootstrap/coredns.ts';
+import { hostLabels } from '../../src/naming/labels.ts';
 import { render, syncerArgs, type Manifest } from './render.ts';
 
 const corednsFlag = (set: Record<string, string>) =>
@@ -76,33 +78,46 @@ describe('helm chart: the virtual cluster DNS (vanilla.coredns)', () => {
     }
   });
 
-  it("with isolation, lets the syncer's CoreDNS pod (only) reach the host's DNS on port 53, and the address given", () => {
+  it("with isolation, lets the virtual cluster's DNS pod (only) reach port 53 anywhere, as its node's resolver is at a private address", () => {
+    type Policy = {
+      spec: {
+        podSelector: { matchLabels: Record<string, string> };
+        policyTypes: string[];
+        egress: unknown[];
+      };
+    };
     const policy = (set: Record<string, string>) =>
       render({ 'isolation.enabled': 'true', ...set }).find(
         (m) => m.kind === 'NetworkPolicy' && m.metadata.name === 'vc-dns-vc1',
-      ) as unknown as { spec: { podSelector: unknown; egress: unknown[] } } | undefined;
-    expect(policy({})).toBeUndefined();
-    const auto = policy({ 'syncer.fallbackHostDns': 'auto' })!;
-    expect(auto.spec.podSelector).toEqual({
-      matchLabels: {
-        'vcluster.loft.sh/managed-by': 'vc1',
-        'vcluster.loft.sh/namespace': 'kube-system',
-        'k8s-app': 'kube-dns',
-      },
-    });
-    const kubeDns = {
-      to: [
-        {
-          namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
-          podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
-        },
-      ],
+      ) as unknown as Policy | undefined;
+    const dns53 = {
       ports: [
         { port: 53, protocol: 'UDP' },
         { port: 53, protocol: 'TCP' },
       ],
     };
-    expect(auto.spec.egress).toEqual([kubeDns]);
+    // By default (no fallback): CoreDNS forwards to its node's resolver (dnsPolicy Default), which
+    // vc-work's except list covers on kind (172.18.0.1), EKS (the VPC's .2) and GKE (169.254.169.254).
+    const byDefault = policy({})!;
+    expect(byDefault.spec.policyTypes).toEqual(['Egress']);
+    expect(byDefault.spec.egress).toEqual([dns53]);
+    // It selects the host copy of the CoreDNS pod the syncer deploys (and k3s's, of the same labels),
+    // and no pod of another namespace or virtual cluster.
+    const deployment = corednsObjects({ image: 'coredns', clusterDomain: 'cluster.local' }).find(
+      (o) => o.object.kind === 'Deployment',
+    )!.object as unknown as { spec: { template: { metadata: { labels: Record<string, string> } } } };
+    const hostCopy = hostLabels(deployment.spec.template.metadata.labels, {
+      vcName: 'vc1',
+      virtualNamespace: 'kube-system',
+    });
+    expect(byDefault.spec.podSelector.matchLabels).toEqual({
+      'vcluster.loft.sh/managed-by': 'vc1',
+      'vcluster.loft.sh/namespace': 'kube-system',
+      'k8s-app': 'kube-dns',
+    });
+    for (const [key, value] of Object.entries(byDefault.spec.podSelector.matchLabels))
+      expect([key, hostCopy[key]]).toEqual([key, value]);
+    expect(policy({ 'syncer.fallbackHostDns': 'auto' })!.spec.egress).toEqual([dns53]);
     const at = (cidr: string, port: number) => ({
       to: [{ ipBlock: { cidr } }],
       ports: [
@@ -111,12 +126,11 @@ describe('helm chart: the virtual cluster DNS (vanilla.coredns)', () => {
       ],
     });
     expect(policy({ 'syncer.fallbackHostDns': '10.43.0.10:5353' })!.spec.egress).toEqual([
-      kubeDns,
+      dns53,
       at('10.43.0.10/32', 5353),
     ]);
-    expect(policy({ 'syncer.fallbackHostDns': '[fd00::a]:53' })!.spec.egress).toEqual([
-      kubeDns,
-      at('fd00::a/128', 53),
-    ]);
+    expect(policy({ 'syncer.fallbackHostDns': '[fd00::a]:53' })!.spec.egress).toEqual([dns53]);
+    // Without isolation there is no policy to open.
+    expect(render().some((m) => m.kind === 'NetworkPolicy')).toBe(false);
   });
 });
