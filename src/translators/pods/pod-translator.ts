@@ -48,6 +48,7 @@ import { TokenBundles } from './token-bundles.ts';
 import { nodeSelectorTerms } from '../nodes/nodes-kind.ts';
 import { hostConditionsWithGates, hostCustomConditionTypes, type PodCondition } from './readiness-gates.ts';
 import { HostResizer, recordAfter } from './resize.ts';
+import { withoutHostOwnedGates } from './spec-record.ts';
 import { scrubHostNames } from '../../sync/scrub.ts';
 import { DnsWaiters, usesVirtualDns, WAITING_FOR_DNS, WAITING_FOR_DNS_REASON } from './virtual-dns.ts';
 import {
@@ -293,6 +294,50 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
     if ((tried.spec as { hostUsers?: boolean } | undefined)?.hostUsers === false) return;
     throw new TerminalError(
       `the host cluster does not run pods in user namespaces (it drops spec.hostUsers), which this pod needs to meet its Pod Security level: ${describeViolations(level, excused)}`,
+    );
+  }
+
+  /**
+   * A pod with the tenant's scheduling gates is first created as a dry run without them: a gate the
+   * host's admission then adds itself (a queue's, Kueue's `kueue.x-k8s.io/admission`) is the host's,
+   * though the tenant named it too, and is left out of the record, so the tenant removing its gate
+   * never takes the host's off (which would let the pod past the host's admission). A host that
+   * cannot dry-run the pod (a webhook without dry-run support) tells nothing; the gates count as the
+   * tenant's, as before.
+   */
+  async function recordHostOwnedGates(ctx: ReconcileContext, hostPod: KubeObject): Promise<void> {
+    const spec = hostPod.spec as { schedulingGates?: { name: string }[] };
+    const tenantGates = (spec.schedulingGates ?? []).map((g) => g.name);
+    if (tenantGates.length === 0) return;
+    const { schedulingGates: _tenants, ...ungated } = spec;
+    let tried: KubeObject;
+    try {
+      tried = await ctx.host.create<KubeObject>(
+        Resources.pods,
+        ctx.hostNamespace,
+        { ...hostPod, spec: ungated },
+        { dryRun: true },
+      );
+    } catch (err) {
+      if (
+        isApiError(err, 'alreadyExists') ||
+        !isApiError(err) ||
+        err.statusCode >= 500 ||
+        err.statusCode === 429
+      )
+        throw err;
+      ctx.log.debug('dry run of the ungated pod refused; its gates count as the tenant’s', {
+        error: (err as Error).message,
+      });
+      return;
+    }
+    const added = ((tried.spec as typeof spec | undefined)?.schedulingGates ?? []).map((g) => g.name);
+    const hostOwned = tenantGates.filter((g) => added.includes(g));
+    if (hostOwned.length === 0) return;
+    const annotations = hostPod.metadata!.annotations!;
+    annotations[POD_SPEC_RECORD_ANNOTATION] = withoutHostOwnedGates(
+      annotations[POD_SPEC_RECORD_ANNOTATION]!,
+      hostOwned,
     );
   }
 
@@ -865,6 +910,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       let created: KubeObject;
       try {
         await refuseWithoutUserNamespace(ctx, virtualPod, hostPod);
+        await recordHostOwnedGates(ctx, hostPod);
         created = await ctx.host.create(Resources.pods, ctx.hostNamespace, hostPod);
       } catch (err) {
         if (isApiError(err, 'alreadyExists')) nameTaken.set(ctx.key, true);

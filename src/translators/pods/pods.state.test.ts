@@ -747,6 +747,28 @@ describe('pods state table', () => {
     expect(after.containers[0]!.image).toMatch(/@sha256:abc$/);
   });
 
+  it("a gate the tenant named that the host's admission adds itself stays when the tenant removes its own (a dry run tells them apart)", async () => {
+    const KUEUE = 'kueue.x-k8s.io/admission';
+    const table = await podTable([
+      virtualPod('web', {
+        spec: { schedulingGates: [{ name: KUEUE }, { name: 'tenant.example.com/wait' }] },
+      }),
+    ]);
+    type Spec = { schedulingGates?: { name: string }[] };
+    // Kueue's webhook gates every pod it manages, unless it is gated so already.
+    table.host.mutateOnCreate('pods', (pod) => {
+      const spec = pod.spec as Spec;
+      if (!(spec.schedulingGates ?? []).some((g) => g.name === KUEUE))
+        spec.schedulingGates = [...(spec.schedulingGates ?? []), { name: KUEUE }];
+    });
+    await table.settle();
+    expect((hostPods(table)[0]!.spec as Spec).schedulingGates).toHaveLength(2);
+    const v = table.virtual.objects(PODS, 'team')[0]!;
+    await table.virtual.update(PODS, 'team', { ...v, spec: { ...(v.spec as object), schedulingGates: [] } });
+    await table.settle();
+    expect((hostPods(table)[0]!.spec as Spec).schedulingGates).toEqual([{ name: KUEUE }]);
+  });
+
   it('virtual pod deleted with a grace period: the host pod is deleted and the virtual pod waits for it', async () => {
     const table = await podTable([virtualPod('web', { spec: { nodeName: 'node-1' } })], [], {
       podGraceful: true,

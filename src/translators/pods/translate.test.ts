@@ -1,5 +1,6 @@
 import { parseImageTranslations } from './image-translation.ts';
 import { serviceLinkEnv } from './service-env.ts';
+import { withoutHostOwnedGates } from './spec-record.ts';
 import { createHash } from 'node:crypto';
 import type { Pod } from '../../kube/types.ts';
 import { scrubHostNames } from '../../sync/scrub.ts';
@@ -797,7 +798,7 @@ describe('podUpdatesForHost', () => {
     );
     expect(bumped.pod.spec?.containers[0]?.image).toBe('app:2');
     const record = JSON.parse(bumped.pod.metadata?.annotations?.['vsyncer.dev/pod-spec'] ?? '{}');
-    expect(record).toEqual({ images: { main: 'app:2' }, schedulingGates: ['wait'] });
+    expect(record).toEqual({ images: { main: 'app:2' }, schedulingGates: ['wait'], tolerations: [] });
     expect(
       podUpdatesForHost(
         pod({ ...base.spec, containers: [{ name: 'main', image: 'app:2' }] }),
@@ -805,6 +806,51 @@ describe('podUpdatesForHost', () => {
         ctx,
       ).changed,
     ).toBe(false);
+  });
+
+  it('does not put back a toleration the host took off at create; adds one the tenant adds later', () => {
+    const tolerant = pod({ ...base.spec, tolerations: [{ key: 'gpu', operator: 'Exists' }] });
+    const stripped = translatePodToHost(tolerant, ctx);
+    stripped.spec!.tolerations = (stripped.spec!.tolerations ?? []).filter((t) => t.key !== 'gpu');
+    expect(podUpdatesForHost(tolerant, stripped, ctx).changed).toBe(false);
+    const more = pod({
+      ...base.spec,
+      tolerations: [
+        { key: 'gpu', operator: 'Exists' },
+        { key: 'spot', operator: 'Exists' },
+      ],
+    });
+    const update = podUpdatesForHost(more, stripped, ctx);
+    const keys = update.pod.spec?.tolerations?.map((t) => t.key);
+    expect(keys).toContain('spot');
+    expect(keys).not.toContain('gpu');
+  });
+
+  it('a gate left out of the record (the host adds it itself) stays out when the record is written again, and stays on the host', () => {
+    const gated = pod({
+      ...base.spec,
+      schedulingGates: [{ name: 'wait' }, { name: 'kueue.x-k8s.io/admission' }],
+    });
+    const made = translatePodToHost(gated, ctx);
+    const annotations = made.metadata!.annotations!;
+    annotations['vsyncer.dev/pod-spec'] = withoutHostOwnedGates(annotations['vsyncer.dev/pod-spec']!, [
+      'kueue.x-k8s.io/admission',
+    ]);
+    // A label change writes the record again: the host's gate must not come back into it.
+    const relabelled = podUpdatesForHost(pod(gated.spec, { tier: 'front' }), made, ctx);
+    const record = JSON.parse(relabelled.pod.metadata!.annotations!['vsyncer.dev/pod-spec']!);
+    expect(record.schedulingGates).toEqual(['wait']);
+    // The tenant removes both gates: only its own goes from the host.
+    const ungated = podUpdatesForHost(pod({ ...gated.spec, schedulingGates: [] }), relabelled.pod, ctx);
+    expect(ungated.pod.spec?.schedulingGates).toEqual([{ name: 'kueue.x-k8s.io/admission' }]);
+  });
+
+  it('a record without tolerations (an earlier syncer wrote it) gains none, so an upgrade writes no pod', () => {
+    const older = structuredClone(host);
+    const record = JSON.parse(older.metadata!.annotations!['vsyncer.dev/pod-spec']!);
+    delete record.tolerations;
+    older.metadata!.annotations!['vsyncer.dev/pod-spec'] = JSON.stringify(record);
+    expect(podUpdatesForHost(base, older, ctx).changed).toBe(false);
   });
 
   it('carries images and removed gates as before to a host pod without the record (an older syncer made it)', () => {

@@ -49,7 +49,15 @@ import { usesVirtualDns } from './virtual-dns.ts';
 import { resourceRecordOf } from './resize.ts';
 import { dropUnreviewedPodSpecFields } from './spec-fields.ts';
 import { downwardMapText, readsWholeMap } from './downward-maps.ts';
-import { imageToWrite, keepsSchedulingGate, podSpecRecordOf, podSpecRecordOn } from './spec-record.ts';
+import {
+  imageToWrite,
+  keepsSchedulingGate,
+  nextPodSpecRecord,
+  podSpecRecordOf,
+  podSpecRecordOn,
+  tolerationKey,
+  tolerationsToAdd,
+} from './spec-record.ts';
 import { withoutDeniedKeys } from '../../naming/denied-metadata.ts';
 import { DAEMONSET_POD_ANNOTATION } from '../../naming/annotations.ts';
 
@@ -800,10 +808,8 @@ function translateAffinityTerm(
 }
 
 function mergeTolerations(own: Toleration[], enforced: Toleration[]): Toleration[] {
-  const key = (t: Toleration) =>
-    JSON.stringify([t.key, t.operator ?? 'Equal', t.value ?? '', t.effect ?? '']);
-  const seen = new Set(own.map(key));
-  return [...own, ...enforced.filter((t) => !seen.has(key(t)))];
+  const seen = new Set(own.map(tolerationKey));
+  return [...own, ...enforced.filter((t) => !seen.has(tolerationKey(t)))];
 }
 
 export interface HostPodUpdate {
@@ -843,6 +849,11 @@ export function podUpdatesForHost(
   let changed = false;
   // Only what the tenant changed since the host pod was written: what the host changed stays.
   const record = podSpecRecordOn(current);
+  const desiredAnnotations = desired.metadata!.annotations!;
+  desiredAnnotations[POD_SPEC_RECORD_ANNOTATION] = nextPodSpecRecord(
+    desiredAnnotations[POD_SPEC_RECORD_ANNOTATION]!,
+    record,
+  );
   const setImages = (have: Container[] | undefined, wanted: Container[] | undefined) => {
     for (const c of have ?? []) {
       const image = imageToWrite(record, c.name, c.image, wanted?.find((w) => w.name === c.name)?.image);
@@ -858,9 +869,9 @@ export function podUpdatesForHost(
     spec.activeDeadlineSeconds = want.activeDeadlineSeconds;
     changed = true;
   }
-  const merged = mergeTolerations(spec.tolerations ?? [], want.tolerations ?? []);
-  if (merged.length !== (spec.tolerations ?? []).length) {
-    spec.tolerations = merged;
+  const added = tolerationsToAdd(record, spec.tolerations ?? [], want.tolerations ?? []);
+  if (added.length) {
+    spec.tolerations = [...(spec.tolerations ?? []), ...added];
     changed = true;
   }
   const tenantGates = (want.schedulingGates ?? []).map((g) => g.name);
