@@ -140,7 +140,7 @@ describe('helm chart: reaching the virtual API server from outside (controlPlane
           'controlPlane.ingress.enabled': 'true',
           'controlPlane.ingress.spec.rules[0].host': 'other.example.com',
         }),
-      ).slice(2),
+      ).slice(5),
     ).toEqual(['--tls-san=other.example.com']);
   });
 
@@ -154,7 +154,10 @@ describe('helm chart: reaching the virtual API server from outside (controlPlane
       'controlPlane.ingress.host': 'vc1.example.com',
     };
     expect(k3sSans(render(set))).toEqual([
+      '--tls-san=vc1',
+      '--tls-san=vc1.team-a',
       '--tls-san=vc1.team-a.svc',
+      '--tls-san=vc1.team-a.svc.cluster.local',
       '--tls-san=$(VC1_SERVICE_HOST)',
       '--tls-san=192.0.2.7',
       '--tls-san=api.example.com',
@@ -182,6 +185,19 @@ describe('helm chart: reaching the virtual API server from outside (controlPlane
       '--ip-address=127.0.0.1',
       '--ip-address=$(VC1_SERVICE_HOST)',
     ]);
+  });
+
+  it('names the release Service by each of its DNS names on both control planes, in the cluster domain given', () => {
+    const set = { 'k3s.clusterDomain': 'tenants.example' };
+    const serviceNames = ['vc1', 'vc1.team-a', 'vc1.team-a.svc', 'vc1.team-a.svc.tenants.example'];
+    expect(k3sSans(render(set)).filter((a) => !a.includes('$('))).toEqual(
+      serviceNames.map((n) => `--tls-san=${n}`),
+    );
+    // The vanilla control plane's certificate names the same (and localhost, the kubernetes names).
+    const vanilla = vanillaSans(render({ ...set, 'controlPlane.distro': 'vanilla' }))
+      .filter((a) => a.startsWith('--dns-name='))
+      .flatMap((a) => a.slice('--dns-name='.length).split(','));
+    expect(vanilla).toEqual(expect.arrayContaining(serviceNames));
   });
 
   it("reserves the API server's names from tenants' Ingresses, Gateways and routes when one of those kinds runs", () => {
