@@ -414,10 +414,16 @@ export class KindController implements SyncComponent {
       if (spec.copyNamesOtherCopies)
         for (const copy of owned)
           if (!isControlledElsewhere(copy, this.kind)) removed = merge(removed, await this.remove(ctx, copy));
+      this.observeLatency(key, removed);
       return removed;
     }
     const target = inTheWay && spec.mapper.sourceKeyOf(inTheWay) === key ? inTheWay : undefined;
-    if (isControlledElsewhere(target, this.kind)) return {};
+    if (isControlledElsewhere(target, this.kind)) {
+      // Its changes are someone else's to carry: none waits on this syncer (and its time seen would
+      // otherwise be kept, and counted once it is this syncer's again).
+      this.observeLatency(key, {});
+      return {};
+    }
     const wanted = spec.wanted ? spec.wanted(ctx, source) : source !== undefined;
 
     let result: SyncResult = {};
@@ -433,6 +439,7 @@ export class KindController implements SyncComponent {
         if (await spec.replaceInTheWay?.(ctx, inTheWay))
           return { requeueAfterMs: REPLACED_IN_THE_WAY_RECHECK_MS };
         // Another synced object or someone else's object already has this name: never touch it.
+        this.observeLatency(key, {});
         return this.nameTaken(ctx, inTheWay);
       }
       const recordedUid = target && spec.mapper.sourceUidOf?.(target);

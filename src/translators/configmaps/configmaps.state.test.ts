@@ -394,3 +394,40 @@ describe('configmaps state table', () => {
     expect(table.host.objects(CM, HOST_NS).map((o) => o.metadata?.name)).toEqual([hostName('b', 'team')]);
   });
 });
+
+describe('sync latency', () => {
+  it('a config map controlled elsewhere for an hour is measured from its change once it is ours again, not from an hour before', async () => {
+    const controlled = { labels: { 'vcluster.loft.sh/controlled-by': 'other-tool' } };
+    const table = await start({
+      kinds: ['configmaps'],
+      virtual: [
+        virtualCm('a', 'team', {
+          metadata: {
+            name: 'a',
+            namespace: 'team',
+            uid: 'v-team-a',
+            ...controlled,
+          },
+        }),
+        podUsing('a'),
+      ],
+    });
+    await table.settle();
+    const a = table.virtual.objects(CM, 'team')[0]!;
+    await table.virtual.update(CM, 'team', { ...a, data: { k: 'changed' } });
+    await table.settle();
+    expect(table.host.objects(CM, HOST_NS)).toEqual([]);
+    // An hour, in steps (watches time out and are opened again meanwhile, as they would).
+    for (let i = 0; i < 360; i++) {
+      table.clock.advance(10_000);
+      await table.delivered();
+    }
+    const changed = table.virtual.objects(CM, 'team')[0]!;
+    await table.virtual.update(CM, 'team', { ...changed, metadata: { ...changed.metadata, labels: {} } });
+    await table.settle();
+    expect(table.host.objects(CM, HOST_NS).map((c) => c.metadata?.name)).toEqual([hostName('a', 'team')]);
+    expect(table.latencies.filter((l) => l.startsWith('sync configmaps'))).toEqual([
+      'sync configmaps virtual-to-host 0',
+    ]);
+  });
+});
