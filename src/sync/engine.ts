@@ -168,7 +168,7 @@ export class KindController implements SyncComponent {
     const seen = (side: 'virtual' | 'host', key: string | undefined) => {
       if (!key || !this.controller.isStarted) return;
       const map = side === 'virtual' ? this.virtualChangeSeen : this.hostChangeSeen;
-      if (!map.has(key)) map.set(key, env.clock.now());
+      if (!map.has(key)) map.set(key, env.clock.monotonicNow());
       this.controller.enqueue(key, { urgent: side !== this.sourceSide || this.urgentFollowUps.delete(key) });
     };
     const targetSide = this.sourceSide === 'virtual' ? 'host' : 'virtual';
@@ -352,7 +352,7 @@ export class KindController implements SyncComponent {
       related: (relation, relatedKey = key) =>
         this.relationInformers.get(relation)?.store.byIndex(this.relationIndex(relation), relatedKey) ?? [],
       expectSourceUid: (uid) => {
-        this.expectedSourceUid.set(key, { uid, until: env.clock.now() + EXPECTATION_TIMEOUT_MS });
+        this.expectedSourceUid.set(key, { uid, until: env.clock.monotonicNow() + EXPECTATION_TIMEOUT_MS });
       },
       planMetadata: (virtual, host, desiredHost) => {
         const last = this.lastSynced.get(this.kind, key, virtual, host);
@@ -398,7 +398,7 @@ export class KindController implements SyncComponent {
     // After this kind replaced the source itself, both caches catch up on their own time: the new
     // source, and the target's record of it. Until both show it, wait rather than act on either.
     const expected = this.expectedSourceUid.get(key);
-    const replacing = expected !== undefined && this.env.clock.now() < expected.until;
+    const replacing = expected !== undefined && this.env.clock.monotonicNow() < expected.until;
     if (expected && !replacing) this.expectedSourceUid.delete(key);
     if (replacing && sourceObj?.metadata?.uid !== expected.uid) return { requeueAfterMs: 100 };
     const source = sourceObj;
@@ -481,7 +481,7 @@ export class KindController implements SyncComponent {
         } else {
           const created = await spec.create(ctx, source);
           if (created.createdTarget)
-            this.createdTargetUntil.set(key, this.env.clock.now() + EXPECTATION_TIMEOUT_MS);
+            this.createdTargetUntil.set(key, this.env.clock.monotonicNow() + EXPECTATION_TIMEOUT_MS);
           if (created.created && source && this.sourceSide === 'virtual')
             this.lastSynced.setCreated(this.kind, key, source, created.created);
           delete created.created;
@@ -514,7 +514,7 @@ export class KindController implements SyncComponent {
   private createdTargetWait(key: string): number {
     const until = this.createdTargetUntil.get(key);
     if (until === undefined) return 0;
-    const left = until - this.env.clock.now();
+    const left = until - this.env.clock.monotonicNow();
     if (left <= 0) this.createdTargetUntil.delete(key);
     return Math.max(0, left);
   }
@@ -574,13 +574,15 @@ export class KindController implements SyncComponent {
    * has dealt with every change seen so far (a failed one throws and keeps them for its retry).
    */
   private observeLatency(key: string, result: SyncResult): void {
-    const now = this.env.clock.now();
+    const elapsed = this.env.clock.monotonicNow();
     const down = this.virtualChangeSeen.get(key);
     if (down !== undefined && result.hostWritten)
-      this.latency?.syncLatency(this.kind, 'virtual-to-host', (now - down) / 1000);
+      this.latency?.syncLatency(this.kind, 'virtual-to-host', (elapsed - down) / 1000);
     const up = this.hostChangeSeen.get(key);
     if (up !== undefined && result.virtualWritten)
-      this.latency?.syncLatency(this.kind, 'host-to-virtual', (now - up) / 1000);
+      this.latency?.syncLatency(this.kind, 'host-to-virtual', (elapsed - up) / 1000);
+    // From an object's creation timestamp, which is wall-clock time.
+    const now = this.env.clock.now();
     this.virtualChangeSeen.delete(key);
     this.hostChangeSeen.delete(key);
     for (const [direction, from] of Object.entries(result.tenantWaitFrom ?? {})) {

@@ -431,3 +431,19 @@ describe('sync latency', () => {
     ]);
   });
 });
+
+describe('sync latency across a step of the wall clock', () => {
+  it('is measured on the monotonic clock: a wall clock set back an hour meanwhile changes nothing', async () => {
+    const table = await start({ kinds: ['configmaps'], virtual: [virtualCm('a'), podUsing('a')] });
+    await table.settle();
+    const a = table.virtual.objects(CM, 'team')[0]!;
+    table.latencies.length = 0;
+    // The change is seen, and before its write is answered the wall clock is set back an hour.
+    table.host.actOnNext('update', 'configmaps', () => table.clock.stepWall(-3_600_000));
+    await table.virtual.update(CM, 'team', { ...a, data: { k: 'changed' } });
+    await table.settle();
+    expect(table.latencies.filter((l) => l.startsWith('sync configmaps'))).toEqual([
+      'sync configmaps virtual-to-host 0',
+    ]);
+  });
+});

@@ -102,7 +102,7 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
   async function keepEndpoints(ctx: ReconcileContext): Promise<boolean> {
     const kept = endpointsToKeep.get(ctx.key);
     if (!kept) return false;
-    if (ctx.clock.now() > kept.until) {
+    if (ctx.clock.monotonicNow() > kept.until) {
       endpointsToKeep.delete(ctx.key);
       return false;
     }
@@ -150,7 +150,7 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
     if (!specOf(virtual).selector) {
       try {
         const endpoints = await ctx.virtual.get(Resources.endpoints, ctx.virtualNamespace, ctx.virtualName);
-        endpointsToKeep.set(ctx.key, { endpoints, until: ctx.clock.now() + KEEP_ENDPOINTS_MS });
+        endpointsToKeep.set(ctx.key, { endpoints, until: ctx.clock.monotonicNow() + KEEP_ENDPOINTS_MS });
       } catch (err) {
         if (!isNotFound(err)) throw err;
       }
