@@ -150,7 +150,7 @@ describe('helm chart: values that would render a broken or an open manifest are 
   it('takes release names that are RFC 1035 labels, the longest cut to 52 characters', () => {
     const long = `a${'b'.repeat(50)}-c`; // 53 characters, Helm's limit
     expect(syncerArgs(render())).toContain('--name=vc1');
-    expect(renderText({}, 'team-a', long)).toContain(`--name=${long.slice(0, 51)}\n`);
+    expect(renderText({}, 'team-a', long)).toContain(`"--name=${long.slice(0, 51)}"\n`);
   });
 
   it.each([
@@ -203,6 +203,80 @@ describe('helm chart: values that would render a broken or an open manifest are 
       writeFileSync(file, example);
       expect(() => renderWith('-f', file)).not.toThrow();
     }
+  });
+});
+
+describe('helm chart: strings of the values reach args, env and images as written', () => {
+  type Container = { name: string; image: string; args?: string[]; env?: { valueFrom?: unknown }[] };
+  const podContainers = (text: string): Container[] => {
+    const sts = parseAllDocuments(text)
+      .map((d) => d.toJS() as Manifest | null)
+      .find((m) => m?.kind === 'StatefulSet') as unknown as {
+      spec: { template: { spec: { containers: Container[]; initContainers?: Container[] } } };
+    };
+    return [...(sts.spec.template.spec.initContainers ?? []), ...sts.spec.template.spec.containers];
+  };
+  const withValues = (values: unknown) => {
+    const file = join(tempDir('vsyncer-strings-'), 'values.yaml');
+    writeFileSync(file, JSON.stringify(values));
+    return podContainers(renderWith('-f', file));
+  };
+  // A trailing colon (a YAML map when unquoted), ": " inside, " #" (a comment), a leading quote.
+  const awkward = ['--kube-apiserver-arg=oidc-username-prefix=oidc:', '--a=b: c', '--a=b #x', '--a="b"'];
+
+  it("passes k3s's extra args unchanged", () => {
+    const k3s = withValues({ k3s: { extraArgs: awkward } }).find((c) => c.name === 'k3s')!;
+    expect(k3s.args!.slice(-awkward.length)).toEqual(awkward);
+  });
+
+  it("passes the vanilla control plane's extra args unchanged, each container its own", () => {
+    const cs = withValues({
+      controlPlane: { distro: 'vanilla' },
+      syncer: { virtualScheduler: true, syncRealNodes: true },
+      vanilla: Object.fromEntries(
+        ['etcd', 'apiServer', 'controllerManager', 'scheduler'].map((c) => [
+          c,
+          { extraArgs: awkward.map((a) => `${a}-${c}`) },
+        ]),
+      ),
+    });
+    for (const [container, key] of [
+      ['etcd', 'etcd'],
+      ['kube-apiserver', 'apiServer'],
+      ['kube-controller-manager', 'controllerManager'],
+      ['kube-scheduler', 'scheduler'],
+    ])
+      expect([container, cs.find((c) => c.name === container)!.args!.slice(-awkward.length)]).toEqual([
+        container,
+        awkward.map((a) => `${a}-${key}`),
+      ]);
+  });
+
+  it("passes the syncer's string values unchanged, and the data store's Secret name and images", () => {
+    const cs = withValues({
+      k3s: { image: 'registry.example.com:5000/k3s:v1 #x', datastore: { secretName: 'db' } },
+      isolation: { enabled: true, networkPolicy: { controlPlaneEgress: [{ ports: [{ port: 5432 }] }] } },
+      syncer: {
+        replicas: 2,
+        image: { repository: 'registry.example.com:5000/vsyncer', tag: 'v1: x' },
+        deniedHostMetadata: ['a: b', 'c #d'],
+        nodeSelector: 'pool: x',
+        hostsRewriteImage: 'alpine:3 #x',
+      },
+      exportKubeconfig: { server: 'https://vc.example.com:443/#x' },
+    });
+    const syncer = cs.find((c) => c.name === 'syncer')!;
+    expect(syncer.image).toBe('registry.example.com:5000/vsyncer:v1: x');
+    expect(syncer.args).toEqual(
+      expect.arrayContaining([
+        '--denied-host-metadata=a: b',
+        '--denied-host-metadata=c #d',
+        '--node-selector=pool: x',
+        '--hosts-rewrite-image=alpine:3 #x',
+        '--kubeconfig-secret-server=https://vc.example.com:443/#x',
+      ]),
+    );
+    expect(cs.find((c) => c.name === 'k3s')!.image).toBe('registry.example.com:5000/k3s:v1 #x');
   });
 });
 

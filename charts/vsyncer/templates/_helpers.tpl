@@ -84,6 +84,11 @@ of 1-4 hex digits, or fewer around exactly one `::` (no embedded IPv4, no zone).
 {{- end -}}
 {{- end -}}
 
+{{/* The syncer's image (its tag defaults to the chart's appVersion); also the certificate init containers'. */}}
+{{- define "vsyncer.syncerImage" -}}
+{{- printf "%s:%s" .Values.syncer.image.repository (.Values.syncer.image.tag | default .Chart.AppVersion | toString) -}}
+{{- end -}}
+
 {{- define "vsyncer.workloadServiceAccount" -}}
 {{- .Values.syncer.workloadServiceAccount | default (printf "vc-workload-%s" (include "vsyncer.name" .)) -}}
 {{- end -}}
@@ -142,35 +147,35 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 */}}
 {{- define "vsyncer.syncerArgs" -}}
 - start
-- --name={{ include "vsyncer.name" . }}
-- --host-namespace={{ .Release.Namespace }}
-- --host-kubeconfig={{ include "vsyncer.hostKubeconfig" . }}
+- {{ printf "--name=%v" (include "vsyncer.name" .) | quote }}
+- {{ printf "--host-namespace=%v" .Release.Namespace | quote }}
+- {{ printf "--host-kubeconfig=%v" (include "vsyncer.hostKubeconfig" .) | quote }}
 - --virtual-kubeconfig=/data/kubeconfig/kube-config.yaml
 {{- $_ := include "vsyncer.sync" . }}
 {{- with .Values.syncer.sync }}
-- --sync={{ join "," . }}
+- {{ printf "--sync=%v" (join "," .) | quote }}
 {{- end }}
-- --sync-all-configmaps={{ .Values.syncer.syncAllConfigMaps }}
-- --sync-all-secrets={{ .Values.syncer.syncAllSecrets }}
-- --sync-real-nodes={{ .Values.syncer.syncRealNodes }}
-- --enforce-node-selector={{ .Values.syncer.enforceNodeSelector }}
+- {{ printf "--sync-all-configmaps=%v" .Values.syncer.syncAllConfigMaps | quote }}
+- {{ printf "--sync-all-secrets=%v" .Values.syncer.syncAllSecrets | quote }}
+- {{ printf "--sync-real-nodes=%v" .Values.syncer.syncRealNodes | quote }}
+- {{ printf "--enforce-node-selector=%v" .Values.syncer.enforceNodeSelector | quote }}
 {{- with .Values.syncer.nodeSelector }}
-- --node-selector={{ . }}
+- {{ printf "--node-selector=%v" . | quote }}
 {{- end }}
-- --host-qps={{ .Values.syncer.hostQps }}
-- --host-burst={{ .Values.syncer.hostBurst }}
-- --virtual-qps={{ .Values.syncer.virtualQps }}
-- --virtual-burst={{ .Values.syncer.virtualBurst }}
-- --request-timeout={{ .Values.syncer.requestTimeout }}
-- --workers={{ .Values.syncer.workers }}
+- {{ printf "--host-qps=%v" .Values.syncer.hostQps | quote }}
+- {{ printf "--host-burst=%v" .Values.syncer.hostBurst | quote }}
+- {{ printf "--virtual-qps=%v" .Values.syncer.virtualQps | quote }}
+- {{ printf "--virtual-burst=%v" .Values.syncer.virtualBurst | quote }}
+- {{ printf "--request-timeout=%v" .Values.syncer.requestTimeout | quote }}
+- {{ printf "--workers=%v" .Values.syncer.workers | quote }}
 {{- if include "vsyncer.configFile" . }}
 - --config=/etc/vsyncer/config/config.yaml
 {{- end }}
-- --log-level={{ .Values.syncer.logLevel }}
-- --log-format={{ .Values.syncer.logFormat }}
-- --metrics-bind-address=:{{ .Values.syncer.metricsPort }}
+- {{ printf "--log-level=%v" .Values.syncer.logLevel | quote }}
+- {{ printf "--log-format=%v" .Values.syncer.logFormat | quote }}
+- {{ printf "--metrics-bind-address=:%v" .Values.syncer.metricsPort | quote }}
 {{- if .Values.syncer.kubelet.enabled }}
-- --kubelet-bind-address=:{{ .Values.syncer.kubelet.port }}
+- {{ printf "--kubelet-bind-address=:%v" .Values.syncer.kubelet.port | quote }}
 - --kubelet-advertise-address=$(POD_IP)
 - --kubelet-tls-cert-file=/etc/vsyncer/serving/kubelet.crt
 - --kubelet-tls-key-file=/etc/vsyncer/serving/kubelet.key
@@ -182,7 +187,7 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 - --extra-root-ca-file=/etc/vsyncer/kubelet/ca.crt
 {{- end }}
 {{- if .Values.syncer.kubelet.nodeStats }}
-- --kubelet-node-ports={{ .Values.syncer.kubelet.nodePorts }}
+- {{ printf "--kubelet-node-ports=%v" .Values.syncer.kubelet.nodePorts | quote }}
 - --kubelet-node-stats=true
 {{- else }}
 - --kubelet-node-ports=
@@ -200,14 +205,14 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 {{- else }}
 - --metrics-server-proxy=false
 {{- end }}
-- --leader-elect={{ include "vsyncer.leaderElect" . }}
-- --leader-elect-lease-duration={{ .Values.syncer.leaderElectLeaseDuration }}
-- --leader-elect-renew-deadline={{ .Values.syncer.leaderElectRenewDeadline }}
-- --leader-elect-retry-period={{ .Values.syncer.leaderElectRetryPeriod }}
+- {{ printf "--leader-elect=%v" (include "vsyncer.leaderElect" .) | quote }}
+- {{ printf "--leader-elect-lease-duration=%v" .Values.syncer.leaderElectLeaseDuration | quote }}
+- {{ printf "--leader-elect-renew-deadline=%v" .Values.syncer.leaderElectRenewDeadline | quote }}
+- {{ printf "--leader-elect-retry-period=%v" .Values.syncer.leaderElectRetryPeriod | quote }}
 - --leader-elect-identity=$(POD_NAME)
-- --cluster-domain={{ .Values.k3s.clusterDomain }}
+- {{ printf "--cluster-domain=%v" .Values.k3s.clusterDomain | quote }}
 {{- with .Values.syncer.clusterDnsIp }}
-- --cluster-dns-ip={{ . }}
+- {{ printf "--cluster-dns-ip=%v" . | quote }}
 {{- end }}
 {{- range $i, $entry := .Values.syncer.podDnsNameservers }}
 {{- $svc := $entry.service | default dict }}
@@ -222,12 +227,12 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 - {{ printf "--pod-dns-nameserver=%s:%s:%s" $svc.scope (required (printf "%s.namespace is required" $what) $svc.namespace) $selector | quote }}
 {{- end }}
 {{- if include "vsyncer.syncerCoredns" . }}
-- --coredns-image={{ .Values.vanilla.coredns.image }}
+- {{ printf "--coredns-image=%v" .Values.vanilla.coredns.image | quote }}
 {{- else }}
 - --coredns-image=
 {{- end }}
 {{- with include "vsyncer.fallbackHostDns" . }}
-- --fallback-host-dns={{ . }}
+- {{ printf "--fallback-host-dns=%v" . | quote }}
 {{- end }}
 {{- $servesHosts := false }}
 {{- range list "ingresses" "gateways" "httproutes" "grpcroutes" "tlsroutes" }}
@@ -237,58 +242,58 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 {{- /* The API server's names: no tenant Ingress, Gateway or route may claim them on a shared controller. */}}
 {{- range splitList "\n" (include "vsyncer.extraSANs" .) | compact }}
 {{- if not (include "vsyncer.isIP" .) }}
-- --reserved-ingress-host={{ . }}
+- {{ printf "--reserved-ingress-host=%v" . | quote }}
 {{- end }}
 {{- end }}
 {{- end }}
 {{- range .Values.syncer.allowedIngressHosts }}
-- --allowed-ingress-host={{ . }}
+- {{ printf "--allowed-ingress-host=%v" . | quote }}
 {{- end }}
 {{- if include "vsyncer.initManifests" . }}
 - --init-manifests=/etc/vsyncer/init/manifests.yaml
-- --init-manifests-generation={{ .Release.Revision }}
+- {{ printf "--init-manifests-generation=%v" .Release.Revision | quote }}
 {{- end }}
-- --virtual-api-service={{ include "vsyncer.virtualApiService" . }}
-- --set-owner={{ .Values.syncer.setOwner }}
-- --kubeconfig-secret={{ include "vsyncer.kubeconfigSecret" . }}
-- --kubeconfig-secret-server={{ .Values.exportKubeconfig.server }}
+- {{ printf "--virtual-api-service=%v" (include "vsyncer.virtualApiService" .) | quote }}
+- {{ printf "--set-owner=%v" .Values.syncer.setOwner | quote }}
+- {{ printf "--kubeconfig-secret=%v" (include "vsyncer.kubeconfigSecret" .) | quote }}
+- {{ printf "--kubeconfig-secret-server=%v" .Values.exportKubeconfig.server | quote }}
 {{- range .Values.exportKubeconfig.additionalSecrets }}
 {{- if not .name }}{{ fail "exportKubeconfig.additionalSecrets: each entry needs a name" }}{{ end }}
 - {{ printf "--kubeconfig-additional-secret=name=%s%s%s%s" .name (.namespace | empty | ternary "" (printf ";namespace=%s" .namespace)) (.server | empty | ternary "" (printf ";server=%s" .server)) (.context | empty | ternary "" (printf ";context=%s" .context)) | quote }}
 {{- end }}
-- --workload-service-account={{ include "vsyncer.workloadServiceAccount" . }}
+- {{ printf "--workload-service-account=%v" (include "vsyncer.workloadServiceAccount" .) | quote }}
 {{- range .Values.syncer.enforceTolerations }}
-- --enforce-toleration={{ . }}
+- {{ printf "--enforce-toleration=%v" . | quote }}
 {{- end }}
-- --hosts-rewrite-image={{ .Values.syncer.hostsRewriteImage }}
-- --pod-security-standard={{ .Values.syncer.podSecurityStandard }}
-- --namespace-pod-security-label={{ or .Values.syncer.namespacePodSecurityLabel .Values.isolation.enabled }}
-- --allow-node-name={{ .Values.syncer.allowNodeName }}
-- --virtual-scheduler={{ .Values.syncer.virtualScheduler }}
+- {{ printf "--hosts-rewrite-image=%v" .Values.syncer.hostsRewriteImage | quote }}
+- {{ printf "--pod-security-standard=%v" .Values.syncer.podSecurityStandard | quote }}
+- {{ printf "--namespace-pod-security-label=%v" (or .Values.syncer.namespacePodSecurityLabel .Values.isolation.enabled) | quote }}
+- {{ printf "--allow-node-name=%v" .Values.syncer.allowNodeName | quote }}
+- {{ printf "--virtual-scheduler=%v" .Values.syncer.virtualScheduler | quote }}
 {{- range .Values.syncer.allowedSchedulers }}
-- --allowed-scheduler={{ . }}
+- {{ printf "--allowed-scheduler=%v" . | quote }}
 {{- end }}
 {{- range .Values.syncer.allowedSigners }}
-- --allowed-signer={{ . }}
+- {{ printf "--allowed-signer=%v" . | quote }}
 {{- end }}
 {{- range .Values.syncer.allowedInlineCsiDrivers }}
-- --allowed-inline-csi-driver={{ . }}
+- {{ printf "--allowed-inline-csi-driver=%v" . | quote }}
 {{- end }}
 {{- range .Values.syncer.allowedInlineVolumeSources }}
-- --allowed-inline-volume-source={{ . }}
+- {{ printf "--allowed-inline-volume-source=%v" . | quote }}
 {{- end }}
 {{- range .Values.syncer.deniedPodMetadata }}
-- --denied-pod-metadata={{ . }}
+- {{ printf "--denied-pod-metadata=%v" . | quote }}
 {{- end }}
 {{- range .Values.syncer.deniedHostMetadata }}
-- --denied-host-metadata={{ . }}
+- {{ printf "--denied-host-metadata=%v" . | quote }}
 {{- end }}
-- --priority-class-max-value={{ .Values.syncer.priorityClassMaxValue | int64 }}
+- {{ printf "--priority-class-max-value=%v" (.Values.syncer.priorityClassMaxValue | int64) | quote }}
 {{- range .Values.syncer.deniedServiceAccountAnnotations }}
-- --denied-service-account-annotation={{ . }}
+- {{ printf "--denied-service-account-annotation=%v" . | quote }}
 {{- end }}
 {{- range (include "vsyncer.workloadImagePullSecrets" . | fromJsonArray) }}
-- --workload-image-pull-secret={{ . }}
+- {{ printf "--workload-image-pull-secret=%v" . | quote }}
 {{- end }}
 {{- with include "vsyncer.workloadImagePullSecretSelector" . }}
 - {{ printf "--workload-image-pull-secret-selector=%s" . | quote }}
@@ -299,46 +304,46 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 {{- end }}
 {{- end }}
 {{- range .Values.syncer.allowedPvSources }}
-- --allowed-pv-source={{ . }}
+- {{ printf "--allowed-pv-source=%v" . | quote }}
 {{- end }}
 {{- with .Values.syncer.enforceRuntimeClass }}
-- --enforce-runtime-class={{ . }}
+- {{ printf "--enforce-runtime-class=%v" . | quote }}
 {{- end }}
 {{- with .Values.syncer.enforcePriorityClass }}
-- --enforce-priority-class={{ . }}
+- {{ printf "--enforce-priority-class=%v" . | quote }}
 {{- end }}
 {{- range .Values.syncer.mapHostServices }}
-- --map-host-service={{ . }}
+- {{ printf "--map-host-service=%v" . | quote }}
 {{- end }}
 {{- range .Values.syncer.mapVirtualServices }}
-- --map-virtual-service={{ . }}
+- {{ printf "--map-virtual-service=%v" . | quote }}
 {{- end }}
 {{- range $host, $virtual := .Values.syncer.mapHostConfigMaps }}
-- --map-host-configmap={{ $host }}={{ $virtual }}
+- {{ printf "--map-host-configmap=%v=%v" $host $virtual | quote }}
 {{- end }}
 {{- range $host, $virtual := .Values.syncer.mapHostSecrets }}
-- --map-host-secret={{ $host }}={{ $virtual }}
+- {{ printf "--map-host-secret=%v=%v" $host $virtual | quote }}
 {{- end }}
 {{- range $virtual, $host := .Values.syncer.translateImage }}
-- --translate-image={{ $virtual }}={{ $host }}
+- {{ printf "--translate-image=%v=%v" $virtual $host | quote }}
 {{- end }}
 {{- range .Values.syncer.allowedStorageProvisioners }}
-- --allowed-storage-provisioner={{ . }}
+- {{ printf "--allowed-storage-provisioner=%v" . | quote }}
 {{- end }}
 {{- range .Values.syncer.deniedEndpointCidrs }}
-- --denied-endpoint-cidr={{ . }}
+- {{ printf "--denied-endpoint-cidr=%v" . | quote }}
 {{- end }}
 {{- range .Values.syncer.allowedEndpointCidrs }}
-- --allowed-endpoint-cidr={{ . }}
+- {{ printf "--allowed-endpoint-cidr=%v" . | quote }}
 {{- end }}
 {{- if .Values.isolation.enabled }}
 {{- /* The isolation NetworkPolicy's egress limit, which tenant NetworkPolicies (kind networkpolicies) must not widen. */}}
-- --tenant-egress-cidr={{ .Values.isolation.networkPolicy.outgoingCIDR }}
+- {{ printf "--tenant-egress-cidr=%v" .Values.isolation.networkPolicy.outgoingCIDR | quote }}
 {{- range .Values.isolation.networkPolicy.exceptCIDRs }}
-- --tenant-egress-except-cidr={{ . }}
+- {{ printf "--tenant-egress-except-cidr=%v" . | quote }}
 {{- end }}
 {{- end }}
-- --shutdown-timeout={{ .Values.syncer.shutdownTimeout }}
+- {{ printf "--shutdown-timeout=%v" .Values.syncer.shutdownTimeout | quote }}
 {{- end -}}
 
 {{/*

@@ -11,8 +11,8 @@ virtual cluster has no nodes of its own).
 - name: etcd
   # A sidecar (an init container that keeps running): the pod's containers start after it.
   restartPolicy: Always
-  image: {{ $v.etcd.image }}
-  imagePullPolicy: {{ $v.imagePullPolicy }}
+  image: {{ $v.etcd.image | quote }}
+  imagePullPolicy: {{ $v.imagePullPolicy | quote }}
   command: [/usr/local/bin/etcd]
   args:
     - --name=default
@@ -24,7 +24,7 @@ virtual cluster has no nodes of its own).
     - --initial-cluster=default=http://127.0.0.1:2380
     - --listen-metrics-urls=http://127.0.0.1:2381
     {{- range $v.etcd.extraArgs }}
-    - {{ . }}
+    - {{ . | quote }}
     {{- end }}
   securityContext: {{- include "vsyncer.restrictedContainer" . | nindent 4 }}
   resources: {{- toYaml $v.etcd.resources | nindent 4 }}
@@ -34,8 +34,8 @@ virtual cluster has no nodes of its own).
   # A sidecar whose startup probe holds back the containers: the controller manager exits when it
   # starts before the API server has made its RBAC roles (and then waits out a restart back-off).
   restartPolicy: Always
-  image: {{ $v.apiServer.image }}
-  imagePullPolicy: {{ $v.imagePullPolicy }}
+  image: {{ $v.apiServer.image | quote }}
+  imagePullPolicy: {{ $v.imagePullPolicy | quote }}
   command: [/usr/local/bin/kube-apiserver]
   args:
     - --etcd-servers=http://127.0.0.1:2379
@@ -46,10 +46,10 @@ virtual cluster has no nodes of its own).
     # Client certificates of the chart's CA authenticate too; the controller manager's delegated
     # authentication reads this CA from the extension-apiserver-authentication ConfigMap.
     - --client-ca-file=/etc/vsyncer/pki/ca.crt
-    - --service-account-issuer=https://kubernetes.default.svc.{{ .Values.k3s.clusterDomain }}
+    - {{ printf "--service-account-issuer=https://kubernetes.default.svc.%v" .Values.k3s.clusterDomain | quote }}
     - --service-account-key-file=/etc/vsyncer/pki/sa.key
     - --service-account-signing-key-file=/etc/vsyncer/pki/sa.key
-    - --service-cluster-ip-range={{ .Values.k3s.serviceCIDR }}
+    - {{ printf "--service-cluster-ip-range=%v" .Values.k3s.serviceCIDR | quote }}
     - --authorization-mode=RBAC
     - --allow-privileged=true
     - --endpoint-reconciler-type=none
@@ -71,7 +71,7 @@ virtual cluster has no nodes of its own).
     - --kubelet-preferred-address-types=InternalIP
     {{- end }}
     {{- range $v.apiServer.extraArgs }}
-    - {{ . }}
+    - {{ . | quote }}
     {{- end }}
   ports:
     - {name: https, containerPort: 6443, protocol: TCP}
@@ -100,8 +100,8 @@ virtual cluster has no nodes of its own).
 {{- define "vsyncer.vanillaContainers" -}}
 {{- $v := .Values.vanilla -}}
 - name: kube-controller-manager
-  image: {{ $v.controllerManager.image }}
-  imagePullPolicy: {{ $v.imagePullPolicy }}
+  image: {{ $v.controllerManager.image | quote }}
+  imagePullPolicy: {{ $v.imagePullPolicy | quote }}
   command: [/usr/local/bin/kube-controller-manager]
   args:
     - --kubeconfig=/etc/vsyncer/pki/controller-manager.conf
@@ -115,11 +115,11 @@ virtual cluster has no nodes of its own).
     - --cluster-signing-cert-file=/etc/vsyncer/pki/ca.crt
     - --cluster-signing-key-file=/etc/vsyncer/pki/ca.key
     - --use-service-account-credentials=true
-    - --service-cluster-ip-range={{ .Values.k3s.serviceCIDR }}
+    - {{ printf "--service-cluster-ip-range=%v" .Values.k3s.serviceCIDR | quote }}
     # k3s's list (templates/statefulset.yaml) in this release's names; cloud-node-lifecycle is no longer here.
     - --controllers=*,-node-ipam-controller,-node-lifecycle-controller,-persistentvolume-binder-controller,-persistentvolume-attach-detach-controller,-persistentvolume-expander-controller,-ttl-controller
     {{- range $v.controllerManager.extraArgs }}
-    - {{ . }}
+    - {{ . | quote }}
     {{- end }}
   securityContext: {{- include "vsyncer.restrictedContainer" . | nindent 4 }}
   resources: {{- toYaml $v.controllerManager.resources | nindent 4 }}
@@ -128,8 +128,8 @@ virtual cluster has no nodes of its own).
 {{- if .Values.syncer.virtualScheduler }}
 # The virtual scheduler (syncer.virtualScheduler), as k3s runs its own when not disabled.
 - name: kube-scheduler
-  image: {{ $v.scheduler.image }}
-  imagePullPolicy: {{ $v.imagePullPolicy }}
+  image: {{ $v.scheduler.image | quote }}
+  imagePullPolicy: {{ $v.imagePullPolicy | quote }}
   command: [/usr/local/bin/kube-scheduler]
   args:
     - --kubeconfig=/etc/vsyncer/pki/scheduler.conf
@@ -139,7 +139,7 @@ virtual cluster has no nodes of its own).
     - --secure-port=10259
     - --leader-elect=false
     {{- range $v.scheduler.extraArgs }}
-    - {{ . }}
+    - {{ . | quote }}
     {{- end }}
   securityContext: {{- include "vsyncer.restrictedContainer" . | nindent 4 }}
   resources: {{- toYaml $v.scheduler.resources | nindent 4 }}
@@ -168,8 +168,8 @@ that IP exists only once the Service does, and the kubelet hands it to the pod a
   {{- include "vsyncer.issueCertContainer" . | nindent 2 }}
   args:
     - issue-cert
-    - --ca-cert={{ $ca }}/ca.crt
-    - --ca-key={{ $ca }}/ca.key
+    - {{ printf "--ca-cert=%v/ca.crt" $ca | quote }}
+    - {{ printf "--ca-key=%v/ca.key" $ca | quote }}
     - --common-name=vsyncer-kubelet
     - --dns-name=localhost
     - --ip-address=127.0.0.1
@@ -193,13 +193,13 @@ that IP exists only once the Service does, and the kubelet hands it to the pod a
     - --ca-cert=/etc/vsyncer/pki/ca.crt
     - --ca-key=/etc/vsyncer/pki/ca.key
     - --common-name=kube-apiserver
-    - --dns-name=localhost,{{ $svc }},{{ $svc }}.{{ $ns }},{{ $svc }}.{{ $ns }}.svc,{{ $svc }}.{{ $ns }}.svc.{{ $domain }}
-    - --dns-name=kubernetes,kubernetes.default,kubernetes.default.svc,kubernetes.default.svc.{{ $domain }}
+    - {{ printf "--dns-name=localhost,%v,%v.%v,%v.%v.svc,%v.%v.svc.%v" $svc $svc $ns $svc $ns $svc $ns $domain | quote }}
+    - {{ printf "--dns-name=kubernetes,kubernetes.default,kubernetes.default.svc,kubernetes.default.svc.%v" $domain | quote }}
     {{- range splitList "\n" (include "vsyncer.extraSANs" .) | compact }}
-    - --{{ ternary "ip-address" "dns-name" (eq (include "vsyncer.isIP" .) "true") }}={{ . }}
+    - {{ printf "--%v=%v" (ternary "ip-address" "dns-name" (eq (include "vsyncer.isIP" .) "true")) . | quote }}
     {{- end }}
     - --ip-address=127.0.0.1
-    - --ip-address=$({{ include "vsyncer.serviceHostEnv" . }})
+    - {{ printf "--ip-address=$(%v)" (include "vsyncer.serviceHostEnv" .) | quote }}
     - --valid-days=3650
     - --cert-out=/etc/vsyncer/serving/apiserver.crt
     - --key-out=/etc/vsyncer/serving/apiserver.key
@@ -211,8 +211,8 @@ that IP exists only once the Service does, and the kubelet hands it to the pod a
 
 {{/* What the certificate init containers share: the syncer image, the pod IP, no privileges. */}}
 {{- define "vsyncer.issueCertContainer" -}}
-image: "{{ .Values.syncer.image.repository }}:{{ .Values.syncer.image.tag | default .Chart.AppVersion }}"
-imagePullPolicy: {{ .Values.syncer.image.pullPolicy }}
+image: {{ include "vsyncer.syncerImage" . | quote }}
+imagePullPolicy: {{ .Values.syncer.image.pullPolicy | quote }}
 env:
   - name: POD_IP
     valueFrom: {fieldRef: {fieldPath: status.podIP}}
