@@ -115,6 +115,22 @@ describe('buildConfig', () => {
     [{}, { ...required, nodeSelector: `${'a'.repeat(254)}/pool=x` }, '--node-selector', 'label terms'],
     [{}, { ...required, setOwner: 'yes' }, '--set-owner', 'true or false'],
     [{}, { ...required, kubeconfigSecret: 'VC_1' }, '--kubeconfig-secret', 'valid Secret name'],
+    [
+      {},
+      {
+        ...required,
+        kubeconfigSecret: 'vc-vc1',
+        kubeconfigAdditionalSecret: ['name=vc-vc1;server=https://lb'],
+      },
+      '--kubeconfig-additional-secret',
+      'names Secret team-a/vc-vc1 that another kubeconfig export',
+    ],
+    [
+      {},
+      { ...required, kubeconfigAdditionalSecret: ['name=a', 'name=a;namespace=team-a'] },
+      '--kubeconfig-additional-secret',
+      'names Secret team-a/a that another kubeconfig export',
+    ],
     [{}, { ...required, corednsImage: 'coredns :1' }, '--coredns-image', 'without spaces'],
     [{}, { ...required, corednsImage: 'c:1', fallbackHostDns: 'kube-dns' }, '--fallback-host-dns', 'IP:port'],
     [{}, { ...required, fallbackHostDns: '10.43.0.10' }, '--fallback-host-dns', 'needs --coredns-image'],

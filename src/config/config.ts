@@ -14,7 +14,7 @@ import { checkServingFiles } from './flag-file.ts';
 import { MAX_TIMER_MS } from '../util/clock.ts';
 import type { FieldSpec } from './fields.ts';
 import { isDnsLabel, isDnsSubdomain } from '../naming/dns-names.ts';
-import { invalidAdditionalSecrets } from '../kubeconfig-export/additional.ts';
+import { invalidAdditionalSecrets, kubeconfigSecretNamedTwice } from '../kubeconfig-export/additional.ts';
 import { invalidDeniedMetadataPatterns } from '../naming/denied-metadata.ts';
 import { invalidFallbackHostDns } from '../bootstrap/host-dns.ts';
 import { isStrictIP, sameIP } from '../util/ip.ts';
@@ -664,6 +664,16 @@ function checkKubeconfigSecret(c: SyncerConfig, labelOf: (key: keyof CoreConfig)
       `must be a valid Secret name (lower-case letters, digits, '-' and '.'), got ${JSON.stringify(c.kubeconfigSecret)}`,
     );
   }
+  const twice = kubeconfigSecretNamedTwice(
+    c.kubeconfigSecret,
+    c.kubeconfigAdditionalSecrets,
+    c.hostNamespace,
+  );
+  if (twice)
+    throw new ConfigError(
+      labelOf('kubeconfigAdditionalSecrets'),
+      `names Secret ${twice} that another kubeconfig export (${labelOf('kubeconfigSecret')} or another entry) writes already; give each export its own Secret`,
+    );
   let url: URL | undefined;
   try {
     url = new URL(c.kubeconfigSecretServer);

@@ -54,6 +54,27 @@ export function invalidAdditionalSecrets(entries: readonly string[]): string | u
   return undefined;
 }
 
+/**
+ * The first Secret two exports would write (`--kubeconfig-secret` and the additional ones, a missing
+ * namespace read as the host namespace), as `namespace/name`; undefined when each names its own. Two
+ * exporters of one Secret would overwrite each other's server at every start.
+ */
+export function kubeconfigSecretNamedTwice(
+  main: string,
+  additional: readonly string[],
+  hostNamespace: string,
+): string | undefined {
+  const seen = new Set<string>(main ? [`${hostNamespace}/${main}`] : []);
+  for (const entry of additional) {
+    const parsed = parseAdditionalSecret(entry);
+    if (typeof parsed === 'string') continue;
+    const key = `${parsed.namespace ?? hostNamespace}/${parsed.name}`;
+    if (seen.has(key)) return key;
+    seen.add(key);
+  }
+  return undefined;
+}
+
 function isHttpUrl(text: string): boolean {
   try {
     const url = new URL(text);
