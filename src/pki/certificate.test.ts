@@ -72,6 +72,12 @@ describe('issueCertificate', () => {
     expect(new Date(cert.validTo).toISOString()).toBe('2030-07-01T12:00:00.000Z');
   });
 
+  it('writes an IPv4-mapped IPv6 address as the sixteen bytes it stands for', () => {
+    const issued = issueCertificate({ ...request, ipAddresses: ['::ffff:10.1.2.3'] }, opensslCa('ec'));
+    const cert = new X509Certificate(issued.certPem);
+    expect(cert.subjectAltName).toContain('IP Address:0:0:0:0:0:FFFF:A01:203');
+  });
+
   it('refuses what it cannot issue, naming the problem', () => {
     const ca = opensslCa('ec');
     expect(() => issueCertificate({ ...request, ipAddresses: ['10.96.0.300'] }, ca)).toThrow(

@@ -10,6 +10,7 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import { isIP } from 'node:net';
+import { parseIPv6 } from '../util/ip.ts';
 import {
   bitString,
   boolean,
@@ -130,19 +131,13 @@ function extensions(req: CertificateRequest): Buffer[] {
   return out;
 }
 
+/** An IP SAN's bytes: four for IPv4, sixteen for IPv6 (`::` expanded, a dotted-quad tail read). */
 function ipBytes(ip: string): Buffer {
   if (isIP(ip) === 4) return Buffer.from(ip.split('.').map(Number));
-  // IPv6: expand "::" and write eight 16-bit groups.
-  const [head, tail] = ip.includes('::') ? ip.split('::') : [ip, undefined];
-  const groups = (s: string | undefined) => (s ? s.split(':') : []);
-  const missing = 8 - groups(head).length - groups(tail).length;
-  const all = [
-    ...groups(head),
-    ...Array<string>(tail === undefined ? 0 : missing).fill('0'),
-    ...groups(tail),
-  ];
+  const groups = parseIPv6(ip);
+  if (!groups) throw new Error(`${JSON.stringify(ip)} is not an IP address`);
   const out = Buffer.alloc(16);
-  all.forEach((g, i) => out.writeUInt16BE(parseInt(g, 16), i * 2));
+  groups.forEach((g, i) => out.writeUInt16BE(g, i * 2));
   return out;
 }
 
