@@ -245,6 +245,19 @@ describe('helm chart', () => {
         '--init-manifests-generation=1',
       ]),
     );
+    // What the next upgrade reads to keep the generation while the manifests stay the same (the
+    // lookup itself: test/integration/chart-dryrun.test.ts); the pod restarts only on the checksum.
+    const sts = ms.find((m) => m.kind === 'StatefulSet') as unknown as {
+      spec: { template: { metadata: { annotations: Record<string, string> } } };
+    };
+    const checksum = sts.spec.template.metadata.annotations['checksum/init-manifests'];
+    expect(checksum).toMatch(/^[0-9a-f]{64}$/);
+    expect((file as unknown as Manifest).metadata).toMatchObject({
+      annotations: {
+        'vsyncer.dev/init-manifests-checksum': checksum,
+        'vsyncer.dev/init-manifests-generation': '1',
+      },
+    });
     const role = ms.find((m) => m.kind === 'Role') as unknown as {
       rules: { resources: string[]; resourceNames?: string[]; verbs: string[] }[];
     };

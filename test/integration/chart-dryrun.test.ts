@@ -1,5 +1,6 @@
-import { EVERYTHING_ON, renderText } from '../chart/render.ts';
-import { kubectl } from '../harness/clusters.ts';
+import { parseAllDocuments } from 'yaml';
+import { EVERYTHING_ON, helm, renderText, templateArgs, type Manifest } from '../chart/render.ts';
+import { kubectl, testClusters } from '../harness/clusters.ts';
 import { apply, mustKubectl } from '../harness/objects.ts';
 import { uniqueName } from '../harness/syncer.ts';
 
@@ -86,6 +87,60 @@ describe('helm chart against the real host API server', () => {
     },
     60_000,
   );
+
+  it("gives the init manifests the generation of the release that last changed them (Helm's lookup), so an upgrade that keeps them restarts nothing", async () => {
+    type StatefulSet = {
+      spec: { template: { spec: { containers: { name: string; args: string[] }[] } } };
+    };
+    const manifests = 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: tools\n';
+    // As `helm upgrade` renders: lookups answered by the API server (`helm template` is revision 1).
+    const renderLive = (initManifests: string) => {
+      const ms = parseAllDocuments(
+        helm([
+          ...templateArgs(ns),
+          '--dry-run=server',
+          '--kubeconfig',
+          testClusters().host.kubeconfig,
+          '--set-string',
+          `initManifests=${initManifests}`,
+        ]),
+      )
+        .map((d) => d.toJS() as Manifest | null)
+        .filter((m): m is Manifest => m !== null);
+      const configMap = ms.find((m) => m.kind === 'ConfigMap' && m.metadata.name === 'vc1-init-manifests')!;
+      const sts = ms.find((m) => m.kind === 'StatefulSet') as unknown as StatefulSet;
+      const flag = sts.spec.template.spec.containers
+        .find((c) => c.name === 'syncer')!
+        .args.find((a) => a.startsWith('--init-manifests-generation='));
+      return { configMap, flag, template: JSON.stringify(sts.spec.template) };
+    };
+    const first = renderLive(manifests);
+    expect(first.flag).toBe('--init-manifests-generation=1');
+    // The ConfigMap as an earlier release (revision 7) that last changed these manifests left it.
+    const annotations = (first.configMap.metadata as { annotations: Record<string, string> }).annotations;
+    const earlier = {
+      ...first.configMap,
+      metadata: {
+        ...first.configMap.metadata,
+        annotations: { ...annotations, 'vsyncer.dev/init-manifests-generation': '7' },
+      },
+    };
+    const applied = await kubectl(
+      'host',
+      ['apply', '--server-side', '--field-manager=chart-test', '-n', ns, '-f', '-'],
+      JSON.stringify(earlier),
+    );
+    expect({ code: applied.code, stderr: applied.stderr }).toEqual({ code: 0, stderr: '' });
+    const same = renderLive(manifests);
+    expect(same.flag).toBe('--init-manifests-generation=7');
+    expect((same.configMap.metadata as { annotations: Record<string, string> }).annotations).toMatchObject({
+      'vsyncer.dev/init-manifests-generation': '7',
+    });
+    // Changed manifests take this release's revision.
+    expect(renderLive(`${manifests}  labels: {team: a}\n`).flag).toBe('--init-manifests-generation=1');
+    // Only the generation differs between the two renders of the same manifests.
+    expect(same.template.replace('=7"', '=1"')).toBe(first.template);
+  }, 60_000);
 
   it('is rejected by the API server when a manifest is invalid (the check can fail)', async () => {
     const broken = renderText({}, ns).replace('replicas: 1', 'replicas: -1');

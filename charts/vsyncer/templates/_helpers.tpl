@@ -251,7 +251,7 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 {{- end }}
 {{- if include "vsyncer.initManifests" . }}
 - --init-manifests=/etc/vsyncer/init/manifests.yaml
-- {{ printf "--init-manifests-generation=%v" .Release.Revision | quote }}
+- {{ printf "--init-manifests-generation=%v" (include "vsyncer.initManifestsGeneration" .) | quote }}
 {{- end }}
 - {{ printf "--virtual-api-service=%v" (include "vsyncer.virtualApiService" .) | quote }}
 - {{ printf "--set-owner=%v" .Values.syncer.setOwner | quote }}
@@ -422,6 +422,27 @@ Empty when neither is set.
 {{- join "\n---\n" $parts -}}
 {{- end -}}
 
+{{/*
+The init manifests' generation (--init-manifests-generation), which the syncer wants increasing: it
+never applies manifests of a generation lower than the one it recorded as applied. The release
+revision that last changed them: kept from the ConfigMap <release>-init-manifests while its checksum
+annotation matches (Helm's lookup), so an upgrade that leaves them as they are changes neither the
+flag nor the pod template, and does not restart the control plane; otherwise this revision, higher
+than any before. Without a cluster to look in (helm template, GitOps renderers) it is the revision.
+*/}}
+{{- define "vsyncer.initManifestsGeneration" -}}
+{{- $generation := toString .Release.Revision -}}
+{{- $sum := include "vsyncer.initManifests" . | sha256sum -}}
+{{- with lookup "v1" "ConfigMap" .Release.Namespace (printf "%s-init-manifests" (include "vsyncer.name" .)) -}}
+{{- $annotations := .metadata.annotations | default dict -}}
+{{- $was := index $annotations "vsyncer.dev/init-manifests-generation" | default "" -}}
+{{- if and (eq (index $annotations "vsyncer.dev/init-manifests-checksum" | default "") $sum) (regexMatch "^[1-9][0-9]{0,9}$" $was) -}}
+{{- $generation = $was -}}
+{{- end -}}
+{{- end -}}
+{{- $generation -}}
+{{- end -}}
+
 {{/* syncer.workloadImagePullSecrets as names (entries may be names or vCluster's {name: ...}), as a JSON list. */}}
 {{- define "vsyncer.workloadImagePullSecrets" -}}
 {{- $names := list -}}
@@ -579,7 +600,7 @@ kubeconfigAdditionalSecret: exportKubeconfig.additionalSecrets
 corednsImage: vanilla.coredns.image
 fallbackHostDns: syncer.fallbackHostDns
 initManifests: initManifests
-initManifestsGeneration: (from the release revision)
+initManifestsGeneration: (from the release revision that last changed initManifests)
 sync: syncer.sync
 hostQps: syncer.hostQps
 hostBurst: syncer.hostBurst
