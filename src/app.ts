@@ -45,6 +45,8 @@ export class NotLeaderError extends Error {
   }
 }
 
+/** How often, at most, a refused kubelet client of the virtual API server has its binding looked for. */
+const KUBELET_CLIENT_RECHECK_MS = 10_000;
 /** How long the kinds wait, at the start, for the CRDs copied from the host to be established. */
 const CRD_COPY_WAIT_MS = 30_000;
 /** The informer users (see InformerFactory.forUser) of what starts with the kinds but is not one. */
@@ -75,6 +77,8 @@ export class SyncerApp {
   private readonly corednsBootstrap: MissingObjectCreator | undefined;
   private readonly corednsConfig: CorednsConfigKeeper | undefined;
   private readonly kubeletClientBootstrap: MissingObjectCreator | undefined;
+  /** When a refusal of the kubelet client last had its binding looked for (monotonic ms). */
+  private kubeletClientCheckedAt = -Infinity;
   private readonly initManifests: InitManifestsApplier | undefined;
   private readonly crdsFromHost: CrdsFromHost | undefined;
   private controllersStarted = false;
@@ -180,6 +184,7 @@ export class SyncerApp {
         nodeStats: config.kubeletNodeStats,
         logger,
         metrics: this.metrics,
+        onRefused: (user) => this.kubeletClientRefused(user),
       });
     }
     if (config.metricsServerProxy)
@@ -462,6 +467,24 @@ export class SyncerApp {
     void this.initManifests?.start();
     // Registered once the caches the metrics API answers from are full (or, turned off, removed).
     start({ kind: METRICS_API, start: () => this.metricsApiRegistration.start() });
+  }
+
+  /**
+   * The virtual API server's kubelet client refused by the virtual cluster's RBAC: its binding was
+   * deleted (a tenant admin, a GitOps prune). The leader makes it again, looking at most every
+   * KUBELET_CLIENT_RECHECK_MS, so that `kubectl logs` and `exec` work again without a restart; an
+   * idle syncer does not poll for it.
+   */
+  private kubeletClientRefused(user: string): void {
+    if (user !== this.opts.config.kubeletClientUser || !this.controllersStarted || this.stopping) return;
+    const now = (this.opts.clock ?? realClock).monotonicNow();
+    if (now - this.kubeletClientCheckedAt < KUBELET_CLIENT_RECHECK_MS) return;
+    this.kubeletClientCheckedAt = now;
+    void this.kubeletClientBootstrap
+      ?.runAgain()
+      .catch((err: unknown) =>
+        this.opts.logger.error('creating the kubelet API access of the virtual API server failed', { err }),
+      );
   }
 
   /** Stops new work, lets in-flight reconciles finish within the shutdown timeout, releases the lease. */

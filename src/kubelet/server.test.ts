@@ -424,6 +424,14 @@ describe('admission of a pod request', () => {
     expect(virtual.podReads).toBe(1);
   });
 
+  it('tells who the virtual cluster refused (the virtual API server refused: its binding is gone)', async () => {
+    const refused: string[] = [];
+    const { port, virtual } = await startKubelet({ onRefused: (user) => refused.push(user) });
+    virtual.allows = () => false;
+    expect((await call(port, '/containerLogs/team/web/app')).status).toBe(403);
+    expect(refused).toEqual(['apiserver']);
+  });
+
   it('before the pod cache is filled, tells a caller allowed only some nodes to come back, reading nothing', async () => {
     const { port, virtual, synced } = await startKubelet();
     synced.value = false;

@@ -85,6 +85,11 @@ export interface KubeletServerOptions {
   podCaches?: { virtual: Informer<KubeObject>; host: Informer<KubeObject> };
   /** The budgets' and shared reads' time (tests); the real clock otherwise. */
   clock?: Clock;
+  /**
+   * Told the user of every caller the virtual cluster's RBAC refused: the virtual API server's own
+   * identity refused means the binding that allows it is gone (see bootstrap/kubelet-client.ts).
+   */
+  onRefused?: (user: string) => void;
 }
 
 const PROMETHEUS_TEXT = 'text/plain; version=0.0.4';
@@ -330,8 +335,9 @@ export class KubeletServer {
 
   /** As a kubelet authorizes: a verb on a node subresource, reviewed by the virtual cluster; 403 otherwise. */
   private async authorize(who: CertIdentity, access: NodeAccess): Promise<void> {
-    if (!(await this.reviewer.allowed(who, access)))
-      throw new RouteError(403, `${who.user} may not ${access.verb} nodes/${access.subresource}`);
+    if (await this.reviewer.allowed(who, access)) return;
+    this.opts.onRefused?.(who.user);
+    throw new RouteError(403, `${who.user} may not ${access.verb} nodes/${access.subresource}`);
   }
 
   private hostPath(admitted: Admitted): string {
