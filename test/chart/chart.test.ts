@@ -215,6 +215,30 @@ describe('helm chart', () => {
     expect(svc.spec.selector).toMatchObject({ release: 'vc1' });
   });
 
+  it.each(['k3s', 'vanilla'])(
+    '%s: pulls the control-plane images with controlPlane.imagePullSecrets (names or {name}), none by default',
+    (distro) => {
+      const pod = (set: Record<string, string>) =>
+        (
+          render({ 'controlPlane.distro': distro, ...set }).find(
+            (m) => m.kind === 'StatefulSet',
+          ) as unknown as {
+            spec: { template: { spec: { imagePullSecrets?: unknown } } };
+          }
+        ).spec.template.spec;
+      expect(pod({}).imagePullSecrets).toBeUndefined();
+      expect(
+        pod({
+          'controlPlane.imagePullSecrets[0]': 'regcred',
+          'controlPlane.imagePullSecrets[1].name': 'mirror',
+        }).imagePullSecrets,
+      ).toEqual([{ name: 'regcred' }, { name: 'mirror' }]);
+      expect(() => render({ 'controlPlane.imagePullSecrets[0].secret': 'regcred' })).toThrow(
+        "at '/controlPlane/imagePullSecrets/0': missing property 'name'",
+      );
+    },
+  );
+
   it('uses an emptyDir instead of a claim when persistence is off', () => {
     const sts = render({ 'persistence.enabled': 'false' }).find(
       (m) => m.kind === 'StatefulSet',

@@ -111,6 +111,7 @@ export const EVERYTHING_ON: Record<string, string> = {
   'controlPlane.service.httpsNodePort': '30443',
   'controlPlane.ingress.enabled': 'true',
   'controlPlane.proxy.extraSANs[0]': '192.0.2.7',
+  'controlPlane.imagePullSecrets[0]': 'registry-creds',
   'metrics.serviceMonitor.enabled': 'true',
   'isolation.enabled': 'true',
   // With the external datastore above, the control plane's egress to it.
