@@ -21,6 +21,16 @@ const CONTROL_PLANE_LABELS = { 'app.kubernetes.io/name': 'vsyncer' };
 /** The manifests last applied in full, and those being applied (a run not finished yet). */
 const APPLIED_KEY = 'manifests.gz';
 const PENDING_KEY = 'pending.gz';
+/**
+ * The objects of earlier runs that did not finish either and that neither text above holds (only
+ * their apiVersion, kind, namespace and name: enough to delete them), as gzipped JSON.
+ */
+const UNSETTLED_KEY = 'unsettled.json.gz';
+/**
+ * What the record's binaryData may hold: the API server refuses a ConfigMap of more than 1 MiB. The
+ * unsettled objects get what the two texts leave; past that the oldest are forgotten (with a warning).
+ */
+const RECORD_DATA_MAX_BYTES = 1024 * 1024 - 4 * 1024;
 
 /** The host ConfigMap (in the host namespace) that records the manifests last applied in full. */
 export function initManifestsRecordName(vcName: string): string {
@@ -66,6 +76,8 @@ interface RecordState {
   existing?: KubeObject;
   applied?: string;
   pending?: string;
+  /** Objects of earlier unfinished runs (oldest first) that may exist: see UNSETTLED_KEY. */
+  unsettled?: KubeObject[];
   clusterUid?: string;
   generation?: number;
 }
@@ -73,6 +85,16 @@ interface RecordState {
 /** Identifies an object across two versions of the manifests: its group, kind, namespace and name. */
 const identity = ({ object, type }: Typed) =>
   `${type.group}/${type.kind}/${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`;
+
+/** The same without discovery, as written (group of its apiVersion): to tell which objects a text holds. */
+const writtenIdentity = (object: KubeObject) =>
+  `${(object.apiVersion ?? '').split('/').slice(0, -1).join('/')}/${object.kind ?? ''}/${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`;
+
+/** What deleting an object needs of it. */
+function stub({ apiVersion, kind, metadata }: KubeObject): KubeObject {
+  const { name, namespace } = metadata ?? {};
+  return { apiVersion, kind, metadata: namespace ? { name, namespace } : { name } };
+}
 
 /** A server-side apply the server cannot make for this object, whatever is retried. */
 function refusedApply(err: unknown): err is ApiError {
@@ -86,7 +108,7 @@ function refusedApply(err: unknown): err is ApiError {
  * when the manifests differ from the ones last applied in full, every object is applied (server-side
  * apply: created when missing, its fields of the manifest set again, fields others own left alone),
  * in order, a custom resource waiting until its CRD is served; then the objects of the last manifests
- * (and of an earlier run that did not finish) that these no longer hold are deleted, and the
+ * (and of earlier runs that did not finish) that these no longer hold are deleted, and the
  * manifests are recorded. While they are unchanged, nothing is applied, so a tenant may edit or
  * delete what it was given.
  *
@@ -149,7 +171,7 @@ export class InitManifestsApplier {
       });
       return { ...result, outcome: 'superseded' };
     }
-    if (record.applied === text && record.pending === undefined) {
+    if (record.applied === text && record.pending === undefined && !record.unsettled?.length) {
       logger.info('init manifests unchanged since they were last applied: nothing to apply', {
         record: `${this.o.hostNamespace}/${initManifestsRecordName(this.o.vcName)}`,
       });
@@ -157,11 +179,13 @@ export class InitManifestsApplier {
     }
 
     // Recorded as pending first: if this run stops midway, the next one still knows what it applied.
-    const earlier = [record.applied, record.pending].filter(
-      (t): t is string => t !== undefined && t !== text,
-    );
+    // So are the objects of an earlier run that did not finish either (the pending text replaced):
+    // otherwise, should this one not finish, those no later manifests hold would stay for good.
+    const applied = this.objectsOf(record.applied);
+    const pending = this.objectsOf(record.pending);
+    const unsettled = this.unsettledNow(record, applied, pending);
     const pendingWritten = await this.retrying('recording the init manifests being applied', () =>
-      this.writeRecord({ applied: record.applied, pending: text, clusterUid, generation }),
+      this.writeRecord({ applied: record.applied, pending: text, unsettled, clusterUid, generation }),
     );
     if (pendingWritten === STOPPED) return stopped();
 
@@ -186,7 +210,7 @@ export class InitManifestsApplier {
 
     const kept = new Set(current.map(identity));
     const gone = await this.retrying('deleting the objects the init manifests no longer hold', () =>
-      this.deleteDropped(earlier, kept),
+      this.deleteDropped([...applied, ...(record.unsettled ?? []), ...pending], kept),
     );
     if (gone === STOPPED) return stopped();
     result.deleted = gone;
@@ -245,26 +269,53 @@ export class InitManifestsApplier {
     }
   }
 
+  /** The objects of a recorded text; none when it cannot be read (they stay, with a warning). */
+  private objectsOf(text: string | undefined): KubeObject[] {
+    if (text === undefined || text === this.o.text) return []; // this run applies them all again
+    try {
+      return parseManifests(text, 'the last applied init manifests');
+    } catch (err) {
+      this.o.logger.warn('a recorded version of the init manifests cannot be read: its objects stay', {
+        error: (err as Error).message,
+      });
+      return [];
+    }
+  }
+
+  /**
+   * The objects that may exist from unfinished runs and that neither the applied manifests nor these
+   * hold: those recorded so already, then those of the pending text this run replaces, oldest first,
+   * as many as the record has room for.
+   */
+  private unsettledNow(record: RecordState, applied: KubeObject[], pending: KubeObject[]): KubeObject[] {
+    const held = new Set([...applied, ...this.objects].map(writtenIdentity));
+    const unsettled: KubeObject[] = [];
+    for (const object of [...(record.unsettled ?? []), ...pending]) {
+      const id = writtenIdentity(object);
+      if (held.has(id)) continue;
+      held.add(id);
+      unsettled.push(stub(object));
+    }
+    const room = RECORD_DATA_MAX_BYTES - packedBytes(record.applied) - packedBytes(this.o.text);
+    const { kept, forgotten } = keptWithin(unsettled, room);
+    if (forgotten.length)
+      this.o.logger.warn(
+        'the record has no room for every object of earlier unfinished runs: those forgotten stay in the virtual cluster if no later manifests hold them',
+        { forgotten: forgotten.map((object) => describeObject({ object })) },
+      );
+    return kept;
+  }
+
   /**
    * Deletes, last first, the objects of earlier manifests that the current ones do not hold (custom
    * resources before their CRDs, as they were listed after them). One already gone, or of a kind no
    * longer served, is skipped; so is one the server will not let the syncer delete (a system
    * namespace listed only to label it), with a warning.
    */
-  private async deleteDropped(earlierTexts: readonly string[], kept: ReadonlySet<string>): Promise<string[]> {
-    const previous: KubeObject[] = [];
-    for (const text of earlierTexts) {
-      try {
-        previous.push(...parseManifests(text, 'the last applied init manifests'));
-      } catch (err) {
-        this.o.logger.warn('a recorded version of the init manifests cannot be read: its objects stay', {
-          error: (err as Error).message,
-        });
-      }
-    }
+  private async deleteDropped(previous: readonly KubeObject[], kept: ReadonlySet<string>): Promise<string[]> {
     const deleted: string[] = [];
     const seen = new Set<string>();
-    for (const given of previous.reverse()) {
+    for (const given of [...previous].reverse()) {
       let type: ResourceType;
       try {
         type = await this.resolver.typeOf(given);
@@ -315,6 +366,7 @@ export class InitManifestsApplier {
       existing,
       applied: unpack(binary[APPLIED_KEY]),
       pending: unpack(binary[PENDING_KEY]),
+      unsettled: unpackObjects(unpack(binary[UNSETTLED_KEY])),
       clusterUid: annotations[RECORD_CLUSTER_ANNOTATION],
       generation: Number.isInteger(generation) ? generation : undefined,
     };
@@ -326,6 +378,7 @@ export class InitManifestsApplier {
     const binaryData: Record<string, string> = {};
     if (state.applied !== undefined) binaryData[APPLIED_KEY] = pack(state.applied);
     if (state.pending !== undefined) binaryData[PENDING_KEY] = pack(state.pending);
+    if (state.unsettled?.length) binaryData[UNSETTLED_KEY] = pack(JSON.stringify(state.unsettled));
     const annotations = {
       [RECORD_CLUSTER_ANNOTATION]: state.clusterUid ?? '',
       [RECORD_GENERATION_ANNOTATION]: String(state.generation ?? 0),
@@ -358,6 +411,36 @@ export class InitManifestsApplier {
 }
 
 const pack = (text: string) => gzipSync(text).toString('base64');
+
+/** What a text takes of the record's data (binaryData counts decoded bytes). */
+const packedBytes = (text: string | undefined) => (text === undefined ? 0 : gzipSync(text).length);
+
+/**
+ * The newest of the objects (oldest first) whose packed list fits in room bytes, and the rest. Cut
+ * an eighth at a time (a few more forgotten than need be): one at a time would gzip once per object.
+ */
+export function keptWithin(
+  objects: readonly KubeObject[],
+  room: number,
+): { kept: KubeObject[]; forgotten: KubeObject[] } {
+  let start = 0;
+  while (start < objects.length && packedBytes(JSON.stringify(objects.slice(start))) > room)
+    start += Math.ceil((objects.length - start) / 8);
+  return { kept: objects.slice(start), forgotten: objects.slice(0, start) };
+}
+
+/** The objects of the unsettled entry; none when missing or unreadable. */
+function unpackObjects(json: string | undefined): KubeObject[] {
+  if (json === undefined) return [];
+  try {
+    const value: unknown = JSON.parse(json);
+    return Array.isArray(value)
+      ? value.filter((o): o is KubeObject => typeof o === 'object' && o !== null)
+      : [];
+  } catch {
+    return [];
+  }
+}
 
 /** The text of a packed entry; undefined when missing or unreadable (treated as never applied). */
 function unpack(packed: string | undefined): string | undefined {

@@ -1,8 +1,9 @@
+import { gzipSync } from 'node:zlib';
 import { Resources } from '../kube/resources.ts';
 import { FakeCluster } from '../testing/fake-cluster.ts';
 import { FakeClock } from '../util/clock.ts';
 import { createLogger } from '../util/log.ts';
-import { InitManifestsApplier, initManifestsRecordName } from './apply-manifests.ts';
+import { InitManifestsApplier, initManifestsRecordName, keptWithin } from './apply-manifests.ts';
 import { ManifestError, parseManifests } from './init-manifests.ts';
 
 const MANIFESTS = `
@@ -263,6 +264,42 @@ describe('init manifests, applied as vCluster applies them', () => {
     ).toEqual(['v1', 'v2']);
     const result = await applier(virtual, host, ONE_CM('v3')).start();
     expect(result.deleted.sort()).toEqual(['ConfigMap default/v1', 'ConfigMap default/v2']);
+  });
+
+  it('objects of several runs in a row that did not finish are all deleted once later manifests drop them', async () => {
+    const virtual = freshVirtual();
+    const host = new FakeCluster('host');
+    await applier(virtual, host, ONE_CM('v1')).start();
+    // Each run stops midway (a restart): v1 fails and is retried later, the other object is applied.
+    const interrupted = async (text: string) => {
+      virtual.failNext('patch', 'configmaps', 'unavailable');
+      const run = applier(virtual, host, text);
+      const done = run.start();
+      await new Promise((r) => setImmediate(r));
+      run.stop();
+      return (await done).outcome;
+    };
+    expect(await interrupted(ONE_CM('v1') + '---\n' + ONE_CM('xx'))).toBe('stopped');
+    // The next manifests drop xx, and do not finish either.
+    expect(await interrupted(ONE_CM('v1') + '---\n' + ONE_CM('yy'))).toBe('stopped');
+    const result = await applier(virtual, host, ONE_CM('v1')).start();
+    expect(result.deleted.sort()).toEqual(['ConfigMap default/xx', 'ConfigMap default/yy']);
+    expect(virtual.objects(Resources.configMaps, 'default').map((c) => c.metadata?.name)).toEqual(['v1']);
+    expect((await applier(virtual, host, ONE_CM('v1')).start()).outcome).toBe('unchanged');
+  });
+
+  it('the record keeps the newest objects of unfinished runs that fit in a ConfigMap; the oldest are forgotten', () => {
+    const objects = Array.from({ length: 2_000 }, (_, i) => ({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: `cm-${i}-${(i * 7919).toString(36)}` },
+    }));
+    expect(keptWithin(objects, 1024 * 1024)).toEqual({ kept: objects, forgotten: [] });
+    const { kept, forgotten } = keptWithin(objects, 4_000);
+    expect(kept.length).toBeGreaterThan(0);
+    expect([...forgotten, ...kept]).toEqual(objects);
+    expect(gzipSync(JSON.stringify(kept)).length).toBeLessThanOrEqual(4_000);
+    expect(keptWithin(objects, -1).kept).toEqual([]);
   });
 
   it('an object the server will not let the syncer delete stays, with a warning; the run completes', async () => {
