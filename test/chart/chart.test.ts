@@ -215,6 +215,36 @@ describe('helm chart', () => {
     expect(svc.spec.selector).toMatchObject({ release: 'vc1' });
   });
 
+  it("labels the StatefulSet, its pod and Services app=vcluster, as vCluster's CLI finds them, outside the fixed selector", () => {
+    // A Service label of the same key does not take it away.
+    const ms = render({ 'controlPlane.service.labels.app': 'mine', 'controlPlane.service.labels.team': 'a' });
+    const sts = ms.find((m) => m.kind === 'StatefulSet') as unknown as Manifest & {
+      spec: {
+        selector: { matchLabels: Record<string, string> };
+        template: { metadata: { labels: Record<string, string> } };
+      };
+    };
+    const labelled = { app: 'vcluster', release: 'vc1' };
+    expect(sts.metadata.labels).toMatchObject(labelled);
+    expect(sts.spec.template.metadata.labels).toMatchObject(labelled);
+    // The selector of a running StatefulSet cannot change: an upgrade adding a key would be refused.
+    expect(sts.spec.selector.matchLabels).toEqual({
+      'app.kubernetes.io/name': 'vsyncer',
+      'app.kubernetes.io/instance': 'vc1',
+      release: 'vc1',
+    });
+    for (const name of ['vc1', 'vc1-headless']) {
+      const svc = ms.find((m) => m.kind === 'Service' && m.metadata.name === name)!;
+      expect([name, svc.metadata.labels]).toEqual([name, expect.objectContaining(labelled)]);
+      expect((svc as unknown as { spec: { selector: Record<string, string> } }).spec.selector).toEqual(
+        sts.spec.selector.matchLabels,
+      );
+    }
+    expect(ms.find((m) => m.metadata.name === 'vc1' && m.kind === 'Service')!.metadata.labels).toMatchObject({
+      team: 'a',
+    });
+  });
+
   it.each(['k3s', 'vanilla'])(
     '%s: pulls the control-plane images with controlPlane.imagePullSecrets (names or {name}), none by default',
     (distro) => {

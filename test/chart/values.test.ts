@@ -180,8 +180,60 @@ describe('helm chart: values that would render a broken or an open manifest are 
     expect(() => render({ [key]: value })).toThrow(error);
   });
 
-  it('takes vCluster-shaped values at the top level, which the chart does not read', () => {
-    expect(() => render({ 'sync.toHost.ingresses.enabled': 'true' })).not.toThrow();
+  it.each([
+    [
+      'exportKubeConfig.secret.name',
+      'vc',
+      /exportKubeConfig: vsyncer reads exportKubeconfig \(lower-case c\)/,
+    ],
+    ['policies.networkPolicy.enabled', 'true', /policies: vsyncer's isolation.enabled makes/],
+    ['sync.toHost.ingresses.enabled', 'true', /sync: vsyncer turns kinds on and off with syncer.sync/],
+    ['networking.advanced.fallbackHostCluster', 'true', /fallbackHostCluster is syncer.fallbackHostDns/],
+    ['controlPlane.backingStore.etcd.embedded.enabled', 'true', /controlPlane.backingStore: .*k3s.datastore/],
+    ['controlPlane.distro.k8s.enabled', 'true', /controlPlane.distro.k8s is controlPlane.distro=vanilla/],
+  ])(
+    "refuses vCluster's %s, which it does not read, naming the value to set instead",
+    (key, value, message) => {
+      expect(() => render({ [key]: value })).toThrow(message);
+    },
+  );
+
+  it("refuses every top-level key of vCluster's chart (0.20 on) but controlPlane, and takes other keys", () => {
+    // vCluster's values.schema.json, top-level properties.
+    const vclusters = [
+      'global',
+      'exportKubeConfig',
+      'sync',
+      'integrations',
+      'deploy',
+      'networking',
+      'policies',
+      'controlPlane',
+      'privateNodes',
+      'rbac',
+      'plugins',
+      'experimental',
+      'telemetry',
+      'serviceCIDR',
+      'pro',
+      'plugin',
+      'logging',
+      'sleep',
+      'snapshots',
+      'deletion',
+      'platform',
+    ];
+    const refused = (key: string) => {
+      try {
+        render({ [`${key}.x`]: 'y' });
+        return false;
+      } catch (err) {
+        return new RegExp(`: ${key}: `).test((err as Error).message);
+      }
+    };
+    // global is Helm's (an umbrella chart's), controlPlane this chart's own.
+    expect(vclusters.filter((k) => !refused(k))).toEqual(['global', 'controlPlane']);
+    expect(() => render({ 'someTool.enabled': 'true' })).not.toThrow();
   });
 
   it('validates the values of the values examples in the docs', () => {

@@ -19,6 +19,75 @@ release: {{ .Release.Name }}
 {{- end -}}
 
 {{/*
+vCluster's CLI finds a virtual cluster's StatefulSet, pod and Service by `app=vcluster,release=<name>`:
+on those three (not in the StatefulSet's selector, which cannot change on a running release).
+*/}}
+{{- define "vsyncer.vclusterAppLabel" -}}
+app: vcluster
+{{- end -}}
+
+{{/*
+vCluster's values this chart does not read, each with the value that does what it did: refused, since
+a vcluster.yaml given as it is would otherwise install a virtual cluster without what it asks for.
+Top-level keys, then keys under controlPlane (which both charts have).
+*/}}
+{{- define "vsyncer.vclusterValues" -}}
+top:
+  exportKubeConfig: "vsyncer reads exportKubeconfig (lower-case c): secret (a Secret name), server, additionalSecrets"
+  policies: "vsyncer's isolation.enabled makes the ResourceQuota, LimitRange and NetworkPolicies (isolation.resourceQuota, isolation.limitRange, isolation.networkPolicy); the Pod Security Standard is syncer.podSecurityStandard"
+  sync: "vsyncer turns kinds on and off with syncer.sync (e.g. [ingresses, -events]); the other sync settings are syncer.* values (docs/helm.md: Values and the flags they set)"
+  networking: "replicateServices is syncer.mapHostServices and syncer.mapVirtualServices, advanced.fallbackHostCluster is syncer.fallbackHostDns, serviceCIDR and advanced.clusterDomain are k3s.serviceCIDR and k3s.clusterDomain"
+  serviceCIDR: "set k3s.serviceCIDR (the host's service CIDR)"
+  integrations: "metricsServer is syncer.metricsServerProxy.enabled; vsyncer has no other integration"
+  experimental: "deploy.vcluster.manifests is initManifests, deploy.vcluster.manifestsTemplate is initManifestsTemplate; vsyncer has no other"
+  logging: "set syncer.logFormat (json or text) and syncer.logLevel"
+  rbac: "vsyncer derives its RBAC from the kinds syncer.sync turns on; extra rules for custom resources go in syncer.customResourceRules"
+  deploy: "vsyncer deploys nothing into the virtual cluster but its DNS (vanilla.coredns); give objects to apply in initManifests"
+  plugins: "vsyncer has no plugins"
+  plugin: "vsyncer has no plugins"
+  privateNodes: "vsyncer has no private nodes"
+  telemetry: "vsyncer sends no telemetry"
+  pro: "vsyncer has no pro features"
+  platform: "vsyncer has no platform"
+  sleep: "vsyncer has no sleep mode"
+  snapshots: "vsyncer takes no snapshots"
+  deletion: "vsyncer's uninstall is helm uninstall (docs/helm.md: Uninstalling)"
+controlPlane:
+  backingStore: "the data store is embedded (persistence.*) or external (k3s.datastore.secretName)"
+  coredns: "the DNS the syncer deploys is vanilla.coredns (k3s deploys its own)"
+  statefulSet: "the pod's values are controlPlane.nodeSelector, controlPlane.tolerations, controlPlane.affinity, controlPlane.imagePullSecrets, persistence.*, syncer.replicas, k3s.resources, syncer.resources"
+  serviceMonitor: "set metrics.serviceMonitor"
+  advanced: "virtualScheduler is syncer.virtualScheduler, workloadServiceAccount is syncer.workloadServiceAccount and syncer.workloadImagePullSecrets"
+  hostPathMapper: "vsyncer has no host path mapper"
+  tlsRoute: "vsyncer has no TLSRoute to the API server; use controlPlane.ingress or controlPlane.service"
+  endpoint: "set exportKubeconfig.server"
+  standalone: "vsyncer runs only in a host cluster"
+{{- end -}}
+
+{{/* Fails naming every vCluster value set that this chart would not read (vsyncer.vclusterValues). */}}
+{{- define "vsyncer.refuseVclusterValues" -}}
+{{- $known := include "vsyncer.vclusterValues" . | fromYaml -}}
+{{- $problems := list -}}
+{{- range $key := keys $known.top | sortAlpha -}}
+{{- if hasKey $.Values $key -}}
+{{- $problems = append $problems (printf "%s: %s" $key (get $known.top $key)) -}}
+{{- end -}}
+{{- end -}}
+{{- $cp := .Values.controlPlane | default dict -}}
+{{- range $key := keys $known.controlPlane | sortAlpha -}}
+{{- if hasKey $cp $key -}}
+{{- $problems = append $problems (printf "controlPlane.%s: %s" $key (get $known.controlPlane $key)) -}}
+{{- end -}}
+{{- end -}}
+{{- if kindIs "map" $cp.distro -}}
+{{- $problems = append $problems (include "vsyncer.distroMapProblem" .) -}}
+{{- end -}}
+{{- with $problems -}}
+{{- fail (printf "values of vCluster's chart that vsyncer's does not read (docs/helm.md: Values and the flags they set): %s" (join "; " .)) -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
 Selects the control-plane pod. `release` is a key the syncer never copies from a tenant's pod (it is
 stored hashed on the host), so no tenant pod in this namespace can join the virtual API Service.
 */}}
@@ -382,8 +451,15 @@ the syncer then refuses would leave the virtual cluster without DNS.
 {{- end -}}
 {{- end -}}
 
+{{- define "vsyncer.distroMapProblem" -}}
+controlPlane.distro is a name here, k3s or vanilla: vCluster's controlPlane.distro.k8s is controlPlane.distro=vanilla, its controlPlane.distro.k3s is k3s
+{{- end -}}
+
 {{/* k3s (the default) or vanilla: which virtual control plane runs beside the syncer. */}}
 {{- define "vsyncer.distro" -}}
+{{- if kindIs "map" .Values.controlPlane.distro -}}
+{{- fail (include "vsyncer.distroMapProblem" .) -}}
+{{- end -}}
 {{- $d := .Values.controlPlane.distro | default "k3s" -}}
 {{- if not (has $d (list "k3s" "vanilla")) -}}
 {{- fail (printf "controlPlane.distro must be k3s or vanilla, not %q" $d) -}}
