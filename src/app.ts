@@ -289,6 +289,7 @@ export class SyncerApp {
           host,
           hostNamespace: config.hostNamespace,
           vcName: config.name,
+          apiService: config.virtualApiService,
           text: readFileSync(config.initManifests, 'utf8'),
           source: config.initManifests,
           generation: Number(config.initManifestsGeneration || 0),

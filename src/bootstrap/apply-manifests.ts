@@ -17,6 +17,8 @@ export const INIT_MANIFESTS_RECORD_LABEL = 'vsyncer.dev/init-manifests-of';
 export const RECORD_CLUSTER_ANNOTATION = 'vsyncer.dev/virtual-cluster-uid';
 /** The generation (Helm's release revision) of the manifests recorded. */
 export const RECORD_GENERATION_ANNOTATION = 'vsyncer.dev/init-manifests-generation';
+/** The installation of the release that generation counts in: the UID of its virtual API Service. */
+export const RECORD_INSTALLATION_ANNOTATION = 'vsyncer.dev/init-manifests-installation';
 const CONTROL_PLANE_LABELS = { 'app.kubernetes.io/name': 'vsyncer' };
 /** The manifests last applied in full, and those being applied (a run not finished yet). */
 const APPLIED_KEY = 'manifests.gz';
@@ -44,13 +46,20 @@ export interface ApplyManifestsOptions {
   host: ClusterClient;
   hostNamespace: string;
   vcName: string;
+  /**
+   * The host Service of the virtual API (`--virtual-api-service`; the chart's `<release>`), made anew
+   * by each install of the release: its UID tells a reinstall, whose revisions start at 1 again,
+   * from an older syncer of the same installation. Unset, missing or not readable: not told apart.
+   */
+  apiService?: string;
   /** The manifests as given (documents), and where they came from, for messages. */
   text: string;
   source: string;
   /**
    * Which version of the manifests these are (Helm's release revision; 0: unknown). A syncer never
    * applies manifests older than those recorded: during a rolling update a replica still running
-   * the old ones may lead for a while, and must not undo the new ones.
+   * the old ones may lead for a while, and must not undo the new ones. Compared only within one
+   * installation of the release (see apiService).
    */
   generation?: number;
   clock: Clock;
@@ -80,6 +89,13 @@ interface RecordState {
   unsettled?: KubeObject[];
   clusterUid?: string;
   generation?: number;
+  installation?: string;
+}
+
+/** The virtual API Service: its UID, and when it was made. */
+interface Installation {
+  uid: string;
+  created: number;
 }
 
 /** Identifies an object across two versions of the manifests: its group, kind, namespace and name. */
@@ -164,7 +180,13 @@ export class InitManifestsApplier {
       });
       record = { existing: record.existing };
     }
-    if (generation > 0 && (record.generation ?? 0) > generation) {
+    const installation = await this.retrying('reading the virtual API Service', () => this.installation());
+    if (installation === STOPPED) return stopped();
+    if (
+      generation > 0 &&
+      (record.generation ?? 0) > generation &&
+      this.sameInstallation(record, installation)
+    ) {
       logger.warn('newer init manifests were applied by a newer syncer: leaving them', {
         recorded: record.generation,
         mine: generation,
@@ -185,7 +207,14 @@ export class InitManifestsApplier {
     const pending = this.objectsOf(record.pending);
     const unsettled = this.unsettledNow(record, applied, pending);
     const pendingWritten = await this.retrying('recording the init manifests being applied', () =>
-      this.writeRecord({ applied: record.applied, pending: text, unsettled, clusterUid, generation }),
+      this.writeRecord({
+        applied: record.applied,
+        pending: text,
+        unsettled,
+        clusterUid,
+        generation,
+        installation: installation?.uid,
+      }),
     );
     if (pendingWritten === STOPPED) return stopped();
 
@@ -216,7 +245,7 @@ export class InitManifestsApplier {
     result.deleted = gone;
 
     const written = await this.retrying('recording the applied init manifests', () =>
-      this.writeRecord({ applied: text, clusterUid, generation }),
+      this.writeRecord({ applied: text, clusterUid, generation, installation: installation?.uid }),
     );
     if (written === STOPPED) return stopped();
     logger.info('applied the init manifests', {
@@ -241,6 +270,46 @@ export class InitManifestsApplier {
         await this.backoff.wait();
       }
     }
+  }
+
+  /** The virtual API Service's UID and creation; undefined when it is not known or missing. */
+  private async installation(): Promise<Installation | undefined> {
+    const { apiService, host, hostNamespace, logger } = this.o;
+    if (!apiService) return undefined;
+    let service: KubeObject;
+    try {
+      service = await host.get(Resources.services, hostNamespace, apiService);
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      if (!isApiError(err, 'forbidden')) throw err;
+      logger.warn('the virtual API Service cannot be read: a reinstall of the release is not told apart', {
+        service: `${hostNamespace}/${apiService}`,
+        error: err.serverMessage,
+      });
+      return undefined;
+    }
+    const uid = service.metadata?.uid;
+    return uid ? { uid, created: Date.parse(service.metadata?.creationTimestamp ?? '') } : undefined;
+  }
+
+  /**
+   * Whether the record was written by this installation of the release, so its generation is one
+   * this one's may be compared with. A record that names none (written before records did, or when
+   * the Service could not be read) is from an earlier one when it was made before the Service.
+   */
+  private sameInstallation(record: RecordState, mine: Installation | undefined): boolean {
+    if (!mine) return true; // cannot tell: as one, so an older syncer never undoes newer manifests
+    const created = Date.parse(record.existing?.metadata?.creationTimestamp ?? '');
+    const same = record.installation ? record.installation === mine.uid : !(created < mine.created);
+    if (!same)
+      this.o.logger.info(
+        'the init manifests were recorded by an earlier install of the release: applying these',
+        {
+          recorded: record.generation,
+          mine: this.o.generation,
+        },
+      );
+    return same;
   }
 
   private async virtualClusterUid(): Promise<string> {
@@ -369,6 +438,7 @@ export class InitManifestsApplier {
       unsettled: unpackObjects(unpack(binary[UNSETTLED_KEY])),
       clusterUid: annotations[RECORD_CLUSTER_ANNOTATION],
       generation: Number.isInteger(generation) ? generation : undefined,
+      installation: annotations[RECORD_INSTALLATION_ANNOTATION] || undefined,
     };
   }
 
@@ -382,6 +452,7 @@ export class InitManifestsApplier {
     const annotations = {
       [RECORD_CLUSTER_ANNOTATION]: state.clusterUid ?? '',
       [RECORD_GENERATION_ANNOTATION]: String(state.generation ?? 0),
+      [RECORD_INSTALLATION_ANNOTATION]: state.installation ?? '',
     };
     const { existing } = await this.readRecord();
     if (existing) {

@@ -106,12 +106,14 @@ function applier(
   text = MANIFESTS,
   clock = new FakeClock(),
   generation?: number,
+  apiService?: string,
 ) {
   return new InitManifestsApplier({
     virtual,
     host,
     hostNamespace: 'host-ns',
     vcName: 'vc',
+    apiService,
     text,
     source: 'init.yaml',
     generation,
@@ -242,6 +244,54 @@ describe('init manifests, applied as vCluster applies them', () => {
     const result = await applier(virtual, host, ONE_CM('old'), new FakeClock(), 2).start();
     expect(result.outcome).toBe('superseded');
     expect(virtual.writeLog()).toEqual([]);
+  });
+
+  it('a reinstall (the release revision back to 1, its API Service new) applies its manifests, though the record and the data outlived the uninstall', async () => {
+    const virtual = freshVirtual();
+    const host = new FakeCluster('host');
+    host.seed(Resources.services, { metadata: { name: 'vc', namespace: 'host-ns', uid: 'first-install' } });
+    await applier(virtual, host, ONE_CM('old'), new FakeClock(), 7, 'vc').start();
+    // helm uninstall (syncer.setOwner=false: the record stays), then helm install.
+    await host.delete(Resources.services, 'host-ns', 'vc');
+    host.seed(Resources.services, { metadata: { name: 'vc', namespace: 'host-ns', uid: 'second-install' } });
+    const result = await applier(virtual, host, ONE_CM('new'), new FakeClock(), 1, 'vc').start();
+    expect(result).toMatchObject({ outcome: 'applied', deleted: ['ConfigMap default/old'] });
+    expect(virtual.objects(Resources.configMaps, 'default').map((c) => c.metadata?.name)).toEqual(['new']);
+    // Within that installation, older manifests (a replica of its revision 1 during an upgrade) undo nothing.
+    await applier(virtual, host, ONE_CM('newer'), new FakeClock(), 2, 'vc').start();
+    virtual.clearWrites();
+    const late = await applier(virtual, host, ONE_CM('new'), new FakeClock(), 1, 'vc').start();
+    expect(late.outcome).toBe('superseded');
+    expect(virtual.writeLog()).toEqual([]);
+  });
+
+  it('a record that names no installation (written before it did) counts as an earlier one when it is older than the API Service', async () => {
+    const clock = new FakeClock();
+    const virtual = freshVirtual();
+    const host = new FakeCluster('host', { clock });
+    const apiService = { metadata: { name: 'vc', namespace: 'host-ns' } };
+    const unnamed = async () => {
+      const record = host.objects(Resources.configMaps, 'host-ns')[0]!;
+      const { 'vsyncer.dev/init-manifests-installation': _, ...annotations } = record.metadata!.annotations!;
+      await host.update(Resources.configMaps, 'host-ns', {
+        ...record,
+        metadata: { ...record.metadata, annotations },
+      });
+    };
+    // Upgraded from such a syncer, within one installation: the generations are compared.
+    host.seed(Resources.services, apiService);
+    clock.advance(60_000);
+    await applier(virtual, host, ONE_CM('v3'), new FakeClock(), 3, 'vc').start();
+    await unnamed();
+    expect((await applier(virtual, host, ONE_CM('v2'), new FakeClock(), 2, 'vc').start()).outcome).toBe(
+      'superseded',
+    );
+    // Reinstalled: the API Service is newer than the record.
+    await host.delete(Resources.services, 'host-ns', 'vc');
+    clock.advance(60_000);
+    host.seed(Resources.services, apiService);
+    const result = await applier(virtual, host, ONE_CM('v1'), new FakeClock(), 1, 'vc').start();
+    expect(result).toMatchObject({ outcome: 'applied', deleted: ['ConfigMap default/v3'] });
   });
 
   it('objects of a run that did not finish are deleted too once newer manifests drop them', async () => {
