@@ -498,7 +498,7 @@ describe('helm chart', () => {
       };
     };
     expect(cp.spec.podSelector.matchLabels).toEqual(policy.spec.ingress[0]!.from[1]!.podSelector.matchLabels);
-    expect(cp.spec.policyTypes).toEqual(['Egress']);
+    expect(cp.spec.policyTypes).toEqual(['Ingress', 'Egress']);
     expect(cp.spec.egress.map((r) => (r.ports ?? []).map((p) => p.port))).toEqual([
       [53, 53],
       [443, 6443, 8443],
@@ -532,6 +532,76 @@ describe('helm chart', () => {
     expect(syncerArgs(render({ 'syncer.namespacePodSecurityLabel': 'true' }))).toContain(
       '--namespace-pod-security-label=true',
     );
+  });
+
+  it("isolation: the control plane admits its API port from anywhere, its peers, the kubelet API from the tenant's pods and the metrics port; the admin's rules are added", () => {
+    type Rule = { from?: unknown[]; ports?: { port: number; endPort?: number; protocol?: string }[] };
+    type Policy = { spec: { ingress: Rule[]; egress: Rule[] } };
+    const policies = (set: Record<string, string>) => {
+      const ms = render({ 'isolation.enabled': 'true', ...set });
+      const named = (name: string) => ms.find((m) => m.kind === 'NetworkPolicy' && m.metadata.name === name);
+      return { cp: named('vc-cp-vc1') as unknown as Policy, work: named('vc-work-vc1') as unknown as Policy };
+    };
+    const peers = {
+      podSelector: {
+        matchLabels: {
+          'app.kubernetes.io/name': 'vsyncer',
+          'app.kubernetes.io/instance': 'vc1',
+          release: 'vc1',
+        },
+      },
+    };
+    const tenants = { podSelector: { matchLabels: { 'vcluster.loft.sh/managed-by': 'vc1' } } };
+    // The Service's targetPort and the probes' port: what the cluster's clients reach.
+    const sts = render().find((m) => m.kind === 'StatefulSet') as unknown as {
+      spec: { template: { spec: { containers: { name: string; ports?: { containerPort: number }[] }[] } } };
+    };
+    const apiPort = sts.spec.template.spec.containers.find((c) => c.name === 'k3s')!.ports![0]!.containerPort;
+    const { cp } = policies({});
+    expect(cp.spec.ingress).toEqual([
+      { ports: [{ port: apiPort, protocol: 'TCP' }] },
+      { from: [peers] },
+      { from: [tenants], ports: [{ port: 10250, protocol: 'TCP' }] },
+      { ports: [{ port: 8080, protocol: 'TCP' }] },
+    ]);
+    // Node statistics: each virtual node's port; without the kubelet API, none of its ports.
+    expect(
+      policies({ 'syncer.kubelet.nodeStats': 'true', 'syncer.kubelet.nodePorts': '12000-12099' }).cp.spec
+        .ingress[2],
+    ).toEqual({
+      from: [tenants],
+      ports: [
+        { port: 10250, protocol: 'TCP' },
+        { port: 12000, endPort: 12099, protocol: 'TCP' },
+      ],
+    });
+    expect(policies({ 'syncer.kubelet.enabled': 'false' }).cp.spec.ingress).toHaveLength(3);
+    expect(() => render({ 'syncer.kubelet.nodePorts': '12000' })).toThrow(/\/syncer\/kubelet\/nodePorts/);
+    // The admin's: who scrapes the metrics, more ingress for the control plane and the tenant's pods.
+    const opened = policies({
+      'syncer.metricsPort': '9090',
+      'isolation.networkPolicy.metricsFrom[0].namespaceSelector.matchLabels.role': 'monitoring',
+      'isolation.networkPolicy.controlPlaneIngress[0].ports[0].port': '9443',
+      'isolation.networkPolicy.workloadIngress[0].from[0].namespaceSelector.matchLabels.role': 'ingress',
+      'isolation.networkPolicy.workloadEgress[0].to[0].ipBlock.cidr': '10.9.0.5/32',
+      'isolation.networkPolicy.workloadEgress[0].ports[0].port': '5432',
+    });
+    expect(opened.cp.spec.ingress.slice(3)).toEqual([
+      {
+        ports: [{ port: 9090, protocol: 'TCP' }],
+        from: [{ namespaceSelector: { matchLabels: { role: 'monitoring' } } }],
+      },
+      { ports: [{ port: 9443 }] },
+    ]);
+    const defaults = policies({}).work;
+    expect(opened.work.spec.ingress).toEqual([
+      ...defaults.spec.ingress,
+      { from: [{ namespaceSelector: { matchLabels: { role: 'ingress' } } }] },
+    ]);
+    expect(opened.work.spec.egress).toEqual([
+      ...defaults.spec.egress,
+      { to: [{ ipBlock: { cidr: '10.9.0.5/32' } }], ports: [{ port: 5432 }] },
+    ]);
   });
 
   it.each(['k3s', 'vanilla'])(

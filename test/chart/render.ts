@@ -117,6 +117,11 @@ export const EVERYTHING_ON: Record<string, string> = {
   // With the external datastore above, the control plane's egress to it.
   'isolation.networkPolicy.controlPlaneEgress[0].ports[0].port': '5432',
   'isolation.networkPolicy.hostApiCIDRs[0]': '10.0.0.1/32',
+  'isolation.networkPolicy.metricsFrom[0].namespaceSelector.matchLabels.role': 'monitoring',
+  'isolation.networkPolicy.controlPlaneIngress[0].ports[0].port': '9443',
+  'isolation.networkPolicy.workloadIngress[0].from[0].namespaceSelector.matchLabels.role': 'ingress',
+  'isolation.networkPolicy.workloadEgress[0].ports[0].port': '5432',
+  'syncer.kubelet.nodeStats': 'true',
   'persistence.enabled': 'false',
   initManifests: 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: tools\n',
 };

@@ -34,7 +34,7 @@ Top-level keys, then keys under controlPlane (which both charts have).
 {{- define "vsyncer.vclusterValues" -}}
 top:
   exportKubeConfig: "vsyncer reads exportKubeconfig (lower-case c): secret (a Secret name), server, additionalSecrets"
-  policies: "vsyncer's isolation.enabled makes the ResourceQuota, LimitRange and NetworkPolicies (isolation.resourceQuota, isolation.limitRange, isolation.networkPolicy); the Pod Security Standard is syncer.podSecurityStandard"
+  policies: "vsyncer's isolation.enabled makes the ResourceQuota, LimitRange and NetworkPolicies (isolation.resourceQuota, isolation.limitRange, isolation.networkPolicy: workload.ingress and egress are its workloadIngress and workloadEgress, controlPlane.ingress and egress its controlPlaneIngress and controlPlaneEgress); the Pod Security Standard is syncer.podSecurityStandard"
   sync: "vsyncer turns kinds on and off with syncer.sync (e.g. [ingresses, -events]); the other sync settings are syncer.* values (docs/helm.md: Values and the flags they set)"
   networking: "replicateServices is syncer.mapHostServices and syncer.mapVirtualServices, advanced.fallbackHostCluster is syncer.fallbackHostDns, serviceCIDR and advanced.clusterDomain are k3s.serviceCIDR and k3s.clusterDomain"
   serviceCIDR: "set k3s.serviceCIDR (the host's service CIDR)"
