@@ -1,6 +1,9 @@
 import { spawnSync } from 'node:child_process';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { parseAllDocuments } from 'yaml';
+import { tempDirs } from '../../src/testing/temp-dirs.ts';
 import {
   CHART,
   EVERYTHING_ON,
@@ -14,6 +17,7 @@ import {
 } from './render.ts';
 
 const kinds = (ms: Manifest[]) => ms.map((m) => m.kind).sort();
+const tempDir = tempDirs();
 
 describe('helm chart', () => {
   it('passes helm lint, with defaults and with everything on', () => {
@@ -349,6 +353,100 @@ describe('helm chart', () => {
       false,
     );
   });
+
+  it("labels the ServiceMonitor with metrics.serviceMonitor.labels, which win over the chart's (a Prometheus's release=)", () => {
+    const text = renderText({
+      'metrics.serviceMonitor.enabled': 'true',
+      'metrics.serviceMonitor.labels.release': 'kube-prometheus-stack',
+      'metrics.serviceMonitor.labels.team': 'a',
+    });
+    const monitorText = text.slice(text.indexOf('kind: ServiceMonitor'));
+    // One key each: a duplicate `release:` is invalid YAML, which some clients refuse and others cut.
+    expect(monitorText.slice(0, monitorText.indexOf('spec:')).match(/^ +release:/gm)).toHaveLength(1);
+    const monitor = render({
+      'metrics.serviceMonitor.enabled': 'true',
+      'metrics.serviceMonitor.labels.release': 'kube-prometheus-stack',
+      'metrics.serviceMonitor.labels.team': 'a',
+    }).find((m) => m.kind === 'ServiceMonitor')!;
+    expect(monitor.metadata.labels).toMatchObject({
+      release: 'kube-prometheus-stack',
+      team: 'a',
+      'app.kubernetes.io/instance': 'vc1',
+    });
+    // It still selects the release's Services, the headless one with the metrics port among them.
+    expect(
+      (monitor as unknown as { spec: { selector: { matchLabels: object } } }).spec.selector.matchLabels,
+    ).toEqual({ 'app.kubernetes.io/name': 'vsyncer', 'app.kubernetes.io/instance': 'vc1', release: 'vc1' });
+  });
+
+  it('NOTES.txt names the Service that carries the metrics port', () => {
+    // helm template leaves NOTES.txt out: a copy of the chart renders it into a ConfigMap.
+    const chart = join(tempDir('vsyncer-notes-'), 'vsyncer');
+    cpSync(CHART, chart, { recursive: true });
+    const notes = readFileSync(join(CHART, 'templates/NOTES.txt'), 'utf8');
+    writeFileSync(
+      join(chart, 'templates/_notes-test.tpl'),
+      `{{- define "notes-test" -}}\n${notes}{{- end -}}\n`,
+    );
+    writeFileSync(
+      join(chart, 'templates/notes-test.yaml'),
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: notes}\ndata: {notes: {{ include "notes-test" . | quote }}}\n',
+    );
+    const ms = parseAllDocuments(
+      helm([
+        'template',
+        'vc1',
+        chart,
+        '--namespace',
+        'team-a',
+        '--kube-version',
+        '1.37.2',
+        '--show-only',
+        'templates/notes-test.yaml',
+      ]),
+    ).map((d) => d.toJS() as { data: { notes: string } });
+    const line = ms[0]!.data.notes.split('\n').find((l) => l.startsWith('Metrics:'))!;
+    const service = /of service (\S+?),? /.exec(line)?.[1];
+    const metricsService = render().find(
+      (m) =>
+        m.kind === 'Service' &&
+        (m as unknown as { spec: { ports: { name: string }[] } }).spec.ports.some(
+          (p) => p.name === 'metrics',
+        ),
+    );
+    expect(service).toBe(metricsService?.metadata.name);
+    expect(service).toBe('vc1-headless');
+  });
+
+  it.each(['k3s', 'vanilla'])(
+    '%s: every container of the control plane that runs as non-root has the RuntimeDefault seccomp profile (Pod Security restricted)',
+    (distro) => {
+      type Container = { name: string; securityContext?: Record<string, unknown> };
+      const pod = (
+        render({
+          'controlPlane.distro': distro,
+          'syncer.virtualScheduler': 'true',
+          'syncer.syncRealNodes': 'true',
+        }).find((m) => m.kind === 'StatefulSet') as unknown as {
+          spec: { template: { spec: { containers: Container[]; initContainers?: Container[] } } };
+        }
+      ).spec.template.spec;
+      const all = [...(pod.initContainers ?? []), ...pod.containers];
+      // k3s runs as root (its data directory), which no restricted pod may; every other one may.
+      const nonRoot = all.filter((c) => c.name !== 'k3s');
+      expect(nonRoot.length).toBeGreaterThanOrEqual(distro === 'k3s' ? 2 : 6);
+      for (const c of nonRoot)
+        expect([c.name, c.securityContext]).toEqual([
+          c.name,
+          expect.objectContaining({
+            runAsNonRoot: true,
+            allowPrivilegeEscalation: false,
+            capabilities: { drop: ['ALL'] },
+            seccompProfile: { type: 'RuntimeDefault' },
+          }),
+        ]);
+    },
+  );
 
   it('renders every optional object and flag when everything is on', () => {
     const ms = render(EVERYTHING_ON);

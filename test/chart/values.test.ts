@@ -173,11 +173,28 @@ describe('helm chart: values that would render a broken or an open manifest are 
     ['syncer.allowedPvSources', 'nfs', "at '/syncer/allowedPvSources': got string, want array"],
     ['syncer.deniedHostMetadata', 'a/b', "at '/syncer/deniedHostMetadata': got string, want array"],
     ['syncer.nodeSelector.pool', 'tenants', "at '/syncer/nodeSelector': got object, want string"],
+    // A number YAML reads from 1.10 would render as 1.1.
+    ['syncer.image.tag', '110', "at '/syncer/image/tag': got number, want string"],
     // A misspelt key under syncer would be ignored.
     ['syncer.syncAllConfigmaps', 'true', "additional properties 'syncAllConfigmaps' not allowed"],
     ['syncer.kubelet.nodestats', 'true', "additional properties 'nodestats' not allowed"],
   ])('refuses %s=%s by the schema', (key, value, error) => {
     expect(() => render({ [key]: value })).toThrow(error);
+  });
+
+  it('takes only the choices the syncer takes for the values of its enumerated flags (--log-level, ...)', () => {
+    const schema = JSON.parse(readFileSync(join(CHART, 'values.schema.json'), 'utf8')) as {
+      properties: { syncer: { properties: Record<string, { enum?: string[] }> } };
+    };
+    const enums = FIELDS.filter((f) => f.kind === 'enum');
+    expect(enums.map((f) => f.flag).sort()).toEqual(['log-format', 'log-level', 'pod-security-standard']);
+    for (const field of enums) {
+      const key = fileKeyOf(field.flag);
+      expect([key, schema.properties.syncer.properties[key]?.enum]).toEqual([key, field.choices]);
+      expect(() => render({ [`syncer.${key}`]: 'verbose' })).toThrow(
+        `at '/syncer/${key}': value must be one of`,
+      );
+    }
   });
 
   it.each([

@@ -232,4 +232,5 @@ runAsGroup: 65532
 readOnlyRootFilesystem: true
 allowPrivilegeEscalation: false
 capabilities: {drop: [ALL]}
+seccompProfile: {type: RuntimeDefault}
 {{- end -}}
