@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { tempDirs } from '../../src/testing/temp-dirs.ts';
 import { FIELDS, fileKeyOf } from '../../src/config/config.ts';
+import { managedByValue } from '../../src/naming/labels.ts';
+import { hostClusterScopedName } from '../../src/naming/names.ts';
 import {
   CHART,
   EVERYTHING_ON,
@@ -383,5 +385,42 @@ describe('docs/helm.md: Values and the flags they set', () => {
     const row = table.find((r) => r.includes('`--kubelet-bind-address`'));
     expect(row).toContain('`:<port>`');
     expect(row).not.toContain('127.0.0.1');
+  });
+});
+
+describe('docs/helm.md: Uninstalling names what helm uninstall leaves, as the syncer names it', () => {
+  const doc = readFileSync(join(REPO_ROOT, 'docs/helm.md'), 'utf8');
+  const section = doc.slice(doc.indexOf('## Uninstalling'), doc.indexOf('## Upgrading'));
+  const where = { vcName: '<release>', hostNamespace: '<ns>' };
+
+  it('gives the cluster-scoped copies their names and managed-by label, and deletes every kind the syncer copies there', () => {
+    expect(section).toContain(`\`${hostClusterScopedName('<name>', '<ns>', '<release>')}\``);
+    const selector = `-l vcluster.loft.sh/managed-by=${managedByValue(where, false)}`;
+    const commands = section.split('\n').filter((l) => l.includes(selector));
+    expect(commands.map((l) => l.trim().split(' ').slice(0, 2).join(' '))).toEqual([
+      'kubectl get',
+      'kubectl delete',
+    ]);
+    // The kinds whose copies the syncer may create at the cluster scope (its ClusterRole's create).
+    const ms = render({ 'syncer.sync[0]': '*' });
+    const created = ms
+      .filter((m) => m.kind === 'ClusterRole')
+      .flatMap((m) => (m as unknown as { rules: { resources: string[]; verbs: string[] }[] }).rules)
+      .filter((r) => r.verbs.includes('create'))
+      .flatMap((r) => r.resources)
+      .sort();
+    expect(created).toEqual(['persistentvolumes', 'priorityclasses', 'storageclasses']);
+    for (const command of commands) expect(command.trim().split(' ')[2]!.split(',').sort()).toEqual(created);
+  });
+
+  it('names the leader-election Lease the chart lets the syncer hold', () => {
+    const role = render({ 'syncer.leaderElect': 'true' }).find(
+      (m) => m.kind === 'Role' && m.metadata.name === 'vc1',
+    );
+    const leases = (
+      role as unknown as { rules: { resources: string[]; resourceNames?: string[] }[] }
+    ).rules.find((r) => r.resources.includes('leases') && r.resourceNames)!.resourceNames!;
+    expect(leases).toEqual(['vsyncer-vc1']);
+    expect(section).toContain('`kubectl -n <ns> delete lease vsyncer-<release>`');
   });
 });
