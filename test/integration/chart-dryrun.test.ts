@@ -117,7 +117,9 @@ describe('helm chart against the real host API server', () => {
     const first = renderLive(manifests);
     expect(first.flag).toBe('--init-manifests-generation=1');
     // The ConfigMap as an earlier release (revision 7) that last changed these manifests left it.
-    const annotations = (first.configMap.metadata as { annotations: Record<string, string> }).annotations;
+    const annotationsOf = (m: { metadata: object }) =>
+      (m.metadata as { annotations?: Record<string, string> }).annotations ?? {};
+    const annotations = annotationsOf(first.configMap);
     const earlier = {
       ...first.configMap,
       metadata: {
@@ -133,7 +135,7 @@ describe('helm chart against the real host API server', () => {
     expect({ code: applied.code, stderr: applied.stderr }).toEqual({ code: 0, stderr: '' });
     const same = renderLive(manifests);
     expect(same.flag).toBe('--init-manifests-generation=7');
-    expect((same.configMap.metadata as { annotations: Record<string, string> }).annotations).toMatchObject({
+    expect(annotationsOf(same.configMap)).toMatchObject({
       'vsyncer.dev/init-manifests-generation': '7',
     });
     // Changed manifests take this release's revision.
