@@ -560,6 +560,19 @@ describe('helm chart', () => {
     expect(() => render({ 'exportKubeconfig.additionalSecrets[0].namespace': 'team' })).toThrow(
       /needs a name/,
     );
+    // Two exports of one Secret would overwrite each other's server: the syncer refuses them, so does the chart.
+    for (const twice of [
+      {
+        'exportKubeconfig.additionalSecrets[0].name': 'vc-vc1',
+        'exportKubeconfig.additionalSecrets[0].server': 'https://lb',
+      },
+      {
+        'exportKubeconfig.additionalSecrets[0].name': 'a',
+        'exportKubeconfig.additionalSecrets[1].name': 'a',
+        'exportKubeconfig.additionalSecrets[1].namespace': 'team-a',
+      },
+    ])
+      expect(() => render(twice)).toThrow(/is exported already/);
   });
 
   it("isolation: vCluster's isolated mode, its objects under vCluster's names and the namespaces' Pod Security label", () => {

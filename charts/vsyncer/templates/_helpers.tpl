@@ -326,8 +326,12 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 - {{ printf "--set-owner=%v" .Values.syncer.setOwner | quote }}
 - {{ printf "--kubeconfig-secret=%v" (include "vsyncer.kubeconfigSecret" .) | quote }}
 - {{ printf "--kubeconfig-secret-server=%v" .Values.exportKubeconfig.server | quote }}
+{{- $exported := list (printf "%s/%s" .Release.Namespace (include "vsyncer.kubeconfigSecret" .)) }}
 {{- range .Values.exportKubeconfig.additionalSecrets }}
 {{- if not .name }}{{ fail "exportKubeconfig.additionalSecrets: each entry needs a name" }}{{ end }}
+{{- $target := printf "%s/%s" (.namespace | default $.Release.Namespace) .name }}
+{{- if has $target $exported }}{{ fail (printf "exportKubeconfig.additionalSecrets: Secret %s is exported already (exportKubeconfig.secret or another entry); give each export its own Secret (set exportKubeconfig.server to change the main one's server)" $target) }}{{ end }}
+{{- $exported = append $exported $target }}
 - {{ printf "--kubeconfig-additional-secret=name=%s%s%s%s" .name (.namespace | empty | ternary "" (printf ";namespace=%s" .namespace)) (.server | empty | ternary "" (printf ";server=%s" .server)) (.context | empty | ternary "" (printf ";context=%s" .context)) | quote }}
 {{- end }}
 - {{ printf "--workload-service-account=%v" (include "vsyncer.workloadServiceAccount" .) | quote }}
