@@ -561,7 +561,7 @@ describe('helm chart', () => {
       /needs a name/,
     );
     // Two exports of one Secret would overwrite each other's server: the syncer refuses them, so does the chart.
-    for (const twice of [
+    const exportedTwice: Record<string, string>[] = [
       {
         'exportKubeconfig.additionalSecrets[0].name': 'vc-vc1',
         'exportKubeconfig.additionalSecrets[0].server': 'https://lb',
@@ -571,8 +571,8 @@ describe('helm chart', () => {
         'exportKubeconfig.additionalSecrets[1].name': 'a',
         'exportKubeconfig.additionalSecrets[1].namespace': 'team-a',
       },
-    ])
-      expect(() => render(twice)).toThrow(/is exported already/);
+    ];
+    for (const twice of exportedTwice) expect(() => render(twice)).toThrow(/is exported already/);
   });
 
   it("isolation: vCluster's isolated mode, its objects under vCluster's names and the namespaces' Pod Security label", () => {

@@ -19,7 +19,7 @@ import {
   ReferenceJudge,
   referenceTargets,
   type JudgedReference,
-  WAIT_FOR_COPIES_RETRIES,
+  mayWaitForCopies,
 } from '../pods/reference-safety.ts';
 import {
   CLASS_WITHHELD_REASON,
@@ -159,15 +159,14 @@ export function gatewayApiKind(
    * How each reference reads on the host: its copy's host name once that copy provably is the copy
    * of exactly that object; a wait while a copy is on its way; otherwise (missing, not allowed across
    * namespaces, a kind not synced, a name held by another object) a name nobody holds, reported.
-   * Only a new object waits: a copy on the host must not keep naming a host name its object's copy
-   * left (another namespace's object could take it), so it points at nothing until the copy is back.
+   * Only a new object waits (mayWaitForCopies).
    */
   async function resolveReferences(
     ctx: ReconcileContext,
     virtual: KubeObject,
     current: KubeObject | undefined,
   ): Promise<RenameReference> {
-    const mayWait = current === undefined && ctx.retries < WAIT_FOR_COPIES_RETRIES;
+    const mayWait = mayWaitForCopies(ctx, current);
     const waiting: string[] = [];
     const problems: string[] = [];
     const absent = new Set<string>();

@@ -22,7 +22,7 @@ import {
   absentReferenceName,
   ReferenceJudge,
   referenceTargets,
-  WAIT_FOR_COPIES_RETRIES,
+  mayWaitForCopies,
 } from '../pods/reference-safety.ts';
 import { writeLoadBalancerStatusUp } from '../shared/load-balancer-status.ts';
 import { malformedIngress } from '../shared/shape.ts';
@@ -98,16 +98,15 @@ export function ingressesKind(
    * copy, a name nobody holds while the object does not exist (reported to the tenant; the Service
    * may come later, and controllers cope with a missing one), a wait while the copy is on its way;
    * a name held by another object, or a kind that is not synced, refuses the Ingress.
-   * Only a new Ingress waits, and only a few retries: a copy that stays away (a Service turned into a
-   * refused ExternalName, say) must not leave the host copy naming a host name that is free again,
-   * which another namespace's or virtual cluster's Service could take and so receive the traffic.
+   * Only a new Ingress waits, and only a few retries (mayWaitForCopies): a copy that stays away (a
+   * Service turned into a refused ExternalName, say) must not leave the host copy naming a freed host name.
    */
   async function resolveReferences(
     ctx: ReconcileContext,
     virtual: KubeObject,
     current: KubeObject | undefined,
   ): Promise<RenameReference> {
-    const mayWait = current === undefined && ctx.retries < WAIT_FOR_COPIES_RETRIES;
+    const mayWait = mayWaitForCopies(ctx, current);
     const refused: string[] = [];
     const waiting: string[] = [];
     const missing: string[] = [];

@@ -27,6 +27,15 @@ export type ReferenceVerdict =
  */
 export const WAIT_FOR_COPIES_RETRIES = 8;
 
+/**
+ * Whether an object naming host copies may still wait for one that is not there: only one not on the
+ * host yet, and only for WAIT_FOR_COPIES_RETRIES. A copy on the host must not keep naming a host name
+ * its object's copy left (another namespace's object could take it): it points at nothing at once.
+ */
+export function mayWaitForCopies(ctx: { retries: number }, current: KubeObject | undefined): boolean {
+  return current === undefined && ctx.retries < WAIT_FOR_COPIES_RETRIES;
+}
+
 /** How every name absentReferenceName gives begins. */
 export const ABSENT_REFERENCE_PREFIX = 'vsyncer-absent-';
 
