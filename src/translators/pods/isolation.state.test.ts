@@ -62,6 +62,21 @@ const eventsOf = (t: StateTable, ns: string, name: string) =>
     .objects(Resources.events, ns)
     .filter((e) => (e.involvedObject as { name?: string }).name === name)
     .map((e) => `${e.reason}: ${e.message}`);
+/** `kubectl debug`: adds debug containers to the virtual pod `name` (its ephemeralcontainers subresource). */
+async function debugVirtualPod(
+  t: StateTable,
+  ns: string,
+  name: string,
+  ephemeralContainers: Record<string, unknown>[],
+): Promise<KubeObject> {
+  const running = t.virtual.objects(PODS, ns).find((p) => p.metadata?.name === name)!;
+  return t.virtual.update(
+    PODS,
+    ns,
+    { ...running, spec: { ...(running.spec as object), ephemeralContainers } },
+    { subresource: 'ephemeralcontainers' },
+  );
+}
 /** Every secret name the host pod reads, by volume or env. */
 const secretsRead = (pod: KubeObject | undefined) => {
   const spec = (pod?.spec ?? {}) as {
@@ -416,19 +431,9 @@ describe('tenant isolation: a pod never reads a host object that is not its tena
     await t.virtual.create(PODS, 'a', mountingPod('thief', 'a', 'mine'));
     await t.settle();
     expect(hostPod(t, 'thief', 'a')).toBeDefined();
-    const virtualThief = t.virtual.objects(PODS, 'a').find((p) => p.metadata?.name === 'thief')!;
-    await t.virtual.update(
-      PODS,
-      'a',
-      {
-        ...virtualThief,
-        spec: {
-          ...(virtualThief.spec as object),
-          ephemeralContainers: [{ name: 'dbg', image: 'i', envFrom: [{ secretRef: { name: 's-x-b' } }] }],
-        },
-      },
-      { subresource: 'ephemeralcontainers' },
-    );
+    await debugVirtualPod(t, 'a', 'thief', [
+      { name: 'dbg', image: 'i', envFrom: [{ secretRef: { name: 's-x-b' } }] },
+    ]);
     await t.settle();
     expect(
       (hostPod(t, 'thief', 'a')?.spec as { ephemeralContainers?: unknown[] }).ephemeralContainers,
@@ -446,21 +451,9 @@ describe('tenant isolation: a pod never reads a host object that is not its tena
     await t.settle();
     // A debug container reading the thief's own `s-x-b`, optional: refused, as the victim's copy
     // holds its host name.
-    const running = t.virtual.objects(PODS, 'a').find((p) => p.metadata?.name === 'thief')!;
-    const debugged = await t.virtual.update(
-      PODS,
-      'a',
-      {
-        ...running,
-        spec: {
-          ...(running.spec as object),
-          ephemeralContainers: [
-            { name: 'dbg', image: 'i', envFrom: [{ secretRef: { name: 's-x-b', optional: true } }] },
-          ],
-        },
-      },
-      { subresource: 'ephemeralcontainers' },
-    );
+    const debugged = await debugVirtualPod(t, 'a', 'thief', [
+      { name: 'dbg', image: 'i', envFrom: [{ secretRef: { name: 's-x-b', optional: true } }] },
+    ]);
     await t.settle();
     expect(eventsOf(t, 'a', 'thief')).toContainEqual(
       expect.stringContaining('Secret "s-x-b": its host name is held by another object'),
@@ -489,20 +482,10 @@ describe('tenant isolation: a pod never reads a host object that is not its tena
     const t = await table([secret('mine', 'a', 'own'), secret('s-x-b', 'a', 'own too')]);
     await t.virtual.create(PODS, 'a', mountingPod('thief', 'a', 'mine'));
     await t.settle();
-    const running = t.virtual.objects(PODS, 'a').find((p) => p.metadata?.name === 'thief')!;
     // A debug container reading the thief's own `s-x-b` (copied once it is named): admitted.
-    const debugged = await t.virtual.update(
-      PODS,
-      'a',
-      {
-        ...running,
-        spec: {
-          ...(running.spec as object),
-          ephemeralContainers: [{ name: 'dbg', image: 'i', envFrom: [{ secretRef: { name: 's-x-b' } }] }],
-        },
-      },
-      { subresource: 'ephemeralcontainers' },
-    );
+    const debugged = await debugVirtualPod(t, 'a', 'thief', [
+      { name: 'dbg', image: 'i', envFrom: [{ secretRef: { name: 's-x-b' } }] },
+    ]);
     // Before the syncer gets to it, a label change comes too; while that is written to the host pod,
     // the thief deletes the secret and the victim's copy takes the name.
     await t.virtual.update(PODS, 'a', {
@@ -546,22 +529,10 @@ describe('tenant isolation: a pod never reads a host object that is not its tena
       { subresource: 'status' },
     );
     await t.settle();
-    const virtualPod = t.virtual.objects(PODS, 'a').find((p) => p.metadata?.name === 'web')!;
-    await t.virtual.update(
-      PODS,
-      'a',
-      {
-        ...virtualPod,
-        spec: {
-          ...(virtualPod.spec as object),
-          ephemeralContainers: [
-            { name: 'debugger-ab12c', image: 'busybox' },
-            { name: 'mine', image: 'busybox' },
-          ],
-        },
-      },
-      { subresource: 'ephemeralcontainers' },
-    );
+    await debugVirtualPod(t, 'a', 'web', [
+      { name: 'debugger-ab12c', image: 'busybox' },
+      { name: 'mine', image: 'busybox' },
+    ]);
     await t.settle();
     const debug = (hostPod(t, 'web', 'a')?.spec as { ephemeralContainers: Record<string, unknown>[] })
       .ephemeralContainers;
