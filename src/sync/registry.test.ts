@@ -1,3 +1,4 @@
+import { buildConfig, placementOf } from '../config/config.ts';
 import { field } from '../config/fields.ts';
 import { Resources } from '../kube/resources.ts';
 import { defineKind, type KindDescriptor, type KindSpec } from './kind.ts';
@@ -137,6 +138,24 @@ describe('KindRegistry', () => {
     expect(() =>
       registry.build(new Set(['zz']), {}, { vcName: 'v', hostNamespace: 'n', virtualApiService: 'v' }),
     ).toThrow("unknown kind 'zz'");
+  });
+});
+
+describe('event kinds', () => {
+  it('only kinds whose host copies are namespaced copy host events up (events about cluster-scoped objects are in no namespace the syncer watches)', () => {
+    const registry = builtinKinds();
+    const all = resolveEnabledKinds(
+      ['*'],
+      registry.kinds(),
+      registry.defaults(),
+      registry.excludedByOthers(),
+    );
+    const config = buildConfig({}, { name: 'vc', hostNamespace: 'host-ns', virtualKubeconfig: '/dev/null' });
+    const built = registry.build(all, config as unknown as Record<string, unknown>, placementOf(config));
+    const clusterScoped = [...built.values()]
+      .filter((k) => k.eventKind && !k.spec.hostType.namespaced)
+      .map((k) => k.name);
+    expect(clusterScoped).toEqual([]);
   });
 });
 

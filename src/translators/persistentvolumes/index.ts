@@ -14,7 +14,8 @@ export const persistentVolumesDescriptor = defineKind({
   description:
     'PersistentVolumes, virtual → host (cluster-scoped names; only the source types of --allowed-pv-source)',
   defaultOn: false,
-  eventKind: 'PersistentVolume',
+  // No eventKind: events about a cluster-scoped object are in the host's default namespace, which
+  // the events kind does not watch (and every tenant's volumes' events are there).
   fields: [
     field({
       flag: 'allowed-pv-source',
