@@ -41,6 +41,10 @@ describe('host-csinodes state table: only the CSINodes of nodes the tenant may s
     });
     await table.settle();
     expect(shown(table.virtual.objects(CSINODES))).toEqual(['n2']);
+    // The driver's node ID (a cloud instance ID) is not shown: the node's name stands in for it.
+    expect(table.virtual.objects(CSINODES)[0]!.spec).toEqual({
+      drivers: [{ name: 'pd.csi.example.com', nodeID: 'n2' }],
+    });
   });
 
   it('removes the copy once no pod of this cluster runs on the node', async () => {

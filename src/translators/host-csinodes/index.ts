@@ -15,8 +15,9 @@ interface CSINodeOptions {
 /**
  * The host's CSINodes, read-only in the virtual cluster, for the nodes the tenant may see as real
  * ones: where the host placed one of its pods, or, with --sync-real-nodes, those --node-selector
- * shows (with --virtual-scheduler and no selector, every node). A CSINode names its node and the drivers' node IDs (cloud instance IDs): every host node's
- * would show the tenant the host's whole inventory. A node a tenant's pod merely names
+ * shows (with --virtual-scheduler and no selector, every node). A CSINode names its node and the
+ * drivers' node IDs (cloud instance IDs): every host node's would show the tenant the host's whole
+ * inventory; the IDs are shown as the node's name (withoutDriverNodeIds). A node a tenant's pod merely names
  * (`spec.nodeName`) reveals nothing, as for the nodes kind.
  */
 export function hostCSINodesKind(
@@ -25,7 +26,7 @@ export function hostCSINodesKind(
 ): KindSpec {
   const selected = nodesShownRegardless(options);
   return {
-    ...fromHostClusterScoped(Resources.csiNodes),
+    ...fromHostClusterScoped(Resources.csiNodes, '', withoutDriverNodeIds),
     relations: [
       hostPodsOnNodes(where),
       ...(selected
@@ -44,6 +45,21 @@ export function hostCSINodesKind(
       (ctx.related('host-pods').some(hostCopyKeepsNode) ||
         (selected !== undefined && ctx.related('host-nodes').some(selected))),
   };
+}
+
+/** The longest node ID a CSINode may hold (the API server's validation). */
+const MAX_NODE_ID_LENGTH = 192;
+
+/**
+ * A CSINode with each driver's node ID (a cloud instance or volume-host ID, which the node copy's
+ * `csi.volume.kubernetes.io/nodeid` annotation is stripped of too) replaced by the node's name: the
+ * virtual scheduler reads the drivers, their topology keys and volume limits, never the IDs.
+ */
+function withoutDriverNodeIds(copy: KubeObject): KubeObject {
+  const spec = copy.spec as { drivers?: { nodeID?: string }[] } | undefined;
+  if (!Array.isArray(spec?.drivers)) return copy;
+  const stand = (copy.metadata?.name ?? 'node').slice(0, MAX_NODE_ID_LENGTH);
+  return { ...copy, spec: { ...spec, drivers: spec.drivers.map((d) => ({ ...d, nodeID: stand })) } };
 }
 
 /**
