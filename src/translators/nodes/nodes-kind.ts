@@ -25,6 +25,7 @@ import {
   nodeSpecWith,
   nodeStatusInSync,
   realNodeCopy,
+  standIn,
   withCurrentConditionTimes,
   withCurrentKubeletAddress,
   withKubeletEndpoint,
@@ -73,6 +74,8 @@ export function nodesShownRegardless(options: NodeOptions): ((node: KubeObject) 
  * placed one of this virtual cluster's pods on it (or --node-selector shows it): a tenant's pod
  * naming a node (`spec.nodeName`) proves nothing (it never runs where the host does not allow it),
  * so until then the node it names is a fake one, whether or not the host has a node of that name.
+ * In real-node mode such a fake node, or one standing for a host node that went, draws no pods
+ * (standIn).
  */
 export function nodesKind(
   options: NodeOptions,
@@ -121,7 +124,9 @@ export function nodesKind(
       new Date(ctx.clock.now()).toISOString(),
       vcName,
     );
-    return served(withKubeletEndpoint(fake, kubeletEndpoint, current));
+    // With real copies a fake node stands for no node the tenant may use: it must draw no pods.
+    const node = options.syncRealNodes ? standIn(fake) : fake;
+    return served(withKubeletEndpoint(node, kubeletEndpoint, current));
   }
 
   /**

@@ -71,6 +71,25 @@ const hostNode = (
 ];
 
 const virtualNodes = (t: StateTable) => t.virtual.objects(NODES);
+const virtualNode = (t: StateTable, name: string) => virtualNodes(t).find((n) => n.metadata?.name === name);
+/** What the virtual scheduler and DaemonSet controller go by: cordon, taints, Ready, room for pods. */
+const schedulingOf = (node: KubeObject | undefined) => {
+  const status = node?.status as
+    { conditions?: { type: string; status: string }[]; allocatable?: { pods?: string } } | undefined;
+  return {
+    fake: node?.metadata?.labels?.['vcluster.loft.sh/fake-node'] === 'true',
+    spec: node?.spec,
+    ready: status?.conditions?.find((c) => c.type === 'Ready')?.status,
+    pods: status?.allocatable?.pods,
+  };
+};
+/** A stand-in, as real-node mode shows a node the tenant may not use: it draws no pod. */
+const STAND_IN = {
+  fake: true,
+  spec: { taints: [{ key: 'node.kubernetes.io/unreachable', effect: 'NoSchedule' }], unschedulable: true },
+  ready: 'Unknown',
+  pods: '0',
+};
 const nodeWrites = (t: StateTable) => t.writes().filter((w) => w.includes(' nodes'));
 
 describe('nodes state table', () => {
@@ -376,6 +395,53 @@ describe('nodes state table', () => {
     expect(virtualNodes(selected).map((n) => n.metadata?.name)).toEqual(['n2']);
   });
 
+  it('--virtual-scheduler: a host node drained and deleted under bound pods becomes a stand-in that draws no pods; back, it is the real copy again', async () => {
+    const table = await start({
+      kinds: ['nodes'],
+      flags: { syncRealNodes: 'true', virtualScheduler: 'true' },
+      virtual: [podOn('n1')],
+      host: [hostNode('n1')],
+    });
+    await table.settle();
+    const shown = { fake: false, spec: {}, ready: 'True', pods: undefined };
+    expect(schedulingOf(virtualNode(table, 'n1'))).toEqual(shown);
+    // A drain cordons the host node first; then it is deleted while the host's pod GC has yet to
+    // remove its pods, so the virtual pod stays bound there.
+    const h = table.host.objects(NODES)[0]!;
+    await table.host.update(NODES, '', { ...h, spec: { unschedulable: true } });
+    await table.settle();
+    await table.host.delete(NODES, '', 'n1');
+    await table.settle();
+    expect(schedulingOf(virtualNode(table, 'n1'))).toEqual(STAND_IN);
+    // A node of that name joins the host again: the copy is schedulable again, nothing of the stand-in left.
+    await table.host.create(NODES, '', hostNode('n1')[1]);
+    await table.settle();
+    expect(schedulingOf(virtualNode(table, 'n1'))).toEqual(shown);
+  });
+
+  it("--virtual-scheduler: a node a tenant's pod names, hidden by --node-selector or missing, is a stand-in that draws no pods", async () => {
+    const naming = (node: string): Seed => [
+      PODS,
+      { metadata: { name: `sneaky-${node}`, namespace: 'team' }, spec: { nodeName: node, containers: [] } },
+    ];
+    const table = await startTable({
+      kinds: ['nodes'],
+      flags: { syncRealNodes: 'true', virtualScheduler: 'true', nodeSelector: 'pool=tenants' },
+      virtual: [naming('hidden'), naming('ghost')],
+      host: [hostNode('n1', { pool: 'tenants' }), hostNode('hidden')],
+    });
+    await table.settle();
+    expect(schedulingOf(virtualNode(table, 'n1')).spec).toEqual({});
+    expect(schedulingOf(virtualNode(table, 'hidden'))).toEqual(STAND_IN);
+    // Alike but for the name: a tenant learns nothing of which the host has.
+    const unnamed = (name: string) => {
+      const { labels, annotations } = virtualNode(table, name)!.metadata!;
+      const { spec, status } = virtualNode(table, name)!;
+      return JSON.stringify({ labels, annotations, spec, status }).replaceAll(name, 'NAME');
+    };
+    expect(unnamed('ghost')).toEqual(unnamed('hidden'));
+  });
+
   it("--virtual-scheduler: a real node's allocatable is what others' running pods leave of it, and follows them", async () => {
     const node = hostNode('n1');
     (node[1].status as Record<string, unknown>).allocatable = { cpu: '4', memory: '8Gi', pods: '110' };
@@ -439,7 +505,7 @@ describe('nodes state table', () => {
     // The host node goes (its pods with it): its copy shows nothing of it any more, then goes.
     await table.host.delete(NODES, '', 'n1');
     await table.settle();
-    expect(virtualNodes(table)[0]?.metadata?.labels?.['vcluster.loft.sh/fake-node']).toBe('true');
+    expect(schedulingOf(virtualNode(table, 'n1'))).toEqual(STAND_IN);
     await deletePod(table, 'p-n1');
     await table.settle();
     expect(virtualNodes(table).map((n) => n.metadata?.name)).toEqual(['n2']);

@@ -76,6 +76,47 @@ export function fakeNode(name: string, kubeletVersion: string, now: string, vcNa
 }
 
 /**
+ * What keeps pods off a stand-in: a DaemonSet's pods tolerate the cordon's taint
+ * (`node.kubernetes.io/unschedulable`), not this one, so the virtual DaemonSet controller makes none
+ * for it either.
+ */
+export const STAND_IN_TAINT: Taint = { key: 'node.kubernetes.io/unreachable', effect: 'NoSchedule' };
+
+/**
+ * A fake node standing for no node the tenant may use: with real copies (--sync-real-nodes) a fake
+ * node is shown only for a host node that is gone (until the pods bound to it go) or one the host
+ * never placed this virtual cluster's pods on (a tenant's pod naming it, even a name the host lacks).
+ * It keeps those pods (the virtual pod GC deletes the pods of a missing node, and with them their
+ * host pods) but must draw no others: a pod the virtual scheduler or DaemonSet controller put there
+ * would be sent to the host bound to a node it may not use, and stay Pending for good. So it is
+ * cordoned, tainted as unreachable, has room for no pod (a pod tolerating every taint still does not
+ * fit) and is not Ready, as a node whose kubelet is gone. Its Ready `Unknown` evicts nothing: the
+ * virtual cluster runs no node lifecycle controller (the chart turns it off), the one that would add
+ * the NoExecute taint. The same for a hidden host node as for a missing one, so it tells nothing.
+ */
+export function standIn(fake: KubeObject): KubeObject {
+  const status = (fake.status ?? {}) as { conditions?: Condition[]; allocatable?: Record<string, string> };
+  return {
+    ...fake,
+    spec: { taints: [STAND_IN_TAINT], unschedulable: true },
+    status: {
+      ...status,
+      conditions: conditionsOf(status).map((c) =>
+        c.type === 'Ready'
+          ? {
+              ...c,
+              status: 'Unknown',
+              reason: 'NodeStatusUnknown',
+              message: 'stand-in: no node of the host this virtual cluster may use',
+            }
+          : c,
+      ),
+      allocatable: { ...status.allocatable, pods: '0' },
+    },
+  };
+}
+
+/**
  * The node pointed at the syncer's kubelet API: the virtual API server reaches a node's kubelet at
  * its InternalIP and daemon endpoint port, so `kubectl logs` and `exec` come to the syncer, which
  * streams them from the host pod. A real node's own address would send the virtual API server (with
