@@ -52,13 +52,14 @@ describe('poddisruptionbudgets state table', () => {
     expect(specOf(host)).toEqual({
       selector: { matchLabels: { app: 'web', [MANAGED_BY]: VC, [NAMESPACE]: 'team' } },
       minAvailable: 2,
+      unhealthyPodEvictionPolicy: 'AlwaysAllow',
     });
     expect(table.host.writeLog()).toEqual([`create poddisruptionbudgets ${HOST_NS}/${hostName('web')}`]);
   });
 
   it.each<[string, PodDisruptionBudgetSpec, PodDisruptionBudgetSpec]>([
     [
-      'reserved keys hashed as on pods; expressions kept; maxUnavailable and eviction policy copied',
+      'reserved keys hashed as on pods; expressions kept; maxUnavailable copied',
       {
         selector: {
           matchLabels: { release: 'r1', 'vcluster.loft.sh/namespace': 'other' },
@@ -84,12 +85,21 @@ describe('poddisruptionbudgets state table', () => {
     [
       'empty selector: every pod of this namespace of this virtual cluster, never the host namespace',
       { selector: {}, minAvailable: '50%' },
-      { selector: { matchLabels: { [MANAGED_BY]: VC, [NAMESPACE]: 'team' } }, minAvailable: '50%' },
+      {
+        selector: { matchLabels: { [MANAGED_BY]: VC, [NAMESPACE]: 'team' } },
+        minAvailable: '50%',
+        unhealthyPodEvictionPolicy: 'AlwaysAllow',
+      },
     ],
     [
       'no selector (selects no pods in policy/v1): stays without one',
       { minAvailable: 1 },
-      { minAvailable: 1 },
+      { minAvailable: 1, unhealthyPodEvictionPolicy: 'AlwaysAllow' },
+    ],
+    [
+      "a tenant's IfHealthyBudget: pods that are not Ready may still be evicted on the host (a never-Ready pod must not block host drains)",
+      { minAvailable: '100%', unhealthyPodEvictionPolicy: 'IfHealthyBudget' },
+      { minAvailable: '100%', unhealthyPodEvictionPolicy: 'AlwaysAllow' },
     ],
   ])('translation: %s', async (_what, spec, expected) => {
     const table = await withBudgets(budget('web', spec));
@@ -116,6 +126,7 @@ describe('poddisruptionbudgets state table', () => {
     expect(specOf(hostBudget(table))).toEqual({
       selector: { matchLabels: { app: 'web', [MANAGED_BY]: VC, [NAMESPACE]: 'team' } },
       maxUnavailable: 1,
+      unhealthyPodEvictionPolicy: 'AlwaysAllow',
     });
   });
 

@@ -15,6 +15,9 @@ export interface PodDisruptionBudgetSpec {
 export const specOf = (pdb: KubeObject | undefined): PodDisruptionBudgetSpec =>
   (pdb?.spec ?? {}) as PodDisruptionBudgetSpec;
 
+/** The eviction policy of not-Ready pods on every host copy (see translatePodDisruptionBudgetSpec). */
+export const HOST_UNHEALTHY_POD_EVICTION_POLICY = 'AlwaysAllow';
+
 /**
  * The host spec of a virtual budget. The selector is translated exactly as the pods' labels are on
  * the host (reserved keys hashed) and scoped to this virtual cluster and the budget's namespace, so
@@ -22,7 +25,8 @@ export const specOf = (pdb: KubeObject | undefined): PodDisruptionBudgetSpec =>
  * namespace, and an unscoped selector would let a tenant's budget block the eviction of other
  * tenants' pods. In policy/v1 a missing selector selects no pods and an empty one every pod of the
  * namespace: a missing one stays missing (scoping it would make it select every pod), an empty one
- * becomes "every pod of this namespace of this virtual cluster". The budget values are copied.
+ * becomes "every pod of this namespace of this virtual cluster". The budget values are copied; the
+ * eviction policy of pods that are not Ready is always AlwaysAllow.
  */
 export function translatePodDisruptionBudgetSpec(
   spec: PodDisruptionBudgetSpec,
@@ -33,7 +37,9 @@ export function translatePodDisruptionBudgetSpec(
   if (spec.minAvailable !== undefined && spec.minAvailable !== null) out.minAvailable = spec.minAvailable;
   if (spec.maxUnavailable !== undefined && spec.maxUnavailable !== null)
     out.maxUnavailable = spec.maxUnavailable;
-  if (spec.unhealthyPodEvictionPolicy) out.unhealthyPodEvictionPolicy = spec.unhealthyPodEvictionPolicy;
+  // Whatever the tenant asked: a pod that is not Ready may always be evicted on the host, or a tenant
+  // could block every host drain of a node with a pod that never gets Ready under a 100% budget.
+  out.unhealthyPodEvictionPolicy = HOST_UNHEALTHY_POD_EVICTION_POLICY;
   return out;
 }
 
