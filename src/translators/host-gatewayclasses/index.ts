@@ -1,6 +1,6 @@
-import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
 import { selectableFromHostDescriptor } from '../shared/from-host.ts';
+import { withoutSpecField } from '../shared/without-spec-field.ts';
 
 /**
  * GatewayClasses of the host, read-only in the virtual cluster (vCluster's
@@ -14,11 +14,5 @@ export const hostGatewayClassesKind = selectableFromHostDescriptor(
   Resources.gatewayClasses,
   'GatewayClasses',
   'hostGatewayclassesSelector',
-  withoutParameters,
+  withoutSpecField('parametersRef'),
 );
-
-function withoutParameters(copy: KubeObject): KubeObject {
-  const spec = { ...((copy.spec ?? {}) as Record<string, unknown>) };
-  delete spec.parametersRef;
-  return { ...copy, spec };
-}

@@ -237,6 +237,25 @@ describe('ingresses state table', () => {
     expect(hostIngress(table)).toBeUndefined();
   });
 
+  it("host-ingressclasses shows the host's classes without their parameters (host objects of host namespaces)", async () => {
+    const IC = Resources.ingressClasses;
+    const parameters = {
+      apiGroup: 'k8s.example.com',
+      kind: 'IngressParameters',
+      name: 'internal-lb',
+      scope: 'Namespace',
+      namespace: 'ingress-system',
+    };
+    const table = await start({
+      kinds: ['host-ingressclasses'],
+      host: [
+        [IC, { metadata: { name: 'internal' }, spec: { controller: 'example.com/ingress', parameters } }],
+      ],
+    });
+    await table.settle();
+    expect(table.virtual.objects(IC).map((c) => c.spec)).toEqual([{ controller: 'example.com/ingress' }]);
+  });
+
   it('with --host-ingressclasses-selector: the legacy class annotation and the host default class are held to it too, and retried when the class is offered', async () => {
     const IC = Resources.ingressClasses;
     const table = await start({
