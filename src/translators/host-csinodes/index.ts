@@ -2,7 +2,12 @@ import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
 import { defineKind, type KindSpec, type Placement } from '../../sync/kind.ts';
 import { NODE_READ_RULES, NODE_SELECTOR_FIELDS, SYNC_REAL_NODES_FIELD } from '../nodes/index.ts';
-import { hostCopyKeepsNode, hostPodsOnNodes, nodesShownRegardless } from '../nodes/nodes-kind.ts';
+import {
+  hostCopyKeepsNode,
+  hostPodsOnNodes,
+  nodesShownRegardless,
+  slimHostNodeCache,
+} from '../nodes/nodes-kind.ts';
 import { fromHostClusterScoped, readRule } from '../shared/from-host.ts';
 import { VIRTUAL_SCHEDULER_FIELD, ON_WITH_VIRTUAL_SCHEDULER } from '../shared/virtual-scheduler.ts';
 
@@ -40,6 +45,10 @@ export function hostCSINodesKind(
           ]
         : []),
     ],
+    // The host nodes' cache is the nodes kind's too: it keeps them as that kind does.
+    setup: (env) => {
+      if (selected) slimHostNodeCache(env);
+    },
     wanted: (ctx, host) =>
       host !== undefined &&
       (ctx.related('host-pods').some(hostCopyKeepsNode) ||

@@ -8,6 +8,7 @@ import type {
   Placement,
   ReconcileContext,
   Relation,
+  SyncEnvironment,
   SyncResult,
 } from '../../sync/kind.ts';
 import { managedCopiesScope } from '../../sync/mappers.ts';
@@ -190,6 +191,7 @@ export function nodesKind(
     ],
 
     setup(env) {
+      if (options.syncRealNodes) slimHostNodeCache(env);
       if (countsOthersPods)
         env.informers
           .get(env.host, Resources.pods, OTHERS_PODS_SCOPE)
@@ -242,6 +244,37 @@ export function nodesKind(
     },
   };
 }
+
+/** The host nodes' informers given withoutUnshownStatus: each gets it once, whichever kinds read it. */
+const slimmed = new WeakSet<object>();
+
+/**
+ * Gives the informer of every host node (the one the nodes kind watches with --sync-real-nodes, and
+ * host-csinodes reads) the cache transform withoutUnshownStatus, so that it is the same for every
+ * reader, whichever kind asks first or alone. Only for a kind that reads that informer anyway:
+ * asking for it makes it, and it lists every node.
+ */
+export function slimHostNodeCache(env: Pick<SyncEnvironment, 'informers' | 'host'>): void {
+  const informer = env.informers.get(env.host, Resources.nodes);
+  if (slimmed.has(informer)) return;
+  informer.addCacheTransform(withoutUnshownStatus);
+  slimmed.add(informer);
+}
+
+/**
+ * A host node as its cache keeps it: without the images pulled there and the volumes attached and
+ * in use, which no copy shows (tenantVisibleStatus drops them) and nothing else reads from that
+ * cache (the kubelet and metrics APIs ask the host). They are often most of a node's size (every
+ * image pulled there, by each of its names and digests), and every host node is cached. The status
+ * is rebuilt, not `delete`d from (see forCache).
+ */
+export function withoutUnshownStatus(node: KubeObject): KubeObject {
+  const status = node.status as Record<string, unknown> | undefined;
+  if (!status || !UNSHOWN_STATUS.some((field) => field in status)) return node;
+  const { images: _images, volumesAttached: _attached, volumesInUse: _inUse, ...kept } = status;
+  return { ...node, status: kept };
+}
+const UNSHOWN_STATUS = ['images', 'volumesAttached', 'volumesInUse'];
 
 /** One term of --node-selector: a label that must be there, with this value when one is given. */
 export interface NodeSelectorTerm {
