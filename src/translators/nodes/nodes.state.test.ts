@@ -275,6 +275,29 @@ describe('nodes state table', () => {
     expect(labels('n3')).toEqual({ 'kubernetes.io/hostname': 'n3', 'vcluster.loft.sh/managed-by': VC });
   });
 
+  it("fake nodes claim the syncer's own architecture; a real node's copy keeps the host's", async () => {
+    const real = Object.getOwnPropertyDescriptor(process, 'arch')!;
+    Object.defineProperty(process, 'arch', { ...real, value: 'arm64' });
+    try {
+      const table = await start({
+        kinds: ['nodes'],
+        flags: { syncRealNodes: 'true' },
+        virtual: [podOn('n1'), podOn('gone')],
+        host: [hostNode('n1', { 'kubernetes.io/arch': 's390x' })],
+      });
+      await table.settle();
+      const archOf = (name: string) => {
+        const node = virtualNode(table, name);
+        const info = (node?.status as { nodeInfo?: { architecture?: string } }).nodeInfo;
+        return [node?.metadata?.labels?.['kubernetes.io/arch'], info?.architecture];
+      };
+      expect(archOf('gone')).toEqual(['arm64', 'arm64']);
+      expect(archOf('n1')[0]).toBe('s390x');
+    } finally {
+      Object.defineProperty(process, 'arch', real);
+    }
+  });
+
   it('a node the tenant made under the same name is never touched or deleted', async () => {
     const tenantNode: Seed = [NODES, { metadata: { name: 'n1', labels: { mine: 'yes' } }, spec: {} }];
     const table = await start({ kinds: ['nodes'], virtual: [tenantNode, podOn('n1')] });

@@ -1,5 +1,5 @@
 import { parseToleration } from '../shared/tolerations.ts';
-import { realNodeCopy, withCurrentKubeletAddress } from './translate.ts';
+import { goArch, realNodeCopy, withCurrentKubeletAddress } from './translate.ts';
 
 describe('realNodeCopy', () => {
   it("keeps the node's own status but not the images and volumes of other tenants' workloads, nor the kubelet's address", () => {
@@ -91,5 +91,22 @@ describe('realNodeCopy', () => {
     expect(withCurrentKubeletAddress(desired, served, hostNode).status).toMatchObject({
       addresses: [{ type: 'InternalIP', address: '10.244.9.9' }],
     });
+  });
+});
+
+describe('goArch', () => {
+  it("names each of Node's architectures as Go (and kubernetes.io/arch) does", () => {
+    const named = (arch: string, endian: 'BE' | 'LE' = 'LE') => goArch(arch, endian);
+    expect(named('x64')).toBe('amd64');
+    expect(named('arm64')).toBe('arm64');
+    expect(named('arm')).toBe('arm');
+    expect(named('ia32')).toBe('386');
+    expect(named('ppc64')).toBe('ppc64le');
+    expect(named('ppc64', 'BE')).toBe('ppc64');
+    expect(named('mipsel')).toBe('mipsle');
+    expect(named('mips', 'BE')).toBe('mips');
+    expect(named('riscv64')).toBe('riscv64');
+    expect(named('loong64')).toBe('loong64');
+    expect(named('s390x', 'BE')).toBe('s390x');
   });
 });

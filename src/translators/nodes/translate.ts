@@ -1,3 +1,4 @@
+import { endianness } from 'node:os';
 import { tolerates, type Taint, type Toleration } from '../shared/tolerations.ts';
 import type { KubeObject, ObjectMeta } from '../../kube/object.ts';
 import type { KubeletEndpoint } from '../../sync/kind.ts';
@@ -26,8 +27,25 @@ export const isManagedNode = (node: KubeObject): boolean =>
   node.metadata?.labels?.[NODE_MARKER_LABEL] !== undefined ||
   node.metadata?.labels?.[LEGACY_NODE_MARKER_LABEL] === 'true';
 
-/** A minimal Ready node standing in for the host node a tenant pod runs on; it reveals nothing of the host. */
+/**
+ * Go's name (GOARCH, what `kubernetes.io/arch` holds) of a Node.js architecture (`process.arch`):
+ * most are the same; `ppc64` is `ppc64le` on a little-endian machine, as Linux's usually are.
+ */
+export function goArch(arch: string, endian: 'BE' | 'LE'): string {
+  if (arch === 'ppc64') return endian === 'LE' ? 'ppc64le' : 'ppc64';
+  return NODE_TO_GO_ARCH[arch] ?? arch;
+}
+const NODE_TO_GO_ARCH: Record<string, string> = { x64: 'amd64', ia32: '386', mipsel: 'mipsle' };
+
+/**
+ * A minimal Ready node standing in for the host node a tenant pod runs on (with real copies, a
+ * standIn); it reveals nothing of the host. Its architecture is the syncer's own, as vCluster's fake nodes' label: a guess, right on a
+ * host of one architecture. The virtual DaemonSet controller matches a DaemonSet's
+ * `kubernetes.io/arch` selector against it: on arm64 nodes, fake nodes claiming amd64 would get the
+ * pods of an amd64-only DaemonSet (which cannot run there) and none of an arm64 one.
+ */
 export function fakeNode(name: string, kubeletVersion: string, now: string, vcName: string): KubeObject {
+  const arch = goArch(process.arch, endianness());
   return {
     apiVersion: 'v1',
     kind: 'Node',
@@ -37,7 +55,7 @@ export function fakeNode(name: string, kubeletVersion: string, now: string, vcNa
         labels: {
           'kubernetes.io/hostname': name,
           'kubernetes.io/os': 'linux',
-          'kubernetes.io/arch': 'amd64',
+          'kubernetes.io/arch': arch,
           [FAKE_NODE_LABEL]: 'true',
           [NODE_MARKER_LABEL]: vcName,
         },
@@ -59,7 +77,7 @@ export function fakeNode(name: string, kubeletVersion: string, now: string, vcNa
       capacity: { cpu: '16', memory: '64Gi', pods: '110', 'ephemeral-storage': '100Gi' },
       allocatable: { cpu: '16', memory: '64Gi', pods: '110', 'ephemeral-storage': '100Gi' },
       nodeInfo: {
-        architecture: 'amd64',
+        architecture: arch,
         operatingSystem: 'linux',
         kubeletVersion,
         kubeProxyVersion: '',
