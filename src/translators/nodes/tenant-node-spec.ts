@@ -8,7 +8,7 @@ import type { Taint } from '../shared/tolerations.ts';
  * tenant's own, and stays.
  */
 export const ORIGINAL_TAINTS_ANNOTATION = 'vcluster.loft.sh/original-taints';
-/** Set while the node is unschedulable because its host node is. */
+/** Set while the node is unschedulable because its host node is (or it is a stand-in, see standIn). */
 export const HOST_UNSCHEDULABLE_ANNOTATION = 'vsyncer.dev/host-unschedulable';
 /**
  * Set while the tenant has cordoned the node itself. Needed only while the host's cordon is on too:
@@ -63,10 +63,10 @@ function cordonedByTenant(node: KubeObject): boolean {
 /**
  * The desired virtual node with the tenant's own taints and cordon kept: a tenant may taint, cordon
  * and drain the nodes it sees (for its virtual scheduler, say) without touching the host, as on
- * vCluster. `desired` carries what the syncer sets (the host node's taints and schedulability; none
- * for a fake node); `current` is the virtual node now (absent on create). The taints the syncer set
- * and the host's cordon are recorded on the node, so that once the host lifts them they go, while
- * the tenant's stay.
+ * vCluster. `desired` carries what the syncer sets (the host node's taints and schedulability; a
+ * stand-in's, see standIn; none for another fake node); `current` is the virtual node now (absent
+ * on create). The taints the syncer set and the host's cordon are recorded on the node, so that
+ * once the host lifts them they go, while the tenant's stay.
  */
 export function withTenantNodeSpec(desired: KubeObject, current?: KubeObject): KubeObject {
   const fromHost = specOf(desired).taints ?? [];
