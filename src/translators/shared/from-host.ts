@@ -1,4 +1,6 @@
+import { LRUCache } from 'lru-cache';
 import { TerminalError } from '../../controller/errors.ts';
+import type { ClusterClient } from '../../kube/client.ts';
 import { isApiError } from '../../kube/errors.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import type { ResourceType } from '../../kube/resources.ts';
@@ -102,10 +104,39 @@ export function virtualCopyDifferences(desired: KubeObject, current: KubeObject)
   return compareCopy(desired, current).differences;
 }
 
+/** How many replaced virtual copies each virtual cluster remembers (see replacedCopies). */
+const REPLACED_COPIES_REMEMBERED = 10_000;
+
+/**
+ * The virtual copies writeVirtualCopy replaced because the virtual cluster refused an update as
+ * invalid, per virtual cluster (its client) and `resource.group namespace/name`: the copied fields asked for
+ * then, and whether the tenant was told. A copy whose immutable fields the virtual cluster's own
+ * admission changes on create (a tenant's mutating webhook) comes out the same each time, and
+ * replacing it again would delete and create it for ever; so it is replaced once per version of the
+ * host object, then left as it is. In memory: forgetting (a restart) costs one more replacement.
+ */
+const replacedCopies = new WeakMap<ClusterClient, LRUCache<string, { asked: KubeObject; told: boolean }>>();
+
+/** The record of replaced copies of this virtual cluster. */
+function replacedCopiesOf(ctx: ReconcileContext) {
+  let memory = replacedCopies.get(ctx.virtual);
+  if (!memory) {
+    memory = new LRUCache({ max: REPLACED_COPIES_REMEMBERED });
+    replacedCopies.set(ctx.virtual, memory);
+  }
+  return memory;
+}
+
+/** The fields a virtual copy copies, for comparing the versions of a host object asked for. */
+function copiedFields(copy: KubeObject): KubeObject {
+  return Object.fromEntries(Object.entries(copy).filter(([f]) => !NOT_COPIED.has(f))) as KubeObject;
+}
+
 /**
  * Creates or brings in line the virtual copy of a host object (in namespace, '' when cluster-scoped):
  * every field but status, and the labels and annotations the syncer manages. Writes nothing when it
- * already matches; an immutable field changed on the host replaces the copy.
+ * already matches; an immutable field changed on the host replaces the copy, once per version of the
+ * host object (see replacedCopies).
  */
 export async function writeVirtualCopy(
   ctx: ReconcileContext,
@@ -129,8 +160,26 @@ export async function writeVirtualCopy(
     await ctx.virtual.update(type, namespace, updated);
   } catch (err) {
     if (!isApiError(err, 'invalid')) throw err;
+    const replaced = replacedCopiesOf(ctx);
+    const key = `${type.resource}.${type.group} ${namespace}/${current.metadata?.name ?? ''}`;
+    const asked = copiedFields(desired);
+    const before = replaced.get(key);
+    if (before && sameJson(before.asked, asked)) {
+      if (!before.told) {
+        before.told = true;
+        await ctx.events.record(
+          current,
+          'Warning',
+          'SyncError',
+          `this copy of the host's ${type.kind} cannot be brought in line (${differences.join(', ')}): the virtual cluster refused the update (${err.serverMessage}), and a fresh copy came out the same (an admission webhook of this virtual cluster changes it on create); it is left as it is until the host's object changes`,
+          { once: true },
+        );
+      }
+      return {};
+    }
     // Fields such as a storage class's provisioner are immutable: replace the copy. Its delete
     // event brings the key back, and the copy is made afresh.
+    replaced.set(key, { asked, told: false });
     await ctx.virtual.delete(type, namespace, current.metadata?.name ?? '', { uid: current.metadata?.uid });
   }
   return { virtualWritten: true };

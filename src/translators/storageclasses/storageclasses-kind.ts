@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { TerminalError } from '../../controller/errors.ts';
 import { deleteIncarnation } from '../../kube/delete-incarnation.ts';
 import type { KubeObject } from '../../kube/object.ts';
@@ -10,13 +11,39 @@ import { FROM_HOST_LABEL } from '../shared/from-host.ts';
 import { malformedStorageClass } from '../shared/shape.ts';
 import {
   hostStorageClassFor,
-  immutableFieldsMatch,
+  immutableFieldsDiffering,
   mutableFieldsMatch,
   refusalOf,
   withMutableFields,
 } from './translate.ts';
 
 const CLASSES = Resources.storageClasses;
+
+/** How many tenant classes' replacements are remembered (see HostChanges). */
+const REPLACEMENTS_REMEMBERED = 10_000;
+
+/**
+ * The tenant classes whose host copy this syncer replaced, or made and found changed by the host's
+ * admission, by virtual UID, with the copy it asked for then and whether the tenant was told (of a
+ * copy the host changed since). The API server never lets a class's provisioner, parameters, reclaim
+ * policy or binding mode change, so a host copy differing in them can only be replaced; but a host
+ * policy that mutates classes on create (a Kyverno or Gatekeeper rule adding `encrypted: "true"`,
+ * forcing a reclaim policy) changes every fresh copy alike, and replacing it again would delete and
+ * create the class for ever, each round a success with no backoff, seen by every StorageClass
+ * watcher of the host. So a copy is replaced at most once
+ * per copy asked for: after that, the host's values stand, and the tenant is told once which fields
+ * the host changed. The tenant's class cannot change those fields either (a new class has a new UID),
+ * so a change of what is asked for comes only with a new class or a new setting of the syncer's.
+ *
+ * Kept in memory, not in an annotation of the copy recording what the host admitted: that would take
+ * a second write after every create, and a policy that strips or rewrites annotations (or an admin
+ * copying the class with them) would make it lie. Forgetting costs at most one replacement per class
+ * after a restart, which then is remembered again.
+ */
+interface HostChanges {
+  asked: KubeObject;
+  told: boolean;
+}
 
 /** The storageclasses kind's own settings. */
 export interface StorageClassOptions {
@@ -44,6 +71,53 @@ export function storageClassesKind(options: StorageClassOptions, where: Placemen
 
   const deleteCopy = (ctx: ReconcileContext, host: KubeObject) => deleteIncarnation(ctx.host, CLASSES, host);
 
+  const hostChanged = new LRUCache<string, HostChanges>({ max: REPLACEMENTS_REMEMBERED });
+  const uidOf = (virtual: KubeObject) => virtual.metadata?.uid ?? '';
+  /** Whether this syncer made this tenant class's copy as asked for now, and the host changed it. */
+  const madeAlready = (virtual: KubeObject, desired: KubeObject) => {
+    const seen = hostChanged.get(uidOf(virtual));
+    return seen !== undefined && immutableFieldsDiffering(seen.asked, desired).length === 0;
+  };
+
+  /**
+   * Tells the tenant, once per copy asked for, which fixed fields the host gave its copy other
+   * values of (fields are named, not values: the host's may say what only its admin should read).
+   */
+  async function tellHostChanged(
+    ctx: ReconcileContext,
+    virtual: KubeObject,
+    fields: string[],
+  ): Promise<void> {
+    const seen = hostChanged.get(uidOf(virtual));
+    if (!seen || seen.told) return;
+    seen.told = true;
+    await ctx.events.record(
+      virtual,
+      'Warning',
+      'SyncError',
+      `the host gave this class's copy other ${fields.join(', ')} than the class says (a policy of the host's sets them when a class is created, or its admin did); they cannot change after create, so the copy is kept as the host made it and claims of this class get the host's values`,
+      { once: true },
+    );
+  }
+
+  /**
+   * Creates the copy; when the host's answer already differs in fixed fields (its admission changed
+   * it), that counts as the one replacement: a new copy would be changed alike.
+   */
+  async function createCopy(
+    ctx: ReconcileContext,
+    virtual: KubeObject,
+    desired: KubeObject,
+  ): Promise<SyncResult> {
+    const result = await createHostCopy(ctx, spec, desired);
+    const changed = result.created ? immutableFieldsDiffering(desired, result.created) : [];
+    if (changed.length) {
+      hostChanged.set(uidOf(virtual), { asked: desired, told: false });
+      await tellHostChanged(ctx, virtual, changed);
+    }
+    return result;
+  }
+
   const spec: KindSpec = {
     direction: 'to-host',
     virtualType: CLASSES,
@@ -57,7 +131,7 @@ export function storageClassesKind(options: StorageClassOptions, where: Placemen
 
     async create(ctx, virtual): Promise<SyncResult> {
       refuse(virtual!);
-      return createHostCopy(ctx, spec, hostStorageClassFor(virtual!, place(ctx)));
+      return createCopy(ctx, virtual!, hostStorageClassFor(virtual!, place(ctx)));
     },
 
     async update(ctx, source, host): Promise<SyncResult> {
@@ -65,15 +139,19 @@ export function storageClassesKind(options: StorageClassOptions, where: Placemen
       const desired = hostStorageClassFor(virtual, place(ctx));
       const refused =
         malformedStorageClass(virtual) !== undefined || refusalOf(virtual, allowed) !== undefined;
-      if (refused || !immutableFieldsMatch(desired, host)) {
+      const changed = immutableFieldsDiffering(desired, host);
+      if (refused || (changed.length && !madeAlready(virtual, desired))) {
         // Refused since it was copied (the allowed provisioners changed), or a copy whose fixed
         // fields say something else (an admin re-created it): the copy goes. A refused class
-        // stays off the host, and the tenant is told why; any other is copied afresh.
+        // stays off the host, and the tenant is told why; any other is copied afresh, once.
         await deleteCopy(ctx, host);
         refuse(virtual);
-        const created = await createHostCopy(ctx, spec, desired);
+        hostChanged.set(uidOf(virtual), { asked: desired, told: false });
+        const created = await createCopy(ctx, virtual, desired);
         return { ...created, hostWritten: true };
       }
+      // A copy the host changed after this syncer made it as asked: kept (see HostChanges).
+      if (changed.length) await tellHostChanged(ctx, virtual, changed);
       const result: SyncResult = {};
       const plan = ctx.planMetadata(virtual, host, desired);
       if (plan.hostChanged || !mutableFieldsMatch(desired, host)) {

@@ -1,6 +1,7 @@
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
 import { HOST_NS, stateTables, VC, type Seed, type StateTable } from '../../testing/state-table.ts';
+import { hostStorageClassFor } from './translate.ts';
 
 /** Starts a table for one test and stops it afterwards. */
 const start = stateTables();
@@ -48,6 +49,18 @@ const syncErrors = (t: StateTable, ns = 'default') =>
     .objects(Resources.events, ns)
     .filter((e) => e.reason === 'SyncError')
     .map((e) => String(e.message));
+
+/**
+ * Acts as a host policy that mutates every new StorageClass; past a few creates it refuses them, so
+ * a syncer that replaces the copy for ever fails the test instead of running it out of time.
+ */
+function hostPolicy(table: StateTable, mutate: (o: KubeObject) => void) {
+  let creates = 0;
+  table.host.mutateOnCreate('storageclasses', (o) => {
+    if (++creates > 5) throw new Error('the host policy saw more than five creates');
+    mutate(o);
+  });
+}
 
 /** A table running storageclasses (and claims), with the tenant's classes created through the virtual API. */
 async function withClasses(
@@ -191,6 +204,65 @@ describe('storageclasses state table (to the host)', () => {
     });
     await table.settle();
     expect(hostClass(table)!.parameters).toEqual({ type: 'ssd', fsType: 'ext4' });
+  });
+
+  it('a host policy that changes every new class: the copy is made once and kept, the tenant told once which fields', async () => {
+    const table = await start({ kinds: ['storageclasses'], flags: { allowedStorageProvisioner: '*' } });
+    hostPolicy(table, (o) => {
+      o.parameters = { ...(o.parameters as object), encrypted: 'true' };
+      o.volumeBindingMode = 'Immediate';
+    });
+    await table.virtual.create(SC, '', storageClass('fast'));
+    await table.settle();
+    expect(table.host.writeLog()).toEqual([`create storageclasses ${hostClassName('fast')}`]);
+    expect(hostClass(table)).toMatchObject({
+      parameters: { type: 'ssd', fsType: 'ext4', encrypted: 'true' },
+      volumeBindingMode: 'Immediate',
+    });
+    expect(syncErrors(table)).toEqual([
+      expect.stringContaining(
+        "the host gave this class's copy other parameters, volumeBindingMode than the class says",
+      ),
+    ]);
+    // The tenant's later edits still reach the copy, and still replace nothing.
+    const v = virtualClass(table)!;
+    await table.virtual.update(SC, '', { ...v, metadata: { ...v.metadata, labels: { tier: 'gold' } } });
+    await table.settle();
+    expect(table.host.writeLog()).toEqual([
+      `create storageclasses ${hostClassName('fast')}`,
+      `update storageclasses ${hostClassName('fast')}`,
+    ]);
+    expect(hostClass(table)!.metadata?.labels?.tier).toBe('gold');
+    expect(syncErrors(table)).toHaveLength(1);
+  });
+
+  it('a copy the host policy changed before a restart is replaced once, then kept', async () => {
+    const virtual = storageClass('fast', {
+      metadata: { name: 'fast', uid: 'fast-uid', labels: { tier: 'fast' } },
+    });
+    const earlier = hostStorageClassFor(virtual, {
+      vcName: VC,
+      hostNamespace: HOST_NS,
+      hostName: hostClassName('fast'),
+    });
+    const table = await start({
+      kinds: ['storageclasses'],
+      flags: { allowedStorageProvisioner: '*' },
+      virtual: [[SC, virtual]],
+      host: [[SC, { ...earlier, parameters: { type: 'ssd', fsType: 'ext4', encrypted: 'true' } }]],
+    });
+    hostPolicy(table, (o) => {
+      o.parameters = { ...(o.parameters as object), encrypted: 'true' };
+    });
+    await table.settle();
+    expect(table.host.writeLog()).toEqual([
+      `delete storageclasses ${hostClassName('fast')}`,
+      `create storageclasses ${hostClassName('fast')}`,
+    ]);
+    expect(hostClass(table)!.parameters).toEqual({ type: 'ssd', fsType: 'ext4', encrypted: 'true' });
+    expect(syncErrors(table)).toEqual([
+      expect.stringContaining("the host gave this class's copy other parameters than"),
+    ]);
   });
 });
 

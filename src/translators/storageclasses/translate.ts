@@ -110,9 +110,16 @@ function normalized(sc: KubeObject, fields: readonly (keyof StorageClassFields)[
   return Object.fromEntries(fields.map((k) => [k, present(f[k]) ?? defaults[k]]));
 }
 
+/** The host copy's fields that cannot change and say something else than the desired copy. */
+export function immutableFieldsDiffering(desired: KubeObject, host: KubeObject): string[] {
+  const want = normalized(desired, IMMUTABLE_FIELDS);
+  const have = normalized(host, IMMUTABLE_FIELDS);
+  return IMMUTABLE_FIELDS.filter((f) => !sameJson(want[f], have[f]));
+}
+
 /** True when the host copy's fields that cannot change say what the desired copy says. */
 export function immutableFieldsMatch(desired: KubeObject, host: KubeObject): boolean {
-  return sameJson(normalized(desired, IMMUTABLE_FIELDS), normalized(host, IMMUTABLE_FIELDS));
+  return immutableFieldsDiffering(desired, host).length === 0;
 }
 
 /** True when the host copy's fields that may change say what the desired copy says. */
