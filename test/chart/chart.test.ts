@@ -109,6 +109,7 @@ describe('helm chart', () => {
       '--allow-node-name=false',
       '--virtual-scheduler=false',
       '--priority-class-max-value=1000000000',
+      '--allow-retain-storage-class=false',
       '--shutdown-timeout=30s',
     ]);
     const workload = ms.find((m) => m.kind === 'ServiceAccount' && m.metadata.name === 'vc-workload-vc1');

@@ -98,6 +98,7 @@ export const EVERYTHING_ON: Record<string, string> = {
   'exportKubeconfig.additionalSecrets[0].name': 'vc-extra',
   'syncer.allowedPvSources[0]': 'nfs',
   'syncer.allowedStorageProvisioners[0]': 'csi.example.com',
+  'syncer.allowRetainStorageClass': 'true',
   'syncer.translateImage.nginx': 'mirror.example.com/nginx',
   'syncer.enforceRuntimeClass': 'gvisor',
   'syncer.enforcePriorityClass': 'tenant-low',

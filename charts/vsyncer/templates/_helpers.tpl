@@ -403,6 +403,7 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 {{- range .Values.syncer.allowedStorageProvisioners }}
 - {{ printf "--allowed-storage-provisioner=%v" . | quote }}
 {{- end }}
+- {{ printf "--allow-retain-storage-class=%v" .Values.syncer.allowRetainStorageClass | quote }}
 {{- range .Values.syncer.deniedEndpointCidrs }}
 - {{ printf "--denied-endpoint-cidr=%v" . | quote }}
 {{- end }}
@@ -734,6 +735,7 @@ allowedInlineVolumeSource: syncer.allowedInlineVolumeSources
 mapHostService: syncer.mapHostServices
 mapVirtualService: syncer.mapVirtualServices
 allowedStorageProvisioner: syncer.allowedStorageProvisioners
+allowRetainStorageClass: syncer.allowRetainStorageClass
 allowedPvSource: syncer.allowedPvSources
 deniedEndpointCidr: syncer.deniedEndpointCidrs
 allowedEndpointCidr: syncer.allowedEndpointCidrs

@@ -25,6 +25,14 @@ export const storageClassesDescriptor = defineKind({
       valueName: '<name>',
       description: `provisioner a tenant StorageClass may name to be copied to the host (kind storageclasses); none by default, "${ANY_PROVISIONER}" allows every one. Its parameters act with the provisioner's authority (a local-path nodePath is a host directory): list only provisioners whose every parameter a tenant may choose. Classes whose parameters name a Secret are never copied`,
     }),
+    field({
+      flag: 'allow-retain-storage-class',
+      key: 'allowRetainStorageClass',
+      kind: 'bool',
+      default: false,
+      description:
+        "copy a tenant StorageClass's reclaimPolicy Retain to the host (kind storageclasses). By default its host copy gets Delete: a host volume Released by a tenant's deleted claim is one the tenant can neither reach nor delete, and its storage stays allocated until the host's admin deletes it",
+    }),
   ],
   hostRbac: [{ scope: 'cluster', apiGroups: ['storage.k8s.io'], resources: ['storageclasses'], verbs: CRUD }],
   build: (options, where) => storageClassesKind(options, where),

@@ -10,11 +10,14 @@ import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
 import { FROM_HOST_LABEL } from '../shared/from-host.ts';
 import { malformedStorageClass } from '../shared/shape.ts';
 import {
+  HOST_RECLAIM_POLICY_FOR_RETAIN,
   hostStorageClassFor,
   immutableFieldsDiffering,
   mutableFieldsMatch,
   refusalOf,
+  retainTurnedToDelete,
   withMutableFields,
+  type HostClassPolicy,
 } from './translate.ts';
 
 const CLASSES = Resources.storageClasses;
@@ -48,6 +51,8 @@ interface HostChanges {
 /** The storageclasses kind's own settings. */
 export interface StorageClassOptions {
   allowedStorageProvisioners: string[];
+  /** --allow-retain-storage-class: see HOST_RECLAIM_POLICY_FOR_RETAIN. */
+  allowRetainStorageClass?: boolean;
 }
 
 /**
@@ -56,11 +61,15 @@ export interface StorageClassOptions {
  * provisioned by the host's provisioners with the tenant's parameters (the claims kind renames a
  * claim's class to its copy). A class whose provisioner is not allowed, or whose parameters name a
  * Secret, never reaches the host (a SyncError on the virtual class says why; a copy made before is
- * deleted); a tenant's default class stays the default only in the virtual cluster.
+ * deleted); a tenant's default class stays the default only in the virtual cluster, and its Retain
+ * becomes Delete on the host unless the admin allows it (HOST_RECLAIM_POLICY_FOR_RETAIN).
  */
 export function storageClassesKind(options: StorageClassOptions, where: Placement): KindSpec {
   const place = (ctx: ReconcileContext) => ({ ...where, hostName: ctx.hostName });
   const allowed = options.allowedStorageProvisioners ?? [];
+  const policy: HostClassPolicy = { allowRetain: options.allowRetainStorageClass ?? false };
+  const desiredFor = (ctx: ReconcileContext, virtual: KubeObject) =>
+    hostStorageClassFor(virtual, place(ctx), policy);
 
   function refuse(virtual: KubeObject): void {
     const problem = malformedStorageClass(virtual);
@@ -100,6 +109,16 @@ export function storageClassesKind(options: StorageClassOptions, where: Placemen
     );
   }
 
+  /** Tells the tenant its class's Retain became Delete on the host, and who may allow Retain. */
+  const tellRetainNotCopied = (ctx: ReconcileContext, virtual: KubeObject) =>
+    ctx.events.record(
+      virtual,
+      'Warning',
+      'SyncError',
+      `reclaimPolicy Retain is not copied to the host: its copy of this class has ${HOST_RECLAIM_POLICY_FOR_RETAIN}, so a volume provisioned for a claim of this class is deleted with the claim (a volume the host retained would be out of this virtual cluster's reach, its storage kept for good); the host's admin allows Retain with --allow-retain-storage-class`,
+      { once: true },
+    );
+
   /**
    * Creates the copy; when the host's answer already differs in fixed fields (its admission changed
    * it), that counts as the one replacement: a new copy would be changed alike.
@@ -110,6 +129,11 @@ export function storageClassesKind(options: StorageClassOptions, where: Placemen
     desired: KubeObject,
   ): Promise<SyncResult> {
     const result = await createHostCopy(ctx, spec, desired);
+    // Said when a copy is made, not at every reconcile: once per class (and per replacement); not
+    // when the host's admission set Retain after all (tellHostChanged says so).
+    const made = result.created ?? desired;
+    if (retainTurnedToDelete(virtual, policy) && made.reclaimPolicy === HOST_RECLAIM_POLICY_FOR_RETAIN)
+      await tellRetainNotCopied(ctx, virtual);
     const changed = result.created ? immutableFieldsDiffering(desired, result.created) : [];
     if (changed.length) {
       hostChanged.set(uidOf(virtual), { asked: desired, told: false });
@@ -131,12 +155,12 @@ export function storageClassesKind(options: StorageClassOptions, where: Placemen
 
     async create(ctx, virtual): Promise<SyncResult> {
       refuse(virtual!);
-      return createCopy(ctx, virtual!, hostStorageClassFor(virtual!, place(ctx)));
+      return createCopy(ctx, virtual!, desiredFor(ctx, virtual!));
     },
 
     async update(ctx, source, host): Promise<SyncResult> {
       const virtual = source!;
-      const desired = hostStorageClassFor(virtual, place(ctx));
+      const desired = desiredFor(ctx, virtual);
       const refused =
         malformedStorageClass(virtual) !== undefined || refusalOf(virtual, allowed) !== undefined;
       const changed = immutableFieldsDiffering(desired, host);

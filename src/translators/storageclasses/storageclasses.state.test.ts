@@ -20,7 +20,7 @@ function storageClass(name: string, extra: Record<string, unknown> = {}): KubeOb
     metadata: { name, labels: { tier: 'fast' } },
     provisioner: 'csi.example.com',
     parameters: { type: 'ssd', fsType: 'ext4' },
-    reclaimPolicy: 'Retain',
+    reclaimPolicy: 'Delete',
     volumeBindingMode: 'WaitForFirstConsumer',
     ...extra,
   };
@@ -96,7 +96,7 @@ describe('storageclasses state table (to the host)', () => {
     expect(host).toMatchObject({
       provisioner: 'csi.example.com',
       parameters: { type: 'ssd', fsType: 'ext4' },
-      reclaimPolicy: 'Retain',
+      reclaimPolicy: 'Delete',
       volumeBindingMode: 'WaitForFirstConsumer',
       mountOptions: ['noatime'],
       allowVolumeExpansion: true,
@@ -263,6 +263,73 @@ describe('storageclasses state table (to the host)', () => {
     expect(syncErrors(table)).toEqual([
       expect.stringContaining("the host gave this class's copy other parameters than"),
     ]);
+  });
+
+  describe('reclaimPolicy Retain (--allow-retain-storage-class)', () => {
+    const retained = () => storageClass('fast', { reclaimPolicy: 'Retain' });
+    const retainNotice = expect.stringContaining(
+      'reclaimPolicy Retain is not copied to the host: its copy of this class has Delete',
+    );
+
+    it('by default the host copy gets Delete, and the tenant is told once', async () => {
+      const table = await withClasses([retained()], { kinds: ['storageclasses'] });
+      expect(hostClass(table)!.reclaimPolicy).toBe('Delete');
+      expect(virtualClass(table)!.reclaimPolicy).toBe('Retain');
+      expect(syncErrors(table)).toEqual([retainNotice]);
+      // Later reconciles neither replace the copy nor say it again.
+      const v = virtualClass(table)!;
+      await table.virtual.update(SC, '', { ...v, metadata: { ...v.metadata, labels: { tier: 'gold' } } });
+      await table.settle();
+      expect(table.host.writeLog()).toEqual([
+        `create storageclasses ${hostClassName('fast')}`,
+        `update storageclasses ${hostClassName('fast')}`,
+      ]);
+      expect(syncErrors(table)).toEqual([retainNotice]);
+    });
+
+    it('allowed by the admin, Retain is copied as it is, with nothing to tell', async () => {
+      const table = await withClasses([retained()], {
+        kinds: ['storageclasses'],
+        flags: { allowedStorageProvisioner: '*', allowRetainStorageClass: 'true' },
+      });
+      expect(hostClass(table)!.reclaimPolicy).toBe('Retain');
+      expect(syncErrors(table)).toEqual([]);
+    });
+
+    it('a copy made with Retain before (an earlier syncer) is replaced once with Delete', async () => {
+      const virtual = storageClass('fast', {
+        metadata: { name: 'fast', uid: 'fast-uid' },
+        reclaimPolicy: 'Retain',
+      });
+      const where = { vcName: VC, hostNamespace: HOST_NS, hostName: hostClassName('fast') };
+      const table = await start({
+        kinds: ['storageclasses'],
+        flags: { allowedStorageProvisioner: '*' },
+        virtual: [[SC, virtual]],
+        host: [[SC, hostStorageClassFor(virtual, where, { allowRetain: true })]],
+      });
+      await table.settle();
+      expect(table.host.writeLog()).toEqual([
+        `delete storageclasses ${hostClassName('fast')}`,
+        `create storageclasses ${hostClassName('fast')}`,
+      ]);
+      expect(hostClass(table)!.reclaimPolicy).toBe('Delete');
+      expect(syncErrors(table)).toEqual([retainNotice]);
+    });
+
+    it('a host policy that forces Retain back: the copy is kept as the host made it, no loop', async () => {
+      const table = await start({ kinds: ['storageclasses'], flags: { allowedStorageProvisioner: '*' } });
+      hostPolicy(table, (o) => {
+        o.reclaimPolicy = 'Retain';
+      });
+      await table.virtual.create(SC, '', retained());
+      await table.settle();
+      expect(table.host.writeLog()).toEqual([`create storageclasses ${hostClassName('fast')}`]);
+      expect(hostClass(table)!.reclaimPolicy).toBe('Retain');
+      expect(syncErrors(table)).toEqual([
+        expect.stringContaining("the host gave this class's copy other reclaimPolicy than the class says"),
+      ]);
+    });
   });
 });
 

@@ -72,14 +72,39 @@ function withoutDefaultClassAnnotations(virtual: KubeObject): KubeObject {
 }
 
 /**
+ * The reclaim policy a host copy gets for a tenant class's `Retain` unless the host's admin allows
+ * Retain (--allow-retain-storage-class). A volume the host provisions for a tenant's claim is
+ * Released when the claim goes, and a Released host volume is out of the tenant's reach: the
+ * virtual cluster has no object for it to delete, and nothing reclaims it, so with Retain every
+ * claim a tenant makes and deletes keeps its storage allocated on the host's backend for good. Only
+ * dynamically provisioned volumes follow a class's policy: a tenant's own PersistentVolume keeps
+ * its host copy at Retain whatever its class says (HOST_COPY_RECLAIM_POLICY in persistentvolumes,
+ * since that storage is not the tenant's to delete).
+ */
+export const HOST_RECLAIM_POLICY_FOR_RETAIN = 'Delete';
+
+/** How the host copy of a tenant's class is made: what the host's admin allows. */
+export interface HostClassPolicy {
+  /** --allow-retain-storage-class: a tenant class's `Retain` is copied as it is. */
+  allowRetain?: boolean;
+}
+
+/** Whether the tenant's class asks for Retain and its host copy gets Delete instead. */
+export function retainTurnedToDelete(virtual: KubeObject, policy: HostClassPolicy): boolean {
+  return fieldsOf(virtual).reclaimPolicy === 'Retain' && !policy.allowRetain;
+}
+
+/**
  * The host copy of a tenant's StorageClass, under its cluster-scoped host name: provisioner,
  * parameters, reclaim policy, mount options, expansion, binding mode and topologies as the tenant
- * wrote them. The default-class annotations are never copied: a tenant must not choose the class
- * every other claim of the host gets.
+ * wrote them, but Retain only when the host's admin allows it (HOST_RECLAIM_POLICY_FOR_RETAIN). The
+ * default-class annotations are never copied: a tenant must not choose the class every other claim
+ * of the host gets.
  */
 export function hostStorageClassFor(
   virtual: KubeObject,
   where: { vcName: string; hostNamespace: string; hostName: string },
+  policy: HostClassPolicy = {},
 ): KubeObject {
   const v = fieldsOf(virtual);
   const host: KubeObject = {
@@ -90,6 +115,7 @@ export function hostStorageClassFor(
   };
   for (const f of [...IMMUTABLE_FIELDS, ...MUTABLE_FIELDS])
     if (f !== 'provisioner' && v[f] != null) host[f] = v[f];
+  if (retainTurnedToDelete(virtual, policy)) host.reclaimPolicy = HOST_RECLAIM_POLICY_FOR_RETAIN;
   return host;
 }
 
