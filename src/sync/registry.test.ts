@@ -5,6 +5,10 @@ import { defineKind, type KindDescriptor, type KindSpec } from './kind.ts';
 import { builtinKinds } from '../translators/index.ts';
 import { KindRegistry, resolveEnabledKinds } from './registry.ts';
 
+/** What `--sync '*'` turns on of a registry's kinds. */
+const everyKind = (registry: KindRegistry) =>
+  resolveEnabledKinds(['*'], registry.kinds(), registry.defaults(), registry.excludedByOthers());
+
 describe('resolveEnabledKinds', () => {
   const known = ['configmaps', 'secrets', 'pods', 'events', 'nodes'];
   const defaults = ['configmaps', 'secrets', 'pods'];
@@ -32,12 +36,7 @@ describe('resolveEnabledKinds', () => {
 
   it("'*' leaves off the kinds another kind excludes, so every built-in kind at once still starts", () => {
     const registry = builtinKinds();
-    const all = resolveEnabledKinds(
-      ['*'],
-      registry.kinds(),
-      registry.defaults(),
-      registry.excludedByOthers(),
-    );
+    const all = everyKind(registry);
     expect(() => registry.checkConflicts(all)).not.toThrow();
     expect(all).toEqual(
       new Set(registry.kinds().filter((k) => !['host-priorityclasses', 'host-storageclasses'].includes(k))),
@@ -144,12 +143,7 @@ describe('KindRegistry', () => {
 describe('event kinds', () => {
   it('only kinds whose host copies are namespaced copy host events up (events about cluster-scoped objects are in no namespace the syncer watches)', () => {
     const registry = builtinKinds();
-    const all = resolveEnabledKinds(
-      ['*'],
-      registry.kinds(),
-      registry.defaults(),
-      registry.excludedByOthers(),
-    );
+    const all = everyKind(registry);
     const config = buildConfig({}, { name: 'vc', hostNamespace: 'host-ns', virtualKubeconfig: '/dev/null' });
     const built = registry.build(all, config as unknown as Record<string, unknown>, placementOf(config));
     const clusterScoped = [...built.values()]

@@ -42,6 +42,12 @@ const hostClass = (t: StateTable, name = 'fast') =>
   t.host.objects(SC).find((c) => c.metadata?.name === hostClassName(name));
 const virtualClass = (t: StateTable, name = 'fast') =>
   t.virtual.objects(SC).find((c) => c.metadata?.name === name);
+/** The tenant relabels its class `fast` (a change that replaces nothing), and the syncer settles. */
+async function relabel(t: StateTable, labels: Record<string, string>): Promise<void> {
+  const v = virtualClass(t)!;
+  await t.virtual.update(SC, '', { ...v, metadata: { ...v.metadata, labels } });
+  await t.settle();
+}
 const hostClaim = (t: StateTable, name: string, ns = 'team') =>
   t.host.objects(PVC, HOST_NS).find((c) => c.metadata?.name === `${name}-x-${ns}-x-${VC}`);
 const syncErrors = (t: StateTable, ns = 'default') =>
@@ -225,9 +231,7 @@ describe('storageclasses state table (to the host)', () => {
       ),
     ]);
     // The tenant's later edits still reach the copy, and still replace nothing.
-    const v = virtualClass(table)!;
-    await table.virtual.update(SC, '', { ...v, metadata: { ...v.metadata, labels: { tier: 'gold' } } });
-    await table.settle();
+    await relabel(table, { tier: 'gold' });
     expect(table.host.writeLog()).toEqual([
       `create storageclasses ${hostClassName('fast')}`,
       `update storageclasses ${hostClassName('fast')}`,
@@ -277,9 +281,7 @@ describe('storageclasses state table (to the host)', () => {
       expect(virtualClass(table)!.reclaimPolicy).toBe('Retain');
       expect(syncErrors(table)).toEqual([retainNotice]);
       // Later reconciles neither replace the copy nor say it again.
-      const v = virtualClass(table)!;
-      await table.virtual.update(SC, '', { ...v, metadata: { ...v.metadata, labels: { tier: 'gold' } } });
-      await table.settle();
+      await relabel(table, { tier: 'gold' });
       expect(table.host.writeLog()).toEqual([
         `create storageclasses ${hostClassName('fast')}`,
         `update storageclasses ${hostClassName('fast')}`,
