@@ -1,5 +1,4 @@
 import { TerminalError } from '../../controller/errors.ts';
-import { deleteIncarnation } from '../../kube/delete-incarnation.ts';
 import type { Informer } from '../../informer/informer.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
@@ -7,6 +6,7 @@ import { createHostCopy } from '../../sync/engine.ts';
 import type { KindSpec, Placement, ReconcileContext, SyncResult } from '../../sync/kind.ts';
 import { managedCopiesScope, namespacedToHost } from '../../sync/mappers.ts';
 import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
+import { removeUnlessKept } from '../shared/remove-unless-kept.ts';
 import { malformedServiceAccount } from '../shared/shape.ts';
 import { parseLabelSelector } from '../../util/label-selector.ts';
 import {
@@ -19,8 +19,6 @@ import {
 const ACCOUNTS = Resources.serviceAccounts;
 /** This virtual cluster's host pods by the host service account they run as. */
 const RUNS_AS_INDEX = 'serviceaccounts/host-pods-running-as';
-/** How often a copy kept for a host pod that still runs as it is looked at again. */
-const KEEP_WHILE_USED_RECHECK_MS = 10_000;
 
 /** The serviceaccounts kind's own settings. */
 export interface ServiceAccountOptions {
@@ -80,15 +78,7 @@ export function serviceAccountsKind(options: ServiceAccountOptions, where: Place
         ? 'a host pod still runs as it'
         : undefined,
 
-    async remove(ctx, copy): Promise<SyncResult> {
-      const kept = spec.keptBecause!(ctx, copy);
-      if (kept) {
-        ctx.log.debug(`host copy kept for now: ${kept}`);
-        return { requeueAfterMs: KEEP_WHILE_USED_RECHECK_MS };
-      }
-      await deleteIncarnation(ctx.host, ACCOUNTS, copy);
-      return { hostWritten: true };
-    },
+    remove: (ctx, copy) => removeUnlessKept(ACCOUNTS, spec.keptBecause!)(ctx, copy),
 
     async create(ctx, virtual): Promise<SyncResult> {
       refuseMalformed(virtual!);

@@ -1,5 +1,4 @@
 import { TerminalError } from '../../controller/errors.ts';
-import { deleteIncarnation } from '../../kube/delete-incarnation.ts';
 import type { Informer } from '../../informer/informer.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import type { Pod } from '../../kube/types.ts';
@@ -13,9 +12,7 @@ import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
 import { forEachPodReference } from '../pods/reference-walker.ts';
 import { hostMetadataFor, sameJson } from './host-metadata.ts';
 import { malformedDataObject } from './shape.ts';
-
-/** How often a copy kept for a host pod that still mounts it is looked at again. */
-const KEEP_WHILE_MOUNTED_RECHECK_MS = 10_000;
+import { KEEP_WHILE_USED_RECHECK_MS, removeUnlessKept } from './remove-unless-kept.ts';
 
 /** Every verb on a kind the syncer owns copies of. */
 export const CRUD = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] as const;
@@ -207,15 +204,7 @@ export function dataObjectKind(opts: DataObjectOptions, where: Placement): KindS
         ? 'a host pod still mounts it'
         : undefined,
 
-    async remove(ctx, copy): Promise<SyncResult> {
-      const kept = spec.keptBecause!(ctx, copy);
-      if (kept) {
-        ctx.log.debug(`host copy kept for now: ${kept}`);
-        return { requeueAfterMs: KEEP_WHILE_MOUNTED_RECHECK_MS };
-      }
-      await deleteIncarnation(ctx.host, opts.type, copy);
-      return { hostWritten: true };
-    },
+    remove: (ctx, copy) => removeUnlessKept(opts.type, spec.keptBecause!)(ctx, copy),
 
     wanted: (ctx, virtual) =>
       virtual !== undefined &&
@@ -260,7 +249,7 @@ export function dataObjectKind(opts: DataObjectOptions, where: Placement): KindS
       // Not while a host pod mounts it: its (ambiguous) name would be free for another object to
       // reach that pod. Until then an immutable copy stays as it is, but one of another type (a Helm
       // record's) gets what may change: its labels above all, by which Helm finds release records.
-      const done = { ...result, ...(kept ? { requeueAfterMs: KEEP_WHILE_MOUNTED_RECHECK_MS } : {}) };
+      const done = { ...result, ...(kept ? { requeueAfterMs: KEEP_WHILE_USED_RECHECK_MS } : {}) };
       if (kept && !typeChanged) {
         ctx.log.debug(`immutable host copy not replaced yet: ${kept}`);
         return done;
