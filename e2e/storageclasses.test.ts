@@ -104,7 +104,9 @@ describe('storageclasses (tenant classes to the host)', () => {
     expect(copy).toMatchObject({
       provisioner: PROVISIONER,
       parameters: { type: 'ssd' },
-      reclaimPolicy: 'Retain',
+      // The tenant's Retain becomes Delete on the host (without --allow-retain-storage-class): a
+      // Released host volume of a tenant's claim is unreachable and would never be reclaimed.
+      reclaimPolicy: 'Delete',
       volumeBindingMode: 'WaitForFirstConsumer',
       mountOptions: ['noatime'],
       metadata: {
