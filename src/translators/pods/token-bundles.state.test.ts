@@ -89,6 +89,12 @@ async function table(pods: string[], host: Seed[] = []) {
   return t;
 }
 
+/** The pod's token under `key` was minted again: another value, a later refresh time. */
+function expectRenewed(before: KubeObject, after: KubeObject, key: string, refreshAt: number): void {
+  expect((after.data as Record<string, string>)[key]).not.toBe((before.data as Record<string, string>)[key]);
+  expect(bundleTimes(after)[key]!.refreshAt).toBeGreaterThan(refreshAt);
+}
+
 describe('token bundles (state table)', () => {
   it('new pods share one bundle; each host pod mounts only its own key, minted by the virtual API server', async () => {
     const t = await table(['a', 'b', 'c']);
@@ -141,11 +147,7 @@ describe('token bundles (state table)', () => {
     const { refreshAt } = bundleTimes(before)[key]!;
     t.clock.advance(refreshAt - t.clock.now() + 1000);
     await t.settle();
-    const after = bundles(t)[0]!;
-    expect((after.data as Record<string, string>)[key]).not.toBe(
-      (before.data as Record<string, string>)[key],
-    );
-    expect(bundleTimes(after)[key]!.refreshAt).toBeGreaterThan(refreshAt);
+    expectRenewed(before, bundles(t)[0]!, key, refreshAt);
     expect(t.host.writeLog().filter((w) => w.includes(' pods '))).toEqual([
       `create pods ${HOST_NS}/a-x-team-x-${VC}`,
     ]);
@@ -206,11 +208,7 @@ describe('token bundles (state table)', () => {
       await t.settle();
       t.clock.advance(refreshAt - t.clock.now() + 1000);
       await t.settle();
-      const after = bundles(t)[0]!;
-      expect((after.data as Record<string, string>)[key]).not.toBe(
-        (before.data as Record<string, string>)[key],
-      );
-      expect(bundleTimes(after)[key]!.refreshAt).toBeGreaterThan(refreshAt);
+      expectRenewed(before, bundles(t)[0]!, key, refreshAt);
       expect(hostDebugContainers(t, 'a')).toEqual([]);
       // Told (again once the recorder's window has passed, while it lasts), and never as anything else.
       expect([...new Set(warnings(t))]).toEqual([
