@@ -66,6 +66,18 @@ export function hostSpecInSync(desired: KubeObject, host: KubeObject): boolean {
   );
 }
 
+/** Whether the copy is of the source the desired one names (its class may still differ). */
+export function sameSnapshotSource(desired: KubeObject, host: KubeObject): boolean {
+  const source = (o: KubeObject) => (o.spec as { source?: unknown } | undefined)?.source;
+  return sameJson(source(desired), source(host));
+}
+
+/** Whether the host has taken the snapshot: bound to a content, which holds the stored data. */
+export function snapshotTaken(host: KubeObject): boolean {
+  const status = host.status as { boundVolumeSnapshotContentName?: string; readyToUse?: boolean } | undefined;
+  return Boolean(status?.boundVolumeSnapshotContentName) || status?.readyToUse === true;
+}
+
 /**
  * The status a tenant sees: readiness, time, size and errors of the host snapshot. The name of the
  * host's VolumeSnapshotContent is left out: it is a cluster-scoped host object no tenant may name.

@@ -20,6 +20,8 @@ import {
   hostSnapshotFor,
   hostSpecInSync,
   malformedSnapshot,
+  sameSnapshotSource,
+  snapshotTaken,
   sourceOf,
   virtualSnapshotStatus,
 } from './translate.ts';
@@ -31,6 +33,9 @@ const SOURCE_INDEX = 'volumesnapshots/source-claim';
 /** Why an earlier incarnation's copy taken of something else is not replaced (see update). */
 const EARLIER_SNAPSHOT_KEPT =
   'spec: the host still holds the snapshot an earlier VolumeSnapshot of this name took, of another source or class; it is kept (deleting it may delete the stored snapshot). Delete this VolumeSnapshot to remove that one, then create it again';
+/** Why a taken snapshot keeps its class: a new copy would lose the data the old one holds (see update). */
+const TAKEN_CLASS_KEPT =
+  'spec.volumeSnapshotClassName: the snapshot is taken already, so a new class is ignored (as Kubernetes does once a snapshot is bound) and it keeps the class it was taken with; to take it with another class, create another VolumeSnapshot';
 
 /** The label Velero puts on every object it restores (the restore's name). */
 const RESTORED_BY_VELERO_LABEL = 'velero.io/restore-name';
@@ -64,10 +69,8 @@ export function volumeSnapshotsKind(where: Placement): KindSpec {
    * virtual cluster's claim.
    */
   function untakenSourceLost(ctx: ReconcileContext, virtual: KubeObject, host: KubeObject): boolean {
-    const taken = (host.status as { boundVolumeSnapshotContentName?: string } | undefined)
-      ?.boundVolumeSnapshotContentName;
     const claim = malformedSnapshot(virtual) ? undefined : sourceOf(virtual).persistentVolumeClaimName;
-    if (taken || !claim) return false;
+    if (snapshotTaken(host) || !claim) return false;
     const verdict = judgeClaim(ctx, claim);
     return verdict.state === 'refused' || (verdict.state === 'waiting' && verdict.missing === true);
   }
@@ -155,13 +158,19 @@ export function volumeSnapshotsKind(where: Placement): KindSpec {
       // A snapshot's source is immutable: a host copy taken of something else is replaced, not edited;
       // but not one an earlier incarnation took, which may be the only copy of its data (as a claim
       // made again keeps its copy's immutable fields): the tenant decides by deleting the snapshot.
+      // A class edited once the snapshot is taken keeps the copy: replacing it would delete the stored
+      // snapshot (with a Delete class) for a field that no longer matters; status still flows.
       if (!hostSpecInSync(desired, host)) {
         if (recordedVirtualUid(host) !== virtual.metadata?.uid)
           throw new TerminalError(EARLIER_SNAPSHOT_KEPT);
-        await ctx.host.delete(SNAPSHOTS, ctx.hostNamespace, host.metadata?.name ?? '', {
-          uid: host.metadata?.uid,
-        });
-        return { hostWritten: true };
+        const classEditedAfterTaken = snapshotTaken(host) && sameSnapshotSource(desired, host);
+        if (!classEditedAfterTaken) {
+          await ctx.host.delete(SNAPSHOTS, ctx.hostNamespace, host.metadata?.name ?? '', {
+            uid: host.metadata?.uid,
+          });
+          return { hostWritten: true };
+        }
+        await ctx.events.record(virtual, 'Warning', 'SyncError', TAKEN_CLASS_KEPT, { once: true });
       }
       if (plan.hostChanged) {
         await ctx.host.update(SNAPSHOTS, ctx.hostNamespace, {

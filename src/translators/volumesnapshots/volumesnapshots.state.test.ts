@@ -102,6 +102,49 @@ describe('volumesnapshots state table', () => {
     expect(hostSnapshot(table)?.spec).toEqual({ source: { persistentVolumeClaimName: hostName('data') } });
   });
 
+  /** The tenant's snapshot `nightly` with its class edited to `other`. */
+  async function editClass(table: StateTable, other: string) {
+    const virtual = virtualSnapshot(table)!;
+    await table.virtual.update(SNAP, 'team', {
+      ...virtual,
+      spec: { ...(virtual.spec as object), volumeSnapshotClassName: other },
+    });
+    await table.settle();
+  }
+
+  it.each([
+    ['bound to its content', { boundVolumeSnapshotContentName: 'snapcontent-1' }],
+    ['ready', { readyToUse: true }],
+  ])(
+    'a class edited once the host copy is taken (%s): the copy and its stored snapshot are kept, the tenant told',
+    async (_name, status) => {
+      const table = await withObjects([
+        [PVC, claim('data')],
+        [SNAP, snapshot('nightly', { persistentVolumeClaimName: 'data' })],
+      ]);
+      const host = hostSnapshot(table)!;
+      await table.host.update(SNAP, HOST_NS, { ...host, status }, { subresource: 'status' });
+      await table.settle();
+      await editClass(table, 'other-snaps');
+      expect(hostSnapshot(table)?.metadata?.uid).toBe(host.metadata?.uid);
+      expect(hostSnapshot(table)?.spec).toMatchObject({ volumeSnapshotClassName: 'csi-snaps' });
+      expect(table.host.writeLog().filter((w) => w.startsWith('delete volumesnapshots'))).toEqual([]);
+      expect(syncErrors(table).join('\n')).toContain('volumeSnapshotClassName');
+    },
+  );
+
+  it('a class edited before the host copy is taken: the copy is made again with the new class', async () => {
+    const table = await withObjects([
+      [PVC, claim('data')],
+      [SNAP, snapshot('nightly', { persistentVolumeClaimName: 'data' })],
+    ]);
+    const host = hostSnapshot(table)!;
+    await editClass(table, 'other-snaps');
+    expect(hostSnapshot(table)?.metadata?.uid).not.toBe(host.metadata?.uid);
+    expect(hostSnapshot(table)?.spec).toMatchObject({ volumeSnapshotClassName: 'other-snaps' });
+    expect(syncErrors(table)).toEqual([]);
+  });
+
   /** The host copy an earlier incarnation of the tenant's snapshot `nightly` got, taken of `claim`'s copy and ready. */
   const earlierCopy = (claimName: string): [typeof SNAP, KubeObject] => [
     SNAP,
