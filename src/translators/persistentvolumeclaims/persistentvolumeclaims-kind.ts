@@ -26,6 +26,7 @@ import { ReferenceJudge, referenceTargets } from '../pods/reference-safety.ts';
 import { sameJson } from '../shared/host-metadata.ts';
 import { CLASS_WITHHELD_REASON } from '../shared/from-host.ts';
 import { claimClassResolver, type ClaimClassResolver } from '../storageclasses/claim-class.ts';
+import { restoredByVelero } from '../shared/velero-restore.ts';
 import {
   boundToClaim,
   claimKeyOfShownVolume,
@@ -44,6 +45,7 @@ import {
   hostClaimFor,
   hostSpecInSync,
   controllerAnnotationsKept,
+  immutableFieldsDiffering,
   malformedClaim,
   PRE_BOUND_ONLY,
   specOf,
@@ -76,6 +78,10 @@ const REAL_VOLUMES_KIND = 'persistentvolumes';
 const COPY_NO_LONGER_LABELLED = `the claim's host copy is still there but no longer carries the ${MANAGED_BY_LABEL} label of this virtual cluster (it was taken off on the host): the claim and its data are kept, but no longer synced until the label is back`;
 const VOLUME_NAME_REFUSED =
   'spec.volumeName: a claim cannot name its volume; the host cluster binds it (leave volumeName empty)';
+
+/** Why a claim made again is not given the host claim an earlier one of its name left (see update). */
+const earlierClaimKept = (fields: string[]) =>
+  `${fields.join(', ')}: the host still holds the claim an earlier PersistentVolumeClaim of this name had (deleted while the syncer did not see it), with its volume and data; a claim with other ${fields.join(', ')} cannot take it over, so it is kept and this claim is not synced. Delete this claim to let that one and its data go, as the earlier claim's deletion asked, then create it again`;
 
 /** A claim of the wrong shape is refused with the field named, before anything reads its spec. */
 function refuseMalformed(virtual: KubeObject): void {
@@ -225,6 +231,27 @@ export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = 
     if (host.metadata?.deletionTimestamp) return false;
     await deleteIncarnation(ctx.host, CLAIMS, host);
     return true;
+  }
+
+  /**
+   * Refuses to take over the host claim of an earlier claim of this name (see adoptsEarlierIncarnations)
+   * when a copy made for this claim would differ in fields that cannot change: the tenant deleted that
+   * claim and made another (a restore in place, from a new data source) while the syncer did not see
+   * it, and would otherwise get the old volume, the new source silently dropped. A claim Velero
+   * restored is the earlier one again, whatever it says now.
+   */
+  async function refuseOtherClaimsCopy(
+    ctx: ReconcileContext,
+    virtual: KubeObject,
+    host: KubeObject,
+  ): Promise<void> {
+    if (recordedVirtualUid(host) === virtual.metadata?.uid || restoredByVelero(virtual)) return;
+    const isStatic = !!specOf(virtual).volumeName || tenantVolumeReservedFor(ctx.key);
+    const fresh = hostClaimFor(virtual, place(ctx), resolveDataSources(ctx, virtual), {
+      hostClassName: await hostClassOf(ctx, virtual, isStatic),
+    });
+    const differing = immutableFieldsDiffering(fresh, host);
+    if (differing.length) throw new TerminalError(earlierClaimKept(differing));
   }
 
   /** Whether a data source the claim was made from is now refused or missing (see resolveDataSources). */
@@ -598,6 +625,7 @@ export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = 
     mapper: namespacedToHost(CLAIMS, where),
     // A claim made again under its name (a restore of the virtual cluster) keeps its host claim and
     // the data on its volume, as in vCluster; deleting it would let the provisioner delete the volume.
+    // Only one that could have made that host claim takes it over (see refuseOtherClaimsCopy).
     adoptsEarlierIncarnations: true,
     relations: [
       // A shown volume changed or went (a tenant's edit is reverted), or outlived its claim.
@@ -752,6 +780,7 @@ export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = 
       }
       const virtual = source;
       refuseMalformed(virtual);
+      await refuseOtherClaimsCopy(ctx, virtual, host);
       if (
         waitsForADefault(virtual, host, ctx) &&
         classes.hostDefaultClass() !== undefined &&

@@ -695,9 +695,10 @@ describe('persistentvolumeclaims state table', () => {
     expect(table.virtual.objects(PV)).toEqual([]);
   });
 
-  it('a claim made again under its name (a restore of the virtual cluster): the host claim and its data are kept, as in vCluster', async () => {
-    // The host copy of an earlier incarnation, bound to its volume.
-    const earlier: KubeObject = {
+  /** The host copy an earlier incarnation of the tenant's claim `data` got, bound to its volume. */
+  const earlierBoundCopy = (): [typeof PVC, KubeObject] => [
+    PVC,
+    {
       metadata: {
         name: hostName('data'),
         namespace: HOST_NS,
@@ -710,10 +711,13 @@ describe('persistentvolumeclaims state table', () => {
           'vcluster.loft.sh/object-kind': '/v1, Kind=PersistentVolumeClaim',
         },
       },
-      spec: { ...specOf(claim('data')), volumeName: 'pvc-1234' },
+      spec: { ...specOf(claim('data')), volumeMode: 'Filesystem', volumeName: 'pvc-1234' },
       status: { phase: 'Bound', accessModes: ['ReadWriteOnce'], capacity: { storage: '1Gi' } },
-    };
-    const table = await withClaims([claim('data')], { host: [[PVC, earlier]] });
+    },
+  ];
+
+  it('a claim made again under its name (a restore of the virtual cluster): the host claim and its data are kept, as in vCluster', async () => {
+    const table = await withClaims([claim('data')], { host: [earlierBoundCopy()] });
     expect(hostClaim(table)?.metadata?.uid).toBe('host-claim-uid');
     expect(hostClaim(table)!.metadata?.annotations?.['vcluster.loft.sh/object-uid']).toBe(
       virtualClaim(table)!.metadata?.uid,
@@ -721,6 +725,46 @@ describe('persistentvolumeclaims state table', () => {
     expect(specOf(virtualClaim(table)).volumeName).toBe('pvc-1234');
     expect(statusOf(virtualClaim(table)).phase).toBe('Bound');
     expect(virtualVolume(table, 'pvc-1234')).toBeDefined();
+  });
+
+  it.each([
+    // Restore in place: the tenant deleted the claim and made it again filled from another source.
+    ['a data source', { dataSource: { kind: 'PersistentVolumeClaim', name: 'golden' } }, 'spec.dataSource'],
+    ['another class', { storageClassName: 'slow' }, 'spec.storageClassName'],
+    ['other access modes', { accessModes: ['ReadWriteMany'] }, 'spec.accessModes'],
+    ['another volume mode', { volumeMode: 'Block' }, 'spec.volumeMode'],
+  ])(
+    "a claim made again under its name with %s (its delete unseen): the earlier claim's host copy is neither taken nor deleted, the tenant told",
+    async (_name, changed, field) => {
+      const table = await withClaims([claim('golden'), claim('data', changed as ClaimSpec)], {
+        host: [earlierBoundCopy(), [SC, storageClass('slow')]],
+      });
+      expect(hostClaim(table)?.metadata?.uid).toBe('host-claim-uid');
+      expect(hostClaim(table)?.metadata?.annotations?.['vcluster.loft.sh/object-uid']).toBe('earlier-uid');
+      expect(specOf(virtualClaim(table)).volumeName).toBeUndefined();
+      expect(statusOf(virtualClaim(table)).phase).not.toBe('Bound');
+      expect(table.host.writeLog().filter((w) => w.includes(hostName('data')))).toEqual([]);
+      expect(syncErrors(table).join('\n')).toContain(field);
+      // The tenant lets it go by deleting the claim, as the error says.
+      await table.virtual.delete(PVC, 'team', 'data');
+      await table.settle();
+      expect(hostClaim(table)).toBeUndefined();
+    },
+  );
+
+  it('a claim Velero restored under its name takes the earlier host copy, whatever its fields say', async () => {
+    const restored = claim('data', { storageClassName: 'slow' });
+    restored.metadata!.labels = {
+      ...restored.metadata!.labels,
+      'velero.io/restore-name': 'after-the-outage',
+    };
+    const table = await withClaims([restored], { host: [earlierBoundCopy(), [SC, storageClass('slow')]] });
+    expect(hostClaim(table)?.metadata?.uid).toBe('host-claim-uid');
+    expect(hostClaim(table)?.metadata?.annotations?.['vcluster.loft.sh/object-uid']).toBe(
+      virtualClaim(table)!.metadata?.uid,
+    );
+    expect(statusOf(virtualClaim(table)).phase).toBe('Bound');
+    expect(syncErrors(table)).toEqual([]);
   });
 
   it('host claim of a pending claim deleted: made again', async () => {

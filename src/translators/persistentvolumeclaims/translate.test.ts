@@ -5,6 +5,7 @@ import {
   annotationsWithHostBinding,
   dataSourcesOf,
   hostClaimFor,
+  immutableFieldsDiffering,
   malformedClaim,
   PRE_BOUND_ONLY,
   specOf,
@@ -107,6 +108,40 @@ function randomClaim(rng: Rng, corrupted: boolean): Record<string, unknown> {
   if (corrupted) corrupt(b, claim);
   return claim;
 }
+
+describe('immutableFieldsDiffering', () => {
+  const snapshotSource = { apiGroup: 'snapshot.storage.k8s.io', kind: 'VolumeSnapshot', name: 's' };
+  const withSpec = (spec: Record<string, unknown>): KubeObject => ({
+    metadata: { name: 'c' },
+    spec: { accessModes: ['ReadWriteOnce'], storageClassName: 'fast', ...spec },
+  });
+
+  it.each<[string, Record<string, unknown>, Record<string, unknown>, string[]]>([
+    ['the same claim', {}, {}, []],
+    ['a mode left to its default', {}, { volumeMode: 'Filesystem' }, []],
+    // The API server fills dataSourceRef from dataSource, and a core group is empty.
+    [
+      'a data source as the API server fills it',
+      { dataSource: { kind: 'PersistentVolumeClaim', name: 'p' } },
+      {
+        dataSource: { kind: 'PersistentVolumeClaim', name: 'p' },
+        dataSourceRef: { apiGroup: '', kind: 'PersistentVolumeClaim', name: 'p' },
+      },
+      [],
+    ],
+    ['a data source the host claim lacks', { dataSource: snapshotSource }, {}, ['spec.dataSource']],
+    ['another class', { storageClassName: 'slow' }, {}, ['spec.storageClassName']],
+    ['no class against a class', { storageClassName: undefined }, {}, ['spec.storageClassName']],
+    [
+      'other modes',
+      { accessModes: ['ReadWriteMany'], volumeMode: 'Block' },
+      {},
+      ['spec.accessModes', 'spec.volumeMode'],
+    ],
+  ])('%s', (_name, desired, host, expected) => {
+    expect(immutableFieldsDiffering(withSpec(desired), withSpec(host))).toEqual(expected);
+  });
+});
 
 describe('claim translation, random claims', () => {
   it('never throws on a claim the shape check accepts, never sends a volume, a selector or a foreign name', () => {

@@ -292,6 +292,28 @@ export function hostSpecInSync(desired: KubeObject, host: KubeObject): boolean {
   );
 }
 
+/** A data source as the API server keeps it: dataSourceRef, filled from dataSource when only that is set. */
+function effectiveDataSource(spec: ClaimSpec): TypedObjectReference | undefined {
+  const ref = spec.dataSourceRef ?? spec.dataSource;
+  return ref ? { ...ref, apiGroup: ref.apiGroup ?? '' } : undefined;
+}
+
+/**
+ * The fields that cannot change on a claim in which the host claim differs from the desired copy
+ * (both host-translated): a host claim made for another claim of the same name is not this one's.
+ */
+export function immutableFieldsDiffering(desired: KubeObject, host: KubeObject): string[] {
+  const d = specOf(desired);
+  const h = specOf(host);
+  const differing: string[] = [];
+  if ((d.storageClassName ?? null) !== (h.storageClassName ?? null)) differing.push('spec.storageClassName');
+  if (!sameJson(d.accessModes, h.accessModes)) differing.push('spec.accessModes');
+  // Both API servers default an unset mode to Filesystem.
+  if ((d.volumeMode ?? 'Filesystem') !== (h.volumeMode ?? 'Filesystem')) differing.push('spec.volumeMode');
+  if (!sameJson(effectiveDataSource(d), effectiveDataSource(h))) differing.push('spec.dataSource');
+  return differing;
+}
+
 /** The status the virtual claim shows: the host claim's, as the host's controllers wrote it. */
 export function virtualStatusFor(host: KubeObject): ClaimStatus {
   return { ...statusOf(host) };

@@ -16,6 +16,7 @@ import {
 import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
 import { ReferenceJudge, referenceTargets } from '../pods/reference-safety.ts';
 import { sameJson } from '../shared/host-metadata.ts';
+import { restoredByVelero } from '../shared/velero-restore.ts';
 import {
   hostSnapshotFor,
   hostSpecInSync,
@@ -36,9 +37,6 @@ const EARLIER_SNAPSHOT_KEPT =
 /** Why a taken snapshot keeps its class: a new copy would lose the data the old one holds (see update). */
 const TAKEN_CLASS_KEPT =
   'spec.volumeSnapshotClassName: the snapshot is taken already, so a new class is ignored (as Kubernetes does once a snapshot is bound) and it keeps the class it was taken with; to take it with another class, create another VolumeSnapshot';
-
-/** The label Velero puts on every object it restores (the restore's name). */
-const RESTORED_BY_VELERO_LABEL = 'velero.io/restore-name';
 
 /**
  * VolumeSnapshots, virtual → host, with readiness back. A snapshot is taken only of a claim of its
@@ -105,7 +103,7 @@ export function volumeSnapshotsKind(where: Placement): KindSpec {
     // its host copy: deleting that copy deletes the stored snapshot when its class's deletionPolicy
     // is Delete. One the tenant deleted and made again is a new snapshot: taken afresh, never the old
     // copy's data under the new name (its delete and create may reach the syncer as one change).
-    adoptsEarlierIncarnations: (source) => source?.metadata?.labels?.[RESTORED_BY_VELERO_LABEL] !== undefined,
+    adoptsEarlierIncarnations: restoredByVelero,
     relations: [
       // A snapshot waiting for its claim's host copy is retried as soon as the copy appears.
       {
