@@ -1,3 +1,4 @@
+import type { Clock } from '../../util/clock.ts';
 import type { Informer } from '../../informer/informer.ts';
 import { isApiError, isNotFound, type ApiError, type ApiErrorKind } from '../../kube/errors.ts';
 import { LRUCache } from 'lru-cache';
@@ -42,7 +43,7 @@ import { CLASS_WITHHELD_REASON, hostClassSelectorOf } from '../shared/from-host.
 import { podDifferences } from './differences.ts';
 import { podPolicyViolations } from './pod-policy.ts';
 import { missingReferenceMessage, missingReferences } from './references.ts';
-import { serviceLinkEnv } from './service-env.ts';
+import { hasServiceLinks, serviceLinkEnv } from './service-env.ts';
 import { parseToleration } from '../shared/tolerations.ts';
 import { TokenBundles } from './token-bundles.ts';
 import { nodeSelectorTerms } from '../nodes/nodes-kind.ts';
@@ -80,6 +81,12 @@ const specOf = (pod: KubeObject): PodSpecLite => (pod.spec ?? {}) as PodSpecLite
 
 /** How soon a pod whose disruption budget held its eviction (for new nameservers) is tried again. */
 const NAMESERVER_EVICTION_RETRY_MS = 10_000;
+
+/**
+ * How long after a Service's creation a new pod of its namespace waits for the Service's host copy,
+ * for the link variables (see waitForServiceLinks): the copy normally comes within a second.
+ */
+const SERVICE_COPY_WAIT_MS = 30_000;
 
 /** Virtual pods by the objects they reference: `<Kind>/<namespace>/<name>`. */
 const REFERENCE_INDEX = 'pods/references';
@@ -161,6 +168,8 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
   /** Host names out of a message of the host's components before a tenant reads it. */
   const scrubForTenant = (message: string) => scrubHostNames(message, where);
   const dnsWaiters = new DnsWaiters();
+  /** New pods waiting for a Service of their namespace to get its host copy (see waitForServiceLinks). */
+  const serviceLinkWaiters = new DnsWaiters();
   /** Pods refused because a host pod that is not their copy holds their name (see create). */
   const nameTaken = new LRUCache<string, true>({ max: 10_000 });
   /** Refuses again, before any token is minted, a pod whose host name is still held by another. */
@@ -200,6 +209,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
   const kubeDnsHostName = hostName('kube-dns', 'kube-system', where.vcName);
   /** Whether the services kind runs (it gives virtual Services their host copies' IPs). */
   let servicesSynced = false;
+  let clock: Clock;
   let judge: ReferenceJudge;
   let identity: PodHostIdentity;
   let virtualPods: Informer<KubeObject> | undefined;
@@ -376,10 +386,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       );
     }
     const namespace = ctx.virtualNamespace;
-    const services =
-      specOf(virtualPod).enableServiceLinks === false
-        ? []
-        : virtualServices.store.list().filter((s) => s.metadata?.namespace === namespace);
+    const services = specOf(virtualPod).enableServiceLinks === false ? [] : linkedServices(namespace);
     return {
       vcName: ctx.vcName,
       hostNamespace: ctx.hostNamespace,
@@ -442,8 +449,60 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
    */
   function hostCopyHasIp(namespace: string, name: string, ip: string): boolean {
     if (!servicesSynced) return true;
+    return clusterIpOf(ownHostCopy(namespace, name)) === ip;
+  }
+
+  /** This syncer's host copy of a virtual Service, proved by its metadata (names are ambiguous). */
+  function ownHostCopy(namespace: string, name: string): KubeObject | undefined {
     const copy = hostServices.store.get(`${where.hostNamespace}/${hostName(name, namespace, where.vcName)}`);
-    return clusterIpOf(copy) === ip;
+    return copy && ownedVirtualKey(copy, where, Resources.services) === `${namespace}/${name}`
+      ? copy
+      : undefined;
+  }
+
+  /**
+   * The Services a pod's link variables (`<NAME>_SERVICE_HOST`, ...) name, each with the cluster IP
+   * of its host copy. Until the services kind re-creates a virtual Service with its copy's IP, the
+   * virtual IP is the virtual cluster's choice, which on the host is nobody's Service or another
+   * tenant's; the variables cannot be changed once the pod runs. A Service without a copy is left
+   * out, like one made after the pod (a new pod first waits a little for a new one: waitForServiceLinks).
+   */
+  function linkedServices(namespace: string): KubeObject[] {
+    const services = virtualServices.store.list().filter((s) => s.metadata?.namespace === namespace);
+    if (!servicesSynced) return services;
+    return services.flatMap((service) => {
+      const ip = clusterIpOf(ownHostCopy(namespace, service.metadata?.name ?? ''));
+      return ip ? [{ ...service, spec: { ...(service.spec as object), clusterIP: ip } }] : [];
+    });
+  }
+
+  /**
+   * Holds a new pod while a Service of its namespace made moments ago has no host copy yet: a chart
+   * creates its Services before its workloads, and their pods expect the link variables of them.
+   * A Service whose copy does not come (refused, or the host slow) holds no pod for longer than
+   * SERVICE_COPY_WAIT_MS after its creation: the pod then starts without its variables.
+   */
+  function waitForServiceLinks(ctx: ReconcileContext, virtualPod: KubeObject): void {
+    if (!servicesSynced || specOf(virtualPod).enableServiceLinks === false) return;
+    const now = clock.now();
+    const pending = virtualServices.store
+      .list()
+      .filter(
+        (service) =>
+          service.metadata?.namespace === ctx.virtualNamespace &&
+          hasServiceLinks(service) &&
+          now - Date.parse(service.metadata?.creationTimestamp ?? '') < SERVICE_COPY_WAIT_MS &&
+          !clusterIpOf(ownHostCopy(ctx.virtualNamespace, service.metadata?.name ?? '')),
+      )
+      .map((service) => service.metadata?.name);
+    if (!pending.length) {
+      serviceLinkWaiters.done(ctx.key);
+      return;
+    }
+    serviceLinkWaiters.wait(ctx.key, virtualPod.metadata?.uid ?? '');
+    throw new WaitingError(
+      `waiting for the host copy of Service(s) ${pending.join(', ')}, whose addresses the pod's service link variables give`,
+    );
   }
 
   /**
@@ -783,6 +842,20 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
             ? dnsWaiters.keys()
             : [],
       },
+      // New pods held for the link variables of a new Service go once its host copy is there.
+      {
+        name: 'service-link-copies',
+        cluster: 'host',
+        type: Resources.services,
+        scope: { namespace: where.hostNamespace },
+        whenKind: 'services',
+        keys: (service) => {
+          const owner = ownedVirtualKey(service, where, Resources.services);
+          if (!owner) return [];
+          const prefix = `${splitKey(owner).namespace}/`;
+          return serviceLinkWaiters.keys().filter((key) => key.startsWith(prefix));
+        },
+      },
     ],
 
     setup(env: SyncEnvironment, kinds) {
@@ -857,6 +930,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       hostPods.addHandlers({ onDelete: (pod) => bundles.release(bundleSlotsOf(pod, env.vcName)) });
       tokens = new PodTokens(hostSecrets, bundles);
       resizer = new HostResizer(() => env.clock.now(), scrubForTenant);
+      clock = env.clock;
     },
 
     diff: (_ctx, virtualPod, hostPod) =>
@@ -891,6 +965,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
         throw new WaitingError(`waiting for references: ${admission.waiting.join('; ')}`);
       }
       await waitForDns(ctx, virtualPod);
+      waitForServiceLinks(ctx, virtualPod);
       // Refused before because a host pod that is not ours holds its name (tried again now and
       // then, see explainAlreadyExists): no token is minted and stored while it still does.
       if (nameTaken.has(ctx.key)) await refuseIfNameStillTaken(ctx);

@@ -15,6 +15,14 @@ interface ServicePort {
 export const hostPort = (ip: string, port: number): string =>
   ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
 
+/** Whether the kubelet gives pods variables for a Service: one with a cluster IP and ports. */
+export function hasServiceLinks(service: KubeObject): boolean {
+  const spec = (service.spec ?? {}) as { clusterIP?: string; ports?: ServicePort[]; type?: string };
+  return (
+    !!spec.clusterIP && spec.clusterIP !== 'None' && spec.type !== 'ExternalName' && !!spec.ports?.length
+  );
+}
+
 /**
  * The docker-link style variables the kubelet injects for every Service of a pod's namespace
  * (`<NAME>_SERVICE_HOST`, `<NAME>_PORT_<port>_<PROTO>`, ...). On the host the kubelet would inject
@@ -23,11 +31,10 @@ export const hostPort = (ip: string, port: number): string =>
  */
 export function serviceLinkEnv(services: readonly KubeObject[]): EnvVar[] {
   const out: EnvVar[] = [];
-  const sorted = [...services].sort(byName);
+  const sorted = [...services].sort(byName).filter(hasServiceLinks);
   for (const svc of sorted) {
-    const spec = (svc.spec ?? {}) as { clusterIP?: string; ports?: ServicePort[]; type?: string };
+    const spec = (svc.spec ?? {}) as { clusterIP: string; ports: ServicePort[] };
     const ip = spec.clusterIP;
-    if (!ip || ip === 'None' || spec.type === 'ExternalName' || !spec.ports?.length) continue;
     const prefix = (svc.metadata?.name ?? '').toUpperCase().replace(/-/g, '_');
     const first = spec.ports[0]!;
     out.push(

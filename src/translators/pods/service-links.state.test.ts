@@ -1,0 +1,133 @@
+import type { KubeObject } from '../../kube/object.ts';
+import { Resources } from '../../kube/resources.ts';
+import { HOST_NS, stateTables, VC, type Seed, type StateTable } from '../../testing/state-table.ts';
+
+/** Starts a table for one test and stops it afterwards. */
+const start = stateTables();
+
+const PODS = Resources.pods;
+const SERVICES = Resources.services;
+
+/** The host Service of the virtual API, and a tenant namespace. */
+const virtualApi: Seed = [
+  SERVICES,
+  { metadata: { name: VC, namespace: HOST_NS }, spec: { clusterIP: '10.96.0.50', ports: [{ port: 443 }] } },
+];
+const team: Seed = [Resources.namespaces, { metadata: { name: 'team' } }];
+
+/** The tenant's Service `db`, as the virtual API server made it: with an IP of its own choosing. */
+const db: Seed = [
+  SERVICES,
+  {
+    metadata: { name: 'db', namespace: 'team' },
+    spec: { clusterIP: '10.96.1.7', ports: [{ name: 'sql', port: 5432, protocol: 'TCP' }] },
+  },
+];
+
+const pod = (name: string): Seed => [
+  PODS,
+  {
+    metadata: { name, namespace: 'team', uid: `uid-${name}` },
+    spec: { containers: [{ name: 'main', image: 'app:1' }] },
+    status: { phase: 'Pending' },
+  },
+];
+
+/** What the host pods' first containers are given for DB_SERVICE_HOST, by pod. */
+const dbHostVariable = (t: StateTable) =>
+  Object.fromEntries(
+    t.host.objects(PODS, HOST_NS).map((p) => {
+      const env = (p.spec as { containers: { env?: { name: string; value?: string }[] }[] }).containers[0]!
+        .env;
+      return [p.metadata?.name, env?.find((e) => e.name === 'DB_SERVICE_HOST')?.value];
+    }),
+  );
+
+const hostCopyIp = (t: StateTable, name: string) =>
+  (
+    t.host.objects(SERVICES, HOST_NS).find((s) => s.metadata?.name === name)?.spec as
+      { clusterIP?: string } | undefined
+  )?.clusterIP;
+
+describe("pods' service link variables (<NAME>_SERVICE_HOST, ...)", () => {
+  it("give a new Service's host copy IP, never the virtual cluster's first choice, which on the host is another tenant's", async () => {
+    // On the host, 10.96.1.7 belongs to a Service of another virtual cluster.
+    const othersService: Seed = [
+      SERVICES,
+      {
+        metadata: {
+          name: 'db-x-team-x-other',
+          namespace: HOST_NS,
+          labels: { 'vcluster.loft.sh/managed-by': 'other' },
+        },
+        spec: { clusterIP: '10.96.1.7', ports: [{ port: 5432 }] },
+      },
+    ];
+    const t = await start({
+      kinds: ['pods', 'services'],
+      flags: { clusterDnsIp: '10.96.0.10' },
+      virtual: [team, db, pod('web')],
+      host: [virtualApi, othersService],
+    });
+    for (let i = 0; i < 4; i++) {
+      t.clock.advance(1_000);
+      await t.settle();
+    }
+    const copyIp = hostCopyIp(t, `db-x-team-x-${VC}`);
+    expect(copyIp).toMatch(/^10\.96\.2\./);
+    expect(dbHostVariable(t)).toEqual({ [`web-x-team-x-${VC}`]: copyIp });
+  });
+
+  it('leave out a Service whose host copy does not come, once a new pod has waited for it a while', async () => {
+    // The host name of `db`'s copy is held by an object that is not its copy: the copy is refused.
+    const squatter: Seed = [
+      SERVICES,
+      {
+        metadata: { name: `db-x-team-x-${VC}`, namespace: HOST_NS },
+        spec: { clusterIP: '10.96.3.3', ports: [{ port: 5432 }] },
+      },
+    ];
+    const t = await start({
+      kinds: ['pods', 'services'],
+      flags: { clusterDnsIp: '10.96.0.10' },
+      virtual: [team, db, pod('web')],
+      host: [virtualApi, squatter],
+    });
+    await t.settle();
+    expect(t.host.objects(PODS, HOST_NS)).toEqual([]);
+    for (let i = 0; i < 4; i++) {
+      t.clock.advance(10_000);
+      await t.delivered();
+      await t.settle();
+    }
+    // Neither the squatter's IP nor the virtual one: none, as for a Service made after the pod.
+    expect(dbHostVariable(t)).toEqual({ [`web-x-team-x-${VC}`]: undefined });
+  });
+
+  it('a pod with enableServiceLinks: false does not wait for a new Service', async () => {
+    const t = await start({
+      kinds: ['pods', 'services'],
+      flags: { clusterDnsIp: '10.96.0.10' },
+      virtual: [
+        team,
+        db,
+        [
+          PODS,
+          {
+            ...(pod('web')[1] as KubeObject),
+            spec: { containers: [{ name: 'main', image: 'app:1' }], enableServiceLinks: false },
+          },
+        ],
+      ],
+      host: [
+        virtualApi,
+        [
+          SERVICES,
+          { metadata: { name: `db-x-team-x-${VC}`, namespace: HOST_NS }, spec: { clusterIP: '10.96.3.3' } },
+        ],
+      ],
+    });
+    await t.settle();
+    expect(dbHostVariable(t)).toEqual({ [`web-x-team-x-${VC}`]: undefined });
+  });
+});
