@@ -1,3 +1,4 @@
+import type { KubeObject } from '../../kube/object.ts';
 import type { Pod, Volume } from '../../kube/types.ts';
 
 /**
@@ -28,4 +29,32 @@ export function withEphemeralClaims(pod: Pod): Pod {
 
 function claimVolume(podName: string, v: Volume): Volume {
   return { name: v.name, persistentVolumeClaim: { claimName: ephemeralClaimName(podName, v.name) } };
+}
+
+/**
+ * Why the pod may not mount its generic ephemeral volumes' claims yet, in the kubelet's words: a claim
+ * of that name that is not controlled by this pod (its UID) was made by someone else (a tenant, or for
+ * an earlier pod of the name). A claim not there yet is left to the reference judge, which waits for it.
+ */
+export function ephemeralClaimsNotOwned(
+  pod: Pod,
+  claimOf: (name: string) => KubeObject | undefined,
+): string[] {
+  const namespace = pod.metadata?.namespace ?? '';
+  const podName = pod.metadata?.name ?? '';
+  const out: string[] = [];
+  for (const volume of pod.spec?.volumes ?? []) {
+    if (!volume?.ephemeral) continue;
+    const name = ephemeralClaimName(podName, volume.name);
+    const claim = claimOf(name);
+    if (claim && !controlledBy(claim, pod.metadata?.uid))
+      out.push(`PVC ${namespace}/${name} was not created for pod ${namespace}/${podName} (pod is not owner)`);
+  }
+  return out;
+}
+
+/** Whether the object's controller (its owner reference with `controller: true`) has this UID. */
+function controlledBy(obj: KubeObject, uid: string | undefined): boolean {
+  const controller = obj.metadata?.ownerReferences?.find((ref) => ref.controller === true);
+  return uid !== undefined && controller?.uid === uid;
 }

@@ -28,7 +28,7 @@ import {
   namespaceLevel,
   type PodSecurityLevel,
 } from './pod-security.ts';
-import { withEphemeralClaims } from './ephemeral-claims.ts';
+import { ephemeralClaimsNotOwned, withEphemeralClaims } from './ephemeral-claims.ts';
 import { forEachPodReference, type PodReference } from './reference-walker.ts';
 import {
   absentReferenceName,
@@ -141,6 +141,8 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
   let hostServices: Informer<KubeObject>;
   let virtualSecrets: Informer<KubeObject>;
   let virtualConfigMaps: Informer<KubeObject>;
+  /** The tenant's claims, when claims are synced (a pod may mount none otherwise). */
+  let virtualClaims: Informer<KubeObject> | undefined;
   let tokens: PodTokens;
   /**
    * Virtual pods this syncer bound, until its cache shows the binding: host events for the pod keep
@@ -363,6 +365,21 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       const { reason, message } = missingReferenceMessage(ref);
       await ctx.events.record(virtualPod, 'Warning', reason, message);
     }
+  }
+
+  /**
+   * Holds a pod whose generic ephemeral volume's claim is not its own, as the kubelet would: the host
+   * pod mounts the claim by name (see ephemeral-claims.ts), where the host's kubelet no longer checks
+   * that the pod owns it, so a claim a tenant made under that name (or an earlier pod's) would be
+   * mounted. Retried with backoff, and when the claim's copy changes (the pod's own is made).
+   */
+  async function waitForOwnEphemeralClaims(ctx: ReconcileContext, virtualPod: KubeObject): Promise<void> {
+    const notOwned = ephemeralClaimsNotOwned(asPod(virtualPod), (name) =>
+      virtualClaims?.store.get(`${ctx.virtualNamespace}/${name}`),
+    );
+    if (notOwned.length === 0) return;
+    for (const message of notOwned) await ctx.events.record(virtualPod, 'Warning', 'FailedMount', message);
+    throw new WaitingError(notOwned.join('; '));
   }
   const enforcedTolerations = config.enforceTolerations.map(parseToleration);
   const imageTranslations = parseImageTranslations(config.translateImages ?? []);
@@ -903,6 +920,8 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       servicesSynced = kinds.has('services');
       virtualSecrets = env.informers.get(env.virtual, Resources.secrets);
       virtualConfigMaps = env.informers.get(env.virtual, Resources.configMaps);
+      if (kinds.has('persistentvolumeclaims'))
+        virtualClaims = env.informers.get(env.virtual, Resources.persistentVolumeClaims);
       const hostSecrets = env.informers.get(env.host, Resources.secrets, managed);
       // The pods kind's own host informer (same scope): which bundle keys host pods still mount.
       const hostPods = env.informers.get(env.host, Resources.pods, managed);
@@ -964,6 +983,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
         await reportMissing(ctx, virtualPod);
         throw new WaitingError(`waiting for references: ${admission.waiting.join('; ')}`);
       }
+      await waitForOwnEphemeralClaims(ctx, virtualPod);
       await waitForDns(ctx, virtualPod);
       waitForServiceLinks(ctx, virtualPod);
       // Refused before because a host pod that is not ours holds its name (tried again now and

@@ -1088,17 +1088,20 @@ describe('pods state table', () => {
     );
   });
 
-  it('a generic ephemeral volume waits for the claim made for it, then mounts its host copy', async () => {
-    const template = {
-      spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
-    };
-    const table = await start({
+  const ephemeralTemplate = {
+    spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+  };
+
+  /** Pods and claims synced, the pod `web` having the generic ephemeral volume `scratch`, and these claims. */
+  const ephemeralVolumeTable = (claims: Seed[] = []) =>
+    start({
       kinds: ['pods', 'persistentvolumeclaims'],
       virtual: [
         ...infrastructure.virtual,
         virtualPod('web', {
-          spec: { volumes: [{ name: 'scratch', ephemeral: { volumeClaimTemplate: template } }] },
+          spec: { volumes: [{ name: 'scratch', ephemeral: { volumeClaimTemplate: ephemeralTemplate } }] },
         }),
+        ...claims,
       ],
       host: [
         ...infrastructure.host,
@@ -1115,6 +1118,25 @@ describe('pods state table', () => {
         ],
       ],
     });
+
+  /** The claim `web-scratch`, owned by the pod of this UID (as its controller, or not). */
+  const scratchClaim = (ownerUid?: string, controller = true): Seed => [
+    Resources.persistentVolumeClaims,
+    {
+      metadata: {
+        name: 'web-scratch',
+        namespace: 'team',
+        ...(ownerUid
+          ? { ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name: 'web', uid: ownerUid, controller }] }
+          : {}),
+      },
+      ...ephemeralTemplate,
+    },
+  ];
+
+  it('a generic ephemeral volume waits for the claim made for it, then mounts its host copy', async () => {
+    const template = ephemeralTemplate;
+    const table = await ephemeralVolumeTable();
     await table.settle();
     // No claim yet (the ephemeral-volume controller has not made it): no host pod either.
     expect(hostPods(table)).toEqual([]);
@@ -1135,6 +1157,31 @@ describe('pods state table', () => {
       table.host.objects(Resources.persistentVolumeClaims, HOST_NS).map((c) => c.metadata?.name),
     ).toEqual([hostPodName('web-scratch')]);
   });
+
+  it.each([
+    ['made by the tenant (no owner)', scratchClaim()],
+    ["an earlier pod's of the same name", scratchClaim('uid-of-an-earlier-web')],
+    ['owned by the pod, not as its controller', scratchClaim('uid-web', false)],
+  ])(
+    "a generic ephemeral volume's claim %s is not mounted: the pod waits, told as a kubelet tells it",
+    async (_name, claim) => {
+      const table = await ephemeralVolumeTable([claim]);
+      await table.settle();
+      expect(hostPods(table)).toEqual([]);
+      const events = table.virtual.objects(Resources.events, 'team');
+      expect(events.map((e) => [e.type, e.reason, e.message])).toContainEqual([
+        'Warning',
+        'FailedMount',
+        'PVC team/web-scratch was not created for pod team/web (pod is not owner)',
+      ]);
+      // The ephemeral-volume controller makes the pod's own claim once that one is gone.
+      await table.virtual.delete(Resources.persistentVolumeClaims, 'team', 'web-scratch');
+      await table.settle();
+      await table.virtual.create(Resources.persistentVolumeClaims, 'team', scratchClaim('uid-web')[1]);
+      await table.settle();
+      expect(hostPods(table)).toHaveLength(1);
+    },
+  );
 
   describe("vCluster's controlled-by opt-out", () => {
     const CONTROLLED_BY = 'vcluster.loft.sh/controlled-by';
