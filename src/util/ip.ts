@@ -71,6 +71,21 @@ export function parseIP(ip: string): IP | undefined {
 }
 
 /**
+ * The IPv4 address an IPv6 address carries by a standard translation, which a translator or relay on
+ * the way sends packets to: NAT64's well-known prefix 64:ff9b::/96 (RFC 6052; an IPv6-only cluster's
+ * gateway reaches private IPv4 addresses through it) and 6to4's 2002::/16 (RFC 3056). Undefined for
+ * any other address. (IPv4-mapped addresses are read as IPv4 by parseIP already.)
+ */
+export function embeddedIPv4(ip: string): string | undefined {
+  const v6 = parseIPv6(ip);
+  if (!v6) return undefined;
+  const quad = (hi: number, lo: number) => `${hi >> 8}.${hi & 0xff}.${lo >> 8}.${lo & 0xff}`;
+  if (v6[0] === 0x64 && v6[1] === 0xff9b && v6.slice(2, 6).every((g) => g === 0)) return quad(v6[6]!, v6[7]!);
+  if (v6[0] === 0x2002) return quad(v6[1]!, v6[2]!);
+  return undefined;
+}
+
+/**
  * One key per address, whatever its spelling (`2600:1F14::5`, `2600:1f14:0:0:0:0:0:5`, an IPv4
  * address mapped into IPv6, leading zeros): the API server may keep an address as the tenant wrote
  * it, so addresses are compared by value. Undefined when it is no IP.

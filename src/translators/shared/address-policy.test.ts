@@ -1,4 +1,6 @@
 import {
+  deniedByBounds,
+  DEFAULT_DENIED_ENDPOINT_CIDRS,
   hostNameRefusal,
   isForbiddenAddress,
   podIPs,
@@ -49,6 +51,15 @@ describe('isForbiddenAddress', () => {
     'FD00:0EC2:0:0:0:0:0:254',
     '100.100.100.200',
     '::ffff:100.100.100.200',
+    // Azure's WireServer (a public address every Azure VM reaches).
+    '168.63.129.16',
+    '::ffff:168.63.129.16',
+    // Carried by NAT64's well-known prefix or 6to4: the translator or relay sends them there.
+    '64:ff9b::a9fe:a9fe',
+    '64:ff9b::169.254.169.254',
+    '64:ff9b::7f00:1',
+    '2002:a9fe:a9fe::1',
+    '2002:6464:64c8:1::5',
   ])('%s is forbidden', (ip) => expect(isForbiddenAddress(ip)).toBe(true));
 
   it.each([
@@ -67,9 +78,42 @@ describe('isForbiddenAddress', () => {
     '1::2::3',
     'fd00:ec2::253',
     '100.100.100.201',
+    '168.63.129.17',
+    '64:ff9b::c000:20a',
+    '2002:c000:20a::1',
+    '64:ff9c::a9fe:a9fe',
   ])('%s is not (an address the host may reach, or no IP at all)', (ip) =>
     expect(isForbiddenAddress(ip)).toBe(false),
   );
+});
+
+describe('deniedByBounds, at the default denied blocks', () => {
+  const denied = deniedByBounds({ denied: DEFAULT_DENIED_ENDPOINT_CIDRS, allowed: [] });
+
+  it.each([
+    '10.0.0.1',
+    '::ffff:10.0.0.1',
+    'fd12::1',
+    // A private IPv4 address reached through NAT64 (well-known or local-use prefix) or 6to4.
+    '64:ff9b::a00:1',
+    '64:ff9b::10.0.0.1',
+    '64:ff9b:1::a00:1',
+    '64:ff9b:1:a00:1::',
+    '2002:a00:1::1',
+    '2002:c0a8:101::',
+  ])('%s is denied', (ip) => expect(denied(ip)).toBe(true));
+
+  it.each(['192.0.2.10', '2001:db8::1', '64:ff9b::c000:20a', '2002:c000:20a::1', 'db.example.com'])(
+    '%s is not',
+    (ip) => expect(denied(ip)).toBe(false),
+  );
+
+  it('an allowed IPv4 block lets its addresses through NAT64 as well; an allowed NAT64 block does not open the private IPv4 behind it', () => {
+    const allowing = (allowed: string[]) =>
+      deniedByBounds({ denied: DEFAULT_DENIED_ENDPOINT_CIDRS, allowed });
+    expect(allowing(['10.1.0.0/16'])('64:ff9b::10.1.2.3')).toBe(false);
+    expect(allowing(['64:ff9b::/96'])('64:ff9b::10.1.2.3')).toBe(true);
+  });
 });
 
 describe('podIPs', () => {

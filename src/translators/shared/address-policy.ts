@@ -9,6 +9,7 @@ import { ownedVirtualKey } from '../../sync/mappers.ts';
 import { isPublicTld } from '../../naming/public-tlds.ts';
 import {
   cidrContainsIP,
+  embeddedIPv4,
   ipIndexKey,
   parseCidr,
   parseIP,
@@ -56,13 +57,19 @@ export interface EndpointAddressBounds {
   allowed: readonly string[];
 }
 
-/** The private and shared address ranges (RFC 1918, RFC 6598, IPv6 unique local). */
+/**
+ * The private and shared address ranges (RFC 1918, RFC 6598, IPv6 unique local), and NAT64's
+ * local-use prefix (RFC 8215), whose IPv4 address an operator may embed at any of several offsets.
+ * Addresses embedding an IPv4 address by NAT64's well-known prefix or 6to4 are judged by that IPv4
+ * address too (see embeddedIPv4).
+ */
 export const DEFAULT_DENIED_ENDPOINT_CIDRS: readonly string[] = [
   '10.0.0.0/8',
   '172.16.0.0/12',
   '192.168.0.0/16',
   '100.64.0.0/10',
   'fc00::/7',
+  '64:ff9b:1::/48',
 ];
 
 /** A reference from an address to the object behind it (an ObjectReference). */
@@ -86,9 +93,10 @@ export interface HostPodRef {
 /**
  * Addresses no tenant may send host traffic to, whatever the admin allows: loopback, link-local
  * (most clouds' metadata services live at 169.254.169.254) and unspecified addresses, in IPv4 and
- * IPv6 (IPv4-mapped IPv6 included), and the metadata services that live elsewhere: AWS's IPv6 one
- * (fd00:ec2::254) and Alibaba Cloud's (100.100.100.200), inside ranges an admin may well allow
- * (`fd00::/8`, the carrier-grade 100.64.0.0/10).
+ * IPv6 (IPv4-mapped IPv6 included, and an IPv4 address carried by NAT64 or 6to4), and the metadata
+ * and host agent services that live elsewhere: AWS's IPv6 one (fd00:ec2::254), Alibaba Cloud's
+ * (100.100.100.200, inside the carrier-grade 100.64.0.0/10 an admin may well allow) and Azure's
+ * WireServer (168.63.129.16, a public address every Azure VM reaches).
  */
 export function isForbiddenAddress(ip: string): boolean {
   const v4 = parseIPv4(ip);
@@ -97,6 +105,8 @@ export function isForbiddenAddress(ip: string): boolean {
   if (!v6) return false;
   if (v6.slice(0, 5).every((h) => h === 0) && v6[5] === 0xffff)
     return forbiddenIPv4([v6[6]! >> 8, v6[6]! & 0xff, v6[7]! >> 8, v6[7]! & 0xff]);
+  const carried = embeddedIPv4(ip);
+  if (carried) return forbiddenIPv4(parseIPv4(carried)!);
   const zeroes = v6.slice(0, 7).every((h) => h === 0);
   // ::, ::1, fe80::/10, fd00:ec2::254
   return (
@@ -111,7 +121,11 @@ const AWS_METADATA_V6 = [0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254];
 
 function forbiddenIPv4([a, b, c, d]: number[]): boolean {
   return (
-    a === 127 || a === 0 || (a === 169 && b === 254) || (a === 100 && b === 100 && c === 100 && d === 200)
+    a === 127 ||
+    a === 0 ||
+    (a === 169 && b === 254) ||
+    (a === 100 && b === 100 && c === 100 && d === 200) ||
+    (a === 168 && b === 63 && c === 129 && d === 16)
   );
 }
 
@@ -205,17 +219,24 @@ export function externalNameRefusal(
   return hostNameRefusal(externalName, { isDeniedAddress: deniedByBounds(bounds), hostNamespace });
 }
 
-/** Whether an address is in a denied block and no allowed one (by value; undefined for no IP). */
+/**
+ * Whether an address is in a denied block and no allowed one (by value; false for no IP). An IPv6
+ * address carrying an IPv4 one (NAT64, 6to4) is denied when either is: the packets reach the IPv4 one.
+ */
 export function deniedByBounds(bounds: EndpointAddressBounds): (ip: string) => boolean {
   const denied = blocks(bounds.denied);
   const allowed = blocks(bounds.allowed);
-  return (ip) => {
+  const deniedAddress = (ip: string) => {
     const address = parseIP(ip);
     return (
       !!address &&
       denied.some((b) => cidrContainsIP(b, address)) &&
       !allowed.some((b) => cidrContainsIP(b, address))
     );
+  };
+  return (ip) => {
+    const carried = embeddedIPv4(ip);
+    return deniedAddress(ip) || (carried !== undefined && deniedAddress(carried));
   };
 }
 
