@@ -364,6 +364,19 @@ export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = 
   }
 
   /**
+   * Whether the host has a default class this virtual cluster may use that provisions volumes: a copy
+   * made again naming a default that provisions nothing would get the same selector (see create).
+   */
+  function hasDefaultToProvision(): boolean {
+    const fallback = classes.hostDefaultClass();
+    return (
+      fallback !== undefined &&
+      !classes.provisionsNothing(fallback) &&
+      classes.unnamedVerdict()?.state !== 'missing'
+    );
+  }
+
+  /**
    * A claim made right after its class may be seen before the class is cached: it would be taken
    * for a host class of that name, and a claim's class never changes afterwards. With tenants'
    * classes synced, a class missing from the cache is looked up once in the virtual API.
@@ -751,13 +764,15 @@ export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = 
         hostVolume !== undefined || reservedByTenantVolume,
       );
       // No class and no host default: the host's binder would give the copy any unclaimed class-less
-      // volume of the host, another tenant's or the host's own; it gets one reserved for it only.
+      // volume of the host, another tenant's or the host's own; it gets one reserved for it only. So
+      // does a claim of a class that provisions nothing: its volumes are an admin's, each meant for someone.
       const classless = hostClassName === undefined && storageClassOf(virtual) === undefined;
+      const staticOnly = hostClassName !== undefined && classes.provisionsNothing(hostClassName);
       const rename = resolveDataSources(ctx, virtual);
       const copy = hostClaimFor(virtual, place(ctx), rename, {
         hostVolumeName: hostVolume,
         hostClassName,
-        preBoundOnly: reservedByTenantVolume || classless,
+        preBoundOnly: reservedByTenantVolume || classless || staticOnly,
         virtualScheduler,
       });
       const readByClass = metadataReadByClassRefusal(copy);
@@ -781,11 +796,7 @@ export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = 
       const virtual = source;
       refuseMalformed(virtual);
       await refuseOtherClaimsCopy(ctx, virtual, host);
-      if (
-        waitsForADefault(virtual, host, ctx) &&
-        classes.hostDefaultClass() !== undefined &&
-        classes.unnamedVerdict()?.state !== 'missing'
-      ) {
+      if (waitsForADefault(virtual, host, ctx) && hasDefaultToProvision()) {
         // The host has a default class now (one this virtual cluster may use), as a host claim without
         // a class would have got it: the copy is made again naming it (unbound, no pod uses it yet).
         if (await deleteHostClaim(ctx, host)) {
