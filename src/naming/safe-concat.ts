@@ -1,8 +1,11 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
-/** First 10 hex characters of the SHA-256 of s: the short hash vCluster uses in names and label keys. */
+/**
+ * First 10 hex characters of the SHA-256 of s: the short hash vCluster uses in names and label keys.
+ * (The one-shot `hash` makes no Hash object: this runs for every namespace label of every pod written.)
+ */
 export function hash10(s: string): string {
-  return createHash('sha256').update(s).digest('hex').slice(0, 10);
+  return hash('sha256', s, 'hex').slice(0, 10);
 }
 
 function concat(parts: readonly string[], limit: number, keep: number): string {

@@ -843,7 +843,8 @@ export function podUpdatesForHost(
     mergeManagedMetadata(desired.metadata ?? {}, current.metadata ?? {}),
 ): HostPodUpdate {
   const desired = translatePodToHost(virtual, ctx);
-  const pod = cloneJson(current);
+  // Its status goes with it unchanged (the update ignores it): only what may be edited is copied.
+  const pod: Pod = { ...current, metadata: cloneJson(current.metadata ?? {}), spec: cloneJson(current.spec) };
   const spec = pod.spec!;
   const want = desired.spec!;
   let changed = false;

@@ -605,3 +605,43 @@ describe('messages', () => {
     expect(malformedPod(broken)).toBe('metadata.name must be a non-empty string');
   });
 });
+
+describe('frozen parts (as the caches keep them)', () => {
+  /** A frozen pod spec whose containers are counted each time a check reads them. */
+  function countedSpec(): { spec: object; reads: () => number } {
+    let reads = 0;
+    const containers = Object.freeze([Object.freeze({ name: 'main', image: 'app:1' })]);
+    const spec = Object.freeze(
+      Object.defineProperty({}, 'containers', {
+        enumerable: true,
+        get: () => {
+          reads++;
+          return containers;
+        },
+      }),
+    );
+    return { spec, reads: () => reads };
+  }
+  const metadata = { name: 'web', namespace: 'team' };
+
+  it('are walked once when they fit: a later version of the pod sharing the spec is not walked again', () => {
+    const { spec, reads } = countedSpec();
+    expect(malformedPod({ metadata, spec })).toBeUndefined();
+    const walked = reads();
+    expect(walked).toBeGreaterThan(0);
+    expect(malformedPod({ metadata: { ...metadata, resourceVersion: '2' }, spec })).toBeUndefined();
+    expect(reads()).toBe(walked);
+  });
+
+  it('are walked again when they do not fit, and a part that is not frozen always is', () => {
+    const broken = Object.freeze({ containers: Object.freeze([Object.freeze({ name: 1 })]) });
+    expect(malformedPod({ metadata, spec: broken })).toBe('spec.containers[0].name must be a string');
+    expect(malformedPod({ metadata, spec: broken })).toBe('spec.containers[0].name must be a string');
+    const open: { containers: { name: unknown; image: string }[] } = {
+      containers: [{ name: 'main', image: 'app:1' }],
+    };
+    expect(malformedPod({ metadata, spec: open })).toBeUndefined();
+    open.containers[0]!.name = 1;
+    expect(malformedPod({ metadata, spec: open })).toBe('spec.containers[0].name must be a string');
+  });
+});

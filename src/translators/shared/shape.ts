@@ -40,43 +40,61 @@ const numberOrString: Shape = (v, path) =>
   typeof v === 'number' || typeof v === 'string' ? undefined : `${show(path)} must be a number or a string`;
 
 /** Labels, annotations, selectors, data: string keys to string values. */
-const stringMap: Shape = (v, path) => {
+const stringMap: Shape = rememberingFits((v, path) => {
   if (!isRecord(v)) return `${show(path)} must be a map of strings`;
   for (const [key, value] of Object.entries(v))
     if (typeof value !== 'string') return `${path}[${quoteKey(key)}] must be a string`;
   return undefined;
-};
+});
+
+/**
+ * The shape, remembering the frozen values it found fitting. The caches freeze the parts they pool
+ * (informer/subtree-pool.ts), so such a value never changes: the parts the pods of one workload
+ * share (containers, volumes) and those a pod keeps from one version to the next (its spec, while
+ * only its status moves) are walked once, not at every reconcile. Problems are not remembered: their
+ * message names the path, and a problem is rare.
+ */
+function rememberingFits(shape: Shape): Shape {
+  const fitting = new WeakSet<object>();
+  return (v, path) => {
+    const frozen = typeof v === 'object' && v !== null && Object.isFrozen(v);
+    if (frozen && fitting.has(v)) return undefined;
+    const problem = shape(v, path);
+    if (frozen && !problem) fitting.add(v);
+    return problem;
+  };
+}
 
 /** A list whose every entry has the shape (a null entry included: a list has no optional entries). */
-const listOf =
-  (entry: Shape): Shape =>
-  (v, path) => {
+const listOf = (entry: Shape): Shape =>
+  rememberingFits((v, path) => {
     if (!Array.isArray(v)) return `${show(path)} must be a list`;
     for (let i = 0; i < v.length; i++) {
       const problem = entry(v[i], `${path}[${i}]`);
       if (problem) return problem;
     }
     return undefined;
-  };
+  });
 
 /**
  * An object with these fields, each checked when present (undefined and null read as absent), and
  * the required ones present. Fields not listed are not looked at: the translators copy them as they are.
  */
-const object =
-  (fields: Record<string, Shape>, required: readonly string[] = []): Shape =>
-  (v, path) => {
+const object = (fields: Record<string, Shape>, required: readonly string[] = []): Shape => {
+  const checked = Object.entries(fields);
+  return rememberingFits((v, path) => {
     if (!isRecord(v)) return `${show(path)} must be an object`;
     for (const field of required)
       if (v[field] === undefined || v[field] === null) return `${at(path, field)} is required`;
-    for (const [field, shape] of Object.entries(fields)) {
+    for (const [field, shape] of checked) {
       const value = v[field];
       if (value === undefined || value === null) continue;
       const problem = shape(value, at(path, field));
       if (problem) return problem;
     }
     return undefined;
-  };
+  });
+};
 
 // --- metadata and selectors -------------------------------------------------------------------------
 
