@@ -250,6 +250,25 @@ describe('hostNameRefusal', () => {
     },
   );
 
+  it.each([
+    ['a9fea9fe.nip.io', '169.254.169.254'],
+    ['app-a9fea9fe.nip.io', '169.254.169.254'],
+    ['app-7F000001.nip.io', '127.0.0.1'],
+    ['fe80--1.sslip.io', 'fe80::1'],
+    ['--1.sslip.io', '::1'],
+  ])('%s spells out %s in the way wildcard DNS services read it: refused', (name, ip) => {
+    expect(hostNameRefusal(name, rules('host-ns'))).toContain(`spells out ${ip}`);
+  });
+
+  it('a private address in hex is refused as private, a public one is kept', () => {
+    const privateOnly = { isDeniedAddress: (ip: string) => ip.startsWith('10.'), hostNamespace: 'host-ns' };
+    expect(hostNameRefusal('app-0a000001.nip.io', privateOnly)).toContain(
+      'spells out 10.0.0.1, which is a private address',
+    );
+    expect(hostNameRefusal('deadbeef.example.com', privateOnly)).toBeUndefined();
+    expect(hostNameRefusal('cafe-2001-db8--1.sslip.io', privateOnly)).toBeUndefined();
+  });
+
   it.each(['db-0.db.dev', 'api.dev', 'web.app'])(
     '%s is a public name while the host namespace is another',
     (name) => {

@@ -194,8 +194,11 @@ export function hostNameRefusal(
 }
 
 /**
- * IPv4 addresses spelled into a name's labels, as wildcard DNS services answer them: four labels
- * (`10.0.0.1.nip.io`) or one label ending in four dashed numbers (`app-10-0-0-1.sslip.io`).
+ * Addresses spelled into a name's labels, as wildcard DNS services (nip.io, sslip.io) answer them:
+ * four labels (`10.0.0.1.nip.io`), one label ending in four dashed numbers (`app-10-0-0-1.sslip.io`)
+ * or in eight hex digits (`app-a9fea9fe.nip.io`), or an IPv6 address with dashes for colons
+ * (`fe80--1.sslip.io`). A name that resolves to such an address some other way (a record of the
+ * tenant's own domain) cannot be told from its text.
  */
 function spelledAddresses(labels: string[]): string[] {
   const out: string[] = [];
@@ -204,8 +207,12 @@ function spelledAddresses(labels: string[]): string[] {
     if (parseIPv4(quad)) out.push(quad);
   }
   for (const label of labels) {
-    const m = /(?:^|-)(\d{1,3})-(\d{1,3})-(\d{1,3})-(\d{1,3})$/.exec(label);
-    if (m && parseIPv4(m.slice(1).join('.'))) out.push(m.slice(1).join('.'));
+    const dashed = /(?:^|-)(\d{1,3})-(\d{1,3})-(\d{1,3})-(\d{1,3})$/.exec(label);
+    if (dashed && parseIPv4(dashed.slice(1).join('.'))) out.push(dashed.slice(1).join('.'));
+    const hex = /(?:^|-)([0-9a-f]{8})$/.exec(label)?.[1];
+    if (hex) out.push([0, 2, 4, 6].map((i) => parseInt(hex.slice(i, i + 2), 16)).join('.'));
+    const v6 = label.replaceAll('-', ':');
+    if (parseIPv6(v6)) out.push(v6);
   }
   return out;
 }
