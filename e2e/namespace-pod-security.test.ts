@@ -8,6 +8,9 @@ import { prepareHostNamespace, startSyncer, uniqueName, type SyncerProcess } fro
  * admission refuses a pod the host would not run when it is created.
  */
 const ENFORCE = 'pod-security.kubernetes.io/enforce';
+const WARN = 'pod-security.kubernetes.io/warn';
+/** What the syncer writes with a level (as vCluster does). */
+const WRITTEN_WITH_LEVEL = [ENFORCE, `${ENFORCE}-version`, WARN, `${WARN}-version`];
 const vc = uniqueName('pss');
 const hostNs = `host-${vc}`;
 const fresh = uniqueName('pss-new');
@@ -46,7 +49,9 @@ afterAll(async () => {
     await mustKubectl('virtual', ['delete', 'namespace', ns, '--wait=false']).catch(() => undefined);
   // Other suites share this virtual cluster: leave its namespaces as they were.
   for (const ns of unlabelledBefore)
-    await kubectl('virtual', ['label', 'namespace', ns, `${ENFORCE}-`]).catch(() => undefined);
+    await kubectl('virtual', ['label', 'namespace', ns, ...WRITTEN_WITH_LEVEL.map((key) => `${key}-`)]).catch(
+      () => undefined,
+    );
 });
 
 describe("vCluster's isolated mode: the Pod Security Standard on every virtual namespace", () => {
@@ -56,6 +61,14 @@ describe("vCluster's isolated mode: the Pod Security Standard on every virtual n
     await waitForLevel(fresh, 'baseline');
     await waitForLevel(lax, 'baseline');
     expect(await enforceOf(strict)).toBe('restricted');
+    // Written with the level, as vCluster writes it: the latest version, and a warning at that level.
+    const labels = (await getObject<Namespace>('virtual', ['namespace', fresh]))?.metadata.labels ?? {};
+    expect(Object.fromEntries(WRITTEN_WITH_LEVEL.map((key) => [key, labels[key]]))).toEqual({
+      [ENFORCE]: 'baseline',
+      [`${ENFORCE}-version`]: 'latest',
+      [WARN]: 'baseline',
+      [`${WARN}-version`]: 'latest',
+    });
   }, 60_000);
 
   it('sets it again when the tenant removes it', async () => {

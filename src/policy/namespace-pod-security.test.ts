@@ -3,7 +3,11 @@ import { Resources } from '../kube/resources.ts';
 import { FakeCluster } from '../testing/fake-cluster.ts';
 import { realClock } from '../util/clock.ts';
 import { silentLogger } from '../util/log.ts';
-import { enforceLabelWanted, NamespacePodSecurityLabels } from './namespace-pod-security.ts';
+import {
+  enforceLabelWanted,
+  NamespacePodSecurityLabels,
+  podSecurityLabels,
+} from './namespace-pod-security.ts';
 
 const ENFORCE = 'pod-security.kubernetes.io/enforce';
 
@@ -20,6 +24,27 @@ describe('enforceLabelWanted', () => {
     expect(enforceLabelWanted({ [ENFORCE]: 'baseline' }, 'baseline')).toBeUndefined();
     expect(enforceLabelWanted({ [ENFORCE]: 'restricted' }, 'baseline')).toBeUndefined();
     expect(enforceLabelWanted({ [ENFORCE]: 'privileged' }, 'privileged')).toBeUndefined();
+  });
+});
+
+describe('podSecurityLabels (written with an enforce level)', () => {
+  it('enforce and warn at the level, both at the latest version, as vCluster writes them', () => {
+    expect(podSecurityLabels({ team: 'a' }, 'baseline')).toEqual({
+      [ENFORCE]: 'baseline',
+      'pod-security.kubernetes.io/enforce-version': 'latest',
+      'pod-security.kubernetes.io/warn': 'baseline',
+      'pod-security.kubernetes.io/warn-version': 'latest',
+    });
+  });
+
+  it('keep a stricter warn level, and replace a laxer or unreadable one', () => {
+    const warnOf = (warn: string) =>
+      podSecurityLabels({ 'pod-security.kubernetes.io/warn': warn }, 'baseline')[
+        'pod-security.kubernetes.io/warn'
+      ];
+    expect(warnOf('restricted')).toBe('restricted');
+    expect(warnOf('privileged')).toBe('baseline');
+    expect(warnOf('nonsense')).toBe('baseline');
   });
 });
 
@@ -54,6 +79,11 @@ describe('NamespacePodSecurityLabels against a fake virtual cluster', () => {
         () => levelOf(virtual, 'default') === 'baseline' && levelOf(virtual, 'lax') === 'baseline',
       );
       expect(levelOf(virtual, 'strict')).toBe('restricted');
+      expect(
+        virtual.objects(NS).find((n) => n.metadata?.name === 'default')?.metadata?.labels?.[
+          'pod-security.kubernetes.io/warn'
+        ],
+      ).toBe('baseline');
       expect(virtual.objects(NS).find((n) => n.metadata?.name === 'lax')?.metadata?.labels?.team).toBe('a');
       await new Promise((r) => setTimeout(r, 50));
       expect(virtual.writeLog()).toEqual(['patch namespaces default', 'patch namespaces lax']);

@@ -17,10 +17,40 @@ import { isNotFound } from '../kube/errors.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { Resources } from '../kube/resources.ts';
 import type { SyncComponent } from '../sync/engine.ts';
-import { ENFORCE_LABEL, namespaceLevel, type PodSecurityLevel } from '../translators/pods/pod-security.ts';
+import {
+  ENFORCE_LABEL,
+  namespaceLevel,
+  POD_SECURITY_LEVELS,
+  stricterLevel,
+  type PodSecurityLevel,
+} from '../translators/pods/pod-security.ts';
 import type { Clock } from '../util/clock.ts';
 import type { Logger } from '../util/log.ts';
 import type { WorkQueueMetrics } from '../workqueue/metrics.ts';
+
+const ENFORCE_VERSION_LABEL = 'pod-security.kubernetes.io/enforce-version';
+const WARN_LABEL = 'pod-security.kubernetes.io/warn';
+const WARN_VERSION_LABEL = 'pod-security.kubernetes.io/warn-version';
+
+/**
+ * The labels written with an enforce level, as vCluster writes them: the level at the current
+ * version of the standard (the version the syncer's own check applies), and a warning at the same
+ * level, so that `kubectl apply` of a workload whose pods would be refused warns at once. A warn level
+ * stricter than that is kept.
+ */
+export function podSecurityLabels(
+  labels: Record<string, string> | undefined,
+  enforce: PodSecurityLevel,
+): Record<string, string> {
+  const warn = labels?.[WARN_LABEL];
+  const validWarn = (POD_SECURITY_LEVELS as readonly string[]).includes(warn ?? '');
+  return {
+    [ENFORCE_LABEL]: enforce,
+    [ENFORCE_VERSION_LABEL]: 'latest',
+    [WARN_LABEL]: validWarn ? stricterLevel(enforce, warn as PodSecurityLevel) : enforce,
+    [WARN_VERSION_LABEL]: 'latest',
+  };
+}
 
 /** The enforce label a namespace should carry, or undefined when it carries it already. */
 export function enforceLabelWanted(
@@ -43,7 +73,7 @@ export interface NamespacePodSecurityOptions {
 /** The component's name, as logs, metrics and the informers it waits for know it. */
 export const NAMESPACE_POD_SECURITY = 'namespace-pod-security';
 
-/** Keeps the enforce label on every virtual namespace (see the file's comment). */
+/** Keeps the enforce label (and, with it, a warning) on every virtual namespace (see the file's comment). */
 export class NamespacePodSecurityLabels implements SyncComponent {
   readonly kind = NAMESPACE_POD_SECURITY;
   private readonly namespaces: Informer<KubeObject>;
@@ -81,12 +111,17 @@ export class NamespacePodSecurityLabels implements SyncComponent {
     if (!wanted) return;
     let patched: KubeObject;
     try {
-      // A merge patch of the one label, guarded by the version read, so a concurrent edit is read again.
+      // A merge patch of these labels alone, guarded by the version read, so a concurrent edit is read again.
       patched = await this.opts.virtual.patch(
         Resources.namespaces,
         '',
         name,
-        { metadata: { resourceVersion: ns.metadata?.resourceVersion, labels: { [ENFORCE_LABEL]: wanted } } },
+        {
+          metadata: {
+            resourceVersion: ns.metadata?.resourceVersion,
+            labels: podSecurityLabels(ns.metadata?.labels, wanted),
+          },
+        },
         'merge',
       );
     } catch (err) {
