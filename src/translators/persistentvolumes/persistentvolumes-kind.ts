@@ -24,6 +24,8 @@ import {
   hostVolumeInSync,
   isSyncerVolume,
   namedStorageOf,
+  nfsExportOf,
+  nfsPathsOverlap,
   refusalOf,
   updatedHostSpec,
   virtualVolumeStatusFor,
@@ -34,6 +36,8 @@ const VOLUMES = Resources.persistentVolumes;
 const BY_CLAIM = 'persistentvolumes-by-claim';
 /** Volumes (of either cluster) by the storage they name (namedStorageOf). */
 const BY_STORAGE = 'persistentvolumes-by-storage';
+/** Host volumes by the NFS server they mount from (directories inside one another share data). */
+const BY_NFS_SERVER = 'persistentvolumes-by-nfs-server';
 const CLAIMS = Resources.persistentVolumeClaims;
 
 /** The persistentvolumes kind's own settings. */
@@ -84,8 +88,17 @@ export function persistentVolumesKind(options: PersistentVolumeOptions, where: P
     const storage = namedStorageOf(virtual);
     if (!storage) return undefined;
     const named = hostVolumes.store.byIndex(BY_STORAGE, storage.key);
-    if (named.every(isOwnCopy)) return undefined;
-    return `${storage.field}: ${storage.what} is the storage of a PersistentVolume of the host cluster that is not this virtual cluster's; a volume of the virtual cluster may not name it`;
+    if (!named.every(isOwnCopy))
+      return `${storage.field}: ${storage.what} is the storage of a PersistentVolume of the host cluster that is not this virtual cluster's; a volume of the virtual cluster may not name it`;
+    const share = nfsExportOf(virtual);
+    const overlapping =
+      share &&
+      hostVolumes.store
+        .byIndex(BY_NFS_SERVER, share.server)
+        .find((pv) => !isOwnCopy(pv) && nfsPathsOverlap(share.path, nfsExportOf(pv)?.path ?? ''));
+    if (overlapping)
+      return `${storage.field}: ${storage.what} contains, or lies inside, the directory of a PersistentVolume of the host cluster that is not this virtual cluster's (${nfsExportOf(overlapping)!.path}); a volume of the virtual cluster may not reach its data`;
+    return undefined;
   }
 
   /** Why a volume may not reach the host, or undefined when it may. */
@@ -171,8 +184,8 @@ export function persistentVolumesKind(options: PersistentVolumeOptions, where: P
             : [];
         },
       },
-      // A volume refused for storage a host volume not ours names is looked at again when that
-      // volume goes, or stops naming it.
+      // A volume refused for storage a host volume not ours names (or, for NFS, a directory inside
+      // or around it) is looked at again when that volume goes, or stops naming it.
       {
         name: 'host-storage',
         cluster: 'host',
@@ -180,7 +193,13 @@ export function persistentVolumesKind(options: PersistentVolumeOptions, where: P
         unindexed: true,
         changed: (old, current) =>
           namedStorageOf(old)?.key !== namedStorageOf(current)?.key || isOwnCopy(old) !== isOwnCopy(current),
-        keys: (pv) => volumesNaming(namedStorageOf(pv)?.key),
+        keys: (pv) => {
+          const server = nfsExportOf(pv)?.server;
+          const sameServer = server
+            ? (virtualVolumes?.store.byIndex(BY_NFS_SERVER, server).map((v) => v.metadata?.name ?? '') ?? [])
+            : [];
+          return [...new Set([...volumesNaming(namedStorageOf(pv)?.key), ...sameServer])];
+        },
       },
     ],
 
@@ -195,9 +214,15 @@ export function persistentVolumesKind(options: PersistentVolumeOptions, where: P
         const key = namedStorageOf(pv)?.key;
         return key ? [key] : [];
       };
+      const byNfsServer = (pv: KubeObject) => {
+        const server = nfsExportOf(pv)?.server;
+        return server ? [server] : [];
+      };
       virtualVolumes.addIndexer(BY_STORAGE, byStorage);
+      virtualVolumes.addIndexer(BY_NFS_SERVER, byNfsServer);
       hostVolumes = env.informers.get(env.host, VOLUMES);
       hostVolumes.addIndexer(BY_STORAGE, byStorage);
+      hostVolumes.addIndexer(BY_NFS_SERVER, byNfsServer);
       // Only with tenants' classes synced is a volume's class renamed (and host classes read).
       if (kinds.has(TENANT_CLASSES_KIND)) classes = claimClassResolver(env, kinds);
     },

@@ -539,6 +539,38 @@ describe('the storage a tenant volume names', () => {
     expect(volumeSpecOf(hostVolume(t, 'steal-disk')).csi).toEqual(csi('vol-victim').csi);
   });
 
+  it("an NFS volume around or inside the directory of a host volume not this virtual cluster's is refused (it reaches that volume's data); a sibling directory is not; synced once that volume is gone", async () => {
+    const share = (path: string) => ({ nfs: { server: 'nfs.example.com', path } });
+    const t = await table(
+      ['nfs'],
+      [
+        volume('parent', share('/exports'), 'a'),
+        volume('inside', share('/exports/victim/db'), 'b'),
+        volume('root', share('/'), 'c'),
+        volume('sibling', share('/exports/victim-2'), 'd'),
+        volume('other-server', { nfs: { server: 'nfs2.example.com', path: '/exports' } }, 'e'),
+      ],
+      { host: [foreignVolume('pvc-victim-share', share('/exports/victim'))] },
+    );
+    expect(['parent', 'inside', 'root'].map((name) => hostVolume(t, name))).toEqual([
+      undefined,
+      undefined,
+      undefined,
+    ]);
+    expect(hostVolume(t, 'sibling')).toBeDefined();
+    expect(hostVolume(t, 'other-server')).toBeDefined();
+    expect(allSyncErrors(t)).toEqual(
+      Array(3).fill(
+        expect.stringMatching(
+          /^spec\.nfs\.path: NFS export .* contains, or lies inside, the directory of a PersistentVolume of the host cluster that is not this virtual cluster's \(\/exports\/victim\)/,
+        ),
+      ),
+    );
+    await t.host.delete(PV, '', 'pvc-victim-share');
+    await t.settle();
+    expect(volumeSpecOf(hostVolume(t, 'parent')).nfs).toEqual(share('/exports').nfs);
+  });
+
   /**
    * A table started with a tenant volume and the copy an earlier run of the syncer made of it, bound
    * on the host, as that run copied it: the tenant's Delete, a size the volume has since outgrown.

@@ -165,6 +165,23 @@ export function namedStorageOf(pv: KubeObject): NamedStorage | undefined {
 /** An NFS path as the directory it names: normalized, with no trailing slash (but the root's). */
 const exportPath = (path: string): string => posix.normalize(path.trim()).replace(/(.)\/+$/, '$1');
 
+/** The NFS export a volume mounts: its server (as named, case aside) and directory. */
+export function nfsExportOf(pv: KubeObject): { server: string; path: string } | undefined {
+  const { nfs } = volumeSpecOf(pv);
+  if (!isRecord(nfs) || typeof nfs.server !== 'string' || typeof nfs.path !== 'string') return undefined;
+  return { server: nfs.server.trim().toLowerCase(), path: exportPath(nfs.path) };
+}
+
+/**
+ * Whether two directories of one server share data: the same, or one inside the other (a volume of
+ * `/exports` reaches every volume under it, and one of `/exports/a/b` part of `/exports/a`'s).
+ */
+export function nfsPathsOverlap(a: string, b: string): boolean {
+  const within = (inner: string, outer: string) =>
+    inner === outer || inner.startsWith(outer.endsWith('/') ? outer : `${outer}/`);
+  return within(a, b) || within(b, a);
+}
+
 /** Paths inside a source that name a Secret (`csi.nodePublishSecretRef`, `rbd.secretRef`...). */
 function secretReferences(value: unknown, path: string): string[] {
   if (Array.isArray(value)) return value.flatMap((v, i) => secretReferences(v, `${path}[${i}]`));
