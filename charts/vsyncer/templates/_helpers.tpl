@@ -336,7 +336,7 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 {{- end }}
 - {{ printf "--workload-service-account=%v" (include "vsyncer.workloadServiceAccount" .) | quote }}
 {{- range .Values.syncer.enforceTolerations }}
-- {{ printf "--enforce-toleration=%v" . | quote }}
+- {{ printf "--enforce-toleration=%v" (include "vsyncer.enforceToleration" .) | quote }}
 {{- end }}
 - {{ printf "--hosts-rewrite-image=%v" .Values.syncer.hostsRewriteImage | quote }}
 - {{ printf "--pod-security-standard=%v" .Values.syncer.podSecurityStandard | quote }}
@@ -454,6 +454,51 @@ the syncer then refuses would leave the virtual cluster without DNS.
 {{- end -}}
 {{- $v -}}
 {{- end -}}
+{{- end -}}
+
+{{/*
+An entry of syncer.enforceTolerations as --enforce-toleration reads it (parseToleration in
+src/translators/shared/tolerations.ts): a string as written, or a pod toleration {key, operator,
+value, effect} as vCluster's docs write them: Equal (the default operator) is `key=value[:Effect]`,
+Exists with a key and an effect `key:Effect`, Exists with neither `*`. The flag has no form for
+Exists with only one of key and effect, nor for tolerationSeconds: those are refused rather than
+widened or narrowed. Either form must pass the syncer's own check, so a bad one fails here, not at start.
+*/}}
+{{- define "vsyncer.enforceToleration" -}}
+{{- $text := "" -}}
+{{- if kindIs "map" . -}}
+{{- $t := . -}}
+{{- $what := printf "syncer.enforceTolerations: %s" (toJson $t) -}}
+{{- if hasKey $t "tolerationSeconds" -}}
+{{- fail (printf "%s: tolerationSeconds cannot be enforced (--enforce-toleration has no form for it)" $what) -}}
+{{- end -}}
+{{- $key := $t.key | default "" -}}
+{{- $effect := $t.effect | default "" -}}
+{{- $suffix := ternary (printf ":%s" $effect) "" (ne $effect "") -}}
+{{- if eq ($t.operator | default "Equal") "Exists" -}}
+{{- if hasKey $t "value" -}}{{- if $t.value -}}
+{{- fail (printf "%s: operator Exists takes no value" $what) -}}
+{{- end -}}{{- end -}}
+{{- if and (not $key) (not $effect) -}}
+{{- $text = "*" -}}
+{{- else if and $key $effect -}}
+{{- $text = printf "%s%s" $key $suffix -}}
+{{- else -}}
+{{- fail (printf "%s: operator Exists needs both key and effect, or neither (every taint): --enforce-toleration has no form for one alone" $what) -}}
+{{- end -}}
+{{- else -}}
+{{- if not $key -}}
+{{- fail (printf "%s: operator Equal needs a key" $what) -}}
+{{- end -}}
+{{- $text = printf "%s=%s%s" $key ($t.value | default "") $suffix -}}
+{{- end -}}
+{{- else -}}
+{{- $text = toString . -}}
+{{- end -}}
+{{- if not (regexMatch "^(\\*|[A-Za-z0-9]([-A-Za-z0-9_./]*[A-Za-z0-9])?(=[A-Za-z0-9._-]*)?(:(NoSchedule|PreferNoSchedule|NoExecute))?)$" $text) -}}
+{{- fail (printf "syncer.enforceTolerations: %q is not a toleration --enforce-toleration takes: key[=value][:NoSchedule|PreferNoSchedule|NoExecute], *, or {key, operator, value, effect}" $text) -}}
+{{- end -}}
+{{- $text -}}
 {{- end -}}
 
 {{- define "vsyncer.distroMapProblem" -}}
