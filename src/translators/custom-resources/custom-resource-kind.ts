@@ -25,10 +25,20 @@ import {
 } from '../../sync/mappers.ts';
 import { withManagedRecord } from '../../sync/managed-metadata.ts';
 import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
-import { ReferenceJudge, type JudgedReference, type ReferenceTarget } from '../pods/reference-safety.ts';
+import {
+  absentReferenceName,
+  ReferenceJudge,
+  type JudgedReference,
+  type ReferenceTarget,
+} from '../pods/reference-safety.ts';
 import { FROM_HOST_LABEL, writeVirtualCopy } from '../shared/from-host.ts';
 import { hostMetadataFor, sameJson } from '../shared/host-metadata.ts';
-import { BUILTIN_REFERENCE_KINDS, customResourceKindName, type CustomResourceEntry } from './config.ts';
+import {
+  BUILTIN_REFERENCE_KINDS,
+  customResourceKindName,
+  type CustomResourceEntry,
+  type CustomResourceReference,
+} from './config.ts';
 import { prepareCustomResource, type ResolvedResource } from './crd.ts';
 import { rewriteAt, valuesAt } from './path.ts';
 import { allowedValuesRefusal } from './allowed-values.ts';
@@ -37,6 +47,18 @@ import { deleteIncarnation } from '../../kube/delete-incarnation.ts';
 
 /** Virtual objects by what they name (`<kind>/<namespace>/<name>`), to find those a copy concerns. */
 const REFERENCE_INDEX = 'custom-resources/references';
+
+/** What judging an object's references found: per reference, the host names and the unresolved values. */
+interface JudgedReferences {
+  renames: { ref: CustomResourceReference; hostNames: Map<string, string>; unresolved: Set<string> }[];
+  /** `<location>: why`, for references whose copy is not there yet. */
+  waiting: string[];
+  /** `<location>: why`, for references that may never be renamed as they are. */
+  refused: string[];
+}
+
+const isBuiltinReferenceKind = (kind: string) =>
+  (BUILTIN_REFERENCE_KINDS as readonly string[]).includes(kind);
 
 /** Top-level fields the syncer never copies: the server's own, and status (it flows the other way). */
 const NOT_COPIED = new Set(['apiVersion', 'kind', 'metadata', 'status']);
@@ -62,7 +84,7 @@ function referenceTargetOf(
   kinds: ReadonlyMap<string, BuiltKind>,
   refKind: string,
 ): ReferenceTarget | undefined {
-  const builtin = (BUILTIN_REFERENCE_KINDS as readonly string[]).includes(refKind);
+  const builtin = isBuiltinReferenceKind(refKind);
   const found = [...kinds.values()].find((k) =>
     builtin
       ? k.spec.virtualType.group === '' &&
@@ -95,6 +117,7 @@ export function toHostCustomResourceKind(
   entry: CustomResourceEntry,
   resolved: ResolvedResource,
   where: Placement,
+  resolvedOf: (crdName: string) => ResolvedResource | undefined = () => undefined,
 ): KindSpec {
   const { type } = resolved;
   const kindName = customResourceKindName(entry);
@@ -115,7 +138,7 @@ export function toHostCustomResourceKind(
   /** Objects naming the virtual object a host copy stands for: retried when that copy changes. */
   const namingTheOwnerOf = referrersOfCopy(where, () => virtualObjects, REFERENCE_INDEX);
   const managed = managedCopiesScope(where);
-  const copyRelations: Relation[] = (
+  const builtinCopyRelations: Relation[] = (
     [
       ['Secret', Resources.secrets, 'secrets'],
       ['ConfigMap', Resources.configMaps, 'configmaps'],
@@ -131,56 +154,106 @@ export function toHostCustomResourceKind(
       whenKind: kind,
       keys: namingTheOwnerOf(refKind, refType),
     }));
+  // A copy of another configured custom resource that comes or goes retries the objects naming it,
+  // as a Secret's does: one on the host must stop naming a host name that copy left.
+  const customCopyRelations: Relation[] = [
+    ...new Set(entry.references.map((r) => r.kind).filter((k) => !isBuiltinReferenceKind(k))),
+  ].flatMap((crdName) => {
+    const referenced = resolvedOf(crdName);
+    if (!referenced) return [];
+    return [
+      {
+        name: `${crdName}-copies`,
+        cluster: 'host',
+        type: referenced.type,
+        scope: managed,
+        whenKind: customResourceKindName({ crdName }),
+        keys: namingTheOwnerOf(crdName, referenced.type),
+      },
+    ];
+  });
+  const copyRelations = [...builtinCopyRelations, ...customCopyRelations];
 
-  /** The body with every reference renamed to its host copy's name, or why not yet / never. */
-  function hostBody(ctx: ReconcileContext, virtual: KubeObject): Record<string, unknown> {
-    let body: unknown = bodyOf(virtual);
-    const waiting: string[] = [];
-    const refused: string[] = [];
-    const renames: {
-      segments: (typeof entry.references)[number]['segments'];
-      rename: Map<string, string>;
-    }[] = [];
+  /** Every configured reference of the object, judged: its copy's host name, or why it has none now. */
+  function judgeReferences(ctx: ReconcileContext, virtual: KubeObject): JudgedReferences {
+    const judged: JudgedReferences = { renames: [], waiting: [], refused: [] };
     for (const ref of entry.references) {
       const { values, problem } = valuesAt(virtual, ref.segments);
       if (problem) throw new TerminalError(`malformed ${type.kind}: ${problem}`);
       const target = referenceTargetOf(env, kinds, ref.kind);
-      const rename = new Map<string, string>();
+      const hostNames = new Map<string, string>();
+      const unresolved = new Set<string>();
       for (const { location, value } of values) {
         if (value === '') continue;
         if (typeof value !== 'string')
           throw new TerminalError(`malformed ${type.kind}: ${location} must be a string`);
-        const what = `${location}: ${ref.kind} "${value}"`;
-        if (!target) {
-          refused.push(`${what}: objects of this kind are not synced to the host`);
-          continue;
-        }
-        if (!target.spec.virtualType.namespaced) {
-          refused.push(`${what}: ${ref.kind} is not namespaced`);
-          continue;
-        }
-        const judged: JudgedReference = {
-          kind: target.spec.virtualType.kind as JudgedReference['kind'],
-          apiGroup: target.spec.virtualType.group,
-          name: value,
-          optional: false,
-          where: { field: location },
-        };
-        const judge = new ReferenceJudge(new Map([[judged.kind, target]]));
-        const verdict = judge.judge(ctx.virtualNamespace, judged);
-        if (verdict.state === 'refused') refused.push(`${location}: ${verdict.message}`);
-        else if (verdict.state === 'waiting') waiting.push(`${location}: ${verdict.message}`);
-        else if (verdict.state === 'ready') {
-          const hostKey = target.spec.mapper.targetKey(`${ctx.virtualNamespace}/${value}`, undefined);
-          rename.set(value, splitKey(hostKey ?? '').name);
+        const verdict = judgeOne(ctx, target, ref.kind, location, value);
+        if ('hostName' in verdict) hostNames.set(value, verdict.hostName);
+        else {
+          unresolved.add(value);
+          judged[verdict.state].push(`${location}: ${verdict.message}`);
         }
       }
-      renames.push({ segments: ref.segments, rename });
+      judged.renames.push({ ref, hostNames, unresolved });
     }
-    if (refused.length) throw new TerminalError(`cannot sync this ${type.kind}: ${refused.join('; ')}`);
-    if (waiting.length) throw new WaitingError(waiting.join('; '));
-    for (const { segments, rename } of renames) body = rewriteAt(body, segments, (v) => rename.get(v) ?? v);
-    return body as Record<string, unknown>;
+    return judged;
+  }
+
+  /** One reference's host name once its copy is provably this tenant's copy of it; else why not. */
+  function judgeOne(
+    ctx: ReconcileContext,
+    target: ReferenceTarget | undefined,
+    refKind: string,
+    location: string,
+    value: string,
+  ): { hostName: string } | { state: 'waiting' | 'refused'; message: string } {
+    const what = `${refKind} "${value}"`;
+    if (!target)
+      return { state: 'refused', message: `${what}: objects of this kind are not synced to the host` };
+    if (!target.spec.virtualType.namespaced)
+      return { state: 'refused', message: `${what}: ${refKind} is not namespaced` };
+    const reference: JudgedReference = {
+      kind: target.spec.virtualType.kind as JudgedReference['kind'],
+      apiGroup: target.spec.virtualType.group,
+      name: value,
+      optional: false,
+      where: { field: location },
+    };
+    const verdict = new ReferenceJudge(new Map([[reference.kind, target]])).judge(
+      ctx.virtualNamespace,
+      reference,
+    );
+    if (verdict.state === 'ready') return { hostName: verdict.hostName };
+    if (verdict.state === 'refused' || verdict.state === 'waiting') return verdict;
+    return { state: 'waiting', message: `${what} not found` };
+  }
+
+  /**
+   * The body with every reference renamed to its host copy's name. A new object waits for copies
+   * that are not ready (nothing on the host names anything meanwhile). An object already on the
+   * host cannot wait: its copy would keep naming the host name the referenced copy left, which
+   * another namespace's object may take next (host names are ambiguous). Such a reference points
+   * at a name no copy can have until the copy is ready again; `notReady` says which, and why.
+   */
+  function hostBody(
+    ctx: ReconcileContext,
+    virtual: KubeObject,
+    onHost: boolean,
+  ): { body: Record<string, unknown>; notReady: string[] } {
+    const judged = judgeReferences(ctx, virtual);
+    const { waiting, refused } = judged;
+    if (!onHost && refused.length)
+      throw new TerminalError(`cannot sync this ${type.kind}: ${refused.join('; ')}`);
+    if (!onHost && waiting.length) throw new WaitingError(waiting.join('; '));
+    const referrer = `${kindName}/${ctx.virtualNamespace}/${virtual.metadata?.name}/${virtual.metadata?.uid}`;
+    let body: unknown = bodyOf(virtual);
+    for (const { ref, hostNames, unresolved } of judged.renames)
+      body = rewriteAt(body, ref.segments, (value) =>
+        unresolved.has(value)
+          ? absentReferenceName(referrer, { kind: ref.kind, name: `${ctx.virtualNamespace}/${value}` })
+          : (hostNames.get(value) ?? value),
+      );
+    return { body: body as Record<string, unknown>, notReady: [...refused, ...waiting] };
   }
 
   /**
@@ -192,12 +265,18 @@ export function toHostCustomResourceKind(
     hostObjectAnnotationsRefusal(virtual.metadata?.annotations) ??
     allowedValuesRefusal(virtual, entry.allowedValues);
 
-  function desiredHost(ctx: ReconcileContext, virtual: KubeObject): KubeObject {
+  /** The host copy to have; `onHost`: the object has one already (see hostBody). */
+  function desiredHost(
+    ctx: ReconcileContext,
+    virtual: KubeObject,
+    onHost: boolean,
+  ): { desired: KubeObject; notReady: string[] } {
     const refusal = refusalOf(virtual);
     if (refusal) throw new TerminalError(`cannot sync this ${type.kind}: ${refusal}`);
     const metadata = hostMetadataFor(virtual, type, { ...where, hostName: ctx.hostName });
     if (!type.namespaced) delete metadata.namespace;
-    return { apiVersion: apiVersionOf(type), kind: type.kind, metadata, ...hostBody(ctx, virtual) };
+    const { body, notReady } = hostBody(ctx, virtual, onHost);
+    return { desired: { apiVersion: apiVersionOf(type), kind: type.kind, metadata, ...body }, notReady };
   }
 
   const spec: KindSpec = {
@@ -205,6 +284,9 @@ export function toHostCustomResourceKind(
     virtualType: type,
     hostType: type,
     mapper,
+    // A copy naming other copies must not be frozen by an opt-out: it would keep a host name the
+    // named copy may leave, for another namespace's object to take.
+    copyNamesOtherCopies: entry.references.length > 0,
 
     prepare(e) {
       env = e;
@@ -228,7 +310,7 @@ export function toHostCustomResourceKind(
     },
 
     async create(ctx, virtual): Promise<SyncResult> {
-      return createHostCopy(ctx, spec, desiredHost(ctx, virtual!));
+      return createHostCopy(ctx, spec, desiredHost(ctx, virtual!, false).desired);
     },
 
     async update(ctx, source, host): Promise<SyncResult> {
@@ -240,7 +322,7 @@ export function toHostCustomResourceKind(
         await deleteIncarnation(ctx.host, type, host);
         throw new TerminalError(`cannot sync this ${type.kind}: ${refusal}; its host copy is removed`);
       }
-      const desired = desiredHost(ctx, virtual);
+      const { desired, notReady } = desiredHost(ctx, virtual, true);
       const plan = ctx.planMetadata(virtual, host, desired);
       const result: SyncResult = {};
       const fields = Object.keys({ ...bodyOf(desired), ...bodyOf(host) });
@@ -254,6 +336,15 @@ export function toHostCustomResourceKind(
         await ctx.host.update(type, ctx.hostNamespace, updated);
         result.hostWritten = true;
       }
+      // Told after the write: nothing may come between judging the references and writing them.
+      if (notReady.length)
+        await ctx.events.record(
+          virtual,
+          'Warning',
+          'SyncError',
+          `${type.kind} synced pointing at nothing in place of what is not ready: ${notReady.join('; ')}`,
+          { once: true },
+        );
       let latest = virtual;
       // The host's controllers write host names in their messages.
       const status = entry.status

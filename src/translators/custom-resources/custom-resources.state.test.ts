@@ -642,3 +642,119 @@ describe('custom resources from the host (state table)', () => {
     ]);
   });
 });
+
+describe('custom resources: a reference whose copy goes while the object is on the host (state table)', () => {
+  /** The host copy of Certificate `name` of virtual namespace `ns`. */
+  const hostCertOf = (t: StateTable, name: string, ns: string) =>
+    t.host.objects(CERTS, HOST_NS).find((o) => o.metadata?.name === hostName(name, ns));
+  const syncErrors = (t: StateTable, ns: string) =>
+    t.virtual
+      .objects(Resources.events, ns)
+      .filter((e) => e.reason === 'SyncError' && e.type === 'Warning')
+      .map((e) => String(e.message));
+
+  it('a deleted secret is named by nothing another namespace can take: not when its host name is taken next, nor when it comes back then', async () => {
+    const table = await certificatesTable();
+    // Host names are ambiguous: `s-x-b` of namespace a and `s` of namespace b-x-a share one.
+    const shared = hostName('s-x-b', 'a');
+    expect(hostName('s', 'b-x-a')).toBe(shared);
+    await table.virtual.create(Resources.secrets, 'a', secret('s-x-b', 'a'));
+    await table.virtual.create(CERTS, 'a', certificate('web', { secretName: 's-x-b' }, 'a'));
+    await table.settle();
+    expect(hostCertOf(table, 'web', 'a')!.spec).toEqual({ secretName: shared });
+
+    await table.virtual.delete(Resources.secrets, 'a', 's-x-b');
+    await table.settle();
+    const afterDelete = hostCertOf(table, 'web', 'a')!.spec as { secretName: string };
+    expect(afterDelete.secretName).not.toBe(shared);
+    expect(afterDelete.secretName).toMatch(/^vsyncer-absent-/);
+    expect(syncErrors(table, 'a')).toEqual([
+      expect.stringContaining('spec.secretName: Secret "s-x-b" not found'),
+    ]);
+
+    // Namespace b-x-a's secret s is synced under the shared host name for its own Certificate.
+    await table.virtual.create(Resources.secrets, 'b-x-a', secret('s', 'b-x-a'));
+    await table.virtual.create(CERTS, 'b-x-a', certificate('theirs', { secretName: 's' }, 'b-x-a'));
+    await table.settle();
+    table.clock.advance(1_000);
+    await table.settle();
+    expect(hostCertOf(table, 'theirs', 'b-x-a')!.spec).toEqual({ secretName: shared });
+    expect(hostCertOf(table, 'web', 'a')!.spec).toEqual(afterDelete);
+
+    // The victim makes its secret again: the name is another's now, and still not given to it.
+    await table.virtual.create(Resources.secrets, 'a', secret('s-x-b', 'a'));
+    await table.settle();
+    table.clock.advance(1_000);
+    await table.settle();
+    expect(hostCertOf(table, 'web', 'a')!.spec).toEqual(afterDelete);
+  });
+
+  it('the real host name comes back once the secret and its copy are there again', async () => {
+    const table = await certificatesTable();
+    await table.virtual.create(Resources.secrets, 'team', secret('web-tls'));
+    await table.virtual.create(CERTS, 'team', certificate('web', { secretName: 'web-tls', dnsNames: ['a'] }));
+    await table.settle();
+    await table.virtual.delete(Resources.secrets, 'team', 'web-tls');
+    await table.settle();
+    expect((hostCert(table)!.spec as { secretName: string }).secretName).toMatch(/^vsyncer-absent-/);
+    expect(hostCert(table)!.spec).toMatchObject({ dnsNames: ['a'] });
+    await table.virtual.create(Resources.secrets, 'team', secret('web-tls'));
+    await table.settle();
+    table.clock.advance(1_000);
+    await table.settle();
+    expect(hostCert(table)!.spec).toEqual({ secretName: hostName('web-tls'), dnsNames: ['a'] });
+  });
+
+  it('an object another tool takes over (controlled-by) loses a copy naming other copies, which it would freeze', async () => {
+    const table = await certificatesTable();
+    await table.virtual.create(Resources.secrets, 'team', secret('web-tls'));
+    await table.virtual.create(CERTS, 'team', certificate('web', { secretName: 'web-tls' }));
+    await table.settle();
+    expect(hostCert(table)).toBeDefined();
+    const current = virtualCert(table)!;
+    await table.virtual.update(CERTS, 'team', {
+      ...current,
+      metadata: { ...current.metadata, labels: { 'vcluster.loft.sh/controlled-by': 'other-tool' } },
+    });
+    await table.settle();
+    expect(hostCert(table)).toBeUndefined();
+  });
+
+  it('a reference to another custom resource whose copy goes points at nothing, and is renamed again once it is back', async () => {
+    const table = await start({
+      kinds: [CERT_KIND, 'cr:policies.certs.example.dev'],
+      file: {
+        customResources: {
+          toHost: [
+            {
+              resource: 'certificates.certs.example.dev/v1',
+              references: [{ path: 'spec.policyRef', kind: 'policies.certs.example.dev' }],
+            },
+            { resource: 'policies.certs.example.dev/v1' },
+          ],
+        },
+      },
+      host: [
+        [CRDS, crd(CERTS)],
+        [CRDS, crd(POLICIES)],
+      ],
+      virtual: [
+        [CRDS, crd(CERTS)],
+        [CRDS, crd(POLICIES)],
+      ],
+    });
+    await table.virtual.create(POLICIES, 'team', { metadata: { name: 'strict' }, spec: {} });
+    await table.virtual.create(CERTS, 'team', certificate('web', { policyRef: 'strict' }));
+    await table.settle();
+    table.clock.advance(1_000);
+    await table.settle();
+    expect(hostCert(table)!.spec).toEqual({ policyRef: hostName('strict') });
+    await table.virtual.delete(POLICIES, 'team', 'strict');
+    await table.settle();
+    expect((hostCert(table)!.spec as { policyRef: string }).policyRef).toMatch(/^vsyncer-absent-/);
+    await table.virtual.create(POLICIES, 'team', { metadata: { name: 'strict' }, spec: {} });
+    await table.settle();
+    await table.settle();
+    expect(hostCert(table)!.spec).toEqual({ policyRef: hostName('strict') });
+  });
+});

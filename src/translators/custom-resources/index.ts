@@ -55,7 +55,7 @@ export function customResourceKinds(config: CustomResourcesConfig | undefined): 
     hostRbac: [],
     build: (_options, where) =>
       entry.direction === 'toHost'
-        ? toHostCustomResourceKind(entry, resolved.get(entry.crdName)!, where)
+        ? toHostCustomResourceKind(entry, resolved.get(entry.crdName)!, where, (name) => resolved.get(name))
         : fromHostCustomResourceKind(entry, resolved.get(entry.crdName)!),
   }));
 
