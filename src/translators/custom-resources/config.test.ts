@@ -1,5 +1,6 @@
 import { buildConfig, ConfigError } from '../../config/config.ts';
 import { builtinKinds } from '../index.ts';
+import { scopeProblem } from './crd.ts';
 
 const flags = { name: 'vc', hostNamespace: 'ns', virtualKubeconfig: '/dev/null' };
 const build = (customResources: unknown) => buildConfig({ customResources }, flags);
@@ -201,5 +202,18 @@ describe('customResources config', () => {
       expect.arrayContaining(['cr:certificates.cert-manager.io', 'cr:clusterissuers.cert-manager.io']),
     );
     expect(registry.defaults()).toContain('cr:certificates.cert-manager.io');
+  });
+
+  it('a cluster-scoped resource is refused for toHost, once its CRD tells the scope', () => {
+    const config = build({
+      toHost: [{ resource: 'clusterissuers.cert-manager.io/v1' }],
+      fromHost: [{ resource: 'clusterpolicies.kyverno.io/v1' }],
+    });
+    expect(scopeProblem(config.customResources.toHost[0]!, false)).toMatch(
+      /^customResources\.toHost clusterissuers\.cert-manager\.io\/v1: .*cluster-scoped.*every namespace/,
+    );
+    expect(scopeProblem(config.customResources.toHost[0]!, true)).toBeUndefined();
+    // Shown read-only from the host, a cluster-scoped resource is fine.
+    expect(scopeProblem(config.customResources.fromHost[0]!, false)).toBeUndefined();
   });
 });

@@ -6,6 +6,8 @@ import type { RbacRule } from '../../sync/kind.ts';
 import { FROM_HOST_LABEL, managedBySelector } from '../../naming/labels.ts';
 import type { Side, SyncEnvironment } from '../../sync/kind.ts';
 import { sameJson } from '../shared/host-metadata.ts';
+import { deleteIncarnation } from '../../kube/delete-incarnation.ts';
+import { ownedVirtualKey } from '../../sync/mappers.ts';
 import type { CustomResourceEntry } from './config.ts';
 
 /** CustomResourceDefinitions (cluster-scoped, read on both sides; written only to copy one). */
@@ -32,6 +34,8 @@ export interface ResolvedResource {
    * CRD the whole host serves.
    */
   copyLinedUp?: boolean;
+  /** Set once the host copies of a resource refused for its scope were removed: once per start. */
+  refusedCopiesRemoved?: boolean;
 }
 
 /** A fresh resource type for a configured entry: kind and scope unknown until its CRD is read. */
@@ -183,6 +187,14 @@ export async function prepareCustomResource(
       return message;
     }
   }
+  // Before any copy: with `crd: toHost` the tenant's CRD decides the scope the host would get.
+  for (const crd of [crds.host, crds.virtual]) {
+    const problem = crd && scopeProblem(entry, specOf(crd).scope === 'Namespaced');
+    if (!problem) continue;
+    if (crds.host && !resolved.refusedCopiesRemoved)
+      resolved.refusedCopiesRemoved = await removeRefusedClusterScopedCopies(env, entry, crds.host);
+    return problem;
+  }
   const from: Side | undefined =
     entry.crd === 'fromHost' ? 'host' : entry.crd === 'toHost' ? 'virtual' : undefined;
   for (const side of ['host', 'virtual'] as const) {
@@ -226,23 +238,50 @@ export async function prepareCustomResource(
     return `CRD ${name} differs between the clusters (kind ${hs.names?.kind}/${vs.names?.kind}, scope ${hs.scope}/${vs.scope})`;
   if (!hs.names?.kind) return `CRD ${name} names no kind`;
   const namespaced = hs.scope === 'Namespaced';
-  const problem = scopeProblem(entry, namespaced);
-  if (problem) return problem;
   resolved.type.kind = hs.names.kind;
   resolved.type.namespaced = namespaced;
   return probeHostAccess(env, entry, resolved.type, logForbidden);
 }
 
 /** What an entry's settings need of its resource's scope. */
-function scopeProblem(entry: CustomResourceEntry, namespaced: boolean): string | undefined {
+export function scopeProblem(entry: CustomResourceEntry, namespaced: boolean): string | undefined {
   const where = `customResources.${entry.direction} ${entry.resource}`;
-  if (entry.direction === 'toHost' && !namespaced && entry.references.length)
-    return `${where}: references need a namespaced resource (they name objects of the same namespace), and ${entry.crdName} is cluster-scoped`;
+  // Host controllers read a cluster-scoped object (a ClusterIssuer, a ClusterSecretStore) for every
+  // namespace: a tenant's would act with the host's authority far beyond its virtual cluster.
+  if (entry.direction === 'toHost' && !namespaced)
+    return `${where}: ${entry.crdName} is cluster-scoped, and a tenant's cluster-scoped object on the host would act on every namespace of the host (a ClusterIssuer naming any namespace's secret); only namespaced resources are synced to the host (show the host's own with fromHost)`;
   if (entry.direction === 'fromHost' && namespaced && Object.keys(entry.namespaces).length === 0)
     return `${where}: a namespaced resource from the host needs namespaces (host namespace: virtual namespace)`;
   if (entry.direction === 'fromHost' && !namespaced && Object.keys(entry.namespaces).length)
     return `${where}: namespaces apply only to namespaced resources, and ${entry.crdName} is cluster-scoped`;
   return undefined;
+}
+
+/**
+ * Removes the host copies an earlier syncer made of a cluster-scoped resource now refused for toHost:
+ * nothing syncs them any more, and each would keep acting on every namespace. Tried once per start
+ * (a host that forbids it is logged, not asked every few seconds); resolves true once tried.
+ */
+async function removeRefusedClusterScopedCopies(
+  env: SyncEnvironment,
+  entry: CustomResourceEntry,
+  hostCrd: KubeObject,
+): Promise<boolean> {
+  const kind = specOf(hostCrd).names?.kind;
+  if (entry.direction !== 'toHost' || specOf(hostCrd).scope === 'Namespaced' || !kind) return true;
+  const type: ResourceType = { ...unresolvedType(entry), kind, namespaced: false };
+  try {
+    const copies = await env.host.list(type, '', { labelSelector: managedBySelector(env, false) });
+    for (const copy of copies.items)
+      if (ownedVirtualKey(copy, env, type) !== undefined) await deleteIncarnation(env.host, type, copy);
+  } catch (err) {
+    if (!isApiError(err, 'forbidden')) throw err;
+    env.logger.warn('could not remove host copies of a cluster-scoped custom resource refused for toHost', {
+      resource: entry.crdName,
+      error: (err as Error).message,
+    });
+  }
+  return true;
 }
 
 /**

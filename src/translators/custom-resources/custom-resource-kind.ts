@@ -17,7 +17,6 @@ import type {
   SyncResult,
 } from '../../sync/kind.ts';
 import {
-  clusterScopedToHost,
   managedCopiesScope,
   namespacedToHost,
   recordedVirtualUid,
@@ -107,9 +106,9 @@ function referenceTargetOf(
 }
 
 /**
- * A configured custom resource, virtual → host (status back unless `status: false`). Namespaced
- * objects become `<name>-x-<ns>-x-<vc>` in the host namespace, cluster-scoped ones
- * `vcluster-<name>-x-<hostNamespace>-x-<vc>`; ownership is proved by the copy's metadata. Each
+ * A configured namespaced custom resource, virtual → host (status back unless `status: false`).
+ * Objects become `<name>-x-<ns>-x-<vc>` in the host namespace; ownership is proved by the copy's
+ * metadata. Each
  * configured reference is rewritten to the host name of the object it names, and only once that
  * object's host copy is provably this tenant's copy of exactly it; until then the object waits.
  */
@@ -121,15 +120,8 @@ export function toHostCustomResourceKind(
 ): KindSpec {
   const { type } = resolved;
   const kindName = customResourceKindName(entry);
-  const namespacedMapper = namespacedToHost(type, where);
-  const clusterMapper = clusterScopedToHost(type, where);
-  // The scope is known once prepare read the CRD; nothing maps before that.
-  const current = () => (type.namespaced ? namespacedMapper : clusterMapper);
-  const mapper: Mapper = {
-    targetKey: (key, source) => current().targetKey(key, source),
-    sourceKeyOf: (target) => current().sourceKeyOf(target),
-    sourceUidOf: recordedVirtualUid,
-  };
+  // Namespaced only: prepare refuses a cluster-scoped resource (see scopeProblem).
+  const mapper: Mapper = { ...namespacedToHost(type, where), sourceUidOf: recordedVirtualUid };
   let env: SyncEnvironment;
   let kinds: ReadonlyMap<string, BuiltKind> = new Map();
   let logForbidden: (message: string) => void = () => {};
@@ -274,7 +266,6 @@ export function toHostCustomResourceKind(
     const refusal = refusalOf(virtual);
     if (refusal) throw new TerminalError(`cannot sync this ${type.kind}: ${refusal}`);
     const metadata = hostMetadataFor(virtual, type, { ...where, hostName: ctx.hostName });
-    if (!type.namespaced) delete metadata.namespace;
     const { body, notReady } = hostBody(ctx, virtual, onHost);
     return { desired: { apiVersion: apiVersionOf(type), kind: type.kind, metadata, ...body }, notReady };
   }

@@ -486,19 +486,39 @@ describe('custom resources to the host (state table)', () => {
     expect(hostCert(table)!.status).toEqual({ ready: true });
   });
 
-  it('cluster-scoped resources take vCluster’s cluster-scoped host names', async () => {
+  it('a cluster-scoped resource is never synced to the host (its objects would act on every namespace); copies an earlier syncer made go', async () => {
+    const copyName = `vcluster-old-x-${HOST_NS}-x-${VC}`;
+    const earlierCopy: KubeObject = {
+      metadata: {
+        name: copyName,
+        labels: { 'vcluster.loft.sh/managed-by': `${HOST_NS}-x-${VC}` },
+        annotations: {
+          'vcluster.loft.sh/object-name': 'old',
+          'vcluster.loft.sh/object-kind': `${GROUP}/v1, Kind=ClusterIssuer`,
+          'vcluster.loft.sh/object-host-namespace': HOST_NS,
+        },
+      },
+      spec: { ca: { secretName: 'cert-manager-ca' } },
+    };
+    const hostOwn: KubeObject = { metadata: { name: 'letsencrypt' }, spec: { acme: {} } };
     const table = await start({
       kinds: [ISSUER_KIND],
       file: { customResources: { toHost: [{ resource: 'clusterissuers.certs.example.dev/v1' }] } },
-      host: [[CRDS, crd(ISSUERS)]],
+      host: [
+        [CRDS, crd(ISSUERS)],
+        [ISSUERS, earlierCopy],
+        [ISSUERS, hostOwn],
+      ],
       virtual: [[CRDS, crd(ISSUERS)]],
     });
-    await table.virtual.create(ISSUERS, '', { metadata: { name: 'letsencrypt' }, spec: { acme: {} } });
+    await table.virtual.create(ISSUERS, '', {
+      metadata: { name: 'mine' },
+      spec: { ca: { secretName: 'x' } },
+    });
     await table.settle();
-    const [copy] = table.host.objects(ISSUERS);
-    expect(copy!.metadata?.name).toBe(`vcluster-letsencrypt-x-${HOST_NS}-x-${VC}`);
-    expect(copy!.metadata?.annotations?.['vcluster.loft.sh/object-name']).toBe('letsencrypt');
-    expect(copy!.spec).toEqual({ acme: {} });
+    await retryPrepare(table);
+    expect(table.controllers.get(ISSUER_KIND)!.controller.isStarted).toBe(false);
+    expect(table.host.objects(ISSUERS).map((o) => o.metadata?.name)).toEqual(['letsencrypt']);
   });
 
   it('a reference to another configured custom resource is renamed to its host copy', async () => {
