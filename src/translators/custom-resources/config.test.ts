@@ -1,4 +1,4 @@
-import { buildConfig, ConfigError } from '../../config/config.ts';
+import { buildConfig, ConfigError, placementOf } from '../../config/config.ts';
 import { builtinKinds } from '../index.ts';
 import { scopeProblem } from './crd.ts';
 
@@ -215,5 +215,34 @@ describe('customResources config', () => {
     expect(scopeProblem(config.customResources.toHost[0]!, true)).toBeUndefined();
     // Shown read-only from the host, a cluster-scoped resource is fine.
     expect(scopeProblem(config.customResources.fromHost[0]!, false)).toBeUndefined();
+  });
+
+  it("fromHost may not show the virtual cluster's own host namespace: other virtual clusters' objects are there too", () => {
+    /** The ConfigError the kinds give when built for host namespace `ns`, or '' when none. */
+    const buildProblem = (namespaces: Record<string, string>): string => {
+      const config = build({
+        fromHost: [
+          { resource: 'clusterissuers.cert-manager.io/v1' },
+          { resource: 'certificaterequests.cert-manager.io/v1', namespaces },
+        ],
+      });
+      const kinds = builtinKinds(config.customResources);
+      try {
+        kinds.build(
+          new Set(['cr:certificaterequests.cert-manager.io']),
+          config as unknown as Record<string, unknown>,
+          placementOf(config),
+        );
+        return '';
+      } catch (err) {
+        if (!(err instanceof ConfigError)) throw err;
+        return err.message;
+      }
+    };
+    // A CertificateRequest cert-manager made for another virtual cluster's copy carries no managed-by.
+    expect(buildProblem({ 'cert-manager': 'certs', ns: 'mirror' })).toMatch(
+      /^config field 'customResources\.fromHost\[1\]\.namespaces\.ns': .*host namespace of this virtual cluster/,
+    );
+    expect(buildProblem({ 'cert-manager': 'certs' })).toBe('');
   });
 });

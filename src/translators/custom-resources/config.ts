@@ -56,6 +56,8 @@ export interface CustomResourceAllowedValues {
 
 export interface CustomResourceEntry {
   direction: 'toHost' | 'fromHost';
+  /** Where the entry is in the config file, e.g. `customResources.fromHost[0]`. */
+  field: string;
   /** As configured: `<plural>.<group>/<version>`. */
   resource: string;
   plural: string;
@@ -192,6 +194,7 @@ function parseEntry(item: unknown, direction: 'toHost' | 'fromHost', at: string)
     throw new CustomResourceConfigError(`${at}.status`, `must be true or false, got ${json(status)}`);
   return {
     direction,
+    field: at,
     resource: resource as string,
     plural,
     group,
@@ -288,4 +291,22 @@ function parseNamespaces(raw: unknown, at: string): Record<string, string> {
     out[hostNs] = virtualNs;
   }
   return out;
+}
+
+/**
+ * Why a fromHost entry may not be built for a virtual cluster in host namespace `hostNamespace`, or
+ * undefined. Its own host namespace is where every virtual cluster sharing it keeps its copies, and
+ * what host controllers make for them (a CertificateRequest for another virtual cluster's Certificate)
+ * carries no managed-by label, only an owner reference: shown whole, it would show one tenant
+ * another's objects. The real host namespace is known only when the kinds are built.
+ */
+export function ownHostNamespaceProblem(
+  entry: CustomResourceEntry,
+  hostNamespace: string,
+): CustomResourceConfigError | undefined {
+  if (entry.direction !== 'fromHost' || !(hostNamespace in entry.namespaces)) return undefined;
+  return new CustomResourceConfigError(
+    `${entry.field}.namespaces.${hostNamespace}`,
+    `${hostNamespace} is the host namespace of this virtual cluster: it holds the copies of every virtual cluster sharing it, and what host controllers make for them, so it may not be shown whole`,
+  );
 }

@@ -3,7 +3,13 @@ import type { Informer } from '../../informer/informer.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { isPrepared } from '../../sync/engine.ts';
 import type { BuiltKind, KindDescriptor, KindSpec, Relation } from '../../sync/kind.ts';
-import { customResourceKindName, type CustomResourceEntry, type CustomResourcesConfig } from './config.ts';
+import { ConfigError } from '../../config/config-error.ts';
+import {
+  customResourceKindName,
+  ownHostNamespaceProblem,
+  type CustomResourceEntry,
+  type CustomResourcesConfig,
+} from './config.ts';
 import { unresolvedType, type ResolvedResource } from './crd.ts';
 import { fromHostCustomResourceKind, toHostCustomResourceKind } from './custom-resource-kind.ts';
 import { valuesAt } from './path.ts';
@@ -53,10 +59,13 @@ export function customResourceKinds(config: CustomResourcesConfig | undefined): 
     fields: [],
     // The chart cannot know configured resources: their rules come from syncer.customResourceRules.
     hostRbac: [],
-    build: (_options, where) =>
-      entry.direction === 'toHost'
+    build: (_options, where) => {
+      const problem = ownHostNamespaceProblem(entry, where.hostNamespace);
+      if (problem) throw new ConfigError(`config field '${problem.field}'`, problem.problem);
+      return entry.direction === 'toHost'
         ? toHostCustomResourceKind(entry, resolved.get(entry.crdName)!, where, (name) => resolved.get(name))
-        : fromHostCustomResourceKind(entry, resolved.get(entry.crdName)!),
+        : fromHostCustomResourceKind(entry, resolved.get(entry.crdName)!);
+    },
   }));
 
   function following(descriptor: KindDescriptor, referencedKind: 'Secret' | 'ConfigMap'): KindDescriptor {
