@@ -58,3 +58,247 @@ describe('helm chart: syncer.enforceTolerations', () => {
     expect(() => tolerationArgs([{ key: 'a', effect: 'Sometimes' }])).toThrow(/enforceTolerations\/0/);
   });
 });
+
+/** A vcluster.yaml of the keys this chart maps (docs/helm.md: vCluster values this chart reads). */
+const VCLUSTER_YAML = {
+  sync: {
+    toHost: {
+      ingresses: { enabled: true },
+      secrets: { enabled: true, all: true },
+      configMaps: { all: true },
+      podDisruptionBudgets: { enabled: false },
+      pods: {
+        enabled: true,
+        translateImage: { nginx: 'mirror.example.com/nginx' },
+        enforceTolerations: [{ key: 'gpu', operator: 'Exists', effect: 'NoSchedule' }],
+        runtimeClassName: 'gvisor',
+        priorityClassName: 'tenant-low',
+        useSecretsForSATokens: true,
+        rewriteHosts: {
+          enabled: true,
+          initContainer: { image: { registry: 'mirror.gcr.io', repository: 'library/alpine', tag: '3.21' } },
+        },
+        hybridScheduling: { enabled: false, hostSchedulers: [] },
+      },
+      namespaces: { enabled: false },
+    },
+    fromHost: {
+      events: { enabled: false },
+      csiDrivers: { enabled: 'auto' },
+      ingressClasses: { enabled: true, selector: { matchLabels: { tenants: 'yes' } } },
+      nodes: {
+        enabled: true,
+        clearImageStatus: true,
+        syncBackChanges: false,
+        selector: { labels: { pool: 'tenants' } },
+      },
+      configMaps: { enabled: true, mappings: { byName: { 'shared/*': 'team/*' } } },
+      secrets: { enabled: true, mappings: { byName: { 'vault/creds': 'team/db-creds' } } },
+    },
+  },
+  networking: {
+    replicateServices: {
+      fromHost: [{ from: 'shared/postgres', to: 'default/postgres' }],
+      toHost: [{ from: 'default/web', to: 'team-a/tenant-web' }],
+    },
+    advanced: { clusterDomain: 'vc.local', fallbackHostCluster: true },
+  },
+  serviceCIDR: '10.43.0.0/16',
+  policies: {
+    podSecurityStandard: 'restricted',
+    resourceQuota: { enabled: true, quota: { pods: '20' } },
+    limitRange: { enabled: 'auto', default: { cpu: '2' } },
+    networkPolicy: {
+      enabled: true,
+      workload: {
+        publicEgress: { enabled: true, cidr: '0.0.0.0/0', except: ['10.0.0.0/8'] },
+        ingress: [{ from: [{ namespaceSelector: { matchLabels: { role: 'ingress' } } }] }],
+      },
+      controlPlane: { egress: [{ ports: [{ port: 5432 }] }] },
+    },
+  },
+  exportKubeConfig: {
+    server: 'https://vc.example.com',
+    secret: { name: 'my-kubeconfig' },
+    additionalSecrets: [{ name: 'vc-extra', namespace: 'other', context: 'extra' }],
+  },
+  controlPlane: {
+    advanced: {
+      virtualScheduler: { enabled: true },
+      workloadServiceAccount: {
+        enabled: true,
+        name: 'workload',
+        imagePullSecrets: [{ name: 'registry-creds' }],
+      },
+    },
+  },
+};
+
+/** The same virtual cluster in vsyncer's own values. */
+const VSYNCER_VALUES = {
+  syncer: {
+    sync: ['-events', 'host-ingressclasses', 'ingresses', '-poddisruptionbudgets', 'pods', 'secrets'],
+    syncAllSecrets: true,
+    syncAllConfigMaps: true,
+    translateImage: { nginx: 'mirror.example.com/nginx' },
+    enforceTolerations: ['gpu:NoSchedule'],
+    enforceRuntimeClass: 'gvisor',
+    enforcePriorityClass: 'tenant-low',
+    hostsRewriteImage: 'mirror.gcr.io/library/alpine:3.21',
+    hostClassSelectors: { ingressClasses: { matchLabels: { tenants: 'yes' } } },
+    syncRealNodes: true,
+    nodeSelector: 'pool=tenants',
+    mapHostConfigMaps: { 'shared/*': 'team/*' },
+    mapHostSecrets: { 'vault/creds': 'team/db-creds' },
+    mapHostServices: ['shared/postgres=default/postgres'],
+    mapVirtualServices: ['default/web=tenant-web'],
+    fallbackHostDns: 'auto',
+    podSecurityStandard: 'restricted',
+    virtualScheduler: true,
+    workloadServiceAccount: 'workload',
+    workloadImagePullSecrets: [{ name: 'registry-creds' }],
+  },
+  k3s: { clusterDomain: 'vc.local', serviceCIDR: '10.43.0.0/16' },
+  isolation: {
+    enabled: true,
+    resourceQuota: { hard: { pods: '20' } },
+    limitRange: { default: { cpu: '2' } },
+    networkPolicy: {
+      exceptCIDRs: ['10.0.0.0/8'],
+      workloadIngress: [{ from: [{ namespaceSelector: { matchLabels: { role: 'ingress' } } }] }],
+      controlPlaneEgress: [{ ports: [{ port: 5432 }] }],
+    },
+  },
+  exportKubeconfig: {
+    server: 'https://vc.example.com',
+    secret: 'my-kubeconfig',
+    additionalSecrets: [{ name: 'vc-extra', namespace: 'other', context: 'extra' }],
+  },
+};
+
+describe("helm chart: vCluster's values that have an exact vsyncer value", () => {
+  it('renders a vcluster.yaml of them as the same values written for vsyncer: every manifest, the syncer args among them', () => {
+    const fromVcluster = renderValues(VCLUSTER_YAML);
+    const fromVsyncer = renderValues(VSYNCER_VALUES);
+    expect(syncerArgs(fromVcluster)).toEqual(syncerArgs(fromVsyncer));
+    expect(syncerArgs(fromVcluster)).toContain(
+      '--sync=-events,host-ingressclasses,ingresses,-poddisruptionbudgets,pods,secrets',
+    );
+    // The RBAC of the kinds turned on, the isolation objects, the workload account, the k3s flags.
+    // (Less the keys and certificates the chart generates at each render.)
+    const ungenerated = (ms: Manifest[]) =>
+      ms.map((m) => (m.kind === 'Secret' ? { ...m, data: undefined } : m));
+    expect(ungenerated(fromVcluster)).toEqual(ungenerated(fromVsyncer));
+    const quota = fromVcluster.find((m) => m.kind === 'ResourceQuota') as unknown as {
+      spec: { hard: Record<string, string> };
+    };
+    expect(quota.spec.hard.pods).toBe('20');
+  });
+
+  it('adds to syncer.sync, and takes a vsyncer value set to the same thing', () => {
+    const args = syncerArgs(
+      renderValues({
+        syncer: { sync: ['networkpolicies'], syncAllSecrets: true },
+        sync: { toHost: { ingresses: { enabled: true }, secrets: { all: true } } },
+      }),
+    );
+    // The vCluster kinds after syncer.sync's own entries.
+    expect(args).toContain('--sync=networkpolicies,ingresses');
+    expect(args).toContain('--sync-all-secrets=true');
+  });
+
+  it.each([
+    [
+      { syncer: { sync: ['-ingresses'] }, sync: { toHost: { ingresses: { enabled: true } } } },
+      /sync\.toHost\.ingresses\.enabled \(true\) and syncer\.sync \(\["-ingresses"\]\) are both set, to different things/,
+    ],
+    [
+      { syncer: { sync: ['*'] }, sync: { fromHost: { events: { enabled: false } } } },
+      /sync\.fromHost\.events\.enabled \(false\) and syncer\.sync/,
+    ],
+    [
+      { syncer: { enforceRuntimeClass: 'kata' }, sync: { toHost: { pods: { runtimeClassName: 'gvisor' } } } },
+      /sync\.toHost\.pods\.runtimeClassName \("gvisor"\) and syncer\.enforceRuntimeClass \("kata"\) are both set, to different things: set one/,
+    ],
+    [
+      { k3s: { clusterDomain: 'a.local' }, networking: { advanced: { clusterDomain: 'b.local' } } },
+      /networking\.advanced\.clusterDomain \("b\.local"\) and k3s\.clusterDomain \("a\.local"\)/,
+    ],
+    [
+      { serviceCIDR: '10.43.0.0/16', networking: { serviceCIDR: '10.44.0.0/16' } },
+      /networking\.serviceCIDR \("10\.44\.0\.0\/16"\) and k3s\.serviceCIDR \("10\.43\.0\.0\/16"\)/,
+    ],
+    [
+      { exportKubeconfig: { secret: 'a' }, exportKubeConfig: { secret: { name: 'b' } } },
+      /exportKubeConfig\.secret\.name \("b"\) and exportKubeconfig\.secret \("a"\)/,
+    ],
+    [
+      { policies: { resourceQuota: { enabled: true }, networkPolicy: { enabled: false } } },
+      /policies\.networkPolicy\.enabled, policies\.resourceQuota\.enabled differ: vsyncer's isolation\.enabled makes/,
+    ],
+  ])(
+    'refuses a vCluster key and the vsyncer value it sets, set to different things, naming both (%#)',
+    (values, message) => {
+      expect(() => renderValues(values)).toThrow(message);
+    },
+  );
+
+  it.each([
+    [
+      { sync: { toHost: { pods: { patches: [{ path: 'x' }] } } } },
+      /sync\.toHost\.pods\.patches: vsyncer has no equivalent \(only an off value/,
+    ],
+    [
+      { sync: { toHost: { pods: { noSuchKey: true } } } },
+      /sync\.toHost\.pods\.noSuchKey: vsyncer has no equivalent of this key/,
+    ],
+    [
+      { sync: { toHost: { namespaces: { enabled: true } } } },
+      /sync\.toHost\.namespaces: vsyncer has no equivalent/,
+    ],
+    [
+      { sync: { toHost: { pods: { useSecretsForSATokens: false } } } },
+      /useSecretsForSATokens: vsyncer always keeps service-account tokens in host Secrets/,
+    ],
+    [
+      { sync: { fromHost: { nodes: { enabled: true, clearImageStatus: false } } } },
+      /clearImageStatus: vsyncer never shows the host node's images/,
+    ],
+    [
+      { networking: { podCIDR: '10.244.0.0/16' } },
+      /networking\.podCIDR: vsyncer has no equivalent of this key/,
+    ],
+    [
+      { networking: { replicateServices: { toHost: [{ from: 'default/web', to: 'other/web' }] } } },
+      /the replica must be in the release's namespace, team-a/,
+    ],
+    [{ exportKubeConfig: { insecure: true } }, /exportKubeConfig\.insecure: vsyncer has no equivalent/],
+    [
+      { controlPlane: { advanced: { hostPathMapper: { enabled: true } } } },
+      /controlPlane\.advanced\.hostPathMapper: vsyncer has no equivalent/,
+    ],
+    [
+      { controlPlane: { coredns: { enabled: true } } },
+      /controlPlane\.coredns: the DNS the syncer deploys is vanilla\.coredns/,
+    ],
+    [
+      { controlPlane: { backingStore: { etcd: { embedded: { enabled: true } } } } },
+      /controlPlane\.backingStore: .*k3s\.datastore/,
+    ],
+    [
+      { integrations: { metricsServer: { enabled: true } } },
+      /integrations: metricsServer is syncer\.metricsServerProxy\.enabled/,
+    ],
+  ])('still refuses what has no vsyncer equivalent, saying so (%#)', (values, message) => {
+    expect(() => renderValues(values)).toThrow(message);
+  });
+
+  it('reports every problem at once, the unmapped keys among them', () => {
+    expect(() =>
+      renderValues({
+        sync: { toHost: { pods: { patches: [{ path: 'x' }] } } },
+        telemetry: { enabled: true },
+      }),
+    ).toThrow(/sync\.toHost\.pods\.patches: .*; telemetry: vsyncer sends no telemetry/);
+  });
+});

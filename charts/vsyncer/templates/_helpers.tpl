@@ -29,15 +29,12 @@ app: vcluster
 {{/*
 vCluster's values this chart does not read, each with the value that does what it did: refused, since
 a vcluster.yaml given as it is would otherwise install a virtual cluster without what it asks for.
-Top-level keys, then keys under controlPlane (which both charts have).
+Top-level keys, then keys under controlPlane (which both charts have). The keys that have an exact
+vsyncer value (sync, networking, policies, exportKubeConfig, serviceCIDR, controlPlane.advanced) are
+read by vsyncer.values instead, which refuses only what under them has no equivalent.
 */}}
 {{- define "vsyncer.vclusterValues" -}}
 top:
-  exportKubeConfig: "vsyncer reads exportKubeconfig (lower-case c): secret (a Secret name), server, additionalSecrets"
-  policies: "vsyncer's isolation.enabled makes the ResourceQuota, LimitRange and NetworkPolicies (isolation.resourceQuota, isolation.limitRange, isolation.networkPolicy: workload.ingress and egress are its workloadIngress and workloadEgress, controlPlane.ingress and egress its controlPlaneIngress and controlPlaneEgress); the Pod Security Standard is syncer.podSecurityStandard"
-  sync: "vsyncer turns kinds on and off with syncer.sync (e.g. [ingresses, -events]); the other sync settings are syncer.* values (docs/helm.md: Values and the flags they set)"
-  networking: "replicateServices is syncer.mapHostServices and syncer.mapVirtualServices, advanced.fallbackHostCluster is syncer.fallbackHostDns, serviceCIDR and advanced.clusterDomain are k3s.serviceCIDR and k3s.clusterDomain"
-  serviceCIDR: "set k3s.serviceCIDR (the host's service CIDR)"
   integrations: "metricsServer is syncer.metricsServerProxy.enabled; vsyncer has no other integration"
   experimental: "deploy.vcluster.manifests is initManifests, deploy.vcluster.manifestsTemplate is initManifestsTemplate; vsyncer has no other"
   logging: "set syncer.logFormat (json or text) and syncer.logLevel"
@@ -57,15 +54,14 @@ controlPlane:
   coredns: "the DNS the syncer deploys is vanilla.coredns (k3s deploys its own)"
   statefulSet: "the pod's values are controlPlane.nodeSelector, controlPlane.tolerations, controlPlane.affinity, controlPlane.imagePullSecrets, persistence.*, syncer.replicas, k3s.resources, syncer.resources"
   serviceMonitor: "set metrics.serviceMonitor"
-  advanced: "virtualScheduler is syncer.virtualScheduler, workloadServiceAccount is syncer.workloadServiceAccount and syncer.workloadImagePullSecrets"
   hostPathMapper: "vsyncer has no host path mapper"
   tlsRoute: "vsyncer has no TLSRoute to the API server; use controlPlane.ingress or controlPlane.service"
   endpoint: "set exportKubeconfig.server"
   standalone: "vsyncer runs only in a host cluster"
 {{- end -}}
 
-{{/* Fails naming every vCluster value set that this chart would not read (vsyncer.vclusterValues). */}}
-{{- define "vsyncer.refuseVclusterValues" -}}
+{{/* The vCluster values set that this chart does not read (vsyncer.vclusterValues), as a JSON list of problems. */}}
+{{- define "vsyncer.vclusterProblems" -}}
 {{- $known := include "vsyncer.vclusterValues" . | fromYaml -}}
 {{- $problems := list -}}
 {{- range $key := keys $known.top | sortAlpha -}}
@@ -82,10 +78,502 @@ controlPlane:
 {{- if kindIs "map" $cp.distro -}}
 {{- $problems = append $problems (include "vsyncer.distroMapProblem" .) -}}
 {{- end -}}
-{{- with $problems -}}
-{{- fail (printf "values of vCluster's chart that vsyncer's does not read (docs/helm.md: Values and the flags they set): %s" (join "; " .)) -}}
+{{- toJson $problems -}}
+{{- end -}}
+
+{{- define "vsyncer.failVclusterProblems" -}}
+{{- with . -}}
+{{- fail (printf "values of vCluster's chart that vsyncer's cannot take (docs/helm.md: vCluster values this chart reads): %s" (join "; " .)) -}}
 {{- end -}}
 {{- end -}}
+
+{{/*
+Maps vCluster's values that have an exact vsyncer value (vsyncer.values) and fails naming every
+vCluster value set that this chart does not read. statefulset.yaml calls it first.
+*/}}
+{{- define "vsyncer.refuseVclusterValues" -}}
+{{- include "vsyncer.values" . -}}
+{{- include "vsyncer.failVclusterProblems" (include "vsyncer.vclusterProblems" . | fromJsonArray) -}}
+{{- end -}}
+
+{{/*
+The effective values: vCluster's keys that have an exact vsyncer value (docs/helm.md: vCluster values
+this chart reads) merged into .Values, in place. In place, because the templates read .Values in a
+hundred places (the flags, the RBAC derived from the kinds, the isolation objects, the pod): merging
+once keeps them all reading the same values. Each template that reads a mapped value, and each helper
+that does, includes this first; once merged the vCluster keys are removed, so later calls do nothing
+(Helm renders from a copy of the values: what it stores of the release keeps them as given).
+A vCluster key and the vsyncer value it sets, both set to different things, fail naming both (a
+vsyncer value still at its default, listed with each mapping below, is not "set"). Under a mapped
+section, a key with no equivalent fails, unless it is one of vCluster's features vsyncer lacks and is
+off (false, empty); so does a value vsyncer cannot do.
+*/}}
+{{- define "vsyncer.values" -}}
+{{- $v := .Values -}}
+{{- $cp := $v.controlPlane | default dict -}}
+{{- if or (hasKey $v "sync") (hasKey $v "networking") (hasKey $v "policies") (hasKey $v "exportKubeConfig") (hasKey $v "serviceCIDR") (and (kindIs "map" $cp) (hasKey $cp "advanced")) -}}
+{{- $s := dict "root" . "problems" list "kinds" dict -}}
+{{- include "vsyncer.vc.sync" $s -}}
+{{- include "vsyncer.vc.networking" $s -}}
+{{- include "vsyncer.vc.policies" $s -}}
+{{- include "vsyncer.vc.exportKubeConfig" $s -}}
+{{- include "vsyncer.vc.advanced" $s -}}
+{{- include "vsyncer.vc.syncKinds" $s -}}
+{{- if $s.problems -}}
+{{- include "vsyncer.failVclusterProblems" (concat $s.problems (include "vsyncer.vclusterProblems" . | fromJsonArray)) -}}
+{{- end -}}
+{{- range list "sync" "networking" "policies" "exportKubeConfig" "serviceCIDR" -}}{{- $_ := unset $v . -}}{{- end -}}
+{{- if kindIs "map" $cp -}}{{- $_ := unset $cp "advanced" -}}{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+Sets the vsyncer value at path `to` (dotted, under .Values) to `value`, taken from the vCluster value
+`from`: refused when that value is set already (neither `value` nor its `default`).
+Call with (dict "s" $s "from" ... "to" ... "value" ... "default" ...).
+*/}}
+{{- define "vsyncer.vc.assign" -}}
+{{- $parts := splitList "." .to -}}
+{{- $at := .s.root.Values -}}
+{{- range initial $parts -}}
+{{- if not (kindIs "map" (get $at .)) -}}{{- $_ := set $at . dict -}}{{- end -}}
+{{- $at = get $at . -}}
+{{- end -}}
+{{- $now := get $at (last $parts) -}}
+{{- if ne (kindOf .value) (kindOf .default) -}}
+{{- include "vsyncer.vc.problem" (dict "s" .s "text" (printf "%s must be a %s (it sets %s), not the %s %s" .from (kindOf .default | replace "slice" "list") .to (kindOf .value | replace "slice" "list") (toJson .value))) -}}
+{{- else if or (deepEqual $now .value) (deepEqual $now .default) -}}
+{{- $_ := set $at (last $parts) .value -}}
+{{- else -}}
+{{- include "vsyncer.vc.problem" (dict "s" .s "text" (printf "%s (%s) and %s (%s) are both set, to different things: set one" .from (toJson .value) .to (toJson $now))) -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "vsyncer.vc.problem" -}}
+{{- $_ := set .s "problems" (append .s.problems .text) -}}
+{{- end -}}
+
+{{/* Whether a value is off: false, "", null, an empty list, or a map of off values (a feature left at vCluster's default off). */}}
+{{- define "vsyncer.vc.isOff" -}}
+{{- if kindIs "map" . -}}
+{{- $on := false -}}
+{{- range $_, $x := . -}}{{- if not (include "vsyncer.vc.isOff" $x) -}}{{- $on = true -}}{{- end -}}{{- end -}}
+{{- if not $on -}}true{{- end -}}
+{{- else if not . -}}true
+{{- end -}}
+{{- end -}}
+
+{{/*
+Checks the keys of map `m` (at path `at`): each must be in `known` (read by the caller), or in `off`
+(a vCluster feature vsyncer lacks, accepted only while off); any other key, or an `off` one that is
+on, is a problem. Call with (dict "s" $s "at" ... "m" ... "known" (list ...) "off" (list ...)).
+*/}}
+{{- define "vsyncer.vc.keys" -}}
+{{- $c := . -}}
+{{- if not (kindIs "map" $c.m) -}}
+{{- include "vsyncer.vc.problem" (dict "s" $c.s "text" (printf "%s must be a map, as in vCluster's values" $c.at)) -}}
+{{- else -}}
+{{- range $key := keys $c.m | sortAlpha -}}
+{{- if has $key ($c.off | default list) -}}
+{{- if not (include "vsyncer.vc.isOff" (get $c.m $key)) -}}
+{{- include "vsyncer.vc.problem" (dict "s" $c.s "text" (printf "%s.%s: vsyncer has no equivalent (only an off value, false or empty, is accepted)" $c.at $key)) -}}
+{{- end -}}
+{{- else if not (has $key $c.known) -}}
+{{- include "vsyncer.vc.problem" (dict "s" $c.s "text" (printf "%s.%s: vsyncer has no equivalent of this key" $c.at $key)) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+`enabled` of a vCluster kind section as a vsyncer kind on (true) or off (false), recorded in
+$s.kinds for vsyncer.vc.syncKinds; "auto" (`auto` true) leaves vsyncer's default, which follows
+vCluster's auto (docs/helm.md: Kinds and the host permissions each needs).
+Call with (dict "s" $s "at" ... "m" section "kind" ... "auto" bool).
+*/}}
+{{- define "vsyncer.vc.kindEnabled" -}}
+{{- if hasKey .m "enabled" -}}
+{{- $e := .m.enabled -}}
+{{- if kindIs "bool" $e -}}
+{{- $_ := set .s.kinds .kind (dict "on" $e "from" (printf "%s.enabled" .at)) -}}
+{{- else if not (and .auto (eq (toString $e) "auto")) -}}
+{{- include "vsyncer.vc.problem" (dict "s" .s "text" (printf "%s.enabled must be true or false%s" .at (ternary " (or auto)" "" (.auto | default false)))) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+The kinds vCluster's sync sections turn on and off, added to syncer.sync (after its own entries: the
+last mention of a kind decides). A kind syncer.sync turns the other way (or `*` on, where vCluster's
+is off) is a conflict.
+*/}}
+{{- define "vsyncer.vc.syncKinds" -}}
+{{- $s := . -}}
+{{- if $s.kinds -}}
+{{- $v := $s.root.Values -}}
+{{- $own := include "vsyncer.parseSync" $s.root | fromJsonArray -}}
+{{- $entries := $v.syncer.sync | default list -}}
+{{- range $kind := keys $s.kinds | sortAlpha -}}
+{{- $k := get $s.kinds $kind -}}
+{{- $other := ternary (printf "-%s" $kind) $kind $k.on -}}
+{{- if or (has $other $own) (and (not $k.on) (has "*" $own) (not (has $kind $own)) (not (has (printf "-%s" $kind) $own))) -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s (%v) and syncer.sync (%s) are both set, to different things: set one" $k.from $k.on (toJson $entries))) -}}
+{{- end -}}
+{{- $entries = append $entries (ternary $kind (printf "-%s" $kind) $k.on) -}}
+{{- end -}}
+{{- $_ := set $v.syncer "sync" $entries -}}
+{{- end -}}
+{{- end -}}
+
+{{/* vCluster's sync.toHost and sync.fromHost. */}}
+{{- define "vsyncer.vc.sync" -}}
+{{- $s := . -}}
+{{- $root := $s.root -}}
+{{- with $root.Values.sync -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" "sync" "m" . "known" (list "toHost" "fromHost")) -}}
+{{- if kindIs "map" . -}}
+{{- $toHostKinds := dict "services" "services" "endpoints" "endpoints" "endpointSlices" "endpointslices" "persistentVolumeClaims" "persistentvolumeclaims" "configMaps" "configmaps" "secrets" "secrets" "pods" "pods" "ingresses" "ingresses" "priorityClasses" "priorityclasses" "networkPolicies" "networkpolicies" "podDisruptionBudgets" "poddisruptionbudgets" "serviceAccounts" "serviceaccounts" "storageClasses" "storageclasses" "persistentVolumes" "persistentvolumes" "volumeSnapshots" "volumesnapshots" -}}
+{{- with .toHost -}}
+{{- $th := . -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" "sync.toHost" "m" $th "known" (keys $toHostKinds) "off" (list "namespaces" "resourceClaims" "resourceClaimTemplates" "customResources" "gatewayApi")) -}}
+{{- if kindIs "map" $th -}}
+{{- range $name, $kind := $toHostKinds -}}
+{{- with get $th $name -}}
+{{- $at := printf "sync.toHost.%s" $name -}}
+{{- $known := list "enabled" -}}
+{{- if has $name (list "configMaps" "secrets") -}}{{- $known = append $known "all" -}}{{- end -}}
+{{- if eq $name "pods" -}}{{- $known = concat $known (list "translateImage" "enforceTolerations" "runtimeClassName" "priorityClassName" "rewriteHosts" "useSecretsForSATokens" "dns") -}}{{- end -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" $at "m" . "known" $known "off" (list "hybridScheduling" "patches")) -}}
+{{- if kindIs "map" . -}}
+{{- include "vsyncer.vc.kindEnabled" (dict "s" $s "at" $at "m" . "kind" $kind) -}}
+{{- if hasKey . "all" -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.all" $at) "to" (printf "syncer.syncAll%s" (ternary "ConfigMaps" "Secrets" (eq $name "configMaps"))) "value" .all "default" false) -}}
+{{- end -}}
+{{- if eq $name "pods" -}}{{- include "vsyncer.vc.pods" (dict "s" $s "m" .) -}}{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- with .fromHost -}}
+{{- $fh := . -}}
+{{- $fromHostKinds := dict "events" "events" "csiDrivers" "host-csidrivers" "csiNodes" "host-csinodes" "csiStorageCapacities" "host-csistoragecapacities" "storageClasses" "host-storageclasses" "ingressClasses" "host-ingressclasses" "gatewayClasses" "host-gatewayclasses" "runtimeClasses" "host-runtimeclasses" "priorityClasses" "host-priorityclasses" "volumeSnapshotClasses" "host-volumesnapshotclasses" -}}
+{{- $selectors := list "storageClasses" "ingressClasses" "gatewayClasses" "runtimeClasses" "priorityClasses" -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" "sync.fromHost" "m" $fh "known" (concat (keys $fromHostKinds) (list "nodes" "configMaps" "secrets")) "off" (list "deviceClasses" "gateways" "customResources")) -}}
+{{- if kindIs "map" $fh -}}
+{{- range $name, $kind := $fromHostKinds -}}
+{{- with get $fh $name -}}
+{{- $at := printf "sync.fromHost.%s" $name -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" $at "m" . "known" (ternary (list "enabled" "selector") (list "enabled") (has $name $selectors))) -}}
+{{- if kindIs "map" . -}}
+{{- include "vsyncer.vc.kindEnabled" (dict "s" $s "at" $at "m" . "kind" $kind "auto" true) -}}
+{{- if hasKey . "selector" -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.selector" $at) "to" (printf "syncer.hostClassSelectors.%s" $name) "value" .selector "default" dict) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- with $fh.nodes -}}{{- include "vsyncer.vc.nodes" (dict "s" $s "m" .) -}}{{- end -}}
+{{- range $name, $value := dict "configMaps" "syncer.mapHostConfigMaps" "secrets" "syncer.mapHostSecrets" -}}
+{{- with get $fh $name -}}
+{{- $at := printf "sync.fromHost.%s" $name -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" $at "m" . "known" (list "enabled" "mappings")) -}}
+{{- if kindIs "map" . -}}
+{{- $mappings := .mappings | default dict -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" (printf "%s.mappings" $at) "m" $mappings "known" (list "byName")) -}}
+{{- $byName := $mappings.byName | default dict -}}
+{{- /* The mapped-host-* kinds always run and act only on their mappings: enabled is whether there are any. */ -}}
+{{- if .enabled -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.mappings.byName" $at) "to" $value "value" $byName "default" dict) -}}
+{{- else if $byName -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s.mappings.byName is set but %s.enabled is not true: set both (the mappings are %s)" $at $at $value)) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* vCluster's sync.toHost.pods, but enabled. */}}
+{{- define "vsyncer.vc.pods" -}}
+{{- $s := .s -}}
+{{- $m := .m -}}
+{{- $at := "sync.toHost.pods" -}}
+{{- range $key, $to := dict "translateImage" (list "syncer.translateImage" dict) "enforceTolerations" (list "syncer.enforceTolerations" list) "runtimeClassName" (list "syncer.enforceRuntimeClass" "") "priorityClassName" (list "syncer.enforcePriorityClass" "") -}}
+{{- if hasKey $m $key -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.%s" $at $key) "to" (first $to) "value" (get $m $key) "default" (last $to)) -}}
+{{- end -}}
+{{- end -}}
+{{- with $m.dns -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" (printf "%s.dns" $at) "m" . "known" (list "nameservers")) -}}
+{{- if and (kindIs "map" .) (hasKey . "nameservers") -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.dns.nameservers" $at) "to" "syncer.podDnsNameservers" "value" .nameservers "default" list) -}}
+{{- end -}}
+{{- end -}}
+{{- /* vsyncer always keeps service-account tokens in host Secrets (docs/helm.md: Where the syncer differs). */ -}}
+{{- if and (hasKey $m "useSecretsForSATokens") (ne (toString $m.useSecretsForSATokens) "true") -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s.useSecretsForSATokens: vsyncer always keeps service-account tokens in host Secrets, never in pod annotations; only true is accepted" $at)) -}}
+{{- end -}}
+{{- with $m.rewriteHosts -}}
+{{- $rh := . -}}
+{{- $rat := printf "%s.rewriteHosts" $at -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" $rat "m" $rh "known" (list "enabled" "initContainer")) -}}
+{{- if kindIs "map" $rh -}}
+{{- $ic := $rh.initContainer | default dict -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" (printf "%s.initContainer" $rat) "m" $ic "known" (list "image")) -}}
+{{- /* The image is one string here; vCluster's is a string, or {registry, repository, tag}. */ -}}
+{{- $image := "" -}}
+{{- if kindIs "map" $ic.image -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" (printf "%s.initContainer.image" $rat) "m" $ic.image "known" (list "registry" "repository" "tag")) -}}
+{{- $image = printf "%s%s%s" (ternary (printf "%s/" ($ic.image.registry | default "")) "" (not (empty $ic.image.registry))) ($ic.image.repository | default "") (ternary (printf ":%s" (toString $ic.image.tag)) "" (not (empty $ic.image.tag))) -}}
+{{- else if $ic.image -}}
+{{- $image = toString $ic.image -}}
+{{- end -}}
+{{- if and (hasKey $rh "enabled") (not $rh.enabled) -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.enabled" $rat) "to" "syncer.hostsRewriteImage" "value" "" "default" "library/alpine:3.20") -}}
+{{- else if $image -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.initContainer.image" $rat) "to" "syncer.hostsRewriteImage" "value" $image "default" "library/alpine:3.20") -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* vCluster's sync.fromHost.nodes: real nodes (syncer.syncRealNodes) and which (syncer.nodeSelector). */}}
+{{- define "vsyncer.vc.nodes" -}}
+{{- $s := .s -}}
+{{- $m := .m -}}
+{{- $at := "sync.fromHost.nodes" -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" $at "m" $m "known" (list "enabled" "selector" "clearImageStatus") "off" (list "syncBackChanges")) -}}
+{{- if kindIs "map" $m -}}
+{{- if hasKey $m "enabled" -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.enabled" $at) "to" "syncer.syncRealNodes" "value" $m.enabled "default" false) -}}
+{{- end -}}
+{{- /* A real node's copy never carries the host's images (docs/helm.md: nodes). */ -}}
+{{- if and $m.enabled (hasKey $m "clearImageStatus") (not $m.clearImageStatus) -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s.clearImageStatus: vsyncer never shows the host node's images (other tenants'); only true is accepted" $at)) -}}
+{{- end -}}
+{{- with $m.selector -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" (printf "%s.selector" $at) "m" . "known" (list "all" "labels")) -}}
+{{- if kindIs "map" . -}}
+{{- $terms := list -}}
+{{- range $k, $val := (.labels | default dict) -}}{{- $terms = append $terms (printf "%s=%v" $k $val) -}}{{- end -}}
+{{- if and .all $terms -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s: all and labels both set: set one" $at)) -}}
+{{- else if .all -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.selector.all" $at) "to" "syncer.nodeSelector" "value" "*" "default" "") -}}
+{{- else if $terms -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.selector.labels" $at) "to" "syncer.nodeSelector" "value" (join "," $terms) "default" "") -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* vCluster's networking and top-level serviceCIDR. */}}
+{{- define "vsyncer.vc.networking" -}}
+{{- $s := . -}}
+{{- $v := $s.root.Values -}}
+{{- if hasKey $v "serviceCIDR" -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" "serviceCIDR" "to" "k3s.serviceCIDR" "value" $v.serviceCIDR "default" "10.96.0.0/12") -}}
+{{- end -}}
+{{- with $v.networking -}}
+{{- $n := . -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" "networking" "m" $n "known" (list "replicateServices" "advanced" "serviceCIDR") "off" (list "resolveDNS")) -}}
+{{- if kindIs "map" $n -}}
+{{- if hasKey $n "serviceCIDR" -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" "networking.serviceCIDR" "to" "k3s.serviceCIDR" "value" $n.serviceCIDR "default" "10.96.0.0/12") -}}
+{{- end -}}
+{{- with $n.replicateServices -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" "networking.replicateServices" "m" . "known" (list "toHost" "fromHost")) -}}
+{{- if kindIs "map" . -}}
+{{- range $dir, $to := dict "fromHost" "syncer.mapHostServices" "toHost" "syncer.mapVirtualServices" -}}
+{{- $at := printf "networking.replicateServices.%s" $dir -}}
+{{- $entries := list -}}
+{{- range $i, $e := (get $.root.Values.networking.replicateServices $dir | default list) -}}
+{{- if not (and (kindIs "map" $e) $e.from $e.to (eq (len $e) 2)) -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s[%d]: each entry is {from, to}" $at $i)) -}}
+{{- else -}}
+{{- $target := toString $e.to -}}
+{{- /* toHost's target is a Service of the release's namespace, named alone or with that namespace. */ -}}
+{{- if and (eq $dir "toHost") (contains "/" $target) -}}
+{{- if hasPrefix (printf "%s/" $s.root.Release.Namespace) $target -}}
+{{- $target = trimPrefix (printf "%s/" $s.root.Release.Namespace) $target -}}
+{{- else -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s[%d].to: %q: the replica must be in the release's namespace, %s" $at $i $target $s.root.Release.Namespace)) -}}
+{{- end -}}
+{{- end -}}
+{{- $entries = append $entries (printf "%s=%s" $e.from $target) -}}
+{{- end -}}
+{{- end -}}
+{{- if $entries -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" $at "to" $to "value" $entries "default" list) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- with $n.advanced -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" "networking.advanced" "m" . "known" (list "clusterDomain" "fallbackHostCluster")) -}}
+{{- if kindIs "map" . -}}
+{{- if hasKey . "clusterDomain" -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" "networking.advanced.clusterDomain" "to" "k3s.clusterDomain" "value" .clusterDomain "default" "cluster.local") -}}
+{{- end -}}
+{{- if hasKey . "fallbackHostCluster" -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" "networking.advanced.fallbackHostCluster" "to" "syncer.fallbackHostDns" "value" (ternary "auto" "" (eq (toString .fallbackHostCluster) "true")) "default" "") -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+vCluster's policies. Its ResourceQuota, LimitRange and NetworkPolicy are isolation.enabled here, which
+makes the three together (and labels namespaces with the Pod Security Standard): their `enabled` must
+agree (auto follows the others). quota, default and defaultRequest are merged over vsyncer's own.
+*/}}
+{{- define "vsyncer.vc.policies" -}}
+{{- $s := . -}}
+{{- $iso := $s.root.Values.isolation -}}
+{{- with $s.root.Values.policies -}}
+{{- $p := . -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" "policies" "m" $p "known" (list "podSecurityStandard" "resourceQuota" "limitRange" "networkPolicy") "off" (list "centralAdmission")) -}}
+{{- if kindIs "map" $p -}}
+{{- if hasKey $p "podSecurityStandard" -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" "policies.podSecurityStandard" "to" "syncer.podSecurityStandard" "value" $p.podSecurityStandard "default" "baseline") -}}
+{{- end -}}
+{{- $enabled := dict -}}
+{{- range $name, $known := dict "resourceQuota" (list "enabled" "quota") "limitRange" (list "enabled" "default" "defaultRequest") "networkPolicy" (list "enabled" "workload" "controlPlane") -}}
+{{- with get $p $name -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" (printf "policies.%s" $name) "m" . "known" $known "off" (list "labels" "annotations" "scopeSelector" "scopes" "min" "max")) -}}
+{{- if and (kindIs "map" .) (hasKey . "enabled") (ne (toString .enabled) "auto") -}}
+{{- $_ := set $enabled (printf "policies.%s.enabled" $name) .enabled -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- $values := values $enabled | uniq -}}
+{{- if gt (len $values) 1 -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s differ: vsyncer's isolation.enabled makes the ResourceQuota, LimitRange and NetworkPolicies together" (join ", " (keys $enabled | sortAlpha)))) -}}
+{{- else if $values -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (join ", " (keys $enabled | sortAlpha)) "to" "isolation.enabled" "value" (first $values) "default" false) -}}
+{{- end -}}
+{{- with $p.resourceQuota -}}{{- if hasKey . "quota" -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" "policies.resourceQuota.quota" "to" "isolation.resourceQuota.hard" "value" (merge (deepCopy .quota) (include "vsyncer.vc.defaultIsolation" $s | fromYaml).resourceQuota.hard) "default" (include "vsyncer.vc.defaultIsolation" $s | fromYaml).resourceQuota.hard) -}}
+{{- end -}}{{- end -}}
+{{- with $p.limitRange -}}
+{{- $lr := . -}}
+{{- range $key := list "default" "defaultRequest" -}}{{- if hasKey $lr $key -}}
+{{- $default := get (include "vsyncer.vc.defaultIsolation" $s | fromYaml).limitRange $key -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "policies.limitRange.%s" $key) "to" (printf "isolation.limitRange.%s" $key) "value" (merge (deepCopy (get $lr $key)) $default) "default" $default) -}}
+{{- end -}}{{- end -}}
+{{- end -}}
+{{- with $p.networkPolicy -}}
+{{- $np := . -}}
+{{- range $side, $rules := dict "workload" (dict "ingress" "workloadIngress" "egress" "workloadEgress") "controlPlane" (dict "ingress" "controlPlaneIngress" "egress" "controlPlaneEgress") -}}
+{{- with get $np $side -}}
+{{- $sec := . -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" (printf "policies.networkPolicy.%s" $side) "m" $sec "known" (ternary (list "ingress" "egress" "publicEgress") (list "ingress" "egress") (eq $side "workload"))) -}}
+{{- range $dir, $to := $rules -}}{{- if hasKey $sec $dir -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "policies.networkPolicy.%s.%s" $side $dir) "to" (printf "isolation.networkPolicy.%s" $to) "value" (get $sec $dir) "default" list) -}}
+{{- end -}}{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- with ($np.workload | default dict).publicEgress -}}
+{{- $at := "policies.networkPolicy.workload.publicEgress" -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" $at "m" . "known" (list "enabled" "cidr" "except")) -}}
+{{- if and (hasKey . "enabled") (not .enabled) -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s.enabled: vsyncer's isolation policy always allows egress to isolation.networkPolicy.outgoingCIDR; only true is accepted" $at)) -}}
+{{- end -}}
+{{- if hasKey . "cidr" -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.cidr" $at) "to" "isolation.networkPolicy.outgoingCIDR" "value" .cidr "default" "0.0.0.0/0") -}}
+{{- end -}}
+{{- if hasKey . "except" -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.except" $at) "to" "isolation.networkPolicy.exceptCIDRs" "value" .except "default" (include "vsyncer.vc.defaultIsolation" $s | fromYaml).networkPolicy.exceptCIDRs) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* isolation's defaults in values.yaml (the chart cannot read them back once a user's values are merged in). */}}
+{{- define "vsyncer.vc.defaultIsolation" -}}
+resourceQuota:
+  hard: {requests.cpu: "10", requests.memory: 20Gi, pods: "100", services: "50"}
+limitRange:
+  default: {cpu: "1", memory: 512Mi}
+  defaultRequest: {cpu: 100m, memory: 128Mi}
+networkPolicy:
+  exceptCIDRs: [10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10, 169.254.0.0/16, 127.0.0.0/8]
+{{- end -}}
+
+{{/* vCluster's exportKubeConfig (capital C): vsyncer's exportKubeconfig. */}}
+{{- define "vsyncer.vc.exportKubeConfig" -}}
+{{- $s := . -}}
+{{- with $s.root.Values.exportKubeConfig -}}
+{{- $e := . -}}
+{{- $at := "exportKubeConfig" -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" $at "m" $e "known" (list "server" "secret" "additionalSecrets") "off" (list "context" "insecure" "serviceAccount")) -}}
+{{- if kindIs "map" $e -}}
+{{- with $e.server -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" "exportKubeConfig.server" "to" "exportKubeconfig.server" "value" . "default" "https://localhost:8443") -}}
+{{- end -}}
+{{- with $e.secret -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" "exportKubeConfig.secret" "m" . "known" (list "name" "namespace")) -}}
+{{- if and .namespace (ne .namespace $s.root.Release.Namespace) -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "exportKubeConfig.secret.namespace: the kubeconfig Secret is in the release's namespace, %s; one elsewhere is an entry of exportKubeconfig.additionalSecrets" $s.root.Release.Namespace)) -}}
+{{- end -}}
+{{- with .name -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" "exportKubeConfig.secret.name" "to" "exportKubeconfig.secret" "value" . "default" "") -}}
+{{- end -}}
+{{- end -}}
+{{- if hasKey $e "additionalSecrets" -}}
+{{- range $i, $a := ($e.additionalSecrets | default list) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" (printf "exportKubeConfig.additionalSecrets[%d]" $i) "m" $a "known" (list "name" "namespace" "server" "context") "off" (list "insecure" "serviceAccount")) -}}
+{{- end -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" "exportKubeConfig.additionalSecrets" "to" "exportKubeconfig.additionalSecrets" "value" ($e.additionalSecrets | default list) "default" list) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* vCluster's controlPlane.advanced: its virtual scheduler and the workload service account. */}}
+{{- define "vsyncer.vc.advanced" -}}
+{{- $s := . -}}
+{{- $cp := $s.root.Values.controlPlane | default dict -}}
+{{- if and (kindIs "map" $cp) (hasKey $cp "advanced") -}}
+{{- $a := $cp.advanced | default dict -}}
+{{- $at := "controlPlane.advanced" -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" $at "m" $a "known" (list "virtualScheduler" "workloadServiceAccount")) -}}
+{{- if kindIs "map" $a -}}
+{{- with $a.virtualScheduler -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" (printf "%s.virtualScheduler" $at) "m" . "known" (list "enabled")) -}}
+{{- if and (kindIs "map" .) (hasKey . "enabled") -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.virtualScheduler.enabled" $at) "to" "syncer.virtualScheduler" "value" .enabled "default" false) -}}
+{{- end -}}
+{{- end -}}
+{{- with $a.workloadServiceAccount -}}
+{{- $w := . -}}
+{{- $wat := printf "%s.workloadServiceAccount" $at -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" $wat "m" $w "known" (list "enabled" "name" "imagePullSecrets") "off" (list "annotations" "labels")) -}}
+{{- if kindIs "map" $w -}}
+{{- if and (hasKey $w "enabled") (not $w.enabled) -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s.enabled: the chart always makes the workload service account (or names yours: syncer.workloadServiceAccount); only true is accepted" $wat)) -}}
+{{- end -}}
+{{- with $w.name -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.name" $wat) "to" "syncer.workloadServiceAccount" "value" . "default" "") -}}
+{{- end -}}
+{{- if hasKey $w "imagePullSecrets" -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.imagePullSecrets" $wat) "to" "syncer.workloadImagePullSecrets" "value" ($w.imagePullSecrets | default list) "default" list) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
 
 {{/*
 Selects the control-plane pod. `release` is a key the syncer never copies from a tenant's pod (it is
@@ -159,11 +647,13 @@ of 1-4 hex digits, or fewer around exactly one `::` (no embedded IPv4, no zone).
 {{- end -}}
 
 {{- define "vsyncer.workloadServiceAccount" -}}
+{{- include "vsyncer.values" . -}}
 {{- .Values.syncer.workloadServiceAccount | default (printf "vc-workload-%s" (include "vsyncer.name" .)) -}}
 {{- end -}}
 
 {{/* The kubeconfig Secrets in the release's namespace: vc-<name> and the additional ones there, as JSON. */}}
 {{- define "vsyncer.kubeconfigSecretsHere" -}}
+{{- include "vsyncer.values" . -}}
 {{- $names := list (include "vsyncer.kubeconfigSecret" .) }}
 {{- range .Values.exportKubeconfig.additionalSecrets }}
 {{- if or (not .namespace) (eq .namespace $.Release.Namespace) }}{{ $names = append $names .name }}{{ end }}
@@ -173,6 +663,7 @@ of 1-4 hex digits, or fewer around exactly one `::` (no embedded IPv4, no zone).
 
 {{/* The Secret the syncer writes the tenant's kubeconfig to (vCluster's vc-<name>). */}}
 {{- define "vsyncer.kubeconfigSecret" -}}
+{{- include "vsyncer.values" . -}}
 {{- .Values.exportKubeconfig.secret | default (printf "vc-%s" (include "vsyncer.name" .)) -}}
 {{- end -}}
 
@@ -215,6 +706,7 @@ The syncer's flags, one value each. Keep this the only place values become flags
 test/chart/flags.test.ts checks it against `vsyncer start --help`.
 */}}
 {{- define "vsyncer.syncerArgs" -}}
+{{- include "vsyncer.values" . -}}
 - start
 - {{ printf "--name=%v" (include "vsyncer.name" .) | quote }}
 - {{ printf "--host-namespace=%v" .Release.Namespace | quote }}
@@ -571,6 +1063,7 @@ than any before. Without a cluster to look in (helm template, GitOps renderers) 
 
 {{/* syncer.workloadImagePullSecrets as names (entries may be names or vCluster's {name: ...}), as a JSON list. */}}
 {{- define "vsyncer.workloadImagePullSecrets" -}}
+{{- include "vsyncer.values" . -}}
 {{- $names := list -}}
 {{- range .Values.syncer.workloadImagePullSecrets -}}
 {{- if kindIs "map" . -}}
@@ -640,6 +1133,12 @@ are read as the kinds they name; the last mention of a kind decides (`-ingresses
 list holds `*` when given, then each kind named after it once, as `kind` or `-kind`.
 */}}
 {{- define "vsyncer.sync" -}}
+{{- include "vsyncer.values" . -}}
+{{- include "vsyncer.parseSync" . -}}
+{{- end -}}
+
+{{/* vsyncer.sync of .Values as they are (vsyncer.values reads syncer.sync before it merges vCluster's kinds). */}}
+{{- define "vsyncer.parseSync" -}}
 {{- $entries := .Values.syncer.sync | default list -}}
 {{- if not (kindIs "slice" $entries) -}}
 {{- fail (printf "syncer.sync must be a list of kinds, such as [ingresses, -events] (--set 'syncer.sync={ingresses,-events}' or --set 'syncer.sync[0]=ingresses'), not the %s %q" (kindOf $entries) (toString $entries)) -}}
