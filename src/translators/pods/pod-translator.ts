@@ -62,7 +62,7 @@ import {
   waitingForNameservers,
   type NameserverResolution,
 } from './dns-nameservers.ts';
-import { bundleSlotsOf, mountedTokenSource, PodTokens } from './tokens.ts';
+import { bundleSlotsOf, mountedTokenSource, PodTokens, tokenNeeds } from './tokens.ts';
 import {
   podStatusForVirtual,
   podUpdatesForHost,
@@ -87,6 +87,14 @@ const NAMESERVER_EVICTION_RETRY_MS = 10_000;
  * for the link variables (see waitForServiceLinks): the copy normally comes within a second.
  */
 const SERVICE_COPY_WAIT_MS = 30_000;
+
+/**
+ * The most service-account tokens one pod may project. Each is a TokenRequest to the virtual API
+ * server, a key in a host Secret and a renewal before it expires: a spec listing thousands would
+ * have the syncer mint and store them all. Real pods project a handful (the API access volume, a
+ * mesh's, a cloud identity's).
+ */
+const MAX_POD_TOKENS = 64;
 
 /** Virtual pods by the objects they reference: `<Kind>/<namespace>/<name>`. */
 const REFERENCE_INDEX = 'pods/references';
@@ -965,6 +973,11 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       // Before anything reads the spec: a pod of the wrong shape is refused with the field named.
       const problem = malformedPod(virtualPod);
       if (problem) throw new TerminalError(`malformed pod: ${problem}`);
+      const tokenCount = tokenNeeds(virtualPod).length;
+      if (tokenCount > MAX_POD_TOKENS)
+        throw new TerminalError(
+          `the pod projects ${tokenCount} service account tokens; at most ${MAX_POD_TOKENS} are minted for one pod`,
+        );
       // The virtual scheduler has not placed it yet: its binding (an update of the pod) brings it back.
       if (config.virtualScheduler && !specOf(virtualPod).nodeName) return {};
       if (

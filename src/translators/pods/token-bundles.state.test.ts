@@ -96,6 +96,38 @@ function expectRenewed(before: KubeObject, after: KubeObject, key: string, refre
 }
 
 describe('token bundles (state table)', () => {
+  it('a pod projecting more tokens than one pod may have is refused, naming the limit: nothing is minted or stored', async () => {
+    const sources = (n: number) =>
+      Array.from({ length: n }, (_, i) => ({
+        serviceAccountToken: { path: `token-${i}`, audience: `a${i}` },
+      }));
+    const [, many] = podWithToken('many');
+    const t = await start({
+      kinds: ['pods'],
+      virtual: [
+        ...infrastructure.virtual,
+        [
+          PODS,
+          {
+            ...many,
+            spec: {
+              ...(many.spec as object),
+              volumes: [{ name: VOLUME, projected: { sources: sources(65) } }],
+            },
+          },
+        ],
+      ],
+      host: infrastructure.host,
+    });
+    await t.settle();
+    expect(hostPod(t, 'many')).toBeUndefined();
+    expect(bundles(t)).toEqual([]);
+    expect(t.virtual.writeLog().filter((w) => w.includes('token'))).toEqual([]);
+    expect(t.virtual.objects(Resources.events, 'team').map((e) => [e.reason, e.message])).toEqual([
+      ['SyncError', expect.stringContaining('projects 65 service account tokens; at most 64')],
+    ]);
+  });
+
   it('new pods share one bundle; each host pod mounts only its own key, minted by the virtual API server', async () => {
     const t = await table(['a', 'b', 'c']);
     const [bundle, ...others] = bundles(t);
