@@ -26,6 +26,7 @@ interface EventSource {
 }
 
 interface InvolvedObject {
+  apiVersion?: string;
   kind?: string;
   name?: string;
   uid?: string;
@@ -70,6 +71,10 @@ function aboutHiddenContainer(hostEvent: KubeObject, virtualPod: KubeObject, hos
   return sort === 'ephemeralContainers' && !tenantDebugContainerNames(hostPod).has(name);
 }
 
+/** The group of an apiVersion (`networking.k8s.io/v1` → `networking.k8s.io`; core `v1` → ''). */
+const apiGroupOf = (apiVersion: string): string =>
+  apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '';
+
 /** Retries for an event whose involved object is not cached yet, before it counts as not ours. */
 const MAX_WAIT_RETRIES = 8;
 
@@ -92,6 +97,9 @@ export function eventsKind(where: Placement): KindSpec {
     const involved = (hostEvent.involvedObject ?? {}) as InvolvedObject;
     const source = sources.get(involved.kind ?? '');
     if (!source || !involved.name) return { state: 'not-ours' };
+    // A kind of that name in another API group (a host CRD's `Pod`, `Service`) is another object.
+    if (involved.apiVersion && apiGroupOf(involved.apiVersion) !== apiGroupOf(source.apiVersion))
+      return { state: 'not-ours' };
     const hostObject = source.host.store.get(`${where.hostNamespace}/${involved.name}`);
     if (!hostObject) return mayBeOurs(involved.name) ? { state: 'waiting' } : { state: 'not-ours' };
     // An event about an earlier incarnation of the host object says nothing about this one.

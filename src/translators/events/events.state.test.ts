@@ -174,6 +174,20 @@ describe('events state table', () => {
     );
   });
 
+  it("an event about an object of another API group that has our pod's kind and name is not copied; the core group's is", async () => {
+    const { virtual, host } = pair();
+    const about = (apiVersion: string, name: string): Seed => {
+      const [type, event] = hostEvent(hostPod, '', name);
+      return [
+        type,
+        { ...event, involvedObject: { ...(event.involvedObject as object), apiVersion, uid: undefined } },
+      ];
+    };
+    const table = await run(virtual, [...host, about('example.com/v1', 'other.1'), about('v1', 'ours.1')]);
+    await table.settle();
+    expect(virtualEvents(table).map((e) => e.metadata?.name)).toEqual(['web.1']);
+  });
+
   it('an event about an earlier incarnation of the host pod (other UID) is not copied', async () => {
     const { virtual, host } = pair('host-uid');
     const table = await run(virtual, [...host, hostEvent(hostPod, 'older-uid')]);
