@@ -180,12 +180,20 @@ describe('events state table', () => {
       const [type, event] = hostEvent(hostPod, '', name);
       return [
         type,
-        { ...event, involvedObject: { ...(event.involvedObject as object), apiVersion, uid: undefined } },
+        {
+          ...event,
+          message: `about a ${apiVersion} Pod`,
+          involvedObject: { ...(event.involvedObject as object), apiVersion, uid: undefined },
+        },
       ];
     };
-    const table = await run(virtual, [...host, about('example.com/v1', 'other.1'), about('v1', 'ours.1')]);
+    const table = await run(virtual, [
+      ...host,
+      about('example.com/v1', `${hostPod}.other`),
+      about('v1', `${hostPod}.ours`),
+    ]);
     await table.settle();
-    expect(virtualEvents(table).map((e) => e.metadata?.name)).toEqual(['web.1']);
+    expect(virtualEvents(table).map((e) => e.message)).toEqual(['about a v1 Pod']);
   });
 
   it('an event about an earlier incarnation of the host pod (other UID) is not copied', async () => {
