@@ -234,7 +234,25 @@ describe('nodes state table', () => {
     await table.settle();
     // A node is created with its status (as a kubelet registers one): no second write.
     expect(nodeWrites(table)).toEqual(['virtual: create nodes n1']);
-    expect(virtualNodes(table)[0]?.metadata?.labels).toMatchObject({ 'vcluster.loft.sh/fake-node': 'true' });
+    const node = virtualNodes(table)[0]!;
+    expect(node.metadata?.labels).toMatchObject({
+      'vcluster.loft.sh/fake-node': 'true',
+      'kubernetes.io/os': 'linux',
+      'beta.kubernetes.io/os': 'linux',
+      'beta.kubernetes.io/arch': node.metadata?.labels?.['kubernetes.io/arch'],
+    });
+    // A kubelet's conditions: no pressure, Ready.
+    expect(
+      ((node.status as { conditions: { type: string; status: string }[] }).conditions ?? []).map((c) => [
+        c.type,
+        c.status,
+      ]),
+    ).toEqual([
+      ['MemoryPressure', 'False'],
+      ['DiskPressure', 'False'],
+      ['PIDPressure', 'False'],
+      ['Ready', 'True'],
+    ]);
     await deletePod(table, 'p-n1');
     await table.settle();
     expect(virtualNodes(table)).toEqual([]);
@@ -436,6 +454,12 @@ describe('nodes state table', () => {
     await table.host.delete(NODES, '', 'n1');
     await table.settle();
     expect(schedulingOf(virtualNode(table, 'n1'))).toEqual(STAND_IN);
+    // As a node whose kubelet stopped reporting: every condition Unknown.
+    expect(
+      (virtualNode(table, 'n1')!.status as { conditions: { status: string }[] }).conditions.map(
+        (c) => c.status,
+      ),
+    ).toEqual(['Unknown', 'Unknown', 'Unknown', 'Unknown']);
     // A node of that name joins the host again: the copy is schedulable again, nothing of the stand-in left.
     await table.host.create(NODES, '', hostNode('n1')[1]);
     await table.settle();

@@ -56,6 +56,9 @@ export function fakeNode(name: string, kubeletVersion: string, now: string, vcNa
           'kubernetes.io/hostname': name,
           'kubernetes.io/os': 'linux',
           'kubernetes.io/arch': arch,
+          // The deprecated keys a kubelet still sets, and older selectors and charts read.
+          'beta.kubernetes.io/os': 'linux',
+          'beta.kubernetes.io/arch': arch,
           [FAKE_NODE_LABEL]: 'true',
           [NODE_MARKER_LABEL]: vcName,
         },
@@ -63,7 +66,23 @@ export function fakeNode(name: string, kubeletVersion: string, now: string, vcNa
     },
     spec: {},
     status: {
+      // A kubelet's four conditions, as tools that read node health (kubectl describe, autoscalers,
+      // node problem dashboards) expect them: no pressure, Ready.
       conditions: [
+        ...(
+          [
+            ['MemoryPressure', 'KubeletHasSufficientMemory'],
+            ['DiskPressure', 'KubeletHasNoDiskPressure'],
+            ['PIDPressure', 'KubeletHasSufficientPID'],
+          ] as const
+        ).map(([type, reason]) => ({
+          type,
+          status: 'False',
+          reason,
+          message: 'fake node of the virtual cluster',
+          lastHeartbeatTime: now,
+          lastTransitionTime: now,
+        })),
         {
           type: 'Ready',
           status: 'True',
@@ -119,16 +138,13 @@ export function standIn(fake: KubeObject): KubeObject {
     spec: { taints: [STAND_IN_TAINT], unschedulable: true },
     status: {
       ...status,
-      conditions: conditionsOf(status).map((c) =>
-        c.type === 'Ready'
-          ? {
-              ...c,
-              status: 'Unknown',
-              reason: 'NodeStatusUnknown',
-              message: 'stand-in: no node of the host this virtual cluster may use',
-            }
-          : c,
-      ),
+      // Every condition Unknown, as a node whose kubelet stopped reporting shows them.
+      conditions: conditionsOf(status).map((c) => ({
+        ...c,
+        status: 'Unknown',
+        reason: 'NodeStatusUnknown',
+        message: 'stand-in: no node of the host this virtual cluster may use',
+      })),
       allocatable: { ...status.allocatable, pods: '0' },
     },
   };
