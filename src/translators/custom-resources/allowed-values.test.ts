@@ -34,6 +34,17 @@ describe('allowedValues', () => {
     expect(allowedValuesRefusal({ spec: {} }, [rule('spec.issuerRef.kind', ['A'], true)])).toBeUndefined();
   });
 
+  it('no values (optional): the field may not be set, whatever it holds', () => {
+    const noNamespaceSelector = [rule('spec.namespaceSelector', [], true)];
+    expect(allowedValuesRefusal({ spec: {} }, noNamespaceSelector)).toBeUndefined();
+    expect(allowedValuesRefusal({ spec: { namespaceSelector: { any: true } } }, noNamespaceSelector)).toBe(
+      'spec.namespaceSelector is set; it may not be set here',
+    );
+    expect(allowedValuesRefusal({ spec: { namespaceSelector: {} } }, noNamespaceSelector)).toBe(
+      'spec.namespaceSelector is set; it may not be set here',
+    );
+  });
+
   it('holds every item of a list to it, and reports a malformed shape', () => {
     const solvers = [rule('spec.solvers[].kind', ['Http'])];
     expect(

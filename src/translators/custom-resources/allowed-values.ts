@@ -4,7 +4,7 @@ import { valuesAt } from './path.ts';
 /**
  * Why an object may not reach the host for a field the admin limited (`allowedValues`), or
  * undefined when every such field holds an allowed value (or is absent where that is allowed).
- * With `[]` in the path, every item is held to it.
+ * With `[]` in the path, every item is held to it. No values (optional only): the field may not be set.
  */
 export function allowedValuesRefusal(
   obj: unknown,
@@ -13,7 +13,9 @@ export function allowedValuesRefusal(
   for (const rule of rules) {
     const { values, problem } = valuesAt(obj, rule.segments, { absent: true });
     if (problem) return problem;
-    const allowed = `it may only be one of ${JSON.stringify(rule.values)} here`;
+    const allowed = rule.values.length
+      ? `it may only be one of ${JSON.stringify(rule.values)} here`
+      : 'it may not be set here';
     for (const { location, value } of values) {
       if (value === undefined) {
         if (rule.optional) continue;
@@ -22,6 +24,7 @@ export function allowedValuesRefusal(
           ? `${location} is not set; ${allowed}`
           : `${location} is not set, so neither is ${rule.path}; ${allowed}`;
       }
+      if (!rule.values.length) return `${location} is set; ${allowed}`;
       if (typeof value !== 'string' || !rule.values.includes(value))
         return `${location} is ${JSON.stringify(value)}; ${allowed}`;
     }

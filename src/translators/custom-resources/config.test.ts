@@ -61,6 +61,40 @@ describe('customResources config', () => {
     expect(config.customResources.fromHost[0]).toMatchObject({ crd: 'existing', status: false });
   });
 
+  it('label selector references: LabelSelector and Labels, at a field or each item of a list', () => {
+    const config = build({
+      toHost: [
+        {
+          resource: 'servicemonitors.monitoring.coreos.com/v1',
+          references: [
+            { path: 'spec.selector', kind: 'LabelSelector' },
+            { path: 'spec.workloads[].labels', kind: 'Labels' },
+            { path: 'spec.secretName', kind: 'Secret' },
+          ],
+        },
+      ],
+    });
+    expect(config.customResources.toHost[0]!.references.map((r) => [r.path, r.kind])).toEqual([
+      ['spec.selector', 'LabelSelector'],
+      ['spec.workloads[].labels', 'Labels'],
+      ['spec.secretName', 'Secret'],
+    ]);
+  });
+
+  it('allowedValues without values, optional: the field may not be set', () => {
+    const config = build({
+      toHost: [
+        {
+          resource: 'servicemonitors.monitoring.coreos.com/v1',
+          allowedValues: [{ path: 'spec.namespaceSelector', values: [], optional: true }],
+        },
+      ],
+    });
+    expect(config.customResources.toHost[0]!.allowedValues).toMatchObject([
+      { path: 'spec.namespaceSelector', values: [], optional: true },
+    ]);
+  });
+
   it('no section: nothing configured', () => {
     expect(buildConfig({}, flags).customResources).toEqual({ toHost: [], fromHost: [] });
   });
@@ -130,6 +164,41 @@ describe('customResources config', () => {
       'references[0].kind',
     ],
     [
+      'unknown reference kind names the selector kinds',
+      { toHost: [{ resource: 'a.b.io/v1', references: [{ path: 'spec.x', kind: 'Selector' }] }] },
+      'must be one of Secret, ConfigMap, Service, LabelSelector, Labels or the <plural>.<group>',
+    ],
+    [
+      'a reference inside a selector',
+      {
+        toHost: [
+          {
+            resource: 'a.b.io/v1',
+            references: [
+              { path: 'spec.selector', kind: 'LabelSelector' },
+              { path: 'spec.selector.matchLabels.app', kind: 'Service' },
+            ],
+          },
+        ],
+      },
+      `'customResources.toHost[0].references[1].path': overlaps customResources.toHost[0].references[0].path ("spec.selector")`,
+    ],
+    [
+      'a selector configured twice (it would be scoped twice)',
+      {
+        toHost: [
+          {
+            resource: 'a.b.io/v1',
+            references: [
+              { path: 'spec.selector', kind: 'Labels' },
+              { path: 'spec.selector', kind: 'LabelSelector' },
+            ],
+          },
+        ],
+      },
+      "'customResources.toHost[0].references[1].path': overlaps",
+    ],
+    [
       'reference to a fromHost entry',
       {
         toHost: [{ resource: 'a.b.io/v1', references: [{ path: 'spec.x', kind: 'c.b.io' }] }],
@@ -156,6 +225,13 @@ describe('customResources config', () => {
       'allowedValues without values',
       { toHost: [{ resource: 'a.b.io/v1', allowedValues: [{ path: 'spec.x', values: [] }] }] },
       "'customResources.toHost[0].allowedValues[0].values': must be a non-empty list of strings",
+    ],
+    [
+      'allowedValues without values and not optional (nothing could be synced)',
+      {
+        toHost: [{ resource: 'a.b.io/v1', allowedValues: [{ path: 'spec.x', values: [], optional: false }] }],
+      },
+      "'customResources.toHost[0].allowedValues[0].values': must be a non-empty list of strings (an empty one with optional: true forbids the field)",
     ],
     [
       'allowedValues with a bad path',

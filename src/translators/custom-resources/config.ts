@@ -14,10 +14,15 @@ import { parsePath, type PathSegment } from './path.ts';
  *       references:
  *         - path: spec.secretName
  *           kind: Secret         # Secret | ConfigMap | Service | <plural>.<group> of another toHost entry
+ *         - path: spec.selector
+ *           kind: LabelSelector  # LabelSelector | Labels: scoped to the tenant's namespace on the host
  *       allowedValues:           # fields a tenant may set only to these values
  *         - path: spec.issuerRef.kind
  *           values: [ClusterIssuer]
  *           optional: false      # default false: the field must be set
+ *         - path: spec.namespaceSelector
+ *           values: []           # none, with optional: true: the field may not be set
+ *           optional: true
  *   fromHost:
  *     - resource: clusterissuers.cert-manager.io/v1
  *       namespaces: { cert-manager: tenant-certs }   # namespaced kinds only: host namespace → virtual namespace
@@ -31,12 +36,18 @@ export interface CustomResourcesConfig {
 /** Where the CRD comes from when one side lacks it (see docs/custom-resources.md). */
 export type CrdSource = 'fromHost' | 'toHost' | 'existing';
 
-/** A reference a toHost custom resource makes to another synced object, rewritten to its host name. */
+/**
+ * A reference a toHost custom resource makes to other objects: one synced object by name, rewritten
+ * to its host name, or pods and other objects by label selector, scoped to the tenant's namespace.
+ */
 export interface CustomResourceReference {
   /** As configured, e.g. `spec.tls[].secretName`. */
   path: string;
   segments: PathSegment[];
-  /** `Secret`, `ConfigMap`, `Service`, or the `<plural>.<group>` of another toHost custom resource. */
+  /**
+   * `Secret`, `ConfigMap`, `Service`, the `<plural>.<group>` of another toHost custom resource, or
+   * a SELECTOR_REFERENCE_KINDS kind.
+   */
   kind: string;
 }
 
@@ -91,6 +102,21 @@ export class CustomResourceConfigError extends Error {
 
 /** The kinds a reference may name besides configured custom resources. */
 export const BUILTIN_REFERENCE_KINDS = ['Secret', 'ConfigMap', 'Service'] as const;
+
+/**
+ * Reference kinds for label selectors rather than names: `LabelSelector` (`{matchLabels,
+ * matchExpressions}`) and `Labels` (a selector written as a plain label map). On the host they are
+ * scoped to this virtual cluster and the object's virtual namespace, since the host namespace is
+ * shared by every tenant.
+ */
+export const SELECTOR_REFERENCE_KINDS = ['LabelSelector', 'Labels'] as const;
+export type SelectorReferenceKind = (typeof SELECTOR_REFERENCE_KINDS)[number];
+
+/** Whether a reference is to a label selector (not to an object by name). */
+export const isSelectorReference = <R extends { kind: string }>(
+  ref: R,
+): ref is R & { kind: SelectorReferenceKind } =>
+  (SELECTOR_REFERENCE_KINDS as readonly string[]).includes(ref.kind);
 
 /** The `--sync` name of the kind that syncs one configured custom resource. */
 export const customResourceKindName = (entry: Pick<CustomResourceEntry, 'crdName'>): string =>
@@ -149,14 +175,44 @@ export function parseCustomResources(raw: unknown, field = 'customResources'): C
   const toHost = new Set(out.toHost.map((e) => e.crdName));
   out.toHost.forEach((entry, i) =>
     entry.references.forEach((ref, j) => {
-      if ((BUILTIN_REFERENCE_KINDS as readonly string[]).includes(ref.kind) || toHost.has(ref.kind)) return;
+      if (
+        (BUILTIN_REFERENCE_KINDS as readonly string[]).includes(ref.kind) ||
+        isSelectorReference(ref) ||
+        toHost.has(ref.kind)
+      )
+        return;
       throw new CustomResourceConfigError(
         `${field}.toHost[${i}].references[${j}].kind`,
-        `must be one of ${BUILTIN_REFERENCE_KINDS.join(', ')} or the <plural>.<group> of a toHost entry, got ${json(ref.kind)}`,
+        `must be one of ${[...BUILTIN_REFERENCE_KINDS, ...SELECTOR_REFERENCE_KINDS].join(', ')} or the <plural>.<group> of a toHost entry, got ${json(ref.kind)}`,
       );
     }),
   );
+  out.toHost.forEach((entry, i) =>
+    selectorOverlapCheck(entry.references, `${field}.toHost[${i}].references`),
+  );
   return out;
+}
+
+/**
+ * A selector reference's path may not hold, or lie within, another reference's: a selector scoped
+ * twice would have its own scoping keys hashed as a tenant's reserved keys, and a name inside a
+ * selector is a label value, not an object's name.
+ */
+function selectorOverlapCheck(references: CustomResourceReference[], at: string): void {
+  const fields = (ref: CustomResourceReference) => ref.segments.map((s) => s.field);
+  const within = (inner: string[], outer: string[]) =>
+    inner.length >= outer.length && outer.every((f, n) => inner[n] === f);
+  references.forEach((ref, j) => {
+    if (!isSelectorReference(ref)) return;
+    references.forEach((other, k) => {
+      if (k === j) return;
+      if (within(fields(other), fields(ref)) || within(fields(ref), fields(other)))
+        throw new CustomResourceConfigError(
+          `${at}[${Math.max(j, k)}].path`,
+          `overlaps ${at}[${Math.min(j, k)}].path (${json(references[Math.min(j, k)]!.path)}): a ${ref.kind} reference's field may not hold or lie within another reference's`,
+        );
+    });
+  });
 }
 
 function parseEntry(item: unknown, direction: 'toHost' | 'fromHost', at: string): CustomResourceEntry {
@@ -255,14 +311,19 @@ function parseAllowedValues(raw: unknown, at: string): CustomResourceAllowedValu
         );
     const segments = parsePathAt(rule.path, `${here}.path`);
     const values = rule.values;
-    if (!Array.isArray(values) || values.length === 0 || !values.every((v) => typeof v === 'string'))
-      throw new CustomResourceConfigError(
-        `${here}.values`,
-        `must be a non-empty list of strings, got ${json(values)}`,
-      );
     const optional = rule.optional ?? false;
     if (typeof optional !== 'boolean')
       throw new CustomResourceConfigError(`${here}.optional`, `must be true or false, got ${json(optional)}`);
+    // No values, with optional: the field may not be set at all (a ServiceMonitor's namespaceSelector).
+    if (
+      !Array.isArray(values) ||
+      (values.length === 0 && !optional) ||
+      !values.every((v) => typeof v === 'string')
+    )
+      throw new CustomResourceConfigError(
+        `${here}.values`,
+        `must be a non-empty list of strings (an empty one with optional: true forbids the field), got ${json(values)}`,
+      );
     return { path: (rule.path as string).trim(), segments, values: values as string[], optional };
   });
 }

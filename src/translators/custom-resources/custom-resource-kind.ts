@@ -35,11 +35,13 @@ import { hostMetadataFor, sameJson } from '../shared/host-metadata.ts';
 import {
   BUILTIN_REFERENCE_KINDS,
   customResourceKindName,
+  isSelectorReference,
   type CustomResourceEntry,
   type CustomResourceReference,
 } from './config.ts';
 import { prepareCustomResource, type ResolvedResource } from './crd.ts';
-import { rewriteAt, valuesAt } from './path.ts';
+import { replaceAt, rewriteAt, valuesAt } from './path.ts';
+import { hostSelectorFor } from './selectors.ts';
 import { allowedValuesRefusal } from './allowed-values.ts';
 import { hostObjectAnnotationsRefusal } from '../shared/host-object-annotations.ts';
 import { deleteIncarnation } from '../../kube/delete-incarnation.ts';
@@ -111,6 +113,7 @@ function referenceTargetOf(
  * metadata. Each
  * configured reference is rewritten to the host name of the object it names, and only once that
  * object's host copy is provably this tenant's copy of exactly it; until then the object waits.
+ * Each configured label selector is scoped to the object's virtual namespace on the host copy only.
  */
 export function toHostCustomResourceKind(
   entry: CustomResourceEntry,
@@ -126,6 +129,10 @@ export function toHostCustomResourceKind(
   let kinds: ReadonlyMap<string, BuiltKind> = new Map();
   let logForbidden: (message: string) => void = () => {};
   let virtualObjects: Informer<KubeObject> | undefined;
+  /** References naming one object each, renamed to its copy's host name. */
+  const nameReferences = entry.references.filter((r) => !isSelectorReference(r));
+  /** Label selectors, scoped to the tenant's namespace on the host. */
+  const selectorReferences = entry.references.filter(isSelectorReference);
 
   /** Objects naming the virtual object a host copy stands for: retried when that copy changes. */
   const namingTheOwnerOf = referrersOfCopy(where, () => virtualObjects, REFERENCE_INDEX);
@@ -137,7 +144,7 @@ export function toHostCustomResourceKind(
       ['Service', Resources.services, 'services'],
     ] as const
   )
-    .filter(([refKind]) => entry.references.some((r) => r.kind === refKind))
+    .filter(([refKind]) => nameReferences.some((r) => r.kind === refKind))
     .map(([refKind, refType, kind]) => ({
       name: `${kind}-copies`,
       cluster: 'host',
@@ -149,7 +156,7 @@ export function toHostCustomResourceKind(
   // A copy of another configured custom resource that comes or goes retries the objects naming it,
   // as a Secret's does: one on the host must stop naming a host name that copy left.
   const customCopyRelations: Relation[] = [
-    ...new Set(entry.references.map((r) => r.kind).filter((k) => !isBuiltinReferenceKind(k))),
+    ...new Set(nameReferences.map((r) => r.kind).filter((k) => !isBuiltinReferenceKind(k))),
   ].flatMap((crdName) => {
     const referenced = resolvedOf(crdName);
     if (!referenced) return [];
@@ -169,7 +176,7 @@ export function toHostCustomResourceKind(
   /** Every configured reference of the object, judged: its copy's host name, or why it has none now. */
   function judgeReferences(ctx: ReconcileContext, virtual: KubeObject): JudgedReferences {
     const judged: JudgedReferences = { renames: [], waiting: [], refused: [] };
-    for (const ref of entry.references) {
+    for (const ref of nameReferences) {
       const { values, problem } = valuesAt(virtual, ref.segments);
       if (problem) throw new TerminalError(`malformed ${type.kind}: ${problem}`);
       const target = referenceTargetOf(env, kinds, ref.kind);
@@ -232,13 +239,14 @@ export function toHostCustomResourceKind(
     virtual: KubeObject,
     onHost: boolean,
   ): { body: Record<string, unknown>; notReady: string[] } {
+    // A malformed selector is the tenant's to fix: said before what waits for other objects.
+    let body = scopedSelectors(ctx, bodyOf(virtual));
     const judged = judgeReferences(ctx, virtual);
     const { waiting, refused } = judged;
     if (!onHost && refused.length)
       throw new TerminalError(`cannot sync this ${type.kind}: ${refused.join('; ')}`);
     if (!onHost && waiting.length) throw new WaitingError(waiting.join('; '));
     const referrer = `${kindName}/${ctx.virtualNamespace}/${virtual.metadata?.name}/${virtual.metadata?.uid}`;
-    let body: unknown = bodyOf(virtual);
     for (const { ref, hostNames, unresolved } of judged.renames)
       body = rewriteAt(body, ref.segments, (value) =>
         unresolved.has(value)
@@ -246,6 +254,27 @@ export function toHostCustomResourceKind(
           : (hostNames.get(value) ?? value),
       );
     return { body: body as Record<string, unknown>, notReady: [...refused, ...waiting] };
+  }
+
+  /**
+   * The body with each configured selector scoped to this virtual cluster and the object's virtual
+   * namespace (absent ones stay absent); a value that is not a selector is a TerminalError naming
+   * where it is.
+   */
+  function scopedSelectors(ctx: ReconcileContext, body: Record<string, unknown>): unknown {
+    const scope = { vcName: where.vcName, virtualNamespace: ctx.virtualNamespace };
+    let out: unknown = body;
+    for (const ref of selectorReferences) {
+      const { problem } = valuesAt(body, ref.segments);
+      if (problem) throw new TerminalError(`malformed ${type.kind}: ${problem}`);
+      out = replaceAt(out, ref.segments, (value, location) => {
+        const scoped = hostSelectorFor(ref.kind, value, location, scope);
+        if ('problem' in scoped)
+          throw new TerminalError(`malformed ${type.kind}: ${scoped.problem} (configured as a ${ref.kind})`);
+        return scoped.selector;
+      });
+    }
+    return out;
   }
 
   /**
@@ -277,7 +306,7 @@ export function toHostCustomResourceKind(
     mapper,
     // A copy naming other copies must not be frozen by an opt-out: it would keep a host name the
     // named copy may leave, for another namespace's object to take.
-    copyNamesOtherCopies: entry.references.length > 0,
+    copyNamesOtherCopies: nameReferences.length > 0,
 
     prepare(e) {
       env = e;
@@ -292,7 +321,7 @@ export function toHostCustomResourceKind(
       virtualObjects = e.informers.get(e.virtual, type);
       virtualObjects.addIndexer(REFERENCE_INDEX, (obj) => {
         const namespace = obj.metadata?.namespace ?? '';
-        return entry.references.flatMap((ref) =>
+        return nameReferences.flatMap((ref) =>
           valuesAt(obj, ref.segments).values.flatMap(({ value }) =>
             typeof value === 'string' && value ? [`${ref.kind}/${namespace}/${value}`] : [],
           ),

@@ -1,5 +1,6 @@
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources, type ResourceType } from '../../kube/resources.ts';
+import { hostLabelKey } from '../../naming/labels.ts';
 import { HOST_NS, stateTables, VC, type StateTable } from '../../testing/state-table.ts';
 import { CRDS } from './crd.ts';
 
@@ -776,5 +777,239 @@ describe('custom resources: a reference whose copy goes while the object is on t
     await table.settle();
     await table.settle();
     expect(hostCert(table)!.spec).toEqual({ policyRef: hostName('strict') });
+  });
+});
+
+describe('custom resources: label selectors scoped to the tenant on the host (state table)', () => {
+  const MONITORS: ResourceType = {
+    group: 'monitoring.example.dev',
+    version: 'v1',
+    resource: 'servicemonitors',
+    kind: 'ServiceMonitor',
+    namespaced: true,
+  };
+  const MONITOR_KIND = 'cr:servicemonitors.monitoring.example.dev';
+  /** What every scoped selector carries: this virtual cluster's copies of namespace `team` only. */
+  const scope = { 'vcluster.loft.sh/managed-by': VC, 'vcluster.loft.sh/namespace': 'team' };
+
+  async function monitorsTable(): Promise<StateTable> {
+    const table = await start({
+      kinds: [MONITOR_KIND],
+      file: {
+        customResources: {
+          toHost: [
+            {
+              resource: 'servicemonitors.monitoring.example.dev/v1',
+              references: [
+                { path: 'spec.selector', kind: 'LabelSelector' },
+                { path: 'spec.workloadSelector.labels', kind: 'Labels' },
+                { path: 'spec.extraSelectors[]', kind: 'LabelSelector' },
+              ],
+              // Host namespaces: never the tenant's to choose.
+              allowedValues: [{ path: 'spec.namespaceSelector', values: [], optional: true }],
+            },
+          ],
+        },
+      },
+      host: [[CRDS, crd(MONITORS)]],
+    });
+    await table.settle();
+    await retryPrepare(table);
+    return table;
+  }
+  const monitor = (name: string, spec: Record<string, unknown>): KubeObject => ({
+    apiVersion: 'monitoring.example.dev/v1',
+    kind: 'ServiceMonitor',
+    metadata: { name, namespace: 'team' },
+    spec,
+  });
+  const hostMonitor = (t: StateTable, name = 'web') =>
+    t.host.objects(MONITORS, HOST_NS).find((o) => o.metadata?.name === hostName(name));
+  const virtualMonitor = (t: StateTable, name = 'web') =>
+    t.virtual.objects(MONITORS, 'team').find((o) => o.metadata?.name === name);
+  const syncErrors = (t: StateTable) =>
+    t.virtual
+      .objects(Resources.events, 'team')
+      .filter((e) => e.reason === 'SyncError')
+      .map((e) => String(e.message));
+
+  it("matchLabels get the tenant's scope, matchExpressions and label-map keys are translated as labels are", async () => {
+    const table = await monitorsTable();
+    await table.virtual.create(
+      MONITORS,
+      'team',
+      monitor('web', {
+        selector: {
+          matchLabels: { app: 'web' },
+          matchExpressions: [
+            { key: 'release', operator: 'In', values: ['stable'] },
+            { key: 'tier', operator: 'Exists' },
+          ],
+        },
+        workloadSelector: { labels: { app: 'web', 'vcluster.loft.sh/namespace': 'other' } },
+        extraSelectors: [{ matchLabels: { app: 'db' } }, {}],
+        endpoints: [{ port: 'metrics' }],
+      }),
+    );
+    await table.settle();
+    expect(hostMonitor(table)!.spec).toEqual({
+      selector: {
+        matchLabels: { app: 'web', ...scope },
+        matchExpressions: [
+          { key: hostLabelKey('release', VC), operator: 'In', values: ['stable'] },
+          { key: 'tier', operator: 'Exists' },
+        ],
+      },
+      // A tenant's own scoping key cannot widen the selector: it is hashed like any reserved key.
+      workloadSelector: {
+        labels: { app: 'web', [hostLabelKey('vcluster.loft.sh/namespace', VC)]: 'other', ...scope },
+      },
+      extraSelectors: [{ matchLabels: { app: 'db', ...scope } }, { matchLabels: scope }],
+      endpoints: [{ port: 'metrics' }],
+    });
+    expect(hostLabelKey('release', VC)).not.toBe('release');
+    // The virtual object keeps what the tenant wrote.
+    expect((virtualMonitor(table)!.spec as { selector: unknown }).selector).toEqual({
+      matchLabels: { app: 'web' },
+      matchExpressions: [
+        { key: 'release', operator: 'In', values: ['stable'] },
+        { key: 'tier', operator: 'Exists' },
+      ],
+    });
+  });
+
+  it("an empty selector, which selects everything, selects the tenant's namespace only; an absent one stays absent", async () => {
+    const table = await monitorsTable();
+    await table.virtual.create(
+      MONITORS,
+      'team',
+      monitor('all', { selector: {}, workloadSelector: { labels: {} } }),
+    );
+    await table.virtual.create(MONITORS, 'team', monitor('none', { endpoints: [] }));
+    await table.settle();
+    expect(hostMonitor(table, 'all')!.spec).toEqual({
+      selector: { matchLabels: scope },
+      workloadSelector: { labels: scope },
+    });
+    expect(hostMonitor(table, 'none')!.spec).toEqual({ endpoints: [] });
+  });
+
+  it('a selector that is not one is refused with a SyncError naming its path, and nothing is written to the host', async () => {
+    const table = await monitorsTable();
+    table.host.clearWrites();
+    await table.virtual.create(MONITORS, 'team', monitor('text', { selector: 'app=web' }));
+    await table.virtual.create(
+      MONITORS,
+      'team',
+      monitor('numbers', { selector: { matchLabels: { app: 1 } } }),
+    );
+    await table.virtual.create(
+      MONITORS,
+      'team',
+      monitor('extra', { selector: { matchLabels: { app: 'web' }, namespaces: ['kube-system'] } }),
+    );
+    await table.virtual.create(
+      MONITORS,
+      'team',
+      monitor('item', { extraSelectors: [{}, { matchExpressions: [{ key: 'a', operator: 'Gt' }] }] }),
+    );
+    await table.virtual.create(MONITORS, 'team', monitor('map', { workloadSelector: { labels: ['app'] } }));
+    await table.settle();
+    expect(table.host.objects(MONITORS, HOST_NS)).toEqual([]);
+    expect(table.host.writeLog()).toEqual([]);
+    expect(syncErrors(table).sort()).toEqual([
+      expect.stringMatching(
+        /^malformed ServiceMonitor: spec\.extraSelectors\[1\]\.matchExpressions\[0\]\.operator must be one of In, NotIn, Exists, DoesNotExist/,
+      ),
+      expect.stringMatching(
+        /^malformed ServiceMonitor: spec\.selector must be a label selector .*\(configured as a LabelSelector\)$/,
+      ),
+      expect.stringMatching(
+        /^malformed ServiceMonitor: spec\.selector\.matchLabels must be a map of label keys to string values/,
+      ),
+      expect.stringMatching(
+        /^malformed ServiceMonitor: spec\.selector\.namespaces is not a field of a label selector/,
+      ),
+      expect.stringMatching(
+        /^malformed ServiceMonitor: spec\.workloadSelector\.labels must be a map of label keys to string values .*\(configured as a Labels\)$/,
+      ),
+    ]);
+  });
+
+  it("a tenant's change of the selector reaches the host scoped; a host edit widening it is reverted; steady state writes nothing", async () => {
+    const table = await monitorsTable();
+    await table.virtual.create(
+      MONITORS,
+      'team',
+      monitor('web', { selector: { matchLabels: { app: 'web' } } }),
+    );
+    await table.settle();
+    await table.virtual.update(MONITORS, 'team', {
+      ...virtualMonitor(table)!,
+      spec: { selector: { matchLabels: { app: 'api' } } },
+    });
+    await table.settle();
+    expect(hostMonitor(table)!.spec).toEqual({ selector: { matchLabels: { app: 'api', ...scope } } });
+    await table.host.update(MONITORS, HOST_NS, {
+      ...hostMonitor(table)!,
+      spec: { selector: { matchLabels: { app: 'api' } } },
+    });
+    await table.settle();
+    expect(hostMonitor(table)!.spec).toEqual({ selector: { matchLabels: { app: 'api', ...scope } } });
+    expect((virtualMonitor(table)!.spec as { selector: unknown }).selector).toEqual({
+      matchLabels: { app: 'api' },
+    });
+    // With status flowing back too: the scoped form on the host is what is desired, nothing loops.
+    await table.host.update(
+      MONITORS,
+      HOST_NS,
+      { ...hostMonitor(table)!, status: { ok: true } },
+      { subresource: 'status' },
+    );
+    await table.settle();
+    expect(virtualMonitor(table)!.status).toEqual({ ok: true });
+    table.virtual.clearWrites();
+    table.host.clearWrites();
+    table.controllers.get(MONITOR_KIND)!.controller.enqueue('team/web');
+    await table.settle();
+    expect(table.writes()).toEqual([]);
+  });
+
+  it('a namespaceSelector (host namespaces) the admin forbade is refused, whatever it holds', async () => {
+    const table = await monitorsTable();
+    await table.virtual.create(
+      MONITORS,
+      'team',
+      monitor('any', { selector: {}, namespaceSelector: { any: true } }),
+    );
+    await table.virtual.create(
+      MONITORS,
+      'team',
+      monitor('named', { selector: {}, namespaceSelector: { matchNames: ['kube-system'] } }),
+    );
+    await table.settle();
+    expect(table.host.objects(MONITORS, HOST_NS)).toEqual([]);
+    expect(syncErrors(table)).toEqual([
+      'cannot sync this ServiceMonitor: spec.namespaceSelector is set; it may not be set here',
+      'cannot sync this ServiceMonitor: spec.namespaceSelector is set; it may not be set here',
+    ]);
+  });
+
+  it('a selector changed into a malformed one: SyncError, the host copy keeps its scoped selector', async () => {
+    const table = await monitorsTable();
+    await table.virtual.create(
+      MONITORS,
+      'team',
+      monitor('web', { selector: { matchLabels: { app: 'web' } } }),
+    );
+    await table.settle();
+    table.host.clearWrites();
+    await table.virtual.update(MONITORS, 'team', { ...virtualMonitor(table)!, spec: { selector: ['app'] } });
+    await table.settle();
+    expect(table.host.writeLog()).toEqual([]);
+    expect(hostMonitor(table)!.spec).toEqual({ selector: { matchLabels: { app: 'web', ...scope } } });
+    expect(syncErrors(table)).toEqual([
+      expect.stringMatching(/^malformed ServiceMonitor: spec\.selector must be/),
+    ]);
   });
 });

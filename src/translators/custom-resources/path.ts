@@ -96,15 +96,29 @@ export function rewriteAt(
   segments: readonly PathSegment[],
   rename: (value: string) => string,
 ): unknown {
-  const walk = (node: unknown, i: number): unknown => {
-    if (i === segments.length) return typeof node === 'string' ? rename(node) : node;
+  return replaceAt(obj, segments, (value) => (typeof value === 'string' ? rename(value) : value));
+}
+
+/**
+ * A copy of obj with every value at the path (of any type; missing fields and null are left as
+ * they are) replaced by replace(value, location), location as valuesAt gives it. Shared with obj
+ * where untouched, as rewriteAt.
+ */
+export function replaceAt(
+  obj: unknown,
+  segments: readonly PathSegment[],
+  replace: (value: unknown, location: string) => unknown,
+): unknown {
+  const walk = (node: unknown, i: number, location: string): unknown => {
+    if (i === segments.length) return replace(node, location);
     if (!isRecord(node)) return node;
     const { field, each } = segments[i]!;
+    const here = location ? `${location}.${field}` : field;
     const child = node[field];
     if (child === undefined || child === null) return node;
-    if (!each) return { ...node, [field]: walk(child, i + 1) };
+    if (!each) return { ...node, [field]: walk(child, i + 1, here) };
     if (!Array.isArray(child)) return node;
-    return { ...node, [field]: child.map((item) => walk(item, i + 1)) };
+    return { ...node, [field]: child.map((item, n) => walk(item, i + 1, `${here}[${n}]`)) };
   };
-  return walk(obj, 0);
+  return walk(obj, 0, '');
 }
