@@ -646,6 +646,99 @@ describe('helm chart', () => {
     );
   });
 
+  describe('isolation: each object has its own switch, following isolation.enabled when unset', () => {
+    /** The isolation objects' names by kind, and the flags that come with them. */
+    const isolation = (set: Record<string, string>) => {
+      const ms = render(set);
+      const named = (kind: string) => ms.filter((m) => m.kind === kind).map((m) => m.metadata.name);
+      const args = syncerArgs(ms);
+      return {
+        quota: named('ResourceQuota'),
+        limits: named('LimitRange'),
+        policies: named('NetworkPolicy'),
+        egress: args.filter((a) => a.startsWith('--tenant-egress-')),
+        label: args.find((a) => a.startsWith('--namespace-pod-security-label=')),
+      };
+    };
+    const egress = [
+      '--tenant-egress-cidr=0.0.0.0/0',
+      ...[
+        '10.0.0.0/8',
+        '172.16.0.0/12',
+        '192.168.0.0/16',
+        '100.64.0.0/10',
+        '169.254.0.0/16',
+        '127.0.0.0/8',
+      ].map((c) => `--tenant-egress-except-cidr=${c}`),
+    ];
+
+    it('isolation.enabled alone makes all three, the egress flags and the Pod Security label, as before', () => {
+      expect(isolation({ 'isolation.enabled': 'true' })).toEqual({
+        quota: ['vc-vc1'],
+        limits: ['vc-vc1'],
+        policies: ['vc-work-vc1', 'vc-dns-vc1', 'vc-cp-vc1'],
+        egress,
+        label: '--namespace-pod-security-label=true',
+      });
+      expect(isolation({})).toEqual({
+        quota: [],
+        limits: [],
+        policies: [],
+        egress: [],
+        label: '--namespace-pod-security-label=false',
+      });
+    });
+
+    it('isolation.resourceQuota.enabled alone makes the ResourceQuota only', () => {
+      expect(isolation({ 'isolation.resourceQuota.enabled': 'true' })).toEqual({
+        quota: ['vc-vc1'],
+        limits: [],
+        policies: [],
+        egress: [],
+        label: '--namespace-pod-security-label=false',
+      });
+      expect(isolation({ 'isolation.limitRange.enabled': 'true' })).toMatchObject({
+        quota: [],
+        limits: ['vc-vc1'],
+        policies: [],
+      });
+    });
+
+    it('isolation.networkPolicy.enabled alone makes the three policies and the egress flags, no quota', () => {
+      expect(isolation({ 'isolation.networkPolicy.enabled': 'true' })).toEqual({
+        quota: [],
+        limits: [],
+        policies: ['vc-work-vc1', 'vc-dns-vc1', 'vc-cp-vc1'],
+        egress,
+        label: '--namespace-pod-security-label=false',
+      });
+      // Its render-time checks come with it, and only with it.
+      expect(() =>
+        render({ 'isolation.networkPolicy.enabled': 'true', 'k3s.datastore.secretName': 'db' }),
+      ).toThrow(/controlPlaneEgress/);
+      expect(
+        isolation({ 'isolation.resourceQuota.enabled': 'true', 'k3s.datastore.secretName': 'db' }).quota,
+      ).toEqual(['vc-vc1']);
+    });
+
+    it('a switch set to false turns its object off under isolation.enabled', () => {
+      expect(isolation({ 'isolation.enabled': 'true', 'isolation.networkPolicy.enabled': 'false' })).toEqual({
+        quota: ['vc-vc1'],
+        limits: ['vc-vc1'],
+        policies: [],
+        egress: [],
+        label: '--namespace-pod-security-label=true',
+      });
+      expect(
+        isolation({ 'isolation.enabled': 'true', 'isolation.limitRange.enabled': 'false' }),
+      ).toMatchObject({
+        quota: ['vc-vc1'],
+        limits: [],
+        policies: ['vc-work-vc1', 'vc-dns-vc1', 'vc-cp-vc1'],
+      });
+    });
+  });
+
   it("isolation: the control plane admits its API port from anywhere, its peers, the kubelet API from the tenant's pods and the metrics port; the admin's rules are added", () => {
     type Rule = { from?: unknown[]; ports?: { port: number; endPort?: number; protocol?: string }[] };
     type Policy = { spec: { ingress: Rule[]; egress: Rule[] } };

@@ -195,6 +195,91 @@ describe("helm chart: vCluster's values that have an exact vsyncer value", () =>
     expect(quota.spec.hard.pods).toBe('20');
   });
 
+  describe("policies: vCluster's ResourceQuota, LimitRange and NetworkPolicy switches, each on its own", () => {
+    const isolation = (values: Record<string, unknown>) => {
+      const ms = renderValues(values);
+      const named = (kind: string) => ms.filter((m) => m.kind === kind).map((m) => m.metadata.name);
+      const args = syncerArgs(ms);
+      return {
+        quota: named('ResourceQuota'),
+        limits: named('LimitRange'),
+        policies: named('NetworkPolicy'),
+        egress: args.some((a) => a.startsWith('--tenant-egress-cidr=')),
+        label: args.includes('--namespace-pod-security-label=true'),
+      };
+    };
+    const nothing = { quota: [], limits: [], policies: [], egress: false, label: false };
+
+    it('resourceQuota on, limitRange off: the ResourceQuota alone, with its quota', () => {
+      const values = {
+        policies: { resourceQuota: { enabled: true, quota: { pods: '20' } }, limitRange: { enabled: false } },
+      };
+      expect(isolation(values)).toEqual({ ...nothing, quota: ['vc-vc1'] });
+      const quota = renderValues(values).find((m) => m.kind === 'ResourceQuota') as unknown as {
+        spec: { hard: Record<string, string> };
+      };
+      expect(quota.spec.hard.pods).toBe('20');
+      // The same as vsyncer's own switch.
+      const ungenerated = (ms: Manifest[]) =>
+        ms.map((m) => (m.kind === 'Secret' ? { ...m, data: undefined } : m));
+      expect(ungenerated(renderValues(values))).toEqual(
+        ungenerated(renderValues({ isolation: { resourceQuota: { enabled: true, hard: quota.spec.hard } } })),
+      );
+    });
+
+    it("resourceQuota on alone: the LimitRange too (its enabled is vCluster's auto: on with the quota), no NetworkPolicy", () => {
+      expect(isolation({ policies: { resourceQuota: { enabled: true } } })).toEqual({
+        ...nothing,
+        quota: ['vc-vc1'],
+        limits: ['vc-vc1'],
+      });
+      expect(isolation({ policies: { limitRange: { enabled: true } } })).toEqual({
+        ...nothing,
+        quota: ['vc-vc1'],
+        limits: ['vc-vc1'],
+      });
+      // auto yields to vsyncer's own switch.
+      expect(
+        isolation({
+          isolation: { limitRange: { enabled: false } },
+          policies: { resourceQuota: { enabled: true } },
+        }),
+      ).toEqual({ ...nothing, quota: ['vc-vc1'] });
+      expect(
+        isolation({ policies: { resourceQuota: { enabled: 'auto' }, limitRange: { enabled: 'auto' } } }),
+      ).toEqual(nothing);
+    });
+
+    it('networkPolicy on alone: the three policies and the egress flags, no quota; podSecurityStandard labels the namespaces', () => {
+      expect(isolation({ policies: { networkPolicy: { enabled: true } } })).toEqual({
+        ...nothing,
+        policies: ['vc-work-vc1', 'vc-dns-vc1', 'vc-cp-vc1'],
+        egress: true,
+      });
+      // As in vCluster, the Pod Security Standard (its namespace labels) goes with podSecurityStandard alone.
+      const args = syncerArgs(renderValues({ policies: { podSecurityStandard: 'restricted' } }));
+      expect(args).toContain('--pod-security-standard=restricted');
+      expect(args).toContain('--namespace-pod-security-label=true');
+      expect(isolation({ policies: { podSecurityStandard: 'restricted' } })).toEqual({
+        ...nothing,
+        label: true,
+      });
+      // vCluster's default, no standard: vsyncer's own (baseline) still checks pods, without labels.
+      expect(syncerArgs(renderValues({ policies: { podSecurityStandard: '' } }))).toEqual(
+        expect.arrayContaining(['--pod-security-standard=baseline', '--namespace-pod-security-label=false']),
+      );
+    });
+
+    it('refuses an enabled that is neither true nor false (nor auto, where vCluster takes it)', () => {
+      expect(() => renderValues({ policies: { networkPolicy: { enabled: 'auto' } } })).toThrow(
+        /policies\.networkPolicy\.enabled must be true or false/,
+      );
+      expect(() => renderValues({ policies: { resourceQuota: { enabled: 'yes' } } })).toThrow(
+        /policies\.resourceQuota\.enabled must be true or false \(or auto\)/,
+      );
+    });
+  });
+
   it('adds to syncer.sync, and takes a vsyncer value set to the same thing', () => {
     const args = syncerArgs(
       renderValues({
@@ -233,8 +318,12 @@ describe("helm chart: vCluster's values that have an exact vsyncer value", () =>
       /exportKubeConfig\.secret\.name \("b"\) and exportKubeconfig\.secret \("a"\)/,
     ],
     [
-      { policies: { resourceQuota: { enabled: true }, networkPolicy: { enabled: false } } },
-      /policies\.networkPolicy\.enabled, policies\.resourceQuota\.enabled differ: vsyncer's isolation\.enabled makes/,
+      { isolation: { resourceQuota: { enabled: false } }, policies: { resourceQuota: { enabled: true } } },
+      /policies\.resourceQuota\.enabled \(true\) and isolation\.resourceQuota\.enabled \(false\) are both set, to different things: set one/,
+    ],
+    [
+      { isolation: { networkPolicy: { enabled: true } }, policies: { networkPolicy: { enabled: false } } },
+      /policies\.networkPolicy\.enabled \(false\) and isolation\.networkPolicy\.enabled \(true\) are both set/,
     ],
   ])(
     'refuses a vCluster key and the vsyncer value it sets, set to different things, naming both (%#)',

@@ -430,9 +430,15 @@ is off) is a conflict.
 {{- end -}}
 
 {{/*
-vCluster's policies. Its ResourceQuota, LimitRange and NetworkPolicy are isolation.enabled here, which
-makes the three together (and labels namespaces with the Pod Security Standard): their `enabled` must
-agree (auto follows the others). quota, default and defaultRequest are merged over vsyncer's own.
+vCluster's policies. Its ResourceQuota, LimitRange and NetworkPolicy `enabled` are the objects' own
+switches here, isolation.resourceQuota.enabled, isolation.limitRange.enabled and
+isolation.networkPolicy.enabled, each on its own. As in vCluster's chart, the quota's and the limit
+range's `auto` (their default) is on when the other one is true: a switch set that way yields to the
+vsyncer switch when that is set. isolation.enabled (whose Pod Security label vCluster ties to
+podSecurityStandard, as here) is not set. podSecurityStandard, when not empty, is
+syncer.podSecurityStandard and labels the namespaces (vCluster's pod security controller); empty
+(vCluster's default: no standard) leaves vsyncer's, which still checks every pod. quota, default and
+defaultRequest are merged over vsyncer's own.
 */}}
 {{- define "vsyncer.vc.policies" -}}
 {{- $s := . -}}
@@ -441,23 +447,30 @@ agree (auto follows the others). quota, default and defaultRequest are merged ov
 {{- $p := . -}}
 {{- include "vsyncer.vc.keys" (dict "s" $s "at" "policies" "m" $p "known" (list "podSecurityStandard" "resourceQuota" "limitRange" "networkPolicy") "off" (list "centralAdmission")) -}}
 {{- if kindIs "map" $p -}}
-{{- if hasKey $p "podSecurityStandard" -}}
-{{- include "vsyncer.vc.assign" (dict "s" $s "from" "policies.podSecurityStandard" "to" "syncer.podSecurityStandard" "value" $p.podSecurityStandard "default" "baseline") -}}
+{{- with $p.podSecurityStandard -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" "policies.podSecurityStandard" "to" "syncer.podSecurityStandard" "value" . "default" "baseline") -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" "policies.podSecurityStandard" "to" "syncer.namespacePodSecurityLabel" "value" true "default" false) -}}
 {{- end -}}
 {{- $enabled := dict -}}
 {{- range $name, $known := dict "resourceQuota" (list "enabled" "quota") "limitRange" (list "enabled" "default" "defaultRequest") "networkPolicy" (list "enabled" "workload" "controlPlane") -}}
 {{- with get $p $name -}}
 {{- include "vsyncer.vc.keys" (dict "s" $s "at" (printf "policies.%s" $name) "m" . "known" $known "off" (list "labels" "annotations" "scopeSelector" "scopes" "min" "max")) -}}
-{{- if and (kindIs "map" .) (hasKey . "enabled") (ne (toString .enabled) "auto") -}}
-{{- $_ := set $enabled (printf "policies.%s.enabled" $name) .enabled -}}
+{{- if and (kindIs "map" .) (hasKey . "enabled") -}}
+{{- $auto := ne $name "networkPolicy" -}}
+{{- if kindIs "bool" .enabled -}}
+{{- $_ := set $enabled $name .enabled -}}
+{{- else if not (and $auto (eq (toString .enabled) "auto")) -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "policies.%s.enabled must be true or false%s" $name (ternary " (or auto)" "" $auto))) -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
-{{- $values := values $enabled | uniq -}}
-{{- if gt (len $values) 1 -}}
-{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s differ: vsyncer's isolation.enabled makes the ResourceQuota, LimitRange and NetworkPolicies together" (join ", " (keys $enabled | sortAlpha)))) -}}
-{{- else if $values -}}
-{{- include "vsyncer.vc.assign" (dict "s" $s "from" (join ", " (keys $enabled | sortAlpha)) "to" "isolation.enabled" "value" (first $values) "default" false) -}}
+{{- end -}}
+{{- range $name, $other := dict "resourceQuota" "limitRange" "limitRange" "resourceQuota" "networkPolicy" "" -}}
+{{- if hasKey $enabled $name -}}
+{{- include "vsyncer.vc.switch" (dict "s" $s "object" $name "value" (get $enabled $name) "from" (printf "policies.%s.enabled" $name)) -}}
+{{- else if and $other (eq (toString (get $enabled $other)) "true") -}}
+{{- include "vsyncer.vc.switch" (dict "s" $s "object" $name "value" true "from" (printf "policies.%s.enabled (auto, with policies.%s.enabled)" $name $other) "soft" true) -}}
+{{- end -}}
 {{- end -}}
 {{- with $p.resourceQuota -}}{{- if hasKey . "quota" -}}
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" "policies.resourceQuota.quota" "to" "isolation.resourceQuota.hard" "value" (merge (deepCopy .quota) (include "vsyncer.vc.defaultIsolation" $s | fromYaml).resourceQuota.hard) "default" (include "vsyncer.vc.defaultIsolation" $s | fromYaml).resourceQuota.hard) -}}
@@ -495,6 +508,36 @@ agree (auto follows the others). quota, default and defaultRequest are merged ov
 {{- end -}}
 {{- end -}}
 {{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+Whether an isolation object is on: "true" or empty. Call with (dict "root" $ "object" ...), object one
+of resourceQuota, limitRange, networkPolicy: its own isolation.<object>.enabled, or when that is unset
+(null) isolation.enabled.
+*/}}
+{{- define "vsyncer.isolationOn" -}}
+{{- include "vsyncer.values" .root -}}
+{{- $iso := .root.Values.isolation -}}
+{{- $own := get (kindIs "map" (get $iso .object) | ternary (get $iso .object) dict) "enabled" -}}
+{{- if kindIs "invalid" $own -}}{{- $own = $iso.enabled -}}{{- end -}}
+{{- if $own -}}true{{- end -}}
+{{- end -}}
+
+{{/*
+Sets isolation.<object>.enabled to `value`, from the vCluster value `from`: refused when that switch is
+set (not null) to the other value, unless `soft` (vCluster's auto), which then leaves it.
+Call with (dict "s" $s "object" ... "value" bool "from" ... ["soft" true]).
+*/}}
+{{- define "vsyncer.vc.switch" -}}
+{{- $iso := .s.root.Values.isolation -}}
+{{- if not (kindIs "map" (get $iso .object)) -}}{{- $_ := set $iso .object dict -}}{{- end -}}
+{{- $at := get $iso .object -}}
+{{- $now := get $at "enabled" -}}
+{{- if or (kindIs "invalid" $now) (eq (toString $now) (toString .value)) -}}
+{{- $_ := set $at "enabled" .value -}}
+{{- else if not .soft -}}
+{{- include "vsyncer.vc.problem" (dict "s" .s "text" (printf "%s (%v) and isolation.%s.enabled (%v) are both set, to different things: set one" .from .value .object $now)) -}}
 {{- end -}}
 {{- end -}}
 
@@ -902,7 +945,7 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 {{- range .Values.syncer.allowedEndpointCidrs }}
 - {{ printf "--allowed-endpoint-cidr=%v" . | quote }}
 {{- end }}
-{{- if .Values.isolation.enabled }}
+{{- if include "vsyncer.isolationOn" (dict "root" . "object" "networkPolicy") }}
 {{- /* The isolation NetworkPolicy's egress limit, which tenant NetworkPolicies (kind networkpolicies) must not widen. */}}
 - {{ printf "--tenant-egress-cidr=%v" .Values.isolation.networkPolicy.outgoingCIDR | quote }}
 {{- range .Values.isolation.networkPolicy.exceptCIDRs }}
