@@ -1,6 +1,7 @@
 import { buildConfig, ConfigError, placementOf } from '../../config/config.ts';
 import { builtinKinds } from '../index.ts';
-import { scopeProblem } from './crd.ts';
+import type { CustomResourceEntry } from './config.ts';
+import { scopeProblem, unresolvedType } from './crd.ts';
 
 const flags = { name: 'vc', hostNamespace: 'ns', virtualKubeconfig: '/dev/null' };
 const build = (customResources: unknown) => buildConfig({ customResources }, flags);
@@ -102,7 +103,11 @@ describe('customResources config', () => {
   it.each<[string, unknown, string]>([
     ['not a mapping', ['x'], "config field 'customResources': must be a mapping"],
     ['unknown direction', { both: [] }, "config field 'customResources.both': unknown field"],
-    ['list expected', { toHost: {} }, "config field 'customResources.toHost': must be a list"],
+    [
+      'list or mapping expected',
+      { toHost: 'x' },
+      "config field 'customResources.toHost': must be a list of entries, or vCluster's mapping",
+    ],
     ['entry not a mapping', { toHost: ['x'] }, "config field 'customResources.toHost[0]': must be a mapping"],
     [
       'missing resource',
@@ -114,7 +119,27 @@ describe('customResources config', () => {
       { toHost: [{ resource: 'Certificate.cert-manager.io/v1' }] },
       'toHost[0].resource',
     ],
-    ['no version', { toHost: [{ resource: 'certificates.cert-manager.io' }] }, 'toHost[0].resource'],
+    ['bad version', { toHost: [{ resource: 'certificates.cert-manager.io/1' }] }, 'toHost[0].resource'],
+    [
+      'bad scope',
+      { toHost: [{ resource: 'a.b.io/v1', scope: 'namespaced' }] },
+      "'customResources.toHost[0].scope': must be one of Namespaced, Cluster",
+    ],
+    [
+      'a cluster-scoped resource to the host',
+      { toHost: [{ resource: 'a.b.io/v1', scope: 'Cluster' }] },
+      "'customResources.toHost[0].scope': only namespaced resources are synced to the host",
+    ],
+    [
+      'a namespaced resource from the host without namespaces',
+      { fromHost: [{ resource: 'a.b.io/v1', scope: 'Namespaced' }] },
+      "'customResources.fromHost[0].scope': a namespaced resource from the host needs namespaces",
+    ],
+    [
+      'a cluster-scoped resource from the host with namespaces',
+      { fromHost: [{ resource: 'a.b.io/v1', scope: 'Cluster', namespaces: { a: 'b' } }] },
+      "'customResources.fromHost[0].scope': namespaces",
+    ],
     ['no group dot', { toHost: [{ resource: 'certificates.local/v1' }] }, 'toHost[0].resource'],
     ['built-in kind', { toHost: [{ resource: 'ingresses.networking.k8s.io/v1' }] }, 'is a built-in kind'],
     [
@@ -320,5 +345,265 @@ describe('customResources config', () => {
       /^config field 'customResources\.fromHost\[1\]\.namespaces\.ns': .*host namespace of this virtual cluster/,
     );
     expect(buildProblem({ 'cert-manager': 'certs' })).toBe('');
+  });
+});
+
+describe("customResources config: vCluster's form (a mapping of <plural>.<group> to {enabled, ...})", () => {
+  it('takes the entries that are enabled, as the list form writes them; no version: the one the CRD stores', () => {
+    const config = build({
+      toHost: {
+        'certificates.cert-manager.io': { enabled: true },
+        'issuers.cert-manager.io/v1': { enabled: true, scope: 'Namespaced' },
+        'orders.acme.cert-manager.io': { enabled: false },
+        'challenges.acme.cert-manager.io': {},
+      },
+      fromHost: {
+        'clusterissuers.cert-manager.io': { enabled: true, scope: 'Cluster' },
+        'certificaterequests.cert-manager.io': {
+          enabled: true,
+          scope: 'Namespaced',
+          mappings: { byName: { 'cert-manager/*': 'certs/*', 'shared/*': 'shared/*' } },
+        },
+      },
+    }).customResources;
+    const list = build({
+      toHost: [
+        { resource: 'certificates.cert-manager.io' },
+        { resource: 'issuers.cert-manager.io/v1', scope: 'Namespaced' },
+      ],
+      fromHost: [
+        { resource: 'clusterissuers.cert-manager.io', scope: 'Cluster' },
+        {
+          resource: 'certificaterequests.cert-manager.io',
+          scope: 'Namespaced',
+          namespaces: { 'cert-manager': 'certs', shared: 'shared' },
+        },
+      ],
+    }).customResources;
+    // The same entries but for where each was configured.
+    const unplaced = (entries: CustomResourceEntry[]) =>
+      entries.map(({ field: _field, namespaceFields: _fields, ...rest }) => rest);
+    expect(unplaced(config.toHost)).toEqual(unplaced(list.toHost));
+    expect(unplaced(config.fromHost)).toEqual(unplaced(list.fromHost));
+    expect(config.toHost.map((e) => e.field)).toEqual([
+      'customResources.toHost["certificates.cert-manager.io"]',
+      'customResources.toHost["issuers.cert-manager.io/v1"]',
+    ]);
+    // No version: none until the CRD is read (its storage version, see the state tests).
+    expect(config.toHost[0]).toMatchObject({ plural: 'certificates', group: 'cert-manager.io' });
+    expect(config.toHost[0]!.version).toBeUndefined();
+    expect(unresolvedType(config.toHost[0]!).version).toBe('');
+    expect(config.toHost[1]!.version).toBe('v1');
+    expect(config.fromHost[1]!.namespaces).toEqual({ 'cert-manager': 'certs', shared: 'shared' });
+    const registry = builtinKinds(config);
+    expect(registry.kinds()).toEqual(
+      expect.arrayContaining(['cr:certificates.cert-manager.io', 'cr:certificaterequests.cert-manager.io']),
+    );
+    expect(registry.kinds()).not.toContain('cr:orders.acme.cert-manager.io');
+  });
+
+  it("a scope given must be the CRD's: told when the CRD is read, naming the field", () => {
+    const config = build({
+      toHost: { 'certificates.cert-manager.io': { enabled: true, scope: 'Namespaced' } },
+      fromHost: { 'clusterissuers.cert-manager.io': { enabled: true, scope: 'Cluster' } },
+    }).customResources;
+    expect(scopeProblem(config.fromHost[0]!, true)).toBe(
+      'customResources.fromHost clusterissuers.cert-manager.io: scope Cluster is configured (customResources.fromHost["clusterissuers.cert-manager.io"].scope), but CRD clusterissuers.cert-manager.io is Namespaced: correct the scope, or leave it out (the CRD tells it)',
+    );
+    expect(scopeProblem(config.fromHost[0]!, false)).toBeUndefined();
+    expect(scopeProblem(config.toHost[0]!, false)).toMatch(
+      /scope Namespaced is configured .*, but CRD certificates\.cert-manager\.io is Cluster/,
+    );
+    expect(scopeProblem(config.toHost[0]!, true)).toBeUndefined();
+  });
+
+  it('a reference patch naming a v1 Secret, ConfigMap or Service is a reference ([*] is [])', () => {
+    const config = build({
+      toHost: {
+        'certificates.cert-manager.io': {
+          enabled: true,
+          patches: [
+            { path: 'spec.secretName', reference: { apiVersion: 'v1', kind: 'Secret' } },
+            {
+              path: 'spec.keystores[*].passwordSecretRef',
+              reference: { apiVersion: 'v1', kind: 'Secret', namePath: 'name' },
+            },
+            { path: 'spec.caBundleFrom', reference: { apiVersion: 'v1', kind: 'ConfigMap' } },
+          ],
+        },
+      },
+    }).customResources;
+    expect(config.toHost[0]!.references.map((r) => [r.path, r.kind])).toEqual([
+      ['spec.secretName', 'Secret'],
+      ['spec.keystores[].passwordSecretRef.name', 'Secret'],
+      ['spec.caBundleFrom', 'ConfigMap'],
+    ]);
+    expect(config.toHost[0]!.references[1]!.segments).toEqual([
+      { field: 'spec', each: false },
+      { field: 'keystores', each: true },
+      { field: 'passwordSecretRef', each: false },
+      { field: 'name', each: false },
+    ]);
+  });
+
+  const offers =
+    "vsyncer does not run vCluster's patches; what it offers instead is in its list form (customResources.toHost[], see docs/custom-resources.md): references (a path and a kind: Secret, ConfigMap, Service or another toHost entry's <plural>.<group>) rewritten to the named object's host copy, LabelSelector and Labels references scoped to the tenant's namespace on the host, and allowedValues limiting what a field may hold";
+  const toHost = (patches: unknown[]) => ({
+    toHost: { 'certificates.cert-manager.io': { enabled: true, patches } },
+  });
+  it.each<[string, unknown, string]>([
+    [
+      'an expression',
+      toHost([{ path: 'spec.commonName', expression: '"x-" + value' }]),
+      `config field 'customResources.toHost["certificates.cert-manager.io"].patches[0]': an expression patch (JavaScript) has no equivalent. ${offers}`,
+    ],
+    [
+      'a reverse expression',
+      toHost([
+        { path: 'spec.secretName', reference: { apiVersion: 'v1', kind: 'Secret' } },
+        { path: 'spec.commonName', reverseExpression: 'value' },
+      ]),
+      "patches[1]': an expression patch (JavaScript) has no equivalent. vsyncer does not run",
+    ],
+    [
+      'labels',
+      toHost([{ path: 'spec.selector', labels: {} }]),
+      'a labels patch has no exact equivalent (a LabelSelector or Labels reference',
+    ],
+    [
+      'a reference to a custom resource',
+      toHost([
+        { path: 'spec.issuerRef.name', reference: { apiVersion: 'cert-manager.io/v1', kind: 'Issuer' } },
+      ]),
+      'a reference patch to apiVersion "cert-manager.io/v1", kind "Issuer" does not map',
+    ],
+    [
+      'a reference whose namespace the object names',
+      toHost([
+        { path: 'spec.ref', reference: { apiVersion: 'v1', kind: 'Secret', namespacePath: 'namespace' } },
+      ]),
+      'a reference patch with namespacePath has no equivalent',
+    ],
+    [
+      'a reference at an index',
+      toHost([{ path: 'spec.tls[0].secretName', reference: { apiVersion: 'v1', kind: 'Secret' } }]),
+      `the reference patch's path "spec.tls[0].secretName" is not one vsyncer takes`,
+    ],
+    [
+      'patches from the host',
+      {
+        fromHost: {
+          'clusterissuers.cert-manager.io': {
+            enabled: true,
+            scope: 'Cluster',
+            patches: [{ path: 'spec.x', expression: 'value' }],
+          },
+        },
+      },
+      `'customResources.fromHost["clusterissuers.cert-manager.io"].patches[0]': fromHost shows the host objects as they are, and takes no patches. ${offers}`,
+    ],
+    [
+      'one object of a host namespace',
+      {
+        fromHost: {
+          'issuers.cert-manager.io': {
+            enabled: true,
+            scope: 'Namespaced',
+            mappings: { byName: { 'cert-manager/ca': 'certs/ca' } },
+          },
+        },
+      },
+      `'customResources.fromHost["issuers.cert-manager.io"].mappings.byName["cert-manager/ca"]': vsyncer shows whole host namespaces, each as one virtual namespace with the objects' names unchanged: "<host-namespace>/*": "<virtual-namespace>/*"`,
+    ],
+    [
+      "the virtual cluster's own host namespace",
+      {
+        fromHost: {
+          'issuers.cert-manager.io': {
+            enabled: true,
+            scope: 'Namespaced',
+            mappings: { byName: { '': 'certs/*' } },
+          },
+        },
+      },
+      `mappings.byName[""]': names the virtual cluster's own host namespace, which vsyncer never shows`,
+    ],
+    [
+      'a namespaced resource from the host without mappings',
+      { fromHost: { 'issuers.cert-manager.io': { enabled: true, scope: 'Namespaced' } } },
+      `'customResources.fromHost["issuers.cert-manager.io"].mappings.byName': a namespaced resource from the host needs the host namespaces to show`,
+    ],
+    [
+      'a cluster-scoped resource from the host with mappings',
+      {
+        fromHost: {
+          'clusterissuers.cert-manager.io': {
+            enabled: true,
+            scope: 'Cluster',
+            mappings: { byName: { 'a/*': 'b/*' } },
+          },
+        },
+      },
+      `'customResources.fromHost["clusterissuers.cert-manager.io"].mappings': mappings (host namespaces to show) apply only to namespaced resources`,
+    ],
+    [
+      'a cluster-scoped resource to the host',
+      { toHost: { 'clusterissuers.cert-manager.io': { enabled: true, scope: 'Cluster' } } },
+      `'customResources.toHost["clusterissuers.cert-manager.io"].scope': only namespaced resources are synced to the host`,
+    ],
+    [
+      'a key that is not a CRD name',
+      { toHost: { Certificate: { enabled: true } } },
+      `'customResources.toHost["Certificate"]': the key must be <plural>.<group>`,
+    ],
+    [
+      'enabled not a boolean',
+      { toHost: { 'certificates.cert-manager.io': { enabled: 'yes' } } },
+      `'customResources.toHost["certificates.cert-manager.io"].enabled': must be true or false`,
+    ],
+    [
+      "vsyncer's own fields",
+      { toHost: { 'certificates.cert-manager.io': { enabled: true, allowedValues: [] } } },
+      `'customResources.toHost["certificates.cert-manager.io"].allowedValues': unknown field (known in vCluster's form: enabled, scope, patches; vsyncer's own fields take its list form)`,
+    ],
+    [
+      'one resource in both directions',
+      { toHost: { 'a.b.io': { enabled: true } }, fromHost: { 'a.b.io/v1': { enabled: true } } },
+      `'customResources.fromHost["a.b.io/v1"]': a.b.io is already configured at customResources.toHost["a.b.io"]`,
+    ],
+  ])('refuses %s, naming the field and what vsyncer offers', (_name, section, message) => {
+    expect(problem(section)).toContain(message);
+  });
+
+  it("an enabled: false entry is not checked further (vCluster's defaults may leave one in place)", () => {
+    expect(problem(toHost([{ path: 'x', expression: 'value' }]))).not.toBe('');
+    expect(
+      build({
+        toHost: {
+          'certificates.cert-manager.io': { enabled: false, patches: [{ path: 'x', expression: 'value' }] },
+        },
+      }).customResources.toHost,
+    ).toEqual([]);
+  });
+
+  it("fromHost may not show the virtual cluster's own host namespace: the mapping is named", () => {
+    const config = build({
+      fromHost: {
+        'issuers.cert-manager.io': {
+          enabled: true,
+          scope: 'Namespaced',
+          mappings: { byName: { 'ns/*': 'mirror/*' } },
+        },
+      },
+    });
+    expect(() =>
+      builtinKinds(config.customResources).build(
+        new Set(['cr:issuers.cert-manager.io']),
+        config as unknown as Record<string, unknown>,
+        placementOf(config),
+      ),
+    ).toThrow(
+      /^config field 'customResources\.fromHost\["issuers\.cert-manager\.io"\]\.mappings\.byName\["ns\/\*"\]': ns is the host namespace of this virtual cluster/,
+    );
   });
 });

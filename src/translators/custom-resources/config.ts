@@ -3,7 +3,9 @@ import { parsePath, type PathSegment } from './path.ts';
 
 /**
  * The `customResources` section of the config file: which custom resources are synced, each as
- * `<plural>.<group>/<version>` (the CRD's own name and a version it serves).
+ * `<plural>.<group>/<version>` (the CRD's own name and a version it serves) or `<plural>.<group>`
+ * (the version the CRD stores). Each direction is vsyncer's list, or vCluster's map (see
+ * fromVclusterForm).
  *
  * ```yaml
  * customResources:
@@ -25,6 +27,8 @@ import { parsePath, type PathSegment } from './path.ts';
  *           optional: true
  *   fromHost:
  *     - resource: clusterissuers.cert-manager.io/v1
+ *       scope: Cluster           # optional: Namespaced | Cluster, checked against the CRD
+ *     - resource: issuers.cert-manager.io   # no version: the CRD's storage version
  *       namespaces: { cert-manager: tenant-certs }   # namespaced kinds only: host namespace → virtual namespace
  * ```
  */
@@ -69,11 +73,14 @@ export interface CustomResourceEntry {
   direction: 'toHost' | 'fromHost';
   /** Where the entry is in the config file, e.g. `customResources.fromHost[0]`. */
   field: string;
-  /** As configured: `<plural>.<group>/<version>`. */
+  /** As configured: `<plural>.<group>/<version>`, or `<plural>.<group>`. */
   resource: string;
   plural: string;
   group: string;
-  version: string;
+  /** As configured; absent: the version the CRD stores, read when the kind is prepared. */
+  version?: string;
+  /** As configured (vCluster's `scope`); the CRD's must be the same. */
+  scope?: CustomResourceScope;
   /** `<plural>.<group>`: the CRD's name, and the kind's `cr:` name without the prefix. */
   crdName: string;
   crd: CrdSource;
@@ -85,7 +92,13 @@ export interface CustomResourceEntry {
   status: boolean;
   /** fromHost of namespaced resources: host namespace → virtual namespace; nothing else is shown. */
   namespaces: Record<string, string>;
+  /** For messages: the config field each host namespace of `namespaces` was set at. */
+  namespaceFields: Record<string, string>;
 }
+
+/** A CRD's `spec.scope`. */
+export type CustomResourceScope = 'Namespaced' | 'Cluster';
+const SCOPES: readonly CustomResourceScope[] = ['Namespaced', 'Cluster'];
 
 /** A malformed `customResources` entry, naming the field (the config turns it into a ConfigError). */
 export class CustomResourceConfigError extends Error {
@@ -124,12 +137,12 @@ export const customResourceKindName = (entry: Pick<CustomResourceEntry, 'crdName
 
 const DNS_LABEL = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
 const RESOURCE = new RegExp(
-  `^(?<plural>${DNS_LABEL})\\.(?<group>${DNS_LABEL}(\\.${DNS_LABEL})+)/(?<version>v[1-9][0-9]*((alpha|beta)[1-9][0-9]*)?)$`,
+  `^(?<plural>${DNS_LABEL})\\.(?<group>${DNS_LABEL}(\\.${DNS_LABEL})+)(/(?<version>v[1-9][0-9]*((alpha|beta)[1-9][0-9]*)?))?$`,
 );
 const NAMESPACE = new RegExp(`^${DNS_LABEL}$`);
 const KEYS = {
-  toHost: ['resource', 'crd', 'status', 'references', 'allowedValues'],
-  fromHost: ['resource', 'crd', 'namespaces'],
+  toHost: ['resource', 'scope', 'crd', 'status', 'references', 'allowedValues'],
+  fromHost: ['resource', 'scope', 'crd', 'namespaces'],
 } as const;
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
@@ -151,20 +164,23 @@ export function parseCustomResources(raw: unknown, field = 'customResources'): C
   }
   const seen = new Map<string, string>();
   for (const direction of ['toHost', 'fromHost'] as const) {
-    const list = raw[direction];
-    if (list === undefined || list === null) continue;
-    if (!Array.isArray(list))
+    const section = raw[direction];
+    if (section === undefined || section === null) continue;
+    let items: VclusterItem[];
+    if (Array.isArray(section))
+      items = section.map((item, i) => ({ item, at: `${field}.${direction}[${i}]` }));
+    else if (isRecord(section)) items = fromVclusterForm(section, direction, `${field}.${direction}`);
+    else
       throw new CustomResourceConfigError(
         `${field}.${direction}`,
-        `must be a list of entries, got ${json(list)}`,
+        `must be a list of entries, or vCluster's mapping of <plural>.<group> to {enabled, ...}, got ${json(section)}`,
       );
-    list.forEach((item, i) => {
-      const at = `${field}.${direction}[${i}]`;
-      const entry = parseEntry(item, direction, at);
+    items.forEach(({ item, at, resourceAt, namespacesAt }) => {
+      const entry = parseEntry(item, direction, at, namespacesAt);
       const earlier = seen.get(entry.crdName);
       if (earlier)
         throw new CustomResourceConfigError(
-          `${at}.resource`,
+          resourceAt ?? `${at}.resource`,
           `${entry.crdName} is already configured at ${earlier}`,
         );
       seen.set(entry.crdName, at);
@@ -193,6 +209,175 @@ export function parseCustomResources(raw: unknown, field = 'customResources'): C
   return out;
 }
 
+/** What vsyncer offers in place of vCluster's patches, for the messages refusing one. */
+const INSTEAD_OF_PATCHES =
+  "vsyncer does not run vCluster's patches; what it offers instead is in its list form (customResources.toHost[], see docs/custom-resources.md): references (a path and a kind: Secret, ConfigMap, Service or another toHost entry's <plural>.<group>) rewritten to the named object's host copy, LabelSelector and Labels references scoped to the tenant's namespace on the host, and allowedValues limiting what a field may hold";
+const VCLUSTER_KEYS = {
+  toHost: ['enabled', 'scope', 'patches'],
+  fromHost: ['enabled', 'scope', 'patches', 'mappings'],
+} as const;
+/** A whole namespace in vCluster's `mappings.byName`: `<namespace>/*`. */
+const WHOLE_NAMESPACE = new RegExp(`^(?<namespace>${DNS_LABEL})/\\*$`);
+
+/**
+ * vCluster's form of one direction (`sync.toHost.customResources`, `sync.fromHost.customResources` of
+ * its vcluster.yaml): a mapping of `<plural>.<group>` (or `<plural>.<group>/<version>`) to `{enabled,
+ * scope, patches}`, fromHost with `mappings.byName`. Each enabled one becomes the entry vsyncer's list
+ * form would write; `enabled: false` ones are left out. A reference patch naming a v1 Secret, ConfigMap
+ * or Service becomes a reference; whole-namespace mappings (`"<host-ns>/*": "<virtual-ns>/*"`) become
+ * `namespaces`. Anything else (other patches, single objects or renames in mappings, the virtual
+ * cluster's own namespace) is refused, naming what vsyncer offers instead.
+ */
+/** One entry to parse: the list form's item, or what vCluster's form says in its terms. */
+interface VclusterItem {
+  item: unknown;
+  at: string;
+  /** Where the resource is named, when not at `${at}.resource` (vCluster's key). */
+  resourceAt?: string;
+  namespacesAt?: (hostNs: string) => string;
+}
+
+function fromVclusterForm(
+  section: Record<string, unknown>,
+  direction: 'toHost' | 'fromHost',
+  field: string,
+): VclusterItem[] {
+  return Object.entries(section).flatMap(([key, value]) => {
+    const at = `${field}[${json(key)}]`;
+    if (!RESOURCE.test(key))
+      throw new CustomResourceConfigError(
+        at,
+        "the key must be <plural>.<group> (the CRD's name; the version it stores is synced) or <plural>.<group>/<version>, e.g. certificates.cert-manager.io",
+      );
+    if (!isRecord(value))
+      throw new CustomResourceConfigError(at, `must be a mapping {enabled, ...}, got ${json(value)}`);
+    const known: readonly string[] = VCLUSTER_KEYS[direction];
+    for (const k of Object.keys(value))
+      if (!known.includes(k))
+        throw new CustomResourceConfigError(
+          `${at}.${k}`,
+          `unknown field (known in vCluster's form: ${known.join(', ')}; vsyncer's own fields take its list form)`,
+        );
+    const enabled = value.enabled ?? false;
+    if (typeof enabled !== 'boolean')
+      throw new CustomResourceConfigError(`${at}.enabled`, `must be true or false, got ${json(enabled)}`);
+    if (!enabled) return [];
+    const item: Record<string, unknown> = { resource: key };
+    if (value.scope !== undefined && value.scope !== null) item.scope = value.scope;
+    const references = vclusterPatches(value.patches, direction, `${at}.patches`);
+    if (references.length) item.references = references;
+    if (direction === 'toHost') return [{ item, at, resourceAt: at }];
+    const { namespaces, fields } = vclusterMappings(value.mappings, `${at}.mappings`);
+    if (Object.keys(namespaces).length && item.scope === 'Cluster')
+      throw new CustomResourceConfigError(
+        `${at}.mappings`,
+        'mappings (host namespaces to show) apply only to namespaced resources, not to scope Cluster',
+      );
+    if (Object.keys(namespaces).length) item.namespaces = namespaces;
+    else if (item.scope === 'Namespaced')
+      throw new CustomResourceConfigError(
+        `${at}.mappings.byName`,
+        'a namespaced resource from the host needs the host namespaces to show, each as "<host-namespace>/*": "<virtual-namespace>/*"',
+      );
+    return [{ item, at, resourceAt: at, namespacesAt: (hostNs: string) => fields[hostNs]! }];
+  });
+}
+
+/** vCluster's patches of one resource: the references among them, or a refusal naming the patch. */
+function vclusterPatches(
+  raw: unknown,
+  direction: 'toHost' | 'fromHost',
+  at: string,
+): { path: string; kind: string }[] {
+  if (raw === undefined || raw === null) return [];
+  if (!Array.isArray(raw))
+    throw new CustomResourceConfigError(at, `must be a list of patches, got ${json(raw)}`);
+  return raw.map((patch, i) => {
+    const reference =
+      direction === 'toHost'
+        ? referenceOfPatch(patch)
+        : 'fromHost shows the host objects as they are, and takes no patches';
+    if (typeof reference === 'string')
+      throw new CustomResourceConfigError(`${at}[${i}]`, `${reference}. ${INSTEAD_OF_PATCHES}`);
+    return reference;
+  });
+}
+
+/**
+ * The vsyncer reference a vCluster patch is exactly: a reference patch naming a v1 Secret, ConfigMap
+ * or Service by a field (vCluster's `[*]` is vsyncer's `[]`), in the object's own namespace. Else why not.
+ */
+function referenceOfPatch(patch: unknown): { path: string; kind: string } | string {
+  if (!isRecord(patch)) return `a patch is a mapping {path, ...}, got ${json(patch)}`;
+  const modes = Object.keys(patch).filter((k) => k !== 'path');
+  if (modes.some((m) => m === 'expression' || m === 'reverseExpression'))
+    return 'an expression patch (JavaScript) has no equivalent';
+  if (modes.includes('labels'))
+    return 'a labels patch has no exact equivalent (a LabelSelector or Labels reference scopes a selector to the tenant instead)';
+  if (modes.length !== 1 || modes[0] !== 'reference' || !isRecord(patch.reference))
+    return `a patch of ${json(modes)} has no equivalent (only a reference patch naming a v1 Secret, ConfigMap or Service maps)`;
+  const ref = patch.reference;
+  const dynamic = Object.keys(ref).filter((k) => !['apiVersion', 'kind', 'namePath'].includes(k));
+  if (dynamic.length)
+    return `a reference patch with ${dynamic.join(', ')} has no equivalent: vsyncer's references name an object of one kind, in the object's own namespace`;
+  const kind = ref.kind;
+  if (ref.apiVersion !== 'v1' || !(BUILTIN_REFERENCE_KINDS as readonly unknown[]).includes(kind))
+    return `a reference patch to apiVersion ${json(ref.apiVersion)}, kind ${json(kind)} does not map: only apiVersion v1 with kind Secret, ConfigMap or Service does (another custom resource is named by its <plural>.<group> in the list form)`;
+  if (typeof patch.path !== 'string' || (ref.namePath !== undefined && typeof ref.namePath !== 'string'))
+    return 'a reference patch needs path (and namePath, if any) as strings';
+  const joined = [patch.path, ref.namePath as string | undefined]
+    .filter((p) => p !== undefined && p.trim() !== '')
+    .map((p) => p!.trim())
+    .join('.');
+  const path = joined.replaceAll('[*]', '[]');
+  try {
+    parsePath(path);
+  } catch (err) {
+    return `the reference patch's path ${json(joined)} is not one vsyncer takes (field names joined by '.', [*] after a list; no indexes or quoted keys): ${(err as Error).message}`;
+  }
+  return { path, kind: kind as string };
+}
+
+/** vCluster's fromHost `mappings`: whole host namespaces to virtual ones, or a refusal naming the mapping. */
+function vclusterMappings(
+  raw: unknown,
+  at: string,
+): { namespaces: Record<string, string>; fields: Record<string, string> } {
+  const namespaces: Record<string, string> = {};
+  const fields: Record<string, string> = {};
+  if (raw === undefined || raw === null) return { namespaces, fields };
+  if (!isRecord(raw)) throw new CustomResourceConfigError(at, `must be a mapping {byName}, got ${json(raw)}`);
+  for (const k of Object.keys(raw))
+    if (k !== 'byName') throw new CustomResourceConfigError(`${at}.${k}`, 'unknown field (known: byName)');
+  const byName = raw.byName ?? {};
+  if (!isRecord(byName))
+    throw new CustomResourceConfigError(`${at}.byName`, `must be a mapping, got ${json(byName)}`);
+  for (const [hostRef, virtualRef] of Object.entries(byName)) {
+    const here = `${at}.byName[${json(hostRef)}]`;
+    if (hostRef === '' || hostRef.startsWith('/'))
+      throw new CustomResourceConfigError(
+        here,
+        "names the virtual cluster's own host namespace, which vsyncer never shows: every virtual cluster sharing it keeps its copies there, and what host controllers make for them carries no managed-by label (map only namespaces the host's own controllers and admins use)",
+      );
+    const host = WHOLE_NAMESPACE.exec(hostRef)?.groups?.namespace;
+    const virtual =
+      typeof virtualRef === 'string' ? WHOLE_NAMESPACE.exec(virtualRef)?.groups?.namespace : undefined;
+    if (!host || !virtual)
+      throw new CustomResourceConfigError(
+        here,
+        `vsyncer shows whole host namespaces, each as one virtual namespace with the objects' names unchanged: "<host-namespace>/*": "<virtual-namespace>/*"; single objects and renames are not taken, got ${json(hostRef)}: ${json(virtualRef)}`,
+      );
+    if (Object.values(namespaces).includes(virtual))
+      throw new CustomResourceConfigError(
+        here,
+        `virtual namespace ${virtual} is already the target of another host namespace`,
+      );
+    namespaces[host] = virtual;
+    fields[host] = here;
+  }
+  return { namespaces, fields };
+}
+
 /**
  * A selector reference's path may not hold, or lie within, another reference's: a selector scoped
  * twice would have its own scoping keys hashed as a tenant's reserved keys, and a name inside a
@@ -215,7 +400,12 @@ function selectorOverlapCheck(references: CustomResourceReference[], at: string)
   });
 }
 
-function parseEntry(item: unknown, direction: 'toHost' | 'fromHost', at: string): CustomResourceEntry {
+function parseEntry(
+  item: unknown,
+  direction: 'toHost' | 'fromHost',
+  at: string,
+  namespacesAt: (hostNs: string) => string = (hostNs) => `${at}.namespaces.${hostNs}`,
+): CustomResourceEntry {
   if (!isRecord(item))
     throw new CustomResourceConfigError(at, `must be a mapping with a resource, got ${json(item)}`);
   const known: readonly string[] = KEYS[direction];
@@ -228,10 +418,10 @@ function parseEntry(item: unknown, direction: 'toHost' | 'fromHost', at: string)
   if (!match) {
     throw new CustomResourceConfigError(
       `${at}.resource`,
-      `must be <plural>.<group>/<version> (the CRD's name and a version it serves), e.g. certificates.cert-manager.io/v1, got ${json(resource)}`,
+      `must be <plural>.<group>/<version> (the CRD's name and a version it serves) or <plural>.<group> (the version it stores), e.g. certificates.cert-manager.io/v1, got ${json(resource)}`,
     );
   }
-  const { plural, group, version } = match.groups as { plural: string; group: string; version: string };
+  const { plural, group, version } = match.groups as { plural: string; group: string; version?: string };
   if (Object.values(Resources).some((t) => t.resource === plural && t.group === group))
     throw new CustomResourceConfigError(
       `${at}.resource`,
@@ -248,19 +438,44 @@ function parseEntry(item: unknown, direction: 'toHost' | 'fromHost', at: string)
   const status = item.status ?? true;
   if (typeof status !== 'boolean')
     throw new CustomResourceConfigError(`${at}.status`, `must be true or false, got ${json(status)}`);
+  const scope = item.scope ?? undefined;
+  if (scope !== undefined && !SCOPES.includes(scope as CustomResourceScope))
+    throw new CustomResourceConfigError(
+      `${at}.scope`,
+      `must be one of ${SCOPES.join(', ')} (the CRD's spec.scope), got ${json(scope)}`,
+    );
+  const namespaces = parseNamespaces(item.namespaces, `${at}.namespaces`);
+  const hasNamespaces = Object.keys(namespaces).length > 0;
+  if (direction === 'toHost' && scope === 'Cluster')
+    throw new CustomResourceConfigError(
+      `${at}.scope`,
+      "only namespaced resources are synced to the host: a tenant's cluster-scoped object there would act on every namespace of the host (show the host's own with fromHost instead)",
+    );
+  if (scope === 'Namespaced' && direction === 'fromHost' && !hasNamespaces)
+    throw new CustomResourceConfigError(
+      `${at}.scope`,
+      'a namespaced resource from the host needs namespaces (host namespace: virtual namespace)',
+    );
+  if (scope === 'Cluster' && hasNamespaces)
+    throw new CustomResourceConfigError(
+      `${at}.scope`,
+      'namespaces (host namespace: virtual namespace) apply only to namespaced resources, not to Cluster',
+    );
   return {
     direction,
     field: at,
-    resource: resource as string,
+    resource: (resource as string).trim(),
     plural,
     group,
-    version,
+    ...(version ? { version } : {}),
+    ...(scope ? { scope: scope as CustomResourceScope } : {}),
     crdName: `${plural}.${group}`,
     crd: crd as CrdSource,
     status: direction === 'toHost' && status,
     references: parseReferences(item.references, `${at}.references`),
     allowedValues: parseAllowedValues(item.allowedValues, `${at}.allowedValues`),
-    namespaces: parseNamespaces(item.namespaces, `${at}.namespaces`),
+    namespaces,
+    namespaceFields: Object.fromEntries(Object.keys(namespaces).map((ns) => [ns, namespacesAt(ns)])),
   };
 }
 
@@ -367,7 +582,7 @@ export function ownHostNamespaceProblem(
 ): CustomResourceConfigError | undefined {
   if (entry.direction !== 'fromHost' || !(hostNamespace in entry.namespaces)) return undefined;
   return new CustomResourceConfigError(
-    `${entry.field}.namespaces.${hostNamespace}`,
+    entry.namespaceFields[hostNamespace] ?? `${entry.field}.namespaces.${hostNamespace}`,
     `${hostNamespace} is the host namespace of this virtual cluster: it holds the copies of every virtual cluster sharing it, and what host controllers make for them, so it may not be shown whole`,
   );
 }

@@ -38,14 +38,24 @@ export interface ResolvedResource {
   refusedCopiesRemoved?: boolean;
 }
 
-/** A fresh resource type for a configured entry: kind and scope unknown until its CRD is read. */
+/**
+ * A fresh resource type for a configured entry: kind and scope unknown until its CRD is read, and the
+ * version too when none is configured (the CRD's storage version then).
+ */
 export function unresolvedType(entry: CustomResourceEntry): ResourceType {
-  return { group: entry.group, version: entry.version, resource: entry.plural, kind: '', namespaced: true };
+  return {
+    group: entry.group,
+    version: entry.version ?? '',
+    resource: entry.plural,
+    kind: '',
+    namespaced: true,
+  };
 }
 
 interface CrdVersion {
   name?: string;
   served?: boolean;
+  storage?: boolean;
   subresources?: { status?: unknown };
 }
 interface CrdSpec {
@@ -224,12 +234,17 @@ export async function prepareCustomResource(
     const to: Side = from === 'host' ? 'virtual' : 'host';
     resolved.copyLinedUp = await keepCopyInLine(env, crds[from]!, crds[to]!, to);
   }
+  // No version configured: the one the host's CRD stores (where the host's controller reads them),
+  // looked up at each prepare, so a CRD installed later is read as it is then.
+  const wanted = entry.version ?? specOf(host).versions?.find((v) => v.storage)?.name;
+  if (!wanted) return `CRD ${name} on the host names no storage version`;
   for (const [side, crd] of [
     ['host', host],
     ['virtual', virtual],
   ] as const) {
-    const version = specOf(crd).versions?.find((v) => v.name === entry.version);
-    if (!version?.served) return `CRD ${name} on ${sideName(side)} does not serve version ${entry.version}`;
+    const version = specOf(crd).versions?.find((v) => v.name === wanted);
+    if (!version?.served)
+      return `CRD ${name} on ${sideName(side)} does not serve version ${wanted}${entry.version ? '' : " (the host's storage version)"}`;
     if (!established(crd)) return `waiting for CRD ${name} on ${sideName(side)} to be established`;
     resolved.statusSubresource[side] = version.subresources?.status !== undefined;
   }
@@ -238,6 +253,7 @@ export async function prepareCustomResource(
     return `CRD ${name} differs between the clusters (kind ${hs.names?.kind}/${vs.names?.kind}, scope ${hs.scope}/${vs.scope})`;
   if (!hs.names?.kind) return `CRD ${name} names no kind`;
   const namespaced = hs.scope === 'Namespaced';
+  resolved.type.version = wanted;
   resolved.type.kind = hs.names.kind;
   resolved.type.namespaced = namespaced;
   return probeHostAccess(env, entry, resolved.type, logForbidden);
@@ -246,6 +262,9 @@ export async function prepareCustomResource(
 /** What an entry's settings need of its resource's scope. */
 export function scopeProblem(entry: CustomResourceEntry, namespaced: boolean): string | undefined {
   const where = `customResources.${entry.direction} ${entry.resource}`;
+  const scope = namespaced ? 'Namespaced' : 'Cluster';
+  if (entry.scope && entry.scope !== scope)
+    return `${where}: scope ${entry.scope} is configured (${entry.field}.scope), but CRD ${entry.crdName} is ${scope}: correct the scope, or leave it out (the CRD tells it)`;
   // Host controllers read a cluster-scoped object (a ClusterIssuer, a ClusterSecretStore) for every
   // namespace: a tenant's would act with the host's authority far beyond its virtual cluster.
   if (entry.direction === 'toHost' && !namespaced)

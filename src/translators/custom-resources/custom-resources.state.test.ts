@@ -141,6 +141,50 @@ describe('custom resources to the host (state table)', () => {
     expect(hostCert(table)).toBeDefined();
   });
 
+  it("no version configured (vCluster's form): the CRD's storage version is synced, read once the CRD is there", async () => {
+    // v1 is served but no longer stored: v2 is what the host's controller reads and writes.
+    const twoVersions = crd(CERTS);
+    const [v1] = (twoVersions.spec as { versions: Record<string, unknown>[] }).versions;
+    (twoVersions.spec as { versions: unknown[] }).versions = [
+      { ...v1, storage: false },
+      { ...v1, name: 'v2', storage: true },
+    ];
+    const table = await start({
+      kinds: ['secrets', CERT_KIND],
+      file: {
+        customResources: {
+          toHost: {
+            'certificates.certs.example.dev': {
+              enabled: true,
+              patches: [{ path: 'spec.secretName', reference: { apiVersion: 'v1', kind: 'Secret' } }],
+            },
+          },
+        },
+      },
+    });
+    await table.virtual.create(Resources.secrets, 'team', secret('web-tls'));
+    await table.settle();
+    await retryPrepare(table);
+    expect(table.controllers.get(CERT_KIND)!.controller.isStarted).toBe(false);
+    // The CRD comes later, as for a configured version not served yet.
+    table.host.seed(CRDS, twoVersions);
+    await retryPrepare(table);
+    await retryPrepare(table);
+    expect(table.controllers.get(CERT_KIND)!.controller.isStarted).toBe(true);
+    await table.virtual.create(CERTS, 'team', {
+      ...certificate('web', { secretName: 'web-tls' }),
+      apiVersion: `${GROUP}/v2`,
+    });
+    await table.settle();
+    const host = hostCert(table)!;
+    expect(host.apiVersion).toBe(`${GROUP}/v2`);
+    expect(host.metadata?.annotations?.['vcluster.loft.sh/object-kind']).toBe(
+      `${GROUP}/v2, Kind=Certificate`,
+    );
+    // The reference patch is a Secret reference.
+    expect(host.spec).toEqual({ secretName: hostName('web-tls') });
+  });
+
   it("while a kind whose objects may name secrets has not started, an unused secret's copy stays; one whose secret is gone goes", async () => {
     // No CRD anywhere: the certificates kind waits, and may never start.
     const table = await start({ kinds: ['secrets', CERT_KIND], file: certificatesConfig() });
