@@ -129,6 +129,8 @@ const VCLUSTER_YAML = {
         enabled: true,
         name: 'workload',
         imagePullSecrets: [{ name: 'registry-creds' }],
+        annotations: { 'eks.amazonaws.com/role-arn': 'arn:aws:iam::1:role/tenants' },
+        labels: { team: 'a' },
       },
     },
   },
@@ -157,6 +159,8 @@ const VSYNCER_VALUES = {
     virtualScheduler: true,
     workloadServiceAccount: 'workload',
     workloadImagePullSecrets: [{ name: 'registry-creds' }],
+    workloadServiceAccountAnnotations: { 'eks.amazonaws.com/role-arn': 'arn:aws:iam::1:role/tenants' },
+    workloadServiceAccountLabels: { team: 'a' },
   },
   k3s: { clusterDomain: 'vc.local', serviceCIDR: '10.43.0.0/16' },
   isolation: {
@@ -193,6 +197,12 @@ describe("helm chart: vCluster's values that have an exact vsyncer value", () =>
       spec: { hard: Record<string, string> };
     };
     expect(quota.spec.hard.pods).toBe('20');
+    // The workload account with the admin's annotations and labels (the chart's own labels kept).
+    const account = fromVcluster.find((m) => m.kind === 'ServiceAccount' && m.metadata.name === 'workload');
+    expect(account?.metadata).toMatchObject({
+      annotations: { 'eks.amazonaws.com/role-arn': 'arn:aws:iam::1:role/tenants' },
+      labels: { team: 'a', 'app.kubernetes.io/name': 'vsyncer' },
+    });
   });
 
   describe("policies: vCluster's ResourceQuota, LimitRange and NetworkPolicy switches, each on its own", () => {

@@ -600,7 +600,7 @@ networkPolicy:
 {{- with $a.workloadServiceAccount -}}
 {{- $w := . -}}
 {{- $wat := printf "%s.workloadServiceAccount" $at -}}
-{{- include "vsyncer.vc.keys" (dict "s" $s "at" $wat "m" $w "known" (list "enabled" "name" "imagePullSecrets") "off" (list "annotations" "labels")) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" $wat "m" $w "known" (list "enabled" "name" "imagePullSecrets" "annotations" "labels")) -}}
 {{- if kindIs "map" $w -}}
 {{- if and (hasKey $w "enabled") (not $w.enabled) -}}
 {{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s.enabled: the chart always makes the workload service account (or names yours: syncer.workloadServiceAccount); only true is accepted" $wat)) -}}
@@ -610,6 +610,11 @@ networkPolicy:
 {{- end -}}
 {{- if hasKey $w "imagePullSecrets" -}}
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.imagePullSecrets" $wat) "to" "syncer.workloadImagePullSecrets" "value" ($w.imagePullSecrets | default list) "default" list) -}}
+{{- end -}}
+{{- range $field, $to := dict "annotations" "syncer.workloadServiceAccountAnnotations" "labels" "syncer.workloadServiceAccountLabels" -}}
+{{- if hasKey $w $field -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.%s" $wat $field) "to" $to "value" (get $w $field | default dict) "default" dict) -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
