@@ -2,7 +2,7 @@ import { ApiError } from '../kube/errors.ts';
 import { FakeClock } from '../util/clock.ts';
 import { Controller, type ReconcileOutcome } from './controller.ts';
 import { TerminalError, WaitingError } from './errors.ts';
-import type { Logger } from '../util/log.ts';
+import { silentLogger, type Logger } from '../util/log.ts';
 
 const settle = async () => {
   for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
@@ -429,6 +429,40 @@ describe('Controller: requeue and stop', () => {
     expect(calls).toBe(2);
     expect(lines.filter((l) => l.startsWith('warn') || l.startsWith('error'))).toEqual([]);
     expect(lines).toContain('debug waiting, retrying');
+    await controller.stop(100);
+  });
+
+  it("retries a wait that says when at that time, outside the rate limiter: many such waits spend none of the budget other keys' retries share", async () => {
+    const clock = new FakeClock(0);
+    const calls = new Map<string, number>();
+    const controller = new Controller({
+      name: 'test',
+      workers: 1,
+      clock,
+      logger: silentLogger,
+      reconcile: async (key) => {
+        const n = (calls.get(key) ?? 0) + 1;
+        calls.set(key, n);
+        if (key.startsWith('wait-') && n === 1) throw new WaitingError('a copy', { retryAfterMs: 1_000 });
+        if (key === 'failing' && n === 1) throw new Error('a conflict');
+      },
+    });
+    controller.start();
+    // More waits than the overall bucket's burst (100): rate limited, they would hold the next retry.
+    for (let i = 0; i < 300; i++) controller.enqueue(`wait-${i}`);
+    await settle();
+    clock.advance(999);
+    await settle();
+    expect(calls.get('wait-0')).toBe(1);
+    controller.enqueue('failing');
+    await settle();
+    // The other key's first retry comes at its own backoff (5 ms), not after the waits' debt.
+    clock.advance(5);
+    await settle();
+    expect(calls.get('failing')).toBe(2);
+    clock.advance(1);
+    await settle();
+    expect([...calls].filter(([k, n]) => k.startsWith('wait-') && n === 2)).toHaveLength(300);
     await controller.stop(100);
   });
 });

@@ -169,7 +169,8 @@ export class Controller {
           reason: err.message,
           retries: this.queue.numRequeues(key),
         });
-        this.queue.addRateLimited(key);
+        if (err.retryAfterMs !== undefined) this.queue.addAfter(key, err.retryAfterMs);
+        else this.queue.addRateLimited(key);
         return;
       }
       metrics?.reconcileError(name, isApiError(err) ? err.kind : 'exception');

@@ -47,11 +47,17 @@ export function tooDeepError(err: unknown): TerminalError | undefined {
 
 /**
  * Not a failure of the object: something it needs is not there yet (a host copy, an IP to be
- * freed). Retried with backoff like any error, but logged quietly: waiting is normal.
+ * freed). Retried with backoff like any error, but logged quietly: waiting is normal. With
+ * `retryAfterMs`, retried then instead, outside the queue's rate limiter: for a wait a watch ends
+ * (a relation brings the key back as soon as what it waits for appears) and whose end is known, so
+ * that many keys waiting together do not spend the retry budget every other key's retries share.
  */
 export class WaitingError extends Error {
-  constructor(message: string) {
+  readonly retryAfterMs?: number;
+
+  constructor(message: string, opts: { retryAfterMs?: number } = {}) {
     super(message);
     this.name = 'WaitingError';
+    this.retryAfterMs = opts.retryAfterMs;
   }
 }

@@ -44,6 +44,7 @@ import { podDifferences } from './differences.ts';
 import { podPolicyViolations } from './pod-policy.ts';
 import { missingReferenceMessage, missingReferences } from './references.ts';
 import { hasServiceLinks, serviceLinkEnv } from './service-env.ts';
+import { getsHostCopy } from '../services/services-kind.ts';
 import { parseToleration } from '../shared/tolerations.ts';
 import { TokenBundles } from './token-bundles.ts';
 import { nodeSelectorTerms } from '../nodes/nodes-kind.ts';
@@ -504,29 +505,39 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
   /**
    * Holds a new pod while a Service of its namespace made moments ago has no host copy yet: a chart
    * creates its Services before its workloads, and their pods expect the link variables of them.
-   * A Service whose copy does not come (refused, or the host slow) holds no pod for longer than
-   * SERVICE_COPY_WAIT_MS after its creation: the pod then starts without its variables.
+   * Only Services the services kind copies count, and the wait is bounded by both clocks: no pod
+   * waits past SERVICE_COPY_WAIT_MS from its own creation, nor for a Service older than that (its
+   * copy refused, or the host slow); the pod then starts without that Service's variables. The copy
+   * appearing brings the pod back (the service-link-copies relation); the retry at the bound is
+   * outside the rate limiter, so a burst of pods waiting together costs other keys' retries nothing.
    */
   function waitForServiceLinks(ctx: ReconcileContext, virtualPod: KubeObject): void {
     if (!servicesSynced || specOf(virtualPod).enableServiceLinks === false) return;
     const now = clock.now();
-    const pending = virtualServices.store
-      .list()
-      .filter(
-        (service) =>
-          service.metadata?.namespace === ctx.virtualNamespace &&
-          hasServiceLinks(service) &&
-          now - Date.parse(service.metadata?.creationTimestamp ?? '') < SERVICE_COPY_WAIT_MS &&
-          !clusterIpOf(ownHostCopy(ctx.virtualNamespace, service.metadata?.name ?? '')),
-      )
-      .map((service) => service.metadata?.name);
+    const waitLeft = (obj: KubeObject) =>
+      SERVICE_COPY_WAIT_MS - (now - Date.parse(obj.metadata?.creationTimestamp ?? ''));
+    const podWaitLeft = waitLeft(virtualPod);
+    const pending =
+      podWaitLeft > 0
+        ? virtualServices.store
+            .list()
+            .filter(
+              (service) =>
+                service.metadata?.namespace === ctx.virtualNamespace &&
+                hasServiceLinks(service) &&
+                getsHostCopy(service) &&
+                waitLeft(service) > 0 &&
+                !clusterIpOf(ownHostCopy(ctx.virtualNamespace, service.metadata?.name ?? '')),
+            )
+        : [];
     if (!pending.length) {
       serviceLinkWaiters.done(ctx.key);
       return;
     }
     serviceLinkWaiters.wait(ctx.key, virtualPod.metadata?.uid ?? '');
     throw new WaitingError(
-      `waiting for the host copy of Service(s) ${pending.join(', ')}, whose addresses the pod's service link variables give`,
+      `waiting for the host copy of Service(s) ${pending.map((s) => s.metadata?.name).join(', ')}, whose addresses the pod's service link variables give`,
+      { retryAfterMs: Math.max(100, Math.min(podWaitLeft, ...pending.map(waitLeft))) },
     );
   }
 

@@ -101,7 +101,81 @@ describe("pods' service link variables (<NAME>_SERVICE_HOST, ...)", () => {
       await t.settle();
     }
     // Neither the squatter's IP nor the virtual one: none, as for a Service made after the pod.
-    expect(dbHostVariable(t)).toEqual({ [`web-x-team-x-${VC}`]: undefined });
+    expect(dbHostVariable(t)).toStrictEqual({ [`web-x-team-x-${VC}`]: undefined });
+  });
+
+  it("waits for no Service the services kind does not copy: a new cluster's default/kubernetes holds no pod", async () => {
+    const kubernetes: Seed = [
+      SERVICES,
+      {
+        metadata: { name: 'kubernetes', namespace: 'default' },
+        spec: { clusterIP: '10.96.0.1', ports: [{ name: 'https', port: 443 }] },
+      },
+    ];
+    const t = await start({
+      kinds: ['pods', 'services'],
+      flags: { clusterDnsIp: '10.96.0.10' },
+      virtual: [
+        [Resources.namespaces, { metadata: { name: 'default' } }],
+        kubernetes,
+        [
+          PODS,
+          {
+            ...(pod('web')[1] as KubeObject),
+            metadata: { name: 'web', namespace: 'default', uid: 'uid-web' },
+          },
+        ],
+      ],
+      host: [virtualApi],
+    });
+    await t.settle();
+    expect(t.host.objects(PODS, HOST_NS).map((p) => p.metadata?.name)).toEqual([`web-x-default-x-${VC}`]);
+  });
+
+  it('holds no pod past 30 s from its own creation, whatever Services keep appearing', async () => {
+    // The pod waits for its Secret first; the host name of db's copy is held by another's object.
+    const squatter: Seed = [
+      SERVICES,
+      { metadata: { name: `db-x-team-x-${VC}`, namespace: HOST_NS }, spec: { clusterIP: '10.96.3.3' } },
+    ];
+    const webNeedingSecret: Seed = [
+      PODS,
+      {
+        ...(pod('web')[1] as KubeObject),
+        spec: {
+          containers: [
+            {
+              name: 'main',
+              image: 'app:1',
+              env: [{ name: 'PASSWORD', valueFrom: { secretKeyRef: { name: 'creds', key: 'password' } } }],
+            },
+          ],
+        },
+      },
+    ];
+    const t = await start({
+      kinds: ['pods', 'services', 'secrets'],
+      flags: { clusterDnsIp: '10.96.0.10' },
+      virtual: [team, webNeedingSecret],
+      host: [virtualApi, squatter],
+    });
+    await t.settle();
+    // 29 s on, the Secret comes, and a Service whose copy is refused.
+    for (let i = 0; i < 29; i++) {
+      t.clock.advance(1_000);
+      await t.delivered();
+    }
+    await t.virtual.create(SERVICES, 'team', db[1] as KubeObject);
+    await t.virtual.create(Resources.secrets, 'team', {
+      metadata: { name: 'creds', namespace: 'team' },
+      data: { password: 'eA==' },
+    } as KubeObject);
+    await t.settle();
+    expect(t.host.objects(PODS, HOST_NS)).toEqual([]);
+    t.clock.advance(1_000);
+    await t.delivered();
+    await t.settle();
+    expect(dbHostVariable(t)).toStrictEqual({ [`web-x-team-x-${VC}`]: undefined });
   });
 
   it('a pod with enableServiceLinks: false does not wait for a new Service', async () => {
@@ -128,6 +202,6 @@ describe("pods' service link variables (<NAME>_SERVICE_HOST, ...)", () => {
       ],
     });
     await t.settle();
-    expect(dbHostVariable(t)).toEqual({ [`web-x-team-x-${VC}`]: undefined });
+    expect(dbHostVariable(t)).toStrictEqual({ [`web-x-team-x-${VC}`]: undefined });
   });
 });

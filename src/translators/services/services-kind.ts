@@ -1,7 +1,7 @@
 import { TerminalError, WaitingError } from '../../controller/errors.ts';
 import type { Informer } from '../../informer/informer.ts';
 import { deleteIncarnation } from '../../kube/delete-incarnation.ts';
-import type { KubeObject } from '../../kube/object.ts';
+import { objectKey, type KubeObject } from '../../kube/object.ts';
 import { isInvalid, isNotFound } from '../../kube/errors.ts';
 import { Resources } from '../../kube/resources.ts';
 import { CONTROL_PLANE_LOCAL_LABEL, OBJECT_UID_ANNOTATION } from '../../naming/labels.ts';
@@ -35,6 +35,19 @@ const HOST_SLICE_CONTROLLER = 'endpointslice-controller.k8s.io';
 const CONTROLLER_SLICES = 'services/controller-slices';
 /** The virtual API server's own Service: the virtual cluster's API stands behind the host Service `<vc>`. */
 const KUBERNETES_SERVICE = 'default/kubernetes';
+
+/**
+ * Whether a virtual Service is one the services kind copies to the host: not the virtual API's own
+ * `default/kubernetes` (the host Service of the control plane stands for it), nor the control plane's
+ * own (the metrics API's, naming localhost: nothing on the host serves it). One another tool
+ * controls (vcluster.loft.sh/controlled-by) the engine leaves alone besides.
+ */
+export function getsHostCopy(virtual: KubeObject): boolean {
+  return (
+    objectKey(virtual) !== KUBERNETES_SERVICE &&
+    virtual.metadata?.labels?.[CONTROL_PLANE_LOCAL_LABEL] !== 'true'
+  );
+}
 /** Re-creates that wait for another virtual Service to free the host's IP, before trying anyway. */
 const MAX_IP_WAITS = 10;
 /** How long a re-created selector-less Service's Endpoints are watched over (the controller is quick). */
@@ -272,11 +285,7 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
       });
     },
 
-    wanted: (ctx, virtual) =>
-      virtual !== undefined &&
-      ctx.key !== KUBERNETES_SERVICE &&
-      // The control plane's own (the metrics API's, naming localhost): nothing on the host serves it.
-      virtual.metadata?.labels?.[CONTROL_PLANE_LOCAL_LABEL] !== 'true',
+    wanted: (_ctx, virtual) => virtual !== undefined && getsHostCopy(virtual),
     diff: (ctx, virtual, host) => serviceDifferences(virtual, host, place(ctx)),
 
     async create(ctx, virtual): Promise<SyncResult> {
