@@ -139,7 +139,8 @@ Call with (dict "s" $s "from" ... "to" ... "value" ... "default" ...).
 {{- if not (kindIs "map" (get $at .)) -}}{{- $_ := set $at . dict -}}{{- end -}}
 {{- $at = get $at . -}}
 {{- end -}}
-{{- $now := get $at (last $parts) -}}
+{{- /* A key the values do not hold (syncer.config's keys have no defaults) is at its default. */ -}}
+{{- $now := ternary (get $at (last $parts)) .default (hasKey $at (last $parts)) -}}
 {{- if ne (kindOf .value) (kindOf .default) -}}
 {{- include "vsyncer.vc.problem" (dict "s" .s "text" (printf "%s must be a %s (it sets %s), not the %s %s" .from (kindOf .default | replace "slice" "list") .to (kindOf .value | replace "slice" "list") (toJson .value))) -}}
 {{- else if or (deepEqual $now .value) (deepEqual $now .default) -}}
@@ -235,8 +236,11 @@ is off) is a conflict.
 {{- $toHostKinds := dict "services" "services" "endpoints" "endpoints" "endpointSlices" "endpointslices" "persistentVolumeClaims" "persistentvolumeclaims" "configMaps" "configmaps" "secrets" "secrets" "pods" "pods" "ingresses" "ingresses" "priorityClasses" "priorityclasses" "networkPolicies" "networkpolicies" "podDisruptionBudgets" "poddisruptionbudgets" "serviceAccounts" "serviceaccounts" "storageClasses" "storageclasses" "persistentVolumes" "persistentvolumes" "volumeSnapshots" "volumesnapshots" -}}
 {{- with .toHost -}}
 {{- $th := . -}}
-{{- include "vsyncer.vc.keys" (dict "s" $s "at" "sync.toHost" "m" $th "known" (keys $toHostKinds) "off" (list "namespaces" "resourceClaims" "resourceClaimTemplates" "customResources" "gatewayApi")) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" "sync.toHost" "m" $th "known" (append (keys $toHostKinds) "customResources") "off" (list "namespaces" "resourceClaims" "resourceClaimTemplates" "gatewayApi")) -}}
 {{- if kindIs "map" $th -}}
+{{- if hasKey $th "customResources" -}}
+{{- include "vsyncer.vc.customResources" (dict "s" $s "direction" "toHost" "m" ($th.customResources | default dict)) -}}
+{{- end -}}
 {{- range $name, $kind := $toHostKinds -}}
 {{- with get $th $name -}}
 {{- $at := printf "sync.toHost.%s" $name -}}
@@ -259,8 +263,11 @@ is off) is a conflict.
 {{- $fh := . -}}
 {{- $fromHostKinds := dict "events" "events" "csiDrivers" "host-csidrivers" "csiNodes" "host-csinodes" "csiStorageCapacities" "host-csistoragecapacities" "storageClasses" "host-storageclasses" "ingressClasses" "host-ingressclasses" "gatewayClasses" "host-gatewayclasses" "runtimeClasses" "host-runtimeclasses" "priorityClasses" "host-priorityclasses" "volumeSnapshotClasses" "host-volumesnapshotclasses" -}}
 {{- $selectors := list "storageClasses" "ingressClasses" "gatewayClasses" "runtimeClasses" "priorityClasses" -}}
-{{- include "vsyncer.vc.keys" (dict "s" $s "at" "sync.fromHost" "m" $fh "known" (concat (keys $fromHostKinds) (list "nodes" "configMaps" "secrets")) "off" (list "deviceClasses" "gateways" "customResources")) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" "sync.fromHost" "m" $fh "known" (concat (keys $fromHostKinds) (list "nodes" "configMaps" "secrets" "customResources")) "off" (list "deviceClasses" "gateways")) -}}
 {{- if kindIs "map" $fh -}}
+{{- if hasKey $fh "customResources" -}}
+{{- include "vsyncer.vc.customResources" (dict "s" $s "direction" "fromHost" "m" ($fh.customResources | default dict)) -}}
+{{- end -}}
 {{- range $name, $kind := $fromHostKinds -}}
 {{- with get $fh $name -}}
 {{- $at := printf "sync.fromHost.%s" $name -}}
@@ -293,6 +300,118 @@ is off) is a conflict.
 {{- end -}}
 {{- end -}}
 {{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+vCluster's sync.<direction>.customResources (a map of <plural>.<group>[/<version>] to {enabled, scope,
+patches[, mappings]}) as the entries of syncer.config.customResources.<direction>, vsyncer's list form
+(docs/custom-resources.md: vCluster's form), in the order of their names: each enabled one becomes
+{resource: <its name>} (no version: the syncer syncs the version the CRD stores), with its scope; a
+toHost reference patch naming a v1 Secret, ConfigMap or Service becomes a reference (`[*]` is `[]`);
+fromHost mappings.byName of whole namespaces ("<host-ns>/*": "<virtual-ns>/*") become namespaces.
+Other patches and mappings have no equivalent and fail, naming what vsyncer offers.
+Call with (dict "s" $s "direction" "toHost"|"fromHost" "m" map).
+*/}}
+{{- define "vsyncer.vc.customResources" -}}
+{{- $s := .s -}}
+{{- $dir := .direction -}}
+{{- $base := printf "sync.%s.customResources" $dir -}}
+{{- $instead := "vsyncer does not run vCluster's patches: its own form, syncer.config.customResources.toHost (docs/custom-resources.md), offers references (kind Secret, ConfigMap, Service or another toHost entry's <plural>.<group>) rewritten to the host copy's name, LabelSelector and Labels references scoped to the tenant, and allowedValues limiting a field" -}}
+{{- $ns := "[a-z0-9]([-a-z0-9]*[a-z0-9])?" -}}
+{{- if not (kindIs "map" .m) -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s must be a map of <plural>.<group> to {enabled, ...}, as in vCluster's values" $base)) -}}
+{{- else -}}
+{{- $entries := list -}}
+{{- range $key := keys .m | sortAlpha -}}
+{{- $e := get $.m $key -}}
+{{- $at := printf "%s[%s]" $base (toJson $key) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" $at "m" $e "known" (ternary (list "enabled" "scope" "patches") (list "enabled" "scope" "patches" "mappings") (eq $dir "toHost"))) -}}
+{{- if kindIs "map" $e -}}
+{{- if not (kindIs "bool" ($e.enabled | default false)) -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s.enabled must be true or false" $at)) -}}
+{{- else if and $e.enabled (not (regexMatch (printf "^%s\\.%s(\\.%s)+(/v[1-9][0-9]*((alpha|beta)[1-9][0-9]*)?)?$" $ns $ns $ns) $key)) -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s: the key must be <plural>.<group> (the CRD's name; the version it stores is synced) or <plural>.<group>/<version>, e.g. certificates.cert-manager.io" $at)) -}}
+{{- else if $e.enabled -}}
+{{- $entry := dict "resource" $key -}}
+{{- with $e.scope -}}
+{{- if not (has . (list "Namespaced" "Cluster")) -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s.scope must be Namespaced or Cluster, not %s" $at (toJson .))) -}}
+{{- else if and (eq $dir "toHost") (eq . "Cluster") -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s.scope: only namespaced resources are synced to the host (a tenant's cluster-scoped object there would act on every namespace); show the host's own with sync.fromHost.customResources" $at)) -}}
+{{- else -}}
+{{- $_ := set $entry "scope" . -}}
+{{- end -}}
+{{- end -}}
+{{- $refs := list -}}
+{{- $refused := false -}}
+{{- range $i, $p := $e.patches | default list -}}
+{{- $pat := printf "%s.patches[%d]" $at $i -}}
+{{- $why := "" -}}
+{{- if eq $dir "fromHost" -}}
+{{- $why = "fromHost shows the host objects as they are, and takes no patches" -}}
+{{- else if not (kindIs "map" $p) -}}
+{{- $why = "a patch is a map {path, ...}" -}}
+{{- else if or (hasKey $p "expression") (hasKey $p "reverseExpression") -}}
+{{- $why = "an expression patch (JavaScript) has no equivalent" -}}
+{{- else if hasKey $p "labels" -}}
+{{- $why = "a labels patch has no exact equivalent (a LabelSelector or Labels reference scopes a selector to the tenant instead)" -}}
+{{- else if not (kindIs "map" $p.reference) -}}
+{{- $why = "only a reference patch naming a v1 Secret, ConfigMap or Service maps" -}}
+{{- else -}}
+{{- $r := $p.reference -}}
+{{- $dynamic := without (keys $r | sortAlpha) "apiVersion" "kind" "namePath" -}}
+{{- $path := regexReplaceAll "\\[\\*\\]" (join "." (compact (list (toString ($p.path | default "")) (toString ($r.namePath | default ""))))) "[]" -}}
+{{- if $dynamic -}}
+{{- $why = printf "a reference patch with %s has no equivalent: vsyncer's references name an object of one kind, in the object's own namespace" (join ", " $dynamic) -}}
+{{- else if or (ne (toString $r.apiVersion) "v1") (not (has (toString $r.kind) (list "Secret" "ConfigMap" "Service"))) -}}
+{{- $why = printf "a reference patch to apiVersion %s, kind %s does not map: only apiVersion v1 with kind Secret, ConfigMap or Service does" (toJson $r.apiVersion) (toJson $r.kind) -}}
+{{- else if not (regexMatch "^[A-Za-z_][A-Za-z0-9_-]*(\\[\\])?(\\.[A-Za-z_][A-Za-z0-9_-]*(\\[\\])?)*$" $path) -}}
+{{- $why = printf "the reference patch's path %s is not one vsyncer takes (field names joined by '.', [*] after a list; no indexes or quoted keys)" (toJson $p.path) -}}
+{{- else -}}
+{{- $refs = append $refs (dict "path" $path "kind" $r.kind) -}}
+{{- end -}}
+{{- end -}}
+{{- if $why -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s: %s" $pat $why)) -}}
+{{- $refused = true -}}
+{{- end -}}
+{{- end -}}
+{{- if $refused -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s.patches: %s" $at $instead)) -}}
+{{- end -}}
+{{- with $refs -}}{{- $_ := set $entry "references" . -}}{{- end -}}
+{{- if eq $dir "fromHost" -}}
+{{- $namespaces := dict -}}
+{{- $m := $e.mappings | default dict -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" (printf "%s.mappings" $at) "m" $m "known" (list "byName")) -}}
+{{- if kindIs "map" $m -}}
+{{- range $hostRef, $virtualRef := $m.byName | default dict -}}
+{{- $mat := printf "%s.mappings.byName[%s]" $at (toJson $hostRef) -}}
+{{- if or (eq $hostRef "") (hasPrefix "/" $hostRef) -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s names the virtual cluster's own host namespace, which vsyncer never shows: every virtual cluster sharing it keeps its copies there (map only namespaces the host's own controllers and admins use)" $mat)) -}}
+{{- else if not (and (regexMatch (printf "^%s/\\*$" $ns) $hostRef) (regexMatch (printf "^%s/\\*$" $ns) (toString $virtualRef))) -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s: vsyncer shows whole host namespaces, each as one virtual namespace with the objects' names unchanged (\"<host-namespace>/*\": \"<virtual-namespace>/*\"), not %s" $mat (toJson $virtualRef))) -}}
+{{- else -}}
+{{- $_ := set $namespaces (trimSuffix "/*" $hostRef) (trimSuffix "/*" (toString $virtualRef)) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- if and $namespaces (eq (toString $e.scope) "Cluster") -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s.mappings: host namespaces apply only to namespaced resources, not to scope Cluster" $at)) -}}
+{{- else if $namespaces -}}
+{{- $_ := set $entry "namespaces" $namespaces -}}
+{{- else if and (eq (toString $e.scope) "Namespaced") (not (and (kindIs "map" $m) $m.byName)) -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s.mappings.byName: a namespaced resource from the host needs the host namespaces to show, each as \"<host-namespace>/*\": \"<virtual-namespace>/*\"" $at)) -}}
+{{- end -}}
+{{- end -}}
+{{- $entries = append $entries $entry -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- with $entries -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" $base "to" (printf "syncer.config.customResources.%s" $dir) "value" . "default" list) -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
@@ -1227,6 +1346,7 @@ only what no flag sets passes through: customResources. Any other key is refused
 to set instead.
 */}}
 {{- define "vsyncer.configFile" -}}
+{{- include "vsyncer.values" . -}}
 {{- $config := .Values.syncer.config | default dict -}}
 {{- if not (kindIs "map" $config) -}}
 {{- fail (printf "syncer.config must be a map (the syncer's config file: customResources), not the %s %q" (kindOf $config) (toString $config)) -}}
