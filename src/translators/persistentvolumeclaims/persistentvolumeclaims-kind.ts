@@ -364,19 +364,6 @@ export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = 
   }
 
   /**
-   * Whether the host has a default class this virtual cluster may use that provisions volumes: a copy
-   * made again naming a default that provisions nothing would get the same selector (see create).
-   */
-  function hasDefaultToProvision(): boolean {
-    const fallback = classes.hostDefaultClass();
-    return (
-      fallback !== undefined &&
-      !classes.provisionsNothing(fallback) &&
-      classes.unnamedVerdict()?.state !== 'missing'
-    );
-  }
-
-  /**
    * A claim made right after its class may be seen before the class is cached: it would be taken
    * for a host class of that name, and a claim's class never changes afterwards. With tenants'
    * classes synced, a class missing from the cache is looked up once in the virtual API.
@@ -764,15 +751,13 @@ export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = 
         hostVolume !== undefined || reservedByTenantVolume,
       );
       // No class and no host default: the host's binder would give the copy any unclaimed class-less
-      // volume of the host, another tenant's or the host's own; it gets one reserved for it only. So
-      // does a claim of a class that provisions nothing: its volumes are an admin's, each meant for someone.
+      // volume of the host, another tenant's or the host's own; it gets one reserved for it only.
       const classless = hostClassName === undefined && storageClassOf(virtual) === undefined;
-      const staticOnly = hostClassName !== undefined && classes.provisionsNothing(hostClassName);
       const rename = resolveDataSources(ctx, virtual);
       const copy = hostClaimFor(virtual, place(ctx), rename, {
         hostVolumeName: hostVolume,
         hostClassName,
-        preBoundOnly: reservedByTenantVolume || classless || staticOnly,
+        preBoundOnly: reservedByTenantVolume || classless,
         virtualScheduler,
       });
       const readByClass = metadataReadByClassRefusal(copy);
@@ -796,7 +781,11 @@ export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = 
       const virtual = source;
       refuseMalformed(virtual);
       await refuseOtherClaimsCopy(ctx, virtual, host);
-      if (waitsForADefault(virtual, host, ctx) && hasDefaultToProvision()) {
+      if (
+        waitsForADefault(virtual, host, ctx) &&
+        classes.hostDefaultClass() !== undefined &&
+        classes.unnamedVerdict()?.state !== 'missing'
+      ) {
         // The host has a default class now (one this virtual cluster may use), as a host claim without
         // a class would have got it: the copy is made again naming it (unbound, no pod uses it yet).
         if (await deleteHostClaim(ctx, host)) {

@@ -391,43 +391,6 @@ describe('persistentvolumeclaims state table', () => {
     });
   });
 
-  it('a host class that provisions nothing (static volumes an admin made): the copy gets only a volume reserved for it, as a claim of no class does', async () => {
-    const local = (annotations?: Record<string, string>): KubeObject => ({
-      metadata: { name: 'local', ...(annotations ? { annotations } : {}) },
-      provisioner: 'kubernetes.io/no-provisioner',
-    });
-    const table = await withClaims([claim('named', { storageClassName: 'local' })], {
-      host: [[SC, local()]],
-    });
-    // Any Available volume of the class would do for the host's binder: an admin's, meant for another.
-    expect(specOf(hostClaim(table, 'named'))).toMatchObject({
-      storageClassName: 'local',
-      selector: PRE_BOUND_ONLY,
-    });
-    // Made the host's default, it is named on the copy of a claim naming none, which gets the selector
-    // too (and is not made again for a default it would get the same from).
-    await table.host.update(SC, '', local({ 'storageclass.kubernetes.io/is-default-class': 'true' }));
-    await table.virtual.create(PVC, 'team', claim('plain', { storageClassName: undefined }));
-    await table.settle();
-    expect(specOf(hostClaim(table, 'plain'))).toMatchObject({
-      storageClassName: 'local',
-      selector: PRE_BOUND_ONLY,
-    });
-    expect(syncErrors(table)).toEqual([]);
-  });
-
-  it('a claim of no class whose copy was made with no host default is not made again for a default that provisions nothing', async () => {
-    const table = await withClaims([claim('plain', { storageClassName: undefined })]);
-    const before = hostClaim(table, 'plain')!.metadata?.uid;
-    await table.host.create(SC, '', {
-      metadata: { name: 'local', annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
-      provisioner: 'kubernetes.io/no-provisioner',
-    });
-    await table.settle();
-    expect(hostClaim(table, 'plain')!.metadata?.uid).toBe(before);
-    expect(specOf(hostClaim(table, 'plain'))).toMatchObject({ selector: PRE_BOUND_ONLY });
-  });
-
   it("a default class made by some virtual cluster (a tenant's class copy) is not the host's default", async () => {
     const copy: KubeObject = {
       ...storageClass('tenant-gold-x-other-x-vc'),

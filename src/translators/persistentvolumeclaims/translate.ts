@@ -238,11 +238,7 @@ export function hostClaimFor(
     current?: KubeObject;
     hostVolumeName?: string;
     hostClassName?: string;
-    /**
-     * Only a volume reserved for the host claim may be bound to it (see PRE_BOUND_ONLY): the kind sets
-     * it for a claim of no class while the host has no default, one a tenant's volume reserves, and
-     * one whose host class provisions nothing (`kubernetes.io/no-provisioner`, an admin's volumes).
-     */
+    /** Only a volume reserved for the host claim may be bound to it (see PRE_BOUND_ONLY). */
     preBoundOnly?: boolean;
     virtualScheduler?: boolean;
   } = {},

@@ -17,8 +17,6 @@ import type { LabelSelector } from '../../naming/labels.ts';
 export const TENANT_CLASSES_KIND = 'storageclasses';
 /** The kind that shows the host's classes; its selector limits which a claim may name. */
 const HOST_CLASSES_KIND = 'host-storageclasses';
-/** The provisioner of classes whose volumes an admin makes by hand (static local volumes, say). */
-const NO_PROVISIONER = 'kubernetes.io/no-provisioner';
 /** How a host marks its default class (the beta key is still honoured). */
 const DEFAULT_CLASS_ANNOTATIONS = [
   'storageclass.kubernetes.io/is-default-class',
@@ -171,15 +169,6 @@ export class ClaimClassResolver {
   staticVerdict(name: string): ClaimClassVerdict {
     const hostName = this.hostNameOf(name);
     return this.hostClasses.store.get(hostName) ? this.verdict(name) : { state: 'ready', hostName };
-  }
-
-  /**
-   * Whether the host class of that name provisions nothing: a claim of it gets one of the volumes an
-   * admin made for the class, whichever the host's binder finds, with the data it holds.
-   */
-  provisionsNothing(hostName: string): boolean {
-    const hostClass = this.hostClasses.store.get(hostName) as { provisioner?: string } | undefined;
-    return hostClass?.provisioner === NO_PROVISIONER;
   }
 
   /** The claim metadata the host class of that name reads (see claimMetadataReadBy). */
