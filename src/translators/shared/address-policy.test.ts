@@ -266,6 +266,10 @@ describe('hostNameRefusal', () => {
       'spells out 10.0.0.1, which is a private address',
     );
     expect(hostNameRefusal('deadbeef.example.com', privateOnly)).toBeUndefined();
+    // Outside the wildcard DNS services, eight hex digits are an ordinary name's.
+    expect(hostNameRefusal('myaks-dns-7f3a1b2c.hcp.eastus.azmk8s.io', privateOnly)).toBeUndefined();
+    expect(hostNameRefusal('app-0a000001.example.com', privateOnly)).toBeUndefined();
+    expect(hostNameRefusal('fe80--1.example.com', privateOnly)).toBeUndefined();
     expect(hostNameRefusal('cafe-2001-db8--1.sslip.io', privateOnly)).toBeUndefined();
   });
 

@@ -194,10 +194,17 @@ export function hostNameRefusal(
 }
 
 /**
- * Addresses spelled into a name's labels, as wildcard DNS services (nip.io, sslip.io) answer them:
- * four labels (`10.0.0.1.nip.io`), one label ending in four dashed numbers (`app-10-0-0-1.sslip.io`)
- * or in eight hex digits (`app-a9fea9fe.nip.io`), or an IPv6 address with dashes for colons
- * (`fe80--1.sslip.io`). A name that resolves to such an address some other way (a record of the
+ * Wildcard DNS services that also answer an address in hex (`app-a9fea9fe.nip.io`) or an IPv6 address
+ * with dashes for colons (`fe80--1.sslip.io`). Those spellings are read only under these: elsewhere
+ * eight hex digits are an ordinary name's (`myaks-dns-7f3a1b2c.hcp.eastus.azmk8s.io`).
+ */
+const WILDCARD_DNS_DOMAINS = ['nip.io', 'sslip.io', 'xip.io', 'traefik.me'];
+
+/**
+ * Addresses spelled into a name's labels, as wildcard DNS services answer them: four labels
+ * (`10.0.0.1.nip.io`) or one label ending in four dashed numbers (`app-10-0-0-1.sslip.io`) in any
+ * name, and under a known wildcard DNS service also a label ending in eight hex digits or an IPv6
+ * address with dashes. A name that resolves to such an address some other way (a record of the
  * tenant's own domain) cannot be told from its text.
  */
 function spelledAddresses(labels: string[]): string[] {
@@ -206,9 +213,12 @@ function spelledAddresses(labels: string[]): string[] {
     const quad = labels.slice(i, i + 4).join('.');
     if (parseIPv4(quad)) out.push(quad);
   }
+  const name = labels.join('.');
+  const wildcard = WILDCARD_DNS_DOMAINS.some((d) => name === d || name.endsWith(`.${d}`));
   for (const label of labels) {
     const dashed = /(?:^|-)(\d{1,3})-(\d{1,3})-(\d{1,3})-(\d{1,3})$/.exec(label);
     if (dashed && parseIPv4(dashed.slice(1).join('.'))) out.push(dashed.slice(1).join('.'));
+    if (!wildcard) continue;
     const hex = /(?:^|-)([0-9a-f]{8})$/.exec(label)?.[1];
     if (hex) out.push([0, 2, 4, 6].map((i) => parseInt(hex.slice(i, i + 2), 16)).join('.'));
     const v6 = label.replaceAll('-', ':');
