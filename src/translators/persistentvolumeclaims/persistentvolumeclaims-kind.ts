@@ -246,11 +246,21 @@ export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = 
     host: KubeObject,
   ): Promise<void> {
     if (recordedVirtualUid(host) === virtual.metadata?.uid || restoredByVelero(virtual)) return;
+    // A pod's ephemeral volume is made for that pod: the claim of an earlier pod of the same name
+    // (its pod deleted, and with it the claim) holds nothing the new pod may have. It goes, and a new
+    // copy is made once it has.
+    if (virtual.metadata?.ownerReferences?.some((o) => o.controller && o.kind === 'Pod')) {
+      await deleteHostClaim(ctx, host);
+      throw new WaitingError(`the host claim of an earlier pod's ephemeral volume ${ctx.key} goes first`);
+    }
     const isStatic = !!specOf(virtual).volumeName || tenantVolumeReservedFor(ctx.key);
     const fresh = hostClaimFor(virtual, place(ctx), resolveDataSources(ctx, virtual), {
       hostClassName: await hostClassOf(ctx, virtual, isStatic),
     });
-    const differing = immutableFieldsDiffering(fresh, host);
+    // A claim naming no class got the host's default of its time, which may have changed since.
+    const differing = immutableFieldsDiffering(fresh, host).filter(
+      (field) => field !== 'spec.storageClassName' || storageClassOf(virtual) !== undefined,
+    );
     if (differing.length) throw new TerminalError(earlierClaimKept(differing));
   }
 

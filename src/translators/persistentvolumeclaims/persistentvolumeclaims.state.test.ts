@@ -752,6 +752,43 @@ describe('persistentvolumeclaims state table', () => {
     },
   );
 
+  it("a claim naming no class made again after the host's default changed takes the earlier copy (made with the default of its time)", async () => {
+    const defaultClass = (name: string): [typeof SC, KubeObject] => [
+      SC,
+      {
+        ...storageClass(name),
+        metadata: { name, annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
+      },
+    ];
+    const classless = claim('data');
+    delete (classless.spec as { storageClassName?: string }).storageClassName;
+    // The earlier copy names `fast`, the default then; the host's default is `gp3` now.
+    const table = await withClaims([classless], { host: [earlierBoundCopy(), defaultClass('gp3')] });
+    expect(hostClaim(table)?.metadata?.annotations?.['vcluster.loft.sh/object-uid']).toBe(
+      virtualClaim(table)!.metadata?.uid,
+    );
+    expect(statusOf(virtualClaim(table)).phase).toBe('Bound');
+    expect(syncErrors(table)).toEqual([]);
+  });
+
+  it("a pod's ephemeral claim made again (a new pod of the same name) gets a new host claim: the earlier pod's goes, its data with it", async () => {
+    const ephemeral = claim('data');
+    ephemeral.metadata!.ownerReferences = [
+      { apiVersion: 'v1', kind: 'Pod', name: 'web-0', uid: 'new-pod-uid', controller: true },
+    ];
+    const table = await withClaims([ephemeral], { host: [earlierBoundCopy()] });
+    const copy = hostClaim(table);
+    expect(copy?.metadata?.uid).not.toBe('host-claim-uid');
+    expect(copy?.metadata?.annotations?.['vcluster.loft.sh/object-uid']).toBe(
+      virtualClaim(table)!.metadata?.uid,
+    );
+    expect(specOf(copy!).volumeName).toBeUndefined();
+    expect(table.host.writeLog().filter((w) => w.includes(hostName('data')))).toEqual([
+      `delete persistentvolumeclaims ${HOST_NS}/${hostName('data')}`,
+      `create persistentvolumeclaims ${HOST_NS}/${hostName('data')}`,
+    ]);
+  });
+
   it('a claim Velero restored under its name takes the earlier host copy, whatever its fields say', async () => {
     const restored = claim('data', { storageClassName: 'slow' });
     restored.metadata!.labels = {
