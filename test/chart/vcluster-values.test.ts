@@ -168,7 +168,8 @@ const VSYNCER_VALUES = {
     resourceQuota: { hard: { pods: '20' } },
     limitRange: { default: { cpu: '2' } },
     networkPolicy: {
-      exceptCIDRs: ['10.0.0.0/8'],
+      // vCluster's except, and link-local (cloud metadata), which vsyncer always keeps excepted.
+      exceptCIDRs: ['10.0.0.0/8', '169.254.0.0/16'],
       workloadIngress: [{ from: [{ namespaceSelector: { matchLabels: { role: 'ingress' } } }] }],
       controlPlaneEgress: [{ ports: [{ port: 5432 }] }],
     },
@@ -288,6 +289,19 @@ describe("helm chart: vCluster's values that have an exact vsyncer value", () =>
         /policies\.resourceQuota\.enabled must be true or false \(or auto\)/,
       );
     });
+  });
+
+  it('keeps link-local (cloud metadata) excepted from a vCluster except list that leaves it out, for an IPv4 cidr', () => {
+    const exceptFlags = (publicEgress: Record<string, unknown>) =>
+      syncerArgs(renderValues({ policies: { networkPolicy: { enabled: true, workload: { publicEgress } } } }))
+        .filter((a) => a.startsWith('--tenant-egress-except-cidr='))
+        .map((a) => a.slice(a.indexOf('=') + 1));
+    // vCluster's own default list.
+    const vclusterDefault = ['100.64.0.0/10', '127.0.0.0/8', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'];
+    expect(exceptFlags({ except: vclusterDefault })).toEqual([...vclusterDefault, '169.254.0.0/16']);
+    expect(exceptFlags({ except: ['169.254.0.0/16'] })).toEqual(['169.254.0.0/16']);
+    // An IPv6 cidr takes no IPv4 except (the API server would refuse the policy).
+    expect(exceptFlags({ cidr: '::/0', except: ['fc00::/7'] })).toEqual(['fc00::/7']);
   });
 
   it('adds to syncer.sync, and takes a vsyncer value set to the same thing', () => {

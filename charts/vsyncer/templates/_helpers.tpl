@@ -622,7 +622,12 @@ defaultRequest are merged over vsyncer's own.
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.cidr" $at) "to" "isolation.networkPolicy.outgoingCIDR" "value" .cidr "default" "0.0.0.0/0") -}}
 {{- end -}}
 {{- if hasKey . "except" -}}
-{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.except" $at) "to" "isolation.networkPolicy.exceptCIDRs" "value" .except "default" (include "vsyncer.vc.defaultIsolation" $s | fromYaml).networkPolicy.exceptCIDRs) -}}
+{{- /* vCluster's list leaves out link-local (cloud metadata at 169.254.169.254), which vsyncer's always excepts: kept excepted (an IPv4 cidr only: an except must lie inside it). */ -}}
+{{- $except := .except | default list -}}
+{{- if and (contains "." (toString (.cidr | default "0.0.0.0/0"))) (not (has "169.254.0.0/16" $except)) -}}
+{{- $except = append $except "169.254.0.0/16" -}}
+{{- end -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.except" $at) "to" "isolation.networkPolicy.exceptCIDRs" "value" $except "default" (include "vsyncer.vc.defaultIsolation" $s | fromYaml).networkPolicy.exceptCIDRs) -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
