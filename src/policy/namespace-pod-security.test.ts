@@ -7,6 +7,7 @@ import {
   enforceLabelWanted,
   NamespacePodSecurityLabels,
   podSecurityLabels,
+  podSecurityLabelsWanted,
 } from './namespace-pod-security.ts';
 
 const ENFORCE = 'pod-security.kubernetes.io/enforce';
@@ -48,6 +49,24 @@ describe('podSecurityLabels (written with an enforce level)', () => {
   });
 });
 
+describe('podSecurityLabelsWanted', () => {
+  const warn = 'pod-security.kubernetes.io/warn';
+  it('all labels with a new enforce level; the warning alone where an earlier syncer set only the level; nothing more after', () => {
+    expect(podSecurityLabelsWanted({}, 'baseline')).toEqual(podSecurityLabels({}, 'baseline'));
+    expect(podSecurityLabelsWanted({ [ENFORCE]: 'baseline' }, 'baseline')).toEqual({
+      [warn]: 'baseline',
+      'pod-security.kubernetes.io/warn-version': 'latest',
+    });
+    // A level its owner made stricter is the owner's: left as it is.
+    expect(podSecurityLabelsWanted({ [ENFORCE]: 'restricted' }, 'baseline')).toBeUndefined();
+    const written: Record<string, string> = podSecurityLabels({}, 'baseline');
+    expect(podSecurityLabelsWanted(written, 'baseline')).toBeUndefined();
+    // A warning the tenant removed after the syncer wrote the labels stays removed.
+    const { [warn]: _removed, ...withoutWarn } = written;
+    expect(podSecurityLabelsWanted(withoutWarn, 'baseline')).toBeUndefined();
+  });
+});
+
 describe('NamespacePodSecurityLabels against a fake virtual cluster', () => {
   const NS = Resources.namespaces;
   const levelOf = (cluster: FakeCluster, name: string) =>
@@ -62,6 +81,8 @@ describe('NamespacePodSecurityLabels against a fake virtual cluster', () => {
     virtual.seed(NS, { metadata: { name: 'default' } });
     virtual.seed(NS, { metadata: { name: 'strict', labels: { [ENFORCE]: 'restricted' } } });
     virtual.seed(NS, { metadata: { name: 'lax', labels: { [ENFORCE]: 'privileged', team: 'a' } } });
+    // Labelled by an earlier syncer: the level alone.
+    virtual.seed(NS, { metadata: { name: 'earlier', labels: { [ENFORCE]: 'baseline' } } });
     const informers = new InformerFactory({});
     const labeller = new NamespacePodSecurityLabels({
       virtual,
@@ -86,7 +107,16 @@ describe('NamespacePodSecurityLabels against a fake virtual cluster', () => {
       ).toBe('baseline');
       expect(virtual.objects(NS).find((n) => n.metadata?.name === 'lax')?.metadata?.labels?.team).toBe('a');
       await new Promise((r) => setTimeout(r, 50));
-      expect(virtual.writeLog()).toEqual(['patch namespaces default', 'patch namespaces lax']);
+      expect(virtual.writeLog().sort()).toEqual([
+        'patch namespaces default',
+        'patch namespaces earlier',
+        'patch namespaces lax',
+      ]);
+      expect(
+        virtual.objects(NS).find((n) => n.metadata?.name === 'earlier')?.metadata?.labels?.[
+          'pod-security.kubernetes.io/warn'
+        ],
+      ).toBe('baseline');
 
       const ns = virtual.objects(NS).find((n) => n.metadata?.name === 'default')!;
       await virtual.update(NS, '', { ...ns, metadata: { ...ns.metadata, labels: {} } });

@@ -52,6 +52,27 @@ export function podSecurityLabels(
   };
 }
 
+/**
+ * The pod security labels to write on a namespace, or undefined when it has what it should: all of
+ * them with a new enforce level; for a namespace an earlier syncer labelled with the level alone (the
+ * configured level, no enforce-version, no warning), the warning it did not write. A namespace its
+ * owner made stricter is left as the owner labelled it, and a warning the tenant removed after the
+ * syncer wrote it stays removed.
+ */
+export function podSecurityLabelsWanted(
+  labels: Record<string, string> | undefined,
+  level: PodSecurityLevel,
+): Record<string, string> | undefined {
+  const enforce = enforceLabelWanted(labels, level);
+  if (enforce) return podSecurityLabels(labels, enforce);
+  const labelledByEarlierSyncer =
+    labels?.[ENFORCE_LABEL] === level &&
+    labels[WARN_LABEL] === undefined &&
+    labels[ENFORCE_VERSION_LABEL] === undefined;
+  if (!labelledByEarlierSyncer) return undefined;
+  return { [WARN_LABEL]: level, [WARN_VERSION_LABEL]: 'latest' };
+}
+
 /** The enforce label a namespace should carry, or undefined when it carries it already. */
 export function enforceLabelWanted(
   labels: Record<string, string> | undefined,
@@ -107,7 +128,7 @@ export class NamespacePodSecurityLabels implements SyncComponent {
   private async reconcile(name: string): Promise<void> {
     const ns = this.namespaces.store.get(name);
     if (!ns || ns.metadata?.deletionTimestamp) return;
-    const wanted = enforceLabelWanted(ns.metadata?.labels, this.opts.level);
+    const wanted = podSecurityLabelsWanted(ns.metadata?.labels, this.opts.level);
     if (!wanted) return;
     let patched: KubeObject;
     try {
@@ -119,7 +140,7 @@ export class NamespacePodSecurityLabels implements SyncComponent {
         {
           metadata: {
             resourceVersion: ns.metadata?.resourceVersion,
-            labels: podSecurityLabels(ns.metadata?.labels, wanted),
+            labels: wanted,
           },
         },
         'merge',
@@ -132,9 +153,9 @@ export class NamespacePodSecurityLabels implements SyncComponent {
       // Something in the virtual cluster (a mutating webhook, a policy engine) put another level back
       // in the same write: retried with backoff (the error does that), never in a tight loop.
       throw new Error(
-        `namespace ${name}: ${ENFORCE_LABEL} was set to ${wanted} but reads ${JSON.stringify(patched.metadata?.labels?.[ENFORCE_LABEL])} after the write (a webhook of the virtual cluster changes it?)`,
+        `namespace ${name}: ${ENFORCE_LABEL} was set to ${wanted[ENFORCE_LABEL]} but reads ${JSON.stringify(patched.metadata?.labels?.[ENFORCE_LABEL])} after the write (a webhook of the virtual cluster changes it?)`,
       );
     }
-    this.opts.logger.debug('namespace pod security label set', { namespace: name, level: wanted });
+    this.opts.logger.debug('namespace pod security labels set', { namespace: name, labels: wanted });
   }
 }
