@@ -258,8 +258,10 @@ export function toHostCustomResourceKind(
 
   /**
    * The body with each configured selector scoped to this virtual cluster and the object's virtual
-   * namespace (absent ones stay absent); a value that is not a selector is a TerminalError naming
-   * where it is.
+   * namespace; a value that is not a selector is a TerminalError naming where it is. An absent or
+   * null selector is scoped as an empty one: to many host controllers (Istio's workloadSelector) a
+   * missing selector means every workload of the namespace, and on the host that namespace is every
+   * tenant's. See replaceAt's fillAbsent for where a missing field is written.
    */
   function scopedSelectors(ctx: ReconcileContext, body: Record<string, unknown>): unknown {
     const scope = { vcName: where.vcName, virtualNamespace: ctx.virtualNamespace };
@@ -267,12 +269,19 @@ export function toHostCustomResourceKind(
     for (const ref of selectorReferences) {
       const { problem } = valuesAt(body, ref.segments);
       if (problem) throw new TerminalError(`malformed ${type.kind}: ${problem}`);
-      out = replaceAt(out, ref.segments, (value, location) => {
-        const scoped = hostSelectorFor(ref.kind, value, location, scope);
-        if ('problem' in scoped)
-          throw new TerminalError(`malformed ${type.kind}: ${scoped.problem} (configured as a ${ref.kind})`);
-        return scoped.selector;
-      });
+      out = replaceAt(
+        out,
+        ref.segments,
+        (value, location) => {
+          const scoped = hostSelectorFor(ref.kind, value ?? {}, location, scope);
+          if ('problem' in scoped)
+            throw new TerminalError(
+              `malformed ${type.kind}: ${scoped.problem} (configured as a ${ref.kind})`,
+            );
+          return scoped.selector;
+        },
+        { fillAbsent: true },
+      );
     }
     return out;
   }

@@ -848,6 +848,8 @@ describe('custom resources: label selectors scoped to the tenant on the host (st
                 { path: 'spec.selector', kind: 'LabelSelector' },
                 { path: 'spec.workloadSelector.labels', kind: 'Labels' },
                 { path: 'spec.extraSelectors[]', kind: 'LabelSelector' },
+                { path: 'spec.rules[].podSelector', kind: 'LabelSelector' },
+                { path: 'spec.rules[].from.selector', kind: 'LabelSelector' },
               ],
               // Host namespaces: never the tenant's to choose.
               allowedValues: [{ path: 'spec.namespaceSelector', values: [], optional: true }],
@@ -922,20 +924,57 @@ describe('custom resources: label selectors scoped to the tenant on the host (st
     });
   });
 
-  it("an empty selector, which selects everything, selects the tenant's namespace only; an absent one stays absent", async () => {
+  it("an empty, absent or null selector, which selects everything, selects the tenant's namespace only", async () => {
     const table = await monitorsTable();
     await table.virtual.create(
       MONITORS,
       'team',
       monitor('all', { selector: {}, workloadSelector: { labels: {} } }),
     );
+    // Istio's Sidecar without a workloadSelector, its AuthorizationPolicy without a selector: every
+    // workload of the namespace, which on the host is every tenant's.
     await table.virtual.create(MONITORS, 'team', monitor('none', { endpoints: [] }));
+    await table.virtual.create(
+      MONITORS,
+      'team',
+      monitor('null', { selector: null, workloadSelector: { labels: null } }),
+    );
+    // The field's parent is missing: made, as the path has no list.
+    await table.virtual.create(MONITORS, 'team', monitor('parentless', { workloadSelector: null }));
     await table.settle();
-    expect(hostMonitor(table, 'all')!.spec).toEqual({
+    const scoped = { selector: { matchLabels: scope }, workloadSelector: { labels: scope } };
+    expect(hostMonitor(table, 'all')!.spec).toEqual(scoped);
+    expect(hostMonitor(table, 'none')!.spec).toEqual({ ...scoped, endpoints: [] });
+    expect(hostMonitor(table, 'null')!.spec).toEqual(scoped);
+    expect(hostMonitor(table, 'parentless')!.spec).toEqual(scoped);
+    // The virtual object keeps what the tenant wrote.
+    expect(virtualMonitor(table, 'none')!.spec).toEqual({ endpoints: [] });
+  });
+
+  it('through a list: an item without the selector gets the scope, one without its parent and an absent list stay as they are', async () => {
+    const table = await monitorsTable();
+    await table.virtual.create(
+      MONITORS,
+      'team',
+      monitor('web', {
+        selector: {},
+        workloadSelector: { labels: {} },
+        rules: [{ podSelector: { matchLabels: { app: 'web' } }, from: {} }, { port: 80 }],
+      }),
+    );
+    await table.settle();
+    expect(hostMonitor(table)!.spec).toEqual({
       selector: { matchLabels: scope },
       workloadSelector: { labels: scope },
+      rules: [
+        {
+          podSelector: { matchLabels: { app: 'web', ...scope } },
+          from: { selector: { matchLabels: scope } },
+        },
+        // No `from`: left out, not made (a list's items are the tenant's to shape).
+        { podSelector: { matchLabels: scope }, port: 80 },
+      ],
     });
-    expect(hostMonitor(table, 'none')!.spec).toEqual({ endpoints: [] });
   });
 
   it('a selector that is not one is refused with a SyncError naming its path, and nothing is written to the host', async () => {
@@ -993,13 +1032,19 @@ describe('custom resources: label selectors scoped to the tenant on the host (st
       spec: { selector: { matchLabels: { app: 'api' } } },
     });
     await table.settle();
-    expect(hostMonitor(table)!.spec).toEqual({ selector: { matchLabels: { app: 'api', ...scope } } });
+    expect(hostMonitor(table)!.spec).toEqual({
+      selector: { matchLabels: { app: 'api', ...scope } },
+      workloadSelector: { labels: scope },
+    });
     await table.host.update(MONITORS, HOST_NS, {
       ...hostMonitor(table)!,
       spec: { selector: { matchLabels: { app: 'api' } } },
     });
     await table.settle();
-    expect(hostMonitor(table)!.spec).toEqual({ selector: { matchLabels: { app: 'api', ...scope } } });
+    expect(hostMonitor(table)!.spec).toEqual({
+      selector: { matchLabels: { app: 'api', ...scope } },
+      workloadSelector: { labels: scope },
+    });
     expect((virtualMonitor(table)!.spec as { selector: unknown }).selector).toEqual({
       matchLabels: { app: 'api' },
     });
@@ -1051,7 +1096,10 @@ describe('custom resources: label selectors scoped to the tenant on the host (st
     await table.virtual.update(MONITORS, 'team', { ...virtualMonitor(table)!, spec: { selector: ['app'] } });
     await table.settle();
     expect(table.host.writeLog()).toEqual([]);
-    expect(hostMonitor(table)!.spec).toEqual({ selector: { matchLabels: { app: 'web', ...scope } } });
+    expect(hostMonitor(table)!.spec).toEqual({
+      selector: { matchLabels: { app: 'web', ...scope } },
+      workloadSelector: { labels: scope },
+    });
     expect(syncErrors(table)).toEqual([
       expect.stringMatching(/^malformed ServiceMonitor: spec\.selector must be/),
     ]);

@@ -100,22 +100,33 @@ export function rewriteAt(
 }
 
 /**
- * A copy of obj with every value at the path (of any type; missing fields and null are left as
- * they are) replaced by replace(value, location), location as valuesAt gives it. Shared with obj
- * where untouched, as rewriteAt.
+ * A copy of obj with every value at the path (of any type) replaced by replace(value, location),
+ * location as valuesAt gives it. Missing fields and null are left as they are, unless `fillAbsent`:
+ * then a missing or null value at the path's end is replaced too (replace gets it as it is) wherever
+ * the object holding it exists, and missing or null objects on the way are made (`{}`) when the path
+ * has no `[]`. Through a list they are not: an item without the field's parent is left as it is, and
+ * an absent list has no items to fill. Shared with obj where untouched, as rewriteAt.
  */
 export function replaceAt(
   obj: unknown,
   segments: readonly PathSegment[],
   replace: (value: unknown, location: string) => unknown,
+  opts: { fillAbsent?: boolean } = {},
 ): unknown {
+  const makeParents = opts.fillAbsent === true && !segments.some((s) => s.each);
   const walk = (node: unknown, i: number, location: string): unknown => {
     if (i === segments.length) return replace(node, location);
     if (!isRecord(node)) return node;
     const { field, each } = segments[i]!;
     const here = location ? `${location}.${field}` : field;
     const child = node[field];
-    if (child === undefined || child === null) return node;
+    if (child === undefined || child === null) {
+      // A list that is not there has no items to fill.
+      if (!opts.fillAbsent || each) return node;
+      const last = i === segments.length - 1;
+      if (last) return { ...node, [field]: replace(child, here) };
+      return makeParents ? { ...node, [field]: walk({}, i + 1, here) } : node;
+    }
     if (!each) return { ...node, [field]: walk(child, i + 1, here) };
     if (!Array.isArray(child)) return node;
     return { ...node, [field]: child.map((item, n) => walk(item, i + 1, `${here}[${n}]`)) };
