@@ -1,7 +1,7 @@
 import { TerminalError, WaitingError } from '../../controller/errors.ts';
 import { withMessagesScrubbed } from '../../sync/scrub.ts';
 import type { Informer } from '../../informer/informer.ts';
-import { splitKey, type KubeObject } from '../../kube/object.ts';
+import { objectKey, splitKey, type KubeObject } from '../../kube/object.ts';
 import { apiVersionOf, Resources } from '../../kube/resources.ts';
 import { MANAGED_BY_LABEL, managedBySelector, OBJECT_HOST_NAME_ANNOTATION } from '../../naming/labels.ts';
 import { createHostCopy, isPrepared } from '../../sync/engine.ts';
@@ -16,12 +16,7 @@ import type {
   SyncEnvironment,
   SyncResult,
 } from '../../sync/kind.ts';
-import {
-  managedCopiesScope,
-  namespacedToHost,
-  recordedVirtualUid,
-  referrersOfCopy,
-} from '../../sync/mappers.ts';
+import { managedCopiesScope, referenceKey, referrersOfCopy } from '../../sync/mappers.ts';
 import { withManagedRecord } from '../../sync/managed-metadata.ts';
 import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
 import {
@@ -42,6 +37,7 @@ import {
 import { prepareCustomResource, type ResolvedResource } from './crd.ts';
 import { replaceAt, rewriteAt, valuesAt } from './path.ts';
 import { hostSelectorFor } from './selectors.ts';
+import { customResourceToHost, ownedCustomResourceKey } from './ownership.ts';
 import { allowedValuesRefusal } from './allowed-values.ts';
 import { hostObjectAnnotationsRefusal } from '../shared/host-object-annotations.ts';
 import { deleteIncarnation } from '../../kube/delete-incarnation.ts';
@@ -123,8 +119,9 @@ export function toHostCustomResourceKind(
 ): KindSpec {
   const { type } = resolved;
   const kindName = customResourceKindName(entry);
-  // Namespaced only: prepare refuses a cluster-scoped resource (see scopeProblem).
-  const mapper: Mapper = { ...namespacedToHost(type, where), sourceUidOf: recordedVirtualUid };
+  // Namespaced only: prepare refuses a cluster-scoped resource (see scopeProblem). Copies of any
+  // version of the resource are this kind's (see ownedCustomResourceKey).
+  const mapper: Mapper = customResourceToHost(type, where);
   let env: SyncEnvironment;
   let kinds: ReadonlyMap<string, BuiltKind> = new Map();
   let logForbidden: (message: string) => void = () => {};
@@ -167,7 +164,13 @@ export function toHostCustomResourceKind(
         type: referenced.type,
         scope: managed,
         whenKind: customResourceKindName({ crdName }),
-        keys: namingTheOwnerOf(crdName, referenced.type),
+        keys: (copy: KubeObject) => {
+          // As referrersOfCopy, with a custom resource's ownership (any version of it).
+          const owner = ownedCustomResourceKey(copy, where, referenced.type);
+          return owner && virtualObjects
+            ? virtualObjects.store.byIndex(REFERENCE_INDEX, referenceKey(crdName, owner)).map(objectKey)
+            : [];
+        },
       },
     ];
   });

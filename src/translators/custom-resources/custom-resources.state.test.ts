@@ -185,6 +185,74 @@ describe('custom resources to the host (state table)', () => {
     expect(host.spec).toEqual({ secretName: hostName('web-tls') });
   });
 
+  it('no version configured, the storage version changed since (an operator upgrade): the copies recorded under the old one are taken over, updated and deleted; another group or kind is not', async () => {
+    // The CRD stored v1 when the copies were made; it serves both and stores v2 now.
+    const upgraded = crd(CERTS);
+    const [v1] = (upgraded.spec as { versions: Record<string, unknown>[] }).versions;
+    (upgraded.spec as { versions: unknown[] }).versions = [
+      { ...v1, storage: false },
+      { ...v1, name: 'v2', storage: true },
+    ];
+    const earlierCopy = (name: string, kind: string): KubeObject => ({
+      apiVersion: `${GROUP}/v2`,
+      kind: 'Certificate',
+      metadata: {
+        name: hostName(name),
+        namespace: HOST_NS,
+        labels: { 'vcluster.loft.sh/managed-by': VC, 'vcluster.loft.sh/namespace': 'team' },
+        annotations: {
+          'vcluster.loft.sh/object-name': name,
+          'vcluster.loft.sh/object-namespace': 'team',
+          'vcluster.loft.sh/object-uid': `${name}-virtual-uid`,
+          'vcluster.loft.sh/object-kind': kind,
+        },
+      },
+      spec: { dnsNames: ['old.example'] },
+    });
+    const tenants = (name: string): KubeObject => ({
+      ...certificate(name, { dnsNames: ['new.example'] }),
+      apiVersion: `${GROUP}/v2`,
+      metadata: { name, namespace: 'team', uid: `${name}-virtual-uid` },
+    });
+    const table = await start({
+      kinds: [CERT_KIND],
+      file: { customResources: { toHost: [{ resource: 'certificates.certs.example.dev' }] } },
+      host: [
+        [CRDS, upgraded],
+        [CERTS, earlierCopy('web', `${GROUP}/v1, Kind=Certificate`)],
+        [CERTS, earlierCopy('issuer', `${GROUP}/v1, Kind=Issuer`)],
+        [CERTS, earlierCopy('foreign', `other.example.dev/v1, Kind=Certificate`)],
+      ],
+      virtual: [
+        [CRDS, upgraded],
+        [CERTS, tenants('web')],
+        [CERTS, tenants('issuer')],
+        [CERTS, tenants('foreign')],
+      ],
+    });
+    await table.settle();
+    await retryPrepare(table);
+    expect(table.controllers.get(CERT_KIND)!.controller.isStarted).toBe(true);
+    const web = hostCert(table)!;
+    expect(web.spec).toEqual({ dnsNames: ['new.example'] });
+    expect(web.metadata?.annotations?.['vcluster.loft.sh/object-kind']).toBe(`${GROUP}/v2, Kind=Certificate`);
+    // Another kind's or group's copy of the same name is not this object's copy.
+    for (const name of ['issuer', 'foreign'])
+      expect(hostCert(table, name)!.spec).toEqual({ dnsNames: ['old.example'] });
+    const refusals = table.virtual
+      .objects(Resources.events, 'team')
+      .filter((e) => e.reason === 'SyncError')
+      .map((e) => String(e.message));
+    expect(refusals).toEqual([
+      expect.stringContaining('host name is already used by another object'),
+      expect.stringContaining('host name is already used by another object'),
+    ]);
+    await table.virtual.delete(CERTS, 'team', 'web');
+    await table.settle();
+    expect(hostCert(table)).toBeUndefined();
+    expect(hostCert(table, 'issuer')).toBeDefined();
+  });
+
   it("while a kind whose objects may name secrets has not started, an unused secret's copy stays; one whose secret is gone goes", async () => {
     // No CRD anywhere: the certificates kind waits, and may never start.
     const table = await start({ kinds: ['secrets', CERT_KIND], file: certificatesConfig() });
