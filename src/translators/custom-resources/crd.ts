@@ -7,8 +7,8 @@ import { FROM_HOST_LABEL, managedBySelector } from '../../naming/labels.ts';
 import type { Side, SyncEnvironment } from '../../sync/kind.ts';
 import { sameJson } from '../shared/host-metadata.ts';
 import { deleteIncarnation } from '../../kube/delete-incarnation.ts';
-import { ownedVirtualKey } from '../../sync/mappers.ts';
 import type { CustomResourceEntry } from './config.ts';
+import { ownedCustomResourceKey } from './ownership.ts';
 
 /** CustomResourceDefinitions (cluster-scoped, read on both sides; written only to copy one). */
 export const CRDS: ResourceType = Resources.customResourceDefinitions;
@@ -288,11 +288,22 @@ async function removeRefusedClusterScopedCopies(
 ): Promise<boolean> {
   const kind = specOf(hostCrd).names?.kind;
   if (entry.direction !== 'toHost' || specOf(hostCrd).scope === 'Namespaced' || !kind) return true;
-  const type: ResourceType = { ...unresolvedType(entry), kind, namespaced: false };
+  // No version configured: the one the CRD stores, as prepare resolves it (an empty one would list
+  // `/apis/<group>//<plural>`). Copies recorded under any version of the kind are the earlier syncer's.
+  const version = entry.version ?? specOf(hostCrd).versions?.find((v) => v.storage)?.name;
+  if (!version) {
+    env.logger.warn('not removing host copies of a cluster-scoped custom resource refused for toHost', {
+      resource: entry.crdName,
+      reason: 'its CRD on the host names no storage version',
+    });
+    return true;
+  }
+  const type: ResourceType = { ...unresolvedType(entry), version, kind, namespaced: false };
   try {
     const copies = await env.host.list(type, '', { labelSelector: managedBySelector(env, false) });
     for (const copy of copies.items)
-      if (ownedVirtualKey(copy, env, type) !== undefined) await deleteIncarnation(env.host, type, copy);
+      if (ownedCustomResourceKey(copy, env, type) !== undefined)
+        await deleteIncarnation(env.host, type, copy);
   } catch (err) {
     if (!isApiError(err, 'forbidden')) throw err;
     env.logger.warn('could not remove host copies of a cluster-scoped custom resource refused for toHost', {

@@ -634,6 +634,43 @@ describe('custom resources to the host (state table)', () => {
     expect(table.host.objects(ISSUERS).map((o) => o.metadata?.name)).toEqual(['letsencrypt']);
   });
 
+  it("no version configured (vCluster's form): a cluster-scoped resource's copies an earlier syncer made go too, listed at the CRD's storage version", async () => {
+    const earlierCopy: KubeObject = {
+      metadata: {
+        name: `vcluster-old-x-${HOST_NS}-x-${VC}`,
+        labels: { 'vcluster.loft.sh/managed-by': `${HOST_NS}-x-${VC}` },
+        annotations: {
+          'vcluster.loft.sh/object-name': 'old',
+          'vcluster.loft.sh/object-kind': `${GROUP}/v1, Kind=ClusterIssuer`,
+          'vcluster.loft.sh/object-host-namespace': HOST_NS,
+        },
+      },
+      spec: { ca: { secretName: 'cert-manager-ca' } },
+    };
+    const table = await start({
+      kinds: [ISSUER_KIND],
+      file: { customResources: { toHost: { 'clusterissuers.certs.example.dev': { enabled: true } } } },
+      host: [
+        [CRDS, crd(ISSUERS)],
+        [ISSUERS, earlierCopy],
+        [ISSUERS, { metadata: { name: 'letsencrypt' }, spec: { acme: {} } }],
+      ],
+      virtual: [[CRDS, crd(ISSUERS)]],
+    });
+    const listed: string[] = [];
+    const list = table.host.list.bind(table.host);
+    table.host.list = ((type, namespace, options) => {
+      if (type.resource === ISSUERS.resource) listed.push(type.version);
+      return list(type, namespace, options);
+    }) as typeof table.host.list;
+    await table.settle();
+    await retryPrepare(table);
+    expect(table.controllers.get(ISSUER_KIND)!.controller.isStarted).toBe(false);
+    expect(table.host.objects(ISSUERS).map((o) => o.metadata?.name)).toEqual(['letsencrypt']);
+    // Never `/apis/<group>//clusterissuers`.
+    expect(listed).toEqual(['v1']);
+  });
+
   it('a reference to another configured custom resource is renamed to its host copy', async () => {
     const table = await start({
       kinds: [CERT_KIND, 'cr:policies.certs.example.dev'],
