@@ -465,4 +465,28 @@ describe('Controller: requeue and stop', () => {
     expect([...calls].filter(([k, n]) => k.startsWith('wait-') && n === 2)).toHaveLength(300);
     await controller.stop(100);
   });
+
+  it('retries a wait that asks for no time (0, negative) after a floor, never at once', async () => {
+    const clock = new FakeClock(0);
+    let calls = 0;
+    const controller = new Controller({
+      name: 'test',
+      workers: 1,
+      clock,
+      logger: silentLogger,
+      reconcile: async () => {
+        calls++;
+        throw new WaitingError('a copy', { retryAfterMs: calls === 1 ? 0 : -5 });
+      },
+    });
+    controller.start();
+    controller.enqueue('a');
+    await settle();
+    await settle();
+    expect(calls).toBe(1);
+    clock.advance(50);
+    await settle();
+    expect(calls).toBe(2);
+    await controller.stop(100);
+  });
 });

@@ -5,6 +5,9 @@ import { WorkQueue } from '../workqueue/index.ts';
 import type { WorkQueueMetrics } from '../workqueue/metrics.ts';
 import { isTerminal, TerminalError, tooDeepError, WaitingError } from './errors.ts';
 
+/** The soonest a wait that says when to retry is retried (see WaitingError.retryAfterMs). */
+const MIN_WAIT_RETRY_MS = 50;
+
 /** What a reconcile asks for next: nothing (done), or another look after some time. */
 export interface ReconcileResult {
   requeueAfterMs?: number;
@@ -169,7 +172,9 @@ export class Controller {
           reason: err.message,
           retries: this.queue.numRequeues(key),
         });
-        if (err.retryAfterMs !== undefined) this.queue.addAfter(key, err.retryAfterMs);
+        // A time given is honoured, never sooner than MIN_WAIT_RETRY_MS: a wait cannot spin.
+        if (err.retryAfterMs !== undefined && Number.isFinite(err.retryAfterMs))
+          this.queue.addAfter(key, Math.max(MIN_WAIT_RETRY_MS, err.retryAfterMs));
         else this.queue.addRateLimited(key);
         return;
       }

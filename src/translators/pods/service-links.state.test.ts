@@ -132,6 +132,28 @@ describe("pods' service link variables (<NAME>_SERVICE_HOST, ...)", () => {
     expect(t.host.objects(PODS, HOST_NS).map((p) => p.metadata?.name)).toEqual([`web-x-default-x-${VC}`]);
   });
 
+  it('waits for no Service another tool controls (vcluster.loft.sh/controlled-by): the syncer never copies it', async () => {
+    const controlled = db[1] as KubeObject;
+    const t = await start({
+      kinds: ['pods', 'services'],
+      flags: { clusterDnsIp: '10.96.0.10' },
+      virtual: [
+        team,
+        [
+          SERVICES,
+          {
+            ...controlled,
+            metadata: { ...controlled.metadata, labels: { 'vcluster.loft.sh/controlled-by': 'other-tool' } },
+          },
+        ],
+        pod('web'),
+      ],
+      host: [virtualApi],
+    });
+    await t.settle();
+    expect(dbHostVariable(t)).toStrictEqual({ [`web-x-team-x-${VC}`]: undefined });
+  });
+
   it('holds no pod past 30 s from its own creation, whatever Services keep appearing', async () => {
     // The pod waits for its Secret first; the host name of db's copy is held by another's object.
     const squatter: Seed = [

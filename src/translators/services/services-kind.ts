@@ -5,6 +5,7 @@ import { objectKey, type KubeObject } from '../../kube/object.ts';
 import { isInvalid, isNotFound } from '../../kube/errors.ts';
 import { Resources } from '../../kube/resources.ts';
 import { CONTROL_PLANE_LOCAL_LABEL, OBJECT_UID_ANNOTATION } from '../../naming/labels.ts';
+import { isControlledElsewhere } from '../../sync/controlled-elsewhere.ts';
 import { createHostCopy } from '../../sync/engine.ts';
 import type { KindSpec, Placement, ReconcileContext, SyncResult } from '../../sync/kind.ts';
 import { managedCopiesScope, namespacedToHost, ownedVirtualKey } from '../../sync/mappers.ts';
@@ -35,17 +36,20 @@ const HOST_SLICE_CONTROLLER = 'endpointslice-controller.k8s.io';
 const CONTROLLER_SLICES = 'services/controller-slices';
 /** The virtual API server's own Service: the virtual cluster's API stands behind the host Service `<vc>`. */
 const KUBERNETES_SERVICE = 'default/kubernetes';
+/** The kind's name, as vcluster.loft.sh/controlled-by names it (see isControlledElsewhere). */
+const SERVICES_KIND = 'services';
 
 /**
- * Whether a virtual Service is one the services kind copies to the host: not the virtual API's own
+ * Whether a virtual Service is one the syncer copies to the host: not the virtual API's own
  * `default/kubernetes` (the host Service of the control plane stands for it), nor the control plane's
- * own (the metrics API's, naming localhost: nothing on the host serves it). One another tool
- * controls (vcluster.loft.sh/controlled-by) the engine leaves alone besides.
+ * own (the metrics API's, naming localhost: nothing on the host serves it), nor one another tool
+ * controls (vcluster.loft.sh/controlled-by), which the engine leaves alone.
  */
 export function getsHostCopy(virtual: KubeObject): boolean {
   return (
     objectKey(virtual) !== KUBERNETES_SERVICE &&
-    virtual.metadata?.labels?.[CONTROL_PLANE_LOCAL_LABEL] !== 'true'
+    virtual.metadata?.labels?.[CONTROL_PLANE_LOCAL_LABEL] !== 'true' &&
+    !isControlledElsewhere(virtual, SERVICES_KIND)
   );
 }
 /** Re-creates that wait for another virtual Service to free the host's IP, before trying anyway. */
