@@ -240,6 +240,19 @@ export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = 
    * it, and would otherwise get the old volume, the new source silently dropped. A claim Velero
    * restored is the earlier one again, whatever it says now.
    */
+  /**
+   * Whether a claim is a pod's generic ephemeral volume: controlled by a core Pod, and named as the
+   * ephemeral volume controller names it (`<pod>-<volume>`).
+   */
+  const isEphemeralClaim = (claim: KubeObject): boolean =>
+    (claim.metadata?.ownerReferences ?? []).some(
+      (o) =>
+        o.controller === true &&
+        o.kind === 'Pod' &&
+        o.apiVersion === 'v1' &&
+        (claim.metadata?.name ?? '').startsWith(`${o.name}-`),
+    );
+
   async function refuseOtherClaimsCopy(
     ctx: ReconcileContext,
     virtual: KubeObject,
@@ -249,7 +262,7 @@ export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = 
     // A pod's ephemeral volume is made for that pod: the claim of an earlier pod of the same name
     // (its pod deleted, and with it the claim) holds nothing the new pod may have. It goes, and a new
     // copy is made once it has.
-    if (virtual.metadata?.ownerReferences?.some((o) => o.controller && o.kind === 'Pod')) {
+    if (isEphemeralClaim(virtual)) {
       await deleteHostClaim(ctx, host);
       throw new WaitingError(`the host claim of an earlier pod's ephemeral volume ${ctx.key} goes first`);
     }

@@ -771,22 +771,51 @@ describe('persistentvolumeclaims state table', () => {
     expect(syncErrors(table)).toEqual([]);
   });
 
-  it("a pod's ephemeral claim made again (a new pod of the same name) gets a new host claim: the earlier pod's goes, its data with it", async () => {
-    const ephemeral = claim('data');
-    ephemeral.metadata!.ownerReferences = [
-      { apiVersion: 'v1', kind: 'Pod', name: 'web-0', uid: 'new-pod-uid', controller: true },
+  it("a pod's ephemeral claim made again (a new pod of the same name) gets a new host claim: the earlier pod's goes, its data with it; a claim merely owned by a pod is not one", async () => {
+    const NAME = 'web-0-scratch';
+    const earlier = earlierBoundCopy()[1];
+    const earlierOf = (name: string): [typeof PVC, KubeObject] => [
+      PVC,
+      {
+        ...earlier,
+        metadata: {
+          ...earlier.metadata,
+          name: hostName(name),
+          uid: `host-${name}-uid`,
+          annotations: { ...earlier.metadata!.annotations, 'vcluster.loft.sh/object-name': name },
+        },
+        spec: { ...specOf(earlier), volumeName: `pvc-${name}` },
+      },
     ];
-    const table = await withClaims([ephemeral], { host: [earlierBoundCopy()] });
-    const copy = hostClaim(table);
-    expect(copy?.metadata?.uid).not.toBe('host-claim-uid');
+    const ownedBy = (name: string, pod: string, apiVersion = 'v1') => {
+      const c = claim(name);
+      c.metadata!.ownerReferences = [
+        { apiVersion, kind: 'Pod', name: pod, uid: `${pod}-uid`, controller: true },
+      ];
+      return c;
+    };
+    const table = await withClaims(
+      [
+        ownedBy(NAME, 'web-0'),
+        // Owned by a pod but not named after it, or by another API's Pod: not an ephemeral volume's.
+        ownedBy('data', 'web-0'),
+        ownedBy('cache-x', 'cache', 'example.com/v1'),
+      ],
+      { host: [earlierOf(NAME), earlierOf('data'), earlierOf('cache-x')] },
+    );
+    const copy = hostClaim(table, NAME);
+    expect(copy?.metadata?.uid).not.toBe(`host-${NAME}-uid`);
     expect(copy?.metadata?.annotations?.['vcluster.loft.sh/object-uid']).toBe(
-      virtualClaim(table)!.metadata?.uid,
+      virtualClaim(table, NAME)!.metadata?.uid,
     );
     expect(specOf(copy!).volumeName).toBeUndefined();
-    expect(table.host.writeLog().filter((w) => w.includes(hostName('data')))).toEqual([
-      `delete persistentvolumeclaims ${HOST_NS}/${hostName('data')}`,
-      `create persistentvolumeclaims ${HOST_NS}/${hostName('data')}`,
+    expect(table.host.writeLog().filter((w) => w.includes(hostName(NAME)))).toEqual([
+      `delete persistentvolumeclaims ${HOST_NS}/${hostName(NAME)}`,
+      `create persistentvolumeclaims ${HOST_NS}/${hostName(NAME)}`,
     ]);
+    // The others take the earlier copy (their fields agree), as any claim made again does.
+    expect(hostClaim(table, 'data')?.metadata?.uid).toBe('host-data-uid');
+    expect(hostClaim(table, 'cache-x')?.metadata?.uid).toBe('host-cache-x-uid');
   });
 
   it('a claim Velero restored under its name takes the earlier host copy, whatever its fields say', async () => {
