@@ -281,6 +281,20 @@ describe("helm chart: vCluster's values that have an exact vsyncer value", () =>
       );
     });
 
+    it("refuses vCluster's false beside isolation.enabled: true (which was meant?), and takes it beside the object's own switch off", () => {
+      expect(() =>
+        renderValues({ isolation: { enabled: true }, policies: { networkPolicy: { enabled: false } } }),
+      ).toThrow(
+        /policies\.networkPolicy\.enabled \(false\) and isolation\.enabled \(true, which turns isolation\.networkPolicy on\)/,
+      );
+      expect(
+        isolation({
+          isolation: { enabled: true, networkPolicy: { enabled: false } },
+          policies: { networkPolicy: { enabled: false } },
+        }),
+      ).toEqual({ ...nothing, quota: ['vc-vc1'], limits: ['vc-vc1'], label: true });
+    });
+
     it('refuses an enabled that is neither true nor false (nor auto, where vCluster takes it)', () => {
       expect(() => renderValues({ policies: { networkPolicy: { enabled: 'auto' } } })).toThrow(
         /policies\.networkPolicy\.enabled must be true or false/,
@@ -300,8 +314,11 @@ describe("helm chart: vCluster's values that have an exact vsyncer value", () =>
     const vclusterDefault = ['100.64.0.0/10', '127.0.0.0/8', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'];
     expect(exceptFlags({ except: vclusterDefault })).toEqual([...vclusterDefault, '169.254.0.0/16']);
     expect(exceptFlags({ except: ['169.254.0.0/16'] })).toEqual(['169.254.0.0/16']);
-    // An IPv6 cidr takes no IPv4 except (the API server would refuse the policy).
+    // A cidr that does not hold link-local takes no such except (the API server would refuse the policy).
     expect(exceptFlags({ cidr: '::/0', except: ['fc00::/7'] })).toEqual(['fc00::/7']);
+    expect(exceptFlags({ cidr: '203.0.113.0/24', except: ['203.0.113.128/25'] })).toEqual([
+      '203.0.113.128/25',
+    ]);
   });
 
   it('adds to syncer.sync, and takes a vsyncer value set to the same thing', () => {

@@ -622,9 +622,9 @@ defaultRequest are merged over vsyncer's own.
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.cidr" $at) "to" "isolation.networkPolicy.outgoingCIDR" "value" .cidr "default" "0.0.0.0/0") -}}
 {{- end -}}
 {{- if hasKey . "except" -}}
-{{- /* vCluster's list leaves out link-local (cloud metadata at 169.254.169.254), which vsyncer's always excepts: kept excepted (an IPv4 cidr only: an except must lie inside it). */ -}}
+{{- /* vCluster's list leaves out link-local (cloud metadata at 169.254.169.254), which vsyncer's always excepts: kept excepted when the cidr is every IPv4 address (an except must lie inside its cidr). */ -}}
 {{- $except := .except | default list -}}
-{{- if and (contains "." (toString (.cidr | default "0.0.0.0/0"))) (not (has "169.254.0.0/16" $except)) -}}
+{{- if and (eq (toString (.cidr | default "0.0.0.0/0")) "0.0.0.0/0") (not (has "169.254.0.0/16" $except)) -}}
 {{- $except = append $except "169.254.0.0/16" -}}
 {{- end -}}
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.except" $at) "to" "isolation.networkPolicy.exceptCIDRs" "value" $except "default" (include "vsyncer.vc.defaultIsolation" $s | fromYaml).networkPolicy.exceptCIDRs) -}}
@@ -658,7 +658,10 @@ Call with (dict "s" $s "object" ... "value" bool "from" ... ["soft" true]).
 {{- if not (kindIs "map" (get $iso .object)) -}}{{- $_ := set $iso .object dict -}}{{- end -}}
 {{- $at := get $iso .object -}}
 {{- $now := get $at "enabled" -}}
-{{- if or (kindIs "invalid" $now) (eq (toString $now) (toString .value)) -}}
+{{- if and (kindIs "invalid" $now) $iso.enabled (not .value) (not .soft) -}}
+{{- /* Off in vCluster's values (its default for networkPolicy) while isolation.enabled turns it on: which was meant is not for the chart to guess. */ -}}
+{{- include "vsyncer.vc.problem" (dict "s" .s "text" (printf "%s (false) and isolation.enabled (true, which turns isolation.%s on) are both set: set isolation.%s.enabled: false, or leave %s out" .from .object .object .from)) -}}
+{{- else if or (kindIs "invalid" $now) (eq (toString $now) (toString .value)) -}}
 {{- $_ := set $at "enabled" .value -}}
 {{- else if not .soft -}}
 {{- include "vsyncer.vc.problem" (dict "s" .s "text" (printf "%s (%v) and isolation.%s.enabled (%v) are both set, to different things: set one" .from .value .object $now)) -}}
