@@ -9,6 +9,7 @@ import {
   EVERYTHING_ON,
   helm,
   helmBinary,
+  isolationOf,
   REPO_ROOT,
   render,
   renderText,
@@ -648,18 +649,7 @@ describe('helm chart', () => {
 
   describe('isolation: each object has its own switch, following isolation.enabled when unset', () => {
     /** The isolation objects' names by kind, and the flags that come with them. */
-    const isolation = (set: Record<string, string>) => {
-      const ms = render(set);
-      const named = (kind: string) => ms.filter((m) => m.kind === kind).map((m) => m.metadata.name);
-      const args = syncerArgs(ms);
-      return {
-        quota: named('ResourceQuota'),
-        limits: named('LimitRange'),
-        policies: named('NetworkPolicy'),
-        egress: args.filter((a) => a.startsWith('--tenant-egress-')),
-        label: args.find((a) => a.startsWith('--namespace-pod-security-label=')),
-      };
-    };
+    const isolation = (set: Record<string, string>) => isolationOf(render(set));
     const egress = [
       '--tenant-egress-cidr=0.0.0.0/0',
       ...[

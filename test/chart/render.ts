@@ -44,11 +44,42 @@ export function renderText(set: Record<string, string> = {}, namespace = 'team-a
   return helm(args);
 }
 
-/** Renders the chart with --set values and parses every manifest. */
-export function render(set: Record<string, string> = {}): Manifest[] {
-  return parseAllDocuments(renderText(set))
+/** Every manifest of a rendering's YAML text. */
+const manifestsOf = (text: string): Manifest[] =>
+  parseAllDocuments(text)
     .map((d) => d.toJS() as Manifest | null)
     .filter((m): m is Manifest => m !== null);
+
+/** Renders the chart with --set values and parses every manifest. */
+export function render(set: Record<string, string> = {}): Manifest[] {
+  return manifestsOf(renderText(set));
+}
+
+/** Renders the chart with values as a values file would give them (one --set-json per top-level key). */
+export function renderValues(values: Record<string, unknown>): Manifest[] {
+  const args = templateArgs();
+  for (const [key, value] of Object.entries(values))
+    args.push('--set-json', `${key}=${JSON.stringify(value)}`);
+  return manifestsOf(helm(args));
+}
+
+/** The isolation objects of a rendering by kind (their names), and the syncer flags that come with them. */
+export function isolationOf(manifests: Manifest[]): {
+  quota: string[];
+  limits: string[];
+  policies: string[];
+  egress: string[];
+  label: string | undefined;
+} {
+  const named = (kind: string) => manifests.filter((m) => m.kind === kind).map((m) => m.metadata.name);
+  const args = syncerArgs(manifests);
+  return {
+    quota: named('ResourceQuota'),
+    limits: named('LimitRange'),
+    policies: named('NetworkPolicy'),
+    egress: args.filter((a) => a.startsWith('--tenant-egress-')),
+    label: args.find((a) => a.startsWith('--namespace-pod-security-label=')),
+  };
 }
 
 /** The syncer container's args in a rendering. */

@@ -1,19 +1,9 @@
-import { parse, parseAllDocuments } from 'yaml';
+import { parse } from 'yaml';
 import {
   parseCustomResources,
   type CustomResourceEntry,
 } from '../../src/translators/custom-resources/config.ts';
-import { helm, templateArgs, type Manifest } from './render.ts';
-
-/** Renders the chart with the values as one --set-json per top-level key, and parses every manifest. */
-function renderValues(values: Record<string, unknown>): Manifest[] {
-  const args = templateArgs();
-  for (const [key, value] of Object.entries(values))
-    args.push('--set-json', `${key}=${JSON.stringify(value)}`);
-  return parseAllDocuments(helm(args))
-    .map((d) => d.toJS() as Manifest | null)
-    .filter((m): m is Manifest => m !== null);
-}
+import { renderValues, type Manifest } from './render.ts';
 
 /** The syncer's config file in a rendering (undefined when the chart renders none). */
 function configFile(ms: Manifest[]): Record<string, unknown> | undefined {

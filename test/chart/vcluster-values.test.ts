@@ -1,15 +1,4 @@
-import { parseAllDocuments } from 'yaml';
-import { helm, syncerArgs, templateArgs, type Manifest } from './render.ts';
-
-/** Renders the chart with the values as one --set-json per top-level key, and parses every manifest. */
-function renderValues(values: Record<string, unknown>): Manifest[] {
-  const args = templateArgs();
-  for (const [key, value] of Object.entries(values))
-    args.push('--set-json', `${key}=${JSON.stringify(value)}`);
-  return parseAllDocuments(helm(args))
-    .map((d) => d.toJS() as Manifest | null)
-    .filter((m): m is Manifest => m !== null);
-}
+import { isolationOf, renderValues, syncerArgs, type Manifest } from './render.ts';
 
 const tolerationArgs = (tolerations: unknown[]) =>
   syncerArgs(renderValues({ syncer: { enforceTolerations: tolerations } })).filter((a) =>
@@ -207,16 +196,13 @@ describe("helm chart: vCluster's values that have an exact vsyncer value", () =>
   });
 
   describe("policies: vCluster's ResourceQuota, LimitRange and NetworkPolicy switches, each on its own", () => {
+    /** The isolation objects' names by kind; whether the egress limit and the namespace labels are on. */
     const isolation = (values: Record<string, unknown>) => {
-      const ms = renderValues(values);
-      const named = (kind: string) => ms.filter((m) => m.kind === kind).map((m) => m.metadata.name);
-      const args = syncerArgs(ms);
+      const found = isolationOf(renderValues(values));
       return {
-        quota: named('ResourceQuota'),
-        limits: named('LimitRange'),
-        policies: named('NetworkPolicy'),
-        egress: args.some((a) => a.startsWith('--tenant-egress-cidr=')),
-        label: args.includes('--namespace-pod-security-label=true'),
+        ...found,
+        egress: found.egress.some((a) => a.startsWith('--tenant-egress-cidr=')),
+        label: found.label === '--namespace-pod-security-label=true',
       };
     };
     const nothing = { quota: [], limits: [], policies: [], egress: false, label: false };
