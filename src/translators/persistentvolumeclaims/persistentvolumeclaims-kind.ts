@@ -1,3 +1,4 @@
+import { isEphemeralClaim } from '../pods/ephemeral-claims.ts';
 import { TerminalError, WaitingError } from '../../controller/errors.ts';
 import { deleteIncarnation } from '../../kube/delete-incarnation.ts';
 import { withMessagesScrubbed } from '../../sync/scrub.ts';
@@ -240,19 +241,6 @@ export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = 
    * it, and would otherwise get the old volume, the new source silently dropped. A claim Velero
    * restored is the earlier one again, whatever it says now.
    */
-  /**
-   * Whether a claim is a pod's generic ephemeral volume: controlled by a core Pod, and named as the
-   * ephemeral volume controller names it (`<pod>-<volume>`).
-   */
-  const isEphemeralClaim = (claim: KubeObject): boolean =>
-    (claim.metadata?.ownerReferences ?? []).some(
-      (o) =>
-        o.controller === true &&
-        o.kind === 'Pod' &&
-        o.apiVersion === 'v1' &&
-        (claim.metadata?.name ?? '').startsWith(`${o.name}-`),
-    );
-
   async function refuseOtherClaimsCopy(
     ctx: ReconcileContext,
     virtual: KubeObject,

@@ -53,8 +53,24 @@ export function ephemeralClaimsNotOwned(
   return out;
 }
 
-/** Whether the object's controller (its owner reference with `controller: true`) has this UID. */
+/** The object's controller: its owner reference with `controller: true` (the API allows one). */
+const controllerOf = (obj: KubeObject) =>
+  obj.metadata?.ownerReferences?.find((ref) => ref.controller === true);
+
+/** Whether the object's controller has this UID. */
 function controlledBy(obj: KubeObject, uid: string | undefined): boolean {
-  const controller = obj.metadata?.ownerReferences?.find((ref) => ref.controller === true);
-  return uid !== undefined && controller?.uid === uid;
+  return uid !== undefined && controllerOf(obj)?.uid === uid;
+}
+
+/**
+ * Whether a claim is a pod's generic ephemeral volume's: controlled by a core Pod, and named as the
+ * ephemeral volume controller names it (ephemeralClaimName).
+ */
+export function isEphemeralClaim(claim: KubeObject): boolean {
+  const controller = controllerOf(claim);
+  return (
+    controller?.kind === 'Pod' &&
+    controller.apiVersion === 'v1' &&
+    (claim.metadata?.name ?? '').startsWith(ephemeralClaimName(controller.name, ''))
+  );
 }
