@@ -99,6 +99,8 @@ const MAX_POD_TOKENS = 64;
 
 /** Virtual pods by the objects they reference: `<Kind>/<namespace>/<name>`. */
 const REFERENCE_INDEX = 'pods/references';
+/** Virtual Services by namespace: a new pod reads its namespace's (link variables, nameservers). */
+const SERVICES_BY_NAMESPACE = 'pods/services-by-namespace';
 /** Host pods by the token bundles they mount. */
 const TOKEN_BUNDLE_INDEX = 'pods/token-bundles';
 const referenceIndexKey = (kind: string, namespace: string, name: string) => `${kind}/${namespace}/${name}`;
@@ -478,6 +480,10 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
     return clusterIpOf(ownHostCopy(namespace, name)) === ip;
   }
 
+  /** The virtual Services of a namespace. */
+  const servicesOf = (namespace: string): KubeObject[] =>
+    virtualServices.store.byIndex(SERVICES_BY_NAMESPACE, namespace);
+
   /** This syncer's host copy of a virtual Service, proved by its metadata (names are ambiguous). */
   function ownHostCopy(namespace: string, name: string): KubeObject | undefined {
     const copy = hostServices.store.get(`${where.hostNamespace}/${hostName(name, namespace, where.vcName)}`);
@@ -494,7 +500,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
    * out, like one made after the pod (a new pod first waits a little for a new one: waitForServiceLinks).
    */
   function linkedServices(namespace: string): KubeObject[] {
-    const services = virtualServices.store.list().filter((s) => s.metadata?.namespace === namespace);
+    const services = servicesOf(namespace);
     if (!servicesSynced) return services;
     return services.flatMap((service) => {
       const ip = clusterIpOf(ownHostCopy(namespace, service.metadata?.name ?? ''));
@@ -519,16 +525,13 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
     const podWaitLeft = waitLeft(virtualPod);
     const pending =
       podWaitLeft > 0
-        ? virtualServices.store
-            .list()
-            .filter(
-              (service) =>
-                service.metadata?.namespace === ctx.virtualNamespace &&
-                hasServiceLinks(service) &&
-                getsHostCopy(service) &&
-                waitLeft(service) > 0 &&
-                !clusterIpOf(ownHostCopy(ctx.virtualNamespace, service.metadata?.name ?? '')),
-            )
+        ? servicesOf(ctx.virtualNamespace).filter(
+            (service) =>
+              hasServiceLinks(service) &&
+              getsHostCopy(service) &&
+              waitLeft(service) > 0 &&
+              !clusterIpOf(ownHostCopy(ctx.virtualNamespace, service.metadata?.name ?? '')),
+          )
         : [];
     if (!pending.length) {
       serviceLinkWaiters.done(ctx.key);
@@ -558,8 +561,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
     return resolveNameservers(
       nameserverSources,
       (source) => {
-        if (source.scope === 'virtual')
-          return virtualServices.store.list().filter((s) => s.metadata?.namespace === source.namespace);
+        if (source.scope === 'virtual') return servicesOf(source.namespace);
         const informer = nameserverServices.get(source.namespace);
         // Not read yet (or unreadable: the informer logs why, and retries): not the same as none.
         return informer?.hasSynced() ? informer.store.list() : undefined;
@@ -929,6 +931,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
           : undefined,
       });
       virtualServices = env.informers.get(env.virtual, Resources.services);
+      virtualServices.addIndexer(SERVICES_BY_NAMESPACE, (service) => [service.metadata?.namespace ?? '']);
       virtualNamespaces = env.informers.get(env.virtual, Resources.namespaces);
       hostServices = env.informers.get(env.host, Resources.services, { namespace: env.hostNamespace });
       for (const namespace of hostNameserverNamespaces)
