@@ -113,6 +113,20 @@ async function certificatesTable(extra: Record<string, unknown> = {}): Promise<S
   return table;
 }
 
+/** The copy an earlier syncer made of ClusterIssuer `old` (cluster-scoped: no longer synced to the host). */
+const earlierIssuerCopy = (): KubeObject => ({
+  metadata: {
+    name: `vcluster-old-x-${HOST_NS}-x-${VC}`,
+    labels: { 'vcluster.loft.sh/managed-by': `${HOST_NS}-x-${VC}` },
+    annotations: {
+      'vcluster.loft.sh/object-name': 'old',
+      'vcluster.loft.sh/object-kind': `${GROUP}/v1, Kind=ClusterIssuer`,
+      'vcluster.loft.sh/object-host-namespace': HOST_NS,
+    },
+  },
+  spec: { ca: { secretName: 'cert-manager-ca' } },
+});
+
 /**
  * Certificates naming a policy (another configured custom resource) by spec.policyRef: certificate
  * `web` of `team` names policy `strict`, both synced, the reference renamed to the policy's copy.
@@ -635,19 +649,7 @@ describe('custom resources to the host (state table)', () => {
   });
 
   it('a cluster-scoped resource is never synced to the host (its objects would act on every namespace); copies an earlier syncer made go', async () => {
-    const copyName = `vcluster-old-x-${HOST_NS}-x-${VC}`;
-    const earlierCopy: KubeObject = {
-      metadata: {
-        name: copyName,
-        labels: { 'vcluster.loft.sh/managed-by': `${HOST_NS}-x-${VC}` },
-        annotations: {
-          'vcluster.loft.sh/object-name': 'old',
-          'vcluster.loft.sh/object-kind': `${GROUP}/v1, Kind=ClusterIssuer`,
-          'vcluster.loft.sh/object-host-namespace': HOST_NS,
-        },
-      },
-      spec: { ca: { secretName: 'cert-manager-ca' } },
-    };
+    const earlierCopy = earlierIssuerCopy();
     const hostOwn: KubeObject = { metadata: { name: 'letsencrypt' }, spec: { acme: {} } };
     const table = await start({
       kinds: [ISSUER_KIND],
@@ -670,18 +672,7 @@ describe('custom resources to the host (state table)', () => {
   });
 
   it("no version configured (vCluster's form): a cluster-scoped resource's copies an earlier syncer made go too, listed at the CRD's storage version", async () => {
-    const earlierCopy: KubeObject = {
-      metadata: {
-        name: `vcluster-old-x-${HOST_NS}-x-${VC}`,
-        labels: { 'vcluster.loft.sh/managed-by': `${HOST_NS}-x-${VC}` },
-        annotations: {
-          'vcluster.loft.sh/object-name': 'old',
-          'vcluster.loft.sh/object-kind': `${GROUP}/v1, Kind=ClusterIssuer`,
-          'vcluster.loft.sh/object-host-namespace': HOST_NS,
-        },
-      },
-      spec: { ca: { secretName: 'cert-manager-ca' } },
-    };
+    const earlierCopy = earlierIssuerCopy();
     const table = await start({
       kinds: [ISSUER_KIND],
       file: { customResources: { toHost: { 'clusterissuers.certs.example.dev': { enabled: true } } } },
