@@ -203,9 +203,17 @@ describe('helm chart: values that would render a broken or an open manifest are 
     // (vCluster's keys that have an exact vsyncer value are read: test/chart/vcluster-values.test.ts.)
     ['exportKubeConfig.insecure', 'true', /exportKubeConfig\.insecure: vsyncer has no equivalent/],
     ['sync.toHost.namespaces.enabled', 'true', /sync\.toHost\.namespaces: vsyncer has no equivalent/],
-    ['networking.podCIDR', '10.244.0.0/16', /networking\.podCIDR: vsyncer has no equivalent of this key/],
-    ['controlPlane.backingStore.etcd.embedded.enabled', 'true', /controlPlane.backingStore: .*k3s.datastore/],
-    ['controlPlane.distro.k8s.enabled', 'true', /controlPlane.distro.k8s is controlPlane.distro=vanilla/],
+    ['privateNodes.enabled', 'true', /privateNodes: vsyncer has no private nodes/],
+    [
+      'controlPlane.backingStore.database.external.enabled',
+      'true',
+      /database\.external: .*k3s\.datastore\.secretName/,
+    ],
+    [
+      'controlPlane.statefulSet.workingDir',
+      '/srv',
+      /controlPlane\.statefulSet\.workingDir: vsyncer has no equivalent/,
+    ],
   ])(
     "refuses vCluster's %s, which it does not read, naming the value to set instead",
     (key, value, message) => {

@@ -373,16 +373,12 @@ describe("helm chart: vCluster's values that have an exact vsyncer value", () =>
       /sync\.toHost\.namespaces: vsyncer has no equivalent/,
     ],
     [
-      { sync: { toHost: { pods: { useSecretsForSATokens: false } } } },
-      /useSecretsForSATokens: vsyncer always keeps service-account tokens in host Secrets/,
-    ],
-    [
       { sync: { fromHost: { nodes: { enabled: true, clearImageStatus: false } } } },
       /clearImageStatus: vsyncer never shows the host node's images/,
     ],
     [
-      { networking: { podCIDR: '10.244.0.0/16' } },
-      /networking\.podCIDR: vsyncer has no equivalent of this key/,
+      { networking: { podCIDR: '10.244.0.0/16', noSuchKey: true } },
+      /networking\.noSuchKey: vsyncer has no equivalent of this key/,
     ],
     [
       { networking: { replicateServices: { toHost: [{ from: 'default/web', to: 'other/web' }] } } },
@@ -394,16 +390,16 @@ describe("helm chart: vCluster's values that have an exact vsyncer value", () =>
       /controlPlane\.advanced\.hostPathMapper: vsyncer has no equivalent/,
     ],
     [
-      { controlPlane: { coredns: { enabled: true } } },
-      /controlPlane\.coredns: the DNS the syncer deploys is vanilla\.coredns/,
+      { controlPlane: { coredns: { embedded: true } } },
+      /controlPlane\.coredns\.embedded: vsyncer has no equivalent \(only an off value/,
     ],
     [
-      { controlPlane: { backingStore: { etcd: { embedded: { enabled: true } } } } },
-      /controlPlane\.backingStore: .*k3s\.datastore/,
+      { controlPlane: { backingStore: { etcd: { external: { enabled: true, endpoint: 'etcd:2379' } } } } },
+      /controlPlane\.backingStore\.etcd\.external: vsyncer has no equivalent/,
     ],
     [
-      { integrations: { metricsServer: { enabled: true } } },
-      /integrations: metricsServer is syncer\.metricsServerProxy\.enabled/,
+      { integrations: { metricsServer: { enabled: true, pods: false } } },
+      /integrations\.metricsServer\.pods: vsyncer's metrics API serves both nodes and pods/,
     ],
   ])('still refuses what has no vsyncer equivalent, saying so (%#)', (values, message) => {
     expect(() => renderValues(values)).toThrow(message);
@@ -413,8 +409,8 @@ describe("helm chart: vCluster's values that have an exact vsyncer value", () =>
     expect(() =>
       renderValues({
         sync: { toHost: { pods: { patches: [{ path: 'x' }] } } },
-        telemetry: { enabled: true },
+        sleep: { afterInactivity: '1h' },
       }),
-    ).toThrow(/sync\.toHost\.pods\.patches: .*; telemetry: vsyncer sends no telemetry/);
+    ).toThrow(/sync\.toHost\.pods\.patches: .*; sleep: vsyncer has no sleep mode/);
   });
 });

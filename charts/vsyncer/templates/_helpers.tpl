@@ -27,33 +27,22 @@ app: vcluster
 {{- end -}}
 
 {{/*
-vCluster's values this chart does not read, each with the value that does what it did: refused, since
-a vcluster.yaml given as it is would otherwise install a virtual cluster without what it asks for.
-Top-level keys, then keys under controlPlane (which both charts have). The keys that have an exact
-vsyncer value (sync, networking, policies, exportKubeConfig, serviceCIDR, controlPlane.advanced) are
+vCluster's values this chart does not read, each with the value that does what it did: refused unless
+off (vsyncer.vc.isOff; controlPlane.standalone unless enabled), since a vcluster.yaml given as it is
+would otherwise install a virtual cluster without what it asks for. Top-level keys, then keys under
+controlPlane (which both charts have). The keys that have a vsyncer value (vsyncer.vclusterKeys) are
 read by vsyncer.values instead, which refuses only what under them has no equivalent.
 */}}
 {{- define "vsyncer.vclusterValues" -}}
 top:
-  integrations: "metricsServer is syncer.metricsServerProxy.enabled; vsyncer has no other integration"
-  experimental: "deploy.vcluster.manifests is initManifests, deploy.vcluster.manifestsTemplate is initManifestsTemplate; vsyncer has no other"
-  logging: "set syncer.logFormat (json or text) and syncer.logLevel"
-  rbac: "vsyncer derives its RBAC from the kinds syncer.sync turns on; extra rules for custom resources go in syncer.customResourceRules"
-  deploy: "vsyncer deploys nothing into the virtual cluster but its DNS (vanilla.coredns); give objects to apply in initManifests"
   plugins: "vsyncer has no plugins"
   plugin: "vsyncer has no plugins"
-  privateNodes: "vsyncer has no private nodes"
-  telemetry: "vsyncer sends no telemetry"
   pro: "vsyncer has no pro features"
   platform: "vsyncer has no platform"
   sleep: "vsyncer has no sleep mode"
   snapshots: "vsyncer takes no snapshots"
   deletion: "vsyncer's uninstall is helm uninstall (docs/helm.md: Uninstalling)"
 controlPlane:
-  backingStore: "the data store is embedded (persistence.*) or external (k3s.datastore.secretName)"
-  coredns: "the DNS the syncer deploys is vanilla.coredns (k3s deploys its own)"
-  statefulSet: "the pod's values are controlPlane.nodeSelector, controlPlane.tolerations, controlPlane.affinity, controlPlane.imagePullSecrets, persistence.*, syncer.replicas, k3s.resources, syncer.resources"
-  serviceMonitor: "set metrics.serviceMonitor"
   hostPathMapper: "vsyncer has no host path mapper"
   tlsRoute: "vsyncer has no TLSRoute to the API server; use controlPlane.ingress or controlPlane.service"
   endpoint: "set exportKubeconfig.server"
@@ -65,13 +54,15 @@ controlPlane:
 {{- $known := include "vsyncer.vclusterValues" . | fromYaml -}}
 {{- $problems := list -}}
 {{- range $key := keys $known.top | sortAlpha -}}
-{{- if hasKey $.Values $key -}}
+{{- if and (hasKey $.Values $key) (not (include "vsyncer.vc.isOff" (get $.Values $key))) -}}
 {{- $problems = append $problems (printf "%s: %s" $key (get $known.top $key)) -}}
 {{- end -}}
 {{- end -}}
 {{- $cp := .Values.controlPlane | default dict -}}
 {{- range $key := keys $known.controlPlane | sortAlpha -}}
-{{- if hasKey $cp $key -}}
+{{- $off := include "vsyncer.vc.isOff" (get $cp $key) -}}
+{{- if eq $key "standalone" -}}{{- $off = ne (toString (get (get $cp $key | default dict) "enabled")) "true" -}}{{- end -}}
+{{- if and (hasKey $cp $key) (not $off) -}}
 {{- $problems = append $problems (printf "controlPlane.%s: %s" $key (get $known.controlPlane $key)) -}}
 {{- end -}}
 {{- end -}}
@@ -111,20 +102,45 @@ off (false, empty); so does a value vsyncer cannot do.
 {{- define "vsyncer.values" -}}
 {{- $v := .Values -}}
 {{- $cp := $v.controlPlane | default dict -}}
-{{- if or (hasKey $v "sync") (hasKey $v "networking") (hasKey $v "policies") (hasKey $v "exportKubeConfig") (hasKey $v "serviceCIDR") (and (kindIs "map" $cp) (hasKey $cp "advanced")) -}}
+{{- $keys := include "vsyncer.vclusterKeys" . | fromYaml -}}
+{{- $found := false -}}
+{{- range $keys.top -}}{{- if hasKey $v . -}}{{- $found = true -}}{{- end -}}{{- end -}}
+{{- if kindIs "map" $cp -}}
+{{- range $keys.controlPlane -}}{{- if hasKey $cp . -}}{{- $found = true -}}{{- end -}}{{- end -}}
+{{- if kindIs "map" $cp.distro -}}{{- $found = true -}}{{- end -}}
+{{- if and (kindIs "map" $cp.service) (or (hasKey $cp.service "enabled") (hasKey $cp.service "kubeletNodePort")) -}}{{- $found = true -}}{{- end -}}
+{{- end -}}
+{{- if $found -}}
 {{- $s := dict "root" . "problems" list "kinds" dict -}}
+{{- /* The distro first: the pod's resources and the DNS go to its values. */ -}}
+{{- if kindIs "map" $cp.distro -}}{{- include "vsyncer.vc.distro" $s -}}{{- end -}}
 {{- include "vsyncer.vc.sync" $s -}}
 {{- include "vsyncer.vc.networking" $s -}}
 {{- include "vsyncer.vc.policies" $s -}}
 {{- include "vsyncer.vc.exportKubeConfig" $s -}}
 {{- include "vsyncer.vc.advanced" $s -}}
+{{- if hasKey $cp "statefulSet" -}}{{- include "vsyncer.vc.statefulSet" $s -}}{{- end -}}
+{{- if hasKey $cp "backingStore" -}}{{- include "vsyncer.vc.backingStore" $s -}}{{- end -}}
+{{- if hasKey $cp "coredns" -}}{{- include "vsyncer.vc.coredns" $s -}}{{- end -}}
+{{- include "vsyncer.vc.controlPlaneRest" $s -}}
+{{- include "vsyncer.vc.topLevel" $s -}}
 {{- include "vsyncer.vc.syncKinds" $s -}}
 {{- if $s.problems -}}
 {{- include "vsyncer.failVclusterProblems" (concat $s.problems (include "vsyncer.vclusterProblems" . | fromJsonArray)) -}}
 {{- end -}}
-{{- range list "sync" "networking" "policies" "exportKubeConfig" "serviceCIDR" -}}{{- $_ := unset $v . -}}{{- end -}}
-{{- if kindIs "map" $cp -}}{{- $_ := unset $cp "advanced" -}}{{- end -}}
+{{- range $keys.top -}}{{- $_ := unset $v . -}}{{- end -}}
+{{- range $keys.controlPlane -}}{{- $_ := unset $cp . -}}{{- end -}}
 {{- end -}}
+{{- end -}}
+
+{{/*
+The vCluster keys vsyncer.values reads (each sets vsyncer values); it removes them once read, so a
+second call finds none. controlPlane.distro is read too when it is vCluster's map (vsyncer's is a
+name), and controlPlane.service's `enabled` and `kubeletNodePort`.
+*/}}
+{{- define "vsyncer.vclusterKeys" -}}
+top: [sync, networking, policies, exportKubeConfig, serviceCIDR, integrations, experimental, deploy, logging, rbac, telemetry, privateNodes]
+controlPlane: [advanced, statefulSet, backingStore, coredns, serviceMonitor]
 {{- end -}}
 
 {{/*
@@ -154,9 +170,13 @@ Call with (dict "s" $s "from" ... "to" ... "value" ... "default" ...).
 {{- $_ := set .s "problems" (append .s.problems .text) -}}
 {{- end -}}
 
-{{/* Whether a value is off: false, "", null, an empty list, or a map of off values (a feature left at vCluster's default off). */}}
+{{/*
+Whether a value is off: false, "", null, an empty list, a map whose `enabled` is false (vCluster's
+settings of a feature turned off), or a map of off values (a feature left at vCluster's default off).
+*/}}
 {{- define "vsyncer.vc.isOff" -}}
-{{- if kindIs "map" . -}}
+{{- if and (kindIs "map" .) (hasKey . "enabled") (eq (toString .enabled) "false") -}}true
+{{- else if kindIs "map" . -}}
 {{- $on := false -}}
 {{- range $_, $x := . -}}{{- if not (include "vsyncer.vc.isOff" $x) -}}{{- $on = true -}}{{- end -}}{{- end -}}
 {{- if not $on -}}true{{- end -}}
@@ -432,9 +452,13 @@ Call with (dict "s" $s "direction" "toHost"|"fromHost" "m" map).
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.dns.nameservers" $at) "to" "syncer.podDnsNameservers" "value" .nameservers "default" list) -}}
 {{- end -}}
 {{- end -}}
-{{- /* vsyncer always keeps service-account tokens in host Secrets (docs/helm.md: Where the syncer differs). */ -}}
-{{- if and (hasKey $m "useSecretsForSATokens") (ne (toString $m.useSecretsForSATokens) "true") -}}
-{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s.useSecretsForSATokens: vsyncer always keeps service-account tokens in host Secrets, never in pod annotations; only true is accepted" $at)) -}}
+{{- /*
+useSecretsForSATokens (true or false) is accepted and changes nothing: vsyncer always keeps
+service-account tokens in host Secrets, never in pod annotations, where any reader of the host pod
+would see them (docs/helm.md: Where the syncer differs).
+*/ -}}
+{{- if hasKey $m "useSecretsForSATokens" -}}
+{{- include "vsyncer.vc.only" (dict "s" $s "at" (printf "%s.useSecretsForSATokens" $at) "value" $m.useSecretsForSATokens "allowed" (list "true" "false") "why" "a switch") -}}
 {{- end -}}
 {{- with $m.rewriteHosts -}}
 {{- $rh := . -}}
@@ -442,7 +466,11 @@ Call with (dict "s" $s "direction" "toHost"|"fromHost" "m" map).
 {{- include "vsyncer.vc.keys" (dict "s" $s "at" $rat "m" $rh "known" (list "enabled" "initContainer")) -}}
 {{- if kindIs "map" $rh -}}
 {{- $ic := $rh.initContainer | default dict -}}
-{{- include "vsyncer.vc.keys" (dict "s" $s "at" (printf "%s.initContainer" $rat) "m" $ic "known" (list "image")) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" (printf "%s.initContainer" $rat) "m" $ic "known" (list "image" "resources")) -}}
+{{- /* The syncer gives the init container vCluster's default resources; others have no flag. */ -}}
+{{- if and (hasKey $ic "resources") (not (deepEqual (toJson $ic.resources) (toJson (dict "limits" (dict "cpu" "30m" "memory" "64Mi") "requests" (dict "cpu" "30m" "memory" "64Mi"))))) -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s.initContainer.resources: the syncer gives the init container 30m CPU and 64Mi memory (requests and limits, vCluster's default); no other is accepted" $rat)) -}}
+{{- end -}}
 {{- /* The image is one string here; vCluster's is a string, or {registry, repository, tag}. */ -}}
 {{- $image := "" -}}
 {{- if kindIs "map" $ic.image -}}
@@ -500,7 +528,8 @@ Call with (dict "s" $s "direction" "toHost"|"fromHost" "m" map).
 {{- end -}}
 {{- with $v.networking -}}
 {{- $n := . -}}
-{{- include "vsyncer.vc.keys" (dict "s" $s "at" "networking" "m" $n "known" (list "replicateServices" "advanced" "serviceCIDR") "off" (list "resolveDNS")) -}}
+{{- /* podCIDR is the pods' addresses on private nodes, which vsyncer lacks: accepted, unused. */ -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" "networking" "m" $n "known" (list "replicateServices" "advanced" "serviceCIDR" "podCIDR") "off" (list "resolveDNS")) -}}
 {{- if kindIs "map" $n -}}
 {{- if hasKey $n "serviceCIDR" -}}
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" "networking.serviceCIDR" "to" "k3s.serviceCIDR" "value" $n.serviceCIDR "default" "10.96.0.0/12") -}}
@@ -534,7 +563,8 @@ Call with (dict "s" $s "direction" "toHost"|"fromHost" "m" map).
 {{- end -}}
 {{- end -}}
 {{- with $n.advanced -}}
-{{- include "vsyncer.vc.keys" (dict "s" $s "at" "networking.advanced" "m" . "known" (list "clusterDomain" "fallbackHostCluster")) -}}
+{{- /* proxyKubelets: the virtual nodes' kubelet API is the syncer's own (syncer.kubelet), at the address it gives each node; accepted, unused. */ -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" "networking.advanced" "m" . "known" (list "clusterDomain" "fallbackHostCluster" "proxyKubelets")) -}}
 {{- if kindIs "map" . -}}
 {{- if hasKey . "clusterDomain" -}}
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" "networking.advanced.clusterDomain" "to" "k3s.clusterDomain" "value" .clusterDomain "default" "cluster.local") -}}
@@ -573,7 +603,8 @@ defaultRequest are merged over vsyncer's own.
 {{- $enabled := dict -}}
 {{- range $name, $known := dict "resourceQuota" (list "enabled" "quota") "limitRange" (list "enabled" "default" "defaultRequest") "networkPolicy" (list "enabled" "workload" "controlPlane") -}}
 {{- with get $p $name -}}
-{{- include "vsyncer.vc.keys" (dict "s" $s "at" (printf "policies.%s" $name) "m" . "known" $known "off" (list "labels" "annotations" "scopeSelector" "scopes" "min" "max")) -}}
+{{- /* networkPolicy.fallbackDns (a DNS server for a cluster without one) is accepted, unused: the policies let pods reach the virtual cluster's DNS. */ -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" (printf "policies.%s" $name) "m" . "known" (ternary (append $known "fallbackDns") $known (eq $name "networkPolicy")) "off" (list "labels" "annotations" "scopeSelector" "scopes" "min" "max")) -}}
 {{- if and (kindIs "map" .) (hasKey . "enabled") -}}
 {{- $auto := ne $name "networkPolicy" -}}
 {{- if kindIs "bool" .enabled -}}
@@ -716,7 +747,19 @@ networkPolicy:
 {{- if and (kindIs "map" $cp) (hasKey $cp "advanced") -}}
 {{- $a := $cp.advanced | default dict -}}
 {{- $at := "controlPlane.advanced" -}}
-{{- include "vsyncer.vc.keys" (dict "s" $s "at" $at "m" $a "known" (list "virtualScheduler" "workloadServiceAccount")) -}}
+{{- /* konnectivity and the cloud controller manager run with private nodes only, which vsyncer lacks: accepted, unused. */ -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" $at "m" $a "known" (list "virtualScheduler" "workloadServiceAccount" "serviceAccount" "konnectivity" "cloudControllerManager") "off" (list "defaultImageRegistry" "headlessService" "globalMetadata" "kubeVip" "registry" "podDisruptionBudget")) -}}
+{{- with $a.serviceAccount -}}
+{{- $sa := . -}}
+{{- $sat := printf "%s.serviceAccount" $at -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" $sat "m" $sa "known" (list "enabled" "imagePullSecrets") "off" (list "name" "labels" "annotations")) -}}
+{{- if hasKey $sa "enabled" -}}
+{{- include "vsyncer.vc.only" (dict "s" $s "at" (printf "%s.enabled" $sat) "value" $sa.enabled "allowed" (list "true") "why" "the chart always makes the control plane's service account, the syncer's host identity") -}}
+{{- end -}}
+{{- if hasKey $sa "imagePullSecrets" -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.imagePullSecrets" $sat) "to" "controlPlane.imagePullSecrets" "value" ($sa.imagePullSecrets | default list) "default" list) -}}
+{{- end -}}
+{{- end -}}
 {{- if kindIs "map" $a -}}
 {{- with $a.virtualScheduler -}}
 {{- include "vsyncer.vc.keys" (dict "s" $s "at" (printf "%s.virtualScheduler" $at) "m" . "known" (list "enabled")) -}}
@@ -1172,8 +1215,32 @@ widened or narrowed. Either form must pass the syncer's own check, so a bad one 
 controlPlane.distro is a name here, k3s or vanilla: vCluster's controlPlane.distro.k8s is controlPlane.distro=vanilla, its controlPlane.distro.k3s is k3s
 {{- end -}}
 
+{{/*
+Labels or annotations of the user's (`extra`, from value `at`) beside the chart's own (`ours`, YAML):
+one of the chart's keys is refused, since the chart's selects the pod or is read back by the chart.
+Call with (dict "at" ... "extra" map "ours" yaml).
+*/}}
+{{- define "vsyncer.extraMetadata" -}}
+{{- $ours := .ours | fromYaml -}}
+{{- $extra := .extra | default dict -}}
+{{- if not (kindIs "map" $extra) -}}
+{{- fail (printf "%s must be a map of strings" .at) -}}
+{{- end -}}
+{{- range $key := keys $extra | sortAlpha -}}
+{{- if hasKey $ours $key -}}
+{{- fail (printf "%s.%s is the chart's own key on that object: choose another" $.at $key) -}}
+{{- end -}}
+{{- end -}}
+{{- $lines := list -}}
+{{- range $key := keys $extra | sortAlpha -}}
+{{- $lines = append $lines (printf "%s: %s" (quote $key) (get $extra $key | toString | quote)) -}}
+{{- end -}}
+{{- join "\n" $lines -}}
+{{- end -}}
+
 {{/* k3s (the default) or vanilla: which virtual control plane runs beside the syncer. */}}
 {{- define "vsyncer.distro" -}}
+{{- include "vsyncer.values" . -}}
 {{- if kindIs "map" .Values.controlPlane.distro -}}
 {{- fail (include "vsyncer.distroMapProblem" .) -}}
 {{- end -}}
@@ -1209,6 +1276,7 @@ as a template of this chart (vCluster's manifestsTemplate: {{ .Release.Name }} a
 Empty when neither is set.
 */}}
 {{- define "vsyncer.initManifests" -}}
+{{- include "vsyncer.values" . -}}
 {{- $parts := list -}}
 {{- with .Values.initManifests }}{{ $parts = append $parts . }}{{ end -}}
 {{- with .Values.initManifestsTemplate }}{{ $parts = append $parts (tpl . $) }}{{ end -}}

@@ -1,0 +1,434 @@
+{{/*
+vCluster's values for the control-plane pod and its top-level sections, read by vsyncer.values
+(templates/_helpers.tpl) as it reads sync, networking and policies: each key sets the vsyncer value
+doing the same (docs/helm.md: vCluster values this chart reads), a key and its vsyncer value both set
+to different things fail naming both, and a key vsyncer has no equivalent for fails unless it is off.
+Some keys are accepted and do nothing, each for a reason given beside it: they configure a part
+vCluster has and vsyncer has not (its own binary's image, private nodes, Docker mode), so a whole
+vcluster.yaml, defaults included, installs this chart with what it asks for.
+*/}}
+
+{{/*
+Checks `m`'s keys as vsyncer.vc.keys does, and accepts the `ignored` ones whatever their value.
+Call with (dict "s" $s "at" ... "m" ... "known" (list ...) ["off" (list ...)] ["ignored" (list ...)]).
+*/}}
+{{- define "vsyncer.vc.section" -}}
+{{- include "vsyncer.vc.keys" (dict "s" .s "at" .at "m" .m "known" (concat .known (.ignored | default list)) "off" (.off | default list)) -}}
+{{- end -}}
+
+{{/* `value` must be one of `allowed` (compared as strings): else a problem naming `at` and what vsyncer does. */}}
+{{- define "vsyncer.vc.only" -}}
+{{- if not (has (toString .value) .allowed) -}}
+{{- include "vsyncer.vc.problem" (dict "s" .s "text" (printf "%s: %s; only %s is accepted, not %s" .at .why (join " or " .allowed) (toJson .value))) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* An image as vCluster writes it, a string or {registry, repository, tag}, as one string ("" when none). */}}
+{{- define "vsyncer.vc.image" -}}
+{{- if kindIs "map" . -}}
+{{- if .repository -}}
+{{- printf "%s%s%s" (ternary (printf "%s/" (toString .registry)) "" (not (empty .registry))) (toString .repository) (ternary (printf ":%s" (toString .tag)) "" (not (empty .tag))) -}}
+{{- end -}}
+{{- else if . -}}
+{{- toString . -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The distro a vCluster values file picks: its controlPlane.distro map read into vsyncer's name. */}}
+{{- define "vsyncer.vc.distro" -}}
+{{- $s := . -}}
+{{- $cp := $s.root.Values.controlPlane -}}
+{{- $d := $cp.distro -}}
+{{- $at := "controlPlane.distro" -}}
+{{- include "vsyncer.vc.section" (dict "s" $s "at" $at "m" $d "known" (list "k3s" "k8s") "off" (list "k0s" "eks")) -}}
+{{- $on := list -}}
+{{- range $name := list "k3s" "k8s" -}}
+{{- $m := get $d $name -}}
+{{- if and (kindIs "map" $m) (eq (toString $m.enabled) "true") -}}{{- $on = append $on $name -}}{{- end -}}
+{{- end -}}
+{{- if gt (len $on) 1 -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s: k3s and k8s are both enabled: enable one" $at)) -}}
+{{- $_ := unset $cp "distro" -}}
+{{- else if has "k3s" $on -}}
+{{- $_ := set $cp "distro" "k3s" -}}
+{{- include "vsyncer.vc.k3s" (dict "s" $s "m" $d.k3s) -}}
+{{- else if has "k8s" $on -}}
+{{- $_ := set $cp "distro" "vanilla" -}}
+{{- include "vsyncer.vc.k8s" (dict "s" $s "m" $d.k8s) -}}
+{{- else -}}
+{{- /* Neither enabled: vsyncer's default distro, k3s. */ -}}
+{{- $_ := unset $cp "distro" -}}
+{{- end -}}
+{{- end -}}
+
+{{/* controlPlane.distro.k3s, enabled: k3s's image, arguments and resources. */}}
+{{- define "vsyncer.vc.k3s" -}}
+{{- $s := .s -}}
+{{- $m := .m -}}
+{{- $at := "controlPlane.distro.k3s" -}}
+{{- include "vsyncer.vc.section" (dict "s" $s "at" $at "m" $m "known" (list "enabled" "image" "imagePullPolicy" "extraArgs" "resources") "off" (list "token" "command" "env" "securityContext")) -}}
+{{- with include "vsyncer.vc.image" $m.image -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.image" $at) "to" "k3s.image" "value" . "default" "rancher/k3s:v1.34.1-k3s1") -}}
+{{- end -}}
+{{- with $m.imagePullPolicy -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.imagePullPolicy" $at) "to" "k3s.imagePullPolicy" "value" . "default" "IfNotPresent") -}}
+{{- end -}}
+{{- with $m.extraArgs -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.extraArgs" $at) "to" "k3s.extraArgs" "value" . "default" list) -}}
+{{- end -}}
+{{- with $m.resources -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.resources" $at) "to" "k3s.resources" "value" . "default" (include "vsyncer.vc.defaultResources" $s | fromYaml).k3s) -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+controlPlane.distro.k8s, enabled: the vanilla control plane. vCluster's image bundles the Kubernetes
+binaries; vsyncer runs each component's own image from registry.k8s.io, so the Kubernetes version
+(`version`, else the image's tag) picks their tags, and the image's registry and repository are not used.
+*/}}
+{{- define "vsyncer.vc.k8s" -}}
+{{- $s := .s -}}
+{{- $m := .m -}}
+{{- $at := "controlPlane.distro.k8s" -}}
+{{- include "vsyncer.vc.section" (dict "s" $s "at" $at "m" $m "known" (list "enabled" "version" "image" "imagePullPolicy" "apiServer" "controllerManager" "scheduler" "resources") "off" (list "command" "env" "securityContext")) -}}
+{{- $version := toString ($m.version | default "") -}}
+{{- if and (not $version) (kindIs "map" $m.image) -}}
+{{- $version = toString ($m.image.tag | default "") -}}
+{{- else if and (not $version) (kindIs "string" $m.image) (contains ":" (last (splitList "/" $m.image))) -}}
+{{- $version = last (splitList ":" $m.image) -}}
+{{- end -}}
+{{- if $version -}}
+{{- range $component, $default := dict "apiServer" "registry.k8s.io/kube-apiserver:v1.37.2" "controllerManager" "registry.k8s.io/kube-controller-manager:v1.37.2" "scheduler" "registry.k8s.io/kube-scheduler:v1.37.2" -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.version" $at) "to" (printf "vanilla.%s.image" $component) "value" (printf "%s:%s" (first (splitList ":" $default)) $version) "default" $default) -}}
+{{- end -}}
+{{- end -}}
+{{- with $m.imagePullPolicy -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.imagePullPolicy" $at) "to" "vanilla.imagePullPolicy" "value" . "default" "IfNotPresent") -}}
+{{- end -}}
+{{- with $m.resources -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.resources" $at) "to" "vanilla.apiServer.resources" "value" . "default" (include "vsyncer.vc.defaultResources" $s | fromYaml).apiServer) -}}
+{{- end -}}
+{{- range $component := list "apiServer" "controllerManager" "scheduler" -}}
+{{- with get $m $component -}}
+{{- $c := . -}}
+{{- $cat := printf "%s.%s" $at $component -}}
+{{- include "vsyncer.vc.section" (dict "s" $s "at" $cat "m" $c "known" (list "enabled" "extraArgs") "off" (list "command")) -}}
+{{- if hasKey $c "enabled" -}}
+{{- if eq $component "scheduler" -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.enabled" $cat) "to" "syncer.virtualScheduler" "value" $c.enabled "default" false) -}}
+{{- else -}}
+{{- include "vsyncer.vc.only" (dict "s" $s "at" (printf "%s.enabled" $cat) "value" $c.enabled "allowed" (list "true") "why" "the vanilla control plane always runs it") -}}
+{{- end -}}
+{{- end -}}
+{{- with $c.extraArgs -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.extraArgs" $cat) "to" (printf "vanilla.%s.extraArgs" $component) "value" . "default" list) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* values.yaml's resources (the chart cannot read its defaults back once a user's values are merged in). */}}
+{{- define "vsyncer.vc.defaultResources" -}}
+k3s: {requests: {cpu: 200m, memory: 256Mi}, limits: {memory: 2Gi}}
+apiServer: {requests: {cpu: 200m, memory: 256Mi}, limits: {memory: 2Gi}}
+{{- end -}}
+
+{{/*
+controlPlane.backingStore: an embedded store (vCluster's embedded database or embedded etcd) is what
+vsyncer's control plane keeps on its data volume (persistence.*): k3s's, or the vanilla etcd. An
+external database is k3s.datastore.secretName, a Secret holding the data source; a deployed etcd has
+no equivalent.
+*/}}
+{{- define "vsyncer.vc.backingStore" -}}
+{{- $s := . -}}
+{{- $b := $s.root.Values.controlPlane.backingStore -}}
+{{- $at := "controlPlane.backingStore" -}}
+{{- include "vsyncer.vc.section" (dict "s" $s "at" $at "m" $b "known" (list "database" "etcd")) -}}
+{{- with $b.database -}}
+{{- include "vsyncer.vc.section" (dict "s" $s "at" (printf "%s.database" $at) "m" . "known" (list "embedded") "off" (list "external")) -}}
+{{- with .embedded -}}
+{{- include "vsyncer.vc.section" (dict "s" $s "at" (printf "%s.database.embedded" $at) "m" . "known" (list "enabled") "off" (list "extraArgs")) -}}
+{{- end -}}
+{{- if not (include "vsyncer.vc.isOff" (.external | default dict)) -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s.database.external: an external data store is k3s.datastore.secretName, a Secret whose key endpoint holds the data source and token the cluster's token" $at)) -}}
+{{- end -}}
+{{- end -}}
+{{- with $b.etcd -}}
+{{- include "vsyncer.vc.section" (dict "s" $s "at" (printf "%s.etcd" $at) "m" . "known" (list "embedded") "off" (list "external" "deploy")) -}}
+{{- with .embedded -}}
+{{- include "vsyncer.vc.section" (dict "s" $s "at" (printf "%s.etcd.embedded" $at) "m" . "known" (list "enabled") "off" (list "migrateFromDeployedEtcd" "extraArgs")) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+controlPlane.statefulSet: the control-plane pod. Its container's resources are the control plane's
+(k3s.resources, or the vanilla API server's); its image is vCluster's own binary, which vsyncer does
+not run (accepted, unused: vsyncer's images are syncer.image, k3s.image and vanilla.*.image), as are
+its probes' timings (vsyncer probes its containers its own way; a probe turned off is refused) and
+the volume for vCluster's binaries.
+*/}}
+{{- define "vsyncer.vc.statefulSet" -}}
+{{- $s := . -}}
+{{- $v := $s.root.Values -}}
+{{- $ss := $v.controlPlane.statefulSet -}}
+{{- $at := "controlPlane.statefulSet" -}}
+{{- include "vsyncer.vc.section" (dict "s" $s "at" $at "m" $ss "known" (list "labels" "annotations" "imagePullPolicy" "resources" "pods" "highAvailability" "security" "persistence" "enableServiceLinks" "scheduling" "probes") "ignored" (list "image") "off" (list "workingDir" "command" "args" "env" "hostAliases" "initContainers" "sidecarContainers" "dnsPolicy" "dnsConfig")) -}}
+{{- range $field, $to := dict "labels" "controlPlane.labels" "annotations" "controlPlane.annotations" -}}
+{{- if hasKey $ss $field -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.%s" $at $field) "to" $to "value" (get $ss $field | default dict) "default" dict) -}}
+{{- end -}}
+{{- end -}}
+{{- with $ss.pods -}}
+{{- $p := . -}}
+{{- include "vsyncer.vc.section" (dict "s" $s "at" (printf "%s.pods" $at) "m" $p "known" (list "labels" "annotations")) -}}
+{{- range $field, $to := dict "labels" "controlPlane.podLabels" "annotations" "controlPlane.podAnnotations" -}}
+{{- if hasKey $p $field -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.pods.%s" $at $field) "to" $to "value" (get $p $field | default dict) "default" dict) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- with $ss.imagePullPolicy -}}
+{{- $policy := . -}}
+{{- range $to := list "k3s.imagePullPolicy" "vanilla.imagePullPolicy" "syncer.image.pullPolicy" -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.imagePullPolicy" $at) "to" $to "value" $policy "default" "IfNotPresent") -}}
+{{- end -}}
+{{- end -}}
+{{- with $ss.resources -}}
+{{- $vanilla := eq (toString $v.controlPlane.distro) "vanilla" -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.resources" $at) "to" (ternary "vanilla.apiServer.resources" "k3s.resources" $vanilla) "value" . "default" (get (include "vsyncer.vc.defaultResources" $s | fromYaml) (ternary "apiServer" "k3s" $vanilla))) -}}
+{{- end -}}
+{{- with $ss.highAvailability -}}
+{{- $ha := . -}}
+{{- include "vsyncer.vc.section" (dict "s" $s "at" (printf "%s.highAvailability" $at) "m" $ha "known" (list "replicas" "leaseDuration" "renewDeadline" "retryPeriod")) -}}
+{{- if hasKey $ha "replicas" -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.highAvailability.replicas" $at) "to" "syncer.replicas" "value" (float64 $ha.replicas) "default" (float64 1)) -}}
+{{- end -}}
+{{- /* vCluster's are whole seconds; vsyncer's flags take durations. */ -}}
+{{- range $field, $to := dict "leaseDuration" (list "syncer.leaderElectLeaseDuration" "15s") "renewDeadline" (list "syncer.leaderElectRenewDeadline" "10s") "retryPeriod" (list "syncer.leaderElectRetryPeriod" "2s") -}}
+{{- if hasKey $ha $field -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.highAvailability.%s" $at $field) "to" (first $to) "value" (printf "%vs" (get $ha $field)) "default" (last $to)) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- with $ss.security -}}
+{{- $sec := . -}}
+{{- include "vsyncer.vc.section" (dict "s" $s "at" (printf "%s.security" $at) "m" $sec "known" (list "containerSecurityContext") "off" (list "podSecurityContext")) -}}
+{{- /* vCluster's default is what vsyncer's k3s container runs as: root, without privilege escalation. */ -}}
+{{- range $key, $value := ($sec.containerSecurityContext | default dict) -}}
+{{- $as := dict "allowPrivilegeEscalation" "false" "runAsUser" "0" "runAsGroup" "0" -}}
+{{- if not (and (hasKey $as $key) (eq (toString $value) (get $as $key))) -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s.security.containerSecurityContext.%s: vsyncer's containers have security contexts of their own (k3s: root without privilege escalation); only vCluster's default (allowPrivilegeEscalation false, runAsUser and runAsGroup 0) is accepted" $at $key)) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- with $ss.persistence -}}
+{{- include "vsyncer.vc.persistence" (dict "s" $s "m" .) -}}
+{{- end -}}
+{{- if hasKey $ss "enableServiceLinks" -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.enableServiceLinks" $at) "to" "controlPlane.enableServiceLinks" "value" $ss.enableServiceLinks "default" true) -}}
+{{- end -}}
+{{- with $ss.scheduling -}}
+{{- $sch := . -}}
+{{- $sat := printf "%s.scheduling" $at -}}
+{{- include "vsyncer.vc.section" (dict "s" $s "at" $sat "m" $sch "known" (list "nodeSelector" "affinity" "tolerations" "priorityClassName" "topologySpreadConstraints" "podManagementPolicy")) -}}
+{{- range $field, $default := dict "nodeSelector" dict "affinity" dict "tolerations" list "topologySpreadConstraints" list "priorityClassName" "" -}}
+{{- if hasKey $sch $field -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.%s" $sat $field) "to" (printf "controlPlane.%s" $field) "value" (get $sch $field | default $default) "default" $default) -}}
+{{- end -}}
+{{- end -}}
+{{- if hasKey $sch "podManagementPolicy" -}}
+{{- include "vsyncer.vc.only" (dict "s" $s "at" (printf "%s.podManagementPolicy" $sat) "value" $sch.podManagementPolicy "allowed" (list "Parallel") "why" "the chart's StatefulSet starts its pods in parallel, a field no upgrade can change") -}}
+{{- end -}}
+{{- end -}}
+{{- with $ss.probes -}}
+{{- $probes := . -}}
+{{- include "vsyncer.vc.section" (dict "s" $s "at" (printf "%s.probes" $at) "m" $probes "known" (list "livenessProbe" "readinessProbe" "startupProbe")) -}}
+{{- range $name, $probe := $probes -}}
+{{- if kindIs "map" $probe -}}
+{{- include "vsyncer.vc.section" (dict "s" $s "at" (printf "%s.probes.%s" $at $name) "m" $probe "known" (list "enabled") "ignored" (list "failureThreshold" "initialDelaySeconds" "timeoutSeconds" "periodSeconds" "successThreshold")) -}}
+{{- if hasKey $probe "enabled" -}}
+{{- include "vsyncer.vc.only" (dict "s" $s "at" (printf "%s.probes.%s.enabled" $at $name) "value" $probe.enabled "allowed" (list "true") "why" "vsyncer always probes its containers") -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* controlPlane.statefulSet.persistence: the data volume (persistence.*). */}}
+{{- define "vsyncer.vc.persistence" -}}
+{{- $s := .s -}}
+{{- $at := "controlPlane.statefulSet.persistence" -}}
+{{- include "vsyncer.vc.section" (dict "s" $s "at" $at "m" .m "known" (list "volumeClaim") "ignored" (list "binariesVolume") "off" (list "volumeClaimTemplates" "addVolumes" "addVolumeMounts" "dataVolume")) -}}
+{{- with .m.volumeClaim -}}
+{{- $vc := . -}}
+{{- $vat := printf "%s.volumeClaim" $at -}}
+{{- include "vsyncer.vc.section" (dict "s" $s "at" $vat "m" $vc "known" (list "enabled" "retentionPolicy" "size" "storageClass" "accessModes")) -}}
+{{- /* auto (vCluster's default: a claim when the store is embedded) leaves vsyncer's, which is the same. */ -}}
+{{- if and (hasKey $vc "enabled") (ne (toString $vc.enabled) "auto") -}}
+{{- if kindIs "bool" $vc.enabled -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.enabled" $vat) "to" "persistence.enabled" "value" $vc.enabled "default" true) -}}
+{{- else -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s.enabled must be true, false or auto" $vat)) -}}
+{{- end -}}
+{{- end -}}
+{{- if hasKey $vc "retentionPolicy" -}}
+{{- include "vsyncer.vc.only" (dict "s" $s "at" (printf "%s.retentionPolicy" $vat) "value" $vc.retentionPolicy "allowed" (list "Retain" "Delete") "why" "the claim is kept or deleted on uninstall") -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.retentionPolicy" $vat) "to" "persistence.deleteOnUninstall" "value" (eq (toString $vc.retentionPolicy) "Delete") "default" false) -}}
+{{- end -}}
+{{- with $vc.size -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.size" $vat) "to" "persistence.size" "value" (toString .) "default" "5Gi") -}}
+{{- end -}}
+{{- with $vc.storageClass -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.storageClass" $vat) "to" "persistence.storageClassName" "value" . "default" "") -}}
+{{- end -}}
+{{- with $vc.accessModes -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.accessModes" $vat) "to" "persistence.accessModes" "value" . "default" (list "ReadWriteOnce")) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+controlPlane.coredns: k3s deploys its own CoreDNS, the vanilla control plane vanilla.coredns (the
+syncer makes it once and leaves it to be edited). Turning it off, or another image, is read for the
+vanilla one; more replicas, a CoreDNS in the control-plane pod or replaced manifests have no
+equivalent. Its placement, resources and metadata are accepted and unused: edit the Deployment.
+*/}}
+{{- define "vsyncer.vc.coredns" -}}
+{{- $s := . -}}
+{{- $v := $s.root.Values -}}
+{{- $c := $v.controlPlane.coredns -}}
+{{- $at := "controlPlane.coredns" -}}
+{{- $vanilla := eq (toString $v.controlPlane.distro) "vanilla" -}}
+{{- include "vsyncer.vc.section" (dict "s" $s "at" $at "m" $c "known" (list "enabled" "deployment") "ignored" (list "priorityClassName" "security" "service") "off" (list "embedded" "overwriteManifests" "overwriteConfig")) -}}
+{{- if hasKey $c "enabled" -}}
+{{- if $vanilla -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.enabled" $at) "to" "vanilla.coredns.enabled" "value" $c.enabled "default" true) -}}
+{{- else -}}
+{{- include "vsyncer.vc.only" (dict "s" $s "at" (printf "%s.enabled" $at) "value" $c.enabled "allowed" (list "true") "why" "k3s deploys its CoreDNS (k3s.extraArgs --disable=coredns turns it off)") -}}
+{{- end -}}
+{{- end -}}
+{{- with $c.deployment -}}
+{{- $dep := . -}}
+{{- include "vsyncer.vc.section" (dict "s" $s "at" (printf "%s.deployment" $at) "m" $dep "known" (list "image" "replicas") "ignored" (list "annotations" "labels" "pods" "nodeSelector" "affinity" "tolerations" "resources" "topologySpreadConstraints")) -}}
+{{- with $dep.image -}}
+{{- if $vanilla -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.deployment.image" $at) "to" "vanilla.coredns.image" "value" (toString .) "default" "registry.k8s.io/coredns/coredns:v1.12.1") -}}
+{{- else -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s.deployment.image: k3s deploys its own CoreDNS image (its coredns Deployment in kube-system may be edited)" $at)) -}}
+{{- end -}}
+{{- end -}}
+{{- if hasKey $dep "replicas" -}}
+{{- include "vsyncer.vc.only" (dict "s" $s "at" (printf "%s.deployment.replicas" $at) "value" $dep.replicas "allowed" (list "1") "why" "the DNS starts with one replica (scale its Deployment in the virtual kube-system)") -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+controlPlane's other vCluster keys: its Service's `enabled` and `kubeletNodePort`, the proxy's port
+(which the pod's API passthrough listens on), the ServiceMonitor.
+*/}}
+{{- define "vsyncer.vc.controlPlaneRest" -}}
+{{- $s := . -}}
+{{- $v := $s.root.Values -}}
+{{- $cp := $v.controlPlane -}}
+{{- with $cp.service -}}
+{{- if hasKey . "enabled" -}}
+{{- include "vsyncer.vc.only" (dict "s" $s "at" "controlPlane.service.enabled" "value" .enabled "allowed" (list "true") "why" "the chart always makes the Service: synced pods reach the virtual API server through it") -}}
+{{- $_ := unset . "enabled" -}}
+{{- end -}}
+{{- if hasKey . "kubeletNodePort" -}}
+{{- include "vsyncer.vc.only" (dict "s" $s "at" "controlPlane.service.kubeletNodePort" "value" (int .kubeletNodePort) "allowed" (list "0") "why" "the Service exposes the API server only") -}}
+{{- $_ := unset . "kubeletNodePort" -}}
+{{- end -}}
+{{- end -}}
+{{- with $cp.serviceMonitor -}}
+{{- $sm := . -}}
+{{- include "vsyncer.vc.section" (dict "s" $s "at" "controlPlane.serviceMonitor" "m" $sm "known" (list "enabled" "labels") "off" (list "annotations")) -}}
+{{- if hasKey $sm "enabled" -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" "controlPlane.serviceMonitor.enabled" "to" "metrics.serviceMonitor.enabled" "value" $sm.enabled "default" false) -}}
+{{- end -}}
+{{- if hasKey $sm "labels" -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" "controlPlane.serviceMonitor.labels" "to" "metrics.serviceMonitor.labels" "value" ($sm.labels | default dict) "default" dict) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+vCluster's top-level sections beside sync, networking and policies. Private nodes being off, what
+vCluster deploys onto them (deploy.cni, kubeProxy, localPathProvisioner) and their telemetry, Docker
+mode and the CLI's telemetry switch do nothing in either chart: accepted.
+*/}}
+{{- define "vsyncer.vc.topLevel" -}}
+{{- $s := . -}}
+{{- $v := $s.root.Values -}}
+{{- with $v.integrations -}}
+{{- $i := . -}}
+{{- include "vsyncer.vc.section" (dict "s" $s "at" "integrations" "m" $i "known" (list "metricsServer") "off" (list "externalSecrets" "kubeVirt" "certManager" "istio")) -}}
+{{- with $i.metricsServer -}}
+{{- $ms := . -}}
+{{- include "vsyncer.vc.section" (dict "s" $s "at" "integrations.metricsServer" "m" $ms "known" (list "enabled" "nodes" "pods")) -}}
+{{- if hasKey $ms "enabled" -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" "integrations.metricsServer.enabled" "to" "syncer.metricsServerProxy.enabled" "value" $ms.enabled "default" false) -}}
+{{- end -}}
+{{- range $field := list "nodes" "pods" -}}
+{{- if and $ms.enabled (hasKey $ms $field) -}}
+{{- include "vsyncer.vc.only" (dict "s" $s "at" (printf "integrations.metricsServer.%s" $field) "value" (get $ms $field) "allowed" (list "true") "why" "vsyncer's metrics API serves both nodes and pods") -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- with $v.experimental -}}
+{{- $e := . -}}
+{{- include "vsyncer.vc.section" (dict "s" $s "at" "experimental" "m" $e "known" (list "deploy" "syncSettings") "ignored" (list "docker") "off" (list "proxy" "nodeMonitors")) -}}
+{{- with $e.syncSettings -}}
+{{- include "vsyncer.vc.section" (dict "s" $s "at" "experimental.syncSettings" "m" . "known" (list "setOwner")) -}}
+{{- if hasKey . "setOwner" -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" "experimental.syncSettings.setOwner" "to" "syncer.setOwner" "value" .setOwner "default" true) -}}
+{{- end -}}
+{{- end -}}
+{{- with $e.deploy -}}
+{{- include "vsyncer.vc.section" (dict "s" $s "at" "experimental.deploy" "m" . "known" (list "vcluster") "off" (list "host")) -}}
+{{- with .vcluster -}}
+{{- include "vsyncer.vc.section" (dict "s" $s "at" "experimental.deploy.vcluster" "m" . "known" (list "manifests" "manifestsTemplate") "off" (list "helm")) -}}
+{{- with .manifests -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" "experimental.deploy.vcluster.manifests" "to" "initManifests" "value" . "default" "") -}}
+{{- end -}}
+{{- with .manifestsTemplate -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" "experimental.deploy.vcluster.manifestsTemplate" "to" "initManifestsTemplate" "value" . "default" "") -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- with $v.deploy -}}
+{{- include "vsyncer.vc.section" (dict "s" $s "at" "deploy" "m" . "known" (list) "ignored" (list "localPathProvisioner" "cni" "kubeProxy") "off" (list "metallb" "ingressNginx" "metricsServer" "csi" "volumeSnapshotController")) -}}
+{{- end -}}
+{{- with $v.logging -}}
+{{- include "vsyncer.vc.section" (dict "s" $s "at" "logging" "m" . "known" (list "encoding") "off" (list "file")) -}}
+{{- with .encoding -}}
+{{- include "vsyncer.vc.only" (dict "s" $s "at" "logging.encoding" "value" . "allowed" (list "console" "json") "why" "the syncer logs text or JSON") -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" "logging.encoding" "to" "syncer.logFormat" "value" (ternary "json" "text" (eq (toString .) "json")) "default" "json") -}}
+{{- end -}}
+{{- end -}}
+{{- with $v.rbac -}}
+{{- $r := . -}}
+{{- include "vsyncer.vc.section" (dict "s" $s "at" "rbac" "m" $r "known" (list "role" "clusterRole")) -}}
+{{- range $name := list "role" "clusterRole" -}}
+{{- with get $r $name -}}
+{{- include "vsyncer.vc.section" (dict "s" $s "at" (printf "rbac.%s" $name) "m" . "known" (list "enabled") "off" (list "overwriteRules" "extraRules")) -}}
+{{- if hasKey . "enabled" -}}
+{{- include "vsyncer.vc.only" (dict "s" $s "at" (printf "rbac.%s.enabled" $name) "value" .enabled "allowed" (ternary (list "true") (list "true" "auto") (eq $name "role")) "why" "vsyncer derives its RBAC from the kinds it syncs (custom resources' rules are syncer.customResourceRules)") -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- with $v.telemetry -}}
+{{- /* vCluster's CLI and syncer report usage when on; vsyncer sends none either way. */ -}}
+{{- include "vsyncer.vc.section" (dict "s" $s "at" "telemetry" "m" . "known" (list "enabled")) -}}
+{{- end -}}
+{{- with $v.privateNodes -}}
+{{- if not (include "vsyncer.vc.isOff" .) -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" "privateNodes: vsyncer has no private nodes; only enabled: false is accepted") -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}

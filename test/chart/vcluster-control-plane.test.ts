@@ -1,0 +1,524 @@
+import { renderValues, syncerArgs, type Manifest } from './render.ts';
+
+// vCluster's values for the control-plane pod and its top-level sections (templates/_vcluster-values.tpl).
+
+/** The manifests less the keys and certificates the chart generates at each render. */
+const ungenerated = (ms: Manifest[]) => ms.map((m) => (m.kind === 'Secret' ? { ...m, data: undefined } : m));
+
+interface PodTemplate {
+  metadata: { labels: Record<string, string>; annotations: Record<string, string> };
+  spec: {
+    nodeSelector?: Record<string, string>;
+    tolerations?: unknown[];
+    topologySpreadConstraints?: unknown[];
+    priorityClassName?: string;
+    enableServiceLinks?: boolean;
+    imagePullSecrets?: { name: string }[];
+    initContainers?: PodTemplate['spec']['containers'];
+    containers: {
+      name: string;
+      image: string;
+      imagePullPolicy: string;
+      args?: string[];
+      resources: unknown;
+    }[];
+  };
+}
+interface StatefulSet extends Manifest {
+  metadata: Manifest['metadata'] & { annotations?: Record<string, string> };
+  spec: {
+    replicas: number;
+    template: PodTemplate;
+    persistentVolumeClaimRetentionPolicy?: unknown;
+    volumeClaimTemplates?: {
+      spec: { accessModes: string[]; storageClassName?: string; resources: unknown };
+    }[];
+  };
+}
+const statefulSetOf = (ms: Manifest[]) => ms.find((m) => m.kind === 'StatefulSet') as StatefulSet;
+/** A container of the control-plane pod, native sidecars (init containers that keep running) among them. */
+const container = (ms: Manifest[], name: string) => {
+  const { containers, initContainers = [] } = statefulSetOf(ms).spec.template.spec;
+  return [...initContainers, ...containers].find((c) => c.name === name)!;
+};
+
+/** A vcluster.yaml of controlPlane.statefulSet and the top-level sections vsyncer reads. */
+const VCLUSTER_YAML = {
+  controlPlane: {
+    distro: { k3s: { enabled: true, image: { repository: 'rancher/k3s', tag: 'v1.33.4-k3s1' } } },
+    backingStore: { database: { embedded: { enabled: true } } },
+    statefulSet: {
+      labels: { team: 'platform' },
+      annotations: { 'backup.example.com/skip': 'true' },
+      pods: { labels: { tier: 'control-plane' }, annotations: { 'sidecar.istio.io/inject': 'false' } },
+      imagePullPolicy: 'Always',
+      image: { registry: 'ghcr.io', repository: 'loft-sh/vcluster-pro', tag: '0.30.0' },
+      resources: { requests: { cpu: '500m', memory: '1Gi' }, limits: { memory: '3Gi' } },
+      persistence: {
+        volumeClaim: { enabled: true, size: '20Gi', storageClass: 'fast', retentionPolicy: 'Delete' },
+        binariesVolume: [{ name: 'binaries', emptyDir: {} }],
+      },
+      enableServiceLinks: false,
+      scheduling: {
+        nodeSelector: { pool: 'control-planes' },
+        tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'vc', effect: 'NoSchedule' }],
+        priorityClassName: 'vc-critical',
+        topologySpreadConstraints: [
+          { maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway' },
+        ],
+        podManagementPolicy: 'Parallel',
+      },
+      probes: { livenessProbe: { enabled: true, failureThreshold: 10 }, readinessProbe: { enabled: true } },
+      security: { containerSecurityContext: { allowPrivilegeEscalation: false, runAsUser: 0 } },
+    },
+    serviceMonitor: { enabled: true, labels: { prometheus: 'main' } },
+    advanced: { serviceAccount: { enabled: true, imagePullSecrets: [{ name: 'registry-creds' }] } },
+  },
+  integrations: { metricsServer: { enabled: true, nodes: true, pods: true } },
+  experimental: {
+    syncSettings: { setOwner: false },
+    deploy: { vcluster: { manifests: 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: team\n' } },
+  },
+  logging: { encoding: 'console' },
+  rbac: { role: { enabled: true }, clusterRole: { enabled: 'auto' } },
+  telemetry: { enabled: true },
+  privateNodes: { enabled: false, autoUpgrade: { enabled: true } },
+};
+
+/** The same control plane in vsyncer's own values. */
+const VSYNCER_VALUES = {
+  controlPlane: {
+    distro: 'k3s',
+    labels: { team: 'platform' },
+    annotations: { 'backup.example.com/skip': 'true' },
+    podLabels: { tier: 'control-plane' },
+    podAnnotations: { 'sidecar.istio.io/inject': 'false' },
+    enableServiceLinks: false,
+    nodeSelector: { pool: 'control-planes' },
+    tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'vc', effect: 'NoSchedule' }],
+    priorityClassName: 'vc-critical',
+    topologySpreadConstraints: [
+      { maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway' },
+    ],
+    imagePullSecrets: [{ name: 'registry-creds' }],
+  },
+  k3s: {
+    image: 'rancher/k3s:v1.33.4-k3s1',
+    imagePullPolicy: 'Always',
+    resources: { requests: { cpu: '500m', memory: '1Gi' }, limits: { memory: '3Gi' } },
+  },
+  vanilla: { imagePullPolicy: 'Always' },
+  persistence: { enabled: true, size: '20Gi', storageClassName: 'fast', deleteOnUninstall: true },
+  initManifests: 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: team\n',
+  metrics: { serviceMonitor: { enabled: true, labels: { prometheus: 'main' } } },
+  syncer: {
+    image: { pullPolicy: 'Always' },
+    metricsServerProxy: { enabled: true },
+    kubelet: { enabled: true },
+    setOwner: false,
+    logFormat: 'text',
+  },
+};
+
+describe("helm chart: vCluster's control-plane values (controlPlane.statefulSet, distro, backingStore) and top-level sections", () => {
+  it('renders a vcluster.yaml of them as the same values written for vsyncer', () => {
+    const fromVcluster = renderValues({ ...VCLUSTER_YAML, syncer: { kubelet: { enabled: true } } });
+    const fromVsyncer = renderValues(VSYNCER_VALUES);
+    expect(ungenerated(fromVcluster)).toEqual(ungenerated(fromVsyncer));
+
+    // And what the vsyncer values do to the pod, so that the comparison above compares something.
+    const sts = statefulSetOf(fromVcluster);
+    const pod = sts.spec.template;
+    expect(sts.metadata.labels).toMatchObject({ team: 'platform', app: 'vcluster', release: 'vc1' });
+    expect(sts.metadata.annotations).toMatchObject({ 'backup.example.com/skip': 'true' });
+    expect(pod.metadata.labels).toMatchObject({ tier: 'control-plane', app: 'vcluster' });
+    expect(pod.metadata.annotations).toMatchObject({ 'sidecar.istio.io/inject': 'false' });
+    expect(pod.spec).toMatchObject({
+      nodeSelector: { pool: 'control-planes' },
+      priorityClassName: 'vc-critical',
+      enableServiceLinks: false,
+      imagePullSecrets: [{ name: 'registry-creds' }],
+    });
+    // A constraint given without a labelSelector spreads the release's replicas (none would count no pod).
+    expect(pod.spec.topologySpreadConstraints).toEqual([
+      expect.objectContaining({
+        labelSelector: { matchLabels: expect.objectContaining({ release: 'vc1' }) },
+      }),
+    ]);
+    expect(container(fromVcluster, 'k3s')).toMatchObject({
+      image: 'rancher/k3s:v1.33.4-k3s1',
+      imagePullPolicy: 'Always',
+      resources: { requests: { cpu: '500m', memory: '1Gi' }, limits: { memory: '3Gi' } },
+    });
+    expect(container(fromVcluster, 'syncer').imagePullPolicy).toBe('Always');
+    expect(sts.spec.persistentVolumeClaimRetentionPolicy).toEqual({
+      whenDeleted: 'Delete',
+      whenScaled: 'Retain',
+    });
+    expect(sts.spec.volumeClaimTemplates?.[0]?.spec).toMatchObject({
+      storageClassName: 'fast',
+      resources: { requests: { storage: '20Gi' } },
+    });
+    const args = syncerArgs(fromVcluster);
+    expect(args).toEqual(
+      expect.arrayContaining(['--log-format=text', '--set-owner=false', '--metrics-server-proxy=true']),
+    );
+    expect(fromVcluster.some((m) => m.kind === 'ServiceMonitor')).toBe(true);
+  });
+
+  it("takes a whole vcluster.yaml at vCluster's defaults: what it leaves off or runs only elsewhere changes nothing", () => {
+    const manifests = renderValues(VCLUSTER_DEFAULTS);
+    const args = syncerArgs(manifests);
+    // What the defaults do say: vCluster's log encoding, lease timings and the control plane's resources.
+    expect(args).toEqual(
+      expect.arrayContaining([
+        '--log-format=text',
+        '--leader-elect-lease-duration=60s',
+        '--leader-elect-renew-deadline=40s',
+        '--leader-elect-retry-period=15s',
+        '--hosts-rewrite-image=mirror.gcr.io/library/alpine:3.20',
+      ]),
+    );
+    expect(container(manifests, 'k3s').resources).toEqual(
+      VCLUSTER_DEFAULTS.controlPlane.statefulSet.resources,
+    );
+    const sts = statefulSetOf(manifests);
+    expect(sts.spec.replicas).toBe(1);
+    expect(sts.spec.volumeClaimTemplates?.[0]?.spec.accessModes).toEqual(['ReadWriteOnce']);
+    expect(sts.spec.template.spec.enableServiceLinks).toBeUndefined();
+    expect(manifests.some((m) => m.kind === 'ServiceMonitor')).toBe(false);
+  });
+
+  describe('controlPlane.distro', () => {
+    it("k8s is the vanilla control plane, its version the components' images, its arguments theirs", () => {
+      const manifests = renderValues({
+        controlPlane: {
+          distro: {
+            k8s: {
+              enabled: true,
+              version: 'v1.35.1',
+              apiServer: { enabled: true, extraArgs: ['--audit-log-maxage=3'] },
+              controllerManager: { extraArgs: ['--concurrent-deployment-syncs=10'] },
+            },
+            k3s: { enabled: false, image: { tag: 'ignored' } },
+          },
+          coredns: {
+            enabled: true,
+            deployment: { image: 'registry.k8s.io/coredns/coredns:v1.11.3', replicas: 1 },
+          },
+        },
+      });
+      const fromVsyncer = renderValues({
+        controlPlane: { distro: 'vanilla' },
+        vanilla: {
+          apiServer: { image: 'registry.k8s.io/kube-apiserver:v1.35.1', extraArgs: ['--audit-log-maxage=3'] },
+          controllerManager: {
+            image: 'registry.k8s.io/kube-controller-manager:v1.35.1',
+            extraArgs: ['--concurrent-deployment-syncs=10'],
+          },
+          scheduler: { image: 'registry.k8s.io/kube-scheduler:v1.35.1' },
+          coredns: { image: 'registry.k8s.io/coredns/coredns:v1.11.3' },
+        },
+      });
+      expect(ungenerated(manifests)).toEqual(ungenerated(fromVsyncer));
+      expect(container(manifests, 'kube-apiserver').image).toBe('registry.k8s.io/kube-apiserver:v1.35.1');
+      expect(container(manifests, 'kube-apiserver').args).toContain('--audit-log-maxage=3');
+      expect(statefulSetOf(manifests).spec.template.spec.containers.some((c) => c.name === 'k3s')).toBe(
+        false,
+      );
+    });
+
+    it("neither enabled leaves vsyncer's k3s; both enabled is refused", () => {
+      const manifests = renderValues({
+        controlPlane: { distro: { k8s: { enabled: false }, k3s: { enabled: false } } },
+      });
+      expect(container(manifests, 'k3s')).toBeDefined();
+      expect(() =>
+        renderValues({ controlPlane: { distro: { k8s: { enabled: true }, k3s: { enabled: true } } } }),
+      ).toThrow(/controlPlane.distro: k3s and k8s are both enabled: enable one/);
+    });
+  });
+
+  it('refuses what vsyncer cannot do, naming each value and what vsyncer does instead', () => {
+    const refused: [Record<string, unknown>, RegExp][] = [
+      [
+        { controlPlane: { statefulSet: { env: [{ name: 'A', value: 'b' }] } } },
+        /controlPlane.statefulSet.env: vsyncer has no equivalent/,
+      ],
+      [
+        { controlPlane: { statefulSet: { probes: { livenessProbe: { enabled: false } } } } },
+        /controlPlane.statefulSet.probes.livenessProbe.enabled: vsyncer always probes its containers; only true is accepted, not false/,
+      ],
+      [
+        { controlPlane: { statefulSet: { scheduling: { podManagementPolicy: 'OrderedReady' } } } },
+        /podManagementPolicy: the chart's StatefulSet starts its pods in parallel/,
+      ],
+      [
+        { controlPlane: { statefulSet: { security: { containerSecurityContext: { runAsNonRoot: true } } } } },
+        /containerSecurityContext.runAsNonRoot: vsyncer's containers have security contexts of their own/,
+      ],
+      [
+        { controlPlane: { statefulSet: { persistence: { addVolumes: [{ name: 'x', emptyDir: {} }] } } } },
+        /controlPlane.statefulSet.persistence.addVolumes: vsyncer has no equivalent/,
+      ],
+      [
+        { controlPlane: { statefulSet: { highAvailability: { replicas: 3 } } } },
+        /syncer.replicas > 1 needs k3s.datastore.secretName/,
+      ],
+      [
+        { controlPlane: { statefulSet: { pods: { labels: { app: 'mine' } } } } },
+        /controlPlane.podLabels.app is the chart's own key on that object/,
+      ],
+      [
+        {
+          controlPlane: {
+            backingStore: { database: { external: { enabled: true, dataSource: 'mysql://x' } } },
+          },
+        },
+        /controlPlane.backingStore.database.external: an external data store is k3s.datastore.secretName/,
+      ],
+      [
+        { controlPlane: { backingStore: { etcd: { deploy: { enabled: true } } } } },
+        /controlPlane.backingStore.etcd.deploy: vsyncer has no equivalent \(only an off value/,
+      ],
+      [
+        { controlPlane: { coredns: { enabled: false } } },
+        /controlPlane.coredns.enabled: k3s deploys its CoreDNS/,
+      ],
+      [
+        { controlPlane: { coredns: { deployment: { replicas: 2 } } } },
+        /controlPlane.coredns.deployment.replicas: the DNS starts with one replica/,
+      ],
+      [
+        { controlPlane: { service: { enabled: false } } },
+        /controlPlane.service.enabled: the chart always makes the Service/,
+      ],
+      [
+        { integrations: { certManager: { enabled: true } } },
+        /integrations.certManager: vsyncer has no equivalent/,
+      ],
+      [{ privateNodes: { enabled: true } }, /privateNodes: vsyncer has no private nodes/],
+      [
+        { rbac: { role: { extraRules: [{ verbs: ['get'] }] } } },
+        /rbac.role.extraRules: vsyncer has no equivalent/,
+      ],
+      [
+        { logging: { encoding: 'logfmt' } },
+        /logging.encoding: the syncer logs text or JSON; only console or json is accepted/,
+      ],
+      [
+        {
+          sync: {
+            toHost: { pods: { rewriteHosts: { initContainer: { resources: { limits: { cpu: '1' } } } } } },
+          },
+        },
+        /rewriteHosts.initContainer.resources: the syncer gives the init container 30m CPU and 64Mi memory/,
+      ],
+      // Both a vCluster key and its vsyncer value, set to different things.
+      [
+        {
+          controlPlane: { statefulSet: { scheduling: { priorityClassName: 'a' } } },
+          'controlPlane.priorityClassName': 'b',
+        },
+        /controlPlane.statefulSet.scheduling.priorityClassName \("a"\) and controlPlane.priorityClassName \("b"\) are both set/,
+      ],
+    ];
+    for (const [values, message] of refused) {
+      const { 'controlPlane.priorityClassName': own, ...rest } = values as Record<string, unknown>;
+      const merged =
+        own === undefined
+          ? rest
+          : { ...rest, controlPlane: { ...(rest.controlPlane as object), priorityClassName: own } };
+      expect(() => renderValues(merged)).toThrow(message);
+    }
+  });
+
+  it('accepts useSecretsForSATokens false: tokens stay in host Secrets either way', () => {
+    const off = renderValues({ sync: { toHost: { pods: { useSecretsForSATokens: false } } } });
+    expect(ungenerated(off)).toEqual(ungenerated(renderValues({})));
+  });
+});
+
+/**
+ * vCluster's defaults for the sections this chart reads beside sync and policies (a vcluster.yaml as
+ * `helm show values` gives it, abridged to those sections), as facts of its interface.
+ */
+const VCLUSTER_DEFAULTS = {
+  sync: {
+    toHost: {
+      pods: {
+        enabled: true,
+        useSecretsForSATokens: false,
+        rewriteHosts: {
+          enabled: true,
+          initContainer: {
+            image: { registry: 'mirror.gcr.io', repository: 'library/alpine', tag: '3.20' },
+            resources: { limits: { cpu: '30m', memory: '64Mi' }, requests: { cpu: '30m', memory: '64Mi' } },
+          },
+        },
+      },
+      namespaces: { enabled: false, mappings: { byName: {} }, mappingsOnly: false, extraLabels: {} },
+    },
+  },
+  integrations: {
+    metricsServer: { enabled: false, nodes: true, pods: true },
+    kubeVirt: { enabled: false, webhook: { enabled: true } },
+    certManager: { enabled: false, sync: { toHost: { certificates: { enabled: true } } } },
+  },
+  experimental: {
+    docker: { loadBalancer: { enabled: true, forwardPorts: true }, registryProxy: { enabled: true } },
+    proxy: { customResources: {} },
+    syncSettings: { setOwner: true },
+    deploy: {
+      host: { manifests: '', manifestsTemplate: '' },
+      vcluster: { manifests: '', manifestsTemplate: '', helm: [] },
+    },
+    nodeMonitors: [],
+  },
+  deploy: {
+    localPathProvisioner: { enabled: true },
+    cni: { flannel: { enabled: true } },
+    kubeProxy: { enabled: true, image: '', extraArgs: [] },
+    metallb: { enabled: false, ipAddressPool: { addresses: [], l2Advertisement: true } },
+    ingressNginx: { enabled: false, defaultIngressClass: true },
+    metricsServer: { enabled: false },
+  },
+  logging: { encoding: 'console', file: { enabled: false } },
+  rbac: {
+    role: { enabled: true, overwriteRules: [], extraRules: [] },
+    clusterRole: { enabled: 'auto', overwriteRules: [], extraRules: [] },
+  },
+  telemetry: { enabled: true },
+  privateNodes: { enabled: false, autoUpgrade: { enabled: true, concurrency: 1 }, vpn: { enabled: false } },
+  networking: {
+    podCIDR: '10.244.0.0/16',
+    replicateServices: { toHost: [], fromHost: [] },
+    resolveDNS: [],
+    advanced: {
+      clusterDomain: 'cluster.local',
+      fallbackHostCluster: false,
+      proxyKubelets: { byHostname: true, byIP: true },
+    },
+  },
+  policies: { networkPolicy: { enabled: false, fallbackDns: '8.8.8.8' } },
+  controlPlane: {
+    distro: {
+      k8s: {
+        enabled: false,
+        image: { registry: 'ghcr.io', repository: 'loft-sh/kubernetes', tag: 'v1.36.0' },
+        apiServer: { enabled: true, command: [], extraArgs: [] },
+        resources: { limits: { cpu: '100m', memory: '256Mi' } },
+      },
+    },
+    backingStore: {
+      database: { embedded: { enabled: false, extraArgs: [] }, external: { enabled: false, dataSource: '' } },
+      etcd: {
+        embedded: { enabled: false, migrateFromDeployedEtcd: false, extraArgs: [] },
+        external: { enabled: false, endpoint: '' },
+        deploy: { enabled: false, statefulSet: { enabled: true, highAvailability: { replicas: 1 } } },
+      },
+    },
+    proxy: { bindAddress: '0.0.0.0', port: 8443, extraSANs: [] },
+    coredns: {
+      enabled: true,
+      embedded: false,
+      overwriteManifests: '',
+      overwriteConfig: '',
+      priorityClassName: '',
+      service: { annotations: {}, labels: {}, spec: { type: 'ClusterIP' } },
+      deployment: {
+        image: '',
+        replicas: 1,
+        resources: { limits: { cpu: '1000m', memory: '170Mi' } },
+        topologySpreadConstraints: [
+          { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'DoNotSchedule' },
+        ],
+      },
+    },
+    service: {
+      enabled: true,
+      labels: {},
+      annotations: {},
+      kubeletNodePort: 0,
+      httpsNodePort: 0,
+      spec: { type: 'ClusterIP' },
+    },
+    ingress: {
+      enabled: false,
+      host: 'my-host.com',
+      pathType: 'ImplementationSpecific',
+      labels: {},
+      spec: { tls: [] },
+    },
+    tlsRoute: { enabled: false, host: 'my-host.com', parentRefs: [] },
+    standalone: { dataDir: '/var/lib/vcluster', joinNode: { enabled: true } },
+    statefulSet: {
+      labels: {},
+      annotations: {},
+      imagePullPolicy: '',
+      image: { registry: 'ghcr.io', repository: 'loft-sh/vcluster-pro', tag: '' },
+      workingDir: '',
+      command: [],
+      args: [],
+      env: [],
+      resources: {
+        limits: { 'ephemeral-storage': '10Gi', memory: '4Gi' },
+        requests: { 'ephemeral-storage': '1Gi', cpu: '200m', memory: '256Mi' },
+      },
+      pods: { labels: {}, annotations: {} },
+      highAvailability: { replicas: 1, leaseDuration: 60, renewDeadline: 40, retryPeriod: 15 },
+      security: {
+        podSecurityContext: {},
+        containerSecurityContext: { allowPrivilegeEscalation: false, runAsUser: 0, runAsGroup: 0 },
+      },
+      persistence: {
+        volumeClaim: {
+          enabled: 'auto',
+          retentionPolicy: 'Retain',
+          size: '5Gi',
+          storageClass: '',
+          accessModes: ['ReadWriteOnce'],
+        },
+        volumeClaimTemplates: [],
+        addVolumeMounts: [],
+        addVolumes: [],
+        dataVolume: [],
+        binariesVolume: [{ name: 'binaries', emptyDir: {} }],
+      },
+      enableServiceLinks: true,
+      scheduling: {
+        podManagementPolicy: 'Parallel',
+        topologySpreadConstraints: [],
+        priorityClassName: '',
+        nodeSelector: {},
+        affinity: {},
+        tolerations: [],
+      },
+      probes: {
+        livenessProbe: {
+          enabled: true,
+          failureThreshold: 60,
+          initialDelaySeconds: 60,
+          timeoutSeconds: 3,
+          periodSeconds: 2,
+        },
+        readinessProbe: { enabled: true, failureThreshold: 60, timeoutSeconds: 3, periodSeconds: 2 },
+        startupProbe: { enabled: true, failureThreshold: 300, timeoutSeconds: 3, periodSeconds: 6 },
+      },
+    },
+    serviceMonitor: { enabled: false, labels: {}, annotations: {} },
+    advanced: {
+      defaultImageRegistry: '',
+      virtualScheduler: { enabled: false },
+      serviceAccount: { enabled: true, name: '', imagePullSecrets: [], labels: {}, annotations: {} },
+      workloadServiceAccount: { enabled: true, name: '', imagePullSecrets: [], annotations: {}, labels: {} },
+      headlessService: { labels: {}, annotations: {} },
+      konnectivity: { server: { enabled: true, extraArgs: [] }, agent: { enabled: true, replicas: 1 } },
+      cloudControllerManager: { enabled: true },
+      registry: { enabled: false, anonymousPull: true, config: {} },
+      kubeVip: { enabled: false },
+      globalMetadata: { annotations: {} },
+      podDisruptionBudget: { enabled: false },
+    },
+  },
+};
