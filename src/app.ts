@@ -15,6 +15,7 @@ import { parseAdditionalSecret, type AdditionalKubeconfigSecret } from './kubeco
 import { kubeletClientObjects } from './bootstrap/kubelet-client.ts';
 import { ConfigError, kubeletPort, placementOf, type SyncerConfig } from './config/config.ts';
 import { InformerFactory, type SharedInformers } from './informer/factory.ts';
+import { ApiPassthrough, apiServerAddress } from './kube/api-passthrough.ts';
 import type { ClusterClient } from './kube/client.ts';
 import { loadKubeConfig } from './kube/kubeconfig.ts';
 import { OwningClient } from './kube/owning-client.ts';
@@ -71,6 +72,7 @@ export class SyncerApp {
   private server: Server | undefined;
   private readonly kubelet: KubeletServer | undefined;
   private readonly metricsApi: MetricsApiServer | undefined;
+  private readonly apiPassthrough: ApiPassthrough | undefined;
   private readonly metricsApiRegistration: MetricsApiRegistration;
   private readonly owner: OwnerService | undefined;
   private readonly kubeconfigExporters: KubeconfigExporter[];
@@ -203,6 +205,21 @@ export class SyncerApp {
         realNodes: config.syncRealNodes,
         logger,
       });
+    if (config.apiProxyPort) {
+      try {
+        this.apiPassthrough = new ApiPassthrough({
+          bindAddress: config.apiProxyBindAddress,
+          port: config.apiProxyPort,
+          target: apiServerAddress(virtualKubeConfig.getCurrentCluster()!.server),
+          logger,
+        });
+      } catch (err) {
+        throw new ConfigError(
+          '--api-proxy-port',
+          `cannot pass through to the server of --virtual-kubeconfig: ${(err as Error).message}`,
+        );
+      }
+    }
     // On or off: off, it removes what an earlier run registered.
     this.metricsApiRegistration = new MetricsApiRegistration({
       virtual,
@@ -388,6 +405,15 @@ export class SyncerApp {
         address: `${address.address}:${address.port}`,
       });
     }
+    // Every replica, leader or not, and before the owner is looked for (which may wait): it needs
+    // nothing but the virtual API server.
+    if (this.apiPassthrough) {
+      const address = await this.apiPassthrough.start();
+      logger.info('passing TCP connections through to the virtual API server', {
+        address: `${address.address}:${address.port}`,
+        target: this.apiPassthrough.target,
+      });
+    }
     // Before anything syncs: no object may be created without its owner, and a missing Service is a
     // configuration error the operator sees at once (the process exits 2).
     if (this.owner) {
@@ -514,6 +540,7 @@ export class SyncerApp {
       await this.elector?.stop();
       await this.kubelet?.stop();
       await this.metricsApi?.stop();
+      await this.apiPassthrough?.stop();
       await this.informers.stop();
       await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     })();

@@ -45,6 +45,11 @@ describe('vsyncer CLI', () => {
   it.each([
     [['--bogus'], "unknown option '--bogus'"],
     [['--workers', '0'], '--workers: must be a positive integer'],
+    [
+      ['--api-proxy-port', '70000'],
+      '--api-proxy-port: must be a port from 1 to 65535, or 0 (off), got 70000',
+    ],
+    [['--api-proxy-bind-address', ':8443'], '--api-proxy-bind-address: must be an IP address'],
     [['--log-format', 'xml'], 'xml'],
     [['--sync=podz'], ''],
   ])('exits 2 and names the problem: %j', async (extra, message) => {
@@ -57,6 +62,15 @@ describe('vsyncer CLI', () => {
     expect(r.code).toBe(EXIT_USAGE);
     expect(r.err).toContain(message);
     expect(r.started).toBeUndefined();
+  });
+
+  it('takes the API passthrough flags, and --api-proxy-port 0 (off) as given', async () => {
+    const on = await run([...base, '--api-proxy-port', '8443', '--api-proxy-bind-address', '::']);
+    expect(on.code).toBe(0);
+    expect(on.started).toMatchObject({ apiProxyPort: 8443, apiProxyBindAddress: '::' });
+    const off = await run([...base, '--api-proxy-port=0']);
+    expect(off.code).toBe(0);
+    expect(off.started).toMatchObject({ apiProxyPort: 0, apiProxyBindAddress: '0.0.0.0' });
   });
 
   it('exits 2 when a required flag is missing', async () => {

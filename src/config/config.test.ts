@@ -597,3 +597,81 @@ describe('the listeners', () => {
     expect(buildConfig({}, { ...required, metricsBindAddress: ':0' }).metricsBindAddress).toBe(':0');
   });
 });
+
+describe('the API passthrough settings', () => {
+  it('is off by default, on every IPv4 address when on', () => {
+    expect(buildConfig({}, required)).toMatchObject({ apiProxyPort: 0, apiProxyBindAddress: '0.0.0.0' });
+    expect(buildConfig({}, { ...required, apiProxyPort: '8443' }).apiProxyPort).toBe(8443);
+    expect(buildConfig({ ...required, apiProxyPort: 8443 }, {}).apiProxyPort).toBe(8443);
+  });
+
+  it.each([
+    ['0', 0],
+    ['-0', 0],
+    ['1', 1],
+    ['65535', 65535],
+  ])('takes --api-proxy-port %j', (port, parsed) =>
+    expect(Object.is(buildConfig({}, { ...required, apiProxyPort: port }).apiProxyPort, parsed)).toBe(true),
+  );
+
+  it.each(['::', '127.0.0.1', '10.0.0.5', 'fd00::5'])('takes --api-proxy-bind-address %j', (ip) =>
+    expect(
+      buildConfig({}, { ...required, apiProxyPort: '8443', apiProxyBindAddress: ip }).apiProxyBindAddress,
+    ).toBe(ip),
+  );
+
+  it.each([
+    [{ apiProxyPort: '65536' }, '--api-proxy-port', 'must be a port from 1 to 65535, or 0 (off), got 65536'],
+    [{ apiProxyPort: '-1' }, '--api-proxy-port', 'must be 0 or a positive integer, got "-1"'],
+    [{ apiProxyPort: '8443.5' }, '--api-proxy-port', 'must be 0 or a positive integer, got "8443.5"'],
+    [{ apiProxyPort: 'https' }, '--api-proxy-port', 'must be 0 or a positive integer, got "https"'],
+    [{ apiProxyPort: '0x20fb' }, '--api-proxy-port', '0 or a positive integer in decimal notation'],
+    [{ apiProxyBindAddress: 'localhost' }, '--api-proxy-bind-address', 'must be an IP address'],
+    [{ apiProxyBindAddress: ':8443' }, '--api-proxy-bind-address', '(the port is --api-proxy-port)'],
+    [{ apiProxyBindAddress: '0.0.0.0:8443' }, '--api-proxy-bind-address', 'got "0.0.0.0:8443"'],
+    [{ apiProxyBindAddress: 'fe80::1%eth0' }, '--api-proxy-bind-address', 'must be an IP address'],
+  ] as [Record<string, unknown>, string, string][])('refuses %j naming %s', (flags, field, message) => {
+    const err = errorOf(() => buildConfig({}, { ...required, ...flags }));
+    expect(err.field).toBe(field);
+    expect(err.message).toContain(message);
+  });
+
+  it('names the config-file field when the file gave the bad value', () => {
+    const err = errorOf(() => buildConfig({ ...required, apiProxyPort: 70000 }, {}));
+    expect(err.field).toBe("config field 'apiProxyPort'");
+    expect(err.message).toContain('got 70000');
+  });
+
+  it.each([
+    [{ metricsBindAddress: ':8443' }, '--metrics-bind-address'],
+    [{ metricsBindAddress: '127.0.0.1:8443', apiProxyBindAddress: '::' }, '--metrics-bind-address'],
+    [
+      {
+        kubeletBindAddress: '0.0.0.0:8443',
+        kubeletTlsCertFile: '/t.crt',
+        kubeletTlsKeyFile: '/t.key',
+        kubeletClientCaFile: '/ca.crt',
+      },
+      '--kubelet-bind-address',
+    ],
+  ])("refuses another listener's port: %j", (flags, other) => {
+    const err = errorOf(() => buildConfig({}, { ...required, apiProxyPort: '8443', ...flags }));
+    expect(err.field).toBe('--api-proxy-port');
+    expect(err.message).toContain(`port 8443 is already taken by ${other}`);
+  });
+
+  it('shares a port number with a listener on another address, and never checks a port that is off', () => {
+    expect(
+      buildConfig(
+        {},
+        {
+          ...required,
+          apiProxyPort: '8443',
+          apiProxyBindAddress: '10.0.0.5',
+          metricsBindAddress: '127.0.0.1:8443',
+        },
+      ).apiProxyPort,
+    ).toBe(8443);
+    expect(buildConfig({}, { ...required, metricsBindAddress: ':0' }).apiProxyPort).toBe(0);
+  });
+});

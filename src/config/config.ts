@@ -87,6 +87,10 @@ export interface CoreConfig {
   kubeletNodeStats: boolean;
   metricsServerProxy: boolean;
   metricsServerProxyPort: number;
+  /** Port of the TCP passthrough to the virtual API server (0: off; see kube/api-passthrough.ts). */
+  apiProxyPort: number;
+  /** IP the passthrough of apiProxyPort listens on. */
+  apiProxyBindAddress: string;
   /** Custom resources to sync (config file only: `customResources`, see docs/custom-resources.md). */
   customResources: CustomResourcesConfig;
   /** Tenant label and annotation keys no host copy gets (see translators/shared/denied-metadata.ts). */
@@ -433,6 +437,32 @@ const CORE_FIELDS: readonly FieldSpec<keyof CoreConfig>[] = [
     default: 9001,
     description: 'port on 127.0.0.1 of the metrics API (--metrics-server-proxy)',
   },
+  // vCluster's CLI port-forwards to the control-plane pod's port 8443 (see kube/api-passthrough.ts).
+  {
+    flag: 'api-proxy-port',
+    key: 'apiProxyPort',
+    kind: 'int',
+    default: 0,
+    allowZero: true,
+    valueName: 'port',
+    description:
+      "also serve the virtual API server on this port of the pod: TCP passed through to the server of --virtual-kubeconfig, so TLS and client authentication stay end to end; 8443 for vCluster's CLI (vcluster connect port-forwards to the pod's 8443, the port of the default --kubeconfig-secret-server) (0: off)",
+    validate: (port) =>
+      Number(port) > 65535 ? `must be a port from 1 to 65535, or 0 (off), got ${port}` : undefined,
+  },
+  {
+    flag: 'api-proxy-bind-address',
+    key: 'apiProxyBindAddress',
+    kind: 'string',
+    default: '0.0.0.0',
+    valueName: 'ip',
+    description:
+      'IP address the --api-proxy-port passthrough listens on (0.0.0.0: every IPv4 address of the pod, port-forwards included; "::": every address)',
+    validate: (ip) =>
+      isStrictIP(String(ip))
+        ? undefined
+        : `must be an IP address such as 0.0.0.0, :: or 127.0.0.1 (the port is --api-proxy-port), got ${JSON.stringify(ip)}`,
+  },
 ];
 
 /** `host-qps` → `hostQps`: the config-file key of a flag. */
@@ -528,16 +558,22 @@ function parseValue(field: FieldSpec, raw: unknown, label: string): unknown {
       return raw;
     case 'int':
     case 'number': {
-      const what = field.kind === 'int' ? 'integer' : 'number';
+      const what = `${field.allowZero ? '0 or ' : ''}a positive ${field.kind === 'int' ? 'integer' : 'number'}`;
       const decimal = typeof raw === 'string' && DECIMAL.test(raw.trim());
       // Number() also reads 0x10, 0b1 and 0o7, which no flag of the syncer's means.
       if (typeof raw === 'string' && !decimal && raw.trim() !== '' && Number.isFinite(Number(raw)))
-        throw new ConfigError(label, `must be a positive ${what} in decimal notation, got ${shown(raw)}`);
+        throw new ConfigError(label, `must be ${what} in decimal notation, got ${shown(raw)}`);
       const n = typeof raw === 'number' ? raw : decimal ? Number(raw) : NaN;
-      if (!Number.isFinite(n) || n <= 0 || (field.kind === 'int' && !Number.isInteger(n))) {
-        throw new ConfigError(label, `must be a positive ${what}, got ${shown(raw)}`);
+      if (
+        !Number.isFinite(n) ||
+        n < 0 ||
+        (n === 0 && !field.allowZero) ||
+        (field.kind === 'int' && !Number.isInteger(n))
+      ) {
+        throw new ConfigError(label, `must be ${what}, got ${shown(raw)}`);
       }
-      return n;
+      // -0 (from "-0") is 0.
+      return n === 0 ? 0 : n;
     }
     case 'bool':
       if (typeof raw === 'boolean') return raw;
@@ -626,9 +662,9 @@ function checkMetricsServerProxy(c: SyncerConfig, labelOf: (key: keyof CoreConfi
 const ANY_HOST = new Set(['', '0.0.0.0', '::']);
 
 /**
- * The syncer's own listeners (metrics, kubelet API, metrics API) need a port each: two on one port
- * would fail at start with EADDRINUSE. Ports on two distinct addresses may be the same; port 0 is
- * any free one.
+ * The syncer's own listeners (metrics, kubelet API, metrics API, API passthrough) need a port each:
+ * two on one port would fail at start with EADDRINUSE. Ports on two distinct addresses may be the
+ * same; port 0 is any free one.
  */
 function checkListeners(c: SyncerConfig, labelOf: (key: keyof CoreConfig) => string): void {
   const listeners: { key: keyof CoreConfig; host: string; port: number }[] = [];
@@ -643,6 +679,7 @@ function checkListeners(c: SyncerConfig, labelOf: (key: keyof CoreConfig) => str
   if (c.metricsBindAddress !== '0') add('metricsBindAddress', c.metricsBindAddress);
   if (c.kubeletBindAddress !== '0') add('kubeletBindAddress', c.kubeletBindAddress);
   if (c.metricsServerProxy) add('metricsServerProxyPort', `127.0.0.1:${c.metricsServerProxyPort}`);
+  if (c.apiProxyPort) add('apiProxyPort', `[${c.apiProxyBindAddress}]:${c.apiProxyPort}`);
   listeners.forEach((a, i) => {
     for (const b of listeners.slice(0, i)) {
       const overlap =

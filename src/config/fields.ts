@@ -14,6 +14,8 @@ export interface FieldSpec<K extends string = string, T extends FieldKind = Fiel
   default?: string | number | boolean | readonly string[];
   choices?: readonly string[];
   required?: boolean;
+  /** An int or number that may also be 0 (a port: off); without it, a value must be positive. */
+  allowZero?: boolean;
   /** Shown instead of the default in --help when the default is computed. */
   defaultHelp?: string;
   /** The placeholder in --help, e.g. `<toleration>`; default `<value>`. */
