@@ -218,6 +218,33 @@ function onRealNode() {
       expect(namespaces).not.toContain(`namespace/${ns}`);
     }, 120_000);
 
+    it("serves the virtual API server on the pod's port 8443, where vcluster connect port-forwards (the exported kubeconfig names that port)", async () => {
+      // vCluster's CLI forwards a local port to the pod's port of the exported server URL
+      // (https://localhost:8443): the syncer passes that port's TCP through to the API server.
+      const podForward = await portForward(host, ns, release, { resource: `pod/${release}-0`, port: 8443 });
+      try {
+        const exported = await hostCtl([
+          'get',
+          'secret',
+          `vc-${release}`,
+          '-n',
+          ns,
+          '-o',
+          'jsonpath={.data.config}',
+        ]);
+        expect(Buffer.from(exported.stdout, 'base64').toString('utf8')).toContain(
+          'server: https://localhost:8443',
+        );
+        const config = await tenantKubeconfig(host, ns, `vc-${release}`, podForward.url, 'tenant-pod-port');
+        const res = await run(host.kubectl, ['--kubeconfig', config!, 'get', 'namespaces', '-o', 'name']);
+        expect(res.stderr).toBe('');
+        expect(res.stdout).toContain('namespace/kube-system');
+        expect(res.stdout).not.toContain(`namespace/${ns}`);
+      } finally {
+        podForward.stop();
+      }
+    }, 120_000);
+
     it('runs a Deployment and a Service on the real node; a virtual pod reaches it by DNS name', async () => {
       // The virtual cluster's DNS, which the syncer deploys for the vanilla control plane, placed on the
       // real node as a cluster admin would place it (the syncer creates it once and leaves it to them).

@@ -82,6 +82,8 @@ describe('helm chart', () => {
       '--log-level=info',
       '--log-format=json',
       '--metrics-bind-address=:8080',
+      '--api-proxy-port=8443',
+      '--api-proxy-bind-address=0.0.0.0',
       '--kubelet-bind-address=:10250',
       '--kubelet-advertise-address=$(POD_IP)',
       '--kubelet-tls-cert-file=/etc/vsyncer/serving/kubelet.crt',
@@ -194,7 +196,7 @@ describe('helm chart', () => {
       { name: 'K3S_TOKEN', valueFrom: { secretKeyRef: { name: 'vc1-datastore', key: 'token' } } },
     ]);
     expect(() => render({ 'syncer.replicas': '2' })).toThrow(
-      /syncer.replicas > 1 needs k3s.datastore.secretName/,
+      /syncer.replicas > 1 .*needs k3s.datastore.secretName/,
     );
   });
 

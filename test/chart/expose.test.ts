@@ -220,3 +220,28 @@ describe('helm chart: reaching the virtual API server from outside (controlPlane
     expect(reserved({ ...names, 'syncer.sync[0]': '*', 'syncer.sync[1]': '-ingresses' })).toHaveLength(2);
   });
 });
+
+describe("helm chart: controlPlane.proxy.port, the pod's port vCluster's CLI port-forwards to", () => {
+  const syncerPorts = (ms: Manifest[]) =>
+    (containers(ms).find((c) => c.name === 'syncer') as Container & { ports: { name: string }[] }).ports;
+
+  it('passes 8443 through to the API server by default, and 0 turns it off', () => {
+    const on = render();
+    expect(syncerArgs(on)).toEqual(
+      expect.arrayContaining(['--api-proxy-port=8443', '--api-proxy-bind-address=0.0.0.0']),
+    );
+    expect(syncerPorts(on)).toContainEqual({ name: 'api-proxy', containerPort: 8443, protocol: 'TCP' });
+    const off = render({ 'controlPlane.proxy.port': '0' });
+    expect(syncerArgs(off)).toContain('--api-proxy-port=0');
+    expect(syncerPorts(off).map((p) => p.name)).not.toContain('api-proxy');
+  });
+
+  it('refuses a port another listener of the pod holds, naming it', () => {
+    expect(() => render({ 'controlPlane.proxy.port': '6443' })).toThrow(
+      /controlPlane.proxy.port 6443 is taken in the control-plane pod by the API server/,
+    );
+    expect(() => render({ 'controlPlane.proxy.port': '10250' })).toThrow(/by syncer.kubelet.port/);
+    expect(() => render({ 'controlPlane.proxy.port': '8080' })).toThrow(/by syncer.metricsPort/);
+    expect(() => render({ 'controlPlane.proxy.port': '70000' })).toThrow(/proxy\/port/);
+  });
+});

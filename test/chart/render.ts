@@ -152,7 +152,6 @@ export const EVERYTHING_ON: Record<string, string> = {
   'controlPlane.annotations.owner': 'platform',
   'controlPlane.podLabels.tier': 'control-plane',
   'controlPlane.podAnnotations.owner': 'platform',
-  'controlPlane.enableServiceLinks': 'false',
   'metrics.serviceMonitor.enabled': 'true',
   'isolation.enabled': 'true',
   // With the external datastore above, the control plane's egress to it.

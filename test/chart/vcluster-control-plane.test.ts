@@ -12,7 +12,6 @@ interface PodTemplate {
     tolerations?: unknown[];
     topologySpreadConstraints?: unknown[];
     priorityClassName?: string;
-    enableServiceLinks?: boolean;
     imagePullSecrets?: { name: string }[];
     initContainers?: PodTemplate['spec']['containers'];
     containers: {
@@ -58,7 +57,7 @@ const VCLUSTER_YAML = {
         volumeClaim: { enabled: true, size: '20Gi', storageClass: 'fast', retentionPolicy: 'Delete' },
         binariesVolume: [{ name: 'binaries', emptyDir: {} }],
       },
-      enableServiceLinks: false,
+      enableServiceLinks: true,
       scheduling: {
         nodeSelector: { pool: 'control-planes' },
         tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'vc', effect: 'NoSchedule' }],
@@ -79,7 +78,7 @@ const VCLUSTER_YAML = {
     syncSettings: { setOwner: false },
     deploy: { vcluster: { manifests: 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: team\n' } },
   },
-  logging: { encoding: 'console' },
+  logging: { encoding: 'json' },
   rbac: { role: { enabled: true }, clusterRole: { enabled: 'auto' } },
   telemetry: { enabled: true },
   privateNodes: { enabled: false, autoUpgrade: { enabled: true } },
@@ -93,7 +92,6 @@ const VSYNCER_VALUES = {
     annotations: { 'backup.example.com/skip': 'true' },
     podLabels: { tier: 'control-plane' },
     podAnnotations: { 'sidecar.istio.io/inject': 'false' },
-    enableServiceLinks: false,
     nodeSelector: { pool: 'control-planes' },
     tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'vc', effect: 'NoSchedule' }],
     priorityClassName: 'vc-critical',
@@ -116,7 +114,7 @@ const VSYNCER_VALUES = {
     metricsServerProxy: { enabled: true },
     kubelet: { enabled: true },
     setOwner: false,
-    logFormat: 'text',
+    logFormat: 'json',
   },
 };
 
@@ -136,7 +134,6 @@ describe("helm chart: vCluster's control-plane values (controlPlane.statefulSet,
     expect(pod.spec).toMatchObject({
       nodeSelector: { pool: 'control-planes' },
       priorityClassName: 'vc-critical',
-      enableServiceLinks: false,
       imagePullSecrets: [{ name: 'registry-creds' }],
     });
     // A constraint given without a labelSelector spreads the release's replicas (none would count no pod).
@@ -161,32 +158,48 @@ describe("helm chart: vCluster's control-plane values (controlPlane.statefulSet,
     });
     const args = syncerArgs(fromVcluster);
     expect(args).toEqual(
-      expect.arrayContaining(['--log-format=text', '--set-owner=false', '--metrics-server-proxy=true']),
+      expect.arrayContaining(['--log-format=json', '--set-owner=false', '--metrics-server-proxy=true']),
     );
     expect(fromVcluster.some((m) => m.kind === 'ServiceMonitor')).toBe(true);
   });
 
-  it("takes a whole vcluster.yaml at vCluster's defaults: what it leaves off or runs only elsewhere changes nothing", () => {
+  it("takes a whole vcluster.yaml at vCluster's defaults: it installs what vsyncer's defaults do, but the kinds it names", () => {
+    const withoutSync = (ms: Manifest[]) => {
+      const sts = statefulSetOf(ms);
+      const syncer = container(ms, 'syncer');
+      const args = syncer.args?.filter((a) => !a.startsWith('--sync='));
+      return ungenerated(ms).map((m) =>
+        m === sts ? JSON.stringify(m).replace(JSON.stringify(syncer.args), JSON.stringify(args)) : m,
+      );
+    };
     const manifests = renderValues(VCLUSTER_DEFAULTS);
-    const args = syncerArgs(manifests);
-    // What the defaults do say: vCluster's log encoding, lease timings and the control plane's resources.
-    expect(args).toEqual(
-      expect.arrayContaining([
-        '--log-format=text',
-        '--leader-elect-lease-duration=60s',
-        '--leader-elect-renew-deadline=40s',
-        '--leader-elect-retry-period=15s',
-        '--hosts-rewrite-image=mirror.gcr.io/library/alpine:3.20',
-      ]),
-    );
-    expect(container(manifests, 'k3s').resources).toEqual(
-      VCLUSTER_DEFAULTS.controlPlane.statefulSet.resources,
-    );
-    const sts = statefulSetOf(manifests);
-    expect(sts.spec.replicas).toBe(1);
-    expect(sts.spec.volumeClaimTemplates?.[0]?.spec.accessModes).toEqual(['ReadWriteOnce']);
-    expect(sts.spec.template.spec.enableServiceLinks).toBeUndefined();
-    expect(manifests.some((m) => m.kind === 'ServiceMonitor')).toBe(false);
+    expect(syncerArgs(manifests)).toContainEqual(expect.stringMatching(/^--sync=.*\bpods\b/));
+    expect(withoutSync(manifests)).toEqual(withoutSync(renderValues({})));
+  });
+
+  it("goes with vsyncer values of one's own: vCluster's defaults in it conflict with none", () => {
+    const own = {
+      controlPlane: { nodeSelector: { pool: 'cp' }, labels: { team: 'a' } },
+      persistence: { size: '20Gi' },
+      k3s: { resources: { requests: { cpu: '1' } } },
+      syncer: { leaderElectLeaseDuration: '30s', logFormat: 'json' },
+    };
+    const manifests = renderValues({
+      ...VCLUSTER_DEFAULTS,
+      ...own,
+      controlPlane: { ...VCLUSTER_DEFAULTS.controlPlane, ...own.controlPlane },
+    });
+    expect(statefulSetOf(manifests).spec.template.spec.nodeSelector).toEqual({ pool: 'cp' });
+    expect(container(manifests, 'k3s').resources).toMatchObject({ requests: { cpu: '1' } });
+    expect(syncerArgs(manifests)).toContain('--leader-elect-lease-duration=30s');
+    // A number given by --set (an integer) and by a values file (a float) is the same number.
+    expect(() =>
+      renderValues({
+        controlPlane: { statefulSet: { highAvailability: { replicas: 2 } } },
+        syncer: { replicas: 2 },
+        k3s: { datastore: { secretName: 'db' } },
+      }),
+    ).not.toThrow();
   });
 
   describe('controlPlane.distro', () => {
@@ -242,6 +255,46 @@ describe("helm chart: vCluster's control-plane values (controlPlane.statefulSet,
   it('refuses what vsyncer cannot do, naming each value and what vsyncer does instead', () => {
     const refused: [Record<string, unknown>, RegExp][] = [
       [
+        { controlPlane: { statefulSet: { enableServiceLinks: false } } },
+        /enableServiceLinks: the control plane reads its Service's address from the service links/,
+      ],
+      [
+        { controlPlane: { distro: { k8s: { version: 'v1.33.0' } } } },
+        /controlPlane.distro.k8s.version: set controlPlane.distro.k8s.enabled: true/,
+      ],
+      [
+        {
+          controlPlane: {
+            distro: { k8s: { enabled: true, image: { registry: 'mirror.internal', tag: 'v1.34.2' } } },
+          },
+        },
+        /controlPlane.distro.k8s.image: vsyncer runs the components' own images/,
+      ],
+      [
+        { controlPlane: { coredns: { deployment: { nodeSelector: { pool: 'dns' } } } } },
+        /controlPlane.coredns.deployment.nodeSelector: vsyncer has no equivalent/,
+      ],
+      [
+        { controlPlane: { coredns: { deployment: { resources: { limits: { memory: '1Gi' } } } } } },
+        /controlPlane.coredns.deployment.resources: the DNS is deployed with its own/,
+      ],
+      [
+        { controlPlane: { statefulSet: { highAvailability: { leaseDuration: '1m' } } } },
+        /leaseDuration must be a whole number of seconds, not "1m"/,
+      ],
+      [
+        { controlPlane: { statefulSet: { labels: { 'cost-center': 12345678 } } } },
+        /controlPlane.labels.cost-center must be a string, not 12345678 \(quote it/,
+      ],
+      [
+        { controlPlane: { statefulSet: { persistence: { volumeClaim: { accessModes: ['RWO'] } } } } },
+        /volumeClaim.accessModes: RWO is not an access mode/,
+      ],
+      [
+        { controlPlane: { statefulSet: { scheduling: { topologySpreadConstraints: ['zone'] } } } },
+        /topologySpreadConstraints\[0\] must be a constraint/,
+      ],
+      [
         { controlPlane: { statefulSet: { env: [{ name: 'A', value: 'b' }] } } },
         /controlPlane.statefulSet.env: vsyncer has no equivalent/,
       ],
@@ -263,7 +316,7 @@ describe("helm chart: vCluster's control-plane values (controlPlane.statefulSet,
       ],
       [
         { controlPlane: { statefulSet: { highAvailability: { replicas: 3 } } } },
-        /syncer.replicas > 1 needs k3s.datastore.secretName/,
+        /syncer.replicas > 1 .*needs k3s.datastore.secretName/,
       ],
       [
         { controlPlane: { statefulSet: { pods: { labels: { app: 'mine' } } } } },
@@ -331,6 +384,47 @@ describe("helm chart: vCluster's control-plane values (controlPlane.statefulSet,
           : { ...rest, controlPlane: { ...(rest.controlPlane as object), priorityClassName: own } };
       expect(() => renderValues(merged)).toThrow(message);
     }
+  });
+
+  it("runs the virtual scheduler when either of vCluster's switches is on, as vCluster does", () => {
+    const args = syncerArgs(
+      renderValues({
+        controlPlane: {
+          distro: { k8s: { enabled: true, scheduler: { enabled: true } } },
+          advanced: { virtualScheduler: { enabled: false } },
+        },
+        syncer: { syncRealNodes: true },
+      }),
+    );
+    expect(args).toContain('--virtual-scheduler=true');
+  });
+
+  it("renders vCluster's manifestsTemplate with the vcluster.yaml's values and the release, as vCluster does", () => {
+    const manifests = renderValues({
+      networking: { advanced: { clusterDomain: 'corp.local' } },
+      experimental: {
+        deploy: {
+          vcluster: {
+            manifestsTemplate:
+              'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: info\ndata:\n  domain: "{{ .Values.networking.advanced.clusterDomain }}"\n  release: "{{ .Release.Name }}"\n',
+          },
+        },
+      },
+    });
+    const init = manifests.find(
+      (m) => m.kind === 'ConfigMap' && m.metadata.name.endsWith('-init-manifests'),
+    ) as (Manifest & { data: Record<string, string> }) | undefined;
+    expect(Object.values(init?.data ?? {}).join('\n')).toContain('domain: "corp.local"\n  release: "vc1"');
+  });
+
+  it("gives the syncer's CoreDNS vCluster's image when the syncer deploys one (k3s with the host's DNS as fallback)", () => {
+    const args = syncerArgs(
+      renderValues({
+        networking: { advanced: { fallbackHostCluster: true } },
+        controlPlane: { coredns: { deployment: { image: 'mirror.internal/coredns:1.11.3' } } },
+      }),
+    );
+    expect(args).toContain('--coredns-image=mirror.internal/coredns:1.11.3');
   });
 
   it('accepts useSecretsForSATokens false: tokens stay in host Secrets either way', () => {
@@ -429,10 +523,21 @@ const VCLUSTER_DEFAULTS = {
       deployment: {
         image: '',
         replicas: 1,
-        resources: { limits: { cpu: '1000m', memory: '170Mi' } },
+        resources: { limits: { cpu: '1000m', memory: '170Mi' }, requests: { cpu: '20m', memory: '64Mi' } },
         topologySpreadConstraints: [
-          { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'DoNotSchedule' },
+          {
+            maxSkew: 1,
+            topologyKey: 'kubernetes.io/hostname',
+            whenUnsatisfiable: 'DoNotSchedule',
+            labelSelector: { matchLabels: { 'k8s-app': 'vcluster-kube-dns' } },
+          },
         ],
+        nodeSelector: {},
+        affinity: {},
+        tolerations: [],
+        labels: {},
+        annotations: {},
+        pods: { labels: {}, annotations: {} },
       },
     },
     service: {

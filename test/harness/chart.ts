@@ -174,6 +174,7 @@ export async function tenantKubeconfig(
   namespace: string,
   secret: string,
   server: string,
+  name = `tenant-${namespace}`,
 ): Promise<string | undefined> {
   const res = await run(host.kubectl, [
     '--kubeconfig',
@@ -191,7 +192,7 @@ export async function tenantKubeconfig(
     clusters: { cluster: { server: string } }[];
   };
   for (const c of config.clusters) c.cluster.server = server;
-  const file = join(host.stateDir, `tenant-${namespace}.kubeconfig`);
+  const file = join(host.stateDir, `${name}.kubeconfig`);
   writeFileSync(file, toYaml(config), { mode: 0o600 });
   return file;
 }
@@ -201,11 +202,20 @@ export async function portForward(
   host: HostAccess,
   namespace: string,
   service: string,
+  target: { resource: string; port: number } = { resource: `svc/${service}`, port: 443 },
 ): Promise<{ url: string; stop: () => void; process: ChildProcess }> {
   const port = await freePort();
   const child = spawn(
     host.kubectl,
-    ['--kubeconfig', host.kubeconfig, 'port-forward', '-n', namespace, `svc/${service}`, `${port}:443`],
+    [
+      '--kubeconfig',
+      host.kubeconfig,
+      'port-forward',
+      '-n',
+      namespace,
+      target.resource,
+      `${port}:${target.port}`,
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   await new Promise<void>((resolve, reject) => {

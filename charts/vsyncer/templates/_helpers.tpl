@@ -111,7 +111,7 @@ off (false, empty); so does a value vsyncer cannot do.
 {{- if and (kindIs "map" $cp.service) (or (hasKey $cp.service "enabled") (hasKey $cp.service "kubeletNodePort")) -}}{{- $found = true -}}{{- end -}}
 {{- end -}}
 {{- if $found -}}
-{{- $s := dict "root" . "problems" list "kinds" dict -}}
+{{- $s := dict "root" . "problems" list "kinds" dict "original" (deepCopy $v) -}}
 {{- /* The distro first: the pod's resources and the DNS go to its values. */ -}}
 {{- if kindIs "map" $cp.distro -}}{{- include "vsyncer.vc.distro" $s -}}{{- end -}}
 {{- include "vsyncer.vc.sync" $s -}}
@@ -145,10 +145,18 @@ controlPlane: [advanced, statefulSet, backingStore, coredns, serviceMonitor]
 
 {{/*
 Sets the vsyncer value at path `to` (dotted, under .Values) to `value`, taken from the vCluster value
-`from`: refused when that value is set already (neither `value` nor its `default`).
-Call with (dict "s" $s "from" ... "to" ... "value" ... "default" ...).
+`from`: refused when that value is set already (neither `value` nor its `default`). A vCluster value
+that says nothing sets nothing: an empty one where vsyncer's default is empty too, or one equal to
+`vcDefault`, vCluster's own default (as `value` is given), so a whole vcluster.yaml goes with vsyncer
+values of one's own. Numbers compare by value (--set gives integers, a values file floats).
+Call with (dict "s" $s "from" ... "to" ... "value" ... "default" ... ["vcDefault" ...]).
 */}}
 {{- define "vsyncer.vc.assign" -}}
+{{- $numbers := list "int" "int64" "float64" -}}
+{{- $sameNumber := and (has (kindOf .value) $numbers) (has (kindOf .default) $numbers) -}}
+{{- if or (and (empty .value) (empty .default) (eq (kindOf .value) (kindOf .default))) (and (hasKey . "vcDefault") (deepEqual .value .vcDefault)) -}}
+{{- /* Nothing asked. */ -}}
+{{- else -}}
 {{- $parts := splitList "." .to -}}
 {{- $at := .s.root.Values -}}
 {{- range initial $parts -}}
@@ -157,12 +165,14 @@ Call with (dict "s" $s "from" ... "to" ... "value" ... "default" ...).
 {{- end -}}
 {{- /* A key the values do not hold (syncer.config's keys have no defaults) is at its default. */ -}}
 {{- $now := ternary (get $at (last $parts)) .default (hasKey $at (last $parts)) -}}
-{{- if ne (kindOf .value) (kindOf .default) -}}
+{{- $nowNumber := and $sameNumber (has (kindOf $now) $numbers) -}}
+{{- if and (ne (kindOf .value) (kindOf .default)) (not $sameNumber) -}}
 {{- include "vsyncer.vc.problem" (dict "s" .s "text" (printf "%s must be a %s (it sets %s), not the %s %s" .from (kindOf .default | replace "slice" "list") .to (kindOf .value | replace "slice" "list") (toJson .value))) -}}
-{{- else if or (deepEqual $now .value) (deepEqual $now .default) -}}
+{{- else if or (deepEqual $now .value) (deepEqual $now .default) (and $nowNumber (or (eq (float64 $now) (float64 .value)) (eq (float64 $now) (float64 .default)))) -}}
 {{- $_ := set $at (last $parts) .value -}}
 {{- else -}}
 {{- include "vsyncer.vc.problem" (dict "s" .s "text" (printf "%s (%s) and %s (%s) are both set, to different things: set one" .from (toJson .value) .to (toJson $now))) -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
 
@@ -482,7 +492,7 @@ would see them (docs/helm.md: Where the syncer differs).
 {{- if and (hasKey $rh "enabled") (not $rh.enabled) -}}
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.enabled" $rat) "to" "syncer.hostsRewriteImage" "value" "" "default" "library/alpine:3.20") -}}
 {{- else if $image -}}
-{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.initContainer.image" $rat) "to" "syncer.hostsRewriteImage" "value" $image "default" "library/alpine:3.20") -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.initContainer.image" $rat) "to" "syncer.hostsRewriteImage" "value" $image "default" "library/alpine:3.20" "vcDefault" "mirror.gcr.io/library/alpine:3.20") -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
@@ -763,8 +773,9 @@ networkPolicy:
 {{- if kindIs "map" $a -}}
 {{- with $a.virtualScheduler -}}
 {{- include "vsyncer.vc.keys" (dict "s" $s "at" (printf "%s.virtualScheduler" $at) "m" . "known" (list "enabled")) -}}
-{{- if and (kindIs "map" .) (hasKey . "enabled") -}}
-{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.virtualScheduler.enabled" $at) "to" "syncer.virtualScheduler" "value" .enabled "default" false) -}}
+{{- /* Only true sets it: vCluster runs the scheduler when this or controlPlane.distro.k8s.scheduler is on. */ -}}
+{{- if and (kindIs "map" .) (eq (toString .enabled) "true") -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.virtualScheduler.enabled" $at) "to" "syncer.virtualScheduler" "value" true "default" false) -}}
 {{- end -}}
 {{- end -}}
 {{- with $a.workloadServiceAccount -}}
@@ -953,6 +964,8 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 - {{ printf "--log-level=%v" .Values.syncer.logLevel | quote }}
 - {{ printf "--log-format=%v" .Values.syncer.logFormat | quote }}
 - {{ printf "--metrics-bind-address=:%v" .Values.syncer.metricsPort | quote }}
+- {{ printf "--api-proxy-port=%v" (int .Values.controlPlane.proxy.port) | quote }}
+- {{ printf "--api-proxy-bind-address=%v" .Values.controlPlane.proxy.bindAddress | quote }}
 {{- if .Values.syncer.kubelet.enabled }}
 - {{ printf "--kubelet-bind-address=:%v" .Values.syncer.kubelet.port | quote }}
 - --kubelet-advertise-address=$(POD_IP)
@@ -1230,6 +1243,9 @@ Call with (dict "at" ... "extra" map "ours" yaml).
 {{- if hasKey $ours $key -}}
 {{- fail (printf "%s.%s is the chart's own key on that object: choose another" $.at $key) -}}
 {{- end -}}
+{{- if not (kindIs "string" (get $extra $key)) -}}
+{{- fail (printf "%s.%s must be a string, not %s (quote it: YAML reads 12345 as a number, true as a boolean)" $.at $key (toJson (get $extra $key))) -}}
+{{- end -}}
 {{- end -}}
 {{- $lines := list -}}
 {{- range $key := keys $extra | sortAlpha -}}
@@ -1280,6 +1296,8 @@ Empty when neither is set.
 {{- $parts := list -}}
 {{- with .Values.initManifests }}{{ $parts = append $parts . }}{{ end -}}
 {{- with .Values.initManifestsTemplate }}{{ $parts = append $parts (tpl . $) }}{{ end -}}
+{{- /* vCluster's experimental.deploy.vcluster.manifestsTemplate, rendered with its values (vsyncer.vc.topLevel). */ -}}
+{{- with get .Values "_vclusterManifests" }}{{ $parts = append $parts . }}{{ end -}}
 {{- join "\n---\n" $parts -}}
 {{- end -}}
 
@@ -1488,6 +1506,8 @@ leaderElectIdentity: (from the pod name)
 deniedHostMetadata: syncer.deniedHostMetadata
 shutdownTimeout: syncer.shutdownTimeout
 kubeletBindAddress: syncer.kubelet.port
+apiProxyPort: controlPlane.proxy.port
+apiProxyBindAddress: controlPlane.proxy.bindAddress
 kubeletAdvertiseAddress: (from the pod IP)
 kubeletTlsCertFile: (with syncer.kubelet.enabled)
 kubeletTlsKeyFile: (with syncer.kubelet.enabled)

@@ -56,8 +56,23 @@ Call with (dict "s" $s "at" ... "m" ... "known" (list ...) ["off" (list ...)] ["
 {{- $_ := set $cp "distro" "vanilla" -}}
 {{- include "vsyncer.vc.k8s" (dict "s" $s "m" $d.k8s) -}}
 {{- else -}}
-{{- /* Neither enabled: vsyncer's default distro, k3s. */ -}}
+{{- /*
+Neither enabled: vsyncer's default distro, k3s (vCluster's is k8s). What would set up k8s is refused
+rather than dropped; its image and the components' switches at vCluster's defaults say nothing.
+*/ -}}
 {{- $_ := unset $cp "distro" -}}
+{{- with $d.k8s -}}
+{{- $k8s := . -}}
+{{- $asked := list -}}
+{{- if $k8s.version -}}{{- $asked = append $asked "version" -}}{{- end -}}
+{{- range $component := list "apiServer" "controllerManager" "scheduler" -}}
+{{- $c := get $k8s $component | default dict -}}
+{{- if and (kindIs "map" $c) $c.extraArgs -}}{{- $asked = append $asked (printf "%s.extraArgs" $component) -}}{{- end -}}
+{{- end -}}
+{{- if $asked -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s.k8s.%s: set controlPlane.distro.k8s.enabled: true for the vanilla control plane (with neither k3s nor k8s enabled, vsyncer runs k3s)" $at (join ", " $asked))) -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
 
@@ -66,47 +81,43 @@ Call with (dict "s" $s "at" ... "m" ... "known" (list ...) ["off" (list ...)] ["
 {{- $s := .s -}}
 {{- $m := .m -}}
 {{- $at := "controlPlane.distro.k3s" -}}
-{{- include "vsyncer.vc.section" (dict "s" $s "at" $at "m" $m "known" (list "enabled" "image" "imagePullPolicy" "extraArgs" "resources") "off" (list "token" "command" "env" "securityContext")) -}}
+{{- /* resources and imagePullPolicy are those of vCluster's init container copying the binaries, which vsyncer has not. */ -}}
+{{- include "vsyncer.vc.section" (dict "s" $s "at" $at "m" $m "known" (list "enabled" "image" "extraArgs") "ignored" (list "resources" "imagePullPolicy") "off" (list "token" "command" "env" "securityContext")) -}}
 {{- with include "vsyncer.vc.image" $m.image -}}
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.image" $at) "to" "k3s.image" "value" . "default" "rancher/k3s:v1.34.1-k3s1") -}}
 {{- end -}}
-{{- with $m.imagePullPolicy -}}
-{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.imagePullPolicy" $at) "to" "k3s.imagePullPolicy" "value" . "default" "IfNotPresent") -}}
-{{- end -}}
 {{- with $m.extraArgs -}}
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.extraArgs" $at) "to" "k3s.extraArgs" "value" . "default" list) -}}
-{{- end -}}
-{{- with $m.resources -}}
-{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.resources" $at) "to" "k3s.resources" "value" . "default" (include "vsyncer.vc.defaultResources" $s | fromYaml).k3s) -}}
 {{- end -}}
 {{- end -}}
 
 {{/*
 controlPlane.distro.k8s, enabled: the vanilla control plane. vCluster's image bundles the Kubernetes
 binaries; vsyncer runs each component's own image from registry.k8s.io, so the Kubernetes version
-(`version`, else the image's tag) picks their tags, and the image's registry and repository are not used.
+(`version`, else the image's tag) picks their tags. Another registry or repository than vCluster's
+(a mirror) is refused: vsyncer's images are vanilla.*.image. resources and imagePullPolicy are those
+of vCluster's init container copying the binaries, which vsyncer has not.
 */}}
 {{- define "vsyncer.vc.k8s" -}}
 {{- $s := .s -}}
 {{- $m := .m -}}
 {{- $at := "controlPlane.distro.k8s" -}}
-{{- include "vsyncer.vc.section" (dict "s" $s "at" $at "m" $m "known" (list "enabled" "version" "image" "imagePullPolicy" "apiServer" "controllerManager" "scheduler" "resources") "off" (list "command" "env" "securityContext")) -}}
+{{- include "vsyncer.vc.section" (dict "s" $s "at" $at "m" $m "known" (list "enabled" "version" "image" "apiServer" "controllerManager" "scheduler") "ignored" (list "resources" "imagePullPolicy") "off" (list "command" "env" "securityContext")) -}}
+{{- if kindIs "map" $m.image -}}
+{{- if not (and (has (toString ($m.image.registry | default "ghcr.io")) (list "ghcr.io")) (has (toString ($m.image.repository | default "loft-sh/kubernetes")) (list "loft-sh/kubernetes"))) -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s.image: vsyncer runs the components' own images, not vCluster's bundle; give a mirror's as vanilla.{apiServer,controllerManager,scheduler,etcd}.image (the tag alone picks the Kubernetes version)" $at)) -}}
+{{- end -}}
+{{- else if $m.image -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s.image: vsyncer runs the components' own images; set vanilla.{apiServer,controllerManager,scheduler}.image, or the version alone" $at)) -}}
+{{- end -}}
 {{- $version := toString ($m.version | default "") -}}
 {{- if and (not $version) (kindIs "map" $m.image) -}}
 {{- $version = toString ($m.image.tag | default "") -}}
-{{- else if and (not $version) (kindIs "string" $m.image) (contains ":" (last (splitList "/" $m.image))) -}}
-{{- $version = last (splitList ":" $m.image) -}}
 {{- end -}}
 {{- if $version -}}
 {{- range $component, $default := dict "apiServer" "registry.k8s.io/kube-apiserver:v1.37.2" "controllerManager" "registry.k8s.io/kube-controller-manager:v1.37.2" "scheduler" "registry.k8s.io/kube-scheduler:v1.37.2" -}}
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.version" $at) "to" (printf "vanilla.%s.image" $component) "value" (printf "%s:%s" (first (splitList ":" $default)) $version) "default" $default) -}}
 {{- end -}}
-{{- end -}}
-{{- with $m.imagePullPolicy -}}
-{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.imagePullPolicy" $at) "to" "vanilla.imagePullPolicy" "value" . "default" "IfNotPresent") -}}
-{{- end -}}
-{{- with $m.resources -}}
-{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.resources" $at) "to" "vanilla.apiServer.resources" "value" . "default" (include "vsyncer.vc.defaultResources" $s | fromYaml).apiServer) -}}
 {{- end -}}
 {{- range $component := list "apiServer" "controllerManager" "scheduler" -}}
 {{- with get $m $component -}}
@@ -115,7 +126,10 @@ binaries; vsyncer runs each component's own image from registry.k8s.io, so the K
 {{- include "vsyncer.vc.section" (dict "s" $s "at" $cat "m" $c "known" (list "enabled" "extraArgs") "off" (list "command")) -}}
 {{- if hasKey $c "enabled" -}}
 {{- if eq $component "scheduler" -}}
-{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.enabled" $cat) "to" "syncer.virtualScheduler" "value" $c.enabled "default" false) -}}
+{{- /* vCluster runs the scheduler when this or controlPlane.advanced.virtualScheduler is on: only true sets it. */ -}}
+{{- if eq (toString $c.enabled) "true" -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.enabled" $cat) "to" "syncer.virtualScheduler" "value" true "default" false) -}}
+{{- end -}}
 {{- else -}}
 {{- include "vsyncer.vc.only" (dict "s" $s "at" (printf "%s.enabled" $cat) "value" $c.enabled "allowed" (list "true") "why" "the vanilla control plane always runs it") -}}
 {{- end -}}
@@ -125,6 +139,25 @@ binaries; vsyncer runs each component's own image from registry.k8s.io, so the K
 {{- end -}}
 {{- end -}}
 {{- end -}}
+{{- end -}}
+
+{{/*
+vCluster's defaults (its chart's values.yaml) where they are not empty: such a value in a vcluster.yaml
+says nothing a user asked for, and sets nothing here (vsyncer.vc.assign's vcDefault).
+*/}}
+{{- define "vsyncer.vc.defaults" -}}
+statefulSetResources:
+  limits: {ephemeral-storage: 10Gi, memory: 4Gi}
+  requests: {ephemeral-storage: 1Gi, cpu: 200m, memory: 256Mi}
+highAvailability: {leaseDuration: 60s, renewDeadline: 40s, retryPeriod: 15s}
+corednsResources:
+  limits: {cpu: 1000m, memory: 170Mi}
+  requests: {cpu: 20m, memory: 64Mi}
+corednsTopologySpreadConstraints:
+  - maxSkew: 1
+    topologyKey: kubernetes.io/hostname
+    whenUnsatisfiable: DoNotSchedule
+    labelSelector: {matchLabels: {k8s-app: vcluster-kube-dns}}
 {{- end -}}
 
 {{/* values.yaml's resources (the chart cannot read its defaults back once a user's values are merged in). */}}
@@ -173,7 +206,7 @@ the volume for vCluster's binaries.
 {{- $v := $s.root.Values -}}
 {{- $ss := $v.controlPlane.statefulSet -}}
 {{- $at := "controlPlane.statefulSet" -}}
-{{- include "vsyncer.vc.section" (dict "s" $s "at" $at "m" $ss "known" (list "labels" "annotations" "imagePullPolicy" "resources" "pods" "highAvailability" "security" "persistence" "enableServiceLinks" "scheduling" "probes") "ignored" (list "image") "off" (list "workingDir" "command" "args" "env" "hostAliases" "initContainers" "sidecarContainers" "dnsPolicy" "dnsConfig")) -}}
+{{- include "vsyncer.vc.section" (dict "s" $s "at" $at "m" $ss "known" (list "labels" "annotations" "imagePullPolicy" "resources" "pods" "highAvailability" "security" "persistence" "enableServiceLinks" "scheduling" "probes") "ignored" (list "image") "off" (list "workingDir" "command" "args" "env" "hostAliases" "initContainers" "sidecarContainers" "dnsPolicy" "dnsConfig" "runtimeClassName")) -}}
 {{- range $field, $to := dict "labels" "controlPlane.labels" "annotations" "controlPlane.annotations" -}}
 {{- if hasKey $ss $field -}}
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.%s" $at $field) "to" $to "value" (get $ss $field | default dict) "default" dict) -}}
@@ -196,7 +229,7 @@ the volume for vCluster's binaries.
 {{- end -}}
 {{- with $ss.resources -}}
 {{- $vanilla := eq (toString $v.controlPlane.distro) "vanilla" -}}
-{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.resources" $at) "to" (ternary "vanilla.apiServer.resources" "k3s.resources" $vanilla) "value" . "default" (get (include "vsyncer.vc.defaultResources" $s | fromYaml) (ternary "apiServer" "k3s" $vanilla))) -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.resources" $at) "to" (ternary "vanilla.apiServer.resources" "k3s.resources" $vanilla) "value" . "default" (get (include "vsyncer.vc.defaultResources" $s | fromYaml) (ternary "apiServer" "k3s" $vanilla)) "vcDefault" (include "vsyncer.vc.defaults" $s | fromYaml).statefulSetResources) -}}
 {{- end -}}
 {{- with $ss.highAvailability -}}
 {{- $ha := . -}}
@@ -207,7 +240,12 @@ the volume for vCluster's binaries.
 {{- /* vCluster's are whole seconds; vsyncer's flags take durations. */ -}}
 {{- range $field, $to := dict "leaseDuration" (list "syncer.leaderElectLeaseDuration" "15s") "renewDeadline" (list "syncer.leaderElectRenewDeadline" "10s") "retryPeriod" (list "syncer.leaderElectRetryPeriod" "2s") -}}
 {{- if hasKey $ha $field -}}
-{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.highAvailability.%s" $at $field) "to" (first $to) "value" (printf "%vs" (get $ha $field)) "default" (last $to)) -}}
+{{- $seconds := get $ha $field -}}
+{{- if not (and (has (kindOf $seconds) (list "int" "int64" "float64")) (eq (float64 $seconds) (float64 (int64 $seconds))) (gt (int64 $seconds) 0)) -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s.highAvailability.%s must be a whole number of seconds, not %s" $at $field (toJson $seconds))) -}}
+{{- else -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.highAvailability.%s" $at $field) "to" (first $to) "value" (printf "%ds" (int64 $seconds)) "default" (last $to) "vcDefault" (get (include "vsyncer.vc.defaults" $s | fromYaml).highAvailability $field)) -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
@@ -226,12 +264,17 @@ the volume for vCluster's binaries.
 {{- include "vsyncer.vc.persistence" (dict "s" $s "m" .) -}}
 {{- end -}}
 {{- if hasKey $ss "enableServiceLinks" -}}
-{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.enableServiceLinks" $at) "to" "controlPlane.enableServiceLinks" "value" $ss.enableServiceLinks "default" true) -}}
+{{- include "vsyncer.vc.only" (dict "s" $s "at" (printf "%s.enableServiceLinks" $at) "value" $ss.enableServiceLinks "allowed" (list "true") "why" "the control plane reads its Service's address from the service links (<RELEASE>_SERVICE_HOST) for its certificate") -}}
 {{- end -}}
 {{- with $ss.scheduling -}}
 {{- $sch := . -}}
 {{- $sat := printf "%s.scheduling" $at -}}
 {{- include "vsyncer.vc.section" (dict "s" $s "at" $sat "m" $sch "known" (list "nodeSelector" "affinity" "tolerations" "priorityClassName" "topologySpreadConstraints" "podManagementPolicy")) -}}
+{{- range $i, $c := ($sch.topologySpreadConstraints | default list) -}}
+{{- if not (kindIs "map" $c) -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s.topologySpreadConstraints[%d] must be a constraint (a map), not %s" $sat $i (toJson $c))) -}}
+{{- end -}}
+{{- end -}}
 {{- range $field, $default := dict "nodeSelector" dict "affinity" dict "tolerations" list "topologySpreadConstraints" list "priorityClassName" "" -}}
 {{- if hasKey $sch $field -}}
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.%s" $sat $field) "to" (printf "controlPlane.%s" $field) "value" (get $sch $field | default $default) "default" $default) -}}
@@ -277,22 +320,31 @@ the volume for vCluster's binaries.
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.retentionPolicy" $vat) "to" "persistence.deleteOnUninstall" "value" (eq (toString $vc.retentionPolicy) "Delete") "default" false) -}}
 {{- end -}}
 {{- with $vc.size -}}
-{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.size" $vat) "to" "persistence.size" "value" (toString .) "default" "5Gi") -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.size" $vat) "to" "persistence.size" "value" (toString .) "default" "5Gi" "vcDefault" "5Gi") -}}
 {{- end -}}
 {{- with $vc.storageClass -}}
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.storageClass" $vat) "to" "persistence.storageClassName" "value" . "default" "") -}}
 {{- end -}}
 {{- with $vc.accessModes -}}
-{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.accessModes" $vat) "to" "persistence.accessModes" "value" . "default" (list "ReadWriteOnce")) -}}
+{{- $modes := list "ReadWriteOnce" "ReadOnlyMany" "ReadWriteMany" "ReadWriteOncePod" -}}
+{{- $bad := list -}}
+{{- range . -}}{{- if not (has (toString .) $modes) -}}{{- $bad = append $bad (toString .) -}}{{- end -}}{{- end -}}
+{{- if $bad -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s.accessModes: %s is not an access mode (%s)" $vat (join ", " $bad) (join ", " $modes))) -}}
+{{- else -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.accessModes" $vat) "to" "persistence.accessModes" "value" . "default" (list "ReadWriteOnce") "vcDefault" (list "ReadWriteOnce")) -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
 
 {{/*
-controlPlane.coredns: k3s deploys its own CoreDNS, the vanilla control plane vanilla.coredns (the
-syncer makes it once and leaves it to be edited). Turning it off, or another image, is read for the
-vanilla one; more replicas, a CoreDNS in the control-plane pod or replaced manifests have no
-equivalent. Its placement, resources and metadata are accepted and unused: edit the Deployment.
+controlPlane.coredns: k3s deploys its own CoreDNS; the syncer deploys one with the vanilla control
+plane (vanilla.coredns) or, with k3s, when pods fall back to the host's DNS (syncer.fallbackHostDns):
+that one takes `enabled` (vanilla) and the image. Either is made once and then left to be edited in the
+virtual kube-system, so its placement, resources, Service and security are not values here: refused
+unless empty or vCluster's defaults, as are more replicas, a CoreDNS in the control-plane pod and
+replaced manifests.
 */}}
 {{- define "vsyncer.vc.coredns" -}}
 {{- $s := . -}}
@@ -300,7 +352,9 @@ equivalent. Its placement, resources and metadata are accepted and unused: edit 
 {{- $c := $v.controlPlane.coredns -}}
 {{- $at := "controlPlane.coredns" -}}
 {{- $vanilla := eq (toString $v.controlPlane.distro) "vanilla" -}}
-{{- include "vsyncer.vc.section" (dict "s" $s "at" $at "m" $c "known" (list "enabled" "deployment") "ignored" (list "priorityClassName" "security" "service") "off" (list "embedded" "overwriteManifests" "overwriteConfig")) -}}
+{{- $syncers := or (and $vanilla $v.vanilla.coredns.enabled) (and (not $vanilla) (not (empty $v.syncer.fallbackHostDns))) -}}
+{{- $edit := "edit the coredns Deployment in the virtual kube-system instead" -}}
+{{- include "vsyncer.vc.section" (dict "s" $s "at" $at "m" $c "known" (list "enabled" "deployment" "service" "security") "off" (list "embedded" "overwriteManifests" "overwriteConfig" "priorityClassName")) -}}
 {{- if hasKey $c "enabled" -}}
 {{- if $vanilla -}}
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.enabled" $at) "to" "vanilla.coredns.enabled" "value" $c.enabled "default" true) -}}
@@ -310,17 +364,34 @@ equivalent. Its placement, resources and metadata are accepted and unused: edit 
 {{- end -}}
 {{- with $c.deployment -}}
 {{- $dep := . -}}
-{{- include "vsyncer.vc.section" (dict "s" $s "at" (printf "%s.deployment" $at) "m" $dep "known" (list "image" "replicas") "ignored" (list "annotations" "labels" "pods" "nodeSelector" "affinity" "tolerations" "resources" "topologySpreadConstraints")) -}}
+{{- $dat := printf "%s.deployment" $at -}}
+{{- include "vsyncer.vc.section" (dict "s" $s "at" $dat "m" $dep "known" (list "image" "replicas" "resources" "topologySpreadConstraints") "off" (list "annotations" "labels" "pods" "nodeSelector" "affinity" "tolerations")) -}}
 {{- with $dep.image -}}
-{{- if $vanilla -}}
-{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.deployment.image" $at) "to" "vanilla.coredns.image" "value" (toString .) "default" "registry.k8s.io/coredns/coredns:v1.12.1") -}}
+{{- if $syncers -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.image" $dat) "to" "vanilla.coredns.image" "value" (toString .) "default" "registry.k8s.io/coredns/coredns:v1.12.1") -}}
 {{- else -}}
-{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s.deployment.image: k3s deploys its own CoreDNS image (its coredns Deployment in kube-system may be edited)" $at)) -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s.image: k3s deploys its own CoreDNS image; %s" $dat $edit)) -}}
 {{- end -}}
 {{- end -}}
 {{- if hasKey $dep "replicas" -}}
-{{- include "vsyncer.vc.only" (dict "s" $s "at" (printf "%s.deployment.replicas" $at) "value" $dep.replicas "allowed" (list "1") "why" "the DNS starts with one replica (scale its Deployment in the virtual kube-system)") -}}
+{{- include "vsyncer.vc.only" (dict "s" $s "at" (printf "%s.replicas" $dat) "value" $dep.replicas "allowed" (list "1") "why" (printf "the DNS starts with one replica; %s" $edit)) -}}
 {{- end -}}
+{{- range $field, $default := dict "resources" "corednsResources" "topologySpreadConstraints" "corednsTopologySpreadConstraints" -}}
+{{- $value := get $dep $field -}}
+{{- if not (or (empty $value) (deepEqual $value (get (include "vsyncer.vc.defaults" $s | fromYaml) $default))) -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s.%s: the DNS is deployed with its own (vCluster's default is accepted); %s" $dat $field $edit)) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- with $c.service -}}
+{{- $svc := . -}}
+{{- include "vsyncer.vc.section" (dict "s" $s "at" (printf "%s.service" $at) "m" $svc "known" (list "spec") "off" (list "annotations" "labels")) -}}
+{{- if not (or (empty $svc.spec) (deepEqual $svc.spec (dict "type" "ClusterIP"))) -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s.service.spec: the DNS Service is a ClusterIP Service (vCluster's default spec only is accepted); edit the kube-dns Service in the virtual kube-system instead" $at)) -}}
+{{- end -}}
+{{- end -}}
+{{- with $c.security -}}
+{{- include "vsyncer.vc.section" (dict "s" $s "at" (printf "%s.security" $at) "m" . "known" (list) "off" (list "podSecurityContext" "containerSecurityContext")) -}}
 {{- end -}}
 {{- end -}}
 
@@ -364,7 +435,7 @@ mode and the CLI's telemetry switch do nothing in either chart: accepted.
 {{- $v := $s.root.Values -}}
 {{- with $v.integrations -}}
 {{- $i := . -}}
-{{- include "vsyncer.vc.section" (dict "s" $s "at" "integrations" "m" $i "known" (list "metricsServer") "off" (list "externalSecrets" "kubeVirt" "certManager" "istio")) -}}
+{{- include "vsyncer.vc.section" (dict "s" $s "at" "integrations" "m" $i "known" (list "metricsServer") "off" (list "externalSecrets" "kubeVirt" "certManager" "istio" "netris" "argoCD")) -}}
 {{- with $i.metricsServer -}}
 {{- $ms := . -}}
 {{- include "vsyncer.vc.section" (dict "s" $s "at" "integrations.metricsServer" "m" $ms "known" (list "enabled" "nodes" "pods")) -}}
@@ -380,9 +451,9 @@ mode and the CLI's telemetry switch do nothing in either chart: accepted.
 {{- end -}}
 {{- with $v.experimental -}}
 {{- $e := . -}}
-{{- include "vsyncer.vc.section" (dict "s" $s "at" "experimental" "m" $e "known" (list "deploy" "syncSettings") "ignored" (list "docker") "off" (list "proxy" "nodeMonitors")) -}}
+{{- include "vsyncer.vc.section" (dict "s" $s "at" "experimental" "m" $e "known" (list "deploy" "syncSettings") "ignored" (list "docker") "off" (list "proxy" "nodeMonitors" "virtualClusterKubeConfig" "denyProxyRequests" "multiNamespaceMode" "isolatedControlPlane" "genericSync")) -}}
 {{- with $e.syncSettings -}}
-{{- include "vsyncer.vc.section" (dict "s" $s "at" "experimental.syncSettings" "m" . "known" (list "setOwner")) -}}
+{{- include "vsyncer.vc.section" (dict "s" $s "at" "experimental.syncSettings" "m" . "known" (list "setOwner") "off" (list "hostMetricsBindAddress" "virtualMetricsBindAddress" "syncLabels" "disableSync" "rewriteKubernetesService" "targetNamespace")) -}}
 {{- if hasKey . "setOwner" -}}
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" "experimental.syncSettings.setOwner" "to" "syncer.setOwner" "value" .setOwner "default" true) -}}
 {{- end -}}
@@ -395,19 +466,21 @@ mode and the CLI's telemetry switch do nothing in either chart: accepted.
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" "experimental.deploy.vcluster.manifests" "to" "initManifests" "value" . "default" "") -}}
 {{- end -}}
 {{- with .manifestsTemplate -}}
-{{- include "vsyncer.vc.assign" (dict "s" $s "from" "experimental.deploy.vcluster.manifestsTemplate" "to" "initManifestsTemplate" "value" . "default" "") -}}
+{{- /* Rendered as vCluster renders it: .Values are the vcluster.yaml's (as given), .Release its name and namespace. */ -}}
+{{- $context := dict "Values" $s.original "Release" (dict "Name" $s.root.Release.Name "Namespace" $s.root.Release.Namespace) "Template" $s.root.Template -}}
+{{- $_ := set $s.root.Values "_vclusterManifests" (tpl . $context) -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
 {{- with $v.deploy -}}
-{{- include "vsyncer.vc.section" (dict "s" $s "at" "deploy" "m" . "known" (list) "ignored" (list "localPathProvisioner" "cni" "kubeProxy") "off" (list "metallb" "ingressNginx" "metricsServer" "csi" "volumeSnapshotController")) -}}
+{{- include "vsyncer.vc.section" (dict "s" $s "at" "deploy" "m" . "known" (list) "ignored" (list "localPathProvisioner" "cni" "kubeProxy") "off" (list "metallb" "ingressNginx" "metricsServer" "csi" "volumeSnapshotController" "argoCD")) -}}
 {{- end -}}
 {{- with $v.logging -}}
 {{- include "vsyncer.vc.section" (dict "s" $s "at" "logging" "m" . "known" (list "encoding") "off" (list "file")) -}}
 {{- with .encoding -}}
 {{- include "vsyncer.vc.only" (dict "s" $s "at" "logging.encoding" "value" . "allowed" (list "console" "json") "why" "the syncer logs text or JSON") -}}
-{{- include "vsyncer.vc.assign" (dict "s" $s "from" "logging.encoding" "to" "syncer.logFormat" "value" (ternary "json" "text" (eq (toString .) "json")) "default" "json") -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" "logging.encoding" "to" "syncer.logFormat" "value" (ternary "json" "text" (eq (toString .) "json")) "default" "json" "vcDefault" "text") -}}
 {{- end -}}
 {{- end -}}
 {{- with $v.rbac -}}
