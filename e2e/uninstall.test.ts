@@ -24,6 +24,8 @@ const syncerArgs = [
   '--set-owner',
   '--kubeconfig-secret',
   secretName,
+  '--kubeconfig-secret-context',
+  'team-a-admin',
   '--kubeconfig-additional-secret',
   'name=vc-extra;context=tenant-admin',
   '--kubeconfig-additional-secret',
@@ -174,6 +176,8 @@ describe('--set-owner and --kubeconfig-secret (helm install and uninstall)', () 
     expect(decode(exported.data!['client-key'])).toMatch(/^-----BEGIN [A-Z ]*PRIVATE KEY-----/);
     const config = decode(exported.data!.config);
     expect(config).toContain('server: https://localhost:8443');
+    // vCluster's exportKubeConfig.context: the context's name, the current one.
+    expect(config).toContain('current-context: team-a-admin');
 
     // The additional Secrets: the same credentials, each with its own server and context name.
     const additional = async (namespace: string, name: string) =>

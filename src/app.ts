@@ -229,7 +229,9 @@ export class SyncerApp {
     });
     // The tenant's kubeconfig: --kubeconfig-secret, and each --kubeconfig-additional-secret.
     const exports: AdditionalKubeconfigSecret[] = [
-      ...(config.kubeconfigSecret ? [{ name: config.kubeconfigSecret }] : []),
+      ...(config.kubeconfigSecret
+        ? [{ name: config.kubeconfigSecret, context: config.kubeconfigSecretContext || undefined }]
+        : []),
       ...config.kubeconfigAdditionalSecrets.map(
         (e) => parseAdditionalSecret(e) as AdditionalKubeconfigSecret,
       ),

@@ -36,6 +36,7 @@ describe('buildConfig', () => {
       setOwner: false,
       kubeconfigSecret: '',
       kubeconfigSecretServer: 'https://localhost:8443',
+      kubeconfigSecretContext: '',
       corednsImage: '',
     });
   });

@@ -50,6 +50,8 @@ export interface CoreConfig {
   kubeconfigSecret: string;
   /** The API server URL that kubeconfig names. */
   kubeconfigSecretServer: string;
+  /** The context's name in --kubeconfig-secret's kubeconfig; empty: the virtual cluster's name. */
+  kubeconfigSecretContext: string;
   /** More host Secrets the kubeconfig is written to (see kubeconfig-export/additional.ts). */
   kubeconfigAdditionalSecrets: string[];
   /** CoreDNS image the syncer deploys into the virtual cluster when its DNS is missing ("" = none). */
@@ -168,6 +170,14 @@ const CORE_FIELDS: readonly FieldSpec<keyof CoreConfig>[] = [
     kind: 'string',
     default: 'https://localhost:8443',
     description: 'API server URL of the kubeconfig in --kubeconfig-secret',
+  },
+  {
+    flag: 'kubeconfig-secret-context',
+    key: 'kubeconfigSecretContext',
+    kind: 'string',
+    default: '',
+    description:
+      "name of the context (the current one) in the kubeconfig of --kubeconfig-secret, as vCluster's exportKubeConfig.context (empty: the virtual cluster's name)",
   },
   {
     flag: 'kubeconfig-additional-secret',

@@ -126,6 +126,7 @@ export const EVERYTHING_ON: Record<string, string> = {
   'syncer.hostClassSelectors.priorityClasses.matchLabels.tenants': 'yes',
   'syncer.hostClassSelectors.runtimeClasses.matchLabels.tenants': 'yes',
   'syncer.hostClassSelectors.gatewayClasses.matchLabels.tenants': 'yes',
+  'exportKubeconfig.context': 'team-a-admin',
   'exportKubeconfig.additionalSecrets[0].name': 'vc-extra',
   'syncer.allowedPvSources[0]': 'nfs',
   'syncer.allowedStorageProvisioners[0]': 'csi.example.com',

@@ -108,6 +108,7 @@ const VCLUSTER_YAML = {
   },
   exportKubeConfig: {
     server: 'https://vc.example.com',
+    context: 'team-a',
     secret: { name: 'my-kubeconfig' },
     additionalSecrets: [{ name: 'vc-extra', namespace: 'other', context: 'extra' }],
   },
@@ -165,6 +166,7 @@ const VSYNCER_VALUES = {
   },
   exportKubeconfig: {
     server: 'https://vc.example.com',
+    context: 'team-a',
     secret: 'my-kubeconfig',
     additionalSecrets: [{ name: 'vc-extra', namespace: 'other', context: 'extra' }],
   },
@@ -178,6 +180,7 @@ describe("helm chart: vCluster's values that have an exact vsyncer value", () =>
     expect(syncerArgs(fromVcluster)).toContain(
       '--sync=-events,host-ingressclasses,ingresses,-poddisruptionbudgets,pods,secrets',
     );
+    expect(syncerArgs(fromVcluster)).toContain('--kubeconfig-secret-context=team-a');
     // The RBAC of the kinds turned on, the isolation objects, the workload account, the k3s flags.
     // (Less the keys and certificates the chart generates at each render.)
     const ungenerated = (ms: Manifest[]) =>

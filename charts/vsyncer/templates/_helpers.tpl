@@ -726,10 +726,13 @@ networkPolicy:
 {{- with $s.root.Values.exportKubeConfig -}}
 {{- $e := . -}}
 {{- $at := "exportKubeConfig" -}}
-{{- include "vsyncer.vc.keys" (dict "s" $s "at" $at "m" $e "known" (list "server" "secret" "additionalSecrets") "off" (list "context" "insecure" "serviceAccount")) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" $at "m" $e "known" (list "server" "secret" "additionalSecrets" "context") "off" (list "insecure" "serviceAccount")) -}}
 {{- if kindIs "map" $e -}}
 {{- with $e.server -}}
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" "exportKubeConfig.server" "to" "exportKubeconfig.server" "value" . "default" "https://localhost:8443") -}}
+{{- end -}}
+{{- with $e.context -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" "exportKubeConfig.context" "to" "exportKubeconfig.context" "value" . "default" "") -}}
 {{- end -}}
 {{- with $e.secret -}}
 {{- include "vsyncer.vc.keys" (dict "s" $s "at" "exportKubeConfig.secret" "m" . "known" (list "name" "namespace")) -}}
@@ -1049,6 +1052,9 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 - {{ printf "--set-owner=%v" .Values.syncer.setOwner | quote }}
 - {{ printf "--kubeconfig-secret=%v" (include "vsyncer.kubeconfigSecret" .) | quote }}
 - {{ printf "--kubeconfig-secret-server=%v" .Values.exportKubeconfig.server | quote }}
+{{- with .Values.exportKubeconfig.context }}
+- {{ printf "--kubeconfig-secret-context=%v" . | quote }}
+{{- end }}
 {{- $exported := list (printf "%s/%s" .Release.Namespace (include "vsyncer.kubeconfigSecret" .)) }}
 {{- range .Values.exportKubeconfig.additionalSecrets }}
 {{- if not .name }}{{ fail "exportKubeconfig.additionalSecrets: each entry needs a name" }}{{ end }}
@@ -1483,6 +1489,7 @@ hostKubeconfig: syncer.hostKubeconfig
 virtualKubeconfig: (the control plane's kubeconfig)
 kubeconfigSecret: exportKubeconfig.secret
 kubeconfigSecretServer: exportKubeconfig.server
+kubeconfigSecretContext: exportKubeconfig.context
 kubeconfigAdditionalSecret: exportKubeconfig.additionalSecrets
 corednsImage: vanilla.coredns.image
 fallbackHostDns: syncer.fallbackHostDns
