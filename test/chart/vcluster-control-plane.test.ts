@@ -177,6 +177,71 @@ describe("helm chart: vCluster's control-plane values (controlPlane.statefulSet,
     expect(withoutSync(manifests)).toEqual(withoutSync(renderValues({})));
   });
 
+  it("takes earlier releases' keys (v0.20 to v0.35) at their defaults, and maps their network policy keys", () => {
+    const earlier = {
+      sync: { toHost: { volumeSnapshotContents: { enabled: false } } },
+      experimental: { reuseNamespace: false },
+      rbac: { enableVolumeSnapshotRules: { enabled: 'auto' } },
+      policies: {
+        networkPolicy: {
+          enabled: false,
+          extraControlPlaneRules: [],
+          extraWorkloadRules: [],
+          outgoingConnections: {
+            platform: true,
+            ipBlock: {
+              cidr: '0.0.0.0/0',
+              except: ['100.64.0.0/10', '127.0.0.0/8', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'],
+            },
+          },
+        },
+      },
+      controlPlane: {
+        statefulSet: {
+          resources: {
+            limits: { 'ephemeral-storage': '8Gi', memory: '2Gi' },
+            requests: { 'ephemeral-storage': '400Mi', cpu: '200m', memory: '256Mi' },
+          },
+        },
+        coredns: {
+          deployment: {
+            topologySpreadConstraints: [
+              {
+                maxSkew: 1,
+                topologyKey: 'kubernetes.io/hostname',
+                whenUnsatisfiable: 'DoNotSchedule',
+                labelSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+              },
+            ],
+          },
+        },
+      },
+    };
+    expect(ungenerated(renderValues(earlier))).toEqual(ungenerated(renderValues({})));
+    // Set, the earlier keys do what publicEgress and the rules of workload and controlPlane do now.
+    const policy = {
+      networkPolicy: {
+        enabled: true,
+        outgoingConnections: { ipBlock: { cidr: '10.0.0.0/8', except: ['10.1.0.0/16'] } },
+        extraWorkloadRules: [{ ports: [{ port: 5432 }] }],
+        extraControlPlaneRules: [{ ports: [{ port: 9000 }] }],
+      },
+    };
+    const now = {
+      networkPolicy: {
+        enabled: true,
+        workload: {
+          publicEgress: { cidr: '10.0.0.0/8', except: ['10.1.0.0/16'] },
+          egress: [{ ports: [{ port: 5432 }] }],
+        },
+        controlPlane: { egress: [{ ports: [{ port: 9000 }] }] },
+      },
+    };
+    const policies = (ms: Manifest[]) => ungenerated(ms).filter((m) => m.kind === 'NetworkPolicy');
+    expect(policies(renderValues({ policies: policy }))).toEqual(policies(renderValues({ policies: now })));
+    expect(JSON.stringify(policies(renderValues({ policies: policy })))).toContain('"port":9000');
+  });
+
   it("goes with vsyncer values of one's own: vCluster's defaults in it conflict with none", () => {
     const own = {
       controlPlane: { nodeSelector: { pool: 'cp' }, labels: { team: 'a' } },

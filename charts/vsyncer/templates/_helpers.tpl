@@ -147,14 +147,15 @@ controlPlane: [advanced, statefulSet, backingStore, coredns, serviceMonitor]
 Sets the vsyncer value at path `to` (dotted, under .Values) to `value`, taken from the vCluster value
 `from`: refused when that value is set already (neither `value` nor its `default`). A vCluster value
 that says nothing sets nothing: an empty one where vsyncer's default is empty too, or one equal to
-`vcDefault`, vCluster's own default (as `value` is given), so a whole vcluster.yaml goes with vsyncer
-values of one's own. Numbers compare by value (--set gives integers, a values file floats).
-Call with (dict "s" $s "from" ... "to" ... "value" ... "default" ... ["vcDefault" ...]).
+`vcDefault`, vCluster's own default (as `value` is given; `vcDefaults`: one of several releases'), so
+a whole vcluster.yaml goes with vsyncer values of one's own. Numbers compare by value (--set gives
+integers, a values file floats).
+Call with (dict "s" $s "from" ... "to" ... "value" ... "default" ... ["vcDefault" ...] ["vcDefaults" (list ...)]).
 */}}
 {{- define "vsyncer.vc.assign" -}}
 {{- $numbers := list "int" "int64" "float64" -}}
 {{- $sameNumber := and (has (kindOf .value) $numbers) (has (kindOf .default) $numbers) -}}
-{{- if or (and (empty .value) (empty .default) (eq (kindOf .value) (kindOf .default))) (and (hasKey . "vcDefault") (deepEqual .value .vcDefault)) -}}
+{{- if or (and (empty .value) (empty .default) (eq (kindOf .value) (kindOf .default))) (and (hasKey . "vcDefault") (deepEqual .value .vcDefault)) (and (hasKey . "vcDefaults") (has .value .vcDefaults)) -}}
 {{- /* Nothing asked. */ -}}
 {{- else -}}
 {{- $parts := splitList "." .to -}}
@@ -266,7 +267,7 @@ is off) is a conflict.
 {{- $toHostKinds := dict "services" "services" "endpoints" "endpoints" "endpointSlices" "endpointslices" "persistentVolumeClaims" "persistentvolumeclaims" "configMaps" "configmaps" "secrets" "secrets" "pods" "pods" "ingresses" "ingresses" "priorityClasses" "priorityclasses" "networkPolicies" "networkpolicies" "podDisruptionBudgets" "poddisruptionbudgets" "serviceAccounts" "serviceaccounts" "storageClasses" "storageclasses" "persistentVolumes" "persistentvolumes" "volumeSnapshots" "volumesnapshots" -}}
 {{- with .toHost -}}
 {{- $th := . -}}
-{{- include "vsyncer.vc.keys" (dict "s" $s "at" "sync.toHost" "m" $th "known" (append (keys $toHostKinds) "customResources") "off" (list "namespaces" "resourceClaims" "resourceClaimTemplates" "gatewayApi")) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" "sync.toHost" "m" $th "known" (append (keys $toHostKinds) "customResources") "off" (list "namespaces" "resourceClaims" "resourceClaimTemplates" "gatewayApi" "volumeSnapshotContents")) -}}
 {{- if kindIs "map" $th -}}
 {{- if hasKey $th "customResources" -}}
 {{- include "vsyncer.vc.customResources" (dict "s" $s "direction" "toHost" "m" ($th.customResources | default dict)) -}}
@@ -614,7 +615,7 @@ defaultRequest are merged over vsyncer's own.
 {{- range $name, $known := dict "resourceQuota" (list "enabled" "quota") "limitRange" (list "enabled" "default" "defaultRequest") "networkPolicy" (list "enabled" "workload" "controlPlane") -}}
 {{- with get $p $name -}}
 {{- /* networkPolicy.fallbackDns (a DNS server for a cluster without one) is accepted, unused: the policies let pods reach the virtual cluster's DNS. */ -}}
-{{- include "vsyncer.vc.keys" (dict "s" $s "at" (printf "policies.%s" $name) "m" . "known" (ternary (append $known "fallbackDns") $known (eq $name "networkPolicy")) "off" (list "labels" "annotations" "scopeSelector" "scopes" "min" "max")) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" (printf "policies.%s" $name) "m" . "known" (ternary (concat $known (list "fallbackDns" "outgoingConnections" "extraWorkloadRules" "extraControlPlaneRules")) $known (eq $name "networkPolicy")) "off" (list "labels" "annotations" "scopeSelector" "scopes" "min" "max")) -}}
 {{- if and (kindIs "map" .) (hasKey . "enabled") -}}
 {{- $auto := ne $name "networkPolicy" -}}
 {{- if kindIs "bool" .enabled -}}
@@ -659,19 +660,49 @@ defaultRequest are merged over vsyncer's own.
 {{- if and (hasKey . "enabled") (not .enabled) -}}
 {{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s.enabled: vsyncer's isolation policy always allows egress to isolation.networkPolicy.outgoingCIDR; only true is accepted" $at)) -}}
 {{- end -}}
+{{- include "vsyncer.vc.egressBlock" (dict "s" $s "at" $at "m" .) -}}
+{{- end -}}
+{{- /* Before v0.31: outgoingConnections.ipBlock (publicEgress's cidr and except), platform (Loft's, accepted), extra rules. */ -}}
+{{- with $np.outgoingConnections -}}
+{{- $at := "policies.networkPolicy.outgoingConnections" -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" $at "m" . "known" (list "ipBlock" "platform")) -}}
+{{- with .ipBlock -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" (printf "%s.ipBlock" $at) "m" . "known" (list "cidr" "except")) -}}
+{{- include "vsyncer.vc.egressBlock" (dict "s" $s "at" (printf "%s.ipBlock" $at) "m" .) -}}
+{{- end -}}
+{{- end -}}
+{{- range $field, $to := dict "extraWorkloadRules" "workloadEgress" "extraControlPlaneRules" "controlPlaneEgress" -}}
+{{- if hasKey $np $field -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "policies.networkPolicy.%s" $field) "to" (printf "isolation.networkPolicy.%s" $to) "value" (get $np $field | default list) "default" list) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+vCluster's public egress (cidr and except of policies.networkPolicy.workload.publicEgress, earlier
+outgoingConnections.ipBlock): isolation.networkPolicy.outgoingCIDR and exceptCIDRs. vCluster's except
+list leaves out link-local (cloud metadata at 169.254.169.254), which vsyncer's always excepts: kept
+excepted when the cidr is every IPv4 address (an except must lie inside its cidr). vCluster's default
+list sets nothing. Call with (dict "s" $s "at" ... "m" map).
+*/}}
+{{- define "vsyncer.vc.egressBlock" -}}
+{{- $s := .s -}}
+{{- $at := .at -}}
+{{- with .m -}}
 {{- if hasKey . "cidr" -}}
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.cidr" $at) "to" "isolation.networkPolicy.outgoingCIDR" "value" .cidr "default" "0.0.0.0/0") -}}
 {{- end -}}
 {{- if hasKey . "except" -}}
-{{- /* vCluster's list leaves out link-local (cloud metadata at 169.254.169.254), which vsyncer's always excepts: kept excepted when the cidr is every IPv4 address (an except must lie inside its cidr). */ -}}
 {{- $except := .except | default list -}}
+{{- $vcDefault := list "100.64.0.0/10" "127.0.0.0/8" "10.0.0.0/8" "172.16.0.0/12" "192.168.0.0/16" -}}
 {{- if and (eq (toString (.cidr | default "0.0.0.0/0")) "0.0.0.0/0") (not (has "169.254.0.0/16" $except)) -}}
 {{- $except = append $except "169.254.0.0/16" -}}
+{{- $vcDefault = append $vcDefault "169.254.0.0/16" -}}
 {{- end -}}
-{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.except" $at) "to" "isolation.networkPolicy.exceptCIDRs" "value" $except "default" (include "vsyncer.vc.defaultIsolation" $s | fromYaml).networkPolicy.exceptCIDRs) -}}
-{{- end -}}
-{{- end -}}
-{{- end -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.except" $at) "to" "isolation.networkPolicy.exceptCIDRs" "value" $except "default" (include "vsyncer.vc.defaultIsolation" $s | fromYaml).networkPolicy.exceptCIDRs "vcDefault" $vcDefault) -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}

@@ -147,8 +147,12 @@ says nothing a user asked for, and sets nothing here (vsyncer.vc.assign's vcDefa
 */}}
 {{- define "vsyncer.vc.defaults" -}}
 statefulSetResources:
-  limits: {ephemeral-storage: 10Gi, memory: 4Gi}
-  requests: {ephemeral-storage: 1Gi, cpu: 200m, memory: 256Mi}
+  - limits: {ephemeral-storage: 10Gi, memory: 4Gi}
+    requests: {ephemeral-storage: 1Gi, cpu: 200m, memory: 256Mi}
+  - limits: {ephemeral-storage: 8Gi, memory: 2Gi}
+    requests: {ephemeral-storage: 1Gi, cpu: 200m, memory: 256Mi}
+  - limits: {ephemeral-storage: 8Gi, memory: 2Gi}
+    requests: {ephemeral-storage: 400Mi, cpu: 200m, memory: 256Mi}
 highAvailability: {leaseDuration: 60s, renewDeadline: 40s, retryPeriod: 15s}
 corednsResources:
   limits: {cpu: 1000m, memory: 170Mi}
@@ -158,6 +162,11 @@ corednsTopologySpreadConstraints:
     topologyKey: kubernetes.io/hostname
     whenUnsatisfiable: DoNotSchedule
     labelSelector: {matchLabels: {k8s-app: vcluster-kube-dns}}
+corednsTopologySpreadConstraintsBefore022:
+  - maxSkew: 1
+    topologyKey: kubernetes.io/hostname
+    whenUnsatisfiable: DoNotSchedule
+    labelSelector: {matchLabels: {k8s-app: kube-dns}}
 {{- end -}}
 
 {{/* values.yaml's resources (the chart cannot read its defaults back once a user's values are merged in). */}}
@@ -229,7 +238,7 @@ the volume for vCluster's binaries.
 {{- end -}}
 {{- with $ss.resources -}}
 {{- $vanilla := eq (toString $v.controlPlane.distro) "vanilla" -}}
-{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.resources" $at) "to" (ternary "vanilla.apiServer.resources" "k3s.resources" $vanilla) "value" . "default" (get (include "vsyncer.vc.defaultResources" $s | fromYaml) (ternary "apiServer" "k3s" $vanilla)) "vcDefault" (include "vsyncer.vc.defaults" $s | fromYaml).statefulSetResources) -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.resources" $at) "to" (ternary "vanilla.apiServer.resources" "k3s.resources" $vanilla) "value" . "default" (get (include "vsyncer.vc.defaultResources" $s | fromYaml) (ternary "apiServer" "k3s" $vanilla)) "vcDefaults" (include "vsyncer.vc.defaults" $s | fromYaml).statefulSetResources) -}}
 {{- end -}}
 {{- with $ss.highAvailability -}}
 {{- $ha := . -}}
@@ -378,7 +387,8 @@ replaced manifests.
 {{- end -}}
 {{- range $field, $default := dict "resources" "corednsResources" "topologySpreadConstraints" "corednsTopologySpreadConstraints" -}}
 {{- $value := get $dep $field -}}
-{{- if not (or (empty $value) (deepEqual $value (get (include "vsyncer.vc.defaults" $s | fromYaml) $default))) -}}
+{{- $defaults := include "vsyncer.vc.defaults" $s | fromYaml -}}
+{{- if not (or (empty $value) (deepEqual $value (get $defaults $default)) (deepEqual $value (get $defaults (printf "%sBefore022" $default)))) -}}
 {{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s.%s: the DNS is deployed with its own (vCluster's default is accepted); %s" $dat $field $edit)) -}}
 {{- end -}}
 {{- end -}}
@@ -451,7 +461,7 @@ mode and the CLI's telemetry switch do nothing in either chart: accepted.
 {{- end -}}
 {{- with $v.experimental -}}
 {{- $e := . -}}
-{{- include "vsyncer.vc.section" (dict "s" $s "at" "experimental" "m" $e "known" (list "deploy" "syncSettings") "ignored" (list "docker") "off" (list "proxy" "nodeMonitors" "virtualClusterKubeConfig" "denyProxyRequests" "multiNamespaceMode" "isolatedControlPlane" "genericSync")) -}}
+{{- include "vsyncer.vc.section" (dict "s" $s "at" "experimental" "m" $e "known" (list "deploy" "syncSettings") "ignored" (list "docker") "off" (list "proxy" "nodeMonitors" "virtualClusterKubeConfig" "denyProxyRequests" "multiNamespaceMode" "isolatedControlPlane" "genericSync" "reuseNamespace")) -}}
 {{- with $e.syncSettings -}}
 {{- include "vsyncer.vc.section" (dict "s" $s "at" "experimental.syncSettings" "m" . "known" (list "setOwner") "off" (list "hostMetricsBindAddress" "virtualMetricsBindAddress" "syncLabels" "disableSync" "rewriteKubernetesService" "targetNamespace")) -}}
 {{- if hasKey . "setOwner" -}}
@@ -485,7 +495,8 @@ mode and the CLI's telemetry switch do nothing in either chart: accepted.
 {{- end -}}
 {{- with $v.rbac -}}
 {{- $r := . -}}
-{{- include "vsyncer.vc.section" (dict "s" $s "at" "rbac" "m" $r "known" (list "role" "clusterRole")) -}}
+{{- /* enableVolumeSnapshotRules (v0.30-v0.35): vsyncer's RBAC follows the volumesnapshots kind. */ -}}
+{{- include "vsyncer.vc.section" (dict "s" $s "at" "rbac" "m" $r "known" (list "role" "clusterRole") "ignored" (list "enableVolumeSnapshotRules")) -}}
 {{- range $name := list "role" "clusterRole" -}}
 {{- with get $r $name -}}
 {{- include "vsyncer.vc.section" (dict "s" $s "at" (printf "rbac.%s" $name) "m" . "known" (list "enabled") "off" (list "overwriteRules" "extraRules")) -}}
