@@ -27,7 +27,7 @@ const syncerArgs = [
   '--kubeconfig-secret-context',
   'team-a-admin',
   '--kubeconfig-additional-secret',
-  'name=vc-extra;context=tenant-admin',
+  'name=vc-extra;context=tenant-admin;insecure=true',
   '--kubeconfig-additional-secret',
   `name=tenant-kubeconfig;namespace=${elsewhere};server=https://vc.example.com:8443;context=cross`,
 ];
@@ -193,6 +193,10 @@ describe('--set-owner and --kubeconfig-secret (helm install and uninstall)', () 
     expect(extra.metadata.labels).toMatchObject({ app: 'vcluster', 'vcluster-name': vc });
     expect(decode(extra.data!.config)).toContain('server: https://localhost:8443');
     expect(decode(extra.data!.config)).toContain('current-context: tenant-admin');
+    // insecure (vCluster's additionalSecrets[].insecure): no CA, the server's certificate not checked.
+    expect(decode(extra.data!.config)).toContain('insecure-skip-tls-verify: true');
+    expect(decode(extra.data!.config)).not.toContain('certificate-authority-data');
+    expect(config).toContain('certificate-authority-data');
     expect(extra.data!['client-key']).toBe(exported.data!['client-key']);
     const cross = await additional(elsewhere, 'tenant-kubeconfig');
     expect(cross.metadata.labels).toMatchObject({ app: 'vcluster', 'vcluster-name': vc });

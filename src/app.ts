@@ -230,7 +230,13 @@ export class SyncerApp {
     // The tenant's kubeconfig: --kubeconfig-secret, and each --kubeconfig-additional-secret.
     const exports: AdditionalKubeconfigSecret[] = [
       ...(config.kubeconfigSecret
-        ? [{ name: config.kubeconfigSecret, context: config.kubeconfigSecretContext || undefined }]
+        ? [
+            {
+              name: config.kubeconfigSecret,
+              context: config.kubeconfigSecretContext || undefined,
+              insecure: config.kubeconfigSecretInsecure,
+            },
+          ]
         : []),
       ...config.kubeconfigAdditionalSecrets.map(
         (e) => parseAdditionalSecret(e) as AdditionalKubeconfigSecret,
@@ -248,6 +254,7 @@ export class SyncerApp {
               vcName: config.name,
               server: target.server ?? config.kubeconfigSecretServer,
               context: target.context,
+              insecure: target.insecure,
               cluster: virtualKubeConfig.getCurrentCluster()!,
               user: virtualKubeConfig.getCurrentUser()!,
               baseDir: dirname(config.virtualKubeconfig),

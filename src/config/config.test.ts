@@ -37,6 +37,7 @@ describe('buildConfig', () => {
       kubeconfigSecret: '',
       kubeconfigSecretServer: 'https://localhost:8443',
       kubeconfigSecretContext: '',
+      kubeconfigSecretInsecure: false,
       corednsImage: '',
     });
   });

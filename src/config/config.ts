@@ -52,6 +52,8 @@ export interface CoreConfig {
   kubeconfigSecretServer: string;
   /** The context's name in --kubeconfig-secret's kubeconfig; empty: the virtual cluster's name. */
   kubeconfigSecretContext: string;
+  /** --kubeconfig-secret's kubeconfig skips verifying the server's certificate. */
+  kubeconfigSecretInsecure: boolean;
   /** More host Secrets the kubeconfig is written to (see kubeconfig-export/additional.ts). */
   kubeconfigAdditionalSecrets: string[];
   /** CoreDNS image the syncer deploys into the virtual cluster when its DNS is missing ("" = none). */
@@ -180,12 +182,20 @@ const CORE_FIELDS: readonly FieldSpec<keyof CoreConfig>[] = [
       "name of the context (the current one) in the kubeconfig of --kubeconfig-secret, as vCluster's exportKubeConfig.context (empty: the virtual cluster's name)",
   },
   {
+    flag: 'kubeconfig-secret-insecure',
+    key: 'kubeconfigSecretInsecure',
+    kind: 'bool',
+    default: false,
+    description:
+      "the kubeconfig of --kubeconfig-secret skips verifying the server's certificate and carries no CA, as vCluster's exportKubeConfig.insecure: for a --kubeconfig-secret-server whose certificate is not the API server's",
+  },
+  {
     flag: 'kubeconfig-additional-secret',
     key: 'kubeconfigAdditionalSecrets',
     kind: 'list',
     default: [],
     repeatable: true,
-    valueName: 'name=<secret>[;namespace=<ns>][;server=<url>][;context=<name>]',
+    valueName: 'name=<secret>[;namespace=<ns>][;server=<url>][;context=<name>][;insecure=true]',
     description:
       "another host Secret to write the tenant kubeconfig to (repeatable), as vCluster's exportKubeConfig.additionalSecrets: in the host namespace unless namespace= names another, with its own server and context name when given",
     validate: (entries) => invalidAdditionalSecrets(entries as string[]),

@@ -6,6 +6,8 @@ describe('--kubeconfig-additional-secret', () => {
     expect(
       parseAdditionalSecret('name=kc; namespace=team ;server=https://vc.example.com:8443;context=admin'),
     ).toEqual({ name: 'kc', namespace: 'team', server: 'https://vc.example.com:8443', context: 'admin' });
+    expect(parseAdditionalSecret('name=kc;insecure=true')).toStrictEqual({ name: 'kc', insecure: true });
+    expect(parseAdditionalSecret('name=kc;insecure=false')).toStrictEqual({ name: 'kc' });
   });
 
   it.each([
@@ -14,7 +16,8 @@ describe('--kubeconfig-additional-secret', () => {
     ['a bad namespace', 'name=kc;namespace=a.b', /namespace must be a valid namespace name/],
     ['a server that is no URL', 'name=kc;server=vc.example.com', /server must be an http\(s\) URL/],
     ['an empty context', 'name=kc;context=', /context must not be empty/],
-    ['an unknown key', 'name=kc;insecure=true', /expected name=<secret>/],
+    ['an unknown key', 'name=kc;proxy=http://p', /expected name=<secret>/],
+    ['insecure not a boolean', 'name=kc;insecure=yes', /insecure must be true or false/],
     ['a key twice', 'name=kc;name=kd', /name given twice/],
     ['no key', 'kc', /expected name=<secret>/],
   ])('refuses %s, naming the problem', (_what, entry, problem) => {

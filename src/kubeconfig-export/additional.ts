@@ -3,8 +3,8 @@ import { isDnsLabel, isDnsSubdomain } from '../naming/dns-names.ts';
 /**
  * One more host Secret the tenant's kubeconfig is written to (vCluster's
  * `exportKubeConfig.additionalSecrets`), with its own server and context name when given. The flag
- * value is `name=<secret>[;namespace=<ns>][;server=<url>][;context=<name>]` (semicolons: lists of
- * flag values are split at commas).
+ * value is `name=<secret>[;namespace=<ns>][;server=<url>][;context=<name>][;insecure=true]`
+ * (semicolons: lists of flag values are split at commas).
  */
 export interface AdditionalKubeconfigSecret {
   name: string;
@@ -14,9 +14,12 @@ export interface AdditionalKubeconfigSecret {
   server?: string;
   /** The context name inside the kubeconfig; undefined: the virtual cluster's name. */
   context?: string;
+  /** The kubeconfig skips verifying the server's certificate (vCluster's `insecure`). */
+  insecure?: boolean;
 }
 
-const KEYS = ['name', 'namespace', 'server', 'context'] as const;
+const KEYS = ['name', 'namespace', 'server', 'context', 'insecure'] as const;
+const FORM = 'name=<secret>[;namespace=<ns>][;server=<url>][;context=<name>][;insecure=true]';
 
 /** Parses one `--kubeconfig-additional-secret` value, or says what is wrong with it. */
 export function parseAdditionalSecret(entry: string): AdditionalKubeconfigSecret | string {
@@ -26,7 +29,7 @@ export function parseAdditionalSecret(entry: string): AdditionalKubeconfigSecret
     const key = part.slice(0, eq).trim();
     const value = part.slice(eq + 1).trim();
     if (eq < 0 || !(KEYS as readonly string[]).includes(key))
-      return `${JSON.stringify(entry)}: expected name=<secret>[;namespace=<ns>][;server=<url>][;context=<name>], got ${JSON.stringify(part)}`;
+      return `${JSON.stringify(entry)}: expected ${FORM}, got ${JSON.stringify(part)}`;
     if (out[key as (typeof KEYS)[number]] !== undefined)
       return `${JSON.stringify(entry)}: ${key} given twice`;
     out[key as (typeof KEYS)[number]] = value;
@@ -38,7 +41,10 @@ export function parseAdditionalSecret(entry: string): AdditionalKubeconfigSecret
   if (out.server !== undefined && !isHttpUrl(out.server))
     return `${JSON.stringify(entry)}: server must be an http(s) URL, got ${JSON.stringify(out.server)}`;
   if (out.context !== undefined && !out.context) return `${JSON.stringify(entry)}: context must not be empty`;
-  return out as AdditionalKubeconfigSecret;
+  if (out.insecure !== undefined && out.insecure !== 'true' && out.insecure !== 'false')
+    return `${JSON.stringify(entry)}: insecure must be true or false, got ${JSON.stringify(out.insecure)}`;
+  const { insecure, ...rest } = out;
+  return { ...(rest as AdditionalKubeconfigSecret), ...(insecure === 'true' ? { insecure: true } : {}) };
 }
 
 /** What is wrong with a list of `--kubeconfig-additional-secret` values (the first problem). */

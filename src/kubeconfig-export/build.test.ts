@@ -61,6 +61,15 @@ describe('the exported kubeconfig (--kubeconfig-secret)', () => {
     expect(config['current-context']).toBe('tenant-admin');
   });
 
+  it("skips verifying the server's certificate and carries no CA when insecure (vCluster's exportKubeConfig.insecure)", () => {
+    const config = configOf(exportedKubeconfig(input({ insecure: true })));
+    expect(config.clusters[0]!.cluster).toStrictEqual({ server: SERVER, 'insecure-skip-tls-verify': true });
+    // The client credentials are unchanged.
+    expect(configOf(exportedKubeconfig(input({ insecure: true }))).users).toEqual(
+      configOf(exportedKubeconfig(input())).users,
+    );
+  });
+
   it('is the same for the same input, so a restart finds nothing to write', () => {
     expect(exportedKubeconfig(input())).toEqual(exportedKubeconfig(input()));
   });

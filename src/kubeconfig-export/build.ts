@@ -25,6 +25,11 @@ export interface ExportInput {
   server: string;
   /** The context's name; default vcName (an additional Secret may name its own). */
   context?: string;
+  /**
+   * The kubeconfig skips verifying the server's certificate and carries no CA (vCluster's
+   * `exportKubeConfig.insecure`): for a server whose certificate is not the API server's.
+   */
+  insecure?: boolean;
   cluster: SourceCluster;
   user: SourceUser;
   /** Relative credential paths are read from here: the kubeconfig's own directory, as kubectl does. */
@@ -88,8 +93,9 @@ export function exportedKubeconfig(input: ExportInput): ExportedData {
         name,
         cluster: {
           server: input.server,
-          ...(ca ? { 'certificate-authority-data': ca } : {}),
-          ...(cluster.skipTLSVerify ? { 'insecure-skip-tls-verify': true } : {}),
+          // kubectl refuses a CA beside insecure-skip-tls-verify.
+          ...(ca && !input.insecure ? { 'certificate-authority-data': ca } : {}),
+          ...(cluster.skipTLSVerify || input.insecure ? { 'insecure-skip-tls-verify': true } : {}),
           ...(cluster.tlsServerName ? { 'tls-server-name': cluster.tlsServerName } : {}),
         },
       },

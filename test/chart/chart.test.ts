@@ -105,6 +105,7 @@ describe('helm chart', () => {
       '--set-owner=true',
       '--kubeconfig-secret=vc-vc1',
       '--kubeconfig-secret-server=https://localhost:8443',
+      '--kubeconfig-secret-insecure=false',
       '--workload-service-account=vc-workload-vc1',
       '--hosts-rewrite-image=library/alpine:3.20',
       '--pod-security-standard=baseline',

@@ -243,5 +243,14 @@ describe("helm chart: controlPlane.proxy.port, the pod's port vCluster's CLI por
     expect(() => render({ 'controlPlane.proxy.port': '10250' })).toThrow(/by syncer.kubelet.port/);
     expect(() => render({ 'controlPlane.proxy.port': '8080' })).toThrow(/by syncer.metricsPort/);
     expect(() => render({ 'controlPlane.proxy.port': '70000' })).toThrow(/proxy\/port/);
+    expect(() => render({ 'controlPlane.proxy.port': '443' })).toThrow(/cannot listen below 1024/);
+    expect(() => render({ 'controlPlane.distro': 'vanilla', 'controlPlane.proxy.port': '2379' })).toThrow(
+      /taken in the control-plane pod by etcd/,
+    );
+    expect(() => render({ 'syncer.kubelet.nodeStats': 'true', 'controlPlane.proxy.port': '11000' })).toThrow(
+      /is in syncer.kubelet.nodePorts/,
+    );
+    // The metrics API's port is free while it is off.
+    expect(syncerArgs(render({ 'controlPlane.proxy.port': '9001' }))).toContain('--api-proxy-port=9001');
   });
 });

@@ -201,7 +201,11 @@ describe('helm chart: values that would render a broken or an open manifest are 
 
   it.each([
     // (vCluster's keys that have an exact vsyncer value are read: test/chart/vcluster-values.test.ts.)
-    ['exportKubeConfig.insecure', 'true', /exportKubeConfig\.insecure: vsyncer has no equivalent/],
+    [
+      'exportKubeConfig.serviceAccount.name',
+      'admin',
+      /exportKubeConfig\.serviceAccount: vsyncer has no equivalent/,
+    ],
     ['sync.toHost.namespaces.enabled', 'true', /sync\.toHost\.namespaces: vsyncer has no equivalent/],
     ['privateNodes.enabled', 'true', /privateNodes: vsyncer has no private nodes/],
     [

@@ -163,17 +163,20 @@ describe("helm chart: vCluster's control-plane values (controlPlane.statefulSet,
     expect(fromVcluster.some((m) => m.kind === 'ServiceMonitor')).toBe(true);
   });
 
-  it("takes a whole vcluster.yaml at vCluster's defaults: it installs what vsyncer's defaults do, but the kinds it names", () => {
+  it("takes a whole vcluster.yaml at vCluster's defaults: it installs what vsyncer's defaults do, but the kinds it names and its hosts-rewrite image's mirror", () => {
     const withoutSync = (ms: Manifest[]) => {
       const sts = statefulSetOf(ms);
       const syncer = container(ms, 'syncer');
-      const args = syncer.args?.filter((a) => !a.startsWith('--sync='));
+      const args = syncer.args?.filter(
+        (a) => !a.startsWith('--sync=') && !a.startsWith('--hosts-rewrite-image='),
+      );
       return ungenerated(ms).map((m) =>
         m === sts ? JSON.stringify(m).replace(JSON.stringify(syncer.args), JSON.stringify(args)) : m,
       );
     };
     const manifests = renderValues(VCLUSTER_DEFAULTS);
     expect(syncerArgs(manifests)).toContainEqual(expect.stringMatching(/^--sync=.*\bpods\b/));
+    expect(syncerArgs(manifests)).toContain('--hosts-rewrite-image=mirror.gcr.io/library/alpine:3.20');
     expect(withoutSync(manifests)).toEqual(withoutSync(renderValues({})));
   });
 
@@ -240,6 +243,52 @@ describe("helm chart: vCluster's control-plane values (controlPlane.statefulSet,
     const policies = (ms: Manifest[]) => ungenerated(ms).filter((m) => m.kind === 'NetworkPolicy');
     expect(policies(renderValues({ policies: policy }))).toEqual(policies(renderValues({ policies: now })));
     expect(JSON.stringify(policies(renderValues({ policies: policy })))).toContain('"port":9000');
+  });
+
+  it('takes the lease timings together: one at its vCluster default is kept beside the others', () => {
+    const args = syncerArgs(
+      renderValues({
+        controlPlane: {
+          statefulSet: {
+            highAvailability: { replicas: 3, leaseDuration: 60, renewDeadline: 30, retryPeriod: 5 },
+          },
+        },
+        k3s: { datastore: { secretName: 'pg' } },
+      }),
+    );
+    expect(args).toEqual(
+      expect.arrayContaining([
+        '--leader-elect-lease-duration=60s',
+        '--leader-elect-renew-deadline=30s',
+        '--leader-elect-retry-period=5s',
+      ]),
+    );
+  });
+
+  it("reads v0.20 to v0.24's per-component k8s images as the vanilla control plane's", () => {
+    const images = (ms: Manifest[]) =>
+      ['kube-apiserver', 'kube-controller-manager'].map((c) => container(ms, c).image);
+    const manifests = renderValues({
+      controlPlane: {
+        distro: {
+          k8s: {
+            enabled: true,
+            apiServer: {
+              image: { registry: 'registry.k8s.io', repository: 'kube-apiserver', tag: 'v1.30.2' },
+            },
+            controllerManager: {
+              imagePullPolicy: 'Always',
+              image: { registry: 'registry.k8s.io', repository: 'kube-controller-manager', tag: 'v1.30.2' },
+            },
+          },
+        },
+      },
+    });
+    expect(images(manifests)).toEqual([
+      'registry.k8s.io/kube-apiserver:v1.30.2',
+      'registry.k8s.io/kube-controller-manager:v1.30.2',
+    ]);
+    expect(container(manifests, 'kube-apiserver').imagePullPolicy).toBe('Always');
   });
 
   it("goes with vsyncer values of one's own: vCluster's defaults in it conflict with none", () => {
@@ -319,6 +368,14 @@ describe("helm chart: vCluster's control-plane values (controlPlane.statefulSet,
 
   it('refuses what vsyncer cannot do, naming each value and what vsyncer does instead', () => {
     const refused: [Record<string, unknown>, RegExp][] = [
+      // A false is a choice: Retain beside vsyncer's delete-on-uninstall conflicts.
+      [
+        {
+          controlPlane: { statefulSet: { persistence: { volumeClaim: { retentionPolicy: 'Retain' } } } },
+          persistence: { deleteOnUninstall: true },
+        },
+        /retentionPolicy \(false\) and persistence.deleteOnUninstall \(true\) are both set/,
+      ],
       [
         { controlPlane: { statefulSet: { enableServiceLinks: false } } },
         /enableServiceLinks: the control plane reads its Service's address from the service links/,

@@ -110,7 +110,8 @@ const VCLUSTER_YAML = {
     server: 'https://vc.example.com',
     context: 'team-a',
     secret: { name: 'my-kubeconfig' },
-    additionalSecrets: [{ name: 'vc-extra', namespace: 'other', context: 'extra' }],
+    additionalSecrets: [{ name: 'vc-extra', namespace: 'other', context: 'extra', insecure: true }],
+    insecure: true,
   },
   controlPlane: {
     advanced: {
@@ -168,7 +169,8 @@ const VSYNCER_VALUES = {
     server: 'https://vc.example.com',
     context: 'team-a',
     secret: 'my-kubeconfig',
-    additionalSecrets: [{ name: 'vc-extra', namespace: 'other', context: 'extra' }],
+    additionalSecrets: [{ name: 'vc-extra', namespace: 'other', context: 'extra', insecure: true }],
+    insecure: true,
   },
 };
 
@@ -181,6 +183,12 @@ describe("helm chart: vCluster's values that have an exact vsyncer value", () =>
       '--sync=-events,host-ingressclasses,ingresses,-poddisruptionbudgets,pods,secrets',
     );
     expect(syncerArgs(fromVcluster)).toContain('--kubeconfig-secret-context=team-a');
+    expect(syncerArgs(fromVcluster)).toEqual(
+      expect.arrayContaining([
+        '--kubeconfig-secret-insecure=true',
+        '--kubeconfig-additional-secret=name=vc-extra;namespace=other;context=extra;insecure=true',
+      ]),
+    );
     // The RBAC of the kinds turned on, the isolation objects, the workload account, the k3s flags.
     // (Less the keys and certificates the chart generates at each render.)
     const ungenerated = (ms: Manifest[]) =>
@@ -391,7 +399,10 @@ describe("helm chart: vCluster's values that have an exact vsyncer value", () =>
       { networking: { replicateServices: { toHost: [{ from: 'default/web', to: 'other/web' }] } } },
       /the replica must be in the release's namespace, team-a/,
     ],
-    [{ exportKubeConfig: { insecure: true } }, /exportKubeConfig\.insecure: vsyncer has no equivalent/],
+    [
+      { exportKubeConfig: { serviceAccount: { name: 'admin' } } },
+      /exportKubeConfig\.serviceAccount: vsyncer has no equivalent/,
+    ],
     [
       { controlPlane: { advanced: { hostPathMapper: { enabled: true } } } },
       /controlPlane\.advanced\.hostPathMapper: vsyncer has no equivalent/,

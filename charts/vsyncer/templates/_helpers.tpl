@@ -146,7 +146,8 @@ controlPlane: [advanced, statefulSet, backingStore, coredns, serviceMonitor]
 {{/*
 Sets the vsyncer value at path `to` (dotted, under .Values) to `value`, taken from the vCluster value
 `from`: refused when that value is set already (neither `value` nor its `default`). A vCluster value
-that says nothing sets nothing: an empty one where vsyncer's default is empty too, or one equal to
+that says nothing sets nothing: an empty map, list or string where vsyncer's default is empty too (a
+false is a choice), or one equal to
 `vcDefault`, vCluster's own default (as `value` is given; `vcDefaults`: one of several releases'), so
 a whole vcluster.yaml goes with vsyncer values of one's own. Numbers compare by value (--set gives
 integers, a values file floats).
@@ -155,7 +156,7 @@ Call with (dict "s" $s "from" ... "to" ... "value" ... "default" ... ["vcDefault
 {{- define "vsyncer.vc.assign" -}}
 {{- $numbers := list "int" "int64" "float64" -}}
 {{- $sameNumber := and (has (kindOf .value) $numbers) (has (kindOf .default) $numbers) -}}
-{{- if or (and (empty .value) (empty .default) (eq (kindOf .value) (kindOf .default))) (and (hasKey . "vcDefault") (deepEqual .value .vcDefault)) (and (hasKey . "vcDefaults") (has .value .vcDefaults)) -}}
+{{- if or (and (empty .value) (empty .default) (eq (kindOf .value) (kindOf .default)) (has (kindOf .value) (list "map" "slice" "string"))) (and (hasKey . "vcDefault") (deepEqual .value .vcDefault)) (and (hasKey . "vcDefaults") (has .value .vcDefaults)) -}}
 {{- /* Nothing asked. */ -}}
 {{- else -}}
 {{- $parts := splitList "." .to -}}
@@ -493,7 +494,7 @@ would see them (docs/helm.md: Where the syncer differs).
 {{- if and (hasKey $rh "enabled") (not $rh.enabled) -}}
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.enabled" $rat) "to" "syncer.hostsRewriteImage" "value" "" "default" "library/alpine:3.20") -}}
 {{- else if $image -}}
-{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.initContainer.image" $rat) "to" "syncer.hostsRewriteImage" "value" $image "default" "library/alpine:3.20" "vcDefault" "mirror.gcr.io/library/alpine:3.20") -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.initContainer.image" $rat) "to" "syncer.hostsRewriteImage" "value" $image "default" "library/alpine:3.20") -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
@@ -578,7 +579,7 @@ would see them (docs/helm.md: Where the syncer differs).
 {{- include "vsyncer.vc.keys" (dict "s" $s "at" "networking.advanced" "m" . "known" (list "clusterDomain" "fallbackHostCluster" "proxyKubelets")) -}}
 {{- if kindIs "map" . -}}
 {{- if hasKey . "clusterDomain" -}}
-{{- include "vsyncer.vc.assign" (dict "s" $s "from" "networking.advanced.clusterDomain" "to" "k3s.clusterDomain" "value" .clusterDomain "default" "cluster.local") -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" "networking.advanced.clusterDomain" "to" "k3s.clusterDomain" "value" .clusterDomain "default" "cluster.local" "vcDefault" "cluster.local") -}}
 {{- end -}}
 {{- if hasKey . "fallbackHostCluster" -}}
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" "networking.advanced.fallbackHostCluster" "to" "syncer.fallbackHostDns" "value" (ternary "auto" "" (eq (toString .fallbackHostCluster) "true")) "default" "") -}}
@@ -693,7 +694,7 @@ list sets nothing. Call with (dict "s" $s "at" ... "m" map).
 {{- $at := .at -}}
 {{- with .m -}}
 {{- if hasKey . "cidr" -}}
-{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.cidr" $at) "to" "isolation.networkPolicy.outgoingCIDR" "value" .cidr "default" "0.0.0.0/0") -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.cidr" $at) "to" "isolation.networkPolicy.outgoingCIDR" "value" .cidr "default" "0.0.0.0/0" "vcDefault" "0.0.0.0/0") -}}
 {{- end -}}
 {{- if hasKey . "except" -}}
 {{- $except := .except | default list -}}
@@ -757,13 +758,16 @@ networkPolicy:
 {{- with $s.root.Values.exportKubeConfig -}}
 {{- $e := . -}}
 {{- $at := "exportKubeConfig" -}}
-{{- include "vsyncer.vc.keys" (dict "s" $s "at" $at "m" $e "known" (list "server" "secret" "additionalSecrets" "context") "off" (list "insecure" "serviceAccount")) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" $at "m" $e "known" (list "server" "secret" "additionalSecrets" "context" "insecure") "off" (list "serviceAccount")) -}}
 {{- if kindIs "map" $e -}}
 {{- with $e.server -}}
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" "exportKubeConfig.server" "to" "exportKubeconfig.server" "value" . "default" "https://localhost:8443") -}}
 {{- end -}}
 {{- with $e.context -}}
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" "exportKubeConfig.context" "to" "exportKubeconfig.context" "value" . "default" "") -}}
+{{- end -}}
+{{- if hasKey $e "insecure" -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" "exportKubeConfig.insecure" "to" "exportKubeconfig.insecure" "value" $e.insecure "default" false) -}}
 {{- end -}}
 {{- with $e.secret -}}
 {{- include "vsyncer.vc.keys" (dict "s" $s "at" "exportKubeConfig.secret" "m" . "known" (list "name" "namespace")) -}}
@@ -776,7 +780,7 @@ networkPolicy:
 {{- end -}}
 {{- if hasKey $e "additionalSecrets" -}}
 {{- range $i, $a := ($e.additionalSecrets | default list) -}}
-{{- include "vsyncer.vc.keys" (dict "s" $s "at" (printf "exportKubeConfig.additionalSecrets[%d]" $i) "m" $a "known" (list "name" "namespace" "server" "context") "off" (list "insecure" "serviceAccount")) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" (printf "exportKubeConfig.additionalSecrets[%d]" $i) "m" $a "known" (list "name" "namespace" "server" "context" "insecure") "off" (list "serviceAccount")) -}}
 {{- end -}}
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" "exportKubeConfig.additionalSecrets" "to" "exportKubeconfig.additionalSecrets" "value" ($e.additionalSecrets | default list) "default" list) -}}
 {{- end -}}
@@ -999,7 +1003,7 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 - {{ printf "--log-format=%v" .Values.syncer.logFormat | quote }}
 - {{ printf "--metrics-bind-address=:%v" .Values.syncer.metricsPort | quote }}
 - {{ printf "--api-proxy-port=%v" (int .Values.controlPlane.proxy.port) | quote }}
-- {{ printf "--api-proxy-bind-address=%v" .Values.controlPlane.proxy.bindAddress | quote }}
+- {{ printf "--api-proxy-bind-address=%v" (.Values.controlPlane.proxy.bindAddress | default "0.0.0.0") | quote }}
 {{- if .Values.syncer.kubelet.enabled }}
 - {{ printf "--kubelet-bind-address=:%v" .Values.syncer.kubelet.port | quote }}
 - --kubelet-advertise-address=$(POD_IP)
@@ -1086,13 +1090,14 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 {{- with .Values.exportKubeconfig.context }}
 - {{ printf "--kubeconfig-secret-context=%v" . | quote }}
 {{- end }}
+- {{ printf "--kubeconfig-secret-insecure=%v" .Values.exportKubeconfig.insecure | quote }}
 {{- $exported := list (printf "%s/%s" .Release.Namespace (include "vsyncer.kubeconfigSecret" .)) }}
 {{- range .Values.exportKubeconfig.additionalSecrets }}
 {{- if not .name }}{{ fail "exportKubeconfig.additionalSecrets: each entry needs a name" }}{{ end }}
 {{- $target := printf "%s/%s" (.namespace | default $.Release.Namespace) .name }}
 {{- if has $target $exported }}{{ fail (printf "exportKubeconfig.additionalSecrets: Secret %s is exported already (exportKubeconfig.secret or another entry); give each export its own Secret (set exportKubeconfig.server to change the main one's server)" $target) }}{{ end }}
 {{- $exported = append $exported $target }}
-- {{ printf "--kubeconfig-additional-secret=name=%s%s%s%s" .name (.namespace | empty | ternary "" (printf ";namespace=%s" .namespace)) (.server | empty | ternary "" (printf ";server=%s" .server)) (.context | empty | ternary "" (printf ";context=%s" .context)) | quote }}
+- {{ printf "--kubeconfig-additional-secret=name=%s%s%s%s%s" .name (.namespace | empty | ternary "" (printf ";namespace=%s" .namespace)) (.server | empty | ternary "" (printf ";server=%s" .server)) (.context | empty | ternary "" (printf ";context=%s" .context)) (ternary ";insecure=true" "" (eq (toString .insecure) "true")) | quote }}
 {{- end }}
 - {{ printf "--workload-service-account=%v" (include "vsyncer.workloadServiceAccount" .) | quote }}
 {{- range .Values.syncer.enforceTolerations }}
@@ -1281,7 +1286,7 @@ Call with (dict "at" ... "extra" map "ours" yaml).
 {{- fail (printf "%s.%s is the chart's own key on that object: choose another" $.at $key) -}}
 {{- end -}}
 {{- if not (kindIs "string" (get $extra $key)) -}}
-{{- fail (printf "%s.%s must be a string, not %s (quote it: YAML reads 12345 as a number, true as a boolean)" $.at $key (toJson (get $extra $key))) -}}
+{{- fail (printf "%s.%s must be a string, not %s (quote it in YAML, which reads 12345 as a number and true as a boolean; with --set, use --set-string)" $.at $key (toJson (get $extra $key))) -}}
 {{- end -}}
 {{- end -}}
 {{- $lines := list -}}
@@ -1521,6 +1526,7 @@ virtualKubeconfig: (the control plane's kubeconfig)
 kubeconfigSecret: exportKubeconfig.secret
 kubeconfigSecretServer: exportKubeconfig.server
 kubeconfigSecretContext: exportKubeconfig.context
+kubeconfigSecretInsecure: exportKubeconfig.insecure
 kubeconfigAdditionalSecret: exportKubeconfig.additionalSecrets
 corednsImage: vanilla.coredns.image
 fallbackHostDns: syncer.fallbackHostDns

@@ -110,6 +110,18 @@ of vCluster's init container copying the binaries, which vsyncer has not.
 {{- else if $m.image -}}
 {{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s.image: vsyncer runs the components' own images; set vanilla.{apiServer,controllerManager,scheduler}.image, or the version alone" $at)) -}}
 {{- end -}}
+{{- /* Before v0.25 each component named its own image (registry.k8s.io's): vsyncer's vanilla images. */ -}}
+{{- range $component := list "apiServer" "controllerManager" "scheduler" -}}
+{{- $c := get $m $component | default dict -}}
+{{- if kindIs "map" $c -}}
+{{- with include "vsyncer.vc.image" $c.image -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.%s.image" $at $component) "to" (printf "vanilla.%s.image" $component) "value" . "default" (printf "registry.k8s.io/%s:v1.37.2" (get (dict "apiServer" "kube-apiserver" "controllerManager" "kube-controller-manager" "scheduler" "kube-scheduler") $component))) -}}
+{{- end -}}
+{{- with $c.imagePullPolicy -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.%s.imagePullPolicy" $at $component) "to" "vanilla.imagePullPolicy" "value" . "default" "IfNotPresent") -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
 {{- $version := toString ($m.version | default "") -}}
 {{- if and (not $version) (kindIs "map" $m.image) -}}
 {{- $version = toString ($m.image.tag | default "") -}}
@@ -123,7 +135,7 @@ of vCluster's init container copying the binaries, which vsyncer has not.
 {{- with get $m $component -}}
 {{- $c := . -}}
 {{- $cat := printf "%s.%s" $at $component -}}
-{{- include "vsyncer.vc.section" (dict "s" $s "at" $cat "m" $c "known" (list "enabled" "extraArgs") "off" (list "command")) -}}
+{{- include "vsyncer.vc.section" (dict "s" $s "at" $cat "m" $c "known" (list "enabled" "extraArgs" "image" "imagePullPolicy") "off" (list "command")) -}}
 {{- if hasKey $c "enabled" -}}
 {{- if eq $component "scheduler" -}}
 {{- /* vCluster runs the scheduler when this or controlPlane.advanced.virtualScheduler is on: only true sets it. */ -}}
@@ -244,16 +256,24 @@ the volume for vCluster's binaries.
 {{- $ha := . -}}
 {{- include "vsyncer.vc.section" (dict "s" $s "at" (printf "%s.highAvailability" $at) "m" $ha "known" (list "replicas" "leaseDuration" "renewDeadline" "retryPeriod")) -}}
 {{- if hasKey $ha "replicas" -}}
-{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.highAvailability.replicas" $at) "to" "syncer.replicas" "value" (float64 $ha.replicas) "default" (float64 1)) -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.highAvailability.replicas" $at) "to" "syncer.replicas" "value" (float64 $ha.replicas) "default" (float64 1) "vcDefault" (float64 1)) -}}
 {{- end -}}
-{{- /* vCluster's are whole seconds; vsyncer's flags take durations. */ -}}
+{{- /*
+vCluster's are whole seconds; vsyncer's flags take durations. The three go together (the renew
+deadline must be shorter than the lease): at vCluster's defaults all three set nothing, else each given one is set.
+*/ -}}
+{{- $leaseDefaults := (include "vsyncer.vc.defaults" $s | fromYaml).highAvailability -}}
+{{- $atDefaults := true -}}
+{{- range $field, $default := $leaseDefaults -}}
+{{- if and (hasKey $ha $field) (ne (printf "%vs" (get $ha $field)) $default) -}}{{- $atDefaults = false -}}{{- end -}}
+{{- end -}}
 {{- range $field, $to := dict "leaseDuration" (list "syncer.leaderElectLeaseDuration" "15s") "renewDeadline" (list "syncer.leaderElectRenewDeadline" "10s") "retryPeriod" (list "syncer.leaderElectRetryPeriod" "2s") -}}
-{{- if hasKey $ha $field -}}
+{{- if and (hasKey $ha $field) (not $atDefaults) -}}
 {{- $seconds := get $ha $field -}}
 {{- if not (and (has (kindOf $seconds) (list "int" "int64" "float64")) (eq (float64 $seconds) (float64 (int64 $seconds))) (gt (int64 $seconds) 0)) -}}
 {{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s.highAvailability.%s must be a whole number of seconds, not %s" $at $field (toJson $seconds))) -}}
 {{- else -}}
-{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.highAvailability.%s" $at $field) "to" (first $to) "value" (printf "%ds" (int64 $seconds)) "default" (last $to) "vcDefault" (get (include "vsyncer.vc.defaults" $s | fromYaml).highAvailability $field)) -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.highAvailability.%s" $at $field) "to" (first $to) "value" (printf "%ds" (int64 $seconds)) "default" (last $to)) -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
@@ -465,7 +485,7 @@ mode and the CLI's telemetry switch do nothing in either chart: accepted.
 {{- with $e.syncSettings -}}
 {{- include "vsyncer.vc.section" (dict "s" $s "at" "experimental.syncSettings" "m" . "known" (list "setOwner") "off" (list "hostMetricsBindAddress" "virtualMetricsBindAddress" "syncLabels" "disableSync" "rewriteKubernetesService" "targetNamespace")) -}}
 {{- if hasKey . "setOwner" -}}
-{{- include "vsyncer.vc.assign" (dict "s" $s "from" "experimental.syncSettings.setOwner" "to" "syncer.setOwner" "value" .setOwner "default" true) -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" "experimental.syncSettings.setOwner" "to" "syncer.setOwner" "value" .setOwner "default" true "vcDefault" true) -}}
 {{- end -}}
 {{- end -}}
 {{- with $e.deploy -}}
