@@ -109,7 +109,6 @@ const VCLUSTER_YAML = {
   exportKubeConfig: {
     server: 'https://vc.example.com',
     context: 'team-a',
-    secret: { name: 'my-kubeconfig' },
     additionalSecrets: [{ name: 'vc-extra', namespace: 'other', context: 'extra', insecure: true }],
     insecure: true,
   },
@@ -168,7 +167,6 @@ const VSYNCER_VALUES = {
   exportKubeconfig: {
     server: 'https://vc.example.com',
     context: 'team-a',
-    secret: 'my-kubeconfig',
     additionalSecrets: [{ name: 'vc-extra', namespace: 'other', context: 'extra', insecure: true }],
     insecure: true,
   },
@@ -322,6 +320,34 @@ describe("helm chart: vCluster's values that have an exact vsyncer value", () =>
     ]);
   });
 
+  it('writes exportKubeConfig.secret beside vc-<release>, as vCluster does (its CLI reads vc-<release>)', () => {
+    const args = syncerArgs(
+      renderValues({
+        exportKubeConfig: {
+          server: 'https://vc.example.com',
+          context: 'team-a',
+          secret: { name: 'my-kubeconfig', namespace: 'tools' },
+        },
+      }),
+    );
+    expect(args).toEqual(
+      expect.arrayContaining([
+        '--kubeconfig-secret=vc-vc1',
+        '--kubeconfig-secret-server=https://vc.example.com',
+        '--kubeconfig-additional-secret=name=my-kubeconfig;namespace=tools;server=https://vc.example.com;context=team-a',
+      ]),
+    );
+    // vc-<release> itself is the default Secret: nothing more to write.
+    expect(syncerArgs(renderValues({ exportKubeConfig: { secret: { name: 'vc-vc1' } } }))).not.toContainEqual(
+      expect.stringMatching(/^--kubeconfig-additional-secret=/),
+    );
+    expect(() =>
+      renderValues({
+        exportKubeConfig: { secret: { name: 'a' }, additionalSecrets: [{ name: 'b' }] },
+      }),
+    ).toThrow(/exportKubeConfig.secret and exportKubeConfig.additionalSecrets are both set/);
+  });
+
   it('adds to syncer.sync, and takes a vsyncer value set to the same thing', () => {
     const args = syncerArgs(
       renderValues({
@@ -356,8 +382,11 @@ describe("helm chart: vCluster's values that have an exact vsyncer value", () =>
       /networking\.serviceCIDR \("10\.44\.0\.0\/16"\) and k3s\.serviceCIDR \("10\.43\.0\.0\/16"\)/,
     ],
     [
-      { exportKubeconfig: { secret: 'a' }, exportKubeConfig: { secret: { name: 'b' } } },
-      /exportKubeConfig\.secret\.name \("b"\) and exportKubeconfig\.secret \("a"\)/,
+      {
+        exportKubeconfig: { additionalSecrets: [{ name: 'a' }] },
+        exportKubeConfig: { secret: { name: 'b' } },
+      },
+      /exportKubeConfig\.secret \(\[\{"name":"b"\}\]\) and exportKubeconfig\.additionalSecrets \(\[\{"name":"a"\}\]\)/,
     ],
     [
       { isolation: { resourceQuota: { enabled: false } }, policies: { resourceQuota: { enabled: true } } },

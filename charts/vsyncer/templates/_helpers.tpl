@@ -769,13 +769,26 @@ networkPolicy:
 {{- if hasKey $e "insecure" -}}
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" "exportKubeConfig.insecure" "to" "exportKubeconfig.insecure" "value" $e.insecure "default" false) -}}
 {{- end -}}
+{{- /*
+vCluster writes vc-<name> always (its CLI reads that one), and exportKubeConfig.secret (deprecated)
+besides, with the same server, context and insecure: an additional Secret here. vCluster then
+ignores additionalSecrets, so both set is refused.
+*/ -}}
 {{- with $e.secret -}}
-{{- include "vsyncer.vc.keys" (dict "s" $s "at" "exportKubeConfig.secret" "m" . "known" (list "name" "namespace")) -}}
-{{- if and .namespace (ne .namespace $s.root.Release.Namespace) -}}
-{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "exportKubeConfig.secret.namespace: the kubeconfig Secret is in the release's namespace, %s; one elsewhere is an entry of exportKubeconfig.additionalSecrets" $s.root.Release.Namespace)) -}}
+{{- $sec := . -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" "exportKubeConfig.secret" "m" $sec "known" (list "name" "namespace")) -}}
+{{- $here := or (not $sec.namespace) (eq (toString $sec.namespace) $s.root.Release.Namespace) -}}
+{{- if and $sec.name (not (and $here (eq (toString $sec.name) (printf "vc-%s" $s.root.Release.Name)))) -}}
+{{- if $e.additionalSecrets -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" "exportKubeConfig.secret and exportKubeConfig.additionalSecrets are both set: vCluster reads secret alone then; set one") -}}
+{{- else -}}
+{{- $entry := dict "name" (toString $sec.name) -}}
+{{- if not $here -}}{{- $_ := set $entry "namespace" (toString $sec.namespace) -}}{{- end -}}
+{{- with $e.server -}}{{- $_ := set $entry "server" . -}}{{- end -}}
+{{- with $e.context -}}{{- $_ := set $entry "context" . -}}{{- end -}}
+{{- if eq (toString $e.insecure) "true" -}}{{- $_ := set $entry "insecure" true -}}{{- end -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" "exportKubeConfig.secret" "to" "exportKubeconfig.additionalSecrets" "value" (list $entry) "default" list) -}}
 {{- end -}}
-{{- with .name -}}
-{{- include "vsyncer.vc.assign" (dict "s" $s "from" "exportKubeConfig.secret.name" "to" "exportKubeconfig.secret" "value" . "default" "") -}}
 {{- end -}}
 {{- end -}}
 {{- if hasKey $e "additionalSecrets" -}}
