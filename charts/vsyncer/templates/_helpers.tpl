@@ -1309,6 +1309,33 @@ Call with (dict "at" ... "extra" map "ours" yaml).
 {{- join "\n" $lines -}}
 {{- end -}}
 
+{{/*
+Fails when the API passthrough's port (controlPlane.proxy.port) is one another listener of the
+control-plane pod holds, or a port the unprivileged syncer cannot take. Call with (dict "root" $ "distro" ...).
+*/}}
+{{- define "vsyncer.checkProxyPort" -}}
+{{- $root := .root }}
+{{- with $proxy := int (.root.Values.controlPlane.proxy.port | default 0) }}
+{{- $why := "set controlPlane.proxy.port to another port, or 0 for none (its default, 8443, is vCluster's)" }}
+{{- if lt $proxy 1024 }}
+{{- fail (printf "controlPlane.proxy.port %d: the syncer runs unprivileged and cannot listen below 1024; %s" $proxy $why) }}
+{{- end }}
+{{- $taken := dict "6443" "the API server" "6444" "k3s's API server" "10257" "the controller manager" "10259" "the scheduler" (toString $root.Values.syncer.metricsPort) "syncer.metricsPort" }}
+{{- if eq $.distro "vanilla" }}{{ $_ := merge $taken (dict "2379" "etcd" "2380" "etcd" "2381" "etcd's metrics") }}{{ end }}
+{{- if $root.Values.syncer.kubelet.enabled }}{{ $_ := set $taken (toString $root.Values.syncer.kubelet.port) "syncer.kubelet.port" }}{{ end }}
+{{- if $root.Values.syncer.metricsServerProxy.enabled }}{{ $_ := set $taken "9001" "the metrics API (syncer.metricsServerProxy)" }}{{ end }}
+{{- with get $taken (toString $proxy) }}
+{{- fail (printf "controlPlane.proxy.port %d is taken in the control-plane pod by %s: %s" $proxy . $why) }}
+{{- end }}
+{{- if and $root.Values.syncer.kubelet.enabled $root.Values.syncer.kubelet.nodeStats }}
+{{- $range := splitList "-" (toString $root.Values.syncer.kubelet.nodePorts) }}
+{{- if and (eq (len $range) 2) (ge $proxy (atoi (first $range))) (le $proxy (atoi (last $range))) }}
+{{- fail (printf "controlPlane.proxy.port %d is in syncer.kubelet.nodePorts (%s): %s" $proxy $root.Values.syncer.kubelet.nodePorts $why) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
 {{/* k3s (the default) or vanilla: which virtual control plane runs beside the syncer. */}}
 {{- define "vsyncer.distro" -}}
 {{- include "vsyncer.values" . -}}
