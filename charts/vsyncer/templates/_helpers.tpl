@@ -197,9 +197,10 @@ settings of a feature turned off), or a map of off values (a feature left at vCl
 {{- end -}}
 
 {{/*
-Checks the keys of map `m` (at path `at`): each must be in `known` (read by the caller), or in `off`
+Checks the keys of map `m` (at path `at`): each must be in `known` (read by the caller), in `ignored`
+(accepted whatever its value: what configures a part vCluster has and vsyncer has not), or in `off`
 (a vCluster feature vsyncer lacks, accepted only while off); any other key, or an `off` one that is
-on, is a problem. Call with (dict "s" $s "at" ... "m" ... "known" (list ...) "off" (list ...)).
+on, is a problem. Call with (dict "s" $s "at" ... "m" ... "known" (list ...) ["off" (list ...)] ["ignored" (list ...)]).
 */}}
 {{- define "vsyncer.vc.keys" -}}
 {{- $c := . -}}
@@ -211,7 +212,7 @@ on, is a problem. Call with (dict "s" $s "at" ... "m" ... "known" (list ...) "of
 {{- if not (include "vsyncer.vc.isOff" (get $c.m $key)) -}}
 {{- include "vsyncer.vc.problem" (dict "s" $c.s "text" (printf "%s.%s: vsyncer has no equivalent (only an off value, false or empty, is accepted)" $c.at $key)) -}}
 {{- end -}}
-{{- else if not (has $key $c.known) -}}
+{{- else if not (or (has $key $c.known) (has $key ($c.ignored | default list))) -}}
 {{- include "vsyncer.vc.problem" (dict "s" $c.s "text" (printf "%s.%s: vsyncer has no equivalent of this key" $c.at $key)) -}}
 {{- end -}}
 {{- end -}}
@@ -541,7 +542,7 @@ would see them (docs/helm.md: Where the syncer differs).
 {{- with $v.networking -}}
 {{- $n := . -}}
 {{- /* podCIDR is the pods' addresses on private nodes, which vsyncer lacks: accepted, unused. */ -}}
-{{- include "vsyncer.vc.keys" (dict "s" $s "at" "networking" "m" $n "known" (list "replicateServices" "advanced" "serviceCIDR" "podCIDR") "off" (list "resolveDNS")) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" "networking" "m" $n "known" (list "replicateServices" "advanced" "serviceCIDR") "ignored" (list "podCIDR") "off" (list "resolveDNS")) -}}
 {{- if kindIs "map" $n -}}
 {{- if hasKey $n "serviceCIDR" -}}
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" "networking.serviceCIDR" "to" "k3s.serviceCIDR" "value" $n.serviceCIDR "default" "10.96.0.0/12") -}}
@@ -576,7 +577,7 @@ would see them (docs/helm.md: Where the syncer differs).
 {{- end -}}
 {{- with $n.advanced -}}
 {{- /* proxyKubelets: the virtual nodes' kubelet API is the syncer's own (syncer.kubelet), at the address it gives each node; accepted, unused. */ -}}
-{{- include "vsyncer.vc.keys" (dict "s" $s "at" "networking.advanced" "m" . "known" (list "clusterDomain" "fallbackHostCluster" "proxyKubelets")) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" "networking.advanced" "m" . "known" (list "clusterDomain" "fallbackHostCluster") "ignored" (list "proxyKubelets")) -}}
 {{- if kindIs "map" . -}}
 {{- if hasKey . "clusterDomain" -}}
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" "networking.advanced.clusterDomain" "to" "k3s.clusterDomain" "value" .clusterDomain "default" "cluster.local" "vcDefault" "cluster.local") -}}
@@ -809,7 +810,7 @@ ignores additionalSecrets, so both set is refused.
 {{- $a := $cp.advanced | default dict -}}
 {{- $at := "controlPlane.advanced" -}}
 {{- /* konnectivity and the cloud controller manager run with private nodes only, which vsyncer lacks: accepted, unused. */ -}}
-{{- include "vsyncer.vc.keys" (dict "s" $s "at" $at "m" $a "known" (list "virtualScheduler" "workloadServiceAccount" "serviceAccount" "konnectivity" "cloudControllerManager") "off" (list "defaultImageRegistry" "headlessService" "globalMetadata" "kubeVip" "registry" "podDisruptionBudget")) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" $at "m" $a "known" (list "virtualScheduler" "workloadServiceAccount" "serviceAccount") "ignored" (list "konnectivity" "cloudControllerManager") "off" (list "defaultImageRegistry" "headlessService" "globalMetadata" "kubeVip" "registry" "podDisruptionBudget")) -}}
 {{- with $a.serviceAccount -}}
 {{- $sa := . -}}
 {{- $sat := printf "%s.serviceAccount" $at -}}

@@ -8,14 +8,6 @@ vCluster has and vsyncer has not (its own binary's image, private nodes, Docker 
 vcluster.yaml, defaults included, installs this chart with what it asks for.
 */}}
 
-{{/*
-Checks `m`'s keys as vsyncer.vc.keys does, and accepts the `ignored` ones whatever their value.
-Call with (dict "s" $s "at" ... "m" ... "known" (list ...) ["off" (list ...)] ["ignored" (list ...)]).
-*/}}
-{{- define "vsyncer.vc.section" -}}
-{{- include "vsyncer.vc.keys" (dict "s" .s "at" .at "m" .m "known" (concat .known (.ignored | default list)) "off" (.off | default list)) -}}
-{{- end -}}
-
 {{/* `value` must be one of `allowed` (compared as strings): else a problem naming `at` and what vsyncer does. */}}
 {{- define "vsyncer.vc.only" -}}
 {{- if not (has (toString .value) .allowed) -}}
@@ -40,7 +32,7 @@ Call with (dict "s" $s "at" ... "m" ... "known" (list ...) ["off" (list ...)] ["
 {{- $cp := $s.root.Values.controlPlane -}}
 {{- $d := $cp.distro -}}
 {{- $at := "controlPlane.distro" -}}
-{{- include "vsyncer.vc.section" (dict "s" $s "at" $at "m" $d "known" (list "k3s" "k8s") "off" (list "k0s" "eks")) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" $at "m" $d "known" (list "k3s" "k8s") "off" (list "k0s" "eks")) -}}
 {{- $on := list -}}
 {{- range $name := list "k3s" "k8s" -}}
 {{- $m := get $d $name -}}
@@ -82,7 +74,7 @@ rather than dropped; its image and the components' switches at vCluster's defaul
 {{- $m := .m -}}
 {{- $at := "controlPlane.distro.k3s" -}}
 {{- /* resources and imagePullPolicy are those of vCluster's init container copying the binaries, which vsyncer has not. */ -}}
-{{- include "vsyncer.vc.section" (dict "s" $s "at" $at "m" $m "known" (list "enabled" "image" "extraArgs") "ignored" (list "resources" "imagePullPolicy") "off" (list "token" "command" "env" "securityContext")) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" $at "m" $m "known" (list "enabled" "image" "extraArgs") "ignored" (list "resources" "imagePullPolicy") "off" (list "token" "command" "env" "securityContext")) -}}
 {{- with include "vsyncer.vc.image" $m.image -}}
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.image" $at) "to" "k3s.image" "value" . "default" "rancher/k3s:v1.34.1-k3s1") -}}
 {{- end -}}
@@ -102,7 +94,7 @@ of vCluster's init container copying the binaries, which vsyncer has not.
 {{- $s := .s -}}
 {{- $m := .m -}}
 {{- $at := "controlPlane.distro.k8s" -}}
-{{- include "vsyncer.vc.section" (dict "s" $s "at" $at "m" $m "known" (list "enabled" "version" "image" "apiServer" "controllerManager" "scheduler") "ignored" (list "resources" "imagePullPolicy") "off" (list "command" "env" "securityContext")) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" $at "m" $m "known" (list "enabled" "version" "image" "apiServer" "controllerManager" "scheduler") "ignored" (list "resources" "imagePullPolicy") "off" (list "command" "env" "securityContext")) -}}
 {{- if kindIs "map" $m.image -}}
 {{- if not (and (has (toString ($m.image.registry | default "ghcr.io")) (list "ghcr.io")) (has (toString ($m.image.repository | default "loft-sh/kubernetes")) (list "loft-sh/kubernetes"))) -}}
 {{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s.image: vsyncer runs the components' own images, not vCluster's bundle; give a mirror's as vanilla.{apiServer,controllerManager,scheduler,etcd}.image (the tag alone picks the Kubernetes version)" $at)) -}}
@@ -135,7 +127,7 @@ of vCluster's init container copying the binaries, which vsyncer has not.
 {{- with get $m $component -}}
 {{- $c := . -}}
 {{- $cat := printf "%s.%s" $at $component -}}
-{{- include "vsyncer.vc.section" (dict "s" $s "at" $cat "m" $c "known" (list "enabled" "extraArgs" "image" "imagePullPolicy") "off" (list "command")) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" $cat "m" $c "known" (list "enabled" "extraArgs" "image" "imagePullPolicy") "off" (list "command")) -}}
 {{- if hasKey $c "enabled" -}}
 {{- if eq $component "scheduler" -}}
 {{- /* vCluster runs the scheduler when this or controlPlane.advanced.virtualScheduler is on: only true sets it. */ -}}
@@ -197,20 +189,20 @@ no equivalent.
 {{- $s := . -}}
 {{- $b := $s.root.Values.controlPlane.backingStore -}}
 {{- $at := "controlPlane.backingStore" -}}
-{{- include "vsyncer.vc.section" (dict "s" $s "at" $at "m" $b "known" (list "database" "etcd")) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" $at "m" $b "known" (list "database" "etcd")) -}}
 {{- with $b.database -}}
-{{- include "vsyncer.vc.section" (dict "s" $s "at" (printf "%s.database" $at) "m" . "known" (list "embedded") "off" (list "external")) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" (printf "%s.database" $at) "m" . "known" (list "embedded") "off" (list "external")) -}}
 {{- with .embedded -}}
-{{- include "vsyncer.vc.section" (dict "s" $s "at" (printf "%s.database.embedded" $at) "m" . "known" (list "enabled") "off" (list "extraArgs")) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" (printf "%s.database.embedded" $at) "m" . "known" (list "enabled") "off" (list "extraArgs")) -}}
 {{- end -}}
 {{- if not (include "vsyncer.vc.isOff" (.external | default dict)) -}}
 {{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s.database.external: an external data store is k3s.datastore.secretName, a Secret whose key endpoint holds the data source and token the cluster's token" $at)) -}}
 {{- end -}}
 {{- end -}}
 {{- with $b.etcd -}}
-{{- include "vsyncer.vc.section" (dict "s" $s "at" (printf "%s.etcd" $at) "m" . "known" (list "embedded") "off" (list "external" "deploy")) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" (printf "%s.etcd" $at) "m" . "known" (list "embedded") "off" (list "external" "deploy")) -}}
 {{- with .embedded -}}
-{{- include "vsyncer.vc.section" (dict "s" $s "at" (printf "%s.etcd.embedded" $at) "m" . "known" (list "enabled") "off" (list "migrateFromDeployedEtcd" "extraArgs")) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" (printf "%s.etcd.embedded" $at) "m" . "known" (list "enabled") "off" (list "migrateFromDeployedEtcd" "extraArgs")) -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
@@ -227,7 +219,7 @@ the volume for vCluster's binaries.
 {{- $v := $s.root.Values -}}
 {{- $ss := $v.controlPlane.statefulSet -}}
 {{- $at := "controlPlane.statefulSet" -}}
-{{- include "vsyncer.vc.section" (dict "s" $s "at" $at "m" $ss "known" (list "labels" "annotations" "imagePullPolicy" "resources" "pods" "highAvailability" "security" "persistence" "enableServiceLinks" "scheduling" "probes") "ignored" (list "image") "off" (list "workingDir" "command" "args" "env" "hostAliases" "initContainers" "sidecarContainers" "dnsPolicy" "dnsConfig" "runtimeClassName")) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" $at "m" $ss "known" (list "labels" "annotations" "imagePullPolicy" "resources" "pods" "highAvailability" "security" "persistence" "enableServiceLinks" "scheduling" "probes") "ignored" (list "image") "off" (list "workingDir" "command" "args" "env" "hostAliases" "initContainers" "sidecarContainers" "dnsPolicy" "dnsConfig" "runtimeClassName")) -}}
 {{- range $field, $to := dict "labels" "controlPlane.labels" "annotations" "controlPlane.annotations" -}}
 {{- if hasKey $ss $field -}}
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.%s" $at $field) "to" $to "value" (get $ss $field | default dict) "default" dict) -}}
@@ -235,7 +227,7 @@ the volume for vCluster's binaries.
 {{- end -}}
 {{- with $ss.pods -}}
 {{- $p := . -}}
-{{- include "vsyncer.vc.section" (dict "s" $s "at" (printf "%s.pods" $at) "m" $p "known" (list "labels" "annotations")) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" (printf "%s.pods" $at) "m" $p "known" (list "labels" "annotations")) -}}
 {{- range $field, $to := dict "labels" "controlPlane.podLabels" "annotations" "controlPlane.podAnnotations" -}}
 {{- if hasKey $p $field -}}
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.pods.%s" $at $field) "to" $to "value" (get $p $field | default dict) "default" dict) -}}
@@ -254,7 +246,7 @@ the volume for vCluster's binaries.
 {{- end -}}
 {{- with $ss.highAvailability -}}
 {{- $ha := . -}}
-{{- include "vsyncer.vc.section" (dict "s" $s "at" (printf "%s.highAvailability" $at) "m" $ha "known" (list "replicas" "leaseDuration" "renewDeadline" "retryPeriod")) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" (printf "%s.highAvailability" $at) "m" $ha "known" (list "replicas" "leaseDuration" "renewDeadline" "retryPeriod")) -}}
 {{- if hasKey $ha "replicas" -}}
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.highAvailability.replicas" $at) "to" "syncer.replicas" "value" (float64 $ha.replicas) "default" (float64 1) "vcDefault" (float64 1)) -}}
 {{- end -}}
@@ -280,7 +272,7 @@ deadline must be shorter than the lease): at vCluster's defaults all three set n
 {{- end -}}
 {{- with $ss.security -}}
 {{- $sec := . -}}
-{{- include "vsyncer.vc.section" (dict "s" $s "at" (printf "%s.security" $at) "m" $sec "known" (list "containerSecurityContext") "off" (list "podSecurityContext")) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" (printf "%s.security" $at) "m" $sec "known" (list "containerSecurityContext") "off" (list "podSecurityContext")) -}}
 {{- /* vCluster's default is what vsyncer's k3s container runs as: root, without privilege escalation. */ -}}
 {{- range $key, $value := ($sec.containerSecurityContext | default dict) -}}
 {{- $as := dict "allowPrivilegeEscalation" "false" "runAsUser" "0" "runAsGroup" "0" -}}
@@ -298,7 +290,7 @@ deadline must be shorter than the lease): at vCluster's defaults all three set n
 {{- with $ss.scheduling -}}
 {{- $sch := . -}}
 {{- $sat := printf "%s.scheduling" $at -}}
-{{- include "vsyncer.vc.section" (dict "s" $s "at" $sat "m" $sch "known" (list "nodeSelector" "affinity" "tolerations" "priorityClassName" "topologySpreadConstraints" "podManagementPolicy")) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" $sat "m" $sch "known" (list "nodeSelector" "affinity" "tolerations" "priorityClassName" "topologySpreadConstraints" "podManagementPolicy")) -}}
 {{- range $i, $c := ($sch.topologySpreadConstraints | default list) -}}
 {{- if not (kindIs "map" $c) -}}
 {{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s.topologySpreadConstraints[%d] must be a constraint (a map), not %s" $sat $i (toJson $c))) -}}
@@ -315,10 +307,10 @@ deadline must be shorter than the lease): at vCluster's defaults all three set n
 {{- end -}}
 {{- with $ss.probes -}}
 {{- $probes := . -}}
-{{- include "vsyncer.vc.section" (dict "s" $s "at" (printf "%s.probes" $at) "m" $probes "known" (list "livenessProbe" "readinessProbe" "startupProbe")) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" (printf "%s.probes" $at) "m" $probes "known" (list "livenessProbe" "readinessProbe" "startupProbe")) -}}
 {{- range $name, $probe := $probes -}}
 {{- if kindIs "map" $probe -}}
-{{- include "vsyncer.vc.section" (dict "s" $s "at" (printf "%s.probes.%s" $at $name) "m" $probe "known" (list "enabled") "ignored" (list "failureThreshold" "initialDelaySeconds" "timeoutSeconds" "periodSeconds" "successThreshold")) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" (printf "%s.probes.%s" $at $name) "m" $probe "known" (list "enabled") "ignored" (list "failureThreshold" "initialDelaySeconds" "timeoutSeconds" "periodSeconds" "successThreshold")) -}}
 {{- if hasKey $probe "enabled" -}}
 {{- include "vsyncer.vc.only" (dict "s" $s "at" (printf "%s.probes.%s.enabled" $at $name) "value" $probe.enabled "allowed" (list "true") "why" "vsyncer always probes its containers") -}}
 {{- end -}}
@@ -331,11 +323,11 @@ deadline must be shorter than the lease): at vCluster's defaults all three set n
 {{- define "vsyncer.vc.persistence" -}}
 {{- $s := .s -}}
 {{- $at := "controlPlane.statefulSet.persistence" -}}
-{{- include "vsyncer.vc.section" (dict "s" $s "at" $at "m" .m "known" (list "volumeClaim") "ignored" (list "binariesVolume") "off" (list "volumeClaimTemplates" "addVolumes" "addVolumeMounts" "dataVolume")) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" $at "m" .m "known" (list "volumeClaim") "ignored" (list "binariesVolume") "off" (list "volumeClaimTemplates" "addVolumes" "addVolumeMounts" "dataVolume")) -}}
 {{- with .m.volumeClaim -}}
 {{- $vc := . -}}
 {{- $vat := printf "%s.volumeClaim" $at -}}
-{{- include "vsyncer.vc.section" (dict "s" $s "at" $vat "m" $vc "known" (list "enabled" "retentionPolicy" "size" "storageClass" "accessModes")) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" $vat "m" $vc "known" (list "enabled" "retentionPolicy" "size" "storageClass" "accessModes")) -}}
 {{- /* auto (vCluster's default: a claim when the store is embedded) leaves vsyncer's, which is the same. */ -}}
 {{- if and (hasKey $vc "enabled") (ne (toString $vc.enabled) "auto") -}}
 {{- if kindIs "bool" $vc.enabled -}}
@@ -383,7 +375,7 @@ replaced manifests.
 {{- $vanilla := eq (toString $v.controlPlane.distro) "vanilla" -}}
 {{- $syncers := or (and $vanilla $v.vanilla.coredns.enabled) (and (not $vanilla) (not (empty $v.syncer.fallbackHostDns))) -}}
 {{- $edit := "edit the coredns Deployment in the virtual kube-system instead" -}}
-{{- include "vsyncer.vc.section" (dict "s" $s "at" $at "m" $c "known" (list "enabled" "deployment" "service" "security") "off" (list "embedded" "overwriteManifests" "overwriteConfig" "priorityClassName")) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" $at "m" $c "known" (list "enabled" "deployment" "service" "security") "off" (list "embedded" "overwriteManifests" "overwriteConfig" "priorityClassName")) -}}
 {{- if hasKey $c "enabled" -}}
 {{- if $vanilla -}}
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.enabled" $at) "to" "vanilla.coredns.enabled" "value" $c.enabled "default" true) -}}
@@ -394,7 +386,7 @@ replaced manifests.
 {{- with $c.deployment -}}
 {{- $dep := . -}}
 {{- $dat := printf "%s.deployment" $at -}}
-{{- include "vsyncer.vc.section" (dict "s" $s "at" $dat "m" $dep "known" (list "image" "replicas" "resources" "topologySpreadConstraints") "off" (list "annotations" "labels" "pods" "nodeSelector" "affinity" "tolerations")) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" $dat "m" $dep "known" (list "image" "replicas" "resources" "topologySpreadConstraints") "off" (list "annotations" "labels" "pods" "nodeSelector" "affinity" "tolerations")) -}}
 {{- with $dep.image -}}
 {{- if $syncers -}}
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.image" $dat) "to" "vanilla.coredns.image" "value" (toString .) "default" "registry.k8s.io/coredns/coredns:v1.12.1") -}}
@@ -415,13 +407,13 @@ replaced manifests.
 {{- end -}}
 {{- with $c.service -}}
 {{- $svc := . -}}
-{{- include "vsyncer.vc.section" (dict "s" $s "at" (printf "%s.service" $at) "m" $svc "known" (list "spec") "off" (list "annotations" "labels")) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" (printf "%s.service" $at) "m" $svc "known" (list "spec") "off" (list "annotations" "labels")) -}}
 {{- if not (or (empty $svc.spec) (deepEqual $svc.spec (dict "type" "ClusterIP"))) -}}
 {{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s.service.spec: the DNS Service is a ClusterIP Service (vCluster's default spec only is accepted); edit the kube-dns Service in the virtual kube-system instead" $at)) -}}
 {{- end -}}
 {{- end -}}
 {{- with $c.security -}}
-{{- include "vsyncer.vc.section" (dict "s" $s "at" (printf "%s.security" $at) "m" . "known" (list) "off" (list "podSecurityContext" "containerSecurityContext")) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" (printf "%s.security" $at) "m" . "known" (list) "off" (list "podSecurityContext" "containerSecurityContext")) -}}
 {{- end -}}
 {{- end -}}
 
@@ -445,7 +437,7 @@ controlPlane's other vCluster keys: its Service's `enabled` and `kubeletNodePort
 {{- end -}}
 {{- with $cp.serviceMonitor -}}
 {{- $sm := . -}}
-{{- include "vsyncer.vc.section" (dict "s" $s "at" "controlPlane.serviceMonitor" "m" $sm "known" (list "enabled" "labels") "off" (list "annotations")) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" "controlPlane.serviceMonitor" "m" $sm "known" (list "enabled" "labels") "off" (list "annotations")) -}}
 {{- if hasKey $sm "enabled" -}}
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" "controlPlane.serviceMonitor.enabled" "to" "metrics.serviceMonitor.enabled" "value" $sm.enabled "default" false) -}}
 {{- end -}}
@@ -465,10 +457,10 @@ mode and the CLI's telemetry switch do nothing in either chart: accepted.
 {{- $v := $s.root.Values -}}
 {{- with $v.integrations -}}
 {{- $i := . -}}
-{{- include "vsyncer.vc.section" (dict "s" $s "at" "integrations" "m" $i "known" (list "metricsServer") "off" (list "externalSecrets" "kubeVirt" "certManager" "istio" "netris" "argoCD")) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" "integrations" "m" $i "known" (list "metricsServer") "off" (list "externalSecrets" "kubeVirt" "certManager" "istio" "netris" "argoCD")) -}}
 {{- with $i.metricsServer -}}
 {{- $ms := . -}}
-{{- include "vsyncer.vc.section" (dict "s" $s "at" "integrations.metricsServer" "m" $ms "known" (list "enabled" "nodes" "pods")) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" "integrations.metricsServer" "m" $ms "known" (list "enabled" "nodes" "pods")) -}}
 {{- if hasKey $ms "enabled" -}}
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" "integrations.metricsServer.enabled" "to" "syncer.metricsServerProxy.enabled" "value" $ms.enabled "default" false) -}}
 {{- end -}}
@@ -481,17 +473,17 @@ mode and the CLI's telemetry switch do nothing in either chart: accepted.
 {{- end -}}
 {{- with $v.experimental -}}
 {{- $e := . -}}
-{{- include "vsyncer.vc.section" (dict "s" $s "at" "experimental" "m" $e "known" (list "deploy" "syncSettings") "ignored" (list "docker") "off" (list "proxy" "nodeMonitors" "virtualClusterKubeConfig" "denyProxyRequests" "multiNamespaceMode" "isolatedControlPlane" "genericSync" "reuseNamespace")) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" "experimental" "m" $e "known" (list "deploy" "syncSettings") "ignored" (list "docker") "off" (list "proxy" "nodeMonitors" "virtualClusterKubeConfig" "denyProxyRequests" "multiNamespaceMode" "isolatedControlPlane" "genericSync" "reuseNamespace")) -}}
 {{- with $e.syncSettings -}}
-{{- include "vsyncer.vc.section" (dict "s" $s "at" "experimental.syncSettings" "m" . "known" (list "setOwner") "off" (list "hostMetricsBindAddress" "virtualMetricsBindAddress" "syncLabels" "disableSync" "rewriteKubernetesService" "targetNamespace")) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" "experimental.syncSettings" "m" . "known" (list "setOwner") "off" (list "hostMetricsBindAddress" "virtualMetricsBindAddress" "syncLabels" "disableSync" "rewriteKubernetesService" "targetNamespace")) -}}
 {{- if hasKey . "setOwner" -}}
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" "experimental.syncSettings.setOwner" "to" "syncer.setOwner" "value" .setOwner "default" true "vcDefault" true) -}}
 {{- end -}}
 {{- end -}}
 {{- with $e.deploy -}}
-{{- include "vsyncer.vc.section" (dict "s" $s "at" "experimental.deploy" "m" . "known" (list "vcluster") "off" (list "host")) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" "experimental.deploy" "m" . "known" (list "vcluster") "off" (list "host")) -}}
 {{- with .vcluster -}}
-{{- include "vsyncer.vc.section" (dict "s" $s "at" "experimental.deploy.vcluster" "m" . "known" (list "manifests" "manifestsTemplate") "off" (list "helm")) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" "experimental.deploy.vcluster" "m" . "known" (list "manifests" "manifestsTemplate") "off" (list "helm")) -}}
 {{- with .manifests -}}
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" "experimental.deploy.vcluster.manifests" "to" "initManifests" "value" . "default" "") -}}
 {{- end -}}
@@ -504,10 +496,10 @@ mode and the CLI's telemetry switch do nothing in either chart: accepted.
 {{- end -}}
 {{- end -}}
 {{- with $v.deploy -}}
-{{- include "vsyncer.vc.section" (dict "s" $s "at" "deploy" "m" . "known" (list) "ignored" (list "localPathProvisioner" "cni" "kubeProxy") "off" (list "metallb" "ingressNginx" "metricsServer" "csi" "volumeSnapshotController" "argoCD")) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" "deploy" "m" . "known" (list) "ignored" (list "localPathProvisioner" "cni" "kubeProxy") "off" (list "metallb" "ingressNginx" "metricsServer" "csi" "volumeSnapshotController" "argoCD")) -}}
 {{- end -}}
 {{- with $v.logging -}}
-{{- include "vsyncer.vc.section" (dict "s" $s "at" "logging" "m" . "known" (list "encoding") "off" (list "file")) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" "logging" "m" . "known" (list "encoding") "off" (list "file")) -}}
 {{- with .encoding -}}
 {{- include "vsyncer.vc.only" (dict "s" $s "at" "logging.encoding" "value" . "allowed" (list "console" "json") "why" "the syncer logs text or JSON") -}}
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" "logging.encoding" "to" "syncer.logFormat" "value" (ternary "json" "text" (eq (toString .) "json")) "default" "json" "vcDefault" "text") -}}
@@ -516,10 +508,10 @@ mode and the CLI's telemetry switch do nothing in either chart: accepted.
 {{- with $v.rbac -}}
 {{- $r := . -}}
 {{- /* enableVolumeSnapshotRules (v0.30-v0.35): vsyncer's RBAC follows the volumesnapshots kind. */ -}}
-{{- include "vsyncer.vc.section" (dict "s" $s "at" "rbac" "m" $r "known" (list "role" "clusterRole") "ignored" (list "enableVolumeSnapshotRules")) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" "rbac" "m" $r "known" (list "role" "clusterRole") "ignored" (list "enableVolumeSnapshotRules")) -}}
 {{- range $name := list "role" "clusterRole" -}}
 {{- with get $r $name -}}
-{{- include "vsyncer.vc.section" (dict "s" $s "at" (printf "rbac.%s" $name) "m" . "known" (list "enabled") "off" (list "overwriteRules" "extraRules")) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" (printf "rbac.%s" $name) "m" . "known" (list "enabled") "off" (list "overwriteRules" "extraRules")) -}}
 {{- if hasKey . "enabled" -}}
 {{- include "vsyncer.vc.only" (dict "s" $s "at" (printf "rbac.%s.enabled" $name) "value" .enabled "allowed" (ternary (list "true") (list "true" "auto") (eq $name "role")) "why" "vsyncer derives its RBAC from the kinds it syncs (custom resources' rules are syncer.customResourceRules)") -}}
 {{- end -}}
@@ -528,7 +520,7 @@ mode and the CLI's telemetry switch do nothing in either chart: accepted.
 {{- end -}}
 {{- with $v.telemetry -}}
 {{- /* vCluster's CLI and syncer report usage when on; vsyncer sends none either way. */ -}}
-{{- include "vsyncer.vc.section" (dict "s" $s "at" "telemetry" "m" . "known" (list "enabled")) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" "telemetry" "m" . "known" (list "enabled")) -}}
 {{- end -}}
 {{- with $v.privateNodes -}}
 {{- if not (include "vsyncer.vc.isOff" .) -}}
