@@ -4,6 +4,7 @@ import { builtinKinds, type KindOptions } from '../translators/index.ts';
 import { invalidVirtualServiceMappings } from '../translators/service-mappings/mappings.ts';
 import {
   CustomResourceConfigError,
+  integrationItems,
   parseCustomResources,
   type CustomResourcesConfig,
 } from '../translators/custom-resources/index.ts';
@@ -507,6 +508,8 @@ export const FIELDS: readonly FieldSpec[] = [...CORE_FIELDS, ...builtinKinds().f
 
 /** The config-file key (no flag: it is structured) naming custom resources to sync. */
 const CUSTOM_RESOURCES_KEY = 'customResources';
+/** The config-file key of vCluster's integrations (cert-manager), read as custom resources entries. */
+const INTEGRATIONS_KEY = 'integrations';
 
 /** What buildConfig checks beyond the values themselves. */
 export interface BuildOptions {
@@ -526,7 +529,7 @@ export function buildConfig(
   flagValues: Record<string, unknown>,
   options: BuildOptions = {},
 ): SyncerConfig {
-  const known = new Set([...FIELDS.map((f) => fileKeyOf(f.flag)), CUSTOM_RESOURCES_KEY]);
+  const known = new Set([...FIELDS.map((f) => fileKeyOf(f.flag)), CUSTOM_RESOURCES_KEY, INTEGRATIONS_KEY]);
   for (const key of Object.keys(fileValues)) {
     if (!known.has(key)) throw new ConfigError(key, `unknown config field (known: ${[...known].join(', ')})`);
   }
@@ -554,7 +557,11 @@ export function buildConfig(
     out[field.key] = value;
   }
   try {
-    out.customResources = parseCustomResources(fileValues[CUSTOM_RESOURCES_KEY], CUSTOM_RESOURCES_KEY);
+    out.customResources = parseCustomResources(
+      fileValues[CUSTOM_RESOURCES_KEY],
+      CUSTOM_RESOURCES_KEY,
+      integrationItems(fileValues[INTEGRATIONS_KEY], INTEGRATIONS_KEY),
+    );
   } catch (err) {
     if (err instanceof CustomResourceConfigError)
       throw new ConfigError(`config field '${err.field}'`, err.problem);

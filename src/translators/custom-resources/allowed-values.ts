@@ -1,4 +1,5 @@
-import type { CustomResourceAllowedValues } from './config.ts';
+import { hostObjectAnnotationsRefusal } from '../shared/host-object-annotations.ts';
+import type { CustomResourceAllowedValues, CustomResourceEntry } from './config.ts';
 import { valuesAt } from './path.ts';
 
 /**
@@ -31,3 +32,14 @@ export function allowedValuesRefusal(
   }
   return undefined;
 }
+
+/**
+ * Why a toHost custom resource may not be on the host at all: an annotation naming a host object a
+ * host add-on would act on, or a field holding a value the admin did not allow (fields that are not
+ * renamed reach the host as written); undefined when it may.
+ */
+export const customResourceRefusal = (
+  obj: { metadata?: { annotations?: Record<string, string> } },
+  entry: Pick<CustomResourceEntry, 'allowedValues'>,
+): string | undefined =>
+  hostObjectAnnotationsRefusal(obj.metadata?.annotations) ?? allowedValuesRefusal(obj, entry.allowedValues);

@@ -224,12 +224,78 @@ describe('customResources config', () => {
       "'customResources.toHost[0].references[1].path': overlaps",
     ],
     [
-      'reference to a fromHost entry',
+      'filledByHost on a ConfigMap',
       {
-        toHost: [{ resource: 'a.b.io/v1', references: [{ path: 'spec.x', kind: 'c.b.io' }] }],
-        fromHost: [{ resource: 'c.b.io/v1' }],
+        toHost: [
+          {
+            resource: 'a.b.io/v1',
+            references: [{ path: 'spec.x', kind: 'ConfigMap', filledByHost: 'Opaque' }],
+          },
+        ],
       },
-      'references[0].kind',
+      "'customResources.toHost[0].references[0].filledByHost': only a Secret may be filled by the host's controller, not a ConfigMap",
+    ],
+    [
+      'filledByHost not a Secret type',
+      {
+        toHost: [
+          { resource: 'a.b.io/v1', references: [{ path: 'spec.x', kind: 'Secret', filledByHost: 'a b' }] },
+        ],
+      },
+      "'customResources.toHost[0].references[0].filledByHost': must be the type of Secret",
+    ],
+    [
+      'when through a list',
+      {
+        toHost: [
+          {
+            resource: 'a.b.io/v1',
+            references: [{ path: 'spec.x', kind: 'Secret', when: { path: 'spec.l[].k', values: ['a'] } }],
+          },
+        ],
+      },
+      "'customResources.toHost[0].references[0].when.path': must name one field (no [])",
+    ],
+    [
+      'when without values',
+      {
+        toHost: [
+          {
+            resource: 'a.b.io/v1',
+            references: [{ path: 'spec.x', kind: 'Secret', when: { path: 'spec.k', values: [] } }],
+          },
+        ],
+      },
+      "'customResources.toHost[0].references[0].when.values': must be a non-empty list of strings",
+    ],
+    [
+      'when with an unknown key',
+      {
+        toHost: [
+          {
+            resource: 'a.b.io/v1',
+            references: [
+              { path: 'spec.x', kind: 'Secret', when: { path: 'spec.k', values: ['a'], unless: 1 } },
+            ],
+          },
+        ],
+      },
+      "'customResources.toHost[0].references[0].when.unless': unknown field (known: path, values, orAbsent)",
+    ],
+    [
+      'a selector on a toHost entry',
+      { toHost: [{ resource: 'a.b.io/v1', selector: { labels: { a: 'b' } } }] },
+      "'customResources.toHost[0].selector': unknown field",
+    ],
+    [
+      'a fromHost selector that is not labels',
+      { fromHost: [{ resource: 'a.b.io/v1', selector: { matchLabels: { a: 'b' } } }] },
+      "'customResources.fromHost[0].selector.matchLabels': unknown field (known: labels)",
+    ],
+    [
+      'a fromHost selector label that is not a string',
+      { fromHost: [{ resource: 'a.b.io/v1', selector: { labels: { a: 1 } } }] },
+      "'customResources.fromHost[0].selector.labels': must be a mapping of label keys to string values",
     ],
     [
       'twice',

@@ -1,5 +1,5 @@
 import { Resources } from '../../kube/resources.ts';
-import { parsePath, type PathSegment } from './path.ts';
+import { parsePath, valuesAt, type PathSegment } from './path.ts';
 
 /**
  * The `customResources` section of the config file: which custom resources are synced, each as
@@ -49,10 +49,30 @@ export interface CustomResourceReference {
   path: string;
   segments: PathSegment[];
   /**
-   * `Secret`, `ConfigMap`, `Service`, the `<plural>.<group>` of another toHost custom resource, or
-   * a SELECTOR_REFERENCE_KINDS kind.
+   * `Secret`, `ConfigMap`, `Service`, the `<plural>.<group>` of another toHost custom resource or of
+   * a cluster-scoped fromHost one, or a SELECTOR_REFERENCE_KINDS kind.
    */
   kind: string;
+  /**
+   * Secrets only: the Secret is the host controller's output, not the tenant's input (cert-manager's
+   * `spec.secretName`). The syncer makes it on the host, empty and of this type, and copies what the
+   * host's controller writes there into the tenant's Secret of that name (see docs/custom-resources.md).
+   */
+  filledByHost?: string;
+  /** The reference counts only while another field of the object holds one of a few values. */
+  when?: ReferenceCondition;
+}
+
+/**
+ * When a reference counts: `path` (no `[]`) holds one of `values`, or is absent and `orAbsent`
+ * (cert-manager's `issuerRef.name` names an Issuer when `issuerRef.kind` is `Issuer` or not set,
+ * a ClusterIssuer when it is `ClusterIssuer`).
+ */
+export interface ReferenceCondition {
+  path: string;
+  segments: PathSegment[];
+  values: string[];
+  orAbsent: boolean;
 }
 
 /**
@@ -92,6 +112,8 @@ export interface CustomResourceEntry {
   status: boolean;
   /** fromHost of namespaced resources: host namespace → virtual namespace; nothing else is shown. */
   namespaces: Record<string, string>;
+  /** fromHost only: the labels a host object must have to be shown (vCluster's `selector.labels`). */
+  selectorLabels: Record<string, string>;
   /** For messages: the config field each host namespace of `namespaces` was set at. */
   namespaceFields: Record<string, string>;
 }
@@ -142,39 +164,60 @@ const RESOURCE = new RegExp(
 const NAMESPACE = new RegExp(`^${DNS_LABEL}$`);
 const KEYS = {
   toHost: ['resource', 'scope', 'crd', 'status', 'references', 'allowedValues'],
-  fromHost: ['resource', 'scope', 'crd', 'namespaces'],
+  fromHost: ['resource', 'scope', 'crd', 'namespaces', 'selector'],
 } as const;
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 const json = (v: unknown) => JSON.stringify(v);
 
-/** Parses and validates the `customResources` section; throws CustomResourceConfigError naming the field. */
-export function parseCustomResources(raw: unknown, field = 'customResources'): CustomResourcesConfig {
+/**
+ * Entries an integration (integrations.certManager) adds to the configured ones, each in the list
+ * form with the field it comes from.
+ */
+export interface IntegrationItems {
+  toHost: IntegrationItem[];
+  fromHost: IntegrationItem[];
+}
+export interface IntegrationItem {
+  item: Record<string, unknown>;
+  /** The config field that asked for it, for messages. */
+  at: string;
+}
+
+/**
+ * Parses and validates the `customResources` section, with the entries integrations add; throws
+ * CustomResourceConfigError naming the field.
+ */
+export function parseCustomResources(
+  raw: unknown,
+  field = 'customResources',
+  integrations: IntegrationItems = { toHost: [], fromHost: [] },
+): CustomResourcesConfig {
   const out: CustomResourcesConfig = { toHost: [], fromHost: [] };
-  if (raw === undefined || raw === null) return out;
-  if (!isRecord(raw))
+  if (raw !== undefined && raw !== null && !isRecord(raw))
     throw new CustomResourceConfigError(
       field,
       `must be a mapping with toHost and/or fromHost, got ${json(raw)}`,
     );
-  for (const key of Object.keys(raw)) {
+  const sections = isRecord(raw) ? raw : {};
+  for (const key of Object.keys(sections)) {
     if (key !== 'toHost' && key !== 'fromHost')
       throw new CustomResourceConfigError(`${field}.${key}`, 'unknown field (known: toHost, fromHost)');
   }
   const seen = new Map<string, string>();
   for (const direction of ['toHost', 'fromHost'] as const) {
-    const section = raw[direction];
-    if (section === undefined || section === null) continue;
-    let items: VclusterItem[];
+    const section = sections[direction];
+    let items: VclusterItem[] = [];
     if (Array.isArray(section))
       items = section.map((item, i) => ({ item, at: `${field}.${direction}[${i}]` }));
     else if (isRecord(section)) items = fromVclusterForm(section, direction, `${field}.${direction}`);
-    else
+    else if (section !== undefined && section !== null)
       throw new CustomResourceConfigError(
         `${field}.${direction}`,
         `must be a list of entries, or vCluster's mapping of <plural>.<group> to {enabled, ...}, got ${json(section)}`,
       );
+    items = [...items, ...integrations[direction].map((i) => ({ ...i, resourceAt: i.at }))];
     items.forEach(({ item, at, resourceAt, namespacesAt }) => {
       const entry = parseEntry(item, direction, at, namespacesAt);
       const earlier = seen.get(entry.crdName);
@@ -187,26 +230,34 @@ export function parseCustomResources(raw: unknown, field = 'customResources'): C
       out[direction].push(entry);
     });
   }
-  // A reference to another custom resource names one synced to the host (its copy is what gets named).
-  const toHost = new Set(out.toHost.map((e) => e.crdName));
-  out.toHost.forEach((entry, i) =>
+  // A reference to another custom resource names one synced to the host (its copy is what gets
+  // named), or one the host shows the virtual cluster (its name is the host object's).
+  const named = new Set([...out.toHost, ...out.fromHost].map((e) => e.crdName));
+  out.toHost.forEach((entry) =>
     entry.references.forEach((ref, j) => {
       if (
         (BUILTIN_REFERENCE_KINDS as readonly string[]).includes(ref.kind) ||
         isSelectorReference(ref) ||
-        toHost.has(ref.kind)
+        named.has(ref.kind)
       )
         return;
       throw new CustomResourceConfigError(
-        `${field}.toHost[${i}].references[${j}].kind`,
-        `must be one of ${[...BUILTIN_REFERENCE_KINDS, ...SELECTOR_REFERENCE_KINDS].join(', ')} or the <plural>.<group> of a toHost entry, got ${json(ref.kind)}`,
+        `${entry.field}.references[${j}].kind`,
+        `must be one of ${[...BUILTIN_REFERENCE_KINDS, ...SELECTOR_REFERENCE_KINDS].join(', ')} or the <plural>.<group> of a toHost or fromHost entry, got ${json(ref.kind)}`,
       );
     }),
   );
-  out.toHost.forEach((entry, i) =>
-    selectorOverlapCheck(entry.references, `${field}.toHost[${i}].references`),
-  );
+  out.toHost.forEach((entry) => selectorOverlapCheck(entry.references, `${entry.field}.references`));
   return out;
+}
+
+/** Whether a configured reference counts for obj now (its `when`, if any, holds). */
+export function referenceApplies(ref: CustomResourceReference, obj: unknown): boolean {
+  if (!ref.when) return true;
+  const { values } = valuesAt(obj, ref.when.segments);
+  const value = values[0]?.value;
+  if (value === undefined || value === null || value === '') return ref.when.orAbsent;
+  return typeof value === 'string' && ref.when.values.includes(value);
 }
 
 /** What vsyncer offers in place of vCluster's patches, for the messages refusing one. */
@@ -476,7 +527,24 @@ function parseEntry(
     allowedValues: parseAllowedValues(item.allowedValues, `${at}.allowedValues`),
     namespaces,
     namespaceFields: Object.fromEntries(Object.keys(namespaces).map((ns) => [ns, namespacesAt(ns)])),
+    selectorLabels: parseSelector(item.selector, `${at}.selector`),
   };
+}
+
+/** A fromHost entry's `selector` (vCluster's `{labels: {...}}`): the labels a shown object must have. */
+function parseSelector(raw: unknown, at: string): Record<string, string> {
+  if (raw === undefined || raw === null) return {};
+  if (!isRecord(raw)) throw new CustomResourceConfigError(at, `must be a mapping {labels}, got ${json(raw)}`);
+  for (const key of Object.keys(raw))
+    if (key !== 'labels')
+      throw new CustomResourceConfigError(`${at}.${key}`, 'unknown field (known: labels)');
+  const labels = raw.labels ?? {};
+  if (!isRecord(labels) || !Object.values(labels).every((v) => typeof v === 'string'))
+    throw new CustomResourceConfigError(
+      `${at}.labels`,
+      `must be a mapping of label keys to string values, got ${json(labels)}`,
+    );
+  return labels as Record<string, string>;
 }
 
 function parseReferences(raw: unknown, at: string): CustomResourceReference[] {
@@ -487,16 +555,65 @@ function parseReferences(raw: unknown, at: string): CustomResourceReference[] {
     const here = `${at}[${i}]`;
     if (!isRecord(ref))
       throw new CustomResourceConfigError(here, `must be a mapping {path, kind}, got ${json(ref)}`);
+    const known = ['path', 'kind', 'filledByHost', 'when'];
     for (const key of Object.keys(ref))
-      if (key !== 'path' && key !== 'kind')
-        throw new CustomResourceConfigError(`${here}.${key}`, 'unknown field (known: path, kind)');
+      if (!known.includes(key))
+        throw new CustomResourceConfigError(`${here}.${key}`, `unknown field (known: ${known.join(', ')})`);
     if (typeof ref.path !== 'string')
       throw new CustomResourceConfigError(`${here}.path`, `must be a string, got ${json(ref.path)}`);
     const segments = parsePathAt(ref.path, `${here}.path`);
     if (typeof ref.kind !== 'string' || !ref.kind.trim())
       throw new CustomResourceConfigError(`${here}.kind`, `must be a string, got ${json(ref.kind)}`);
-    return { path: ref.path.trim(), segments, kind: ref.kind.trim() };
+    const kind = ref.kind.trim();
+    const out: CustomResourceReference = { path: ref.path.trim(), segments, kind };
+    if (ref.filledByHost !== undefined && ref.filledByHost !== null) {
+      if (kind !== 'Secret')
+        throw new CustomResourceConfigError(
+          `${here}.filledByHost`,
+          `only a Secret may be filled by the host's controller, not a ${kind}`,
+        );
+      if (typeof ref.filledByHost !== 'string' || !SECRET_TYPE.test(ref.filledByHost.trim()))
+        throw new CustomResourceConfigError(
+          `${here}.filledByHost`,
+          `must be the type of Secret the host's controller writes (e.g. kubernetes.io/tls, Opaque), got ${json(ref.filledByHost)}`,
+        );
+      out.filledByHost = ref.filledByHost.trim();
+    }
+    if (ref.when !== undefined && ref.when !== null) out.when = parseCondition(ref.when, `${here}.when`);
+    if (isSelectorReference(out) && out.when)
+      throw new CustomResourceConfigError(
+        `${here}.when`,
+        `a ${kind} reference is always scoped; it takes no when`,
+      );
+    return out;
   });
+}
+
+/** A Secret's type: a name, or a prefixed one (`kubernetes.io/tls`, `helm.sh/release.v1`). */
+const SECRET_TYPE = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+
+function parseCondition(raw: unknown, at: string): ReferenceCondition {
+  const shape = 'a mapping {path, values, orAbsent}';
+  if (!isRecord(raw)) throw new CustomResourceConfigError(at, `must be ${shape}, got ${json(raw)}`);
+  for (const key of Object.keys(raw))
+    if (!['path', 'values', 'orAbsent'].includes(key))
+      throw new CustomResourceConfigError(`${at}.${key}`, 'unknown field (known: path, values, orAbsent)');
+  const segments = parsePathAt(raw.path, `${at}.path`);
+  if (segments.some((s) => s.each))
+    throw new CustomResourceConfigError(
+      `${at}.path`,
+      'must name one field (no []): the condition holds for the whole object',
+    );
+  const { values } = raw;
+  if (!Array.isArray(values) || values.length === 0 || !values.every((v) => typeof v === 'string' && v))
+    throw new CustomResourceConfigError(
+      `${at}.values`,
+      `must be a non-empty list of strings, got ${json(values)}`,
+    );
+  const orAbsent = raw.orAbsent ?? false;
+  if (typeof orAbsent !== 'boolean')
+    throw new CustomResourceConfigError(`${at}.orAbsent`, `must be true or false, got ${json(orAbsent)}`);
+  return { path: (raw.path as string).trim(), segments, values: values as string[], orAbsent };
 }
 
 /** A configured path's segments, or a CustomResourceConfigError naming the field. */

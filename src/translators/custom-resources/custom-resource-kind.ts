@@ -31,6 +31,7 @@ import {
   BUILTIN_REFERENCE_KINDS,
   customResourceKindName,
   isSelectorReference,
+  referenceApplies,
   type CustomResourceEntry,
   type CustomResourceReference,
 } from './config.ts';
@@ -38,12 +39,14 @@ import { prepareCustomResource, type ResolvedResource } from './crd.ts';
 import { replaceAt, rewriteAt, valuesAt } from './path.ts';
 import { hostSelectorFor } from './selectors.ts';
 import { customResourceToHost, ownedCustomResourceKey } from './ownership.ts';
-import { allowedValuesRefusal } from './allowed-values.ts';
-import { hostObjectAnnotationsRefusal } from '../shared/host-object-annotations.ts';
+import { customResourceRefusal } from './allowed-values.ts';
 import { deleteIncarnation } from '../../kube/delete-incarnation.ts';
 
 /** Virtual objects by what they name (`<kind>/<namespace>/<name>`), to find those a copy concerns. */
 const REFERENCE_INDEX = 'custom-resources/references';
+
+/** How an object naming a cluster-scoped object the host shows is indexed (any namespace names it). */
+const shownReferenceKey = (crdName: string, name: string) => `${crdName}//${name}`;
 
 /** What judging an object's references found: per reference, the host names and the unresolved values. */
 interface JudgedReferences {
@@ -116,6 +119,7 @@ export function toHostCustomResourceKind(
   resolved: ResolvedResource,
   where: Placement,
   resolvedOf: (crdName: string) => ResolvedResource | undefined = () => undefined,
+  shownFromHost: ReadonlySet<string> = new Set(),
 ): KindSpec {
   const { type } = resolved;
   const kindName = customResourceKindName(entry);
@@ -174,7 +178,30 @@ export function toHostCustomResourceKind(
       },
     ];
   });
-  const copyRelations = [...builtinCopyRelations, ...customCopyRelations];
+  // A host object the virtual cluster starts or stops showing (a ClusterIssuer) retries the objects
+  // naming it, in every namespace.
+  const shownRelations: Relation[] = [
+    ...new Set(nameReferences.map((r) => r.kind).filter((k) => shownFromHost.has(k))),
+  ].flatMap((crdName) => {
+    const referenced = resolvedOf(crdName);
+    if (!referenced) return [];
+    return [
+      {
+        name: `${crdName}-shown`,
+        cluster: 'virtual',
+        type: referenced.type,
+        whenKind: customResourceKindName({ crdName }),
+        keys: (shown: KubeObject) =>
+          virtualObjects
+            ? virtualObjects.store
+                .byIndex(REFERENCE_INDEX, shownReferenceKey(crdName, shown.metadata?.name ?? ''))
+                .map(objectKey)
+            : [],
+        unindexed: true,
+      },
+    ];
+  });
+  const copyRelations = [...builtinCopyRelations, ...customCopyRelations, ...shownRelations];
 
   /** Every configured reference of the object, judged: its copy's host name, or why it has none now. */
   function judgeReferences(ctx: ReconcileContext, virtual: KubeObject): JudgedReferences {
@@ -182,14 +209,20 @@ export function toHostCustomResourceKind(
     for (const ref of nameReferences) {
       const { values, problem } = valuesAt(virtual, ref.segments);
       if (problem) throw new TerminalError(`malformed ${type.kind}: ${problem}`);
-      const target = referenceTargetOf(env, kinds, ref.kind);
+      if (!referenceApplies(ref, virtual)) continue;
+      const shown = shownFromHost.has(ref.kind);
+      const target = shown ? undefined : referenceTargetOf(env, kinds, ref.kind);
       const hostNames = new Map<string, string>();
       const unresolved = new Set<string>();
       for (const { location, value } of values) {
         if (value === '') continue;
         if (typeof value !== 'string')
           throw new TerminalError(`malformed ${type.kind}: ${location} must be a string`);
-        const verdict = judgeOne(ctx, target, ref.kind, location, value);
+        const verdict = shown
+          ? judgeShown(ref.kind, value)
+          : ref.filledByHost
+            ? judgeFilled(ctx, target, value)
+            : judgeOne(ctx, target, ref.kind, location, value);
         if ('hostName' in verdict) hostNames.set(value, verdict.hostName);
         else {
           unresolved.add(value);
@@ -228,6 +261,54 @@ export function toHostCustomResourceKind(
     if (verdict.state === 'ready') return { hostName: verdict.hostName };
     if (verdict.state === 'refused' || verdict.state === 'waiting') return verdict;
     return { state: 'waiting', message: `${what} not found` };
+  }
+
+  /**
+   * A reference to an object the host shows the virtual cluster (a ClusterIssuer): it keeps its
+   * name, which is the host object's, once the virtual cluster shows that object. One it does not
+   * show (left out by the selector, or missing) reads as missing, whatever the host holds.
+   */
+  function judgeShown(
+    crdName: string,
+    value: string,
+  ): { hostName: string } | { state: 'waiting' | 'refused'; message: string } {
+    const what = `${crdName} "${value}"`;
+    const shownKind = kinds.get(customResourceKindName({ crdName }));
+    if (!shownKind || !isPrepared(shownKind.spec))
+      return { state: 'waiting', message: `${what}: objects of this kind are not shown yet` };
+    if (shownKind.spec.virtualType.namespaced)
+      return {
+        state: 'refused',
+        message: `${what}: a namespaced kind shown from the host is not this namespace's`,
+      };
+    const copy = env.informers.get(env.virtual, shownKind.spec.virtualType).store.get(value);
+    if (copy?.metadata?.labels?.[FROM_HOST_LABEL] !== 'true')
+      return { state: 'waiting', message: `${what} not found` };
+    return { hostName: value };
+  }
+
+  /**
+   * A Secret the host's controller writes (`filledByHost`): ready once the host Secret of that name
+   * is provably this tenant's Secret's copy, which the secrets kind makes before the tenant's Secret
+   * exists (see following in index.ts). A name another object holds is refused: the host's
+   * controller would write into it.
+   */
+  function judgeFilled(
+    ctx: ReconcileContext,
+    target: ReferenceTarget | undefined,
+    value: string,
+  ): { hostName: string } | { state: 'waiting' | 'refused'; message: string } {
+    const what = `Secret "${value}"`;
+    if (!target)
+      return { state: 'refused', message: `${what}: objects of this kind are not synced to the host` };
+    const virtualKey = `${ctx.virtualNamespace}/${value}`;
+    const hostKey = target.spec.mapper.targetKey(virtualKey, undefined);
+    const copy = hostKey ? target.host.store.get(hostKey) : undefined;
+    if (!hostKey || !copy)
+      return { state: 'waiting', message: `${what}: waiting for its host Secret to be made` };
+    if (target.spec.mapper.sourceKeyOf(copy) !== virtualKey)
+      return { state: 'refused', message: `${what}: its host name is held by another object` };
+    return { hostName: splitKey(hostKey).name };
   }
 
   /**
@@ -289,14 +370,7 @@ export function toHostCustomResourceKind(
     return out;
   }
 
-  /**
-   * Why the object may not be on the host at all: an annotation naming a host object a host add-on
-   * would act on, or a field holding a value the admin did not allow (fields that are not renamed
-   * reach the host as written); undefined when it may.
-   */
-  const refusalOf = (virtual: KubeObject): string | undefined =>
-    hostObjectAnnotationsRefusal(virtual.metadata?.annotations) ??
-    allowedValuesRefusal(virtual, entry.allowedValues);
+  const refusalOf = (virtual: KubeObject): string | undefined => customResourceRefusal(virtual, entry);
 
   /** The host copy to have; `onHost`: the object has one already (see hostBody). */
   function desiredHost(
@@ -335,7 +409,11 @@ export function toHostCustomResourceKind(
         const namespace = obj.metadata?.namespace ?? '';
         return nameReferences.flatMap((ref) =>
           valuesAt(obj, ref.segments).values.flatMap(({ value }) =>
-            typeof value === 'string' && value ? [`${ref.kind}/${namespace}/${value}`] : [],
+            typeof value !== 'string' || !value
+              ? []
+              : shownFromHost.has(ref.kind)
+                ? [shownReferenceKey(ref.kind, value)]
+                : [`${ref.kind}/${namespace}/${value}`],
           ),
         );
       });
@@ -466,7 +544,8 @@ export function fromHostCustomResourceKind(entry: CustomResourceEntry, resolved:
     wanted: (_ctx, host) =>
       host !== undefined &&
       host.metadata?.labels?.[MANAGED_BY_LABEL] === undefined &&
-      virtualNamespaceOf(host.metadata?.namespace) !== undefined,
+      virtualNamespaceOf(host.metadata?.namespace) !== undefined &&
+      Object.entries(entry.selectorLabels).every(([k, v]) => host.metadata?.labels?.[k] === v),
     create: async (ctx, host) => write(ctx, host!),
     update: async (ctx, host, current) => write(ctx, host!, current),
   };

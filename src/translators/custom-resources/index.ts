@@ -2,7 +2,7 @@ import { deleteIncarnation } from '../../kube/delete-incarnation.ts';
 import type { Informer } from '../../informer/informer.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { isPrepared } from '../../sync/engine.ts';
-import type { BuiltKind, KindDescriptor, KindSpec, Relation } from '../../sync/kind.ts';
+import type { BuiltKind, KindDescriptor, KindSpec, ReconcileContext, Relation } from '../../sync/kind.ts';
 import { ConfigError } from '../../config/config-error.ts';
 import {
   customResourceKindName,
@@ -13,8 +13,10 @@ import {
 import { unresolvedType, type ResolvedResource } from './crd.ts';
 import { fromHostCustomResourceKind, toHostCustomResourceKind } from './custom-resource-kind.ts';
 import { valuesAt } from './path.ts';
+import { createEmptyFilled, filledSecretKeys, fillFromHost } from './filled-secrets.ts';
 
 export { parseCustomResources, CustomResourceConfigError, type CustomResourcesConfig } from './config.ts';
+export { integrationItems } from './integrations.ts';
 
 /** How often a copy that a not-yet-started custom resource kind may still name is looked at again. */
 const KEEP_WHILE_REFERRERS_START_MS = 5_000;
@@ -35,7 +37,7 @@ function referencedKeys(obj: KubeObject, entry: CustomResourceEntry, referencedK
   const namespace = obj.metadata?.namespace;
   if (!namespace) return [];
   return entry.references
-    .filter((r) => r.kind === referencedKind)
+    .filter((r) => r.kind === referencedKind && !r.filledByHost)
     .flatMap((r) => valuesAt(obj, r.segments).values)
     .flatMap(({ value }) => (typeof value === 'string' && value ? [`${namespace}/${value}`] : []));
 }
@@ -49,6 +51,8 @@ export function customResourceKinds(config: CustomResourcesConfig | undefined): 
       { type: unresolvedType(e), statusSubresource: { host: false, virtual: false } },
     ]),
   );
+  /** fromHost resources, which a toHost one may name as they are (see judgeShown). */
+  const shownFromHost = new Set((config?.fromHost ?? []).map((e) => e.crdName));
   const descriptors = entries.map((entry): KindDescriptor => ({
     name: customResourceKindName(entry),
     description:
@@ -63,7 +67,13 @@ export function customResourceKinds(config: CustomResourcesConfig | undefined): 
       const problem = ownHostNamespaceProblem(entry, where.hostNamespace);
       if (problem) throw new ConfigError(`config field '${problem.field}'`, problem.problem);
       return entry.direction === 'toHost'
-        ? toHostCustomResourceKind(entry, resolved.get(entry.crdName)!, where, (name) => resolved.get(name))
+        ? toHostCustomResourceKind(
+            entry,
+            resolved.get(entry.crdName)!,
+            where,
+            (name) => resolved.get(name),
+            shownFromHost,
+          )
         : fromHostCustomResourceKind(entry, resolved.get(entry.crdName)!);
     },
   }));
@@ -73,6 +83,7 @@ export function customResourceKinds(config: CustomResourcesConfig | undefined): 
       e.references.some((r) => r.kind === referencedKind),
     );
     if (referrers.length === 0) return descriptor;
+    const fillers = referrers.filter((e) => e.references.some((r) => r.filledByHost));
     return {
       ...descriptor,
       build(options, where) {
@@ -87,6 +98,27 @@ export function customResourceKinds(config: CustomResourcesConfig | undefined): 
           keys: (obj) => referencedKeys(obj, entry, referencedKind),
           membershipOnly: true,
         }));
+        // Secrets a host controller fills (see filled-secrets.ts): wanted before they exist.
+        const fillRelations = fillers.map((entry) => ({
+          entry,
+          relation: {
+            name: `${customResourceKindName(entry)}-filled`,
+            cluster: 'virtual',
+            type: resolved.get(entry.crdName)!.type,
+            whenKind: customResourceKindName(entry),
+            keys: (obj) => [...filledSecretKeys(obj, entry).keys()],
+            membershipOnly: true,
+          } satisfies Relation,
+        }));
+        /** The type of Secret a host controller fills under this key, or undefined when none does. */
+        const filledType = (ctx: ReconcileContext): string | undefined => {
+          for (const { entry, relation } of fillRelations)
+            for (const obj of ctx.related(relation.name)) {
+              const type = filledSecretKeys(obj, entry).get(ctx.key);
+              if (type) return type;
+            }
+          return undefined;
+        };
         /** Enabled referrer kinds that have not read their objects yet: what they name is unknown. */
         const referrersStarting = () =>
           relations.some((r) => {
@@ -95,7 +127,7 @@ export function customResourceKinds(config: CustomResourcesConfig | undefined): 
           });
         const spec: KindSpec = {
           ...base,
-          relations: [...(base.relations ?? []), ...relations],
+          relations: [...(base.relations ?? []), ...relations, ...fillRelations.map((f) => f.relation)],
           setup(env, all) {
             kinds = all;
             virtualObjects = env.informers.get(env.virtual, base.virtualType);
@@ -103,7 +135,17 @@ export function customResourceKinds(config: CustomResourcesConfig | undefined): 
           },
           wanted: (ctx, source) =>
             (base.wanted ? base.wanted(ctx, source) : source !== undefined) ||
-            (source !== undefined && relations.some((r) => ctx.related(r.name).length > 0)),
+            (source !== undefined && relations.some((r) => ctx.related(r.name).length > 0)) ||
+            filledType(ctx) !== undefined,
+          async create(ctx, source) {
+            const type = filledType(ctx);
+            return type ? createEmptyFilled(ctx, spec, type) : base.create(ctx, source);
+          },
+          async update(ctx, source, target) {
+            return filledType(ctx)
+              ? fillFromHost(ctx, spec, source, target)
+              : base.update(ctx, source, target);
+          },
           async remove(ctx, target) {
             // A copy only a custom resource may name is kept until that kind has started; one whose
             // virtual object is gone is named by nothing that could be synced, and goes (a kind that

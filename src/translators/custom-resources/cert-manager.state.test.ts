@@ -1,0 +1,361 @@
+import type { KubeObject } from '../../kube/object.ts';
+import { Resources, type ResourceType } from '../../kube/resources.ts';
+import { HOST_NS, stateTables, VC, type StateTable } from '../../testing/state-table.ts';
+import { CRDS } from './crd.ts';
+import { FILLED_FROM_HOST_ANNOTATION } from './filled-secrets.ts';
+
+/*
+ * vCluster's integrations.certManager, end to end through the engine between two in-memory
+ * clusters: the test plays the host's cert-manager, writing the issued certificate into the host
+ * Secret a Certificate's copy names, as cert-manager does.
+ */
+
+const start = stateTables();
+
+const GROUP = 'cert-manager.io';
+const type = (resource: string, kind: string, namespaced: boolean): ResourceType => ({
+  group: GROUP,
+  version: 'v1',
+  resource,
+  kind,
+  namespaced,
+});
+const CERTS = type('certificates', 'Certificate', true);
+const ISSUERS = type('issuers', 'Issuer', true);
+const CLUSTER_ISSUERS = type('clusterissuers', 'ClusterIssuer', false);
+const CERT_KIND = 'cr:certificates.cert-manager.io';
+const ISSUER_KIND = 'cr:issuers.cert-manager.io';
+const CLUSTER_ISSUER_KIND = 'cr:clusterissuers.cert-manager.io';
+
+/** A CRD as the API server stores it: established, serving v1 with a status subresource. */
+const crd = (t: ResourceType): KubeObject => ({
+  metadata: { name: `${t.resource}.${t.group}` },
+  spec: {
+    group: t.group,
+    scope: t.namespaced ? 'Namespaced' : 'Cluster',
+    names: { kind: t.kind, plural: t.resource },
+    versions: [{ name: 'v1', served: true, storage: true, subresources: { status: {} } }],
+  },
+  status: { conditions: [{ type: 'Established', status: 'True' }] },
+});
+
+const hostName = (name: string, ns = 'team') => `${name}-x-${ns}-x-${VC}`;
+const certificate = (name: string, spec: Record<string, unknown>, ns = 'team'): KubeObject => ({
+  apiVersion: `${GROUP}/v1`,
+  kind: 'Certificate',
+  metadata: { name, namespace: ns },
+  spec,
+});
+const selfSigned = (name: string, labels: Record<string, string> = { offer: 'tenants' }): KubeObject => ({
+  metadata: { name, labels },
+  spec: { selfSigned: {} },
+});
+const hostObject = (t: StateTable, kind: ResourceType, name: string) =>
+  t.host.objects(kind, HOST_NS).find((o) => o.metadata?.name === name);
+const virtualSecret = (t: StateTable, name: string, ns = 'team') =>
+  t.virtual.objects(Resources.secrets, ns).find((o) => o.metadata?.name === name);
+const events = (t: StateTable, ns = 'team') =>
+  t.virtual.objects(Resources.events, ns).map((e) => `${e.reason}: ${e.message}`);
+
+/** What cert-manager writes into the Secret of an issued certificate (data base64, as the API holds it). */
+function issue(
+  t: StateTable,
+  secretHostName: string,
+  certHostName: string,
+  crt = 'Y2VydA==',
+): Promise<unknown> {
+  const current = hostObject(t, Resources.secrets, secretHostName)!;
+  return t.host.update(Resources.secrets, HOST_NS, {
+    ...current,
+    metadata: {
+      ...current.metadata,
+      labels: { ...current.metadata?.labels, 'controller.cert-manager.io/fao': 'true' },
+      annotations: {
+        ...current.metadata?.annotations,
+        'cert-manager.io/certificate-name': certHostName,
+        'cert-manager.io/issuer-name': 'selfsigned',
+        'cert-manager.io/issuer-kind': 'ClusterIssuer',
+        'cert-manager.io/alt-names': `web.${HOST_NS}.example`,
+      },
+    },
+    data: { 'tls.crt': crt, 'tls.key': 'a2V5', 'ca.crt': crt },
+  });
+}
+
+async function settled(t: StateTable): Promise<void> {
+  await t.settle();
+  t.clock.advance(5_000);
+  await t.settle();
+}
+
+/** The integration on (vCluster's defaults), the host offering ClusterIssuers labelled offer=tenants. */
+async function certManagerTable(
+  opts: { host?: [ResourceType, KubeObject][]; certManager?: Record<string, unknown> } = {},
+): Promise<StateTable> {
+  const issuersOff =
+    (opts.certManager?.sync as { toHost?: { issuers?: { enabled?: boolean } } } | undefined)?.toHost?.issuers
+      ?.enabled === false;
+  const table = await start({
+    kinds: ['secrets', 'configmaps', CERT_KIND, ...(issuersOff ? [] : [ISSUER_KIND]), CLUSTER_ISSUER_KIND],
+    file: {
+      integrations: {
+        certManager: opts.certManager ?? {
+          enabled: true,
+          sync: { fromHost: { clusterIssuers: { selector: { labels: { offer: 'tenants' } } } } },
+        },
+      },
+    },
+    host: [
+      [CRDS, crd(CERTS)],
+      [CRDS, crd(ISSUERS)],
+      [CRDS, crd(CLUSTER_ISSUERS)],
+      [CLUSTER_ISSUERS, selfSigned('selfsigned')],
+      [CLUSTER_ISSUERS, selfSigned('internal', { offer: 'admins' })],
+      ...(opts.host ?? []),
+    ],
+  });
+  await settled(table);
+  await settled(table);
+  return table;
+}
+
+describe('integrations.certManager (state table)', () => {
+  it('shows the host ClusterIssuers the selector offers, and no other', async () => {
+    const table = await certManagerTable();
+    expect(table.virtual.objects(CLUSTER_ISSUERS).map((o) => o.metadata?.name)).toEqual(['selfsigned']);
+  });
+
+  it("a Certificate: its Secret is made on the host, empty and the tenant's, before the copy names it; what cert-manager writes there comes back to the tenant", async () => {
+    const table = await certManagerTable();
+    await table.virtual.create(
+      CERTS,
+      'team',
+      certificate('web', {
+        secretName: 'web-tls',
+        dnsNames: ['web.example'],
+        issuerRef: { name: 'selfsigned', kind: 'ClusterIssuer', group: GROUP },
+      }),
+    );
+    await settled(table);
+
+    const hostSecret = hostObject(table, Resources.secrets, hostName('web-tls'))!;
+    expect(hostSecret.type).toBe('kubernetes.io/tls');
+    expect(hostSecret.data).toEqual({ 'tls.crt': '', 'tls.key': '' });
+    expect(hostSecret.metadata?.labels).toMatchObject({
+      'vcluster.loft.sh/managed-by': VC,
+      'vcluster.loft.sh/namespace': 'team',
+    });
+    expect(hostSecret.metadata?.annotations).toMatchObject({
+      'vcluster.loft.sh/object-name': 'web-tls',
+      'vcluster.loft.sh/object-namespace': 'team',
+    });
+    expect(hostSecret.metadata?.annotations?.['vcluster.loft.sh/object-uid']).toBeUndefined();
+    expect(hostObject(table, CERTS, hostName('web'))!.spec).toEqual({
+      secretName: hostName('web-tls'),
+      dnsNames: ['web.example'],
+      issuerRef: { name: 'selfsigned', kind: 'ClusterIssuer', group: GROUP },
+    });
+    // Nothing issued yet: the tenant has no Secret, as with cert-manager before it issues.
+    expect(virtualSecret(table, 'web-tls')).toBeUndefined();
+
+    await issue(table, hostName('web-tls'), hostName('web'));
+    await settled(table);
+    const filled = virtualSecret(table, 'web-tls')!;
+    expect(filled.type).toBe('kubernetes.io/tls');
+    expect(filled.data).toEqual({ 'tls.crt': 'Y2VydA==', 'tls.key': 'a2V5', 'ca.crt': 'Y2VydA==' });
+    expect(filled.metadata?.annotations).toEqual({
+      'cert-manager.io/certificate-name': 'web',
+      'cert-manager.io/issuer-name': 'selfsigned',
+      'cert-manager.io/issuer-kind': 'ClusterIssuer',
+      // Not a host object's name: kept as cert-manager wrote it.
+      'cert-manager.io/alt-names': `web.${HOST_NS}.example`,
+      [FILLED_FROM_HOST_ANNOTATION]: 'true',
+    });
+    expect(filled.metadata?.labels).toEqual({ 'controller.cert-manager.io/fao': 'true' });
+
+    // Steady: nothing more is written either way.
+    table.virtual.clearWrites();
+    table.host.clearWrites();
+    await settled(table);
+    expect(table.writes()).toEqual([]);
+
+    // A renewal reaches the tenant; the tenant's own edit is replaced by what the host holds.
+    await issue(table, hostName('web-tls'), hostName('web'), 'cmVuZXdlZA==');
+    await settled(table);
+    expect(virtualSecret(table, 'web-tls')!.data).toMatchObject({ 'tls.crt': 'cmVuZXdlZA==' });
+    await table.virtual.update(Resources.secrets, 'team', {
+      ...virtualSecret(table, 'web-tls')!,
+      data: { 'tls.crt': 'bWluZQ==', 'tls.key': 'a2V5' },
+    });
+    await settled(table);
+    expect(virtualSecret(table, 'web-tls')!.data).toMatchObject({ 'tls.crt': 'cmVuZXdlZA==' });
+    expect(hostObject(table, Resources.secrets, hostName('web-tls'))!.data).toMatchObject({
+      'tls.crt': 'cmVuZXdlZA==',
+    });
+  });
+
+  it('a Certificate deleted: its host Secret goes, the tenant keeps the Secret it was given', async () => {
+    const table = await certManagerTable();
+    await table.virtual.create(
+      CERTS,
+      'team',
+      certificate('web', { secretName: 'web-tls', issuerRef: { name: 'selfsigned', kind: 'ClusterIssuer' } }),
+    );
+    await settled(table);
+    await issue(table, hostName('web-tls'), hostName('web'));
+    await settled(table);
+    await table.virtual.delete(CERTS, 'team', 'web');
+    await settled(table);
+    expect(hostObject(table, CERTS, hostName('web'))).toBeUndefined();
+    expect(hostObject(table, Resources.secrets, hostName('web-tls'))).toBeUndefined();
+    expect(virtualSecret(table, 'web-tls')!.data).toMatchObject({ 'tls.crt': 'Y2VydA==' });
+  });
+
+  it("an Issuer of the tenant's namespace is synced with the Secret it names, and a Certificate naming it (no kind: an Issuer) names its copy", async () => {
+    const table = await certManagerTable();
+    await table.virtual.create(Resources.secrets, 'team', {
+      metadata: { name: 'ca-key-pair' },
+      type: 'kubernetes.io/tls',
+      data: { 'tls.crt': 'Y2E=', 'tls.key': 'a2V5' },
+    });
+    await table.virtual.create(ISSUERS, 'team', {
+      metadata: { name: 'ca' },
+      spec: { ca: { secretName: 'ca-key-pair' } },
+    });
+    await table.virtual.create(
+      CERTS,
+      'team',
+      certificate('web', { secretName: 'web-tls', issuerRef: { name: 'ca' } }),
+    );
+    await settled(table);
+    expect(hostObject(table, ISSUERS, hostName('ca'))!.spec).toEqual({
+      ca: { secretName: hostName('ca-key-pair') },
+    });
+    expect(hostObject(table, Resources.secrets, hostName('ca-key-pair'))!.data).toEqual({
+      'tls.crt': 'Y2E=',
+      'tls.key': 'a2V5',
+    });
+    expect(hostObject(table, CERTS, hostName('web'))!.spec).toEqual({
+      secretName: hostName('web-tls'),
+      issuerRef: { name: hostName('ca') },
+    });
+  });
+
+  it('a ClusterIssuer the virtual cluster does not show is not named on the host: the Certificate waits, and syncs once the host offers it', async () => {
+    const table = await certManagerTable();
+    await table.virtual.create(
+      CERTS,
+      'team',
+      certificate('web', { secretName: 'web-tls', issuerRef: { name: 'internal', kind: 'ClusterIssuer' } }),
+    );
+    await settled(table);
+    expect(hostObject(table, CERTS, hostName('web'))).toBeUndefined();
+    const internal = table.host.objects(CLUSTER_ISSUERS).find((o) => o.metadata?.name === 'internal')!;
+    await table.host.update(CLUSTER_ISSUERS, '', {
+      ...internal,
+      metadata: { ...internal.metadata, labels: { offer: 'tenants' } },
+    });
+    await settled(table);
+    expect(hostObject(table, CERTS, hostName('web'))!.spec).toMatchObject({
+      issuerRef: { name: 'internal', kind: 'ClusterIssuer' },
+    });
+  });
+
+  it('an issuer of another kind or group (an external issuer, looked up in the host namespace) is refused with a SyncError', async () => {
+    const table = await certManagerTable();
+    await table.virtual.create(
+      CERTS,
+      'team',
+      certificate('pca', {
+        secretName: 'pca-tls',
+        issuerRef: { name: 'pca', kind: 'AWSPCAIssuer', group: 'awspca.cert-manager.io' },
+      }),
+    );
+    await table.virtual.create(
+      CERTS,
+      'team',
+      certificate('grouped', { secretName: 'g-tls', issuerRef: { name: 'x', group: 'example.com' } }),
+    );
+    await settled(table);
+    expect(table.host.objects(CERTS, HOST_NS)).toEqual([]);
+    expect(table.host.objects(Resources.secrets, HOST_NS)).toEqual([]);
+    expect(events(table).join('\n')).toContain('spec.issuerRef.kind is "AWSPCAIssuer"');
+    expect(events(table).join('\n')).toContain('spec.issuerRef.group is "example.com"');
+  });
+
+  it("a Secret name whose host name is another namespace's copy is refused: cert-manager never writes into it", async () => {
+    // `s` of namespace `other-x-team` and `s-x-other` of `team` share the host name s-x-other-x-team-x-vc.
+    const table = await certManagerTable();
+    await table.virtual.create(Resources.secrets, 'other-x-team', {
+      metadata: { name: 's', annotations: { 'vcluster.loft.sh/force-sync': 'true' } },
+      data: { password: 'c2VjcmV0' },
+    });
+    await settled(table);
+    const theirs = hostObject(table, Resources.secrets, hostName('s-x-other'))!;
+    expect(theirs.data).toEqual({ password: 'c2VjcmV0' });
+
+    await table.virtual.create(
+      CERTS,
+      'team',
+      certificate('web', {
+        secretName: 's-x-other',
+        issuerRef: { name: 'selfsigned', kind: 'ClusterIssuer' },
+      }),
+    );
+    await settled(table);
+    expect(hostObject(table, CERTS, hostName('web'))).toBeUndefined();
+    expect(hostObject(table, Resources.secrets, hostName('s-x-other'))).toEqual(theirs);
+    expect(virtualSecret(table, 's-x-other')).toBeUndefined();
+    expect(events(table).join('\n')).toContain('its host name is held by another object');
+  });
+
+  it('an Issuer that would have cert-manager act on host objects by name is refused', async () => {
+    const table = await certManagerTable();
+    await table.virtual.create(ISSUERS, 'team', {
+      metadata: { name: 'vault' },
+      spec: {
+        vault: {
+          server: 'https://vault.example',
+          path: 'pki/sign/x',
+          auth: { kubernetes: { role: 'r', serviceAccountRef: { name: 'cert-manager' } } },
+        },
+      },
+    });
+    await table.virtual.create(ISSUERS, 'team', {
+      metadata: { name: 'acme' },
+      spec: {
+        acme: {
+          server: 'https://acme.example',
+          privateKeySecretRef: { name: 'acme-key' },
+          solvers: [{ http01: { ingress: { name: 'someone-elses-ingress' } } }],
+        },
+      },
+    });
+    await settled(table);
+    expect(table.host.objects(ISSUERS, HOST_NS)).toEqual([]);
+    const said = events(table).join('\n');
+    expect(said).toContain('spec.vault.auth.kubernetes.serviceAccountRef is set; it may not be set here');
+    expect(said).toContain('spec.acme.solvers[0].http01.ingress.name is set; it may not be set here');
+  });
+
+  it('with issuers off, a Certificate naming an Issuer is refused', async () => {
+    const table = await certManagerTable({
+      certManager: { enabled: true, sync: { toHost: { issuers: { enabled: false } } } },
+    });
+    await table.virtual.create(
+      CERTS,
+      'team',
+      certificate('web', { secretName: 'web-tls', issuerRef: { name: 'ca', kind: 'Issuer' } }),
+    );
+    await table.virtual.create(
+      CERTS,
+      'team',
+      certificate('bare', { secretName: 'b-tls', issuerRef: { name: 'ca' } }),
+    );
+    await settled(table);
+    expect(table.host.objects(CERTS, HOST_NS)).toEqual([]);
+    const said = events(table).join('\n');
+    expect(said).toContain('spec.issuerRef.kind is "Issuer"; it may only be one of ["ClusterIssuer"] here');
+    expect(said).toContain('spec.issuerRef.kind is not set; it may only be one of ["ClusterIssuer"] here');
+  });
+});

@@ -1,0 +1,155 @@
+import { TerminalError } from '../../controller/errors.ts';
+import type { KubeObject } from '../../kube/object.ts';
+import { Resources } from '../../kube/resources.ts';
+import { OBJECT_UID_ANNOTATION } from '../../naming/labels.ts';
+import { createHostCopy } from '../../sync/engine.ts';
+import type { KindSpec, ReconcileContext, SyncResult } from '../../sync/kind.ts';
+import { scrubHostNames } from '../../sync/scrub.ts';
+import { hostMetadataFor, sameJson } from '../shared/host-metadata.ts';
+import { referenceApplies, type CustomResourceEntry } from './config.ts';
+import { customResourceRefusal } from './allowed-values.ts';
+import { valuesAt } from './path.ts';
+
+/**
+ * Secrets a host controller writes for a tenant's custom resource (cert-manager's issued certificate
+ * in a Certificate's `spec.secretName`: a reference configured `filledByHost`). They go the other way
+ * from every other Secret: the syncer makes the host Secret, empty and of the configured type, under
+ * the tenant Secret's host name and with its ownership metadata, so that the name is provably this
+ * tenant's before the custom resource names it on the host (see judgeFilled); what the host's
+ * controller then writes there is copied into the tenant's Secret of that name, made if missing.
+ * Nothing flows down: the tenant's edits of such a Secret are replaced by what the host holds, as
+ * cert-manager would replace them.
+ */
+
+/** Marks a tenant's Secret the syncer fills from the host (informative: ownership is judged on the host). */
+export const FILLED_FROM_HOST_ANNOTATION = 'vsyncer.dev/filled-from-host';
+
+/** Keys the syncers write on host objects: never copied into the tenant's Secret. */
+const SYNCER_KEY = /^(vcluster\.loft\.sh|vsyncer\.dev)\//;
+
+/** The keys (`namespace/name`) of the Secrets obj names as filled by the host, with their type. */
+export function filledSecretKeys(obj: KubeObject, entry: CustomResourceEntry): Map<string, string> {
+  const out = new Map<string, string>();
+  const namespace = obj.metadata?.namespace;
+  // An object that may not reach the host gets nothing made there for it.
+  if (!namespace || customResourceRefusal(obj, entry)) return out;
+  for (const ref of entry.references) {
+    if (!ref.filledByHost || !referenceApplies(ref, obj)) continue;
+    for (const { value } of valuesAt(obj, ref.segments).values)
+      if (typeof value === 'string' && value && !out.has(`${namespace}/${value}`))
+        out.set(`${namespace}/${value}`, ref.filledByHost);
+  }
+  return out;
+}
+
+/** An empty Secret of a type: the keys the API server requires of it, each empty. */
+function emptyPayload(type: string): Pick<KubeObject, 'type' | 'data'> {
+  if (type === 'kubernetes.io/tls') return { type, data: { 'tls.crt': '', 'tls.key': '' } };
+  if (type === 'kubernetes.io/basic-auth') return { type, data: {} };
+  if (type === 'kubernetes.io/ssh-auth') return { type, data: { 'ssh-privatekey': '' } };
+  if (type === 'kubernetes.io/dockerconfigjson') return { type, data: { '.dockerconfigjson': 'e30=' } };
+  return { type, data: {} };
+}
+
+/** Whether the host's controller has written anything into the Secret yet. */
+const isFilled = (host: KubeObject): boolean =>
+  Object.values((host.data as Record<string, string> | undefined) ?? {}).some((v) => v !== '');
+
+/**
+ * The host Secret to make for a tenant Secret the host's controller will fill: its host name and
+ * ownership metadata, no record of a virtual UID (the tenant's Secret may not exist yet, and is made
+ * from this one), and the type's keys, empty.
+ */
+export function emptyFilledSecret(ctx: ReconcileContext, type: string): KubeObject {
+  const metadata = hostMetadataFor(
+    { metadata: { name: ctx.virtualName, namespace: ctx.virtualNamespace } },
+    Resources.secrets,
+    { vcName: ctx.vcName, hostNamespace: ctx.hostNamespace, hostName: ctx.hostName },
+  );
+  const { [OBJECT_UID_ANNOTATION]: _uid, ...annotations } = metadata.annotations ?? {};
+  return { apiVersion: 'v1', kind: 'Secret', metadata: { ...metadata, annotations }, ...emptyPayload(type) };
+}
+
+/**
+ * Annotations whose value is the name of a host object (cert-manager's, naming the Certificate and
+ * its issuer): the tenant reads the virtual name. Other values (DNS names, common names) are kept as
+ * they are: scrubbing would change a name that merely holds the host namespace as a label.
+ */
+const NAMING_ANNOTATIONS = new Set(['cert-manager.io/certificate-name', 'cert-manager.io/issuer-name']);
+
+/** The host Secret's own labels or annotations (the host controller's, not a syncer's). */
+function hostOwnKeys(
+  keys: Record<string, string> | undefined,
+  ctx: ReconcileContext,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(keys ?? {}))
+    if (!SYNCER_KEY.test(k)) out[k] = NAMING_ANNOTATIONS.has(k) ? scrubHostNames(v, ctx) : v;
+  return out;
+}
+
+/**
+ * Brings the tenant's Secret in line with what the host's controller wrote: made when missing,
+ * its data, and the host's own labels and annotations (cert-manager's, naming the Certificate and
+ * issuer by their virtual names), laid over the tenant's. A Secret of another type cannot take
+ * it (the type is immutable): one the syncer made is replaced, a tenant's own is refused.
+ */
+export async function fillFromHost(
+  ctx: ReconcileContext,
+  spec: KindSpec,
+  virtual: KubeObject | undefined,
+  host: KubeObject,
+): Promise<SyncResult> {
+  if (!isFilled(host)) return {};
+  const labels = hostOwnKeys(host.metadata?.labels, ctx);
+  const annotations = {
+    ...hostOwnKeys(host.metadata?.annotations, ctx),
+    [FILLED_FROM_HOST_ANNOTATION]: 'true',
+  };
+  const type = host.type ?? 'Opaque';
+  if (!virtual) {
+    await ctx.virtual.create(spec.virtualType, ctx.virtualNamespace, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: ctx.virtualName, namespace: ctx.virtualNamespace, labels, annotations },
+      type,
+      data: host.data,
+    });
+    ctx.log.debug('made the Secret the host filled');
+    return { virtualWritten: true };
+  }
+  if ((virtual.type ?? 'Opaque') !== type) {
+    if (virtual.metadata?.annotations?.[FILLED_FROM_HOST_ANNOTATION] !== 'true')
+      throw new TerminalError(
+        `Secret ${ctx.virtualName} is of type ${virtual.type ?? 'Opaque'}, and the host's controller writes ${type} into it: delete it to get what the host writes`,
+      );
+    // Its delete event brings the key back, and the Secret is made afresh.
+    await ctx.virtual.delete(spec.virtualType, ctx.virtualNamespace, ctx.virtualName, {
+      uid: virtual.metadata?.uid,
+    });
+    return { virtualWritten: true };
+  }
+  const meta = virtual.metadata ?? {};
+  const desired: KubeObject = {
+    ...virtual,
+    metadata: {
+      ...meta,
+      labels: { ...(meta.labels ?? {}), ...labels },
+      annotations: { ...(meta.annotations ?? {}), ...annotations },
+    },
+    data: host.data,
+  };
+  if (
+    sameJson(desired.data, virtual.data) &&
+    sameJson(desired.metadata?.labels, meta.labels) &&
+    sameJson(desired.metadata?.annotations, meta.annotations)
+  )
+    return {};
+  await ctx.virtual.update(spec.virtualType, ctx.virtualNamespace, desired);
+  ctx.log.debug('updated the Secret the host filled');
+  return { virtualWritten: true };
+}
+
+/** Makes the empty host Secret a filled reference names, before the host's controller writes it. */
+export const createEmptyFilled = (ctx: ReconcileContext, spec: KindSpec, type: string) =>
+  createHostCopy(ctx, spec, emptyFilledSecret(ctx, type));

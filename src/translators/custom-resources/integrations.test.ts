@@ -1,0 +1,134 @@
+import { buildConfig, ConfigError } from '../../config/config.ts';
+
+const flags = { name: 'vc', hostNamespace: 'ns', virtualKubeconfig: '/dev/null' };
+const build = (integrations: unknown, customResources?: unknown) =>
+  buildConfig({ integrations, ...(customResources ? { customResources } : {}) }, flags).customResources;
+
+/** The ConfigError message an integrations section gives, or '' when it is valid. */
+function problem(integrations: unknown, customResources?: unknown): string {
+  try {
+    build(integrations, customResources);
+    return '';
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    return err.message;
+  }
+}
+
+describe('integrations config', () => {
+  it('certManager at its defaults: Certificates and Issuers to the host, ClusterIssuers from it', () => {
+    const config = build({ certManager: { enabled: true } });
+    expect(config.toHost.map((e) => [e.resource, e.field])).toEqual([
+      ['issuers.cert-manager.io/v1', 'integrations.certManager.sync.toHost.issuers'],
+      ['certificates.cert-manager.io/v1', 'integrations.certManager.sync.toHost.certificates'],
+    ]);
+    expect(config.fromHost.map((e) => [e.resource, e.selectorLabels])).toEqual([
+      ['clusterissuers.cert-manager.io/v1', {}],
+    ]);
+    const certificates = config.toHost[1]!;
+    expect(certificates.references.map((r) => [r.path, r.kind, r.filledByHost, r.when?.values])).toEqual([
+      ['spec.secretName', 'Secret', 'kubernetes.io/tls', undefined],
+      ['spec.issuerRef.name', 'issuers.cert-manager.io', undefined, ['Issuer']],
+      ['spec.issuerRef.name', 'clusterissuers.cert-manager.io', undefined, ['ClusterIssuer']],
+      ['spec.keystores.jks.passwordSecretRef.name', 'Secret', undefined, undefined],
+      ['spec.keystores.pkcs12.passwordSecretRef.name', 'Secret', undefined, undefined],
+    ]);
+    expect(certificates.allowedValues.map((a) => [a.path, a.values, a.optional])).toEqual([
+      ['spec.issuerRef.kind', ['Issuer', 'ClusterIssuer', ''], true],
+      ['spec.issuerRef.group', ['cert-manager.io', ''], true],
+    ]);
+  });
+
+  it("off, or absent: nothing; vCluster's whole default section is taken as it is", () => {
+    expect(build(undefined)).toEqual({ toHost: [], fromHost: [] });
+    expect(
+      build({ certManager: { enabled: false, sync: { toHost: { certificates: { enabled: true } } } } }),
+    ).toEqual({
+      toHost: [],
+      fromHost: [],
+    });
+    const defaults = {
+      certManager: {
+        enabled: true,
+        sync: {
+          toHost: { certificates: { enabled: true }, issuers: { enabled: true } },
+          fromHost: { clusterIssuers: { enabled: true, selector: { labels: {} } } },
+        },
+      },
+    };
+    expect(build(defaults).toHost).toHaveLength(2);
+  });
+
+  it('a selector of ClusterIssuers; issuers or ClusterIssuers off narrow what a Certificate may name', () => {
+    const selected = build({
+      certManager: {
+        enabled: true,
+        sync: { fromHost: { clusterIssuers: { selector: { labels: { a: 'b' } } } } },
+      },
+    });
+    expect(selected.fromHost[0]!.selectorLabels).toEqual({ a: 'b' });
+    const noIssuers = build({
+      certManager: { enabled: true, sync: { toHost: { issuers: { enabled: false } } } },
+    });
+    expect(noIssuers.toHost.map((e) => e.crdName)).toEqual(['certificates.cert-manager.io']);
+    expect(noIssuers.toHost[0]!.allowedValues[0]).toMatchObject({
+      values: ['ClusterIssuer'],
+      optional: false,
+    });
+    const noClusterIssuers = build({
+      certManager: { enabled: true, sync: { fromHost: { clusterIssuers: { enabled: false } } } },
+    });
+    expect(noClusterIssuers.fromHost).toEqual([]);
+    expect(noClusterIssuers.toHost[1]!.allowedValues[0]).toMatchObject({
+      values: ['Issuer', ''],
+      optional: true,
+    });
+  });
+
+  it.each([
+    ['not a mapping', 'yes', "'integrations': must be a mapping"],
+    [
+      'another integration',
+      { externalSecrets: { enabled: true } },
+      "'integrations.externalSecrets': not offered by vsyncer",
+    ],
+    [
+      'enabled not a bool',
+      { certManager: { enabled: 'yes' } },
+      "'integrations.certManager.enabled': must be true or false",
+    ],
+    [
+      'an unknown key',
+      { certManager: { enabled: true, webhook: {} } },
+      "'integrations.certManager.webhook': unknown field",
+    ],
+    [
+      'an unknown sync key',
+      { certManager: { enabled: true, sync: { toHost: { orders: { enabled: true } } } } },
+      "'integrations.certManager.sync.toHost.orders': unknown field (known: certificates, issuers)",
+    ],
+    [
+      'no issuer left',
+      {
+        certManager: {
+          enabled: true,
+          sync: { toHost: { issuers: { enabled: false } }, fromHost: { clusterIssuers: { enabled: false } } },
+        },
+      },
+      "'integrations.certManager.sync.toHost.certificates': a Certificate needs an issuer",
+    ],
+  ])('%s', (_name, integrations, message) => {
+    expect(problem(integrations)).toContain(message);
+  });
+
+  it('a resource configured both by customResources and the integration is named at both', () => {
+    expect(
+      problem(
+        { certManager: { enabled: true } },
+        { toHost: [{ resource: 'certificates.cert-manager.io/v1' }] },
+      ),
+    ).toContain(
+      "'integrations.certManager.sync.toHost.certificates': certificates.cert-manager.io is already configured at customResources.toHost[0]",
+    );
+  });
+});

@@ -1,0 +1,195 @@
+import { CustomResourceConfigError, type IntegrationItem, type IntegrationItems } from './config.ts';
+
+/**
+ * vCluster's `integrations` section (the syncer's config file, and the chart's vcluster.yaml), read
+ * as the custom resources entries it stands for. Only `certManager` is built; `metricsServer` is a
+ * flag of its own (--metrics-server-proxy) and the others are not offered.
+ */
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+const json = (v: unknown) => JSON.stringify(v);
+
+/** The `integrations` keys this syncer takes. */
+const KNOWN = ['certManager'];
+
+/** cert-manager's own kinds, at the version its CRDs serve and store since v1.0. */
+const CERTIFICATES = 'certificates.cert-manager.io/v1';
+const ISSUERS = 'issuers.cert-manager.io/v1';
+const CLUSTER_ISSUERS = 'clusterissuers.cert-manager.io/v1';
+
+/**
+ * Secrets an Issuer names, each given by the tenant and copied to the host for cert-manager to read
+ * (a CA's key pair, a Vault token, DNS providers' credentials for ACME DNS-01 challenges). A webhook
+ * solver's `config` is the webhook's own, and not read.
+ */
+const ISSUER_SECRET_PATHS = [
+  'spec.ca.secretName',
+  'spec.vault.auth.tokenSecretRef.name',
+  'spec.vault.auth.appRole.secretRef.name',
+  'spec.vault.auth.kubernetes.secretRef.name',
+  'spec.vault.caBundleSecretRef.name',
+  'spec.vault.clientCertSecretRef.name',
+  'spec.vault.clientKeySecretRef.name',
+  'spec.venafi.tpp.credentialsRef.name',
+  'spec.venafi.tpp.caBundleSecretRef.name',
+  'spec.venafi.cloud.apiTokenSecretRef.name',
+  'spec.acme.privateKeySecretRef.name',
+  'spec.acme.externalAccountBinding.keySecretRef.name',
+  ...[
+    'cloudflare.apiTokenSecretRef',
+    'cloudflare.apiKeySecretRef',
+    'route53.accessKeyIDSecretRef',
+    'route53.secretAccessKeySecretRef',
+    'cloudDNS.serviceAccountSecretRef',
+    'azureDNS.clientSecretSecretRef',
+    'digitalocean.tokenSecretRef',
+    'akamai.clientTokenSecretRef',
+    'akamai.clientSecretSecretRef',
+    'akamai.accessTokenSecretRef',
+    'rfc2136.tsigSecretSecretRef',
+    'acmeDNS.accountSecretRef',
+  ].map((ref) => `spec.acme.solvers[].dns01.${ref}.name`),
+];
+
+/**
+ * Issuer fields that would have cert-manager act on host objects of the shared host namespace by
+ * name: a token minted for a host ServiceAccount (Vault's Kubernetes auth), an existing host Ingress
+ * edited for a challenge, HTTP routes attached to host Gateways, a solver pod run as a host
+ * ServiceAccount. Refused: the Issuer gets a SyncError event and no copy.
+ */
+const ISSUER_FORBIDDEN_PATHS = [
+  'spec.vault.auth.kubernetes.serviceAccountRef',
+  'spec.acme.solvers[].http01.ingress.name',
+  'spec.acme.solvers[].http01.ingress.podTemplate.spec.serviceAccountName',
+  'spec.acme.solvers[].http01.ingress.podTemplate.spec.imagePullSecrets',
+  'spec.acme.solvers[].http01.gatewayHTTPRoute',
+];
+
+/**
+ * The entries of `integrations` (vCluster's form), with the config field each comes from; none when
+ * the section is absent or its integrations are off. A malformed or unknown key is a
+ * CustomResourceConfigError naming it.
+ */
+export function integrationItems(raw: unknown, field = 'integrations'): IntegrationItems {
+  const out: IntegrationItems = { toHost: [], fromHost: [] };
+  if (raw === undefined || raw === null) return out;
+  if (!isRecord(raw)) throw new CustomResourceConfigError(field, `must be a mapping, got ${json(raw)}`);
+  for (const key of Object.keys(raw))
+    if (!KNOWN.includes(key))
+      throw new CustomResourceConfigError(
+        `${field}.${key}`,
+        `not offered by vsyncer (known: ${KNOWN.join(', ')}; vCluster's metricsServer is --metrics-server-proxy)`,
+      );
+  const certManager = certManagerItems(raw.certManager, `${field}.certManager`);
+  out.toHost.push(...certManager.toHost);
+  out.fromHost.push(...certManager.fromHost);
+  return out;
+}
+
+/** An `{enabled}` switch (vCluster's EnableSwitch), `fallback` when absent. */
+function enabledAt(raw: unknown, at: string, fallback: boolean): boolean {
+  if (raw === undefined || raw === null) return fallback;
+  if (!isRecord(raw))
+    throw new CustomResourceConfigError(at, `must be a mapping {enabled}, got ${json(raw)}`);
+  const enabled = raw.enabled ?? fallback;
+  if (typeof enabled !== 'boolean')
+    throw new CustomResourceConfigError(`${at}.enabled`, `must be true or false, got ${json(enabled)}`);
+  return enabled;
+}
+
+/** Only the keys named may be set in a mapping (absent or null is taken as empty). */
+function onlyKeys(raw: unknown, at: string, keys: readonly string[]): Record<string, unknown> {
+  if (raw === undefined || raw === null) return {};
+  if (!isRecord(raw)) throw new CustomResourceConfigError(at, `must be a mapping, got ${json(raw)}`);
+  for (const key of Object.keys(raw))
+    if (!keys.includes(key))
+      throw new CustomResourceConfigError(`${at}.${key}`, `unknown field (known: ${keys.join(', ')})`);
+  return raw;
+}
+
+/**
+ * vCluster's `integrations.certManager`: the tenant's Certificates and Issuers synced to the host
+ * for the host's cert-manager, the host's ClusterIssuers (those with the selector's labels) shown in
+ * the virtual cluster, and each Certificate's Secret, which cert-manager writes on the host, copied
+ * back into the tenant's namespace. A Certificate may name an Issuer of its own namespace (synced
+ * with it) or a ClusterIssuer the virtual cluster shows, and nothing else.
+ */
+function certManagerItems(raw: unknown, at: string): IntegrationItems {
+  const out: IntegrationItems = { toHost: [], fromHost: [] };
+  const section = onlyKeys(raw, at, ['enabled', 'sync']);
+  if (!enabledAt(section, at, false)) return out;
+  const sync = onlyKeys(section.sync, `${at}.sync`, ['toHost', 'fromHost']);
+  const toHost = onlyKeys(sync.toHost, `${at}.sync.toHost`, ['certificates', 'issuers']);
+  const fromHost = onlyKeys(sync.fromHost, `${at}.sync.fromHost`, ['clusterIssuers']);
+  const certificatesAt = `${at}.sync.toHost.certificates`;
+  const issuersAt = `${at}.sync.toHost.issuers`;
+  const clusterIssuersAt = `${at}.sync.fromHost.clusterIssuers`;
+  onlyKeys(toHost.certificates, certificatesAt, ['enabled']);
+  onlyKeys(toHost.issuers, issuersAt, ['enabled']);
+  const clusterIssuers = onlyKeys(fromHost.clusterIssuers, clusterIssuersAt, ['enabled', 'selector']);
+  const certificates = enabledAt(toHost.certificates, certificatesAt, true);
+  const issuers = enabledAt(toHost.issuers, issuersAt, true);
+  const shown = enabledAt(clusterIssuers, clusterIssuersAt, true);
+
+  const add = (direction: 'toHost' | 'fromHost', entryAt: string, item: Record<string, unknown>) =>
+    out[direction].push({ item, at: entryAt } satisfies IntegrationItem);
+  if (shown)
+    add('fromHost', clusterIssuersAt, {
+      resource: CLUSTER_ISSUERS,
+      ...(clusterIssuers.selector !== undefined && clusterIssuers.selector !== null
+        ? { selector: clusterIssuers.selector }
+        : {}),
+    });
+  if (issuers)
+    add('toHost', issuersAt, {
+      resource: ISSUERS,
+      references: ISSUER_SECRET_PATHS.map((path) => ({ path, kind: 'Secret' })),
+      allowedValues: ISSUER_FORBIDDEN_PATHS.map((path) => ({ path, values: [], optional: true })),
+    });
+  if (certificates) {
+    const issuerKinds = [...(issuers ? ['Issuer'] : []), ...(shown ? ['ClusterIssuer'] : [])];
+    if (issuerKinds.length === 0)
+      throw new CustomResourceConfigError(
+        certificatesAt,
+        'a Certificate needs an issuer: keep sync.toHost.issuers or sync.fromHost.clusterIssuers on',
+      );
+    add('toHost', certificatesAt, {
+      resource: CERTIFICATES,
+      references: [
+        { path: 'spec.secretName', kind: 'Secret', filledByHost: 'kubernetes.io/tls' },
+        ...(issuers
+          ? [
+              {
+                path: 'spec.issuerRef.name',
+                kind: 'issuers.cert-manager.io',
+                when: { path: 'spec.issuerRef.kind', values: ['Issuer'], orAbsent: true },
+              },
+            ]
+          : []),
+        ...(shown
+          ? [
+              {
+                path: 'spec.issuerRef.name',
+                kind: 'clusterissuers.cert-manager.io',
+                when: { path: 'spec.issuerRef.kind', values: ['ClusterIssuer'] },
+              },
+            ]
+          : []),
+        { path: 'spec.keystores.jks.passwordSecretRef.name', kind: 'Secret' },
+        { path: 'spec.keystores.pkcs12.passwordSecretRef.name', kind: 'Secret' },
+      ],
+      allowedValues: [
+        // Without a kind, cert-manager takes an Issuer.
+        {
+          path: 'spec.issuerRef.kind',
+          values: [...issuerKinds, ...(issuers ? [''] : [])],
+          optional: issuers,
+        },
+        // An external issuer's kind (another group) would be looked up in the host namespace by name.
+        { path: 'spec.issuerRef.group', values: ['cert-manager.io', ''], optional: true },
+      ],
+    });
+  }
+  return out;
+}
