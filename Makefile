@@ -3,7 +3,7 @@ SHELL := /bin/bash
 STATE_DIR ?= $(CURDIR)/.state/clusters
 export VSYNC_STATE_DIR := $(STATE_DIR)
 
-.PHONY: all deps tools build up down status test test-unit lint typecheck clean bench image image-test
+.PHONY: all deps tools test-tools build up down status test test-unit lint typecheck clean bench image image-test
 
 all: build
 
@@ -16,8 +16,14 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 deps: node_modules/.package-lock.json
 
+# The control planes, kwok and helm; the tests also run the host's cert-manager (e2e/cert-manager.test.ts).
+TOOLS := kubernetes etcd kwok helm
+
 tools:
-	@bash hack/build-tools.sh kubernetes etcd kwok helm
+	@bash hack/build-tools.sh $(TOOLS)
+
+test-tools:
+	@bash hack/build-tools.sh $(TOOLS) cert-manager
 
 build: deps
 	npm run build
@@ -31,7 +37,7 @@ down:
 status:
 	@node_modules/.bin/node hack/cluster/cli.ts status --state-dir "$(STATE_DIR)"
 
-test: deps tools build
+test: deps test-tools build
 	npm test
 
 test-unit: deps

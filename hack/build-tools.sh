@@ -2,8 +2,8 @@
 # Builds every control-plane binary the tests and `make up` need from pinned Go modules,
 # into $VSYNC_CACHE/bin/<component>-<version>/. A component already built is reused.
 #
-#   hack/build-tools.sh [kubernetes|etcd|kwok|helm|node|crictl|coredns|metrics-server ...]
-#                                                         (default: all but node, crictl, coredns, metrics-server)
+#   hack/build-tools.sh [kubernetes|etcd|kwok|helm|node|crictl|coredns|metrics-server|cert-manager ...]
+#                                     (default: all but node, crictl, coredns, metrics-server, cert-manager)
 #   hack/build-tools.sh --print-dir COMPONENT             (where its binaries live)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
@@ -21,7 +21,8 @@ component_dir() {
     crictl) echo "$BIN_CACHE/crictl-$CRICTL_VERSION" ;;
     coredns) echo "$BIN_CACHE/coredns-$COREDNS_VERSION" ;;
     metrics-server) echo "$BIN_CACHE/metrics-server-$METRICS_SERVER_VERSION" ;;
-    *) die "build-tools" "unknown component '$1' (want kubernetes, etcd, kwok, helm, node, crictl, coredns or metrics-server)" ;;
+    cert-manager) echo "$BIN_CACHE/cert-manager-$CERT_MANAGER_VERSION" ;;
+    *) die "build-tools" "unknown component '$1' (want kubernetes, etcd, kwok, helm, node, crictl, coredns, metrics-server or cert-manager)" ;;
   esac
 }
 
@@ -131,6 +132,11 @@ build_component() {
     metrics-server)
       build_simple metrics-server "sigs.k8s.io/metrics-server@$METRICS_SERVER_VERSION" \
         "metrics-server=sigs.k8s.io/metrics-server/cmd/metrics-server"
+      ;;
+    # The host's cert-manager in the cert-manager e2e test (the controller only: no webhook, no cainjector).
+    cert-manager)
+      build_simple cert-manager "github.com/cert-manager/cert-manager@$CERT_MANAGER_VERSION" \
+        "controller=github.com/cert-manager/cert-manager/cmd/controller"
       ;;
     etcd) build_simple etcd "go.etcd.io/etcd/server/v3@$ETCD_VERSION" "etcd=go.etcd.io/etcd/server/v3" ;;
     kwok)

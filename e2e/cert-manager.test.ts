@@ -1,0 +1,264 @@
+import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  installCertManagerCrds,
+  startCertManager,
+  type CertManagerProcess,
+} from '../test/harness/cert-manager.ts';
+import { waitFor } from '../test/harness/clusters.ts';
+import { apply, createTenantNamespace, getObject, mustKubectl } from '../test/harness/objects.ts';
+import { prepareHostNamespace, startSyncer, uniqueName, type SyncerProcess } from '../test/harness/syncer.ts';
+
+/*
+ * vCluster's integrations.certManager with the real thing: cert-manager's controller (the pinned
+ * release, built from its Go module) runs against the host and issues the certificates a tenant asks
+ * for in the virtual cluster. The syncer copies Certificates and Issuers down, shows the host's
+ * ClusterIssuers that the selector offers, and brings each issued Secret back into the tenant's
+ * namespace, where the tenant's pods mount it.
+ */
+
+interface Secret {
+  metadata: { name: string; annotations?: Record<string, string>; labels?: Record<string, string> };
+  type?: string;
+  data?: Record<string, string>;
+}
+interface CertificateObject {
+  metadata: { name: string };
+  spec: { secretName: string; issuerRef: { name: string; kind?: string } };
+  status?: { conditions?: { type: string; status: string; message?: string }[] };
+}
+interface Pod {
+  spec: { volumes?: { name: string; secret?: { secretName: string } }[] };
+}
+
+const vc = uniqueName('certs');
+const hostNs = `host-${vc}`;
+const ns = uniqueName('tls');
+/** Where cert-manager keeps the Secrets of ClusterIssuers. */
+const clusterResourceNs = uniqueName('cm-cluster');
+const offered = uniqueName('offered');
+const withheld = uniqueName('withheld');
+const OFFER_LABEL = 'e2e.vsyncer.dev/offer';
+let syncer: SyncerProcess;
+let certManager: CertManagerProcess;
+let dir: string;
+
+const hostName = (name: string) => `${name}-x-${ns}-x-${vc}`;
+const selfSigned = (name: string, labels: Record<string, string>) => ({
+  apiVersion: 'cert-manager.io/v1',
+  kind: 'ClusterIssuer',
+  metadata: { name, labels },
+  spec: { selfSigned: {} },
+});
+const certificate = (name: string, spec: Record<string, unknown>) => ({
+  apiVersion: 'cert-manager.io/v1',
+  kind: 'Certificate',
+  metadata: { name, namespace: ns },
+  spec,
+});
+
+/** The tenant's Secret once cert-manager has issued into it, with its certificate read. */
+async function issued(name: string, timeoutMs = 90_000): Promise<{ secret: Secret; cert: X509Certificate }> {
+  const secret = await waitFor(
+    `the issued Secret ${name} in the virtual cluster`,
+    async () => {
+      const s = await getObject<Secret>('virtual', ['secret', name, '-n', ns]);
+      return s?.data?.['tls.crt'] ? s : undefined;
+    },
+    timeoutMs,
+    500,
+  );
+  return { secret, cert: new X509Certificate(Buffer.from(secret.data!['tls.crt']!, 'base64')) };
+}
+
+/** Applies a cert-manager object in the virtual cluster once its kind has started there. */
+async function applyVirtual(manifest: object): Promise<void> {
+  await waitFor(
+    'the cert-manager kinds in the virtual cluster',
+    async () => {
+      await apply('virtual', manifest);
+      return true;
+    },
+    90_000,
+    1_000,
+  );
+}
+
+beforeAll(async () => {
+  await prepareHostNamespace(vc, hostNs);
+  await installCertManagerCrds();
+  await mustKubectl('host', ['create', 'namespace', clusterResourceNs]);
+  certManager = await startCertManager(clusterResourceNs);
+  await apply('host', selfSigned(offered, { [OFFER_LABEL]: 'tenants' }));
+  await apply('host', selfSigned(withheld, { [OFFER_LABEL]: 'admins' }));
+  dir = mkdtempSync(join(tmpdir(), 'vsyncer-cm-'));
+  const config = join(dir, 'config.yaml');
+  writeFileSync(
+    config,
+    JSON.stringify({
+      integrations: {
+        certManager: {
+          enabled: true,
+          sync: { fromHost: { clusterIssuers: { selector: { labels: { [OFFER_LABEL]: 'tenants' } } } } },
+        },
+      },
+    }),
+  );
+  syncer = await startSyncer({ name: vc, hostNamespace: hostNs, args: ['--config', config] });
+  await createTenantNamespace(ns);
+}, 600_000);
+
+afterAll(async () => {
+  await mustKubectl('virtual', ['delete', 'namespace', ns, '--wait=false']).catch(() => undefined);
+  await syncer?.stop();
+  await certManager?.stop();
+  for (const name of [offered, withheld])
+    await mustKubectl('host', ['delete', 'clusterissuer', name, '--ignore-not-found']).catch(() => undefined);
+  await mustKubectl('host', ['delete', 'namespace', clusterResourceNs, '--wait=false']).catch(
+    () => undefined,
+  );
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('integrations.certManager with a real cert-manager on the host', () => {
+  it('the host ClusterIssuers the selector offers are shown in the virtual cluster, no other', async () => {
+    await waitFor(
+      'the offered ClusterIssuer in the virtual cluster',
+      () => getObject('virtual', ['clusterissuer', offered]),
+      90_000,
+    );
+    expect(await getObject('virtual', ['clusterissuer', withheld])).toBeUndefined();
+  }, 120_000);
+
+  it("a Certificate naming an offered ClusterIssuer is issued by the host's cert-manager, into the tenant's Secret", async () => {
+    await applyVirtual(
+      certificate('web', {
+        secretName: 'web-tls',
+        dnsNames: ['web.example.com'],
+        issuerRef: { name: offered, kind: 'ClusterIssuer', group: 'cert-manager.io' },
+      }),
+    );
+    const { secret, cert } = await issued('web-tls');
+    expect(secret.type).toBe('kubernetes.io/tls');
+    expect(cert.subjectAltName).toBe('DNS:web.example.com');
+    expect(secret.data?.['tls.key']).toBeTruthy();
+    // cert-manager's annotations, naming the tenant's Certificate, not its host copy.
+    expect(secret.metadata.annotations?.['cert-manager.io/certificate-name']).toBe('web');
+    expect(secret.metadata.annotations?.['vsyncer.dev/filled-from-host']).toBe('true');
+
+    // The host copy names the host Secret the syncer made, which cert-manager filled.
+    const copy = await getObject<CertificateObject>('host', ['certificate', hostName('web'), '-n', hostNs]);
+    expect(copy?.spec.secretName).toBe(hostName('web-tls'));
+    const hostSecret = await getObject<Secret>('host', ['secret', hostName('web-tls'), '-n', hostNs]);
+    expect(hostSecret?.metadata.labels?.['vcluster.loft.sh/managed-by']).toBe(vc);
+    expect(hostSecret?.data?.['tls.crt']).toBe(secret.data?.['tls.crt']);
+
+    // Its status comes back: Ready, as the tenant's cert-manager tooling expects.
+    const ready = await waitFor(
+      'the Certificate Ready in the virtual cluster',
+      async () => {
+        const c = await getObject<CertificateObject>('virtual', ['certificate', 'web', '-n', ns]);
+        return c?.status?.conditions?.find((x) => x.type === 'Ready' && x.status === 'True');
+      },
+      60_000,
+    );
+    expect(ready.message ?? '').not.toContain(hostNs);
+  }, 180_000);
+
+  it("the tenant's own CA: a CA Certificate, an Issuer of the namespace over its Secret, and a Certificate that Issuer signs", async () => {
+    await applyVirtual(
+      certificate('team-ca', {
+        isCA: true,
+        commonName: 'team CA',
+        secretName: 'team-ca',
+        issuerRef: { name: offered, kind: 'ClusterIssuer' },
+      }),
+    );
+    const ca = await issued('team-ca');
+    expect(ca.cert.ca).toBe(true);
+    await applyVirtual({
+      apiVersion: 'cert-manager.io/v1',
+      kind: 'Issuer',
+      metadata: { name: 'team', namespace: ns },
+      spec: { ca: { secretName: 'team-ca' } },
+    });
+    // No kind: an Issuer of the Certificate's own namespace.
+    await applyVirtual(
+      certificate('api', {
+        secretName: 'api-tls',
+        dnsNames: ['api.example.com'],
+        issuerRef: { name: 'team' },
+      }),
+    );
+    const leaf = await issued('api-tls');
+    expect(leaf.cert.subjectAltName).toBe('DNS:api.example.com');
+    expect(leaf.cert.checkIssued(ca.cert)).toBe(true);
+    expect(leaf.cert.verify(ca.cert.publicKey)).toBe(true);
+    const issuerCopy = await getObject<{ spec: { ca: { secretName: string } } }>('host', [
+      'issuer',
+      hostName('team'),
+      '-n',
+      hostNs,
+    ]);
+    expect(issuerCopy?.spec.ca.secretName).toBe(hostName('team-ca'));
+    const apiCopy = await getObject<CertificateObject>('host', [
+      'certificate',
+      hostName('api'),
+      '-n',
+      hostNs,
+    ]);
+    expect(apiCopy?.spec.issuerRef.name).toBe(hostName('team'));
+  }, 240_000);
+
+  it('a pod mounting the issued Secret mounts the host Secret cert-manager filled', async () => {
+    await issued('web-tls');
+    await apply('virtual', {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'web', namespace: ns },
+      spec: {
+        containers: [{ name: 'web', image: 'nginx', volumeMounts: [{ name: 'tls', mountPath: '/tls' }] }],
+        volumes: [{ name: 'tls', secret: { secretName: 'web-tls' } }],
+      },
+    });
+    const hostPod = await waitFor(
+      'the host pod',
+      () => getObject<Pod>('host', ['pod', hostName('web'), '-n', hostNs]),
+      60_000,
+    );
+    expect(hostPod.spec.volumes?.find((v) => v.name === 'tls')?.secret?.secretName).toBe(hostName('web-tls'));
+  }, 120_000);
+
+  it('a ClusterIssuer the host does not offer is not named on the host, until it is offered', async () => {
+    await applyVirtual(
+      certificate('internal', {
+        secretName: 'internal-tls',
+        dnsNames: ['i.example.com'],
+        issuerRef: { name: withheld, kind: 'ClusterIssuer' },
+      }),
+    );
+    // The same Certificate naming the offered issuer would be on the host by now (see above).
+    await new Promise((r) => setTimeout(r, 5_000));
+    expect(await getObject('host', ['certificate', hostName('internal'), '-n', hostNs])).toBeUndefined();
+    expect(await getObject('virtual', ['secret', 'internal-tls', '-n', ns])).toBeUndefined();
+    await mustKubectl('host', ['label', 'clusterissuer', withheld, `${OFFER_LABEL}=tenants`, '--overwrite']);
+    const { cert } = await issued('internal-tls');
+    expect(cert.subjectAltName).toBe('DNS:i.example.com');
+  }, 180_000);
+
+  it('a deleted Certificate takes its host copy and host Secret with it; the tenant keeps the Secret it was given', async () => {
+    const before = await issued('api-tls');
+    await mustKubectl('virtual', ['delete', 'certificate', 'api', '-n', ns]);
+    await waitFor(
+      'the host Certificate and Secret gone',
+      async () =>
+        (await getObject('host', ['certificate', hostName('api'), '-n', hostNs])) === undefined &&
+        (await getObject('host', ['secret', hostName('api-tls'), '-n', hostNs])) === undefined,
+      60_000,
+    );
+    const after = await getObject<Secret>('virtual', ['secret', 'api-tls', '-n', ns]);
+    expect(after?.data?.['tls.crt']).toBe(before.secret.data?.['tls.crt']);
+  }, 120_000);
+});
