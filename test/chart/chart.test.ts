@@ -479,7 +479,8 @@ describe('helm chart', () => {
       ]),
     );
     const config = ms.find((m) => m.kind === 'ConfigMap') as unknown as { data: Record<string, string> };
-    expect(config.data['config.yaml']).toContain('resource: clusterissuers.cert-manager.io/v1');
+    expect(config.data['config.yaml']).toContain('resource: clusterpolicies.kyverno.io/v1');
+    expect(config.data['config.yaml']).toContain('certManager:');
   });
 
   it('reads mapped host namespaces through a Role in each, or (mappedNamespacesRbac: ClusterRole) one ClusterRole, for namespaces made later', () => {

@@ -102,8 +102,10 @@ export const EVERYTHING_ON: Record<string, string> = {
   'syncer.syncRealNodes': 'true',
   'syncer.virtualScheduler': 'true',
   'syncer.nodeSelector': 'pool=tenants',
-  // The config file carries only what no flag sets (every other key is refused).
-  'syncer.config.customResources.fromHost[0].resource': 'clusterissuers.cert-manager.io/v1',
+  // The config file carries only what no flag sets (every other key is refused): custom resources,
+  // and vCluster's cert-manager integration (whose RBAC the chart adds).
+  'syncer.config.customResources.fromHost[0].resource': 'clusterpolicies.kyverno.io/v1',
+  'syncer.config.integrations.certManager.enabled': 'true',
   'syncer.clusterDnsIp': '10.96.0.10',
   'syncer.podDnsNameservers[0].service.scope': 'control-plane-host',
   'syncer.podDnsNameservers[0].service.namespace': 'team-a',

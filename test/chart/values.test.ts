@@ -53,7 +53,7 @@ describe('helm chart: syncer.config carries only what no flag sets', () => {
     );
   });
 
-  it("refuses every key of the syncer's config file but customResources, each naming a value of values.yaml or saying the chart sets it", () => {
+  it("refuses every key of the syncer's config file but customResources and integrations, each naming a value of values.yaml or saying the chart sets it", () => {
     const keys = FIELDS.map((f) => fileKeyOf(f.flag));
     const config = Object.fromEntries(keys.map((k) => [k, 'x']));
     let message = '';
@@ -86,6 +86,23 @@ describe('helm chart: syncer.config carries only what no flag sets', () => {
       customResources: { toHost: [{ resource: 'certificates.cert-manager.io/v1' }] },
     });
     expect(syncerArgs(render()).some((a) => a.startsWith('--config'))).toBe(false);
+  });
+
+  it("passes integrations through the config file: vCluster's certManager, as vCluster writes it", () => {
+    const ms = render({ 'syncer.config.integrations.certManager.enabled': 'true' });
+    expect(syncerArgs(ms)).toContain('--config=/etc/vsyncer/config/config.yaml');
+    const file = ms.find((m) => m.kind === 'ConfigMap' && m.metadata.name === 'vc1-syncer') as
+      { data: Record<string, string> } | undefined;
+    expect(parseYaml(file!.data['config.yaml']!)).toEqual({
+      integrations: { certManager: { enabled: true } },
+    });
+    // The other integrations of vCluster's are not offered (metricsServer is a value of its own).
+    expect(() => render({ 'syncer.config.integrations.metricsServer.enabled': 'true' })).toThrow(
+      /syncer\.config\.integrations\.metricsServer: set syncer\.metricsServerProxy\.enabled instead/,
+    );
+    expect(() => render({ 'syncer.config.integrations.kubeVirt.enabled': 'true' })).toThrow(
+      /syncer\.config\.integrations\.kubeVirt: vsyncer has no equivalent/,
+    );
   });
 });
 

@@ -469,8 +469,8 @@ describe("helm chart: vCluster's control-plane values (controlPlane.statefulSet,
         /controlPlane.service.enabled: the chart always makes the Service/,
       ],
       [
-        { integrations: { certManager: { enabled: true } } },
-        /integrations.certManager: vsyncer has no equivalent/,
+        { integrations: { istio: { enabled: true } } },
+        /integrations.istio: vsyncer has no equivalent \(only an off value/,
       ],
       [{ privateNodes: { enabled: true } }, /privateNodes: vsyncer has no private nodes/],
       [
@@ -579,7 +579,14 @@ const VCLUSTER_DEFAULTS = {
   integrations: {
     metricsServer: { enabled: false, nodes: true, pods: true },
     kubeVirt: { enabled: false, webhook: { enabled: true } },
-    certManager: { enabled: false, sync: { toHost: { certificates: { enabled: true } } } },
+    certManager: {
+      enabled: false,
+      sync: {
+        toHost: { certificates: { enabled: true }, issuers: { enabled: true } },
+        fromHost: { clusterIssuers: { enabled: true, selector: { labels: {} } } },
+      },
+    },
+    istio: { enabled: false, sync: { toHost: { destinationRules: { enabled: true } } } },
   },
   experimental: {
     docker: { loadBalancer: { enabled: true, forwardPorts: true }, registryProxy: { enabled: true } },

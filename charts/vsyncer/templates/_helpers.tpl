@@ -1519,19 +1519,20 @@ list holds `*` when given, then each kind named after it once, as `kind` or `-ki
 syncer.config as the syncer's --config file ("" when empty). Flags override the file, and the chart
 renders every setting that has a flag from a value of its own (and derives RBAC from those values:
 `sync` in the file would turn on kinds the Role does not cover, and the syncer would start none), so
-only what no flag sets passes through: customResources. Any other key is refused, naming the value
-to set instead.
+only what no flag sets passes through: customResources, and integrations (certManager only, checked
+by vsyncer.certManager, which the RBAC follows). Any other key is refused, naming the value to set
+instead.
 */}}
 {{- define "vsyncer.configFile" -}}
 {{- include "vsyncer.values" . -}}
 {{- $config := .Values.syncer.config | default dict -}}
 {{- if not (kindIs "map" $config) -}}
-{{- fail (printf "syncer.config must be a map (the syncer's config file: customResources), not the %s %q" (kindOf $config) (toString $config)) -}}
+{{- fail (printf "syncer.config must be a map (the syncer's config file: customResources, integrations), not the %s %q" (kindOf $config) (toString $config)) -}}
 {{- end -}}
 {{- $instead := include "vsyncer.configKeyValues" . | fromYaml -}}
 {{- $problems := list -}}
 {{- range $key := keys $config | sortAlpha -}}
-{{- if ne $key "customResources" -}}
+{{- if not (has $key (list "customResources" "integrations")) -}}
 {{- $flag := regexReplaceAll "([A-Z])" $key "-${1}" | lower -}}
 {{- $use := get $instead $key -}}
 {{- if hasPrefix "(" $use -}}
@@ -1546,11 +1547,170 @@ to set instead.
 {{- end -}}
 {{- end -}}
 {{- with $problems -}}
-{{- fail (printf "syncer.config takes only customResources: the chart passes every other setting as a flag from a value of its own, and flags override the config file: %s" (join "; " .)) -}}
+{{- fail (printf "syncer.config takes only customResources and integrations: the chart passes every other setting as a flag from a value of its own, and flags override the config file: %s" (join "; " .)) -}}
 {{- end -}}
+{{- $_ := include "vsyncer.certManager" . -}}
 {{- if $config -}}
 {{- toYaml $config -}}
 {{- end -}}
+{{- end -}}
+
+{{/*
+vCluster's integrations.certManager, the keys it has and the kind of each value (a map: its keys),
+as the syncer's config file takes it (src/translators/custom-resources/integrations.ts).
+*/}}
+{{- define "vsyncer.certManagerSchema" -}}
+enabled: bool
+sync:
+  toHost:
+    certificates: {enabled: bool}
+    issuers: {enabled: bool}
+  fromHost:
+    clusterIssuers:
+      enabled: bool
+      selector: {labels: labels}
+{{- end -}}
+
+{{/*
+Checks value `m` against `schema` (vsyncer.certManagerSchema, or part of it) at path `at`, adding
+each problem to `out.problems`: a key the schema has not (`unknown` says why), a switch that is not
+true or false, a label value that is not a string. Absent and null values are at their defaults.
+Call with (dict "m" ... "schema" ... "at" ... "unknown" ... "out" (dict "problems" list)).
+*/}}
+{{- define "vsyncer.certManagerWalk" -}}
+{{- $c := . -}}
+{{- if kindIs "invalid" $c.m -}}
+{{- /* Absent or null: the default. */ -}}
+{{- else if eq (toString $c.schema) "bool" -}}
+{{- if not (kindIs "bool" $c.m) -}}
+{{- $_ := set $c.out "problems" (append $c.out.problems (printf "%s must be true or false, not %s" $c.at (toJson $c.m))) -}}
+{{- end -}}
+{{- else if not (kindIs "map" $c.m) -}}
+{{- $_ := set $c.out "problems" (append $c.out.problems (printf "%s must be a map, as in vCluster's values" $c.at)) -}}
+{{- else if eq (toString $c.schema) "labels" -}}
+{{- range $k := keys $c.m | sortAlpha -}}
+{{- if not (kindIs "string" (get $c.m $k)) -}}
+{{- $_ := set $c.out "problems" (append $c.out.problems (printf "%s: the value of %q must be a string (quote it: YAML reads 1.10 as the number 1.1)" $c.at $k)) -}}
+{{- end -}}
+{{- end -}}
+{{- else -}}
+{{- range $key := keys $c.m | sortAlpha -}}
+{{- if hasKey $c.schema $key -}}
+{{- include "vsyncer.certManagerWalk" (dict "m" (get $c.m $key) "schema" (get $c.schema $key) "at" (printf "%s.%s" $c.at $key) "unknown" $c.unknown "out" $c.out) -}}
+{{- else -}}
+{{- $_ := set $c.out "problems" (append $c.out.problems (printf "%s.%s: %s" $c.at $key $c.unknown)) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+The problems of an integrations.certManager section `m` (vCluster's keys, at path `at`), as a JSON
+list: vsyncer.certManagerWalk's, and a Certificate left without an issuer (the syncer refuses it).
+Call with (dict "m" ... "at" ... "unknown" ...).
+*/}}
+{{- define "vsyncer.certManagerProblems" -}}
+{{- $c := dict "m" .m "at" .at "unknown" .unknown "schema" (include "vsyncer.certManagerSchema" . | fromYaml) "out" (dict "problems" list) -}}
+{{- include "vsyncer.certManagerWalk" $c -}}
+{{- $problems := $c.out.problems -}}
+{{- if not $problems -}}
+{{- $parts := include "vsyncer.certManagerParts" .m | fromJson -}}
+{{- if and $parts.certificates (not $parts.issuers) (not $parts.clusterIssuers) -}}
+{{- $problems = append $problems (printf "%s.sync.toHost.certificates: a Certificate needs an issuer: keep sync.toHost.issuers or sync.fromHost.clusterIssuers on" .at) -}}
+{{- end -}}
+{{- end -}}
+{{- toJson $problems -}}
+{{- end -}}
+
+{{/*
+Which parts of an integrations.certManager section are on, as JSON {on, certificates, issuers,
+clusterIssuers}: each part, when the section is enabled, unless its own `enabled` is false (vCluster's
+defaults: the section off, each part on).
+*/}}
+{{- define "vsyncer.certManagerParts" -}}
+{{- $m := . -}}
+{{- if not (kindIs "map" $m) -}}{{- $m = dict -}}{{- end -}}
+{{- $on := eq (toString $m.enabled) "true" -}}
+{{- $sync := $m.sync -}}
+{{- if not (kindIs "map" $sync) -}}{{- $sync = dict -}}{{- end -}}
+{{- $toHost := $sync.toHost -}}
+{{- if not (kindIs "map" $toHost) -}}{{- $toHost = dict -}}{{- end -}}
+{{- $fromHost := $sync.fromHost -}}
+{{- if not (kindIs "map" $fromHost) -}}{{- $fromHost = dict -}}{{- end -}}
+{{- $parts := dict "on" $on -}}
+{{- range $name, $section := dict "certificates" $toHost.certificates "issuers" $toHost.issuers "clusterIssuers" $fromHost.clusterIssuers -}}
+{{- $enabled := "" -}}
+{{- if kindIs "map" $section -}}{{- $enabled = toString $section.enabled -}}{{- end -}}
+{{- $_ := set $parts $name (and $on (ne $enabled "false")) -}}
+{{- end -}}
+{{- toJson $parts -}}
+{{- end -}}
+
+{{/*
+integrations.certManager of the syncer's config file (syncer.config.integrations, where vCluster's
+integrations.certManager is mapped too): which parts are on, as vsyncer.certManagerParts gives them,
+for the Role and ClusterRole. Fails on what the syncer would refuse: another integration, a
+malformed section, a resource customResources configures too; and with the secrets kind off, which
+carries each Certificate's Secret back and the Secrets an Issuer names to the host.
+*/}}
+{{- define "vsyncer.certManager" -}}
+{{- include "vsyncer.values" . -}}
+{{- $config := .Values.syncer.config -}}
+{{- $integrations := dict -}}
+{{- if kindIs "map" $config -}}
+{{- if hasKey $config "integrations" -}}
+{{- $integrations = $config.integrations -}}
+{{- if not (kindIs "map" $integrations) -}}
+{{- fail (printf "syncer.config.integrations must be a map (vCluster's integrations: certManager), not the %s %s" (kindOf $integrations) (toJson $integrations)) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- $problems := list -}}
+{{- range $key := keys $integrations | sortAlpha -}}
+{{- if eq $key "metricsServer" -}}
+{{- $problems = append $problems "syncer.config.integrations.metricsServer: set syncer.metricsServerProxy.enabled instead" -}}
+{{- else if ne $key "certManager" -}}
+{{- $problems = append $problems (printf "syncer.config.integrations.%s: vsyncer has no equivalent (only certManager is offered)" $key) -}}
+{{- end -}}
+{{- end -}}
+{{- $m := dict -}}
+{{- if hasKey $integrations "certManager" -}}{{- $m = $integrations.certManager -}}{{- end -}}
+{{- $problems = concat $problems (include "vsyncer.certManagerProblems" (dict "m" $m "at" "syncer.config.integrations.certManager" "unknown" "not a key of vCluster's integrations.certManager, which the syncer's config file takes as vCluster writes it") | fromJsonArray) -}}
+{{- with $problems -}}
+{{- fail (printf "syncer.config.integrations takes vCluster's integrations.certManager, as vCluster writes it: %s" (join "; " .)) -}}
+{{- end -}}
+{{- $parts := include "vsyncer.certManagerParts" $m | fromJson -}}
+{{- if $parts.on -}}
+{{- if not (include "vsyncer.kindOn" (dict "root" . "kind" "secrets" "defaultOn" true)) -}}
+{{- fail "integrations.certManager needs the secrets kind, which syncer.sync (or vCluster's sync.toHost.secrets.enabled) turns off: it carries the Secrets an Issuer names to the host and each Certificate's issued Secret back to the tenant" -}}
+{{- end -}}
+{{- $mine := dict -}}
+{{- range $crd, $part := dict "certificates.cert-manager.io" "certificates" "issuers.cert-manager.io" "issuers" "clusterissuers.cert-manager.io" "clusterIssuers" -}}
+{{- if get $parts $part -}}{{- $_ := set $mine $crd $part -}}{{- end -}}
+{{- end -}}
+{{- $cr := dict -}}
+{{- if kindIs "map" $config.customResources -}}{{- $cr = $config.customResources -}}{{- end -}}
+{{- range $dir := list "toHost" "fromHost" -}}
+{{- $section := get $cr $dir -}}
+{{- $named := list -}}{{- /* [where, resource] */ -}}
+{{- if kindIs "slice" $section -}}
+{{- range $i, $e := $section -}}
+{{- if kindIs "map" $e -}}{{- $named = append $named (list (printf "syncer.config.customResources.%s[%d]" $dir $i) (toString $e.resource)) -}}{{- end -}}
+{{- end -}}
+{{- else if kindIs "map" $section -}}
+{{- range $key, $e := $section -}}
+{{- if and (kindIs "map" $e) (eq (toString $e.enabled) "true") -}}{{- $named = append $named (list (printf "syncer.config.customResources.%s[%s]" $dir (toJson $key)) $key) -}}{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- range $entry := $named -}}
+{{- $crd := trim (first (splitList "/" (index $entry 1))) -}}
+{{- with get $mine $crd -}}
+{{- fail (printf "integrations.certManager syncs %s (its %s part), which %s configures too (vCluster's sync.%s.customResources lands there): configure it in one place" $crd . (index $entry 0) $dir) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- toJson $parts -}}
 {{- end -}}
 
 {{/*

@@ -448,6 +448,26 @@ controlPlane's other vCluster keys: its Service's `enabled` and `kubeletNodePort
 {{- end -}}
 
 {{/*
+integrations.certManager: as vCluster writes it (the syncer's config file takes the same keys), to
+syncer.config.integrations.certManager when enabled, which the Role and ClusterRole follow
+(vsyncer.certManager). Off (vCluster's default: enabled false, the rest at its defaults) it sets
+nothing; a key vCluster's section has not fails, naming it, whether on or off.
+*/}}
+{{- define "vsyncer.vc.certManager" -}}
+{{- $s := .s -}}
+{{- $m := .m -}}
+{{- $problems := include "vsyncer.certManagerProblems" (dict "m" $m "at" "integrations.certManager" "unknown" "vsyncer has no equivalent of this key") | fromJsonArray -}}
+{{- range $problems -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" .) -}}
+{{- end -}}
+{{- if and (not $problems) (kindIs "map" $m) -}}
+{{- if eq (toString $m.enabled) "true" -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" "integrations.certManager" "to" "syncer.config.integrations.certManager" "value" $m "default" dict) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
 vCluster's top-level sections beside sync, networking and policies. Private nodes being off, what
 vCluster deploys onto them (deploy.cni, kubeProxy, localPathProvisioner) and their telemetry, Docker
 mode and the CLI's telemetry switch do nothing in either chart: accepted.
@@ -457,7 +477,7 @@ mode and the CLI's telemetry switch do nothing in either chart: accepted.
 {{- $v := $s.root.Values -}}
 {{- with $v.integrations -}}
 {{- $i := . -}}
-{{- include "vsyncer.vc.keys" (dict "s" $s "at" "integrations" "m" $i "known" (list "metricsServer") "off" (list "externalSecrets" "kubeVirt" "certManager" "istio" "netris" "argoCD")) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" "integrations" "m" $i "known" (list "metricsServer" "certManager") "off" (list "externalSecrets" "kubeVirt" "istio" "netris" "argoCD")) -}}
 {{- with $i.metricsServer -}}
 {{- $ms := . -}}
 {{- include "vsyncer.vc.keys" (dict "s" $s "at" "integrations.metricsServer" "m" $ms "known" (list "enabled" "nodes" "pods")) -}}
@@ -469,6 +489,9 @@ mode and the CLI's telemetry switch do nothing in either chart: accepted.
 {{- include "vsyncer.vc.only" (dict "s" $s "at" (printf "integrations.metricsServer.%s" $field) "value" (get $ms $field) "allowed" (list "true") "why" "vsyncer's metrics API serves both nodes and pods") -}}
 {{- end -}}
 {{- end -}}
+{{- end -}}
+{{- with $i.certManager -}}
+{{- include "vsyncer.vc.certManager" (dict "s" $s "m" .) -}}
 {{- end -}}
 {{- end -}}
 {{- with $v.experimental -}}
