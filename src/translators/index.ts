@@ -23,7 +23,7 @@ import {
   referenceGrantsDescriptor,
   tlsRoutesDescriptor,
 } from './gateway-api/index.ts';
-import { ingressesDescriptor } from './ingresses/index.ts';
+import { ingressesDescriptorFor } from './ingresses/index.ts';
 import { networkPoliciesDescriptor } from './networkpolicies/index.ts';
 import { nodesDescriptor } from './nodes/index.ts';
 import { persistentVolumeClaimsDescriptor } from './persistentvolumeclaims/index.ts';
@@ -62,7 +62,7 @@ export function builtinKinds(customResources?: CustomResourcesConfig): KindRegis
     .register(endpointsDescriptor)
     .register(endpointSlicesDescriptor)
     .register(networkPoliciesDescriptor)
-    .register(ingressesDescriptor)
+    .register(ingressesDescriptorFor({ hostCertManager: customResources?.hostCertManager === true }))
     .register(eventsDescriptor)
     .register(nodesDescriptor)
     .register(hostStorageClassesKind)

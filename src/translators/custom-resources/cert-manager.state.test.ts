@@ -2,7 +2,7 @@ import type { KubeObject } from '../../kube/object.ts';
 import { Resources, type ResourceType } from '../../kube/resources.ts';
 import { HOST_NS, stateTables, VC, type StateTable } from '../../testing/state-table.ts';
 import { CRDS } from './crd.ts';
-import { FILLED_FROM_HOST_ANNOTATION } from './filled-secrets.ts';
+import { FILLED_FROM_HOST_ANNOTATION } from '../shared/filled-secrets.ts';
 
 /*
  * vCluster's integrations.certManager, end to end through the engine between two in-memory
@@ -96,7 +96,14 @@ async function certManagerTable(
     (opts.certManager?.sync as { toHost?: { issuers?: { enabled?: boolean } } } | undefined)?.toHost?.issuers
       ?.enabled === false;
   const table = await start({
-    kinds: ['secrets', 'configmaps', CERT_KIND, ...(issuersOff ? [] : [ISSUER_KIND]), CLUSTER_ISSUER_KIND],
+    kinds: [
+      'secrets',
+      'configmaps',
+      'ingresses',
+      CERT_KIND,
+      ...(issuersOff ? [] : [ISSUER_KIND]),
+      CLUSTER_ISSUER_KIND,
+    ],
     file: {
       integrations: {
         certManager: opts.certManager ?? {
@@ -357,5 +364,105 @@ describe('integrations.certManager (state table)', () => {
     const said = events(table).join('\n');
     expect(said).toContain('spec.issuerRef.kind is "Issuer"; it may only be one of ["ClusterIssuer"] here');
     expect(said).toContain('spec.issuerRef.kind is not set; it may only be one of ["ClusterIssuer"] here');
+  });
+
+  describe("an Ingress the host's ingress-shim issues for", () => {
+    const ingress = (annotations: Record<string, string>, ns = 'team'): KubeObject => ({
+      metadata: { name: 'web', namespace: ns, annotations },
+      spec: {
+        tls: [{ hosts: ['web.example.com'], secretName: 'web-tls' }],
+        rules: [{ host: 'web.example.com' }],
+      },
+    });
+    const hostIngress = (t: StateTable) => hostObject(t, Resources.ingresses, hostName('web'));
+
+    it('its TLS Secret is made on the host and named by the copy; what ingress-shim issues comes back', async () => {
+      const table = await certManagerTable();
+      await table.virtual.create(
+        Resources.ingresses,
+        'team',
+        ingress({ 'cert-manager.io/cluster-issuer': 'selfsigned' }),
+      );
+      await settled(table);
+      const made = hostObject(table, Resources.secrets, hostName('web-tls'))!;
+      expect(made.type).toBe('kubernetes.io/tls');
+      expect(made.metadata?.annotations?.['vcluster.loft.sh/object-name']).toBe('web-tls');
+      expect((hostIngress(table)!.spec as { tls: unknown }).tls).toEqual([
+        { hosts: ['web.example.com'], secretName: hostName('web-tls') },
+      ]);
+      expect(hostIngress(table)!.metadata?.annotations?.['cert-manager.io/cluster-issuer']).toBe(
+        'selfsigned',
+      );
+      expect(virtualSecret(table, 'web-tls')).toBeUndefined();
+
+      // ingress-shim names its Certificate after the Secret.
+      await issue(table, hostName('web-tls'), hostName('web-tls'));
+      await settled(table);
+      const filled = virtualSecret(table, 'web-tls')!;
+      expect(filled.data).toMatchObject({ 'tls.crt': 'Y2VydA==' });
+      expect(filled.metadata?.annotations?.['cert-manager.io/certificate-name']).toBe('web-tls');
+      table.virtual.clearWrites();
+      table.host.clearWrites();
+      await settled(table);
+      expect(table.writes()).toEqual([]);
+    });
+
+    it("a tenant's own TLS Secret of that name is what cert-manager issues over, as in the tenant's own cluster: no write loop", async () => {
+      const table = await certManagerTable();
+      await table.virtual.create(Resources.secrets, 'team', {
+        metadata: { name: 'web-tls' },
+        type: 'kubernetes.io/tls',
+        data: { 'tls.crt': 'b2xk', 'tls.key': 'b2xk' },
+      });
+      await table.virtual.create(
+        Resources.ingresses,
+        'team',
+        ingress({ 'cert-manager.io/cluster-issuer': 'selfsigned' }),
+      );
+      await settled(table);
+      await issue(table, hostName('web-tls'), hostName('web-tls'));
+      await settled(table);
+      expect(virtualSecret(table, 'web-tls')!.data).toMatchObject({ 'tls.crt': 'Y2VydA==' });
+      expect(hostObject(table, Resources.secrets, hostName('web-tls'))!.data).toMatchObject({
+        'tls.crt': 'Y2VydA==',
+      });
+      table.virtual.clearWrites();
+      table.host.clearWrites();
+      await settled(table);
+      expect(table.writes()).toEqual([]);
+    });
+
+    it('an Ingress not annotated for cert-manager keeps the tenant-given TLS Secret, which goes down as ever', async () => {
+      const table = await certManagerTable();
+      await table.virtual.create(Resources.secrets, 'team', {
+        metadata: { name: 'web-tls' },
+        type: 'kubernetes.io/tls',
+        data: { 'tls.crt': 'bWluZQ==', 'tls.key': 'a2V5' },
+      });
+      await table.virtual.create(Resources.ingresses, 'team', ingress({}));
+      await settled(table);
+      expect(hostObject(table, Resources.secrets, hostName('web-tls'))!.data).toEqual({
+        'tls.crt': 'bWluZQ==',
+        'tls.key': 'a2V5',
+      });
+    });
+
+    it("a TLS Secret whose host name is another namespace's copy: the Ingress is refused, the copy untouched", async () => {
+      const table = await certManagerTable();
+      await table.virtual.create(Resources.secrets, 'tls-x-team', {
+        metadata: { name: 'web', annotations: { 'vcluster.loft.sh/force-sync': 'true' } },
+        data: { password: 'c2VjcmV0' },
+      });
+      await settled(table);
+      const theirs = hostObject(table, Resources.secrets, hostName('web-x-tls'))!;
+      await table.virtual.create(Resources.ingresses, 'team', {
+        ...ingress({ 'cert-manager.io/cluster-issuer': 'selfsigned' }),
+        spec: { tls: [{ secretName: 'web-x-tls' }], rules: [{ host: 'web.example.com' }] },
+      });
+      await settled(table);
+      expect(hostIngress(table)).toBeUndefined();
+      expect(hostObject(table, Resources.secrets, hostName('web-x-tls'))).toEqual(theirs);
+      expect(events(table).join('\n')).toContain('its host name is held by another object');
+    });
   });
 });

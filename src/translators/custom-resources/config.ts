@@ -35,6 +35,11 @@ import { parsePath, valuesAt, type PathSegment } from './path.ts';
 export interface CustomResourcesConfig {
   toHost: CustomResourceEntry[];
   fromHost: CustomResourceEntry[];
+  /**
+   * The host runs cert-manager for this virtual cluster (integrations.certManager): its ingress-shim
+   * issues into the TLS Secrets of Ingresses annotated for it, which then come back to the tenant.
+   */
+  hostCertManager?: boolean;
 }
 
 /** Where the CRD comes from when one side lacks it (see docs/custom-resources.md). */
@@ -178,6 +183,8 @@ const json = (v: unknown) => JSON.stringify(v);
 export interface IntegrationItems {
   toHost: IntegrationItem[];
   fromHost: IntegrationItem[];
+  /** See CustomResourcesConfig.hostCertManager. */
+  hostCertManager?: boolean;
 }
 export interface IntegrationItem {
   item: Record<string, unknown>;
@@ -194,7 +201,11 @@ export function parseCustomResources(
   field = 'customResources',
   integrations: IntegrationItems = { toHost: [], fromHost: [] },
 ): CustomResourcesConfig {
-  const out: CustomResourcesConfig = { toHost: [], fromHost: [] };
+  const out: CustomResourcesConfig = {
+    toHost: [],
+    fromHost: [],
+    ...(integrations.hostCertManager ? { hostCertManager: true } : {}),
+  };
   if (raw !== undefined && raw !== null && !isRecord(raw))
     throw new CustomResourceConfigError(
       field,

@@ -287,28 +287,26 @@ export function toHostCustomResourceKind(
     return { hostName: value };
   }
 
-  /**
-   * A Secret the host's controller writes (`filledByHost`): ready once the host Secret of that name
-   * is provably this tenant's Secret's copy, which the secrets kind makes before the tenant's Secret
-   * exists (see following in index.ts). A name another object holds is refused: the host's
-   * controller would write into it.
-   */
+  /** A Secret the host's controller writes (`filledByHost`): see ReferenceJudge.judgeFilled. */
   function judgeFilled(
     ctx: ReconcileContext,
     target: ReferenceTarget | undefined,
     value: string,
   ): { hostName: string } | { state: 'waiting' | 'refused'; message: string } {
-    const what = `Secret "${value}"`;
     if (!target)
-      return { state: 'refused', message: `${what}: objects of this kind are not synced to the host` };
-    const virtualKey = `${ctx.virtualNamespace}/${value}`;
-    const hostKey = target.spec.mapper.targetKey(virtualKey, undefined);
-    const copy = hostKey ? target.host.store.get(hostKey) : undefined;
-    if (!hostKey || !copy)
-      return { state: 'waiting', message: `${what}: waiting for its host Secret to be made` };
-    if (target.spec.mapper.sourceKeyOf(copy) !== virtualKey)
-      return { state: 'refused', message: `${what}: its host name is held by another object` };
-    return { hostName: splitKey(hostKey).name };
+      return {
+        state: 'refused',
+        message: `Secret "${value}": objects of this kind are not synced to the host`,
+      };
+    const verdict = new ReferenceJudge(new Map([['Secret', target]])).judgeFilled(ctx.virtualNamespace, {
+      kind: 'Secret',
+      name: value,
+      optional: false,
+      where: { field: value },
+    });
+    if (verdict.state === 'ready') return { hostName: verdict.hostName };
+    if (verdict.state === 'refused' || verdict.state === 'waiting') return verdict;
+    return { state: 'waiting', message: `Secret "${value}" not found` };
   }
 
   /**

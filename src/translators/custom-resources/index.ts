@@ -2,7 +2,7 @@ import { deleteIncarnation } from '../../kube/delete-incarnation.ts';
 import type { Informer } from '../../informer/informer.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { isPrepared } from '../../sync/engine.ts';
-import type { BuiltKind, KindDescriptor, KindSpec, ReconcileContext, Relation } from '../../sync/kind.ts';
+import type { BuiltKind, KindDescriptor, KindSpec, Placement, Relation } from '../../sync/kind.ts';
 import { ConfigError } from '../../config/config-error.ts';
 import {
   customResourceKindName,
@@ -13,7 +13,9 @@ import {
 import { unresolvedType, type ResolvedResource } from './crd.ts';
 import { fromHostCustomResourceKind, toHostCustomResourceKind } from './custom-resource-kind.ts';
 import { valuesAt } from './path.ts';
-import { createEmptyFilled, filledSecretKeys, fillFromHost } from './filled-secrets.ts';
+import { withFilledSecrets, type SecretFiller } from '../shared/filled-secrets.ts';
+import { ingressCertificatesFiller } from '../ingresses/cert-manager.ts';
+import { filledSecretKeys } from './filled-references.ts';
 
 export { parseCustomResources, CustomResourceConfigError, type CustomResourcesConfig } from './config.ts';
 export { integrationItems } from './integrations.ts';
@@ -80,14 +82,30 @@ export function customResourceKinds(config: CustomResourcesConfig | undefined): 
 
   function following(descriptor: KindDescriptor, referencedKind: 'Secret' | 'ConfigMap'): KindDescriptor {
     const referrers = (config?.toHost ?? []).filter((e) =>
-      e.references.some((r) => r.kind === referencedKind),
+      e.references.some((r) => r.kind === referencedKind && !r.filledByHost),
     );
-    if (referrers.length === 0) return descriptor;
-    const fillers = referrers.filter((e) => e.references.some((r) => r.filledByHost));
+    // Secrets a host controller fills (shared/filled-secrets.ts): named by custom resources, or the
+    // TLS Secrets of Ingresses the host's cert-manager issues for.
+    const fillingEntries =
+      referencedKind === 'Secret'
+        ? (config?.toHost ?? []).filter((e) => e.references.some((r) => r.filledByHost))
+        : [];
+    const ingressCertificates = referencedKind === 'Secret' && config?.hostCertManager === true;
+    const fillersOf = (where: Placement): SecretFiller[] => [
+      ...fillingEntries.map((entry) => ({
+        name: `${customResourceKindName(entry)}-filled`,
+        whenKind: customResourceKindName(entry),
+        type: resolved.get(entry.crdName)!.type,
+        filled: (obj: KubeObject) => filledSecretKeys(obj, entry),
+      })),
+      ...(ingressCertificates ? [ingressCertificatesFiller(where)] : []),
+    ];
+    if (referrers.length === 0 && fillingEntries.length === 0 && !ingressCertificates) return descriptor;
     return {
       ...descriptor,
       build(options, where) {
-        const base = descriptor.build(options, where);
+        const base = withFilledSecrets(descriptor.build(options, where), fillersOf(where));
+        if (referrers.length === 0) return base;
         let kinds: ReadonlyMap<string, BuiltKind> = new Map();
         let virtualObjects: Informer<KubeObject> | undefined;
         const relations: Relation[] = referrers.map((entry) => ({
@@ -98,27 +116,6 @@ export function customResourceKinds(config: CustomResourcesConfig | undefined): 
           keys: (obj) => referencedKeys(obj, entry, referencedKind),
           membershipOnly: true,
         }));
-        // Secrets a host controller fills (see filled-secrets.ts): wanted before they exist.
-        const fillRelations = fillers.map((entry) => ({
-          entry,
-          relation: {
-            name: `${customResourceKindName(entry)}-filled`,
-            cluster: 'virtual',
-            type: resolved.get(entry.crdName)!.type,
-            whenKind: customResourceKindName(entry),
-            keys: (obj) => [...filledSecretKeys(obj, entry).keys()],
-            membershipOnly: true,
-          } satisfies Relation,
-        }));
-        /** The type of Secret a host controller fills under this key, or undefined when none does. */
-        const filledType = (ctx: ReconcileContext): string | undefined => {
-          for (const { entry, relation } of fillRelations)
-            for (const obj of ctx.related(relation.name)) {
-              const type = filledSecretKeys(obj, entry).get(ctx.key);
-              if (type) return type;
-            }
-          return undefined;
-        };
         /** Enabled referrer kinds that have not read their objects yet: what they name is unknown. */
         const referrersStarting = () =>
           relations.some((r) => {
@@ -127,7 +124,7 @@ export function customResourceKinds(config: CustomResourcesConfig | undefined): 
           });
         const spec: KindSpec = {
           ...base,
-          relations: [...(base.relations ?? []), ...relations, ...fillRelations.map((f) => f.relation)],
+          relations: [...(base.relations ?? []), ...relations],
           setup(env, all) {
             kinds = all;
             virtualObjects = env.informers.get(env.virtual, base.virtualType);
@@ -135,17 +132,7 @@ export function customResourceKinds(config: CustomResourcesConfig | undefined): 
           },
           wanted: (ctx, source) =>
             (base.wanted ? base.wanted(ctx, source) : source !== undefined) ||
-            (source !== undefined && relations.some((r) => ctx.related(r.name).length > 0)) ||
-            filledType(ctx) !== undefined,
-          async create(ctx, source) {
-            const type = filledType(ctx);
-            return type ? createEmptyFilled(ctx, spec, type) : base.create(ctx, source);
-          },
-          async update(ctx, source, target) {
-            return filledType(ctx)
-              ? fillFromHost(ctx, spec, source, target)
-              : base.update(ctx, source, target);
-          },
+            (source !== undefined && relations.some((r) => ctx.related(r.name).length > 0)),
           async remove(ctx, target) {
             // A copy only a custom resource may name is kept until that kind has started; one whose
             // virtual object is gone is named by nothing that could be synced, and goes (a kind that

@@ -84,6 +84,7 @@ export function integrationItems(raw: unknown, field = 'integrations'): Integrat
   const certManager = certManagerItems(raw.certManager, `${field}.certManager`);
   out.toHost.push(...certManager.toHost);
   out.fromHost.push(...certManager.fromHost);
+  if (certManager.hostCertManager) out.hostCertManager = true;
   return out;
 }
 
@@ -119,6 +120,7 @@ function certManagerItems(raw: unknown, at: string): IntegrationItems {
   const out: IntegrationItems = { toHost: [], fromHost: [] };
   const section = onlyKeys(raw, at, ['enabled', 'sync']);
   if (!enabledAt(section, at, false)) return out;
+  out.hostCertManager = true;
   const sync = onlyKeys(section.sync, `${at}.sync`, ['toHost', 'fromHost']);
   const toHost = onlyKeys(sync.toHost, `${at}.sync.toHost`, ['certificates', 'issuers']);
   const fromHost = onlyKeys(sync.fromHost, `${at}.sync.fromHost`, ['clusterIssuers']);

@@ -39,22 +39,27 @@ export const ALLOWED_HOST_FIELD = field({
 /**
  * Ingresses, virtual → host, with the host's load-balancer status back. Off by default, as in
  * vCluster: an Ingress only means something where the host runs an ingress controller for it.
+ * With `hostCertManager` (integrations.certManager), the TLS Secrets of an Ingress annotated for
+ * cert-manager are filled by the host's (see cert-manager.ts).
  */
-export const ingressesDescriptor = defineKind({
-  name: 'ingresses',
-  description: "Ingresses, virtual → host; backends and secrets renamed to this tenant's copies, status back",
-  defaultOn: false,
-  eventKind: 'Ingress',
-  fields: [RESERVED_HOST_FIELD, ALLOWED_HOST_FIELD],
-  hostRbac: [
-    { scope: 'namespace', apiGroups: ['networking.k8s.io'], resources: ['ingresses'], verbs: CRUD },
-    // The copies of the Services and Secrets an Ingress names, to prove them ours before naming them.
-    {
-      scope: 'namespace',
-      apiGroups: [''],
-      resources: ['services', 'secrets'],
-      verbs: ['get', 'list', 'watch'],
-    },
-  ],
-  build: (options, where) => ingressesKind(where, options.reservedIngressHosts, options.allowedIngressHosts),
-});
+export const ingressesDescriptorFor = ({ hostCertManager }: { hostCertManager: boolean }) =>
+  defineKind({
+    name: 'ingresses',
+    description:
+      "Ingresses, virtual → host; backends and secrets renamed to this tenant's copies, status back",
+    defaultOn: false,
+    eventKind: 'Ingress',
+    fields: [RESERVED_HOST_FIELD, ALLOWED_HOST_FIELD],
+    hostRbac: [
+      { scope: 'namespace', apiGroups: ['networking.k8s.io'], resources: ['ingresses'], verbs: CRUD },
+      // The copies of the Services and Secrets an Ingress names, to prove them ours before naming them.
+      {
+        scope: 'namespace',
+        apiGroups: [''],
+        resources: ['services', 'secrets'],
+        verbs: ['get', 'list', 'watch'],
+      },
+    ],
+    build: (options, where) =>
+      ingressesKind(where, options.reservedIngressHosts, options.allowedIngressHosts, hostCertManager),
+  });

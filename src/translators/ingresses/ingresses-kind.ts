@@ -27,6 +27,7 @@ import {
 import { writeLoadBalancerStatusUp } from '../shared/load-balancer-status.ts';
 import { malformedIngress } from '../shared/shape.ts';
 import { reservedIngressHostRefusal, unallowedIngressHostRefusal } from './reserved-hosts.ts';
+import { isTlsSecret, issuedByIngressShim } from './cert-manager.ts';
 import {
   hostIngressFor,
   hostSpecInSync,
@@ -63,6 +64,7 @@ export function ingressesKind(
   where: Placement,
   reservedHosts: readonly string[] = [],
   allowedHosts: readonly string[] = [],
+  hostCertManager = false,
 ): KindSpec {
   const place = (ctx: ReconcileContext) => ({ ...where, hostName: ctx.hostName });
   const managed = managedCopiesScope(where);
@@ -112,13 +114,15 @@ export function ingressesKind(
     const missing: string[] = [];
     const absent = new Set<string>();
     const ns = ctx.virtualNamespace;
+    // The host's cert-manager issues into the TLS Secrets of an Ingress annotated for it: they are
+    // the host's to fill (made empty on the host first), not the tenant's to give.
+    const issued = hostCertManager && issuedByIngressShim(virtual);
     for (const ref of ingressReferences(virtual, where)) {
-      const verdict = judge.judge(ref.namespace, {
-        kind: ref.kind,
-        name: ref.name,
-        optional: true,
-        where: { field: ref.field },
-      });
+      const judged = { kind: ref.kind, name: ref.name, optional: true, where: { field: ref.field } };
+      const verdict =
+        issued && isTlsSecret(ref)
+          ? judge.judgeFilled(ref.namespace, judged)
+          : judge.judge(ref.namespace, judged);
       const what = `${ref.kind} "${ref.name}"${ref.namespace === ns ? '' : ` of namespace ${ref.namespace}`}`;
       if (verdict.state === 'refused') refused.push(`${ref.field}: ${verdict.message}`);
       else if (verdict.state === 'waiting' && mayWait) waiting.push(`${ref.field}: ${verdict.message}`);

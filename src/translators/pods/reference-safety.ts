@@ -113,6 +113,27 @@ export class ReferenceJudge {
     return { state: 'ready', hostName: splitKey(hostKey).name };
   }
 
+  /**
+   * The verdict on a Secret a host controller fills (shared/filled-secrets.ts): ready once the host
+   * Secret of its name is provably the copy of exactly that Secret, which the secrets kind makes
+   * before the tenant's Secret exists; so the tenant's Secret need not exist. A name another object
+   * holds is refused: the host's controller would write into it.
+   */
+  judgeFilled(namespace: string, ref: JudgedReference): ReferenceVerdict {
+    const what = describeReference(ref);
+    const target = this.targets.get(ref.kind);
+    if (!target || (ref.apiGroup ?? '') !== target.spec.virtualType.group)
+      return { state: 'refused', message: `${what}: objects of this kind are not synced to the host` };
+    const virtualKey = `${namespace}/${ref.name}`;
+    const hostKey = target.spec.mapper.targetKey(virtualKey, undefined);
+    const copy = hostKey ? target.host.store.get(hostKey) : undefined;
+    if (!hostKey || !copy)
+      return { state: 'waiting', message: `${what}: waiting for its host Secret to be made`, missing: false };
+    if (target.spec.mapper.sourceKeyOf(copy) !== virtualKey)
+      return { state: 'refused', message: `${what}: its host name is held by another object` };
+    return { state: 'ready', hostName: splitKey(hostKey).name };
+  }
+
   /** The verdict on every reference, the worst first (refused, then waiting). */
   judgeAll(
     namespace: string,

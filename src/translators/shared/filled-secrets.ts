@@ -1,46 +1,43 @@
 import { TerminalError } from '../../controller/errors.ts';
 import type { KubeObject } from '../../kube/object.ts';
-import { Resources } from '../../kube/resources.ts';
+import { Resources, type ResourceType } from '../../kube/resources.ts';
 import { OBJECT_UID_ANNOTATION } from '../../naming/labels.ts';
 import { createHostCopy } from '../../sync/engine.ts';
-import type { KindSpec, ReconcileContext, SyncResult } from '../../sync/kind.ts';
+import type { KindSpec, ReconcileContext, Relation, SyncResult } from '../../sync/kind.ts';
 import { scrubHostNames } from '../../sync/scrub.ts';
-import { hostMetadataFor, sameJson } from '../shared/host-metadata.ts';
-import { referenceApplies, type CustomResourceEntry } from './config.ts';
-import { customResourceRefusal } from './allowed-values.ts';
-import { valuesAt } from './path.ts';
+import { hostMetadataFor, sameJson } from './host-metadata.ts';
 
 /**
- * Secrets a host controller writes for a tenant's custom resource (cert-manager's issued certificate
- * in a Certificate's `spec.secretName`: a reference configured `filledByHost`). They go the other way
- * from every other Secret: the syncer makes the host Secret, empty and of the configured type, under
- * the tenant Secret's host name and with its ownership metadata, so that the name is provably this
- * tenant's before the custom resource names it on the host (see judgeFilled); what the host's
+ * Secrets a host controller writes for a tenant's object: cert-manager's issued certificate in a
+ * Certificate's `spec.secretName` (a custom resource reference configured `filledByHost`), or in the
+ * TLS Secret of an Ingress its ingress-shim issues for. They go the other way from every other
+ * Secret: the syncer makes the host Secret, empty and of the expected type, under the tenant
+ * Secret's host name and with its ownership metadata, so that the name is provably this tenant's
+ * before the host's controller is pointed at it (ReferenceJudge.judgeFilled); what the host's
  * controller then writes there is copied into the tenant's Secret of that name, made if missing.
  * Nothing flows down: the tenant's edits of such a Secret are replaced by what the host holds, as
  * cert-manager would replace them.
  */
+
+/** Objects of one kind that name Secrets a host controller fills. */
+export interface SecretFiller {
+  /** The relation's name, unique among the secrets kind's relations. */
+  name: string;
+  /** The `--sync` kind of those objects: followed only while it runs. */
+  whenKind: string;
+  type: ResourceType;
+  /**
+   * The Secrets obj names as filled by the host (`namespace/name`), each with the type of Secret the
+   * host's controller writes; none for an object that may not reach the host.
+   */
+  filled(obj: KubeObject): Map<string, string>;
+}
 
 /** Marks a tenant's Secret the syncer fills from the host (informative: ownership is judged on the host). */
 export const FILLED_FROM_HOST_ANNOTATION = 'vsyncer.dev/filled-from-host';
 
 /** Keys the syncers write on host objects: never copied into the tenant's Secret. */
 const SYNCER_KEY = /^(vcluster\.loft\.sh|vsyncer\.dev)\//;
-
-/** The keys (`namespace/name`) of the Secrets obj names as filled by the host, with their type. */
-export function filledSecretKeys(obj: KubeObject, entry: CustomResourceEntry): Map<string, string> {
-  const out = new Map<string, string>();
-  const namespace = obj.metadata?.namespace;
-  // An object that may not reach the host gets nothing made there for it.
-  if (!namespace || customResourceRefusal(obj, entry)) return out;
-  for (const ref of entry.references) {
-    if (!ref.filledByHost || !referenceApplies(ref, obj)) continue;
-    for (const { value } of valuesAt(obj, ref.segments).values)
-      if (typeof value === 'string' && value && !out.has(`${namespace}/${value}`))
-        out.set(`${namespace}/${value}`, ref.filledByHost);
-  }
-  return out;
-}
 
 /** An empty Secret of a type: the keys the API server requires of it, each empty. */
 function emptyPayload(type: string): Pick<KubeObject, 'type' | 'data'> {
@@ -150,6 +147,42 @@ export async function fillFromHost(
   return { virtualWritten: true };
 }
 
-/** Makes the empty host Secret a filled reference names, before the host's controller writes it. */
-export const createEmptyFilled = (ctx: ReconcileContext, spec: KindSpec, type: string) =>
-  createHostCopy(ctx, spec, emptyFilledSecret(ctx, type));
+/**
+ * The secrets kind, made to also keep the Secrets the fillers' objects name as filled by the host:
+ * wanted while named so, made empty on the host before the tenant's Secret exists, and copied up
+ * from the host, never down, while named so.
+ */
+export function withFilledSecrets(base: KindSpec, fillers: readonly SecretFiller[]): KindSpec {
+  if (fillers.length === 0) return base;
+  const relations: Relation[] = fillers.map((f) => ({
+    name: f.name,
+    cluster: 'virtual',
+    type: f.type,
+    whenKind: f.whenKind,
+    keys: (obj) => [...f.filled(obj).keys()],
+    membershipOnly: true,
+  }));
+  /** The type of Secret a host controller fills under this key, or undefined when none does. */
+  const filledType = (ctx: ReconcileContext): string | undefined => {
+    for (const f of fillers)
+      for (const obj of ctx.related(f.name)) {
+        const type = f.filled(obj).get(ctx.key);
+        if (type) return type;
+      }
+    return undefined;
+  };
+  const spec: KindSpec = {
+    ...base,
+    relations: [...(base.relations ?? []), ...relations],
+    wanted: (ctx, source) =>
+      (base.wanted ? base.wanted(ctx, source) : source !== undefined) || filledType(ctx) !== undefined,
+    async create(ctx, source) {
+      const type = filledType(ctx);
+      return type ? createHostCopy(ctx, spec, emptyFilledSecret(ctx, type)) : base.create(ctx, source);
+    },
+    async update(ctx, source, target) {
+      return filledType(ctx) ? fillFromHost(ctx, spec, source, target) : base.update(ctx, source, target);
+    },
+  };
+  return spec;
+}
