@@ -62,7 +62,7 @@ export function builtinKinds(customResources?: CustomResourcesConfig): KindRegis
     .register(endpointsDescriptor)
     .register(endpointSlicesDescriptor)
     .register(networkPoliciesDescriptor)
-    .register(ingressesDescriptorFor({ hostCertManager: customResources?.hostCertManager === true }))
+    .register(ingressesDescriptorFor(custom.hostCertManager))
     .register(eventsDescriptor)
     .register(nodesDescriptor)
     .register(hostStorageClassesKind)

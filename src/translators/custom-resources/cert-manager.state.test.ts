@@ -268,6 +268,65 @@ describe('integrations.certManager (state table)', () => {
     });
   });
 
+  it("a tenant's own look-alike of a shown ClusterIssuer (the label is the tenant's to write) is not taken for one the host offers", async () => {
+    const table = await certManagerTable();
+    await table.virtual.create(CLUSTER_ISSUERS, '', {
+      metadata: { name: 'internal', labels: { 'vsyncer.dev/managed': 'true' }, finalizers: ['tenant/keep'] },
+      spec: { selfSigned: {} },
+    });
+    await table.virtual.create(
+      CERTS,
+      'team',
+      certificate('web', { secretName: 'web-tls', issuerRef: { name: 'internal', kind: 'ClusterIssuer' } }),
+    );
+    await settled(table);
+    expect(hostObject(table, CERTS, hostName('web'))).toBeUndefined();
+    expect(table.host.objects(Resources.secrets, HOST_NS)).toEqual([]);
+  });
+
+  it('a Certificate on the host whose secretName changes names the new host Secret, made for it, never a name nobody holds', async () => {
+    const table = await certManagerTable();
+    await table.virtual.create(
+      CERTS,
+      'team',
+      certificate('web', { secretName: 'web-tls', issuerRef: { name: 'selfsigned', kind: 'ClusterIssuer' } }),
+    );
+    await settled(table);
+    const current = table.virtual.objects(CERTS, 'team')[0]!;
+    await table.virtual.update(CERTS, 'team', {
+      ...current,
+      spec: { ...(current.spec as object), secretName: 'web-tls-2' },
+    });
+    await settled(table);
+    expect((hostObject(table, CERTS, hostName('web'))!.spec as { secretName: string }).secretName).toBe(
+      hostName('web-tls-2'),
+    );
+    expect(hostObject(table, Resources.secrets, hostName('web-tls-2'))!.type).toBe('kubernetes.io/tls');
+    // The old one is named by nothing any more.
+    expect(hostObject(table, Resources.secrets, hostName('web-tls'))).toBeUndefined();
+    expect(events(table).join('\n')).not.toContain('pointing at nothing');
+  });
+
+  it("a host object the syncer does not own at the Secret's host name: the Certificate is refused, saying so", async () => {
+    const table = await certManagerTable({
+      host: [
+        [
+          Resources.secrets,
+          { metadata: { name: hostName('web-tls'), namespace: HOST_NS }, data: { a: 'Yg==' } },
+        ],
+      ],
+    });
+    await table.virtual.create(
+      CERTS,
+      'team',
+      certificate('web', { secretName: 'web-tls', issuerRef: { name: 'selfsigned', kind: 'ClusterIssuer' } }),
+    );
+    await settled(table);
+    expect(hostObject(table, CERTS, hostName('web'))).toBeUndefined();
+    expect(hostObject(table, Resources.secrets, hostName('web-tls'))!.data).toEqual({ a: 'Yg==' });
+    expect(events(table).join('\n')).toContain('its host name is held by an object the syncer does not own');
+  });
+
   it('an issuer of another kind or group (an external issuer, looked up in the host namespace) is refused with a SyncError', async () => {
     const table = await certManagerTable();
     await table.virtual.create(
@@ -343,6 +402,50 @@ describe('integrations.certManager (state table)', () => {
     const said = events(table).join('\n');
     expect(said).toContain('spec.vault.auth.kubernetes.serviceAccountRef is set; it may not be set here');
     expect(said).toContain('spec.acme.solvers[0].http01.ingress.name is set; it may not be set here');
+  });
+
+  it("a Certificate's secretTemplate (labels and annotations for the host Secret, as written) is refused, and nothing is made for it", async () => {
+    const table = await certManagerTable();
+    await table.virtual.create(
+      CERTS,
+      'team',
+      certificate('web', {
+        secretName: 'web-tls',
+        issuerRef: { name: 'selfsigned', kind: 'ClusterIssuer' },
+        secretTemplate: { annotations: { 'reflector.v1.k8s.emberstack.com/reflects': 'kube-system/admin' } },
+      }),
+    );
+    await settled(table);
+    expect(table.host.objects(CERTS, HOST_NS)).toEqual([]);
+    expect(table.host.objects(Resources.secrets, HOST_NS)).toEqual([]);
+    expect(events(table).join('\n')).toContain('spec.secretTemplate is set; it may not be set here');
+  });
+
+  it("an Issuer's solver templates, Route53's Kubernetes auth and a DNS-01 webhook's config are refused", async () => {
+    const table = await certManagerTable();
+    const acme = (solver: Record<string, unknown>) => ({
+      acme: { server: 'https://acme.example', privateKeySecretRef: { name: 'k' }, solvers: [solver] },
+    });
+    const issuers = {
+      templated: acme({ http01: { ingress: { podTemplate: { metadata: { labels: { app: 'db' } } } } } }),
+      annotated: acme({
+        http01: { ingress: { ingressTemplate: { metadata: { annotations: { 'x/server-snippet': 'y' } } } } },
+      }),
+      route53: acme({ dns01: { route53: { auth: { kubernetes: { serviceAccountRef: { name: 'sa' } } } } } }),
+      webhook: acme({ dns01: { webhook: { groupName: 'g', solverName: 's', config: { secret: 'x' } } } }),
+    };
+    for (const [name, spec] of Object.entries(issuers))
+      await table.virtual.create(ISSUERS, 'team', { metadata: { name }, spec });
+    await settled(table);
+    expect(table.host.objects(ISSUERS, HOST_NS)).toEqual([]);
+    const said = events(table).join('\n');
+    for (const field of [
+      'http01.ingress.podTemplate',
+      'http01.ingress.ingressTemplate',
+      'dns01.route53.auth',
+      'dns01.webhook',
+    ])
+      expect(said).toContain(`spec.acme.solvers[0].${field} is set; it may not be set here`);
   });
 
   it('with issuers off, a Certificate naming an Issuer is refused', async () => {
@@ -445,6 +548,22 @@ describe('integrations.certManager (state table)', () => {
         'tls.crt': 'bWluZQ==',
         'tls.key': 'a2V5',
       });
+    });
+
+    it('a ClusterIssuer the virtual cluster does not show is left off the copy, with a SyncError: no certificate is issued from it', async () => {
+      const table = await certManagerTable();
+      await table.virtual.create(
+        Resources.ingresses,
+        'team',
+        ingress({ 'cert-manager.io/cluster-issuer': 'internal' }),
+      );
+      await settled(table);
+      const copy = hostIngress(table)!;
+      expect(copy.metadata?.annotations?.['cert-manager.io/cluster-issuer']).toBeUndefined();
+      expect(hostObject(table, Resources.secrets, hostName('web-tls'))).toBeUndefined();
+      expect(events(table).join('\n')).toContain(
+        'names ClusterIssuer "internal", which this virtual cluster does not show',
+      );
     });
 
     it("a TLS Secret whose host name is another namespace's copy: the Ingress is refused, the copy untouched", async () => {

@@ -3,7 +3,7 @@ import { withMessagesScrubbed } from '../../sync/scrub.ts';
 import type { Informer } from '../../informer/informer.ts';
 import { objectKey, splitKey, type KubeObject } from '../../kube/object.ts';
 import { apiVersionOf, Resources } from '../../kube/resources.ts';
-import { MANAGED_BY_LABEL, managedBySelector, OBJECT_HOST_NAME_ANNOTATION } from '../../naming/labels.ts';
+import { managedBySelector, OBJECT_HOST_NAME_ANNOTATION } from '../../naming/labels.ts';
 import { createHostCopy, isPrepared } from '../../sync/engine.ts';
 import type {
   BuiltKind,
@@ -26,6 +26,7 @@ import {
   type ReferenceTarget,
 } from '../pods/reference-safety.ts';
 import { FROM_HOST_LABEL, writeVirtualCopy } from '../shared/from-host.ts';
+import { judgeOrMakeFilled } from '../shared/filled-secrets.ts';
 import { hostMetadataFor, sameJson } from '../shared/host-metadata.ts';
 import {
   BUILTIN_REFERENCE_KINDS,
@@ -40,6 +41,7 @@ import { replaceAt, rewriteAt, valuesAt } from './path.ts';
 import { hostSelectorFor } from './selectors.ts';
 import { customResourceToHost, ownedCustomResourceKey } from './ownership.ts';
 import { customResourceRefusal } from './allowed-values.ts';
+import { selectorOf, showsHostObject, shownVerdict } from './shown.ts';
 import { deleteIncarnation } from '../../kube/delete-incarnation.ts';
 
 /** Virtual objects by what they name (`<kind>/<namespace>/<name>`), to find those a copy concerns. */
@@ -55,7 +57,29 @@ interface JudgedReferences {
   waiting: string[];
   /** `<location>: why`, for references that may never be renamed as they are. */
   refused: string[];
+  /**
+   * `<location>: why`, for references to a kind that has not started yet (its CRD, its caches, at a
+   * restart): nothing is known of them, so nothing is written, not even for an object on the host.
+   */
+  starting: string[];
+  /** Secrets a host controller fills whose host Secret is not made yet (see judgeOrMakeFilled). */
+  toMake: {
+    location: string;
+    value: string;
+    target: ReferenceTarget;
+    type: string;
+    rename: Map<string, string>;
+  }[];
+  /** `<location>: why`, for filled Secrets whose host name another object holds. */
+  filledRefused: string[];
 }
+
+/**
+ * A Secret the host's controller would fill is held by another object: the object may not be on the
+ * host at all (its copy there would have the controller write into that object, or into a name it
+ * left), and a copy made before is removed.
+ */
+class FilledNameRefused extends TerminalError {}
 
 const isBuiltinReferenceKind = (kind: string) =>
   (BUILTIN_REFERENCE_KINDS as readonly string[]).includes(kind);
@@ -83,7 +107,7 @@ function referenceTargetOf(
   env: SyncEnvironment,
   kinds: ReadonlyMap<string, BuiltKind>,
   refKind: string,
-): ReferenceTarget | undefined {
+): ReferenceTarget | 'starting' | undefined {
   const builtin = isBuiltinReferenceKind(refKind);
   const found = [...kinds.values()].find((k) =>
     builtin
@@ -93,7 +117,8 @@ function referenceTargetOf(
         !k.spec.replica
       : k.name === customResourceKindName({ crdName: refKind }),
   );
-  if (!found || !isPrepared(found.spec)) return undefined;
+  if (!found) return undefined;
+  if (!isPrepared(found.spec)) return 'starting';
   const { spec } = found;
   return {
     spec,
@@ -119,7 +144,7 @@ export function toHostCustomResourceKind(
   resolved: ResolvedResource,
   where: Placement,
   resolvedOf: (crdName: string) => ResolvedResource | undefined = () => undefined,
-  shownFromHost: ReadonlySet<string> = new Set(),
+  shownFromHost: ReadonlyMap<string, CustomResourceEntry> = new Map(),
 ): KindSpec {
   const { type } = resolved;
   const kindName = customResourceKindName(entry);
@@ -188,8 +213,10 @@ export function toHostCustomResourceKind(
     return [
       {
         name: `${crdName}-shown`,
-        cluster: 'virtual',
+        cluster: 'host',
         type: referenced.type,
+        // The shown kind's own host informer (see hostInformerFor): one shared cache.
+        scope: { namespace: '', labelSelector: selectorOf(shownFromHost.get(crdName)!) },
         whenKind: customResourceKindName({ crdName }),
         keys: (shown: KubeObject) =>
           virtualObjects
@@ -205,23 +232,42 @@ export function toHostCustomResourceKind(
 
   /** Every configured reference of the object, judged: its copy's host name, or why it has none now. */
   function judgeReferences(ctx: ReconcileContext, virtual: KubeObject): JudgedReferences {
-    const judged: JudgedReferences = { renames: [], waiting: [], refused: [] };
+    const judged: JudgedReferences = {
+      renames: [],
+      waiting: [],
+      refused: [],
+      starting: [],
+      toMake: [],
+      filledRefused: [],
+    };
     for (const ref of nameReferences) {
       const { values, problem } = valuesAt(virtual, ref.segments);
       if (problem) throw new TerminalError(`malformed ${type.kind}: ${problem}`);
       if (!referenceApplies(ref, virtual)) continue;
-      const shown = shownFromHost.has(ref.kind);
-      const target = shown ? undefined : referenceTargetOf(env, kinds, ref.kind);
+      const shown = shownFromHost.get(ref.kind);
+      const found = shown ? undefined : referenceTargetOf(env, kinds, ref.kind);
+      const target = found === 'starting' ? undefined : found;
       const hostNames = new Map<string, string>();
       const unresolved = new Set<string>();
       for (const { location, value } of values) {
         if (value === '') continue;
         if (typeof value !== 'string')
           throw new TerminalError(`malformed ${type.kind}: ${location} must be a string`);
+        if (ref.filledByHost && target) {
+          const filled = filledJudge(target).judgeFilled(ctx.virtualNamespace, filledRef(value));
+          if (filled.state === 'ready') hostNames.set(value, filled.hostName);
+          else if (filled.state === 'waiting')
+            judged.toMake.push({ location, value, target, type: ref.filledByHost, rename: hostNames });
+          else if (filled.state === 'refused') judged.filledRefused.push(`${location}: ${filled.message}`);
+          continue;
+        }
         const verdict = shown
-          ? judgeShown(ref.kind, value)
-          : ref.filledByHost
-            ? judgeFilled(ctx, target, value)
+          ? judgeShown(shown, value)
+          : found === 'starting'
+            ? {
+                state: 'starting' as const,
+                message: `${ref.kind} "${value}": objects of this kind are not synced yet`,
+              }
             : judgeOne(ctx, target, ref.kind, location, value);
         if ('hostName' in verdict) hostNames.set(value, verdict.hostName);
         else {
@@ -265,49 +311,37 @@ export function toHostCustomResourceKind(
 
   /**
    * A reference to an object the host shows the virtual cluster (a ClusterIssuer): it keeps its
-   * name, which is the host object's, once the virtual cluster shows that object. One it does not
-   * show (left out by the selector, or missing) reads as missing, whatever the host holds.
+   * name, which is the host object's, once the host object is one the virtual cluster shows
+   * (judged on the host: the virtual copy's label is the tenant's to forge). One it does not show
+   * (left out by the selector, or missing) reads as missing, whatever the host holds.
    */
   function judgeShown(
-    crdName: string,
+    shown: CustomResourceEntry,
     value: string,
-  ): { hostName: string } | { state: 'waiting' | 'refused'; message: string } {
-    const what = `${crdName} "${value}"`;
-    const shownKind = kinds.get(customResourceKindName({ crdName }));
-    if (!shownKind || !isPrepared(shownKind.spec))
-      return { state: 'waiting', message: `${what}: objects of this kind are not shown yet` };
-    if (shownKind.spec.virtualType.namespaced)
-      return {
-        state: 'refused',
-        message: `${what}: a namespaced kind shown from the host is not this namespace's`,
-      };
-    const copy = env.informers.get(env.virtual, shownKind.spec.virtualType).store.get(value);
-    if (copy?.metadata?.labels?.[FROM_HOST_LABEL] !== 'true')
-      return { state: 'waiting', message: `${what} not found` };
-    return { hostName: value };
+  ): { hostName: string } | { state: 'waiting' | 'refused' | 'starting'; message: string } {
+    const what = `${shown.crdName} "${value}"`;
+    const verdict = shownVerdict(env, kinds, shown, value);
+    switch (verdict.state) {
+      case 'shown':
+        return { hostName: value };
+      case 'starting':
+        return { state: 'starting', message: `${what}: objects of this kind are not shown yet` };
+      case 'refused':
+        return { state: 'refused', message: `${what}: ${verdict.message}` };
+      case 'not-shown':
+        return { state: 'waiting', message: `${what} not found` };
+    }
+    return verdict satisfies never;
   }
 
-  /** A Secret the host's controller writes (`filledByHost`): see ReferenceJudge.judgeFilled. */
-  function judgeFilled(
-    ctx: ReconcileContext,
-    target: ReferenceTarget | undefined,
-    value: string,
-  ): { hostName: string } | { state: 'waiting' | 'refused'; message: string } {
-    if (!target)
-      return {
-        state: 'refused',
-        message: `Secret "${value}": objects of this kind are not synced to the host`,
-      };
-    const verdict = new ReferenceJudge(new Map([['Secret', target]])).judgeFilled(ctx.virtualNamespace, {
-      kind: 'Secret',
-      name: value,
-      optional: false,
-      where: { field: value },
-    });
-    if (verdict.state === 'ready') return { hostName: verdict.hostName };
-    if (verdict.state === 'refused' || verdict.state === 'waiting') return verdict;
-    return { state: 'waiting', message: `Secret "${value}" not found` };
-  }
+  /** Judges Secrets a host controller fills (`filledByHost`): see ReferenceJudge.judgeFilled. */
+  const filledJudge = (target: ReferenceTarget) => new ReferenceJudge(new Map([['Secret', target]]));
+  const filledRef = (value: string): JudgedReference => ({
+    kind: 'Secret',
+    name: value,
+    optional: false,
+    where: { field: value },
+  });
 
   /**
    * The body with every reference renamed to its host copy's name. A new object waits for copies
@@ -316,18 +350,37 @@ export function toHostCustomResourceKind(
    * another namespace's object may take next (host names are ambiguous). Such a reference points
    * at a name no copy can have until the copy is ready again; `notReady` says which, and why.
    */
-  function hostBody(
+  async function hostBody(
     ctx: ReconcileContext,
     virtual: KubeObject,
     onHost: boolean,
-  ): { body: Record<string, unknown>; notReady: string[] } {
+  ): Promise<{ body: Record<string, unknown>; notReady: string[] }> {
     // A malformed selector is the tenant's to fix: said before what waits for other objects.
     let body = scopedSelectors(ctx, bodyOf(virtual));
     const judged = judgeReferences(ctx, virtual);
-    const { waiting, refused } = judged;
+    const { waiting, refused, starting, filledRefused } = judged;
+    // Nothing is known of a kind that has not started: its objects' copies may be there all along.
+    if (starting.length) throw new WaitingError(starting.join('; '));
+    if (filledRefused.length)
+      throw new FilledNameRefused(`cannot sync this ${type.kind}: ${filledRefused.join('; ')}`);
     if (!onHost && refused.length)
       throw new TerminalError(`cannot sync this ${type.kind}: ${refused.join('; ')}`);
     if (!onHost && waiting.length) throw new WaitingError(waiting.join('; '));
+    // Everything else is ready to be written: the host Secrets its controller fills are made now.
+    for (const { location, value, target, type: secretType, rename } of judged.toMake) {
+      const made = await judgeOrMakeFilled(
+        ctx,
+        filledJudge(target),
+        filledRef(value),
+        ctx.virtualNamespace,
+        secretType,
+      );
+      if (made.state !== 'ready')
+        throw new FilledNameRefused(
+          `cannot sync this ${type.kind}: ${location}: ${'message' in made ? made.message : made.state}`,
+        );
+      rename.set(value, made.hostName);
+    }
     const referrer = `${kindName}/${ctx.virtualNamespace}/${virtual.metadata?.name}/${virtual.metadata?.uid}`;
     for (const { ref, hostNames, unresolved } of judged.renames)
       body = rewriteAt(body, ref.segments, (value) =>
@@ -371,15 +424,15 @@ export function toHostCustomResourceKind(
   const refusalOf = (virtual: KubeObject): string | undefined => customResourceRefusal(virtual, entry);
 
   /** The host copy to have; `onHost`: the object has one already (see hostBody). */
-  function desiredHost(
+  async function desiredHost(
     ctx: ReconcileContext,
     virtual: KubeObject,
     onHost: boolean,
-  ): { desired: KubeObject; notReady: string[] } {
+  ): Promise<{ desired: KubeObject; notReady: string[] }> {
     const refusal = refusalOf(virtual);
     if (refusal) throw new TerminalError(`cannot sync this ${type.kind}: ${refusal}`);
     const metadata = hostMetadataFor(virtual, type, { ...where, hostName: ctx.hostName });
-    const { body, notReady } = hostBody(ctx, virtual, onHost);
+    const { body, notReady } = await hostBody(ctx, virtual, onHost);
     return { desired: { apiVersion: apiVersionOf(type), kind: type.kind, metadata, ...body }, notReady };
   }
 
@@ -418,7 +471,7 @@ export function toHostCustomResourceKind(
     },
 
     async create(ctx, virtual): Promise<SyncResult> {
-      return createHostCopy(ctx, spec, desiredHost(ctx, virtual!, false).desired);
+      return createHostCopy(ctx, spec, (await desiredHost(ctx, virtual!, false)).desired);
     },
 
     async update(ctx, source, host): Promise<SyncResult> {
@@ -430,7 +483,16 @@ export function toHostCustomResourceKind(
         await deleteIncarnation(ctx.host, type, host);
         throw new TerminalError(`cannot sync this ${type.kind}: ${refusal}; its host copy is removed`);
       }
-      const { desired, notReady } = desiredHost(ctx, virtual, true);
+      let judgedHost: { desired: KubeObject; notReady: string[] };
+      try {
+        judgedHost = await desiredHost(ctx, virtual, true);
+      } catch (err) {
+        if (!(err instanceof FilledNameRefused)) throw err;
+        // The host's controller must not keep writing a Secret under a name that is not this tenant's.
+        await deleteIncarnation(ctx.host, type, host);
+        throw new TerminalError(`${err.message}; its host copy is removed`);
+      }
+      const { desired, notReady } = judgedHost;
       const plan = ctx.planMetadata(virtual, host, desired);
       const result: SyncResult = {};
       const fields = Object.keys({ ...bodyOf(desired), ...bodyOf(host) });
@@ -539,11 +601,12 @@ export function fromHostCustomResourceKind(entry: CustomResourceEntry, resolved:
       prepareCustomResource(env, entry, resolved, forbiddenLogger(env, customResourceKindName(entry))),
     // What a syncer made on the host (managed-by: a virtual cluster's toHost copy of its tenant's
     // object, with its spec) belongs to that tenant: never shown here.
+    // Only what the selector offers is read (see shown.ts, which judges references to these).
+    hostLabelSelector: selectorOf(entry),
     wanted: (_ctx, host) =>
       host !== undefined &&
-      host.metadata?.labels?.[MANAGED_BY_LABEL] === undefined &&
       virtualNamespaceOf(host.metadata?.namespace) !== undefined &&
-      Object.entries(entry.selectorLabels).every(([k, v]) => host.metadata?.labels?.[k] === v),
+      showsHostObject(entry, host),
     create: async (ctx, host) => write(ctx, host!),
     update: async (ctx, host, current) => write(ctx, host!, current),
   };

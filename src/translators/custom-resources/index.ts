@@ -14,7 +14,11 @@ import { unresolvedType, type ResolvedResource } from './crd.ts';
 import { fromHostCustomResourceKind, toHostCustomResourceKind } from './custom-resource-kind.ts';
 import { valuesAt } from './path.ts';
 import { withFilledSecrets, type SecretFiller } from '../shared/filled-secrets.ts';
-import { ingressCertificatesFiller } from '../ingresses/cert-manager.ts';
+import { ingressCertificatesFiller, type HostCertManager } from '../ingresses/cert-manager.ts';
+import { shownVerdict } from './shown.ts';
+
+/** cert-manager's ClusterIssuers, which an Ingress names by annotation. */
+const CLUSTER_ISSUERS = 'clusterissuers.cert-manager.io';
 import { filledSecretKeys } from './filled-references.ts';
 
 export { parseCustomResources, CustomResourceConfigError, type CustomResourcesConfig } from './config.ts';
@@ -32,6 +36,8 @@ export interface CustomResourceKinds {
    * names (as ingresses make TLS secrets sync), while it names them.
    */
   following(descriptor: KindDescriptor, referencedKind: 'Secret' | 'ConfigMap'): KindDescriptor;
+  /** With integrations.certManager: what Ingresses need to know of the host's cert-manager. */
+  hostCertManager: HostCertManager | undefined;
 }
 
 /** The keys (`namespace/name`) of the objects of referencedKind a custom resource names. */
@@ -53,8 +59,23 @@ export function customResourceKinds(config: CustomResourcesConfig | undefined): 
       { type: unresolvedType(e), statusSubresource: { host: false, virtual: false } },
     ]),
   );
+  const clusterIssuers = config?.fromHost.find((e) => e.crdName === CLUSTER_ISSUERS);
+  const hostCertManager: HostCertManager | undefined = config?.hostCertManager
+    ? {
+        clusterIssuerOffered: clusterIssuers
+          ? (at, name) => {
+              const verdict = shownVerdict(at.env, at.kinds, clusterIssuers, name);
+              return verdict.state === 'shown'
+                ? 'offered'
+                : verdict.state === 'starting'
+                  ? 'starting'
+                  : 'not-offered';
+            }
+          : undefined,
+      }
+    : undefined;
   /** fromHost resources, which a toHost one may name as they are (see judgeShown). */
-  const shownFromHost = new Set((config?.fromHost ?? []).map((e) => e.crdName));
+  const shownFromHost = new Map((config?.fromHost ?? []).map((e) => [e.crdName, e]));
   const descriptors = entries.map((entry): KindDescriptor => ({
     name: customResourceKindName(entry),
     description:
@@ -98,7 +119,7 @@ export function customResourceKinds(config: CustomResourcesConfig | undefined): 
         type: resolved.get(entry.crdName)!.type,
         filled: (obj: KubeObject) => filledSecretKeys(obj, entry),
       })),
-      ...(ingressCertificates ? [ingressCertificatesFiller(where)] : []),
+      ...(ingressCertificates && hostCertManager ? [ingressCertificatesFiller(where, hostCertManager)] : []),
     ];
     if (referrers.length === 0 && fillingEntries.length === 0 && !ingressCertificates) return descriptor;
     return {
@@ -150,5 +171,5 @@ export function customResourceKinds(config: CustomResourcesConfig | undefined): 
     };
   }
 
-  return { descriptors, following };
+  return { descriptors, following, hostCertManager };
 }

@@ -36,6 +36,7 @@ describe('integrations config', () => {
     expect(certificates.allowedValues.map((a) => [a.path, a.values, a.optional])).toEqual([
       ['spec.issuerRef.kind', ['Issuer', 'ClusterIssuer', ''], true],
       ['spec.issuerRef.group', ['cert-manager.io', ''], true],
+      ['spec.secretTemplate', [], true],
     ]);
   });
 

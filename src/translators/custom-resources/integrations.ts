@@ -31,6 +31,7 @@ const ISSUER_SECRET_PATHS = [
   'spec.vault.caBundleSecretRef.name',
   'spec.vault.clientCertSecretRef.name',
   'spec.vault.clientKeySecretRef.name',
+  'spec.vault.auth.clientCertificate.secretName',
   'spec.venafi.tpp.credentialsRef.name',
   'spec.venafi.tpp.caBundleSecretRef.name',
   'spec.venafi.cloud.apiTokenSecretRef.name',
@@ -54,17 +55,33 @@ const ISSUER_SECRET_PATHS = [
 
 /**
  * Issuer fields that would have cert-manager act on host objects of the shared host namespace by
- * name: a token minted for a host ServiceAccount (Vault's Kubernetes auth), an existing host Ingress
- * edited for a challenge, HTTP routes attached to host Gateways, a solver pod run as a host
- * ServiceAccount. Refused: the Issuer gets a SyncError event and no copy.
+ * name, or make host objects the syncer's checks never see. Refused: the Issuer gets a SyncError
+ * event and no copy.
+ * - a token minted for a host ServiceAccount (Vault's and Route53's Kubernetes auth);
+ * - an existing host Ingress edited for a challenge, or HTTP routes attached to host Gateways;
+ * - the solver's Ingress and pod templates: their labels and annotations land on host objects as
+ *   written (an ingress controller's configuration snippet, a label that makes the pod another
+ *   namespace's Service endpoint), their pod spec past the pod translator (priority class,
+ *   tolerations, node selector, a host ServiceAccount or pull Secret);
+ * - a DNS-01 webhook's `config`, which the webhook reads as it likes (the Secrets it names are read
+ *   in the host namespace, any tenant's copy among them).
  */
 const ISSUER_FORBIDDEN_PATHS = [
   'spec.vault.auth.kubernetes.serviceAccountRef',
+  'spec.acme.solvers[].dns01.route53.auth',
+  'spec.acme.solvers[].dns01.webhook',
   'spec.acme.solvers[].http01.ingress.name',
-  'spec.acme.solvers[].http01.ingress.podTemplate.spec.serviceAccountName',
-  'spec.acme.solvers[].http01.ingress.podTemplate.spec.imagePullSecrets',
+  'spec.acme.solvers[].http01.ingress.ingressTemplate',
+  'spec.acme.solvers[].http01.ingress.podTemplate',
   'spec.acme.solvers[].http01.gatewayHTTPRoute',
 ];
+
+/**
+ * Certificate fields refused: `secretTemplate` puts the tenant's labels and annotations on the host
+ * Secret as written (a reflector's annotation that copies a host Secret's data into it, which then
+ * comes back to the tenant; ownership annotations the syncer reads).
+ */
+const CERTIFICATE_FORBIDDEN_PATHS = ['spec.secretTemplate'];
 
 /**
  * The entries of `integrations` (vCluster's form), with the config field each comes from; none when
@@ -190,6 +207,7 @@ function certManagerItems(raw: unknown, at: string): IntegrationItems {
         },
         // An external issuer's kind (another group) would be looked up in the host namespace by name.
         { path: 'spec.issuerRef.group', values: ['cert-manager.io', ''], optional: true },
+        ...CERTIFICATE_FORBIDDEN_PATHS.map((path) => ({ path, values: [], optional: true })),
       ],
     });
   }

@@ -3,6 +3,7 @@ import { defineKind } from '../../sync/kind.ts';
 import { CRUD } from '../shared/data-object.ts';
 import { ingressesKind } from './ingresses-kind.ts';
 import { invalidReservedHosts } from '../shared/reserved-hosts.ts';
+import type { HostCertManager } from './cert-manager.ts';
 
 /**
  * The virtual API server's host names, which no tenant object may serve on the host's ingress or
@@ -42,7 +43,7 @@ export const ALLOWED_HOST_FIELD = field({
  * With `hostCertManager` (integrations.certManager), the TLS Secrets of an Ingress annotated for
  * cert-manager are filled by the host's (see cert-manager.ts).
  */
-export const ingressesDescriptorFor = ({ hostCertManager }: { hostCertManager: boolean }) =>
+export const ingressesDescriptorFor = (hostCertManager: HostCertManager | undefined) =>
   defineKind({
     name: 'ingresses',
     description:

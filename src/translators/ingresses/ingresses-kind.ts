@@ -23,11 +23,21 @@ import {
   ReferenceJudge,
   referenceTargets,
   mayWaitForCopies,
+  type JudgedReference,
 } from '../pods/reference-safety.ts';
 import { writeLoadBalancerStatusUp } from '../shared/load-balancer-status.ts';
 import { malformedIngress } from '../shared/shape.ts';
 import { reservedIngressHostRefusal, unallowedIngressHostRefusal } from './reserved-hosts.ts';
-import { isTlsSecret, issuedByIngressShim } from './cert-manager.ts';
+import {
+  clusterIssuerVerdict,
+  isTlsSecret,
+  issuedByIngressShim,
+  namedClusterIssuer,
+  withoutClusterIssuer,
+  type HostCertManager,
+  type JudgingContext,
+} from './cert-manager.ts';
+import { judgeOrMakeFilled } from '../shared/filled-secrets.ts';
 import {
   hostIngressFor,
   hostSpecInSync,
@@ -64,11 +74,12 @@ export function ingressesKind(
   where: Placement,
   reservedHosts: readonly string[] = [],
   allowedHosts: readonly string[] = [],
-  hostCertManager = false,
+  hostCertManager?: HostCertManager,
 ): KindSpec {
   const place = (ctx: ReconcileContext) => ({ ...where, hostName: ctx.hostName });
   const managed = managedCopiesScope(where);
   let judge: ReferenceJudge;
+  let judging: JudgingContext | undefined;
   let virtualIngresses: Informer<KubeObject> | undefined;
   /** With host-ingressclasses and its selector: the host classes an Ingress may name. */
   let offeredClasses: { informer: Informer<KubeObject>; selector: LabelSelector } | undefined;
@@ -116,13 +127,17 @@ export function ingressesKind(
     const ns = ctx.virtualNamespace;
     // The host's cert-manager issues into the TLS Secrets of an Ingress annotated for it: they are
     // the host's to fill (made empty on the host first), not the tenant's to give.
-    const issued = hostCertManager && issuedByIngressShim(virtual);
+    const issued = hostCertManager !== undefined && issuedByIngressShim(virtual);
+    /** Filled TLS Secrets whose host Secret is not made yet: made once nothing else refuses. */
+    const toMake: { ref: IngressReference; judged: JudgedReference }[] = [];
     for (const ref of ingressReferences(virtual, where)) {
       const judged = { kind: ref.kind, name: ref.name, optional: true, where: { field: ref.field } };
-      const verdict =
-        issued && isTlsSecret(ref)
-          ? judge.judgeFilled(ref.namespace, judged)
-          : judge.judge(ref.namespace, judged);
+      const filled = issued && isTlsSecret(ref);
+      const verdict = filled ? judge.judgeFilled(ref.namespace, judged) : judge.judge(ref.namespace, judged);
+      if (filled && verdict.state === 'waiting') {
+        toMake.push({ ref, judged });
+        continue;
+      }
       const what = `${ref.kind} "${ref.name}"${ref.namespace === ns ? '' : ` of namespace ${ref.namespace}`}`;
       if (verdict.state === 'refused') refused.push(`${ref.field}: ${verdict.message}`);
       else if (verdict.state === 'waiting' && mayWait) waiting.push(`${ref.field}: ${verdict.message}`);
@@ -136,6 +151,11 @@ export function ingressesKind(
     }
     if (refused.length) throw new TerminalError(`cannot sync this ingress: ${refused.join('; ')}`);
     if (waiting.length) throw new WaitingError(waiting.join('; '));
+    for (const { ref, judged } of toMake) {
+      const made = await judgeOrMakeFilled(ctx, judge, judged, ref.namespace, 'kubernetes.io/tls');
+      if (made.state === 'refused')
+        throw new TerminalError(`cannot sync this ingress: ${ref.field}: ${made.message}`);
+    }
     if (missing.length)
       await ctx.events.record(
         virtual,
@@ -169,7 +189,30 @@ export function ingressesKind(
     if (reserved) throw new TerminalError(`cannot sync this ingress: ${reserved}`);
     const withheld = classRefusal(virtual);
     if (withheld) throw new TerminalError(withheld, CLASS_WITHHELD_REASON);
-    return hostIngressFor(virtual, place(ctx), await resolveReferences(ctx, virtual, current), current);
+    const effective = await withOfferedIssuer(ctx, virtual);
+    return hostIngressFor(effective, place(ctx), await resolveReferences(ctx, effective, current), current);
+  }
+
+  /**
+   * The Ingress as the host's ingress-shim may read it: a ClusterIssuer the virtual cluster does not
+   * show (an admin's internal CA) is left off the copy, with a SyncError event, so that no
+   * certificate is issued from it; the Ingress itself still serves.
+   */
+  async function withOfferedIssuer(ctx: ReconcileContext, virtual: KubeObject): Promise<KubeObject> {
+    const issuer = namedClusterIssuer(virtual);
+    if (!hostCertManager || !issuer || !judging) return virtual;
+    const verdict = clusterIssuerVerdict(hostCertManager, judging, issuer);
+    if (verdict === 'offered') return virtual;
+    if (verdict === 'starting')
+      throw new WaitingError(`ClusterIssuer "${issuer}": the ClusterIssuers shown are not known yet`);
+    await ctx.events.record(
+      virtual,
+      'Warning',
+      'SyncError',
+      `cert-manager.io/cluster-issuer names ClusterIssuer "${issuer}", which this virtual cluster does not show: no certificate is issued for this ingress`,
+      { once: true },
+    );
+    return withoutClusterIssuer(virtual);
   }
 
   /** Removes this Ingress's host copy (that very object: its UID), when it is still there. */
@@ -223,6 +266,7 @@ export function ingressesKind(
     ],
 
     setup(env, kinds) {
+      judging = { env, kinds };
       // Only Services and Secrets are named by ingresses: judge against those kinds' copies.
       const peers = new Map(
         [...kinds].filter(([, k]) => ['Service', 'Secret'].includes(k.spec.virtualType.kind)),

@@ -83,6 +83,11 @@ export class ReferenceJudge {
     this.targets = targets;
   }
 
+  /** The synced kind references of this kind are judged against, if it is synced. */
+  targetOf(kind: JudgedReference['kind']): ReferenceTarget | undefined {
+    return this.targets.get(kind);
+  }
+
   /** The verdict on one reference of a pod in virtual namespace ns. */
   judge(namespace: string, ref: JudgedReference): ReferenceVerdict {
     const what = describeReference(ref);

@@ -1,9 +1,21 @@
 import { TerminalError } from '../../controller/errors.ts';
-import type { KubeObject } from '../../kube/object.ts';
+import { deleteIncarnation } from '../../kube/delete-incarnation.ts';
+import { isApiError } from '../../kube/errors.ts';
+import { splitKey, type KubeObject } from '../../kube/object.ts';
 import { Resources, type ResourceType } from '../../kube/resources.ts';
 import { OBJECT_UID_ANNOTATION } from '../../naming/labels.ts';
-import { createHostCopy } from '../../sync/engine.ts';
-import type { KindSpec, ReconcileContext, Relation, SyncResult } from '../../sync/kind.ts';
+import { isPrepared } from '../../sync/engine.ts';
+import type {
+  BuiltKind,
+  KindSpec,
+  Placement,
+  ReconcileContext,
+  Relation,
+  SyncResult,
+} from '../../sync/kind.ts';
+import { recordedVirtualUid } from '../../sync/mappers.ts';
+import type { JudgingContext } from '../ingresses/cert-manager.ts';
+import type { JudgedReference, ReferenceJudge, ReferenceVerdict } from '../pods/reference-safety.ts';
 import { scrubHostNames } from '../../sync/scrub.ts';
 import { hostMetadataFor, sameJson } from './host-metadata.ts';
 
@@ -30,7 +42,7 @@ export interface SecretFiller {
    * The Secrets obj names as filled by the host (`namespace/name`), each with the type of Secret the
    * host's controller writes; none for an object that may not reach the host.
    */
-  filled(obj: KubeObject): Map<string, string>;
+  filled(obj: KubeObject, at?: JudgingContext): Map<string, string>;
 }
 
 /** Marks a tenant's Secret the syncer fills from the host (informative: ownership is judged on the host). */
@@ -53,18 +65,63 @@ const isFilled = (host: KubeObject): boolean =>
   Object.values((host.data as Record<string, string> | undefined) ?? {}).some((v) => v !== '');
 
 /**
- * The host Secret to make for a tenant Secret the host's controller will fill: its host name and
- * ownership metadata, no record of a virtual UID (the tenant's Secret may not exist yet, and is made
- * from this one), and the type's keys, empty.
+ * The host Secret to make for the tenant Secret `namespace/name` the host's controller will fill:
+ * its host name and ownership metadata, no record of a virtual UID (the tenant's Secret may not
+ * exist yet, and is made from this one), and the type's keys, empty.
  */
-export function emptyFilledSecret(ctx: ReconcileContext, type: string): KubeObject {
+export function emptyFilledSecret(
+  where: Pick<Placement, 'vcName' | 'hostNamespace'>,
+  secret: { namespace: string; name: string; hostName: string },
+  type: string,
+): KubeObject {
   const metadata = hostMetadataFor(
-    { metadata: { name: ctx.virtualName, namespace: ctx.virtualNamespace } },
+    { metadata: { name: secret.name, namespace: secret.namespace } },
     Resources.secrets,
-    { vcName: ctx.vcName, hostNamespace: ctx.hostNamespace, hostName: ctx.hostName },
+    { vcName: where.vcName, hostNamespace: where.hostNamespace, hostName: secret.hostName },
   );
   const { [OBJECT_UID_ANNOTATION]: _uid, ...annotations } = metadata.annotations ?? {};
   return { apiVersion: 'v1', kind: 'Secret', metadata: { ...metadata, annotations }, ...emptyPayload(type) };
+}
+
+/**
+ * From the reconcile of an object naming it (a Certificate, an Ingress): the verdict on a Secret the
+ * host's controller fills, making its host Secret when it is not there yet. It is made only once
+ * everything else about that object is ready to be written, so that nothing is made on the host for
+ * an object that never gets there. A name an object the syncer does not own holds is refused.
+ */
+export async function judgeOrMakeFilled(
+  ctx: ReconcileContext,
+  judge: ReferenceJudge,
+  ref: JudgedReference,
+  namespace: string,
+  type: string,
+): Promise<ReferenceVerdict> {
+  const verdict = judge.judgeFilled(namespace, ref);
+  const target = judge.targetOf(ref.kind);
+  if (verdict.state !== 'waiting' || !target) return verdict;
+  const hostKey = target.spec.mapper.targetKey(`${namespace}/${ref.name}`, undefined);
+  if (!hostKey) return verdict;
+  const hostName = splitKey(hostKey).name;
+  try {
+    await ctx.host.create(
+      Resources.secrets,
+      ctx.hostNamespace,
+      emptyFilledSecret(ctx, { namespace, name: ref.name, hostName }, type),
+    );
+    ctx.log.debug('made the host Secret a host controller fills', { secret: `${namespace}/${ref.name}` });
+    return { state: 'ready', hostName };
+  } catch (err) {
+    if (!isApiError(err, 'alreadyExists')) throw err;
+  }
+  // Made meanwhile (by the secrets kind, by another object naming it), or held by someone else, which
+  // the cache of managed copies does not show.
+  const existing = await ctx.host.get(Resources.secrets, ctx.hostNamespace, hostName);
+  return target.spec.mapper.sourceKeyOf(existing) === `${namespace}/${ref.name}`
+    ? { state: 'ready', hostName }
+    : {
+        state: 'refused',
+        message: `Secret "${ref.name}": its host name is held by an object the syncer does not own`,
+      };
 }
 
 /**
@@ -149,11 +206,17 @@ export async function fillFromHost(
 
 /**
  * The secrets kind, made to also keep the Secrets the fillers' objects name as filled by the host:
- * wanted while named so, made empty on the host before the tenant's Secret exists, and copied up
- * from the host, never down, while named so.
+ * wanted while named so (the objects naming them make them, see judgeOrMakeFilled), and copied up
+ * from the host, never down, while named so. Such a host Secret holds no record of a virtual UID: its
+ * content is the host's, and the tenant deleting its Secret only brings it back from the host (a
+ * record would make the engine take the host Secret for an earlier incarnation's and delete it, from
+ * under a pod mounting it). One the fill made is kept while a filler's kind has not started (at a
+ * restart): what its objects name is not known yet.
  */
 export function withFilledSecrets(base: KindSpec, fillers: readonly SecretFiller[]): KindSpec {
   if (fillers.length === 0) return base;
+  let kinds: ReadonlyMap<string, BuiltKind> = new Map();
+  let at: JudgingContext | undefined;
   const relations: Relation[] = fillers.map((f) => ({
     name: f.name,
     cluster: 'virtual',
@@ -166,23 +229,53 @@ export function withFilledSecrets(base: KindSpec, fillers: readonly SecretFiller
   const filledType = (ctx: ReconcileContext): string | undefined => {
     for (const f of fillers)
       for (const obj of ctx.related(f.name)) {
-        const type = f.filled(obj).get(ctx.key);
+        const type = f.filled(obj, at).get(ctx.key);
         if (type) return type;
       }
     return undefined;
   };
+  const fillersStarting = () =>
+    fillers.some((f) => {
+      const kind = kinds.get(f.whenKind);
+      return kind !== undefined && !isPrepared(kind.spec);
+    });
   const spec: KindSpec = {
     ...base,
     relations: [...(base.relations ?? []), ...relations],
+    setup(env, all) {
+      kinds = all;
+      at = { env, kinds: all };
+      base.setup?.(env, all);
+    },
     wanted: (ctx, source) =>
       (base.wanted ? base.wanted(ctx, source) : source !== undefined) || filledType(ctx) !== undefined,
     async create(ctx, source) {
-      const type = filledType(ctx);
-      return type ? createHostCopy(ctx, spec, emptyFilledSecret(ctx, type)) : base.create(ctx, source);
+      // The objects naming it make it (judgeOrMakeFilled), once they may reach the host.
+      return filledType(ctx) ? {} : base.create(ctx, source);
     },
     async update(ctx, source, target) {
-      return filledType(ctx) ? fillFromHost(ctx, spec, source, target) : base.update(ctx, source, target);
+      if (!filledType(ctx)) return base.update(ctx, source, target);
+      if (recordedVirtualUid(target) !== undefined) {
+        // A copy made before a host controller filled it (the tenant's Secret, synced for a pod).
+        const { [OBJECT_UID_ANNOTATION]: _uid, ...annotations } = target.metadata?.annotations ?? {};
+        await ctx.host.update(Resources.secrets, ctx.hostNamespace, {
+          ...target,
+          metadata: { ...target.metadata, annotations },
+        });
+        return { hostWritten: true };
+      }
+      return fillFromHost(ctx, spec, source, target);
+    },
+    async remove(ctx, target) {
+      if (recordedVirtualUid(target) === undefined && fillersStarting())
+        return { requeueAfterMs: KEEP_WHILE_FILLERS_START_MS };
+      if (base.remove) return base.remove(ctx, target);
+      await deleteIncarnation(ctx.host, base.hostType, target);
+      return { hostWritten: true };
     },
   };
   return spec;
 }
+
+/** How often a filled host Secret that a not-yet-started kind may still name is looked at again. */
+const KEEP_WHILE_FILLERS_START_MS = 5_000;
