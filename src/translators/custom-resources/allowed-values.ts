@@ -1,4 +1,4 @@
-import { hostObjectAnnotationsRefusal } from '../shared/host-object-annotations.ts';
+import { controllerUrlRefusal, hostObjectAnnotationsRefusal } from '../shared/host-object-annotations.ts';
 import type { CustomResourceAllowedValues, CustomResourceEntry } from './config.ts';
 import { valuesAt } from './path.ts';
 
@@ -40,6 +40,33 @@ export function allowedValuesRefusal(
  */
 export const customResourceRefusal = (
   obj: { metadata?: { annotations?: Record<string, string> } },
-  entry: Pick<CustomResourceEntry, 'allowedValues'>,
+  entry: Pick<CustomResourceEntry, 'allowedValues' | 'urls'>,
+  hostNamespace: string,
 ): string | undefined =>
-  hostObjectAnnotationsRefusal(obj.metadata?.annotations) ?? allowedValuesRefusal(obj, entry.allowedValues);
+  hostObjectAnnotationsRefusal(obj.metadata?.annotations) ??
+  allowedValuesRefusal(obj, entry.allowedValues) ??
+  urlsRefusal(obj, entry.urls, hostNamespace);
+
+/**
+ * Why a URL the host's controller would call from inside the host cluster may not be written there
+ * (a private or cloud metadata address, a name the host resolves among its own Services), or
+ * undefined: the answer, or its error, comes back to the tenant in the object's status.
+ */
+export function urlsRefusal(
+  obj: unknown,
+  urls: Pick<CustomResourceEntry, 'urls'>['urls'],
+  hostNamespace: string,
+): string | undefined {
+  for (const url of urls) {
+    const { values, problem } = valuesAt(obj, url.segments);
+    if (problem) return problem;
+    for (const { location, value } of values) {
+      if (value === '') continue;
+      if (typeof value !== 'string') return `${location} must be a string`;
+      const refusal = controllerUrlRefusal(value, hostNamespace);
+      if (refusal)
+        return `${location}: the host's controller would call it from inside the host cluster: ${refusal}`;
+    }
+  }
+  return undefined;
+}

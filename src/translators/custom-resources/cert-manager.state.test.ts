@@ -448,6 +448,46 @@ describe('integrations.certManager (state table)', () => {
       expect(said).toContain(`spec.acme.solvers[0].${field} is set; it may not be set here`);
   });
 
+  it('an Issuer naming a server inside the host cluster (cert-manager would call it, its answers come back in the status) is refused', async () => {
+    const table = await certManagerTable();
+    const servers = {
+      metadata: 'http://169.254.169.254/latest/meta-data/',
+      service: 'https://vault.vault.svc:8200',
+      'host-service': 'http://db-x-other-x-vc.host-ns',
+    };
+    for (const [name, server] of Object.entries(servers))
+      await table.virtual.create(ISSUERS, 'team', {
+        metadata: { name },
+        spec:
+          name === 'service'
+            ? { vault: { server, path: 'pki' } }
+            : { acme: { server, privateKeySecretRef: { name: 'k' } } },
+      });
+    await table.virtual.create(ISSUERS, 'team', {
+      metadata: { name: 'public' },
+      spec: {
+        vault: {
+          server: 'https://vault.example.com:8200',
+          path: 'pki',
+          auth: { tokenSecretRef: { name: 'token', key: 't' } },
+        },
+      },
+    });
+    await table.virtual.create(Resources.secrets, 'team', {
+      metadata: { name: 'token' },
+      data: { t: 'dA==' },
+    });
+    await settled(table);
+    expect(table.host.objects(ISSUERS, HOST_NS).map((i) => i.metadata?.name)).toEqual([hostName('public')]);
+    const said = events(table).join('\n');
+    expect(said).toContain(
+      "spec.acme.server: the host's controller would call it from inside the host cluster",
+    );
+    expect(said).toContain(
+      "spec.vault.server: the host's controller would call it from inside the host cluster",
+    );
+  });
+
   it('with issuers off, a Certificate naming an Issuer is refused', async () => {
     const table = await certManagerTable({
       certManager: { enabled: true, sync: { toHost: { issuers: { enabled: false } } } },

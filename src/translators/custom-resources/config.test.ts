@@ -283,6 +283,16 @@ describe('customResources config', () => {
       "'customResources.toHost[0].references[0].when.unless': unknown field (known: path, values, orAbsent)",
     ],
     [
+      'urls not a list',
+      { toHost: [{ resource: 'a.b.io/v1', urls: 'spec.server' }] },
+      "'customResources.toHost[0].urls': must be a list of {path}",
+    ],
+    [
+      'a url with an unknown key',
+      { toHost: [{ resource: 'a.b.io/v1', urls: [{ path: 'spec.server', scheme: 'https' }] }] },
+      "'customResources.toHost[0].urls[0].scheme': unknown field (known: path)",
+    ],
+    [
       'a selector on a toHost entry',
       { toHost: [{ resource: 'a.b.io/v1', selector: { labels: { a: 'b' } } }] },
       "'customResources.toHost[0].selector': unknown field",

@@ -113,6 +113,11 @@ export interface CustomResourceEntry {
   references: CustomResourceReference[];
   /** toHost only: an object holding another value is refused. */
   allowedValues: CustomResourceAllowedValues[];
+  /**
+   * toHost only: fields holding a URL the host's controller calls from inside the host cluster (an
+   * ACME server); an object naming a private or internal address there is refused.
+   */
+  urls: { path: string; segments: PathSegment[] }[];
   /** toHost only: the host object's status is copied to the virtual one. */
   status: boolean;
   /** fromHost of namespaced resources: host namespace → virtual namespace; nothing else is shown. */
@@ -168,7 +173,7 @@ const RESOURCE = new RegExp(
 );
 const NAMESPACE = new RegExp(`^${DNS_LABEL}$`);
 const KEYS = {
-  toHost: ['resource', 'scope', 'crd', 'status', 'references', 'allowedValues'],
+  toHost: ['resource', 'scope', 'crd', 'status', 'references', 'allowedValues', 'urls'],
   fromHost: ['resource', 'scope', 'crd', 'namespaces', 'selector'],
 } as const;
 
@@ -536,6 +541,7 @@ function parseEntry(
     status: direction === 'toHost' && status,
     references: parseReferences(item.references, `${at}.references`),
     allowedValues: parseAllowedValues(item.allowedValues, `${at}.allowedValues`),
+    urls: parseUrls(item.urls, `${at}.urls`),
     namespaces,
     namespaceFields: Object.fromEntries(Object.keys(namespaces).map((ns) => [ns, namespacesAt(ns)])),
     selectorLabels: parseSelector(item.selector, `${at}.selector`),
@@ -668,6 +674,21 @@ function parseAllowedValues(raw: unknown, at: string): CustomResourceAllowedValu
         `must be a non-empty list of strings (an empty one with optional: true forbids the field), got ${json(values)}`,
       );
     return { path: (rule.path as string).trim(), segments, values: values as string[], optional };
+  });
+}
+
+function parseUrls(raw: unknown, at: string): { path: string; segments: PathSegment[] }[] {
+  if (raw === undefined || raw === null) return [];
+  if (!Array.isArray(raw))
+    throw new CustomResourceConfigError(at, `must be a list of {path}, got ${json(raw)}`);
+  return raw.map((item, i) => {
+    const here = `${at}[${i}]`;
+    if (!isRecord(item))
+      throw new CustomResourceConfigError(here, `must be a mapping {path}, got ${json(item)}`);
+    for (const key of Object.keys(item))
+      if (key !== 'path')
+        throw new CustomResourceConfigError(`${here}.${key}`, 'unknown field (known: path)');
+    return { path: String(item.path).trim(), segments: parsePathAt(item.path, `${here}.path`) };
   });
 }
 

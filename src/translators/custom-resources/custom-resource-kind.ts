@@ -421,7 +421,8 @@ export function toHostCustomResourceKind(
     return out;
   }
 
-  const refusalOf = (virtual: KubeObject): string | undefined => customResourceRefusal(virtual, entry);
+  const refusalOf = (virtual: KubeObject): string | undefined =>
+    customResourceRefusal(virtual, entry, where.hostNamespace);
 
   /** The host copy to have; `onHost`: the object has one already (see hostBody). */
   async function desiredHost(

@@ -8,10 +8,14 @@ import { valuesAt } from './path.ts';
  * the type the host's controller writes (see shared/filled-secrets.ts). An object that may not
  * reach the host gets nothing made there for it.
  */
-export function filledSecretKeys(obj: KubeObject, entry: CustomResourceEntry): Map<string, string> {
+export function filledSecretKeys(
+  obj: KubeObject,
+  entry: CustomResourceEntry,
+  hostNamespace: string,
+): Map<string, string> {
   const out = new Map<string, string>();
   const namespace = obj.metadata?.namespace;
-  if (!namespace || customResourceRefusal(obj, entry)) return out;
+  if (!namespace || customResourceRefusal(obj, entry, hostNamespace)) return out;
   for (const ref of entry.references) {
     if (!ref.filledByHost || !referenceApplies(ref, obj)) continue;
     for (const { value } of valuesAt(obj, ref.segments).values)

@@ -117,7 +117,7 @@ export function customResourceKinds(config: CustomResourcesConfig | undefined): 
         name: `${customResourceKindName(entry)}-filled`,
         whenKind: customResourceKindName(entry),
         type: resolved.get(entry.crdName)!.type,
-        filled: (obj: KubeObject) => filledSecretKeys(obj, entry),
+        filled: (obj: KubeObject) => filledSecretKeys(obj, entry, where.hostNamespace),
       })),
       ...(ingressCertificates && hostCertManager ? [ingressCertificatesFiller(where, hostCertManager)] : []),
     ];

@@ -84,6 +84,18 @@ const ISSUER_FORBIDDEN_PATHS = [
 const CERTIFICATE_FORBIDDEN_PATHS = ['spec.secretTemplate'];
 
 /**
+ * Issuer fields naming a server cert-manager calls from inside the host cluster; its answers (an
+ * ACME directory's error body) come back to the tenant in the Issuer's status. A private or internal
+ * address is refused.
+ */
+const ISSUER_URL_PATHS = [
+  'spec.acme.server',
+  'spec.vault.server',
+  'spec.venafi.tpp.url',
+  'spec.venafi.cloud.url',
+];
+
+/**
  * The entries of `integrations` (vCluster's form), with the config field each comes from; none when
  * the section is absent or its integrations are off. A malformed or unknown key is a
  * CustomResourceConfigError naming it.
@@ -165,6 +177,7 @@ function certManagerItems(raw: unknown, at: string): IntegrationItems {
       resource: ISSUERS,
       references: ISSUER_SECRET_PATHS.map((path) => ({ path, kind: 'Secret' })),
       allowedValues: ISSUER_FORBIDDEN_PATHS.map((path) => ({ path, values: [], optional: true })),
+      urls: ISSUER_URL_PATHS.map((path) => ({ path })),
     });
   if (certificates) {
     const issuerKinds = [...(issuers ? ['Issuer'] : []), ...(shown ? ['ClusterIssuer'] : [])];
