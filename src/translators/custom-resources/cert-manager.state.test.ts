@@ -509,6 +509,84 @@ describe('integrations.certManager (state table)', () => {
     expect(said).toContain('spec.issuerRef.kind is not set; it may only be one of ["ClusterIssuer"] here');
   });
 
+  it('a restart writes nothing but the CRD copies: no host Secret, issued or pending, deleted while the kinds start, no name flipped', async () => {
+    const first = await certManagerTable();
+    await first.virtual.create(Resources.secrets, 'team', {
+      metadata: { name: 'ca-key-pair' },
+      type: 'kubernetes.io/tls',
+      data: { 'tls.crt': 'Y2E=', 'tls.key': 'a2V5' },
+    });
+    await first.virtual.create(ISSUERS, 'team', {
+      metadata: { name: 'ca' },
+      spec: { ca: { secretName: 'ca-key-pair' } },
+    });
+    await first.virtual.create(
+      CERTS,
+      'team',
+      certificate('web', { secretName: 'web-tls', issuerRef: { name: 'selfsigned', kind: 'ClusterIssuer' } }),
+    );
+    await first.virtual.create(
+      CERTS,
+      'team',
+      certificate('api', { secretName: 'api-tls', issuerRef: { name: 'ca' } }),
+    );
+    // Not issued yet when the syncer restarts: its host Secret is there, empty, and the tenant has none.
+    await first.virtual.create(
+      CERTS,
+      'team',
+      certificate('pending', {
+        secretName: 'pending-tls',
+        issuerRef: { name: 'selfsigned', kind: 'ClusterIssuer' },
+      }),
+    );
+    await first.virtual.create(Resources.ingresses, 'team', {
+      metadata: { name: 'shop', annotations: { 'cert-manager.io/cluster-issuer': 'selfsigned' } },
+      spec: { tls: [{ secretName: 'shop-tls' }], rules: [{ host: 'shop.example.com' }] },
+    });
+    await settled(first);
+    await issue(first, hostName('web-tls'), hostName('web'));
+    await issue(first, hostName('api-tls'), hostName('api'));
+    await issue(first, hostName('shop-tls'), hostName('shop-tls'));
+    await settled(first);
+    expect(virtualSecret(first, 'shop-tls')).toBeDefined();
+    expect(hostObject(first, Resources.secrets, hostName('pending-tls'))).toBeDefined();
+
+    // A new syncer, on what the first left, but for the virtual cluster's copies of the CRDs (as after
+    // a tenant deleted them, or a restore): the cert-manager kinds wait for them while the others run.
+    const types = [
+      CRDS,
+      CERTS,
+      ISSUERS,
+      CLUSTER_ISSUERS,
+      Resources.secrets,
+      Resources.ingresses,
+      Resources.namespaces,
+    ];
+    const snapshot = (cluster: StateTable['host']) =>
+      types.flatMap((t) => cluster.objects(t).map((o) => [t, o] as [ResourceType, KubeObject]));
+    const second = await start({
+      kinds: ['secrets', 'configmaps', 'ingresses', CERT_KIND, ISSUER_KIND, CLUSTER_ISSUER_KIND],
+      file: {
+        integrations: {
+          certManager: {
+            enabled: true,
+            sync: { fromHost: { clusterIssuers: { selector: { labels: { offer: 'tenants' } } } } },
+          },
+        },
+      },
+      host: snapshot(first.host),
+      virtual: snapshot(first.virtual).filter(([t]) => t !== CRDS),
+    });
+    await second.settle();
+    await settled(second);
+    await settled(second);
+    expect(second.writes().sort()).toEqual([
+      'virtual: create customresourcedefinitions certificates.cert-manager.io',
+      'virtual: create customresourcedefinitions clusterissuers.cert-manager.io',
+      'virtual: create customresourcedefinitions issuers.cert-manager.io',
+    ]);
+  });
+
   describe("an Ingress the host's ingress-shim issues for", () => {
     const ingress = (annotations: Record<string, string>, ns = 'team'): KubeObject => ({
       metadata: { name: 'web', namespace: ns, annotations },
