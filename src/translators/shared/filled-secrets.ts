@@ -162,13 +162,15 @@ export async function fillFromHost(
   };
   const type = host.type ?? 'Opaque';
   if (!virtual) {
-    await ctx.virtual.create(spec.virtualType, ctx.virtualNamespace, {
+    const created = await ctx.virtual.create(spec.virtualType, ctx.virtualNamespace, {
       apiVersion: 'v1',
       kind: 'Secret',
       metadata: { name: ctx.virtualName, namespace: ctx.virtualNamespace, labels, annotations },
       type,
       data: host.data,
     });
+    // Until the cache shows it, a reconcile would take it for missing and make it again.
+    if (created.metadata?.uid) ctx.expectSourceUid(created.metadata.uid);
     ctx.log.debug('made the Secret the host filled');
     return { virtualWritten: true };
   }
