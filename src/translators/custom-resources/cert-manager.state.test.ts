@@ -327,6 +327,74 @@ describe('integrations.certManager (state table)', () => {
     expect(events(table).join('\n')).toContain('its host name is held by an object the syncer does not own');
   });
 
+  it("a Certificate annotated to have cert-manager's HTTP-01 solver edit a host Ingress by name is refused", async () => {
+    const table = await certManagerTable();
+    await table.virtual.create(CERTS, 'team', {
+      ...certificate('web', {
+        secretName: 'web-tls',
+        issuerRef: { name: 'selfsigned', kind: 'ClusterIssuer' },
+      }),
+      metadata: {
+        name: 'web',
+        namespace: 'team',
+        annotations: { 'acme.cert-manager.io/http01-override-ingress-name': 'app-x-other-x-vc' },
+      },
+    });
+    await settled(table);
+    expect(hostObject(table, CERTS, hostName('web'))).toBeUndefined();
+    expect(table.host.objects(Resources.secrets, HOST_NS)).toEqual([]);
+    expect(events(table).join('\n')).toContain('http01-override-ingress-name');
+  });
+
+  it('a Secret a pod uses is copied down as ever while the Certificate naming it waits (its ClusterIssuer not offered), and taken once it is', async () => {
+    const table = await certManagerTable();
+    await table.virtual.create(Resources.secrets, 'team', {
+      metadata: { name: 'web-tls', annotations: { 'vcluster.loft.sh/force-sync': 'true' } },
+      type: 'kubernetes.io/tls',
+      data: { 'tls.crt': 'bWluZQ==', 'tls.key': 'a2V5' },
+    });
+    await table.virtual.create(
+      CERTS,
+      'team',
+      certificate('web', { secretName: 'web-tls', issuerRef: { name: 'internal', kind: 'ClusterIssuer' } }),
+    );
+    await settled(table);
+    const copy = hostObject(table, Resources.secrets, hostName('web-tls'))!;
+    expect(copy.data).toEqual({ 'tls.crt': 'bWluZQ==', 'tls.key': 'a2V5' });
+    expect(copy.metadata?.annotations?.['vcluster.loft.sh/object-uid']).toBe(
+      virtualSecret(table, 'web-tls')!.metadata?.uid,
+    );
+    // The tenant's edit still reaches the host.
+    await table.virtual.update(Resources.secrets, 'team', {
+      ...virtualSecret(table, 'web-tls')!,
+      data: { 'tls.crt': 'ZWRpdGVk', 'tls.key': 'a2V5' },
+    });
+    await settled(table);
+    expect(hostObject(table, Resources.secrets, hostName('web-tls'))!.data).toMatchObject({
+      'tls.crt': 'ZWRpdGVk',
+    });
+
+    // Offered: the Certificate takes the host Secret, which the host fills from then on.
+    const internal = table.host.objects(CLUSTER_ISSUERS).find((o) => o.metadata?.name === 'internal')!;
+    await table.host.update(CLUSTER_ISSUERS, '', {
+      ...internal,
+      metadata: { ...internal.metadata, labels: { offer: 'tenants' } },
+    });
+    await settled(table);
+    expect(hostObject(table, CERTS, hostName('web'))).toBeDefined();
+    expect(
+      hostObject(table, Resources.secrets, hostName('web-tls'))!.metadata?.annotations?.[
+        'vcluster.loft.sh/object-uid'
+      ],
+    ).toBeUndefined();
+    await issue(table, hostName('web-tls'), hostName('web'));
+    await settled(table);
+    expect(virtualSecret(table, 'web-tls')!.data).toMatchObject({ 'tls.crt': 'Y2VydA==' });
+    expect(hostObject(table, Resources.secrets, hostName('web-tls'))!.data).toMatchObject({
+      'tls.crt': 'Y2VydA==',
+    });
+  });
+
   it('an issuer of another kind or group (an external issuer, looked up in the host namespace) is refused with a SyncError', async () => {
     const table = await certManagerTable();
     await table.virtual.create(
@@ -509,7 +577,7 @@ describe('integrations.certManager (state table)', () => {
     expect(said).toContain('spec.issuerRef.kind is not set; it may only be one of ["ClusterIssuer"] here');
   });
 
-  it('a restart writes nothing but the CRD copies: no host Secret, issued or pending, deleted while the kinds start, no name flipped', async () => {
+  it('a restart writes only the CRD copies and what the host renewed meanwhile: no host Secret, issued or pending, deleted or overwritten while the kinds start, no name flipped', async () => {
     const first = await certManagerTable();
     await first.virtual.create(Resources.secrets, 'team', {
       metadata: { name: 'ca-key-pair' },
@@ -575,7 +643,25 @@ describe('integrations.certManager (state table)', () => {
         },
       },
       host: snapshot(first.host),
-      virtual: snapshot(first.virtual).filter(([t]) => t !== CRDS),
+      virtual: snapshot(first.virtual)
+        .filter(([t]) => t !== CRDS)
+        .map(([t, o]) =>
+          // web-tls was renewed on the host while no syncer ran, and the tenant has it synced for
+          // itself too (force-sync): what it holds is older than the host's.
+          o.metadata?.name === 'web-tls' && t === Resources.secrets
+            ? [
+                t,
+                {
+                  ...o,
+                  metadata: {
+                    ...o.metadata,
+                    annotations: { ...o.metadata?.annotations, 'vcluster.loft.sh/force-sync': 'true' },
+                  },
+                  data: { 'tls.crt': 'b2xk', 'tls.key': 'b2xk' },
+                },
+              ]
+            : [t, o],
+        ),
     });
     await second.settle();
     await settled(second);
@@ -584,7 +670,10 @@ describe('integrations.certManager (state table)', () => {
       'virtual: create customresourcedefinitions certificates.cert-manager.io',
       'virtual: create customresourcedefinitions clusterissuers.cert-manager.io',
       'virtual: create customresourcedefinitions issuers.cert-manager.io',
+      'virtual: update secrets team/web-tls',
     ]);
+    // The host's, newer, came back; the tenant's older one never went down.
+    expect(virtualSecret(second, 'web-tls')!.data).toMatchObject({ 'tls.crt': 'Y2VydA==' });
   });
 
   describe("an Ingress the host's ingress-shim issues for", () => {
@@ -682,6 +771,65 @@ describe('integrations.certManager (state table)', () => {
       expect(events(table).join('\n')).toContain(
         'names ClusterIssuer "internal", which this virtual cluster does not show',
       );
+    });
+
+    it("kubernetes.io/tls-acme (the host's default issuer, in any spelling ingress-shim reads), issuer-kind and the solver's annotations are left off; the TLS Secret stays the tenant's, and nothing loops", async () => {
+      const table = await certManagerTable();
+      await table.virtual.create(Resources.secrets, 'team', {
+        metadata: { name: 'web-tls' },
+        type: 'kubernetes.io/tls',
+        data: { 'tls.crt': 'bWluZQ==', 'tls.key': 'a2V5' },
+      });
+      await table.virtual.create(
+        Resources.ingresses,
+        'team',
+        ingress({
+          'kubernetes.io/tls-acme': 'True',
+          'cert-manager.io/issuer-kind': 'Issuer',
+          'acme.cert-manager.io/http01-edit-in-place': 'true',
+          'cert-manager.io/cluster-issuer': 'internal',
+        }),
+      );
+      await settled(table);
+      const annotations = hostIngress(table)!.metadata?.annotations ?? {};
+      for (const key of [
+        'kubernetes.io/tls-acme',
+        'cert-manager.io/issuer-kind',
+        'acme.cert-manager.io/http01-edit-in-place',
+        'cert-manager.io/cluster-issuer',
+      ])
+        expect(annotations[key]).toBeUndefined();
+      expect(hostObject(table, Resources.secrets, hostName('web-tls'))!.data).toEqual({
+        'tls.crt': 'bWluZQ==',
+        'tls.key': 'a2V5',
+      });
+      expect(events(table).join('\n')).toContain(
+        "kubernetes.io/tls-acme has the host's default issuer issue",
+      );
+      table.virtual.clearWrites();
+      table.host.clearWrites();
+      await settled(table);
+      expect(table.writes()).toEqual([]);
+    });
+
+    it('an offer withdrawn reaches the Ingress: its annotation is left off from then on', async () => {
+      const table = await certManagerTable();
+      await table.virtual.create(
+        Resources.ingresses,
+        'team',
+        ingress({ 'cert-manager.io/cluster-issuer': 'selfsigned' }),
+      );
+      await settled(table);
+      expect(hostIngress(table)!.metadata?.annotations?.['cert-manager.io/cluster-issuer']).toBe(
+        'selfsigned',
+      );
+      const offered = table.host.objects(CLUSTER_ISSUERS).find((o) => o.metadata?.name === 'selfsigned')!;
+      await table.host.update(CLUSTER_ISSUERS, '', {
+        ...offered,
+        metadata: { ...offered.metadata, labels: {} },
+      });
+      await settled(table);
+      expect(hostIngress(table)!.metadata?.annotations?.['cert-manager.io/cluster-issuer']).toBeUndefined();
     });
 
     it("a TLS Secret whose host name is another namespace's copy: the Ingress is refused, the copy untouched", async () => {

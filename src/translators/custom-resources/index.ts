@@ -15,7 +15,7 @@ import { fromHostCustomResourceKind, toHostCustomResourceKind } from './custom-r
 import { valuesAt } from './path.ts';
 import { withFilledSecrets, type SecretFiller } from '../shared/filled-secrets.ts';
 import { ingressCertificatesFiller, type HostCertManager } from '../ingresses/cert-manager.ts';
-import { shownVerdict } from './shown.ts';
+import { selectorOf, shownVerdict } from './shown.ts';
 
 /** cert-manager's ClusterIssuers, which an Ingress names by annotation. */
 const CLUSTER_ISSUERS = 'clusterissuers.cert-manager.io';
@@ -62,6 +62,15 @@ export function customResourceKinds(config: CustomResourcesConfig | undefined): 
   const clusterIssuers = config?.fromHost.find((e) => e.crdName === CLUSTER_ISSUERS);
   const hostCertManager: HostCertManager | undefined = config?.hostCertManager
     ? {
+        ...(clusterIssuers
+          ? {
+              clusterIssuers: {
+                type: resolved.get(CLUSTER_ISSUERS)!.type,
+                scope: { namespace: '', labelSelector: selectorOf(clusterIssuers) },
+                kind: customResourceKindName(clusterIssuers),
+              },
+            }
+          : {}),
         clusterIssuerOffered: clusterIssuers
           ? (at, name) => {
               const verdict = shownVerdict(at.env, at.kinds, clusterIssuers, name);
@@ -125,8 +134,10 @@ export function customResourceKinds(config: CustomResourcesConfig | undefined): 
     return {
       ...descriptor,
       build(options, where) {
-        const base = withFilledSecrets(descriptor.build(options, where), fillersOf(where));
-        if (referrers.length === 0) return base;
+        // The fill wraps last: what it leaves to the kind (copying a Secret down) includes the
+        // Secrets custom resources name.
+        const base = descriptor.build(options, where);
+        if (referrers.length === 0) return withFilledSecrets(base, fillersOf(where));
         let kinds: ReadonlyMap<string, BuiltKind> = new Map();
         let virtualObjects: Informer<KubeObject> | undefined;
         const relations: Relation[] = referrers.map((entry) => ({
@@ -166,7 +177,7 @@ export function customResourceKinds(config: CustomResourcesConfig | undefined): 
             return { hostWritten: true };
           },
         };
-        return spec;
+        return withFilledSecrets(spec, fillersOf(where));
       },
     };
   }

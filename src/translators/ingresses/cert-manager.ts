@@ -1,5 +1,6 @@
 import type { KubeObject } from '../../kube/object.ts';
-import { Resources } from '../../kube/resources.ts';
+import { Resources, type ResourceType } from '../../kube/resources.ts';
+import type { InformerScope } from '../../informer/factory.ts';
 import type { BuiltKind, Placement, SyncEnvironment } from '../../sync/kind.ts';
 import type { SecretFiller } from '../shared/filled-secrets.ts';
 import { ingressReferences, type IngressReference } from './translate.ts';
@@ -7,16 +8,31 @@ import { ingressReferences, type IngressReference } from './translate.ts';
 /*
  * cert-manager's ingress-shim, on the host: for an Ingress annotated for it, it keeps a Certificate
  * for each TLS Secret the Ingress names, and issues into that Secret. When the host runs cert-manager
- * for this virtual cluster (integrations.certManager), the host copy's TLS Secrets are such Secrets:
- * filled by the host, and copied back to the tenant (shared/filled-secrets.ts), as cert-manager in
- * the tenant's own cluster would fill them; and a ClusterIssuer an Ingress names must be one the
- * virtual cluster shows.
+ * for this virtual cluster (integrations.certManager), an Ingress naming a ClusterIssuer the virtual
+ * cluster shows has its TLS Secrets filled by the host and copied back to the tenant
+ * (shared/filled-secrets.ts), as cert-manager in the tenant's own cluster would fill them; what it
+ * may not use is left off its host copy.
  */
 
-/** The annotations that make ingress-shim issue for an Ingress (`tls-acme` with its default issuer). */
 const CLUSTER_ISSUER_ANNOTATION = 'cert-manager.io/cluster-issuer';
-const ISSUER_ANNOTATION = 'cert-manager.io/issuer';
+/** ingress-shim issues with the host's default issuer for it (its --auto-certificate-annotations). */
 const TLS_ACME_ANNOTATION = 'kubernetes.io/tls-acme';
+/** ingress-shim reads `tls-acme` as Go's strconv.ParseBool does. */
+const TRUE_SPELLINGS = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
+
+/**
+ * Annotations ingress-shim and cert-manager's HTTP-01 solver read on an Ingress that the virtual
+ * cluster cannot judge: the kind and group of the issuer to use (with a ClusterIssuer's name, an
+ * Issuer of the host namespace, or an external issuer kind), the solver's own ingress class, and the
+ * solver editing the Ingress's host copy (which the syncer would revert).
+ */
+const UNJUDGED_ANNOTATIONS = [
+  'cert-manager.io/issuer-kind',
+  'cert-manager.io/issuer-group',
+  'acme.cert-manager.io/http01-ingress-class',
+  'acme.cert-manager.io/http01-ingress-ingressclassname',
+  'acme.cert-manager.io/http01-edit-in-place',
+];
 
 /** Where a kind judges what the host shows: the environment and the kinds built beside it. */
 export interface JudgingContext {
@@ -31,37 +47,74 @@ export interface HostCertManager {
    * fromHost clusterIssuers, judged on the host); absent when it shows none, so none may be named.
    */
   clusterIssuerOffered?: (at: JudgingContext, name: string) => 'offered' | 'not-offered' | 'starting';
+  /** The host ClusterIssuers that kind reads: a change there retries the Ingresses naming one. */
+  clusterIssuers?: { type: ResourceType; scope: InformerScope; kind: string };
 }
 
-/** The ClusterIssuer an Ingress names for ingress-shim, if any. */
+/** The ClusterIssuer an Ingress names for ingress-shim, if any (present, even empty). */
 export const namedClusterIssuer = (ingress: KubeObject): string | undefined =>
-  ingress.metadata?.annotations?.[CLUSTER_ISSUER_ANNOTATION] || undefined;
+  ingress.metadata?.annotations?.[CLUSTER_ISSUER_ANNOTATION];
+
+/** What the host's ingress-shim may read of an Ingress, with the integration on. */
+export interface ShimView {
+  /** The Ingress as its host copy is written: annotations the tenant may not use left off. */
+  ingress: KubeObject;
+  /** Whether ingress-shim issues into its TLS Secrets: an offered ClusterIssuer is named. */
+  issued: boolean;
+  /** Whether the ClusterIssuers shown are not known yet (at a start): nothing can be decided. */
+  starting: boolean;
+  /** What was left off, and why, for the tenant. */
+  withheld: string[];
+}
 
 /**
- * Whether a ClusterIssuer an Ingress names may be used by it: one the virtual cluster shows. A
- * tenant naming another (an admin's internal CA) gets no certificate from it.
+ * The Ingress as the host's ingress-shim may read it (with the integration on): a ClusterIssuer the
+ * virtual cluster does not show (an admin's internal CA) is left off, so no certificate is issued
+ * from it; so is `kubernetes.io/tls-acme`, which has the host's default issuer issue (one the syncer
+ * cannot judge); and so are the annotations choosing an issuer's kind or group or the solver's
+ * class. The Ingress itself still serves. Without `at` (which keys an object may concern), a named
+ * ClusterIssuer is taken as offered.
  */
-export const clusterIssuerVerdict = (
-  certManager: HostCertManager,
-  at: JudgingContext,
-  name: string,
-): 'offered' | 'not-offered' | 'starting' =>
-  certManager.clusterIssuerOffered ? certManager.clusterIssuerOffered(at, name) : 'not-offered';
-
-/** The Ingress without an annotation naming a ClusterIssuer it may not use. */
-export function withoutClusterIssuer(ingress: KubeObject): KubeObject {
-  const { [CLUSTER_ISSUER_ANNOTATION]: _issuer, ...annotations } = ingress.metadata?.annotations ?? {};
-  return { ...ingress, metadata: { ...ingress.metadata, annotations } };
-}
-
-/** Whether the host's ingress-shim issues certificates into this Ingress's TLS Secrets. */
-export function issuedByIngressShim(ingress: KubeObject): boolean {
-  const annotations = ingress.metadata?.annotations ?? {};
-  return Boolean(
-    annotations[CLUSTER_ISSUER_ANNOTATION] ||
-    annotations[ISSUER_ANNOTATION] ||
-    annotations[TLS_ACME_ANNOTATION] === 'true',
-  );
+export function shimView(ingress: KubeObject, certManager: HostCertManager, at?: JudgingContext): ShimView {
+  const annotations = { ...(ingress.metadata?.annotations ?? {}) };
+  const withheld: string[] = [];
+  let starting = false;
+  for (const key of UNJUDGED_ANNOTATIONS)
+    if (key in annotations) {
+      delete annotations[key];
+      withheld.push(`${key} is not passed to the host's cert-manager`);
+    }
+  const acme = annotations[TLS_ACME_ANNOTATION];
+  if (acme !== undefined) {
+    delete annotations[TLS_ACME_ANNOTATION];
+    if (TRUE_SPELLINGS.has(acme))
+      withheld.push(
+        `${TLS_ACME_ANNOTATION} has the host's default issuer issue, which this virtual cluster cannot judge: name an offered ClusterIssuer with ${CLUSTER_ISSUER_ANNOTATION}`,
+      );
+  }
+  let issued = false;
+  const name = annotations[CLUSTER_ISSUER_ANNOTATION];
+  if (name !== undefined) {
+    const verdict = !at
+      ? 'offered'
+      : name && certManager.clusterIssuerOffered
+        ? certManager.clusterIssuerOffered(at, name)
+        : 'not-offered';
+    if (verdict === 'offered') issued = true;
+    else if (verdict === 'starting') starting = true;
+    else {
+      delete annotations[CLUSTER_ISSUER_ANNOTATION];
+      withheld.push(
+        `${CLUSTER_ISSUER_ANNOTATION} names ClusterIssuer "${name}", which this virtual cluster does not show: no certificate is issued for this ingress`,
+      );
+    }
+  }
+  return {
+    ingress: { ...ingress, metadata: { ...ingress.metadata, annotations } },
+    issued,
+    starting,
+    withheld,
+  };
 }
 
 /** Whether a reference of an Ingress is one of its TLS Secrets (not an annotation's Secret). */
@@ -70,8 +123,8 @@ export const isTlsSecret = (ref: IngressReference): boolean =>
 
 /**
  * The TLS Secrets (`namespace/name`) the host's cert-manager fills for an Ingress, each of type
- * kubernetes.io/tls; none for one that is not annotated for it, that may not reach the host, or
- * (when `at` tells) that names a ClusterIssuer it may not use.
+ * kubernetes.io/tls: those of an Ingress naming an offered ClusterIssuer (shimView; without `at`,
+ * one naming any) that may reach the host.
  */
 export function issuedTlsSecretKeys(
   ingress: KubeObject,
@@ -80,10 +133,9 @@ export function issuedTlsSecretKeys(
   at?: JudgingContext,
 ): Map<string, string> {
   const out = new Map<string, string>();
-  if (!issuedByIngressShim(ingress)) return out;
-  const issuer = namedClusterIssuer(ingress);
-  if (issuer && at && clusterIssuerVerdict(certManager, at, issuer) === 'not-offered') return out;
-  for (const ref of ingressReferences(ingress, where))
+  const view = shimView(ingress, certManager, at);
+  if (!view.issued) return out;
+  for (const ref of ingressReferences(view.ingress, where))
     if (isTlsSecret(ref)) out.set(`${ref.namespace}/${ref.name}`, 'kubernetes.io/tls');
   return out;
 }

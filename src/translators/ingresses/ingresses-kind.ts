@@ -29,11 +29,9 @@ import { writeLoadBalancerStatusUp } from '../shared/load-balancer-status.ts';
 import { malformedIngress } from '../shared/shape.ts';
 import { reservedIngressHostRefusal, unallowedIngressHostRefusal } from './reserved-hosts.ts';
 import {
-  clusterIssuerVerdict,
   isTlsSecret,
-  issuedByIngressShim,
   namedClusterIssuer,
-  withoutClusterIssuer,
+  shimView,
   type HostCertManager,
   type JudgingContext,
 } from './cert-manager.ts';
@@ -118,6 +116,7 @@ export function ingressesKind(
     ctx: ReconcileContext,
     virtual: KubeObject,
     current: KubeObject | undefined,
+    issued: boolean,
   ): Promise<RenameReference> {
     const mayWait = mayWaitForCopies(ctx, current);
     const refused: string[] = [];
@@ -125,9 +124,9 @@ export function ingressesKind(
     const missing: string[] = [];
     const absent = new Set<string>();
     const ns = ctx.virtualNamespace;
-    // The host's cert-manager issues into the TLS Secrets of an Ingress annotated for it: they are
-    // the host's to fill (made empty on the host first), not the tenant's to give.
-    const issued = hostCertManager !== undefined && issuedByIngressShim(virtual);
+    // The host's cert-manager issues into the TLS Secrets of an Ingress naming an offered
+    // ClusterIssuer (`issued`): they are the host's to fill (made empty on the host first), not the
+    // tenant's to give.
     /** Filled TLS Secrets whose host Secret is not made yet: made once nothing else refuses. */
     const toMake: { ref: IngressReference; judged: JudgedReference }[] = [];
     for (const ref of ingressReferences(virtual, where)) {
@@ -189,30 +188,28 @@ export function ingressesKind(
     if (reserved) throw new TerminalError(`cannot sync this ingress: ${reserved}`);
     const withheld = classRefusal(virtual);
     if (withheld) throw new TerminalError(withheld, CLASS_WITHHELD_REASON);
-    const effective = await withOfferedIssuer(ctx, virtual);
-    return hostIngressFor(effective, place(ctx), await resolveReferences(ctx, effective, current), current);
-  }
-
-  /**
-   * The Ingress as the host's ingress-shim may read it: a ClusterIssuer the virtual cluster does not
-   * show (an admin's internal CA) is left off the copy, with a SyncError event, so that no
-   * certificate is issued from it; the Ingress itself still serves.
-   */
-  async function withOfferedIssuer(ctx: ReconcileContext, virtual: KubeObject): Promise<KubeObject> {
-    const issuer = namedClusterIssuer(virtual);
-    if (!hostCertManager || !issuer || !judging) return virtual;
-    const verdict = clusterIssuerVerdict(hostCertManager, judging, issuer);
-    if (verdict === 'offered') return virtual;
-    if (verdict === 'starting')
-      throw new WaitingError(`ClusterIssuer "${issuer}": the ClusterIssuers shown are not known yet`);
-    await ctx.events.record(
-      virtual,
-      'Warning',
-      'SyncError',
-      `cert-manager.io/cluster-issuer names ClusterIssuer "${issuer}", which this virtual cluster does not show: no certificate is issued for this ingress`,
-      { once: true },
-    );
-    return withoutClusterIssuer(virtual);
+    if (!hostCertManager)
+      return hostIngressFor(
+        virtual,
+        place(ctx),
+        await resolveReferences(ctx, virtual, current, false),
+        current,
+      );
+    // What the host's cert-manager may read of it (see shimView): the same view the secrets kind
+    // takes, so that both agree on which TLS Secrets the host fills.
+    const view = shimView(virtual, hostCertManager, judging);
+    if (view.starting)
+      throw new WaitingError('the ClusterIssuers this virtual cluster shows are not known yet');
+    if (view.withheld.length)
+      await ctx.events.record(
+        virtual,
+        'Warning',
+        'SyncError',
+        `left off the host copy: ${view.withheld.join('; ')}`,
+        { once: true },
+      );
+    const rename = await resolveReferences(ctx, view.ingress, current, view.issued);
+    return hostIngressFor(view.ingress, place(ctx), rename, current);
   }
 
   /** Removes this Ingress's host copy (that very object: its UID), when it is still there. */
@@ -247,6 +244,23 @@ export function ingressesKind(
             .map(objectKey);
         },
       },
+      // A ClusterIssuer offered or withdrawn retries the Ingresses naming it (see shimView).
+      ...(hostCertManager?.clusterIssuers
+        ? [
+            {
+              name: 'offered-cluster-issuers',
+              cluster: 'host' as const,
+              type: hostCertManager.clusterIssuers.type,
+              scope: hostCertManager.clusterIssuers.scope,
+              whenKind: hostCertManager.clusterIssuers.kind,
+              keys: (issuer: KubeObject) =>
+                (virtualIngresses?.store.list() ?? [])
+                  .filter((i) => namedClusterIssuer(i) === issuer.metadata?.name)
+                  .map(objectKey),
+              unindexed: true,
+            },
+          ]
+        : []),
       {
         name: 'secret-copies',
         cluster: 'host',

@@ -136,6 +136,14 @@ export class ReferenceJudge {
       return { state: 'waiting', message: `${what}: waiting for its host Secret to be made`, missing: false };
     if (target.spec.mapper.sourceKeyOf(copy) !== virtualKey)
       return { state: 'refused', message: `${what}: its host name is held by another object` };
+    // An ordinary copy of the tenant's Secret (made for a pod) is taken over first: see
+    // judgeOrMakeFilled.
+    if (target.spec.mapper.sourceUidOf?.(copy) !== undefined)
+      return {
+        state: 'waiting',
+        message: `${what}: its host copy is taken over for the host's controller`,
+        missing: false,
+      };
     return { state: 'ready', hostName: splitKey(hostKey).name };
   }
 

@@ -102,6 +102,17 @@ export async function judgeOrMakeFilled(
   const hostKey = target.spec.mapper.targetKey(`${namespace}/${ref.name}`, undefined);
   if (!hostKey) return verdict;
   const hostName = splitKey(hostKey).name;
+  const copy = target.host.store.get(hostKey);
+  if (copy && target.spec.mapper.sourceKeyOf(copy) === `${namespace}/${ref.name}`) {
+    // The tenant's own Secret's copy (made for a pod before): from now on the host's controller
+    // fills it, so it stops recording the tenant Secret's UID (see withFilledSecrets).
+    const { [OBJECT_UID_ANNOTATION]: _uid, ...annotations } = copy.metadata?.annotations ?? {};
+    await ctx.host.update(Resources.secrets, ctx.hostNamespace, {
+      ...copy,
+      metadata: { ...copy.metadata, annotations },
+    });
+    return { state: 'ready', hostName };
+  }
   try {
     await ctx.host.create(
       Resources.secrets,
@@ -207,13 +218,15 @@ export async function fillFromHost(
 }
 
 /**
- * The secrets kind, made to also keep the Secrets the fillers' objects name as filled by the host:
- * wanted while named so (the objects naming them make them, see judgeOrMakeFilled), and copied up
- * from the host, never down, while named so. Such a host Secret holds no record of a virtual UID: its
- * content is the host's, and the tenant deleting its Secret only brings it back from the host (a
- * record would make the engine take the host Secret for an earlier incarnation's and delete it, from
- * under a pod mounting it). One the fill made is kept while a filler's kind has not started (at a
- * restart): what its objects name is not known yet.
+ * The secrets kind, made to also keep the Secrets the fillers' objects name as filled by the host.
+ * A host Secret is the host's to fill once an object naming it so has taken it (judgeOrMakeFilled
+ * makes it, or takes over the tenant's copy, when that object is about to reach the host): such a
+ * host Secret records no virtual UID. Then, while it is named so, it is kept and copied up, never
+ * down; the tenant deleting its Secret only brings it back from the host (a UID record would make the
+ * engine take the host Secret for an earlier incarnation's and delete it, from under a pod mounting
+ * it). Until it is taken (an object naming it waits, or is refused), the tenant's Secret is copied
+ * down as ever, for a pod using it. While a filler's kind has not started (at a restart), a taken
+ * host Secret is left as it is: what its objects name is not known yet.
  */
 export function withFilledSecrets(base: KindSpec, fillers: readonly SecretFiller[]): KindSpec {
   if (fillers.length === 0) return base;
@@ -241,6 +254,10 @@ export function withFilledSecrets(base: KindSpec, fillers: readonly SecretFiller
       const kind = kinds.get(f.whenKind);
       return kind !== undefined && !isPrepared(kind.spec);
     });
+  const baseWants = (ctx: ReconcileContext, source: KubeObject | undefined) =>
+    base.wanted ? base.wanted(ctx, source) : source !== undefined;
+  /** A host Secret an object naming it as filled has taken: it records no virtual UID. */
+  const taken = (host: KubeObject) => recordedVirtualUid(host) === undefined;
   const spec: KindSpec = {
     ...base,
     relations: [...(base.relations ?? []), ...relations],
@@ -249,28 +266,21 @@ export function withFilledSecrets(base: KindSpec, fillers: readonly SecretFiller
       at = { env, kinds: all };
       base.setup?.(env, all);
     },
-    wanted: (ctx, source) =>
-      (base.wanted ? base.wanted(ctx, source) : source !== undefined) || filledType(ctx) !== undefined,
+    wanted: (ctx, source) => baseWants(ctx, source) || filledType(ctx) !== undefined,
     async create(ctx, source) {
-      // The objects naming it make it (judgeOrMakeFilled), once they may reach the host.
-      return filledType(ctx) ? {} : base.create(ctx, source);
+      // The objects naming it make it (judgeOrMakeFilled) once they reach the host; until then a
+      // Secret something else uses (a pod) is copied down as ever.
+      return baseWants(ctx, source) ? base.create(ctx, source) : {};
     },
     async update(ctx, source, target) {
-      if (!filledType(ctx)) return base.update(ctx, source, target);
-      if (recordedVirtualUid(target) !== undefined) {
-        // A copy made before a host controller filled it (the tenant's Secret, synced for a pod).
-        const { [OBJECT_UID_ANNOTATION]: _uid, ...annotations } = target.metadata?.annotations ?? {};
-        await ctx.host.update(Resources.secrets, ctx.hostNamespace, {
-          ...target,
-          metadata: { ...target.metadata, annotations },
-        });
-        return { hostWritten: true };
-      }
-      return fillFromHost(ctx, spec, source, target);
+      if (!taken(target)) return base.update(ctx, source, target);
+      if (fillersStarting()) return { requeueAfterMs: KEEP_WHILE_FILLERS_START_MS };
+      if (filledType(ctx)) return fillFromHost(ctx, spec, source, target);
+      // Named so no more (its Certificate deleted, a pod still using it): an ordinary copy again.
+      return base.update(ctx, source, target);
     },
     async remove(ctx, target) {
-      if (recordedVirtualUid(target) === undefined && fillersStarting())
-        return { requeueAfterMs: KEEP_WHILE_FILLERS_START_MS };
+      if (taken(target) && fillersStarting()) return { requeueAfterMs: KEEP_WHILE_FILLERS_START_MS };
       if (base.remove) return base.remove(ctx, target);
       await deleteIncarnation(ctx.host, base.hostType, target);
       return { hostWritten: true };

@@ -14,6 +14,16 @@ const HOST_OBJECT_ANNOTATIONS = new Map([
     'cert-manager.io/issuer',
     "names an Issuer of the host namespace, which is not this tenant's: use a ClusterIssuer (cert-manager.io/cluster-issuer)",
   ],
+  // cert-manager copies a Certificate's annotations to its requests and ACME orders, whose HTTP-01
+  // solver then edits the Ingress of that name in the host namespace, or uses that class.
+  [
+    'acme.cert-manager.io/http01-override-ingress-name',
+    "names an Ingress of the host namespace for cert-manager's HTTP-01 solver to edit, which is not this tenant's",
+  ],
+  [
+    'acme.cert-manager.io/http01-override-ingress-class',
+    "names an ingress class for cert-manager's HTTP-01 solver, past the classes this virtual cluster is offered",
+  ],
   ['traefik.ingress.kubernetes.io/router.middlewares', 'names Traefik Middlewares of host namespaces'],
   ['traefik.ingress.kubernetes.io/router.tls.options', 'names Traefik TLS options of host namespaces'],
   [
