@@ -24,6 +24,8 @@ import {
   tlsRoutesDescriptor,
 } from './gateway-api/index.ts';
 import { ingressesDescriptorFor } from './ingresses/index.ts';
+import { GATEWAY_SHIM_ANNOTATIONS } from './ingresses/cert-manager.ts';
+import type { KindDescriptor } from '../sync/kind.ts';
 import { networkPoliciesDescriptor } from './networkpolicies/index.ts';
 import { nodesDescriptor } from './nodes/index.ts';
 import { persistentVolumeClaimsDescriptor } from './persistentvolumeclaims/index.ts';
@@ -77,7 +79,7 @@ export function builtinKinds(customResources?: CustomResourcesConfig): KindRegis
     .register(podDisruptionBudgetsDescriptor)
     .register(priorityClassesDescriptor)
     .register(serviceAccountsDescriptor)
-    .register(gatewaysDescriptor)
+    .register(withoutGatewayShim(gatewaysDescriptor, custom.hostCertManager !== undefined))
     .register(httpRoutesDescriptor)
     .register(grpcRoutesDescriptor)
     .register(tlsRoutesDescriptor)
@@ -100,3 +102,19 @@ export type KindOptions = ValuesOf<typeof configMapsKind.fields> &
   ValuesOf<typeof persistentVolumesDescriptor.fields> &
   ValuesOf<typeof storageClassesDescriptor.fields> &
   ValuesOf<typeof serviceAccountsDescriptor.fields>;
+
+/**
+ * The Gateways kind, with integrations.certManager on: cert-manager's gateway-shim annotations are
+ * left off Gateway copies (see GATEWAY_SHIM_ANNOTATIONS).
+ */
+function withoutGatewayShim(descriptor: KindDescriptor, hostCertManager: boolean): KindDescriptor {
+  if (!hostCertManager) return descriptor;
+  return {
+    ...descriptor,
+    build: (options, where) =>
+      descriptor.build(options, {
+        ...where,
+        deniedHostMetadata: [...(where.deniedHostMetadata ?? []), ...GATEWAY_SHIM_ANNOTATIONS],
+      }),
+  };
+}

@@ -1,4 +1,9 @@
 import { controllerUrlRefusal, hostObjectAnnotationsRefusal } from '../shared/host-object-annotations.ts';
+import {
+  gatewayHostnamesOverlap,
+  reservedHostRefusal,
+  unallowedHostRefusal,
+} from '../shared/reserved-hosts.ts';
 import type { CustomResourceAllowedValues, CustomResourceEntry } from './config.ts';
 import { valuesAt } from './path.ts';
 
@@ -40,12 +45,49 @@ export function allowedValuesRefusal(
  */
 export const customResourceRefusal = (
   obj: { metadata?: { annotations?: Record<string, string> } },
-  entry: Pick<CustomResourceEntry, 'allowedValues' | 'urls'>,
-  hostNamespace: string,
+  entry: Pick<CustomResourceEntry, 'allowedValues' | 'urls' | 'hosts'>,
+  rules: HostRules,
 ): string | undefined =>
   hostObjectAnnotationsRefusal(obj.metadata?.annotations) ??
   allowedValuesRefusal(obj, entry.allowedValues) ??
-  urlsRefusal(obj, entry.urls, hostNamespace);
+  urlsRefusal(obj, entry.urls, rules.hostNamespace) ??
+  hostsRefusal(obj, entry.hosts, rules);
+
+/** What a custom resource's URLs and host names are held to. */
+export interface HostRules {
+  hostNamespace: string;
+  /** --reserved-ingress-host: names no tenant object may serve on the host's shared controllers. */
+  reservedHosts: readonly string[];
+  /** --allowed-ingress-host: when set, the only names tenants may serve there. */
+  allowedHosts: readonly string[];
+}
+
+/**
+ * Why DNS names a host controller would serve or answer for on the host's shared ingress
+ * controllers may not be written (a reserved name, such as the virtual API server's own; one outside
+ * the allowed names), or undefined.
+ */
+export function hostsRefusal(
+  obj: unknown,
+  hosts: Pick<CustomResourceEntry, 'hosts'>['hosts'],
+  rules: HostRules,
+): string | undefined {
+  for (const host of hosts) {
+    const { values, problem } = valuesAt(obj, host.segments);
+    if (problem) return problem;
+    const names: string[] = [];
+    for (const { location, value } of values) {
+      if (value === '') continue;
+      if (typeof value !== 'string') return `${location} must be a string`;
+      names.push(value);
+    }
+    const refusal =
+      reservedHostRefusal(names, rules.reservedHosts, gatewayHostnamesOverlap) ??
+      unallowedHostRefusal(names, rules.allowedHosts);
+    if (refusal) return `${host.path}: ${refusal}`;
+  }
+  return undefined;
+}
 
 /**
  * Why a URL the host's controller would call from inside the host cluster may not be written there

@@ -90,7 +90,11 @@ async function settled(t: StateTable): Promise<void> {
 
 /** The integration on (vCluster's defaults), the host offering ClusterIssuers labelled offer=tenants. */
 async function certManagerTable(
-  opts: { host?: [ResourceType, KubeObject][]; certManager?: Record<string, unknown> } = {},
+  opts: {
+    host?: [ResourceType, KubeObject][];
+    certManager?: Record<string, unknown>;
+    flags?: Record<string, unknown>;
+  } = {},
 ): Promise<StateTable> {
   const issuersOff =
     (opts.certManager?.sync as { toHost?: { issuers?: { enabled?: boolean } } } | undefined)?.toHost?.issuers
@@ -104,6 +108,7 @@ async function certManagerTable(
       ...(issuersOff ? [] : [ISSUER_KIND]),
       CLUSTER_ISSUER_KIND,
     ],
+    ...(opts.flags ? { flags: opts.flags } : {}),
     file: {
       integrations: {
         certManager: opts.certManager ?? {
@@ -395,6 +400,34 @@ describe('integrations.certManager (state table)', () => {
     });
   });
 
+  it("a Certificate for a name tenants may not serve on the host's ingress controllers (the virtual API server's, one outside the allowed) is refused", async () => {
+    const table = await certManagerTable({
+      flags: { reservedIngressHost: ['api.vc.example.com'], allowedIngressHost: ['*.tenants.example.com'] },
+    });
+    const issuerRef = { name: 'selfsigned', kind: 'ClusterIssuer' };
+    await table.virtual.create(
+      CERTS,
+      'team',
+      certificate('api', { secretName: 'a', dnsNames: ['api.vc.example.com'], issuerRef }),
+    );
+    await table.virtual.create(
+      CERTS,
+      'team',
+      certificate('out', { secretName: 'o', commonName: 'shop.example.org', issuerRef }),
+    );
+    await table.virtual.create(
+      CERTS,
+      'team',
+      certificate('ok', { secretName: 'k', dnsNames: ['web.tenants.example.com'], issuerRef }),
+    );
+    await settled(table);
+    expect(table.host.objects(CERTS, HOST_NS).map((c) => c.metadata?.name)).toEqual([hostName('ok')]);
+    const said = events(table).join('\n');
+    expect(said).toContain('spec.dnsNames[]: ');
+    expect(said).toContain('api.vc.example.com');
+    expect(said).toContain('spec.commonName: ');
+  });
+
   it('an issuer of another kind or group (an external issuer, looked up in the host namespace) is refused with a SyncError', async () => {
     const table = await certManagerTable();
     await table.virtual.create(
@@ -676,6 +709,26 @@ describe('integrations.certManager (state table)', () => {
     expect(virtualSecret(second, 'web-tls')!.data).toMatchObject({ 'tls.crt': 'Y2VydA==' });
   });
 
+  it("a Gateway's cert-manager annotations are left off its copy: gateway-shim would issue into the tenant's listener Secret", async () => {
+    const table = await start({
+      kinds: ['gateways', CERT_KIND, CLUSTER_ISSUER_KIND],
+      file: { integrations: { certManager: { enabled: true } } },
+      host: [
+        [CRDS, crd(CERTS)],
+        [CRDS, crd(CLUSTER_ISSUERS)],
+      ],
+    });
+    await settled(table);
+    await table.virtual.create(Resources.gateways, 'team', {
+      metadata: { name: 'gw', annotations: { 'cert-manager.io/cluster-issuer': 'selfsigned', keep: 'me' } },
+      spec: { gatewayClassName: 'host-class', listeners: [{ name: 'http', port: 80, protocol: 'HTTP' }] },
+    });
+    await settled(table);
+    const copy = hostObject(table, Resources.gateways, hostName('gw'))!;
+    expect(copy.metadata?.annotations?.['cert-manager.io/cluster-issuer']).toBeUndefined();
+    expect(copy.metadata?.annotations?.keep).toBe('me');
+  });
+
   describe("an Ingress the host's ingress-shim issues for", () => {
     const ingress = (annotations: Record<string, string>, ns = 'team'): KubeObject => ({
       metadata: { name: 'web', namespace: ns, annotations },
@@ -806,6 +859,53 @@ describe('integrations.certManager (state table)', () => {
       expect(events(table).join('\n')).toContain(
         "kubernetes.io/tls-acme has the host's default issuer issue",
       );
+      table.virtual.clearWrites();
+      table.host.clearWrites();
+      await settled(table);
+      expect(table.writes()).toEqual([]);
+    });
+
+    it("an Ingress no longer issued for: ingress-shim's Certificate for its copy goes (it would renew into a Secret that is the tenant's again), no other", async () => {
+      const table = await certManagerTable();
+      await table.virtual.create(
+        Resources.ingresses,
+        'team',
+        ingress({ 'cert-manager.io/cluster-issuer': 'selfsigned' }),
+      );
+      await settled(table);
+      const copy = hostIngress(table)!;
+      // What ingress-shim makes: a Certificate named after the Secret, controlled by the Ingress copy.
+      const shim = (name: string, uid: string): KubeObject => ({
+        metadata: {
+          name,
+          namespace: HOST_NS,
+          ownerReferences: [
+            {
+              apiVersion: 'networking.k8s.io/v1',
+              kind: 'Ingress',
+              name: copy.metadata!.name!,
+              uid,
+              controller: true,
+            },
+          ],
+        },
+        spec: { secretName: name, issuerRef: { name: 'selfsigned', kind: 'ClusterIssuer' } },
+      });
+      table.host.seed(CERTS, shim(hostName('web-tls'), copy.metadata!.uid!));
+      table.host.seed(CERTS, shim('someone-elses', 'another-uid'));
+      await issue(table, hostName('web-tls'), hostName('web-tls'));
+      await settled(table);
+      const current = table.virtual.objects(Resources.ingresses, 'team')[0]!;
+      await table.virtual.update(Resources.ingresses, 'team', {
+        ...current,
+        metadata: { ...current.metadata, annotations: {} },
+      });
+      await settled(table);
+      expect(table.host.objects(CERTS, HOST_NS).map((c) => c.metadata?.name)).toEqual(['someone-elses']);
+      // The tenant's Secret, as last issued, is its own again, and goes down as ever.
+      expect(hostObject(table, Resources.secrets, hostName('web-tls'))!.data).toMatchObject({
+        'tls.crt': 'Y2VydA==',
+      });
       table.virtual.clearWrites();
       table.host.clearWrites();
       await settled(table);

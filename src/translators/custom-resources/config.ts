@@ -118,6 +118,12 @@ export interface CustomResourceEntry {
    * ACME server); an object naming a private or internal address there is refused.
    */
   urls: { path: string; segments: PathSegment[] }[];
+  /**
+   * toHost only: fields naming DNS names a host controller serves, or answers challenges for, on the
+   * host's shared ingress controllers (a Certificate's dnsNames: cert-manager's HTTP-01 solver); held
+   * to --reserved-ingress-host and --allowed-ingress-host as an Ingress's hosts are.
+   */
+  hosts: { path: string; segments: PathSegment[] }[];
   /** toHost only: the host object's status is copied to the virtual one. */
   status: boolean;
   /** fromHost of namespaced resources: host namespace → virtual namespace; nothing else is shown. */
@@ -173,7 +179,7 @@ const RESOURCE = new RegExp(
 );
 const NAMESPACE = new RegExp(`^${DNS_LABEL}$`);
 const KEYS = {
-  toHost: ['resource', 'scope', 'crd', 'status', 'references', 'allowedValues', 'urls'],
+  toHost: ['resource', 'scope', 'crd', 'status', 'references', 'allowedValues', 'urls', 'hosts'],
   fromHost: ['resource', 'scope', 'crd', 'namespaces', 'selector'],
 } as const;
 
@@ -541,7 +547,8 @@ function parseEntry(
     status: direction === 'toHost' && status,
     references: parseReferences(item.references, `${at}.references`),
     allowedValues: parseAllowedValues(item.allowedValues, `${at}.allowedValues`),
-    urls: parseUrls(item.urls, `${at}.urls`),
+    urls: parsePaths(item.urls, `${at}.urls`),
+    hosts: parsePaths(item.hosts, `${at}.hosts`),
     namespaces,
     namespaceFields: Object.fromEntries(Object.keys(namespaces).map((ns) => [ns, namespacesAt(ns)])),
     selectorLabels: parseSelector(item.selector, `${at}.selector`),
@@ -677,7 +684,8 @@ function parseAllowedValues(raw: unknown, at: string): CustomResourceAllowedValu
   });
 }
 
-function parseUrls(raw: unknown, at: string): { path: string; segments: PathSegment[] }[] {
+/** A list of `{path}` (urls, hosts). */
+function parsePaths(raw: unknown, at: string): { path: string; segments: PathSegment[] }[] {
   if (raw === undefined || raw === null) return [];
   if (!Array.isArray(raw))
     throw new CustomResourceConfigError(at, `must be a list of {path}, got ${json(raw)}`);

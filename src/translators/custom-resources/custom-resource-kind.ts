@@ -40,7 +40,7 @@ import { prepareCustomResource, type ResolvedResource } from './crd.ts';
 import { replaceAt, rewriteAt, valuesAt } from './path.ts';
 import { hostSelectorFor } from './selectors.ts';
 import { customResourceToHost, ownedCustomResourceKey } from './ownership.ts';
-import { customResourceRefusal } from './allowed-values.ts';
+import { customResourceRefusal, type HostRules } from './allowed-values.ts';
 import { selectorOf, showsHostObject, shownVerdict } from './shown.ts';
 import { deleteIncarnation } from '../../kube/delete-incarnation.ts';
 
@@ -145,6 +145,7 @@ export function toHostCustomResourceKind(
   where: Placement,
   resolvedOf: (crdName: string) => ResolvedResource | undefined = () => undefined,
   shownFromHost: ReadonlyMap<string, CustomResourceEntry> = new Map(),
+  hostLimits: Pick<HostRules, 'reservedHosts' | 'allowedHosts'> = { reservedHosts: [], allowedHosts: [] },
 ): KindSpec {
   const { type } = resolved;
   const kindName = customResourceKindName(entry);
@@ -422,7 +423,10 @@ export function toHostCustomResourceKind(
   }
 
   const refusalOf = (virtual: KubeObject): string | undefined =>
-    customResourceRefusal(virtual, entry, where.hostNamespace);
+    customResourceRefusal(virtual, entry, {
+      hostNamespace: where.hostNamespace,
+      ...hostLimits,
+    });
 
   /** The host copy to have; `onHost`: the object has one already (see hostBody). */
   async function desiredHost(

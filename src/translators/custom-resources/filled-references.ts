@@ -15,7 +15,9 @@ export function filledSecretKeys(
 ): Map<string, string> {
   const out = new Map<string, string>();
   const namespace = obj.metadata?.namespace;
-  if (!namespace || customResourceRefusal(obj, entry, hostNamespace)) return out;
+  // Host names are judged when the object is written (before its Secret is taken), not here.
+  if (!namespace || customResourceRefusal(obj, entry, { hostNamespace, reservedHosts: [], allowedHosts: [] }))
+    return out;
   for (const ref of entry.references) {
     if (!ref.filledByHost || !referenceApplies(ref, obj)) continue;
     for (const { value } of valuesAt(obj, ref.segments).values)

@@ -2,7 +2,14 @@ import { deleteIncarnation } from '../../kube/delete-incarnation.ts';
 import type { Informer } from '../../informer/informer.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { isPrepared } from '../../sync/engine.ts';
-import type { BuiltKind, KindDescriptor, KindSpec, Placement, Relation } from '../../sync/kind.ts';
+import {
+  defineKind,
+  type BuiltKind,
+  type KindDescriptor,
+  type KindSpec,
+  type Placement,
+  type Relation,
+} from '../../sync/kind.ts';
 import { ConfigError } from '../../config/config-error.ts';
 import {
   customResourceKindName,
@@ -16,6 +23,7 @@ import { valuesAt } from './path.ts';
 import { withFilledSecrets, type SecretFiller } from '../shared/filled-secrets.ts';
 import { ingressCertificatesFiller, type HostCertManager } from '../ingresses/cert-manager.ts';
 import { selectorOf, shownVerdict } from './shown.ts';
+import { ALLOWED_HOST_FIELD, RESERVED_HOST_FIELD } from '../ingresses/index.ts';
 
 /** cert-manager's ClusterIssuers, which an Ingress names by annotation. */
 const CLUSTER_ISSUERS = 'clusterissuers.cert-manager.io';
@@ -85,30 +93,36 @@ export function customResourceKinds(config: CustomResourcesConfig | undefined): 
     : undefined;
   /** fromHost resources, which a toHost one may name as they are (see judgeShown). */
   const shownFromHost = new Map((config?.fromHost ?? []).map((e) => [e.crdName, e]));
-  const descriptors = entries.map((entry): KindDescriptor => ({
-    name: customResourceKindName(entry),
-    description:
-      entry.direction === 'toHost'
-        ? `${entry.resource}, virtual → host${entry.status ? ', status back' : ''} (config file: customResources)`
-        : `${entry.resource} of the host, shown read-only in the virtual cluster (config file: customResources)`,
-    defaultOn: true,
-    fields: [],
-    // The chart cannot know configured resources: their rules come from syncer.customResourceRules.
-    hostRbac: [],
-    build: (_options, where) => {
-      const problem = ownHostNamespaceProblem(entry, where.hostNamespace);
-      if (problem) throw new ConfigError(`config field '${problem.field}'`, problem.problem);
-      return entry.direction === 'toHost'
-        ? toHostCustomResourceKind(
-            entry,
-            resolved.get(entry.crdName)!,
-            where,
-            (name) => resolved.get(name),
-            shownFromHost,
-          )
-        : fromHostCustomResourceKind(entry, resolved.get(entry.crdName)!);
-    },
-  }));
+  const descriptors = entries.map(
+    (entry): KindDescriptor =>
+      defineKind({
+        name: customResourceKindName(entry),
+        description:
+          entry.direction === 'toHost'
+            ? `${entry.resource}, virtual → host${entry.status ? ', status back' : ''} (config file: customResources)`
+            : `${entry.resource} of the host, shown read-only in the virtual cluster (config file: customResources)`,
+        defaultOn: true,
+        fields: [],
+        // Names a custom resource has served on the host's ingress controllers (`hosts`) are held to these.
+        reads: [RESERVED_HOST_FIELD, ALLOWED_HOST_FIELD],
+        // The chart cannot know configured resources: their rules come from syncer.customResourceRules.
+        hostRbac: [],
+        build: (options, where) => {
+          const problem = ownHostNamespaceProblem(entry, where.hostNamespace);
+          if (problem) throw new ConfigError(`config field '${problem.field}'`, problem.problem);
+          return entry.direction === 'toHost'
+            ? toHostCustomResourceKind(
+                entry,
+                resolved.get(entry.crdName)!,
+                where,
+                (name) => resolved.get(name),
+                shownFromHost,
+                { reservedHosts: options.reservedIngressHosts, allowedHosts: options.allowedIngressHosts },
+              )
+            : fromHostCustomResourceKind(entry, resolved.get(entry.crdName)!);
+        },
+      }) as KindDescriptor,
+  );
 
   function following(descriptor: KindDescriptor, referencedKind: 'Secret' | 'ConfigMap'): KindDescriptor {
     const referrers = (config?.toHost ?? []).filter((e) =>

@@ -222,6 +222,9 @@ function certManagerItems(raw: unknown, at: string): IntegrationItems {
         { path: 'spec.issuerRef.group', values: ['cert-manager.io', ''], optional: true },
         ...CERTIFICATE_FORBIDDEN_PATHS.map((path) => ({ path, values: [], optional: true })),
       ],
+      // The names cert-manager's HTTP-01 solver answers challenges for on the host's ingress
+      // controllers: held to the names tenants may serve there.
+      hosts: [{ path: 'spec.dnsNames[]' }, { path: 'spec.commonName' }],
     });
   }
   return out;

@@ -1,7 +1,8 @@
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources, type ResourceType } from '../../kube/resources.ts';
 import type { InformerScope } from '../../informer/factory.ts';
-import type { BuiltKind, Placement, SyncEnvironment } from '../../sync/kind.ts';
+import type { BuiltKind, Placement, ReconcileContext, SyncEnvironment } from '../../sync/kind.ts';
+import { deleteIncarnation } from '../../kube/delete-incarnation.ts';
 import type { SecretFiller } from '../shared/filled-secrets.ts';
 import { ingressReferences, type IngressReference } from './translate.ts';
 
@@ -116,6 +117,70 @@ export function shimView(ingress: KubeObject, certManager: HostCertManager, at?:
     withheld,
   };
 }
+
+/**
+ * cert-manager's gateway-shim reads the same annotations on a Gateway, and would issue into its
+ * listeners' Secrets, which are the tenant's (copied down, and put back). With the integration on,
+ * they are left off Gateway copies: a Certificate naming the listener's Secret is the way (its Secret
+ * is filled by the host, and a Gateway names it as any other).
+ */
+export const GATEWAY_SHIM_ANNOTATIONS = [
+  CLUSTER_ISSUER_ANNOTATION,
+  'cert-manager.io/issuer',
+  'cert-manager.io/issuer-kind',
+  'cert-manager.io/issuer-group',
+  TLS_ACME_ANNOTATION,
+] as const;
+
+/** cert-manager's Certificates, which ingress-shim makes on the host for an Ingress's copy. */
+const CERTIFICATES: ResourceType = {
+  group: 'cert-manager.io',
+  version: 'v1',
+  resource: 'certificates',
+  kind: 'Certificate',
+  namespaced: true,
+};
+
+/**
+ * Removes the Certificates ingress-shim made for an Ingress's host copy (controlled by that very
+ * copy: its UID) once the copy no longer asks for them. ingress-shim itself leaves them when the
+ * annotation goes, and would keep renewing into Secrets that are the tenant's again, which the
+ * syncer then puts back: a write fight at every renewal. Nothing else is touched.
+ */
+export async function removeShimCertificates(
+  ctx: ReconcileContext,
+  hostIngress: KubeObject,
+): Promise<boolean> {
+  const uid = hostIngress.metadata?.uid;
+  if (!uid) return false;
+  let removed = false;
+  let list;
+  try {
+    list = await ctx.host.list(CERTIFICATES, ctx.hostNamespace);
+  } catch (err) {
+    ctx.log.warn(
+      "could not list cert-manager's Certificates to remove those of an Ingress no longer issued for",
+      {
+        error: (err as Error).message,
+      },
+    );
+    return false;
+  }
+  for (const cert of list.items)
+    if (
+      cert.metadata?.ownerReferences?.some(
+        (o) => o.controller === true && o.uid === uid && o.kind === 'Ingress',
+      )
+    ) {
+      await deleteIncarnation(ctx.host, CERTIFICATES, cert);
+      removed = true;
+    }
+  return removed;
+}
+
+/** Whether a host Ingress copy asks ingress-shim for certificates. */
+export const asksIngressShim = (hostIngress: KubeObject | undefined): boolean =>
+  namedClusterIssuer(hostIngress ?? {}) !== undefined;
 
 /** Whether a reference of an Ingress is one of its TLS Secrets (not an annotation's Secret). */
 export const isTlsSecret = (ref: IngressReference): boolean =>

@@ -29,8 +29,10 @@ import { writeLoadBalancerStatusUp } from '../shared/load-balancer-status.ts';
 import { malformedIngress } from '../shared/shape.ts';
 import { reservedIngressHostRefusal, unallowedIngressHostRefusal } from './reserved-hosts.ts';
 import {
+  asksIngressShim,
   isTlsSecret,
   namedClusterIssuer,
+  removeShimCertificates,
   shimView,
   type HostCertManager,
   type JudgingContext,
@@ -334,6 +336,9 @@ export function ingressesKind(
           spec: desired.spec,
         });
         result.hostWritten = true;
+        // No longer issued for: ingress-shim's Certificates for it go (see removeShimCertificates).
+        if (hostCertManager && asksIngressShim(host) && !asksIngressShim(desired))
+          await removeShimCertificates(ctx, host);
       }
       let latest = virtual;
       const ingressClassName = ingressClassFromHost(virtual, host);
