@@ -289,6 +289,25 @@ describe('integrations.certManager with a real cert-manager on the host', () => 
     expect(hostIngress?.spec.tls[0]?.secretName).toBe(hostName('shop-tls'));
     // ingress-shim's Certificate is the host's, named after the host Secret.
     expect(await getObject('host', ['certificate', hostName('shop-tls'), '-n', hostNs])).toBeDefined();
+
+    // No longer asked for: ingress-shim's Certificate goes with the annotation (ingress-shim itself
+    // would leave it, renewing into a Secret that is the tenant's again); the tenant keeps its Secret.
+    await mustKubectl('virtual', [
+      'annotate',
+      'ingress',
+      'shop',
+      '-n',
+      ns,
+      'cert-manager.io/cluster-issuer-',
+    ]);
+    await waitFor(
+      "ingress-shim's Certificate removed from the host",
+      async () =>
+        (await getObject('host', ['certificate', hostName('shop-tls'), '-n', hostNs])) === undefined,
+      60_000,
+    );
+    const kept = await getObject<Secret>('virtual', ['secret', 'shop-tls', '-n', ns]);
+    expect(kept?.data?.['tls.crt']).toBe(secret.data?.['tls.crt']);
   }, 180_000);
 
   it('a deleted Certificate takes its host copy and host Secret with it; the tenant keeps the Secret it was given', async () => {
