@@ -79,7 +79,8 @@ export function hostsRefusal(
     for (const { location, value } of values) {
       if (value === '') continue;
       if (typeof value !== 'string') return `${location} must be a string`;
-      names.push(value);
+      // `a.example.` is `a.example` to a resolver.
+      names.push(value.replace(/\.$/, ''));
     }
     const refusal =
       reservedHostRefusal(names, rules.reservedHosts, gatewayHostnamesOverlap) ??

@@ -428,6 +428,78 @@ describe('integrations.certManager (state table)', () => {
     expect(said).toContain('spec.commonName: ');
   });
 
+  it('a Certificate refused after its Secret was taken (its names no longer allowed) gives the Secret back to the tenant', async () => {
+    const table = await certManagerTable({ flags: { allowedIngressHost: ['*.tenants.example.com'] } });
+    const issuerRef = { name: 'selfsigned', kind: 'ClusterIssuer' };
+    await table.virtual.create(
+      CERTS,
+      'team',
+      certificate('web', { secretName: 'web-tls', dnsNames: ['web.tenants.example.com'], issuerRef }),
+    );
+    await settled(table);
+    await issue(table, hostName('web-tls'), hostName('web'));
+    await settled(table);
+    const cert = table.virtual.objects(CERTS, 'team')[0]!;
+    await table.virtual.update(CERTS, 'team', {
+      ...cert,
+      spec: { ...(cert.spec as object), dnsNames: ['shop.example.org'] },
+    });
+    await settled(table);
+    expect(hostObject(table, CERTS, hostName('web'))).toBeUndefined();
+    await table.virtual.update(Resources.secrets, 'team', {
+      ...virtualSecret(table, 'web-tls')!,
+      metadata: {
+        ...virtualSecret(table, 'web-tls')!.metadata,
+        annotations: { 'vcluster.loft.sh/force-sync': 'true' },
+      },
+      data: { 'tls.crt': 'bWluZQ==', 'tls.key': 'a2V5' },
+    });
+    await settled(table);
+    expect(virtualSecret(table, 'web-tls')!.data).toEqual({ 'tls.crt': 'bWluZQ==', 'tls.key': 'a2V5' });
+    expect(hostObject(table, Resources.secrets, hostName('web-tls'))!.data).toEqual({
+      'tls.crt': 'bWluZQ==',
+      'tls.key': 'a2V5',
+    });
+  });
+
+  it('a Certificate that waits does not keep an ordinary copy wanted: deleting the Secret a host pod mounts leaves its copy in place', async () => {
+    const table = await certManagerTable({
+      host: [
+        [
+          Resources.pods,
+          {
+            metadata: {
+              name: hostName('app'),
+              namespace: HOST_NS,
+              labels: { 'vcluster.loft.sh/managed-by': VC },
+              annotations: {
+                'vcluster.loft.sh/object-name': 'app',
+                'vcluster.loft.sh/object-namespace': 'team',
+              },
+            },
+            spec: { containers: [], volumes: [{ name: 'tls', secret: { secretName: hostName('web-tls') } }] },
+          },
+        ],
+      ],
+    });
+    await table.virtual.create(Resources.secrets, 'team', {
+      metadata: { name: 'web-tls', annotations: { 'vcluster.loft.sh/force-sync': 'true' } },
+      data: { 'tls.crt': 'bWluZQ==' },
+    });
+    await table.virtual.create(
+      CERTS,
+      'team',
+      certificate('web', { secretName: 'web-tls', issuerRef: { name: 'internal', kind: 'ClusterIssuer' } }),
+    );
+    await settled(table);
+    expect(hostObject(table, Resources.secrets, hostName('web-tls'))).toBeDefined();
+    await table.virtual.delete(Resources.secrets, 'team', 'web-tls');
+    await settled(table);
+    expect(hostObject(table, Resources.secrets, hostName('web-tls'))!.data).toEqual({
+      'tls.crt': 'bWluZQ==',
+    });
+  });
+
   it('an issuer of another kind or group (an external issuer, looked up in the host namespace) is refused with a SyncError', async () => {
     const table = await certManagerTable();
     await table.virtual.create(
@@ -902,6 +974,10 @@ describe('integrations.certManager (state table)', () => {
       });
       await settled(table);
       expect(table.host.objects(CERTS, HOST_NS).map((c) => c.metadata?.name)).toEqual(['someone-elses']);
+      // ingress-shim making it again from a cache that still showed the annotation: it goes again.
+      table.host.seed(CERTS, shim(hostName('web-tls'), copy.metadata!.uid!));
+      await settled(table);
+      expect(table.host.objects(CERTS, HOST_NS).map((c) => c.metadata?.name)).toEqual(['someone-elses']);
       // The tenant's Secret, as last issued, is its own again, and goes down as ever.
       expect(hostObject(table, Resources.secrets, hostName('web-tls'))!.data).toMatchObject({
         'tls.crt': 'Y2VydA==',
@@ -910,6 +986,32 @@ describe('integrations.certManager (state table)', () => {
       table.host.clearWrites();
       await settled(table);
       expect(table.writes()).toEqual([]);
+    });
+
+    it("ingress-shim's other annotations are passed only when they shape the certificate: secret-template, common-name and unknown ones are left off", async () => {
+      const table = await certManagerTable();
+      await table.virtual.create(
+        Resources.ingresses,
+        'team',
+        ingress({
+          'cert-manager.io/cluster-issuer': 'selfsigned',
+          'cert-manager.io/duration': '2160h',
+          'cert-manager.io/secret-template': JSON.stringify({
+            annotations: { 'vcluster.loft.sh/object-uid': 'forged' },
+          }),
+          'cert-manager.io/common-name': 'api.vc.example.com',
+          'cert-manager.io/some-future-key': 'x',
+        }),
+      );
+      await settled(table);
+      const annotations = hostIngress(table)!.metadata?.annotations ?? {};
+      expect(annotations['cert-manager.io/cluster-issuer']).toBe('selfsigned');
+      expect(annotations['cert-manager.io/duration']).toBe('2160h');
+      for (const key of ['secret-template', 'common-name', 'some-future-key'])
+        expect(annotations[`cert-manager.io/${key}`]).toBeUndefined();
+      expect(events(table).join('\n')).toContain(
+        "cert-manager.io/secret-template is not passed to the host's cert-manager",
+      );
     });
 
     it('an offer withdrawn reaches the Ingress: its annotation is left off from then on', async () => {

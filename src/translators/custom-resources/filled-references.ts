@@ -1,5 +1,5 @@
 import type { KubeObject } from '../../kube/object.ts';
-import { customResourceRefusal } from './allowed-values.ts';
+import { customResourceRefusal, type HostRules } from './allowed-values.ts';
 import { referenceApplies, type CustomResourceEntry } from './config.ts';
 import { valuesAt } from './path.ts';
 
@@ -11,13 +11,11 @@ import { valuesAt } from './path.ts';
 export function filledSecretKeys(
   obj: KubeObject,
   entry: CustomResourceEntry,
-  hostNamespace: string,
+  rules: HostRules,
 ): Map<string, string> {
   const out = new Map<string, string>();
   const namespace = obj.metadata?.namespace;
-  // Host names are judged when the object is written (before its Secret is taken), not here.
-  if (!namespace || customResourceRefusal(obj, entry, { hostNamespace, reservedHosts: [], allowedHosts: [] }))
-    return out;
+  if (!namespace || customResourceRefusal(obj, entry, rules)) return out;
   for (const ref of entry.references) {
     if (!ref.filledByHost || !referenceApplies(ref, obj)) continue;
     for (const { value } of valuesAt(obj, ref.segments).values)

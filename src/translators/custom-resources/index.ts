@@ -23,6 +23,7 @@ import { valuesAt } from './path.ts';
 import { withFilledSecrets, type SecretFiller } from '../shared/filled-secrets.ts';
 import { ingressCertificatesFiller, type HostCertManager } from '../ingresses/cert-manager.ts';
 import { selectorOf, shownVerdict } from './shown.ts';
+import type { HostRules } from './allowed-values.ts';
 import { ALLOWED_HOST_FIELD, RESERVED_HOST_FIELD } from '../ingresses/index.ts';
 
 /** cert-manager's ClusterIssuers, which an Ingress names by annotation. */
@@ -135,23 +136,31 @@ export function customResourceKinds(config: CustomResourcesConfig | undefined): 
         ? (config?.toHost ?? []).filter((e) => e.references.some((r) => r.filledByHost))
         : [];
     const ingressCertificates = referencedKind === 'Secret' && config?.hostCertManager === true;
-    const fillersOf = (where: Placement): SecretFiller[] => [
+    const fillersOf = (where: Placement, rules: HostRules): SecretFiller[] => [
       ...fillingEntries.map((entry) => ({
         name: `${customResourceKindName(entry)}-filled`,
         whenKind: customResourceKindName(entry),
         type: resolved.get(entry.crdName)!.type,
-        filled: (obj: KubeObject) => filledSecretKeys(obj, entry, where.hostNamespace),
+        filled: (obj: KubeObject) => filledSecretKeys(obj, entry, rules),
       })),
       ...(ingressCertificates && hostCertManager ? [ingressCertificatesFiller(where, hostCertManager)] : []),
     ];
     if (referrers.length === 0 && fillingEntries.length === 0 && !ingressCertificates) return descriptor;
     return {
       ...descriptor,
+      // The filled Secrets' objects are judged as their own kinds judge them (hosts included).
+      reads: [...(descriptor.reads ?? []), RESERVED_HOST_FIELD, ALLOWED_HOST_FIELD],
       build(options, where) {
+        const limits = options as { reservedIngressHosts?: string[]; allowedIngressHosts?: string[] };
+        const hostRules = {
+          hostNamespace: where.hostNamespace,
+          reservedHosts: limits.reservedIngressHosts ?? [],
+          allowedHosts: limits.allowedIngressHosts ?? [],
+        };
         // The fill wraps last: what it leaves to the kind (copying a Secret down) includes the
         // Secrets custom resources name.
         const base = descriptor.build(options, where);
-        if (referrers.length === 0) return withFilledSecrets(base, fillersOf(where));
+        if (referrers.length === 0) return withFilledSecrets(base, fillersOf(where, hostRules));
         let kinds: ReadonlyMap<string, BuiltKind> = new Map();
         let virtualObjects: Informer<KubeObject> | undefined;
         const relations: Relation[] = referrers.map((entry) => ({
@@ -191,7 +200,7 @@ export function customResourceKinds(config: CustomResourcesConfig | undefined): 
             return { hostWritten: true };
           },
         };
-        return withFilledSecrets(spec, fillersOf(where));
+        return withFilledSecrets(spec, fillersOf(where, hostRules));
       },
     };
   }

@@ -22,18 +22,34 @@ const TLS_ACME_ANNOTATION = 'kubernetes.io/tls-acme';
 const TRUE_SPELLINGS = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
 
 /**
- * Annotations ingress-shim and cert-manager's HTTP-01 solver read on an Ingress that the virtual
- * cluster cannot judge: the kind and group of the issuer to use (with a ClusterIssuer's name, an
- * Issuer of the host namespace, or an external issuer kind), the solver's own ingress class, and the
- * solver editing the Ingress's host copy (which the syncer would revert).
+ * The cert-manager annotations of an Ingress that reach its host copy: the offered ClusterIssuer
+ * (judged apart) and what only shapes the certificate issued into the tenant's own Secret. Every other
+ * `cert-manager.io/` and `acme.cert-manager.io/` key is left off, those ingress-shim reads today and
+ * any it reads tomorrow: the kind and group of the issuer (an Issuer of the host namespace, an
+ * external issuer kind), `secret-template` (labels and annotations on the host Secret as written: a
+ * reflector's, the syncer's own ownership keys), `common-name` (not held to the names tenants may
+ * serve), the HTTP-01 solver's class, and the solver editing the Ingress's copy.
  */
-const UNJUDGED_ANNOTATIONS = [
-  'cert-manager.io/issuer-kind',
-  'cert-manager.io/issuer-group',
-  'acme.cert-manager.io/http01-ingress-class',
-  'acme.cert-manager.io/http01-ingress-ingressclassname',
-  'acme.cert-manager.io/http01-edit-in-place',
-];
+const PASSED_ANNOTATIONS = new Set([
+  'cert-manager.io/duration',
+  'cert-manager.io/renew-before',
+  'cert-manager.io/usages',
+  'cert-manager.io/revision-history-limit',
+  'cert-manager.io/private-key-algorithm',
+  'cert-manager.io/private-key-encoding',
+  'cert-manager.io/private-key-size',
+  'cert-manager.io/private-key-rotation-policy',
+  'cert-manager.io/email-sans',
+  'cert-manager.io/subject-organizations',
+  'cert-manager.io/subject-organizationalunits',
+  'cert-manager.io/subject-countries',
+  'cert-manager.io/subject-provinces',
+  'cert-manager.io/subject-localities',
+  'cert-manager.io/subject-postalcodes',
+  'cert-manager.io/subject-streetaddresses',
+  'cert-manager.io/subject-serialnumber',
+]);
+const CERT_MANAGER_PREFIXES = ['cert-manager.io/', 'acme.cert-manager.io/'];
 
 /** Where a kind judges what the host shows: the environment and the kinds built beside it. */
 export interface JudgingContext {
@@ -80,8 +96,12 @@ export function shimView(ingress: KubeObject, certManager: HostCertManager, at?:
   const annotations = { ...(ingress.metadata?.annotations ?? {}) };
   const withheld: string[] = [];
   let starting = false;
-  for (const key of UNJUDGED_ANNOTATIONS)
-    if (key in annotations) {
+  for (const key of Object.keys(annotations))
+    if (
+      CERT_MANAGER_PREFIXES.some((p) => key.startsWith(p)) &&
+      key !== CLUSTER_ISSUER_ANNOTATION &&
+      !PASSED_ANNOTATIONS.has(key)
+    ) {
       delete annotations[key];
       withheld.push(`${key} is not passed to the host's cert-manager`);
     }
@@ -141,46 +161,53 @@ const CERTIFICATES: ResourceType = {
   namespaced: true,
 };
 
+/** The host Certificates a relation follows: those of the host namespace. */
+export const SHIM_CERTIFICATES = CERTIFICATES;
+
+/** The name and UID of the Ingress that controls a host object (ingress-shim's Certificates), if any. */
+export function controllingIngress(obj: KubeObject): { name: string; uid: string } | undefined {
+  const owner = obj.metadata?.ownerReferences?.find(
+    (o) => o.controller === true && o.kind === 'Ingress' && o.apiVersion.startsWith('networking.k8s.io/'),
+  );
+  return owner ? { name: owner.name, uid: owner.uid } : undefined;
+}
+
 /**
  * Removes the Certificates ingress-shim made for an Ingress's host copy (controlled by that very
- * copy: its UID) once the copy no longer asks for them. ingress-shim itself leaves them when the
+ * copy: its UID) while the copy does not ask for them: ingress-shim itself leaves them when the
  * annotation goes, and would keep renewing into Secrets that are the tenant's again, which the
- * syncer then puts back: a write fight at every renewal. Nothing else is touched.
+ * syncer then puts back (a write fight at every renewal). Asked at every reconcile of the Ingress, and
+ * again when such a Certificate appears (ingress-shim may make it again from a cache that still shows
+ * the annotation). A failed delete throws, so the Ingress is tried again. Nothing else is touched.
  */
 export async function removeShimCertificates(
   ctx: ReconcileContext,
   hostIngress: KubeObject,
+  related: readonly KubeObject[],
 ): Promise<boolean> {
   const uid = hostIngress.metadata?.uid;
   if (!uid) return false;
   let removed = false;
-  let list;
-  try {
-    list = await ctx.host.list(CERTIFICATES, ctx.hostNamespace);
-  } catch (err) {
-    ctx.log.warn(
-      "could not list cert-manager's Certificates to remove those of an Ingress no longer issued for",
-      {
-        error: (err as Error).message,
-      },
-    );
-    return false;
-  }
-  for (const cert of list.items)
-    if (
-      cert.metadata?.ownerReferences?.some(
-        (o) => o.controller === true && o.uid === uid && o.kind === 'Ingress',
-      )
-    ) {
+  for (const cert of related)
+    if (controllingIngress(cert)?.uid === uid && !cert.metadata?.deletionTimestamp) {
       await deleteIncarnation(ctx.host, CERTIFICATES, cert);
       removed = true;
     }
   return removed;
 }
 
-/** Whether a host Ingress copy asks ingress-shim for certificates. */
-export const asksIngressShim = (hostIngress: KubeObject | undefined): boolean =>
-  namedClusterIssuer(hostIngress ?? {}) !== undefined;
+/**
+ * Whether a host Ingress copy asks ingress-shim for certificates, as ingress-shim reads it: an
+ * issuer named, or `tls-acme` true (a copy an older syncer wrote may carry either).
+ */
+export function asksIngressShim(hostIngress: KubeObject | undefined): boolean {
+  const annotations = hostIngress?.metadata?.annotations ?? {};
+  return (
+    CLUSTER_ISSUER_ANNOTATION in annotations ||
+    'cert-manager.io/issuer' in annotations ||
+    TRUE_SPELLINGS.has(annotations[TLS_ACME_ANNOTATION] ?? '')
+  );
+}
 
 /** Whether a reference of an Ingress is one of its TLS Secrets (not an annotation's Secret). */
 export const isTlsSecret = (ref: IngressReference): boolean =>

@@ -32,7 +32,9 @@ import {
   asksIngressShim,
   isTlsSecret,
   namedClusterIssuer,
+  controllingIngress,
   removeShimCertificates,
+  SHIM_CERTIFICATES,
   shimView,
   type HostCertManager,
   type JudgingContext,
@@ -54,6 +56,8 @@ const INGRESSES = Resources.ingresses;
 const HOST_CLASSES_KIND = 'host-ingressclasses';
 const LEGACY_CLASS_ANNOTATION = 'kubernetes.io/ingress.class';
 const DEFAULT_CLASS_ANNOTATION = 'ingressclass.kubernetes.io/is-default-class';
+/** The relation of ingress-shim's host Certificates, by the Ingress copy controlling them. */
+const SHIM_RELATION = 'shim-certificates';
 /** Virtual ingresses by the objects they name (`Kind/namespace/name`), to find those a copy concerns. */
 const REFERENCE_INDEX = 'ingresses/references';
 
@@ -80,6 +84,7 @@ export function ingressesKind(
   const managed = managedCopiesScope(where);
   let judge: ReferenceJudge;
   let judging: JudgingContext | undefined;
+  let hostIngresses: Informer<KubeObject> | undefined;
   let virtualIngresses: Informer<KubeObject> | undefined;
   /** With host-ingressclasses and its selector: the host classes an Ingress may name. */
   let offeredClasses: { informer: Informer<KubeObject>; selector: LabelSelector } | undefined;
@@ -263,6 +268,26 @@ export function ingressesKind(
             },
           ]
         : []),
+      // ingress-shim's Certificates, by the Ingress copy controlling them (see removeShimCertificates).
+      ...(hostCertManager
+        ? [
+            {
+              name: SHIM_RELATION,
+              cluster: 'host' as const,
+              type: SHIM_CERTIFICATES,
+              scope: { namespace: where.hostNamespace },
+              // The syncer may not read them (Certificates not synced): the Ingress goes on without.
+              optional: true,
+              keys: (cert: KubeObject) => {
+                const owner = controllingIngress(cert);
+                const copy = owner && hostIngresses?.store.get(`${where.hostNamespace}/${owner.name}`);
+                if (!copy || copy.metadata?.uid !== owner.uid) return [];
+                const key = spec.mapper.sourceKeyOf(copy);
+                return key ? [key] : [];
+              },
+            },
+          ]
+        : []),
       {
         name: 'secret-copies',
         cluster: 'host',
@@ -299,6 +324,7 @@ export function ingressesKind(
         selector,
       };
       virtualIngresses = env.informers.get(env.virtual, INGRESSES);
+      hostIngresses = env.informers.get(env.host, INGRESSES, managed);
       virtualIngresses.addIndexer(REFERENCE_INDEX, (ingress) =>
         ingressReferences(ingress, where).map((r) => referenceKey(r.kind, `${r.namespace}/${r.name}`)),
       );
@@ -329,6 +355,13 @@ export function ingressesKind(
       }
       const plan = ctx.planMetadata(virtual, host, desired);
       const result: SyncResult = {};
+      // Not issued for (any more): ingress-shim's Certificates for its copy go (removeShimCertificates).
+      if (
+        hostCertManager &&
+        !asksIngressShim(desired) &&
+        (await removeShimCertificates(ctx, host, ctx.related(SHIM_RELATION)))
+      )
+        result.hostWritten = true;
       if (plan.hostChanged || !hostSpecInSync(desired, host)) {
         await ctx.host.update(INGRESSES, ctx.hostNamespace, {
           ...host,
@@ -336,9 +369,6 @@ export function ingressesKind(
           spec: desired.spec,
         });
         result.hostWritten = true;
-        // No longer issued for: ingress-shim's Certificates for it go (see removeShimCertificates).
-        if (hostCertManager && asksIngressShim(host) && !asksIngressShim(desired))
-          await removeShimCertificates(ctx, host);
       }
       let latest = virtual;
       const ingressClassName = ingressClassFromHost(virtual, host);

@@ -14,6 +14,8 @@ import type {
   SyncResult,
 } from '../../sync/kind.ts';
 import { recordedVirtualUid } from '../../sync/mappers.ts';
+import { hostInformerFor } from '../../sync/host-watch.ts';
+import type { InformerView } from '../../informer/namespaces-informer.ts';
 import type { JudgingContext } from '../ingresses/cert-manager.ts';
 import type { JudgedReference, ReferenceJudge, ReferenceVerdict } from '../pods/reference-safety.ts';
 import { scrubHostNames } from '../../sync/scrub.ts';
@@ -84,6 +86,18 @@ export function emptyFilledSecret(
 }
 
 /**
+ * Takes over the copy of the tenant's own Secret (made for a pod before): from now on the host's
+ * controller fills it, so it stops recording the tenant Secret's UID (see withFilledSecrets).
+ */
+async function takeOver(ctx: ReconcileContext, copy: KubeObject): Promise<void> {
+  const { [OBJECT_UID_ANNOTATION]: _uid, ...annotations } = copy.metadata?.annotations ?? {};
+  await ctx.host.update(Resources.secrets, ctx.hostNamespace, {
+    ...copy,
+    metadata: { ...copy.metadata, annotations },
+  });
+}
+
+/**
  * From the reconcile of an object naming it (a Certificate, an Ingress): the verdict on a Secret the
  * host's controller fills, making its host Secret when it is not there yet. It is made only once
  * everything else about that object is ready to be written, so that nothing is made on the host for
@@ -104,13 +118,7 @@ export async function judgeOrMakeFilled(
   const hostName = splitKey(hostKey).name;
   const copy = target.host.store.get(hostKey);
   if (copy && target.spec.mapper.sourceKeyOf(copy) === `${namespace}/${ref.name}`) {
-    // The tenant's own Secret's copy (made for a pod before): from now on the host's controller
-    // fills it, so it stops recording the tenant Secret's UID (see withFilledSecrets).
-    const { [OBJECT_UID_ANNOTATION]: _uid, ...annotations } = copy.metadata?.annotations ?? {};
-    await ctx.host.update(Resources.secrets, ctx.hostNamespace, {
-      ...copy,
-      metadata: { ...copy.metadata, annotations },
-    });
+    await takeOver(ctx, copy);
     return { state: 'ready', hostName };
   }
   try {
@@ -127,12 +135,13 @@ export async function judgeOrMakeFilled(
   // Made meanwhile (by the secrets kind, by another object naming it), or held by someone else, which
   // the cache of managed copies does not show.
   const existing = await ctx.host.get(Resources.secrets, ctx.hostNamespace, hostName);
-  return target.spec.mapper.sourceKeyOf(existing) === `${namespace}/${ref.name}`
-    ? { state: 'ready', hostName }
-    : {
-        state: 'refused',
-        message: `Secret "${ref.name}": its host name is held by an object the syncer does not own`,
-      };
+  if (target.spec.mapper.sourceKeyOf(existing) !== `${namespace}/${ref.name}`)
+    return {
+      state: 'refused',
+      message: `Secret "${ref.name}": its host name is held by an object the syncer does not own`,
+    };
+  if (recordedVirtualUid(existing) !== undefined) await takeOver(ctx, existing);
+  return { state: 'ready', hostName };
 }
 
 /**
@@ -258,15 +267,28 @@ export function withFilledSecrets(base: KindSpec, fillers: readonly SecretFiller
     base.wanted ? base.wanted(ctx, source) : source !== undefined;
   /** A host Secret an object naming it as filled has taken: it records no virtual UID. */
   const taken = (host: KubeObject) => recordedVirtualUid(host) === undefined;
+  let hostCopies: InformerView<KubeObject> | undefined;
+  /**
+   * Whether the host Secret of this key is absent or taken: only then does a Secret named as filled
+   * keep it wanted. An ordinary copy whose tenant Secret is gone is not kept for a Certificate that
+   * has not taken it: it goes as ever, unless a host pod still mounts it (removeUnlessKept), where
+   * keeping it wanted would have the engine replace it as an earlier incarnation's, from under that pod.
+   */
+  const absentOrTaken = (ctx: ReconcileContext): boolean => {
+    const hostKey = spec.mapper.targetKey(ctx.key, undefined);
+    const host = hostKey ? hostCopies?.store.get(hostKey) : undefined;
+    return host === undefined || taken(host);
+  };
   const spec: KindSpec = {
     ...base,
     relations: [...(base.relations ?? []), ...relations],
     setup(env, all) {
       kinds = all;
       at = { env, kinds: all };
+      hostCopies = hostInformerFor(env, spec);
       base.setup?.(env, all);
     },
-    wanted: (ctx, source) => baseWants(ctx, source) || filledType(ctx) !== undefined,
+    wanted: (ctx, source) => baseWants(ctx, source) || (filledType(ctx) !== undefined && absentOrTaken(ctx)),
     async create(ctx, source) {
       // The objects naming it make it (judgeOrMakeFilled) once they reach the host; until then a
       // Secret something else uses (a pod) is copied down as ever.
