@@ -5,7 +5,7 @@ import {
   unallowedHostRefusal,
 } from '../shared/reserved-hosts.ts';
 import type { CustomResourceAllowedValues, CustomResourceEntry } from './config.ts';
-import { valuesAt } from './path.ts';
+import { valuesAt, type PathSegment } from './path.ts';
 
 /**
  * Why an object may not reach the host for a field the admin limited (`allowedValues`), or
@@ -73,21 +73,32 @@ export function hostsRefusal(
   rules: HostRules,
 ): string | undefined {
   for (const host of hosts) {
-    const { values, problem } = valuesAt(obj, host.segments);
-    if (problem) return problem;
-    const names: string[] = [];
-    for (const { location, value } of values) {
-      if (value === '') continue;
-      if (typeof value !== 'string') return `${location} must be a string`;
-      // `a.example.` is `a.example` to a resolver.
-      names.push(value.replace(/\.$/, ''));
-    }
+    const found = stringsAt(obj, host.segments);
+    if (typeof found === 'string') return found;
+    // `a.example.` is `a.example` to a resolver.
+    const names = found.map(({ value }) => value.replace(/\.$/, ''));
     const refusal =
       reservedHostRefusal(names, rules.reservedHosts, gatewayHostnamesOverlap) ??
       unallowedHostRefusal(names, rules.allowedHosts);
     if (refusal) return `${host.path}: ${refusal}`;
   }
   return undefined;
+}
+
+/** The non-empty strings at a path, or why the object is malformed there. */
+function stringsAt(
+  obj: unknown,
+  segments: readonly PathSegment[],
+): { location: string; value: string }[] | string {
+  const { values, problem } = valuesAt(obj, segments);
+  if (problem) return problem;
+  const out: { location: string; value: string }[] = [];
+  for (const { location, value } of values) {
+    if (value === '') continue;
+    if (typeof value !== 'string') return `${location} must be a string`;
+    out.push({ location, value });
+  }
+  return out;
 }
 
 /**
@@ -101,11 +112,9 @@ export function urlsRefusal(
   hostNamespace: string,
 ): string | undefined {
   for (const url of urls) {
-    const { values, problem } = valuesAt(obj, url.segments);
-    if (problem) return problem;
-    for (const { location, value } of values) {
-      if (value === '') continue;
-      if (typeof value !== 'string') return `${location} must be a string`;
+    const found = stringsAt(obj, url.segments);
+    if (typeof found === 'string') return found;
+    for (const { location, value } of found) {
       const refusal = controllerUrlRefusal(value, hostNamespace);
       if (refusal)
         return `${location}: the host's controller would call it from inside the host cluster: ${refusal}`;

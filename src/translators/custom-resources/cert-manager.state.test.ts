@@ -82,6 +82,22 @@ function issue(
   });
 }
 
+/** The ClusterIssuer the host offers tenants in these tables. */
+const OFFERED = { name: 'selfsigned', kind: 'ClusterIssuer' };
+
+/** A tenant's own CA: its key pair in Secret `ca-key-pair` of `team`, and Issuer `ca` over it. */
+async function tenantCa(t: StateTable): Promise<void> {
+  await t.virtual.create(Resources.secrets, 'team', {
+    metadata: { name: 'ca-key-pair' },
+    type: 'kubernetes.io/tls',
+    data: { 'tls.crt': 'Y2E=', 'tls.key': 'a2V5' },
+  });
+  await t.virtual.create(ISSUERS, 'team', {
+    metadata: { name: 'ca' },
+    spec: { ca: { secretName: 'ca-key-pair' } },
+  });
+}
+
 async function settled(t: StateTable): Promise<void> {
   await t.settle();
   t.clock.advance(5_000);
@@ -211,7 +227,7 @@ describe('integrations.certManager (state table)', () => {
     await table.virtual.create(
       CERTS,
       'team',
-      certificate('web', { secretName: 'web-tls', issuerRef: { name: 'selfsigned', kind: 'ClusterIssuer' } }),
+      certificate('web', { secretName: 'web-tls', issuerRef: OFFERED }),
     );
     await settled(table);
     await issue(table, hostName('web-tls'), hostName('web'));
@@ -225,15 +241,7 @@ describe('integrations.certManager (state table)', () => {
 
   it("an Issuer of the tenant's namespace is synced with the Secret it names, and a Certificate naming it (no kind: an Issuer) names its copy", async () => {
     const table = await certManagerTable();
-    await table.virtual.create(Resources.secrets, 'team', {
-      metadata: { name: 'ca-key-pair' },
-      type: 'kubernetes.io/tls',
-      data: { 'tls.crt': 'Y2E=', 'tls.key': 'a2V5' },
-    });
-    await table.virtual.create(ISSUERS, 'team', {
-      metadata: { name: 'ca' },
-      spec: { ca: { secretName: 'ca-key-pair' } },
-    });
+    await tenantCa(table);
     await table.virtual.create(
       CERTS,
       'team',
@@ -294,7 +302,7 @@ describe('integrations.certManager (state table)', () => {
     await table.virtual.create(
       CERTS,
       'team',
-      certificate('web', { secretName: 'web-tls', issuerRef: { name: 'selfsigned', kind: 'ClusterIssuer' } }),
+      certificate('web', { secretName: 'web-tls', issuerRef: OFFERED }),
     );
     await settled(table);
     const current = table.virtual.objects(CERTS, 'team')[0]!;
@@ -324,7 +332,7 @@ describe('integrations.certManager (state table)', () => {
     await table.virtual.create(
       CERTS,
       'team',
-      certificate('web', { secretName: 'web-tls', issuerRef: { name: 'selfsigned', kind: 'ClusterIssuer' } }),
+      certificate('web', { secretName: 'web-tls', issuerRef: OFFERED }),
     );
     await settled(table);
     expect(hostObject(table, CERTS, hostName('web'))).toBeUndefined();
@@ -337,7 +345,7 @@ describe('integrations.certManager (state table)', () => {
     await table.virtual.create(CERTS, 'team', {
       ...certificate('web', {
         secretName: 'web-tls',
-        issuerRef: { name: 'selfsigned', kind: 'ClusterIssuer' },
+        issuerRef: OFFERED,
       }),
       metadata: {
         name: 'web',
@@ -538,7 +546,7 @@ describe('integrations.certManager (state table)', () => {
       'team',
       certificate('web', {
         secretName: 's-x-other',
-        issuerRef: { name: 'selfsigned', kind: 'ClusterIssuer' },
+        issuerRef: OFFERED,
       }),
     );
     await settled(table);
@@ -584,7 +592,7 @@ describe('integrations.certManager (state table)', () => {
       'team',
       certificate('web', {
         secretName: 'web-tls',
-        issuerRef: { name: 'selfsigned', kind: 'ClusterIssuer' },
+        issuerRef: OFFERED,
         secretTemplate: { annotations: { 'reflector.v1.k8s.emberstack.com/reflects': 'kube-system/admin' } },
       }),
     );
@@ -684,19 +692,11 @@ describe('integrations.certManager (state table)', () => {
 
   it('a restart writes only the CRD copies and what the host renewed meanwhile: no host Secret, issued or pending, deleted or overwritten while the kinds start, no name flipped', async () => {
     const first = await certManagerTable();
-    await first.virtual.create(Resources.secrets, 'team', {
-      metadata: { name: 'ca-key-pair' },
-      type: 'kubernetes.io/tls',
-      data: { 'tls.crt': 'Y2E=', 'tls.key': 'a2V5' },
-    });
-    await first.virtual.create(ISSUERS, 'team', {
-      metadata: { name: 'ca' },
-      spec: { ca: { secretName: 'ca-key-pair' } },
-    });
+    await tenantCa(first);
     await first.virtual.create(
       CERTS,
       'team',
-      certificate('web', { secretName: 'web-tls', issuerRef: { name: 'selfsigned', kind: 'ClusterIssuer' } }),
+      certificate('web', { secretName: 'web-tls', issuerRef: OFFERED }),
     );
     await first.virtual.create(
       CERTS,
@@ -709,7 +709,7 @@ describe('integrations.certManager (state table)', () => {
       'team',
       certificate('pending', {
         secretName: 'pending-tls',
-        issuerRef: { name: 'selfsigned', kind: 'ClusterIssuer' },
+        issuerRef: OFFERED,
       }),
     );
     await first.virtual.create(Resources.ingresses, 'team', {
@@ -961,7 +961,7 @@ describe('integrations.certManager (state table)', () => {
             },
           ],
         },
-        spec: { secretName: name, issuerRef: { name: 'selfsigned', kind: 'ClusterIssuer' } },
+        spec: { secretName: name, issuerRef: OFFERED },
       });
       table.host.seed(CERTS, shim(hostName('web-tls'), copy.metadata!.uid!));
       table.host.seed(CERTS, shim('someone-elses', 'another-uid'));
