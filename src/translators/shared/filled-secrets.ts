@@ -56,7 +56,7 @@ const SYNCER_KEY = /^(vcluster\.loft\.sh|vsyncer\.dev)\//;
 /** An empty Secret of a type: the keys the API server requires of it, each empty. */
 function emptyPayload(type: string): Pick<KubeObject, 'type' | 'data'> {
   if (type === 'kubernetes.io/tls') return { type, data: { 'tls.crt': '', 'tls.key': '' } };
-  if (type === 'kubernetes.io/basic-auth') return { type, data: {} };
+  if (type === 'kubernetes.io/basic-auth') return { type, data: { username: '' } };
   if (type === 'kubernetes.io/ssh-auth') return { type, data: { 'ssh-privatekey': '' } };
   if (type === 'kubernetes.io/dockerconfigjson') return { type, data: { '.dockerconfigjson': 'e30=' } };
   return { type, data: {} };
@@ -81,8 +81,13 @@ export function emptyFilledSecret(
     Resources.secrets,
     { vcName: where.vcName, hostNamespace: where.hostNamespace, hostName: secret.hostName },
   );
+  return { apiVersion: 'v1', kind: 'Secret', metadata: withoutUidRecord(metadata), ...emptyPayload(type) };
+}
+
+/** Metadata without the record of a virtual UID: a host Secret the host's controller fills has none. */
+function withoutUidRecord<M extends { annotations?: Record<string, string> }>(metadata: M): M {
   const { [OBJECT_UID_ANNOTATION]: _uid, ...annotations } = metadata.annotations ?? {};
-  return { apiVersion: 'v1', kind: 'Secret', metadata: { ...metadata, annotations }, ...emptyPayload(type) };
+  return { ...metadata, annotations };
 }
 
 /**
@@ -90,10 +95,9 @@ export function emptyFilledSecret(
  * controller fills it, so it stops recording the tenant Secret's UID (see withFilledSecrets).
  */
 async function takeOver(ctx: ReconcileContext, copy: KubeObject): Promise<void> {
-  const { [OBJECT_UID_ANNOTATION]: _uid, ...annotations } = copy.metadata?.annotations ?? {};
   await ctx.host.update(Resources.secrets, ctx.hostNamespace, {
     ...copy,
-    metadata: { ...copy.metadata, annotations },
+    metadata: withoutUidRecord(copy.metadata ?? {}),
   });
 }
 
