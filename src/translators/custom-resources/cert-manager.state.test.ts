@@ -98,6 +98,14 @@ async function tenantCa(t: StateTable): Promise<void> {
   });
 }
 
+/** Settles again from what is there now, and expects that nothing more is written either way. */
+async function expectSteady(t: StateTable): Promise<void> {
+  t.virtual.clearWrites();
+  t.host.clearWrites();
+  await settled(t);
+  expect(t.writes()).toEqual([]);
+}
+
 async function settled(t: StateTable): Promise<void> {
   await t.settle();
   t.clock.advance(5_000);
@@ -201,11 +209,7 @@ describe('integrations.certManager (state table)', () => {
     });
     expect(filled.metadata?.labels).toEqual({ 'controller.cert-manager.io/fao': 'true' });
 
-    // Steady: nothing more is written either way.
-    table.virtual.clearWrites();
-    table.host.clearWrites();
-    await settled(table);
-    expect(table.writes()).toEqual([]);
+    await expectSteady(table);
 
     // A renewal reaches the tenant; the tenant's own edit is replaced by what the host holds.
     await issue(table, hostName('web-tls'), hostName('web'), 'cmVuZXdlZA==');
@@ -836,10 +840,7 @@ describe('integrations.certManager (state table)', () => {
       const filled = virtualSecret(table, 'web-tls')!;
       expect(filled.data).toMatchObject({ 'tls.crt': 'Y2VydA==' });
       expect(filled.metadata?.annotations?.['cert-manager.io/certificate-name']).toBe('web-tls');
-      table.virtual.clearWrites();
-      table.host.clearWrites();
-      await settled(table);
-      expect(table.writes()).toEqual([]);
+      await expectSteady(table);
     });
 
     it("a tenant's own TLS Secret of that name is what cert-manager issues over, as in the tenant's own cluster: no write loop", async () => {
@@ -861,10 +862,7 @@ describe('integrations.certManager (state table)', () => {
       expect(hostObject(table, Resources.secrets, hostName('web-tls'))!.data).toMatchObject({
         'tls.crt': 'Y2VydA==',
       });
-      table.virtual.clearWrites();
-      table.host.clearWrites();
-      await settled(table);
-      expect(table.writes()).toEqual([]);
+      await expectSteady(table);
     });
 
     it('an Ingress not annotated for cert-manager keeps the tenant-given TLS Secret, which goes down as ever', async () => {
@@ -931,10 +929,7 @@ describe('integrations.certManager (state table)', () => {
       expect(events(table).join('\n')).toContain(
         "kubernetes.io/tls-acme has the host's default issuer issue",
       );
-      table.virtual.clearWrites();
-      table.host.clearWrites();
-      await settled(table);
-      expect(table.writes()).toEqual([]);
+      await expectSteady(table);
     });
 
     it("an Ingress no longer issued for: ingress-shim's Certificate for its copy goes (it would renew into a Secret that is the tenant's again), no other", async () => {
@@ -982,10 +977,7 @@ describe('integrations.certManager (state table)', () => {
       expect(hostObject(table, Resources.secrets, hostName('web-tls'))!.data).toMatchObject({
         'tls.crt': 'Y2VydA==',
       });
-      table.virtual.clearWrites();
-      table.host.clearWrites();
-      await settled(table);
-      expect(table.writes()).toEqual([]);
+      await expectSteady(table);
     });
 
     it("ingress-shim's other annotations are passed only when they shape the certificate: secret-template, common-name and unknown ones are left off", async () => {
