@@ -67,7 +67,7 @@ export interface HostRules {
  * controllers may not be written (a reserved name, such as the virtual API server's own; one outside
  * the allowed names), or undefined.
  */
-export function hostsRefusal(
+function hostsRefusal(
   obj: unknown,
   hosts: Pick<CustomResourceEntry, 'hosts'>['hosts'],
   rules: HostRules,
@@ -106,7 +106,7 @@ function stringsAt(
  * (a private or cloud metadata address, a name the host resolves among its own Services), or
  * undefined: the answer, or its error, comes back to the tenant in the object's status.
  */
-export function urlsRefusal(
+function urlsRefusal(
   obj: unknown,
   urls: Pick<CustomResourceEntry, 'urls'>['urls'],
   hostNamespace: string,

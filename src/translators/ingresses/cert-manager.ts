@@ -153,16 +153,13 @@ export const GATEWAY_SHIM_ANNOTATIONS = [
 ] as const;
 
 /** cert-manager's Certificates, which ingress-shim makes on the host for an Ingress's copy. */
-const CERTIFICATES: ResourceType = {
+export const CERTIFICATES: ResourceType = {
   group: 'cert-manager.io',
   version: 'v1',
   resource: 'certificates',
   kind: 'Certificate',
   namespaced: true,
 };
-
-/** The host Certificates a relation follows: those of the host namespace. */
-export const SHIM_CERTIFICATES = CERTIFICATES;
 
 /** The name and UID of the Ingress that controls a host object (ingress-shim's Certificates), if any. */
 export function controllingIngress(obj: KubeObject): { name: string; uid: string } | undefined {
@@ -218,7 +215,7 @@ export const isTlsSecret = (ref: IngressReference): boolean =>
  * kubernetes.io/tls: those of an Ingress naming an offered ClusterIssuer (shimView; without `at`,
  * one naming any) that may reach the host.
  */
-export function issuedTlsSecretKeys(
+function issuedTlsSecretKeys(
   ingress: KubeObject,
   where: Placement,
   certManager: HostCertManager = {},

@@ -34,7 +34,7 @@ import {
   namedClusterIssuer,
   controllingIngress,
   removeShimCertificates,
-  SHIM_CERTIFICATES,
+  CERTIFICATES,
   shimView,
   type HostCertManager,
   type JudgingContext,
@@ -274,7 +274,7 @@ export function ingressesKind(
             {
               name: SHIM_RELATION,
               cluster: 'host' as const,
-              type: SHIM_CERTIFICATES,
+              type: CERTIFICATES,
               scope: { namespace: where.hostNamespace },
               // The syncer may not read them (Certificates not synced): the Ingress goes on without.
               optional: true,

@@ -71,7 +71,7 @@ const isFilled = (host: KubeObject): boolean =>
  * its host name and ownership metadata, no record of a virtual UID (the tenant's Secret may not
  * exist yet, and is made from this one), and the type's keys, empty.
  */
-export function emptyFilledSecret(
+function emptyFilledSecret(
   where: Pick<Placement, 'vcName' | 'hostNamespace'>,
   secret: { namespace: string; name: string; hostName: string },
   type: string,
