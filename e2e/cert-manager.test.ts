@@ -310,6 +310,46 @@ describe('integrations.certManager with a real cert-manager on the host', () => 
     expect(kept?.data?.['tls.crt']).toBe(secret.data?.['tls.crt']);
   }, 180_000);
 
+  it("an Ingress naming the tenant's own Issuer: ingress-shim issues from the tenant's CA into its TLS Secret", async () => {
+    // Issuer "team" signs with the tenant's CA (see above).
+    const ca = await issued('team-ca');
+    await apply('virtual', {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'Ingress',
+      metadata: { name: 'blog', namespace: ns, annotations: { 'cert-manager.io/issuer': 'team' } },
+      spec: {
+        tls: [{ hosts: ['blog.example.com'], secretName: 'blog-tls' }],
+        rules: [{ host: 'blog.example.com' }],
+      },
+    });
+    const { cert } = await issued('blog-tls');
+    expect(cert.subjectAltName).toBe('DNS:blog.example.com');
+    expect(cert.checkIssued(ca.cert)).toBe(true);
+    expect(cert.verify(ca.cert.publicKey)).toBe(true);
+    const hostIngress = await getObject<{ metadata: { annotations: Record<string, string> } }>('host', [
+      'ingress',
+      hostName('blog'),
+      '-n',
+      hostNs,
+    ]);
+    expect(hostIngress?.metadata.annotations['cert-manager.io/issuer']).toBe(hostName('team'));
+    const shim = await getObject<CertificateObject>('host', [
+      'certificate',
+      hostName('blog-tls'),
+      '-n',
+      hostNs,
+    ]);
+    expect(shim?.spec.issuerRef).toMatchObject({ name: hostName('team'), kind: 'Issuer' });
+    // The tenant's Ingress reads as written.
+    const tenants = await getObject<{ metadata: { annotations: Record<string, string> } }>('virtual', [
+      'ingress',
+      'blog',
+      '-n',
+      ns,
+    ]);
+    expect(tenants?.metadata.annotations['cert-manager.io/issuer']).toBe('team');
+  }, 180_000);
+
   it('a deleted Certificate takes its host copy and host Secret with it; the tenant keeps the Secret it was given', async () => {
     const before = await issued('api-tls');
     await mustKubectl('virtual', ['delete', 'certificate', 'api', '-n', ns]);

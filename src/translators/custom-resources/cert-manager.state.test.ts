@@ -1026,6 +1026,108 @@ describe('integrations.certManager (state table)', () => {
       expect(hostIngress(table)!.metadata?.annotations?.['cert-manager.io/cluster-issuer']).toBeUndefined();
     });
 
+    it("an Ingress naming the tenant's own Issuer: its copy names the Issuer's host copy, as cert-manager's kind and group, and the TLS Secret is filled; the tenant's Ingress keeps its own words", async () => {
+      const table = await certManagerTable();
+      await tenantCa(table);
+      await table.virtual.create(
+        Resources.ingresses,
+        'team',
+        ingress({ 'cert-manager.io/issuer': 'ca', 'cert-manager.io/issuer-group': 'awspca.cert-manager.io' }),
+      );
+      await settled(table);
+      const annotations = hostIngress(table)!.metadata?.annotations ?? {};
+      expect(annotations['cert-manager.io/issuer']).toBe(hostName('ca'));
+      expect(annotations['cert-manager.io/issuer-kind']).toBe('Issuer');
+      expect(annotations['cert-manager.io/issuer-group']).toBe('cert-manager.io');
+      expect(hostObject(table, Resources.secrets, hostName('web-tls'))!.type).toBe('kubernetes.io/tls');
+      expect((hostIngress(table)!.spec as { tls: unknown }).tls).toEqual([
+        { hosts: ['web.example.com'], secretName: hostName('web-tls') },
+      ]);
+      await issue(table, hostName('web-tls'), hostName('web-tls'));
+      await settled(table);
+      expect(virtualSecret(table, 'web-tls')!.data).toMatchObject({ 'tls.crt': 'Y2VydA==' });
+      const tenants = table.virtual.objects(Resources.ingresses, 'team')[0]!.metadata?.annotations ?? {};
+      expect(tenants['cert-manager.io/issuer']).toBe('ca');
+      expect(tenants['cert-manager.io/issuer-kind']).toBeUndefined();
+      expect(tenants['cert-manager.io/issuer-group']).toBe('awspca.cert-manager.io');
+      await expectSteady(table);
+    });
+
+    it('an Ingress made before its Issuer is synced without it, saying so, and names it once its copy is there; the Issuer deleted, it is left off again', async () => {
+      const table = await certManagerTable();
+      await table.virtual.create(Resources.ingresses, 'team', ingress({ 'cert-manager.io/issuer': 'ca' }));
+      await settled(table);
+      expect(hostIngress(table)!.metadata?.annotations?.['cert-manager.io/issuer']).toBeUndefined();
+      expect(hostObject(table, Resources.secrets, hostName('web-tls'))).toBeUndefined();
+      expect(events(table).join('\n')).toContain(
+        'cert-manager.io/issuer names Issuer "ca": it does not exist; no certificate is issued for this ingress until it can be',
+      );
+      await tenantCa(table);
+      await settled(table);
+      expect(hostIngress(table)!.metadata?.annotations?.['cert-manager.io/issuer']).toBe(hostName('ca'));
+      expect(hostObject(table, Resources.secrets, hostName('web-tls'))!.type).toBe('kubernetes.io/tls');
+      await table.virtual.delete(ISSUERS, 'team', 'ca');
+      await settled(table);
+      expect(hostObject(table, ISSUERS, hostName('ca'))).toBeUndefined();
+      const annotations = hostIngress(table)!.metadata?.annotations ?? {};
+      expect(annotations['cert-manager.io/issuer']).toBeUndefined();
+      expect(annotations['cert-manager.io/issuer-kind']).toBeUndefined();
+    });
+
+    it("an Issuer is looked for in the Ingress's own namespace only: a host name another namespace's Issuer copy holds is never named", async () => {
+      const table = await certManagerTable();
+      // Issuer "a" of namespace "b-x-team" has the host name Issuer "a-x-b" of "team" would have.
+      await table.virtual.create(ISSUERS, 'b-x-team', { metadata: { name: 'a' }, spec: { selfSigned: {} } });
+      await settled(table);
+      expect(hostObject(table, ISSUERS, hostName('a', 'b-x-team'))).toBeDefined();
+      await table.virtual.create(Resources.ingresses, 'team', ingress({ 'cert-manager.io/issuer': 'a-x-b' }));
+      await settled(table);
+      expect(hostIngress(table)!.metadata?.annotations?.['cert-manager.io/issuer']).toBeUndefined();
+      expect(events(table).join('\n')).toContain('names Issuer "a-x-b": it does not exist');
+      // The tenant making one of that name in "team": its host name is held by the other's copy.
+      await table.virtual.create(ISSUERS, 'team', { metadata: { name: 'a-x-b' }, spec: { selfSigned: {} } });
+      await settled(table);
+      expect(hostIngress(table)!.metadata?.annotations?.['cert-manager.io/issuer']).toBeUndefined();
+      expect(events(table).join('\n')).toContain(
+        'names Issuer "a-x-b": its host name is held by another object',
+      );
+      expect(hostObject(table, Resources.secrets, hostName('web-tls'))).toBeUndefined();
+    });
+
+    it('an Issuer and a ClusterIssuer both named (cert-manager refuses the pair): neither reaches the copy', async () => {
+      const table = await certManagerTable();
+      await tenantCa(table);
+      await table.virtual.create(
+        Resources.ingresses,
+        'team',
+        ingress({ 'cert-manager.io/issuer': 'ca', 'cert-manager.io/cluster-issuer': 'selfsigned' }),
+      );
+      await settled(table);
+      const annotations = hostIngress(table)!.metadata?.annotations ?? {};
+      expect(annotations['cert-manager.io/issuer']).toBeUndefined();
+      expect(annotations['cert-manager.io/cluster-issuer']).toBeUndefined();
+      expect(hostObject(table, Resources.secrets, hostName('web-tls'))).toBeUndefined();
+      expect(events(table).join('\n')).toContain(
+        'both cert-manager.io/issuer and cert-manager.io/cluster-issuer are set',
+      );
+    });
+
+    it('with issuers off, an Ingress naming an Issuer is synced without it, saying so', async () => {
+      const table = await certManagerTable({
+        certManager: {
+          enabled: true,
+          sync: {
+            toHost: { issuers: { enabled: false } },
+            fromHost: { clusterIssuers: { selector: { labels: { offer: 'tenants' } } } },
+          },
+        },
+      });
+      await table.virtual.create(Resources.ingresses, 'team', ingress({ 'cert-manager.io/issuer': 'ca' }));
+      await settled(table);
+      expect(hostIngress(table)!.metadata?.annotations?.['cert-manager.io/issuer']).toBeUndefined();
+      expect(events(table).join('\n')).toContain('Issuers are not synced to the host');
+    });
+
     it("a TLS Secret whose host name is another namespace's copy: the Ingress is refused, the copy untouched", async () => {
       const table = await certManagerTable();
       await table.virtual.create(Resources.secrets, 'tls-x-team', {

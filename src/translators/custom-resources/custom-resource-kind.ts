@@ -103,7 +103,7 @@ function forbiddenLogger(env: SyncEnvironment, kind: string): (message: string) 
 }
 
 /** Resolves each configured reference kind to the enabled, ready kind whose copies it names. */
-function referenceTargetOf(
+export function referenceTargetOf(
   env: SyncEnvironment,
   kinds: ReadonlyMap<string, BuiltKind>,
   refKind: string,

@@ -18,17 +18,30 @@ import {
   type CustomResourcesConfig,
 } from './config.ts';
 import { unresolvedType, type ResolvedResource } from './crd.ts';
-import { fromHostCustomResourceKind, toHostCustomResourceKind } from './custom-resource-kind.ts';
+import {
+  fromHostCustomResourceKind,
+  referenceTargetOf,
+  toHostCustomResourceKind,
+} from './custom-resource-kind.ts';
 import { valuesAt } from './path.ts';
 import { withFilledSecrets, type SecretFiller } from '../shared/filled-secrets.ts';
-import { ingressCertificatesFiller, type HostCertManager } from '../ingresses/cert-manager.ts';
+import {
+  ingressCertificatesFiller,
+  type HostCertManager,
+  type IssuerCopyVerdict,
+  type JudgingContext,
+} from '../ingresses/cert-manager.ts';
 import { selectorOf, shownVerdict } from './shown.ts';
 import type { HostRules } from './allowed-values.ts';
 import { ALLOWED_HOST_FIELD, RESERVED_HOST_FIELD } from '../ingresses/index.ts';
 
-/** cert-manager's ClusterIssuers, which an Ingress names by annotation. */
-const CLUSTER_ISSUERS = 'clusterissuers.cert-manager.io';
 import { filledSecretKeys } from './filled-references.ts';
+import { ownedCustomResourceKey } from './ownership.ts';
+import { ReferenceJudge, type JudgedReference } from '../pods/reference-safety.ts';
+
+/** cert-manager's ClusterIssuers and Issuers, which an Ingress names by annotation. */
+const CLUSTER_ISSUERS = 'clusterissuers.cert-manager.io';
+const ISSUERS = 'issuers.cert-manager.io';
 
 export { parseCustomResources, CustomResourceConfigError, type CustomResourcesConfig } from './config.ts';
 export { integrationItems } from './integrations.ts';
@@ -59,6 +72,40 @@ function referencedKeys(obj: KubeObject, entry: CustomResourceEntry, referencedK
     .flatMap(({ value }) => (typeof value === 'string' && value ? [`${namespace}/${value}`] : []));
 }
 
+/**
+ * The host copy of the tenant's Issuer `namespace/name`, as a Certificate's issuerRef is judged: its
+ * host name once the copy provably stands for exactly that Issuer (ReferenceJudge).
+ */
+function issuerCopyVerdict(at: JudgingContext, namespace: string, name: string): IssuerCopyVerdict {
+  const target = referenceTargetOf(at.env, at.kinds, ISSUERS);
+  if (target === 'starting') return { state: 'starting' };
+  if (!target) return { state: 'unusable', message: `${ISSUERS} is not synced by this syncer (--sync)` };
+  const kind = target.spec.virtualType.kind as JudgedReference['kind'];
+  const verdict = new ReferenceJudge(new Map([[kind, target]])).judge(namespace, {
+    kind,
+    apiGroup: target.spec.virtualType.group,
+    name,
+    optional: false,
+    where: { field: 'metadata.annotations' },
+  });
+  // The judge's messages begin with the Issuer they are about, which the Ingress's message names.
+  const subject = `${kind} "${name}": `;
+  const why = (message: string) => (message.startsWith(subject) ? message.slice(subject.length) : message);
+  switch (verdict.state) {
+    case 'ready':
+      return verdict;
+    case 'waiting':
+      return verdict.missing
+        ? { state: 'unusable', message: 'it does not exist' }
+        : { state: 'waiting', message: why(verdict.message) };
+    case 'refused':
+      return { state: 'unusable', message: why(verdict.message) };
+    case 'absent-optional':
+      return { state: 'unusable', message: 'it does not exist' };
+  }
+  return verdict satisfies never;
+}
+
 /** The kinds for the configured custom resources (none when nothing is configured). */
 export function customResourceKinds(config: CustomResourcesConfig | undefined): CustomResourceKinds {
   const entries = [...(config?.toHost ?? []), ...(config?.fromHost ?? [])];
@@ -69,8 +116,19 @@ export function customResourceKinds(config: CustomResourcesConfig | undefined): 
     ]),
   );
   const clusterIssuers = config?.fromHost.find((e) => e.crdName === CLUSTER_ISSUERS);
+  const issuers = config?.toHost.find((e) => e.crdName === ISSUERS);
   const hostCertManager: HostCertManager | undefined = config?.hostCertManager
     ? {
+        ...(issuers
+          ? {
+              issuers: {
+                type: resolved.get(ISSUERS)!.type,
+                kind: customResourceKindName(issuers),
+                ownerOf: (copy, where) => ownedCustomResourceKey(copy, where, resolved.get(ISSUERS)!.type),
+              },
+              issuerCopy: (at, namespace, name) => issuerCopyVerdict(at, namespace, name),
+            }
+          : {}),
         ...(clusterIssuers
           ? {
               clusterIssuers: {

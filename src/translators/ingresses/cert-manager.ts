@@ -16,17 +16,26 @@ import { ingressReferences, type IngressReference } from './translate.ts';
  */
 
 const CLUSTER_ISSUER_ANNOTATION = 'cert-manager.io/cluster-issuer';
+/** An Issuer of the Ingress's own namespace: the tenant's, whose host copy the host copy names. */
+const ISSUER_ANNOTATION = 'cert-manager.io/issuer';
+/**
+ * The kind and group of the issuer ingress-shim uses. A tenant's are withheld; with an Issuer named,
+ * the host copy gets cert-manager's own (ingress-shim would otherwise take the group from the host's
+ * --default-issuer-group, which an admin may have set to an external issuer's).
+ */
+const ISSUER_KIND_ANNOTATION = 'cert-manager.io/issuer-kind';
+const ISSUER_GROUP_ANNOTATION = 'cert-manager.io/issuer-group';
 /** ingress-shim issues with the host's default issuer for it (its --auto-certificate-annotations). */
 const TLS_ACME_ANNOTATION = 'kubernetes.io/tls-acme';
 /** ingress-shim reads `tls-acme` as Go's strconv.ParseBool does. */
 const TRUE_SPELLINGS = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
 
 /**
- * The cert-manager annotations of an Ingress that reach its host copy: the offered ClusterIssuer
- * (judged apart) and what only shapes the certificate issued into the tenant's own Secret. Every other
- * `cert-manager.io/` and `acme.cert-manager.io/` key is left off, those ingress-shim reads today and
- * any it reads tomorrow: the kind and group of the issuer (an Issuer of the host namespace, an
- * external issuer kind), `secret-template` (labels and annotations on the host Secret as written: a
+ * The cert-manager annotations of an Ingress that reach its host copy: the offered ClusterIssuer or the
+ * tenant's Issuer (judged apart) and what only shapes the certificate issued into the tenant's own
+ * Secret. Every other `cert-manager.io/` and `acme.cert-manager.io/` key is left off, those
+ * ingress-shim reads today and any it reads tomorrow: the kind and group of the issuer (an external
+ * issuer kind, whose objects are not synced), `secret-template` (labels and annotations on the host Secret as written: a
  * reflector's, the syncer's own ownership keys), `common-name` (not held to the names tenants may
  * serve), the HTTP-01 solver's class, and the solver editing the Ingress's copy.
  */
@@ -66,20 +75,56 @@ export interface HostCertManager {
   clusterIssuerOffered?: (at: JudgingContext, name: string) => 'offered' | 'not-offered' | 'starting';
   /** The host ClusterIssuers that kind reads: a change there retries the Ingresses naming one. */
   clusterIssuers?: { type: ResourceType; scope: InformerScope; kind: string };
+  /**
+   * The host copy of the tenant's Issuer `namespace/name` (integrations.certManager's toHost issuers),
+   * judged as any reference to a copy is (ReferenceJudge); absent when Issuers are not synced, so none
+   * may be named.
+   */
+  issuerCopy?: (at: JudgingContext, namespace: string, name: string) => IssuerCopyVerdict;
+  /**
+   * The host copies of Issuers (the issuers kind's own cache): one that comes, changes or goes retries
+   * the Ingresses naming its Issuer. `ownerOf` gives the virtual `namespace/name` a copy provably stands for.
+   */
+  issuers?: {
+    type: ResourceType;
+    kind: string;
+    ownerOf: (copy: KubeObject, where: Pick<Placement, 'vcName' | 'hostNamespace'>) => string | undefined;
+  };
 }
+
+/** Whether the host copy of a tenant's Issuer may be named, and under which name. */
+export type IssuerCopyVerdict =
+  | { state: 'ready'; hostName: string }
+  | { state: 'starting' }
+  /** On its way (the Issuer exists, its copy is not there yet, or is being replaced). */
+  | { state: 'waiting'; message: string }
+  /** Missing, refused (no copy), or its host name held by another object. */
+  | { state: 'unusable'; message: string };
 
 /** The ClusterIssuer an Ingress names for ingress-shim, if any (present, even empty). */
 export const namedClusterIssuer = (ingress: KubeObject): string | undefined =>
   ingress.metadata?.annotations?.[CLUSTER_ISSUER_ANNOTATION];
 
+/** The Issuer (of its own namespace) an Ingress names for ingress-shim, if any (present, even empty). */
+export const namedIssuer = (ingress: KubeObject): string | undefined =>
+  ingress.metadata?.annotations?.[ISSUER_ANNOTATION];
+
 /** What the host's ingress-shim may read of an Ingress, with the integration on. */
 export interface ShimView {
   /** The Ingress as its host copy is written: annotations the tenant may not use left off. */
   ingress: KubeObject;
-  /** Whether ingress-shim issues into its TLS Secrets: an offered ClusterIssuer is named. */
+  /**
+   * Whether ingress-shim issues into its TLS Secrets: an offered ClusterIssuer is named, or an Issuer
+   * of the Ingress's namespace whose host copy is provably the tenant's.
+   */
   issued: boolean;
-  /** Whether the ClusterIssuers shown are not known yet (at a start): nothing can be decided. */
+  /** Whether the ClusterIssuers shown, or the Issuers synced, are not known yet (at a start). */
   starting: boolean;
+  /**
+   * Why the named Issuer is not usable yet, when its copy is on its way: it is withheld meanwhile
+   * (a new Ingress may wait for it instead).
+   */
+  waiting?: string;
   /** What was left off, and why, for the tenant. */
   withheld: string[];
 }
@@ -87,19 +132,21 @@ export interface ShimView {
 /**
  * The Ingress as the host's ingress-shim may read it (with the integration on): a ClusterIssuer the
  * virtual cluster does not show (an admin's internal CA) is left off, so no certificate is issued
- * from it; so is `kubernetes.io/tls-acme`, which has the host's default issuer issue (one the syncer
- * cannot judge); and so are the annotations choosing an issuer's kind or group or the solver's
- * class. The Ingress itself still serves. Without `at` (which keys an object may concern), a named
- * ClusterIssuer is taken as offered.
+ * from it; an Issuer is named by its host copy's name once that copy is provably the tenant's Issuer
+ * of the Ingress's namespace, and left off until then; `kubernetes.io/tls-acme`, which has the host's
+ * default issuer issue (one the syncer cannot judge), is left off, and so are the annotations choosing
+ * an issuer's kind or group or the solver's class. The Ingress itself still serves. Without `at`
+ * (which keys an object may concern), a named ClusterIssuer is taken as offered and a named Issuer
+ * as ready.
  */
 export function shimView(ingress: KubeObject, certManager: HostCertManager, at?: JudgingContext): ShimView {
   const annotations = { ...(ingress.metadata?.annotations ?? {}) };
   const withheld: string[] = [];
-  let starting = false;
   for (const key of Object.keys(annotations))
     if (
       CERT_MANAGER_PREFIXES.some((p) => key.startsWith(p)) &&
       key !== CLUSTER_ISSUER_ANNOTATION &&
+      key !== ISSUER_ANNOTATION &&
       !PASSED_ANNOTATIONS.has(key)
     ) {
       delete annotations[key];
@@ -113,7 +160,18 @@ export function shimView(ingress: KubeObject, certManager: HostCertManager, at?:
         `${TLS_ACME_ANNOTATION} has the host's default issuer issue, which this virtual cluster cannot judge: name an offered ClusterIssuer with ${CLUSTER_ISSUER_ANNOTATION}`,
       );
   }
-  let issued = false;
+  if (annotations[CLUSTER_ISSUER_ANNOTATION] !== undefined && annotations[ISSUER_ANNOTATION] !== undefined) {
+    // ingress-shim refuses the pair; so does the tenant's own cert-manager.
+    delete annotations[CLUSTER_ISSUER_ANNOTATION];
+    delete annotations[ISSUER_ANNOTATION];
+    withheld.push(
+      `both ${ISSUER_ANNOTATION} and ${CLUSTER_ISSUER_ANNOTATION} are set, which cert-manager refuses: no certificate is issued for this ingress`,
+    );
+  }
+  const issuer = issuerView(ingress, annotations, certManager, at);
+  withheld.push(...issuer.withheld);
+  let issued = issuer.issued;
+  let starting = issuer.starting;
   const name = annotations[CLUSTER_ISSUER_ANNOTATION];
   if (name !== undefined) {
     const verdict = !at
@@ -135,7 +193,44 @@ export function shimView(ingress: KubeObject, certManager: HostCertManager, at?:
     issued,
     starting,
     withheld,
+    ...(issuer.waiting ? { waiting: issuer.waiting } : {}),
   };
+}
+
+/**
+ * The `cert-manager.io/issuer` part of shimView, on `annotations` (the host copy's, edited in place):
+ * the tenant's Issuer named by its host copy's name, with cert-manager's own kind and group, once
+ * that copy is provably the Issuer of this name in the Ingress's namespace; left off otherwise.
+ */
+function issuerView(
+  ingress: KubeObject,
+  annotations: Record<string, string>,
+  certManager: HostCertManager,
+  at: JudgingContext | undefined,
+): Pick<ShimView, 'issued' | 'starting' | 'withheld' | 'waiting'> {
+  const name = annotations[ISSUER_ANNOTATION];
+  if (name === undefined) return { issued: false, starting: false, withheld: [] };
+  if (!at) return { issued: true, starting: false, withheld: [] };
+  const namespace = ingress.metadata?.namespace ?? '';
+  const verdict: IssuerCopyVerdict = !name
+    ? { state: 'unusable', message: 'it is empty' }
+    : certManager.issuerCopy
+      ? certManager.issuerCopy(at, namespace, name)
+      : { state: 'unusable', message: 'Issuers are not synced to the host (integrations.certManager)' };
+  if (verdict.state === 'ready') {
+    annotations[ISSUER_ANNOTATION] = verdict.hostName;
+    annotations[ISSUER_KIND_ANNOTATION] = 'Issuer';
+    annotations[ISSUER_GROUP_ANNOTATION] = 'cert-manager.io';
+    return { issued: true, starting: false, withheld: [] };
+  }
+  delete annotations[ISSUER_ANNOTATION];
+  if (verdict.state === 'starting') return { issued: false, starting: true, withheld: [] };
+  const withheld = [
+    `${ISSUER_ANNOTATION} names Issuer "${name}": ${verdict.message}; no certificate is issued for this ingress until it can be`,
+  ];
+  return verdict.state === 'waiting'
+    ? { issued: false, starting: false, withheld, waiting: `Issuer "${name}": ${verdict.message}` }
+    : { issued: false, starting: false, withheld };
 }
 
 /**
@@ -146,9 +241,9 @@ export function shimView(ingress: KubeObject, certManager: HostCertManager, at?:
  */
 export const GATEWAY_SHIM_ANNOTATIONS = [
   CLUSTER_ISSUER_ANNOTATION,
-  'cert-manager.io/issuer',
-  'cert-manager.io/issuer-kind',
-  'cert-manager.io/issuer-group',
+  ISSUER_ANNOTATION,
+  ISSUER_KIND_ANNOTATION,
+  ISSUER_GROUP_ANNOTATION,
   TLS_ACME_ANNOTATION,
 ] as const;
 
@@ -201,7 +296,7 @@ export function asksIngressShim(hostIngress: KubeObject | undefined): boolean {
   const annotations = hostIngress?.metadata?.annotations ?? {};
   return (
     CLUSTER_ISSUER_ANNOTATION in annotations ||
-    'cert-manager.io/issuer' in annotations ||
+    ISSUER_ANNOTATION in annotations ||
     TRUE_SPELLINGS.has(annotations[TLS_ACME_ANNOTATION] ?? '')
   );
 }
@@ -212,8 +307,8 @@ export const isTlsSecret = (ref: IngressReference): boolean =>
 
 /**
  * The TLS Secrets (`namespace/name`) the host's cert-manager fills for an Ingress, each of type
- * kubernetes.io/tls: those of an Ingress naming an offered ClusterIssuer (shimView; without `at`,
- * one naming any) that may reach the host.
+ * kubernetes.io/tls: those of an Ingress naming an offered ClusterIssuer or a synced Issuer (shimView;
+ * without `at`, one naming any) that may reach the host.
  */
 function issuedTlsSecretKeys(
   ingress: KubeObject,
@@ -224,7 +319,7 @@ function issuedTlsSecretKeys(
   const out = new Map<string, string>();
   const view = shimView(ingress, certManager, at);
   if (!view.issued) return out;
-  for (const ref of ingressReferences(view.ingress, where))
+  for (const ref of ingressReferences(view.ingress, { ...where, issuerJudged: true }))
     if (isTlsSecret(ref)) out.set(`${ref.namespace}/${ref.name}`, 'kubernetes.io/tls');
   return out;
 }

@@ -32,6 +32,7 @@ import {
   asksIngressShim,
   isTlsSecret,
   namedClusterIssuer,
+  namedIssuer,
   controllingIngress,
   removeShimCertificates,
   CERTIFICATES,
@@ -47,6 +48,7 @@ import {
   ingressReferences,
   ingressRefusal,
   specOf,
+  type IngressPlace,
   type IngressReference,
   type RenameReference,
 } from './translate.ts';
@@ -75,11 +77,13 @@ function namedClass(ingress: KubeObject): string | undefined {
  * ambiguous): an Ingress never hands the host's controller a host object it did not name.
  */
 export function ingressesKind(
-  where: Placement,
+  placement: Placement,
   reservedHosts: readonly string[] = [],
   allowedHosts: readonly string[] = [],
   hostCertManager?: HostCertManager,
 ): KindSpec {
+  // With the host's cert-manager, shimView judges the Issuer an Ingress names (see IngressPlace).
+  const where: Placement & IngressPlace = hostCertManager ? { ...placement, issuerJudged: true } : placement;
   const place = (ctx: ReconcileContext) => ({ ...where, hostName: ctx.hostName });
   const managed = managedCopiesScope(where);
   let judge: ReferenceJudge;
@@ -106,6 +110,15 @@ export function ingressesKind(
     }
     const fallback = unofferedDefaultClass(informer.store.list(), [DEFAULT_CLASS_ANNOTATION], selector);
     return fallback ? defaultClassNotOffered('IngressClass', fallback.metadata?.name ?? '') : undefined;
+  }
+
+  /** The Ingresses naming the tenant's Issuer `namespace/name` for ingress-shim. */
+  function namingIssuer(issuerKey: string | undefined): string[] {
+    if (!issuerKey) return [];
+    const [namespace, name] = issuerKey.split('/');
+    return (virtualIngresses?.store.list() ?? [])
+      .filter((i) => i.metadata?.namespace === namespace && namedIssuer(i) === name)
+      .map(objectKey);
   }
 
   /** Ingresses that name the virtual object a host copy stands for: retried when the copy changes. */
@@ -206,7 +219,12 @@ export function ingressesKind(
     // takes, so that both agree on which TLS Secrets the host fills.
     const view = shimView(virtual, hostCertManager, judging);
     if (view.starting)
-      throw new WaitingError('the ClusterIssuers this virtual cluster shows are not known yet');
+      throw new WaitingError(
+        'the ClusterIssuers this virtual cluster shows, or its Issuers, are not known yet',
+      );
+    // A new Ingress waits a little for its Issuer's copy (made beside it, by a chart), as it does for
+    // its Services' and Secrets': issued from the start, its TLS Secrets never change hands.
+    if (view.waiting && mayWaitForCopies(ctx, current)) throw new WaitingError(view.waiting);
     if (view.withheld.length)
       await ctx.events.record(
         virtual,
@@ -264,6 +282,29 @@ export function ingressesKind(
                 (virtualIngresses?.store.list() ?? [])
                   .filter((i) => namedClusterIssuer(i) === issuer.metadata?.name)
                   .map(objectKey),
+              unindexed: true,
+            },
+          ]
+        : []),
+      // A tenant's Issuer, or its copy, that comes, changes or goes retries the Ingresses of its
+      // namespace naming that Issuer (see shimView).
+      ...(hostCertManager?.issuers
+        ? [
+            {
+              name: 'issuers',
+              cluster: 'virtual' as const,
+              type: hostCertManager.issuers.type,
+              whenKind: hostCertManager.issuers.kind,
+              keys: (issuer: KubeObject) => namingIssuer(objectKey(issuer)),
+              unindexed: true,
+            },
+            {
+              name: 'issuer-copies',
+              cluster: 'host' as const,
+              type: hostCertManager.issuers.type,
+              scope: managed,
+              whenKind: hostCertManager.issuers.kind,
+              keys: (copy: KubeObject) => namingIssuer(hostCertManager.issuers!.ownerOf(copy, where)),
               unindexed: true,
             },
           ]

@@ -42,7 +42,17 @@ export interface IngressReference {
 export type RenameReference = (ref: IngressReference) => string;
 
 /** What naming needs: this virtual cluster, and the host namespace (for `namespace/name` values). */
-export type IngressPlace = Pick<Placement, 'vcName' | 'hostNamespace'>;
+export type IngressPlace = Pick<Placement, 'vcName' | 'hostNamespace'> & {
+  /**
+   * The host runs cert-manager for this virtual cluster (integrations.certManager): an Ingress's
+   * `cert-manager.io/issuer` is judged and renamed by the Ingress kind (cert-manager.ts shimView), not
+   * refused as naming an Issuer of the host namespace.
+   */
+  issuerJudged?: boolean;
+};
+
+/** cert-manager's namespaced Issuer annotation, which only the integration can translate. */
+const ISSUER_ANNOTATION = 'cert-manager.io/issuer';
 
 // Annotations of well-known ingress controllers that name objects or hold configuration are in the
 // shared table (controllerAnnotationRole): on the host the controller reads them in the shared host
@@ -132,7 +142,7 @@ function rewrite(ingress: KubeObject, rename: RenameReference, where: IngressPla
   for (const [key, value] of Object.entries(annotations)) {
     const field = annotationField(key);
     const hostObject = hostObjectAnnotationRefusal(key);
-    if (hostObject) throw new Refusal(hostObject);
+    if (hostObject && !(where.issuerJudged && key === ISSUER_ANNOTATION)) throw new Refusal(hostObject);
     const role = controllerAnnotationRole(key);
     if (role === 'secret') {
       out[key] = namespacedSecret(value, field, secret, where);
