@@ -34,7 +34,7 @@ import { volumeSnapshotsDescriptor } from './volumesnapshots/index.ts';
 import { podDisruptionBudgetsDescriptor } from './poddisruptionbudgets/index.ts';
 import { podsKind } from './pods/index.ts';
 import { priorityClassesDescriptor } from './priorityclasses/index.ts';
-import { secretsKind } from './secrets/index.ts';
+import { secretsDescriptorFor, secretsKind } from './secrets/index.ts';
 import { serviceAccountsDescriptor } from './serviceaccounts/index.ts';
 import { servicesDescriptor } from './services/index.ts';
 import { mappedHostServicesDescriptor, mappedVirtualServicesDescriptor } from './service-mappings/index.ts';
@@ -49,7 +49,7 @@ export function builtinKinds(customResources?: CustomResourcesConfig): KindRegis
   const custom = customResourceKinds(customResources);
   const registry = new KindRegistry()
     .register(custom.following(configMapsKind, 'ConfigMap'))
-    .register(custom.following(secretsKind, 'Secret'))
+    .register(custom.following(secretsDescriptorFor(custom.hostCertManager !== undefined), 'Secret'))
     .register(mappedHostConfigMapsDescriptor)
     .register(mappedHostSecretsDescriptor)
     .register(podsKind)

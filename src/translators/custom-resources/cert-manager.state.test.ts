@@ -120,15 +120,18 @@ async function certManagerTable(
     flags?: Record<string, unknown>;
   } = {},
 ): Promise<StateTable> {
-  const issuersOff =
-    (opts.certManager?.sync as { toHost?: { issuers?: { enabled?: boolean } } } | undefined)?.toHost?.issuers
-      ?.enabled === false;
+  const toHost = (
+    opts.certManager?.sync as
+      { toHost?: { issuers?: { enabled?: boolean }; certificates?: { enabled?: boolean } } } | undefined
+  )?.toHost;
+  const issuersOff = toHost?.issuers?.enabled === false;
+  const certificatesOff = toHost?.certificates?.enabled === false;
   const table = await start({
     kinds: [
       'secrets',
       'configmaps',
       'ingresses',
-      CERT_KIND,
+      ...(certificatesOff ? [] : [CERT_KIND]),
       ...(issuersOff ? [] : [ISSUER_KIND]),
       CLUSTER_ISSUER_KIND,
     ],
@@ -1032,7 +1035,7 @@ describe('integrations.certManager (state table)', () => {
       await table.virtual.create(
         Resources.ingresses,
         'team',
-        ingress({ 'cert-manager.io/issuer': 'ca', 'cert-manager.io/issuer-group': 'awspca.cert-manager.io' }),
+        ingress({ 'cert-manager.io/issuer': 'ca', 'cert-manager.io/issuer-kind': 'Issuer' }),
       );
       await settled(table);
       const annotations = hostIngress(table)!.metadata?.annotations ?? {};
@@ -1048,9 +1051,155 @@ describe('integrations.certManager (state table)', () => {
       expect(virtualSecret(table, 'web-tls')!.data).toMatchObject({ 'tls.crt': 'Y2VydA==' });
       const tenants = table.virtual.objects(Resources.ingresses, 'team')[0]!.metadata?.annotations ?? {};
       expect(tenants['cert-manager.io/issuer']).toBe('ca');
-      expect(tenants['cert-manager.io/issuer-kind']).toBeUndefined();
-      expect(tenants['cert-manager.io/issuer-group']).toBe('awspca.cert-manager.io');
+      expect(tenants['cert-manager.io/issuer-kind']).toBe('Issuer');
+      expect(tenants['cert-manager.io/issuer-group']).toBeUndefined();
       await expectSteady(table);
+    });
+
+    it("an Issuer of another kind or group (an external issuer's), or a ClusterIssuer with a kind or group (cert-manager refuses it), is left off: the tenant's own Issuer of that name is not what was asked for", async () => {
+      const table = await certManagerTable();
+      await tenantCa(table);
+      await table.virtual.create(
+        Resources.ingresses,
+        'team',
+        ingress({ 'cert-manager.io/issuer': 'ca', 'cert-manager.io/issuer-group': 'awspca.cert-manager.io' }),
+      );
+      await table.virtual.create(Resources.ingresses, 'team', {
+        ...ingress({
+          'cert-manager.io/cluster-issuer': 'selfsigned',
+          'cert-manager.io/issuer-kind': 'Issuer',
+        }),
+        metadata: {
+          name: 'shop',
+          annotations: {
+            'cert-manager.io/cluster-issuer': 'selfsigned',
+            'cert-manager.io/issuer-kind': 'Issuer',
+          },
+        },
+        spec: { tls: [{ secretName: 'shop-tls' }], rules: [{ host: 'shop.example.com' }] },
+      });
+      await settled(table);
+      const annotations = hostIngress(table)!.metadata?.annotations ?? {};
+      expect(annotations['cert-manager.io/issuer']).toBeUndefined();
+      expect(annotations['cert-manager.io/issuer-group']).toBeUndefined();
+      const shop = hostObject(table, Resources.ingresses, hostName('shop'))!.metadata?.annotations ?? {};
+      expect(shop['cert-manager.io/cluster-issuer']).toBeUndefined();
+      expect(hostObject(table, Resources.secrets, hostName('web-tls'))).toBeUndefined();
+      expect(hostObject(table, Resources.secrets, hostName('shop-tls'))).toBeUndefined();
+      const said = events(table).join('\n');
+      expect(said).toContain('names "ca" of kind "Issuer" in group "awspca.cert-manager.io"');
+      expect(said).toContain('cert-manager.io/cluster-issuer with cert-manager.io/issuer-kind or');
+    });
+
+    it('the Secrets an Ingress naming an Issuer names otherwise go down as ever: an ingress-nginx auth Secret, and its TLS Secret while the Issuer cannot be used or once it is gone', async () => {
+      const table = await certManagerTable();
+      await tenantCa(table);
+      await table.virtual.create(Resources.secrets, 'team', {
+        metadata: { name: 'basic-auth' },
+        data: { auth: 'dXNlcjpwYXNz' },
+      });
+      await table.virtual.create(Resources.secrets, 'team', {
+        metadata: { name: 'web-tls' },
+        type: 'kubernetes.io/tls',
+        data: { 'tls.crt': 'bWluZQ==', 'tls.key': 'a2V5' },
+      });
+      await table.virtual.create(
+        Resources.ingresses,
+        'team',
+        ingress({
+          'cert-manager.io/issuer': 'nope',
+          'nginx.ingress.kubernetes.io/auth-type': 'basic',
+          'nginx.ingress.kubernetes.io/auth-secret': 'basic-auth',
+        }),
+      );
+      await settled(table);
+      expect(hostObject(table, Resources.secrets, hostName('basic-auth'))!.data).toEqual({
+        auth: 'dXNlcjpwYXNz',
+      });
+      const copy = hostIngress(table)!;
+      expect(copy.metadata?.annotations?.['nginx.ingress.kubernetes.io/auth-secret']).toBe(
+        hostName('basic-auth'),
+      );
+      expect((copy.spec as { tls: { secretName: string }[] }).tls[0]!.secretName).toBe(hostName('web-tls'));
+      expect(hostObject(table, Resources.secrets, hostName('web-tls'))!.data).toEqual({
+        'tls.crt': 'bWluZQ==',
+        'tls.key': 'a2V5',
+      });
+      // Named to an Issuer that can be used: issued over the tenant's Secret; the Issuer deleted, the
+      // Secret (as last issued) is the tenant's again, and the copy keeps naming it.
+      const current = table.virtual.objects(Resources.ingresses, 'team')[0]!;
+      await table.virtual.update(Resources.ingresses, 'team', {
+        ...current,
+        metadata: {
+          ...current.metadata,
+          annotations: { ...current.metadata?.annotations, 'cert-manager.io/issuer': 'ca' },
+        },
+      });
+      await settled(table);
+      await issue(table, hostName('web-tls'), hostName('web-tls'));
+      await settled(table);
+      expect(virtualSecret(table, 'web-tls')!.data).toMatchObject({ 'tls.crt': 'Y2VydA==' });
+      await table.virtual.delete(ISSUERS, 'team', 'ca');
+      await settled(table);
+      const tenantTls = virtualSecret(table, 'web-tls')!;
+      await table.virtual.update(Resources.secrets, 'team', {
+        ...tenantTls,
+        metadata: { ...tenantTls.metadata, labels: { touched: 'yes' } },
+      });
+      await settled(table);
+      expect(hostObject(table, Resources.secrets, hostName('web-tls'))!.data).toMatchObject({
+        'tls.crt': 'Y2VydA==',
+      });
+      expect((hostIngress(table)!.spec as { tls: { secretName: string }[] }).tls[0]!.secretName).toBe(
+        hostName('web-tls'),
+      );
+      expect(hostObject(table, Resources.secrets, hostName('basic-auth'))).toBeDefined();
+    });
+
+    it('a restart with Certificates not synced writes only the CRD copies: no TLS Secret an Issuer or ClusterIssuer issued into is handed back or taken again while those kinds start', async () => {
+      const certManager = {
+        enabled: true,
+        sync: {
+          toHost: { certificates: { enabled: false } },
+          fromHost: { clusterIssuers: { selector: { labels: { offer: 'tenants' } } } },
+        },
+      };
+      const first = await certManagerTable({ certManager });
+      await tenantCa(first);
+      await first.virtual.create(Resources.ingresses, 'team', ingress({ 'cert-manager.io/issuer': 'ca' }));
+      await first.virtual.create(Resources.ingresses, 'team', {
+        metadata: { name: 'shop', annotations: { 'cert-manager.io/cluster-issuer': 'selfsigned' } },
+        spec: { tls: [{ secretName: 'shop-tls' }], rules: [{ host: 'shop.example.com' }] },
+      });
+      await settled(first);
+      await issue(first, hostName('web-tls'), hostName('web-tls'));
+      await issue(first, hostName('shop-tls'), hostName('shop-tls'));
+      await settled(first);
+      expect(virtualSecret(first, 'web-tls')).toBeDefined();
+      expect(virtualSecret(first, 'shop-tls')).toBeDefined();
+      const types = [
+        CRDS,
+        ISSUERS,
+        CLUSTER_ISSUERS,
+        Resources.secrets,
+        Resources.ingresses,
+        Resources.namespaces,
+      ];
+      const snapshot = (cluster: StateTable['host']) =>
+        types.flatMap((t) => cluster.objects(t).map((o) => [t, o] as [ResourceType, KubeObject]));
+      const second = await start({
+        kinds: ['secrets', 'configmaps', 'ingresses', ISSUER_KIND, CLUSTER_ISSUER_KIND],
+        file: { integrations: { certManager } },
+        host: snapshot(first.host),
+        virtual: snapshot(first.virtual).filter(([t]) => t !== CRDS),
+      });
+      await second.settle();
+      await settled(second);
+      await settled(second);
+      expect(second.writes().sort()).toEqual([
+        'virtual: create customresourcedefinitions clusterissuers.cert-manager.io',
+        'virtual: create customresourcedefinitions issuers.cert-manager.io',
+      ]);
     });
 
     it('an Ingress made before its Issuer is synced without it, saying so, and names it once its copy is there; the Issuer deleted, it is left off again', async () => {

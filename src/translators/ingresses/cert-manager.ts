@@ -142,6 +142,9 @@ export interface ShimView {
 export function shimView(ingress: KubeObject, certManager: HostCertManager, at?: JudgingContext): ShimView {
   const annotations = { ...(ingress.metadata?.annotations ?? {}) };
   const withheld: string[] = [];
+  // The tenant's kind and group, read before they are left off: they change which issuer is meant.
+  const issuerKind = annotations[ISSUER_KIND_ANNOTATION];
+  const issuerGroup = annotations[ISSUER_GROUP_ANNOTATION];
   for (const key of Object.keys(annotations))
     if (
       CERT_MANAGER_PREFIXES.some((p) => key.startsWith(p)) &&
@@ -168,23 +171,42 @@ export function shimView(ingress: KubeObject, certManager: HostCertManager, at?:
       `both ${ISSUER_ANNOTATION} and ${CLUSTER_ISSUER_ANNOTATION} are set, which cert-manager refuses: no certificate is issued for this ingress`,
     );
   }
+  if (annotations[CLUSTER_ISSUER_ANNOTATION] !== undefined && (issuerKind ?? issuerGroup) !== undefined) {
+    delete annotations[CLUSTER_ISSUER_ANNOTATION];
+    withheld.push(
+      `${CLUSTER_ISSUER_ANNOTATION} with ${ISSUER_KIND_ANNOTATION} or ${ISSUER_GROUP_ANNOTATION}, which cert-manager refuses: no certificate is issued for this ingress`,
+    );
+  }
+  const name = annotations[ISSUER_ANNOTATION];
+  if (
+    name !== undefined &&
+    ((issuerKind !== undefined && issuerKind !== 'Issuer') ||
+      (issuerGroup !== undefined && issuerGroup !== 'cert-manager.io'))
+  ) {
+    // Another kind (a ClusterIssuer by this annotation) or an external issuer's: not the tenant's
+    // Issuer of this name, which is all the syncer can name.
+    delete annotations[ISSUER_ANNOTATION];
+    withheld.push(
+      `${ISSUER_ANNOTATION} names "${name}" of kind ${JSON.stringify(issuerKind ?? 'Issuer')} in group ${JSON.stringify(issuerGroup ?? 'cert-manager.io')}: only cert-manager's own Issuers are synced (name a ClusterIssuer with ${CLUSTER_ISSUER_ANNOTATION}); no certificate is issued for this ingress`,
+    );
+  }
   const issuer = issuerView(ingress, annotations, certManager, at);
   withheld.push(...issuer.withheld);
   let issued = issuer.issued;
   let starting = issuer.starting;
-  const name = annotations[CLUSTER_ISSUER_ANNOTATION];
-  if (name !== undefined) {
+  const clusterIssuer = annotations[CLUSTER_ISSUER_ANNOTATION];
+  if (clusterIssuer !== undefined) {
     const verdict = !at
       ? 'offered'
-      : name && certManager.clusterIssuerOffered
-        ? certManager.clusterIssuerOffered(at, name)
+      : clusterIssuer && certManager.clusterIssuerOffered
+        ? certManager.clusterIssuerOffered(at, clusterIssuer)
         : 'not-offered';
     if (verdict === 'offered') issued = true;
     else if (verdict === 'starting') starting = true;
     else {
       delete annotations[CLUSTER_ISSUER_ANNOTATION];
       withheld.push(
-        `${CLUSTER_ISSUER_ANNOTATION} names ClusterIssuer "${name}", which this virtual cluster does not show: no certificate is issued for this ingress`,
+        `${CLUSTER_ISSUER_ANNOTATION} names ClusterIssuer "${clusterIssuer}", which this virtual cluster does not show: no certificate is issued for this ingress`,
       );
     }
   }
@@ -330,4 +352,5 @@ export const ingressCertificatesFiller = (where: Placement, certManager: HostCer
   whenKind: 'ingresses',
   type: Resources.ingresses,
   filled: (ingress, at) => issuedTlsSecretKeys(ingress, where, certManager, at),
+  undecided: (ingress, at) => shimView(ingress, certManager, at).starting,
 });

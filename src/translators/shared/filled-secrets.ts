@@ -45,6 +45,12 @@ export interface SecretFiller {
    * host's controller writes; none for an object that may not reach the host.
    */
   filled(obj: KubeObject, at?: JudgingContext): Map<string, string>;
+  /**
+   * Whether what `filled` answers for obj is not known yet: the kinds it is judged against (the
+   * ClusterIssuers shown, the Issuers synced) have not started. A host Secret it may fill is then
+   * left as it is, as while the filler's own kind starts.
+   */
+  undecided?(obj: KubeObject, at: JudgingContext): boolean;
 }
 
 /** Marks a tenant's Secret the syncer fills from the host (informative: ownership is judged on the host). */
@@ -262,10 +268,14 @@ export function withFilledSecrets(base: KindSpec, fillers: readonly SecretFiller
       }
     return undefined;
   };
-  const fillersStarting = () =>
+  /** Whether what names this key as filled is not known yet (at a restart): see SecretFiller. */
+  const fillersStarting = (ctx: ReconcileContext) =>
     fillers.some((f) => {
       const kind = kinds.get(f.whenKind);
-      return kind !== undefined && !isPrepared(kind.spec);
+      if (kind !== undefined && !isPrepared(kind.spec)) return true;
+      return (
+        f.undecided !== undefined && at !== undefined && ctx.related(f.name).some((o) => f.undecided!(o, at!))
+      );
     });
   const baseWants = (ctx: ReconcileContext, source: KubeObject | undefined) =>
     base.wanted ? base.wanted(ctx, source) : source !== undefined;
@@ -300,13 +310,13 @@ export function withFilledSecrets(base: KindSpec, fillers: readonly SecretFiller
     },
     async update(ctx, source, target) {
       if (!taken(target)) return base.update(ctx, source, target);
-      if (fillersStarting()) return { requeueAfterMs: KEEP_WHILE_FILLERS_START_MS };
+      if (fillersStarting(ctx)) return { requeueAfterMs: KEEP_WHILE_FILLERS_START_MS };
       if (filledType(ctx)) return fillFromHost(ctx, spec, source, target);
       // Named so no more (its Certificate deleted, a pod still using it): an ordinary copy again.
       return base.update(ctx, source, target);
     },
     async remove(ctx, target) {
-      if (taken(target) && fillersStarting()) return { requeueAfterMs: KEEP_WHILE_FILLERS_START_MS };
+      if (taken(target) && fillersStarting(ctx)) return { requeueAfterMs: KEEP_WHILE_FILLERS_START_MS };
       if (base.remove) return base.remove(ctx, target);
       await deleteIncarnation(ctx.host, base.hostType, target);
       return { hostWritten: true };
