@@ -30,6 +30,9 @@ const syncerArgs = [
   'name=vc-extra;context=tenant-admin;insecure=true',
   '--kubeconfig-additional-secret',
   `name=tenant-kubeconfig;namespace=${elsewhere};server=https://vc.example.com:8443;context=cross`,
+  // vCluster's serviceAccount: a token of a (made) account bound to the view role, not the admin's.
+  '--kubeconfig-additional-secret',
+  'name=vc-viewer;serviceAccount=kube-system/e2e-viewer;clusterRole=view',
 ];
 const tmp = mkdtempSync(join(tmpdir(), 'vsyncer-uninstall-'));
 let syncer: SyncerProcess | undefined;
@@ -217,15 +220,54 @@ describe('--set-owner and --kubeconfig-secret (helm install and uninstall)', () 
     expect({ code: get.status, stderr: get.stderr }).toEqual({ code: 0, stderr: '' });
     expect(get.stdout).toContain(ns);
 
+    // A service account's token (vCluster's exportKubeConfig.serviceAccount): the account and its
+    // binding to the role made in the virtual cluster, the syncer's own credentials not exported.
+    const viewer = await additional(hostNs, 'vc-viewer');
+    expect(Object.keys(viewer.data!).sort()).toEqual(['certificate-authority', 'config']);
+    const viewerConfig = decode(viewer.data!.config);
+    expect(viewerConfig).toMatch(/token: eyJ/);
+    expect(viewerConfig).not.toContain('client-key-data');
+    const binding = await getObject<{ roleRef: { name: string }; subjects: unknown[] }>('virtual', [
+      'clusterrolebinding',
+      'vcluster-sa-e2e-viewer-kube-system',
+    ]);
+    expect(binding?.roleRef.name).toBe('view');
+    expect(binding?.subjects).toEqual([
+      { kind: 'ServiceAccount', name: 'e2e-viewer', namespace: 'kube-system' },
+    ]);
+    const viewerFile = join(tmp, 'viewer.kubeconfig');
+    writeFileSync(viewerFile, viewerConfig);
+    const asViewer = (...args: string[]) =>
+      spawnSync(
+        clusters.kubectl,
+        ['--kubeconfig', viewerFile, '--server', clusters.virtual.server, ...args],
+        {
+          encoding: 'utf8',
+        },
+      );
+    const pods = asViewer('get', 'pods', '-n', ns, '-o', 'name');
+    expect({ code: pods.status, stderr: pods.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(pods.stdout).toContain('pod/web');
+    expect(asViewer('auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}').stdout).toBe(
+      'system:serviceaccount:kube-system:e2e-viewer',
+    );
+    expect(asViewer('auth', 'can-i', 'create', 'namespaces').stdout.trim()).toBe('no');
+
     await syncer!.stop();
     syncer = await startSyncer({ name: vc, hostNamespace: hostNs, args: syncerArgs });
     await waitFor(
-      'the restarted syncer to find the kubeconfig current',
-      async () => syncer!.logs().includes(`host Secret ${hostNs}/${secretName} holds the kubeconfig already`),
+      'the restarted syncer to find the kubeconfigs current',
+      async () =>
+        syncer!.logs().includes(`host Secret ${hostNs}/${secretName} holds the kubeconfig already`) &&
+        syncer!.logs().includes(`host Secret ${hostNs}/vc-viewer holds the kubeconfig already`),
       60_000,
     );
     expect((await hostObject<Secret>('secret', secretName))!.metadata.resourceVersion).toBe(
       exported.metadata.resourceVersion,
+    );
+    // The token still accepted is kept: nothing minted, nothing written.
+    expect((await hostObject<Secret>('secret', 'vc-viewer'))!.metadata.resourceVersion).toBe(
+      viewer.metadata.resourceVersion,
     );
   }, 180_000);
 

@@ -11,7 +11,11 @@ import { resolveHostDns } from './bootstrap/host-dns.ts';
 import { MissingObjectCreator } from './bootstrap/create-missing.ts';
 import { InitManifestsApplier } from './bootstrap/apply-manifests.ts';
 import { CrdsFromHost } from './bootstrap/crds-from-host.ts';
-import { parseAdditionalSecret, type AdditionalKubeconfigSecret } from './kubeconfig-export/additional.ts';
+import {
+  exportServiceAccount,
+  parseAdditionalSecret,
+  type AdditionalKubeconfigSecret,
+} from './kubeconfig-export/additional.ts';
 import { kubeletClientObjects } from './bootstrap/kubelet-client.ts';
 import { ConfigError, kubeletPort, placementOf, type SyncerConfig } from './config/config.ts';
 import { InformerFactory, type SharedInformers } from './informer/factory.ts';
@@ -20,7 +24,8 @@ import type { ClusterClient } from './kube/client.ts';
 import { loadKubeConfig } from './kube/kubeconfig.ts';
 import { OwningClient } from './kube/owning-client.ts';
 import { RestClient } from './kube/rest-client.ts';
-import { exportedKubeconfig } from './kubeconfig-export/build.ts';
+import { exportedKubeconfig, exportedToken } from './kubeconfig-export/build.ts';
+import { ServiceAccountTokens } from './kubeconfig-export/service-account.ts';
 import { KubeconfigExporter } from './kubeconfig-export/exporter.ts';
 import { HOST_HEADERS_TIMEOUT_MS, HostStreams } from './kubelet/host-streams.ts';
 import { KubeletServer } from './kubelet/server.ts';
@@ -235,6 +240,8 @@ export class SyncerApp {
               name: config.kubeconfigSecret,
               context: config.kubeconfigSecretContext || undefined,
               insecure: config.kubeconfigSecretInsecure,
+              serviceAccount: config.kubeconfigSecretServiceAccount || undefined,
+              clusterRole: config.kubeconfigSecretServiceAccountClusterRole || undefined,
             },
           ]
         : []),
@@ -242,28 +249,36 @@ export class SyncerApp {
         (e) => parseAdditionalSecret(e) as AdditionalKubeconfigSecret,
       ),
     ];
-    this.kubeconfigExporters = exports.map(
-      (target) =>
-        new KubeconfigExporter({
-          host,
-          namespace: target.namespace ?? config.hostNamespace,
-          name: target.name,
-          vcName: config.name,
-          data: () =>
-            exportedKubeconfig({
-              vcName: config.name,
-              server: target.server ?? config.kubeconfigSecretServer,
-              context: target.context,
-              insecure: target.insecure,
-              cluster: virtualKubeConfig.getCurrentCluster()!,
-              user: virtualKubeConfig.getCurrentUser()!,
-              baseDir: dirname(config.virtualKubeconfig),
-              readFile: (path) => readFileSync(path),
-            }),
-          clock,
-          logger,
-        }),
-    );
+    const tokens = new ServiceAccountTokens({ virtual, clock, logger });
+    this.kubeconfigExporters = exports.map((target) => {
+      const account = exportServiceAccount(target);
+      /** When the exported service account token is due for renewal. */
+      let renewAt: number | undefined;
+      return new KubeconfigExporter({
+        host,
+        namespace: target.namespace ?? config.hostNamespace,
+        name: target.name,
+        vcName: config.name,
+        data: async (existing) => {
+          const token = account ? await tokens.tokenFor(account, exportedToken(existing)) : undefined;
+          renewAt = token?.renewAt;
+          return exportedKubeconfig({
+            vcName: config.name,
+            server: target.server ?? config.kubeconfigSecretServer,
+            context: target.context,
+            insecure: target.insecure,
+            cluster: virtualKubeConfig.getCurrentCluster()!,
+            user: virtualKubeConfig.getCurrentUser()!,
+            ...(token ? { serviceAccountToken: token.token } : {}),
+            baseDir: dirname(config.virtualKubeconfig),
+            readFile: (path) => readFileSync(path),
+          });
+        },
+        renewAt: () => renewAt,
+        clock,
+        logger,
+      });
+    });
     if (config.kubeletBindAddress !== '0' && config.kubeletClientUser) {
       this.kubeletClientBootstrap = new MissingObjectCreator({
         client: virtual,

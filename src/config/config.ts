@@ -15,7 +15,12 @@ import { checkServingFiles } from './flag-file.ts';
 import { MAX_TIMER_MS } from '../util/clock.ts';
 import type { FieldSpec } from './fields.ts';
 import { isDnsLabel, isDnsSubdomain } from '../naming/dns-names.ts';
-import { invalidAdditionalSecrets, kubeconfigSecretNamedTwice } from '../kubeconfig-export/additional.ts';
+import {
+  ADDITIONAL_SECRET_FORM,
+  invalidAdditionalSecrets,
+  kubeconfigSecretNamedTwice,
+} from '../kubeconfig-export/additional.ts';
+import { invalidClusterRole, parseServiceAccountRef } from '../kubeconfig-export/service-account.ts';
 import { invalidDeniedMetadataPatterns } from '../naming/denied-metadata.ts';
 import { invalidFallbackHostDns } from '../bootstrap/host-dns.ts';
 import { isStrictIP, sameIP } from '../util/ip.ts';
@@ -55,6 +60,10 @@ export interface CoreConfig {
   kubeconfigSecretContext: string;
   /** --kubeconfig-secret's kubeconfig skips verifying the server's certificate. */
   kubeconfigSecretInsecure: boolean;
+  /** `[namespace/]name` of the service account whose token --kubeconfig-secret carries ("" = none). */
+  kubeconfigSecretServiceAccount: string;
+  /** The ClusterRole bound to that service account ("" = none). */
+  kubeconfigSecretServiceAccountClusterRole: string;
   /** More host Secrets the kubeconfig is written to (see kubeconfig-export/additional.ts). */
   kubeconfigAdditionalSecrets: string[];
   /** CoreDNS image the syncer deploys into the virtual cluster when its DNS is missing ("" = none). */
@@ -191,12 +200,36 @@ const CORE_FIELDS: readonly FieldSpec<keyof CoreConfig>[] = [
       "the kubeconfig of --kubeconfig-secret skips verifying the server's certificate and carries no CA, as vCluster's exportKubeConfig.insecure: for a --kubeconfig-secret-server whose certificate is not the API server's",
   },
   {
+    flag: 'kubeconfig-secret-service-account',
+    key: 'kubeconfigSecretServiceAccount',
+    kind: 'string',
+    default: '',
+    valueName: '[namespace/]name',
+    description:
+      "the kubeconfig of --kubeconfig-secret authenticates with a token of this service account of the virtual cluster (namespace default kube-system) instead of the syncer's own credentials, as vCluster's exportKubeConfig.serviceAccount; the account must exist unless a cluster role is given (empty: the syncer's credentials)",
+    validate: (value) => {
+      if (!value) return undefined;
+      const parsed = parseServiceAccountRef(value as string);
+      return typeof parsed === 'string' ? parsed : undefined;
+    },
+  },
+  {
+    flag: 'kubeconfig-secret-service-account-cluster-role',
+    key: 'kubeconfigSecretServiceAccountClusterRole',
+    kind: 'string',
+    default: '',
+    valueName: 'role',
+    description:
+      "ClusterRole bound to --kubeconfig-secret-service-account (binding vcluster-sa-<name>-<namespace>), which is then made if missing, as vCluster's exportKubeConfig.serviceAccount.clusterRole (empty: none bound)",
+    validate: (value) => invalidClusterRole(value as string),
+  },
+  {
     flag: 'kubeconfig-additional-secret',
     key: 'kubeconfigAdditionalSecrets',
     kind: 'list',
     default: [],
     repeatable: true,
-    valueName: 'name=<secret>[;namespace=<ns>][;server=<url>][;context=<name>][;insecure=true]',
+    valueName: ADDITIONAL_SECRET_FORM,
     description:
       "another host Secret to write the tenant kubeconfig to (repeatable), as vCluster's exportKubeConfig.additionalSecrets: in the host namespace unless namespace= names another, with its own server and context name when given",
     validate: (entries) => invalidAdditionalSecrets(entries as string[]),
@@ -728,6 +761,11 @@ function checkKubeconfigSecret(c: SyncerConfig, labelOf: (key: keyof CoreConfig)
       `must be a valid Secret name (lower-case letters, digits, '-' and '.'), got ${JSON.stringify(c.kubeconfigSecret)}`,
     );
   }
+  if (c.kubeconfigSecretServiceAccountClusterRole && !c.kubeconfigSecretServiceAccount)
+    throw new ConfigError(
+      labelOf('kubeconfigSecretServiceAccountClusterRole'),
+      `is bound to ${labelOf('kubeconfigSecretServiceAccount')}, which is not given`,
+    );
   const twice = kubeconfigSecretNamedTwice(
     c.kubeconfigSecret,
     c.kubeconfigAdditionalSecrets,

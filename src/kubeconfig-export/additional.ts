@@ -1,10 +1,11 @@
 import { isDnsLabel, isDnsSubdomain } from '../naming/dns-names.ts';
+import { invalidClusterRole, parseServiceAccountRef, type ExportServiceAccount } from './service-account.ts';
 
 /**
  * One more host Secret the tenant's kubeconfig is written to (vCluster's
- * `exportKubeConfig.additionalSecrets`), with its own server and context name when given. The flag
- * value is `name=<secret>[;namespace=<ns>][;server=<url>][;context=<name>][;insecure=true]`
- * (semicolons: lists of flag values are split at commas).
+ * `exportKubeConfig.additionalSecrets`), with its own server, context name and service account when
+ * given. The flag value is ADDITIONAL_SECRET_FORM (semicolons: lists of flag values are split at
+ * commas).
  */
 export interface AdditionalKubeconfigSecret {
   name: string;
@@ -16,10 +17,19 @@ export interface AdditionalKubeconfigSecret {
   context?: string;
   /** The kubeconfig skips verifying the server's certificate (vCluster's `insecure`). */
   insecure?: boolean;
+  /**
+   * `[namespace/]name` of the virtual cluster's service account whose token the kubeconfig carries
+   * (vCluster's `serviceAccount`; see service-account.ts); undefined: the syncer's credentials.
+   */
+  serviceAccount?: string;
+  /** The ClusterRole bound to that account (vCluster's `serviceAccount.clusterRole`). */
+  clusterRole?: string;
 }
 
-const KEYS = ['name', 'namespace', 'server', 'context', 'insecure'] as const;
-const FORM = 'name=<secret>[;namespace=<ns>][;server=<url>][;context=<name>][;insecure=true]';
+const KEYS = ['name', 'namespace', 'server', 'context', 'insecure', 'serviceAccount', 'clusterRole'] as const;
+export const ADDITIONAL_SECRET_FORM =
+  'name=<secret>[;namespace=<ns>][;server=<url>][;context=<name>][;insecure=true][;serviceAccount=[<ns>/]<name>[;clusterRole=<role>]]';
+const FORM = ADDITIONAL_SECRET_FORM;
 
 /** Parses one `--kubeconfig-additional-secret` value, or says what is wrong with it. */
 export function parseAdditionalSecret(entry: string): AdditionalKubeconfigSecret | string {
@@ -43,8 +53,26 @@ export function parseAdditionalSecret(entry: string): AdditionalKubeconfigSecret
   if (out.context !== undefined && !out.context) return `${JSON.stringify(entry)}: context must not be empty`;
   if (out.insecure !== undefined && out.insecure !== 'true' && out.insecure !== 'false')
     return `${JSON.stringify(entry)}: insecure must be true or false, got ${JSON.stringify(out.insecure)}`;
+  if (out.serviceAccount !== undefined) {
+    const account = parseServiceAccountRef(out.serviceAccount);
+    if (typeof account === 'string') return `${JSON.stringify(entry)}: serviceAccount: ${account}`;
+  }
+  if (out.clusterRole !== undefined) {
+    if (out.serviceAccount === undefined)
+      return `${JSON.stringify(entry)}: clusterRole is bound to the serviceAccount, which is not given`;
+    const problem = invalidClusterRole(out.clusterRole);
+    if (problem) return `${JSON.stringify(entry)}: clusterRole ${problem}`;
+  }
   const { insecure, ...rest } = out;
   return { ...(rest as AdditionalKubeconfigSecret), ...(insecure === 'true' ? { insecure: true } : {}) };
+}
+
+/** The service account an export's kubeconfig authenticates as, if any (its values checked before). */
+export function exportServiceAccount(target: AdditionalKubeconfigSecret): ExportServiceAccount | undefined {
+  if (!target.serviceAccount) return undefined;
+  const account = parseServiceAccountRef(target.serviceAccount);
+  if (typeof account === 'string') throw new Error(`serviceAccount: ${account}`);
+  return { ...account, clusterRole: target.clusterRole ?? '' };
 }
 
 /** What is wrong with a list of `--kubeconfig-additional-secret` values (the first problem). */

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { loadKubeConfig } from '../kube/kubeconfig.ts';
 import { tempDirs } from '../testing/temp-dirs.ts';
-import { exportedKubeconfig, KubeconfigExportError, type ExportInput } from './build.ts';
+import { exportedKubeconfig, exportedToken, KubeconfigExportError, type ExportInput } from './build.ts';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 const CA = '-----BEGIN CERTIFICATE-----\nca\n-----END CERTIFICATE-----\n';
@@ -111,6 +111,17 @@ describe('the exported kubeconfig (--kubeconfig-secret)', () => {
     });
     expect(configOf(data).users[0]!.user).toEqual({ token: 'abc' });
     expect(Object.keys(data)).toEqual(['config']);
+  });
+
+  it("a service account's token (vCluster's exportKubeConfig.serviceAccount) replaces the syncer's own credentials, which are not exported at all", () => {
+    const data = exportedKubeconfig(input({ serviceAccountToken: 'sa.token.jwt' }));
+    expect(configOf(data).users).toEqual([{ name: 'vc1', user: { token: 'sa.token.jwt' } }]);
+    expect(Object.keys(data).sort()).toEqual(['certificate-authority', 'config']);
+    expect(exportedToken({ data })).toBe('sa.token.jwt');
+    // The syncer's own export carries no token to keep; anything else is not read as one.
+    expect(exportedToken({ data: exportedKubeconfig(input()) })).toBeUndefined();
+    expect(exportedToken({ data: { config: b64('not: [a kubeconfig') } })).toBeUndefined();
+    expect(exportedToken(undefined)).toBeUndefined();
   });
 
   it('refuses what a tenant could not use: no credential (an exec plugin), half a key pair, an unreadable file', () => {

@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
+import type { KubeObject } from '../kube/object.ts';
 
 /** The cluster of the syncer's virtual kubeconfig (client-node's Cluster fits). */
 export interface SourceCluster {
@@ -32,6 +33,11 @@ export interface ExportInput {
   insecure?: boolean;
   cluster: SourceCluster;
   user: SourceUser;
+  /**
+   * A service account's token the kubeconfig authenticates with instead of the user's credentials
+   * (vCluster's `exportKubeConfig.serviceAccount`): the user's are then not exported at all.
+   */
+  serviceAccountToken?: string;
   /** Relative credential paths are read from here: the kubeconfig's own directory, as kubectl does. */
   baseDir: string;
   readFile(path: string): Buffer;
@@ -60,7 +66,8 @@ export class KubeconfigExportError extends Error {
  * machine and cannot be handed over: a user with only those is refused.
  */
 export function exportedKubeconfig(input: ExportInput): ExportedData {
-  const { cluster, user } = input;
+  const { cluster } = input;
+  const user: SourceUser = input.serviceAccountToken ? { token: input.serviceAccountToken } : input.user;
   const base64Of = (data: string | null | undefined, file: string | null | undefined, what: string) => {
     if (data) return data;
     if (!file) return undefined;
@@ -117,4 +124,20 @@ export function exportedKubeconfig(input: ExportInput): ExportedData {
   if (cert) data['client-certificate'] = cert;
   if (key) data['client-key'] = key;
   return data;
+}
+
+/** The token of the kubeconfig an exported Secret holds (its first user's), if any. */
+export function exportedToken(secret: KubeObject | undefined): string | undefined {
+  const config = (secret?.data as Record<string, string> | undefined)?.config;
+  if (!config) return undefined;
+  try {
+    const parsed = parse(Buffer.from(config, 'base64').toString()) as {
+      users?: { user?: { token?: unknown } }[];
+    } | null;
+    const token = parsed?.users?.[0]?.user?.token;
+    return typeof token === 'string' && token ? token : undefined;
+  } catch {
+    // Not a kubeconfig (edited by hand): nothing to keep.
+    return undefined;
+  }
 }

@@ -21,7 +21,12 @@ const OWNER: OwnerReference = {
 const DATA: ExportedData = { config: 'Y29uZmln', 'client-key': 'a2V5' };
 
 function setup(
-  opts: { data?: () => ExportedData; client?: (host: FakeCluster) => ClusterClient; host?: FakeCluster } = {},
+  opts: {
+    data?: (existing: KubeObject | undefined) => ExportedData | Promise<ExportedData>;
+    renewAt?: () => number | undefined;
+    client?: (host: FakeCluster) => ClusterClient;
+    host?: FakeCluster;
+  } = {},
 ) {
   const host = opts.host ?? new FakeCluster('host');
   const clock = new FakeClock();
@@ -32,6 +37,7 @@ function setup(
     name: NAME,
     vcName: 'vc1',
     data: opts.data ?? (() => DATA),
+    ...(opts.renewAt ? { renewAt: opts.renewAt } : {}),
     clock,
     logger: createLogger({ level: 'info', format: 'text', write: (l) => lines.push(l) }),
   });
@@ -150,6 +156,45 @@ describe('KubeconfigExporter', () => {
     expect(lines.join('\n')).toContain(
       `cannot export the kubeconfig to host Secret ${NS}/${NAME}: the user of`,
     );
+  });
+
+  it('exports again when the credentials are due for renewal (a service account token), handing the builder what it wrote', async () => {
+    let renewAt = Infinity;
+    let minted = 0;
+    const seen: (string | undefined)[] = [];
+    const { host, exporter, clock } = setup({
+      data: (existing) => {
+        seen.push((existing?.data as Record<string, string> | undefined)?.config);
+        if (clock.now() >= renewAt) {
+          minted++;
+          renewAt = clock.now() + 10_000;
+        }
+        return { config: `dG9rZW4t${minted}` };
+      },
+      renewAt: () => renewAt,
+    });
+    renewAt = clock.now() + 10_000;
+    expect(await exporter.start()).toBe('created');
+    expect(clock.pendingTimers()).toBe(1);
+    clock.advance(9_999);
+    await new Promise((r) => setImmediate(r));
+    expect(host.writeLog()).toEqual([`create secrets ${NS}/${NAME}`]);
+    clock.advance(1);
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    expect(host.writeLog()).toEqual([`create secrets ${NS}/${NAME}`, `update secrets ${NS}/${NAME}`]);
+    expect(secret(host)!.data).toEqual({ config: 'dG9rZW4t1' });
+    expect(seen).toEqual([undefined, 'dG9rZW4t0']);
+    exporter.stop();
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
+  it("builds nothing for someone else's Secret (no token is minted for it)", async () => {
+    let built = 0;
+    const { host, exporter } = setup({ data: () => (built++, DATA) });
+    host.seed(Resources.secrets, theirs);
+    expect(await exporter.start()).toBe('not-ours');
+    expect(built).toBe(0);
   });
 
   it('stops retrying once stopped', async () => {

@@ -3,7 +3,7 @@ import { isNotFound } from '../kube/errors.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { Resources } from '../kube/resources.ts';
 import { StoppableBackoff } from '../util/stoppable-backoff.ts';
-import type { Clock } from '../util/clock.ts';
+import { MAX_TIMER_MS, type Clock } from '../util/clock.ts';
 import type { Logger } from '../util/log.ts';
 import { KubeconfigExportError, type ExportedData } from './build.ts';
 import { KUBECONFIG_OF_LABEL, kubeconfigSecret, planKubeconfigSecret } from './secret.ts';
@@ -15,8 +15,16 @@ export interface KubeconfigExporterOptions {
   /** The Secret's name (`--kubeconfig-secret`). */
   name: string;
   vcName: string;
-  /** Builds the kubeconfig (reading credential files); throws KubeconfigExportError when it cannot. */
-  data(): ExportedData;
+  /**
+   * Builds the kubeconfig (reading credential files, or asking for a service account's token, which
+   * may keep the one `existing` holds); throws KubeconfigExportError when it cannot.
+   */
+  data(existing: KubeObject | undefined): ExportedData | Promise<ExportedData>;
+  /**
+   * When the exported credentials are due for renewal (ms since the epoch), read after each export:
+   * a service account's token. Undefined: never (the syncer's own credentials).
+   */
+  renewAt?(): number | undefined;
   clock: Clock;
   logger: Logger;
 }
@@ -28,27 +36,49 @@ export type ExportOutcome = 'created' | 'updated' | 'unchanged' | 'not-ours' | '
  * Writes the tenant's kubeconfig to a host Secret once the syncer runs (vCluster's `vc-<name>`):
  * created, or updated when its content differs, and left alone when it is the same. Nothing here stops
  * the syncing: a Secret of that name that is not ours, or a kubeconfig that cannot be exported, is
- * logged as an error and given up; an API error is retried with backoff.
+ * logged as an error and given up; an API error is retried with backoff. Credentials due for renewal
+ * (renewAt) are exported again then.
  */
 export class KubeconfigExporter {
   private readonly o: KubeconfigExporterOptions;
-  private readonly backoff: StoppableBackoff;
+  private backoff: StoppableBackoff;
   private running: Promise<ExportOutcome> | undefined;
+  private stopped = false;
+  private cancelRenewal = () => {};
 
   constructor(options: KubeconfigExporterOptions) {
     this.o = options;
     this.backoff = new StoppableBackoff(options.clock);
   }
 
-  /** Starts exporting (once; later calls return the same run); resolves with the final outcome. */
+  /** Starts exporting (once; later calls return the same run); resolves with the first outcome. */
   start(): Promise<ExportOutcome> {
-    this.running ??= this.run();
+    this.running ??= this.run().then((outcome) => {
+      this.scheduleRenewal(outcome);
+      return outcome;
+    });
     return this.running;
   }
 
-  /** Ends a run waiting to retry (it resolves 'failed'). */
+  /** Ends a run waiting to retry (it resolves 'failed'), and any renewal to come. */
   stop(): void {
+    this.stopped = true;
     this.backoff.stop();
+    this.cancelRenewal();
+  }
+
+  /** After an export, waits for its credentials' renewal time, if any, and exports again then. */
+  private scheduleRenewal(outcome: ExportOutcome): void {
+    if (this.stopped || outcome === 'failed' || outcome === 'not-ours') return;
+    const at = this.o.renewAt?.();
+    if (at === undefined) return;
+    // A wait past the longest timer fires early, and waits again.
+    const wait = Math.min(Math.max(at - this.o.clock.now(), 0), MAX_TIMER_MS);
+    this.cancelRenewal = this.o.clock.setTimer(() => {
+      if (this.o.clock.now() < at) return this.scheduleRenewal(outcome);
+      this.backoff = new StoppableBackoff(this.o.clock);
+      void this.run().then((next) => this.scheduleRenewal(next));
+    }, wait);
   }
 
   private async run(): Promise<ExportOutcome> {
@@ -85,13 +115,16 @@ export class KubeconfigExporter {
   /** One attempt: reads the Secret and writes it only when it is missing or differs. */
   async exportOnce(): Promise<Exclude<ExportOutcome, 'failed'>> {
     const { host, namespace, name, vcName } = this.o;
-    const desired = kubeconfigSecret({ name, namespace, vcName, data: this.o.data() });
     let existing: KubeObject | undefined;
     try {
       existing = await host.get(Resources.secrets, namespace, name);
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
+    // Someone else's Secret: nothing is built for it (no token minted).
+    if (existing && existing.metadata?.labels?.[KUBECONFIG_OF_LABEL] !== vcName) return 'not-ours';
+    const data = await this.o.data(existing);
+    const desired = kubeconfigSecret({ name, namespace, vcName, data });
     const plan = planKubeconfigSecret(existing, desired, vcName);
     switch (plan.action) {
       case 'none':

@@ -129,6 +129,8 @@ export const EVERYTHING_ON: Record<string, string> = {
   'syncer.hostClassSelectors.runtimeClasses.matchLabels.tenants': 'yes',
   'syncer.hostClassSelectors.gatewayClasses.matchLabels.tenants': 'yes',
   'exportKubeconfig.context': 'team-a-admin',
+  'exportKubeconfig.serviceAccount.name': 'argocd',
+  'exportKubeconfig.serviceAccount.clusterRole': 'view',
   'exportKubeconfig.additionalSecrets[0].name': 'vc-extra',
   'syncer.allowedPvSources[0]': 'nfs',
   'syncer.allowedStorageProvisioners[0]': 'csi.example.com',

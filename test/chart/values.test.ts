@@ -219,9 +219,14 @@ describe('helm chart: values that would render a broken or an open manifest are 
   it.each([
     // (vCluster's keys that have an exact vsyncer value are read: test/chart/vcluster-values.test.ts.)
     [
-      'exportKubeConfig.serviceAccount.name',
+      'exportKubeConfig.serviceAccount.audience',
       'admin',
-      /exportKubeConfig\.serviceAccount: vsyncer has no equivalent/,
+      /exportKubeConfig\.serviceAccount\.audience: vsyncer has no equivalent of this key/,
+    ],
+    [
+      'exportKubeconfig.serviceAccount.clusterRole',
+      'view',
+      /serviceAccount\.clusterRole is bound to serviceAccount\.name, which is not given/,
     ],
     ['sync.toHost.namespaces.enabled', 'true', /sync\.toHost\.namespaces: vsyncer has no equivalent/],
     ['privateNodes.enabled', 'true', /privateNodes: vsyncer has no private nodes/],

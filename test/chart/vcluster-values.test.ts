@@ -320,6 +320,42 @@ describe("helm chart: vCluster's values that have an exact vsyncer value", () =>
     ]);
   });
 
+  it("reads exportKubeConfig.serviceAccount, for vc-<release> and exportKubeConfig.secret alike, and each additional Secret's own", () => {
+    expect(
+      syncerArgs(
+        renderValues({
+          exportKubeConfig: {
+            serviceAccount: { name: 'argocd', clusterRole: 'cluster-admin' },
+            secret: { name: 'argocd-kubeconfig' },
+          },
+        }),
+      ),
+    ).toEqual(
+      expect.arrayContaining([
+        '--kubeconfig-secret-service-account=kube-system/argocd',
+        '--kubeconfig-secret-service-account-cluster-role=cluster-admin',
+        '--kubeconfig-additional-secret=name=argocd-kubeconfig;serviceAccount=kube-system/argocd;clusterRole=cluster-admin',
+      ]),
+    );
+    const args = syncerArgs(
+      renderValues({
+        exportKubeConfig: {
+          additionalSecrets: [
+            { name: 'ci', serviceAccount: { name: 'deployer', namespace: 'ci' } },
+            { name: 'plain' },
+          ],
+        },
+      }),
+    );
+    expect(args).toEqual(
+      expect.arrayContaining([
+        '--kubeconfig-additional-secret=name=ci;serviceAccount=ci/deployer',
+        '--kubeconfig-additional-secret=name=plain',
+      ]),
+    );
+    expect(args).not.toContainEqual(expect.stringMatching(/^--kubeconfig-secret-service-account/));
+  });
+
   it('writes exportKubeConfig.secret beside vc-<release>, as vCluster does (its CLI reads vc-<release>)', () => {
     const args = syncerArgs(
       renderValues({
@@ -429,8 +465,8 @@ describe("helm chart: vCluster's values that have an exact vsyncer value", () =>
       /the replica must be in the release's namespace, team-a/,
     ],
     [
-      { exportKubeConfig: { serviceAccount: { name: 'admin' } } },
-      /exportKubeConfig\.serviceAccount: vsyncer has no equivalent/,
+      { exportKubeConfig: { serviceAccount: { name: 'admin', audience: 'x' } } },
+      /exportKubeConfig\.serviceAccount\.audience: vsyncer has no equivalent of this key/,
     ],
     [
       { controlPlane: { advanced: { hostPathMapper: { enabled: true } } } },

@@ -753,13 +753,18 @@ networkPolicy:
   exceptCIDRs: [10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10, 169.254.0.0/16, 127.0.0.0/8]
 {{- end -}}
 
+{{/* An exported kubeconfig's service account as the syncer's flags take it: <namespace>/<name>. */}}
+{{- define "vsyncer.exportServiceAccount" -}}
+{{- printf "%s/%s" (.namespace | default "kube-system") .name -}}
+{{- end -}}
+
 {{/* vCluster's exportKubeConfig (capital C): vsyncer's exportKubeconfig. */}}
 {{- define "vsyncer.vc.exportKubeConfig" -}}
 {{- $s := . -}}
 {{- with $s.root.Values.exportKubeConfig -}}
 {{- $e := . -}}
 {{- $at := "exportKubeConfig" -}}
-{{- include "vsyncer.vc.keys" (dict "s" $s "at" $at "m" $e "known" (list "server" "secret" "additionalSecrets" "context" "insecure") "off" (list "serviceAccount")) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" $at "m" $e "known" (list "server" "secret" "additionalSecrets" "context" "insecure" "serviceAccount")) -}}
 {{- if kindIs "map" $e -}}
 {{- with $e.server -}}
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" "exportKubeConfig.server" "to" "exportKubeconfig.server" "value" . "default" "https://localhost:8443") -}}
@@ -769,6 +774,12 @@ networkPolicy:
 {{- end -}}
 {{- if hasKey $e "insecure" -}}
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" "exportKubeConfig.insecure" "to" "exportKubeconfig.insecure" "value" $e.insecure "default" false) -}}
+{{- end -}}
+{{- with $e.serviceAccount -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" "exportKubeConfig.serviceAccount" "m" . "known" (list "name" "namespace" "clusterRole")) -}}
+{{- if .name -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" "exportKubeConfig.serviceAccount" "to" "exportKubeconfig.serviceAccount" "value" (dict "name" (toString .name) "namespace" (toString (.namespace | default "")) "clusterRole" (toString (.clusterRole | default ""))) "default" (dict "name" "" "namespace" "" "clusterRole" "")) -}}
+{{- end -}}
 {{- end -}}
 {{- /*
 vCluster writes vc-<name> always (its CLI reads that one), and exportKubeConfig.secret (deprecated)
@@ -788,13 +799,17 @@ ignores additionalSecrets, so both set is refused.
 {{- with $e.server -}}{{- $_ := set $entry "server" . -}}{{- end -}}
 {{- with $e.context -}}{{- $_ := set $entry "context" . -}}{{- end -}}
 {{- if eq (toString $e.insecure) "true" -}}{{- $_ := set $entry "insecure" true -}}{{- end -}}
+{{- if and $e.serviceAccount $e.serviceAccount.name -}}{{- $_ := set $entry "serviceAccount" $e.serviceAccount -}}{{- end -}}
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" "exportKubeConfig.secret" "to" "exportKubeconfig.additionalSecrets" "value" (list $entry) "default" list) -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
 {{- if hasKey $e "additionalSecrets" -}}
 {{- range $i, $a := ($e.additionalSecrets | default list) -}}
-{{- include "vsyncer.vc.keys" (dict "s" $s "at" (printf "exportKubeConfig.additionalSecrets[%d]" $i) "m" $a "known" (list "name" "namespace" "server" "context" "insecure") "off" (list "serviceAccount")) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" (printf "exportKubeConfig.additionalSecrets[%d]" $i) "m" $a "known" (list "name" "namespace" "server" "context" "insecure" "serviceAccount")) -}}
+{{- with $a.serviceAccount -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" (printf "exportKubeConfig.additionalSecrets[%d].serviceAccount" $i) "m" . "known" (list "name" "namespace" "clusterRole")) -}}
+{{- end -}}
 {{- end -}}
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" "exportKubeConfig.additionalSecrets" "to" "exportKubeconfig.additionalSecrets" "value" ($e.additionalSecrets | default list) "default" list) -}}
 {{- end -}}
@@ -1105,13 +1120,31 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 - {{ printf "--kubeconfig-secret-context=%v" . | quote }}
 {{- end }}
 - {{ printf "--kubeconfig-secret-insecure=%v" .Values.exportKubeconfig.insecure | quote }}
+{{- with .Values.exportKubeconfig.serviceAccount }}
+{{- if .name }}
+- {{ printf "--kubeconfig-secret-service-account=%s" (include "vsyncer.exportServiceAccount" .) | quote }}
+{{- with .clusterRole }}
+- {{ printf "--kubeconfig-secret-service-account-cluster-role=%v" . | quote }}
+{{- end }}
+{{- else if .clusterRole }}
+{{- fail "exportKubeconfig.serviceAccount.clusterRole is bound to serviceAccount.name, which is not given" }}
+{{- end }}
+{{- end }}
 {{- $exported := list (printf "%s/%s" .Release.Namespace (include "vsyncer.kubeconfigSecret" .)) }}
 {{- range .Values.exportKubeconfig.additionalSecrets }}
 {{- if not .name }}{{ fail "exportKubeconfig.additionalSecrets: each entry needs a name" }}{{ end }}
 {{- $target := printf "%s/%s" (.namespace | default $.Release.Namespace) .name }}
 {{- if has $target $exported }}{{ fail (printf "exportKubeconfig.additionalSecrets: Secret %s is exported already (exportKubeconfig.secret or another entry); give each export its own Secret (set exportKubeconfig.server to change the main one's server)" $target) }}{{ end }}
 {{- $exported = append $exported $target }}
-- {{ printf "--kubeconfig-additional-secret=name=%s%s%s%s%s" .name (.namespace | empty | ternary "" (printf ";namespace=%s" .namespace)) (.server | empty | ternary "" (printf ";server=%s" .server)) (.context | empty | ternary "" (printf ";context=%s" .context)) (ternary ";insecure=true" "" (eq (toString .insecure) "true")) | quote }}
+{{- $account := "" }}
+{{- with .serviceAccount }}
+{{- if .name }}
+{{- $account = printf ";serviceAccount=%s%s" (include "vsyncer.exportServiceAccount" .) (.clusterRole | empty | ternary "" (printf ";clusterRole=%s" .clusterRole)) }}
+{{- else if .clusterRole }}
+{{- fail "exportKubeconfig.additionalSecrets: serviceAccount.clusterRole is bound to serviceAccount.name, which is not given" }}
+{{- end }}
+{{- end }}
+- {{ printf "--kubeconfig-additional-secret=name=%s%s%s%s%s%s" .name (.namespace | empty | ternary "" (printf ";namespace=%s" .namespace)) (.server | empty | ternary "" (printf ";server=%s" .server)) (.context | empty | ternary "" (printf ";context=%s" .context)) (ternary ";insecure=true" "" (eq (toString .insecure) "true")) $account | quote }}
 {{- end }}
 - {{ printf "--workload-service-account=%v" (include "vsyncer.workloadServiceAccount" .) | quote }}
 {{- range .Values.syncer.enforceTolerations }}
@@ -1728,6 +1761,8 @@ kubeconfigSecret: exportKubeconfig.secret
 kubeconfigSecretServer: exportKubeconfig.server
 kubeconfigSecretContext: exportKubeconfig.context
 kubeconfigSecretInsecure: exportKubeconfig.insecure
+kubeconfigSecretServiceAccount: exportKubeconfig.serviceAccount
+kubeconfigSecretServiceAccountClusterRole: exportKubeconfig.serviceAccount.clusterRole
 kubeconfigAdditionalSecret: exportKubeconfig.additionalSecrets
 corednsImage: vanilla.coredns.image
 fallbackHostDns: syncer.fallbackHostDns
