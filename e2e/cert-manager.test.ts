@@ -157,9 +157,16 @@ describe('integrations.certManager with a real cert-manager on the host', () => 
         secretName: 'web-tls',
         dnsNames: ['web.example.com'],
         issuerRef: { name: offered, kind: 'ClusterIssuer', group: 'cert-manager.io' },
+        // For the tenant's own tools (a reflector), on the tenant's Secret only.
+        secretTemplate: {
+          labels: { 'app.example.com/tier': 'web' },
+          annotations: { 'reflector.v1.k8s.emberstack.com/reflection-allowed': 'true' },
+        },
       }),
     );
     const { secret, cert } = await issued('web-tls');
+    expect(secret.metadata.labels?.['app.example.com/tier']).toBe('web');
+    expect(secret.metadata.annotations?.['reflector.v1.k8s.emberstack.com/reflection-allowed']).toBe('true');
     expect(secret.type).toBe('kubernetes.io/tls');
     expect(cert.subjectAltName).toBe('DNS:web.example.com');
     expect(secret.data?.['tls.key']).toBeTruthy();
@@ -173,6 +180,10 @@ describe('integrations.certManager with a real cert-manager on the host', () => 
     const hostSecret = await getObject<Secret>('host', ['secret', hostName('web-tls'), '-n', hostNs]);
     expect(hostSecret?.metadata.labels?.['vcluster.loft.sh/managed-by']).toBe(vc);
     expect(hostSecret?.data?.['tls.crt']).toBe(secret.data?.['tls.crt']);
+    expect(hostSecret?.metadata.labels?.['app.example.com/tier']).toBeUndefined();
+    expect(
+      hostSecret?.metadata.annotations?.['reflector.v1.k8s.emberstack.com/reflection-allowed'],
+    ).toBeUndefined();
 
     // Its status comes back: Ready, as the tenant's cert-manager tooling expects.
     const ready = await waitFor(

@@ -592,21 +592,47 @@ describe('integrations.certManager (state table)', () => {
     expect(said).toContain('spec.acme.solvers[0].http01.ingress.name is set; it may not be set here');
   });
 
-  it("a Certificate's secretTemplate (labels and annotations for the host Secret, as written) is refused, and nothing is made for it", async () => {
+  it("a Certificate's secretTemplate goes on the tenant's Secret, not the host's (a reflector's annotation there would copy a host Secret's data in), and never sets the syncer's keys", async () => {
     const table = await certManagerTable();
+    const template = {
+      labels: { app: 'web', 'vcluster.loft.sh/managed-by': 'forged' },
+      annotations: {
+        'reflector.v1.k8s.emberstack.com/reflects': 'kube-system/admin',
+        'vsyncer.dev/filled-from-host': 'false',
+      },
+    };
     await table.virtual.create(
       CERTS,
       'team',
-      certificate('web', {
-        secretName: 'web-tls',
-        issuerRef: OFFERED,
-        secretTemplate: { annotations: { 'reflector.v1.k8s.emberstack.com/reflects': 'kube-system/admin' } },
-      }),
+      certificate('web', { secretName: 'web-tls', issuerRef: OFFERED, secretTemplate: template }),
     );
     await settled(table);
-    expect(table.host.objects(CERTS, HOST_NS)).toEqual([]);
-    expect(table.host.objects(Resources.secrets, HOST_NS)).toEqual([]);
-    expect(events(table).join('\n')).toContain('spec.secretTemplate is set; it may not be set here');
+    expect(hostObject(table, CERTS, hostName('web'))!.spec).toEqual({
+      secretName: hostName('web-tls'),
+      issuerRef: OFFERED,
+    });
+    await issue(table, hostName('web-tls'), hostName('web'));
+    await settled(table);
+    const hostSecret = hostObject(table, Resources.secrets, hostName('web-tls'))!;
+    expect(hostSecret.metadata?.annotations).not.toHaveProperty('reflector.v1.k8s.emberstack.com/reflects');
+    expect(hostSecret.metadata?.labels).not.toHaveProperty('app');
+    const filled = virtualSecret(table, 'web-tls')!;
+    expect(filled.metadata?.labels).toMatchObject({ app: 'web', 'controller.cert-manager.io/fao': 'true' });
+    expect(filled.metadata?.labels).not.toHaveProperty('vcluster.loft.sh/managed-by');
+    expect(filled.metadata?.annotations).toMatchObject({
+      'reflector.v1.k8s.emberstack.com/reflects': 'kube-system/admin',
+      [FILLED_FROM_HOST_ANNOTATION]: 'true',
+    });
+    await expectSteady(table);
+    // A template changed later reaches the tenant's Secret too.
+    const cert = table.virtual.objects(CERTS, 'team')[0]!;
+    await table.virtual.update(CERTS, 'team', {
+      ...cert,
+      spec: { ...(cert.spec as object), secretTemplate: { labels: { app: 'web', tier: 'front' } } },
+    });
+    await settled(table);
+    expect(virtualSecret(table, 'web-tls')!.metadata?.labels).toMatchObject({ app: 'web', tier: 'front' });
+    await expectSteady(table);
   });
 
   it("an Issuer's solver templates, Route53's Kubernetes auth and a DNS-01 webhook's config are refused", async () => {

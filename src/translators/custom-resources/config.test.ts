@@ -245,6 +245,27 @@ describe('customResources config', () => {
       "'customResources.toHost[0].references[0].filledByHost': must be the type of Secret",
     ],
     [
+      'a template without filledByHost',
+      {
+        toHost: [
+          { resource: 'a.b.io/v1', references: [{ path: 'spec.x', kind: 'Secret', template: 'spec.t' }] },
+        ],
+      },
+      "'customResources.toHost[0].references[0].template': labels and annotations are templated only for a Secret the host's controller fills",
+    ],
+    [
+      'a template through a list',
+      {
+        toHost: [
+          {
+            resource: 'a.b.io/v1',
+            references: [{ path: 'spec.x', kind: 'Secret', filledByHost: 'Opaque', template: 'spec.t[].m' }],
+          },
+        ],
+      },
+      "'customResources.toHost[0].references[0].template': must name one field (no [])",
+    ],
+    [
       'when through a list',
       {
         toHost: [

@@ -64,6 +64,13 @@ export interface CustomResourceReference {
    * host's controller writes there into the tenant's Secret of that name (see docs/custom-resources.md).
    */
   filledByHost?: string;
+  /**
+   * With filledByHost: a field of the object (one field, no `[]`) holding labels and annotations for
+   * the filled Secret (cert-manager's `spec.secretTemplate`, `{labels, annotations}`). It is left off
+   * the host copy (the host's controller would write them on the host Secret as given), and its labels
+   * and annotations go on the tenant's Secret instead, where the tenant's own tools read them.
+   */
+  template?: { path: string; segments: PathSegment[] };
   /** The reference counts only while another field of the object holds one of a few values. */
   when?: ReferenceCondition;
 }
@@ -579,7 +586,7 @@ function parseReferences(raw: unknown, at: string): CustomResourceReference[] {
     const here = `${at}[${i}]`;
     if (!isRecord(ref))
       throw new CustomResourceConfigError(here, `must be a mapping {path, kind}, got ${json(ref)}`);
-    const known = ['path', 'kind', 'filledByHost', 'when'];
+    const known = ['path', 'kind', 'filledByHost', 'template', 'when'];
     for (const key of Object.keys(ref))
       if (!known.includes(key))
         throw new CustomResourceConfigError(`${here}.${key}`, `unknown field (known: ${known.join(', ')})`);
@@ -602,6 +609,20 @@ function parseReferences(raw: unknown, at: string): CustomResourceReference[] {
           `must be the type of Secret the host's controller writes (e.g. kubernetes.io/tls, Opaque), got ${json(ref.filledByHost)}`,
         );
       out.filledByHost = ref.filledByHost.trim();
+    }
+    if (ref.template !== undefined && ref.template !== null) {
+      if (!out.filledByHost)
+        throw new CustomResourceConfigError(
+          `${here}.template`,
+          "labels and annotations are templated only for a Secret the host's controller fills (filledByHost)",
+        );
+      const templateSegments = parsePathAt(ref.template, `${here}.template`);
+      if (templateSegments.some((s) => s.each))
+        throw new CustomResourceConfigError(
+          `${here}.template`,
+          'must name one field (no []): the template of the Secret the object names',
+        );
+      out.template = { path: (ref.template as string).trim(), segments: templateSegments };
     }
     if (ref.when !== undefined && ref.when !== null) out.when = parseCondition(ref.when, `${here}.when`);
     if (isSelectorReference(out) && out.when)

@@ -37,7 +37,7 @@ import {
   type CustomResourceReference,
 } from './config.ts';
 import { prepareCustomResource, type ResolvedResource } from './crd.ts';
-import { replaceAt, rewriteAt, valuesAt } from './path.ts';
+import { replaceAt, rewriteAt, valuesAt, withoutAt } from './path.ts';
 import { hostSelectorFor } from './selectors.ts';
 import { customResourceToHost, ownedCustomResourceKey } from './ownership.ts';
 import { customResourceRefusal, type HostRules } from './allowed-values.ts';
@@ -389,6 +389,8 @@ export function toHostCustomResourceKind(
           ? absentReferenceName(referrer, { kind: ref.kind, name: `${ctx.virtualNamespace}/${value}` })
           : (hostNames.get(value) ?? value),
       );
+    // A filled Secret's template goes on the tenant's Secret (filled-secrets.ts), never the host's.
+    for (const ref of entry.references) if (ref.template) body = withoutAt(body, ref.template.segments);
     return { body: body as Record<string, unknown>, notReady: [...refused, ...waiting] };
   }
 

@@ -26,6 +26,7 @@ describe('integrations config', () => {
       ['clusterissuers.cert-manager.io/v1', {}],
     ]);
     const certificates = config.toHost[1]!;
+    expect(certificates.references[0]!.template?.path).toBe('spec.secretTemplate');
     expect(certificates.references.map((r) => [r.path, r.kind, r.filledByHost, r.when?.values])).toEqual([
       ['spec.secretName', 'Secret', 'kubernetes.io/tls', undefined],
       ['spec.issuerRef.name', 'issuers.cert-manager.io', undefined, ['Issuer']],
@@ -36,7 +37,6 @@ describe('integrations config', () => {
     expect(certificates.allowedValues.map((a) => [a.path, a.values, a.optional])).toEqual([
       ['spec.issuerRef.kind', ['Issuer', 'ClusterIssuer', ''], true],
       ['spec.issuerRef.group', ['cert-manager.io', ''], true],
-      ['spec.secretTemplate', [], true],
     ]);
   });
 

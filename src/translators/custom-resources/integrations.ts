@@ -77,11 +77,12 @@ const ISSUER_FORBIDDEN_PATHS = [
 ];
 
 /**
- * Certificate fields refused: `secretTemplate` puts the tenant's labels and annotations on the host
- * Secret as written (a reflector's annotation that copies a host Secret's data into it, which then
- * comes back to the tenant; ownership annotations the syncer reads).
+ * A Certificate's `secretTemplate` is the tenant's Secret's, not the host's: on the host it would put
+ * the tenant's labels and annotations on the host Secret as written (a reflector's annotation that
+ * copies a host Secret's data into it, which then comes back to the tenant; ownership annotations the
+ * syncer reads). It is left off the copy, and laid over the tenant's Secret as cert-manager would.
  */
-const CERTIFICATE_FORBIDDEN_PATHS = ['spec.secretTemplate'];
+const CERTIFICATE_SECRET_TEMPLATE = 'spec.secretTemplate';
 
 /**
  * Issuer fields naming a server cert-manager calls from inside the host cluster; its answers (an
@@ -189,7 +190,12 @@ function certManagerItems(raw: unknown, at: string): IntegrationItems {
     add('toHost', certificatesAt, {
       resource: CERTIFICATES,
       references: [
-        { path: 'spec.secretName', kind: 'Secret', filledByHost: 'kubernetes.io/tls' },
+        {
+          path: 'spec.secretName',
+          kind: 'Secret',
+          filledByHost: 'kubernetes.io/tls',
+          template: CERTIFICATE_SECRET_TEMPLATE,
+        },
         ...(issuers
           ? [
               {
@@ -220,7 +226,6 @@ function certManagerItems(raw: unknown, at: string): IntegrationItems {
         },
         // An external issuer's kind (another group) would be looked up in the host namespace by name.
         { path: 'spec.issuerRef.group', values: ['cert-manager.io', ''], optional: true },
-        ...CERTIFICATE_FORBIDDEN_PATHS.map((path) => ({ path, values: [], optional: true })),
       ],
       // The names cert-manager's HTTP-01 solver answers challenges for on the host's ingress
       // controllers: held to the names tenants may serve there.

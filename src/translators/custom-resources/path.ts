@@ -133,3 +133,21 @@ export function replaceAt(
   };
   return walk(obj, 0, '');
 }
+
+/**
+ * A copy of obj without the field at the path (one without `[]`); obj itself when it is not there.
+ * Shared with obj where untouched, as rewriteAt.
+ */
+export function withoutAt(obj: unknown, segments: readonly PathSegment[]): unknown {
+  const walk = (node: unknown, i: number): unknown => {
+    if (!isRecord(node)) return node;
+    const { field } = segments[i]!;
+    if (!(field in node)) return node;
+    if (i === segments.length - 1) {
+      const { [field]: _dropped, ...rest } = node;
+      return rest;
+    }
+    return { ...node, [field]: walk(node[field], i + 1) };
+  };
+  return segments.length ? walk(obj, 0) : obj;
+}

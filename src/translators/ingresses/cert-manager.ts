@@ -3,7 +3,7 @@ import { Resources, type ResourceType } from '../../kube/resources.ts';
 import type { InformerScope } from '../../informer/factory.ts';
 import type { BuiltKind, Placement, ReconcileContext, SyncEnvironment } from '../../sync/kind.ts';
 import { deleteIncarnation } from '../../kube/delete-incarnation.ts';
-import type { SecretFiller } from '../shared/filled-secrets.ts';
+import type { FilledSecret, SecretFiller } from '../shared/filled-secrets.ts';
 import { ingressReferences, type IngressReference } from './translate.ts';
 
 /*
@@ -337,12 +337,12 @@ function issuedTlsSecretKeys(
   where: Placement,
   certManager: HostCertManager = {},
   at?: JudgingContext,
-): Map<string, string> {
-  const out = new Map<string, string>();
+): Map<string, FilledSecret> {
+  const out = new Map<string, FilledSecret>();
   const view = shimView(ingress, certManager, at);
   if (!view.issued) return out;
   for (const ref of ingressReferences(view.ingress, { ...where, issuerJudged: true }))
-    if (isTlsSecret(ref)) out.set(`${ref.namespace}/${ref.name}`, 'kubernetes.io/tls');
+    if (isTlsSecret(ref)) out.set(`${ref.namespace}/${ref.name}`, { type: 'kubernetes.io/tls' });
   return out;
 }
 

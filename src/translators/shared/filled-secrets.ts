@@ -33,6 +33,17 @@ import { hostMetadataFor, sameJson } from './host-metadata.ts';
  * cert-manager would replace them.
  */
 
+/** How a host controller fills one Secret. */
+export interface FilledSecret {
+  /** The type of Secret it writes. */
+  type: string;
+  /**
+   * Labels and annotations the object asks for on the Secret (cert-manager's `secretTemplate`),
+   * which go on the tenant's Secret rather than the host's (see CustomResourceReference.template).
+   */
+  template?: { labels: Record<string, string>; annotations: Record<string, string> };
+}
+
 /** Objects of one kind that name Secrets a host controller fills. */
 export interface SecretFiller {
   /** The relation's name, unique among the secrets kind's relations. */
@@ -41,10 +52,10 @@ export interface SecretFiller {
   whenKind: string;
   type: ResourceType;
   /**
-   * The Secrets obj names as filled by the host (`namespace/name`), each with the type of Secret the
-   * host's controller writes; none for an object that may not reach the host.
+   * The Secrets obj names as filled by the host (`namespace/name`), each as the host's controller
+   * fills it; none for an object that may not reach the host.
    */
-  filled(obj: KubeObject, at?: JudgingContext): Map<string, string>;
+  filled(obj: KubeObject, at?: JudgingContext): Map<string, FilledSecret>;
   /**
    * Whether what `filled` answers for obj is not known yet: the kinds it is judged against (the
    * ClusterIssuers shown, the Issuers synced) have not started. A host Secret it may fill is then
@@ -172,6 +183,10 @@ function hostOwnKeys(
   return out;
 }
 
+/** A template's labels or annotations without the syncers' own keys, which the tenant may not set so. */
+const tenantKeys = (keys: Record<string, string> | undefined): Record<string, string> =>
+  Object.fromEntries(Object.entries(keys ?? {}).filter(([k]) => !SYNCER_KEY.test(k)));
+
 /**
  * Brings the tenant's Secret in line with what the host's controller wrote: made when missing,
  * its data, and the host's own labels and annotations (cert-manager's, naming the Certificate and
@@ -183,11 +198,14 @@ export async function fillFromHost(
   spec: KindSpec,
   virtual: KubeObject | undefined,
   host: KubeObject,
+  template?: FilledSecret['template'],
 ): Promise<SyncResult> {
   if (!isFilled(host)) return {};
-  const labels = hostOwnKeys(host.metadata?.labels, ctx);
+  // The template's keys as cert-manager lays them over its own on the Secret; never a syncer's.
+  const labels = { ...hostOwnKeys(host.metadata?.labels, ctx), ...tenantKeys(template?.labels) };
   const annotations = {
     ...hostOwnKeys(host.metadata?.annotations, ctx),
+    ...tenantKeys(template?.annotations),
     [FILLED_FROM_HOST_ANNOTATION]: 'true',
   };
   const type = host.type ?? 'Opaque';
@@ -258,13 +276,17 @@ export function withFilledSecrets(base: KindSpec, fillers: readonly SecretFiller
     whenKind: f.whenKind,
     keys: (obj) => [...f.filled(obj).keys()],
     membershipOnly: true,
+    // A template changed (labels for the tenant's Secret) counts as well as the keys.
+    changed: (old, current) =>
+      JSON.stringify([...f.filled(old).values()]) !== JSON.stringify([...f.filled(current).values()]),
   }));
   /** The type of Secret a host controller fills under this key, or undefined when none does. */
-  const filledType = (ctx: ReconcileContext): string | undefined => {
+  /** How a host controller fills the Secret of this key, or undefined when none does. */
+  const filledAs = (ctx: ReconcileContext): FilledSecret | undefined => {
     for (const f of fillers)
       for (const obj of ctx.related(f.name)) {
-        const type = f.filled(obj, at).get(ctx.key);
-        if (type) return type;
+        const filled = f.filled(obj, at).get(ctx.key);
+        if (filled) return filled;
       }
     return undefined;
   };
@@ -302,7 +324,7 @@ export function withFilledSecrets(base: KindSpec, fillers: readonly SecretFiller
       hostCopies = hostInformerFor(env, spec);
       base.setup?.(env, all);
     },
-    wanted: (ctx, source) => baseWants(ctx, source) || (filledType(ctx) !== undefined && absentOrTaken(ctx)),
+    wanted: (ctx, source) => baseWants(ctx, source) || (filledAs(ctx) !== undefined && absentOrTaken(ctx)),
     async create(ctx, source) {
       // The objects naming it make it (judgeOrMakeFilled) once they reach the host; until then a
       // Secret something else uses (a pod) is copied down as ever.
@@ -311,7 +333,8 @@ export function withFilledSecrets(base: KindSpec, fillers: readonly SecretFiller
     async update(ctx, source, target) {
       if (!taken(target)) return base.update(ctx, source, target);
       if (fillersStarting(ctx)) return { requeueAfterMs: KEEP_WHILE_FILLERS_START_MS };
-      if (filledType(ctx)) return fillFromHost(ctx, spec, source, target);
+      const filled = filledAs(ctx);
+      if (filled) return fillFromHost(ctx, spec, source, target, filled.template);
       // Named so no more (its Certificate deleted, a pod still using it): an ordinary copy again.
       return base.update(ctx, source, target);
     },
