@@ -19,6 +19,9 @@ import {
   ADDITIONAL_SECRET_FORM,
   invalidAdditionalSecrets,
   kubeconfigSecretNamedTwice,
+  parseAdditionalSecret,
+  serviceAccountBoundTwice,
+  type AdditionalKubeconfigSecret,
 } from '../kubeconfig-export/additional.ts';
 import { invalidClusterRole, parseServiceAccountRef } from '../kubeconfig-export/service-account.ts';
 import { invalidDeniedMetadataPatterns } from '../naming/denied-metadata.ts';
@@ -766,6 +769,23 @@ function checkKubeconfigSecret(c: SyncerConfig, labelOf: (key: keyof CoreConfig)
       labelOf('kubeconfigSecretServiceAccountClusterRole'),
       `is bound to ${labelOf('kubeconfigSecretServiceAccount')}, which is not given`,
     );
+  if (c.kubeconfigSecretServiceAccount && !c.kubeconfigSecret)
+    throw new ConfigError(
+      labelOf('kubeconfigSecretServiceAccount'),
+      `is the account of the kubeconfig in ${labelOf('kubeconfigSecret')}, which is not given (no kubeconfig is exported there)`,
+    );
+  const exports: AdditionalKubeconfigSecret[] = c.kubeconfigAdditionalSecrets.flatMap((e) => {
+    const parsed = parseAdditionalSecret(e);
+    return typeof parsed === 'string' ? [] : [parsed];
+  });
+  if (c.kubeconfigSecret && c.kubeconfigSecretServiceAccount)
+    exports.unshift({
+      name: c.kubeconfigSecret,
+      serviceAccount: c.kubeconfigSecretServiceAccount,
+      clusterRole: c.kubeconfigSecretServiceAccountClusterRole || undefined,
+    });
+  const boundTwice = serviceAccountBoundTwice(exports);
+  if (boundTwice) throw new ConfigError(labelOf('kubeconfigAdditionalSecrets'), boundTwice);
   const twice = kubeconfigSecretNamedTwice(
     c.kubeconfigSecret,
     c.kubeconfigAdditionalSecrets,

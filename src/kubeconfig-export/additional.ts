@@ -58,6 +58,7 @@ export function parseAdditionalSecret(entry: string): AdditionalKubeconfigSecret
     if (typeof account === 'string') return `${JSON.stringify(entry)}: serviceAccount: ${account}`;
   }
   if (out.clusterRole !== undefined) {
+    if (!out.clusterRole) return `${JSON.stringify(entry)}: clusterRole must not be empty`;
     if (out.serviceAccount === undefined)
       return `${JSON.stringify(entry)}: clusterRole is bound to the serviceAccount, which is not given`;
     const problem = invalidClusterRole(out.clusterRole);
@@ -73,6 +74,24 @@ export function exportServiceAccount(target: AdditionalKubeconfigSecret): Export
   const account = parseServiceAccountRef(target.serviceAccount);
   if (typeof account === 'string') throw new Error(`serviceAccount: ${account}`);
   return { ...account, clusterRole: target.clusterRole ?? '' };
+}
+
+/**
+ * The first service account two exports bind to different cluster roles, described; undefined when
+ * none is. Both would remake its one binding (`vcluster-sa-<name>-<namespace>`) at every export.
+ */
+export function serviceAccountBoundTwice(exports: readonly AdditionalKubeconfigSecret[]): string | undefined {
+  const roles = new Map<string, string>();
+  for (const target of exports) {
+    const account = exportServiceAccount(target);
+    if (!account?.clusterRole) continue;
+    const key = `${account.namespace}/${account.name}`;
+    const bound = roles.get(key);
+    if (bound !== undefined && bound !== account.clusterRole)
+      return `service account ${key} is bound to ClusterRole ${bound} by one export and to ${account.clusterRole} by another: give both the same role`;
+    roles.set(key, account.clusterRole);
+  }
+  return undefined;
 }
 
 /** What is wrong with a list of `--kubeconfig-additional-secret` values (the first problem). */

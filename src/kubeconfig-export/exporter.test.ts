@@ -167,16 +167,16 @@ describe('KubeconfigExporter', () => {
         seen.push((existing?.data as Record<string, string> | undefined)?.config);
         if (clock.now() >= renewAt) {
           minted++;
-          renewAt = clock.now() + 10_000;
+          renewAt = clock.now() + 120_000;
         }
         return { config: `dG9rZW4t${minted}` };
       },
       renewAt: () => renewAt,
     });
-    renewAt = clock.now() + 10_000;
+    renewAt = clock.now() + 120_000;
     expect(await exporter.start()).toBe('created');
     expect(clock.pendingTimers()).toBe(1);
-    clock.advance(9_999);
+    clock.advance(119_999);
     await new Promise((r) => setImmediate(r));
     expect(host.writeLog()).toEqual([`create secrets ${NS}/${NAME}`]);
     clock.advance(1);

@@ -29,6 +29,9 @@ export interface KubeconfigExporterOptions {
   logger: Logger;
 }
 
+/** The shortest wait before credentials are renewed again. */
+const MIN_RENEWAL_WAIT_MS = 60_000;
+
 /** How one attempt ended. */
 export type ExportOutcome = 'created' | 'updated' | 'unchanged' | 'not-ours' | 'failed';
 
@@ -72,8 +75,9 @@ export class KubeconfigExporter {
     if (this.stopped || outcome === 'failed' || outcome === 'not-ours') return;
     const at = this.o.renewAt?.();
     if (at === undefined) return;
-    // A wait past the longest timer fires early, and waits again.
-    const wait = Math.min(Math.max(at - this.o.clock.now(), 0), MAX_TIMER_MS);
+    // A wait past the longest timer fires early, and waits again. A token granted already due (a
+    // clock far behind the API server's) is renewed no more than once a minute.
+    const wait = Math.min(Math.max(at - this.o.clock.now(), MIN_RENEWAL_WAIT_MS), MAX_TIMER_MS);
     this.cancelRenewal = this.o.clock.setTimer(() => {
       if (this.o.clock.now() < at) return this.scheduleRenewal(outcome);
       this.backoff = new StoppableBackoff(this.o.clock);

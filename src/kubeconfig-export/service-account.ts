@@ -27,12 +27,9 @@ export const DEFAULT_SERVICE_ACCOUNT_NAMESPACE = 'kube-system';
 
 /** The token lifetime vCluster asks for; the API server may grant less (its maximum). */
 const REQUESTED_SECONDS = 10 * 365 * 24 * 60 * 60;
-/** The audiences vCluster's token carries: the virtual API server's own. */
-const AUDIENCES = [
-  'https://kubernetes.default.svc.cluster.local',
-  'https://kubernetes.default.svc',
-  'https://kubernetes.default',
-];
+// No audiences are named: the API server then gives its own (its issuer, whatever the cluster
+// domain), the one it accepts from clients. vCluster names those of cluster.local.
+
 /** A token is replaced once this share of its lifetime has passed (as the kubelet renews at 80%). */
 const RENEW_AT = 0.8;
 
@@ -166,12 +163,23 @@ export class ServiceAccountTokens {
       if (!isNotFound(err)) throw err;
     }
     if (existing) {
-      const roleRef = existing.roleRef as { name?: string } | undefined;
-      const subjects = JSON.stringify(existing.subjects ?? []);
-      if (roleRef?.name === sa.clusterRole && subjects === JSON.stringify(desired.subjects)) return;
+      const roleRef = existing.roleRef as { kind?: string; name?: string } | undefined;
+      if (roleRef?.kind === 'ClusterRole' && roleRef.name === sa.clusterRole) {
+        // Subjects an admin added stay; the account is added when missing.
+        const subjects = (existing.subjects ?? []) as { kind?: string; name?: string; namespace?: string }[];
+        const bound = subjects.some(
+          (s) => s.kind === 'ServiceAccount' && s.name === sa.name && s.namespace === sa.namespace,
+        );
+        if (!bound)
+          await virtual.update(Resources.clusterRoleBindings, '', {
+            ...existing,
+            subjects: [...subjects, ...(desired.subjects as object[])],
+          });
+        return;
+      }
       // roleRef cannot change: the binding is made again (its UID as read, so a newer one stays).
       await virtual.delete(Resources.clusterRoleBindings, '', name, { uid: existing.metadata?.uid });
-      this.o.logger.info(`binding ${name} named another role or account: made again`);
+      this.o.logger.info(`binding ${name} named another role: made again`);
     }
     await this.createIfMissing(Resources.clusterRoleBindings, '', desired);
   }
@@ -193,13 +201,19 @@ export class ServiceAccountTokens {
       return undefined;
     const renewAt = renewTime(claims.iat, claims.exp);
     if (this.o.clock.now() >= renewAt) return undefined;
-    const review = await this.o.virtual.create<
-      KubeObject & { status?: { authenticated?: boolean; user?: { username?: string } } }
-    >(Resources.tokenReviews, '', {
-      apiVersion: 'authentication.k8s.io/v1',
-      kind: 'TokenReview',
-      spec: { token, audiences: AUDIENCES },
-    });
+    let review: KubeObject & { status?: { authenticated?: boolean; user?: { username?: string } } };
+    try {
+      review = await this.o.virtual.create(Resources.tokenReviews, '', {
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'TokenReview',
+        spec: { token },
+      });
+    } catch (err) {
+      // Not allowed to ask: a new token is as good (only a restart's write is lost).
+      if (!isApiError(err, 'forbidden')) throw err;
+      this.o.logger.warn('cannot review the exported token (TokenReview forbidden): a new one is minted');
+      return undefined;
+    }
     return review.status?.authenticated && review.status.user?.username === subject
       ? { token, renewAt }
       : undefined;
@@ -212,7 +226,7 @@ export class ServiceAccountTokens {
       {
         apiVersion: 'authentication.k8s.io/v1',
         kind: 'TokenRequest',
-        spec: { audiences: AUDIENCES, expirationSeconds: REQUESTED_SECONDS },
+        spec: { expirationSeconds: REQUESTED_SECONDS },
       },
       { subresource: 'token', name: sa.name },
     );

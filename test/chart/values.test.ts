@@ -228,6 +228,12 @@ describe('helm chart: values that would render a broken or an open manifest are 
       'view',
       /serviceAccount\.clusterRole is bound to serviceAccount\.name, which is not given/,
     ],
+    // A misspelt key would export the syncer's admin credentials instead of the account's token.
+    [
+      'exportKubeconfig.serviceAccount.nmae',
+      'argocd',
+      /at '\/exportKubeconfig\/serviceAccount': additional properties 'nmae' not allowed/,
+    ],
     ['sync.toHost.namespaces.enabled', 'true', /sync\.toHost\.namespaces: vsyncer has no equivalent/],
     ['privateNodes.enabled', 'true', /privateNodes: vsyncer has no private nodes/],
     [

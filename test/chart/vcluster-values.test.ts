@@ -354,6 +354,17 @@ describe("helm chart: vCluster's values that have an exact vsyncer value", () =>
       ]),
     );
     expect(args).not.toContainEqual(expect.stringMatching(/^--kubeconfig-secret-service-account/));
+    // The flag's parts are separated by ';': a value holding one would set another part.
+    expect(() =>
+      renderValues({
+        exportKubeConfig: {
+          additionalSecrets: [{ name: 'a', serviceAccount: { name: 'x;clusterRole=admin' } }],
+        },
+      }),
+    ).toThrow(/"x;clusterRole=admin" holds a ';'/);
+    expect(() => renderValues({ exportKubeConfig: { serviceAccount: 'argocd' } })).toThrow(
+      /exportKubeConfig\.serviceAccount must be a map/,
+    );
   });
 
   it('writes exportKubeConfig.secret beside vc-<release>, as vCluster does (its CLI reads vc-<release>)', () => {

@@ -777,7 +777,10 @@ networkPolicy:
 {{- end -}}
 {{- with $e.serviceAccount -}}
 {{- include "vsyncer.vc.keys" (dict "s" $s "at" "exportKubeConfig.serviceAccount" "m" . "known" (list "name" "namespace" "clusterRole")) -}}
-{{- if .name -}}
+{{- if and (kindIs "map" .) (not .name) .clusterRole -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" "exportKubeConfig.serviceAccount.clusterRole is bound to serviceAccount.name, which is not given") -}}
+{{- end -}}
+{{- if and (kindIs "map" .) .name -}}
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" "exportKubeConfig.serviceAccount" "to" "exportKubeconfig.serviceAccount" "value" (dict "name" (toString .name) "namespace" (toString (.namespace | default "")) "clusterRole" (toString (.clusterRole | default ""))) "default" (dict "name" "" "namespace" "" "clusterRole" "")) -}}
 {{- end -}}
 {{- end -}}
@@ -799,7 +802,7 @@ ignores additionalSecrets, so both set is refused.
 {{- with $e.server -}}{{- $_ := set $entry "server" . -}}{{- end -}}
 {{- with $e.context -}}{{- $_ := set $entry "context" . -}}{{- end -}}
 {{- if eq (toString $e.insecure) "true" -}}{{- $_ := set $entry "insecure" true -}}{{- end -}}
-{{- if and $e.serviceAccount $e.serviceAccount.name -}}{{- $_ := set $entry "serviceAccount" $e.serviceAccount -}}{{- end -}}
+{{- if and (kindIs "map" $e.serviceAccount) $e.serviceAccount.name -}}{{- $_ := set $entry "serviceAccount" $e.serviceAccount -}}{{- end -}}
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" "exportKubeConfig.secret" "to" "exportKubeconfig.additionalSecrets" "value" (list $entry) "default" list) -}}
 {{- end -}}
 {{- end -}}
@@ -1133,6 +1136,9 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 {{- $exported := list (printf "%s/%s" .Release.Namespace (include "vsyncer.kubeconfigSecret" .)) }}
 {{- range .Values.exportKubeconfig.additionalSecrets }}
 {{- if not .name }}{{ fail "exportKubeconfig.additionalSecrets: each entry needs a name" }}{{ end }}
+{{- $fields := list .name .namespace .server .context }}
+{{- if kindIs "map" .serviceAccount }}{{- $fields = concat $fields (list .serviceAccount.name .serviceAccount.namespace .serviceAccount.clusterRole) }}{{- end }}
+{{- range $fields }}{{- if contains ";" (toString .) }}{{ fail (printf "exportKubeconfig.additionalSecrets: %q holds a ';', which separates the parts of --kubeconfig-additional-secret" (toString .)) }}{{ end }}{{- end }}
 {{- $target := printf "%s/%s" (.namespace | default $.Release.Namespace) .name }}
 {{- if has $target $exported }}{{ fail (printf "exportKubeconfig.additionalSecrets: Secret %s is exported already (exportKubeconfig.secret or another entry); give each export its own Secret (set exportKubeconfig.server to change the main one's server)" $target) }}{{ end }}
 {{- $exported = append $exported $target }}
