@@ -1009,17 +1009,19 @@ describe('integrations.certManager (state table)', () => {
       await expectSteady(table);
     });
 
-    it("ingress-shim's other annotations are passed only when they shape the certificate: secret-template, common-name and unknown ones are left off", async () => {
-      const table = await certManagerTable();
+    it("ingress-shim's other annotations are passed only when they shape the certificate: a common name only when it may be served, secret-template onto the tenant's Secret, unknown ones left off", async () => {
+      const table = await certManagerTable({ flags: { reservedIngressHost: ['api.vc.example.com'] } });
+      const template = {
+        labels: { tier: 'web', 'vcluster.loft.sh/managed-by': 'forged' },
+        annotations: { 'reflector.v1.k8s.emberstack.com/reflection-allowed': 'true' },
+      };
       await table.virtual.create(
         Resources.ingresses,
         'team',
         ingress({
           'cert-manager.io/cluster-issuer': 'selfsigned',
           'cert-manager.io/duration': '2160h',
-          'cert-manager.io/secret-template': JSON.stringify({
-            annotations: { 'vcluster.loft.sh/object-uid': 'forged' },
-          }),
+          'cert-manager.io/secret-template': JSON.stringify(template),
           'cert-manager.io/common-name': 'api.vc.example.com',
           'cert-manager.io/some-future-key': 'x',
         }),
@@ -1030,8 +1032,41 @@ describe('integrations.certManager (state table)', () => {
       expect(annotations['cert-manager.io/duration']).toBe('2160h');
       for (const key of ['secret-template', 'common-name', 'some-future-key'])
         expect(annotations[`cert-manager.io/${key}`]).toBeUndefined();
+      const said = events(table).join('\n');
+      expect(said).toContain(
+        'cert-manager.io/common-name: host "api.vc.example.com" is reserved for the virtual cluster\'s API server',
+      );
+      expect(said).toContain("cert-manager.io/some-future-key is not passed to the host's cert-manager");
+      expect(said).not.toContain('secret-template');
+      await issue(table, hostName('web-tls'), hostName('web-tls'));
+      await settled(table);
+      const filled = virtualSecret(table, 'web-tls')!;
+      expect(filled.metadata?.labels).toMatchObject({ tier: 'web' });
+      expect(filled.metadata?.labels).not.toHaveProperty('vcluster.loft.sh/managed-by');
+      expect(filled.metadata?.annotations).toMatchObject(template.annotations);
+      expect(hostObject(table, Resources.secrets, hostName('web-tls'))!.metadata?.labels).not.toHaveProperty(
+        'tier',
+      );
+
+      // A name it may serve is passed; a template that is no {labels, annotations} is said to be wrong.
+      const current = table.virtual.objects(Resources.ingresses, 'team')[0]!;
+      await table.virtual.update(Resources.ingresses, 'team', {
+        ...current,
+        metadata: {
+          ...current.metadata,
+          annotations: {
+            ...current.metadata?.annotations,
+            'cert-manager.io/common-name': 'web.example.com',
+            'cert-manager.io/secret-template': '{"labels": ["x"]}',
+          },
+        },
+      });
+      await settled(table);
+      expect(hostIngress(table)!.metadata?.annotations?.['cert-manager.io/common-name']).toBe(
+        'web.example.com',
+      );
       expect(events(table).join('\n')).toContain(
-        "cert-manager.io/secret-template is not passed to the host's cert-manager",
+        'cert-manager.io/secret-template must be a JSON object {"labels": {...}, "annotations": {...}} of strings',
       );
     });
 

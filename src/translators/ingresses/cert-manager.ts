@@ -59,6 +59,13 @@ const PASSED_ANNOTATIONS = new Set([
   'cert-manager.io/subject-serialnumber',
 ]);
 const CERT_MANAGER_PREFIXES = ['cert-manager.io/', 'acme.cert-manager.io/'];
+/** The Certificate's common name: passed when it is a name the tenant may serve (see shimView). */
+const COMMON_NAME_ANNOTATION = 'cert-manager.io/common-name';
+/**
+ * Labels and annotations for the issued Secret (JSON `{labels, annotations}`): the tenant's Secret's,
+ * laid over it by the syncer, never the host's (see ingressCertificatesFiller).
+ */
+const SECRET_TEMPLATE_ANNOTATION = 'cert-manager.io/secret-template';
 
 /** Where a kind judges what the host shows: the environment and the kinds built beside it. */
 export interface JudgingContext {
@@ -75,6 +82,11 @@ export interface HostCertManager {
   clusterIssuerOffered?: (at: JudgingContext, name: string) => 'offered' | 'not-offered' | 'starting';
   /** The host ClusterIssuers that kind reads: a change there retries the Ingresses naming one. */
   clusterIssuers?: { type: ResourceType; scope: InformerScope; kind: string };
+  /**
+   * Why a common name may not be asked for (a host the tenant may not serve: reserved, or outside the
+   * allowed ones), or undefined when it may; absent: none may (it is left off).
+   */
+  commonNameRefusal?: (name: string) => string | undefined;
   /**
    * The host copy of the tenant's Issuer `namespace/name` (integrations.certManager's toHost issuers),
    * judged as any reference to a copy is (ReferenceJudge); absent when Issuers are not synced, so none
@@ -145,16 +157,32 @@ export function shimView(ingress: KubeObject, certManager: HostCertManager, at?:
   // The tenant's kind and group, read before they are left off: they change which issuer is meant.
   const issuerKind = annotations[ISSUER_KIND_ANNOTATION];
   const issuerGroup = annotations[ISSUER_GROUP_ANNOTATION];
-  for (const key of Object.keys(annotations))
+  for (const key of Object.keys(annotations)) {
     if (
-      CERT_MANAGER_PREFIXES.some((p) => key.startsWith(p)) &&
-      key !== CLUSTER_ISSUER_ANNOTATION &&
-      key !== ISSUER_ANNOTATION &&
-      !PASSED_ANNOTATIONS.has(key)
-    ) {
+      !CERT_MANAGER_PREFIXES.some((p) => key.startsWith(p)) ||
+      key === CLUSTER_ISSUER_ANNOTATION ||
+      key === ISSUER_ANNOTATION ||
+      PASSED_ANNOTATIONS.has(key)
+    )
+      continue;
+    const value = annotations[key]!;
+    if (key === COMMON_NAME_ANNOTATION && certManager.commonNameRefusal) {
+      // The solver answers challenges for it on the shared ingress controllers, as for the TLS hosts.
+      const refusal = certManager.commonNameRefusal(value);
+      if (!refusal) continue;
       delete annotations[key];
-      withheld.push(`${key} is not passed to the host's cert-manager`);
+      withheld.push(`${key}: ${refusal}`);
+      continue;
     }
+    delete annotations[key];
+    // The template goes on the tenant's Secret (ingressCertificatesFiller), as cert-manager would put it.
+    if (key === SECRET_TEMPLATE_ANNOTATION && secretTemplateOf(ingress) !== undefined) continue;
+    withheld.push(
+      key === SECRET_TEMPLATE_ANNOTATION
+        ? `${key} must be a JSON object {"labels": {...}, "annotations": {...}} of strings`
+        : `${key} is not passed to the host's cert-manager`,
+    );
+  }
   const acme = annotations[TLS_ACME_ANNOTATION];
   if (acme !== undefined) {
     delete annotations[TLS_ACME_ANNOTATION];
@@ -341,9 +369,39 @@ function issuedTlsSecretKeys(
   const out = new Map<string, FilledSecret>();
   const view = shimView(ingress, certManager, at);
   if (!view.issued) return out;
+  const template = secretTemplateOf(ingress);
   for (const ref of ingressReferences(view.ingress, { ...where, issuerJudged: true }))
-    if (isTlsSecret(ref)) out.set(`${ref.namespace}/${ref.name}`, { type: 'kubernetes.io/tls' });
+    if (isTlsSecret(ref))
+      out.set(`${ref.namespace}/${ref.name}`, {
+        type: 'kubernetes.io/tls',
+        ...(template ? { template } : {}),
+      });
   return out;
+}
+
+/**
+ * An Ingress's `cert-manager.io/secret-template`, read: labels and annotations of strings. Undefined
+ * when absent or not of that shape (the Ingress is told so).
+ */
+function secretTemplateOf(ingress: KubeObject): FilledSecret['template'] {
+  const raw = ingress.metadata?.annotations?.[SECRET_TEMPLATE_ANNOTATION];
+  if (raw === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+  const isStrings = (v: unknown): v is Record<string, string> =>
+    v === undefined ||
+    (typeof v === 'object' &&
+      v !== null &&
+      !Array.isArray(v) &&
+      Object.values(v).every((s) => typeof s === 'string'));
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
+  const { labels, annotations, ...rest } = parsed as Record<string, unknown>;
+  if (Object.keys(rest).length || !isStrings(labels) || !isStrings(annotations)) return undefined;
+  return { labels: labels ?? {}, annotations: annotations ?? {} };
 }
 
 /** The secrets kind's filler for Ingresses the host's cert-manager issues for. */

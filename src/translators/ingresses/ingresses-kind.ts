@@ -28,6 +28,7 @@ import {
 import { writeLoadBalancerStatusUp } from '../shared/load-balancer-status.ts';
 import { malformedIngress } from '../shared/shape.ts';
 import { reservedIngressHostRefusal, unallowedIngressHostRefusal } from './reserved-hosts.ts';
+import { ingressHostsOverlap, reservedHostRefusal, unallowedHostRefusal } from '../shared/reserved-hosts.ts';
 import {
   asksIngressShim,
   isTlsSecret,
@@ -120,6 +121,15 @@ export function ingressesKind(
       .filter((i) => i.metadata?.namespace === namespace && namedIssuer(i) === name)
       .map(objectKey);
   }
+
+  /**
+   * Why ingress-shim may not be asked for a certificate of this common name: as for the Ingress's own
+   * hosts, a name reserved for the virtual API server or outside the allowed ones (cert-manager's
+   * HTTP-01 solver answers for it on the shared ingress controllers).
+   */
+  const commonNameRefusal = (name: string): string | undefined =>
+    reservedHostRefusal([name], reservedHosts, ingressHostsOverlap) ??
+    unallowedHostRefusal([name], allowedHosts);
 
   /** Ingresses that name the virtual object a host copy stands for: retried when the copy changes. */
   const namingTheOwnerOf = referrersOfCopy(where, () => virtualIngresses, REFERENCE_INDEX);
@@ -217,7 +227,7 @@ export function ingressesKind(
       );
     // What the host's cert-manager may read of it (see shimView): the same view the secrets kind
     // takes, so that both agree on which TLS Secrets the host fills.
-    const view = shimView(virtual, hostCertManager, judging);
+    const view = shimView(virtual, { ...hostCertManager, commonNameRefusal }, judging);
     if (view.starting)
       throw new WaitingError(
         'the ClusterIssuers this virtual cluster shows, or its Issuers, are not known yet',
