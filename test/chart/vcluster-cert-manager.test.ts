@@ -269,6 +269,8 @@ describe("helm chart: vCluster's integrations.certManager", () => {
               certManager: { enabled: true, sync: { toHost: { orders: {} } } },
               metricsServer: { enabled: true },
               istio: { enabled: true },
+              // Off, as vCluster's defaults write it: accepted.
+              kubeVirt: { enabled: false, webhook: { enabled: true } },
             },
           },
         },
@@ -282,5 +284,6 @@ describe("helm chart: vCluster's integrations.certManager", () => {
   ])('refuses %s', (_name, values, messages) => {
     const message = failure(values);
     for (const m of messages) expect(message).toContain(m);
+    expect(message).not.toContain('integrations.kubeVirt:');
   });
 });

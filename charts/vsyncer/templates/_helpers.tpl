@@ -1706,9 +1706,12 @@ carries each Certificate's Secret back and the Secrets an Issuer names to the ho
 {{- end -}}
 {{- $problems := list -}}
 {{- range $key := keys $integrations | sortAlpha -}}
-{{- if eq $key "metricsServer" -}}
+{{- if eq $key "certManager" -}}
+{{- else if include "vsyncer.vc.isOff" (get $integrations $key) -}}
+{{- /* Off, as vCluster's defaults write every integration: nothing to do. */ -}}
+{{- else if eq $key "metricsServer" -}}
 {{- $problems = append $problems "syncer.config.integrations.metricsServer: set syncer.metricsServerProxy.enabled instead" -}}
-{{- else if ne $key "certManager" -}}
+{{- else -}}
 {{- $problems = append $problems (printf "syncer.config.integrations.%s: vsyncer has no equivalent (only certManager is offered)" $key) -}}
 {{- end -}}
 {{- end -}}

@@ -86,6 +86,17 @@ describe('integrations config', () => {
     });
   });
 
+  it("accepts another integration only when it is off, as vCluster's defaults write each one", () => {
+    expect(
+      build({
+        externalSecrets: { enabled: false, sync: { toHost: { stores: { enabled: true } } } },
+        kubeVirt: { enabled: false },
+        istio: {},
+        metricsServer: { enabled: false, nodes: true, pods: true },
+      }),
+    ).toEqual({ toHost: [], fromHost: [] });
+  });
+
   it.each([
     ['not a mapping', 'yes', "'integrations': must be a mapping"],
     [

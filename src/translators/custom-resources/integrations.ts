@@ -106,16 +106,25 @@ export function integrationItems(raw: unknown, field = 'integrations'): Integrat
   if (raw === undefined || raw === null) return out;
   if (!isRecord(raw)) throw new CustomResourceConfigError(field, `must be a mapping, got ${json(raw)}`);
   for (const key of Object.keys(raw))
-    if (!KNOWN.includes(key))
+    // An integration that is off (vCluster's defaults list each one, `enabled: false`) asks for nothing.
+    if (!KNOWN.includes(key) && !isOff(raw[key]))
       throw new CustomResourceConfigError(
         `${field}.${key}`,
-        `not offered by vsyncer (known: ${KNOWN.join(', ')}; vCluster's metricsServer is --metrics-server-proxy)`,
+        `not offered by vsyncer (known: ${KNOWN.join(', ')}; vCluster's metricsServer is --metrics-server-proxy); only an off section (enabled: false) is accepted`,
       );
   const certManager = certManagerItems(raw.certManager, `${field}.certManager`);
   out.toHost.push(...certManager.toHost);
   out.fromHost.push(...certManager.fromHost);
   if (certManager.hostCertManager) out.hostCertManager = true;
   return out;
+}
+
+/** Whether a section asks for nothing: absent, empty, or `enabled: false` (whatever else it holds). */
+function isOff(raw: unknown): boolean {
+  if (raw === undefined || raw === null) return true;
+  if (!isRecord(raw)) return raw === false || raw === '';
+  if (raw.enabled === false) return true;
+  return Object.values(raw).every(isOff);
 }
 
 /** An `{enabled}` switch (vCluster's EnableSwitch), `fallback` when absent. */
