@@ -1,9 +1,5 @@
 import { controllerUrlRefusal, hostObjectAnnotationsRefusal } from '../shared/host-object-annotations.ts';
-import {
-  gatewayHostnamesOverlap,
-  reservedHostRefusal,
-  unallowedHostRefusal,
-} from '../shared/reserved-hosts.ts';
+import { gatewayHostnamesOverlap, requestedNamesRefusal } from '../shared/reserved-hosts.ts';
 import type { CustomResourceAllowedValues, CustomResourceEntry } from './config.ts';
 import { valuesAt, type PathSegment } from './path.ts';
 
@@ -75,11 +71,11 @@ function hostsRefusal(
   for (const host of hosts) {
     const found = stringsAt(obj, host.segments);
     if (typeof found === 'string') return found;
-    // `a.example.` is `a.example` to a resolver.
-    const names = found.map(({ value }) => value.replace(/\.$/, ''));
-    const refusal =
-      reservedHostRefusal(names, rules.reservedHosts, gatewayHostnamesOverlap) ??
-      unallowedHostRefusal(names, rules.allowedHosts);
+    const refusal = requestedNamesRefusal(
+      found.map(({ value }) => value),
+      rules,
+      gatewayHostnamesOverlap,
+    );
     if (refusal) return `${host.path}: ${refusal}`;
   }
   return undefined;

@@ -624,14 +624,31 @@ describe('integrations.certManager (state table)', () => {
       [FILLED_FROM_HOST_ANNOTATION]: 'true',
     });
     await expectSteady(table);
-    // A template changed later reaches the tenant's Secret too.
+    // A template changed later reaches the tenant's Secret too: keys it no longer names are taken off
+    // (the tenant's own stay), keys the API server would refuse and cert-manager's own are not taken.
     const cert = table.virtual.objects(CERTS, 'team')[0]!;
+    const secret = virtualSecret(table, 'web-tls')!;
+    await table.virtual.update(Resources.secrets, 'team', {
+      ...secret,
+      metadata: { ...secret.metadata, labels: { ...secret.metadata?.labels, mine: 'yes' } },
+    });
     await table.virtual.update(CERTS, 'team', {
       ...cert,
-      spec: { ...(cert.spec as object), secretTemplate: { labels: { app: 'web', tier: 'front' } } },
+      spec: {
+        ...(cert.spec as object),
+        secretTemplate: {
+          labels: { app: 'web', tier: 'front', 'bad key!': 'x', long: 'v'.repeat(64) },
+          annotations: { 'cert-manager.io/certificate-name': 'forged' },
+        },
+      },
     });
     await settled(table);
-    expect(virtualSecret(table, 'web-tls')!.metadata?.labels).toMatchObject({ app: 'web', tier: 'front' });
+    const after = virtualSecret(table, 'web-tls')!.metadata!;
+    expect(after.labels).toMatchObject({ app: 'web', tier: 'front', mine: 'yes' });
+    expect(after.labels).not.toHaveProperty('bad key!');
+    expect(after.labels).not.toHaveProperty('long');
+    expect(after.annotations).not.toHaveProperty('reflector.v1.k8s.emberstack.com/reflects');
+    expect(after.annotations?.['cert-manager.io/certificate-name']).toBe('web');
     await expectSteady(table);
   });
 
@@ -1056,9 +1073,34 @@ describe('integrations.certManager (state table)', () => {
           ...current.metadata,
           annotations: {
             ...current.metadata?.annotations,
-            'cert-manager.io/common-name': 'web.example.com',
+            'cert-manager.io/common-name': 'api.vc.example.com.',
             'cert-manager.io/secret-template': '{"labels": ["x"]}',
           },
+        },
+      });
+      await settled(table);
+      // A trailing dot is the same name to a resolver and to a certificate check: still reserved.
+      expect(hostIngress(table)!.metadata?.annotations?.['cert-manager.io/common-name']).toBeUndefined();
+      expect(events(table).join('\n')).toContain(
+        'cert-manager.io/common-name: host "api.vc.example.com" is reserved',
+      );
+      const again = table.virtual.objects(Resources.ingresses, 'team')[0]!;
+      await table.virtual.update(Resources.ingresses, 'team', {
+        ...again,
+        metadata: {
+          ...again.metadata,
+          annotations: { ...again.metadata?.annotations, 'cert-manager.io/common-name': ' web.example.com' },
+        },
+      });
+      await settled(table);
+      expect(hostIngress(table)!.metadata?.annotations?.['cert-manager.io/common-name']).toBeUndefined();
+      expect(events(table).join('\n')).toContain('" web.example.com" is not a DNS name');
+      const last = table.virtual.objects(Resources.ingresses, 'team')[0]!;
+      await table.virtual.update(Resources.ingresses, 'team', {
+        ...last,
+        metadata: {
+          ...last.metadata,
+          annotations: { ...last.metadata?.annotations, 'cert-manager.io/common-name': 'web.example.com' },
         },
       });
       await settled(table);

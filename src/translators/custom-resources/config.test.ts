@@ -254,6 +254,20 @@ describe('customResources config', () => {
       "'customResources.toHost[0].references[0].template': labels and annotations are templated only for a Secret the host's controller fills",
     ],
     [
+      "a template path through an object's prototype",
+      {
+        toHost: [
+          {
+            resource: 'a.b.io/v1',
+            references: [
+              { path: 'spec.x', kind: 'Secret', filledByHost: 'Opaque', template: 'spec.__proto__.t' },
+            ],
+          },
+        ],
+      },
+      `'customResources.toHost[0].references[0].template': "spec.__proto__.t": "__proto__" is not a field`,
+    ],
+    [
       'a template through a list',
       {
         toHost: [

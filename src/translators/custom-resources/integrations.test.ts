@@ -93,8 +93,13 @@ describe('integrations config', () => {
         kubeVirt: { enabled: false },
         istio: {},
         metricsServer: { enabled: false, nodes: true, pods: true },
+        // As the chart reads vCluster's values.
+        kubeVirtAlso: { enabled: 'false' },
+        empty: [],
       }),
     ).toEqual({ toHost: [], fromHost: [] });
+    for (const on of [{ enabled: true }, { sync: { enabled: true } }, 'true', ['x'], 1])
+      expect(() => build({ istio: on })).toThrow("'integrations.istio': not offered by vsyncer");
   });
 
   it.each([

@@ -119,11 +119,15 @@ export function integrationItems(raw: unknown, field = 'integrations'): Integrat
   return out;
 }
 
-/** Whether a section asks for nothing: absent, empty, or `enabled: false` (whatever else it holds). */
+/**
+ * Whether a section asks for nothing: absent or empty, `enabled: false` (whatever else it holds), or
+ * a mapping of such; as the chart reads vCluster's values (`enabled: "false"` too).
+ */
 function isOff(raw: unknown): boolean {
-  if (raw === undefined || raw === null) return true;
-  if (!isRecord(raw)) return raw === false || raw === '';
-  if (raw.enabled === false) return true;
+  if (raw === undefined || raw === null || raw === false || raw === '' || raw === 0) return true;
+  if (Array.isArray(raw)) return raw.length === 0;
+  if (!isRecord(raw)) return false;
+  if (raw.enabled === false || raw.enabled === 'false') return true;
   return Object.values(raw).every(isOff);
 }
 

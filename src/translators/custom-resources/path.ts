@@ -22,7 +22,11 @@ export function parsePath(path: string): PathSegment[] {
       throw new Error(
         `${JSON.stringify(path)} is not a dot path of field names (with [] after a list), e.g. spec.tls[].secretName: bad part ${JSON.stringify(part)}`,
       );
-    return { field: match.groups!.field!, each: match.groups!.each !== undefined };
+    const field = match.groups!.field!;
+    // Names every JavaScript object answers to without holding them.
+    if (['__proto__', 'constructor', 'prototype'].includes(field))
+      throw new Error(`${JSON.stringify(path)}: ${JSON.stringify(field)} is not a field of an object's JSON`);
+    return { field, each: match.groups!.each !== undefined };
   });
   if (RESERVED_ROOTS.has(segments[0]!.field))
     throw new Error(
@@ -142,7 +146,7 @@ export function withoutAt(obj: unknown, segments: readonly PathSegment[]): unkno
   const walk = (node: unknown, i: number): unknown => {
     if (!isRecord(node)) return node;
     const { field } = segments[i]!;
-    if (!(field in node)) return node;
+    if (!Object.hasOwn(node, field)) return node;
     if (i === segments.length - 1) {
       const { [field]: _dropped, ...rest } = node;
       return rest;

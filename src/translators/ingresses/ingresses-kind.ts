@@ -28,7 +28,7 @@ import {
 import { writeLoadBalancerStatusUp } from '../shared/load-balancer-status.ts';
 import { malformedIngress } from '../shared/shape.ts';
 import { reservedIngressHostRefusal, unallowedIngressHostRefusal } from './reserved-hosts.ts';
-import { ingressHostsOverlap, reservedHostRefusal, unallowedHostRefusal } from '../shared/reserved-hosts.ts';
+import { ingressHostsOverlap, requestedNamesRefusal } from '../shared/reserved-hosts.ts';
 import {
   asksIngressShim,
   isTlsSecret,
@@ -128,8 +128,7 @@ export function ingressesKind(
    * HTTP-01 solver answers for it on the shared ingress controllers).
    */
   const commonNameRefusal = (name: string): string | undefined =>
-    reservedHostRefusal([name], reservedHosts, ingressHostsOverlap) ??
-    unallowedHostRefusal([name], allowedHosts);
+    requestedNamesRefusal([name], { reservedHosts, allowedHosts }, ingressHostsOverlap);
 
   /** Ingresses that name the virtual object a host copy stands for: retried when the copy changes. */
   const namingTheOwnerOf = referrersOfCopy(where, () => virtualIngresses, REFERENCE_INDEX);

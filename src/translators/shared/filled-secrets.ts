@@ -20,6 +20,7 @@ import type { JudgingContext } from '../ingresses/cert-manager.ts';
 import type { JudgedReference, ReferenceJudge, ReferenceVerdict } from '../pods/reference-safety.ts';
 import { scrubHostNames } from '../../sync/scrub.ts';
 import { hostMetadataFor, sameJson } from './host-metadata.ts';
+import { isDnsSubdomain } from '../../naming/dns-names.ts';
 
 /**
  * Secrets a host controller writes for a tenant's object: cert-manager's issued certificate in a
@@ -183,9 +184,62 @@ function hostOwnKeys(
   return out;
 }
 
-/** A template's labels or annotations without the syncers' own keys, which the tenant may not set so. */
-const tenantKeys = (keys: Record<string, string> | undefined): Record<string, string> =>
-  Object.fromEntries(Object.entries(keys ?? {}).filter(([k]) => !SYNCER_KEY.test(k)));
+/** The name part of a label or annotation key, and a label's value (empty allowed), as the API checks them. */
+const KEY_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+
+/** Whether a label or annotation key is one the API server takes (`[prefix/]name`). */
+function isQualifiedKey(key: string): boolean {
+  const slash = key.lastIndexOf('/');
+  const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
+  return KEY_NAME.test(key.slice(slash + 1)) && (prefix === undefined || isDnsSubdomain(prefix));
+}
+
+/**
+ * A template's labels or annotations that may go on the tenant's Secret: not the syncers' own keys
+ * (the tenant may not set those so), and only what the API server takes (one invalid key would fail
+ * every write of the Secret, and the issued data would never arrive).
+ */
+function tenantKeys(
+  keys: Record<string, string> | undefined,
+  what: 'labels' | 'annotations',
+): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(keys ?? {}).filter(
+      ([k, v]) => !SYNCER_KEY.test(k) && isQualifiedKey(k) && (what === 'annotations' || LABEL_VALUE.test(v)),
+    ),
+  );
+}
+
+/**
+ * Records which labels and annotations the template set on the tenant's Secret, so that those it no
+ * longer names are taken off again, as cert-manager takes them off (JSON `{labels, annotations}`).
+ */
+export const TEMPLATE_KEYS_ANNOTATION = 'vsyncer.dev/template-keys';
+
+/** The keys TEMPLATE_KEYS_ANNOTATION records (none when absent or unreadable). */
+function templateKeysOf(secret: KubeObject | undefined): { labels: string[]; annotations: string[] } {
+  const raw = secret?.metadata?.annotations?.[TEMPLATE_KEYS_ANNOTATION];
+  try {
+    const parsed = JSON.parse(raw ?? '{}') as { labels?: unknown; annotations?: unknown };
+    const list = (v: unknown) =>
+      Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+    return { labels: list(parsed.labels), annotations: list(parsed.annotations) };
+  } catch {
+    return { labels: [], annotations: [] };
+  }
+}
+
+/** `keys` without those the template set before and sets no more (`keep`: what is set now). */
+function withoutDropped(
+  keys: Record<string, string>,
+  before: readonly string[],
+  keep: Record<string, string>,
+): Record<string, string> {
+  const out = { ...keys };
+  for (const k of before) if (!(k in keep)) delete out[k];
+  return out;
+}
 
 /**
  * Brings the tenant's Secret in line with what the host's controller wrote: made when missing,
@@ -201,12 +255,24 @@ export async function fillFromHost(
   template?: FilledSecret['template'],
 ): Promise<SyncResult> {
   if (!isFilled(host)) return {};
-  // The template's keys as cert-manager lays them over its own on the Secret; never a syncer's.
-  const labels = { ...hostOwnKeys(host.metadata?.labels, ctx), ...tenantKeys(template?.labels) };
-  const annotations = {
-    ...hostOwnKeys(host.metadata?.annotations, ctx),
-    ...tenantKeys(template?.annotations),
+  // The template's keys, with the host controller's own over them (cert-manager refuses a template
+  // naming its keys); never a syncer's. Those the template no longer names are taken off below.
+  const templateLabels = tenantKeys(template?.labels, 'labels');
+  const templateAnnotations = tenantKeys(template?.annotations, 'annotations');
+  const hostLabels = hostOwnKeys(host.metadata?.labels, ctx);
+  const hostAnnotations = hostOwnKeys(host.metadata?.annotations, ctx);
+  const labels = { ...templateLabels, ...hostLabels };
+  const recorded = {
+    labels: Object.keys(templateLabels).sort(),
+    annotations: Object.keys(templateAnnotations).sort(),
+  };
+  const annotations: Record<string, string> = {
+    ...templateAnnotations,
+    ...hostAnnotations,
     [FILLED_FROM_HOST_ANNOTATION]: 'true',
+    ...(recorded.labels.length || recorded.annotations.length
+      ? { [TEMPLATE_KEYS_ANNOTATION]: JSON.stringify(recorded) }
+      : {}),
   };
   const type = host.type ?? 'Opaque';
   if (!virtual) {
@@ -234,12 +300,14 @@ export async function fillFromHost(
     return { virtualWritten: true };
   }
   const meta = virtual.metadata ?? {};
+  const before = templateKeysOf(virtual);
+  const { [TEMPLATE_KEYS_ANNOTATION]: _record, ...ownAnnotations } = meta.annotations ?? {};
   const desired: KubeObject = {
     ...virtual,
     metadata: {
       ...meta,
-      labels: { ...(meta.labels ?? {}), ...labels },
-      annotations: { ...(meta.annotations ?? {}), ...annotations },
+      labels: { ...withoutDropped(meta.labels ?? {}, before.labels, labels), ...labels },
+      annotations: { ...withoutDropped(ownAnnotations, before.annotations, annotations), ...annotations },
     },
     data: host.data,
   };

@@ -25,6 +25,25 @@ export function invalidReservedHosts(hosts: readonly string[]): string | undefin
     : `must be a DNS name (a "*." wildcard first label at most), got ${JSON.stringify(bad)}`;
 }
 
+/**
+ * Why names a host controller would serve or get a certificate for (a Certificate's dnsNames, an
+ * Ingress's cert-manager common name) may not be asked for: one that is no DNS name (a `*.` first
+ * label at most; one trailing dot, which resolvers and certificate checks ignore, is read away), one
+ * reserved, one outside the allowed names; undefined when each may be.
+ */
+export function requestedNamesRefusal(
+  names: readonly string[],
+  rules: { reservedHosts: readonly string[]; allowedHosts: readonly string[] },
+  overlap: HostsOverlap,
+): string | undefined {
+  const bare = names.map((n) => n.replace(/\.$/, ''));
+  const bad = bare.findIndex((n) => !isHostPattern(n));
+  if (bad >= 0) return `${JSON.stringify(names[bad])} is not a DNS name`;
+  return (
+    reservedHostRefusal(bare, rules.reservedHosts, overlap) ?? unallowedHostRefusal(bare, rules.allowedHosts)
+  );
+}
+
 /** Whether two host patterns can match the same request host, given what a `*.d` wildcard matches. */
 export type HostsOverlap = (a: string, b: string) => boolean;
 
