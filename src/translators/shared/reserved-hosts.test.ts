@@ -1,4 +1,5 @@
 import {
+  requestedNamesRefusal,
   gatewayHostnamesOverlap,
   ingressHostsOverlap,
   invalidReservedHosts,
@@ -72,5 +73,23 @@ describe('allowed hosts', () => {
     );
     expect(unallowedHostRefusal(['a.team-a.example.com'], ['*.team-a.example.com'])).toBeUndefined();
     expect(unallowedHostRefusal(['anything.com'], [])).toBeUndefined();
+  });
+});
+
+describe('names asked for a certificate (dnsNames, common names)', () => {
+  const rules = { reservedHosts: ['api.vc.example.com'], allowedHosts: ['*.tenants.example.com'] };
+  it('reads them as resolvers and certificate checks do: case, spaces and a trailing dot away', () => {
+    for (const name of ['api.vc.example.com.', ' API.VC.example.com ', 'Api.Vc.Example.Com'])
+      expect(requestedNamesRefusal([name], rules, ingressHostsOverlap)).toMatch(/is reserved/);
+    expect(requestedNamesRefusal(['web.example.com.'], rules, ingressHostsOverlap)).toMatch(
+      /is not among the hosts this virtual cluster may serve/,
+    );
+    expect(requestedNamesRefusal(['a.tenants.example.com.'], rules, ingressHostsOverlap)).toBeUndefined();
+  });
+
+  it("lets be what is no DNS name, which nothing serves (a CA's common name)", () => {
+    expect(
+      requestedNamesRefusal(['team CA', 'a.tenants.example.com'], rules, ingressHostsOverlap),
+    ).toBeUndefined();
   });
 });

@@ -26,21 +26,21 @@ export function invalidReservedHosts(hosts: readonly string[]): string | undefin
 }
 
 /**
- * Why names a host controller would serve or get a certificate for (a Certificate's dnsNames, an
- * Ingress's cert-manager common name) may not be asked for: one that is no DNS name (a `*.` first
- * label at most; one trailing dot, which resolvers and certificate checks ignore, is read away), one
- * reserved, one outside the allowed names; undefined when each may be.
+ * Why names a host controller would serve or get a certificate for (a Certificate's dnsNames and
+ * commonName, an Ingress's cert-manager common name) may not be asked for: one reserved, or outside
+ * the allowed names; undefined when each may be. Each is read as a resolver and a certificate check
+ * read it (case, surrounding spaces and one trailing dot read away). What is still no DNS name then
+ * (a CA's common name, `team CA`) names nothing anyone serves, and is let be.
  */
 export function requestedNamesRefusal(
   names: readonly string[],
   rules: { reservedHosts: readonly string[]; allowedHosts: readonly string[] },
   overlap: HostsOverlap,
 ): string | undefined {
-  const bare = names.map((n) => n.replace(/\.$/, ''));
-  const bad = bare.findIndex((n) => !isHostPattern(n));
-  if (bad >= 0) return `${JSON.stringify(names[bad])} is not a DNS name`;
+  const served = names.map((n) => n.trim().toLowerCase().replace(/\.$/, '')).filter(isHostPattern);
   return (
-    reservedHostRefusal(bare, rules.reservedHosts, overlap) ?? unallowedHostRefusal(bare, rules.allowedHosts)
+    reservedHostRefusal(served, rules.reservedHosts, overlap) ??
+    unallowedHostRefusal(served, rules.allowedHosts)
   );
 }
 
