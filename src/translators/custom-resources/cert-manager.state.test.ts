@@ -860,6 +860,15 @@ describe('integrations.certManager (state table)', () => {
       },
     });
     const hostIngress = (t: StateTable) => hostObject(t, Resources.ingresses, hostName('web'));
+    /** Sets annotations on the tenant's Ingress `web` (the others kept), and settles. */
+    const annotateIngress = async (t: StateTable, annotations: Record<string, string>) => {
+      const current = t.virtual.objects(Resources.ingresses, 'team').find((i) => i.metadata?.name === 'web')!;
+      await t.virtual.update(Resources.ingresses, 'team', {
+        ...current,
+        metadata: { ...current.metadata, annotations: { ...current.metadata?.annotations, ...annotations } },
+      });
+      await settled(t);
+    };
 
     it('its TLS Secret is made on the host and named by the copy; what ingress-shim issues comes back', async () => {
       const table = await certManagerTable();
@@ -1066,59 +1075,23 @@ describe('integrations.certManager (state table)', () => {
       );
 
       // A name it may serve is passed; a template that is no {labels, annotations} is said to be wrong.
-      const current = table.virtual.objects(Resources.ingresses, 'team')[0]!;
-      await table.virtual.update(Resources.ingresses, 'team', {
-        ...current,
-        metadata: {
-          ...current.metadata,
-          annotations: {
-            ...current.metadata?.annotations,
-            'cert-manager.io/common-name': 'api.vc.example.com.',
-            'cert-manager.io/secret-template': '{"labels": ["x"]}',
-          },
-        },
+      await annotateIngress(table, {
+        'cert-manager.io/common-name': 'api.vc.example.com.',
+        'cert-manager.io/secret-template': '{"labels": ["x"]}',
       });
-      await settled(table);
       // A trailing dot is the same name to a resolver and to a certificate check: still reserved.
       expect(hostIngress(table)!.metadata?.annotations?.['cert-manager.io/common-name']).toBeUndefined();
       expect(events(table).join('\n')).toContain(
         'cert-manager.io/common-name: host "api.vc.example.com" is reserved',
       );
-      const again = table.virtual.objects(Resources.ingresses, 'team')[0]!;
-      await table.virtual.update(Resources.ingresses, 'team', {
-        ...again,
-        metadata: {
-          ...again.metadata,
-          annotations: { ...again.metadata?.annotations, 'cert-manager.io/common-name': ' web.example.com' },
-        },
-      });
-      await settled(table);
+      await annotateIngress(table, { 'cert-manager.io/common-name': ' web.example.com' });
       // Spaces around it are read away: the name is a name it may serve, passed as written.
       expect(hostIngress(table)!.metadata?.annotations?.['cert-manager.io/common-name']).toBe(
         ' web.example.com',
       );
-      const upper = table.virtual.objects(Resources.ingresses, 'team')[0]!;
-      await table.virtual.update(Resources.ingresses, 'team', {
-        ...upper,
-        metadata: {
-          ...upper.metadata,
-          annotations: {
-            ...upper.metadata?.annotations,
-            'cert-manager.io/common-name': ' API.vc.example.com. ',
-          },
-        },
-      });
-      await settled(table);
+      await annotateIngress(table, { 'cert-manager.io/common-name': ' API.vc.example.com. ' });
       expect(hostIngress(table)!.metadata?.annotations?.['cert-manager.io/common-name']).toBeUndefined();
-      const last = table.virtual.objects(Resources.ingresses, 'team')[0]!;
-      await table.virtual.update(Resources.ingresses, 'team', {
-        ...last,
-        metadata: {
-          ...last.metadata,
-          annotations: { ...last.metadata?.annotations, 'cert-manager.io/common-name': 'web.example.com' },
-        },
-      });
-      await settled(table);
+      await annotateIngress(table, { 'cert-manager.io/common-name': 'web.example.com' });
       expect(hostIngress(table)!.metadata?.annotations?.['cert-manager.io/common-name']).toBe(
         'web.example.com',
       );
@@ -1245,15 +1218,7 @@ describe('integrations.certManager (state table)', () => {
       });
       // Named to an Issuer that can be used: issued over the tenant's Secret; the Issuer deleted, the
       // Secret (as last issued) is the tenant's again, and the copy keeps naming it.
-      const current = table.virtual.objects(Resources.ingresses, 'team')[0]!;
-      await table.virtual.update(Resources.ingresses, 'team', {
-        ...current,
-        metadata: {
-          ...current.metadata,
-          annotations: { ...current.metadata?.annotations, 'cert-manager.io/issuer': 'ca' },
-        },
-      });
-      await settled(table);
+      await annotateIngress(table, { 'cert-manager.io/issuer': 'ca' });
       await issue(table, hostName('web-tls'), hostName('web-tls'));
       await settled(table);
       expect(virtualSecret(table, 'web-tls')!.data).toMatchObject({ 'tls.crt': 'Y2VydA==' });
