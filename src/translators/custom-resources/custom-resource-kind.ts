@@ -132,6 +132,36 @@ export function referenceTargetOf(
 }
 
 /**
+ * One reference, to an object of `namespace` of the kind `target` syncs: its copy's host name once
+ * that copy is provably this tenant's copy of exactly that object (ReferenceJudge); else why not, the
+ * message naming `refKind` and `value`.
+ */
+export function judgeCopy(
+  target: ReferenceTarget | undefined,
+  namespace: string,
+  refKind: string,
+  location: string,
+  value: string,
+): { hostName: string } | { state: 'waiting' | 'refused'; message: string; missing?: boolean } {
+  const what = `${refKind} "${value}"`;
+  if (!target)
+    return { state: 'refused', message: `${what}: objects of this kind are not synced to the host` };
+  if (!target.spec.virtualType.namespaced)
+    return { state: 'refused', message: `${what}: ${refKind} is not namespaced` };
+  const reference: JudgedReference = {
+    kind: target.spec.virtualType.kind as JudgedReference['kind'],
+    apiGroup: target.spec.virtualType.group,
+    name: value,
+    optional: false,
+    where: { field: location },
+  };
+  const verdict = new ReferenceJudge(new Map([[reference.kind, target]])).judge(namespace, reference);
+  if (verdict.state === 'ready') return { hostName: verdict.hostName };
+  if (verdict.state === 'refused' || verdict.state === 'waiting') return verdict;
+  return { state: 'waiting', message: `${what} not found`, missing: true };
+}
+
+/**
  * A configured namespaced custom resource, virtual → host (status back unless `status: false`).
  * Objects become `<name>-x-<ns>-x-<vc>` in the host namespace; ownership is proved by the copy's
  * metadata. Each
@@ -269,7 +299,7 @@ export function toHostCustomResourceKind(
                 state: 'starting' as const,
                 message: `${ref.kind} "${value}": objects of this kind are not synced yet`,
               }
-            : judgeOne(ctx, target, ref.kind, location, value);
+            : judgeCopy(target, ctx.virtualNamespace, ref.kind, location, value);
         if ('hostName' in verdict) hostNames.set(value, verdict.hostName);
         else {
           unresolved.add(value);
@@ -279,35 +309,6 @@ export function toHostCustomResourceKind(
       judged.renames.push({ ref, hostNames, unresolved });
     }
     return judged;
-  }
-
-  /** One reference's host name once its copy is provably this tenant's copy of it; else why not. */
-  function judgeOne(
-    ctx: ReconcileContext,
-    target: ReferenceTarget | undefined,
-    refKind: string,
-    location: string,
-    value: string,
-  ): { hostName: string } | { state: 'waiting' | 'refused'; message: string } {
-    const what = `${refKind} "${value}"`;
-    if (!target)
-      return { state: 'refused', message: `${what}: objects of this kind are not synced to the host` };
-    if (!target.spec.virtualType.namespaced)
-      return { state: 'refused', message: `${what}: ${refKind} is not namespaced` };
-    const reference: JudgedReference = {
-      kind: target.spec.virtualType.kind as JudgedReference['kind'],
-      apiGroup: target.spec.virtualType.group,
-      name: value,
-      optional: false,
-      where: { field: location },
-    };
-    const verdict = new ReferenceJudge(new Map([[reference.kind, target]])).judge(
-      ctx.virtualNamespace,
-      reference,
-    );
-    if (verdict.state === 'ready') return { hostName: verdict.hostName };
-    if (verdict.state === 'refused' || verdict.state === 'waiting') return verdict;
-    return { state: 'waiting', message: `${what} not found` };
   }
 
   /**

@@ -20,6 +20,7 @@ import {
 import { unresolvedType, type ResolvedResource } from './crd.ts';
 import {
   fromHostCustomResourceKind,
+  judgeCopy,
   referenceTargetOf,
   toHostCustomResourceKind,
 } from './custom-resource-kind.ts';
@@ -37,7 +38,6 @@ import { ALLOWED_HOST_FIELD, RESERVED_HOST_FIELD } from '../ingresses/index.ts';
 
 import { filledSecretKeys } from './filled-references.ts';
 import { ownedCustomResourceKey } from './ownership.ts';
-import { ReferenceJudge, type JudgedReference } from '../pods/reference-safety.ts';
 
 /** cert-manager's ClusterIssuers and Issuers, which an Ingress names by annotation. */
 const CLUSTER_ISSUERS = 'clusterissuers.cert-manager.io';
@@ -80,30 +80,15 @@ function issuerCopyVerdict(at: JudgingContext, namespace: string, name: string):
   const target = referenceTargetOf(at.env, at.kinds, ISSUERS);
   if (target === 'starting') return { state: 'starting' };
   if (!target) return { state: 'unusable', message: `${ISSUERS} is not synced by this syncer (--sync)` };
-  const kind = target.spec.virtualType.kind as JudgedReference['kind'];
-  const verdict = new ReferenceJudge(new Map([[kind, target]])).judge(namespace, {
-    kind,
-    apiGroup: target.spec.virtualType.group,
-    name,
-    optional: false,
-    where: { field: 'metadata.annotations' },
-  });
-  // The judge's messages begin with the Issuer they are about, which the Ingress's message names.
-  const subject = `${kind} "${name}": `;
-  const why = (message: string) => (message.startsWith(subject) ? message.slice(subject.length) : message);
-  switch (verdict.state) {
-    case 'ready':
-      return verdict;
-    case 'waiting':
-      return verdict.missing
-        ? { state: 'unusable', message: 'it does not exist' }
-        : { state: 'waiting', message: why(verdict.message) };
-    case 'refused':
-      return { state: 'unusable', message: why(verdict.message) };
-    case 'absent-optional':
-      return { state: 'unusable', message: 'it does not exist' };
-  }
-  return verdict satisfies never;
+  const verdict = judgeCopy(target, namespace, 'Issuer', 'metadata.annotations', name);
+  if ('hostName' in verdict) return { state: 'ready', hostName: verdict.hostName };
+  // The messages begin with the Issuer they are about, which the Ingress's message names already.
+  const subject = `Issuer "${name}": `;
+  const why = verdict.message.startsWith(subject) ? verdict.message.slice(subject.length) : verdict.message;
+  if (verdict.state === 'refused') return { state: 'unusable', message: why };
+  return verdict.missing
+    ? { state: 'unusable', message: 'it does not exist' }
+    : { state: 'waiting', message: why };
 }
 
 /** The kinds for the configured custom resources (none when nothing is configured). */
@@ -126,7 +111,7 @@ export function customResourceKinds(config: CustomResourcesConfig | undefined): 
                 kind: customResourceKindName(issuers),
                 ownerOf: (copy, where) => ownedCustomResourceKey(copy, where, resolved.get(ISSUERS)!.type),
               },
-              issuerCopy: (at, namespace, name) => issuerCopyVerdict(at, namespace, name),
+              issuerCopy: issuerCopyVerdict,
             }
           : {}),
         ...(clusterIssuers
