@@ -1360,6 +1360,44 @@ describe('integrations.certManager (state table)', () => {
       expect(events(table).join('\n')).toContain('Issuers are not synced to the host');
     });
 
+    it("its issuer withdrawn (the Issuer deleted, a ClusterIssuer no longer offered), the TLS Secret it filled becomes an ordinary copy of the tenant's at once", async () => {
+      const table = await certManagerTable();
+      await tenantCa(table);
+      await table.virtual.create(Resources.ingresses, 'team', ingress({ 'cert-manager.io/issuer': 'ca' }));
+      await table.virtual.create(Resources.ingresses, 'team', {
+        metadata: { name: 'shop', annotations: { 'cert-manager.io/cluster-issuer': 'selfsigned' } },
+        spec: { tls: [{ secretName: 'shop-tls' }], rules: [{ host: 'shop.example.com' }] },
+      });
+      await settled(table);
+      await issue(table, hostName('web-tls'), hostName('web-tls'));
+      await issue(table, hostName('shop-tls'), hostName('shop-tls'));
+      await settled(table);
+      const uidRecord = (name: string) =>
+        hostObject(table, Resources.secrets, hostName(name))!.metadata?.annotations?.[
+          'vcluster.loft.sh/object-uid'
+        ];
+      // Taken for the host's controller: no record of the tenant Secret's UID.
+      expect(uidRecord('web-tls')).toBeUndefined();
+      expect(uidRecord('shop-tls')).toBeUndefined();
+      await table.virtual.delete(ISSUERS, 'team', 'ca');
+      const offered = table.host.objects(CLUSTER_ISSUERS).find((o) => o.metadata?.name === 'selfsigned')!;
+      await table.host.update(CLUSTER_ISSUERS, '', {
+        ...offered,
+        metadata: { ...offered.metadata, labels: {} },
+      });
+      await settled(table);
+      expect(uidRecord('web-tls')).toBe(virtualSecret(table, 'web-tls')!.metadata?.uid);
+      expect(uidRecord('shop-tls')).toBe(virtualSecret(table, 'shop-tls')!.metadata?.uid);
+      // As last issued, on both sides; the Ingress copies still name them.
+      expect(hostObject(table, Resources.secrets, hostName('web-tls'))!.data).toMatchObject({
+        'tls.crt': 'Y2VydA==',
+      });
+      expect((hostIngress(table)!.spec as { tls: { secretName: string }[] }).tls[0]!.secretName).toBe(
+        hostName('web-tls'),
+      );
+      await expectSteady(table);
+    });
+
     it("a TLS Secret whose host name is another namespace's copy: the Ingress is refused, the copy untouched", async () => {
       const table = await certManagerTable();
       await table.virtual.create(Resources.secrets, 'tls-x-team', {

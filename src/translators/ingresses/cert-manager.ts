@@ -3,7 +3,8 @@ import { Resources, type ResourceType } from '../../kube/resources.ts';
 import type { InformerScope } from '../../informer/factory.ts';
 import type { BuiltKind, Placement, ReconcileContext, SyncEnvironment } from '../../sync/kind.ts';
 import { deleteIncarnation } from '../../kube/delete-incarnation.ts';
-import type { FilledSecret, SecretFiller } from '../shared/filled-secrets.ts';
+import { managedCopiesScope } from '../../sync/mappers.ts';
+import type { FilledSecret, FillerDependency, SecretFiller } from '../shared/filled-secrets.ts';
 import { ingressReferences, type IngressReference } from './translate.ts';
 
 /*
@@ -112,6 +113,57 @@ export type IssuerCopyVerdict =
   | { state: 'waiting'; message: string }
   /** Missing, refused (no copy), or its host name held by another object. */
   | { state: 'unusable'; message: string };
+
+/**
+ * What shimView's verdict for an Ingress depends on besides the Ingress itself: an offered
+ * ClusterIssuer, a tenant's Issuer, that Issuer's host copy. Both the Ingress kind and the secrets
+ * kind (the TLS Secrets the host fills) follow them.
+ */
+export function shimDependencies(
+  certManager: HostCertManager,
+  where: Pick<Placement, 'vcName' | 'hostNamespace'>,
+): FillerDependency[] {
+  const out: FillerDependency[] = [];
+  const { clusterIssuers, issuers } = certManager;
+  // A ClusterIssuer offered or withdrawn.
+  if (clusterIssuers)
+    out.push({
+      name: 'offered-cluster-issuers',
+      cluster: 'host',
+      type: clusterIssuers.type,
+      scope: clusterIssuers.scope,
+      whenKind: clusterIssuers.kind,
+      naming: (issuer, ingresses) => ingresses.filter((i) => namedClusterIssuer(i) === issuer.metadata?.name),
+    });
+  if (issuers) {
+    /** The Ingresses naming the tenant's Issuer `namespace/name`. */
+    const namingIssuer = (issuerKey: string | undefined, ingresses: readonly KubeObject[]) => {
+      if (!issuerKey) return [];
+      const [namespace, name] = issuerKey.split('/');
+      return ingresses.filter((i) => i.metadata?.namespace === namespace && namedIssuer(i) === name);
+    };
+    // A tenant's Issuer, or its copy, that comes, changes or goes.
+    out.push(
+      {
+        name: 'issuers',
+        cluster: 'virtual',
+        type: issuers.type,
+        whenKind: issuers.kind,
+        naming: (issuer, ingresses) =>
+          namingIssuer(`${issuer.metadata?.namespace}/${issuer.metadata?.name}`, ingresses),
+      },
+      {
+        name: 'issuer-copies',
+        cluster: 'host',
+        type: issuers.type,
+        scope: managedCopiesScope(where),
+        whenKind: issuers.kind,
+        naming: (copy, ingresses) => namingIssuer(issuers.ownerOf(copy, where), ingresses),
+      },
+    );
+  }
+  return out;
+}
 
 /** The ClusterIssuer an Ingress names for ingress-shim, if any (present, even empty). */
 export const namedClusterIssuer = (ingress: KubeObject): string | undefined =>
@@ -411,4 +463,5 @@ export const ingressCertificatesFiller = (where: Placement, certManager: HostCer
   type: Resources.ingresses,
   filled: (ingress, at) => issuedTlsSecretKeys(ingress, where, certManager, at),
   undecided: (ingress, at) => shimView(ingress, certManager, at).starting,
+  dependencies: shimDependencies(certManager, where),
 });

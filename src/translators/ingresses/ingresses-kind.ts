@@ -32,8 +32,7 @@ import { ingressHostsOverlap, requestedNamesRefusal } from '../shared/reserved-h
 import {
   asksIngressShim,
   isTlsSecret,
-  namedClusterIssuer,
-  namedIssuer,
+  shimDependencies,
   controllingIngress,
   removeShimCertificates,
   CERTIFICATES,
@@ -111,15 +110,6 @@ export function ingressesKind(
     }
     const fallback = unofferedDefaultClass(informer.store.list(), [DEFAULT_CLASS_ANNOTATION], selector);
     return fallback ? defaultClassNotOffered('IngressClass', fallback.metadata?.name ?? '') : undefined;
-  }
-
-  /** The Ingresses naming the tenant's Issuer `namespace/name` for ingress-shim. */
-  function namingIssuer(issuerKey: string | undefined): string[] {
-    if (!issuerKey) return [];
-    const [namespace, name] = issuerKey.split('/');
-    return (virtualIngresses?.store.list() ?? [])
-      .filter((i) => i.metadata?.namespace === namespace && namedIssuer(i) === name)
-      .map(objectKey);
   }
 
   /**
@@ -278,45 +268,14 @@ export function ingressesKind(
             .map(objectKey);
         },
       },
-      // A ClusterIssuer offered or withdrawn retries the Ingresses naming it (see shimView).
-      ...(hostCertManager?.clusterIssuers
-        ? [
-            {
-              name: 'offered-cluster-issuers',
-              cluster: 'host' as const,
-              type: hostCertManager.clusterIssuers.type,
-              scope: hostCertManager.clusterIssuers.scope,
-              whenKind: hostCertManager.clusterIssuers.kind,
-              keys: (issuer: KubeObject) =>
-                (virtualIngresses?.store.list() ?? [])
-                  .filter((i) => namedClusterIssuer(i) === issuer.metadata?.name)
-                  .map(objectKey),
-              unindexed: true,
-            },
-          ]
-        : []),
-      // A tenant's Issuer, or its copy, that comes, changes or goes retries the Ingresses of its
-      // namespace naming that Issuer (see shimView).
-      ...(hostCertManager?.issuers
-        ? [
-            {
-              name: 'issuers',
-              cluster: 'virtual' as const,
-              type: hostCertManager.issuers.type,
-              whenKind: hostCertManager.issuers.kind,
-              keys: (issuer: KubeObject) => namingIssuer(objectKey(issuer)),
-              unindexed: true,
-            },
-            {
-              name: 'issuer-copies',
-              cluster: 'host' as const,
-              type: hostCertManager.issuers.type,
-              scope: managed,
-              whenKind: hostCertManager.issuers.kind,
-              keys: (copy: KubeObject) => namingIssuer(hostCertManager.issuers!.ownerOf(copy, where)),
-              unindexed: true,
-            },
-          ]
+      // What shimView's verdict depends on (an offered ClusterIssuer, a tenant's Issuer or its copy)
+      // retries the Ingresses naming it.
+      ...(hostCertManager
+        ? shimDependencies(hostCertManager, where).map(({ naming, ...dependency }) => ({
+            ...dependency,
+            keys: (obj: KubeObject) => naming(obj, virtualIngresses?.store.list() ?? []).map(objectKey),
+            unindexed: true,
+          }))
         : []),
       // ingress-shim's Certificates, by the Ingress copy controlling them (see removeShimCertificates).
       ...(hostCertManager

@@ -16,6 +16,7 @@ import type {
 import { recordedVirtualUid } from '../../sync/mappers.ts';
 import { hostInformerFor } from '../../sync/host-watch.ts';
 import type { InformerView } from '../../informer/namespaces-informer.ts';
+import type { InformerScope } from '../../informer/factory.ts';
 import type { JudgingContext } from '../ingresses/cert-manager.ts';
 import type { JudgedReference, ReferenceJudge, ReferenceVerdict } from '../pods/reference-safety.ts';
 import { scrubHostNames } from '../../sync/scrub.ts';
@@ -45,6 +46,22 @@ export interface FilledSecret {
   template?: { labels: Record<string, string>; annotations: Record<string, string> };
 }
 
+/**
+ * An object that can change what a filler's objects ask for without changing them (an Ingress's
+ * issuer offered or withdrawn): followed so that the Secrets they name are looked at again.
+ */
+export interface FillerDependency {
+  /** Unique among the filler's dependencies. */
+  name: string;
+  cluster: 'host' | 'virtual';
+  type: ResourceType;
+  scope?: InformerScope;
+  /** The `--sync` kind of those objects: followed only while it runs. */
+  whenKind: string;
+  /** Those of `objects` (the filler's, the tenant's) that name obj. */
+  naming(obj: KubeObject, objects: readonly KubeObject[]): KubeObject[];
+}
+
 /** Objects of one kind that name Secrets a host controller fills. */
 export interface SecretFiller {
   /** The relation's name, unique among the secrets kind's relations. */
@@ -63,6 +80,8 @@ export interface SecretFiller {
    * left as it is, as while the filler's own kind starts.
    */
   undecided?(obj: KubeObject, at: JudgingContext): boolean;
+  /** What else `filled` reads (see FillerDependency). */
+  dependencies?: readonly FillerDependency[];
 }
 
 /** Marks a tenant's Secret the syncer fills from the host (informative: ownership is judged on the host). */
@@ -337,17 +356,30 @@ export function withFilledSecrets(base: KindSpec, fillers: readonly SecretFiller
   if (fillers.length === 0) return base;
   let kinds: ReadonlyMap<string, BuiltKind> = new Map();
   let at: JudgingContext | undefined;
-  const relations: Relation[] = fillers.map((f) => ({
-    name: f.name,
-    cluster: 'virtual',
-    type: f.type,
-    whenKind: f.whenKind,
-    keys: (obj) => [...f.filled(obj).keys()],
-    membershipOnly: true,
-    // A template changed (labels for the tenant's Secret) counts as well as the keys.
-    changed: (old, current) =>
-      JSON.stringify([...f.filled(old).values()]) !== JSON.stringify([...f.filled(current).values()]),
-  }));
+  /** Each filler's objects (its kind's cache), once set up and while that kind runs. */
+  const fillerObjects = new Map<string, InformerView<KubeObject>>();
+  const relations: Relation[] = fillers.flatMap((f): Relation[] => [
+    {
+      name: f.name,
+      cluster: 'virtual',
+      type: f.type,
+      whenKind: f.whenKind,
+      keys: (obj) => [...f.filled(obj).keys()],
+      membershipOnly: true,
+      // A template changed (labels for the tenant's Secret) counts as well as the keys.
+      changed: (old, current) =>
+        JSON.stringify([...f.filled(old).values()]) !== JSON.stringify([...f.filled(current).values()]),
+    },
+    // What else decides it: the Secrets of the objects naming such an object are looked at again (an
+    // issuer withdrawn: a taken Secret named so no more becomes an ordinary copy at once).
+    ...(f.dependencies ?? []).map(({ naming, ...dependency }): Relation => ({
+      ...dependency,
+      name: `${f.name}/${dependency.name}`,
+      keys: (obj) =>
+        naming(obj, fillerObjects.get(f.name)?.store.list() ?? []).flatMap((o) => [...f.filled(o).keys()]),
+      unindexed: true,
+    })),
+  ]);
   /** The type of Secret a host controller fills under this key, or undefined when none does. */
   /** How a host controller fills the Secret of this key, or undefined when none does. */
   const filledAs = (ctx: ReconcileContext): FilledSecret | undefined => {
@@ -390,6 +422,9 @@ export function withFilledSecrets(base: KindSpec, fillers: readonly SecretFiller
       kinds = all;
       at = { env, kinds: all };
       hostCopies = hostInformerFor(env, spec);
+      for (const f of fillers)
+        if (f.dependencies?.length && all.has(f.whenKind))
+          fillerObjects.set(f.name, env.informers.get(env.virtual, f.type));
       base.setup?.(env, all);
     },
     wanted: (ctx, source) => baseWants(ctx, source) || (filledAs(ctx) !== undefined && absentOrTaken(ctx)),
