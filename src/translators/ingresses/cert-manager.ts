@@ -5,7 +5,7 @@ import type { BuiltKind, Placement, ReconcileContext, SyncEnvironment } from '..
 import { deleteIncarnation } from '../../kube/delete-incarnation.ts';
 import { managedCopiesScope } from '../../sync/mappers.ts';
 import type { FilledSecret, FillerDependency, SecretFiller } from '../shared/filled-secrets.ts';
-import { ingressReferences, type IngressReference } from './translate.ts';
+import { ingressReferences, type IngressPlace, type IngressReference } from './translate.ts';
 
 /*
  * cert-manager's ingress-shim, on the host: for an Ingress annotated for it, it keeps a Certificate
@@ -414,15 +414,15 @@ export const isTlsSecret = (ref: IngressReference): boolean =>
  */
 function issuedTlsSecretKeys(
   ingress: KubeObject,
-  where: Placement,
-  certManager: HostCertManager = {},
+  where: IngressPlace,
+  certManager: HostCertManager,
   at?: JudgingContext,
 ): Map<string, FilledSecret> {
   const out = new Map<string, FilledSecret>();
   const view = shimView(ingress, certManager, at);
   if (!view.issued) return out;
   const template = secretTemplateOf(ingress);
-  for (const ref of ingressReferences(view.ingress, { ...where, issuerJudged: true }))
+  for (const ref of ingressReferences(view.ingress, where))
     if (isTlsSecret(ref))
       out.set(`${ref.namespace}/${ref.name}`, {
         type: 'kubernetes.io/tls',
@@ -457,11 +457,15 @@ function secretTemplateOf(ingress: KubeObject): FilledSecret['template'] {
 }
 
 /** The secrets kind's filler for Ingresses the host's cert-manager issues for. */
-export const ingressCertificatesFiller = (where: Placement, certManager: HostCertManager): SecretFiller => ({
-  name: 'ingresses-issued',
-  whenKind: 'ingresses',
-  type: Resources.ingresses,
-  filled: (ingress, at) => issuedTlsSecretKeys(ingress, where, certManager, at),
-  undecided: (ingress, at) => shimView(ingress, certManager, at).starting,
-  dependencies: shimDependencies(certManager, where),
-});
+export function ingressCertificatesFiller(where: Placement, certManager: HostCertManager): SecretFiller {
+  // An Ingress's Issuer is judged (shimView), not refused, as the Ingress kind reads it.
+  const place = { ...where, issuerJudged: true };
+  return {
+    name: 'ingresses-issued',
+    whenKind: 'ingresses',
+    type: Resources.ingresses,
+    filled: (ingress, at) => issuedTlsSecretKeys(ingress, place, certManager, at),
+    undecided: (ingress, at) => shimView(ingress, certManager, at).starting,
+    dependencies: shimDependencies(certManager, where),
+  };
+}

@@ -119,6 +119,8 @@ export function ingressesKind(
    */
   const commonNameRefusal = (name: string): string | undefined =>
     requestedNamesRefusal([name], { reservedHosts, allowedHosts }, ingressHostsOverlap);
+  /** The host's cert-manager as this kind's shimView reads it: with the common names it may ask for. */
+  const shimCertManager = hostCertManager && { ...hostCertManager, commonNameRefusal };
 
   /** Ingresses that name the virtual object a host copy stands for: retried when the copy changes. */
   const namingTheOwnerOf = referrersOfCopy(where, () => virtualIngresses, REFERENCE_INDEX);
@@ -207,7 +209,7 @@ export function ingressesKind(
     if (reserved) throw new TerminalError(`cannot sync this ingress: ${reserved}`);
     const withheld = classRefusal(virtual);
     if (withheld) throw new TerminalError(withheld, CLASS_WITHHELD_REASON);
-    if (!hostCertManager)
+    if (!shimCertManager)
       return hostIngressFor(
         virtual,
         place(ctx),
@@ -216,7 +218,7 @@ export function ingressesKind(
       );
     // What the host's cert-manager may read of it (see shimView): the same view the secrets kind
     // takes, so that both agree on which TLS Secrets the host fills.
-    const view = shimView(virtual, { ...hostCertManager, commonNameRefusal }, judging);
+    const view = shimView(virtual, shimCertManager, judging);
     if (view.starting)
       throw new WaitingError(
         'the ClusterIssuers this virtual cluster shows, or its Issuers, are not known yet',

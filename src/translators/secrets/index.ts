@@ -34,8 +34,10 @@ export const secretsDescriptorFor = (hostCertManager: boolean) =>
       // A copy a host pod still mounts is kept until that pod is gone.
       { scope: 'namespace', apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
     ],
-    build: (options, where) =>
-      dataObjectKind(
+    build: (options, where) => {
+      // With the host's cert-manager an Ingress's Issuer is judged, not refused, as the Ingress kind reads it.
+      const ingressPlace = hostCertManager ? { ...where, issuerJudged: true } : where;
+      return dataObjectKind(
         {
           type: Resources.secrets,
           payloadFields: ['data', 'type', 'immutable'],
@@ -45,15 +47,15 @@ export const secretsDescriptorFor = (hostCertManager: boolean) =>
             {
               kind: 'ingresses',
               type: Resources.ingresses,
-              references: (ingress) =>
-                ingressSecretKeys(ingress, hostCertManager ? { ...where, issuerJudged: true } : where),
+              references: (ingress) => ingressSecretKeys(ingress, ingressPlace),
             },
             gatewayApiReferrer('gateways', Resources.gateways, 'Secret'),
           ],
           hostTransform: neutraliseHostSecret,
         },
         where,
-      ),
+      );
+    },
   });
 
 /** The secrets kind without the host's cert-manager. */
