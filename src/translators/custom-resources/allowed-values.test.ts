@@ -1,4 +1,4 @@
-import { allowedValuesRefusal } from './allowed-values.ts';
+import { allowedKeysRefusal, allowedValuesRefusal } from './allowed-values.ts';
 import { parsePath } from './path.ts';
 
 const rule = (path: string, values: string[], optional = false) => ({
@@ -54,5 +54,55 @@ describe('allowedValues', () => {
       'spec.solvers[1].kind is not set; it may only be one of ["Http"] here',
     );
     expect(allowedValuesRefusal({ spec: { solvers: 'all' } }, solvers)).toBe('spec.solvers must be a list');
+  });
+});
+
+describe('allowedKeys', () => {
+  const keys = (path: string, allowed: string[], required = false) => ({
+    path,
+    segments: parsePath(path),
+    keys: allowed,
+    required,
+  });
+  const providers = [
+    keys('spec.provider', ['fake', 'vault'], true),
+    keys('spec.provider.vault.auth', ['tokenSecretRef'], true),
+  ];
+
+  it('lets through a mapping holding only allowed keys, and no choice where the parent is not set', () => {
+    expect(allowedKeysRefusal({ spec: { provider: { fake: { data: [] } } } }, providers)).toBeUndefined();
+    expect(
+      allowedKeysRefusal(
+        { spec: { provider: { vault: { auth: { tokenSecretRef: { name: 't' } } } } } },
+        providers,
+      ),
+    ).toBeUndefined();
+    // A key set to null is not set (the controller decodes it as absent).
+    expect(
+      allowedKeysRefusal({ spec: { provider: { fake: {}, kubernetes: null } } }, providers),
+    ).toBeUndefined();
+    expect(allowedKeysRefusal({}, [keys('spec.provider.vault.auth', ['a'], true)])).toBeUndefined();
+  });
+
+  it('refuses another key, a required mapping left out or empty, and a mapping of the wrong shape', () => {
+    expect(allowedKeysRefusal({ spec: { provider: { kubernetes: {} } } }, providers)).toBe(
+      'spec.provider.kubernetes is set; it may hold one of ["fake","vault"] here',
+    );
+    expect(allowedKeysRefusal({ spec: { provider: { fake: {}, aws: {} } } }, providers)).toBe(
+      'spec.provider.aws is set; it may hold one of ["fake","vault"] here',
+    );
+    // The host's controller would sign in as itself.
+    expect(allowedKeysRefusal({ spec: { provider: { vault: { server: 'https://v' } } } }, providers)).toBe(
+      'spec.provider.vault.auth is not set; it may hold one of ["tokenSecretRef"] here',
+    );
+    expect(allowedKeysRefusal({ spec: { provider: { vault: { auth: {} } } } }, providers)).toBe(
+      'spec.provider.vault.auth holds none of ["tokenSecretRef"]; it may hold one of ["tokenSecretRef"] here',
+    );
+    expect(allowedKeysRefusal({ spec: {} }, providers)).toBe(
+      'spec.provider is not set; it may hold one of ["fake","vault"] here',
+    );
+    expect(allowedKeysRefusal({ spec: { provider: ['fake'] } }, providers)).toBe(
+      'spec.provider must be an object',
+    );
   });
 });

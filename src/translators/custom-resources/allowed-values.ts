@@ -1,6 +1,10 @@
 import { controllerUrlRefusal, hostObjectAnnotationsRefusal } from '../shared/host-object-annotations.ts';
 import { gatewayHostnamesOverlap, requestedNamesRefusal } from '../shared/reserved-hosts.ts';
-import type { CustomResourceAllowedValues, CustomResourceEntry } from './config.ts';
+import type {
+  CustomResourceAllowedKeys,
+  CustomResourceAllowedValues,
+  CustomResourceEntry,
+} from './config.ts';
 import { valuesAt, type PathSegment } from './path.ts';
 
 /**
@@ -35,17 +39,51 @@ export function allowedValuesRefusal(
 }
 
 /**
+ * Why an object may not reach the host for a mapping the admin limited to some keys (`allowedKeys`),
+ * or undefined. A key set to null counts as not set, as the API server's defaulting and the host
+ * controller's decoding read it.
+ */
+export function allowedKeysRefusal(
+  obj: unknown,
+  rules: readonly CustomResourceAllowedKeys[],
+): string | undefined {
+  for (const rule of rules) {
+    const { values, problem } = valuesAt(obj, rule.segments, { absent: true });
+    if (problem) return problem;
+    const allowed = `it may hold one of ${JSON.stringify(rule.keys)} here`;
+    for (const { location, value } of values) {
+      if (value === undefined) {
+        // Only the field itself missing, under a parent that is set, leaves a choice to make.
+        if (rule.required && location.replace(/\[\d+\]/g, '[]') === rule.path)
+          return `${location} is not set; ${allowed}`;
+        continue;
+      }
+      if (typeof value !== 'object' || Array.isArray(value)) return `${location} must be an object`;
+      const set = Object.entries(value as Record<string, unknown>)
+        .filter(([, v]) => v !== null && v !== undefined)
+        .map(([k]) => k);
+      const other = set.find((k) => !rule.keys.includes(k));
+      if (other !== undefined) return `${location}.${other} is set; ${allowed}`;
+      if (rule.required && set.length === 0)
+        return `${location} holds none of ${JSON.stringify(rule.keys)}; ${allowed}`;
+    }
+  }
+  return undefined;
+}
+
+/**
  * Why a toHost custom resource may not be on the host at all: an annotation naming a host object a
  * host add-on would act on, or a field holding a value the admin did not allow (fields that are not
  * renamed reach the host as written); undefined when it may.
  */
 export const customResourceRefusal = (
   obj: { metadata?: { annotations?: Record<string, string> } },
-  entry: Pick<CustomResourceEntry, 'allowedValues' | 'urls' | 'hosts'>,
+  entry: Pick<CustomResourceEntry, 'allowedValues' | 'allowedKeys' | 'urls' | 'hosts'>,
   rules: HostRules,
 ): string | undefined =>
   hostObjectAnnotationsRefusal(obj.metadata?.annotations) ??
   allowedValuesRefusal(obj, entry.allowedValues) ??
+  allowedKeysRefusal(obj, entry.allowedKeys) ??
   urlsRefusal(obj, entry.urls, rules.hostNamespace) ??
   hostsRefusal(obj, entry.hosts, rules);
 

@@ -328,9 +328,64 @@ describe('customResources config', () => {
       "'customResources.toHost[0].urls[0].scheme': unknown field (known: path)",
     ],
     [
-      'a selector on a toHost entry',
-      { toHost: [{ resource: 'a.b.io/v1', selector: { labels: { a: 'b' } } }] },
-      "'customResources.toHost[0].selector': unknown field",
+      'a toHost selector that is not labels',
+      { toHost: [{ resource: 'a.b.io/v1', selector: { matchLabels: { a: 'b' } } }] },
+      "'customResources.toHost[0].selector.matchLabels': unknown field (known: labels)",
+    ],
+    [
+      'allowedKeys without keys',
+      { toHost: [{ resource: 'a.b.io/v1', allowedKeys: [{ path: 'spec.provider', keys: [] }] }] },
+      "'customResources.toHost[0].allowedKeys[0].keys': must be a non-empty list of field names",
+    ],
+    [
+      'allowedKeys with required not a bool',
+      {
+        toHost: [
+          { resource: 'a.b.io/v1', allowedKeys: [{ path: 'spec.provider', keys: ['a'], required: 'yes' }] },
+        ],
+      },
+      "'customResources.toHost[0].allowedKeys[0].required': must be true or false",
+    ],
+    [
+      'typeFrom without filledByHost',
+      {
+        toHost: [
+          { resource: 'a.b.io/v1', references: [{ path: 'spec.x', kind: 'Secret', typeFrom: 'spec.t' }] },
+        ],
+      },
+      "'customResources.toHost[0].references[0].typeFrom': a type is read only for a Secret the host's controller fills",
+    ],
+    [
+      'typeFrom over a list',
+      {
+        toHost: [
+          {
+            resource: 'a.b.io/v1',
+            references: [
+              { path: 'spec.x', kind: 'Secret', filledByHost: 'Opaque', typeFrom: 'spec.t[].type' },
+            ],
+          },
+        ],
+      },
+      "'customResources.toHost[0].references[0].typeFrom': must name one field (no [])",
+    ],
+    [
+      'orOwnName over a list',
+      {
+        toHost: [
+          { resource: 'a.b.io/v1', references: [{ path: 'spec.x[].name', kind: 'Secret', orOwnName: true }] },
+        ],
+      },
+      "'customResources.toHost[0].references[0].orOwnName': only a reference by one field",
+    ],
+    [
+      'orOwnName not a bool',
+      {
+        toHost: [
+          { resource: 'a.b.io/v1', references: [{ path: 'spec.x', kind: 'Secret', orOwnName: 'yes' }] },
+        ],
+      },
+      "'customResources.toHost[0].references[0].orOwnName': must be true or false",
     ],
     [
       'a fromHost selector that is not labels',

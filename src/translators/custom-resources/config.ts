@@ -1,5 +1,5 @@
 import { Resources } from '../../kube/resources.ts';
-import { parsePath, valuesAt, type PathSegment } from './path.ts';
+import { parsePath, replaceAt, valuesAt, type PathSegment } from './path.ts';
 
 /**
  * The `customResources` section of the config file: which custom resources are synced, each as
@@ -71,6 +71,18 @@ export interface CustomResourceReference {
    * and annotations go on the tenant's Secret instead, where the tenant's own tools read them.
    */
   template?: { path: string; segments: PathSegment[] };
+  /**
+   * With filledByHost: a field of the object (one field, no `[]`) naming the Secret's type when set
+   * (external-secrets' `spec.target.template.type`); filledByHost is the type when it is not. The
+   * type of a Secret cannot change, so the host Secret must be made of the type its controller writes.
+   */
+  typeFrom?: { path: string; segments: PathSegment[] };
+  /**
+   * An absent or empty field names an object of the referrer's own name (external-secrets' target
+   * Secret is the ExternalSecret's name unless `spec.target.name` says otherwise). The host copy gets
+   * the field written, renamed as any other. One field only (no `[]`).
+   */
+  orOwnName?: boolean;
   /** The reference counts only while another field of the object holds one of a few values. */
   when?: ReferenceCondition;
 }
@@ -101,6 +113,24 @@ export interface CustomResourceAllowedValues {
   optional: boolean;
 }
 
+/**
+ * A mapping a toHost custom resource may hold only some keys of: one key per choice, where each
+ * choice the admin did not allow is refused (external-secrets' providers, and how each signs in).
+ * An allowlist, so that what a later release of the CRD adds is refused until allowed.
+ */
+export interface CustomResourceAllowedKeys {
+  /** As configured, e.g. `spec.provider`. */
+  path: string;
+  segments: PathSegment[];
+  keys: string[];
+  /**
+   * Whether the mapping must hold one of the keys once the field holding it is set: a store's
+   * `auth` left out has the host's controller sign in with its own identity (a cloud role of the
+   * host's), which is the host's to use, not a tenant's.
+   */
+  required: boolean;
+}
+
 export interface CustomResourceEntry {
   direction: 'toHost' | 'fromHost';
   /** Where the entry is in the config file, e.g. `customResources.fromHost[0]`. */
@@ -120,6 +150,8 @@ export interface CustomResourceEntry {
   references: CustomResourceReference[];
   /** toHost only: an object holding another value is refused. */
   allowedValues: CustomResourceAllowedValues[];
+  /** toHost only: an object holding another key in one of these mappings is refused. */
+  allowedKeys: CustomResourceAllowedKeys[];
   /**
    * toHost only: fields holding a URL the host's controller calls from inside the host cluster (an
    * ACME server); an object naming a private or internal address there is refused.
@@ -135,7 +167,10 @@ export interface CustomResourceEntry {
   status: boolean;
   /** fromHost of namespaced resources: host namespace → virtual namespace; nothing else is shown. */
   namespaces: Record<string, string>;
-  /** fromHost only: the labels a host object must have to be shown (vCluster's `selector.labels`). */
+  /**
+   * The labels an object must have to be synced: fromHost, a host object to be shown (vCluster's
+   * `selector.labels`); toHost, a tenant's object to be copied (one that loses them loses its copy).
+   */
   selectorLabels: Record<string, string>;
   /** For messages: the config field each host namespace of `namespaces` was set at. */
   namespaceFields: Record<string, string>;
@@ -186,7 +221,18 @@ const RESOURCE = new RegExp(
 );
 const NAMESPACE = new RegExp(`^${DNS_LABEL}$`);
 const KEYS = {
-  toHost: ['resource', 'scope', 'crd', 'status', 'references', 'allowedValues', 'urls', 'hosts'],
+  toHost: [
+    'resource',
+    'scope',
+    'crd',
+    'status',
+    'selector',
+    'references',
+    'allowedValues',
+    'allowedKeys',
+    'urls',
+    'hosts',
+  ],
   fromHost: ['resource', 'scope', 'crd', 'namespaces', 'selector'],
 } as const;
 
@@ -279,6 +325,42 @@ export function parseCustomResources(
   out.toHost.forEach((entry) => selectorOverlapCheck(entry.references, `${entry.field}.references`));
   return out;
 }
+
+/**
+ * obj with each `orOwnName` reference that counts and is absent or empty written as the object's own
+ * name, so that it is judged, renamed and indexed as a name the tenant wrote; obj itself when there is
+ * none. Shared with obj where untouched (see replaceAt).
+ */
+export function withOwnNames<T>(obj: T, entry: Pick<CustomResourceEntry, 'references'>): T {
+  const name = (obj as { metadata?: { name?: unknown } }).metadata?.name;
+  if (typeof name !== 'string' || !name) return obj;
+  let out: unknown = obj;
+  for (const ref of entry.references)
+    if (ref.orOwnName && referenceApplies(ref, obj))
+      out = replaceAt(
+        out,
+        ref.segments,
+        (value) => (value === undefined || value === null || value === '' ? name : value),
+        {
+          fillAbsent: true,
+        },
+      );
+  return out as T;
+}
+
+/** The type of the Secret a `filledByHost` reference names in obj: its `typeFrom` field's when set. */
+export function filledTypeOf(ref: CustomResourceReference, obj: unknown): string | undefined {
+  if (!ref.filledByHost) return undefined;
+  if (!ref.typeFrom) return ref.filledByHost;
+  const value = valuesAt(obj, ref.typeFrom.segments).values[0]?.value;
+  return typeof value === 'string' && value.trim() ? value.trim() : ref.filledByHost;
+}
+
+/** Whether a toHost object carries its entry's selector labels (every object, with none). */
+export const selectedForSync = (
+  entry: Pick<CustomResourceEntry, 'selectorLabels'>,
+  obj: { metadata?: { labels?: Record<string, string> } },
+): boolean => Object.entries(entry.selectorLabels).every(([k, v]) => obj.metadata?.labels?.[k] === v);
 
 /** Whether a configured reference counts for obj now (its `when`, if any, holds). */
 export function referenceApplies(ref: CustomResourceReference, obj: unknown): boolean {
@@ -554,6 +636,7 @@ function parseEntry(
     status: direction === 'toHost' && status,
     references: parseReferences(item.references, `${at}.references`),
     allowedValues: parseAllowedValues(item.allowedValues, `${at}.allowedValues`),
+    allowedKeys: parseAllowedKeys(item.allowedKeys, `${at}.allowedKeys`),
     urls: parsePaths(item.urls, `${at}.urls`),
     hosts: parsePaths(item.hosts, `${at}.hosts`),
     namespaces,
@@ -562,7 +645,7 @@ function parseEntry(
   };
 }
 
-/** A fromHost entry's `selector` (vCluster's `{labels: {...}}`): the labels a shown object must have. */
+/** An entry's `selector` (vCluster's `{labels: {...}}`): the labels a synced object must have. */
 function parseSelector(raw: unknown, at: string): Record<string, string> {
   if (raw === undefined || raw === null) return {};
   if (!isRecord(raw)) throw new CustomResourceConfigError(at, `must be a mapping {labels}, got ${json(raw)}`);
@@ -586,7 +669,7 @@ function parseReferences(raw: unknown, at: string): CustomResourceReference[] {
     const here = `${at}[${i}]`;
     if (!isRecord(ref))
       throw new CustomResourceConfigError(here, `must be a mapping {path, kind}, got ${json(ref)}`);
-    const known = ['path', 'kind', 'filledByHost', 'template', 'when'];
+    const known = ['path', 'kind', 'filledByHost', 'template', 'typeFrom', 'orOwnName', 'when'];
     for (const key of Object.keys(ref))
       if (!known.includes(key))
         throw new CustomResourceConfigError(`${here}.${key}`, `unknown field (known: ${known.join(', ')})`);
@@ -624,6 +707,30 @@ function parseReferences(raw: unknown, at: string): CustomResourceReference[] {
         );
       out.template = { path: (ref.template as string).trim(), segments: templateSegments };
     }
+    if (ref.typeFrom !== undefined && ref.typeFrom !== null) {
+      if (!out.filledByHost)
+        throw new CustomResourceConfigError(
+          `${here}.typeFrom`,
+          "a type is read only for a Secret the host's controller fills (filledByHost, the type when the field is not set)",
+        );
+      out.typeFrom = {
+        path: String(ref.typeFrom).trim(),
+        segments: oneFieldAt(ref.typeFrom, `${here}.typeFrom`),
+      };
+    }
+    if (ref.orOwnName !== undefined && ref.orOwnName !== null) {
+      if (typeof ref.orOwnName !== 'boolean')
+        throw new CustomResourceConfigError(
+          `${here}.orOwnName`,
+          `must be true or false, got ${json(ref.orOwnName)}`,
+        );
+      if (ref.orOwnName && segments.some((s) => s.each))
+        throw new CustomResourceConfigError(
+          `${here}.orOwnName`,
+          "only a reference by one field (no [] in its path) may default to the object's own name",
+        );
+      if (ref.orOwnName) out.orOwnName = true;
+    }
     if (ref.when !== undefined && ref.when !== null) out.when = parseCondition(ref.when, `${here}.when`);
     if (isSelectorReference(out) && out.when)
       throw new CustomResourceConfigError(
@@ -659,6 +766,13 @@ function parseCondition(raw: unknown, at: string): ReferenceCondition {
   if (typeof orAbsent !== 'boolean')
     throw new CustomResourceConfigError(`${at}.orAbsent`, `must be true or false, got ${json(orAbsent)}`);
   return { path: (raw.path as string).trim(), segments, values: values as string[], orAbsent };
+}
+
+/** A configured path naming one field (no `[]`), as segments. */
+function oneFieldAt(path: unknown, at: string): PathSegment[] {
+  const segments = parsePathAt(path, at);
+  if (segments.some((s) => s.each)) throw new CustomResourceConfigError(at, 'must name one field (no [])');
+  return segments;
 }
 
 /** A configured path's segments, or a CustomResourceConfigError naming the field. */
@@ -702,6 +816,31 @@ function parseAllowedValues(raw: unknown, at: string): CustomResourceAllowedValu
         `must be a non-empty list of strings (an empty one with optional: true forbids the field), got ${json(values)}`,
       );
     return { path: (rule.path as string).trim(), segments, values: values as string[], optional };
+  });
+}
+
+function parseAllowedKeys(raw: unknown, at: string): CustomResourceAllowedKeys[] {
+  if (raw === undefined || raw === null) return [];
+  const shape = 'a list of {path, keys, required}';
+  if (!Array.isArray(raw)) throw new CustomResourceConfigError(at, `must be ${shape}, got ${json(raw)}`);
+  return raw.map((rule, i) => {
+    const here = `${at}[${i}]`;
+    if (!isRecord(rule))
+      throw new CustomResourceConfigError(here, `must be a mapping {path, keys}, got ${json(rule)}`);
+    for (const key of Object.keys(rule))
+      if (!['path', 'keys', 'required'].includes(key))
+        throw new CustomResourceConfigError(`${here}.${key}`, 'unknown field (known: path, keys, required)');
+    const segments = parsePathAt(rule.path, `${here}.path`);
+    const { keys } = rule;
+    if (!Array.isArray(keys) || keys.length === 0 || !keys.every((k) => typeof k === 'string' && k))
+      throw new CustomResourceConfigError(
+        `${here}.keys`,
+        `must be a non-empty list of field names, got ${json(keys)}`,
+      );
+    const required = rule.required ?? false;
+    if (typeof required !== 'boolean')
+      throw new CustomResourceConfigError(`${here}.required`, `must be true or false, got ${json(required)}`);
+    return { path: (rule.path as string).trim(), segments, keys: keys as string[], required };
   });
 }
 

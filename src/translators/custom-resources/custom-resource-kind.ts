@@ -31,8 +31,11 @@ import { hostMetadataFor, sameJson } from '../shared/host-metadata.ts';
 import {
   BUILTIN_REFERENCE_KINDS,
   customResourceKindName,
+  filledTypeOf,
   isSelectorReference,
   referenceApplies,
+  selectedForSync,
+  withOwnNames,
   type CustomResourceEntry,
   type CustomResourceReference,
 } from './config.ts';
@@ -288,7 +291,13 @@ export function toHostCustomResourceKind(
           const filled = filledJudge(target).judgeFilled(ctx.virtualNamespace, filledRef(value));
           if (filled.state === 'ready') hostNames.set(value, filled.hostName);
           else if (filled.state === 'waiting')
-            judged.toMake.push({ location, value, target, type: ref.filledByHost, rename: hostNames });
+            judged.toMake.push({
+              location,
+              value,
+              target,
+              type: filledTypeOf(ref, virtual)!,
+              rename: hostNames,
+            });
           else if (filled.state === 'refused') judged.filledRefused.push(`${location}: ${filled.message}`);
           continue;
         }
@@ -357,9 +366,11 @@ export function toHostCustomResourceKind(
     virtual: KubeObject,
     onHost: boolean,
   ): Promise<{ body: Record<string, unknown>; notReady: string[] }> {
+    // A reference left to default (external-secrets' target Secret) is judged and written as named.
+    const named = withOwnNames(virtual, entry);
     // A malformed selector is the tenant's to fix: said before what waits for other objects.
-    let body = scopedSelectors(ctx, bodyOf(virtual));
-    const judged = judgeReferences(ctx, virtual);
+    let body = scopedSelectors(ctx, bodyOf(named));
+    const judged = judgeReferences(ctx, named);
     const { waiting, refused, starting, filledRefused } = judged;
     // Nothing is known of a kind that has not started: its objects' copies may be there all along.
     if (starting.length) throw new WaitingError(starting.join('; '));
@@ -461,13 +472,17 @@ export function toHostCustomResourceKind(
 
     relations: copyRelations,
 
+    // With a selector, an object that loses its labels loses its copy (vCluster's toHost selectors).
+    wanted: (_ctx, virtual) => virtual !== undefined && selectedForSync(entry, virtual),
+
     setup(e, all) {
       kinds = all;
       virtualObjects = e.informers.get(e.virtual, type);
       virtualObjects.addIndexer(REFERENCE_INDEX, (obj) => {
         const namespace = obj.metadata?.namespace ?? '';
+        const named = withOwnNames(obj, entry);
         return nameReferences.flatMap((ref) =>
-          valuesAt(obj, ref.segments).values.flatMap(({ value }) =>
+          valuesAt(named, ref.segments).values.flatMap(({ value }) =>
             typeof value !== 'string' || !value
               ? []
               : shownFromHost.has(ref.kind)

@@ -1,7 +1,13 @@
 import type { KubeObject } from '../../kube/object.ts';
 import type { FilledSecret } from '../shared/filled-secrets.ts';
 import { customResourceRefusal, type HostRules } from './allowed-values.ts';
-import { referenceApplies, type CustomResourceEntry } from './config.ts';
+import {
+  filledTypeOf,
+  referenceApplies,
+  selectedForSync,
+  withOwnNames,
+  type CustomResourceEntry,
+} from './config.ts';
 import { valuesAt } from './path.ts';
 
 /**
@@ -10,19 +16,24 @@ import { valuesAt } from './path.ts';
  * An object that may not reach the host gets nothing made there for it.
  */
 export function filledSecretKeys(
-  obj: KubeObject,
+  virtual: KubeObject,
   entry: CustomResourceEntry,
   rules: HostRules,
 ): Map<string, FilledSecret> {
   const out = new Map<string, FilledSecret>();
-  const namespace = obj.metadata?.namespace;
-  if (!namespace || customResourceRefusal(obj, entry, rules)) return out;
+  const namespace = virtual.metadata?.namespace;
+  if (!namespace || !selectedForSync(entry, virtual) || customResourceRefusal(virtual, entry, rules))
+    return out;
+  const obj = withOwnNames(virtual, entry);
   for (const ref of entry.references) {
     if (!ref.filledByHost || !referenceApplies(ref, obj)) continue;
     const template = ref.template && templateAt(obj, ref.template.segments);
     for (const { value } of valuesAt(obj, ref.segments).values)
       if (typeof value === 'string' && value && !out.has(`${namespace}/${value}`))
-        out.set(`${namespace}/${value}`, { type: ref.filledByHost, ...(template ? { template } : {}) });
+        out.set(`${namespace}/${value}`, {
+          type: filledTypeOf(ref, obj)!,
+          ...(template ? { template } : {}),
+        });
   }
   return out;
 }

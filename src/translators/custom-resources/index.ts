@@ -14,6 +14,8 @@ import { ConfigError } from '../../config/config-error.ts';
 import {
   customResourceKindName,
   ownHostNamespaceProblem,
+  selectedForSync,
+  withOwnNames,
   type CustomResourceEntry,
   type CustomResourcesConfig,
 } from './config.ts';
@@ -65,10 +67,11 @@ export interface CustomResourceKinds {
 /** The keys (`namespace/name`) of the objects of referencedKind a custom resource names. */
 function referencedKeys(obj: KubeObject, entry: CustomResourceEntry, referencedKind: string): string[] {
   const namespace = obj.metadata?.namespace;
-  if (!namespace) return [];
+  if (!namespace || !selectedForSync(entry, obj)) return [];
+  const named = withOwnNames(obj, entry);
   return entry.references
     .filter((r) => r.kind === referencedKind && !r.filledByHost)
-    .flatMap((r) => valuesAt(obj, r.segments).values)
+    .flatMap((r) => valuesAt(named, r.segments).values)
     .flatMap(({ value }) => (typeof value === 'string' && value ? [`${namespace}/${value}`] : []));
 }
 

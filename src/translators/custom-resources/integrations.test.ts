@@ -106,8 +106,52 @@ describe('integrations config', () => {
     ['not a mapping', 'yes', "'integrations': must be a mapping"],
     [
       'another integration',
+      { kubeVirt: { enabled: true } },
+      "'integrations.kubeVirt': not offered by vsyncer (known: certManager, externalSecrets;",
+    ],
+    [
+      'externalSecrets with no store to name',
       { externalSecrets: { enabled: true } },
-      "'integrations.externalSecrets': not offered by vsyncer",
+      "'integrations.externalSecrets.sync.toHost.externalSecrets': an ExternalSecret needs a store: turn on sync.toHost.stores",
+    ],
+    [
+      "externalSecrets reusing the host's webhooks",
+      { externalSecrets: { enabled: true, webhook: { enabled: true } } },
+      "'integrations.externalSecrets.webhook.enabled': not offered by vsyncer",
+    ],
+    [
+      'externalSecrets with a version that is not one',
+      { externalSecrets: { enabled: true, version: '1', sync: { toHost: { stores: { enabled: true } } } } },
+      "'integrations.externalSecrets.version': must be an API version such as v1 or v1beta1",
+    ],
+    [
+      'externalSecrets selecting by expressions',
+      {
+        externalSecrets: {
+          enabled: true,
+          sync: {
+            toHost: {
+              stores: { enabled: true, selector: { matchExpressions: [{ key: 'a', operator: 'Exists' }] } },
+            },
+          },
+        },
+      },
+      "'integrations.externalSecrets.sync.toHost.stores.selector.matchExpressions': not offered by vsyncer",
+    ],
+    [
+      "externalSecrets in both of vCluster's forms",
+      {
+        externalSecrets: {
+          enabled: true,
+          sync: { stores: { enabled: true }, toHost: { stores: { enabled: true } } },
+        },
+      },
+      "'integrations.externalSecrets.sync.stores': vCluster's earlier form (sync.stores) and its current one (sync.toHost) are both set",
+    ],
+    [
+      'externalSecrets with an unknown part',
+      { externalSecrets: { enabled: true, sync: { toHost: { pushSecrets: { enabled: true } } } } },
+      "'integrations.externalSecrets.sync.toHost.pushSecrets': unknown field (known: externalSecrets, stores)",
     ],
     [
       'enabled not a bool',
@@ -136,6 +180,102 @@ describe('integrations config', () => {
     ],
   ])('%s', (_name, integrations, message) => {
     expect(problem(integrations)).toContain(message);
+  });
+
+  it("externalSecrets, as vCluster's docs enable it: ExternalSecrets and SecretStores to the host, ClusterSecretStores from it", () => {
+    const config = build({
+      externalSecrets: {
+        enabled: true,
+        version: 'v1',
+        webhook: { enabled: false },
+        sync: {
+          toHost: { externalSecrets: { selector: { matchLabels: {} } }, stores: { enabled: true } },
+          fromHost: { clusterStores: { enabled: true, selector: { matchLabels: { offer: 'tenants' } } } },
+        },
+      },
+    });
+    expect(config.toHost.map((e) => [e.resource, e.field, e.selectorLabels])).toEqual([
+      ['secretstores.external-secrets.io/v1', 'integrations.externalSecrets.sync.toHost.stores', {}],
+      [
+        'externalsecrets.external-secrets.io/v1',
+        'integrations.externalSecrets.sync.toHost.externalSecrets',
+        {},
+      ],
+    ]);
+    expect(config.fromHost.map((e) => [e.resource, e.selectorLabels])).toEqual([
+      ['clustersecretstores.external-secrets.io/v1', { offer: 'tenants' }],
+    ]);
+    const externalSecrets = config.toHost[1]!;
+    const target = externalSecrets.references[0]!;
+    expect([
+      target.path,
+      target.filledByHost,
+      target.typeFrom?.path,
+      target.template?.path,
+      target.orOwnName,
+    ]).toEqual([
+      'spec.target.name',
+      'Opaque',
+      'spec.target.template.type',
+      'spec.target.template.metadata',
+      true,
+    ]);
+    expect(externalSecrets.references.slice(1).map((r) => [r.path, r.kind, r.when?.values])).toEqual([
+      ['spec.target.template.templateFrom[].configMap.name', 'ConfigMap', undefined],
+      ['spec.target.template.templateFrom[].secret.name', 'Secret', undefined],
+      ['spec.secretStoreRef.name', 'secretstores.external-secrets.io', ['SecretStore']],
+      ['spec.secretStoreRef.name', 'clustersecretstores.external-secrets.io', ['ClusterSecretStore']],
+    ]);
+    expect(externalSecrets.allowedValues.find((a) => a.path === 'spec.secretStoreRef.kind')).toMatchObject({
+      values: ['SecretStore', 'ClusterSecretStore', ''],
+      optional: true,
+    });
+    const stores = config.toHost[0]!;
+    expect(stores.allowedKeys[0]).toMatchObject({ path: 'spec.provider', required: true });
+    expect(stores.urls.map((u) => u.path)).toEqual([
+      'spec.provider.vault.server',
+      'spec.provider.azurekv.vaultUrl',
+    ]);
+  });
+
+  it('externalSecrets with only the host ClusterSecretStores, or in the form before vCluster v0.25', () => {
+    const clusterOnly = build({
+      externalSecrets: { enabled: true, sync: { fromHost: { clusterStores: { enabled: true } } } },
+    });
+    expect(clusterOnly.toHost.map((e) => e.crdName)).toEqual(['externalsecrets.external-secrets.io']);
+    expect(
+      clusterOnly.toHost[0]!.allowedValues.find((a) => a.path === 'spec.secretStoreRef.kind'),
+    ).toMatchObject({
+      values: ['ClusterSecretStore'],
+      optional: false,
+    });
+    const earlier = build({
+      externalSecrets: {
+        enabled: true,
+        sync: {
+          externalSecrets: { enabled: true },
+          stores: { enabled: true },
+          clusterStores: { enabled: true, selector: { labels: { a: 'b' } } },
+        },
+      },
+    });
+    expect(earlier.toHost.map((e) => e.resource)).toEqual([
+      'secretstores.external-secrets.io',
+      'externalsecrets.external-secrets.io',
+    ]);
+    expect(earlier.fromHost[0]!.selectorLabels).toEqual({ a: 'b' });
+    const selected = build({
+      externalSecrets: {
+        enabled: true,
+        sync: {
+          toHost: {
+            externalSecrets: { selector: { matchLabels: { sync: 'yes' } } },
+            stores: { enabled: true },
+          },
+        },
+      },
+    });
+    expect(selected.toHost[1]!.selectorLabels).toEqual({ sync: 'yes' });
   });
 
   it('a resource configured both by customResources and the integration is named at both', () => {

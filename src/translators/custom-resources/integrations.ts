@@ -1,9 +1,12 @@
 import { CustomResourceConfigError, type IntegrationItem, type IntegrationItems } from './config.ts';
+import { externalSecretsItems } from './external-secrets.ts';
+import { enabledAt, onlyKeys } from './integration-sections.ts';
 
 /**
  * vCluster's `integrations` section (the syncer's config file, and the chart's vcluster.yaml), read
- * as the custom resources entries it stands for. Only `certManager` is built; `metricsServer` is a
- * flag of its own (--metrics-server-proxy) and the others are not offered.
+ * as the custom resources entries it stands for: `certManager` and `externalSecrets` (see
+ * external-secrets.ts). `metricsServer` is a flag of its own (--metrics-server-proxy) and the others
+ * are not offered.
  */
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
@@ -11,7 +14,7 @@ const isRecord = (v: unknown): v is Record<string, unknown> =>
 const json = (v: unknown) => JSON.stringify(v);
 
 /** The `integrations` keys this syncer takes. */
-const KNOWN = ['certManager'];
+const KNOWN = ['certManager', 'externalSecrets'];
 
 /** cert-manager's own kinds, at the version its CRDs serve and store since v1.0. */
 const CERTIFICATES = 'certificates.cert-manager.io/v1';
@@ -113,8 +116,11 @@ export function integrationItems(raw: unknown, field = 'integrations'): Integrat
         `not offered by vsyncer (known: ${KNOWN.join(', ')}; vCluster's metricsServer is --metrics-server-proxy); only an off section (enabled: false) is accepted`,
       );
   const certManager = certManagerItems(raw.certManager, `${field}.certManager`);
-  out.toHost.push(...certManager.toHost);
-  out.fromHost.push(...certManager.fromHost);
+  const externalSecrets = externalSecretsItems(raw.externalSecrets, `${field}.externalSecrets`);
+  for (const items of [certManager, externalSecrets]) {
+    out.toHost.push(...items.toHost);
+    out.fromHost.push(...items.fromHost);
+  }
   if (certManager.hostCertManager) out.hostCertManager = true;
   return out;
 }
@@ -129,27 +135,6 @@ function isOff(raw: unknown): boolean {
   if (!isRecord(raw)) return false;
   if (raw.enabled === false || raw.enabled === 'false') return true;
   return Object.values(raw).every(isOff);
-}
-
-/** An `{enabled}` switch (vCluster's EnableSwitch), `fallback` when absent. */
-function enabledAt(raw: unknown, at: string, fallback: boolean): boolean {
-  if (raw === undefined || raw === null) return fallback;
-  if (!isRecord(raw))
-    throw new CustomResourceConfigError(at, `must be a mapping {enabled}, got ${json(raw)}`);
-  const enabled = raw.enabled ?? fallback;
-  if (typeof enabled !== 'boolean')
-    throw new CustomResourceConfigError(`${at}.enabled`, `must be true or false, got ${json(enabled)}`);
-  return enabled;
-}
-
-/** Only the keys named may be set in a mapping (absent or null is taken as empty). */
-function onlyKeys(raw: unknown, at: string, keys: readonly string[]): Record<string, unknown> {
-  if (raw === undefined || raw === null) return {};
-  if (!isRecord(raw)) throw new CustomResourceConfigError(at, `must be a mapping, got ${json(raw)}`);
-  for (const key of Object.keys(raw))
-    if (!keys.includes(key))
-      throw new CustomResourceConfigError(`${at}.${key}`, `unknown field (known: ${keys.join(', ')})`);
-  return raw;
 }
 
 /**

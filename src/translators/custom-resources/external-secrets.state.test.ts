@@ -1,0 +1,450 @@
+import type { KubeObject } from '../../kube/object.ts';
+import { Resources, type ResourceType } from '../../kube/resources.ts';
+import { HOST_NS, stateTables, VC, type StateTable } from '../../testing/state-table.ts';
+import { CRDS } from './crd.ts';
+
+/*
+ * vCluster's integrations.externalSecrets, end to end through the engine between two in-memory
+ * clusters: the test plays the host's External Secrets Operator, writing what a store holds into
+ * the host Secret an ExternalSecret's copy names, as ESO does.
+ */
+
+const start = stateTables();
+
+const GROUP = 'external-secrets.io';
+const type = (resource: string, kind: string, namespaced: boolean): ResourceType => ({
+  group: GROUP,
+  version: 'v1',
+  resource,
+  kind,
+  namespaced,
+});
+const EXTERNAL_SECRETS = type('externalsecrets', 'ExternalSecret', true);
+const STORES = type('secretstores', 'SecretStore', true);
+const CLUSTER_STORES = type('clustersecretstores', 'ClusterSecretStore', false);
+const ES_KIND = 'cr:externalsecrets.external-secrets.io';
+const STORE_KIND = 'cr:secretstores.external-secrets.io';
+const CLUSTER_STORE_KIND = 'cr:clustersecretstores.external-secrets.io';
+
+/** A CRD as the API server stores it: established, serving v1 with a status subresource. */
+const crd = (t: ResourceType): KubeObject => ({
+  metadata: { name: `${t.resource}.${t.group}` },
+  spec: {
+    group: t.group,
+    scope: t.namespaced ? 'Namespaced' : 'Cluster',
+    names: { kind: t.kind, plural: t.resource },
+    versions: [{ name: 'v1', served: true, storage: true, subresources: { status: {} } }],
+  },
+  status: { conditions: [{ type: 'Established', status: 'True' }] },
+});
+
+const hostName = (name: string, ns = 'team') => `${name}-x-${ns}-x-${VC}`;
+const fakeStore = (name: string, data: Record<string, string> = { db: 's3cr3t' }): KubeObject => ({
+  metadata: { name },
+  spec: { provider: { fake: { data: Object.entries(data).map(([key, value]) => ({ key, value })) } } },
+});
+const clusterStore = (name: string, labels: Record<string, string>): KubeObject => ({
+  ...fakeStore(name),
+  metadata: { name, labels },
+});
+const externalSecret = (name: string, spec: Record<string, unknown>, labels?: Record<string, string>) => ({
+  metadata: { name, ...(labels ? { labels } : {}) },
+  spec: { refreshInterval: '1h', data: [{ secretKey: 'password', remoteRef: { key: 'db' } }], ...spec },
+});
+const fromStore = (name: string) => ({ secretStoreRef: { name, kind: 'SecretStore' } });
+const hostObject = (t: StateTable, kind: ResourceType, name: string) =>
+  t.host.objects(kind, HOST_NS).find((o) => o.metadata?.name === name);
+const virtualSecret = (t: StateTable, name: string, ns = 'team') =>
+  t.virtual.objects(Resources.secrets, ns).find((o) => o.metadata?.name === name);
+const events = (t: StateTable, ns = 'team') =>
+  t.virtual.objects(Resources.events, ns).map((e) => `${e.reason}: ${e.message}`);
+
+/** What ESO writes into an ExternalSecret's target Secret on the host (data base64, as the API holds it). */
+async function fill(t: StateTable, secretHostName: string, data: Record<string, string>): Promise<void> {
+  const current = hostObject(t, Resources.secrets, secretHostName)!;
+  await t.host.update(Resources.secrets, HOST_NS, {
+    ...current,
+    metadata: {
+      ...current.metadata,
+      labels: { ...current.metadata?.labels, 'reconcile.external-secrets.io/managed': 'true' },
+      annotations: { ...current.metadata?.annotations, 'reconcile.external-secrets.io/data-hash': 'h' },
+    },
+    data,
+  });
+}
+
+async function settled(t: StateTable): Promise<void> {
+  await t.settle();
+  t.clock.advance(5_000);
+  await t.settle();
+}
+
+/** Settles again from what is there now, and expects that nothing more is written either way. */
+async function expectSteady(t: StateTable): Promise<void> {
+  t.virtual.clearWrites();
+  t.host.clearWrites();
+  await settled(t);
+  expect(t.writes()).toEqual([]);
+}
+
+/** The integration as vCluster's docs turn it on, the host offering stores labelled offer=tenants. */
+async function externalSecretsTable(
+  externalSecrets: Record<string, unknown> = {
+    enabled: true,
+    sync: {
+      toHost: { stores: { enabled: true } },
+      fromHost: { clusterStores: { enabled: true, selector: { matchLabels: { offer: 'tenants' } } } },
+    },
+  },
+): Promise<StateTable> {
+  const table = await start({
+    kinds: [
+      'secrets',
+      'configmaps',
+      ES_KIND,
+      STORE_KIND,
+      ...(JSON.stringify(externalSecrets).includes('clusterStores') ? [CLUSTER_STORE_KIND] : []),
+    ],
+    file: { integrations: { externalSecrets } },
+    host: [
+      [CRDS, crd(EXTERNAL_SECRETS)],
+      [CRDS, crd(STORES)],
+      [CRDS, crd(CLUSTER_STORES)],
+      [CLUSTER_STORES, clusterStore('shared-vault', { offer: 'tenants' })],
+      [CLUSTER_STORES, clusterStore('admins-only', { offer: 'admins' })],
+    ],
+  });
+  await settled(table);
+  await settled(table);
+  return table;
+}
+
+describe('integrations.externalSecrets (state table)', () => {
+  it('shows the host ClusterSecretStores the selector offers, and no other', async () => {
+    const table = await externalSecretsTable();
+    expect(table.virtual.objects(CLUSTER_STORES).map((o) => o.metadata?.name)).toEqual(['shared-vault']);
+  });
+
+  it("an ExternalSecret over the tenant's SecretStore: its target Secret (the ExternalSecret's name) is made on the host, the copy names it and the store's copy, and what ESO writes there comes back", async () => {
+    const table = await externalSecretsTable();
+    await table.virtual.create(STORES, 'team', fakeStore('fake'));
+    await table.virtual.create(EXTERNAL_SECRETS, 'team', externalSecret('db', fromStore('fake')));
+    await settled(table);
+
+    expect(hostObject(table, STORES, hostName('fake'))!.spec).toEqual(fakeStore('fake').spec);
+    const hostSecret = hostObject(table, Resources.secrets, hostName('db'))!;
+    expect(hostSecret.type).toBe('Opaque');
+    expect(hostSecret.metadata?.labels).toMatchObject({ 'vcluster.loft.sh/namespace': 'team' });
+    expect(hostSecret.metadata?.annotations).toMatchObject({ 'vcluster.loft.sh/object-name': 'db' });
+    expect(hostObject(table, EXTERNAL_SECRETS, hostName('db'))!.spec).toMatchObject({
+      secretStoreRef: { name: hostName('fake'), kind: 'SecretStore' },
+      target: { name: hostName('db') },
+    });
+    // The tenant's ExternalSecret is left as written.
+    expect(
+      table.virtual.objects(EXTERNAL_SECRETS, 'team').find((o) => o.metadata?.name === 'db')!.spec,
+    ).not.toHaveProperty('target');
+    expect(virtualSecret(table, 'db')).toBeUndefined();
+
+    await fill(table, hostName('db'), { password: 'czNjcjN0' });
+    await settled(table);
+    const filled = virtualSecret(table, 'db')!;
+    expect(filled.type).toBe('Opaque');
+    expect(filled.data).toEqual({ password: 'czNjcjN0' });
+    await expectSteady(table);
+
+    // ESO's status on the host copy comes back to the tenant, host names read back to the tenant's.
+    const hostEs = hostObject(table, EXTERNAL_SECRETS, hostName('db'))!;
+    await table.host.update(
+      EXTERNAL_SECRETS,
+      HOST_NS,
+      {
+        ...hostEs,
+        status: {
+          binding: { name: hostName('db') },
+          conditions: [{ type: 'Ready', status: 'True', reason: 'SecretSynced', message: 'secret synced' }],
+        },
+      },
+      { subresource: 'status' },
+    );
+    await settled(table);
+    const status = table.virtual.objects(EXTERNAL_SECRETS, 'team').find((o) => o.metadata?.name === 'db')!
+      .status as { binding: { name: string }; conditions: { type: string; status: string }[] };
+    expect(status.conditions).toMatchObject([{ type: 'Ready', status: 'True' }]);
+    expect(status.binding.name).toBe('db');
+  });
+
+  it("a target named, of the type its template gives, with the template's labels on the tenant's Secret and not on the host's", async () => {
+    const table = await externalSecretsTable();
+    await table.virtual.create(STORES, 'team', fakeStore('fake'));
+    await table.virtual.create(Resources.configMaps, 'team', {
+      metadata: { name: 'tpl' },
+      data: { 'config.json': '{"auth": "{{ .password }}"}' },
+    });
+    await table.virtual.create(
+      EXTERNAL_SECRETS,
+      'team',
+      externalSecret('pull', {
+        ...fromStore('fake'),
+        target: {
+          name: 'registry',
+          template: {
+            type: 'kubernetes.io/dockerconfigjson',
+            metadata: { labels: { team: 'a' }, annotations: { note: 'from ESO' } },
+            templateFrom: [{ configMap: { name: 'tpl', items: [{ key: 'config.json' }] } }],
+          },
+        },
+      }),
+    );
+    await settled(table);
+
+    const hostSecret = hostObject(table, Resources.secrets, hostName('registry'))!;
+    expect(hostSecret.type).toBe('kubernetes.io/dockerconfigjson');
+    const copy = hostObject(table, EXTERNAL_SECRETS, hostName('pull'))!;
+    expect((copy.spec as { target: unknown }).target).toEqual({
+      name: hostName('registry'),
+      template: {
+        type: 'kubernetes.io/dockerconfigjson',
+        templateFrom: [{ configMap: { name: hostName('tpl'), items: [{ key: 'config.json' }] } }],
+      },
+    });
+    // The template's ConfigMap is copied for ESO to read.
+    expect(hostObject(table, Resources.configMaps, hostName('tpl'))!.data).toEqual({
+      'config.json': '{"auth": "{{ .password }}"}',
+    });
+
+    await fill(table, hostName('registry'), { '.dockerconfigjson': 'e30=' });
+    await settled(table);
+    const filled = virtualSecret(table, 'registry')!;
+    expect(filled.type).toBe('kubernetes.io/dockerconfigjson');
+    expect(filled.metadata?.labels).toMatchObject({ team: 'a' });
+    expect(filled.metadata?.annotations).toMatchObject({ note: 'from ESO' });
+    expect(hostObject(table, Resources.secrets, hostName('registry'))!.metadata?.labels).not.toHaveProperty(
+      'team',
+    );
+  });
+
+  it('an ExternalSecret over a ClusterSecretStore the host offers keeps its name; one the host withholds gets no copy until offered', async () => {
+    const table = await externalSecretsTable();
+    await table.virtual.create(
+      EXTERNAL_SECRETS,
+      'team',
+      externalSecret('shared', { secretStoreRef: { name: 'shared-vault', kind: 'ClusterSecretStore' } }),
+    );
+    await table.virtual.create(
+      EXTERNAL_SECRETS,
+      'team',
+      externalSecret('stolen', { secretStoreRef: { name: 'admins-only', kind: 'ClusterSecretStore' } }),
+    );
+    await settled(table);
+    expect(hostObject(table, EXTERNAL_SECRETS, hostName('shared'))!.spec).toMatchObject({
+      secretStoreRef: { name: 'shared-vault', kind: 'ClusterSecretStore' },
+    });
+    expect(hostObject(table, EXTERNAL_SECRETS, hostName('stolen'))).toBeUndefined();
+    expect(hostObject(table, Resources.secrets, hostName('stolen'))).toBeUndefined();
+    // Waiting, as for a store not made yet: the host offering it later lets the copy through.
+    const withheld = table.host.objects(CLUSTER_STORES).find((o) => o.metadata?.name === 'admins-only')!;
+    await table.host.update(CLUSTER_STORES, '', {
+      ...withheld,
+      metadata: { ...withheld.metadata, labels: { offer: 'tenants' } },
+    });
+    await settled(table);
+    expect(hostObject(table, EXTERNAL_SECRETS, hostName('stolen'))!.spec).toMatchObject({
+      secretStoreRef: { name: 'admins-only', kind: 'ClusterSecretStore' },
+    });
+  });
+
+  it.each([
+    [
+      'the kubernetes provider (a host ServiceAccount, the host API)',
+      { kubernetes: { auth: { serviceAccount: { name: 'default' } } } },
+      'spec.provider.kubernetes is set',
+    ],
+    [
+      'AWS signing in as the host (no credentials)',
+      { aws: { service: 'SecretsManager', region: 'eu-west-1' } },
+      'spec.provider.aws.auth is not set',
+    ],
+    [
+      'AWS with a host ServiceAccount',
+      {
+        aws: {
+          service: 'SecretsManager',
+          region: 'eu-west-1',
+          auth: { jwt: { serviceAccountRef: { name: 'default' } } },
+        },
+      },
+      'spec.provider.aws.auth.jwt is set',
+    ],
+    [
+      "Vault's Kubernetes sign-in",
+      {
+        vault: { server: 'https://vault.example.com', auth: { kubernetes: { mountPath: 'k8s', role: 'r' } } },
+      },
+      'spec.provider.vault.auth.kubernetes is set',
+    ],
+    [
+      'Vault signing in as the host (no auth)',
+      { vault: { server: 'https://vault.example.com' } },
+      'spec.provider.vault.auth is not set',
+    ],
+    [
+      'Vault inside the host cluster',
+      { vault: { server: 'http://vault.vault.svc:8200', auth: { tokenSecretRef: { name: 't', key: 'k' } } } },
+      'spec.provider.vault.server',
+    ],
+    [
+      'a credential Secret of another namespace',
+      {
+        vault: {
+          server: 'https://vault.example.com',
+          auth: { tokenSecretRef: { name: 't', key: 'k', namespace: 'kube-system' } },
+        },
+      },
+      'spec.provider.vault.auth.tokenSecretRef.namespace is set',
+    ],
+    [
+      "Azure's managed identity",
+      { azurekv: { vaultUrl: 'https://v.vault.azure.net', authType: 'ManagedIdentity' } },
+      'spec.provider.azurekv.authType is "ManagedIdentity"',
+    ],
+    [
+      'a webhook (its URL a template)',
+      { webhook: { url: 'http://{{ .remoteRef.key }}/' } },
+      'spec.provider.webhook is set',
+    ],
+  ])('a SecretStore with %s is refused: no copy, a SyncError', async (_name, provider, why) => {
+    const table = await externalSecretsTable();
+    await table.virtual.create(STORES, 'team', { metadata: { name: 'bad' }, spec: { provider } });
+    await settled(table);
+    expect(hostObject(table, STORES, hostName('bad'))).toBeUndefined();
+    expect(events(table).join('\n')).toContain(why);
+  });
+
+  it("a SecretStore signing in with the tenant's own credentials: its Secret is copied and named by its copy", async () => {
+    const table = await externalSecretsTable();
+    await table.virtual.create(Resources.secrets, 'team', {
+      metadata: { name: 'aws-creds' },
+      data: { id: 'aWQ=', secret: 'c2VjcmV0' },
+    });
+    await table.virtual.create(STORES, 'team', {
+      metadata: { name: 'aws' },
+      spec: {
+        provider: {
+          aws: {
+            service: 'SecretsManager',
+            region: 'eu-west-1',
+            auth: {
+              secretRef: {
+                accessKeyIDSecretRef: { name: 'aws-creds', key: 'id' },
+                secretAccessKeySecretRef: { name: 'aws-creds', key: 'secret' },
+              },
+            },
+          },
+        },
+      },
+    });
+    await settled(table);
+    expect(hostObject(table, STORES, hostName('aws'))!.spec).toMatchObject({
+      provider: {
+        aws: {
+          auth: {
+            secretRef: {
+              accessKeyIDSecretRef: { name: hostName('aws-creds'), key: 'id' },
+              secretAccessKeySecretRef: { name: hostName('aws-creds'), key: 'secret' },
+            },
+          },
+        },
+      },
+    });
+    expect(hostObject(table, Resources.secrets, hostName('aws-creds'))!.data).toEqual({
+      id: 'aWQ=',
+      secret: 'c2VjcmV0',
+    });
+  });
+
+  it.each([
+    [
+      'a generator',
+      { dataFrom: [{ sourceRef: { generatorRef: { kind: 'Password', name: 'p' } } }] },
+      'spec.dataFrom[0].sourceRef is set',
+    ],
+    [
+      'another store per item',
+      { data: [{ secretKey: 'k', remoteRef: { key: 'db' }, sourceRef: { storeRef: { name: 'x' } } }] },
+      'spec.data[0].sourceRef is set',
+    ],
+    [
+      'a template writing labels on the host Secret',
+      { target: { template: { templateFrom: [{ literal: 'a: b', target: 'Labels' }] } } },
+      'spec.target.template.templateFrom[0].target is "Labels"',
+    ],
+    [
+      'a store kind that is not offered',
+      { secretStoreRef: { name: 'fake', kind: 'Provider' } },
+      'spec.secretStoreRef.kind is "Provider"',
+    ],
+  ])(
+    'an ExternalSecret with %s is refused: no copy, no Secret made, a SyncError',
+    async (_name, spec, why) => {
+      const table = await externalSecretsTable();
+      await table.virtual.create(STORES, 'team', fakeStore('fake'));
+      await table.virtual.create(
+        EXTERNAL_SECRETS,
+        'team',
+        externalSecret('bad', { ...fromStore('fake'), ...spec }),
+      );
+      await settled(table);
+      expect(hostObject(table, EXTERNAL_SECRETS, hostName('bad'))).toBeUndefined();
+      expect(hostObject(table, Resources.secrets, hostName('bad'))).toBeUndefined();
+      expect(events(table).join('\n')).toContain(why);
+    },
+  );
+
+  it('with a selector, only the ExternalSecrets carrying its labels are synced; one that loses them loses its copy', async () => {
+    const table = await externalSecretsTable({
+      enabled: true,
+      sync: {
+        toHost: {
+          externalSecrets: { selector: { matchLabels: { sync: 'yes' } } },
+          stores: { enabled: true },
+        },
+      },
+    });
+    await table.virtual.create(STORES, 'team', fakeStore('fake'));
+    await table.virtual.create(
+      EXTERNAL_SECRETS,
+      'team',
+      externalSecret('picked', fromStore('fake'), { sync: 'yes' }),
+    );
+    await table.virtual.create(EXTERNAL_SECRETS, 'team', externalSecret('left', fromStore('fake')));
+    await settled(table);
+    expect(hostObject(table, EXTERNAL_SECRETS, hostName('picked'))).toBeDefined();
+    expect(hostObject(table, EXTERNAL_SECRETS, hostName('left'))).toBeUndefined();
+    expect(hostObject(table, Resources.secrets, hostName('left'))).toBeUndefined();
+
+    const picked = table.virtual
+      .objects(EXTERNAL_SECRETS, 'team')
+      .find((o) => o.metadata?.name === 'picked')!;
+    await table.virtual.update(EXTERNAL_SECRETS, 'team', {
+      ...picked,
+      metadata: { ...picked.metadata, labels: {} },
+    });
+    await settled(table);
+    expect(hostObject(table, EXTERNAL_SECRETS, hostName('picked'))).toBeUndefined();
+  });
+
+  it('an ExternalSecret deleted: its copy and host Secret go, the tenant keeps the Secret it was given', async () => {
+    const table = await externalSecretsTable();
+    await table.virtual.create(STORES, 'team', fakeStore('fake'));
+    await table.virtual.create(EXTERNAL_SECRETS, 'team', externalSecret('db', fromStore('fake')));
+    await settled(table);
+    await fill(table, hostName('db'), { password: 'czNjcjN0' });
+    await settled(table);
+    await table.virtual.delete(EXTERNAL_SECRETS, 'team', 'db');
+    await settled(table);
+    expect(hostObject(table, EXTERNAL_SECRETS, hostName('db'))).toBeUndefined();
+    expect(hostObject(table, Resources.secrets, hostName('db'))).toBeUndefined();
+    expect(virtualSecret(table, 'db')!.data).toEqual({ password: 'czNjcjN0' });
+  });
+});
