@@ -1,9 +1,10 @@
 import { controllerUrlRefusal, hostObjectAnnotationsRefusal } from '../shared/host-object-annotations.ts';
 import { gatewayHostnamesOverlap, requestedNamesRefusal } from '../shared/reserved-hosts.ts';
-import type {
-  CustomResourceAllowedKeys,
-  CustomResourceAllowedValues,
-  CustomResourceEntry,
+import {
+  SECRET_TYPE,
+  type CustomResourceAllowedKeys,
+  type CustomResourceAllowedValues,
+  type CustomResourceEntry,
 } from './config.ts';
 import { valuesAt, type PathSegment } from './path.ts';
 
@@ -78,14 +79,37 @@ export function allowedKeysRefusal(
  */
 export const customResourceRefusal = (
   obj: { metadata?: { annotations?: Record<string, string> } },
-  entry: Pick<CustomResourceEntry, 'allowedValues' | 'allowedKeys' | 'urls' | 'hosts'>,
+  entry: Pick<CustomResourceEntry, 'allowedValues' | 'allowedKeys' | 'urls' | 'hosts' | 'references'>,
   rules: HostRules,
 ): string | undefined =>
   hostObjectAnnotationsRefusal(obj.metadata?.annotations) ??
+  filledTypeRefusal(obj, entry.references) ??
   allowedValuesRefusal(obj, entry.allowedValues) ??
   allowedKeysRefusal(obj, entry.allowedKeys) ??
   urlsRefusal(obj, entry.urls, rules.hostNamespace) ??
   hostsRefusal(obj, entry.hosts, rules);
+
+/**
+ * Why the type a tenant gives a Secret its host controller fills (`typeFrom`) may not be made on the
+ * host, or undefined. A service-account token Secret is filled by the host's own token controller,
+ * with a token of a host ServiceAccount; a type the API server would refuse is said here rather than
+ * at each retry.
+ */
+function filledTypeRefusal(obj: unknown, references: CustomResourceEntry['references']): string | undefined {
+  for (const ref of references) {
+    if (!ref.typeFrom) continue;
+    const { values, problem } = valuesAt(obj, ref.typeFrom.segments);
+    if (problem) return problem;
+    const value = values[0]?.value;
+    if (value === undefined || value === null || value === '') continue;
+    if (typeof value !== 'string' || !SECRET_TYPE.test(value.trim()))
+      return `${ref.typeFrom.path} is ${JSON.stringify(value)}, which is not a Secret type`;
+    if (value.trim() === SERVICE_ACCOUNT_TOKEN)
+      return `${ref.typeFrom.path} is ${SERVICE_ACCOUNT_TOKEN}: the host would fill such a Secret with a token of a host ServiceAccount`;
+  }
+  return undefined;
+}
+const SERVICE_ACCOUNT_TOKEN = 'kubernetes.io/service-account-token';
 
 /** What a custom resource's URLs and host names are held to. */
 export interface HostRules {

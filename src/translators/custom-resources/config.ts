@@ -742,7 +742,7 @@ function parseReferences(raw: unknown, at: string): CustomResourceReference[] {
 }
 
 /** A Secret's type: a name, or a prefixed one (`kubernetes.io/tls`, `helm.sh/release.v1`). */
-const SECRET_TYPE = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+export const SECRET_TYPE = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 
 function parseCondition(raw: unknown, at: string): ReferenceCondition {
   const shape = 'a mapping {path, values, orAbsent}';

@@ -380,6 +380,16 @@ describe('integrations.externalSecrets (state table)', () => {
       'spec.target.template.templateFrom[0].target is "Labels"',
     ],
     [
+      "a service-account token Secret (the host's token controller would fill it)",
+      { target: { template: { type: 'kubernetes.io/service-account-token' } } },
+      'spec.target.template.type is kubernetes.io/service-account-token',
+    ],
+    [
+      'a Secret type the API server refuses',
+      { target: { template: { type: 'not a type' } } },
+      'spec.target.template.type is "not a type", which is not a Secret type',
+    ],
+    [
       'a store kind that is not offered',
       { secretStoreRef: { name: 'fake', kind: 'Provider' } },
       'spec.secretStoreRef.kind is "Provider"',
