@@ -91,9 +91,11 @@ export const customResourceRefusal = (
 
 /**
  * Why the type a tenant gives a Secret its host controller fills (`typeFrom`) may not be made on the
- * host, or undefined. A service-account token Secret is filled by the host's own token controller,
- * with a token of a host ServiceAccount; a type the API server would refuse is said here rather than
- * at each retry.
+ * host, or undefined. Kubernetes' own types are held to those that are only data: others are acted
+ * on by the host (a service-account token Secret is filled by the host's token controller with a
+ * token of a host ServiceAccount; a bootstrap token signs nodes in). A type the API server would
+ * refuse, or one the host's controller would write otherwise (surrounding spaces), is said here
+ * rather than at each retry.
  */
 function filledTypeRefusal(obj: unknown, references: CustomResourceEntry['references']): string | undefined {
   for (const ref of references) {
@@ -102,14 +104,21 @@ function filledTypeRefusal(obj: unknown, references: CustomResourceEntry['refere
     if (problem) return problem;
     const value = values[0]?.value;
     if (value === undefined || value === null || value === '') continue;
-    if (typeof value !== 'string' || !SECRET_TYPE.test(value.trim()))
+    if (typeof value !== 'string' || !SECRET_TYPE.test(value))
       return `${ref.typeFrom.path} is ${JSON.stringify(value)}, which is not a Secret type`;
-    if (value.trim() === SERVICE_ACCOUNT_TOKEN)
-      return `${ref.typeFrom.path} is ${SERVICE_ACCOUNT_TOKEN}: the host would fill such a Secret with a token of a host ServiceAccount`;
+    if (/^([^/]*\.)?kubernetes\.io\//.test(value) && !DATA_SECRET_TYPES.includes(value))
+      return `${ref.typeFrom.path} is ${value}: of Kubernetes' own types only ${DATA_SECRET_TYPES.join(', ')} may be made on the host (the host acts on the others: a service-account token Secret is filled with a token of a host ServiceAccount)`;
   }
   return undefined;
 }
-const SERVICE_ACCOUNT_TOKEN = 'kubernetes.io/service-account-token';
+/** Kubernetes' Secret types that the host only stores. */
+const DATA_SECRET_TYPES = [
+  'kubernetes.io/tls',
+  'kubernetes.io/basic-auth',
+  'kubernetes.io/ssh-auth',
+  'kubernetes.io/dockercfg',
+  'kubernetes.io/dockerconfigjson',
+];
 
 /** What a custom resource's URLs and host names are held to. */
 export interface HostRules {

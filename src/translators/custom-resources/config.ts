@@ -72,6 +72,14 @@ export interface CustomResourceReference {
    */
   template?: { path: string; segments: PathSegment[] };
   /**
+   * With template: a field holding it (one field, no `[]`). While that field is not set, the host's
+   * controller takes the object's own labels and annotations for the Secret (external-secrets without
+   * `spec.target.template`): the tenant's Secret gets the tenant object's instead, and the host copy
+   * gets the field, empty, so that the controller reads none off the copy (the syncer's ownership
+   * annotations among them).
+   */
+  ownMetadataUnless?: { path: string; segments: PathSegment[] };
+  /**
    * With filledByHost: a field of the object (one field, no `[]`) naming the Secret's type when set
    * (external-secrets' `spec.target.template.type`); filledByHost is the type when it is not. The
    * type of a Secret cannot change, so the host Secret must be made of the type its controller writes.
@@ -669,7 +677,16 @@ function parseReferences(raw: unknown, at: string): CustomResourceReference[] {
     const here = `${at}[${i}]`;
     if (!isRecord(ref))
       throw new CustomResourceConfigError(here, `must be a mapping {path, kind}, got ${json(ref)}`);
-    const known = ['path', 'kind', 'filledByHost', 'template', 'typeFrom', 'orOwnName', 'when'];
+    const known = [
+      'path',
+      'kind',
+      'filledByHost',
+      'template',
+      'ownMetadataUnless',
+      'typeFrom',
+      'orOwnName',
+      'when',
+    ];
     for (const key of Object.keys(ref))
       if (!known.includes(key))
         throw new CustomResourceConfigError(`${here}.${key}`, `unknown field (known: ${known.join(', ')})`);
@@ -706,6 +723,17 @@ function parseReferences(raw: unknown, at: string): CustomResourceReference[] {
           'must name one field (no []): the template of the Secret the object names',
         );
       out.template = { path: (ref.template as string).trim(), segments: templateSegments };
+    }
+    if (ref.ownMetadataUnless !== undefined && ref.ownMetadataUnless !== null) {
+      if (!out.template)
+        throw new CustomResourceConfigError(
+          `${here}.ownMetadataUnless`,
+          'names the field holding the template: only with template',
+        );
+      out.ownMetadataUnless = {
+        path: String(ref.ownMetadataUnless).trim(),
+        segments: oneFieldAt(ref.ownMetadataUnless, `${here}.ownMetadataUnless`),
+      };
     }
     if (ref.typeFrom !== undefined && ref.typeFrom !== null) {
       if (!out.filledByHost)

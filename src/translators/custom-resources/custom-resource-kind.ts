@@ -402,7 +402,12 @@ export function toHostCustomResourceKind(
           : (hostNames.get(value) ?? value),
       );
     // A filled Secret's template goes on the tenant's Secret (filled-secrets.ts), never the host's.
-    for (const ref of entry.references) if (ref.template) body = withoutAt(body, ref.template.segments);
+    for (const ref of entry.references) {
+      if (ref.template) body = withoutAt(body, ref.template.segments);
+      // Its holder set, empty: the host's controller would otherwise take the copy's own metadata.
+      if (ref.ownMetadataUnless && referenceApplies(ref, named))
+        body = replaceAt(body, ref.ownMetadataUnless.segments, (value) => value ?? {}, { fillAbsent: true });
+    }
     return { body: body as Record<string, unknown>, notReady: [...refused, ...waiting] };
   }
 

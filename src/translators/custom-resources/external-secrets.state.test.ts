@@ -128,7 +128,14 @@ describe('integrations.externalSecrets (state table)', () => {
   it("an ExternalSecret over the tenant's SecretStore: its target Secret (the ExternalSecret's name) is made on the host, the copy names it and the store's copy, and what ESO writes there comes back", async () => {
     const table = await externalSecretsTable();
     await table.virtual.create(STORES, 'team', fakeStore('fake'));
-    await table.virtual.create(EXTERNAL_SECRETS, 'team', externalSecret('db', fromStore('fake')));
+    await table.virtual.create(EXTERNAL_SECRETS, 'team', {
+      ...externalSecret('db', fromStore('fake')),
+      metadata: {
+        name: 'db',
+        labels: { app: 'web' },
+        annotations: { 'reflector.v1.k8s.emberstack.com/reflection-allowed': 'true' },
+      },
+    });
     await settled(table);
 
     expect(hostObject(table, STORES, hostName('fake'))!.spec).toEqual(fakeStore('fake').spec);
@@ -136,9 +143,11 @@ describe('integrations.externalSecrets (state table)', () => {
     expect(hostSecret.type).toBe('Opaque');
     expect(hostSecret.metadata?.labels).toMatchObject({ 'vcluster.loft.sh/namespace': 'team' });
     expect(hostSecret.metadata?.annotations).toMatchObject({ 'vcluster.loft.sh/object-name': 'db' });
+    // With no template, ESO would put the ExternalSecret's own labels and annotations on the host
+    // Secret (the copy's: the syncer's ownership annotations, a reflector's): the copy has an empty one.
     expect(hostObject(table, EXTERNAL_SECRETS, hostName('db'))!.spec).toMatchObject({
       secretStoreRef: { name: hostName('fake'), kind: 'SecretStore' },
-      target: { name: hostName('db') },
+      target: { name: hostName('db'), template: {} },
     });
     // The tenant's ExternalSecret is left as written.
     expect(
@@ -151,6 +160,11 @@ describe('integrations.externalSecrets (state table)', () => {
     const filled = virtualSecret(table, 'db')!;
     expect(filled.type).toBe('Opaque');
     expect(filled.data).toEqual({ password: 'czNjcjN0' });
+    // What ESO does in the tenant's own cluster: the ExternalSecret's labels and annotations.
+    expect(filled.metadata?.labels).toMatchObject({ app: 'web' });
+    expect(filled.metadata?.annotations).toMatchObject({
+      'reflector.v1.k8s.emberstack.com/reflection-allowed': 'true',
+    });
     await expectSteady(table);
 
     // ESO's status on the host copy comes back to the tenant, host names read back to the tenant's.
@@ -277,36 +291,37 @@ describe('integrations.externalSecrets (state table)', () => {
       'spec.provider.aws.auth.jwt is set',
     ],
     [
-      "Vault's Kubernetes sign-in",
+      'Vault (a server of the tenant, whose redirects its client follows into the host cluster)',
+      { vault: { server: 'https://vault.example.com', auth: { tokenSecretRef: { name: 't', key: 'k' } } } },
+      'spec.provider.vault is set; it may hold one of ["fake","aws"] here',
+    ],
+    [
+      'GCP (its key file names the token URL ESO posts to)',
       {
-        vault: { server: 'https://vault.example.com', auth: { kubernetes: { mountPath: 'k8s', role: 'r' } } },
+        gcpsm: { projectID: 'p', auth: { secretRef: { secretAccessKeySecretRef: { name: 'k', key: 'k' } } } },
       },
-      'spec.provider.vault.auth.kubernetes is set',
+      'spec.provider.gcpsm is set',
     ],
     [
-      'Vault signing in as the host (no auth)',
-      { vault: { server: 'https://vault.example.com' } },
-      'spec.provider.vault.auth is not set',
-    ],
-    [
-      'Vault inside the host cluster',
-      { vault: { server: 'http://vault.vault.svc:8200', auth: { tokenSecretRef: { name: 't', key: 'k' } } } },
-      'spec.provider.vault.server',
+      'Azure Key Vault (a vault URL of the tenant; its tenantId pasted into a URL)',
+      { azurekv: { vaultUrl: 'https://v.vault.azure.net', tenantId: 'http://10.0.0.7/#' } },
+      'spec.provider.azurekv is set',
     ],
     [
       'a credential Secret of another namespace',
       {
-        vault: {
-          server: 'https://vault.example.com',
-          auth: { tokenSecretRef: { name: 't', key: 'k', namespace: 'kube-system' } },
+        aws: {
+          service: 'SecretsManager',
+          region: 'eu-west-1',
+          auth: {
+            secretRef: {
+              accessKeyIDSecretRef: { name: 'k', key: 'id', namespace: 'kube-system' },
+              secretAccessKeySecretRef: { name: 'k', key: 'secret' },
+            },
+          },
         },
       },
-      'spec.provider.vault.auth.tokenSecretRef.namespace is set',
-    ],
-    [
-      "Azure's managed identity",
-      { azurekv: { vaultUrl: 'https://v.vault.azure.net', authType: 'ManagedIdentity' } },
-      'spec.provider.azurekv.authType is "ManagedIdentity"',
+      'spec.provider.aws.auth.secretRef.accessKeyIDSecretRef.namespace is set',
     ],
     [
       'a webhook (its URL a template)',
@@ -319,6 +334,17 @@ describe('integrations.externalSecrets (state table)', () => {
     await settled(table);
     expect(hostObject(table, STORES, hostName('bad'))).toBeUndefined();
     expect(events(table).join('\n')).toContain(why);
+  });
+
+  it("a SecretStore picking the host's ESO instance (spec.controller) is refused", async () => {
+    const table = await externalSecretsTable();
+    await table.virtual.create(STORES, 'team', {
+      metadata: { name: 'routed' },
+      spec: { controller: 'platform-admin', provider: { fake: { data: [] } } },
+    });
+    await settled(table);
+    expect(hostObject(table, STORES, hostName('routed'))).toBeUndefined();
+    expect(events(table).join('\n')).toContain('spec.controller is set; it may not be set here');
   });
 
   it("a SecretStore signing in with the tenant's own credentials: its Secret is copied and named by its copy", async () => {
@@ -382,7 +408,12 @@ describe('integrations.externalSecrets (state table)', () => {
     [
       "a service-account token Secret (the host's token controller would fill it)",
       { target: { template: { type: 'kubernetes.io/service-account-token' } } },
-      'spec.target.template.type is kubernetes.io/service-account-token',
+      "spec.target.template.type is kubernetes.io/service-account-token: of Kubernetes' own types only",
+    ],
+    [
+      'a bootstrap token Secret',
+      { target: { template: { type: 'bootstrap.kubernetes.io/token' } } },
+      "spec.target.template.type is bootstrap.kubernetes.io/token: of Kubernetes' own types only",
     ],
     [
       'a Secret type the API server refuses',

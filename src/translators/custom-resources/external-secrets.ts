@@ -11,75 +11,51 @@ import { enabledAt, matchLabelsAt, onlyKeys } from './integration-sections.ts';
  * What reaches the host is held to what the tenant owns. ESO reads every Secret and ConfigMap an
  * object names in the host namespace, where every tenant's copies are, and signs in to providers as
  * a store says: a store left to sign in "as itself" would use the host's identity (its cloud role,
- * its Vault token, a token of a host ServiceAccount). So a tenant's SecretStore may only use the
- * providers below, each signing in with credentials the tenant gives in its own Secrets.
+ * its Vault token, a token of a host ServiceAccount), and one naming a server has ESO call it from
+ * inside the host cluster. So a tenant's SecretStore may only use the providers below, signing in
+ * with credentials the tenant gives in its own Secrets; the host's ClusterSecretStores offer the rest.
  */
 
 const json = (v: unknown) => JSON.stringify(v);
 const GROUP = 'external-secrets.io';
 
 /**
- * Providers a tenant's SecretStore may use, each with the sign-in methods that take the tenant's own
- * credentials (a method absent from its list is refused: Vault's Kubernetes and AWS IAM methods,
- * AWS's and GCP's workload identities, Azure's managed identity all sign in as the host).
+ * Providers a tenant's SecretStore may use. Each other one is refused, as it would reach past the
+ * tenant's own credentials from inside the host:
+ * - Vault and Azure Key Vault take a server the tenant names, and their clients follow redirects:
+ *   a public server answering with a redirect to a Service of the host cluster has ESO read it and
+ *   write the answer into the tenant's Secret (a name check cannot see where a redirect or a DNS
+ *   answer leads); Azure's `tenantId` is pasted into its token URL as well;
+ * - GCP's key file names the token URL ESO posts to (`token_uri`), inside the tenant's Secret;
+ * - the kubernetes provider signs in with a host ServiceAccount's token, or calls the host API;
+ * - a webhook's URL is a template of each ExternalSecret's key;
+ * - most others take a URL, or sign in as the host when their credentials are left out.
+ * An admin who lets tenants reach such servers can configure secretstores.external-secrets.io under
+ * customResources instead (with stores off here), with rules of their own (docs/custom-resources.md).
  */
-const STORE_PROVIDERS = ['fake', 'vault', 'aws', 'gcpsm', 'azurekv'];
-const VAULT = 'spec.provider.vault';
+const STORE_PROVIDERS = ['fake', 'aws'];
 const AWS = 'spec.provider.aws';
-const GCPSM = 'spec.provider.gcpsm';
-const AZUREKV = 'spec.provider.azurekv';
+/** AWS signs in with the tenant's keys, or with the controller's own identity when they are left out. */
 const STORE_ALLOWED_KEYS = [
   { path: 'spec.provider', keys: STORE_PROVIDERS, required: true },
-  {
-    path: `${VAULT}.auth`,
-    keys: ['namespace', 'tokenSecretRef', 'appRole', 'ldap', 'jwt', 'cert', 'userPass'],
-    required: true,
-  },
   { path: `${AWS}.auth`, keys: ['secretRef'], required: true },
-  { path: `${GCPSM}.auth`, keys: ['secretRef'], required: true },
 ];
 
 /** The Secrets a store's credentials are in (ESO's SecretKeySelectors): `<path>.name`, `<path>.namespace`. */
 const STORE_SECRET_SELECTORS = [
-  `${VAULT}.auth.tokenSecretRef`,
-  `${VAULT}.auth.appRole.roleRef`,
-  `${VAULT}.auth.appRole.secretRef`,
-  `${VAULT}.auth.ldap.secretRef`,
-  `${VAULT}.auth.jwt.secretRef`,
-  `${VAULT}.auth.cert.clientCert`,
-  `${VAULT}.auth.cert.secretRef`,
-  `${VAULT}.auth.userPass.secretRef`,
-  `${VAULT}.tls.certSecretRef`,
-  `${VAULT}.tls.keySecretRef`,
   `${AWS}.auth.secretRef.accessKeyIDSecretRef`,
   `${AWS}.auth.secretRef.secretAccessKeySecretRef`,
   `${AWS}.auth.secretRef.sessionTokenSecretRef`,
-  `${GCPSM}.auth.secretRef.secretAccessKeySecretRef`,
-  `${AZUREKV}.authSecretRef.clientId`,
-  `${AZUREKV}.authSecretRef.tenantId`,
-  `${AZUREKV}.authSecretRef.clientSecret`,
-  `${AZUREKV}.authSecretRef.clientCertificate`,
 ];
 
 /**
  * A store field that would reach past the tenant's own objects:
  * - a selector's `namespace`: ESO reads a SecretStore's Secrets in its own namespace, and refuses
  *   another one; on the host that namespace is the shared one, so the tenant's value never holds;
- * - Vault's JWT sign-in with a token minted for a host ServiceAccount;
- * - Azure's workload identity (a host ServiceAccount) and managed identity (the host's);
- * - Azure's custom cloud endpoints, which ESO calls with the tenant's token from inside the host.
+ * - `controller`, which picks the host's ESO instance that serves the store (another instance than
+ *   the one the admin runs for tenants, with its own environment and network).
  */
-const STORE_FORBIDDEN_PATHS = [
-  ...STORE_SECRET_SELECTORS.map((s) => `${s}.namespace`),
-  `${VAULT}.caProvider.namespace`,
-  `${VAULT}.auth.jwt.kubernetesServiceAccountToken`,
-  `${AZUREKV}.serviceAccountRef`,
-  `${AZUREKV}.identityId`,
-  `${AZUREKV}.customCloudConfig`,
-];
-
-/** Servers ESO calls from inside the host cluster for a tenant's store (its errors come back in the status). */
-const STORE_URL_PATHS = [`${VAULT}.server`, `${AZUREKV}.vaultUrl`];
+const STORE_FORBIDDEN_PATHS = [...STORE_SECRET_SELECTORS.map((s) => `${s}.namespace`), 'spec.controller'];
 
 /**
  * An ExternalSecret field refused on the host:
@@ -129,22 +105,9 @@ export function externalSecretsItems(raw: unknown, at: string): IntegrationItems
       item: {
         resource: resource('secretstores'),
         ...selector(parts.stores.labels),
-        references: [
-          ...STORE_SECRET_SELECTORS.map((s) => ({ path: `${s}.name`, kind: 'Secret' })),
-          ...(['Secret', 'ConfigMap'] as const).map((kind) => ({
-            path: `${VAULT}.caProvider.name`,
-            kind,
-            when: { path: `${VAULT}.caProvider.type`, values: [kind] },
-          })),
-        ],
+        references: [...STORE_SECRET_SELECTORS.map((s) => ({ path: `${s}.name`, kind: 'Secret' }))],
         allowedKeys: STORE_ALLOWED_KEYS,
-        allowedValues: [
-          ...STORE_FORBIDDEN_PATHS.map((path) => ({ path, values: [], optional: true })),
-          // Left out, Azure's sign-in is a service principal's: the tenant's credentials.
-          { path: `${AZUREKV}.authType`, values: ['ServicePrincipal'], optional: true },
-          { path: `${VAULT}.caProvider.type`, values: ['Secret', 'ConfigMap'], optional: true },
-        ],
-        urls: STORE_URL_PATHS.map((path) => ({ path })),
+        allowedValues: STORE_FORBIDDEN_PATHS.map((path) => ({ path, values: [], optional: true })),
       },
     });
   const storeKinds = [
@@ -169,6 +132,8 @@ export function externalSecretsItems(raw: unknown, at: string): IntegrationItems
           filledByHost: 'Opaque',
           typeFrom: 'spec.target.template.type',
           template: 'spec.target.template.metadata',
+          // Without a template, ESO puts the ExternalSecret's own labels and annotations on the Secret.
+          ownMetadataUnless: 'spec.target.template',
           orOwnName: true,
         },
         { path: 'spec.target.template.templateFrom[].configMap.name', kind: 'ConfigMap' },

@@ -27,7 +27,10 @@ export function filledSecretKeys(
   const obj = withOwnNames(virtual, entry);
   for (const ref of entry.references) {
     if (!ref.filledByHost || !referenceApplies(ref, obj)) continue;
-    const template = ref.template && templateAt(obj, ref.template.segments);
+    const template =
+      ref.ownMetadataUnless && valuesAt(obj, ref.ownMetadataUnless.segments).values.length === 0
+        ? { labels: { ...obj.metadata?.labels }, annotations: { ...obj.metadata?.annotations } }
+        : ref.template && templateAt(obj, ref.template.segments);
     for (const { value } of valuesAt(obj, ref.segments).values)
       if (typeof value === 'string' && value && !out.has(`${namespace}/${value}`))
         out.set(`${namespace}/${value}`, {

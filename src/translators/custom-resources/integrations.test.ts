@@ -231,11 +231,11 @@ describe('integrations config', () => {
       optional: true,
     });
     const stores = config.toHost[0]!;
-    expect(stores.allowedKeys[0]).toMatchObject({ path: 'spec.provider', required: true });
-    expect(stores.urls.map((u) => u.path)).toEqual([
-      'spec.provider.vault.server',
-      'spec.provider.azurekv.vaultUrl',
-    ]);
+    expect(stores.allowedKeys[0]).toMatchObject({
+      path: 'spec.provider',
+      keys: ['fake', 'aws'],
+      required: true,
+    });
   });
 
   it('externalSecrets with only the host ClusterSecretStores, or in the form before vCluster v0.25', () => {
