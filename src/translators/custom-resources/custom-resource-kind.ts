@@ -378,7 +378,17 @@ export function toHostCustomResourceKind(
       throw new FilledNameRefused(`cannot sync this ${type.kind}: ${filledRefused.join('; ')}`);
     if (!onHost && refused.length)
       throw new TerminalError(`cannot sync this ${type.kind}: ${refused.join('; ')}`);
-    if (!onHost && waiting.length) throw new WaitingError(waiting.join('; '));
+    if (!onHost && waiting.length) {
+      // Said once (the wait is retried quietly): what a tenant's object waits for, where it looks.
+      await ctx.events.record(
+        virtual,
+        'Normal',
+        'Waiting',
+        `waiting for what it names: ${waiting.join('; ')}`,
+        { once: true },
+      );
+      throw new WaitingError(waiting.join('; '));
+    }
     // Everything else is ready to be written: the host Secrets its controller fills are made now.
     for (const { location, value, target, type: secretType, rename } of judged.toMake) {
       const made = await judgeOrMakeFilled(

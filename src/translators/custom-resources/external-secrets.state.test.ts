@@ -256,6 +256,9 @@ describe('integrations.externalSecrets (state table)', () => {
     });
     expect(hostObject(table, EXTERNAL_SECRETS, hostName('stolen'))).toBeUndefined();
     expect(hostObject(table, Resources.secrets, hostName('stolen'))).toBeUndefined();
+    expect(events(table)).toContain(
+      'Waiting: waiting for what it names: spec.secretStoreRef.name: clustersecretstores.external-secrets.io "admins-only" not found',
+    );
     // Waiting, as for a store not made yet: the host offering it later lets the copy through.
     const withheld = table.host.objects(CLUSTER_STORES).find((o) => o.metadata?.name === 'admins-only')!;
     await table.host.update(CLUSTER_STORES, '', {
