@@ -379,6 +379,34 @@ describe('customResources config', () => {
       "'customResources.toHost[0].references[0].orOwnName': only a reference by one field",
     ],
     [
+      'ownedWhen without filledByHost',
+      {
+        toHost: [
+          {
+            resource: 'a.b.io/v1',
+            references: [
+              { path: 'spec.x', kind: 'Secret', ownedWhen: { path: 'spec.p', values: ['Owner'] } },
+            ],
+          },
+        ],
+      },
+      "'customResources.toHost[0].references[0].ownedWhen': only a Secret the host's controller fills",
+    ],
+    [
+      'ownMetadataUnless without template',
+      {
+        toHost: [
+          {
+            resource: 'a.b.io/v1',
+            references: [
+              { path: 'spec.x', kind: 'Secret', filledByHost: 'Opaque', ownMetadataUnless: 'spec.t' },
+            ],
+          },
+        ],
+      },
+      "'customResources.toHost[0].references[0].ownMetadataUnless': names the field holding the template: only with template",
+    ],
+    [
       'orOwnName not a bool',
       {
         toHost: [

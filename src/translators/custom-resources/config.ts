@@ -93,6 +93,12 @@ export interface CustomResourceReference {
   orOwnName?: boolean;
   /** The reference counts only while another field of the object holds one of a few values. */
   when?: ReferenceCondition;
+  /**
+   * With filledByHost: while this holds, the host's controller would own the Secret it writes, and
+   * remove it with the object (ESO's `creationPolicy: Owner`, its default): the tenant's Secret gets a
+   * controller reference to the tenant's object, so that the tenant's cluster does the same.
+   */
+  ownedWhen?: ReferenceCondition;
 }
 
 /**
@@ -371,12 +377,15 @@ export const selectedForSync = (
 ): boolean => Object.entries(entry.selectorLabels).every(([k, v]) => obj.metadata?.labels?.[k] === v);
 
 /** Whether a configured reference counts for obj now (its `when`, if any, holds). */
-export function referenceApplies(ref: CustomResourceReference, obj: unknown): boolean {
-  if (!ref.when) return true;
-  const { values } = valuesAt(obj, ref.when.segments);
+export const referenceApplies = (ref: CustomResourceReference, obj: unknown): boolean =>
+  !ref.when || conditionHolds(ref.when, obj);
+
+/** Whether obj's field holds one of the condition's values (or is absent, with orAbsent). */
+export function conditionHolds(condition: ReferenceCondition, obj: unknown): boolean {
+  const { values } = valuesAt(obj, condition.segments);
   const value = values[0]?.value;
-  if (value === undefined || value === null || value === '') return ref.when.orAbsent;
-  return typeof value === 'string' && ref.when.values.includes(value);
+  if (value === undefined || value === null || value === '') return condition.orAbsent;
+  return typeof value === 'string' && condition.values.includes(value);
 }
 
 /** What vsyncer offers in place of vCluster's patches, for the messages refusing one. */
@@ -686,6 +695,7 @@ function parseReferences(raw: unknown, at: string): CustomResourceReference[] {
       'typeFrom',
       'orOwnName',
       'when',
+      'ownedWhen',
     ];
     for (const key of Object.keys(ref))
       if (!known.includes(key))
@@ -760,6 +770,14 @@ function parseReferences(raw: unknown, at: string): CustomResourceReference[] {
       if (ref.orOwnName) out.orOwnName = true;
     }
     if (ref.when !== undefined && ref.when !== null) out.when = parseCondition(ref.when, `${here}.when`);
+    if (ref.ownedWhen !== undefined && ref.ownedWhen !== null) {
+      if (!out.filledByHost)
+        throw new CustomResourceConfigError(
+          `${here}.ownedWhen`,
+          "only a Secret the host's controller fills (filledByHost) is owned by the object naming it",
+        );
+      out.ownedWhen = parseCondition(ref.ownedWhen, `${here}.ownedWhen`);
+    }
     if (isSelectorReference(out) && out.when)
       throw new CustomResourceConfigError(
         `${here}.when`,

@@ -160,7 +160,19 @@ describe('integrations.externalSecrets (state table)', () => {
     const filled = virtualSecret(table, 'db')!;
     expect(filled.type).toBe('Opaque');
     expect(filled.data).toEqual({ password: 'czNjcjN0' });
-    // What ESO does in the tenant's own cluster: the ExternalSecret's labels and annotations.
+    // What ESO does in the tenant's own cluster: the ExternalSecret owns the Secret (creationPolicy
+    // Owner, the default), whose labels and annotations are the ExternalSecret's.
+    const es = table.virtual.objects(EXTERNAL_SECRETS, 'team').find((o) => o.metadata?.name === 'db')!;
+    expect(filled.metadata?.ownerReferences).toEqual([
+      {
+        apiVersion: 'external-secrets.io/v1',
+        kind: 'ExternalSecret',
+        name: 'db',
+        uid: es.metadata!.uid,
+        controller: true,
+        blockOwnerDeletion: false,
+      },
+    ]);
     expect(filled.metadata?.labels).toMatchObject({ app: 'web' });
     expect(filled.metadata?.annotations).toMatchObject({
       'reflector.v1.k8s.emberstack.com/reflection-allowed': 'true',
@@ -478,13 +490,41 @@ describe('integrations.externalSecrets (state table)', () => {
     expect(hostObject(table, EXTERNAL_SECRETS, hostName('picked'))).toBeUndefined();
   });
 
-  it('an ExternalSecret deleted: its copy and host Secret go, the tenant keeps the Secret it was given', async () => {
+  it("an ExternalSecret deleted: its copy and host Secret go; the tenant's Secret is left to the tenant's garbage collector (owned), or kept (creationPolicy Orphan)", async () => {
     const table = await externalSecretsTable();
     await table.virtual.create(STORES, 'team', fakeStore('fake'));
-    await table.virtual.create(EXTERNAL_SECRETS, 'team', externalSecret('db', fromStore('fake')));
+    await table.virtual.create(
+      EXTERNAL_SECRETS,
+      'team',
+      externalSecret('db', { ...fromStore('fake'), target: { creationPolicy: 'Orphan' } }),
+    );
     await settled(table);
     await fill(table, hostName('db'), { password: 'czNjcjN0' });
     await settled(table);
+    // Orphan: ESO would not own it, so nothing removes it with the ExternalSecret.
+    expect(virtualSecret(table, 'db')!.metadata?.ownerReferences).toBeUndefined();
+
+    // Owner again: the reference comes; Orphan again: it goes, and nothing else of the tenant's does.
+    const es = () => table.virtual.objects(EXTERNAL_SECRETS, 'team').find((o) => o.metadata?.name === 'db')!;
+    const withPolicy = (policy: string) => ({
+      ...es(),
+      spec: { ...(es().spec as object), target: { creationPolicy: policy } },
+    });
+    await table.virtual.update(EXTERNAL_SECRETS, 'team', withPolicy('Owner'));
+    await settled(table);
+    expect(virtualSecret(table, 'db')!.metadata?.ownerReferences).toMatchObject([
+      { name: 'db', controller: true },
+    ]);
+    const secret = virtualSecret(table, 'db')!;
+    const tenantOwner = { apiVersion: 'v1', kind: 'ConfigMap', name: 'keeper', uid: 'u-1' };
+    await table.virtual.update(Resources.secrets, 'team', {
+      ...secret,
+      metadata: { ...secret.metadata, ownerReferences: [...secret.metadata!.ownerReferences!, tenantOwner] },
+    });
+    await table.virtual.update(EXTERNAL_SECRETS, 'team', withPolicy('Orphan'));
+    await settled(table);
+    expect(virtualSecret(table, 'db')!.metadata?.ownerReferences).toEqual([tenantOwner]);
+
     await table.virtual.delete(EXTERNAL_SECRETS, 'team', 'db');
     await settled(table);
     expect(hostObject(table, EXTERNAL_SECRETS, hostName('db'))).toBeUndefined();

@@ -110,6 +110,8 @@ export function externalSecretsItems(raw: unknown, at: string): IntegrationItems
         allowedValues: STORE_FORBIDDEN_PATHS.map((path) => ({ path, values: [], optional: true })),
       },
     });
+  // vCluster's earlier form could turn the ExternalSecrets off, leaving the stores only.
+  if (!parts.externalSecrets.enabled) return out;
   const storeKinds = [
     ...(parts.stores.enabled ? ['SecretStore'] : []),
     ...(parts.clusterStores.enabled ? ['ClusterSecretStore'] : []),
@@ -135,6 +137,8 @@ export function externalSecretsItems(raw: unknown, at: string): IntegrationItems
           // Without a template, ESO puts the ExternalSecret's own labels and annotations on the Secret.
           ownMetadataUnless: 'spec.target.template',
           orOwnName: true,
+          // ESO's default: the ExternalSecret owns its Secret, which goes with it.
+          ownedWhen: { path: 'spec.target.creationPolicy', values: ['Owner'], orAbsent: true },
         },
         { path: 'spec.target.template.templateFrom[].configMap.name', kind: 'ConfigMap' },
         { path: 'spec.target.template.templateFrom[].secret.name', kind: 'Secret' },

@@ -1,7 +1,9 @@
 import type { KubeObject } from '../../kube/object.ts';
+import { apiVersionOf, type ResourceType } from '../../kube/resources.ts';
 import type { FilledSecret } from '../shared/filled-secrets.ts';
 import { customResourceRefusal, type HostRules } from './allowed-values.ts';
 import {
+  conditionHolds,
   filledTypeOf,
   referenceApplies,
   selectedForSync,
@@ -19,6 +21,8 @@ export function filledSecretKeys(
   virtual: KubeObject,
   entry: CustomResourceEntry,
   rules: HostRules,
+  /** The object's kind as resolved (ownedWhen's controller reference names it). */
+  type?: ResourceType,
 ): Map<string, FilledSecret> {
   const out = new Map<string, FilledSecret>();
   const namespace = virtual.metadata?.namespace;
@@ -36,6 +40,17 @@ export function filledSecretKeys(
         out.set(`${namespace}/${value}`, {
           type: filledTypeOf(ref, obj)!,
           ...(template ? { template } : {}),
+          ...(ref.ownedWhen && type && virtual.metadata?.uid && virtual.metadata.name
+            ? {
+                owner: {
+                  apiVersion: apiVersionOf(type),
+                  kind: type.kind,
+                  name: virtual.metadata.name,
+                  uid: virtual.metadata.uid,
+                  controls: conditionHolds(ref.ownedWhen, obj),
+                },
+              }
+            : {}),
         });
   }
   return out;

@@ -187,7 +187,7 @@ export function customResourceKinds(config: CustomResourcesConfig | undefined): 
         name: `${customResourceKindName(entry)}-filled`,
         whenKind: customResourceKindName(entry),
         type: resolved.get(entry.crdName)!.type,
-        filled: (obj: KubeObject) => filledSecretKeys(obj, entry, rules),
+        filled: (obj: KubeObject) => filledSecretKeys(obj, entry, rules, resolved.get(entry.crdName)!.type),
       })),
       ...(ingressCertificates && hostCertManager ? [ingressCertificatesFiller(where, hostCertManager)] : []),
     ];

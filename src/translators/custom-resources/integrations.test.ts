@@ -264,6 +264,14 @@ describe('integrations config', () => {
       'externalsecrets.external-secrets.io',
     ]);
     expect(earlier.fromHost[0]!.selectorLabels).toEqual({ a: 'b' });
+    // That form could turn the ExternalSecrets off, leaving the stores only.
+    const storesOnly = build({
+      externalSecrets: {
+        enabled: true,
+        sync: { externalSecrets: { enabled: false }, stores: { enabled: true } },
+      },
+    });
+    expect(storesOnly.toHost.map((e) => e.crdName)).toEqual(['secretstores.external-secrets.io']);
     const selected = build({
       externalSecrets: {
         enabled: true,

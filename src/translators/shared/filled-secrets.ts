@@ -1,7 +1,7 @@
 import { TerminalError } from '../../controller/errors.ts';
 import { deleteIncarnation } from '../../kube/delete-incarnation.ts';
 import { isApiError } from '../../kube/errors.ts';
-import { splitKey, type KubeObject } from '../../kube/object.ts';
+import { splitKey, type KubeObject, type OwnerReference } from '../../kube/object.ts';
 import { Resources, type ResourceType } from '../../kube/resources.ts';
 import { OBJECT_UID_ANNOTATION } from '../../naming/labels.ts';
 import { isPrepared } from '../../sync/engine.ts';
@@ -44,6 +44,13 @@ export interface FilledSecret {
    * which go on the tenant's Secret rather than the host's (see CustomResourceReference.template).
    */
   template?: { labels: Record<string, string>; annotations: Record<string, string> };
+  /**
+   * The tenant's object that names the Secret, when its controller would own the Secret it writes
+   * (ESO's creationPolicy Owner): `controls` puts a controller reference to it on the tenant's
+   * Secret, so that the tenant's cluster removes the Secret with the object, as it would with ESO
+   * there; without it, a reference to it put there before is taken off.
+   */
+  owner?: { apiVersion: string; kind: string; name: string; uid: string; controls: boolean };
 }
 
 /**
@@ -261,6 +268,25 @@ function withoutDropped(
 }
 
 /**
+ * The owner references of the tenant's Secret with the naming object's controller reference as
+ * FilledSecret.owner says: added when it controls the Secret and nothing else does (ESO refuses a
+ * Secret another controls, and so does this), taken off when it no longer does. Others are kept.
+ */
+function withOwner(
+  current: OwnerReference[] | undefined,
+  owner: FilledSecret['owner'],
+): { ownerReferences?: OwnerReference[] } {
+  if (!owner) return current ? { ownerReferences: current } : {};
+  const others = (current ?? []).filter((r) => r.uid !== owner.uid);
+  const { controls, ...identity } = owner;
+  const refs =
+    controls && !others.some((r) => r.controller)
+      ? [...others, { ...identity, controller: true, blockOwnerDeletion: false }]
+      : others;
+  return refs.length || current ? { ownerReferences: refs } : {};
+}
+
+/**
  * Brings the tenant's Secret in line with what the host's controller wrote: made when missing,
  * its data, and the host's own labels and annotations (cert-manager's, naming the Certificate and
  * issuer by their virtual names), laid over the tenant's. A Secret of another type cannot take
@@ -271,9 +297,10 @@ export async function fillFromHost(
   spec: KindSpec,
   virtual: KubeObject | undefined,
   host: KubeObject,
-  template?: FilledSecret['template'],
+  filled: Omit<FilledSecret, 'type'> = {},
 ): Promise<SyncResult> {
   if (!isFilled(host)) return {};
+  const { template, owner } = filled;
   // The template's keys, with the host controller's own over them (cert-manager refuses a template
   // naming its keys); never a syncer's. Those the template no longer names are taken off below.
   const templateLabels = tenantKeys(template?.labels, 'labels');
@@ -298,7 +325,13 @@ export async function fillFromHost(
     const created = await ctx.virtual.create(spec.virtualType, ctx.virtualNamespace, {
       apiVersion: 'v1',
       kind: 'Secret',
-      metadata: { name: ctx.virtualName, namespace: ctx.virtualNamespace, labels, annotations },
+      metadata: {
+        name: ctx.virtualName,
+        namespace: ctx.virtualNamespace,
+        labels,
+        annotations,
+        ...withOwner(undefined, owner),
+      },
       type,
       data: host.data,
     });
@@ -327,13 +360,15 @@ export async function fillFromHost(
       ...meta,
       labels: { ...withoutDropped(meta.labels ?? {}, before.labels, labels), ...labels },
       annotations: { ...withoutDropped(ownAnnotations, before.annotations, annotations), ...annotations },
+      ...withOwner(meta.ownerReferences, owner),
     },
     data: host.data,
   };
   if (
     sameJson(desired.data, virtual.data) &&
     sameJson(desired.metadata?.labels, meta.labels) &&
-    sameJson(desired.metadata?.annotations, meta.annotations)
+    sameJson(desired.metadata?.annotations, meta.annotations) &&
+    sameJson(desired.metadata?.ownerReferences ?? [], meta.ownerReferences ?? [])
   )
     return {};
   await ctx.virtual.update(spec.virtualType, ctx.virtualNamespace, desired);
@@ -437,7 +472,7 @@ export function withFilledSecrets(base: KindSpec, fillers: readonly SecretFiller
       if (!taken(target)) return base.update(ctx, source, target);
       if (fillersStarting(ctx)) return { requeueAfterMs: KEEP_WHILE_FILLERS_START_MS };
       const filled = filledAs(ctx);
-      if (filled) return fillFromHost(ctx, spec, source, target, filled.template);
+      if (filled) return fillFromHost(ctx, spec, source, target, filled);
       // Named so no more (its Certificate deleted, a pod still using it): an ordinary copy again.
       return base.update(ctx, source, target);
     },
