@@ -16,14 +16,15 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 deps: node_modules/.package-lock.json
 
-# The control planes, kwok and helm; the tests also run the host's cert-manager (e2e/cert-manager.test.ts).
+# The control planes, kwok and helm; the tests also run the host's cert-manager (e2e/cert-manager.test.ts)
+# and External Secrets Operator (e2e/external-secrets.test.ts).
 TOOLS := kubernetes etcd kwok helm
 
 tools:
 	@bash hack/build-tools.sh $(TOOLS)
 
 test-tools:
-	@bash hack/build-tools.sh $(TOOLS) cert-manager
+	@bash hack/build-tools.sh $(TOOLS) cert-manager external-secrets
 
 build: deps
 	npm run build

@@ -2,8 +2,8 @@
 # Builds every control-plane binary the tests and `make up` need from pinned Go modules,
 # into $VSYNC_CACHE/bin/<component>-<version>/. A component already built is reused.
 #
-#   hack/build-tools.sh [kubernetes|etcd|kwok|helm|node|crictl|coredns|metrics-server|cert-manager ...]
-#                                     (default: all but node, crictl, coredns, metrics-server, cert-manager)
+#   hack/build-tools.sh [kubernetes|etcd|kwok|helm|node|crictl|coredns|metrics-server|cert-manager|external-secrets ...]
+#                                     (default: all but node, crictl, coredns, metrics-server, cert-manager, external-secrets)
 #   hack/build-tools.sh --print-dir COMPONENT             (where its binaries live)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
@@ -22,7 +22,8 @@ component_dir() {
     coredns) echo "$BIN_CACHE/coredns-$COREDNS_VERSION" ;;
     metrics-server) echo "$BIN_CACHE/metrics-server-$METRICS_SERVER_VERSION" ;;
     cert-manager) echo "$BIN_CACHE/cert-manager-$CERT_MANAGER_VERSION" ;;
-    *) die "build-tools" "unknown component '$1' (want kubernetes, etcd, kwok, helm, node, crictl, coredns, metrics-server or cert-manager)" ;;
+    external-secrets) echo "$BIN_CACHE/external-secrets-$EXTERNAL_SECRETS_VERSION" ;;
+    *) die "build-tools" "unknown component '$1' (want kubernetes, etcd, kwok, helm, node, crictl, coredns, metrics-server, cert-manager or external-secrets)" ;;
   esac
 }
 
@@ -81,8 +82,25 @@ build_k8s() {
   rm -rf "$out" && mv "$out.tmp" "$out"
 }
 
-# build_simple COMPONENT MODULE@VERSION OUTPUT_NAME=PACKAGE...
+# copy_module_replaces DIR MODULE@VERSION LOG: a module's own `replace` directives count only when it
+# is the main module; append to DIR's go.mod those that point at another published module (not at a
+# local path), so the component builds with the dependencies its release was built with.
+copy_module_replaces() {
+  local dir="$1" mod="$2" log="$3" gomod
+  gomod="$(cd "$dir" && go mod download -json "$mod" 2>>"$log" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')" || true
+  [[ -f "$gomod" ]] || return 1
+  awk '/^replace \(/ { block = 1; next }
+       block && /^\)/ { block = 0; next }
+       block { print "replace " $0; next }
+       /^replace / { print }' "$gomod" |
+    sed -E 's/^replace[[:space:]]+/replace /' | grep -E '=>[[:space:]]*[^./[:space:]][^[:space:]]*[[:space:]]+v[0-9]' >>"$dir/go.mod" || true
+}
+
+# build_simple [--module-replaces] COMPONENT MODULE@VERSION OUTPUT_NAME=PACKAGE...
+# --module-replaces: also apply the component module's own replace directives (copy_module_replaces).
 build_simple() {
+  local replaces=0
+  [[ "$1" == "--module-replaces" ]] && { replaces=1; shift; }
   local component="$1" mod="$2"; shift 2
   local out; out="$(component_dir "$component")"
   local missing=0 pair
@@ -93,6 +111,9 @@ build_simple() {
   echo "building $component ${mod#*@}; log: $log" >&2
   local pkgs=(); for pair in "$@"; do pkgs+=("${pair#*=}"); done
   prepare_module "$work" "$mod" "${pkgs[@]}"
+  if [[ $replaces == 1 ]]; then
+    copy_module_replaces "$work" "$mod" "$log" || die "$component" "Go module download failed for $mod" "$log"
+  fi
   # run_logged's die only ends the ( ) subshell: `|| exit 1` stops the build here too.
   (cd "$work" && run_logged "$component" "$log" go mod tidy) || exit 1
   mkdir -p "$out.tmp"
@@ -137,6 +158,13 @@ build_component() {
     cert-manager)
       build_simple cert-manager "github.com/cert-manager/cert-manager@$CERT_MANAGER_VERSION" \
         "controller=github.com/cert-manager/cert-manager/cmd/controller"
+      ;;
+    # The host's External Secrets Operator in the external-secrets e2e test (run as the controller only:
+    # no webhook, no cert-controller). Its main package is the module root; its go.mod replaces sprig with
+    # ESO's fork (the template functions ExternalSecrets render with), hence --module-replaces.
+    external-secrets)
+      build_simple --module-replaces external-secrets "github.com/external-secrets/external-secrets@$EXTERNAL_SECRETS_VERSION" \
+        "external-secrets=github.com/external-secrets/external-secrets"
       ;;
     etcd) build_simple etcd "go.etcd.io/etcd/server/v3@$ETCD_VERSION" "etcd=go.etcd.io/etcd/server/v3" ;;
     kwok)

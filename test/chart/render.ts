@@ -103,9 +103,12 @@ export const EVERYTHING_ON: Record<string, string> = {
   'syncer.virtualScheduler': 'true',
   'syncer.nodeSelector': 'pool=tenants',
   // The config file carries only what no flag sets (every other key is refused): custom resources,
-  // and vCluster's cert-manager integration (whose RBAC the chart adds).
+  // and vCluster's cert-manager and External Secrets integrations (whose RBAC the chart adds).
   'syncer.config.customResources.fromHost[0].resource': 'clusterpolicies.kyverno.io/v1',
   'syncer.config.integrations.certManager.enabled': 'true',
+  'syncer.config.integrations.externalSecrets.enabled': 'true',
+  'syncer.config.integrations.externalSecrets.sync.toHost.stores.enabled': 'true',
+  'syncer.config.integrations.externalSecrets.sync.fromHost.clusterStores.enabled': 'true',
   'syncer.clusterDnsIp': '10.96.0.10',
   'syncer.podDnsNameservers[0].service.scope': 'control-plane-host',
   'syncer.podDnsNameservers[0].service.namespace': 'team-a',

@@ -88,13 +88,22 @@ describe('helm chart: syncer.config carries only what no flag sets', () => {
     expect(syncerArgs(render()).some((a) => a.startsWith('--config'))).toBe(false);
   });
 
-  it("passes integrations through the config file: vCluster's certManager, as vCluster writes it", () => {
+  it("passes integrations through the config file: vCluster's certManager and externalSecrets, as vCluster writes them", () => {
     const ms = render({ 'syncer.config.integrations.certManager.enabled': 'true' });
     expect(syncerArgs(ms)).toContain('--config=/etc/vsyncer/config/config.yaml');
     const file = ms.find((m) => m.kind === 'ConfigMap' && m.metadata.name === 'vc1-syncer') as
       { data: Record<string, string> } | undefined;
     expect(parseYaml(file!.data['config.yaml']!)).toEqual({
       integrations: { certManager: { enabled: true } },
+    });
+    const externalSecrets = render({
+      'syncer.config.integrations.externalSecrets.enabled': 'true',
+      'syncer.config.integrations.externalSecrets.sync.toHost.stores.enabled': 'true',
+    });
+    const esFile = externalSecrets.find((m) => m.kind === 'ConfigMap' && m.metadata.name === 'vc1-syncer') as
+      { data: Record<string, string> } | undefined;
+    expect(parseYaml(esFile!.data['config.yaml']!)).toEqual({
+      integrations: { externalSecrets: { enabled: true, sync: { toHost: { stores: { enabled: true } } } } },
     });
     // The other integrations of vCluster's are not offered (metricsServer is a value of its own).
     expect(() => render({ 'syncer.config.integrations.metricsServer.enabled': 'true' })).toThrow(

@@ -277,7 +277,7 @@ describe("helm chart: vCluster's integrations.certManager", () => {
       },
       [
         "syncer.config.integrations.certManager.sync.toHost.orders: not a key of vCluster's integrations.certManager",
-        'syncer.config.integrations.istio: vsyncer has no equivalent (only certManager is offered)',
+        'syncer.config.integrations.istio: vsyncer has no equivalent (only certManager and externalSecrets are offered)',
         'syncer.config.integrations.metricsServer: set syncer.metricsServerProxy.enabled instead',
       ],
     ],

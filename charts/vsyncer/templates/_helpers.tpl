@@ -1558,9 +1558,9 @@ list holds `*` when given, then each kind named after it once, as `kind` or `-ki
 syncer.config as the syncer's --config file ("" when empty). Flags override the file, and the chart
 renders every setting that has a flag from a value of its own (and derives RBAC from those values:
 `sync` in the file would turn on kinds the Role does not cover, and the syncer would start none), so
-only what no flag sets passes through: customResources, and integrations (certManager only, checked
-by vsyncer.certManager, which the RBAC follows). Any other key is refused, naming the value to set
-instead.
+only what no flag sets passes through: customResources, and integrations (certManager and
+externalSecrets only, checked by vsyncer.integrations, which the RBAC follows). Any other key is
+refused, naming the value to set instead.
 */}}
 {{- define "vsyncer.configFile" -}}
 {{- include "vsyncer.values" . -}}
@@ -1588,10 +1588,31 @@ instead.
 {{- with $problems -}}
 {{- fail (printf "syncer.config takes only customResources and integrations: the chart passes every other setting as a flag from a value of its own, and flags override the config file: %s" (join "; " .)) -}}
 {{- end -}}
-{{- $_ := include "vsyncer.certManager" . -}}
+{{- $_ := include "vsyncer.integrations" . -}}
 {{- if $config -}}
 {{- toYaml $config -}}
 {{- end -}}
+{{- end -}}
+
+{{/*
+The integrations of vCluster's that the syncer's config file takes
+(src/translators/custom-resources/integrations.ts), each with why it needs the secrets kind and the
+resources its parts sync (<plural>.<group>: the part), which customResources may not configure too.
+Each has its vsyncer.<name>Problems and vsyncer.<name>Parts.
+*/}}
+{{- define "vsyncer.integrationsOffered" -}}
+certManager:
+  secrets: "it carries the Secrets an Issuer names to the host and each Certificate's issued Secret back to the tenant"
+  resources:
+    certificates.cert-manager.io: certificates
+    issuers.cert-manager.io: issuers
+    clusterissuers.cert-manager.io: clusterIssuers
+externalSecrets:
+  secrets: "it carries the Secrets a SecretStore or an ExternalSecret's template names to the host and each ExternalSecret's target Secret, which the host's External Secrets Operator fills, back to the tenant"
+  resources:
+    externalsecrets.external-secrets.io: externalSecrets
+    secretstores.external-secrets.io: stores
+    clustersecretstores.external-secrets.io: clusterStores
 {{- end -}}
 
 {{/*
@@ -1611,22 +1632,62 @@ sync:
 {{- end -}}
 
 {{/*
-Checks value `m` against `schema` (vsyncer.certManagerSchema, or part of it) at path `at`, adding
-each problem to `out.problems`: a key the schema has not (`unknown` says why), a switch that is not
-true or false, a label value that is not a string. Absent and null values are at their defaults.
+vCluster's integrations.externalSecrets, as vsyncer.certManagerSchema, in either of vCluster's forms
+(src/translators/custom-resources/external-secrets.ts): the current one (sync.toHost.externalSecrets
+and stores, sync.fromHost.clusterStores, selectors of matchLabels) or the one before vCluster v0.25
+(sync.externalSecrets, stores and clusterStores, a ClusterSecretStore selector of labels). The syncer
+takes one form, not both (vsyncer.externalSecretsProblems).
+*/}}
+{{- define "vsyncer.externalSecretsSchema" -}}
+enabled: bool
+version: string
+webhook: {enabled: bool}
+sync:
+  toHost:
+    externalSecrets:
+      selector: {matchLabels: labels, matchExpressions: list}
+    stores:
+      enabled: bool
+      selector: {matchLabels: labels, matchExpressions: list}
+  fromHost:
+    clusterStores:
+      enabled: bool
+      selector: {matchLabels: labels, matchExpressions: list}
+  externalSecrets: {enabled: bool}
+  stores: {enabled: bool}
+  clusterStores:
+    enabled: bool
+    selector: {labels: labels}
+{{- end -}}
+
+{{/*
+Checks value `m` against `schema` (an integration's: vsyncer.certManagerSchema,
+vsyncer.externalSecretsSchema, or part of one) at path `at`, adding each problem to `out.problems`:
+a key the schema has not (`unknown` says why), a switch that is not true or false, a string or a
+list that is not one, a label value that is not a string. Absent and null values are at their
+defaults.
 Call with (dict "m" ... "schema" ... "at" ... "unknown" ... "out" (dict "problems" list)).
 */}}
-{{- define "vsyncer.certManagerWalk" -}}
+{{- define "vsyncer.integrationWalk" -}}
 {{- $c := . -}}
+{{- $type := ternary "map" (toString $c.schema) (kindIs "map" $c.schema) -}}
 {{- if kindIs "invalid" $c.m -}}
 {{- /* Absent or null: the default. */ -}}
-{{- else if eq (toString $c.schema) "bool" -}}
+{{- else if eq $type "bool" -}}
 {{- if not (kindIs "bool" $c.m) -}}
 {{- $_ := set $c.out "problems" (append $c.out.problems (printf "%s must be true or false, not %s" $c.at (toJson $c.m))) -}}
 {{- end -}}
+{{- else if eq $type "string" -}}
+{{- if not (kindIs "string" $c.m) -}}
+{{- $_ := set $c.out "problems" (append $c.out.problems (printf "%s must be a string, not %s" $c.at (toJson $c.m))) -}}
+{{- end -}}
+{{- else if eq $type "list" -}}
+{{- if not (kindIs "slice" $c.m) -}}
+{{- $_ := set $c.out "problems" (append $c.out.problems (printf "%s must be a list, as in vCluster's values" $c.at)) -}}
+{{- end -}}
 {{- else if not (kindIs "map" $c.m) -}}
 {{- $_ := set $c.out "problems" (append $c.out.problems (printf "%s must be a map, as in vCluster's values" $c.at)) -}}
-{{- else if eq (toString $c.schema) "labels" -}}
+{{- else if eq $type "labels" -}}
 {{- range $k := keys $c.m | sortAlpha -}}
 {{- if not (kindIs "string" (get $c.m $k)) -}}
 {{- $_ := set $c.out "problems" (append $c.out.problems (printf "%s: the value of %q must be a string (quote it: YAML reads 1.10 as the number 1.1)" $c.at $k)) -}}
@@ -1635,7 +1696,7 @@ Call with (dict "m" ... "schema" ... "at" ... "unknown" ... "out" (dict "problem
 {{- else -}}
 {{- range $key := keys $c.m | sortAlpha -}}
 {{- if hasKey $c.schema $key -}}
-{{- include "vsyncer.certManagerWalk" (dict "m" (get $c.m $key) "schema" (get $c.schema $key) "at" (printf "%s.%s" $c.at $key) "unknown" $c.unknown "out" $c.out) -}}
+{{- include "vsyncer.integrationWalk" (dict "m" (get $c.m $key) "schema" (get $c.schema $key) "at" (printf "%s.%s" $c.at $key) "unknown" $c.unknown "out" $c.out) -}}
 {{- else -}}
 {{- $_ := set $c.out "problems" (append $c.out.problems (printf "%s.%s: %s" $c.at $key $c.unknown)) -}}
 {{- end -}}
@@ -1645,12 +1706,12 @@ Call with (dict "m" ... "schema" ... "at" ... "unknown" ... "out" (dict "problem
 
 {{/*
 The problems of an integrations.certManager section `m` (vCluster's keys, at path `at`), as a JSON
-list: vsyncer.certManagerWalk's, and a Certificate left without an issuer (the syncer refuses it).
+list: vsyncer.integrationWalk's, and a Certificate left without an issuer (the syncer refuses it).
 Call with (dict "m" ... "at" ... "unknown" ...).
 */}}
 {{- define "vsyncer.certManagerProblems" -}}
 {{- $c := dict "m" .m "at" .at "unknown" .unknown "schema" (include "vsyncer.certManagerSchema" . | fromYaml) "out" (dict "problems" list) -}}
-{{- include "vsyncer.certManagerWalk" $c -}}
+{{- include "vsyncer.integrationWalk" $c -}}
 {{- $problems := $c.out.problems -}}
 {{- if not $problems -}}
 {{- $parts := include "vsyncer.certManagerParts" .m | fromJson -}}
@@ -1686,73 +1747,208 @@ defaults: the section off, each part on).
 {{- end -}}
 
 {{/*
-integrations.certManager of the syncer's config file (syncer.config.integrations, where vCluster's
-integrations.certManager is mapped too): which parts are on, as vsyncer.certManagerParts gives them,
-for the Role and ClusterRole. Fails on what the syncer would refuse: another integration, a
-malformed section, a resource customResources configures too; and with the secrets kind off, which
-carries each Certificate's Secret back and the Secrets an Issuer names to the host.
+The keys of an integrations.externalSecrets `sync` map (a map) that are set (not absent or null) in
+each of vCluster's forms, as JSON {earlier: [...], current: [...]}.
 */}}
-{{- define "vsyncer.certManager" -}}
+{{- define "vsyncer.externalSecretsForms" -}}
+{{- $sync := . -}}
+{{- $forms := dict "earlier" list "current" list -}}
+{{- range $form, $keys := dict "earlier" (list "externalSecrets" "stores" "clusterStores") "current" (list "toHost" "fromHost") -}}
+{{- range $key := $keys -}}
+{{- if and (hasKey $sync $key) (not (kindIs "invalid" (get $sync $key))) -}}
+{{- $_ := set $forms $form (append (get $forms $form) $key) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- toJson $forms -}}
+{{- end -}}
+
+{{/*
+The problems of an integrations.externalSecrets section `m` (vCluster's keys, at path `at`), as a
+JSON list: vsyncer.integrationWalk's and, while the section is enabled, what the syncer refuses: the
+host's webhooks reused (webhook.enabled), a version that is not an API version, both of vCluster's
+forms at once, a selector's matchExpressions (the syncer selects by matchLabels only), and
+ExternalSecrets with no store to name (neither the tenant's SecretStores nor the host's
+ClusterSecretStores on).
+Call with (dict "m" ... "at" ... "unknown" ...).
+*/}}
+{{- define "vsyncer.externalSecretsProblems" -}}
+{{- $c := dict "m" .m "at" .at "unknown" .unknown "schema" (include "vsyncer.externalSecretsSchema" . | fromYaml) "out" (dict "problems" list) -}}
+{{- include "vsyncer.integrationWalk" $c -}}
+{{- $problems := $c.out.problems -}}
+{{- $parts := include "vsyncer.externalSecretsParts" .m | fromJson -}}
+{{- if and (not $problems) $parts.on -}}
+{{- $at := .at -}}
+{{- $m := .m -}}
+{{- $webhook := $m.webhook | default dict -}}
+{{- if eq (toString $webhook.enabled) "true" -}}
+{{- $problems = append $problems (printf "%s.webhook.enabled: not offered by vsyncer: the host's External Secrets Operator webhooks are not reused in the virtual cluster (the CRDs' schemas still check what tenants write, and the host's webhooks check the copies)" $at) -}}
+{{- end -}}
+{{- $version := $m.version | default "" -}}
+{{- if not (regexMatch "^(v[1-9][0-9]*((alpha|beta)[1-9][0-9]*)?)?$" $version) -}}
+{{- $problems = append $problems (printf "%s.version: must be an API version such as v1 or v1beta1, not %s" $at (toJson $version)) -}}
+{{- end -}}
+{{- $sync := $m.sync | default dict -}}
+{{- $forms := include "vsyncer.externalSecretsForms" $sync | fromJson -}}
+{{- if and $forms.earlier $forms.current -}}
+{{- $earlier := first $forms.earlier -}}
+{{- $problems = append $problems (printf "%s.sync.%s: vCluster's earlier form (sync.%s) and its current one (sync.%s) are both set: use one (the current: sync.toHost.{externalSecrets,stores}, sync.fromHost.clusterStores)" $at $earlier $earlier (first $forms.current)) -}}
+{{- else -}}
+{{- if not $forms.earlier -}}
+{{- $toHost := $sync.toHost | default dict -}}
+{{- $fromHost := $sync.fromHost | default dict -}}
+{{- range $path, $section := dict "toHost.externalSecrets" $toHost.externalSecrets "toHost.stores" $toHost.stores "fromHost.clusterStores" $fromHost.clusterStores -}}
+{{- $section = $section | default dict -}}
+{{- $selector := $section.selector | default dict -}}
+{{- if $selector.matchExpressions -}}
+{{- $problems = append $problems (printf "%s.sync.%s.selector.matchExpressions: not offered by vsyncer: select by matchLabels (every label given must be on the object)" $at $path) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- if and $parts.externalSecrets (not (or $parts.stores $parts.clusterStores)) -}}
+{{- if $forms.earlier -}}
+{{- $problems = append $problems (printf "%s.sync.externalSecrets: an ExternalSecret needs a store: turn on sync.stores (the tenant's SecretStores) or sync.clusterStores (the host's ClusterSecretStores)" $at) -}}
+{{- else -}}
+{{- $problems = append $problems (printf "%s.sync.toHost.externalSecrets: an ExternalSecret needs a store: turn on sync.toHost.stores (the tenant's SecretStores) or sync.fromHost.clusterStores (the host's ClusterSecretStores)" $at) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- toJson $problems -}}
+{{- end -}}
+
+{{/*
+Which parts of an integrations.externalSecrets section are on, as JSON {on, externalSecrets, stores,
+clusterStores}, from either of vCluster's forms as the syncer reads them: the ExternalSecrets
+whenever the section is enabled (vCluster's current form has no switch for them; the earlier
+form's sync.externalSecrets.enabled: false turns them off), the tenant's SecretStores and the
+host's ClusterSecretStores while their own `enabled` is true (vCluster's defaults: both off).
+*/}}
+{{- define "vsyncer.externalSecretsParts" -}}
+{{- $m := . -}}
+{{- if not (kindIs "map" $m) -}}{{- $m = dict -}}{{- end -}}
+{{- $on := eq (toString $m.enabled) "true" -}}
+{{- $sync := $m.sync -}}
+{{- if not (kindIs "map" $sync) -}}{{- $sync = dict -}}{{- end -}}
+{{- $stores := $sync.stores -}}
+{{- $clusterStores := $sync.clusterStores -}}
+{{- $externalSecrets := $on -}}
+{{- if (include "vsyncer.externalSecretsForms" $sync | fromJson).earlier -}}
+{{- /* The earlier form could turn the ExternalSecrets off, leaving the stores only. */ -}}
+{{- if and (kindIs "map" $sync.externalSecrets) (eq (toString $sync.externalSecrets.enabled) "false") -}}
+{{- $externalSecrets = false -}}
+{{- end -}}
+{{- else -}}
+{{- $toHost := $sync.toHost -}}
+{{- if not (kindIs "map" $toHost) -}}{{- $toHost = dict -}}{{- end -}}
+{{- $fromHost := $sync.fromHost -}}
+{{- if not (kindIs "map" $fromHost) -}}{{- $fromHost = dict -}}{{- end -}}
+{{- $stores = $toHost.stores -}}
+{{- $clusterStores = $fromHost.clusterStores -}}
+{{- end -}}
+{{- $parts := dict "on" $on "externalSecrets" $externalSecrets -}}
+{{- range $name, $section := dict "stores" $stores "clusterStores" $clusterStores -}}
+{{- $enabled := "" -}}
+{{- if kindIs "map" $section -}}{{- $enabled = toString $section.enabled -}}{{- end -}}
+{{- $_ := set $parts $name (and $on (eq $enabled "true")) -}}
+{{- end -}}
+{{- toJson $parts -}}
+{{- end -}}
+
+{{/*
+The integrations of the syncer's config file (syncer.config.integrations, where vCluster's
+integrations are mapped too), as JSON {certManager, externalSecrets}: which parts of each are on, as
+its vsyncer.<name>Parts gives them, for the Role and ClusterRole. Fails on what the syncer would
+refuse: another integration (unless off), a malformed section, a resource customResources configures
+too; and with the secrets kind off, which carries the Secrets the integrations' objects name to the
+host and those the host fills back to the tenant.
+*/}}
+{{- define "vsyncer.integrations" -}}
 {{- include "vsyncer.values" . -}}
 {{- $config := .Values.syncer.config -}}
+{{- $offered := include "vsyncer.integrationsOffered" . | fromYaml -}}
+{{- $names := keys $offered | sortAlpha -}}
 {{- $integrations := dict -}}
 {{- if kindIs "map" $config -}}
 {{- if hasKey $config "integrations" -}}
 {{- $integrations = $config.integrations -}}
 {{- if not (kindIs "map" $integrations) -}}
-{{- fail (printf "syncer.config.integrations must be a map (vCluster's integrations: certManager), not the %s %s" (kindOf $integrations) (toJson $integrations)) -}}
+{{- fail (printf "syncer.config.integrations must be a map (vCluster's integrations: %s), not the %s %s" (join ", " $names) (kindOf $integrations) (toJson $integrations)) -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
 {{- $problems := list -}}
 {{- range $key := keys $integrations | sortAlpha -}}
-{{- if eq $key "certManager" -}}
+{{- if has $key $names -}}
 {{- else if include "vsyncer.vc.isOff" (get $integrations $key) -}}
 {{- /* Off, as vCluster's defaults write every integration: nothing to do. */ -}}
 {{- else if eq $key "metricsServer" -}}
 {{- $problems = append $problems "syncer.config.integrations.metricsServer: set syncer.metricsServerProxy.enabled instead" -}}
 {{- else -}}
-{{- $problems = append $problems (printf "syncer.config.integrations.%s: vsyncer has no equivalent (only certManager is offered)" $key) -}}
+{{- $problems = append $problems (printf "syncer.config.integrations.%s: vsyncer has no equivalent (only %s are offered)" $key (join " and " $names)) -}}
 {{- end -}}
 {{- end -}}
+{{- $all := dict -}}
+{{- range $name := $names -}}
 {{- $m := dict -}}
-{{- if hasKey $integrations "certManager" -}}{{- $m = $integrations.certManager -}}{{- end -}}
-{{- $problems = concat $problems (include "vsyncer.certManagerProblems" (dict "m" $m "at" "syncer.config.integrations.certManager" "unknown" "not a key of vCluster's integrations.certManager, which the syncer's config file takes as vCluster writes it") | fromJsonArray) -}}
+{{- if hasKey $integrations $name -}}{{- $m = get $integrations $name -}}{{- end -}}
+{{- $problems = concat $problems (include (printf "vsyncer.%sProblems" $name) (dict "m" $m "at" (printf "syncer.config.integrations.%s" $name) "unknown" (printf "not a key of vCluster's integrations.%s, which the syncer's config file takes as vCluster writes it" $name)) | fromJsonArray) -}}
+{{- $_ := set $all $name (include (printf "vsyncer.%sParts" $name) $m | fromJson) -}}
+{{- end -}}
 {{- with $problems -}}
-{{- fail (printf "syncer.config.integrations takes vCluster's integrations.certManager, as vCluster writes it: %s" (join "; " .)) -}}
+{{- fail (printf "syncer.config.integrations takes vCluster's integrations.%s, as vCluster writes them: %s" (join " and " $names) (join "; " .)) -}}
 {{- end -}}
-{{- $parts := include "vsyncer.certManagerParts" $m | fromJson -}}
-{{- if $parts.on -}}
-{{- if not (include "vsyncer.kindOn" (dict "root" . "kind" "secrets" "defaultOn" true)) -}}
-{{- fail "integrations.certManager needs the secrets kind, which syncer.sync (or vCluster's sync.toHost.secrets.enabled) turns off: it carries the Secrets an Issuer names to the host and each Certificate's issued Secret back to the tenant" -}}
-{{- end -}}
-{{- $mine := dict -}}
-{{- range $crd, $part := dict "certificates.cert-manager.io" "certificates" "issuers.cert-manager.io" "issuers" "clusterissuers.cert-manager.io" "clusterIssuers" -}}
-{{- if get $parts $part -}}{{- $_ := set $mine $crd $part -}}{{- end -}}
-{{- end -}}
+{{- /* The resources customResources configures, each [where, <plural>.<group>]. */ -}}
+{{- $named := list -}}
 {{- $cr := dict -}}
-{{- if kindIs "map" $config.customResources -}}{{- $cr = $config.customResources -}}{{- end -}}
+{{- if and (kindIs "map" $config) (kindIs "map" $config.customResources) -}}{{- $cr = $config.customResources -}}{{- end -}}
 {{- range $dir := list "toHost" "fromHost" -}}
 {{- $section := get $cr $dir -}}
-{{- $named := list -}}{{- /* [where, resource] */ -}}
 {{- if kindIs "slice" $section -}}
 {{- range $i, $e := $section -}}
-{{- if kindIs "map" $e -}}{{- $named = append $named (list (printf "syncer.config.customResources.%s[%d]" $dir $i) (toString $e.resource)) -}}{{- end -}}
+{{- if kindIs "map" $e -}}{{- $named = append $named (list (printf "syncer.config.customResources.%s[%d]" $dir $i) (toString $e.resource) $dir) -}}{{- end -}}
 {{- end -}}
 {{- else if kindIs "map" $section -}}
 {{- range $key, $e := $section -}}
-{{- if and (kindIs "map" $e) (eq (toString $e.enabled) "true") -}}{{- $named = append $named (list (printf "syncer.config.customResources.%s[%s]" $dir (toJson $key)) $key) -}}{{- end -}}
+{{- if and (kindIs "map" $e) (eq (toString $e.enabled) "true") -}}{{- $named = append $named (list (printf "syncer.config.customResources.%s[%s]" $dir (toJson $key)) $key $dir) -}}{{- end -}}
 {{- end -}}
+{{- end -}}
+{{- end -}}
+{{- range $name := $names -}}
+{{- $parts := get $all $name -}}
+{{- if $parts.on -}}
+{{- $integration := get $offered $name -}}
+{{- if not (include "vsyncer.kindOn" (dict "root" $ "kind" "secrets" "defaultOn" true)) -}}
+{{- fail (printf "integrations.%s needs the secrets kind, which syncer.sync (or vCluster's sync.toHost.secrets.enabled) turns off: %s" $name $integration.secrets) -}}
 {{- end -}}
 {{- range $entry := $named -}}
 {{- $crd := trim (first (splitList "/" (index $entry 1))) -}}
-{{- with get $mine $crd -}}
-{{- fail (printf "integrations.certManager syncs %s (its %s part), which %s configures too (vCluster's sync.%s.customResources lands there): configure it in one place" $crd . (index $entry 0) $dir) -}}
+{{- $part := get $integration.resources $crd -}}
+{{- if and $part (get $parts $part) -}}
+{{- fail (printf "integrations.%s syncs %s (its %s part), which %s configures too (vCluster's sync.%s.customResources lands there): configure it in one place" $name $crd $part (index $entry 0) (index $entry 2)) -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
-{{- toJson $parts -}}
+{{- toJson $all -}}
+{{- end -}}
+
+{{/*
+integrations.certManager of the syncer's config file, as vsyncer.integrations checks it: which parts
+are on, as JSON {on, certificates, issuers, clusterIssuers} (vsyncer.certManagerParts), for the Role
+and ClusterRole.
+*/}}
+{{- define "vsyncer.certManager" -}}
+{{- get (include "vsyncer.integrations" . | fromJson) "certManager" | toJson -}}
+{{- end -}}
+
+{{/*
+integrations.externalSecrets of the syncer's config file, as vsyncer.integrations checks it: which
+parts are on, as JSON {on, externalSecrets, stores, clusterStores} (vsyncer.externalSecretsParts),
+for the Role and ClusterRole.
+*/}}
+{{- define "vsyncer.externalSecrets" -}}
+{{- get (include "vsyncer.integrations" . | fromJson) "externalSecrets" | toJson -}}
 {{- end -}}
 
 {{/*

@@ -448,21 +448,24 @@ controlPlane's other vCluster keys: its Service's `enabled` and `kubeletNodePort
 {{- end -}}
 
 {{/*
-integrations.certManager: as vCluster writes it (the syncer's config file takes the same keys), to
-syncer.config.integrations.certManager when enabled, which the Role and ClusterRole follow
-(vsyncer.certManager). Off (vCluster's default: enabled false, the rest at its defaults) it sets
-nothing; a key vCluster's section has not fails, naming it, whether on or off.
+integrations.certManager and integrations.externalSecrets: each as vCluster writes it (the syncer's
+config file takes the same keys), to syncer.config.integrations.<name> when enabled, which the Role
+and ClusterRole follow (vsyncer.integrations). Off (vCluster's default: enabled false, the rest at
+its defaults) one sets nothing; a key vCluster's section has not fails, naming it, whether on or
+off, and so does, while on, what the syncer refuses (vsyncer.<name>Problems).
+Call with (dict "s" $s "name" "certManager"|"externalSecrets" "m" section).
 */}}
-{{- define "vsyncer.vc.certManager" -}}
+{{- define "vsyncer.vc.integration" -}}
 {{- $s := .s -}}
 {{- $m := .m -}}
-{{- $problems := include "vsyncer.certManagerProblems" (dict "m" $m "at" "integrations.certManager" "unknown" "vsyncer has no equivalent of this key") | fromJsonArray -}}
+{{- $at := printf "integrations.%s" .name -}}
+{{- $problems := include (printf "vsyncer.%sProblems" .name) (dict "m" $m "at" $at "unknown" "vsyncer has no equivalent of this key") | fromJsonArray -}}
 {{- range $problems -}}
 {{- include "vsyncer.vc.problem" (dict "s" $s "text" .) -}}
 {{- end -}}
 {{- if and (not $problems) (kindIs "map" $m) -}}
 {{- if eq (toString $m.enabled) "true" -}}
-{{- include "vsyncer.vc.assign" (dict "s" $s "from" "integrations.certManager" "to" "syncer.config.integrations.certManager" "value" $m "default" dict) -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" $at "to" (printf "syncer.config.integrations.%s" .name) "value" $m "default" dict) -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
@@ -477,7 +480,7 @@ mode and the CLI's telemetry switch do nothing in either chart: accepted.
 {{- $v := $s.root.Values -}}
 {{- with $v.integrations -}}
 {{- $i := . -}}
-{{- include "vsyncer.vc.keys" (dict "s" $s "at" "integrations" "m" $i "known" (list "metricsServer" "certManager") "off" (list "externalSecrets" "kubeVirt" "istio" "netris" "argoCD")) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" "integrations" "m" $i "known" (list "metricsServer" "certManager" "externalSecrets") "off" (list "kubeVirt" "istio" "netris" "argoCD")) -}}
 {{- with $i.metricsServer -}}
 {{- $ms := . -}}
 {{- include "vsyncer.vc.keys" (dict "s" $s "at" "integrations.metricsServer" "m" $ms "known" (list "enabled" "nodes" "pods")) -}}
@@ -490,8 +493,10 @@ mode and the CLI's telemetry switch do nothing in either chart: accepted.
 {{- end -}}
 {{- end -}}
 {{- end -}}
-{{- with $i.certManager -}}
-{{- include "vsyncer.vc.certManager" (dict "s" $s "m" .) -}}
+{{- range $name := list "certManager" "externalSecrets" -}}
+{{- with and (kindIs "map" $i) (get $i $name) -}}
+{{- include "vsyncer.vc.integration" (dict "s" $s "name" $name "m" .) -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
 {{- with $v.experimental -}}
