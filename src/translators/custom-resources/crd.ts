@@ -36,6 +36,11 @@ export interface ResolvedResource {
   copyLinedUp?: boolean;
   /** Set once the host copies of a resource refused for its scope were removed: once per start. */
   refusedCopiesRemoved?: boolean;
+  /**
+   * The host CRD's schema of the synced version (its `openAPIV3Schema`), read at prepare: the
+   * defaults the host's API server writes into what the syncer adds to a copy (schemaDefaultsAt).
+   */
+  hostSchema?: unknown;
 }
 
 /**
@@ -57,6 +62,7 @@ interface CrdVersion {
   served?: boolean;
   storage?: boolean;
   subresources?: { status?: unknown };
+  schema?: { openAPIV3Schema?: unknown };
 }
 interface CrdSpec {
   group?: string;
@@ -247,6 +253,7 @@ export async function prepareCustomResource(
       return `CRD ${name} on ${sideName(side)} does not serve version ${wanted}${entry.version ? '' : " (the host's storage version)"}`;
     if (!established(crd)) return `waiting for CRD ${name} on ${sideName(side)} to be established`;
     resolved.statusSubresource[side] = version.subresources?.status !== undefined;
+    if (side === 'host') resolved.hostSchema = version.schema?.openAPIV3Schema;
   }
   const [hs, vs] = [specOf(host), specOf(virtual)];
   if (hs.names?.kind !== vs.names?.kind || hs.scope !== vs.scope)

@@ -40,7 +40,7 @@ import {
   type CustomResourceReference,
 } from './config.ts';
 import { prepareCustomResource, type ResolvedResource } from './crd.ts';
-import { replaceAt, rewriteAt, valuesAt, withoutAt } from './path.ts';
+import { replaceAt, rewriteAt, schemaDefaultsAt, valuesAt, withoutAt } from './path.ts';
 import { hostSelectorFor } from './selectors.ts';
 import { customResourceToHost, ownedCustomResourceKey } from './ownership.ts';
 import { customResourceRefusal, type HostRules } from './allowed-values.ts';
@@ -416,7 +416,12 @@ export function toHostCustomResourceKind(
       if (ref.template) body = withoutAt(body, ref.template.segments);
       // Its holder set, empty: the host's controller would otherwise take the copy's own metadata.
       if (ref.ownMetadataUnless && referenceApplies(ref, named))
-        body = replaceAt(body, ref.ownMetadataUnless.segments, (value) => value ?? {}, { fillAbsent: true });
+        body = replaceAt(
+          body,
+          ref.ownMetadataUnless.segments,
+          (value) => value ?? schemaDefaultsAt(resolved.hostSchema, ref.ownMetadataUnless!.segments),
+          { fillAbsent: true },
+        );
     }
     return { body: body as Record<string, unknown>, notReady: [...refused, ...waiting] };
   }

@@ -26,14 +26,48 @@ const ES_KIND = 'cr:externalsecrets.external-secrets.io';
 const STORE_KIND = 'cr:secretstores.external-secrets.io';
 const CLUSTER_STORE_KIND = 'cr:clustersecretstores.external-secrets.io';
 
+/** ESO's ExternalSecret schema, as much of it as gives defaults to a template the syncer adds. */
+const EXTERNAL_SECRET_SCHEMA = {
+  type: 'object',
+  properties: {
+    spec: {
+      type: 'object',
+      properties: {
+        target: {
+          type: 'object',
+          default: { creationPolicy: 'Owner', deletionPolicy: 'Retain' },
+          properties: {
+            template: {
+              type: 'object',
+              properties: {
+                engineVersion: { type: 'string', default: 'v2' },
+                mergePolicy: { type: 'string', default: 'Replace' },
+                type: { type: 'string' },
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+};
+
 /** A CRD as the API server stores it: established, serving v1 with a status subresource. */
-const crd = (t: ResourceType): KubeObject => ({
+const crd = (t: ResourceType, openAPIV3Schema?: unknown): KubeObject => ({
   metadata: { name: `${t.resource}.${t.group}` },
   spec: {
     group: t.group,
     scope: t.namespaced ? 'Namespaced' : 'Cluster',
     names: { kind: t.kind, plural: t.resource },
-    versions: [{ name: 'v1', served: true, storage: true, subresources: { status: {} } }],
+    versions: [
+      {
+        name: 'v1',
+        served: true,
+        storage: true,
+        subresources: { status: {} },
+        ...(openAPIV3Schema ? { schema: { openAPIV3Schema } } : {}),
+      },
+    ],
   },
   status: { conditions: [{ type: 'Established', status: 'True' }] },
 });
@@ -107,7 +141,7 @@ async function externalSecretsTable(
     ],
     file: { integrations: { externalSecrets } },
     host: [
-      [CRDS, crd(EXTERNAL_SECRETS)],
+      [CRDS, crd(EXTERNAL_SECRETS, EXTERNAL_SECRET_SCHEMA)],
       [CRDS, crd(STORES)],
       [CRDS, crd(CLUSTER_STORES)],
       [CLUSTER_STORES, clusterStore('shared-vault', { offer: 'tenants' })],
@@ -144,10 +178,12 @@ describe('integrations.externalSecrets (state table)', () => {
     expect(hostSecret.metadata?.labels).toMatchObject({ 'vcluster.loft.sh/namespace': 'team' });
     expect(hostSecret.metadata?.annotations).toMatchObject({ 'vcluster.loft.sh/object-name': 'db' });
     // With no template, ESO would put the ExternalSecret's own labels and annotations on the host
-    // Secret (the copy's: the syncer's ownership annotations, a reflector's): the copy has an empty one.
+    // Secret (the copy's: the syncer's ownership annotations, a reflector's): the copy has an empty
+    // one, as the host's API server defaults it (or the copy would differ from what it stores, and be
+    // written again at every reconcile).
     expect(hostObject(table, EXTERNAL_SECRETS, hostName('db'))!.spec).toMatchObject({
       secretStoreRef: { name: hostName('fake'), kind: 'SecretStore' },
-      target: { name: hostName('db'), template: {} },
+      target: { name: hostName('db'), template: { engineVersion: 'v2', mergePolicy: 'Replace' } },
     });
     // The tenant's ExternalSecret is left as written.
     expect(

@@ -155,3 +155,24 @@ export function withoutAt(obj: unknown, segments: readonly PathSegment[]): unkno
   };
   return segments.length ? walk(obj, 0) : obj;
 }
+
+/**
+ * What an API server's structural defaulting writes into an empty object set at the path: each of
+ * that object's properties the schema gives a `default` (an OpenAPI v3 schema, as a CRD version's
+ * `openAPIV3Schema`). An empty object when the schema is absent or does not reach the path. A field
+ * the syncer adds to a copy is written so, or the copy would never compare equal to what the host
+ * stored, and be written again at every reconcile.
+ */
+export function schemaDefaultsAt(schema: unknown, segments: readonly PathSegment[]): Record<string, unknown> {
+  let node: unknown = schema;
+  for (const { field, each } of segments) {
+    node = isRecord(node) && isRecord(node.properties) ? node.properties[field] : undefined;
+    if (each) node = isRecord(node) ? node.items : undefined;
+  }
+  if (!isRecord(node) || !isRecord(node.properties)) return {};
+  return Object.fromEntries(
+    Object.entries(node.properties).flatMap(([key, property]) =>
+      isRecord(property) && property.default !== undefined ? [[key, property.default]] : [],
+    ),
+  );
+}
