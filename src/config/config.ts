@@ -14,6 +14,7 @@ import { formatDuration, parseDuration } from './duration.ts';
 import { checkServingFiles } from './flag-file.ts';
 import { MAX_TIMER_MS } from '../util/clock.ts';
 import type { FieldSpec } from './fields.ts';
+import { ALLOWED_SERVER_FIELD } from '../translators/custom-resources/servers.ts';
 import { isDnsLabel, isDnsSubdomain } from '../naming/dns-names.ts';
 import {
   ADDITIONAL_SECRET_FORM,
@@ -112,6 +113,8 @@ export interface CoreConfig {
   customResources: CustomResourcesConfig;
   /** Tenant label and annotation keys no host copy gets (see translators/shared/denied-metadata.ts). */
   deniedHostMetadata: string[];
+  /** Servers a tenant's custom resource may name for a host controller to call (see servers.ts). */
+  allowedServerUrls: string[];
 }
 
 /** Everything the syncer needs to run, validated. One object, built from flags over an optional file. */
@@ -520,6 +523,8 @@ const CORE_FIELDS: readonly FieldSpec<keyof CoreConfig>[] = [
         ? undefined
         : `must be an IP address such as 0.0.0.0, :: or 127.0.0.1 (the port is --api-proxy-port), got ${JSON.stringify(ip)}`,
   },
+  // Read by the custom resources kinds, which the config file makes (so no builtin kind declares it).
+  ALLOWED_SERVER_FIELD,
 ];
 
 /** `host-qps` → `hostQps`: the config-file key of a flag. */

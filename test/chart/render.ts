@@ -123,6 +123,7 @@ export const EVERYTHING_ON: Record<string, string> = {
   'syncer.deniedEndpointCidrs[0]': '10.0.0.0/8',
   'syncer.allowedEndpointCidrs[0]': '10.20.0.0/16',
   'syncer.allowedIngressHosts[0]': '*.team-a.example.com',
+  'syncer.allowedServerUrls[0]': 'https://vault.team-a.example.com',
   'syncer.deniedServiceAccountAnnotations[0]': 'eks.amazonaws.com/role-arn',
   'syncer.workloadImagePullSecrets[0]': 'registry-creds',
   'syncer.workloadImagePullSecretSelector.matchLabels.inject-pull-secrets': 'yes',

@@ -1111,6 +1111,9 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 {{- range .Values.syncer.allowedIngressHosts }}
 - {{ printf "--allowed-ingress-host=%v" . | quote }}
 {{- end }}
+{{- range .Values.syncer.allowedServerUrls }}
+- {{ printf "--allowed-server-url=%v" . | quote }}
+{{- end }}
 {{- if include "vsyncer.initManifests" . }}
 - --init-manifests=/etc/vsyncer/init/manifests.yaml
 - {{ printf "--init-manifests-generation=%v" (include "vsyncer.initManifestsGeneration" .) | quote }}
@@ -2036,6 +2039,7 @@ tenantEgressCidr: isolation.networkPolicy.outgoingCIDR
 tenantEgressExceptCidr: isolation.networkPolicy.exceptCIDRs
 reservedIngressHost: (from controlPlane.ingress and controlPlane.proxy.extraSANs)
 allowedIngressHost: syncer.allowedIngressHosts
+allowedServerUrl: syncer.allowedServerUrls
 syncRealNodes: syncer.syncRealNodes
 nodeSelector: syncer.nodeSelector
 enforceNodeSelector: syncer.enforceNodeSelector

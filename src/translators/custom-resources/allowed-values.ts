@@ -7,6 +7,7 @@ import {
   type CustomResourceEntry,
 } from './config.ts';
 import { valuesAt, type PathSegment } from './path.ts';
+import { serverRefusal } from './servers.ts';
 
 /**
  * Why an object may not reach the host for a field the admin limited (`allowedValues`), or
@@ -79,7 +80,10 @@ export function allowedKeysRefusal(
  */
 export const customResourceRefusal = (
   obj: { metadata?: { annotations?: Record<string, string> } },
-  entry: Pick<CustomResourceEntry, 'allowedValues' | 'allowedKeys' | 'urls' | 'hosts' | 'references'>,
+  entry: Pick<
+    CustomResourceEntry,
+    'allowedValues' | 'allowedKeys' | 'urls' | 'hosts' | 'servers' | 'references'
+  >,
   rules: HostRules,
 ): string | undefined =>
   hostObjectAnnotationsRefusal(obj.metadata?.annotations) ??
@@ -87,6 +91,7 @@ export const customResourceRefusal = (
   allowedValuesRefusal(obj, entry.allowedValues) ??
   allowedKeysRefusal(obj, entry.allowedKeys) ??
   urlsRefusal(obj, entry.urls, rules.hostNamespace) ??
+  serversRefusal(obj, entry.servers, rules.allowedServers ?? []) ??
   hostsRefusal(obj, entry.hosts, rules);
 
 /**
@@ -127,6 +132,25 @@ export interface HostRules {
   reservedHosts: readonly string[];
   /** --allowed-ingress-host: when set, the only names tenants may serve there. */
   allowedHosts: readonly string[];
+  /** --allowed-server-url: servers tenants may name beyond a field's defaults (see servers.ts). */
+  allowedServers?: readonly string[];
+}
+
+/** Why a server a host controller would call may not be named (see servers.ts), or undefined. */
+function serversRefusal(
+  obj: unknown,
+  servers: CustomResourceEntry['servers'],
+  allowed: readonly string[],
+): string | undefined {
+  for (const server of servers) {
+    const found = stringsAt(obj, server.segments);
+    if (typeof found === 'string') return found;
+    for (const { location, value } of found) {
+      const refusal = serverRefusal(location, value, server.defaults, allowed);
+      if (refusal) return refusal;
+    }
+  }
+  return undefined;
 }
 
 /**

@@ -665,6 +665,8 @@ describe('integrations.certManager (state table)', () => {
       route53: acme({ dns01: { route53: { auth: { kubernetes: { serviceAccountRef: { name: 'sa' } } } } } }),
       webhook: acme({ dns01: { webhook: { groupName: 'g', solverName: 's', config: { secret: 'x' } } } }),
     };
+    for (const name of ['k', 'c'])
+      await table.virtual.create(Resources.secrets, 'team', { metadata: { name }, data: { k: 'dA==' } });
     for (const [name, spec] of Object.entries(issuers))
       await table.virtual.create(ISSUERS, 'team', { metadata: { name }, spec });
     await settled(table);
@@ -679,44 +681,72 @@ describe('integrations.certManager (state table)', () => {
       expect(said).toContain(`spec.acme.solvers[0].${field} is set; it may not be set here`);
   });
 
-  it('an Issuer naming a server inside the host cluster (cert-manager would call it, its answers come back in the status) is refused', async () => {
+  it("an Issuer naming a server the admin does not trust is refused (cert-manager calls it from inside the host cluster, follows its redirects, and puts a failed answer's body in the status); the public ACME CAs are trusted", async () => {
     const table = await certManagerTable();
-    const servers = {
-      metadata: 'http://169.254.169.254/latest/meta-data/',
-      service: 'https://vault.vault.svc:8200',
-      'host-service': 'http://db-x-other-x-vc.host-ns',
-    };
-    for (const [name, server] of Object.entries(servers))
-      await table.virtual.create(ISSUERS, 'team', {
-        metadata: { name },
-        spec:
-          name === 'service'
-            ? { vault: { server, path: 'pki' } }
-            : { acme: { server, privateKeySecretRef: { name: 'k' } } },
-      });
-    await table.virtual.create(ISSUERS, 'team', {
-      metadata: { name: 'public' },
-      spec: {
-        vault: {
-          server: 'https://vault.example.com:8200',
-          path: 'pki',
-          auth: { tokenSecretRef: { name: 'token', key: 't' } },
+    const issuers: Record<string, Record<string, unknown>> = {
+      metadata: {
+        acme: { server: 'http://169.254.169.254/latest/meta-data/', privateKeySecretRef: { name: 'k' } },
+      },
+      'in-cluster': { vault: { server: 'https://vault.vault.svc:8200', path: 'pki' } },
+      'public-vault': { vault: { server: 'https://vault.example.com:8200', path: 'pki' } },
+      'own-acme': {
+        acme: { server: 'https://acme.example.com/directory', privateKeySecretRef: { name: 'k' } },
+      },
+      tpp: {
+        venafi: { zone: 'z', tpp: { url: 'https://tpp.example.com/vedsdk', credentialsRef: { name: 'c' } } },
+      },
+      letsencrypt: {
+        acme: {
+          server: 'https://acme-v02.api.letsencrypt.org/directory',
+          privateKeySecretRef: { name: 'k' },
         },
       },
+      'venafi-cloud': { venafi: { zone: 'z', cloud: { apiTokenSecretRef: { name: 'c', key: 'k' } } } },
+    };
+    for (const name of ['k', 'c'])
+      await table.virtual.create(Resources.secrets, 'team', { metadata: { name }, data: { k: 'dA==' } });
+    for (const [name, spec] of Object.entries(issuers))
+      await table.virtual.create(ISSUERS, 'team', { metadata: { name }, spec });
+    await settled(table);
+    expect(
+      table.host
+        .objects(ISSUERS, HOST_NS)
+        .map((i) => i.metadata?.name)
+        .sort(),
+    ).toEqual([hostName('letsencrypt'), hostName('venafi-cloud')]);
+    const said = events(table).join('\n');
+    for (const field of ['spec.acme.server', 'spec.vault.server', 'spec.venafi.tpp.url'])
+      expect(said).toContain(`${field} is `);
+    expect(said).toContain(
+      'spec.vault.server is "https://vault.example.com:8200": the host\'s controller would call it from inside the host cluster, following its redirects',
+    );
+    expect(said).toContain('an admin adds one with --allowed-server-url');
+  });
+
+  it('an Issuer naming a server the admin allows (--allowed-server-url) is synced, an in-cluster Vault too', async () => {
+    const table = await certManagerTable({
+      flags: { allowedServerUrl: ['https://vault.vault.svc:8200', 'https://acme.example.com/directory/'] },
     });
-    await table.virtual.create(Resources.secrets, 'team', {
-      metadata: { name: 'token' },
-      data: { t: 'dA==' },
+    await table.virtual.create(Resources.secrets, 'team', { metadata: { name: 'k' }, data: { k: 'dA==' } });
+    await table.virtual.create(ISSUERS, 'team', {
+      metadata: { name: 'vault' },
+      spec: { vault: { server: 'https://vault.vault.svc:8200', path: 'pki' } },
+    });
+    await table.virtual.create(ISSUERS, 'team', {
+      metadata: { name: 'acme' },
+      spec: { acme: { server: 'https://acme.example.com/directory', privateKeySecretRef: { name: 'k' } } },
+    });
+    await table.virtual.create(ISSUERS, 'team', {
+      metadata: { name: 'other' },
+      spec: { vault: { server: 'https://vault.vault.svc:8201', path: 'pki' } },
     });
     await settled(table);
-    expect(table.host.objects(ISSUERS, HOST_NS).map((i) => i.metadata?.name)).toEqual([hostName('public')]);
-    const said = events(table).join('\n');
-    expect(said).toContain(
-      "spec.acme.server: the host's controller would call it from inside the host cluster",
-    );
-    expect(said).toContain(
-      "spec.vault.server: the host's controller would call it from inside the host cluster",
-    );
+    expect(
+      table.host
+        .objects(ISSUERS, HOST_NS)
+        .map((i) => i.metadata?.name)
+        .sort(),
+    ).toEqual([hostName('acme'), hostName('vault')]);
   });
 
   it('with issuers off, a Certificate naming an Issuer is refused', async () => {

@@ -177,6 +177,11 @@ export interface CustomResourceEntry {
    * to --reserved-ingress-host and --allowed-ingress-host as an Ingress's hosts are.
    */
   hosts: { path: string; segments: PathSegment[] }[];
+  /**
+   * toHost only: fields holding a server the host's controller calls, and whose answers come back in
+   * the status: only `defaults` (exact URLs) and --allowed-server-url may be named (see servers.ts).
+   */
+  servers: { path: string; segments: PathSegment[]; defaults: string[] }[];
   /** toHost only: the host object's status is copied to the virtual one. */
   status: boolean;
   /** fromHost of namespaced resources: host namespace → virtual namespace; nothing else is shown. */
@@ -246,6 +251,7 @@ const KEYS = {
     'allowedKeys',
     'urls',
     'hosts',
+    'servers',
   ],
   fromHost: ['resource', 'scope', 'crd', 'namespaces', 'selector'],
 } as const;
@@ -656,6 +662,7 @@ function parseEntry(
     allowedKeys: parseAllowedKeys(item.allowedKeys, `${at}.allowedKeys`),
     urls: parsePaths(item.urls, `${at}.urls`),
     hosts: parsePaths(item.hosts, `${at}.hosts`),
+    servers: parseServers(item.servers, `${at}.servers`),
     namespaces,
     namespaceFields: Object.fromEntries(Object.keys(namespaces).map((ns) => [ns, namespacesAt(ns)])),
     selectorLabels: parseSelector(item.selector, `${at}.selector`),
@@ -887,6 +894,32 @@ function parseAllowedKeys(raw: unknown, at: string): CustomResourceAllowedKeys[]
     if (typeof required !== 'boolean')
       throw new CustomResourceConfigError(`${here}.required`, `must be true or false, got ${json(required)}`);
     return { path: (rule.path as string).trim(), segments, keys: keys as string[], required };
+  });
+}
+
+/** A list of `{path, defaults}` (servers). */
+function parseServers(raw: unknown, at: string): CustomResourceEntry['servers'] {
+  if (raw === undefined || raw === null) return [];
+  if (!Array.isArray(raw))
+    throw new CustomResourceConfigError(at, `must be a list of {path, defaults}, got ${json(raw)}`);
+  return raw.map((item, i) => {
+    const here = `${at}[${i}]`;
+    if (!isRecord(item))
+      throw new CustomResourceConfigError(here, `must be a mapping {path, defaults}, got ${json(item)}`);
+    for (const key of Object.keys(item))
+      if (key !== 'path' && key !== 'defaults')
+        throw new CustomResourceConfigError(`${here}.${key}`, 'unknown field (known: path, defaults)');
+    const defaults = item.defaults ?? [];
+    if (!Array.isArray(defaults) || !defaults.every((d) => typeof d === 'string' && d))
+      throw new CustomResourceConfigError(
+        `${here}.defaults`,
+        `must be a list of URLs, got ${json(defaults)}`,
+      );
+    return {
+      path: String(item.path).trim(),
+      segments: parsePathAt(item.path, `${here}.path`),
+      defaults: defaults as string[],
+    };
   });
 }
 

@@ -178,7 +178,10 @@ export function toHostCustomResourceKind(
   where: Placement,
   resolvedOf: (crdName: string) => ResolvedResource | undefined = () => undefined,
   shownFromHost: ReadonlyMap<string, CustomResourceEntry> = new Map(),
-  hostLimits: Pick<HostRules, 'reservedHosts' | 'allowedHosts'> = { reservedHosts: [], allowedHosts: [] },
+  hostLimits: Pick<HostRules, 'reservedHosts' | 'allowedHosts' | 'allowedServers'> = {
+    reservedHosts: [],
+    allowedHosts: [],
+  },
 ): KindSpec {
   const { type } = resolved;
   const kindName = customResourceKindName(entry);

@@ -122,16 +122,20 @@ async function expectSteady(t: StateTable): Promise<void> {
 }
 
 /** The integration as vCluster's docs turn it on, the host offering stores labelled offer=tenants. */
-async function externalSecretsTable(
-  externalSecrets: Record<string, unknown> = {
-    enabled: true,
-    sync: {
-      toHost: { stores: { enabled: true } },
-      fromHost: { clusterStores: { enabled: true, selector: { matchLabels: { offer: 'tenants' } } } },
-    },
+const DOCUMENTED = {
+  enabled: true,
+  sync: {
+    toHost: { stores: { enabled: true } },
+    fromHost: { clusterStores: { enabled: true, selector: { matchLabels: { offer: 'tenants' } } } },
   },
+};
+
+async function externalSecretsTable(
+  externalSecrets: Record<string, unknown> = DOCUMENTED,
+  flags?: Record<string, unknown>,
 ): Promise<StateTable> {
   const table = await start({
+    ...(flags ? { flags } : {}),
     kinds: [
       'secrets',
       'configmaps',
@@ -342,9 +346,19 @@ describe('integrations.externalSecrets (state table)', () => {
       'spec.provider.aws.auth.jwt is set',
     ],
     [
-      'Vault (a server of the tenant, whose redirects its client follows into the host cluster)',
+      'Vault at a server the admin does not trust (its client follows redirects into the host cluster)',
       { vault: { server: 'https://vault.example.com', auth: { tokenSecretRef: { name: 't', key: 'k' } } } },
-      'spec.provider.vault is set; it may hold one of ["fake","aws"] here',
+      'spec.provider.vault.server is "https://vault.example.com": the host\'s controller would call it',
+    ],
+    [
+      "Vault's Kubernetes sign-in (a host ServiceAccount)",
+      { vault: { server: 'https://vault.example.com', auth: { kubernetes: { mountPath: 'k', role: 'r' } } } },
+      'spec.provider.vault.auth.kubernetes is set',
+    ],
+    [
+      "Vault with no sign-in method but a namespace (the controller's own token)",
+      { vault: { server: 'https://vault.example.com', auth: { namespace: 'team' } } },
+      'spec.provider.vault.auth.namespace is set',
     ],
     [
       'GCP (its key file names the token URL ESO posts to)',
@@ -385,6 +399,32 @@ describe('integrations.externalSecrets (state table)', () => {
     await settled(table);
     expect(hostObject(table, STORES, hostName('bad'))).toBeUndefined();
     expect(events(table).join('\n')).toContain(why);
+  });
+
+  it('a SecretStore on a Vault the admin trusts (--allowed-server-url): synced, its token Secret copied and renamed', async () => {
+    const table = await externalSecretsTable(DOCUMENTED, { allowedServerUrl: ['https://vault.example.com'] });
+    await table.virtual.create(Resources.secrets, 'team', {
+      metadata: { name: 'vault-token' },
+      data: { t: 'dA==' },
+    });
+    await table.virtual.create(STORES, 'team', {
+      metadata: { name: 'vault' },
+      spec: {
+        provider: {
+          vault: {
+            server: 'https://vault.example.com',
+            path: 'secret',
+            version: 'v2',
+            auth: { tokenSecretRef: { name: 'vault-token', key: 't' } },
+          },
+        },
+      },
+    });
+    await settled(table);
+    expect(hostObject(table, STORES, hostName('vault'))!.spec).toMatchObject({
+      provider: { vault: { auth: { tokenSecretRef: { name: hostName('vault-token'), key: 't' } } } },
+    });
+    expect(hostObject(table, Resources.secrets, hostName('vault-token'))!.data).toEqual({ t: 'dA==' });
   });
 
   it("a SecretStore picking the host's ESO instance (spec.controller) is refused", async () => {

@@ -22,23 +22,35 @@ const GROUP = 'external-secrets.io';
 /**
  * Providers a tenant's SecretStore may use. Each other one is refused, as it would reach past the
  * tenant's own credentials from inside the host:
- * - Vault and Azure Key Vault take a server the tenant names, and their clients follow redirects:
- *   a public server answering with a redirect to a Service of the host cluster has ESO read it and
- *   write the answer into the tenant's Secret (a name check cannot see where a redirect or a DNS
- *   answer leads); Azure's `tenantId` is pasted into its token URL as well;
+ * - Azure Key Vault takes a vault URL the tenant names, its client follows redirects (a public
+ *   server redirecting to a Service of the host cluster has ESO read it into the tenant's Secret:
+ *   a name check cannot see where a redirect or a DNS answer leads), and its `tenantId` is pasted
+ *   into its token URL;
  * - GCP's key file names the token URL ESO posts to (`token_uri`), inside the tenant's Secret;
  * - the kubernetes provider signs in with a host ServiceAccount's token, or calls the host API;
  * - a webhook's URL is a template of each ExternalSecret's key;
  * - most others take a URL, or sign in as the host when their credentials are left out.
- * An admin who lets tenants reach such servers can configure secretstores.external-secrets.io under
- * customResources instead (with stores off here), with rules of their own (docs/custom-resources.md).
+ * Vault is offered for the servers the admin trusts only (--allowed-server-url; none by default),
+ * for the same redirects. An admin who lets tenants reach other servers can configure
+ * secretstores.external-secrets.io under customResources instead (with stores off here), with
+ * rules of their own (docs/custom-resources.md).
  */
-const STORE_PROVIDERS = ['fake', 'aws'];
+const STORE_PROVIDERS = ['fake', 'aws', 'vault'];
 const AWS = 'spec.provider.aws';
-/** AWS signs in with the tenant's keys, or with the controller's own identity when they are left out. */
+const VAULT = 'spec.provider.vault';
+/**
+ * How each provider signs in: with the tenant's own credentials only. Left out, AWS uses the
+ * controller's own identity, and Vault a token of the controller's environment (VAULT_TOKEN);
+ * Vault's Kubernetes and AWS IAM methods sign in as the host.
+ */
 const STORE_ALLOWED_KEYS = [
   { path: 'spec.provider', keys: STORE_PROVIDERS, required: true },
   { path: `${AWS}.auth`, keys: ['secretRef'], required: true },
+  {
+    path: `${VAULT}.auth`,
+    keys: ['tokenSecretRef', 'appRole', 'ldap', 'jwt', 'cert', 'userPass'],
+    required: true,
+  },
 ];
 
 /** The Secrets a store's credentials are in (ESO's SecretKeySelectors): `<path>.name`, `<path>.namespace`. */
@@ -46,6 +58,16 @@ const STORE_SECRET_SELECTORS = [
   `${AWS}.auth.secretRef.accessKeyIDSecretRef`,
   `${AWS}.auth.secretRef.secretAccessKeySecretRef`,
   `${AWS}.auth.secretRef.sessionTokenSecretRef`,
+  `${VAULT}.auth.tokenSecretRef`,
+  `${VAULT}.auth.appRole.roleRef`,
+  `${VAULT}.auth.appRole.secretRef`,
+  `${VAULT}.auth.ldap.secretRef`,
+  `${VAULT}.auth.jwt.secretRef`,
+  `${VAULT}.auth.cert.clientCert`,
+  `${VAULT}.auth.cert.secretRef`,
+  `${VAULT}.auth.userPass.secretRef`,
+  `${VAULT}.tls.certSecretRef`,
+  `${VAULT}.tls.keySecretRef`,
 ];
 
 /**
@@ -53,9 +75,17 @@ const STORE_SECRET_SELECTORS = [
  * - a selector's `namespace`: ESO reads a SecretStore's Secrets in its own namespace, and refuses
  *   another one; on the host that namespace is the shared one, so the tenant's value never holds;
  * - `controller`, which picks the host's ESO instance that serves the store (another instance than
- *   the one the admin runs for tenants, with its own environment and network).
+ *   the one the admin runs for tenants, with its own environment and network);
+ * - Vault's JWT sign-in with a token minted for a host ServiceAccount, and `auth.namespace` (with no
+ *   method beside it, the client's own token from the controller's environment is used).
  */
-const STORE_FORBIDDEN_PATHS = [...STORE_SECRET_SELECTORS.map((s) => `${s}.namespace`), 'spec.controller'];
+const STORE_FORBIDDEN_PATHS = [
+  ...STORE_SECRET_SELECTORS.map((s) => `${s}.namespace`),
+  `${VAULT}.caProvider.namespace`,
+  'spec.controller',
+  `${VAULT}.auth.jwt.kubernetesServiceAccountToken`,
+  `${VAULT}.auth.namespace`,
+];
 
 /**
  * An ExternalSecret field refused on the host:
@@ -105,9 +135,21 @@ export function externalSecretsItems(raw: unknown, at: string): IntegrationItems
       item: {
         resource: resource('secretstores'),
         ...selector(parts.stores.labels),
-        references: [...STORE_SECRET_SELECTORS.map((s) => ({ path: `${s}.name`, kind: 'Secret' }))],
+        references: [
+          ...STORE_SECRET_SELECTORS.map((s) => ({ path: `${s}.name`, kind: 'Secret' })),
+          ...(['Secret', 'ConfigMap'] as const).map((kind) => ({
+            path: `${VAULT}.caProvider.name`,
+            kind,
+            when: { path: `${VAULT}.caProvider.type`, values: [kind] },
+          })),
+        ],
         allowedKeys: STORE_ALLOWED_KEYS,
-        allowedValues: STORE_FORBIDDEN_PATHS.map((path) => ({ path, values: [], optional: true })),
+        allowedValues: [
+          ...STORE_FORBIDDEN_PATHS.map((path) => ({ path, values: [], optional: true })),
+          { path: `${VAULT}.caProvider.type`, values: ['Secret', 'ConfigMap'], optional: true },
+        ],
+        // Vault's client follows a redirect: only a server the admin trusts (none by default).
+        servers: [{ path: `${VAULT}.server`, defaults: [] }],
       },
     });
   // vCluster's earlier form could turn the ExternalSecrets off, leaving the stores only.

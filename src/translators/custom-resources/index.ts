@@ -37,6 +37,7 @@ import {
 import { selectorOf, shownVerdict } from './shown.ts';
 import type { HostRules } from './allowed-values.ts';
 import { ALLOWED_HOST_FIELD, RESERVED_HOST_FIELD } from '../ingresses/index.ts';
+import { ALLOWED_SERVER_FIELD } from './servers.ts';
 
 import { filledSecretKeys } from './filled-references.ts';
 import { ownedCustomResourceKey } from './ownership.ts';
@@ -150,8 +151,9 @@ export function customResourceKinds(config: CustomResourcesConfig | undefined): 
             : `${entry.resource} of the host, shown read-only in the virtual cluster (config file: customResources)`,
         defaultOn: true,
         fields: [],
-        // Names a custom resource has served on the host's ingress controllers (`hosts`) are held to these.
-        reads: [RESERVED_HOST_FIELD, ALLOWED_HOST_FIELD],
+        // Names a custom resource has served on the host's ingress controllers (`hosts`) are held to
+        // these, and servers a host controller calls for it (`servers`) to the admin's.
+        reads: [RESERVED_HOST_FIELD, ALLOWED_HOST_FIELD, ALLOWED_SERVER_FIELD],
         // The chart cannot know configured resources: their rules come from syncer.customResourceRules.
         hostRbac: [],
         build: (options, where) => {
@@ -164,7 +166,11 @@ export function customResourceKinds(config: CustomResourcesConfig | undefined): 
                 where,
                 (name) => resolved.get(name),
                 shownFromHost,
-                { reservedHosts: options.reservedIngressHosts, allowedHosts: options.allowedIngressHosts },
+                {
+                  reservedHosts: options.reservedIngressHosts,
+                  allowedHosts: options.allowedIngressHosts,
+                  allowedServers: options.allowedServerUrls,
+                },
               )
             : fromHostCustomResourceKind(entry, resolved.get(entry.crdName)!);
         },
@@ -195,13 +201,18 @@ export function customResourceKinds(config: CustomResourcesConfig | undefined): 
     return {
       ...descriptor,
       // The filled Secrets' objects are judged as their own kinds judge them (hosts included).
-      reads: [...(descriptor.reads ?? []), RESERVED_HOST_FIELD, ALLOWED_HOST_FIELD],
+      reads: [...(descriptor.reads ?? []), RESERVED_HOST_FIELD, ALLOWED_HOST_FIELD, ALLOWED_SERVER_FIELD],
       build(options, where) {
-        const limits = options as { reservedIngressHosts?: string[]; allowedIngressHosts?: string[] };
+        const limits = options as {
+          reservedIngressHosts?: string[];
+          allowedIngressHosts?: string[];
+          allowedServerUrls?: string[];
+        };
         const hostRules = {
           hostNamespace: where.hostNamespace,
           reservedHosts: limits.reservedIngressHosts ?? [],
           allowedHosts: limits.allowedIngressHosts ?? [],
+          allowedServers: limits.allowedServerUrls ?? [],
         };
         // The fill wraps last: what it leaves to the kind (copying a Secret down) includes the
         // Secrets custom resources name.

@@ -233,9 +233,13 @@ describe('integrations config', () => {
     const stores = config.toHost[0]!;
     expect(stores.allowedKeys[0]).toMatchObject({
       path: 'spec.provider',
-      keys: ['fake', 'aws'],
+      keys: ['fake', 'aws', 'vault'],
       required: true,
     });
+    // Vault's server: only those the admin trusts (none by default).
+    expect(stores.servers).toEqual([
+      expect.objectContaining({ path: 'spec.provider.vault.server', defaults: [] }),
+    ]);
   });
 
   it('externalSecrets with only the host ClusterSecretStores, or in the form before vCluster v0.25', () => {
@@ -284,6 +288,14 @@ describe('integrations config', () => {
       },
     });
     expect(selected.toHost[1]!.selectorLabels).toEqual({ sync: 'yes' });
+  });
+
+  it('--allowed-server-url takes absolute http(s) URLs only', () => {
+    const withServers = (allowedServerUrl: string[]) =>
+      buildConfig({}, { ...flags, allowedServerUrl }).allowedServerUrls;
+    expect(withServers(['https://vault.vault.svc:8200'])).toEqual(['https://vault.vault.svc:8200']);
+    expect(() => withServers(['vault.example.com'])).toThrow('"vault.example.com" is not a URL');
+    expect(() => withServers(['ftp://ca.example.com/'])).toThrow('is not an http or https URL');
   });
 
   it('a resource configured both by customResources and the integration is named at both', () => {

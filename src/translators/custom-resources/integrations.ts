@@ -1,6 +1,7 @@
 import { CustomResourceConfigError, type IntegrationItem, type IntegrationItems } from './config.ts';
 import { externalSecretsItems } from './external-secrets.ts';
 import { enabledAt, onlyKeys } from './integration-sections.ts';
+import { PUBLIC_ACME_DIRECTORIES, VENAFI_CLOUD_URLS } from './servers.ts';
 
 /**
  * vCluster's `integrations` section (the syncer's config file, and the chart's vcluster.yaml), read
@@ -88,15 +89,18 @@ const ISSUER_FORBIDDEN_PATHS = [
 const CERTIFICATE_SECRET_TEMPLATE = 'spec.secretTemplate';
 
 /**
- * Issuer fields naming a server cert-manager calls from inside the host cluster; its answers (an
- * ACME directory's error body) come back to the tenant in the Issuer's status. A private or internal
- * address is refused.
+ * Issuer fields naming a server cert-manager calls from inside the host cluster. Its clients follow
+ * redirects (ACME's and Venafi's to any host; Vault's once), and put a failed answer's whole body in
+ * the error that becomes the Issuer's (or a Certificate's) status: a public server redirecting to a
+ * Service of the host cluster would have its answer read back to the tenant. So only servers the
+ * admin trusts may be named (servers.ts): the public ACME CAs' directories and Venafi Cloud by
+ * default, and --allowed-server-url (an in-cluster Vault among them, if the admin says so).
  */
-const ISSUER_URL_PATHS = [
-  'spec.acme.server',
-  'spec.vault.server',
-  'spec.venafi.tpp.url',
-  'spec.venafi.cloud.url',
+const ISSUER_SERVERS = [
+  { path: 'spec.acme.server', defaults: PUBLIC_ACME_DIRECTORIES },
+  { path: 'spec.vault.server', defaults: [] },
+  { path: 'spec.venafi.tpp.url', defaults: [] },
+  { path: 'spec.venafi.cloud.url', defaults: VENAFI_CLOUD_URLS },
 ];
 
 /**
@@ -176,7 +180,7 @@ function certManagerItems(raw: unknown, at: string): IntegrationItems {
       resource: ISSUERS,
       references: ISSUER_SECRET_PATHS.map((path) => ({ path, kind: 'Secret' })),
       allowedValues: ISSUER_FORBIDDEN_PATHS.map((path) => ({ path, values: [], optional: true })),
-      urls: ISSUER_URL_PATHS.map((path) => ({ path })),
+      servers: ISSUER_SERVERS,
     });
   if (certificates) {
     const issuerKinds = [...(issuers ? ['Issuer'] : []), ...(shown ? ['ClusterIssuer'] : [])];
