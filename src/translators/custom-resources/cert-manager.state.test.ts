@@ -702,6 +702,19 @@ describe('integrations.certManager (state table)', () => {
         },
       },
       'venafi-cloud': { venafi: { zone: 'z', cloud: { apiTokenSecretRef: { name: 'c', key: 'k' } } } },
+      'acme-dns': {
+        acme: {
+          server: 'https://acme-v02.api.letsencrypt.org/directory',
+          privateKeySecretRef: { name: 'k' },
+          solvers: [
+            {
+              dns01: {
+                acmeDNS: { host: 'http://acme-dns.internal:8080', accountSecretRef: { name: 'c', key: 'k' } },
+              },
+            },
+          ],
+        },
+      },
     };
     for (const name of ['k', 'c'])
       await table.virtual.create(Resources.secrets, 'team', { metadata: { name }, data: { k: 'dA==' } });
@@ -715,7 +728,12 @@ describe('integrations.certManager (state table)', () => {
         .sort(),
     ).toEqual([hostName('letsencrypt'), hostName('venafi-cloud')]);
     const said = events(table).join('\n');
-    for (const field of ['spec.acme.server', 'spec.vault.server', 'spec.venafi.tpp.url'])
+    for (const field of [
+      'spec.acme.server',
+      'spec.vault.server',
+      'spec.venafi.tpp.url',
+      'spec.acme.solvers[0].dns01.acmeDNS.host',
+    ])
       expect(said).toContain(`${field} is `);
     expect(said).toContain(
       'spec.vault.server is "https://vault.example.com:8200": the host\'s controller would call it from inside the host cluster, following its redirects',

@@ -101,6 +101,9 @@ const ISSUER_SERVERS = [
   { path: 'spec.vault.server', defaults: [] },
   { path: 'spec.venafi.tpp.url', defaults: [] },
   { path: 'spec.venafi.cloud.url', defaults: VENAFI_CLOUD_URLS },
+  // The DNS-01 solvers that call a server the tenant names (acme-dns's URL, Akamai's API host).
+  { path: 'spec.acme.solvers[].dns01.acmeDNS.host', defaults: [] },
+  { path: 'spec.acme.solvers[].dns01.akamai.serviceConsumerDomain', defaults: [] },
 ];
 
 /**
