@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { freePort } from '../../hack/cluster/ports.ts';
 import { testClusters } from './clusters.ts';
-import { goModuleDir } from './go-module.ts';
+import { goModuleDir, pinnedVersion } from './go-module.ts';
 import { mustKubectl } from './objects.ts';
 
 /*
@@ -16,13 +16,7 @@ import { mustKubectl } from './objects.ts';
 const REPO_ROOT = join(import.meta.dirname, '..', '..');
 
 /** The pinned release (hack/versions.env), whose module holds the CRDs and the controller. */
-export function certManagerVersion(): string {
-  const line = readFileSync(join(REPO_ROOT, 'hack', 'versions.env'), 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith('CERT_MANAGER_VERSION='));
-  if (!line) throw new Error('hack/versions.env has no CERT_MANAGER_VERSION');
-  return line.slice('CERT_MANAGER_VERSION='.length).trim();
-}
+export const certManagerVersion = (): string => pinnedVersion('CERT_MANAGER_VERSION');
 
 /**
  * cert-manager's CRDs as its release ships them for Helm (deploy/crds), without the chart's

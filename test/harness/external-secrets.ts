@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { freePort } from '../../hack/cluster/ports.ts';
 import { testClusters, waitFor } from './clusters.ts';
-import { goModuleDir } from './go-module.ts';
+import { goModuleDir, pinnedVersion } from './go-module.ts';
 import { mustKubectl } from './objects.ts';
 
 /*
@@ -17,13 +17,7 @@ import { mustKubectl } from './objects.ts';
 const REPO_ROOT = join(import.meta.dirname, '..', '..');
 
 /** The pinned release (hack/versions.env), whose module holds the CRDs and the controller. */
-export function externalSecretsVersion(): string {
-  const line = readFileSync(join(REPO_ROOT, 'hack', 'versions.env'), 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith('EXTERNAL_SECRETS_VERSION='));
-  if (!line) throw new Error('hack/versions.env has no EXTERNAL_SECRETS_VERSION');
-  return line.slice('EXTERNAL_SECRETS_VERSION='.length).trim();
-}
+export const externalSecretsVersion = (): string => pinnedVersion('EXTERNAL_SECRETS_VERSION');
 
 /**
  * The CRDs the controller runs with here (config/crds/bases, what the release's Helm chart ships):

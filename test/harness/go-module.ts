@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -21,4 +21,14 @@ export function goModuleDir(module: string, version: string): string {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** A version pinned in hack/versions.env (`NAME=version`): what the tests build and read modules of. */
+export function pinnedVersion(name: string): string {
+  const file = join(import.meta.dirname, '..', '..', 'hack', 'versions.env');
+  const line = readFileSync(file, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${name}=`));
+  if (!line) throw new Error(`hack/versions.env has no ${name}`);
+  return line.slice(name.length + 1).trim();
 }

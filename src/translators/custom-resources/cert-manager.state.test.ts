@@ -2,6 +2,16 @@ import type { KubeObject } from '../../kube/object.ts';
 import { Resources, type ResourceType } from '../../kube/resources.ts';
 import { HOST_NS, stateTables, VC, type StateTable } from '../../testing/state-table.ts';
 import { CRDS } from './crd.ts';
+import {
+  crdOf as crd,
+  customResourceType,
+  events,
+  expectSteady,
+  hostName,
+  hostObject,
+  settled,
+  virtualSecret,
+} from '../../testing/custom-resource-tables.ts';
 import { FILLED_FROM_HOST_ANNOTATION } from '../shared/filled-secrets.ts';
 
 /*
@@ -13,13 +23,9 @@ import { FILLED_FROM_HOST_ANNOTATION } from '../shared/filled-secrets.ts';
 const start = stateTables();
 
 const GROUP = 'cert-manager.io';
-const type = (resource: string, kind: string, namespaced: boolean): ResourceType => ({
-  group: GROUP,
-  version: 'v1',
-  resource,
-  kind,
-  namespaced,
-});
+const type = (resource: string, kind: string, namespaced: boolean) =>
+  customResourceType(GROUP, resource, kind, namespaced);
+
 const CERTS = type('certificates', 'Certificate', true);
 const ISSUERS = type('issuers', 'Issuer', true);
 const CLUSTER_ISSUERS = type('clusterissuers', 'ClusterIssuer', false);
@@ -27,19 +33,6 @@ const CERT_KIND = 'cr:certificates.cert-manager.io';
 const ISSUER_KIND = 'cr:issuers.cert-manager.io';
 const CLUSTER_ISSUER_KIND = 'cr:clusterissuers.cert-manager.io';
 
-/** A CRD as the API server stores it: established, serving v1 with a status subresource. */
-const crd = (t: ResourceType): KubeObject => ({
-  metadata: { name: `${t.resource}.${t.group}` },
-  spec: {
-    group: t.group,
-    scope: t.namespaced ? 'Namespaced' : 'Cluster',
-    names: { kind: t.kind, plural: t.resource },
-    versions: [{ name: 'v1', served: true, storage: true, subresources: { status: {} } }],
-  },
-  status: { conditions: [{ type: 'Established', status: 'True' }] },
-});
-
-const hostName = (name: string, ns = 'team') => `${name}-x-${ns}-x-${VC}`;
 const certificate = (name: string, spec: Record<string, unknown>, ns = 'team'): KubeObject => ({
   apiVersion: `${GROUP}/v1`,
   kind: 'Certificate',
@@ -50,12 +43,6 @@ const selfSigned = (name: string, labels: Record<string, string> = { offer: 'ten
   metadata: { name, labels },
   spec: { selfSigned: {} },
 });
-const hostObject = (t: StateTable, kind: ResourceType, name: string) =>
-  t.host.objects(kind, HOST_NS).find((o) => o.metadata?.name === name);
-const virtualSecret = (t: StateTable, name: string, ns = 'team') =>
-  t.virtual.objects(Resources.secrets, ns).find((o) => o.metadata?.name === name);
-const events = (t: StateTable, ns = 'team') =>
-  t.virtual.objects(Resources.events, ns).map((e) => `${e.reason}: ${e.message}`);
 
 /** What cert-manager writes into the Secret of an issued certificate (data base64, as the API holds it). */
 function issue(
@@ -96,20 +83,6 @@ async function tenantCa(t: StateTable): Promise<void> {
     metadata: { name: 'ca' },
     spec: { ca: { secretName: 'ca-key-pair' } },
   });
-}
-
-/** Settles again from what is there now, and expects that nothing more is written either way. */
-async function expectSteady(t: StateTable): Promise<void> {
-  t.virtual.clearWrites();
-  t.host.clearWrites();
-  await settled(t);
-  expect(t.writes()).toEqual([]);
-}
-
-async function settled(t: StateTable): Promise<void> {
-  await t.settle();
-  t.clock.advance(5_000);
-  await t.settle();
 }
 
 /** The integration on (vCluster's defaults), the host offering ClusterIssuers labelled offer=tenants. */

@@ -1,7 +1,17 @@
 import type { KubeObject } from '../../kube/object.ts';
-import { Resources, type ResourceType } from '../../kube/resources.ts';
-import { HOST_NS, stateTables, VC, type StateTable } from '../../testing/state-table.ts';
+import { Resources } from '../../kube/resources.ts';
+import { HOST_NS, stateTables, type StateTable } from '../../testing/state-table.ts';
 import { CRDS } from './crd.ts';
+import {
+  crdOf as crd,
+  customResourceType,
+  events,
+  expectSteady,
+  hostName,
+  hostObject,
+  settled,
+  virtualSecret,
+} from '../../testing/custom-resource-tables.ts';
 
 /*
  * vCluster's integrations.externalSecrets, end to end through the engine between two in-memory
@@ -12,13 +22,9 @@ import { CRDS } from './crd.ts';
 const start = stateTables();
 
 const GROUP = 'external-secrets.io';
-const type = (resource: string, kind: string, namespaced: boolean): ResourceType => ({
-  group: GROUP,
-  version: 'v1',
-  resource,
-  kind,
-  namespaced,
-});
+const type = (resource: string, kind: string, namespaced: boolean) =>
+  customResourceType(GROUP, resource, kind, namespaced);
+
 const EXTERNAL_SECRETS = type('externalsecrets', 'ExternalSecret', true);
 const STORES = type('secretstores', 'SecretStore', true);
 const CLUSTER_STORES = type('clustersecretstores', 'ClusterSecretStore', false);
@@ -52,27 +58,6 @@ const EXTERNAL_SECRET_SCHEMA = {
   },
 };
 
-/** A CRD as the API server stores it: established, serving v1 with a status subresource. */
-const crd = (t: ResourceType, openAPIV3Schema?: unknown): KubeObject => ({
-  metadata: { name: `${t.resource}.${t.group}` },
-  spec: {
-    group: t.group,
-    scope: t.namespaced ? 'Namespaced' : 'Cluster',
-    names: { kind: t.kind, plural: t.resource },
-    versions: [
-      {
-        name: 'v1',
-        served: true,
-        storage: true,
-        subresources: { status: {} },
-        ...(openAPIV3Schema ? { schema: { openAPIV3Schema } } : {}),
-      },
-    ],
-  },
-  status: { conditions: [{ type: 'Established', status: 'True' }] },
-});
-
-const hostName = (name: string, ns = 'team') => `${name}-x-${ns}-x-${VC}`;
 const fakeStore = (name: string, data: Record<string, string> = { db: 's3cr3t' }): KubeObject => ({
   metadata: { name },
   spec: { provider: { fake: { data: Object.entries(data).map(([key, value]) => ({ key, value })) } } },
@@ -86,12 +71,6 @@ const externalSecret = (name: string, spec: Record<string, unknown>, labels?: Re
   spec: { refreshInterval: '1h', data: [{ secretKey: 'password', remoteRef: { key: 'db' } }], ...spec },
 });
 const fromStore = (name: string) => ({ secretStoreRef: { name, kind: 'SecretStore' } });
-const hostObject = (t: StateTable, kind: ResourceType, name: string) =>
-  t.host.objects(kind, HOST_NS).find((o) => o.metadata?.name === name);
-const virtualSecret = (t: StateTable, name: string, ns = 'team') =>
-  t.virtual.objects(Resources.secrets, ns).find((o) => o.metadata?.name === name);
-const events = (t: StateTable, ns = 'team') =>
-  t.virtual.objects(Resources.events, ns).map((e) => `${e.reason}: ${e.message}`);
 
 /** What ESO writes into an ExternalSecret's target Secret on the host (data base64, as the API holds it). */
 async function fill(t: StateTable, secretHostName: string, data: Record<string, string>): Promise<void> {
@@ -105,20 +84,6 @@ async function fill(t: StateTable, secretHostName: string, data: Record<string, 
     },
     data,
   });
-}
-
-async function settled(t: StateTable): Promise<void> {
-  await t.settle();
-  t.clock.advance(5_000);
-  await t.settle();
-}
-
-/** Settles again from what is there now, and expects that nothing more is written either way. */
-async function expectSteady(t: StateTable): Promise<void> {
-  t.virtual.clearWrites();
-  t.host.clearWrites();
-  await settled(t);
-  expect(t.writes()).toEqual([]);
 }
 
 /** The integration as vCluster's docs turn it on, the host offering stores labelled offer=tenants. */
