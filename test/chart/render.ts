@@ -1,7 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 
 export const REPO_ROOT = join(import.meta.dirname, '..', '..');
 export const CHART = join(REPO_ROOT, 'charts/vsyncer');
@@ -174,3 +174,45 @@ export const EVERYTHING_ON: Record<string, string> = {
   'persistence.enabled': 'false',
   initManifests: 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: tools\n',
 };
+
+/** The syncer's config file in a rendering (undefined when the chart renders none). */
+export function configFile(ms: Manifest[]): Record<string, unknown> | undefined {
+  const cm = ms.find((m) => m.kind === 'ConfigMap' && m.metadata.name === 'vc1-syncer') as
+    { data: { 'config.yaml': string } } | undefined;
+  return cm ? (parse(cm.data['config.yaml']) as Record<string, unknown>) : undefined;
+}
+
+/** The manifests less the keys and certificates the chart generates at each render. */
+export const ungenerated = (ms: Manifest[]) =>
+  ms.map((m) => (m.kind === 'Secret' ? { ...m, data: undefined } : m));
+
+/** The message a rendering fails with ('' when it renders). */
+export function failure(values: Record<string, unknown>): string {
+  try {
+    renderValues(values);
+    return '';
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+export interface Rule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+}
+
+/** The rules of the release's Role or ClusterRole (not those of mapped namespaces). */
+export const rulesOf = (ms: Manifest[], kind: 'Role' | 'ClusterRole') =>
+  (ms.find((m) => m.kind === kind && !m.metadata.name.includes(':mapped'))?.rules ?? []) as Rule[];
+
+/**
+ * What the release's Role or ClusterRole grants on an API group's resources and on CRDs (an
+ * integration's kinds read the host's CRDs too), as `group/resource:verbs`, once each.
+ */
+export const grantsOn = (ms: Manifest[], kind: 'Role' | 'ClusterRole', group: string): string[] =>
+  rulesOf(ms, kind)
+    .filter((r) => r.apiGroups.some((g) => g === group || g === 'apiextensions.k8s.io'))
+    .flatMap((r) => r.apiGroups.flatMap((g) => r.resources.map((res) => `${g}/${res}:${r.verbs.join(',')}`)))
+    .filter((grant, i, all) => all.indexOf(grant) === i)
+    .sort();

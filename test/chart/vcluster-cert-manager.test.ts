@@ -1,40 +1,21 @@
-import { parse } from 'yaml';
 import { buildConfig } from '../../src/config/config.ts';
-import { EVERYTHING_ON, render, renderValues, type Manifest } from './render.ts';
+import {
+  EVERYTHING_ON,
+  render,
+  renderValues,
+  type Manifest,
+  configFile,
+  ungenerated,
+  failure,
+  grantsOn,
+} from './render.ts';
 
 // vCluster's integrations.certManager (templates/_vcluster-values.tpl, vsyncer.vc.certManager), and
 // vsyncer's own syncer.config.integrations, which the chart passes to the syncer's config file and
 // follows with the host RBAC (templates/rbac.yaml, vsyncer.certManager).
 
-/** The syncer's config file in a rendering (undefined when the chart renders none). */
-function configFile(ms: Manifest[]): Record<string, unknown> | undefined {
-  const cm = ms.find((m) => m.kind === 'ConfigMap' && m.metadata.name === 'vc1-syncer') as
-    { data: { 'config.yaml': string } } | undefined;
-  return cm ? (parse(cm.data['config.yaml']) as Record<string, unknown>) : undefined;
-}
-
-/** Less the keys and certificates the chart generates at each render. */
-const ungenerated = (ms: Manifest[]) => ms.map((m) => (m.kind === 'Secret' ? { ...m, data: undefined } : m));
-
-interface Rule {
-  apiGroups: string[];
-  resources: string[];
-  verbs: string[];
-}
-
-/**
- * What the Role or ClusterRole grants on cert-manager's resources and on CRDs, as `group/resource:verbs`,
- * once each (kinds of the host's CRDs read them too).
- */
-function certManagerGrants(ms: Manifest[], kind: 'Role' | 'ClusterRole'): string[] {
-  const rules = (ms.find((m) => m.kind === kind && !m.metadata.name.includes(':mapped'))?.rules ??
-    []) as Rule[];
-  return rules
-    .filter((r) => r.apiGroups.some((g) => g === 'cert-manager.io' || g === 'apiextensions.k8s.io'))
-    .flatMap((r) => r.apiGroups.flatMap((g) => r.resources.map((res) => `${g}/${res}:${r.verbs.join(',')}`)))
-    .filter((grant, i, all) => all.indexOf(grant) === i)
-    .sort();
-}
+const certManagerGrants = (ms: Manifest[], kind: 'Role' | 'ClusterRole') =>
+  grantsOn(ms, kind, 'cert-manager.io');
 
 const ALL_VERBS = 'get,list,watch,create,update,patch,delete';
 const CERTIFICATES = `cert-manager.io/certificates:${ALL_VERBS}`;
@@ -62,16 +43,6 @@ const VCLUSTER_ON = {
     },
   },
 };
-
-/** The message a rendering fails with ('' when it renders). */
-function failure(values: Record<string, unknown>): string {
-  try {
-    renderValues(values);
-    return '';
-  } catch (err) {
-    return (err as Error).message;
-  }
-}
 
 describe("helm chart: vCluster's integrations.certManager", () => {
   it("passes the section to the syncer's config file as it is written, as vsyncer's syncer.config.integrations does", () => {

@@ -1,9 +1,6 @@
-import { renderValues, syncerArgs, type Manifest } from './render.ts';
+import { renderValues, syncerArgs, type Manifest, ungenerated } from './render.ts';
 
 // vCluster's values for the control-plane pod and its top-level sections (templates/_vcluster-values.tpl).
-
-/** The manifests less the keys and certificates the chart generates at each render. */
-const ungenerated = (ms: Manifest[]) => ms.map((m) => (m.kind === 'Secret' ? { ...m, data: undefined } : m));
 
 interface PodTemplate {
   metadata: { labels: Record<string, string>; annotations: Record<string, string> };

@@ -1,19 +1,8 @@
-import { parse } from 'yaml';
 import {
   parseCustomResources,
   type CustomResourceEntry,
 } from '../../src/translators/custom-resources/config.ts';
-import { renderValues, type Manifest } from './render.ts';
-
-/** The syncer's config file in a rendering (undefined when the chart renders none). */
-function configFile(ms: Manifest[]): Record<string, unknown> | undefined {
-  const cm = ms.find((m) => m.kind === 'ConfigMap' && m.metadata.name === 'vc1-syncer') as
-    { data: { 'config.yaml': string } } | undefined;
-  return cm ? (parse(cm.data['config.yaml']) as Record<string, unknown>) : undefined;
-}
-
-/** Less the keys and certificates the chart generates at each render. */
-const ungenerated = (ms: Manifest[]) => ms.map((m) => (m.kind === 'Secret' ? { ...m, data: undefined } : m));
+import { configFile, renderValues, ungenerated } from './render.ts';
 
 /** vCluster's custom resources, as its docs write them. */
 const VCLUSTER_CUSTOM_RESOURCES = {

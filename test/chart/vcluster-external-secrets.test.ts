@@ -1,42 +1,22 @@
-import { parse } from 'yaml';
 import { buildConfig } from '../../src/config/config.ts';
-import { EVERYTHING_ON, render, renderValues, type Manifest } from './render.ts';
+import {
+  EVERYTHING_ON,
+  render,
+  renderValues,
+  type Manifest,
+  configFile,
+  ungenerated,
+  failure,
+  rulesOf,
+  grantsOn,
+} from './render.ts';
 
 // vCluster's integrations.externalSecrets (templates/_vcluster-values.tpl, vsyncer.vc.integration),
 // and vsyncer's own syncer.config.integrations.externalSecrets, which the chart passes to the
 // syncer's config file and follows with the host RBAC (templates/rbac.yaml, vsyncer.externalSecrets).
 
-/** The syncer's config file in a rendering (undefined when the chart renders none). */
-function configFile(ms: Manifest[]): Record<string, unknown> | undefined {
-  const cm = ms.find((m) => m.kind === 'ConfigMap' && m.metadata.name === 'vc1-syncer') as
-    { data: { 'config.yaml': string } } | undefined;
-  return cm ? (parse(cm.data['config.yaml']) as Record<string, unknown>) : undefined;
-}
-
-/** Less the keys and certificates the chart generates at each render. */
-const ungenerated = (ms: Manifest[]) => ms.map((m) => (m.kind === 'Secret' ? { ...m, data: undefined } : m));
-
-interface Rule {
-  apiGroups: string[];
-  resources: string[];
-  verbs: string[];
-}
-
-/** The rules of the release's Role or ClusterRole (not those of mapped namespaces). */
-const rulesOf = (ms: Manifest[], kind: 'Role' | 'ClusterRole') =>
-  (ms.find((m) => m.kind === kind && !m.metadata.name.includes(':mapped'))?.rules ?? []) as Rule[];
-
-/**
- * What the Role or ClusterRole grants on the External Secrets Operator's resources and on CRDs, as
- * `group/resource:verbs`, once each (kinds of the host's CRDs read them too).
- */
-function externalSecretsGrants(ms: Manifest[], kind: 'Role' | 'ClusterRole'): string[] {
-  return rulesOf(ms, kind)
-    .filter((r) => r.apiGroups.some((g) => g === 'external-secrets.io' || g === 'apiextensions.k8s.io'))
-    .flatMap((r) => r.apiGroups.flatMap((g) => r.resources.map((res) => `${g}/${res}:${r.verbs.join(',')}`)))
-    .filter((grant, i, all) => all.indexOf(grant) === i)
-    .sort();
-}
+const externalSecretsGrants = (ms: Manifest[], kind: 'Role' | 'ClusterRole') =>
+  grantsOn(ms, kind, 'external-secrets.io');
 
 const ALL_VERBS = 'get,list,watch,create,update,patch,delete';
 const EXTERNAL_SECRETS = `external-secrets.io/externalsecrets:${ALL_VERBS}`;
@@ -96,16 +76,6 @@ const VCLUSTER_EARLIER_ON = {
     clusterStores: { enabled: true, selector: { labels: { 'stores.example.com/tenants': 'true' } } },
   },
 };
-
-/** The message a rendering fails with ('' when it renders). */
-function failure(values: Record<string, unknown>): string {
-  try {
-    renderValues(values);
-    return '';
-  } catch (err) {
-    return (err as Error).message;
-  }
-}
 
 const buildFrom = (file: Record<string, unknown>) =>
   buildConfig(file, { name: 'vc1', hostNamespace: 'team-a', virtualKubeconfig: '/k' }).customResources;
