@@ -57,6 +57,26 @@ describe('allowedValues', () => {
   });
 });
 
+describe('allowedValues with a pattern', () => {
+  const tenantId = [
+    {
+      ...rule('spec.solvers[].azure.tenantID', [], true),
+      pattern: /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/u,
+    },
+  ];
+
+  it('lets a value matching the pattern through, and refuses one that does not', () => {
+    const solver = (tenantID: unknown) => ({ spec: { solvers: [{ azure: { tenantID } }] } });
+    expect(allowedValuesRefusal(solver('0d1c2b3a-1111-2222-3333-444455556666'), tenantId)).toBeUndefined();
+    expect(allowedValuesRefusal(solver('contoso.onmicrosoft.com'), tenantId)).toBeUndefined();
+    expect(allowedValuesRefusal({ spec: { solvers: [{ azure: {} }] } }, tenantId)).toBeUndefined();
+    expect(allowedValuesRefusal(solver('//evil.example'), tenantId)).toBe(
+      'spec.solvers[0].azure.tenantID is "//evil.example"; it may only match ^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$ here',
+    );
+    expect(allowedValuesRefusal(solver(7), tenantId)).toContain('spec.solvers[0].azure.tenantID is 7;');
+  });
+});
+
 describe('allowedKeys', () => {
   const keys = (path: string, allowed: string[], required = false) => ({
     path,

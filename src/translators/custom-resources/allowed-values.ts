@@ -21,9 +21,11 @@ export function allowedValuesRefusal(
   for (const rule of rules) {
     const { values, problem } = valuesAt(obj, rule.segments, { absent: true });
     if (problem) return problem;
-    const allowed = rule.values.length
-      ? `it may only be one of ${JSON.stringify(rule.values)} here`
-      : 'it may not be set here';
+    const allowed = rule.pattern
+      ? `it may only ${rule.values.length ? `be one of ${JSON.stringify(rule.values)} or ` : ''}match ${rule.pattern.source} here`
+      : rule.values.length
+        ? `it may only be one of ${JSON.stringify(rule.values)} here`
+        : 'it may not be set here';
     for (const { location, value } of values) {
       if (value === undefined) {
         if (rule.optional) continue;
@@ -32,7 +34,8 @@ export function allowedValuesRefusal(
           ? `${location} is not set; ${allowed}`
           : `${location} is not set, so neither is ${rule.path}; ${allowed}`;
       }
-      if (!rule.values.length) return `${location} is set; ${allowed}`;
+      if (!rule.values.length && !rule.pattern) return `${location} is set; ${allowed}`;
+      if (typeof value === 'string' && rule.pattern?.test(value)) continue;
       if (typeof value !== 'string' || !rule.values.includes(value))
         return `${location} is ${JSON.stringify(value)}; ${allowed}`;
     }
@@ -91,7 +94,7 @@ export const customResourceRefusal = (
   allowedValuesRefusal(obj, entry.allowedValues) ??
   allowedKeysRefusal(obj, entry.allowedKeys) ??
   urlsRefusal(obj, entry.urls, rules.hostNamespace) ??
-  serversRefusal(obj, entry.servers, rules.allowedServers ?? []) ??
+  serversRefusal(obj, entry.servers, rules.allowedServers) ??
   hostsRefusal(obj, entry.hosts, rules);
 
 /**
@@ -133,7 +136,7 @@ export interface HostRules {
   /** --allowed-ingress-host: when set, the only names tenants may serve there. */
   allowedHosts: readonly string[];
   /** --allowed-server-url: servers tenants may name beyond a field's defaults (see servers.ts). */
-  allowedServers?: readonly string[];
+  allowedServers: readonly string[];
 }
 
 /** Why a server a host controller would call may not be named (see servers.ts), or undefined. */

@@ -714,6 +714,43 @@ describe('integrations.certManager (state table)', () => {
     expect(said).toContain('an admin adds one with --allowed-server-url');
   });
 
+  it('an Issuer whose DNS-01 solver would send cert-manager where the tenant says is refused (RFC 2136 updates to any server, Cloud DNS key files naming their token URL, an Azure tenant ID pasted into its token URL)', async () => {
+    const table = await certManagerTable();
+    await table.virtual.create(Resources.secrets, 'team', { metadata: { name: 'k' }, data: { k: 'dA==' } });
+    const acme = (name: string, dns01: Record<string, unknown>) =>
+      table.virtual.create(ISSUERS, 'team', {
+        metadata: { name },
+        spec: {
+          acme: {
+            server: 'https://acme-v02.api.letsencrypt.org/directory',
+            privateKeySecretRef: { name: 'k' },
+            solvers: [{ dns01 }],
+          },
+        },
+      });
+    const azure = (tenantID: string) => ({
+      azureDNS: {
+        clientID: 'x',
+        clientSecretSecretRef: { name: 'k', key: 'k' },
+        tenantID,
+        subscriptionID: 's',
+        resourceGroupName: 'r',
+      },
+    });
+    await acme('rfc2136', { rfc2136: { nameserver: '10.0.0.53:53' } });
+    await acme('clouddns', { cloudDNS: { project: 'p', serviceAccountSecretRef: { name: 'k', key: 'k' } } });
+    await acme('azure-url', azure('//evil.example'));
+    await acme('azure', azure('0d1c2b3a-1111-2222-3333-444455556666'));
+    await settled(table);
+    expect(table.host.objects(ISSUERS, HOST_NS).map((i) => i.metadata?.name)).toEqual([hostName('azure')]);
+    const said = events(table).join('\n');
+    expect(said).toContain('spec.acme.solvers[0].dns01.rfc2136 is set; it may not be set here');
+    expect(said).toContain('spec.acme.solvers[0].dns01.cloudDNS is set; it may not be set here');
+    expect(said).toContain(
+      'spec.acme.solvers[0].dns01.azureDNS.tenantID is "//evil.example"; it may only match',
+    );
+  });
+
   it('an Issuer naming a server the admin allows (--allowed-server-url) is synced, an in-cluster Vault too', async () => {
     const table = await certManagerTable({
       flags: { allowedServerUrl: ['https://vault.vault.svc:8200', 'https://acme.example.com/directory/'] },

@@ -379,6 +379,23 @@ describe('customResources config', () => {
       "'customResources.toHost[0].references[0].orOwnName': only a reference by one field",
     ],
     [
+      'a server default that is not a URL',
+      {
+        toHost: [{ resource: 'a.b.io/v1', servers: [{ path: 'spec.server', defaults: ['ca.example.com'] }] }],
+      },
+      "'customResources.toHost[0].servers[0].defaults': must be a list of http(s) URLs",
+    ],
+    [
+      'a server with an unknown key',
+      { toHost: [{ resource: 'a.b.io/v1', servers: [{ path: 'spec.server', scheme: 'https' }] }] },
+      "'customResources.toHost[0].servers[0].scheme': unknown field (known: path, defaults)",
+    ],
+    [
+      'an allowedValues pattern that is not a regular expression',
+      { toHost: [{ resource: 'a.b.io/v1', allowedValues: [{ path: 'spec.id', pattern: '([' }] }] },
+      "'customResources.toHost[0].allowedValues[0].pattern': must be a regular expression",
+    ],
+    [
       'ownedWhen without filledByHost',
       {
         toHost: [

@@ -1,5 +1,6 @@
 import { Resources } from '../../kube/resources.ts';
 import { parsePath, replaceAt, valuesAt, type PathSegment } from './path.ts';
+import { invalidServerUrls } from './servers.ts';
 
 /**
  * The `customResources` section of the config file: which custom resources are synced, each as
@@ -123,6 +124,12 @@ export interface CustomResourceAllowedValues {
   path: string;
   segments: PathSegment[];
   values: string[];
+  /**
+   * A regular expression (anchored as written) a value may match instead of being one of `values`:
+   * for a field of free form whose shape alone decides what the host's controller does with it
+   * (an Azure tenant ID that the controller pastes into a URL).
+   */
+  pattern?: RegExp;
   /** Whether the field may be left out (a CRD's default may name what the values exclude). */
   optional: boolean;
 }
@@ -848,27 +855,45 @@ function parseAllowedValues(raw: unknown, at: string): CustomResourceAllowedValu
     if (!isRecord(rule))
       throw new CustomResourceConfigError(here, `must be a mapping {path, values}, got ${json(rule)}`);
     for (const key of Object.keys(rule))
-      if (!['path', 'values', 'optional'].includes(key))
+      if (!['path', 'values', 'pattern', 'optional'].includes(key))
         throw new CustomResourceConfigError(
           `${here}.${key}`,
-          'unknown field (known: path, values, optional)',
+          'unknown field (known: path, values, pattern, optional)',
         );
     const segments = parsePathAt(rule.path, `${here}.path`);
-    const values = rule.values;
+    let pattern: RegExp | undefined;
+    if (rule.pattern !== undefined && rule.pattern !== null) {
+      try {
+        if (typeof rule.pattern !== 'string' || !rule.pattern) throw new Error('not a string');
+        pattern = new RegExp(rule.pattern, 'u');
+      } catch (err) {
+        throw new CustomResourceConfigError(
+          `${here}.pattern`,
+          `must be a regular expression, got ${json(rule.pattern)} (${(err as Error).message})`,
+        );
+      }
+    }
+    const values = rule.values ?? (pattern ? [] : undefined);
     const optional = rule.optional ?? false;
     if (typeof optional !== 'boolean')
       throw new CustomResourceConfigError(`${here}.optional`, `must be true or false, got ${json(optional)}`);
     // No values, with optional: the field may not be set at all (a ServiceMonitor's namespaceSelector).
     if (
       !Array.isArray(values) ||
-      (values.length === 0 && !optional) ||
+      (values.length === 0 && !optional && !pattern) ||
       !values.every((v) => typeof v === 'string')
     )
       throw new CustomResourceConfigError(
         `${here}.values`,
         `must be a non-empty list of strings (an empty one with optional: true forbids the field), got ${json(values)}`,
       );
-    return { path: (rule.path as string).trim(), segments, values: values as string[], optional };
+    return {
+      path: (rule.path as string).trim(),
+      segments,
+      values: values as string[],
+      ...(pattern ? { pattern } : {}),
+      optional,
+    };
   });
 }
 
@@ -910,10 +935,11 @@ function parseServers(raw: unknown, at: string): CustomResourceEntry['servers'] 
       if (key !== 'path' && key !== 'defaults')
         throw new CustomResourceConfigError(`${here}.${key}`, 'unknown field (known: path, defaults)');
     const defaults = item.defaults ?? [];
-    if (!Array.isArray(defaults) || !defaults.every((d) => typeof d === 'string' && d))
+    const problem = Array.isArray(defaults) ? invalidServerUrls(defaults as unknown[]) : 'not a list';
+    if (problem)
       throw new CustomResourceConfigError(
         `${here}.defaults`,
-        `must be a list of URLs, got ${json(defaults)}`,
+        `must be a list of http(s) URLs, got ${json(defaults)}: ${problem}`,
       );
     return {
       path: String(item.path).trim(),

@@ -181,6 +181,7 @@ export function toHostCustomResourceKind(
   hostLimits: Pick<HostRules, 'reservedHosts' | 'allowedHosts' | 'allowedServers'> = {
     reservedHosts: [],
     allowedHosts: [],
+    allowedServers: [],
   },
 ): KindSpec {
   const { type } = resolved;

@@ -321,11 +321,6 @@ describe('integrations.externalSecrets (state table)', () => {
       'spec.provider.vault.auth.kubernetes is set',
     ],
     [
-      "Vault with no sign-in method but a namespace (the controller's own token)",
-      { vault: { server: 'https://vault.example.com', auth: { namespace: 'team' } } },
-      'spec.provider.vault.auth.namespace is set',
-    ],
-    [
       'GCP (its key file names the token URL ESO posts to)',
       {
         gcpsm: { projectID: 'p', auth: { secretRef: { secretAccessKeySecretRef: { name: 'k', key: 'k' } } } },

@@ -40,15 +40,15 @@ const AWS = 'spec.provider.aws';
 const VAULT = 'spec.provider.vault';
 /**
  * How each provider signs in: with the tenant's own credentials only. Left out, AWS uses the
- * controller's own identity, and Vault a token of the controller's environment (VAULT_TOKEN);
- * Vault's Kubernetes and AWS IAM methods sign in as the host.
+ * controller's own identity; Vault's Kubernetes and AWS IAM methods sign in as the host. (Vault's
+ * `namespace` is Vault Enterprise's, beside a method.)
  */
 const STORE_ALLOWED_KEYS = [
   { path: 'spec.provider', keys: STORE_PROVIDERS, required: true },
   { path: `${AWS}.auth`, keys: ['secretRef'], required: true },
   {
     path: `${VAULT}.auth`,
-    keys: ['tokenSecretRef', 'appRole', 'ldap', 'jwt', 'cert', 'userPass'],
+    keys: ['namespace', 'tokenSecretRef', 'appRole', 'ldap', 'jwt', 'cert', 'userPass'],
     required: true,
   },
 ];
@@ -76,15 +76,15 @@ const STORE_SECRET_SELECTORS = [
  *   another one; on the host that namespace is the shared one, so the tenant's value never holds;
  * - `controller`, which picks the host's ESO instance that serves the store (another instance than
  *   the one the admin runs for tenants, with its own environment and network);
- * - Vault's JWT sign-in with a token minted for a host ServiceAccount, and `auth.namespace` (with no
- *   method beside it, the client's own token from the controller's environment is used).
+ * - Vault's JWT sign-in with a token minted for a host ServiceAccount.
+ * (A token in the controller's environment, VAULT_TOKEN, would be used before any store's own: the
+ * host's ESO must run without one, and without VAULT_AGENT_ADDR, which replaces every server.)
  */
 const STORE_FORBIDDEN_PATHS = [
   ...STORE_SECRET_SELECTORS.map((s) => `${s}.namespace`),
   `${VAULT}.caProvider.namespace`,
   'spec.controller',
   `${VAULT}.auth.jwt.kubernetesServiceAccountToken`,
-  `${VAULT}.auth.namespace`,
 ];
 
 /**

@@ -46,13 +46,11 @@ const ISSUER_SECRET_PATHS = [
     'cloudflare.apiKeySecretRef',
     'route53.accessKeyIDSecretRef',
     'route53.secretAccessKeySecretRef',
-    'cloudDNS.serviceAccountSecretRef',
     'azureDNS.clientSecretSecretRef',
     'digitalocean.tokenSecretRef',
     'akamai.clientTokenSecretRef',
     'akamai.clientSecretSecretRef',
     'akamai.accessTokenSecretRef',
-    'rfc2136.tsigSecretSecretRef',
     'acmeDNS.accountSecretRef',
   ].map((ref) => `spec.acme.solvers[].dns01.${ref}.name`),
 ];
@@ -68,7 +66,13 @@ const ISSUER_SECRET_PATHS = [
  *   namespace's Service endpoint), their pod spec past the pod translator (priority class,
  *   tolerations, node selector, a host ServiceAccount or pull Secret);
  * - a DNS-01 webhook's `config`, which the webhook reads as it likes (the Secrets it names are read
- *   in the host namespace, any tenant's copy among them).
+ *   in the host namespace, any tenant's copy among them);
+ * - DNS-01 solvers that send cert-manager where the tenant says, from inside the host cluster:
+ *   RFC 2136 updates to any `host:port` (a host DNS server that trusts updates from the cluster's
+ *   addresses would publish the tenant's challenge records for names the tenant does not own, and
+ *   a trusted CA would issue for them), and Cloud DNS's key file, which names the token URL it
+ *   posts to (`token_uri`, in the tenant's Secret). Azure DNS's `tenantID` is pasted into its token
+ *   URL: held to a tenant ID's shape (ISSUER_SHAPES).
  */
 const ISSUER_FORBIDDEN_PATHS = [
   'spec.vault.auth.kubernetes.serviceAccountRef',
@@ -78,6 +82,16 @@ const ISSUER_FORBIDDEN_PATHS = [
   'spec.acme.solvers[].http01.ingress.ingressTemplate',
   'spec.acme.solvers[].http01.ingress.podTemplate',
   'spec.acme.solvers[].http01.gatewayHTTPRoute',
+  'spec.acme.solvers[].dns01.rfc2136',
+  'spec.acme.solvers[].dns01.cloudDNS',
+];
+
+/** Issuer fields of free form held to a shape: an Azure tenant ID (a GUID, or a domain name). */
+const ISSUER_SHAPES = [
+  {
+    path: 'spec.acme.solvers[].dns01.azureDNS.tenantID',
+    pattern: '^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$',
+  },
 ];
 
 /**
@@ -92,9 +106,11 @@ const CERTIFICATE_SECRET_TEMPLATE = 'spec.secretTemplate';
  * Issuer fields naming a server cert-manager calls from inside the host cluster. Its clients follow
  * redirects (ACME's and Venafi's to any host; Vault's once), and put a failed answer's whole body in
  * the error that becomes the Issuer's (or a Certificate's) status: a public server redirecting to a
- * Service of the host cluster would have its answer read back to the tenant. So only servers the
- * admin trusts may be named (servers.ts): the public ACME CAs' directories and Venafi Cloud by
- * default, and --allowed-server-url (an in-cluster Vault among them, if the admin says so).
+ * Service of the host cluster would have its answer read back to the tenant. The DNS-01 solvers'
+ * servers answer into a Challenge the tenant does not see, but they are requests from inside the
+ * host cluster all the same. So only servers the admin trusts may be named (servers.ts): the public
+ * ACME CAs' directories and Venafi Cloud by default, and --allowed-server-url (an in-cluster Vault
+ * among them, if the admin says so).
  */
 const ISSUER_SERVERS = [
   { path: 'spec.acme.server', defaults: PUBLIC_ACME_DIRECTORIES },
@@ -182,7 +198,10 @@ function certManagerItems(raw: unknown, at: string): IntegrationItems {
     add('toHost', issuersAt, {
       resource: ISSUERS,
       references: ISSUER_SECRET_PATHS.map((path) => ({ path, kind: 'Secret' })),
-      allowedValues: ISSUER_FORBIDDEN_PATHS.map((path) => ({ path, values: [], optional: true })),
+      allowedValues: [
+        ...ISSUER_FORBIDDEN_PATHS.map((path) => ({ path, values: [], optional: true })),
+        ...ISSUER_SHAPES.map((shape) => ({ ...shape, optional: true })),
+      ],
       servers: ISSUER_SERVERS,
     });
   if (certificates) {

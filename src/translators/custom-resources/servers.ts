@@ -15,13 +15,14 @@ export const ALLOWED_SERVER_FIELD = field({
   repeatable: true,
   valueName: 'url',
   description:
-    "server URL a tenant's custom resource may name for a host controller to call (a cert-manager Issuer's ACME directory beyond the public CAs', its Vault server or Venafi TPP), written exactly as the tenant writes it; the controller calls it from inside the host cluster, following its redirects, and its answers come back to the tenant",
+    "server URL a tenant's custom resource may name for a host controller to call: a cert-manager Issuer's ACME directory beyond the public CAs', its Vault server, Venafi TPP, acme-dns or Akamai API host (https://akab-...), an external-secrets Vault SecretStore's server (refused until listed); one list for every such field, each URL as tenants write it (surrounding spaces and one trailing slash aside). The controller calls it from inside the host cluster, following its redirects, and its answers may come back to the tenant",
   validate: (urls) => invalidServerUrls(urls as string[]),
 });
 
-/** Why a --allowed-server-url value is not an absolute http(s) URL, or undefined. */
-function invalidServerUrls(urls: readonly string[]): string | undefined {
+/** Why a server URL (--allowed-server-url, a `servers` default) is not an absolute http(s) URL, or undefined. */
+export function invalidServerUrls(urls: readonly unknown[]): string | undefined {
   for (const url of urls) {
+    if (typeof url !== 'string') return `${JSON.stringify(url)} is not a URL`;
     let parsed: URL;
     try {
       parsed = new URL(url);
@@ -70,5 +71,5 @@ export function serverRefusal(
   const normal = (url: string) => url.trim().replace(/\/$/, '');
   const trusted = [...defaults, ...allowed];
   if (trusted.some((url) => normal(url) === normal(value))) return undefined;
-  return `${location} is ${JSON.stringify(value)}: the host's controller would call it from inside the host cluster, following its redirects, and its answers come back to the tenant; only servers the admin trusts may be named here (${trusted.length ? trusted.join(', ') : 'none'}; an admin adds one with --allowed-server-url)`;
+  return `${location} is ${JSON.stringify(value)}: the host's controller would call it from inside the host cluster, following its redirects, and its answers may come back to the tenant; only servers the admin trusts may be named here (${trusted.length ? trusted.join(', ') : 'none'}; an admin adds one with --allowed-server-url)`;
 }
