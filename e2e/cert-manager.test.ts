@@ -9,7 +9,13 @@ import {
 } from '../test/harness/cert-manager.ts';
 import { opensslCa } from '../src/testing/openssl-ca.ts';
 import { waitFor } from '../test/harness/clusters.ts';
-import { apply, createTenantNamespace, getObject, mustKubectl } from '../test/harness/objects.ts';
+import {
+  apply,
+  createTenantNamespace,
+  getObject,
+  mustKubectl,
+  applyOnceServed,
+} from '../test/harness/objects.ts';
 import { prepareHostNamespace, startSyncer, uniqueName, type SyncerProcess } from '../test/harness/syncer.ts';
 
 /*
@@ -81,17 +87,8 @@ async function issued(name: string, timeoutMs = 90_000): Promise<{ secret: Secre
 }
 
 /** Applies a cert-manager object in the virtual cluster once its kind has started there. */
-async function applyVirtual(manifest: object): Promise<void> {
-  await waitFor(
-    'the cert-manager kinds in the virtual cluster',
-    async () => {
-      await apply('virtual', manifest);
-      return true;
-    },
-    90_000,
-    1_000,
-  );
-}
+const applyVirtual = (manifest: object) =>
+  applyOnceServed('virtual', manifest, 'the cert-manager kinds in the virtual cluster');
 
 beforeAll(async () => {
   await prepareHostNamespace(vc, hostNs);

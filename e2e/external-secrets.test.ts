@@ -13,6 +13,7 @@ import {
   getObject,
   mustKubectl,
   waitForEvents,
+  applyOnceServed,
 } from '../test/harness/objects.ts';
 import { prepareHostNamespace, startSyncer, uniqueName, type SyncerProcess } from '../test/harness/syncer.ts';
 
@@ -109,17 +110,8 @@ async function filled(name: string, key: string, value: string, timeoutMs = 90_0
 }
 
 /** Applies an External Secrets object in the virtual cluster once its kind has started there. */
-async function applyVirtual(manifest: object): Promise<void> {
-  await waitFor(
-    'the External Secrets kinds in the virtual cluster',
-    async () => {
-      await apply('virtual', manifest);
-      return true;
-    },
-    90_000,
-    1_000,
-  );
-}
+const applyVirtual = (manifest: object) =>
+  applyOnceServed('virtual', manifest, 'the External Secrets kinds in the virtual cluster');
 
 /** A Warning event with reason SyncError on a tenant's object (the syncer's refusal). */
 async function refused(name: string): Promise<{ type: string; message: string }> {

@@ -38,6 +38,22 @@ export async function apply(cluster: Cluster, manifest: string | object): Promis
   );
 }
 
+/**
+ * Applies a manifest once its kind is served (a custom resource whose CRD the syncer is still
+ * copying into the virtual cluster), trying for up to 90 s.
+ */
+export async function applyOnceServed(cluster: Cluster, manifest: object, kinds: string): Promise<void> {
+  await waitFor(
+    kinds,
+    async () => {
+      await apply(cluster, manifest);
+      return true;
+    },
+    90_000,
+    1_000,
+  );
+}
+
 /** Events whose involved object has this name, in a namespace. */
 export async function eventsFor(
   cluster: Cluster,
