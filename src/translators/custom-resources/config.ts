@@ -380,7 +380,8 @@ export function filledTypeOf(ref: CustomResourceReference, obj: unknown): string
   if (!ref.filledByHost) return undefined;
   if (!ref.typeFrom) return ref.filledByHost;
   const value = valuesAt(obj, ref.typeFrom.segments).values[0]?.value;
-  return typeof value === 'string' && value.trim() ? value.trim() : ref.filledByHost;
+  // A type with surrounding spaces is refused with the object (filledTypeRefusal), never read here.
+  return typeof value === 'string' && value ? value : ref.filledByHost;
 }
 
 /** Whether a toHost object carries its entry's selector labels (every object, with none). */

@@ -3,7 +3,7 @@ import { MANAGED_BY_LABEL } from '../../naming/labels.ts';
 import { isPrepared } from '../../sync/engine.ts';
 import { hostInformerFor } from '../../sync/host-watch.ts';
 import type { BuiltKind, SyncEnvironment } from '../../sync/kind.ts';
-import { customResourceKindName, type CustomResourceEntry } from './config.ts';
+import { customResourceKindName, selectedForSync, type CustomResourceEntry } from './config.ts';
 
 /**
  * Which host objects of a fromHost entry the virtual cluster shows, judged on the host: a tenant can
@@ -24,9 +24,7 @@ export const selectorOf = (entry: Pick<CustomResourceEntry, 'selectorLabels'>): 
 export const showsHostObject = (
   entry: Pick<CustomResourceEntry, 'selectorLabels'>,
   host: KubeObject,
-): boolean =>
-  host.metadata?.labels?.[MANAGED_BY_LABEL] === undefined &&
-  Object.entries(entry.selectorLabels).every(([k, v]) => host.metadata?.labels?.[k] === v);
+): boolean => host.metadata?.labels?.[MANAGED_BY_LABEL] === undefined && selectedForSync(entry, host);
 
 /** What the virtual cluster shows of a cluster-scoped fromHost object, by name. */
 export type ShownVerdict =
