@@ -341,9 +341,11 @@ export class SyncerApp {
         throw new ConfigError('--init-manifests', (err as Error).message);
       }
     }
-    // The CRD-served resources the kinds sync (Gateway API, CSI snapshots): a virtual cluster without
-    // their CRDs gets the host's.
-    const crdServed = [...kinds.values()].map((k) => k.spec.virtualType).filter((t) => t.fromCrd);
+    // The CRD-served resources the kinds sync or read (Gateway API, CSI snapshots): a virtual cluster
+    // without their CRDs gets the host's.
+    const crdServed = [...kinds.values()]
+      .flatMap((k) => [k.spec.virtualType, ...(k.spec.virtualCrdsRead ?? [])])
+      .filter((t) => t.fromCrd);
     if (crdServed.length)
       this.crdsFromHost = new CrdsFromHost({
         host,

@@ -223,6 +223,12 @@ export interface KindSpec<V extends KubeObject = KubeObject, H extends KubeObjec
   /** False when the virtual objects need not be watched (events are written, never read back). */
   readonly watchVirtual?: boolean;
   /**
+   * CRD-served resources the kind reads in the virtual cluster besides its own (a route's parent
+   * Gateways and the ReferenceGrants that allow its references): a virtual cluster lacking their
+   * CRDs gets the host's, as for the kind's own, so that a tenant can write what the kind honours.
+   */
+  readonly virtualCrdsRead?: readonly ResourceType[];
+  /**
    * Label and annotation keys the host cluster's own controllers set on this kind's host copies (a
    * claim's binder and provisioner annotations): kept on the host, never shown to the tenant.
    */

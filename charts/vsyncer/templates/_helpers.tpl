@@ -115,6 +115,10 @@ off (false, empty); so does a value vsyncer cannot do.
 {{- /* The distro first: the pod's resources and the DNS go to its values. */ -}}
 {{- if kindIs "map" $cp.distro -}}{{- include "vsyncer.vc.distro" $s -}}{{- end -}}
 {{- include "vsyncer.vc.sync" $s -}}
+{{- /* After sync.fromHost.gatewayClasses: vCluster's gatewayApi umbrella shows the classes whatever that says. */ -}}
+{{- if $s.gatewayApiShowsClasses -}}
+{{- $_ := set $s.kinds "host-gatewayclasses" (dict "on" true "from" "sync.toHost.gatewayApi.enabled") -}}
+{{- end -}}
 {{- include "vsyncer.vc.networking" $s -}}
 {{- include "vsyncer.vc.policies" $s -}}
 {{- include "vsyncer.vc.exportKubeConfig" $s -}}
@@ -251,11 +255,68 @@ is off) is a conflict.
 {{- $k := get $s.kinds $kind -}}
 {{- $other := ternary (printf "-%s" $kind) $kind $k.on -}}
 {{- if or (has $other $own) (and (not $k.on) (has "*" $own) (not (has $kind $own)) (not (has (printf "-%s" $kind) $own))) -}}
-{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s (%v) and syncer.sync (%s) are both set, to different things: set one" $k.from $k.on (toJson $entries))) -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s (%v) and syncer.sync (%s) are both set, to different things: set one" $k.from $k.on (toJson ($v.syncer.sync | default list)))) -}}
 {{- end -}}
 {{- $entries = append $entries (ternary $kind (printf "-%s" $kind) $k.on) -}}
 {{- end -}}
 {{- $_ := set $v.syncer "sync" $entries -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+vCluster's sync.toHost.gatewayApi. Its `enabled` (the umbrella) turns on Gateways and HTTPRoutes and
+shows the host's GatewayClasses (a tenant's Gateway is synced only with a class the virtual cluster
+shows, so the umbrella alone would sync none without them); gateways, httpRoutes, tlsRoutes and
+backendTLSPolicies each turn their kind on by themselves, and a sub-switch false does not turn off
+what the umbrella turns on (vCluster ORs them). referenceGrants.enabled: "true" copies the grants (inert
+on the host, where every virtual namespace is one); "auto" (vCluster's default, which copies them only
+with namespace sync, which vsyncer has not) and "false" keep them in the virtual cluster. Either way the
+syncer enforces the virtual grants itself, and copies the ReferenceGrant CRD into a virtual cluster
+that lacks it while any of these kinds is on.
+Call with (dict "s" $s "m" section).
+*/}}
+{{- define "vsyncer.vc.gatewayApi" -}}
+{{- $s := .s -}}
+{{- $m := .m -}}
+{{- $at := "sync.toHost.gatewayApi" -}}
+{{- $subs := dict "gateways" "gateways" "httpRoutes" "httproutes" "tlsRoutes" "tlsroutes" "backendTLSPolicies" "backendtlspolicies" -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" $at "m" $m "known" (concat (list "enabled" "referenceGrants") (keys $subs)) "off" (list "patches")) -}}
+{{- if kindIs "map" $m -}}
+{{- $umbrella := false -}}
+{{- if hasKey $m "enabled" -}}
+{{- if kindIs "bool" $m.enabled -}}{{- $umbrella = $m.enabled -}}
+{{- else -}}{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s.enabled must be true or false" $at)) -}}
+{{- end -}}
+{{- end -}}
+{{- range $name := keys $subs | sortAlpha -}}
+{{- $kind := get $subs $name -}}
+{{- $sub := get $m $name -}}
+{{- $subAt := printf "%s.%s" $at $name -}}
+{{- $byUmbrella := and $umbrella (has $name (list "gateways" "httpRoutes")) -}}
+{{- if hasKey $m $name -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" $subAt "m" $sub "known" (list "enabled") "off" (list "patches")) -}}
+{{- end -}}
+{{- if $byUmbrella -}}
+{{- $_ := set $s.kinds $kind (dict "on" true "from" (printf "%s.enabled" $at)) -}}
+{{- else if and (kindIs "map" $sub) (hasKey $sub "enabled") -}}
+{{- include "vsyncer.vc.kindEnabled" (dict "s" $s "at" $subAt "m" $sub "kind" $kind) -}}
+{{- end -}}
+{{- end -}}
+{{- if $umbrella -}}
+{{- $_ := set $s "gatewayApiShowsClasses" true -}}
+{{- end -}}
+{{- with $m.referenceGrants -}}
+{{- $grantsAt := printf "%s.referenceGrants" $at -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" $grantsAt "m" . "known" (list "enabled") "off" (list "patches")) -}}
+{{- if and (kindIs "map" .) (hasKey . "enabled") -}}
+{{- $mode := toString .enabled -}}
+{{- if has $mode (list "true" "false") -}}
+{{- $_ := set $s.kinds "referencegrants" (dict "on" (eq $mode "true") "from" (printf "%s.enabled" $grantsAt)) -}}
+{{- else if ne $mode "auto" -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s.enabled must be one of: auto, true, false (not %s)" $grantsAt (toJson .enabled))) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
 
@@ -269,8 +330,11 @@ is off) is a conflict.
 {{- $toHostKinds := dict "services" "services" "endpoints" "endpoints" "endpointSlices" "endpointslices" "persistentVolumeClaims" "persistentvolumeclaims" "configMaps" "configmaps" "secrets" "secrets" "pods" "pods" "ingresses" "ingresses" "priorityClasses" "priorityclasses" "networkPolicies" "networkpolicies" "podDisruptionBudgets" "poddisruptionbudgets" "serviceAccounts" "serviceaccounts" "storageClasses" "storageclasses" "persistentVolumes" "persistentvolumes" "volumeSnapshots" "volumesnapshots" -}}
 {{- with .toHost -}}
 {{- $th := . -}}
-{{- include "vsyncer.vc.keys" (dict "s" $s "at" "sync.toHost" "m" $th "known" (append (keys $toHostKinds) "customResources") "off" (list "namespaces" "resourceClaims" "resourceClaimTemplates" "gatewayApi" "volumeSnapshotContents")) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" "sync.toHost" "m" $th "known" (concat (keys $toHostKinds) (list "customResources" "gatewayApi")) "off" (list "namespaces" "resourceClaims" "resourceClaimTemplates" "volumeSnapshotContents")) -}}
 {{- if kindIs "map" $th -}}
+{{- if hasKey $th "gatewayApi" -}}
+{{- include "vsyncer.vc.gatewayApi" (dict "s" $s "m" ($th.gatewayApi | default dict)) -}}
+{{- end -}}
 {{- if hasKey $th "customResources" -}}
 {{- include "vsyncer.vc.customResources" (dict "s" $s "direction" "toHost" "m" ($th.customResources | default dict)) -}}
 {{- end -}}

@@ -317,6 +317,10 @@ export function gatewayApiKind(
     hostType: type,
     mapper: namespacedToHost(type, where),
     copyNamesOtherCopies: true,
+    virtualCrdsRead: [
+      ...(type.kind === 'ReferenceGrant' ? [] : [Resources.referenceGrants]),
+      ...(refersToGateways ? [Resources.gateways] : []),
+    ],
     relations: [
       copyRelation('Service', Resources.services, 'services'),
       copyRelation('Secret', Resources.secrets, 'secrets'),
