@@ -191,11 +191,11 @@ describe('Gateway API', () => {
       },
       60_000,
     );
+    // Named as the route names it: its own namespace's Gateway, without a namespace.
     expect(web.status?.parents?.[0]?.parentRef).toEqual({
       group: GROUP,
       kind: 'Gateway',
       name: 'gw',
-      namespace: ns,
       sectionName: 'https',
     });
   }, 120_000);

@@ -147,7 +147,7 @@ export class SyncerApp {
       clock,
       logger,
     };
-    const registry = builtinKinds(config.customResources);
+    const registry = builtinKinds(config.customResources, config.hostGateways);
     let enabled: Set<string>;
     try {
       enabled = registry.enabledKinds(config.sync, config as unknown as Record<string, unknown>);

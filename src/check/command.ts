@@ -31,7 +31,7 @@ export async function runCheck(
     level: config.logLevel === 'debug' ? 'debug' : 'error',
     format: config.logFormat,
   });
-  const registry = builtinKinds(config.customResources);
+  const registry = builtinKinds(config.customResources, config.hostGateways);
   let kinds;
   try {
     const enabled = registry.enabledKinds(config.sync, config as unknown as Record<string, unknown>);

@@ -15,6 +15,12 @@ import { checkServingFiles } from './flag-file.ts';
 import { MAX_TIMER_MS } from '../util/clock.ts';
 import type { FieldSpec } from './fields.ts';
 import { ALLOWED_SERVER_FIELD } from '../translators/custom-resources/servers.ts';
+import {
+  HostGatewaysConfigError,
+  parseHostGatewaysConfig,
+  type HostGatewaysConfig,
+} from '../translators/host-gateways/config.ts';
+import { HOST_GATEWAYS_KEY } from '../translators/host-gateways/index.ts';
 import { isDnsLabel, isDnsSubdomain } from '../naming/dns-names.ts';
 import {
   ADDITIONAL_SECRET_FORM,
@@ -111,6 +117,8 @@ export interface CoreConfig {
   apiProxyBindAddress: string;
   /** Custom resources to sync (config file only: `customResources`, see docs/custom-resources.md). */
   customResources: CustomResourcesConfig;
+  /** Host Gateways shown to tenants, with the host-gateways kind (config file only: `hostGateways`). */
+  hostGateways?: HostGatewaysConfig;
   /** Tenant label and annotation keys no host copy gets (see translators/shared/denied-metadata.ts). */
   deniedHostMetadata: string[];
   /** Servers a tenant's custom resource may name for a host controller to call (see servers.ts). */
@@ -570,7 +578,12 @@ export function buildConfig(
   flagValues: Record<string, unknown>,
   options: BuildOptions = {},
 ): SyncerConfig {
-  const known = new Set([...FIELDS.map((f) => fileKeyOf(f.flag)), CUSTOM_RESOURCES_KEY, INTEGRATIONS_KEY]);
+  const known = new Set([
+    ...FIELDS.map((f) => fileKeyOf(f.flag)),
+    CUSTOM_RESOURCES_KEY,
+    INTEGRATIONS_KEY,
+    HOST_GATEWAYS_KEY,
+  ]);
   for (const key of Object.keys(fileValues)) {
     if (!known.has(key)) throw new ConfigError(key, `unknown config field (known: ${[...known].join(', ')})`);
   }
@@ -605,6 +618,13 @@ export function buildConfig(
     );
   } catch (err) {
     if (err instanceof CustomResourceConfigError)
+      throw new ConfigError(`config field '${err.field}'`, err.problem);
+    throw err;
+  }
+  try {
+    out.hostGateways = parseHostGatewaysConfig(fileValues[HOST_GATEWAYS_KEY], HOST_GATEWAYS_KEY);
+  } catch (err) {
+    if (err instanceof HostGatewaysConfigError)
       throw new ConfigError(`config field '${err.field}'`, err.problem);
     throw err;
   }

@@ -6,6 +6,7 @@ import type { KubeObject } from '../kube/object.ts';
 import type { ResourceType } from '../kube/resources.ts';
 import { FakeCluster } from '../testing/fake-cluster.ts';
 import { builtinKinds } from '../translators/index.ts';
+import { parseHostGatewaysConfig } from '../translators/host-gateways/config.ts';
 import { FakeClock } from '../util/clock.ts';
 import { silentLogger } from '../util/log.ts';
 import { KindController } from './engine.ts';
@@ -26,7 +27,11 @@ class RecordingInformers extends InformerFactory {
   }
 }
 
-const registry = builtinKinds();
+// The host-gateways kind needs host Gateways to show (by name and a namespace whole: both scopes).
+const registry = builtinKinds(
+  undefined,
+  parseHostGatewaysConfig({ mappings: { byName: { 'platform/*': 'shared/*', 'infra/edge': 'edges/edge' } } }),
+);
 // Every option that makes a kind read more of the host is on.
 const options = { syncRealNodes: 'true' };
 

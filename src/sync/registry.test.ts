@@ -3,6 +3,7 @@ import { field } from '../config/fields.ts';
 import { Resources } from '../kube/resources.ts';
 import { defineKind, type KindDescriptor, type KindSpec } from './kind.ts';
 import { builtinKinds } from '../translators/index.ts';
+import { parseHostGatewaysConfig } from '../translators/host-gateways/config.ts';
 import { KindRegistry, resolveEnabledKinds } from './registry.ts';
 
 /** What `--sync '*'` turns on of a registry's kinds. */
@@ -142,7 +143,10 @@ describe('KindRegistry', () => {
 
 describe('event kinds', () => {
   it('only kinds whose host copies are namespaced copy host events up (events about cluster-scoped objects are in no namespace the syncer watches)', () => {
-    const registry = builtinKinds();
+    const registry = builtinKinds(
+      undefined,
+      parseHostGatewaysConfig({ mappings: { byName: { 'platform/*': 'shared/*' } } }),
+    );
     const all = everyKind(registry);
     const config = buildConfig({}, { name: 'vc', hostNamespace: 'host-ns', virtualKubeconfig: '/dev/null' });
     const built = registry.build(all, config as unknown as Record<string, unknown>, placementOf(config));

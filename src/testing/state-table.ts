@@ -131,7 +131,7 @@ export class StateTable {
       sync: ['*'],
       ...opts.flags,
     });
-    const kinds = builtinKinds(config.customResources).build(
+    const kinds = builtinKinds(config.customResources, config.hostGateways).build(
       new Set(opts.kinds),
       config as unknown as Record<string, unknown>,
       placementOf(config),

@@ -15,14 +15,9 @@ import { hostVolumeSnapshotClassesKind } from './host-volumesnapshotclasses/inde
 import { endpointsDescriptor } from './endpoints/index.ts';
 import { endpointSlicesDescriptor } from './endpointslices/index.ts';
 import { eventsDescriptor } from './events/index.ts';
-import {
-  backendTLSPoliciesDescriptor,
-  gatewaysDescriptor,
-  grpcRoutesDescriptor,
-  httpRoutesDescriptor,
-  referenceGrantsDescriptor,
-  tlsRoutesDescriptor,
-} from './gateway-api/index.ts';
+import { gatewayApiDescriptors } from './gateway-api/index.ts';
+import type { HostGatewaysConfig } from './host-gateways/config.ts';
+import { hostGatewaysDescriptorFor } from './host-gateways/index.ts';
 import { ingressesDescriptorFor } from './ingresses/index.ts';
 import { GATEWAY_SHIM_ANNOTATIONS } from './ingresses/cert-manager.ts';
 import type { KindDescriptor } from '../sync/kind.ts';
@@ -45,8 +40,13 @@ import { storageClassesDescriptor } from './storageclasses/index.ts';
  * Every kind the syncer can sync, one line each, in the order their controllers start; then one
  * kind per custom resource the config file names (`cr:<plural>.<group>`).
  */
-export function builtinKinds(customResources?: CustomResourcesConfig): KindRegistry {
+export function builtinKinds(
+  customResources?: CustomResourcesConfig,
+  hostGateways?: HostGatewaysConfig,
+): KindRegistry {
   const custom = customResourceKinds(customResources);
+  const [gateways, httpRoutes, grpcRoutes, tlsRoutes, referenceGrants, backendTLSPolicies] =
+    gatewayApiDescriptors(hostGateways);
   const registry = new KindRegistry()
     .register(custom.following(configMapsKind, 'ConfigMap'))
     .register(custom.following(secretsDescriptorFor(custom.hostCertManager !== undefined), 'Secret'))
@@ -76,15 +76,16 @@ export function builtinKinds(customResources?: CustomResourcesConfig): KindRegis
     .register(hostCSIStorageCapacitiesDescriptor)
     .register(hostVolumeSnapshotClassesKind)
     .register(hostGatewayClassesKind)
+    .register(hostGatewaysDescriptorFor(hostGateways))
     .register(podDisruptionBudgetsDescriptor)
     .register(priorityClassesDescriptor)
     .register(serviceAccountsDescriptor)
-    .register(withoutGatewayShim(gatewaysDescriptor, custom.hostCertManager !== undefined))
-    .register(httpRoutesDescriptor)
-    .register(grpcRoutesDescriptor)
-    .register(tlsRoutesDescriptor)
-    .register(referenceGrantsDescriptor)
-    .register(backendTLSPoliciesDescriptor);
+    .register(withoutGatewayShim(gateways, custom.hostCertManager !== undefined))
+    .register(httpRoutes)
+    .register(grpcRoutes)
+    .register(tlsRoutes)
+    .register(referenceGrants)
+    .register(backendTLSPolicies);
   for (const descriptor of custom.descriptors) registry.register(descriptor);
   return registry;
 }

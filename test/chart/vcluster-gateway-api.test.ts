@@ -1,6 +1,6 @@
 // vCluster's sync.toHost.gatewayApi section, as its values write it, rendered into syncer flags and
 // the RBAC of the kinds it turns on.
-import { failure, grantsOn, renderValues, syncerArgs } from './render.ts';
+import { configFile, failure, grantsOn, renderValues, syncerArgs } from './render.ts';
 
 const GROUP = 'gateway.networking.k8s.io';
 
@@ -110,5 +110,81 @@ describe("helm chart: vCluster's sync.toHost.gatewayApi", () => {
     ).toMatch(
       /sync\.toHost\.gatewayApi\.enabled \(true\) and syncer\.sync \(\["-httproutes"\]\) are both set/,
     );
+  });
+});
+
+describe("helm chart: vCluster's sync.fromHost.gateways", () => {
+  const section = {
+    mappings: { byName: { 'platform/*': 'shared/*', 'infra/edge': 'edges/public' } },
+    allowedRoutes: { defaultVirtualNamespacePolicy: { from: 'All' } },
+  };
+  /** The Roles of the mapped host namespaces, as `namespace: group/resource[names]`. */
+  const mappedGrants = (ms: ReturnType<typeof renderValues>) =>
+    ms
+      .filter((m) => m.kind === 'Role' && m.metadata.name.endsWith(':mapped'))
+      .flatMap((m) =>
+        (m.rules as { apiGroups: string[]; resources: string[]; resourceNames?: string[] }[]).map(
+          (r) =>
+            `${m.metadata.namespace}: ${r.apiGroups[0]}/${r.resources[0]}${JSON.stringify(r.resourceNames ?? [])}`,
+        ),
+      )
+      .sort();
+
+  it("turns on the host-gateways kind and the host's GatewayClasses, passes the section to the syncer, and grants reads where it points", () => {
+    const ms = renderValues({ sync: { fromHost: { gateways: { enabled: true, patches: [], ...section } } } });
+    expect(syncerArgs(ms)).toContain('--sync=host-gatewayclasses,host-gateways');
+    expect(configFile(ms)).toEqual({ hostGateways: section });
+    expect(mappedGrants(ms)).toEqual([`infra: ${GROUP}/gateways["edge"]`, `platform: ${GROUP}/gateways[]`]);
+  });
+
+  it("takes vCluster's defaults (enabled false, empty mappings and policies) as nothing asked", () => {
+    const ms = renderValues({
+      sync: {
+        fromHost: {
+          gateways: {
+            enabled: false,
+            mappings: { byName: {} },
+            selector: {},
+            allowedRoutes: { defaultVirtualNamespacePolicy: {}, overrides: [] },
+            status: { exposeAddresses: false },
+            metadata: { exposeSourceGateway: false },
+            sanitize: { certificateRefs: true, infrastructure: true },
+          },
+        },
+      },
+    });
+    expect(configFile(ms)).toBeUndefined();
+    expect(mappedGrants(ms)).toEqual([]);
+  });
+
+  it.each([
+    [
+      { enabled: true, patches: [{ path: 'spec.x' }] },
+      /sync\.fromHost\.gateways\.patches: vsyncer has no equivalent/,
+    ],
+    [
+      { enabled: true, noSuchKey: 1 },
+      /sync\.fromHost\.gateways\.noSuchKey: vsyncer has no equivalent of this key/,
+    ],
+    [{ enabled: 'yes' }, /sync\.fromHost\.gateways\.enabled must be true or false/],
+  ])('refuses %j, naming the key', (gateways, message) => {
+    expect(failure({ sync: { fromHost: { gateways } } })).toMatch(message);
+  });
+
+  it('a section set in both vCluster and vsyncer values, differently, is a conflict naming both', () => {
+    expect(
+      failure({
+        syncer: { config: { hostGateways: { mappings: { byName: { 'other/*': 'x/*' } } } } },
+        sync: { fromHost: { gateways: { enabled: true, ...section } } },
+      }),
+    ).toMatch(
+      /sync\.fromHost\.gateways \(.*\) and syncer\.config\.hostGateways \(.*\) are both set, to different things/,
+    );
+  });
+
+  it("takes vsyncer's own form: the kind in syncer.sync, the section in syncer.config", () => {
+    const ms = renderValues({ syncer: { sync: ['host-gateways'], config: { hostGateways: section } } });
+    expect(configFile(ms)).toEqual({ hostGateways: section });
+    expect(mappedGrants(ms)).toEqual([`infra: ${GROUP}/gateways["edge"]`, `platform: ${GROUP}/gateways[]`]);
   });
 });

@@ -115,9 +115,9 @@ off (false, empty); so does a value vsyncer cannot do.
 {{- /* The distro first: the pod's resources and the DNS go to its values. */ -}}
 {{- if kindIs "map" $cp.distro -}}{{- include "vsyncer.vc.distro" $s -}}{{- end -}}
 {{- include "vsyncer.vc.sync" $s -}}
-{{- /* After sync.fromHost.gatewayClasses: vCluster's gatewayApi umbrella shows the classes whatever that says. */ -}}
+{{- /* After sync.fromHost.gatewayClasses: vCluster's gatewayApi umbrella, and its Gateway import, show the classes whatever that says. */ -}}
 {{- if $s.gatewayApiShowsClasses -}}
-{{- $_ := set $s.kinds "host-gatewayclasses" (dict "on" true "from" "sync.toHost.gatewayApi.enabled") -}}
+{{- $_ := set $s.kinds "host-gatewayclasses" (dict "on" true "from" "sync.toHost.gatewayApi.enabled or sync.fromHost.gateways.enabled") -}}
 {{- end -}}
 {{- include "vsyncer.vc.networking" $s -}}
 {{- include "vsyncer.vc.policies" $s -}}
@@ -320,6 +320,25 @@ Call with (dict "s" $s "m" section).
 {{- end -}}
 {{- end -}}
 
+{{/*
+vCluster's sync.fromHost.gateways: with `enabled`, the host-gateways kind on and the rest of the section
+(less `patches`, refused unless empty) as syncer.config.hostGateways, which the syncer reads and checks
+(docs/helm.md); the host's GatewayClasses are shown too, as vCluster imports them with it. Off, nothing.
+Call with (dict "s" $s "m" section).
+*/}}
+{{- define "vsyncer.vc.hostGateways" -}}
+{{- $s := .s -}}
+{{- $at := "sync.fromHost.gateways" -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" $at "m" .m "known" (list "enabled" "mappings" "selector" "allowedRoutes" "status" "metadata" "sanitize") "off" (list "patches")) -}}
+{{- if kindIs "map" .m -}}
+{{- include "vsyncer.vc.kindEnabled" (dict "s" $s "at" $at "m" .m "kind" "host-gateways") -}}
+{{- if eq (toString .m.enabled) "true" -}}
+{{- $_ := set $s "gatewayApiShowsClasses" true -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" $at "to" "syncer.config.hostGateways" "value" (omit .m "enabled" "patches") "default" dict) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
 {{/* vCluster's sync.toHost and sync.fromHost. */}}
 {{- define "vsyncer.vc.sync" -}}
 {{- $s := . -}}
@@ -360,7 +379,7 @@ Call with (dict "s" $s "m" section).
 {{- $fh := . -}}
 {{- $fromHostKinds := dict "events" "events" "csiDrivers" "host-csidrivers" "csiNodes" "host-csinodes" "csiStorageCapacities" "host-csistoragecapacities" "storageClasses" "host-storageclasses" "ingressClasses" "host-ingressclasses" "gatewayClasses" "host-gatewayclasses" "runtimeClasses" "host-runtimeclasses" "priorityClasses" "host-priorityclasses" "volumeSnapshotClasses" "host-volumesnapshotclasses" -}}
 {{- $selectors := list "storageClasses" "ingressClasses" "gatewayClasses" "runtimeClasses" "priorityClasses" -}}
-{{- include "vsyncer.vc.keys" (dict "s" $s "at" "sync.fromHost" "m" $fh "known" (concat (keys $fromHostKinds) (list "nodes" "configMaps" "secrets" "customResources")) "off" (list "deviceClasses" "gateways")) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" "sync.fromHost" "m" $fh "known" (concat (keys $fromHostKinds) (list "nodes" "configMaps" "secrets" "customResources" "gateways")) "off" (list "deviceClasses")) -}}
 {{- if kindIs "map" $fh -}}
 {{- if hasKey $fh "customResources" -}}
 {{- include "vsyncer.vc.customResources" (dict "s" $s "direction" "fromHost" "m" ($fh.customResources | default dict)) -}}
@@ -378,6 +397,7 @@ Call with (dict "s" $s "m" section).
 {{- end -}}
 {{- end -}}
 {{- with $fh.nodes -}}{{- include "vsyncer.vc.nodes" (dict "s" $s "m" .) -}}{{- end -}}
+{{- with $fh.gateways -}}{{- include "vsyncer.vc.hostGateways" (dict "s" $s "m" .) -}}{{- end -}}
 {{- range $name, $value := dict "configMaps" "syncer.mapHostConfigMaps" "secrets" "syncer.mapHostSecrets" -}}
 {{- with get $fh $name -}}
 {{- $at := printf "sync.fromHost.%s" $name -}}
@@ -1625,20 +1645,21 @@ list holds `*` when given, then each kind named after it once, as `kind` or `-ki
 syncer.config as the syncer's --config file ("" when empty). Flags override the file, and the chart
 renders every setting that has a flag from a value of its own (and derives RBAC from those values:
 `sync` in the file would turn on kinds the Role does not cover, and the syncer would start none), so
-only what no flag sets passes through: customResources, and integrations (certManager and
-externalSecrets only, checked by vsyncer.integrations, which the RBAC follows). Any other key is
+only what no flag sets passes through: customResources, integrations (certManager and
+externalSecrets only, checked by vsyncer.integrations, which the RBAC follows) and hostGateways (the
+host Gateways the host-gateways kind shows; the RBAC reads their namespaces). Any other key is
 refused, naming the value to set instead.
 */}}
 {{- define "vsyncer.configFile" -}}
 {{- include "vsyncer.values" . -}}
 {{- $config := .Values.syncer.config | default dict -}}
 {{- if not (kindIs "map" $config) -}}
-{{- fail (printf "syncer.config must be a map (the syncer's config file: customResources, integrations), not the %s %q" (kindOf $config) (toString $config)) -}}
+{{- fail (printf "syncer.config must be a map (the syncer's config file: customResources, integrations, hostGateways), not the %s %q" (kindOf $config) (toString $config)) -}}
 {{- end -}}
 {{- $instead := include "vsyncer.configKeyValues" . | fromYaml -}}
 {{- $problems := list -}}
 {{- range $key := keys $config | sortAlpha -}}
-{{- if not (has $key (list "customResources" "integrations")) -}}
+{{- if not (has $key (list "customResources" "integrations" "hostGateways")) -}}
 {{- $flag := regexReplaceAll "([A-Z])" $key "-${1}" | lower -}}
 {{- $use := get $instead $key -}}
 {{- if hasPrefix "(" $use -}}
@@ -1653,7 +1674,7 @@ refused, naming the value to set instead.
 {{- end -}}
 {{- end -}}
 {{- with $problems -}}
-{{- fail (printf "syncer.config takes only customResources and integrations: the chart passes every other setting as a flag from a value of its own, and flags override the config file: %s" (join "; " .)) -}}
+{{- fail (printf "syncer.config takes only customResources, integrations and hostGateways: the chart passes every other setting as a flag from a value of its own, and flags override the config file: %s" (join "; " .)) -}}
 {{- end -}}
 {{- $_ := include "vsyncer.integrations" . -}}
 {{- if $config -}}

@@ -341,6 +341,11 @@
   resources: ["customresourcedefinitions"]
   verbs: ["get"]
 {{- end }}
+{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "host-gateways" "defaultOn" false)) }}
+- apiGroups: ["apiextensions.k8s.io"]
+  resources: ["customresourcedefinitions"]
+  verbs: ["get"]
+{{- end }}
 {{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "priorityclasses" "defaultOn" false)) }}
 - apiGroups: ["scheduling.k8s.io"]
   resources: ["priorityclasses"]

@@ -1,7 +1,7 @@
 import { TerminalError, WaitingError } from '../../controller/errors.ts';
 import { deleteIncarnation } from '../../kube/delete-incarnation.ts';
 import type { Informer } from '../../informer/informer.ts';
-import { objectKey, type KubeObject } from '../../kube/object.ts';
+import { objectKey, splitKey, type KubeObject } from '../../kube/object.ts';
 import { Resources, type ResourceType } from '../../kube/resources.ts';
 import { hostName } from '../../naming/names.ts';
 import { createHostCopy } from '../../sync/engine.ts';
@@ -39,9 +39,18 @@ import {
   type GatewayApiReference,
   type RenameReference,
 } from './references.ts';
-import { reservedHostnameRefusal, unallowedHostnameRefusal } from './reserved-hosts.ts';
+import { hostnamesOf, reservedHostnameRefusal, unallowedHostnameRefusal } from './reserved-hosts.ts';
 import { withSpecDigest } from './spec-record.ts';
 import { virtualStatusFor } from './status.ts';
+import type { HostGatewaysConfig } from '../host-gateways/config.ts';
+import {
+  importedGatewayRelations,
+  ImportedGateways,
+  type ImportedGateway,
+} from '../host-gateways/imported-parents.ts';
+import { HOST_GATEWAYS_KIND } from '../host-gateways/mirror.ts';
+import { replicaOf } from '../mapped-host-data/kind.ts';
+import { hostInformerFor } from '../../sync/host-watch.ts';
 
 /** Virtual objects by what they name: `Kind/namespace/name`, and `grants/<namespace>` for cross-namespace references. */
 const REFERENCE_INDEX = 'gateway-api/references';
@@ -70,6 +79,11 @@ export interface GatewayApiKindOptions {
   reservedHosts?: readonly string[];
   /** Host names the tenant may serve, when the admin bounded them (--allowed-ingress-host). */
   allowedHosts?: readonly string[];
+  /**
+   * The host Gateways the host-gateways kind shows (the config file's hostGateways): routes may attach
+   * to them, and no tenant Gateway may take their places. Read only while that kind is on.
+   */
+  hostGateways?: HostGatewaysConfig;
 }
 
 /**
@@ -84,7 +98,12 @@ export function gatewayApiKind(
   type: ResourceType,
   statusBack: boolean,
   where: Placement,
-  { deniedMetadataKeys = [], reservedHosts = [], allowedHosts = [] }: GatewayApiKindOptions = {},
+  {
+    deniedMetadataKeys = [],
+    reservedHosts = [],
+    allowedHosts = [],
+    hostGateways,
+  }: GatewayApiKindOptions = {},
 ): KindSpec {
   const managed = managedCopiesScope(where);
   let judge: ReferenceJudge;
@@ -92,6 +111,8 @@ export function gatewayApiKind(
   let virtualGrants: Informer<KubeObject> | undefined;
   let virtualGateways: Informer<KubeObject> | undefined;
   let virtualNamespaces: Informer<KubeObject> | undefined;
+  /** With host-gateways on: the host Gateways shown, which routes may name as parents. */
+  let imports: ImportedGateways | undefined;
   /** Host copies of the kinds a status may name (Gateways, Services), when those kinds are synced. */
   const hostCopies = new Map<string, { type: ResourceType; informer: Informer<KubeObject> }>();
   const refersToGateways = type.kind !== 'Gateway' && type.kind !== 'ReferenceGrant';
@@ -165,11 +186,13 @@ export function gatewayApiKind(
     ctx: ReconcileContext,
     virtual: KubeObject,
     current: KubeObject | undefined,
-  ): Promise<RenameReference> {
+  ): Promise<{ rename: RenameReference; namespaceOf: (ref: GatewayApiReference) => string | undefined }> {
     const mayWait = mayWaitForCopies(ctx, current);
     const waiting: string[] = [];
     const problems: string[] = [];
     const absent = new Set<string>();
+    /** Parents that are host Gateways shown here, by field: the host Gateway each names on the host. */
+    const importedParents = new Map<string, { namespace: string; name: string }>();
     const ns = ctx.virtualNamespace;
     for (const ref of gatewayApiReferences(virtual)) {
       const what = `${ref.kind || 'object'} "${ref.name}"${ref.namespace === ns ? '' : ` of namespace ${ref.namespace}`}`;
@@ -179,6 +202,13 @@ export function gatewayApiKind(
       };
       if (!ref.accepts.includes(groupKind(ref.group, ref.kind))) {
         refuse(`objects of this kind are not synced to the host`);
+        continue;
+      }
+      // The place of a host Gateway shown here names that host Gateway, never a tenant's.
+      if (isGatewayParent(ref) && imports?.reserves(`${ref.namespace}/${ref.name}`)) {
+        const parent = importedParent(virtual, ref);
+        if (typeof parent === 'string') refuse(parent);
+        else importedParents.set(ref.field, splitKey(parent.hostKey));
         continue;
       }
       const notAllowed = crossNamespaceRefusal(virtual, ref);
@@ -211,14 +241,45 @@ export function gatewayApiKind(
         { once: true },
       );
     const referrer = `${virtual.kind}/${virtual.metadata?.namespace}/${virtual.metadata?.name}/${virtual.metadata?.uid}`;
-    return (ref) =>
-      absent.has(ref.field)
-        ? absentReferenceName(referrer, { kind: ref.kind, name: `${ref.namespace}/${ref.name}` })
-        : hostName(ref.name, ref.namespace, where.vcName);
+    return {
+      rename: (ref) =>
+        absent.has(ref.field)
+          ? absentReferenceName(referrer, { kind: ref.kind, name: `${ref.namespace}/${ref.name}` })
+          : (importedParents.get(ref.field)?.name ?? hostName(ref.name, ref.namespace, where.vcName)),
+      namespaceOf: (ref) => (absent.has(ref.field) ? undefined : importedParents.get(ref.field)?.namespace),
+    };
   }
+
+  const isGatewayParent = (ref: GatewayApiReference) =>
+    ref.crossNamespace === 'allowed-routes' && ref.group === GATEWAY_GROUP && ref.kind === 'Gateway';
+
+  /**
+   * The host Gateway shown at the place a route's parent names, when the route may attach to it: the
+   * listeners of its copy as the admin's config shows them (not as the tenant may have edited it)
+   * admit the route's namespace, and the route keeps to the hostnames the admin allows there. Else
+   * why not.
+   */
+  function importedParent(virtual: KubeObject, ref: GatewayApiReference): ImportedGateway | string {
+    const imported = imports!.at(`${ref.namespace}/${ref.name}`);
+    if (!imported) return 'no host Gateway is shown there now';
+    const ns = virtual.metadata?.namespace ?? '';
+    const labels = virtualNamespaces?.store.get(ns)?.metadata?.labels ?? {};
+    if (!gatewayAdmits(imported.mirror, parentRefAt(virtual, ref.field), ns, labels))
+      return `the Gateway does not allow routes from namespace ${ns}`;
+    return imports!.hostnameRefusal(imported, type.kind, hostnamesOf(type.kind, virtual)) ?? imported;
+  }
+
+  /** A tenant's Gateway at a host Gateway's place (in vCluster's words): routes naming it attach to the host's. */
+  const reservedPlaceRefusal = (virtual: KubeObject): string | undefined => {
+    const key = objectKey(virtual);
+    return type.kind === 'Gateway' && imports?.reserves(key)
+      ? `Gateway ${key} is reserved for an imported Gateway`
+      : undefined;
+  };
 
   /** Why the object may not be on the host at all, whatever it names; undefined when it may. */
   const refusalOf = (virtual: KubeObject): string | undefined =>
+    reservedPlaceRefusal(virtual) ??
     hostObjectAnnotationsRefusal(virtual.metadata?.annotations) ??
     reservedHostnameRefusal(type.kind, virtual, reservedHosts) ??
     unallowedHostnameRefusal(type.kind, virtual, allowedHosts);
@@ -232,8 +293,8 @@ export function gatewayApiKind(
     if (withheld) throw new TerminalError(withheld, CLASS_WITHHELD_REASON);
     const refusal = refusalOf(virtual);
     if (refusal) throw new TerminalError(`cannot sync this ${type.kind}: ${refusal}`);
-    const rename = await resolveReferences(ctx, virtual, current);
-    const spec = hostSpecFor(virtual, rename, { ...where, deniedMetadataKeys });
+    const { rename, namespaceOf } = await resolveReferences(ctx, virtual, current);
+    const spec = hostSpecFor(virtual, rename, { ...where, deniedMetadataKeys }, namespaceOf);
     if (refersToGateways) narrowParents(virtual, spec);
     // The digest of the spec makes a field the tenant removed a difference (spec-record.ts).
     const metadata = hostMetadataFor(virtual, type, { ...where, hostName: ctx.hostName });
@@ -266,9 +327,14 @@ export function gatewayApiKind(
       if (!ref || typeof ref.name !== 'string' || (ref.group ?? GATEWAY_GROUP) !== GATEWAY_GROUP) return {};
       if ((ref.kind ?? 'Gateway') !== 'Gateway') return {};
       const gatewayNamespace = typeof ref.namespace === 'string' ? ref.namespace : ns;
+      const key = `${gatewayNamespace}/${ref.name}`;
+      const imported = imports?.reserves(key) ? imports.at(key) : undefined;
       // Pointing at nothing already (not admitted at all, or no copy): nothing to narrow.
-      if (hostRef.name !== hostName(ref.name, gatewayNamespace, where.vcName)) return {};
-      const gateway = virtualGateways?.store.get(`${gatewayNamespace}/${ref.name}`);
+      const named = imported
+        ? splitKey(imported.hostKey)
+        : { name: hostName(ref.name, gatewayNamespace, where.vcName), namespace: undefined };
+      if (hostRef.name !== named.name || hostRef.namespace !== named.namespace) return {};
+      const gateway = imported ? imported.mirror : virtualGateways?.store.get(key);
       if (!gateway) return {};
       const parent = parentRefAt(virtual, `spec.parentRefs[${i}]`);
       return {
@@ -278,16 +344,21 @@ export function gatewayApiKind(
     });
     // References to one parent must all name a section or none (the Gateway API refuses a route
     // that mixes them): once one is narrowed, the others to that Gateway are spelled out too.
+    const parentOf = (r: Record<string, unknown> | undefined) =>
+      JSON.stringify([r?.namespace ?? null, r?.name]);
     const narrowedParents = new Set(
-      hostRefs.filter((_, i) => plans[i]?.narrowed !== undefined).map((r) => r?.name),
+      hostRefs.filter((_, i) => plans[i]?.narrowed !== undefined).map((r) => parentOf(r)),
     );
-    const named = new Set(hostRefs.map((r) => JSON.stringify([r?.name, r?.sectionName ?? null])));
+    const named = new Set(
+      hostRefs.map((r) => JSON.stringify([r?.namespace ?? null, r?.name, r?.sectionName ?? null])),
+    );
     const narrowed = hostRefs.flatMap((hostRef: Record<string, unknown>, i): unknown[] => {
       const plan = plans[i] ?? {};
-      const sections = plan.narrowed ?? (narrowedParents.has(hostRef.name) ? plan.spelledOut : undefined);
+      const sections =
+        plan.narrowed ?? (narrowedParents.has(parentOf(hostRef)) ? plan.spelledOut : undefined);
       if (!sections) return [hostRef];
       return sections.flatMap((sectionName) => {
-        const key = JSON.stringify([hostRef.name, sectionName]);
+        const key = JSON.stringify([hostRef.namespace ?? null, hostRef.name, sectionName]);
         if (named.has(key)) return [];
         named.add(key);
         return [{ ...hostRef, sectionName }];
@@ -300,8 +371,18 @@ export function gatewayApiKind(
     hostSpec.parentRefs = narrowed;
   }
 
-  /** The virtual parent a host status entry names, when the host object is this tenant's copy. */
-  const ownerOf = (group: string, kind: string, name: string) => {
+  /**
+   * The virtual parent a host status entry names: the object a copy of this tenant's stands for, or
+   * the place a host Gateway shown here has.
+   */
+  const ownerOf = (group: string, kind: string, name: string, hostNamespace: string) => {
+    if (hostNamespace !== where.hostNamespace) {
+      const shownAt =
+        group === GATEWAY_GROUP && kind === 'Gateway'
+          ? imports?.virtualKeyOf(`${hostNamespace}/${name}`)
+          : undefined;
+      return shownAt ? splitKey(shownAt) : undefined;
+    }
     const copies = hostCopies.get(groupKind(group, kind));
     if (!copies) return undefined;
     const copy = copies.informer.store.get(`${where.hostNamespace}/${name}`);
@@ -317,6 +398,13 @@ export function gatewayApiKind(
     hostType: type,
     mapper: namespacedToHost(type, where),
     copyNamesOtherCopies: true,
+    // The copies of host Gateways (the host-gateways kind's) are the host's own Gateways, never a tenant's.
+    ...(type.kind === 'Gateway'
+      ? {
+          wanted: (_ctx: ReconcileContext, v: KubeObject | undefined) =>
+            v !== undefined && !replicaOf(v, HOST_GATEWAYS_KIND),
+        }
+      : {}),
     virtualCrdsRead: [
       ...(type.kind === 'ReferenceGrant' ? [] : [Resources.referenceGrants]),
       ...(refersToGateways ? [Resources.gateways] : []),
@@ -326,6 +414,17 @@ export function gatewayApiKind(
       copyRelation('Secret', Resources.secrets, 'secrets'),
       copyRelation('ConfigMap', Resources.configMaps, 'configmaps'),
       ...(refersToGateways ? [copyRelation('Gateway', Resources.gateways, 'gateways')] : []),
+      // A host Gateway shown here that comes, changes (its listeners) or goes decides again for the
+      // routes naming its place.
+      ...(refersToGateways
+        ? importedGatewayRelations(
+            hostGateways,
+            (virtualKey) =>
+              virtualObjects?.store
+                .byIndex(REFERENCE_INDEX, referenceKey('Gateway', virtualKey))
+                .map(objectKey) ?? [],
+          )
+        : []),
       // A grant that comes, changes or goes decides again for the references into its namespace.
       {
         name: 'virtual-grants',
@@ -410,6 +509,9 @@ export function gatewayApiKind(
         };
         virtualObjects.addIndexer(CLASS_INDEX, (gateway) => [classOf(gateway)]);
       }
+      const hostGatewaysKind = kinds.get(HOST_GATEWAYS_KIND);
+      if (hostGateways && hostGatewaysKind)
+        imports = new ImportedGateways(hostGateways, hostInformerFor(env, hostGatewaysKind.spec)!);
       virtualGrants = env.informers.get(env.virtual, Resources.referenceGrants);
       virtualGrants.addIndexer(grantIndex(type), (g) => [g.metadata?.namespace ?? '']);
       if (refersToGateways) {

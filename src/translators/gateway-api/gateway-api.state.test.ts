@@ -679,7 +679,7 @@ describe('httproutes state table', () => {
     expect(parents()).toEqual([hostName('selected', 'infra')]);
   });
 
-  it('status: parents the host controller names are translated back to the virtual Gateways; others are left out', async () => {
+  it('status: parents the host controller names are translated back to the virtual Gateways as the route names them; others are left out', async () => {
     const table = await tableWithRoute(route([{ name: 'gw' }], [{ backendRefs: [backend('web')] }]));
     const host = hostObject(table, HR, 'web')!;
     const accepted = { type: 'Accepted', status: 'True', reason: 'Accepted', message: 'ok' };
@@ -706,10 +706,11 @@ describe('httproutes state table', () => {
       { subresource: 'status' },
     );
     await table.settle();
+    // The route names its Gateway without a namespace: so does its status.
     expect(virtualObject(table, HR, 'web')?.status).toEqual({
       parents: [
         {
-          parentRef: { group: GROUP, kind: 'Gateway', name: 'gw', namespace: 'team' },
+          parentRef: { group: GROUP, kind: 'Gateway', name: 'gw' },
           controllerName: 'example.com/gateway',
           conditions: [accepted],
         },

@@ -4,6 +4,7 @@ import { Resources, type ResourceType } from '../../kube/resources.ts';
 import { defineKind, type RbacRule } from '../../sync/kind.ts';
 import { HOST_CRD_READ } from '../custom-resources/crd.ts';
 import { CRUD } from '../shared/data-object.ts';
+import type { HostGatewaysConfig } from '../host-gateways/config.ts';
 import { gatewayApiKind } from './gateway-api-kind.ts';
 
 /**
@@ -26,91 +27,110 @@ const rbac = (type: ResourceType): RbacRule[] => [
   },
 ];
 
-export const gatewaysDescriptor = defineKind({
-  name: 'gateways',
-  description:
-    "Gateway API Gateways, virtual → host; certificates renamed to this tenant's copies (which are synced), status back",
-  defaultOn: false,
-  eventKind: 'Gateway',
-  fields: [],
-  reads: [DENIED_POD_METADATA_FIELD, RESERVED_HOST_FIELD, ALLOWED_HOST_FIELD],
-  hostRbac: rbac(Resources.gateways),
-  // The infrastructure's metadata goes on the pods and Services the host controller makes: held to the
-  // pods' list and every copy's.
-  build: (options, where) =>
-    gatewayApiKind(Resources.gateways, true, where, {
-      deniedMetadataKeys: [...options.deniedPodMetadata, ...(where.deniedHostMetadata ?? [])],
-      reservedHosts: options.reservedIngressHosts,
-      allowedHosts: options.allowedIngressHosts,
-    }),
-});
+/**
+ * The descriptors, with the host Gateways the config file shows (`hostGateways`, the host-gateways
+ * kind), to which tenants' routes may attach, and which no tenant Gateway may stand in for.
+ */
+export function gatewayApiDescriptors(hostGateways?: HostGatewaysConfig) {
+  const gatewaysDescriptor = defineKind({
+    name: 'gateways',
+    description:
+      "Gateway API Gateways, virtual → host; certificates renamed to this tenant's copies (which are synced), status back",
+    defaultOn: false,
+    eventKind: 'Gateway',
+    fields: [],
+    reads: [DENIED_POD_METADATA_FIELD, RESERVED_HOST_FIELD, ALLOWED_HOST_FIELD],
+    hostRbac: rbac(Resources.gateways),
+    // The infrastructure's metadata goes on the pods and Services the host controller makes: held to the
+    // pods' list and every copy's.
+    build: (options, where) =>
+      gatewayApiKind(Resources.gateways, true, where, {
+        deniedMetadataKeys: [...options.deniedPodMetadata, ...(where.deniedHostMetadata ?? [])],
+        reservedHosts: options.reservedIngressHosts,
+        allowedHosts: options.allowedIngressHosts,
+        hostGateways,
+      }),
+  });
 
-export const httpRoutesDescriptor = defineKind({
-  name: 'httproutes',
-  description:
-    "Gateway API HTTPRoutes, virtual → host; parents and backends renamed to this tenant's copies, status back",
-  defaultOn: false,
-  eventKind: 'HTTPRoute',
-  fields: [],
-  reads: [RESERVED_HOST_FIELD, ALLOWED_HOST_FIELD],
-  hostRbac: rbac(Resources.httpRoutes),
-  build: (options, where) =>
-    gatewayApiKind(Resources.httpRoutes, true, where, {
-      reservedHosts: options.reservedIngressHosts,
-      allowedHosts: options.allowedIngressHosts,
-    }),
-});
+  const httpRoutesDescriptor = defineKind({
+    name: 'httproutes',
+    description:
+      "Gateway API HTTPRoutes, virtual → host; parents and backends renamed to this tenant's copies, status back",
+    defaultOn: false,
+    eventKind: 'HTTPRoute',
+    fields: [],
+    reads: [RESERVED_HOST_FIELD, ALLOWED_HOST_FIELD],
+    hostRbac: rbac(Resources.httpRoutes),
+    build: (options, where) =>
+      gatewayApiKind(Resources.httpRoutes, true, where, {
+        reservedHosts: options.reservedIngressHosts,
+        allowedHosts: options.allowedIngressHosts,
+        hostGateways,
+      }),
+  });
 
-export const grpcRoutesDescriptor = defineKind({
-  name: 'grpcroutes',
-  description:
-    "Gateway API GRPCRoutes, virtual → host; parents and backends renamed to this tenant's copies, status back",
-  defaultOn: false,
-  eventKind: 'GRPCRoute',
-  fields: [],
-  reads: [RESERVED_HOST_FIELD, ALLOWED_HOST_FIELD],
-  hostRbac: rbac(Resources.grpcRoutes),
-  build: (options, where) =>
-    gatewayApiKind(Resources.grpcRoutes, true, where, {
-      reservedHosts: options.reservedIngressHosts,
-      allowedHosts: options.allowedIngressHosts,
-    }),
-});
+  const grpcRoutesDescriptor = defineKind({
+    name: 'grpcroutes',
+    description:
+      "Gateway API GRPCRoutes, virtual → host; parents and backends renamed to this tenant's copies, status back",
+    defaultOn: false,
+    eventKind: 'GRPCRoute',
+    fields: [],
+    reads: [RESERVED_HOST_FIELD, ALLOWED_HOST_FIELD],
+    hostRbac: rbac(Resources.grpcRoutes),
+    build: (options, where) =>
+      gatewayApiKind(Resources.grpcRoutes, true, where, {
+        reservedHosts: options.reservedIngressHosts,
+        allowedHosts: options.allowedIngressHosts,
+        hostGateways,
+      }),
+  });
 
-export const tlsRoutesDescriptor = defineKind({
-  name: 'tlsroutes',
-  description:
-    "Gateway API TLSRoutes, virtual → host; parents and backends renamed to this tenant's copies, status back",
-  defaultOn: false,
-  eventKind: 'TLSRoute',
-  fields: [],
-  reads: [RESERVED_HOST_FIELD, ALLOWED_HOST_FIELD],
-  hostRbac: rbac(Resources.tlsRoutes),
-  build: (options, where) =>
-    gatewayApiKind(Resources.tlsRoutes, true, where, {
-      reservedHosts: options.reservedIngressHosts,
-      allowedHosts: options.allowedIngressHosts,
-    }),
-});
+  const tlsRoutesDescriptor = defineKind({
+    name: 'tlsroutes',
+    description:
+      "Gateway API TLSRoutes, virtual → host; parents and backends renamed to this tenant's copies, status back",
+    defaultOn: false,
+    eventKind: 'TLSRoute',
+    fields: [],
+    reads: [RESERVED_HOST_FIELD, ALLOWED_HOST_FIELD],
+    hostRbac: rbac(Resources.tlsRoutes),
+    build: (options, where) =>
+      gatewayApiKind(Resources.tlsRoutes, true, where, {
+        reservedHosts: options.reservedIngressHosts,
+        allowedHosts: options.allowedIngressHosts,
+        hostGateways,
+      }),
+  });
 
-export const referenceGrantsDescriptor = defineKind({
-  name: 'referencegrants',
-  description:
-    'Gateway API ReferenceGrants, virtual → host, made inert there (every virtual namespace is the one host namespace); the syncer enforces them itself',
-  defaultOn: false,
-  eventKind: 'ReferenceGrant',
-  fields: [],
-  hostRbac: rbac(Resources.referenceGrants),
-  build: (_options, where) => gatewayApiKind(Resources.referenceGrants, false, where),
-});
+  const referenceGrantsDescriptor = defineKind({
+    name: 'referencegrants',
+    description:
+      'Gateway API ReferenceGrants, virtual → host, made inert there (every virtual namespace is the one host namespace); the syncer enforces them itself',
+    defaultOn: false,
+    eventKind: 'ReferenceGrant',
+    fields: [],
+    hostRbac: rbac(Resources.referenceGrants),
+    build: (_options, where) => gatewayApiKind(Resources.referenceGrants, false, where),
+  });
 
-export const backendTLSPoliciesDescriptor = defineKind({
-  name: 'backendtlspolicies',
-  description:
-    "Gateway API BackendTLSPolicies, virtual → host; target Services and CA config maps renamed to this tenant's copies, status back",
-  defaultOn: false,
-  eventKind: 'BackendTLSPolicy',
-  fields: [],
-  hostRbac: rbac(Resources.backendTLSPolicies),
-  build: (_options, where) => gatewayApiKind(Resources.backendTLSPolicies, true, where),
-});
+  const backendTLSPoliciesDescriptor = defineKind({
+    name: 'backendtlspolicies',
+    description:
+      "Gateway API BackendTLSPolicies, virtual → host; target Services and CA config maps renamed to this tenant's copies, status back",
+    defaultOn: false,
+    eventKind: 'BackendTLSPolicy',
+    fields: [],
+    hostRbac: rbac(Resources.backendTLSPolicies),
+    build: (_options, where) => gatewayApiKind(Resources.backendTLSPolicies, true, where),
+  });
+
+  return [
+    gatewaysDescriptor,
+    httpRoutesDescriptor,
+    grpcRoutesDescriptor,
+    tlsRoutesDescriptor,
+    referenceGrantsDescriptor,
+    backendTLSPoliciesDescriptor,
+  ] as const;
+}

@@ -190,19 +190,23 @@ export function referencedKeys(obj: KubeObject, kind: 'Secret' | 'ConfigMap'): s
 
 /**
  * The spec a Gateway API object has on the host: every reference renamed by `rename` and without a
- * namespace (the host copies share one), what names namespaces confined to the host namespace, and
+ * namespace (the host copies share one) unless `namespaceOf` gives the host object's own, what names namespaces confined to the host namespace, and
  * a Gateway's infrastructure labels with the syncer's keys hashed as on any copy's metadata.
  */
 export function hostSpecFor(
   obj: KubeObject,
   rename: RenameReference,
   where: { vcName: string; hostNamespace: string; deniedMetadataKeys?: readonly string[] },
+  namespaceOf: (ref: GatewayApiReference) => string | undefined = () => undefined,
 ): Json {
   const { hostNamespace } = where;
   const spec = isRecord(obj.spec) ? cloneJson(obj.spec) : {};
   walkReferences(obj, spec, (ref, target) => {
     target.name = rename(ref);
-    delete target.namespace;
+    // A host object that is no copy (a host Gateway shown to tenants) keeps its own namespace.
+    const namespace = namespaceOf(ref);
+    if (namespace) target.namespace = namespace;
+    else delete target.namespace;
   });
   if (obj.kind === 'Gateway') {
     // Which routes may attach is decided in the virtual cluster, before a route's parent is renamed to

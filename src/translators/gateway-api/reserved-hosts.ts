@@ -9,7 +9,7 @@ import {
  * The host names a Gateway API object serves: a Gateway's listeners' hostnames, a route's
  * spec.hostnames (HTTPRoute, GRPCRoute, TLSRoute). Other kinds name none.
  */
-function hostnamesOf(kind: string, object: KubeObject): string[] {
+export function hostnamesOf(kind: string, object: KubeObject): string[] {
   const spec = (object.spec ?? {}) as { listeners?: unknown; hostnames?: unknown };
   const names =
     kind === 'Gateway'

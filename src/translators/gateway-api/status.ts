@@ -9,12 +9,14 @@ const isRecord = (v: unknown): v is Json => typeof v === 'object' && v !== null 
 
 /**
  * The virtual object a host parent (a route's `parents[].parentRef`, a policy's `ancestors[].ancestorRef`)
- * is the copy of, as `{ namespace, name }`, or undefined when it is not provably this tenant's copy.
+ * stands for, as `{ namespace, name }`: the object a copy of this tenant's is the copy of, or the place
+ * a host Gateway shown to the tenant has; undefined when it is neither.
  */
 export type HostParentOwner = (
   group: string,
   kind: string,
   hostName: string,
+  hostNamespace: string,
 ) => { namespace: string; name: string } | undefined;
 
 /**
@@ -32,11 +34,17 @@ export function virtualStatusFor(
   const status: Json = isRecord(host.status) ? cloneJson(host.status) : {};
   const backToVirtual = (ref: unknown): Json | undefined => {
     if (!isRecord(ref) || typeof ref.name !== 'string') return undefined;
-    if (ref.namespace !== undefined && ref.namespace !== where.hostNamespace) return undefined;
+    // No namespace: the host object's own, the one of every copy.
+    const hostNamespace = typeof ref.namespace === 'string' ? ref.namespace : where.hostNamespace;
     const group = typeof ref.group === 'string' ? ref.group : GATEWAY_GROUP;
     const kind = typeof ref.kind === 'string' ? ref.kind : 'Gateway';
-    const owner = ownerOf(group, kind, ref.name);
-    return owner ? { ...ref, namespace: owner.namespace, name: owner.name } : undefined;
+    const owner = ownerOf(group, kind, ref.name, hostNamespace);
+    if (!owner) return undefined;
+    const { namespace: _hostNamespace, ...rest } = ref;
+    // Written as the tenant wrote it: a parent of the object's own namespace named without one stays so.
+    return impliedNamespace(virtual, group, kind, owner)
+      ? { ...rest, name: owner.name }
+      : { ...rest, namespace: owner.namespace, name: owner.name };
   };
   for (const [list, refField] of [
     ['parents', 'parentRef'],
@@ -64,6 +72,29 @@ export function virtualStatusFor(
       obj.observedGeneration =
         obj.observedGeneration >= hostGeneration ? virtualGeneration : Math.max(0, virtualGeneration - 1);
   }) as Json;
+}
+
+/**
+ * Whether a route names this parent (of its own namespace) without a namespace, so that its status
+ * should too: the status entry answers the parentRef as written.
+ */
+function impliedNamespace(
+  virtual: KubeObject,
+  group: string,
+  kind: string,
+  owner: { namespace: string; name: string },
+): boolean {
+  if (owner.namespace !== virtual.metadata?.namespace) return false;
+  const refs =
+    isRecord(virtual.spec) && Array.isArray(virtual.spec.parentRefs) ? virtual.spec.parentRefs : [];
+  return refs.some(
+    (r) =>
+      isRecord(r) &&
+      r.name === owner.name &&
+      r.namespace === undefined &&
+      (typeof r.group === 'string' ? r.group : GATEWAY_GROUP) === group &&
+      (typeof r.kind === 'string' ? r.kind : 'Gateway') === kind,
+  );
 }
 
 /** A parent reference as the Gateway API reads it: defaults filled in, `namespace` the route's by default. */

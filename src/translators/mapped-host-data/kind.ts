@@ -53,7 +53,7 @@ export function neverShown(host: KubeObject, type: ResourceType): string | undef
 }
 
 /** The host object a virtual object is the replica of (by its records), or undefined when it is none of this kind's. */
-function replicaOf(virtual: KubeObject, kindName: string): string | undefined {
+export function replicaOf(virtual: KubeObject, kindName: string): string | undefined {
   const meta = virtual.metadata;
   const annotations = meta?.annotations ?? {};
   if (meta?.labels?.[FROM_HOST_LABEL] !== 'true' || annotations[REPLICA_KIND_ANNOTATION] !== kindName)
