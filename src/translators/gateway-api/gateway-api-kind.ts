@@ -178,9 +178,13 @@ export function gatewayApiKind(
 
   /**
    * How each reference reads on the host: its copy's host name once that copy provably is the copy
-   * of exactly that object; a wait while a copy is on its way; otherwise (missing, not allowed across
-   * namespaces, a kind not synced, a name held by another object) a name nobody holds, reported.
-   * Only a new object waits (mayWaitForCopies).
+   * of exactly that object; a wait while a copy is on its way; otherwise (missing, a kind not synced,
+   * a name held by another object) a name nobody holds, reported. Only a new object waits
+   * (mayWaitForCopies). A reference into another namespace that no ReferenceGrant there allows keeps
+   * the whole object off the host (the Gateway API: implementations "MUST NOT permit" it; vCluster
+   * does the same). A parent that does not take the route (its listeners do not admit the route's
+   * namespace, the admin's hostname policy of a host Gateway) is left out, and a route no parent
+   * takes is not synced at all: nothing would serve it.
    */
   async function resolveReferences(
     ctx: ReconcileContext,
@@ -190,6 +194,7 @@ export function gatewayApiKind(
     const mayWait = mayWaitForCopies(ctx, current);
     const waiting: string[] = [];
     const problems: string[] = [];
+    const forbidden: string[] = [];
     const absent = new Set<string>();
     /** Parents that are host Gateways shown here, by field: the host Gateway each names on the host. */
     const importedParents = new Map<string, { namespace: string; name: string }>();
@@ -200,20 +205,25 @@ export function gatewayApiKind(
         problems.push(`${what} (${ref.field}): ${why}`);
         absent.add(ref.field);
       };
+      const forbid = (why: string) => forbidden.push(`${what} (${ref.field}): ${why}`);
       if (!ref.accepts.includes(groupKind(ref.group, ref.kind))) {
         refuse(`objects of this kind are not synced to the host`);
         continue;
       }
       // The place of a host Gateway shown here names that host Gateway, never a tenant's.
       if (isGatewayParent(ref) && imports?.reserves(`${ref.namespace}/${ref.name}`)) {
-        const parent = importedParent(virtual, ref);
-        if (typeof parent === 'string') refuse(parent);
-        else importedParents.set(ref.field, splitKey(parent.hostKey));
+        const imported = imports.at(`${ref.namespace}/${ref.name}`);
+        const notTaken = imported
+          ? importedParentRefusal(virtual, ref, imported)
+          : 'no host Gateway is shown there now';
+        if (notTaken) refuse(notTaken);
+        else importedParents.set(ref.field, splitKey(imported!.hostKey));
         continue;
       }
       const notAllowed = crossNamespaceRefusal(virtual, ref);
       if (notAllowed) {
-        refuse(notAllowed);
+        if (ref.crossNamespace === 'reference-grant') forbid(notAllowed);
+        else refuse(notAllowed);
         continue;
       }
       const verdict = judge.judge(ref.namespace, {
@@ -231,6 +241,13 @@ export function gatewayApiKind(
       } else if (verdict.state === 'absent-optional') refuse('not found');
       else if (verdict.state === 'refused') refuse(verdict.message.replace(/^[^:]*: /, ''));
     }
+    if (forbidden.length)
+      throw new TerminalError(`cannot sync this ${type.kind}: not permitted: ${forbidden.join('; ')}`);
+    const parents = gatewayApiReferences(virtual).filter((r) => r.crossNamespace === 'allowed-routes');
+    if (parents.length && parents.every((p) => absent.has(p.field)) && !waiting.length)
+      throw new TerminalError(
+        `cannot sync this ${type.kind}: none of its parents can take it (${problems.join('; ')})`,
+      );
     if (waiting.length) throw new WaitingError(waiting.join('; '));
     if (problems.length)
       await ctx.events.record(
@@ -254,19 +271,21 @@ export function gatewayApiKind(
     ref.crossNamespace === 'allowed-routes' && ref.group === GATEWAY_GROUP && ref.kind === 'Gateway';
 
   /**
-   * The host Gateway shown at the place a route's parent names, when the route may attach to it: the
-   * listeners of its copy as the admin's config shows them (not as the tenant may have edited it)
-   * admit the route's namespace, and the route keeps to the hostnames the admin allows there. Else
-   * why not.
+   * Why a route may not attach to the host Gateway shown at the place its parent names, or undefined
+   * when it may: the listeners of its copy as the admin's config shows them (not as the tenant may
+   * have edited it) admit the route's namespace, and the route keeps to the hostnames the admin
+   * allows there.
    */
-  function importedParent(virtual: KubeObject, ref: GatewayApiReference): ImportedGateway | string {
-    const imported = imports!.at(`${ref.namespace}/${ref.name}`);
-    if (!imported) return 'no host Gateway is shown there now';
+  function importedParentRefusal(
+    virtual: KubeObject,
+    ref: GatewayApiReference,
+    imported: ImportedGateway,
+  ): string | undefined {
     const ns = virtual.metadata?.namespace ?? '';
     const labels = virtualNamespaces?.store.get(ns)?.metadata?.labels ?? {};
     if (!gatewayAdmits(imported.mirror, parentRefAt(virtual, ref.field), ns, labels))
       return `the Gateway does not allow routes from namespace ${ns}`;
-    return imports!.hostnameRefusal(imported, type.kind, hostnamesOf(type.kind, virtual)) ?? imported;
+    return imports!.hostnameRefusal(imported, type.kind, hostnamesOf(type.kind, virtual));
   }
 
   /** A tenant's Gateway at a host Gateway's place (in vCluster's words): routes naming it attach to the host's. */

@@ -135,7 +135,7 @@ describe('gateways state table', () => {
     expect(table.host.objects(SECRETS, HOST_NS)).toEqual([]);
   });
 
-  it('a certificate of another namespace: refused without a ReferenceGrant there (SyncError), renamed once one allows it', async () => {
+  it('a certificate of another namespace: the Gateway is refused without a ReferenceGrant there (SyncError), synced once one allows it', async () => {
     const gw = gateway('gw', [
       listener({
         port: 443,
@@ -148,12 +148,12 @@ describe('gateways state table', () => {
       [GW, gw],
     ]);
     const certName = () => specOf(hostObject(table, GW, 'gw')).listeners[0].tls.certificateRefs[0];
-    expect(certName()).toEqual({ name: ABSENT });
+    expect(hostObject(table, GW, 'gw')).toBeUndefined();
     expect(events(table, 'Gateway')).toEqual([
       {
         reason: 'SyncError',
         message:
-          'synced pointing at nothing in place of: Secret "tls" of namespace certs (spec.listeners[0].tls.certificateRefs[0].name): no ReferenceGrant in namespace certs allows it',
+          'cannot sync this Gateway: not permitted: Secret "tls" of namespace certs (spec.listeners[0].tls.certificateRefs[0].name): no ReferenceGrant in namespace certs allows it',
       },
     ]);
     await table.virtual.create(
@@ -165,7 +165,7 @@ describe('gateways state table', () => {
     expect(certName()).toEqual({ name: hostName('tls', 'certs') });
   });
 
-  it("another namespace's Secrets and CA bundle a Gateway names are copied only while a ReferenceGrant there allows it (the host namespace is shared), and their copies go with it", async () => {
+  it("another namespace's Secrets and CA bundle a Gateway names are copied only while a ReferenceGrant there allows it (the host namespace is shared), and their copies go with it; the Gateway is synced only while all are allowed", async () => {
     const table = await withObjects([
       [SECRETS, secret('db-creds', 'certs')],
       [SECRETS, secret('client', 'certs')],
@@ -206,7 +206,7 @@ describe('gateways state table', () => {
       else await table.virtual.create(GRANTS, 'certs', obj(GRANTS, 'allow', spec, 'certs'));
       await table.settle();
     };
-    expect(named()).toEqual([ABSENT, ABSENT, ABSENT]);
+    expect(hostObject(table, GW, 'gw')).toBeUndefined();
     expect(copies(SECRETS)).toEqual([]);
     expect(copies(CM)).toEqual([]);
     // A grant to another kind of object allows nothing.
@@ -215,19 +215,29 @@ describe('gateways state table', () => {
     await setGrant([{ group: '', kind: 'Secret' }]);
     expect(copies(SECRETS).sort()).toEqual([hostName('client', 'certs'), hostName('db-creds', 'certs')]);
     expect(copies(CM)).toEqual([]);
-    expect(named()).toEqual([hostName('db-creds', 'certs'), hostName('client', 'certs'), ABSENT]);
+    // The CA bundle is still not allowed: no Gateway on the host.
+    expect(hostObject(table, GW, 'gw')).toBeUndefined();
     await setGrant([
       { group: '', kind: 'Secret', name: 'db-creds' },
       { group: '', kind: 'ConfigMap', name: 'ca' },
     ]);
     expect(copies(SECRETS)).toEqual([hostName('db-creds', 'certs')]);
     expect(copies(CM)).toEqual([hostName('ca', 'certs')]);
-    expect(named()).toEqual([hostName('db-creds', 'certs'), ABSENT, hostName('ca', 'certs')]);
+    expect(hostObject(table, GW, 'gw')).toBeUndefined();
+    await setGrant([
+      { group: '', kind: 'Secret' },
+      { group: '', kind: 'ConfigMap', name: 'ca' },
+    ]);
+    expect(named()).toEqual([
+      hostName('db-creds', 'certs'),
+      hostName('client', 'certs'),
+      hostName('ca', 'certs'),
+    ]);
     await table.virtual.delete(GRANTS, 'certs', 'allow');
     await table.settle();
     expect(copies(SECRETS)).toEqual([]);
     expect(copies(CM)).toEqual([]);
-    expect(named()).toEqual([ABSENT, ABSENT, ABSENT]);
+    expect(hostObject(table, GW, 'gw')).toBeUndefined();
   });
 
   it("a Gateway naming a cert-manager Issuer (of the host namespace, never the tenant's) is refused, and its copy goes once it does", async () => {
@@ -416,15 +426,15 @@ describe('httproutes state table', () => {
     expect(backendNames()).toEqual([ABSENT]);
   });
 
-  it('a backend in another namespace: pointing at nothing without a ReferenceGrant there; renamed once granted; back when the grant goes', async () => {
+  it('a backend in another namespace: the route is kept off the host without a ReferenceGrant there; synced once granted; removed when the grant goes', async () => {
     const table = await tableWithRoute(
       route([{ name: 'gw' }], [{ backendRefs: [backend('api', 'other')] }]),
       [[SVC, service('api', 'other')]],
     );
     const backendName = () => specOf(hostObject(table, HR, 'web')).rules[0].backendRefs[0].name;
-    expect(backendName()).toEqual(ABSENT);
-    expect(events(table, 'HTTPRoute')[0]!.message).toContain(
-      'Service "api" of namespace other (spec.rules[0].backendRefs[0].name): no ReferenceGrant in namespace other allows it',
+    expect(hostObject(table, HR, 'web')).toBeUndefined();
+    expect(events(table, 'HTTPRoute')[0]!.message).toBe(
+      'cannot sync this HTTPRoute: not permitted: Service "api" of namespace other (spec.rules[0].backendRefs[0].name): no ReferenceGrant in namespace other allows it',
     );
     // A grant for another kind of route, or for another namespace, allows nothing.
     await table.virtual.create(
@@ -433,7 +443,7 @@ describe('httproutes state table', () => {
       grant('other', 'GRPCRoute', 'team', { group: '', kind: 'Service' }),
     );
     await table.settle();
-    expect(backendName()).toEqual(ABSENT);
+    expect(hostObject(table, HR, 'web')).toBeUndefined();
     await table.virtual.delete(GRANTS, 'other', 'allow');
     await table.virtual.create(
       GRANTS,
@@ -445,7 +455,7 @@ describe('httproutes state table', () => {
     expect(specOf(hostObject(table, HR, 'web')).rules[0].backendRefs[0].namespace).toBeUndefined();
     await table.virtual.delete(GRANTS, 'other', 'allow');
     await table.settle();
-    expect(backendName()).toEqual(ABSENT);
+    expect(hostObject(table, HR, 'web')).toBeUndefined();
   });
 
   it('a tenant cannot name a host Service that is not its copy: missing, or its host name held by another object', async () => {
@@ -584,8 +594,8 @@ describe('httproutes state table', () => {
     ]);
     // The Gateway's own namespace is admitted by every listener: the reference is kept as written.
     expect(specOf(hostObject(table, HR, 'web', 'infra')).parentRefs).toEqual([{ name: gw }]);
-    // By port, to the admin listener only: not admitted anywhere, pointing at nothing.
-    expect(specOf(hostObject(table, HR, 'by-port')).parentRefs).toEqual([{ name: ABSENT, port: 8080 }]);
+    // By port, to the admin listener only: not admitted anywhere, so no parent takes it: not synced.
+    expect(hostObject(table, HR, 'by-port')).toBeUndefined();
 
     const host = hostObject(table, HR, 'web')!;
     const entry = (sectionName: string, status: string) => ({
@@ -656,7 +666,7 @@ describe('httproutes state table', () => {
     );
   });
 
-  it("a namespace's label taken off (its access to a Selector listener revoked) detaches its routes on the host, and put back attaches them, without a change to the routes", async () => {
+  it("a namespace's label taken off (its access to a Selector listener revoked) takes its routes off the host, and put back brings them, without a change to the routes", async () => {
     const selected = listener({
       allowedRoutes: { namespaces: { from: 'Selector', selector: { matchLabels: { shared: 'yes' } } } },
     });
@@ -674,7 +684,7 @@ describe('httproutes state table', () => {
       await table.settle();
     };
     await relabel({});
-    expect(parents()).toEqual([ABSENT]);
+    expect(hostObject(table, HR, 'web')).toBeUndefined();
     await relabel({ shared: 'yes' });
     expect(parents()).toEqual([hostName('selected', 'infra')]);
   });
@@ -718,13 +728,32 @@ describe('httproutes state table', () => {
     });
   });
 
-  it('a Gateway whose copy is not there yet (the gateways kind is off): the parent points at nothing', async () => {
+  it('a Gateway that has no copy (the gateways kind is off) takes no route: one naming only it is not synced, one with another parent goes without it', async () => {
     const table = await start({ kinds: ['httproutes', 'services'] });
     await table.virtual.create(SVC, 'team', service('web'));
     await table.virtual.create(HR, 'team', route([{ name: 'gw' }], [{ backendRefs: [backend('web')] }]));
+    await table.virtual.create(
+      HR,
+      'team',
+      route(
+        [{ name: 'gw' }, { group: '', kind: 'Service', name: 'web' }],
+        [{ backendRefs: [backend('web')] }],
+        'team',
+        'mesh',
+      ),
+    );
     await table.settle();
-    expect(specOf(hostObject(table, HR, 'web')).parentRefs).toEqual([{ name: ABSENT }]);
-    expect(specOf(hostObject(table, HR, 'web')).rules[0].backendRefs[0].name).toBe(hostName('web'));
+    expect(hostObject(table, HR, 'web')).toBeUndefined();
+    expect(events(table, 'HTTPRoute').map((e) => e.message)).toContainEqual(
+      expect.stringMatching(
+        /^cannot sync this HTTPRoute: none of its parents can take it \(Gateway "gw" \(spec\.parentRefs\[0\]\.name\): /,
+      ),
+    );
+    expect(specOf(hostObject(table, HR, 'mesh')).parentRefs).toEqual([
+      { name: ABSENT },
+      { group: '', kind: 'Service', name: hostName('web') },
+    ]);
+    expect(specOf(hostObject(table, HR, 'mesh')).rules[0].backendRefs[0].name).toBe(hostName('web'));
   });
 });
 
