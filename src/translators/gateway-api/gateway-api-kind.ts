@@ -50,7 +50,6 @@ import {
 } from '../host-gateways/imported-parents.ts';
 import { HOST_GATEWAYS_KIND } from '../host-gateways/mirror.ts';
 import { replicaOf } from '../mapped-host-data/kind.ts';
-import { hostInformerFor } from '../../sync/host-watch.ts';
 
 /** Virtual objects by what they name: `Kind/namespace/name`, and `grants/<namespace>` for cross-namespace references. */
 const REFERENCE_INDEX = 'gateway-api/references';
@@ -190,14 +189,18 @@ export function gatewayApiKind(
     ctx: ReconcileContext,
     virtual: KubeObject,
     current: KubeObject | undefined,
-  ): Promise<{ rename: RenameReference; namespaceOf: (ref: GatewayApiReference) => string | undefined }> {
+  ): Promise<{
+    rename: RenameReference;
+    namespaceOf: (ref: GatewayApiReference) => string | undefined;
+    importedAt: (field: string) => ImportedGateway | undefined;
+  }> {
     const mayWait = mayWaitForCopies(ctx, current);
     const waiting: string[] = [];
     const problems: string[] = [];
     const forbidden: string[] = [];
     const absent = new Set<string>();
     /** Parents that are host Gateways shown here, by field: the host Gateway each names on the host. */
-    const importedParents = new Map<string, { namespace: string; name: string }>();
+    const importedParents = new Map<string, ImportedGateway>();
     const ns = ctx.virtualNamespace;
     for (const ref of gatewayApiReferences(virtual)) {
       const what = `${ref.kind || 'object'} "${ref.name}"${ref.namespace === ns ? '' : ` of namespace ${ref.namespace}`}`;
@@ -217,7 +220,7 @@ export function gatewayApiKind(
           ? importedParentRefusal(virtual, ref, imported)
           : 'no host Gateway is shown there now';
         if (notTaken) refuse(notTaken);
-        else importedParents.set(ref.field, splitKey(imported!.hostKey));
+        else importedParents.set(ref.field, imported!);
         continue;
       }
       const notAllowed = crossNamespaceRefusal(virtual, ref);
@@ -258,12 +261,17 @@ export function gatewayApiKind(
         { once: true },
       );
     const referrer = `${virtual.kind}/${virtual.metadata?.namespace}/${virtual.metadata?.name}/${virtual.metadata?.uid}`;
+    const importedHost = (field: string) => {
+      const imported = importedParents.get(field);
+      return imported && splitKey(imported.hostKey);
+    };
     return {
       rename: (ref) =>
         absent.has(ref.field)
           ? absentReferenceName(referrer, { kind: ref.kind, name: `${ref.namespace}/${ref.name}` })
-          : (importedParents.get(ref.field)?.name ?? hostName(ref.name, ref.namespace, where.vcName)),
-      namespaceOf: (ref) => (absent.has(ref.field) ? undefined : importedParents.get(ref.field)?.namespace),
+          : (importedHost(ref.field)?.name ?? hostName(ref.name, ref.namespace, where.vcName)),
+      namespaceOf: (ref) => (absent.has(ref.field) ? undefined : importedHost(ref.field)?.namespace),
+      importedAt: (field) => importedParents.get(field),
     };
   }
 
@@ -285,7 +293,12 @@ export function gatewayApiKind(
     const labels = virtualNamespaces?.store.get(ns)?.metadata?.labels ?? {};
     if (!gatewayAdmits(imported.mirror, parentRefAt(virtual, ref.field), ns, labels))
       return `the Gateway does not allow routes from namespace ${ns}`;
-    return imports!.hostnameRefusal(imported, type.kind, hostnamesOf(type.kind, virtual));
+    const hostnames = hostnamesOf(type.kind, virtual);
+    // Without hostnames a route takes every name its listeners serve: on a tenant's own Gateway
+    // those are bounded by --allowed-ingress-host, on the host's shared one they are the admin's.
+    if (allowedHosts.length && !hostnames.length)
+      return `a ${type.kind} without hostnames would serve every name of the host's shared Gateway: name hostnames (this virtual cluster may serve ${allowedHosts.join(', ')})`;
+    return imports!.hostnameRefusal(imported, type.kind, hostnames);
   }
 
   /** A tenant's Gateway at a host Gateway's place (in vCluster's words): routes naming it attach to the host's. */
@@ -312,9 +325,9 @@ export function gatewayApiKind(
     if (withheld) throw new TerminalError(withheld, CLASS_WITHHELD_REASON);
     const refusal = refusalOf(virtual);
     if (refusal) throw new TerminalError(`cannot sync this ${type.kind}: ${refusal}`);
-    const { rename, namespaceOf } = await resolveReferences(ctx, virtual, current);
+    const { rename, namespaceOf, importedAt } = await resolveReferences(ctx, virtual, current);
     const spec = hostSpecFor(virtual, rename, { ...where, deniedMetadataKeys }, namespaceOf);
-    if (refersToGateways) narrowParents(virtual, spec);
+    if (refersToGateways) narrowParents(virtual, spec, importedAt);
     // The digest of the spec makes a field the tenant removed a difference (spec-record.ts).
     const metadata = hostMetadataFor(virtual, type, { ...where, hostName: ctx.hostName });
     return {
@@ -332,7 +345,11 @@ export function gatewayApiKind(
    * reference as written would attach the route to the refusing listeners too (an `admin` listener
    * with `from: Same` in another namespace's Gateway).
    */
-  function narrowParents(virtual: KubeObject, hostSpec: Record<string, unknown>): void {
+  function narrowParents(
+    virtual: KubeObject,
+    hostSpec: Record<string, unknown>,
+    importedAt: (field: string) => ImportedGateway | undefined,
+  ): void {
     const virtualRefs = (virtual.spec as { parentRefs?: unknown } | undefined)?.parentRefs;
     const hostRefs = hostSpec.parentRefs;
     if (!Array.isArray(virtualRefs) || !Array.isArray(hostRefs) || virtualRefs.length !== hostRefs.length)
@@ -347,7 +364,8 @@ export function gatewayApiKind(
       if ((ref.kind ?? 'Gateway') !== 'Gateway') return {};
       const gatewayNamespace = typeof ref.namespace === 'string' ? ref.namespace : ns;
       const key = `${gatewayNamespace}/${ref.name}`;
-      const imported = imports?.reserves(key) ? imports.at(key) : undefined;
+      // The host Gateway this parent was found to name, if it names one (decided once, above).
+      const imported = importedAt(`spec.parentRefs[${i}].name`);
       // Pointing at nothing already (not admitted at all, or no copy): nothing to narrow.
       const named = imported
         ? splitKey(imported.hostKey)
@@ -395,13 +413,13 @@ export function gatewayApiKind(
    * the place a host Gateway shown here has.
    */
   const ownerOf = (group: string, kind: string, name: string, hostNamespace: string) => {
-    if (hostNamespace !== where.hostNamespace) {
-      const shownAt =
-        group === GATEWAY_GROUP && kind === 'Gateway'
-          ? imports?.virtualKeyOf(`${hostNamespace}/${name}`)
-          : undefined;
-      return shownAt ? splitKey(shownAt) : undefined;
-    }
+    // A host Gateway shown here first: one the admin keeps in this release's own namespace is no copy.
+    const shownAt =
+      group === GATEWAY_GROUP && kind === 'Gateway'
+        ? imports?.virtualKeyOf(`${hostNamespace}/${name}`)
+        : undefined;
+    if (shownAt) return splitKey(shownAt);
+    if (hostNamespace !== where.hostNamespace) return undefined;
     const copies = hostCopies.get(groupKind(group, kind));
     if (!copies) return undefined;
     const copy = copies.informer.store.get(`${where.hostNamespace}/${name}`);
@@ -528,9 +546,7 @@ export function gatewayApiKind(
         };
         virtualObjects.addIndexer(CLASS_INDEX, (gateway) => [classOf(gateway)]);
       }
-      const hostGatewaysKind = kinds.get(HOST_GATEWAYS_KIND);
-      if (hostGateways && hostGatewaysKind)
-        imports = new ImportedGateways(hostGateways, hostInformerFor(env, hostGatewaysKind.spec)!);
+      if (hostGateways && kinds.has(HOST_GATEWAYS_KIND)) imports = new ImportedGateways(hostGateways, env);
       virtualGrants = env.informers.get(env.virtual, Resources.referenceGrants);
       virtualGrants.addIndexer(grantIndex(type), (g) => [g.metadata?.namespace ?? '']);
       if (refersToGateways) {

@@ -122,7 +122,8 @@ export function gatewayApiDescriptors(hostGateways?: HostGatewaysConfig) {
     eventKind: 'BackendTLSPolicy',
     fields: [],
     hostRbac: rbac(Resources.backendTLSPolicies),
-    build: (_options, where) => gatewayApiKind(Resources.backendTLSPolicies, true, where),
+    // Its ancestors in status may be host Gateways shown here.
+    build: (_options, where) => gatewayApiKind(Resources.backendTLSPolicies, true, where, { hostGateways }),
   });
 
   return [

@@ -79,6 +79,14 @@ describe('hostGateways config', () => {
       /overrides\[0\]\.allowedHostnames\[0\]: is not a hostname or \*\.<domain>: "\*"/,
     ],
     [
+      {
+        ...byName({ 'a/*': 'one/*' }),
+        allowedRoutes: { overrides: [{ hostNamespace: 'a', name: '*', allowedHostnames: ['*.x.com'] }] },
+      },
+      /overrides\[0\]: must name one host Gateway by hostNamespace and name, got "a\/\*"/,
+    ],
+    [byName({ ' a/*': 'one/*' }), /the host side namespace " a" is not a namespace name/],
+    [
       { ...byName({ 'a/*': 'one/*' }), selector: { matchExpressions: [{ key: 'x', operator: 'In' }] } },
       /selector\.matchExpressions\[0\]\.values: must not be empty with In/,
     ],
@@ -112,7 +120,8 @@ describe('hostname policy of an override', () => {
     [['api.team-a.example.com'], undefined],
     [['deep.api.team-a.example.com', 'team-a.example.com'], undefined],
     [['*.team-a.example.com'], undefined],
-    [['API.Team-A.example.com'], undefined],
+    [['API.Team-A.example.com'], /hostname "API\.Team-A\.example\.com" is not a hostname/],
+    [['.team-a.example.com'], /hostname "\.team-a\.example\.com" is not a hostname/],
     [['*.example.com'], /hostname "\*\.example\.com" is not permitted/],
     [['evil-team-a.example.com'], /hostname "evil-team-a\.example\.com" is not permitted/],
     [[], /a HTTPRoute with no hostnames is not permitted/],

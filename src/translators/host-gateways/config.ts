@@ -190,9 +190,9 @@ function mappingsAt(raw: unknown, at: string): HostDataMappings {
     const entryAt = `${byNameAt}[${json(rawKey)}]`;
     if (typeof rawValue !== 'string')
       throw new HostGatewaysConfigError(entryAt, `must be a string, got ${json(rawValue)}`);
-    const host = parseSide(rawKey.trim());
+    const host = parseSide(rawKey);
     if (typeof host === 'string') throw new HostGatewaysConfigError(entryAt, `the host side ${host}`);
-    const virtual = parseSide(rawValue.trim());
+    const virtual = parseSide(rawValue);
     if (typeof virtual === 'string')
       throw new HostGatewaysConfigError(entryAt, `the virtual side ${virtual}`);
     if (RESERVED_TARGET_NAMESPACES.includes(virtual.namespace))
@@ -271,7 +271,18 @@ export function parseHostGatewaysConfig(raw: unknown, at = 'hostGateways'): Host
     const oAt = `${at}.allowedRoutes.overrides[${i}]`;
     const r = mapping(o, oAt, ['hostNamespace', 'name', 'virtualNamespacePolicy', 'allowedHostnames']);
     const key = `${typeof r.hostNamespace === 'string' ? r.hostNamespace : ''}/${typeof r.name === 'string' ? r.name : ''}`;
-    if (typeof r.hostNamespace !== 'string' || typeof r.name !== 'string' || !virtualKeyOf(mappings, key))
+    // One Gateway, by its exact name: a pattern (`*`) would be taken and then match nothing.
+    if (
+      typeof r.hostNamespace !== 'string' ||
+      !isDnsLabel(r.hostNamespace) ||
+      typeof r.name !== 'string' ||
+      !isDnsSubdomain(r.name)
+    )
+      throw new HostGatewaysConfigError(
+        oAt,
+        `must name one host Gateway by hostNamespace and name, got ${json(key)}`,
+      );
+    if (!virtualKeyOf(mappings, key))
       throw new HostGatewaysConfigError(
         oAt,
         `names host Gateway ${key}, which mappings.byName does not show`,

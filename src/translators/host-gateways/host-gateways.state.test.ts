@@ -46,9 +46,10 @@ const route = (name: string, parentRefs: unknown[], hostnames?: string[], ns = '
 });
 
 /** A table showing the platform namespace's Gateways in virtual namespace `shared`. */
-async function importing(hostGateways: Record<string, unknown> = {}, kinds: string[] = []) {
+async function importing(hostGateways: Record<string, unknown> = {}, flags: Record<string, unknown> = {}) {
   return start({
-    kinds: ['host-gateways', 'httproutes', 'gateways', ...kinds],
+    kinds: ['host-gateways', 'httproutes', 'gateways'],
+    flags,
     file: { hostGateways: { mappings: { byName: { 'platform/*': 'shared/*' } }, ...hostGateways } },
     host: [[GW, platformGateway('edge')]],
     virtual: [
@@ -343,5 +344,76 @@ describe('host-gateways: routes attaching to a host Gateway', () => {
     expect(parentsOf(hostRoute(table, 'web'))).toEqual([
       { name: 'edge', namespace: 'platform', sectionName: 'http' },
     ]);
+  });
+
+  it("with --allowed-ingress-host a route must name its hostnames to attach to a shared host Gateway (its listeners' names are the admin's, not bounded)", async () => {
+    const table = await importing({}, { allowedIngressHost: ['*.team.example.com'] });
+    const parent = [{ name: 'edge', namespace: 'shared', sectionName: 'http' }];
+    await table.virtual.create(HR, 'team', route('named', parent, ['shop.team.example.com']));
+    await table.virtual.create(HR, 'team', route('unnamed', parent));
+    await table.settle();
+    expect(parentsOf(hostRoute(table, 'named'))).toEqual([
+      { name: 'edge', namespace: 'platform', sectionName: 'http' },
+    ]);
+    expect(hostRoute(table, 'unnamed')).toBeUndefined();
+    expect(events(table, 'HTTPRoute', 'team').join('\n')).toContain(
+      "a HTTPRoute without hostnames would serve every name of the host's shared Gateway",
+    );
+  });
+
+  it("a host Gateway of the release's own namespace (the admin's, not a copy) is attached to and named in status", async () => {
+    const table = await start({
+      kinds: ['host-gateways', 'httproutes'],
+      file: { hostGateways: { mappings: { byName: { [`${HOST_NS}/edge`]: 'shared/edge' } } } },
+      host: [[GW, platformGateway('edge', {}, HOST_NS)]],
+      virtual: [[NS, namespace('team')]],
+    });
+    await table.virtual.create(
+      HR,
+      'team',
+      route('web', [{ name: 'edge', namespace: 'shared', sectionName: 'http' }]),
+    );
+    await table.settle();
+    const host = hostRoute(table, 'web')!;
+    expect(parentsOf(host)).toEqual([{ name: 'edge', namespace: HOST_NS, sectionName: 'http' }]);
+    const accepted = { type: 'Accepted', status: 'True', reason: 'Accepted', message: 'ok' };
+    const parentRef = {
+      group: GROUP,
+      kind: 'Gateway',
+      name: 'edge',
+      namespace: HOST_NS,
+      sectionName: 'http',
+    };
+    await table.host.update(
+      HR,
+      HOST_NS,
+      {
+        ...host,
+        status: { parents: [{ parentRef, controllerName: 'example.com/gateway', conditions: [accepted] }] },
+      },
+      { subresource: 'status' },
+    );
+    await table.settle();
+    const virtual = table.virtual.objects(HR, 'team').find((r) => r.metadata?.name === 'web')!;
+    expect((virtual.status as { parents: { parentRef: unknown }[] }).parents.map((p) => p.parentRef)).toEqual(
+      [{ ...parentRef, namespace: 'shared' }],
+    );
+  });
+
+  it('a host Gateway every syncer is to leave alone (controlled-by) is neither shown nor attached to', async () => {
+    const table = await start({
+      kinds: ['host-gateways', 'httproutes'],
+      file: { hostGateways: { mappings: { byName: { 'platform/*': 'shared/*' } } } },
+      host: [[GW, platformGateway('edge', { 'vcluster.loft.sh/controlled-by': 'other' })]],
+      virtual: [[NS, namespace('team')]],
+    });
+    await table.virtual.create(
+      HR,
+      'team',
+      route('web', [{ name: 'edge', namespace: 'shared', sectionName: 'http' }]),
+    );
+    await table.settle();
+    expect(mirror(table)).toBeUndefined();
+    expect(hostRoute(table, 'web')).toBeUndefined();
   });
 });

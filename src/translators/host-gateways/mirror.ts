@@ -6,6 +6,7 @@ import { selectorMatches } from '../../util/label-selector.ts';
 import { REPLICA_KEY_ANNOTATION, REPLICA_KIND_ANNOTATION } from '../mapped-host-data/kind.ts';
 import { virtualKeyOf } from '../mapped-host-data/mappings.ts';
 import { virtualCopyOf } from '../shared/from-host.ts';
+import { isDnsSubdomain } from '../../naming/dns-names.ts';
 import type { HostGatewaysConfig, VirtualNamespacePolicy } from './config.ts';
 
 /** The kind that shows host Gateways: its name marks its copies (REPLICA_KIND_ANNOTATION). */
@@ -138,6 +139,9 @@ export function importedKeyOf(config: HostGatewaysConfig, host: KubeObject): str
   return virtualKeyOf(config.mappings, `${host.metadata?.namespace ?? ''}/${host.metadata?.name ?? ''}`);
 }
 
+/** A route's hostname as the Gateway API allows it: a DNS name, or `*.` and one. */
+const isRouteHostname = (h: string) => isDnsSubdomain(h.startsWith('*.') ? h.slice(2) : h);
+
 /**
  * Whether a route's hostnames keep to an override's allowedHostnames (exact, or `*.domain` for any
  * name below the domain, not the domain itself), or why not. No override, or one without hostnames,
@@ -155,7 +159,9 @@ export function hostnameRefusal(
   if (!hostnames.length)
     return `a ${kind} with no hostnames is not permitted by imported Gateway "${virtualName}"'s hostname policy`;
   for (const raw of hostnames) {
-    const hostname = raw.trim().toLowerCase();
+    // As the Gateway API writes hostnames (the host's CRD checks the same; the tenant's need not).
+    if (!isRouteHostname(raw)) return `hostname "${raw}" is not a hostname`;
+    const hostname = raw.toLowerCase();
     // `*.example.com` allows any name below example.com (a route's own wildcards too), not example.com.
     const ok = allowed.some((pattern) =>
       pattern.startsWith('*.') ? hostname.endsWith(pattern.slice(1)) : hostname === pattern,
