@@ -323,6 +323,11 @@ export interface KindDescriptor<
   readonly defaultOnWith?: { option: string; kind?: string };
   /** Kinds that may not be enabled together with this one (a clear config error names both). */
   readonly conflictsWith?: readonly string[];
+  /**
+   * Left off by `--sync '*'`: the kind means nothing without settings of its own, which are not given
+   * (host-gateways without the host Gateways to show). Named, it is on, and says what it lacks.
+   */
+  readonly notByStar?: boolean;
   /** This kind's own settings; it receives exactly these and `reads`, nothing else of the config. */
   readonly fields: F;
   /**

@@ -159,6 +159,16 @@ describe('event kinds', () => {
 
 describe('KindRegistry.enabledKinds', () => {
   const registry = builtinKinds();
+
+  it("leaves host-gateways out of '*' unless the config names host Gateways to show; named, it is on", () => {
+    expect(registry.enabledKinds(['*'], {}).has('host-gateways')).toBe(false);
+    expect(registry.enabledKinds(['*', 'host-gateways'], {}).has('host-gateways')).toBe(true);
+    const configured = builtinKinds(
+      undefined,
+      parseHostGatewaysConfig({ mappings: { byName: { 'platform/*': 'shared/*' } } }),
+    );
+    expect(configured.enabledKinds(['*'], {}).has('host-gateways')).toBe(true);
+  });
   const FROM_HOST_STORAGE = ['host-storageclasses', 'host-csidrivers', 'host-csinodes'];
 
   it("turns the host's storage classes and CSI objects on with the virtual scheduler, as vCluster's auto", () => {

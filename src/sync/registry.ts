@@ -37,8 +37,13 @@ export class KindRegistry {
    * kind conflicts with.
    */
   enabledKinds(spec: readonly string[], config: Readonly<Record<string, unknown>>): Set<string> {
-    const resolve = (defaults: string[]) =>
-      resolveEnabledKinds(spec, this.kinds(), defaults, this.excludedByOthers());
+    const notByStar = [
+      ...this.excludedByOthers(),
+      ...this.all()
+        .filter((d) => d.notByStar)
+        .map((d) => d.name),
+    ];
+    const resolve = (defaults: string[]) => resolveEnabledKinds(spec, this.kinds(), defaults, notByStar);
     const base = resolve(this.defaults());
     const conflicts = (a: KindDescriptor, b: string) =>
       a.conflictsWith?.includes(b) === true ||

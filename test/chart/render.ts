@@ -94,6 +94,7 @@ export function syncerArgs(manifests: Manifest[]): string[] {
 /** Every optional feature on, every syncer value set to something that renders its flag. */
 export const EVERYTHING_ON: Record<string, string> = {
   'syncer.replicas': '2',
+  'controlPlane.podDisruptionBudget.enabled': 'true',
   'syncer.hostKubeconfigSecret.name': 'host-access',
   'k3s.datastore.secretName': 'vc1-datastore',
   'syncer.sync[0]': '*',

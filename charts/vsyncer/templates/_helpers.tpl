@@ -912,7 +912,7 @@ ignores additionalSecrets, so both set is refused.
 {{- $a := $cp.advanced | default dict -}}
 {{- $at := "controlPlane.advanced" -}}
 {{- /* konnectivity and the cloud controller manager run with private nodes only, which vsyncer lacks: accepted, unused. */ -}}
-{{- include "vsyncer.vc.keys" (dict "s" $s "at" $at "m" $a "known" (list "virtualScheduler" "workloadServiceAccount" "serviceAccount") "ignored" (list "konnectivity" "cloudControllerManager") "off" (list "defaultImageRegistry" "headlessService" "globalMetadata" "kubeVip" "registry" "podDisruptionBudget")) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" $at "m" $a "known" (list "virtualScheduler" "workloadServiceAccount" "serviceAccount" "podDisruptionBudget") "ignored" (list "konnectivity" "cloudControllerManager") "off" (list "defaultImageRegistry" "headlessService" "globalMetadata" "kubeVip" "registry")) -}}
 {{- with $a.serviceAccount -}}
 {{- $sa := . -}}
 {{- $sat := printf "%s.serviceAccount" $at -}}
@@ -925,6 +925,31 @@ ignores additionalSecrets, so both set is refused.
 {{- end -}}
 {{- end -}}
 {{- if kindIs "map" $a -}}
+{{- with $a.podDisruptionBudget -}}
+{{- $pat := printf "%s.podDisruptionBudget" $at -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" $pat "m" . "known" (list "enabled" "minAvailable" "maxUnavailable" "unhealthyPodEvictionPolicy")) -}}
+{{- if and (kindIs "map" .) (eq (toString .enabled) "true") -}}
+{{- $pdb := . -}}
+{{- range $key, $default := dict "enabled" false "unhealthyPodEvictionPolicy" "" -}}
+{{- if hasKey $pdb $key -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.%s" $pat $key) "to" (printf "controlPlane.podDisruptionBudget.%s" $key) "value" (get $pdb $key) "default" $default) -}}
+{{- end -}}
+{{- end -}}
+{{- /* A number or a percentage, unset by default (null): not vsyncer.vc.assign's kinds. */ -}}
+{{- $own := $s.root.Values.controlPlane.podDisruptionBudget -}}
+{{- range $key := list "minAvailable" "maxUnavailable" -}}
+{{- $value := get $pdb $key -}}
+{{- $now := get $own $key -}}
+{{- if and (hasKey $pdb $key) (not (kindIs "invalid" $value)) -}}
+{{- if or (kindIs "invalid" $now) (eq (toString $now) (toString $value)) -}}
+{{- $_ := set $own $key $value -}}
+{{- else -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s.%s (%v) and controlPlane.podDisruptionBudget.%s (%v) are both set, to different things: set one" $pat $key $value $key $now)) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
 {{- with $a.virtualScheduler -}}
 {{- include "vsyncer.vc.keys" (dict "s" $s "at" (printf "%s.virtualScheduler" $at) "m" . "known" (list "enabled")) -}}
 {{- /* Only true sets it: vCluster runs the scheduler when this or controlPlane.distro.k8s.scheduler is on. */ -}}

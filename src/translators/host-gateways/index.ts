@@ -18,6 +18,7 @@ export function hostGatewaysDescriptorFor(config: HostGatewaysConfig | undefined
     name: HOST_GATEWAYS_KIND,
     description: `host Gateways the config file's ${HOST_GATEWAYS_KEY} maps, shown read-only in the virtual cluster for tenants' routes to attach to`,
     defaultOn: false,
+    notByStar: config === undefined,
     fields: [],
     hostRbac: [
       // A Role in each host namespace the mappings name (the chart reads them from the same values).
