@@ -21,7 +21,7 @@ const ROUTES = `httproutes.${GROUP}`;
 
 type Ref = { name: string; namespace?: string; group?: string; kind?: string; sectionName?: string };
 interface Gateway {
-  metadata: { labels?: Record<string, string>; generation: number };
+  metadata: { labels?: Record<string, string>; generation: number; resourceVersion: string };
   spec: {
     gatewayClassName: string;
     listeners: { name: string; port: number; tls?: Record<string, unknown> }[];
@@ -155,6 +155,9 @@ describe('host Gateways shown to tenants', () => {
       shown.metadata.generation,
       shown.metadata.generation,
     ]);
+    // Settled: the virtual API server keeps the copy as written (no defaulting it would rewrite for ever).
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    expect((await mirror('edge'))?.metadata.resourceVersion).toBe(shown.metadata.resourceVersion);
 
     await mustKubectl('virtual', [
       'patch',
