@@ -252,5 +252,11 @@ describe('host Gateways shown to tenants', () => {
     await mustKubectl('host', ['delete', GATEWAYS, 'edge', '-n', platform]);
     await waitFor('the copy gone', async () => (await mirror('edge')) === undefined, 60_000);
     await waitFor('host HTTPRoute web removed', async () => (await hostRoute('web')) === undefined, 60_000);
+    // What the host's controller said of it (Accepted, above) no longer holds: cleared.
+    await waitFor(
+      'the status of HTTPRoute web cleared',
+      async () => !(await getObject<Route>('virtual', [ROUTES, 'web', '-n', team]))?.status?.parents?.length,
+      60_000,
+    );
   }, 120_000);
 });

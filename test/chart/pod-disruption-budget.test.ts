@@ -13,11 +13,11 @@ describe('helm chart: the control-plane PodDisruptionBudget', () => {
     expect(budgetOf(renderValues({}))).toBeUndefined();
   });
 
-  it('keeps one pod by default, selecting exactly the control-plane pods', () => {
+  it('lets one pod go at a time by default (a single replica can still be drained), selecting exactly the control-plane pods', () => {
     const ms = renderValues({ controlPlane: { podDisruptionBudget: { enabled: true } } });
     const budget = budgetOf(ms)!;
     expect(budget.metadata.name).toBe('vc1');
-    expect(budget.spec).toEqual({ minAvailable: 1, selector: selectorOfPods(ms) });
+    expect(budget.spec).toEqual({ maxUnavailable: 1, selector: selectorOfPods(ms) });
   });
 
   it.each([
@@ -39,6 +39,19 @@ describe('helm chart: the control-plane PodDisruptionBudget', () => {
     expect(
       budgetOf(renderValues({ controlPlane: { advanced: { podDisruptionBudget: { enabled: false } } } })),
     ).toBeUndefined();
+    // Its checks hold for vCluster's keys too (the schema sees only vsyncer's).
+    expect(
+      failure({
+        controlPlane: { advanced: { podDisruptionBudget: { enabled: true, minAvailable: 'half' } } },
+      }),
+    ).toMatch(/controlPlane\.podDisruptionBudget\.minAvailable must be a number of pods or a percentage/);
+    expect(
+      failure({
+        controlPlane: {
+          advanced: { podDisruptionBudget: { enabled: true, unhealthyPodEvictionPolicy: 'Sometimes' } },
+        },
+      }),
+    ).toMatch(/unhealthyPodEvictionPolicy must be IfHealthyBudget or AlwaysAllow/);
   });
 
   it.each([

@@ -104,6 +104,21 @@ describe("helm chart: vCluster's sync.toHost.gatewayApi", () => {
     expect(failure({ sync: { toHost: { gatewayApi: section } } })).toMatch(message);
   });
 
+  it('takes null as vCluster does: a sub-section left out, referenceGrants at auto', () => {
+    expect(gatewayApi({ enabled: true, httpRoutes: null, referenceGrants: { enabled: null } })).toEqual([
+      'gateways',
+      'host-gatewayclasses',
+      'httproutes',
+    ]);
+    expect(gatewayApi({ referenceGrants: { enabled: '' } })).toEqual([]);
+  });
+
+  it("'*' in syncer.sync and a kind it leaves off (host-gateways without its config) set off here are no conflict", () => {
+    const values = { syncer: { sync: ['*'] }, sync: { fromHost: { gateways: { enabled: false } } } };
+    expect(failure(values)).toBe('');
+    expect(syncerArgs(renderValues(values))).toContain('--sync=*,-host-gateways');
+  });
+
   it('a kind turned on here and off in syncer.sync is a conflict naming both', () => {
     expect(
       failure({ syncer: { sync: ['-httproutes'] }, sync: { toHost: { gatewayApi: { enabled: true } } } }),
@@ -167,6 +182,14 @@ describe("helm chart: vCluster's sync.fromHost.gateways", () => {
       /sync\.fromHost\.gateways\.noSuchKey: vsyncer has no equivalent of this key/,
     ],
     [{ enabled: 'yes' }, /sync\.fromHost\.gateways\.enabled must be true or false/],
+    [
+      { enabled: true },
+      /sync\.fromHost\.gateways\.mappings\.byName is empty: name the host Gateways to show/,
+    ],
+    [
+      { enabled: true, mappings: { byName: { '/gw': 'a/gw' } } },
+      /mappings\.byName key "\/gw" must be <host-namespace>\/<name> or <host-namespace>\/\*/,
+    ],
   ])('refuses %j, naming the key', (gateways, message) => {
     expect(failure({ sync: { fromHost: { gateways } } })).toMatch(message);
   });

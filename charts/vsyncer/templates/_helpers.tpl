@@ -254,7 +254,10 @@ is off) is a conflict.
 {{- range $kind := keys $s.kinds | sortAlpha -}}
 {{- $k := get $s.kinds $kind -}}
 {{- $other := ternary (printf "-%s" $kind) $kind $k.on -}}
-{{- if or (has $other $own) (and (not $k.on) (has "*" $own) (not (has $kind $own)) (not (has (printf "-%s" $kind) $own))) -}}
+{{- /* Kinds `*` leaves off (as the syncer's notByStar): one another kind excludes, host-gateways without its config. */ -}}
+{{- $notByStar := list "host-priorityclasses" "host-storageclasses" -}}
+{{- if not ((($v.syncer.config | default dict).hostGateways)) -}}{{- $notByStar = append $notByStar "host-gateways" -}}{{- end -}}
+{{- if or (has $other $own) (and (not $k.on) (has "*" $own) (not (has $kind $notByStar)) (not (has $kind $own)) (not (has (printf "-%s" $kind) $own))) -}}
 {{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s (%v) and syncer.sync (%s) are both set, to different things: set one" $k.from $k.on (toJson ($v.syncer.sync | default list)))) -}}
 {{- end -}}
 {{- $entries = append $entries (ternary $kind (printf "-%s" $kind) $k.on) -}}
@@ -293,7 +296,7 @@ Call with (dict "s" $s "m" section).
 {{- $sub := get $m $name -}}
 {{- $subAt := printf "%s.%s" $at $name -}}
 {{- $byUmbrella := and $umbrella (has $name (list "gateways" "httpRoutes")) -}}
-{{- if hasKey $m $name -}}
+{{- if and (hasKey $m $name) (not (kindIs "invalid" $sub)) -}}
 {{- include "vsyncer.vc.keys" (dict "s" $s "at" $subAt "m" $sub "known" (list "enabled") "off" (list "patches")) -}}
 {{- end -}}
 {{- if $byUmbrella -}}
@@ -308,8 +311,8 @@ Call with (dict "s" $s "m" section).
 {{- with $m.referenceGrants -}}
 {{- $grantsAt := printf "%s.referenceGrants" $at -}}
 {{- include "vsyncer.vc.keys" (dict "s" $s "at" $grantsAt "m" . "known" (list "enabled") "off" (list "patches")) -}}
-{{- if and (kindIs "map" .) (hasKey . "enabled") -}}
-{{- $mode := toString .enabled -}}
+{{- if and (kindIs "map" .) (hasKey . "enabled") (not (kindIs "invalid" .enabled)) -}}
+{{- $mode := toString .enabled | default "auto" -}}
 {{- if has $mode (list "true" "false") -}}
 {{- $_ := set $s.kinds "referencegrants" (dict "on" (eq $mode "true") "from" (printf "%s.enabled" $grantsAt)) -}}
 {{- else if ne $mode "auto" -}}
@@ -333,6 +336,18 @@ Call with (dict "s" $s "m" section).
 {{- if kindIs "map" .m -}}
 {{- include "vsyncer.vc.kindEnabled" (dict "s" $s "at" $at "m" .m "kind" "host-gateways") -}}
 {{- if eq (toString .m.enabled) "true" -}}
+{{- /* What the syncer would refuse at start, named at render (it checks the rest). */ -}}
+{{- $byName := (.m.mappings | default dict).byName | default dict -}}
+{{- if not (kindIs "map" $byName) -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s.mappings.byName must be a map of \"<host-namespace>/<name or *>\": \"<virtual-namespace>/<name or *>\"" $at)) -}}
+{{- else if not $byName -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s.mappings.byName is empty: name the host Gateways to show" $at)) -}}
+{{- end -}}
+{{- range $host, $_ := (kindIs "map" $byName | ternary $byName dict) -}}
+{{- if not (regexMatch "^[a-z0-9]([-a-z0-9]*[a-z0-9])?/[^/]+$" $host) -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s.mappings.byName key %q must be <host-namespace>/<name> or <host-namespace>/* (the host namespace is never implied)" $at $host)) -}}
+{{- end -}}
+{{- end -}}
 {{- $_ := set $s "gatewayApiShowsClasses" true -}}
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" $at "to" "syncer.config.hostGateways" "value" (omit .m "enabled" "patches") "default" dict) -}}
 {{- end -}}
@@ -931,7 +946,7 @@ ignores additionalSecrets, so both set is refused.
 {{- if and (kindIs "map" .) (eq (toString .enabled) "true") -}}
 {{- $pdb := . -}}
 {{- range $key, $default := dict "enabled" false "unhealthyPodEvictionPolicy" "" -}}
-{{- if hasKey $pdb $key -}}
+{{- if and (hasKey $pdb $key) (not (kindIs "invalid" (get $pdb $key))) -}}
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.%s" $pat $key) "to" (printf "controlPlane.podDisruptionBudget.%s" $key) "value" (get $pdb $key) "default" $default) -}}
 {{- end -}}
 {{- end -}}

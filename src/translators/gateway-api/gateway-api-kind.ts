@@ -142,6 +142,9 @@ export function gatewayApiKind(
     scope: managed,
     whenKind,
     keys: namingTheOwnerOf(kind, copyType),
+    // A copy's coming, going and whose it is decide; its status (a Gateway's, written whenever any
+    // route attaches) does not, and would re-judge, and re-report, every route naming it.
+    changed: (old, current) => metadataChanged(old, current),
   });
 
   /** Why a reference may not be renamed to its copy, or undefined when it may (once the copy is there). */
@@ -429,6 +432,17 @@ export function gatewayApiKind(
     return { namespace, name: virtualName };
   };
 
+  /**
+   * Removes the host copy of a refused object, and the status its host controller wrote, which no
+   * longer holds (a route would read Accepted on a Gateway it is no longer attached to).
+   */
+  async function removeCopy(ctx: ReconcileContext, virtual: KubeObject, host: KubeObject): Promise<void> {
+    await deleteIncarnation(ctx.host, type, host);
+    if (!statusBack || virtual.status === undefined || sameJson(virtual.status, {})) return;
+    const { status: _stale, ...withoutStatus } = virtual;
+    await ctx.virtual.update(type, ctx.virtualNamespace, withoutStatus, { subresource: 'status' });
+  }
+
   const spec: KindSpec = {
     direction: statusBack ? 'both' : 'to-host',
     virtualType: type,
@@ -479,6 +493,9 @@ export function gatewayApiKind(
               name: 'virtual-gateways',
               cluster: 'virtual' as const,
               type: Resources.gateways,
+              // Its listeners decide, not its status (copied back whenever the host's changes).
+              changed: (old: KubeObject, current: KubeObject) =>
+                metadataChanged(old, current) || !sameJson(old.spec, current.spec),
               keys: (gateway: KubeObject) =>
                 virtualObjects?.store
                   .byIndex(REFERENCE_INDEX, referenceKey('Gateway', objectKey(gateway)))
@@ -566,16 +583,14 @@ export function gatewayApiKind(
         // Its class was taken from the tenant (or it names one not offered now): the host's controller
         // must no longer serve it. A class that is only missing (its controller reinstalled, say) takes
         // nothing from the tenant: the copy stays, and its addresses with it.
-        if (offeredClasses?.informer.store.get(classOf(virtual))) {
-          await deleteIncarnation(ctx.host, type, host);
-        }
+        if (offeredClasses?.informer.store.get(classOf(virtual))) await removeCopy(ctx, virtual, host);
         throw new TerminalError(withheld, CLASS_WITHHELD_REASON);
       }
       const refusal = refusalOf(virtual);
       if (refusal) {
         // Refused now (annotated or renamed since, or by a syncer that refuses more than the one that
         // made the copy): the copy must not keep what is refused.
-        await deleteIncarnation(ctx.host, type, host);
+        await removeCopy(ctx, virtual, host);
         throw new TerminalError(`cannot sync this ${type.kind}: ${refusal}; its host copy is removed`);
       }
       let desired: KubeObject;
@@ -583,9 +598,9 @@ export function gatewayApiKind(
         desired = await desiredHost(ctx, virtual, host);
       } catch (err) {
         if (!(err instanceof TerminalError)) throw err;
-        // Refused for what it names (too many listeners to name one by one): the copy made before
-        // must not stay attached to listeners that do not admit it.
-        await deleteIncarnation(ctx.host, type, host);
+        // Refused for what it names (a reference not permitted, no parent that takes it, too many
+        // listeners to name one by one): the copy made before must not stay attached.
+        await removeCopy(ctx, virtual, host);
         throw new TerminalError(`${err.message}; its host copy is removed`, err.reason);
       }
       // A spec the tenant changed (a field removed too) changes the digest among the planned metadata;
@@ -619,6 +634,12 @@ export function gatewayApiKind(
   };
   return spec;
 }
+
+/** Whether what says whose an object is, or that it is going, changed (labels, annotations, deletion). */
+const metadataChanged = (old: KubeObject, current: KubeObject): boolean =>
+  !sameJson(old.metadata?.labels ?? {}, current.metadata?.labels ?? {}) ||
+  !sameJson(old.metadata?.annotations ?? {}, current.metadata?.annotations ?? {}) ||
+  old.metadata?.deletionTimestamp !== current.metadata?.deletionTimestamp;
 
 /** The parent reference at a `spec.parentRefs[i].name` field: its sectionName and port. */
 function parentRefAt(virtual: KubeObject, field: string): { sectionName?: string; port?: number } {

@@ -678,6 +678,26 @@ describe('httproutes state table', () => {
     ]);
     const parents = () => specOf(hostObject(table, HR, 'web')).parentRefs.map((p: Spec) => p.name);
     expect(parents()).toEqual([hostName('selected', 'infra')]);
+    // The host's controller accepted it.
+    const host = hostObject(table, HR, 'web')!;
+    const parentRef = {
+      group: GROUP,
+      kind: 'Gateway',
+      name: hostName('selected', 'infra'),
+      namespace: HOST_NS,
+    };
+    const accepted = [{ type: 'Accepted', status: 'True', reason: 'Accepted', message: 'ok' }];
+    await table.host.update(
+      HR,
+      HOST_NS,
+      {
+        ...host,
+        status: { parents: [{ parentRef, controllerName: 'example.com/gateway', conditions: accepted }] },
+      },
+      { subresource: 'status' },
+    );
+    await table.settle();
+    expect(virtualObject(table, HR, 'web')?.status).toBeDefined();
     const relabel = async (labels: Record<string, string>) => {
       const ns = table.virtual.objects(Resources.namespaces, '').find((n) => n.metadata?.name === 'team')!;
       await table.virtual.update(Resources.namespaces, '', { ...ns, metadata: { ...ns.metadata, labels } });
@@ -685,8 +705,77 @@ describe('httproutes state table', () => {
     };
     await relabel({});
     expect(hostObject(table, HR, 'web')).toBeUndefined();
+    // What the host's controller said of the removed copy no longer holds.
+    expect(virtualObject(table, HR, 'web')?.status).toBeUndefined();
     await relabel({ shared: 'yes' });
     expect(parents()).toEqual([hostName('selected', 'infra')]);
+  });
+
+  it('a route no parent takes is told once, not again at each status change of its Gateway', async () => {
+    const table = await withObjects([
+      [SVC, service('web')],
+      [GW, gateway('shared', [listener()], 'infra')],
+      [HR, route([{ name: 'shared', namespace: 'infra' }], [{ backendRefs: [backend('web')] }])],
+    ]);
+    expect(hostObject(table, HR, 'web')).toBeUndefined();
+    const told = () =>
+      table.virtual
+        .objects(Resources.events, 'team')
+        .filter((e) => (e.involvedObject as { kind?: string }).kind === 'HTTPRoute')
+        .reduce((n, e) => n + Number(e.count ?? 1), 0);
+    const before = told();
+    expect(before).toBeGreaterThan(0);
+    for (const n of [1, 2, 3]) {
+      const copy = hostObject(table, GW, 'shared', 'infra')!;
+      await table.host.update(
+        GW,
+        HOST_NS,
+        {
+          ...copy,
+          status: { listeners: [{ name: 'http', attachedRoutes: n, supportedKinds: [], conditions: [] }] },
+        },
+        { subresource: 'status' },
+      );
+      await table.settle();
+    }
+    expect(told()).toBe(before);
+  });
+
+  it('status: each entry names its parent as the parentRef it answers does, with or without a namespace', async () => {
+    const twoListeners = [listener(), listener({ name: 'alt', port: 8080 })];
+    const table = await withObjects([
+      [SVC, service('web')],
+      [GW, gateway('gw', twoListeners)],
+      [
+        HR,
+        route(
+          [
+            { name: 'gw', sectionName: 'http' },
+            { name: 'gw', namespace: 'team', sectionName: 'alt' },
+          ],
+          [{ backendRefs: [backend('web')] }],
+        ),
+      ],
+    ]);
+    const host = hostObject(table, HR, 'web')!;
+    const entry = (sectionName: string) => ({
+      parentRef: { group: GROUP, kind: 'Gateway', name: hostName('gw'), namespace: HOST_NS, sectionName },
+      controllerName: 'example.com/gateway',
+      conditions: [{ type: 'Accepted', status: 'True', reason: 'Accepted', message: 'ok' }],
+    });
+    await table.host.update(
+      HR,
+      HOST_NS,
+      { ...host, status: { parents: [entry('http'), entry('alt')] } },
+      { subresource: 'status' },
+    );
+    await table.settle();
+    const parents = (virtualObject(table, HR, 'web')?.status as { parents: { parentRef: unknown }[] })
+      .parents;
+    expect(parents.map((p) => p.parentRef)).toEqual([
+      { group: GROUP, kind: 'Gateway', name: 'gw', sectionName: 'http' },
+      { group: GROUP, kind: 'Gateway', name: 'gw', namespace: 'team', sectionName: 'alt' },
+    ]);
   });
 
   it('status: parents the host controller names are translated back to the virtual Gateways as the route names them; others are left out', async () => {

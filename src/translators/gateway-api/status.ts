@@ -42,7 +42,7 @@ export function virtualStatusFor(
     if (!owner) return undefined;
     const { namespace: _hostNamespace, ...rest } = ref;
     // Written as the tenant wrote it: a parent of the object's own namespace named without one stays so.
-    return impliedNamespace(virtual, group, kind, owner)
+    return impliedNamespace(virtual, ref, group, kind, owner)
       ? { ...rest, name: owner.name }
       : { ...rest, namespace: owner.namespace, name: owner.name };
   };
@@ -75,26 +75,37 @@ export function virtualStatusFor(
 }
 
 /**
- * Whether a route names this parent (of its own namespace) without a namespace, so that its status
- * should too: the status entry answers the parentRef as written.
+ * Whether the route names this parent (of its own namespace) without a namespace in the parentRef a
+ * status entry answers, so that the entry should too: the one of the same section and port, else one
+ * that names none (a reference narrowed to a listener on the host, see withNarrowedParentsJoined).
  */
 function impliedNamespace(
   virtual: KubeObject,
+  statusRef: Json,
   group: string,
   kind: string,
   owner: { namespace: string; name: string },
 ): boolean {
-  if (owner.namespace !== virtual.metadata?.namespace) return false;
-  const refs =
-    isRecord(virtual.spec) && Array.isArray(virtual.spec.parentRefs) ? virtual.spec.parentRefs : [];
-  return refs.some(
-    (r) =>
+  const routeNamespace = virtual.metadata?.namespace;
+  if (owner.namespace !== routeNamespace) return false;
+  const refs = (
+    isRecord(virtual.spec) && Array.isArray(virtual.spec.parentRefs) ? virtual.spec.parentRefs : []
+  ).filter(
+    (r): r is Json =>
       isRecord(r) &&
       r.name === owner.name &&
-      r.namespace === undefined &&
+      (typeof r.namespace === 'string' ? r.namespace : routeNamespace) === owner.namespace &&
       (typeof r.group === 'string' ? r.group : GATEWAY_GROUP) === group &&
       (typeof r.kind === 'string' ? r.kind : 'Gateway') === kind,
   );
+  const written =
+    refs.find((r) => r.sectionName === statusRef.sectionName && r.port === statusRef.port) ??
+    refs.find(
+      (r) =>
+        (r.sectionName === undefined || r.sectionName === statusRef.sectionName) &&
+        (r.port === undefined || r.port === statusRef.port),
+    );
+  return written !== undefined && written.namespace === undefined;
 }
 
 /** A parent reference as the Gateway API reads it: defaults filled in, `namespace` the route's by default. */
