@@ -2,10 +2,8 @@ import { TerminalError } from '../../controller/errors.ts';
 import { isApiError } from '../../kube/errors.ts';
 import { objectKey, splitKey, type KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
-import { unreadableHostScope } from '../../sync/host-watch.ts';
 import type { KindSpec, ReconcileContext, SyncResult } from '../../sync/kind.ts';
-import { neverShown, replicaOf } from '../mapped-host-data/kind.ts';
-import { hostKeysOf, mappedHostScopes, virtualKeyOf } from '../mapped-host-data/mappings.ts';
+import { mappedReplicas } from '../mapped-host-data/kind.ts';
 import { sameJson } from '../shared/host-metadata.ts';
 import { virtualCopyDifferences, writeVirtualCopy } from '../shared/from-host.ts';
 import { ensureVirtualNamespace } from '../shared/virtual-namespace.ts';
@@ -25,7 +23,7 @@ const type = Resources.gateways;
  * touched: the copy waits, with the reason given.
  */
 export function hostGatewaysKind(config: HostGatewaysConfig): KindSpec {
-  const scopes = mappedHostScopes(config.mappings);
+  const replicas = mappedReplicas(type, HOST_GATEWAYS_KIND, config.mappings);
 
   async function write(ctx: ReconcileContext, host: KubeObject, current?: KubeObject): Promise<SyncResult> {
     const result = await writeVirtualCopy(
@@ -55,28 +53,10 @@ export function hostGatewaysKind(config: HostGatewaysConfig): KindSpec {
   }
 
   return {
-    direction: 'from-host',
-    virtualType: type,
-    hostType: type,
-    // Tenants' Gateways are the gateways kind's: these copies are a kind of their own.
-    replica: true,
-    hostWatch: scopes,
-    // A mapped namespace the syncer may not read holds up this kind alone, with the reason logged.
-    prepare: (env) => unreadableHostScope(env, [type], scopes),
-    mapper: {
-      targetKey: (hostKey) => virtualKeyOf(config.mappings, hostKey),
-      // Every copy this kind made, mapped or not: one whose mapping went is stale, and goes.
-      sourceKeyOf: (virtual) => replicaOf(virtual, HOST_GATEWAYS_KIND),
-      sourceKeysFor: (virtualKey) => hostKeysOf(config.mappings, virtualKey),
-    },
-
-    wanted: (ctx, host) =>
-      host !== undefined &&
-      !host.metadata?.deletionTimestamp &&
-      virtualKeyOf(config.mappings, ctx.key) !== undefined &&
-      isImported(config, host) &&
-      // A syncer's copy of a tenant's Gateway (a host namespace of virtual clusters mapped whole) is that tenant's.
-      neverShown(host, type) === undefined,
+    // Tenants' Gateways are the gateways kind's: these copies are a kind of their own. A syncer's copy
+    // of a tenant's Gateway (a host namespace of virtual clusters mapped whole) is never shown.
+    ...replicas,
+    wanted: (ctx, host) => replicas.wanted(ctx, host) && isImported(config, host),
 
     async create(ctx, host): Promise<SyncResult> {
       const madeNamespace = await ensureVirtualNamespace(ctx, ctx.virtualNamespace);

@@ -63,6 +63,46 @@ export function replicaOf(virtual: KubeObject, kindName: string): string | undef
 }
 
 /**
+ * What every kind of host objects shown by an admin's mappings shares: it reads only what the
+ * mappings name (a namespace it may not read holds up this kind alone, with the reason logged), its
+ * copies are its own kind (`replica`: never taken for the kind that copies that type to the host),
+ * and it keeps track of them by what they record: one whose mapping was changed or removed is a
+ * stale copy, and goes; a tenant's own object that held a copy's name is gone, and the host objects
+ * mapped there may show. A host object is wanted while it exists, is mapped, and is one a tenant may
+ * be shown (neverShown).
+ */
+export function mappedReplicas(
+  type: ResourceType,
+  kindName: string,
+  mappings: HostDataMappings,
+): Pick<
+  KindSpec,
+  'direction' | 'virtualType' | 'hostType' | 'replica' | 'hostWatch' | 'prepare' | 'mapper'
+> & {
+  wanted: (ctx: ReconcileContext, host: KubeObject | undefined) => host is KubeObject;
+} {
+  const scopes = mappedHostScopes(mappings);
+  return {
+    direction: 'from-host',
+    virtualType: type,
+    hostType: type,
+    replica: true,
+    hostWatch: scopes,
+    prepare: (env) => unreadableHostScope(env, [type], scopes),
+    mapper: {
+      targetKey: (hostKey) => virtualKeyOf(mappings, hostKey),
+      sourceKeyOf: (virtual) => replicaOf(virtual, kindName),
+      sourceKeysFor: (virtualKey) => hostKeysOf(mappings, virtualKey),
+    },
+    wanted: (ctx, host): host is KubeObject =>
+      host !== undefined &&
+      !host.metadata?.deletionTimestamp &&
+      virtualKeyOf(mappings, ctx.key) !== undefined &&
+      neverShown(host, type) === undefined,
+  };
+}
+
+/**
  * ConfigMaps or Secrets of the host, shown in the virtual cluster where `--map-host-configmap` /
  * `--map-host-secret` say (vCluster's sync.fromHost.configMaps/secrets): data, type, labels and
  * annotations follow the host object; a tenant's edit is reverted and a deleted replica is made
@@ -90,33 +130,12 @@ export function mappedHostDataKind(
     });
   }
 
-  const scopes = mappedHostScopes(mappings);
   const write = (ctx: ReconcileContext, host: KubeObject, current?: KubeObject): Promise<SyncResult> =>
     writeVirtualCopy(ctx, type, ctx.virtualNamespace, desiredReplica(host, ctx.virtualKey), current);
 
   return {
-    direction: 'from-host',
-    virtualType: type,
-    hostType: type,
     // Other kinds look the copier of ConfigMaps or Secrets up by type: that is never this one.
-    replica: true,
-    hostWatch: scopes,
-    // A mapped namespace the syncer may not read holds up this kind alone, with the reason logged.
-    prepare: (env) => unreadableHostScope(env, [type], scopes),
-    mapper: {
-      targetKey: (hostKey) => virtualKeyOf(mappings, hostKey),
-      // Every replica this kind made, mapped or not (by the host object it records): one whose
-      // mapping was changed or removed is then a stale copy, and goes.
-      sourceKeyOf: (virtual) => replicaOf(virtual, kindName),
-      // A tenant's own object that held a replica's name is gone: the host objects mapped there may show.
-      sourceKeysFor: (virtualKey) => hostKeysOf(mappings, virtualKey),
-    },
-
-    wanted: (ctx, host) =>
-      host !== undefined &&
-      !host.metadata?.deletionTimestamp &&
-      virtualKeyOf(mappings, ctx.key) !== undefined &&
-      neverShown(host, type) === undefined,
+    ...mappedReplicas(type, kindName, mappings),
 
     async create(ctx, host): Promise<SyncResult> {
       const madeNamespace = await ensureVirtualNamespace(ctx, ctx.virtualNamespace);
