@@ -52,56 +52,26 @@ export function gatewayApiDescriptors(hostGateways?: HostGatewaysConfig) {
       }),
   });
 
-  const httpRoutesDescriptor = defineKind({
-    name: 'httproutes',
-    description:
-      "Gateway API HTTPRoutes, virtual → host; parents and backends renamed to this tenant's copies, status back",
-    defaultOn: false,
-    eventKind: 'HTTPRoute',
-    fields: [],
-    reads: [RESERVED_HOST_FIELD, ALLOWED_HOST_FIELD],
-    hostRbac: rbac(Resources.httpRoutes),
-    build: (options, where) =>
-      gatewayApiKind(Resources.httpRoutes, true, where, {
-        reservedHosts: options.reservedIngressHosts,
-        allowedHosts: options.allowedIngressHosts,
-        hostGateways,
-      }),
-  });
-
-  const grpcRoutesDescriptor = defineKind({
-    name: 'grpcroutes',
-    description:
-      "Gateway API GRPCRoutes, virtual → host; parents and backends renamed to this tenant's copies, status back",
-    defaultOn: false,
-    eventKind: 'GRPCRoute',
-    fields: [],
-    reads: [RESERVED_HOST_FIELD, ALLOWED_HOST_FIELD],
-    hostRbac: rbac(Resources.grpcRoutes),
-    build: (options, where) =>
-      gatewayApiKind(Resources.grpcRoutes, true, where, {
-        reservedHosts: options.reservedIngressHosts,
-        allowedHosts: options.allowedIngressHosts,
-        hostGateways,
-      }),
-  });
-
-  const tlsRoutesDescriptor = defineKind({
-    name: 'tlsroutes',
-    description:
-      "Gateway API TLSRoutes, virtual → host; parents and backends renamed to this tenant's copies, status back",
-    defaultOn: false,
-    eventKind: 'TLSRoute',
-    fields: [],
-    reads: [RESERVED_HOST_FIELD, ALLOWED_HOST_FIELD],
-    hostRbac: rbac(Resources.tlsRoutes),
-    build: (options, where) =>
-      gatewayApiKind(Resources.tlsRoutes, true, where, {
-        reservedHosts: options.reservedIngressHosts,
-        allowedHosts: options.allowedIngressHosts,
-        hostGateways,
-      }),
-  });
+  /** A route kind: parents and backends renamed, its hostnames held to the reserved and allowed hosts. */
+  const routeDescriptor = (type: ResourceType) =>
+    defineKind({
+      name: type.resource,
+      description: `Gateway API ${type.kind}s, virtual → host; parents and backends renamed to this tenant's copies, status back`,
+      defaultOn: false,
+      eventKind: type.kind,
+      fields: [],
+      reads: [RESERVED_HOST_FIELD, ALLOWED_HOST_FIELD],
+      hostRbac: rbac(type),
+      build: (options, where) =>
+        gatewayApiKind(type, true, where, {
+          reservedHosts: options.reservedIngressHosts,
+          allowedHosts: options.allowedIngressHosts,
+          hostGateways,
+        }),
+    });
+  const httpRoutesDescriptor = routeDescriptor(Resources.httpRoutes);
+  const grpcRoutesDescriptor = routeDescriptor(Resources.grpcRoutes);
+  const tlsRoutesDescriptor = routeDescriptor(Resources.tlsRoutes);
 
   const referenceGrantsDescriptor = defineKind({
     name: 'referencegrants',
