@@ -29,7 +29,7 @@ export function hostInformerFor(env: SyncEnvironment, spec: KindSpec): InformerV
 /** What a `{ namespaces, objects }` watch names: each namespace whole, and each single object. */
 type ScopedWatch = Extract<HostWatch, object>;
 
-function scopesOf(watch: ScopedWatch): ObjectScope[] {
+export function scopesOf(watch: ScopedWatch): ObjectScope[] {
   return [
     ...watch.namespaces.map((namespace) => ({ namespace })),
     ...(watch.objects ?? []).map((key) => splitKey(key)),

@@ -3,7 +3,7 @@ import type { InformerView, ObjectScope } from '../../informer/namespaces-inform
 import { splitKey, type KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
 import { CONTROLLED_BY_LABEL } from '../../naming/labels.ts';
-import { objectScope } from '../../sync/host-watch.ts';
+import { objectScope, scopesOf } from '../../sync/host-watch.ts';
 import type { Relation, SyncEnvironment } from '../../sync/kind.ts';
 import { neverShown } from '../mapped-host-data/kind.ts';
 import { hostKeysOf, mappedHostScopes, virtualKeyOf } from '../mapped-host-data/mappings.ts';
@@ -23,10 +23,8 @@ export interface ImportedGateway {
 }
 
 /** What the mappings watch: each host namespace mapped whole, and each Gateway mapped alone. */
-function scopesOf(config: HostGatewaysConfig): ObjectScope[] {
-  const { namespaces, objects } = mappedHostScopes(config.mappings);
-  return [...namespaces.map((namespace) => ({ namespace })), ...objects.map((key) => splitKey(key))];
-}
+const scopesOfConfig = (config: HostGatewaysConfig): ObjectScope[] =>
+  scopesOf(mappedHostScopes(config.mappings));
 
 /**
  * What the Gateway API kinds know of the host Gateways the host-gateways kind shows: where they are
@@ -43,7 +41,7 @@ export class ImportedGateways {
 
   constructor(config: HostGatewaysConfig, env: SyncEnvironment) {
     this.config = config;
-    for (const scope of scopesOf(config))
+    for (const scope of scopesOfConfig(config))
       this.parts.set(
         `${scope.namespace}/${scope.name ?? '*'}`,
         env.informers.get(env.host, Resources.gateways, objectScope(scope), { optional: true }),
@@ -109,7 +107,7 @@ export function importedGatewayRelations(
   keysOf: (virtualKey: string) => string[],
 ): Relation[] {
   if (!config) return [];
-  return scopesOf(config).map((scope, i) => ({
+  return scopesOfConfig(config).map((scope, i) => ({
     name: `imported-gateways-${i}`,
     cluster: 'host' as const,
     type: Resources.gateways,

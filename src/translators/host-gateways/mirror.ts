@@ -4,7 +4,6 @@ import { OBJECT_HOST_NAMESPACE_ANNOTATION } from '../../naming/labels.ts';
 import { cloneJson } from '../../util/json.ts';
 import { selectorMatches } from '../../util/label-selector.ts';
 import { REPLICA_KEY_ANNOTATION, REPLICA_KIND_ANNOTATION } from '../mapped-host-data/kind.ts';
-import { virtualKeyOf } from '../mapped-host-data/mappings.ts';
 import { virtualCopyOf } from '../shared/from-host.ts';
 import { isDnsSubdomain } from '../../naming/dns-names.ts';
 import type { HostGatewaysConfig, VirtualNamespacePolicy } from './config.ts';
@@ -131,12 +130,6 @@ export function mirroredStatus(
           : Math.max(0, virtualGeneration - 1);
   }
   return status;
-}
-
-/** The virtual key a host Gateway is shown at when it is shown, else undefined. */
-export function importedKeyOf(config: HostGatewaysConfig, host: KubeObject): string | undefined {
-  if (!isImported(config, host)) return undefined;
-  return virtualKeyOf(config.mappings, `${host.metadata?.namespace ?? ''}/${host.metadata?.name ?? ''}`);
 }
 
 /** A route's hostname as the Gateway API allows it: a DNS name, or `*.` and one. */
