@@ -803,6 +803,43 @@ describe('Informer: reconnecting', () => {
     });
   });
 
+  it('reopens at once a watch that ran its term with nothing to deliver (a quiet type), and forgets the backoff', async () => {
+    await withFullJitter(async () => {
+      const { client, clock, informer } = setup({ inactivityTimeoutMs: 3_600_000 });
+      client.lists.push({ metadata: { resourceVersion: '10' }, items: [] });
+      informer.start();
+      await settle();
+      // A flapping start grows the backoff: two silent closes at once, 1 s then 2 s apart.
+      client.current.close();
+      await settle();
+      clock.advance(1000);
+      await settle();
+      client.current.close();
+      await settle();
+      clock.advance(2000);
+      await settle();
+      expect(client.watches).toHaveLength(3);
+      // Then quiet watches, each closed by the server at the timeout it asked for (300 s here).
+      for (let term = 0; term < 12; term++) {
+        clock.advance(client.current.options.timeoutSeconds! * 1000);
+        client.current.close();
+        await settle();
+        expect(client.watches).toHaveLength(4 + term); // no wait: a change now is seen now
+      }
+      // Closed early and silent again: paced from the first step, not from where the flapping left it.
+      client.current.close();
+      await settle();
+      clock.advance(999);
+      await settle();
+      expect(client.watches).toHaveLength(15);
+      clock.advance(1);
+      await settle();
+      expect(client.watches).toHaveLength(16);
+      expect(client.listCalls).toHaveLength(1);
+      await informer.stop();
+    });
+  });
+
   it('re-arms the inactivity watchdog on every event, bookmarks included', async () => {
     const { client, clock, informer } = setup();
     client.lists.push({ metadata: { resourceVersion: '10' }, items: [] });

@@ -208,8 +208,10 @@ export class Informer<T extends KubeObject> {
         failedWatches = 0;
         if (outcome === 'inactive')
           this.opts.metrics?.watchRestart(this.opts.client.name, this.opts.type.resource, 'inactive');
-        if (outcome !== 'closed-after-events') {
-          // A watch that ended without delivering anything may mean a flapping server: pace retries.
+        if (outcome === 'closed-early') {
+          // Ended soon and silent: maybe a flapping server or proxy, so retries are paced. A watch
+          // that ran its term (a quiet type) reopens at once, or a change made just after its
+          // timeout would wait out a backoff grown over a quiet hour (up to 30 s).
           await this.sleep(this.backoff.next());
         } else {
           this.backoff.reset();
@@ -314,8 +316,9 @@ export class Informer<T extends KubeObject> {
   /**
    * One watch from the current resourceVersion. Resolves when the server closes it (normally at
    * its timeout) or when the inactivity watchdog gives up on it; throws on errors, 410 included.
+   * `closed-early`: closed with nothing delivered before half the timeout it asked for.
    */
-  private async watchOnce(): Promise<'closed-after-events' | 'closed-empty' | 'inactive'> {
+  private async watchOnce(): Promise<'closed-after-events' | 'closed-at-term' | 'closed-early' | 'inactive'> {
     const [minTimeout, maxTimeout] = this.opts.watchTimeoutSeconds ?? [300, 600];
     const timeoutSeconds = Math.round(minTimeout + Math.random() * (maxTimeout - minTimeout));
     const inactivityMs = this.opts.inactivityTimeoutMs ?? (timeoutSeconds + 30) * 1000;
@@ -334,6 +337,7 @@ export class Informer<T extends KubeObject> {
     };
     let events = 0;
     let failure: unknown;
+    const opened = this.clock.monotonicNow();
     armWatchdog();
     try {
       await this.opts.client.watch(
@@ -365,7 +369,10 @@ export class Informer<T extends KubeObject> {
     }
     if (failure) throw failure;
     if (inactive) return 'inactive';
-    return events > 0 ? 'closed-after-events' : 'closed-empty';
+    if (events > 0) return 'closed-after-events';
+    return this.clock.monotonicNow() - opened >= (timeoutSeconds * 1000) / 2
+      ? 'closed-at-term'
+      : 'closed-early';
   }
 
   private apply(event: WatchEvent): void {
