@@ -107,6 +107,10 @@ export const Resources = {
   tlsRoutes: gatewayApi('tlsroutes', 'TLSRoute'),
   referenceGrants: gatewayApi('referencegrants', 'ReferenceGrant'),
   backendTLSPolicies: gatewayApi('backendtlspolicies', 'BackendTLSPolicy'),
+  // Dynamic Resource Allocation (resource.k8s.io/v1, served by default from Kubernetes 1.34).
+  resourceClaims: group('resource.k8s.io', 'resourceclaims', 'ResourceClaim', true),
+  resourceClaimTemplates: group('resource.k8s.io', 'resourceclaimtemplates', 'ResourceClaimTemplate', true),
+  deviceClasses: group('resource.k8s.io', 'deviceclasses', 'DeviceClass', false),
   volumeSnapshots: snapshotApi('volumesnapshots', 'VolumeSnapshot'),
   volumeSnapshotClasses: snapshotApi('volumesnapshotclasses', 'VolumeSnapshotClass', false),
   // Written only by the CoreDNS bootstrap (src/bootstrap/), never synced.

@@ -61,6 +61,7 @@ const STATUS_SUBRESOURCE = new Set([
   'nodes',
   'ingresses',
   'customresourcedefinitions',
+  'resourceclaims',
 ]);
 const STATUS_ON_CREATE: Record<string, unknown> = {
   pods: { phase: 'Pending' },
@@ -816,6 +817,7 @@ export class FakeCluster implements ClusterClient {
     const sub = options.subresource;
     let next: KubeObject = clone(old);
     if (sub === 'status' && this.hasStatusSubresource(type)) {
+      if (type.resource === 'resourceclaims') this.allocationKept(type, name, old, body);
       setOrDelete(next, 'status', clone(body.status));
     } else if (sub === 'ephemeralcontainers' && type.resource === 'pods') {
       const oldList =
@@ -1067,6 +1069,25 @@ export class FakeCluster implements ClusterClient {
 
   private conflict(resource: string, name: string, why: string): ApiError {
     return this.error(409, 'Conflict', `Operation cannot be fulfilled on ${resource} "${name}": ${why}`);
+  }
+
+  /**
+   * A ResourceClaim's allocation, once set, may only be removed (the real API's validation): a new
+   * one replaces no other, and reservations need one.
+   */
+  private allocationKept(type: ResourceType, name: string, old: KubeObject, body: KubeObject): void {
+    const before = isRecord(old.status) ? old.status.allocation : undefined;
+    const after = isRecord(body.status) ? body.status.allocation : undefined;
+    if (before !== undefined && after !== undefined && !deepEqual(before, after))
+      throw this.invalid(type, name, 'status.allocation: Invalid value: field is immutable');
+    const reserved =
+      isRecord(body.status) && Array.isArray(body.status.reservedFor) && body.status.reservedFor.length;
+    if (reserved && after === undefined)
+      throw this.invalid(
+        type,
+        name,
+        'status.reservedFor: Forbidden: may not be specified when `allocated` is not set',
+      );
   }
 
   private invalid(type: ResourceType, name: string, cause: string): ApiError {

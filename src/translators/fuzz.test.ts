@@ -68,6 +68,8 @@ import { fakeNode, realNodeCopy } from './nodes/translate.ts';
 import { checkPodSecurity, type PodSecurityViolation } from './pods/pod-security.ts';
 import { podPolicyViolations } from './pods/pod-policy.ts';
 import { withEphemeralClaims } from './pods/ephemeral-claims.ts';
+import { withClaimsMadeFromTemplates } from './pods/resource-claims.ts';
+import { ABSENT_REFERENCE_PREFIX } from './pods/reference-safety.ts';
 import { forEachPodReference } from './pods/reference-walker.ts';
 import { usesVirtualDns } from './pods/virtual-dns.ts';
 import { bundleName, tokenKey } from './pods/token-bundles.ts';
@@ -492,11 +494,14 @@ function checkPodReferences(f: Findings, virtual: Obj, host: Pod, g: Generated, 
   const hostNames = new Set<string>();
   try {
     // Generic ephemeral volumes mount the claims made for them (ephemeral-claims.ts).
-    forEachPodReference(withEphemeralClaims(virtual as unknown as Pod).spec, (ref) => {
-      const h = hostName(ref.name, ns, VC);
-      allowed.add(refKey(ref.kind, ref.apiGroup, h));
-      hostNames.add(h);
-    });
+    forEachPodReference(
+      withClaimsMadeFromTemplates(withEphemeralClaims(virtual as unknown as Pod)).spec,
+      (ref) => {
+        const h = hostName(ref.name, ns, VC);
+        allowed.add(refKey(ref.kind, ref.apiGroup, h));
+        hostNames.add(h);
+      },
+    );
   } catch {
     // The translation walks the same way and would have thrown; nothing to compare against.
   }
@@ -520,6 +525,8 @@ function checkPodReferences(f: Findings, virtual: Obj, host: Pod, g: Generated, 
           );
   forEachPodReference(host.spec, (ref) => {
     if (ref.kind === 'Secret' && !ref.apiGroup && ref.name === bundle && ownKeys.size) return;
+    // A name no copy can have (a claim not made from its template yet): it reaches nothing.
+    if (ref.name.startsWith(ABSENT_REFERENCE_PREFIX)) return;
     f.check(
       allowed.has(refKey(ref.kind, ref.apiGroup, ref.name)),
       'translatePodToHost: host pod names an object that is not the host copy of a reference of the virtual pod',

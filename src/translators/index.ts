@@ -35,6 +35,8 @@ import { servicesDescriptor } from './services/index.ts';
 import { mappedHostServicesDescriptor, mappedVirtualServicesDescriptor } from './service-mappings/index.ts';
 import { mappedHostConfigMapsDescriptor, mappedHostSecretsDescriptor } from './mapped-host-data/index.ts';
 import { storageClassesDescriptor } from './storageclasses/index.ts';
+import { hostDeviceClassesKind } from './host-deviceclasses/index.ts';
+import { resourceClaimsDescriptor, resourceClaimTemplatesDescriptor } from './resourceclaims/index.ts';
 
 /**
  * Every kind the syncer can sync, one line each, in the order their controllers start; then one
@@ -60,6 +62,8 @@ export function builtinKinds(
     .register(storageClassesDescriptor)
     .register(persistentVolumesDescriptor)
     .register(volumeSnapshotsDescriptor)
+    .register(resourceClaimsDescriptor)
+    .register(resourceClaimTemplatesDescriptor)
     .register(apiServiceDescriptor)
     .register(endpointsDescriptor)
     .register(endpointSlicesDescriptor)
@@ -76,6 +80,7 @@ export function builtinKinds(
     .register(hostCSIStorageCapacitiesDescriptor)
     .register(hostVolumeSnapshotClassesKind)
     .register(hostGatewayClassesKind)
+    .register(hostDeviceClassesKind)
     .register(hostGatewaysDescriptorFor(hostGateways))
     .register(podDisruptionBudgetsDescriptor)
     .register(priorityClassesDescriptor)

@@ -133,6 +133,7 @@ export const EVERYTHING_ON: Record<string, string> = {
   'syncer.hostClassSelectors.priorityClasses.matchLabels.tenants': 'yes',
   'syncer.hostClassSelectors.runtimeClasses.matchLabels.tenants': 'yes',
   'syncer.hostClassSelectors.gatewayClasses.matchLabels.tenants': 'yes',
+  'syncer.hostClassSelectors.deviceClasses.matchLabels.tenants': 'yes',
   'exportKubeconfig.context': 'team-a-admin',
   'exportKubeconfig.serviceAccount.name': 'argocd',
   'exportKubeconfig.serviceAccount.clusterRole': 'view',

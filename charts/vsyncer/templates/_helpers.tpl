@@ -361,10 +361,10 @@ Call with (dict "s" $s "m" section).
 {{- with $root.Values.sync -}}
 {{- include "vsyncer.vc.keys" (dict "s" $s "at" "sync" "m" . "known" (list "toHost" "fromHost")) -}}
 {{- if kindIs "map" . -}}
-{{- $toHostKinds := dict "services" "services" "endpoints" "endpoints" "endpointSlices" "endpointslices" "persistentVolumeClaims" "persistentvolumeclaims" "configMaps" "configmaps" "secrets" "secrets" "pods" "pods" "ingresses" "ingresses" "priorityClasses" "priorityclasses" "networkPolicies" "networkpolicies" "podDisruptionBudgets" "poddisruptionbudgets" "serviceAccounts" "serviceaccounts" "storageClasses" "storageclasses" "persistentVolumes" "persistentvolumes" "volumeSnapshots" "volumesnapshots" -}}
+{{- $toHostKinds := dict "services" "services" "endpoints" "endpoints" "endpointSlices" "endpointslices" "persistentVolumeClaims" "persistentvolumeclaims" "configMaps" "configmaps" "secrets" "secrets" "pods" "pods" "ingresses" "ingresses" "priorityClasses" "priorityclasses" "networkPolicies" "networkpolicies" "podDisruptionBudgets" "poddisruptionbudgets" "serviceAccounts" "serviceaccounts" "storageClasses" "storageclasses" "persistentVolumes" "persistentvolumes" "volumeSnapshots" "volumesnapshots" "resourceClaims" "resourceclaims" "resourceClaimTemplates" "resourceclaimtemplates" -}}
 {{- with .toHost -}}
 {{- $th := . -}}
-{{- include "vsyncer.vc.keys" (dict "s" $s "at" "sync.toHost" "m" $th "known" (concat (keys $toHostKinds) (list "customResources" "gatewayApi")) "off" (list "namespaces" "resourceClaims" "resourceClaimTemplates" "volumeSnapshotContents")) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" "sync.toHost" "m" $th "known" (concat (keys $toHostKinds) (list "customResources" "gatewayApi")) "off" (list "namespaces" "volumeSnapshotContents")) -}}
 {{- if kindIs "map" $th -}}
 {{- if hasKey $th "gatewayApi" -}}
 {{- include "vsyncer.vc.gatewayApi" (dict "s" $s "m" ($th.gatewayApi | default dict)) -}}
@@ -392,9 +392,9 @@ Call with (dict "s" $s "m" section).
 {{- end -}}
 {{- with .fromHost -}}
 {{- $fh := . -}}
-{{- $fromHostKinds := dict "events" "events" "csiDrivers" "host-csidrivers" "csiNodes" "host-csinodes" "csiStorageCapacities" "host-csistoragecapacities" "storageClasses" "host-storageclasses" "ingressClasses" "host-ingressclasses" "gatewayClasses" "host-gatewayclasses" "runtimeClasses" "host-runtimeclasses" "priorityClasses" "host-priorityclasses" "volumeSnapshotClasses" "host-volumesnapshotclasses" -}}
-{{- $selectors := list "storageClasses" "ingressClasses" "gatewayClasses" "runtimeClasses" "priorityClasses" -}}
-{{- include "vsyncer.vc.keys" (dict "s" $s "at" "sync.fromHost" "m" $fh "known" (concat (keys $fromHostKinds) (list "nodes" "configMaps" "secrets" "customResources" "gateways")) "off" (list "deviceClasses")) -}}
+{{- $fromHostKinds := dict "events" "events" "csiDrivers" "host-csidrivers" "csiNodes" "host-csinodes" "csiStorageCapacities" "host-csistoragecapacities" "storageClasses" "host-storageclasses" "ingressClasses" "host-ingressclasses" "gatewayClasses" "host-gatewayclasses" "runtimeClasses" "host-runtimeclasses" "priorityClasses" "host-priorityclasses" "volumeSnapshotClasses" "host-volumesnapshotclasses" "deviceClasses" "host-deviceclasses" -}}
+{{- $selectors := list "storageClasses" "ingressClasses" "gatewayClasses" "runtimeClasses" "priorityClasses" "deviceClasses" -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" "sync.fromHost" "m" $fh "known" (concat (keys $fromHostKinds) (list "nodes" "configMaps" "secrets" "customResources" "gateways"))) -}}
 {{- if kindIs "map" $fh -}}
 {{- if hasKey $fh "customResources" -}}
 {{- include "vsyncer.vc.customResources" (dict "s" $s "direction" "fromHost" "m" ($fh.customResources | default dict)) -}}
@@ -1316,7 +1316,7 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 {{- with include "vsyncer.workloadImagePullSecretSelector" . }}
 - {{ printf "--workload-image-pull-secret-selector=%s" . | quote }}
 {{- end }}
-{{- range $classes, $kind := dict "storageClasses" "host-storageclasses" "ingressClasses" "host-ingressclasses" "priorityClasses" "host-priorityclasses" "runtimeClasses" "host-runtimeclasses" "gatewayClasses" "host-gatewayclasses" }}
+{{- range $classes, $kind := dict "storageClasses" "host-storageclasses" "ingressClasses" "host-ingressclasses" "priorityClasses" "host-priorityclasses" "runtimeClasses" "host-runtimeclasses" "gatewayClasses" "host-gatewayclasses" "deviceClasses" "host-deviceclasses" }}
 {{- with include "vsyncer.labelSelectorText" (dict "selector" (get ($.Values.syncer.hostClassSelectors | default dict) $classes) "what" (printf "syncer.hostClassSelectors.%s" $classes)) }}
 - {{ printf "--%s-selector=%s" $kind . | quote }}
 {{- end }}
@@ -2173,6 +2173,7 @@ hostIngressclassesSelector: syncer.hostClassSelectors.ingressClasses
 hostPriorityclassesSelector: syncer.hostClassSelectors.priorityClasses
 hostRuntimeclassesSelector: syncer.hostClassSelectors.runtimeClasses
 hostGatewayclassesSelector: syncer.hostClassSelectors.gatewayClasses
+hostDeviceclassesSelector: syncer.hostClassSelectors.deviceClasses
 priorityClassMaxValue: syncer.priorityClassMaxValue
 deniedServiceAccountAnnotation: syncer.deniedServiceAccountAnnotations
 workloadImagePullSecret: syncer.workloadImagePullSecrets

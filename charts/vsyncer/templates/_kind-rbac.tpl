@@ -99,6 +99,21 @@
   resources: ["volumesnapshots"]
   verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
 {{- end }}
+{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "resourceclaims" "defaultOn" false)) }}
+- apiGroups: ["resource.k8s.io"]
+  resources: ["resourceclaims"]
+  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+{{- end }}
+{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "resourceclaims" "defaultOn" false)) }}
+- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ["get", "list", "watch"]
+{{- end }}
+{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "resourceclaimtemplates" "defaultOn" false)) }}
+- apiGroups: ["resource.k8s.io"]
+  resources: ["resourceclaimtemplates"]
+  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+{{- end }}
 {{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "api-service" "defaultOn" true)) }}
 - apiGroups: [""]
   resources: ["services"]
@@ -340,6 +355,11 @@
 - apiGroups: ["apiextensions.k8s.io"]
   resources: ["customresourcedefinitions"]
   verbs: ["get"]
+{{- end }}
+{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "host-deviceclasses" "defaultOn" false)) }}
+- apiGroups: ["resource.k8s.io"]
+  resources: ["deviceclasses"]
+  verbs: ["get", "list", "watch"]
 {{- end }}
 {{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "host-gateways" "defaultOn" false)) }}
 - apiGroups: ["apiextensions.k8s.io"]

@@ -40,17 +40,34 @@ export function ephemeralClaimsNotOwned(
   pod: Pod,
   claimOf: (name: string) => KubeObject | undefined,
 ): string[] {
+  const podName = pod.metadata?.name ?? '';
+  const names = (pod.spec?.volumes ?? [])
+    .filter((volume) => volume?.ephemeral)
+    .map((volume) => ephemeralClaimName(podName, volume.name));
+  return claimsNotMadeForPod(pod, 'PVC', names, claimOf);
+}
+
+/**
+ * Of the claims made for a pod (by these names), those that exist but are not controlled by the pod
+ * (its UID), each in the kubelet's words (`<kind> <ns>/<name> was not created for pod ...`).
+ */
+export function claimsNotMadeForPod(
+  pod: Pod,
+  kind: string,
+  names: readonly string[],
+  claimOf: (name: string) => KubeObject | undefined,
+): string[] {
   const namespace = pod.metadata?.namespace ?? '';
   const podName = pod.metadata?.name ?? '';
-  const out: string[] = [];
-  for (const volume of pod.spec?.volumes ?? []) {
-    if (!volume?.ephemeral) continue;
-    const name = ephemeralClaimName(podName, volume.name);
-    const claim = claimOf(name);
-    if (claim && !controlledBy(claim, pod.metadata?.uid))
-      out.push(`PVC ${namespace}/${name} was not created for pod ${namespace}/${podName} (pod is not owner)`);
-  }
-  return out;
+  return names
+    .filter((name) => {
+      const claim = claimOf(name);
+      return claim !== undefined && !controlledBy(claim, pod.metadata?.uid);
+    })
+    .map(
+      (name) =>
+        `${kind} ${namespace}/${name} was not created for pod ${namespace}/${podName} (pod is not owner)`,
+    );
 }
 
 /** The object's controller: its owner reference with `controller: true` (the API allows one). */

@@ -29,6 +29,11 @@ import {
   type PodSecurityLevel,
 } from './pod-security.ts';
 import { ephemeralClaimsNotOwned, withEphemeralClaims } from './ephemeral-claims.ts';
+import {
+  templatedClaimsNotOwned,
+  templatedClaimsWaiting,
+  withClaimsMadeFromTemplates,
+} from './resource-claims.ts';
 import { forEachPodReference, type PodReference } from './reference-walker.ts';
 import {
   absentReferenceName,
@@ -108,7 +113,9 @@ const referenceIndexKey = (kind: string, namespace: string, name: string) => `${
 /** Every object reference of a pod, by the one reference walker. */
 function podReferences(pod: KubeObject): PodReference[] {
   const refs: PodReference[] = [];
-  forEachPodReference(withEphemeralClaims(asPod(pod)).spec, (ref) => refs.push(ref));
+  forEachPodReference(withClaimsMadeFromTemplates(withEphemeralClaims(asPod(pod))).spec, (ref) =>
+    refs.push(ref),
+  );
   return refs;
 }
 const asPod = (obj: KubeObject): Pod => obj as unknown as Pod;
@@ -154,6 +161,8 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
   let virtualConfigMaps: Informer<KubeObject>;
   /** The tenant's claims, when claims are synced (a pod may mount none otherwise). */
   let virtualClaims: Informer<KubeObject> | undefined;
+  /** The tenant's ResourceClaims, when synced (a pod may use none otherwise). */
+  let virtualResourceClaims: Informer<KubeObject> | undefined;
   let tokens: PodTokens;
   /**
    * Virtual pods this syncer bound, until its cache shows the binding: host events for the pod keep
@@ -390,6 +399,23 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
     );
     if (notOwned.length === 0) return;
     for (const message of notOwned) await ctx.events.record(virtualPod, 'Warning', 'FailedMount', message);
+    throw new WaitingError(notOwned.join('; '));
+  }
+
+  /**
+   * Holds a pod until the virtual cluster has made the ResourceClaims of its templates, and while one
+   * of that name is not the pod's own (see resource-claims.ts). Its status update, and the claim's
+   * copy, bring it back.
+   */
+  async function waitForClaimsFromTemplates(ctx: ReconcileContext, virtualPod: KubeObject): Promise<void> {
+    const waiting = templatedClaimsWaiting(asPod(virtualPod));
+    if (waiting.length) throw new WaitingError(waiting.join('; '));
+    const notOwned = templatedClaimsNotOwned(asPod(virtualPod), (name) =>
+      virtualResourceClaims?.store.get(`${ctx.virtualNamespace}/${name}`),
+    );
+    if (notOwned.length === 0) return;
+    for (const message of notOwned)
+      await ctx.events.record(virtualPod, 'Warning', 'FailedPrepareDynamicResources', message);
     throw new WaitingError(notOwned.join('; '));
   }
   const enforcedTolerations = config.enforceTolerations.map(parseToleration);
@@ -796,6 +822,14 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
         whenKind: 'persistentvolumeclaims',
         keys: podsWaitingFor('PersistentVolumeClaim', Resources.persistentVolumeClaims),
       },
+      {
+        name: 'resourceclaim-copies',
+        cluster: 'host',
+        type: Resources.resourceClaims,
+        scope: managedCopiesScope(where),
+        whenKind: 'resourceclaims',
+        keys: podsWaitingFor('ResourceClaim', Resources.resourceClaims),
+      },
       // Pods waiting for the host copy of their priority class or service account, when synced.
       {
         name: 'priorityclass-copies',
@@ -944,6 +978,8 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       virtualConfigMaps = env.informers.get(env.virtual, Resources.configMaps);
       if (kinds.has('persistentvolumeclaims'))
         virtualClaims = env.informers.get(env.virtual, Resources.persistentVolumeClaims);
+      if (kinds.has('resourceclaims'))
+        virtualResourceClaims = env.informers.get(env.virtual, Resources.resourceClaims);
       const hostSecrets = env.informers.get(env.host, Resources.secrets, managed);
       // The pods kind's own host informer (same scope): which bundle keys host pods still mount.
       const hostPods = env.informers.get(env.host, Resources.pods, managed);
@@ -1011,6 +1047,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
         throw new WaitingError(`waiting for references: ${admission.waiting.join('; ')}`);
       }
       await waitForOwnEphemeralClaims(ctx, virtualPod);
+      await waitForClaimsFromTemplates(ctx, virtualPod);
       await waitForDns(ctx, virtualPod);
       waitForServiceLinks(ctx, virtualPod);
       // Refused before because a host pod that is not ours holds its name (tried again now and

@@ -2,6 +2,7 @@ import type { KubeObject } from '../../kube/object.ts';
 import { ApiError } from '../../kube/errors.ts';
 import { Resources } from '../../kube/resources.ts';
 import { HOST_NS, stateTables, VC, type Seed, type StateTable } from '../../testing/state-table.ts';
+import { podInfrastructure } from '../../testing/pod-seeds.ts';
 
 /** Starts a table for one test and stops it afterwards. */
 const start = stateTables();
@@ -10,24 +11,7 @@ const PODS = Resources.pods;
 const hostPodName = (name: string, ns = 'team') => `${name}-x-${ns}-x-${VC}`;
 
 /** What every pod sync needs: the host Service of the virtual API and the virtual DNS service. */
-const infrastructure: { virtual: Seed[]; host: Seed[] } = {
-  virtual: [
-    [
-      Resources.services,
-      { metadata: { name: 'kube-dns', namespace: 'kube-system' }, spec: { clusterIP: '10.96.0.10' } },
-    ],
-    [Resources.namespaces, { metadata: { name: 'team', labels: { env: 'prod' } } }],
-  ],
-  host: [
-    [
-      Resources.services,
-      {
-        metadata: { name: VC, namespace: HOST_NS },
-        spec: { clusterIP: '10.96.0.50', ports: [{ port: 443 }] },
-      },
-    ],
-  ],
-};
+const infrastructure = podInfrastructure;
 
 function virtualPod(
   name: string,

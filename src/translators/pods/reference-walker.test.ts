@@ -201,23 +201,18 @@ describe('forEachPodReference', () => {
       { resourceClaims: [{ name: 'gpu', resourceClaimName: 'shared' }] },
       {
         kind: 'ResourceClaim',
+        apiGroup: 'resource.k8s.io',
         name: 'shared',
         optional: false,
         where: { field: 'spec.resourceClaims[0].resourceClaimName' },
       },
     ],
-    [
-      'resource claim template',
-      { resourceClaims: [{ name: 'gpu', resourceClaimTemplateName: 'tpl' }] },
-      {
-        kind: 'ResourceClaimTemplate',
-        name: 'tpl',
-        optional: false,
-        where: { field: 'spec.resourceClaims[0].resourceClaimTemplateName' },
-      },
-    ],
   ] as [string, Partial<PodSpec>, Omit<PodReference, 'rename'>][])('visits a %s', (_what, spec, expected) => {
     expect(refsOf(spec)).toEqual([expected]);
+  });
+
+  it('never visits a resource claim template: the host pod names the claim made from it (resource-claims.ts)', () => {
+    expect(refsOf({ resourceClaims: [{ name: 'gpu', resourceClaimTemplateName: 'tpl' }] })).toEqual([]);
   });
 
   it('visits nothing for an empty spec, nameless references or tokens', () => {
@@ -271,14 +266,14 @@ describe('forEachPodReference', () => {
       containers: [{ name: 'x', env: [{ name: 'A', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } }] }],
       ephemeralContainers: [{ name: 'y', envFrom: [{ configMapRef: { name: 'm' } }] }],
       imagePullSecrets: [{ name: 'r' }],
-      resourceClaims: [{ name: 'g', resourceClaimName: 'c', resourceClaimTemplateName: 't' }],
+      resourceClaims: [{ name: 'g', resourceClaimName: 'c' }],
     } as PodSpec;
     let count = 0;
     forEachPodReference(spec, (ref) => {
       count++;
       ref.rename(`host-${ref.name}`);
     });
-    expect(count).toBe(10);
+    expect(count).toBe(9);
     expect(refsOf(spec).every((r) => r.name.startsWith('host-'))).toBe(true);
     expect(spec.volumes?.[3]?.ephemeral?.volumeClaimTemplate?.spec.dataSourceRef).toEqual({
       kind: 'PersistentVolumeClaim',

@@ -5,13 +5,7 @@ import type { Container, EphemeralContainer, PodSpec, Volume } from '../../kube/
  * populator understands (a VolumeSnapshot, a PVC, a custom kind), so the set is open.
  */
 export type PodReferenceKind =
-  | 'Secret'
-  | 'ConfigMap'
-  | 'PersistentVolumeClaim'
-  | 'ResourceClaim'
-  | 'ResourceClaimTemplate'
-  | 'VolumeSnapshot'
-  | (string & {});
+  'Secret' | 'ConfigMap' | 'PersistentVolumeClaim' | 'ResourceClaim' | 'VolumeSnapshot' | (string & {});
 
 /** Where in the pod spec a reference sits. */
 export interface PodReferenceLocation {
@@ -87,17 +81,14 @@ export function forEachPodReference(spec: PodSpec | undefined, visit: PodReferen
       where: { field: `spec.imagePullSecrets[${i}].name` },
     }),
   );
+  // A template is never named on the host: the claim made from it is (pods/resource-claims.ts).
   (spec.resourceClaims ?? []).forEach((c, i) => {
-    const field = `spec.resourceClaims[${i}]`;
+    if (c.resourceClaimTemplateName) return;
     emit(visit, c, 'resourceClaimName', {
       kind: 'ResourceClaim',
+      apiGroup: 'resource.k8s.io',
       optional: false,
-      where: { field: `${field}.resourceClaimName` },
-    });
-    emit(visit, c, 'resourceClaimTemplateName', {
-      kind: 'ResourceClaimTemplate',
-      optional: false,
-      where: { field: `${field}.resourceClaimTemplateName` },
+      where: { field: `spec.resourceClaims[${i}].resourceClaimName` },
     });
   });
 }

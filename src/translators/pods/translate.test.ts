@@ -472,19 +472,28 @@ describe('translatePodToHost', () => {
     ).toBe('true');
   });
 
-  it('renames dynamic resource claims', () => {
+  it('renames dynamic resource claims; a template becomes the claim the virtual cluster made from it', () => {
+    const withTemplate = pod({
+      resourceClaims: [
+        { name: 'gpu', resourceClaimName: 'shared-gpu' },
+        { name: 'tmp', resourceClaimTemplateName: 'gpu-template' },
+      ],
+    });
+    // Not made yet (the pods kind waits for it before the host pod is made): nothing a copy can be named.
+    expect(translatePodToHost(withTemplate, ctx).spec?.resourceClaims?.[1]).toEqual({
+      name: 'tmp',
+      resourceClaimName: expect.stringMatching(/^vsyncer-absent-[0-9a-f]{20}$/),
+    });
     const host = translatePodToHost(
-      pod({
-        resourceClaims: [
-          { name: 'gpu', resourceClaimName: 'shared-gpu' },
-          { name: 'tmp', resourceClaimTemplateName: 'gpu-template' },
-        ],
-      }),
+      {
+        ...withTemplate,
+        status: { resourceClaimStatuses: [{ name: 'tmp', resourceClaimName: 'web-tmp-x7k2q' }] },
+      },
       ctx,
     );
     expect(host.spec?.resourceClaims).toEqual([
       { name: 'gpu', resourceClaimName: hn('shared-gpu') },
-      { name: 'tmp', resourceClaimTemplateName: hn('gpu-template') },
+      { name: 'tmp', resourceClaimName: hn('web-tmp-x7k2q') },
     ]);
   });
 

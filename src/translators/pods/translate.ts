@@ -41,6 +41,8 @@ import { withoutSyncerAnnotations } from '../../sync/metadata-sync.ts';
 import { cloneJson } from '../../util/json.ts';
 import { markedDebugContainer, tenantDebugContainerNames } from './debug-containers.ts';
 import { withEphemeralClaims } from './ephemeral-claims.ts';
+import { withClaimsMadeFromTemplates } from './resource-claims.ts';
+import { absentReferenceName } from './reference-safety.ts';
 import type { PodPolicy } from './pod-policy.ts';
 import { translateImage, type ImageTranslations } from './image-translation.ts';
 import { virtualConditionsWithGates, type PodCondition } from './readiness-gates.ts';
@@ -267,7 +269,9 @@ export function translatePodToHost(virtual: Pod, ctx: PodTranslationContext): Po
   const ns = meta.namespace ?? '';
   const name = meta.name ?? '';
   const rename = (n: string) => hostName(n, ns, ctx.vcName);
-  const spec = cloneJson(withEphemeralClaims(virtual).spec ?? { containers: [] });
+  const spec = cloneJson(
+    withClaimsMadeFromTemplates(withEphemeralClaims(virtual)).spec ?? { containers: [] },
+  );
   dropUnreviewedPodSpecFields(spec);
   // The kubelet names the container after the pod, but the host pod's name is another: the hostname
   // keeps the virtual one. It must be one DNS label: at most 63 characters, dots made dashes (as
@@ -328,6 +332,21 @@ export function translatePodToHost(virtual: Pod, ctx: PodTranslationContext): Po
   forEachPodReference(spec, (ref) =>
     ref.rename(ctx.referenceHostName ? ctx.referenceHostName(ref) : rename(ref.name)),
   );
+  // A template is never named on the host (the host would make a claim the tenant never sees): the
+  // pod waits for the claim the virtual cluster makes from it before it is made. Were one still
+  // unmade here, its entry names a claim no copy can be, so the host pod waits too.
+  if (spec.resourceClaims)
+    spec.resourceClaims = spec.resourceClaims.map((entry) =>
+      entry.resourceClaimTemplateName
+        ? {
+            name: entry.name,
+            resourceClaimName: absentReferenceName(`pod/${ns}/${name}/${meta.uid ?? ''}`, {
+              kind: 'ResourceClaimTemplate',
+              name: entry.resourceClaimTemplateName,
+            }),
+          }
+        : entry,
+    );
 
   // Identity: a host account with no token of its own; tokens come from the virtual cluster.
   spec.serviceAccountName =
@@ -982,6 +1001,9 @@ export function podStatusForVirtual(host: Pod, virtual: Pod, view: PodStatusView
     // Fixed by the virtual API server at create and immutable after; the host's may differ, since
     // the host pod has containers the tenant did not declare (the hosts-rewrite init container).
     qosClass: virtual.status?.qosClass ?? status.qosClass,
+    // The virtual cluster's resourceclaim controller writes which claims it made for the pod (the
+    // host pod names those claims' copies, and has none of its own).
+    resourceClaimStatuses: virtual.status?.resourceClaimStatuses,
     nominatedNodeName: status.nominatedNodeName,
     containerStatuses: keep(status.containerStatuses, names(vspec?.containers)),
     initContainerStatuses: keep(status.initContainerStatuses, names(vspec?.initContainers)),

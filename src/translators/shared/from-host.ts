@@ -329,6 +329,7 @@ const SELECTED_CLASSES = {
     resource: 'priorityclasses.scheduling.k8s.io',
     key: 'priorityClasses',
   },
+  DeviceClass: { words: 'device class', resource: 'deviceclasses.resource.k8s.io', key: 'deviceClasses' },
 } as const;
 export type SelectedClassKind = keyof typeof SELECTED_CLASSES;
 

@@ -1,0 +1,192 @@
+import { TerminalError } from '../../controller/errors.ts';
+import type { Informer } from '../../informer/informer.ts';
+import { objectKey, splitKey, type KubeObject } from '../../kube/object.ts';
+import { Resources, type ResourceType } from '../../kube/resources.ts';
+import type { LabelSelector } from '../../naming/labels.ts';
+import { createHostCopy } from '../../sync/engine.ts';
+import type { KindSpec, Placement, ReconcileContext, SyncResult } from '../../sync/kind.ts';
+import {
+  managedCopiesScope,
+  namespacedToHost,
+  ownedVirtualKey,
+  recordedVirtualUid,
+} from '../../sync/mappers.ts';
+import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
+import { withMessagesScrubbed } from '../../sync/scrub.ts';
+import {
+  CLASS_WITHHELD_REASON,
+  classWithheld,
+  hostClassSelectorOf,
+  isHostsOwnClass,
+  offersClass,
+} from '../shared/from-host.ts';
+import { sameJson } from '../shared/host-metadata.ts';
+import {
+  claimSpecOf,
+  claimSpecPath,
+  claimSpecProblem,
+  deviceClassesOf,
+  draSpecInSync,
+  hostDraObjectFor,
+  virtualClaimStatus,
+} from './translate.ts';
+
+/** The kind that shows the host's device classes; with it on, a claim may name only those. */
+export const HOST_DEVICE_CLASSES_KIND = 'host-deviceclasses';
+/** Claims (or templates) by the device classes they name. */
+const CLASS_INDEX = 'dra/device-classes';
+
+/** Whether the kind syncs ResourceClaimTemplates (their claim spec under spec.spec) or ResourceClaims. */
+const isTemplate = (type: ResourceType) => type === Resources.resourceClaimTemplates;
+
+/**
+ * ResourceClaims or ResourceClaimTemplates, virtual → host; for claims, their allocation and
+ * reservations back. A claim's devices are allocated by the host's scheduler from the host's
+ * devices, so the classes a claim names are the host's: with host-deviceclasses on, only those it
+ * shows (its selector) may be named, in vCluster's words otherwise. Admin access is never copied
+ * (claimSpecProblem). Both kinds' specs are immutable: a copy of another spec (an earlier
+ * incarnation's, as the engine sees by UID) is replaced, never edited.
+ */
+export function draKind(type: ResourceType, where: Placement): KindSpec {
+  const templated = isTemplate(type);
+  const path = claimSpecPath(templated);
+  const place = (ctx: ReconcileContext) => ({ ...where, hostName: ctx.hostName });
+  let hostClasses: Informer<KubeObject> | undefined;
+  let offered: LabelSelector | undefined;
+  let hostPods: Informer<KubeObject> | undefined;
+  let virtualPods: Informer<KubeObject> | undefined;
+  const words = templated ? 'resource claim template' : 'resource claim';
+  /** The keys of the virtual objects naming a device class (filled by setup). */
+  let byClass: (name: string) => string[] = () => [];
+
+  /** The host copy to have; refused (with the field named) when the spec may not reach the host. */
+  function desiredHost(ctx: ReconcileContext, virtual: KubeObject): KubeObject {
+    const claimSpec = claimSpecOf(virtual, templated);
+    const problem = claimSpecProblem(claimSpec, path);
+    if (problem) throw new TerminalError(`malformed ${words}: ${problem}`);
+    if (hostClasses) {
+      for (const cls of deviceClassesOf(claimSpec, path)) {
+        const host = hostClasses.store.get(cls.name);
+        const exists = isHostsOwnClass(host);
+        if (exists && offersClass(offered, host)) continue;
+        throw new TerminalError(
+          classWithheld({ words, name: virtual.metadata?.name ?? '' }, 'DeviceClass', cls.name, exists),
+          CLASS_WITHHELD_REASON,
+        );
+      }
+    }
+    return hostDraObjectFor(virtual, type, place(ctx));
+  }
+
+  /** The virtual pod a host pod of the claim's namespace is the copy of, as a consumer reference. */
+  function virtualPodOf(ctx: ReconcileContext, hostPodName: string) {
+    const hostPod = hostPods?.store.get(`${ctx.hostNamespace}/${hostPodName}`);
+    const owner = hostPod && ownedVirtualKey(hostPod, where, Resources.pods);
+    if (!owner || splitKey(owner).namespace !== ctx.virtualNamespace) return undefined;
+    const pod = virtualPods?.store.get(owner);
+    const uid = pod?.metadata?.uid;
+    if (!uid || recordedVirtualUid(hostPod) !== uid) return undefined;
+    return { name: pod.metadata?.name ?? '', uid };
+  }
+
+  /**
+   * Writes the host's allocation up. The API keeps an allocation once set (it may only be removed):
+   * one the host replaced (freed, then allocated anew) is removed first, with the reservations that
+   * need it.
+   */
+  async function writeStatusUp(ctx: ReconcileContext, virtual: KubeObject, host: KubeObject) {
+    const wanted = virtualClaimStatus(host, (name) => virtualPodOf(ctx, name));
+    if (!wanted) return undefined;
+    const status = withMessagesScrubbed(wanted, where);
+    const current = (virtual.status ?? {}) as Record<string, unknown>;
+    if (sameJson(status, current)) return undefined;
+    let latest = virtual;
+    if (current.allocation && status.allocation && !sameJson(current.allocation, status.allocation)) {
+      const { allocation: _freed, reservedFor: _reserved, ...rest } = current;
+      latest = await ctx.virtual.update(
+        type,
+        ctx.virtualNamespace,
+        { ...latest, status: rest },
+        {
+          subresource: 'status',
+        },
+      );
+    }
+    return ctx.virtual.update(type, ctx.virtualNamespace, { ...latest, status }, { subresource: 'status' });
+  }
+
+  const spec: KindSpec = {
+    direction: templated ? 'to-host' : 'both',
+    virtualType: type,
+    hostType: type,
+    mapper: namespacedToHost(type, where),
+    relations: [
+      // A claim refused for its class is tried again when a host class of that name changes.
+      {
+        name: 'host-deviceclasses',
+        cluster: 'host',
+        type: Resources.deviceClasses,
+        whenKind: HOST_DEVICE_CLASSES_KIND,
+        keys: (cls) => byClass(cls.metadata?.name ?? ''),
+      },
+    ],
+
+    setup(env, kinds) {
+      if (kinds.has(HOST_DEVICE_CLASSES_KIND)) {
+        hostClasses = env.informers.get(env.host, Resources.deviceClasses);
+        offered = hostClassSelectorOf(kinds, HOST_DEVICE_CLASSES_KIND);
+      }
+      if (!templated) {
+        hostPods = env.informers.get(env.host, Resources.pods, managedCopiesScope(where));
+        virtualPods = env.informers.get(env.virtual, Resources.pods);
+      }
+      const virtualObjects = env.informers.get(env.virtual, type);
+      virtualObjects.addIndexer(CLASS_INDEX, (obj) => {
+        const claimSpec = claimSpecOf(obj, templated);
+        return claimSpecProblem(claimSpec, path) ? [] : deviceClassesOf(claimSpec, path).map((c) => c.name);
+      });
+      byClass = (name) => virtualObjects.store.byIndex(CLASS_INDEX, name).map(objectKey);
+    },
+
+    async create(ctx, virtual): Promise<SyncResult> {
+      return createHostCopy(ctx, spec, desiredHost(ctx, virtual!));
+    },
+
+    async update(ctx, source, host): Promise<SyncResult> {
+      const virtual = source!;
+      const desired = desiredHost(ctx, virtual);
+      if (!draSpecInSync(desired, host)) {
+        // Immutable on both sides: a copy of another spec is the copy of something else. One still
+        // reserved for a pod is in use, and is left for its pod to end.
+        if ((host.status as { reservedFor?: unknown[] } | undefined)?.reservedFor?.length)
+          throw new TerminalError(
+            `${path}: the host still holds a ${words} of this name with another spec, in use by a pod; it is replaced once no pod uses it`,
+          );
+        await ctx.host.delete(type, ctx.hostNamespace, host.metadata?.name ?? '', {
+          uid: host.metadata?.uid,
+        });
+        return { hostWritten: true };
+      }
+      const result: SyncResult = {};
+      const plan = ctx.planMetadata(virtual, host, desired);
+      if (plan.hostChanged) {
+        await ctx.host.update(type, ctx.hostNamespace, {
+          ...host,
+          metadata: { ...host.metadata, ...plan.host },
+        });
+        result.hostWritten = true;
+      }
+      let latest = virtual;
+      if (!templated) {
+        const written = await writeStatusUp(ctx, virtual, host);
+        if (written) {
+          latest = written;
+          result.virtualWritten = true;
+        }
+      }
+      if (await writePlannedMetadataUp(ctx, type, latest, plan)) result.virtualWritten = true;
+      return result;
+    },
+  };
+  return spec;
+}

@@ -1,0 +1,272 @@
+import type { KubeObject } from '../../kube/object.ts';
+import { Resources } from '../../kube/resources.ts';
+import { podInfrastructure } from '../../testing/pod-seeds.ts';
+import { HOST_NS, stateTables, VC, type Seed, type StateTable } from '../../testing/state-table.ts';
+
+/** Starts a table for one test and stops it afterwards. */
+const start = stateTables();
+
+const CLAIMS = Resources.resourceClaims;
+const TEMPLATES = Resources.resourceClaimTemplates;
+const PODS = Resources.pods;
+const hostName = (name: string, ns = 'team') => `${name}-x-${ns}-x-${VC}`;
+
+const claimSpec = (deviceClassName: string, extra: Record<string, unknown> = {}) => ({
+  devices: {
+    requests: [
+      { name: 'gpu', exactly: { deviceClassName, allocationMode: 'ExactCount', count: 1, ...extra } },
+    ],
+  },
+});
+
+function claim(
+  name: string,
+  spec: unknown = claimSpec('gpu'),
+  extra: Partial<KubeObject['metadata']> = {},
+): Seed {
+  return [CLAIMS, { metadata: { name, namespace: 'team', uid: `uid-${name}`, ...extra }, spec }];
+}
+
+function deviceClass(name: string, labels: Record<string, string> = {}): Seed {
+  return [Resources.deviceClasses, { metadata: { name, labels }, spec: {} }];
+}
+
+function pod(
+  name: string,
+  resourceClaims: unknown[],
+  status: Record<string, unknown> = { phase: 'Pending' },
+): Seed {
+  return [
+    PODS,
+    {
+      metadata: { name, namespace: 'team', uid: `uid-${name}` },
+      spec: { containers: [{ name: 'main', image: 'app:1' }], resourceClaims },
+      status,
+    },
+  ];
+}
+
+const hostClaim = (t: StateTable, name: string) =>
+  t.host.objects(CLAIMS, HOST_NS).find((c) => c.metadata?.name === hostName(name));
+const virtualClaim = (t: StateTable, name: string) =>
+  t.virtual.objects(CLAIMS, 'team').find((c) => c.metadata?.name === name);
+const hostPod = (t: StateTable, name: string) =>
+  t.host.objects(PODS, HOST_NS).find((p) => p.metadata?.name === hostName(name)) as
+    (KubeObject & { spec?: { resourceClaims?: unknown[] } }) | undefined;
+const warnings = (t: StateTable, name: string) =>
+  t.virtual
+    .objects(Resources.events, 'team')
+    .filter((e) => (e.involvedObject as { name?: string }).name === name)
+    .map((e) => `${e.reason}: ${e.message}`);
+
+/** What the host's scheduler writes when it allocates a claim's device and reserves it for pods. */
+const allocated = (device: string, ...hostPods: { name: string; uid: string }[]) => ({
+  allocation: {
+    devices: { results: [{ request: 'gpu', driver: 'gpu.example.com', pool: 'shared', device }] },
+  },
+  ...(hostPods.length ? { reservedFor: hostPods.map((p) => ({ resource: 'pods', ...p })) } : {}),
+});
+
+async function setHostStatus(t: StateTable, name: string, status: Record<string, unknown>) {
+  await t.host.update(CLAIMS, HOST_NS, { ...hostClaim(t, name)!, status }, { subresource: 'status' });
+  await t.settle();
+}
+
+describe('resourceclaims state table', () => {
+  it('copies a claim with its spec; the allocation comes back, reserved for the virtual pods of its host pods only', async () => {
+    const table = await start({
+      kinds: ['pods', 'resourceclaims'],
+      virtual: [
+        ...podInfrastructure.virtual,
+        claim('shared', claimSpec('gpu'), { labels: { team: 'ml' } }),
+        pod('server', [{ name: 'gpu', resourceClaimName: 'shared' }]),
+      ],
+      host: podInfrastructure.host,
+    });
+    await table.settle();
+    const copy = hostClaim(table, 'shared')!;
+    expect(copy.spec).toEqual(claimSpec('gpu'));
+    expect(copy.metadata?.labels).toMatchObject({ team: 'ml', 'vcluster.loft.sh/managed-by': VC });
+    expect(hostPod(table, 'server')?.spec?.resourceClaims).toEqual([
+      { name: 'gpu', resourceClaimName: hostName('shared') },
+    ]);
+    const server = hostPod(table, 'server')!;
+    // Reserved for the tenant's pod, and for a host pod that is none of this tenant's.
+    await setHostStatus(
+      table,
+      'shared',
+      allocated(
+        'gpu-0',
+        { name: server.metadata!.name!, uid: server.metadata!.uid! },
+        { name: 'admin-job', uid: 'h1' },
+      ),
+    );
+    expect(virtualClaim(table, 'shared')?.status).toEqual({
+      ...allocated('gpu-0'),
+      reservedFor: [{ resource: 'pods', name: 'server', uid: 'uid-server' }],
+    });
+  });
+
+  it('an allocation the host replaced is removed first, as the API keeps one once set', async () => {
+    const table = await start({ kinds: ['resourceclaims'], virtual: [claim('gpu')] });
+    await table.settle();
+    await setHostStatus(table, 'gpu', allocated('gpu-0'));
+    expect(virtualClaim(table, 'gpu')?.status).toEqual(allocated('gpu-0'));
+    table.virtual.clearWrites();
+    // Freed and allocated anew before the syncer looks again.
+    await table.host.update(
+      CLAIMS,
+      HOST_NS,
+      { ...hostClaim(table, 'gpu')!, status: {} },
+      { subresource: 'status' },
+    );
+    await setHostStatus(table, 'gpu', allocated('gpu-1'));
+    expect(virtualClaim(table, 'gpu')?.status).toEqual(allocated('gpu-1'));
+    expect(table.virtual.writeLog()).toEqual([
+      'update resourceclaims/status team/gpu',
+      'update resourceclaims/status team/gpu',
+    ]);
+  });
+
+  it.each([
+    ['admin access', claimSpec('gpu', { adminAccess: true }), 'spec.devices.requests[0].exactly.adminAccess'],
+    [
+      'admin access in an alternative',
+      {
+        devices: {
+          requests: [
+            { name: 'gpu', firstAvailable: [{ name: 'a', deviceClassName: 'gpu', adminAccess: true }] },
+          ],
+        },
+      },
+      'spec.devices.requests[0].firstAvailable[0].adminAccess',
+    ],
+    [
+      'requests not a list',
+      { devices: { requests: { name: 'gpu' } } },
+      'spec.devices.requests: must be a list',
+    ],
+  ])('a claim asking for %s never reaches the host, and the tenant is told', async (_what, spec, field) => {
+    const table = await start({ kinds: ['resourceclaims'], virtual: [claim('peek', spec)] });
+    await table.settle();
+    expect(table.host.objects(CLAIMS, HOST_NS)).toEqual([]);
+    expect(warnings(table, 'peek').join('\n')).toContain(field);
+  });
+
+  it('with the host device classes shown, a claim may name only a class offered; one offered later is synced then', async () => {
+    const table = await start({
+      kinds: ['resourceclaims', 'resourceclaimtemplates', 'host-deviceclasses'],
+      flags: { hostDeviceclassesSelector: 'tier=tenants' },
+      virtual: [
+        claim('fpga', claimSpec('fpga')),
+        claim('gpu', claimSpec('gpu')),
+        claim('missing', claimSpec('tpu')),
+        [TEMPLATES, { metadata: { name: 'fpgas', namespace: 'team' }, spec: { spec: claimSpec('fpga') } }],
+      ],
+      host: [deviceClass('gpu', { tier: 'tenants' }), deviceClass('fpga', { tier: 'admins' })],
+    });
+    await table.settle();
+    expect(table.host.objects(CLAIMS, HOST_NS).map((c) => c.metadata?.name)).toEqual([hostName('gpu')]);
+    expect(table.host.objects(TEMPLATES, HOST_NS)).toEqual([]);
+    expect(table.virtual.objects(Resources.deviceClasses).map((c) => c.metadata?.name)).toEqual(['gpu']);
+    expect(warnings(table, 'fpga')).toEqual([
+      `SyncWarning: did not sync resource claim "fpga" to host because the device class "fpga" in the host does not match the selector under 'sync.fromHost.deviceClasses.selector'`,
+    ]);
+    expect(warnings(table, 'missing')).toEqual([
+      `SyncWarning: did not sync resource claim "missing" to host because the device class "tpu" couldn't be reached in the host: deviceclasses.resource.k8s.io "tpu" not found`,
+    ]);
+    // The admin offers fpga: the claim and the template naming it are synced.
+    const fpga = table.host.objects(Resources.deviceClasses).find((c) => c.metadata?.name === 'fpga')!;
+    await table.host.update(Resources.deviceClasses, '', {
+      ...fpga,
+      metadata: { ...fpga.metadata, labels: { tier: 'tenants' } },
+    });
+    await table.settle();
+    expect(
+      table.host
+        .objects(CLAIMS, HOST_NS)
+        .map((c) => c.metadata?.name)
+        .sort(),
+    ).toEqual([hostName('fpga'), hostName('gpu')].sort());
+    expect(table.host.objects(TEMPLATES, HOST_NS).map((c) => [c.metadata?.name, c.spec])).toEqual([
+      [hostName('fpgas'), { spec: claimSpec('fpga') }],
+    ]);
+  });
+});
+
+describe('pods with claims made from templates', () => {
+  const templated = [{ name: 'gpu', resourceClaimTemplateName: 'one-gpu' }];
+  const madeStatus = {
+    phase: 'Pending',
+    resourceClaimStatuses: [{ name: 'gpu', resourceClaimName: 'web-gpu-x7k2q' }],
+  };
+  const madeClaim = (ownerUid: string) =>
+    claim('web-gpu-x7k2q', claimSpec('gpu'), {
+      ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name: 'web', uid: ownerUid, controller: true }],
+    });
+
+  const table = (virtual: Seed[]) =>
+    start({
+      kinds: ['pods', 'resourceclaims'],
+      virtual: [...podInfrastructure.virtual, ...virtual],
+      host: podInfrastructure.host,
+    });
+
+  it("waits for the claim the virtual cluster makes, then names its copy; the claim statuses stay the virtual cluster's", async () => {
+    const t = await table([pod('web', templated)]);
+    await t.settle();
+    expect(hostPod(t, 'web')).toBeUndefined();
+    // The virtual cluster's resourceclaim controller makes the claim, then records it in the pod's status.
+    await t.virtual.create(CLAIMS, 'team', madeClaim('uid-web')[1]);
+    const web = t.virtual.objects(PODS, 'team')[0]!;
+    await t.virtual.update(PODS, 'team', { ...web, status: madeStatus }, { subresource: 'status' });
+    await t.settle();
+    expect(hostPod(t, 'web')?.spec?.resourceClaims).toEqual([
+      { name: 'gpu', resourceClaimName: hostName('web-gpu-x7k2q') },
+    ]);
+    expect(t.host.objects(TEMPLATES, HOST_NS)).toEqual([]);
+    // The host pod runs: its status comes up, and the virtual cluster's record of its claims is kept.
+    const host = hostPod(t, 'web')!;
+    await t.host.update(
+      PODS,
+      HOST_NS,
+      { ...host, status: { phase: 'Running', podIP: '10.1.0.5' } },
+      { subresource: 'status' },
+    );
+    await t.settle();
+    const status = t.virtual.objects(PODS, 'team')[0]!.status as Record<string, unknown>;
+    expect(status).toMatchObject({
+      phase: 'Running',
+      resourceClaimStatuses: madeStatus.resourceClaimStatuses,
+    });
+  });
+
+  it.each([
+    ['made by the tenant (no owner)', claim('web-gpu-x7k2q')],
+    ["an earlier pod's of the name", madeClaim('uid-of-an-earlier-web')],
+  ])('a claim the status names but %s is not used: the pod waits, told', async (_what, seed) => {
+    const t = await table([seed, pod('web', templated, madeStatus)]);
+    await t.settle();
+    expect(hostPod(t, 'web')).toBeUndefined();
+    expect(warnings(t, 'web')).toContain(
+      'FailedPrepareDynamicResources: ResourceClaim team/web-gpu-x7k2q was not created for pod team/web (pod is not owner)',
+    );
+  });
+
+  it('without the resourceclaims kind, a pod naming a claim is refused, said so', async () => {
+    const t = await start({
+      kinds: ['pods'],
+      virtual: [
+        ...podInfrastructure.virtual,
+        claim('shared'),
+        pod('web', [{ name: 'gpu', resourceClaimName: 'shared' }]),
+      ],
+      host: podInfrastructure.host,
+    });
+    await t.settle();
+    expect(hostPod(t, 'web')).toBeUndefined();
+    expect(warnings(t, 'web').join('\n')).toContain(
+      'ResourceClaim "shared": objects of this kind are not synced to the host',
+    );
+  });
+});
