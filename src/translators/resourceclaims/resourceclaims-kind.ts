@@ -26,7 +26,6 @@ import {
   claimSpecPath,
   claimSpecProblem,
   deviceClassesOf,
-  draSpecInSync,
   hostDraObjectFor,
   virtualClaimStatus,
 } from './translate.ts';
@@ -44,8 +43,8 @@ const isTemplate = (type: ResourceType) => type === Resources.resourceClaimTempl
  * reservations back. A claim's devices are allocated by the host's scheduler from the host's
  * devices, so the classes a claim names are the host's: with host-deviceclasses on, only those it
  * shows (its selector) may be named, in vCluster's words otherwise. Admin access is never copied
- * (claimSpecProblem). Both kinds' specs are immutable: a copy of another spec (an earlier
- * incarnation's, as the engine sees by UID) is replaced, never edited.
+ * (claimSpecProblem). Both kinds' specs are immutable: a copy of an earlier incarnation (the engine
+ * tells by UID) is replaced, never edited.
  */
 export function draKind(type: ResourceType, where: Placement): KindSpec {
   const templated = isTemplate(type);
@@ -64,18 +63,24 @@ export function draKind(type: ResourceType, where: Placement): KindSpec {
     const claimSpec = claimSpecOf(virtual, templated);
     const problem = claimSpecProblem(claimSpec, path);
     if (problem) throw new TerminalError(`malformed ${words}: ${problem}`);
-    if (hostClasses) {
-      for (const cls of deviceClassesOf(claimSpec, path)) {
-        const host = hostClasses.store.get(cls.name);
-        const exists = isHostsOwnClass(host);
-        if (exists && offersClass(offered, host)) continue;
-        throw new TerminalError(
-          classWithheld({ words, name: virtual.metadata?.name ?? '' }, 'DeviceClass', cls.name, exists),
-          CLASS_WITHHELD_REASON,
-        );
-      }
-    }
+    const withheld = classWithheldFrom(virtual);
+    if (withheld) throw withheld;
     return hostDraObjectFor(virtual, type, place(ctx));
+  }
+
+  /** The refusal of a well-formed spec naming a device class the host does not offer, if it does. */
+  function classWithheldFrom(virtual: KubeObject): TerminalError | undefined {
+    if (!hostClasses) return undefined;
+    for (const cls of deviceClassesOf(claimSpecOf(virtual, templated), path)) {
+      const host = hostClasses.store.get(cls.name);
+      const exists = isHostsOwnClass(host);
+      if (exists && offersClass(offered, host)) continue;
+      return new TerminalError(
+        classWithheld({ words, name: virtual.metadata?.name ?? '' }, 'DeviceClass', cls.name, exists),
+        CLASS_WITHHELD_REASON,
+      );
+    }
+    return undefined;
   }
 
   /** The virtual pod a host pod of the claim's namespace is the copy of, as a consumer reference. */
@@ -154,19 +159,29 @@ export function draKind(type: ResourceType, where: Placement): KindSpec {
 
     async update(ctx, source, host): Promise<SyncResult> {
       const virtual = source!;
-      const desired = desiredHost(ctx, virtual);
-      if (!draSpecInSync(desired, host)) {
-        // Immutable on both sides: a copy of another spec is the copy of something else. One still
-        // reserved for a pod is in use, and is left for its pod to end.
-        if ((host.status as { reservedFor?: unknown[] } | undefined)?.reservedFor?.length)
-          throw new TerminalError(
-            `${path}: the host still holds a ${words} of this name with another spec, in use by a pod; it is replaced once no pod uses it`,
-          );
+      const problem = claimSpecProblem(claimSpecOf(virtual, templated), path);
+      if (problem) throw new TerminalError(`malformed ${words}: ${problem}`);
+      // A class the admin withholds since the copy was made: a copy not allocated yet goes (the host
+      // would allocate from that class); an allocated one keeps its device, and its status flows.
+      const withheld = classWithheldFrom(virtual);
+      if (withheld && !(host.status as { allocation?: unknown } | undefined)?.allocation) {
         await ctx.host.delete(type, ctx.hostNamespace, host.metadata?.name ?? '', {
           uid: host.metadata?.uid,
         });
-        return { hostWritten: true };
+        // What the tenant sees of it goes with it: no device is allocated to the claim any more.
+        if (!templated && virtual.status && Object.keys(virtual.status).length)
+          await ctx.virtual.update(
+            type,
+            ctx.virtualNamespace,
+            { ...virtual, status: {} },
+            { subresource: 'status' },
+          );
+        throw withheld;
       }
+      // The spec is not compared: immutable on both sides, a copy of another spec is an earlier
+      // incarnation's, which the engine replaces by UID; and API servers of two versions default it
+      // differently, which a comparison would take for a change and replace for ever.
+      const desired = hostDraObjectFor(virtual, type, place(ctx));
       const result: SyncResult = {};
       const plan = ctx.planMetadata(virtual, host, desired);
       if (plan.hostChanged) {

@@ -194,6 +194,63 @@ describe('resourceclaims state table', () => {
   });
 });
 
+describe('resourceclaims: a class the admin withholds later', () => {
+  it('removes a copy not allocated yet (the host would allocate from it); an allocated one keeps its device and status', async () => {
+    const table = await start({
+      kinds: ['resourceclaims', 'host-deviceclasses'],
+      flags: { hostDeviceclassesSelector: 'tier=tenants' },
+      virtual: [claim('waiting'), claim('running')],
+      host: [deviceClass('gpu', { tier: 'tenants' })],
+    });
+    await table.settle();
+    await setHostStatus(table, 'running', allocated('gpu-0'));
+    const gpu = table.host.objects(Resources.deviceClasses)[0]!;
+    await table.host.update(Resources.deviceClasses, '', {
+      ...gpu,
+      metadata: { ...gpu.metadata, labels: {} },
+    });
+    await table.settle();
+    expect(table.host.objects(CLAIMS, HOST_NS).map((c) => c.metadata?.name)).toEqual([hostName('running')]);
+    expect(warnings(table, 'waiting')).toEqual([
+      `SyncWarning: did not sync resource claim "waiting" to host because the device class "gpu" in the host does not match the selector under 'sync.fromHost.deviceClasses.selector'`,
+    ]);
+    // Still allocated: its status flows (a reservation for a pod that is none of the tenant's is left out).
+    await setHostStatus(table, 'running', allocated('gpu-0', { name: 'gone', uid: 'h2' }));
+    expect(virtualClaim(table, 'running')?.status).toEqual(allocated('gpu-0'));
+    expect(warnings(table, 'running')).toEqual([]);
+    // Freed: it goes too, and the tenant sees it free and is told why.
+    await setHostStatus(table, 'running', {});
+    expect(table.host.objects(CLAIMS, HOST_NS)).toEqual([]);
+    expect(virtualClaim(table, 'running')?.status).toEqual({});
+    expect(warnings(table, 'running')).toHaveLength(1);
+  });
+
+  it('a copy whose spec the host defaults otherwise is kept as it is (no replacement loop between API versions)', async () => {
+    const table = await start({ kinds: ['resourceclaims'], virtual: [claim('gpu')] });
+    await table.settle();
+    const copy = hostClaim(table, 'gpu')!;
+    // As a host of another version might write it: a default the virtual cluster's API has not.
+    const defaulted = {
+      ...copy,
+      spec: { devices: { ...(copy.spec as { devices: object }).devices, constraints: [] } },
+    };
+    await table.host.delete(CLAIMS, HOST_NS, copy.metadata!.name!);
+    await table.host.create(CLAIMS, HOST_NS, {
+      ...defaulted,
+      metadata: { ...copy.metadata, resourceVersion: undefined, uid: undefined },
+    });
+    await table.settle();
+    table.host.clearWrites();
+    await table.virtual.update(CLAIMS, 'team', {
+      ...virtualClaim(table, 'gpu')!,
+      metadata: { ...virtualClaim(table, 'gpu')!.metadata, labels: { x: 'y' } },
+    });
+    await table.settle();
+    expect(table.host.writeLog()).toEqual([`update resourceclaims ${HOST_NS}/${hostName('gpu')}`]);
+    expect(hostClaim(table, 'gpu')?.spec).toEqual(defaulted.spec);
+  });
+});
+
 describe('pods with claims made from templates', () => {
   const templated = [{ name: 'gpu', resourceClaimTemplateName: 'one-gpu' }];
   const madeStatus = {

@@ -1,6 +1,6 @@
 import type { KubeObject } from '../../kube/object.ts';
 import type { ResourceType } from '../../kube/resources.ts';
-import { hostMetadataFor, sameJson, type HostPlacement } from '../shared/host-metadata.ts';
+import { hostMetadataFor, type HostPlacement } from '../shared/host-metadata.ts';
 
 /**
  * Dynamic Resource Allocation objects (resource.k8s.io/v1): what the syncer reads of a
@@ -99,10 +99,6 @@ export function hostDraObjectFor(virtual: KubeObject, type: ResourceType, where:
     spec: virtual.spec,
   };
 }
-
-/** Whether the host copy's spec is the desired one. */
-export const draSpecInSync = (desired: KubeObject, host: KubeObject): boolean =>
-  sameJson(desired.spec, host.spec);
 
 /** A consumer a claim is reserved for (`status.reservedFor[]`). */
 export interface ConsumerReference {
