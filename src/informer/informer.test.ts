@@ -46,7 +46,7 @@ interface OpenWatch {
 type PreparedList = ObjectList | Error | Promise<ObjectList>;
 
 /** A fake API server for one resource: tests decide what each list returns and drive each watch. */
-class FakeClient implements Pick<ClusterClient, 'name' | 'list' | 'watch' | 'get'> {
+class FakeClient implements Pick<ClusterClient, 'name' | 'list' | 'watch' | 'get' | 'servedResources'> {
   readonly name = 'host';
   lists: PreparedList[] = [];
   listCalls: ListOptions[] = [];
@@ -54,6 +54,14 @@ class FakeClient implements Pick<ClusterClient, 'name' | 'list' | 'watch' | 'get
   /** The CRDs a get finds, by name (an Error is thrown instead); any other name is not found. */
   crds = new Map<string, KubeObject | Error>();
   gets: string[] = [];
+  /** What discovery lists per group version; a group version not here is not served (404). */
+  discovery = new Map<string, string[]>();
+
+  async servedResources(groupVersion: string) {
+    const served = this.discovery.get(groupVersion);
+    if (!served) throw notFound();
+    return served.map((name) => ({ name, kind: name, namespaced: true }));
+  }
 
   async get<T extends KubeObject>(_t: unknown, _ns: string, name: string): Promise<T> {
     this.gets.push(name);
@@ -402,6 +410,36 @@ describe('Informer: sync state', () => {
     await settle();
     expect(informer.hasSynced()).toBe(true);
     expect(informer.store.keys()).toEqual([]);
+    await informer.stop();
+  });
+
+  it.each([
+    ['its group version is not served at all', undefined],
+    ['discovery does not list it in its group version', ['resourceslices']],
+  ])(
+    'an optional built-in API (DRA) answering 404 when %s: synced empty, listed again every minute',
+    async (_what, listed) => {
+      const { client, clock, informer } = setup({ type: Resources.resourceClaims });
+      if (listed) client.discovery.set('resource.k8s.io/v1', listed);
+      client.lists.push(notFound());
+      informer.start();
+      await settle();
+      expect(informer.hasSynced()).toBe(true);
+      expect(informer.store.keys()).toEqual([]);
+      clock.advance(60_000);
+      await settle();
+      expect(client.listCalls).toHaveLength(2);
+      await informer.stop();
+    },
+  );
+
+  it('a 404 on an optional built-in API that discovery lists (an API server starting): not synced, retried', async () => {
+    const { client, informer } = setup({ type: Resources.resourceClaims });
+    client.discovery.set('resource.k8s.io/v1', ['resourceclaims']);
+    client.lists.push(notFound());
+    informer.start();
+    await settle();
+    expect(informer.hasSynced()).toBe(false);
     await informer.stop();
   });
 

@@ -218,7 +218,7 @@ export class Informer<T extends KubeObject> {
         }
       } catch (err) {
         if (this.stopped) break;
-        const crd = isNotFound(err) && this.opts.type.fromCrd ? await this.crdVerdict() : undefined;
+        const crd = isNotFound(err) ? await this.notServedVerdict() : undefined;
         if (this.stopped) break;
         if (crd?.missing) {
           // The CRD is not installed on this API server: read as an empty collection, so nothing waits
@@ -226,7 +226,7 @@ export class Informer<T extends KubeObject> {
           // that was filled keeps what it holds: the CRD's own removal deletes every object first.
           if (!this.notServedLogged)
             this.log.warn(
-              `${this.opts.type.resource}.${this.opts.type.group} is not served by the ${this.opts.client.name} API server (its CRD is not installed, or does not serve ${this.opts.type.version}): treated as empty, checked again every ${NOT_SERVED_RECHECK_MS / 1000} s`,
+              `${this.opts.type.resource}.${this.opts.type.group} is not served by the ${this.opts.client.name} API server (${this.opts.type.fromCrd ? `its CRD is not installed, or does not serve ${this.opts.type.version}` : `it does not serve ${this.opts.type.group}/${this.opts.type.version}: older than that API, or it is turned off`}): treated as empty, checked again every ${NOT_SERVED_RECHECK_MS / 1000} s`,
             );
           this.notServedLogged = true;
           this.markSynced();
@@ -414,6 +414,31 @@ export class Informer<T extends KubeObject> {
    * does not serve it yet (for a moment after a start) would empty this cache, and the kinds reading
    * it would delete every copy it had: VolumeSnapshots, their data with them.
    */
+  /**
+   * Whether a 404 on listing means the type is not served here: for a CRD-backed type, its CRD is
+   * missing or does not serve the version; for an optional built-in API, discovery does not list it.
+   * Undefined for other types: a 404 on them is an ordinary failure.
+   */
+  private async notServedVerdict(): Promise<CrdVerdict | undefined> {
+    if (this.opts.type.fromCrd) return this.crdVerdict();
+    if (this.opts.type.optionalApi) return this.apiVerdict();
+    return undefined;
+  }
+
+  private async apiVerdict(): Promise<CrdVerdict> {
+    const { group, version, resource } = this.opts.type;
+    const groupVersion = group ? `${group}/${version}` : version;
+    try {
+      const served = await this.opts.client.servedResources(groupVersion);
+      return served.some((r) => r.name === resource)
+        ? { missing: false, because: `discovery lists it in ${groupVersion}` }
+        : { missing: true };
+    } catch (err) {
+      if (isNotFound(err)) return { missing: true };
+      return { missing: false, because: `discovery of ${groupVersion} failed (${(err as Error).message})` };
+    }
+  }
+
   private async crdVerdict(): Promise<CrdVerdict> {
     const { group, version, resource } = this.opts.type;
     const name = `${resource}.${group}`;

@@ -12,6 +12,12 @@ export interface ResourceType {
    * installed here", read by informers as an empty collection (see Informer).
    */
   fromCrd?: boolean;
+  /**
+   * A built-in API an API server may not serve (older than the API, or its group version turned
+   * off): a 404 on listing it, with discovery not listing it either, means "not served here", read by
+   * informers as an empty collection, as for a CRD that is not installed.
+   */
+  optionalApi?: boolean;
 }
 
 /** `apiVersion` as it appears in objects: 'v1' or 'apps/v1'. */
@@ -73,6 +79,12 @@ const snapshotApi = (resource: string, kind: string, namespaced = true): Resourc
   fromCrd: true,
 });
 
+/** A Dynamic Resource Allocation kind (resource.k8s.io/v1): not served before Kubernetes 1.34. */
+const dra = (resource: string, kind: string, namespaced: boolean): ResourceType => ({
+  ...group('resource.k8s.io', resource, kind, namespaced),
+  optionalApi: true,
+});
+
 /** The resource types the syncer knows. */
 export const Resources = {
   configMaps: core('configmaps', 'ConfigMap'),
@@ -108,9 +120,9 @@ export const Resources = {
   referenceGrants: gatewayApi('referencegrants', 'ReferenceGrant'),
   backendTLSPolicies: gatewayApi('backendtlspolicies', 'BackendTLSPolicy'),
   // Dynamic Resource Allocation (resource.k8s.io/v1, served by default from Kubernetes 1.34).
-  resourceClaims: group('resource.k8s.io', 'resourceclaims', 'ResourceClaim', true),
-  resourceClaimTemplates: group('resource.k8s.io', 'resourceclaimtemplates', 'ResourceClaimTemplate', true),
-  deviceClasses: group('resource.k8s.io', 'deviceclasses', 'DeviceClass', false),
+  resourceClaims: dra('resourceclaims', 'ResourceClaim', true),
+  resourceClaimTemplates: dra('resourceclaimtemplates', 'ResourceClaimTemplate', true),
+  deviceClasses: dra('deviceclasses', 'DeviceClass', false),
   volumeSnapshots: snapshotApi('volumesnapshots', 'VolumeSnapshot'),
   volumeSnapshotClasses: snapshotApi('volumesnapshotclasses', 'VolumeSnapshotClass', false),
   // Written only by the CoreDNS bootstrap (src/bootstrap/), never synced.
