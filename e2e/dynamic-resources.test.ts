@@ -1,4 +1,4 @@
-import { hostName } from '../src/naming/names.ts';
+import { hostName, hostNameShort } from '../src/naming/names.ts';
 import { waitFor } from '../test/harness/clusters.ts';
 import {
   apply,
@@ -115,7 +115,7 @@ describe('dynamic resource allocation', () => {
     // The template's host copy, as vCluster keeps one.
     await waitFor(
       'the template copy',
-      () => getObject('host', ['resourceclaimtemplate', '-n', hostNs, hostName('one-gpu', ns, vc)]),
+      () => getObject('host', ['resourceclaimtemplate', '-n', hostNs, hostNameShort('one-gpu', ns, vc)]),
       60_000,
     );
     const pod = await waitFor(
@@ -139,13 +139,13 @@ describe('dynamic resource allocation', () => {
       hostName('trainer', ns, vc),
     ]);
     expect(hostPod?.spec.resourceClaims).toEqual([
-      { name: 'gpu', resourceClaimName: hostName(made!, ns, vc) },
+      { name: 'gpu', resourceClaimName: hostNameShort(made!, ns, vc) },
     ]);
     const hostClaim = await getObject<Claim>('host', [
       'resourceclaim',
       '-n',
       hostNs,
-      hostName(made!, ns, vc),
+      hostNameShort(made!, ns, vc),
     ]);
     expect(hostClaim?.status?.allocation?.devices?.results?.[0]).toMatchObject({ driver, request: 'gpu' });
     const claim = await waitFor(
@@ -160,13 +160,14 @@ describe('dynamic resource allocation', () => {
     expect(claim.status?.reservedFor).toEqual([{ resource: 'pods', name: 'trainer', uid: pod.metadata.uid }]);
     // The host made no claim of its own from a template.
     const hostClaims = await getObject<{ items: Claim[] }>('host', ['resourceclaims', '-n', hostNs]);
-    expect(hostClaims?.items.map((c) => c.metadata.name)).toEqual([hostName(made!, ns, vc)]);
+    expect(hostClaims?.items.map((c) => c.metadata.name)).toEqual([hostNameShort(made!, ns, vc)]);
     // The pod ends: the virtual claim goes with it, and so does its copy.
     await mustKubectl('virtual', ['delete', 'pod', 'trainer', '-n', ns, '--wait=false']);
     await waitFor(
       'the host claim removed',
       async () =>
-        (await getObject('host', ['resourceclaim', '-n', hostNs, hostName(made!, ns, vc)])) === undefined,
+        (await getObject('host', ['resourceclaim', '-n', hostNs, hostNameShort(made!, ns, vc)])) ===
+        undefined,
       90_000,
     );
   });
@@ -194,7 +195,7 @@ describe('dynamic resource allocation', () => {
     expect(adminAccess!.message).toContain('spec.devices.requests[0].exactly.adminAccess');
     for (const name of ['fpga', 'peek'])
       expect(
-        await getObject('host', ['resourceclaim', '-n', hostNs, hostName(name, ns, vc)]),
+        await getObject('host', ['resourceclaim', '-n', hostNs, hostNameShort(name, ns, vc)]),
       ).toBeUndefined();
   });
 
@@ -224,7 +225,12 @@ describe('dynamic resource allocation', () => {
     );
     const pod = await getObject<{ metadata: { uid: string } }>('virtual', ['pod', 'server', '-n', ns]);
     expect(claim.status?.reservedFor).toEqual([{ resource: 'pods', name: 'server', uid: pod?.metadata.uid }]);
-    const host = await getObject<Claim>('host', ['resourceclaim', '-n', hostNs, hostName('shared', ns, vc)]);
+    const host = await getObject<Claim>('host', [
+      'resourceclaim',
+      '-n',
+      hostNs,
+      hostNameShort('shared', ns, vc),
+    ]);
     expect(host?.metadata.labels?.team).toBe('ml');
     expect(host?.spec).toEqual(claim.spec);
     // Settled: the virtual cluster's resourceclaim controller keeps the status the syncer wrote.
@@ -255,7 +261,7 @@ describe('dynamic resource allocation', () => {
       'resourceclaim',
       '-n',
       hostNs,
-      hostName('shared', ns, vc),
+      hostNameShort('shared', ns, vc),
     ]);
     expect(hostFreed?.status?.allocation).toBeUndefined();
     await new Promise((resolve) => setTimeout(resolve, 3000));

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { safeConcatName } from './safe-concat.ts';
 
 export { hash10 } from './safe-concat.ts';
@@ -5,6 +6,19 @@ export { hash10 } from './safe-concat.ts';
 /** Host name of a namespaced virtual object: `<name>-x-<namespace>-x-<vc>`, hashed past 63 characters. */
 export function hostName(virtualName: string, virtualNamespace: string, vcName: string): string {
   return safeConcatName(virtualName, 'x', virtualNamespace, 'x', vcName);
+}
+
+/**
+ * vCluster's short host name of a namespaced virtual object (its DRA kinds, ResourceClaims and
+ * ResourceClaimTemplates, use it): `v` and the first 13 base-36 digits of the SHA-256 of
+ * `<name>-x-<namespace>-x-<vc>`, read as one big-endian number (a leading zero byte a `0` digit).
+ * As ambiguous as the long form in principle: ownership is read from a copy's annotations.
+ */
+export function hostNameShort(virtualName: string, virtualNamespace: string, vcName: string): string {
+  const digest = createHash('sha256').update(`${virtualName}-x-${virtualNamespace}-x-${vcName}`).digest();
+  const zeros = digest.findIndex((byte) => byte !== 0);
+  const digits = BigInt(`0x${digest.toString('hex')}`).toString(36);
+  return `v${'0'.repeat(zeros < 0 ? digest.length : zeros)}${digits}`.slice(0, 14);
 }
 
 /** Host name of a cluster-scoped virtual object: `vcluster-<name>-x-<hostNamespace>-x-<vc>`. */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { hostClusterScopedName, hostName } from './names.ts';
+import { hostClusterScopedName, hostName, hostNameShort } from './names.ts';
 import { safeConcatGenerateName, safeConcatName } from './safe-concat.ts';
 import {
   hostLabelKey,
@@ -65,6 +65,17 @@ describe('host names', () => {
 
   it('prefixes cluster-scoped objects with vcluster- and the host namespace', () => {
     expect(hostClusterScopedName('fast', 'vc-ns', 'vc1')).toBe('vcluster-fast-x-vc-ns-x-vc1');
+  });
+});
+
+describe("hostNameShort: vCluster's names of ResourceClaims and their templates", () => {
+  // Worked out by vCluster's own base-36 encoding of the digest (its pkg/util/base36), run in Go.
+  it.each([
+    ['shared', 'team', 'vc', 'v5dmz10d3osjbe'],
+    ['web-gpu-x7k2q', 'default', 'my-vcluster', 'v25yhqhdxtmr2e'],
+    ['a', 'b', 'c', 'v66l4vbokiorek'],
+  ])('%s in %s of %s is %s', (name, namespace, vc, expected) => {
+    expect(hostNameShort(name, namespace, vc)).toBe(expected);
   });
 });
 

@@ -113,21 +113,23 @@ export function recordedVirtualUid(host: KubeObject): string | undefined {
 }
 
 /**
- * Namespaced virtual objects into the host namespace under vCluster's `<name>-x-<ns>-x-<vc>`.
- * `special` maps a few virtual keys to fixed host names (virtual `default/kubernetes` stands for the
- * host Service of the virtual API); a special host name is claimed only by its own key.
+ * Namespaced virtual objects into the host namespace under vCluster's `<name>-x-<ns>-x-<vc>` (or,
+ * for the kinds vCluster names so, `naming` is its short form, hostNameShort). `special` maps a few
+ * virtual keys to fixed host names (virtual `default/kubernetes` stands for the host Service of the
+ * virtual API); a special host name is claimed only by its own key.
  */
 export function namespacedToHost(
   virtualType: ResourceType,
   where: Placement,
   special: Readonly<Record<string, string>> = {},
+  naming: (name: string, namespace: string, vcName: string) => string = hostName,
 ): Mapper {
   return {
     targetKey(virtualKey) {
       const fixed = special[virtualKey];
       if (fixed) return `${where.hostNamespace}/${fixed}`;
       const { namespace, name } = splitKey(virtualKey);
-      return `${where.hostNamespace}/${hostName(name, namespace, where.vcName)}`;
+      return `${where.hostNamespace}/${naming(name, namespace, where.vcName)}`;
     },
     sourceKeyOf: (host) => ownedVirtualKey(host, where, virtualType),
     sourceUidOf: recordedVirtualUid,

@@ -3,6 +3,7 @@ import type { Informer } from '../../informer/informer.ts';
 import { objectKey, splitKey, type KubeObject } from '../../kube/object.ts';
 import { Resources, type ResourceType } from '../../kube/resources.ts';
 import type { LabelSelector } from '../../naming/labels.ts';
+import { hostNameShort } from '../../naming/names.ts';
 import { createHostCopy } from '../../sync/engine.ts';
 import type { KindSpec, Placement, ReconcileContext, SyncResult } from '../../sync/kind.ts';
 import {
@@ -124,7 +125,8 @@ export function draKind(type: ResourceType, where: Placement): KindSpec {
     direction: templated ? 'to-host' : 'both',
     virtualType: type,
     hostType: type,
-    mapper: namespacedToHost(type, where),
+    // Named as vCluster names them: its short form (hostNameShort).
+    mapper: namespacedToHost(type, where, {}, hostNameShort),
     relations: [
       // A claim refused for its class is tried again when a host class of that name changes.
       {

@@ -1,5 +1,6 @@
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
+import { hostNameShort } from '../../naming/names.ts';
 import { podInfrastructure } from '../../testing/pod-seeds.ts';
 import { HOST_NS, stateTables, VC, type Seed, type StateTable } from '../../testing/state-table.ts';
 
@@ -10,6 +11,8 @@ const CLAIMS = Resources.resourceClaims;
 const TEMPLATES = Resources.resourceClaimTemplates;
 const PODS = Resources.pods;
 const hostName = (name: string, ns = 'team') => `${name}-x-${ns}-x-${VC}`;
+/** Claims and templates are named on the host as vCluster names them (its short form). */
+const claimHostName = (name: string, ns = 'team') => hostNameShort(name, ns, VC);
 
 const claimSpec = (deviceClassName: string, extra: Record<string, unknown> = {}) => ({
   devices: {
@@ -47,7 +50,7 @@ function pod(
 }
 
 const hostClaim = (t: StateTable, name: string) =>
-  t.host.objects(CLAIMS, HOST_NS).find((c) => c.metadata?.name === hostName(name));
+  t.host.objects(CLAIMS, HOST_NS).find((c) => c.metadata?.name === claimHostName(name));
 const virtualClaim = (t: StateTable, name: string) =>
   t.virtual.objects(CLAIMS, 'team').find((c) => c.metadata?.name === name);
 const hostPod = (t: StateTable, name: string) =>
@@ -88,7 +91,7 @@ describe('resourceclaims state table', () => {
     expect(copy.spec).toEqual(claimSpec('gpu'));
     expect(copy.metadata?.labels).toMatchObject({ team: 'ml', 'vcluster.loft.sh/managed-by': VC });
     expect(hostPod(table, 'server')?.spec?.resourceClaims).toEqual([
-      { name: 'gpu', resourceClaimName: hostName('shared') },
+      { name: 'gpu', resourceClaimName: claimHostName('shared') },
     ]);
     const server = hostPod(table, 'server')!;
     // Reserved for the tenant's pod, and for a host pod that is none of this tenant's.
@@ -166,7 +169,7 @@ describe('resourceclaims state table', () => {
       host: [deviceClass('gpu', { tier: 'tenants' }), deviceClass('fpga', { tier: 'admins' })],
     });
     await table.settle();
-    expect(table.host.objects(CLAIMS, HOST_NS).map((c) => c.metadata?.name)).toEqual([hostName('gpu')]);
+    expect(table.host.objects(CLAIMS, HOST_NS).map((c) => c.metadata?.name)).toEqual([claimHostName('gpu')]);
     expect(table.host.objects(TEMPLATES, HOST_NS)).toEqual([]);
     expect(table.virtual.objects(Resources.deviceClasses).map((c) => c.metadata?.name)).toEqual(['gpu']);
     expect(warnings(table, 'fpga')).toEqual([
@@ -187,9 +190,9 @@ describe('resourceclaims state table', () => {
         .objects(CLAIMS, HOST_NS)
         .map((c) => c.metadata?.name)
         .sort(),
-    ).toEqual([hostName('fpga'), hostName('gpu')].sort());
+    ).toEqual([claimHostName('fpga'), claimHostName('gpu')].sort());
     expect(table.host.objects(TEMPLATES, HOST_NS).map((c) => [c.metadata?.name, c.spec])).toEqual([
-      [hostName('fpgas'), { spec: claimSpec('fpga') }],
+      [claimHostName('fpgas'), { spec: claimSpec('fpga') }],
     ]);
   });
 });
@@ -210,7 +213,9 @@ describe('resourceclaims: a class the admin withholds later', () => {
       metadata: { ...gpu.metadata, labels: {} },
     });
     await table.settle();
-    expect(table.host.objects(CLAIMS, HOST_NS).map((c) => c.metadata?.name)).toEqual([hostName('running')]);
+    expect(table.host.objects(CLAIMS, HOST_NS).map((c) => c.metadata?.name)).toEqual([
+      claimHostName('running'),
+    ]);
     expect(warnings(table, 'waiting')).toEqual([
       `SyncWarning: did not sync resource claim "waiting" to host because the device class "gpu" in the host does not match the selector under 'sync.fromHost.deviceClasses.selector'`,
     ]);
@@ -246,7 +251,7 @@ describe('resourceclaims: a class the admin withholds later', () => {
       metadata: { ...virtualClaim(table, 'gpu')!.metadata, labels: { x: 'y' } },
     });
     await table.settle();
-    expect(table.host.writeLog()).toEqual([`update resourceclaims ${HOST_NS}/${hostName('gpu')}`]);
+    expect(table.host.writeLog()).toEqual([`update resourceclaims ${HOST_NS}/${claimHostName('gpu')}`]);
     expect(hostClaim(table, 'gpu')?.spec).toEqual(defaulted.spec);
   });
 });
@@ -279,7 +284,7 @@ describe('pods with claims made from templates', () => {
     await t.virtual.update(PODS, 'team', { ...web, status: madeStatus }, { subresource: 'status' });
     await t.settle();
     expect(hostPod(t, 'web')?.spec?.resourceClaims).toEqual([
-      { name: 'gpu', resourceClaimName: hostName('web-gpu-x7k2q') },
+      { name: 'gpu', resourceClaimName: claimHostName('web-gpu-x7k2q') },
     ]);
     expect(t.host.objects(TEMPLATES, HOST_NS)).toEqual([]);
     // The host pod runs: its status comes up, and the virtual cluster's record of its claims is kept.
