@@ -1080,6 +1080,22 @@ export class FakeCluster implements ClusterClient {
     const after = isRecord(body.status) ? body.status.allocation : undefined;
     if (before !== undefined && after !== undefined && !deepEqual(before, after))
       throw this.invalid(type, name, 'status.allocation: Invalid value: field is immutable');
+    // Each device's status names a device of the claim's allocation (as it is after the write).
+    const results =
+      isRecord(after) && isRecord(after.devices) && Array.isArray(after.devices.results)
+        ? after.devices.results
+        : [];
+    const allocated = new Set(
+      results.filter(isRecord).map((r) => JSON.stringify([r.driver, r.pool, r.device])),
+    );
+    const devices = isRecord(body.status) && Array.isArray(body.status.devices) ? body.status.devices : [];
+    for (const d of devices.filter(isRecord))
+      if (!allocated.has(JSON.stringify([d.driver, d.pool, d.device])))
+        throw this.invalid(
+          type,
+          name,
+          'status.devices: Invalid value: must be an allocated device in the claim',
+        );
     const reserved =
       isRecord(body.status) && Array.isArray(body.status.reservedFor) && body.status.reservedFor.length;
     if (reserved && after === undefined)

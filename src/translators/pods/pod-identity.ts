@@ -6,6 +6,7 @@ import { classWithheld, FROM_HOST_LABEL, isHostsOwnClass, offersClass } from '..
 import type { LabelSelector } from '../../naming/labels.ts';
 import { isSystemPriorityClass } from '../priorityclasses/translate.ts';
 import type { JudgedOne, JudgedReference, ReferenceJudge } from './reference-safety.ts';
+import { requestedDeviceClasses } from './device-class-requests.ts';
 
 /** The kinds whose names a host pod may carry instead of the syncer's defaults. */
 const PRIORITY_TO_HOST = 'priorityclasses';
@@ -49,6 +50,7 @@ export class PodHostIdentity {
   private readonly enforcedPriorityClass?: string;
   private readonly shownPriorityClasses?: ShownHostClasses;
   private readonly shownRuntimeClasses?: ShownHostClasses;
+  private readonly shownDeviceClasses?: ShownHostClasses;
 
   constructor(opts: {
     kinds: ReadonlyMap<string, BuiltKind>;
@@ -65,6 +67,11 @@ export class PodHostIdentity {
      * admission then accepts; the host's class of that name must be one it was shown.
      */
     shownRuntimeClasses?: ShownHostClasses;
+    /**
+     * With host-deviceclasses: the only device classes a pod may ask for through extended resources
+     * (device-class-requests.ts), as its claims may name only those.
+     */
+    shownDeviceClasses?: ShownHostClasses;
   }) {
     this.kinds = opts.kinds;
     this.judge = opts.judge;
@@ -73,6 +80,7 @@ export class PodHostIdentity {
     this.enforcedPriorityClass = opts.enforcedPriorityClass;
     this.shownPriorityClasses = opts.shownPriorityClasses;
     this.shownRuntimeClasses = opts.shownRuntimeClasses;
+    this.shownDeviceClasses = opts.shownDeviceClasses;
   }
 
   /** Whether service accounts are synced (pods then run as their copies). */
@@ -104,6 +112,11 @@ export class PodHostIdentity {
     const shownRuntimes = this.shownRuntimeClasses;
     if (runtime && !running && shownRuntimes && !isShown(shownRuntimes, runtime))
       withheld.push(classWithheld(named, 'RuntimeClass', runtime, hostClassExists(shownRuntimes, runtime)));
+    const shownDevices = this.shownDeviceClasses;
+    if (shownDevices && !running)
+      for (const device of requestedDeviceClasses(pod, shownDevices.informer.store.list()))
+        if (!isShown(shownDevices, device))
+          withheld.push(classWithheld(named, 'DeviceClass', device, hostClassExists(shownDevices, device)));
     const account = this.accountVerdict(pod);
     if (account?.verdict.state === 'refused') refused.push(account.verdict.message);
     if (account?.verdict.state === 'waiting') waiting.push(account.verdict.message);

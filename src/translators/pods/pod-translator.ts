@@ -29,6 +29,8 @@ import {
   type PodSecurityLevel,
 } from './pod-security.ts';
 import { ephemeralClaimsNotOwned, withEphemeralClaims } from './ephemeral-claims.ts';
+import { DEVICE_CLASS_RESOURCE_PREFIX, requestedResourceNames } from './device-class-requests.ts';
+import { HOST_DEVICE_CLASSES_KIND } from '../resourceclaims/resourceclaims-kind.ts';
 import {
   templatedClaimsNotOwned,
   templatedClaimsWaiting,
@@ -862,6 +864,25 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
             ) ?? []
           ).map(objectKey),
       },
+      // A pod refused for a device class it asks for through an extended resource is tried again
+      // when a host class of that name, or declaring that resource, changes.
+      {
+        name: 'host-deviceclasses',
+        cluster: 'host',
+        type: Resources.deviceClasses,
+        whenKind: HOST_DEVICE_CLASSES_KIND,
+        keys: (cls) => {
+          const extended = (cls.spec as { extendedResourceName?: unknown } | undefined)?.extendedResourceName;
+          const resources = [`${DEVICE_CLASS_RESOURCE_PREFIX}${cls.metadata?.name ?? ''}`];
+          if (typeof extended === 'string') resources.push(extended);
+          return resources.flatMap((name) =>
+            (
+              virtualPods?.store.byIndex(REFERENCE_INDEX, referenceIndexKey('ExtendedResource', '', name)) ??
+              []
+            ).map(objectKey),
+          );
+        },
+      },
       // --pod-dns-nameserver: the Services it names, in each host namespace, and in the virtual cluster.
       ...hostNameserverNamespaces.map((namespace) => ({
         name: `dns-nameservers-${namespace}`,
@@ -954,6 +975,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
         shownRuntimeClasses: config.enforceRuntimeClass
           ? undefined
           : shown(RUNTIME_FROM_HOST, Resources.runtimeClasses),
+        shownDeviceClasses: shown(HOST_DEVICE_CLASSES_KIND, Resources.deviceClasses),
         kinds,
         judge,
         enforcedPriorityClass: config.enforcePriorityClass || undefined,
@@ -1331,6 +1353,9 @@ function identityIndexKeys(pod: KubeObject): string[] {
   ];
   if (spec?.priorityClassName) keys.push(referenceIndexKey('PriorityClass', '', spec.priorityClassName));
   if (spec?.runtimeClassName) keys.push(referenceIndexKey('RuntimeClass', '', spec.runtimeClassName));
+  // Extended resources a device class may stand for (device-class-requests.ts), by resource name.
+  for (const name of requestedResourceNames(asPod(pod)))
+    keys.push(referenceIndexKey('ExtendedResource', '', name));
   return keys;
 }
 

@@ -16,10 +16,19 @@ interface ClaimStatus {
   resourceClaimName?: string | null;
 }
 
-const claimStatuses = (pod: Pod): ClaimStatus[] =>
-  ((pod.status as { resourceClaimStatuses?: ClaimStatus[] } | undefined)?.resourceClaimStatuses ?? []).filter(
-    (s) => s && typeof s.name === 'string',
-  );
+const claimStatuses = (pod: Pod): ClaimStatus[] => {
+  const statuses = (pod.status as { resourceClaimStatuses?: unknown } | undefined)?.resourceClaimStatuses;
+  // Only the API server writes these; a list of anything else is read as none (the pod waits).
+  return Array.isArray(statuses)
+    ? (statuses as (ClaimStatus | null)[]).filter((s): s is ClaimStatus => !!s && typeof s.name === 'string')
+    : [];
+};
+
+/** The pod's claim entries (a malformed list, which the pods kind refuses, reads as none). */
+const claimEntries = (pod: Pod) =>
+  Array.isArray(pod.spec?.resourceClaims)
+    ? pod.spec.resourceClaims.filter((e) => e && typeof e === 'object')
+    : [];
 
 /** The claim the virtual cluster made for the pod's claim entry `entry`, once it has. */
 function madeFor(pod: Pod, entry: string): string | undefined {
@@ -53,7 +62,7 @@ export function withClaimsMadeFromTemplates(pod: Pod): Pod {
  * messages; the pod waits for them (its status update brings it back).
  */
 export function templatedClaimsWaiting(pod: Pod): string[] {
-  return (pod.spec?.resourceClaims ?? [])
+  return claimEntries(pod)
     .filter((e) => e?.resourceClaimTemplateName && !madeFor(pod, e.name))
     .map(
       (e) =>
@@ -71,7 +80,7 @@ export function templatedClaimsNotOwned(
   pod: Pod,
   claimOf: (name: string) => KubeObject | undefined,
 ): string[] {
-  const names = (pod.spec?.resourceClaims ?? [])
+  const names = claimEntries(pod)
     .filter((entry) => entry?.resourceClaimTemplateName)
     .map((entry) => madeFor(pod, entry.name))
     .filter((name): name is string => name !== undefined);

@@ -1,4 +1,5 @@
-import { TerminalError } from '../../controller/errors.ts';
+import { LRUCache } from 'lru-cache';
+import { TerminalError, WaitingError } from '../../controller/errors.ts';
 import type { Informer } from '../../informer/informer.ts';
 import { objectKey, splitKey, type KubeObject } from '../../kube/object.ts';
 import { Resources, type ResourceType } from '../../kube/resources.ts';
@@ -22,6 +23,7 @@ import {
   offersClass,
 } from '../shared/from-host.ts';
 import { sameJson } from '../shared/host-metadata.ts';
+import { removeUnlessKept } from '../shared/remove-unless-kept.ts';
 import {
   claimSpecOf,
   claimSpecPath,
@@ -35,6 +37,19 @@ import {
 export const HOST_DEVICE_CLASSES_KIND = 'host-deviceclasses';
 /** Claims (or templates) by the device classes they name. */
 const CLASS_INDEX = 'dra/device-classes';
+/** Host pods by the claims (host names) they name. */
+const NAMED_BY_HOST_PODS = 'dra/named-by-host-pods';
+
+/** The devices an allocation gives (request, driver, pool, device), whatever else it records. */
+const devicesOf = (allocation: unknown): string[] =>
+  (((allocation as { devices?: { results?: unknown } } | undefined)?.devices?.results ?? []) as unknown[])
+    .map((r) => {
+      const d = (r ?? {}) as Record<string, unknown>;
+      return JSON.stringify([d.request, d.driver, d.pool, d.device]);
+    })
+    .sort();
+/** Whether two allocations give the same devices (the API refuses any change of one once set). */
+const sameDevices = (a: unknown, b: unknown): boolean => sameJson(devicesOf(a), devicesOf(b));
 
 /** Whether the kind syncs ResourceClaimTemplates (their claim spec under spec.spec) or ResourceClaims. */
 const isTemplate = (type: ResourceType) => type === Resources.resourceClaimTemplates;
@@ -91,35 +106,62 @@ export function draKind(type: ResourceType, where: Placement): KindSpec {
     if (!owner || splitKey(owner).namespace !== ctx.virtualNamespace) return undefined;
     const pod = virtualPods?.store.get(owner);
     const uid = pod?.metadata?.uid;
-    if (!uid || recordedVirtualUid(hostPod) !== uid) return undefined;
+    // A copy recording no UID (an older syncer's) is taken as current, as the engine takes it.
+    const recorded = recordedVirtualUid(hostPod);
+    if (!uid || (recorded !== undefined && recorded !== uid)) return undefined;
     return { name: pod.metadata?.name ?? '', uid };
   }
 
   /**
+   * Why a claim's copy stays: a host pod names it. The virtual claim has no delete protection (no
+   * scheduler allocates it there), so a tenant may delete one a pending pod names; were its copy to go,
+   * another object's copy could take the (ambiguous) name and reach that pod.
+   */
+  function keptBecause(_ctx: ReconcileContext, copy: KubeObject): string | undefined {
+    return (hostPods?.store.byIndex(NAMED_BY_HOST_PODS, copy.metadata?.name ?? '').length ?? 0) > 0
+      ? 'a host pod still names it'
+      : undefined;
+  }
+
+  /**
    * Writes the host's allocation up. The API keeps an allocation once set (it may only be removed):
-   * one the host replaced (freed, then allocated anew) is removed first, with the reservations that
-   * need it.
+   * one the host replaced (other devices) is removed first, with the reservations and device
+   * statuses that need it. A virtual API server older than the host's drops the allocation fields it
+   * does not know: what it kept of a status written for this very host status counts as written
+   * (statusWritten), or the two would differ for ever and every reconcile write again.
    */
   async function writeStatusUp(ctx: ReconcileContext, virtual: KubeObject, host: KubeObject) {
     const wanted = virtualClaimStatus(host, (name) => virtualPodOf(ctx, name));
     if (!wanted) return undefined;
     const status = withMessagesScrubbed(wanted, where);
     const current = (virtual.status ?? {}) as Record<string, unknown>;
+    const key = `${ctx.virtualNamespace}/${virtual.metadata?.name}`;
+    const written = statusWritten.get(key);
     if (sameJson(status, current)) return undefined;
+    if (written && written.asked === JSON.stringify(status) && written.kept === JSON.stringify(current))
+      return undefined;
     let latest = virtual;
-    if (current.allocation && status.allocation && !sameJson(current.allocation, status.allocation)) {
-      const { allocation: _freed, reservedFor: _reserved, ...rest } = current;
+    if (current.allocation && status.allocation && !sameDevices(current.allocation, status.allocation)) {
+      const { allocation: _freed, reservedFor: _reserved, devices: _devices, ...rest } = current;
       latest = await ctx.virtual.update(
         type,
         ctx.virtualNamespace,
         { ...latest, status: rest },
-        {
-          subresource: 'status',
-        },
+        { subresource: 'status' },
       );
     }
-    return ctx.virtual.update(type, ctx.virtualNamespace, { ...latest, status }, { subresource: 'status' });
+    const stored = await ctx.virtual.update(
+      type,
+      ctx.virtualNamespace,
+      { ...latest, status },
+      { subresource: 'status' },
+    );
+    statusWritten.set(key, { asked: JSON.stringify(status), kept: JSON.stringify(stored.status ?? {}) });
+    return stored;
   }
+
+  /** Per virtual claim: the status last written, and what the virtual API server kept of it. */
+  const statusWritten = new LRUCache<string, { asked: string; kept: string }>({ max: 10_000 });
 
   const spec: KindSpec = {
     direction: templated ? 'to-host' : 'both',
@@ -145,6 +187,14 @@ export function draKind(type: ResourceType, where: Placement): KindSpec {
       }
       if (!templated) {
         hostPods = env.informers.get(env.host, Resources.pods, managedCopiesScope(where));
+        hostPods.addIndexer(NAMED_BY_HOST_PODS, (pod) =>
+          (
+            (pod.spec as { resourceClaims?: { resourceClaimName?: unknown }[] } | undefined)
+              ?.resourceClaims ?? []
+          )
+            .map((entry) => entry?.resourceClaimName)
+            .filter((name): name is string => typeof name === 'string' && name !== ''),
+        );
         virtualPods = env.informers.get(env.virtual, Resources.pods);
       }
       const virtualObjects = env.informers.get(env.virtual, type);
@@ -154,6 +204,9 @@ export function draKind(type: ResourceType, where: Placement): KindSpec {
       });
       byClass = (name) => virtualObjects.store.byIndex(CLASS_INDEX, name).map(objectKey);
     },
+
+    keptBecause,
+    remove: (ctx, copy) => removeUnlessKept(type, keptBecause)(ctx, copy),
 
     async create(ctx, virtual): Promise<SyncResult> {
       return createHostCopy(ctx, spec, desiredHost(ctx, virtual!));
@@ -165,8 +218,19 @@ export function draKind(type: ResourceType, where: Placement): KindSpec {
       if (problem) throw new TerminalError(`malformed ${words}: ${problem}`);
       // A class the admin withholds since the copy was made: a copy not allocated yet goes (the host
       // would allocate from that class); an allocated one keeps its device, and its status flows.
+      // A copy of an earlier claim of the name, kept while a host pod names it (keptBecause), is not
+      // taken over: its spec (not compared) and allocation are the earlier claim's. Its pod goes first.
+      const recorded = recordedVirtualUid(host);
+      if (recorded !== undefined && recorded !== virtual.metadata?.uid)
+        throw new WaitingError(
+          `the host still holds the copy of an earlier ${words} of this name, which a pod names; it is replaced once that pod is gone`,
+        );
       const withheld = classWithheldFrom(virtual);
-      if (withheld && !(host.status as { allocation?: unknown } | undefined)?.allocation) {
+      if (
+        withheld &&
+        !(host.status as { allocation?: unknown } | undefined)?.allocation &&
+        !keptBecause(ctx, host)
+      ) {
         await ctx.host.delete(type, ctx.hostNamespace, host.metadata?.name ?? '', {
           uid: host.metadata?.uid,
         });

@@ -75,6 +75,21 @@ async function setHostStatus(t: StateTable, name: string, status: Record<string,
   await t.settle();
 }
 
+/**
+ * The host frees the claim and allocates it anew in one go: both writes are made before any watch
+ * event is delivered, so the syncer sees only the new allocation (as after a restart).
+ */
+async function reallocate(t: StateTable, name: string, status: Record<string, unknown>) {
+  const { resourceVersion: _unconditional, ...metadata } = hostClaim(t, name)!.metadata!;
+  const claim = { ...hostClaim(t, name)!, metadata };
+  const writes = [
+    t.host.update(CLAIMS, HOST_NS, { ...claim, status: {} }, { subresource: 'status' }),
+    t.host.update(CLAIMS, HOST_NS, { ...claim, status }, { subresource: 'status' }),
+  ];
+  await Promise.all(writes);
+  await t.settle();
+}
+
 describe('resourceclaims state table', () => {
   it('copies a claim with its spec; the allocation comes back, reserved for the virtual pods of its host pods only', async () => {
     const table = await start({
@@ -116,14 +131,7 @@ describe('resourceclaims state table', () => {
     await setHostStatus(table, 'gpu', allocated('gpu-0'));
     expect(virtualClaim(table, 'gpu')?.status).toEqual(allocated('gpu-0'));
     table.virtual.clearWrites();
-    // Freed and allocated anew before the syncer looks again.
-    await table.host.update(
-      CLAIMS,
-      HOST_NS,
-      { ...hostClaim(table, 'gpu')!, status: {} },
-      { subresource: 'status' },
-    );
-    await setHostStatus(table, 'gpu', allocated('gpu-1'));
+    await reallocate(table, 'gpu', allocated('gpu-1'));
     expect(virtualClaim(table, 'gpu')?.status).toEqual(allocated('gpu-1'));
     expect(table.virtual.writeLog()).toEqual([
       'update resourceclaims/status team/gpu',
@@ -194,6 +202,96 @@ describe('resourceclaims state table', () => {
     expect(table.host.objects(TEMPLATES, HOST_NS).map((c) => [c.metadata?.name, c.spec])).toEqual([
       [claimHostName('fpgas'), { spec: claimSpec('fpga') }],
     ]);
+  });
+});
+
+describe('resourceclaims: status the virtual API keeps otherwise', () => {
+  it('a device status of a replaced allocation goes with it (the API refuses one naming a device not allocated)', async () => {
+    const table = await start({ kinds: ['resourceclaims'], virtual: [claim('gpu')] });
+    await table.settle();
+    const device = (name: string) => ({
+      driver: 'gpu.example.com',
+      pool: 'shared',
+      device: name,
+      data: { index: 0 },
+    });
+    await setHostStatus(table, 'gpu', { ...allocated('gpu-0'), devices: [device('gpu-0')] });
+    expect(virtualClaim(table, 'gpu')?.status).toEqual({ ...allocated('gpu-0'), devices: [device('gpu-0')] });
+    // Freed and allocated anew, with the driver's status of the new device.
+    await reallocate(table, 'gpu', { ...allocated('gpu-1'), devices: [device('gpu-1')] });
+    expect(virtualClaim(table, 'gpu')?.status).toEqual({ ...allocated('gpu-1'), devices: [device('gpu-1')] });
+    expect(warnings(table, 'gpu')).toEqual([]);
+  });
+
+  it('an allocation field an older virtual API server drops is written once, not for ever', async () => {
+    const table = await start({ kinds: ['resourceclaims'], virtual: [claim('gpu')] });
+    await table.settle();
+    // As an API server without the field (older, or its feature gate off) keeps the status.
+    const update = table.virtual.update.bind(table.virtual);
+    table.virtual.update = ((type, namespace, body, options) => {
+      const status = body.status as { allocation?: Record<string, unknown> } | undefined;
+      if (type === CLAIMS && options?.subresource === 'status' && status?.allocation) {
+        const { allocationTimestamp: _dropped, ...kept } = status.allocation;
+        body = { ...body, status: { ...status, allocation: kept } };
+      }
+      return update(type, namespace, body, options);
+    }) as typeof table.virtual.update;
+    table.virtual.clearWrites();
+    await setHostStatus(table, 'gpu', {
+      allocation: { ...allocated('gpu-0').allocation, allocationTimestamp: '2026-11-30T12:00:00Z' },
+    });
+    expect(virtualClaim(table, 'gpu')?.status).toEqual(allocated('gpu-0'));
+    expect(table.virtual.writeLog()).toEqual(['update resourceclaims/status team/gpu']);
+  });
+});
+
+describe('resourceclaims: a copy a host pod names', () => {
+  it("stays while the pod is there after the tenant deletes the claim: another namespace's claim of the same host name waits", async () => {
+    // Names chosen so that both translate to one host name: `a-x-b` of `c`, and `a` of `b-x-c`.
+    const table = await start({
+      kinds: ['pods', 'resourceclaims'],
+      virtual: [
+        ...podInfrastructure.virtual,
+        [Resources.namespaces, { metadata: { name: 'c' } }],
+        [Resources.namespaces, { metadata: { name: 'b-x-c' } }],
+        [CLAIMS, { metadata: { name: 'a-x-b', namespace: 'c', uid: 'uid-c' }, spec: claimSpec('gpu') }],
+        [
+          PODS,
+          {
+            metadata: { name: 'pending', namespace: 'c', uid: 'uid-pending' },
+            spec: {
+              containers: [{ name: 'main', image: 'app:1' }],
+              resourceClaims: [{ name: 'gpu', resourceClaimName: 'a-x-b' }],
+            },
+            status: { phase: 'Pending' },
+          },
+        ],
+      ],
+      host: podInfrastructure.host,
+    });
+    await table.settle();
+    const shared = hostNameShort('a-x-b', 'c', VC);
+    expect(shared).toBe(hostNameShort('a', 'b-x-c', VC));
+    const copyOf = () =>
+      table.host
+        .objects(CLAIMS, HOST_NS)
+        .map((c) => [c.metadata?.name, c.metadata?.annotations?.['vcluster.loft.sh/object-namespace']]);
+    expect(copyOf()).toEqual([[shared, 'c']]);
+    await table.virtual.delete(CLAIMS, 'c', 'a-x-b');
+    await table.settle();
+    expect(copyOf()).toEqual([[shared, 'c']]);
+    await table.virtual.create(CLAIMS, 'b-x-c', {
+      metadata: { name: 'a', namespace: 'b-x-c' },
+      spec: claimSpec('gpu'),
+    });
+    await table.settle();
+    expect(copyOf()).toEqual([[shared, 'c']]);
+    // The pod goes: then the copy, and the other namespace's claim gets the name.
+    await table.virtual.delete(PODS, 'c', 'pending');
+    await table.settle();
+    table.clock.advance(60_000);
+    await table.settle();
+    expect(copyOf()).toEqual([[shared, 'b-x-c']]);
   });
 });
 
@@ -330,5 +428,56 @@ describe('pods with claims made from templates', () => {
     expect(warnings(t, 'web').join('\n')).toContain(
       'ResourceClaim "shared": objects of this kind are not synced to the host',
     );
+  });
+});
+
+describe('pods asking for a device class through an extended resource', () => {
+  const asking = (name: string, resource: string): Seed => [
+    PODS,
+    {
+      metadata: { name, namespace: 'team', uid: `uid-${name}` },
+      spec: { containers: [{ name: 'main', image: 'app:1', resources: { limits: { [resource]: '1' } } }] },
+      status: { phase: 'Pending' },
+    },
+  ];
+
+  it('with the host device classes shown, only a class offered may be asked for; one offered later lets the pod through', async () => {
+    const fpga: Seed = [
+      Resources.deviceClasses,
+      {
+        metadata: { name: 'fpga', labels: { tier: 'admins' } },
+        spec: { extendedResourceName: 'example.com/fpga' },
+      },
+    ];
+    const table = await start({
+      kinds: ['pods', 'host-deviceclasses'],
+      flags: { hostDeviceclassesSelector: 'tier=tenants' },
+      virtual: [
+        ...podInfrastructure.virtual,
+        asking('by-prefix', 'deviceclass.resource.kubernetes.io/fpga'),
+        asking('by-name', 'example.com/fpga'),
+        asking('offered', 'deviceclass.resource.kubernetes.io/gpu'),
+        asking('plain', 'nvidia.com/gpu'),
+      ],
+      host: [...podInfrastructure.host, deviceClass('gpu', { tier: 'tenants' }), fpga],
+    });
+    await table.settle();
+    expect(
+      table.host
+        .objects(PODS, HOST_NS)
+        .map((p) => p.metadata?.name)
+        .sort(),
+    ).toEqual([hostName('offered'), hostName('plain')].sort());
+    for (const name of ['by-prefix', 'by-name'])
+      expect(warnings(table, name)).toEqual([
+        `SyncWarning: did not sync pod "${name}" to host because the device class "fpga" in the host does not match the selector under 'sync.fromHost.deviceClasses.selector'`,
+      ]);
+    const cls = table.host.objects(Resources.deviceClasses).find((c) => c.metadata?.name === 'fpga')!;
+    await table.host.update(Resources.deviceClasses, '', {
+      ...cls,
+      metadata: { ...cls.metadata, labels: { tier: 'tenants' } },
+    });
+    await table.settle();
+    expect(table.host.objects(PODS, HOST_NS)).toHaveLength(4);
   });
 });
