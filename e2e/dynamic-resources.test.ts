@@ -199,6 +199,39 @@ describe('dynamic resource allocation', () => {
       ).toBeUndefined();
   });
 
+  it('a pod asking for a device class through an extended resource runs only with a class the admin offers', async () => {
+    const asking = (name: string, cls: string) => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name, namespace: ns },
+      spec: {
+        containers: [
+          {
+            name: 'main',
+            image: 'app:1',
+            resources: { limits: { [`deviceclass.resource.kubernetes.io/${cls}`]: '1' } },
+          },
+        ],
+      },
+    });
+    await apply('virtual', asking('by-offered', offered));
+    await apply('virtual', asking('by-withheld', withheld));
+    const [refusal] = await waitForEvents('virtual', ns, 'by-withheld', 'SyncWarning');
+    expect(refusal!.message).toContain(
+      `did not sync pod "by-withheld" to host because the device class "${withheld}" in the host does not match the selector`,
+    );
+    expect(await getObject('host', ['pod', '-n', hostNs, hostName('by-withheld', ns, vc)])).toBeUndefined();
+    // The host's scheduler makes the claim of the offered class itself, and the pod runs.
+    await waitFor(
+      'the pod asking for the offered class Running',
+      async () =>
+        (await getObject<{ status?: { phase?: string } }>('virtual', ['pod', 'by-offered', '-n', ns]))?.status
+          ?.phase === 'Running',
+      90_000,
+    );
+    await mustKubectl('virtual', ['delete', 'pod', 'by-offered', 'by-withheld', '-n', ns, '--wait=false']);
+  });
+
   it('a shared claim named by the pod is copied, allocated and reserved for the pod by the host', async () => {
     await apply('virtual', {
       apiVersion: 'resource.k8s.io/v1',
