@@ -22,7 +22,7 @@ import {
   isHostsOwnClass,
   offersClass,
 } from '../shared/from-host.ts';
-import { sameJson } from '../shared/host-metadata.ts';
+import { coversJson, sameJson } from '../shared/host-metadata.ts';
 import { removeUnlessKept } from '../shared/remove-unless-kept.ts';
 import {
   claimSpecOf,
@@ -31,6 +31,7 @@ import {
   deviceClassesOf,
   hostDraObjectFor,
   virtualClaimStatus,
+  type ConsumerReference,
 } from './translate.ts';
 
 /** The kind that shows the host's device classes; with it on, a claim may name only those. */
@@ -40,16 +41,25 @@ const CLASS_INDEX = 'dra/device-classes';
 /** Host pods by the claims (host names) they name. */
 const NAMED_BY_HOST_PODS = 'dra/named-by-host-pods';
 
-/** The devices an allocation gives (request, driver, pool, device), whatever else it records. */
-const devicesOf = (allocation: unknown): string[] =>
-  (((allocation as { devices?: { results?: unknown } } | undefined)?.devices?.results ?? []) as unknown[])
-    .map((r) => {
-      const d = (r ?? {}) as Record<string, unknown>;
-      return JSON.stringify([d.request, d.driver, d.pool, d.device]);
-    })
-    .sort();
-/** Whether two allocations give the same devices (the API refuses any change of one once set). */
-const sameDevices = (a: unknown, b: unknown): boolean => sameJson(devicesOf(a), devicesOf(b));
+/**
+ * Whether a pod is done as the resourceclaim controller reads it (its reservations are dropped):
+ * ended, or deleted before it was placed on a node.
+ */
+const podDone = (pod: KubeObject): boolean => {
+  const phase = (pod.status as { phase?: string } | undefined)?.phase;
+  const nodeName = (pod.spec as { nodeName?: string } | undefined)?.nodeName;
+  return phase === 'Succeeded' || phase === 'Failed' || (!!pod.metadata?.deletionTimestamp && !nodeName);
+};
+
+/** Whether a pod names the claim: in its spec, or as the claim made for it from a template. */
+function podNamesClaim(pod: KubeObject, claim: string): boolean {
+  const entries = (pod.spec as { resourceClaims?: unknown } | undefined)?.resourceClaims;
+  const made = (pod.status as { resourceClaimStatuses?: unknown } | undefined)?.resourceClaimStatuses;
+  const names = (list: unknown) =>
+    Array.isArray(list) &&
+    list.some((e) => (e as { resourceClaimName?: unknown } | null)?.resourceClaimName === claim);
+  return names(entries) || names(made);
+}
 
 /** Whether the kind syncs ResourceClaimTemplates (their claim spec under spec.spec) or ResourceClaims. */
 const isTemplate = (type: ResourceType) => type === Resources.resourceClaimTemplates;
@@ -109,7 +119,32 @@ export function draKind(type: ResourceType, where: Placement): KindSpec {
     // A copy recording no UID (an older syncer's) is taken as current, as the engine takes it.
     const recorded = recordedVirtualUid(hostPod);
     if (!uid || (recorded !== undefined && recorded !== uid)) return undefined;
+    // One the virtual cluster's resourceclaim controller takes for done loses its reservation there.
+    if (podDone(pod)) return undefined;
     return { name: pod.metadata?.name ?? '', uid };
+  }
+
+  /**
+   * Reservations of the virtual claim that its own cluster's resourceclaim controller keeps: for a
+   * pod that exists (that UID), is not done, is on a node and names the claim. It reserves an
+   * allocated claim for such a pod, whether or not the pod reached the host; dropping those would
+   * have the two write in turn for as long as the pod is held off the host.
+   */
+  function keptReservations(virtual: KubeObject): ConsumerReference[] {
+    const reserved = (virtual.status as { reservedFor?: ConsumerReference[] } | undefined)?.reservedFor;
+    if (!Array.isArray(reserved)) return [];
+    const namespace = virtual.metadata?.namespace ?? '';
+    return reserved.filter((r) => {
+      if (!r || (r.apiGroup ?? '') !== '' || r.resource !== 'pods' || !r.name) return false;
+      const pod = virtualPods?.store.get(`${namespace}/${r.name}`);
+      return (
+        pod !== undefined &&
+        pod.metadata?.uid === r.uid &&
+        !podDone(pod) &&
+        !!(pod.spec as { nodeName?: string } | undefined)?.nodeName &&
+        podNamesClaim(pod, virtual.metadata?.name ?? '')
+      );
+    });
   }
 
   /**
@@ -131,7 +166,7 @@ export function draKind(type: ResourceType, where: Placement): KindSpec {
    * (statusWritten), or the two would differ for ever and every reconcile write again.
    */
   async function writeStatusUp(ctx: ReconcileContext, virtual: KubeObject, host: KubeObject) {
-    const wanted = virtualClaimStatus(host, (name) => virtualPodOf(ctx, name));
+    const wanted = virtualClaimStatus(host, (name) => virtualPodOf(ctx, name), keptReservations(virtual));
     if (!wanted) return undefined;
     const status = withMessagesScrubbed(wanted, where);
     const current = (virtual.status ?? {}) as Record<string, unknown>;
@@ -141,7 +176,9 @@ export function draKind(type: ResourceType, where: Placement): KindSpec {
     if (written && written.asked === JSON.stringify(status) && written.kept === JSON.stringify(current))
       return undefined;
     let latest = virtual;
-    if (current.allocation && status.allocation && !sameDevices(current.allocation, status.allocation)) {
+    // Replaced unless what the virtual claim holds is all in the new one (it may lack what an older
+    // API server dropped): the host freed it and allocated anew, which the API takes only in two steps.
+    if (current.allocation && status.allocation && !coversJson(current.allocation, status.allocation)) {
       const { allocation: _freed, reservedFor: _reserved, devices: _devices, ...rest } = current;
       latest = await ctx.virtual.update(
         type,
@@ -187,13 +224,16 @@ export function draKind(type: ResourceType, where: Placement): KindSpec {
       }
       if (!templated) {
         hostPods = env.informers.get(env.host, Resources.pods, managedCopiesScope(where));
+        // A pod that ended never prepares its claims again: it holds no copy.
         hostPods.addIndexer(NAMED_BY_HOST_PODS, (pod) =>
-          (
-            (pod.spec as { resourceClaims?: { resourceClaimName?: unknown }[] } | undefined)
-              ?.resourceClaims ?? []
-          )
-            .map((entry) => entry?.resourceClaimName)
-            .filter((name): name is string => typeof name === 'string' && name !== ''),
+          podDone(pod)
+            ? []
+            : (
+                (pod.spec as { resourceClaims?: { resourceClaimName?: unknown }[] } | undefined)
+                  ?.resourceClaims ?? []
+              )
+                .map((entry) => entry?.resourceClaimName)
+                .filter((name): name is string => typeof name === 'string' && name !== ''),
         );
         virtualPods = env.informers.get(env.virtual, Resources.pods);
       }
@@ -216,8 +256,6 @@ export function draKind(type: ResourceType, where: Placement): KindSpec {
       const virtual = source!;
       const problem = claimSpecProblem(claimSpecOf(virtual, templated), path);
       if (problem) throw new TerminalError(`malformed ${words}: ${problem}`);
-      // A class the admin withholds since the copy was made: a copy not allocated yet goes (the host
-      // would allocate from that class); an allocated one keeps its device, and its status flows.
       // A copy of an earlier claim of the name, kept while a host pod names it (keptBecause), is not
       // taken over: its spec (not compared) and allocation are the earlier claim's. Its pod goes first.
       const recorded = recordedVirtualUid(host);
@@ -225,12 +263,14 @@ export function draKind(type: ResourceType, where: Placement): KindSpec {
         throw new WaitingError(
           `the host still holds the copy of an earlier ${words} of this name, which a pod names; it is replaced once that pod is gone`,
         );
+      // A class the admin withholds since the copy was made: a copy not allocated yet goes (the host
+      // would allocate from that class), unless a host pod already names it (its name must not be
+      // freed under that pod: see keptBecause); the tenant is told either way. An allocated copy keeps
+      // its device, and its status flows.
       const withheld = classWithheldFrom(virtual);
-      if (
-        withheld &&
-        !(host.status as { allocation?: unknown } | undefined)?.allocation &&
-        !keptBecause(ctx, host)
-      ) {
+      const allocatedOnHost = !!(host.status as { allocation?: unknown } | undefined)?.allocation;
+      if (withheld && !allocatedOnHost && keptBecause(ctx, host)) throw withheld;
+      if (withheld && !allocatedOnHost) {
         await ctx.host.delete(type, ctx.hostNamespace, host.metadata?.name ?? '', {
           uid: host.metadata?.uid,
         });

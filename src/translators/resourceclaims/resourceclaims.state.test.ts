@@ -481,3 +481,140 @@ describe('pods asking for a device class through an extended resource', () => {
     expect(table.host.objects(PODS, HOST_NS)).toHaveLength(4);
   });
 });
+
+describe('resourceclaims: after the second review', () => {
+  it('the same device allocated anew with other fields (unseen in between) is freed first, not refused as immutable', async () => {
+    const table = await start({ kinds: ['resourceclaims'], virtual: [claim('gpu')] });
+    await table.settle();
+    const at = (time: string) => ({
+      allocation: { ...allocated('gpu-0').allocation, allocationTimestamp: time },
+    });
+    await setHostStatus(table, 'gpu', at('2026-11-30T12:00:00Z'));
+    await reallocate(table, 'gpu', at('2026-11-30T13:00:00Z'));
+    expect(virtualClaim(table, 'gpu')?.status).toEqual(at('2026-11-30T13:00:00Z'));
+    expect(warnings(table, 'gpu')).toEqual([]);
+  });
+
+  it("keeps the reservation the virtual cluster's controller makes for a pod on a node that is held off the host (no fight)", async () => {
+    const held: Seed = [
+      PODS,
+      {
+        metadata: { name: 'held', namespace: 'team', uid: 'uid-held' },
+        spec: {
+          nodeName: 'node-1',
+          containers: [{ name: 'main', image: 'app:1', envFrom: [{ configMapRef: { name: 'missing' } }] }],
+          resourceClaims: [{ name: 'gpu', resourceClaimName: 'shared' }],
+        },
+        status: { phase: 'Pending' },
+      },
+    ];
+    const table = await start({
+      kinds: ['pods', 'resourceclaims', 'configmaps'],
+      virtual: [
+        ...podInfrastructure.virtual,
+        claim('shared'),
+        pod('a', [{ name: 'gpu', resourceClaimName: 'shared' }]),
+        held,
+      ],
+      host: podInfrastructure.host,
+    });
+    await table.settle();
+    expect(hostPod(table, 'held')).toBeUndefined();
+    const a = hostPod(table, 'a')!;
+    await setHostStatus(
+      table,
+      'shared',
+      allocated('gpu-0', { name: a.metadata!.name!, uid: a.metadata!.uid! }),
+    );
+    // The virtual cluster's resourceclaim controller reserves the allocated claim for the bound pod.
+    const claimNow = virtualClaim(table, 'shared')!;
+    const status = claimNow.status as { reservedFor: unknown[] };
+    const both = [...status.reservedFor, { resource: 'pods', name: 'held', uid: 'uid-held' }];
+    await table.virtual.update(
+      CLAIMS,
+      'team',
+      { ...claimNow, status: { ...status, reservedFor: both } },
+      { subresource: 'status' },
+    );
+    table.virtual.clearWrites();
+    await table.settle();
+    expect((virtualClaim(table, 'shared')?.status as { reservedFor: unknown[] }).reservedFor).toEqual(both);
+    expect(table.virtual.writeLog().filter((w) => w.startsWith('update resourceclaims'))).toEqual([]);
+  });
+
+  it('a pod that ended keeps no copy: the claim deleted, its copy goes', async () => {
+    const table = await start({
+      kinds: ['pods', 'resourceclaims'],
+      virtual: [
+        ...podInfrastructure.virtual,
+        claim('gpu'),
+        pod('job', [{ name: 'gpu', resourceClaimName: 'gpu' }]),
+      ],
+      host: podInfrastructure.host,
+    });
+    await table.settle();
+    const job = hostPod(table, 'job')!;
+    await table.host.update(
+      PODS,
+      HOST_NS,
+      { ...job, status: { phase: 'Succeeded' } },
+      { subresource: 'status' },
+    );
+    await table.settle();
+    await table.virtual.delete(CLAIMS, 'team', 'gpu');
+    await table.settle();
+    expect(table.host.objects(CLAIMS, HOST_NS)).toEqual([]);
+  });
+
+  it("a claim made again while a pod names its earlier copy waits, never taking over the earlier one's spec and device", async () => {
+    const table = await start({
+      kinds: ['pods', 'resourceclaims'],
+      virtual: [
+        ...podInfrastructure.virtual,
+        claim('gpu'),
+        pod('server', [{ name: 'gpu', resourceClaimName: 'gpu' }]),
+      ],
+      host: podInfrastructure.host,
+    });
+    await table.settle();
+    const uidOfCopy = () => hostClaim(table, 'gpu')?.metadata?.annotations?.['vcluster.loft.sh/object-uid'];
+    await table.virtual.delete(CLAIMS, 'team', 'gpu');
+    await table.virtual.create(CLAIMS, 'team', {
+      metadata: { name: 'gpu', namespace: 'team' },
+      spec: claimSpec('tpu'),
+    });
+    await table.settle();
+    expect(uidOfCopy()).toBe('uid-gpu');
+    expect(hostClaim(table, 'gpu')?.spec).toEqual(claimSpec('gpu'));
+    await table.virtual.delete(PODS, 'team', 'server');
+    await table.settle();
+    table.clock.advance(60_000);
+    await table.settle();
+    expect(uidOfCopy()).toBe(virtualClaim(table, 'gpu')?.metadata?.uid);
+    expect(hostClaim(table, 'gpu')?.spec).toEqual(claimSpec('tpu'));
+  });
+
+  it('a class withheld while a pending pod names the copy: the copy stays under that pod, and the tenant is told', async () => {
+    const table = await start({
+      kinds: ['pods', 'resourceclaims', 'host-deviceclasses'],
+      flags: { hostDeviceclassesSelector: 'tier=tenants' },
+      virtual: [
+        ...podInfrastructure.virtual,
+        claim('gpu'),
+        pod('server', [{ name: 'gpu', resourceClaimName: 'gpu' }]),
+      ],
+      host: [...podInfrastructure.host, deviceClass('gpu', { tier: 'tenants' })],
+    });
+    await table.settle();
+    const cls = table.host.objects(Resources.deviceClasses)[0]!;
+    await table.host.update(Resources.deviceClasses, '', {
+      ...cls,
+      metadata: { ...cls.metadata, labels: {} },
+    });
+    await table.settle();
+    expect(table.host.objects(CLAIMS, HOST_NS).map((c) => c.metadata?.name)).toEqual([claimHostName('gpu')]);
+    expect(warnings(table, 'gpu')).toEqual([
+      `SyncWarning: did not sync resource claim "gpu" to host because the device class "gpu" in the host does not match the selector under 'sync.fromHost.deviceClasses.selector'`,
+    ]);
+  });
+});

@@ -112,12 +112,13 @@ export interface ConsumerReference {
  * The virtual claim's status from its host copy's: the allocation and the devices' own status as the
  * host's scheduler and drivers wrote them, and the consumers it is reserved for as this virtual
  * cluster knows them (`virtualPodOf` names the virtual pod of a host pod, undefined for a consumer
- * that is not this tenant's pod of the claim's namespace, which is left out). Undefined when the host
- * copy has no status yet.
+ * that is not this tenant's pod of the claim's namespace, which is left out), with
+ * `keptReservations` of the virtual claim's own. Undefined when the host copy has no status yet.
  */
 export function virtualClaimStatus(
   host: KubeObject,
   virtualPodOf: (hostPodName: string) => { name: string; uid: string } | undefined,
+  keptReservations: readonly ConsumerReference[] = [],
 ): Record<string, unknown> | undefined {
   const status = host.status as
     { allocation?: unknown; reservedFor?: ConsumerReference[]; devices?: unknown } | undefined;
@@ -128,6 +129,9 @@ export function virtualClaimStatus(
     const pod = virtualPodOf(consumer.name);
     if (pod) reservedFor.push({ resource: 'pods', name: pod.name, uid: pod.uid });
   }
+  // Reservations the virtual cluster's own controller keeps (see the kind's keptReservations).
+  for (const kept of keptReservations)
+    if (!reservedFor.some((r) => r.uid === kept.uid)) reservedFor.push(kept);
   const out: Record<string, unknown> = {};
   if (status.allocation) out.allocation = status.allocation;
   // Reservations need an allocation (the API refuses them without one).
