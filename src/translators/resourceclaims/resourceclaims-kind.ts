@@ -51,6 +51,12 @@ const podDone = (pod: KubeObject): boolean => {
   return phase === 'Succeeded' || phase === 'Failed' || (!!pod.metadata?.deletionTimestamp && !nodeName);
 };
 
+/** The claims a (host) pod names in its spec. */
+const hostNamesOf = (pod: KubeObject): string[] =>
+  ((pod.spec as { resourceClaims?: { resourceClaimName?: unknown }[] } | undefined)?.resourceClaims ?? [])
+    .map((entry) => entry?.resourceClaimName)
+    .filter((name): name is string => typeof name === 'string' && name !== '');
+
 /** Whether a pod names the claim: in its spec, or as the claim made for it from a template. */
 function podNamesClaim(pod: KubeObject, claim: string): boolean {
   const entries = (pod.spec as { resourceClaims?: unknown } | undefined)?.resourceClaims;
@@ -83,6 +89,17 @@ export function draKind(type: ResourceType, where: Placement): KindSpec {
   const words = templated ? 'resource claim template' : 'resource claim';
   /** The keys of the virtual objects naming a device class (filled by setup). */
   let byClass: (name: string) => string[] = () => [];
+  /** The host copies of claims (the kind's own informer), read to find the claims a host pod names. */
+  let hostCopies: Informer<KubeObject> | undefined;
+
+  /** The virtual keys of the claims whose copies a host pod names. */
+  function claimsNamedBy(pod: KubeObject): string[] {
+    return hostNamesOf(pod).flatMap((name) => {
+      const copy = hostCopies?.store.get(`${where.hostNamespace}/${name}`);
+      const key = copy && ownedVirtualKey(copy, where, type);
+      return key ? [key] : [];
+    });
+  }
 
   /** The host copy to have; refused (with the field named) when the spec may not reach the host. */
   function desiredHost(ctx: ReconcileContext, virtual: KubeObject): KubeObject {
@@ -215,6 +232,20 @@ export function draKind(type: ResourceType, where: Placement): KindSpec {
         whenKind: HOST_DEVICE_CLASSES_KIND,
         keys: (cls) => byClass(cls.metadata?.name ?? ''),
       },
+      // A copy kept for a host pod naming it (keptBecause) is looked at again when that pod ends or
+      // goes: removed, or replaced by the claim made again meanwhile.
+      ...(templated
+        ? []
+        : [
+            {
+              name: 'host-pods',
+              cluster: 'host' as const,
+              type: Resources.pods,
+              scope: managedCopiesScope(where),
+              keys: (pod: KubeObject) => claimsNamedBy(pod),
+              changed: (old: KubeObject, current: KubeObject) => podDone(old) !== podDone(current),
+            },
+          ]),
     ],
 
     setup(env, kinds) {
@@ -225,16 +256,8 @@ export function draKind(type: ResourceType, where: Placement): KindSpec {
       if (!templated) {
         hostPods = env.informers.get(env.host, Resources.pods, managedCopiesScope(where));
         // A pod that ended never prepares its claims again: it holds no copy.
-        hostPods.addIndexer(NAMED_BY_HOST_PODS, (pod) =>
-          podDone(pod)
-            ? []
-            : (
-                (pod.spec as { resourceClaims?: { resourceClaimName?: unknown }[] } | undefined)
-                  ?.resourceClaims ?? []
-              )
-                .map((entry) => entry?.resourceClaimName)
-                .filter((name): name is string => typeof name === 'string' && name !== ''),
-        );
+        hostPods.addIndexer(NAMED_BY_HOST_PODS, (pod) => (podDone(pod) ? [] : hostNamesOf(pod)));
+        hostCopies = env.informers.get(env.host, type, managedCopiesScope(where));
         virtualPods = env.informers.get(env.virtual, Resources.pods);
       }
       const virtualObjects = env.informers.get(env.virtual, type);
