@@ -10,7 +10,10 @@ import type { Pod } from '../../kube/types.ts';
  */
 export const DEVICE_CLASS_RESOURCE_PREFIX = 'deviceclass.resource.kubernetes.io/';
 
-/** Every resource name the pod's containers (init containers too) request or limit, once each. */
+/**
+ * Every extended resource name (domain-qualified: `example.com/gpu`; cpu, memory and the like are
+ * not) the pod's containers (init containers too) request or limit, once each.
+ */
 export function requestedResourceNames(pod: Pod): string[] {
   const names = new Set<string>();
   const spec = pod.spec;
@@ -20,7 +23,7 @@ export function requestedResourceNames(pod: Pod): string[] {
       const resources = (c as { resources?: { requests?: unknown; limits?: unknown } } | null)?.resources;
       for (const amounts of [resources?.requests, resources?.limits])
         if (amounts && typeof amounts === 'object' && !Array.isArray(amounts))
-          for (const name of Object.keys(amounts)) names.add(name);
+          for (const name of Object.keys(amounts)) if (name.includes('/')) names.add(name);
     }
   }
   return [...names];
