@@ -33,6 +33,7 @@ import {
   virtualClaimStatus,
   type ConsumerReference,
 } from './translate.ts';
+import { hostNamesOf, podDone, podNamesClaim } from './consumers.ts';
 
 /** The kind that shows the host's device classes; with it on, a claim may name only those. */
 export const HOST_DEVICE_CLASSES_KIND = 'host-deviceclasses';
@@ -40,32 +41,6 @@ export const HOST_DEVICE_CLASSES_KIND = 'host-deviceclasses';
 const CLASS_INDEX = 'dra/device-classes';
 /** Host pods by the claims (host names) they name. */
 const NAMED_BY_HOST_PODS = 'dra/named-by-host-pods';
-
-/**
- * Whether a pod is done as the resourceclaim controller reads it (its reservations are dropped):
- * ended, or deleted before it was placed on a node.
- */
-const podDone = (pod: KubeObject): boolean => {
-  const phase = (pod.status as { phase?: string } | undefined)?.phase;
-  const nodeName = (pod.spec as { nodeName?: string } | undefined)?.nodeName;
-  return phase === 'Succeeded' || phase === 'Failed' || (!!pod.metadata?.deletionTimestamp && !nodeName);
-};
-
-/** The claims a (host) pod names in its spec. */
-const hostNamesOf = (pod: KubeObject): string[] =>
-  ((pod.spec as { resourceClaims?: { resourceClaimName?: unknown }[] } | undefined)?.resourceClaims ?? [])
-    .map((entry) => entry?.resourceClaimName)
-    .filter((name): name is string => typeof name === 'string' && name !== '');
-
-/** Whether a pod names the claim: in its spec, or as the claim made for it from a template. */
-function podNamesClaim(pod: KubeObject, claim: string): boolean {
-  const entries = (pod.spec as { resourceClaims?: unknown } | undefined)?.resourceClaims;
-  const made = (pod.status as { resourceClaimStatuses?: unknown } | undefined)?.resourceClaimStatuses;
-  const names = (list: unknown) =>
-    Array.isArray(list) &&
-    list.some((e) => (e as { resourceClaimName?: unknown } | null)?.resourceClaimName === claim);
-  return names(entries) || names(made);
-}
 
 /** Whether the kind syncs ResourceClaimTemplates (their claim spec under spec.spec) or ResourceClaims. */
 const isTemplate = (type: ResourceType) => type === Resources.resourceClaimTemplates;
