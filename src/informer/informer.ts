@@ -8,7 +8,7 @@ import {
   type ApiStatus,
 } from '../kube/errors.ts';
 import { objectKey, type KubeObject } from '../kube/object.ts';
-import { Resources, type ResourceType } from '../kube/resources.ts';
+import { apiVersionOf, Resources, type ResourceType } from '../kube/resources.ts';
 import { Backoff } from '../util/backoff.ts';
 import { realClock, type Clock } from '../util/clock.ts';
 import { silentLogger, type Logger } from '../util/log.ts';
@@ -21,7 +21,8 @@ interface CustomResourceDefinition extends KubeObject {
 }
 
 /** Whether a CRD-backed type's 404 means its CRD is missing, and if not, why not. */
-type CrdVerdict = { missing: true } | { missing: false; because: string };
+/** Whether a type answering 404 is not served at all (missing), or why the 404 is not that. */
+type NotServedVerdict = { missing: true } | { missing: false; because: string };
 
 export interface InformerHandlers<T> {
   onAdd?(obj: T): void;
@@ -218,12 +219,13 @@ export class Informer<T extends KubeObject> {
         }
       } catch (err) {
         if (this.stopped) break;
-        const crd = isNotFound(err) ? await this.notServedVerdict() : undefined;
+        const notServed = isNotFound(err) ? await this.notServedVerdict() : undefined;
         if (this.stopped) break;
-        if (crd?.missing) {
-          // The CRD is not installed on this API server: read as an empty collection, so nothing waits
-          // for this cache, and look again now and then (a CRD installed later is picked up). A cache
-          // that was filled keeps what it holds: the CRD's own removal deletes every object first.
+        if (notServed?.missing) {
+          // Not served by this API server (its CRD is not installed, or it lacks the optional API):
+          // read as an empty collection, so nothing waits for this cache, and look again now and then
+          // (a CRD installed later is picked up). A cache that was filled keeps what it holds: the
+          // CRD's own removal deletes every object first.
           if (!this.notServedLogged)
             this.log.warn(
               `${this.opts.type.resource}.${this.opts.type.group} is not served by the ${this.opts.client.name} API server (${this.opts.type.fromCrd ? `its CRD is not installed, or does not serve ${this.opts.type.version}` : `it does not serve ${this.opts.type.group}/${this.opts.type.version}: older than that API, or it is turned off`}): treated as empty, checked again every ${NOT_SERVED_RECHECK_MS / 1000} s`,
@@ -264,9 +266,9 @@ export class Informer<T extends KubeObject> {
           needList = true;
         }
         const delay = this.backoff.next();
-        if (crd)
+        if (notServed)
           this.log.warn(
-            `${this.opts.type.resource}.${this.opts.type.group} answered 404 though ${crd.because}: retrying (an API server may answer so for a while after it starts)`,
+            `${this.opts.type.resource}.${this.opts.type.group} answered 404 though ${notServed.because}: retrying (an API server may answer so for a while after it starts)`,
             { retryInMs: delay, phase: this.phase },
           );
         else this.log.warn('list/watch failed, retrying', { err, retryInMs: delay, phase: this.phase });
@@ -408,26 +410,20 @@ export class Informer<T extends KubeObject> {
   }
 
   /**
-   * What a 404 on this CRD-backed type means: missing when its CRD is not installed or does not
-   * serve this version, so no object of it can be read; otherwise why the 404 is not that (the CRD
-   * serves it, or could not be read). Taken on trust, a 404 from an API server that has the CRD but
-   * does not serve it yet (for a moment after a start) would empty this cache, and the kinds reading
-   * it would delete every copy it had: VolumeSnapshots, their data with them.
-   */
-  /**
    * Whether a 404 on listing means the type is not served here: for a CRD-backed type, its CRD is
    * missing or does not serve the version; for an optional built-in API, discovery does not list it.
    * Undefined for other types: a 404 on them is an ordinary failure.
    */
-  private async notServedVerdict(): Promise<CrdVerdict | undefined> {
+  private async notServedVerdict(): Promise<NotServedVerdict | undefined> {
     if (this.opts.type.fromCrd) return this.crdVerdict();
     if (this.opts.type.optionalApi) return this.apiVerdict();
     return undefined;
   }
 
-  private async apiVerdict(): Promise<CrdVerdict> {
-    const { group, version, resource } = this.opts.type;
-    const groupVersion = group ? `${group}/${version}` : version;
+  /** The same for an optional built-in API, read from discovery (see ResourceType.optionalApi). */
+  private async apiVerdict(): Promise<NotServedVerdict> {
+    const groupVersion = apiVersionOf(this.opts.type);
+    const { resource } = this.opts.type;
     try {
       const served = await this.opts.client.servedResources(groupVersion);
       return served.some((r) => r.name === resource)
@@ -439,7 +435,14 @@ export class Informer<T extends KubeObject> {
     }
   }
 
-  private async crdVerdict(): Promise<CrdVerdict> {
+  /**
+   * What a 404 on this CRD-backed type means: missing when its CRD is not installed or does not
+   * serve this version, so no object of it can be read; otherwise why the 404 is not that (the CRD
+   * serves it, or could not be read). Taken on trust, a 404 from an API server that has the CRD but
+   * does not serve it yet (for a moment after a start) would empty this cache, and the kinds reading
+   * it would delete every copy it had: VolumeSnapshots, their data with them.
+   */
+  private async crdVerdict(): Promise<NotServedVerdict> {
     const { group, version, resource } = this.opts.type;
     const name = `${resource}.${group}`;
     try {
