@@ -30,6 +30,18 @@ const claimEntries = (pod: Pod) =>
     ? pod.spec.resourceClaims.filter((e) => e && typeof e === 'object')
     : [];
 
+/** The claims a pod names in its spec (not its templates). */
+export const claimsNamedInSpec = (pod: Pod): string[] =>
+  claimEntries(pod)
+    .map((entry) => entry.resourceClaimName)
+    .filter((name): name is string => typeof name === 'string' && name !== '');
+
+/** The claims the virtual cluster made for the pod from its templates, as its status records them. */
+export const claimsMadeFromTemplates = (pod: Pod): string[] =>
+  claimStatuses(pod)
+    .map((s) => s.resourceClaimName)
+    .filter((name): name is string => typeof name === 'string' && name !== '');
+
 /** The claim the virtual cluster made for the pod's claim entry `entry`, once it has. */
 function madeFor(pod: Pod, entry: string): string | undefined {
   const made = claimStatuses(pod).find((s) => s.name === entry)?.resourceClaimName;

@@ -1,4 +1,6 @@
 import type { KubeObject } from '../../kube/object.ts';
+import type { Pod } from '../../kube/types.ts';
+import { claimsMadeFromTemplates, claimsNamedInSpec } from '../pods/resource-claims.ts';
 
 /*
  * The pods that consume ResourceClaims, as the resourceclaim controller of Kubernetes reads them:
@@ -15,18 +17,10 @@ export const podDone = (pod: KubeObject): boolean => {
   return phase === 'Succeeded' || phase === 'Failed' || (!!pod.metadata?.deletionTimestamp && !nodeName);
 };
 
-/** The claims a (host) pod names in its spec. */
-export const hostNamesOf = (pod: KubeObject): string[] =>
-  ((pod.spec as { resourceClaims?: { resourceClaimName?: unknown }[] } | undefined)?.resourceClaims ?? [])
-    .map((entry) => entry?.resourceClaimName)
-    .filter((name): name is string => typeof name === 'string' && name !== '');
+/** The claims a pod (host or virtual) names in its spec. */
+export const specClaimsOf = (pod: KubeObject): string[] => claimsNamedInSpec(pod as unknown as Pod);
 
 /** Whether a pod names the claim: in its spec, or as the claim made for it from a template. */
 export function podNamesClaim(pod: KubeObject, claim: string): boolean {
-  const entries = (pod.spec as { resourceClaims?: unknown } | undefined)?.resourceClaims;
-  const made = (pod.status as { resourceClaimStatuses?: unknown } | undefined)?.resourceClaimStatuses;
-  const names = (list: unknown) =>
-    Array.isArray(list) &&
-    list.some((e) => (e as { resourceClaimName?: unknown } | null)?.resourceClaimName === claim);
-  return names(entries) || names(made);
+  return specClaimsOf(pod).includes(claim) || claimsMadeFromTemplates(pod as unknown as Pod).includes(claim);
 }

@@ -33,7 +33,7 @@ import {
   virtualClaimStatus,
   type ConsumerReference,
 } from './translate.ts';
-import { hostNamesOf, podDone, podNamesClaim } from './consumers.ts';
+import { podDone, podNamesClaim, specClaimsOf } from './consumers.ts';
 
 /** The kind that shows the host's device classes; with it on, a claim may name only those. */
 export const HOST_DEVICE_CLASSES_KIND = 'host-deviceclasses';
@@ -69,18 +69,22 @@ export function draKind(type: ResourceType, where: Placement): KindSpec {
 
   /** The virtual keys of the claims whose copies a host pod names. */
   function claimsNamedBy(pod: KubeObject): string[] {
-    return hostNamesOf(pod).flatMap((name) => {
+    return specClaimsOf(pod).flatMap((name) => {
       const copy = hostCopies?.store.get(`${where.hostNamespace}/${name}`);
       const key = copy && ownedVirtualKey(copy, where, type);
       return key ? [key] : [];
     });
   }
 
+  /** A spec the API server would refuse, or that asks for admin access, is refused with its field named. */
+  function refuseMalformed(virtual: KubeObject): void {
+    const problem = claimSpecProblem(claimSpecOf(virtual, templated), path);
+    if (problem) throw new TerminalError(`malformed ${words}: ${problem}`);
+  }
+
   /** The host copy to have; refused (with the field named) when the spec may not reach the host. */
   function desiredHost(ctx: ReconcileContext, virtual: KubeObject): KubeObject {
-    const claimSpec = claimSpecOf(virtual, templated);
-    const problem = claimSpecProblem(claimSpec, path);
-    if (problem) throw new TerminalError(`malformed ${words}: ${problem}`);
+    refuseMalformed(virtual);
     const withheld = classWithheldFrom(virtual);
     if (withheld) throw withheld;
     return hostDraObjectFor(virtual, type, place(ctx));
@@ -231,7 +235,7 @@ export function draKind(type: ResourceType, where: Placement): KindSpec {
       if (!templated) {
         hostPods = env.informers.get(env.host, Resources.pods, managedCopiesScope(where));
         // A pod that ended never prepares its claims again: it holds no copy.
-        hostPods.addIndexer(NAMED_BY_HOST_PODS, (pod) => (podDone(pod) ? [] : hostNamesOf(pod)));
+        hostPods.addIndexer(NAMED_BY_HOST_PODS, (pod) => (podDone(pod) ? [] : specClaimsOf(pod)));
         hostCopies = env.informers.get(env.host, type, managedCopiesScope(where));
         virtualPods = env.informers.get(env.virtual, Resources.pods);
       }
@@ -252,8 +256,7 @@ export function draKind(type: ResourceType, where: Placement): KindSpec {
 
     async update(ctx, source, host): Promise<SyncResult> {
       const virtual = source!;
-      const problem = claimSpecProblem(claimSpecOf(virtual, templated), path);
-      if (problem) throw new TerminalError(`malformed ${words}: ${problem}`);
+      refuseMalformed(virtual);
       // A copy of an earlier claim of the name, kept while a host pod names it (keptBecause), is not
       // taken over: its spec (not compared) and allocation are the earlier claim's. Its pod goes first.
       const recorded = recordedVirtualUid(host);
