@@ -67,8 +67,7 @@ import { virtualEventFor } from './events/translate.ts';
 import { fakeNode, realNodeCopy } from './nodes/translate.ts';
 import { checkPodSecurity, type PodSecurityViolation } from './pods/pod-security.ts';
 import { podPolicyViolations } from './pods/pod-policy.ts';
-import { withEphemeralClaims } from './pods/ephemeral-claims.ts';
-import { withClaimsMadeFromTemplates } from './pods/resource-claims.ts';
+import { withClaimsMadeForPod } from './pods/resource-claims.ts';
 import { ABSENT_REFERENCE_PREFIX } from './pods/reference-safety.ts';
 import { forEachPodReference } from './pods/reference-walker.ts';
 import { usesVirtualDns } from './pods/virtual-dns.ts';
@@ -494,14 +493,11 @@ function checkPodReferences(f: Findings, virtual: Obj, host: Pod, g: Generated, 
   const hostNames = new Set<string>();
   try {
     // Generic ephemeral volumes mount the claims made for them (ephemeral-claims.ts).
-    forEachPodReference(
-      withClaimsMadeFromTemplates(withEphemeralClaims(virtual as unknown as Pod)).spec,
-      (ref) => {
-        const h = hostName(ref.name, ns, VC);
-        allowed.add(refKey(ref.kind, ref.apiGroup, h));
-        hostNames.add(h);
-      },
-    );
+    forEachPodReference(withClaimsMadeForPod(virtual as unknown as Pod).spec, (ref) => {
+      const h = hostName(ref.name, ns, VC);
+      allowed.add(refKey(ref.kind, ref.apiGroup, h));
+      hostNames.add(h);
+    });
   } catch {
     // The translation walks the same way and would have thrown; nothing to compare against.
   }

@@ -28,18 +28,15 @@ import {
   namespaceLevel,
   type PodSecurityLevel,
 } from './pod-security.ts';
-import { ephemeralClaimsNotOwned, withEphemeralClaims } from './ephemeral-claims.ts';
+import { ephemeralClaimsNotOwned } from './ephemeral-claims.ts';
 import { DEVICE_CLASS_RESOURCE_PREFIX, requestedResourceNames } from './device-class-requests.ts';
 import { HOST_DEVICE_CLASSES_KIND } from '../resourceclaims/resourceclaims-kind.ts';
-import {
-  templatedClaimsNotOwned,
-  templatedClaimsWaiting,
-  withClaimsMadeFromTemplates,
-} from './resource-claims.ts';
+import { templatedClaimsNotOwned, templatedClaimsWaiting, withClaimsMadeForPod } from './resource-claims.ts';
 import { forEachPodReference, type PodReference } from './reference-walker.ts';
 import {
   absentReferenceName,
   JudgedNames,
+  podReferrer,
   ReferenceJudge,
   referenceTargets,
   type JudgedReference,
@@ -115,15 +112,10 @@ const referenceIndexKey = (kind: string, namespace: string, name: string) => `${
 /** Every object reference of a pod, by the one reference walker. */
 function podReferences(pod: KubeObject): PodReference[] {
   const refs: PodReference[] = [];
-  forEachPodReference(withClaimsMadeFromTemplates(withEphemeralClaims(asPod(pod))).spec, (ref) =>
-    refs.push(ref),
-  );
+  forEachPodReference(withClaimsMadeForPod(asPod(pod)).spec, (ref) => refs.push(ref));
   return refs;
 }
 const asPod = (obj: KubeObject): Pod => obj as unknown as Pod;
-/** The pod incarnation whose placeholders absentReferenceName makes (no other pod's are the same). */
-const referrerOf = (pod: KubeObject) =>
-  `pod/${pod.metadata?.namespace}/${pod.metadata?.name}/${pod.metadata?.uid}`;
 
 /** The pods kind's own settings. */
 export interface PodOptions {
@@ -267,11 +259,11 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       return {
         refusal: new TerminalError(describeViolations(level, violations)),
         waiting: [],
-        names: new JudgedNames(referrerOf(virtualPod), []),
+        names: new JudgedNames(podReferrer(virtualPod), []),
       };
     const verdicts = judge.judgeAll(namespace, podReferences(virtualPod));
     const classAndAccount = identity.admission(asPod(virtualPod), running);
-    const names = new JudgedNames(referrerOf(virtualPod), [
+    const names = new JudgedNames(podReferrer(virtualPod), [
       ...verdicts,
       ...(classAndAccount.account ? [classAndAccount.account] : []),
     ]);
@@ -1194,7 +1186,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       // shared namespace.
       const hostNameOf = debugAdmitted
         ? (ref: JudgedReference) => debugAdmission.names.hostNameOf(ref)
-        : (ref: JudgedReference) => absentReferenceName(referrerOf(virtualPod), ref);
+        : (ref: JudgedReference) => absentReferenceName(podReferrer(virtualPod), ref);
       // What the host pod still needs, planned before the status: that says whether the host is
       // current. A translation that must wait (the virtual API Service has no IP) holds up only the
       // writes down; the status still goes up.

@@ -39,6 +39,11 @@ export function mayWaitForCopies(ctx: { retries: number }, current: KubeObject |
 /** How every name absentReferenceName gives begins. */
 export const ABSENT_REFERENCE_PREFIX = 'vsyncer-absent-';
 
+/** The identity of a pod incarnation as absentReferenceName takes it (no other pod's is the same). */
+export const podReferrer = (pod: {
+  metadata?: { namespace?: string; name?: string; uid?: string };
+}): string => `pod/${pod.metadata?.namespace}/${pod.metadata?.name}/${pod.metadata?.uid}`;
+
 /**
  * Where an optional reference to a missing object points on the host: a name no copy of a tenant
  * object can have (copies are `<name>-x-<ns>-x-<vc>`, or cut to exactly 63 characters; this one has

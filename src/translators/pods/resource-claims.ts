@@ -1,6 +1,6 @@
 import type { KubeObject } from '../../kube/object.ts';
 import type { Pod } from '../../kube/types.ts';
-import { claimsNotMadeForPod } from './ephemeral-claims.ts';
+import { claimsNotMadeForPod, withEphemeralClaims } from './ephemeral-claims.ts';
 
 /**
  * A pod's ResourceClaims made from templates (Dynamic Resource Allocation). The virtual cluster's
@@ -68,6 +68,13 @@ export function withClaimsMadeFromTemplates(pod: Pod): Pod {
     },
   };
 }
+
+/**
+ * The pod with every claim the virtual cluster makes for it named as a claim: its generic ephemeral
+ * volumes' PersistentVolumeClaims and the ResourceClaims of its templates (once made), so that these
+ * are judged, waited for and renamed like any object it names.
+ */
+export const withClaimsMadeForPod = (pod: Pod): Pod => withClaimsMadeFromTemplates(withEphemeralClaims(pod));
 
 /**
  * The pod's claim entries whose claim the virtual cluster has not made from their template yet, as

@@ -40,9 +40,8 @@ import {
 import { withoutSyncerAnnotations } from '../../sync/metadata-sync.ts';
 import { cloneJson } from '../../util/json.ts';
 import { markedDebugContainer, tenantDebugContainerNames } from './debug-containers.ts';
-import { withEphemeralClaims } from './ephemeral-claims.ts';
-import { withClaimsMadeFromTemplates } from './resource-claims.ts';
-import { absentReferenceName } from './reference-safety.ts';
+import { withClaimsMadeForPod } from './resource-claims.ts';
+import { absentReferenceName, podReferrer } from './reference-safety.ts';
 import type { PodPolicy } from './pod-policy.ts';
 import { translateImage, type ImageTranslations } from './image-translation.ts';
 import { virtualConditionsWithGates, type PodCondition } from './readiness-gates.ts';
@@ -269,9 +268,7 @@ export function translatePodToHost(virtual: Pod, ctx: PodTranslationContext): Po
   const ns = meta.namespace ?? '';
   const name = meta.name ?? '';
   const rename = (n: string) => hostName(n, ns, ctx.vcName);
-  const spec = cloneJson(
-    withClaimsMadeFromTemplates(withEphemeralClaims(virtual)).spec ?? { containers: [] },
-  );
+  const spec = cloneJson(withClaimsMadeForPod(virtual).spec ?? { containers: [] });
   dropUnreviewedPodSpecFields(spec);
   // The kubelet names the container after the pod, but the host pod's name is another: the hostname
   // keeps the virtual one. It must be one DNS label: at most 63 characters, dots made dashes (as
@@ -340,7 +337,7 @@ export function translatePodToHost(virtual: Pod, ctx: PodTranslationContext): Po
       entry.resourceClaimTemplateName
         ? {
             name: entry.name,
-            resourceClaimName: absentReferenceName(`pod/${ns}/${name}/${meta.uid ?? ''}`, {
+            resourceClaimName: absentReferenceName(podReferrer(virtual), {
               kind: 'ResourceClaimTemplate',
               name: entry.resourceClaimTemplateName,
             }),
