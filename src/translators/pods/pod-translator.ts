@@ -105,6 +105,14 @@ const MAX_POD_TOKENS = 64;
 const REFERENCE_INDEX = 'pods/references';
 /** Virtual Services by namespace: a new pod reads its namespace's (link variables, nameservers). */
 const SERVICES_BY_NAMESPACE = 'pods/services-by-namespace';
+/** Host Services this syncer copied, by the namespace of the virtual Service each stands for. */
+const SERVICE_COPIES_BY_NAMESPACE = 'pods/service-copies-by-virtual-namespace';
+
+/** A virtual Service a new pod waits for (see waitForServiceLinks), and how long it may still. */
+interface PendingService {
+  name: string;
+  waitLeftMs: number;
+}
 /** Host pods by the token bundles they mount. */
 const TOKEN_BUNDLE_INDEX = 'pods/token-bundles';
 const referenceIndexKey = (kind: string, namespace: string, name: string) => `${kind}/${namespace}/${name}`;
@@ -513,6 +521,21 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
   }
 
   /**
+   * New host copies whose virtual Service is not in the cache: the services kind is re-creating it
+   * with the copy's IP (a delete, then a create), or the tenant deleted it and the copy goes next.
+   * Either way the caches settle in moments; a pod made in between would start without the link
+   * variables of a Service it was made after.
+   */
+  function copiesInFlux(namespace: string, waitLeft: (obj: KubeObject) => number): PendingService[] {
+    return hostServices.store.byIndex(SERVICE_COPIES_BY_NAMESPACE, namespace).flatMap((copy) => {
+      const owner = ownedVirtualKey(copy, where, Resources.services) ?? '';
+      return hasServiceLinks(copy) && waitLeft(copy) > 0 && !virtualServices.store.get(owner)
+        ? [{ name: splitKey(owner).name, waitLeftMs: waitLeft(copy) }]
+        : [];
+    });
+  }
+
+  /**
    * The Services a pod's link variables (`<NAME>_SERVICE_HOST`, ...) name, each with the cluster IP
    * of its host copy. Until the services kind re-creates a virtual Service with its copy's IP, the
    * virtual IP is the virtual cluster's choice, which on the host is nobody's Service or another
@@ -534,7 +557,8 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
    * Only Services the services kind copies count, and the wait is bounded by both clocks: no pod
    * waits past SERVICE_COPY_WAIT_MS from its own creation, nor for a Service older than that (its
    * copy refused, or the host slow); the pod then starts without that Service's variables. The copy
-   * appearing brings the pod back (the service-link-copies relation); the retry at the bound is
+   * appearing brings the pod back (the service-link-copies relation), as does the Service coming back
+   * while it is re-created with its copy's IP (copiesInFlux); the retry at the bound is
    * outside the rate limiter, so a burst of pods waiting together costs other keys' retries nothing.
    */
   function waitForServiceLinks(ctx: ReconcileContext, virtualPod: KubeObject): void {
@@ -543,24 +567,24 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
     const waitLeft = (obj: KubeObject) =>
       SERVICE_COPY_WAIT_MS - (now - Date.parse(obj.metadata?.creationTimestamp ?? ''));
     const podWaitLeft = waitLeft(virtualPod);
-    const pending =
-      podWaitLeft > 0
-        ? servicesOf(ctx.virtualNamespace).filter(
-            (service) =>
-              hasServiceLinks(service) &&
-              getsHostCopy(service) &&
-              waitLeft(service) > 0 &&
-              !clusterIpOf(ownHostCopy(ctx.virtualNamespace, service.metadata?.name ?? '')),
-          )
-        : [];
+    const withoutCopy = servicesOf(ctx.virtualNamespace)
+      .filter(
+        (service) =>
+          hasServiceLinks(service) &&
+          getsHostCopy(service) &&
+          waitLeft(service) > 0 &&
+          !clusterIpOf(ownHostCopy(ctx.virtualNamespace, service.metadata?.name ?? '')),
+      )
+      .map((service) => ({ name: service.metadata?.name ?? '', waitLeftMs: waitLeft(service) }));
+    const pending = podWaitLeft > 0 ? [...withoutCopy, ...copiesInFlux(ctx.virtualNamespace, waitLeft)] : [];
     if (!pending.length) {
       serviceLinkWaiters.done(ctx.key);
       return;
     }
     serviceLinkWaiters.wait(ctx.key, virtualPod.metadata?.uid ?? '');
     throw new WaitingError(
-      `waiting for the host copy of Service(s) ${pending.map((s) => s.metadata?.name).join(', ')}, whose addresses the pod's service link variables give`,
-      { retryAfterMs: Math.max(100, Math.min(podWaitLeft, ...pending.map(waitLeft))) },
+      `waiting for the host copy of Service(s) ${pending.map((s) => s.name).join(', ')}, whose addresses the pod's service link variables give`,
+      { retryAfterMs: Math.max(100, Math.min(podWaitLeft, ...pending.map((s) => s.waitLeftMs))) },
     );
   }
 
@@ -882,6 +906,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
         type: Resources.services,
         scope: { namespace },
         keys: nameserverChangeKeys,
+        unindexed: true,
         // An admin may name a namespace that does not exist yet, or one the syncer may not read:
         // that holds up the pods using the cluster DNS, never the syncer's start.
         optional: true,
@@ -893,6 +918,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
               cluster: 'virtual' as const,
               type: Resources.services,
               keys: nameserverChangeKeys,
+              unindexed: true,
             },
           ]
         : []),
@@ -906,6 +932,8 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
         changed: (old, current) => !sameJson(old.metadata?.labels ?? {}, current.metadata?.labels ?? {}),
         unindexed: true,
       },
+      // The relations below name the pods waiting (or told) at the moment a Service changes: kept in
+      // no index, which would file each Service under the waiters of its last change.
       // Pods waiting for the virtual DNS go as soon as kube-dns or its host copy changes (it appears, or
       // is re-created with the host's IP), not at their next backoff.
       {
@@ -913,6 +941,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
         cluster: 'virtual',
         type: Resources.services,
         keys: (service) => (objectKey(service) === 'kube-system/kube-dns' ? dnsWaiters.keys() : []),
+        unindexed: true,
       },
       {
         name: 'dns-service-copy',
@@ -926,8 +955,21 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
           service.metadata?.name === kubeDnsHostName || copiesVirtualNameserver(service)
             ? dnsWaiters.keys()
             : [],
+        unindexed: true,
       },
-      // New pods held for the link variables of a new Service go once its host copy is there.
+      // New pods held for the link variables of a new Service go once its host copy is there, and
+      // once the Service is back after its re-create with the copy's IP (see copiesInFlux).
+      {
+        name: 'service-link-services',
+        cluster: 'virtual',
+        type: Resources.services,
+        whenKind: 'services',
+        keys: (service) => {
+          const prefix = `${service.metadata?.namespace ?? ''}/`;
+          return serviceLinkWaiters.keys().filter((key) => key.startsWith(prefix));
+        },
+        unindexed: true,
+      },
       {
         name: 'service-link-copies',
         cluster: 'host',
@@ -940,6 +982,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
           const prefix = `${splitKey(owner).namespace}/`;
           return serviceLinkWaiters.keys().filter((key) => key.startsWith(prefix));
         },
+        unindexed: true,
       },
     ],
 
@@ -982,6 +1025,10 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       virtualServices.addIndexer(SERVICES_BY_NAMESPACE, (service) => [service.metadata?.namespace ?? '']);
       virtualNamespaces = env.informers.get(env.virtual, Resources.namespaces);
       hostServices = env.informers.get(env.host, Resources.services, { namespace: env.hostNamespace });
+      hostServices.addIndexer(SERVICE_COPIES_BY_NAMESPACE, (copy) => {
+        const owner = ownedVirtualKey(copy, where, Resources.services);
+        return owner ? [splitKey(owner).namespace] : [];
+      });
       for (const namespace of hostNameserverNamespaces)
         nameserverServices.set(
           namespace,

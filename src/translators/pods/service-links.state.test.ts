@@ -24,6 +24,19 @@ const db: Seed = [
   },
 ];
 
+/** On the host, 10.96.1.7 (db's virtual IP) belongs to a Service of another virtual cluster. */
+const othersService: Seed = [
+  SERVICES,
+  {
+    metadata: {
+      name: 'db-x-team-x-other',
+      namespace: HOST_NS,
+      labels: { 'vcluster.loft.sh/managed-by': 'other' },
+    },
+    spec: { clusterIP: '10.96.1.7', ports: [{ port: 5432 }] },
+  },
+];
+
 const pod = (name: string): Seed => [
   PODS,
   {
@@ -51,18 +64,6 @@ const hostCopyIp = (t: StateTable, name: string) =>
 
 describe("pods' service link variables (<NAME>_SERVICE_HOST, ...)", () => {
   it("give a new Service's host copy IP, never the virtual cluster's first choice, which on the host is another tenant's", async () => {
-    // On the host, 10.96.1.7 belongs to a Service of another virtual cluster.
-    const othersService: Seed = [
-      SERVICES,
-      {
-        metadata: {
-          name: 'db-x-team-x-other',
-          namespace: HOST_NS,
-          labels: { 'vcluster.loft.sh/managed-by': 'other' },
-        },
-        spec: { clusterIP: '10.96.1.7', ports: [{ port: 5432 }] },
-      },
-    ];
     const t = await start({
       kinds: ['pods', 'services'],
       flags: { clusterDnsIp: '10.96.0.10' },
@@ -76,6 +77,48 @@ describe("pods' service link variables (<NAME>_SERVICE_HOST, ...)", () => {
     const copyIp = hostCopyIp(t, `db-x-team-x-${VC}`);
     expect(copyIp).toMatch(/^10\.96\.2\./);
     expect(dbHostVariable(t)).toEqual({ [`web-x-team-x-${VC}`]: copyIp });
+  });
+
+  it("hold a new pod while its Service is re-created with the host's IP, not start it without that Service's variables", async () => {
+    const t = await start({
+      kinds: ['pods', 'services'],
+      flags: { clusterDnsIp: '10.96.0.10' },
+      virtual: [team, db],
+      host: [virtualApi, othersService],
+    });
+    // The services kind deletes the virtual Service and makes it again with its copy's IP; the pod
+    // comes between the two, while only the delete has reached the caches.
+    t.virtual.actOnNext('create', 'services', () => t.virtual.holdWatchEvents('services'));
+    await t.settle();
+    await t.virtual.create(PODS, 'team', pod('web')[1] as KubeObject);
+    await t.settle();
+    expect(t.host.objects(PODS, HOST_NS)).toEqual([]);
+    t.virtual.releaseWatchEvents();
+    await t.settle();
+    const copyIp = hostCopyIp(t, `db-x-team-x-${VC}`);
+    expect(copyIp).toMatch(/^10\.96\.2\./);
+    expect(dbHostVariable(t)).toEqual({ [`web-x-team-x-${VC}`]: copyIp });
+  });
+
+  it('start a new pod without a Service the tenant deleted once its host copy is gone too', async () => {
+    const t = await start({
+      kinds: ['pods', 'services'],
+      flags: { clusterDnsIp: '10.96.0.10' },
+      virtual: [team, db],
+      host: [virtualApi],
+    });
+    await t.settle();
+    expect(hostCopyIp(t, `db-x-team-x-${VC}`)).toBe('10.96.1.7');
+    // The copy's delete reaches the cache late: until it does, the pod cannot tell a delete from a re-create.
+    t.host.holdWatchEvents('services');
+    await t.virtual.delete(SERVICES, 'team', 'db');
+    await t.virtual.create(PODS, 'team', pod('web')[1] as KubeObject);
+    await t.settle();
+    expect(t.host.objects(SERVICES, HOST_NS).map((s) => s.metadata?.name)).toEqual([VC]);
+    expect(t.host.objects(PODS, HOST_NS)).toEqual([]);
+    t.host.releaseWatchEvents();
+    await t.settle();
+    expect(dbHostVariable(t)).toStrictEqual({ [`web-x-team-x-${VC}`]: undefined });
   });
 
   it('leave out a Service whose host copy does not come, once a new pod has waited for it a while', async () => {
