@@ -44,6 +44,20 @@ describe('scrubHostNames on adversarial text', () => {
       scrubHostNames(`Failed to pull image "${image}"`, { vcName: 'vc1', hostNamespace: 'team-a' }),
     ).toBe('Failed to pull image "<host object>"');
   });
+
+  it('scrubs thousands of host names chained by dots in one token without running out of stack', () => {
+    // The kubelet quotes a tenant's image in its events and container statuses.
+    const image = `${'a-x-b-x-vc1.'.repeat(5_000)}io/app`;
+    expect(
+      scrubHostNames(`couldn't parse image reference "${image}"`, { vcName: 'vc1', hostNamespace: 'team-a' }),
+    ).toBe(`couldn't parse image reference "${'a.'.repeat(5_000)}io/app"`);
+  });
+
+  it('keeps the dots and dashes between chained host names, and scrubs the name after them', () => {
+    const where = { vcName: 'vc1', hostNamespace: 'team-a' };
+    expect(scrubHostNames('web-x-team-x-vc1.-.db-x-prod-x-vc1.', where)).toBe('web.-.db.');
+    expect(scrubHostNames('web-x-team-x-vc1..team-a', where)).toBe('web..<host namespace>');
+  });
 });
 
 describe('withMessagesScrubbed', () => {

@@ -28,24 +28,38 @@ export function scrubHostNames(
   opts: ScrubOptions = {},
 ): string {
   const suffix = `-x-${where.vcName}`;
-  return message.replace(NAME_TOKEN, (token) => {
-    if (token === where.hostNamespace) return '<host namespace>';
-    // A dotted name may follow a host name (`<host pod>.<event id>`); scrub each dot-separated part
-    // that ends a host name, keeping the rest.
-    const end = hostNameEnd(token, suffix);
-    if (end > 0) return virtualNameOf(token.slice(0, end), suffix) + scrubRest(token.slice(end), where, opts);
+  return message.replace(NAME_TOKEN, (whole) => {
+    // A dotted name may follow a host name (`<host pod>.<event id>`): each host name at the start of
+    // what is left is scrubbed, and the rest read again as a name of its own. A loop, not recursion:
+    // the tenant chooses much of the text (an image name), so a token may hold thousands of them.
+    let out = '';
+    let token = whole;
+    for (;;) {
+      if (token === where.hostNamespace) return `${out}<host namespace>`;
+      const end = hostNameEnd(token, suffix);
+      if (end === 0) break;
+      out += virtualNameOf(token.slice(0, end), suffix);
+      // What follows starts with a dot; dots and dashes up to the next name are kept as they are.
+      const next = /[a-z0-9]/.exec(token.slice(end));
+      if (!next) return out + token.slice(end);
+      out += token.slice(end, end + next.index);
+      token = token.slice(end + next.index);
+    }
     const cut = truncatedName(token);
-    if (cut !== undefined) return cut;
+    if (cut !== undefined) return out + cut;
     // A dotted name (`<service>.<namespace>.svc...`) may hold the host namespace or a cut name as a part.
-    return token
-      .split('.')
-      .map((part) =>
-        part === where.hostNamespace
-          ? '<host namespace>'
-          : (truncatedName(part) ??
-            (!opts.keepForeignNames && looksTranslated(part) ? '<host object>' : part)),
-      )
-      .join('.');
+    return (
+      out +
+      token
+        .split('.')
+        .map((part) =>
+          part === where.hostNamespace
+            ? '<host namespace>'
+            : (truncatedName(part) ??
+              (!opts.keepForeignNames && looksTranslated(part) ? '<host object>' : part)),
+        )
+        .join('.')
+    );
   });
 }
 
@@ -76,14 +90,6 @@ function virtualNameOf(hostName: string, suffix: string): string {
   if (hostName.startsWith('vcluster-')) return '<host object>';
   const withoutVc = hostName.slice(0, hostName.length - suffix.length);
   return withoutVc.slice(0, withoutVc.lastIndexOf('-x-'));
-}
-
-function scrubRest(
-  rest: string,
-  where: { vcName: string; hostNamespace: string },
-  opts: ScrubOptions,
-): string {
-  return rest ? scrubHostNames(rest, where, opts) : rest;
 }
 
 /**

@@ -18,15 +18,41 @@ describe('parseIP and parseCidr', () => {
       expect(parseIP(text)).toBeDefined();
     },
   );
-  it.each(['', '10.0.0', '10.0.0.256', '1::2::3', 'g::1', 'example.com'])('refuses %j', (text) => {
-    expect(parseIP(text)).toBeUndefined();
+  it.each([
+    ['0010.0.0.1', '10.0.0.1'],
+    ['000000000000127.0.0.01', '127.0.0.1'],
+    ['::00001', '::1'],
+    ['::ffff:0010.0.0.1', '10.0.0.1'],
+  ])('reads %s with its leading zeros as the API server does: %s', (text, same) => {
+    expect(parseIP(text)).toEqual(parseIP(same));
   });
-  it.each(['10.0.0.0', '10.0.0.0/33', '::/129', '10.0.0.0/-1', '10.0.0.0/x', 'nope/8'])(
-    'refuses the block %j',
+  it.each([
+    ['10.0.0.0/0008', '10.0.0.0/8'],
+    ['0.0.0.0/0000', '0.0.0.0/0'],
+    ['0010.0.0.0/8', '10.0.0.0/8'],
+    ['::/0000', '::/0'],
+  ])('reads the block %s as %s', (text, canonical) => {
+    expect(formatCidr(cidr(text))).toBe(canonical);
+  });
+  it.each(['', '10.0.0', '10.0.0.256', '1::2::3', 'g::1', 'example.com', '10.0.0.1e0', '::10000', '10..0.1'])(
+    'refuses %j',
     (text) => {
-      expect(parseCidr(text)).toBeUndefined();
+      expect(parseIP(text)).toBeUndefined();
     },
   );
+  it.each([
+    '10.0.0.0',
+    '10.0.0.0/33',
+    '10.0.0.0/',
+    '10.0.0.0/0x8',
+    '10.0.0.0/00033',
+    '::/129',
+    '10.0.0.0/-1',
+    '10.0.0.0/x',
+    'nope/8',
+  ])('refuses the block %j', (text) => {
+    expect(parseCidr(text)).toBeUndefined();
+  });
   it('clears host bits and keeps mapped IPv4 addresses IPv4', () => {
     expect(formatCidr(cidr('10.1.2.3/8'))).toBe('10.0.0.0/8');
     expect(parseIP('::ffff:10.0.0.1')).toEqual(parseIP('10.0.0.1'));

@@ -27,12 +27,26 @@ export interface Cidr {
   prefix: number;
 }
 
+/*
+ * The parsers below read what the Kubernetes API server accepts, which is laxer than
+ * isStrictIP: with StrictIPCIDRValidation off (the default through 1.34 at least) it validates
+ * with Go's old "sloppy" parser, which reads leading zeros as decimal (`0010.0.0.1` is 10.0.0.1,
+ * not octal), any number of them, in octets, in IPv6 groups (`::00001`) and in a CIDR's prefix
+ * (`10.0.0.0/0008`). kube-proxy and the network plugins then read such text the same way, so an
+ * address or block checked here must be read as they read it, or it passes a check as "not an
+ * address" and reaches the host as one.
+ */
+
+/** A decimal number with any leading zeros, read as Go's dtoi does (digits only). */
+const decimal = (text: string): number | undefined =>
+  /^\d+$/.test(text) ? Number(text.replace(/^0+(?=\d)/, '').slice(0, 8)) : undefined;
+
 /** The four octets of a dotted-quad IPv4 address, or undefined. */
 export function parseIPv4(ip: string): number[] | undefined {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(ip);
-  if (!m) return undefined;
-  const octets = m.slice(1).map(Number);
-  return octets.every((o) => o <= 255) ? octets : undefined;
+  const parts = ip.split('.');
+  if (parts.length !== 4) return undefined;
+  const octets = parts.map(decimal);
+  return octets.every((o) => o !== undefined && o <= 255) ? (octets as number[]) : undefined;
 }
 
 /** The eight 16-bit groups of an IPv6 address (`::` expanded, a trailing dotted quad read), or undefined. */
@@ -40,7 +54,7 @@ export function parseIPv6(ip: string): number[] | undefined {
   if (!ip.includes(':')) return undefined;
   let text = ip.toLowerCase();
   // A trailing dotted quad (::ffff:169.254.169.254) is the last two groups.
-  const quad = /:(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})$/.exec(text);
+  const quad = /:(\d+\.\d+\.\d+\.\d+)$/.exec(text);
   if (quad) {
     const v4 = parseIPv4(quad[1]!);
     if (!v4) return undefined;
@@ -52,7 +66,8 @@ export function parseIPv6(ip: string): number[] | undefined {
   const groups = (s: string) => (s === '' ? [] : s.split(':'));
   const head = groups(halves[0]!);
   const rest = halves.length === 2 ? groups(halves[1]!) : [];
-  if (![...head, ...rest].every((g) => /^[0-9a-f]{1,4}$/.test(g))) return undefined;
+  // Leading zeros beyond four digits too (`00001`), as the API server reads them.
+  if (![...head, ...rest].every((g) => /^0*[0-9a-f]{1,4}$/.test(g))) return undefined;
   const parsed = (gs: string[]) => gs.map((g) => parseInt(g, 16));
   const missing = 8 - head.length - rest.length;
   if (halves.length === 2 ? missing < 1 : missing !== 0) return undefined;
@@ -111,11 +126,11 @@ export function parseCidr(cidr: string): Cidr | undefined {
   const slash = cidr.indexOf('/');
   if (slash < 0) return undefined;
   const ip = parseIP(cidr.slice(0, slash));
-  const prefixText = cidr.slice(slash + 1);
-  if (!ip || !/^\d{1,3}$/.test(prefixText)) return undefined;
+  const prefixLength = decimal(cidr.slice(slash + 1));
+  if (!ip || prefixLength === undefined) return undefined;
   // A mapped IPv4 address with a v6 prefix (::ffff:10.0.0.0/104) keeps its v4 meaning.
   const mapped = !ip.v6 && cidr.includes(':');
-  const prefix = Number(prefixText) - (mapped ? 96 : 0);
+  const prefix = prefixLength - (mapped ? 96 : 0);
   if (prefix < 0 || prefix > bits(ip.v6)) return undefined;
   return { v6: ip.v6, base: ip.value & mask(ip.v6, prefix), prefix };
 }

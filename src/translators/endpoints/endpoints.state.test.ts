@@ -110,6 +110,10 @@ describe('endpoints state table (selector-less Services)', () => {
           { ip: '169.254.169.254' },
           { ip: '127.0.0.1' },
           { ip: '192.0.2.10' },
+          // The same, with leading zeros, as the host's API server and kube-proxy read them.
+          { ip: '0010.244.0.9' },
+          { ip: '0169.254.169.0254' },
+          { ip: '::ffff:0127.0.0.1' },
         ]),
       ],
       host: [foreignHostPod],
@@ -149,7 +153,14 @@ describe('endpoints state table (selector-less Services)', () => {
   });
 
   it("private addresses that are not this tenant's pods (other host namespaces' pods, nodes, the host API) are dropped, unless the host admin allows them", async () => {
-    const addresses = [{ ip: '10.244.3.17' }, { ip: '172.18.0.2' }, { ip: 'fd00::1' }, { ip: '192.0.2.10' }];
+    const addresses = [
+      { ip: '10.244.3.17' },
+      { ip: '172.18.0.2' },
+      { ip: 'fd00::1' },
+      { ip: '192.0.2.10' },
+      { ip: '0010.0244.3.17' },
+      { ip: 'fd00::00001' },
+    ];
     const t = await start({ kinds: ['endpoints'], virtual: [service('db'), endpoints('db', addresses)] });
     await t.settle();
     expect(addressesOf(hostEndpoints(t, 'db'))).toEqual([{ ip: '192.0.2.10' }]);

@@ -167,6 +167,9 @@ describe('endpointslices state table (tenant-written slices of selector-less Ser
           { addresses: ['10.244.0.9'] },
           { addresses: ['169.254.169.254'] },
           { addresses: ['192.0.2.10'] },
+          // The same with leading zeros, as the host's API server and kube-proxy read them.
+          { addresses: ['0010.244.0.9'] },
+          { addresses: ['0169.0254.169.254'] },
         ]),
       ],
       host: [hostService('db'), foreignHostPod()],
@@ -189,7 +192,11 @@ describe('endpointslices state table (tenant-written slices of selector-less Ser
       kinds: ['endpointslices'],
       virtual: [
         service('db'),
-        slice('db-abc', [{ addresses: ['172.18.0.2'] }, { addresses: ['192.0.2.10'] }]),
+        slice('db-abc', [
+          { addresses: ['172.18.0.2'] },
+          { addresses: ['192.0.2.10'] },
+          { addresses: ['0172.0018.0.2'] },
+        ]),
       ],
       host: [hostService('db')],
     };
@@ -201,6 +208,7 @@ describe('endpointslices state table (tenant-written slices of selector-less Ser
     expect(endpointsOf(hostSlice(allowing))).toEqual([
       { addresses: ['172.18.0.2'] },
       { addresses: ['192.0.2.10'] },
+      { addresses: ['0172.0018.0.2'] },
     ]);
   });
 

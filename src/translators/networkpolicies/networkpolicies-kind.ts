@@ -6,13 +6,22 @@ import type { KindSpec, Placement, ReconcileContext, SyncResult } from '../../sy
 import { namespacedToHost } from '../../sync/mappers.ts';
 import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
 import { malformedNetworkPolicy } from '../shared/shape.ts';
-import { hostNetworkPolicyFor, hostSpecInSync, type EgressBounds } from './translate.ts';
+import {
+  hostNetworkPolicyFor,
+  hostSpecInSync,
+  specOf,
+  unreadableIpBlock,
+  type EgressBounds,
+} from './translate.ts';
 
 const POLICIES = Resources.networkPolicies;
 
-/** A policy of the wrong shape is refused with the field named, before its selectors are translated. */
+/**
+ * A policy of the wrong shape, or with an address block that cannot be read, is refused with the
+ * field named, before its selectors are translated and its blocks confined.
+ */
 function refuseMalformed(virtual: KubeObject): void {
-  const problem = malformedNetworkPolicy(virtual);
+  const problem = malformedNetworkPolicy(virtual) ?? unreadableIpBlock(specOf(virtual));
   if (problem) throw new TerminalError(`malformed network policy: ${problem}`);
 }
 

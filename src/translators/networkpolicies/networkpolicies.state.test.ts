@@ -183,4 +183,27 @@ describe('networkpolicies state table', () => {
     // Nothing of it was within the limit: no egress rule, so no destination beyond the host's own policy.
     expect(specOf(hostPolicy(table, 'private')).egress ?? []).toEqual([]);
   });
+
+  it('a block the syncer cannot read is refused with its field named, and the copy keeps what it had', async () => {
+    const table = await start({
+      kinds: ['networkpolicies'],
+      flags: { tenantEgressCidr: '0.0.0.0/0', tenantEgressExceptCidr: '10.0.0.0/8' },
+    });
+    const egressTo = (cidr: string) =>
+      policy('out', { podSelector: {}, policyTypes: ['Egress'], egress: [{ to: [{ ipBlock: { cidr } }] }] });
+    await table.virtual.create(NP, 'team', egressTo('203.0.113.0/24'));
+    await table.settle();
+    const before = specOf(hostPolicy(table, 'out'));
+    const virtual = table.virtual.objects(NP, 'team')[0]!;
+    await table.virtual.update(NP, 'team', { ...virtual, spec: egressTo('10.0.0.0/8 ').spec });
+    await table.settle();
+    expect(specOf(hostPolicy(table, 'out'))).toEqual(before);
+    const events = table.virtual.objects(Resources.events, 'team');
+    expect(events.map((e) => [e.reason, e.message])).toContainEqual([
+      'SyncError',
+      expect.stringContaining(
+        'spec.egress[0].to[0].ipBlock.cidr: not a CIDR block (address/prefix): "10.0.0.0/8 "',
+      ),
+    ]);
+  });
 });

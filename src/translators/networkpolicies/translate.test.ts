@@ -5,6 +5,7 @@ import {
   hostNetworkPolicyFor,
   hostSpecInSync,
   translateNetworkPolicySpec,
+  unreadableIpBlock,
   translatePeer,
   type NetworkPolicyPeer,
   type NetworkPolicySpec,
@@ -306,6 +307,16 @@ describe('translateNetworkPolicySpec within the host egress bounds', () => {
       ],
     ],
     [
+      // The host's API server and network plugins read leading zeros (Go's sloppy parser): so does the syncer.
+      'blocks written with leading zeros are confined as the host reads them',
+      [
+        { to: [{ ipBlock: { cidr: '10.0.0.0/0008' } }] },
+        { to: [{ ipBlock: { cidr: '0010.0.0.0/8' } }] },
+        { to: [{ ipBlock: { cidr: '0.0.0.0/0000' } }] },
+      ],
+      [{ to: [{ ipBlock: { cidr: '0.0.0.0/0', except: PRIVATE } }] }],
+    ],
+    [
       'an IPv6 block outside every allowed block goes',
       [{ to: [{ ipBlock: { cidr: '::/0' } }, { ipBlock: { cidr: '1.2.3.4/32' } }] }],
       [{ to: [{ ipBlock: { cidr: '1.2.3.4/32' } }] }],
@@ -327,6 +338,23 @@ describe('translateNetworkPolicySpec within the host egress bounds', () => {
         ],
       },
     ]);
+  });
+
+  it('names the first block it cannot read, and confines none of them', () => {
+    expect(
+      unreadableIpBlock({
+        podSelector: {},
+        ingress: [{ from: [{ ipBlock: { cidr: '10.0.0.0/8', except: ['10.1.0.0/16'] } }] }],
+        egress: [{ to: [{ podSelector: {} }, { ipBlock: { cidr: '0.0.0.0/0', except: ['10.0.0.0/8x'] } }] }],
+      }),
+    ).toBe('spec.egress[0].to[1].ipBlock.except[0]: not a CIDR block (address/prefix): "10.0.0.0/8x"');
+    expect(
+      unreadableIpBlock({ podSelector: {}, ingress: [{ from: [{ ipBlock: { cidr: '10.0.0.1' } }] }] }),
+    ).toBe('spec.ingress[0].from[0].ipBlock.cidr: not a CIDR block (address/prefix): "10.0.0.1"');
+    expect(
+      unreadableIpBlock({ podSelector: {}, egress: [{ to: [{ ipBlock: { cidr: '::/0000' } }] }] }),
+    ).toBeUndefined();
+    expect(egressOf([{ to: [{ ipBlock: { cidr: 'nope/8' } }] }])).toEqual([]);
   });
 
   it("leaves ingress rules as they are: opening its own pods is the tenant's choice", () => {

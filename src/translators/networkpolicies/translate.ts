@@ -169,8 +169,8 @@ function allowedBlocks(bounds: EgressBounds): NetworkPolicyPeer[] {
  */
 function confinedBlocks(tenant: IPBlock, bounds: EgressBounds): IPBlock[] {
   const block = parseCidr(tenant.cidr);
-  // Malformed: kept as written, so the host API server refuses the policy rather than a wider one.
-  if (!block) return [cloneJson(tenant)];
+  // Unreadable: refused before translation (unreadableIpBlock); nothing is allowed for it here.
+  if (!block) return [];
   const tenantExcepts = parsedBlocks(tenant.except ?? []);
   const out: IPBlock[] = [];
   for (const allowed of parsedBlocks(bounds.cidrs)) {
@@ -195,6 +195,32 @@ function withExcepts(block: Cidr, own: readonly Cidr[], bounds: EgressBounds): I
     ),
   ];
   return except.length ? { cidr: formatCidr(block), except } : { cidr: formatCidr(block) };
+}
+
+/**
+ * The first ipBlock address block of the spec that cannot be read, as `field: "text"`, or undefined.
+ * Blocks are read as the host's API server and network plugin read them (leading zeros and all,
+ * see util/ip.ts); one read differently here could be confined as one block and enforced as another.
+ */
+export function unreadableIpBlock(spec: NetworkPolicySpec): string | undefined {
+  const peers = [
+    ...(spec.ingress ?? []).flatMap((rule, i) =>
+      (rule.from ?? []).map((peer, j) => ({ peer, path: `spec.ingress[${i}].from[${j}].ipBlock` })),
+    ),
+    ...(spec.egress ?? []).flatMap((rule, i) =>
+      (rule.to ?? []).map((peer, j) => ({ peer, path: `spec.egress[${i}].to[${j}].ipBlock` })),
+    ),
+  ];
+  for (const { peer, path } of peers) {
+    if (!peer.ipBlock) continue;
+    const blocks = [
+      { field: `${path}.cidr`, text: peer.ipBlock.cidr },
+      ...(peer.ipBlock.except ?? []).map((text, k) => ({ field: `${path}.except[${k}]`, text })),
+    ];
+    const bad = blocks.find((b) => !parseCidr(b.text));
+    if (bad) return `${bad.field}: not a CIDR block (address/prefix): ${JSON.stringify(bad.text)}`;
+  }
+  return undefined;
 }
 
 /** The host copy of a virtual NetworkPolicy: translated metadata and spec. */

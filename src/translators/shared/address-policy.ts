@@ -421,6 +421,9 @@ export function vetEndpoint(
   const { policy } = opts;
   for (const address of addresses) {
     if (typeof address !== 'string') return { ok: false, problem: `${String(address)}: not an address` };
+    // Read as the host reads it (leading zeros and all): one read otherwise here would pass the
+    // checks below as no address and reach the host as one.
+    if (opts.ips && !parseIP(address)) return { ok: false, problem: `${address}: not an IP address` };
     if (opts.ips && isForbiddenAddress(address))
       return {
         ok: false,
