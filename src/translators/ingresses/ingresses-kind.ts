@@ -6,11 +6,8 @@ import type { LabelSelector } from '../../naming/labels.ts';
 import {
   CLASS_WITHHELD_REASON,
   classWithheld,
-  defaultClassNotOffered,
   hostClassSelectorOf,
-  isMarkedDefault,
   offersClass,
-  unofferedDefaultClass,
 } from '../shared/from-host.ts';
 import { Resources } from '../../kube/resources.ts';
 import { hostName } from '../../naming/names.ts';
@@ -57,7 +54,6 @@ const INGRESSES = Resources.ingresses;
 /** The kind that shows the host's ingress classes; its selector limits which an Ingress may name. */
 const HOST_CLASSES_KIND = 'host-ingressclasses';
 const LEGACY_CLASS_ANNOTATION = 'kubernetes.io/ingress.class';
-const DEFAULT_CLASS_ANNOTATION = 'ingressclass.kubernetes.io/is-default-class';
 /** The relation of ingress-shim's host Certificates, by the Ingress copy controlling them. */
 const SHIM_RELATION = 'shim-certificates';
 /** Virtual ingresses by the objects they name (`Kind/namespace/name`), to find those a copy concerns. */
@@ -95,21 +91,19 @@ export function ingressesKind(
 
   /**
    * Why the Ingress's class is not one the tenant may use, if it is not: the class it names (field, or
-   * the legacy annotation controllers still honour), or, naming none, the host's default class, which
-   * the host's admission would give it.
+   * the legacy annotation controllers still honour). One naming none goes to the host's default
+   * class whatever the selector offers, as in vCluster: the selector limits the classes a tenant
+   * names, and the default is the host admin's own choice for everyone.
    */
   function classRefusal(virtual: KubeObject): string | undefined {
     if (!offeredClasses) return undefined;
     const { informer, selector } = offeredClasses;
     const name = namedClass(virtual);
-    if (name) {
-      const cls = informer.store.get(name);
-      if (cls && offersClass(selector, cls)) return undefined;
-      const ingress = { words: 'ingress', name: virtual.metadata?.name ?? '' };
-      return classWithheld(ingress, 'IngressClass', name, cls !== undefined);
-    }
-    const fallback = unofferedDefaultClass(informer.store.list(), [DEFAULT_CLASS_ANNOTATION], selector);
-    return fallback ? defaultClassNotOffered('IngressClass', fallback.metadata?.name ?? '') : undefined;
+    if (!name) return undefined;
+    const cls = informer.store.get(name);
+    if (cls && offersClass(selector, cls)) return undefined;
+    const ingress = { words: 'ingress', name: virtual.metadata?.name ?? '' };
+    return classWithheld(ingress, 'IngressClass', name, cls !== undefined);
   }
 
   /**
@@ -261,12 +255,8 @@ export function ingressesKind(
         keys: (cls) => {
           // Without a selector every class may be used: a class's change decides nothing here.
           if (!offeredClasses) return [];
-          const isDefault = isMarkedDefault(cls, [DEFAULT_CLASS_ANNOTATION]);
           return (virtualIngresses?.store.list() ?? [])
-            .filter((i) => {
-              const named = namedClass(i);
-              return named ? named === cls.metadata?.name : isDefault;
-            })
+            .filter((i) => namedClass(i) === cls.metadata?.name)
             .map(objectKey);
         },
       },

@@ -323,11 +323,9 @@ export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = 
     isStatic: boolean,
   ): Promise<string | undefined> {
     const storageClass = storageClassOf(virtual);
-    if (storageClass === undefined && !isStatic) {
-      const unnamed = classes.unnamedVerdict();
-      if (unnamed?.state === 'missing') throw new TerminalError(unnamed.message, CLASS_WITHHELD_REASON);
-      return classes.hostDefaultClass();
-    }
+    // Naming none, it gets the host's default whatever an admin's class selector offers, as in
+    // vCluster (the selector limits the classes a tenant names; the default is the host admin's own).
+    if (storageClass === undefined && !isStatic) return classes.hostDefaultClass();
     if (!storageClass) return storageClass;
     await awaitTenantClassInCache(ctx, storageClass);
     const verdict = isStatic ? classes.staticVerdict(storageClass) : classes.verdict(storageClass);
@@ -792,13 +790,9 @@ export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = 
       const virtual = source;
       refuseMalformed(virtual);
       await refuseOtherClaimsCopy(ctx, virtual, host);
-      if (
-        waitsForADefault(virtual, host, ctx) &&
-        classes.hostDefaultClass() !== undefined &&
-        classes.unnamedVerdict()?.state !== 'missing'
-      ) {
-        // The host has a default class now (one this virtual cluster may use), as a host claim without
-        // a class would have got it: the copy is made again naming it (unbound, no pod uses it yet).
+      if (waitsForADefault(virtual, host, ctx) && classes.hostDefaultClass() !== undefined) {
+        // The host has a default class now, as a host claim without a class would have got it: the
+        // copy is made again naming it (unbound, no pod uses it yet).
         if (await deleteHostClaim(ctx, host)) {
           ctx.log.info('the host has a default class now; making the claim copy again to get it');
           result.hostWritten = true;

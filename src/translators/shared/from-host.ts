@@ -292,18 +292,6 @@ export function offersClass(selector: LabelSelector | undefined, cls: KubeObject
   return !selector || selectorMatches(selector, cls.metadata?.labels ?? {});
 }
 
-/**
- * The host's default class (marked by one of these annotations: its admission gives it to an object
- * naming none) when the admin's selector does not offer it.
- */
-export function unofferedDefaultClass(
-  classes: readonly KubeObject[],
-  markedBy: readonly string[],
-  selector: LabelSelector,
-): KubeObject | undefined {
-  return classes.find((c) => isMarkedDefault(c, markedBy) && !offersClass(selector, c));
-}
-
 /** Whether a host class is marked the default by one of these annotations (set to "true"). */
 export const isMarkedDefault = (cls: KubeObject, markedBy: readonly string[]): boolean =>
   markedBy.some((a) => cls.metadata?.annotations?.[a] === 'true');
@@ -358,10 +346,6 @@ export function classWithheld(
     : `couldn't be reached in the host: ${cls.resource} "${name}" not found`;
   return `did not sync ${object.words} "${object.name}" to host because the ${cls.words} "${name}" ${why}`;
 }
-
-/** Why an object naming no class is refused while the host's default is not offered. */
-export const defaultClassNotOffered = (kind: string, name: string): string =>
-  `no ${kind} named, and the host's default "${name}" is not one of the host classes this virtual cluster may use: name one`;
 
 /**
  * The label selector of an enabled from-host class kind, parsed, when its admin set one: the classes

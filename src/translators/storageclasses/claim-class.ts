@@ -4,7 +4,6 @@ import { Resources } from '../../kube/resources.ts';
 import type { BuiltKind, Mapper, SyncEnvironment } from '../../sync/kind.ts';
 import {
   classWithheld,
-  defaultClassNotOffered,
   FROM_HOST_LABEL,
   hostClassSelectorOf,
   isHostsOwnClass,
@@ -124,20 +123,6 @@ export class ClaimClassResolver {
   }
 
   /**
-   * For a claim that names no class: refused when the host would give it a default class this
-   * virtual cluster may not use (its admission sets the default on a claim without one); undefined
-   * when it may go without one.
-   */
-  unnamedVerdict(): ClaimClassVerdict | undefined {
-    if (!this.offered) return undefined;
-    // The class the host's admission picks among its defaults: only that one must be offered.
-    const fallback = this.hostDefaultClass();
-    if (fallback === undefined || offersClass(this.offered, this.hostClasses.store.get(fallback)!))
-      return undefined;
-    return { state: 'missing', message: defaultClassNotOffered('StorageClass', fallback) };
-  }
-
-  /**
    * The class the host's admission gives a claim that names none: of the host's own classes marked
    * default, the newest (then the first by name), as the DefaultStorageClass plugin picks it.
    * Undefined when the host has no default class.
@@ -153,8 +138,8 @@ export class ClaimClassResolver {
   }
 
   /**
-   * Whether a change to this host class can change what a claim naming no class gets (`unnamedVerdict`,
-   * `hostDefaultClass`): a class marked default (the caller passes the old and the new object, so a
+   * Whether a change to this host class can change what a claim naming no class gets
+   * (`hostDefaultClass`): a class marked default (the caller passes the old and the new object, so a
    * mark taken off counts).
    */
   decidesUnnamed(hostClass: KubeObject): boolean {
