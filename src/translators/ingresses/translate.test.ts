@@ -109,9 +109,12 @@ describe('hostIngressFor', () => {
     expect(annotationsOf(out)[key]).toBe(`secret:team/${value}`);
   });
 
-  it('keeps an HAProxy header without a sample fetch as written', () => {
+  it('keeps an HAProxy header without a sample fetch or variable as written', () => {
     const out = translate(ingress({}, { 'haproxy.org/response-set-header': 'Cache-Control "no-store"' }));
     expect(annotationsOf(out)['haproxy.org/response-set-header']).toBe('Cache-Control "no-store"');
+    // A `$` anchoring a regular expression names no variable.
+    const rewrite = translate(ingress({}, { 'haproxy.org/path-rewrite': '^/api/(.*)$ /\\1' }));
+    expect(annotationsOf(rewrite)['haproxy.org/path-rewrite']).toBe('^/api/(.*)$ /\\1');
   });
 
   it.each(['ingress.kubernetes.io/auth-tls-secret', 'haproxy.org/server-crt'])(
@@ -208,6 +211,24 @@ describe('hostIngressFor', () => {
     expect(out).toEqual({ issuer: 'https://idp.example.com', secretName: 'secret:team/oidc' });
   });
 
+  it('ALB JSON fields are found as the controller (Go encoding/json) finds them: in any case', () => {
+    const action = {
+      type: 'forward',
+      ForwardConfig: { TargetGroups: [{ SERVICENAME: 'web', servicePort: 80 }] },
+    };
+    const actions = annotationsOf(
+      translate(ingress({}, { 'alb.ingress.kubernetes.io/actions.split': JSON.stringify(action) })),
+    );
+    expect(JSON.parse(actions[`alb.ingress.kubernetes.io/actions.${host('split')}`]!)).toEqual({
+      type: 'forward',
+      ForwardConfig: { TargetGroups: [{ SERVICENAME: 'service:team/web', servicePort: 80 }] },
+    });
+    // The long s folds onto s for Go, as the Kelvin sign does onto k.
+    const key = 'alb.ingress.kubernetes.io/auth-idp-oidc';
+    const oidc = annotationsOf(translate(ingress({}, { [key]: '{"\u017fecretName":"oidc"}' })));
+    expect(JSON.parse(oidc[key]!)).toEqual({ '\u017fecretName': 'secret:team/oidc' });
+  });
+
   it('NGINX Inc. secret annotations (basic auth, JWT key): renamed like the TLS Secret', () => {
     const annotations = { 'nginx.org/basic-auth-secret': 'users', 'nginx.com/jwt-key': 'jwk' };
     expect(annotationsOf(translate(ingress({}, annotations)))).toMatchObject({
@@ -292,11 +313,19 @@ describe('ingressRefusal', () => {
         ['haproxy.com/request-set-header', 'X-Leak %[env(HOME)]'],
         ['ingress.kubernetes.io/set-host', '%[env(HOSTNAME)]'],
         ['haproxy-ingress.github.io/headers', 'x-leak: %[env(POD_NAME)]'],
+        // With flags, or a name, before the expression.
+        ['haproxy.org/request-set-header', 'X-Leak %{+Q}[env(SECRET)]'],
+        ['haproxy.org/response-set-header', 'X-Leak %(leak)[env(SECRET)]'],
       ] as const
     ).map(([key, value]): [string, KubeObject, string] => [
-      `an HAProxy sample fetch in ${key} (the controller's environment)`,
+      `an HAProxy sample fetch in ${key}: ${value} (the controller's environment)`,
       ingress({}, { [key]: value }),
-      `metadata.annotations[${JSON.stringify(key)}]: a sample fetch (%[...]) would be evaluated by the host's shared ingress controller, with its environment`,
+      `metadata.annotations[${JSON.stringify(key)}]: a sample fetch (%[...], %{...}[...], %(...)[...]) would be evaluated by the host's shared ingress controller, with its environment`,
+    ]),
+    ...['X-Leak ${SECRET}', 'X-Leak $SECRET'].map((value): [string, KubeObject, string] => [
+      `an environment variable in an HAProxy header (${value}), expanded in the quotes the controller writes`,
+      ingress({}, { 'haproxy.org/request-set-header': value }),
+      'metadata.annotations["haproxy.org/request-set-header"]: an environment variable ($NAME, ${NAME}) would be expanded by the host\'s shared ingress controller',
     ]),
     [
       'an ingress-nginx configuration snippet (it would run in the host controller)',
@@ -405,6 +434,23 @@ describe('ingressRefusal', () => {
         { 'alb.ingress.kubernetes.io/actions.a': '{"forwardConfig":{"targetGroups":[{"serviceName":1}]}}' },
       ),
       'metadata.annotations["alb.ingress.kubernetes.io/actions.a"].forwardConfig.targetGroups[0].serviceName must be a string',
+    ],
+    [
+      // The controller would read the later one, whatever the syncer renamed.
+      'an ALB target group naming its Service twice, in two cases',
+      ingress(
+        {},
+        {
+          'alb.ingress.kubernetes.io/actions.a':
+            '{"forwardConfig":{"targetGroups":[{"serviceName":"web","ServiceName":"other"}]}}',
+        },
+      ),
+      'metadata.annotations["alb.ingress.kubernetes.io/actions.a"].forwardConfig.targetGroups[0]: "serviceName" and "ServiceName" are one field (serviceName) to the host\'s controller',
+    ],
+    [
+      'ALB OIDC settings naming their Secret twice',
+      ingress({}, { 'alb.ingress.kubernetes.io/auth-idp-oidc': '{"secretName":"a","SecretName":"b"}' }),
+      'metadata.annotations["alb.ingress.kubernetes.io/auth-idp-oidc"]: "secretName" and "SecretName" are one field (secretName) to the host\'s controller',
     ],
     [
       'ALB target groups that are not a list',

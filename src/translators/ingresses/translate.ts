@@ -1,4 +1,5 @@
 import {
+  ALB_OIDC_ANNOTATION,
   controllerAnnotationRole,
   logFormatRefusal,
   controllerUrlRefusal,
@@ -73,7 +74,7 @@ const ALB_ACTIONS = `${ALB}actions.`;
 /** ALB: `conditions.<name>` adds conditions to the rules of the backends named `<name>`. */
 const ALB_CONDITIONS = `${ALB}conditions.`;
 /** ALB: JSON naming the Secret (of the Ingress's namespace) with the OIDC client credentials. */
-const ALB_OIDC = `${ALB}auth-idp-oidc`;
+const ALB_OIDC = ALB_OIDC_ANNOTATION;
 /** The ALB port name saying a backend's name is an action of the actions annotation, not a Service. */
 const ALB_USE_ANNOTATION = 'use-annotation';
 /** An annotation key's name part (after the prefix) is at most 63 characters. */
@@ -215,36 +216,72 @@ function jsonObject(value: string, field: string): Record<string, unknown> {
 }
 
 /**
+ * A key as Go's encoding/json matches it to a field name: case-insensitively, with the two non-ASCII
+ * letters Unicode folds onto ASCII ones (the long s and the Kelvin sign).
+ */
+const goFolded = (key: string): string =>
+  key
+    .replace(/\u017f/g, 's')
+    .replace(/\u212a/g, 'k')
+    .toLowerCase();
+
+/**
+ * The key of an object that a Go program decoding it into a struct reads as the field `name`, or
+ * undefined. The AWS Load Balancer Controller decodes its annotations with encoding/json, which
+ * matches keys to fields ignoring case, a later key overwriting an earlier one: `ServiceName` is read
+ * as `serviceName`. Two keys for one field are refused, so the one renamed is the one read.
+ */
+function goFieldKey(object: Record<string, unknown>, name: string, at: string): string | undefined {
+  const keys = Object.keys(object).filter((k) => goFolded(k) === goFolded(name));
+  if (keys.length > 1)
+    throw new Refusal(
+      `${at}: ${keys.map((k) => JSON.stringify(k)).join(' and ')} are one field (${name}) to the host's controller`,
+    );
+  return keys[0];
+}
+
+/** The value of the field `name` as a Go program reads it (see goFieldKey), or undefined. */
+function goField(object: Record<string, unknown>, name: string, at: string): unknown {
+  const key = goFieldKey(object, name, at);
+  return key === undefined ? undefined : object[key];
+}
+
+/**
  * An ALB action with the Services its forward config names renamed; the rest (target group ARNs,
  * weights, fixed responses, redirects) is kept. A value that cannot be read is refused: copied as it
- * is, a service name in it would reach the host untranslated. Kept verbatim when nothing is renamed.
+ * is, a service name in it would reach the host untranslated. Fields are found as the controller
+ * finds them (goFieldKey). Kept verbatim when nothing is renamed.
  */
 function albAction(value: string, field: string, service: (name: string, field: string) => string): string {
   const action = jsonObject(value, field);
-  const forward = action.forwardConfig;
+  const forward = goField(action, 'forwardConfig', field);
   if (forward === undefined || forward === null) return value;
   if (!isRecord(forward)) throw new Refusal(`${field}: forwardConfig must be an object`);
-  const groups = forward.targetGroups;
+  const groups = goField(forward, 'targetGroups', `${field}.forwardConfig`);
   if (groups === undefined || groups === null) return value;
   if (!Array.isArray(groups)) throw new Refusal(`${field}: forwardConfig.targetGroups must be a list`);
   let renamed = false;
   groups.forEach((group: unknown, i) => {
     const at = `${field}.forwardConfig.targetGroups[${i}]`;
     if (!isRecord(group)) throw new Refusal(`${at} must be an object`);
-    if (group.serviceName === undefined || group.serviceName === null) return;
-    if (typeof group.serviceName !== 'string') throw new Refusal(`${at}.serviceName must be a string`);
-    group.serviceName = service(group.serviceName, `${at}.serviceName`);
+    const key = goFieldKey(group, 'serviceName', at);
+    if (key === undefined || group[key] === null) return;
+    const name = group[key];
+    if (typeof name !== 'string') throw new Refusal(`${at}.serviceName must be a string`);
+    group[key] = service(name, `${at}.serviceName`);
     renamed = true;
   });
   return renamed ? JSON.stringify(action) : value;
 }
 
-/** The ALB OIDC settings with their client-credentials Secret renamed. */
+/** The ALB OIDC settings with their client-credentials Secret renamed (found as in albAction). */
 function albOidc(value: string, field: string, secret: (name: string, field: string) => string): string {
   const oidc = jsonObject(value, field);
-  if (oidc.secretName === undefined || oidc.secretName === null) return value;
-  if (typeof oidc.secretName !== 'string') throw new Refusal(`${field}: secretName must be a string`);
-  oidc.secretName = secret(oidc.secretName, `${field}.secretName`);
+  const key = goFieldKey(oidc, 'secretName', field);
+  if (key === undefined || oidc[key] === null) return value;
+  const name = oidc[key];
+  if (typeof name !== 'string') throw new Refusal(`${field}: secretName must be a string`);
+  oidc[key] = secret(name, `${field}.secretName`);
   return JSON.stringify(oidc);
 }
 

@@ -183,11 +183,18 @@ const annotationField = (key: string) => `metadata.annotations[${JSON.stringify(
 export const snippetRefusal = (key: string) =>
   `${annotationField(key)}: configuration snippets would run in the host's shared ingress controller`;
 
-/** Why a `log-format` annotation's value may not reach the host, or undefined. */
+/**
+ * Why a `log-format` annotation's value may not reach the host, or undefined. HAProxy starts a sample
+ * fetch at `[` right after `%`, after `%{flags}` and after `%(name)`; and the controllers write the
+ * value in double quotes, inside which HAProxy expands `$NAME` and `${NAME}` from its environment
+ * when it reads its configuration.
+ */
 export function logFormatRefusal(key: string, value: string): string | undefined {
-  return value.includes('%[')
-    ? `${annotationField(key)}: a sample fetch (%[...]) would be evaluated by the host's shared ingress controller, with its environment`
-    : undefined;
+  if (/%[[{(]/.test(value))
+    return `${annotationField(key)}: a sample fetch (%[...], %{...}[...], %(...)[...]) would be evaluated by the host's shared ingress controller, with its environment`;
+  if (/\$[{A-Za-z_]/.test(value))
+    return `${annotationField(key)}: an environment variable ($NAME, \${NAME}) would be expanded by the host's shared ingress controller`;
+  return undefined;
 }
 
 /** Why an annotation key may not reach the host (see HOST_OBJECT_ANNOTATIONS), or undefined. */
@@ -208,6 +215,9 @@ export function hostObjectAnnotationsRefusal(
   }
   return undefined;
 }
+
+/** The AWS Load Balancer Controller's OIDC settings: JSON naming the client credentials' Secret. */
+export const ALB_OIDC_ANNOTATION = 'alb.ingress.kubernetes.io/auth-idp-oidc';
 
 /** The private and shared ranges a host controller must not be sent to (no admin allow-list here). */
 const isPrivateAddress = deniedByBounds({ denied: DEFAULT_DENIED_ENDPOINT_CIDRS, allowed: [] });
@@ -245,6 +255,10 @@ export function serviceAnnotationsRefusal(
     const hostObject = hostObjectAnnotationRefusal(key);
     if (hostObject) return hostObject;
     const field = annotationField(key);
+    // The AWS Load Balancer Controller merges a backend Service's annotations into its Ingress's
+    // authentication settings; this one names the OIDC client's Secret (its secretName is required).
+    if (key === ALB_OIDC_ANNOTATION)
+      return `${field} names a Secret (secretName), which is not synced for a Service: on the host it would name one of the host namespace`;
     switch (controllerAnnotationRole(key)) {
       case 'snippet':
         return snippetRefusal(key);
