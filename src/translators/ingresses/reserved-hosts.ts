@@ -1,12 +1,42 @@
 import type { KubeObject } from '../../kube/object.ts';
-import { ingressHostsOverlap, reservedHostRefusal, unallowedHostRefusal } from '../shared/reserved-hosts.ts';
+import {
+  gatewayHostnamesOverlap,
+  ingressHostsOverlap,
+  isHostPattern,
+  reservedHostRefusal,
+  unallowedHostRefusal,
+} from '../shared/reserved-hosts.ts';
 
-/** ingress-nginx's extra names for an Ingress's server (comma-separated), a host like any rule's. */
-const SERVER_ALIAS = 'nginx.ingress.kubernetes.io/server-alias';
+/**
+ * Extra names for an Ingress's server (comma- or space-separated): ingress-nginx's (under both its
+ * prefixes) and haproxy-ingress's (under both of its). Both controllers serve them like rule hosts.
+ */
+const SERVER_ALIAS_KEYS = [
+  'nginx.ingress.kubernetes.io/server-alias',
+  'ingress.kubernetes.io/server-alias',
+  'haproxy-ingress.github.io/server-alias',
+];
+/** haproxy-ingress's regular expressions of further names the server answers. */
+const SERVER_ALIAS_REGEX_KEYS = [
+  'haproxy-ingress.github.io/server-alias-regex',
+  'ingress.kubernetes.io/server-alias-regex',
+];
 
-/** Every host an Ingress names: its rules', its TLS entries' and its server aliases. */
-function hostsOf(ingress: KubeObject): string[] {
-  const aliases = (ingress.metadata?.annotations?.[SERVER_ALIAS] ?? '').split(/[\s,]+/);
+const annotationField = (key: string) => `metadata.annotations[${JSON.stringify(key)}]`;
+
+/** The server aliases an Ingress's annotations give, each with the key it came from. */
+function aliasesOf(ingress: KubeObject): { key: string; alias: string }[] {
+  const annotations = ingress.metadata?.annotations ?? {};
+  return SERVER_ALIAS_KEYS.flatMap((key) =>
+    (annotations[key] ?? '')
+      .split(/[\s,]+/)
+      .filter((alias) => alias !== '')
+      .map((alias) => ({ key, alias })),
+  );
+}
+
+/** The hosts an Ingress's rules and TLS entries name. */
+function ruleHostsOf(ingress: KubeObject): string[] {
   const spec = (ingress.spec ?? {}) as {
     rules?: { host?: unknown }[];
     tls?: { hosts?: unknown[] }[];
@@ -14,14 +44,45 @@ function hostsOf(ingress: KubeObject): string[] {
   const hosts = [
     ...(Array.isArray(spec.rules) ? spec.rules.map((r) => r?.host) : []),
     ...(Array.isArray(spec.tls) ? spec.tls.flatMap((t) => (Array.isArray(t?.hosts) ? t.hosts : [])) : []),
-    ...aliases,
   ];
   return hosts.filter((h): h is string => typeof h === 'string' && h !== '');
 }
 
+/**
+ * Why the Ingress's server aliases cannot be held to an admin's host bounds, or undefined. The
+ * controllers write an alias into their configuration as it is: to nginx `~...` is a regular
+ * expression and `.d`, `d.*` and `*.d` are wildcards (`*.d` of any depth, unlike a rule host's), so
+ * only a plain host name, or a `*.` first label read at any depth, can be judged; and a regex alias
+ * never can.
+ */
+function unboundedAliasRefusal(ingress: KubeObject): string | undefined {
+  const annotations = ingress.metadata?.annotations ?? {};
+  const regex = SERVER_ALIAS_REGEX_KEYS.find((key) => (annotations[key] ?? '').trim() !== '');
+  if (regex)
+    return `${annotationField(regex)}: a regular expression of host names, which the syncer cannot hold to the hosts this virtual cluster may serve`;
+  const pattern = aliasesOf(ingress).find(({ alias }) => !isHostPattern(alias));
+  return pattern
+    ? `${annotationField(pattern.key)}: ${JSON.stringify(pattern.alias)} is not a host name (a "*." first label at most); the host's controller would read it as a pattern`
+    : undefined;
+}
+
 /** Why the Ingress may not be synced, naming the reserved host it claims; undefined when it claims none. */
-export const reservedIngressHostRefusal = (ingress: KubeObject, reserved: readonly string[]) =>
-  reservedHostRefusal(hostsOf(ingress), reserved, ingressHostsOverlap);
+export function reservedIngressHostRefusal(
+  ingress: KubeObject,
+  reserved: readonly string[],
+): string | undefined {
+  if (reserved.length === 0) return undefined;
+  return (
+    unboundedAliasRefusal(ingress) ??
+    reservedHostRefusal(ruleHostsOf(ingress), reserved, ingressHostsOverlap) ??
+    // An alias's `*.d` matches at any depth (nginx's own wildcard), as a Gateway's does.
+    reservedHostRefusal(
+      aliasesOf(ingress).map((a) => a.alias),
+      reserved,
+      gatewayHostnamesOverlap,
+    )
+  );
+}
 
 /**
  * Why the Ingress may not be synced when the admin bounded the hosts tenants serve
@@ -41,5 +102,8 @@ export function unallowedIngressHostRefusal(
   const hostless = rules.findIndex((r) => typeof r?.host !== 'string' || r.host === '');
   if (hostless >= 0)
     return `spec.rules[${hostless}] has no host, so it serves every host name: this virtual cluster may serve only its allowed hosts`;
-  return unallowedHostRefusal(hostsOf(ingress), allowed);
+  return (
+    unboundedAliasRefusal(ingress) ??
+    unallowedHostRefusal([...ruleHostsOf(ingress), ...aliasesOf(ingress).map((a) => a.alias)], allowed)
+  );
 }

@@ -9,7 +9,7 @@ import { isDnsSubdomain } from '../../naming/dns-names.ts';
  */
 
 /** A host name as Ingresses and the Gateway API write it: a DNS name, its first label possibly `*`. */
-function isHostPattern(host: string): boolean {
+export function isHostPattern(host: string): boolean {
   const name = host.toLowerCase();
   return host.length <= 253 && isDnsSubdomain(name.startsWith('*.') ? name.slice(2) : name);
 }
