@@ -571,6 +571,46 @@ describe('the storage a tenant volume names', () => {
     expect(volumeSpecOf(hostVolume(t, 'parent')).nfs).toEqual(share('/exports').nfs);
   });
 
+  it.each<[string, string, string]>([
+    ['a trailing dot', 'nfs.example.com', 'NFS.example.com.'],
+    ['an IPv6 address written longer, in brackets', 'fd00::5', '[fd00:0:0::5]'],
+    ['an IPv4-mapped address', '10.0.0.5', '::ffff:10.0.0.5'],
+  ])(
+    "an NFS server written another way than the host volume's (%s) is the same server",
+    async (_how, hostServer, tenantServer) => {
+      const t = await table(
+        ['nfs'],
+        [
+          volume('same', { nfs: { server: tenantServer, path: '/exports/victim' } }, 'a'),
+          volume('parent', { nfs: { server: tenantServer, path: '/exports' } }, 'b'),
+        ],
+        {
+          host: [foreignVolume('pvc-victim-share', { nfs: { server: hostServer, path: '/exports/victim' } })],
+        },
+      );
+      expect([hostVolume(t, 'same'), hostVolume(t, 'parent')]).toEqual([undefined, undefined]);
+      expect(allSyncErrors(t)).toHaveLength(2);
+    },
+  );
+
+  it('an NFS server of numbers not written as an address usually is (10.0.5, 0x0a000005, 010.0.0.5) is refused: the mount reads it otherwise', async () => {
+    const t = await table(
+      ['nfs'],
+      ['10.0.5', '0x0a000005', '010.0.0.5', '167772165.'].map((server, i) =>
+        volume(`v${i}`, { nfs: { server, path: '/exports/a' } }, `c${i}`),
+      ),
+    );
+    expect([0, 1, 2, 3].map((i) => hostVolume(t, `v${i}`))).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
+    expect(allSyncErrors(t)).toContainEqual(
+      'spec.nfs.server: "10.0.5" is neither a host name nor an IP address written in its usual form (a.b.c.d, or IPv6)',
+    );
+  });
+
   /**
    * A table started with a tenant volume and the copy an earlier run of the syncer made of it, bound
    * on the host, as that run copied it: the tenant's Delete, a size the volume has since outgrown.

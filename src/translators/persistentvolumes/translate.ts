@@ -1,4 +1,5 @@
 import { posix } from 'node:path';
+import { ipKey, isStrictIP } from '../../util/ip.ts';
 import { absentReferenceName } from '../pods/reference-safety.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
@@ -157,7 +158,7 @@ export function namedStorageOf(pv: KubeObject): NamedStorage | undefined {
     return {
       field: 'spec.nfs.path',
       what: `NFS export "${nfs.server}:${nfs.path}"`,
-      key: JSON.stringify(['nfs', nfs.server.trim().toLowerCase(), exportPath(nfs.path)]),
+      key: JSON.stringify(['nfs', nfsServerKey(nfs.server), exportPath(nfs.path)]),
     };
   return undefined;
 }
@@ -165,11 +166,41 @@ export function namedStorageOf(pv: KubeObject): NamedStorage | undefined {
 /** An NFS path as the directory it names: normalized, with no trailing slash (but the root's). */
 const exportPath = (path: string): string => posix.normalize(path.trim()).replace(/(.)\/+$/, '$1');
 
-/** The NFS export a volume mounts: its server (as named, case aside) and directory. */
+/** The NFS export a volume mounts: its server (nfsServerKey) and directory. */
 export function nfsExportOf(pv: KubeObject): { server: string; path: string } | undefined {
   const { nfs } = volumeSpecOf(pv);
   if (!isRecord(nfs) || typeof nfs.server !== 'string' || typeof nfs.path !== 'string') return undefined;
-  return { server: nfs.server.trim().toLowerCase(), path: exportPath(nfs.path) };
+  return { server: nfsServerKey(nfs.server), path: exportPath(nfs.path) };
+}
+
+/** An NFS server's address or name without brackets, case or surrounding spaces. */
+const bareServer = (server: string): string =>
+  server
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1');
+
+/**
+ * One key per NFS server however it is written: an address by value (`fd00::5` is `fd00:0:0::5`), a
+ * name without its case or one trailing dot (the resolver reads `nfs.example.com.` as the same name).
+ */
+export function nfsServerKey(server: string): string {
+  const bare = bareServer(server);
+  return (isStrictIP(bare) ? ipKey(bare) : undefined) ?? bare.replace(/\.$/, '');
+}
+
+/**
+ * Why an NFS server cannot be compared with others, or undefined: numbers that are not an address in
+ * its usual form. The kubelet's mount resolves the server with the C library, which reads `10.0.5`
+ * as 10.0.0.5, `0x0a000005` and `167772165` as the same, and a leading zero as octal.
+ */
+function nfsServerRefusal(server: string): string | undefined {
+  const bare = bareServer(server).replace(/\.$/, '');
+  if (isStrictIP(bare)) return undefined;
+  const numeric = /^(0x[0-9a-f]*|\d+)(\.(0x[0-9a-f]*|\d+))*$/.test(bare);
+  return numeric || bare.includes(':')
+    ? `spec.nfs.server: ${JSON.stringify(server)} is neither a host name nor an IP address written in its usual form (a.b.c.d, or IPv6)`
+    : undefined;
 }
 
 /**
@@ -221,6 +252,11 @@ export function refusalOf(pv: KubeObject, allowed: readonly string[]): string | 
   if (!ok) {
     const what = PER_DRIVER.has(type) ? `${type}:${String(driver)}` : type;
     return `spec.${type}: the volume source "${what}" is not allowed (--allowed-pv-source: ${allowed.join(', ')})`;
+  }
+  const nfs = spec.nfs;
+  if (type === 'nfs' && isRecord(nfs) && typeof nfs.server === 'string') {
+    const refusal = nfsServerRefusal(nfs.server);
+    if (refusal) return refusal;
   }
   const secrets = secretReferences(spec[type], `spec.${type}`);
   if (secrets.length > 0)
