@@ -256,6 +256,11 @@ describe('hostNameRefusal', () => {
     ['app-7F000001.nip.io', '127.0.0.1'],
     ['fe80--1.sslip.io', 'fe80::1'],
     ['--1.sslip.io', '::1'],
+    // sslip.io reads them anywhere, bounded by dots or dashes.
+    ['169-254-169-254-app.sslip.io', '169.254.169.254'],
+    ['a9fea9fe-app.nip.io', '169.254.169.254'],
+    ['x-169.254.169.254-y.sslip.io', '169.254.169.254'],
+    ['app-127-0-0-1-x.nip.io', '127.0.0.1'],
   ])('%s spells out %s in the way wildcard DNS services read it: refused', (name, ip) => {
     expect(hostNameRefusal(name, rules('host-ns'))).toContain(`spells out ${ip}`);
   });

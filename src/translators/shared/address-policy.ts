@@ -203,8 +203,8 @@ const WILDCARD_DNS_DOMAINS = ['nip.io', 'sslip.io', 'xip.io', 'traefik.me'];
 /**
  * Addresses spelled into a name's labels, as wildcard DNS services answer them: four labels
  * (`10.0.0.1.nip.io`) or one label ending in four dashed numbers (`app-10-0-0-1.sslip.io`) in any
- * name, and under a known wildcard DNS service also a label ending in eight hex digits or an IPv6
- * address with dashes. A name that resolves to such an address some other way (a record of the
+ * name, and under a known wildcard DNS service four numbers or eight hex digits anywhere, bounded by
+ * dots or dashes, and a label that is an IPv6 address with dashes. A name that resolves to such an address some other way (a record of the
  * tenant's own domain) cannot be told from its text.
  */
 function spelledAddresses(labels: string[]): string[] {
@@ -215,12 +215,23 @@ function spelledAddresses(labels: string[]): string[] {
   }
   const name = labels.join('.');
   const wildcard = WILDCARD_DNS_DOMAINS.some((d) => name === d || name.endsWith(`.${d}`));
+  if (wildcard) {
+    // sslip.io (which serves nip.io too) reads an address anywhere in the name, its parts and their
+    // ends bounded by dots or dashes (`169-254-169-254-app`, `x-169.254.169.254-y`): every run of four.
+    const parts = name.split(/[.-]/);
+    for (let i = 0; i + 4 <= parts.length; i++) {
+      const quad = parts.slice(i, i + 4);
+      if (quad.every((p) => /^\d{1,3}$/.test(p)) && parseIPv4(quad.join('.'))) out.push(quad.join('.'));
+    }
+    for (const part of parts) {
+      if (/^[0-9a-f]{8}$/.test(part))
+        out.push([0, 2, 4, 6].map((i) => parseInt(part.slice(i, i + 2), 16)).join('.'));
+    }
+  }
   for (const label of labels) {
     const dashed = /(?:^|-)(\d{1,3})-(\d{1,3})-(\d{1,3})-(\d{1,3})$/.exec(label);
     if (dashed && parseIPv4(dashed.slice(1).join('.'))) out.push(dashed.slice(1).join('.'));
     if (!wildcard) continue;
-    const hex = /(?:^|-)([0-9a-f]{8})$/.exec(label)?.[1];
-    if (hex) out.push([0, 2, 4, 6].map((i) => parseInt(hex.slice(i, i + 2), 16)).join('.'));
     const v6 = label.replaceAll('-', ':');
     if (parseIPv6(v6)) out.push(v6);
   }
