@@ -239,11 +239,12 @@ describe('CoreDNS bootstrap (--coredns-image)', () => {
       '-p',
       JSON.stringify({ metadata: { labels: { 'e2e-edited': 'yes' } }, spec: { replicas: 2 } }),
     ]);
+    // Deleted while the syncer is down: a running one makes a missing ConfigMap again within seconds.
+    await syncer.stop();
     const ownConfigMap = !before.has(idOf(CONFIG_MAP));
     if (ownConfigMap) await mustKubectl('virtual', ['delete', ...getArgs(CONFIG_MAP)]);
     // This file's own kube-dns goes too: the restart creates the syncer's.
     if (ownDns) await mustKubectl('virtual', ['delete', ...getArgs(DNS_SERVICE)]);
-    await syncer.stop();
     syncer = await startSyncer({ name: vc, hostNamespace: hostNs, args: ARGS });
     const done = await bootstrapDone(syncer);
     expect(done.created).toEqual([

@@ -143,6 +143,26 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
   return out;
 }
 
+/**
+ * A strategic merge patch, as far as the syncer writes them: a merge patch, plus the directive
+ * `$deleteFromPrimitiveList/<field>` (the values listed leave that list of scalars, a finalizer say).
+ * Lists with merge keys are replaced whole, as a merge patch does.
+ */
+export function strategicMergePatch(target: unknown, patch: unknown): unknown {
+  if (!isRecord(patch)) return clone(patch);
+  const out: Obj = isRecord(target) ? { ...target } : {};
+  const DELETE_FROM = '$deleteFromPrimitiveList/';
+  for (const [key, value] of Object.entries(patch)) {
+    if (key.startsWith(DELETE_FROM)) {
+      const field = key.slice(DELETE_FROM.length);
+      const gone = Array.isArray(value) ? value : [];
+      if (Array.isArray(out[field])) out[field] = (out[field] as unknown[]).filter((v) => !gone.includes(v));
+    } else if (value === null) delete out[key];
+    else out[key] = strategicMergePatch(out[key], value);
+  }
+  return out;
+}
+
 /** RFC 6902 JSON patch below the root: add, replace, remove and test (the syncer needs no move or copy). */
 export function jsonPatch(doc: unknown, ops: unknown): unknown {
   if (!Array.isArray(ops)) throw new Error('json patch must be an array of operations');
@@ -693,8 +713,12 @@ export class FakeCluster implements ClusterClient {
     const current = clone(this.existing(type, namespace, name));
     let patched: unknown;
     try {
-      // Strategic merge patch differs from a merge patch only for lists with merge keys.
-      patched = patchType === 'json' ? jsonPatch(current, patch) : mergePatch(current, patch);
+      patched =
+        patchType === 'json'
+          ? jsonPatch(current, patch)
+          : patchType === 'strategic'
+            ? strategicMergePatch(current, patch)
+            : mergePatch(current, patch);
     } catch (err) {
       throw this.error(422, 'Invalid', err instanceof Error ? err.message : String(err));
     }
@@ -724,12 +748,15 @@ export class FakeCluster implements ClusterClient {
     // Like the real API: only a pod a kubelet may be running waits for its containers to stop.
     const graceful =
       type.resource === 'pods' && this.podGraceful && gracePeriodSeconds !== 0 && !!spec.nodeName;
-    if (!graceful || phase === 'Succeeded' || phase === 'Failed') return this.remove(type, old);
+    const waits = graceful && phase !== 'Succeeded' && phase !== 'Failed';
+    // Like the real API: an object with finalizers is only marked, and goes once the last is removed.
+    const finalized = (old.metadata?.finalizers ?? []).length > 0;
+    if (!finalized && !waits) return this.remove(type, old);
     if (old.metadata?.deletionTimestamp) return;
     const next = clone(old);
     next.metadata!.deletionTimestamp = rfc3339(this.clock.now());
     const grace = gracePeriodSeconds ?? spec.terminationGracePeriodSeconds;
-    next.metadata!.deletionGracePeriodSeconds = typeof grace === 'number' ? grace : 30;
+    next.metadata!.deletionGracePeriodSeconds = !waits ? 0 : typeof grace === 'number' ? grace : 30;
     this.put(type, next, old);
   }
 
@@ -895,6 +922,13 @@ export class FakeCluster implements ClusterClient {
     next.metadata!.resourceVersion = old.metadata?.resourceVersion;
     // The real API neither bumps the resourceVersion nor sends an event for an update that changes nothing.
     if (deepEqual(next, old) || options.dryRun) return clone(next);
+    // The last finalizer of an object being deleted (not a pod waiting for its containers) taken off: gone.
+    const waitsForContainers =
+      type.resource === 'pods' && (old.metadata?.deletionGracePeriodSeconds ?? 0) > 0;
+    if (next.metadata?.deletionTimestamp && !(next.metadata.finalizers ?? []).length && !waitsForContainers) {
+      this.remove(type, next);
+      return clone(next);
+    }
     return this.put(type, next, old);
   }
 

@@ -529,7 +529,9 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
   function copiesInFlux(namespace: string, waitLeft: (obj: KubeObject) => number): PendingService[] {
     return hostServices.store.byIndex(SERVICE_COPIES_BY_NAMESPACE, namespace).flatMap((copy) => {
       const owner = ownedVirtualKey(copy, where, Resources.services) ?? '';
-      return hasServiceLinks(copy) && waitLeft(copy) > 0 && !virtualServices.store.get(owner)
+      // A copy being deleted stands for a Service the tenant deleted (a re-create keeps the copy).
+      const going = copy.metadata?.deletionTimestamp !== undefined;
+      return hasServiceLinks(copy) && !going && waitLeft(copy) > 0 && !virtualServices.store.get(owner)
         ? [{ name: splitKey(owner).name, waitLeftMs: waitLeft(copy) }]
         : [];
     });

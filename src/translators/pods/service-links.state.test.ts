@@ -121,6 +121,29 @@ describe("pods' service link variables (<NAME>_SERVICE_HOST, ...)", () => {
     expect(dbHostVariable(t)).toStrictEqual({ [`web-x-team-x-${VC}`]: undefined });
   });
 
+  it("do not wait for a deleted Service whose host copy a host controller's finalizer holds", async () => {
+    const t = await start({
+      kinds: ['pods', 'services'],
+      flags: { clusterDnsIp: '10.96.0.10' },
+      virtual: [team, db],
+      host: [virtualApi],
+    });
+    await t.settle();
+    // A cloud controller's load-balancer cleanup holds the copy for minutes once it is deleted.
+    const copy = t.host.objects(SERVICES, HOST_NS).find((s) => s.metadata?.name === `db-x-team-x-${VC}`)!;
+    await t.host.update(SERVICES, HOST_NS, {
+      ...copy,
+      metadata: { ...copy.metadata, finalizers: ['service.kubernetes.io/load-balancer-cleanup'] },
+    });
+    await t.virtual.delete(SERVICES, 'team', 'db');
+    await t.settle();
+    const held = t.host.objects(SERVICES, HOST_NS).find((s) => s.metadata?.name === `db-x-team-x-${VC}`);
+    expect(held?.metadata?.deletionTimestamp).toBeDefined();
+    await t.virtual.create(PODS, 'team', pod('web')[1] as KubeObject);
+    await t.settle();
+    expect(dbHostVariable(t)).toStrictEqual({ [`web-x-team-x-${VC}`]: undefined });
+  });
+
   it('leave out a Service whose host copy does not come, once a new pod has waited for it a while', async () => {
     // The host name of `db`'s copy is held by an object that is not its copy: the copy is refused.
     const squatter: Seed = [
