@@ -488,6 +488,51 @@ describe('integrations.certManager (state table)', () => {
     });
   });
 
+  it('a Certificate naming a Secret an admin shows from the host (--map-host-secret) is refused: nothing fills it, nothing fights its sync', async () => {
+    const adminData = { 'tls.crt': 'QURNSU4=', 'tls.key': 'QURNSU4=' };
+    const table = await start({
+      kinds: ['secrets', 'configmaps', 'mapped-host-secrets', CERT_KIND, ISSUER_KIND, CLUSTER_ISSUER_KIND],
+      flags: { mapHostSecret: ['shared/wildcard-tls=team/wildcard-tls'] },
+      file: {
+        integrations: {
+          certManager: {
+            enabled: true,
+            sync: { fromHost: { clusterIssuers: { selector: { labels: { offer: 'tenants' } } } } },
+          },
+        },
+      },
+      host: [
+        [CRDS, crd(CERTS)],
+        [CRDS, crd(ISSUERS)],
+        [CRDS, crd(CLUSTER_ISSUERS)],
+        [CLUSTER_ISSUERS, selfSigned('selfsigned')],
+        [
+          Resources.secrets,
+          {
+            metadata: { name: 'wildcard-tls', namespace: 'shared' },
+            type: 'kubernetes.io/tls',
+            data: adminData,
+          },
+        ],
+      ],
+    });
+    await settled(table);
+    expect(virtualSecret(table, 'wildcard-tls')?.data).toEqual(adminData);
+    await table.virtual.create(
+      CERTS,
+      'team',
+      certificate('web', { secretName: 'wildcard-tls', issuerRef: { ...OFFERED, group: GROUP } }),
+    );
+    await settled(table);
+    expect(events(table).join('\n')).toContain(
+      'Secret "wildcard-tls": a Secret shown from the host cluster, which no host controller may fill',
+    );
+    expect(hostObject(table, CERTS, hostName('web'))).toBeUndefined();
+    expect(hostObject(table, Resources.secrets, hostName('wildcard-tls'))).toBeUndefined();
+    expect(virtualSecret(table, 'wildcard-tls')?.data).toEqual(adminData);
+    await expectSteady(table);
+  });
+
   it('an issuer of another kind or group (an external issuer, looked up in the host namespace) is refused with a SyncError', async () => {
     const table = await certManagerTable();
     await table.virtual.create(

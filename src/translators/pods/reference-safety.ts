@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { TerminalError, WaitingError } from '../../controller/errors.ts';
 import type { Informer } from '../../informer/informer.ts';
 import { splitKey, type KubeObject } from '../../kube/object.ts';
+import { FROM_HOST_LABEL } from '../../naming/labels.ts';
 import type { BuiltKind, KindSpec } from '../../sync/kind.ts';
 import type { PodReference } from './reference-walker.ts';
 
@@ -135,6 +136,13 @@ export class ReferenceJudge {
     if (!target || (ref.apiGroup ?? '') !== target.spec.virtualType.group)
       return { state: 'refused', message: `${what}: objects of this kind are not synced to the host` };
     const virtualKey = `${namespace}/${ref.name}`;
+    // A host object an admin shows the tenant (a mapped host Secret): the host's controller writing
+    // the tenant's output into it would fight the replica's own sync for ever.
+    if (target.virtual.store.get(virtualKey)?.metadata?.labels?.[FROM_HOST_LABEL] === 'true')
+      return {
+        state: 'refused',
+        message: `${what}: a Secret shown from the host cluster, which no host controller may fill; name another`,
+      };
     const hostKey = target.spec.mapper.targetKey(virtualKey, undefined);
     const copy = hostKey ? target.host.store.get(hostKey) : undefined;
     if (!hostKey || !copy)

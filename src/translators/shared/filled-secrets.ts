@@ -3,7 +3,7 @@ import { deleteIncarnation } from '../../kube/delete-incarnation.ts';
 import { isApiError } from '../../kube/errors.ts';
 import { splitKey, type KubeObject, type OwnerReference } from '../../kube/object.ts';
 import { Resources, type ResourceType } from '../../kube/resources.ts';
-import { OBJECT_UID_ANNOTATION } from '../../naming/labels.ts';
+import { FROM_HOST_LABEL, OBJECT_UID_ANNOTATION } from '../../naming/labels.ts';
 import { isPrepared } from '../../sync/engine.ts';
 import type {
   BuiltKind,
@@ -300,6 +300,9 @@ export async function fillFromHost(
   filled: Omit<FilledSecret, 'type'> = {},
 ): Promise<SyncResult> {
   if (!isFilled(host)) return {};
+  // Shown from the host by an admin's mapping (judgeFilled refuses naming one): never written into.
+  if (virtual?.metadata?.labels?.[FROM_HOST_LABEL] === 'true')
+    throw new TerminalError('a Secret shown from the host cluster is not filled by a host controller');
   const { template, owner } = filled;
   // The template's keys, with the host controller's own over them (cert-manager refuses a template
   // naming its keys); never a syncer's. Those the template no longer names are taken off below.
