@@ -154,10 +154,28 @@ const clusterOf = (env: Pick<SyncEnvironment, 'host' | 'virtual'>, side: Side) =
   side === 'host' ? env.host : env.virtual;
 
 /**
+ * What of a tenant's CRD reaches its copy on the host after the first copy: versions the copy lacks,
+ * added as served and not stored. The host's copy governs every virtual cluster's objects of that kind
+ * (others use it as they find it), so the tenant who copied it first may not change a version's
+ * schema, validation rules, served flag or storage there, nor remove one: any of these would prune,
+ * refuse or hide the others' objects. An admin updates the host's CRD.
+ */
+function hostCopyWithNewVersions(copy: KubeObject, desired: KubeObject): KubeObject['spec'] {
+  type Version = { name?: string; storage?: boolean };
+  const versionsOf = (crd: KubeObject) => (crd.spec as { versions?: Version[] } | undefined)?.versions ?? [];
+  const have = new Set(versionsOf(copy).map((v) => v.name));
+  const added = versionsOf(desired)
+    .filter((v) => !have.has(v.name))
+    .map((v) => ({ ...v, storage: false }));
+  return added.length ? { ...(copy.spec as object), versions: [...versionsOf(copy), ...added] } : copy.spec;
+}
+
+/**
  * Brings a CRD this syncer copied to `to` in line with its source (a newer operator's or Gateway API's
- * CRD adds a version, say); one it did not copy is left be. Not fatal: the copy still serves; a change
- * the API server refuses (a removed stored version) is logged. True when it is settled (in line, not
- * ours, or refused for good); false when it is worth trying again (a conflict, a timeout).
+ * CRD adds a version, say); one it did not copy is left be. On the host only new versions are added
+ * (hostCopyWithNewVersions). Not fatal: the copy still serves; a change the API server refuses is
+ * logged. True when it is settled (in line, not ours, or refused for good); false when it is worth
+ * trying again (a conflict, a timeout).
  */
 async function keepCopyInLine(
   env: CrdEnvironment,
@@ -165,7 +183,8 @@ async function keepCopyInLine(
   copy: KubeObject,
   to: Side,
 ): Promise<boolean> {
-  const desired = crdCopyFor(source, to, env);
+  const copied = crdCopyFor(source, to, env);
+  const desired = to === 'host' ? { ...copied, spec: hostCopyWithNewVersions(copy, copied) } : copied;
   if (!isOurCopy(copy, to, env) || sameJson(desired.spec, copy.spec)) return true;
   const name = source.metadata?.name;
   try {

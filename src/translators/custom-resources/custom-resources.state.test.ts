@@ -356,13 +356,23 @@ describe('custom resources to the host (state table)', () => {
     expect((copy.spec as { names: unknown }).names).toEqual({ kind: CERTS.kind, plural: CERTS.resource });
   });
 
-  it("with crd: toHost, keeps its own host copy in line with the tenant's CRD, never another virtual cluster's copy", async () => {
-    const tenantCrd = crd(CERTS);
-    const edited = { ...tenantCrd, spec: { ...(tenantCrd.spec as object), preserveUnknownFields: false } };
+  /** A CRD with one more version, a copy of its first (as an operator's next release adds one). */
+  function withVersion(base: KubeObject, name: string, storage = false): KubeObject {
+    const spec = structuredClone(base.spec) as { versions: { name: string; storage: boolean }[] };
+    const versions = spec.versions.map((v) => ({ ...v, storage: storage ? false : v.storage }));
+    return { ...base, spec: { ...spec, versions: [...versions, { ...versions[0]!, name, storage }] } };
+  }
+  const versionsOf = (copy: KubeObject | undefined) =>
+    (copy?.spec as { versions: { name: string; served: boolean; storage: boolean }[] }).versions.map(
+      (v) => `${v.name}${v.served ? ' served' : ''}${v.storage ? ' stored' : ''}`,
+    );
+
+  it("with crd: toHost, adds the tenant's new CRD versions to its own host copy (served, not stored), never to another virtual cluster's copy", async () => {
+    const upgraded = withVersion(crd(CERTS), 'v2', true);
     const others = await start({
       kinds: [CERT_KIND],
       file: certificatesConfig({ crd: 'toHost' }),
-      virtual: [[CRDS, edited]],
+      virtual: [[CRDS, upgraded]],
       host: [[CRDS, hostCrdCopy('other-ns/other-vc')]],
     });
     await others.settle();
@@ -371,57 +381,72 @@ describe('custom resources to the host (state table)', () => {
     const ours = await start({
       kinds: [CERT_KIND],
       file: certificatesConfig({ crd: 'toHost' }),
-      virtual: [[CRDS, edited]],
+      virtual: [[CRDS, upgraded]],
       host: [[CRDS, hostCrdCopy()]],
     });
     await ours.settle();
-    expect(ours.host.objects(CRDS)[0]!.spec).toEqual(edited.spec);
+    expect(versionsOf(ours.host.objects(CRDS)[0])).toEqual(['v1 served stored', 'v2 served']);
+  });
+
+  it("with crd: toHost, never changes what its host copy's versions say (the copy governs every virtual cluster's objects of the kind)", async () => {
+    // The tenant narrows v1's schema, refuses every object, and serves it no more.
+    const hostile = crd(CERTS);
+    const version = (hostile.spec as { versions: Record<string, unknown>[] }).versions[0]!;
+    version.served = false;
+    version.schema = {
+      openAPIV3Schema: {
+        type: 'object',
+        properties: {},
+        'x-kubernetes-validations': [{ rule: 'false' }],
+      },
+    };
+    const table = await start({
+      kinds: [CERT_KIND],
+      file: certificatesConfig({ crd: 'toHost' }),
+      virtual: [[CRDS, hostile]],
+      host: [[CRDS, hostCrdCopy()]],
+    });
+    await table.settle();
+    expect(table.host.objects(CRDS)[0]!.spec).toEqual(crd(CERTS).spec);
+    expect(table.host.writeLog()).toEqual([]);
   });
 
   it('with crd: toHost, brings its host copy in line once per start, not at each retry of a kind that cannot start', async () => {
-    const copy = hostCrdCopy();
     // The tenant's CRD serves the configured version no more: the kind retries every few seconds.
-    const unserved = crd(CERTS);
-    const spec = unserved.spec as { versions: { served: boolean }[] };
-    spec.versions[0]!.served = false;
+    const unserved = withVersion(crd(CERTS), 'v2');
+    (unserved.spec as { versions: { served: boolean }[] }).versions[0]!.served = false;
     const table = await start({
       kinds: [CERT_KIND],
       file: certificatesConfig({ crd: 'toHost' }),
       virtual: [[CRDS, unserved]],
-      host: [[CRDS, copy]],
+      host: [[CRDS, hostCrdCopy()]],
     });
     await table.settle();
-    expect(table.host.objects(CRDS)[0]!.spec).toEqual(unserved.spec);
+    expect(versionsOf(table.host.objects(CRDS)[0])).toEqual(['v1 served stored', 'v2 served']);
     expect(table.controllers.get(CERT_KIND)!.controller.isStarted).toBe(false);
-    // Meanwhile the tenant rewrites its CRD: the host's copy, which the whole host serves, stays.
-    const current = table.virtual.objects(CRDS)[0]!;
-    await table.virtual.update(CRDS, '', {
-      ...current,
-      spec: { ...(current.spec as object), preserveUnknownFields: false },
-    });
+    // Meanwhile the tenant adds another version: the host's copy stays until the next start.
+    await table.virtual.update(CRDS, '', withVersion(table.virtual.objects(CRDS)[0]!, 'v3'));
     await retryPrepare(table);
     await retryPrepare(table);
-    expect(table.host.objects(CRDS)[0]!.spec).toEqual(unserved.spec);
+    expect(versionsOf(table.host.objects(CRDS)[0])).toEqual(['v1 served stored', 'v2 served']);
   });
 
   it('with crd: toHost, a line-up the host refused for now (a conflict) is tried again', async () => {
-    const copy = hostCrdCopy();
-    const edited = crd(CERTS);
-    (edited.spec as Record<string, unknown>).preserveUnknownFields = false;
+    const upgraded = withVersion(crd(CERTS), 'v2');
     // Not established yet: the kind waits, and its next try lines the copy up again.
-    edited.status = { conditions: [] };
+    upgraded.status = { conditions: [] };
     const table = await start({
       kinds: [CERT_KIND],
       file: certificatesConfig({ crd: 'toHost' }),
-      virtual: [[CRDS, edited]],
-      host: [[CRDS, copy]],
+      virtual: [[CRDS, upgraded]],
+      host: [[CRDS, hostCrdCopy()]],
     });
     // The controllers start at the first settle: its line-up meets a conflict.
     table.host.failNext('update', 'customresourcedefinitions', 'conflict');
     await table.settle();
     expect(table.host.objects(CRDS)[0]!.spec).toEqual(crd(CERTS).spec);
     await retryPrepare(table);
-    expect(table.host.objects(CRDS)[0]!.spec).toEqual(edited.spec);
+    expect(versionsOf(table.host.objects(CRDS)[0])).toEqual(['v1 served stored', 'v2 served']);
   });
 
   it('a forbidden host list makes the kind wait (no informer that never fills), then start once allowed', async () => {

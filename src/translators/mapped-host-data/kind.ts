@@ -98,8 +98,28 @@ export function mappedReplicas(
       host !== undefined &&
       !host.metadata?.deletionTimestamp &&
       virtualKeyOf(mappings, ctx.key) !== undefined &&
-      neverShown(host, type) === undefined,
+      neverShown(host, type) === undefined &&
+      !controllerOutputOfOwnNamespace(host, ctx.hostNamespace, mappings),
   };
+}
+
+/**
+ * Whether a host object is shown only by the whole-namespace mapping of this virtual cluster's own
+ * host namespace and a controller made it (it has owners): there the owners may be any tenant's
+ * copies (a host operator's ConfigMap generated from another virtual cluster's custom resource), so
+ * only what the admin names object by object is shown of such objects.
+ */
+function controllerOutputOfOwnNamespace(
+  host: KubeObject,
+  hostNamespace: string,
+  mappings: HostDataMappings,
+): boolean {
+  const { namespace, name } = host.metadata ?? {};
+  return (
+    namespace === hostNamespace &&
+    !mappings.exact.has(`${namespace}/${name}`) &&
+    (host.metadata?.ownerReferences ?? []).length > 0
+  );
 }
 
 /**

@@ -153,6 +153,18 @@ describe('mapped-host-configmaps and mapped-host-secrets (--map-host-configmap, 
           { 'vcluster.loft.sh/managed-by': VC },
         ),
         cm(HOST_NS, 'public', { ok: 'yes' }),
+        // A host operator's output for an object of the host namespace: maybe another tenant's copy.
+        [
+          CM,
+          {
+            metadata: {
+              name: 'rules-of-a-copy',
+              namespace: HOST_NS,
+              ownerReferences: [{ apiVersion: 'v1', kind: 'Secret', name: 'db-x-other-x-vc2', uid: 'u1' }],
+            },
+            data: { rules: 'of another tenant' },
+          },
+        ],
         [
           SECRET,
           {
