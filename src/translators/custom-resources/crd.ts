@@ -3,7 +3,7 @@ import { isApiError, isNotFound } from '../../kube/errors.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources, type ResourceType } from '../../kube/resources.ts';
 import type { RbacRule } from '../../sync/kind.ts';
-import { FROM_HOST_LABEL, managedBySelector } from '../../naming/labels.ts';
+import { FROM_HOST_LABEL, managedBySelector, OBJECT_HOST_NAMESPACE_ANNOTATION } from '../../naming/labels.ts';
 import type { Side, SyncEnvironment } from '../../sync/kind.ts';
 import { sameJson } from '../shared/host-metadata.ts';
 import { deleteIncarnation } from '../../kube/delete-incarnation.ts';
@@ -328,7 +328,12 @@ async function removeRefusedClusterScopedCopies(
   try {
     const copies = await env.host.list(type, '', { labelSelector: managedBySelector(env, false) });
     for (const copy of copies.items)
-      if (ownedCustomResourceKey(copy, env, type) !== undefined)
+      if (
+        ownedCustomResourceKey(copy, env, type) !== undefined &&
+        // A copy recording no host namespace (vCluster's) may be another virtual cluster's whose
+        // managed-by value reads the same (see clusterScopedToHost's deletable): left be.
+        copy.metadata?.annotations?.[OBJECT_HOST_NAMESPACE_ANNOTATION]
+      )
         await deleteIncarnation(env.host, type, copy);
   } catch (err) {
     if (!isApiError(err, 'forbidden')) throw err;

@@ -676,6 +676,11 @@ describe('custom resources to the host (state table)', () => {
   it('a cluster-scoped resource is never synced to the host (its objects would act on every namespace); copies an earlier syncer made go', async () => {
     const earlierCopy = earlierIssuerCopy();
     const hostOwn: KubeObject = { metadata: { name: 'letsencrypt' }, spec: { acme: {} } };
+    // Recording no host namespace (vCluster's form), it may be another virtual cluster's whose
+    // managed-by value reads the same (namespace team-x-a with cluster b, say): left be.
+    const unrecorded = earlierIssuerCopy();
+    unrecorded.metadata!.name = `vcluster-other-x-${HOST_NS}-x-${VC}`;
+    delete unrecorded.metadata!.annotations!['vcluster.loft.sh/object-host-namespace'];
     const table = await start({
       kinds: [ISSUER_KIND],
       file: { customResources: { toHost: [{ resource: 'clusterissuers.certs.example.dev/v1' }] } },
@@ -683,6 +688,7 @@ describe('custom resources to the host (state table)', () => {
         [CRDS, crd(ISSUERS)],
         [ISSUERS, earlierCopy],
         [ISSUERS, hostOwn],
+        [ISSUERS, unrecorded],
       ],
       virtual: [[CRDS, crd(ISSUERS)]],
     });
@@ -693,7 +699,10 @@ describe('custom resources to the host (state table)', () => {
     await table.settle();
     await retryPrepare(table);
     expect(table.controllers.get(ISSUER_KIND)!.controller.isStarted).toBe(false);
-    expect(table.host.objects(ISSUERS).map((o) => o.metadata?.name)).toEqual(['letsencrypt']);
+    expect(table.host.objects(ISSUERS).map((o) => o.metadata?.name)).toEqual([
+      'letsencrypt',
+      unrecorded.metadata!.name,
+    ]);
   });
 
   it("no version configured (vCluster's form): a cluster-scoped resource's copies an earlier syncer made go too, listed at the CRD's storage version", async () => {
