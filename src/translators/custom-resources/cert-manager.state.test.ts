@@ -91,6 +91,8 @@ async function certManagerTable(
     host?: [ResourceType, KubeObject][];
     certManager?: Record<string, unknown>;
     flags?: Record<string, unknown>;
+    /** Kinds run besides the integration's. */
+    kinds?: string[];
   } = {},
 ): Promise<StateTable> {
   const toHost = (
@@ -107,6 +109,7 @@ async function certManagerTable(
       ...(certificatesOff ? [] : [CERT_KIND]),
       ...(issuersOff ? [] : [ISSUER_KIND]),
       CLUSTER_ISSUER_KIND,
+      ...(opts.kinds ?? []),
     ],
     ...(opts.flags ? { flags: opts.flags } : {}),
     file: {
@@ -490,22 +493,10 @@ describe('integrations.certManager (state table)', () => {
 
   it('a Certificate naming a Secret an admin shows from the host (--map-host-secret) is refused: nothing fills it, nothing fights its sync', async () => {
     const adminData = { 'tls.crt': 'QURNSU4=', 'tls.key': 'QURNSU4=' };
-    const table = await start({
-      kinds: ['secrets', 'configmaps', 'mapped-host-secrets', CERT_KIND, ISSUER_KIND, CLUSTER_ISSUER_KIND],
+    const table = await certManagerTable({
+      kinds: ['mapped-host-secrets'],
       flags: { mapHostSecret: ['shared/wildcard-tls=team/wildcard-tls'] },
-      file: {
-        integrations: {
-          certManager: {
-            enabled: true,
-            sync: { fromHost: { clusterIssuers: { selector: { labels: { offer: 'tenants' } } } } },
-          },
-        },
-      },
       host: [
-        [CRDS, crd(CERTS)],
-        [CRDS, crd(ISSUERS)],
-        [CRDS, crd(CLUSTER_ISSUERS)],
-        [CLUSTER_ISSUERS, selfSigned('selfsigned')],
         [
           Resources.secrets,
           {

@@ -62,6 +62,15 @@ const hostCopyIp = (t: StateTable, name: string) =>
       { clusterIP?: string } | undefined
   )?.clusterIP;
 
+/** Pods and Services synced, with the tenant's Service `db` and no pod yet. */
+const withDb = (host: Seed[] = []) =>
+  start({
+    kinds: ['pods', 'services'],
+    flags: { clusterDnsIp: '10.96.0.10' },
+    virtual: [team, db],
+    host: [virtualApi, ...host],
+  });
+
 describe("pods' service link variables (<NAME>_SERVICE_HOST, ...)", () => {
   it("give a new Service's host copy IP, never the virtual cluster's first choice, which on the host is another tenant's", async () => {
     const t = await start({
@@ -80,12 +89,7 @@ describe("pods' service link variables (<NAME>_SERVICE_HOST, ...)", () => {
   });
 
   it("hold a new pod while its Service is re-created with the host's IP, not start it without that Service's variables", async () => {
-    const t = await start({
-      kinds: ['pods', 'services'],
-      flags: { clusterDnsIp: '10.96.0.10' },
-      virtual: [team, db],
-      host: [virtualApi, othersService],
-    });
+    const t = await withDb([othersService]);
     // The services kind deletes the virtual Service and makes it again with its copy's IP; the pod
     // comes between the two, while only the delete has reached the caches.
     t.virtual.actOnNext('create', 'services', () => t.virtual.holdWatchEvents('services'));
@@ -101,12 +105,7 @@ describe("pods' service link variables (<NAME>_SERVICE_HOST, ...)", () => {
   });
 
   it('start a new pod without a Service the tenant deleted once its host copy is gone too', async () => {
-    const t = await start({
-      kinds: ['pods', 'services'],
-      flags: { clusterDnsIp: '10.96.0.10' },
-      virtual: [team, db],
-      host: [virtualApi],
-    });
+    const t = await withDb();
     await t.settle();
     expect(hostCopyIp(t, `db-x-team-x-${VC}`)).toBe('10.96.1.7');
     // The copy's delete reaches the cache late: until it does, the pod cannot tell a delete from a re-create.
@@ -122,12 +121,7 @@ describe("pods' service link variables (<NAME>_SERVICE_HOST, ...)", () => {
   });
 
   it("do not wait for a deleted Service whose host copy a host controller's finalizer holds", async () => {
-    const t = await start({
-      kinds: ['pods', 'services'],
-      flags: { clusterDnsIp: '10.96.0.10' },
-      virtual: [team, db],
-      host: [virtualApi],
-    });
+    const t = await withDb();
     await t.settle();
     // A cloud controller's load-balancer cleanup holds the copy for minutes once it is deleted.
     const copy = t.host.objects(SERVICES, HOST_NS).find((s) => s.metadata?.name === `db-x-team-x-${VC}`)!;
