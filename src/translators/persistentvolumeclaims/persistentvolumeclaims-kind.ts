@@ -5,6 +5,7 @@ import { withMessagesScrubbed } from '../../sync/scrub.ts';
 import type { Informer } from '../../informer/informer.ts';
 import { isApiError, isNotFound } from '../../kube/errors.ts';
 import { objectKey, type KubeObject } from '../../kube/object.ts';
+import { KEEP_WHILE_USED_RECHECK_MS } from '../shared/remove-unless-kept.ts';
 import { Resources, type ResourceType } from '../../kube/resources.ts';
 import {
   MANAGED_BY_LABEL,
@@ -71,6 +72,8 @@ const DATA_SOURCE_INDEX = 'persistentvolumeclaims/data-sources';
 const SHOWN_VOLUMES = 'shown-volumes';
 /** The finalizer the PV protection controller keeps on a volume while it is Bound. */
 const PV_PROTECTION_FINALIZER = 'kubernetes.io/pv-protection';
+/** Unfinished host pods by the host claims they mount. */
+const HOST_PODS_BY_CLAIM = 'persistentvolumeclaims/host-pods-by-claim';
 /** Virtual claims by the volume they name (spec.volumeName). */
 const VOLUME_NAME_INDEX = 'persistentvolumeclaims/volume-name';
 /** The kind that syncs tenants' own volumes; with it on, a claim may name one (see realVolumeOf). */
@@ -110,6 +113,8 @@ export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = 
    */
   let hostVolumes: Informer<KubeObject> | undefined;
   let hostClaims: Informer<KubeObject>;
+  /** This virtual cluster's host pods, indexed by the claims they mount (HOST_PODS_BY_CLAIM). */
+  let hostPods: Informer<KubeObject>;
   /** Host volumes (`name/uid`) whose details the virtual API server refused: shown as fake volumes. */
   const detailsRefused = new Set<string>();
   const incarnation = (pv: KubeObject) => `${pv.metadata?.name}/${pv.metadata?.uid}`;
@@ -228,6 +233,17 @@ export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = 
   }
 
   /** Deletes the host claim unless it is already going. */
+  /**
+   * Why a claim's copy must stay though its claim is gone: an unfinished host pod mounts it. The
+   * virtual cluster protects a claim only from pods bound to a node, so a pod still pending (gated,
+   * unschedulable) holds nothing there; its host pod names the copy, and another object taking the
+   * freed (ambiguous) name would be mounted once the host schedules it.
+   */
+  function keptForPods(copy: KubeObject): string | undefined {
+    const users = hostPods.store.byIndex(HOST_PODS_BY_CLAIM, copy.metadata?.name ?? '');
+    return users.length ? `host pod ${users[0]!.metadata?.name} still mounts it` : undefined;
+  }
+
   async function deleteHostClaim(ctx: ReconcileContext, host: KubeObject): Promise<boolean> {
     if (host.metadata?.deletionTimestamp) return false;
     await deleteIncarnation(ctx.host, CLAIMS, host);
@@ -701,6 +717,19 @@ export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = 
       virtualVolumes = env.informers.get(env.virtual, VOLUMES);
       if (kinds.has(REAL_VOLUMES_KIND)) hostVolumes = env.informers.get(env.host, VOLUMES);
       hostClaims = env.informers.get(env.host, CLAIMS, managed);
+      hostPods = env.informers.get(env.host, Resources.pods, managed);
+      hostPods.addIndexer(HOST_PODS_BY_CLAIM, (pod) => {
+        const phase = (pod.status as { phase?: string } | undefined)?.phase;
+        if (phase === 'Succeeded' || phase === 'Failed') return [];
+        const volumes = (pod.spec as { volumes?: unknown } | undefined)?.volumes;
+        return Array.isArray(volumes)
+          ? volumes.flatMap((v) => {
+              const name = (v as { persistentVolumeClaim?: { claimName?: unknown } } | null)
+                ?.persistentVolumeClaim?.claimName;
+              return typeof name === 'string' ? [name] : [];
+            })
+          : [];
+      });
       classes = claimClassResolver(env, kinds);
       virtualClaims = env.informers.get(env.virtual, CLAIMS);
       virtualClaims.addIndexer(CLASS_INDEX, (claim) => {
@@ -784,6 +813,11 @@ export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = 
         // The tenant's claim is gone or going: its host claim goes with it. Its fake volume stays
         // while the claim is still there (finalizers hold it until no pod uses it), then goes.
         if (!source && (await deleteShownVolumes(ctx))) result.virtualWritten = true;
+        const kept = keptForPods(host);
+        if (kept) {
+          ctx.log.debug(`host claim kept for now: ${kept}`);
+          return { ...result, requeueAfterMs: KEEP_WHILE_USED_RECHECK_MS };
+        }
         if (await deleteHostClaim(ctx, host)) result.hostWritten = true;
         return result;
       }
@@ -882,6 +916,11 @@ export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = 
     async remove(ctx, host): Promise<SyncResult> {
       const result: SyncResult = {};
       if (await deleteShownVolumes(ctx)) result.virtualWritten = true;
+      const kept = keptForPods(host);
+      if (kept) {
+        ctx.log.debug(`host claim kept for now: ${kept}`);
+        return { ...result, requeueAfterMs: KEEP_WHILE_USED_RECHECK_MS };
+      }
       if (await deleteHostClaim(ctx, host)) result.hostWritten = true;
       return result;
     },

@@ -116,6 +116,29 @@ describe('persistentvolumeclaims state table', () => {
     expect(annotations['pv.kubernetes.io/bind-completed']).toBeUndefined();
   });
 
+  it("a deleted claim's copy stays while an unfinished host pod mounts it (a pending pod holds no claim in either cluster), and goes after", async () => {
+    const table = await withClaims([claim('data')]);
+    // A gated pod's host copy: unscheduled, so no pvc-protection holds the claim anywhere.
+    await table.host.create(Resources.pods, HOST_NS, {
+      metadata: { name: hostName('gated'), namespace: HOST_NS, labels: { [MANAGED_BY]: VC } },
+      spec: {
+        schedulingGates: [{ name: 'example.com/hold' }],
+        containers: [{ name: 'main', image: 'app:1' }],
+        volumes: [{ name: 'v', persistentVolumeClaim: { claimName: hostName('data') } }],
+      },
+      status: { phase: 'Pending' },
+    });
+    await table.virtual.delete(PVC, 'team', 'data');
+    await table.settle();
+    // Freed, its ambiguous name could pass to another object, which the pod would mount once scheduled.
+    expect(hostClaim(table)).toBeDefined();
+    await table.host.delete(Resources.pods, HOST_NS, hostName('gated'));
+    table.clock.advance(10_000);
+    await table.delivered();
+    await table.settle();
+    expect(hostClaim(table)).toBeUndefined();
+  });
+
   it('create: the host claim is named, labelled, points back, and carries the spec but no volume of its choosing', async () => {
     const table = await withClaims([
       claim('data', { volumeMode: 'Filesystem', selector: { matchLabels: { disk: 'ssd' } } }, 'team', {
