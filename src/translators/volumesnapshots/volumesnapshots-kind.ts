@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { TerminalError, WaitingError } from '../../controller/errors.ts';
 import { withMessagesScrubbed } from '../../sync/scrub.ts';
 import type { Informer } from '../../informer/informer.ts';
@@ -37,6 +38,11 @@ const EARLIER_SNAPSHOT_KEPT =
 /** Why a taken snapshot keeps its class: a new copy would lose the data the old one holds (see update). */
 const TAKEN_CLASS_KEPT =
   'spec.volumeSnapshotClassName: the snapshot is taken already, so a new class is ignored (as Kubernetes does once a snapshot is bound) and it keeps the class it was taken with; to take it with another class, create another VolumeSnapshot';
+/** Why the copy keeps a class the host gave it (a host admission policy's): see update. */
+const HOST_CLASS_KEPT =
+  'spec.volumeSnapshotClassName: the host cluster set another snapshot class on the copy when it was made (an admission policy of the host); the copy keeps it';
+/** The snapshot class each snapshot's copy was last made asking for, by the snapshot's UID. */
+type ClassesAskedFor = LRUCache<string, string>;
 
 /**
  * VolumeSnapshots, virtual → host, with readiness back. A snapshot is taken only of a claim of its
@@ -49,6 +55,15 @@ export function volumeSnapshotsKind(where: Placement): KindSpec {
   const managed = managedCopiesScope(where);
   let judge: ReferenceJudge;
   let virtualSnapshots: Informer<KubeObject> | undefined;
+  /**
+   * A host admission policy may set its own class on every snapshot as it is made; replacing such a
+   * copy would only have it set again, for ever (and start a snapshot in the storage each time). So a
+   * copy is made again for its class only when the tenant asks for another than the last copy was
+   * made asking for.
+   */
+  const classesAskedFor: ClassesAskedFor = new LRUCache({ maxSize: 10_000, sizeCalculation: () => 1 });
+  const classOf = (snapshot: KubeObject) =>
+    (snapshot.spec as { volumeSnapshotClassName?: string } | undefined)?.volumeSnapshotClassName ?? '';
 
   /** Whether the snapshot's claim, in its namespace, is provably this tenant's with its own host copy. */
   function judgeClaim(ctx: ReconcileContext, claim: string) {
@@ -139,7 +154,9 @@ export function volumeSnapshotsKind(where: Placement): KindSpec {
     },
 
     async create(ctx, virtual): Promise<SyncResult> {
-      return createHostCopy(ctx, spec, desiredHost(ctx, virtual!));
+      const desired = desiredHost(ctx, virtual!);
+      classesAskedFor.set(virtual!.metadata?.uid ?? '', classOf(desired));
+      return createHostCopy(ctx, spec, desired);
     },
 
     async update(ctx, source, host): Promise<SyncResult> {
@@ -157,18 +174,25 @@ export function volumeSnapshotsKind(where: Placement): KindSpec {
       // but not one an earlier incarnation took, which may be the only copy of its data (as a claim
       // made again keeps its copy's immutable fields): the tenant decides by deleting the snapshot.
       // A class edited once the snapshot is taken keeps the copy: replacing it would delete the stored
-      // snapshot (with a Delete class) for a field that no longer matters; status still flows.
+      // snapshot (with a Delete class) for a field that no longer matters; status still flows. So does
+      // a class the host set as the copy was made (classesAskedFor).
       if (!hostSpecInSync(desired, host)) {
         if (recordedVirtualUid(host) !== virtual.metadata?.uid)
           throw new TerminalError(EARLIER_SNAPSHOT_KEPT);
-        const classEditedAfterTaken = snapshotTaken(host) && sameSnapshotSource(desired, host);
-        if (!classEditedAfterTaken) {
+        const classOnly = sameSnapshotSource(desired, host);
+        const classEditedAfterTaken = snapshotTaken(host) && classOnly;
+        const classSetByHost =
+          classOnly && classesAskedFor.get(virtual.metadata?.uid ?? '') === classOf(desired);
+        if (classSetByHost) {
+          await ctx.events.record(virtual, 'Warning', 'SyncError', HOST_CLASS_KEPT, { once: true });
+        } else if (classEditedAfterTaken) {
+          await ctx.events.record(virtual, 'Warning', 'SyncError', TAKEN_CLASS_KEPT, { once: true });
+        } else {
           await ctx.host.delete(SNAPSHOTS, ctx.hostNamespace, host.metadata?.name ?? '', {
             uid: host.metadata?.uid,
           });
           return { hostWritten: true };
         }
-        await ctx.events.record(virtual, 'Warning', 'SyncError', TAKEN_CLASS_KEPT, { once: true });
       }
       if (plan.hostChanged) {
         await ctx.host.update(SNAPSHOTS, ctx.hostNamespace, {

@@ -145,6 +145,30 @@ describe('volumesnapshots state table', () => {
     expect(syncErrors(table)).toEqual([]);
   });
 
+  it("a class the host sets as the copy is made (an admission policy) is kept, told once, not fought; the tenant's next class is asked for once", async () => {
+    const table = await start({
+      kinds: ['persistentvolumeclaims', 'volumesnapshots'],
+      host: [[Resources.storageClasses, { metadata: { name: 'disks' }, provisioner: 'csi.example.com' }]],
+    });
+    // A Kyverno or Gatekeeper mutation of the host: every VolumeSnapshot gets the approved class.
+    table.host.mutateOnCreate('volumesnapshots', (o) => {
+      (o.spec as Record<string, unknown>).volumeSnapshotClassName = 'approved';
+    });
+    await table.virtual.create(PVC, 'team', claim('data'));
+    await table.virtual.create(SNAP, 'team', snapshot('nightly', { persistentVolumeClaimName: 'data' }));
+    await table.settle();
+    const creates = () => table.host.writeLog().filter((w) => w.startsWith('create volumesnapshots')).length;
+    expect(creates()).toBe(1);
+    expect(hostSnapshot(table)?.spec).toMatchObject({ volumeSnapshotClassName: 'approved' });
+    expect(syncErrors(table)).toEqual([
+      expect.stringContaining('the host cluster set another snapshot class'),
+    ]);
+    // The tenant asks for another class: one new copy (which the host sets again), no more.
+    await editClass(table, 'other-snaps');
+    expect(creates()).toBe(2);
+    expect(hostSnapshot(table)?.spec).toMatchObject({ volumeSnapshotClassName: 'approved' });
+  });
+
   /** The host copy an earlier incarnation of the tenant's snapshot `nightly` got, taken of `claim`'s copy and ready. */
   const earlierCopy = (claimName: string): [typeof SNAP, KubeObject] => [
     SNAP,
