@@ -281,14 +281,18 @@ export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = 
     if (differing.length) throw new TerminalError(earlierClaimKept(differing));
   }
 
-  /** Whether a data source the claim was made from is now refused or missing (see resolveDataSources). */
+  /**
+   * Whether a data source the claim was made from is not provably its own copy now (see
+   * resolveDataSources): refused, missing, or its copy gone. A copy waited for counts too: the judge
+   * sees only this virtual cluster's copies, so another's object under the freed name reads as none.
+   */
   function dataSourceNoLongerOwn(ctx: ReconcileContext, virtual: KubeObject): boolean {
     if (dataSourcesOf(virtual).length === 0) return false;
     try {
       resolveDataSources(ctx, virtual);
       return false;
     } catch (err) {
-      return err instanceof TerminalError;
+      return err instanceof TerminalError || err instanceof WaitingError;
     }
   }
 

@@ -76,16 +76,17 @@ export function volumeSnapshotsKind(where: Placement): KindSpec {
   }
 
   /**
-   * Whether the claim a not yet taken snapshot is of has gone or is refused now. The host's snapshot
-   * controller takes the claim of an unbound copy by its host name when it can (once the claim is
-   * bound), which may be long after the copy was made; by then that ambiguous name could hold another
-   * virtual cluster's claim.
+   * Whether the claim a not yet taken snapshot is of is not provably the tenant's own copy now: gone,
+   * refused, or its copy gone (the judge sees only this virtual cluster's copies, so another's claim
+   * under the freed name reads as a copy still to come). The host's snapshot controller takes the
+   * claim of an unbound copy by its host name when it can (once the claim is bound), which may be
+   * long after the copy was made; by then that ambiguous name could hold another virtual cluster's
+   * claim. The copy holds no data yet: it goes, and is made again once the claim's copy is back.
    */
   function untakenSourceLost(ctx: ReconcileContext, virtual: KubeObject, host: KubeObject): boolean {
     const claim = malformedSnapshot(virtual) ? undefined : sourceOf(virtual).persistentVolumeClaimName;
     if (snapshotTaken(host) || !claim) return false;
-    const verdict = judgeClaim(ctx, claim);
-    return verdict.state === 'refused' || (verdict.state === 'waiting' && verdict.missing === true);
+    return judgeClaim(ctx, claim).state !== 'ready';
   }
 
   /** The host copy to have: refused with the field named, or waiting for the claim's copy. */

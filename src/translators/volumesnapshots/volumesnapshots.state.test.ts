@@ -332,6 +332,41 @@ describe('volumesnapshots state table', () => {
     expect(hostSnapshot(table, 'taken')).toBeDefined();
   });
 
+  it("a snapshot not yet taken whose claim stays but loses its host copy loses its own (the judge cannot see another cluster's claim under the freed name)", async () => {
+    // `clone` is made from `golden`; deleting `golden` takes the unbound clone's host copy away.
+    const clone = claim('clone');
+    (clone.spec as Record<string, unknown>).dataSource = { kind: 'PersistentVolumeClaim', name: 'golden' };
+    const table = await withObjects([
+      [PVC, claim('golden')],
+      [PVC, clone],
+      [SNAP, snapshot('grab', { persistentVolumeClaimName: 'clone' })],
+    ]);
+    expect(hostSnapshot(table, 'grab')).toBeDefined();
+    await table.virtual.delete(PVC, 'team', 'golden');
+    await table.settle();
+    expect(table.host.objects(PVC, HOST_NS).map((c) => c.metadata?.name)).toEqual([]);
+    // The tenant's claim `clone` is still there; its snapshot's copy, which holds nothing yet, went.
+    expect(table.virtual.objects(PVC, 'team').map((c) => c.metadata?.name)).toEqual(['clone']);
+    expect(hostSnapshot(table, 'grab')).toBeUndefined();
+  });
+
+  it("an unbound claim restored from a snapshot whose copy went loses its copy too: a provisioner would read the snapshot's freed host name", async () => {
+    const table = await withObjects([
+      [PVC, claim('data')],
+      [SNAP, snapshot('nightly', { persistentVolumeClaimName: 'data' })],
+      [PVC, claimRestoredFrom('nightly')],
+    ]);
+    expect(table.host.objects(PVC, HOST_NS).map((c) => c.metadata?.name)).toEqual([
+      hostName('data'),
+      hostName('restored'),
+    ]);
+    // The snapshot is not taken yet: deleting its claim takes its copy away, and with it the restore's.
+    await table.virtual.delete(PVC, 'team', 'data');
+    await table.settle();
+    expect(hostSnapshot(table)).toBeUndefined();
+    expect(table.host.objects(PVC, HOST_NS).map((c) => c.metadata?.name)).toEqual([]);
+  });
+
   it("a claim whose host name is held by someone else's claim is not snapshotted", async () => {
     const foreign: KubeObject = { metadata: { name: hostName('data'), namespace: HOST_NS }, spec: {} };
     const table = await withObjects(
