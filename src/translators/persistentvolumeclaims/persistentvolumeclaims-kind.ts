@@ -6,6 +6,8 @@ import type { Informer } from '../../informer/informer.ts';
 import { isApiError, isNotFound } from '../../kube/errors.ts';
 import { objectKey, type KubeObject } from '../../kube/object.ts';
 import { KEEP_WHILE_USED_RECHECK_MS } from '../shared/remove-unless-kept.ts';
+import { forEachPodReference } from '../pods/reference-walker.ts';
+import type { Pod } from '../../kube/types.ts';
 import { Resources, type ResourceType } from '../../kube/resources.ts';
 import {
   MANAGED_BY_LABEL,
@@ -232,18 +234,22 @@ export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = 
     return key ? [key] : [];
   }
 
-  /** Deletes the host claim unless it is already going. */
   /**
-   * Why a claim's copy must stay though its claim is gone: an unfinished host pod mounts it. The
-   * virtual cluster protects a claim only from pods bound to a node, so a pod still pending (gated,
-   * unschedulable) holds nothing there; its host pod names the copy, and another object taking the
-   * freed (ambiguous) name would be mounted once the host schedules it.
+   * Deletes the copy of a claim that is gone, unless an unfinished host pod mounts it: then it is
+   * looked at again later. The virtual cluster protects a claim only from pods bound to a node, so a
+   * pod still pending (gated, unschedulable) holds nothing there; its host pod names the copy, and
+   * another object taking the freed (ambiguous) name would be mounted once the host schedules it.
    */
-  function keptForPods(copy: KubeObject): string | undefined {
-    const users = hostPods.store.byIndex(HOST_PODS_BY_CLAIM, copy.metadata?.name ?? '');
-    return users.length ? `host pod ${users[0]!.metadata?.name} still mounts it` : undefined;
+  async function removeCopyOfGoneClaim(ctx: ReconcileContext, host: KubeObject): Promise<SyncResult> {
+    const users = hostPods.store.byIndex(HOST_PODS_BY_CLAIM, host.metadata?.name ?? '');
+    if (users.length) {
+      ctx.log.debug(`host claim kept for now: host pod ${users[0]!.metadata?.name} still mounts it`);
+      return { requeueAfterMs: KEEP_WHILE_USED_RECHECK_MS };
+    }
+    return (await deleteHostClaim(ctx, host)) ? { hostWritten: true } : {};
   }
 
+  /** Deletes the host claim unless it is already going. */
   async function deleteHostClaim(ctx: ReconcileContext, host: KubeObject): Promise<boolean> {
     if (host.metadata?.deletionTimestamp) return false;
     await deleteIncarnation(ctx.host, CLAIMS, host);
@@ -725,14 +731,11 @@ export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = 
       hostPods.addIndexer(HOST_PODS_BY_CLAIM, (pod) => {
         const phase = (pod.status as { phase?: string } | undefined)?.phase;
         if (phase === 'Succeeded' || phase === 'Failed') return [];
-        const volumes = (pod.spec as { volumes?: unknown } | undefined)?.volumes;
-        return Array.isArray(volumes)
-          ? volumes.flatMap((v) => {
-              const name = (v as { persistentVolumeClaim?: { claimName?: unknown } } | null)
-                ?.persistentVolumeClaim?.claimName;
-              return typeof name === 'string' ? [name] : [];
-            })
-          : [];
+        const claims: string[] = [];
+        forEachPodReference((pod as unknown as Pod).spec, (ref) => {
+          if (ref.kind === 'PersistentVolumeClaim') claims.push(ref.name);
+        });
+        return claims;
       });
       classes = claimClassResolver(env, kinds);
       virtualClaims = env.informers.get(env.virtual, CLAIMS);
@@ -817,13 +820,7 @@ export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = 
         // The tenant's claim is gone or going: its host claim goes with it. Its fake volume stays
         // while the claim is still there (finalizers hold it until no pod uses it), then goes.
         if (!source && (await deleteShownVolumes(ctx))) result.virtualWritten = true;
-        const kept = keptForPods(host);
-        if (kept) {
-          ctx.log.debug(`host claim kept for now: ${kept}`);
-          return { ...result, requeueAfterMs: KEEP_WHILE_USED_RECHECK_MS };
-        }
-        if (await deleteHostClaim(ctx, host)) result.hostWritten = true;
-        return result;
+        return { ...result, ...(await removeCopyOfGoneClaim(ctx, host)) };
       }
       const virtual = source;
       refuseMalformed(virtual);
@@ -920,13 +917,7 @@ export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = 
     async remove(ctx, host): Promise<SyncResult> {
       const result: SyncResult = {};
       if (await deleteShownVolumes(ctx)) result.virtualWritten = true;
-      const kept = keptForPods(host);
-      if (kept) {
-        ctx.log.debug(`host claim kept for now: ${kept}`);
-        return { ...result, requeueAfterMs: KEEP_WHILE_USED_RECHECK_MS };
-      }
-      if (await deleteHostClaim(ctx, host)) result.hostWritten = true;
-      return result;
+      return { ...result, ...(await removeCopyOfGoneClaim(ctx, host)) };
     },
   };
   return spec;
