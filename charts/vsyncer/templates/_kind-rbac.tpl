@@ -89,6 +89,11 @@
   resources: ["persistentvolumeclaims"]
   verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
 {{- end }}
+{{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "persistentvolumeclaims" "defaultOn" true)) }}
+- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ["get", "list", "watch"]
+{{- end }}
 {{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "persistentvolumes" "defaultOn" false)) }}
 - apiGroups: [""]
   resources: ["persistentvolumeclaims"]

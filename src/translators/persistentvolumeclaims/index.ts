@@ -18,6 +18,8 @@ export const persistentVolumeClaimsDescriptor = defineKind({
   reads: [VIRTUAL_SCHEDULER_FIELD],
   hostRbac: [
     { scope: 'namespace', apiGroups: [''], resources: ['persistentvolumeclaims'], verbs: CRUD },
+    // A gone claim's copy stays while an unfinished host pod mounts it.
+    { scope: 'namespace', apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
     // A claim naming a class the host lacks is refused up front, and synced once the class appears.
     {
       scope: 'cluster',
