@@ -92,7 +92,7 @@
 {{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "persistentvolumeclaims" "defaultOn" true)) }}
 - apiGroups: [""]
   resources: ["pods"]
-  verbs: ["get", "list", "watch"]
+  verbs: ["get", "list", "watch", "delete"]
 {{- end }}
 {{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "persistentvolumes" "defaultOn" false)) }}
 - apiGroups: [""]

@@ -18,8 +18,9 @@ export const persistentVolumeClaimsDescriptor = defineKind({
   reads: [VIRTUAL_SCHEDULER_FIELD],
   hostRbac: [
     { scope: 'namespace', apiGroups: [''], resources: ['persistentvolumeclaims'], verbs: CRUD },
-    // A gone claim's copy stays while an unfinished host pod mounts it.
-    { scope: 'namespace', apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
+    // A gone claim's copy stays while an unfinished host pod mounts it; an unbound copy that must go
+    // takes the pods waiting on it along.
+    { scope: 'namespace', apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'delete'] },
     // A claim naming a class the host lacks is refused up front, and synced once the class appears.
     {
       scope: 'cluster',

@@ -249,6 +249,22 @@ export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = 
     return (await deleteHostClaim(ctx, host)) ? { hostWritten: true } : {};
   }
 
+  /**
+   * Deletes an unbound copy the tenant's claim still has (made again with a new default class, or
+   * gone for good with its lost data source), and first the host pods of this virtual cluster that
+   * mount it and have not finished. They run nothing yet (a kubelet starts no container before every
+   * claim is bound), and kept they would name the freed, ambiguous name: another virtual cluster's
+   * claim taking it would be mounted. The pods kind makes them again once the claim has a copy.
+   */
+  async function deleteUnboundCopy(ctx: ReconcileContext, host: KubeObject): Promise<boolean> {
+    if (host.metadata?.deletionTimestamp) return false;
+    for (const pod of hostPods.store.byIndex(HOST_PODS_BY_CLAIM, host.metadata?.name ?? '')) {
+      ctx.log.info(`deleting host pod ${pod.metadata?.name}: it mounts the host claim about to go`);
+      await deleteIncarnation(ctx.host, Resources.pods, pod);
+    }
+    return deleteHostClaim(ctx, host);
+  }
+
   /** Deletes the host claim unless it is already going. */
   async function deleteHostClaim(ctx: ReconcileContext, host: KubeObject): Promise<boolean> {
     if (host.metadata?.deletionTimestamp) return false;
@@ -827,8 +843,8 @@ export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = 
       await refuseOtherClaimsCopy(ctx, virtual, host);
       if (waitsForADefault(virtual, host, ctx) && classes.hostDefaultClass() !== undefined) {
         // The host has a default class now, as a host claim without a class would have got it: the
-        // copy is made again naming it (unbound, no pod uses it yet).
-        if (await deleteHostClaim(ctx, host)) {
+        // copy is made again naming it (unbound: pods that wait for it are made again too).
+        if (await deleteUnboundCopy(ctx, host)) {
           ctx.log.info('the host has a default class now; making the claim copy again to get it');
           result.hostWritten = true;
         }
@@ -850,7 +866,7 @@ export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = 
       // the unbound copy, which holds no data yet, goes before anything is provisioned from that.
       if (!specOf(host).volumeName && dataSourceNoLongerOwn(ctx, virtual)) {
         ctx.log.info('a data source of the unbound claim is no longer its own copy; deleting the host claim');
-        if (await deleteHostClaim(ctx, host)) result.hostWritten = true;
+        if (await deleteUnboundCopy(ctx, host)) result.hostWritten = true;
         return result;
       }
       // Data sources are immutable and were judged at create (and above, while unbound): the host

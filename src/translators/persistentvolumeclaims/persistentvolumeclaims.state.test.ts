@@ -1,6 +1,7 @@
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
 import { HOST_NS, stateTables, VC, type StateTable } from '../../testing/state-table.ts';
+import { podInfrastructure } from '../../testing/pod-seeds.ts';
 import { PRE_BOUND_ONLY, specOf, statusOf, type ClaimSpec } from './translate.ts';
 
 /** Starts a table for one test and stops it afterwards. */
@@ -596,6 +597,48 @@ describe('persistentvolumeclaims state table', () => {
     );
     // Provisioned already: its data is its own, whatever becomes of the source.
     expect(specOf(hostClaim(table, 'bound-clone')).volumeName).toBeDefined();
+  });
+
+  it("an unbound clone losing its source takes the host pods waiting on it along (they would name the freed name); the tenant's pod stays and waits", async () => {
+    const table = await start({
+      kinds: ['persistentvolumeclaims', 'pods'],
+      host: [[SC, storageClass('fast')], ...podInfrastructure.host],
+      virtual: podInfrastructure.virtual,
+    });
+    await table.virtual.create(PVC, 'team', claim('golden'));
+    await table.virtual.create(
+      PVC,
+      'team',
+      claim('clone', { dataSource: { kind: 'PersistentVolumeClaim', name: 'golden' } }),
+    );
+    await table.virtual.create(Resources.pods, 'team', {
+      metadata: { name: 'app', namespace: 'team', uid: 'uid-app' },
+      spec: {
+        containers: [{ name: 'main', image: 'app:1' }],
+        volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'clone' } }],
+      },
+      status: { phase: 'Pending' },
+    });
+    await table.settle();
+    const hostPodsNow = () => table.host.objects(Resources.pods, HOST_NS).map((p) => p.metadata?.name);
+    // Unschedulable for now (WaitForFirstConsumer: the clone is provisioned once it is scheduled).
+    expect(hostPodsNow()).toEqual([hostName('app')]);
+    await table.virtual.delete(PVC, 'team', 'golden');
+    await table.settle();
+    expect(hostClaim(table, 'clone')).toBeUndefined();
+    expect(hostPodsNow()).toEqual([]);
+    // The tenant's pod is not lost: it waits for its claim, which is refused for the missing source.
+    expect(table.virtual.objects(Resources.pods, 'team').map((p) => p.metadata?.name)).toEqual(['app']);
+    expect(syncErrors(table)).toEqual(
+      expect.arrayContaining([expect.stringContaining('"golden" not found')]),
+    );
+    // Once a source is there again, the clone and then its pod are made again.
+    await table.virtual.create(PVC, 'team', claim('golden'));
+    table.clock.advance(60_000);
+    await table.delivered();
+    await table.settle();
+    expect(hostClaim(table, 'clone')).toBeDefined();
+    expect(hostPodsNow()).toEqual([hostName('app')]);
   });
 
   it('a clone refused for a missing source is synced once the source claim is made and copied', async () => {
