@@ -10,6 +10,7 @@ import { forEachPodReference } from '../pods/reference-walker.ts';
 import type { Pod } from '../../kube/types.ts';
 import { Resources, type ResourceType } from '../../kube/resources.ts';
 import {
+  FORCE_SYNC_ANNOTATION,
   MANAGED_BY_LABEL,
   managedByValue,
   OBJECT_NAME_ANNOTATION,
@@ -64,6 +65,8 @@ const VOLUMES = Resources.persistentVolumes;
 const SNAPSHOTS = Resources.volumeSnapshots;
 /** The kind that syncs VolumeSnapshots, which claims may be restored from. */
 const SNAPSHOTS_KIND = 'volumesnapshots';
+/** The kind that syncs Secrets, which a host class may name after a claim. */
+const SECRETS_KIND = 'secrets';
 /** The kinds a claim may be cloned or restored from, by `apiGroup/kind`, when that kind is synced. */
 const DATA_SOURCE_KINDS = new Set(['/PersistentVolumeClaim', 'snapshot.storage.k8s.io/VolumeSnapshot']);
 /** Virtual claims by the class they name, and by the objects they are cloned from (`Kind/namespace/name`). */
@@ -376,6 +379,44 @@ export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = 
       throw new TerminalError(verdict.message(ctx.virtualName), CLASS_WITHHELD_REASON);
     if (verdict.state === 'waiting') throw new WaitingError(verdict.message);
     return verdict.hostName;
+  }
+
+  /**
+   * Why the provisioner may not provision the copy yet, when its host class names CSI Secrets after
+   * the claim (`${pvc.name}` in the claim's namespace, see claimNamedSecretsOf): it would read the
+   * host Secret of the copy's own name, which must then be the copy of the tenant's Secret of the
+   * claim's name and namespace, and nothing else under that ambiguous name. Provisioners read it
+   * only to provision (a volume keeps the Secrets' names it got): a bound copy needs nothing.
+   */
+  function claimNamedSecretRefusal(ctx: ReconcileContext, copy: KubeObject): string | undefined {
+    const hostClassName = specOf(copy).storageClassName;
+    if (!hostClassName || specOf(copy).volumeName) return undefined;
+    const named = classes.claimNamedSecretsOf(hostClassName);
+    const reads = `StorageClass "${hostClassName}" of the host names the Secrets of its CSI driver after the claim`;
+    if (named.other.length)
+      return `${reads} (${named.other.join(', ')}), under names no Secret of the tenant can be proved to hold; use another class`;
+    if (!named.exact) return undefined;
+    const verdict = judge.judge(ctx.virtualNamespace, {
+      kind: 'Secret',
+      apiGroup: '',
+      name: ctx.virtualName,
+      optional: false,
+      where: { field: 'storageClassName' },
+    });
+    switch (verdict.state) {
+      case 'ready':
+        return verdict.hostName === ctx.hostName
+          ? undefined
+          : `${reads}: the Secret's host copy has another name than the claim's`;
+      case 'waiting':
+        return verdict.missing
+          ? `${reads}: ${verdict.message}`
+          : `${reads}: ${verdict.message} (a Secret is copied once a pod uses it, or annotated ${FORCE_SYNC_ANNOTATION}=true)`;
+      case 'refused':
+        return `${reads}: ${verdict.message}`;
+      default:
+        return `${reads}: Secret "${ctx.virtualName}" not found`;
+    }
   }
 
   /**
@@ -726,12 +767,24 @@ export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = 
       // synced) is retried as soon as the copy appears.
       dataSourceCopies('data-source-copies', CLAIMS),
       { ...dataSourceCopies('data-source-snapshot-copies', SNAPSHOTS), whenKind: SNAPSHOTS_KIND },
+      // A claim whose host class names a Secret after it follows that Secret's copy (same key).
+      {
+        name: 'claim-named-secret-copies',
+        cluster: 'host',
+        type: Resources.secrets,
+        scope: managed,
+        whenKind: SECRETS_KIND,
+        keys: (copy) => {
+          const owner = ownedVirtualKey(copy, where, Resources.secrets);
+          return owner && virtualClaims?.store.get(owner) ? [owner] : [];
+        },
+      },
     ],
 
     setup(env, kinds) {
       const peers = new Map(
         [...kinds].filter(([, k]) =>
-          ['PersistentVolumeClaim', 'VolumeSnapshot'].includes(k.spec.virtualType.kind),
+          ['PersistentVolumeClaim', 'VolumeSnapshot', 'Secret'].includes(k.spec.virtualType.kind),
         ),
       );
       judge = new ReferenceJudge(
@@ -821,7 +874,7 @@ export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = 
         preBoundOnly: reservedByTenantVolume || classless,
         virtualScheduler,
       });
-      const readByClass = metadataReadByClassRefusal(copy);
+      const readByClass = metadataReadByClassRefusal(copy) ?? claimNamedSecretRefusal(ctx, copy);
       if (readByClass) throw new TerminalError(readByClass);
       const result = await createHostCopy(ctx, spec, copy);
       return {
@@ -868,6 +921,13 @@ export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = 
         ctx.log.info('a data source of the unbound claim is no longer its own copy; deleting the host claim');
         if (await deleteUnboundCopy(ctx, host)) result.hostWritten = true;
         return result;
+      }
+      // So with the Secret its host class names after it: made again once it is its own again.
+      const secretRefusal = claimNamedSecretRefusal(ctx, host);
+      if (secretRefusal) {
+        ctx.log.info('the Secret named after the unbound claim is not its own copy; deleting the host claim');
+        await deleteUnboundCopy(ctx, host);
+        throw new TerminalError(secretRefusal);
       }
       // Data sources are immutable and were judged at create (and above, while unbound): the host
       // claim keeps its own.

@@ -470,6 +470,85 @@ describe('persistentvolumeclaims state table', () => {
     expect(hostClaim(table, 'plain')!.metadata?.annotations?.['team.example.com/creds']).toBe('x');
   });
 
+  describe("a host class naming its CSI driver's Secrets after the claim (`${pvc.name}`, in the claim's namespace)", () => {
+    const perClaim = (name: string, secretName: string): KubeObject => ({
+      ...storageClass(name),
+      parameters: {
+        'csi.storage.k8s.io/provisioner-secret-name': secretName,
+        'csi.storage.k8s.io/provisioner-secret-namespace': '${pvc.namespace}',
+      },
+    });
+    const secret = (name: string, ns = 'team'): KubeObject => ({
+      metadata: { name, namespace: ns, annotations: { 'vcluster.loft.sh/force-sync': 'true' } },
+      data: { key: 'c2VjcmV0' },
+    });
+    const table = () =>
+      start({
+        kinds: ['persistentvolumeclaims', 'secrets'],
+        host: [
+          [SC, perClaim('per-claim', '${pvc.name}')],
+          [SC, perClaim('suffixed', '${pvc.name}-luks')],
+        ],
+        virtual: [
+          [Resources.namespaces, { metadata: { name: 'team' } }],
+          [Resources.namespaces, { metadata: { name: 'b-x-team' } }],
+        ],
+      });
+
+    it("the copy is made once the Secret of the claim's name is the copy of that namespace's own, and goes while unbound when it is not", async () => {
+      const t = await table();
+      await t.virtual.create(PVC, 'team', claim('data', { storageClassName: 'per-claim' }));
+      await t.settle();
+      // No Secret of that name: the provisioner would read whatever takes the host name.
+      expect(hostClaim(t)).toBeUndefined();
+      expect(syncErrors(t)).toEqual(
+        expect.arrayContaining([expect.stringContaining('Secret "data" not found')]),
+      );
+      await t.virtual.create(Resources.secrets, 'team', secret('data'));
+      await t.settle();
+      expect(hostClaim(t)).toBeDefined();
+      // Deleted while the copy is unbound: the copy goes before anything is provisioned with another's.
+      await t.virtual.delete(Resources.secrets, 'team', 'data');
+      await t.settle();
+      expect(t.host.objects(Resources.secrets, HOST_NS)).toEqual([]);
+      expect(hostClaim(t)).toBeUndefined();
+      // Provisioned, a volume keeps the Secret names it got: the Secret going changes nothing.
+      await t.virtual.create(Resources.secrets, 'team', secret('logs'));
+      await t.virtual.create(PVC, 'team', claim('logs', { storageClassName: 'per-claim' }));
+      await t.settle();
+      await bindOnHost(t, 'logs');
+      await t.virtual.delete(Resources.secrets, 'team', 'logs');
+      await t.settle();
+      expect(specOf(hostClaim(t, 'logs')).volumeName).toBe('pvc-1234');
+    });
+
+    it("another namespace's Secret holding the claim's host name is never read for it", async () => {
+      const t = await table();
+      // Secret `data-x-b` of `team` and claim `data` of `b-x-team` share the host name.
+      await t.virtual.create(Resources.secrets, 'team', secret('data-x-b'));
+      await t.settle();
+      expect(t.host.objects(Resources.secrets, HOST_NS).map((s) => s.metadata?.name)).toEqual([
+        hostName('data', 'b-x-team'),
+      ]);
+      await t.virtual.create(PVC, 'b-x-team', claim('data', { storageClassName: 'per-claim' }, 'b-x-team'));
+      await t.settle();
+      expect(hostClaim(t, 'data', 'b-x-team')).toBeUndefined();
+      expect(syncErrors(t, 'b-x-team')).toEqual(
+        expect.arrayContaining([expect.stringContaining('Secret "data" not found')]),
+      );
+    });
+
+    it('a Secret named after the claim with more around it is refused, the parameter named', async () => {
+      const t = await table();
+      await t.virtual.create(PVC, 'team', claim('data', { storageClassName: 'suffixed' }));
+      await t.settle();
+      expect(hostClaim(t)).toBeUndefined();
+      expect(syncErrors(t)).toEqual(
+        expect.arrayContaining([expect.stringContaining('csi.storage.k8s.io/provisioner-secret-name')]),
+      );
+    });
+  });
+
   it('a tenant naming a volume: refused with a SyncError, nothing on the host', async () => {
     const table = await withClaims([claim('data', { volumeName: 'someone-elses-pv' })]);
     expect(table.host.writeLog()).toEqual([]);

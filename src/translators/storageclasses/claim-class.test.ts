@@ -1,4 +1,43 @@
-import { claimMetadataReadBy } from './claim-class.ts';
+import { claimMetadataReadBy, claimNamedSecretsOf } from './claim-class.ts';
+
+describe('claimNamedSecretsOf', () => {
+  const ofParameters = (parameters: Record<string, unknown>) =>
+    claimNamedSecretsOf({ metadata: { name: 'c' }, parameters });
+
+  it("finds CSI Secrets named after the claim in the claim's namespace, exactly or with more around", () => {
+    expect(
+      ofParameters({
+        'csi.storage.k8s.io/provisioner-secret-name': '${pvc.name}',
+        'csi.storage.k8s.io/provisioner-secret-namespace': '${pvc.namespace}',
+      }),
+    ).toEqual({ exact: true, other: [] });
+    expect(
+      ofParameters({
+        'csi.storage.k8s.io/node-stage-secret-name': '${pvc.name}-luks',
+        'csi.storage.k8s.io/node-stage-secret-namespace': '${pvc.namespace}',
+        csiNodePublishSecretName: 'creds-${pvc.name}',
+        csiNodePublishSecretNamespace: '${pvc.namespace}',
+      }),
+    ).toEqual({
+      exact: false,
+      other: ['csi.storage.k8s.io/node-stage-secret-name', 'csiNodePublishSecretName'],
+    });
+  });
+
+  it("leaves Secrets of an admin's namespace, and names not read from the claim, to the admin", () => {
+    expect(
+      ofParameters({
+        'csi.storage.k8s.io/provisioner-secret-name': '${pvc.name}',
+        'csi.storage.k8s.io/provisioner-secret-namespace': 'storage-creds',
+        'csi.storage.k8s.io/node-stage-secret-name': 'ceph-admin',
+        'csi.storage.k8s.io/node-stage-secret-namespace': '${pvc.namespace}',
+        pool: '${pvc.name}',
+        count: 3,
+      }),
+    ).toEqual({ exact: false, other: [] });
+    expect(claimNamedSecretsOf(undefined)).toEqual({ exact: false, other: [] });
+  });
+});
 
 describe('claimMetadataReadBy', () => {
   it("finds the claim annotations and labels a class's parameters read, in either template syntax", () => {

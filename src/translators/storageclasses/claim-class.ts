@@ -54,6 +54,44 @@ export function claimMetadataReadBy(storageClass: KubeObject | undefined): {
   return { annotations: [...found.annotations], labels: [...found.labels] };
 }
 
+/** How the CSI external-provisioner spells the claim's own name in a Secret's name. */
+const CLAIM_NAME_TEMPLATE = '${pvc.name}';
+/** And the claim's namespace in the Secret's namespace: on the host, the one all copies share. */
+const CLAIM_NAMESPACE_TEMPLATE = '${pvc.namespace}';
+
+/**
+ * What a class's CSI secret parameters make of the claim's own name, for Secrets among the claim's
+ * (the host namespace, where every tenant's copies are): `exact` when a Secret is named just that
+ * (`${pvc.name}`): the copy of the claim's namespace's Secret of the claim's name has it, and only
+ * that one may (host names are ambiguous: another namespace's, or another virtual cluster's, Secret
+ * can hold it); `other` lists the parameters that name a Secret after the claim's name with more
+ * around it, which no tenant's copy can be proved to hold. A Secret in a namespace of the admin's
+ * is the admin's to name.
+ */
+export function claimNamedSecretsOf(storageClass: KubeObject | undefined): {
+  exact: boolean;
+  other: string[];
+} {
+  const out = { exact: false, other: [] as string[] };
+  const parameters = (storageClass as { parameters?: unknown } | undefined)?.parameters;
+  if (!parameters || typeof parameters !== 'object') return out;
+  const values = parameters as Record<string, unknown>;
+  for (const [key, value] of Object.entries(values)) {
+    // csi.storage.k8s.io/<step>-secret-name, and the older csi<Step>SecretName.
+    const namespaceKey = key.endsWith('-secret-name')
+      ? `${key.slice(0, -'name'.length)}namespace`
+      : key.endsWith('SecretName')
+        ? `${key.slice(0, -'Name'.length)}Namespace`
+        : undefined;
+    if (!namespaceKey || typeof value !== 'string' || !value.includes(CLAIM_NAME_TEMPLATE)) continue;
+    const namespace = values[namespaceKey];
+    if (typeof namespace !== 'string' || !namespace.includes(CLAIM_NAMESPACE_TEMPLATE)) continue;
+    if (value === CLAIM_NAME_TEMPLATE) out.exact = true;
+    else out.other.push(key);
+  }
+  return out;
+}
+
 /**
  * Which host class a claim's class name stands for: ready, not yet, none the tenant may use, or (with
  * an admin's selector) one withheld by it, reported as vCluster reports it (see classWithheld).
@@ -159,6 +197,11 @@ export class ClaimClassResolver {
   /** The claim metadata the host class of that name reads (see claimMetadataReadBy). */
   claimMetadataReadBy(hostName: string): { annotations: string[]; labels: string[] } {
     return claimMetadataReadBy(this.hostClasses.store.get(hostName));
+  }
+
+  /** What the host class of that name makes of a claim's name in its Secrets (see claimNamedSecretsOf). */
+  claimNamedSecretsOf(hostName: string): { exact: boolean; other: string[] } {
+    return claimNamedSecretsOf(this.hostClasses.store.get(hostName));
   }
 
   /** Whether tenants' own classes are synced (and so may stand for a claim's class). */
