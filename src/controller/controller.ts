@@ -120,6 +120,11 @@ export class Controller {
       this.inFlight++;
       try {
         await this.reconcileOne(key);
+      } catch (err) {
+        // reconcileOne handles every error of a reconcile; this is one of its own handling (a metric
+        // or a log that failed). The worker stays, and the key is tried again later.
+        this.log.error('handling a reconcile failed', { key, err });
+        this.queue.addRateLimited(key);
       } finally {
         this.inFlight--;
         this.queue.done(key);

@@ -81,6 +81,17 @@ function isConnectionFailure(err: unknown): boolean {
 }
 
 /**
+ * The HTTP code a watch's ERROR event stands for. Without one (a proxy's or an old server's Status),
+ * its reason tells an expired resourceVersion, which only a list gets past, as client-go reads it;
+ * anything else is the server's failure, never the connection's (0), which would be watched again
+ * from the same version for ever.
+ */
+function watchErrorCode(status: ApiStatus | undefined): number {
+  if (typeof status?.code === 'number' && status.code > 0) return status.code;
+  return status?.reason === 'Expired' || status?.reason === 'Gone' ? 410 : 500;
+}
+
+/**
  * List-then-watch cache of one resource type that keeps itself correct through API server
  * restarts, dropped or silent connections, watch timeouts and 410 Gone. Handlers get old and new
  * objects; a re-list is diffed against the cache so no delete is ever invented.
@@ -186,7 +197,25 @@ export class Informer<T extends KubeObject> {
     return this.stopController.signal.aborted;
   }
 
+  /**
+   * listAndWatch, started again should it fail on its own (a bug in judging an error, say): the cache
+   * would otherwise stay as it was for ever while the process looks healthy.
+   */
   private async run(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        await this.listAndWatch();
+      } catch (err) {
+        if (this.stopped) break;
+        this.log.error('list/watch loop failed; listing again after a backoff', { err });
+        this.phase = 'backoff';
+        await this.sleep(this.backoff.next());
+      }
+    }
+  }
+
+  /** Lists, then watches from there, until stopped; what fails is retried as the error says. */
+  private async listAndWatch(): Promise<void> {
     let needList = true;
     // 410s in a row with nothing watched between them (e.g. a list served from a stale cache):
     // re-list at once the first time, then back off so two API calls cannot spin.
@@ -282,6 +311,7 @@ export class Informer<T extends KubeObject> {
   private async relist(): Promise<void> {
     const items: T[] = [];
     let continueToken: string | undefined;
+    const seenTokens = new Set<string>();
     let resourceVersion = '';
     do {
       const page = await this.opts.client.list<T>(this.opts.type, this.opts.namespace, {
@@ -299,7 +329,18 @@ export class Informer<T extends KubeObject> {
         );
       }
       for (const item of page.items) items.push(this.forCache(item));
-      continueToken = page.metadata?.continue || undefined;
+      const next = page.metadata?.continue || undefined;
+      // A server (a broken proxy, an aggregated API) handing out a continue token again would be
+      // listed for ever, the pages piling up in memory.
+      if (next !== undefined && seenTokens.has(next))
+        throw new ApiError(
+          this.opts.client.name,
+          500,
+          undefined,
+          `list of ${this.opts.type.resource} answered a continue token it had answered before`,
+        );
+      if (next !== undefined) seenTokens.add(next);
+      continueToken = next;
       resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
     } while (continueToken && !this.stopped);
     if (this.stopped) return;
@@ -379,8 +420,8 @@ export class Informer<T extends KubeObject> {
 
   private apply(event: WatchEvent): void {
     if (event.type === 'ERROR') {
-      const status = event.object as ApiStatus;
-      throw new ApiError(this.opts.client.name, status.code ?? 0, status, 'watch error event');
+      const status = (typeof event.object === 'object' ? event.object : undefined) as ApiStatus | undefined;
+      throw new ApiError(this.opts.client.name, watchErrorCode(status), status, 'watch error event');
     }
     const rv = event.object.metadata?.resourceVersion;
     if (event.type === 'BOOKMARK') {

@@ -78,6 +78,22 @@ describe('ApiError classification', () => {
     expect(bare.serverMessage).toBe('connect ECONNREFUSED 127.0.0.1:6443');
     expect(new ApiError('host', 500, { message: '' }, 'fallback').message).toBe('host API: fallback');
   });
+
+  it("reads only the fields of a Status that have the right type (a proxy's body may be anything), so judging it cannot fail", () => {
+    const odd = (status: unknown) => new ApiError('host', 500, status as never, 'HTTP 500');
+    expect(odd({ details: { causes: 'x' } }).causes).toEqual([]);
+    expect(odd({ details: { causes: { reason: 'x' } } }).causes).toEqual([]);
+    expect(odd({ details: { causes: [null, 3, { reason: 7, message: 'm' }] } }).causes).toEqual([
+      { reason: undefined, message: 'm' },
+    ]);
+    const wrongTypes = odd({ reason: { a: 1 }, message: ['no'] });
+    expect([wrongTypes.reason, wrongTypes.message, wrongTypes.kind]).toEqual([
+      '',
+      'host API: HTTP 500',
+      'unavailable',
+    ]);
+    expect(isResourceVersionTooLarge(odd({ details: { causes: 'ResourceVersionTooLarge' } }))).toBe(false);
+  });
 });
 
 describe('isResourceVersionTooLarge', () => {

@@ -33,20 +33,31 @@ export class ApiError extends Error {
   readonly causes: readonly { reason?: string; message?: string }[];
 
   constructor(cluster: string, statusCode: number, status: ApiStatus | undefined, fallback: string) {
-    const reason = status?.reason ?? '';
-    super(`${cluster} API: ${status?.message || fallback}`);
+    // A Status comes from the wire (a proxy or an aggregated API may send anything): only fields of
+    // the right type are read, so that judging the error can never fail.
+    const reason = stringOr(status?.reason, '');
+    super(`${cluster} API: ${stringOr(status?.message, '') || fallback}`);
     this.name = 'ApiError';
     this.cluster = cluster;
     this.statusCode = statusCode;
     this.reason = reason;
     this.kind = classify(statusCode, reason);
-    this.causes = status?.details?.causes ?? [];
+    const causes: unknown = status?.details?.causes;
+    this.causes = Array.isArray(causes)
+      ? causes
+          .filter((c): c is Record<string, unknown> => typeof c === 'object' && c !== null)
+          .map((c) => ({ reason: stringOr(c.reason, undefined), message: stringOr(c.message, undefined) }))
+      : [];
   }
 
   /** The server's own message, without our cluster prefix. */
   get serverMessage(): string {
     return this.message.replace(/^[a-z]+ API: /, '');
   }
+}
+
+function stringOr<T extends string | undefined>(value: unknown, otherwise: T): string | T {
+  return typeof value === 'string' ? value : otherwise;
 }
 
 function classify(code: number, reason: string): ApiErrorKind {

@@ -1,4 +1,4 @@
-import { FakeClock } from './clock.ts';
+import { FakeClock, MAX_TIMER_MS, realClock } from './clock.ts';
 
 describe('FakeClock', () => {
   it('fires timers in due order and only when due', () => {
@@ -38,5 +38,15 @@ describe('FakeClock', () => {
     clock.advance(1);
     expect(fired).toEqual([51_000]);
     expect(clock.now()).toBe(51_000 - 3_600_000);
+  });
+});
+
+describe('realClock', () => {
+  it("holds a timer longer than Node's longest (which Node would fire after 1 ms) at the longest", async () => {
+    let fired = false;
+    const cancel = realClock.setTimer(() => (fired = true), MAX_TIMER_MS * 5);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    cancel();
+    expect(fired).toBe(false);
   });
 });

@@ -19,7 +19,8 @@ export const realClock: Clock = {
   now: () => Date.now(),
   monotonicNow: () => performance.now(),
   setTimer(fn, ms) {
-    const handle = setTimeout(fn, Math.max(0, ms));
+    // Longer than Node takes would fire after 1 ms: capped, it fires early rather than at once.
+    const handle = setTimeout(fn, Math.min(MAX_TIMER_MS, Math.max(0, ms)));
     handle.unref?.();
     return () => clearTimeout(handle);
   },

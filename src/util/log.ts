@@ -27,6 +27,19 @@ export function createLogger(options: LoggerOptions, base: LogFields = {}): Logg
   const write = options.write ?? ((line: string) => process.stderr.write(line + '\n'));
   const now = options.now ?? (() => new Date());
   const emit = (level: LogLevel, msg: string, fields?: LogFields): void => {
+    try {
+      line(level, msg, fields);
+    } catch (err) {
+      // Fields JSON cannot spell (a cycle, a BigInt): the line without them. Logging never throws,
+      // or a caller logging a failure would fail itself.
+      try {
+        line(level, msg, { logFieldsLost: err instanceof Error ? err.message : 'unprintable' });
+      } catch {
+        // Nothing left that could be written.
+      }
+    }
+  };
+  const line = (level: LogLevel, msg: string, fields?: LogFields): void => {
     if (LOG_LEVELS.indexOf(level) < threshold) return;
     const all = { ...base, ...fields };
     for (const [k, v] of Object.entries(all)) if (v instanceof Error) all[k] = v.message;

@@ -1,4 +1,4 @@
-import { FakeClock } from './clock.ts';
+import { FakeClock, MAX_TIMER_MS } from './clock.ts';
 import { TokenBucket } from './token-bucket.ts';
 
 const settle = async () => {
@@ -6,6 +6,25 @@ const settle = async () => {
 };
 
 describe('TokenBucket', () => {
+  it("waits longer than Node's longest timer in parts (a tiny qps), never at once", async () => {
+    const clock = new FakeClock(0);
+    const bucket = new TokenBucket(1e-7, 1, clock);
+    await bucket.take();
+    let sent = false;
+    const wait = bucket.take().then((ms) => (sent = ms > 0));
+    // 1e-7 per second: one request every 1e10 ms, about 4.7 of the longest timer (2^31 - 1 ms).
+    for (let part = 1; part <= 4; part++) {
+      await settle();
+      clock.advance(MAX_TIMER_MS);
+      await settle();
+      expect(sent).toBe(false);
+    }
+    clock.advance(1e10 - 4 * MAX_TIMER_MS);
+    await settle();
+    await wait;
+    expect(sent).toBe(true);
+  });
+
   it('lets a burst through at once, then spaces reservations 1/qps apart', () => {
     const clock = new FakeClock(0);
     const bucket = new TokenBucket(10, 3, clock);

@@ -1,4 +1,4 @@
-import type { Clock } from './clock.ts';
+import { MAX_TIMER_MS, type Clock } from './clock.ts';
 
 /**
  * A token bucket that refills at `qps` and holds at most `burst` tokens. Callers reserve a token and
@@ -56,7 +56,11 @@ export class TokenBucket {
   /** Waits for a token; resolves with the milliseconds spent waiting. */
   async take(): Promise<number> {
     const wait = this.reserve();
-    if (wait > 0) await new Promise<void>((resolve) => this.clock.setTimer(resolve, wait));
+    // A timer takes at most MAX_TIMER_MS (a tiny --host-qps can ask for more): waited in parts.
+    for (let left = wait; left > 0; left -= MAX_TIMER_MS) {
+      const part = Math.min(left, MAX_TIMER_MS);
+      await new Promise<void>((resolve) => this.clock.setTimer(resolve, part));
+    }
     return wait;
   }
 }
