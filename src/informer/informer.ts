@@ -532,7 +532,9 @@ export class Informer<T extends KubeObject> {
 }
 
 /**
- * An object as the cache keeps it: with its type (list items come without apiVersion and kind), and
+ * An object as the cache keeps it: with the type it was read as (list items come without apiVersion
+ * and kind; and a tenant's own CRD may serve a resource under another kind, which code reading `kind`
+ * to know what it holds must never see: a route read as no route at all is copied unjudged), and
  * without managedFields. Those record which client last wrote which field, nothing the syncer reads,
  * and are often a third of an object's size; a cache of ten thousand pods holds them for nothing.
  * Writes are unaffected: an update that carries no managedFields leaves the server's record as it is.
@@ -549,10 +551,9 @@ function forCache<T extends KubeObject>(
   parts: SubtreePool | undefined,
   transforms: readonly ((obj: T) => T)[],
 ): T {
+  const apiVersion = type.group ? `${type.group}/${type.version}` : type.version;
   let typed =
-    obj.kind && obj.apiVersion
-      ? obj
-      : { ...obj, apiVersion: type.group ? `${type.group}/${type.version}` : type.version, kind: type.kind };
+    obj.kind === type.kind && obj.apiVersion === apiVersion ? obj : { ...obj, apiVersion, kind: type.kind };
   if (typed.metadata?.managedFields) {
     const { managedFields: _dropped, ...metadata } = typed.metadata;
     typed.metadata = metadata;
