@@ -312,10 +312,21 @@ export function gatewayApiKind(
       : undefined;
   };
 
+  /** A Gateway's infrastructure annotations reach what its controller makes, and are read as its own. */
+  const infrastructureAnnotationsRefusal = (virtual: KubeObject): string | undefined => {
+    const infrastructure = (virtual.spec as { infrastructure?: { annotations?: unknown } } | undefined)
+      ?.infrastructure;
+    const annotations = infrastructure?.annotations;
+    if (type.kind !== 'Gateway' || typeof annotations !== 'object' || annotations === null) return undefined;
+    const refusal = hostObjectAnnotationsRefusal(annotations as Record<string, string>);
+    return refusal?.replace(/^metadata\.annotations/, 'spec.infrastructure.annotations');
+  };
+
   /** Why the object may not be on the host at all, whatever it names; undefined when it may. */
   const refusalOf = (virtual: KubeObject): string | undefined =>
     reservedPlaceRefusal(virtual) ??
     hostObjectAnnotationsRefusal(virtual.metadata?.annotations) ??
+    infrastructureAnnotationsRefusal(virtual) ??
     reservedHostnameRefusal(type.kind, virtual, reservedHosts) ??
     unallowedHostnameRefusal(type.kind, virtual, allowedHosts);
 
@@ -329,6 +340,15 @@ export function gatewayApiKind(
     const refusal = refusalOf(virtual);
     if (refusal) throw new TerminalError(`cannot sync this ${type.kind}: ${refusal}`);
     const { rename, namespaceOf, importedAt } = await resolveReferences(ctx, virtual, current);
+    const askedAddresses = (virtual.spec as { addresses?: unknown } | undefined)?.addresses;
+    if (type.kind === 'Gateway' && Array.isArray(askedAddresses) && askedAddresses.length)
+      await ctx.events.record(
+        virtual,
+        'Warning',
+        'SyncWarning',
+        "spec.addresses is not copied to the host: the host's gateway controller assigns the address (see status.addresses)",
+        { once: true },
+      );
     const spec = hostSpecFor(virtual, rename, { ...where, deniedMetadataKeys }, namespaceOf);
     if (refersToGateways) narrowParents(virtual, spec, importedAt);
     // The digest of the spec makes a field the tenant removed a difference (spec-record.ts).

@@ -266,6 +266,40 @@ describe('gateways state table', () => {
     expect(hostObject(table, GW, 'gw')).toBeUndefined();
   });
 
+  it.each([
+    [
+      'metadata.annotations',
+      (gw: KubeObject, a: Record<string, string>) => ({
+        ...gw,
+        metadata: { ...gw.metadata, annotations: a },
+      }),
+    ],
+    [
+      'spec.infrastructure.annotations',
+      (gw: KubeObject, a: Record<string, string>) => ({
+        ...gw,
+        spec: { ...specOf(gw), infrastructure: { annotations: a } },
+      }),
+    ],
+  ])(
+    'a Gateway telling Istio which host ServiceAccount its pods run as, or what to name what it makes (%s), is refused',
+    async (field, annotate) => {
+      const tries: Record<string, string>[] = [
+        { 'gateway.istio.io/service-account': 'vc-vsyncer' },
+        { 'gateway.istio.io/name-override': 'db-x-prod-x-othervc' },
+      ];
+      for (const annotations of tries) {
+        const table = await withObjects([[GW, annotate(gateway('gw', [listener()]), annotations)]]);
+        expect(hostObject(table, GW, 'gw')).toBeUndefined();
+        const key = Object.keys(annotations)[0]!;
+        expect(events(table, 'Gateway').map((e) => e.message)).toContainEqual(
+          expect.stringContaining(`${field}[${JSON.stringify(key)}]`),
+        );
+        await table.stop();
+      }
+    },
+  );
+
   it('an infrastructure parametersRef names no host object', async () => {
     const table = await withObjects([
       [
@@ -856,7 +890,7 @@ describe('fields the tenant removes', () => {
     await t.settle();
   };
 
-  it("leave the host copy too: a route's hostnames, mirror filter and parent's sectionName; a Gateway's addresses, TLS settings and infrastructure metadata", async () => {
+  it("leave the host copy too: a route's hostnames, mirror filter and parent's sectionName; a Gateway's TLS settings and infrastructure metadata (its addresses never reach it)", async () => {
     const table = await withObjects([
       [SVC, service('web')],
       [SVC, service('mirror')],
@@ -888,6 +922,13 @@ describe('fields the tenant removes', () => {
     expect(specOf(hostObject(table, GW, 'gw')).tls.backend.clientCertificateRef.name).toBe(
       hostName('client'),
     );
+    // The host's controller assigns a Gateway's address: one asked for could be anyone's traffic.
+    expect(specOf(hostObject(table, GW, 'gw')).addresses).toBeUndefined();
+    expect(events(table, 'Gateway')).toContainEqual({
+      reason: 'SyncWarning',
+      message:
+        "spec.addresses is not copied to the host: the host's gateway controller assigns the address (see status.addresses)",
+    });
 
     await edit(table, HR, 'web', (spec) => {
       delete spec.hostnames;

@@ -217,6 +217,11 @@ export function hostSpecFor(
         l.allowedRoutes.namespaces = { from: 'Same' };
     });
     if (spec.allowedListeners !== undefined) spec.allowedListeners = { namespaces: { from: 'None' } };
+    // The host's controller assigns the address (it flows back in status). One asked for is read with
+    // the controller's rights: Envoy Gateway makes an IP an externalIP of its Service (traffic for
+    // that address, anyone's, captured: CVE-2020-8554, why a Service's externalIPs are dropped too),
+    // Istio serves the Gateway on the existing gateway a host name names (a shared one).
+    delete spec.addresses;
     // The host's gateway controller puts these labels on the Deployment, Service and pods it makes in
     // the host namespace: a tenant's managed-by (or any vcluster.loft.sh/ key) there would make them
     // look like the syncer's copies, which it deletes as strays, or like pods of another namespace.

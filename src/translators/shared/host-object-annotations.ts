@@ -24,6 +24,17 @@ const HOST_OBJECT_ANNOTATIONS = new Map([
     'acme.cert-manager.io/http01-override-ingress-class',
     "names an ingress class for cert-manager's HTTP-01 solver, past the classes this virtual cluster is offered",
   ],
+  // Istio makes a Gateway's Deployment, Service and ServiceAccount in its namespace: under the name
+  // it is told (over another tenant's object of that name), running as the account it is told
+  // (another tenant's, or the syncer's own, with its mesh identity).
+  [
+    'gateway.istio.io/service-account',
+    "names a ServiceAccount of the host namespace for Istio's gateway pods to run as, which is not this tenant's",
+  ],
+  [
+    'gateway.istio.io/name-override',
+    "names the objects Istio makes for the Gateway in the host namespace, where that name may be another tenant's",
+  ],
   ['traefik.ingress.kubernetes.io/router.middlewares', 'names Traefik Middlewares of host namespaces'],
   ['traefik.ingress.kubernetes.io/router.tls.options', 'names Traefik TLS options of host namespaces'],
   [
