@@ -156,11 +156,26 @@ export function upgradeHeadersOf(rawHeaders: string[]): Record<string, string[]>
   return out;
 }
 
-/** Writes a response head (status line and raw headers) on a socket that left HTTP parsing. */
+/** The headers of the host's switching answer a client needs to speak the protocol agreed on. */
+const SWITCHED_HEADERS = [
+  'connection',
+  'upgrade',
+  'x-stream-protocol-version',
+  'sec-websocket-accept',
+  'sec-websocket-protocol',
+  'sec-websocket-extensions',
+];
+
+/**
+ * Writes the host's switching answer (status line and the headers of the protocol) on a socket that
+ * left HTTP parsing. Nothing else of it goes on: the host's warnings (an admission policy's, naming the
+ * host pod, namespace or node) and audit IDs are the host's.
+ */
 export function writeHead(socket: Socket, response: IncomingMessage): void {
   const lines = [`HTTP/1.1 ${response.statusCode} ${response.statusMessage ?? ''}`];
   for (let i = 0; i + 1 < response.rawHeaders.length; i += 2)
-    lines.push(`${response.rawHeaders[i]}: ${response.rawHeaders[i + 1]}`);
+    if (SWITCHED_HEADERS.includes(response.rawHeaders[i]!.toLowerCase()))
+      lines.push(`${response.rawHeaders[i]}: ${response.rawHeaders[i + 1]}`);
   socket.write(lines.join('\r\n') + '\r\n\r\n');
 }
 

@@ -279,7 +279,9 @@ async function openExec(port: number): Promise<Socket> {
 }
 
 /** An exec: the caller's end of the session when switched, else the status and body of the refusal. */
-async function exec(port: number): Promise<{ socket: Socket } | { status: number; body: string }> {
+async function exec(
+  port: number,
+): Promise<{ socket: Socket; headers: IncomingMessage['headers'] } | { status: number; body: string }> {
   const req = httpsRequest({
     host: '127.0.0.1',
     port,
@@ -291,7 +293,7 @@ async function exec(port: number): Promise<{ socket: Socket } | { status: number
   });
   req.end();
   return new Promise((resolve, reject) => {
-    req.on('upgrade', (_res: IncomingMessage, socket: Socket) => resolve({ socket }));
+    req.on('upgrade', (res: IncomingMessage, socket: Socket) => resolve({ socket, headers: res.headers }));
     req.on('response', (res: IncomingMessage) => {
       let body = '';
       res.on('data', (chunk: Buffer) => (body += chunk.toString()));
@@ -392,6 +394,28 @@ describe("a host refusal about the syncer's own credentials", () => {
       status: 400,
       body: 'container "app" in pod "web" is waiting to start: ContainerCreating',
     });
+  });
+});
+
+describe("the host's switching answer", () => {
+  it('reaches the caller with the headers of the protocol only: no host warning or audit ID', async () => {
+    hostApi.onUpgrade = (_req, socket) => {
+      socket.write(
+        'HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n' +
+          'X-Stream-Protocol-Version: v4.channel.k8s.io\r\n' +
+          'Warning: 299 - "exec into web-x-team-x-vc in host-ns is audited"\r\nAudit-Id: 1f2e3d\r\n\r\n',
+      );
+      socket.on('end', () => socket.end());
+    };
+    const { port } = await startKubelet();
+    const answer = await exec(port);
+    if (!('socket' in answer)) throw new Error(`exec refused: ${answer.status} ${answer.body}`);
+    expect(answer.headers).toEqual({
+      connection: 'Upgrade',
+      upgrade: 'SPDY/3.1',
+      'x-stream-protocol-version': 'v4.channel.k8s.io',
+    });
+    answer.socket.destroy();
   });
 });
 

@@ -53,6 +53,7 @@ import {
   verbOf,
   type KubeletRoute,
 } from './routes.ts';
+import { closeSilentConnections, HANDSHAKE_TIMEOUT_MS, MAX_CONNECTIONS } from './silent-connections.ts';
 import { StreamLimit } from './stream-limit.ts';
 import { UpgradedSockets } from './upgraded-sockets.ts';
 
@@ -208,7 +209,11 @@ export class KubeletServer {
       requestCert: true,
       // Unverified clients are answered 401 with a reason, instead of a bare TLS failure.
       rejectUnauthorized: false,
+      handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
     });
+    // Every tenant pod can reach this port: connections that never send a request are closed.
+    closeSilentConnections(server);
+    server.maxConnections = MAX_CONNECTIONS;
     server.on('request', (req: IncomingMessage, res: ServerResponse) => void this.onRequest(req, res));
     server.on(
       'upgrade',
@@ -381,7 +386,7 @@ export class KubeletServer {
       if (admitted.route.action !== 'logs')
         throw new RouteError(400, `${admitted.route.action} needs a connection upgrade (SPDY or WebSocket)`);
       // The caller left while it was admitted: no stream is opened on the host for nobody.
-      if (!this.streams.hold(res)) return;
+      if (!this.streams.hold(res, admitted.route.namespace)) return;
       const upstream = await this.opts.hostStreams.open(
         'GET',
         this.hostPath(admitted),
@@ -441,7 +446,7 @@ export class KubeletServer {
       if (admitted.route.action === 'logs')
         throw new RouteError(400, 'logs are not served over an upgraded connection');
       // The caller left while it was admitted: no session is opened on the host for nobody.
-      if (!this.streams.hold(socket)) return;
+      if (!this.streams.hold(socket, admitted.route.namespace)) return;
       const upstream = await this.opts.hostStreams.open(
         req.method ?? 'POST',
         this.hostPath(admitted),
