@@ -189,6 +189,7 @@ export class SyncerApp {
         nodePorts: placement.kubeletEndpoint?.nodePorts,
         podCaches: podCaches(this.informers),
         nodeStats: config.kubeletNodeStats,
+        realNodes: config.syncRealNodes,
         logger,
         metrics: this.metrics,
         onRefused: (user) => this.kubeletClientRefused(user),

@@ -74,6 +74,70 @@ describe('node statistics for a tenant', () => {
   });
 });
 
+describe("a fake node's own use: its tenant's pods' sum, never the host node's total (other tenants' load)", () => {
+  const two: OwnedPods = new Map([
+    ['host-ns/web-x-team-x-vc', { namespace: 'team', name: 'web', uid: 'u1', hostUid: 'h1' }],
+    ['host-ns/db-x-team-x-vc', { namespace: 'team', name: 'db', uid: 'u2', hostUid: 'h2' }],
+  ]);
+
+  it('in the summary', () => {
+    const summary = {
+      node: {
+        nodeName: 'n1',
+        startTime: '2026-12-01T00:00:00Z',
+        cpu: { time: 't9', usageNanoCores: 4_000_000_000 },
+        memory: { time: 't9', workingSetBytes: 8e9, availableBytes: 1e9 },
+        fs: { usedBytes: 3e10 },
+        network: { name: 'eth0', rxBytes: 9e9 },
+      },
+      pods: [
+        {
+          podRef: { name: 'web-x-team-x-vc', namespace: 'host-ns', uid: 'h1' },
+          cpu: { time: 't1', usageNanoCores: 100, usageCoreNanoSeconds: 1000 },
+          memory: { time: 't2', workingSetBytes: 10, usageBytes: 12 },
+        },
+        {
+          podRef: { name: 'db-x-team-x-vc', namespace: 'host-ns', uid: 'h2' },
+          cpu: { time: 't3', usageNanoCores: 50, usageCoreNanoSeconds: 500 },
+          memory: { time: 't1', workingSetBytes: 5, usageBytes: 6, rssBytes: 4 },
+        },
+        {
+          podRef: { name: 'other', namespace: 'other-tenant' },
+          cpu: { usageNanoCores: 3_000_000_000 },
+        },
+      ],
+    };
+    const { node } = summaryForTenant(summary, two, 'own-pods') as { node: unknown };
+    expect(node).toEqual({
+      nodeName: 'n1',
+      startTime: '2026-12-01T00:00:00Z',
+      cpu: { time: 't3', usageNanoCores: 150, usageCoreNanoSeconds: 1500 },
+      memory: { time: 't2', usageBytes: 18, workingSetBytes: 15, rssBytes: 4 },
+    });
+  });
+
+  it('in /metrics/resource (the container series come first, as kubelets write them)', () => {
+    const text = [
+      'container_cpu_usage_seconds_total{container="app",namespace="host-ns",pod="web-x-team-x-vc"} 2.5 1700000000000',
+      'container_cpu_usage_seconds_total{container="app",namespace="host-ns",pod="db-x-team-x-vc"} 1.5 1700000000000',
+      'container_cpu_usage_seconds_total{container="x",namespace="other-tenant",pod="other"} 900 1700000000000',
+      'container_memory_working_set_bytes{container="app",namespace="host-ns",pod="web-x-team-x-vc"} 100 1700000000000',
+      'node_cpu_usage_seconds_total 12345.5 1700000000001',
+      'node_memory_working_set_bytes 8e+09 1700000000001',
+      'node_network_receive_bytes_total 9e9 1700000000001',
+      'resource_scrape_error 0',
+    ].join('\n');
+    expect(throughLines(text, resourceMetricLines(two, 'own-pods')).split('\n')).toEqual([
+      'container_cpu_usage_seconds_total{container="app",namespace="team",pod="web"} 2.5 1700000000000',
+      'container_cpu_usage_seconds_total{container="app",namespace="team",pod="db"} 1.5 1700000000000',
+      'container_memory_working_set_bytes{container="app",namespace="team",pod="web"} 100 1700000000000',
+      'node_cpu_usage_seconds_total 4 1700000000001',
+      'node_memory_working_set_bytes 100 1700000000001',
+      'resource_scrape_error 0',
+    ]);
+  });
+});
+
 describe('cadvisor metrics for a tenant', () => {
   it("keeps the tenant's pods' series (renamed) and the machine's size; drops other pods', the host's cgroups and what cannot be read whole", () => {
     const text = [
@@ -106,6 +170,28 @@ describe('cadvisor metrics for a tenant', () => {
     expect(throughLines(text, cadvisorMetricLines(withHostUid)).split('\n')).toEqual([
       'container_memory_rss{container="app",id="/kubepods/burstable/podaaaa-1111/c1",namespace="team",pod="web"} 5',
       'container_memory_rss{container="app",id="/kubepods.slice/kubepods-podaaaa_1111.slice/cri-containerd-c1.scope",name="k8s_app_web_team_aaaa-1111_0",namespace="team",pod="web"} 5',
+    ]);
+  });
+
+  it("drops a series whose cgroup path names another pod's UID (a pod of the same host name being torn down)", () => {
+    const own: OwnedPods = new Map([
+      [
+        'host-ns/web-x-team-x-vc',
+        {
+          namespace: 'team',
+          name: 'web',
+          uid: '11111111-2222-3333-4444-555555555555',
+          hostUid: 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee',
+        },
+      ],
+    ]);
+    const text = [
+      'container_memory_rss{container="app",id="/kubepods/burstable/podaaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee/c1",namespace="host-ns",pod="web-x-team-x-vc"} 5',
+      'container_memory_rss{container="app",id="/kubepods/burstable/pod99999999-bbbb-cccc-dddd-eeeeeeeeeeee/c9",namespace="host-ns",pod="web-x-team-x-vc"} 999',
+      'container_memory_rss{container="app",id="/kubepods.slice/kubepods-pod99999999_bbbb_cccc_dddd_eeeeeeeeeeee.slice/cri-containerd-c9.scope",namespace="host-ns",pod="web-x-team-x-vc"} 999',
+    ].join('\n');
+    expect(throughLines(text, cadvisorMetricLines(own)).split('\n')).toEqual([
+      'container_memory_rss{container="app",id="/kubepods/burstable/pod11111111-2222-3333-4444-555555555555/c1",namespace="team",pod="web"} 5',
     ]);
   });
 

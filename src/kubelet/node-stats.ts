@@ -31,6 +31,14 @@ const tenantsContainer = (virtual: { containers?: ReadonlySet<string> }, contain
 const isSameHostPod = (virtual: { hostUid?: string }, uid: string | undefined) =>
   uid === undefined || uid === virtual.hostUid;
 
+/** A pod's UID in cAdvisor's `id` (the cgroup path: `pod<uid>`, with `_` for `-` under systemd). */
+const CGROUP_POD_UID =
+  /pod([0-9a-f]{8}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{4}[-_][0-9a-f]{12})(?![0-9a-f])/;
+
+/** The UID a series names its pod by: `pod_uid`, or (cAdvisor's) the one in its cgroup path. */
+const podUidOf = (label: (name: string) => string | undefined): string | undefined =>
+  label('pod_uid') ?? label('id')?.match(CGROUP_POD_UID)?.[1]?.replace(/_/g, '-');
+
 interface PodStats {
   podRef?: { name?: string; namespace?: string; uid?: string };
   [field: string]: unknown;
@@ -55,8 +63,36 @@ const picked = (value: unknown, fields: readonly string[]): Record<string, unkno
   return out;
 };
 
-/** `/stats/summary`: the node's own figures (NODE_FIELDS), the pods filtered and renamed. */
-export function summaryForTenant(summary: unknown, owned: OwnedPods): unknown {
+/**
+ * What the tenant sees of a node's own use: the host node's (its copy is a real node's,
+ * --sync-real-nodes), or the sum of the tenant's pods on it (a fake node, which shows nothing of the
+ * host: its total less the tenant's own would be the other tenants' load; as the metrics API shows it).
+ */
+export type NodeUse = 'host' | 'own-pods';
+
+/** The summary's cpu and memory figures a fake node's are summed from, over the tenant's pods. */
+const SUMMED = {
+  cpu: ['usageNanoCores', 'usageCoreNanoSeconds'],
+  memory: ['usageBytes', 'workingSetBytes', 'rssBytes'],
+};
+
+/** The sum of the pods' `group` figures (the latest time among theirs), undefined when none has any. */
+function summed(pods: readonly PodStats[], group: 'cpu' | 'memory'): Record<string, unknown> | undefined {
+  const out: Record<string, number> = {};
+  let time: string | undefined;
+  for (const pod of pods) {
+    const figures = pod[group];
+    if (!figures || typeof figures !== 'object') continue;
+    const values = figures as Record<string, unknown>;
+    for (const field of SUMMED[group])
+      if (typeof values[field] === 'number') out[field] = (out[field] ?? 0) + values[field];
+    if (typeof values.time === 'string' && (time === undefined || values.time > time)) time = values.time;
+  }
+  return Object.keys(out).length ? { ...(time ? { time } : {}), ...out } : undefined;
+}
+
+/** `/stats/summary`: the node's own figures (NODE_FIELDS, or its tenant's pods' sum), the pods filtered and renamed. */
+export function summaryForTenant(summary: unknown, owned: OwnedPods, nodeUse: NodeUse = 'host'): unknown {
   if (!summary || typeof summary !== 'object' || Array.isArray(summary))
     throw new Error('stats summary: not an object');
   const { pods, node } = summary as { pods?: unknown; node?: unknown };
@@ -77,6 +113,12 @@ export function summaryForTenant(summary: unknown, owned: OwnedPods): unknown {
         : {}),
       podRef: { name: virtual.name, namespace: virtual.namespace, uid: virtual.uid },
     });
+  }
+  if (nodeUse === 'own-pods') {
+    const nodeStats: Record<string, unknown> = picked(node, ['nodeName', 'startTime']) ?? {};
+    const cpu = summed(kept, 'cpu');
+    const memory = summed(kept, 'memory');
+    return { node: { ...nodeStats, ...(cpu ? { cpu } : {}), ...(memory ? { memory } : {}) }, pods: kept };
   }
   const nodeStats = picked(node, NODE_FIELDS);
   const network = picked((node as { network?: unknown } | undefined)?.network, NETWORK_FIELDS);
@@ -105,7 +147,7 @@ function metricLinesForTenant(
       return kept === undefined ? undefined : kept === series ? line : formatSeriesLine(kept);
     }
     const virtual = owned.get(`${label('namespace')}/${pod}`);
-    if (!virtual || !isSameHostPod(virtual, label('pod_uid'))) return undefined;
+    if (!virtual || !isSameHostPod(virtual, podUidOf(label))) return undefined;
     if (!tenantsContainer(virtual, label('container'))) return undefined;
     const virtualValue = new Map([
       ['pod', virtual.name],
@@ -140,14 +182,38 @@ function withVirtualIdentity(
 }
 
 /**
- * `/metrics/resource`: the node's series (RESOURCE_NODE_SERIES) as they are, and this virtual
- * cluster's pods' and containers', renamed.
+ * `/metrics/resource`: the node's series (RESOURCE_NODE_SERIES), and this virtual cluster's pods' and
+ * containers', renamed. On a fake node the node's use is the sum of the tenant's containers (kubelets
+ * write the container series first: families come sorted by name), the node's other series left out.
  */
-export function resourceMetricLines(owned: OwnedPods): LineView {
-  return metricLinesForTenant(owned, (series) =>
-    RESOURCE_NODE_SERIES.test(series.name) ? series : undefined,
-  );
+export function resourceMetricLines(owned: OwnedPods, nodeUse: NodeUse = 'host'): LineView {
+  const sums = new Map<string, number>();
+  const forPods = metricLinesForTenant(owned, (series) => {
+    if (!RESOURCE_NODE_SERIES.test(series.name)) return undefined;
+    if (nodeUse === 'host' || !series.name.startsWith('node_')) return series;
+    const summedFrom = NODE_SERIES_FROM_CONTAINERS.get(series.name);
+    if (!summedFrom) return undefined;
+    const timestamp = series.rest.trim().split(/\s+/)[1];
+    return { ...series, rest: ` ${sums.get(summedFrom) ?? 0}${timestamp ? ` ${timestamp}` : ''}` };
+  });
+  return (line) => {
+    const out = forPods(line);
+    // A tenant's container series, as kept: counted towards the node's sums.
+    if (out !== undefined && nodeUse === 'own-pods' && out.startsWith('container_')) {
+      const series = parseSeriesLine(out);
+      const value = Number(series?.rest.trim().split(/\s+/)[0]);
+      if (series && Number.isFinite(value)) sums.set(series.name, (sums.get(series.name) ?? 0) + value);
+    }
+    return out;
+  };
 }
+
+/** A fake node's series of `/metrics/resource`, each the sum of its tenant's containers' series. */
+const NODE_SERIES_FROM_CONTAINERS = new Map([
+  ['node_cpu_usage_seconds_total', 'container_cpu_usage_seconds_total'],
+  ['node_memory_working_set_bytes', 'container_memory_working_set_bytes'],
+  ['node_swap_usage_bytes', 'container_swap_usage_bytes'],
+]);
 
 /** The node's own series of `/metrics/resource`: its cpu, memory and swap, and the scrape's error. */
 const RESOURCE_NODE_SERIES = /^(?:node_[a-z_]+|scrape_error|resource_scrape_error)$/;

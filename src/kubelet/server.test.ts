@@ -551,6 +551,23 @@ describe('node statistics', () => {
     expect(listed).toEqual([]);
   });
 
+  it("shows a fake node's use as its tenant's pods' sum, a real node's copy (--sync-real-nodes) the host node's", async () => {
+    const withUse = JSON.stringify({
+      node: { nodeName: NODE, cpu: { usageNanoCores: 4000 } },
+      pods: [
+        { podRef: { name: HOST_POD, namespace: 'host-ns', uid: 'host-uid' }, cpu: { usageNanoCores: 10 } },
+        { podRef: { name: 'db', namespace: 'other-tenant', uid: 'db-uid' }, cpu: { usageNanoCores: 3990 } },
+      ],
+    });
+    hostApi.onRequest = (req, res) => void res.end(withUse);
+    const nodeCpu = async (nodePort: number) =>
+      (JSON.parse((await call(nodePort, '/stats/summary')).body) as { node: { cpu?: unknown } }).node.cpu;
+    expect(await nodeCpu((await startKubelet()).nodePort)).toEqual({ usageNanoCores: 10 });
+    expect(await nodeCpu((await startKubelet({ realNodes: true })).nodePort)).toEqual({
+      usageNanoCores: 4000,
+    });
+  });
+
   it("answers 503 until both pod caches have synced (a sidecar could not be told from the tenant's containers), without asking the host", async () => {
     hostApi.onRequest = nodeProxy;
     const { nodePort, synced } = await startKubelet();

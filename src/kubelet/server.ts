@@ -30,6 +30,7 @@ import {
   probeMetricLines,
   resourceMetricLines,
   summaryForTenant,
+  type NodeUse,
   type OwnedPods,
 } from './node-stats.ts';
 import { NodeStatsReads } from './node-stats-reads.ts';
@@ -78,6 +79,8 @@ export interface KubeletServerOptions {
    * nodePorts, podCaches and host nodes/proxy).
    */
   nodeStats?: boolean;
+  /** The virtual nodes are copies of the host's (--sync-real-nodes): their own figures are shown. */
+  realNodes?: boolean;
   /**
    * The virtual pods and this virtual cluster's host pods, cached: `/pods` and `/runningpods` (which
    * agents poll on every node) are answered from them once filled, instead of two lists each; node
@@ -105,7 +108,9 @@ interface NodeEndpoint {
    * text, read through as it arrives, since cAdvisor's answer grows with the node's pods: only what the
    * tenant may see is held, to be shared).
    */
-  forTenant: { whole(body: string, owned: OwnedPods): string } | { lines(owned: OwnedPods): LineView };
+  forTenant:
+    | { whole(body: string, owned: OwnedPods, nodeUse: NodeUse): string }
+    | { lines(owned: OwnedPods, nodeUse: NodeUse): LineView };
 }
 
 /** The node-level endpoints served (with nodeStats), by path: each reads the host kubelet's. */
@@ -114,7 +119,9 @@ const NODE_ENDPOINTS: Record<string, NodeEndpoint> = {
     action: 'stats',
     hostPath: 'stats/summary',
     contentType: 'application/json',
-    forTenant: { whole: (body, owned) => JSON.stringify(summaryForTenant(JSON.parse(body), owned)) },
+    forTenant: {
+      whole: (body, owned, nodeUse) => JSON.stringify(summaryForTenant(JSON.parse(body), owned, nodeUse)),
+    },
   },
   '/metrics/resource': {
     action: 'metrics',
@@ -583,9 +590,11 @@ export class KubeletServer {
   private async readNodeStats(node: string, endpoint: NodeEndpoint, owned: OwnedPods): Promise<string> {
     const hostPath = `${resourcePath(Resources.nodes, '', node)}/proxy/${endpoint.hostPath}`;
     const view = endpoint.forTenant;
-    if ('whole' in view) return view.whole(await this.opts.hostStreams.read(hostPath), owned);
+    // A fake node shows nothing of the host node: its use is its tenant's pods' (see NodeUse).
+    const nodeUse: NodeUse = this.opts.realNodes ? 'host' : 'own-pods';
+    if ('whole' in view) return view.whole(await this.opts.hostStreams.read(hostPath), owned, nodeUse);
     const answer = await this.opts.hostStreams.get(hostPath);
-    return keptThroughLines(answer, view.lines(owned), MAX_TENANT_VIEW_BYTES);
+    return keptThroughLines(answer, view.lines(owned, nodeUse), MAX_TENANT_VIEW_BYTES);
   }
 
   private answer(
