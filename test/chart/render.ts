@@ -116,6 +116,7 @@ export const EVERYTHING_ON: Record<string, string> = {
   'syncer.podDnsNameservers[0].service.labelSelector.matchLabels.dns': 'primary',
   'syncer.enforceTolerations[0]': 'dedicated=tenants:NoSchedule',
   'syncer.deniedPodMetadata[0]': 'example.com/*',
+  'syncer.reservedContainerNames[0]': 'mesh-proxy',
   'syncer.deniedHostMetadata[0]': 'external-dns.alpha.kubernetes.io/*',
   'syncer.allowedSchedulers[0]': 'gpu-scheduler',
   'syncer.allowedSigners[0]': 'example.com/mesh',

@@ -1303,6 +1303,9 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 {{- range .Values.syncer.deniedPodMetadata }}
 - {{ printf "--denied-pod-metadata=%v" . | quote }}
 {{- end }}
+{{- range .Values.syncer.reservedContainerNames }}
+- {{ printf "--reserved-container-name=%v" . | quote }}
+{{- end }}
 {{- range .Values.syncer.deniedHostMetadata }}
 - {{ printf "--denied-host-metadata=%v" . | quote }}
 {{- end }}
@@ -2141,6 +2144,7 @@ podDnsNameserver: syncer.podDnsNameservers
 workloadServiceAccount: syncer.workloadServiceAccount
 enforceToleration: syncer.enforceTolerations
 deniedPodMetadata: syncer.deniedPodMetadata
+reservedContainerName: syncer.reservedContainerNames
 hostsRewriteImage: syncer.hostsRewriteImage
 translateImage: syncer.translateImage
 podSecurityStandard: syncer.podSecurityStandard

@@ -8,7 +8,7 @@ import { invalidImageTranslations } from './image-translation.ts';
 import { invalidNameserverSources, parseNameserverSource } from './dns-nameservers.ts';
 import { podKind } from './pod-translator.ts';
 import { POD_SECURITY_LEVELS, RESTRICTED_VOLUME_SOURCES } from './pod-security.ts';
-import { INLINE_VOLUME_SOURCES_ALWAYS_ALLOWED } from './pod-policy.ts';
+import { DEFAULT_RESERVED_CONTAINER_NAMES, INLINE_VOLUME_SOURCES_ALWAYS_ALLOWED } from './pod-policy.ts';
 import { invalidDeniedMetadataPatterns } from '../../naming/denied-metadata.ts';
 import { DEFAULT_DENIED_POD_METADATA_KEYS, DEFAULT_HOSTS_REWRITE_IMAGE } from './translate.ts';
 import { isDnsSubdomain } from '../../naming/dns-names.ts';
@@ -204,6 +204,16 @@ export const podsKind = defineKind({
       repeatable: true,
       valueName: 'driver',
       description: 'CSI driver tenant pods may use as an inline (ephemeral) csi volume',
+    }),
+    field({
+      flag: 'reserved-container-name',
+      key: 'reservedContainerNames',
+      kind: 'list',
+      default: DEFAULT_RESERVED_CONTAINER_NAMES,
+      repeatable: true,
+      valueName: 'name',
+      description:
+        "container name tenant pods may not use: the host's sidecar injectors fill in a container of that name (Istio merges its own into it); empty for none",
     }),
     field({
       flag: 'allowed-inline-volume-source',

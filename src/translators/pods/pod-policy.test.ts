@@ -15,6 +15,39 @@ const certificate = (signerName: string) => ({
 const signer = 'example.com/mesh';
 const secretsStore = 'secrets-store.csi.k8s.io';
 
+describe('podPolicyViolations: container names a host injector fills in', () => {
+  const withContainers = (spec: Partial<NonNullable<Pod['spec']>>): Pod => ({
+    metadata: { name: 'web', namespace: 'team' },
+    spec: { containers: [{ name: 'main', image: 'app:1' }], ...spec },
+  });
+  const policy: PodPolicy = { reservedContainerNames: ['istio-proxy', 'istio-init'] };
+
+  it('are refused in any list of containers, each named', () => {
+    expect(
+      podPolicyViolations(
+        withContainers({
+          initContainers: [{ name: 'istio-init', image: 'evil:1' }],
+          containers: [
+            { name: 'main', image: 'app:1' },
+            { name: 'istio-proxy', image: 'evil:1' },
+          ],
+          ephemeralContainers: [{ name: 'istio-proxy', image: 'evil:1' }],
+        }),
+        policy,
+      ),
+    ).toEqual([
+      'initContainers: the container name "istio-init" is the host\'s (its sidecar injector fills in a container of that name); rename it',
+      'containers: the container name "istio-proxy" is the host\'s (its sidecar injector fills in a container of that name); rename it',
+      'ephemeralContainers: the container name "istio-proxy" is the host\'s (its sidecar injector fills in a container of that name); rename it',
+    ]);
+  });
+
+  it('are allowed when the list is empty (no injector on the host)', () => {
+    const pod = withContainers({ containers: [{ name: 'istio-proxy', image: 'proxy:1' }] });
+    expect(podPolicyViolations(pod, { reservedContainerNames: [] })).toEqual([]);
+  });
+});
+
 describe('podPolicyViolations', () => {
   it.each([
     ['no volumes', [], {}, []],

@@ -29,7 +29,26 @@ export interface PodPolicy {
    * need no listing; `hostPath` is the Pod Security Standard's to judge.
    */
   allowedInlineVolumeSources?: readonly string[];
+  /**
+   * Container names a host injector fills in (DEFAULT_RESERVED_CONTAINER_NAMES): Istio merges its
+   * sidecar and init containers into a pod's container of the same name, the pod's fields winning,
+   * so a tenant's `istio-proxy` would run the tenant's image with the mesh identity and certificates
+   * the host mints, and its `istio-init` the tenant's command as root with NET_ADMIN, past the Pod
+   * Security check, which saw only the virtual pod.
+   */
+  reservedContainerNames?: readonly string[];
 }
+
+/** The containers the host's mesh injectors (Istio, Linkerd) add, or merge into one of that name. */
+export const DEFAULT_RESERVED_CONTAINER_NAMES: readonly string[] = [
+  'istio-proxy',
+  'istio-init',
+  'istio-validation',
+  'enable-core-dump',
+  'linkerd-proxy',
+  'linkerd-init',
+  'linkerd-network-validator',
+];
 
 /** The secrets-store CSI driver's attribute naming a SecretProviderClass of the pod's namespace. */
 const SECRET_PROVIDER_CLASS_ATTRIBUTE = 'secretProviderClass';
@@ -61,6 +80,13 @@ export function podPolicyViolations(pod: Pod, policy: PodPolicy): string[] {
   const drivers = policy.allowedInlineCsiDrivers ?? [];
   const sources = policy.allowedInlineVolumeSources ?? [];
   const out: string[] = [];
+  const reserved = policy.reservedContainerNames ?? [];
+  for (const field of ['initContainers', 'containers', 'ephemeralContainers'] as const)
+    for (const container of pod.spec?.[field] ?? [])
+      if (reserved.includes(container.name))
+        out.push(
+          `${field}: the container name ${JSON.stringify(container.name)} is the host's (its sidecar injector fills in a container of that name); rename it`,
+        );
   for (const volume of pod.spec?.volumes ?? []) {
     const where = `volume ${JSON.stringify(volume.name)}`;
     for (const source of Object.keys(volume)) {

@@ -146,6 +146,7 @@ export interface PodOptions {
   allowedSigners: string[];
   allowedInlineCsiDrivers: string[];
   allowedInlineVolumeSources: string[];
+  reservedContainerNames: string[];
   /** The nodes kind's --node-selector and --enforce-node-selector (NODE_SELECTOR_FIELDS). */
   nodeSelector: string;
   enforceNodeSelector: boolean;
@@ -468,6 +469,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       allowedSigners: config.allowedSigners,
       allowedInlineCsiDrivers: config.allowedInlineCsiDrivers,
       allowedInlineVolumeSources: config.allowedInlineVolumeSources,
+      reservedContainerNames: config.reservedContainerNames,
       priorityClassNameFor: (name) => identity.priorityClassNameFor(name),
       hostServiceAccountFor: (name) =>
         identity.syncsServiceAccounts ? hostNameOf(accountReference(name)) : undefined,

@@ -136,6 +136,39 @@ describe('pods state table', () => {
     expect(host?.metadata?.labels).not.toHaveProperty(['k8s.v1.cni.cncf.io/networks']);
   });
 
+  it("a host mesh injector's merge is not the tenant's to steer: its overrides annotation stays off the host pod, a container of its names is refused", async () => {
+    const overrides = JSON.stringify({
+      initContainers: [{ name: 'istio-init', image: 'evil:1', securityContext: { privileged: true } }],
+    });
+    const [, annotated] = virtualPod('web');
+    const table = await podTable([
+      [
+        PODS,
+        {
+          ...annotated,
+          metadata: { ...annotated.metadata, annotations: { 'proxy.istio.io/overrides': overrides } },
+        },
+      ],
+      virtualPod('proxy', {
+        spec: {
+          containers: [
+            { name: 'main', image: 'app:1' },
+            { name: 'istio-proxy', image: 'evil:1' },
+          ],
+        },
+      }),
+    ]);
+    await table.settle();
+    expect(hostPods(table).map((p) => p.metadata?.name)).toEqual([hostPodName('web')]);
+    expect(hostPods(table)[0]?.metadata?.annotations).not.toHaveProperty(['proxy.istio.io/overrides']);
+    expect(
+      table.virtual
+        .objects(Resources.events, 'team')
+        .filter((e) => (e.involvedObject as { name?: string }).name === 'proxy')
+        .map((e) => e.message),
+    ).toContainEqual(expect.stringContaining('the container name "istio-proxy" is the host\'s'));
+  });
+
   it('--enforce-runtime-class and --enforce-priority-class replace whatever a pod names, and apply to pods naming none', async () => {
     const table = await podTable(
       [

@@ -219,8 +219,8 @@ describe('token bundles (state table)', () => {
       "a host sidecar's name",
       422,
       'Invalid',
-      `Pod "a-x-team-x-${VC}" is invalid: spec.ephemeralContainers[0].name: Duplicate value: "istio-proxy"`,
-      'Pod "a" is invalid: spec.ephemeralContainers[0].name: Duplicate value: "istio-proxy"',
+      `Pod "a-x-team-x-${VC}" is invalid: spec.ephemeralContainers[0].name: Duplicate value: "mesh-sidecar"`,
+      'Pod "a" is invalid: spec.ephemeralContainers[0].name: Duplicate value: "mesh-sidecar"',
     ],
   ])(
     'a debug container the host refuses (%s) is told, scrubbed, and holds up no token renewal',
@@ -236,7 +236,7 @@ describe('token bundles (state table)', () => {
           'pods/ephemeralcontainers',
           new ApiError('host', code, { reason, message: hostMessage }, 'x'),
         );
-      await debug(t, 'a', 'istio-proxy');
+      await debug(t, 'a', 'mesh-sidecar');
       await t.settle();
       t.clock.advance(refreshAt - t.clock.now() + 1000);
       await t.settle();
@@ -244,7 +244,7 @@ describe('token bundles (state table)', () => {
       expect(hostDebugContainers(t, 'a')).toEqual([]);
       // Told (again once the recorder's window has passed, while it lasts), and never as anything else.
       expect([...new Set(warnings(t))]).toEqual([
-        `SyncError: the host cluster refused the debug container(s) "istio-proxy": ${told}`,
+        `SyncError: the host cluster refused the debug container(s) "mesh-sidecar": ${told}`,
       ]);
     },
   );

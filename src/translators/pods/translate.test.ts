@@ -206,6 +206,41 @@ describe('translatePodToHost', () => {
       `metadata.labels['${hostKeyForReservedLabel('release', ctx.vcName)}']`,
     ],
     [
+      "downward API env of one of the syncer's own annotations (its host name and namespace): read as unset",
+      {
+        containers: [
+          {
+            name: 'c',
+            env: [
+              {
+                name: 'H',
+                valueFrom: {
+                  fieldRef: { fieldPath: "metadata.annotations['vcluster.loft.sh/object-host-namespace']" },
+                },
+              },
+            ],
+          },
+        ],
+      },
+      (p: Pod) => p.spec?.containers[0]?.env?.find((e) => e.name === 'H')?.valueFrom?.fieldRef?.fieldPath,
+      "metadata.annotations['vsyncer.dev/unset']",
+    ],
+    [
+      "downward API volume of the tenant's own annotation (unchanged)",
+      {
+        volumes: [
+          {
+            name: 'v',
+            downwardAPI: {
+              items: [{ path: 'a', fieldRef: { fieldPath: "metadata.annotations['team/owner']" } }],
+            },
+          },
+        ],
+      },
+      (p: Pod) => p.spec?.volumes?.[0]?.downwardAPI?.items?.[0]?.fieldRef?.fieldPath,
+      "metadata.annotations['team/owner']",
+    ],
+    [
       'downward API volume of an ordinary label (unchanged)',
       {
         volumes: [

@@ -173,6 +173,8 @@ export const DEFAULT_DENIED_POD_METADATA_KEYS: readonly string[] = [
   'inject.istio.io/templates',
   'sidecar.istio.io/templates',
   'proxy.istio.io/config',
+  // ... and merges these containers over the ones it injects: image, command, securityContext.
+  'proxy.istio.io/overrides',
   'config.linkerd.io/*',
   // Network plugins: Multus attaches the networks named here (another namespace's too), and its
   // `default-network` replaces the pod's primary network (onto an underlay the host's network
@@ -679,7 +681,17 @@ function rewriteFieldRef(ref: { fieldPath: string } | undefined, vcName: string)
   }
   const label = /^metadata\.labels\['(.+)'\]$/.exec(ref.fieldPath)?.[1];
   if (label !== undefined) ref.fieldPath = `metadata.labels['${hostLabelKey(label, vcName)}']`;
+  // The syncer's own keys on the host pod (its host name and namespace among them) never reach the
+  // virtual pod: read one, it reads as a key the pod does not have, empty.
+  const key = /^metadata\.annotations\['(.+)'\]$/.exec(ref.fieldPath)?.[1];
+  if (key !== undefined && SYNCER_ANNOTATION_PREFIXES.some((p) => key.startsWith(p)))
+    ref.fieldPath = `metadata.annotations['${UNSET_ANNOTATION}']`;
 }
+
+/** Prefixes of the annotations the syncer keeps on host pods for itself. */
+const SYNCER_ANNOTATION_PREFIXES = ['vcluster.loft.sh/', 'vsyncer.dev/'];
+/** An annotation no host pod has: a downward reference to it reads as empty. */
+const UNSET_ANNOTATION = 'vsyncer.dev/unset';
 
 function translateContainer(c: Containerish, injectedEnv: EnvVar[], vcName: string): void {
   for (const e of c.env ?? []) rewriteFieldRef(e.valueFrom?.fieldRef, vcName);
