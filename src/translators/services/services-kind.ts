@@ -2,7 +2,13 @@ import { TerminalError, WaitingError } from '../../controller/errors.ts';
 import type { Informer } from '../../informer/informer.ts';
 import { deleteIncarnation } from '../../kube/delete-incarnation.ts';
 import { objectKey, type KubeObject } from '../../kube/object.ts';
-import { isInvalid, isNotFound } from '../../kube/errors.ts';
+import { isApiError, isInvalid, isNotFound } from '../../kube/errors.ts';
+import {
+  pendingRecreate,
+  RECREATING_ANNOTATION,
+  recreateRecord,
+  type PendingRecreate,
+} from './pending-recreate.ts';
 import { Resources } from '../../kube/resources.ts';
 import { CONTROL_PLANE_LOCAL_LABEL, OBJECT_UID_ANNOTATION } from '../../naming/labels.ts';
 import { isControlledElsewhere } from '../../sync/controlled-elsewhere.ts';
@@ -172,44 +178,16 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
         if (!isNotFound(err)) throw err;
       }
     }
+    const original = { ...replacement, spec: { ...specOf(virtual) } } as KubeObject;
+    delete (original.spec as Record<string, unknown>).clusterIP;
+    delete (original.spec as Record<string, unknown>).clusterIPs;
+    // Written down first: should the syncer stop before the new one is made, or the delete's answer
+    // be lost, the next pass makes the Service again instead of deleting its host copy.
+    const recorded = await recordOnCopy(ctx, host, {
+      [RECREATING_ANNOTATION]: recreateRecord({ uid: virtual.metadata?.uid ?? '', replacement, original }),
+    });
     await ctx.virtual.delete(SERVICES, ctx.virtualNamespace, ctx.virtualName, { uid: virtual.metadata?.uid });
-    let created: KubeObject;
-    try {
-      created = await ctx.virtual.create(SERVICES, ctx.virtualNamespace, replacement);
-    } catch (err) {
-      const original = { ...replacement, spec: { ...specOf(virtual) } } as KubeObject;
-      delete (original.spec as Record<string, unknown>).clusterIP;
-      delete (original.spec as Record<string, unknown>).clusterIPs;
-      try {
-        const restored = await ctx.virtual.create(SERVICES, ctx.virtualNamespace, original);
-        ctx.expectSourceUid(restored.metadata?.uid ?? '');
-      } catch (restoreErr) {
-        // The virtual API server refused both (an admission webhook of the tenant's, say): the
-        // Service is gone. Its whole object goes to the log, for an admin to put back.
-        ctx.log.error('could not re-create the virtual service, nor put it back as it was', {
-          err: String(err),
-          restoreErr: String(restoreErr),
-          service: JSON.stringify(original),
-        });
-        throw restoreErr;
-      }
-      throw err;
-    }
-    ctx.expectSourceUid(created.metadata?.uid ?? '');
-    // The host copy now stands for the new incarnation; without this it would look like a leftover.
-    // Only that very copy (its UID): the name is ambiguous, and another object could hold it by now.
-    await ctx.host.patch(
-      SERVICES,
-      ctx.hostNamespace,
-      ctx.hostName,
-      {
-        metadata: {
-          uid: host.metadata?.uid,
-          annotations: { [OBJECT_UID_ANNOTATION]: created.metadata?.uid },
-        },
-      },
-      'merge',
-    );
+    const created = await makeAgain(ctx, recorded, { replacement, original });
     ctx.log.info('re-created the virtual service with the host cluster IP', { clusterIP: hostIP });
     await keepEndpoints(ctx);
     return {
@@ -217,6 +195,90 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
       hostWritten: true,
       ...(endpointsToKeep.has(ctx.key) ? { requeueAfterMs: 1000 } : {}),
     };
+  }
+
+  /**
+   * Writes annotations on that very host copy (its UID: the name is ambiguous, and another object
+   * could hold it by now); the copy as written.
+   */
+  function recordOnCopy(
+    ctx: ReconcileContext,
+    copy: KubeObject,
+    annotations: Record<string, string | null>,
+  ): Promise<KubeObject> {
+    return ctx.host.patch(
+      SERVICES,
+      ctx.hostNamespace,
+      ctx.hostName,
+      { metadata: { uid: copy.metadata?.uid, annotations } },
+      'merge',
+    );
+  }
+
+  /**
+   * Makes the virtual Service a re-create deleted: with the host's cluster IP, or, refused, as the
+   * tenant had it (with an IP of the virtual cluster's choosing; the re-create is tried again). The
+   * host copy then records the new Service as its own, and the pending re-create goes.
+   */
+  async function makeAgain(
+    ctx: ReconcileContext,
+    copy: KubeObject,
+    pending: Pick<PendingRecreate, 'replacement' | 'original'>,
+  ): Promise<KubeObject> {
+    const named = (service: KubeObject): KubeObject => ({
+      ...service,
+      metadata: { ...service.metadata, name: ctx.virtualName, namespace: ctx.virtualNamespace },
+    });
+    let made: KubeObject;
+    let refused: unknown;
+    try {
+      made = await ctx.virtual.create(SERVICES, ctx.virtualNamespace, named(pending.replacement));
+    } catch (err) {
+      refused = err;
+      try {
+        made = await ctx.virtual.create(SERVICES, ctx.virtualNamespace, named(pending.original));
+      } catch (restoreErr) {
+        // The virtual API server refused both (an admission webhook of the tenant's, say). The host
+        // copy keeps the record: the next pass tries again, and never deletes the copy meanwhile.
+        ctx.log.error('could not re-create the virtual service, nor put it back as it was', {
+          err: String(err),
+          restoreErr: String(restoreErr),
+          service: JSON.stringify(pending.original),
+        });
+        throw restoreErr;
+      }
+    }
+    ctx.expectSourceUid(made.metadata?.uid ?? '');
+    // The host copy now stands for the new incarnation; without this it would look like a leftover.
+    await recordOnCopy(ctx, copy, {
+      [OBJECT_UID_ANNOTATION]: made.metadata?.uid ?? '',
+      [RECREATING_ANNOTATION]: null,
+    });
+    if (refused) throw refused;
+    return made;
+  }
+
+  /**
+   * A host copy whose virtual Service is not there: made again when the copy records a re-create of
+   * exactly the incarnation it stands for (the syncer deleted it, and stopped before making the new
+   * one); otherwise deleted, as any copy whose Service went.
+   */
+  async function removeCopy(ctx: ReconcileContext, copy: KubeObject): Promise<SyncResult> {
+    const pending = pendingRecreate(copy);
+    const virtualThere = ctx.informers.get(ctx.virtual, SERVICES).store.get(ctx.key) !== undefined;
+    if (!pending || virtualThere || pending.uid !== copy.metadata?.annotations?.[OBJECT_UID_ANNOTATION]) {
+      await deleteIncarnation(ctx.host, SERVICES, copy);
+      return { hostWritten: true };
+    }
+    try {
+      await makeAgain(ctx, copy, pending);
+    } catch (err) {
+      // Made meanwhile (the cache had not shown it): the next pass finds it.
+      if (isApiError(err, 'alreadyExists')) return { requeueAfterMs: 1000 };
+      throw err;
+    }
+    ctx.log.info('made the virtual service again: its re-create had been cut short');
+    return { virtualWritten: true, hostWritten: true };
   }
 
   // Host informers, set in setup (relations may be asked before).
@@ -290,6 +352,14 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
     },
 
     wanted: (_ctx, virtual) => virtual !== undefined && getsHostCopy(virtual),
+    remove: removeCopy,
+    // The Service a re-create made, when the syncer stopped before its host copy recorded it: the
+    // copy is its own (it carries the copy's cluster IP), taken over rather than made again.
+    adoptsEarlierIncarnations: (source) => {
+      const copy = source && hostServices?.store.get(spec.mapper.targetKey(objectKey(source), source) ?? '');
+      const pending = copy && pendingRecreate(copy);
+      return !!pending && specOf(source!).clusterIP === specOf(pending.replacement).clusterIP;
+    },
     diff: (ctx, virtual, host) => serviceDifferences(virtual, host, place(ctx)),
 
     async create(ctx, virtual): Promise<SyncResult> {
@@ -310,6 +380,15 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
 
     async update(ctx, source, host): Promise<SyncResult> {
       const virtual = source!;
+      if (pendingRecreate(host)) {
+        // A re-create cut short whose Service is there (made before the syncer stopped, or never
+        // deleted): the copy stands for it, and the record goes (it would make a Service the tenant
+        // deletes later come back).
+        host = await recordOnCopy(ctx, host, {
+          [OBJECT_UID_ANNOTATION]: virtual.metadata?.uid ?? '',
+          [RECREATING_ANNOTATION]: null,
+        });
+      }
       refuseMalformed(virtual);
       const refusal = refusalOf(virtual);
       if (refusal) {
