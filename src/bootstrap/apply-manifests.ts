@@ -379,7 +379,9 @@ export class InitManifestsApplier {
    * Deletes, last first, the objects of earlier manifests that the current ones do not hold (custom
    * resources before their CRDs, as they were listed after them). One already gone, or of a kind no
    * longer served, is skipped; so is one the server will not let the syncer delete (a system
-   * namespace listed only to label it), with a warning.
+   * namespace listed only to label it), with a warning, and one the syncer never applied: an object
+   * of that name the tenant made after deleting the one applied (no field of it is the syncer's).
+   * Only that very object (its UID) is deleted.
    */
   private async deleteDropped(previous: readonly KubeObject[], kept: ReadonlySet<string>): Promise<string[]> {
     const deleted: string[] = [];
@@ -397,12 +399,23 @@ export class InitManifestsApplier {
       if (kept.has(id) || seen.has(id)) continue;
       seen.add(id);
       const described = describeObject(typed);
+      const namespace = typed.object.metadata?.namespace ?? '';
+      const name = typed.object.metadata?.name ?? '';
       try {
-        await this.o.virtual.delete(
-          type,
-          typed.object.metadata?.namespace ?? '',
-          typed.object.metadata?.name ?? '',
+        const current = await this.o.virtual.get(type, namespace, name);
+        const applied = (current.metadata?.managedFields ?? []).some(
+          (entry) => (entry as { manager?: string }).manager === INIT_MANIFESTS_FIELD_MANAGER,
         );
+        if (!applied) {
+          this.o.logger.warn(
+            'an object the init manifests no longer hold was made anew by someone else: it stays',
+            {
+              object: described,
+            },
+          );
+          continue;
+        }
+        await this.o.virtual.delete(type, namespace, name, { uid: current.metadata?.uid });
         deleted.push(described);
       } catch (err) {
         if (isNotFound(err)) continue;

@@ -194,6 +194,25 @@ describe('init manifests, applied as vCluster applies them', () => {
     expect((await applier(virtual, host, changed).start()).outcome).toBe('unchanged');
   });
 
+  it("an object dropped from the manifests that the tenant made anew under its name is the tenant's: it stays", async () => {
+    const virtual = freshVirtual();
+    const host = new FakeCluster('host');
+    await applier(virtual, host).start();
+    // The tenant deleted the applied ConfigMap and made its own of that name.
+    await virtual.delete(Resources.configMaps, 'default', 'defaults');
+    await virtual.create(Resources.configMaps, 'default', {
+      metadata: { name: 'defaults', namespace: 'default' },
+      data: { mine: 'yes' },
+    });
+    const changed = [
+      'apiVersion: v1\nkind: Namespace\nmetadata: {name: tools}',
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: tools}\ndata: {mode: changed}',
+    ].join('\n---\n');
+    const result = await applier(virtual, host, changed).start();
+    expect(result.deleted).toEqual(['PriorityClass tenant-batch']);
+    expect(virtual.objects(Resources.configMaps, 'default').map((c) => c.data)).toEqual([{ mine: 'yes' }]);
+  });
+
   it('an object the API server refuses is reported and not retried; the others are applied', async () => {
     const virtual = freshVirtual();
     const host = new FakeCluster('host');

@@ -63,6 +63,8 @@ const REPLACED_IN_THE_WAY_RECHECK_MS = 200;
 export const NAME_TAKEN_RECHECK_MS = 5 * 60_000;
 /** While waiting for a created target to show, how often to look again without its event. */
 const CREATED_TARGET_RECHECK_MS = 1_000;
+/** How soon a target the source's cache does not yet show as its own is looked at again. */
+const SOURCE_CACHE_BEHIND_RECHECK_MS = 1_000;
 
 /** The index of target objects by the source key they claim (through the mapper's ownership check). */
 /** Target objects by the source key they copy, per kind (two kinds may share a target informer). */
@@ -465,7 +467,13 @@ export class KindController implements SyncComponent {
           result = merge(result, await spec.update(ctx, source, target));
         } else if (!target.metadata?.deletionTimestamp && this.mayDelete(target)) {
           // The target belongs to an earlier incarnation of the source: replace it. Its delete event
-          // brings us back here to create the new copy; while it terminates, wait.
+          // brings us back here to create the new copy; while it terminates, wait. Unless the source
+          // cache is what is behind (a replica that has just taken the lease, whose cache has not seen
+          // the source the target was made for): the source is asked, not the cache.
+          if ((await this.liveSourceUid(key)) === recordedUid) {
+            ctx.log.info('target is the copy of the source as it is now; waiting for the source cache');
+            return { requeueAfterMs: SOURCE_CACHE_BEHIND_RECHECK_MS };
+          }
           ctx.log.info('target belongs to an earlier incarnation, deleting it');
           result = merge(result, await this.deleteObject(this.targetClient(), spec, target));
         }
@@ -539,6 +547,19 @@ export class KindController implements SyncComponent {
     throw new TerminalError(
       `cannot sync ${this.spec.virtualType.kind} ${ctx.key}: its host name is already used by another object that is not this object's copy`,
     );
+  }
+
+  /** The source's UID as its cluster has it now (undefined: no such object), not as the cache does. */
+  private async liveSourceUid(key: string): Promise<string | undefined> {
+    const { namespace, name } = splitKey(key);
+    const client = this.sourceSide === 'virtual' ? this.env.virtual : this.env.host;
+    const type = this.sourceSide === 'virtual' ? this.spec.virtualType : this.spec.hostType;
+    try {
+      return (await client.get(type, namespace, name)).metadata?.uid;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
   }
 
   private targetClient(): ClusterClient {

@@ -703,9 +703,20 @@ export class FakeCluster implements ClusterClient {
     options: PatchOptions = {},
   ): Promise<T> {
     this.injected('patch', type, options.subresource);
+    // Server-side apply records its field manager among the object's managed fields (kept as the
+    // manager's name alone: which fields it owns is not modelled).
+    const applied = (obj: KubeObject): KubeObject => {
+      const manager = options.fieldManager ?? 'unknown';
+      const entries = obj.metadata?.managedFields ?? [];
+      if (entries.some((e) => (e as { manager?: string }).manager === manager)) return obj;
+      return {
+        ...obj,
+        metadata: { ...obj.metadata, managedFields: [...entries, { manager, operation: 'Apply' }] },
+      };
+    };
     if (patchType === 'apply' && !this.bucket(type).has(key(type.namespaced ? namespace : '', name))) {
       // Server-side apply of a missing object creates it.
-      const created = await this.create<T>(type, namespace, patch as KubeObject, options);
+      const created = await this.create<T>(type, namespace, applied(patch as KubeObject), options);
       return created;
     }
     // Server-side apply of an existing object, roughly: the applied fields merged in (a real API
@@ -723,8 +734,9 @@ export class FakeCluster implements ClusterClient {
       throw this.error(422, 'Invalid', err instanceof Error ? err.message : String(err));
     }
     if (!isRecord(patched)) throw this.error(422, 'Invalid', 'patch did not produce an object');
+    if (patchType === 'apply') patched = applied(patched as KubeObject);
     // A resourceVersion the patch leaves in place is the current one; one it sets is a precondition.
-    const result = this.replace(type, namespace, name, patched, options);
+    const result = this.replace(type, namespace, name, patched as Record<string, unknown>, options);
     if (!options.dryRun) this.record('patch', type, namespace, name, options.subresource);
     return result as T;
   }

@@ -92,6 +92,8 @@ const NAMESERVER_EVICTION_RETRY_MS = 10_000;
  * for the link variables (see waitForServiceLinks): the copy normally comes within a second.
  */
 const SERVICE_COPY_WAIT_MS = 30_000;
+/** How soon a pod whose host copy the host has but the cache does not yet is looked at again. */
+const HOST_CACHE_BEHIND_RECHECK_MS = 1000;
 
 /**
  * The most service-account tokens one pod may project. Each is a TokenRequest to the virtual API
@@ -815,6 +817,20 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
     return virtualPods?.store.keys().filter((key) => key.startsWith(prefix)) ?? [];
   };
 
+  /** Whether the host still has this virtual pod's own copy, read from the host, not the cache. */
+  async function hostCopyStillThere(ctx: ReconcileContext, virtualPod: KubeObject): Promise<boolean> {
+    try {
+      const copy = await ctx.host.get(Resources.pods, ctx.hostNamespace, ctx.hostName);
+      return (
+        spec.mapper.sourceKeyOf(copy) === ctx.key &&
+        spec.mapper.sourceUidOf?.(copy) === virtualPod.metadata?.uid
+      );
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+  }
+
   const spec: KindSpec = {
     direction: 'both',
     virtualType: Resources.pods,
@@ -1100,7 +1116,13 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
         (virtualPod.status as { startTime?: string } | undefined)?.startTime
       ) {
         // It ran on the host (it has a start time) and its host pod is gone (evicted, deleted by hand, node lost): like a
-        // pod whose node vanished, it is deleted so its controller replaces it.
+        // pod whose node vanished, it is deleted so its controller replaces it. Gone from the cache
+        // is not gone: a cache behind the host (a replica that has just taken the lease) would
+        // delete a running pod; the host is asked.
+        if (await hostCopyStillThere(ctx, virtualPod)) {
+          ctx.log.info('host pod not in the cache but still on the host; waiting for the cache');
+          return { requeueAfterMs: HOST_CACHE_BEHIND_RECHECK_MS };
+        }
         ctx.log.info('host pod disappeared, deleting the virtual pod');
         await deletePod(ctx, 'virtual', virtualPod, 0);
         return { virtualWritten: true };

@@ -187,7 +187,7 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
       [RECREATING_ANNOTATION]: recreateRecord({ uid: virtual.metadata?.uid ?? '', replacement, original }),
     });
     await ctx.virtual.delete(SERVICES, ctx.virtualNamespace, ctx.virtualName, { uid: virtual.metadata?.uid });
-    const created = await makeAgain(ctx, recorded, { replacement, original });
+    await makeAgain(ctx, recorded, { replacement, original });
     ctx.log.info('re-created the virtual service with the host cluster IP', { clusterIP: hostIP });
     await keepEndpoints(ctx);
     return {

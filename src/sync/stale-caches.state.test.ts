@@ -1,0 +1,159 @@
+import { jest } from '@jest/globals';
+import { Resources } from '../kube/resources.ts';
+import { podInfrastructure } from '../testing/pod-seeds.ts';
+import { HOST_NS, stateTables, VC } from '../testing/state-table.ts';
+
+jest.setTimeout(30_000);
+const start = stateTables();
+const PODS = Resources.pods;
+const HOST_NAME = `web-x-team-x-${VC}`;
+
+/*
+ * A replica that has just taken the lease may have caches behind what the old leader wrote. Gone from
+ * a cache is not gone: before deleting on what a cache says (a copy of an earlier incarnation, a host
+ * pod vanished), the syncer asks the cluster.
+ */
+describe('caches behind the clusters (a leader handover)', () => {
+  it("a virtual cache behind: the new incarnation's running host pod is not taken for an earlier one's, nor the tenant's pod deleted", async () => {
+    const t = await start({
+      kinds: ['pods'],
+      virtual: [
+        ...podInfrastructure.virtual,
+        [
+          PODS,
+          {
+            metadata: { name: 'web', namespace: 'team', uid: 'uid-1' },
+            spec: { containers: [{ name: 'main', image: 'app:1' }] },
+            status: { phase: 'Pending' },
+          },
+        ],
+      ],
+      host: podInfrastructure.host,
+    });
+    await t.settle();
+    const firstCopy = t.host.objects(PODS, HOST_NS).find((p) => p.metadata?.name === HOST_NAME)!;
+    expect(firstCopy.metadata?.annotations?.['vcluster.loft.sh/object-uid']).toBe('uid-1');
+
+    // This replica's virtual watch lags (k3s under load); its host watch does not.
+    t.virtual.holdWatchEvents('pods');
+    t.host.holdWatchEvents('pods');
+    // The tenant replaces the pod (same name, new UID) ...
+    await t.virtual.delete(PODS, 'team', 'web');
+    const v2 = await t.virtual.create(PODS, 'team', {
+      metadata: { name: 'web', namespace: 'team' },
+      spec: { containers: [{ name: 'main', image: 'app:1' }], nodeName: 'n1' },
+    });
+    const uid2 = v2.metadata!.uid!;
+    await t.virtual.update(
+      PODS,
+      'team',
+      { ...v2, status: { phase: 'Running', startTime: '2026-11-30T12:00:00Z' } },
+      { subresource: 'status' },
+    );
+    // ... and the other replica (the leader until a moment ago, whose caches were current) replaced
+    // the host copy for the new incarnation, which the host scheduled and started.
+    await t.host.delete(PODS, HOST_NS, HOST_NAME, { uid: firstCopy.metadata?.uid });
+    const copy2 = structuredClone(firstCopy);
+    delete copy2.metadata!.resourceVersion;
+    delete copy2.metadata!.uid;
+    copy2.metadata!.annotations!['vcluster.loft.sh/object-uid'] = uid2;
+    (copy2.spec as Record<string, unknown>).nodeName = 'n1';
+    const created = await t.host.create(PODS, HOST_NS, copy2);
+    await t.host.update(
+      PODS,
+      HOST_NS,
+      { ...created, status: { phase: 'Running', startTime: '2026-11-30T12:00:00Z' } },
+      { subresource: 'status' },
+    );
+    t.host.clearWrites();
+    t.virtual.clearWrites();
+
+    // This replica now leads: its host cache shows the new copy; its virtual cache still the old pod.
+    t.host.releaseWatchEvents();
+    await t.settle();
+    t.virtual.releaseWatchEvents();
+    await t.settle();
+
+    const deletes = t.writes().filter((w) => w.includes(' delete '));
+    const hostNow = t.host.objects(PODS, HOST_NS).find((p) => p.metadata?.name === HOST_NAME);
+    const virtualNow = t.virtual.objects(PODS, 'team').find((p) => p.metadata?.name === 'web');
+    // The standard: a copy whose virtual object exists is never deleted; the tenant's pod stays.
+    expect({
+      deletes,
+      hostCopyKept: hostNow?.metadata?.uid === created.metadata?.uid,
+      virtualPod: virtualNow?.metadata?.uid === uid2,
+    }).toEqual({ deletes: [], hostCopyKept: true, virtualPod: true });
+  });
+
+  it("a host cache behind (the old leader's host pod not yet seen): the tenant's running pod is not taken for one whose host pod went", async () => {
+    // Replica A leads: it makes the host pod, the host schedules and starts it, A binds the virtual
+    // pod and brings its status up.
+    const a = await start({
+      kinds: ['pods'],
+      virtual: [
+        ...podInfrastructure.virtual,
+        [
+          PODS,
+          {
+            metadata: { name: 'web', namespace: 'team', uid: 'uid-1' },
+            spec: { containers: [{ name: 'main', image: 'app:1' }] },
+            status: { phase: 'Pending' },
+          },
+        ],
+      ],
+      host: podInfrastructure.host,
+    });
+    await a.settle();
+    const made = a.host.objects(PODS, HOST_NS).find((p) => p.metadata?.name === HOST_NAME)!;
+    await a.host.create(
+      PODS,
+      HOST_NS,
+      {
+        apiVersion: 'v1',
+        kind: 'Binding',
+        metadata: { name: HOST_NAME, uid: made.metadata!.uid },
+        target: { name: 'n1' },
+      },
+      { subresource: 'binding', name: HOST_NAME },
+    );
+    const bound = a.host.objects(PODS, HOST_NS).find((p) => p.metadata?.name === HOST_NAME)!;
+    await a.host.update(
+      PODS,
+      HOST_NS,
+      { ...bound, status: { phase: 'Running', startTime: '2026-11-30T12:00:01Z' } },
+      { subresource: 'status' },
+    );
+    await a.settle();
+    const virtualPod = a.virtual.objects(PODS, 'team').find((p) => p.metadata?.name === 'web')!;
+    expect((virtualPod.spec as { nodeName?: string }).nodeName).toBe('n1');
+    expect((virtualPod.status as { startTime?: string }).startTime).toBeDefined();
+    const hostPod = a.host.objects(PODS, HOST_NS).find((p) => p.metadata?.name === HOST_NAME)!;
+
+    // Replica B, standing by, listed the host pods just before A made its pod; its host watch lags.
+    // Its virtual cache is current. A's lease ends; B leads.
+    const b = await start({
+      kinds: ['pods'],
+      virtual: [
+        ...a.virtual.objects(Resources.namespaces).map((o) => [Resources.namespaces, o] as const),
+        ...a.virtual.objects(Resources.services).map((o) => [Resources.services, o] as const),
+        [PODS, virtualPod],
+      ],
+      host: podInfrastructure.host,
+    });
+    b.host.holdWatchEvents('pods');
+    const { resourceVersion: _rv, uid: _uid, ...meta } = hostPod.metadata!;
+    void _rv;
+    void _uid;
+    await b.host.create(PODS, HOST_NS, { ...hostPod, metadata: meta });
+    b.host.clearWrites();
+    await b.settle();
+    b.host.releaseWatchEvents();
+    await b.settle();
+    const deletes = b.writes().filter((w) => w.includes(' delete '));
+    expect({
+      deletes,
+      virtualPod: b.virtual.objects(PODS, 'team').map((p) => p.metadata?.uid),
+      hostPods: b.host.objects(PODS, HOST_NS).length,
+    }).toEqual({ deletes: [], virtualPod: ['uid-1'], hostPods: 1 });
+  });
+});
