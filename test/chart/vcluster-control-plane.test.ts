@@ -381,6 +381,35 @@ describe("helm chart: vCluster's control-plane values (controlPlane.statefulSet,
         { controlPlane: { distro: { k8s: { version: 'v1.33.0' } } } },
         /controlPlane.distro.k8s.version: set controlPlane.distro.k8s.enabled: true/,
       ],
+      // vCluster's docs pin the Kubernetes version (air-gapped), or ask for FIPS, by the image alone.
+      [
+        { controlPlane: { distro: { k8s: { image: { tag: 'v1.31.1' } } } } },
+        /controlPlane.distro.k8s.image: set controlPlane.distro.k8s.enabled: true/,
+      ],
+      [
+        { controlPlane: { distro: { k8s: { env: [{ name: 'A', value: 'b' }] } } } },
+        /controlPlane.distro.k8s.env: set controlPlane.distro.k8s.enabled: true/,
+      ],
+      [
+        { controlPlane: { distro: { k8s: { controllerManager: { enabled: false } } } } },
+        /controlPlane.distro.k8s.controllerManager.enabled: set controlPlane.distro.k8s.enabled: true/,
+      ],
+      [
+        { controlPlane: { distro: { k8s: { bogusKey: 1 } } } },
+        /controlPlane.distro.k8s.bogusKey: vsyncer has no equivalent/,
+      ],
+      [
+        { controlPlane: { distro: { k8s: { enabled: true, image: { tag: 'v1.34.2-fips' } } } } },
+        /controlPlane.distro.k8s.image.tag: v1.34.2-fips is a tag of vCluster's own bundle/,
+      ],
+      [
+        { policies: { podSecurityStandard: 'Restricted' } },
+        /policies.podSecurityStandard: a Pod Security Standard's level; only privileged or baseline or restricted is accepted, not "Restricted"/,
+      ],
+      [
+        { sync: { fromHost: { secrets: { enabled: true, mappings: { byName: { '': 'my-virtual' } } } } } },
+        /syncer.mapHostSecrets \(vCluster's sync.fromHost.secrets.mappings.byName\) "": the release's own namespace holds the control plane's Secrets/,
+      ],
       [
         {
           controlPlane: {
@@ -502,6 +531,18 @@ describe("helm chart: vCluster's control-plane values (controlPlane.statefulSet,
           ? rest
           : { ...rest, controlPlane: { ...(rest.controlPlane as object), priorityClassName: own } };
       expect(() => renderValues(merged)).toThrow(message);
+    }
+  });
+
+  it('runs the virtual scheduler for controlPlane.distro.k8s.scheduler.enabled whichever distro runs, as vCluster does', () => {
+    for (const distro of [
+      { k8s: { scheduler: { enabled: true } } },
+      { k3s: { enabled: true }, k8s: { scheduler: { enabled: true } } },
+    ]) {
+      const args = syncerArgs(
+        renderValues({ controlPlane: { distro }, sync: { fromHost: { nodes: { enabled: true } } } }),
+      );
+      expect(args).toContain('--virtual-scheduler=true');
     }
   });
 

@@ -709,6 +709,7 @@ defaultRequest are merged over vsyncer's own.
 {{- include "vsyncer.vc.keys" (dict "s" $s "at" "policies" "m" $p "known" (list "podSecurityStandard" "resourceQuota" "limitRange" "networkPolicy") "off" (list "centralAdmission")) -}}
 {{- if kindIs "map" $p -}}
 {{- with $p.podSecurityStandard -}}
+{{- include "vsyncer.vc.only" (dict "s" $s "at" "policies.podSecurityStandard" "value" . "allowed" (list "privileged" "baseline" "restricted") "why" "a Pod Security Standard's level") -}}
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" "policies.podSecurityStandard" "to" "syncer.podSecurityStandard" "value" . "default" "baseline") -}}
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" "policies.podSecurityStandard" "to" "syncer.namespacePodSecurityLabel" "value" true "default" false) -}}
 {{- end -}}
@@ -1343,6 +1344,9 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 - {{ printf "--map-host-configmap=%v=%v" $host $virtual | quote }}
 {{- end }}
 {{- range $host, $virtual := .Values.syncer.mapHostSecrets }}
+{{- if has (trim $host) (list "" "/*" (printf "%s/*" $.Release.Namespace)) }}
+{{- fail (printf "syncer.mapHostSecrets (vCluster's sync.fromHost.secrets.mappings.byName) %q: the release's own namespace holds the control plane's Secrets (its certificates and tokens), so its Secrets are mapped one by one (\"/<name>\": \"<namespace>/<name>\")" $host) }}
+{{- end }}
 - {{ printf "--map-host-secret=%v=%v" $host $virtual | quote }}
 {{- end }}
 {{- range $virtual, $host := .Values.syncer.translateImage }}

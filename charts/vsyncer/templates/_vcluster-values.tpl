@@ -44,6 +44,7 @@ vcluster.yaml, defaults included, installs this chart with what it asks for.
 {{- else if has "k3s" $on -}}
 {{- $_ := set $cp "distro" "k3s" -}}
 {{- include "vsyncer.vc.k3s" (dict "s" $s "m" $d.k3s) -}}
+{{- include "vsyncer.vc.k8sScheduler" (dict "s" $s "m" $d.k8s) -}}
 {{- else if has "k8s" $on -}}
 {{- $_ := set $cp "distro" "vanilla" -}}
 {{- include "vsyncer.vc.k8s" (dict "s" $s "m" $d.k8s) -}}
@@ -53,17 +54,51 @@ Neither enabled: vsyncer's default distro, k3s (vCluster's is k8s). What would s
 rather than dropped; its image and the components' switches at vCluster's defaults say nothing.
 */ -}}
 {{- $_ := unset $cp "distro" -}}
+{{- include "vsyncer.vc.k8sScheduler" (dict "s" $s "m" $d.k8s) -}}
 {{- with $d.k8s -}}
 {{- $k8s := . -}}
+{{- $kat := printf "%s.k8s" $at -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" $kat "m" $k8s "known" (list "enabled" "version" "image" "apiServer" "controllerManager" "scheduler" "command" "env" "securityContext") "ignored" (list "resources" "imagePullPolicy")) -}}
 {{- $asked := list -}}
 {{- if $k8s.version -}}{{- $asked = append $asked "version" -}}{{- end -}}
+{{- range $key := list "command" "env" "securityContext" -}}
+{{- if not (include "vsyncer.vc.isOff" (get $k8s $key)) -}}{{- $asked = append $asked $key -}}{{- end -}}
+{{- end -}}
+{{- /* Its image at one of vCluster's defaults (a whole default file of some version) asks for nothing. */ -}}
+{{- $image := $k8s.image -}}
+{{- if kindIs "map" $image -}}
+{{- $tags := list "" "v1.32.1" "v1.33.0" "v1.33.1" "v1.33.4" "v1.34.0" "v1.35.0" "v1.36.0" -}}
+{{- if not (and (eq (toString ($image.registry | default "ghcr.io")) "ghcr.io") (eq (toString ($image.repository | default "loft-sh/kubernetes")) "loft-sh/kubernetes") (has (toString ($image.tag | default "")) $tags)) -}}
+{{- $asked = append $asked "image" -}}
+{{- end -}}
+{{- else if $image -}}
+{{- $asked = append $asked "image" -}}
+{{- end -}}
 {{- range $component := list "apiServer" "controllerManager" "scheduler" -}}
 {{- $c := get $k8s $component | default dict -}}
-{{- if and (kindIs "map" $c) $c.extraArgs -}}{{- $asked = append $asked (printf "%s.extraArgs" $component) -}}{{- end -}}
+{{- if kindIs "map" $c -}}
+{{- if $c.extraArgs -}}{{- $asked = append $asked (printf "%s.extraArgs" $component) -}}{{- end -}}
+{{- if $c.command -}}{{- $asked = append $asked (printf "%s.command" $component) -}}{{- end -}}
+{{- if and (ne $component "scheduler") (hasKey $c "enabled") (ne (toString $c.enabled) "true") -}}{{- $asked = append $asked (printf "%s.enabled" $component) -}}{{- end -}}
+{{- end -}}
 {{- end -}}
 {{- if $asked -}}
 {{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s.k8s.%s: set controlPlane.distro.k8s.enabled: true for the vanilla control plane (with neither k3s nor k8s enabled, vsyncer runs k3s)" $at (join ", " $asked))) -}}
 {{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+controlPlane.distro.k8s.scheduler.enabled true turns the virtual scheduler on whichever distro runs,
+as in vCluster (its virtual scheduler is on when this or controlPlane.advanced.virtualScheduler is).
+*/}}
+{{- define "vsyncer.vc.k8sScheduler" -}}
+{{- $m := .m -}}
+{{- if kindIs "map" $m -}}
+{{- $c := $m.scheduler -}}
+{{- if and (kindIs "map" $c) (eq (toString $c.enabled) "true") -}}
+{{- include "vsyncer.vc.assign" (dict "s" .s "from" "controlPlane.distro.k8s.scheduler.enabled" "to" "syncer.virtualScheduler" "value" true "default" false) -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
@@ -118,7 +153,9 @@ of vCluster's init container copying the binaries, which vsyncer has not.
 {{- if and (not $version) (kindIs "map" $m.image) -}}
 {{- $version = toString ($m.image.tag | default "") -}}
 {{- end -}}
-{{- if $version -}}
+{{- if and $version (not (regexMatch "^v[0-9]+\\.[0-9]+\\.[0-9]+$" $version)) -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s: %s is a tag of vCluster's own bundle, which registry.k8s.io's components do not have; give the Kubernetes version (v1.x.y), or their images as vanilla.{apiServer,controllerManager,scheduler}.image" (ternary (printf "%s.version" $at) (printf "%s.image.tag" $at) (not (empty $m.version))) $version)) -}}
+{{- else if $version -}}
 {{- range $component, $default := dict "apiServer" "registry.k8s.io/kube-apiserver:v1.37.2" "controllerManager" "registry.k8s.io/kube-controller-manager:v1.37.2" "scheduler" "registry.k8s.io/kube-scheduler:v1.37.2" -}}
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.version" $at) "to" (printf "vanilla.%s.image" $component) "value" (printf "%s:%s" (first (splitList ":" $default)) $version) "default" $default) -}}
 {{- end -}}
