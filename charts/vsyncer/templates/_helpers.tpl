@@ -27,6 +27,27 @@ app: vcluster
 {{- end -}}
 
 {{/*
+Virtual clusters sharing the host namespace (their StatefulSets, `app=vcluster`, vCluster's and this
+chart's) whose names end one in `-x-` and the other (`b` and `x-b`, `b` and `team-x-b`): every host name
+`<name>-x-<namespace>-x-<vc>` of the longer is also one the shorter's tenants can make (namespace
+`kube-system-x`, name `kube-dns`), and whoever comes first holds it: one tenant could keep the other's
+DNS, or any object it will need, off the host. Refused at install (Helm's lookup; `helm template`
+sees no neighbours).
+*/}}
+{{- define "vsyncer.checkNeighbours" -}}
+{{- $ours := include "vsyncer.name" . -}}
+{{- range (lookup "apps/v1" "StatefulSet" .Release.Namespace "").items | default list -}}
+{{- $labels := .metadata.labels | default dict -}}
+{{- $other := index $labels "release" | default "" -}}
+{{- if and (eq (index $labels "app" | default "") "vcluster") $other (ne $other $ours) -}}
+{{- if or (hasSuffix (printf "-x-%s" $ours) (printf "-x-%s" $other)) (hasSuffix (printf "-x-%s" $other) (printf "-x-%s" $ours)) -}}
+{{- fail (printf "virtual cluster %q would share host namespace %s with virtual cluster %q, and the names of their host copies can collide (one name is the other's with a \"-x-\" part before it): the tenants of one could hold host names the other needs (its DNS among them). Install it in another namespace, or under another name" $ours $.Release.Namespace $other) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
 vCluster's values this chart does not read, each with the value that does what it did: refused unless
 off (vsyncer.vc.isOff; controlPlane.standalone unless enabled), since a vcluster.yaml given as it is
 would otherwise install a virtual cluster without what it asks for. Top-level keys, then keys under
