@@ -18,6 +18,19 @@ export const DATA_COPY_DENIED_KEYS: readonly string[] = [
   'replicator.v1.mittwald.de/*',
 ];
 
+/**
+ * Keys no host copy of a Service gets: load-balancer implementations give one address to the
+ * Services of a namespace that carry the same sharing key, and on the host every tenant's Services
+ * are in one namespace: a tenant naming another's key would be given that tenant's address, and
+ * receive the traffic for its other ports. The Service is synced without sharing.
+ */
+export const SERVICE_COPY_DENIED_KEYS: readonly string[] = [
+  'metallb.universe.tf/allow-shared-ip',
+  'metallb.io/allow-shared-ip',
+  'lbipam.cilium.io/sharing-key',
+  'lbipam.cilium.io/sharing-cross-namespace',
+];
+
 /** Whether a label or annotation key matches one of the patterns. */
 export function isDeniedMetadataKey(key: string, patterns: readonly string[]): boolean {
   return patterns.some((p) => (p.endsWith('*') ? key.startsWith(p.slice(0, -1)) : key === p));

@@ -17,6 +17,7 @@ import type { KindSpec, Placement, ReconcileContext, SyncResult } from '../../sy
 import { managedCopiesScope, namespacedToHost, ownedVirtualKey } from '../../sync/mappers.ts';
 import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
 import { sameJson } from '../shared/host-metadata.ts';
+import { SERVICE_COPY_DENIED_KEYS } from '../../naming/denied-metadata.ts';
 import { serviceDifferences } from './differences.ts';
 import { writeLoadBalancerStatusUp } from '../shared/load-balancer-status.ts';
 import { malformedService } from '../shared/shape.ts';
@@ -100,7 +101,11 @@ function refuseMalformed(virtual: KubeObject): void {
  * cluster and on the host reach the same address.
  */
 export function servicesKind(where: Placement, bounds: EndpointAddressBounds): KindSpec {
-  const place = (ctx: ReconcileContext) => ({ ...where, hostName: ctx.hostName });
+  const place = (ctx: ReconcileContext) => ({
+    ...where,
+    hostName: ctx.hostName,
+    deniedHostMetadata: [...(where.deniedHostMetadata ?? []), ...SERVICE_COPY_DENIED_KEYS],
+  });
 
   /**
    * Why the Service may not have a host copy, or undefined: an annotation the host's ingress

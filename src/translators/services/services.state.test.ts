@@ -61,6 +61,34 @@ describe('services state table', () => {
     ]);
   });
 
+  it("a load balancer's address-sharing key stays off the host copy (every tenant's Services share one host namespace), the rest of it synced, with no write once settled", async () => {
+    const shared = service('dns', { type: 'LoadBalancer' });
+    shared.metadata!.annotations = {
+      'metallb.universe.tf/allow-shared-ip': 'other-tenants-key',
+      'metallb.io/allow-shared-ip': 'other-tenants-key',
+      'lbipam.cilium.io/sharing-key': 'other-tenants-key',
+      'example.com/team': 'dns',
+    };
+    const table = await withService(shared);
+    const annotations = hostSvc(table, 'dns')!.metadata?.annotations ?? {};
+    expect(annotations['example.com/team']).toBe('dns');
+    for (const key of [
+      'metallb.universe.tf/allow-shared-ip',
+      'metallb.io/allow-shared-ip',
+      'lbipam.cilium.io/sharing-key',
+    ])
+      expect(annotations).not.toHaveProperty([key]);
+    // The tenant's own Service keeps them.
+    expect(virtualSvc(table, 'dns')!.metadata?.annotations?.['metallb.io/allow-shared-ip']).toBe(
+      'other-tenants-key',
+    );
+    table.host.clearWrites();
+    table.virtual.clearWrites();
+    table.clock.advance(60_000);
+    await table.settle();
+    expect(table.writes().filter((w) => !w.includes(' events '))).toEqual([]);
+  });
+
   it("ClusterIP the host has given out already: the host allocates, and the virtual Service is made again with the host's IP", async () => {
     const table = await start({ kinds: ['services'], host: [hostServiceHolding(FIRST_VIRTUAL_IP)] });
     await table.virtual.create(SVC, 'team', service('web'));
