@@ -191,7 +191,7 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
     const recorded = await recordOnCopy(ctx, host, {
       [RECREATING_ANNOTATION]: recreateRecord({ uid: virtual.metadata?.uid ?? '', replacement, original }),
     });
-    await ctx.virtual.delete(SERVICES, ctx.virtualNamespace, ctx.virtualName, { uid: virtual.metadata?.uid });
+    if (!(await deletedForRecreate(ctx, virtual, recorded))) return { hostWritten: true };
     await makeAgain(ctx, recorded, { replacement, original });
     ctx.log.info('re-created the virtual service with the host cluster IP', { clusterIP: hostIP });
     await keepEndpoints(ctx);
@@ -218,6 +218,41 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
       { metadata: { uid: copy.metadata?.uid, annotations } },
       'merge',
     );
+  }
+
+  /**
+   * Deletes the virtual Service for its re-create; whether the delete is the syncer's own (then the
+   * Service is made again). Gone already, the tenant deleted it first: the record goes, and with it
+   * the copy at the next pass. An answer lost (a timeout) is settled by reading the Service: still
+   * there, the delete did not land and the record goes; gone, it did (or, in that same moment, the
+   * tenant's did: then the Service comes back, which loses nothing).
+   */
+  async function deletedForRecreate(
+    ctx: ReconcileContext,
+    virtual: KubeObject,
+    recorded: KubeObject,
+  ): Promise<boolean> {
+    const dropRecord = () => recordOnCopy(ctx, recorded, { [RECREATING_ANNOTATION]: null });
+    try {
+      await ctx.virtual.delete(SERVICES, ctx.virtualNamespace, ctx.virtualName, {
+        uid: virtual.metadata?.uid,
+      });
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) {
+        await dropRecord();
+        return false;
+      }
+      let current: KubeObject | undefined;
+      try {
+        current = await ctx.virtual.get(SERVICES, ctx.virtualNamespace, ctx.virtualName);
+      } catch (getErr) {
+        if (!isNotFound(getErr)) throw err;
+      }
+      if (current === undefined) return true;
+      await dropRecord();
+      throw err;
+    }
   }
 
   /**

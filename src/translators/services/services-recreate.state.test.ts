@@ -138,6 +138,25 @@ describe('services: the syncer stops between the delete and the create of a virt
     expect(t.virtual.objects(SVC, 'team').map((s) => s.metadata?.name)).toEqual([]);
   });
 
+  it("the tenant deleting its Service just as the syncer re-creates it (the syncer's delete answers 404): it stays deleted, its copy goes", async () => {
+    const t = await start({ kinds: ['services'], host: [holder] });
+    const original = t.virtual.delete.bind(t.virtual);
+    let raced = 0;
+    t.virtual.delete = async (...args: Parameters<typeof original>) => {
+      // The tenant's delete lands first.
+      if (args[0] === SVC && raced++ === 0) await original(SVC, 'team', 'web');
+      return original(...args);
+    };
+    await t.virtual.create(SVC, 'team', service('web'));
+    await t.settle().catch(() => {});
+    t.clock.advance(60_000);
+    await t.settle().catch(() => {});
+    expect({
+      virtual: t.virtual.objects(SVC, 'team').map((s) => s.metadata?.name),
+      host: t.host.objects(SVC, HOST_NS).some((s) => s.metadata?.name === hostName('web')),
+    }).toEqual({ virtual: [], host: false });
+  });
+
   it('no crash at all: the virtual delete times out (504) on a slow API server but lands; the Service is made again', async () => {
     const t = await start({ kinds: ['services'], host: [holder] });
     const original = t.virtual.delete.bind(t.virtual);
