@@ -1,5 +1,4 @@
-import { CHART_DIR, helmBinary, run } from '../test/harness/chart.ts';
-import { testClusters } from '../test/harness/clusters.ts';
+import { renderAgainstHost as render, standInStatefulSet } from '../test/harness/chart-lookups.ts';
 import { apply, mustKubectl } from '../test/harness/objects.ts';
 import { uniqueName } from '../test/harness/syncer.ts';
 
@@ -12,39 +11,15 @@ import { uniqueName } from '../test/harness/syncer.ts';
 const neighbour = uniqueName('nb');
 const hostNs = `host-${neighbour}`;
 
-async function renderAgainstHost(release: string) {
-  const { host } = testClusters();
-  return run(helmBinary(), [
-    'template',
-    release,
-    CHART_DIR,
-    '--kubeconfig',
-    host.kubeconfig,
-    '--namespace',
-    hostNs,
-    '--dry-run=server',
-    '--kube-version',
-    '1.37.2',
-  ]);
-}
+const renderAgainstHost = (release: string) => render(release, hostNs);
 
 beforeAll(async () => {
   await mustKubectl('host', ['create', 'namespace', hostNs]);
   // As vCluster's chart (or this one) labels a virtual cluster's StatefulSet.
-  await apply('host', {
-    apiVersion: 'apps/v1',
-    kind: 'StatefulSet',
-    metadata: { name: neighbour, namespace: hostNs, labels: { app: 'vcluster', release: neighbour } },
-    spec: {
-      serviceName: `${neighbour}-headless`,
-      replicas: 0,
-      selector: { matchLabels: { app: neighbour } },
-      template: {
-        metadata: { labels: { app: neighbour } },
-        spec: { containers: [{ name: 'k3s', image: 'rancher/k3s:v1.34.1-k3s1' }] },
-      },
-    },
-  });
+  await apply(
+    'host',
+    standInStatefulSet(neighbour, hostNs, { labels: { app: 'vcluster', release: neighbour } }),
+  );
 }, 120_000);
 
 afterAll(async () => {

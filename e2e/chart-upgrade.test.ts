@@ -1,5 +1,4 @@
-import { CHART_DIR, helmBinary, run } from '../test/harness/chart.ts';
-import { testClusters } from '../test/harness/clusters.ts';
+import { renderAgainstHost as render, standInStatefulSet } from '../test/harness/chart-lookups.ts';
 import { apply, mustKubectl } from '../test/harness/objects.ts';
 import { uniqueName } from '../test/harness/syncer.ts';
 
@@ -13,41 +12,15 @@ import { uniqueName } from '../test/harness/syncer.ts';
 const release = uniqueName('upg');
 const hostNs = `host-${release}`;
 
-/** Renders the chart for `release` in `hostNs` with lookups against the host API server. */
-async function renderAgainstHost(...set: string[]) {
-  const { host } = testClusters();
-  return run(helmBinary(), [
-    'template',
-    release,
-    CHART_DIR,
-    '--kubeconfig',
-    host.kubeconfig,
-    '--namespace',
-    hostNs,
-    '--dry-run=server',
-    '--kube-version',
-    '1.37.2',
-    ...set.flatMap((s) => ['--set', s]),
-  ]);
-}
+const renderAgainstHost = (...set: string[]) => render(release, hostNs, set);
 
 beforeAll(async () => {
   await mustKubectl('host', ['create', 'namespace', hostNs]);
   // As the chart left it: the data store it was installed with, recorded on the StatefulSet.
-  await apply('host', {
-    apiVersion: 'apps/v1',
-    kind: 'StatefulSet',
-    metadata: { name: release, namespace: hostNs, annotations: { 'vsyncer.dev/data-store': 'k3s/embedded' } },
-    spec: {
-      serviceName: `${release}-headless`,
-      replicas: 0,
-      selector: { matchLabels: { app: release } },
-      template: {
-        metadata: { labels: { app: release } },
-        spec: { containers: [{ name: 'k3s', image: 'rancher/k3s:v1.34.1-k3s1' }] },
-      },
-    },
-  });
+  await apply(
+    'host',
+    standInStatefulSet(release, hostNs, { annotations: { 'vsyncer.dev/data-store': 'k3s/embedded' } }),
+  );
 }, 120_000);
 
 afterAll(async () => {

@@ -5,6 +5,8 @@ import { FakeClock } from '../util/clock.ts';
 import { ApiError } from './errors.ts';
 import { Resources } from './resources.ts';
 import { RestClient, type RestClientOptions } from './rest-client.ts';
+import { Informer } from '../informer/informer.ts';
+import type { KubeObject } from './object.ts';
 
 // A stand-in HTTP server that answers the way broken proxies and servers do; the Kubernetes
 // behaviour itself is covered by the integration tests against real API servers.
@@ -210,5 +212,31 @@ describe('RestClient: leadership is checked when the request leaves, not when it
     clock.advance(10_000);
     await get(); // 't3' after the TTL
     expect(seen).toEqual(['Bearer t', 'Bearer t', 'Bearer t', 'Bearer t2', 'Bearer t3']);
+  });
+});
+
+describe('RestClient + Informer against a Status body with malformed causes', () => {
+  it('a 500 whose Status details.causes is not a list: the informer keeps retrying, its loop does not die', async () => {
+    let lists = 0;
+    handler = (_req, res) => {
+      lists++;
+      res
+        .writeHead(500, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ kind: 'Status', code: 500, message: 'etcd hiccup', details: { causes: 'x' } }));
+    };
+    const informer = new Informer<KubeObject>({
+      client: clientOf({ qps: 1000, burst: 1000 }),
+      type: Resources.configMaps,
+      namespace: 'ns',
+      backoff: { initialMs: 10, maxMs: 20 },
+    });
+    informer.start();
+    let died: unknown;
+    (informer as unknown as { running: Promise<void> }).running.catch((e) => (died = e));
+    await new Promise((r) => setTimeout(r, 300));
+    // A loop that lives lists again after its 10-20 ms backoff: many lists in 300 ms.
+    expect(died).toBeUndefined();
+    expect(lists).toBeGreaterThan(3);
+    await informer.stop().catch(() => {});
   });
 });
