@@ -1,4 +1,5 @@
 import { Controller, type ControllerMetrics } from '../controller/controller.ts';
+import { getIfExists } from '../kube/get-if-exists.ts';
 import { deleteIncarnation } from '../kube/delete-incarnation.ts';
 import { TerminalError, WaitingError } from '../controller/errors.ts';
 import type { Informer } from '../informer/informer.ts';
@@ -554,12 +555,7 @@ export class KindController implements SyncComponent {
     const { namespace, name } = splitKey(key);
     const client = this.sourceSide === 'virtual' ? this.env.virtual : this.env.host;
     const type = this.sourceSide === 'virtual' ? this.spec.virtualType : this.spec.hostType;
-    try {
-      return (await client.get(type, namespace, name)).metadata?.uid;
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
+    return (await getIfExists(client, type, namespace, name))?.metadata?.uid;
   }
 
   private targetClient(): ClusterClient {

@@ -1,12 +1,13 @@
 import { isEphemeralClaim } from '../pods/ephemeral-claims.ts';
 import { TerminalError, WaitingError } from '../../controller/errors.ts';
 import { deleteIncarnation } from '../../kube/delete-incarnation.ts';
+import { getIfExists } from '../../kube/get-if-exists.ts';
 import { withMessagesScrubbed } from '../../sync/scrub.ts';
 import type { Informer } from '../../informer/informer.ts';
 import { isApiError, isNotFound } from '../../kube/errors.ts';
 import { objectKey, type KubeObject } from '../../kube/object.ts';
 import { KEEP_WHILE_USED_RECHECK_MS } from '../shared/remove-unless-kept.ts';
-import { forEachPodReference } from '../pods/reference-walker.ts';
+import { referencedNames } from '../pods/reference-walker.ts';
 import type { Pod } from '../../kube/types.ts';
 import { Resources, type ResourceType } from '../../kube/resources.ts';
 import {
@@ -544,13 +545,8 @@ export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = 
    * changes, or naming another owner). Anything else may be the copy, with the tenant's data.
    */
   async function lostCopyStillThere(ctx: ReconcileContext, shown: KubeObject): Promise<boolean> {
-    let current: KubeObject;
-    try {
-      current = await ctx.host.get(CLAIMS, ctx.hostNamespace, ctx.hostName);
-    } catch (err) {
-      if (isNotFound(err)) return false;
-      throw err;
-    }
+    const current = await getIfExists(ctx.host, CLAIMS, ctx.hostNamespace, ctx.hostName);
+    if (!current) return false;
     return specOf(current).volumeName === shown.metadata?.name && !namesAnotherOwner(ctx, current);
   }
 
@@ -800,11 +796,7 @@ export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = 
       hostPods.addIndexer(HOST_PODS_BY_CLAIM, (pod) => {
         const phase = (pod.status as { phase?: string } | undefined)?.phase;
         if (phase === 'Succeeded' || phase === 'Failed') return [];
-        const claims: string[] = [];
-        forEachPodReference((pod as unknown as Pod).spec, (ref) => {
-          if (ref.kind === 'PersistentVolumeClaim') claims.push(ref.name);
-        });
-        return claims;
+        return referencedNames((pod as unknown as Pod).spec, 'PersistentVolumeClaim');
       });
       classes = claimClassResolver(env, kinds);
       virtualClaims = env.informers.get(env.virtual, CLAIMS);

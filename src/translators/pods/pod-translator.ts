@@ -1,6 +1,7 @@
 import type { Clock } from '../../util/clock.ts';
 import type { Informer } from '../../informer/informer.ts';
 import { isApiError, isNotFound, type ApiError, type ApiErrorKind } from '../../kube/errors.ts';
+import { getIfExists } from '../../kube/get-if-exists.ts';
 import { LRUCache } from 'lru-cache';
 import { TerminalError, WaitingError } from '../../controller/errors.ts';
 import { objectKey, splitKey, type KubeObject } from '../../kube/object.ts';
@@ -819,16 +820,12 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
 
   /** Whether the host still has this virtual pod's own copy, read from the host, not the cache. */
   async function hostCopyStillThere(ctx: ReconcileContext, virtualPod: KubeObject): Promise<boolean> {
-    try {
-      const copy = await ctx.host.get(Resources.pods, ctx.hostNamespace, ctx.hostName);
-      return (
-        spec.mapper.sourceKeyOf(copy) === ctx.key &&
-        spec.mapper.sourceUidOf?.(copy) === virtualPod.metadata?.uid
-      );
-    } catch (err) {
-      if (isNotFound(err)) return false;
-      throw err;
-    }
+    const copy = await getIfExists(ctx.host, Resources.pods, ctx.hostNamespace, ctx.hostName);
+    return (
+      copy !== undefined &&
+      spec.mapper.sourceKeyOf(copy) === ctx.key &&
+      spec.mapper.sourceUidOf?.(copy) === virtualPod.metadata?.uid
+    );
   }
 
   const spec: KindSpec = {

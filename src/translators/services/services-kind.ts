@@ -1,6 +1,7 @@
 import { TerminalError, WaitingError } from '../../controller/errors.ts';
 import type { Informer } from '../../informer/informer.ts';
 import { deleteIncarnation } from '../../kube/delete-incarnation.ts';
+import { getIfExists } from '../../kube/get-if-exists.ts';
 import { objectKey, type KubeObject } from '../../kube/object.ts';
 import { isApiError, isInvalid, isNotFound } from '../../kube/errors.ts';
 import {
@@ -134,12 +135,8 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
       endpointsToKeep.delete(ctx.key);
       return false;
     }
-    try {
-      await ctx.virtual.get(Resources.endpoints, ctx.virtualNamespace, ctx.virtualName);
+    if (await getIfExists(ctx.virtual, Resources.endpoints, ctx.virtualNamespace, ctx.virtualName))
       return false;
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
     const { metadata, ...rest } = kept.endpoints;
     await ctx.virtual.create(Resources.endpoints, ctx.virtualNamespace, {
       ...rest,
@@ -176,12 +173,14 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
     }
     const replacement = recreatedVirtualService(virtual, host);
     if (!specOf(virtual).selector) {
-      try {
-        const endpoints = await ctx.virtual.get(Resources.endpoints, ctx.virtualNamespace, ctx.virtualName);
+      const endpoints = await getIfExists(
+        ctx.virtual,
+        Resources.endpoints,
+        ctx.virtualNamespace,
+        ctx.virtualName,
+      );
+      if (endpoints)
         endpointsToKeep.set(ctx.key, { endpoints, until: ctx.clock.monotonicNow() + KEEP_ENDPOINTS_MS });
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-      }
     }
     const original = { ...replacement, spec: { ...specOf(virtual) } } as KubeObject;
     delete (original.spec as Record<string, unknown>).clusterIP;
@@ -243,11 +242,13 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
         await dropRecord();
         return false;
       }
+      // The answer to the delete was lost: what the Service is now says whether it landed (a read that
+      // fails too leaves that open, and the delete's failure is the one told).
       let current: KubeObject | undefined;
       try {
-        current = await ctx.virtual.get(SERVICES, ctx.virtualNamespace, ctx.virtualName);
-      } catch (getErr) {
-        if (!isNotFound(getErr)) throw err;
+        current = await getIfExists(ctx.virtual, SERVICES, ctx.virtualNamespace, ctx.virtualName);
+      } catch {
+        throw err;
       }
       if (current === undefined) return true;
       await dropRecord();

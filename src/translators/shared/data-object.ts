@@ -9,7 +9,7 @@ import { createHostCopy } from '../../sync/engine.ts';
 import type { KindSpec, Placement, ReconcileContext, SyncResult } from '../../sync/kind.ts';
 import { namespacedToHost } from '../../sync/mappers.ts';
 import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
-import { forEachPodReference } from '../pods/reference-walker.ts';
+import { referencedNames } from '../pods/reference-walker.ts';
 import { hostMetadataFor, sameJson } from './host-metadata.ts';
 import { malformedDataObject } from './shape.ts';
 import { KEEP_WHILE_USED_RECHECK_MS, removeUnlessKept } from './remove-unless-kept.ts';
@@ -185,13 +185,9 @@ export function dataObjectKind(opts: DataObjectOptions, where: Placement): KindS
         namespace: env.hostNamespace,
         labelSelector: `${MANAGED_BY_LABEL}=${env.vcName}`,
       });
-      hostPods.addIndexer(hostReferenceIndex, (pod) => {
-        const names: string[] = [];
-        forEachPodReference((pod as unknown as Pod).spec, (ref) => {
-          if (ref.kind === opts.type.kind) names.push(ref.name);
-        });
-        return names;
-      });
+      hostPods.addIndexer(hostReferenceIndex, (pod) =>
+        referencedNames((pod as unknown as Pod).spec, opts.type.kind),
+      );
     },
 
     /**
