@@ -1,5 +1,5 @@
 import type { LineView } from './line-stream.ts';
-import { formatSeriesLine, parseSeriesLine, type SeriesLine } from './prometheus-text.ts';
+import { formatSeriesLine, parseSeriesLine, sampleOf, type SeriesLine } from './prometheus-text.ts';
 
 /**
  * A host node's statistics as a tenant may see them: only this virtual cluster's pods, under their
@@ -135,6 +135,7 @@ export function summaryForTenant(summary: unknown, owned: OwnedPods, nodeUse: No
 function metricLinesForTenant(
   owned: OwnedPods,
   nodeSeries: (series: SeriesLine) => SeriesLine | undefined,
+  onTenantSeries?: (series: SeriesLine) => void,
 ): LineView {
   return (line) => {
     if (line.startsWith('#') || line.trim() === '') return line;
@@ -159,6 +160,7 @@ function metricLinesForTenant(
       k,
       virtualValue.get(k) ?? withVirtualIdentity(v, { pod, namespace: hostNamespace }, virtual),
     ]);
+    onTenantSeries?.(series);
     return formatSeriesLine({ ...series, labels });
   };
 }
@@ -188,24 +190,25 @@ function withVirtualIdentity(
  */
 export function resourceMetricLines(owned: OwnedPods, nodeUse: NodeUse = 'host'): LineView {
   const sums = new Map<string, number>();
-  const forPods = metricLinesForTenant(owned, (series) => {
-    if (!RESOURCE_NODE_SERIES.test(series.name)) return undefined;
-    if (nodeUse === 'host' || !series.name.startsWith('node_')) return series;
-    const summedFrom = NODE_SERIES_FROM_CONTAINERS.get(series.name);
-    if (!summedFrom) return undefined;
-    const timestamp = series.rest.trim().split(/\s+/)[1];
-    return { ...series, rest: ` ${sums.get(summedFrom) ?? 0}${timestamp ? ` ${timestamp}` : ''}` };
-  });
-  return (line) => {
-    const out = forPods(line);
+  return metricLinesForTenant(
+    owned,
+    (series) => {
+      if (!RESOURCE_NODE_SERIES.test(series.name)) return undefined;
+      if (nodeUse === 'host' || !series.name.startsWith('node_')) return series;
+      const summedFrom = NODE_SERIES_FROM_CONTAINERS.get(series.name);
+      if (!summedFrom) return undefined;
+      const { timestamp } = sampleOf(series);
+      return { ...series, rest: ` ${sums.get(summedFrom) ?? 0}${timestamp ? ` ${timestamp}` : ''}` };
+    },
     // A tenant's container series, as kept: counted towards the node's sums.
-    if (out !== undefined && nodeUse === 'own-pods' && out.startsWith('container_')) {
-      const series = parseSeriesLine(out);
-      const value = Number(series?.rest.trim().split(/\s+/)[0]);
-      if (series && Number.isFinite(value)) sums.set(series.name, (sums.get(series.name) ?? 0) + value);
-    }
-    return out;
-  };
+    nodeUse === 'own-pods'
+      ? (series) => {
+          const value = Number(sampleOf(series).value);
+          if (series.name.startsWith('container_') && Number.isFinite(value))
+            sums.set(series.name, (sums.get(series.name) ?? 0) + value);
+        }
+      : undefined,
+  );
 }
 
 /** A fake node's series of `/metrics/resource`, each the sum of its tenant's containers' series. */

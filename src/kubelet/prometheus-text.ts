@@ -68,6 +68,12 @@ const SAMPLE_REST = /^ +(?:[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[+-]?Inf|Na
 const escape = (value: string) => value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 
 /** The line of a series, in the text format. */
+/** A sample line's value and timestamp, as written after its labels. */
+export function sampleOf(series: SeriesLine): { value: string; timestamp?: string } {
+  const [value = '', timestamp] = series.rest.trim().split(/\s+/);
+  return { value, timestamp };
+}
+
 export function formatSeriesLine(series: SeriesLine): string {
   const labels = series.labels.length
     ? `{${series.labels.map(([k, v]) => `${k}="${escape(v)}"`).join(',')}}`
