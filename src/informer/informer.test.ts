@@ -952,6 +952,21 @@ describe('Informer: stop', () => {
   });
 });
 
+/** What ended an informer's loop, once it ends (it should not while the informer runs). */
+function loopEnding(informer: Informer<KubeObject>): { ended?: unknown } {
+  const loop: { ended?: unknown } = {};
+  (informer as unknown as { running: Promise<void> }).running.catch((e) => (loop.ended = e));
+  return loop;
+}
+
+/** Moves the clock past the backoffs of a few failed tries (at most 8 s each). */
+async function pastBackoffs(clock: FakeClock): Promise<void> {
+  for (let i = 0; i < 5; i++) {
+    clock.advance(10_000);
+    await settle();
+  }
+}
+
 describe('Informer against a malformed Status', () => {
   it.each([
     ['causes is a string', { kind: 'Status', code: 500, details: { causes: 'boom' } }],
@@ -963,17 +978,13 @@ describe('Informer against a malformed Status', () => {
     informer.start();
     await informer.waitForSync();
     await settle();
-    let died: unknown;
-    (informer as unknown as { running: Promise<void> }).running.catch((e) => (died = e));
+    const loop = loopEnding(informer);
     client.current.push({ type: 'ERROR', object: status as KubeObject });
     await settle();
     // After any backoff, a healthy informer watches again (or lists).
     client.lists.push({ metadata: { resourceVersion: '20' }, items: [cm('a', '5')] });
-    for (let i = 0; i < 5; i++) {
-      clock.advance(10_000);
-      await settle();
-    }
-    expect(died).toBeUndefined();
+    await pastBackoffs(clock);
+    expect(loop.ended).toBeUndefined();
     expect(client.watches.length).toBeGreaterThan(1);
     await informer.stop().catch(() => {});
   });
@@ -983,15 +994,11 @@ describe('Informer against a malformed Status', () => {
     // What RestClient.send builds from a 500 whose body is {"details":{"causes":"x"}}.
     client.lists.push(new ApiError('host', 500, { details: { causes: 'x' } } as never, 'HTTP 500'));
     informer.start();
-    let died: unknown;
-    (informer as unknown as { running: Promise<void> }).running.catch((e) => (died = e));
+    const loop = loopEnding(informer);
     await settle();
     client.lists.push({ metadata: { resourceVersion: '20' }, items: [cm('a', '5')] });
-    for (let i = 0; i < 5; i++) {
-      clock.advance(10_000);
-      await settle();
-    }
-    expect(died).toBeUndefined();
+    await pastBackoffs(clock);
+    expect(loop.ended).toBeUndefined();
     expect(informer.hasSynced()).toBe(true);
     await informer.stop().catch(() => {});
   });

@@ -13,23 +13,27 @@ const HOST_NAME = `web-x-team-x-${VC}`;
  * a cache is not gone: before deleting on what a cache says (a copy of an earlier incarnation, a host
  * pod vanished), the syncer asks the cluster.
  */
+/** A table running pods, with the tenant's pod `web` (uid-1) just made, not yet on the host. */
+const withPendingWeb = () =>
+  start({
+    kinds: ['pods'],
+    virtual: [
+      ...podInfrastructure.virtual,
+      [
+        PODS,
+        {
+          metadata: { name: 'web', namespace: 'team', uid: 'uid-1' },
+          spec: { containers: [{ name: 'main', image: 'app:1' }] },
+          status: { phase: 'Pending' },
+        },
+      ],
+    ],
+    host: podInfrastructure.host,
+  });
+
 describe('caches behind the clusters (a leader handover)', () => {
   it("a virtual cache behind: the new incarnation's running host pod is not taken for an earlier one's, nor the tenant's pod deleted", async () => {
-    const t = await start({
-      kinds: ['pods'],
-      virtual: [
-        ...podInfrastructure.virtual,
-        [
-          PODS,
-          {
-            metadata: { name: 'web', namespace: 'team', uid: 'uid-1' },
-            spec: { containers: [{ name: 'main', image: 'app:1' }] },
-            status: { phase: 'Pending' },
-          },
-        ],
-      ],
-      host: podInfrastructure.host,
-    });
+    const t = await withPendingWeb();
     await t.settle();
     const firstCopy = t.host.objects(PODS, HOST_NS).find((p) => p.metadata?.name === HOST_NAME)!;
     expect(firstCopy.metadata?.annotations?.['vcluster.loft.sh/object-uid']).toBe('uid-1');
@@ -88,21 +92,7 @@ describe('caches behind the clusters (a leader handover)', () => {
   it("a host cache behind (the old leader's host pod not yet seen): the tenant's running pod is not taken for one whose host pod went", async () => {
     // Replica A leads: it makes the host pod, the host schedules and starts it, A binds the virtual
     // pod and brings its status up.
-    const a = await start({
-      kinds: ['pods'],
-      virtual: [
-        ...podInfrastructure.virtual,
-        [
-          PODS,
-          {
-            metadata: { name: 'web', namespace: 'team', uid: 'uid-1' },
-            spec: { containers: [{ name: 'main', image: 'app:1' }] },
-            status: { phase: 'Pending' },
-          },
-        ],
-      ],
-      host: podInfrastructure.host,
-    });
+    const a = await withPendingWeb();
     await a.settle();
     const made = a.host.objects(PODS, HOST_NS).find((p) => p.metadata?.name === HOST_NAME)!;
     await a.host.create(
