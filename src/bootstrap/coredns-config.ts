@@ -1,5 +1,5 @@
 import type { ClusterClient } from '../kube/client.ts';
-import { isNotFound } from '../kube/errors.ts';
+import { getIfExists } from '../kube/get-if-exists.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { Resources } from '../kube/resources.ts';
 import type { Informer } from '../informer/informer.ts';
@@ -148,13 +148,13 @@ export class CorednsConfigKeeper {
 
   /** Writes what differs; false when the ConfigMap is not there yet. */
   private async write(): Promise<boolean> {
-    let configMap: KubeObject;
-    try {
-      configMap = await this.o.client.get(Resources.configMaps, DNS_NAMESPACE, COREDNS_CONFIG_MAP);
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-      return false;
-    }
+    const configMap = await getIfExists(
+      this.o.client,
+      Resources.configMaps,
+      DNS_NAMESPACE,
+      COREDNS_CONFIG_MAP,
+    );
+    if (!configMap) return false;
     const ours = configMap.metadata?.labels?.[BOOTSTRAP_LABEL] === COREDNS_BOOTSTRAP;
     const data = (configMap as { data?: Record<string, unknown> }).data;
     const patch: Record<string, string> = {};

@@ -1,7 +1,8 @@
 import type { ClusterClient } from '../kube/client.ts';
 import type { KubeObject } from '../kube/object.ts';
 import type { ResourceType } from '../kube/resources.ts';
-import { isApiError, isNotFound } from '../kube/errors.ts';
+import { isApiError } from '../kube/errors.ts';
+import { getIfExists } from '../kube/get-if-exists.ts';
 import { retryInPasses, StoppableBackoff } from '../util/stoppable-backoff.ts';
 import type { Clock } from '../util/clock.ts';
 import type { Logger } from '../util/log.ts';
@@ -124,12 +125,7 @@ export class MissingObjectCreator {
     const { client, logger, what } = this.o;
     const namespace = item.object.metadata?.namespace ?? '';
     const name = item.object.metadata?.name ?? '';
-    try {
-      await client.get(item.type, namespace, name);
-      return 'existing';
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
+    if (await getIfExists(client, item.type, namespace, name)) return 'existing';
     try {
       // A NotFound here (its namespace not made yet, on a fresh control plane) is retried like any
       // API error.

@@ -1,5 +1,5 @@
 import type { ClusterClient } from '../kube/client.ts';
-import { isNotFound } from '../kube/errors.ts';
+import { getIfExists } from '../kube/get-if-exists.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { Resources } from '../kube/resources.ts';
 import { StoppableBackoff } from '../util/stoppable-backoff.ts';
@@ -119,12 +119,7 @@ export class KubeconfigExporter {
   /** One attempt: reads the Secret and writes it only when it is missing or differs. */
   async exportOnce(): Promise<Exclude<ExportOutcome, 'failed'>> {
     const { host, namespace, name, vcName } = this.o;
-    let existing: KubeObject | undefined;
-    try {
-      existing = await host.get(Resources.secrets, namespace, name);
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
+    const existing = await getIfExists(host, Resources.secrets, namespace, name);
     // Someone else's Secret: nothing is built for it (no token minted).
     if (existing && existing.metadata?.labels?.[KUBECONFIG_OF_LABEL] !== vcName) return 'not-ours';
     const data = await this.o.data(existing);

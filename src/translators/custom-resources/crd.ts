@@ -1,5 +1,6 @@
 import type { ClusterClient } from '../../kube/client.ts';
-import { isApiError, isNotFound } from '../../kube/errors.ts';
+import { isApiError } from '../../kube/errors.ts';
+import { getIfExists } from '../../kube/get-if-exists.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources, type ResourceType } from '../../kube/resources.ts';
 import type { RbacRule } from '../../sync/kind.ts';
@@ -80,14 +81,8 @@ function established(crd: KubeObject): boolean {
 }
 
 /** The CRD named name, or undefined when the cluster has none. */
-async function getCrd(client: ClusterClient, name: string): Promise<KubeObject | undefined> {
-  try {
-    return await client.get(CRDS, '', name);
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
-}
+const getCrd = (client: ClusterClient, name: string): Promise<KubeObject | undefined> =>
+  getIfExists(client, CRDS, '', name);
 
 /**
  * The copy of a CRD for the other cluster: its spec (a conversion webhook, which would point at the

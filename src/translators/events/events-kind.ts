@@ -1,6 +1,7 @@
 import { WaitingError } from '../../controller/errors.ts';
 import type { Informer } from '../../informer/informer.ts';
 import { isApiError, isNotFound } from '../../kube/errors.ts';
+import { getIfExists } from '../../kube/get-if-exists.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
 import { FORCE_SYNC_ANNOTATION, MANAGED_BY_LABEL } from '../../naming/labels.ts';
@@ -197,12 +198,7 @@ export function eventsKind(where: Placement): KindSpec {
       if (lastSeen(hostEvent!) < startedAt) {
         // From before this start: most likely copied by an earlier run. Look before writing, so a
         // restart with nothing new writes nothing.
-        const copy = await ctx.virtual
-          .get(Resources.events, namespace, desired.metadata!.name!)
-          .catch((e: unknown) => {
-            if (isNotFound(e)) return undefined;
-            throw e;
-          });
+        const copy = await getIfExists(ctx.virtual, Resources.events, namespace, desired.metadata!.name!);
         if (copy) {
           const update = eventUpdate(desired);
           if (!mayUpdate(copy) || sameJson(update, eventUpdate(copy))) return {};

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Informer } from '../../informer/informer.ts';
 import type { ClusterClient } from '../../kube/client.ts';
 import { isApiError, isNotFound } from '../../kube/errors.ts';
+import { getIfExists } from '../../kube/get-if-exists.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
 import { MANAGED_BY_LABEL } from '../../naming/labels.ts';
@@ -366,10 +367,7 @@ export class TokenBundles {
         const stale = isApiError(err, 'conflict') || isApiError(err, 'alreadyExists') || isNotFound(err);
         if (!stale || attempt >= 5) throw err;
         // Our view was behind: read the bundle as it is and apply the same change to it.
-        base = await this.o.host.get(Resources.secrets, this.o.hostNamespace, name).catch((e: unknown) => {
-          if (isNotFound(e)) return undefined;
-          throw e;
-        });
+        base = await getIfExists(this.o.host, Resources.secrets, this.o.hostNamespace, name);
       }
     }
   }

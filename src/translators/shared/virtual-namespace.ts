@@ -1,4 +1,5 @@
-import { isApiError, isNotFound } from '../../kube/errors.ts';
+import { isApiError } from '../../kube/errors.ts';
+import { getIfExists } from '../../kube/get-if-exists.ts';
 import { Resources } from '../../kube/resources.ts';
 import type { ReconcileContext } from '../../sync/kind.ts';
 
@@ -7,12 +8,7 @@ import type { ReconcileContext } from '../../sync/kind.ts';
  * vCluster does): true when this call made it. Never changes one that exists.
  */
 export async function ensureVirtualNamespace(ctx: ReconcileContext, namespace: string): Promise<boolean> {
-  try {
-    await ctx.virtual.get(Resources.namespaces, '', namespace);
-    return false;
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
-  }
+  if (await getIfExists(ctx.virtual, Resources.namespaces, '', namespace)) return false;
   try {
     await ctx.virtual.create(Resources.namespaces, '', {
       apiVersion: 'v1',
