@@ -300,6 +300,109 @@ describe("helm chart: vCluster's values that have an exact vsyncer value", () =>
     });
   });
 
+  describe("policies' scopes, scopeSelector, min, max, labels and annotations", () => {
+    type Meta = { name: string; labels: Record<string, string>; annotations?: Record<string, string> };
+    type Isolated = Manifest & { metadata: Meta; spec: Record<string, unknown> };
+    const isolated = (values: Record<string, unknown>) =>
+      renderValues(values).filter((m) =>
+        ['ResourceQuota', 'LimitRange', 'NetworkPolicy'].includes(m.kind),
+      ) as Isolated[];
+    const scoped = {
+      scopes: ['NotBestEffort'],
+      scopeSelector: { matchExpressions: [{ scopeName: 'PriorityClass', operator: 'In', values: ['low'] }] },
+    };
+    const metadata = {
+      labels: { team: 'a', release: 'other' },
+      annotations: { 'owner.example.com/id': '7' },
+    };
+
+    it("reach the quota, the LimitRange and the three policies as vsyncer's own values do; the chart's labels win", () => {
+      const fromVcluster = isolated({
+        policies: {
+          resourceQuota: { enabled: true, ...scoped, ...metadata },
+          limitRange: { enabled: true, min: { cpu: '10m' }, max: { memory: '2Gi' }, ...metadata },
+          networkPolicy: { enabled: true, ...metadata },
+        },
+      });
+      const fromVsyncer = isolated({
+        isolation: {
+          enabled: true,
+          resourceQuota: { ...scoped, ...metadata },
+          limitRange: { min: { cpu: '10m' }, max: { memory: '2Gi' }, ...metadata },
+          networkPolicy: metadata,
+        },
+      });
+      expect(fromVcluster).toEqual(fromVsyncer);
+      expect(fromVcluster.map((m) => m.kind).sort()).toEqual([
+        'LimitRange',
+        'NetworkPolicy',
+        'NetworkPolicy',
+        'NetworkPolicy',
+        'ResourceQuota',
+      ]);
+      const ofKind = (kind: string) => fromVcluster.find((m) => m.kind === kind);
+      for (const m of fromVcluster) {
+        // `release` is the chart's: the admin's `other` does not replace it.
+        expect(m.metadata.labels).toMatchObject({
+          team: 'a',
+          release: 'vc1',
+          'app.kubernetes.io/name': 'vsyncer',
+        });
+        expect(m.metadata.annotations).toEqual({ 'owner.example.com/id': '7' });
+      }
+      expect(ofKind('ResourceQuota')?.spec).toMatchObject(scoped);
+      expect(ofKind('LimitRange')?.spec).toEqual({
+        limits: [expect.objectContaining({ type: 'Container', min: { cpu: '10m' }, max: { memory: '2Gi' } })],
+      });
+    });
+
+    it("vCluster's defaults (empty) add nothing: no scopes, bounds, labels or annotations", () => {
+      const found = isolated({
+        policies: {
+          resourceQuota: {
+            enabled: true,
+            scopes: [],
+            scopeSelector: { matchExpressions: [] },
+            labels: {},
+            annotations: {},
+          },
+          limitRange: { enabled: true, min: {}, max: {}, labels: {}, annotations: {} },
+        },
+      });
+      const quota = found.find((m) => m.kind === 'ResourceQuota');
+      const limits = found.find((m) => m.kind === 'LimitRange');
+      expect(Object.keys(quota?.spec ?? {})).toEqual(['hard']);
+      expect(Object.keys((limits?.spec.limits as object[])[0] ?? {}).sort()).toEqual([
+        'default',
+        'defaultRequest',
+        'type',
+      ]);
+      expect(quota?.metadata.annotations).toBeUndefined();
+    });
+
+    it('refuses what the objects could not hold, naming the key', () => {
+      expect(() =>
+        renderValues({ policies: { resourceQuota: { enabled: true, labels: { tier: 1 } } } }),
+      ).toThrow(/policies\.resourceQuota\.labels\.tier must be a string \(quote it\), not 1/);
+      expect(() =>
+        renderValues({
+          policies: { resourceQuota: { enabled: true, scopeSelector: { matchLabels: { a: 'b' } } } },
+        }),
+      ).toThrow(/policies\.resourceQuota\.scopeSelector\.matchLabels: vsyncer has no equivalent of this key/);
+      expect(() => renderValues({ policies: { limitRange: { enabled: true, min: ['cpu'] } } })).toThrow(
+        /policies\.limitRange\.min must be a map/,
+      );
+      expect(() =>
+        renderValues({
+          isolation: { limitRange: { max: { cpu: '1' } } },
+          policies: { limitRange: { enabled: true, max: { cpu: '2' } } },
+        }),
+      ).toThrow(
+        /policies\.limitRange\.max \(\{"cpu":"2"\}\) and isolation\.limitRange\.max \(\{"cpu":"1"\}\) are both set/,
+      );
+    });
+  });
+
   it('keeps link-local (cloud metadata) excepted from a vCluster except list that leaves it out, for an IPv4 cidr', () => {
     const exceptFlags = (publicEgress: Record<string, unknown>) =>
       syncerArgs(renderValues({ policies: { networkPolicy: { enabled: true, workload: { publicEgress } } } }))

@@ -735,10 +735,10 @@ defaultRequest are merged over vsyncer's own.
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" "policies.podSecurityStandard" "to" "syncer.namespacePodSecurityLabel" "value" true "default" false) -}}
 {{- end -}}
 {{- $enabled := dict -}}
-{{- range $name, $known := dict "resourceQuota" (list "enabled" "quota") "limitRange" (list "enabled" "default" "defaultRequest") "networkPolicy" (list "enabled" "workload" "controlPlane") -}}
+{{- range $name, $known := dict "resourceQuota" (list "enabled" "quota" "scopes" "scopeSelector" "labels" "annotations") "limitRange" (list "enabled" "default" "defaultRequest" "min" "max" "labels" "annotations") "networkPolicy" (list "enabled" "workload" "controlPlane" "labels" "annotations") -}}
 {{- with get $p $name -}}
 {{- /* networkPolicy.fallbackDns (a DNS server for a cluster without one) is accepted, unused: the policies let pods reach the virtual cluster's DNS. */ -}}
-{{- include "vsyncer.vc.keys" (dict "s" $s "at" (printf "policies.%s" $name) "m" . "known" (ternary (concat $known (list "fallbackDns" "outgoingConnections" "extraWorkloadRules" "extraControlPlaneRules")) $known (eq $name "networkPolicy")) "off" (list "labels" "annotations" "scopeSelector" "scopes" "min" "max")) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" (printf "policies.%s" $name) "m" . "known" (ternary (concat $known (list "fallbackDns" "outgoingConnections" "extraWorkloadRules" "extraControlPlaneRules")) $known (eq $name "networkPolicy"))) -}}
 {{- if and (kindIs "map" .) (hasKey . "enabled") -}}
 {{- $auto := ne $name "networkPolicy" -}}
 {{- if kindIs "bool" .enabled -}}
@@ -756,15 +756,43 @@ defaultRequest are merged over vsyncer's own.
 {{- include "vsyncer.vc.switch" (dict "s" $s "object" $name "value" true "from" (printf "policies.%s.enabled (auto, with policies.%s.enabled)" $name $other) "soft" true) -}}
 {{- end -}}
 {{- end -}}
-{{- with $p.resourceQuota -}}{{- if hasKey . "quota" -}}
-{{- include "vsyncer.vc.assign" (dict "s" $s "from" "policies.resourceQuota.quota" "to" "isolation.resourceQuota.hard" "value" (merge (deepCopy .quota) (include "vsyncer.vc.defaultIsolation" $s | fromYaml).resourceQuota.hard) "default" (include "vsyncer.vc.defaultIsolation" $s | fromYaml).resourceQuota.hard) -}}
+{{- with $p.resourceQuota -}}{{- if kindIs "map" . -}}
+{{- $rq := . -}}
+{{- if hasKey $rq "quota" -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" "policies.resourceQuota.quota" "to" "isolation.resourceQuota.hard" "value" (merge (deepCopy $rq.quota) (include "vsyncer.vc.defaultIsolation" $s | fromYaml).resourceQuota.hard) "default" (include "vsyncer.vc.defaultIsolation" $s | fromYaml).resourceQuota.hard) -}}
+{{- end -}}
+{{- if hasKey $rq "scopes" -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" "policies.resourceQuota.scopes" "to" "isolation.resourceQuota.scopes" "value" ($rq.scopes | default list) "default" list) -}}
+{{- end -}}
+{{- /* vCluster's chart renders the selector's matchExpressions alone. */ -}}
+{{- with $rq.scopeSelector -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" "policies.resourceQuota.scopeSelector" "m" . "known" (list "matchExpressions")) -}}
+{{- if kindIs "map" . -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" "policies.resourceQuota.scopeSelector" "to" "isolation.resourceQuota.scopeSelector" "value" (ternary (dict "matchExpressions" .matchExpressions) dict (not (empty .matchExpressions))) "default" dict) -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}{{- end -}}
-{{- with $p.limitRange -}}
+{{- with $p.limitRange -}}{{- if kindIs "map" . -}}
 {{- $lr := . -}}
 {{- range $key := list "default" "defaultRequest" -}}{{- if hasKey $lr $key -}}
 {{- $default := get (include "vsyncer.vc.defaultIsolation" $s | fromYaml).limitRange $key -}}
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "policies.limitRange.%s" $key) "to" (printf "isolation.limitRange.%s" $key) "value" (merge (deepCopy (get $lr $key)) $default) "default" $default) -}}
 {{- end -}}{{- end -}}
+{{- range $key := list "min" "max" -}}{{- if hasKey $lr $key -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "policies.limitRange.%s" $key) "to" (printf "isolation.limitRange.%s" $key) "value" (get $lr $key | default dict) "default" dict) -}}
+{{- end -}}{{- end -}}
+{{- end -}}{{- end -}}
+{{- /* The objects' labels and annotations (vCluster's globalMetadata.annotations, which it adds too, is refused). */ -}}
+{{- range $name := list "resourceQuota" "limitRange" "networkPolicy" -}}
+{{- $own := get $p $name -}}
+{{- if kindIs "map" $own -}}
+{{- range $key := list "labels" "annotations" -}}{{- if hasKey $own $key -}}
+{{- range $k, $v := (kindIs "map" (get $own $key)) | ternary (get $own $key) dict -}}{{- if not (kindIs "string" $v) -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "policies.%s.%s.%s must be a string (quote it), not %s" $name $key $k (toJson $v))) -}}
+{{- end -}}{{- end -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "policies.%s.%s" $name $key) "to" (printf "isolation.%s.%s" $name $key) "value" (get $own $key | default dict) "default" dict) -}}
+{{- end -}}{{- end -}}
+{{- end -}}
 {{- end -}}
 {{- with $p.networkPolicy -}}
 {{- $np := . -}}
@@ -861,6 +889,20 @@ Call with (dict "s" $s "object" ... "value" bool "from" ... ["soft" true]).
 {{- else if not .soft -}}
 {{- include "vsyncer.vc.problem" (dict "s" .s "text" (printf "%s (%v) and isolation.%s.enabled (%v) are both set, to different things: set one" .from .value .object $now)) -}}
 {{- end -}}
+{{- end -}}
+
+{{/*
+An isolation object's labels and annotations: the chart's labels, then the admin's
+(isolation.<object>.labels and annotations; vCluster's policies.<object>.labels and annotations). The
+chart's labels win: merge keeps the first map's value of a key both have.
+Call with (dict "root" $ "object" ...), object one of resourceQuota, limitRange, networkPolicy.
+*/}}
+{{- define "vsyncer.isolationMetadata" -}}
+{{- $own := get .root.Values.isolation .object | default dict -}}
+labels: {{- merge (include "vsyncer.labels" .root | fromYaml) (deepCopy ($own.labels | default dict)) | toYaml | nindent 2 }}
+{{- with $own.annotations }}
+annotations: {{- toYaml . | nindent 2 }}
+{{- end }}
 {{- end -}}
 
 {{/* isolation's defaults in values.yaml (the chart cannot read them back once a user's values are merged in). */}}
