@@ -39,6 +39,7 @@ import { EventRecorder } from './sync/event-recorder.ts';
 import { startOnceFilled, type CacheReader } from './sync/start-once-filled.ts';
 import type { SyncEnvironment } from './sync/kind.ts';
 import { OwnerService } from './sync/owner-service.ts';
+import { warnOfCollidingNeighbours } from './sync/neighbours.ts';
 import { builtinKinds } from './translators/index.ts';
 import { realClock, type Clock } from './util/clock.ts';
 import type { Logger } from './util/log.ts';
@@ -88,6 +89,8 @@ export class SyncerApp {
   private kubeletClientCheckedAt = -Infinity;
   private readonly initManifests: InitManifestsApplier | undefined;
   private readonly crdsFromHost: CrdsFromHost | undefined;
+  /** Warns of another virtual cluster in the host namespace whose host names can be this one's. */
+  private readonly neighbourCheck: () => Promise<unknown>;
   private controllersStarted = false;
   private stopping = false;
   private stopped: Promise<void> | undefined;
@@ -127,6 +130,13 @@ export class SyncerApp {
       ...common,
     });
     this.informers = new InformerFactory({ clock, logger, metrics: this.metrics });
+    this.neighbourCheck = () =>
+      warnOfCollidingNeighbours({
+        host: hostRest,
+        hostNamespace: config.hostNamespace,
+        vcName: config.name,
+        logger,
+      });
     this.owner?.follow(
       this.informers.get(
         hostRest,
@@ -514,6 +524,7 @@ export class SyncerApp {
     // Only now, as the leader (this replica writes), and never in the way of the syncing; these read
     // no cache, so no kind's caches hold them up.
     for (const exporter of this.kubeconfigExporters) void exporter.start();
+    void this.neighbourCheck();
     void this.corednsBootstrap?.start();
     const corednsConfig = this.corednsConfig;
     if (corednsConfig) start({ kind: COREDNS_CONFIG, start: () => corednsConfig.start() });
