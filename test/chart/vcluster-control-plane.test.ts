@@ -361,6 +361,45 @@ describe("helm chart: vCluster's control-plane values (controlPlane.statefulSet,
         renderValues({ controlPlane: { distro: { k8s: { enabled: true }, k3s: { enabled: true } } } }),
       ).toThrow(/controlPlane.distro: k3s and k8s are both enabled: enable one/);
     });
+
+    it("neither enabled but k8s set up (a version, an image's tag, a component's arguments) is vCluster's default distro, k8s: the vanilla control plane", () => {
+      // vCluster's docs pin the Kubernetes version (air-gapped) by the image alone, and give the API
+      // server's arguments without `enabled` (its only distro since v0.33).
+      const asked = [
+        { version: 'v1.35.1' },
+        { image: { tag: 'v1.35.1' } },
+        { image: { registry: 'ghcr.io', repository: 'loft-sh/kubernetes', tag: 'v1.35.1' } },
+      ];
+      for (const k8s of asked) {
+        const manifests = renderValues({ controlPlane: { distro: { k8s } } });
+        expect(container(manifests, 'kube-apiserver').image).toBe('registry.k8s.io/kube-apiserver:v1.35.1');
+        expect(container(manifests, 'k3s')).toBeUndefined();
+      }
+      const withArgs = renderValues({
+        controlPlane: { distro: { k8s: { apiServer: { extraArgs: ['--audit-log-maxage=3'] } } } },
+      });
+      expect(container(withArgs, 'kube-apiserver').args).toContain('--audit-log-maxage=3');
+      expect(ungenerated(withArgs)).toEqual(
+        ungenerated(
+          renderValues({
+            controlPlane: {
+              distro: { k8s: { enabled: true, apiServer: { extraArgs: ['--audit-log-maxage=3'] } } },
+            },
+          }),
+        ),
+      );
+      // vCluster's default image of a release, and the scheduler alone, set nothing up: k3s stays.
+      const defaults = renderValues({
+        controlPlane: {
+          distro: {
+            k8s: { image: { tag: 'v1.36.0' }, apiServer: { enabled: true }, scheduler: { enabled: true } },
+          },
+        },
+        sync: { fromHost: { nodes: { enabled: true } } },
+      });
+      expect(container(defaults, 'k3s')).toBeDefined();
+      expect(syncerArgs(defaults)).toContain('--virtual-scheduler=true');
+    });
   });
 
   it('refuses what vsyncer cannot do, naming each value and what vsyncer does instead', () => {
@@ -377,22 +416,18 @@ describe("helm chart: vCluster's control-plane values (controlPlane.statefulSet,
         { controlPlane: { statefulSet: { enableServiceLinks: false } } },
         /enableServiceLinks: the control plane reads its Service's address from the service links/,
       ],
-      [
-        { controlPlane: { distro: { k8s: { version: 'v1.33.0' } } } },
-        /controlPlane.distro.k8s.version: set controlPlane.distro.k8s.enabled: true/,
-      ],
-      // vCluster's docs pin the Kubernetes version (air-gapped), or ask for FIPS, by the image alone.
-      [
-        { controlPlane: { distro: { k8s: { image: { tag: 'v1.31.1' } } } } },
-        /controlPlane.distro.k8s.image: set controlPlane.distro.k8s.enabled: true/,
-      ],
+      // k8s set up without `enabled` is vCluster's default distro: what vanilla cannot do is refused.
       [
         { controlPlane: { distro: { k8s: { env: [{ name: 'A', value: 'b' }] } } } },
-        /controlPlane.distro.k8s.env: set controlPlane.distro.k8s.enabled: true/,
+        /controlPlane.distro.k8s.env: vsyncer has no equivalent/,
       ],
       [
         { controlPlane: { distro: { k8s: { controllerManager: { enabled: false } } } } },
-        /controlPlane.distro.k8s.controllerManager.enabled: set controlPlane.distro.k8s.enabled: true/,
+        /controlPlane.distro.k8s.controllerManager.enabled: the vanilla control plane always runs it/,
+      ],
+      [
+        { controlPlane: { distro: { k8s: { image: { tag: 'v1.34.2-fips' } } } } },
+        /controlPlane.distro.k8s.image.tag: v1.34.2-fips is a tag of vCluster's own bundle/,
       ],
       [
         { controlPlane: { distro: { k8s: { bogusKey: 1 } } } },

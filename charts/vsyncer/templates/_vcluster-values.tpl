@@ -50,11 +50,11 @@ vcluster.yaml, defaults included, installs this chart with what it asks for.
 {{- include "vsyncer.vc.k8s" (dict "s" $s "m" $d.k8s) -}}
 {{- else -}}
 {{- /*
-Neither enabled: vsyncer's default distro, k3s (vCluster's is k8s). What would set up k8s is refused
-rather than dropped; its image and the components' switches at vCluster's defaults say nothing.
+Neither enabled: vCluster runs k8s (its default since v0.20), vsyncer k3s (its own default) unless
+the values set k8s up: then the vanilla control plane, as in vCluster. Its image and the components'
+switches at vCluster's defaults set nothing up.
 */ -}}
 {{- $_ := unset $cp "distro" -}}
-{{- include "vsyncer.vc.k8sScheduler" (dict "s" $s "m" $d.k8s) -}}
 {{- with $d.k8s -}}
 {{- $k8s := . -}}
 {{- $kat := printf "%s.k8s" $at -}}
@@ -83,8 +83,12 @@ rather than dropped; its image and the components' switches at vCluster's defaul
 {{- end -}}
 {{- end -}}
 {{- if $asked -}}
-{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s.k8s.%s: set controlPlane.distro.k8s.enabled: true for the vanilla control plane (with neither k3s nor k8s enabled, vsyncer runs k3s)" $at (join ", " $asked))) -}}
+{{- $_ := set $cp "distro" "vanilla" -}}
+{{- include "vsyncer.vc.k8s" (dict "s" $s "m" $k8s) -}}
 {{- end -}}
+{{- end -}}
+{{- if ne (toString $cp.distro) "vanilla" -}}
+{{- include "vsyncer.vc.k8sScheduler" (dict "s" $s "m" $d.k8s) -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
