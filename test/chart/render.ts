@@ -164,6 +164,12 @@ export const EVERYTHING_ON: Record<string, string> = {
   'controlPlane.annotations.owner': 'platform',
   'controlPlane.podLabels.tier': 'control-plane',
   'controlPlane.podAnnotations.owner': 'platform',
+  'controlPlane.env[0].name': 'HTTPS_PROXY',
+  'controlPlane.env[0].value': 'http://proxy.internal:3128',
+  'controlPlane.extraVolumes[0].name': 'audit-log',
+  'controlPlane.extraVolumes[0].emptyDir.sizeLimit': '1Gi',
+  'controlPlane.extraVolumeMounts[0].name': 'audit-log',
+  'controlPlane.extraVolumeMounts[0].mountPath': '/var/log/audit',
   'metrics.serviceMonitor.enabled': 'true',
   'isolation.enabled': 'true',
   // With the external datastore above, the control plane's egress to it.

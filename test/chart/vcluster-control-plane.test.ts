@@ -402,6 +402,54 @@ describe("helm chart: vCluster's control-plane values (controlPlane.statefulSet,
     });
   });
 
+  it("takes statefulSet.env and persistence.addVolumes / addVolumeMounts as vCluster's docs use them (a proxy; an audit policy and log): env in every control-plane container and the syncer's, mounts in the control plane's", () => {
+    type Container = {
+      name: string;
+      env?: { name: string }[];
+      volumeMounts?: { name: string; mountPath: string }[];
+    };
+    type Pod = {
+      spec: { containers: Container[]; initContainers?: Container[]; volumes: { name: string }[] };
+    };
+    const env = [
+      { name: 'HTTP_PROXY', value: 'http://proxy.internal:3128' },
+      { name: 'NO_PROXY', value: '.svc,10.0.0.0/8' },
+    ];
+    const addVolumes = [
+      { name: 'audit-log', emptyDir: {} },
+      { name: 'audit-policy', configMap: { name: 'audit-config' } },
+    ];
+    const addVolumeMounts = [
+      { name: 'audit-log', mountPath: '/var/log' },
+      { name: 'audit-policy', mountPath: '/etc/kubernetes' },
+    ];
+    for (const distro of [{ k3s: { enabled: true } }, { k8s: { enabled: true } }]) {
+      const fromVcluster = renderValues({
+        controlPlane: { distro, statefulSet: { env, persistence: { addVolumes, addVolumeMounts } } },
+      });
+      const fromVsyncer = renderValues({
+        controlPlane: { distro, env, extraVolumes: addVolumes, extraVolumeMounts: addVolumeMounts },
+      });
+      expect(ungenerated(fromVcluster)).toEqual(ungenerated(fromVsyncer));
+      const pod = statefulSetOf(fromVcluster).spec.template as unknown as Pod;
+      const all = [...(pod.spec.initContainers ?? []), ...pod.spec.containers];
+      const named = (names: string[]) => all.filter((c) => names.includes(c.name));
+      const controlPlane = named(['k3s', 'kube-apiserver', 'kube-controller-manager']);
+      expect(controlPlane.length).toBeGreaterThan(0);
+      for (const c of [...controlPlane, ...named(['syncer'])])
+        expect(c.env?.map((e) => e.name)).toEqual(expect.arrayContaining(['HTTP_PROXY', 'NO_PROXY']));
+      for (const c of controlPlane) expect(c.volumeMounts).toEqual(expect.arrayContaining(addVolumeMounts));
+      // Not where nothing reads them: etcd and the certificate init containers; no mounts in the syncer.
+      for (const c of named(['etcd', 'kubelet-cert', 'apiserver-cert']))
+        expect(c.env?.map((e) => e.name) ?? []).not.toContain('HTTP_PROXY');
+      for (const c of named(['etcd', 'kubelet-cert', 'apiserver-cert', 'syncer']))
+        expect(c.volumeMounts?.map((m) => m.name) ?? []).not.toContain('audit-log');
+      expect(pod.spec.volumes.map((v) => v.name)).toEqual(
+        expect.arrayContaining(['audit-log', 'audit-policy']),
+      );
+    }
+  });
+
   it('refuses what vsyncer cannot do, naming each value and what vsyncer does instead', () => {
     const refused: [Record<string, unknown>, RegExp][] = [
       // A false is a choice: Retain beside vsyncer's delete-on-uninstall conflicts.
@@ -478,8 +526,16 @@ describe("helm chart: vCluster's control-plane values (controlPlane.statefulSet,
         /topologySpreadConstraints\[0\] must be a constraint/,
       ],
       [
-        { controlPlane: { statefulSet: { env: [{ name: 'A', value: 'b' }] } } },
-        /controlPlane.statefulSet.env: vsyncer has no equivalent/,
+        { controlPlane: { statefulSet: { env: [{ name: 'VCLUSTER_PHYSICAL_CLIENT_QPS', value: '100' }] } } },
+        /controlPlane.statefulSet.env: VCLUSTER_PHYSICAL_CLIENT_QPS is a setting of vCluster's own binary/,
+      ],
+      [
+        { controlPlane: { statefulSet: { env: [{ name: 'POD_IP', value: '10.0.0.1' }] } } },
+        /controlPlane.env: POD_IP is set by the chart itself/,
+      ],
+      [
+        { controlPlane: { statefulSet: { env: [{ name: 'VC1_SERVICE_HOST', value: '10.0.0.1' }] } } },
+        /controlPlane.env: VC1_SERVICE_HOST is set by the chart itself/,
       ],
       [
         { controlPlane: { statefulSet: { probes: { livenessProbe: { enabled: false } } } } },
@@ -494,8 +550,8 @@ describe("helm chart: vCluster's control-plane values (controlPlane.statefulSet,
         /containerSecurityContext.runAsNonRoot: vsyncer's containers have security contexts of their own/,
       ],
       [
-        { controlPlane: { statefulSet: { persistence: { addVolumes: [{ name: 'x', emptyDir: {} }] } } } },
-        /controlPlane.statefulSet.persistence.addVolumes: vsyncer has no equivalent/,
+        { controlPlane: { statefulSet: { persistence: { dataVolume: [{ name: 'x', emptyDir: {} }] } } } },
+        /controlPlane.statefulSet.persistence.dataVolume: vsyncer has no equivalent/,
       ],
       [
         { controlPlane: { statefulSet: { highAvailability: { replicas: 3 } } } },

@@ -72,6 +72,22 @@ describe('helm chart against the real host API server', () => {
   it.each([
     ['default values', () => ({}), false],
     ['every optional feature on', everythingHere, true],
+    [
+      "the vanilla control plane with the admin's environment and volumes (an audit log)",
+      () => ({
+        'controlPlane.distro': 'vanilla',
+        'syncer.virtualScheduler': 'true',
+        'syncer.syncRealNodes': 'true',
+        'controlPlane.env[0].name': 'GOMEMLIMIT',
+        'controlPlane.env[0].valueFrom.resourceFieldRef.resource': 'limits.memory',
+        'controlPlane.extraVolumes[0].name': 'audit-log',
+        'controlPlane.extraVolumes[0].emptyDir.sizeLimit': '1Gi',
+        'controlPlane.extraVolumeMounts[0].name': 'audit-log',
+        'controlPlane.extraVolumeMounts[0].mountPath': '/var/log/audit',
+        'vanilla.apiServer.extraArgs[0]': '--audit-log-path=/var/log/audit/audit.log',
+      }),
+      false,
+    ],
   ])(
     'passes server-side dry-run apply with %s',
     async (_what, values, mappedRole) => {

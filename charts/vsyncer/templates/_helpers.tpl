@@ -905,6 +905,26 @@ annotations: {{- toYaml . | nindent 2 }}
 {{- end }}
 {{- end -}}
 
+{{/*
+controlPlane.env as container env entries (YAML list items; empty when none), for the control plane's
+containers and the syncer. A name the chart sets itself is refused: a second entry of a name would
+replace the chart's (the data store's endpoint, the Service's address in k3s's certificate).
+*/}}
+{{- define "vsyncer.extraEnv" -}}
+{{- $own := list "POD_NAME" "POD_IP" "K3S_DATASTORE_ENDPOINT" "K3S_TOKEN" (include "vsyncer.serviceHostEnv" .) -}}
+{{- range .Values.controlPlane.env -}}
+{{- if has (toString .name) $own -}}
+{{- fail (printf "controlPlane.env: %s is set by the chart itself (%s); leave it out" .name (join ", " $own)) -}}
+{{- end -}}
+{{- end -}}
+{{- with .Values.controlPlane.env -}}{{- toYaml . -}}{{- end -}}
+{{- end -}}
+
+{{/* controlPlane.extraVolumeMounts as container volumeMounts entries (empty when none). */}}
+{{- define "vsyncer.extraVolumeMounts" -}}
+{{- with .Values.controlPlane.extraVolumeMounts -}}{{- toYaml . -}}{{- end -}}
+{{- end -}}
+
 {{/* isolation's defaults in values.yaml (the chart cannot read them back once a user's values are merged in). */}}
 {{- define "vsyncer.vc.defaultIsolation" -}}
 resourceQuota:

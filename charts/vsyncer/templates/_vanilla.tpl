@@ -87,6 +87,9 @@ virtual cluster has no nodes of its own).
     initialDelaySeconds: 30
     periodSeconds: 10
     failureThreshold: 10
+  {{- with include "vsyncer.extraEnv" . }}
+  env: {{- . | nindent 4 }}
+  {{- end }}
   securityContext: {{- include "vsyncer.restrictedContainer" . | nindent 4 }}
   resources: {{- toYaml $v.apiServer.resources | nindent 4 }}
   volumeMounts:
@@ -94,6 +97,9 @@ virtual cluster has no nodes of its own).
     - {name: serving-cert, mountPath: /etc/vsyncer/serving, readOnly: true}
     {{- if .Values.syncer.kubelet.enabled }}
     - {name: kubelet-client, mountPath: /etc/vsyncer/kubelet, readOnly: true}
+    {{- end }}
+    {{- with include "vsyncer.extraVolumeMounts" . }}
+    {{- . | nindent 4 }}
     {{- end }}
 {{- end -}}
 
@@ -121,10 +127,16 @@ virtual cluster has no nodes of its own).
     {{- range $v.controllerManager.extraArgs }}
     - {{ . | quote }}
     {{- end }}
+  {{- with include "vsyncer.extraEnv" . }}
+  env: {{- . | nindent 4 }}
+  {{- end }}
   securityContext: {{- include "vsyncer.restrictedContainer" . | nindent 4 }}
   resources: {{- toYaml $v.controllerManager.resources | nindent 4 }}
   volumeMounts:
     - {name: pki, mountPath: /etc/vsyncer/pki, readOnly: true}
+    {{- with include "vsyncer.extraVolumeMounts" . }}
+    {{- . | nindent 4 }}
+    {{- end }}
 {{- if .Values.syncer.virtualScheduler }}
 # The virtual scheduler (syncer.virtualScheduler), as k3s runs its own when not disabled.
 - name: kube-scheduler
@@ -141,11 +153,17 @@ virtual cluster has no nodes of its own).
     {{- range $v.scheduler.extraArgs }}
     - {{ . | quote }}
     {{- end }}
+  {{- with include "vsyncer.extraEnv" . }}
+  env: {{- . | nindent 4 }}
+  {{- end }}
   securityContext: {{- include "vsyncer.restrictedContainer" . | nindent 4 }}
   resources: {{- toYaml $v.scheduler.resources | nindent 4 }}
   volumeMounts:
     # Its kubeconfig only, not the CA's and signing keys of the rest of <release>-pki.
     - {name: scheduler-kubeconfig, mountPath: /etc/vsyncer/pki, readOnly: true}
+    {{- with include "vsyncer.extraVolumeMounts" . }}
+    {{- . | nindent 4 }}
+    {{- end }}
 {{- end }}
 {{- end -}}
 

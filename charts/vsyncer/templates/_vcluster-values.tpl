@@ -260,7 +260,16 @@ the volume for vCluster's binaries.
 {{- $v := $s.root.Values -}}
 {{- $ss := $v.controlPlane.statefulSet -}}
 {{- $at := "controlPlane.statefulSet" -}}
-{{- include "vsyncer.vc.keys" (dict "s" $s "at" $at "m" $ss "known" (list "labels" "annotations" "imagePullPolicy" "resources" "pods" "highAvailability" "security" "persistence" "enableServiceLinks" "scheduling" "probes") "ignored" (list "image") "off" (list "workingDir" "command" "args" "env" "hostAliases" "initContainers" "sidecarContainers" "dnsPolicy" "dnsConfig" "runtimeClassName")) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" $at "m" $ss "known" (list "labels" "annotations" "imagePullPolicy" "resources" "pods" "highAvailability" "security" "persistence" "enableServiceLinks" "scheduling" "probes" "env") "ignored" (list "image") "off" (list "workingDir" "command" "args" "hostAliases" "initContainers" "sidecarContainers" "dnsPolicy" "dnsConfig" "runtimeClassName")) -}}
+{{- if hasKey $ss "env" -}}
+{{- /* vCluster's binary reads its own settings from VCLUSTER_* variables; vsyncer's are syncer.* values. */ -}}
+{{- range (kindIs "slice" $ss.env) | ternary $ss.env list -}}
+{{- if and (kindIs "map" .) (hasPrefix "VCLUSTER_" (toString .name)) -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s.env: %s is a setting of vCluster's own binary, which vsyncer has not; its settings are the syncer.* values (docs/helm.md)" $at .name)) -}}
+{{- end -}}
+{{- end -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.env" $at) "to" "controlPlane.env" "value" ($ss.env | default list) "default" list) -}}
+{{- end -}}
 {{- range $field, $to := dict "labels" "controlPlane.labels" "annotations" "controlPlane.annotations" -}}
 {{- if hasKey $ss $field -}}
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.%s" $at $field) "to" $to "value" (get $ss $field | default dict) "default" dict) -}}
@@ -364,7 +373,12 @@ deadline must be shorter than the lease): at vCluster's defaults all three set n
 {{- define "vsyncer.vc.persistence" -}}
 {{- $s := .s -}}
 {{- $at := "controlPlane.statefulSet.persistence" -}}
-{{- include "vsyncer.vc.keys" (dict "s" $s "at" $at "m" .m "known" (list "volumeClaim") "ignored" (list "binariesVolume") "off" (list "volumeClaimTemplates" "addVolumes" "addVolumeMounts" "dataVolume")) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" $at "m" .m "known" (list "volumeClaim" "addVolumes" "addVolumeMounts") "ignored" (list "binariesVolume") "off" (list "volumeClaimTemplates" "dataVolume")) -}}
+{{- range $from, $to := dict "addVolumes" "controlPlane.extraVolumes" "addVolumeMounts" "controlPlane.extraVolumeMounts" -}}
+{{- if hasKey $.m $from -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.%s" $at $from) "to" $to "value" (get $.m $from | default list) "default" list) -}}
+{{- end -}}
+{{- end -}}
 {{- with .m.volumeClaim -}}
 {{- $vc := . -}}
 {{- $vat := printf "%s.volumeClaim" $at -}}
