@@ -450,6 +450,31 @@ describe("helm chart: vCluster's control-plane values (controlPlane.statefulSet,
     }
   });
 
+  it("adds rbac.role.extraRules to the syncer's Role and rbac.clusterRole.extraRules to a ClusterRole, as syncer.customResourceRules", () => {
+    type Role = Manifest & { rules: unknown[] };
+    const namespaced = { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'watch'] };
+    const cluster = { apiGroups: [''], resources: ['nodes'], verbs: ['get'] };
+    const fromVcluster = renderValues({
+      rbac: { role: { extraRules: [namespaced] }, clusterRole: { extraRules: [cluster] } },
+    });
+    expect(ungenerated(fromVcluster)).toEqual(
+      ungenerated(
+        renderValues({ syncer: { customResourceRules: { namespace: [namespaced], cluster: [cluster] } } }),
+      ),
+    );
+    const role = fromVcluster.find((m) => m.kind === 'Role' && m.metadata.name === 'vc1') as Role;
+    expect(role.rules).toContainEqual(namespaced);
+    const clusterRole = fromVcluster.find((m) => m.kind === 'ClusterRole') as Role;
+    expect(clusterRole.rules).toContainEqual(cluster);
+    // Both given, differently: refused, naming both.
+    expect(() =>
+      renderValues({
+        rbac: { role: { extraRules: [namespaced] } },
+        syncer: { customResourceRules: { namespace: [cluster] } },
+      }),
+    ).toThrow(/rbac.role.extraRules .* and syncer.customResourceRules.namespace .* are both set/);
+  });
+
   it('refuses what vsyncer cannot do, naming each value and what vsyncer does instead', () => {
     const refused: [Record<string, unknown>, RegExp][] = [
       // A false is a choice: Retain beside vsyncer's delete-on-uninstall conflicts.
@@ -591,8 +616,8 @@ describe("helm chart: vCluster's control-plane values (controlPlane.statefulSet,
       ],
       [{ privateNodes: { enabled: true } }, /privateNodes: vsyncer has no private nodes/],
       [
-        { rbac: { role: { extraRules: [{ verbs: ['get'] }] } } },
-        /rbac.role.extraRules: vsyncer has no equivalent/,
+        { rbac: { role: { overwriteRules: [{ verbs: ['get'] }] } } },
+        /rbac.role.overwriteRules: vsyncer has no equivalent/,
       ],
       [
         { logging: { encoding: 'logfmt' } },

@@ -594,9 +594,13 @@ mode and the CLI's telemetry switch do nothing in either chart: accepted.
 {{- include "vsyncer.vc.keys" (dict "s" $s "at" "rbac" "m" $r "known" (list "role" "clusterRole") "ignored" (list "enableVolumeSnapshotRules")) -}}
 {{- range $name := list "role" "clusterRole" -}}
 {{- with get $r $name -}}
-{{- include "vsyncer.vc.keys" (dict "s" $s "at" (printf "rbac.%s" $name) "m" . "known" (list "enabled") "off" (list "overwriteRules" "extraRules")) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" (printf "rbac.%s" $name) "m" . "known" (list "enabled" "extraRules") "off" (list "overwriteRules")) -}}
 {{- if hasKey . "enabled" -}}
-{{- include "vsyncer.vc.only" (dict "s" $s "at" (printf "rbac.%s.enabled" $name) "value" .enabled "allowed" (ternary (list "true") (list "true" "auto") (eq $name "role")) "why" "vsyncer derives its RBAC from the kinds it syncs (custom resources' rules are syncer.customResourceRules)") -}}
+{{- include "vsyncer.vc.only" (dict "s" $s "at" (printf "rbac.%s.enabled" $name) "value" .enabled "allowed" (ternary (list "true") (list "true" "auto") (eq $name "role")) "why" "vsyncer derives its RBAC from the kinds it syncs (more rules are syncer.customResourceRules)") -}}
+{{- end -}}
+{{- if hasKey . "extraRules" -}}
+{{- $to := printf "syncer.customResourceRules.%s" (ternary "namespace" "cluster" (eq $name "role")) -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "rbac.%s.extraRules" $name) "to" $to "value" (.extraRules | default list) "default" list) -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
