@@ -1,4 +1,4 @@
-import { isolationOf, renderValues, syncerArgs, type Manifest } from './render.ts';
+import { isolationOf, renderValues, syncerArgs, type Manifest, ungenerated } from './render.ts';
 
 const tolerationArgs = (tolerations: unknown[]) =>
   syncerArgs(renderValues({ syncer: { enforceTolerations: tolerations } })).filter((a) =>
@@ -401,6 +401,35 @@ describe("helm chart: vCluster's values that have an exact vsyncer value", () =>
         /policies\.limitRange\.max \(\{"cpu":"2"\}\) and isolation\.limitRange\.max \(\{"cpu":"1"\}\) are both set/,
       );
     });
+  });
+
+  it("takes publicEgress.enabled: false (no address beyond the virtual cluster) as isolation.networkPolicy.publicEgress: false, for the policy and the syncer's limit", () => {
+    type Policy = Manifest & { spec: { egress: { to?: { ipBlock?: unknown }[] }[] } };
+    const off = {
+      policies: { networkPolicy: { enabled: true, workload: { publicEgress: { enabled: false } } } },
+    };
+    const manifests = renderValues(off);
+    expect(ungenerated(manifests)).toEqual(
+      ungenerated(renderValues({ isolation: { networkPolicy: { enabled: true, publicEgress: false } } })),
+    );
+    const work = manifests.find(
+      (m) => m.kind === 'NetworkPolicy' && m.metadata.name === 'vc-work-vc1',
+    ) as Policy;
+    expect(work.spec.egress.flatMap((r) => r.to ?? []).filter((peer) => peer.ipBlock)).toEqual([]);
+    const args = syncerArgs(manifests);
+    expect(args).toContain('--tenant-public-egress=false');
+    expect(args.filter((a) => a.startsWith('--tenant-egress-'))).toEqual([]);
+    // On (vCluster's default), the block is there as before.
+    const on = renderValues({
+      policies: { networkPolicy: { enabled: true, workload: { publicEgress: { enabled: true } } } },
+    });
+    expect(syncerArgs(on)).toContain('--tenant-egress-cidr=0.0.0.0/0');
+    expect(syncerArgs(on)).toContain('--tenant-public-egress=true');
+    expect(() =>
+      renderValues({
+        policies: { networkPolicy: { enabled: true, workload: { publicEgress: { enabled: 'no' } } } },
+      }),
+    ).toThrow(/publicEgress.enabled must be true or false/);
   });
 
   it('keeps link-local (cloud metadata) excepted from a vCluster except list that leaves it out, for an IPv4 cidr', () => {

@@ -808,10 +808,17 @@ defaultRequest are merged over vsyncer's own.
 {{- with ($np.workload | default dict).publicEgress -}}
 {{- $at := "policies.networkPolicy.workload.publicEgress" -}}
 {{- include "vsyncer.vc.keys" (dict "s" $s "at" $at "m" . "known" (list "enabled" "cidr" "except")) -}}
-{{- if and (hasKey . "enabled") (not .enabled) -}}
-{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s.enabled: vsyncer's isolation policy always allows egress to isolation.networkPolicy.outgoingCIDR; only true is accepted" $at)) -}}
+{{- if hasKey . "enabled" -}}
+{{- if kindIs "bool" .enabled -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.enabled" $at) "to" "isolation.networkPolicy.publicEgress" "value" .enabled "default" true) -}}
+{{- else -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s.enabled must be true or false" $at)) -}}
 {{- end -}}
+{{- end -}}
+{{- /* Off, its cidr and except bound nothing: vCluster leaves them unread. */ -}}
+{{- if ne (toString .enabled) "false" -}}
 {{- include "vsyncer.vc.egressBlock" (dict "s" $s "at" $at "m" .) -}}
+{{- end -}}
 {{- end -}}
 {{- /* Before v0.31: outgoingConnections.ipBlock (publicEgress's cidr and except), platform (Loft's, accepted), extra rules. */ -}}
 {{- with $np.outgoingConnections -}}
@@ -1447,9 +1454,12 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 {{- end }}
 {{- if include "vsyncer.isolationOn" (dict "root" . "object" "networkPolicy") }}
 {{- /* The isolation NetworkPolicy's egress limit, which tenant NetworkPolicies (kind networkpolicies) must not widen. */}}
+- {{ printf "--tenant-public-egress=%t" .Values.isolation.networkPolicy.publicEgress | quote }}
+{{- if .Values.isolation.networkPolicy.publicEgress }}
 - {{ printf "--tenant-egress-cidr=%v" .Values.isolation.networkPolicy.outgoingCIDR | quote }}
 {{- range .Values.isolation.networkPolicy.exceptCIDRs }}
 - {{ printf "--tenant-egress-except-cidr=%v" . | quote }}
+{{- end }}
 {{- end }}
 {{- end }}
 - {{ printf "--shutdown-timeout=%v" .Values.syncer.shutdownTimeout | quote }}
@@ -2253,6 +2263,7 @@ deniedEndpointCidr: syncer.deniedEndpointCidrs
 allowedEndpointCidr: syncer.allowedEndpointCidrs
 tenantEgressCidr: isolation.networkPolicy.outgoingCIDR
 tenantEgressExceptCidr: isolation.networkPolicy.exceptCIDRs
+tenantPublicEgress: isolation.networkPolicy.publicEgress
 reservedIngressHost: (from controlPlane.ingress and controlPlane.proxy.extraSANs)
 allowedIngressHost: syncer.allowedIngressHosts
 allowedServerUrl: syncer.allowedServerUrls

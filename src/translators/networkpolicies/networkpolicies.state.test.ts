@@ -184,6 +184,43 @@ describe('networkpolicies state table', () => {
     expect(specOf(hostPolicy(table, 'private')).egress ?? []).toEqual([]);
   });
 
+  it("with no public egress (--tenant-public-egress=false), egress rules keep only the virtual cluster's pods", async () => {
+    const table = await start({ kinds: ['networkpolicies'], flags: { tenantPublicEgress: false } });
+    await table.virtual.create(
+      NP,
+      'team',
+      policy('escape', { podSelector: {}, policyTypes: ['Egress'], egress: [{ ports: [{ port: 443 }] }] }),
+    );
+    await table.virtual.create(
+      NP,
+      'team',
+      policy('mixed', {
+        podSelector: {},
+        policyTypes: ['Egress'],
+        egress: [
+          { to: [{ ipBlock: { cidr: '0.0.0.0/0' } }, { podSelector: { matchLabels: { app: 'db' } } }] },
+        ],
+      }),
+    );
+    await table.settle();
+    expect(specOf(hostPolicy(table, 'escape')).egress).toEqual([
+      { ports: [{ port: 443 }], to: [{ podSelector: { matchLabels: { [MANAGED_BY]: VC } } }] },
+    ]);
+    const mixed = specOf(hostPolicy(table, 'mixed')).egress!;
+    expect(mixed).toHaveLength(1);
+    expect(mixed[0]!.to!.some((peer) => peer.ipBlock)).toBe(false);
+    expect(mixed[0]!.to).toHaveLength(1);
+  });
+
+  it('refuses --tenant-public-egress=false beside egress blocks, which it would leave meaningless', async () => {
+    await expect(
+      start({
+        kinds: ['networkpolicies'],
+        flags: { tenantPublicEgress: false, tenantEgressCidr: '0.0.0.0/0' },
+      }),
+    ).rejects.toThrow(/--tenant-public-egress.*leave them out/);
+  });
+
   it('a block the syncer cannot read is refused with its field named, and the copy keeps what it had', async () => {
     const table = await start({
       kinds: ['networkpolicies'],
