@@ -49,3 +49,17 @@ describe('chart upgrades that would move the data store', () => {
     expect(moved.stdout).toContain('vsyncer.dev/data-store: "vanilla/embedded"');
   });
 });
+
+describe('chart upgrades that would change the pod management policy', () => {
+  it('are refused before the API server refuses the whole upgrade, naming the value to keep', async () => {
+    const out = await renderAgainstHost('controlPlane.podManagementPolicy=OrderedReady');
+    expect(out.code).not.toBe(0);
+    expect(out.stderr).toContain(
+      "controlPlane.podManagementPolicy: the release's StatefulSet has Parallel, and Kubernetes does not let an upgrade change it; keep Parallel",
+    );
+    // A new release takes either.
+    const fresh = await render(uniqueName('upg'), hostNs, ['controlPlane.podManagementPolicy=OrderedReady']);
+    expect(fresh.stderr).toBe('');
+    expect(fresh.stdout).toContain('podManagementPolicy: OrderedReady');
+  });
+});

@@ -62,7 +62,7 @@ const VCLUSTER_YAML = {
         topologySpreadConstraints: [
           { maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway' },
         ],
-        podManagementPolicy: 'Parallel',
+        podManagementPolicy: 'OrderedReady',
       },
       probes: { livenessProbe: { enabled: true, failureThreshold: 10 }, readinessProbe: { enabled: true } },
       security: { containerSecurityContext: { allowPrivilegeEscalation: false, runAsUser: 0 } },
@@ -96,6 +96,7 @@ const VSYNCER_VALUES = {
       { maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway' },
     ],
     imagePullSecrets: [{ name: 'registry-creds' }],
+    podManagementPolicy: 'OrderedReady',
   },
   k3s: {
     image: 'rancher/k3s:v1.33.4-k3s1',
@@ -567,8 +568,8 @@ describe("helm chart: vCluster's control-plane values (controlPlane.statefulSet,
         /controlPlane.statefulSet.probes.livenessProbe.enabled: vsyncer always probes its containers; only true is accepted, not false/,
       ],
       [
-        { controlPlane: { statefulSet: { scheduling: { podManagementPolicy: 'OrderedReady' } } } },
-        /podManagementPolicy: the chart's StatefulSet starts its pods in parallel/,
+        { controlPlane: { statefulSet: { scheduling: { podManagementPolicy: 'InOrder' } } } },
+        /podManagementPolicy: a StatefulSet's pod management policy; only Parallel or OrderedReady is accepted, not "InOrder"/,
       ],
       [
         { controlPlane: { statefulSet: { security: { containerSecurityContext: { runAsNonRoot: true } } } } },

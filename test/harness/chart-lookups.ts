@@ -23,7 +23,7 @@ export async function renderAgainstHost(release: string, namespace: string, set:
   ]);
 }
 
-/** A StatefulSet of no replicas under `name`, with the labels and annotations a release gave it. */
+/** A StatefulSet of no replicas under `name`, with the labels and annotations a release gave it (and the chart's default pod management). */
 export function standInStatefulSet(
   name: string,
   namespace: string,
@@ -36,6 +36,7 @@ export function standInStatefulSet(
     spec: {
       serviceName: `${name}-headless`,
       replicas: 0,
+      podManagementPolicy: 'Parallel',
       selector: { matchLabels: { app: name } },
       template: {
         metadata: { labels: { app: name } },

@@ -352,7 +352,8 @@ deadline must be shorter than the lease): at vCluster's defaults all three set n
 {{- end -}}
 {{- end -}}
 {{- if hasKey $sch "podManagementPolicy" -}}
-{{- include "vsyncer.vc.only" (dict "s" $s "at" (printf "%s.podManagementPolicy" $sat) "value" $sch.podManagementPolicy "allowed" (list "Parallel") "why" "the chart's StatefulSet starts its pods in parallel, a field no upgrade can change") -}}
+{{- include "vsyncer.vc.only" (dict "s" $s "at" (printf "%s.podManagementPolicy" $sat) "value" $sch.podManagementPolicy "allowed" (list "Parallel" "OrderedReady") "why" "a StatefulSet's pod management policy") -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.podManagementPolicy" $sat) "to" "controlPlane.podManagementPolicy" "value" (toString $sch.podManagementPolicy) "default" "Parallel") -}}
 {{- end -}}
 {{- end -}}
 {{- with $ss.probes -}}
