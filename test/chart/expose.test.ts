@@ -1,4 +1,4 @@
-import { render, syncerArgs, type Manifest } from './render.ts';
+import { render, renderValues, syncerArgs, type Manifest } from './render.ts';
 
 interface Container {
   name: string;
@@ -93,7 +93,7 @@ describe('helm chart: reaching the virtual API server from outside (controlPlane
       'api.example.com.',
     ].map((san): [Record<string, string>, string] => [
       { 'controlPlane.proxy.extraSANs[0]': san },
-      `"${san}" (of controlPlane.proxy.extraSANs, the ingress hosts or vanilla.apiServer.extraSANs) is neither a DNS name nor an IP address`,
+      `"${san}" (of controlPlane.proxy.extraSANs, the ingress or TLSRoute hosts or vanilla.apiServer.extraSANs) is neither a DNS name nor an IP address`,
     ]),
   ])('refuses %j', (set, message) => {
     expect(() => render(set)).toThrow(message);
@@ -218,6 +218,82 @@ describe('helm chart: reaching the virtual API server from outside (controlPlane
     // Without those kinds, nothing of a tenant's serves a host name there: nothing to reserve.
     expect(reserved(names)).toEqual([]);
     expect(reserved({ ...names, 'syncer.sync[0]': '*', 'syncer.sync[1]': '-ingresses' })).toHaveLength(2);
+  });
+});
+
+describe("helm chart: controlPlane.tlsRoute, a Gateway API TLSRoute to the API server (vCluster's)", () => {
+  type Route = Manifest & {
+    metadata: { annotations?: Record<string, string> };
+    spec: Record<string, unknown>;
+  };
+  const routeOf = (ms: Manifest[]) => ms.find((m) => m.kind === 'TLSRoute') as Route | undefined;
+  const parentRefs = [{ name: 'shared', namespace: 'gateways', sectionName: 'tls-passthrough' }];
+
+  it('routes the host to the release Service on 443 through the Gateway named, as vCluster renders it', () => {
+    const ms = renderValues({
+      controlPlane: {
+        tlsRoute: {
+          enabled: true,
+          host: 'vc1.example.com',
+          parentRefs,
+          labels: { team: 'a' },
+          annotations: { note: 'x' },
+        },
+      },
+    });
+    const route = routeOf(ms)!;
+    expect(route.apiVersion).toBe('gateway.networking.k8s.io/v1');
+    expect(route.metadata).toMatchObject({
+      name: 'vc1',
+      labels: { team: 'a', release: 'vc1' },
+      annotations: { note: 'x' },
+    });
+    expect(route.spec).toEqual({
+      parentRefs,
+      hostnames: ['vc1.example.com'],
+      rules: [{ backendRefs: [{ name: 'vc1', port: 443 }] }],
+    });
+    // The host is in the API server's certificate, and reserved from tenants' routes.
+    expect(k3sSans(ms)).toContain('--tls-san=vc1.example.com');
+    expect(render({}).some((m) => m.kind === 'TLSRoute')).toBe(false);
+    const reserved = syncerArgs(
+      renderValues({
+        controlPlane: { tlsRoute: { enabled: true, host: 'vc1.example.com', parentRefs } },
+        syncer: { sync: ['+tlsroutes'] },
+      }),
+    ).filter((a) => a.startsWith('--reserved-ingress-host'));
+    expect(reserved).toEqual(['--reserved-ingress-host=vc1.example.com']);
+  });
+
+  it("lays spec over the chart's: its hostnames (all in the certificate), parentRefs and rules replace the chart's", () => {
+    const ms = renderValues({
+      controlPlane: {
+        distro: 'vanilla',
+        tlsRoute: {
+          enabled: true,
+          apiVersion: 'gateway.networking.k8s.io/v1alpha2',
+          spec: { parentRefs, hostnames: ['a.example.com', 'b.example.com'] },
+        },
+      },
+    });
+    const route = routeOf(ms)!;
+    expect(route.apiVersion).toBe('gateway.networking.k8s.io/v1alpha2');
+    expect(route.spec).toMatchObject({ parentRefs, hostnames: ['a.example.com', 'b.example.com'] });
+    expect(vanillaSans(ms)).toEqual(
+      expect.arrayContaining(['--dns-name=a.example.com', '--dns-name=b.example.com']),
+    );
+  });
+
+  it('refuses a route attached to no Gateway, an unknown key, and a host that is no DNS name', () => {
+    expect(() => renderValues({ controlPlane: { tlsRoute: { enabled: true } } })).toThrow(
+      /controlPlane.tlsRoute.parentRefs is empty: name the Gateway/,
+    );
+    expect(() => renderValues({ controlPlane: { tlsRoute: { enabled: true, parentRef: {} } } })).toThrow(
+      /additional properties 'parentRef' not allowed/,
+    );
+    expect(() =>
+      renderValues({ controlPlane: { tlsRoute: { enabled: true, host: 'a b', parentRefs } } }),
+    ).toThrow(/"a b" \(of controlPlane.proxy.extraSANs, the ingress or TLSRoute hosts/);
   });
 });
 

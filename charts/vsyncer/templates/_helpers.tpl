@@ -65,7 +65,6 @@ top:
   deletion: "vsyncer's uninstall is helm uninstall (docs/helm.md: Uninstalling)"
 controlPlane:
   hostPathMapper: "vsyncer has no host path mapper"
-  tlsRoute: "vsyncer has no TLSRoute to the API server; use controlPlane.ingress or controlPlane.service"
   endpoint: "set exportKubeconfig.server"
   standalone: "vsyncer runs only in a host cluster"
 {{- end -}}
@@ -1118,10 +1117,20 @@ plane's certificate init container would otherwise refuse it at start, after the
 {{- end -}}
 {{- end -}}
 {{- end -}}
+{{- with .Values.controlPlane.tlsRoute -}}
+{{- if .enabled -}}
+{{- $hostnames := (.spec | default dict).hostnames -}}
+{{- if $hostnames -}}
+{{- $sans = concat $sans $hostnames -}}
+{{- else -}}
+{{- $sans = append $sans (required "controlPlane.tlsRoute.host is required with controlPlane.tlsRoute.enabled" .host) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
 {{- range $sans | uniq -}}
 {{- $san := toString . -}}
 {{- if not (or (include "vsyncer.isIP" $san) (and (not (regexMatch "^[0-9.]+$" $san)) (regexMatch "^(\\*\\.)?[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?(\\.[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?)*$" $san))) -}}
-{{- fail (printf "%q (of controlPlane.proxy.extraSANs, the ingress hosts or vanilla.apiServer.extraSANs) is neither a DNS name nor an IP address" $san) -}}
+{{- fail (printf "%q (of controlPlane.proxy.extraSANs, the ingress or TLSRoute hosts or vanilla.apiServer.extraSANs) is neither a DNS name nor an IP address" $san) -}}
 {{- end }}
 {{ $san }}
 {{- end -}}
