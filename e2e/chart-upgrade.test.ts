@@ -63,3 +63,23 @@ describe('chart upgrades that would change the pod management policy', () => {
     expect(fresh.stdout).toContain('podManagementPolicy: OrderedReady');
   });
 });
+
+describe("chart upgrades that would change the quota's scopes", () => {
+  it('are refused before the API server refuses the whole upgrade; the same scopes go ahead', async () => {
+    // As an earlier release left it, scoped to NotBestEffort.
+    await apply('host', {
+      apiVersion: 'v1',
+      kind: 'ResourceQuota',
+      metadata: { name: `vc-${release}`, namespace: hostNs },
+      spec: { hard: { pods: '10' }, scopes: ['NotBestEffort'] },
+    });
+    const quota = ['isolation.resourceQuota.enabled=true', 'isolation.resourceQuota.hard.services=null'];
+    const unscoped = await renderAgainstHost(...quota);
+    expect(unscoped.code).not.toBe(0);
+    expect(unscoped.stderr).toContain(
+      `the quota vc-${release} there has scopes ["NotBestEffort"], and Kubernetes lets no update change them`,
+    );
+    const same = await renderAgainstHost(...quota, 'isolation.resourceQuota.scopes[0]=NotBestEffort');
+    expect({ code: same.code, stderr: same.stderr }).toEqual({ code: 0, stderr: '' });
+  });
+});

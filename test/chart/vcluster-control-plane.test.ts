@@ -428,6 +428,23 @@ describe("helm chart: vCluster's control-plane values (controlPlane.statefulSet,
       const fromVcluster = renderValues({
         controlPlane: { distro, statefulSet: { env, persistence: { addVolumes, addVolumeMounts } } },
       });
+      // The distro's own env follows the statefulSet's, in the same containers, as in vCluster's.
+      const withDistroEnv = renderValues({
+        controlPlane: {
+          distro: Object.fromEntries(
+            Object.entries(distro).map(([k, v]) => [
+              k,
+              { ...v, env: [{ name: 'GOMEMLIMIT', value: '1GiB' }] },
+            ]),
+          ),
+          statefulSet: { env },
+        },
+      });
+      expect(ungenerated(withDistroEnv)).toEqual(
+        ungenerated(
+          renderValues({ controlPlane: { distro, env: [...env, { name: 'GOMEMLIMIT', value: '1GiB' }] } }),
+        ),
+      );
       const fromVsyncer = renderValues({
         controlPlane: { distro, env, extraVolumes: addVolumes, extraVolumeMounts: addVolumeMounts },
       });
@@ -492,8 +509,8 @@ describe("helm chart: vCluster's control-plane values (controlPlane.statefulSet,
       ],
       // k8s set up without `enabled` is vCluster's default distro: what vanilla cannot do is refused.
       [
-        { controlPlane: { distro: { k8s: { env: [{ name: 'A', value: 'b' }] } } } },
-        /controlPlane.distro.k8s.env: vsyncer has no equivalent/,
+        { controlPlane: { distro: { k8s: { securityContext: { runAsUser: 1000 } } } } },
+        /controlPlane.distro.k8s.securityContext: vsyncer has no equivalent/,
       ],
       [
         { controlPlane: { distro: { k8s: { controllerManager: { enabled: false } } } } },
@@ -557,11 +574,49 @@ describe("helm chart: vCluster's control-plane values (controlPlane.statefulSet,
       ],
       [
         { controlPlane: { statefulSet: { env: [{ name: 'POD_IP', value: '10.0.0.1' }] } } },
-        /controlPlane.env: POD_IP is set by the chart itself/,
+        /controlPlane.statefulSet.env: POD_IP is set by the chart itself/,
       ],
       [
         { controlPlane: { statefulSet: { env: [{ name: 'VC1_SERVICE_HOST', value: '10.0.0.1' }] } } },
-        /controlPlane.env: VC1_SERVICE_HOST is set by the chart itself/,
+        /controlPlane.statefulSet.env: VC1_SERVICE_HOST is set by the chart itself/,
+      ],
+      [
+        {
+          controlPlane: {
+            distro: { k3s: { enabled: true, env: [{ name: 'K3S_URL', value: 'https://x:6443' }] } },
+          },
+        },
+        /controlPlane.distro.k3s.env: K3S_URL: k3s's own settings/,
+      ],
+      [
+        { controlPlane: { env: [{ name: 'KUBERNETES_SERVICE_HOST', value: '203.0.113.9' }] } },
+        /controlPlane.env \(vCluster's controlPlane.statefulSet.env\): KUBERNETES_SERVICE_HOST would point the syncer's in-cluster client/,
+      ],
+      [
+        { controlPlane: { extraVolumes: [{ name: 'tmp', emptyDir: {} }] } },
+        /controlPlane.extraVolumes .*: tmp is a volume of the chart's own/,
+      ],
+      [
+        {
+          controlPlane: {
+            statefulSet: {
+              persistence: {
+                addVolumes: [{ name: 'audit', emptyDir: {} }],
+                addVolumeMounts: [{ name: 'host-api-token', mountPath: '/var/run/token' }],
+              },
+            },
+          },
+        },
+        /controlPlane.extraVolumeMounts .*: host-api-token is not one of controlPlane.extraVolumes \(audit\)/,
+      ],
+      [
+        {
+          controlPlane: {
+            extraVolumes: [{ name: 'audit', emptyDir: {} }],
+            extraVolumeMounts: [{ name: 'audit', mountPath: '/data/k3s/server/logs' }],
+          },
+        },
+        /audit at \/data\/k3s\/server\/logs would cover or lie inside \/data, where the chart mounts/,
       ],
       [
         { controlPlane: { statefulSet: { probes: { livenessProbe: { enabled: false } } } } },

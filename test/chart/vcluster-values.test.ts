@@ -319,7 +319,8 @@ describe("helm chart: vCluster's values that have an exact vsyncer value", () =>
     it("reach the quota, the LimitRange and the three policies as vsyncer's own values do; the chart's labels win", () => {
       const fromVcluster = isolated({
         policies: {
-          resourceQuota: { enabled: true, ...scoped, ...metadata },
+          // A scope of pods counts no services: vsyncer's default taken out (null), as vCluster's would be.
+          resourceQuota: { enabled: true, quota: { services: null }, ...scoped, ...metadata },
           limitRange: { enabled: true, min: { cpu: '10m' }, max: { memory: '2Gi' }, ...metadata },
           networkPolicy: { enabled: true, ...metadata },
         },
@@ -327,7 +328,7 @@ describe("helm chart: vCluster's values that have an exact vsyncer value", () =>
       const fromVsyncer = isolated({
         isolation: {
           enabled: true,
-          resourceQuota: { ...scoped, ...metadata },
+          resourceQuota: { hard: { services: null }, ...scoped, ...metadata },
           limitRange: { min: { cpu: '10m' }, max: { memory: '2Gi' }, ...metadata },
           networkPolicy: metadata,
         },
@@ -378,6 +379,36 @@ describe("helm chart: vCluster's values that have an exact vsyncer value", () =>
         'type',
       ]);
       expect(quota?.metadata.annotations).toBeUndefined();
+    });
+
+    it('refuses, at render, a scope that cannot count a hard limit (the API server would refuse the quota), naming the way out', () => {
+      for (const values of [
+        { isolation: { resourceQuota: { enabled: true, scopes: ['NotBestEffort'] } } },
+        { policies: { resourceQuota: { enabled: true, scopes: ['NotBestEffort'] } } },
+        {
+          policies: {
+            resourceQuota: {
+              enabled: true,
+              quota: { services: null },
+              scopeSelector: { matchExpressions: [{ scopeName: 'BestEffort', operator: 'Exists' }] },
+            },
+          },
+        },
+      ])
+        expect(() => renderValues(values)).toThrow(
+          /a quota scoped to (NotBestEffort|BestEffort) counts only pods.*not .*(services|requests.cpu).* set those to null/,
+        );
+      // Without the keys it cannot count, the same quota renders.
+      const quota = renderValues({
+        policies: {
+          resourceQuota: {
+            enabled: true,
+            quota: { services: null, 'requests.cpu': null, 'requests.memory': null },
+            scopeSelector: { matchExpressions: [{ scopeName: 'BestEffort', operator: 'Exists' }] },
+          },
+        },
+      }).find((m) => m.kind === 'ResourceQuota') as unknown as { spec: { hard: Record<string, string> } };
+      expect(quota.spec.hard).toEqual({ pods: '100' });
     });
 
     it('refuses what the objects could not hold, naming the key', () => {

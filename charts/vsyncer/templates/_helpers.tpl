@@ -144,6 +144,7 @@ off (false, empty); so does a value vsyncer cannot do.
 {{- include "vsyncer.vc.exportKubeConfig" $s -}}
 {{- include "vsyncer.vc.advanced" $s -}}
 {{- if hasKey $cp "statefulSet" -}}{{- include "vsyncer.vc.statefulSet" $s -}}{{- end -}}
+{{- include "vsyncer.vc.env" $s -}}
 {{- if hasKey $cp "backingStore" -}}{{- include "vsyncer.vc.backingStore" $s -}}{{- end -}}
 {{- if hasKey $cp "coredns" -}}{{- include "vsyncer.vc.coredns" $s -}}{{- end -}}
 {{- include "vsyncer.vc.controlPlaneRest" $s -}}
@@ -758,7 +759,12 @@ defaultRequest are merged over vsyncer's own.
 {{- with $p.resourceQuota -}}{{- if kindIs "map" . -}}
 {{- $rq := . -}}
 {{- if hasKey $rq "quota" -}}
-{{- include "vsyncer.vc.assign" (dict "s" $s "from" "policies.resourceQuota.quota" "to" "isolation.resourceQuota.hard" "value" (merge (deepCopy $rq.quota) (include "vsyncer.vc.defaultIsolation" $s | fromYaml).resourceQuota.hard) "default" (include "vsyncer.vc.defaultIsolation" $s | fromYaml).resourceQuota.hard) -}}
+{{- /* Over vsyncer's defaults; a key set to null takes the default out, as Helm does for values. */ -}}
+{{- $hard := (include "vsyncer.vc.defaultIsolation" $s | fromYaml).resourceQuota.hard -}}
+{{- range $key, $value := (kindIs "map" $rq.quota) | ternary $rq.quota dict -}}
+{{- if kindIs "invalid" $value -}}{{- $_ := unset $hard $key -}}{{- else -}}{{- $_ := set $hard $key $value -}}{{- end -}}
+{{- end -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" "policies.resourceQuota.quota" "to" "isolation.resourceQuota.hard" "value" (ternary $hard $rq.quota (kindIs "map" $rq.quota)) "default" (include "vsyncer.vc.defaultIsolation" $s | fromYaml).resourceQuota.hard) -}}
 {{- end -}}
 {{- if hasKey $rq "scopes" -}}
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" "policies.resourceQuota.scopes" "to" "isolation.resourceQuota.scopes" "value" ($rq.scopes | default list) "default" list) -}}
@@ -917,18 +923,99 @@ containers and the syncer. A name the chart sets itself is refused: a second ent
 replace the chart's (the data store's endpoint, the Service's address in k3s's certificate).
 */}}
 {{- define "vsyncer.extraEnv" -}}
-{{- $own := list "POD_NAME" "POD_IP" "K3S_DATASTORE_ENDPOINT" "K3S_TOKEN" (include "vsyncer.serviceHostEnv" .) -}}
 {{- range .Values.controlPlane.env -}}
-{{- if has (toString .name) $own -}}
-{{- fail (printf "controlPlane.env: %s is set by the chart itself (%s); leave it out" .name (join ", " $own)) -}}
+{{- with include "vsyncer.envNameProblem" (dict "root" $ "name" (toString .name)) -}}
+{{- fail (printf "controlPlane.env (vCluster's controlPlane.statefulSet.env): %s" .) -}}
 {{- end -}}
 {{- end -}}
 {{- with .Values.controlPlane.env -}}{{- toYaml . -}}{{- end -}}
 {{- end -}}
 
+{{/*
+Why an environment variable named `name` may not be set in the control-plane pod, or nothing: the
+chart's own (the pod's name and IP, the release Service's address k3s puts in its certificate), k3s's
+settings (K3S_*: its data store, token, a server to join), and the in-cluster API address
+(KUBERNETES_SERVICE_*, KUBERNETES_PORT*), which would send the syncer's host credentials elsewhere.
+Call with (dict "root" $ "name" ...).
+*/}}
+{{- define "vsyncer.envNameProblem" -}}
+{{- $own := list "POD_NAME" "POD_IP" (include "vsyncer.serviceHostEnv" .root) -}}
+{{- if has .name $own -}}
+{{- printf "%s is set by the chart itself; leave it out" .name -}}
+{{- else if hasPrefix "K3S_" .name -}}
+{{- printf "%s: k3s's own settings (K3S_*) are the chart's (k3s.datastore, k3s.extraArgs); leave it out" .name -}}
+{{- else if or (hasPrefix "KUBERNETES_SERVICE_" .name) (hasPrefix "KUBERNETES_PORT" .name) -}}
+{{- printf "%s would point the syncer's in-cluster client, and its host credentials, at another address; leave it out" .name -}}
+{{- end -}}
+{{- end -}}
+
 {{/* controlPlane.extraVolumeMounts as container volumeMounts entries (empty when none). */}}
 {{- define "vsyncer.extraVolumeMounts" -}}
 {{- with .Values.controlPlane.extraVolumeMounts -}}{{- toYaml . -}}{{- end -}}
+{{- end -}}
+
+{{/*
+The admin's volumes and mounts beside the chart's: a volume may not take a name of the chart's, a mount
+names one of the admin's volumes (the chart's hold the syncer's host token, the CA keys), and no mount
+goes at or under a path the chart mounts (its data, credentials and scratch space).
+*/}}
+{{- define "vsyncer.checkExtraVolumes" -}}
+{{- $chartVolumes := list "data" "kubeconfig" "pki" "scheduler-kubeconfig" "serving-cert" "tmp" "host-kubeconfig" "host-api-token" "kubelet-tls" "kubelet-client" "kubelet-ca" "syncer-config" "init-manifests" -}}
+{{- $names := list -}}
+{{- range .Values.controlPlane.extraVolumes -}}
+{{- if has (toString .name) $chartVolumes -}}
+{{- fail (printf "controlPlane.extraVolumes (vCluster's controlPlane.statefulSet.persistence.addVolumes): %s is a volume of the chart's own (%s); name yours otherwise" .name (join ", " $chartVolumes)) -}}
+{{- end -}}
+{{- $names = append $names (toString .name) -}}
+{{- end -}}
+{{- range .Values.controlPlane.extraVolumeMounts -}}
+{{- $mount := . -}}
+{{- if not (has (toString .name) $names) -}}
+{{- fail (printf "controlPlane.extraVolumeMounts (vCluster's controlPlane.statefulSet.persistence.addVolumeMounts): %s is not one of controlPlane.extraVolumes (%s); a mount names a volume of yours" .name (join ", " $names)) -}}
+{{- end -}}
+{{- $path := trimSuffix "/" (toString .mountPath) -}}
+{{- range $taken := list "/data" "/etc/vsyncer" "/tmp" "/var/run/secrets" -}}
+{{- if or (eq $path $taken) (hasPrefix (printf "%s/" $taken) $path) (hasPrefix (printf "%s/" $path) $taken) -}}
+{{- fail (printf "controlPlane.extraVolumeMounts (vCluster's controlPlane.statefulSet.persistence.addVolumeMounts): %s at %s would cover or lie inside %s, where the chart mounts the control plane's data, credentials or scratch space; mount it elsewhere" $mount.name $mount.mountPath $taken) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+The quota's scopes against what it counts, as the API server checks them, said at render with the way
+out: a scope of pods (BestEffort: their number only; Terminating, NotTerminating, NotBestEffort,
+PriorityClass, CrossNamespacePodAffinity: their number, cpu and memory) cannot count anything else, and
+`hard` holds vsyncer's defaults (services among them) unless set to null. Then, on an upgrade, the
+scopes of the quota there (Helm's lookup): Kubernetes lets no update change them.
+*/}}
+{{- define "vsyncer.checkQuotaScopes" -}}
+{{- $rq := .Values.isolation.resourceQuota -}}
+{{- $scopes := list -}}
+{{- range $rq.scopes | default list -}}{{- $scopes = append $scopes (toString .) -}}{{- end -}}
+{{- range ($rq.scopeSelector | default dict).matchExpressions | default list -}}{{- $scopes = append $scopes (toString .scopeName) -}}{{- end -}}
+{{- $pods := list "pods" -}}
+{{- $compute := list "pods" "cpu" "memory" "requests.cpu" "requests.memory" "limits.cpu" "limits.memory" -}}
+{{- $counts := dict "BestEffort" $pods "Terminating" $compute "NotTerminating" $compute "NotBestEffort" $compute "PriorityClass" $compute "CrossNamespacePodAffinity" $compute -}}
+{{- range $scope := $scopes | uniq -}}
+{{- with get $counts $scope -}}
+{{- $allowed := . -}}
+{{- $other := list -}}
+{{- range $key, $_ := $rq.hard | default dict -}}{{- if not (has $key $allowed) -}}{{- $other = append $other $key -}}{{- end -}}{{- end -}}
+{{- if $other -}}
+{{- fail (printf "isolation.resourceQuota (vCluster's policies.resourceQuota): a quota scoped to %s counts only %s, not %s of its hard limits (vsyncer's defaults among them): set those to null (hard: {%s: null}, vCluster's quota the same), or drop the scope" $scope (join ", " $allowed) (join ", " ($other | sortAlpha)) (first ($other | sortAlpha))) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- with lookup "v1" "ResourceQuota" .Release.Namespace (printf "vc-%s" (include "vsyncer.name" .)) -}}
+{{- $was := list -}}
+{{- range (.spec | default dict).scopes | default list -}}{{- $was = append $was (toString .) -}}{{- end -}}
+{{- $now := list -}}
+{{- range $rq.scopes | default list -}}{{- $now = append $now (toString .) -}}{{- end -}}
+{{- if ne (toJson ($was | sortAlpha)) (toJson ($now | sortAlpha)) -}}
+{{- fail (printf "isolation.resourceQuota.scopes (vCluster's policies.resourceQuota.scopes): the quota vc-%s there has scopes %s, and Kubernetes lets no update change them; keep those, or delete the ResourceQuota vc-%s in %s before the upgrade" (include "vsyncer.name" $) (toJson $was) (include "vsyncer.name" $) $.Release.Namespace) -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}
 
 {{/* isolation's defaults in values.yaml (the chart cannot read them back once a user's values are merged in). */}}

@@ -94,6 +94,39 @@ switches at vCluster's defaults set nothing up.
 {{- end -}}
 
 {{/*
+The control plane's environment: controlPlane.statefulSet.env, then the distro's own env (k3s.env or
+k8s.env), as vCluster lists them in its container: controlPlane.env. Each name is checked as the
+statefulSet's are.
+*/}}
+{{- define "vsyncer.vc.env" -}}
+{{- $s := . -}}
+{{- $env := $s.statefulSetEnv | default list -}}
+{{- $from := list -}}
+{{- if hasKey $s "statefulSetEnv" -}}{{- $from = append $from "controlPlane.statefulSet.env" -}}{{- end -}}
+{{- with $s.distroEnv -}}
+{{- if not (kindIs "slice" .env) -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s must be a list of environment variables" .at)) -}}
+{{- else -}}
+{{- $env = concat $env .env -}}
+{{- $from = append $from .at -}}
+{{- $at := .at -}}
+{{- range .env -}}
+{{- if and (kindIs "map" .) (hasPrefix "VCLUSTER_" (toString .name)) -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s: %s is a setting of vCluster's own binary, which vsyncer has not; its settings are the syncer.* values (docs/helm.md)" $at .name)) -}}
+{{- else if kindIs "map" . -}}
+{{- with include "vsyncer.envNameProblem" (dict "root" $s.root "name" (toString .name)) -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s: %s" $at .)) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- if $from -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (join " and " $from) "to" "controlPlane.env" "value" $env "default" list) -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
 controlPlane.distro.k8s.scheduler.enabled true turns the virtual scheduler on whichever distro runs,
 as in vCluster (its virtual scheduler is on when this or controlPlane.advanced.virtualScheduler is).
 */}}
@@ -113,7 +146,8 @@ as in vCluster (its virtual scheduler is on when this or controlPlane.advanced.v
 {{- $m := .m -}}
 {{- $at := "controlPlane.distro.k3s" -}}
 {{- /* resources and imagePullPolicy are those of vCluster's init container copying the binaries, which vsyncer has not. */ -}}
-{{- include "vsyncer.vc.keys" (dict "s" $s "at" $at "m" $m "known" (list "enabled" "image" "extraArgs") "ignored" (list "resources" "imagePullPolicy") "off" (list "token" "command" "env" "securityContext")) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" $at "m" $m "known" (list "enabled" "image" "extraArgs" "env") "ignored" (list "resources" "imagePullPolicy") "off" (list "token" "command" "securityContext")) -}}
+{{- with $m.env -}}{{- $_ := set $s "distroEnv" (dict "at" (printf "%s.env" $at) "env" .) -}}{{- end -}}
 {{- with include "vsyncer.vc.image" $m.image -}}
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.image" $at) "to" "k3s.image" "value" . "default" "rancher/k3s:v1.34.1-k3s1") -}}
 {{- end -}}
@@ -133,7 +167,8 @@ of vCluster's init container copying the binaries, which vsyncer has not.
 {{- $s := .s -}}
 {{- $m := .m -}}
 {{- $at := "controlPlane.distro.k8s" -}}
-{{- include "vsyncer.vc.keys" (dict "s" $s "at" $at "m" $m "known" (list "enabled" "version" "image" "apiServer" "controllerManager" "scheduler") "ignored" (list "resources" "imagePullPolicy") "off" (list "command" "env" "securityContext")) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" $at "m" $m "known" (list "enabled" "version" "image" "apiServer" "controllerManager" "scheduler" "env") "ignored" (list "resources" "imagePullPolicy") "off" (list "command" "securityContext")) -}}
+{{- with $m.env -}}{{- $_ := set $s "distroEnv" (dict "at" (printf "%s.env" $at) "env" .) -}}{{- end -}}
 {{- if kindIs "map" $m.image -}}
 {{- if not (and (has (toString ($m.image.registry | default "ghcr.io")) (list "ghcr.io")) (has (toString ($m.image.repository | default "loft-sh/kubernetes")) (list "loft-sh/kubernetes"))) -}}
 {{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s.image: vsyncer runs the components' own images, not vCluster's bundle; give a mirror's as vanilla.{apiServer,controllerManager,scheduler,etcd}.image (the tag alone picks the Kubernetes version)" $at)) -}}
@@ -266,9 +301,13 @@ the volume for vCluster's binaries.
 {{- range (kindIs "slice" $ss.env) | ternary $ss.env list -}}
 {{- if and (kindIs "map" .) (hasPrefix "VCLUSTER_" (toString .name)) -}}
 {{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s.env: %s is a setting of vCluster's own binary, which vsyncer has not; its settings are the syncer.* values (docs/helm.md)" $at .name)) -}}
+{{- else if kindIs "map" . -}}
+{{- with include "vsyncer.envNameProblem" (dict "root" $s.root "name" (toString .name)) -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s.env: %s" $at .)) -}}
 {{- end -}}
 {{- end -}}
-{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.env" $at) "to" "controlPlane.env" "value" ($ss.env | default list) "default" list) -}}
+{{- end -}}
+{{- $_ := set $s "statefulSetEnv" ($ss.env | default list) -}}
 {{- end -}}
 {{- range $field, $to := dict "labels" "controlPlane.labels" "annotations" "controlPlane.annotations" -}}
 {{- if hasKey $ss $field -}}
