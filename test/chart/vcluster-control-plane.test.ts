@@ -493,6 +493,49 @@ describe("helm chart: vCluster's control-plane values (controlPlane.statefulSet,
     ).toThrow(/rbac.role.extraRules .* and syncer.customResourceRules.namespace .* are both set/);
   });
 
+  it("pulls every image of the chart's own from controlPlane.advanced.defaultImageRegistry (registry replaced, Docker Hub's prefixed), tenants' images left alone", () => {
+    const images = (ms: Manifest[]) => {
+      const spec = statefulSetOf(ms).spec.template.spec;
+      return [...(spec.initContainers ?? []), ...spec.containers].map((c) => c.image);
+    };
+    const flags = (ms: Manifest[]) =>
+      syncerArgs(ms).filter((a) =>
+        /^--(coredns-image|hosts-rewrite-image|system-default-registry|translate-image)=/.test(a),
+      );
+    for (const distro of [{ k3s: { enabled: true } }, { k8s: { enabled: true } }]) {
+      const fromVcluster = renderValues({
+        controlPlane: { distro, advanced: { defaultImageRegistry: 'registry.internal:5000/vc' } },
+        sync: { toHost: { pods: { translateImage: { nginx: 'mirror.example.com/nginx' } } } },
+      });
+      expect(ungenerated(fromVcluster)).toEqual(
+        ungenerated(
+          renderValues({
+            controlPlane: { distro, defaultImageRegistry: 'registry.internal:5000/vc' },
+            syncer: { translateImage: { nginx: 'mirror.example.com/nginx' } },
+          }),
+        ),
+      );
+      for (const image of images(fromVcluster)) expect(image).toMatch(/^registry\.internal:5000\/vc\//);
+      expect(flags(fromVcluster)).toContain(
+        '--hosts-rewrite-image=registry.internal:5000/vc/library/alpine:3.20',
+      );
+      expect(flags(fromVcluster)).toContain('--translate-image=nginx=mirror.example.com/nginx');
+    }
+    const vanilla = renderValues({
+      controlPlane: { distro: 'vanilla', defaultImageRegistry: 'registry.internal' },
+    });
+    expect(images(vanilla)).toContain('registry.internal/kube-apiserver:v1.37.2');
+    expect(flags(vanilla)).toContain('--coredns-image=registry.internal/coredns/coredns:v1.12.1');
+    const k3s = renderValues({ controlPlane: { defaultImageRegistry: 'registry.internal' } });
+    expect(images(k3s)).toContain('registry.internal/rancher/k3s:v1.34.1-k3s1');
+    // What k3s deploys itself (its CoreDNS) from there too.
+    const k3sArgs = statefulSetOf(k3s).spec.template.spec.containers.find((c) => c.name === 'k3s')!.args;
+    expect(k3sArgs).toContain('--system-default-registry=registry.internal');
+    expect(() =>
+      renderValues({ controlPlane: { defaultImageRegistry: 'https://registry.internal' } }),
+    ).toThrow(/defaultImageRegistry/);
+  });
+
   it('refuses what vsyncer cannot do, naming each value and what vsyncer does instead', () => {
     const refused: [Record<string, unknown>, RegExp][] = [
       // A false is a choice: Retain beside vsyncer's delete-on-uninstall conflicts.

@@ -1104,7 +1104,10 @@ ignores additionalSecrets, so both set is refused.
 {{- $a := $cp.advanced | default dict -}}
 {{- $at := "controlPlane.advanced" -}}
 {{- /* konnectivity and the cloud controller manager run with private nodes only, which vsyncer lacks: accepted, unused. */ -}}
-{{- include "vsyncer.vc.keys" (dict "s" $s "at" $at "m" $a "known" (list "virtualScheduler" "workloadServiceAccount" "serviceAccount" "podDisruptionBudget") "ignored" (list "konnectivity" "cloudControllerManager") "off" (list "defaultImageRegistry" "headlessService" "globalMetadata" "kubeVip" "registry")) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" $at "m" $a "known" (list "virtualScheduler" "workloadServiceAccount" "serviceAccount" "podDisruptionBudget" "defaultImageRegistry") "ignored" (list "konnectivity" "cloudControllerManager") "off" (list "headlessService" "globalMetadata" "kubeVip" "registry")) -}}
+{{- if and (kindIs "map" $a) (hasKey $a "defaultImageRegistry") -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.defaultImageRegistry" $at) "to" "controlPlane.defaultImageRegistry" "value" (toString ($a.defaultImageRegistry | default "")) "default" "") -}}
+{{- end -}}
 {{- with $a.serviceAccount -}}
 {{- $sa := . -}}
 {{- $sat := printf "%s.serviceAccount" $at -}}
@@ -1253,7 +1256,29 @@ of 1-4 hex digits, or fewer around exactly one `::` (no embedded IPv4, no zone).
 
 {{/* The syncer's image (its tag defaults to the chart's appVersion); also the certificate init containers'. */}}
 {{- define "vsyncer.syncerImage" -}}
-{{- printf "%s:%s" .Values.syncer.image.repository (.Values.syncer.image.tag | default .Chart.AppVersion | toString) -}}
+{{- include "vsyncer.image" (dict "root" . "image" (printf "%s:%s" .Values.syncer.image.repository (.Values.syncer.image.tag | default .Chart.AppVersion | toString))) -}}
+{{- end -}}
+
+{{/*
+An image of the chart's own (the control plane's, the syncer's, the CoreDNS and /etc/hosts images the
+syncer deploys) from controlPlane.defaultImageRegistry when set, as vCluster's
+controlPlane.advanced.defaultImageRegistry: its registry (a first part naming a host: a dot, a port or
+localhost) replaced, Docker Hub's added to, so one private registry holding them all serves the
+release. Tenants' images are not touched. Call with (dict "root" $ "image" ...).
+*/}}
+{{- define "vsyncer.image" -}}
+{{- $registry := trimSuffix "/" (toString (.root.Values.controlPlane.defaultImageRegistry | default "")) -}}
+{{- $image := toString .image -}}
+{{- if and $registry $image -}}
+{{- $parts := splitList "/" $image -}}
+{{- $first := first $parts -}}
+{{- if and (gt (len $parts) 1) (or (contains "." $first) (contains ":" $first) (eq $first "localhost")) -}}
+{{- $image = join "/" (rest $parts) -}}
+{{- end -}}
+{{- printf "%s/%s" $registry $image -}}
+{{- else -}}
+{{- $image -}}
+{{- end -}}
 {{- end -}}
 
 {{- define "vsyncer.workloadServiceAccount" -}}
@@ -1400,7 +1425,7 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 - {{ printf "--pod-dns-nameserver=%s:%s:%s" $svc.scope (required (printf "%s.namespace is required" $what) $svc.namespace) $selector | quote }}
 {{- end }}
 {{- if include "vsyncer.syncerCoredns" . }}
-- {{ printf "--coredns-image=%v" .Values.vanilla.coredns.image | quote }}
+- {{ printf "--coredns-image=%v" (include "vsyncer.image" (dict "root" . "image" .Values.vanilla.coredns.image)) | quote }}
 {{- else }}
 - --coredns-image=
 {{- end }}
@@ -1470,7 +1495,7 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 {{- range .Values.syncer.enforceTolerations }}
 - {{ printf "--enforce-toleration=%v" (include "vsyncer.enforceToleration" .) | quote }}
 {{- end }}
-- {{ printf "--hosts-rewrite-image=%v" .Values.syncer.hostsRewriteImage | quote }}
+- {{ printf "--hosts-rewrite-image=%v" (include "vsyncer.image" (dict "root" . "image" .Values.syncer.hostsRewriteImage)) | quote }}
 - {{ printf "--pod-security-standard=%v" .Values.syncer.podSecurityStandard | quote }}
 - {{ printf "--namespace-pod-security-label=%v" (or .Values.syncer.namespacePodSecurityLabel .Values.isolation.enabled) | quote }}
 - {{ printf "--allow-node-name=%v" .Values.syncer.allowNodeName | quote }}

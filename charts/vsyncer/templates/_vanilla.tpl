@@ -11,7 +11,7 @@ virtual cluster has no nodes of its own).
 - name: etcd
   # A sidecar (an init container that keeps running): the pod's containers start after it.
   restartPolicy: Always
-  image: {{ $v.etcd.image | quote }}
+  image: {{ include "vsyncer.image" (dict "root" $ "image" $v.etcd.image) | quote }}
   imagePullPolicy: {{ $v.imagePullPolicy | quote }}
   command: [/usr/local/bin/etcd]
   args:
@@ -34,7 +34,7 @@ virtual cluster has no nodes of its own).
   # A sidecar whose startup probe holds back the containers: the controller manager exits when it
   # starts before the API server has made its RBAC roles (and then waits out a restart back-off).
   restartPolicy: Always
-  image: {{ $v.apiServer.image | quote }}
+  image: {{ include "vsyncer.image" (dict "root" $ "image" $v.apiServer.image) | quote }}
   imagePullPolicy: {{ $v.imagePullPolicy | quote }}
   command: [/usr/local/bin/kube-apiserver]
   args:
@@ -106,7 +106,7 @@ virtual cluster has no nodes of its own).
 {{- define "vsyncer.vanillaContainers" -}}
 {{- $v := .Values.vanilla -}}
 - name: kube-controller-manager
-  image: {{ $v.controllerManager.image | quote }}
+  image: {{ include "vsyncer.image" (dict "root" $ "image" $v.controllerManager.image) | quote }}
   imagePullPolicy: {{ $v.imagePullPolicy | quote }}
   command: [/usr/local/bin/kube-controller-manager]
   args:
@@ -140,7 +140,7 @@ virtual cluster has no nodes of its own).
 {{- if .Values.syncer.virtualScheduler }}
 # The virtual scheduler (syncer.virtualScheduler), as k3s runs its own when not disabled.
 - name: kube-scheduler
-  image: {{ $v.scheduler.image | quote }}
+  image: {{ include "vsyncer.image" (dict "root" $ "image" $v.scheduler.image) | quote }}
   imagePullPolicy: {{ $v.imagePullPolicy | quote }}
   command: [/usr/local/bin/kube-scheduler]
   args:
