@@ -181,6 +181,8 @@ export const EVERYTHING_ON: Record<string, string> = {
   'isolation.networkPolicy.workloadEgress[0].ports[0].port': '5432',
   // A scoped quota counts pods and their resources only: `services` (a default) taken out.
   'isolation.resourceQuota.hard.services': 'null',
+  // An object count beside the scope: the API server does not judge it against scopes, nor does the chart.
+  'isolation.resourceQuota.hard.count/configmaps': '50',
   'isolation.resourceQuota.scopes[0]': 'NotTerminating',
   'isolation.resourceQuota.scopeSelector.matchExpressions[0].scopeName': 'PriorityClass',
   'isolation.resourceQuota.scopeSelector.matchExpressions[0].operator': 'In',

@@ -398,6 +398,18 @@ describe("helm chart: vCluster's values that have an exact vsyncer value", () =>
         expect(() => renderValues(values)).toThrow(
           /a quota scoped to (NotBestEffort|BestEffort) counts only pods.*not .*(services|requests.cpu).* set those to null/,
         );
+      // Object counts (count/*) and extended resources are not judged, as the API server does not judge them.
+      expect(() =>
+        renderValues({
+          policies: {
+            resourceQuota: {
+              enabled: true,
+              quota: { services: null, 'count/deployments.apps': '5', 'requests.nvidia.com/gpu': '1' },
+              scopes: ['NotBestEffort'],
+            },
+          },
+        }),
+      ).not.toThrow();
       // Without the keys it cannot count, the same quota renders.
       const quota = renderValues({
         policies: {

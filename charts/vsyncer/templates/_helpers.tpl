@@ -985,7 +985,8 @@ goes at or under a path the chart mounts (its data, credentials and scratch spac
 {{/*
 The quota's scopes against what it counts, as the API server checks them, said at render with the way
 out: a scope of pods (BestEffort: their number only; Terminating, NotTerminating, NotBestEffort,
-PriorityClass, CrossNamespacePodAffinity: their number, cpu and memory) cannot count anything else, and
+PriorityClass, CrossNamespacePodAffinity: their number, cpu and memory) cannot count another of the
+standard quota resources (object counts, count/*, and extended resources are not judged), and
 `hard` holds vsyncer's defaults (services among them) unless set to null. Then, on an upgrade, the
 scopes of the quota there (Helm's lookup): Kubernetes lets no update change them.
 */}}
@@ -1001,7 +1002,12 @@ scopes of the quota there (Helm's lookup): Kubernetes lets no update change them
 {{- with get $counts $scope -}}
 {{- $allowed := . -}}
 {{- $other := list -}}
-{{- range $key, $_ := $rq.hard | default dict -}}{{- if not (has $key $allowed) -}}{{- $other = append $other $key -}}{{- end -}}{{- end -}}
+{{- /* As the API server: only its standard quota names are judged (count/*, extended resources are not). */ -}}
+{{- $standard := list "cpu" "memory" "ephemeral-storage" "requests.cpu" "requests.memory" "requests.storage" "requests.ephemeral-storage" "limits.cpu" "limits.memory" "limits.ephemeral-storage" "pods" "resourcequotas" "services" "replicationcontrollers" "secrets" "persistentvolumeclaims" "configmaps" "services.nodeports" "services.loadbalancers" -}}
+{{- range $key, $_ := $rq.hard | default dict -}}
+{{- $isStandard := or (has $key $standard) (hasPrefix "hugepages-" $key) (hasPrefix "requests.hugepages-" $key) -}}
+{{- if and $isStandard (not (has $key $allowed)) -}}{{- $other = append $other $key -}}{{- end -}}
+{{- end -}}
 {{- if $other -}}
 {{- fail (printf "isolation.resourceQuota (vCluster's policies.resourceQuota): a quota scoped to %s counts only %s, not %s of its hard limits (vsyncer's defaults among them): set those to null (hard: {%s: null}, vCluster's quota the same), or drop the scope" $scope (join ", " $allowed) (join ", " ($other | sortAlpha)) (first ($other | sortAlpha))) -}}
 {{- end -}}
