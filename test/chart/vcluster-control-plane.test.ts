@@ -536,6 +536,40 @@ describe("helm chart: vCluster's control-plane values (controlPlane.statefulSet,
     ).toThrow(/defaultImageRegistry/);
   });
 
+  it("keeps the data on persistence.dataVolume (a volume named data, as vCluster's) instead of a claim: persistence.volume", () => {
+    type Volume = { name: string; persistentVolumeClaim?: { claimName: string }; emptyDir?: object };
+    const volumesOf = (ms: Manifest[]) =>
+      (statefulSetOf(ms).spec.template.spec as unknown as { volumes: Volume[] }).volumes;
+    const fromVcluster = renderValues({
+      controlPlane: {
+        statefulSet: {
+          persistence: {
+            volumeClaim: { enabled: false },
+            dataVolume: [{ name: 'data', persistentVolumeClaim: { claimName: 'vc-data' } }],
+          },
+        },
+      },
+    });
+    expect(ungenerated(fromVcluster)).toEqual(
+      ungenerated(
+        renderValues({
+          persistence: { enabled: false, volume: { persistentVolumeClaim: { claimName: 'vc-data' } } },
+        }),
+      ),
+    );
+    expect(volumesOf(fromVcluster).filter((v) => v.name === 'data')).toEqual([
+      { name: 'data', persistentVolumeClaim: { claimName: 'vc-data' } },
+    ]);
+    expect(statefulSetOf(fromVcluster).spec.volumeClaimTemplates).toBeUndefined();
+    // Without it, an emptyDir as before.
+    expect(
+      volumesOf(renderValues({ persistence: { enabled: false } })).find((v) => v.name === 'data'),
+    ).toEqual({
+      name: 'data',
+      emptyDir: {},
+    });
+  });
+
   it('refuses what vsyncer cannot do, naming each value and what vsyncer does instead', () => {
     const refused: [Record<string, unknown>, RegExp][] = [
       // A false is a choice: Retain beside vsyncer's delete-on-uninstall conflicts.
@@ -675,7 +709,21 @@ describe("helm chart: vCluster's control-plane values (controlPlane.statefulSet,
       ],
       [
         { controlPlane: { statefulSet: { persistence: { dataVolume: [{ name: 'x', emptyDir: {} }] } } } },
-        /controlPlane.statefulSet.persistence.dataVolume: vsyncer has no equivalent/,
+        /controlPlane.statefulSet.persistence.dataVolume: one volume named data is taken/,
+      ],
+      [
+        {
+          controlPlane: {
+            statefulSet: {
+              persistence: { volumeClaim: { enabled: true }, dataVolume: [{ name: 'data', emptyDir: {} }] },
+            },
+          },
+        },
+        /persistence.volumeClaim.enabled \(true\) and persistence.enabled \(false\) are both set/,
+      ],
+      [
+        { persistence: { volume: { emptyDir: {} } } },
+        /persistence.volume .* replaces the data claim: set persistence.enabled: false/,
       ],
       [
         { controlPlane: { statefulSet: { highAvailability: { replicas: 3 } } } },

@@ -85,6 +85,9 @@ describe('helm chart against the real host API server', () => {
         'controlPlane.extraVolumeMounts[0].name': 'audit-log',
         'controlPlane.extraVolumeMounts[0].mountPath': '/var/log/audit',
         'vanilla.apiServer.extraArgs[0]': '--audit-log-path=/var/log/audit/audit.log',
+        // The data on a claim made beforehand (vCluster's persistence.dataVolume).
+        'persistence.enabled': 'false',
+        'persistence.volume.persistentVolumeClaim.claimName': 'vc-data',
       }),
       false,
     ],

@@ -413,7 +413,16 @@ deadline must be shorter than the lease): at vCluster's defaults all three set n
 {{- define "vsyncer.vc.persistence" -}}
 {{- $s := .s -}}
 {{- $at := "controlPlane.statefulSet.persistence" -}}
-{{- include "vsyncer.vc.keys" (dict "s" $s "at" $at "m" .m "known" (list "volumeClaim" "addVolumes" "addVolumeMounts") "ignored" (list "binariesVolume") "off" (list "volumeClaimTemplates" "dataVolume")) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" $at "m" .m "known" (list "volumeClaim" "addVolumes" "addVolumeMounts" "dataVolume") "ignored" (list "binariesVolume") "off" (list "volumeClaimTemplates")) -}}
+{{- with .m.dataVolume -}}
+{{- /* vCluster adds these to the pod's volumes: one named data replaces the claim (with volumeClaim.enabled: false). */ -}}
+{{- if not (and (kindIs "slice" .) (eq (len .) 1) (kindIs "map" (first .)) (eq (toString (first .).name) "data")) -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s.dataVolume: one volume named data is taken (the control plane's data volume); vsyncer has no other" $at)) -}}
+{{- else -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.dataVolume" $at) "to" "persistence.volume" "value" (omit (first .) "name") "default" dict) -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.dataVolume" $at) "to" "persistence.enabled" "value" false "default" true) -}}
+{{- end -}}
+{{- end -}}
 {{- range $from, $to := dict "addVolumes" "controlPlane.extraVolumes" "addVolumeMounts" "controlPlane.extraVolumeMounts" -}}
 {{- if hasKey $.m $from -}}
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.%s" $at $from) "to" $to "value" (get $.m $from | default list) "default" list) -}}
