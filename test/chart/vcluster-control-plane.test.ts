@@ -536,6 +536,28 @@ describe("helm chart: vCluster's control-plane values (controlPlane.statefulSet,
     ).toThrow(/defaultImageRegistry/);
   });
 
+  it('makes no ClusterRole with rbac.clusterRole.enabled: false (syncer.hostClusterRole: false), and refuses it where a setting needs one, naming the resources', () => {
+    const withoutClaims = { sync: { toHost: { persistentVolumeClaims: { enabled: false } } } };
+    const off = renderValues({ rbac: { clusterRole: { enabled: false } }, ...withoutClaims });
+    expect(off.filter((m) => m.kind === 'ClusterRole' || m.kind === 'ClusterRoleBinding')).toEqual([]);
+    expect(ungenerated(off)).toEqual(
+      ungenerated(renderValues({ syncer: { hostClusterRole: false }, ...withoutClaims })),
+    );
+    // The claims kind (on by default) reads the host's storage classes.
+    expect(() => renderValues({ rbac: { clusterRole: { enabled: false } } })).toThrow(
+      /syncer.hostClusterRole: false \(vCluster's rbac.clusterRole.enabled: false\), yet the settings need cluster-wide host access to storageclasses/,
+    );
+    expect(() =>
+      renderValues({
+        rbac: { clusterRole: { enabled: false } },
+        sync: {
+          toHost: { persistentVolumeClaims: { enabled: false } },
+          fromHost: { nodes: { enabled: true } },
+        },
+      }),
+    ).toThrow(/cluster-wide host access to nodes/);
+  });
+
   it("keeps the data on persistence.dataVolume (a volume named data, as vCluster's) instead of a claim: persistence.volume", () => {
     type Volume = { name: string; persistentVolumeClaim?: { claimName: string }; emptyDir?: object };
     const volumesOf = (ms: Manifest[]) =>

@@ -645,7 +645,11 @@ mode and the CLI's telemetry switch do nothing in either chart: accepted.
 {{- with get $r $name -}}
 {{- include "vsyncer.vc.keys" (dict "s" $s "at" (printf "rbac.%s" $name) "m" . "known" (list "enabled" "extraRules") "off" (list "overwriteRules")) -}}
 {{- if hasKey . "enabled" -}}
-{{- include "vsyncer.vc.only" (dict "s" $s "at" (printf "rbac.%s.enabled" $name) "value" .enabled "allowed" (ternary (list "true") (list "true" "auto") (eq $name "role")) "why" "vsyncer derives its RBAC from the kinds it syncs (more rules are syncer.customResourceRules)") -}}
+{{- if and (eq $name "clusterRole") (eq (toString .enabled) "false") -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" "rbac.clusterRole.enabled" "to" "syncer.hostClusterRole" "value" false "default" true) -}}
+{{- else -}}
+{{- include "vsyncer.vc.only" (dict "s" $s "at" (printf "rbac.%s.enabled" $name) "value" .enabled "allowed" (ternary (list "true") (list "true" "auto" "false") (eq $name "role")) "why" "vsyncer derives its RBAC from the kinds it syncs (more rules are syncer.customResourceRules)") -}}
+{{- end -}}
 {{- end -}}
 {{- if hasKey . "extraRules" -}}
 {{- $to := printf "syncer.customResourceRules.%s" (ternary "namespace" "cluster" (eq $name "role")) -}}
