@@ -191,7 +191,7 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
       [RECREATING_ANNOTATION]: recreateRecord({ uid: virtual.metadata?.uid ?? '', replacement, original }),
     });
     if (!(await deletedForRecreate(ctx, virtual, recorded))) return { hostWritten: true };
-    await makeAgain(ctx, recorded, { replacement, original });
+    if (!(await makeAgain(ctx, recorded, { replacement, original }))) return { hostWritten: true };
     ctx.log.info('re-created the virtual service with the host cluster IP', { clusterIP: hostIP });
     await keepEndpoints(ctx);
     return {
@@ -256,16 +256,25 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
     }
   }
 
+  /** Whether the tenant is deleting the Service's virtual namespace (it terminates, or is gone). */
+  async function virtualNamespaceGoing(ctx: ReconcileContext): Promise<boolean> {
+    const namespace = await getIfExists(ctx.virtual, Resources.namespaces, '', ctx.virtualNamespace);
+    const phase = (namespace?.status as { phase?: string } | undefined)?.phase;
+    return !namespace || namespace.metadata?.deletionTimestamp !== undefined || phase === 'Terminating';
+  }
+
   /**
    * Makes the virtual Service a re-create deleted: with the host's cluster IP, or, refused, as the
    * tenant had it (with an IP of the virtual cluster's choosing; the re-create is tried again). The
-   * host copy then records the new Service as its own, and the pending re-create goes.
+   * host copy then records the new Service as its own, and the pending re-create goes. Both refused
+   * because the tenant is deleting the namespace: the Service is not coming back, the copy goes as
+   * any whose Service went, and undefined is returned (else the record would be tried for ever).
    */
   async function makeAgain(
     ctx: ReconcileContext,
     copy: KubeObject,
     pending: Pick<PendingRecreate, 'replacement' | 'original'>,
-  ): Promise<KubeObject> {
+  ): Promise<KubeObject | undefined> {
     const named = (service: KubeObject): KubeObject => ({
       ...service,
       metadata: { ...service.metadata, name: ctx.virtualName, namespace: ctx.virtualNamespace },
@@ -279,6 +288,11 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
       try {
         made = await ctx.virtual.create(SERVICES, ctx.virtualNamespace, named(pending.original));
       } catch (restoreErr) {
+        if (await virtualNamespaceGoing(ctx)) {
+          await deleteIncarnation(ctx.host, SERVICES, copy);
+          ctx.log.info('did not make the virtual service again: its namespace is being deleted');
+          return undefined;
+        }
         // The virtual API server refused both (an admission webhook of the tenant's, say). The host
         // copy keeps the record: the next pass tries again, and never deletes the copy meanwhile.
         ctx.log.error('could not re-create the virtual service, nor put it back as it was', {
@@ -312,7 +326,7 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
       return { hostWritten: true };
     }
     try {
-      await makeAgain(ctx, copy, pending);
+      if (!(await makeAgain(ctx, copy, pending))) return { hostWritten: true };
     } catch (err) {
       // Made meanwhile (the cache had not shown it): the next pass finds it.
       if (isApiError(err, 'alreadyExists')) return { requeueAfterMs: 1000 };

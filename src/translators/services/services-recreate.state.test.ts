@@ -157,6 +157,41 @@ describe('services: the syncer stops between the delete and the create of a virt
     }).toEqual({ virtual: [], host: false });
   });
 
+  it('the tenant deleting the namespace as the syncer re-creates its Service (the creates refused): the copy goes, nothing is tried again', async () => {
+    const t = await start({ kinds: ['services'], host: [holder] });
+    await t.virtual.create(Resources.namespaces, '', { metadata: { name: 'team' } });
+    const originalDelete = t.virtual.delete.bind(t.virtual);
+    const originalCreate = t.virtual.create.bind(t.virtual);
+    let namespaceGone = false;
+    t.virtual.delete = async (...args: Parameters<typeof originalDelete>) => {
+      await originalDelete(...args);
+      // The tenant's namespace delete lands right after the syncer's delete of the Service.
+      if (args[0] === SVC && !namespaceGone) {
+        namespaceGone = true;
+        await originalDelete(Resources.namespaces, '', 'team');
+      }
+    };
+    let refusedCreates = 0;
+    t.virtual.create = async (...args: Parameters<typeof originalCreate>) => {
+      if (args[0] === SVC && namespaceGone) {
+        refusedCreates++;
+        throw new ApiError('virtual', 404, undefined, 'namespaces "team" not found');
+      }
+      return originalCreate(...args);
+    };
+    await t.virtual.create(SVC, 'team', service('web'));
+    await t.settle().catch(() => {});
+    t.clock.advance(60_000);
+    await t.settle();
+    const refusedBefore = refusedCreates;
+    expect(refusedBefore).toBeGreaterThan(0);
+    expect(t.host.objects(SVC, HOST_NS).some((s) => s.metadata?.name === hostName('web'))).toBe(false);
+    // Nothing left to try: time passing makes no more creates.
+    t.clock.advance(600_000);
+    await t.settle();
+    expect(refusedCreates).toBe(refusedBefore);
+  });
+
   it('no crash at all: the virtual delete times out (504) on a slow API server but lands; the Service is made again', async () => {
     const t = await start({ kinds: ['services'], host: [holder] });
     const original = t.virtual.delete.bind(t.virtual);
