@@ -94,6 +94,25 @@ switches at vCluster's defaults set nothing up.
 {{- end -}}
 
 {{/*
+The names of a vCluster env list (at `at`) vsyncer cannot set: VCLUSTER_* (settings of vCluster's own
+binary; vsyncer's are syncer.* values) and what vsyncer.envNameProblem refuses.
+Call with (dict "s" $s "at" ... "env" list).
+*/}}
+{{- define "vsyncer.vc.envNames" -}}
+{{- $s := .s -}}
+{{- $at := .at -}}
+{{- range .env -}}
+{{- if and (kindIs "map" .) (hasPrefix "VCLUSTER_" (toString .name)) -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s: %s is a setting of vCluster's own binary, which vsyncer has not; its settings are the syncer.* values (docs/helm.md)" $at .name)) -}}
+{{- else if kindIs "map" . -}}
+{{- with include "vsyncer.envNameProblem" (dict "root" $s.root "name" (toString .name)) -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s: %s" $at .)) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
 The control plane's environment: controlPlane.statefulSet.env, then the distro's own env (k3s.env or
 k8s.env), as vCluster lists them in its container: controlPlane.env. Each name is checked as the
 statefulSet's are.
@@ -109,16 +128,7 @@ statefulSet's are.
 {{- else -}}
 {{- $env = concat $env .env -}}
 {{- $from = append $from .at -}}
-{{- $at := .at -}}
-{{- range .env -}}
-{{- if and (kindIs "map" .) (hasPrefix "VCLUSTER_" (toString .name)) -}}
-{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s: %s is a setting of vCluster's own binary, which vsyncer has not; its settings are the syncer.* values (docs/helm.md)" $at .name)) -}}
-{{- else if kindIs "map" . -}}
-{{- with include "vsyncer.envNameProblem" (dict "root" $s.root "name" (toString .name)) -}}
-{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s: %s" $at .)) -}}
-{{- end -}}
-{{- end -}}
-{{- end -}}
+{{- include "vsyncer.vc.envNames" (dict "s" $s "at" .at "env" .env) -}}
 {{- end -}}
 {{- end -}}
 {{- if $from -}}
@@ -297,16 +307,7 @@ the volume for vCluster's binaries.
 {{- $at := "controlPlane.statefulSet" -}}
 {{- include "vsyncer.vc.keys" (dict "s" $s "at" $at "m" $ss "known" (list "labels" "annotations" "imagePullPolicy" "resources" "pods" "highAvailability" "security" "persistence" "enableServiceLinks" "scheduling" "probes" "env") "ignored" (list "image") "off" (list "workingDir" "command" "args" "hostAliases" "initContainers" "sidecarContainers" "dnsPolicy" "dnsConfig" "runtimeClassName")) -}}
 {{- if hasKey $ss "env" -}}
-{{- /* vCluster's binary reads its own settings from VCLUSTER_* variables; vsyncer's are syncer.* values. */ -}}
-{{- range (kindIs "slice" $ss.env) | ternary $ss.env list -}}
-{{- if and (kindIs "map" .) (hasPrefix "VCLUSTER_" (toString .name)) -}}
-{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s.env: %s is a setting of vCluster's own binary, which vsyncer has not; its settings are the syncer.* values (docs/helm.md)" $at .name)) -}}
-{{- else if kindIs "map" . -}}
-{{- with include "vsyncer.envNameProblem" (dict "root" $s.root "name" (toString .name)) -}}
-{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s.env: %s" $at .)) -}}
-{{- end -}}
-{{- end -}}
-{{- end -}}
+{{- include "vsyncer.vc.envNames" (dict "s" $s "at" (printf "%s.env" $at) "env" ((kindIs "slice" $ss.env) | ternary $ss.env list)) -}}
 {{- $_ := set $s "statefulSetEnv" ($ss.env | default list) -}}
 {{- end -}}
 {{- range $field, $to := dict "labels" "controlPlane.labels" "annotations" "controlPlane.annotations" -}}
