@@ -29,7 +29,11 @@ afterAll(async () => {
 
 describe('chart upgrades that would move the data store', () => {
   it('are refused, naming the values and the way through', async () => {
-    for (const set of [['controlPlane.distro=vanilla'], ['k3s.datastore.secretName=external-db']]) {
+    for (const set of [
+      ['controlPlane.distro=vanilla'],
+      ['k3s.datastore.secretName=external-db'],
+      ['deployedEtcd.enabled=true'],
+    ]) {
       const out = await renderAgainstHost(...set);
       expect(out.code).not.toBe(0);
       expect(out.stderr).toContain("this upgrade moves the virtual cluster's data store from k3s/embedded");
@@ -47,6 +51,31 @@ describe('chart upgrades that would move the data store', () => {
     );
     expect(moved.code).toBe(0);
     expect(moved.stdout).toContain('vsyncer.dev/data-store: "vanilla/embedded"');
+  });
+});
+
+describe("chart upgrades that would change a deployed etcd's member count", () => {
+  it('are refused, naming the count to keep; the same count goes ahead', async () => {
+    const etcdRelease = uniqueName('upg');
+    // As an earlier release left them: its control plane on a deployed etcd of three members.
+    await apply(
+      'host',
+      standInStatefulSet(etcdRelease, hostNs, {
+        annotations: { 'vsyncer.dev/data-store': 'k3s/deployed-etcd' },
+      }),
+    );
+    const members = standInStatefulSet(`${etcdRelease}-etcd`, hostNs, {});
+    await apply('host', { ...members, spec: { ...(members.spec as object), replicas: 3 } });
+    const etcd = (replicas: number) =>
+      render(etcdRelease, hostNs, ['deployedEtcd.enabled=true', `deployedEtcd.replicas=${replicas}`]);
+    const grown = await etcd(5);
+    expect(grown.code).not.toBe(0);
+    expect(grown.stderr).toContain(
+      "deployedEtcd.replicas: the release's etcd has 3 members and this upgrade asks for 5; etcd members are added and removed one at a time with etcdctl member add/remove",
+    );
+    const same = await etcd(3);
+    expect({ code: same.code, stderr: same.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(same.stdout).toContain('vsyncer.dev/data-store: "k3s/deployed-etcd"');
   });
 });
 

@@ -749,7 +749,7 @@ describe("helm chart: vCluster's control-plane values (controlPlane.statefulSet,
       ],
       [
         { controlPlane: { statefulSet: { highAvailability: { replicas: 3 } } } },
-        /syncer.replicas > 1 .*needs k3s.datastore.secretName/,
+        /syncer.replicas > 1 .*needs one data store every replica shares: a deployed etcd/,
       ],
       [
         { controlPlane: { statefulSet: { pods: { labels: { app: 'mine' } } } } },
@@ -764,8 +764,8 @@ describe("helm chart: vCluster's control-plane values (controlPlane.statefulSet,
         /controlPlane.backingStore.database.external: an external data store is k3s.datastore.secretName/,
       ],
       [
-        { controlPlane: { backingStore: { etcd: { deploy: { enabled: true } } } } },
-        /controlPlane.backingStore.etcd.deploy: vsyncer has no equivalent \(only an off value/,
+        { controlPlane: { backingStore: { etcd: { external: { enabled: true, endpoint: 'etcd:2379' } } } } },
+        /controlPlane.backingStore.etcd.external: vsyncer has no equivalent \(only an off value/,
       ],
       [
         { controlPlane: { coredns: { enabled: false } } },

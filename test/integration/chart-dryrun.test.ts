@@ -91,6 +91,26 @@ describe('helm chart against the real host API server', () => {
       }),
       false,
     ],
+    [
+      'two vanilla replicas on a deployed etcd of three members, isolated, with their own DNS',
+      () => ({
+        'controlPlane.distro': 'vanilla',
+        'syncer.replicas': '2',
+        'deployedEtcd.enabled': 'true',
+        'deployedEtcd.replicas': '3',
+        'deployedEtcd.persistence.deleteOnUninstall': 'true',
+        'deployedEtcd.extraArgs[0]': '--quota-backend-bytes=4294967296',
+        'deployedEtcd.topologySpreadConstraints[0].maxSkew': '1',
+        'deployedEtcd.topologySpreadConstraints[0].topologyKey': 'topology.kubernetes.io/zone',
+        'deployedEtcd.topologySpreadConstraints[0].whenUnsatisfiable': 'ScheduleAnyway',
+        'deployedEtcd.dnsPolicy': 'None',
+        'deployedEtcd.dnsConfig.nameservers[0]': '10.96.0.10',
+        'controlPlane.dnsPolicy': 'None',
+        'controlPlane.dnsConfig.nameservers[0]': '10.96.0.10',
+        'isolation.enabled': 'true',
+      }),
+      false,
+    ],
   ])(
     'passes server-side dry-run apply with %s',
     async (_what, values, mappedRole) => {
@@ -103,6 +123,13 @@ describe('helm chart against the real host API server', () => {
       );
       expect({ code: res.code, stderr: res.stderr }).toEqual({ code: 0, stderr: '' });
       expect(res.stdout).toContain('statefulset.apps/vc1 serverside-applied (server dry run)');
+      if ((values() as Record<string, string>)['deployedEtcd.enabled'])
+        for (const object of [
+          'statefulset.apps/vc1-etcd',
+          'service/vc1-etcd-headless',
+          'networkpolicy.networking.k8s.io/vc-etcd-vc1',
+        ])
+          expect(res.stdout).toContain(`${object} serverside-applied (server dry run)`);
     },
     60_000,
   );

@@ -1715,7 +1715,7 @@ control-plane pod holds, or a port the unprivileged syncer cannot take. Call wit
 {{- fail (printf "controlPlane.proxy.port %d: the syncer runs unprivileged and cannot listen below 1024; %s" $proxy $why) }}
 {{- end }}
 {{- $taken := dict "6443" "the API server" "6444" "k3s's API server" "10257" "the controller manager" "10259" "the scheduler" (toString $root.Values.syncer.metricsPort) "syncer.metricsPort" }}
-{{- if eq $.distro "vanilla" }}{{ $_ := merge $taken (dict "2379" "etcd" "2380" "etcd" "2381" "etcd's metrics") }}{{ end }}
+{{- if and (eq $.distro "vanilla") (not $.root.Values.deployedEtcd.enabled) }}{{ $_ := merge $taken (dict "2379" "etcd" "2380" "etcd" "2381" "etcd's metrics") }}{{ end }}
 {{- if $root.Values.syncer.kubelet.enabled }}{{ $_ := set $taken (toString $root.Values.syncer.kubelet.port) "syncer.kubelet.port" }}{{ end }}
 {{- if $root.Values.syncer.metricsServerProxy.enabled }}{{ $_ := set $taken "9001" "the metrics API (syncer.metricsServerProxy)" }}{{ end }}
 {{- with get $taken (toString $proxy) }}
@@ -2407,4 +2407,19 @@ priorityClassMaxValue: syncer.priorityClassMaxValue
 deniedServiceAccountAnnotation: syncer.deniedServiceAccountAnnotations
 workloadImagePullSecret: syncer.workloadImagePullSecrets
 workloadImagePullSecretSelector: syncer.workloadImagePullSecretSelector
+{{- end -}}
+
+{{/*
+controlPlane.imagePullSecrets as a pod's imagePullSecrets (YAML list; empty when none): each a Secret
+name or {name: ...}. The control-plane pod's and the deployed etcd's.
+*/}}
+{{- define "vsyncer.controlPlanePullSecrets" -}}
+{{- range $i, $secret := .Values.controlPlane.imagePullSecrets }}
+{{- $name := $secret }}
+{{- if kindIs "map" $secret }}{{ $name = $secret.name }}{{ end }}
+{{- if not $name }}
+{{- fail (printf "controlPlane.imagePullSecrets[%d]: give a Secret name, or {name: <Secret>}" $i) }}
+{{- end }}
+- name: {{ $name | quote }}
+{{- end }}
 {{- end -}}

@@ -8,6 +8,7 @@ virtual cluster has no nodes of its own).
 */}}
 {{- define "vsyncer.vanillaSidecars" -}}
 {{- $v := .Values.vanilla -}}
+{{- if not .Values.deployedEtcd.enabled }}
 - name: etcd
   # A sidecar (an init container that keeps running): the pod's containers start after it.
   restartPolicy: Always
@@ -30,6 +31,7 @@ virtual cluster has no nodes of its own).
   resources: {{- toYaml $v.etcd.resources | nindent 4 }}
   volumeMounts:
     - {name: data, mountPath: /data}
+{{- end }}
 - name: kube-apiserver
   # A sidecar whose startup probe holds back the containers: the controller manager exits when it
   # starts before the API server has made its RBAC roles (and then waits out a restart back-off).
@@ -38,7 +40,16 @@ virtual cluster has no nodes of its own).
   imagePullPolicy: {{ $v.imagePullPolicy | quote }}
   command: [/usr/local/bin/kube-apiserver]
   args:
+    {{- if .Values.deployedEtcd.enabled }}
+    # The deployed etcd (templates/deployed-etcd.yaml), every member, with the client certificate
+    # only this pod has.
+    - {{ printf "--etcd-servers=%s" (include "vsyncer.etcdClientUrls" .) | quote }}
+    - --etcd-cafile=/etc/vsyncer/etcd/ca.crt
+    - --etcd-certfile=/etc/vsyncer/etcd/client.crt
+    - --etcd-keyfile=/etc/vsyncer/etcd/client.key
+    {{- else }}
     - --etcd-servers=http://127.0.0.1:2379
+    {{- end }}
     - --secure-port=6443
     - --tls-cert-file=/etc/vsyncer/serving/apiserver.crt
     - --tls-private-key-file=/etc/vsyncer/serving/apiserver.key
@@ -98,6 +109,9 @@ virtual cluster has no nodes of its own).
     {{- if .Values.syncer.kubelet.enabled }}
     - {name: kubelet-client, mountPath: /etc/vsyncer/kubelet, readOnly: true}
     {{- end }}
+    {{- if .Values.deployedEtcd.enabled }}
+    - {name: etcd-client, mountPath: /etc/vsyncer/etcd, readOnly: true}
+    {{- end }}
     {{- with include "vsyncer.extraVolumeMounts" . }}
     {{- . | nindent 4 }}
     {{- end }}
@@ -115,7 +129,8 @@ virtual cluster has no nodes of its own).
     - --authorization-kubeconfig=/etc/vsyncer/pki/controller-manager.conf
     - --bind-address=127.0.0.1
     - --secure-port=10257
-    - --leader-elect=false
+    # One at a time when replicas share a deployed etcd; alone, a lease would only delay its start.
+    - {{ printf "--leader-elect=%v" (gt (int .Values.syncer.replicas) 1) | quote }}
     - --service-account-private-key-file=/etc/vsyncer/pki/sa.key
     - --root-ca-file=/etc/vsyncer/pki/ca.crt
     - --cluster-signing-cert-file=/etc/vsyncer/pki/ca.crt
@@ -149,7 +164,8 @@ virtual cluster has no nodes of its own).
     - --authorization-kubeconfig=/etc/vsyncer/pki/scheduler.conf
     - --bind-address=127.0.0.1
     - --secure-port=10259
-    - --leader-elect=false
+    # One at a time when replicas share a deployed etcd; alone, a lease would only delay its start.
+    - {{ printf "--leader-elect=%v" (gt (int .Values.syncer.replicas) 1) | quote }}
     {{- range $v.scheduler.extraArgs }}
     - {{ . | quote }}
     {{- end }}

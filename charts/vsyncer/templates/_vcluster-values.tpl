@@ -268,8 +268,8 @@ apiServer: {requests: {cpu: 200m, memory: 256Mi}, limits: {memory: 2Gi}}
 {{/*
 controlPlane.backingStore: an embedded store (vCluster's embedded database or embedded etcd) is what
 vsyncer's control plane keeps on its data volume (persistence.*): k3s's, or the vanilla etcd. An
-external database is k3s.datastore.secretName, a Secret holding the data source; a deployed etcd has
-no equivalent.
+external database is k3s.datastore.secretName, a Secret holding the data source; a deployed etcd is
+deployedEtcd (vsyncer.vc.deployedEtcd).
 */}}
 {{- define "vsyncer.vc.backingStore" -}}
 {{- $s := . -}}
@@ -286,9 +286,119 @@ no equivalent.
 {{- end -}}
 {{- end -}}
 {{- with $b.etcd -}}
-{{- include "vsyncer.vc.keys" (dict "s" $s "at" (printf "%s.etcd" $at) "m" . "known" (list "embedded") "off" (list "external" "deploy")) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" (printf "%s.etcd" $at) "m" . "known" (list "embedded" "deploy") "off" (list "external")) -}}
 {{- with .embedded -}}
 {{- include "vsyncer.vc.keys" (dict "s" $s "at" (printf "%s.etcd.embedded" $at) "m" . "known" (list "enabled") "off" (list "migrateFromDeployedEtcd" "extraArgs")) -}}
+{{- end -}}
+{{- with .deploy -}}
+{{- include "vsyncer.vc.deployedEtcd" (dict "s" $s "m" .) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+controlPlane.backingStore.etcd.deploy: an etcd StatefulSet beside the control plane, vsyncer's
+deployedEtcd. What vCluster lets one change of it and vsyncer has not (extra volumes, env, security
+contexts, its own claim templates, an etcd the admin runs in place of the StatefulSet) is refused
+unless left at vCluster's defaults.
+*/}}
+{{- define "vsyncer.vc.deployedEtcd" -}}
+{{- $s := .s -}}
+{{- $m := .m -}}
+{{- $at := "controlPlane.backingStore.etcd.deploy" -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" $at "m" $m "known" (list "enabled" "statefulSet" "service" "headlessService")) -}}
+{{- if hasKey $m "enabled" -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.enabled" $at) "to" "deployedEtcd.enabled" "value" (eq (toString $m.enabled) "true") "default" false "vcDefault" false) -}}
+{{- end -}}
+{{- with $m.statefulSet -}}
+{{- $ss := . -}}
+{{- $sat := printf "%s.statefulSet" $at -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" $sat "m" $ss "known" (list "enabled" "labels" "annotations" "image" "imagePullPolicy" "extraArgs" "resources" "pods" "highAvailability" "scheduling" "persistence") "ignored" (list "enableServiceLinks") "off" (list "env" "security")) -}}
+{{- if hasKey $ss "enabled" -}}
+{{- include "vsyncer.vc.only" (dict "s" $s "at" (printf "%s.enabled" $sat) "value" $ss.enabled "allowed" (list "true") "why" "vsyncer runs the etcd it deploys; an etcd of your own is k3s.datastore.secretName") -}}
+{{- end -}}
+{{- range $field, $to := dict "labels" "labels" "annotations" "annotations" -}}
+{{- if hasKey $ss $field -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.%s" $sat $field) "to" (printf "deployedEtcd.%s" $to) "value" (get $ss $field | default dict) "default" dict) -}}
+{{- end -}}
+{{- end -}}
+{{- with $ss.pods -}}
+{{- $p := . -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" (printf "%s.pods" $sat) "m" $p "known" (list "labels" "annotations")) -}}
+{{- range $field, $to := dict "labels" "podLabels" "annotations" "podAnnotations" -}}
+{{- if hasKey $p $field -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.pods.%s" $sat $field) "to" (printf "deployedEtcd.%s" $to) "value" (get $p $field | default dict) "default" dict) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- with include "vsyncer.vc.image" $ss.image -}}
+{{- /* vCluster's default image is an etcd as good as vsyncer's: it sets nothing. */ -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.image" $sat) "to" "deployedEtcd.image" "value" . "default" "registry.k8s.io/etcd:3.7.0-0" "vcDefault" "registry.k8s.io/etcd:3.6.8-0") -}}
+{{- end -}}
+{{- with $ss.imagePullPolicy -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.imagePullPolicy" $sat) "to" "deployedEtcd.imagePullPolicy" "value" (toString .) "default" "IfNotPresent") -}}
+{{- end -}}
+{{- if hasKey $ss "extraArgs" -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.extraArgs" $sat) "to" "deployedEtcd.extraArgs" "value" ($ss.extraArgs | default list) "default" list) -}}
+{{- end -}}
+{{- with $ss.resources -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.resources" $sat) "to" "deployedEtcd.resources" "value" . "default" (dict "requests" (dict "cpu" "50m" "memory" "128Mi") "limits" (dict "memory" "1Gi")) "vcDefault" (dict "requests" (dict "cpu" "20m" "memory" "150Mi"))) -}}
+{{- end -}}
+{{- with $ss.highAvailability -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" (printf "%s.highAvailability" $sat) "m" . "known" (list "replicas")) -}}
+{{- if hasKey . "replicas" -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.highAvailability.replicas" $sat) "to" "deployedEtcd.replicas" "value" (float64 .replicas) "default" (float64 1) "vcDefault" (float64 1)) -}}
+{{- end -}}
+{{- end -}}
+{{- with $ss.scheduling -}}
+{{- $sch := . -}}
+{{- $scat := printf "%s.scheduling" $sat -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" $scat "m" $sch "known" (list "nodeSelector" "affinity" "tolerations" "priorityClassName" "topologySpreadConstraints" "podManagementPolicy")) -}}
+{{- if hasKey $sch "podManagementPolicy" -}}
+{{- include "vsyncer.vc.only" (dict "s" $s "at" (printf "%s.podManagementPolicy" $scat) "value" $sch.podManagementPolicy "allowed" (list "Parallel") "why" "the members start together (none is ready before a quorum is up)") -}}
+{{- end -}}
+{{- range $field, $default := dict "nodeSelector" dict "affinity" dict "tolerations" list "topologySpreadConstraints" list "priorityClassName" "" -}}
+{{- if hasKey $sch $field -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.%s" $scat $field) "to" (printf "deployedEtcd.%s" $field) "value" (get $sch $field | default $default) "default" $default) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- with $ss.persistence -}}
+{{- $pat := printf "%s.persistence" $sat -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" $pat "m" . "known" (list "volumeClaim") "off" (list "volumeClaimTemplates" "addVolumes" "addVolumeMounts")) -}}
+{{- with .volumeClaim -}}
+{{- $vc := . -}}
+{{- $vat := printf "%s.volumeClaim" $pat -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" $vat "m" $vc "known" (list "enabled" "retentionPolicy" "size" "storageClass" "accessModes")) -}}
+{{- if hasKey $vc "enabled" -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.enabled" $vat) "to" "deployedEtcd.persistence.enabled" "value" (eq (toString $vc.enabled) "true") "default" true "vcDefault" true) -}}
+{{- end -}}
+{{- if hasKey $vc "retentionPolicy" -}}
+{{- include "vsyncer.vc.only" (dict "s" $s "at" (printf "%s.retentionPolicy" $vat) "value" $vc.retentionPolicy "allowed" (list "Retain" "Delete") "why" "what becomes of the members' claims on uninstall") -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.retentionPolicy" $vat) "to" "deployedEtcd.persistence.deleteOnUninstall" "value" (eq (toString $vc.retentionPolicy) "Delete") "default" false "vcDefault" false) -}}
+{{- end -}}
+{{- with $vc.size -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.size" $vat) "to" "deployedEtcd.persistence.size" "value" (toString .) "default" "5Gi") -}}
+{{- end -}}
+{{- with $vc.storageClass -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.storageClass" $vat) "to" "deployedEtcd.persistence.storageClassName" "value" (toString .) "default" "") -}}
+{{- end -}}
+{{- with $vc.accessModes -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.accessModes" $vat) "to" "deployedEtcd.persistence.accessModes" "value" . "default" (list "ReadWriteOnce") "vcDefault" (list "ReadWriteOnce")) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- /* Both Services' annotations are deployedEtcd.serviceAnnotations: different ones are refused. */ -}}
+{{- range $svc := list "service" "headlessService" -}}
+{{- with get $m $svc -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" (printf "%s.%s" $at $svc) "m" . "known" (list "annotations" "enabled")) -}}
+{{- if hasKey . "enabled" -}}
+{{- include "vsyncer.vc.only" (dict "s" $s "at" (printf "%s.%s.enabled" $at $svc) "value" .enabled "allowed" (list "true") "why" "the members and the control plane find each other through it") -}}
+{{- end -}}
+{{- if hasKey . "annotations" -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.%s.annotations" $at $svc) "to" "deployedEtcd.serviceAnnotations" "value" (.annotations | default dict) "default" dict) -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
@@ -305,7 +415,14 @@ the volume for vCluster's binaries.
 {{- $v := $s.root.Values -}}
 {{- $ss := $v.controlPlane.statefulSet -}}
 {{- $at := "controlPlane.statefulSet" -}}
-{{- include "vsyncer.vc.keys" (dict "s" $s "at" $at "m" $ss "known" (list "labels" "annotations" "imagePullPolicy" "resources" "pods" "highAvailability" "security" "persistence" "enableServiceLinks" "scheduling" "probes" "env") "ignored" (list "image") "off" (list "workingDir" "command" "args" "hostAliases" "initContainers" "sidecarContainers" "dnsPolicy" "dnsConfig" "runtimeClassName")) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" $at "m" $ss "known" (list "labels" "annotations" "imagePullPolicy" "resources" "pods" "highAvailability" "security" "persistence" "enableServiceLinks" "scheduling" "probes" "env" "dnsPolicy" "dnsConfig") "ignored" (list "image") "off" (list "workingDir" "command" "args" "hostAliases" "initContainers" "sidecarContainers" "runtimeClassName")) -}}
+{{- with $ss.dnsPolicy -}}
+{{- include "vsyncer.vc.only" (dict "s" $s "at" (printf "%s.dnsPolicy" $at) "value" . "allowed" (list "ClusterFirst" "ClusterFirstWithHostNet" "Default" "None") "why" "a pod's DNS policy") -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.dnsPolicy" $at) "to" "controlPlane.dnsPolicy" "value" (toString .) "default" "") -}}
+{{- end -}}
+{{- if hasKey $ss "dnsConfig" -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.dnsConfig" $at) "to" "controlPlane.dnsConfig" "value" ($ss.dnsConfig | default dict) "default" dict) -}}
+{{- end -}}
 {{- if hasKey $ss "env" -}}
 {{- include "vsyncer.vc.envNames" (dict "s" $s "at" (printf "%s.env" $at) "env" ((kindIs "slice" $ss.env) | ternary $ss.env list)) -}}
 {{- $_ := set $s "statefulSetEnv" ($ss.env | default list) -}}

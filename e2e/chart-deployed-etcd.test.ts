@@ -1,0 +1,324 @@
+// The chart with a deployed etcd, installed for real (VSYNC_REAL_NODE=1): three etcd members and two
+// replicas of the vanilla control plane on the real node, the members finding each other by name
+// through a DNS of the host (the test host cluster has none of its own: a CoreDNS reading the host API
+// stands in for it, and the pods are given it with deployedEtcd.dnsConfig and controlPlane.dnsConfig).
+// A tenant writes through the virtual API server; a member and then a control-plane replica are
+// deleted, and nothing written is lost; an upgrade that changes the member count is refused;
+// uninstall takes the members and their claims.
+import { spawnSync } from 'node:child_process';
+import { realNodePlacement, type RealNodeInfo } from '../hack/realnode/realnode.ts';
+import { startCoreDns } from '../hack/realnode/dns.ts';
+import { stopComponent, type ComponentSpec } from '../hack/cluster/process.ts';
+import { freePort } from '../hack/cluster/ports.ts';
+import { SERVICE_CIDR } from '../hack/cluster/launcher.ts';
+import { hostName } from '../src/naming/names.ts';
+import {
+  buildAndImportImages,
+  CHART_DIR,
+  createDataVolume,
+  helm,
+  LOCAL_STORAGE_CLASS,
+  localValues,
+  portForward,
+  run,
+  tenantKubeconfig,
+  type HostAccess,
+} from '../test/harness/chart.ts';
+import { testClusters, testRealNode, waitFor } from '../test/harness/clusters.ts';
+import { recordMeasurement } from '../test/harness/objects.ts';
+import { uniqueName } from '../test/harness/syncer.ts';
+
+const enabled = process.env.VSYNC_REAL_NODE === '1';
+const release = uniqueName('vc');
+const ns = `etcd-${release}`;
+const MEMBERS = 3;
+const REPLICAS = 2;
+/**
+ * Where the host's stand-in DNS listens: an address of this machine outside the pod range, on the
+ * real node's bridge (pods reach the machine through it; `down` removes the bridge and the address).
+ * Port 53 of the bridge's own address is the local virtual cluster's DNS.
+ */
+const DNS_ADDRESS = '10.246.0.53';
+const BRIDGE = 'vsync0';
+
+interface Pod {
+  metadata: { name: string; uid: string; labels?: Record<string, string> };
+  status?: { phase?: string; containerStatuses?: { ready: boolean }[] };
+}
+interface List<T> {
+  items: T[];
+}
+
+let host: HostAccess;
+let node: RealNodeInfo;
+let values: Record<string, unknown>;
+let hostDns: ComponentSpec | undefined;
+let forward: Awaited<ReturnType<typeof portForward>> | undefined;
+let tenantConfig: string;
+const volumes = Array.from({ length: MEMBERS }, (_, i) => `etcd-${release}-${i}`);
+
+async function hostCtl(args: string[], input?: string) {
+  return run(host.kubectl, ['--kubeconfig', host.kubeconfig, ...args], input);
+}
+async function hostJson<T>(args: string[]): Promise<T | undefined> {
+  const res = await hostCtl([...args, '-o', 'json']);
+  return res.code === 0 ? (JSON.parse(res.stdout) as T) : undefined;
+}
+async function tenant(args: string[], input?: string) {
+  return run(host.kubectl, ['--kubeconfig', tenantConfig, ...args], input);
+}
+async function mustTenant(args: string[], input?: string): Promise<string> {
+  const res = await tenant(args, input);
+  if (res.code !== 0) throw new Error(`tenant kubectl ${args.join(' ')} failed: ${res.stderr}`);
+  return res.stdout;
+}
+
+/** The pods of a label selector, once `count` of them are Ready (none of `notUids`); returns them. */
+function podsReady(what: string, selector: string, count: number, notUids: string[] = []) {
+  return waitFor(
+    what,
+    async () => {
+      const pods = (await hostJson<List<Pod>>(['get', 'pods', '-n', ns, '-l', selector]))?.items ?? [];
+      const ready = pods.filter(
+        (p) =>
+          !notUids.includes(p.metadata.uid) &&
+          (p.status?.containerStatuses ?? []).length > 0 &&
+          p.status!.containerStatuses!.every((c) => c.ready),
+      );
+      return ready.length === count && ready;
+    },
+    300_000,
+    1000,
+  );
+}
+const membersReady = (notUids?: string[]) =>
+  podsReady(
+    `${MEMBERS} etcd members Ready`,
+    `app.kubernetes.io/name=vsyncer-etcd,release=${release}`,
+    MEMBERS,
+    notUids,
+  );
+const controlPlaneReady = (notUids?: string[]) =>
+  podsReady(
+    `${REPLICAS} control-plane replicas Ready`,
+    `app.kubernetes.io/name=vsyncer,release=${release}`,
+    REPLICAS,
+    notUids,
+  );
+
+/** Port-forward to the chart's Service and the tenant's kubeconfig through it, answering. */
+async function connectTenant(): Promise<void> {
+  forward?.stop();
+  forward = await portForward(host, ns, release);
+  const url = forward.url;
+  tenantConfig = await waitFor(
+    `Secret vc-${release} with the tenant kubeconfig`,
+    () => tenantKubeconfig(host, ns, `vc-${release}`, url, `tenant-${ns}`),
+    120_000,
+  );
+  await waitFor(
+    'the virtual API server through the port-forward',
+    async () => (await tenant(['get', 'ns'])).code === 0,
+    60_000,
+  );
+}
+
+/** Writes ConfigMap `name` in the tenant's default namespace, retrying while a forward reconnects. */
+async function write(name: string): Promise<void> {
+  await waitFor(
+    `ConfigMap ${name} written`,
+    async () => {
+      const res = await tenant(['create', 'configmap', name, '--from-literal', `written=${name}`]);
+      if (res.code === 0 || res.stderr.includes('AlreadyExists')) return true;
+      if (res.stderr.includes('connection refused') || res.stderr.includes('EOF'))
+        await connectTenant().catch(() => undefined);
+      return false;
+    },
+    120_000,
+    1000,
+  );
+}
+
+(enabled ? describe : describe.skip)(
+  enabled
+    ? 'the chart with a deployed etcd, installed for real'
+    : 'the chart with a deployed etcd, installed for real (skipped: set VSYNC_REAL_NODE=1 to start the real kubelet node it runs on)',
+  () => {
+    beforeAll(async () => {
+      const clusters = testClusters();
+      node = testRealNode();
+      host = { kubectl: clusters.kubectl, kubeconfig: clusters.host.kubeconfig, stateDir: clusters.stateDir };
+      const images = buildAndImportImages();
+      const added = spawnSync('ip', ['addr', 'replace', `${DNS_ADDRESS}/32`, 'dev', BRIDGE], {
+        encoding: 'utf8',
+      });
+      if (added.status !== 0)
+        throw new Error(`ip addr replace ${DNS_ADDRESS} dev ${BRIDGE}: ${added.stderr}`);
+      hostDns = await startCoreDns(
+        {
+          id: `e2e/host-dns-${release}`,
+          stateDir: host.stateDir,
+          bindIP: DNS_ADDRESS,
+          port: 53,
+          readyPort: await freePort(),
+          kubeconfig: host.kubeconfig,
+        },
+        () => undefined,
+      );
+      const dns = {
+        dnsPolicy: 'None',
+        dnsConfig: {
+          nameservers: [DNS_ADDRESS],
+          searches: [`${ns}.svc.cluster.local`, 'svc.cluster.local', 'cluster.local'],
+          options: [{ name: 'ndots', value: '5' }],
+        },
+      };
+      const local = localValues(node, images, SERVICE_CIDR);
+      values = {
+        ...local,
+        controlPlane: { ...(local.controlPlane as object), ...dns },
+        // The vanilla control plane keeps nothing of its own on a deployed etcd: no data claim.
+        persistence: { enabled: false },
+        syncer: { ...(local.syncer as object), replicas: REPLICAS },
+        deployedEtcd: {
+          enabled: true,
+          replicas: MEMBERS,
+          // The control-plane image has etcd where the public etcd image has it.
+          image: images.controlPlane,
+          imagePullPolicy: 'Never',
+          persistence: {
+            enabled: true,
+            storageClassName: LOCAL_STORAGE_CLASS,
+            size: '1Gi',
+            deleteOnUninstall: true,
+          },
+          ...realNodePlacement(node),
+          ...dns,
+        },
+      };
+      for (const volume of volumes) await createDataVolume(host, node, volume);
+      const created = await hostCtl(['create', 'namespace', ns]);
+      if (created.code !== 0) throw new Error(`creating namespace ${ns}: ${created.stderr}`);
+    }, 25 * 60_000);
+
+    afterAll(async () => {
+      forward?.stop();
+      if (host) {
+        await helm(host, ['uninstall', release, '-n', ns, '--wait']).catch(() => undefined);
+        await hostCtl(['delete', 'namespace', ns, '--wait=false']);
+        for (const volume of volumes) await hostCtl(['delete', 'pv', volume, '--wait=false']);
+      }
+      if (hostDns) await stopComponent(hostDns, 2000);
+      spawnSync('ip', ['addr', 'del', `${DNS_ADDRESS}/32`, 'dev', BRIDGE]);
+    }, 180_000);
+
+    it('installs: three members form one cluster over TLS, two control-plane replicas run on it', async () => {
+      const started = Date.now();
+      const res = await helm(host, ['install', release, CHART_DIR, '-n', ns], values);
+      expect(res.stderr).not.toMatch(/Error/);
+      expect(res.code).toBe(0);
+      // A member is Ready only once it is part of a quorum (its /readyz).
+      await membersReady();
+      await controlPlaneReady();
+      recordMeasurement('chart_deployed_etcd_install_to_ready_seconds', (Date.now() - started) / 1000);
+      // Each member on a claim of its own.
+      const claims = (await hostJson<List<{ metadata: { name: string }; status: { phase: string } }>>([
+        'get',
+        'pvc',
+        '-n',
+        ns,
+      ]))!.items;
+      expect(
+        claims.filter((c) => c.metadata.name.startsWith(`data-${release}-etcd-`)).map((c) => c.status.phase),
+      ).toEqual(Array(MEMBERS).fill('Bound'));
+      // Each API server reports its storage healthy.
+      for (let i = 0; i < REPLICAS; i++) {
+        const logs = await hostCtl(['logs', '-n', ns, `${release}-${i}`, '-c', 'kube-apiserver']);
+        expect(logs.stdout).not.toMatch(
+          /transport: authentication handshake failed|certificate signed by unknown authority/,
+        );
+      }
+    }, 420_000);
+
+    it('serves the tenant from the deployed etcd, and the syncer syncs', async () => {
+      await connectTenant();
+      await write('before-failover');
+      await mustTenant(['create', 'namespace', 'shop']);
+      await mustTenant(['create', 'service', 'clusterip', 'web', '-n', 'shop', '--tcp', '80:8080']);
+      const hostService = hostName('web', 'shop', release);
+      await waitFor(
+        `host Service ${hostService}`,
+        async () => (await hostCtl(['get', 'service', hostService, '-n', ns])).code === 0,
+        60_000,
+      );
+    }, 180_000);
+
+    it('loses nothing when a member goes: the others keep the quorum, and it comes back on its claim', async () => {
+      const before = await membersReady();
+      const gone = before.find((p) => p.metadata.name === `${release}-etcd-0`)!;
+      expect((await hostCtl(['delete', 'pod', gone.metadata.name, '-n', ns, '--wait=false'])).code).toBe(0);
+      // Two of three members are a quorum: writes go on while the third is away.
+      await write('during-member-loss');
+      const after = await membersReady([gone.metadata.uid]);
+      expect(
+        after.some((p) => p.metadata.name === gone.metadata.name && p.metadata.uid !== gone.metadata.uid),
+      ).toBe(true);
+      for (const name of ['before-failover', 'during-member-loss'])
+        expect(await mustTenant(['get', 'configmap', name, '-o', 'jsonpath={.data.written}'])).toBe(name);
+    }, 420_000);
+
+    it('loses nothing when a control-plane replica goes: the other serves and syncs', async () => {
+      const before = await controlPlaneReady();
+      const gone = before.find((p) => p.metadata.name === `${release}-0`)!;
+      expect((await hostCtl(['delete', 'pod', gone.metadata.name, '-n', ns, '--wait=false'])).code).toBe(0);
+      await write('during-replica-loss');
+      await controlPlaneReady([gone.metadata.uid]);
+      await connectTenant();
+      for (const name of ['before-failover', 'during-member-loss', 'during-replica-loss'])
+        expect(await mustTenant(['get', 'configmap', name, '-o', 'jsonpath={.data.written}'])).toBe(name);
+      // Whichever replica leads now, the syncer still syncs.
+      await mustTenant(['create', 'service', 'clusterip', 'api', '-n', 'shop', '--tcp', '80:8080']);
+      const hostService = hostName('api', 'shop', release);
+      await waitFor(
+        `host Service ${hostService}`,
+        async () => (await hostCtl(['get', 'service', hostService, '-n', ns])).code === 0,
+        120_000,
+      );
+    }, 420_000);
+
+    it('refuses an upgrade that changes the member count, naming how members change', async () => {
+      const res = await helm(
+        host,
+        ['upgrade', release, CHART_DIR, '-n', ns, '--set', 'deployedEtcd.replicas=5'],
+        values,
+      );
+      expect(res.code).not.toBe(0);
+      expect(res.stderr).toContain(
+        "deployedEtcd.replicas: the release's etcd has 3 members and this upgrade asks for 5",
+      );
+    }, 120_000);
+
+    it('uninstall takes the members and their claims', async () => {
+      forward?.stop();
+      forward = undefined;
+      const res = await helm(host, ['uninstall', release, '-n', ns, '--wait']);
+      expect(res.code).toBe(0);
+      await waitFor(
+        'no etcd member, claim or Service of the release left',
+        async () => {
+          const left = await hostCtl([
+            'get',
+            'statefulsets,pods,pvc,services,secrets',
+            '-n',
+            ns,
+            '-o',
+            'name',
+          ]);
+          return left.code === 0 && !left.stdout.includes(`${release}-etcd`);
+        },
+        120_000,
+        1000,
+      );
+    }, 180_000);
+  },
+);
