@@ -403,6 +403,29 @@ describe("helm chart: vCluster's control-plane values (controlPlane.statefulSet,
     });
   });
 
+  it("takes the host client's rate limit from vCluster's environment variables (its sizing guide's), passing them on to no container", () => {
+    const ms = renderValues({
+      controlPlane: {
+        statefulSet: {
+          env: [
+            { name: 'VCLUSTER_PHYSICAL_CLIENT_QPS', value: '400' },
+            { name: 'VCLUSTER_PHYSICAL_CLIENT_BURST', value: '800' },
+            { name: 'GOMEMLIMIT', value: '1GiB' },
+          ],
+        },
+      },
+    });
+    expect(syncerArgs(ms)).toEqual(expect.arrayContaining(['--host-qps=400', '--host-burst=800']));
+    const set = ms.find((m) => m.kind === 'StatefulSet') as unknown as {
+      spec: { template: { spec: { containers: { name: string; env?: { name: string }[] }[] } } };
+    };
+    for (const c of set.spec.template.spec.containers) {
+      const names = (c.env ?? []).map((e) => e.name);
+      expect(names).toContain('GOMEMLIMIT');
+      expect(names.filter((n) => n.startsWith('VCLUSTER_'))).toEqual([]);
+    }
+  });
+
   it("takes statefulSet.env and persistence.addVolumes / addVolumeMounts as vCluster's docs use them (a proxy; an audit policy and log): env in every control-plane container and the syncer's, mounts in the control plane's", () => {
     type Container = {
       name: string;
@@ -668,8 +691,31 @@ describe("helm chart: vCluster's control-plane values (controlPlane.statefulSet,
         /topologySpreadConstraints\[0\] must be a constraint/,
       ],
       [
-        { controlPlane: { statefulSet: { env: [{ name: 'VCLUSTER_PHYSICAL_CLIENT_QPS', value: '100' }] } } },
-        /controlPlane.statefulSet.env: VCLUSTER_PHYSICAL_CLIENT_QPS is a setting of vCluster's own binary/,
+        {
+          controlPlane: { statefulSet: { env: [{ name: 'VCLUSTER_PHYSICAL_CLIENT_TIMEOUT', value: '30' }] } },
+        },
+        /controlPlane.statefulSet.env: VCLUSTER_PHYSICAL_CLIENT_TIMEOUT is a setting of vCluster's own binary/,
+      ],
+      [
+        {
+          controlPlane: { statefulSet: { env: [{ name: 'VCLUSTER_PHYSICAL_CLIENT_BURST', value: '8.5' }] } },
+        },
+        /VCLUSTER_PHYSICAL_CLIENT_BURST \(vCluster's environment variable\) sets syncer.hostBurst: give it a value, a whole number/,
+      ],
+      [
+        {
+          controlPlane: {
+            statefulSet: {
+              env: [
+                {
+                  name: 'VCLUSTER_PHYSICAL_CLIENT_QPS',
+                  valueFrom: { configMapKeyRef: { name: 'x', key: 'qps' } },
+                },
+              ],
+            },
+          },
+        },
+        /VCLUSTER_PHYSICAL_CLIENT_QPS \(vCluster's environment variable\) sets syncer.hostQps: give it a value/,
       ],
       [
         { controlPlane: { statefulSet: { env: [{ name: 'POD_IP', value: '10.0.0.1' }] } } },

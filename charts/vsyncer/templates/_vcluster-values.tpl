@@ -102,7 +102,9 @@ Call with (dict "s" $s "at" ... "env" list).
 {{- $s := .s -}}
 {{- $at := .at -}}
 {{- range .env -}}
-{{- if and (kindIs "map" .) (hasPrefix "VCLUSTER_" (toString .name)) -}}
+{{- if and (kindIs "map" .) (hasKey (include "vsyncer.vc.clientEnv" $s | fromYaml) (toString .name)) -}}
+{{- /* The host client's rate limit: read by vsyncer.vc.env. */ -}}
+{{- else if and (kindIs "map" .) (hasPrefix "VCLUSTER_" (toString .name)) -}}
 {{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s: %s is a setting of vCluster's own binary, which vsyncer has not; its settings are the syncer.* values (docs/helm.md)" $at .name)) -}}
 {{- else if kindIs "map" . -}}
 {{- with include "vsyncer.envNameProblem" (dict "root" $s.root "name" (toString .name)) -}}
@@ -119,21 +121,43 @@ statefulSet's are.
 */}}
 {{- define "vsyncer.vc.env" -}}
 {{- $s := . -}}
-{{- $env := $s.statefulSetEnv | default list -}}
+{{- $listed := $s.statefulSetEnv | default list -}}
 {{- $from := list -}}
 {{- if hasKey $s "statefulSetEnv" -}}{{- $from = append $from "controlPlane.statefulSet.env" -}}{{- end -}}
 {{- with $s.distroEnv -}}
 {{- if not (kindIs "slice" .env) -}}
 {{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s must be a list of environment variables" .at)) -}}
 {{- else -}}
-{{- $env = concat $env .env -}}
+{{- $listed = concat $listed .env -}}
 {{- $from = append $from .at -}}
 {{- include "vsyncer.vc.envNames" (dict "s" $s "at" .at "env" .env) -}}
+{{- end -}}
+{{- end -}}
+{{- /*
+vCluster's binary reads its host client's rate limit from two variables (its sizing guide sets them):
+they set the syncer's, and are not passed on.
+*/ -}}
+{{- $env := list -}}
+{{- $clientEnv := include "vsyncer.vc.clientEnv" $s | fromYaml -}}
+{{- range $listed -}}
+{{- $to := and (kindIs "map" .) (get $clientEnv (toString .name)) -}}
+{{- if not $to -}}
+{{- $env = append $env . -}}
+{{- else if not (and (hasKey . "value") (regexMatch (ternary "^[0-9]+$" "^[0-9]+(\\.[0-9]+)?$" (eq $to "syncer.hostBurst")) (toString .value))) -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s (vCluster's environment variable) sets %s: give it a value, a %s such as \"400\", not %s" .name $to (ternary "whole number" "number" (eq $to "syncer.hostBurst")) (toJson (omit . "name")))) -}}
+{{- else -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "the environment variable %s" .name) "to" $to "value" (ternary (int64 .value) (float64 .value) (eq $to "syncer.hostBurst")) "default" (ternary (int64 80) (float64 40) (eq $to "syncer.hostBurst"))) -}}
 {{- end -}}
 {{- end -}}
 {{- if $from -}}
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" (join " and " $from) "to" "controlPlane.env" "value" $env "default" list) -}}
 {{- end -}}
+{{- end -}}
+
+{{/* vCluster's environment variables for its host client, and the syncer values they set. */}}
+{{- define "vsyncer.vc.clientEnv" -}}
+VCLUSTER_PHYSICAL_CLIENT_QPS: syncer.hostQps
+VCLUSTER_PHYSICAL_CLIENT_BURST: syncer.hostBurst
 {{- end -}}
 
 {{/*
