@@ -197,7 +197,7 @@ describe('helm chart', () => {
       { name: 'K3S_TOKEN', valueFrom: { secretKeyRef: { name: 'vc1-datastore', key: 'token' } } },
     ]);
     expect(() => render({ 'syncer.replicas': '2' })).toThrow(
-      /syncer.replicas > 1 .*needs one data store every replica shares: a deployed etcd .* or k3s.datastore.secretName/,
+      /syncer.replicas > 1 .*needs one data store every replica shares: a deployed etcd .* or an external one \(k3s.datastore.secretName or k3s.datastore.endpoint\)/,
     );
   });
 

@@ -804,10 +804,10 @@ describe("helm chart: vCluster's control-plane values (controlPlane.statefulSet,
       [
         {
           controlPlane: {
-            backingStore: { database: { external: { enabled: true, dataSource: 'mysql://x' } } },
+            backingStore: { database: { external: { enabled: true, connector: 'platform-db' } } },
           },
         },
-        /controlPlane.backingStore.database.external: an external data store is k3s.datastore.secretName/,
+        /controlPlane.backingStore.database.external.connector: vsyncer has no equivalent/,
       ],
       [
         { controlPlane: { backingStore: { etcd: { external: { enabled: true, endpoint: 'etcd:2379' } } } } },

@@ -92,6 +92,15 @@ describe('helm chart against the real host API server', () => {
       false,
     ],
     [
+      'two k3s replicas on a data source given as k3s.datastore.endpoint, with TLS files',
+      () => ({
+        'syncer.replicas': '2',
+        'k3s.datastore.endpoint': 'postgres://vc:pw@db:5432/vc1?sslmode=verify-full',
+        'k3s.datastore.caFile': '/etc/db/ca.crt',
+      }),
+      false,
+    ],
+    [
       'two vanilla replicas on a deployed etcd of three members, isolated, with their own DNS',
       () => ({
         'controlPlane.distro': 'vanilla',

@@ -64,8 +64,8 @@ member would start a cluster of its own (and a removed one stay in the quorum's 
 {{- if not (has $replicas (list 1 3 5)) -}}
 {{- fail (printf "deployedEtcd.replicas must be 1, 3 or 5 (an odd number of members: an even one survives no more losses than one fewer), not %v" $e.replicas) -}}
 {{- end -}}
-{{- if .Values.k3s.datastore.secretName -}}
-{{- fail "deployedEtcd.enabled and k3s.datastore.secretName name two data stores: choose one" -}}
+{{- if or .Values.k3s.datastore.secretName .Values.k3s.datastore.endpoint -}}
+{{- fail "deployedEtcd.enabled and k3s.datastore (secretName or endpoint) name two data stores: choose one" -}}
 {{- end -}}
 {{- with (lookup "apps/v1" "StatefulSet" .Release.Namespace (include "vsyncer.etcdName" .)) -}}
 {{- if ne (int .spec.replicas) $replicas -}}

@@ -2423,3 +2423,22 @@ name or {name: ...}. The control-plane pod's and the deployed etcd's.
 - name: {{ $name | quote }}
 {{- end }}
 {{- end -}}
+
+{{/*
+The Secret holding k3s's external data store (keys `endpoint` and `token`): k3s.datastore.secretName,
+or the chart's own <release>-datastore (templates/datastore.yaml) when k3s.datastore.endpoint gives the
+data source itself; empty for none. Fails on settings that do not go together.
+*/}}
+{{- define "vsyncer.datastoreSecret" -}}
+{{- $d := .Values.k3s.datastore -}}
+{{- if and $d.secretName $d.endpoint -}}
+{{- fail "k3s.datastore.secretName and k3s.datastore.endpoint both name the data store: give one (a Secret of your own keeps the credentials out of the release's values)" -}}
+{{- else if or $d.secretName $d.endpoint -}}
+{{- if eq (include "vsyncer.distro" .) "vanilla" -}}
+{{- fail "k3s.datastore (an external data store) is k3s's: the vanilla control plane keeps its data in etcd, its own or a deployed one (deployedEtcd)" -}}
+{{- end -}}
+{{- $d.secretName | default (printf "%s-datastore" (include "vsyncer.name" .)) -}}
+{{- else if or $d.caFile $d.certFile $d.keyFile -}}
+{{- fail "k3s.datastore.caFile, certFile and keyFile are for an external data store: give it as k3s.datastore.secretName or k3s.datastore.endpoint" -}}
+{{- end -}}
+{{- end -}}

@@ -301,12 +301,12 @@ deployedEtcd (vsyncer.vc.deployedEtcd).
 {{- $at := "controlPlane.backingStore" -}}
 {{- include "vsyncer.vc.keys" (dict "s" $s "at" $at "m" $b "known" (list "database" "etcd")) -}}
 {{- with $b.database -}}
-{{- include "vsyncer.vc.keys" (dict "s" $s "at" (printf "%s.database" $at) "m" . "known" (list "embedded") "off" (list "external")) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" (printf "%s.database" $at) "m" . "known" (list "embedded" "external")) -}}
 {{- with .embedded -}}
 {{- include "vsyncer.vc.keys" (dict "s" $s "at" (printf "%s.database.embedded" $at) "m" . "known" (list "enabled") "off" (list "extraArgs")) -}}
 {{- end -}}
-{{- if not (include "vsyncer.vc.isOff" (.external | default dict)) -}}
-{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s.database.external: an external data store is k3s.datastore.secretName, a Secret whose key endpoint holds the data source and token the cluster's token" $at)) -}}
+{{- with .external -}}
+{{- include "vsyncer.vc.databaseExternal" (dict "s" $s "m" . "at" (printf "%s.database.external" $at)) -}}
 {{- end -}}
 {{- end -}}
 {{- with $b.etcd -}}
@@ -316,6 +316,30 @@ deployedEtcd (vsyncer.vc.deployedEtcd).
 {{- end -}}
 {{- with .deploy -}}
 {{- include "vsyncer.vc.deployedEtcd" (dict "s" $s "m" .) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+controlPlane.backingStore.database.external: the data source k3s's own kine dials (k3s.datastore.endpoint,
+kept by the chart in a Secret with a token) and its TLS files. What needs vCluster's platform (a
+connector, cloud identity tokens) or its own kine process (extraArgs) is refused.
+*/}}
+{{- define "vsyncer.vc.databaseExternal" -}}
+{{- $s := .s -}}
+{{- $m := .m -}}
+{{- $at := .at -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" $at "m" $m "known" (list "enabled" "dataSource" "caFile" "certFile" "keyFile") "off" (list "connector" "identityProvider" "extraArgs")) -}}
+{{- if eq (toString $m.enabled) "true" -}}
+{{- if not $m.dataSource -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s: give the data source as dataSource (a connector is vCluster's platform's); or a Secret of your own, with keys endpoint and token, as k3s.datastore.secretName" $at)) -}}
+{{- else -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.dataSource" $at) "to" "k3s.datastore.endpoint" "value" (toString $m.dataSource) "default" "") -}}
+{{- range $field := list "caFile" "certFile" "keyFile" -}}
+{{- with get $m $field -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.%s" $at $field) "to" (printf "k3s.datastore.%s" $field) "value" (toString .) "default" "") -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
