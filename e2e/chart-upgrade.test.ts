@@ -65,17 +65,40 @@ describe("chart upgrades that would change a deployed etcd's member count", () =
       }),
     );
     const members = standInStatefulSet(`${etcdRelease}-etcd`, hostNs, {});
-    await apply('host', { ...members, spec: { ...(members.spec as object), replicas: 3 } });
+    const claims = [
+      {
+        metadata: { name: 'data' },
+        spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '5Gi' } } },
+      },
+    ];
+    await apply('host', {
+      ...members,
+      spec: { ...(members.spec as object), replicas: 3, volumeClaimTemplates: claims },
+    });
     const etcd = (replicas: number) =>
       render(etcdRelease, hostNs, ['deployedEtcd.enabled=true', `deployedEtcd.replicas=${replicas}`]);
     const grown = await etcd(5);
     expect(grown.code).not.toBe(0);
     expect(grown.stderr).toContain(
-      "deployedEtcd.replicas: the release's etcd has 3 members and this upgrade asks for 5; etcd members are added and removed one at a time with etcdctl member add/remove",
+      "deployedEtcd.replicas: the release's etcd has 3 members and this upgrade asks for 5; the member count is set at install (keep 3",
     );
     const same = await etcd(3);
     expect({ code: same.code, stderr: same.stderr }).toEqual({ code: 0, stderr: '' });
     expect(same.stdout).toContain('vsyncer.dev/data-store: "k3s/deployed-etcd"');
+    // Nor can its members' claims come or go (a StatefulSet's claim templates are fixed).
+    const single = standInStatefulSet(`${etcdRelease}-etcd`, hostNs, {});
+    await apply('host', {
+      ...single,
+      spec: { ...(single.spec as object), replicas: 1, volumeClaimTemplates: claims },
+    });
+    const withoutClaims = await render(etcdRelease, hostNs, [
+      'deployedEtcd.enabled=true',
+      'deployedEtcd.persistence.enabled=false',
+    ]);
+    expect(withoutClaims.code).not.toBe(0);
+    expect(withoutClaims.stderr).toContain(
+      "deployedEtcd.persistence.enabled: the release's etcd runs on claims, and Kubernetes does not let an upgrade change a StatefulSet's claims (keep true)",
+    );
   });
 });
 

@@ -33,6 +33,10 @@ describe('helm chart: an external data store for k3s (k3s.datastore)', () => {
     const secret = datastoreSecret(ms)!;
     expect(decoded(secret, 'endpoint')).toBe('postgres://vc:pw@db:5432/vc1');
     expect(decoded(secret, 'token')).toMatch(/^[A-Za-z0-9]{48}$/);
+    // The store outlives the release; so does the token its data is encrypted with.
+    expect((secret.metadata as { annotations?: unknown }).annotations).toEqual({
+      'helm.sh/resource-policy': 'keep',
+    });
     expect(k3s(ms).env).toEqual(fromSecret('vc1-datastore'));
     expect(controlPlane(ms).spec.replicas).toBe(2);
     expect(controlPlane(ms).metadata.annotations['vsyncer.dev/data-store']).toBe('k3s/vc1-datastore');

@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { failure, render, renderValues, type Manifest } from './render.ts';
+import { failure, render, renderText, renderValues, type Manifest } from './render.ts';
 
 // deployedEtcd (vCluster's controlPlane.backingStore.etcd.deploy): templates/deployed-etcd.yaml and
 // the control plane's side of it.
@@ -68,6 +68,15 @@ const container = (ss: StatefulSet, name: string) =>
   );
 const members = (n: number) =>
   Array.from({ length: n }, (_, i) => `vc1-etcd-${i}.vc1-etcd-headless.team-a.svc`);
+/** The message a rendering with a deployed etcd under release name `release` fails with ('' when it renders). */
+const renderError = (release: string) => {
+  try {
+    renderText({ 'deployedEtcd.enabled': 'true' }, 'team-a', release);
+    return '';
+  } catch (err) {
+    return (err as Error).message;
+  }
+};
 const decoded = (secret: Secret, key: string) => Buffer.from(secret.data[key]!, 'base64').toString();
 /** Whether every label of `selector` is on `labels`. */
 const selects = (selector: Record<string, string>, labels: Record<string, string>) =>
@@ -193,6 +202,8 @@ describe('helm chart: a deployed etcd (deployedEtcd, vCluster controlPlane.backi
       false,
     );
     expect(etcdLabels).toMatchObject({ app: 'vcluster-etcd', release: 'vc1' });
+    // Nothing of the chart's version on the pods: an upgrade of the chart alone restarts no member.
+    expect(Object.keys(etcdLabels).filter((k) => k.startsWith('helm.sh/'))).toEqual([]);
   });
 
   it('runs the vanilla control plane on it: no etcd in the pod, no data volume, leader election with replicas', () => {
@@ -251,6 +262,16 @@ describe('helm chart: a deployed etcd (deployedEtcd, vCluster controlPlane.backi
     )!;
     expect(ephemeral.spec.volumeClaimTemplates).toBeUndefined();
     expect(ephemeral.spec.template.spec.volumes).toContainEqual({ name: 'data', emptyDir: {} });
+    // The credentials stay after an uninstall while the claims do: a reinstall over the kept data
+    // needs the token k3s encrypted it with.
+    const pkiAnnotations = (set: Record<string, string>) =>
+      (
+        render({ 'deployedEtcd.enabled': 'true', ...set }).find((m) => m.metadata.name === 'vc1-etcd-pki')!
+          .metadata as { annotations?: Record<string, string> }
+      ).annotations;
+    expect(pkiAnnotations({})).toEqual({ 'helm.sh/resource-policy': 'keep' });
+    expect(pkiAnnotations({ 'deployedEtcd.persistence.deleteOnUninstall': 'true' })).toBeUndefined();
+    expect(pkiAnnotations({ 'deployedEtcd.persistence.enabled': 'false' })).toBeUndefined();
   });
 
   it("takes the admin's scheduling, DNS, metadata and etcd flags, refusing the chart's own labels", () => {
@@ -291,10 +312,19 @@ describe('helm chart: a deployed etcd (deployedEtcd, vCluster controlPlane.backi
     );
   });
 
-  it('refuses an even member count, two data stores, and replicas without a shared store', () => {
+  it('refuses an even member count, members without claims, names too long, two data stores, and replicas without a shared store', () => {
     expect(failure({ deployedEtcd: { enabled: true, replicas: 2 } })).toContain('/deployedEtcd/replicas');
+    // A member made anew without its data cannot rejoin: only one member may go without a claim.
+    expect(
+      failure({ deployedEtcd: { enabled: true, replicas: 3, persistence: { enabled: false } } }),
+    ).toContain('deployedEtcd.persistence.enabled: false with more than one member');
+    expect(failure({ deployedEtcd: { enabled: true, persistence: { enabled: false } } })).toBe('');
+    // <name>-etcd-<10-character revision hash> is a label value of at most 63 characters.
+    const long = 'v'.repeat(48);
+    expect(renderError(long)).toContain(`the release name ${long} is 48 characters`);
+    expect(renderError('v'.repeat(47))).toBe('');
     expect(failure({ deployedEtcd: { enabled: true }, k3s: { datastore: { secretName: 'db' } } })).toContain(
-      'deployedEtcd.enabled and k3s.datastore.secretName name two data stores',
+      'deployedEtcd.enabled and k3s.datastore (secretName or endpoint) name two data stores',
     );
     expect(failure({ controlPlane: { distro: 'vanilla' }, syncer: { replicas: 2 } })).toContain(
       'or the replicas share a deployed etcd (deployedEtcd.enabled',
@@ -422,7 +452,7 @@ describe("helm chart: vCluster's controlPlane.backingStore.etcd.deploy", () => {
     )!;
     expect(defaults.spec.template.spec.containers[0]).toMatchObject({
       image: 'registry.k8s.io/etcd:3.7.0-0',
-      resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '1Gi' } },
+      resources: { requests: { cpu: '50m', memory: '128Mi' } },
     });
   });
 
@@ -443,7 +473,15 @@ describe("helm chart: vCluster's controlPlane.backingStore.etcd.deploy", () => {
     );
     expect(
       deploy({ service: { annotations: { a: '1' } }, headlessService: { annotations: { a: '2' } } }),
-    ).toContain('controlPlane.backingStore.etcd.deploy.headlessService.annotations');
+    ).toContain(
+      'controlPlane.backingStore.etcd.deploy.service.annotations and headlessService.annotations differ',
+    );
+    // vCluster would take the embedded etcd, vsyncer the deployed one: neither guesses.
+    expect(
+      failure({
+        controlPlane: { backingStore: { etcd: { embedded: { enabled: true }, deploy: { enabled: true } } } },
+      }),
+    ).toContain('etcd.embedded.enabled and controlPlane.backingStore.etcd.deploy.enabled are both on');
   });
 
   it("maps the control plane's dnsPolicy and dnsConfig", () => {

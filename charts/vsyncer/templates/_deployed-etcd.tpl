@@ -64,12 +64,24 @@ member would start a cluster of its own (and a removed one stay in the quorum's 
 {{- if not (has $replicas (list 1 3 5)) -}}
 {{- fail (printf "deployedEtcd.replicas must be 1, 3 or 5 (an odd number of members: an even one survives no more losses than one fewer), not %v" $e.replicas) -}}
 {{- end -}}
+{{- /* The StatefulSet's pods carry a label of its name and a 10-character hash; the headless Service's name is a DNS label. */ -}}
+{{- if gt (len (include "vsyncer.name" .)) 47 -}}
+{{- fail (printf "deployedEtcd.enabled: the release name %s is %d characters; its etcd's names (<name>-etcd-headless, and the pods' revision label <name>-etcd-<hash>) need 47 at most" (include "vsyncer.name" .) (len (include "vsyncer.name" .))) -}}
+{{- end -}}
+{{- if and (gt $replicas 1) (not $e.persistence.enabled) -}}
+{{- fail "deployedEtcd.persistence.enabled: false with more than one member: a member whose pod is made anew (a drain, an evicted or rescheduled pod) starts with no data and cannot join its cluster again (etcd knows it as bootstrapped already); give the members claims, or run one member" -}}
+{{- end -}}
 {{- if or .Values.k3s.datastore.secretName .Values.k3s.datastore.endpoint -}}
 {{- fail "deployedEtcd.enabled and k3s.datastore (secretName or endpoint) name two data stores: choose one" -}}
 {{- end -}}
 {{- with (lookup "apps/v1" "StatefulSet" .Release.Namespace (include "vsyncer.etcdName" .)) -}}
 {{- if ne (int .spec.replicas) $replicas -}}
-{{- fail (printf "deployedEtcd.replicas: the release's etcd has %d members and this upgrade asks for %d; etcd members are added and removed one at a time with etcdctl member add/remove, not through the chart (keep %d)" (int .spec.replicas) $replicas (int .spec.replicas)) -}}
+{{- fail (printf "deployedEtcd.replicas: the release's etcd has %d members and this upgrade asks for %d; the member count is set at install (keep %d; to change it, move the data into a new release, e.g. an etcd snapshot restored)" (int .spec.replicas) $replicas (int .spec.replicas)) -}}
+{{- end -}}
+{{- /* Said here, before the API server refuses the whole upgrade: a StatefulSet's claim templates cannot change. */ -}}
+{{- $hadClaims := not (empty .spec.volumeClaimTemplates) -}}
+{{- if ne $hadClaims (not (not $e.persistence.enabled)) -}}
+{{- fail (printf "deployedEtcd.persistence.enabled: the release's etcd runs %s, and Kubernetes does not let an upgrade change a StatefulSet's claims (keep %v)" (ternary "on claims" "without claims" $hadClaims) $hadClaims) -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}

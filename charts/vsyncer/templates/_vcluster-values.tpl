@@ -317,6 +317,10 @@ deployedEtcd (vsyncer.vc.deployedEtcd).
 {{- with .deploy -}}
 {{- include "vsyncer.vc.deployedEtcd" (dict "s" $s "m" .) -}}
 {{- end -}}
+{{- /* vCluster takes the embedded etcd when both are on; vsyncer would take the deployed one: said instead. */ -}}
+{{- if and (eq (toString (dig "embedded" "enabled" false .)) "true") (eq (toString (dig "deploy" "enabled" false .)) "true") -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s.etcd.embedded.enabled and %s.etcd.deploy.enabled are both on: choose one backing store" $at $at)) -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
 
@@ -363,7 +367,7 @@ unless left at vCluster's defaults.
 {{- $sat := printf "%s.statefulSet" $at -}}
 {{- include "vsyncer.vc.keys" (dict "s" $s "at" $sat "m" $ss "known" (list "enabled" "labels" "annotations" "image" "imagePullPolicy" "extraArgs" "resources" "pods" "highAvailability" "scheduling" "persistence") "ignored" (list "enableServiceLinks") "off" (list "env" "security")) -}}
 {{- if hasKey $ss "enabled" -}}
-{{- include "vsyncer.vc.only" (dict "s" $s "at" (printf "%s.enabled" $sat) "value" $ss.enabled "allowed" (list "true") "why" "vsyncer runs the etcd it deploys; an etcd of your own is k3s.datastore.secretName") -}}
+{{- include "vsyncer.vc.only" (dict "s" $s "at" (printf "%s.enabled" $sat) "value" $ss.enabled "allowed" (list "true") "why" "vsyncer runs the etcd it deploys (one of your own: k3s.datastore.secretName with its https endpoint, for k3s)") -}}
 {{- end -}}
 {{- range $field, $to := dict "labels" "labels" "annotations" "annotations" -}}
 {{- if hasKey $ss $field -}}
@@ -390,7 +394,7 @@ unless left at vCluster's defaults.
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.extraArgs" $sat) "to" "deployedEtcd.extraArgs" "value" ($ss.extraArgs | default list) "default" list) -}}
 {{- end -}}
 {{- with $ss.resources -}}
-{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.resources" $sat) "to" "deployedEtcd.resources" "value" . "default" (dict "requests" (dict "cpu" "50m" "memory" "128Mi") "limits" (dict "memory" "1Gi")) "vcDefault" (dict "requests" (dict "cpu" "20m" "memory" "150Mi"))) -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.resources" $sat) "to" "deployedEtcd.resources" "value" . "default" (dict "requests" (dict "cpu" "50m" "memory" "128Mi")) "vcDefault" (dict "requests" (dict "cpu" "20m" "memory" "150Mi"))) -}}
 {{- end -}}
 {{- with $ss.highAvailability -}}
 {{- include "vsyncer.vc.keys" (dict "s" $s "at" (printf "%s.highAvailability" $sat) "m" . "known" (list "replicas")) -}}
@@ -438,16 +442,21 @@ unless left at vCluster's defaults.
 {{- end -}}
 {{- end -}}
 {{- /* Both Services' annotations are deployedEtcd.serviceAnnotations: different ones are refused. */ -}}
+{{- $annotations := dict -}}
 {{- range $svc := list "service" "headlessService" -}}
 {{- with get $m $svc -}}
 {{- include "vsyncer.vc.keys" (dict "s" $s "at" (printf "%s.%s" $at $svc) "m" . "known" (list "annotations" "enabled")) -}}
 {{- if hasKey . "enabled" -}}
 {{- include "vsyncer.vc.only" (dict "s" $s "at" (printf "%s.%s.enabled" $at $svc) "value" .enabled "allowed" (list "true") "why" "the members and the control plane find each other through it") -}}
 {{- end -}}
-{{- if hasKey . "annotations" -}}
-{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.%s.annotations" $at $svc) "to" "deployedEtcd.serviceAnnotations" "value" (.annotations | default dict) "default" dict) -}}
+{{- with .annotations -}}{{- $_ := set $annotations $svc . -}}{{- end -}}
 {{- end -}}
 {{- end -}}
+{{- if and (hasKey $annotations "service") (hasKey $annotations "headlessService") (not (deepEqual $annotations.service $annotations.headlessService)) -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s.service.annotations and headlessService.annotations differ: vsyncer gives both Services the same (deployedEtcd.serviceAnnotations)" $at)) -}}
+{{- else if $annotations -}}
+{{- $which := ternary "service" "headlessService" (hasKey $annotations "service") -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.%s.annotations" $at $which) "to" "deployedEtcd.serviceAnnotations" "value" (get $annotations $which) "default" dict) -}}
 {{- end -}}
 {{- end -}}
 
