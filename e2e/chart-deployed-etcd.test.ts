@@ -2,6 +2,8 @@
 // replicas of the vanilla control plane on the real node, the members finding each other by name
 // through a DNS of the host (the test host cluster has none of its own: a CoreDNS reading the host API
 // stands in for it, and the pods are given it with deployedEtcd.dnsConfig and controlPlane.dnsConfig).
+// Every non-root container runs as a user other than the chart's default (controlPlane.runAsUser, as
+// vCluster's rootless mode and OpenShift guides set one).
 // A tenant writes through the virtual API server; a member and then a control-plane replica are
 // deleted, and nothing written is lost; an upgrade that changes the member count is refused;
 // uninstall takes the members and their claims.
@@ -39,6 +41,8 @@ const REPLICAS = 2;
  * Port 53 of the bridge's own address is the local virtual cluster's DNS.
  */
 const DNS_ADDRESS = '10.246.0.53';
+/** Not the chart's default user: every non-root container of the release runs as this one (controlPlane.runAsUser). */
+const USER = 4242;
 const BRIDGE = 'vsync0';
 
 interface Pod {
@@ -197,7 +201,13 @@ async function write(name: string): Promise<void> {
       const local = localValues(node, images, SERVICE_CIDR);
       values = {
         ...local,
-        controlPlane: { ...(local.controlPlane as object), ...dns },
+        controlPlane: {
+          ...(local.controlPlane as object),
+          ...dns,
+          runAsUser: USER,
+          runAsGroup: USER,
+          fsGroup: USER,
+        },
         // The vanilla control plane keeps nothing of its own on a deployed etcd: no data claim.
         persistence: { enabled: false },
         syncer: { ...(local.syncer as object), replicas: REPLICAS },
@@ -217,7 +227,7 @@ async function write(name: string): Promise<void> {
           ...dns,
         },
       };
-      for (const volume of volumes) await createDataVolume(host, node, volume);
+      for (const volume of volumes) await createDataVolume(host, node, volume, `${USER}:${USER}`);
       const created = await hostCtl(['create', 'namespace', ns]);
       if (created.code !== 0) throw new Error(`creating namespace ${ns}: ${created.stderr}`);
     }, 25 * 60_000);
@@ -242,6 +252,24 @@ async function write(name: string): Promise<void> {
       await membersReady();
       await controlPlaneReady();
       recordMeasurement('chart_deployed_etcd_install_to_ready_seconds', (Date.now() - started) / 1000);
+      // Every container as the user asked for, checked on the running pods.
+      const pods = (await hostJson<
+        List<{
+          spec: {
+            securityContext?: { fsGroup?: number };
+            containers: { name: string; securityContext?: { runAsUser?: number } }[];
+          };
+        }>
+      >(['get', 'pods', '-n', ns, '-l', `release=${release}`]))!.items.filter((p) =>
+        p.spec.containers.some((c) => c.name !== 'coredns'),
+      );
+      expect(pods.length).toBe(MEMBERS + REPLICAS);
+      for (const pod of pods) {
+        expect(pod.spec.securityContext?.fsGroup).toBe(USER);
+        expect(new Set(pod.spec.containers.map((c) => c.securityContext?.runAsUser))).toEqual(
+          new Set([USER]),
+        );
+      }
       // Each member on a claim of its own.
       const claims = (await hostJson<List<{ metadata: { name: string }; status: { phase: string } }>>([
         'get',

@@ -202,9 +202,13 @@ describe('helm chart, controlPlane.distro=vanilla', () => {
   });
 
   it('refuses what it cannot run: several replicas, an unknown distro', () => {
-    expect(() =>
-      renderText({ ...vanilla, 'syncer.replicas': '2', 'k3s.datastore.secretName': 'db' }),
-    ).toThrow(/controlPlane.distro=vanilla runs one etcd in the pod: syncer.replicas .*must be 1/);
+    expect(() => renderText({ ...vanilla, 'syncer.replicas': '2' })).toThrow(
+      /controlPlane.distro=vanilla runs one etcd in the pod: syncer.replicas .*must be 1, or the replicas share a deployed etcd/,
+    );
+    // k3s's external data store is no vanilla one (it was ignored before).
+    expect(() => renderText({ ...vanilla, 'k3s.datastore.secretName': 'db' })).toThrow(
+      /k3s.datastore \(an external data store\) is k3s's/,
+    );
     expect(() => renderText({ 'controlPlane.distro': 'k0s' })).toThrow(
       /controlPlane.distro must be k3s or vanilla, not "k0s"/,
     );

@@ -403,6 +403,58 @@ describe("helm chart: vCluster's control-plane values (controlPlane.statefulSet,
     });
   });
 
+  it("runs vCluster's rootless mode as the vanilla control plane, every container as the user given, the pod with its fsGroup", () => {
+    type Pod = {
+      securityContext?: { fsGroup?: number };
+      initContainers?: { name: string; securityContext?: Record<string, unknown> }[];
+      containers: { name: string; securityContext?: Record<string, unknown> }[];
+    };
+    const podOf = (ms: Manifest[]) =>
+      (ms.find((m) => m.kind === 'StatefulSet') as unknown as { spec: { template: { spec: Pod } } }).spec
+        .template.spec;
+    // The example of vCluster's rootless and OpenShift guides; no distro chosen.
+    const rootless = podOf(
+      renderValues({
+        controlPlane: {
+          statefulSet: {
+            security: {
+              podSecurityContext: { fsGroup: 12345 },
+              containerSecurityContext: { runAsUser: 12345, runAsNonRoot: true },
+            },
+          },
+        },
+      }),
+    );
+    expect(rootless.securityContext).toEqual({ fsGroup: 12345 });
+    const all = [...(rootless.initContainers ?? []), ...rootless.containers];
+    expect(all.map((c) => c.name)).toContain('kube-apiserver');
+    for (const c of all)
+      expect(c.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 12345, runAsGroup: 65532 });
+    // vCluster's default (root) sets nothing: k3s as before.
+    const defaults = podOf(
+      renderValues({
+        controlPlane: {
+          statefulSet: {
+            security: {
+              containerSecurityContext: { allowPrivilegeEscalation: false, runAsUser: 0, runAsGroup: 0 },
+            },
+          },
+        },
+      }),
+    );
+    expect(defaults.containers.map((c) => c.name)).toContain('k3s');
+    expect(defaults.securityContext).toEqual({ fsGroup: 65532 });
+    // null: the platform assigns the IDs (OpenShift's restricted SCC); the containers still refuse root.
+    const assigned = podOf(
+      renderValues({ controlPlane: { distro: 'vanilla', runAsUser: null, runAsGroup: null, fsGroup: null } }),
+    );
+    expect(assigned.securityContext).toBeUndefined();
+    for (const c of [...(assigned.initContainers ?? []), ...assigned.containers]) {
+      expect(c.securityContext).toMatchObject({ runAsNonRoot: true });
+      expect(c.securityContext).not.toHaveProperty('runAsUser');
+    }
+  });
+
   it("takes the host client's rate limit from vCluster's environment variables (its sizing guide's), passing them on to no container", () => {
     const ms = renderValues({
       controlPlane: {
@@ -772,8 +824,30 @@ describe("helm chart: vCluster's control-plane values (controlPlane.statefulSet,
         /podManagementPolicy: a StatefulSet's pod management policy; only Parallel or OrderedReady is accepted, not "InOrder"/,
       ],
       [
-        { controlPlane: { statefulSet: { security: { containerSecurityContext: { runAsNonRoot: true } } } } },
-        /containerSecurityContext.runAsNonRoot: vsyncer's containers have security contexts of their own/,
+        { controlPlane: { statefulSet: { security: { containerSecurityContext: { privileged: true } } } } },
+        /containerSecurityContext.privileged: vsyncer's containers have security contexts of their own/,
+      ],
+      [
+        {
+          controlPlane: {
+            distro: { k3s: { enabled: true } },
+            statefulSet: { security: { containerSecurityContext: { runAsUser: 1000, runAsNonRoot: true } } },
+          },
+        },
+        /controlPlane.statefulSet.security: a non-root control plane is the vanilla one \(controlPlane.distro.k8s\); vsyncer's k3s container runs as root/,
+      ],
+      [
+        {
+          controlPlane: {
+            statefulSet: {
+              security: {
+                podSecurityContext: { runAsUser: 1000 },
+                containerSecurityContext: { runAsUser: 2000 },
+              },
+            },
+          },
+        },
+        /podSecurityContext.runAsUser and containerSecurityContext.runAsUser differ/,
       ],
       [
         { controlPlane: { statefulSet: { persistence: { dataVolume: [{ name: 'x', emptyDir: {} }] } } } },

@@ -108,13 +108,19 @@ function splitImage(image: string): [string, string] {
 
 /**
  * A hostPath volume on the real node for the control plane's data claim (the local host cluster has
- * no storage provisioner). Its folder is the non-root control plane's (uid 65532), under the state dir.
+ * no storage provisioner). Its folder is the non-root control plane's (uid 65532 unless `owner` says
+ * another, as controlPlane.runAsUser would), under the state dir: a hostPath takes no fsGroup.
  */
-export async function createDataVolume(host: HostAccess, node: RealNodeInfo, name: string): Promise<string> {
+export async function createDataVolume(
+  host: HostAccess,
+  node: RealNodeInfo,
+  name: string,
+  owner = '65532:65532',
+): Promise<string> {
   const dir = join(host.stateDir, 'chart-volumes', name);
   mkdirSync(dir, { recursive: true });
   chmodSync(dir, 0o700);
-  runSync('chown', ['65532:65532', dir]);
+  runSync('chown', [owner, dir]);
   const pv = {
     apiVersion: 'v1',
     kind: 'PersistentVolume',

@@ -261,8 +261,13 @@ securityContext: {{- include "vsyncer.restrictedContainer" . | nindent 2 }}
 {{/* The syncer's own container security: non-root, read-only root, no privileges. */}}
 {{- define "vsyncer.restrictedContainer" -}}
 runAsNonRoot: true
-runAsUser: 65532
-runAsGroup: 65532
+{{- /* null: the platform assigns them (OpenShift's restricted SCC: a UID of the namespace's range). */}}
+{{- with .Values.controlPlane.runAsUser }}
+runAsUser: {{ int64 . }}
+{{- end }}
+{{- with .Values.controlPlane.runAsGroup }}
+runAsGroup: {{ int64 . }}
+{{- end }}
 readOnlyRootFilesystem: true
 allowPrivilegeEscalation: false
 capabilities: {drop: [ALL]}

@@ -504,6 +504,10 @@ the volume for vCluster's binaries.
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.imagePullPolicy" $at) "to" $to "value" $policy "default" "IfNotPresent") -}}
 {{- end -}}
 {{- end -}}
+{{- /* First: a non-root control plane picks the distro the resources go to. */ -}}
+{{- with $ss.security -}}
+{{- include "vsyncer.vc.security" (dict "s" $s "m" . "at" (printf "%s.security" $at)) -}}
+{{- end -}}
 {{- with $ss.resources -}}
 {{- $vanilla := eq (toString $v.controlPlane.distro) "vanilla" -}}
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.resources" $at) "to" (ternary "vanilla.apiServer.resources" "k3s.resources" $vanilla) "value" . "default" (get (include "vsyncer.vc.defaultResources" $s | fromYaml) (ternary "apiServer" "k3s" $vanilla)) "vcDefaults" (include "vsyncer.vc.defaults" $s | fromYaml).statefulSetResources) -}}
@@ -531,17 +535,6 @@ deadline must be shorter than the lease): at vCluster's defaults all three set n
 {{- else -}}
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.highAvailability.%s" $at $field) "to" (first $to) "value" (printf "%ds" (int64 $seconds)) "default" (last $to)) -}}
 {{- end -}}
-{{- end -}}
-{{- end -}}
-{{- end -}}
-{{- with $ss.security -}}
-{{- $sec := . -}}
-{{- include "vsyncer.vc.keys" (dict "s" $s "at" (printf "%s.security" $at) "m" $sec "known" (list "containerSecurityContext") "off" (list "podSecurityContext")) -}}
-{{- /* vCluster's default is what vsyncer's k3s container runs as: root, without privilege escalation. */ -}}
-{{- range $key, $value := ($sec.containerSecurityContext | default dict) -}}
-{{- $as := dict "allowPrivilegeEscalation" "false" "runAsUser" "0" "runAsGroup" "0" -}}
-{{- if not (and (hasKey $as $key) (eq (toString $value) (get $as $key))) -}}
-{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s.security.containerSecurityContext.%s: vsyncer's containers have security contexts of their own (k3s: root without privilege escalation); only vCluster's default (allowPrivilegeEscalation false, runAsUser and runAsGroup 0) is accepted" $at $key)) -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
@@ -581,6 +574,54 @@ deadline must be shorter than the lease): at vCluster's defaults all three set n
 {{- end -}}
 {{- end -}}
 {{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+controlPlane.statefulSet.security: the user, group and fsGroup the chart's non-root containers run as
+(controlPlane.runAsUser, runAsGroup, fsGroup). vCluster's default (root, no privilege escalation) is
+what vsyncer's k3s container runs as, and sets nothing. A non-root control plane (vCluster's rootless
+mode) is the vanilla one: chosen when the values choose no distro (vCluster's default is k8s), refused
+beside k3s. The rest of a security context is the chart's own (read-only root, no capabilities).
+*/}}
+{{- define "vsyncer.vc.security" -}}
+{{- $s := .s -}}
+{{- $at := .at -}}
+{{- $cp := $s.root.Values.controlPlane -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" $at "m" .m "known" (list "containerSecurityContext" "podSecurityContext")) -}}
+{{- $ids := dict -}}
+{{- $nonRoot := false -}}
+{{- range $context, $allowed := dict "podSecurityContext" (list "fsGroup" "runAsUser" "runAsGroup" "runAsNonRoot") "containerSecurityContext" (list "runAsUser" "runAsGroup" "runAsNonRoot" "allowPrivilegeEscalation") -}}
+{{- $m := get $.m $context | default dict -}}
+{{- range $key := keys $m | sortAlpha -}}
+{{- $value := get $m $key -}}
+{{- $where := printf "%s.%s.%s" $at $context $key -}}
+{{- if not (has $key $allowed) -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s: vsyncer's containers have security contexts of their own (non-root, read-only root, no capabilities; k3s as root); it takes the user, group and fsGroup, runAsNonRoot: true and allowPrivilegeEscalation: false" $where)) -}}
+{{- else if eq $key "allowPrivilegeEscalation" -}}
+{{- include "vsyncer.vc.only" (dict "s" $s "at" $where "value" $value "allowed" (list "false") "why" "no container of the chart's gains privileges") -}}
+{{- else if eq $key "runAsNonRoot" -}}
+{{- if eq (toString $value) "true" -}}{{- $nonRoot = true -}}{{- end -}}
+{{- else if not (and (has (kindOf $value) (list "int" "int64" "float64")) (eq (float64 $value) (float64 (int64 $value))) (ge (int64 $value) 0)) -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s must be a user or group ID, not %s" $where (toJson $value))) -}}
+{{- else if and (eq (int64 $value) 0) (ne $key "fsGroup") -}}
+{{- /* Root: vCluster's default, what k3s runs as. */ -}}
+{{- else if and (hasKey $ids $key) (ne (int64 (get $ids $key)) (int64 $value)) -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s.podSecurityContext.%s and containerSecurityContext.%s differ: vsyncer runs every non-root container as one" $at $key $key)) -}}
+{{- else -}}
+{{- $_ := set $ids $key (int64 $value) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- if or $nonRoot (hasKey $ids "runAsUser") (hasKey $ids "runAsGroup") -}}
+{{- if eq (toString $cp.distro) "k3s" -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s: a non-root control plane is the vanilla one (controlPlane.distro.k8s); vsyncer's k3s container runs as root" $at)) -}}
+{{- else -}}
+{{- $_ := set $cp "distro" "vanilla" -}}
+{{- end -}}
+{{- end -}}
+{{- range $key := keys $ids | sortAlpha -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.*.%s" $at $key) "to" (printf "controlPlane.%s" $key) "value" (get $ids $key) "default" (int64 65532)) -}}
 {{- end -}}
 {{- end -}}
 
