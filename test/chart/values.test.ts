@@ -418,7 +418,15 @@ describe('docs/helm.md: Values and the flags they set', () => {
   });
 
   it('has a row for every syncer value that sets a flag', () => {
-    const chartOnly = ['image', 'replicas', 'resources', 'customResourceRules', 'hostClusterRole'];
+    const chartOnly = [
+      'image',
+      'replicas',
+      'resources',
+      'customResourceRules',
+      'hostClusterRole',
+      'hostRole',
+      'serviceAccount',
+    ];
     const missing = Object.keys(VALUES.syncer as object)
       .filter((k) => !chartOnly.includes(k))
       .filter((k) => !table.some((row) => row.includes(`\`syncer.${k}`)));

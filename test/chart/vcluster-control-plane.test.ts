@@ -633,6 +633,52 @@ describe("helm chart: vCluster's control-plane values (controlPlane.statefulSet,
     ).toThrow(/cluster-wide host access to nodes/);
   });
 
+  it("uses a service account and RBAC the admin made, as vCluster's guide does (rbac.role.enabled: false, controlPlane.advanced.serviceAccount)", () => {
+    type Binding = Manifest & { subjects?: { kind: string; name: string }[] };
+    const withoutClaims = { sync: { toHost: { persistentVolumeClaims: { enabled: false } } } };
+    const ms = renderValues({
+      controlPlane: { advanced: { serviceAccount: { enabled: false, name: 'custom-vc-sa' } } },
+      rbac: { role: { enabled: false }, clusterRole: { enabled: false } },
+      ...withoutClaims,
+    });
+    expect(
+      ms.filter((m) => ['Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding'].includes(m.kind)),
+    ).toEqual([]);
+    // Only the tenants' workload service account is the chart's.
+    expect(ms.filter((m) => m.kind === 'ServiceAccount').map((m) => m.metadata.name)).toEqual([
+      'vc-workload-vc1',
+    ]);
+    expect(
+      (statefulSetOf(ms).spec.template.spec as unknown as { serviceAccountName: string }).serviceAccountName,
+    ).toBe('custom-vc-sa');
+    expect(ungenerated(ms)).toEqual(
+      ungenerated(
+        renderValues({
+          syncer: {
+            hostRole: false,
+            hostClusterRole: false,
+            serviceAccount: { create: false, name: 'custom-vc-sa' },
+          },
+          ...withoutClaims,
+        }),
+      ),
+    );
+    // Named and made by the chart (vCluster's default enabled: true), with its metadata; every
+    // binding names it.
+    const named = renderValues({
+      controlPlane: {
+        advanced: { serviceAccount: { name: 'vc-sa', labels: { team: 'a' }, annotations: { note: 'x' } } },
+      },
+    });
+    const account = named.find((m) => m.kind === 'ServiceAccount' && m.metadata.name === 'vc-sa')!;
+    expect(account.metadata.labels).toMatchObject({ team: 'a' });
+    for (const binding of named.filter((m) => m.kind.endsWith('Binding')) as Binding[])
+      expect(binding.subjects).toEqual([expect.objectContaining({ kind: 'ServiceAccount', name: 'vc-sa' })]);
+    expect(() => renderValues({ syncer: { serviceAccount: { create: false } } })).toThrow(
+      /syncer.serviceAccount.create: false uses a service account made beforehand: name it/,
+    );
+  });
+
   it("keeps the data on persistence.dataVolume (a volume named data, as vCluster's) instead of a claim: persistence.volume", () => {
     type Volume = { name: string; persistentVolumeClaim?: { claimName: string }; emptyDir?: object };
     const volumesOf = (ms: Manifest[]) =>

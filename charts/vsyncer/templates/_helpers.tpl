@@ -1117,9 +1117,18 @@ ignores additionalSecrets, so both set is refused.
 {{- with $a.serviceAccount -}}
 {{- $sa := . -}}
 {{- $sat := printf "%s.serviceAccount" $at -}}
-{{- include "vsyncer.vc.keys" (dict "s" $s "at" $sat "m" $sa "known" (list "enabled" "imagePullSecrets") "off" (list "name" "labels" "annotations")) -}}
+{{- include "vsyncer.vc.keys" (dict "s" $s "at" $sat "m" $sa "known" (list "enabled" "imagePullSecrets" "name" "labels" "annotations")) -}}
+{{- /* The syncer's host identity: made by the chart (enabled), or one made beforehand, named. */ -}}
 {{- if hasKey $sa "enabled" -}}
-{{- include "vsyncer.vc.only" (dict "s" $s "at" (printf "%s.enabled" $sat) "value" $sa.enabled "allowed" (list "true") "why" "the chart always makes the control plane's service account, the syncer's host identity") -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.enabled" $sat) "to" "syncer.serviceAccount.create" "value" (eq (toString $sa.enabled) "true") "default" true "vcDefault" true) -}}
+{{- end -}}
+{{- with $sa.name -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.name" $sat) "to" "syncer.serviceAccount.name" "value" (toString .) "default" "") -}}
+{{- end -}}
+{{- range $field := list "labels" "annotations" -}}
+{{- if hasKey $sa $field -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.%s" $sat $field) "to" (printf "syncer.serviceAccount.%s" $field) "value" (get $sa $field | default dict) "default" dict) -}}
+{{- end -}}
 {{- end -}}
 {{- if hasKey $sa "imagePullSecrets" -}}
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.imagePullSecrets" $sat) "to" "controlPlane.imagePullSecrets" "value" ($sa.imagePullSecrets | default list) "default" list) -}}
@@ -2441,4 +2450,16 @@ data source itself; empty for none. Fails on settings that do not go together.
 {{- else if or $d.caFile $d.certFile $d.keyFile -}}
 {{- fail "k3s.datastore.caFile, certFile and keyFile are for an external data store: give it as k3s.datastore.secretName or k3s.datastore.endpoint" -}}
 {{- end -}}
+{{- end -}}
+
+{{/*
+The syncer's service account on the host: syncer.serviceAccount.name, else the release's name. With
+syncer.serviceAccount.create false, one made beforehand, which must be named.
+*/}}
+{{- define "vsyncer.serviceAccountName" -}}
+{{- $sa := .Values.syncer.serviceAccount -}}
+{{- if and (not $sa.create) (not $sa.name) -}}
+{{- fail "syncer.serviceAccount.create: false uses a service account made beforehand: name it in syncer.serviceAccount.name" -}}
+{{- end -}}
+{{- $sa.name | default (include "vsyncer.name" .) -}}
 {{- end -}}

@@ -861,10 +861,10 @@ mode and the CLI's telemetry switch do nothing in either chart: accepted.
 {{- with get $r $name -}}
 {{- include "vsyncer.vc.keys" (dict "s" $s "at" (printf "rbac.%s" $name) "m" . "known" (list "enabled" "extraRules") "off" (list "overwriteRules")) -}}
 {{- if hasKey . "enabled" -}}
-{{- if and (eq $name "clusterRole") (eq (toString .enabled) "false") -}}
-{{- include "vsyncer.vc.assign" (dict "s" $s "from" "rbac.clusterRole.enabled" "to" "syncer.hostClusterRole" "value" false "default" true) -}}
+{{- if eq (toString .enabled) "false" -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "rbac.%s.enabled" $name) "to" (ternary "syncer.hostRole" "syncer.hostClusterRole" (eq $name "role")) "value" false "default" true) -}}
 {{- else -}}
-{{- include "vsyncer.vc.only" (dict "s" $s "at" (printf "rbac.%s.enabled" $name) "value" .enabled "allowed" (ternary (list "true") (list "true" "auto" "false") (eq $name "role")) "why" "vsyncer derives its RBAC from the kinds it syncs (more rules are syncer.customResourceRules)") -}}
+{{- include "vsyncer.vc.only" (dict "s" $s "at" (printf "rbac.%s.enabled" $name) "value" .enabled "allowed" (ternary (list "true") (list "true" "auto") (eq $name "role")) "why" "vsyncer derives its RBAC from the kinds it syncs (more rules are syncer.customResourceRules)") -}}
 {{- end -}}
 {{- end -}}
 {{- if hasKey . "extraRules" -}}
