@@ -101,6 +101,21 @@ describe('helm chart against the real host API server', () => {
       false,
     ],
     [
+      "a service account and RBAC of the admin's, run as the platform's user (no RBAC or account of the chart's)",
+      () => ({
+        'controlPlane.distro': 'vanilla',
+        'syncer.hostRole': 'false',
+        'syncer.hostClusterRole': 'false',
+        'syncer.serviceAccount.create': 'false',
+        'syncer.serviceAccount.name': 'admin-made',
+        'syncer.sync[0]': '-persistentvolumeclaims',
+        'controlPlane.runAsUser': 'null',
+        'controlPlane.runAsGroup': 'null',
+        'controlPlane.fsGroup': 'null',
+      }),
+      false,
+    ],
+    [
       'two vanilla replicas on a deployed etcd of three members, isolated, with their own DNS',
       () => ({
         'controlPlane.distro': 'vanilla',
