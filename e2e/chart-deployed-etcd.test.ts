@@ -22,7 +22,7 @@ import {
   LOCAL_STORAGE_CLASS,
   localValues,
   portForward,
-  run,
+  releaseKubectl,
   tenantKubeconfig,
   type HostAccess,
 } from '../test/harness/chart.ts';
@@ -61,21 +61,11 @@ let forward: Awaited<ReturnType<typeof portForward>> | undefined;
 let tenantConfig: string;
 const volumes = Array.from({ length: MEMBERS }, (_, i) => `etcd-${release}-${i}`);
 
-async function hostCtl(args: string[], input?: string) {
-  return run(host.kubectl, ['--kubeconfig', host.kubeconfig, ...args], input);
-}
-async function hostJson<T>(args: string[]): Promise<T | undefined> {
-  const res = await hostCtl([...args, '-o', 'json']);
-  return res.code === 0 ? (JSON.parse(res.stdout) as T) : undefined;
-}
-async function tenant(args: string[], input?: string) {
-  return run(host.kubectl, ['--kubeconfig', tenantConfig, ...args], input);
-}
-async function mustTenant(args: string[], input?: string): Promise<string> {
-  const res = await tenant(args, input);
-  if (res.code !== 0) throw new Error(`tenant kubectl ${args.join(' ')} failed: ${res.stderr}`);
-  return res.stdout;
-}
+// kubectl as the host's admin, and as the tenant (the exported kubeconfig, through the port-forward).
+const { hostCtl, hostJson, tenant, mustTenant } = releaseKubectl(
+  () => host,
+  () => tenantConfig,
+);
 
 /** The pods of a label selector, once `count` of them are Ready (none of `notUids`); returns them. */
 function podsReady(what: string, selector: string, count: number, notUids: string[] = []) {

@@ -20,6 +20,7 @@ import {
   helm,
   localValues,
   portForward,
+  releaseKubectl,
   run,
   tenantKubeconfig,
   type ChartImages,
@@ -55,22 +56,11 @@ let hostDns: ComponentSpec | undefined;
 /** The Service's node port once it is a NodePort (a random one of the default range). */
 const nodePort = 30000 + Math.floor(Math.random() * 2700);
 
-async function hostCtl(args: string[], input?: string) {
-  return run(host.kubectl, ['--kubeconfig', host.kubeconfig, ...args], input);
-}
-async function hostJson<T>(args: string[]): Promise<T | undefined> {
-  const res = await hostCtl([...args, '-o', 'json']);
-  return res.code === 0 ? (JSON.parse(res.stdout) as T) : undefined;
-}
-/** kubectl as the tenant: the exported kubeconfig, through the port-forward. */
-async function tenant(args: string[], input?: string) {
-  return run(host.kubectl, ['--kubeconfig', tenantConfig, ...args], input);
-}
-async function mustTenant(args: string[], input?: string): Promise<string> {
-  const res = await tenant(args, input);
-  if (res.code !== 0) throw new Error(`tenant kubectl ${args.join(' ')} failed: ${res.stderr}`);
-  return res.stdout;
-}
+// kubectl as the host's admin, and as the tenant (the exported kubeconfig, through the port-forward).
+const { hostCtl, hostJson, tenant, mustTenant } = releaseKubectl(
+  () => host,
+  () => tenantConfig,
+);
 
 /** Waits for a pod of the tenant's namespace to finish; resolves with its phase (Succeeded or Failed). */
 function tenantPodFinished(name: string, timeoutMs: number): Promise<string> {

@@ -54,6 +54,38 @@ describe('chart upgrades that would move the data store', () => {
   });
 });
 
+describe('chart upgrades and where the data store is recorded', () => {
+  it('refuse another database behind k3s.datastore.endpoint, not new credentials or options for the same one', async () => {
+    const dbRelease = uniqueName('upg');
+    await apply(
+      'host',
+      standInStatefulSet(dbRelease, hostNs, {
+        annotations: { 'vsyncer.dev/data-store': 'k3s/endpoint:postgres://db:5432/vc1' },
+      }),
+    );
+    const at = (endpoint: string) => render(dbRelease, hostNs, [`k3s.datastore.endpoint=${endpoint}`]);
+    const rotated = await at('postgres://vc:new-password@db:5432/vc1?sslmode=verify-full');
+    expect({ code: rotated.code, stderr: rotated.stderr }).toEqual({ code: 0, stderr: '' });
+    const other = await at('postgres://vc:pw@other-db:5432/vc1');
+    expect(other.code).not.toBe(0);
+    expect(other.stderr).toContain(
+      "this upgrade moves the virtual cluster's data store from k3s/endpoint:postgres://db:5432/vc1 to k3s/endpoint:postgres://other-db:5432/vc1",
+    );
+  });
+
+  it("read an earlier release's k3s.datastore.secretName beside vanilla (which ignored it) as the pod's own etcd", async () => {
+    const vanillaRelease = uniqueName('upg');
+    await apply(
+      'host',
+      standInStatefulSet(vanillaRelease, hostNs, {
+        annotations: { 'vsyncer.dev/data-store': 'vanilla/old-db' },
+      }),
+    );
+    const out = await render(vanillaRelease, hostNs, ['controlPlane.distro=vanilla']);
+    expect({ code: out.code, stderr: out.stderr }).toEqual({ code: 0, stderr: '' });
+  });
+});
+
 describe("chart upgrades that would change a deployed etcd's member count", () => {
   it('are refused, naming the count to keep; the same count goes ahead', async () => {
     const etcdRelease = uniqueName('upg');

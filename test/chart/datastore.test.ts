@@ -39,7 +39,10 @@ describe('helm chart: an external data store for k3s (k3s.datastore)', () => {
     });
     expect(k3s(ms).env).toEqual(fromSecret('vc1-datastore'));
     expect(controlPlane(ms).spec.replicas).toBe(2);
-    expect(controlPlane(ms).metadata.annotations['vsyncer.dev/data-store']).toBe('k3s/vc1-datastore');
+    // Where the data is, without the credentials (a new password moves nothing).
+    expect(controlPlane(ms).metadata.annotations['vsyncer.dev/data-store']).toBe(
+      'k3s/endpoint:postgres://db:5432/vc1',
+    );
     // No Secret of the chart's when the admin gives one.
     const own = render({ 'k3s.datastore.secretName': 'db', 'syncer.replicas': '2' });
     expect(datastoreSecret(own)).toBeUndefined();

@@ -77,6 +77,11 @@ const renderError = (release: string) => {
     return (err as Error).message;
   }
 };
+/** Every member's client URL, as the control plane is given them. */
+const clientUrls = (n: number) =>
+  members(n)
+    .map((host) => `https://${host}:2379`)
+    .join(',');
 const decoded = (secret: Secret, key: string) => Buffer.from(secret.data[key]!, 'base64').toString();
 /** Whether every label of `selector` is on `labels`. */
 const selects = (selector: Record<string, string>, labels: Record<string, string>) =>
@@ -132,9 +137,7 @@ describe('helm chart: a deployed etcd (deployedEtcd, vCluster controlPlane.backi
     const k3s = container(cp, 'k3s')!;
     expect(k3s.args).toEqual(
       expect.arrayContaining([
-        `--datastore-endpoint=${members(3)
-          .map((host) => `https://${host}:2379`)
-          .join(',')}`,
+        `--datastore-endpoint=${clientUrls(3)}`,
         '--datastore-cafile=/etc/vsyncer/etcd/ca.crt',
         '--datastore-certfile=/etc/vsyncer/etcd/client.crt',
         '--datastore-keyfile=/etc/vsyncer/etcd/client.key',
@@ -222,9 +225,7 @@ describe('helm chart: a deployed etcd (deployedEtcd, vCluster controlPlane.backi
     expect(cp.spec.volumeClaimTemplates).toBeUndefined();
     expect(container(cp, 'kube-apiserver')!.args).toEqual(
       expect.arrayContaining([
-        `--etcd-servers=${members(3)
-          .map((host) => `https://${host}:2379`)
-          .join(',')}`,
+        `--etcd-servers=${clientUrls(3)}`,
         '--etcd-cafile=/etc/vsyncer/etcd/ca.crt',
         '--etcd-certfile=/etc/vsyncer/etcd/client.crt',
         '--etcd-keyfile=/etc/vsyncer/etcd/client.key',

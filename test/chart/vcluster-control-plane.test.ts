@@ -444,6 +444,12 @@ describe("helm chart: vCluster's control-plane values (controlPlane.statefulSet,
     );
     expect(defaults.containers.map((c) => c.name)).toContain('k3s');
     expect(defaults.securityContext).toEqual({ fsGroup: 65532 });
+    // Group 0 is a group like any (the Secrets' group), not "unset".
+    expect(
+      podOf(
+        renderValues({ controlPlane: { statefulSet: { security: { podSecurityContext: { fsGroup: 0 } } } } }),
+      ).securityContext,
+    ).toEqual({ fsGroup: 0 });
     // null: the platform assigns the IDs (OpenShift's restricted SCC); the containers still refuse root.
     const assigned = podOf(
       renderValues({ controlPlane: { distro: 'vanilla', runAsUser: null, runAsGroup: null, fsGroup: null } }),
@@ -677,6 +683,21 @@ describe("helm chart: vCluster's control-plane values (controlPlane.statefulSet,
     expect(() => renderValues({ syncer: { serviceAccount: { create: false } } })).toThrow(
       /syncer.serviceAccount.create: false uses a service account made beforehand: name it/,
     );
+    // Never the tenants' own host identity, nor the namespace's default made anew.
+    expect(() =>
+      renderValues({ syncer: { serviceAccount: { create: false, name: 'vc-workload-vc1' } } }),
+    ).toThrow(
+      /syncer.serviceAccount.name vc-workload-vc1 is the account every tenant pod runs as on the host/,
+    );
+    expect(() => renderValues({ syncer: { serviceAccount: { name: 'default' } } })).toThrow(
+      /every namespace has that account already/,
+    );
+    // vCluster's enabled: false without a name is its own name for the account, vc-<release>.
+    const unnamed = renderValues({ controlPlane: { advanced: { serviceAccount: { enabled: false } } } });
+    expect(
+      (statefulSetOf(unnamed).spec.template.spec as unknown as { serviceAccountName: string })
+        .serviceAccountName,
+    ).toBe('vc-vc1');
   });
 
   it("keeps the data on persistence.dataVolume (a volume named data, as vCluster's) instead of a claim: persistence.volume", () => {

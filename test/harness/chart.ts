@@ -244,3 +244,31 @@ export async function portForward(
   });
   return { url: `https://localhost:${port}`, stop: () => child.kill('SIGTERM'), process: child };
 }
+
+/**
+ * kubectl against the host cluster as its admin, and as the tenant through the exported kubeconfig,
+ * for a test whose host access and tenant kubeconfig are set once it has installed the release.
+ */
+export function releaseKubectl(access: () => HostAccess, tenantConfig: () => string) {
+  const hostCtl = (args: string[], input?: string) => {
+    const host = access();
+    return run(host.kubectl, ['--kubeconfig', host.kubeconfig, ...args], input);
+  };
+  const tenant = (args: string[], input?: string) =>
+    run(access().kubectl, ['--kubeconfig', tenantConfig(), ...args], input);
+  return {
+    hostCtl,
+    /** The parsed object, or undefined when kubectl fails (not found). */
+    async hostJson<T>(args: string[]): Promise<T | undefined> {
+      const res = await hostCtl([...args, '-o', 'json']);
+      return res.code === 0 ? (JSON.parse(res.stdout) as T) : undefined;
+    },
+    tenant,
+    /** The tenant's kubectl output; throws with its stderr when it fails. */
+    async mustTenant(args: string[], input?: string): Promise<string> {
+      const res = await tenant(args, input);
+      if (res.code !== 0) throw new Error(`tenant kubectl ${args.join(' ')} failed: ${res.stderr}`);
+      return res.stdout;
+    },
+  };
+}

@@ -1122,7 +1122,9 @@ ignores additionalSecrets, so both set is refused.
 {{- if hasKey $sa "enabled" -}}
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.enabled" $sat) "to" "syncer.serviceAccount.create" "value" (eq (toString $sa.enabled) "true") "default" true "vcDefault" true) -}}
 {{- end -}}
-{{- with $sa.name -}}
+{{- /* Unnamed, vCluster's own name for it: vc-<release>, made beforehand when enabled is false. */ -}}
+{{- $saName := $sa.name | default (ternary (printf "vc-%s" $s.root.Release.Name) "" (eq (toString $sa.enabled) "false")) -}}
+{{- with $saName -}}
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.name" $sat) "to" "syncer.serviceAccount.name" "value" (toString .) "default" "") -}}
 {{- end -}}
 {{- range $field := list "labels" "annotations" -}}
@@ -2461,5 +2463,12 @@ syncer.serviceAccount.create false, one made beforehand, which must be named.
 {{- if and (not $sa.create) (not $sa.name) -}}
 {{- fail "syncer.serviceAccount.create: false uses a service account made beforehand: name it in syncer.serviceAccount.name" -}}
 {{- end -}}
-{{- $sa.name | default (include "vsyncer.name" .) -}}
+{{- $name := $sa.name | default (include "vsyncer.name" .) -}}
+{{- if eq $name (include "vsyncer.workloadServiceAccount" .) -}}
+{{- fail (printf "syncer.serviceAccount.name %s is the account every tenant pod runs as on the host (syncer.workloadServiceAccount): the syncer's must be another, or what the host grants it reaches tenants' pods" $name) -}}
+{{- end -}}
+{{- if and $sa.create (eq $name "default") -}}
+{{- fail "syncer.serviceAccount.name default with create: true: every namespace has that account already; choose another name, or create: false" -}}
+{{- end -}}
+{{- $name -}}
 {{- end -}}

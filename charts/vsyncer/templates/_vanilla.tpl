@@ -262,11 +262,11 @@ securityContext: {{- include "vsyncer.restrictedContainer" . | nindent 2 }}
 {{- define "vsyncer.restrictedContainer" -}}
 runAsNonRoot: true
 {{- /* null: the platform assigns them (OpenShift's restricted SCC: a UID of the namespace's range). */}}
-{{- with .Values.controlPlane.runAsUser }}
-runAsUser: {{ int64 . }}
+{{- if not (kindIs "invalid" .Values.controlPlane.runAsUser) }}
+runAsUser: {{ int64 .Values.controlPlane.runAsUser }}
 {{- end }}
-{{- with .Values.controlPlane.runAsGroup }}
-runAsGroup: {{ int64 . }}
+{{- if not (kindIs "invalid" .Values.controlPlane.runAsGroup) }}
+runAsGroup: {{ int64 .Values.controlPlane.runAsGroup }}
 {{- end }}
 readOnlyRootFilesystem: true
 allowPrivilegeEscalation: false

@@ -143,8 +143,8 @@ they set the syncer's, and are not passed on.
 {{- $to := and (kindIs "map" .) (get $clientEnv (toString .name)) -}}
 {{- if not $to -}}
 {{- $env = append $env . -}}
-{{- else if not (and (hasKey . "value") (regexMatch (ternary "^[0-9]+$" "^[0-9]+(\\.[0-9]+)?$" (eq $to "syncer.hostBurst")) (toString .value))) -}}
-{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s (vCluster's environment variable) sets %s: give it a value, a %s such as \"400\", not %s" .name $to (ternary "whole number" "number" (eq $to "syncer.hostBurst")) (toJson (omit . "name")))) -}}
+{{- else if not (and (hasKey . "value") (regexMatch (ternary "^[1-9][0-9]*$" "^([1-9][0-9]*(\\.[0-9]+)?|0\\.[0-9]*[1-9][0-9]*)$" (eq $to "syncer.hostBurst")) (toString .value))) -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s (vCluster's environment variable) sets %s: give it a value, a %s such as \"400\", not %s" .name $to (ternary "whole number above 0" "number above 0" (eq $to "syncer.hostBurst")) (toJson (omit . "name")))) -}}
 {{- else -}}
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "the environment variable %s" .name) "to" $to "value" (ternary (int64 .value) (float64 .value) (eq $to "syncer.hostBurst")) "default" (ternary (int64 80) (float64 40) (eq $to "syncer.hostBurst"))) -}}
 {{- end -}}
@@ -292,8 +292,8 @@ apiServer: {requests: {cpu: 200m, memory: 256Mi}, limits: {memory: 2Gi}}
 {{/*
 controlPlane.backingStore: an embedded store (vCluster's embedded database or embedded etcd) is what
 vsyncer's control plane keeps on its data volume (persistence.*): k3s's, or the vanilla etcd. An
-external database is k3s.datastore.secretName, a Secret holding the data source; a deployed etcd is
-deployedEtcd (vsyncer.vc.deployedEtcd).
+external database is k3s.datastore (vsyncer.vc.databaseExternal); a deployed etcd is deployedEtcd
+(vsyncer.vc.deployedEtcd).
 */}}
 {{- define "vsyncer.vc.backingStore" -}}
 {{- $s := . -}}
