@@ -444,6 +444,44 @@ describe("helm chart: vCluster's control-plane values (controlPlane.statefulSet,
     );
     expect(defaults.containers.map((c) => c.name)).toContain('k3s');
     expect(defaults.securityContext).toEqual({ fsGroup: 65532 });
+    // The restricted profile asked for is the non-root control plane's; anything beyond it is refused.
+    const restricted = podOf(
+      renderValues({
+        controlPlane: {
+          statefulSet: {
+            security: {
+              containerSecurityContext: {
+                readOnlyRootFilesystem: true,
+                capabilities: { drop: ['ALL'] },
+                seccompProfile: { type: 'RuntimeDefault' },
+                privileged: false,
+              },
+            },
+          },
+        },
+      }),
+    );
+    expect([...(restricted.initContainers ?? []), ...restricted.containers].map((c) => c.name)).toContain(
+      'kube-apiserver',
+    );
+    expect(() =>
+      renderValues({
+        controlPlane: {
+          statefulSet: { security: { containerSecurityContext: { capabilities: { add: ['NET_ADMIN'] } } } },
+        },
+      }),
+    ).toThrow(
+      /containerSecurityContext.capabilities: vsyncer's non-root containers have capabilities \{"drop":\["ALL"\]\}/,
+    );
+    // An external database is k3s's: said naming vCluster's keys when the values run the vanilla one.
+    expect(() =>
+      renderValues({
+        controlPlane: {
+          distro: { k8s: { enabled: true } },
+          backingStore: { database: { external: { enabled: true, dataSource: 'postgres://db/vc1' } } },
+        },
+      }),
+    ).toThrow(/controlPlane.backingStore.database.external: an external database is k3s's in vsyncer/);
     // Group 0 is a group like any (the Secrets' group), not "unset".
     expect(
       podOf(
@@ -892,7 +930,7 @@ describe("helm chart: vCluster's control-plane values (controlPlane.statefulSet,
       ],
       [
         { controlPlane: { statefulSet: { security: { containerSecurityContext: { privileged: true } } } } },
-        /containerSecurityContext.privileged: vsyncer's containers have security contexts of their own/,
+        /containerSecurityContext.privileged: vsyncer's non-root containers have privileged false \(k3s's runs as root\), and take no other, not true/,
       ],
       [
         {

@@ -335,7 +335,9 @@ connector, cloud identity tokens) or its own kine process (extraArgs) is refused
 {{- $at := .at -}}
 {{- include "vsyncer.vc.keys" (dict "s" $s "at" $at "m" $m "known" (list "enabled" "dataSource" "caFile" "certFile" "keyFile") "off" (list "connector" "identityProvider" "extraArgs")) -}}
 {{- if eq (toString $m.enabled) "true" -}}
-{{- if not $m.dataSource -}}
+{{- if eq (toString $s.root.Values.controlPlane.distro) "vanilla" -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s: an external database is k3s's in vsyncer (its kine), and these values run the vanilla control plane (controlPlane.distro.k8s, or a non-root controlPlane.statefulSet.security); its data is in etcd (controlPlane.backingStore.etcd.deploy for one apart)" $at)) -}}
+{{- else if not $m.dataSource -}}
 {{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s: give the data source as dataSource (a connector is vCluster's platform's); or a Secret of your own, with keys endpoint and token, as k3s.datastore.secretName" $at)) -}}
 {{- else -}}
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.dataSource" $at) "to" "k3s.datastore.endpoint" "value" (toString $m.dataSource) "default" "") -}}
@@ -581,8 +583,9 @@ deadline must be shorter than the lease): at vCluster's defaults all three set n
 controlPlane.statefulSet.security: the user, group and fsGroup the chart's non-root containers run as
 (controlPlane.runAsUser, runAsGroup, fsGroup). vCluster's default (root, no privilege escalation) is
 what vsyncer's k3s container runs as, and sets nothing. A non-root control plane (vCluster's rootless
-mode) is the vanilla one: chosen when the values choose no distro (vCluster's default is k8s), refused
-beside k3s. The rest of a security context is the chart's own (read-only root, no capabilities).
+mode, or the restricted profile: a read-only root, no capabilities, RuntimeDefault seccomp, which the
+non-root containers have already) is the vanilla one: chosen when the values choose no distro
+(vCluster's default is k8s), refused beside k3s. Anything else of a security context is refused.
 */}}
 {{- define "vsyncer.vc.security" -}}
 {{- $s := .s -}}
@@ -591,7 +594,9 @@ beside k3s. The rest of a security context is the chart's own (read-only root, n
 {{- include "vsyncer.vc.keys" (dict "s" $s "at" $at "m" .m "known" (list "containerSecurityContext" "podSecurityContext")) -}}
 {{- $ids := dict -}}
 {{- $nonRoot := false -}}
-{{- range $context, $allowed := dict "podSecurityContext" (list "fsGroup" "runAsUser" "runAsGroup" "runAsNonRoot") "containerSecurityContext" (list "runAsUser" "runAsGroup" "runAsNonRoot" "allowPrivilegeEscalation") -}}
+{{- /* What the chart's containers already are (vsyncer.restrictedContainer): asking for it changes nothing. */ -}}
+{{- $already := dict "readOnlyRootFilesystem" (list "true") "privileged" (list "false") "capabilities" (list (toJson (dict "drop" (list "ALL")))) "seccompProfile" (list (toJson (dict "type" "RuntimeDefault"))) -}}
+{{- range $context, $allowed := dict "podSecurityContext" (list "fsGroup" "runAsUser" "runAsGroup" "runAsNonRoot" "seccompProfile") "containerSecurityContext" (list "runAsUser" "runAsGroup" "runAsNonRoot" "allowPrivilegeEscalation" "readOnlyRootFilesystem" "privileged" "capabilities" "seccompProfile") -}}
 {{- $m := get $.m $context | default dict -}}
 {{- range $key := keys $m | sortAlpha -}}
 {{- $value := get $m $key -}}
@@ -600,6 +605,14 @@ beside k3s. The rest of a security context is the chart's own (read-only root, n
 {{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s: vsyncer's containers have security contexts of their own (non-root, read-only root, no capabilities; k3s as root); it takes the user, group and fsGroup, runAsNonRoot: true and allowPrivilegeEscalation: false" $where)) -}}
 {{- else if eq $key "allowPrivilegeEscalation" -}}
 {{- include "vsyncer.vc.only" (dict "s" $s "at" $where "value" $value "allowed" (list "false") "why" "no container of the chart's gains privileges") -}}
+{{- else if hasKey $already $key -}}
+{{- $given := ternary (toJson $value) (toString $value) (kindIs "map" $value) -}}
+{{- if not (has $given (get $already $key)) -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s: vsyncer's non-root containers have %s %s (k3s's runs as root), and take no other, not %s" $where $key (first (get $already $key)) (toJson $value))) -}}
+{{- else if ne $key "privileged" -}}
+{{- /* The restricted profile asked for: the non-root control plane has it, k3s's container has not. */ -}}
+{{- $nonRoot = true -}}
+{{- end -}}
 {{- else if eq $key "runAsNonRoot" -}}
 {{- if eq (toString $value) "true" -}}{{- $nonRoot = true -}}{{- end -}}
 {{- else if not (and (has (kindOf $value) (list "int" "int64" "float64")) (eq (float64 $value) (float64 (int64 $value))) (ge (int64 $value) 0)) -}}
