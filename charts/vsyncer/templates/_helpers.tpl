@@ -2472,3 +2472,18 @@ syncer.serviceAccount.create false, one made beforehand, which must be named.
 {{- end -}}
 {{- $name -}}
 {{- end -}}
+
+{{/*
+Topology spread constraints as a YAML list: a constraint without a labelSelector would count no pod,
+so it spreads the pods of `selector` (YAML labels: the control plane's replicas, a deployed etcd's
+members). Call with (dict "constraints" list "selector" yaml).
+*/}}
+{{- define "vsyncer.spreadConstraints" -}}
+{{- range .constraints }}
+{{- $constraint := deepCopy . }}
+{{- if not $constraint.labelSelector }}
+{{- $_ := set $constraint "labelSelector" (dict "matchLabels" ($.selector | fromYaml)) }}
+{{- end }}
+- {{- toYaml $constraint | nindent 2 }}
+{{- end }}
+{{- end -}}
