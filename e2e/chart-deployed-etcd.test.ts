@@ -138,6 +138,17 @@ async function memberMetrics(
   }
 }
 
+/** Creates Service `name` in the tenant's namespace shop and waits for the syncer's host copy of it. */
+async function serviceSynced(name: string, timeoutMs: number): Promise<void> {
+  await mustTenant(['create', 'service', 'clusterip', name, '-n', 'shop', '--tcp', '80:8080']);
+  const hostService = hostName(name, 'shop', release);
+  await waitFor(
+    `host Service ${hostService}`,
+    async () => (await hostCtl(['get', 'service', hostService, '-n', ns])).code === 0,
+    timeoutMs,
+  );
+}
+
 /** Writes ConfigMap `name` in the tenant's default namespace, retrying while a forward reconnects. */
 async function write(name: string): Promise<void> {
   await waitFor(
@@ -284,13 +295,7 @@ async function write(name: string): Promise<void> {
       await connectTenant();
       await write('before-failover');
       await mustTenant(['create', 'namespace', 'shop']);
-      await mustTenant(['create', 'service', 'clusterip', 'web', '-n', 'shop', '--tcp', '80:8080']);
-      const hostService = hostName('web', 'shop', release);
-      await waitFor(
-        `host Service ${hostService}`,
-        async () => (await hostCtl(['get', 'service', hostService, '-n', ns])).code === 0,
-        60_000,
-      );
+      await serviceSynced('web', 60_000);
     }, 180_000);
 
     it('loses nothing when a member goes: the others keep the quorum, and it comes back on its claim', async () => {
@@ -317,13 +322,7 @@ async function write(name: string): Promise<void> {
       for (const name of ['before-failover', 'during-member-loss', 'during-replica-loss'])
         expect(await mustTenant(['get', 'configmap', name, '-o', 'jsonpath={.data.written}'])).toBe(name);
       // Whichever replica leads now, the syncer still syncs.
-      await mustTenant(['create', 'service', 'clusterip', 'api', '-n', 'shop', '--tcp', '80:8080']);
-      const hostService = hostName('api', 'shop', release);
-      await waitFor(
-        `host Service ${hostService}`,
-        async () => (await hostCtl(['get', 'service', hostService, '-n', ns])).code === 0,
-        120_000,
-      );
+      await serviceSynced('api', 120_000);
     }, 420_000);
 
     it('refuses an upgrade that changes the member count, naming how members change', async () => {
