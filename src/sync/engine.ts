@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { Controller, type ControllerMetrics } from '../controller/controller.ts';
 import { getIfExists } from '../kube/get-if-exists.ts';
 import { deleteIncarnation } from '../kube/delete-incarnation.ts';
@@ -8,7 +9,7 @@ import type { ClusterClient } from '../kube/client.ts';
 import { isApiError, isNotFound } from '../kube/errors.ts';
 import { objectKey, splitKey, type KubeObject } from '../kube/object.ts';
 import type { ResourceType } from '../kube/resources.ts';
-import { managedByValue } from '../naming/labels.ts';
+import { managedByValue, OBJECT_HOST_NAMESPACE_ANNOTATION } from '../naming/labels.ts';
 import type { WorkQueueMetrics } from '../workqueue/metrics.ts';
 import { isControlledElsewhere } from './controlled-elsewhere.ts';
 import { hostInformerFor } from './host-watch.ts';
@@ -66,6 +67,11 @@ export const NAME_TAKEN_RECHECK_MS = 5 * 60_000;
 const CREATED_TARGET_RECHECK_MS = 1_000;
 /** How soon a target the source's cache does not yet show as its own is looked at again. */
 const SOURCE_CACHE_BEHIND_RECHECK_MS = 1_000;
+/**
+ * How many source deletes a kind remembers (key and UID), so that removing their copies needs no read
+ * of the source: more than a namespace's worth of objects deleted at once, at a few MB at most.
+ */
+const REMEMBERED_SOURCE_DELETES = 10_000;
 
 /** The index of target objects by the source key they claim (through the mapper's ownership check). */
 /** Target objects by the source key they copy, per kind (two kinds may share a target informer). */
@@ -131,6 +137,11 @@ export class KindController implements SyncComponent {
   /** When a change was first seen on each side and not yet synced: for the latency histogram. */
   private readonly virtualChangeSeen = new Map<string, number>();
   private readonly hostChangeSeen = new Map<string, number>();
+  /**
+   * Source incarnations this replica's cache saw deleted, by key: their copies may go without asking
+   * the source's cluster (see sourceCacheBehind). Virtual sources only.
+   */
+  private readonly sourceDeletes = new LRUCache<string, string>({ max: REMEMBERED_SOURCE_DELETES });
 
   constructor(opts: KindControllerOptions) {
     const { env } = opts;
@@ -182,6 +193,8 @@ export class KindController implements SyncComponent {
         // What the key waited for (its token's next check, say) is moot: the reconcile this delete
         // brings asks again for whatever it still needs. A long wait would keep the key in memory.
         this.controller.queue.cancelDelayed(objectKey(o));
+        if (this.sourceSide === 'virtual' && o.metadata?.uid)
+          this.sourceDeletes.set(objectKey(o), o.metadata.uid);
         seen(this.sourceSide, objectKey(o));
       },
     });
@@ -428,6 +441,10 @@ export class KindController implements SyncComponent {
       return {};
     }
     const wanted = spec.wanted ? spec.wanted(ctx, source) : source !== undefined;
+    if (!wanted && !source && (await this.sourceCacheBehind(key, target ? [target, ...owned] : owned))) {
+      ctx.log.info('the copy stands for a source this cache has not shown yet; waiting for the source cache');
+      return { requeueAfterMs: SOURCE_CACHE_BEHIND_RECHECK_MS };
+    }
 
     let result: SyncResult = {};
     // Copies of this key under another name (the naming changed, or the source moved) are not wanted.
@@ -447,6 +464,20 @@ export class KindController implements SyncComponent {
       }
       const recordedUid = target && spec.mapper.sourceUidOf?.(target);
       if (replacing && recordedUid === expected.uid) this.expectedSourceUid.delete(key);
+      if (
+        target &&
+        !this.mayDelete(target) &&
+        (recordedUid === undefined || recordedUid !== source?.metadata?.uid)
+      ) {
+        // A copy that does not prove it is this virtual cluster's (Mapper.deletable: vCluster's own
+        // cluster-scoped copies) is taken only when made from this very object. Another virtual
+        // cluster's copy can read the same; updating it would hand it the proof, and the tenant could
+        // then replace or delete it.
+        this.observeLatency(key, {});
+        throw new TerminalError(
+          `cannot sync ${spec.virtualType.kind} ${key}: its host name is held by ${objectKey(target)}, a copy made by vCluster or an earlier syncer from another object of that name, which may be another virtual cluster's (it records no host namespace); if it is this virtual cluster's, annotate it ${OBJECT_HOST_NAMESPACE_ANNOTATION}=${this.env.hostNamespace} and the syncer takes it over`,
+        );
+      }
       const adopts =
         typeof spec.adoptsEarlierIncarnations === 'function'
           ? spec.adoptsEarlierIncarnations(source)
@@ -548,6 +579,25 @@ export class KindController implements SyncComponent {
     throw new TerminalError(
       `cannot sync ${this.spec.virtualType.kind} ${ctx.key}: its host name is already used by another object that is not this object's copy`,
     );
+  }
+
+  /**
+   * Whether copies about to go because the source cache lacks their source stand for a source that
+   * exists: the cache is behind. A replica that has just taken the lease may see the old leader's
+   * copy of a source its own virtual watch has not delivered yet; deleting it would kill a running
+   * pod or free a Service's address. A delete this cache saw proves the source gone without a read;
+   * otherwise the cluster is asked. Only virtual sources: their caches hold every object, while a
+   * host source's cache leaves out what a selector or a mapping does not name, which must go.
+   */
+  private async sourceCacheBehind(key: string, copies: readonly KubeObject[]): Promise<boolean> {
+    if (this.sourceSide !== 'virtual' || !this.sourceInformer || copies.length === 0) return false;
+    const recorded = (copy: KubeObject) => this.spec.mapper.sourceUidOf?.(copy);
+    const deleted = this.sourceDeletes.get(key);
+    if (deleted !== undefined && copies.every((c) => [deleted, undefined].includes(recorded(c))))
+      return false;
+    const live = await this.liveSourceUid(key);
+    // Another incarnation than the copies record: theirs is gone, and the new one is made once seen.
+    return live !== undefined && copies.some((c) => [live, undefined].includes(recorded(c)));
   }
 
   /** The source's UID as its cluster has it now (undefined: no such object), not as the cache does. */

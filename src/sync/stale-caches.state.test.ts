@@ -147,3 +147,115 @@ describe('caches behind the clusters (a leader handover)', () => {
     }).toEqual({ deletes: [], virtualPod: ['uid-1'], hostPods: 1 });
   });
 });
+
+/** A host copy as the old leader wrote it for the virtual object `team/<name>` of uid, and kind. */
+const oldLeadersCopy = (name: string, uid: string, objectKind: string) => ({
+  name: `${name}-x-team-x-${VC}`,
+  namespace: HOST_NS,
+  labels: { 'vcluster.loft.sh/managed-by': VC, 'vcluster.loft.sh/namespace': 'team' },
+  annotations: {
+    'vcluster.loft.sh/object-name': name,
+    'vcluster.loft.sh/object-namespace': 'team',
+    'vcluster.loft.sh/object-uid': uid,
+    'vcluster.loft.sh/object-kind': objectKind,
+  },
+});
+const PDBS = Resources.podDisruptionBudgets;
+const PDB_KIND = 'policy/v1, Kind=PodDisruptionBudget';
+const hostNames = (
+  t: { host: { objects(type: typeof PODS, ns: string): { metadata?: { name?: string } }[] } },
+  type: typeof PODS,
+) => t.host.objects(type, HOST_NS).map((o) => o.metadata?.name);
+
+describe('a source the virtual cache has not shown yet (a leader handover)', () => {
+  it("the old leader's running host pod of a brand-new pod is not deleted while the cache lags", async () => {
+    const t = await start({
+      kinds: ['pods'],
+      virtual: podInfrastructure.virtual,
+      host: podInfrastructure.host,
+    });
+    await t.settle();
+    // This replica's virtual watch lags; the tenant makes a pod, the old leader copied it and the
+    // host started it.
+    t.virtual.holdWatchEvents('pods');
+    const pod = await t.virtual.create(PODS, 'team', {
+      metadata: { name: 'web', namespace: 'team' },
+      spec: { containers: [{ name: 'main', image: 'app:1' }] },
+    });
+    const copy = await t.host.create(PODS, HOST_NS, {
+      metadata: oldLeadersCopy('web', pod.metadata!.uid!, '/v1, Kind=Pod'),
+      spec: { containers: [{ name: 'main', image: 'app:1' }], nodeName: 'n1' },
+    });
+    await t.host.update(
+      PODS,
+      HOST_NS,
+      { ...copy, status: { phase: 'Running', startTime: '2026-11-30T12:00:00Z' } },
+      { subresource: 'status' },
+    );
+    t.host.clearWrites();
+    t.virtual.clearWrites();
+    await t.settle();
+    const whileBehind = t.host.writeLog().filter((w) => w.includes(' delete '));
+    t.virtual.releaseWatchEvents();
+    await t.settle();
+    expect({
+      whileBehind,
+      deletes: t.writes().filter((w) => w.includes(' delete ')),
+      hostCopyKept: t.host.objects(PODS, HOST_NS).some((p) => p.metadata?.uid === copy.metadata?.uid),
+    }).toEqual({ whileBehind: [], deletes: [], hostCopyKept: true });
+  });
+
+  it('a brand-new PodDisruptionBudget keeps its copy too (the generic removal)', async () => {
+    const t = await start({
+      kinds: ['poddisruptionbudgets'],
+      virtual: podInfrastructure.virtual,
+      host: podInfrastructure.host,
+    });
+    await t.settle();
+    t.virtual.holdWatchEvents('poddisruptionbudgets');
+    const pdb = await t.virtual.create(PDBS, 'team', {
+      metadata: { name: 'budget', namespace: 'team' },
+      spec: { minAvailable: 1, selector: { matchLabels: { app: 'web' } } },
+    });
+    await t.host.create(PDBS, HOST_NS, {
+      metadata: oldLeadersCopy('budget', pdb.metadata!.uid!, PDB_KIND),
+      spec: { minAvailable: 1 },
+    });
+    t.host.clearWrites();
+    await t.settle();
+    expect(t.host.writeLog().filter((w) => w.includes(' delete '))).toEqual([]);
+    expect(hostNames(t, PDBS)).toEqual([`budget-x-team-x-${VC}`]);
+    t.virtual.releaseWatchEvents();
+    await t.settle();
+    expect(t.writes().filter((w) => w.includes(' delete '))).toEqual([]);
+  });
+
+  it('a copy whose source is gone goes: a delete the cache saw needs no read, one it missed is read first', async () => {
+    const t = await start({
+      kinds: ['poddisruptionbudgets'],
+      virtual: podInfrastructure.virtual,
+      host: podInfrastructure.host,
+    });
+    await t.settle();
+    await t.virtual.create(PDBS, 'team', {
+      metadata: { name: 'seen', namespace: 'team' },
+      spec: { minAvailable: 1, selector: { matchLabels: { app: 'web' } } },
+    });
+    await t.settle();
+    expect(hostNames(t, PDBS)).toEqual([`seen-x-team-x-${VC}`]);
+    let reads = 0;
+    t.virtual.actOnNext('get', 'poddisruptionbudgets', () => reads++);
+    await t.virtual.delete(PDBS, 'team', 'seen');
+    await t.settle();
+    expect({ hostCopies: hostNames(t, PDBS), reads }).toEqual({ hostCopies: [], reads: 0 });
+
+    // A copy of a source this cache never showed, and which the virtual cluster does not have (made
+    // and deleted while another replica led): read, found gone, removed.
+    await t.host.create(PDBS, HOST_NS, {
+      metadata: oldLeadersCopy('missed', 'uid-gone', PDB_KIND),
+      spec: { minAvailable: 1 },
+    });
+    await t.settle();
+    expect({ hostCopies: hostNames(t, PDBS), reads }).toEqual({ hostCopies: [], reads: 1 });
+  });
+});

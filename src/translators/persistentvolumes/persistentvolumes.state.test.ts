@@ -346,33 +346,52 @@ describe('persistentvolumes state table', () => {
     expect(volumeSpecOf(hostVolume(t, 'share')).claimRef?.uid).toBe('host-claim-uid');
   });
 
+  /** A copy of an earlier incarnation of volume `share`, bound to the claim copy; by vCluster: no host-namespace record. */
+  const earlierIncarnationCopy = (byVCluster: boolean): KubeObject => ({
+    metadata: {
+      name: hostPvName('share'),
+      uid: 'host-pv-uid',
+      labels: { tier: 'gold', [MANAGED_BY]: CLUSTER_OWNER },
+      annotations: {
+        'vcluster.loft.sh/object-name': 'share',
+        'vcluster.loft.sh/object-uid': 'earlier-uid',
+        'vcluster.loft.sh/object-kind': '/v1, Kind=PersistentVolume',
+        ...(byVCluster ? {} : { 'vcluster.loft.sh/object-host-namespace': HOST_NS }),
+      },
+    },
+    spec: {
+      ...volumeSpecOf(volume('share', { nfs: NFS })),
+      // Bound by the host's binder to the claim copy, which stays.
+      claimRef: { namespace: HOST_NS, name: hostClaimName('data'), uid: 'host-claim-data' },
+    },
+    status: { phase: 'Bound' },
+  });
+
   it('a volume made again under its name (a restore of the virtual cluster): its host copy is kept, as in vCluster', async () => {
-    const earlier: KubeObject = {
-      metadata: {
-        name: hostPvName('share'),
-        uid: 'host-pv-uid',
-        labels: { tier: 'gold', [MANAGED_BY]: CLUSTER_OWNER },
-        annotations: {
-          'vcluster.loft.sh/object-name': 'share',
-          'vcluster.loft.sh/object-uid': 'earlier-uid',
-          'vcluster.loft.sh/object-kind': '/v1, Kind=PersistentVolume',
-        },
-      },
-      spec: {
-        ...volumeSpecOf(volume('share', { nfs: NFS })),
-        // Bound by the host's binder to the claim copy, which stays.
-        claimRef: { namespace: HOST_NS, name: hostClaimName('data'), uid: 'host-claim-data' },
-      },
-      status: { phase: 'Bound' },
-    };
     const t = await table(['nfs'], [volume('share', { nfs: NFS }, 'data')], {
-      host: [[PV, earlier], hostClaimCopy('data')],
+      host: [[PV, earlierIncarnationCopy(false)], hostClaimCopy('data')],
     });
     expect(hostVolume(t, 'share')?.metadata?.uid).toBe('host-pv-uid');
     expect(hostVolume(t, 'share')!.metadata?.annotations?.['vcluster.loft.sh/object-uid']).toBe(
       virtualVolume(t, 'share')!.metadata?.uid,
     );
     expect(volumeSpecOf(hostVolume(t, 'share')).claimRef?.uid).toBe('host-claim-data');
+  });
+
+  it("an earlier incarnation's copy that records no host namespace (vCluster's) is not taken: another virtual cluster's reads the same", async () => {
+    const earlier = earlierIncarnationCopy(true);
+    const t = await table(['nfs'], [volume('share', { nfs: NFS }, 'data')], {
+      host: [[PV, earlier], hostClaimCopy('data')],
+    });
+    expect(t.host.writeLog()).toEqual([]);
+    expect(hostVolume(t, 'share')?.metadata).toEqual(
+      expect.objectContaining({ annotations: earlier.metadata?.annotations }),
+    );
+    expect(allSyncErrors(t)).toEqual([expect.stringContaining('records no host namespace')]);
+    // Nor does the tenant's delete reach it.
+    await t.virtual.delete(PV, '', 'share');
+    await t.settle();
+    expect(hostVolume(t, 'share')?.metadata?.uid).toBe('host-pv-uid');
   });
 
   it('virtual volume deleted: its host copy goes', async () => {

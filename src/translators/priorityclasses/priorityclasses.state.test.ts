@@ -215,9 +215,35 @@ describe('priorityclasses state table (to the host)', () => {
     await table.settle();
     expect(hostClass(table, 'other')).toBeDefined();
     expect(table.writes().filter((w) => w.startsWith('host:'))).toEqual([]);
-    // Once the tenant has a class of that name, the copy is taken over and gains the record.
-    await table.virtual.create(PC, '', { ...priorityClass('other', 500), metadata: { name: 'other' } });
+    // A tenant class of that name made here is not what the copy was made from: the copy is not
+    // touched (taking it over would hand it the record, and the tenant's delete would then take it).
+    const before = hostClass(table, 'other');
+    await table.virtual.create(PC, '', { ...priorityClass('other', 900), metadata: { name: 'other' } });
     await table.settle();
+    expect(hostClass(table, 'other')).toEqual(before);
+    expect(table.writes().filter((w) => w.startsWith('host:'))).toEqual([]);
+    expect(syncErrors(table)).toEqual([expect.stringContaining('records no host namespace')]);
+    await table.virtual.delete(PC, '', 'other');
+    await table.settle();
+    expect(hostClass(table, 'other')).toEqual(before);
+  });
+
+  it("a copy that records no host namespace, made from this very class (vCluster's, before this syncer), is taken over and gains the record", async () => {
+    const unrecorded: KubeObject = {
+      metadata: {
+        name: hostClassName('other'),
+        labels: { 'vcluster.loft.sh/managed-by': `${HOST_NS}-x-${VC}` },
+        annotations: {
+          'vcluster.loft.sh/object-name': 'other',
+          'vcluster.loft.sh/object-uid': 'uid-other',
+          'vcluster.loft.sh/object-kind': 'scheduling.k8s.io/v1, Kind=PriorityClass',
+        },
+      },
+      value: 500,
+    };
+    const virtual = { ...priorityClass('other', 500), metadata: { name: 'other', uid: 'uid-other' } };
+    const table = await withClasses([], { virtual: [[PC, virtual]], host: [[PC, unrecorded]] });
+    expect(syncErrors(table)).toEqual([]);
     expect(hostClass(table, 'other')?.metadata?.annotations?.['vcluster.loft.sh/object-host-namespace']).toBe(
       HOST_NS,
     );
