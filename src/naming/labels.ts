@@ -16,6 +16,9 @@ export const POD_NAMESPACE_ANNOTATION = 'vcluster.loft.sh/namespace';
 export const POD_UID_ANNOTATION = 'vcluster.loft.sh/uid';
 export const POD_SERVICE_ACCOUNT_ANNOTATION = 'vcluster.loft.sh/service-account-name';
 export const POD_LABELS_ANNOTATION = 'vcluster.loft.sh/labels';
+/** On a host pod: the virtual pod's owner references, and the kind of its set (vCluster's, for host tools). */
+export const OWNER_REFERENCES_ANNOTATION = 'vcluster.loft.sh/owner-references';
+export const OWNER_SET_KIND_ANNOTATION = 'vcluster.loft.sh/owner-set-kind';
 /** On a host pod: the virtual pod's cpu and memory it was made or last resized from (pods/resize.ts). */
 export const CONTAINER_RESOURCES_ANNOTATION = 'vsyncer.dev/container-resources';
 /**

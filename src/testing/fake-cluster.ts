@@ -581,6 +581,14 @@ export class FakeCluster implements ClusterClient {
     }
     if (this.bucket(type).has(keyOf(o)))
       throw this.error(409, 'AlreadyExists', `${qualified(type)} "${meta.name}" already exists`);
+    const ephemeral = isRecord(o.spec) ? o.spec.ephemeralContainers : undefined;
+    if (type.resource === 'pods' && Array.isArray(ephemeral) && ephemeral.length > 0)
+      // As the API server's pod validation: debug containers come only through their subresource.
+      throw this.error(
+        422,
+        'Invalid',
+        `Pod "${meta.name}" is invalid: spec.ephemeralContainers: Forbidden: cannot be set on create`,
+      );
     for (const mutate of this.createMutations.get(type.resource) ?? []) mutate(o);
     meta.uid = `${meta.name}-uid-${++this.seq}`;
     meta.creationTimestamp = rfc3339(this.clock.now());

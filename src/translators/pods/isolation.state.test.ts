@@ -547,6 +547,23 @@ describe('tenant isolation: a pod never reads a host object that is not its tena
       (shown.status as { ephemeralContainerStatuses?: unknown[] }).ephemeralContainerStatuses ?? [],
     ).toEqual([]);
   });
+
+  it('a debug container added while the pod waits for its copy follows the host pod through its subresource (a create carrying it is refused)', async () => {
+    const t = await table();
+    await t.virtual.create(PODS, 'a', mountingPod('web', 'a', 'later'));
+    await t.settle();
+    expect(hostPod(t, 'web', 'a')).toBeUndefined();
+    await debugVirtualPod(t, 'a', 'web', [{ name: 'dbg', image: 'busybox' }]);
+    await t.settle();
+    const [, seed] = secret('later', 'a', 'own');
+    await t.virtual.create(SECRETS, 'a', { ...seed, metadata: { name: 'later', namespace: 'a' } });
+    await t.settle();
+    const debug = (hostPod(t, 'web', 'a')?.spec as { ephemeralContainers?: Record<string, unknown>[] })
+      ?.ephemeralContainers;
+    expect(debug?.map((c) => c.name)).toEqual(['dbg']);
+    expect(debug?.[0]!.env).toContainEqual({ name: 'VSYNCER_TENANT_DEBUG_CONTAINER', value: 'true' });
+    expect(t.host.writeLog()).toContain(`update pods/ephemeralcontainers ${HOST_NS}/${hostName('web', 'a')}`);
+  });
 });
 
 describe('user namespaces', () => {

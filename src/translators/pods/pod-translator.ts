@@ -1150,6 +1150,9 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
         ...context,
         tokenSourceFor: prepared.sourceFor,
       }) as unknown as KubeObject;
+      // A pod is never created with debug containers (the API server refuses it): those the tenant
+      // added while the pod waited for its copy follow through their subresource, as on any update.
+      delete (hostPod.spec as { ephemeralContainers?: unknown }).ephemeralContainers;
       let created: KubeObject;
       try {
         await refuseWithoutUserNamespace(ctx, virtualPod, hostPod);

@@ -497,6 +497,15 @@ describe('translatePodToHost', () => {
     const bare = translatePodToHost(pod(), ctx).metadata?.annotations ?? {};
     expect(bare['cluster-autoscaler.kubernetes.io/safe-to-evict']).toBe('false');
     expect(bare['vcluster.loft.sh/owner-references']).toBeUndefined();
+    // A bare pod's own owner annotations would pass it off as a workload's to host tools.
+    const forged = pod();
+    forged.metadata!.annotations = {
+      'vcluster.loft.sh/owner-references': JSON.stringify([{ kind: 'StatefulSet', name: 'db' }]),
+      'vcluster.loft.sh/owner-set-kind': 'StatefulSet',
+    };
+    const forgedOnHost = translatePodToHost(forged, ctx).metadata?.annotations ?? {};
+    expect(forgedOnHost['vcluster.loft.sh/owner-references']).toBeUndefined();
+    expect(forgedOnHost['vcluster.loft.sh/owner-set-kind']).toBeUndefined();
 
     const pinned = pod();
     pinned.metadata!.annotations = { 'cluster-autoscaler.kubernetes.io/safe-to-evict': 'true' };
@@ -1416,6 +1425,13 @@ describe('denied pod metadata', () => {
     ['ovn.kubernetes.io/logical_switch', true],
     ['ipam.spidernet.io/ippool', true],
     ['ipam.antrea.io/ippools', true],
+    ['config.alpha.linkerd.io/proxy-wait-before-exit-seconds', true],
+    ['dapr.io/env-from-secret', true],
+    ['dapr.io/sidecar-image', true],
+    ['consul.hashicorp.com/connect-service', true],
+    ['kuma.io/sidecar-injection', true],
+    ['kueue.x-k8s.io/queue-name', true],
+    ['kueue.x-k8s.io/pod-group-name', true],
     // Asking for the mesh's sidecar is the tenant's choice; what it mounts is not.
     ['sidecar.istio.io/inject', false],
     ['app', false],

@@ -25,6 +25,8 @@ import {
   CONTAINER_RESOURCES_ANNOTATION,
   POD_SPEC_RECORD_ANNOTATION,
   CLUSTER_NAMESERVERS_ANNOTATION,
+  OWNER_REFERENCES_ANNOTATION,
+  OWNER_SET_KIND_ANNOTATION,
   POD_NAME_ANNOTATION,
   POD_NAMESPACE_ANNOTATION,
   POD_SERVICE_ACCOUNT_ANNOTATION,
@@ -176,6 +178,16 @@ export const DEFAULT_DENIED_POD_METADATA_KEYS: readonly string[] = [
   // ... and merges these containers over the ones it injects: image, command, securityContext.
   'proxy.istio.io/overrides',
   'config.linkerd.io/*',
+  'config.alpha.linkerd.io/*',
+  // Dapr's injector adds a sidecar running the image named here, with environment variables and API
+  // tokens read from any Secret of the pod's (host) namespace named here; Consul's and Kuma's
+  // injectors give the pod the mesh service identity and upstreams named here.
+  'dapr.io/*',
+  'consul.hashicorp.com/*',
+  'kuma.io/*',
+  // Kueue admits the pod into the LocalQueue, and joins it to the pod group, named here by plain name
+  // in the host namespace, which other virtual clusters' pods may share: their quota, their group.
+  'kueue.x-k8s.io/*',
   // Network plugins: Multus attaches the networks named here (another namespace's too), and its
   // `default-network` replaces the pod's primary network (onto an underlay the host's network
   // policies do not cover); Calico, Cilium, Kube-OVN, Spiderpool and Antrea give the pod the
@@ -500,8 +512,6 @@ function ownerAnnotations(meta: Pod['metadata']): Record<string, string> {
 }
 
 const SAFE_TO_EVICT_ANNOTATION = 'cluster-autoscaler.kubernetes.io/safe-to-evict';
-const OWNER_REFERENCES_ANNOTATION = 'vcluster.loft.sh/owner-references';
-const OWNER_SET_KIND_ANNOTATION = 'vcluster.loft.sh/owner-set-kind';
 const OWNER_SET_KINDS = new Set(['DaemonSet', 'ReplicaSet', 'StatefulSet']);
 
 /** metadata.name as a node selector field, the way the DaemonSet controller pins a pod to its node. */
