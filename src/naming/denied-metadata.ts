@@ -29,6 +29,10 @@ export const SERVICE_COPY_DENIED_KEYS: readonly string[] = [
   'metallb.io/allow-shared-ip',
   'lbipam.cilium.io/sharing-key',
   'lbipam.cilium.io/sharing-cross-namespace',
+  // The names Cilium read before, which it still reads.
+  'io.cilium/lb-ipam-sharing-key',
+  'io.cilium/lb-ipam-sharing-cross-namespace',
+  'purelb.io/allow-shared-ip',
 ];
 
 /** Whether a label or annotation key matches one of the patterns. */

@@ -59,11 +59,14 @@ const SHIM_RELATION = 'shim-certificates';
 /** Virtual ingresses by the objects they name (`Kind/namespace/name`), to find those a copy concerns. */
 const REFERENCE_INDEX = 'ingresses/references';
 
-/** The class an Ingress names: the field, else the legacy annotation controllers still honour. */
-function namedClass(ingress: KubeObject): string | undefined {
-  return (
-    specOf(ingress).ingressClassName || ingress.metadata?.annotations?.[LEGACY_CLASS_ANNOTATION] || undefined
-  );
+/**
+ * The classes an Ingress names: the field and the legacy annotation controllers still honour. Both
+ * count: the API server refuses them differing only on create, and some controllers read the
+ * annotation first, so an update adding another class there would reach that class's controller.
+ */
+function namedClasses(ingress: KubeObject): string[] {
+  const named = [specOf(ingress).ingressClassName, ingress.metadata?.annotations?.[LEGACY_CLASS_ANNOTATION]];
+  return [...new Set(named.filter((name): name is string => Boolean(name)))];
 }
 
 /**
@@ -98,12 +101,13 @@ export function ingressesKind(
   function classRefusal(virtual: KubeObject): string | undefined {
     if (!offeredClasses) return undefined;
     const { informer, selector } = offeredClasses;
-    const name = namedClass(virtual);
-    if (!name) return undefined;
-    const cls = informer.store.get(name);
-    if (cls && offersClass(selector, cls)) return undefined;
-    const ingress = { words: 'ingress', name: virtual.metadata?.name ?? '' };
-    return classWithheld(ingress, 'IngressClass', name, cls !== undefined);
+    for (const name of namedClasses(virtual)) {
+      const cls = informer.store.get(name);
+      if (cls && offersClass(selector, cls)) continue;
+      const ingress = { words: 'ingress', name: virtual.metadata?.name ?? '' };
+      return classWithheld(ingress, 'IngressClass', name, cls !== undefined);
+    }
+    return undefined;
   }
 
   /**
@@ -256,7 +260,7 @@ export function ingressesKind(
           // Without a selector every class may be used: a class's change decides nothing here.
           if (!offeredClasses) return [];
           return (virtualIngresses?.store.list() ?? [])
-            .filter((i) => namedClass(i) === cls.metadata?.name)
+            .filter((i) => namedClasses(i).includes(cls.metadata?.name ?? ''))
             .map(objectKey);
         },
       },
@@ -373,7 +377,9 @@ export function ingressesKind(
       }
       let latest = virtual;
       const ingressClassName = ingressClassFromHost(virtual, host);
-      if (ingressClassName) {
+      // The host's default class, filled in on the host copy, is shown only when the tenant could
+      // name it: shown, a class not offered would read as the tenant's choice, refused next time.
+      if (ingressClassName && !classRefusal({ ...virtual, spec: { ...specOf(virtual), ingressClassName } })) {
         latest = await ctx.virtual.update(INGRESSES, ctx.virtualNamespace, {
           ...virtual,
           spec: { ...specOf(virtual), ingressClassName },

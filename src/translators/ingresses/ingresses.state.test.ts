@@ -1,6 +1,6 @@
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
-import { HOST_NS, stateTables, VC, type StateTable } from '../../testing/state-table.ts';
+import { HOST_NS, stateTables, VC, type Seed, type StateTable } from '../../testing/state-table.ts';
 import { specOf } from './translate.ts';
 
 /** Starts a table for one test and stops it afterwards. */
@@ -299,6 +299,74 @@ describe('ingresses state table', () => {
         .map((i) => i.metadata?.name)
         .sort(),
     ).toEqual([hostName('plain'), hostName('web')]);
+  });
+
+  /** A table with a host class `public` offered by the selector and `internal` not; the first the host's default. */
+  const withOfferedAndWithheld = (opts: { defaultClass: 'public' | 'internal' }) => {
+    const IC = Resources.ingressClasses;
+    const hostClass = (name: string, labels: Record<string, string>): Seed => [
+      IC,
+      {
+        metadata: {
+          name,
+          labels,
+          annotations:
+            opts.defaultClass === name ? { 'ingressclass.kubernetes.io/is-default-class': 'true' } : {},
+        },
+        spec: { controller: 'example.com/ingress' },
+      },
+    ];
+    return start({
+      kinds: ['ingresses', 'services', 'host-ingressclasses'],
+      host: [hostClass('public', { tenants: 'yes' }), hostClass('internal', {})],
+      flags: { hostIngressclassesSelector: 'tenants=yes' },
+    });
+  };
+
+  it('with --host-ingressclasses-selector: an update adding a withheld class by the legacy annotation beside an offered field removes the copy', async () => {
+    const table = await withOfferedAndWithheld({ defaultClass: 'public' });
+    await table.virtual.create(SVC, 'team', service('web'));
+    await table.virtual.create(ING, 'team', ingress({ ...routeTo('web'), ingressClassName: 'public' }));
+    await table.settle();
+    expect(specOf(hostIngress(table)).ingressClassName).toBe('public');
+    const current = table.virtual.objects(ING, 'team')[0]!;
+    await table.virtual.update(ING, 'team', {
+      ...current,
+      metadata: { ...current.metadata, annotations: { 'kubernetes.io/ingress.class': 'internal' } },
+    });
+    await table.settle();
+    expect(hostIngress(table)).toBeUndefined();
+    expect(events(table).map((e) => e.message)).toContainEqual(
+      expect.stringContaining(`the ingress class "internal" in the host does not match the selector`),
+    );
+  });
+
+  it("with --host-ingressclasses-selector: the host's default class filled in on a copy naming none is shown only when offered, and the copy stays", async () => {
+    for (const defaultClass of ['public', 'internal'] as const) {
+      const table = await withOfferedAndWithheld({ defaultClass });
+      // The host's DefaultIngressClass admission.
+      table.host.mutateOnCreate('ingresses', (o) => {
+        const spec = o.spec as { ingressClassName?: string };
+        spec.ingressClassName ??= defaultClass;
+      });
+      await table.virtual.create(SVC, 'team', service('web'));
+      await table.virtual.create(ING, 'team', ingress(routeTo('web')));
+      await table.settle();
+      table.clock.advance(60_000);
+      await table.settle();
+      expect(specOf(hostIngress(table)).ingressClassName).toBe(defaultClass);
+      const shown = specOf(table.virtual.objects(ING, 'team')[0]!).ingressClassName;
+      expect({ defaultClass, shown, events: events(table) }).toEqual({
+        defaultClass,
+        shown: defaultClass === 'public' ? 'public' : undefined,
+        events: [],
+      });
+      table.host.clearWrites();
+      table.virtual.clearWrites();
+      table.clock.advance(60_000);
+      await table.settle();
+      expect(table.writes()).toEqual([]);
+    }
   });
 
   it('a TLS secret is on the host while an Ingress or a pod names it, and leaves once none does', async () => {

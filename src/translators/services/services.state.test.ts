@@ -67,6 +67,9 @@ describe('services state table', () => {
       'metallb.universe.tf/allow-shared-ip': 'other-tenants-key',
       'metallb.io/allow-shared-ip': 'other-tenants-key',
       'lbipam.cilium.io/sharing-key': 'other-tenants-key',
+      'io.cilium/lb-ipam-sharing-key': 'other-tenants-key',
+      'io.cilium/lb-ipam-sharing-cross-namespace': '*',
+      'purelb.io/allow-shared-ip': 'other-tenants-key',
       'example.com/team': 'dns',
     };
     const table = await withService(shared);
@@ -76,6 +79,9 @@ describe('services state table', () => {
       'metallb.universe.tf/allow-shared-ip',
       'metallb.io/allow-shared-ip',
       'lbipam.cilium.io/sharing-key',
+      'io.cilium/lb-ipam-sharing-key',
+      'io.cilium/lb-ipam-sharing-cross-namespace',
+      'purelb.io/allow-shared-ip',
     ])
       expect(annotations).not.toHaveProperty([key]);
     // The tenant's own Service keeps them.

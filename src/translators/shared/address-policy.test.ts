@@ -49,6 +49,8 @@ describe('isForbiddenAddress', () => {
     '::ffff:a9fe:a9fe',
     'fd00:ec2::254',
     'FD00:0EC2:0:0:0:0:0:254',
+    'fd00:ec2::23',
+    'fd20:ce::254',
     '100.100.100.200',
     '::ffff:100.100.100.200',
     // Azure's WireServer (a public address every Azure VM reaches).
@@ -68,6 +70,8 @@ describe('isForbiddenAddress', () => {
     '169.253.1.1',
     '128.0.0.1',
     '2001:db8::1',
+    'fd00:ec2::255',
+    'fd20:ce::253',
     'fec0::1',
     '::2',
     '::ffff:192.0.2.10',

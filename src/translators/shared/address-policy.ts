@@ -94,7 +94,8 @@ export interface HostPodRef {
  * Addresses no tenant may send host traffic to, whatever the admin allows: loopback, link-local
  * (most clouds' metadata services live at 169.254.169.254) and unspecified addresses, in IPv4 and
  * IPv6 (IPv4-mapped IPv6 included, and an IPv4 address carried by NAT64 or 6to4), and the metadata
- * and host agent services that live elsewhere: AWS's IPv6 one (fd00:ec2::254), Alibaba Cloud's
+ * and host agent services that live elsewhere: AWS's IPv6 ones (fd00:ec2::254 metadata, ::23 the EKS
+ * Pod Identity agent), Google Cloud's IPv6 one (fd20:ce::254), Alibaba Cloud's
  * (100.100.100.200, inside the carrier-grade 100.64.0.0/10 an admin may well allow) and Azure's
  * WireServer (168.63.129.16, a public address every Azure VM reaches).
  */
@@ -108,16 +109,24 @@ export function isForbiddenAddress(ip: string): boolean {
   const carried = embeddedIPv4(ip);
   if (carried) return forbiddenIPv4(parseIPv4(carried)!);
   const zeroes = v6.slice(0, 7).every((h) => h === 0);
-  // ::, ::1, fe80::/10, fd00:ec2::254
+  // ::, ::1, fe80::/10, the cloud services below
   return (
     (zeroes && (v6[7] === 0 || v6[7] === 1)) ||
     (v6[0]! & 0xffc0) === 0xfe80 ||
-    AWS_METADATA_V6.every((h, i) => v6[i] === h)
+    CLOUD_SERVICES_V6.some((service) => service.every((h, i) => v6[i] === h))
   );
 }
 
-/** fd00:ec2::254, AWS's instance metadata service over IPv6. */
-const AWS_METADATA_V6 = [0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254];
+/**
+ * Cloud services a node reaches over IPv6 at fixed addresses, inside fc00::/7, which an admin with an
+ * IPv6 unique-local network may well allow: AWS's instance metadata (fd00:ec2::254) and EKS Pod
+ * Identity agent (fd00:ec2::23), which hand out credentials; Google Cloud's metadata (fd20:ce::254).
+ */
+const CLOUD_SERVICES_V6 = [
+  [0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254],
+  [0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x23],
+  [0xfd20, 0xce, 0, 0, 0, 0, 0, 0x254],
+];
 
 function forbiddenIPv4([a, b, c, d]: number[]): boolean {
   return (
