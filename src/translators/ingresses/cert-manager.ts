@@ -174,6 +174,38 @@ export const namedIssuer = (ingress: KubeObject): string | undefined =>
   ingress.metadata?.annotations?.[ISSUER_ANNOTATION];
 
 /** What the host's ingress-shim may read of an Ingress, with the integration on. */
+/**
+ * The Ingress as its host copy is written without the integration, whose cert-manager annotations
+ * otherwise reach the host as written: left off are `secret-template`, with which the host's
+ * cert-manager would put labels and annotations of the tenant's choosing on the Secret copy (a
+ * replication controller's, which would fill that copy with a host Secret the tenant's pods mount),
+ * and a `common-name` the tenant may not serve (the HTTP-01 solver answers for it on the shared
+ * ingress controllers).
+ */
+export function unintegratedShimView(
+  ingress: KubeObject,
+  commonNameRefusal: (name: string) => string | undefined,
+): Pick<ShimView, 'ingress' | 'withheld'> {
+  const annotations = ingress.metadata?.annotations ?? {};
+  const withheld: string[] = [];
+  const leftOff: string[] = [];
+  if (annotations[SECRET_TEMPLATE_ANNOTATION] !== undefined) {
+    leftOff.push(SECRET_TEMPLATE_ANNOTATION);
+    withheld.push(
+      `${SECRET_TEMPLATE_ANNOTATION} is not passed to the host's cert-manager (it would label the host's copy of the Secret)`,
+    );
+  }
+  const commonName = annotations[COMMON_NAME_ANNOTATION];
+  const refusal = commonName !== undefined ? commonNameRefusal(commonName) : undefined;
+  if (refusal) {
+    leftOff.push(COMMON_NAME_ANNOTATION);
+    withheld.push(`${COMMON_NAME_ANNOTATION}: ${refusal}`);
+  }
+  if (!leftOff.length) return { ingress, withheld };
+  const kept = Object.fromEntries(Object.entries(annotations).filter(([key]) => !leftOff.includes(key)));
+  return { ingress: { ...ingress, metadata: { ...ingress.metadata, annotations: kept } }, withheld };
+}
+
 export interface ShimView {
   /** The Ingress as its host copy is written: annotations the tenant may not use left off. */
   ingress: KubeObject;

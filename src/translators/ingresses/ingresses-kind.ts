@@ -34,6 +34,7 @@ import {
   removeShimCertificates,
   CERTIFICATES,
   shimView,
+  unintegratedShimView,
   type HostCertManager,
   type JudgingContext,
 } from './cert-manager.ts';
@@ -207,13 +208,16 @@ export function ingressesKind(
     if (reserved) throw new TerminalError(`cannot sync this ingress: ${reserved}`);
     const withheld = classRefusal(virtual);
     if (withheld) throw new TerminalError(withheld, CLASS_WITHHELD_REASON);
-    if (!shimCertManager)
+    if (!shimCertManager) {
+      const plain = unintegratedShimView(virtual, commonNameRefusal);
+      await reportWithheld(ctx, virtual, plain.withheld);
       return hostIngressFor(
-        virtual,
+        plain.ingress,
         place(ctx),
-        await resolveReferences(ctx, virtual, current, false),
+        await resolveReferences(ctx, plain.ingress, current, false),
         current,
       );
+    }
     // What the host's cert-manager may read of it (see shimView): the same view the secrets kind
     // takes, so that both agree on which TLS Secrets the host fills.
     const view = shimView(virtual, shimCertManager, judging);
@@ -224,16 +228,16 @@ export function ingressesKind(
     // A new Ingress waits a little for its Issuer's copy (made beside it, by a chart), as it does for
     // its Services' and Secrets': issued from the start, its TLS Secrets never change hands.
     if (view.waiting && mayWaitForCopies(ctx, current)) throw new WaitingError(view.waiting);
-    if (view.withheld.length)
-      await ctx.events.record(
-        virtual,
-        'Warning',
-        'SyncError',
-        `left off the host copy: ${view.withheld.join('; ')}`,
-        { once: true },
-      );
+    await reportWithheld(ctx, virtual, view.withheld);
     const rename = await resolveReferences(ctx, view.ingress, current, view.issued);
     return hostIngressFor(view.ingress, place(ctx), rename, current);
+  }
+
+  /** Tells the tenant, once, which annotations were left off the host copy, and why. */
+  async function reportWithheld(ctx: ReconcileContext, virtual: KubeObject, withheld: string[]) {
+    if (!withheld.length) return;
+    const message = `left off the host copy: ${withheld.join('; ')}`;
+    await ctx.events.record(virtual, 'Warning', 'SyncError', message, { once: true });
   }
 
   /** Removes this Ingress's host copy (that very object: its UID), when it is still there. */

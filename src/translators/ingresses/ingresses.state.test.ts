@@ -111,6 +111,55 @@ describe('ingresses state table', () => {
     expect(hostIngress(other)).toBeUndefined();
   });
 
+  it("without the cert-manager integration, cert-manager's annotations reach the host as written but for secret-template and a common-name the tenant may not serve", async () => {
+    const allowed = { allowedIngressHost: ['*.team-a.example.com'] };
+    const spec = {
+      rules: [{ host: 'web.team-a.example.com', http: routeTo('web').rules[0]!.http }],
+    };
+    const template = JSON.stringify({
+      annotations: { 'reflector.v1.k8s.emberstack.com/reflects': 'kube-system/admin' },
+    });
+    const cases: [Record<string, string>, string[], string[]][] = [
+      [
+        {
+          'cert-manager.io/cluster-issuer': 'letsencrypt',
+          'cert-manager.io/common-name': 'grafana.corp.example.com',
+          'cert-manager.io/secret-template': template,
+        },
+        ['cert-manager.io/cluster-issuer'],
+        ['cert-manager.io/secret-template is not passed', 'cert-manager.io/common-name: '],
+      ],
+      [
+        {
+          'cert-manager.io/cluster-issuer': 'letsencrypt',
+          'cert-manager.io/common-name': 'web.team-a.example.com',
+        },
+        ['cert-manager.io/cluster-issuer', 'cert-manager.io/common-name'],
+        [],
+      ],
+    ];
+    for (const [annotations, onHost, told] of cases) {
+      const table = await withObjects(
+        [
+          [SVC, service('web')],
+          [ING, ingress(spec, annotations)],
+        ],
+        { flags: allowed },
+      );
+      const hostKeys = Object.keys(hostIngress(table)?.metadata?.annotations ?? {}).filter((k) =>
+        k.includes('cert-manager'),
+      );
+      const messages = events(table).map((e) => e.message);
+      expect({ hostKeys: hostKeys.sort(), told: messages.length }).toEqual({
+        hostKeys: onHost,
+        told: told.length ? 1 : 0,
+      });
+      for (const part of told) expect(messages[0]).toContain(part);
+      // The tenant's Ingress keeps what it wrote.
+      expect(virtualIngress(table)?.metadata?.annotations).toEqual(annotations);
+    }
+  });
+
   it('with allowed hosts (--allowed-ingress-host), only Ingresses within them are synced: a host outside, a rule without a host or a defaultBackend is refused', async () => {
     const allowed = { allowedIngressHost: ['*.team-a.example.com', 'team-a.example.com'] };
     const http = routeTo('web').rules[0]!.http;
