@@ -548,6 +548,44 @@ describe('tenant isolation: a pod never reads a host object that is not its tena
     ).toEqual([]);
   });
 
+  it("a debug container is added though an object the pod's own volumes use went since; one naming a missing object waits, told once", async () => {
+    const t = await table([secret('mine', 'a', 'own')]);
+    await t.virtual.create(PODS, 'a', mountingPod('web', 'a', 'mine'));
+    await t.settle();
+    expect(hostPod(t, 'web', 'a')).toBeDefined();
+    // The pod's Secret goes; its copy stays while the host pod mounts it.
+    await t.virtual.delete(SECRETS, 'a', 'mine');
+    await t.settle();
+    await debugVirtualPod(t, 'a', 'web', [{ name: 'dbg', image: 'busybox' }]);
+    await t.settle();
+    const debugNames = () =>
+      (
+        (hostPod(t, 'web', 'a')?.spec as { ephemeralContainers?: { name: string }[] }).ephemeralContainers ??
+        []
+      ).map((c) => c.name);
+    expect(debugNames()).toEqual(['dbg']);
+
+    // A second one reading a Secret that does not exist waits, and the tenant is told why once.
+    await debugVirtualPod(t, 'a', 'web', [
+      { name: 'dbg', image: 'busybox' },
+      {
+        name: 'dbg2',
+        image: 'busybox',
+        env: [{ name: 'X', valueFrom: { secretKeyRef: { name: 'later', key: 'v' } } }],
+      },
+    ]);
+    await t.settle();
+    t.clock.advance(60_000);
+    await t.settle();
+    expect(debugNames()).toEqual(['dbg']);
+    const waiting = eventsOf(t, 'a', 'web').filter((e) => e.startsWith('DebugContainerWaiting'));
+    expect(waiting).toEqual([expect.stringContaining('"later"')]);
+    const [, later] = secret('later', 'a', 'now');
+    await t.virtual.create(SECRETS, 'a', { ...later, metadata: { name: 'later', namespace: 'a' } });
+    await t.settle();
+    expect(debugNames()).toEqual(['dbg', 'dbg2']);
+  });
+
   it('a debug container added while the pod waits for its copy follows the host pod through its subresource (a create carrying it is refused)', async () => {
     const t = await table();
     await t.virtual.create(PODS, 'a', mountingPod('web', 'a', 'later'));

@@ -95,6 +95,10 @@ const NAMESERVER_EVICTION_RETRY_MS = 10_000;
 const SERVICE_COPY_WAIT_MS = 30_000;
 /** How soon a pod whose host copy the host has but the cache does not yet is looked at again. */
 const HOST_CACHE_BEHIND_RECHECK_MS = 1000;
+/** Whether a pod's reference is in one of its debug containers: what the tenant adds to a running pod. */
+const inDebugContainer = (ref: JudgedReference) => ref.where.field.startsWith('spec.ephemeralContainers[');
+/** How soon a debug container waiting for a copy is looked at again, if no event of it comes first. */
+const DEBUG_CONTAINER_WAIT_RECHECK_MS = 10_000;
 
 /**
  * The most service-account tokens one pod may project. Each is a TokenRequest to the virtual API
@@ -299,9 +303,13 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
         waiting: [],
         names,
       };
+    // A running pod's own volumes and containers cannot change and hold the names they were made
+    // with: only what its new debug containers name must be ready before they are added. (An object
+    // the pod uses that went since holds up nothing; its copy stays while the pod uses it.)
+    const awaited = running ? verdicts.filter((v) => inDebugContainer(v.ref)) : verdicts;
     return {
       waiting: [
-        ...verdicts.flatMap((v) => (v.verdict.state === 'waiting' ? [v.verdict.message] : [])),
+        ...awaited.flatMap((v) => (v.verdict.state === 'waiting' ? [v.verdict.message] : [])),
         ...classAndAccount.waiting,
       ],
       names,
@@ -1258,7 +1266,17 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       // translation adding no debug container gives its references placeholders, never a name of the
       // shared namespace.
       const hostNameOf = debugAdmitted
-        ? (ref: JudgedReference) => debugAdmission.names.hostNameOf(ref)
+        ? (ref: JudgedReference) => {
+            try {
+              return debugAdmission.names.hostNameOf(ref);
+            } catch (err) {
+              // What the pod's own volumes and containers name and went since (see hostAdmission):
+              // they keep on the host the names they were made with; this placeholder is not written.
+              if (err instanceof WaitingError && !inDebugContainer(ref))
+                return absentReferenceName(podReferrer(virtualPod), ref);
+              throw err;
+            }
+          }
         : (ref: JudgedReference) => absentReferenceName(podReferrer(virtualPod), ref);
       // What the host pod still needs, planned before the status: that says whether the host is
       // current. A translation that must wait (the virtual API Service has no IP) holds up only the
@@ -1352,8 +1370,16 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
           once: true,
         });
       } else if (debugAdmission?.waiting.length) {
-        // Its references are not copied yet: add it once they are (the copy's relation brings us back).
-        result.requeueAfterMs = 1000;
+        // Its references are not copied yet: add it once they are (the copy's relation brings us
+        // back; the requeue only covers a copy whose event was missed).
+        await ctx.events.record(
+          virtualPod,
+          'Warning',
+          'DebugContainerWaiting',
+          `debug container(s) not added yet: ${debugAdmission.waiting.join('; ')}`,
+          { once: true },
+        );
+        requeueWithin(result, DEBUG_CONTAINER_WAIT_RECHECK_MS);
       } else if (update.ephemeralContainers && debugAdmitted) {
         // The writes above took a while: added only if every copy judged the pod's own still is, else
         // judged again soon (the copies' relations need not bring the pod back).
