@@ -20,7 +20,7 @@ export interface ApiStatus {
   message?: string;
   reason?: string;
   code?: number;
-  details?: { causes?: { field?: string; message?: string; reason?: string }[] };
+  details?: { name?: string; causes?: { field?: string; message?: string; reason?: string }[] };
 }
 
 /** An API server answered with an error (or could not be reached); `kind` says which. */
@@ -29,6 +29,11 @@ export class ApiError extends Error {
   readonly statusCode: number;
   readonly reason: string;
   readonly cluster: string;
+  /**
+   * The object a Status names (`details.name`): a NotFound for a missing object names it; one for a
+   * resource the server does not serve (a CRD's version turned off) names none.
+   */
+  readonly detailsName: string | undefined;
   /** The Status's causes (`details.causes`), which say more than its reason (ResourceVersionTooLarge). */
   readonly causes: readonly { reason?: string; message?: string }[];
 
@@ -42,6 +47,7 @@ export class ApiError extends Error {
     this.statusCode = statusCode;
     this.reason = reason;
     this.kind = classify(statusCode, reason);
+    this.detailsName = stringOr(status?.details?.name, undefined);
     const causes: unknown = status?.details?.causes;
     this.causes = Array.isArray(causes)
       ? causes

@@ -1,12 +1,11 @@
 import { LRUCache } from 'lru-cache';
 import { Controller, type ControllerMetrics } from '../controller/controller.ts';
-import { getIfExists } from '../kube/get-if-exists.ts';
 import { deleteIncarnation } from '../kube/delete-incarnation.ts';
 import { TerminalError, WaitingError } from '../controller/errors.ts';
 import type { Informer } from '../informer/informer.ts';
 import type { InformerView } from '../informer/namespaces-informer.ts';
 import type { ClusterClient } from '../kube/client.ts';
-import { isApiError, isNotFound } from '../kube/errors.ts';
+import { ApiError, isApiError, isNotFound } from '../kube/errors.ts';
 import { objectKey, splitKey, type KubeObject } from '../kube/object.ts';
 import type { ResourceType } from '../kube/resources.ts';
 import { managedByValue, OBJECT_HOST_NAMESPACE_ANNOTATION } from '../naming/labels.ts';
@@ -441,7 +440,9 @@ export class KindController implements SyncComponent {
       return {};
     }
     const wanted = spec.wanted ? spec.wanted(ctx, source) : source !== undefined;
-    if (!wanted && !source && (await this.sourceCacheBehind(key, target ? [target, ...owned] : owned))) {
+    // Whatever the kind wants of a key without a source (a claim's shown volume, say), a source the
+    // cache does not show is first proven gone: the kind acts on its absence.
+    if (!source && (await this.sourceCacheBehind(key, target ? [target, ...owned] : owned))) {
       ctx.log.info('the copy stands for a source this cache has not shown yet; waiting for the source cache');
       return { requeueAfterMs: SOURCE_CACHE_BEHIND_RECHECK_MS };
     }
@@ -474,8 +475,11 @@ export class KindController implements SyncComponent {
         // cluster's copy can read the same; updating it would hand it the proof, and the tenant could
         // then replace or delete it.
         this.observeLatency(key, {});
+        ctx.log.warn(
+          `host copy ${objectKey(target)} records no host namespace and was made from another ${spec.virtualType.kind} of this name: not taken over; if it is this virtual cluster's, annotate it ${OBJECT_HOST_NAMESPACE_ANNOTATION}=${this.env.hostNamespace}`,
+        );
         throw new TerminalError(
-          `cannot sync ${spec.virtualType.kind} ${key}: its host name is held by ${objectKey(target)}, a copy made by vCluster or an earlier syncer from another object of that name, which may be another virtual cluster's (it records no host namespace); if it is this virtual cluster's, annotate it ${OBJECT_HOST_NAMESPACE_ANNOTATION}=${this.env.hostNamespace} and the syncer takes it over`,
+          `cannot sync ${spec.virtualType.kind} ${key}: its host name is held by ${objectKey(target)}, a copy made by vCluster or an earlier syncer from another object of that name, which may be another virtual cluster's (it records no host namespace); if it is this virtual cluster's, the host admin can mark it so (see the syncer's log)`,
         );
       }
       const adopts =
@@ -486,9 +490,8 @@ export class KindController implements SyncComponent {
       if (target && recordedUid !== undefined && recordedUid !== source?.metadata?.uid && !adopted) {
         // Our own replacement: the target's new record is written, its cache has not seen it yet.
         if (replacing) return { requeueAfterMs: 100 };
-        const kept =
-          spec.keptBecause?.(ctx, target) ??
-          (this.mayDelete(target) ? undefined : 'it may not be deleted (see Mapper.deletable)');
+        // (A copy that may not be deleted never gets here: see the refusal above.)
+        const kept = spec.keptBecause?.(ctx, target);
         if (kept && source && !target.metadata?.deletionTimestamp) {
           // Deleting it would free its (ambiguous) name while it is still in use (a host pod mounts
           // it): another object could take the name and reach that pod. The new incarnation takes it
@@ -585,9 +588,12 @@ export class KindController implements SyncComponent {
    * Whether copies about to go because the source cache lacks their source stand for a source that
    * exists: the cache is behind. A replica that has just taken the lease may see the old leader's
    * copy of a source its own virtual watch has not delivered yet; deleting it would kill a running
-   * pod or free a Service's address. A delete this cache saw proves the source gone without a read;
-   * otherwise the cluster is asked. Only virtual sources: their caches hold every object, while a
-   * host source's cache leaves out what a selector or a mapping does not name, which must go.
+   * pod or free a Service's address. Whatever incarnation exists, the cache is what is behind: once
+   * it shows the source, its copies are judged as ever (taken over, or replaced). A delete this cache
+   * saw, or a read finding nothing, proves the source gone; it is remembered, so that copies kept for
+   * a while (a host pod still mounts them) are not read for again and again. Only virtual sources:
+   * their caches hold every object, while a host source's cache leaves out what a selector or a
+   * mapping does not name, which must go.
    */
   private async sourceCacheBehind(key: string, copies: readonly KubeObject[]): Promise<boolean> {
     if (this.sourceSide !== 'virtual' || !this.sourceInformer || copies.length === 0) return false;
@@ -595,17 +601,30 @@ export class KindController implements SyncComponent {
     const deleted = this.sourceDeletes.get(key);
     if (deleted !== undefined && copies.every((c) => [deleted, undefined].includes(recorded(c))))
       return false;
-    const live = await this.liveSourceUid(key);
-    // Another incarnation than the copies record: theirs is gone, and the new one is made once seen.
-    return live !== undefined && copies.some((c) => [live, undefined].includes(recorded(c)));
+    if ((await this.liveSourceUid(key)) !== undefined) return true;
+    const uids = new Set(copies.map(recorded));
+    if (uids.size === 1) this.sourceDeletes.set(key, [...uids][0] ?? '');
+    return false;
   }
 
-  /** The source's UID as its cluster has it now (undefined: no such object), not as the cache does. */
+  /**
+   * The source's UID as its cluster has it now (undefined: no such object), not as the cache does.
+   * Only a NotFound naming the object proves it absent: one naming none is the resource's (a CRD
+   * whose version the tenant stopped serving), and must not read as every object gone.
+   */
   private async liveSourceUid(key: string): Promise<string | undefined> {
     const { namespace, name } = splitKey(key);
     const client = this.sourceSide === 'virtual' ? this.env.virtual : this.env.host;
     const type = this.sourceSide === 'virtual' ? this.spec.virtualType : this.spec.hostType;
-    return (await getIfExists(client, type, namespace, name))?.metadata?.uid;
+    try {
+      return (await client.get(type, namespace, name)).metadata?.uid;
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      if (err instanceof ApiError && err.detailsName === name) return undefined;
+      throw new WaitingError(
+        `the ${this.sourceSide} API server answered NotFound for ${type.resource} without naming ${key}: it may not serve the resource now; its copies are kept`,
+      );
+    }
   }
 
   private targetClient(): ClusterClient {

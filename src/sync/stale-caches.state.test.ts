@@ -195,7 +195,7 @@ describe('a source the virtual cache has not shown yet (a leader handover)', () 
     t.host.clearWrites();
     t.virtual.clearWrites();
     await t.settle();
-    const whileBehind = t.host.writeLog().filter((w) => w.includes(' delete '));
+    const whileBehind = t.host.writeLog().filter((w) => w.startsWith('delete '));
     t.virtual.releaseWatchEvents();
     await t.settle();
     expect({
@@ -223,7 +223,7 @@ describe('a source the virtual cache has not shown yet (a leader handover)', () 
     });
     t.host.clearWrites();
     await t.settle();
-    expect(t.host.writeLog().filter((w) => w.includes(' delete '))).toEqual([]);
+    expect(t.host.writeLog().filter((w) => w.startsWith('delete '))).toEqual([]);
     expect(hostNames(t, PDBS)).toEqual([`budget-x-team-x-${VC}`]);
     t.virtual.releaseWatchEvents();
     await t.settle();
@@ -257,5 +257,55 @@ describe('a source the virtual cache has not shown yet (a leader handover)', () 
     });
     await t.settle();
     expect({ hostCopies: hostNames(t, PDBS), reads }).toEqual({ hostCopies: [], reads: 1 });
+  });
+});
+
+describe('a source the virtual cache shows behind the cluster, or cannot read', () => {
+  it('a copy of an earlier incarnation is not judged while the cache has not shown the new one (a kind may take it over)', async () => {
+    const t = await start({
+      kinds: ['poddisruptionbudgets'],
+      virtual: podInfrastructure.virtual,
+      host: podInfrastructure.host,
+    });
+    await t.settle();
+    t.virtual.holdWatchEvents('poddisruptionbudgets');
+    await t.virtual.create(PDBS, 'team', {
+      metadata: { name: 'budget', namespace: 'team' },
+      spec: { minAvailable: 1, selector: { matchLabels: { app: 'web' } } },
+    });
+    await t.host.create(PDBS, HOST_NS, {
+      metadata: oldLeadersCopy('budget', 'earlier-uid', PDB_KIND),
+      spec: { minAvailable: 1 },
+    });
+    t.host.clearWrites();
+    await t.settle();
+    expect(t.host.writeLog()).toEqual([]);
+    // Shown now: the copy of the earlier incarnation is replaced, as ever.
+    t.virtual.releaseWatchEvents();
+    await t.settle();
+    expect(t.host.writeLog().map((w) => w.split(' ')[0])).toEqual(['delete', 'create']);
+  });
+
+  it('a NotFound naming no object (the virtual API server stopped serving the resource) keeps the copies', async () => {
+    const t = await start({
+      kinds: ['poddisruptionbudgets'],
+      virtual: podInfrastructure.virtual,
+      host: podInfrastructure.host,
+    });
+    await t.settle();
+    await t.host.create(PDBS, HOST_NS, {
+      metadata: oldLeadersCopy('budget', 'uid-1', PDB_KIND),
+      spec: { minAvailable: 1 },
+    });
+    // As a server answers for a resource it does not serve: a Status naming no object.
+    t.virtual.failNext('get', 'poddisruptionbudgets', 'notFound');
+    t.host.clearWrites();
+    await t.settle();
+    expect(hostNames(t, PDBS)).toEqual([`budget-x-team-x-${VC}`]);
+    expect(t.host.writeLog()).toEqual([]);
+    // Served again, the read names the object missing: the copy goes.
+    t.clock.advance(60_000);
+    await t.settle();
+    expect(hostNames(t, PDBS)).toEqual([]);
   });
 });

@@ -92,13 +92,19 @@ const STATUS_FOR_KIND: Record<ApiErrorKind, [code: number, reason: string]> = {
   other: [405, 'MethodNotAllowed'],
 };
 
-const statusBody = (code: number, reason: string, message: string): ApiStatus & Obj => ({
+const statusBody = (
+  code: number,
+  reason: string,
+  message: string,
+  details?: ApiStatus['details'],
+): ApiStatus & Obj => ({
   kind: 'Status',
   apiVersion: 'v1',
   metadata: {},
   status: 'Failure',
   message,
   reason,
+  ...(details ? { details } : {}),
   code,
 });
 
@@ -108,10 +114,16 @@ export function apiError(kind: ApiErrorKind, message: string, cluster = 'host'):
   return serverError(cluster, code, reason, message);
 }
 
-function serverError(cluster: string, code: number, reason: string, message: string): ApiError {
+function serverError(
+  cluster: string,
+  code: number,
+  reason: string,
+  message: string,
+  details?: ApiStatus['details'],
+): ApiError {
   // A network failure has no Status body: the REST client uses its own message as the fallback.
   if (code === 0) return new ApiError(cluster, 0, undefined, message);
-  return new ApiError(cluster, code, statusBody(code, reason, message), `HTTP ${code}`);
+  return new ApiError(cluster, code, statusBody(code, reason, message, details), `HTTP ${code}`);
 }
 
 const clone = <T>(v: T): T => structuredClone(v);
@@ -1064,7 +1076,9 @@ export class FakeCluster implements ClusterClient {
 
   private existing(type: ResourceType, namespace: string, name: string): KubeObject {
     const found = this.bucket(type).get(key(type.namespaced ? namespace : '', name));
-    if (!found) throw this.error(404, 'NotFound', `${qualified(type)} "${name}" not found`);
+    // As the API server answers for a missing object: its Status names it.
+    if (!found)
+      throw serverError(this.name, 404, 'NotFound', `${qualified(type)} "${name}" not found`, { name });
     return found;
   }
 

@@ -1078,3 +1078,37 @@ describe('persistentvolumeclaims state table', () => {
     ]);
   });
 });
+
+describe('persistentvolumeclaims: a replica whose claims cache is behind (a leader handover)', () => {
+  it("a bound claim's host copy and shown volume stay while this replica's cache has not shown the claim", async () => {
+    // Replica A leads: the claim is copied, bound on the host, its volume shown in the virtual cluster.
+    const a = await withClaims([claim('data')]);
+    await bindOnHost(a);
+    const shown = a.virtual.objects(PV);
+    expect(shown).toHaveLength(1);
+    const virtual = virtualClaim(a)!;
+    const copy = hostClaim(a)!;
+    // Replica B listed the claims before the tenant made it, and its claims watch lags; its volumes'
+    // is current. A's lease ends; B leads.
+    const b = await start({
+      kinds: ['persistentvolumeclaims'],
+      host: [
+        [SC, storageClass('fast')],
+        [PVC, copy],
+      ],
+      virtual: shown.map((pv) => [PV, pv] as [typeof PV, KubeObject]),
+    });
+    b.virtual.holdWatchEvents('persistentvolumeclaims');
+    const { resourceVersion: _rv, ...meta } = virtual.metadata!;
+    void _rv;
+    await b.virtual.create(PVC, 'team', { ...virtual, metadata: meta });
+    b.host.clearWrites();
+    b.virtual.clearWrites();
+    await b.settle();
+    expect(b.writes().filter((w) => w.includes(' delete '))).toEqual([]);
+    b.virtual.releaseWatchEvents();
+    await b.settle();
+    expect(b.writes().filter((w) => w.includes(' delete '))).toEqual([]);
+    expect(hostClaim(b)?.metadata?.uid).toBe(copy.metadata?.uid);
+  });
+});
