@@ -584,6 +584,21 @@ describe('tenant isolation: a pod never reads a host object that is not its tena
     await t.virtual.create(SECRETS, 'a', { ...later, metadata: { name: 'later', namespace: 'a' } });
     await t.settle();
     expect(debugNames()).toEqual(['dbg', 'dbg2']);
+
+    // What an earlier debug container reads goes too: a third one naming nothing is still added.
+    await t.virtual.delete(SECRETS, 'a', 'later');
+    await t.settle();
+    await debugVirtualPod(t, 'a', 'web', [
+      { name: 'dbg', image: 'busybox' },
+      {
+        name: 'dbg2',
+        image: 'busybox',
+        env: [{ name: 'X', valueFrom: { secretKeyRef: { name: 'later', key: 'v' } } }],
+      },
+      { name: 'dbg3', image: 'busybox' },
+    ]);
+    await t.settle();
+    expect(debugNames()).toEqual(['dbg', 'dbg2', 'dbg3']);
   });
 
   it('a debug container added while the pod waits for its copy follows the host pod through its subresource (a create carrying it is refused)', async () => {

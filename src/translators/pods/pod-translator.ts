@@ -95,8 +95,18 @@ const NAMESERVER_EVICTION_RETRY_MS = 10_000;
 const SERVICE_COPY_WAIT_MS = 30_000;
 /** How soon a pod whose host copy the host has but the cache does not yet is looked at again. */
 const HOST_CACHE_BEHIND_RECHECK_MS = 1000;
-/** Whether a pod's reference is in one of its debug containers: what the tenant adds to a running pod. */
-const inDebugContainer = (ref: JudgedReference) => ref.where.field.startsWith('spec.ephemeralContainers[');
+/**
+ * Whether a pod's reference is in one of the debug containers named: those a running pod gains. What
+ * else it names is on the host already, under the names it was made with, and cannot change.
+ */
+function inDebugContainers(pod: KubeObject, names: ReadonlySet<string>) {
+  const debug = (pod.spec as { ephemeralContainers?: { name?: unknown }[] } | undefined)?.ephemeralContainers;
+  return (ref: JudgedReference): boolean => {
+    const index = /^spec\.ephemeralContainers\[(\d+)\]/.exec(ref.where.field)?.[1];
+    const name = index === undefined ? undefined : debug?.[Number(index)]?.name;
+    return typeof name === 'string' && names.has(name);
+  };
+}
 /** How soon a debug container waiting for a copy is looked at again, if no event of it comes first. */
 const DEBUG_CONTAINER_WAIT_RECHECK_MS = 10_000;
 
@@ -258,7 +268,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
   };
 
   /**
-   * What keeps a pod (or the debug containers it gained, `running`) off the host: a refusal (Pod
+   * What keeps a pod (or the debug containers a running pod gained, `newDebugContainers`) off the host: a refusal (Pod
    * Security, a host knob not allowed, a reference held by another object or of a kind not synced),
    * or the references still waiting for their host copies. Only a pod whose every reference resolves to
    * this tenant's copy of exactly that object reaches the host, and under the names judged here
@@ -266,8 +276,14 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
    */
   function hostAdmission(
     virtualPod: KubeObject,
-    running = false,
+    newDebugContainers?: ReadonlySet<string>,
   ): { refusal?: TerminalError; waiting: string[]; names: JudgedNames } {
+    const running = newDebugContainers !== undefined;
+    // A running pod's own volumes and containers, and its debug containers on the host already,
+    // cannot change and hold the names they were made with: only what the new debug containers name
+    // is judged for them. (An object the pod uses that went since holds up nothing; its copy stays
+    // while the pod uses it.)
+    const judgedNow = running ? inDebugContainers(virtualPod, newDebugContainers) : () => true;
     const namespace = virtualPod.metadata?.namespace ?? '';
     const level = securityLevel(namespace);
     const violations = checkPodSecurity(virtualPod, level);
@@ -285,7 +301,9 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
     ]);
     const refused = [
       ...podPolicyViolations(asPod(virtualPod), config),
-      ...verdicts.flatMap((v) => (v.verdict.state === 'refused' ? [v.verdict.message] : [])),
+      ...verdicts.flatMap((v) =>
+        v.verdict.state === 'refused' && judgedNow(v.ref) ? [v.verdict.message] : [],
+      ),
       ...classAndAccount.refused,
     ];
     if (refused.length)
@@ -303,13 +321,11 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
         waiting: [],
         names,
       };
-    // A running pod's own volumes and containers cannot change and hold the names they were made
-    // with: only what its new debug containers name must be ready before they are added. (An object
-    // the pod uses that went since holds up nothing; its copy stays while the pod uses it.)
-    const awaited = running ? verdicts.filter((v) => inDebugContainer(v.ref)) : verdicts;
     return {
       waiting: [
-        ...awaited.flatMap((v) => (v.verdict.state === 'waiting' ? [v.verdict.message] : [])),
+        ...verdicts.flatMap((v) =>
+          v.verdict.state === 'waiting' && judgedNow(v.ref) ? [v.verdict.message] : [],
+        ),
         ...classAndAccount.waiting,
       ],
       names,
@@ -1258,9 +1274,9 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       if (resize.failure) ctx.log.warn('in-place resize failed, trying again', { err: resize.failure });
       // Debug containers (`kubectl debug`) face the same checks as a new pod, before they are
       // translated: they name what this admission judged, however long the writes before theirs take.
-      const debugAdmission = newDebugContainerNames(virtualPod, latestHostPod).length
-        ? hostAdmission(virtualPod, true)
-        : undefined;
+      const newDebug = new Set(newDebugContainerNames(virtualPod, latestHostPod));
+      const debugAdmission = newDebug.size ? hostAdmission(virtualPod, newDebug) : undefined;
+      const inNewDebugContainer = inDebugContainers(virtualPod, newDebug);
       const debugAdmitted = !!debugAdmission && !debugAdmission.refusal && !debugAdmission.waiting.length;
       // Nothing else of a running pod names an object (its volumes and containers cannot change): a
       // translation adding no debug container gives its references placeholders, never a name of the
@@ -1270,9 +1286,10 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
             try {
               return debugAdmission.names.hostNameOf(ref);
             } catch (err) {
-              // What the pod's own volumes and containers name and went since (see hostAdmission):
-              // they keep on the host the names they were made with; this placeholder is not written.
-              if (err instanceof WaitingError && !inDebugContainer(ref))
+              // What the pod's own and earlier debug containers name, judged otherwise since (see
+              // hostAdmission): they keep on the host the names they were made with; this
+              // placeholder is never written.
+              if ((err instanceof WaitingError || err instanceof TerminalError) && !inNewDebugContainer(ref))
                 return absentReferenceName(podReferrer(virtualPod), ref);
               throw err;
             }
