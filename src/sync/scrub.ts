@@ -1,3 +1,4 @@
+import { setOwn } from '../util/json.ts';
 /** Characters a Kubernetes object name is made of; anything else ends a name in a message. */
 const NAME_TOKEN = /[a-z0-9][a-z0-9.-]*/g;
 /** The `-<10 hex>` a cut name ends in. */
@@ -120,7 +121,7 @@ export function withMessagesScrubbed<T>(
     if (Array.isArray(value)) return value.map((item) => walk(item, ''));
     if (value === null || typeof value !== 'object') return value;
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = walk(v, k);
+    for (const [k, v] of Object.entries(value)) setOwn(out, k, walk(v, k));
     return out;
   };
   return walk(status, '') as T;

@@ -20,6 +20,15 @@ describe('cloneJson', () => {
     expect(original.status.conditions).toEqual([]);
   });
 
+  it('keeps a `__proto__` key of parsed JSON as data, never as the prototype', () => {
+    const parsed = JSON.parse('{"__proto__": {"secretName": "x"}, "b": 2}') as Record<string, unknown>;
+    const copy = cloneJson(parsed);
+    expect(Object.keys(copy)).toEqual(['__proto__', 'b']);
+    expect(Object.getPrototypeOf(copy)).toBe(Object.prototype);
+    expect((copy as { secretName?: string }).secretName).toBeUndefined();
+    expect(JSON.stringify(copy)).toBe('{"__proto__":{"secretName":"x"},"b":2}');
+  });
+
   it('returns scalars and null as they are', () => {
     expect(cloneJson('x')).toBe('x');
     expect(cloneJson(null)).toBeNull();

@@ -46,6 +46,7 @@ import { customResourceToHost, ownedCustomResourceKey } from './ownership.ts';
 import { customResourceRefusal, type HostRules } from './allowed-values.ts';
 import { selectorOf, showsHostObject, shownVerdict } from './shown.ts';
 import { deleteIncarnation } from '../../kube/delete-incarnation.ts';
+import { setOwn } from '../../util/json.ts';
 
 /** Virtual objects by what they name (`<kind>/<namespace>/<name>`), to find those a copy concerns. */
 const REFERENCE_INDEX = 'custom-resources/references';
@@ -548,7 +549,7 @@ export function toHostCustomResourceKind(
         const updated: KubeObject = { ...host, metadata: { ...host.metadata, ...plan.host } };
         for (const f of fields) {
           if (desired[f] === undefined) delete updated[f];
-          else updated[f] = desired[f];
+          else setOwn(updated, f, desired[f]);
         }
         await ctx.host.update(type, ctx.hostNamespace, updated);
         result.hostWritten = true;

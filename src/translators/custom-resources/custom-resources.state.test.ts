@@ -1036,6 +1036,24 @@ describe('custom resources: label selectors scoped to the tenant on the host (st
     });
   });
 
+  it('a selector key that is no label key (`__proto__`, which would be lost on the way and select more) is refused', async () => {
+    const table = await monitorsTable();
+    const matchLabels = JSON.parse('{"__proto__": "x", "app": "web"}') as Record<string, string>;
+    await table.virtual.create(MONITORS, 'team', monitor('web', { selector: { matchLabels } }));
+    await table.virtual.create(
+      MONITORS,
+      'team',
+      monitor('expr', { selector: { matchExpressions: [{ key: '__proto__', operator: 'Exists' }] } }),
+    );
+    await table.settle();
+    expect(hostMonitor(table)).toBeUndefined();
+    expect(hostMonitor(table, 'expr')).toBeUndefined();
+    expect(syncErrors(table).sort()).toEqual([
+      expect.stringContaining('spec.selector.matchExpressions[0].key must be a label key'),
+      expect.stringContaining('spec.selector.matchLabels must be a map of label keys to string values'),
+    ]);
+  });
+
   it("an empty, absent or null selector, which selects everything, selects the tenant's namespace only", async () => {
     const table = await monitorsTable();
     await table.virtual.create(

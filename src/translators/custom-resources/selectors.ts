@@ -3,12 +3,14 @@ import {
   type LabelSelector,
   type LabelSelectorRequirement,
 } from '../../naming/labels.ts';
+import { isLabelKey } from '../../util/label-selector.ts';
 import type { SelectorReferenceKind } from './config.ts';
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
+/** Label keys to strings: what a selector's labels are (a key like `__proto__` would be lost on the way). */
 const isStringMap = (v: unknown): v is Record<string, string> =>
-  isRecord(v) && Object.values(v).every((x) => typeof x === 'string');
+  isRecord(v) && Object.entries(v).every(([k, x]) => isLabelKey(k) && typeof x === 'string');
 
 const OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist'];
 const SELECTOR_FIELDS = ['matchLabels', 'matchExpressions'];
@@ -42,7 +44,7 @@ function labelSelectorOf(value: unknown, location: string): LabelSelector | stri
     for (const field of Object.keys(e))
       if (!REQUIREMENT_FIELDS.includes(field))
         return `${here}.${field} is not a field of {key, operator, values}`;
-    if (typeof e.key !== 'string' || !e.key) return `${here}.key must be a label key`;
+    if (typeof e.key !== 'string' || !isLabelKey(e.key)) return `${here}.key must be a label key`;
     if (typeof e.operator !== 'string' || !OPERATORS.includes(e.operator))
       return `${here}.operator must be one of ${OPERATORS.join(', ')}`;
     if (e.values !== undefined && e.values !== null) {
