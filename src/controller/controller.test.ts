@@ -167,6 +167,22 @@ describe('Controller', () => {
     await controller.stop(100);
   });
 
+  it('a requeue delay that is no number (NaN, Infinity) is tried again with backoff, never lost', async () => {
+    for (const odd of [NaN, Infinity]) {
+      let calls = 0;
+      const { clock, controller } = setup(async () => {
+        calls++;
+        return calls === 1 ? { requeueAfterMs: odd } : undefined;
+      });
+      controller.enqueue('a');
+      await settle();
+      clock.advance(60_000);
+      await settle();
+      expect({ odd, calls }).toEqual({ odd, calls: 2 });
+      await controller.stop(100);
+    }
+  });
+
   it('stop waits for in-flight work, and reports when the deadline passes first', async () => {
     let release!: () => void;
     const { controller } = setup(() => new Promise<void>((r) => (release = r)));

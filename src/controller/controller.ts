@@ -137,7 +137,16 @@ export class Controller {
     try {
       const result = await this.opts.reconcile(key);
       this.queue.forget(key);
-      if (result?.requeueAfterMs !== undefined) {
+      if (result?.requeueAfterMs !== undefined && !Number.isFinite(result.requeueAfterMs)) {
+        // A delay computed from something odd (a host's token expiry it could not read): the key is
+        // not lost in the delay heap, it is tried again with backoff, and the odd delay is told.
+        this.log.warn('a reconcile asked to be tried again after a delay that is no number; backing off', {
+          key,
+          requeueAfterMs: String(result.requeueAfterMs),
+        });
+        this.queue.addRateLimited(key);
+        metrics?.reconciled(name, 'requeue');
+      } else if (result?.requeueAfterMs !== undefined) {
         this.queue.addAfter(key, result.requeueAfterMs);
         metrics?.reconciled(name, 'requeue');
       } else {

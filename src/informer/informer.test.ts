@@ -203,6 +203,33 @@ describe('Informer', () => {
     await informer.stop();
   });
 
+  it('keeps an object a cache transform cannot read as it came, and the rest of the list as ever', async () => {
+    const { client, informer } = setup();
+    informer.addCacheTransform((obj) => {
+      if (obj.metadata?.name === 'odd') throw new TypeError('status is a string');
+      return { ...obj, data: { kept: 'only this' } };
+    });
+    client.lists.push({ metadata: { resourceVersion: '10' }, items: [cm('a', '5'), cm('odd', '6')] });
+    informer.start();
+    await informer.waitForSync();
+    expect(informer.store.get('ns/a')?.data).toEqual({ kept: 'only this' });
+    expect(informer.store.get('ns/odd')?.metadata?.name).toBe('odd');
+    await informer.stop();
+  });
+
+  it('takes a list answering `items: null` (how some servers answer an empty list) for an empty one', async () => {
+    const { client, informer } = setup();
+    client.lists.push({
+      metadata: { resourceVersion: '10' },
+      items: null,
+    } as unknown as (typeof client.lists)[number]);
+    informer.start();
+    await informer.waitForSync();
+    expect(informer.hasSynced()).toBe(true);
+    expect(informer.store.size).toBe(0);
+    await informer.stop();
+  });
+
   it('re-watches from the last bookmark after a normal close, without re-listing', async () => {
     const { client, informer } = setup();
     client.lists.push({ metadata: { resourceVersion: '10' }, items: [] });
@@ -678,18 +705,14 @@ describe('Informer: resourceVersions and re-lists', () => {
   it('re-lists after three watches in a row fail other than by the network (an event it cannot take)', async () => {
     await withFullJitter(async () => {
       const { client, clock, informer } = setup();
-      informer.addCacheTransform((o) => {
-        if (o.metadata?.name === 'poison') throw new Error('cannot take it');
-        return o;
-      });
       client.lists.push({ metadata: { resourceVersion: '10' }, items: [] });
       client.lists.push({ metadata: { resourceVersion: '30' }, items: [cm('a', '20')] });
       informer.start();
       await settle();
-      // Every watch from resourceVersion 10 replays the event the cache cannot take.
+      // Every watch from resourceVersion 10 breaks on the line it cannot read.
       for (const backoffMs of [1000, 2000, 4000]) {
         expect(client.current.options.resourceVersion).toBe('10');
-        client.current.push({ type: 'ADDED', object: cm('poison', '11') });
+        client.current.fail(new ApiError('host', 500, undefined, 'watch line is not JSON'));
         await settle();
         clock.advance(backoffMs);
         await settle();

@@ -190,7 +190,18 @@ export class Informer<T extends KubeObject> {
 
   /** An object from the wire as the cache keeps it (see forCache), after this informer's transforms. */
   private forCache(obj: T): T {
-    return forCache(obj, this.opts.type, this.opts.parts, this.transforms);
+    try {
+      return forCache(obj, this.opts.type, this.opts.parts, this.transforms);
+    } catch (err) {
+      // One object a transform cannot read (a shape its kind never expected) must not fail the whole
+      // list, and so every list after it: it is kept as it came, for its kind's own shape check.
+      this.log.warn('keeping an object as it came: preparing it for the cache failed', {
+        name: obj.metadata?.name,
+        namespace: obj.metadata?.namespace,
+        err,
+      });
+      return obj;
+    }
   }
 
   private get stopped(): boolean {
@@ -320,6 +331,8 @@ export class Informer<T extends KubeObject> {
         limit: this.opts.listPageSize ?? 500,
         continue: continueToken,
       });
+      // `items: null` is how some servers (aggregated APIs, proxies) answer an empty list, as client-go reads it.
+      if (page.items === null) page.items = [];
       if (!Array.isArray(page.items)) {
         throw new ApiError(
           this.opts.client.name,

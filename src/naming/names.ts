@@ -25,3 +25,17 @@ export function hostNameShort(virtualName: string, virtualNamespace: string, vcN
 export function hostClusterScopedName(name: string, hostNamespace: string, vcName: string): string {
   return safeConcatName('vcluster', name, 'x', hostNamespace, 'x', vcName);
 }
+
+/** The longest name an object may have (a DNS subdomain), an Event's included. */
+const MAX_NAME_LENGTH = 253;
+
+/**
+ * An Event's name about an object: `<object name>.<suffix>`, the object's name cut so that the whole
+ * stays a valid name (objects may have names of 253 characters, Events may not be longer), and what
+ * is left ending in no `.` or `-` (an empty or dash-ended part is no DNS label).
+ */
+export function eventName(objectName: string, suffix: string): string {
+  const room = MAX_NAME_LENGTH - suffix.length - 1;
+  const prefix = objectName.length > room ? objectName.slice(0, room).replace(/[.-]+$/, '') : objectName;
+  return `${prefix || 'object'}.${suffix}`;
+}

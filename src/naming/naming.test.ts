@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { hostClusterScopedName, hostName, hostNameShort } from './names.ts';
+import { eventName, hostClusterScopedName, hostName, hostNameShort } from './names.ts';
 import { safeConcatGenerateName, safeConcatName } from './safe-concat.ts';
 import {
   hostLabelKey,
@@ -175,5 +175,18 @@ describe('objectAnnotations', () => {
       'vcluster.loft.sh/object-host-name': 'a-x-ns-x-vc',
       'vcluster.loft.sh/object-host-namespace': 'h',
     });
+  });
+});
+
+describe('eventName', () => {
+  it('is `<object>.<suffix>`, the object name cut so the whole is at most 253 characters and ends no label in . or -', () => {
+    expect(eventName('web', '18c2f')).toBe('web.18c2f');
+    const long = `${'a'.repeat(240)}.b-c-d-e-f-g`;
+    const name = eventName(long, '18c2f3d4e5f60a1');
+    expect(name.length).toBeLessThanOrEqual(253);
+    expect(name).toMatch(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/);
+    expect(name).not.toMatch(/[.-]\./);
+    expect(name.endsWith('.18c2f3d4e5f60a1')).toBe(true);
+    expect(eventName('x'.repeat(253), 'abc')).toBe(`${'x'.repeat(249)}.abc`);
   });
 });

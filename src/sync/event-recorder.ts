@@ -2,6 +2,7 @@ import { LRUCache } from 'lru-cache';
 import type { ClusterClient } from '../kube/client.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { Resources } from '../kube/resources.ts';
+import { eventName as eventNameFor } from '../naming/names.ts';
 import type { Clock } from '../util/clock.ts';
 import type { Logger } from '../util/log.ts';
 
@@ -65,7 +66,10 @@ export class EventRecorder {
         );
         return;
       }
-      const eventName = `${meta.name ?? 'object'}.${now.toString(16)}${Math.floor(Math.random() * 0xfff).toString(16)}`;
+      const eventName = eventNameFor(
+        meta.name ?? 'object',
+        `${now.toString(16)}${Math.floor(Math.random() * 0xfff).toString(16)}`,
+      );
       await this.opts.client.create(Resources.events, namespace, {
         apiVersion: 'v1',
         kind: 'Event',

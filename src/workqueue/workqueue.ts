@@ -101,6 +101,8 @@ export class WorkQueue<K extends string> {
    */
   addAfter(key: K, ms: number, opts: { urgent?: boolean } = {}): void {
     if (this.shuttingDown) return;
+    // NaN would sit in the delay heap for ever, and unsettle its order for the keys around it.
+    if (Number.isNaN(ms)) ms = 0;
     if (ms <= 0) {
       this.add(key, opts);
       return;

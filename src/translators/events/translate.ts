@@ -1,5 +1,5 @@
 import type { KubeObject } from '../../kube/object.ts';
-import { hash10 } from '../../naming/names.ts';
+import { eventName, hash10 } from '../../naming/names.ts';
 import { scrubHostNames } from '../../sync/scrub.ts';
 
 /** The virtual object a host event is about, as the virtual cluster knows it. */
@@ -22,7 +22,7 @@ export function virtualEventName(hostEvent: KubeObject, virtualObjectName: strin
   const hostEventName = String(hostEvent.metadata?.name ?? '');
   const id = hostEventName.slice(hostEventName.lastIndexOf('.') + 1);
   const suffix = hostEventName.includes('.') && /^[0-9a-f]{1,32}$/.test(id) ? id : hash10(hostEventName);
-  return `${virtualObjectName}.${suffix}`;
+  return eventName(virtualObjectName, suffix);
 }
 
 /**
