@@ -18,6 +18,8 @@ const vc = uniqueName('snap');
 const hostNs = `host-${vc}`;
 const ns = uniqueName('snaps');
 const snapshotClass = uniqueName('csi-snaps');
+/** A host class whose snapshotter Secret is named after each snapshot. */
+const perSnapshotClass = uniqueName('per-snap');
 /** The host class the snapshotted claim names (a claim naming none needs a host default class). */
 const storageClass = uniqueName('snap-disks');
 let syncer: SyncerProcess;
@@ -58,6 +60,7 @@ afterAll(async () => {
   await mustKubectl('virtual', ['delete', 'namespace', ns, '--wait=false']).catch(() => undefined);
   await syncer?.stop();
   await mustKubectl('host', ['delete', 'volumesnapshotclass', snapshotClass, '--ignore-not-found']);
+  await mustKubectl('host', ['delete', 'volumesnapshotclass', perSnapshotClass, '--ignore-not-found']);
   await mustKubectl('host', ['delete', 'storageclass', storageClass, '--ignore-not-found']);
 });
 
@@ -144,6 +147,43 @@ describe('volume snapshots', () => {
       60_000,
     );
     expect(virtual.status).toEqual({ readyToUse: true, restoreSize: '1Gi' });
+  }, 120_000);
+
+  it("with a host class naming the snapshotter Secret after the snapshot: taken only once the tenant's own Secret of that name is copied", async () => {
+    await apply('host', {
+      apiVersion: 'snapshot.storage.k8s.io/v1',
+      kind: 'VolumeSnapshotClass',
+      metadata: { name: perSnapshotClass },
+      driver: 'csi.example.com',
+      deletionPolicy: 'Delete',
+      parameters: {
+        'csi.storage.k8s.io/snapshotter-secret-name': '${volumesnapshot.name}',
+        'csi.storage.k8s.io/snapshotter-secret-namespace': '${volumesnapshot.namespace}',
+      },
+    });
+    await apply('virtual', {
+      apiVersion: 'snapshot.storage.k8s.io/v1',
+      kind: 'VolumeSnapshot',
+      metadata: { name: 'keyed', namespace: ns },
+      spec: { volumeSnapshotClassName: perSnapshotClass, source: { persistentVolumeClaimName: 'data' } },
+    });
+    const events = await waitForEvents('virtual', ns, 'keyed', 'SyncError', 60_000);
+    expect(events[0]!.message).toContain('Secret "keyed" not found');
+    expect(
+      await getObject('host', ['volumesnapshot', hostName('keyed', ns, vc), '-n', hostNs]),
+    ).toBeUndefined();
+    await apply('virtual', {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'keyed', namespace: ns, annotations: { 'vcluster.loft.sh/force-sync': 'true' } },
+      stringData: { token: 'tenant' },
+    });
+    const host = await waitFor(
+      'the host snapshot',
+      () => getObject<Snapshot>('host', ['volumesnapshot', hostName('keyed', ns, vc), '-n', hostNs]),
+      60_000,
+    );
+    expect(host.spec.source.persistentVolumeClaimName).toBe(hostName('data', ns, vc));
   }, 120_000);
 
   it('refuses a snapshot naming a host snapshot content', async () => {

@@ -54,10 +54,8 @@ export function claimMetadataReadBy(storageClass: KubeObject | undefined): {
   return { annotations: [...found.annotations], labels: [...found.labels] };
 }
 
-/** How the CSI external-provisioner spells the claim's own name in a Secret's name. */
-const CLAIM_NAME_TEMPLATE = '${pvc.name}';
-/** And the claim's namespace in the Secret's namespace: on the host, the one all copies share. */
-const CLAIM_NAMESPACE_TEMPLATE = '${pvc.namespace}';
+/** How the CSI external-provisioner spells the claim's own name and namespace in a Secret's. */
+const CLAIM_TEMPLATES: ObjectTemplates = { name: '${pvc.name}', namespace: '${pvc.namespace}' };
 
 /**
  * What a class's CSI secret parameters make of the claim's own name, for Secrets among the claim's
@@ -68,12 +66,32 @@ const CLAIM_NAMESPACE_TEMPLATE = '${pvc.namespace}';
  * around it, which no tenant's copy can be proved to hold. A Secret in a namespace of the admin's
  * is the admin's to name.
  */
-export function claimNamedSecretsOf(storageClass: KubeObject | undefined): {
+export function claimNamedSecretsOf(storageClass: KubeObject | undefined): SecretsNamedAfter {
+  return secretsNamedAfter(
+    (storageClass as { parameters?: unknown } | undefined)?.parameters,
+    CLAIM_TEMPLATES,
+  );
+}
+
+/** How a CSI sidecar spells the name and namespace of the object it acts for in its parameters. */
+export interface ObjectTemplates {
+  name: string;
+  namespace: string;
+}
+
+/** What a class's CSI secret parameters make of an object's name (see claimNamedSecretsOf). */
+export interface SecretsNamedAfter {
   exact: boolean;
   other: string[];
-} {
-  const out = { exact: false, other: [] as string[] };
-  const parameters = (storageClass as { parameters?: unknown } | undefined)?.parameters;
+}
+
+/**
+ * Which CSI secret parameters of a class (a StorageClass's, a VolumeSnapshotClass's) name a Secret
+ * after the object the sidecar acts for, in that object's namespace: `exact` for one named just the
+ * object's name, `other` for the parameters naming one after it with more around it.
+ */
+export function secretsNamedAfter(parameters: unknown, templates: ObjectTemplates): SecretsNamedAfter {
+  const out: SecretsNamedAfter = { exact: false, other: [] };
   if (!parameters || typeof parameters !== 'object') return out;
   const values = parameters as Record<string, unknown>;
   for (const [key, value] of Object.entries(values)) {
@@ -83,10 +101,10 @@ export function claimNamedSecretsOf(storageClass: KubeObject | undefined): {
       : key.endsWith('SecretName')
         ? `${key.slice(0, -'Name'.length)}Namespace`
         : undefined;
-    if (!namespaceKey || typeof value !== 'string' || !value.includes(CLAIM_NAME_TEMPLATE)) continue;
+    if (!namespaceKey || typeof value !== 'string' || !value.includes(templates.name)) continue;
     const namespace = values[namespaceKey];
-    if (typeof namespace !== 'string' || !namespace.includes(CLAIM_NAMESPACE_TEMPLATE)) continue;
-    if (value === CLAIM_NAME_TEMPLATE) out.exact = true;
+    if (typeof namespace !== 'string' || !namespace.includes(templates.namespace)) continue;
+    if (value === templates.name) out.exact = true;
     else out.other.push(key);
   }
   return out;

@@ -22,6 +22,13 @@ export const volumeSnapshotsDescriptor = defineKind({
       resources: ['volumesnapshots'],
       verbs: CRUD,
     },
+    // The host's classes: which name the snapshotter's Secrets after the snapshot.
+    {
+      scope: 'cluster',
+      apiGroups: ['snapshot.storage.k8s.io'],
+      resources: ['volumesnapshotclasses'],
+      verbs: ['get', 'list', 'watch'],
+    },
     // The host's CRD, copied into a virtual cluster that lacks it.
     HOST_CRD_READ,
   ],

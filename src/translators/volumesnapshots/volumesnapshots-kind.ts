@@ -4,6 +4,7 @@ import { withMessagesScrubbed } from '../../sync/scrub.ts';
 import type { Informer } from '../../informer/informer.ts';
 import { objectKey, type KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
+import { FORCE_SYNC_ANNOTATION } from '../../naming/labels.ts';
 import { hostName } from '../../naming/names.ts';
 import { createHostCopy } from '../../sync/engine.ts';
 import { deleteIncarnation } from '../../kube/delete-incarnation.ts';
@@ -17,6 +18,7 @@ import {
 import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
 import { ReferenceJudge, referenceTargets } from '../pods/reference-safety.ts';
 import { sameJson } from '../shared/host-metadata.ts';
+import { secretsNamedAfter } from '../storageclasses/claim-class.ts';
 import { restoredByVelero } from '../shared/velero-restore.ts';
 import {
   hostSnapshotFor,
@@ -30,6 +32,12 @@ import {
 
 const SNAPSHOTS = Resources.volumeSnapshots;
 const CLAIMS = Resources.persistentVolumeClaims;
+const SECRETS = Resources.secrets;
+const CLASSES = Resources.volumeSnapshotClasses;
+/** How the CSI external-snapshotter spells the snapshot's own name and namespace in a Secret's. */
+const SNAPSHOT_TEMPLATES = { name: '${volumesnapshot.name}', namespace: '${volumesnapshot.namespace}' };
+/** The snapshot classes the host's snapshot controller gives a snapshot naming none. */
+const DEFAULT_CLASS_ANNOTATION = 'snapshot.storage.kubernetes.io/is-default-class';
 /** Virtual snapshots by the claim they are taken from (`namespace/claim`). */
 const SOURCE_INDEX = 'volumesnapshots/source-claim';
 /** Why an earlier incarnation's copy taken of something else is not replaced (see update). */
@@ -55,6 +63,9 @@ export function volumeSnapshotsKind(where: Placement): KindSpec {
   const managed = managedCopiesScope(where);
   let judge: ReferenceJudge;
   let virtualSnapshots: Informer<KubeObject> | undefined;
+  let hostClasses: Informer<KubeObject> | undefined;
+  let hostClaims: Informer<KubeObject> | undefined;
+  let hostStorageClasses: Informer<KubeObject> | undefined;
   /**
    * A host admission policy may set its own class on every snapshot as it is made; replacing such a
    * copy would only have it set again, for ever (and start a snapshot in the storage each time). So a
@@ -62,6 +73,13 @@ export function volumeSnapshotsKind(where: Placement): KindSpec {
    * made asking for.
    */
   const classesAskedFor: ClassesAskedFor = new LRUCache({ maxSize: 10_000, sizeCalculation: () => 1 });
+  /**
+   * The class the host gave a snapshot's copy when that class was refused (see classSecretProblem),
+   * by the snapshot's UID, with the class the copy was made asking for: the copy is not made again
+   * for the host to give it that class again, for ever, until that class would pass or the tenant
+   * asks for another.
+   */
+  const hostClassRefused = new LRUCache<string, { asked: string; given: string }>({ max: 10_000 });
   const classOf = (snapshot: KubeObject) =>
     (snapshot.spec as { volumeSnapshotClassName?: string } | undefined)?.volumeSnapshotClassName ?? '';
 
@@ -87,6 +105,76 @@ export function volumeSnapshotsKind(where: Placement): KindSpec {
     const claim = malformedSnapshot(virtual) ? undefined : sourceOf(virtual).persistentVolumeClaimName;
     if (snapshotTaken(host) || !claim) return false;
     return judgeClaim(ctx, claim).state !== 'ready';
+  }
+
+  /**
+   * The host classes a snapshot is taken with: the copy's (set by the host's snapshot controller, or
+   * an admission policy), else the one it names, else the host's defaults for the CSI driver of its
+   * claim's class (the snapshot controller's choice; every default while that is not known).
+   */
+  function hostClassesFor(ctx: ReconcileContext, virtual: KubeObject, host?: KubeObject): KubeObject[] {
+    const named = (host && classOf(host)) || classOf(virtual);
+    if (named) return [hostClasses?.store.get(named)].filter((c): c is KubeObject => c !== undefined);
+    const driver = claimDriver(ctx, virtual);
+    return (hostClasses?.store.list() ?? []).filter(
+      (c) =>
+        c.metadata?.annotations?.[DEFAULT_CLASS_ANNOTATION] === 'true' &&
+        (driver === undefined || (c as { driver?: unknown }).driver === driver),
+    );
+  }
+
+  /** The provisioner (a CSI driver) of the host class of the snapshot's claim's copy, when known. */
+  function claimDriver(ctx: ReconcileContext, virtual: KubeObject): string | undefined {
+    const claim = malformedSnapshot(virtual) ? undefined : sourceOf(virtual).persistentVolumeClaimName;
+    const copy = claim
+      ? hostClaims?.store.get(`${ctx.hostNamespace}/${hostName(claim, ctx.virtualNamespace, where.vcName)}`)
+      : undefined;
+    const className = (copy?.spec as { storageClassName?: unknown } | undefined)?.storageClassName;
+    const provisioner =
+      typeof className === 'string' ? hostStorageClasses?.store.get(className)?.provisioner : undefined;
+    return typeof provisioner === 'string' ? provisioner : undefined;
+  }
+
+  /**
+   * Why the snapshot may not be taken (yet), when its host class names the snapshotter's Secret after
+   * the snapshot (`${volumesnapshot.name}` in its namespace, the host namespace): the CSI driver would
+   * be handed the host Secret of the copy's own name, which must then be the copy of the tenant's
+   * Secret of the snapshot's name and namespace, and nothing else under that ambiguous name.
+   */
+  function classSecretProblem(
+    ctx: ReconcileContext,
+    virtual: KubeObject,
+    host?: KubeObject,
+  ): Error | undefined {
+    for (const cls of hostClassesFor(ctx, virtual, host)) {
+      const named = secretsNamedAfter((cls as { parameters?: unknown }).parameters, SNAPSHOT_TEMPLATES);
+      const reads = `VolumeSnapshotClass "${cls.metadata?.name}" of the host names the Secrets of its CSI driver after the snapshot`;
+      if (named.other.length)
+        return new TerminalError(
+          `${reads} (${named.other.join(', ')}), under names no Secret of the tenant can be proved to hold; use another class`,
+        );
+      if (!named.exact) continue;
+      const verdict = judge.judge(ctx.virtualNamespace, {
+        kind: 'Secret',
+        apiGroup: '',
+        name: ctx.virtualName,
+        optional: false,
+        where: { field: 'spec.volumeSnapshotClassName' },
+      });
+      if (verdict.state === 'ready' && verdict.hostName === ctx.hostName) continue;
+      if (verdict.state === 'ready')
+        return new TerminalError(`${reads}: the Secret's host copy has another name than the snapshot's`);
+      if (verdict.state === 'waiting')
+        return new TerminalError(
+          verdict.missing
+            ? `${reads}: ${verdict.message}`
+            : `${reads}: ${verdict.message} (a Secret is copied once a pod uses it, or annotated ${FORCE_SYNC_ANNOTATION}=true)`,
+        );
+      return new TerminalError(
+        `${reads}: ${verdict.state === 'refused' ? verdict.message : `Secret "${ctx.virtualName}" not found`}`,
+      );
+    }
+    return undefined;
   }
 
   /** The host copy to have: refused with the field named, or waiting for the claim's copy. */
@@ -121,6 +209,28 @@ export function volumeSnapshotsKind(where: Placement): KindSpec {
     // copy's data under the new name (its delete and create may reach the syncer as one change).
     adoptsEarlierIncarnations: restoredByVelero,
     relations: [
+      // A class changed: the snapshots it may be taken with are judged again.
+      {
+        name: 'host-classes',
+        cluster: 'host',
+        type: CLASSES,
+        keys: (cls) =>
+          (virtualSnapshots?.store.list() ?? [])
+            .filter((s) => [cls.metadata?.name, ''].includes(classOf(s)))
+            .map(objectKey),
+      },
+      // A snapshot waiting for the copy of the Secret its class names after it is retried once it appears.
+      {
+        name: 'secret-copies',
+        cluster: 'host',
+        type: SECRETS,
+        scope: managed,
+        whenKind: 'secrets',
+        keys: (copy) => {
+          const owner = ownedVirtualKey(copy, where, SECRETS);
+          return owner && virtualSnapshots?.store.get(owner) ? [owner] : [];
+        },
+      },
       // A snapshot waiting for its claim's host copy is retried as soon as the copy appears.
       {
         name: 'claim-copies',
@@ -139,8 +249,14 @@ export function volumeSnapshotsKind(where: Placement): KindSpec {
 
     setup(env, kinds) {
       const peers = new Map(
-        [...kinds].filter(([, k]) => k.spec.virtualType.kind === 'PersistentVolumeClaim'),
+        [...kinds].filter(([, k]) => ['PersistentVolumeClaim', 'Secret'].includes(k.spec.virtualType.kind)),
       );
+      hostClasses = env.informers.get(env.host, CLASSES);
+      // The claims kind's own caches (and RBAC); without that kind no claim is judged the tenant's.
+      if (peers.has('persistentvolumeclaims')) {
+        hostClaims = env.informers.get(env.host, CLAIMS, managed);
+        hostStorageClasses = env.informers.get(env.host, Resources.storageClasses);
+      }
       judge = new ReferenceJudge(
         referenceTargets(peers, (peer) => ({
           host: env.informers.get(env.host, peer.hostType, managed),
@@ -156,6 +272,13 @@ export function volumeSnapshotsKind(where: Placement): KindSpec {
 
     async create(ctx, virtual): Promise<SyncResult> {
       const desired = desiredHost(ctx, virtual!);
+      const refused = hostClassRefused.get(virtual!.metadata?.uid ?? '');
+      const givenByHost =
+        refused?.asked === classOf(desired)
+          ? { spec: { volumeSnapshotClassName: refused.given } }
+          : undefined;
+      const secretProblem = classSecretProblem(ctx, virtual!, givenByHost);
+      if (secretProblem) throw secretProblem;
       classesAskedFor.set(virtual!.metadata?.uid ?? '', classOf(desired));
       return createHostCopy(ctx, spec, desired);
     },
@@ -167,6 +290,16 @@ export function volumeSnapshotsKind(where: Placement): KindSpec {
         ctx.log.info('the claim of a snapshot not yet taken is gone or refused; deleting the host copy');
         await deleteIncarnation(ctx.host, SNAPSHOTS, host);
         return { hostWritten: true };
+      }
+      // Not taken yet, the snapshotter may still read the Secret its class names after the snapshot:
+      // one no longer provably the tenant's copy takes the copy with it (it holds no data yet).
+      const secretProblem = snapshotTaken(host) ? undefined : classSecretProblem(ctx, virtual, host);
+      if (secretProblem) {
+        const asked = classesAskedFor.get(virtual.metadata?.uid ?? '');
+        if (asked !== undefined && asked !== classOf(host))
+          hostClassRefused.set(virtual.metadata?.uid ?? '', { asked, given: classOf(host) });
+        await deleteIncarnation(ctx.host, SNAPSHOTS, host);
+        throw secretProblem;
       }
       const desired = desiredHost(ctx, virtual);
       const plan = ctx.planMetadata(virtual, host, desired);

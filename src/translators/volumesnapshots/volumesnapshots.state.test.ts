@@ -414,3 +414,143 @@ describe('volumesnapshots state table', () => {
     });
   });
 });
+
+describe('volumesnapshots: host classes naming the snapshotter Secret after the snapshot', () => {
+  const CLASSES = Resources.volumeSnapshotClasses;
+  const SECRETS = Resources.secrets;
+  const snapshotClass = (
+    name: string,
+    secretName: string,
+    extra: Record<string, unknown> = {},
+    driver = 'csi.example.com',
+  ): KubeObject => ({
+    apiVersion: 'snapshot.storage.k8s.io/v1',
+    kind: 'VolumeSnapshotClass',
+    metadata: { name, ...extra },
+    driver,
+    deletionPolicy: 'Delete',
+    parameters: {
+      'csi.storage.k8s.io/snapshotter-secret-name': secretName,
+      'csi.storage.k8s.io/snapshotter-secret-namespace': '${volumesnapshot.namespace}',
+    },
+  });
+  const start2 = (classes: KubeObject[]) =>
+    start({
+      kinds: ['persistentvolumeclaims', 'volumesnapshots', 'secrets'],
+      host: [
+        [Resources.storageClasses, { metadata: { name: 'disks' }, provisioner: 'csi.example.com' }],
+        ...classes.map((c) => [CLASSES, c] as const),
+      ],
+    });
+
+  it("`${volumesnapshot.name}`: taken only once the tenant's own Secret of the snapshot's name is copied; another namespace's copy under that host name is never used", async () => {
+    const table = await start2([snapshotClass('csi-snaps', '${volumesnapshot.name}')]);
+    // Namespace `b-x-team`'s Secret `nightly` would be copied under the host name of the snapshot
+    // `nightly-x-b` of `team`: the snapshotter would hand it to the driver.
+    await table.virtual.create(SECRETS, 'b-x-team', {
+      metadata: {
+        name: 'nightly',
+        namespace: 'b-x-team',
+        annotations: { 'vcluster.loft.sh/force-sync': 'true' },
+      },
+      data: { token: 'dmljdGlt' },
+    });
+    await table.virtual.create(PVC, 'team', claim('data'));
+    await table.virtual.create(SNAP, 'team', snapshot('nightly-x-b', { persistentVolumeClaimName: 'data' }));
+    await table.settle();
+    expect(table.host.objects(SECRETS, HOST_NS).map((s) => s.metadata?.name)).toContain(
+      hostName('nightly-x-b'),
+    );
+    expect(hostSnapshot(table, 'nightly-x-b')).toBeUndefined();
+    expect(syncErrors(table)).toEqual([expect.stringContaining('Secret "nightly-x-b" not found')]);
+
+    // The tenant's own Secret of the snapshot's name in `team`: copied (force-sync), but its host name
+    // is held by the other namespace's copy, so the snapshot still waits.
+    await table.virtual.create(SECRETS, 'team', {
+      metadata: {
+        name: 'nightly-x-b',
+        namespace: 'team',
+        annotations: { 'vcluster.loft.sh/force-sync': 'true' },
+      },
+      data: { token: 'b3du' },
+    });
+    await table.settle();
+    expect(hostSnapshot(table, 'nightly-x-b')).toBeUndefined();
+
+    // A snapshot whose own Secret is copied is taken.
+    await table.virtual.create(SECRETS, 'team', {
+      metadata: { name: 'weekly', namespace: 'team', annotations: { 'vcluster.loft.sh/force-sync': 'true' } },
+      data: { token: 'b3du' },
+    });
+    await table.virtual.create(SNAP, 'team', snapshot('weekly', { persistentVolumeClaimName: 'data' }));
+    await table.settle();
+    expect(hostSnapshot(table, 'weekly')?.spec).toMatchObject({ volumeSnapshotClassName: 'csi-snaps' });
+  });
+
+  it("a Secret named after the snapshot with more around it is refused; a fixed name is not judged; naming no class, the host's default is", async () => {
+    const table = await start2([
+      snapshotClass('csi-snaps', 'creds-${volumesnapshot.name}'),
+      snapshotClass('fixed', 'snapshotter-creds'),
+      snapshotClass('host-default', '${volumesnapshot.name}', {
+        annotations: { 'snapshot.storage.kubernetes.io/is-default-class': 'true' },
+      }),
+      // Another driver's default: not the one the snapshot controller gives a snapshot of this claim.
+      snapshotClass(
+        'other-default',
+        'creds-${volumesnapshot.name}',
+        { annotations: { 'snapshot.storage.kubernetes.io/is-default-class': 'true' } },
+        'other.example.com',
+      ),
+    ]);
+    await table.virtual.create(PVC, 'team', claim('data'));
+    await table.virtual.create(SNAP, 'team', snapshot('nightly', { persistentVolumeClaimName: 'data' }));
+    const fixed = snapshot('fixed', { persistentVolumeClaimName: 'data' });
+    (fixed.spec as Record<string, unknown>).volumeSnapshotClassName = 'fixed';
+    await table.virtual.create(SNAP, 'team', fixed);
+    const unnamed = snapshot('unnamed', { persistentVolumeClaimName: 'data' });
+    delete (unnamed.spec as Record<string, unknown>).volumeSnapshotClassName;
+    await table.virtual.create(SNAP, 'team', unnamed);
+    await table.settle();
+    expect(hostSnapshot(table, 'nightly')).toBeUndefined();
+    expect(hostSnapshot(table, 'fixed')).toBeDefined();
+    // Naming no class, it gets the host's default, which names its Secret after the snapshot.
+    expect(hostSnapshot(table, 'unnamed')).toBeUndefined();
+    expect(syncErrors(table).sort()).toEqual([
+      expect.stringContaining('(csi.storage.k8s.io/snapshotter-secret-name), under names no Secret'),
+      expect.stringContaining('VolumeSnapshotClass "host-default"'),
+    ]);
+  });
+});
+
+describe('volumesnapshots: the class the host gives the copy', () => {
+  it('a class a host admission policy sets on the copy is the one judged: the untaken copy goes, and the tenant is told', async () => {
+    const CLASSES = Resources.volumeSnapshotClasses;
+    const table = await start({
+      kinds: ['persistentvolumeclaims', 'volumesnapshots', 'secrets'],
+      host: [
+        [Resources.storageClasses, { metadata: { name: 'disks' }, provisioner: 'csi.example.com' }],
+        [CLASSES, { metadata: { name: 'csi-snaps' }, driver: 'csi.example.com', deletionPolicy: 'Delete' }],
+        [
+          CLASSES,
+          {
+            metadata: { name: 'per-snapshot' },
+            driver: 'csi.example.com',
+            deletionPolicy: 'Delete',
+            parameters: {
+              'csi.storage.k8s.io/snapshotter-secret-name': '${volumesnapshot.name}',
+              'csi.storage.k8s.io/snapshotter-secret-namespace': '${volumesnapshot.namespace}',
+            },
+          },
+        ],
+      ],
+    });
+    table.host.mutateOnCreate('volumesnapshots', (o) => {
+      (o.spec as { volumeSnapshotClassName?: string }).volumeSnapshotClassName = 'per-snapshot';
+    });
+    await table.virtual.create(PVC, 'team', claim('data'));
+    await table.virtual.create(SNAP, 'team', snapshot('nightly', { persistentVolumeClaimName: 'data' }));
+    await table.settle();
+    expect(hostSnapshot(table)).toBeUndefined();
+    expect(syncErrors(table)).toContainEqual(expect.stringContaining('VolumeSnapshotClass "per-snapshot"'));
+  });
+});
