@@ -299,8 +299,18 @@ export class KindController implements SyncComponent {
       if (key) keys.add(key);
     }
     for (const obj of this.targetInformer?.store.list() ?? []) {
-      const key = this.spec.mapper.sourceKeyOf(obj);
-      if (key) keys.add(key);
+      // Guarded as the informer guards its handlers and indexes: this runs in a promise nobody awaits,
+      // where one object a mapper cannot read would end the whole process.
+      try {
+        const key = this.spec.mapper.sourceKeyOf(obj);
+        if (key) keys.add(key);
+      } catch (err) {
+        this.env.logger.warn('a copy whose source cannot be read from it is not reconciled at start', {
+          kind: this.kind,
+          object: objectKey(obj),
+          err,
+        });
+      }
     }
     for (const [name, informer] of this.relationInformers) {
       const relation = this.spec.relations!.find((r) => r.name === name)!;
