@@ -775,6 +775,19 @@ export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = 
           return owner && virtualClaims?.store.get(owner) ? [owner] : [];
         },
       },
+      // ... and the tenant's Secret itself: its copy stays while the claim's is there (the driver
+      // reads it by that name), so the Secret going is what tells an unbound claim it is missing.
+      {
+        name: 'claim-named-secrets',
+        cluster: 'virtual',
+        type: Resources.secrets,
+        whenKind: SECRETS_KIND,
+        keys: (secret) => {
+          const key = objectKey(secret);
+          return virtualClaims?.store.get(key) ? [key] : [];
+        },
+        membershipOnly: true,
+      },
     ],
 
     setup(env, kinds) {

@@ -507,11 +507,14 @@ describe('persistentvolumeclaims state table', () => {
       await t.virtual.create(Resources.secrets, 'team', secret('data'));
       await t.settle();
       expect(hostClaim(t)).toBeDefined();
-      // Deleted while the copy is unbound: the copy goes before anything is provisioned with another's.
+      // Deleted while the copy is unbound: the copy goes before anything is provisioned with another's,
+      // and the Secret's copy, held while the claim's is there, after it.
       await t.virtual.delete(Resources.secrets, 'team', 'data');
       await t.settle();
-      expect(t.host.objects(Resources.secrets, HOST_NS)).toEqual([]);
       expect(hostClaim(t)).toBeUndefined();
+      t.clock.advance(60_000);
+      await t.settle();
+      expect(t.host.objects(Resources.secrets, HOST_NS)).toEqual([]);
       // Provisioned, a volume keeps the Secret names it got: the Secret going changes nothing.
       await t.virtual.create(Resources.secrets, 'team', secret('logs'));
       await t.virtual.create(PVC, 'team', claim('logs', { storageClassName: 'per-claim' }));
@@ -520,6 +523,18 @@ describe('persistentvolumeclaims state table', () => {
       await t.virtual.delete(Resources.secrets, 'team', 'logs');
       await t.settle();
       expect(specOf(hostClaim(t, 'logs')).volumeName).toBe('pvc-1234');
+      // But its copy stays while the claim's does: the driver reads it by that name at every mount
+      // and resize, and the name, freed, could pass to another namespace's Secret.
+      const secretCopies = () => t.host.objects(Resources.secrets, HOST_NS).map((s) => s.metadata?.name);
+      t.clock.advance(60_000);
+      await t.settle();
+      expect(secretCopies()).toEqual([hostName('logs')]);
+      await t.virtual.delete(PVC, 'team', 'logs');
+      await t.settle();
+      expect(hostClaim(t, 'logs')).toBeUndefined();
+      t.clock.advance(60_000);
+      await t.settle();
+      expect(secretCopies()).toEqual([]);
     });
 
     it("another namespace's Secret holding the claim's host name is never read for it", async () => {

@@ -5,6 +5,7 @@ import { gatewayApiReferrer } from '../gateway-api/data-referrers.ts';
 import { ingressSecretKeys } from '../ingresses/translate.ts';
 import { referencedSecrets } from '../pods/translate.ts';
 import { CRUD, dataObjectKind } from '../shared/data-object.ts';
+import { claimNamedSecretHolder } from '../storageclasses/claim-class.ts';
 import { neutraliseHostSecret } from './translate.ts';
 
 /**
@@ -52,6 +53,7 @@ export const secretsDescriptorFor = (hostCertManager: boolean) =>
             gatewayApiReferrer('gateways', Resources.gateways, 'Secret'),
           ],
           hostTransform: neutraliseHostSecret,
+          keptFor: claimNamedSecretHolder,
         },
         where,
       );

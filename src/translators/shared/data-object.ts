@@ -6,7 +6,14 @@ import { FORCE_SYNC_ANNOTATION, hostKeyForReservedLabel, MANAGED_BY_LABEL } from
 import { DATA_COPY_DENIED_KEYS } from '../../naming/denied-metadata.ts';
 import { Resources, type ResourceType } from '../../kube/resources.ts';
 import { createHostCopy } from '../../sync/engine.ts';
-import type { KindSpec, Placement, ReconcileContext, SyncResult } from '../../sync/kind.ts';
+import type {
+  BuiltKind,
+  KindSpec,
+  Placement,
+  ReconcileContext,
+  SyncEnvironment,
+  SyncResult,
+} from '../../sync/kind.ts';
 import { namespacedToHost } from '../../sync/mappers.ts';
 import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
 import { referencedNames } from '../pods/reference-walker.ts';
@@ -62,6 +69,14 @@ export interface DataObjectOptions {
   syncedAhead?: (virtual: KubeObject) => boolean;
   /** Last word on the host copy of `virtual`, e.g. to neutralise fields the host would act on. */
   hostTransform?: (host: KubeObject, virtual: KubeObject) => KubeObject;
+  /**
+   * Another reason a copy may not go yet, from what else on the host reads it by name (beside the
+   * host pods that mount it), made with the kinds built beside this one; undefined when none can.
+   */
+  keptFor?: (
+    env: SyncEnvironment,
+    kinds: ReadonlyMap<string, BuiltKind>,
+  ) => ((copy: KubeObject) => string | undefined) | undefined;
 }
 
 /** The host copy of a config map or secret: translated metadata and the payload, nothing else. */
@@ -125,6 +140,7 @@ export function dataObjectKind(opts: DataObjectOptions, where: Placement): KindS
   const referrers = opts.referrers ?? [];
   let hostPods: Informer<KubeObject> | undefined;
   let virtualObjects: Informer<KubeObject> | undefined;
+  let keptFor: ((copy: KubeObject) => string | undefined) | undefined;
   const keysIn = (namespace: string) =>
     virtualObjects?.store.keys().filter((key) => key.startsWith(`${namespace}/`)) ?? [];
   /**
@@ -179,7 +195,8 @@ export function dataObjectKind(opts: DataObjectOptions, where: Placement): KindS
           ),
         ],
 
-    setup(env) {
+    setup(env, kinds) {
+      keptFor = opts.keptFor?.(env, kinds);
       virtualObjects = env.informers.get(env.virtual, opts.type);
       hostPods = env.informers.get(env.host, Resources.pods, {
         namespace: env.hostNamespace,
@@ -198,7 +215,7 @@ export function dataObjectKind(opts: DataObjectOptions, where: Placement): KindS
     keptBecause: (_ctx, copy) =>
       (hostPods?.store.byIndex(hostReferenceIndex, copy.metadata?.name ?? '').length ?? 0) > 0
         ? 'a host pod still mounts it'
-        : undefined,
+        : keptFor?.(copy),
 
     remove: (ctx, copy) => removeUnlessKept(opts.type, spec.keptBecause!)(ctx, copy),
 

@@ -2,6 +2,7 @@ import type { Informer } from '../../informer/informer.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
 import type { BuiltKind, Mapper, SyncEnvironment } from '../../sync/kind.ts';
+import { managedCopiesScope } from '../../sync/mappers.ts';
 import {
   classWithheld,
   FROM_HOST_LABEL,
@@ -52,6 +53,30 @@ export function claimMetadataReadBy(storageClass: KubeObject | undefined): {
           found[m[1]!.toLowerCase() as 'annotations' | 'labels'].add((m[2] ?? m[3] ?? m[4])!);
     }
   return { annotations: [...found.annotations], labels: [...found.labels] };
+}
+
+/**
+ * Why a Secret copy stays, when a host claim copy of its very host name has a host class naming its
+ * CSI driver's Secrets after the claim (see claimNamedSecretsOf): the driver reads that name not only
+ * to provision but at every mount and resize of the volume (node-stage, node-publish, expand
+ * secrets), for the volume's whole life. Were the copy to go, its ambiguous name could pass to
+ * another namespace's Secret, which the volume would then be mounted with. Undefined without the
+ * claims kind (no claim copies, nor its caches and RBAC).
+ */
+export function claimNamedSecretHolder(
+  env: SyncEnvironment,
+  kinds: ReadonlyMap<string, BuiltKind>,
+): ((copy: KubeObject) => string | undefined) | undefined {
+  if (!kinds.has('persistentvolumeclaims')) return undefined;
+  const claims = env.informers.get(env.host, Resources.persistentVolumeClaims, managedCopiesScope(env));
+  const classes = env.informers.get(env.host, Resources.storageClasses);
+  return (copy) => {
+    const claim = claims.store.get(`${env.hostNamespace}/${copy.metadata?.name ?? ''}`);
+    const className = (claim?.spec as { storageClassName?: unknown } | undefined)?.storageClassName;
+    if (typeof className !== 'string' || !claimNamedSecretsOf(classes.store.get(className)).exact)
+      return undefined;
+    return `the host claim of this name has StorageClass "${className}", whose CSI driver reads this Secret by the claim's name`;
+  };
 }
 
 /** How the CSI external-provisioner spells the claim's own name and namespace in a Secret's. */
