@@ -58,6 +58,14 @@ describe('podPolicyViolations', () => {
       [],
     ],
     [
+      'a projection this syncer does not know (one a newer Kubernetes adds)',
+      [projected('v', { downwardAPI: { items: [] } }, { futureThing: { name: 'host-object' } } as never)],
+      {},
+      [
+        'volume "v": projected.sources[1].futureThing is a projection this syncer does not know, which could name an object of the host namespace; it is not allowed',
+      ],
+    ],
+    [
       'a trust bundle by name, even with the signer allowed',
       [projected('ca', { clusterTrustBundle: { name: 'example.com:mesh:root', path: 'ca.pem' } })],
       { allowedSigners: [signer] },

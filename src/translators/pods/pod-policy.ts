@@ -71,6 +71,20 @@ export const INLINE_VOLUME_SOURCES_ALWAYS_ALLOWED: ReadonlySet<string> = new Set
 ]);
 
 /**
+ * The projections a projected volume may be made of, each judged here or by the reference walker.
+ * One a newer Kubernetes adds could name an object of the host namespace by plain name, copied
+ * as written: it is refused until the syncer knows it.
+ */
+const KNOWN_PROJECTIONS: ReadonlySet<string> = new Set([
+  'secret',
+  'configMap',
+  'downwardAPI',
+  'serviceAccountToken',
+  'clusterTrustBundle',
+  'podCertificate',
+]);
+
+/**
  * What in a virtual pod the host would act on with host authority and the policy does not allow:
  * one message per finding, naming the volume and field (and the tenant's own value), never a host
  * object, so it can be shown to the tenant as is. Empty when the pod may be synced.
@@ -109,6 +123,11 @@ export function podPolicyViolations(pod: Pod, policy: PodPolicy): string[] {
     }
     (volume.projected?.sources ?? []).forEach((source, i) => {
       const field = `projected.sources[${i}]`;
+      for (const projection of Object.keys(source ?? {}))
+        if (!KNOWN_PROJECTIONS.has(projection))
+          out.push(
+            `${where}: ${field}.${projection} is a projection this syncer does not know, which could name an object of the host namespace; it is not allowed`,
+          );
       const bundle = source.clusterTrustBundle;
       if (bundle?.name !== undefined) {
         // A bundle by name can be any bundle on the host, of any signer: there is nothing to check it against.
