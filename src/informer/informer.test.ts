@@ -3,6 +3,7 @@ import { ApiError } from '../kube/errors.ts';
 import type { KubeObject, ObjectList } from '../kube/object.ts';
 import { Resources } from '../kube/resources.ts';
 import { FakeClock } from '../util/clock.ts';
+import type { Logger } from '../util/log.ts';
 import { SubtreePool } from './subtree-pool.ts';
 import { Informer, type InformerOptions } from './informer.ts';
 
@@ -601,6 +602,36 @@ describe('Informer: resourceVersions and re-lists', () => {
       await settle();
       expect(client.listCalls).toHaveLength(3);
       expect(client.current.options.resourceVersion).toBe('30');
+      await informer.stop();
+    });
+  });
+
+  it('counts watches that end at once with nothing delivered, and says so once after five in a row', async () => {
+    await withFullJitter(async () => {
+      const restarts: string[] = [];
+      const warnings: string[] = [];
+      const logger: Logger = {
+        debug: () => {},
+        info: () => {},
+        warn: (msg) => warnings.push(msg),
+        error: () => {},
+        child: () => logger,
+      };
+      const { client, clock, informer } = setup({
+        logger,
+        metrics: { relist: () => {}, watchRestart: (_c, _r, why) => restarts.push(why) },
+      });
+      client.lists.push({ metadata: { resourceVersion: '10' }, items: [] });
+      informer.start();
+      await settle();
+      for (const backoffMs of [1000, 2000, 4000, 8000, 16000, 30000]) {
+        client.current.close();
+        await settle();
+        clock.advance(backoffMs);
+        await settle();
+      }
+      expect(restarts).toEqual(Array(6).fill('closed-early'));
+      expect(warnings).toEqual([expect.stringContaining('keeps ending watches of configmaps at once')]);
       await informer.stop();
     });
   });

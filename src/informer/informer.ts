@@ -61,6 +61,8 @@ type Phase = 'stopped' | 'listing' | 'watching' | 'backoff';
 
 /** How often a CRD-backed type that is not served is listed again. */
 const NOT_SERVED_RECHECK_MS = 60_000;
+/** Watches in a row ending at once with nothing delivered before the informer says so. */
+const CLOSED_EARLY_WARNING_AFTER = 5;
 
 /**
  * Watches in a row that failed other than by the network after which the informer lists again
@@ -233,6 +235,8 @@ export class Informer<T extends KubeObject> {
     let goneInARow = 0;
     // Watches in a row that failed other than by the network (see RELIST_AFTER_FAILED_WATCHES).
     let failedWatches = 0;
+    /** Watches in a row that ended at once with nothing delivered (see CLOSED_EARLY_WARNING_AFTER). */
+    let closedEarlyInARow = 0;
     while (!this.stopped) {
       try {
         if (needList) {
@@ -249,7 +253,14 @@ export class Informer<T extends KubeObject> {
         failedWatches = 0;
         if (outcome === 'inactive')
           this.opts.metrics?.watchRestart(this.opts.client.name, this.opts.type.resource, 'inactive');
+        closedEarlyInARow = outcome === 'closed-early' ? closedEarlyInARow + 1 : 0;
         if (outcome === 'closed-early') {
+          this.opts.metrics?.watchRestart(this.opts.client.name, this.opts.type.resource, 'closed-early');
+          // Told once per run of them: changes then arrive only after each backoff (up to 30 s).
+          if (closedEarlyInARow === CLOSED_EARLY_WARNING_AFTER)
+            this.log.warn(
+              `the ${this.opts.client.name} API server keeps ending watches of ${this.opts.type.resource} at once with nothing delivered (a proxy or load balancer cutting streams?): changes arrive late, after each reconnect's backoff`,
+            );
           // Ended soon and silent: maybe a flapping server or proxy, so retries are paced. A watch
           // that ran its term (a quiet type) reopens at once, or a change made just after its
           // timeout would wait out a backoff grown over a quiet hour (up to 30 s).
