@@ -47,6 +47,7 @@ import { customResourceRefusal, type HostRules } from './allowed-values.ts';
 import { selectorOf, showsHostObject, shownVerdict } from './shown.ts';
 import { deleteIncarnation } from '../../kube/delete-incarnation.ts';
 import { setOwn } from '../../util/json.ts';
+import { withoutSyncerMarkers } from './syncer-markers.ts';
 
 /** Virtual objects by what they name (`<kind>/<namespace>/<name>`), to find those a copy concerns. */
 const REFERENCE_INDEX = 'custom-resources/references';
@@ -374,7 +375,7 @@ export function toHostCustomResourceKind(
     // A reference left to default (external-secrets' target Secret) is judged and written as named.
     const named = withOwnNames(virtual, entry);
     // A malformed selector is the tenant's to fix: said before what waits for other objects.
-    let body = scopedSelectors(ctx, bodyOf(named));
+    let body = withoutSyncerMarkers(scopedSelectors(ctx, bodyOf(named)));
     const judged = judgeReferences(ctx, named);
     const { waiting, refused, starting, filledRefused } = judged;
     // Nothing is known of a kind that has not started: its objects' copies may be there all along.

@@ -1036,6 +1036,32 @@ describe('custom resources: label selectors scoped to the tenant on the host (st
     });
   });
 
+  it("annotations maps inside the content lose the syncer's own annotations on the host (a host operator copying them would make its objects pass for the syncer's copies)", async () => {
+    const table = await monitorsTable();
+    const forged = {
+      'vcluster.loft.sh/object-kind': '/v1, Kind=Pod',
+      'vcluster.loft.sh/object-name': 'web',
+      'vcluster.loft.sh/object-namespace': 'team',
+      'vcluster.loft.sh/object-uid': 'uid-of-the-tenants-pod',
+      'vsyncer.dev/anything': 'x',
+      'example.com/kept': 'yes',
+    };
+    await table.virtual.create(
+      MONITORS,
+      'team',
+      monitor('web', { template: { metadata: { annotations: forged } }, list: [{ annotations: forged }] }),
+    );
+    await table.settle();
+    const spec = hostMonitor(table)!.spec as {
+      template: { metadata: { annotations: Record<string, string> } };
+      list: { annotations: Record<string, string> }[];
+    };
+    expect(spec.template.metadata.annotations).toEqual({ 'example.com/kept': 'yes' });
+    expect(spec.list[0]!.annotations).toEqual({ 'example.com/kept': 'yes' });
+    // The tenant's object keeps what it wrote.
+    expect((virtualMonitor(table)!.spec as typeof spec).template.metadata.annotations).toEqual(forged);
+  });
+
   it('a selector key that is no label key (`__proto__`, which would be lost on the way and select more) is refused', async () => {
     const table = await monitorsTable();
     const matchLabels = JSON.parse('{"__proto__": "x", "app": "web"}') as Record<string, string>;
