@@ -183,6 +183,24 @@ describe('Controller', () => {
     }
   });
 
+  it('a requeue delay that is no number every time backs off as failures do, growing', async () => {
+    let calls = 0;
+    const { clock, controller } = setup(async () => {
+      calls++;
+      return { requeueAfterMs: NaN };
+    });
+    controller.enqueue('a');
+    await settle();
+    for (let ms = 0; ms < 10_000; ms += 5) {
+      clock.advance(5);
+      await settle();
+    }
+    // 5 ms doubling: 5, 10, 20, ... about 11 tries in ten seconds, not 2,000.
+    expect(calls).toBeLessThan(20);
+    expect(calls).toBeGreaterThan(5);
+    await controller.stop(100);
+  });
+
   it('stop waits for in-flight work, and reports when the deadline passes first', async () => {
     let release!: () => void;
     const { controller } = setup(() => new Promise<void>((r) => (release = r)));

@@ -136,10 +136,10 @@ export class Controller {
     const { name, metrics } = this.opts;
     try {
       const result = await this.opts.reconcile(key);
-      this.queue.forget(key);
       if (result?.requeueAfterMs !== undefined && !Number.isFinite(result.requeueAfterMs)) {
         // A delay computed from something odd (a host's token expiry it could not read): the key is
-        // not lost in the delay heap, it is tried again with backoff, and the odd delay is told.
+        // not lost in the delay heap, it is tried again with a backoff that grows while the odd delay
+        // comes back (so its failures are not forgotten), and the odd delay is told.
         this.log.warn('a reconcile asked to be tried again after a delay that is no number; backing off', {
           key,
           requeueAfterMs: String(result.requeueAfterMs),
@@ -147,9 +147,11 @@ export class Controller {
         this.queue.addRateLimited(key);
         metrics?.reconciled(name, 'requeue');
       } else if (result?.requeueAfterMs !== undefined) {
+        this.queue.forget(key);
         this.queue.addAfter(key, result.requeueAfterMs);
         metrics?.reconciled(name, 'requeue');
       } else {
+        this.queue.forget(key);
         metrics?.reconciled(name, 'success');
       }
     } catch (err) {

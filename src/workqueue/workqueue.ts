@@ -101,8 +101,9 @@ export class WorkQueue<K extends string> {
    */
   addAfter(key: K, ms: number, opts: { urgent?: boolean } = {}): void {
     if (this.shuttingDown) return;
-    // NaN would sit in the delay heap for ever, and unsettle its order for the keys around it.
-    if (Number.isNaN(ms)) ms = 0;
+    // NaN would sit in the delay heap for ever, and unsettle its order for the keys around it: the
+    // key takes the rate limiter's delay instead, which grows while it comes back.
+    if (Number.isNaN(ms)) ms = this.rateLimiter.when(key);
     if (ms <= 0) {
       this.add(key, opts);
       return;

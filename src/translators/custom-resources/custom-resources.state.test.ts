@@ -1049,7 +1049,11 @@ describe('custom resources: label selectors scoped to the tenant on the host (st
     await table.virtual.create(
       MONITORS,
       'team',
-      monitor('web', { template: { metadata: { annotations: forged } }, list: [{ annotations: forged }] }),
+      monitor('web', {
+        template: { metadata: { annotations: forged } },
+        list: [{ annotations: forged }],
+        values: { podAnnotations: { ...forged, 'example.com/null': null } },
+      }),
     );
     await table.settle();
     const spec = hostMonitor(table)!.spec as {
@@ -1058,6 +1062,9 @@ describe('custom resources: label selectors scoped to the tenant on the host (st
     };
     expect(spec.template.metadata.annotations).toEqual({ 'example.com/kept': 'yes' });
     expect(spec.list[0]!.annotations).toEqual({ 'example.com/kept': 'yes' });
+    expect((hostMonitor(table)!.spec as { values: unknown }).values).toEqual({
+      podAnnotations: { 'example.com/kept': 'yes', 'example.com/null': null },
+    });
     // The tenant's object keeps what it wrote.
     expect((virtualMonitor(table)!.spec as typeof spec).template.metadata.annotations).toEqual(forged);
   });

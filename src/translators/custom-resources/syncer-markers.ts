@@ -3,12 +3,13 @@ import { setOwn } from '../../util/json.ts';
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
-const isStringMap = (v: unknown): v is Record<string, string> =>
-  isRecord(v) && Object.values(v).every((x) => typeof x === 'string');
+/** A field holding annotations: `annotations`, and charts' `podAnnotations`, `commonAnnotations`... */
+const ANNOTATIONS_FIELD = /annotations$/i;
 
 /**
- * A custom resource's content as its host copy carries it: every `annotations` map inside it (a pod
- * template's, a secret template's) without the syncer's own annotations, the ones that say whose copy
+ * A custom resource's content as its host copy carries it: every annotations map inside it (a pod
+ * template's, a secret template's, a chart's `podAnnotations` in a HelmRelease; whatever its values,
+ * a null read as "" by a Go operator) without the syncer's own annotations, the ones that say whose copy
  * an object is (object-kind, object-name, object-namespace, object-uid, the pod's identity, anything
  * under `vsyncer.dev/`). A host operator that copies such a map onto objects it makes in the host
  * namespace would otherwise make them pass for this syncer's copies: taken over as the copy of a
@@ -23,9 +24,10 @@ export function withoutSyncerMarkers(value: unknown): unknown {
   if (!isRecord(value)) return value;
   let out: Record<string, unknown> | undefined;
   for (const [key, item] of Object.entries(value)) {
+    // (withoutSyncerAnnotations reads only the keys, whatever the values.)
     const next =
-      key === 'annotations' && isStringMap(item)
-        ? withoutSyncerAnnotations(item)
+      ANNOTATIONS_FIELD.test(key) && isRecord(item)
+        ? withoutSyncerAnnotations(item as Record<string, string>)
         : withoutSyncerMarkers(item);
     if (next === item && !out) continue;
     out ??= copyUpTo(value, key);

@@ -6,6 +6,7 @@ import { ingressSecretKeys } from '../ingresses/translate.ts';
 import { referencedSecrets } from '../pods/translate.ts';
 import { CRUD, dataObjectKind } from '../shared/data-object.ts';
 import { claimNamedSecretHolder } from '../storageclasses/claim-class.ts';
+import { snapshotNamedSecretHolder } from '../volumesnapshots/class-secrets.ts';
 import { neutraliseHostSecret } from './translate.ts';
 
 /**
@@ -53,7 +54,7 @@ export const secretsDescriptorFor = (hostCertManager: boolean) =>
             gatewayApiReferrer('gateways', Resources.gateways, 'Secret'),
           ],
           hostTransform: neutraliseHostSecret,
-          keptFor: claimNamedSecretHolder,
+          keptFor: [claimNamedSecretHolder, snapshotNamedSecretHolder],
         },
         where,
       );

@@ -70,14 +70,17 @@ export interface DataObjectOptions {
   /** Last word on the host copy of `virtual`, e.g. to neutralise fields the host would act on. */
   hostTransform?: (host: KubeObject, virtual: KubeObject) => KubeObject;
   /**
-   * Another reason a copy may not go yet, from what else on the host reads it by name (beside the
-   * host pods that mount it), made with the kinds built beside this one; undefined when none can.
+   * Other reasons a copy may not go yet, from what else on the host reads it by name (beside the
+   * host pods that mount it), each made with the kinds built beside this one; undefined when none can.
    */
-  keptFor?: (
-    env: SyncEnvironment,
-    kinds: ReadonlyMap<string, BuiltKind>,
-  ) => ((copy: KubeObject) => string | undefined) | undefined;
+  keptFor?: readonly KeptFor[];
 }
+
+/** Makes a check of why a copy stays (undefined: it may go), or undefined when nothing can hold one. */
+export type KeptFor = (
+  env: SyncEnvironment,
+  kinds: ReadonlyMap<string, BuiltKind>,
+) => ((copy: KubeObject) => string | undefined) | undefined;
 
 /** The host copy of a config map or secret: translated metadata and the payload, nothing else. */
 export function hostDataObject(
@@ -140,7 +143,7 @@ export function dataObjectKind(opts: DataObjectOptions, where: Placement): KindS
   const referrers = opts.referrers ?? [];
   let hostPods: Informer<KubeObject> | undefined;
   let virtualObjects: Informer<KubeObject> | undefined;
-  let keptFor: ((copy: KubeObject) => string | undefined) | undefined;
+  let keptFor: ((copy: KubeObject) => string | undefined)[] = [];
   const keysIn = (namespace: string) =>
     virtualObjects?.store.keys().filter((key) => key.startsWith(`${namespace}/`)) ?? [];
   /**
@@ -196,7 +199,7 @@ export function dataObjectKind(opts: DataObjectOptions, where: Placement): KindS
         ],
 
     setup(env, kinds) {
-      keptFor = opts.keptFor?.(env, kinds);
+      keptFor = (opts.keptFor ?? []).flatMap((make) => make(env, kinds) ?? []);
       virtualObjects = env.informers.get(env.virtual, opts.type);
       hostPods = env.informers.get(env.host, Resources.pods, {
         namespace: env.hostNamespace,
@@ -215,7 +218,7 @@ export function dataObjectKind(opts: DataObjectOptions, where: Placement): KindS
     keptBecause: (_ctx, copy) =>
       (hostPods?.store.byIndex(hostReferenceIndex, copy.metadata?.name ?? '').length ?? 0) > 0
         ? 'a host pod still mounts it'
-        : keptFor?.(copy),
+        : keptFor.reduce<string | undefined>((why, check) => why ?? check(copy), undefined),
 
     remove: (ctx, copy) => removeUnlessKept(opts.type, spec.keptBecause!)(ctx, copy),
 

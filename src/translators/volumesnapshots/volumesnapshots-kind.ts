@@ -19,6 +19,7 @@ import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
 import { ReferenceJudge, referenceTargets } from '../pods/reference-safety.ts';
 import { sameJson } from '../shared/host-metadata.ts';
 import { secretsNamedAfter } from '../storageclasses/claim-class.ts';
+import { SNAPSHOT_TEMPLATES } from './class-secrets.ts';
 import { restoredByVelero } from '../shared/velero-restore.ts';
 import {
   hostSnapshotFor,
@@ -34,8 +35,6 @@ const SNAPSHOTS = Resources.volumeSnapshots;
 const CLAIMS = Resources.persistentVolumeClaims;
 const SECRETS = Resources.secrets;
 const CLASSES = Resources.volumeSnapshotClasses;
-/** How the CSI external-snapshotter spells the snapshot's own name and namespace in a Secret's. */
-const SNAPSHOT_TEMPLATES = { name: '${volumesnapshot.name}', namespace: '${volumesnapshot.namespace}' };
 /** The snapshot classes the host's snapshot controller gives a snapshot naming none. */
 const DEFAULT_CLASS_ANNOTATION = 'snapshot.storage.kubernetes.io/is-default-class';
 /** Virtual snapshots by the claim they are taken from (`namespace/claim`). */
@@ -115,12 +114,14 @@ export function volumeSnapshotsKind(where: Placement): KindSpec {
   function hostClassesFor(ctx: ReconcileContext, virtual: KubeObject, host?: KubeObject): KubeObject[] {
     const named = (host && classOf(host)) || classOf(virtual);
     if (named) return [hostClasses?.store.get(named)].filter((c): c is KubeObject => c !== undefined);
-    const driver = claimDriver(ctx, virtual);
-    return (hostClasses?.store.list() ?? []).filter(
-      (c) =>
-        c.metadata?.annotations?.[DEFAULT_CLASS_ANNOTATION] === 'true' &&
-        (driver === undefined || (c as { driver?: unknown }).driver === driver),
+    const defaults = (hostClasses?.store.list() ?? []).filter(
+      (c) => c.metadata?.annotations?.[DEFAULT_CLASS_ANNOTATION] === 'true',
     );
+    // The snapshot controller goes by the bound volume's CSI driver; its claim's class's provisioner is
+    // the same but under CSI migration (an in-tree name). None matching, every default is judged.
+    const driver = claimDriver(ctx, virtual);
+    const ofDriver = defaults.filter((c) => (c as { driver?: unknown }).driver === driver);
+    return ofDriver.length ? ofDriver : defaults;
   }
 
   /** The provisioner (a CSI driver) of the host class of the snapshot's claim's copy, when known. */
@@ -216,7 +217,11 @@ export function volumeSnapshotsKind(where: Placement): KindSpec {
         type: CLASSES,
         keys: (cls) =>
           (virtualSnapshots?.store.list() ?? [])
-            .filter((s) => [cls.metadata?.name, ''].includes(classOf(s)))
+            .filter(
+              (s) =>
+                [cls.metadata?.name, ''].includes(classOf(s)) ||
+                hostClassRefused.get(s.metadata?.uid ?? '')?.given === cls.metadata?.name,
+            )
             .map(objectKey),
       },
       // A snapshot waiting for the copy of the Secret its class names after it is retried once it appears.

@@ -439,6 +439,7 @@ describe('volumesnapshots: host classes naming the snapshotter Secret after the 
       kinds: ['persistentvolumeclaims', 'volumesnapshots', 'secrets'],
       host: [
         [Resources.storageClasses, { metadata: { name: 'disks' }, provisioner: 'csi.example.com' }],
+        [Resources.storageClasses, { metadata: { name: 'legacy' }, provisioner: 'kubernetes.io/aws-ebs' }],
         ...classes.map((c) => [CLASSES, c] as const),
       ],
     });
@@ -485,6 +486,21 @@ describe('volumesnapshots: host classes naming the snapshotter Secret after the 
     await table.virtual.create(SNAP, 'team', snapshot('weekly', { persistentVolumeClaimName: 'data' }));
     await table.settle();
     expect(hostSnapshot(table, 'weekly')?.spec).toMatchObject({ volumeSnapshotClassName: 'csi-snaps' });
+
+    // Its Secret deleted (or a namespace deleted whole, the Secret first): the copy stays while the
+    // snapshot's does, as the snapshotter reads it again to delete the stored snapshot.
+    const secretCopies = () => table.host.objects(SECRETS, HOST_NS).map((s) => s.metadata?.name);
+    await table.virtual.delete(SECRETS, 'team', 'weekly');
+    await table.settle();
+    table.clock.advance(60_000);
+    await table.settle();
+    expect(secretCopies()).toContain(hostName('weekly'));
+    await table.virtual.delete(SNAP, 'team', 'weekly');
+    await table.settle();
+    expect(hostSnapshot(table, 'weekly')).toBeUndefined();
+    table.clock.advance(60_000);
+    await table.settle();
+    expect(secretCopies()).not.toContain(hostName('weekly'));
   });
 
   it("a Secret named after the snapshot with more around it is refused; a fixed name is not judged; naming no class, the host's default is", async () => {
@@ -503,6 +519,14 @@ describe('volumesnapshots: host classes naming the snapshotter Secret after the 
       ),
     ]);
     await table.virtual.create(PVC, 'team', claim('data'));
+    // A claim whose class's provisioner is an in-tree name (CSI migration): no default class names it.
+    await table.virtual.create(PVC, 'team', {
+      ...claim('old'),
+      spec: { ...(claim('old').spec as object), storageClassName: 'legacy' },
+    });
+    const unnamedOld = snapshot('unnamed-old', { persistentVolumeClaimName: 'old' });
+    delete (unnamedOld.spec as Record<string, unknown>).volumeSnapshotClassName;
+    await table.virtual.create(SNAP, 'team', unnamedOld);
     await table.virtual.create(SNAP, 'team', snapshot('nightly', { persistentVolumeClaimName: 'data' }));
     const fixed = snapshot('fixed', { persistentVolumeClaimName: 'data' });
     (fixed.spec as Record<string, unknown>).volumeSnapshotClassName = 'fixed';
@@ -515,8 +539,10 @@ describe('volumesnapshots: host classes naming the snapshotter Secret after the 
     expect(hostSnapshot(table, 'fixed')).toBeDefined();
     // Naming no class, it gets the host's default, which names its Secret after the snapshot.
     expect(hostSnapshot(table, 'unnamed')).toBeUndefined();
+    expect(hostSnapshot(table, 'unnamed-old')).toBeUndefined();
     expect(syncErrors(table).sort()).toEqual([
       expect.stringContaining('(csi.storage.k8s.io/snapshotter-secret-name), under names no Secret'),
+      expect.stringContaining('VolumeSnapshotClass "host-default"'),
       expect.stringContaining('VolumeSnapshotClass "host-default"'),
     ]);
   });
