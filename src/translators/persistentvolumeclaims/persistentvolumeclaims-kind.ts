@@ -11,7 +11,6 @@ import { referencedNames } from '../pods/reference-walker.ts';
 import type { Pod } from '../../kube/types.ts';
 import { Resources, type ResourceType } from '../../kube/resources.ts';
 import {
-  FORCE_SYNC_ANNOTATION,
   MANAGED_BY_LABEL,
   managedByValue,
   OBJECT_NAME_ANNOTATION,
@@ -29,6 +28,7 @@ import {
 import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
 import { claimKeyOf, isSyncerVolume, volumeSpecOf } from '../persistentvolumes/translate.ts';
 import { ReferenceJudge, referenceTargets } from '../pods/reference-safety.ts';
+import { ownNamedSecretProblem } from '../shared/own-named-secret.ts';
 import { sameJson } from '../shared/host-metadata.ts';
 import { CLASS_WITHHELD_REASON } from '../shared/from-host.ts';
 import { claimClassResolver, type ClaimClassResolver } from '../storageclasses/claim-class.ts';
@@ -397,27 +397,7 @@ export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = 
     if (named.other.length)
       return `${reads} (${named.other.join(', ')}), under names no Secret of the tenant can be proved to hold; use another class`;
     if (!named.exact) return undefined;
-    const verdict = judge.judge(ctx.virtualNamespace, {
-      kind: 'Secret',
-      apiGroup: '',
-      name: ctx.virtualName,
-      optional: false,
-      where: { field: 'storageClassName' },
-    });
-    switch (verdict.state) {
-      case 'ready':
-        return verdict.hostName === ctx.hostName
-          ? undefined
-          : `${reads}: the Secret's host copy has another name than the claim's`;
-      case 'waiting':
-        return verdict.missing
-          ? `${reads}: ${verdict.message}`
-          : `${reads}: ${verdict.message} (a Secret is copied once a pod uses it, or annotated ${FORCE_SYNC_ANNOTATION}=true)`;
-      case 'refused':
-        return `${reads}: ${verdict.message}`;
-      default:
-        return `${reads}: Secret "${ctx.virtualName}" not found`;
-    }
+    return ownNamedSecretProblem(judge, ctx, reads, 'storageClassName', 'claim');
   }
 
   /**

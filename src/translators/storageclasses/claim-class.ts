@@ -1,7 +1,8 @@
 import type { Informer } from '../../informer/informer.ts';
 import type { KubeObject } from '../../kube/object.ts';
-import { Resources } from '../../kube/resources.ts';
+import { Resources, type ResourceType } from '../../kube/resources.ts';
 import type { BuiltKind, Mapper, SyncEnvironment } from '../../sync/kind.ts';
+import type { KeptFor } from '../shared/data-object.ts';
 import { managedCopiesScope } from '../../sync/mappers.ts';
 import {
   classWithheld,
@@ -55,6 +56,9 @@ export function claimMetadataReadBy(storageClass: KubeObject | undefined): {
   return { annotations: [...found.annotations], labels: [...found.labels] };
 }
 
+/** How the CSI external-provisioner spells the claim's own name and namespace in a Secret's. */
+const CLAIM_TEMPLATES: ObjectTemplates = { name: '${pvc.name}', namespace: '${pvc.namespace}' };
+
 /**
  * Why a Secret copy stays, when a host claim copy of its very host name has a host class naming its
  * CSI driver's Secrets after the claim (see claimNamedSecretsOf): the driver reads that name not only
@@ -63,24 +67,47 @@ export function claimMetadataReadBy(storageClass: KubeObject | undefined): {
  * another namespace's Secret, which the volume would then be mounted with. Undefined without the
  * claims kind (no claim copies, nor its caches and RBAC).
  */
-export function claimNamedSecretHolder(
-  env: SyncEnvironment,
-  kinds: ReadonlyMap<string, BuiltKind>,
-): ((copy: KubeObject) => string | undefined) | undefined {
-  if (!kinds.has('persistentvolumeclaims')) return undefined;
-  const claims = env.informers.get(env.host, Resources.persistentVolumeClaims, managedCopiesScope(env));
-  const classes = env.informers.get(env.host, Resources.storageClasses);
-  return (copy) => {
-    const claim = claims.store.get(`${env.hostNamespace}/${copy.metadata?.name ?? ''}`);
-    const className = (claim?.spec as { storageClassName?: unknown } | undefined)?.storageClassName;
-    if (typeof className !== 'string' || !claimNamedSecretsOf(classes.store.get(className)).exact)
-      return undefined;
-    return `the host claim of this name has StorageClass "${className}", whose CSI driver reads this Secret by the claim's name`;
-  };
+export const claimNamedSecretHolder = secretHolderFor({
+  kind: 'persistentvolumeclaims',
+  objects: Resources.persistentVolumeClaims,
+  classField: 'storageClassName',
+  classes: Resources.storageClasses,
+  templates: CLAIM_TEMPLATES,
+  reads: (className) =>
+    `the host claim of this name has StorageClass "${className}", whose CSI driver reads this Secret by the claim's name`,
+});
+
+/** What a kind's objects are read by: see secretHolderFor. */
+export interface NamedSecretReaders {
+  /** The kind whose host copies these are (nothing is held without it: no copies, caches or RBAC). */
+  kind: string;
+  objects: ResourceType;
+  /** The spec field naming the object's host class. */
+  classField: string;
+  classes: ResourceType;
+  templates: ObjectTemplates;
+  reads: (className: string) => string;
 }
 
-/** How the CSI external-provisioner spells the claim's own name and namespace in a Secret's. */
-const CLAIM_TEMPLATES: ObjectTemplates = { name: '${pvc.name}', namespace: '${pvc.namespace}' };
+/**
+ * Why a Secret copy stays: a host copy of its very host name (a claim's, a snapshot's) has a host
+ * class naming its CSI Secrets just after the object (see secretsNamedAfter), which a CSI sidecar reads
+ * by that name for as long as the object is there.
+ */
+export function secretHolderFor(readers: NamedSecretReaders): KeptFor {
+  return (env, kinds) => {
+    if (!kinds.has(readers.kind)) return undefined;
+    const objects = env.informers.get(env.host, readers.objects, managedCopiesScope(env));
+    const classes = env.informers.get(env.host, readers.classes);
+    return (copy) => {
+      const object = objects.store.get(`${env.hostNamespace}/${copy.metadata?.name ?? ''}`);
+      const className = (object?.spec as Record<string, unknown> | undefined)?.[readers.classField];
+      if (typeof className !== 'string') return undefined;
+      const parameters = (classes.store.get(className) as { parameters?: unknown } | undefined)?.parameters;
+      return secretsNamedAfter(parameters, readers.templates).exact ? readers.reads(className) : undefined;
+    };
+  };
+}
 
 /**
  * What a class's CSI secret parameters make of the claim's own name, for Secrets among the claim's

@@ -4,7 +4,6 @@ import { withMessagesScrubbed } from '../../sync/scrub.ts';
 import type { Informer } from '../../informer/informer.ts';
 import { objectKey, type KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
-import { FORCE_SYNC_ANNOTATION } from '../../naming/labels.ts';
 import { hostName } from '../../naming/names.ts';
 import { createHostCopy } from '../../sync/engine.ts';
 import { deleteIncarnation } from '../../kube/delete-incarnation.ts';
@@ -18,6 +17,7 @@ import {
 import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
 import { ReferenceJudge, referenceTargets } from '../pods/reference-safety.ts';
 import { sameJson } from '../shared/host-metadata.ts';
+import { ownNamedSecretProblem } from '../shared/own-named-secret.ts';
 import { secretsNamedAfter } from '../storageclasses/claim-class.ts';
 import { SNAPSHOT_TEMPLATES } from './class-secrets.ts';
 import { restoredByVelero } from '../shared/velero-restore.ts';
@@ -155,25 +155,8 @@ export function volumeSnapshotsKind(where: Placement): KindSpec {
           `${reads} (${named.other.join(', ')}), under names no Secret of the tenant can be proved to hold; use another class`,
         );
       if (!named.exact) continue;
-      const verdict = judge.judge(ctx.virtualNamespace, {
-        kind: 'Secret',
-        apiGroup: '',
-        name: ctx.virtualName,
-        optional: false,
-        where: { field: 'spec.volumeSnapshotClassName' },
-      });
-      if (verdict.state === 'ready' && verdict.hostName === ctx.hostName) continue;
-      if (verdict.state === 'ready')
-        return new TerminalError(`${reads}: the Secret's host copy has another name than the snapshot's`);
-      if (verdict.state === 'waiting')
-        return new TerminalError(
-          verdict.missing
-            ? `${reads}: ${verdict.message}`
-            : `${reads}: ${verdict.message} (a Secret is copied once a pod uses it, or annotated ${FORCE_SYNC_ANNOTATION}=true)`,
-        );
-      return new TerminalError(
-        `${reads}: ${verdict.state === 'refused' ? verdict.message : `Secret "${ctx.virtualName}" not found`}`,
-      );
+      const problem = ownNamedSecretProblem(judge, ctx, reads, 'spec.volumeSnapshotClassName', 'snapshot');
+      if (problem) return new TerminalError(problem);
     }
     return undefined;
   }
