@@ -1079,6 +1079,16 @@ describe('custom resources: label selectors scoped to the tenant on the host (st
       monitor('expr', { selector: { matchExpressions: [{ key: '__proto__', operator: 'Exists' }] } }),
     );
     await table.settle();
+    // `in` is a label key like any other in a structured selector (a word only of the string syntax).
+    await table.virtual.create(
+      MONITORS,
+      'team',
+      monitor('words', { selector: { matchLabels: { in: 'yes' } } }),
+    );
+    await table.settle();
+    expect((hostMonitor(table, 'words')!.spec as { selector: unknown }).selector).toEqual({
+      matchLabels: { in: 'yes', ...scope },
+    });
     expect(hostMonitor(table)).toBeUndefined();
     expect(hostMonitor(table, 'expr')).toBeUndefined();
     expect(syncErrors(table).sort()).toEqual([

@@ -8,9 +8,14 @@ import type { SelectorReferenceKind } from './config.ts';
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
-/** Label keys to strings: what a selector's labels are (a key like `__proto__` would be lost on the way). */
+/**
+ * A label key in a structured selector: `in` and `notin` are keys there (they are words only of the
+ * string syntax); anything else no label may have (`__proto__`, which would be lost on the way) is not.
+ */
+const isSelectorKey = (key: string) => key === 'in' || key === 'notin' || isLabelKey(key);
+/** Label keys to strings: what a selector's labels are. */
 const isStringMap = (v: unknown): v is Record<string, string> =>
-  isRecord(v) && Object.entries(v).every(([k, x]) => isLabelKey(k) && typeof x === 'string');
+  isRecord(v) && Object.entries(v).every(([k, x]) => isSelectorKey(k) && typeof x === 'string');
 
 const OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist'];
 const SELECTOR_FIELDS = ['matchLabels', 'matchExpressions'];
@@ -44,7 +49,7 @@ function labelSelectorOf(value: unknown, location: string): LabelSelector | stri
     for (const field of Object.keys(e))
       if (!REQUIREMENT_FIELDS.includes(field))
         return `${here}.${field} is not a field of {key, operator, values}`;
-    if (typeof e.key !== 'string' || !isLabelKey(e.key)) return `${here}.key must be a label key`;
+    if (typeof e.key !== 'string' || !isSelectorKey(e.key)) return `${here}.key must be a label key`;
     if (typeof e.operator !== 'string' || !OPERATORS.includes(e.operator))
       return `${here}.operator must be one of ${OPERATORS.join(', ')}`;
     if (e.values !== undefined && e.values !== null) {
