@@ -167,6 +167,17 @@ const hostNames = (
   type: typeof PODS,
 ) => t.host.objects(type, HOST_NS).map((o) => o.metadata?.name);
 
+/** A settled table running poddisruptionbudgets: the kind with nothing but the generic removal. */
+async function pdbTable() {
+  const t = await start({
+    kinds: ['poddisruptionbudgets'],
+    virtual: podInfrastructure.virtual,
+    host: podInfrastructure.host,
+  });
+  await t.settle();
+  return t;
+}
+
 describe('a source the virtual cache has not shown yet (a leader handover)', () => {
   it("the old leader's running host pod of a brand-new pod is not deleted while the cache lags", async () => {
     const t = await start({
@@ -206,12 +217,7 @@ describe('a source the virtual cache has not shown yet (a leader handover)', () 
   });
 
   it('a brand-new PodDisruptionBudget keeps its copy too (the generic removal)', async () => {
-    const t = await start({
-      kinds: ['poddisruptionbudgets'],
-      virtual: podInfrastructure.virtual,
-      host: podInfrastructure.host,
-    });
-    await t.settle();
+    const t = await pdbTable();
     t.virtual.holdWatchEvents('poddisruptionbudgets');
     const pdb = await t.virtual.create(PDBS, 'team', {
       metadata: { name: 'budget', namespace: 'team' },
@@ -231,12 +237,7 @@ describe('a source the virtual cache has not shown yet (a leader handover)', () 
   });
 
   it('a copy whose source is gone goes: a delete the cache saw needs no read, one it missed is read first', async () => {
-    const t = await start({
-      kinds: ['poddisruptionbudgets'],
-      virtual: podInfrastructure.virtual,
-      host: podInfrastructure.host,
-    });
-    await t.settle();
+    const t = await pdbTable();
     await t.virtual.create(PDBS, 'team', {
       metadata: { name: 'seen', namespace: 'team' },
       spec: { minAvailable: 1, selector: { matchLabels: { app: 'web' } } },
@@ -262,12 +263,7 @@ describe('a source the virtual cache has not shown yet (a leader handover)', () 
 
 describe('a source the virtual cache shows behind the cluster, or cannot read', () => {
   it('a copy of an earlier incarnation is not judged while the cache has not shown the new one (a kind may take it over)', async () => {
-    const t = await start({
-      kinds: ['poddisruptionbudgets'],
-      virtual: podInfrastructure.virtual,
-      host: podInfrastructure.host,
-    });
-    await t.settle();
+    const t = await pdbTable();
     t.virtual.holdWatchEvents('poddisruptionbudgets');
     await t.virtual.create(PDBS, 'team', {
       metadata: { name: 'budget', namespace: 'team' },
@@ -287,12 +283,7 @@ describe('a source the virtual cache shows behind the cluster, or cannot read', 
   });
 
   it('a NotFound naming no object (the virtual API server stopped serving the resource) keeps the copies', async () => {
-    const t = await start({
-      kinds: ['poddisruptionbudgets'],
-      virtual: podInfrastructure.virtual,
-      host: podInfrastructure.host,
-    });
-    await t.settle();
+    const t = await pdbTable();
     await t.host.create(PDBS, HOST_NS, {
       metadata: oldLeadersCopy('budget', 'uid-1', PDB_KIND),
       spec: { minAvailable: 1 },
