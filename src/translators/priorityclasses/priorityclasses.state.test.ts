@@ -43,6 +43,20 @@ async function withClasses(classes: KubeObject[], opts: { host?: Seed[]; virtual
   return table;
 }
 
+/** vCluster's copy of class `other` (uid-other): the cluster-scoped managed-by value, no host-namespace record. */
+const vClusterCopyOfOther = (): KubeObject => ({
+  metadata: {
+    name: hostClassName('other'),
+    labels: { 'vcluster.loft.sh/managed-by': `${HOST_NS}-x-${VC}` },
+    annotations: {
+      'vcluster.loft.sh/object-name': 'other',
+      'vcluster.loft.sh/object-uid': 'uid-other',
+      'vcluster.loft.sh/object-kind': 'scheduling.k8s.io/v1, Kind=PriorityClass',
+    },
+  },
+  value: 500,
+});
+
 describe('priorityclasses state table (to the host)', () => {
   it('a class at or below the cap: cluster-scoped host copy, labelled, pointing back, never the default', async () => {
     const table = await withClasses([
@@ -198,18 +212,7 @@ describe('priorityclasses state table (to the host)', () => {
   it("a copy that records no host namespace (vCluster's) and has no virtual class is left in place: another cluster's reads the same", async () => {
     // vCluster `prod` in host namespace `<ns>-x-blue` and this syncer's cluster `blue-x-prod` in `<ns>`
     // would both write this managed-by value and host name.
-    const unrecorded: KubeObject = {
-      metadata: {
-        name: hostClassName('other'),
-        labels: { 'vcluster.loft.sh/managed-by': `${HOST_NS}-x-${VC}` },
-        annotations: {
-          'vcluster.loft.sh/object-name': 'other',
-          'vcluster.loft.sh/object-uid': 'uid-other',
-          'vcluster.loft.sh/object-kind': 'scheduling.k8s.io/v1, Kind=PriorityClass',
-        },
-      },
-      value: 500,
-    };
+    const unrecorded = vClusterCopyOfOther();
     const table = await withClasses([], { host: [[PC, unrecorded]] });
     table.controllers.get('priorityclasses')!.controller.enqueue('other');
     await table.settle();
@@ -229,18 +232,7 @@ describe('priorityclasses state table (to the host)', () => {
   });
 
   it("a copy that records no host namespace, made from this very class (vCluster's, before this syncer), is taken over and gains the record", async () => {
-    const unrecorded: KubeObject = {
-      metadata: {
-        name: hostClassName('other'),
-        labels: { 'vcluster.loft.sh/managed-by': `${HOST_NS}-x-${VC}` },
-        annotations: {
-          'vcluster.loft.sh/object-name': 'other',
-          'vcluster.loft.sh/object-uid': 'uid-other',
-          'vcluster.loft.sh/object-kind': 'scheduling.k8s.io/v1, Kind=PriorityClass',
-        },
-      },
-      value: 500,
-    };
+    const unrecorded = vClusterCopyOfOther();
     const virtual = { ...priorityClass('other', 500), metadata: { name: 'other', uid: 'uid-other' } };
     const table = await withClasses([], { virtual: [[PC, virtual]], host: [[PC, unrecorded]] });
     expect(syncErrors(table)).toEqual([]);
