@@ -143,6 +143,69 @@ describe('custom resources by configuration', () => {
     expect(ready.status?.conditions).toEqual([{ type: 'Ready', status: 'True', reason: 'Issued' }]);
   }, 180_000);
 
+  it('integers beyond 2^53 reach the host copy exactly, and come back up in the status exactly', async () => {
+    const big = { max: '9223372036854775807', next: '9007199254740993', min: '-9223372036854775808' };
+    // Written as text: JSON.stringify of a JavaScript number would round them before the API server saw them.
+    const manifest = `{"apiVersion":"${GROUP}/v1","kind":"Certificate","metadata":{"name":"big","namespace":"${ns}"},"spec":{"secretName":"web-tls","issuerRef":{"name":"letsencrypt","kind":"ClusterIssuer"},"settings":{"max":${big.max},"list":[${big.next},${big.min}]}}}`;
+    await mustKubectl('virtual', ['apply', '-f', '-'], manifest);
+    const hostField = (path: string) =>
+      mustKubectl('host', [
+        'get',
+        `certificates.${GROUP}`,
+        hostName('big'),
+        '-n',
+        hostNs,
+        '-o',
+        `jsonpath={${path}}`,
+      ]).catch(() => '');
+    await waitFor(
+      'host copy of the Certificate',
+      async () => (await hostField('.spec.settings.max')) !== '',
+      60_000,
+    );
+    expect(await hostField('.spec.settings.max')).toBe(big.max);
+    expect(await hostField('.spec.settings.list')).toBe(`[${big.next},${big.min}]`);
+
+    await mustKubectl('host', [
+      'patch',
+      `certificates.${GROUP}`,
+      hostName('big'),
+      '-n',
+      hostNs,
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      `{"status":{"serial":${big.max}}}`,
+    ]);
+    const serial = await waitFor(
+      'status serial in the virtual cluster',
+      async () =>
+        (await mustKubectl('virtual', [
+          'get',
+          `certificates.${GROUP}`,
+          'big',
+          '-n',
+          ns,
+          '-o',
+          'jsonpath={.status.serial}',
+        ])) || undefined,
+      60_000,
+    );
+    expect(serial).toBe(big.max);
+    // The tenant's own content was not rewritten on the way either.
+    expect(
+      await mustKubectl('virtual', [
+        'get',
+        `certificates.${GROUP}`,
+        'big',
+        '-n',
+        ns,
+        '-o',
+        'jsonpath={.spec.settings.max}',
+      ]),
+    ).toBe(big.max);
+  }, 180_000);
+
   it('a Certificate naming an Issuer (allowedValues: ClusterIssuer only) gets a SyncError and no host copy', async () => {
     await apply('virtual', {
       apiVersion: `${GROUP}/v1`,

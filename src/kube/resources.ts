@@ -18,6 +18,11 @@ export interface ResourceType {
    * informers as an empty collection, as for a CRD that is not installed.
    */
   optionalApi?: boolean;
+  /**
+   * Objects whose content has no schema the syncer knows (a configured custom resource): read with
+   * integers beyond 2^53 kept exact (parseExactJson), as a Go operator's int64 fields may hold them.
+   */
+  freeFormContent?: boolean;
 }
 
 /** `apiVersion` as it appears in objects: 'v1' or 'apps/v1'. */

@@ -165,6 +165,43 @@ describe('RestClient: watch streams', () => {
   });
 });
 
+describe('RestClient: integers beyond 2^53', () => {
+  const CUSTOM = { group: 'e.example', version: 'v1', resource: 'things', kind: 'Thing', namespaced: true };
+  const body = '{"metadata":{"name":"t"},"spec":{"bytes":18446744073709551615}}';
+
+  it('a free-form type reads and writes them exactly, from an answer and from a watch line', async () => {
+    let written = '';
+    handler = (req, res) => {
+      if (req.url?.includes('watch=true')) return res.end(`{"type":"ADDED","object":${body}}\n`);
+      let text = '';
+      req.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      req.on('end', () => {
+        written = text;
+        res.end(body);
+      });
+    };
+    const type = { ...CUSTOM, freeFormContent: true };
+    const got = await client.get(type, 'ns', 't');
+    await client.update(type, 'ns', got);
+    expect(written).toBe(body);
+    const seen: string[] = [];
+    await client.watch(
+      type,
+      'ns',
+      WATCH,
+      (e) => seen.push(JSON.stringify(e.object)),
+      new AbortController().signal,
+    );
+    expect(seen).toEqual([body]);
+  });
+
+  it('any other type reads them as JSON.parse does (its translators compare numbers as numbers)', async () => {
+    handler = (_req, res) => res.end(body);
+    const got = await client.get(CUSTOM, 'ns', 't');
+    expect((got as unknown as { spec: { bytes: unknown } }).spec.bytes).toBe(2 ** 64);
+  });
+});
+
 describe('RestClient: leadership is checked when the request leaves, not when it was queued', () => {
   it('refuses a write whose leadership ended while it waited for a rate-limit token', async () => {
     let requests = 0;

@@ -2,6 +2,7 @@ import { HttpMethod, type KubeConfig, RequestContext } from '@kubernetes/client-
 import PQueue from 'p-queue';
 import { request, type Dispatcher } from 'undici';
 import { realClock, type Clock } from '../util/clock.ts';
+import { parseExactJson } from '../util/json.ts';
 import type {
   ClusterClient,
   DeleteOptions,
@@ -57,6 +58,8 @@ interface RequestSpec {
   body?: unknown;
   contentType?: string;
   write?: boolean;
+  /** Parse the answer with parseExactJson (ResourceType.freeFormContent). */
+  exactIntegers?: boolean | undefined;
 }
 
 /**
@@ -100,6 +103,7 @@ export class RestClient implements ClusterClient {
     return this.json<T>({
       verb: 'get',
       resource: type.resource,
+      exactIntegers: type.freeFormContent,
       method: HttpMethod.GET,
       path: resourcePath(type, namespace, name),
     });
@@ -113,6 +117,7 @@ export class RestClient implements ClusterClient {
     return this.json<ObjectList<T>>({
       verb: 'list',
       resource: type.resource,
+      exactIntegers: type.freeFormContent,
       method: HttpMethod.GET,
       path: resourcePath(type, namespace),
       query: { ...options },
@@ -131,6 +136,7 @@ export class RestClient implements ClusterClient {
     return this.json<T>({
       verb: 'create',
       resource: resourceLabel(type, options.subresource),
+      exactIntegers: type.freeFormContent,
       method: HttpMethod.POST,
       path,
       body: object,
@@ -148,6 +154,7 @@ export class RestClient implements ClusterClient {
     return this.json<T>({
       verb: 'update',
       resource: resourceLabel(type, options.subresource),
+      exactIntegers: type.freeFormContent,
       method: HttpMethod.PUT,
       path: resourcePath(type, namespace, object.metadata?.name ?? '', options.subresource),
       body: object,
@@ -167,6 +174,7 @@ export class RestClient implements ClusterClient {
     return this.json<T>({
       verb: 'patch',
       resource: resourceLabel(type, options.subresource),
+      exactIntegers: type.freeFormContent,
       method: HttpMethod.PATCH,
       path: resourcePath(type, namespace, name, options.subresource),
       body: patch,
@@ -250,7 +258,7 @@ export class RestClient implements ClusterClient {
     const decoder = new TextDecoder();
     const deliver = (line: string) => {
       const trimmed = line.trim();
-      if (trimmed) onEvent(parseWatchLine(this.name, trimmed));
+      if (trimmed) onEvent(parseWatchLine(this.name, trimmed, type.freeFormContent === true));
     };
     // One event per line. Each chunk is scanned once from a moving index: re-slicing the rest of
     // the buffer after every line cost time quadratic in the chunk (a burst brings many per chunk).
@@ -295,7 +303,7 @@ export class RestClient implements ClusterClient {
     });
     if (!text) return {} as T;
     try {
-      return JSON.parse(text) as T;
+      return (spec.exactIntegers ? parseExactJson(text) : JSON.parse(text)) as T;
     } catch {
       // e.g. a proxy's HTML page in front of the API server
       throw new ApiError(
@@ -414,7 +422,7 @@ function writeQuery(options: WriteOptions): Record<string, string | undefined> {
  * One watch line as an event. One that cannot be read fails as client-go's does, as an internal error
  * of the server (not of the network): a watch that keeps failing on it is not a connection to retry.
  */
-function parseWatchLine(cluster: string, line: string): WatchEvent {
+function parseWatchLine(cluster: string, line: string, exactIntegers: boolean): WatchEvent {
   const unreadable = (what: string) =>
     new ApiError(
       cluster,
@@ -424,7 +432,7 @@ function parseWatchLine(cluster: string, line: string): WatchEvent {
     );
   let parsed: unknown;
   try {
-    parsed = JSON.parse(line);
+    parsed = exactIntegers ? parseExactJson(line) : JSON.parse(line);
   } catch {
     throw unreadable('watch sent a line that is not JSON');
   }

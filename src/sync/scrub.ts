@@ -1,4 +1,4 @@
-import { setOwn } from '../util/json.ts';
+import { isJsonObject, setOwn } from '../util/json.ts';
 /** Characters a Kubernetes object name is made of; anything else ends a name in a message. */
 const NAME_TOKEN = /[a-z0-9][a-z0-9.-]*/g;
 /** The `-<10 hex>` a cut name ends in. */
@@ -119,7 +119,7 @@ export function withMessagesScrubbed<T>(
     if (typeof value === 'string')
       return opts.allStrings || key === 'message' ? scrubHostNames(value, where) : value;
     if (Array.isArray(value)) return value.map((item) => walk(item, ''));
-    if (value === null || typeof value !== 'object') return value;
+    if (!isJsonObject(value)) return value;
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) setOwn(out, k, walk(v, k));
     return out;

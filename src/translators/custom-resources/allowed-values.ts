@@ -1,3 +1,4 @@
+import { isJsonObject } from '../../util/json.ts';
 import { controllerUrlRefusal, hostObjectAnnotationsRefusal } from '../shared/host-object-annotations.ts';
 import { gatewayHostnamesOverlap, requestedNamesRefusal } from '../shared/reserved-hosts.ts';
 import {
@@ -63,8 +64,8 @@ export function allowedKeysRefusal(
           return `${location} is not set; ${allowed}`;
         continue;
       }
-      if (typeof value !== 'object' || Array.isArray(value)) return `${location} must be an object`;
-      const set = Object.entries(value as Record<string, unknown>)
+      if (!isJsonObject(value)) return `${location} must be an object`;
+      const set = Object.entries(value)
         .filter(([, v]) => v !== null && v !== undefined)
         .map(([k]) => k);
       const other = set.find((k) => !rule.keys.includes(k));

@@ -55,6 +55,7 @@ export function unresolvedType(entry: CustomResourceEntry): ResourceType {
     resource: entry.plural,
     kind: '',
     namespaced: true,
+    freeFormContent: true,
   };
 }
 

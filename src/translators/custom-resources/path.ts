@@ -3,6 +3,7 @@
  * followed by `[]` (every item), e.g. `spec.tls[].secretName`. Nothing else (no indexes, filters or
  * quoting): small enough to validate fully at start.
  */
+import { isJsonObject } from '../../util/json.ts';
 export interface PathSegment {
   field: string;
   /** The field holds a list: the rest of the path applies to each item. */
@@ -43,8 +44,7 @@ export interface PathValue {
   value: unknown;
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
+const isRecord = isJsonObject;
 
 /**
  * Every value at the path in obj (missing fields and null yield nothing, or with `absent` a value

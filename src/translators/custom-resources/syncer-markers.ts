@@ -1,8 +1,7 @@
 import { withoutSyncerAnnotations } from '../../sync/metadata-sync.ts';
-import { setOwn } from '../../util/json.ts';
+import { isJsonObject, setOwn } from '../../util/json.ts';
 
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
+const isRecord = isJsonObject;
 /** A field holding annotations: `annotations`, and charts' `podAnnotations`, `commonAnnotations`... */
 const ANNOTATIONS_FIELD = /annotations$/i;
 
