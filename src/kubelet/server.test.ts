@@ -7,6 +7,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { connect as tlsConnect } from 'node:tls';
 import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -24,7 +25,7 @@ import { HostStreams } from './host-streams.ts';
 import { NodePorts } from './node-ports.ts';
 import { STATS_SHARE_MS } from './node-stats-reads.ts';
 import { POD_LOOKUP_BUDGET } from './pod-target.ts';
-import { KubeletServer, type KubeletServerOptions } from './server.ts';
+import { KubeletServer, REFUSED_UPGRADE_CLOSE_MS, type KubeletServerOptions } from './server.ts';
 import { ownedPodCopyMetadata } from '../testing/owned-copies.ts';
 
 // The kubelet API end to end inside one process: a real TLS listener called with a client
@@ -416,6 +417,58 @@ describe("the host's switching answer", () => {
       'x-stream-protocol-version': 'v4.channel.k8s.io',
     });
     answer.socket.destroy();
+  });
+});
+
+describe('a caller without a credential', () => {
+  /** A TLS connection with no client certificate that never closes its own side. */
+  async function anonymous(port: number) {
+    const socket = tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false, allowHalfOpen: true });
+    await once(socket, 'secureConnect');
+    let received = '';
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
+    socket.on('error', () => undefined);
+    return { socket, ended: once(socket, 'end'), received: () => received };
+  }
+
+  /** The connections the kubelet's bind-address listener holds, once it holds none (or after `withinMs`). */
+  async function connectionsLeft(kubelet: KubeletServer, withinMs: number): Promise<number> {
+    const server = (kubelet as unknown as { server: import('node:net').Server }).server;
+    const count = () =>
+      new Promise<number>((resolve, reject) => server.getConnections((e, n) => (e ? reject(e) : resolve(n))));
+    const deadline = Date.now() + withinMs;
+    let left = await count();
+    while (left > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      left = await count();
+    }
+    return left;
+  }
+
+  it('cannot hold a refused upgrade open: the server closes it once the answer has had time to be read', async () => {
+    const { kubelet, port } = await startKubelet();
+    const caller = await anonymous(port);
+    caller.socket.write(
+      'POST /exec/team/web/app?command=sh HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n\r\n',
+    );
+    await caller.ended;
+    expect(caller.received()).toMatch(/^HTTP\/1\.1 401 /);
+    // Before, the server ended its side only: the connection stayed for as long as the caller kept
+    // its own (no HTTP timeout applies after an upgrade request), one of the listener's 2048.
+    expect(await connectionsLeft(kubelet, REFUSED_UPGRADE_CLOSE_MS + 1_000)).toBe(0);
+    caller.socket.destroy();
+  });
+
+  it('gets no keep-alive: a 401 closes the connection, so repeated requests cannot hold it', async () => {
+    const { kubelet, port } = await startKubelet();
+    const caller = await anonymous(port);
+    caller.socket.write('GET /pods HTTP/1.1\r\nHost: x\r\n\r\nGET /pods HTTP/1.1\r\nHost: x\r\n\r\n');
+    await caller.ended;
+    expect(caller.received()).toMatch(/^HTTP\/1\.1 401 [^]*connection: close/i);
+    // The second request on the connection is never answered, and the server holds nothing.
+    expect(caller.received().match(/HTTP\/1\.1 /g)).toHaveLength(1);
+    expect(await connectionsLeft(kubelet, 1_000)).toBe(0);
+    caller.socket.destroy();
   });
 });
 

@@ -607,6 +607,9 @@ export class KubeletServer {
     this.record(action, status, who, { error: message });
     // Cut off mid-stream (the host's answer broke, or the caller left): the caller sees it cut short.
     if (res.headersSent) return void res.destroy();
+    // A caller without a credential gets no keep-alive: repeating requests on one connection, it
+    // could otherwise hold connections (MAX_CONNECTIONS in all) without ever proving who it is.
+    if (status === 401) res.setHeader('connection', 'close');
     res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' });
     res.end(message + '\n');
   }
@@ -684,8 +687,19 @@ function deniesTheSyncersOwnRights(text: string): boolean {
 /** What one node's Prometheus text may hold of the tenant's series (the host's whole answer is not held). */
 const MAX_TENANT_VIEW_BYTES = 16 * 1024 * 1024;
 
-/** Answers a caller whose connection left HTTP parsing (an upgrade request) with a whole response. */
+/**
+ * How long a refused upgrade's connection stays open after its answer, for the caller to read it and
+ * close. The server only ends its own side: a caller that keeps its side open would otherwise hold the
+ * socket, and one of MAX_CONNECTIONS, for ever, as no HTTP timeout applies to a connection that has
+ * left HTTP parsing (anyone who reaches the port could fill them without a credential).
+ */
+export const REFUSED_UPGRADE_CLOSE_MS = 2_000;
+
+/** Answers a caller whose connection left HTTP parsing (an upgrade request) with a whole response, then closes it. */
 function endWith(socket: Socket, status: number, contentType: string, body: string): void {
+  const close = setTimeout(() => socket.destroy(), REFUSED_UPGRADE_CLOSE_MS);
+  close.unref();
+  socket.once('close', () => clearTimeout(close));
   socket.end(
     `HTTP/1.1 ${status} ${statusText(status)}\r\ncontent-type: ${contentType}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
   );
