@@ -476,6 +476,24 @@ describe('integrations.externalSecrets (state table)', () => {
       { secretStoreRef: { name: 'fake', kind: 'Provider' } },
       'spec.secretStoreRef.kind is "Provider"',
     ],
+    [
+      // ESO would merge into the host Secret the syncer makes empty, which then replaces the tenant's keys.
+      'creationPolicy Merge',
+      { target: { creationPolicy: 'Merge' } },
+      'spec.target.creationPolicy is "Merge"; it may only be one of ["Owner","Orphan"] here',
+    ],
+    [
+      // ESO would write nothing: the empty host Secret would replace the tenant's keys.
+      'creationPolicy None',
+      { target: { creationPolicy: 'None' } },
+      'spec.target.creationPolicy is "None"',
+    ],
+    [
+      // A generic target: ESO (with --unsafe-allow-generic-targets) writes any kind under the name.
+      'a manifest target (an object of another kind)',
+      { target: { manifest: { apiVersion: 'v1', kind: 'ConfigMap' } } },
+      'spec.target.manifest is set',
+    ],
   ])(
     'an ExternalSecret with %s is refused: no copy, no Secret made, a SyncError',
     async (_name, spec, why) => {

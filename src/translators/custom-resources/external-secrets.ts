@@ -97,6 +97,22 @@ const STORE_FORBIDDEN_PATHS = [
 const EXTERNAL_SECRET_FORBIDDEN_PATHS = ['spec.data[].sourceRef', 'spec.dataFrom[].sourceRef'];
 
 /**
+ * What an ExternalSecret's target may set: the Secret ESO fills, and how. Not `manifest` (a "generic
+ * target": ESO, allowed to, writes an object of any kind under the name in the shared host namespace,
+ * past every check of that kind), nor what a later release adds.
+ */
+const EXTERNAL_SECRET_ALLOWED_KEYS = [
+  { path: 'spec.target', keys: ['name', 'creationPolicy', 'deletionPolicy', 'template', 'immutable'] },
+];
+
+/**
+ * The creation policies the syncer's model holds: ESO writes the whole host Secret, which replaces the
+ * tenant's. `Merge` (ESO adds its keys to a Secret that exists) and `None` (ESO writes nothing) would
+ * have the host Secret the syncer makes, empty, replace the keys the tenant's Secret holds.
+ */
+const CREATION_POLICIES = ['Owner', 'Orphan'];
+
+/**
  * vCluster's `integrations.externalSecrets`, in its current form (`sync.toHost.{externalSecrets,
  * stores}`, `sync.fromHost.clusterStores`, selectors as matchLabels) or the form before it
  * (`sync.{externalSecrets, stores, clusterStores}`, a ClusterSecretStore selector as `labels`).
@@ -203,8 +219,10 @@ export function externalSecretsItems(raw: unknown, at: string): IntegrationItems
             ]
           : []),
       ],
+      allowedKeys: EXTERNAL_SECRET_ALLOWED_KEYS,
       allowedValues: [
         ...EXTERNAL_SECRET_FORBIDDEN_PATHS.map((path) => ({ path, values: [], optional: true })),
+        { path: 'spec.target.creationPolicy', values: CREATION_POLICIES, optional: true },
         // Without a kind, ESO takes a SecretStore.
         {
           path: 'spec.secretStoreRef.kind',
