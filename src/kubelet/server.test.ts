@@ -7,7 +7,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { connect as tlsConnect } from 'node:tls';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -423,7 +423,10 @@ describe("the host's switching answer", () => {
 describe('a caller without a credential', () => {
   /** A TLS connection with no client certificate that never closes its own side. */
   async function anonymous(port: number) {
-    const socket = tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false, allowHalfOpen: true });
+    // allowHalfOpen (a net.Socket option tls.connect passes on, which its types leave out): the
+    // caller's side stays open when the server ends its own, as a hostile caller keeps it.
+    const options = { host: '127.0.0.1', port, rejectUnauthorized: false, allowHalfOpen: true };
+    const socket = tlsConnect(options as ConnectionOptions);
     await once(socket, 'secureConnect');
     let received = '';
     socket.on('data', (chunk: Buffer) => (received += chunk.toString()));

@@ -690,6 +690,44 @@ describe('integrations.certManager (state table)', () => {
       expect(said).toContain(`spec.acme.solvers[0].${field} is set; it may not be set here`);
   });
 
+  it('with --host-ingressclasses-selector, an Issuer whose HTTP-01 solver names a class the tenant is not offered is refused, as an Ingress naming it would be; an offered class syncs', async () => {
+    const IC = Resources.ingressClasses;
+    const table = await certManagerTable({
+      kinds: ['host-ingressclasses'],
+      flags: { hostIngressclassesSelector: 'tenants=yes' },
+      host: [
+        [
+          IC,
+          { metadata: { name: 'public', labels: { tenants: 'yes' } }, spec: { controller: 'example.com/i' } },
+        ],
+        [IC, { metadata: { name: 'admins-internal' }, spec: { controller: 'example.com/i' } }],
+      ],
+    });
+    await table.virtual.create(Resources.secrets, 'team', { metadata: { name: 'k' }, data: { k: 'dA==' } });
+    const issuer = (name: string, ingress: Record<string, unknown>) => ({
+      metadata: { name },
+      spec: {
+        acme: {
+          server: 'https://acme-v02.api.letsencrypt.org/directory',
+          privateKeySecretRef: { name: 'k' },
+          solvers: [{ http01: { ingress } }],
+        },
+      },
+    });
+    await table.virtual.create(ISSUERS, 'team', issuer('by-name', { ingressClassName: 'admins-internal' }));
+    await table.virtual.create(ISSUERS, 'team', issuer('legacy', { class: 'admins-internal' }));
+    await table.virtual.create(ISSUERS, 'team', issuer('missing', { ingressClassName: 'nowhere' }));
+    await table.virtual.create(ISSUERS, 'team', issuer('offered', { ingressClassName: 'public' }));
+    await settled(table);
+    expect(table.host.objects(ISSUERS, HOST_NS).map((i) => i.metadata?.name)).toEqual([hostName('offered')]);
+    const said = events(table).join('\n');
+    expect(said).toContain(
+      `spec.acme.solvers[0].http01.ingress.ingressClassName: did not sync Issuer "by-name" to host because the ingress class "admins-internal" in the host does not match the selector`,
+    );
+    expect(said).toContain('spec.acme.solvers[0].http01.ingress.class: did not sync Issuer "legacy"');
+    expect(said).toContain('ingress class "nowhere" couldn\'t be reached in the host');
+  });
+
   it("an Issuer naming a server the admin does not trust is refused (cert-manager calls it from inside the host cluster, follows its redirects, and puts a failed answer's body in the status); the public ACME CAs are trusted", async () => {
     const table = await certManagerTable();
     const issuers: Record<string, Record<string, unknown>> = {

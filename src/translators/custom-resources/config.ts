@@ -185,6 +185,12 @@ export interface CustomResourceEntry {
    */
   hosts: { path: string; segments: PathSegment[] }[];
   /**
+   * toHost only: fields naming a host IngressClass the host's controller makes Ingresses of (an ACME
+   * HTTP-01 solver's class); with `host-ingressclasses` and its selector, held to the classes offered,
+   * as an Ingress's class is.
+   */
+  ingressClasses: { path: string; segments: PathSegment[] }[];
+  /**
    * toHost only: fields holding a server the host's controller calls, and whose answers come back in
    * the status: only `defaults` (exact URLs) and --allowed-server-url may be named (see servers.ts).
    */
@@ -258,6 +264,7 @@ const KEYS = {
     'allowedKeys',
     'urls',
     'hosts',
+    'ingressClasses',
     'servers',
   ],
   fromHost: ['resource', 'scope', 'crd', 'namespaces', 'selector'],
@@ -670,6 +677,7 @@ function parseEntry(
     allowedKeys: parseAllowedKeys(item.allowedKeys, `${at}.allowedKeys`),
     urls: parsePaths(item.urls, `${at}.urls`),
     hosts: parsePaths(item.hosts, `${at}.hosts`),
+    ingressClasses: parsePaths(item.ingressClasses, `${at}.ingressClasses`),
     servers: parseServers(item.servers, `${at}.servers`),
     namespaces,
     namespaceFields: Object.fromEntries(Object.keys(namespaces).map((ns) => [ns, namespacesAt(ns)])),
@@ -950,7 +958,7 @@ function parseServers(raw: unknown, at: string): CustomResourceEntry['servers'] 
   });
 }
 
-/** A list of `{path}` (urls, hosts). */
+/** A list of `{path}` (urls, hosts, ingressClasses). */
 function parsePaths(raw: unknown, at: string): { path: string; segments: PathSegment[] }[] {
   if (raw === undefined || raw === null) return [];
   if (!Array.isArray(raw))

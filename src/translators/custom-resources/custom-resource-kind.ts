@@ -25,7 +25,14 @@ import {
   type JudgedReference,
   type ReferenceTarget,
 } from '../pods/reference-safety.ts';
-import { FROM_HOST_LABEL, writeVirtualCopy } from '../shared/from-host.ts';
+import {
+  classWithheld,
+  FROM_HOST_LABEL,
+  hostClassSelectorOf,
+  offersClass,
+  writeVirtualCopy,
+} from '../shared/from-host.ts';
+import type { LabelSelector } from '../../naming/labels.ts';
 import { judgeOrMakeFilled } from '../shared/filled-secrets.ts';
 import { hostMetadataFor, sameJson } from '../shared/host-metadata.ts';
 import {
@@ -51,6 +58,8 @@ import { withoutSyncerMarkers } from './syncer-markers.ts';
 
 /** Virtual objects by what they name (`<kind>/<namespace>/<name>`), to find those a copy concerns. */
 const REFERENCE_INDEX = 'custom-resources/references';
+/** The kind showing host IngressClasses; its selector holds the classes an entry's `ingressClasses` name. */
+const HOST_INGRESS_CLASSES_KIND = 'host-ingressclasses';
 
 /** How an object naming a cluster-scoped object the host shows is indexed (any namespace names it). */
 const shownReferenceKey = (crdName: string, name: string) => `${crdName}//${name}`;
@@ -462,11 +471,32 @@ export function toHostCustomResourceKind(
     return out;
   }
 
+  /** With `host-ingressclasses` and its selector: the host classes the entry's `ingressClasses` may name. */
+  let offeredIngressClasses: { informer: Informer<KubeObject>; selector: LabelSelector } | undefined;
+
+  /**
+   * Why a class the object names is not one the tenant may use (as an Ingress naming it would be
+   * refused): the host's controller would make its Ingresses of that class in the host namespace.
+   */
+  function ingressClassRefusal(virtual: KubeObject): string | undefined {
+    if (!offeredIngressClasses) return undefined;
+    const { informer, selector } = offeredIngressClasses;
+    for (const field of entry.ingressClasses)
+      for (const { location, value } of valuesAt(virtual, field.segments).values) {
+        if (typeof value !== 'string' || value === '') continue;
+        const cls = informer.store.get(value);
+        if (cls && offersClass(selector, cls)) continue;
+        const object = { words: type.kind, name: virtual.metadata?.name ?? '' };
+        return `${location}: ${classWithheld(object, 'IngressClass', value, cls !== undefined)}`;
+      }
+    return undefined;
+  }
+
   const refusalOf = (virtual: KubeObject): string | undefined =>
     customResourceRefusal(virtual, entry, {
       hostNamespace: where.hostNamespace,
       ...hostLimits,
-    });
+    }) ?? ingressClassRefusal(virtual);
 
   /** The host copy to have; `onHost`: the object has one already (see hostBody). */
   async function desiredHost(
@@ -503,6 +533,13 @@ export function toHostCustomResourceKind(
 
     setup(e, all) {
       kinds = all;
+      const classSelector = entry.ingressClasses.length
+        ? hostClassSelectorOf(all, HOST_INGRESS_CLASSES_KIND)
+        : undefined;
+      offeredIngressClasses = classSelector && {
+        informer: e.informers.get(e.host, Resources.ingressClasses),
+        selector: classSelector,
+      };
       virtualObjects = e.informers.get(e.virtual, type);
       virtualObjects.addIndexer(REFERENCE_INDEX, (obj) => {
         const namespace = obj.metadata?.namespace ?? '';

@@ -203,6 +203,11 @@ function certManagerItems(raw: unknown, at: string): IntegrationItems {
         ...ISSUER_SHAPES.map((shape) => ({ ...shape, optional: true })),
       ],
       servers: ISSUER_SERVERS,
+      // The class of the Ingress cert-manager makes for an HTTP-01 challenge in the host namespace.
+      ingressClasses: [
+        { path: 'spec.acme.solvers[].http01.ingress.ingressClassName' },
+        { path: 'spec.acme.solvers[].http01.ingress.class' },
+      ],
     });
   if (certificates) {
     const issuerKinds = [...(issuers ? ['Issuer'] : []), ...(shown ? ['ClusterIssuer'] : [])];
