@@ -21,6 +21,8 @@ export interface PodTarget {
    * name stays in the virtual pod's spec, naming the host's sidecar).
    */
   containers: ReadonlySet<string>;
+  /** The UID of the host pod proven the copy: the session must reach that very pod (see isStillTarget). */
+  hostUid: string;
 }
 
 /**
@@ -69,7 +71,20 @@ export async function resolvePodTarget(
     hostNamespace: where.hostNamespace,
     hostPod: name,
     containers: tenantContainers(virtualPod, hostPod),
+    hostUid: hostPod.metadata?.uid ?? '',
   };
+}
+
+/**
+ * Whether the host pod of that name is still the one proven the copy, read after the host answered a
+ * session or log request made by name. Between the proof and that request the copy could go (the
+ * tenant deleting its pod) and another virtual cluster's pod take the name (host names are ambiguous),
+ * and the session would then be in that pod. Read after the answer: a pod whose UID is unchanged then
+ * was there all along, so the host served this very pod.
+ */
+export async function isStillTarget(clients: { host: ClusterClient }, target: PodTarget): Promise<boolean> {
+  const current = await getOrUndefined(clients.host, target.hostNamespace, target.hostPod);
+  return target.hostUid !== '' && current?.metadata?.uid === target.hostUid;
 }
 
 /** The containers of a host pod that are the tenant's (see PodTarget.containers). */

@@ -475,6 +475,47 @@ describe('a caller without a credential', () => {
   });
 });
 
+describe('a host pod replaced under its name while a request was made', () => {
+  /**
+   * Another virtual cluster's pod taking the name once the copy went (host names are ambiguous): the
+   * host answers for the pod now of that name, which is not the one proven the copy.
+   */
+  function replaceHostPod(host: FakeCluster): void {
+    host.seed(Resources.pods, { ...hostPod(), metadata: { ...hostPod().metadata, uid: 'another-uid' } });
+  }
+
+  it('an exec is not spliced to it: the caller is told the pod was replaced, and the host session is closed', async () => {
+    const { port, host } = await startKubelet();
+    hostApi.onUpgrade = (req, socket) => {
+      replaceHostPod(host);
+      HOST_ANSWERS.onUpgrade(req, socket);
+    };
+    const answer = await exec(port);
+    if ('socket' in answer) throw new Error('the session was spliced to the replacing pod');
+    expect(answer.status).toBe(404);
+    expect(answer.body).toContain('pod team/web was replaced on the host while the request was made');
+    await once(hostApi.sessions[0]!, 'close');
+  });
+
+  it('its log is not shown: the caller is told the pod was replaced', async () => {
+    const { port, host } = await startKubelet();
+    hostApi.onRequest = (_req, res) => {
+      replaceHostPod(host);
+      res.end('the other tenant’s log line\n');
+    };
+    const answer = await call(port, '/containerLogs/team/web/app');
+    expect(answer.status).toBe(404);
+    expect(answer.body).not.toContain('log line');
+    expect(answer.body).toContain('was replaced on the host');
+  });
+
+  it('the pod still the proven copy when the host answered: the session and the log are served', async () => {
+    const { port } = await startKubelet();
+    expect(await call(port, '/containerLogs/team/web/app')).toEqual({ status: 200, body: 'log line\n' });
+    (await openExec(port)).destroy();
+  });
+});
+
 describe('stopping', () => {
   it("closes open exec sessions, both the caller's and the host's sockets, instead of waiting for them to end", async () => {
     const { kubelet, port, nodePort } = await startKubelet();

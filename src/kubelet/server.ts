@@ -36,6 +36,7 @@ import {
 import { NodeStatsReads } from './node-stats-reads.ts';
 import { podListKindOf, podsOnNode, runningPods, type PodListKind } from './pod-lists.ts';
 import {
+  isStillTarget,
   ownedAmong,
   ownedHostPods,
   placedOn,
@@ -352,6 +353,16 @@ export class KubeletServer {
     throw new RouteError(403, `${who.user} may not ${access.verb} nodes/${access.subresource}`);
   }
 
+  /** Whether the host pod is still the proven copy (isStillTarget); false too when it cannot be read. */
+  private async stillTarget(admitted: Admitted): Promise<boolean> {
+    try {
+      return await isStillTarget(this.opts, admitted.target);
+    } catch (err) {
+      this.failure(err);
+      return false;
+    }
+  }
+
   private hostPath(admitted: Admitted): string {
     const { target, route } = admitted;
     return resourcePath(Resources.pods, target.hostNamespace, target.hostPod, HOST_SUBRESOURCE[route.action]);
@@ -421,9 +432,18 @@ export class KubeletServer {
           );
           return;
         }
-        res.writeHead(status, { 'content-type': hostRes.headers['content-type'] ?? 'text/plain' });
-        // A host stream that breaks ends the caller's too (a follow would otherwise hang open).
-        pipeline(hostRes, res).catch(() => res.destroy());
+        // Nothing of the log reaches the caller before the pod is proven the one the request was for.
+        hostRes.pause();
+        void this.stillTarget(admitted!).then((same) => {
+          if (res.destroyed) return void hostRes.destroy();
+          if (!same) {
+            hostRes.destroy();
+            return this.answer(res, 404, replacedMessage(admitted!), 'logs', admitted?.who);
+          }
+          res.writeHead(status, { 'content-type': hostRes.headers['content-type'] ?? 'text/plain' });
+          // A host stream that breaks ends the caller's too (a follow would otherwise hang open).
+          pipeline(hostRes, res).catch(() => res.destroy());
+        });
       });
       upstream.on('error', (err: Error) => {
         if (res.headersSent) return void res.destroy();
@@ -467,10 +487,18 @@ export class KubeletServer {
         // The caller left while the host switched: its session must not stay open on the host.
         if (socket.destroyed) return void hostSocket.destroy();
         this.upgraded.track(hostSocket);
-        writeHead(socket, hostRes);
-        splice(socket, head, hostSocket, hostHead);
-        this.record(action, 101, admitted?.who, {
-          pod: `${admitted!.route.namespace}/${admitted!.route.pod}`,
+        // Spliced only once the pod is proven the one the request was for (the host's bytes wait).
+        void this.stillTarget(admitted!).then((same) => {
+          if (socket.destroyed) return void hostSocket.destroy();
+          if (!same) {
+            hostSocket.destroy();
+            return refuse(404, replacedMessage(admitted!));
+          }
+          writeHead(socket, hostRes);
+          splice(socket, head, hostSocket, hostHead);
+          this.record(action, 101, admitted?.who, {
+            pod: `${admitted!.route.namespace}/${admitted!.route.pod}`,
+          });
         });
       });
       upstream.on('response', (hostRes: IncomingMessage) => {
@@ -694,6 +722,11 @@ const MAX_TENANT_VIEW_BYTES = 16 * 1024 * 1024;
  * left HTTP parsing (anyone who reaches the port could fill them without a credential).
  */
 export const REFUSED_UPGRADE_CLOSE_MS = 2_000;
+
+/** What a caller is told when the host pod was replaced while its request was made (see isStillTarget). */
+function replacedMessage(admitted: Admitted): string {
+  return `pod ${admitted.route.namespace}/${admitted.route.pod} was replaced on the host while the request was made; try again`;
+}
 
 /** Answers a caller whose connection left HTTP parsing (an upgrade request) with a whole response, then closes it. */
 function endWith(socket: Socket, status: number, contentType: string, body: string): void {
