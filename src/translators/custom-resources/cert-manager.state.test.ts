@@ -726,6 +726,20 @@ describe('integrations.certManager (state table)', () => {
     );
     expect(said).toContain('spec.acme.solvers[0].http01.ingress.class: did not sync Issuer "legacy"');
     expect(said).toContain('ingress class "nowhere" couldn\'t be reached in the host');
+
+    // Offered later (the admin labels the class): the Issuers naming it are tried again and synced.
+    const internal = table.host.objects(IC).find((c) => c.metadata?.name === 'admins-internal')!;
+    await table.host.update(IC, '', {
+      ...internal,
+      metadata: { ...internal.metadata, labels: { tenants: 'yes' } },
+    });
+    await settled(table);
+    expect(
+      table.host
+        .objects(ISSUERS, HOST_NS)
+        .map((i) => i.metadata?.name)
+        .sort(),
+    ).toEqual([hostName('by-name'), hostName('legacy'), hostName('offered')].sort());
   });
 
   it("an Issuer naming a server the admin does not trust is refused (cert-manager calls it from inside the host cluster, follows its redirects, and puts a failed answer's body in the status); the public ACME CAs are trusted", async () => {

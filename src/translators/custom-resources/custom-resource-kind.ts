@@ -277,7 +277,37 @@ export function toHostCustomResourceKind(
       },
     ];
   });
-  const copyRelations = [...builtinCopyRelations, ...customCopyRelations, ...shownRelations];
+  /**
+   * An object refused for a class it names (ingressClassRefusal) is tried again when that host class
+   * changes: given the selector's labels, or made.
+   */
+  const ingressClassRelations = entry.ingressClasses.length
+    ? [
+        {
+          name: 'host-ingressclasses',
+          cluster: 'host' as const,
+          type: Resources.ingressClasses,
+          whenKind: HOST_INGRESS_CLASSES_KIND,
+          keys: (cls: KubeObject) => {
+            if (!offeredIngressClasses) return [];
+            const name = cls.metadata?.name ?? '';
+            return (virtualObjects?.store.list() ?? [])
+              .filter((obj) =>
+                entry.ingressClasses.some((field) =>
+                  valuesAt(obj, field.segments).values.some(({ value }) => value === name),
+                ),
+              )
+              .map(objectKey);
+          },
+        },
+      ]
+    : [];
+  const copyRelations = [
+    ...builtinCopyRelations,
+    ...customCopyRelations,
+    ...shownRelations,
+    ...ingressClassRelations,
+  ];
 
   /** Every configured reference of the object, judged: its copy's host name, or why it has none now. */
   function judgeReferences(ctx: ReconcileContext, virtual: KubeObject): JudgedReferences {
