@@ -15,6 +15,7 @@ import {
   getObject,
   mustKubectl,
   applyOnceServed,
+  type List,
 } from '../test/harness/objects.ts';
 import { prepareHostNamespace, startSyncer, uniqueName, type SyncerProcess } from '../test/harness/syncer.ts';
 
@@ -357,6 +358,63 @@ describe('integrations.certManager with a real cert-manager on the host', () => 
     ]);
     expect(tenants?.metadata.annotations['cert-manager.io/issuer']).toBe('team');
   }, 180_000);
+
+  it("an ACME Issuer naming an account key Secret that does not exist: the key is made in the tenant's namespace, and the host's cert-manager reads its copy, making none of its own", async () => {
+    await applyVirtual({
+      apiVersion: 'cert-manager.io/v1',
+      kind: 'Issuer',
+      metadata: { name: 'acme', namespace: ns },
+      spec: {
+        acme: {
+          // A CA the syncer trusts by default; this machine reaches no ACME server, so registering fails.
+          server: 'https://acme-staging-v02.api.letsencrypt.org/directory',
+          privateKeySecretRef: { name: 'acme-account' },
+          solvers: [{ http01: { ingress: {} } }],
+        },
+      },
+    });
+    const key = await waitFor(
+      "the account key in the tenant's namespace",
+      async () =>
+        (await getObject<Secret>('virtual', ['secret', 'acme-account', '-n', ns]))?.data?.['tls.key'],
+      60_000,
+    );
+    expect(Buffer.from(key, 'base64').toString()).toMatch(/^-----BEGIN RSA PRIVATE KEY-----/);
+    const copy = await waitFor(
+      'the host copy of the Issuer',
+      () =>
+        getObject<{
+          spec: { acme: { privateKeySecretRef: { name: string }; disableAccountKeyGeneration?: boolean } };
+        }>('host', ['issuer', hostName('acme'), '-n', hostNs]),
+      60_000,
+    );
+    expect(copy.spec.acme.privateKeySecretRef.name).toBe(hostName('acme-account'));
+    expect(copy.spec.acme.disableAccountKeyGeneration).toBe(true);
+    // cert-manager has read the key (its next step, registering, fails here), and made no Secret.
+    const ready = await waitFor(
+      "cert-manager's verdict on the Issuer, in the virtual cluster",
+      async () =>
+        (
+          await getObject<{ status?: { conditions?: { type: string; message?: string }[] } }>('virtual', [
+            'issuer',
+            'acme',
+            '-n',
+            ns,
+          ])
+        )?.status?.conditions?.find((c) => c.type === 'Ready'),
+      120_000,
+    );
+    expect(ready.message ?? '').not.toMatch(/private key|not found/i);
+    const hostSecrets = await getObject<List<Secret>>('host', ['secret', '-n', hostNs]);
+    expect(
+      hostSecrets?.items.map((s) => s.metadata.name).filter((n) => n.startsWith('vsyncer-absent-')),
+    ).toEqual([]);
+    expect(
+      (await getObject<Secret>('host', ['secret', hostName('acme-account'), '-n', hostNs]))?.data?.[
+        'tls.key'
+      ],
+    ).toBe(key);
+  }, 240_000);
 
   it('a deleted Certificate takes its host copy and host Secret with it; the tenant keeps the Secret it was given', async () => {
     const before = await issued('api-tls');

@@ -244,6 +244,71 @@ describe('integrations.certManager (state table)', () => {
     });
   });
 
+  it("an ACME Issuer whose account key Secret is missing: the key is made in the tenant's namespace as cert-manager would, copied down, and the host's cert-manager may not make one of its own", async () => {
+    const table = await certManagerTable();
+    const acme = (privateKeySecretRef: Record<string, unknown>, more: Record<string, unknown> = {}) => ({
+      acme: {
+        server: 'https://acme-v02.api.letsencrypt.org/directory',
+        privateKeySecretRef,
+        solvers: [{ http01: { ingress: {} } }],
+        ...more,
+      },
+    });
+    await table.virtual.create(ISSUERS, 'team', {
+      metadata: { name: 'le' },
+      spec: acme({ name: 'le-account' }),
+    });
+    await table.virtual.create(ISSUERS, 'team', {
+      metadata: { name: 'keyed' },
+      spec: acme({ name: 'keyed-account', key: 'account.pem' }),
+    });
+    // The tenant's own key is never replaced.
+    await table.virtual.create(Resources.secrets, 'team', {
+      metadata: { name: 'own' },
+      data: { 'tls.key': 'a2V5' },
+    });
+    await table.virtual.create(ISSUERS, 'team', { metadata: { name: 'own' }, spec: acme({ name: 'own' }) });
+    // Generation off: the tenant gives the key, the Issuer waits for it.
+    await table.virtual.create(ISSUERS, 'team', {
+      metadata: { name: 'given' },
+      spec: acme({ name: 'given-account' }, { disableAccountKeyGeneration: true }),
+    });
+    await settled(table);
+    await settled(table);
+
+    const pem = (secret: string, key: string) =>
+      Buffer.from(
+        String((virtualSecret(table, secret)?.data as Record<string, string> | undefined)?.[key] ?? ''),
+        'base64',
+      ).toString();
+    expect(pem('le-account', 'tls.key')).toMatch(/^-----BEGIN RSA PRIVATE KEY-----\n/);
+    expect(pem('keyed-account', 'account.pem')).toMatch(/^-----BEGIN RSA PRIVATE KEY-----\n/);
+    expect(virtualSecret(table, 'own')!.data).toEqual({ 'tls.key': 'a2V5' });
+    expect(virtualSecret(table, 'given-account')).toBeUndefined();
+    expect(events(table).join('\n')).toContain(
+      'created the ACME account key Secret le-account (key tls.key)',
+    );
+
+    for (const [issuer, secret] of [
+      ['le', 'le-account'],
+      ['keyed', 'keyed-account'],
+      ['own', 'own'],
+    ] as const) {
+      const copy = hostObject(table, ISSUERS, hostName(issuer))!;
+      const spec = (
+        copy.spec as {
+          acme: { privateKeySecretRef: { name: string }; disableAccountKeyGeneration?: boolean };
+        }
+      ).acme;
+      expect(spec.privateKeySecretRef.name).toBe(hostName(secret));
+      expect(spec.disableAccountKeyGeneration).toBe(true);
+      expect(hostObject(table, Resources.secrets, hostName(secret))!.data).toEqual(
+        virtualSecret(table, secret)!.data,
+      );
+    }
+    expect(hostObject(table, ISSUERS, hostName('given'))).toBeUndefined();
+  });
+
   it('a ClusterIssuer the virtual cluster does not show is not named on the host: the Certificate waits, and syncs once the host offers it', async () => {
     const table = await certManagerTable();
     await table.virtual.create(

@@ -55,6 +55,8 @@ import { selectorOf, showsHostObject, shownVerdict } from './shown.ts';
 import { deleteIncarnation } from '../../kube/delete-incarnation.ts';
 import { setOwn } from '../../util/json.ts';
 import { withoutSyncerMarkers } from './syncer-markers.ts';
+import { accountKeyToMake, newAccountKeySecret, withKeyGenerationOff } from './acme-account-keys.ts';
+import { isApiError } from '../../kube/errors.ts';
 
 /** Virtual objects by what they name (`<kind>/<namespace>/<name>`), to find those a copy concerns. */
 const REFERENCE_INDEX = 'custom-resources/references';
@@ -194,6 +196,8 @@ export function toHostCustomResourceKind(
     allowedHosts: [],
     allowedServers: [],
   },
+  /** cert-manager's Issuers of the certManager integration: see acme-account-keys.ts. */
+  acmeAccountKeys = false,
 ): KindSpec {
   const { type } = resolved;
   const kindName = customResourceKindName(entry);
@@ -536,9 +540,45 @@ export function toHostCustomResourceKind(
   ): Promise<{ desired: KubeObject; notReady: string[] }> {
     const refusal = refusalOf(virtual);
     if (refusal) throw new TerminalError(`cannot sync this ${type.kind}: ${refusal}`);
+    if (acmeAccountKeys) await makeMissingAccountKey(ctx, virtual);
     const metadata = hostMetadataFor(virtual, type, { ...where, hostName: ctx.hostName });
-    const { body, notReady } = await hostBody(ctx, virtual, onHost);
-    return { desired: { apiVersion: apiVersionOf(type), kind: type.kind, metadata, ...body }, notReady };
+    const hosted = await hostBody(ctx, virtual, onHost);
+    const body = acmeAccountKeys ? withKeyGenerationOff(hosted.body) : hosted.body;
+    return {
+      desired: { apiVersion: apiVersionOf(type), kind: type.kind, metadata, ...body },
+      notReady: hosted.notReady,
+    };
+  }
+
+  /**
+   * Makes the ACME account key Secret the Issuer names in its virtual namespace when it is missing,
+   * as cert-manager would (acme-account-keys.ts), and waits for its copy. Never replaces a Secret: one
+   * the cache does not show yet is found by the create (AlreadyExists), and left as it is.
+   */
+  async function makeMissingAccountKey(ctx: ReconcileContext, virtual: KubeObject): Promise<void> {
+    const wanted = accountKeyToMake(virtual);
+    if (!wanted) return;
+    const secrets = env.informers.get(env.virtual, Resources.secrets);
+    if (secrets.store.get(`${ctx.virtualNamespace}/${wanted.name}`)) return;
+    try {
+      await ctx.virtual.create(
+        Resources.secrets,
+        ctx.virtualNamespace,
+        newAccountKeySecret(wanted.name, wanted.key),
+      );
+    } catch (err) {
+      if (!isApiError(err, 'alreadyExists')) throw err;
+      return;
+    }
+    await ctx.events.record(
+      virtual,
+      'Normal',
+      'AccountKeyCreated',
+      `created the ACME account key Secret ${wanted.name} (key ${wanted.key}), as cert-manager would: the host's cert-manager reads it from its copy`,
+    );
+    throw new WaitingError(
+      `waiting for the copy of the ACME account key Secret ${wanted.name}, just created`,
+    );
   }
 
   const spec: KindSpec = {

@@ -171,6 +171,7 @@ export function customResourceKinds(config: CustomResourcesConfig | undefined): 
                   allowedHosts: options.allowedIngressHosts,
                   allowedServers: options.allowedServerUrls,
                 },
+                entry.crdName === ISSUERS && config?.hostCertManager === true,
               )
             : fromHostCustomResourceKind(entry, resolved.get(entry.crdName)!);
         },
