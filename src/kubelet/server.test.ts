@@ -509,6 +509,24 @@ describe('a host pod replaced under its name while a request was made', () => {
     expect(answer.body).toContain('was replaced on the host');
   });
 
+  it('a host session reset while the pod is read again closes the caller with a 502; the process does not fall over', async () => {
+    const { port, host } = await startKubelet();
+    // The read waits on the host rate limiter in a busy syncer: here, 300 ms.
+    const read = host.get.bind(host);
+    (host as unknown as { get: typeof host.get }).get = (async (...args: Parameters<typeof host.get>) => {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      return read(...args);
+    }) as typeof host.get;
+    hostApi.onUpgrade = (_req, socket) => {
+      socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n\r\n');
+      setTimeout(() => socket.resetAndDestroy(), 50);
+    };
+    // Before, the reset was an error event on a socket without a listener: an uncaught exception,
+    // which ends the syncer (jest fails the test on it).
+    const answer = await exec(port);
+    expect(answer).toEqual({ status: 502, body: 'the host closed the session before it began\n' });
+  });
+
   it('the pod still the proven copy when the host answered: the session and the log are served', async () => {
     const { port } = await startKubelet();
     expect(await call(port, '/containerLogs/team/web/app')).toEqual({ status: 200, body: 'log line\n' });

@@ -414,10 +414,12 @@ export class KubeletServer {
       if (res.destroyed) return void upstream.destroy();
       upstream.on('response', (hostRes: IncomingMessage) => {
         const status = hostRes.statusCode ?? 502;
-        this.record('logs', status, admitted?.who, {
-          pod: `${admitted!.route.namespace}/${admitted!.route.pod}`,
-        });
+        const recordAnswer = () =>
+          this.record('logs', status, admitted?.who, {
+            pod: `${admitted!.route.namespace}/${admitted!.route.pod}`,
+          });
         if (status >= 300) {
+          recordAnswer();
           // The host API wraps the kubelet's text in a Status, which the virtual API server would show
           // whole: its message alone is passed on, as a kubelet answers.
           void this.refusalForCaller(hostRes).then(
@@ -440,6 +442,7 @@ export class KubeletServer {
             hostRes.destroy();
             return this.answer(res, 404, replacedMessage(admitted!), 'logs', admitted?.who);
           }
+          recordAnswer();
           res.writeHead(status, { 'content-type': hostRes.headers['content-type'] ?? 'text/plain' });
           // A host stream that breaks ends the caller's too (a follow would otherwise hang open).
           pipeline(hostRes, res).catch(() => res.destroy());
@@ -487,9 +490,13 @@ export class KubeletServer {
         // The caller left while the host switched: its session must not stay open on the host.
         if (socket.destroyed) return void hostSocket.destroy();
         this.upgraded.track(hostSocket);
+        // Node hands the switched socket over without its own error listener, and splice adds one
+        // only after the check below: a reset meanwhile would otherwise be an uncaught error.
+        hostSocket.on('error', () => hostSocket.destroy());
         // Spliced only once the pod is proven the one the request was for (the host's bytes wait).
         void this.stillTarget(admitted!).then((same) => {
           if (socket.destroyed) return void hostSocket.destroy();
+          if (hostSocket.destroyed) return refuse(502, 'the host closed the session before it began');
           if (!same) {
             hostSocket.destroy();
             return refuse(404, replacedMessage(admitted!));

@@ -14,6 +14,7 @@ import { ApiError, type ApiErrorKind, type ApiStatus } from '../kube/errors.ts';
 import type { KubeObject, ObjectList } from '../kube/object.ts';
 import { apiVersionOf, Resources, type ResourceType } from '../kube/resources.ts';
 import { realClock, type Clock } from '../util/clock.ts';
+import { cloneJson } from '../util/json.ts';
 
 export type FakeVerb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete';
 
@@ -126,7 +127,7 @@ function serverError(
   return new ApiError(cluster, code, statusBody(code, reason, message, details), `HTTP ${code}`);
 }
 
-const clone = <T>(v: T): T => structuredClone(v);
+const clone = <T>(v: T): T => cloneJson(v);
 const isRecord = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const rfc3339 = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 const setOrDelete = (o: Obj, key: string, value: unknown) =>

@@ -14,7 +14,7 @@ const INTEGER = /^-?\d+$/;
 
 /**
  * JSON text to a value, as JSON.parse does, except that an integer a double cannot hold exactly
- * (beyond 2^53: a custom resource's int64 or uint64 field, an operator's counter or byte size) is
+ * (beyond 2^53: a custom resource's int64 field, an operator's counter or byte size) is
  * kept as its text in a raw JSON value, which JSON.stringify writes back unchanged. JSON.parse
  * alone rounds it, and the syncer would write the rounded number to the host copy, or into the
  * tenant's status on the way up, and the API server refuses a rounded int64 beyond its range. The

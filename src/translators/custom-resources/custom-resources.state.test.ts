@@ -568,6 +568,34 @@ describe('custom resources to the host (state table)', () => {
     expect(table.writes()).toEqual([]);
   });
 
+  it('integers beyond 2^53 (exact, as the REST client reads them) go down and come back up as they are, and a steady state writes nothing', async () => {
+    const exact = (digits: string) => (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON(digits);
+    const table = await certificatesTable();
+    await table.virtual.create(
+      CERTS,
+      'team',
+      certificate('web', { dnsNames: ['a.example'], settings: { max: exact('9223372036854775807') } }),
+    );
+    await table.settle();
+    expect(JSON.stringify(hostCert(table)!.spec)).toBe(
+      '{"dnsNames":["a.example"],"settings":{"max":9223372036854775807}}',
+    );
+    const host = hostCert(table)!;
+    await table.host.update(
+      CERTS,
+      HOST_NS,
+      { ...host, status: { serial: exact('-9223372036854775808') } },
+      { subresource: 'status' },
+    );
+    await table.settle();
+    expect(JSON.stringify(virtualCert(table)!.status)).toBe('{"serial":-9223372036854775808}');
+    table.virtual.clearWrites();
+    table.host.clearWrites();
+    table.controllers.get(CERT_KIND)!.controller.enqueue('team/web');
+    await table.settle();
+    expect(table.writes()).toEqual([]);
+  });
+
   it('status: false keeps the host status on the host', async () => {
     const table = await certificatesTable({ status: false });
     await table.virtual.create(CERTS, 'team', certificate('web', {}));

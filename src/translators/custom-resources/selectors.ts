@@ -5,9 +5,10 @@ import {
 } from '../../naming/labels.ts';
 import { isLabelKey } from '../../util/label-selector.ts';
 import type { SelectorReferenceKind } from './config.ts';
+import { isJsonObject } from '../../util/json.ts';
 
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
+/** A mapping: not a list, nor an exact integer (a raw JSON value, which is an object too). */
+const isRecord = isJsonObject;
 /**
  * A label key in a structured selector: `in` and `notin` are keys there (they are words only of the
  * string syntax); anything else no label may have (`__proto__`, which would be lost on the way) is not.

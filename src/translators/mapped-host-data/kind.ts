@@ -25,9 +25,31 @@ export const REPLICA_KIND_ANNOTATION = 'vsyncer.dev/replica-kind';
  */
 export const REPLICA_KEY_ANNOTATION = 'vsyncer.dev/replica-key';
 
-/** The label the chart puts on the control plane's own objects (its PKI, the kubelet's key). */
-const CONTROL_PLANE_LABEL = 'app.kubernetes.io/name';
-const CONTROL_PLANE_NAME = 'vsyncer';
+/**
+ * Whether a host object is a virtual cluster's own (its PKI, the kubelet's key, a deployed etcd's
+ * certificates and join token): by any label a chart puts on every object it makes, this chart's
+ * (`helm.sh/chart: vsyncer-<version>`, the control plane's and the etcd's names) or vCluster's (`app:
+ * vcluster`, `app: vcluster-etcd`), so that a label one template lacks does not show its object.
+ */
+function isControlPlaneObject(labels: Record<string, string>): boolean {
+  const name = labels['app.kubernetes.io/name'];
+  return (
+    name === 'vsyncer' ||
+    name === 'vsyncer-etcd' ||
+    (labels['helm.sh/chart'] ?? '').startsWith('vsyncer-') ||
+    labels.app === 'vcluster' ||
+    labels.app === 'vcluster-etcd'
+  );
+}
+
+/**
+ * Annotations of a Secret holding a service account's credentials whatever its type: the legacy
+ * token Secret's and the pull Secrets a platform makes for each account (OpenShift's `*-dockercfg-*`).
+ */
+const SERVICE_ACCOUNT_SECRET_ANNOTATIONS = [
+  'kubernetes.io/service-account.name',
+  'openshift.io/token-secret.name',
+];
 
 /**
  * Why a host object is never shown, even when a mapping names it (a namespace's `*` names them
@@ -40,11 +62,13 @@ export function neverShown(host: KubeObject, type: ResourceType): string | undef
   const labels = host.metadata?.labels ?? {};
   if (labels[MANAGED_BY_LABEL] !== undefined) return 'a syncer made it (a copy of a tenant object)';
   if (labels[KUBECONFIG_OF_LABEL] !== undefined) return "it is a virtual cluster's exported kubeconfig";
-  if (labels[CONTROL_PLANE_LABEL] === CONTROL_PLANE_NAME)
-    return "it is a virtual cluster's control-plane object";
+  if (isControlPlaneObject(labels)) return "it is a virtual cluster's control-plane object";
   // Helm's release records hold every manifest of the release, the control plane's keys included.
   if (labels.owner === 'helm' || host.type === 'helm.sh/release.v1') return "it is a Helm release's record";
   if (host.type === 'kubernetes.io/service-account-token') return 'it holds a host service account token';
+  const annotations = host.metadata?.annotations ?? {};
+  if (type.kind === 'Secret' && SERVICE_ACCOUNT_SECRET_ANNOTATIONS.some((a) => annotations[a] !== undefined))
+    return "it holds a host service account's credentials";
   // A bootstrap token joins nodes to the host cluster (`kube-system/*` mapped would name them all).
   if (host.type === 'bootstrap.kubernetes.io/token') return 'it holds a host node bootstrap token';
   if (type.kind === 'ConfigMap' && host.metadata?.name === 'kube-root-ca.crt')

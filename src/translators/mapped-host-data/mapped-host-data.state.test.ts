@@ -120,6 +120,27 @@ describe('mapped-host-configmaps and mapped-host-secrets (--map-host-configmap, 
     expect(find(table, CM, 'team', 'settings')).toBeUndefined();
   });
 
+  it("a tenant's controlled-by label on a replica opts nothing out: its edit is reverted, and it goes with the host object", async () => {
+    const table = await mapped({
+      configMaps: ['shared/*=team/*'],
+      host: [cm('shared', 'settings', { mode: 'fast' })],
+    });
+    const replica = find(table, CM, 'team', 'settings')!;
+    await table.virtual.update(CM, 'team', {
+      ...replica,
+      metadata: {
+        ...replica.metadata,
+        labels: { ...replica.metadata?.labels, 'vcluster.loft.sh/controlled-by': 'me' },
+      },
+      data: { mode: 'tenant' },
+    });
+    await table.settle();
+    expect(find(table, CM, 'team', 'settings')?.data).toEqual({ mode: 'fast' });
+    await table.host.delete(CM, 'shared', 'settings');
+    await table.settle();
+    expect(find(table, CM, 'team', 'settings')).toBeUndefined();
+  });
+
   it('never shows what no tenant may read, even under a namespace-wide mapping', async () => {
     const secretNames = [
       'sa-token',

@@ -1,6 +1,7 @@
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
 import { HOST_NS, stateTables, VC, type Seed, type StateTable } from '../../testing/state-table.ts';
+import { hostServiceRefusal } from './replicas.ts';
 
 /** Starts a table for one test and stops it afterwards. */
 const start = stateTables();
@@ -136,6 +137,27 @@ describe('mapped-host-services (--map-host-service)', () => {
     ]);
     expect(virtualDb(table)).toBeUndefined();
     expect(table.virtual.writeLog().filter((w) => !w.includes(' events '))).toEqual([]);
+  });
+
+  it("a host Service a syncer made (another virtual cluster's copy, whose endpoints its tenant chose) is not replicated", async () => {
+    const copy = service('shared', 'postgres', {
+      clusterIP: 'None',
+      ports: [{ port: 5432, protocol: 'TCP' }],
+    });
+    copy.metadata!.labels = { 'vcluster.loft.sh/managed-by': 'vc2' };
+    const table = await fromHost([
+      [SVC, copy],
+      [
+        EP,
+        {
+          metadata: { name: 'postgres', namespace: 'shared' },
+          subsets: [{ addresses: [{ ip: '203.0.113.7' }] }],
+        },
+      ],
+    ]);
+    expect(virtualDb(table)).toBeUndefined();
+    expect(virtualDbEndpoints(table)).toBeUndefined();
+    expect(hostServiceRefusal(copy)).toContain('a syncer made it');
   });
 
   it("a tenant's own Service of the mapped name is never touched; once the tenant deletes it, the replica is made", async () => {
