@@ -130,6 +130,43 @@ describe('Service mappings (vCluster replicateServices)', () => {
     );
   }, 120_000);
 
+  it('a Service one virtual cluster exposes (toHost) appears in another that maps it (fromHost): how two virtual clusters talk', async () => {
+    await apply('virtual', {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'web', namespace: webNs },
+      spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
+    });
+    const exposed = await waitFor(
+      'the host replica',
+      () => getObject<ServiceLite>('host', ['service', hostReplica, '-n', hostNs]),
+      60_000,
+    );
+    // A second virtual cluster (its own syncer and host namespace) maps it.
+    const vc2 = uniqueName('map2');
+    const otherNs = uniqueName('client');
+    await prepareHostNamespace(vc2, `host-${vc2}`);
+    const second = await startSyncer({
+      name: vc2,
+      hostNamespace: `host-${vc2}`,
+      args: [`--map-host-service=${hostNs}/${hostReplica}=${otherNs}/web`, '--sync', '-services,-endpoints'],
+    });
+    try {
+      const endpoints = await waitFor(
+        "the second virtual cluster's replica and its endpoints",
+        () => getObject<EndpointsLite>('virtual', ['endpoints', 'web', '-n', otherNs]),
+        60_000,
+      );
+      expect(endpoints.subsets?.[0]?.addresses).toEqual([{ ip: exposed.spec.clusterIP }]);
+    } finally {
+      await second.stop();
+      await mustKubectl('virtual', ['delete', 'namespace', otherNs, '--wait=false']).catch(() => undefined);
+      await mustKubectl('host', ['delete', 'namespace', `host-${vc2}`, '--wait=false']).catch(
+        () => undefined,
+      );
+    }
+  }, 180_000);
+
   it('the host Service deleted: its virtual replica goes', async () => {
     await mustKubectl('host', ['delete', 'service', 'postgres', '-n', sharedNs]);
     await waitFor(

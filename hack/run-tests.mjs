@@ -1,7 +1,7 @@
 // Runs every Jest project (unit, integration, e2e) in one process so the integration and e2e
 // suites share one pair of real clusters, then prints the one-line summary CI reads last.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -11,6 +11,8 @@ mkdirSync(resultsDir, { recursive: true });
 const jsonPath = join(resultsDir, 'jest.json');
 const summaryPath = join(resultsDir, 'summary.txt');
 writeFileSync(jsonPath, '');
+// An earlier run's summary must never stand for this one (.ci/run reads it even when this run stops early).
+rmSync(summaryPath, { force: true });
 
 const jest = spawnSync(
   process.execPath,
@@ -29,8 +31,14 @@ let passed = 0;
 let failed;
 let skipped = 0;
 let note = '';
-if (existsSync(jsonPath) && readFileSync(jsonPath, 'utf8').trim()) {
-  const report = JSON.parse(readFileSync(jsonPath, 'utf8'));
+let report;
+try {
+  const text = existsSync(jsonPath) ? readFileSync(jsonPath, 'utf8') : '';
+  report = text.trim() ? JSON.parse(text) : undefined;
+} catch {
+  // Cut short (jest killed while writing): counted as a failure below.
+}
+if (report) {
   passed = report.numPassedTests;
   failed = report.numFailedTests;
   skipped = report.numPendingTests + report.numTodoTests;
@@ -42,7 +50,12 @@ if (existsSync(jsonPath) && readFileSync(jsonPath, 'utf8').trim()) {
   if (brokenSuites.length) note = ` (${brokenSuites.length} suite(s) failed to run)`;
 } else {
   failed = 1;
-  note = ' (jest wrote no results: see the output above)';
+  note = ' (jest wrote no readable results: see the output above)';
+}
+// Jest failing with no failed test (no tests found, a crash after the report): not a pass.
+if (jest.status !== 0 && failed === 0) {
+  failed = 1;
+  note = ` (jest exited ${jest.status ?? jest.signal} with no failed test: see the output above)`;
 }
 const summary = `tests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`;
 writeFileSync(summaryPath, summary + '\n');

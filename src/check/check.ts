@@ -297,7 +297,7 @@ function compareKind(
     }
     const source = w.source?.store.get(key);
     // Objects another tool controls are never synced (the engine skips them the same way).
-    if (isControlledElsewhere(source, built.name)) continue;
+    if (isControlledElsewhere(source, built.name, spec.sourcesOf)) continue;
     const targetKey = spec.mapper.targetKey(key, source);
     const ctx = context(w, env, key, targetKey);
     let wanted: boolean;
@@ -308,7 +308,8 @@ function compareKind(
     }
     const inTheWay = targetKey ? target.store.get(targetKey) : undefined;
     const copy = inTheWay && spec.mapper.sourceKeyOf(inTheWay) === key ? inTheWay : undefined;
-    if (isControlledElsewhere(copy, built.name)) continue;
+    // A from-host kind's copy is its own whatever a tenant labels it (the engine keeps it so too).
+    if (spec.direction !== 'from-host' && isControlledElsewhere(copy, built.name)) continue;
     report.checked++;
     const owned = target.store.byIndex(SOURCE_INDEX(built.name), key);
     const extras = owned.filter((o) => o !== copy);

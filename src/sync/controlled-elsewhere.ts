@@ -7,10 +7,17 @@ import { CONTROLLED_BY_LABEL } from '../naming/labels.ts';
  * another tool. The syncer then leaves the pair alone: it does not copy, update or delete through it.
  * An empty value opts out of nothing, as in vCluster.
  */
-export function isControlledElsewhere(obj: KubeObject | undefined, kindName: string): boolean {
+export function isControlledElsewhere(
+  obj: KubeObject | undefined,
+  kindName: string,
+  /** Other kinds whose objects this one takes as its own sources (see KindSpec.sourcesOf). */
+  alsoOurs: readonly string[] = [],
+): boolean {
   const meta = obj?.metadata;
   if (!meta) return false;
   if (meta.labels?.[CONTROLLED_BY_LABEL]) return true;
   const annotated = meta.annotations?.[CONTROLLED_BY_LABEL];
-  return annotated !== undefined && annotated !== '' && annotated !== kindName;
+  return (
+    annotated !== undefined && annotated !== '' && annotated !== kindName && !alsoOurs.includes(annotated)
+  );
 }

@@ -434,7 +434,10 @@ export class KindController implements SyncComponent {
     // Objects another tool controls (vCluster's controlled-by) are left alone, on either side; but
     // an opt-out never holds up a deletion (a tenant could otherwise keep a host copy running past
     // its object's end), and a copy that names other copies goes (see KindSpec.copyNamesOtherCopies).
-    if (isControlledElsewhere(sourceObj, this.kind) && !sourceObj?.metadata?.deletionTimestamp) {
+    if (
+      isControlledElsewhere(sourceObj, this.kind, spec.sourcesOf) &&
+      !sourceObj?.metadata?.deletionTimestamp
+    ) {
       let removed: SyncResult = {};
       if (spec.copyNamesOtherCopies)
         for (const copy of owned)

@@ -220,6 +220,12 @@ export interface KindSpec<V extends KubeObject = KubeObject, H extends KubeObjec
    * to rename the objects they reference.
    */
   readonly replica?: boolean;
+  /**
+   * Kinds whose objects (annotated controlled-by with their name) this kind takes as sources all the
+   * same: a host Service another virtual cluster exposes (mapped-virtual-services), mapped into this
+   * one by mapped-host-services. Any other controlled-by value keeps the source another tool's.
+   */
+  readonly sourcesOf?: readonly string[];
   /** False when the virtual objects need not be watched (events are written, never read back). */
   readonly watchVirtual?: boolean;
   /**

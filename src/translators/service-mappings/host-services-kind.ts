@@ -13,6 +13,7 @@ import { ensureVirtualNamespace } from '../shared/virtual-namespace.ts';
 import { reversed, type ServiceMappings } from './mappings.ts';
 import {
   hostServiceRefusal,
+  MAPPED_VIRTUAL_SERVICES,
   isVirtualReplica,
   virtualEndpointsOf,
   virtualReplicaInSync,
@@ -85,6 +86,9 @@ export function mappedHostServicesKind(mappings: ServiceMappings): KindSpec {
     direction: 'from-host',
     virtualType: SERVICES,
     replica: true,
+    // What another virtual cluster exposes under a host name is made to be mapped (vCluster's way
+    // for two virtual clusters to talk).
+    sourcesOf: [MAPPED_VIRTUAL_SERVICES],
     hostType: SERVICES,
     hostWatch: watch,
     // A mapped Service the syncer may not read holds up this kind alone, with the reason logged.
@@ -141,6 +145,12 @@ export function mappedHostServicesKind(mappings: ServiceMappings): KindSpec {
     },
 
     async update(ctx, source, current): Promise<SyncResult> {
+      const refusal = hostServiceRefusal(source!);
+      if (refusal) {
+        // Refused since it was replicated (or by a syncer that refused less): the replica goes.
+        await spec.remove!(ctx, current);
+        throw new TerminalError(`host Service ${objectKey(source!)}: ${refusal}; its replica was deleted`);
+      }
       const host = checked(source!);
       const desired = virtualReplicaOf(host, ctx.virtualKey);
       let written = false;

@@ -57,10 +57,14 @@ export function isVirtualReplica(obj: KubeObject | undefined): boolean {
 /** The host Service a mapping may replicate, or why not (after malformedService passed it). */
 export function hostServiceRefusal(host: KubeObject): string | undefined {
   // Its shape was checked first (malformedService): a spec, if any, is an object; ports a list.
-  // A copy of a tenant's Service (or a replica of one) is that tenant's: its endpoints are what the
-  // tenant chose, and a replica of a copy of this virtual cluster's own would be a loop.
-  if (host.metadata?.labels?.[MANAGED_BY_LABEL] !== undefined)
-    return 'a syncer made it (a copy of a tenant Service): map the Service it stands for instead';
+  // A syncer's copy of a tenant's Service is that tenant's, with the endpoints it chose. A replica
+  // a virtual cluster exposes under a host name (mapVirtualServices, vCluster's toHost) is made to be
+  // mapped (vCluster's way for two virtual clusters to talk), its endpoints its pods by selector.
+  if (
+    host.metadata?.labels?.[MANAGED_BY_LABEL] !== undefined &&
+    host.metadata?.annotations?.[CONTROLLED_BY_LABEL] !== MAPPED_VIRTUAL_SERVICES
+  )
+    return "a syncer made it (a copy of a tenant's Service): only the host Services a virtual cluster exposes (mapVirtualServices) and the host's own may be mapped";
   if (host.spec == null) return 'the host Service has no spec';
   const s = specOf(host);
   if (s.type === 'ExternalName')

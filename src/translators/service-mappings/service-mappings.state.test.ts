@@ -160,6 +160,30 @@ describe('mapped-host-services (--map-host-service)', () => {
     expect(hostServiceRefusal(copy)).toContain('a syncer made it');
   });
 
+  it('a Service another virtual cluster exposes (its mapVirtualServices replica) is replicated: how two virtual clusters talk', async () => {
+    const exposed = { ...postgres, metadata: { ...postgres.metadata } };
+    exposed.metadata!.labels = { 'vcluster.loft.sh/managed-by': 'vc2' };
+    exposed.metadata!.annotations = {
+      'vcluster.loft.sh/controlled-by': 'mapped-virtual-services',
+      'vsyncer.dev/replica-of': 'data/postgres',
+    };
+    const table = await fromHost([[SVC, exposed]]);
+    expect(virtualDb(table)?.spec).toMatchObject({ clusterIP: 'None' });
+  });
+
+  it('a replicated host Service that is refused since (a copy of a tenant Service) loses its replica', async () => {
+    const table = await fromHost([[SVC, postgres]]);
+    expect(virtualDb(table)).toBeDefined();
+    const host = table.host.objects(SVC, 'shared')[0]!;
+    await table.host.update(SVC, 'shared', {
+      ...host,
+      metadata: { ...host.metadata, labels: { 'vcluster.loft.sh/managed-by': 'vc2' } },
+    });
+    await table.settle();
+    expect(virtualDb(table)).toBeUndefined();
+    expect(virtualDbEndpoints(table)).toBeUndefined();
+  });
+
   it("a tenant's own Service of the mapped name is never touched; once the tenant deletes it, the replica is made", async () => {
     const own = service('team', 'db', {
       clusterIP: '10.96.9.9',
