@@ -3,7 +3,7 @@ import { apply, getObject, mustKubectl } from '../test/harness/objects.ts';
 import { prepareHostNamespace, startSyncer, uniqueName, type SyncerProcess } from '../test/harness/syncer.ts';
 
 interface ClassObject {
-  metadata: { name: string; labels?: Record<string, string> };
+  metadata: { name: string; uid?: string; resourceVersion?: string; labels?: Record<string, string> };
   provisioner?: string;
   value?: number;
   description?: string;
@@ -14,9 +14,12 @@ const hostNs = `host-${vc}`;
 const storageClass = uniqueName('fast');
 const priorityClass = uniqueName('batch');
 let syncer: SyncerProcess;
+/** The virtual cluster's own system-node-critical, before the syncer started. */
+let ownClass: ClassObject | undefined;
 
 beforeAll(async () => {
   await prepareHostNamespace(vc, hostNs);
+  ownClass = await getObject<ClassObject>('virtual', ['priorityclass', 'system-node-critical']);
   syncer = await startSyncer({
     name: vc,
     hostNamespace: hostNs,
@@ -55,7 +58,13 @@ describe('from-host classes', () => {
   }, 120_000);
 
   it("the virtual cluster's own system priority classes are left alone", async () => {
+    // After the copies above: the kind has run over every class by now.
+    expect(ownClass).toBeDefined();
     const own = await virtualCopy('priorityclass', 'system-node-critical');
+    expect(own?.metadata).toMatchObject({
+      uid: ownClass!.metadata.uid,
+      resourceVersion: ownClass!.metadata.resourceVersion,
+    });
     expect(own?.metadata.labels?.['vsyncer.dev/managed']).toBeUndefined();
   });
 

@@ -311,6 +311,25 @@ describe('the metrics API from the host (--metrics-server-proxy)', () => {
       );
       if (!refusal.hosts) expect(refusal.code).not.toBe(0);
     }
+    // The other suites' pods may sit on every node above: a node made now, tainted so that nothing
+    // lands on it, surely runs none of this virtual cluster's pods.
+    const free = uniqueName('free-node');
+    await mustKubectl(
+      'host',
+      ['create', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Node',
+        metadata: { name: free, annotations: { 'kwok.x-k8s.io/node': 'fake' } },
+        spec: { taints: [{ key: 'e2e-free', effect: 'NoSchedule' }] },
+      }),
+    );
+    try {
+      const read = await kubectl('virtual', ['get', '--raw', `/apis/metrics.k8s.io/v1beta1/nodes/${free}`]);
+      expect(read.code).not.toBe(0);
+    } finally {
+      await mustKubectl('host', ['delete', 'node', free, '--wait=false']);
+    }
   }, 60_000);
 
   it('answers only the front proxy: a direct caller without its certificate is refused', async () => {

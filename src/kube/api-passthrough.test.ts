@@ -164,7 +164,12 @@ describe('ApiPassthrough: connections', () => {
     const c = client(port);
     c.socket.write('x');
     await c.closed;
+    expect(c.received()).toBe('');
     await until('both sockets closed', () => passthrough.openSockets === 0);
+    // Still listening: a second client is accepted.
+    const again = client(port);
+    await again.connected;
+    again.socket.destroy();
   });
 
   it('closes a new connection at once over the cap, and serves the ones open', async () => {

@@ -446,8 +446,9 @@ export class KindController implements SyncComponent {
       return removed;
     }
     const target = inTheWay && spec.mapper.sourceKeyOf(inTheWay) === key ? inTheWay : undefined;
-    // A from-host kind's target is a copy it made in the virtual cluster, shown as the host has it: the
-    // tenant may label it, and a tenant's opt-out there holds nothing (what is shown is the admin's).
+    // A from-host kind's target is in the virtual cluster, kept as the host has it (a copy it made, or
+    // the virtual API server's own kubernetes Service): the tenant may label it, and a tenant's opt-out
+    // there holds nothing (what is shown is the host admin's, and the Service the syncer's to keep).
     if (spec.direction !== 'from-host' && isControlledElsewhere(target, this.kind)) {
       // Its changes are someone else's to carry: none waits on this syncer (and its time seen would
       // otherwise be kept, and counted once it is this syncer's again).

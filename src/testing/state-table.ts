@@ -177,14 +177,24 @@ export class StateTable {
       this.started = true;
     }
     let writes = -1;
-    for (let round = 0; round < 200; round++) {
+    // A reconcile may wait on work off the event loop (a key made on libuv's thread pool): waited
+    // for in real time, up to this, without counting the rounds.
+    const offLoopUntil = Date.now() + 20_000;
+    for (let round = 0; round < 200; ) {
       await this.delivered();
-      const idle = [...this.controllers.values()].every(
+      const controllers = [...this.controllers.values()];
+      const idle = controllers.every(
         (c) => c.controller.queue.len() === 0 && c.controller.busy === 0 && !c.starting,
       );
       const now = this.virtual.writes.length + this.host.writes.length;
       if (idle && now === writes) return;
+      const busy = controllers.some((c) => c.controller.busy > 0);
+      if (busy && now === writes && Date.now() < offLoopUntil) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        continue;
+      }
       writes = now;
+      round++;
     }
     throw new Error('the syncer did not settle: it keeps writing');
   }

@@ -12,18 +12,24 @@ const ip = (text: string) => {
 };
 
 describe('parseIP and parseCidr', () => {
-  it.each(['10.0.0.1', '255.255.255.255', '::1', 'fe80::1', '2001:db8::', '::ffff:10.0.0.1'])(
-    'reads %s',
-    (text) => {
-      expect(parseIP(text)).toBeDefined();
-    },
-  );
+  it.each([
+    ['10.0.0.1', { v6: false, value: 0x0a000001n }],
+    ['255.255.255.255', { v6: false, value: 0xffffffffn }],
+    ['::1', { v6: true, value: 1n }],
+    ['fe80::1', { v6: true, value: (0xfe80n << 112n) | 1n }],
+    ['2001:db8::', { v6: true, value: (0x2001n << 112n) | (0xdb8n << 96n) }],
+    // An IPv4-mapped IPv6 address is its IPv4 address, as the API server reads it.
+    ['::ffff:10.0.0.1', { v6: false, value: 0x0a000001n }],
+  ])('reads %s', (text, address) => {
+    expect(parseIP(text)).toEqual(address);
+  });
   it.each([
     ['0010.0.0.1', '10.0.0.1'],
     ['000000000000127.0.0.01', '127.0.0.1'],
     ['::00001', '::1'],
     ['::ffff:0010.0.0.1', '10.0.0.1'],
   ])('reads %s with its leading zeros as the API server does: %s', (text, same) => {
+    expect(parseIP(same)).toBeDefined();
     expect(parseIP(text)).toEqual(parseIP(same));
   });
   it.each([

@@ -47,9 +47,14 @@ describe('helm chart: what a mapping of the host namespace may never show', () =
     expect(
       neverShown(secret({}, { 'kubernetes.io/service-account.name': 'builder' }), Resources.secrets),
     ).toBe("it holds a host service account's credentials");
-    expect(
-      neverShown(secret({}, { 'openshift.io/token-secret.name': 'builder-token' }), Resources.secrets),
-    ).toBe("it holds a host service account's credentials");
+    for (const annotation of [
+      'openshift.io/token-secret.name',
+      'openshift.io/internal-registry-auth-token.service-account',
+      'openshift.io/internal-registry-auth-token.binding',
+    ])
+      expect(neverShown(secret({}, { [annotation]: 'builder' }), Resources.secrets)).toBe(
+        "it holds a host service account's credentials",
+      );
     // An ordinary Secret of the namespace is shown.
     expect(neverShown(secret({ app: 'web' }), Resources.secrets)).toBeUndefined();
   });

@@ -162,11 +162,10 @@ describe('the API passthrough to an unreachable API server', () => {
     try {
       // Twice: the first failure left the passthrough listening.
       for (let i = 0; i < 2; i++) {
-        const started = Date.now();
+        // "At once": closed by the passthrough, not by a client timeout (which would say so instead).
         await expect(get(port, '/api/v1/namespaces', creds)).rejects.toThrow(
           /socket disconnected|ECONNRESET|socket hang up/,
         );
-        expect(Date.now() - started).toBeLessThan(5_000);
       }
       await waitFor('no socket left open', async () => passthrough.openSockets === 0, 5_000, 50);
     } finally {

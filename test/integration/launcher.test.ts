@@ -30,6 +30,7 @@ describe('cluster launcher', () => {
       const second = await startClusters({ stateDir, nodes: 1 });
       const sharedPorts = clusterStatus(shared.stateDir).map((c) => c.port);
       const secondComponents = clusterStatus(stateDir);
+      expect(secondComponents.length).toBeGreaterThan(0);
       expect(secondComponents.every((c) => c.state === 'running')).toBe(true);
       for (const c of secondComponents) expect(sharedPorts).not.toContain(c.port);
       expect(second.host.kubeconfig.startsWith(stateDir)).toBe(true);

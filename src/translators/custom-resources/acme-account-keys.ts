@@ -1,4 +1,5 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPair } from 'node:crypto';
+import { promisify } from 'node:util';
 import type { KubeObject } from '../../kube/object.ts';
 import { isJsonObject } from '../../util/json.ts';
 
@@ -28,9 +29,15 @@ export function accountKeyToMake(issuer: KubeObject): { name: string; key: strin
   return { name: ref.name, key };
 }
 
-/** A new account key Secret, as cert-manager would create it (its data only: no type, no labels). */
-export function newAccountKeySecret(name: string, key: string): KubeObject {
-  const { privateKey } = generateKeyPairSync('rsa', {
+const generateRsa = promisify(generateKeyPair);
+
+/**
+ * A new account key Secret, as cert-manager would create it (its data only: no type, no labels). The
+ * key is made on libuv's thread pool: a 2048-bit RSA key takes 0.1 to 0.3 s of CPU, which on the main
+ * thread would hold up every kind (and the lease's renewal).
+ */
+export async function newAccountKeySecret(name: string, key: string): Promise<KubeObject> {
+  const { privateKey } = await generateRsa('rsa', {
     modulusLength: 2048,
     publicKeyEncoding: { type: 'pkcs1', format: 'pem' },
     privateKeyEncoding: { type: 'pkcs1', format: 'pem' },

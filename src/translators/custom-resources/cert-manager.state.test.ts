@@ -93,6 +93,8 @@ async function certManagerTable(
     flags?: Record<string, unknown>;
     /** Kinds run besides the integration's. */
     kinds?: string[];
+    /** Without the secrets kind. */
+    noSecrets?: boolean;
   } = {},
 ): Promise<StateTable> {
   const toHost = (
@@ -103,7 +105,7 @@ async function certManagerTable(
   const certificatesOff = toHost?.certificates?.enabled === false;
   const table = await start({
     kinds: [
-      'secrets',
+      ...(opts.noSecrets ? [] : ['secrets']),
       'configmaps',
       'ingresses',
       ...(certificatesOff ? [] : [CERT_KIND]),
@@ -307,6 +309,36 @@ describe('integrations.certManager (state table)', () => {
       );
     }
     expect(hostObject(table, ISSUERS, hostName('given'))).toBeUndefined();
+  });
+
+  it('an ACME account key is not made while Secrets are not synced (it could never reach the host), and a create the virtual cluster refuses is said on the Issuer', async () => {
+    const acmeIssuer = (name: string) => ({
+      metadata: { name },
+      spec: {
+        acme: {
+          server: 'https://acme-v02.api.letsencrypt.org/directory',
+          privateKeySecretRef: { name: `${name}-account` },
+          solvers: [{ http01: { ingress: {} } }],
+        },
+      },
+    });
+    const off = await certManagerTable({ noSecrets: true });
+    await off.virtual.create(ISSUERS, 'team', acmeIssuer('le'));
+    await settled(off);
+    expect(virtualSecret(off, 'le-account')).toBeUndefined();
+    expect(events(off).join('\n')).toContain('objects of this kind are not synced');
+
+    const table = await certManagerTable();
+    // A quota on Secrets in the virtual namespace, say.
+    table.virtual.failNext('create', 'secrets', 'forbidden');
+    await table.virtual.create(ISSUERS, 'team', acmeIssuer('le'));
+    await settled(table);
+    expect(events(table).join('\n')).toContain('cannot create the ACME account key Secret le-account');
+    // Retried, it is made once the virtual cluster takes it.
+    table.clock.advance(60_000);
+    await settled(table);
+    expect(virtualSecret(table, 'le-account')).toBeDefined();
+    expect(hostObject(table, ISSUERS, hostName('le'))).toBeDefined();
   });
 
   it('a ClusterIssuer the virtual cluster does not show is not named on the host: the Certificate waits, and syncs once the host offers it', async () => {

@@ -540,7 +540,7 @@ export function toHostCustomResourceKind(
   ): Promise<{ desired: KubeObject; notReady: string[] }> {
     const refusal = refusalOf(virtual);
     if (refusal) throw new TerminalError(`cannot sync this ${type.kind}: ${refusal}`);
-    if (acmeAccountKeys) await makeMissingAccountKey(ctx, virtual);
+    if (acmeAccountKeys) await makeMissingAccountKey(ctx, virtual, onHost);
     const metadata = hostMetadataFor(virtual, type, { ...where, hostName: ctx.hostName });
     const hosted = await hostBody(ctx, virtual, onHost);
     const body = acmeAccountKeys ? withKeyGenerationOff(hosted.body) : hosted.body;
@@ -552,23 +552,39 @@ export function toHostCustomResourceKind(
 
   /**
    * Makes the ACME account key Secret the Issuer names in its virtual namespace when it is missing,
-   * as cert-manager would (acme-account-keys.ts), and waits for its copy. Never replaces a Secret: one
-   * the cache does not show yet is found by the create (AlreadyExists), and left as it is.
+   * as cert-manager would (acme-account-keys.ts). Only while Secrets are synced (it would otherwise
+   * never reach the host) and once their kind has read them (the cache, filled before workers start,
+   * says what is missing); never replacing a Secret: one the cache does not show yet is found by the
+   * create (AlreadyExists), and left as it is. A new Issuer then waits for the copy; one already on
+   * the host goes on, as for any reference whose copy is not ready (see hostBody).
    */
-  async function makeMissingAccountKey(ctx: ReconcileContext, virtual: KubeObject): Promise<void> {
+  async function makeMissingAccountKey(
+    ctx: ReconcileContext,
+    virtual: KubeObject,
+    onHost: boolean,
+  ): Promise<void> {
     const wanted = accountKeyToMake(virtual);
-    if (!wanted) return;
+    if (!wanted || virtual.metadata?.deletionTimestamp) return;
+    const target = referenceTargetOf(env, kinds, 'Secret');
+    if (!target || target === 'starting') return;
     const secrets = env.informers.get(env.virtual, Resources.secrets);
     if (secrets.store.get(`${ctx.virtualNamespace}/${wanted.name}`)) return;
     try {
       await ctx.virtual.create(
         Resources.secrets,
         ctx.virtualNamespace,
-        newAccountKeySecret(wanted.name, wanted.key),
+        await newAccountKeySecret(wanted.name, wanted.key),
       );
     } catch (err) {
-      if (!isApiError(err, 'alreadyExists')) throw err;
-      return;
+      if (isApiError(err, 'alreadyExists')) return;
+      await ctx.events.record(
+        virtual,
+        'Warning',
+        'SyncError',
+        `cannot create the ACME account key Secret ${wanted.name}: ${(err as Error).message}`,
+        { once: true },
+      );
+      throw err;
     }
     await ctx.events.record(
       virtual,
@@ -576,9 +592,10 @@ export function toHostCustomResourceKind(
       'AccountKeyCreated',
       `created the ACME account key Secret ${wanted.name} (key ${wanted.key}), as cert-manager would: the host's cert-manager reads it from its copy`,
     );
-    throw new WaitingError(
-      `waiting for the copy of the ACME account key Secret ${wanted.name}, just created`,
-    );
+    if (!onHost)
+      throw new WaitingError(
+        `waiting for the copy of the ACME account key Secret ${wanted.name}, just created`,
+      );
   }
 
   const spec: KindSpec = {
@@ -610,6 +627,8 @@ export function toHostCustomResourceKind(
         informer: e.informers.get(e.host, Resources.ingressClasses),
         selector: classSelector,
       };
+      // What is missing is read from this cache (makeMissingAccountKey): filled before workers start.
+      if (acmeAccountKeys) e.informers.get(e.virtual, Resources.secrets);
       virtualObjects = e.informers.get(e.virtual, type);
       virtualObjects.addIndexer(REFERENCE_INDEX, (obj) => {
         const namespace = obj.metadata?.namespace ?? '';

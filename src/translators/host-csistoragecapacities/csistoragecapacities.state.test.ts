@@ -80,6 +80,7 @@ describe('host-csistoragecapacities state table (a from-host namespaced kind)', 
   it('a host delete removes the copy', async () => {
     const table = await run([hostCapacity('csisc-1')]);
     await table.settle();
+    expect(copies(table)).toHaveLength(1);
     await table.host.delete(CAP, 'csi-system', 'csisc-1');
     await table.settle();
     expect(copies(table)).toEqual([]);

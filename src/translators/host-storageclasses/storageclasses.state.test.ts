@@ -52,6 +52,7 @@ describe('host-storageclasses state table (a from-host cluster-scoped kind)', ()
   it('a host delete removes the copy', async () => {
     const table = await run([hostClass('fast')]);
     await table.settle();
+    expect(copies(table)).toHaveLength(1);
     await table.host.delete(SC, '', 'fast');
     await table.settle();
     expect(copies(table)).toEqual([]);

@@ -44,11 +44,14 @@ function isControlPlaneObject(labels: Record<string, string>): boolean {
 
 /**
  * Annotations of a Secret holding a service account's credentials whatever its type: the legacy
- * token Secret's and the pull Secrets a platform makes for each account (OpenShift's `*-dockercfg-*`).
+ * token Secret's and the pull Secrets a platform makes for each account (OpenShift's `*-dockercfg-*`,
+ * annotated by the token Secret before 4.16 and by the account and token binding since).
  */
 const SERVICE_ACCOUNT_SECRET_ANNOTATIONS = [
   'kubernetes.io/service-account.name',
   'openshift.io/token-secret.name',
+  'openshift.io/internal-registry-auth-token.service-account',
+  'openshift.io/internal-registry-auth-token.binding',
 ];
 
 /**

@@ -132,6 +132,7 @@ describe('networkpolicies state table', () => {
 
   it('virtual policy deleted: its host copy goes', async () => {
     const table = await withPolicy(policy('db', allowApi));
+    expect(hostPolicy(table)).toBeDefined();
     await table.virtual.delete(NP, 'team', 'db');
     await table.settle();
     expect(hostPolicy(table)).toBeUndefined();

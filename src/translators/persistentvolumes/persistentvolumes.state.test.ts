@@ -396,6 +396,7 @@ describe('persistentvolumes state table', () => {
 
   it('virtual volume deleted: its host copy goes', async () => {
     const t = await table(['nfs'], [volume('share', { nfs: NFS }, 'data')]);
+    expect(hostVolume(t, 'share')).toBeDefined();
     await t.virtual.delete(PV, '', 'share');
     await t.settle();
     expect(hostVolume(t, 'share')).toBeUndefined();

@@ -173,6 +173,7 @@ describe('poddisruptionbudgets state table', () => {
 
   it('virtual budget deleted: its host copy goes', async () => {
     const table = await withBudgets(budget('web', { minAvailable: 1 }));
+    expect(hostBudget(table)).toBeDefined();
     await table.virtual.delete(PDB, 'team', 'web');
     await table.settle();
     expect(hostBudget(table)).toBeUndefined();

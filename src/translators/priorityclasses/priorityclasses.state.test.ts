@@ -121,6 +121,7 @@ describe('priorityclasses state table (to the host)', () => {
 
   it('virtual class deleted: its host copy goes', async () => {
     const table = await withClasses([priorityClass('batch', 10)]);
+    expect(hostClass(table)).toBeDefined();
     await table.virtual.delete(PC, '', 'batch');
     await table.settle();
     expect(hostClass(table)).toBeUndefined();

@@ -152,6 +152,7 @@ describe('serviceaccounts state table', () => {
 
   it('virtual account deleted: its host copy goes', async () => {
     const table = await withAccounts([account('app')]);
+    expect(hostAccount(table)).toBeDefined();
     await table.virtual.delete(SA, 'team', 'app');
     await table.settle();
     expect(hostAccount(table)).toBeUndefined();

@@ -624,6 +624,7 @@ describe('services state table', () => {
 
   it('virtual Service deleted: its host copy goes', async () => {
     const table = await withService(service('web'));
+    expect(hostSvc(table)).toBeDefined();
     await table.virtual.delete(SVC, 'team', 'web');
     await table.settle();
     expect(hostSvc(table)).toBeUndefined();
