@@ -180,7 +180,7 @@ export class StateTable {
     // A reconcile may wait on work off the event loop (a key made on libuv's thread pool): waited
     // for in real time, up to this, without counting the rounds.
     const offLoopUntil = Date.now() + 20_000;
-    for (let round = 0; round < 200; ) {
+    for (let round = 0; round < 200;) {
       await this.delivered();
       const controllers = [...this.controllers.values()];
       const idle = controllers.every(
