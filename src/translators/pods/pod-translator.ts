@@ -484,6 +484,13 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       virtualApiServiceIP: apiSpec.clusterIP,
       virtualApiServicePort: apiSpec.ports?.[0]?.port ?? 443,
       serviceEnv: serviceLinkEnv(services),
+      envFromKeys: (kind, name) => {
+        const source = (kind === 'Secret' ? virtualSecrets : virtualConfigMaps).store.get(
+          `${namespace}/${name}`,
+        );
+        const data = (source as { data?: Record<string, unknown> } | undefined)?.data;
+        return source ? Object.keys(data ?? {}) : undefined;
+      },
       enforcedTolerations,
       enforcedNodeSelector,
       deniedMetadataKeys: deniedPodMetadata,

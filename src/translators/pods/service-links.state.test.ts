@@ -286,4 +286,52 @@ describe("pods' service link variables (<NAME>_SERVICE_HOST, ...)", () => {
     await t.settle();
     expect(dbHostVariable(t)).toStrictEqual({ [`web-x-team-x-${VC}`]: undefined });
   });
+
+  it("leave a name the container's envFrom gives to it, as a kubelet ranks envFrom above the links: a ConfigMap's DB_PORT=5432 beside a Service db", async () => {
+    const cfg: Seed = [
+      Resources.configMaps,
+      {
+        metadata: { name: 'cfg', namespace: 'team' },
+        data: { DB_PORT: '5432', KUBERNETES_SERVICE_HOST: 'proxy.local' },
+      },
+    ];
+    const secret: Seed = [
+      Resources.secrets,
+      { metadata: { name: 'creds', namespace: 'team' }, data: { PORT: 'MQ==' } },
+    ];
+    const withEnvFrom: Seed = [
+      PODS,
+      {
+        metadata: { name: 'web', namespace: 'team', uid: 'uid-web' },
+        spec: {
+          containers: [
+            {
+              name: 'main',
+              image: 'app:1',
+              envFrom: [{ configMapRef: { name: 'cfg' } }, { secretRef: { name: 'creds' }, prefix: 'DB_' }],
+            },
+          ],
+        },
+        status: { phase: 'Pending' },
+      },
+    ];
+    const t = await start({
+      kinds: ['pods', 'services', 'configmaps', 'secrets'],
+      flags: { clusterDnsIp: '10.96.0.10' },
+      virtual: [team, db, cfg, secret, withEnvFrom],
+      host: [virtualApi],
+    });
+    await t.settle();
+    const host = t.host.objects(PODS, HOST_NS)[0]!;
+    const env = (host.spec as { containers: { env?: { name: string; value?: string }[] }[] }).containers[0]!
+      .env!;
+    const names = env.map((e) => e.name);
+    // What envFrom gives (DB_PORT from the ConfigMap, DB_PORT from the Secret's PORT too, a
+    // KUBERNETES_ variable) is the container's; the other links are still there.
+    expect(names).not.toContain('DB_PORT');
+    expect(names).not.toContain('KUBERNETES_SERVICE_HOST');
+    expect(names).toContain('DB_SERVICE_HOST');
+    expect(names).toContain('DB_PORT_5432_TCP');
+    expect(names).toContain('KUBERNETES_SERVICE_PORT');
+  });
 });

@@ -1,6 +1,7 @@
 import { hostPort } from './service-env.ts';
 import type {
   Container,
+  EnvFromSource,
   EnvVar,
   EphemeralContainer,
   LabelSelector,
@@ -82,6 +83,12 @@ export interface PodTranslationContext extends PodPolicy {
   virtualApiServicePort: number;
   /** Service-link variables rebuilt from the virtual services of the pod's namespace. */
   serviceEnv: EnvVar[];
+  /**
+   * The keys of a ConfigMap or Secret of the pod's namespace, as the virtual cluster holds it now
+   * (undefined: not there): what a container's envFrom gives, which a kubelet puts above the service
+   * links. Unset (pure tests), envFrom gives nothing the links could clash with.
+   */
+  envFromKeys?: (kind: 'ConfigMap' | 'Secret', name: string) => readonly string[] | undefined;
   enforcedTolerations: Toleration[];
   /** Node labels every pod must run on (--node-selector with --enforce-node-selector); a term without a value needs the key only. */
   enforcedNodeSelector?: readonly { key: string; value?: string }[];
@@ -392,8 +399,13 @@ export function translatePodToHost(virtual: Pod, ctx: PodTranslationContext): Po
   // In `default` the kubernetes Service's links are among the namespace's too: each variable once.
   const apiNames = new Set(apiEnv.map((e) => e.name));
   const injected = [...apiEnv, ...serviceEnv.filter((e) => !apiNames.has(e.name))];
+  // envFrom as the tenant wrote it (the host spec's names are its copies').
+  const virtualContainers = new Map(
+    allContainers(virtual.spec ?? { containers: [] }).map((c) => [c.name, c]),
+  );
   for (const c of allContainers(spec)) {
-    translateContainer(c, injected, ctx.vcName);
+    const fromSources = envFromNames(virtualContainers.get(c.name)?.envFrom, ctx.envFromKeys);
+    translateContainer(c, injected, ctx.vcName, fromSources);
     if (c.image && ctx.imageTranslations) c.image = translateImage(c.image, ctx.imageTranslations);
   }
   // The full name first, as a lookup through the search path would answer (and as vCluster writes it).
@@ -703,11 +715,43 @@ const SYNCER_ANNOTATION_PREFIXES = ['vcluster.loft.sh/', 'vsyncer.dev/'];
 /** An annotation no host pod has: a downward reference to it reads as empty. */
 const UNSET_ANNOTATION = 'vsyncer.dev/unset';
 
-function translateContainer(c: Containerish, injectedEnv: EnvVar[], vcName: string): void {
+/**
+ * The service-link and `KUBERNETES_*` variables go into a host container's env, where they would rank
+ * above its envFrom: a kubelet ranks them below both (env, then envFrom, then the links). So a name the
+ * container sets either way is not injected: its own value stands, as on any cluster (a ConfigMap's
+ * `REDIS_PORT=6379` beside a Service `redis`). Ours first, so that the container's own env (later in
+ * the list) also wins where a later change of its sources adds a name.
+ */
+function translateContainer(
+  c: Containerish,
+  injectedEnv: EnvVar[],
+  vcName: string,
+  envFromNames: ReadonlySet<string>,
+): void {
   for (const e of c.env ?? []) rewriteFieldRef(e.valueFrom?.fieldRef, vcName);
-  // Ours first, so a variable the user sets explicitly (later in the list) wins, as with the kubelet.
   const userNames = new Set((c.env ?? []).map((e) => e.name));
-  c.env = [...injectedEnv.filter((e) => !userNames.has(e.name)), ...(c.env ?? [])];
+  c.env = [
+    ...injectedEnv.filter((e) => !userNames.has(e.name) && !envFromNames.has(e.name)),
+    ...(c.env ?? []),
+  ];
+}
+
+/** The variable names a container's envFrom gives: each key of each source, after its prefix. */
+function envFromNames(
+  sources: readonly EnvFromSource[] | undefined,
+  keysOf: PodTranslationContext['envFromKeys'],
+): ReadonlySet<string> {
+  const names = new Set<string>();
+  if (!keysOf) return names;
+  for (const source of sources ?? []) {
+    const keys = source.configMapRef?.name
+      ? keysOf('ConfigMap', source.configMapRef.name)
+      : source.secretRef?.name
+        ? keysOf('Secret', source.secretRef.name)
+        : undefined;
+    for (const key of keys ?? []) names.add(`${source.prefix ?? ''}${key}`);
+  }
+  return names;
 }
 
 /**
