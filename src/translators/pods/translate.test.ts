@@ -644,6 +644,32 @@ describe('translatePodToHost', () => {
     ]);
   });
 
+  it("keeps a tenant's own names for the virtual API's address, in the one entry for it; other aliases as they are", () => {
+    const host = translatePodToHost(
+      pod({
+        containers: [{ name: 'c' }],
+        hostAliases: [
+          { ip: '10.96.0.50', hostnames: ['api.internal', 'kubernetes'] },
+          { ip: '192.0.2.7', hostnames: ['db.internal'] },
+        ],
+      }),
+      ctx,
+    );
+    expect(host.spec?.hostAliases).toEqual([
+      { ip: '192.0.2.7', hostnames: ['db.internal'] },
+      {
+        ip: '10.96.0.50',
+        hostnames: [
+          'kubernetes.default.svc.cluster.local',
+          'kubernetes',
+          'kubernetes.default',
+          'kubernetes.default.svc',
+          'api.internal',
+        ],
+      },
+    ]);
+  });
+
   it("gives each variable once in default, where the kubernetes Service's links are the namespace's too", () => {
     const kubernetes = {
       metadata: { name: 'kubernetes', namespace: 'default' },

@@ -415,9 +415,14 @@ export function translatePodToHost(virtual: Pod, ctx: PodTranslationContext): Po
     'kubernetes.default',
     'kubernetes.default.svc',
   ];
+  // One entry for the address: the tenant's own names for it (an alias of its API server) join ours.
+  const tenantsForApi = (spec.hostAliases ?? [])
+    .filter((a) => a.ip === ctx.virtualApiServiceIP)
+    .flatMap((a) => a.hostnames ?? [])
+    .filter((name) => !aliasNames.includes(name));
   spec.hostAliases = [
     ...(spec.hostAliases ?? []).filter((a) => a.ip !== ctx.virtualApiServiceIP),
-    { ip: ctx.virtualApiServiceIP, hostnames: aliasNames },
+    { ip: ctx.virtualApiServiceIP, hostnames: [...aliasNames, ...new Set(tenantsForApi)] },
   ];
   // After the containers are translated: the rewrite container needs none of their environment.
   // Its image is mapped as the tenant's are (--translate-image): a host pulling through a mirror only.
