@@ -37,6 +37,13 @@ const ctx: PodTranslationContext = {
   deniedMetadataKeys: DEFAULT_DENIED_POD_METADATA_KEYS,
 };
 const hn = (n: string) => `${n}-x-team-x-vc1`;
+/** The names the host pod's /etc/hosts gives the virtual API service (its full name first). */
+const API_ALIASES = [
+  'kubernetes.default.svc.cluster.local',
+  'kubernetes',
+  'kubernetes.default',
+  'kubernetes.default.svc',
+];
 
 function pod(
   spec: Partial<NonNullable<Pod['spec']>> = {},
@@ -634,12 +641,7 @@ describe('translatePodToHost', () => {
     expect(host.spec?.hostAliases).toEqual([
       {
         ip: '10.96.0.50',
-        hostnames: [
-          'kubernetes.default.svc.cluster.local',
-          'kubernetes',
-          'kubernetes.default',
-          'kubernetes.default.svc',
-        ],
+        hostnames: API_ALIASES,
       },
     ]);
   });
@@ -659,13 +661,7 @@ describe('translatePodToHost', () => {
       { ip: '192.0.2.7', hostnames: ['db.internal'] },
       {
         ip: '10.96.0.50',
-        hostnames: [
-          'kubernetes.default.svc.cluster.local',
-          'kubernetes',
-          'kubernetes.default',
-          'kubernetes.default.svc',
-          'api.internal',
-        ],
+        hostnames: [...API_ALIASES, 'api.internal'],
       },
     ]);
   });
