@@ -992,6 +992,32 @@ describe('podStatusForVirtual', () => {
     expect(status.containerStatuses?.map((c) => c.name)).toEqual(['main']);
   });
 
+  it('shows the image the tenant wrote where the host runs it under a mirror name (--translate-image), and a resolved one as reported', () => {
+    const running = (image: string) => ({ name: 'main', ready: true, restartCount: 0, image, imageID: '' });
+    const hostPod = (image: string, statusImage: string) =>
+      ({
+        spec: { containers: [{ name: 'main', image }] },
+        status: { phase: 'Running', containerStatuses: [running(statusImage)] },
+      }) as unknown as Pod;
+    const tenants = pod({ containers: [{ name: 'main', image: 'nginx:1.25' }] });
+    const mirror = 'mirror.local/library/nginx:1.25';
+    expect(podStatusForVirtual(hostPod(mirror, mirror), tenants).containerStatuses?.[0]?.image).toBe(
+      'nginx:1.25',
+    );
+    expect(podStatusForVirtual(hostPod(mirror, 'sha256:abc'), tenants).containerStatuses?.[0]?.image).toBe(
+      'sha256:abc',
+    );
+    // The tenant changed the image and the host pod is not written yet: the status keeps what it showed.
+    const changed = {
+      ...pod({ containers: [{ name: 'main', image: 'nginx:1.26' }] }),
+      status: { containerStatuses: [running('nginx:1.25')] },
+    } as Pod;
+    expect(
+      podStatusForVirtual(hostPod(mirror, mirror), changed, { hostSpecCurrent: false }).containerStatuses?.[0]
+        ?.image,
+    ).toBe('nginx:1.25');
+  });
+
   it("takes host names out of the host components' messages, not out of a container's termination message", () => {
     const where = { vcName: 'vc', hostNamespace: 'host-ns' };
     const scrub = (m: string) => scrubHostNames(m, where);

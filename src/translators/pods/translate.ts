@@ -1045,8 +1045,16 @@ export function podStatusForVirtual(host: Pod, virtual: Pod, view: PodStatusView
     hostConditions?.push(resizeRefusedCondition(virtual, view.resizeRefused));
   }
   const names = (list: { name: string }[] | undefined) => new Set((list ?? []).map((c) => c.name));
-  const keep = <T extends { name: string }>(statuses: T[] | undefined, allowed: Set<string>) =>
-    statuses?.filter((s) => allowed.has(s.name)).map((s) => withScrubbedMessages(s, scrub));
+  const keep = <T extends { name: string; image?: string }>(
+    statuses: T[] | undefined,
+    allowed: Set<string>,
+  ) =>
+    statuses
+      ?.filter((s) => allowed.has(s.name))
+      .map((s) => {
+        const scrubbed = withScrubbedMessages(s, scrub);
+        return withTenantsImage(scrubbed, host, virtual, view.hostSpecCurrent ?? true);
+      });
   const vspec = virtual.spec;
   const out: PodStatus = {
     phase: status.phase,
@@ -1083,6 +1091,33 @@ export function podStatusForVirtual(host: Pod, virtual: Pod, view: PodStatusView
   };
   for (const k of Object.keys(out) as (keyof PodStatus)[]) if (out[k] === undefined) delete out[k];
   return out;
+}
+
+/**
+ * A container status showing the image the tenant wrote where the host pod runs it under another name
+ * (--translate-image: a mirror): the kubelet reports the host spec's image, and tools compare a
+ * status's image with the spec's to tell a rollout done. While an image write to the host pod is
+ * still to be made, the tenant's spec says the new image and the host's the old: the status keeps the
+ * image it showed. Any other image (a digest the runtime resolved) is left as the kubelet reports it.
+ */
+function withTenantsImage<T extends { name: string; image?: string }>(
+  status: T,
+  host: Pod,
+  virtual: Pod,
+  hostSpecCurrent: boolean,
+): T {
+  const imageOf = (pod: Pod) =>
+    allContainers(pod.spec ?? { containers: [] }).find((c) => c.name === status.name)?.image;
+  const hostImage = imageOf(host);
+  const tenantsImage = imageOf(virtual);
+  if (hostImage === undefined || tenantsImage === undefined || status.image !== hostImage) return status;
+  if (hostSpecCurrent) return hostImage === tenantsImage ? status : { ...status, image: tenantsImage };
+  const shown = [
+    ...(virtual.status?.containerStatuses ?? []),
+    ...(virtual.status?.initContainerStatuses ?? []),
+    ...(virtual.status?.ephemeralContainerStatuses ?? []),
+  ].find((c) => c.name === status.name)?.image;
+  return shown === undefined ? status : { ...status, image: shown };
 }
 
 /**
