@@ -3,7 +3,7 @@ import type { Informer } from '../informer/informer.ts';
 import type { InformerView } from '../informer/namespaces-informer.ts';
 import type { ClusterClient } from '../kube/client.ts';
 import { objectKey, splitKey, type KubeObject } from '../kube/object.ts';
-import { isControlledElsewhere } from '../sync/controlled-elsewhere.ts';
+import { sourceControlledElsewhere, targetControlledElsewhere } from '../sync/controlled-elsewhere.ts';
 import { EventRecorder } from '../sync/event-recorder.ts';
 import { hostInformerFor } from '../sync/host-watch.ts';
 import type { BuiltKind, KindSpec, ReconcileContext, Relation, Side, SyncEnvironment } from '../sync/kind.ts';
@@ -297,7 +297,7 @@ function compareKind(
     }
     const source = w.source?.store.get(key);
     // Objects another tool controls are never synced (the engine skips them the same way).
-    if (isControlledElsewhere(source, built.name, spec.sourcesOf)) continue;
+    if (sourceControlledElsewhere(spec, source, built.name)) continue;
     const targetKey = spec.mapper.targetKey(key, source);
     const ctx = context(w, env, key, targetKey);
     let wanted: boolean;
@@ -308,8 +308,7 @@ function compareKind(
     }
     const inTheWay = targetKey ? target.store.get(targetKey) : undefined;
     const copy = inTheWay && spec.mapper.sourceKeyOf(inTheWay) === key ? inTheWay : undefined;
-    // A from-host kind's copy is its own whatever a tenant labels it (the engine keeps it so too).
-    if (spec.direction !== 'from-host' && isControlledElsewhere(copy, built.name)) continue;
+    if (targetControlledElsewhere(spec, copy, built.name)) continue;
     report.checked++;
     const owned = target.store.byIndex(SOURCE_INDEX(built.name), key);
     const extras = owned.filter((o) => o !== copy);

@@ -1,5 +1,6 @@
 import type { KubeObject } from '../kube/object.ts';
 import { CONTROLLED_BY_LABEL } from '../naming/labels.ts';
+import type { KindSpec } from './kind.ts';
 
 /**
  * vCluster's opt-out, honoured on both sides: an object labelled `vcluster.loft.sh/controlled-by`
@@ -20,4 +21,26 @@ export function isControlledElsewhere(
   return (
     annotated !== undefined && annotated !== '' && annotated !== kindName && !alsoOurs.includes(annotated)
   );
+}
+
+/**
+ * The engine's opt-out rules for one key, which `vsyncer check` reads the same way: a source another
+ * tool controls (bar the kinds this one takes sources of), and a target another tool controls, except
+ * a from-host kind's (in the virtual cluster, kept as the host has it: a tenant's label there holds
+ * nothing, what is shown being the host admin's).
+ */
+export function sourceControlledElsewhere(
+  spec: KindSpec,
+  source: KubeObject | undefined,
+  kindName: string,
+): boolean {
+  return isControlledElsewhere(source, kindName, spec.sourcesOf);
+}
+
+export function targetControlledElsewhere(
+  spec: KindSpec,
+  target: KubeObject | undefined,
+  kindName: string,
+): boolean {
+  return spec.direction !== 'from-host' && isControlledElsewhere(target, kindName);
 }

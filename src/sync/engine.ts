@@ -10,7 +10,11 @@ import { objectKey, splitKey, type KubeObject } from '../kube/object.ts';
 import type { ResourceType } from '../kube/resources.ts';
 import { managedByValue, OBJECT_HOST_NAMESPACE_ANNOTATION } from '../naming/labels.ts';
 import type { WorkQueueMetrics } from '../workqueue/metrics.ts';
-import { isControlledElsewhere } from './controlled-elsewhere.ts';
+import {
+  isControlledElsewhere,
+  sourceControlledElsewhere,
+  targetControlledElsewhere,
+} from './controlled-elsewhere.ts';
 import { hostInformerFor } from './host-watch.ts';
 import type { BuiltKind, KindSpec, ReconcileContext, Relation, SyncEnvironment, SyncResult } from './kind.ts';
 import { LastSynced, planMetadata, type MetadataPlan } from './metadata-sync.ts';
@@ -434,10 +438,7 @@ export class KindController implements SyncComponent {
     // Objects another tool controls (vCluster's controlled-by) are left alone, on either side; but
     // an opt-out never holds up a deletion (a tenant could otherwise keep a host copy running past
     // its object's end), and a copy that names other copies goes (see KindSpec.copyNamesOtherCopies).
-    if (
-      isControlledElsewhere(sourceObj, this.kind, spec.sourcesOf) &&
-      !sourceObj?.metadata?.deletionTimestamp
-    ) {
+    if (sourceControlledElsewhere(spec, sourceObj, this.kind) && !sourceObj?.metadata?.deletionTimestamp) {
       let removed: SyncResult = {};
       if (spec.copyNamesOtherCopies)
         for (const copy of owned)
@@ -446,10 +447,7 @@ export class KindController implements SyncComponent {
       return removed;
     }
     const target = inTheWay && spec.mapper.sourceKeyOf(inTheWay) === key ? inTheWay : undefined;
-    // A from-host kind's target is in the virtual cluster, kept as the host has it (a copy it made, or
-    // the virtual API server's own kubernetes Service): the tenant may label it, and a tenant's opt-out
-    // there holds nothing (what is shown is the host admin's, and the Service the syncer's to keep).
-    if (spec.direction !== 'from-host' && isControlledElsewhere(target, this.kind)) {
+    if (targetControlledElsewhere(spec, target, this.kind)) {
       // Its changes are someone else's to carry: none waits on this syncer (and its time seen would
       // otherwise be kept, and counted once it is this syncer's again).
       this.observeLatency(key, {});
