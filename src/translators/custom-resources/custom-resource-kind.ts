@@ -285,6 +285,13 @@ export function toHostCustomResourceKind(
    * An object refused for a class it names (ingressClassRefusal) is tried again when that host class
    * changes: given the selector's labels, or made.
    */
+  /** The IngressClasses an object names at the entry's `ingressClasses` fields, where it names them. */
+  const namedIngressClasses = (obj: KubeObject): { location: string; name: string }[] =>
+    entry.ingressClasses.flatMap((field) =>
+      valuesAt(obj, field.segments).values.flatMap(({ location, value }) =>
+        typeof value === 'string' && value !== '' ? [{ location, name: value }] : [],
+      ),
+    );
   const ingressClassRelations = entry.ingressClasses.length
     ? [
         {
@@ -296,11 +303,7 @@ export function toHostCustomResourceKind(
             if (!offeredIngressClasses) return [];
             const name = cls.metadata?.name ?? '';
             return (virtualObjects?.store.list() ?? [])
-              .filter((obj) =>
-                entry.ingressClasses.some((field) =>
-                  valuesAt(obj, field.segments).values.some(({ value }) => value === name),
-                ),
-              )
+              .filter((obj) => namedIngressClasses(obj).some((named) => named.name === name))
               .map(objectKey);
           },
         },
@@ -515,14 +518,12 @@ export function toHostCustomResourceKind(
   function ingressClassRefusal(virtual: KubeObject): string | undefined {
     if (!offeredIngressClasses) return undefined;
     const { informer, selector } = offeredIngressClasses;
-    for (const field of entry.ingressClasses)
-      for (const { location, value } of valuesAt(virtual, field.segments).values) {
-        if (typeof value !== 'string' || value === '') continue;
-        const cls = informer.store.get(value);
-        if (cls && offersClass(selector, cls)) continue;
-        const object = { words: type.kind, name: virtual.metadata?.name ?? '' };
-        return `${location}: ${classWithheld(object, 'IngressClass', value, cls !== undefined)}`;
-      }
+    for (const { location, name } of namedIngressClasses(virtual)) {
+      const cls = informer.store.get(name);
+      if (cls && offersClass(selector, cls)) continue;
+      const object = { words: type.kind, name: virtual.metadata?.name ?? '' };
+      return `${location}: ${classWithheld(object, 'IngressClass', name, cls !== undefined)}`;
+    }
     return undefined;
   }
 
