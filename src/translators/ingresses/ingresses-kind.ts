@@ -2,7 +2,7 @@ import { TerminalError, WaitingError } from '../../controller/errors.ts';
 import { deleteIncarnation } from '../../kube/delete-incarnation.ts';
 import type { Informer } from '../../informer/informer.ts';
 import { objectKey, type KubeObject } from '../../kube/object.ts';
-import type { LabelSelector } from '../../naming/labels.ts';
+import { FROM_HOST_LABEL, type LabelSelector } from '../../naming/labels.ts';
 import {
   CLASS_WITHHELD_REASON,
   classWithheld,
@@ -60,6 +60,12 @@ const SHIM_RELATION = 'shim-certificates';
 /** Virtual ingresses by the objects they name (`Kind/namespace/name`), to find those a copy concerns. */
 const REFERENCE_INDEX = 'ingresses/references';
 
+/** Whether an Ingress's status shows an address (a controller serves it). */
+function hasAddress(ingress: KubeObject): boolean {
+  const status = ingress.status as { loadBalancer?: { ingress?: unknown[] } } | undefined;
+  return (status?.loadBalancer?.ingress?.length ?? 0) > 0;
+}
+
 /**
  * The classes an Ingress names: the field and the legacy annotation controllers still honour. Both
  * count: the API server refuses them differing only on create, and some controllers read the
@@ -90,6 +96,8 @@ export function ingressesKind(
   let judging: JudgingContext | undefined;
   let hostIngresses: Informer<KubeObject> | undefined;
   let virtualIngresses: Informer<KubeObject> | undefined;
+  /** The virtual cluster's IngressClasses: those the tenant made itself are served by its own controller. */
+  let virtualClasses: Informer<KubeObject> | undefined;
   /** With host-ingressclasses and its selector: the host classes an Ingress may name. */
   let offeredClasses: { informer: Informer<KubeObject>; selector: LabelSelector } | undefined;
 
@@ -109,6 +117,22 @@ export function ingressesKind(
       return classWithheld(ingress, 'IngressClass', name, cls !== undefined);
     }
     return undefined;
+  }
+
+  /**
+   * Whether the load-balancer status the virtual Ingress shows is its own ingress controller's, to be
+   * left as it is: the Ingress names a class the tenant made in the virtual cluster (not one shown
+   * from the host), the host copy has no address and the virtual one has. A tenant running its own
+   * controller (an ingress-nginx chart in the virtual cluster) would otherwise see the host's empty
+   * status erase the address its controller wrote, the two taking turns for ever. Once the host copy
+   * has an address (a host controller serves that class name too), the host's is shown, as ever.
+   */
+  function statusOfTenantController(virtual: KubeObject, host: KubeObject): boolean {
+    if (hasAddress(host) || !hasAddress(virtual)) return false;
+    return namedClasses(virtual).some((name) => {
+      const cls = virtualClasses?.store.get(name);
+      return cls !== undefined && cls.metadata?.labels?.[FROM_HOST_LABEL] !== 'true';
+    });
   }
 
   /**
@@ -270,6 +294,17 @@ export function ingressesKind(
       },
       // What shimView's verdict depends on (an offered ClusterIssuer, a tenant's Issuer or its copy)
       // retries the Ingresses naming it.
+      // A class the tenant makes or removes decides whose status its Ingresses show.
+      {
+        name: 'virtual-ingressclasses',
+        cluster: 'virtual',
+        type: Resources.ingressClasses,
+        unindexed: true,
+        keys: (cls) =>
+          (virtualIngresses?.store.list() ?? [])
+            .filter((i) => namedClasses(i).includes(cls.metadata?.name ?? ''))
+            .map(objectKey),
+      },
       ...(hostCertManager
         ? shimDependencies(hostCertManager, where).map(({ naming, ...dependency }) => ({
             ...dependency,
@@ -333,6 +368,7 @@ export function ingressesKind(
         selector,
       };
       virtualIngresses = env.informers.get(env.virtual, INGRESSES);
+      virtualClasses = env.informers.get(env.virtual, Resources.ingressClasses);
       hostIngresses = env.informers.get(env.host, INGRESSES, managed);
       virtualIngresses.addIndexer(REFERENCE_INDEX, (ingress) =>
         ingressReferences(ingress, where).map((r) => referenceKey(r.kind, `${r.namespace}/${r.name}`)),
@@ -390,9 +426,11 @@ export function ingressesKind(
         });
         result.virtualWritten = true;
       }
-      const up = await writeLoadBalancerStatusUp(ctx, INGRESSES, virtual, latest, host);
-      latest = up.latest;
-      if (up.written) result.virtualWritten = true;
+      if (!statusOfTenantController(virtual, host)) {
+        const up = await writeLoadBalancerStatusUp(ctx, INGRESSES, virtual, latest, host);
+        latest = up.latest;
+        if (up.written) result.virtualWritten = true;
+      }
       if (await writePlannedMetadataUp(ctx, INGRESSES, latest, plan)) result.virtualWritten = true;
       return result;
     },

@@ -1,5 +1,6 @@
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
+import { FROM_HOST_LABEL } from '../../naming/labels.ts';
 import { HOST_NS, stateTables, VC, type Seed, type StateTable } from '../../testing/state-table.ts';
 import { specOf } from './translate.ts';
 
@@ -489,6 +490,65 @@ describe('ingresses state table', () => {
     await table.settle();
     expect(virtualIngress(table)?.status).toEqual({ loadBalancer: lb });
     expect(table.virtual.writeLog()).toContain('update ingresses/status team/web');
+  });
+
+  it('an Ingress of a class the tenant made keeps the status its own controller wrote, until the host copy has an address', async () => {
+    const IC = Resources.ingressClasses;
+    const table = await withObjects([
+      [SVC, service('web')],
+      [ING, ingress({ ingressClassName: 'tenant-nginx', ...routeTo('web') })],
+    ]);
+    await table.virtual.create(IC, '', {
+      metadata: { name: 'tenant-nginx' },
+      spec: { controller: 'k8s.io/ingress-nginx' },
+    });
+    // The tenant's controller (running in the virtual cluster) writes its address.
+    const tenantLb = { ingress: [{ ip: '198.51.100.9' }] };
+    await table.virtual.update(
+      ING,
+      'team',
+      { ...virtualIngress(table)!, status: { loadBalancer: tenantLb } },
+      { subresource: 'status' },
+    );
+    await table.settle();
+    expect(hostIngress(table)).toBeDefined();
+    expect(virtualIngress(table)?.status).toEqual({ loadBalancer: tenantLb });
+    // A host controller serving that class name too: its address is shown, as for any Ingress.
+    const hostLb = { ingress: [{ ip: '203.0.113.7' }] };
+    await table.host.update(
+      ING,
+      HOST_NS,
+      { ...hostIngress(table)!, status: { loadBalancer: hostLb } },
+      { subresource: 'status' },
+    );
+    await table.settle();
+    expect(virtualIngress(table)?.status).toEqual({ loadBalancer: hostLb });
+  });
+
+  it('an Ingress of a class shown from the host, or of none, shows the host copy status even when empty', async () => {
+    const IC = Resources.ingressClasses;
+    const table = await withObjects([
+      [SVC, service('web')],
+      [ING, ingress({ ingressClassName: 'shown', ...routeTo('web') })],
+      [ING, { ...ingress(routeTo('web')), metadata: { name: 'plain', namespace: 'team' } }],
+    ]);
+    await table.virtual.create(IC, '', {
+      metadata: { name: 'shown', labels: { [FROM_HOST_LABEL]: 'true' } },
+      spec: { controller: 'k8s.io/ingress-nginx' },
+    });
+    const written = { ingress: [{ ip: '198.51.100.9' }] };
+    for (const name of ['web', 'plain']) {
+      const current = (await table.virtual.get(ING, 'team', name))!;
+      await table.virtual.update(
+        ING,
+        'team',
+        { ...current, status: { loadBalancer: written } },
+        { subresource: 'status' },
+      );
+    }
+    await table.settle();
+    for (const name of ['web', 'plain'])
+      expect((await table.virtual.get(ING, 'team', name))?.status).toEqual({ loadBalancer: {} });
   });
 
   it('a host edit of the spec is reverted', async () => {
