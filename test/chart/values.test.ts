@@ -206,6 +206,36 @@ describe('helm chart: values that would render a broken or an open manifest are 
     // A misspelt key under syncer would be ignored.
     ['syncer.syncAllConfigmaps', 'true', "additional properties 'syncAllConfigmaps' not allowed"],
     ['syncer.kubelet.nodestats', 'true', "additional properties 'nodestats' not allowed"],
+    // Nor under the chart's other sections: a misspelt isolation switch would leave a tenant with no
+    // quota or network policy, a misspelt quota limit at the default.
+    ['isolation.enabeld', 'true', "at '/isolation': additional properties 'enabeld' not allowed"],
+    [
+      'isolation.resourceQuota.hrad.pods',
+      '10',
+      "at '/isolation/resourceQuota': additional properties 'hrad' not allowed",
+    ],
+    // vCluster v0.19's isolation keys, which vsyncer names otherwise (resourceQuota.hard).
+    [
+      'isolation.resourceQuota.quota.pods',
+      '10',
+      "at '/isolation/resourceQuota': additional properties 'quota' not allowed",
+    ],
+    [
+      'isolation.podSecurityStandard',
+      'restricted',
+      "additional properties 'podSecurityStandard' not allowed",
+    ],
+    ['isolation.networkPolicy.enable', 'true', "additional properties 'enable' not allowed"],
+    ['isolation.limitRange.defaults.cpu', '1', "additional properties 'defaults' not allowed"],
+    ['persistence.enable', 'false', "at '/persistence': additional properties 'enable' not allowed"],
+    ['metrics.serviceMonitor.enable', 'true', "additional properties 'enable' not allowed"],
+    [
+      'exportKubeconfig.sercet.name',
+      'x',
+      "at '/exportKubeconfig': additional properties 'sercet' not allowed",
+    ],
+    ['k3s.datastore.endpiont', 'x', "additional properties 'endpiont' not allowed"],
+    ['vanilla.coredns.enable', 'true', "additional properties 'enable' not allowed"],
   ])('refuses %s=%s by the schema', (key, value, error) => {
     expect(() => render({ [key]: value })).toThrow(error);
   });
