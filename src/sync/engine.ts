@@ -80,6 +80,22 @@ const REMEMBERED_SOURCE_DELETES = 10_000;
 /** Target objects by the source key they copy, per kind (two kinds may share a target informer). */
 const SOURCE_INDEX = (kind: string) => `vsyncer/${kind}/source-key`;
 
+/** The API server's words for a request its authorizer (RBAC) refused, not its admission. */
+const RBAC_REFUSAL = /\bcannot [a-z]+ resource\b/;
+
+/** The API server's words for annotations past its limit (256 KiB, keys and values together). */
+const ANNOTATIONS_TOO_LONG = /metadata\.annotations: Too long/;
+
+/**
+ * What the host said of a copy it refused, for the tenant. Annotations too long on a copy of an
+ * object the virtual API server took are the syncer's doing as much as the tenant's: the copy holds
+ * the syncer's records besides the object's own annotations (each key again, its labels for a pod).
+ */
+function hostRefusalText(err: ApiError): string {
+  if (!ANNOTATIONS_TOO_LONG.test(err.serverMessage)) return err.serverMessage;
+  return `${err.serverMessage} (the host copy holds the syncer's records of this object's annotation keys, and of a pod's labels, besides its own annotations: keep those well under half the limit)`;
+}
+
 /** How often a kind whose prepare said "not yet" (its CRD missing) checks again. */
 const PREPARE_RETRY_MS = 5_000;
 
@@ -405,6 +421,12 @@ export class KindController implements SyncComponent {
     try {
       return await this.reconcileCases(key);
     } catch (err) {
+      if (
+        isApiError(err, 'invalid') &&
+        err.cluster === 'host' &&
+        ANNOTATIONS_TOO_LONG.test(err.serverMessage)
+      )
+        throw new TerminalError(hostRefusalText(err), 'SyncError', { fromApiServer: true });
       if (isApiError(err, 'forbidden') && err.cluster === 'host') {
         // The host refused (admission, quota, policy): tell the tenant why, keep retrying with backoff
         // in case the host side changes. Repeats fold into one event with a count.
@@ -527,7 +549,7 @@ export class KindController implements SyncComponent {
           result = merge(result, await this.deleteObject(this.targetClient(), spec, target));
         }
       } else if (target) {
-        result = merge(result, await spec.update(ctx, source, target));
+        result = merge(result, await this.update(ctx, source, target));
       } else {
         const waitMs = this.createdTargetWait(key);
         if (waitMs > 0) {
@@ -565,6 +587,33 @@ export class KindController implements SyncComponent {
       if (this.controller.queue.isQueued(key)) this.controller.enqueue(key, { urgent: true });
     }
     return result;
+  }
+
+  /**
+   * Brings the copy in line with its source. A copy that names other copies (by host name or address)
+   * is only safe while it follows its source: one the host refuses to update (invalid: the tenant's
+   * annotations grown past the host's limit once the syncer's records are added to them; forbidden: a
+   * host policy) is removed rather than left as it was, since a frozen copy would go on naming what
+   * its source has given up (a pod's address, a Service's host name), which another tenant's object
+   * may hold next. Its delete event brings the key back to make it again: what the host refuses of
+   * the new copy is told to the tenant, and a copy it takes (an immutable field changed) is in line.
+   */
+  private async update(ctx: ReconcileContext, source: KubeObject | undefined, target: KubeObject) {
+    try {
+      return await this.spec.update(ctx, source, target);
+    } catch (err) {
+      // Not the syncer's own permissions (RBAC, briefly refused while a host API server starts): those
+      // say nothing of this copy.
+      const refusedForGood =
+        err instanceof ApiError &&
+        err.cluster === 'host' &&
+        (err.kind === 'invalid' || (err.kind === 'forbidden' && !RBAC_REFUSAL.test(err.serverMessage)));
+      if (!refusedForGood || !this.spec.copyNamesOtherCopies || this.sourceSide !== 'virtual') throw err;
+      ctx.log.warn(`the host refused to update ${objectKey(target)}, which names other copies: removing it`, {
+        err,
+      });
+      return this.remove(ctx, target);
+    }
   }
 
   /** How much longer to wait for the cache to show a target this controller created (0: no wait). */

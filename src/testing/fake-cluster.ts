@@ -127,6 +127,9 @@ function serverError(
   return new ApiError(cluster, code, statusBody(code, reason, message, details), `HTTP ${code}`);
 }
 
+/** The API server's limit on an object's annotations, keys and values together (ValidateAnnotationsSize). */
+const TOTAL_ANNOTATION_BYTES = 256 * 1024;
+
 const clone = <T>(v: T): T => cloneJson(v);
 const isRecord = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const rfc3339 = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -989,6 +992,16 @@ export class FakeCluster implements ClusterClient {
         'the namespace of the provided object does not match the namespace sent on the request',
       );
     } else meta.namespace = namespace;
+    const annotationBytes = Object.entries(meta.annotations ?? {}).reduce(
+      (sum, [k, v]) => sum + Buffer.byteLength(k) + Buffer.byteLength(String(v)),
+      0,
+    );
+    if (annotationBytes > TOTAL_ANNOTATION_BYTES)
+      throw this.invalid(
+        type,
+        meta.name ?? '',
+        `metadata.annotations: Too long: must have at most ${TOTAL_ANNOTATION_BYTES} bytes`,
+      );
     if (type.resource === 'secrets' && isRecord(o.stringData)) {
       const data = recordAt(o, 'data');
       for (const [k, v] of Object.entries(o.stringData)) data[k] = Buffer.from(String(v)).toString('base64');
