@@ -125,7 +125,8 @@ export class MissingObjectCreator {
     const { client, logger, what } = this.o;
     const namespace = item.object.metadata?.namespace ?? '';
     const name = item.object.metadata?.name ?? '';
-    if (await getIfExists(client, item.type, namespace, name)) return 'existing';
+    if (await getIfExists(client, item.type, namespace, name, { unnamedNotFoundIsAbsent: true }))
+      return 'existing';
     try {
       // A NotFound here (its namespace not made yet, on a fresh control plane) is retried like any
       // API error.

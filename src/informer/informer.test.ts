@@ -68,7 +68,9 @@ class FakeClient implements Pick<ClusterClient, 'name' | 'list' | 'watch' | 'get
     this.gets.push(name);
     const crd = this.crds.get(name);
     if (crd instanceof Error) throw crd;
-    if (!crd) throw notFound();
+    // As the API server answers a missing object: its Status names it.
+    if (!crd)
+      throw new ApiError('host', 404, { code: 404, reason: 'NotFound', details: { name } }, 'not found');
     return crd as T;
   }
 
@@ -427,6 +429,16 @@ describe('Informer: sync state', () => {
     await settle();
     expect(informer.hasSynced()).toBe(false);
     expect(informer.store.keys()).toEqual([]);
+    await informer.stop();
+  });
+
+  it('a 404 on a CRD-backed type whose CRD read answers a 404 naming nothing (a proxy) is not taken for an empty collection', async () => {
+    const { client, informer } = setup({ type: Resources.gateways });
+    client.crds.set('gateways.gateway.networking.k8s.io', notFound());
+    client.lists.push(notFound());
+    informer.start();
+    await settle();
+    expect(informer.hasSynced()).toBe(false);
     await informer.stop();
   });
 

@@ -519,7 +519,9 @@ export class Informer<T extends KubeObject> {
       const serves = (crd.spec?.versions ?? []).some((v) => v.name === version && v.served === true);
       return serves ? { missing: false, because: `its CRD ${name} serves ${version}` } : { missing: true };
     } catch (crdErr) {
-      if (isNotFound(crdErr)) return { missing: true };
+      // Only a NotFound naming the CRD proves it missing (one naming nothing is a proxy's, say).
+      if (isNotFound(crdErr) && crdErr instanceof ApiError && crdErr.detailsName === name)
+        return { missing: true };
       return { missing: false, because: `its CRD ${name} could not be read (${(crdErr as Error).message})` };
     }
   }

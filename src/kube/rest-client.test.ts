@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
 import { FakeClock } from '../util/clock.ts';
 import { ApiError } from './errors.ts';
+import { getIfExists } from './get-if-exists.ts';
 import { Resources } from './resources.ts';
 import { RestClient, type RestClientOptions } from './rest-client.ts';
 import { Informer } from '../informer/informer.ts';
@@ -63,6 +64,31 @@ describe('RestClient: malformed answers become ApiErrors that say what came back
       'host API: get /api/v1/namespaces/ns/configmaps/a: answer is not JSON: <html>login</html>',
     );
     expect(err.kind).toBe('network');
+  });
+
+  it('a 200 with an empty body, or an object without a name (a proxy): no object, not one without a UID', async () => {
+    for (const body of ['', '{}', '{"kind":"ConfigMap","metadata":{}}']) {
+      handler = (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+      const err = await failure(client.get(Resources.configMaps, 'ns', 'a'));
+      expect(err.message).toBe(
+        'host API: get /api/v1/namespaces/ns/configmaps/a: the answer is not an object (no metadata.name)',
+      );
+    }
+  });
+
+  it('a 404 naming nothing is no proof of absence for getIfExists; one naming the object is', async () => {
+    const notFound = (details?: object) =>
+      JSON.stringify({ kind: 'Status', reason: 'NotFound', code: 404, message: 'not found', details });
+    handler = (_req, res) => res.writeHead(404).end(notFound());
+    expect((await failure(getIfExists(client, Resources.pods, 'ns', 'web'))).kind).toBe('notFound');
+    handler = (_req, res) => res.writeHead(404, { 'content-type': 'text/html' }).end('<html>no route</html>');
+    expect((await failure(getIfExists(client, Resources.pods, 'ns', 'web'))).kind).toBe('notFound');
+    // Where absence only leads to a create, a caller may take it as absence.
+    expect(
+      await getIfExists(client, Resources.pods, 'ns', 'web', { unnamedNotFoundIsAbsent: true }),
+    ).toBeUndefined();
+    handler = (_req, res) => res.writeHead(404).end(notFound({ name: 'web', kind: 'pods' }));
+    expect(await getIfExists(client, Resources.pods, 'ns', 'web')).toBeUndefined();
   });
 
   it('an error status without a Status body', async () => {

@@ -100,13 +100,24 @@ export class RestClient implements ClusterClient {
   }
 
   async get<T extends KubeObject>(type: ResourceType, namespace: string, name: string): Promise<T> {
-    return this.json<T>({
+    const path = resourcePath(type, namespace, name);
+    const obj = await this.json<T>({
       verb: 'get',
       resource: type.resource,
       exactIntegers: type.freeFormContent,
       method: HttpMethod.GET,
-      path: resourcePath(type, namespace, name),
+      path,
     });
+    // An empty or nameless answer (a proxy's) is no object: read as one, it would say the object has
+    // no UID, which callers take for "gone".
+    if (typeof obj?.metadata?.name !== 'string')
+      throw new ApiError(
+        this.name,
+        0,
+        undefined,
+        `get ${path}: the answer is not an object (no metadata.name)`,
+      );
+    return obj;
   }
 
   async list<T extends KubeObject>(

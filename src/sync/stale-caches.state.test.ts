@@ -89,63 +89,70 @@ describe('caches behind the clusters (a leader handover)', () => {
     }).toEqual({ deletes: [], hostCopyKept: true, virtualPod: true });
   });
 
-  it("a host cache behind (the old leader's host pod not yet seen): the tenant's running pod is not taken for one whose host pod went", async () => {
-    // Replica A leads: it makes the host pod, the host schedules and starts it, A binds the virtual
-    // pod and brings its status up.
-    const a = await withPendingWeb();
-    await a.settle();
-    const made = a.host.objects(PODS, HOST_NS).find((p) => p.metadata?.name === HOST_NAME)!;
-    await a.host.create(
-      PODS,
-      HOST_NS,
-      {
-        apiVersion: 'v1',
-        kind: 'Binding',
-        metadata: { name: HOST_NAME, uid: made.metadata!.uid },
-        target: { name: 'n1' },
-      },
-      { subresource: 'binding', name: HOST_NAME },
-    );
-    const bound = a.host.objects(PODS, HOST_NS).find((p) => p.metadata?.name === HOST_NAME)!;
-    await a.host.update(
-      PODS,
-      HOST_NS,
-      { ...bound, status: { phase: 'Running', startTime: '2026-11-30T12:00:01Z' } },
-      { subresource: 'status' },
-    );
-    await a.settle();
-    const virtualPod = a.virtual.objects(PODS, 'team').find((p) => p.metadata?.name === 'web')!;
-    expect((virtualPod.spec as { nodeName?: string }).nodeName).toBe('n1');
-    expect((virtualPod.status as { startTime?: string }).startTime).toBeDefined();
-    const hostPod = a.host.objects(PODS, HOST_NS).find((p) => p.metadata?.name === HOST_NAME)!;
+  it.each([
+    ['', false],
+    [', and the live read of it answered by a 404 that names nothing (a proxy)', true],
+  ])(
+    "a host cache behind (the old leader's host pod not yet seen)%s: the tenant's running pod is not taken for one whose host pod went",
+    async (_, unnamedNotFound) => {
+      // Replica A leads: it makes the host pod, the host schedules and starts it, A binds the virtual
+      // pod and brings its status up.
+      const a = await withPendingWeb();
+      await a.settle();
+      const made = a.host.objects(PODS, HOST_NS).find((p) => p.metadata?.name === HOST_NAME)!;
+      await a.host.create(
+        PODS,
+        HOST_NS,
+        {
+          apiVersion: 'v1',
+          kind: 'Binding',
+          metadata: { name: HOST_NAME, uid: made.metadata!.uid },
+          target: { name: 'n1' },
+        },
+        { subresource: 'binding', name: HOST_NAME },
+      );
+      const bound = a.host.objects(PODS, HOST_NS).find((p) => p.metadata?.name === HOST_NAME)!;
+      await a.host.update(
+        PODS,
+        HOST_NS,
+        { ...bound, status: { phase: 'Running', startTime: '2026-11-30T12:00:01Z' } },
+        { subresource: 'status' },
+      );
+      await a.settle();
+      const virtualPod = a.virtual.objects(PODS, 'team').find((p) => p.metadata?.name === 'web')!;
+      expect((virtualPod.spec as { nodeName?: string }).nodeName).toBe('n1');
+      expect((virtualPod.status as { startTime?: string }).startTime).toBeDefined();
+      const hostPod = a.host.objects(PODS, HOST_NS).find((p) => p.metadata?.name === HOST_NAME)!;
 
-    // Replica B, standing by, listed the host pods just before A made its pod; its host watch lags.
-    // Its virtual cache is current. A's lease ends; B leads.
-    const b = await start({
-      kinds: ['pods'],
-      virtual: [
-        ...a.virtual.objects(Resources.namespaces).map((o) => [Resources.namespaces, o] as const),
-        ...a.virtual.objects(Resources.services).map((o) => [Resources.services, o] as const),
-        [PODS, virtualPod],
-      ],
-      host: podInfrastructure.host,
-    });
-    b.host.holdWatchEvents('pods');
-    const { resourceVersion: _rv, uid: _uid, ...meta } = hostPod.metadata!;
-    void _rv;
-    void _uid;
-    await b.host.create(PODS, HOST_NS, { ...hostPod, metadata: meta });
-    b.host.clearWrites();
-    await b.settle();
-    b.host.releaseWatchEvents();
-    await b.settle();
-    const deletes = b.writes().filter((w) => w.includes(' delete '));
-    expect({
-      deletes,
-      virtualPod: b.virtual.objects(PODS, 'team').map((p) => p.metadata?.uid),
-      hostPods: b.host.objects(PODS, HOST_NS).length,
-    }).toEqual({ deletes: [], virtualPod: ['uid-1'], hostPods: 1 });
-  });
+      // Replica B, standing by, listed the host pods just before A made its pod; its host watch lags.
+      // Its virtual cache is current. A's lease ends; B leads.
+      const b = await start({
+        kinds: ['pods'],
+        virtual: [
+          ...a.virtual.objects(Resources.namespaces).map((o) => [Resources.namespaces, o] as const),
+          ...a.virtual.objects(Resources.services).map((o) => [Resources.services, o] as const),
+          [PODS, virtualPod],
+        ],
+        host: podInfrastructure.host,
+      });
+      b.host.holdWatchEvents('pods');
+      const { resourceVersion: _rv, uid: _uid, ...meta } = hostPod.metadata!;
+      void _rv;
+      void _uid;
+      await b.host.create(PODS, HOST_NS, { ...hostPod, metadata: meta });
+      b.host.clearWrites();
+      if (unnamedNotFound) b.host.failNext('get', 'pods', 'notFound');
+      await b.settle();
+      b.host.releaseWatchEvents();
+      await b.settle();
+      const deletes = b.writes().filter((w) => w.includes(' delete '));
+      expect({
+        deletes,
+        virtualPod: b.virtual.objects(PODS, 'team').map((p) => p.metadata?.uid),
+        hostPods: b.host.objects(PODS, HOST_NS).length,
+      }).toEqual({ deletes: [], virtualPod: ['uid-1'], hostPods: 1 });
+    },
+  );
 });
 
 /** A host copy as the old leader wrote it for the virtual object `team/<name>` of uid, and kind. */
