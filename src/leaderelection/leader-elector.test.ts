@@ -149,7 +149,7 @@ describe('LeaderElector', () => {
     await a.stop();
   });
 
-  it('a clock set back to before its last renewal stops it counting as leader until it renews again', async () => {
+  it('a wall clock stepped back or forward changes nothing: leadership is timed on the monotonic clock', async () => {
     const store = new LeaseStore();
     const fake = new FakeClock(100_000);
     let offset = 0;
@@ -174,15 +174,73 @@ describe('LeaderElector', () => {
     });
     a.start();
     await settle();
-    expect(a.isLeader()).toBe(true);
+    for (const step of [-60_000, 120_000]) {
+      offset += step;
+      expect(a.isLeader()).toBe(true);
+      fake.advance(2_000);
+      await settle();
+      expect(a.isLeader()).toBe(true);
+    }
+    // Renewals failing still end it at the renew deadline, counted on the monotonic clock.
     store.down = true;
-    offset = -60_000;
-    // Renewals fail from now on: how long since the last one cannot be told, so it steps down.
-    expect(a.isLeader()).toBe(false);
+    offset -= 3_600_000;
+    fake.advance(9_000);
+    await settle();
+    expect(log).toEqual(['a leads']);
     fake.advance(2_000);
     await settle();
     expect(log).toEqual(['a leads', 'a lost']);
+    expect(a.isLeader()).toBe(false);
     await a.stop();
+  });
+
+  it('a standby whose wall clock jumps ahead does not take a lease its holder still renews', async () => {
+    const store = new LeaseStore();
+    const fake = new FakeClock(0);
+    let standbyOffset = 0;
+    const standbyClock = {
+      now: () => fake.now() + standbyOffset,
+      monotonicNow: () => fake.monotonicNow(),
+      setTimer: (fn: () => void, ms: number) => fake.setTimer(fn, ms),
+    };
+    const log: string[] = [];
+    const aLink = { cut: false };
+    const a = elector(store, fake, 'a', log, aLink);
+    const b = new LeaderElector({
+      client: leaseClient(store),
+      namespace: 'ns',
+      leaseName: 'vsyncer-vc',
+      identity: 'b',
+      leaseDurationMs: 15_000,
+      renewDeadlineMs: 10_000,
+      retryPeriodMs: 2_000,
+      clock: standbyClock,
+      logger: silentLogger,
+      onStartedLeading: () => log.push('b leads'),
+      onStoppedLeading: () => log.push('b lost'),
+    });
+    a.start();
+    await settle();
+    b.start();
+    await settle();
+    fake.advance(1_000);
+    await settle();
+    // The standby's wall clock steps a minute ahead while the leader's renewals fail for 5 s (well
+    // within its renew deadline): the lease record the standby sees stays the same meanwhile.
+    standbyOffset = 60_000;
+    aLink.cut = true;
+    let both = false;
+    for (let i = 0; i < 60; i++) {
+      if (i === 50) aLink.cut = false;
+      fake.advance(100);
+      await settle();
+      if (a.isLeader() && b.isLeader()) both = true;
+    }
+    expect(both).toBe(false);
+    expect(log).toEqual(['a leads']);
+    expect(fullSpec(store).holderIdentity).toBe('a');
+    await a.stop();
+    await b.stop();
   });
 
   it('releases the lease on stop so a standby takes over at once', async () => {

@@ -45,9 +45,10 @@ export interface LeaderElectorOptions {
 }
 
 /**
- * Leader election through a coordination.k8s.io Lease. Expiry is judged by our own clock from
- * when we last saw the lease change, not by the timestamps in it, so clock skew between replicas
- * does not matter. `isLeader()` turns false the moment renewals have failed for the renew deadline,
+ * Leader election through a coordination.k8s.io Lease. Expiry is judged by our own monotonic clock
+ * from when we last saw the lease change, not by the timestamps in it, so clock skew between replicas
+ * does not matter, nor does a wall clock stepped (NTP, a VM resumed): a standby whose wall clock
+ * jumped would otherwise take a lease its holder still renews. `isLeader()` turns false the moment renewals have failed for the renew deadline,
  * before anyone else can hold the lease, so a deposed leader never writes next to a new one.
  */
 export class LeaderElector {
@@ -71,14 +72,10 @@ export class LeaderElector {
 
   /** True while we hold a lease renewed within the renew deadline. */
   isLeader(): boolean {
-    return this.leading && !this.renewalOverdue(this.opts.clock.now());
+    return this.leading && !this.renewalOverdue(this.opts.clock.monotonicNow());
   }
 
-  /**
-   * The last renewal is older than the renew deadline, or cannot be placed: a clock set back to
-   * before it (an NTP step, a VM resumed) says nothing of how long ago it was, and a standby may
-   * already have taken the lease, so it counts as overdue.
-   */
+  /** The last renewal (monotonic) is older than the renew deadline, or cannot be placed. */
   private renewalOverdue(now: number): boolean {
     const since = now - this.lastRenewal;
     return since < 0 || since >= this.opts.renewDeadlineMs;
@@ -127,7 +124,7 @@ export class LeaderElector {
     let ok = false;
     // The lease runs from when it was written, at the latest: counting from the answer would
     // stretch it by the request's time, and with it the time two replicas could both lead.
-    const attemptedAt = this.opts.clock.now();
+    const attemptedAt = this.opts.clock.monotonicNow();
     try {
       ok = await this.tryAcquireOrRenew();
     } catch (err) {
@@ -136,7 +133,7 @@ export class LeaderElector {
     // A failed renewal leaves the lease ours until it expires, so only a success changes this.
     if (ok) this.holdsLease = true;
     if (this.stopped) return;
-    const now = this.opts.clock.now();
+    const now = this.opts.clock.monotonicNow();
     if (ok) {
       this.lastRenewal = attemptedAt;
       if (!this.leading) {
@@ -157,11 +154,13 @@ export class LeaderElector {
 
   private async tryAcquireOrRenew(): Promise<boolean> {
     const { client, namespace, leaseName, identity, clock } = this.opts;
-    const now = clock.now();
+    // The lease's own times are wall-clock (others read them); expiry is judged on the monotonic one.
+    const wallNow = clock.now();
+    const now = clock.monotonicNow();
     const desired: LeaseSpec = {
       holderIdentity: identity,
       leaseDurationSeconds: Math.ceil(this.opts.leaseDurationMs / 1000),
-      renewTime: microTime(now),
+      renewTime: microTime(wallNow),
     };
     let lease: Lease;
     try {
@@ -172,7 +171,7 @@ export class LeaderElector {
         apiVersion: 'coordination.k8s.io/v1',
         kind: 'Lease',
         metadata: { name: leaseName, namespace },
-        spec: { ...desired, acquireTime: microTime(now), leaseTransitions: 0 },
+        spec: { ...desired, acquireTime: microTime(wallNow), leaseTransitions: 0 },
       });
       this.observed = { record: JSON.stringify(desired), at: now };
       return true;
@@ -200,7 +199,7 @@ export class LeaderElector {
       spec: {
         ...spec,
         ...desired,
-        acquireTime: takingOver ? microTime(now) : spec.acquireTime,
+        acquireTime: takingOver ? microTime(wallNow) : spec.acquireTime,
         // Every change of holder counts, taking over a released (empty) lease included, as in client-go.
         leaseTransitions: (spec.leaseTransitions ?? 0) + (takingOver ? 1 : 0),
       },
