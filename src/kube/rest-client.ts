@@ -60,6 +60,12 @@ interface RequestSpec {
   write?: boolean;
   /** Parse the answer with parseExactJson (ResourceType.freeFormContent). */
   exactIntegers?: boolean | undefined;
+  /**
+   * A stream that may stay quiet for minutes (a watch): undici's body timeout (300 s between two
+   * chunks) is off, so silence is judged by the caller (the informer's watchdog), not taken for a
+   * broken connection every 5 minutes on a server that sends no bookmarks.
+   */
+  stream?: boolean;
 }
 
 /**
@@ -255,6 +261,7 @@ export class RestClient implements ClusterClient {
         resource: type.resource,
         method: HttpMethod.GET,
         path: resourcePath(type, namespace),
+        stream: true,
         query: {
           watch: true,
           resourceVersion: options.resourceVersion,
@@ -370,6 +377,7 @@ export class RestClient implements ClusterClient {
         body,
         signal,
         dispatcher: this.dispatcher,
+        ...(spec.stream ? { bodyTimeout: 0 } : {}),
       });
     } catch (err) {
       this.options.metrics?.request(this.name, spec.verb, spec.resource ?? '', 0);
