@@ -152,6 +152,22 @@ describe('Informer', () => {
     await informer.stop();
   });
 
+  it('ignores a watch event of a type no API server sends (a broken proxy), as client-go does', async () => {
+    const { client, informer, events } = setup();
+    client.lists.push({ metadata: { resourceVersion: '10' }, items: [cm('a', '5')] });
+    informer.start();
+    await informer.waitForSync();
+    await settle();
+    client.current.push({ type: 'REMOVED' as 'DELETED', object: cm('a', '11') });
+    client.current.push({ type: 'added' as 'ADDED', object: cm('z', '12') });
+    expect(events).toEqual(['add a@5']);
+    expect(informer.store.get('ns/a')?.metadata?.resourceVersion).toBe('5');
+    // The watch goes on.
+    client.current.push({ type: 'ADDED', object: cm('c', '13') });
+    expect(events).toEqual(['add a@5', 'add c@13']);
+    await informer.stop();
+  });
+
   it('keeps objects without their managedFields, listed or watched', async () => {
     const { client, informer } = setup();
     const managed = (name: string, rv: string) => ({

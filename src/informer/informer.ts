@@ -452,6 +452,11 @@ export class Informer<T extends KubeObject> {
       if (rv) this.resourceVersion = rv;
       return;
     }
+    if (event.type !== 'ADDED' && event.type !== 'MODIFIED' && event.type !== 'DELETED') {
+      // As client-go: an event of a type no API server sends (a broken proxy's) changes nothing.
+      this.log.warn('watch sent an event of an unknown type; ignored', { type: String(event.type) });
+      return;
+    }
     const obj = this.forCache(event.object as T);
     if (rv) this.resourceVersion = rv;
     if (event.type === 'DELETED') {
