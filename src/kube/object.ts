@@ -65,3 +65,14 @@ export function splitKey(key: string): { namespace: string; name: string } {
     ? { namespace: '', name: key }
     : { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
 }
+
+/** The API server's limit on an object's annotations, keys and values together (in bytes). */
+export const MAX_ANNOTATION_BYTES = 256 * 1024;
+
+/** The size of annotations as the API server counts it against MAX_ANNOTATION_BYTES. */
+export function annotationBytes(annotations: Record<string, string> | undefined): number {
+  let bytes = 0;
+  for (const [key, value] of Object.entries(annotations ?? {}))
+    bytes += Buffer.byteLength(key) + Buffer.byteLength(String(value));
+  return bytes;
+}

@@ -11,7 +11,7 @@ import type {
   WriteOptions,
 } from '../kube/client.ts';
 import { ApiError, type ApiErrorKind, type ApiStatus } from '../kube/errors.ts';
-import type { KubeObject, ObjectList } from '../kube/object.ts';
+import { annotationBytes, MAX_ANNOTATION_BYTES, type KubeObject, type ObjectList } from '../kube/object.ts';
 import { apiVersionOf, Resources, type ResourceType } from '../kube/resources.ts';
 import { realClock, type Clock } from '../util/clock.ts';
 import { cloneJson } from '../util/json.ts';
@@ -126,9 +126,6 @@ function serverError(
   if (code === 0) return new ApiError(cluster, 0, undefined, message);
   return new ApiError(cluster, code, statusBody(code, reason, message, details), `HTTP ${code}`);
 }
-
-/** The API server's limit on an object's annotations, keys and values together (ValidateAnnotationsSize). */
-const TOTAL_ANNOTATION_BYTES = 256 * 1024;
 
 const clone = <T>(v: T): T => cloneJson(v);
 const isRecord = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -992,15 +989,11 @@ export class FakeCluster implements ClusterClient {
         'the namespace of the provided object does not match the namespace sent on the request',
       );
     } else meta.namespace = namespace;
-    const annotationBytes = Object.entries(meta.annotations ?? {}).reduce(
-      (sum, [k, v]) => sum + Buffer.byteLength(k) + Buffer.byteLength(String(v)),
-      0,
-    );
-    if (annotationBytes > TOTAL_ANNOTATION_BYTES)
+    if (annotationBytes(meta.annotations) > MAX_ANNOTATION_BYTES)
       throw this.invalid(
         type,
         meta.name ?? '',
-        `metadata.annotations: Too long: must have at most ${TOTAL_ANNOTATION_BYTES} bytes`,
+        `metadata.annotations: Too long: must have at most ${MAX_ANNOTATION_BYTES} bytes`,
       );
     if (type.resource === 'secrets' && isRecord(o.stringData)) {
       const data = recordAt(o, 'data');

@@ -2,7 +2,7 @@ import { TerminalError, WaitingError } from '../../controller/errors.ts';
 import type { Informer } from '../../informer/informer.ts';
 import { deleteIncarnation } from '../../kube/delete-incarnation.ts';
 import { getIfExists } from '../../kube/get-if-exists.ts';
-import { objectKey, type KubeObject } from '../../kube/object.ts';
+import { annotationBytes, MAX_ANNOTATION_BYTES, objectKey, type KubeObject } from '../../kube/object.ts';
 import { isApiError, isInvalid, isNotFound } from '../../kube/errors.ts';
 import {
   pendingRecreate,
@@ -87,6 +87,28 @@ async function firstAccepted<T>(
     }
   }
   throw new Error('no attempt to write the Service');
+}
+
+/** The tenant's Service as it was, without a cluster IP: made should the replacement be refused. */
+function originalOf(virtual: KubeObject, replacement: KubeObject): KubeObject {
+  const original = { ...replacement, spec: { ...specOf(virtual) } } as KubeObject;
+  delete (original.spec as Record<string, unknown>).clusterIP;
+  delete (original.spec as Record<string, unknown>).clusterIPs;
+  return original;
+}
+
+/**
+ * The size the host copy's annotations would have with the record of a re-create (see
+ * RECREATING_ANNOTATION): it holds the Service, its annotations included, so large ones may not fit.
+ */
+function recreateRecordSize(virtual: KubeObject, host: KubeObject): number {
+  const replacement = recreatedVirtualService(virtual, host);
+  const record = recreateRecord({
+    uid: virtual.metadata?.uid ?? '',
+    replacement,
+    original: originalOf(virtual, replacement),
+  });
+  return annotationBytes({ ...host.metadata?.annotations, [RECREATING_ANNOTATION]: record });
 }
 
 /** A Service of the wrong shape is refused with the field named, before anything reads its spec. */
@@ -182,9 +204,7 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
       if (endpoints)
         endpointsToKeep.set(ctx.key, { endpoints, until: ctx.clock.monotonicNow() + KEEP_ENDPOINTS_MS });
     }
-    const original = { ...replacement, spec: { ...specOf(virtual) } } as KubeObject;
-    delete (original.spec as Record<string, unknown>).clusterIP;
-    delete (original.spec as Record<string, unknown>).clusterIPs;
+    const original = originalOf(virtual, replacement);
     // Written down first: should the syncer stop before the new one is made, or the delete's answer
     // be lost, the next pass makes the Service again instead of deleting its host copy.
     const recorded = await recordOnCopy(ctx, host, {
@@ -453,16 +473,28 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
         throw new TerminalError(refusal);
       }
       if (needsRecreate(virtual, host)) {
-        if (mayRecreate(virtual)) return recreateVirtual(ctx, virtual, host);
-        // A delete would only mark it terminating, and whoever holds the finalizer would then
-        // finish deleting the tenant's Service: it keeps its virtual IP, and the tenant is told.
-        await ctx.events.record(
-          virtual,
-          'Warning',
-          'SyncError',
-          `the host gave this Service cluster IP ${specOf(host).clusterIP}, but it cannot be re-created with it while it has finalizers or is being deleted: pods dialing ${specOf(virtual).clusterIP} reach whatever host Service has that address, not this one; re-create it without finalizers`,
-          { once: true },
-        );
+        const recordSize = recreateRecordSize(virtual, host);
+        if (mayRecreate(virtual) && recordSize <= MAX_ANNOTATION_BYTES)
+          return recreateVirtual(ctx, virtual, host);
+        if (recordSize > MAX_ANNOTATION_BYTES)
+          // The record the re-create needs (the Service, on its host copy) would not fit there.
+          await ctx.events.record(
+            virtual,
+            'Warning',
+            'SyncError',
+            `the host gave this Service cluster IP ${specOf(host).clusterIP}, but it cannot be re-created with it: the syncer records the Service on its host copy meanwhile, and with this Service's annotations (${annotationBytes(virtual.metadata?.annotations)} bytes) the copy's would be ${recordSize} bytes, over the host's ${MAX_ANNOTATION_BYTES}: pods dialing ${specOf(virtual).clusterIP} reach whatever host Service has that address, not this one; make its annotations smaller`,
+            { once: true },
+          );
+        else
+          // A delete would only mark it terminating, and whoever holds the finalizer would then
+          // finish deleting the tenant's Service: it keeps its virtual IP, and the tenant is told.
+          await ctx.events.record(
+            virtual,
+            'Warning',
+            'SyncError',
+            `the host gave this Service cluster IP ${specOf(host).clusterIP}, but it cannot be re-created with it while it has finalizers or is being deleted: pods dialing ${specOf(virtual).clusterIP} reach whatever host Service has that address, not this one; re-create it without finalizers`,
+            { once: true },
+          );
       }
       const result: SyncResult = {};
       if (await keepEndpoints(ctx)) result.virtualWritten = true;

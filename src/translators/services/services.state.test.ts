@@ -114,6 +114,34 @@ describe('services state table', () => {
     ]);
   });
 
+  it("a Service whose annotations would not fit in the re-create's record on its host copy keeps its IP, and the tenant is told why and what its pods reach", async () => {
+    const table = await start({ kinds: ['services'], host: [hostServiceHolding(FIRST_VIRTUAL_IP)] });
+    const svc = service('web');
+    // 90 KB: the copy holds them once, the record twice more (its replacement and the original).
+    svc.metadata!.annotations = { 'example.com/notes': 'x'.repeat(90_000) };
+    await table.virtual.create(SVC, 'team', svc);
+    await table.settle();
+    expect(specOf(virtualSvc(table)).clusterIP).toBe(FIRST_VIRTUAL_IP);
+    expect(table.virtual.writeLog().filter((w) => w.includes(' services'))).toEqual([
+      'create services team/web',
+    ]);
+    const events = table.virtual.objects(Resources.events, 'team');
+    expect(events.map((e) => `${e.reason}: ${e.message}`)).toEqual([
+      expect.stringMatching(
+        /^SyncError: the host gave this Service cluster IP 10\.96\.2\.\d+, but it cannot be re-created with it: .*annotations \(90017 bytes\).*over the host's 262144: pods dialing 10\.96\.1\.1 reach whatever host Service has that address/,
+      ),
+    ]);
+    expect(hostSvc(table)!.metadata?.annotations?.['example.com/notes']).toHaveLength(90_000);
+    // Smaller, it is made again with the host's IP.
+    const current = virtualSvc(table)!;
+    await table.virtual.update(SVC, 'team', {
+      ...current,
+      metadata: { ...current.metadata, annotations: { 'example.com/notes': 'short' } },
+    });
+    await table.settle();
+    expect(specOf(virtualSvc(table)).clusterIP).toBe(specOf(hostSvc(table)).clusterIP);
+  });
+
   it("a Service with finalizers is never deleted to take the host's IP (the finalizer's holder would finish the delete): it stays, and the tenant is told", async () => {
     const table = await start({ kinds: ['services'], host: [hostServiceHolding(FIRST_VIRTUAL_IP)] });
     const svc = service('web');
