@@ -6,9 +6,10 @@ describe('scrubHostNames', () => {
     ['configmaps "app-x-default-x-vc1" already exists', 'configmaps "app" already exists'],
     ['pod my.pod-x-kube-system-x-vc1 is invalid', 'pod my.pod is invalid'],
     ['forbidden in namespace team-a', 'forbidden in namespace <host namespace>'],
+    // A cut name: its hash hides whose it is, and its head may be another virtual cluster's object.
     [
       'secret averyveryverylongnamethatgetscutat52charactersxxxx-x-ns-a1b2c3d4e5 missing',
-      'secret averyveryverylongnamethatgetscutat52charactersxxxx missing',
+      'secret <host object> missing',
     ],
     ['nothing to hide here', 'nothing to hide here'],
     // The kubelet's `<pod>_<namespace>(<uid>)`: `_` ends a name.
@@ -33,6 +34,16 @@ describe('scrubHostNames', () => {
     ['image registry.local/box-x-ray:1 pulled', 'image registry.local/box-x-ray:1 pulled'],
   ])('%s', (input, expected) => {
     expect(scrubHostNames(input, where)).toBe(expected);
+  });
+
+  it("shows a cut name's head only where the names are the tenant's own (the syncer's refusals)", () => {
+    const cut = 'payroll-reconciliation-service-internal-x-finance-pr-144a65d4fe';
+    expect(scrubHostNames(`already defined in ingress team-a/${cut}`, where)).toBe(
+      'already defined in ingress <host namespace>/<host object>',
+    );
+    expect(scrubHostNames(`secret ${cut} is taken`, where, { keepForeignNames: true })).toBe(
+      'secret payroll-reconciliation-service-internal is taken',
+    );
   });
 });
 

@@ -46,7 +46,7 @@ export function scrubHostNames(
       out += token.slice(end, end + next.index);
       token = token.slice(end + next.index);
     }
-    const cut = truncatedName(token);
+    const cut = truncatedName(token, opts);
     if (cut !== undefined) return out + cut;
     // A dotted name (`<service>.<namespace>.svc...`) may hold the host namespace or a cut name as a part.
     return (
@@ -56,7 +56,7 @@ export function scrubHostNames(
         .map((part) =>
           part === where.hostNamespace
             ? '<host namespace>'
-            : (truncatedName(part) ??
+            : (truncatedName(part, opts) ??
               (!opts.keepForeignNames && looksTranslated(part) ? '<host object>' : part)),
         )
         .join('.')
@@ -94,13 +94,15 @@ function virtualNameOf(hostName: string, suffix: string): string {
 }
 
 /**
- * A name ending in a 10-hex hash that kept a `-x-` shows its virtual name; a 63-character cut name
- * that kept none shows nothing of it. Anything else is not a cut name (undefined).
+ * A name cut to 63 characters (a 10-hex hash at its end): `<host object>`, since the hash hides
+ * whose it is, and its head may be another virtual cluster's object name. Where only names the
+ * tenant wrote can appear (keepForeignNames: the syncer's own refusals), one that kept a `-x-`
+ * shows its virtual name. Anything else is not a cut name (undefined).
  */
-function truncatedName(token: string): string | undefined {
+function truncatedName(token: string, opts: ScrubOptions): string | undefined {
   if (!HASH_SUFFIX.test(token)) return undefined;
   const prefix = token.slice(0, token.length - 11);
-  if (prefix.includes('-x-')) return prefix.split('-x-')[0]!;
+  if (prefix.includes('-x-')) return opts.keepForeignNames ? prefix.split('-x-')[0]! : '<host object>';
   return TRUNCATED.test(token) ? '<host object>' : undefined;
 }
 
