@@ -1,4 +1,5 @@
 import type { Informer } from '../../informer/informer.ts';
+import { WaitingError } from '../../controller/errors.ts';
 import { deleteIncarnation } from '../../kube/delete-incarnation.ts';
 import { objectKey, type KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
@@ -110,6 +111,9 @@ export function endpointsKind(where: Placement, addressBounds: EndpointAddressBo
       if (!hostService) return false;
       if (Object.keys((hostService.spec as { selector?: object } | undefined)?.selector ?? {}).length > 0)
         return false;
+      // Deleted already and held by a finalizer: waited for with backoff, not deleted again each time.
+      if (inTheWay.metadata?.deletionTimestamp)
+        throw new WaitingError("the host controller's endpoints of the service are still being deleted");
       await deleteIncarnation(ctx.host, ENDPOINTS, inTheWay);
       ctx.log.info("replacing the host controller's endpoints of the service, which lost its selector");
       return true;

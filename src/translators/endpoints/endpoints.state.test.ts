@@ -308,4 +308,41 @@ describe('endpoints state table (selector-less Services)', () => {
     expect(addressesOf(hostEndpoints(t, 'db'))).toEqual([{ ip: '192.0.2.10' }]);
     expect(t.virtual.objects(Resources.events, 'team').map((e) => e.reason)).toEqual([]);
   });
+
+  it("the host controller's Endpoints, deleted but held by a finalizer, are waited for with backoff, not deleted again and again", async () => {
+    const t = await start({ kinds: ['services', 'endpoints'] });
+    await t.virtual.create(Resources.services, 'team', {
+      metadata: { name: 'db', namespace: 'team' },
+      spec: { ports: [{ port: 5432 }] },
+    });
+    await t.settle();
+    await t.host.create(EP, HOST_NS, {
+      metadata: {
+        name: hostName('db'),
+        namespace: HOST_NS,
+        finalizers: ['example.com/hold'],
+        labels: { 'vcluster.loft.sh/managed-by': VC, 'vcluster.loft.sh/namespace': 'team' },
+      },
+      subsets: [{ addresses: [{ ip: '10.244.0.50' }], ports: [{ port: 5432 }] }],
+    });
+    await t.virtual.create(EP, 'team', {
+      metadata: { name: 'db', namespace: 'team' },
+      subsets: [{ addresses: [{ ip: '192.0.2.10' }], ports: [{ port: 5432 }] }],
+    });
+    await t.settle();
+    const deletes = () => t.host.writeLog().filter((w) => w.startsWith('delete endpoints'));
+    expect(deletes()).toHaveLength(1);
+    for (let i = 0; i < 100; i++) {
+      t.clock.advance(200);
+      await t.settle();
+    }
+    expect(deletes()).toHaveLength(1);
+    // Its finalizer gone, the tenant's Endpoints take its place.
+    const held = hostEndpoints(t, 'db')!;
+    await t.host.update(EP, HOST_NS, { ...held, metadata: { ...held.metadata, finalizers: [] } });
+    await t.settle();
+    t.clock.advance(60_000);
+    await t.settle();
+    expect(addressesOf(hostEndpoints(t, 'db'))).toEqual([{ ip: '192.0.2.10' }]);
+  });
 });
