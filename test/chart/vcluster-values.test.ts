@@ -683,3 +683,112 @@ describe("helm chart: vCluster's values that have an exact vsyncer value", () =>
     ).toThrow(/sync\.toHost\.pods\.patches: .*; sleep: vsyncer has no sleep mode/);
   });
 });
+
+/** vCluster v0.19's default `sync` values (its k3s chart), with ingresses and network policies on. */
+const V019_SYNC = {
+  services: { enabled: true },
+  configmaps: { enabled: true, all: false },
+  secrets: { all: false, enabled: true },
+  endpoints: { enabled: true },
+  pods: { enabled: true, ephemeralContainers: false, status: false },
+  events: { enabled: true },
+  persistentvolumeclaims: { enabled: true },
+  ingresses: { enabled: true },
+  ingressclasses: {},
+  'fake-nodes': { enabled: true },
+  'fake-persistentvolumes': { enabled: true },
+  nodes: {
+    fakeKubeletIPs: true,
+    enabled: false,
+    syncAllNodes: false,
+    nodeSelector: '',
+    enableScheduler: false,
+    syncNodeChanges: false,
+  },
+  persistentvolumes: { enabled: false },
+  storageclasses: { enabled: false },
+  hoststorageclasses: { enabled: false },
+  priorityclasses: { enabled: false },
+  networkpolicies: { enabled: true },
+  volumesnapshots: { enabled: false },
+  poddisruptionbudgets: { enabled: false },
+  serviceaccounts: { enabled: false },
+  generic: { config: '---' },
+};
+
+describe("helm chart: vCluster v0.19's sync layout (a section per kind under sync)", () => {
+  it('reads each kind as its v0.20 section, its defaults included', () => {
+    const args = syncerArgs(renderValues({ sync: V019_SYNC }));
+    const kinds = args
+      .find((a) => a.startsWith('--sync='))!
+      .slice('--sync='.length)
+      .split(',');
+    for (const on of ['ingresses', 'networkpolicies', 'events', 'pods', 'services', 'configmaps'])
+      expect(kinds).toContain(on);
+    for (const off of [
+      '-priorityclasses',
+      '-poddisruptionbudgets',
+      '-storageclasses',
+      '-host-storageclasses',
+    ])
+      expect(kinds).toContain(off);
+    expect(syncerArgs(renderValues({ sync: { secrets: { all: true } } }))).toContain(
+      '--sync-all-secrets=true',
+    );
+    expect(
+      syncerArgs(renderValues({ sync: { ingressclasses: { enabled: true } } })).find((a) =>
+        a.startsWith('--sync='),
+      ),
+    ).toContain('host-ingressclasses');
+  });
+
+  it('real nodes: syncAllNodes, nodeSelector and enableScheduler, with fake nodes off', () => {
+    const all = syncerArgs(
+      renderValues({
+        sync: { 'fake-nodes': { enabled: false }, nodes: { enabled: true, syncAllNodes: true } },
+      }),
+    );
+    expect(all).toContain('--sync-real-nodes=true');
+    expect(all).toContain('--node-selector=*');
+    const some = syncerArgs(
+      renderValues({
+        sync: { nodes: { enabled: true, nodeSelector: 'pool=tenants', enableScheduler: true } },
+      }),
+    );
+    expect(some).toContain('--node-selector=pool=tenants');
+    expect(some).toContain('--virtual-scheduler=true');
+  });
+
+  it.each([
+    [
+      { generic: { config: 'version: v1beta1\nexport:\n- kind: Foo' } },
+      /sync\.generic .*vsyncer has no equivalent/,
+    ],
+    [{ pods: { status: true } }, /sync\.pods\.status: vsyncer has no equivalent/],
+    [{ 'fake-nodes': { enabled: false } }, /sync\.fake-nodes\.enabled: vsyncer always shows them/],
+    [
+      { nodes: { enabled: true, syncNodeChanges: true } },
+      /sync\.fromHost\.nodes\.syncBackChanges: vsyncer has no equivalent/,
+    ],
+    [{ ingresses: true }, /sync\.ingresses \(vCluster v0\.19's layout\) must be a map/],
+    [
+      { ingresses: { enabled: true }, toHost: { ingresses: { enabled: false } } },
+      /sync\.ingresses \(vCluster v0\.19's layout\) and sync\.toHost\.ingresses are both set: keep one/,
+    ],
+    [{ deployments: { enabled: true } }, /sync\.deployments: vsyncer has no equivalent of this key/],
+  ])('refuses %j, naming it', (sync, error) => {
+    expect(() => renderValues({ sync })).toThrow(error);
+  });
+
+  it("refuses v0.19's other top-level keys, naming what to write instead", () => {
+    expect(() => renderValues({ mapServices: { fromVirtual: [{ from: 'a/b', to: 'c' }] } })).toThrow(
+      /mapServices: vCluster v0\.19's: write networking\.replicateServices/,
+    );
+    expect(() => renderValues({ vcluster: { image: 'rancher/k3s:v1.29.0-k3s1' } })).toThrow(
+      /vcluster: vCluster v0\.19's: set k3s\.image/,
+    );
+    expect(() => renderValues({ storage: { size: '10Gi' } })).toThrow(
+      /storage: vCluster v0\.19's: set persistence/,
+    );
+  });
+});

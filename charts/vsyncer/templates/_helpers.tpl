@@ -57,6 +57,11 @@ read by vsyncer.values instead, which refuses only what under them has no equiva
 {{- define "vsyncer.vclusterValues" -}}
 top:
   plugins: "vsyncer has no plugins"
+  mapServices: "vCluster v0.19's: write networking.replicateServices (its toHost for fromVirtual, its fromHost for fromHost)"
+  vcluster: "vCluster v0.19's: set k3s.image, k3s.extraArgs, k3s.resources"
+  fallbackHostDns: "vCluster v0.19's: write networking.advanced.fallbackHostCluster"
+  coredns: "vCluster v0.19's: write controlPlane.coredns"
+  storage: "vCluster v0.19's: set persistence"
   plugin: "vsyncer has no plugins"
   pro: "vsyncer has no pro features"
   platform: "vsyncer has no platform"
@@ -375,10 +380,90 @@ Call with (dict "s" $s "m" section).
 {{- end -}}
 {{- end -}}
 
+{{/*
+vCluster v0.19's sync layout, a section per kind right under `sync` (`sync.ingresses.enabled`), moved
+in place to where v0.20 put it (sync.toHost.ingresses), which vsyncer.vc.sync then reads and checks:
+its messages name that place. Its keys with no v0.20 place: nodes' (real nodes: syncAllNodes and
+nodeSelector are the selector, syncNodeChanges is syncBackChanges, enableScheduler the virtual
+scheduler), pods' ephemeralContainers (vsyncer syncs them either way) and status (only off),
+fake-nodes' and fake-persistentvolumes' enabled (only on, vsyncer's way, unless the real ones are
+synced), and generic (only empty, as its defaults). A section set both ways fails.
+*/}}
+{{- define "vsyncer.vc.syncV019" -}}
+{{- $s := . -}}
+{{- $sync := $s.root.Values.sync -}}
+{{- $toHost := dict "services" "services" "endpoints" "endpoints" "persistentvolumeclaims" "persistentVolumeClaims" "configmaps" "configMaps" "secrets" "secrets" "pods" "pods" "ingresses" "ingresses" "priorityclasses" "priorityClasses" "networkpolicies" "networkPolicies" "poddisruptionbudgets" "podDisruptionBudgets" "serviceaccounts" "serviceAccounts" "storageclasses" "storageClasses" "persistentvolumes" "persistentVolumes" "volumesnapshots" "volumeSnapshots" -}}
+{{- $fromHost := dict "events" "events" "ingressclasses" "ingressClasses" "hoststorageclasses" "storageClasses" "legacy-storageclasses" "storageClasses" "csidrivers" "csiDrivers" "csinodes" "csiNodes" "csistoragecapacities" "csiStorageCapacities" "nodes" "nodes" -}}
+{{- range $old := keys $sync | sortAlpha -}}
+{{- $section := get $sync $old -}}
+{{- $direction := ternary "toHost" (ternary "fromHost" "" (hasKey $fromHost $old)) (hasKey $toHost $old) -}}
+{{- if $direction -}}
+{{- $new := ternary (get $toHost $old) (get $fromHost $old) (eq $direction "toHost") -}}
+{{- $at := printf "sync.%s" $old -}}
+{{- if not (kindIs "map" $section) -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s (vCluster v0.19's layout) must be a map" $at)) -}}
+{{- else -}}
+{{- if not (kindIs "map" (get $sync $direction)) -}}{{- $_ := set $sync $direction dict -}}{{- end -}}
+{{- $into := get $sync $direction -}}
+{{- $moved := deepCopy $section -}}
+{{- if eq $old "pods" -}}
+{{- $_ := unset $moved "ephemeralContainers" -}}
+{{- if $section.status -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" "sync.pods.status: vsyncer has no equivalent (only an off value, false, is accepted)") -}}
+{{- end -}}
+{{- $_ := unset $moved "status" -}}
+{{- end -}}
+{{- if eq $old "nodes" -}}
+{{- $moved = pick $section "enabled" "clearImageStatus" -}}
+{{- if or $section.syncAllNodes $section.nodeSelector -}}
+{{- $_ := set $moved "selector" (ternary (dict "all" true) dict (eq (toString $section.syncAllNodes) "true")) -}}
+{{- end -}}
+{{- if hasKey $section "syncNodeChanges" -}}{{- $_ := set $moved "syncBackChanges" $section.syncNodeChanges -}}{{- end -}}
+{{- with $section.nodeSelector -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" "sync.nodes.nodeSelector" "to" "syncer.nodeSelector" "value" . "default" "") -}}
+{{- end -}}
+{{- if $section.enableScheduler -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" "sync.nodes.enableScheduler" "to" "syncer.virtualScheduler" "value" true "default" false) -}}
+{{- end -}}
+{{- range $key := keys $section | sortAlpha -}}
+{{- if not (has $key (list "enabled" "clearImageStatus" "syncAllNodes" "nodeSelector" "syncNodeChanges" "enableScheduler" "fakeKubeletIPs")) -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "sync.nodes.%s: vsyncer has no equivalent of this key" $key)) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- if hasKey $into $new -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s (vCluster v0.19's layout) and sync.%s.%s are both set: keep one" $at $direction $new)) -}}
+{{- else -}}
+{{- $_ := set $into $new $moved -}}
+{{- end -}}
+{{- end -}}
+{{- $_ := unset $sync $old -}}
+{{- else if has $old (list "fake-nodes" "fake-persistentvolumes") -}}
+{{- /* As in v0.19, off is ignored while the real ones are synced. */ -}}
+{{- $realKey := ternary "nodes" "persistentvolumes" (eq $old "fake-nodes") -}}
+{{- $real := get $sync $realKey -}}
+{{- $realOn := and (kindIs "map" $real) (eq (toString (get ((kindIs "map" $real) | ternary $real dict) "enabled")) "true") -}}
+{{- if and (kindIs "map" $section) (hasKey $section "enabled") (not $section.enabled) (not $realOn) -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "sync.%s.enabled: vsyncer always shows them (only true is accepted, but with sync.%s.enabled)" $old $realKey)) -}}
+{{- end -}}
+{{- $_ := unset $sync $old -}}
+{{- else if eq $old "generic" -}}
+{{- /* v0.19's generic sync, which its default values hold empty (a lone `---`). */ -}}
+{{- $generic := (kindIs "map" $section) | ternary $section (dict "config" "x") -}}
+{{- $config := trim (trimPrefix "---" (trim (toString ($generic.config | default "")))) -}}
+{{- if or (without (keys $generic) "config") $config -}}
+{{- include "vsyncer.vc.problem" (dict "s" $s "text" "sync.generic (vCluster v0.19's generic sync): vsyncer has no equivalent; see syncer.config.customResources (docs/custom-resources.md)") -}}
+{{- end -}}
+{{- $_ := unset $sync $old -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
 {{/* vCluster's sync.toHost and sync.fromHost. */}}
 {{- define "vsyncer.vc.sync" -}}
 {{- $s := . -}}
 {{- $root := $s.root -}}
+{{- if kindIs "map" $root.Values.sync -}}{{- include "vsyncer.vc.syncV019" $s -}}{{- end -}}
 {{- with $root.Values.sync -}}
 {{- include "vsyncer.vc.keys" (dict "s" $s "at" "sync" "m" . "known" (list "toHost" "fromHost")) -}}
 {{- if kindIs "map" . -}}
