@@ -80,9 +80,6 @@ const REMEMBERED_SOURCE_DELETES = 10_000;
 /** Target objects by the source key they copy, per kind (two kinds may share a target informer). */
 const SOURCE_INDEX = (kind: string) => `vsyncer/${kind}/source-key`;
 
-/** The API server's words for a request its authorizer (RBAC) refused, not its admission. */
-const RBAC_REFUSAL = /\bcannot [a-z]+ resource\b/;
-
 /** The API server's words for annotations past its limit (256 KiB, keys and values together). */
 const ANNOTATIONS_TOO_LONG = /metadata\.annotations: Too long/;
 
@@ -493,6 +490,8 @@ export class KindController implements SyncComponent {
     if (inTheWay || !wanted) this.createdTargetUntil.delete(key);
     if (wanted) {
       if (inTheWay && !target) {
+        // Its delete, whoever makes it or however long a finalizer holds it, brings this key back.
+        this.nameWaiters.wait(key, objectKey(inTheWay));
         if (await spec.replaceInTheWay?.(ctx, inTheWay))
           return { requeueAfterMs: REPLACED_IN_THE_WAY_RECHECK_MS };
         // Another synced object or someone else's object already has this name: never touch it.
@@ -591,27 +590,28 @@ export class KindController implements SyncComponent {
 
   /**
    * Brings the copy in line with its source. A copy that names other copies (by host name or address)
-   * is only safe while it follows its source: one the host refuses to update (invalid: the tenant's
-   * annotations grown past the host's limit once the syncer's records are added to them; forbidden: a
-   * host policy) is removed rather than left as it was, since a frozen copy would go on naming what
-   * its source has given up (a pod's address, a Service's host name), which another tenant's object
-   * may hold next. Its delete event brings the key back to make it again: what the host refuses of
-   * the new copy is told to the tenant, and a copy it takes (an immutable field changed) is in line.
+   * is only safe while it follows its source, and a tenant can make the host refuse every update of
+   * it: annotations the virtual API server took grow past the host's limit once the syncer's records
+   * are added. Such a copy is removed rather than left frozen, naming what its source has given up
+   * (a pod's address, a Service's host name), which another tenant's object may hold next; its delete
+   * event brings the key back to make it again, and the host's refusal of that is told to the tenant.
+   * Only that refusal of the copy's own write counts: others may pass (a host starting, a webhook's
+   * error) or are a host policy's to keep (re-made, the copy would get past a policy on updates).
    */
   private async update(ctx: ReconcileContext, source: KubeObject | undefined, target: KubeObject) {
     try {
       return await this.spec.update(ctx, source, target);
     } catch (err) {
-      // Not the syncer's own permissions (RBAC, briefly refused while a host API server starts): those
-      // say nothing of this copy.
-      const refusedForGood =
+      const frozen =
         err instanceof ApiError &&
         err.cluster === 'host' &&
-        (err.kind === 'invalid' || (err.kind === 'forbidden' && !RBAC_REFUSAL.test(err.serverMessage)));
-      if (!refusedForGood || !this.spec.copyNamesOtherCopies || this.sourceSide !== 'virtual') throw err;
-      ctx.log.warn(`the host refused to update ${objectKey(target)}, which names other copies: removing it`, {
-        err,
-      });
+        err.kind === 'invalid' &&
+        err.detailsName === target.metadata?.name &&
+        ANNOTATIONS_TOO_LONG.test(err.serverMessage);
+      if (!frozen || !this.spec.copyNamesOtherCopies || this.sourceSide !== 'virtual') throw err;
+      ctx.log.warn(
+        `the host refuses every update of ${objectKey(target)} (its annotations are too long), which names other copies: removing it`,
+      );
       return this.remove(ctx, target);
     }
   }

@@ -79,6 +79,45 @@ describe('a copy naming other copies whose update the host refuses', () => {
     expect(JSON.stringify(hostEndpoints()?.subsets)).toContain('10.244.0.7');
   });
 
+  it.each([
+    ['forbidden, as a host API server that is starting answers', 'forbidden'],
+    ['invalid, as a webhook that failed answers', 'invalid'],
+  ] as const)(
+    'a refusal of another kind (%s) keeps the copy, and its update is tried again',
+    async (_, kind) => {
+      const table = await start({
+        kinds: ['endpoints'],
+        virtual: [
+          [SVC, { metadata: { name: 'db', namespace: 'team' }, spec: { ports: [{ port: 5432 }] } }],
+          [
+            EP,
+            {
+              metadata: { name: 'db', namespace: 'team' },
+              subsets: [{ addresses: [{ ip: '192.0.2.10' }], ports: [{ port: 5432 }] }],
+            },
+          ],
+        ],
+        host: [ownHostService('team', 'db')],
+      });
+      await table.settle();
+      const hostEndpoints = () =>
+        table.host.objects(EP, HOST_NS).find((e) => e.metadata?.name === `db-x-team-x-${VC}`);
+      const uid = hostEndpoints()!.metadata?.uid;
+      table.host.failNext('update', 'endpoints', kind);
+      const current = table.virtual.objects(EP, 'team')[0]!;
+      await table.virtual.update(EP, 'team', {
+        ...current,
+        subsets: [{ addresses: [{ ip: '192.0.2.11' }], ports: [{ port: 5432 }] }],
+      });
+      await table.settle();
+      table.clock.advance(60_000);
+      await table.settle();
+      expect(table.host.writeLog().filter((w) => w.startsWith('delete'))).toEqual([]);
+      expect(hostEndpoints()!.metadata?.uid).toBe(uid);
+      if (kind === 'forbidden') expect(JSON.stringify(hostEndpoints()!.subsets)).toContain('192.0.2.11');
+    },
+  );
+
   it('Ingress: removed, so it never keeps a Service host name that another namespace takes next', async () => {
     const table = await start({ kinds: ['ingresses', 'services'] });
     const service = (name: string, namespace: string): KubeObject => ({

@@ -1182,7 +1182,8 @@ export class FakeCluster implements ClusterClient {
   }
 
   private invalid(type: ResourceType, name: string, cause: string): ApiError {
-    return this.error(422, 'Invalid', `${type.kind} "${name}" is invalid: ${cause}`);
+    // As the API server's: its details name the object.
+    return serverError(this.name, 422, 'Invalid', `${type.kind} "${name}" is invalid: ${cause}`, { name });
   }
 }
 
