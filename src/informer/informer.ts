@@ -108,6 +108,8 @@ export class Informer<T extends KubeObject> {
   private readonly backoff: Backoff;
   private resourceVersion = '';
   private synced = false;
+  /** Whether a watch event of an unknown type was logged at warn level already. */
+  private unknownEventTypeSeen = false;
   private syncWaiters: (() => void)[] = [];
   private running: Promise<void> | undefined;
   private stopController = new AbortController();
@@ -453,8 +455,11 @@ export class Informer<T extends KubeObject> {
       return;
     }
     if (event.type !== 'ADDED' && event.type !== 'MODIFIED' && event.type !== 'DELETED') {
-      // As client-go: an event of a type no API server sends (a broken proxy's) changes nothing.
-      this.log.warn('watch sent an event of an unknown type; ignored', { type: String(event.type) });
+      // As client-go: an event of a type no API server sends (a broken proxy's) changes nothing. Said
+      // once at warn level: a proxy sending them may send many.
+      const log = this.unknownEventTypeSeen ? this.log.debug : this.log.warn;
+      log.call(this.log, 'watch sent an event of an unknown type; ignored', { type: String(event.type) });
+      this.unknownEventTypeSeen = true;
       return;
     }
     const obj = this.forCache(event.object as T);

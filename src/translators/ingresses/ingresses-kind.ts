@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { TerminalError, WaitingError } from '../../controller/errors.ts';
 import { deleteIncarnation } from '../../kube/delete-incarnation.ts';
 import type { Informer } from '../../informer/informer.ts';
@@ -60,6 +61,13 @@ const SHIM_RELATION = 'shim-certificates';
 /** Virtual ingresses by the objects they name (`Kind/namespace/name`), to find those a copy concerns. */
 const REFERENCE_INDEX = 'ingresses/references';
 
+/** How many Ingresses' shown statuses are remembered (see statusOfTenantController). */
+const STATUSES_REMEMBERED = 10_000;
+
+/** An Ingress's load-balancer status, as text to compare. */
+const statusText = (ingress: KubeObject): string =>
+  JSON.stringify((ingress.status as { loadBalancer?: unknown } | undefined)?.loadBalancer ?? {});
+
 /** Whether an Ingress's status shows an address (a controller serves it). */
 function hasAddress(ingress: KubeObject): boolean {
   const status = ingress.status as { loadBalancer?: { ingress?: unknown[] } } | undefined;
@@ -119,6 +127,9 @@ export function ingressesKind(
     return undefined;
   }
 
+  /** The load-balancer status each Ingress was last shown by this syncer (the host copy's). */
+  const statusShown = new LRUCache<string, string>({ max: STATUSES_REMEMBERED });
+
   /**
    * Whether the load-balancer status the virtual Ingress shows is its own ingress controller's, to be
    * left as it is: the Ingress names a class the tenant made in the virtual cluster (not one shown
@@ -127,8 +138,11 @@ export function ingressesKind(
    * status erase the address its controller wrote, the two taking turns for ever. Once the host copy
    * has an address (a host controller serves that class name too), the host's is shown, as ever.
    */
-  function statusOfTenantController(virtual: KubeObject, host: KubeObject): boolean {
+  function statusOfTenantController(key: string, virtual: KubeObject, host: KubeObject): boolean {
     if (hasAddress(host) || !hasAddress(virtual)) return false;
+    // The address this syncer showed last (the host's, which a host controller has since cleared: it
+    // stopped, or no longer serves the class) is not the tenant controller's to keep.
+    if (statusShown.get(key) === statusText(virtual)) return false;
     return namedClasses(virtual).some((name) => {
       const cls = virtualClasses?.store.get(name);
       return cls !== undefined && cls.metadata?.labels?.[FROM_HOST_LABEL] !== 'true';
@@ -426,10 +440,11 @@ export function ingressesKind(
         });
         result.virtualWritten = true;
       }
-      if (!statusOfTenantController(virtual, host)) {
+      if (!statusOfTenantController(ctx.key, virtual, host)) {
         const up = await writeLoadBalancerStatusUp(ctx, INGRESSES, virtual, latest, host);
         latest = up.latest;
         if (up.written) result.virtualWritten = true;
+        statusShown.set(ctx.key, statusText(latest));
       }
       if (await writePlannedMetadataUp(ctx, INGRESSES, latest, plan)) result.virtualWritten = true;
       return result;

@@ -523,6 +523,24 @@ describe('ingresses state table', () => {
     );
     await table.settle();
     expect(virtualIngress(table)?.status).toEqual({ loadBalancer: hostLb });
+    // That host controller clears it (it stopped): the host's address shown is not kept.
+    await table.host.update(
+      ING,
+      HOST_NS,
+      { ...hostIngress(table)!, status: { loadBalancer: {} } },
+      { subresource: 'status' },
+    );
+    await table.settle();
+    expect(virtualIngress(table)?.status).toEqual({ loadBalancer: {} });
+    // The tenant's controller writes its own again: kept.
+    await table.virtual.update(
+      ING,
+      'team',
+      { ...virtualIngress(table)!, status: { loadBalancer: tenantLb } },
+      { subresource: 'status' },
+    );
+    await table.settle();
+    expect(virtualIngress(table)?.status).toEqual({ loadBalancer: tenantLb });
   });
 
   it('an Ingress of a class shown from the host, or of none, shows the host copy status even when empty', async () => {
