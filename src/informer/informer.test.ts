@@ -152,6 +152,23 @@ describe('Informer', () => {
     await informer.stop();
   });
 
+  it('covers an object it would list: its namespace, label selector and name field selector', () => {
+    const obj = (namespace: string, name: string, labels: Record<string, string> = {}) => ({
+      metadata: { namespace, name, labels },
+    });
+    const { informer: scoped } = setup({ namespace: 'ns', labelSelector: 'tier=fast,!legacy' });
+    expect(scoped.covers(obj('ns', 'a', { tier: 'fast' }))).toBe(true);
+    expect(scoped.covers(obj('other', 'a', { tier: 'fast' }))).toBe(false);
+    expect(scoped.covers(obj('ns', 'a', { tier: 'slow' }))).toBe(false);
+    expect(scoped.covers(obj('ns', 'a', { tier: 'fast', legacy: '' }))).toBe(false);
+    const { informer: one } = setup({ namespace: 'ns', fieldSelector: 'metadata.name=a' });
+    expect(one.covers(obj('ns', 'a'))).toBe(true);
+    expect(one.covers(obj('ns', 'b'))).toBe(false);
+    // A field it cannot read: not taken for listed, so nobody waits for it.
+    const { informer: odd } = setup({ namespace: 'ns', fieldSelector: 'spec.nodeName=n1' });
+    expect(odd.covers(obj('ns', 'a'))).toBe(false);
+  });
+
   it('ignores a watch event of a type no API server sends (a broken proxy), as client-go does', async () => {
     const { client, informer, events } = setup();
     client.lists.push({ metadata: { resourceVersion: '10' }, items: [cm('a', '5')] });

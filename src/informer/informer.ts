@@ -12,6 +12,7 @@ import { apiVersionOf, Resources, type ResourceType } from '../kube/resources.ts
 import { Backoff } from '../util/backoff.ts';
 import { realClock, type Clock } from '../util/clock.ts';
 import { silentLogger, type Logger } from '../util/log.ts';
+import { parseLabelSelector, selectorMatches } from '../util/label-selector.ts';
 import { Store, type IndexFunc, type ReadOnlyStore } from './store.ts';
 import type { SubtreePool } from './subtree-pool.ts';
 
@@ -141,6 +142,25 @@ export class Informer<T extends KubeObject> {
     const where = this.opts.namespace ? ` in ${this.opts.namespace}` : '';
     const which = this.opts.fieldSelector ? ` (${this.opts.fieldSelector})` : '';
     return `${this.opts.client.name}/${this.opts.type.resource}${where}${which}`;
+  }
+
+  /**
+   * Whether an object (read from its cluster) is one this informer lists: in its namespace, matching
+   * its label selector and its field selector (of which only metadata.name and metadata.namespace
+   * are read; any other field makes it false, so that no caller waits for an object never listed).
+   */
+  covers(obj: KubeObject): boolean {
+    const { namespace, labelSelector, fieldSelector } = this.opts;
+    if (namespace && obj.metadata?.namespace !== namespace) return false;
+    if (labelSelector && !selectorMatches(parseLabelSelector(labelSelector), obj.metadata?.labels ?? {}))
+      return false;
+    for (const term of fieldSelector ? fieldSelector.split(',') : []) {
+      const m = /^(metadata\.name|metadata\.namespace)\s*(==?|!=)\s*(.*)$/.exec(term.trim());
+      if (!m) return false;
+      const actual = m[1] === 'metadata.name' ? obj.metadata?.name : obj.metadata?.namespace;
+      if ((actual === m[3]) !== (m[2] !== '!=')) return false;
+    }
+    return true;
   }
 
   /** Where the informer is in its list/watch cycle (for tests and status). */

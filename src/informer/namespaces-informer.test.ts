@@ -25,6 +25,9 @@ class FakeNamespaceInformer implements InformerView<KubeObject> {
   hasSynced() {
     return this.synced;
   }
+  covers(obj: KubeObject) {
+    return obj.metadata?.namespace === this.namespace;
+  }
   waitForSync() {
     return this.synced ? Promise.resolve() : new Promise<void>((r) => this.waiters.push(r));
   }

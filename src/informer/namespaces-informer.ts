@@ -13,6 +13,8 @@ export interface InformerView<T extends KubeObject> {
   addHandlers(handlers: InformerHandlers<T>): void;
   hasSynced(): boolean;
   waitForSync(): Promise<void>;
+  /** Whether an object (read from its cluster) is one this informer lists (Informer.covers). */
+  covers(obj: T): boolean;
 }
 
 /** What one part watches: a whole namespace, or one object of it (by name). */
@@ -89,6 +91,10 @@ export class NamespacesInformer<T extends KubeObject> implements InformerView<T>
 
   hasSynced(): boolean {
     return [...this.parts.values()].every((p) => p.hasSynced());
+  }
+
+  covers(obj: T): boolean {
+    return [...this.parts.values()].some((p) => p.covers(obj));
   }
 
   async waitForSync(): Promise<void> {

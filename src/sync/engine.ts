@@ -93,6 +93,9 @@ function hostRefusalText(err: ApiError): string {
   return `${err.serverMessage} (the host copy holds the syncer's records of this object's annotation keys, and of a pod's labels, besides its own annotations: keep those well under half the limit)`;
 }
 
+/** How long a host source the host has and its cache lacks is waited for before its copies go. */
+const HOST_CACHE_BEHIND_MAX_MS = 60_000;
+
 /** How often a kind whose prepare said "not yet" (its CRD missing) checks again. */
 const PREPARE_RETRY_MS = 5_000;
 
@@ -158,6 +161,8 @@ export class KindController implements SyncComponent {
    * the source's cluster (see sourceCacheBehind). Virtual sources only.
    */
   private readonly sourceDeletes = new LRUCache<string, string>({ max: REMEMBERED_SOURCE_DELETES });
+  /** Host sources found on the host but not in the cache, since when (see hostCacheBehind). */
+  private readonly hostCacheBehindSince = new LRUCache<string, number>({ max: REMEMBERED_SOURCE_DELETES });
 
   constructor(opts: KindControllerOptions) {
     const { env } = opts;
@@ -650,23 +655,60 @@ export class KindController implements SyncComponent {
   /**
    * Whether copies about to go because the source cache lacks their source stand for a source that
    * exists: the cache is behind. A replica that has just taken the lease may see the old leader's
-   * copy of a source its own virtual watch has not delivered yet; deleting it would kill a running
-   * pod or free a Service's address. Whatever incarnation exists, the cache is what is behind: once
-   * it shows the source, its copies are judged as ever (taken over, or replaced). A delete this cache
-   * saw, or a read finding nothing, proves the source gone; it is remembered, so that copies kept for
-   * a while (a host pod still mounts them) are not read for again and again. Only virtual sources:
-   * their caches hold every object, while a host source's cache leaves out what a selector or a
-   * mapping does not name, which must go.
+   * copy of a source its own watch has not delivered yet; deleting it would kill a running pod, free
+   * a Service's address, or take a real node (and the pods bound to it) or a class from the tenant.
+   * Whatever incarnation exists, the cache is what is behind: once it shows the source, its copies
+   * are judged as ever (taken over, or replaced). A delete this cache saw, or a read finding nothing,
+   * proves the source gone; it is remembered, so that copies kept for a while (a host pod still
+   * mounts them) are not read for again and again. A host source's cache leaves out what a selector
+   * or a mapping does not name, which must go: one found is waited for only while the cache would
+   * list it (Informer.covers), and for a minute at most.
    */
   private async sourceCacheBehind(key: string, copies: readonly KubeObject[]): Promise<boolean> {
-    if (this.sourceSide !== 'virtual' || !this.sourceInformer || copies.length === 0) return false;
+    if (!this.sourceInformer || copies.length === 0) return false;
     const recorded = (copy: KubeObject) => this.spec.mapper.sourceUidOf?.(copy);
     const deleted = this.sourceDeletes.get(key);
     if (deleted !== undefined && copies.every((c) => [deleted, undefined].includes(recorded(c))))
       return false;
+    if (this.sourceSide === 'host') return this.hostCacheBehind(key);
     if ((await this.liveSourceUid(key)) !== undefined) return true;
     const uids = new Set(copies.map(recorded));
     if (uids.size === 1) this.sourceDeletes.set(key, [...uids][0] ?? '');
+    return false;
+  }
+
+  /** sourceCacheBehind for a host source: read it, and wait for it while the cache would list it. */
+  private async hostCacheBehind(key: string): Promise<boolean> {
+    const { namespace, name } = splitKey(key);
+    let live: KubeObject;
+    try {
+      live = await this.env.host.get(this.spec.hostType, namespace, name);
+    } catch (err) {
+      this.hostCacheBehindSince.delete(key);
+      // Gone, or not to be told (not readable, say): the copies go, as the cache says.
+      if (isNotFound(err) && err instanceof ApiError && err.detailsName === name)
+        this.sourceDeletes.set(key, '');
+      return false;
+    }
+    if (!this.sourceInformer?.covers(live)) {
+      this.hostCacheBehindSince.delete(key);
+      return false;
+    }
+    const now = this.env.clock.monotonicNow();
+    const since = this.hostCacheBehindSince.get(key) ?? now;
+    if (now - since < HOST_CACHE_BEHIND_MAX_MS) {
+      this.hostCacheBehindSince.set(key, since);
+      return true;
+    }
+    this.hostCacheBehindSince.delete(key);
+    this.env.logger.warn(
+      'the host cache has not shown a source the host has; its copies go as the cache says',
+      {
+        kind: this.kind,
+        object: key,
+        waitedMs: HOST_CACHE_BEHIND_MAX_MS,
+      },
+    );
     return false;
   }
 

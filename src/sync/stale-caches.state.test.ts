@@ -307,3 +307,64 @@ describe('a source the virtual cache shows behind the cluster, or cannot read', 
     expect(hostNames(t, PDBS)).toEqual([]);
   });
 });
+
+describe('a host source the new leader host cache lacks (its watch behind)', () => {
+  const SC = Resources.storageClasses;
+  const hostClass = (name: string, labels: Record<string, string> = {}) => ({
+    metadata: { name, labels },
+    provisioner: 'csi.example.com',
+    reclaimPolicy: 'Delete',
+  });
+  /** The old leader's copies of these host classes, as the host-storageclasses kind made them. */
+  const oldLeadersCopies = async (classes: ReturnType<typeof hostClass>[], flags = {}) => {
+    const a = await start({
+      kinds: ['host-storageclasses'],
+      host: classes.map((c) => [SC, c] as const),
+      flags,
+    });
+    await a.settle();
+    return a.virtual.objects(SC);
+  };
+
+  it('keeps the copy the old leader showed while the cache catches up, and removes nothing after', async () => {
+    const copies = await oldLeadersCopies([hostClass('fast')]);
+    expect(copies.map((c) => c.metadata?.name)).toEqual(['fast']);
+    const b = await start({ kinds: ['host-storageclasses'], virtual: copies.map((c) => [SC, c] as const) });
+    b.host.holdWatchEvents('storageclasses');
+    await b.host.create(SC, '', hostClass('fast'));
+    b.host.clearWrites();
+    await b.settle();
+    b.clock.advance(5_000);
+    await b.settle();
+    expect(b.writes()).toEqual([]);
+    b.host.releaseWatchEvents();
+    await b.settle();
+    expect(b.writes()).toEqual([]);
+    expect(b.virtual.objects(SC).map((c) => c.metadata?.uid)).toEqual(copies.map((c) => c.metadata?.uid));
+  });
+
+  it('removes a copy of a host object the cache would not list (outside the selector), and one it never shows after a minute', async () => {
+    // Shown before the admin set a selector that leaves it out: the host has it, the cache never will.
+    const copies = await oldLeadersCopies([hostClass('two', { value: 'two' })]);
+    const b = await start({
+      kinds: ['host-storageclasses'],
+      host: [[SC, hostClass('two', { value: 'two' })]],
+      virtual: copies.map((c) => [SC, c] as const),
+      flags: { hostStorageclassesSelector: 'value=one' },
+    });
+    await b.settle();
+    expect(b.virtual.objects(SC)).toEqual([]);
+
+    // In the cache's scope, but never delivered: waited for a minute, then the cache is believed.
+    const c = await start({ kinds: ['host-storageclasses'], virtual: copies.map((o) => [SC, o] as const) });
+    c.host.holdWatchEvents('storageclasses');
+    await c.host.create(SC, '', hostClass('two', { value: 'two' }));
+    await c.settle();
+    c.clock.advance(30_000);
+    await c.settle();
+    expect(c.virtual.objects(SC).map((o) => o.metadata?.name)).toEqual(['two']);
+    c.clock.advance(31_000);
+    await c.settle();
+    expect(c.virtual.objects(SC)).toEqual([]);
+  });
+});
