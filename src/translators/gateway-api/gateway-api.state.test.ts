@@ -300,6 +300,63 @@ describe('gateways state table', () => {
     },
   );
 
+  it("a Gateway of the layout before Gateway API v1.4 (listener frontendValidation, spec.backendTLS) names only this tenant's copies, never a host name as written", async () => {
+    const table = await withObjects([
+      [SECRETS, secret('client', 'team')],
+      [
+        GW,
+        obj(GW, 'gw', {
+          gatewayClassName: 'host-class',
+          listeners: [
+            listener({
+              port: 443,
+              protocol: 'HTTPS',
+              tls: {
+                mode: 'Terminate',
+                certificateRefs: [{ name: 'client' }],
+                frontendValidation: { caCertificateRefs: [{ kind: 'ConfigMap', name: 'ca-x-other-x-vc' }] },
+              },
+            }),
+          ],
+          backendTLS: { clientCertificateRef: { kind: 'Secret', name: 'client-cert-x-victim-x-vc' } },
+        }),
+      ],
+    ]);
+    const spec = specOf(hostObject(table, GW, 'gw'));
+    expect(spec.listeners[0].tls.frontendValidation.caCertificateRefs[0].name).toEqual(ABSENT);
+    expect(spec.backendTLS.clientCertificateRef.name).toEqual(ABSENT);
+    // One the tenant has is its copy, as in the current layout.
+    const current = virtualObject(table, GW, 'gw')!;
+    await table.virtual.update(GW, 'team', {
+      ...current,
+      spec: { ...specOf(current), backendTLS: { clientCertificateRef: { kind: 'Secret', name: 'client' } } },
+    });
+    await table.settle();
+    expect(specOf(hostObject(table, GW, 'gw')).backendTLS.clientCertificateRef.name).toBe(hostName('client'));
+  });
+
+  it("a Gateway's infrastructure annotations lose the load-balancer address sharing keys, as a Service copy does", async () => {
+    const table = await withObjects([
+      [
+        GW,
+        obj(GW, 'gw', {
+          gatewayClassName: 'c',
+          listeners: [listener()],
+          infrastructure: {
+            annotations: {
+              'metallb.universe.tf/allow-shared-ip': 'victim-key',
+              'lbipam.cilium.io/sharing-key': 'victim-key',
+              'example.com/kept': 'yes',
+            },
+          },
+        }),
+      ],
+    ]);
+    expect(specOf(hostObject(table, GW, 'gw')).infrastructure.annotations).toEqual({
+      'example.com/kept': 'yes',
+    });
+  });
+
   it('an infrastructure parametersRef names no host object', async () => {
     const table = await withObjects([
       [

@@ -2,6 +2,7 @@ import { DENIED_POD_METADATA_FIELD } from '../pods/index.ts';
 import { ALLOWED_HOST_FIELD, RESERVED_HOST_FIELD } from '../ingresses/index.ts';
 import { Resources, type ResourceType } from '../../kube/resources.ts';
 import { defineKind, type RbacRule } from '../../sync/kind.ts';
+import { SERVICE_COPY_DENIED_KEYS } from '../../naming/denied-metadata.ts';
 import { HOST_CRD_READ } from '../custom-resources/crd.ts';
 import { CRUD } from '../shared/data-object.ts';
 import type { HostGatewaysConfig } from '../host-gateways/config.ts';
@@ -42,10 +43,14 @@ export function gatewayApiDescriptors(hostGateways?: HostGatewaysConfig) {
     reads: [DENIED_POD_METADATA_FIELD, RESERVED_HOST_FIELD, ALLOWED_HOST_FIELD],
     hostRbac: rbac(Resources.gateways),
     // The infrastructure's metadata goes on the pods and Services the host controller makes: held to the
-    // pods' list and every copy's.
+    // pods' list, every copy's, and a Service copy's (no load-balancer address sharing keys).
     build: (options, where) =>
       gatewayApiKind(Resources.gateways, true, where, {
-        deniedMetadataKeys: [...options.deniedPodMetadata, ...(where.deniedHostMetadata ?? [])],
+        deniedMetadataKeys: [
+          ...options.deniedPodMetadata,
+          ...(where.deniedHostMetadata ?? []),
+          ...SERVICE_COPY_DENIED_KEYS,
+        ],
         reservedHosts: options.reservedIngressHosts,
         allowedHosts: options.allowedIngressHosts,
         hostGateways,

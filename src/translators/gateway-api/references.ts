@@ -112,26 +112,32 @@ function walkReferences(
       });
       return;
     case 'Gateway': {
+      const caRefs = (validation: unknown, field: string) =>
+        records(isRecord(validation) ? validation.caCertificateRefs : undefined).forEach((c, j) =>
+          ref(c, `${field}.caCertificateRefs[${j}]`, { group: '', kind: 'ConfigMap' }, CONFIG_MAP),
+        );
+      const clientCertificate = (backend: unknown, field: string) => {
+        if (isRecord(backend) && isRecord(backend.clientCertificateRef))
+          ref(
+            backend.clientCertificateRef,
+            `${field}.clientCertificateRef`,
+            { group: '', kind: 'Secret' },
+            SECRET,
+          );
+      };
       records(spec.listeners).forEach((l, i) => {
         const tls = isRecord(l.tls) ? l.tls : {};
         records(tls.certificateRefs).forEach((c, j) =>
           ref(c, `spec.listeners[${i}].tls.certificateRefs[${j}]`, { group: '', kind: 'Secret' }, SECRET),
         );
+        // Before Gateway API v1.4 (experimental channel): a listener's client validation.
+        caRefs(tls.frontendValidation, `spec.listeners[${i}].tls.frontendValidation`);
       });
+      // Before v1.4 (experimental channel): the client certificate for backends.
+      clientCertificate(spec.backendTLS, 'spec.backendTLS');
       const tls = isRecord(spec.tls) ? spec.tls : {};
-      const tlsBackend = isRecord(tls.backend) ? tls.backend : {};
-      if (isRecord(tlsBackend.clientCertificateRef))
-        ref(
-          tlsBackend.clientCertificateRef,
-          'spec.tls.backend.clientCertificateRef',
-          { group: '', kind: 'Secret' },
-          SECRET,
-        );
+      clientCertificate(tls.backend, 'spec.tls.backend');
       const frontend = isRecord(tls.frontend) ? tls.frontend : {};
-      const caRefs = (validation: unknown, field: string) =>
-        records(isRecord(validation) ? validation.caCertificateRefs : undefined).forEach((c, j) =>
-          ref(c, `${field}.caCertificateRefs[${j}]`, { group: '', kind: 'ConfigMap' }, CONFIG_MAP),
-        );
       if (isRecord(frontend.default))
         caRefs(frontend.default.validation, 'spec.tls.frontend.default.validation');
       records(frontend.perPort).forEach((p, i) => {
