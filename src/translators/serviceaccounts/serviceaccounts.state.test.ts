@@ -122,6 +122,20 @@ describe('serviceaccounts state table', () => {
     expect(virtualAccount(table)!.metadata?.annotations?.[ROLE]).toBe('arn');
   });
 
+  it("the EKS webhook's token audience and lifetime never reach the host, whatever the deny-list: the role does", async () => {
+    const table = await withAccounts([
+      account('app', {
+        [ROLE]: 'arn:aws:iam::1:role/app',
+        'eks.amazonaws.com/audience': 'https://kubernetes.default.svc',
+        'eks.amazonaws.com/token-expiration': '604800',
+      }),
+    ]);
+    const annotations = hostAccount(table)!.metadata?.annotations ?? {};
+    expect(annotations[ROLE]).toBe('arn:aws:iam::1:role/app');
+    expect(annotations['eks.amazonaws.com/audience']).toBeUndefined();
+    expect(annotations['eks.amazonaws.com/token-expiration']).toBeUndefined();
+  });
+
   it('annotation changes flow down; a token automount or secret added on the host is reverted', async () => {
     const table = await withAccounts([account('app')]);
     const v = virtualAccount(table)!;

@@ -27,8 +27,20 @@ export function hostPullSecretsFor(virtual: KubeObject, pull: HostPullSecrets): 
 }
 
 /**
+ * Annotations never copied to a host ServiceAccount, whatever the admin's deny-list: the EKS pod
+ * identity webhook mounts into the account's pods a token of the host account, issued by the host,
+ * for the audience (and lifetime) these name. Left to the tenant, the audience could be the host API
+ * server's own (a host API credential) or any service that trusts the host's issuer; without them
+ * the token is for STS alone, which the account's role annotation is for.
+ */
+export const ALWAYS_DENIED_ACCOUNT_ANNOTATIONS: readonly string[] = [
+  'eks.amazonaws.com/audience',
+  'eks.amazonaws.com/token-expiration',
+];
+
+/**
  * The host copy of a virtual ServiceAccount: the tenant's labels and annotations (those on the
- * deny-list dropped), and the host's image pull secrets when its selector matches (see
+ * deny-list, and ALWAYS_DENIED_ACCOUNT_ANNOTATIONS, dropped), and the host's image pull secrets when its selector matches (see
  * HostPullSecrets). It carries no secrets and never mounts a host token: a host pod running as it
  * still gets only the virtual cluster's token. Its use is host workload identity (IRSA, GKE workload
  * identity), which host webhooks read from its annotations, and pulling from the host's registries.
@@ -41,7 +53,11 @@ export function hostServiceAccountFor(
 ): KubeObject {
   const meta = virtual.metadata ?? {};
   const annotations = Object.fromEntries(
-    Object.entries(meta.annotations ?? {}).filter(([key]) => !isDeniedMetadataKey(key, deniedAnnotations)),
+    Object.entries(meta.annotations ?? {}).filter(
+      ([key]) =>
+        !isDeniedMetadataKey(key, deniedAnnotations) &&
+        !isDeniedMetadataKey(key, ALWAYS_DENIED_ACCOUNT_ANNOTATIONS),
+    ),
   );
   return {
     apiVersion: 'v1',
