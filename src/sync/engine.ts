@@ -795,6 +795,7 @@ export class KindController implements SyncComponent {
       { keepForeignNames: !err.fromApiServer },
     );
     await this.env.events.record(virtual, 'Warning', err.reason, message);
+    await this.spec.onRefused?.(virtual, message, this.env.virtual, this.env.clock.now());
   }
 }
 

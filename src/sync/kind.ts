@@ -221,6 +221,17 @@ export interface KindSpec<V extends KubeObject = KubeObject, H extends KubeObjec
    */
   readonly replica?: boolean;
   /**
+   * Tells the tenant, beyond the Warning event every refusal gets, that its object was refused (a
+   * terminal error), where the object's own status can say it (a pod's PodScheduled condition:
+   * events expire, and `kubectl get` and Helm's --wait read status). Virtual sources only.
+   */
+  readonly onRefused?: (
+    virtual: KubeObject,
+    message: string,
+    virtualClient: ClusterClient,
+    now: number,
+  ) => Promise<void>;
+  /**
    * Kinds whose objects (annotated controlled-by with their name) this kind takes as sources all the
    * same: a host Service another virtual cluster exposes (mapped-virtual-services), mapped into this
    * one by mapped-host-services. Any other controlled-by value keeps the source another tool's.

@@ -69,6 +69,7 @@ import {
   type NameserverResolution,
 } from './dns-nameservers.ts';
 import { bundleSlotsOf, mountedTokenSource, PodTokens, tokenNeeds } from './tokens.ts';
+import { markRefused } from './refused-condition.ts';
 import {
   podStatusForVirtual,
   podUpdatesForHost,
@@ -864,6 +865,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
     virtualType: Resources.pods,
     hostType: Resources.pods,
     mapper: namespacedToHost(Resources.pods, where),
+    onRefused: markRefused,
     // A pod held for a reference is retried as soon as that object's host copy appears or changes.
     relations: [
       {

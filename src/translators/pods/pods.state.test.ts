@@ -169,6 +169,27 @@ describe('pods state table', () => {
     ).toContainEqual(expect.stringContaining('the container name "istio-proxy" is the host\'s'));
   });
 
+  it('a pod refused (Pod Security) says why in its PodScheduled condition too, written once', async () => {
+    const table = await podTable([
+      virtualPod('priv', {
+        spec: { containers: [{ name: 'main', image: 'app:1', securityContext: { privileged: true } }] },
+      }),
+    ]);
+    await table.settle();
+    expect(hostPods(table)).toEqual([]);
+    const virtual = () => table.virtual.objects(PODS, 'team').find((p) => p.metadata?.name === 'priv');
+    const conditions = (virtual()?.status as { conditions?: Record<string, string>[] }).conditions ?? [];
+    const scheduled = conditions.find((c) => c.type === 'PodScheduled');
+    expect(scheduled).toMatchObject({ status: 'False', reason: 'SyncError' });
+    expect(scheduled?.message).toContain('violates PodSecurity "baseline:latest": privileged');
+    expect(scheduled?.message).not.toContain(HOST_NS);
+    // Refused again (reconciled for no change): the same condition is not written again.
+    table.virtual.clearWrites();
+    table.controllers.get('pods')!.controller.enqueue('team/priv');
+    await table.settle();
+    expect(table.virtual.writeLog().filter((w) => w.includes('pods/status'))).toEqual([]);
+  });
+
   it('--enforce-runtime-class and --enforce-priority-class replace whatever a pod names, and apply to pods naming none', async () => {
     const table = await podTable(
       [
@@ -465,7 +486,8 @@ describe('pods state table', () => {
     ];
     const table = await podTable([virtualPod('web')], [admin]);
     await table.settle();
-    expect(podWrites(table)).toEqual([]);
+    // Nothing on the host; the virtual pod's PodScheduled condition says why.
+    expect(podWrites(table)).toEqual(['virtual: update pods/status team/web']);
     expect(hostPods(table)[0]?.spec).toMatchObject({ containers: [{ image: 'admin' }] });
     expect(table.virtual.objects(Resources.events, 'team').map((e) => e.reason)).toEqual(['SyncError']);
   });
