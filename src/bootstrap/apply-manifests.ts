@@ -3,6 +3,7 @@ import type { ClusterClient } from '../kube/client.ts';
 import { ApiError, isApiError, isNotFound } from '../kube/errors.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { Resources, type ResourceType } from '../kube/resources.ts';
+import { MANAGED_BY_LABEL } from '../naming/labels.ts';
 import type { Clock } from '../util/clock.ts';
 import type { Logger } from '../util/log.ts';
 import { retryInPasses, StoppableBackoff } from '../util/stoppable-backoff.ts';
@@ -441,6 +442,13 @@ export class InitManifestsApplier {
       if (isNotFound(err)) return {};
       throw err;
     }
+    // Host names are ambiguous: a tenant's ConfigMap copy of another virtual cluster in this namespace
+    // can hold this name. Only the record this syncer writes is read (and ever replaced).
+    const labels = existing.metadata?.labels ?? {};
+    if (labels[INIT_MANIFESTS_RECORD_LABEL] !== vcName || labels[MANAGED_BY_LABEL] !== undefined)
+      throw new Error(
+        `host ConfigMap ${hostNamespace}/${existing.metadata?.name} holds the name of this virtual cluster's init-manifests record but is not it (a copy of another virtual cluster's, say): the init manifests wait until it is gone`,
+      );
     const binary = (existing.binaryData ?? {}) as Record<string, string>;
     const annotations = existing.metadata?.annotations ?? {};
     const generation = Number(annotations[RECORD_GENERATION_ANNOTATION]);

@@ -165,6 +165,34 @@ describe('init manifests, applied as vCluster applies them', () => {
     });
   });
 
+  it("a host ConfigMap under the record's name that is not the record (another virtual cluster's tenant copy) is neither read nor replaced: the manifests wait", async () => {
+    const virtual = freshVirtual();
+    const host = new FakeCluster('host');
+    // A neighbour's tenant copy (managed-by another virtual cluster) under this cluster's record name,
+    // forged to look like a record of the manifests as they are, for this cluster.
+    const forged = {
+      metadata: {
+        name: initManifestsRecordName('vc'),
+        namespace: 'host-ns',
+        labels: { 'vcluster.loft.sh/managed-by': 'other', 'vsyncer.dev/init-manifests-of': 'vc' },
+        annotations: { 'vsyncer.dev/virtual-cluster-uid': 'kube-system-1' },
+      },
+      binaryData: { 'manifests.gz': gzipSync(MANIFESTS).toString('base64') },
+    };
+    host.seed(Resources.configMaps, forged);
+    const clock = new FakeClock();
+    const run = applier(virtual, host, MANIFESTS, clock);
+    const result = run.start();
+    for (let i = 0; i < 5; i++) {
+      await new Promise((r) => setImmediate(r));
+      clock.advance(60_000);
+    }
+    run.stop();
+    expect((await result).outcome).toBe('stopped');
+    expect(host.writeLog()).toEqual([]);
+    expect(virtual.objects(Resources.configMaps, 'tools')).toEqual([]);
+  });
+
   it('while the manifests are unchanged, nothing is applied: a tenant may edit or delete what it was given', async () => {
     const virtual = freshVirtual();
     const host = new FakeCluster('host');
