@@ -91,6 +91,28 @@ describe('helm chart, controlPlane.distro=vanilla', () => {
     );
   });
 
+  it('keeps its credentials after an uninstall while the data they go with stays', () => {
+    const pkiAnnotations = (set: Record<string, string>) =>
+      (
+        render({ ...vanilla, ...set }).find((m) => m.metadata.name === 'vc1-pki')!.metadata as {
+          annotations?: Record<string, string>;
+        }
+      ).annotations;
+    expect(pkiAnnotations({})).toEqual({ 'helm.sh/resource-policy': 'keep' });
+    expect(pkiAnnotations({ 'persistence.deleteOnUninstall': 'true' })).toBeUndefined();
+    expect(pkiAnnotations({ 'persistence.enabled': 'false' })).toBeUndefined();
+    // With a deployed etcd, its data decides.
+    expect(pkiAnnotations({ 'deployedEtcd.enabled': 'true', 'persistence.enabled': 'false' })).toEqual({
+      'helm.sh/resource-policy': 'keep',
+    });
+    expect(
+      pkiAnnotations({
+        'deployedEtcd.enabled': 'true',
+        'deployedEtcd.persistence.deleteOnUninstall': 'true',
+      }),
+    ).toBeUndefined();
+  });
+
   it('makes one CA, the signing key and a token per client, and kubeconfigs that carry them', () => {
     const data = secretData(render(vanilla), 'vc1-pki');
     const ca = new X509Certificate(decoded(data, 'ca.crt'));
