@@ -167,3 +167,47 @@ describe("chart upgrades that would change the quota's scopes", () => {
     expect({ code: same.code, stderr: same.stderr }).toEqual({ code: 0, stderr: '' });
   });
 });
+
+describe('chart upgrades that would turn leader election on or off with more than one syncer pod', () => {
+  it('are refused (the roll would run an electing syncer beside one that is not); with one replica it may change', async () => {
+    const haRelease = uniqueName('upg');
+    const standIn = standInStatefulSet(haRelease, hostNs, {
+      annotations: { 'vsyncer.dev/data-store': 'k3s/shared-db' },
+    });
+    const withSyncer = (replicas: number, leaderElect: boolean) => ({
+      ...standIn,
+      spec: {
+        ...(standIn.spec as Record<string, unknown>),
+        replicas,
+        template: {
+          metadata: { labels: { app: haRelease } },
+          spec: {
+            containers: [
+              { name: 'k3s', image: 'rancher/k3s:v1.34.1-k3s1' },
+              { name: 'syncer', image: 'vsyncer:dev', args: [`--leader-elect=${leaderElect}`] },
+            ],
+          },
+        },
+      },
+    });
+    const upgrade = (...set: string[]) =>
+      render(haRelease, hostNs, ['k3s.datastore.secretName=shared-db', ...set]);
+    // One replica without election, raised to two: refused.
+    await apply('host', withSyncer(1, false));
+    const raised = await upgrade('syncer.replicas=2');
+    expect(raised.code).not.toBe(0);
+    expect(raised.stderr).toContain(
+      'this upgrade turns leader election on while more than one syncer pod runs or will (syncer.replicas 2 now, 1 before)',
+    );
+    // Turned on first with one replica: goes ahead.
+    const first = await upgrade('syncer.leaderElect=true');
+    expect({ code: first.code, stderr: first.stderr }).toEqual({ code: 0, stderr: '' });
+    // Two electing replicas lowered to one that would not elect: refused; keeping election on: goes ahead.
+    await apply('host', withSyncer(2, true));
+    const lowered = await upgrade('syncer.replicas=1');
+    expect(lowered.code).not.toBe(0);
+    expect(lowered.stderr).toContain('this upgrade turns leader election off');
+    const kept = await upgrade('syncer.replicas=1', 'syncer.leaderElect=true');
+    expect({ code: kept.code, stderr: kept.stderr }).toEqual({ code: 0, stderr: '' });
+  });
+});
