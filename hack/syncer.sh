@@ -9,7 +9,13 @@ PID_FILE="$STATE_DIR/syncer.pid"
 LOG="$STATE_DIR/logs/syncer.log"
 PORT_FILE="$STATE_DIR/syncer.metrics-port"
 
-running() { [[ -f "$PID_FILE" ]] && kill -0 "$(cat "$PID_FILE")" 2>/dev/null; }
+# The PID file's process, if it is still the syncer (a stale file's PID may be another process now).
+running() {
+  [[ -f "$PID_FILE" ]] || return 1
+  local pid
+  pid="$(cat "$PID_FILE")"
+  kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q vsyncer
+}
 
 case "${1:-}" in
   start)
@@ -55,7 +61,8 @@ case "${1:-}" in
     if running; then
       pid="$(cat "$PID_FILE")"
       kill -TERM "$pid" 2>/dev/null || true
-      for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+      # Its shutdown lets in-flight reconciles finish (30 s by default), then releases the lease.
+      for _ in $(seq 1 140); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
       kill -KILL "$pid" 2>/dev/null || true
     fi
     rm -f "$PID_FILE"
