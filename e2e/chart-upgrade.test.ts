@@ -211,3 +211,28 @@ describe('chart upgrades that would turn leader election on or off with more tha
     expect({ code: kept.code, stderr: kept.stderr }).toEqual({ code: 0, stderr: '' });
   });
 });
+
+describe("chart upgrades that would change the data claim's template", () => {
+  it('are refused naming the value to keep and the way to a larger volume; the same values go ahead', async () => {
+    for (const [set, expected] of [
+      ['persistence.size=20Gi', 'persistence.size: the release\'s data claim template has "5Gi"'],
+      [
+        'persistence.storageClassName=fast',
+        'persistence.storageClassName: the release\'s data claim template has ""',
+      ],
+      [
+        'persistence.accessModes[0]=ReadWriteMany',
+        "persistence.accessModes: the release's data claim template has",
+      ],
+      ['persistence.enabled=false', "persistence.enabled: the release's StatefulSet has a data claim"],
+    ]) {
+      const out = await renderAgainstHost(set!);
+      expect(out.code).not.toBe(0);
+      expect(out.stderr).toContain(expected);
+    }
+    const grown = await renderAgainstHost('persistence.size=20Gi');
+    expect(grown.stderr).toContain(`resize the claim data-${release}-0 itself`);
+    const same = await renderAgainstHost('persistence.size=5Gi');
+    expect({ code: same.code, stderr: same.stderr }).toEqual({ code: 0, stderr: '' });
+  });
+});

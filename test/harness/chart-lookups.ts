@@ -42,6 +42,13 @@ export function standInStatefulSet(
         metadata: { labels: { app: name } },
         spec: { containers: [{ name: 'k3s', image: 'rancher/k3s:v1.34.1-k3s1' }] },
       },
+      // The data claim the chart's defaults make (persistence.*).
+      volumeClaimTemplates: [
+        {
+          metadata: { name: 'data' },
+          spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '5Gi' } } },
+        },
+      ],
     },
   };
 }
