@@ -62,7 +62,11 @@ export function spend(budget: TokenBucket, tooMany: string): void {
  */
 export class NodeAccessReviewer {
   // Decisions are cached briefly so that a log follow or an exec session does not review per request.
-  private readonly cache = new LRUCache<string, boolean>({ max: ACCESS_CACHE_SIZE, ttl: 30_000 });
+  private readonly cache = new LRUCache<string, boolean>({
+    maxSize: ACCESS_CACHE_SIZE,
+    sizeCalculation: () => 1,
+    ttl: 30_000,
+  });
   private readonly virtual: ClusterClient;
   private readonly budget: TokenBucket;
 
@@ -123,7 +127,10 @@ export class TokenAuthenticator {
   private readonly renewals: TokenBucket;
   /** Hashes of tokens accepted lately, whose next review is a renewal (TOKEN_RENEWAL_BUDGET). */
   private readonly acceptedLately: LRUCache<string, true>;
-  private readonly bySource = new LRUCache<string, TokenBucket>({ max: 10_000 });
+  private readonly bySource = new LRUCache<string, TokenBucket>({
+    maxSize: 10_000,
+    sizeCalculation: () => 1,
+  });
   /** Reviews under way, by token hash: callers sending the same new token at once share one. */
   private readonly inFlight = new Map<string, Promise<CertIdentity | undefined>>();
 

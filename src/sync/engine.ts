@@ -158,11 +158,20 @@ export class KindController implements SyncComponent {
   private readonly hostChangeSeen = new Map<string, number>();
   /**
    * Source incarnations this replica's cache saw deleted, by key: their copies may go without asking
-   * the source's cluster (see sourceCacheBehind). Virtual sources only.
+   * the source's cluster (see sourceCacheBehind). Bounded by maxSize, not max: with max, lru-cache
+   * allocates its whole capacity up front, a few hundred kilobytes for each kind's controller.
    */
-  private readonly sourceDeletes = new LRUCache<string, string>({ max: REMEMBERED_SOURCE_DELETES });
-  /** Host sources found on the host but not in the cache, since when (see hostCacheBehind). */
-  private readonly hostCacheBehindSince = new LRUCache<string, number>({ max: REMEMBERED_SOURCE_DELETES });
+  private readonly sourceDeletes = new LRUCache<string, string>({
+    maxSize: REMEMBERED_SOURCE_DELETES,
+    sizeCalculation: () => 1,
+  });
+  /**
+   * Host sources found on the host but not in the cache, since when (see hostCacheBehind).
+   * A plain Map, not an LRUCache: lru-cache allocates its whole capacity up front, which for every
+   * kind's controller cost megabytes of heap at idle. Entries go once the wait ends or the source is
+   * seen (reconcileCases), so it holds only the sources being waited for.
+   */
+  private readonly hostCacheBehindSince = new Map<string, number>();
 
   constructor(opts: KindControllerOptions) {
     const { env } = opts;
@@ -455,6 +464,7 @@ export class KindController implements SyncComponent {
     if (expected && !replacing) this.expectedSourceUid.delete(key);
     if (replacing && sourceObj?.metadata?.uid !== expected.uid) return { requeueAfterMs: 100 };
     const source = sourceObj;
+    if (source && this.hostCacheBehindSince.size) this.hostCacheBehindSince.delete(key);
     const targetKey = spec.mapper.targetKey(key, source);
     const ctx = this.context(key, targetKey, pending);
     const inTheWay = targetKey ? this.targetInformer?.store.get(targetKey) : undefined;

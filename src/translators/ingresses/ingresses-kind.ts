@@ -1,4 +1,3 @@
-import { LRUCache } from 'lru-cache';
 import { TerminalError, WaitingError } from '../../controller/errors.ts';
 import { deleteIncarnation } from '../../kube/delete-incarnation.ts';
 import type { Informer } from '../../informer/informer.ts';
@@ -127,8 +126,12 @@ export function ingressesKind(
     return undefined;
   }
 
-  /** The load-balancer status each Ingress was last shown by this syncer (the host copy's). */
-  const statusShown = new LRUCache<string, string>({ max: STATUSES_REMEMBERED });
+  /**
+   * The load-balancer status each Ingress was last shown by this syncer (the host copy's). A Map, not
+   * an LRUCache (which allocates its whole capacity up front); cleared whole past its bound, which
+   * forgets only whose an address was, as a restart does.
+   */
+  const statusShown = new Map<string, string>();
 
   /**
    * Whether the load-balancer status the virtual Ingress shows is its own ingress controller's, to be
@@ -444,6 +447,7 @@ export function ingressesKind(
         const up = await writeLoadBalancerStatusUp(ctx, INGRESSES, virtual, latest, host);
         latest = up.latest;
         if (up.written) result.virtualWritten = true;
+        if (statusShown.size >= STATUSES_REMEMBERED) statusShown.clear();
         statusShown.set(ctx.key, statusText(latest));
       }
       if (await writePlannedMetadataUp(ctx, INGRESSES, latest, plan)) result.virtualWritten = true;

@@ -214,7 +214,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
   /** New pods waiting for a Service of their namespace to get its host copy (see waitForServiceLinks). */
   const serviceLinkWaiters = new DnsWaiters();
   /** Pods refused because a host pod that is not their copy holds their name (see create). */
-  const nameTaken = new LRUCache<string, true>({ max: 10_000 });
+  const nameTaken = new LRUCache<string, true>({ maxSize: 10_000, sizeCalculation: () => 1 });
   /** Refuses again, before any token is minted, a pod whose host name is still held by another. */
   const refuseIfNameStillTaken = async (ctx: ReconcileContext): Promise<void> => {
     let existing: KubeObject;

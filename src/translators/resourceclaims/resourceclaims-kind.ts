@@ -194,7 +194,10 @@ export function draKind(type: ResourceType, where: Placement): KindSpec {
   }
 
   /** Per virtual claim: the status last written, and what the virtual API server kept of it. */
-  const statusWritten = new LRUCache<string, { asked: string; kept: string }>({ max: 10_000 });
+  const statusWritten = new LRUCache<string, { asked: string; kept: string }>({
+    maxSize: 10_000,
+    sizeCalculation: () => 1,
+  });
 
   const spec: KindSpec = {
     direction: templated ? 'to-host' : 'both',

@@ -121,7 +121,7 @@ const replacedCopies = new WeakMap<ClusterClient, LRUCache<string, { asked: Kube
 function replacedCopiesOf(ctx: ReconcileContext) {
   let memory = replacedCopies.get(ctx.virtual);
   if (!memory) {
-    memory = new LRUCache({ max: REPLACED_COPIES_REMEMBERED });
+    memory = new LRUCache({ maxSize: REPLACED_COPIES_REMEMBERED, sizeCalculation: () => 1 });
     replacedCopies.set(ctx.virtual, memory);
   }
   return memory;

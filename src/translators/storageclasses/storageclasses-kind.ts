@@ -80,7 +80,10 @@ export function storageClassesKind(options: StorageClassOptions, where: Placemen
 
   const deleteCopy = (ctx: ReconcileContext, host: KubeObject) => deleteIncarnation(ctx.host, CLASSES, host);
 
-  const hostChanged = new LRUCache<string, HostChanges>({ max: REPLACEMENTS_REMEMBERED });
+  const hostChanged = new LRUCache<string, HostChanges>({
+    maxSize: REPLACEMENTS_REMEMBERED,
+    sizeCalculation: () => 1,
+  });
   const uidOf = (virtual: KubeObject) => virtual.metadata?.uid ?? '';
   /** Whether this syncer made this tenant class's copy as asked for now, and the host changed it. */
   const madeAlready = (virtual: KubeObject, desired: KubeObject) => {

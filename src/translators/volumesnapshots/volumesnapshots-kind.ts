@@ -78,7 +78,10 @@ export function volumeSnapshotsKind(where: Placement): KindSpec {
    * for the host to give it that class again, for ever, until that class would pass or the tenant
    * asks for another.
    */
-  const hostClassRefused = new LRUCache<string, { asked: string; given: string }>({ max: 10_000 });
+  const hostClassRefused = new LRUCache<string, { asked: string; given: string }>({
+    maxSize: 10_000,
+    sizeCalculation: () => 1,
+  });
   const classOf = (snapshot: KubeObject) =>
     (snapshot.spec as { volumeSnapshotClassName?: string } | undefined)?.volumeSnapshotClassName ?? '';
 
