@@ -1,7 +1,7 @@
 import type { ClusterClient } from '../kube/client.ts';
 import { ApiError } from '../kube/errors.ts';
 import type { KubeObject } from '../kube/object.ts';
-import { FakeClock } from '../util/clock.ts';
+import { FakeClock, type Clock } from '../util/clock.ts';
 import { silentLogger } from '../util/log.ts';
 import { hostname } from 'node:os';
 import { LeaderElector, processIdentity } from './leader-elector.ts';
@@ -46,13 +46,7 @@ function leaseClient(store: LeaseStore, link: { cut: boolean } = { cut: false })
   }
 }
 
-function elector(
-  store: LeaseStore,
-  clock: FakeClock,
-  identity: string,
-  log: string[],
-  link = { cut: false },
-) {
+function elector(store: LeaseStore, clock: Clock, identity: string, log: string[], link = { cut: false }) {
   return new LeaderElector({
     client: leaseClient(store, link),
     namespace: 'ns',
@@ -159,19 +153,7 @@ describe('LeaderElector', () => {
       setTimer: (fn: () => void, ms: number) => fake.setTimer(fn, ms),
     };
     const log: string[] = [];
-    const a = new LeaderElector({
-      client: leaseClient(store),
-      namespace: 'ns',
-      leaseName: 'vsyncer-vc',
-      identity: 'a',
-      leaseDurationMs: 15_000,
-      renewDeadlineMs: 10_000,
-      retryPeriodMs: 2_000,
-      clock,
-      logger: silentLogger,
-      onStartedLeading: () => log.push('a leads'),
-      onStoppedLeading: () => log.push('a lost'),
-    });
+    const a = elector(store, clock, 'a', log);
     a.start();
     await settle();
     for (const step of [-60_000, 120_000]) {
@@ -206,19 +188,7 @@ describe('LeaderElector', () => {
     const log: string[] = [];
     const aLink = { cut: false };
     const a = elector(store, fake, 'a', log, aLink);
-    const b = new LeaderElector({
-      client: leaseClient(store),
-      namespace: 'ns',
-      leaseName: 'vsyncer-vc',
-      identity: 'b',
-      leaseDurationMs: 15_000,
-      renewDeadlineMs: 10_000,
-      retryPeriodMs: 2_000,
-      clock: standbyClock,
-      logger: silentLogger,
-      onStartedLeading: () => log.push('b leads'),
-      onStoppedLeading: () => log.push('b lost'),
-    });
+    const b = elector(store, standbyClock, 'b', log);
     a.start();
     await settle();
     b.start();
