@@ -51,7 +51,8 @@ case "${1:-}" in
       --log-format text "${endpoint_args[@]}" ${SYNCER_ARGS:-} >>"$LOG" 2>&1 </dev/null &
     echo $! >"$PID_FILE"
     for _ in $(seq 1 60); do
-      running || die syncer "exited during startup" "$LOG"
+      # The process just started (its command line may still be this script's before setsid runs).
+      kill -0 "$(cat "$PID_FILE")" 2>/dev/null || die syncer "exited during startup" "$LOG"
       curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && { echo "syncer ready (pid $(cat "$PID_FILE"), metrics http://127.0.0.1:$port/metrics, log $LOG)"; exit 0; }
       sleep 1
     done

@@ -675,11 +675,17 @@ export class KindController implements SyncComponent {
    * list it (Informer.covers), and for a minute at most.
    */
   private async sourceCacheBehind(key: string, copies: readonly KubeObject[]): Promise<boolean> {
-    if (!this.sourceInformer || copies.length === 0) return false;
     const recorded = (copy: KubeObject) => this.spec.mapper.sourceUidOf?.(copy);
     const deleted = this.sourceDeletes.get(key);
-    if (deleted !== undefined && copies.every((c) => [deleted, undefined].includes(recorded(c))))
+    if (
+      !this.sourceInformer ||
+      copies.length === 0 ||
+      (deleted !== undefined && copies.every((c) => [deleted, undefined].includes(recorded(c))))
+    ) {
+      // No wait goes on for this key (a later one starts afresh).
+      this.hostCacheBehindSince.delete(key);
       return false;
+    }
     if (this.sourceSide === 'host') return this.hostCacheBehind(key);
     if ((await this.liveSourceUid(key)) !== undefined) return true;
     const uids = new Set(copies.map(recorded));
@@ -694,10 +700,15 @@ export class KindController implements SyncComponent {
     try {
       live = await this.env.host.get(this.spec.hostType, namespace, name);
     } catch (err) {
+      // Gone: the copies go. Not readable (RBAC): the cache is all there is to go by, as before. Any
+      // other failure (a timeout, a proxy's unnamed 404) proves nothing: tried again, copies kept.
+      const gone = isNotFound(err) && err instanceof ApiError && err.detailsName === name;
+      if (!gone && !isApiError(err, 'forbidden') && !isApiError(err, 'unauthorized'))
+        throw new WaitingError(
+          `the host could not be asked whether ${key} exists (${err instanceof Error ? err.message : String(err)}); its copies are kept`,
+        );
       this.hostCacheBehindSince.delete(key);
-      // Gone, or not to be told (not readable, say): the copies go, as the cache says.
-      if (isNotFound(err) && err instanceof ApiError && err.detailsName === name)
-        this.sourceDeletes.set(key, '');
+      if (gone) this.sourceDeletes.set(key, '');
       return false;
     }
     if (!this.sourceInformer?.covers(live)) {
@@ -805,7 +816,16 @@ export class KindController implements SyncComponent {
       { keepForeignNames: !err.fromApiServer },
     );
     await this.env.events.record(virtual, 'Warning', err.reason, message);
-    await this.spec.onRefused?.(virtual, message, this.env.virtual, this.env.clock.now());
+    try {
+      await this.spec.onRefused?.(virtual, message, this.env.virtual, this.env.clock.now());
+    } catch (refusedErr) {
+      // Said by the event already; the error being reported stays the one that counts.
+      this.env.logger.warn('could not write the refusal to the object', {
+        kind: this.kind,
+        object: key,
+        err: refusedErr,
+      });
+    }
   }
 }
 

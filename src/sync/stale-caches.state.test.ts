@@ -343,6 +343,24 @@ describe('a host source the new leader host cache lacks (its watch behind)', () 
     expect(b.virtual.objects(SC).map((c) => c.metadata?.uid)).toEqual(copies.map((c) => c.metadata?.uid));
   });
 
+  it('keeps the copy when the host cannot be asked (a timeout), and goes on once it answers', async () => {
+    const copies = await oldLeadersCopies([hostClass('fast')]);
+    const b = await start({ kinds: ['host-storageclasses'], virtual: copies.map((c) => [SC, c] as const) });
+    b.host.holdWatchEvents('storageclasses');
+    await b.host.create(SC, '', hostClass('fast'));
+    b.host.clearWrites();
+    b.host.failNext('get', 'storageclasses', 'timeout');
+    b.host.failNext('get', 'storageclasses', 'timeout');
+    await b.settle();
+    b.clock.advance(5_000);
+    await b.settle();
+    expect(b.writes()).toEqual([]);
+    b.host.releaseWatchEvents();
+    await b.settle();
+    expect(b.writes()).toEqual([]);
+    expect(b.virtual.objects(SC).map((c) => c.metadata?.uid)).toEqual(copies.map((c) => c.metadata?.uid));
+  });
+
   it('removes a copy of a host object the cache would not list (outside the selector), and one it never shows after a minute', async () => {
     // Shown before the admin set a selector that leaves it out: the host has it, the cache never will.
     const copies = await oldLeadersCopies([hostClass('two', { value: 'two' })]);

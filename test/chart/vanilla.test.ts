@@ -101,6 +101,13 @@ describe('helm chart, controlPlane.distro=vanilla', () => {
     expect(pkiAnnotations({})).toEqual({ 'helm.sh/resource-policy': 'keep' });
     expect(pkiAnnotations({ 'persistence.deleteOnUninstall': 'true' })).toBeUndefined();
     expect(pkiAnnotations({ 'persistence.enabled': 'false' })).toBeUndefined();
+    // The data in the admin's own volume outlives an uninstall too.
+    expect(
+      pkiAnnotations({
+        'persistence.enabled': 'false',
+        'persistence.volume.persistentVolumeClaim.claimName': 'vc-data',
+      }),
+    ).toEqual({ 'helm.sh/resource-policy': 'keep' });
     // With a deployed etcd, its data decides.
     expect(pkiAnnotations({ 'deployedEtcd.enabled': 'true', 'persistence.enabled': 'false' })).toEqual({
       'helm.sh/resource-policy': 'keep',

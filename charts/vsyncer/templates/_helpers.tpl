@@ -2572,3 +2572,19 @@ members). Call with (dict "constraints" list "selector" yaml).
 - {{- toYaml $constraint | nindent 2 }}
 {{- end }}
 {{- end -}}
+
+{{/*
+A storage quantity (5Gi, 10240Mi, 1.5G, 5368709120, or a number Helm read as a float) in bytes, as
+text, so that two ways of writing one size compare equal; what it cannot read is given back as it is.
+*/}}
+{{- define "vsyncer.quantityBytes" -}}
+{{- $q := toString . -}}
+{{- $units := dict "" 1.0 "k" 1e3 "M" 1e6 "G" 1e9 "T" 1e12 "P" 1e15 "E" 1e18 "Ki" 1024.0 "Mi" 1048576.0 "Gi" 1073741824.0 "Ti" 1099511627776.0 "Pi" 1125899906842624.0 "Ei" 1152921504606846976.0 -}}
+{{- $number := regexFind "^[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?" $q -}}
+{{- $unit := trimPrefix $number $q -}}
+{{- if and $number (hasKey $units $unit) -}}
+{{- printf "%.0f" (mulf (float64 $number) (get $units $unit)) -}}
+{{- else -}}
+{{- $q -}}
+{{- end -}}
+{{- end -}}
