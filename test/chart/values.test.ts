@@ -508,3 +508,18 @@ describe('docs/helm.md: Uninstalling names what helm uninstall leaves, as the sy
     expect(section).toContain('`kubectl -n <ns> delete lease vsyncer-<release>`');
   });
 });
+
+describe('helm chart: syncer.shutdownTimeout and the pod grace period', () => {
+  it("gives the pod the syncer's shutdown and 30 s more (at least 60 s), so the lease is released before SIGKILL", () => {
+    const grace = (timeout: string) => {
+      const sts = render({ 'syncer.shutdownTimeout': timeout }).find((m) => m.kind === 'StatefulSet')!;
+      return (sts.spec as { template: { spec: { terminationGracePeriodSeconds: number } } }).template.spec
+        .terminationGracePeriodSeconds;
+    };
+    expect(grace('30s')).toBe(60);
+    expect(grace('45s')).toBe(75);
+    expect(grace('1m30s')).toBe(120);
+    expect(grace('1.5s')).toBe(60);
+    expect(grace('2h')).toBe(7230);
+  });
+});

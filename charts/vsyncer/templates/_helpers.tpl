@@ -2588,3 +2588,17 @@ text, so that two ways of writing one size compare equal; what it cannot read is
 {{- $q -}}
 {{- end -}}
 {{- end -}}
+
+{{/*
+A duration as the syncer's flags take it (Go's: 30s, 1m30s, 500ms, 1.5h) in whole seconds, rounded
+up; 0 when it reads none.
+*/}}
+{{- define "vsyncer.durationSeconds" -}}
+{{- $units := dict "h" 3600.0 "m" 60.0 "s" 1.0 "ms" 0.001 "us" 0.000001 "µs" 0.000001 "ns" 0.000000001 -}}
+{{- $total := 0.0 -}}
+{{- range regexFindAll "[0-9]+(\\.[0-9]+)?(ms|us|µs|ns|h|m|s)" (toString .) -1 -}}
+{{- $unit := regexFind "(ms|us|µs|ns|h|m|s)$" . -}}
+{{- $total = addf $total (mulf (float64 (trimSuffix $unit .)) (get $units $unit)) -}}
+{{- end -}}
+{{- ceil $total | int -}}
+{{- end -}}
