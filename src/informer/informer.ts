@@ -4,6 +4,7 @@ import {
   isApiError,
   isGone,
   isNotFound,
+  isNotFoundNaming,
   isResourceVersionTooLarge,
   type ApiStatus,
 } from '../kube/errors.ts';
@@ -550,8 +551,7 @@ export class Informer<T extends KubeObject> {
       return serves ? { missing: false, because: `its CRD ${name} serves ${version}` } : { missing: true };
     } catch (crdErr) {
       // Only a NotFound naming the CRD proves it missing (one naming nothing is a proxy's, say).
-      if (isNotFound(crdErr) && crdErr instanceof ApiError && crdErr.detailsName === name)
-        return { missing: true };
+      if (isNotFoundNaming(crdErr, name)) return { missing: true };
       return { missing: false, because: `its CRD ${name} could not be read (${(crdErr as Error).message})` };
     }
   }

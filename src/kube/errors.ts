@@ -102,6 +102,12 @@ export function isApiError(err: unknown, kind?: ApiErrorKind): err is ApiError {
 }
 
 export const isNotFound = (err: unknown): boolean => isApiError(err, 'notFound');
+/**
+ * A NotFound that names this object: the only proof it is absent. One naming nothing may be a
+ * proxy's, or the answer for a resource not served at this moment.
+ */
+export const isNotFoundNaming = (err: unknown, name: string): boolean =>
+  isApiError(err, 'notFound') && err.detailsName === name;
 export const isConflict = (err: unknown): boolean =>
   isApiError(err, 'conflict') || isApiError(err, 'alreadyExists');
 export const isGone = (err: unknown): boolean => isApiError(err, 'gone');

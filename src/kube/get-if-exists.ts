@@ -1,5 +1,5 @@
 import type { ClusterClient } from './client.ts';
-import { ApiError, isNotFound } from './errors.ts';
+import { isNotFound, isNotFoundNaming } from './errors.ts';
 import type { KubeObject } from './object.ts';
 import type { ResourceType } from './resources.ts';
 
@@ -23,8 +23,7 @@ export async function getIfExists<T extends KubeObject = KubeObject>(
   try {
     return await client.get<T>(type, namespace, name);
   } catch (err) {
-    if (isNotFound(err) && (unnamedNotFoundIsAbsent || (err instanceof ApiError && err.detailsName === name)))
-      return undefined;
+    if (isNotFoundNaming(err, name) || (unnamedNotFoundIsAbsent && isNotFound(err))) return undefined;
     throw err;
   }
 }

@@ -5,7 +5,7 @@ import { TerminalError, WaitingError } from '../controller/errors.ts';
 import type { Informer } from '../informer/informer.ts';
 import type { InformerView } from '../informer/namespaces-informer.ts';
 import type { ClusterClient } from '../kube/client.ts';
-import { ApiError, isApiError, isNotFound } from '../kube/errors.ts';
+import { ApiError, isApiError, isNotFound, isNotFoundNaming } from '../kube/errors.ts';
 import { objectKey, splitKey, type KubeObject } from '../kube/object.ts';
 import type { ResourceType } from '../kube/resources.ts';
 import { managedByValue, OBJECT_HOST_NAMESPACE_ANNOTATION } from '../naming/labels.ts';
@@ -80,18 +80,22 @@ const REMEMBERED_SOURCE_DELETES = 10_000;
 /** Target objects by the source key they copy, per kind (two kinds may share a target informer). */
 const SOURCE_INDEX = (kind: string) => `vsyncer/${kind}/source-key`;
 
-/** The API server's words for annotations past its limit (256 KiB, keys and values together). */
-const ANNOTATIONS_TOO_LONG = /metadata\.annotations: Too long/;
+/** The host API server refusing a write for annotations past its limit (256 KiB, keys and values together). */
+function isAnnotationsTooLong(err: unknown): err is ApiError {
+  return (
+    isApiError(err, 'invalid') &&
+    err.cluster === 'host' &&
+    /metadata\.annotations: Too long/.test(err.serverMessage)
+  );
+}
 
 /**
- * What the host said of a copy it refused, for the tenant. Annotations too long on a copy of an
- * object the virtual API server took are the syncer's doing as much as the tenant's: the copy holds
- * the syncer's records besides the object's own annotations (each key again, its labels for a pod).
+ * The host's refusal of a copy's annotations, for the tenant: they are the syncer's doing as much as
+ * the tenant's, since the copy holds the syncer's records besides the object's own annotations (each
+ * key again, its labels for a pod).
  */
-function hostRefusalText(err: ApiError): string {
-  if (!ANNOTATIONS_TOO_LONG.test(err.serverMessage)) return err.serverMessage;
-  return `${err.serverMessage} (the host copy holds the syncer's records of this object's annotation keys, and of a pod's labels, besides its own annotations: keep those well under half the limit)`;
-}
+const annotationsTooLongText = (err: ApiError): string =>
+  `${err.serverMessage} (the host copy holds the syncer's records of this object's annotation keys, and of a pod's labels, besides its own annotations: keep those well under half the limit)`;
 
 /** How long a host source the host has and its cache lacks is waited for before its copies go. */
 const HOST_CACHE_BEHIND_MAX_MS = 60_000;
@@ -432,12 +436,8 @@ export class KindController implements SyncComponent {
     try {
       return await this.reconcileCases(key);
     } catch (err) {
-      if (
-        isApiError(err, 'invalid') &&
-        err.cluster === 'host' &&
-        ANNOTATIONS_TOO_LONG.test(err.serverMessage)
-      )
-        throw new TerminalError(hostRefusalText(err), 'SyncError', { fromApiServer: true });
+      if (isAnnotationsTooLong(err))
+        throw new TerminalError(annotationsTooLongText(err), 'SyncError', { fromApiServer: true });
       if (isApiError(err, 'forbidden') && err.cluster === 'host') {
         // The host refused (admission, quota, policy): tell the tenant why, keep retrying with backoff
         // in case the host side changes. Repeats fold into one event with a count.
@@ -617,12 +617,7 @@ export class KindController implements SyncComponent {
     try {
       return await this.spec.update(ctx, source, target);
     } catch (err) {
-      const frozen =
-        err instanceof ApiError &&
-        err.cluster === 'host' &&
-        err.kind === 'invalid' &&
-        err.detailsName === target.metadata?.name &&
-        ANNOTATIONS_TOO_LONG.test(err.serverMessage);
+      const frozen = isAnnotationsTooLong(err) && err.detailsName === target.metadata?.name;
       if (!frozen || !this.spec.copyNamesOtherCopies || this.sourceSide !== 'virtual') throw err;
       ctx.log.warn(
         `the host refuses every update of ${objectKey(target)} (its annotations are too long), which names other copies: removing it`,
@@ -702,7 +697,7 @@ export class KindController implements SyncComponent {
     } catch (err) {
       // Gone: the copies go. Not readable (RBAC): the cache is all there is to go by, as before. Any
       // other failure (a timeout, a proxy's unnamed 404) proves nothing: tried again, copies kept.
-      const gone = isNotFound(err) && err instanceof ApiError && err.detailsName === name;
+      const gone = isNotFoundNaming(err, name);
       if (!gone && !isApiError(err, 'forbidden') && !isApiError(err, 'unauthorized'))
         throw new WaitingError(
           `the host could not be asked whether ${key} exists (${err instanceof Error ? err.message : String(err)}); its copies are kept`,
@@ -746,7 +741,7 @@ export class KindController implements SyncComponent {
       return (await client.get(type, namespace, name)).metadata?.uid;
     } catch (err) {
       if (!isNotFound(err)) throw err;
-      if (err instanceof ApiError && err.detailsName === name) return undefined;
+      if (isNotFoundNaming(err, name)) return undefined;
       throw new WaitingError(
         `the ${this.sourceSide} API server answered NotFound for ${type.resource} without naming ${key}: it may not serve the resource now; its copies are kept`,
       );

@@ -162,6 +162,12 @@ export function ingressesKind(
   /** The host's cert-manager as this kind's shimView reads it: with the common names it may ask for. */
   const shimCertManager = hostCertManager && { ...hostCertManager, commonNameRefusal };
 
+  /** The keys of the virtual Ingresses that name this IngressClass (field or legacy annotation). */
+  const ingressesNaming = (cls: KubeObject): string[] =>
+    (virtualIngresses?.store.list() ?? [])
+      .filter((i) => namedClasses(i).includes(cls.metadata?.name ?? ''))
+      .map(objectKey);
+
   /** Ingresses that name the virtual object a host copy stands for: retried when the copy changes. */
   const namingTheOwnerOf = referrersOfCopy(where, () => virtualIngresses, REFERENCE_INDEX);
 
@@ -301,13 +307,8 @@ export function ingressesKind(
         cluster: 'host',
         type: Resources.ingressClasses,
         whenKind: HOST_CLASSES_KIND,
-        keys: (cls) => {
-          // Without a selector every class may be used: a class's change decides nothing here.
-          if (!offeredClasses) return [];
-          return (virtualIngresses?.store.list() ?? [])
-            .filter((i) => namedClasses(i).includes(cls.metadata?.name ?? ''))
-            .map(objectKey);
-        },
+        // Without a selector every class may be used: a class's change decides nothing here.
+        keys: (cls) => (offeredClasses ? ingressesNaming(cls) : []),
       },
       // What shimView's verdict depends on (an offered ClusterIssuer, a tenant's Issuer or its copy)
       // retries the Ingresses naming it.
@@ -317,10 +318,7 @@ export function ingressesKind(
         cluster: 'virtual',
         type: Resources.ingressClasses,
         unindexed: true,
-        keys: (cls) =>
-          (virtualIngresses?.store.list() ?? [])
-            .filter((i) => namedClasses(i).includes(cls.metadata?.name ?? ''))
-            .map(objectKey),
+        keys: ingressesNaming,
       },
       ...(hostCertManager
         ? shimDependencies(hostCertManager, where).map(({ naming, ...dependency }) => ({
