@@ -67,7 +67,7 @@
 {{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "pods" "defaultOn" true)) }}
 - apiGroups: [""]
   resources: ["configmaps"]
-  verbs: ["get", "list", "watch"]
+  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
 {{- end }}
 {{- if (include "vsyncer.kindOn" (dict "root" $ "kind" "services" "defaultOn" true)) }}
 - apiGroups: [""]

@@ -235,12 +235,14 @@ export const podsKind = defineKind({
     { scope: 'namespace', apiGroups: [''], resources: ['pods/resize'], verbs: ['update'] },
     // The conditions of a pod's readiness gates, which the tenant's controllers set.
     { scope: 'namespace', apiGroups: [''], resources: ['pods/status'], verbs: ['update'] },
-    // Minted virtual tokens are kept in host secrets owned by the host pod.
+    // Minted virtual tokens are kept in host secrets; optional secrets made after their pod are
+    // written where it looks for them (absent-fills.ts).
     { scope: 'namespace', apiGroups: [''], resources: ['secrets'], verbs: CRUD },
     // The virtual API service's cluster IP, for KUBERNETES_SERVICE_HOST.
     { scope: 'namespace', apiGroups: [''], resources: ['services'], verbs: ['get', 'list', 'watch'] },
-    // Host copies of config maps a pod names are checked for ownership before the pod is created.
-    { scope: 'namespace', apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch'] },
+    // Host copies of config maps a pod names are checked for ownership before the pod is created; an
+    // optional one made after its pod is written where the pod looks for it (absent-fills.ts).
+    { scope: 'namespace', apiGroups: [''], resources: ['configmaps'], verbs: CRUD },
   ],
   reads: [...NODE_SELECTOR_FIELDS, SYNC_REAL_NODES_FIELD],
   settingNeedsOtherKind: (options, enabled) => {

@@ -70,6 +70,7 @@ import {
 } from './dns-nameservers.ts';
 import { bundleSlotsOf, mountedTokenSource, PodTokens, tokenNeeds } from './tokens.ts';
 import { markRefused } from './refused-condition.ts';
+import { AbsentFills, absentFillPodKey } from './absent-fills.ts';
 import {
   podStatusForVirtual,
   podUpdatesForHost,
@@ -254,12 +255,18 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
   let servicesSynced = false;
   let clock: Clock;
   let judge: ReferenceJudge;
+  let fills: AbsentFills;
   let identity: PodHostIdentity;
   let virtualPods: Informer<KubeObject> | undefined;
   const defaultLevel = config.podSecurityStandard as PodSecurityLevel;
 
-  /** Pods waiting for a host copy to appear: the copy's owner key → those pods' keys. */
+  /**
+   * Pods waiting for a host copy to appear, or naming it optionally (see absent-fills.ts): the copy's
+   * owner key → those pods' keys; a fill → its pod's key.
+   */
   const podsWaitingFor = (kind: string, type: ResourceType) => (copy: KubeObject) => {
+    const fillFor = absentFillPodKey(copy, where.vcName);
+    if (fillFor) return [fillFor];
     const owner = ownedVirtualKey(copy, where, type);
     if (!owner || !virtualPods) return [];
     const { namespace, name } = splitKey(owner);
@@ -1044,6 +1051,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
           virtual: env.informers.get(env.virtual, peer.virtualType),
         })),
       );
+      fills = new AbsentFills({ judge, hostNamespace: env.hostNamespace, vcName: env.vcName });
       virtualPods = env.informers.get(env.virtual, Resources.pods);
       virtualPods.addIndexer(REFERENCE_INDEX, (pod) => [
         ...podReferences(pod).map((r) => referenceIndexKey(r.kind, pod.metadata?.namespace ?? '', r.name)),
@@ -1419,6 +1427,10 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       const minted = await tokens.ensure(ctx, virtualPod, hostPod);
       if (minted.wrote) result.hostWritten = true;
       requeueWithin(result, minted.nextCheckMs);
+      // Optional Secrets and ConfigMaps made since the host pod: written where it looks for them.
+      const fillSteps = fills.plan(virtualPod, latestHostPod, podReferences(virtualPod));
+      if (fillSteps.length && (await fills.apply(ctx.host, virtualPod, latestHostPod, fillSteps, ctx.log)))
+        result.hostWritten = true;
       return result;
     },
 
