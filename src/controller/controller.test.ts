@@ -266,6 +266,40 @@ describe('Controller: keys', () => {
 });
 
 describe('Controller: failures', () => {
+  it('tells each retried failure (not a wait) with the failures in a row before it, counted afresh after a success', async () => {
+    const told: string[] = [];
+    const clock = new FakeClock(0);
+    const failures: unknown[] = [
+      new ApiError('host', 409, { reason: 'Conflict' }, 'conflict'),
+      new ApiError('host', 500, { reason: 'InternalError' }, 'internal'),
+      new WaitingError('a copy first'),
+      undefined,
+      new ApiError('host', 409, { reason: 'Conflict' }, 'conflict'),
+    ];
+    const controller = new Controller({
+      name: 'told',
+      workers: 1,
+      clock,
+      reconcile: async () => {
+        const next = failures.shift();
+        if (next) throw next;
+      },
+      onRetriedError: (key, err, before) =>
+        void told.push(`${key} ${(err as ApiError).statusCode} ${before}`),
+    });
+    controller.start();
+    controller.enqueue('a');
+    for (let i = 0; i < 4; i++) {
+      await settle();
+      clock.advance(2000);
+    }
+    await settle();
+    controller.enqueue('a');
+    await settle();
+    expect(told).toEqual(['a 409 0', 'a 500 1', 'a 409 0']);
+    await controller.stop(100);
+  });
+
   it('backs conflicts off exponentially per key (AlreadyExists too) and resets after a success', async () => {
     let calls = 0;
     let failNext = 2;

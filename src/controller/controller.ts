@@ -27,6 +27,11 @@ export interface ControllerOptions {
   reconcile(key: string): Promise<ReconcileResult | void>;
   /** Told once per terminal failure; the key is not retried until something changes. */
   onTerminalError?(key: string, err: TerminalError): Promise<void> | void;
+  /**
+   * Told of a failure that is retried (a conflict, an API server's error, not a wait), with how many
+   * times in a row the key has failed before this one.
+   */
+  onRetriedError?(key: string, err: unknown, failuresBefore: number): Promise<void> | void;
   clock?: Clock;
   logger?: Logger;
   metrics?: ControllerMetrics;
@@ -159,6 +164,7 @@ export class Controller {
         // Someone wrote the object since we read it; our cache will catch up, then we retry.
         this.log.debug('conflict, retrying', { key });
         metrics?.reconciled(name, 'conflict');
+        await this.tellRetried(key, err);
         this.queue.addRateLimited(key);
         return;
       }
@@ -196,7 +202,16 @@ export class Controller {
       }
       metrics?.reconcileError(name, isApiError(err) ? err.kind : 'exception');
       this.log.warn('reconcile failed, retrying', { key, err, retries: this.queue.numRequeues(key) });
+      await this.tellRetried(key, err);
       this.queue.addRateLimited(key);
+    }
+  }
+
+  private async tellRetried(key: string, err: unknown): Promise<void> {
+    try {
+      await this.opts.onRetriedError?.(key, err, this.queue.numRequeues(key));
+    } catch (reportErr) {
+      this.log.error('could not report a retried error', { key, err: reportErr });
     }
   }
 }

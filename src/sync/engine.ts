@@ -191,6 +191,7 @@ export class KindController implements SyncComponent {
       workers: spec.workers ?? opts.workers,
       reconcile: (key) => this.reconcile(key),
       onTerminalError: (key, err) => this.reportTerminal(key, err),
+      onRetriedError: (key, err, failuresBefore) => this.reportRetried(key, err, failuresBefore),
       clock: env.clock,
       logger: env.logger,
       metrics: opts.controllerMetrics,
@@ -800,6 +801,25 @@ export class KindController implements SyncComponent {
   }
 
   /** Tells the tenant, on the virtual object, why it cannot be synced (host names scrubbed). */
+  /**
+   * A write the API server keeps answering with an error (a conflict with another writer, a server
+   * error) is told to the tenant as vCluster tells it, `SyncError` "Error syncing: ...", from the
+   * second failure in a row (one conflict is a cache a moment behind, not worth a word) and once per
+   * message (each count would be a write the tenant did not cause). Only API servers' answers: a
+   * network error would name the host's address.
+   */
+  private async reportRetried(key: string, err: unknown, failuresBefore: number): Promise<void> {
+    if (failuresBefore < 1 || !isApiError(err) || this.sourceSide !== 'virtual') return;
+    const virtual = this.sourceInformer?.store.get(key);
+    if (!virtual) return;
+    const message = scrubHostNames(
+      `Error syncing: ${err.serverMessage || err.kind}`,
+      { vcName: this.env.vcName, hostNamespace: this.env.hostNamespace },
+      { keepForeignNames: false },
+    );
+    await this.env.events.record(virtual, 'Warning', 'SyncError', message, { once: true });
+  }
+
   private async reportTerminal(key: string, err: TerminalError): Promise<void> {
     if (this.sourceSide !== 'virtual') return;
     const virtual = this.sourceInformer?.store.get(key);

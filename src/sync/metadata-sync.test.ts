@@ -172,12 +172,11 @@ const rows: Row[] = [
     hostChanged: false,
   },
   {
-    name: 'host admin adds a key while the tenant sets it too: the tenant’s view stays, the host’s value on the host',
+    name: 'host admin adds a key while the tenant sets it too: the tenant wins, as when both change a tenant key',
     tenant: { labels: { 'host-policy': 'mine' } },
     host: { labels: { 'host-policy': 'enforced' } },
-    expectLabels: { ...OWN, app: 'web', tier: 'a', [RELEASE]: 'r1', 'host-policy': 'enforced' },
-    hostKeys: ['host-policy'],
-    hostChanged: false,
+    expectLabels: { ...OWN, app: 'web', tier: 'a', [RELEASE]: 'r1', 'host-policy': 'mine' },
+    hostChanged: true,
   },
   {
     name: 'host keys under the syncers’ prefixes and kubectl’s last-applied record are never shown',
@@ -210,12 +209,19 @@ const rows: Row[] = [
     hostChanged: false,
   },
   {
-    name: 'tenant sets a key equal to a host key: host value stays',
+    name: 'tenant gives a key the host set (and showed it) a value of its own: it goes to the host, as in vCluster’s two-way sync',
     hostAtSync: { labels: { 'host-policy': 'enforced' }, annotations: { policy: 'strict' } },
     tenant: { labels: { 'host-policy': 'bypassed' }, annotations: { policy: 'lax' } },
+    expectLabels: { ...OWN, app: 'web', tier: 'a', [RELEASE]: 'r1', 'host-policy': 'bypassed' },
+    expectAnnotations: { note: 'x', policy: 'lax' },
+    hostChanged: true,
+  },
+  {
+    name: 'tenant removes a key the host set: the host keeps it',
+    hostAtSync: { labels: { 'host-policy': 'enforced' } },
+    tenant: { labels: { 'host-policy': null } },
     expectLabels: { ...OWN, app: 'web', tier: 'a', [RELEASE]: 'r1', 'host-policy': 'enforced' },
-    expectAnnotations: { note: 'x', policy: 'strict' },
-    hostKeys: ['host-policy', 'policy'],
+    hostKeys: ['host-policy'],
     hostChanged: false,
   },
   {
@@ -370,10 +376,15 @@ describe('planMetadata', () => {
     });
   });
 
-  it('does not let a tenant replace, then remove, a key the host set', () => {
+  it('does not let a tenant replace a key the host set that an admin denies, nor remove one', () => {
     const last = syncedPair(BASE, { labels: { 'host-policy': 'enforced' } });
+    // A denied key never reaches what the translator wants on the host.
+    const denying = (i: MetadataPlanInput): MetadataPlanInput => {
+      const { 'host-policy': _dropped, ...labels } = (i.desiredHost as LabelsAndAnnotations).labels;
+      return { ...i, desiredHost: { ...(i.desiredHost as LabelsAndAnnotations), labels } };
+    };
     const set = sync(
-      input(patched(last.virtual, { labels: { 'host-policy': 'bypassed' } }), last.host, last),
+      denying(input(patched(last.virtual, { labels: { 'host-policy': 'bypassed' } }), last.host, last)),
     );
     expect(set.plan.host.labels['host-policy']).toBe('enforced');
     expect(recordOf(set.plan.host, MANAGED_LABELS_ANNOTATION)).not.toContain('host-policy');
@@ -385,9 +396,25 @@ describe('planMetadata', () => {
     expect(removed.plan.hostChanged).toBe(false);
 
     // Nor after a restart, when nothing says what the tenant did.
-    const restarted = planMetadata(input(removed.after.virtual, removed.after.host));
+    const restarted = planMetadata(
+      input(patched(removed.after.virtual, { labels: { 'host-policy': 'again' } }), removed.after.host),
+    );
     expect(restarted.host.labels['host-policy']).toBe('enforced');
-    expect(restarted.virtualChanged).toBe(false);
+  });
+
+  it('takes a tenant’s value for a key the host set as the tenant’s from then on (recorded; a later host edit flows up)', () => {
+    const last = syncedPair(BASE, { labels: { 'another-one': 'good-syncer' } });
+    expect(last.virtual.labels['another-one']).toBe('good-syncer');
+    const set = sync(
+      input(patched(last.virtual, { labels: { 'another-one': 'from-vcluster' } }), last.host, last),
+    );
+    expect(set.plan.host.labels['another-one']).toBe('from-vcluster');
+    expect(recordOf(set.plan.host, MANAGED_LABELS_ANNOTATION)).toContain('another-one');
+    // Now a tenant key: its removal by the tenant takes it off the host.
+    const removed = sync(
+      input(patched(set.after.virtual, { labels: { 'another-one': null } }), set.after.host, set.after),
+    );
+    expect(removed.plan.host.labels['another-one']).toBeUndefined();
   });
 
   it('never shows the host keys the kind says are the host cluster’s own', () => {

@@ -11,9 +11,12 @@
  *    pod identity annotations (`name`, `namespace`, `uid`, `service-account-name`, `labels`). A
  *    tenant cannot forge an owned label (hostLabelKey hashes every tenant key under
  *    `vcluster.loft.sh/`), and the translator writes owned annotations over the tenant's.
- * 2. Host wins for host keys: a key on the host that is not in the host object's managed record
- *    (an admin's, a policy engine's, a sidecar injector's) keeps the host's value and stays, even
- *    when the tenant sets or removes the same key; it is never recorded. What the host does to it
+ * 2. Host keys: a key on the host that is not in the host object's managed record (an admin's, a
+ *    policy engine's, a sidecar injector's) keeps the host's value and stays, even when the tenant
+ *    removes the same key; it is not recorded. The one exception is vCluster's two-way sync: a
+ *    tenant that sets the key to a value of its own since `last` (one it may write: keys an admin
+ *    denies, `--denied-host-metadata` and the pods' `--denied-pod-metadata`, never reach `desired`)
+ *    makes it a tenant key, written and recorded (rule 3 from then on). What the host does to it
  *    is shown to the tenant, as vCluster's two-way metadata sync does: a host key added or changed
  *    since `last` flows up under its virtual key, and one the host removed since `last` is removed
  *    from the virtual object if that still holds the host's old value; unless the tenant changed
@@ -295,6 +298,10 @@ function planMap(rules: MapRules, s: MapState): MapPlan {
     }
     const onHost = Object.hasOwn(s.host, key);
     if (s.record && onHost && !s.record.has(key)) {
+      if (tenantSetHostKey(rules, s, last, key)) {
+        write(key, own(s.desired, key), true);
+        continue;
+      }
       write(key, own(s.host, key), false);
       showHostKey(rules, s, last, key, out.up);
       continue;
@@ -312,6 +319,21 @@ function planMap(rules: MapRules, s: MapState): MapPlan {
     }
   }
   return out;
+}
+
+/**
+ * Whether the tenant gave a host key a value of its own since `last` (rule 2's exception, vCluster's
+ * two-way sync): a value it may write (a denied key is not in `desired`) that is not the host's.
+ */
+function tenantSetHostKey(rules: MapRules, s: MapState, last: MapState['last'], key: string): boolean {
+  const virtualKey = rules.toVirtual(key);
+  if (!last || virtualKey === undefined || rules.hostOnly(key)) return false;
+  const wanted = own(s.desired, key);
+  return (
+    wanted !== undefined &&
+    wanted !== own(s.host, key) &&
+    own(s.virtual, virtualKey) !== own(last.virtual, virtualKey)
+  );
 }
 
 /**

@@ -283,7 +283,7 @@ describe('configmaps state table', () => {
     expect(table.host.objects(CM, HOST_NS)[0]?.data).toEqual({ k: 'v' });
   });
 
-  it('metadata: a tenant label goes down; a host edit of a tenant label comes up; a host admin key is shown and stays the host’s', async () => {
+  it('metadata: a tenant label goes down; a host edit of a tenant label comes up; a host admin key is shown, and a value the tenant gives it goes down', async () => {
     const table = await start({
       kinds: ['configmaps'],
       virtual: [virtualCm('a'), podUsing('a')],
@@ -311,15 +311,16 @@ describe('configmaps state table', () => {
     expect(hostOf().metadata?.labels).toMatchObject({ tier: 'db', 'host-policy': 'enforced' });
     expect(hostOf().metadata?.annotations?.['vcluster.loft.sh/managed-labels']).not.toContain('host-policy');
 
-    // The tenant tries to take over the host's key: the host keeps its value.
+    // The tenant gives the host's key a value of its own: as in vCluster's two-way sync, it goes to
+    // the host (an admin who must keep a key lists it in --denied-host-metadata).
     const v2 = table.virtual.objects(CM, 'team').find((o) => o.metadata?.name === 'a')!;
     await table.virtual.update(CM, 'team', {
       ...v2,
-      metadata: { ...v2.metadata, labels: { tier: 'db', 'host-policy': 'bypassed' } },
+      metadata: { ...v2.metadata, labels: { tier: 'db', 'host-policy': 'mine' } },
     });
     await table.delivered();
     await table.settle();
-    expect(hostOf().metadata?.labels?.['host-policy']).toBe('enforced');
+    expect(hostOf().metadata?.labels?.['host-policy']).toBe('mine');
   });
 
   it("a re-created immutable one a host pod still mounts keeps its labels and annotations: the copy not updated is not taken for the host's removal of them", async () => {

@@ -492,6 +492,57 @@ describe('pods state table', () => {
     expect(table.virtual.objects(Resources.events, 'team').map((e) => e.reason)).toEqual(['SyncError']);
   });
 
+  it('a write that keeps conflicting is told as vCluster tells it (SyncError, once, without host names); one conflict is not', async () => {
+    const table = await podTable([virtualPod('web')]);
+    await table.settle();
+    const conflict = () =>
+      new ApiError(
+        'host',
+        409,
+        {
+          reason: 'Conflict',
+          message: `Operation cannot be fulfilled on pods "${hostPodName('web')}": the object has been modified; please apply your changes to the latest version and try again`,
+        },
+        'conflict',
+      );
+    const changeImage = async (image: string) => {
+      const v = table.virtual.objects(PODS, 'team')[0]!;
+      const spec = v.spec as { containers: { image: string }[] };
+      await table.virtual.update(PODS, 'team', {
+        ...v,
+        spec: { ...spec, containers: [{ ...spec.containers[0]!, image }] },
+      });
+      for (let i = 0; i < 5; i++) {
+        await table.settle();
+        table.clock.advance(1000);
+      }
+      await table.settle();
+    };
+    const syncErrors = () =>
+      table.virtual.objects(Resources.events, 'team').filter((e) => e.reason === 'SyncError');
+
+    table.host.failNext('update', 'pods', conflict());
+    await changeImage('app:2');
+    expect(syncErrors()).toEqual([]);
+    expect((hostPods(table)[0]!.spec as { containers: { image: string }[] }).containers[0]!.image).toBe(
+      'app:2',
+    );
+
+    table.host.failNext('update', 'pods', conflict());
+    table.host.failNext('update', 'pods', conflict());
+    table.host.failNext('update', 'pods', conflict());
+    await changeImage('app:3');
+    expect(syncErrors().map((e) => [e.message, e.count])).toEqual([
+      [
+        'Error syncing: Operation cannot be fulfilled on pods "web": the object has been modified; please apply your changes to the latest version and try again',
+        1,
+      ],
+    ]);
+    expect((hostPods(table)[0]!.spec as { containers: { image: string }[] }).containers[0]!.image).toBe(
+      'app:3',
+    );
+  });
+
   it('image change: the host pod is updated in place', async () => {
     const table = await podTable([virtualPod('web')]);
     await table.settle();
