@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 import { KubeConfig } from '@kubernetes/client-node';
+import { FakeClock } from '../util/clock.ts';
 import { HostHeadersTimeout, HostStreams } from './host-streams.ts';
 import { linesThrough } from './line-stream.ts';
 
@@ -145,33 +146,45 @@ describe('splice', () => {
     };
     const srv = netServer();
     await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+    const sockets: import('node:net').Socket[] = [];
     try {
       const caller = await pair();
       const host = await pair();
-      splice(caller.near, Buffer.alloc(0), host.near, Buffer.alloc(0), 300);
-      // Traffic either way keeps it open past the idle time: the caller's keys, then the host's output.
-      const atHost: string[] = [];
-      const atCaller: string[] = [];
-      host.far.on('data', (d: Buffer) => atHost.push(d.toString()));
-      caller.far.on('data', (d: Buffer) => atCaller.push(d.toString()));
+      sockets.push(caller.near, caller.far, host.near, host.far);
+      // The idle time passes only when the test advances the clock: bytes are awaited, never timed.
+      const clock = new FakeClock();
+      splice(caller.near, Buffer.alloc(0), host.near, Buffer.alloc(0), 300, clock);
+      const open = () => !caller.near.destroyed && !host.near.destroyed;
+      /** Writes one byte at `from` and resolves once it arrived at `to`, through the splice. */
+      const send = async (from: import('node:net').Socket, to: import('node:net').Socket, byte: string) => {
+        const arrived = once(to, 'data') as Promise<[Buffer]>;
+        from.write(byte);
+        expect((await arrived)[0].toString()).toBe(byte);
+      };
+      // Traffic either way keeps it open past the idle time: the caller's keys, then the host's
+      // output, each 200 ms after the last byte: 1.6 s in all, more than five times the idle time.
       for (let i = 0; i < 4; i++) {
-        caller.far.write(`${i}`);
-        await new Promise((r) => setTimeout(r, 150));
+        await send(caller.far, host.far, `${i}`);
+        clock.advance(200);
+        expect(open()).toBe(true);
       }
       for (let i = 0; i < 4; i++) {
-        host.far.write(`${i}`);
-        await new Promise((r) => setTimeout(r, 150));
+        await send(host.far, caller.far, `${i}`);
+        clock.advance(200);
+        expect(open()).toBe(true);
       }
-      expect(atHost.join('')).toBe('0123');
-      expect(atCaller.join('')).toBe('0123');
-      expect(caller.near.destroyed || host.near.destroyed).toBe(false);
-      // Then silence: both sides go.
-      await new Promise((r) => setTimeout(r, 600));
+      // Then silence: not a moment before the idle time since the last byte, both sides go at it.
+      clock.advance(99);
+      expect(open()).toBe(true);
+      const closed = Promise.all([once(caller.far, 'close'), once(host.far, 'close')]);
+      clock.advance(1);
       expect(caller.near.destroyed).toBe(true);
       expect(host.near.destroyed).toBe(true);
-      caller.far.destroy();
-      host.far.destroy();
+      await closed; // and the far ends see it
+      expect(clock.pendingTimers()).toBe(0);
     } finally {
+      // A failed check leaves them open, and the server would wait for them.
+      for (const socket of sockets) socket.destroy();
       await new Promise((resolve) => srv.close(resolve));
     }
   });

@@ -2,6 +2,7 @@ import { request as plainRequest, type ClientRequest, type IncomingMessage } fro
 import { request, type RequestOptions } from 'node:https';
 import type { Socket } from 'node:net';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { realClock, type Clock } from '../util/clock.ts';
 import { userAgent } from '../version.ts';
 
 /** Headers that carry a protocol upgrade (SPDY or WebSocket): passed to the host API unchanged. */
@@ -188,7 +189,7 @@ export const STREAM_IDLE_TIMEOUT_MS = 4 * 60 * 60 * 1000;
 /**
  * Joins a client's upgraded socket to the host's once the host switched protocols: whatever either
  * side sent early (the heads) goes first, then bytes flow both ways until one side closes, or neither
- * sends anything for `idleMs`.
+ * sends anything for `idleMs` (timed on `clock`, which a test replaces to drive the idle time by hand).
  */
 export function splice(
   client: Socket,
@@ -196,17 +197,33 @@ export function splice(
   host: Socket,
   hostHead: Buffer,
   idleMs = STREAM_IDLE_TIMEOUT_MS,
+  clock: Clock = realClock,
 ): void {
   if (hostHead.length) client.write(hostHead);
   if (clientHead.length) host.write(clientHead);
+  let cancelIdle = () => {};
   const closeBoth = () => {
+    cancelIdle();
     client.destroy();
     host.destroy();
   };
   client.on('error', closeBoth).on('close', closeBoth);
   host.on('error', closeBoth).on('close', closeBoth);
-  // Bytes either way count: the client's socket times out only when it neither reads nor writes.
-  client.setTimeout(idleMs, closeBoth);
   host.pipe(client);
   client.pipe(host);
+  // Bytes either way count: the session is idle only when neither socket reads anything. An idle timer
+  // of its own rather than the socket's setTimeout, so that it runs on `clock`; a byte only notes the
+  // time, and the timer, when due, waits out whatever is left of the idle time since the last one.
+  let lastByteAt = clock.monotonicNow();
+  const heard = () => (lastByteAt = clock.monotonicNow());
+  client.on('data', heard);
+  host.on('data', heard);
+  const watchIdle = (ms: number) => {
+    cancelIdle = clock.setTimer(() => {
+      const idle = clock.monotonicNow() - lastByteAt;
+      if (idle >= idleMs) closeBoth();
+      else watchIdle(idleMs - idle);
+    }, ms);
+  };
+  watchIdle(idleMs);
 }

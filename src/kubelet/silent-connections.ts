@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Server } from 'node:https';
 import type { TLSSocket } from 'node:tls';
+import { realClock, type Clock } from '../util/clock.ts';
 
 /**
  * How long a connection may stay silent after its TLS handshake before it sends a request. Node's own
@@ -22,20 +23,25 @@ export const MAX_CONNECTIONS = 2048;
 
 /**
  * Closes each connection that sends no request within `timeoutMs` of its handshake. After its first
- * request a connection is Node's to time out (keep-alive) or the stream's to hold.
+ * request a connection is Node's to time out (keep-alive) or the stream's to hold. The timers run on
+ * `clock`, which a test replaces to drive them by hand.
  */
-export function closeSilentConnections(server: Server, timeoutMs = FIRST_REQUEST_TIMEOUT_MS): void {
-  const silent = new WeakMap<object, NodeJS.Timeout>();
+export function closeSilentConnections(
+  server: Server,
+  timeoutMs = FIRST_REQUEST_TIMEOUT_MS,
+  clock: Clock = realClock,
+): void {
+  // Cancels each silent connection's timer (realClock's timers are unref'd, as these always were).
+  const silent = new WeakMap<object, () => void>();
   server.on('secureConnection', (socket: TLSSocket) => {
-    const timer = setTimeout(() => socket.destroy(), timeoutMs);
-    timer.unref();
-    silent.set(socket, timer);
-    socket.once('close', () => clearTimeout(timer));
+    const cancel = clock.setTimer(() => socket.destroy(), timeoutMs);
+    silent.set(socket, cancel);
+    socket.once('close', cancel);
   });
   const heard = (req: IncomingMessage) => {
-    const timer = silent.get(req.socket);
-    if (timer === undefined) return;
-    clearTimeout(timer);
+    const cancel = silent.get(req.socket);
+    if (cancel === undefined) return;
+    cancel();
     silent.delete(req.socket);
   };
   server.prependListener('request', heard);
