@@ -267,8 +267,21 @@ describe('integrations.certManager with a real cert-manager on the host', () => 
         issuerRef: { name: withheld, kind: 'ClusterIssuer' },
       }),
     );
-    // The same Certificate naming the offered issuer would be on the host by now (see above).
-    await new Promise((r) => setTimeout(r, 5_000));
+    // A barrier, not a sleep: the same Certificate naming the offered issuer, made after it, reaches
+    // the host. The watch brings the two in order and the queue hands them out in order, so once its
+    // copy is there the syncer has had 'internal' in hand too.
+    await applyVirtual(
+      certificate('internal-sentinel', {
+        secretName: 'internal-sentinel-tls',
+        dnsNames: ['s.example.com'],
+        issuerRef: { name: offered, kind: 'ClusterIssuer' },
+      }),
+    );
+    await waitFor(
+      'host copy of internal-sentinel',
+      () => getObject('host', ['certificate', hostName('internal-sentinel'), '-n', hostNs]),
+      60_000,
+    );
     expect(await getObject('host', ['certificate', hostName('internal'), '-n', hostNs])).toBeUndefined();
     expect(await getObject('virtual', ['secret', 'internal-tls', '-n', ns])).toBeUndefined();
     await mustKubectl('host', ['label', 'clusterissuer', withheld, `${OFFER_LABEL}=tenants`, '--overwrite']);

@@ -94,5 +94,6 @@ describe('a syncer started beside a virtual cluster whose name collides', () => 
     // JSON logs (the default) or text.
     expect(warnings()[0]).toMatch(new RegExp(`other=x-${vc}( |$)|"other":"x-${vc}"`));
     expect(syncer?.child.exitCode).toBeNull();
+    expect(syncer?.child.signalCode).toBeNull();
   });
 });

@@ -256,6 +256,7 @@ describe('custom resources by configuration', () => {
     );
     expect(next.spec?.dnsNames).toEqual(['after.example.com']);
     expect(syncer.child.exitCode).toBeNull();
+    expect(syncer.child.signalCode).toBeNull();
     // The deep one is refused once, with the reason on the tenant's object, and nothing on the host.
     const events = await waitForEvents('virtual', ns, 'deep', 'ObjectTooDeep');
     expect(events[0]!.message).toMatch(/nests too deeply/);

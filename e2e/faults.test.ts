@@ -74,6 +74,28 @@ const check = () => runVsyncerCheck(vc, hostNs, namespaces);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const start = (args: string[] = []) =>
   startSyncer({ name: vc, hostNamespace: hostNs, hostKubeconfig: syncerKubeconfig, args });
+/** How each syncer process a test ended went: still running until then, and the exit it was told to make. */
+interface EndedSyncer {
+  pid: number | undefined;
+  ending: 'stop' | 'kill';
+  wasRunning: boolean;
+  exitCode: number | null;
+  signalCode: NodeJS.Signals | null;
+}
+const endedSyncers = new Map<SyncerProcess, EndedSyncer>();
+/** Ends a syncer the way a fault asks (SIGTERM or SIGKILL), recording how it was and how it exited. */
+async function endSyncer(p: SyncerProcess, ending: 'stop' | 'kill'): Promise<void> {
+  if (endedSyncers.has(p)) return;
+  const wasRunning = p.child.exitCode === null && p.child.signalCode === null;
+  await (ending === 'stop' ? p.stop() : p.kill());
+  endedSyncers.set(p, {
+    pid: p.child.pid,
+    ending,
+    wasRunning,
+    exitCode: p.child.exitCode,
+    signalCode: p.child.signalCode,
+  });
+}
 
 /** A kubeconfig for the syncer's service account (a token good for the whole suite). */
 async function syncerAccountKubeconfig(): Promise<string> {
@@ -311,7 +333,7 @@ async function watchers(): Promise<string[]> {
 
     agreesAfter('no fault (baseline)', async () => {});
     agreesAfter('SIGKILL of the syncer mid-burst, then a restart', async () => {
-      await syncer.kill();
+      await endSyncer(syncer, 'kill');
       await sleep(3000);
       syncer = await start();
     });
@@ -322,7 +344,7 @@ async function watchers(): Promise<string[]> {
     agreesAfter(
       'SIGKILL of the leader of two replicas',
       async () => {
-        await syncer.stop();
+        await endSyncer(syncer, 'stop');
         replicas = await Promise.all(
           ['a', 'b'].map((id) => start([...LEASE, `--leader-elect-identity=${id}`])),
         );
@@ -340,7 +362,7 @@ async function watchers(): Promise<string[]> {
         syncer = leader;
         await sleep(5000);
         const leaderWrites = await writes();
-        await leader.kill();
+        await endSyncer(leader, 'kill');
         const killedAt = Date.now();
         await waitFor('the other replica takes over', () => leads(follower), 60_000);
         syncer = follower;
@@ -348,8 +370,8 @@ async function watchers(): Promise<string[]> {
       },
       {
         after: async () => {
-          for (const p of replicas) if (p !== syncer) await p.kill();
-          await syncer.stop();
+          for (const p of replicas) if (p !== syncer) await endSyncer(p, 'kill');
+          await endSyncer(syncer, 'stop');
           syncer = await start();
         },
       },
@@ -640,7 +662,21 @@ async function watchers(): Promise<string[]> {
     );
 
     it('never exited on a transient API error', () => {
-      expect(syncer.child.exitCode).toBeNull();
+      // The syncer running now: neither an exit code nor a signal (a killed process has no exit code).
+      expect({ exitCode: syncer.child.exitCode, signalCode: syncer.child.signalCode }).toEqual({
+        exitCode: null,
+        signalCode: null,
+      });
+      // Each one a fault replaced ran until the test ended it, and ended as told: a clean exit on
+      // SIGTERM (not the exit code 1 of a fatal error), or SIGKILL's.
+      const expected = (e: EndedSyncer): EndedSyncer => ({
+        ...e,
+        wasRunning: true,
+        exitCode: e.ending === 'stop' ? 0 : null,
+        signalCode: e.ending === 'stop' ? null : 'SIGKILL',
+      });
+      const ended = [...endedSyncers.values()];
+      expect(ended).toEqual(ended.map(expected));
     });
   },
 );

@@ -95,8 +95,21 @@ async function heldWithEvent(
   expect(text).not.toContain(hostNs);
   return text;
 }
-/** Gives the syncer time to act on what was just written (there is nothing to wait for when it rightly does nothing). */
-const settle = () => new Promise((r) => setTimeout(r, 3000));
+/**
+ * A barrier, not a sleep, for a check that the syncer did nothing: a pod mounting its own secret,
+ * made in the namespace after what the test just wrote, which the syncer must carry to the host. The
+ * watches bring the events in order and the pods' and secrets' queues hand them out in order, so
+ * once the sentinel's pod and secret are on the host the syncer has had what came before in hand.
+ */
+async function passBarrier(namespace: string): Promise<void> {
+  const name = uniqueName('barrier');
+  await apply('virtual', secretManifest(name, namespace, 'sentinel'));
+  await apply('virtual', podManifest(name, namespace, name));
+  await waitFor(`the sentinel ${namespace}/${name} on the host`, () => hostPodOf(name, namespace), 60_000);
+  expect(await getObject('host', ['secret', '-n', hostNs, hostName(name, namespace, vc)])).toBeDefined();
+  await mustKubectl('virtual', ['delete', 'pod', name, '-n', namespace, '--wait=false']);
+  await mustKubectl('virtual', ['delete', 'secret', name, '-n', namespace, '--wait=false']);
+}
 
 beforeAll(async () => {
   await prepareHostNamespace(vc, hostNs);
@@ -137,13 +150,51 @@ describe('escape 1: an unmanaged host secret under the translated name of a miss
   it('pod first: the admin secret appearing later is never mounted', async () => {
     await apply('virtual', podManifest('thief1b', nsA, 'admin1b'));
     await waitForEvents('virtual', nsA, 'thief1b', 'FailedMount');
+    const adminName = hostName('admin1b', nsA, vc);
     await apply('host', {
       ...secretManifest('x', hostNs, 'host-admin'),
-      metadata: { name: hostName('admin1b', nsA, vc), namespace: hostNs },
+      metadata: { name: adminName, namespace: hostNs },
     });
-    await settle();
+    // The tenant makes the secret its pod names: its copy is refused, the name being the admin's
+    // (so the syncer has seen the admin secret there), and the pod stays held.
+    await apply('virtual', secretManifest('admin1b', nsA, 'tenant-data'));
+    await waitForEvents('virtual', nsA, 'admin1b', 'SyncError');
+    await passBarrier(nsA);
     expect(await hostPodOf('thief1b', nsA)).toBeUndefined();
-  }, 120_000);
+    // Once the admin's secret is gone, the tenant's copy takes the name and the pod mounts that: the
+    // pod was held for the tenant's own copy, never made while the name was the admin's.
+    await mustKubectl('host', ['delete', 'secret', adminName, '-n', hostNs]);
+    await mustKubectl('virtual', ['label', 'secret', 'admin1b', '-n', nsA, 'e2e-retry=1']);
+    interface HostSecret {
+      data: { value: string };
+      metadata: { creationTimestamp: string; labels?: Record<string, string> };
+    }
+    const copy = await waitFor(
+      "the tenant's copy of admin1b",
+      async () => {
+        const c = await getObject<HostSecret>('host', ['secret', '-n', hostNs, adminName]);
+        return c?.metadata.labels?.['vcluster.loft.sh/managed-by'] === vc && c;
+      },
+      60_000,
+    );
+    expect(Buffer.from(copy.data.value, 'base64').toString()).toBe('tenant-data');
+    const pod = await waitFor(
+      'host pod of thief1b',
+      () =>
+        getObject<HostPod & { metadata: { creationTimestamp: string } }>('host', [
+          'pod',
+          '-n',
+          hostNs,
+          hostName('thief1b', nsA, vc),
+        ]),
+      60_000,
+    );
+    expect(secretsRead(pod)).toContain(adminName);
+    // Made no earlier than the tenant's copy (both the host API server's timestamps, to the second).
+    expect(Date.parse(pod.metadata.creationTimestamp)).toBeGreaterThanOrEqual(
+      Date.parse(copy.metadata.creationTimestamp),
+    );
+  }, 180_000);
 });
 
 describe('escape 2: a host secret under the token secret name', () => {
@@ -186,7 +237,8 @@ describe('escape 3: `-x-` inside one virtual cluster (`s-x-b` in `a` vs `s` in `
 
   it("thief first, then the thief creates its own secret: refused, the name is the victim's", async () => {
     await apply('virtual', secretManifest(thiefRef, nsA, 'thief-data'));
-    await settle();
+    await waitForEvents('virtual', nsA, thiefRef, 'SyncError');
+    await passBarrier(nsA);
     expect(await hostPodOf('thief3', nsA)).toBeUndefined();
     const events = await eventsFor('virtual', nsA, thiefRef);
     expect(events.some((e) => e.reason === 'SyncError')).toBe(true);
@@ -233,7 +285,7 @@ describe('escape 4: another virtual cluster in the same host namespace (`demo` n
     // Our tenant makes the secret it names: our copy would take the other cluster's name.
     await apply('virtual', secretManifest(`s-x-${nsN}`, nsC, 'thief-data'));
     await waitForEvents('virtual', nsC, `s-x-${nsN}`, 'SyncError');
-    await settle();
+    await passBarrier(nsC);
     expect(await hostPodOf('thief4', nsC)).toBeUndefined();
     const copy = await getObject<{ data: { value: string }; metadata: { labels: Record<string, string> } }>(
       'host',
@@ -244,7 +296,7 @@ describe('escape 4: another virtual cluster in the same host namespace (`demo` n
     // Deleting our tenant's objects deletes nothing of the other cluster's.
     await mustKubectl('virtual', ['delete', 'pod', 'thief4', '-n', nsC, '--wait=false']);
     await mustKubectl('virtual', ['delete', 'secret', `s-x-${nsN}`, '-n', nsC]);
-    await settle();
+    await passBarrier(nsC);
     expect(await getObject('host', ['secret', '-n', hostNs, otherCopyName])).toBeDefined();
     expect(
       await getObject('host', ['pod', '-n', hostNs, hostName('other-owner', nsN, otherVc)]),

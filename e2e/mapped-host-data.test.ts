@@ -194,8 +194,17 @@ describe('host ConfigMaps and Secrets mapped into the virtual cluster (vCluster 
       () => getObject('host', ['configmap', `private-x-${tenantNs}-x-${vc}`, '-n', hostNs]),
       60_000,
     );
-    // Give the syncer a moment to act on every host object it saw, then look at what it showed.
-    await new Promise((r) => setTimeout(r, 3_000));
+    // A barrier, not a sleep: a host ConfigMap made after that copy, which the syncer must show. The
+    // host watch brings the two in order and the queue hands them out in order, so once the new one
+    // is shown the syncer has had the copy in hand too.
+    const barrier = uniqueName('barrier');
+    await apply('host', {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: barrier, namespace: hostNs },
+    });
+    await waitFor(`${barrier} shown in ${ownNs}`, () => virtualObject('configmap', ownNs, barrier), 60_000);
+    await mustKubectl('host', ['delete', 'configmap', barrier, '-n', hostNs, '--wait=false']);
     expect(await virtualNames('configmap', ownNs)).not.toContain(`private-x-${tenantNs}-x-${vc}`);
     const secrets = await virtualNames('secret', ownNs);
     expect(secrets).toContain('shared-tls');

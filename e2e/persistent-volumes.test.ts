@@ -192,7 +192,18 @@ describe('PersistentVolumes (static provisioning, --allowed-pv-source=nfs)', () 
     expect(await hostVolume(root)).toBeUndefined();
     // A claim naming it is not given any host volume either.
     await apply('virtual', claim('root', root));
-    await new Promise((resolve) => setTimeout(resolve, 3000));
+    // A barrier, not a sleep: a claim made after it in the same namespace, naming a volume the host
+    // may have, which the syncer must carry over. The watch brings the two in order and the queue
+    // hands them out in order, so once its copy is there the syncer has had 'root' in hand too.
+    const sentinel = uniqueName('sentinel');
+    await apply(
+      'virtual',
+      volume(sentinel, { nfs: { server: 'nfs.example.com', path: '/exports/sentinel' } }),
+    );
+    await apply('virtual', claim('root-sentinel', sentinel));
+    await waitFor('host copy of root-sentinel', () => hostClaim('root-sentinel'), 60_000);
+    await mustKubectl('virtual', ['delete', 'pvc', 'root-sentinel', '-n', ns, '--wait=false']);
+    await mustKubectl('virtual', ['delete', 'pv', sentinel, '--wait=false']);
     expect(await hostClaim('root')).toBeUndefined();
     expect(await hostVolume(root)).toBeUndefined();
     expect((await eventsFor('virtual', 'default', root)).map((e) => e.reason)).toContain('SyncError');

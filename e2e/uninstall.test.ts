@@ -123,6 +123,7 @@ describe('--set-owner and --kubeconfig-secret (helm install and uninstall)', () 
     expect(after.metadata.labels).toBeUndefined();
     expect(after.metadata.ownerReferences).toBeUndefined();
     expect(syncer!.child.exitCode).toBeNull();
+    expect(syncer!.child.signalCode).toBeNull();
   }, 90_000);
 
   it('gives the synced host pod and config map the virtual API Service as their one owner', async () => {
@@ -272,17 +273,25 @@ describe('--set-owner and --kubeconfig-secret (helm install and uninstall)', () 
   }, 180_000);
 
   it('vsyncer check finds the clusters agreeing: owner references and the kubeconfig Secret are no difference', async () => {
-    await waitFor(
+    const report = await waitFor(
       'vsyncer check to exit 0',
       async () => {
         const r = await runVsyncerCheck(vc, hostNs, [ns]);
         if (r.code !== 0)
           throw new Error(`exit ${r.code}: ${r.stderr}${JSON.stringify(r.report?.differences ?? [])}`);
-        return true;
+        return r.report ?? false;
       },
       120_000,
       1000,
     );
+    // Agreeing because the objects were compared, not because nothing was: the owner-referenced
+    // config map and pod were checked, the config map's content too.
+    expect(report).toMatchObject({ agree: true, differences: [] });
+    const byKind = Object.fromEntries(report.kinds.map((k) => [k.kind, k]));
+    expect(byKind.configmaps).toMatchObject({ staleChecked: true, notChecked: null });
+    expect(byKind.configmaps!.checked).toBeGreaterThanOrEqual(1);
+    expect(byKind.pods!.checked).toBeGreaterThanOrEqual(1);
+    expect(report.totals.checked).toBeGreaterThanOrEqual(2);
   }, 150_000);
 
   it('deleting the virtual API Service (helm uninstall) lets the host garbage collector delete every synced object', async () => {

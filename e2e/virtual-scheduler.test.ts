@@ -180,9 +180,9 @@ describe('--virtual-scheduler', () => {
       },
       60_000,
     );
-    // 32 cpus less the host pod's 31.9 (less any other suite's pods there), never below zero.
+    // 32 cpus less the host pod's 31.9 (less any other suite's pods there), never below zero. (At most
+    // 100m is what the wait above waited for: it fails when the copy never shows it.)
     expect(cpuLeft.milli).toBeGreaterThanOrEqual(0);
-    expect(cpuLeft.milli).toBeLessThanOrEqual(100);
     await applyTenantPod('no-room', {
       nodeSelector: { 'kubernetes.io/hostname': 'kwok-node-1' },
       containers: [{ name: 'main', image: 'registry.local/app:1', resources: { requests: { cpu: '500m' } } }],

@@ -191,8 +191,22 @@ describe('ConfigMaps, virtual to host', () => {
     expect(untouched?.data).toEqual({ owner: 'someone-else' });
     expect(untouched?.metadata.labels?.['vcluster.loft.sh/managed-by']).toBeUndefined();
     // Deleting the virtual object must not delete the host object we never owned.
+    await apply('virtual', configMap({ name: 'clash-sentinel', namespace: ns }, { owner: 'tenant' }));
+    await waitFor(
+      'host copy of clash-sentinel',
+      async () => (await hostCopy('clash-sentinel')) !== undefined,
+      30_000,
+    );
     await mustKubectl('virtual', ['delete', 'configmap', 'clash', '-n', ns]);
-    await new Promise((r) => setTimeout(r, 2000));
+    // A barrier, not a sleep: a delete after it in the same namespace, which the syncer must carry out.
+    // The watch brings the two in order and the queue hands them out in order, so once the second
+    // copy is gone the syncer has had the first delete in hand too.
+    await mustKubectl('virtual', ['delete', 'configmap', 'clash-sentinel', '-n', ns]);
+    await waitFor(
+      'host copy of clash-sentinel deleted',
+      async () => (await hostCopy('clash-sentinel')) === undefined,
+      30_000,
+    );
     expect((await hostCopy('clash'))?.data).toEqual({ owner: 'someone-else' });
   });
 
