@@ -3,7 +3,12 @@ import { apply, createTenantNamespace, getObject, mustKubectl } from '../test/ha
 import { prepareHostNamespace, startSyncer, uniqueName, type SyncerProcess } from '../test/harness/syncer.ts';
 
 interface ServiceLite {
-  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  metadata: {
+    name: string;
+    uid?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
   spec: {
     type?: string;
     clusterIP?: string;
@@ -12,6 +17,7 @@ interface ServiceLite {
   };
 }
 interface EndpointsLite {
+  metadata?: { labels?: Record<string, string> };
   subsets?: { addresses?: { ip: string }[]; ports?: { port: number }[] }[];
 }
 
@@ -24,7 +30,21 @@ const appNs = uniqueName('app');
 /** A tenant namespace whose Service is replicated on the host. */
 const webNs = uniqueName('web');
 const hostReplica = `${vc}-web`;
+/** vCluster marks every replica it makes with this label (and the syncer does as well). */
+const VCLUSTER_LABEL = { 'vcluster.loft.sh/controlled-by': 'vcluster' };
+/** As vCluster's e2e init manifest: a labelled Service no mapping targets, there before the syncer. */
+const leftover = uniqueName('test-replicated-service-cleanup');
 let syncer: SyncerProcess;
+/** The UID of vCluster's replica made before the syncer started: taken over, it keeps it. */
+let leftReplicaUid: string | undefined;
+
+/** A Service in the virtual `default` namespace, as vCluster's e2e init manifest writes it. */
+const labelledService = (name: string, labels: Record<string, string>) => ({
+  apiVersion: 'v1',
+  kind: 'Service',
+  metadata: { name, namespace: 'default', labels },
+  spec: { selector: { app: 'fake-app' }, ports: [{ name: 'tcp', port: 8080, targetPort: 8080 }] },
+});
 
 beforeAll(async () => {
   await prepareHostNamespace(vc, hostNs);
@@ -35,12 +55,35 @@ beforeAll(async () => {
     metadata: { name: 'postgres', namespace: sharedNs },
     spec: { selector: { app: 'postgres' }, ports: [{ name: 'sql', port: 5432, targetPort: 15432 }] },
   });
+  await apply('host', {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'cache', namespace: sharedNs },
+    spec: { selector: { app: 'cache' }, ports: [{ name: 'redis', port: 6379 }] },
+  });
   await createTenantNamespace(webNs);
+  // What vCluster leaves in the virtual cluster before a migration: its replica of a mapping the
+  // syncer takes on (headless, labelled, with its Endpoints), and one of a mapping since removed.
+  await apply('virtual', {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'cache', namespace: webNs, labels: VCLUSTER_LABEL },
+    spec: { clusterIP: 'None', ports: [{ name: 'redis', port: 6379 }] },
+  });
+  await apply('virtual', {
+    apiVersion: 'v1',
+    kind: 'Endpoints',
+    metadata: { name: 'cache', namespace: webNs, labels: VCLUSTER_LABEL },
+    subsets: [{ addresses: [{ ip: '10.96.0.99' }], ports: [{ name: 'redis', port: 6379 }] }],
+  });
+  leftReplicaUid = (await getObject<ServiceLite>('virtual', ['service', 'cache', '-n', webNs]))?.metadata.uid;
+  await apply('virtual', labelledService(leftover, VCLUSTER_LABEL));
   syncer = await startSyncer({
     name: vc,
     hostNamespace: hostNs,
     args: [
       `--map-host-service=${sharedNs}/postgres=${appNs}/db`,
+      `--map-host-service=${sharedNs}/cache=${webNs}/cache`,
       `--map-virtual-service=${webNs}/web=${hostReplica}`,
     ],
   });
@@ -48,6 +91,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await mustKubectl('virtual', ['delete', 'namespace', appNs, webNs, '--wait=false']).catch(() => undefined);
+  await mustKubectl('virtual', ['delete', 'service', '-n', 'default', leftover, '--ignore-not-found']).catch(
+    () => undefined,
+  );
   await syncer?.stop();
   await mustKubectl('host', ['delete', 'namespace', sharedNs, '--wait=false']).catch(() => undefined);
 });
@@ -64,17 +110,21 @@ describe('Service mappings (vCluster replicateServices)', () => {
       clusterIP: 'None',
       ports: [{ name: 'sql', port: 5432, targetPort: 5432 }],
     });
+    // Labelled as vCluster labels its replicas.
+    expect(replica.metadata.labels).toMatchObject(VCLUSTER_LABEL);
     const endpoints = await waitFor(
       'the endpoints of the virtual replica',
       () => getObject<EndpointsLite>('virtual', ['endpoints', 'db', '-n', appNs]),
       60_000,
     );
+    // One address, the host Service's spec.clusterIP, as vCluster's e2e suite expects.
     expect(endpoints.subsets).toEqual([
       expect.objectContaining({
         addresses: [{ ip: host.spec.clusterIP }],
         ports: [expect.objectContaining({ port: 5432 })],
       }),
     ]);
+    expect(endpoints.metadata?.labels).toMatchObject(VCLUSTER_LABEL);
     // The virtual cluster mirrors the Endpoints into an EndpointSlice (what its DNS serves); neither
     // the replica nor its endpoints are copied back down to the host.
     await waitFor(
@@ -93,6 +143,60 @@ describe('Service mappings (vCluster replicateServices)', () => {
     );
     const hostServices = await getObject<{ items: ServiceLite[] }>('host', ['services', '-n', hostNs]);
     expect(hostServices!.items.map((s) => s.metadata.name)).not.toContain(`db-x-${appNs}-x-${vc}`);
+  }, 120_000);
+
+  it("vCluster's start-up cleanup: a labelled Service no mapping targets is deleted, at start and whenever one appears", async () => {
+    await waitFor(
+      'the labelled Service made before the syncer started gone',
+      async () => (await getObject('virtual', ['service', leftover, '-n', 'default'])) === undefined,
+      60_000,
+    );
+    const later = uniqueName('later-replica');
+    const otherTool = uniqueName('other-tool');
+    await apply('virtual', labelledService(later, VCLUSTER_LABEL));
+    await apply('virtual', labelledService(otherTool, { 'vcluster.loft.sh/controlled-by': 'argo' }));
+    try {
+      await waitFor(
+        'the labelled Service made later gone',
+        async () => (await getObject('virtual', ['service', later, '-n', 'default'])) === undefined,
+        60_000,
+      );
+      // Another tool's Service (another controlled-by value) is never the syncer's to delete.
+      expect(await getObject('virtual', ['service', otherTool, '-n', 'default'])).toBeDefined();
+    } finally {
+      await mustKubectl('virtual', [
+        'delete',
+        'service',
+        '-n',
+        'default',
+        later,
+        otherTool,
+        '--ignore-not-found',
+      ]);
+    }
+  }, 120_000);
+
+  it("the replica vCluster left at a mapped name is taken over in place, its Endpoints pointed at the host Service's cluster IP", async () => {
+    const host = (await getObject<ServiceLite>('host', ['service', 'cache', '-n', sharedNs]))!;
+    const taken = await waitFor(
+      'the replica taken over',
+      async () => {
+        const svc = await getObject<ServiceLite>('virtual', ['service', 'cache', '-n', webNs]);
+        return svc?.metadata.annotations?.['vcluster.loft.sh/object-host-name'] === 'cache' ? svc : undefined;
+      },
+      60_000,
+    );
+    expect(taken.metadata.labels).toMatchObject(VCLUSTER_LABEL);
+    expect(taken.metadata.uid).toBe(leftReplicaUid);
+    const endpoints = await waitFor(
+      "the replica's Endpoints rewritten",
+      async () => {
+        const ep = await getObject<EndpointsLite>('virtual', ['endpoints', 'cache', '-n', webNs]);
+        return ep?.subsets?.[0]?.addresses?.[0]?.ip === host.spec.clusterIP ? ep : undefined;
+      },
+      60_000,
+    );
+    expect(endpoints.subsets?.[0]?.addresses).toEqual([{ ip: host.spec.clusterIP }]);
   }, 120_000);
 
   it("a tenant's Service is replicated in the host namespace under the mapped name, selecting the tenant's pods", async () => {

@@ -2,11 +2,16 @@ import type { KubeObject } from '../kube/object.ts';
 import { CONTROLLED_BY_LABEL } from '../naming/labels.ts';
 import type { KindSpec } from './kind.ts';
 
+/** The label value vCluster marks the Service replicas it makes with (and vsyncer's replica kinds too). */
+export const VCLUSTER_REPLICA_MARK = 'vcluster';
+
 /**
  * vCluster's opt-out, honoured on both sides: an object labelled `vcluster.loft.sh/controlled-by`
  * (any non-empty value), or annotated so with a value other than the kind's own name, is managed by
  * another tool. The syncer then leaves the pair alone: it does not copy, update or delete through it.
- * An empty value opts out of nothing, as in vCluster.
+ * An empty value opts out of nothing, as in vCluster. One exception: labelled with vCluster's replica
+ * mark (`vcluster`) and annotated with the kind's own name (or one of `alsoOurs`), it is a replica that
+ * kind made, labelled as vCluster labels its replicas so that every other kind (and tool) keeps away.
  */
 export function isControlledElsewhere(
   obj: KubeObject | undefined,
@@ -16,11 +21,11 @@ export function isControlledElsewhere(
 ): boolean {
   const meta = obj?.metadata;
   if (!meta) return false;
-  if (meta.labels?.[CONTROLLED_BY_LABEL]) return true;
   const annotated = meta.annotations?.[CONTROLLED_BY_LABEL];
-  return (
-    annotated !== undefined && annotated !== '' && annotated !== kindName && !alsoOurs.includes(annotated)
-  );
+  const ours = annotated !== undefined && (annotated === kindName || alsoOurs.includes(annotated));
+  const labelled = meta.labels?.[CONTROLLED_BY_LABEL];
+  if (labelled) return !(labelled === VCLUSTER_REPLICA_MARK && ours);
+  return annotated !== undefined && annotated !== '' && !ours;
 }
 
 /**

@@ -6,7 +6,6 @@ import { Resources } from '../../kube/resources.ts';
 import type { KindSpec, ReconcileContext, Relation, SyncResult } from '../../sync/kind.ts';
 import { objectScope, unreadableHostScope } from '../../sync/host-watch.ts';
 import { recordedHostKey } from '../shared/from-host.ts';
-import { sameJson } from '../shared/host-metadata.ts';
 import { specOf } from '../services/translate.ts';
 import { malformedService } from '../shared/shape.ts';
 import { ensureVirtualNamespace } from '../shared/virtual-namespace.ts';
@@ -15,10 +14,18 @@ import {
   hostServiceRefusal,
   MAPPED_VIRTUAL_SERVICES,
   isVirtualReplica,
+  virtualEndpointsInSync,
   virtualEndpointsOf,
   virtualReplicaInSync,
   virtualReplicaOf,
+  withReplicaMarks,
 } from './replicas.ts';
+import {
+  isVclusterLeftover,
+  leftoverAdoptedMessage,
+  leftoverDeletedMessage,
+  leftoverSourceKey,
+} from './vcluster-leftovers.ts';
 
 const SERVICES = Resources.services;
 const ENDPOINTS = Resources.endpoints;
@@ -26,10 +33,12 @@ const ENDPOINTS = Resources.endpoints;
 /**
  * `--map-host-service host-ns/name=virtual-ns/name`: a host Service (of any host namespace the admin
  * names) shown in the virtual cluster as a headless Service whose Endpoints are the host Service's
- * cluster IPs, so a tenant's pod resolves the virtual name and dials the host Service itself. The
+ * cluster IP, so a tenant's pod resolves the virtual name and dials the host Service itself. The
  * virtual namespace is made when missing, as vCluster does. A tenant's own Service or Endpoints of
  * that name is never touched (the mapping waits, with the reason logged, until it goes); a tenant's
  * edit of the replica is reverted; the replica goes when the host Service does, or its mapping.
+ * Replicas vCluster left (see vcluster-leftovers.ts) are taken over at a mapped name, deleted
+ * elsewhere: the kind watches every virtual Service, so this holds at start and whenever one appears.
  */
 export function mappedHostServicesKind(mappings: ServiceMappings): KindSpec {
   const virtualKeys = reversed(mappings);
@@ -53,12 +62,17 @@ export function mappedHostServicesKind(mappings: ServiceMappings): KindSpec {
       await ctx.virtual.create(ENDPOINTS, ctx.virtualNamespace, desired);
       return true;
     }
-    if (!isVirtualReplica(current))
+    // vCluster's Endpoints of a replica taken over are taken over with it.
+    if (!isVirtualReplica(current) && !isVclusterLeftover(current))
       throw new TerminalError(
         `virtual Endpoints ${ctx.virtualKey} exist and are not the replica's: delete them, or map the host Service to another name`,
       );
-    if (sameJson(desired.subsets, current.subsets)) return false;
-    await ctx.virtual.update(ENDPOINTS, ctx.virtualNamespace, { ...current, subsets: desired.subsets });
+    if (virtualEndpointsInSync(desired, current)) return false;
+    await ctx.virtual.update(ENDPOINTS, ctx.virtualNamespace, {
+      ...current,
+      metadata: withReplicaMarks(current, desired),
+      subsets: desired.subsets,
+    });
     return true;
   }
 
@@ -96,8 +110,9 @@ export function mappedHostServicesKind(mappings: ServiceMappings): KindSpec {
     mapper: {
       targetKey: (hostKey) => mappings.get(hostKey),
       // Every replica, mapped or not (by the host Service it records): one whose mapping was changed
-      // or removed is then a stale copy, and goes.
-      sourceKeyOf: (virtual) => (isVirtualReplica(virtual) ? recordedHostKey(virtual) : undefined),
+      // or removed is then a stale copy, and goes. And vCluster's, which record none.
+      sourceKeyOf: (virtual) =>
+        isVirtualReplica(virtual) ? recordedHostKey(virtual) : leftoverSourceKey(virtual, virtualKeys),
       // A tenant's own Service that held the mapped name is gone: the host Service may show there.
       sourceKeysFor: (virtualKey) => {
         const hostKey = virtualKeys.get(virtualKey);
@@ -153,6 +168,11 @@ export function mappedHostServicesKind(mappings: ServiceMappings): KindSpec {
       }
       const host = checked(source!);
       const desired = virtualReplicaOf(host, ctx.virtualKey);
+      if (isVclusterLeftover(current)) {
+        const message = leftoverAdoptedMessage(ctx.key);
+        ctx.log.info(`virtual Service ${ctx.virtualKey} ${message}`);
+        await ctx.events.record(current, 'Normal', 'ReplicaTakenOver', message, { once: true });
+      }
       let written = false;
       if (!virtualReplicaInSync(desired, current)) {
         const shape = (o: KubeObject) => `${specOf(o).type ?? 'ClusterIP'}/${specOf(o).clusterIP === 'None'}`;
@@ -166,11 +186,7 @@ export function mappedHostServicesKind(mappings: ServiceMappings): KindSpec {
         }
         await ctx.virtual.update(SERVICES, ctx.virtualNamespace, {
           ...current,
-          metadata: {
-            ...current.metadata,
-            labels: { ...current.metadata?.labels, ...desired.metadata?.labels },
-            annotations: { ...current.metadata?.annotations, ...desired.metadata?.annotations },
-          },
+          metadata: withReplicaMarks(current, desired),
           spec: {
             ...(current.spec as object),
             ports: specOf(desired).ports,
@@ -185,13 +201,20 @@ export function mappedHostServicesKind(mappings: ServiceMappings): KindSpec {
 
     async remove(ctx, current): Promise<SyncResult> {
       const { namespace, name } = splitKey(objectKey(current));
+      if (isVclusterLeftover(current)) {
+        // The label is all that says vCluster made it, and a tenant may have put it on its own
+        // Service: the tenant is told, on the Service, why it went.
+        const message = leftoverDeletedMessage(virtualKeys.get(objectKey(current)));
+        ctx.log.info(`virtual Service ${objectKey(current)} ${message}`);
+        await ctx.events.record(current, 'Warning', 'ReplicaDeleted', message, { once: true });
+      }
       try {
         await ctx.virtual.delete(SERVICES, namespace, name, { uid: current.metadata?.uid });
       } catch (err) {
         if (!isNotFound(err)) throw err;
       }
       const endpoints = virtualEndpoints.store.get(objectKey(current));
-      if (endpoints && isVirtualReplica(endpoints)) {
+      if (endpoints && (isVirtualReplica(endpoints) || isVclusterLeftover(endpoints))) {
         try {
           await ctx.virtual.delete(ENDPOINTS, namespace, name, { uid: endpoints.metadata?.uid });
         } catch (err) {

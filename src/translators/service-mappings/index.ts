@@ -15,7 +15,8 @@ const READ = ['get', 'list', 'watch'];
 /**
  * Host Services replicated into the virtual cluster (vCluster's networking.replicateServices.fromHost).
  * Always on: it reads Services and Endpoints of the host namespaces the mappings name, none when
- * there is no mapping (it then only deletes the replicas of mappings since removed).
+ * there is no mapping (it then only deletes the replicas of mappings since removed, its own and
+ * vCluster's: see vcluster-leftovers.ts).
  */
 export const mappedHostServicesDescriptor = defineKind({
   name: MAPPED_HOST_SERVICES,
@@ -30,7 +31,7 @@ export const mappedHostServicesDescriptor = defineKind({
       repeatable: true,
       valueName: 'host-ns/name=virtual-ns/name',
       description:
-        "host Service shown in the virtual cluster under this name (repeatable): a headless Service whose endpoints are the host Service's cluster IPs (the virtual namespace is made when missing)",
+        "host Service shown in the virtual cluster under this name (repeatable): a headless Service whose endpoints are the host Service's cluster IP (the virtual namespace is made when missing)",
       validate: invalidHostServiceMappings,
     }),
   ],

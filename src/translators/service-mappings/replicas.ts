@@ -10,6 +10,7 @@ import {
 import { FROM_HOST_LABEL } from '../shared/from-host.ts';
 import { sameJson } from '../shared/host-metadata.ts';
 import { specOf, type ServicePort } from '../services/translate.ts';
+import { VCLUSTER_REPLICA_LABELS } from './vcluster-leftovers.ts';
 
 /** The `--sync` names of the two kinds (their replicas carry them as controlled-by, see below). */
 export const MAPPED_HOST_SERVICES = 'mapped-host-services';
@@ -21,8 +22,8 @@ export const REPLICA_OF_ANNOTATION = 'vsyncer.dev/replica-of';
 const HEADLESS = 'None';
 
 /**
- * Replicas carry vCluster's controlled-by annotation with their kind's name: the kind that made
- * one keeps it, and every other kind (services, endpoints) leaves it alone, as another tool's.
+ * Replicas carry vCluster's controlled-by annotation with their kind's name: it tells the two kinds'
+ * replicas apart, and from an object a tenant labelled (the label alone says "vCluster's").
  */
 const controlledBy = (kind: string) => ({ [CONTROLLED_BY_LABEL]: kind });
 
@@ -44,6 +45,13 @@ function comparablePorts(ports: ServicePort[] | undefined) {
 }
 
 // --- host → virtual -----------------------------------------------------------------------------
+
+/**
+ * A virtual replica (Service and Endpoints) is labelled as vCluster labels its own, besides the
+ * from-host label that marks it as this syncer's. The label keeps every other kind away from it;
+ * this kind is from-host, whose targets the engine's opt-out never holds up.
+ */
+const virtualReplicaLabels = { [FROM_HOST_LABEL]: 'true', ...VCLUSTER_REPLICA_LABELS };
 
 /** True for a virtual Service or Endpoints the host-services kind made. */
 export function isVirtualReplica(obj: KubeObject | undefined): boolean {
@@ -75,7 +83,7 @@ export function hostServiceRefusal(host: KubeObject): string | undefined {
 
 /**
  * The virtual Service that stands for a host Service: headless, so the virtual cluster's DNS
- * answers with the addresses of its Endpoints (the host Service's cluster IPs, see
+ * answers with the addresses of its Endpoints (the host Service's cluster IP, see
  * virtualEndpointsOf) and a client dials the host Service itself; an ExternalName Service stays
  * one, naming the same host.
  */
@@ -92,7 +100,7 @@ export function virtualReplicaOf(host: KubeObject, virtualKey: string): KubeObje
     metadata: {
       name,
       namespace,
-      labels: { [FROM_HOST_LABEL]: 'true' },
+      labels: virtualReplicaLabels,
       annotations: {
         ...controlledBy(MAPPED_HOST_SERVICES),
         [OBJECT_HOST_NAME_ANNOTATION]: host.metadata?.name ?? '',
@@ -114,7 +122,7 @@ interface Subset {
 }
 
 /**
- * The Endpoints of a host Service's virtual replica: its cluster IPs, at the Service's ports; for a
+ * The Endpoints of a host Service's virtual replica: its cluster IP, at the Service's ports; for a
  * headless host Service, the addresses of the host's own Endpoints (bare IPs). None for an
  * ExternalName Service.
  */
@@ -136,7 +144,6 @@ export function virtualEndpointsOf(
       return out;
     });
   } else {
-    const ips = s.clusterIPs?.length ? s.clusterIPs : [s.clusterIP!];
     const ports = (s.ports ?? []).map((p) => {
       const port: { name?: string; port: number; protocol?: string; appProtocol?: string } = {
         port: p.port,
@@ -146,7 +153,9 @@ export function virtualEndpointsOf(
       if (p.appProtocol) port.appProtocol = p.appProtocol;
       return port;
     });
-    subsets = [{ addresses: ips.map((ip) => ({ ip })), ...(ports.length ? { ports } : {}) }];
+    // One address, spec.clusterIP, as vCluster writes: Endpoints hold one IP family (the endpoints
+    // controller writes a dual-stack Service's primary family only), and that IP is the Service's.
+    subsets = [{ addresses: [{ ip: s.clusterIP! }], ...(ports.length ? { ports } : {}) }];
   }
   return {
     apiVersion: 'v1',
@@ -154,7 +163,7 @@ export function virtualEndpointsOf(
     metadata: {
       name,
       namespace,
-      labels: { [FROM_HOST_LABEL]: 'true' },
+      labels: virtualReplicaLabels,
       annotations: controlledBy(MAPPED_HOST_SERVICES),
     },
     subsets,
@@ -170,6 +179,30 @@ export function virtualReplicaInSync(desired: KubeObject, current: KubeObject): 
     (d.externalName ?? '') === (c.externalName ?? '') &&
     (d.type === 'ExternalName' || c.clusterIP === HEADLESS) &&
     sameJson(comparablePorts(d.ports), comparablePorts(c.ports)) &&
+    markedAsDesired(desired, current)
+  );
+}
+
+/** True when the replica's Endpoints say what the desired ones say. */
+export function virtualEndpointsInSync(desired: KubeObject, current: KubeObject): boolean {
+  return sameJson(desired.subsets, current.subsets) && markedAsDesired(desired, current);
+}
+
+/**
+ * The replica's labels and annotations over what the object has: how a replica made before a label
+ * was added gets it, and a Service vCluster left is marked as this syncer's when taken over.
+ */
+export function withReplicaMarks(current: KubeObject, desired: KubeObject): KubeObject['metadata'] {
+  return {
+    ...current.metadata,
+    labels: { ...current.metadata?.labels, ...desired.metadata?.labels },
+    annotations: { ...current.metadata?.annotations, ...desired.metadata?.annotations },
+  };
+}
+
+/** True when the object has the labels and annotations the desired replica has (others aside). */
+function markedAsDesired(desired: KubeObject, current: KubeObject): boolean {
+  return (
     sameJson(desired.metadata?.labels, pick(current.metadata?.labels, desired.metadata?.labels)) &&
     sameJson(
       desired.metadata?.annotations,
@@ -203,7 +236,10 @@ export function isHostReplica(
  * Service with the virtual Service's ports and its selector scoped to this virtual cluster and
  * namespace, so it selects exactly the host pods the virtual Service selects. It is no copy of the
  * Service (that is the services kind's `<name>-x-<namespace>-x-<vc>`): it records which Service it
- * replicates in its own annotation, not in the copies' object-name annotations.
+ * replicates in its own annotation, not in the copies' object-name annotations. Labelled
+ * vcluster.loft.sh/controlled-by as vCluster's are, and annotated with this kind's name, which makes it
+ * this kind's target and another virtual cluster's mapped-host-services source (isControlledElsewhere)
+ * and keeps every other kind away.
  */
 export function hostReplicaOf(
   virtual: KubeObject,
@@ -226,7 +262,9 @@ export function hostReplicaOf(
     metadata: {
       name: splitKey(hostKey).name,
       namespace: where.hostNamespace,
-      labels: { [MANAGED_BY_LABEL]: managedByValue(where, true) },
+      // vCluster's mark on its replicas: every other kind, and other tools, keep away from it; the
+      // annotation says it is this kind's own (see isControlledElsewhere).
+      labels: { [MANAGED_BY_LABEL]: managedByValue(where, true), ...VCLUSTER_REPLICA_LABELS },
       annotations: {
         ...controlledBy(MAPPED_VIRTUAL_SERVICES),
         [REPLICA_OF_ANNOTATION]: `${virtualNamespace}/${virtual.metadata?.name ?? ''}`,

@@ -284,7 +284,9 @@ describe('mapped-virtual-services (--map-virtual-service)', () => {
     const host = replica(table)!;
     expect(host).toMatchObject({
       metadata: {
-        labels: { 'vcluster.loft.sh/managed-by': VC },
+        // Labelled as vCluster labels its replicas (every other kind keeps away); still this kind's
+        // own by its annotation (the changes below follow).
+        labels: { 'vcluster.loft.sh/managed-by': VC, 'vcluster.loft.sh/controlled-by': 'vcluster' },
         annotations: {
           'vcluster.loft.sh/controlled-by': 'mapped-virtual-services',
           'vsyncer.dev/replica-of': 'team/web',
