@@ -270,9 +270,10 @@ describe('Controller: failures', () => {
     const told: string[] = [];
     const clock = new FakeClock(0);
     const failures: unknown[] = [
-      new ApiError('host', 409, { reason: 'Conflict' }, 'conflict'),
-      new ApiError('host', 500, { reason: 'InternalError' }, 'internal'),
       new WaitingError('a copy first'),
+      new ApiError('host', 409, { reason: 'Conflict' }, 'conflict'),
+      new WaitingError('a copy first'),
+      new ApiError('host', 500, { reason: 'InternalError' }, 'internal'),
       undefined,
       new ApiError('host', 409, { reason: 'Conflict' }, 'conflict'),
     ];
@@ -289,7 +290,7 @@ describe('Controller: failures', () => {
     });
     controller.start();
     controller.enqueue('a');
-    for (let i = 0; i < 4; i++) {
+    for (let i = 0; i < 6; i++) {
       await settle();
       clock.advance(2000);
     }

@@ -29,7 +29,8 @@ export interface ControllerOptions {
   onTerminalError?(key: string, err: TerminalError): Promise<void> | void;
   /**
    * Told of a failure that is retried (a conflict, an API server's error, not a wait), with how many
-   * times in a row the key has failed before this one.
+   * such failures of the key came right before this one (waits between them do not count, nor end
+   * the run; a success or a terminal failure does).
    */
   onRetriedError?(key: string, err: unknown, failuresBefore: number): Promise<void> | void;
   clock?: Clock;
@@ -54,6 +55,8 @@ export class Controller {
   private stopping = false;
   private started = false;
   private inFlight = 0;
+  /** Per key, the retried failures (conflicts, API errors) since its last success (see onRetriedError). */
+  private readonly retriedFailures = new Map<string, number>();
 
   constructor(opts: ControllerOptions) {
     if (!Number.isInteger(opts.workers) || opts.workers < 1)
@@ -153,10 +156,12 @@ export class Controller {
         metrics?.reconciled(name, 'requeue');
       } else if (result?.requeueAfterMs !== undefined) {
         this.queue.forget(key);
+        this.retriedFailures.delete(key);
         this.queue.addAfter(key, result.requeueAfterMs);
         metrics?.reconciled(name, 'requeue');
       } else {
         this.queue.forget(key);
+        this.retriedFailures.delete(key);
         metrics?.reconciled(name, 'success');
       }
     } catch (err) {
@@ -178,6 +183,7 @@ export class Controller {
         metrics?.reconcileError(name, terminal.reason);
         this.log.warn('reconcile failed permanently', { key, err: terminal.message });
         this.queue.forget(key);
+        this.retriedFailures.delete(key);
         if (terminal.retryAfterMs !== undefined) this.queue.addAfter(key, terminal.retryAfterMs);
         try {
           await this.opts.onTerminalError?.(key, terminal);
@@ -208,8 +214,10 @@ export class Controller {
   }
 
   private async tellRetried(key: string, err: unknown): Promise<void> {
+    const before = this.retriedFailures.get(key) ?? 0;
+    this.retriedFailures.set(key, before + 1);
     try {
-      await this.opts.onRetriedError?.(key, err, this.queue.numRequeues(key));
+      await this.opts.onRetriedError?.(key, err, before);
     } catch (reportErr) {
       this.log.error('could not report a retried error', { key, err: reportErr });
     }

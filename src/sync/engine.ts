@@ -147,6 +147,14 @@ export class KindController implements SyncComponent {
   /** Source incarnations this controller created itself and the cache has not shown yet. */
   private readonly expectedSourceUid = new Map<string, { uid: string; until: number }>();
   /**
+   * Per key, the virtual object's resourceVersions from before labels and annotations this kind wrote
+   * up onto it (the plan's and the patched one's): a cached object of one of them has not caught up.
+   */
+  private readonly metadataUpFrom = new LRUCache<string, ReadonlySet<string>>({
+    maxSize: 10_000,
+    sizeCalculation: () => 1,
+  });
+  /**
    * Targets this controller created whose create the target cache has not shown yet, by key, until
    * when to wait for it. A key reconciled again in between (a retry's timer, a related object's
    * change) would otherwise create the target a second time: for a pod, a token minted and stored
@@ -416,6 +424,14 @@ export class KindController implements SyncComponent {
         this.expectedSourceUid.set(key, { uid, until: env.clock.monotonicNow() + EXPECTATION_TIMEOUT_MS });
       },
       planMetadata: (virtual, host, desiredHost) => {
+        const behind = this.metadataUpFrom.get(key);
+        if (behind?.has(virtual.metadata?.resourceVersion ?? '')) {
+          // The cache has not shown this kind's own write up yet: its older labels would read as the
+          // tenant's changes (and revert what the host did). Nothing changes now and nothing is
+          // remembered; the write's own event brings the key back.
+          return unchangedMetadata(host);
+        }
+        if (behind) this.metadataUpFrom.delete(key);
         const last = this.lastSynced.get(this.kind, key, virtual, host);
         const plan = planMetadata({
           virtual,
@@ -429,6 +445,12 @@ export class KindController implements SyncComponent {
         pending.pair = [virtual, host];
         pending.hostWrites.follow(host.metadata?.uid);
         return plan;
+      },
+      noteMetadataUp: (fromResourceVersion) => {
+        const versions = [pending.pair?.[0].metadata?.resourceVersion, fromResourceVersion].filter(
+          (v): v is string => !!v,
+        );
+        if (versions.length) this.metadataUpFrom.set(key, new Set(versions));
       },
     };
   }
@@ -803,17 +825,24 @@ export class KindController implements SyncComponent {
   /** Tells the tenant, on the virtual object, why it cannot be synced (host names scrubbed). */
   /**
    * A write the API server keeps answering with an error (a conflict with another writer, a server
-   * error) is told to the tenant as vCluster tells it, `SyncError` "Error syncing: ...", from the
-   * second failure in a row (one conflict is a cache a moment behind, not worth a word) and once per
-   * message (each count would be a write the tenant did not cause). Only API servers' answers: a
-   * network error would name the host's address.
+   * error) is told to the tenant as vCluster tells it, `SyncError` "Error syncing: ...", at the second
+   * failure in a row (one conflict is a cache a moment behind, not worth a word), once per run of
+   * failures and per message (each count would be a write the tenant did not cause). Only API servers' answers, and
+   * of those only a conflict's own words (it names the object, scrubbed): a server error's may name
+   * the host's webhooks, addresses, policies or quotas, and a network error the host's address.
    */
   private async reportRetried(key: string, err: unknown, failuresBefore: number): Promise<void> {
-    if (failuresBefore < 1 || !isApiError(err) || this.sourceSide !== 'virtual') return;
+    // Once per run of failures: an outage of the host failing every key must not become a write per
+    // key and retry to the virtual cluster.
+    if (failuresBefore !== 1 || !isApiError(err) || this.sourceSide !== 'virtual') return;
     const virtual = this.sourceInformer?.store.get(key);
     if (!virtual) return;
+    const what =
+      err.kind === 'conflict' && err.serverMessage
+        ? err.serverMessage
+        : `the ${err.cluster === 'host' ? 'host' : 'virtual'} cluster's API server answered ${err.statusCode}${err.reason ? ` ${err.reason}` : ''}; trying again`;
     const message = scrubHostNames(
-      `Error syncing: ${err.serverMessage || err.kind}`,
+      `Error syncing: ${what}`,
       { vcName: this.env.vcName, hostNamespace: this.env.hostNamespace },
       { keepForeignNames: false },
     );
@@ -866,6 +895,15 @@ function sameKeys(a: string[], b: string[]): boolean {
   if (a.length !== b.length) return false;
   const set = new Set(a);
   return b.every((k) => set.has(k));
+}
+
+/** A plan that leaves both sides' labels and annotations as the host has them. */
+function unchangedMetadata(host: KubeObject): MetadataPlan {
+  return {
+    host: { labels: { ...host.metadata?.labels }, annotations: { ...host.metadata?.annotations } },
+    hostChanged: false,
+    virtualChanged: false,
+  };
 }
 
 function merge(a: SyncResult, b: SyncResult): SyncResult {

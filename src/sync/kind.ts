@@ -165,6 +165,12 @@ export interface ReconcileContext extends SyncEnvironment {
    */
   planMetadata(virtual: KubeObject, host: KubeObject, desiredHost: KubeObject): MetadataPlan;
   /**
+   * Says this reconcile wrote labels and annotations that flowed up onto the virtual object, patched
+   * from `fromResourceVersion` (writeVirtualMetadata calls it): until the cache shows that write, the
+   * next plan would read the older virtual object for the tenant's change and take it down again.
+   */
+  noteMetadataUp?(fromResourceVersion: string | undefined): void;
+  /**
    * Says this reconcile replaced the source with a new incarnation (a Service re-created with the
    * host's IP). Until the cache shows that UID, the key waits instead of taking the cache's stale
    * view (the old object, or none) for a deletion and removing the target.

@@ -26,6 +26,7 @@ export async function writeVirtualMetadata(
   want: { labels: StringMap; annotations: StringMap },
 ): Promise<KubeObject> {
   const meta = virtual.metadata ?? {};
+  ctx.noteMetadataUp?.(meta.resourceVersion);
   return ctx.virtual.patch(
     type,
     meta.namespace ?? '',
