@@ -370,6 +370,7 @@ export class FakeCluster implements ClusterClient {
   private readonly failures: { verb: FakeVerb; resource: string; error: Error | ApiErrorKind }[] = [];
   private readonly actions: { verb: FakeVerb; resource: string; act: () => void }[] = [];
   private readonly createMutations = new Map<string, ((object: KubeObject) => void)[]>();
+  private readonly updateMutations = new Map<string, ((object: KubeObject) => void)[]>();
   private rv = 0;
   private compactedRv = 0;
   private seq = 0;
@@ -419,6 +420,17 @@ export class FakeCluster implements ClusterClient {
     const list = this.createMutations.get(resource) ?? [];
     list.push(mutate);
     this.createMutations.set(resource, list);
+  }
+
+  /**
+   * Changes the body of every update of a resource (`pods`, or `pods/status` for one subresource)
+   * before it is stored, as an API server drops fields it does not serve (an older version, a
+   * feature gate off).
+   */
+  mutateOnUpdate(resource: string, mutate: (object: KubeObject) => void): void {
+    const list = this.updateMutations.get(resource) ?? [];
+    list.push(mutate);
+    this.updateMutations.set(resource, list);
   }
 
   /** Copies of the stored objects of a type, optionally of one namespace, sorted by key. */
@@ -710,7 +722,10 @@ export class FakeCluster implements ClusterClient {
   ): Promise<T> {
     this.injected('update', type, options.subresource);
     const name = object.metadata?.name ?? '';
-    const result = this.replace(type, namespace, name, clone(object), options);
+    const body = clone(object);
+    const resource = options.subresource ? `${type.resource}/${options.subresource}` : type.resource;
+    for (const mutate of this.updateMutations.get(resource) ?? []) mutate(body);
+    const result = this.replace(type, namespace, name, body, options);
     if (!options.dryRun) this.record('update', type, namespace, name, options.subresource);
     return result as T;
   }

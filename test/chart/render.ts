@@ -145,6 +145,7 @@ export const EVERYTHING_ON: Record<string, string> = {
   'syncer.translateImage.nginx': 'mirror.example.com/nginx',
   'syncer.enforceRuntimeClass': 'gvisor',
   'syncer.enforcePriorityClass': 'tenant-low',
+  'syncer.podTokenSecrets': 'per-pod',
   'syncer.mapHostServices[0]': 'shared/postgres=default/postgres',
   'syncer.mapVirtualServices[0]': 'default/web=tenant-web',
   'syncer.mapHostConfigMaps.shared/*': 'team/*',

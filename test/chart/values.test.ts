@@ -245,7 +245,12 @@ describe('helm chart: values that would render a broken or an open manifest are 
       properties: { syncer: { properties: Record<string, { enum?: string[] }> } };
     };
     const enums = FIELDS.filter((f) => f.kind === 'enum');
-    expect(enums.map((f) => f.flag).sort()).toEqual(['log-format', 'log-level', 'pod-security-standard']);
+    expect(enums.map((f) => f.flag).sort()).toEqual([
+      'log-format',
+      'log-level',
+      'pod-security-standard',
+      'pod-token-secrets',
+    ]);
     for (const field of enums) {
       const key = fileKeyOf(field.flag);
       expect([key, schema.properties.syncer.properties[key]?.enum]).toEqual([key, field.choices]);

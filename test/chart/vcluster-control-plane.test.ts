@@ -1097,9 +1097,23 @@ describe("helm chart: vCluster's control-plane values (controlPlane.statefulSet,
     expect(args).toContain('--coredns-image=mirror.internal/coredns:1.11.3');
   });
 
-  it('accepts useSecretsForSATokens false: tokens stay in host Secrets either way', () => {
+  it('accepts useSecretsForSATokens false: tokens stay in shared host Secrets (bundles), as by default', () => {
     const off = renderValues({ sync: { toHost: { pods: { useSecretsForSATokens: false } } } });
     expect(ungenerated(off)).toEqual(ungenerated(renderValues({})));
+    expect(syncerArgs(off).filter((a) => a.startsWith('--pod-token-secrets'))).toEqual([]);
+  });
+
+  it("renders --pod-token-secrets=per-pod for useSecretsForSATokens true: vCluster's <pod>-sa-token Secret per pod", () => {
+    const on = renderValues({ sync: { toHost: { pods: { useSecretsForSATokens: true } } } });
+    expect(syncerArgs(on)).toContain('--pod-token-secrets=per-pod');
+    expect(syncerArgs(on).filter((a) => a.startsWith('--pod-token-secrets'))).toEqual([
+      '--pod-token-secrets=per-pod',
+    ]);
+    // The same as vsyncer's own value.
+    expect(ungenerated(on)).toEqual(ungenerated(renderValues({ syncer: { podTokenSecrets: 'per-pod' } })));
+    expect(() => renderValues({ sync: { toHost: { pods: { useSecretsForSATokens: 'yes' } } } })).toThrow(
+      /sync\.toHost\.pods\.useSecretsForSATokens: a switch; only true or false is accepted, not "yes"/,
+    );
   });
 });
 

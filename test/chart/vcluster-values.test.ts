@@ -136,6 +136,7 @@ const VSYNCER_VALUES = {
     enforceTolerations: ['gpu:NoSchedule'],
     enforceRuntimeClass: 'gvisor',
     enforcePriorityClass: 'tenant-low',
+    podTokenSecrets: 'per-pod',
     hostsRewriteImage: 'mirror.gcr.io/library/alpine:3.21',
     hostClassSelectors: { ingressClasses: { matchLabels: { tenants: 'yes' } } },
     syncRealNodes: true,

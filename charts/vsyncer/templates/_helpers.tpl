@@ -671,12 +671,16 @@ Call with (dict "s" $s "direction" "toHost"|"fromHost" "m" map).
 {{- end -}}
 {{- end -}}
 {{- /*
-useSecretsForSATokens (true or false) is accepted and changes nothing: vsyncer always keeps
-service-account tokens in host Secrets, never in pod annotations, where any reader of the host pod
-would see them (docs/helm.md: Where the syncer differs).
+useSecretsForSATokens true keeps each pod's tokens in one host Secret of its own, named as vCluster
+names it (<pod>-sa-token, translated): syncer.podTokenSecrets per-pod. false keeps the syncer's
+shared token bundles: tokens are in host Secrets either way, never in pod annotations, where any
+reader of the host pod would see them (docs/helm.md: Where the syncer differs).
 */ -}}
 {{- if hasKey $m "useSecretsForSATokens" -}}
 {{- include "vsyncer.vc.only" (dict "s" $s "at" (printf "%s.useSecretsForSATokens" $at) "value" $m.useSecretsForSATokens "allowed" (list "true" "false") "why" "a switch") -}}
+{{- if eq (toString $m.useSecretsForSATokens) "true" -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "%s.useSecretsForSATokens" $at) "to" "syncer.podTokenSecrets" "value" "per-pod" "default" "bundled") -}}
+{{- end -}}
 {{- end -}}
 {{- with $m.rewriteHosts -}}
 {{- $rh := . -}}
@@ -1647,6 +1651,9 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 {{- with .Values.syncer.enforcePriorityClass }}
 - {{ printf "--enforce-priority-class=%v" . | quote }}
 {{- end }}
+{{- if and .Values.syncer.podTokenSecrets (ne (toString .Values.syncer.podTokenSecrets) "bundled") }}
+- {{ printf "--pod-token-secrets=%v" .Values.syncer.podTokenSecrets | quote }}
+{{- end }}
 {{- range .Values.syncer.mapHostServices }}
 - {{ printf "--map-host-service=%v" . | quote }}
 {{- end }}
@@ -2473,6 +2480,7 @@ virtualScheduler: syncer.virtualScheduler
 allowNodeName: syncer.allowNodeName
 enforceRuntimeClass: syncer.enforceRuntimeClass
 enforcePriorityClass: syncer.enforcePriorityClass
+podTokenSecrets: syncer.podTokenSecrets
 allowedScheduler: syncer.allowedSchedulers
 allowedSigner: syncer.allowedSigners
 allowedInlineCsiDriver: syncer.allowedInlineCsiDrivers

@@ -7,6 +7,7 @@ import { CRUD } from '../shared/data-object.ts';
 import { invalidImageTranslations } from './image-translation.ts';
 import { invalidNameserverSources, parseNameserverSource } from './dns-nameservers.ts';
 import { podKind } from './pod-translator.ts';
+import { POD_TOKEN_SECRET_MODES } from './tokens.ts';
 import { POD_SECURITY_LEVELS, RESTRICTED_VOLUME_SOURCES } from './pod-security.ts';
 import { DEFAULT_RESERVED_CONTAINER_NAMES, INLINE_VOLUME_SOURCES_ALWAYS_ALLOWED } from './pod-policy.ts';
 import { invalidDeniedMetadataPatterns } from '../../naming/denied-metadata.ts';
@@ -225,6 +226,15 @@ export const podsKind = defineKind({
       description:
         "in-tree volume source type tenant pods may use inline, e.g. nfs or iscsi (the host mounts what it names with host authority); by default only a pod's own objects, scratch space, claims and images",
       validate: (types) => invalidInlineVolumeSources(types as string[]),
+    }),
+    field({
+      flag: 'pod-token-secrets',
+      key: 'podTokenSecrets',
+      kind: 'enum',
+      choices: POD_TOKEN_SECRET_MODES,
+      default: 'bundled',
+      description:
+        "where new pods' service-account tokens (minted by the virtual API server) are kept on the host: bundled, many pods' to a shared Secret (one key each); or per-pod, one Secret per pod named as vCluster's sync.toHost.pods.useSecretsForSATokens names it (<pod>-sa-token, translated), owned by the host pod, at one more host write per pod; running pods keep theirs where they read them",
     }),
   ],
   hostRbac: [

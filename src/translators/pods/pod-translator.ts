@@ -68,11 +68,13 @@ import {
   waitingForNameservers,
   type NameserverResolution,
 } from './dns-nameservers.ts';
-import { bundleSlotsOf, mountedTokenSource, PodTokens, tokenNeeds } from './tokens.ts';
+import { bundleSlotsOf, mountedTokenSource, perPodTokenSecretName, PodTokens, tokenNeeds } from './tokens.ts';
 import { markRefused } from './refused-condition.ts';
 import { AbsentFills, absentFillPodKey } from './absent-fills.ts';
 import {
   podStatusForVirtual,
+  saysObservedGeneration,
+  withoutObservedGenerations,
   podUpdatesForHost,
   translatePodToHost,
   type HostPodUpdate,
@@ -166,6 +168,8 @@ export interface PodOptions {
   allowedInlineCsiDrivers: string[];
   allowedInlineVolumeSources: string[];
   reservedContainerNames: string[];
+  /** --pod-token-secrets: where new pods' tokens go (shared bundles, or vCluster's Secret per pod). */
+  podTokenSecrets?: string;
   /** The nodes kind's --node-selector and --enforce-node-selector (NODE_SELECTOR_FIELDS). */
   nodeSelector: string;
   enforceNodeSelector: boolean;
@@ -203,6 +207,8 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
   const takenNamesReported = new LRUCache<string, true>({ maxSize: 10_000, sizeCalculation: () => 1 });
   // Pod UID → the host pod's custom condition types as its status last came up; only pods whose
   // host pod has such conditions (a host controller's) have an entry.
+  /** Whether the virtual API server drops pods' observed generations (see syncStatusUp). */
+  let virtualDropsGenerations = false;
   const hostConditionTypes = new LRUCache<string, ReadonlySet<string>>({
     maxSize: 10_000,
     sizeCalculation: () => 1,
@@ -525,6 +531,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
           virtualPod.metadata?.uid ?? '',
           volumeName,
           tokenIndex,
+          perPodTokenSecretName(virtualPod.metadata?.name ?? '', ctx.virtualNamespace, ctx.vcName),
         );
       },
     };
@@ -776,11 +783,12 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
     view: PodStatusView,
   ): Promise<KubeObject | undefined> {
     const uid = virtualPod.metadata?.uid ?? '';
-    const status = podStatusForVirtual(asPod(hostPod), asPod(virtualPod), {
+    let status = podStatusForVirtual(asPod(hostPod), asPod(virtualPod), {
       ...view,
       hostConditionTypesBefore: hostConditionTypes.get(uid),
       scrub: scrubForTenant,
     });
+    if (virtualDropsGenerations) status = withoutObservedGenerations(status);
     const written = sameJson(status, virtualPod.status)
       ? undefined
       : await ctx.virtual.update(
@@ -789,6 +797,12 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
           { ...virtualPod, status },
           { subresource: 'status' },
         );
+    // Generations written and none kept: the virtual API server does not serve them (an older
+    // Kubernetes); they are left out from now on, or the status would be written at every reconcile.
+    if (written && saysObservedGeneration(status) && !saysObservedGeneration(asPod(written).status)) {
+      ctx.log.info('the virtual API server keeps no observed generations of pods; not writing them');
+      virtualDropsGenerations = true;
+    }
     const custom = hostCustomConditionTypes(
       asPod(hostPod).status?.conditions as PodCondition[],
       asPod(virtualPod),
@@ -1124,7 +1138,11 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       });
       // A host pod gone: its tokens leave their bundle with the bundle's next write.
       hostPods.addHandlers({ onDelete: (pod) => bundles.release(bundleSlotsOf(pod, env.vcName)) });
-      tokens = new PodTokens(hostSecrets, bundles);
+      tokens = new PodTokens(
+        hostSecrets,
+        bundles,
+        config.podTokenSecrets === 'per-pod' ? 'per-pod' : 'bundled',
+      );
       resizer = new HostResizer(() => env.clock.now(), scrubForTenant);
       clock = env.clock;
     },
@@ -1205,6 +1223,8 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       }
       nameTaken.delete(ctx.key);
       dnsWaiters.done(ctx.key);
+      // A per-pod token Secret, written before its pod, is now given the pod as owner.
+      await tokens.adopt(ctx, virtualPod, created);
       return {
         hostWritten: true,
         createdTarget: true,

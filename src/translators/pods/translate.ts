@@ -1022,6 +1022,29 @@ export interface PodStatusView {
   scrub?: (message: string) => string;
 }
 
+/** Whether a status says any observed generation (its own, or a condition's). */
+export function saysObservedGeneration(status: PodStatus | undefined): boolean {
+  return (
+    typeof status?.observedGeneration === 'number' ||
+    ((status?.conditions ?? []) as PodCondition[]).some((c) => typeof c?.observedGeneration === 'number')
+  );
+}
+
+/**
+ * The status without observed generations: what a virtual API server that does not serve them (before
+ * Kubernetes 1.34, or its gate off) keeps of it. Compared as written, a status with them would never
+ * equal the stored one, and every reconcile would write it again.
+ */
+export function withoutObservedGenerations(status: PodStatus): PodStatus {
+  const { observedGeneration: _dropped, ...rest } = status;
+  const conditions = (status.conditions as PodCondition[] | undefined)?.map((c) => {
+    if (typeof c?.observedGeneration !== 'number') return c;
+    const { observedGeneration: _gone, ...kept } = c;
+    return kept;
+  });
+  return conditions ? { ...rest, conditions: conditions as PodStatus['conditions'] } : rest;
+}
+
 /**
  * The virtual pod's status from the host pod: everything the kubelet reports, but container
  * statuses only for containers the tenant declared (nothing the host injected), the conditions
