@@ -1,3 +1,5 @@
+import { parseAllDocuments } from 'yaml';
+import type { KubeObject } from '../src/kube/object.ts';
 import { renderAgainstHost as render, standInStatefulSet } from '../test/harness/chart-lookups.ts';
 import { apply, mustKubectl } from '../test/harness/objects.ts';
 import { uniqueName } from '../test/harness/syncer.ts';
@@ -237,5 +239,33 @@ describe("chart upgrades that would change the data claim's template", () => {
       const same = await renderAgainstHost(`persistence.size=${size}`);
       expect({ size, code: same.code, stderr: same.stderr }).toEqual({ size, code: 0, stderr: '' });
     }
+  });
+});
+
+describe("mapped host namespaces' RBAC (syncer.mappedNamespacesRbac: auto, the default)", () => {
+  it('gives a Role in each namespace that exists, and the ClusterRole only for those not made yet', async () => {
+    const fresh = uniqueName('rbac');
+    const later = uniqueName('later');
+    const out = await render(fresh, hostNs, [
+      `syncer.mapHostSecrets.${hostNs}/creds=team/creds`,
+      `syncer.mapHostConfigMaps.${later}/*=team/*`,
+    ]);
+    expect({ code: out.code, stderr: out.stderr }).toEqual({ code: 0, stderr: '' });
+    const mapped = parseAllDocuments(out.stdout)
+      .map((d) => d.toJSON() as KubeObject | null)
+      .filter((m): m is KubeObject => !!m && String(m.metadata?.name).endsWith(':mapped'));
+    expect(mapped.map((m) => [m.kind, m.metadata?.namespace])).toEqual([
+      ['ClusterRole', undefined],
+      ['ClusterRoleBinding', undefined],
+      ['Role', hostNs],
+      ['RoleBinding', hostNs],
+    ]);
+    // Each grants only its own namespaces' mappings: the existing one's Secret by name in its Role.
+    expect(mapped.find((m) => m.kind === 'Role')!.rules).toEqual([
+      { apiGroups: [''], resources: ['secrets'], resourceNames: ['creds'], verbs: ['get', 'list', 'watch'] },
+    ]);
+    expect(mapped.find((m) => m.kind === 'ClusterRole')!.rules).toEqual([
+      { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch'] },
+    ]);
   });
 });

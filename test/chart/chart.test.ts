@@ -492,6 +492,14 @@ describe('helm chart', () => {
       ms
         .filter((m) => String(m.metadata?.name).endsWith(':mapped'))
         .map((m) => [m.kind, m.metadata?.namespace]);
+    expect(mapped(render({ ...mappings, 'syncer.mappedNamespacesRbac': 'Role' }))).toEqual([
+      ['Role', 'shared'],
+      ['Role', 'vault'],
+      ['RoleBinding', 'shared'],
+      ['RoleBinding', 'vault'],
+    ]);
+    // auto (the default): `helm template` reaches no cluster to look in, so it renders Roles, never a
+    // ClusterRole nobody asked for (e2e/chart-upgrade.test.ts has auto against a real API server).
     expect(mapped(render(mappings))).toEqual([
       ['Role', 'shared'],
       ['Role', 'vault'],
@@ -531,7 +539,7 @@ describe('helm chart', () => {
       { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch'] },
     ]);
     expect(() => render({ ...mappings, 'syncer.mappedNamespacesRbac': 'Everything' })).toThrow(
-      /mappedNamespacesRbac must be Role or ClusterRole/,
+      /mappedNamespacesRbac.*(must be one of|auto, Role or ClusterRole)/,
     );
   });
 
@@ -990,6 +998,7 @@ describe('helm chart', () => {
     const ms = render({
       ...entry(0, 'control-plane-host', 'dns', { role: 'primary' }),
       ...entry(1, 'tenant-cluster', 'kube-system', { 'k8s-app': 'kube-dns' }),
+      'syncer.mappedNamespacesRbac': 'Role',
     });
     expect(syncerArgs(ms)).toEqual(
       expect.arrayContaining([

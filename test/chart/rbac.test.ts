@@ -225,6 +225,7 @@ describe('chart RBAC derived from the kind descriptors', () => {
       'syncer.mapHostConfigMaps./motd': 'team/motd',
       'syncer.mapHostSecrets.vault/creds': 'team/db-creds',
       'syncer.mapHostServices[0]': 'shared/postgres=team/db',
+      'syncer.mappedNamespacesRbac': 'Role',
     });
     const mapped = ms.filter((m) => m.kind === 'Role' && String(m.metadata?.name).endsWith(':mapped'));
     const READ = ['get', 'list', 'watch'];

@@ -146,7 +146,10 @@ describe("helm chart: vCluster's sync.fromHost.gateways", () => {
       .sort();
 
   it("turns on the host-gateways kind and the host's GatewayClasses, passes the section to the syncer, and grants reads where it points", () => {
-    const ms = renderValues({ sync: { fromHost: { gateways: { enabled: true, patches: [], ...section } } } });
+    const ms = renderValues({
+      sync: { fromHost: { gateways: { enabled: true, patches: [], ...section } } },
+      syncer: { mappedNamespacesRbac: 'Role' },
+    });
     expect(syncerArgs(ms)).toContain('--sync=host-gatewayclasses,host-gateways');
     expect(configFile(ms)).toEqual({ hostGateways: section });
     expect(mappedGrants(ms)).toEqual([`infra: ${GROUP}/gateways["edge"]`, `platform: ${GROUP}/gateways[]`]);
@@ -206,7 +209,9 @@ describe("helm chart: vCluster's sync.fromHost.gateways", () => {
   });
 
   it("takes vsyncer's own form: the kind in syncer.sync, the section in syncer.config", () => {
-    const ms = renderValues({ syncer: { sync: ['host-gateways'], config: { hostGateways: section } } });
+    const ms = renderValues({
+      syncer: { sync: ['host-gateways'], config: { hostGateways: section }, mappedNamespacesRbac: 'Role' },
+    });
     expect(configFile(ms)).toEqual({ hostGateways: section });
     expect(mappedGrants(ms)).toEqual([`infra: ${GROUP}/gateways["edge"]`, `platform: ${GROUP}/gateways[]`]);
   });
