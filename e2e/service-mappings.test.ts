@@ -78,7 +78,12 @@ beforeAll(async () => {
   });
   leftReplicaUid = (await getObject<ServiceLite>('virtual', ['service', 'cache', '-n', webNs]))?.metadata.uid;
   await apply('virtual', labelledService(leftover, VCLUSTER_LABEL));
-  syncer = await startSyncer({
+  syncer = await startFirstSyncer();
+}, 180_000);
+
+/** This file's syncer: the mappings every test but the two-cluster one reads. */
+const startFirstSyncer = () =>
+  startSyncer({
     name: vc,
     hostNamespace: hostNs,
     args: [
@@ -87,7 +92,6 @@ beforeAll(async () => {
       `--map-virtual-service=${webNs}/web=${hostReplica}`,
     ],
   });
-}, 180_000);
 
 afterAll(async () => {
   await mustKubectl('virtual', ['delete', 'namespace', appNs, webNs, '--wait=false']).catch(() => undefined);
@@ -246,7 +250,10 @@ describe('Service mappings (vCluster replicateServices)', () => {
       () => getObject<ServiceLite>('host', ['service', hostReplica, '-n', hostNs]),
       60_000,
     );
-    // A second virtual cluster (its own syncer and host namespace) maps it.
+    // A second virtual cluster (its own syncer and host namespace) maps it. Both are one virtual
+    // cluster here, which no deployment is: each syncer would take the other's virtual replicas for
+    // stale ones of its own and delete them. The first stops meanwhile (its host replica stays).
+    await syncer.stop();
     const vc2 = uniqueName('map2');
     const otherNs = uniqueName('client');
     await prepareHostNamespace(vc2, `host-${vc2}`);
@@ -267,6 +274,14 @@ describe('Service mappings (vCluster replicateServices)', () => {
       await mustKubectl('virtual', ['delete', 'namespace', otherNs, '--wait=false']).catch(() => undefined);
       await mustKubectl('host', ['delete', 'namespace', `host-${vc2}`, '--wait=false']).catch(
         () => undefined,
+      );
+      syncer = await startFirstSyncer();
+      // Its replicas (which the second syncer took for stale ones of its own) are back before the
+      // next test reads them.
+      await waitFor(
+        "the first syncer's replica again",
+        async () => (await getObject('virtual', ['endpoints', 'db', '-n', appNs])) !== undefined,
+        60_000,
       );
     }
   }, 180_000);
