@@ -1,3 +1,4 @@
+import type { KubeObject } from '../kube/object.ts';
 import { Resources } from '../kube/resources.ts';
 import { HOST_NS, VC, type Seed } from './state-table.ts';
 
@@ -23,3 +24,22 @@ export const podInfrastructure: { virtual: Seed[]; host: Seed[] } = {
     ],
   ],
 };
+
+/** The secret sources of a host pod's volume `volume` (a projected token volume): where it reads its tokens. */
+export function tokenVolumeSecrets(
+  pod: KubeObject | undefined,
+  volume: string,
+): ({ name: string; items: { key: string }[] } | undefined)[] {
+  const spec = pod?.spec as
+    | {
+        volumes?: {
+          name: string;
+          projected?: { sources?: { secret?: { name: string; items: { key: string }[] } }[] };
+        }[];
+      }
+    | undefined;
+  return (spec?.volumes ?? [])
+    .filter((v) => v.name === volume)
+    .flatMap((v) => v.projected?.sources ?? [])
+    .map((s) => s.secret);
+}

@@ -5,6 +5,7 @@ import { Resources } from '../../kube/resources.ts';
 import { FakeCluster } from '../../testing/fake-cluster.ts';
 import { MANAGED_BY_LABEL } from '../../naming/labels.ts';
 import { HOST_NS, stateTables, VC, type Seed, type StateTable } from '../../testing/state-table.ts';
+import { tokenVolumeSecrets } from '../../testing/pod-seeds.ts';
 import { FakeClock } from '../../util/clock.ts';
 import { silentLogger } from '../../util/log.ts';
 import {
@@ -64,20 +65,7 @@ const bundles = (t: StateTable) =>
 const hostPod = (t: StateTable, name: string) =>
   t.host.objects(PODS, HOST_NS).find((p) => p.metadata?.name === `${name}-x-team-x-${VC}`);
 /** The secret sources of a host pod's token volume. */
-const tokenMounts = (pod: KubeObject | undefined) =>
-  (
-    (
-      pod?.spec as {
-        volumes?: {
-          name: string;
-          projected?: { sources?: { secret?: { name: string; items: { key: string }[] } }[] };
-        }[];
-      }
-    ).volumes ?? []
-  )
-    .filter((v) => v.name === VOLUME)
-    .flatMap((v) => v.projected?.sources ?? [])
-    .map((s) => s.secret);
+const tokenMounts = (pod: KubeObject | undefined) => tokenVolumeSecrets(pod, VOLUME);
 
 async function table(pods: string[], host: Seed[] = []) {
   const t = await start({

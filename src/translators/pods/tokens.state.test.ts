@@ -2,6 +2,7 @@ import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
 import { hostName } from '../../naming/names.ts';
 import { HOST_NS, stateTables, VC, type Seed, type StateTable } from '../../testing/state-table.ts';
+import { tokenVolumeSecrets } from '../../testing/pod-seeds.ts';
 import { bundleName, bundleTimes, tokenKey } from './token-bundles.ts';
 import {
   perPodTokenSecretName,
@@ -68,20 +69,7 @@ const hostSecret = (t: StateTable, name: string) =>
 const bundles = (t: StateTable) =>
   t.host.objects(SECRETS, HOST_NS).filter((s) => s.metadata?.name?.startsWith('vsyncer-tokens-'));
 /** The secret sources of a host pod's token volume. */
-const tokenMounts = (pod: KubeObject | undefined) =>
-  (
-    (
-      pod?.spec as {
-        volumes?: {
-          name: string;
-          projected?: { sources?: { secret?: { name: string; items: { key: string }[] } }[] };
-        }[];
-      }
-    ).volumes ?? []
-  )
-    .filter((v) => v.name === VOLUME)
-    .flatMap((v) => v.projected?.sources ?? [])
-    .map((s) => s.secret);
+const tokenMounts = (pod: KubeObject | undefined) => tokenVolumeSecrets(pod, VOLUME);
 const decoded = (secret: KubeObject | undefined, key: string) =>
   Buffer.from((secret?.data as Record<string, string>)[key]!, 'base64').toString();
 const syncErrors = (t: StateTable, namespace = 'team') =>

@@ -685,14 +685,7 @@ export class PodTokens {
           [TOKEN_REFRESH_AT_ANNOTATION]: String(refreshTime(issuedAt, expiresAt)),
           [TOKEN_EXPIRES_AT_ANNOTATION]: new Date(expiresAt).toISOString(),
         },
-        ownerReferences: [
-          {
-            apiVersion: 'v1',
-            kind: 'Pod',
-            name: hostPod.metadata?.name ?? '',
-            uid: hostPod.metadata?.uid ?? '',
-          },
-        ],
+        ownerReferences: [podOwner(hostPod)],
       },
       type: 'Opaque',
       data: { [TOKEN_KEY]: Buffer.from(token).toString('base64') },
