@@ -72,7 +72,7 @@ import { ABSENT_REFERENCE_PREFIX } from './pods/reference-safety.ts';
 import { forEachPodReference } from './pods/reference-walker.ts';
 import { usesVirtualDns } from './pods/virtual-dns.ts';
 import { bundleName, tokenKey } from './pods/token-bundles.ts';
-import { tokenNeeds } from './pods/tokens.ts';
+import { tokenNeeds } from './pods/token-requests.ts';
 import {
   DEFAULT_DENIED_POD_METADATA_KEYS,
   DEFAULT_HOSTS_REWRITE_IMAGE,

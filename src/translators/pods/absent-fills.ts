@@ -22,6 +22,7 @@ import { Resources, type ResourceType } from '../../kube/resources.ts';
 import { MANAGED_BY_LABEL } from '../../naming/labels.ts';
 import type { Logger } from '../../util/log.ts';
 import { sameJson } from '../shared/host-metadata.ts';
+import { hostPodOwner } from './host-pod-owner.ts';
 import { absentReferenceName, podReferrer, type ReferenceJudge } from './reference-safety.ts';
 import { referencedNames, type PodReference } from './reference-walker.ts';
 
@@ -193,14 +194,7 @@ export class AbsentFills {
         annotations: {
           [ABSENT_FILL_POD_ANNOTATION]: `${virtualPod.metadata?.namespace}/${virtualPod.metadata?.name}`,
         },
-        ownerReferences: [
-          {
-            apiVersion: 'v1',
-            kind: 'Pod',
-            name: hostPod.metadata?.name ?? '',
-            uid: hostPod.metadata?.uid ?? '',
-          },
-        ],
+        ownerReferences: [hostPodOwner(hostPod)],
       },
       ...content,
     };

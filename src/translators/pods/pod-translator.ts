@@ -68,7 +68,9 @@ import {
   waitingForNameservers,
   type NameserverResolution,
 } from './dns-nameservers.ts';
-import { bundleSlotsOf, mountedTokenSource, perPodTokenSecretName, PodTokens, tokenNeeds } from './tokens.ts';
+import { perPodTokenSecretName } from './per-pod-token-secrets.ts';
+import { tokenNeeds } from './token-requests.ts';
+import { bundleSlotsOf, mountedTokenSource, PodTokens } from './tokens.ts';
 import { markRefused } from './refused-condition.ts';
 import { AbsentFills, absentFillPodKey } from './absent-fills.ts';
 import {

@@ -4,12 +4,8 @@ import { hostName } from '../../naming/names.ts';
 import { HOST_NS, stateTables, VC, type Seed, type StateTable } from '../../testing/state-table.ts';
 import { tokenVolumeSecrets } from '../../testing/pod-seeds.ts';
 import { bundleName, bundleTimes, tokenKey } from './token-bundles.ts';
-import {
-  perPodTokenSecretName,
-  TOKEN_POD_ANNOTATION,
-  TOKEN_POD_UID_ANNOTATION,
-  TOKEN_REFRESH_AT_ANNOTATION,
-} from './tokens.ts';
+import { perPodTokenSecretName, TOKEN_POD_ANNOTATION } from './per-pod-token-secrets.ts';
+import { TOKEN_POD_UID_ANNOTATION, TOKEN_REFRESH_AT_ANNOTATION } from './token-requests.ts';
 
 /**
  * --pod-token-secrets per-pod: vCluster's sync.toHost.pods.useSecretsForSATokens, one host Secret per

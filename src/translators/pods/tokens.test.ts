@@ -6,15 +6,8 @@ import { safeConcatName } from '../../naming/safe-concat.ts';
 import type { ReconcileContext } from '../../sync/kind.ts';
 import { FakeClock } from '../../util/clock.ts';
 import { TerminalError } from '../../controller/errors.ts';
-import {
-  MAX_TOKEN_BYTES,
-  PodTokens,
-  refreshTime,
-  tokenNeeds,
-  tokenSecretName,
-  legacyTokenSecretName,
-  TOKEN_REFRESH_AT_ANNOTATION,
-} from './tokens.ts';
+import { MAX_TOKEN_BYTES, refreshTime, tokenNeeds, TOKEN_REFRESH_AT_ANNOTATION } from './token-requests.ts';
+import { PodTokens, tokenSecretName, legacyTokenSecretName } from './tokens.ts';
 
 const virtualPod: KubeObject = {
   metadata: { name: 'web', namespace: 'team', uid: 'vuid' },
