@@ -156,6 +156,7 @@ export class SyncerApp {
       events: new EventRecorder({ client: virtual, component: 'vsyncer', clock, logger }),
       clock,
       logger,
+      tenantOverridesHostMetadata: config.tenantOverridesHostMetadata,
     };
     const registry = builtinKinds(config.customResources, config.hostGateways);
     let enabled: Set<string>;

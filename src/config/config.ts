@@ -121,6 +121,8 @@ export interface CoreConfig {
   hostGateways?: HostGatewaysConfig;
   /** Tenant label and annotation keys no host copy gets (see translators/shared/denied-metadata.ts). */
   deniedHostMetadata: string[];
+  /** Whether a tenant's value for a label or annotation the host set replaces the host's (vCluster's way). */
+  tenantOverridesHostMetadata: boolean;
   /** Servers a tenant's custom resource may name for a host controller to call (see servers.ts). */
   allowedServerUrls: string[];
 }
@@ -419,6 +421,14 @@ const CORE_FIELDS: readonly FieldSpec<keyof CoreConfig>[] = [
     description:
       'label or annotation keys a tenant may not set on any host copy (keys host controllers act on: external-dns hostnames, load-balancer addresses); "prefix/*" matches a prefix; dropped from the copy, the object still synced',
     validate: (patterns) => invalidDeniedMetadataPatterns(patterns as string[]),
+  },
+  {
+    flag: 'tenant-overrides-host-metadata',
+    key: 'tenantOverridesHostMetadata',
+    kind: 'bool',
+    default: false,
+    description:
+      "let a tenant's value for a label or annotation the host set on a copy (an admin's, a policy engine's) replace the host's, as vCluster's two-way metadata sync does (never for keys in --denied-host-metadata or --denied-pod-metadata); off, such keys keep the host's value",
   },
   {
     flag: 'shutdown-timeout',

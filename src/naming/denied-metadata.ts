@@ -16,6 +16,9 @@ import { isLabelKey } from '../util/label-selector.ts';
 export const DATA_COPY_DENIED_KEYS: readonly string[] = [
   'reflector.v1.k8s.emberstack.com/*',
   'replicator.v1.mittwald.de/*',
+  // AppsCode's Config Syncer (formerly kubed): `sync` copies the object, labels and annotations
+  // included, into every namespace its selector matches, `sync-contexts` into other clusters.
+  'kubed.appscode.com/*',
 ];
 
 /**

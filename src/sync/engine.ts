@@ -440,6 +440,7 @@ export class KindController implements SyncComponent {
           last,
           vcName: env.vcName,
           hostOnly: this.spec.hostOnlyMetadata,
+          tenantOverridesHostKeys: env.tenantOverridesHostMetadata === true,
         });
         pending.plan = plan;
         pending.pair = [virtual, host];

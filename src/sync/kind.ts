@@ -140,6 +140,12 @@ export interface SyncEnvironment {
   events: EventRecorder;
   clock: Clock;
   logger: Logger;
+  /**
+   * A tenant's value for a label or annotation the host set on a copy replaces the host's
+   * (--tenant-overrides-host-metadata, vCluster's two-way sync); by default host-set keys keep the
+   * host's value, so a host policy's labels hold whatever the tenant writes.
+   */
+  tenantOverridesHostMetadata?: boolean;
 }
 
 /** One reconcile's view of a kind. */

@@ -106,6 +106,8 @@ interface Row {
   restart?: boolean;
   /** Strip the managed records from the host, as on an object written before records existed. */
   noRecord?: boolean;
+  /** Plan with --tenant-overrides-host-metadata (vCluster's two-way sync of host-set keys). */
+  tenantOverrides?: boolean;
   expectLabels: StringMap;
   /** Host annotations other than the back-references and records. */
   expectAnnotations?: StringMap;
@@ -172,7 +174,16 @@ const rows: Row[] = [
     hostChanged: false,
   },
   {
-    name: 'host admin adds a key while the tenant sets it too: the tenant wins, as when both change a tenant key',
+    name: 'host admin adds a key while the tenant sets it too: the tenant’s view stays, the host’s value on the host',
+    tenant: { labels: { 'host-policy': 'mine' } },
+    host: { labels: { 'host-policy': 'enforced' } },
+    expectLabels: { ...OWN, app: 'web', tier: 'a', [RELEASE]: 'r1', 'host-policy': 'enforced' },
+    hostKeys: ['host-policy'],
+    hostChanged: false,
+  },
+  {
+    name: 'with tenant overrides on, host admin adds a key while the tenant sets it too: the tenant wins, as when both change a tenant key',
+    tenantOverrides: true,
     tenant: { labels: { 'host-policy': 'mine' } },
     host: { labels: { 'host-policy': 'enforced' } },
     expectLabels: { ...OWN, app: 'web', tier: 'a', [RELEASE]: 'r1', 'host-policy': 'mine' },
@@ -209,7 +220,17 @@ const rows: Row[] = [
     hostChanged: false,
   },
   {
-    name: 'tenant gives a key the host set (and showed it) a value of its own: it goes to the host, as in vCluster’s two-way sync',
+    name: 'tenant gives a key the host set (and showed it) a value of its own: the host keeps its value',
+    hostAtSync: { labels: { 'host-policy': 'enforced' }, annotations: { policy: 'strict' } },
+    tenant: { labels: { 'host-policy': 'bypassed' }, annotations: { policy: 'lax' } },
+    expectLabels: { ...OWN, app: 'web', tier: 'a', [RELEASE]: 'r1', 'host-policy': 'enforced' },
+    expectAnnotations: { note: 'x', policy: 'strict' },
+    hostKeys: ['host-policy', 'policy'],
+    hostChanged: false,
+  },
+  {
+    name: 'with tenant overrides on, tenant gives a key the host set (and showed it) a value of its own: it goes to the host, as in vCluster’s two-way sync',
+    tenantOverrides: true,
     hostAtSync: { labels: { 'host-policy': 'enforced' }, annotations: { policy: 'strict' } },
     tenant: { labels: { 'host-policy': 'bypassed' }, annotations: { policy: 'lax' } },
     expectLabels: { ...OWN, app: 'web', tier: 'a', [RELEASE]: 'r1', 'host-policy': 'bypassed' },
@@ -336,7 +357,10 @@ describe('planMetadata', () => {
     let host = patched(last.host, row.host);
     if (row.noRecord) host = patched(host, { annotations: { [MANAGED_LABELS_ANNOTATION]: null } });
     if (row.noRecord) host = patched(host, { annotations: { [MANAGED_ANNOTATIONS_ANNOTATION]: null } });
-    const given = input(virtual, host, row.restart ? undefined : last);
+    const given = {
+      ...input(virtual, host, row.restart ? undefined : last),
+      tenantOverridesHostKeys: row.tenantOverrides === true,
+    };
     const { plan, after } = sync(given);
 
     it('plans the host maps', () => {
@@ -376,12 +400,33 @@ describe('planMetadata', () => {
     });
   });
 
-  it('does not let a tenant replace a key the host set that an admin denies, nor remove one', () => {
+  it('does not let a tenant replace a key the host set, nor remove it, nor after a restart', () => {
+    const last = syncedPair(BASE, { labels: { quarantine: 'true' } });
+    const set = sync(input(patched(last.virtual, { labels: { quarantine: 'false' } }), last.host, last));
+    expect(set.plan.host.labels['quarantine']).toBe('true');
+    expect(set.plan.hostChanged).toBe(false);
+    expect(recordOf(set.plan.host, MANAGED_LABELS_ANNOTATION)).not.toContain('quarantine');
+    const removed = sync(
+      input(patched(set.after.virtual, { labels: { quarantine: null } }), set.after.host, set.after),
+    );
+    expect(removed.plan.host.labels['quarantine']).toBe('true');
+    expect(removed.plan.hostChanged).toBe(false);
+    const restarted = planMetadata(
+      input(patched(removed.after.virtual, { labels: { quarantine: 'false' } }), removed.after.host),
+    );
+    expect(restarted.host.labels['quarantine']).toBe('true');
+  });
+
+  it('with tenant overrides on, still does not let a tenant replace a key the host set that an admin denies, nor remove one', () => {
     const last = syncedPair(BASE, { labels: { 'host-policy': 'enforced' } });
     // A denied key never reaches what the translator wants on the host.
     const denying = (i: MetadataPlanInput): MetadataPlanInput => {
       const { 'host-policy': _dropped, ...labels } = (i.desiredHost as LabelsAndAnnotations).labels;
-      return { ...i, desiredHost: { ...(i.desiredHost as LabelsAndAnnotations), labels } };
+      return {
+        ...i,
+        desiredHost: { ...(i.desiredHost as LabelsAndAnnotations), labels },
+        tenantOverridesHostKeys: true,
+      };
     };
     const set = sync(
       denying(input(patched(last.virtual, { labels: { 'host-policy': 'bypassed' } }), last.host, last)),
@@ -402,12 +447,13 @@ describe('planMetadata', () => {
     expect(restarted.host.labels['host-policy']).toBe('enforced');
   });
 
-  it('takes a tenant’s value for a key the host set as the tenant’s from then on (recorded; a later host edit flows up)', () => {
+  it('with tenant overrides on, takes a tenant’s value for a key the host set as the tenant’s from then on (recorded; a later host edit flows up)', () => {
     const last = syncedPair(BASE, { labels: { 'another-one': 'good-syncer' } });
     expect(last.virtual.labels['another-one']).toBe('good-syncer');
-    const set = sync(
-      input(patched(last.virtual, { labels: { 'another-one': 'from-vcluster' } }), last.host, last),
-    );
+    const set = sync({
+      ...input(patched(last.virtual, { labels: { 'another-one': 'from-vcluster' } }), last.host, last),
+      tenantOverridesHostKeys: true,
+    });
     expect(set.plan.host.labels['another-one']).toBe('from-vcluster');
     expect(recordOf(set.plan.host, MANAGED_LABELS_ANNOTATION)).toContain('another-one');
     // Now a tenant key: its removal by the tenant takes it off the host.

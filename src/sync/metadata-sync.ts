@@ -13,10 +13,12 @@
  *    `vcluster.loft.sh/`), and the translator writes owned annotations over the tenant's.
  * 2. Host keys: a key on the host that is not in the host object's managed record (an admin's, a
  *    policy engine's, a sidecar injector's) keeps the host's value and stays, even when the tenant
- *    removes the same key; it is not recorded. The one exception is vCluster's two-way sync: a
+ *    sets or removes the same key; it is not recorded. A host policy that labels a pod (a quarantine
+ *    label a NetworkPolicy selects, say) holds whatever the tenant writes. Only with
+ *    `tenantOverridesHostKeys` (vCluster's two-way sync, --tenant-overrides-host-metadata) does a
  *    tenant that sets the key to a value of its own since `last` (one it may write: keys an admin
  *    denies, `--denied-host-metadata` and the pods' `--denied-pod-metadata`, never reach `desired`)
- *    makes it a tenant key, written and recorded (rule 3 from then on). What the host does to it
+ *    make it a tenant key, written and recorded (rule 3 from then on). What the host does to it
  *    is shown to the tenant, as vCluster's two-way metadata sync does: a host key added or changed
  *    since `last` flows up under its virtual key, and one the host removed since `last` is removed
  *    from the virtual object if that still holds the host's old value; unless the tenant changed
@@ -106,6 +108,8 @@ export interface MetadataPlanInput {
   last?: MetadataSnapshot;
   /** Host keys the host cluster's own controllers set on this kind's copies: never shown to the tenant. */
   hostOnly?: HostOnlyKeys;
+  /** A tenant's own value for a host key replaces the host's (rule 2's opt-in exception). */
+  tenantOverridesHostKeys?: boolean;
 }
 
 /** Per map, the host keys that are the host cluster's own (see MetadataPlanInput.hostOnly). */
@@ -226,6 +230,7 @@ export function planMetadata(input: MetadataPlanInput): MetadataPlan {
       // translator's (withManagedRecord output) must not count as keys it wants.
       desired: field === 'annotations' ? withoutRecords(desired.annotations) : desired.labels,
       record: parseRecord(hostNow.annotations[rules.record]),
+      tenantOverridesHostKeys: input.tenantOverridesHostKeys === true,
       last: last && {
         virtual: last.virtual[field],
         host: last.host[field],
@@ -268,6 +273,7 @@ interface MapState {
   desired: StringMap;
   /** Host keys the syncer set last time it wrote; undefined for an object written before records. */
   record: Set<string> | undefined;
+  tenantOverridesHostKeys: boolean;
   last?: { virtual: StringMap; host: StringMap; record: Set<string> | undefined };
 }
 
@@ -322,12 +328,13 @@ function planMap(rules: MapRules, s: MapState): MapPlan {
 }
 
 /**
- * Whether the tenant gave a host key a value of its own since `last` (rule 2's exception, vCluster's
- * two-way sync): a value it may write (a denied key is not in `desired`) that is not the host's.
+ * Whether the tenant gave a host key a value of its own since `last` and may thereby take it over
+ * (rule 2's opt-in exception, vCluster's two-way sync): a value it may write (a denied key is not in
+ * `desired`) that is not the host's.
  */
 function tenantSetHostKey(rules: MapRules, s: MapState, last: MapState['last'], key: string): boolean {
   const virtualKey = rules.toVirtual(key);
-  if (!last || virtualKey === undefined || rules.hostOnly(key)) return false;
+  if (!s.tenantOverridesHostKeys || !last || virtualKey === undefined || rules.hostOnly(key)) return false;
   const wanted = own(s.desired, key);
   return (
     wanted !== undefined &&

@@ -131,6 +131,7 @@ export class StateTable {
       sync: ['*'],
       ...opts.flags,
     });
+    env.tenantOverridesHostMetadata = config.tenantOverridesHostMetadata;
     const kinds = builtinKinds(config.customResources, config.hostGateways).build(
       new Set(opts.kinds),
       config as unknown as Record<string, unknown>,

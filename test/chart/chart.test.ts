@@ -112,6 +112,7 @@ describe('helm chart', () => {
       '--namespace-pod-security-label=false',
       '--allow-node-name=false',
       '--virtual-scheduler=false',
+      '--tenant-overrides-host-metadata=false',
       '--priority-class-max-value=1000000000',
       '--allow-retain-storage-class=false',
       '--shutdown-timeout=30s',

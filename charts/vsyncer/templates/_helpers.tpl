@@ -1627,6 +1627,7 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 {{- range .Values.syncer.deniedHostMetadata }}
 - {{ printf "--denied-host-metadata=%v" . | quote }}
 {{- end }}
+- {{ printf "--tenant-overrides-host-metadata=%v" .Values.syncer.tenantOverridesHostMetadata | quote }}
 - {{ printf "--priority-class-max-value=%v" (.Values.syncer.priorityClassMaxValue | int64) | quote }}
 {{- range .Values.syncer.deniedServiceAccountAnnotations }}
 - {{ printf "--denied-service-account-annotation=%v" . | quote }}
@@ -2447,6 +2448,7 @@ leaderElectRenewDeadline: syncer.leaderElectRenewDeadline
 leaderElectRetryPeriod: syncer.leaderElectRetryPeriod
 leaderElectIdentity: (from the pod name)
 deniedHostMetadata: syncer.deniedHostMetadata
+tenantOverridesHostMetadata: syncer.tenantOverridesHostMetadata
 shutdownTimeout: syncer.shutdownTimeout
 kubeletBindAddress: syncer.kubelet.port
 apiProxyPort: controlPlane.proxy.port

@@ -283,45 +283,56 @@ describe('configmaps state table', () => {
     expect(table.host.objects(CM, HOST_NS)[0]?.data).toEqual({ k: 'v' });
   });
 
-  it('metadata: a tenant label goes down; a host edit of a tenant label comes up; a host admin key is shown, and a value the tenant gives it goes down', async () => {
-    const table = await start({
-      kinds: ['configmaps'],
-      virtual: [virtualCm('a'), podUsing('a')],
-      host: [],
-    });
-    await table.settle();
-    const v = table.virtual.objects(CM, 'team').find((o) => o.metadata?.name === 'a')!;
-    await table.virtual.update(CM, 'team', { ...v, metadata: { ...v.metadata, labels: { tier: 'web' } } });
-    await table.delivered();
-    await table.settle();
-    const hostOf = () => table.host.objects(CM, HOST_NS)[0]!;
-    expect(hostOf().metadata?.labels).toMatchObject({ tier: 'web' });
+  it.each([
+    ['off', false],
+    ['on', true],
+  ])(
+    'metadata: a tenant label goes down; a host edit of a tenant label comes up; a host admin key is shown, and a value the tenant gives it reaches the host only with --tenant-overrides-host-metadata (%s)',
+    async (_flag, overrides) => {
+      const table = await start({
+        kinds: ['configmaps'],
+        flags: { tenantOverridesHostMetadata: String(overrides) },
+        virtual: [virtualCm('a'), podUsing('a')],
+        host: [],
+      });
+      await table.settle();
+      const v = table.virtual.objects(CM, 'team').find((o) => o.metadata?.name === 'a')!;
+      await table.virtual.update(CM, 'team', { ...v, metadata: { ...v.metadata, labels: { tier: 'web' } } });
+      await table.delivered();
+      await table.settle();
+      const hostOf = () => table.host.objects(CM, HOST_NS)[0]!;
+      expect(hostOf().metadata?.labels).toMatchObject({ tier: 'web' });
 
-    // The host changes the tenant's label and adds one of its own.
-    const h = hostOf();
-    await table.host.update(CM, HOST_NS, {
-      ...h,
-      metadata: { ...h.metadata, labels: { ...h.metadata!.labels, tier: 'db', 'host-policy': 'enforced' } },
-    });
-    await table.delivered();
-    await table.settle();
-    const virtualLabels = table.virtual.objects(CM, 'team').find((o) => o.metadata?.name === 'a')!.metadata
-      ?.labels;
-    expect(virtualLabels).toEqual({ tier: 'db', 'host-policy': 'enforced' });
-    expect(hostOf().metadata?.labels).toMatchObject({ tier: 'db', 'host-policy': 'enforced' });
-    expect(hostOf().metadata?.annotations?.['vcluster.loft.sh/managed-labels']).not.toContain('host-policy');
+      // The host changes the tenant's label and adds one of its own.
+      const h = hostOf();
+      await table.host.update(CM, HOST_NS, {
+        ...h,
+        metadata: { ...h.metadata, labels: { ...h.metadata!.labels, tier: 'db', 'host-policy': 'enforced' } },
+      });
+      await table.delivered();
+      await table.settle();
+      const virtualLabels = table.virtual.objects(CM, 'team').find((o) => o.metadata?.name === 'a')!.metadata
+        ?.labels;
+      expect(virtualLabels).toEqual({ tier: 'db', 'host-policy': 'enforced' });
+      expect(hostOf().metadata?.labels).toMatchObject({ tier: 'db', 'host-policy': 'enforced' });
+      expect(hostOf().metadata?.annotations?.['vcluster.loft.sh/managed-labels']).not.toContain(
+        'host-policy',
+      );
 
-    // The tenant gives the host's key a value of its own: as in vCluster's two-way sync, it goes to
-    // the host (an admin who must keep a key lists it in --denied-host-metadata).
-    const v2 = table.virtual.objects(CM, 'team').find((o) => o.metadata?.name === 'a')!;
-    await table.virtual.update(CM, 'team', {
-      ...v2,
-      metadata: { ...v2.metadata, labels: { tier: 'db', 'host-policy': 'mine' } },
-    });
-    await table.delivered();
-    await table.settle();
-    expect(hostOf().metadata?.labels?.['host-policy']).toBe('mine');
-  });
+      // The tenant gives the host's key a value of its own (and changes a label of its own in the same
+      // write): the host keeps its value, unless the admin lets tenants override host keys (vCluster's
+      // two-way sync; keys in --denied-host-metadata still never).
+      const v2 = table.virtual.objects(CM, 'team').find((o) => o.metadata?.name === 'a')!;
+      await table.virtual.update(CM, 'team', {
+        ...v2,
+        metadata: { ...v2.metadata, labels: { tier: 'cache', 'host-policy': 'mine' } },
+      });
+      await table.delivered();
+      await table.settle();
+      expect(hostOf().metadata?.labels?.tier).toBe('cache');
+      expect(hostOf().metadata?.labels?.['host-policy']).toBe(overrides ? 'mine' : 'enforced');
+    },
+  );
 
   it("a re-created immutable one a host pod still mounts keeps its labels and annotations: the copy not updated is not taken for the host's removal of them", async () => {
     const table = await start({

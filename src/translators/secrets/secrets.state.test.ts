@@ -161,6 +161,8 @@ describe('secrets state table', () => {
         annotations: {
           'reflector.v1.k8s.emberstack.com/reflects': 'ingress/wildcard-tls',
           'replicator.v1.mittwald.de/replicate-to': '.*',
+          'kubed.appscode.com/sync': '',
+          'kubed.appscode.com/sync-contexts': 'other-cluster',
           'team.example/kept': 'yes',
         },
       },
@@ -171,7 +173,7 @@ describe('secrets state table', () => {
     expect(
       Object.keys(copy!.metadata!.annotations!).filter((k) => !k.startsWith('vcluster.loft.sh/')),
     ).toEqual(['team.example/kept']);
-    expect(Object.keys(table.virtual.objects(SECRETS, 'team')[0]!.metadata!.annotations!)).toHaveLength(3);
+    expect(Object.keys(table.virtual.objects(SECRETS, 'team')[0]!.metadata!.annotations!)).toHaveLength(5);
     table.host.clearWrites();
     table.virtual.clearWrites();
     table.controllers.get('secrets')!.controller.enqueue('team/wild');
