@@ -49,6 +49,29 @@ describe('helm chart: syncer.enforceTolerations', () => {
 });
 
 /** A vcluster.yaml of the keys this chart maps (docs/helm.md: vCluster values this chart reads). */
+/** vCluster's default quota and limit range, which vcluster.yaml's policies get (its chart's values). */
+const VCLUSTER_QUOTA = {
+  'requests.cpu': '10',
+  'requests.memory': '20Gi',
+  'requests.storage': '100Gi',
+  'requests.ephemeral-storage': '60Gi',
+  'limits.cpu': '20',
+  'limits.memory': '40Gi',
+  'limits.ephemeral-storage': '160Gi',
+  'services.nodeports': '0',
+  'services.loadbalancers': '1',
+  'count/endpoints': '40',
+  'count/pods': '20',
+  'count/services': '20',
+  'count/secrets': '100',
+  'count/configmaps': '100',
+  'count/persistentvolumeclaims': '20',
+};
+const VCLUSTER_LIMITS = {
+  default: { 'ephemeral-storage': '8Gi', memory: '512Mi', cpu: '1' },
+  defaultRequest: { 'ephemeral-storage': '3Gi', memory: '128Mi', cpu: '100m' },
+};
+
 const VCLUSTER_YAML = {
   sync: {
     toHost: {
@@ -156,8 +179,12 @@ const VSYNCER_VALUES = {
   k3s: { clusterDomain: 'vc.local', serviceCIDR: '10.43.0.0/16' },
   isolation: {
     enabled: true,
-    resourceQuota: { hard: { pods: '20' } },
-    limitRange: { default: { cpu: '2' } },
+    // vCluster's defaults under the vcluster.yaml's keys; vsyncer's own default `services` taken out.
+    resourceQuota: { hard: { ...VCLUSTER_QUOTA, pods: '20', services: null } },
+    limitRange: {
+      default: { ...VCLUSTER_LIMITS.default, cpu: '2' },
+      defaultRequest: VCLUSTER_LIMITS.defaultRequest,
+    },
     networkPolicy: {
       // vCluster's except, and link-local (cloud metadata), which vsyncer always keeps excepted.
       exceptCIDRs: ['10.0.0.0/8', '169.254.0.0/16'],
@@ -225,13 +252,57 @@ describe("helm chart: vCluster's values that have an exact vsyncer value", () =>
       const quota = renderValues(values).find((m) => m.kind === 'ResourceQuota') as unknown as {
         spec: { hard: Record<string, string> };
       };
-      expect(quota.spec.hard.pods).toBe('20');
-      // The same as vsyncer's own switch.
+      // The quota over vCluster's defaults, as vCluster's chart merges it.
+      expect(quota.spec.hard).toEqual({ ...VCLUSTER_QUOTA, pods: '20' });
+      // The same as vsyncer's own switch (whose default `services` is taken out).
       const ungenerated = (ms: Manifest[]) =>
         ms.map((m) => (m.kind === 'Secret' ? { ...m, data: undefined } : m));
       expect(ungenerated(renderValues(values))).toEqual(
-        ungenerated(renderValues({ isolation: { resourceQuota: { enabled: true, hard: quota.spec.hard } } })),
+        ungenerated(
+          renderValues({
+            isolation: { resourceQuota: { enabled: true, hard: { ...quota.spec.hard, services: null } } },
+          }),
+        ),
       );
+    });
+
+    it("gives a quota and limit range turned on by vcluster.yaml vCluster's defaults; vsyncer's own stay vsyncer's", () => {
+      const specOf = (values: Record<string, unknown>, kind: string) =>
+        (renderValues(values).find((m) => m.kind === kind) as unknown as { spec: Record<string, unknown> })
+          .spec;
+      for (const policies of [
+        { resourceQuota: { enabled: true } },
+        { limitRange: { enabled: true } },
+        { resourceQuota: { enabled: true }, limitRange: { enabled: true } },
+      ]) {
+        expect(specOf({ policies }, 'ResourceQuota').hard).toEqual(VCLUSTER_QUOTA);
+        expect((specOf({ policies }, 'LimitRange').limits as object[])[0]).toEqual({
+          type: 'Container',
+          ...VCLUSTER_LIMITS,
+        });
+      }
+      // A quota and limits of vsyncer's own values are kept when the vcluster.yaml names none.
+      const own = {
+        policies: { resourceQuota: { enabled: true } },
+        isolation: { resourceQuota: { hard: { pods: '7' } }, limitRange: { default: { cpu: '3' } } },
+      };
+      expect(specOf(own, 'ResourceQuota').hard).toEqual({
+        'requests.cpu': '10',
+        'requests.memory': '20Gi',
+        pods: '7',
+        services: '50',
+      });
+      expect((specOf(own, 'LimitRange').limits as { default: object }[])[0]!.default).toEqual({
+        cpu: '3',
+        memory: '512Mi',
+      });
+      // vsyncer's isolation alone: vsyncer's defaults.
+      expect(specOf({ isolation: { enabled: true } }, 'ResourceQuota').hard).toEqual({
+        'requests.cpu': '10',
+        'requests.memory': '20Gi',
+        pods: '100',
+        services: '50',
+      });
     });
 
     it("resourceQuota on alone: the LimitRange too (its enabled is vCluster's auto: on with the quota), no NetworkPolicy", () => {
@@ -312,6 +383,14 @@ describe("helm chart: vCluster's values that have an exact vsyncer value", () =>
       scopes: ['NotBestEffort'],
       scopeSelector: { matchExpressions: [{ scopeName: 'PriorityClass', operator: 'In', values: ['low'] }] },
     };
+    // The defaults a scope of pods cannot count (object counts are not judged), taken out.
+    const uncountable = {
+      'requests.storage': null,
+      'requests.ephemeral-storage': null,
+      'limits.ephemeral-storage': null,
+      'services.nodeports': null,
+      'services.loadbalancers': null,
+    };
     const metadata = {
       labels: { team: 'a', release: 'other' },
       annotations: { 'owner.example.com/id': '7' },
@@ -320,8 +399,8 @@ describe("helm chart: vCluster's values that have an exact vsyncer value", () =>
     it("reach the quota, the LimitRange and the three policies as vsyncer's own values do; the chart's labels win", () => {
       const fromVcluster = isolated({
         policies: {
-          // A scope of pods counts no services: vsyncer's default taken out (null), as vCluster's would be.
-          resourceQuota: { enabled: true, quota: { services: null }, ...scoped, ...metadata },
+          // A scope of pods counts no storage or services: those of vCluster's defaults taken out (null).
+          resourceQuota: { enabled: true, quota: uncountable, ...scoped, ...metadata },
           limitRange: { enabled: true, min: { cpu: '10m' }, max: { memory: '2Gi' }, ...metadata },
           networkPolicy: { enabled: true, ...metadata },
         },
@@ -329,8 +408,16 @@ describe("helm chart: vCluster's values that have an exact vsyncer value", () =>
       const fromVsyncer = isolated({
         isolation: {
           enabled: true,
-          resourceQuota: { hard: { services: null }, ...scoped, ...metadata },
-          limitRange: { min: { cpu: '10m' }, max: { memory: '2Gi' }, ...metadata },
+          resourceQuota: {
+            hard: {
+              ...Object.fromEntries(Object.entries(VCLUSTER_QUOTA).filter(([k]) => !(k in uncountable))),
+              services: null,
+              pods: null,
+            },
+            ...scoped,
+            ...metadata,
+          },
+          limitRange: { min: { cpu: '10m' }, max: { memory: '2Gi' }, ...VCLUSTER_LIMITS, ...metadata },
           networkPolicy: metadata,
         },
       });
@@ -405,7 +492,7 @@ describe("helm chart: vCluster's values that have an exact vsyncer value", () =>
           policies: {
             resourceQuota: {
               enabled: true,
-              quota: { services: null, 'count/deployments.apps': '5', 'requests.nvidia.com/gpu': '1' },
+              quota: { ...uncountable, 'count/deployments.apps': '5', 'requests.nvidia.com/gpu': '1' },
               scopes: ['NotBestEffort'],
             },
           },
@@ -416,12 +503,22 @@ describe("helm chart: vCluster's values that have an exact vsyncer value", () =>
         policies: {
           resourceQuota: {
             enabled: true,
-            quota: { services: null, 'requests.cpu': null, 'requests.memory': null },
+            quota: {
+              ...uncountable,
+              'requests.cpu': null,
+              'requests.memory': null,
+              'limits.cpu': null,
+              'limits.memory': null,
+              pods: '10',
+            },
             scopeSelector: { matchExpressions: [{ scopeName: 'BestEffort', operator: 'Exists' }] },
           },
         },
       }).find((m) => m.kind === 'ResourceQuota') as unknown as { spec: { hard: Record<string, string> } };
-      expect(quota.spec.hard).toEqual({ pods: '100' });
+      expect(quota.spec.hard).toEqual({
+        ...Object.fromEntries(Object.entries(VCLUSTER_QUOTA).filter(([k]) => k.startsWith('count/'))),
+        pods: '10',
+      });
     });
 
     it('refuses what the objects could not hold, naming the key', () => {

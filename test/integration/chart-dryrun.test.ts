@@ -135,6 +135,16 @@ describe('helm chart against the real host API server', () => {
       }),
       false,
     ],
+    [
+      "vCluster's policies turned on by a vcluster.yaml (its default quota and limit range, ephemeral storage included)",
+      () => ({
+        'policies.resourceQuota.enabled': 'true',
+        'policies.limitRange.enabled': 'true',
+        'policies.networkPolicy.enabled': 'true',
+        'policies.podSecurityStandard': 'restricted',
+      }),
+      false,
+    ],
   ])(
     'passes server-side dry-run apply with %s',
     async (_what, values, mappedRole) => {

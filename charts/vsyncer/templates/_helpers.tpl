@@ -809,7 +809,8 @@ vsyncer switch when that is set. isolation.enabled (whose Pod Security label vCl
 podSecurityStandard, as here) is not set. podSecurityStandard, when not empty, is
 syncer.podSecurityStandard and labels the namespaces (vCluster's pod security controller); empty
 (vCluster's default: no standard) leaves vsyncer's, which still checks every pod. quota, default and
-defaultRequest are merged over vsyncer's own.
+defaultRequest are merged over vCluster's own defaults (vsyncer.vc.vclusterIsolationDefaults), which
+a quota or limit range turned on here gets even unnamed, unless vsyncer's values set their own.
 */}}
 {{- define "vsyncer.vc.policies" -}}
 {{- $s := . -}}
@@ -845,16 +846,26 @@ defaultRequest are merged over vsyncer's own.
 {{- include "vsyncer.vc.switch" (dict "s" $s "object" $name "value" true "from" (printf "policies.%s.enabled (auto, with policies.%s.enabled)" $name $other) "soft" true) -}}
 {{- end -}}
 {{- end -}}
-{{- with $p.resourceQuota -}}{{- if kindIs "map" . -}}
-{{- $rq := . -}}
-{{- if hasKey $rq "quota" -}}
-{{- /* Over vsyncer's defaults; a key set to null takes the default out, as Helm does for values. */ -}}
-{{- $hard := (include "vsyncer.vc.defaultIsolation" $s | fromYaml).resourceQuota.hard -}}
+{{- /* Turned on here (as the switches above): then vCluster's defaults are the quota's and limit range's. */ -}}
+{{- $on := dict -}}
+{{- range $name, $other := dict "resourceQuota" "limitRange" "limitRange" "resourceQuota" -}}
+{{- $_ := set $on $name (or (eq (toString (get $enabled $name)) "true") (and (not (hasKey $enabled $name)) (eq (toString (get $enabled $other)) "true"))) -}}
+{{- end -}}
+{{- $vsyncerDefaults := include "vsyncer.vc.defaultIsolation" $s | fromYaml -}}
+{{- $vclusterDefaults := include "vsyncer.vc.vclusterIsolationDefaults" $s | fromYaml -}}
+{{- $rq := (kindIs "map" $p.resourceQuota) | ternary $p.resourceQuota dict -}}
+{{- $hardNow := $iso.resourceQuota.hard | default dict -}}
+{{- /* A quota of vsyncer's own (isolation.resourceQuota.hard) stays when vcluster.yaml names none. */ -}}
+{{- if or (hasKey $rq "quota") (and (get $on "resourceQuota") (deepEqual $hardNow $vsyncerDefaults.resourceQuota.hard)) -}}
+{{- /* Over vCluster's defaults, as its values merge; a key set to null takes the default out. */ -}}
+{{- $hard := deepCopy $vclusterDefaults.resourceQuota.hard -}}
 {{- range $key, $value := (kindIs "map" $rq.quota) | ternary $rq.quota dict -}}
 {{- if kindIs "invalid" $value -}}{{- $_ := unset $hard $key -}}{{- else -}}{{- $_ := set $hard $key $value -}}{{- end -}}
 {{- end -}}
-{{- include "vsyncer.vc.assign" (dict "s" $s "from" "policies.resourceQuota.quota" "to" "isolation.resourceQuota.hard" "value" (ternary $hard $rq.quota (kindIs "map" $rq.quota)) "default" (include "vsyncer.vc.defaultIsolation" $s | fromYaml).resourceQuota.hard) -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" "policies.resourceQuota.quota" "to" "isolation.resourceQuota.hard" "value" (ternary $hard $rq.quota (or (kindIs "map" $rq.quota) (not (hasKey $rq "quota")))) "default" $vsyncerDefaults.resourceQuota.hard) -}}
 {{- end -}}
+{{- with $p.resourceQuota -}}{{- if kindIs "map" . -}}
+{{- $rq := . -}}
 {{- if hasKey $rq "scopes" -}}
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" "policies.resourceQuota.scopes" "to" "isolation.resourceQuota.scopes" "value" ($rq.scopes | default list) "default" list) -}}
 {{- end -}}
@@ -866,12 +877,15 @@ defaultRequest are merged over vsyncer's own.
 {{- end -}}
 {{- end -}}
 {{- end -}}{{- end -}}
+{{- $lr := (kindIs "map" $p.limitRange) | ternary $p.limitRange dict -}}
+{{- range $key := list "default" "defaultRequest" -}}
+{{- $vsyncerDefault := get $vsyncerDefaults.limitRange $key -}}
+{{- if or (hasKey $lr $key) (and (get $on "limitRange") (deepEqual (get $iso.limitRange $key | default dict) $vsyncerDefault)) -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "policies.limitRange.%s" $key) "to" (printf "isolation.limitRange.%s" $key) "value" (merge (deepCopy (get $lr $key | default dict)) (get $vclusterDefaults.limitRange $key)) "default" $vsyncerDefault) -}}
+{{- end -}}
+{{- end -}}
 {{- with $p.limitRange -}}{{- if kindIs "map" . -}}
 {{- $lr := . -}}
-{{- range $key := list "default" "defaultRequest" -}}{{- if hasKey $lr $key -}}
-{{- $default := get (include "vsyncer.vc.defaultIsolation" $s | fromYaml).limitRange $key -}}
-{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "policies.limitRange.%s" $key) "to" (printf "isolation.limitRange.%s" $key) "value" (merge (deepCopy (get $lr $key)) $default) "default" $default) -}}
-{{- end -}}{{- end -}}
 {{- range $key := list "min" "max" -}}{{- if hasKey $lr $key -}}
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "policies.limitRange.%s" $key) "to" (printf "isolation.limitRange.%s" $key) "value" (get $lr $key | default dict) "default" dict) -}}
 {{- end -}}{{- end -}}
@@ -1076,7 +1090,7 @@ The quota's scopes against what it counts, as the API server checks them, said a
 out: a scope of pods (BestEffort: their number only; Terminating, NotTerminating, NotBestEffort,
 PriorityClass, CrossNamespacePodAffinity: their number, cpu and memory) cannot count another of the
 standard quota resources (object counts, count/*, and extended resources are not judged), and
-`hard` holds vsyncer's defaults (services among them) unless set to null. Then, on an upgrade, the
+`hard` holds the defaults (vsyncer's or vCluster's) unless set to null. Then, on an upgrade, the
 scopes of the quota there (Helm's lookup): Kubernetes lets no update change them.
 */}}
 {{- define "vsyncer.checkQuotaScopes" -}}
@@ -1098,7 +1112,7 @@ scopes of the quota there (Helm's lookup): Kubernetes lets no update change them
 {{- if and $isStandard (not (has $key $allowed)) -}}{{- $other = append $other $key -}}{{- end -}}
 {{- end -}}
 {{- if $other -}}
-{{- fail (printf "isolation.resourceQuota (vCluster's policies.resourceQuota): a quota scoped to %s counts only %s, not %s of its hard limits (vsyncer's defaults among them): set those to null (hard: {%s: null}, vCluster's quota the same), or drop the scope" $scope (join ", " $allowed) (join ", " ($other | sortAlpha)) (first ($other | sortAlpha))) -}}
+{{- fail (printf "isolation.resourceQuota (vCluster's policies.resourceQuota): a quota scoped to %s counts only %s, not %s of its hard limits (the defaults among them): set those to null (hard: {%s: null}, vCluster's quota the same), or drop the scope" $scope (join ", " $allowed) (join ", " ($other | sortAlpha)) (first ($other | sortAlpha))) -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
@@ -1114,6 +1128,33 @@ scopes of the quota there (Helm's lookup): Kubernetes lets no update change them
 {{- end -}}
 
 {{/* isolation's defaults in values.yaml (the chart cannot read them back once a user's values are merged in). */}}
+{{/*
+vCluster's own defaults of policies.resourceQuota.quota and policies.limitRange.default/defaultRequest:
+the quota and limit range that vcluster.yaml's policies turn on get these, as vCluster's chart gives.
+*/}}
+{{- define "vsyncer.vc.vclusterIsolationDefaults" -}}
+resourceQuota:
+  hard:
+    requests.cpu: "10"
+    requests.memory: 20Gi
+    requests.storage: 100Gi
+    requests.ephemeral-storage: 60Gi
+    limits.cpu: "20"
+    limits.memory: 40Gi
+    limits.ephemeral-storage: 160Gi
+    services.nodeports: "0"
+    services.loadbalancers: "1"
+    count/endpoints: "40"
+    count/pods: "20"
+    count/services: "20"
+    count/secrets: "100"
+    count/configmaps: "100"
+    count/persistentvolumeclaims: "20"
+limitRange:
+  default: {ephemeral-storage: 8Gi, memory: 512Mi, cpu: "1"}
+  defaultRequest: {ephemeral-storage: 3Gi, memory: 128Mi, cpu: 100m}
+{{- end -}}
+
 {{- define "vsyncer.vc.defaultIsolation" -}}
 resourceQuota:
   hard: {requests.cpu: "10", requests.memory: 20Gi, pods: "100", services: "50"}
