@@ -2,7 +2,7 @@ import {
   parseCustomResources,
   type CustomResourceEntry,
 } from '../../src/translators/custom-resources/config.ts';
-import { configFile, renderValues, ungenerated } from './render.ts';
+import { configFile, grantsOn, renderValues, ungenerated } from './render.ts';
 
 /** vCluster's custom resources, as its docs write them. */
 const VCLUSTER_CUSTOM_RESOURCES = {
@@ -71,6 +71,46 @@ describe("helm chart: vCluster's sync.toHost/fromHost.customResources", () => {
     expect(configFile(fromVcluster)).toEqual({ customResources: VSYNCER_CUSTOM_RESOURCES });
     // The StatefulSet mounts it, with its checksum: the same.
     expect(ungenerated(fromVcluster)).toEqual(ungenerated(fromVsyncer));
+  });
+
+  it("derives the host RBAC the entries need, as vCluster's chart does: toHost in the Role, fromHost and CRDs in a ClusterRole", () => {
+    const grants = (ms: ReturnType<typeof renderValues>) => ({
+      role: grantsOn(ms, 'Role', 'cert-manager.io').concat(grantsOn(ms, 'Role', 'monitoring.coreos.com')),
+      clusterRole: grantsOn(ms, 'ClusterRole', 'cert-manager.io'),
+    });
+    const write = 'get,list,watch,create,update,patch,delete';
+    const expected = {
+      role: [`cert-manager.io/certificates:${write}`, `monitoring.coreos.com/servicemonitors:${write}`],
+      clusterRole: [
+        'apiextensions.k8s.io/customresourcedefinitions:get',
+        'cert-manager.io/clusterissuers:get,list,watch',
+        'cert-manager.io/issuers:get,list,watch',
+      ],
+    };
+    const fromVcluster = renderValues({
+      sync: {
+        toHost: { customResources: VCLUSTER_CUSTOM_RESOURCES.toHost },
+        fromHost: { customResources: VCLUSTER_CUSTOM_RESOURCES.fromHost },
+      },
+    });
+    expect(grants(fromVcluster)).toEqual(expected);
+    expect(
+      grants(renderValues({ syncer: { config: { customResources: VSYNCER_CUSTOM_RESOURCES } } })),
+    ).toEqual(expected);
+    // A CRD the syncer copies to the host (crd: toHost) is created and updated there too.
+    const crdToHost = renderValues({
+      syncer: {
+        config: {
+          customResources: { toHost: [{ resource: 'widgets.example.com/v1', crd: 'toHost' }] },
+        },
+      },
+    });
+    expect(grantsOn(crdToHost, 'ClusterRole', 'example.com')).toEqual([
+      'apiextensions.k8s.io/customresourcedefinitions:get,create,update',
+    ]);
+    expect(grantsOn(crdToHost, 'Role', 'example.com')).toEqual([`example.com/widgets:${write}`]);
+    // None without custom resources.
+    expect(grantsOn(renderValues({}), 'Role', 'cert-manager.io')).toEqual([]);
   });
 
   it("the syncer reads the rendered config as it reads vCluster's form in its own config file", () => {

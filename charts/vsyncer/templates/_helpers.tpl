@@ -1129,6 +1129,48 @@ scopes of the quota there (Helm's lookup): Kubernetes lets no update change them
 
 {{/* isolation's defaults in values.yaml (the chart cannot read them back once a user's values are merged in). */}}
 {{/*
+The host RBAC the custom resources of syncer.config.customResources need (vsyncer's list form, or
+vCluster's map form; a vcluster.yaml's sync.*.customResources lands there), as JSON {"namespace":
+[rules], "cluster": [rules]}, per docs/custom-resources.md's Host RBAC table: a toHost entry reads
+and writes its resource in the host namespace, a fromHost entry reads its resource across the host,
+and every entry reads CRDs (and, with crd: toHost, creates and updates them). Malformed entries are
+left to the syncer's own check (it refuses them at start, naming the field).
+*/}}
+{{- define "vsyncer.customResourceRules" -}}
+{{- $config := .Values.syncer.config -}}
+{{- $cr := dict -}}
+{{- if and (kindIs "map" $config) (kindIs "map" $config.customResources) -}}{{- $cr = $config.customResources -}}{{- end -}}
+{{- $namespace := list -}}
+{{- $cluster := list -}}
+{{- $crdVerbs := list -}}
+{{- range $dir := list "toHost" "fromHost" -}}
+{{- $entries := list -}}
+{{- $section := get $cr $dir -}}
+{{- if kindIs "slice" $section -}}
+{{- range $section -}}{{- if and (kindIs "map" .) .resource -}}{{- $entries = append $entries (dict "resource" (toString .resource) "crd" (toString (.crd | default "fromHost"))) -}}{{- end -}}{{- end -}}
+{{- else if kindIs "map" $section -}}
+{{- range $key, $e := $section -}}{{- if and (kindIs "map" $e) (eq (toString $e.enabled) "true") -}}{{- $entries = append $entries (dict "resource" $key "crd" "fromHost") -}}{{- end -}}{{- end -}}
+{{- end -}}
+{{- range $entries -}}
+{{- $name := first (splitList "/" .resource) -}}
+{{- $plural := regexReplaceAll "\\..*$" $name "" -}}
+{{- $group := regexReplaceAll "^[^.]*\\.?" $name "" -}}
+{{- if eq $dir "toHost" -}}
+{{- $namespace = append $namespace (dict "apiGroups" (list $group) "resources" (list $plural) "verbs" (list "get" "list" "watch" "create" "update" "patch" "delete")) -}}
+{{- else -}}
+{{- $cluster = append $cluster (dict "apiGroups" (list $group) "resources" (list $plural) "verbs" (list "get" "list" "watch")) -}}
+{{- end -}}
+{{- $crdVerbs = append $crdVerbs "get" -}}
+{{- if eq .crd "toHost" -}}{{- $crdVerbs = concat $crdVerbs (list "create" "update") -}}{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- with $crdVerbs -}}
+{{- $cluster = append $cluster (dict "apiGroups" (list "apiextensions.k8s.io") "resources" (list "customresourcedefinitions") "verbs" (uniq .)) -}}
+{{- end -}}
+{{- dict "namespace" $namespace "cluster" $cluster | toJson -}}
+{{- end -}}
+
+{{/*
 vCluster's own defaults of policies.resourceQuota.quota and policies.limitRange.default/defaultRequest:
 the quota and limit range that vcluster.yaml's policies turn on get these, as vCluster's chart gives.
 */}}
