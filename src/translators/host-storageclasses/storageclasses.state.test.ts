@@ -58,12 +58,77 @@ describe('host-storageclasses state table (a from-host cluster-scoped kind)', ()
     expect(copies(table)).toEqual([]);
   });
 
-  it("a tenant's own StorageClass of the same name is never touched", async () => {
-    const tenant: Seed = [SC, { metadata: { name: 'fast' }, provisioner: 'tenant.example.com' }];
+  it("as in vCluster, a tenant's own StorageClass of a host class's name becomes the host's copy (an immutable field differing: made again)", async () => {
+    const tenant: Seed = [
+      SC,
+      {
+        metadata: { name: 'fast', uid: 'tenant-fast', labels: { team: 'a' } },
+        provisioner: 'csi.example.com',
+      },
+    ];
     const table = await run([hostClass('fast')], [tenant]);
     await table.settle();
+    expect(table.writes()).toEqual(['virtual: update storageclasses fast']);
+    expect(copies(table)).toEqual([
+      expect.objectContaining({
+        provisioner: 'csi.example.com',
+        parameters: { type: 'ssd' },
+        metadata: expect.objectContaining({
+          uid: 'tenant-fast',
+          labels: expect.objectContaining({ tier: 'fast', 'vsyncer.dev/managed': 'true' }),
+        }),
+      }),
+    ]);
+
+    const other: Seed = [SC, { metadata: { name: 'fast' }, provisioner: 'tenant.example.com' }];
+    const replaced = await run([hostClass('fast')], [other]);
+    // The real API refuses a provisioner change on update; the fake is told to do the same.
+    replaced.virtual.failNext('update', 'storageclasses', 'invalid');
+    await replaced.settle();
+    expect(copies(replaced).map((c) => c.provisioner)).toEqual(['csi.example.com']);
+  });
+
+  it("as in vCluster, a tenant's own StorageClass with no host class of its name (or one the admin's selector withholds) is deleted, and the tenant told", async () => {
+    const table = await start({
+      kinds: ['host-storageclasses'],
+      flags: { hostStorageclassesSelector: 'tier=fast' },
+      host: [
+        hostClass('fast'),
+        [SC, { metadata: { name: 'slow', labels: { tier: 'slow' } }, provisioner: 'x' }],
+      ],
+      virtual: [
+        [SC, { metadata: { name: 'mine' }, provisioner: 'tenant.example.com' }],
+        [SC, { metadata: { name: 'slow' }, provisioner: 'x' }],
+      ],
+    });
+    await table.settle();
+    expect(copies(table).map((c) => c.metadata?.name)).toEqual(['fast']);
+    expect(
+      table.virtual
+        .objects(Resources.events, 'default')
+        .map((e) => [e.reason, (e.involvedObject as { name: string }).name])
+        .sort(),
+    ).toEqual([
+      ['SyncWarning', 'mine'],
+      ['SyncWarning', 'slow'],
+    ]);
+  });
+
+  it("a StorageClass another tool controls (vCluster's controlled-by) is left alone", async () => {
+    const table = await run(
+      [],
+      [
+        [
+          SC,
+          {
+            metadata: { name: 'theirs', labels: { 'vcluster.loft.sh/controlled-by': 'other-tool' } },
+            provisioner: 'tenant.example.com',
+          },
+        ],
+      ],
+    );
+    await table.settle();
     expect(table.writes()).toEqual([]);
-    expect(copies(table)[0]?.provisioner).toBe('tenant.example.com');
   });
 
   it("another virtual cluster's copy of its tenant's class (managed-by on the host) is never shown", async () => {

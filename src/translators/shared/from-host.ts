@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import { TerminalError } from '../../controller/errors.ts';
 import type { ClusterClient } from '../../kube/client.ts';
+import { deleteIncarnation } from '../../kube/delete-incarnation.ts';
 import { isApiError } from '../../kube/errors.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import type { ResourceType } from '../../kube/resources.ts';
@@ -22,7 +23,7 @@ import {
   type SyncResult,
 } from '../../sync/kind.ts';
 import { labelSelectorProblem, parseLabelSelector, selectorMatches } from '../../util/label-selector.ts';
-import { mirrored } from '../../sync/mappers.ts';
+import { isControlledElsewhere } from '../../sync/controlled-elsewhere.ts';
 import { mergeManagedMetadata, withManagedRecord } from '../../sync/managed-metadata.ts';
 import { LAST_APPLIED_ANNOTATION } from '../../sync/metadata-sync.ts';
 import { HOST_CRD_READ } from '../custom-resources/crd.ts';
@@ -185,19 +186,26 @@ export async function writeVirtualCopy(
   return { virtualWritten: true };
 }
 
+/** A virtual object this syncer made as the copy of a host object (labelled so; a tenant may forge it). */
+const isVirtualCopy = (virtual: KubeObject) => virtual.metadata?.labels?.[FROM_HOST_LABEL] === 'true';
+
 /** What of a host object a tenant may not see, taken out of its virtual copy (a copy of the object). */
 export type HostObjectSanitizer = (copy: KubeObject) => KubeObject;
 
 /**
  * A cluster-scoped kind the host owns and the virtual cluster shows read-only under the same name
  * (storage classes, ingress classes, ...): a tenant's edit is reverted, a host delete removes the
- * copy, a tenant's own object of that name is never touched, and what a syncer made on the host
- * (managed-by) is never shown.
+ * copy, and what a syncer made on the host (managed-by) is never shown. As in vCluster, the kind
+ * has every object of its type in the virtual cluster: one the tenant makes there is deleted unless
+ * the host shows one of its name, whose copy it then becomes (a class of the virtual cluster alone
+ * would be one no pod, claim or ingress of the tenant's could use on the host). Objects the virtual
+ * API server makes itself (`builtIn`) and those another tool controls are left alone.
  */
 export function fromHostClusterScoped(
   type: ResourceType,
   labelSelector = '',
   sanitize: HostObjectSanitizer = (copy) => copy,
+  builtIn: (virtual: KubeObject) => boolean = () => false,
 ): KindSpec {
   const write = (ctx: ReconcileContext, desired: KubeObject, current?: KubeObject) =>
     writeVirtualCopy(ctx, type, '', desired, current);
@@ -218,13 +226,31 @@ export function fromHostClusterScoped(
     hostType: type,
     hostWatch: 'all',
     hostLabelSelector: labelSelector,
-    mapper: mirrored(FROM_HOST_LABEL),
+    mapper: {
+      targetKey: (key) => key,
+      sourceKeyOf: (virtual) =>
+        builtIn(virtual) || (!isVirtualCopy(virtual) && isControlledElsewhere(virtual, ''))
+          ? undefined
+          : virtual.metadata?.name,
+      sourceKeysFor: (key) => [key],
+    },
     // Another virtual cluster's copy of its tenant's class (its storageclasses or priorityclasses
     // kind) is that tenant's, with its labels and parameters: never shown here.
     wanted: (_ctx, host) => isHostsOwnClass(host),
     diff: (_ctx, host, current) => virtualCopyDifferences(copyOf(host), current),
     create: async (ctx, host) => write(ctx, copyOf(host!)),
     update: async (ctx, host, current) => write(ctx, copyOf(host!), current),
+    remove: async (ctx, current) => {
+      if (!isVirtualCopy(current))
+        await ctx.events.record(
+          current,
+          'Warning',
+          'SyncWarning',
+          `this virtual cluster shows the host's ${type.kind} objects: one made here has no ${type.kind} of the host behind it (or one an admin's selector does not offer), so it is deleted`,
+        );
+      await deleteIncarnation(ctx.virtual, type, current);
+      return { virtualWritten: true };
+    },
   };
 }
 
@@ -264,6 +290,7 @@ export function selectableFromHostDescriptor<const K extends string>(
   key: K,
   sanitize?: HostObjectSanitizer,
   defaultOnWith?: KindDescriptor['defaultOnWith'],
+  builtIn?: (virtual: KubeObject) => boolean,
 ) {
   return defineKind({
     name,
@@ -283,7 +310,8 @@ export function selectableFromHostDescriptor<const K extends string>(
       }),
     ],
     hostRbac: readRule(type),
-    build: (options) => fromHostClusterScoped(type, (options as Record<K, string>)[key].trim(), sanitize),
+    build: (options) =>
+      fromHostClusterScoped(type, (options as Record<K, string>)[key].trim(), sanitize, builtIn),
   });
 }
 
