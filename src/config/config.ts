@@ -428,7 +428,7 @@ const CORE_FIELDS: readonly FieldSpec<keyof CoreConfig>[] = [
     kind: 'bool',
     default: false,
     description:
-      "let a tenant's value for a label or annotation the host set on a copy (an admin's, a policy engine's) replace the host's, as vCluster's two-way metadata sync does (never for keys in --denied-host-metadata or --denied-pod-metadata); off, such keys keep the host's value",
+      "let a tenant's value for a label or annotation the host added to a copy (an admin's, a policy engine's; a key the tenant had not set) replace the host's, as vCluster's two-way metadata sync does (never for keys in --denied-host-metadata or --denied-pod-metadata); off, such keys keep the host's value",
   },
   {
     flag: 'shutdown-timeout',

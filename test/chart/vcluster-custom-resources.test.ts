@@ -2,7 +2,7 @@ import {
   parseCustomResources,
   type CustomResourceEntry,
 } from '../../src/translators/custom-resources/config.ts';
-import { configFile, grantsOn, renderValues, ungenerated } from './render.ts';
+import { configFile, failure, grantsOn, renderValues, rulesOf, ungenerated } from './render.ts';
 
 /** vCluster's custom resources, as its docs write them. */
 const VCLUSTER_CUSTOM_RESOURCES = {
@@ -97,20 +97,84 @@ describe("helm chart: vCluster's sync.toHost/fromHost.customResources", () => {
     expect(
       grants(renderValues({ syncer: { config: { customResources: VSYNCER_CUSTOM_RESOURCES } } })),
     ).toEqual(expected);
-    // A CRD the syncer copies to the host (crd: toHost) is created and updated there too.
+    // Each entry's CRD, by its name only.
+    const crdRules = (ms: ReturnType<typeof renderValues>) =>
+      rulesOf(ms, 'ClusterRole')
+        .filter((r) => r.resources.includes('customresourcedefinitions'))
+        .map((r) => ({ names: (r as { resourceNames?: string[] }).resourceNames, verbs: r.verbs }));
+    expect(crdRules(fromVcluster)).toEqual([
+      {
+        names: [
+          'certificates.cert-manager.io',
+          'servicemonitors.monitoring.coreos.com',
+          'clusterissuers.cert-manager.io',
+          'issuers.cert-manager.io',
+        ],
+        verbs: ['get'],
+      },
+    ]);
+    // A CRD the syncer copies to the host (crd: toHost, toHost entries only) is created and updated
+    // there too (a create cannot be limited to a name); a fromHost entry never writes one.
     const crdToHost = renderValues({
       syncer: {
         config: {
-          customResources: { toHost: [{ resource: 'widgets.example.com/v1', crd: 'toHost' }] },
+          customResources: {
+            toHost: [{ resource: ' widgets.example.com/v1 ', crd: 'toHost' }],
+            fromHost: [{ resource: 'gadgets.example.com', crd: 'toHost', scope: 'Cluster' }],
+          },
         },
       },
     });
-    expect(grantsOn(crdToHost, 'ClusterRole', 'example.com')).toEqual([
-      'apiextensions.k8s.io/customresourcedefinitions:get,create,update',
+    expect(crdRules(crdToHost)).toEqual([
+      { names: ['widgets.example.com', 'gadgets.example.com'], verbs: ['get'] },
+      { names: ['widgets.example.com'], verbs: ['update'] },
+      { names: undefined, verbs: ['create'] },
     ]);
+    // The syncer trims the name: so does the chart.
     expect(grantsOn(crdToHost, 'Role', 'example.com')).toEqual([`example.com/widgets:${write}`]);
-    // None without custom resources.
+    // None without custom resources, nor for one turned off in syncer.sync.
     expect(grantsOn(renderValues({}), 'Role', 'cert-manager.io')).toEqual([]);
+    const off = renderValues({
+      syncer: {
+        sync: ['-cr:widgets.example.com'],
+        config: { customResources: { toHost: [{ resource: 'widgets.example.com/v1' }] } },
+      },
+    });
+    expect(grantsOn(off, 'Role', 'example.com')).toEqual([]);
+    expect(crdRules(off)).toEqual([]);
+    // vCluster's form on only with a boolean true, as the syncer reads it.
+    const stringEnabled = renderValues({
+      syncer: {
+        config: { customResources: { toHost: { 'widgets.example.com': { enabled: 'true' } } } },
+      },
+    });
+    expect(grantsOn(stringEnabled, 'Role', 'example.com')).toEqual([]);
+  });
+
+  it('refuses at render, before granting anything, an entry the syncer would refuse: a malformed name, a wildcard, a built-in kind', () => {
+    for (const [resource, message] of [
+      ['secrets', 'must be <plural>.<group>/<version> or <plural>.<group>'],
+      ['*.*', 'must be <plural>.<group>/<version> or <plural>.<group>'],
+      ['*', 'must be <plural>.<group>/<version> or <plural>.<group>'],
+      ['pods.', 'must be <plural>.<group>/<version> or <plural>.<group>'],
+      ['rolebindings.rbac.authorization.k8s.io', 'rolebindings.rbac.authorization.k8s.io is a built-in kind'],
+      ['ingresses.networking.k8s.io/v1', 'ingresses.networking.k8s.io is a built-in kind'],
+    ])
+      for (const dir of ['toHost', 'fromHost']) {
+        const refusal = failure({
+          syncer: { config: { customResources: { [dir]: [{ resource, scope: 'Cluster' }] } } },
+        });
+        expect(refusal).toContain(`syncer.config.customResources.${dir}[0].resource`);
+        expect(refusal).toContain(message);
+      }
+    // A CRD-served group under k8s.io (Gateway API's) is no built-in one.
+    expect(
+      failure({
+        syncer: {
+          config: { customResources: { toHost: [{ resource: 'httproutes.gateway.networking.k8s.io' }] } },
+        },
+      }),
+    ).toBe('');
   });
 
   it("the syncer reads the rendered config as it reads vCluster's form in its own config file", () => {

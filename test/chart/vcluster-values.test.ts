@@ -245,15 +245,21 @@ describe("helm chart: vCluster's values that have an exact vsyncer value", () =>
     const nothing = { quota: [], limits: [], policies: [], egress: false, label: false };
 
     it('resourceQuota on, limitRange off: the ResourceQuota alone, with its quota', () => {
+      // vCluster's default limits.cpu, which no container of the control plane declares, taken out:
+      // with it and no LimitRange the API server would admit no pod of the namespace (refused below).
       const values = {
-        policies: { resourceQuota: { enabled: true, quota: { pods: '20' } }, limitRange: { enabled: false } },
+        policies: {
+          resourceQuota: { enabled: true, quota: { pods: '20', 'limits.cpu': null } },
+          limitRange: { enabled: false },
+        },
       };
       expect(isolation(values)).toEqual({ ...nothing, quota: ['vc-vc1'] });
       const quota = renderValues(values).find((m) => m.kind === 'ResourceQuota') as unknown as {
         spec: { hard: Record<string, string> };
       };
       // The quota over vCluster's defaults, as vCluster's chart merges it.
-      expect(quota.spec.hard).toEqual({ ...VCLUSTER_QUOTA, pods: '20' });
+      const { 'limits.cpu': _cpu, ...withoutCpuLimit } = VCLUSTER_QUOTA;
+      expect(quota.spec.hard).toEqual({ ...withoutCpuLimit, pods: '20' });
       // The same as vsyncer's own switch (whose default `services` is taken out).
       const ungenerated = (ms: Manifest[]) =>
         ms.map((m) => (m.kind === 'Secret' ? { ...m, data: undefined } : m));
@@ -320,7 +326,7 @@ describe("helm chart: vCluster's values that have an exact vsyncer value", () =>
       expect(
         isolation({
           isolation: { limitRange: { enabled: false } },
-          policies: { resourceQuota: { enabled: true } },
+          policies: { resourceQuota: { enabled: true, quota: { 'limits.cpu': null } } },
         }),
       ).toEqual({ ...nothing, quota: ['vc-vc1'] });
       expect(
@@ -467,6 +473,70 @@ describe("helm chart: vCluster's values that have an exact vsyncer value", () =>
         'type',
       ]);
       expect(quota?.metadata.annotations).toBeUndefined();
+    });
+
+    it("refuses, at render, a quota the control plane's own pods could not be admitted under, naming the containers and the ways out", () => {
+      // Quota admission requires every container to declare the cpu and memory the quota counts;
+      // with no LimitRange to default them, the control plane's containers (no cpu limit) are refused.
+      for (const values of [
+        { policies: { resourceQuota: { enabled: true }, limitRange: { enabled: false } } },
+        { isolation: { resourceQuota: { enabled: true, hard: { 'limits.cpu': '4' } } } },
+      ])
+        expect(() => renderValues(values)).toThrow(
+          /counts limits\.cpu: with no LimitRange .* the control plane's do not: k3s \(limits\.cpu\), syncer \(limits\.cpu\), the certificate init containers \(limits\.cpu\)\. Turn the LimitRange on, set those quota keys to null/,
+        );
+      // vsyncer's own quota (requests only): every container of the chart declares them.
+      expect(() => renderValues({ isolation: { resourceQuota: { enabled: true } } })).not.toThrow();
+      // With the LimitRange, its defaults fill in what a container leaves out.
+      expect(() => renderValues({ policies: { resourceQuota: { enabled: true } } })).not.toThrow();
+      // vCluster's default of no node port, beside a control-plane Service that needs one.
+      for (const type of ['NodePort', 'LoadBalancer'])
+        expect(() =>
+          renderValues({
+            policies: { resourceQuota: { enabled: true } },
+            controlPlane: { service: { spec: { type } } },
+          }),
+        ).toThrow(/allows no node port \(services\.nodeports: 0, vCluster's default\)/);
+      expect(() =>
+        renderValues({
+          policies: { resourceQuota: { enabled: true } },
+          controlPlane: { service: { spec: { type: 'LoadBalancer', allocateLoadBalancerNodePorts: false } } },
+        }),
+      ).not.toThrow();
+    });
+
+    it("takes a vcluster.yaml's null out of vCluster's limit range defaults; keeps vsyncer's defaults on a quota vsyncer's own switch turns on", () => {
+      const limits = (values: Record<string, unknown>) =>
+        (
+          renderValues(values).find((m) => m.kind === 'LimitRange') as unknown as {
+            spec: { limits: Record<string, unknown>[] };
+          }
+        ).spec.limits[0];
+      expect(
+        limits({
+          policies: {
+            limitRange: {
+              enabled: true,
+              default: { 'ephemeral-storage': null },
+              defaultRequest: { 'ephemeral-storage': null, cpu: '50m' },
+            },
+          },
+        }),
+      ).toEqual({
+        type: 'Container',
+        default: { memory: '512Mi', cpu: '1' },
+        defaultRequest: { memory: '128Mi', cpu: '50m' },
+      });
+      const quota = renderValues({
+        isolation: { resourceQuota: { enabled: true } },
+        policies: { limitRange: { enabled: true } },
+      }).find((m) => m.kind === 'ResourceQuota') as unknown as { spec: { hard: Record<string, string> } };
+      expect(quota.spec.hard).toEqual({
+        'requests.cpu': '10',
+        'requests.memory': '20Gi',
+        pods: '100',
+        services: '50',
+      });
     });
 
     it('refuses, at render, a scope that cannot count a hard limit (the API server would refuse the quota), naming the way out', () => {

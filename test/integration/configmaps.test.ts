@@ -155,8 +155,8 @@ describe('ConfigMaps, virtual to host', () => {
       },
       30_000,
     );
-    // Keys the syncer never set are the host's, shown to the tenant; a value the tenant gives one goes
-    // to the host, as in vCluster's two-way sync (an admin denies a key to keep it: --denied-host-metadata).
+    // Keys the syncer never set are the host's, shown to the tenant; a value the tenant gives one stays
+    // in the virtual cluster (--tenant-overrides-host-metadata would take it to the host, as vCluster does).
     expect(virtual.metadata.annotations?.['policy.example.com/report']).toBe('ok');
     await mustKubectl('virtual', [
       'label',
@@ -176,7 +176,7 @@ describe('ConfigMaps, virtual to host', () => {
       },
       30_000,
     );
-    expect(latest.metadata.labels?.['policy.example.com/scanned']).toBe('false');
+    expect(latest.metadata.labels?.['policy.example.com/scanned']).toBe('true');
     expect(latest.metadata.annotations?.['policy.example.com/report']).toBe('ok');
   });
 

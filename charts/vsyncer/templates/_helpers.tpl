@@ -839,17 +839,20 @@ a quota or limit range turned on here gets even unnamed, unless vsyncer's values
 {{- end -}}
 {{- end -}}
 {{- end -}}
+{{- /*
+Turned on by the vcluster.yaml (as the switches below do, before they set vsyncer's values): then
+vCluster's defaults are the quota's and limit range's. An auto one yields to vsyncer's own switch.
+*/ -}}
+{{- $on := dict -}}
+{{- range $name, $other := dict "resourceQuota" "limitRange" "limitRange" "resourceQuota" -}}
+{{- $_ := set $on $name (or (eq (toString (get $enabled $name)) "true") (and (not (hasKey $enabled $name)) (eq (toString (get $enabled $other)) "true") (kindIs "invalid" (get $iso $name).enabled))) -}}
+{{- end -}}
 {{- range $name, $other := dict "resourceQuota" "limitRange" "limitRange" "resourceQuota" "networkPolicy" "" -}}
 {{- if hasKey $enabled $name -}}
 {{- include "vsyncer.vc.switch" (dict "s" $s "object" $name "value" (get $enabled $name) "from" (printf "policies.%s.enabled" $name)) -}}
 {{- else if and $other (eq (toString (get $enabled $other)) "true") -}}
 {{- include "vsyncer.vc.switch" (dict "s" $s "object" $name "value" true "from" (printf "policies.%s.enabled (auto, with policies.%s.enabled)" $name $other) "soft" true) -}}
 {{- end -}}
-{{- end -}}
-{{- /* Turned on here (as the switches above): then vCluster's defaults are the quota's and limit range's. */ -}}
-{{- $on := dict -}}
-{{- range $name, $other := dict "resourceQuota" "limitRange" "limitRange" "resourceQuota" -}}
-{{- $_ := set $on $name (or (eq (toString (get $enabled $name)) "true") (and (not (hasKey $enabled $name)) (eq (toString (get $enabled $other)) "true"))) -}}
 {{- end -}}
 {{- $vsyncerDefaults := include "vsyncer.vc.defaultIsolation" $s | fromYaml -}}
 {{- $vclusterDefaults := include "vsyncer.vc.vclusterIsolationDefaults" $s | fromYaml -}}
@@ -881,7 +884,12 @@ a quota or limit range turned on here gets even unnamed, unless vsyncer's values
 {{- range $key := list "default" "defaultRequest" -}}
 {{- $vsyncerDefault := get $vsyncerDefaults.limitRange $key -}}
 {{- if or (hasKey $lr $key) (and (get $on "limitRange") (deepEqual (get $iso.limitRange $key | default dict) $vsyncerDefault)) -}}
-{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "policies.limitRange.%s" $key) "to" (printf "isolation.limitRange.%s" $key) "value" (merge (deepCopy (get $lr $key | default dict)) (get $vclusterDefaults.limitRange $key)) "default" $vsyncerDefault) -}}
+{{- /* Over vCluster's defaults, as its values merge; a key set to null takes the default out. */ -}}
+{{- $limits := deepCopy (get $vclusterDefaults.limitRange $key) -}}
+{{- range $resource, $value := (kindIs "map" (get $lr $key)) | ternary (get $lr $key) dict -}}
+{{- if kindIs "invalid" $value -}}{{- $_ := unset $limits $resource -}}{{- else -}}{{- $_ := set $limits $resource $value -}}{{- end -}}
+{{- end -}}
+{{- include "vsyncer.vc.assign" (dict "s" $s "from" (printf "policies.limitRange.%s" $key) "to" (printf "isolation.limitRange.%s" $key) "value" (ternary $limits (get $lr $key) (or (kindIs "map" (get $lr $key)) (not (hasKey $lr $key)))) "default" $vsyncerDefault) -}}
 {{- end -}}
 {{- end -}}
 {{- with $p.limitRange -}}{{- if kindIs "map" . -}}
@@ -1086,6 +1094,61 @@ goes at or under a path the chart mounts (its data, credentials and scratch spac
 {{- end -}}
 
 {{/*
+A quota that counts cpu or memory (requests.cpu, requests.memory, limits.cpu, limits.memory, or bare
+cpu and memory) makes the API server refuse every pod of the namespace one of whose containers does
+not declare it, the control plane's own among them (Kubernetes' quota admission; ephemeral storage
+is not checked so). With the LimitRange on it gives every container defaults; without it, the
+chart's own containers must declare what the quota counts, or the virtual cluster never starts: said
+at render, naming the containers and the ways out. A quota counting node ports (services.nodeports,
+vCluster's default 0) beside a control-plane Service that needs one is refused the same way.
+*/}}
+{{- define "vsyncer.checkQuotaAdmitsControlPlane" -}}
+{{- $hard := .Values.isolation.resourceQuota.hard | default dict -}}
+{{- if not (include "vsyncer.isolationOn" (dict "root" . "object" "limitRange")) -}}
+{{- $containers := dict "syncer" .Values.syncer.resources -}}
+{{- if or .Values.syncer.kubelet.enabled (eq (include "vsyncer.distro" .) "vanilla") -}}
+{{- $_ := set $containers "the certificate init containers" (include "vsyncer.issueCertResources" . | fromYaml) -}}
+{{- end -}}
+{{- if eq (include "vsyncer.distro" .) "vanilla" -}}
+{{- $v := .Values.vanilla -}}
+{{- $_ := set $containers "vanilla.apiServer" $v.apiServer.resources -}}
+{{- $_ := set $containers "vanilla.controllerManager" $v.controllerManager.resources -}}
+{{- if .Values.syncer.virtualScheduler -}}{{- $_ := set $containers "vanilla.scheduler" $v.scheduler.resources -}}{{- end -}}
+{{- if not .Values.deployedEtcd.enabled -}}{{- $_ := set $containers "vanilla.etcd" $v.etcd.resources -}}{{- end -}}
+{{- else -}}
+{{- $_ := set $containers "k3s" .Values.k3s.resources -}}
+{{- end -}}
+{{- if .Values.deployedEtcd.enabled -}}{{- $_ := set $containers "deployedEtcd" .Values.deployedEtcd.resources -}}{{- end -}}
+{{- $declares := dict "cpu" (list "requests" "cpu") "requests.cpu" (list "requests" "cpu") "memory" (list "requests" "memory") "requests.memory" (list "requests" "memory") "limits.cpu" (list "limits" "cpu") "limits.memory" (list "limits" "memory") -}}
+{{- $missing := list -}}
+{{- $keys := list -}}
+{{- range $key, $_ := $hard -}}
+{{- with get $declares $key -}}
+{{- $part := index . 0 -}}
+{{- $resource := index . 1 -}}
+{{- range $name, $res := $containers -}}
+{{- $declared := get ((kindIs "map" $res) | ternary $res dict) $part -}}
+{{- if not (and (kindIs "map" $declared) (hasKey $declared $resource)) -}}
+{{- $missing = append $missing (printf "%s (%s.%s)" $name $part $resource) -}}
+{{- $keys = append $keys $key -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- with $missing -}}
+{{- fail (printf "isolation.resourceQuota (vCluster's policies.resourceQuota) counts %s: with no LimitRange to give containers defaults (isolation.limitRange, vCluster's policies.limitRange, is off), the API server then admits only pods each of whose containers declares that, and the control plane's do not: %s. Turn the LimitRange on, set those quota keys to null, or give those containers the resources" (join ", " ($keys | uniq | sortAlpha)) (join ", " (. | uniq | sortAlpha))) -}}
+{{- end -}}
+{{- end -}}
+{{- $nodePorts := get $hard "services.nodeports" -}}
+{{- $service := .Values.controlPlane.service.spec | default dict -}}
+{{- $type := toString ($service.type | default "ClusterIP") -}}
+{{- $needsNodePort := or (eq $type "NodePort") (and (eq $type "LoadBalancer") (ne (toString $service.allocateLoadBalancerNodePorts) "false")) -}}
+{{- if and $needsNodePort (not (kindIs "invalid" $nodePorts)) (eq (toString $nodePorts) "0") -}}
+{{- fail (printf "isolation.resourceQuota (vCluster's policies.resourceQuota) allows no node port (services.nodeports: 0, vCluster's default), and the control plane's Service (controlPlane.service.spec.type %s) needs one: raise or null services.nodeports, or use another Service type" $type) -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
 The quota's scopes against what it counts, as the API server checks them, said at render with the way
 out: a scope of pods (BestEffort: their number only; Terminating, NotTerminating, NotBestEffort,
 PriorityClass, CrossNamespacePodAffinity: their number, cpu and memory) cannot count another of the
@@ -1133,39 +1196,60 @@ The host RBAC the custom resources of syncer.config.customResources need (vsynce
 vCluster's map form; a vcluster.yaml's sync.*.customResources lands there), as JSON {"namespace":
 [rules], "cluster": [rules]}, per docs/custom-resources.md's Host RBAC table: a toHost entry reads
 and writes its resource in the host namespace, a fromHost entry reads its resource across the host,
-and every entry reads CRDs (and, with crd: toHost, creates and updates them). Malformed entries are
-left to the syncer's own check (it refuses them at start, naming the field).
+and every entry reads its CRD (a toHost entry with crd: toHost creates and updates it). An entry
+the syncer would refuse (not <plural>.<group>[/<version>], a built-in API group: BUILT_IN_API_GROUPS
+in src/translators/custom-resources/config.ts) fails the render here, before any rule is granted
+for it; one turned off in syncer.sync (-cr:<plural>.<group>) gets none.
 */}}
 {{- define "vsyncer.customResourceRules" -}}
 {{- $config := .Values.syncer.config -}}
 {{- $cr := dict -}}
 {{- if and (kindIs "map" $config) (kindIs "map" $config.customResources) -}}{{- $cr = $config.customResources -}}{{- end -}}
+{{- $builtInGroups := list "admissionregistration.k8s.io" "apiextensions.k8s.io" "apiregistration.k8s.io" "authentication.k8s.io" "authorization.k8s.io" "certificates.k8s.io" "coordination.k8s.io" "discovery.k8s.io" "events.k8s.io" "flowcontrol.apiserver.k8s.io" "internal.apiserver.k8s.io" "metrics.k8s.io" "networking.k8s.io" "node.k8s.io" "rbac.authorization.k8s.io" "resource.k8s.io" "scheduling.k8s.io" "storage.k8s.io" "storagemigration.k8s.io" -}}
+{{- $label := "[a-z0-9]([-a-z0-9]*[a-z0-9])?" -}}
+{{- $form := printf "^%s\\.%s(\\.%s)+(/v[1-9][0-9]*((alpha|beta)[1-9][0-9]*)?)?$" $label $label $label -}}
+{{- $off := list -}}
+{{- range .Values.syncer.sync | default list -}}{{- if hasPrefix "-cr:" (toString .) -}}{{- $off = append $off (trimPrefix "-cr:" (toString .)) -}}{{- end -}}{{- end -}}
 {{- $namespace := list -}}
 {{- $cluster := list -}}
-{{- $crdVerbs := list -}}
+{{- $crdReads := list -}}
+{{- $crdWrites := list -}}
 {{- range $dir := list "toHost" "fromHost" -}}
 {{- $entries := list -}}
 {{- $section := get $cr $dir -}}
 {{- if kindIs "slice" $section -}}
-{{- range $section -}}{{- if and (kindIs "map" .) .resource -}}{{- $entries = append $entries (dict "resource" (toString .resource) "crd" (toString (.crd | default "fromHost"))) -}}{{- end -}}{{- end -}}
+{{- range $i, $e := $section -}}{{- if kindIs "map" $e -}}{{- $entries = append $entries (dict "at" (printf "syncer.config.customResources.%s[%d].resource" $dir $i) "resource" (trim (toString $e.resource)) "crd" (toString ($e.crd | default "fromHost"))) -}}{{- end -}}{{- end -}}
 {{- else if kindIs "map" $section -}}
-{{- range $key, $e := $section -}}{{- if and (kindIs "map" $e) (eq (toString $e.enabled) "true") -}}{{- $entries = append $entries (dict "resource" $key "crd" "fromHost") -}}{{- end -}}{{- end -}}
+{{- range $key, $e := $section -}}{{- if and (kindIs "map" $e) (kindIs "bool" $e.enabled) $e.enabled -}}{{- $entries = append $entries (dict "at" (printf "syncer.config.customResources.%s[%s]" $dir (toJson $key)) "resource" (trim $key) "crd" "fromHost") -}}{{- end -}}{{- end -}}
 {{- end -}}
 {{- range $entries -}}
+{{- if not (regexMatch $form .resource) -}}
+{{- fail (printf "%s must be <plural>.<group>/<version> or <plural>.<group> (a CRD's name, the group with a dot), e.g. certificates.cert-manager.io/v1, not %q" .at .resource) -}}
+{{- end -}}
 {{- $name := first (splitList "/" .resource) -}}
 {{- $plural := regexReplaceAll "\\..*$" $name "" -}}
-{{- $group := regexReplaceAll "^[^.]*\\.?" $name "" -}}
+{{- $group := regexReplaceAll "^[^.]*\\." $name "" -}}
+{{- if has $group $builtInGroups -}}
+{{- fail (printf "%s: %s is a built-in kind, not a custom resource" .at $name) -}}
+{{- end -}}
+{{- if not (has $name $off) -}}
 {{- if eq $dir "toHost" -}}
 {{- $namespace = append $namespace (dict "apiGroups" (list $group) "resources" (list $plural) "verbs" (list "get" "list" "watch" "create" "update" "patch" "delete")) -}}
+{{- if eq .crd "toHost" -}}{{- $crdWrites = append $crdWrites $name -}}{{- end -}}
 {{- else -}}
 {{- $cluster = append $cluster (dict "apiGroups" (list $group) "resources" (list $plural) "verbs" (list "get" "list" "watch")) -}}
 {{- end -}}
-{{- $crdVerbs = append $crdVerbs "get" -}}
-{{- if eq .crd "toHost" -}}{{- $crdVerbs = concat $crdVerbs (list "create" "update") -}}{{- end -}}
+{{- $crdReads = append $crdReads $name -}}
 {{- end -}}
 {{- end -}}
-{{- with $crdVerbs -}}
-{{- $cluster = append $cluster (dict "apiGroups" (list "apiextensions.k8s.io") "resources" (list "customresourcedefinitions") "verbs" (uniq .)) -}}
+{{- end -}}
+{{- /* Each entry's own CRD by name; a create cannot be limited to a name. */ -}}
+{{- with $crdReads -}}
+{{- $cluster = append $cluster (dict "apiGroups" (list "apiextensions.k8s.io") "resources" (list "customresourcedefinitions") "resourceNames" (uniq .) "verbs" (list "get")) -}}
+{{- end -}}
+{{- with $crdWrites -}}
+{{- $cluster = append $cluster (dict "apiGroups" (list "apiextensions.k8s.io") "resources" (list "customresourcedefinitions") "resourceNames" (uniq .) "verbs" (list "update")) -}}
+{{- $cluster = append $cluster (dict "apiGroups" (list "apiextensions.k8s.io") "resources" (list "customresourcedefinitions") "verbs" (list "create")) -}}
 {{- end -}}
 {{- dict "namespace" $namespace "cluster" $cluster | toJson -}}
 {{- end -}}

@@ -251,6 +251,16 @@ env:
   - name: POD_IP
     valueFrom: {fieldRef: {fieldPath: status.podIP}}
 securityContext: {{- include "vsyncer.restrictedContainer" . | nindent 2 }}
+resources: {{- include "vsyncer.issueCertResources" . | nindent 2 }}
+{{- end -}}
+
+{{/*
+What an init container issuing a certificate declares (a quota counting cpu or memory requires
+every container of the namespace to declare them, init containers too).
+*/}}
+{{- define "vsyncer.issueCertResources" -}}
+requests: {cpu: 10m, memory: 64Mi}
+limits: {memory: 256Mi}
 {{- end -}}
 
 {{/* The environment variable the kubelet sets to the release Service's cluster IP. */}}

@@ -143,6 +143,11 @@ describe('customResources config', () => {
     ['no group dot', { toHost: [{ resource: 'certificates.local/v1' }] }, 'toHost[0].resource'],
     ['built-in kind', { toHost: [{ resource: 'ingresses.networking.k8s.io/v1' }] }, 'is a built-in kind'],
     [
+      'a built-in API group the syncer has no kind of',
+      { fromHost: [{ resource: 'rolebindings.rbac.authorization.k8s.io', scope: 'Cluster' }] },
+      'rolebindings.rbac.authorization.k8s.io is a built-in kind',
+    ],
+    [
       'unknown field',
       { toHost: [{ resource: 'a.b.io/v1', copy: true }] },
       "'customResources.toHost[0].copy': unknown field",

@@ -247,6 +247,34 @@ export const isSelectorReference = <R extends { kind: string }>(
 export const customResourceKindName = (entry: Pick<CustomResourceEntry, 'crdName'>): string =>
   `cr:${entry.crdName}`;
 
+/**
+ * The API groups Kubernetes serves itself (those with a dot: the others fail the resource's form
+ * anyway), and the metrics API: no CRD ever serves them, so an entry naming one would wait for ever,
+ * and the chart, which derives the syncer's host RBAC from the entries, would grant access to them.
+ * Kept in step with charts/vsyncer/templates/_helpers.tpl (vsyncer.customResourceRules).
+ */
+export const BUILT_IN_API_GROUPS: readonly string[] = [
+  'admissionregistration.k8s.io',
+  'apiextensions.k8s.io',
+  'apiregistration.k8s.io',
+  'authentication.k8s.io',
+  'authorization.k8s.io',
+  'certificates.k8s.io',
+  'coordination.k8s.io',
+  'discovery.k8s.io',
+  'events.k8s.io',
+  'flowcontrol.apiserver.k8s.io',
+  'internal.apiserver.k8s.io',
+  'metrics.k8s.io',
+  'networking.k8s.io',
+  'node.k8s.io',
+  'rbac.authorization.k8s.io',
+  'resource.k8s.io',
+  'scheduling.k8s.io',
+  'storage.k8s.io',
+  'storagemigration.k8s.io',
+];
+
 const DNS_LABEL = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
 const RESOURCE = new RegExp(
   `^(?<plural>${DNS_LABEL})\\.(?<group>${DNS_LABEL}(\\.${DNS_LABEL})+)(/(?<version>v[1-9][0-9]*((alpha|beta)[1-9][0-9]*)?))?$`,
@@ -622,7 +650,10 @@ function parseEntry(
     );
   }
   const { plural, group, version } = match.groups as { plural: string; group: string; version?: string };
-  if (Object.values(Resources).some((t) => t.resource === plural && t.group === group))
+  if (
+    BUILT_IN_API_GROUPS.includes(group) ||
+    Object.values(Resources).some((t) => t.resource === plural && t.group === group)
+  )
     throw new CustomResourceConfigError(
       `${at}.resource`,
       `${plural}.${group} is a built-in kind, not a custom resource`,

@@ -213,7 +213,7 @@ export async function prepareCustomResource(
       crds[side] = await getCrd(clusterOf(env, side), name);
     } catch (err) {
       if (!isApiError(err, 'forbidden')) throw err;
-      const message = `the syncer may not read CRD ${name} on ${sideName(side)} (forbidden): grant get on customresourcedefinitions.apiextensions.k8s.io (chart value syncer.customResourceRules)`;
+      const message = `the syncer may not read CRD ${name} on ${sideName(side)} (forbidden): grant get on customresourcedefinitions.apiextensions.k8s.io (the chart derives it from syncer.config.customResources; more in syncer.customResourceRules)`;
       logForbidden(message);
       return message;
     }
@@ -362,7 +362,7 @@ async function probeHostAccess(
     if (!isApiError(err, 'forbidden')) throw err;
     const scope = namespace ? `in namespace ${namespace}` : 'cluster-wide';
     const verbs = toHost ? 'get, list, watch, create, update, patch, delete' : 'get, list, watch';
-    const message = `the syncer may not list ${entry.crdName} on the host ${scope} (forbidden): grant ${verbs} on ${entry.crdName} (chart value syncer.customResourceRules)`;
+    const message = `the syncer may not list ${entry.crdName} on the host ${scope} (forbidden): grant ${verbs} on ${entry.crdName} (the chart derives it from syncer.config.customResources; more in syncer.customResourceRules)`;
     logForbidden(message);
     return message;
   }

@@ -154,7 +154,7 @@ export function customResourceKinds(config: CustomResourcesConfig | undefined): 
         // Names a custom resource has served on the host's ingress controllers (`hosts`) are held to
         // these, and servers a host controller calls for it (`servers`) to the admin's.
         reads: [RESERVED_HOST_FIELD, ALLOWED_HOST_FIELD, ALLOWED_SERVER_FIELD],
-        // The chart cannot know configured resources: their rules come from syncer.customResourceRules.
+        // Per entry: the chart derives them from syncer.config.customResources (vsyncer.customResourceRules).
         hostRbac: [],
         build: (options, where) => {
           const problem = ownHostNamespaceProblem(entry, where.hostNamespace);
