@@ -155,6 +155,15 @@ export class KindController implements SyncComponent {
     sizeCalculation: () => 1,
   });
   /**
+   * The same for the host copy: per key, its resourceVersions from before the labels and annotations
+   * this kind last wrote down onto it. A cached copy at one of them still holds the older values, which
+   * would read as the host's own change since the last sync and flow up over the tenant's.
+   */
+  private readonly metadataDownFrom = new LRUCache<string, ReadonlySet<string>>({
+    maxSize: 10_000,
+    sizeCalculation: () => 1,
+  });
+  /**
    * Targets this controller created whose create the target cache has not shown yet, by key, until
    * when to wait for it. A key reconciled again in between (a retry's timer, a related object's
    * change) would otherwise create the target a second time: for a pod, a token minted and stored
@@ -425,13 +434,19 @@ export class KindController implements SyncComponent {
       },
       planMetadata: (virtual, host, desiredHost) => {
         const behind = this.metadataUpFrom.get(key);
-        if (behind?.has(virtual.metadata?.resourceVersion ?? '')) {
-          // The cache has not shown this kind's own write up yet: its older labels would read as the
-          // tenant's changes (and revert what the host did). Nothing changes now and nothing is
-          // remembered; the write's own event brings the key back.
+        const hostBehind = this.metadataDownFrom.get(key);
+        if (
+          behind?.has(virtual.metadata?.resourceVersion ?? '') ||
+          hostBehind?.has(host.metadata?.resourceVersion ?? '')
+        ) {
+          // A cache has not shown this kind's own write yet: its older labels would read as the
+          // tenant's changes (and revert what the host did), or the host's (and flow up over the
+          // tenant's). Nothing changes now and nothing is remembered; the write's own event brings
+          // the key back.
           return unchangedMetadata(host);
         }
         if (behind) this.metadataUpFrom.delete(key);
+        if (hostBehind) this.metadataDownFrom.delete(key);
         const last = this.lastSynced.get(this.kind, key, virtual, host);
         const plan = planMetadata({
           virtual,
@@ -611,8 +626,12 @@ export class KindController implements SyncComponent {
     if (pending.plan && pending.pair) {
       // A plan the host does not hold (the kind left the copy as it was) is no sync: the snapshot
       // before it still says what both sides held when they last agreed.
-      if (pending.hostWrites.holds(pending.plan))
+      if (pending.hostWrites.holds(pending.plan)) {
         this.lastSynced.set(this.kind, key, pending.pair[0], pending.pair[1], pending.plan);
+        const from = [pending.pair[1].metadata?.resourceVersion, pending.hostWrites.updatedFrom];
+        if (pending.plan.hostChanged)
+          this.metadataDownFrom.set(key, new Set(from.filter((v): v is string => !!v)));
+      }
     } else if (!wanted) {
       this.lastSynced.delete(this.kind, key);
     }

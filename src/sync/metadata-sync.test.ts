@@ -463,6 +463,23 @@ describe('planMetadata', () => {
     expect(removed.plan.host.labels['another-one']).toBeUndefined();
   });
 
+  it('reverts a host edit of a value the translator rewrites (a reference to a host copy), and never writes it up', () => {
+    const KEY = 'nginx.ingress.kubernetes.io/auth-secret';
+    const rewriting = (v: LabelsAndAnnotations): LabelsAndAnnotations => {
+      const d = desiredFor(v);
+      return { ...d, annotations: { ...d.annotations, [KEY]: `${v.annotations[KEY]}-x-ns-x-vc` } };
+    };
+    const tenant = patched(BASE, { annotations: { [KEY]: 'creds' } });
+    const first = sync({ ...input(tenant, { labels: {}, annotations: {} }), desiredHost: rewriting(tenant) });
+    expect(first.plan.host.annotations[KEY]).toBe('creds-x-ns-x-vc');
+    // The host's value changes (an admin's edit, or a cached copy older than the syncer's last write).
+    const edited = patched(first.after.host, { annotations: { [KEY]: 'other-x-ns-x-vc' } });
+    const again = planMetadata({ ...input(tenant, edited, first.after), desiredHost: rewriting(tenant) });
+    expect(again.host.annotations[KEY]).toBe('creds-x-ns-x-vc');
+    expect(again.hostChanged).toBe(true);
+    expect(again.virtualChanged).toBe(false);
+  });
+
   it('never shows the host keys the kind says are the host cluster’s own', () => {
     const last = syncedPair(BASE);
     const host = patched(last.host, {

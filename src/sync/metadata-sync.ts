@@ -34,7 +34,8 @@
  *    a change by the tenant since `last` (added, changed, removed) goes to the host; otherwise a
  *    change on the host since `last` (edited or removed) of a key that was recorded at `last`
  *    stays on the host and flows up to the virtual object under its virtual key; if both changed,
- *    the tenant wins. Without `last` (after a restart) the tenant wins for every key and nothing
+ *    the tenant wins. A key whose value the translator rewrites (desired differs from the tenant's:
+ *    a reference to a host copy) is the syncer's alone: a host change of it is reverted, never shown. Without `last` (after a restart) the tenant wins for every key and nothing
  *    flows up. A host key that cannot be translated back to exactly one virtual key never flows up.
  * 4. The plan holds the complete host maps to write (with up-to-date records listing every key the
  *    syncer set, host keys excluded) and, only when something flows up, the complete tenant maps
@@ -317,7 +318,13 @@ function planMap(rules: MapRules, s: MapState): MapPlan {
     const hostChanged = last?.record?.has(key) === true && own(s.host, key) !== own(last.host, key);
     const tenantChanged =
       !last || virtualKey === undefined || own(s.virtual, virtualKey) !== own(last.virtual, virtualKey);
-    if (hostChanged && !tenantChanged && virtualKey !== undefined) {
+    // A value the translator rewrites (an annotation naming a Secret, which names its host copy there)
+    // is the syncer's to write: the host's value is a host name, never the tenant's.
+    const rewritten =
+      virtualKey !== undefined &&
+      Object.hasOwn(s.desired, key) &&
+      own(s.desired, key) !== own(s.virtual, virtualKey);
+    if (hostChanged && !tenantChanged && virtualKey !== undefined && !rewritten) {
       write(key, own(s.host, key), true);
       if (own(s.virtual, virtualKey) !== own(s.host, key)) out.up.set(virtualKey, own(s.host, key));
     } else {

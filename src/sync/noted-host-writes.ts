@@ -15,11 +15,21 @@ import type { MetadataPlan } from './metadata-sync.ts';
 export class NotedHostWrites extends ForwardingClient {
   private uid: string | undefined;
   private sent: LabelsAndAnnotations | undefined;
+  private sentFrom: string | undefined;
 
   /** Notes updates of the object with this UID from now on; what was sent before no longer counts. */
   follow(uid: string | undefined): void {
     this.uid = uid;
     this.sent = undefined;
+    this.sentFrom = undefined;
+  }
+
+  /**
+   * The resourceVersion the last noted update was made from (the object as read before it), when
+   * one was: a cached copy still at it has not shown that write yet.
+   */
+  get updatedFrom(): string | undefined {
+    return this.sentFrom;
   }
 
   /**
@@ -45,8 +55,10 @@ export class NotedHostWrites extends ForwardingClient {
     const written = await this.inner.update<T>(type, namespace, object, options);
     // A subresource write (status, ephemeral containers) leaves the object's metadata as it was.
     const meta = object.metadata;
-    if (!options?.subresource && !options?.dryRun && this.uid !== undefined && meta?.uid === this.uid)
+    if (!options?.subresource && !options?.dryRun && this.uid !== undefined && meta?.uid === this.uid) {
       this.sent = { labels: { ...meta.labels }, annotations: { ...meta.annotations } };
+      this.sentFrom = meta.resourceVersion;
+    }
     return written;
   }
 }

@@ -386,3 +386,50 @@ describe('a host source the new leader host cache lacks (its watch behind)', () 
     expect(c.virtual.objects(SC)).toEqual([]);
   });
 });
+
+describe('a host cache behind the syncer’s own write of labels and annotations', () => {
+  it("does not take the copy's older labels for the host's change and write them up over the tenant's", async () => {
+    const CM = Resources.configMaps;
+    const t = await start({
+      kinds: ['configmaps'],
+      virtual: [
+        // A pod that uses it: config maps are synced while a pod names them.
+        [
+          PODS,
+          {
+            metadata: { name: 'uses-app', namespace: 'team', uid: 'pod-1' },
+            spec: { containers: [{ name: 'c', image: 'i', envFrom: [{ configMapRef: { name: 'app' } }] }] },
+          },
+        ],
+        [
+          CM,
+          {
+            metadata: { name: 'app', namespace: 'team', uid: 'cm-1', labels: { tier: 'a' } },
+            data: { k: 'v' },
+          },
+        ],
+      ],
+    });
+    await t.settle();
+    const hostCopy = () => t.host.objects(CM, HOST_NS)[0]!;
+    expect(hostCopy().metadata?.labels?.tier).toBe('a');
+
+    // The host's watch is slow: the syncer's next write is answered, its event held back.
+    t.host.holdWatchEvents('configmaps');
+    const v = t.virtual.objects(CM, 'team')[0]!;
+    await t.virtual.update(CM, 'team', { ...v, metadata: { ...v.metadata, labels: { tier: 'b' } } });
+    await t.delivered();
+    await t.settle();
+    expect(hostCopy().metadata?.labels?.tier).toBe('b');
+    // Something else brings the key back while the cache still shows the copy as it was.
+    t.controllers.get('configmaps')!.controller.enqueue('team/app');
+    await t.settle();
+    expect(t.virtual.objects(CM, 'team')[0]!.metadata?.labels?.tier).toBe('b');
+
+    t.host.releaseWatchEvents();
+    await t.delivered();
+    await t.settle();
+    expect(t.virtual.objects(CM, 'team')[0]!.metadata?.labels?.tier).toBe('b');
+    expect(hostCopy().metadata?.labels?.tier).toBe('b');
+  });
+});

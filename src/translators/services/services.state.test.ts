@@ -333,6 +333,10 @@ describe('services state table', () => {
     expect(specOf(hostSvc(table)).type).toBe('ClusterIP');
     expect(specOf(hostSvc(table)).ports?.[0]?.nodePort).toBeUndefined();
     expect(specOf(virtualSvc(table)).clusterIP).toBe(specOf(hostSvc(table)).clusterIP);
+    // The host copy still holds the load balancer's address (its controller has not dropped it yet):
+    // a Service of another type may hold none (the API server refuses it), so none is shown.
+    expect(hostSvc(table)?.status).toEqual({ loadBalancer: { ingress: [{ ip: '203.0.113.7' }] } });
+    expect(virtualSvc(table)?.status).toEqual({ loadBalancer: {} });
   });
 
   describe("node ports: the virtual Service's asked for, the host's where it has given them out", () => {

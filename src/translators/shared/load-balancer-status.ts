@@ -20,7 +20,13 @@ export async function writeLoadBalancerStatusUp(
   latest: KubeObject,
   host: KubeObject,
 ): Promise<{ latest: KubeObject; written: boolean }> {
-  const status = loadBalancerStatusFromHost(host);
+  // A Service holds a load balancer's addresses only while it is of type LoadBalancer (the API server
+  // refuses them otherwise): the host copy may not have dropped its own yet after a change of type.
+  const serviceType = (latest.spec as { type?: string } | undefined)?.type;
+  const status =
+    type.kind === 'Service' && serviceType !== 'LoadBalancer'
+      ? { loadBalancer: {} }
+      : loadBalancerStatusFromHost(host);
   if (sameJson(status, virtual.status ?? { loadBalancer: {} })) return { latest, written: false };
   const updated = await ctx.virtual.update(
     type,
