@@ -62,6 +62,8 @@ const REFERENCE_INDEX = 'ingresses/references';
 
 /** How many Ingresses' shown statuses are remembered (see statusOfTenantController). */
 const STATUSES_REMEMBERED = 10_000;
+/** How long an existing Ingress may name an object whose copy is on its way before the tenant is told. */
+const COPY_GRACE_MS = 5_000;
 
 /** An Ingress's load-balancer status, as text to compare. */
 const statusText = (ingress: KubeObject): string =>
@@ -132,6 +134,13 @@ export function ingressesKind(
    * forgets only whose an address was, as a restart does.
    */
   const statusShown = new Map<string, string>();
+  /**
+   * Since when (monotonic ms) an Ingress has named an object whose copy is on its way, and when to
+   * look again: told to the tenant only past COPY_GRACE_MS. Few keys at a time (cleared whole past
+   * STATUSES_REMEMBERED, as statusShown).
+   */
+  const copiesComingSince = new Map<string, number>();
+  const recheckAfter = new Map<string, number>();
 
   /**
    * Whether the load-balancer status the virtual Ingress shows is its own ingress controller's, to be
@@ -189,6 +198,8 @@ export function ingressesKind(
     const refused: string[] = [];
     const waiting: string[] = [];
     const missing: string[] = [];
+    /** References whose object exists and whose copy is on its way (the secrets kind makes it). */
+    const coming: string[] = [];
     const absent = new Set<string>();
     const ns = ctx.virtualNamespace;
     // The host's cert-manager issues into the TLS Secrets of an Ingress naming an offered
@@ -208,7 +219,7 @@ export function ingressesKind(
       if (verdict.state === 'refused') refused.push(`${ref.field}: ${verdict.message}`);
       else if (verdict.state === 'waiting' && mayWait) waiting.push(`${ref.field}: ${verdict.message}`);
       else if (verdict.state === 'waiting') {
-        missing.push(`${what}: its host copy is not there (${ref.field})`);
+        coming.push(`${what}: its host copy is not there (${ref.field})`);
         absent.add(referenceKey(ref.kind, `${ref.namespace}/${ref.name}`));
       } else if (verdict.state === 'absent-optional') {
         missing.push(`${what} not found (${ref.field})`);
@@ -222,6 +233,17 @@ export function ingressesKind(
       if (made.state === 'refused')
         throw new TerminalError(`cannot sync this ingress: ${ref.field}: ${made.message}`);
     }
+    // A copy on its way (the tenant named a Secret that exists, in an update) usually comes within a
+    // moment, renaming the reference: only one still missing after COPY_GRACE_MS is told.
+    if (coming.length) {
+      const since = copiesComingSince.get(ctx.key) ?? ctx.clock.monotonicNow();
+      const left = since + COPY_GRACE_MS - ctx.clock.monotonicNow();
+      if (left > 0) {
+        if (copiesComingSince.size >= STATUSES_REMEMBERED) copiesComingSince.clear();
+        copiesComingSince.set(ctx.key, since);
+        recheckAfter.set(ctx.key, left);
+      } else missing.push(...coming);
+    } else copiesComingSince.delete(ctx.key);
     if (missing.length)
       await ctx.events.record(
         virtual,
@@ -449,6 +471,12 @@ export function ingressesKind(
         statusShown.set(ctx.key, statusText(latest));
       }
       if (await writePlannedMetadataUp(ctx, INGRESSES, latest, plan)) result.virtualWritten = true;
+      // A copy on its way not told yet (resolveReferences): looked at again once the grace is over.
+      const recheck = recheckAfter.get(ctx.key);
+      if (recheck !== undefined) {
+        recheckAfter.delete(ctx.key);
+        result.requeueAfterMs = recheck;
+      }
       return result;
     },
   };

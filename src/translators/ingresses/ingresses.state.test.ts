@@ -610,11 +610,40 @@ describe('ingresses state table', () => {
     await table.settle();
     expect(table.host.objects(SVC, HOST_NS).map((s) => s.metadata?.name)).not.toContain(hostName('web'));
     expect(backendName(hostIngress(table))).toMatch(/^vsyncer-absent-[0-9a-f]{20}$/);
+    // A copy may be on its way: the tenant is told once it has stayed away a few seconds.
+    expect(events(table)).toEqual([]);
+    table.clock.advance(5000);
+    await table.settle();
     expect(events(table)).toContainEqual({
       reason: 'SyncError',
       message:
         'synced without what it names until that exists: Service "web": its host copy is not there (spec.rules[0].http.paths[0].backend.service.name)',
     });
+  });
+
+  it('an Ingress changed to name another existing Secret: pointed at nothing until its copy comes a moment later, and no word to the tenant', async () => {
+    const table = await withObjects([
+      [SVC, service('web')],
+      [SECRETS, secret('a')],
+      [SECRETS, secret('b')],
+      [ING, ingress(routeTo('web'), { [AUTH_SECRET]: 'a' })],
+    ]);
+    expect(hostIngress(table)?.metadata?.annotations?.[AUTH_SECRET]).toBe(hostName('a'));
+    // The secrets kind copies b only once an Ingress names it: hold its create back a moment.
+    table.host.holdWatchEvents('secrets');
+    const v = table.virtual.objects(ING, 'team')[0]!;
+    await table.virtual.update(ING, 'team', {
+      ...v,
+      metadata: { ...v.metadata, annotations: { ...v.metadata?.annotations, [AUTH_SECRET]: 'b' } },
+    });
+    await table.settle();
+    table.host.releaseWatchEvents();
+    await table.settle();
+    expect(hostIngress(table)?.metadata?.annotations?.[AUTH_SECRET]).toBe(hostName('b'));
+    expect(table.virtual.objects(ING, 'team')[0]!.metadata?.annotations?.[AUTH_SECRET]).toBe('b');
+    table.clock.advance(10_000);
+    await table.settle();
+    expect(events(table)).toEqual([]);
   });
 
   it('a new Ingress naming a Service whose copy never comes is synced pointing at nothing after a few retries', async () => {
