@@ -234,8 +234,10 @@ export function ingressesKind(
         throw new TerminalError(`cannot sync this ingress: ${ref.field}: ${made.message}`);
     }
     // A copy on its way (the tenant named a Secret that exists, in an update) usually comes within a
-    // moment, renaming the reference: only one still missing after COPY_GRACE_MS is told.
-    if (coming.length) {
+    // moment, renaming the reference: only one still missing after COPY_GRACE_MS is told. (A new
+    // Ingress has waited for it already: mayWaitForCopies.)
+    if (coming.length && !current) missing.push(...coming);
+    else if (coming.length) {
       const since = copiesComingSince.get(ctx.key) ?? ctx.clock.monotonicNow();
       const left = since + COPY_GRACE_MS - ctx.clock.monotonicNow();
       if (left > 0) {
