@@ -136,8 +136,8 @@ export function ingressesKind(
   const statusShown = new Map<string, string>();
   /**
    * Since when (monotonic ms) an Ingress has named an object whose copy is on its way, and when to
-   * look again: told to the tenant only past COPY_GRACE_MS. Few keys at a time (cleared whole past
-   * STATUSES_REMEMBERED, as statusShown).
+   * look again: told to the tenant only past COPY_GRACE_MS. Few keys at a time (both cleared whole
+   * past STATUSES_REMEMBERED, as statusShown: a re-check left by an update that failed goes too).
    */
   const copiesComingSince = new Map<string, number>();
   const recheckAfter = new Map<string, number>();
@@ -241,7 +241,10 @@ export function ingressesKind(
       const since = copiesComingSince.get(ctx.key) ?? ctx.clock.monotonicNow();
       const left = since + COPY_GRACE_MS - ctx.clock.monotonicNow();
       if (left > 0) {
-        if (copiesComingSince.size >= STATUSES_REMEMBERED) copiesComingSince.clear();
+        if (copiesComingSince.size >= STATUSES_REMEMBERED) {
+          copiesComingSince.clear();
+          recheckAfter.clear();
+        }
         copiesComingSince.set(ctx.key, since);
         recheckAfter.set(ctx.key, left);
       } else missing.push(...coming);
