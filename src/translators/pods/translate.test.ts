@@ -1480,6 +1480,10 @@ describe('denied pod metadata', () => {
     ['kuma.io/sidecar-injection', true],
     ['kueue.x-k8s.io/queue-name', true],
     ['kueue.x-k8s.io/pod-group-name', true],
+    ['instrumentation.opentelemetry.io/inject-java', true],
+    ['sidecar.opentelemetry.io/inject', true],
+    ['admission.datadoghq.com/java-lib.custom-image', true],
+    ['ad.datadoghq.com/main.checks', true],
     // Asking for the mesh's sidecar is the tenant's choice; what it mounts is not.
     ['sidecar.istio.io/inject', false],
     ['app', false],

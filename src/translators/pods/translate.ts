@@ -206,6 +206,15 @@ export const DEFAULT_DENIED_POD_METADATA_KEYS: readonly string[] = [
   'ovn.kubernetes.io/*',
   'ipam.spidernet.io/*',
   'ipam.antrea.io/*',
+  // The OpenTelemetry operator injects the Instrumentation (`namespace/name`: any namespace's, with
+  // its exporter endpoints and credentials) or the collector sidecar (a host-namespace collector,
+  // another tenant's copy among them) named here; Datadog's admission controller injects libraries
+  // and mounts of its agent's socket, and its node agent runs the checks these configure from the
+  // node's network.
+  'instrumentation.opentelemetry.io/*',
+  'sidecar.opentelemetry.io/*',
+  'admission.datadoghq.com/*',
+  'ad.datadoghq.com/*',
 ];
 
 /**
