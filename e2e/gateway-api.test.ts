@@ -203,7 +203,8 @@ describe('Gateway API', () => {
   it('a route with a backend in another virtual namespace is kept off the host without a ReferenceGrant there, and synced once one allows it', async () => {
     await apply('virtual', service('api', other));
     await apply('virtual', route('cross', [{ name: 'gw' }], [{ name: 'api', namespace: other }]));
-    const events = await waitForEvents('virtual', ns, 'cross', 'SyncError');
+    // vCluster's reason for it.
+    const events = await waitForEvents('virtual', ns, 'cross', 'RefNotPermitted');
     expect(events.map((e) => e.message).join('\n')).toContain(
       `no ReferenceGrant in namespace ${other} allows it`,
     );

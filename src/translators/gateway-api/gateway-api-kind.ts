@@ -27,6 +27,7 @@ import {
   isHostsOwnClass,
   offersClass,
 } from '../shared/from-host.ts';
+import { CopyGrace } from '../shared/copy-grace.ts';
 import { hostMetadataFor, sameJson } from '../shared/host-metadata.ts';
 import { hostObjectAnnotationsRefusal } from '../shared/host-object-annotations.ts';
 import type { LabelSelector } from '../../naming/labels.ts';
@@ -50,6 +51,9 @@ import {
 } from '../host-gateways/imported-parents.ts';
 import { HOST_GATEWAYS_KIND } from '../host-gateways/mirror.ts';
 import { replicaOf } from '../mapped-host-data/kind.ts';
+
+/** The event reason of a reference into another namespace that nothing there allows (vCluster's). */
+const REF_NOT_PERMITTED_REASON = 'RefNotPermitted';
 
 /** Virtual objects by what they name: `Kind/namespace/name`, and `grants/<namespace>` for cross-namespace references. */
 const REFERENCE_INDEX = 'gateway-api/references';
@@ -178,6 +182,9 @@ export function gatewayApiKind(
     return undefined;
   }
 
+  /** Objects naming an object whose copy is on its way: told to the tenant only past the grace. */
+  const copiesComing = new CopyGrace();
+
   /**
    * How each reference reads on the host: its copy's host name once that copy provably is the copy
    * of exactly that object; a wait while a copy is on its way; otherwise (missing, a kind not synced,
@@ -200,6 +207,8 @@ export function gatewayApiKind(
     const mayWait = mayWaitForCopies(ctx, current);
     const waiting: string[] = [];
     const problems: string[] = [];
+    /** References whose object exists and whose copy is on its way (CopyGrace), by field. */
+    const coming = new Map<string, string>();
     const forbidden: string[] = [];
     const absent = new Set<string>();
     /** Parents that are host Gateways shown here, by field: the host Gateway each names on the host. */
@@ -243,17 +252,39 @@ export function gatewayApiKind(
         // A copy on its way comes within a few retries; one that does not (its host name held by an
         // object the syncer does not manage, a copy refused) must not keep the rest off the host.
         if (mayWait) waiting.push(`${ref.field}: ${verdict.message}`);
-        else refuse(verdict.missing ? 'not found' : 'its host copy is not there');
+        else if (verdict.missing) refuse('not found');
+        else {
+          coming.set(ref.field, `${what} (${ref.field}): its host copy is not there`);
+          absent.add(ref.field);
+        }
       } else if (verdict.state === 'absent-optional') refuse('not found');
       else if (verdict.state === 'refused') refuse(verdict.message.replace(/^[^:]*: /, ''));
     }
+    // vCluster's reason and words for a reference the virtual cluster does not allow.
     if (forbidden.length)
-      throw new TerminalError(`cannot sync this ${type.kind}: not permitted: ${forbidden.join('; ')}`);
+      throw new TerminalError(
+        `Gateway API reference not permitted: ${forbidden.join('; ')}; this ${type.kind} is not synced`,
+        REF_NOT_PERMITTED_REASON,
+      );
+    // An existing object that comes to name a copy on its way (a Gateway made a moment ago) is told
+    // only if the copy stays away past the grace; a new one has waited for it already.
+    let inGrace = false;
+    if (!coming.size) copiesComing.settled(ctx.key);
+    else if (!current || copiesComing.tellNow(ctx.key, ctx.clock.monotonicNow()))
+      problems.push(...coming.values());
+    else inGrace = true;
     const parents = gatewayApiReferences(virtual).filter((r) => r.crossNamespace === 'allowed-routes');
-    if (parents.length && parents.every((p) => absent.has(p.field)) && !waiting.length)
+    if (parents.length && parents.every((p) => absent.has(p.field)) && !waiting.length) {
+      // No parent takes it only because one's copy is on its way: the copy (still attached to what it
+      // named before) stays until the grace is over, rather than being removed for a moment.
+      if (inGrace && parents.some((p) => coming.has(p.field)))
+        throw new WaitingError([...coming.values()].join('; '), {
+          retryAfterMs: copiesComing.takeRecheck(ctx.key),
+        });
       throw new TerminalError(
         `cannot sync this ${type.kind}: none of its parents can take it (${problems.join('; ')})`,
       );
+    }
     if (waiting.length) throw new WaitingError(waiting.join('; '));
     if (problems.length)
       await ctx.events.record(
@@ -649,6 +680,9 @@ export function gatewayApiKind(
         }
       }
       if (await writePlannedMetadataUp(ctx, type, latest, plan)) result.virtualWritten = true;
+      // A copy on its way not told yet (resolveReferences): looked at again once the grace is over.
+      const recheck = copiesComing.takeRecheck(ctx.key);
+      if (recheck !== undefined) result.requeueAfterMs = recheck;
       return result;
     },
   };

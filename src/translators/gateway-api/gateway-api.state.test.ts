@@ -151,9 +151,9 @@ describe('gateways state table', () => {
     expect(hostObject(table, GW, 'gw')).toBeUndefined();
     expect(events(table, 'Gateway')).toEqual([
       {
-        reason: 'SyncError',
+        reason: 'RefNotPermitted',
         message:
-          'cannot sync this Gateway: not permitted: Secret "tls" of namespace certs (spec.listeners[0].tls.certificateRefs[0].name): no ReferenceGrant in namespace certs allows it',
+          'Gateway API reference not permitted: Secret "tls" of namespace certs (spec.listeners[0].tls.certificateRefs[0].name): no ReferenceGrant in namespace certs allows it; this Gateway is not synced',
       },
     ]);
     await table.virtual.create(
@@ -515,6 +515,53 @@ describe('httproutes state table', () => {
     await table.settle();
     expect(hostObject(table, SVC, 'web')).toBeUndefined();
     expect(backendNames()).toEqual([ABSENT]);
+    // A copy may be on its way: the tenant is told once it has stayed away a few seconds.
+    expect(events(table, 'HTTPRoute')).toEqual([]);
+    table.clock.advance(5000);
+    await table.settle();
+    expect(events(table, 'HTTPRoute')).toEqual([
+      {
+        reason: 'SyncError',
+        message:
+          'synced pointing at nothing in place of: Service "web" (spec.rules[0].backendRefs[0].name): its host copy is not there',
+      },
+    ]);
+  });
+
+  it('a route moved to a Gateway made a moment ago: its copy stays attached where it was until the new copy comes, and no word to the tenant', async () => {
+    const table = await tableWithRoute(route([{ name: 'gw' }], [{ backendRefs: [backend('web')] }]));
+    const parentNames = () => specOf(hostObject(table, HR, 'web')).parentRefs.map((p: Spec) => p.name);
+    expect(parentNames()).toEqual([hostName('gw')]);
+    // The host cache shows the new Gateway's copy only a moment after it is made.
+    table.host.holdWatchEvents('gateways');
+    await table.virtual.create(GW, 'team', gateway('next', [listener()]));
+    const r = virtualObject(table, HR, 'web')!;
+    await table.virtual.update(HR, 'team', { ...r, spec: { ...specOf(r), parentRefs: [{ name: 'next' }] } });
+    await table.settle();
+    expect(parentNames()).toEqual([hostName('gw')]);
+    table.host.releaseWatchEvents();
+    await table.settle();
+    expect(parentNames()).toEqual([hostName('next')]);
+    table.clock.advance(10_000);
+    await table.settle();
+    expect(parentNames()).toEqual([hostName('next')]);
+    expect(events(table, 'HTTPRoute')).toEqual([]);
+  });
+
+  it('a route moved to a Gateway whose copy never comes: removed from the host once the grace is over, the tenant told why', async () => {
+    const table = await tableWithRoute(route([{ name: 'gw' }], [{ backendRefs: [backend('web')] }]));
+    table.host.holdWatchEvents('gateways');
+    await table.virtual.create(GW, 'team', gateway('next', [listener()]));
+    const r = virtualObject(table, HR, 'web')!;
+    await table.virtual.update(HR, 'team', { ...r, spec: { ...specOf(r), parentRefs: [{ name: 'next' }] } });
+    await table.settle();
+    expect(hostObject(table, HR, 'web')).toBeDefined();
+    table.clock.advance(5000);
+    await table.settle();
+    expect(hostObject(table, HR, 'web')).toBeUndefined();
+    expect(events(table, 'HTTPRoute').map((e) => e.message)).toEqual([
+      'cannot sync this HTTPRoute: none of its parents can take it (Gateway "next" (spec.parentRefs[0].name): its host copy is not there); its host copy is removed',
+    ]);
   });
 
   it('a backend in another namespace: the route is kept off the host without a ReferenceGrant there; synced once granted; removed when the grant goes', async () => {
@@ -524,9 +571,11 @@ describe('httproutes state table', () => {
     );
     const backendName = () => specOf(hostObject(table, HR, 'web')).rules[0].backendRefs[0].name;
     expect(hostObject(table, HR, 'web')).toBeUndefined();
-    expect(events(table, 'HTTPRoute')[0]!.message).toBe(
-      'cannot sync this HTTPRoute: not permitted: Service "api" of namespace other (spec.rules[0].backendRefs[0].name): no ReferenceGrant in namespace other allows it',
-    );
+    expect(events(table, 'HTTPRoute')[0]).toEqual({
+      reason: 'RefNotPermitted',
+      message:
+        'Gateway API reference not permitted: Service "api" of namespace other (spec.rules[0].backendRefs[0].name): no ReferenceGrant in namespace other allows it; this HTTPRoute is not synced',
+    });
     // A grant for another kind of route, or for another namespace, allows nothing.
     await table.virtual.create(
       GRANTS,

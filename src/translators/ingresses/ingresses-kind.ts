@@ -39,6 +39,7 @@ import {
   type JudgingContext,
 } from './cert-manager.ts';
 import { judgeOrMakeFilled } from '../shared/filled-secrets.ts';
+import { CopyGrace } from '../shared/copy-grace.ts';
 import {
   hostIngressFor,
   hostSpecInSync,
@@ -62,8 +63,6 @@ const REFERENCE_INDEX = 'ingresses/references';
 
 /** How many Ingresses' shown statuses are remembered (see statusOfTenantController). */
 const STATUSES_REMEMBERED = 10_000;
-/** How long an existing Ingress may name an object whose copy is on its way before the tenant is told. */
-const COPY_GRACE_MS = 5_000;
 
 /** An Ingress's load-balancer status, as text to compare. */
 const statusText = (ingress: KubeObject): string =>
@@ -134,13 +133,8 @@ export function ingressesKind(
    * forgets only whose an address was, as a restart does.
    */
   const statusShown = new Map<string, string>();
-  /**
-   * Since when (monotonic ms) an Ingress has named an object whose copy is on its way, and when to
-   * look again: told to the tenant only past COPY_GRACE_MS. Few keys at a time (both cleared whole
-   * past STATUSES_REMEMBERED, as statusShown: a re-check left by an update that failed goes too).
-   */
-  const copiesComingSince = new Map<string, number>();
-  const recheckAfter = new Map<string, number>();
+  /** Ingresses naming an object whose copy is on its way: told to the tenant only past the grace. */
+  const copiesComing = new CopyGrace();
 
   /**
    * Whether the load-balancer status the virtual Ingress shows is its own ingress controller's, to be
@@ -234,21 +228,10 @@ export function ingressesKind(
         throw new TerminalError(`cannot sync this ingress: ${ref.field}: ${made.message}`);
     }
     // A copy on its way (the tenant named a Secret that exists, in an update) usually comes within a
-    // moment, renaming the reference: only one still missing after COPY_GRACE_MS is told. (A new
+    // moment, renaming the reference: only one still missing after the grace is told. (A new
     // Ingress has waited for it already: mayWaitForCopies.)
-    if (coming.length && !current) missing.push(...coming);
-    else if (coming.length) {
-      const since = copiesComingSince.get(ctx.key) ?? ctx.clock.monotonicNow();
-      const left = since + COPY_GRACE_MS - ctx.clock.monotonicNow();
-      if (left > 0) {
-        if (copiesComingSince.size >= STATUSES_REMEMBERED) {
-          copiesComingSince.clear();
-          recheckAfter.clear();
-        }
-        copiesComingSince.set(ctx.key, since);
-        recheckAfter.set(ctx.key, left);
-      } else missing.push(...coming);
-    } else copiesComingSince.delete(ctx.key);
+    if (!coming.length) copiesComing.settled(ctx.key);
+    else if (!current || copiesComing.tellNow(ctx.key, ctx.clock.monotonicNow())) missing.push(...coming);
     if (missing.length)
       await ctx.events.record(
         virtual,
@@ -477,11 +460,8 @@ export function ingressesKind(
       }
       if (await writePlannedMetadataUp(ctx, INGRESSES, latest, plan)) result.virtualWritten = true;
       // A copy on its way not told yet (resolveReferences): looked at again once the grace is over.
-      const recheck = recheckAfter.get(ctx.key);
-      if (recheck !== undefined) {
-        recheckAfter.delete(ctx.key);
-        result.requeueAfterMs = recheck;
-      }
+      const recheck = copiesComing.takeRecheck(ctx.key);
+      if (recheck !== undefined) result.requeueAfterMs = recheck;
       return result;
     },
   };

@@ -1,0 +1,57 @@
+/**
+ * A grace for an existing object (an Ingress, a Gateway API route) that comes to name an object
+ * whose host copy is on its way: a Secret the tenant just made, copied by the secrets kind a moment
+ * later. The host copy points at nothing meanwhile (a freed host name is never kept), but telling
+ * the tenant at once would be a false alarm with nearly every such change; only a copy still away
+ * after the grace is told, and the object is looked at again when the grace ends.
+ *
+ * A new object needs none of this: it waits for the copies it names before its first host write
+ * (mayWaitForCopies), so one still missing after that is told at once.
+ */
+
+/** How long an existing object may name an object whose copy is on its way before the tenant is told. */
+export const COPY_GRACE_MS = 5_000;
+
+/**
+ * How many objects' graces are remembered at once. Few are open at any time; past the bound both
+ * maps are cleared whole, which only shortens or restarts a grace (and drops a re-check that an
+ * update that failed left behind).
+ */
+const GRACES_REMEMBERED = 10_000;
+
+export class CopyGrace {
+  /** Since when (monotonic ms) each object has named a copy on its way. */
+  private readonly since = new Map<string, number>();
+  /** In how many ms each object is to be looked at again, for its reconcile's result to ask. */
+  private readonly recheck = new Map<string, number>();
+
+  /**
+   * Whether the copies on their way that the object `key` names are to be told now (`now` on the
+   * monotonic clock): once its grace is over. Until then a re-check at its end is noted (takeRecheck).
+   */
+  tellNow(key: string, now: number): boolean {
+    const since = this.since.get(key) ?? now;
+    const left = since + COPY_GRACE_MS - now;
+    if (left <= 0) return true;
+    if (!this.since.has(key) && this.since.size >= GRACES_REMEMBERED) {
+      this.since.clear();
+      this.recheck.clear();
+    }
+    this.since.set(key, since);
+    this.recheck.set(key, left);
+    return false;
+  }
+
+  /** The object names no copy on its way any more: a later one starts a grace of its own. */
+  settled(key: string): void {
+    this.since.delete(key);
+    this.recheck.delete(key);
+  }
+
+  /** When to look at `key` again (ms from now), once: undefined when no grace asks for it. */
+  takeRecheck(key: string): number | undefined {
+    const after = this.recheck.get(key);
+    this.recheck.delete(key);
+    return after;
+  }
+}
