@@ -218,3 +218,76 @@ describe('podPolicyViolations', () => {
     expect(message).not.toContain('host-internal-root');
   });
 });
+
+describe('podPolicyViolations: fields a newer Kubernetes may add where a pod names objects', () => {
+  /** A pod whose first container has these env and envFrom entries, and these volumes. */
+  const podWith = (env: unknown[], envFrom: unknown[] = [], volumes: unknown[] = []): Pod =>
+    ({
+      metadata: { name: 'web', namespace: 'team' },
+      spec: { containers: [{ name: 'main', image: 'app:1', env, envFrom }], volumes },
+    }) as Pod;
+  const refusal = (field: string) =>
+    `${field} is a field this syncer does not know, which could name an object of the host namespace; it is not allowed`;
+
+  it('every field Kubernetes 1.37 has there passes', () => {
+    const pod = podWith(
+      [
+        { name: 'a', valueFrom: { secretKeyRef: { name: 's', key: 'k', optional: true } } },
+        { name: 'b', valueFrom: { configMapKeyRef: { name: 'c', key: 'k', optional: false } } },
+        { name: 'c', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+        { name: 'd', valueFrom: { resourceFieldRef: { resource: 'limits.cpu' } } },
+        { name: 'e', valueFrom: { fileKeyRef: { volumeName: 'scratch', path: 'env', key: 'E' } } },
+      ],
+      [{ prefix: 'X_', secretRef: { name: 's', optional: true } }, { configMapRef: { name: 'c' } }],
+      [
+        {
+          name: 's',
+          secret: { secretName: 's', items: [{ key: 'k', path: 'p' }], defaultMode: 0o400, optional: true },
+        },
+        { name: 'c', configMap: { name: 'c', items: [], defaultMode: 0o444, optional: true } },
+        { name: 'd', persistentVolumeClaim: { claimName: 'data', readOnly: true } },
+        { name: 'e', ephemeral: { volumeClaimTemplate: { spec: {} } } },
+        projected(
+          'p',
+          { secret: { name: 's', items: [], optional: true } },
+          { configMap: { name: 'c', items: [], optional: true } },
+          { serviceAccountToken: { audience: 'vault', expirationSeconds: 600, path: 't' } },
+        ),
+      ],
+    );
+    expect(podPolicyViolations(pod, {})).toEqual([]);
+  });
+
+  it('an unknown env or envFrom source, or an unknown field of a key or object reference, is refused, each named', () => {
+    const pod = podWith(
+      [
+        { name: 'a', valueFrom: { hostSecretRef: { name: 'admin-token' } } },
+        { name: 'b', valueFrom: { secretKeyRef: { name: 's', key: 'k', namespace: 'kube-system' } } },
+      ],
+      [{ secretRef: { name: 's', namespace: 'kube-system' } }, { clusterSecretRef: { name: 'x' } }],
+    );
+    expect(podPolicyViolations(pod, {})).toEqual([
+      refusal('containers[0].env[0].valueFrom.hostSecretRef'),
+      refusal('containers[0].env[1].valueFrom.secretKeyRef.namespace'),
+      refusal('containers[0].envFrom[0].secretRef.namespace'),
+      refusal('containers[0].envFrom[1].clusterSecretRef'),
+    ]);
+  });
+
+  it('an unknown field of a volume source naming an object is refused', () => {
+    const pod = podWith(
+      [],
+      [],
+      [
+        { name: 's', secret: { secretName: 's', namespace: 'kube-system' } },
+        { name: 'd', persistentVolumeClaim: { claimName: 'data', volumeName: 'pv-of-another-tenant' } },
+        projected('p', { serviceAccountToken: { path: 't', serviceAccountName: 'host-admin' } } as never),
+      ],
+    );
+    expect(podPolicyViolations(pod, {})).toEqual([
+      refusal('volume "s": secret.namespace'),
+      refusal('volume "d": persistentVolumeClaim.volumeName'),
+      refusal('volume "p": projected.sources[0].serviceAccountToken.serviceAccountName'),
+    ]);
+  });
+});

@@ -85,6 +85,76 @@ const KNOWN_PROJECTIONS: ReadonlySet<string> = new Set([
 ]);
 
 /**
+ * The fields of the structures through which a pod names objects for the kubelet, as of Kubernetes
+ * 1.37: env and envFrom sources, and the volume sources naming the pod's objects. The pod spec's
+ * allow-list (spec-fields.ts) covers its top level only: a field a newer Kubernetes adds in one of
+ * these (as `fileKeyRef` came to env sources in 1.34) could name an object of the host namespace by
+ * plain name, copied as written, so it is refused until the syncer knows it.
+ */
+const KNOWN_NAMING_FIELDS = {
+  envSource: new Set(['fieldRef', 'resourceFieldRef', 'configMapKeyRef', 'secretKeyRef', 'fileKeyRef']),
+  keyRef: new Set(['name', 'key', 'optional']),
+  envFrom: new Set(['prefix', 'configMapRef', 'secretRef']),
+  objectRef: new Set(['name', 'optional']),
+  secretVolume: new Set(['secretName', 'items', 'defaultMode', 'optional']),
+  configMapVolume: new Set(['name', 'items', 'defaultMode', 'optional']),
+  claimVolume: new Set(['claimName', 'readOnly']),
+  projectedVolume: new Set(['sources', 'defaultMode']),
+  projectedObject: new Set(['name', 'items', 'optional']),
+  tokenProjection: new Set(['audience', 'expirationSeconds', 'path']),
+  ephemeralVolume: new Set(['volumeClaimTemplate']),
+} as const;
+
+/** `path.field` for each field of `value` (an object) not among `known`. */
+function unknownFields(value: unknown, known: ReadonlySet<string>, path: string): string[] {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return [];
+  return Object.keys(value)
+    .filter((field) => !known.has(field))
+    .map((field) => `${path}.${field}`);
+}
+
+/** The fields of a pod's naming structures this syncer does not know (KNOWN_NAMING_FIELDS). */
+function unknownNamingFields(pod: Pod): string[] {
+  const k = KNOWN_NAMING_FIELDS;
+  const out: string[] = [];
+  for (const field of ['initContainers', 'containers', 'ephemeralContainers'] as const)
+    (pod.spec?.[field] ?? []).forEach((container, c) => {
+      const at = `${field}[${c}]`;
+      (container.env ?? []).forEach((env, e) => {
+        const source = env.valueFrom as Record<string, unknown> | undefined;
+        const path = `${at}.env[${e}].valueFrom`;
+        out.push(...unknownFields(source, k.envSource, path));
+        out.push(...unknownFields(source?.configMapKeyRef, k.keyRef, `${path}.configMapKeyRef`));
+        out.push(...unknownFields(source?.secretKeyRef, k.keyRef, `${path}.secretKeyRef`));
+      });
+      (container.envFrom ?? []).forEach((from, f) => {
+        const path = `${at}.envFrom[${f}]`;
+        const source = from as Record<string, unknown>;
+        out.push(...unknownFields(source, k.envFrom, path));
+        out.push(...unknownFields(source.configMapRef, k.objectRef, `${path}.configMapRef`));
+        out.push(...unknownFields(source.secretRef, k.objectRef, `${path}.secretRef`));
+      });
+    });
+  for (const volume of pod.spec?.volumes ?? []) {
+    const at = `volume ${JSON.stringify(volume.name)}:`;
+    const v = volume as unknown as Record<string, unknown>;
+    out.push(...unknownFields(v.secret, k.secretVolume, `${at} secret`));
+    out.push(...unknownFields(v.configMap, k.configMapVolume, `${at} configMap`));
+    out.push(...unknownFields(v.persistentVolumeClaim, k.claimVolume, `${at} persistentVolumeClaim`));
+    out.push(...unknownFields(v.ephemeral, k.ephemeralVolume, `${at} ephemeral`));
+    out.push(...unknownFields(v.projected, k.projectedVolume, `${at} projected`));
+    (volume.projected?.sources ?? []).forEach((source, i) => {
+      const path = `${at} projected.sources[${i}]`;
+      const s = (source ?? {}) as Record<string, unknown>;
+      out.push(...unknownFields(s.secret, k.projectedObject, `${path}.secret`));
+      out.push(...unknownFields(s.configMap, k.projectedObject, `${path}.configMap`));
+      out.push(...unknownFields(s.serviceAccountToken, k.tokenProjection, `${path}.serviceAccountToken`));
+    });
+  }
+  return out;
+}
+
+/**
  * What in a virtual pod the host would act on with host authority and the policy does not allow:
  * one message per finding, naming the volume and field (and the tenant's own value), never a host
  * object, so it can be shown to the tenant as is. Empty when the pod may be synced.
@@ -147,5 +217,9 @@ export function podPolicyViolations(pod: Pod, policy: PodPolicy): string[] {
       }
     });
   }
+  for (const field of unknownNamingFields(pod))
+    out.push(
+      `${field} is a field this syncer does not know, which could name an object of the host namespace; it is not allowed`,
+    );
   return out;
 }
