@@ -626,6 +626,8 @@ describe('httproutes state table', () => {
       ABSENT,
       ABSENT,
     ]);
+    // Told once, and not again in other words (a grace of the copy's own next time, without it).
+    expect(events(table, 'HTTPRoute')).toHaveLength(1);
     const message = events(table, 'HTTPRoute')[0]!.message;
     expect(message).toContain('Service "host-api" (spec.rules[0].backendRefs[0].name): not found');
     expect(message).toContain(

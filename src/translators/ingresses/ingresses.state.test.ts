@@ -660,6 +660,14 @@ describe('ingresses state table', () => {
       await table.settle();
     }
     expect(backendName(hostIngress(table))).toMatch(/^vsyncer-absent-[0-9a-f]{20}$/);
+    // Told once, and not again in other words (a grace of the copy's own next time, without it).
+    expect(events(table)).toEqual([
+      {
+        reason: 'SyncError',
+        message:
+          'synced without what it names until that exists: Service "web": its host copy is not there (spec.rules[0].http.paths[0].backend.service.name)',
+      },
+    ]);
   });
 
   it('a resource backend: refused with the field named, nothing on the host', async () => {

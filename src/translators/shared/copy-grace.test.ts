@@ -12,6 +12,15 @@ describe('CopyGrace', () => {
     expect(grace.takeRecheck('team/web')).toBeUndefined();
   });
 
+  it('what a new object was told at once is told again while it stays away, with no grace', () => {
+    const grace = new CopyGrace();
+    grace.toldAtOnce('team/web', 1000);
+    expect(grace.takeRecheck('team/web')).toBeUndefined();
+    expect(grace.tellNow('team/web', 1001)).toBe(true);
+    grace.settled('team/web');
+    expect(grace.tellNow('team/web', 1002)).toBe(false);
+  });
+
   it('a settled object starts a grace of its own next time; others keep theirs', () => {
     const grace = new CopyGrace();
     grace.tellNow('team/a', 0);

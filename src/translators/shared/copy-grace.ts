@@ -33,13 +33,27 @@ export class CopyGrace {
     const since = this.since.get(key) ?? now;
     const left = since + COPY_GRACE_MS - now;
     if (left <= 0) return true;
+    this.remember(key, since);
+    this.recheck.set(key, left);
+    return false;
+  }
+
+  /**
+   * The copies on their way that `key` names are told now (a new object, which has waited for them
+   * already): they are told again while they stay away, without a grace of their own (one would
+   * word the next report without them, a second event seeming to say they came).
+   */
+  toldAtOnce(key: string, now: number): void {
+    this.remember(key, this.since.get(key) ?? now - COPY_GRACE_MS);
+    this.recheck.delete(key);
+  }
+
+  private remember(key: string, since: number): void {
     if (!this.since.has(key) && this.since.size >= GRACES_REMEMBERED) {
       this.since.clear();
       this.recheck.clear();
     }
     this.since.set(key, since);
-    this.recheck.set(key, left);
-    return false;
   }
 
   /** The object names no copy on its way any more: a later one starts a grace of its own. */
