@@ -78,8 +78,8 @@ describe('HTTPRoutes without ReferenceGrant copies', () => {
       metadata: { name: 'cross', namespace: ns },
       spec: { rules: [{ backendRefs: [{ name: 'api', namespace: other, port: 80 }] }] },
     });
-    // Not permitted yet: no copy, and the tenant is told.
-    await waitForEvents('virtual', ns, 'cross', 'SyncError');
+    // Not permitted yet: no copy, and the tenant is told (vCluster's reason).
+    await waitForEvents('virtual', ns, 'cross', 'RefNotPermitted');
     expect(await hostRoute('cross')).toBeUndefined();
 
     await apply('virtual', {
