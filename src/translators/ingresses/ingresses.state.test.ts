@@ -652,7 +652,7 @@ describe('ingresses state table', () => {
         SVC,
         { ...service('web'), spec: { type: 'ExternalName', externalName: 'web.prod.svc.cluster.local' } },
       ],
-      [ING, ingress(routeTo('web'))],
+      [ING, ingress({ ...routeTo('web'), defaultBackend: backend('gone') })],
     ]);
     expect(hostIngress(table)).toBeUndefined();
     for (let i = 0; i < 10; i++) {
@@ -665,7 +665,7 @@ describe('ingresses state table', () => {
       {
         reason: 'SyncError',
         message:
-          'synced without what it names until that exists: Service "web": its host copy is not there (spec.rules[0].http.paths[0].backend.service.name)',
+          'synced without what it names until that exists: Service "gone" not found (spec.defaultBackend.service.name); Service "web": its host copy is not there (spec.rules[0].http.paths[0].backend.service.name)',
       },
     ]);
   });
