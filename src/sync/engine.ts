@@ -857,10 +857,13 @@ export class KindController implements SyncComponent {
     if (failuresBefore !== 1 || !isApiError(err) || this.sourceSide !== 'virtual') return;
     const virtual = this.sourceInformer?.store.get(key);
     if (!virtual) return;
+    const server = `the ${err.cluster === 'host' ? 'host' : 'virtual'} cluster's API server`;
     const what =
       err.kind === 'conflict' && err.serverMessage
         ? err.serverMessage
-        : `the ${err.cluster === 'host' ? 'host' : 'virtual'} cluster's API server answered ${err.statusCode}${err.reason ? ` ${err.reason}` : ''}; trying again`;
+        : err.kind === 'network'
+          ? `${server} could not be reached; trying again`
+          : `${server} answered ${err.statusCode}${err.reason ? ` ${err.reason}` : ''}; trying again`;
     const message = scrubHostNames(
       `Error syncing: ${what}`,
       { vcName: this.env.vcName, hostNamespace: this.env.hostNamespace },

@@ -1181,8 +1181,9 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
           ctx.log.info('host pod not in the cache but still on the host; waiting for the cache');
           return { requeueAfterMs: HOST_CACHE_BEHIND_RECHECK_MS };
         }
-        ctx.log.info('host pod disappeared, deleting the virtual pod');
+        // Logged once done: a delete the virtual API server refuses is retried, and said each time.
         await deletePod(ctx, 'virtual', virtualPod, 0);
+        ctx.log.info('host pod disappeared: deleted the virtual pod');
         return { virtualWritten: true };
       }
       const admission = hostAdmission(virtualPod);

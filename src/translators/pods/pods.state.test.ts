@@ -541,6 +541,19 @@ describe('pods state table', () => {
     expect((hostPods(table)[0]!.spec as { containers: { image: string }[] }).containers[0]!.image).toBe(
       'app:3',
     );
+
+    // A host that cannot be reached (no status code) is said in words, not as "answered 0".
+    for (let i = 0; i < 3; i++)
+      table.host.failNext(
+        'update',
+        'pods',
+        new ApiError('host', 0, undefined, 'connect ECONNREFUSED 10.0.0.1:6443'),
+      );
+    await changeImage('app:4');
+    expect(syncErrors().map((e) => e.message)).toContain(
+      "Error syncing: the host cluster's API server could not be reached; trying again",
+    );
+    expect(JSON.stringify(syncErrors())).not.toContain('10.0.0.1');
   });
 
   it('a virtual API server that keeps no observed generations (before 1.34) is not written the status again at every reconcile', async () => {
