@@ -683,8 +683,9 @@ export class FakeCluster implements ClusterClient {
 
   /**
    * What the API server does on a Service update: an omitted cluster IP keeps the allocated one, a
-   * changed one is refused (cluster IPs are immutable), and node ports are kept per port or
-   * allocated when the type comes to need them.
+   * changed one is refused (cluster IPs are immutable), one that had none (an ExternalName turned
+   * ClusterIP) is allocated as on create, and node ports are kept per port or allocated when the
+   * type comes to need them.
    */
   private keepServiceAddresses(type: ResourceType, old: KubeObject, next: KubeObject): void {
     type Spec = {
@@ -695,6 +696,10 @@ export class FakeCluster implements ClusterClient {
     };
     const before = (old.spec ?? {}) as Spec;
     const after = (next.spec ??= {}) as Spec;
+    if (after.type !== 'ExternalName' && !before.clusterIP) {
+      this.allocateServiceAddresses(type, next);
+      return;
+    }
     if (after.type !== 'ExternalName' && before.clusterIP) {
       if (after.clusterIP && after.clusterIP !== before.clusterIP)
         throw this.invalid(

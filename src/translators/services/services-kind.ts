@@ -506,10 +506,17 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
       // allocates, and the virtual Service takes that (below), so the ask is not made again.
       // The health-check port too while the host has none yet (a type or policy changed to
       // LoadBalancer with Local traffic): once allocated it stays.
-      const asking = askingForVirtualNodePorts(desired, virtual, {
+      // So are the virtual Service's cluster IPs while the copy has none (an ExternalName turned
+      // ClusterIP): granted, the tenant's Service need not be made again with the host's.
+      const withIPs = askingForVirtualClusterIPs(desired, virtual);
+      const asking = askingForVirtualNodePorts(withIPs ?? desired, virtual, {
         healthCheck: !specOf(host).healthCheckNodePort,
       });
-      const attempts = asking && !hostSpecInSync(asking, host) ? [asking, desired] : [desired];
+      const attempts = [
+        asking && !hostSpecInSync(asking, host) ? asking : undefined,
+        withIPs,
+        desired,
+      ].filter((a): a is KubeObject => a !== undefined);
       const latestHost = await firstAccepted(ctx, attempts, async (attempt) => {
         // Refused the ports asked for, with nothing else to change: the copy stays as it is.
         if (!plan.hostChanged && hostSpecInSync(attempt, host)) return host;

@@ -295,6 +295,42 @@ describe('services state table', () => {
     expect(specOf(hostSvc(table, 'ext')).clusterIP).toBeUndefined();
   });
 
+  it("ExternalName → ClusterIP: the host copy asks for the IP the virtual Service got, so the tenant's Service is not made again", async () => {
+    const table = await withService(
+      service('ext', { type: 'ExternalName', externalName: 'example.com', selector: undefined }),
+    );
+    const before = virtualSvc(table, 'ext')!;
+    await table.virtual.update(SVC, 'team', {
+      ...before,
+      spec: { type: 'ClusterIP', selector: { app: 'web' }, ports: [{ port: 80 }] },
+    });
+    await table.settle();
+    const virtualIP = specOf(virtualSvc(table, 'ext')).clusterIP;
+    expect(virtualIP).toMatch(/^10\.96\.1\./);
+    expect(specOf(hostSvc(table, 'ext'))).toMatchObject({ type: 'ClusterIP', clusterIP: virtualIP });
+    expect(virtualSvc(table, 'ext')!.metadata?.uid).toBe(before.metadata?.uid);
+    expect(table.virtual.writeLog().filter((w) => w.includes(' services'))).not.toContainEqual(
+      expect.stringMatching(/^delete services/),
+    );
+  });
+
+  it("ExternalName → ClusterIP with an IP the host has given out: the virtual Service is made again with the host's", async () => {
+    const table = await withService(
+      service('ext', { type: 'ExternalName', externalName: 'example.com', selector: undefined }),
+    );
+    const before = virtualSvc(table, 'ext')!;
+    await table.virtual.update(SVC, 'team', {
+      ...before,
+      spec: { type: 'ClusterIP', selector: { app: 'web' }, ports: [{ port: 80 }] },
+    });
+    const virtualIP = specOf(virtualSvc(table, 'ext')).clusterIP!;
+    await table.host.create(SVC, HOST_NS, hostServiceHolding(virtualIP)[1]);
+    await table.settle();
+    const hostIP = specOf(hostSvc(table, 'ext')).clusterIP;
+    expect(hostIP).not.toBe(virtualIP);
+    expect(specOf(virtualSvc(table, 'ext')).clusterIP).toBe(hostIP);
+  });
+
   it('ClusterIP → NodePort → LoadBalancer (status up) → ClusterIP, consistent on both sides', async () => {
     const table = await withService(service('web'));
     const retype = async (spec: Record<string, unknown>) => {
