@@ -103,6 +103,12 @@ export function isApiError(err: unknown, kind?: ApiErrorKind): err is ApiError {
 
 export const isNotFound = (err: unknown): boolean => isApiError(err, 'notFound');
 /**
+ * A create refused because its namespace is being deleted (NamespaceLifecycle admission): retrying
+ * cannot succeed, and the namespace's objects are going anyway.
+ */
+export const isNamespaceTerminating = (err: unknown): boolean =>
+  isApiError(err, 'forbidden') && err.causes.some((c) => c.reason === 'NamespaceTerminating');
+/**
  * A NotFound that names this object: the only proof it is absent. One naming nothing may be a
  * proxy's, or the answer for a resource not served at this moment.
  */

@@ -1,6 +1,6 @@
 import { WaitingError } from '../../controller/errors.ts';
 import type { Informer } from '../../informer/informer.ts';
-import { isApiError, isNotFound } from '../../kube/errors.ts';
+import { isApiError, isNamespaceTerminating, isNotFound } from '../../kube/errors.ts';
 import { getIfExists } from '../../kube/get-if-exists.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
@@ -76,6 +76,16 @@ function aboutHiddenContainer(hostEvent: KubeObject, virtualPod: KubeObject, hos
 const apiGroupOf = (apiVersion: string): string =>
   apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '';
 
+/**
+ * Host events about a copy that speak of the copy's host side only, by involved kind: the host's
+ * disruption controller finds the bare host pods a budget's copy selects "unmanaged" (they have no
+ * controller there) and says so with the copy's host selector, while the virtual cluster's budget,
+ * whose pods have their controllers, is computed and reported there by its own controller.
+ */
+const HOST_SIDE_REASONS: Readonly<Record<string, ReadonlySet<string>>> = {
+  PodDisruptionBudget: new Set(['UnmanagedPods', 'CalculateExpectedPodCountFailed', 'NoControllers']),
+};
+
 /** Retries for an event whose involved object is not cached yet, before it counts as not ours. */
 const MAX_WAIT_RETRIES = 8;
 
@@ -113,6 +123,7 @@ export function eventsKind(where: Placement): KindSpec {
       return { state: 'waiting' };
     if (involved.kind === 'Pod' && aboutHiddenContainer(hostEvent, virtual, hostObject))
       return { state: 'not-ours' };
+    if (HOST_SIDE_REASONS[involved.kind ?? '']?.has(String(hostEvent.reason))) return { state: 'not-ours' };
     return { state: 'resolved', virtual, hostName: involved.name, apiVersion: source.apiVersion };
   }
 
@@ -209,6 +220,8 @@ export function eventsKind(where: Placement): KindSpec {
       try {
         await ctx.virtual.create(Resources.events, namespace, desired);
       } catch (err) {
+        // Its namespace is going, and every event in it with it.
+        if (isNamespaceTerminating(err)) return {};
         if (!isApiError(err, 'alreadyExists')) throw err;
         if (forced) {
           const copy = await ctx.virtual.get(Resources.events, namespace, desired.metadata!.name!);

@@ -1,3 +1,4 @@
+import { ApiError } from '../../kube/errors.ts';
 import { Resources } from '../../kube/resources.ts';
 import { HOST_NS, stateTables, VC, type Seed, type StateTable } from '../../testing/state-table.ts';
 
@@ -272,5 +273,76 @@ describe('events state table', () => {
       await table.settle();
       expect(defaultEvents(table).map((e) => e.message)).toEqual(['tenant text']);
     });
+  });
+});
+
+describe('events of the host side only', () => {
+  const PDB = Resources.podDisruptionBudgets;
+  const hostBudget = `web-x-team-x-${VC}`;
+  const budgetEvent = (reason: string, name: string, uid: string): Seed => [
+    Resources.events,
+    {
+      metadata: { name, namespace: HOST_NS },
+      involvedObject: {
+        apiVersion: 'policy/v1',
+        kind: 'PodDisruptionBudget',
+        name: hostBudget,
+        namespace: HOST_NS,
+        uid,
+      },
+      reason,
+      message: `${reason} about ${hostBudget} (selector: vcluster.loft.sh/managed-by: ${VC})`,
+      type: 'Warning',
+      count: 1,
+    },
+  ];
+
+  it("the host disruption controller's word on a budget's bare host pods is not shown; its other events are", async () => {
+    const table = await start({ kinds: ['poddisruptionbudgets', 'events'] });
+    await table.virtual.create(PDB, 'team', {
+      apiVersion: 'policy/v1',
+      kind: 'PodDisruptionBudget',
+      metadata: { name: 'web', namespace: 'team' },
+      spec: { maxUnavailable: '25%', selector: { matchLabels: { app: 'web' } } },
+    });
+    await table.settle();
+    const uid = table.host.objects(PDB, HOST_NS).find((p) => p.metadata?.name === hostBudget)!.metadata!.uid!;
+    for (const [i, reason] of ['UnmanagedPods', 'CalculateExpectedPodCountFailed', 'NoPods'].entries()) {
+      const [type, event] = budgetEvent(reason, `${hostBudget}.${i}`, uid);
+      await table.host.create(type, HOST_NS, event);
+    }
+    table.clock.advance(5000);
+    await table.settle();
+    expect(virtualEvents(table).map((e) => e.reason)).toEqual(['NoPods']);
+  });
+
+  it('an event whose namespace is being deleted is dropped, not retried', async () => {
+    const { virtual, host } = pair();
+    const table = await run(virtual, host);
+    await table.settle();
+    table.virtual.failNext(
+      'create',
+      'events',
+      new ApiError(
+        'virtual',
+        403,
+        {
+          reason: 'Forbidden',
+          message:
+            'events "web.abc123" is forbidden: unable to create new content in namespace team because it is being terminated',
+          details: {
+            causes: [{ reason: 'NamespaceTerminating', message: 'namespace team is being terminated' }],
+          },
+        },
+        'HTTP 403',
+      ),
+    );
+    const [type, event] = hostEvent(hostPod);
+    await table.host.create(type, HOST_NS, event);
+    for (let i = 0; i < 5; i++) {
+      table.clock.advance(2000);
+      await table.settle();
+    }
+    expect(virtualEvents(table)).toEqual([]);
   });
 });
