@@ -1,3 +1,4 @@
+import { UnreachableApiLog } from './controller/unreachable-log.ts';
 import { Resources } from './kube/resources.ts';
 import { managedCopiesScope } from './sync/mappers.ts';
 import { NAMESPACE_POD_SECURITY, NamespacePodSecurityLabels } from './policy/namespace-pod-security.ts';
@@ -369,6 +370,7 @@ export class SyncerApp {
         clock,
         logger,
       });
+    const unreachable = new UnreachableApiLog(logger, clock);
     this.components = [...kinds.values()].map(
       (kind) =>
         new KindController({
@@ -380,6 +382,7 @@ export class SyncerApp {
           controllerMetrics: this.metrics,
           queueMetrics: this.metrics,
           latencyMetrics: this.metrics,
+          unreachable,
         }),
     );
     if (config.namespacePodSecurityLabel)

@@ -2,6 +2,7 @@ import { ApiError } from '../kube/errors.ts';
 import { FakeClock } from '../util/clock.ts';
 import { Controller, type ReconcileOutcome } from './controller.ts';
 import { TerminalError, WaitingError } from './errors.ts';
+import { UnreachableApiLog } from './unreachable-log.ts';
 import { silentLogger, type Logger } from '../util/log.ts';
 
 const settle = async () => {
@@ -467,6 +468,48 @@ describe('Controller: requeue and stop', () => {
     await settle();
     expect(seen).toEqual(['a']);
     expect(controller.busy).toBe(0);
+  });
+
+  it('an API server that cannot be reached is warned of once for all controllers and keys, every 30 s at most; other failures per key', async () => {
+    const lines: string[] = [];
+    const logger: Logger = {
+      debug: (msg) => void lines.push(`debug ${msg}`),
+      info: (msg) => void lines.push(`info ${msg}`),
+      warn: (msg) => void lines.push(`warn ${msg}`),
+      error: (msg) => void lines.push(`error ${msg}`),
+      child: () => logger,
+    };
+    const clock = new FakeClock(0);
+    const unreachable = new UnreachableApiLog(logger, clock);
+    const refused = () => new ApiError('host', 0, undefined, 'connect ECONNREFUSED 127.0.0.1:6443');
+    const controllers = ['pods', 'secrets'].map(
+      (name) =>
+        new Controller({
+          name,
+          workers: 2,
+          clock,
+          logger,
+          unreachable,
+          reconcile: async (key) => {
+            if (key === 'failing') throw new ApiError('host', 500, { reason: 'InternalError' }, 'HTTP 500');
+            throw refused();
+          },
+        }),
+    );
+    for (const c of controllers) c.start(['a', 'b', 'c']);
+    await settle();
+    const warnings = () => lines.filter((l) => l.startsWith('warn'));
+    expect(warnings()).toEqual([
+      "warn the host cluster's API server cannot be reached; retrying with backoff",
+    ]);
+    expect(lines.filter((l) => l === 'debug reconcile failed, retrying')).toHaveLength(6);
+    clock.advance(30_000);
+    await settle();
+    expect(warnings()).toHaveLength(2);
+    controllers[0]!.enqueue('failing');
+    await settle();
+    expect(warnings()).toContain('warn reconcile failed, retrying');
+    for (const c of controllers) await c.stop(100);
   });
 
   it('retries a waiting reconcile with backoff, logged at debug (waiting is normal), never as terminal', async () => {

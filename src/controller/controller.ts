@@ -4,6 +4,7 @@ import { silentLogger, type Logger } from '../util/log.ts';
 import { WorkQueue } from '../workqueue/index.ts';
 import type { WorkQueueMetrics } from '../workqueue/metrics.ts';
 import { isTerminal, TerminalError, tooDeepError, WaitingError } from './errors.ts';
+import type { UnreachableApiLog } from './unreachable-log.ts';
 
 /** The soonest a wait that says when to retry is retried (see WaitingError.retryAfterMs). */
 const MIN_WAIT_RETRY_MS = 50;
@@ -35,6 +36,8 @@ export interface ControllerOptions {
   onRetriedError?(key: string, err: unknown, failuresBefore: number): Promise<void> | void;
   clock?: Clock;
   logger?: Logger;
+  /** Where failures to reach an API server are said, once for all controllers (else one line each). */
+  unreachable?: UnreachableApiLog;
   metrics?: ControllerMetrics;
   queueMetrics?: WorkQueueMetrics;
 }
@@ -207,7 +210,10 @@ export class Controller {
         return;
       }
       metrics?.reconcileError(name, isApiError(err) ? err.kind : 'exception');
-      this.log.warn('reconcile failed, retrying', { key, err, retries: this.queue.numRequeues(key) });
+      if (this.opts.unreachable && isApiError(err, 'network')) {
+        this.log.debug('reconcile failed, retrying', { key, err, retries: this.queue.numRequeues(key) });
+        this.opts.unreachable.failed(err.cluster, err);
+      } else this.log.warn('reconcile failed, retrying', { key, err, retries: this.queue.numRequeues(key) });
       await this.tellRetried(key, err);
       this.queue.addRateLimited(key);
     }

@@ -2,6 +2,7 @@ import { LRUCache } from 'lru-cache';
 import { Controller, type ControllerMetrics } from '../controller/controller.ts';
 import { deleteIncarnation } from '../kube/delete-incarnation.ts';
 import { TerminalError, WaitingError } from '../controller/errors.ts';
+import type { UnreachableApiLog } from '../controller/unreachable-log.ts';
 import type { Informer } from '../informer/informer.ts';
 import type { InformerView } from '../informer/namespaces-informer.ts';
 import type { ClusterClient } from '../kube/client.ts';
@@ -48,6 +49,8 @@ export interface KindControllerOptions {
   controllerMetrics?: ControllerMetrics;
   queueMetrics?: WorkQueueMetrics;
   latencyMetrics?: SyncLatencyMetrics;
+  /** Shared by every kind: an API server that cannot be reached is said once, not per object. */
+  unreachable?: UnreachableApiLog;
 }
 
 /**
@@ -212,6 +215,7 @@ export class KindController implements SyncComponent {
       clock: env.clock,
       logger: env.logger,
       metrics: opts.controllerMetrics,
+      unreachable: opts.unreachable,
       queueMetrics: opts.queueMetrics,
     });
     this.sourceSide = spec.direction === 'from-host' ? 'host' : 'virtual';
