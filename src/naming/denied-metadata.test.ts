@@ -9,6 +9,36 @@ describe('denied metadata patterns', () => {
     expect(withoutDeniedKeys({ a: '1', 'x.io/b': '2' }, ['x.io/*'])).toEqual({ a: '1' });
   });
 
+  it("keep a denied injector key whose value only turns the injector off (the tenant's opt-out), never another value", () => {
+    const denied = [
+      'sidecar.opentelemetry.io/*',
+      'instrumentation.opentelemetry.io/*',
+      'admission.datadoghq.com/*',
+      'kuma.io/*',
+    ];
+    expect(
+      withoutDeniedKeys(
+        {
+          'sidecar.opentelemetry.io/inject': 'false',
+          'instrumentation.opentelemetry.io/inject-java': 'false',
+          'instrumentation.opentelemetry.io/inject-python': 'observability/python',
+          'instrumentation.opentelemetry.io/container-names': 'false',
+          'admission.datadoghq.com/enabled': 'false',
+          'admission.datadoghq.com/java-lib.version': 'false',
+          'kuma.io/sidecar-injection': 'disabled',
+          'kuma.io/mesh': 'false',
+        },
+        denied,
+      ),
+    ).toEqual({
+      'sidecar.opentelemetry.io/inject': 'false',
+      'instrumentation.opentelemetry.io/inject-java': 'false',
+      'admission.datadoghq.com/enabled': 'false',
+      'kuma.io/sidecar-injection': 'disabled',
+    });
+    expect(withoutDeniedKeys({ 'sidecar.opentelemetry.io/inject': 'true' }, denied)).toEqual({});
+  });
+
   it.each([
     ['*', 'a bare "*"'],
     ['', 'is not a label or annotation key'],

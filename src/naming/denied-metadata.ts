@@ -43,13 +43,43 @@ export function isDeniedMetadataKey(key: string, patterns: readonly string[]): b
   return patterns.some((p) => (p.endsWith('*') ? key.startsWith(p.slice(0, -1)) : key === p));
 }
 
-/** A label or annotation map without the denied keys (the same map when no pattern is given). */
+/**
+ * Values by which a pod opts out of a host injector whose keys are denied: they can only turn the
+ * injector off, so they pass, else a tenant's pod could not escape an injector the host runs for
+ * every pod of its namespace (Datadog's `mutateUnlabelled`, a namespace-wide OpenTelemetry
+ * injection). Patterns as in isDeniedMetadataKey, each with the values that mean off.
+ */
+const INJECTOR_OPT_OUTS: readonly [pattern: string, values: readonly string[]][] = [
+  ['sidecar.opentelemetry.io/inject', ['false']],
+  ['instrumentation.opentelemetry.io/inject-*', ['false']],
+  ['admission.datadoghq.com/enabled', ['false']],
+  ['vault.hashicorp.com/agent-inject', ['false']],
+  ['vault.security.banzaicloud.io/mutate', ['skip']],
+  ['dapr.io/enabled', ['false']],
+  ['consul.hashicorp.com/connect-inject', ['false']],
+  ['kuma.io/sidecar-injection', ['false', 'disabled']],
+];
+
+/** Whether a key and value only turn a host injector off (INJECTOR_OPT_OUTS). */
+export const isInjectorOptOut = (key: string, value: string): boolean =>
+  INJECTOR_OPT_OUTS.some(
+    ([pattern, values]) => isDeniedMetadataKey(key, [pattern]) && values.includes(value),
+  );
+
+/**
+ * A label or annotation map without the denied keys (the same map when no pattern is given); a
+ * denied key whose value only turns a host injector off is kept (isInjectorOptOut).
+ */
 export function withoutDeniedKeys(
   map: Record<string, string>,
   patterns: readonly string[],
 ): Record<string, string> {
   if (!patterns.length) return map;
-  return Object.fromEntries(Object.entries(map).filter(([key]) => !isDeniedMetadataKey(key, patterns)));
+  return Object.fromEntries(
+    Object.entries(map).filter(
+      ([key, value]) => !isDeniedMetadataKey(key, patterns) || isInjectorOptOut(key, value),
+    ),
+  );
 }
 
 /** Characters of a key (prefix and name), for a pattern's prefix part. */

@@ -29,6 +29,7 @@ import { createHash } from 'node:crypto';
 import type { KubeObject } from '../kube/object.ts';
 import { Resources, type ResourceType } from '../kube/resources.ts';
 import type { Pod, PodSpec } from '../kube/types.ts';
+import { isInjectorOptOut } from '../naming/denied-metadata.ts';
 import { hostName } from '../naming/names.ts';
 import {
   hostLabelKey,
@@ -213,10 +214,11 @@ function shapeAccepts(
 
 // --- shared invariants ------------------------------------------------------------------------------
 
-const deniedKey = (key: string) =>
+/** A denied key on the host: only with a value that turns its injector off (isInjectorOptOut). */
+const deniedKey = (key: string, value: unknown) =>
   DEFAULT_DENIED_POD_METADATA_KEYS.some((p) =>
     p.endsWith('*') ? key.startsWith(p.slice(0, -1)) : key === p,
-  );
+  ) && !(typeof value === 'string' && isInjectorOptOut(key, value));
 const reservedKey = (key: string) => RESERVED_LABEL_KEYS.includes(key) || key.startsWith('vcluster.loft.sh/');
 const HASHED_LABEL = new RegExp(`^vcluster\\.loft\\.sh/label-${VC}-x-([0-9a-f]{10})$`);
 const NS_LABEL = new RegExp(`^vcluster\\.loft\\.sh/ns-label-${VC}-x-([0-9a-f]{10})$`);
@@ -251,7 +253,7 @@ function checkHostLabels(f: Findings, where: string, host: unknown, virtual: unk
         key,
       );
     }
-    if (r.denied) f.check(!deniedKey(key), `${where}: denied label key reaches the host`, key);
+    if (r.denied) f.check(!deniedKey(key, value), `${where}: denied label key reaches the host`, key);
     let m: RegExpMatchArray | null;
     if (key === MANAGED_BY_LABEL)
       f.check(value === VC, `${where}: managed-by is not this virtual cluster`, String(value));
@@ -285,7 +287,7 @@ function checkHostLabels(f: Findings, where: string, host: unknown, virtual: unk
   if (!r.valid) return;
   // Completeness (valid inputs only): every tenant label is kept, under its host key.
   for (const key of tenantKeys) {
-    if (r.denied && deniedKey(key)) continue;
+    if (r.denied && deniedKey(key, tenant[key])) continue;
     f.check(labels[hostLabelKey(key, VC)] === tenant[key], `${where}: tenant label lost`, key);
   }
 }
@@ -656,8 +658,8 @@ function checkHostPod(f: Findings, virtual: Obj, host: Pod, g: Generated): void 
     namespaceLabels: NAMESPACE_LABELS,
   });
   const annotations = rec(host.metadata?.annotations);
-  for (const key of Object.keys(annotations))
-    f.check(!deniedKey(key), `${where}: denied annotation key reaches the host`, key);
+  for (const [key, value] of Object.entries(annotations))
+    f.check(!deniedKey(key, value), `${where}: denied annotation key reaches the host`, key);
   f.check(annotations[POD_NAME_ANNOTATION] === name, `${where}: pod name annotation is not the virtual name`);
   f.check(
     annotations[POD_NAMESPACE_ANNOTATION] === ns,

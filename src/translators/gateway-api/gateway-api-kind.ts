@@ -15,6 +15,7 @@ import {
 } from '../../sync/mappers.ts';
 import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
 import {
+  ABSENT_REFERENCE_PREFIX,
   absentReferenceName,
   ReferenceJudge,
   referenceTargets,
@@ -272,20 +273,23 @@ export function gatewayApiKind(
     const now = ctx.clock.monotonicNow();
     if (!coming.size) copiesComing.settled(ctx.key);
     else if (!current) {
-      copiesComing.toldAtOnce(ctx.key, now);
+      copiesComing.toldAtOnce(ctx.key, now, [...coming.values()]);
       problems.push(...coming.values());
-    } else if (copiesComing.tellNow(ctx.key, now)) problems.push(...coming.values());
+    } else if (copiesComing.tellNow(ctx.key, now, [...coming.values()])) problems.push(...coming.values());
     else inGrace = true;
     const parents = gatewayApiReferences(virtual).filter((r) => r.crossNamespace === 'allowed-routes');
     if (parents.length && parents.every((p) => absent.has(p.field)) && !waiting.length) {
       // No parent takes it only because one's copy is on its way: the copy (still attached to what it
-      // named before) stays until the grace is over, rather than being removed for a moment.
-      if (inGrace && parents.some((p) => coming.has(p.field)))
+      // named before) stays until the grace is over, rather than being removed for a moment; not
+      // if what it named is gone (a freed host name is never kept).
+      if (inGrace && parents.some((p) => coming.has(p.field)) && current && parentsStillThere(current))
         throw new WaitingError([...coming.values()].join('; '), {
           retryAfterMs: copiesComing.takeRecheck(ctx.key),
         });
+      // Removed: the tenant is told why, copies on their way included.
+      const why = inGrace ? [...problems, ...coming.values()] : problems;
       throw new TerminalError(
-        `cannot sync this ${type.kind}: none of its parents can take it (${problems.join('; ')})`,
+        `cannot sync this ${type.kind}: none of its parents can take it (${why.join('; ')})`,
       );
     }
     if (waiting.length) throw new WaitingError(waiting.join('; '));
@@ -311,6 +315,20 @@ export function gatewayApiKind(
       importedAt: (field) => importedParents.get(field),
     };
   }
+
+  /** Whether every parent a host copy names is there and is this virtual cluster's (or points at nothing). */
+  const parentsStillThere = (copy: KubeObject): boolean => {
+    const refs = (copy.spec as { parentRefs?: unknown } | undefined)?.parentRefs;
+    if (!Array.isArray(refs)) return false;
+    return refs.every((ref: { group?: unknown; kind?: unknown; name?: unknown; namespace?: unknown }) => {
+      if (typeof ref?.name !== 'string') return false;
+      if (ref.name.startsWith(ABSENT_REFERENCE_PREFIX)) return true;
+      const group = typeof ref.group === 'string' ? ref.group : GATEWAY_GROUP;
+      const kind = typeof ref.kind === 'string' ? ref.kind : 'Gateway';
+      const namespace = typeof ref.namespace === 'string' ? ref.namespace : where.hostNamespace;
+      return ownerOf(group, kind, ref.name, namespace) !== undefined;
+    });
+  };
 
   const isGatewayParent = (ref: GatewayApiReference) =>
     ref.crossNamespace === 'allowed-routes' && ref.group === GATEWAY_GROUP && ref.kind === 'Gateway';

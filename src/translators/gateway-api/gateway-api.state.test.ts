@@ -135,7 +135,7 @@ describe('gateways state table', () => {
     expect(table.host.objects(SECRETS, HOST_NS)).toEqual([]);
   });
 
-  it('a certificate of another namespace: the Gateway is refused without a ReferenceGrant there (SyncError), synced once one allows it', async () => {
+  it('a certificate of another namespace: the Gateway is refused without a ReferenceGrant there (RefNotPermitted), synced once one allows it', async () => {
     const gw = gateway('gw', [
       listener({
         port: 443,
@@ -546,6 +546,23 @@ describe('httproutes state table', () => {
     await table.settle();
     expect(parentNames()).toEqual([hostName('next')]);
     expect(events(table, 'HTTPRoute')).toEqual([]);
+  });
+
+  it("a route whose Gateway's copy goes (refused now) is removed at once, not kept naming the freed host name while a grace runs", async () => {
+    const table = await tableWithRoute(route([{ name: 'gw' }], [{ backendRefs: [backend('web')] }]));
+    expect(hostObject(table, HR, 'web')).toBeDefined();
+    const gw = virtualObject(table, GW, 'gw')!;
+    await table.virtual.update(GW, 'team', {
+      ...gw,
+      metadata: { ...gw.metadata, annotations: { 'cert-manager.io/issuer': 'internal-ca' } },
+    });
+    // No time passes.
+    await table.settle();
+    expect(hostObject(table, GW, 'gw')).toBeUndefined();
+    expect(hostObject(table, HR, 'web')).toBeUndefined();
+    expect(events(table, 'HTTPRoute').map((e) => e.message)).toEqual([
+      'cannot sync this HTTPRoute: none of its parents can take it (Gateway "gw" (spec.parentRefs[0].name): its host copy is not there); its host copy is removed',
+    ]);
   });
 
   it('a route moved to a Gateway whose copy never comes: removed from the host once the grace is over, the tenant told why', async () => {

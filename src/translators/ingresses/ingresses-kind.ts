@@ -233,9 +233,9 @@ export function ingressesKind(
     const now = ctx.clock.monotonicNow();
     if (!coming.length) copiesComing.settled(ctx.key);
     else if (!current) {
-      copiesComing.toldAtOnce(ctx.key, now);
+      copiesComing.toldAtOnce(ctx.key, now, coming);
       missing.push(...coming);
-    } else if (copiesComing.tellNow(ctx.key, now)) missing.push(...coming);
+    } else if (copiesComing.tellNow(ctx.key, now, coming)) missing.push(...coming);
     if (missing.length)
       await ctx.events.record(
         virtual,

@@ -20,20 +20,26 @@ export const COPY_GRACE_MS = 5_000;
 const GRACES_REMEMBERED = 10_000;
 
 export class CopyGrace {
-  /** Since when (monotonic ms) each object has named a copy on its way. */
-  private readonly since = new Map<string, number>();
+  /**
+   * Since when (monotonic ms) each object has named the copies on their way it names now (`what`):
+   * a change of them starts the grace again, so each copy gets its own.
+   */
+  private readonly since = new Map<string, { since: number; what: string }>();
   /** In how many ms each object is to be looked at again, for its reconcile's result to ask. */
   private readonly recheck = new Map<string, number>();
 
   /**
-   * Whether the copies on their way that the object `key` names are to be told now (`now` on the
-   * monotonic clock): once its grace is over. Until then a re-check at its end is noted (takeRecheck).
+   * Whether the copies on their way that the object `key` names (`coming`, one entry each) are to be
+   * told now (`now` on the monotonic clock): once they have been on their way COPY_GRACE_MS. Until
+   * then a re-check at the grace's end is noted (takeRecheck).
    */
-  tellNow(key: string, now: number): boolean {
-    const since = this.since.get(key) ?? now;
+  tellNow(key: string, now: number, coming: readonly string[]): boolean {
+    const what = coming.join('\n');
+    const known = this.since.get(key);
+    const since = known?.what === what ? known.since : now;
     const left = since + COPY_GRACE_MS - now;
     if (left <= 0) return true;
-    this.remember(key, since);
+    this.remember(key, { since, what });
     this.recheck.set(key, left);
     return false;
   }
@@ -43,12 +49,12 @@ export class CopyGrace {
    * already): they are told again while they stay away, without a grace of their own (one would
    * word the next report without them, a second event seeming to say they came).
    */
-  toldAtOnce(key: string, now: number): void {
-    this.remember(key, this.since.get(key) ?? now - COPY_GRACE_MS);
+  toldAtOnce(key: string, now: number, coming: readonly string[]): void {
+    this.remember(key, { since: now - COPY_GRACE_MS, what: coming.join('\n') });
     this.recheck.delete(key);
   }
 
-  private remember(key: string, since: number): void {
+  private remember(key: string, since: { since: number; what: string }): void {
     if (!this.since.has(key) && this.since.size >= GRACES_REMEMBERED) {
       this.since.clear();
       this.recheck.clear();
