@@ -25,6 +25,19 @@ function setup(reconcile: (key: string) => Promise<{ requeueAfterMs?: number } |
   return { clock, controller, outcomes, terminal };
 }
 
+/** A logger that keeps each line as `<level> <message>`. */
+function recordingLogger(): { lines: string[]; logger: Logger } {
+  const lines: string[] = [];
+  const logger: Logger = {
+    debug: (msg) => void lines.push(`debug ${msg}`),
+    info: (msg) => void lines.push(`info ${msg}`),
+    warn: (msg) => void lines.push(`warn ${msg}`),
+    error: (msg) => void lines.push(`error ${msg}`),
+    child: () => logger,
+  };
+  return { lines, logger };
+}
+
 describe('Controller', () => {
   it('an urgent key is reconciled while every ordinary worker is stuck', async () => {
     const seen: string[] = [];
@@ -471,14 +484,7 @@ describe('Controller: requeue and stop', () => {
   });
 
   it('an API server that cannot be reached is warned of once for all controllers and keys, every 30 s at most; other failures per key', async () => {
-    const lines: string[] = [];
-    const logger: Logger = {
-      debug: (msg) => void lines.push(`debug ${msg}`),
-      info: (msg) => void lines.push(`info ${msg}`),
-      warn: (msg) => void lines.push(`warn ${msg}`),
-      error: (msg) => void lines.push(`error ${msg}`),
-      child: () => logger,
-    };
+    const { lines, logger } = recordingLogger();
     const clock = new FakeClock(0);
     const unreachable = new UnreachableApiLog(logger, clock);
     const refused = () => new ApiError('host', 0, undefined, 'connect ECONNREFUSED 127.0.0.1:6443');
@@ -513,14 +519,7 @@ describe('Controller: requeue and stop', () => {
   });
 
   it('retries a waiting reconcile with backoff, logged at debug (waiting is normal), never as terminal', async () => {
-    const lines: string[] = [];
-    const logger: Logger = {
-      debug: (msg) => void lines.push(`debug ${msg}`),
-      info: (msg) => void lines.push(`info ${msg}`),
-      warn: (msg) => void lines.push(`warn ${msg}`),
-      error: (msg) => void lines.push(`error ${msg}`),
-      child: () => logger,
-    };
+    const { lines, logger } = recordingLogger();
     const clock = new FakeClock(0);
     let calls = 0;
     const controller = new Controller({

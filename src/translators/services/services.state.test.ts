@@ -295,7 +295,8 @@ describe('services state table', () => {
     expect(specOf(hostSvc(table, 'ext')).clusterIP).toBeUndefined();
   });
 
-  it("ExternalName → ClusterIP: the host copy asks for the IP the virtual Service got, so the tenant's Service is not made again", async () => {
+  /** A tenant's ExternalName Service `ext`, changed to ClusterIP (not reconciled yet), and how it was. */
+  async function externalNameTurnedClusterIP() {
     const table = await withService(
       service('ext', { type: 'ExternalName', externalName: 'example.com', selector: undefined }),
     );
@@ -304,6 +305,11 @@ describe('services state table', () => {
       ...before,
       spec: { type: 'ClusterIP', selector: { app: 'web' }, ports: [{ port: 80 }] },
     });
+    return { table, before };
+  }
+
+  it("ExternalName → ClusterIP: the host copy asks for the IP the virtual Service got, so the tenant's Service is not made again", async () => {
+    const { table, before } = await externalNameTurnedClusterIP();
     await table.settle();
     const virtualIP = specOf(virtualSvc(table, 'ext')).clusterIP;
     expect(virtualIP).toMatch(/^10\.96\.1\./);
@@ -315,14 +321,7 @@ describe('services state table', () => {
   });
 
   it("ExternalName → ClusterIP with an IP the host has given out: the virtual Service is made again with the host's", async () => {
-    const table = await withService(
-      service('ext', { type: 'ExternalName', externalName: 'example.com', selector: undefined }),
-    );
-    const before = virtualSvc(table, 'ext')!;
-    await table.virtual.update(SVC, 'team', {
-      ...before,
-      spec: { type: 'ClusterIP', selector: { app: 'web' }, ports: [{ port: 80 }] },
-    });
+    const { table } = await externalNameTurnedClusterIP();
     const virtualIP = specOf(virtualSvc(table, 'ext')).clusterIP!;
     await table.host.create(SVC, HOST_NS, hostServiceHolding(virtualIP)[1]);
     await table.settle();
