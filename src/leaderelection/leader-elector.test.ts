@@ -2,7 +2,7 @@ import type { ClusterClient } from '../kube/client.ts';
 import { ApiError } from '../kube/errors.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { FakeClock, type Clock } from '../util/clock.ts';
-import { silentLogger } from '../util/log.ts';
+import { silentLogger, type Logger } from '../util/log.ts';
 import { hostname } from 'node:os';
 import { LeaderElector, processIdentity } from './leader-elector.ts';
 
@@ -46,7 +46,14 @@ function leaseClient(store: LeaseStore, link: { cut: boolean } = { cut: false })
   }
 }
 
-function elector(store: LeaseStore, clock: Clock, identity: string, log: string[], link = { cut: false }) {
+function elector(
+  store: LeaseStore,
+  clock: Clock,
+  identity: string,
+  log: string[],
+  link = { cut: false },
+  logger: Logger = silentLogger,
+) {
   return new LeaderElector({
     client: leaseClient(store, link),
     namespace: 'ns',
@@ -56,7 +63,7 @@ function elector(store: LeaseStore, clock: Clock, identity: string, log: string[
     renewDeadlineMs: 10_000,
     retryPeriodMs: 2_000,
     clock,
-    logger: silentLogger,
+    logger,
     onStartedLeading: () => log.push(`${identity} leads`),
     onStoppedLeading: () => log.push(`${identity} lost`),
   });
@@ -120,6 +127,34 @@ describe('LeaderElector', () => {
     expect(log).toContain('a lost');
     await b.stop();
     await a.stop();
+  });
+
+  it('a standby says once which replica it waits for, not at every retry', async () => {
+    const store = new LeaseStore();
+    const clock = new FakeClock(0);
+    const log: string[] = [];
+    const said: string[] = [];
+    const logger: Logger = {
+      debug: () => {},
+      info: (msg, fields) => void said.push(`${msg} ${JSON.stringify(fields ?? {})}`),
+      warn: () => {},
+      error: () => {},
+      child: () => logger,
+    };
+    const a = elector(store, clock, 'a', log);
+    const b = elector(store, clock, 'b', log, { cut: false }, logger);
+    a.start();
+    await settle();
+    b.start();
+    await tick(clock, 10_000, 2_000);
+    expect(said).toEqual([
+      'standing by: another replica holds the leader lease {"holder":"a","lease":"ns/vsyncer-vc"}',
+    ]);
+    await a.stop();
+    await tick(clock, 4_000, 2_000);
+    expect(b.isLeader()).toBe(true);
+    expect(said.at(-1)).toBe('became leader {"identity":"b"}');
+    await b.stop();
   });
 
   it('stops counting as leader the moment renewals have failed for the renew deadline', async () => {

@@ -61,6 +61,8 @@ export class LeaderElector {
    * Only this makes a lease naming our identity ours: one we never wrote is someone else's.
    */
   private holdsLease = false;
+  /** The holder this standby last said it waits for: said once per holder, not every retry. */
+  private standingBy: string | undefined;
   private stopped = false;
   private cancelTimer: () => void = () => {};
   /** The acquire/renew attempt in progress, if any: stop() waits for it so its release is not stale. */
@@ -138,6 +140,7 @@ export class LeaderElector {
       this.lastRenewal = attemptedAt;
       if (!this.leading) {
         this.leading = true;
+        this.standingBy = undefined;
         this.opts.logger.info('became leader', { identity: this.opts.identity });
         this.opts.onStartedLeading();
       }
@@ -186,6 +189,13 @@ export class LeaderElector {
     const ours = holder === identity && this.holdsLease;
     if (holder && !ours && this.observed.at + durationMs > now) {
       this.holdsLease = false;
+      if (!this.leading && this.standingBy !== holder) {
+        this.standingBy = holder;
+        this.opts.logger.info('standing by: another replica holds the leader lease', {
+          holder,
+          lease: `${namespace}/${leaseName}`,
+        });
+      }
       if (this.leading) {
         // Someone else renewed the lease while we thought we held it: we are no longer the leader.
         // (Not 0: a clock may read less than the renew deadline, and we must step down regardless.)
