@@ -210,10 +210,11 @@ export class Controller {
         return;
       }
       metrics?.reconcileError(name, isApiError(err) ? err.kind : 'exception');
+      const fields = { key, err, retries: this.queue.numRequeues(key) };
       if (this.opts.unreachable && isApiError(err, 'network')) {
-        this.log.debug('reconcile failed, retrying', { key, err, retries: this.queue.numRequeues(key) });
+        this.log.debug('reconcile failed, retrying', fields);
         this.opts.unreachable.failed(err.cluster, err);
-      } else this.log.warn('reconcile failed, retrying', { key, err, retries: this.queue.numRequeues(key) });
+      } else this.log.warn('reconcile failed, retrying', fields);
       await this.tellRetried(key, err);
       this.queue.addRateLimited(key);
     }

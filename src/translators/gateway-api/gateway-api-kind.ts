@@ -269,14 +269,9 @@ export function gatewayApiKind(
       );
     // An existing object that comes to name a copy on its way (a Gateway made a moment ago) is told
     // only if the copy stays away past the grace; a new one has waited for it already.
-    let inGrace = false;
-    const now = ctx.clock.monotonicNow();
-    if (!coming.size) copiesComing.settled(ctx.key);
-    else if (!current) {
-      copiesComing.toldAtOnce(ctx.key, now, [...coming.values()]);
-      problems.push(...coming.values());
-    } else if (copiesComing.tellNow(ctx.key, now, [...coming.values()])) problems.push(...coming.values());
-    else inGrace = true;
+    const told = copiesComing.tell(ctx.key, ctx.clock.monotonicNow(), [...coming.values()], !!current);
+    if (told) problems.push(...coming.values());
+    const inGrace = coming.size > 0 && !told;
     const parents = gatewayApiReferences(virtual).filter((r) => r.crossNamespace === 'allowed-routes');
     if (parents.length && parents.every((p) => absent.has(p.field)) && !waiting.length) {
       // No parent takes it only because one's copy is on its way: the copy (still attached to what it

@@ -230,12 +230,8 @@ export function ingressesKind(
     // A copy on its way (the tenant named a Secret that exists, in an update) usually comes within a
     // moment, renaming the reference: only one still missing after the grace is told. (A new
     // Ingress has waited for it already: mayWaitForCopies.)
-    const now = ctx.clock.monotonicNow();
-    if (!coming.length) copiesComing.settled(ctx.key);
-    else if (!current) {
-      copiesComing.toldAtOnce(ctx.key, now, coming);
+    if (copiesComing.tell(ctx.key, ctx.clock.monotonicNow(), coming, current !== undefined))
       missing.push(...coming);
-    } else if (copiesComing.tellNow(ctx.key, now, coming)) missing.push(...coming);
     if (missing.length)
       await ctx.events.record(
         virtual,

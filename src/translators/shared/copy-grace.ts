@@ -29,10 +29,22 @@ export class CopyGrace {
   private readonly recheck = new Map<string, number>();
 
   /**
-   * Whether the copies on their way that the object `key` names (`coming`, one entry each) are to be
-   * told now (`now` on the monotonic clock): once they have been on their way COPY_GRACE_MS. Until
-   * then a re-check at the grace's end is noted (takeRecheck).
+   * Whether the copies on their way that the object `key` names (`coming`, one entry each; none
+   * settles it) are to be told now (`now` on the monotonic clock): at once for a new object (not on
+   * the host yet, `existing` false), which has waited for them already; for an existing one once they
+   * have been on their way COPY_GRACE_MS, a re-check at the grace's end noted until then (takeRecheck).
    */
+  tell(key: string, now: number, coming: readonly string[], existing: boolean): boolean {
+    if (!coming.length) {
+      this.settled(key);
+      return false;
+    }
+    if (existing) return this.tellNow(key, now, coming);
+    this.toldAtOnce(key, now, coming);
+    return true;
+  }
+
+  /** tell() for an existing object. */
   tellNow(key: string, now: number, coming: readonly string[]): boolean {
     const what = coming.join('\n');
     const known = this.since.get(key);
