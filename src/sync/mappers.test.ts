@@ -88,3 +88,34 @@ describe('ownedVirtualKey, cluster-scoped copies', () => {
     expect(ownedVirtualKey(copy(), victim, SC)).toBe('sc1');
   });
 });
+
+describe('ownedVirtualKey, objects another controller made', () => {
+  const where = { hostNamespace: 'host-ns', vcName: 'vc' };
+  /** What reads as the copy of Service team/a, with one owner. */
+  const controlled = (owner: { apiVersion: string; kind: string; controller?: boolean }): KubeObject => {
+    const made = earlierCopy({ annotations: { 'vcluster.loft.sh/object-kind': '/v1, Kind=Service' } });
+    made.metadata!.ownerReferences = [{ ...owner, name: 'o', uid: 'u' }];
+    return made;
+  };
+
+  it("is never a copy, whatever its metadata says (a gateway controller's Service made from a Gateway copy)", () => {
+    const made = controlled({
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'Gateway',
+      controller: true,
+    });
+    expect(ownedVirtualKey(made, where, Resources.services)).toBeUndefined();
+  });
+
+  it("is a copy when its controller is vCluster's own Service, or it only has owners", () => {
+    expect(
+      ownedVirtualKey(
+        controlled({ apiVersion: 'v1', kind: 'Service', controller: true }),
+        where,
+        Resources.services,
+      ),
+    ).toBe('team/a');
+    const owned = controlled({ apiVersion: 'apps/v1', kind: 'ReplicaSet', controller: false });
+    expect(ownedVirtualKey(owned, where, Resources.services)).toBe('team/a');
+  });
+});

@@ -26,6 +26,7 @@ export function ownedVirtualKey(
   virtualType: ResourceType,
 ): string | undefined {
   const meta = host.metadata ?? {};
+  if (controlledByAnotherObject(host)) return undefined;
   const label = meta.labels?.[MANAGED_BY_LABEL];
   // A cluster-scoped copy an earlier syncer labelled with the bare name is ours only under the
   // name this host namespace gives it: a same-named virtual cluster elsewhere names its own after
@@ -47,6 +48,20 @@ export function ownedVirtualKey(
   const namespace = annotations[OBJECT_NAMESPACE_ANNOTATION];
   if (virtualType.namespaced !== Boolean(namespace)) return undefined;
   return namespace ? `${namespace}/${name}` : name;
+}
+
+/**
+ * Whether a host object's controller is anything but a Service. Copies have none, or, made by vCluster
+ * for a virtual object that has a controller, vCluster's own Service marked as theirs. A host
+ * controller can make objects from a copy's content, and a tenant writes that content: a gateway
+ * controller's Service and pods carry a Gateway's infrastructure labels and annotations, an operator's
+ * pods a custom resource's template. Whatever those say, they are that controller's, never a copy the
+ * syncer may update, delete or serve a tenant's logs and exec from.
+ */
+function controlledByAnotherObject(host: KubeObject): boolean {
+  return (host.metadata?.ownerReferences ?? []).some(
+    (o) => o.controller === true && !(o.apiVersion === 'v1' && o.kind === 'Service'),
+  );
 }
 
 /**

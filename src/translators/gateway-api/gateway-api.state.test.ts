@@ -404,6 +404,37 @@ describe('gateways state table', () => {
     expect(table.host.objects(SVC, HOST_NS).map((s) => s.metadata?.name)).toEqual([`${hostName('gw')}-c`]);
   });
 
+  it("infrastructure annotations alone cannot forge it either: Istio then labels what it makes with the copy's own labels", async () => {
+    const forged = {
+      annotations: {
+        'vcluster.loft.sh/object-kind': '/v1, Kind=Service',
+        'vcluster.loft.sh/object-name': 'gone',
+        'vcluster.loft.sh/object-namespace': 'team',
+        'vsyncer.dev/anything': 'x',
+        tier: 'edge',
+      },
+    };
+    const table = await withObjects([
+      [GW, obj(GW, 'gw', { gatewayClassName: 'c', listeners: [listener()], infrastructure: forged })],
+    ]);
+    const copy = hostObject(table, GW, 'gw')!;
+    expect(specOf(copy).infrastructure.annotations).toEqual({ tier: 'edge' });
+    // Istio's Service for the copy (here without its controller reference, which alone keeps it apart).
+    await table.host.create(SVC, HOST_NS, {
+      metadata: {
+        name: `${hostName('gw')}-istio`,
+        namespace: HOST_NS,
+        labels: copy.metadata?.labels,
+        annotations: specOf(copy).infrastructure.annotations,
+      },
+      spec: { ports: [{ port: 80 }] },
+    });
+    await table.settle();
+    expect(table.host.objects(SVC, HOST_NS).map((s) => s.metadata?.name)).toEqual([
+      `${hostName('gw')}-istio`,
+    ]);
+  });
+
   it('infrastructure metadata a host system acts on (--denied-pod-metadata) is left out, as on pods', async () => {
     const infrastructure = {
       labels: { 'azure.workload.identity/use': 'true', tier: 'edge' },

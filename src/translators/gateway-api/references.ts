@@ -1,6 +1,7 @@
 import { isDeniedMetadataKey } from '../../naming/denied-metadata.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { hostLabelKey } from '../../naming/labels.ts';
+import { withoutSyncerAnnotations } from '../../sync/metadata-sync.ts';
 import { cloneJson } from '../../util/json.ts';
 
 /** The Gateway API's group: the default group of parent references. */
@@ -241,9 +242,13 @@ export function hostSpecFor(
           .filter(([k]) => allowed(k))
           .map(([k, v]) => [hostLabelKey(k, where.vcName), v]),
       );
+    // The syncer's own annotations (object-kind, object-name, ...) say whose copy an object is; with
+    // no labels of its own, Istio puts the copy's labels (this cluster's managed-by) beside them.
     if (isRecord(infrastructure.annotations))
       infrastructure.annotations = Object.fromEntries(
-        Object.entries(infrastructure.annotations).filter(([k]) => allowed(k)),
+        Object.entries(withoutSyncerAnnotations(infrastructure.annotations as Record<string, string>)).filter(
+          ([k]) => allowed(k),
+        ),
       );
   }
   if (obj.kind === 'ReferenceGrant') {
