@@ -122,6 +122,20 @@ export function referrersOfCopy(
   };
 }
 
+/**
+ * Relation keys of a virtual object: the objects that name it, found through their reference index
+ * (filed by referenceKey), read lazily as in referrersOfCopy.
+ */
+export function referrersOfVirtual(
+  referrers: () => Informer<KubeObject> | undefined,
+  index: string,
+): (kind: string) => (obj: KubeObject) => string[] {
+  return (kind) => (obj) =>
+    referrers()
+      ?.store.byIndex(index, referenceKey(kind, objectKey(obj)))
+      .map(objectKey) ?? [];
+}
+
 /** The virtual UID a host copy was made from. */
 export function recordedVirtualUid(host: KubeObject): string | undefined {
   return host.metadata?.annotations?.[OBJECT_UID_ANNOTATION];

@@ -12,6 +12,7 @@ import {
   ownedVirtualKey,
   referenceKey,
   referrersOfCopy,
+  referrersOfVirtual,
 } from '../../sync/mappers.ts';
 import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
 import {
@@ -140,6 +141,7 @@ export function gatewayApiKind(
 
   /** Objects that name the virtual object a host copy stands for: retried when the copy changes. */
   const namingTheOwnerOf = referrersOfCopy(where, () => virtualObjects, REFERENCE_INDEX);
+  const naming = referrersOfVirtual(() => virtualObjects, REFERENCE_INDEX);
   const copyRelation = (kind: string, copyType: ResourceType, whenKind: string): Relation => ({
     name: `${copyType.resource}-copies`,
     cluster: 'host',
@@ -529,6 +531,17 @@ export function gatewayApiKind(
     ],
     relations: [
       copyRelation('Service', Resources.services, 'services'),
+      // A Service that goes: what names it points at nothing at once, not once its copy goes (the
+      // copy waits for that: see serviceReferrers).
+      {
+        name: 'virtual-services',
+        cluster: 'virtual',
+        type: Resources.services,
+        whenKind: 'services',
+        unindexed: true,
+        keys: naming('Service'),
+        changed: () => false,
+      },
       copyRelation('Secret', Resources.secrets, 'secrets'),
       copyRelation('ConfigMap', Resources.configMaps, 'configmaps'),
       ...(refersToGateways ? [copyRelation('Gateway', Resources.gateways, 'gateways')] : []),

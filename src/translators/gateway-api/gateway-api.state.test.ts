@@ -1480,4 +1480,31 @@ describe("the virtual API server's reserved host names (--reserved-ingress-host)
     );
     expect(seen.every((e) => RESERVED.test(e.message))).toBe(true);
   });
+
+  it("a route's backend Service that goes keeps its copy until the route's copy names it no more: another namespace's Service waiting for that host name never gets the route's traffic", async () => {
+    // Service s-x-b of namespace a and Service s of namespace b-x-a are both s-x-b-x-a-x-<vc> on the host.
+    const shared = hostName('s-x-b', 'a');
+    const table = await withObjects([
+      [GW, gateway('gw', [listener()], 'a')],
+      [SVC, service('s-x-b', 'a')],
+      [HR, route([{ name: 'gw' }], [{ backendRefs: [backend('s-x-b')] }], 'a')],
+      [SVC, service('s', 'b-x-a')],
+    ]);
+    const hostService = () => table.host.objects(SVC, HOST_NS).find((s) => s.metadata?.name === shared);
+    const routeBackend = () => specOf(hostObject(table, HR, 'web', 'a')).rules[0].backendRefs[0].name;
+    expect(routeBackend()).toBe(shared);
+    table.host.clearWrites();
+
+    await table.virtual.delete(SVC, 'a', 's-x-b');
+    await table.settle();
+    expect(routeBackend()).toEqual(ABSENT);
+    expect(hostService()?.metadata?.annotations?.['vcluster.loft.sh/object-namespace']).toBe('a');
+    table.clock.advance(1000);
+    await table.settle();
+    expect(hostService()?.metadata?.annotations?.['vcluster.loft.sh/object-namespace']).toBe('b-x-a');
+    const writes = table.host.writeLog();
+    expect(writes.indexOf(`delete services ${HOST_NS}/${shared}`)).toBeGreaterThan(
+      writes.indexOf(`update httproutes ${HOST_NS}/${hostName('web', 'a')}`),
+    );
+  });
 });

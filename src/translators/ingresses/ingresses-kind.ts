@@ -13,7 +13,13 @@ import { Resources } from '../../kube/resources.ts';
 import { hostName } from '../../naming/names.ts';
 import { createHostCopy } from '../../sync/engine.ts';
 import type { KindSpec, Placement, ReconcileContext, SyncResult } from '../../sync/kind.ts';
-import { managedCopiesScope, namespacedToHost, referenceKey, referrersOfCopy } from '../../sync/mappers.ts';
+import {
+  managedCopiesScope,
+  namespacedToHost,
+  referenceKey,
+  referrersOfCopy,
+  referrersOfVirtual,
+} from '../../sync/mappers.ts';
 import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
 import {
   absentReferenceName,
@@ -173,6 +179,7 @@ export function ingressesKind(
 
   /** Ingresses that name the virtual object a host copy stands for: retried when the copy changes. */
   const namingTheOwnerOf = referrersOfCopy(where, () => virtualIngresses, REFERENCE_INDEX);
+  const naming = referrersOfVirtual(() => virtualIngresses, REFERENCE_INDEX);
 
   /**
    * How each reference reads on the host: the copy's host name once it is provably that object's
@@ -372,6 +379,17 @@ export function ingressesKind(
         scope: managed,
         whenKind: 'services',
         keys: namingTheOwnerOf('Service', Resources.services),
+      },
+      // A Service that goes: the Ingresses naming it point at nothing at once, not once its copy goes
+      // (the copy waits for them: see serviceReferrers).
+      {
+        name: 'virtual-services',
+        cluster: 'virtual',
+        type: Resources.services,
+        whenKind: 'services',
+        unindexed: true,
+        keys: naming('Service'),
+        changed: () => false,
       },
     ],
 

@@ -740,4 +740,38 @@ describe('ingresses state table', () => {
     await table.settle();
     expect(table.host.writeLog()).toEqual([]);
   });
+
+  it("a Service's copy goes only once no Ingress copy names it: another namespace's Service waiting for that host name never gets the Ingress's traffic", async () => {
+    // Host names are ambiguous: Service s-x-b of namespace a and Service s of namespace b-x-a are
+    // both s-x-b-x-a-x-<vc>; the second waits for the first's copy to go.
+    const shared = hostName('s-x-b', 'a');
+    const svc = (name: string, namespace: string): KubeObject => ({
+      ...service(name),
+      metadata: { name, namespace },
+    });
+    const table = await withObjects([
+      [SVC, svc('s-x-b', 'a')],
+      [ING, { ...ingress(routeTo('s-x-b')), metadata: { name: 'web', namespace: 'a' } }],
+      [SVC, svc('s', 'b-x-a')],
+    ]);
+    const hostService = () => table.host.objects(SVC, HOST_NS).find((s) => s.metadata?.name === shared);
+    const hostCopy = () =>
+      table.host.objects(ING, HOST_NS).find((i) => i.metadata?.name === hostName('web', 'a'));
+    expect(backendName(hostCopy())).toBe(shared);
+    expect(hostService()?.metadata?.annotations?.['vcluster.loft.sh/object-namespace']).toBe('a');
+    table.host.clearWrites();
+
+    await table.virtual.delete(SVC, 'a', 's-x-b');
+    await table.settle();
+    // The copy is looked at again a moment later (on the fake clock), once the Ingress's names nothing.
+    expect(hostService()?.metadata?.annotations?.['vcluster.loft.sh/object-namespace']).toBe('a');
+    table.clock.advance(1000);
+    await table.settle();
+    expect(hostService()?.metadata?.annotations?.['vcluster.loft.sh/object-namespace']).toBe('b-x-a');
+    expect(backendName(hostCopy())).not.toBe(shared);
+    const writes = table.host.writeLog();
+    const renamed = writes.indexOf(`update ingresses ${HOST_NS}/${hostName('web', 'a')}`);
+    expect(renamed).toBeGreaterThanOrEqual(0);
+    expect(writes.indexOf(`delete services ${HOST_NS}/${shared}`)).toBeGreaterThan(renamed);
+  });
 });

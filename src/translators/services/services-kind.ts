@@ -20,6 +20,7 @@ import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
 import { sameJson } from '../shared/host-metadata.ts';
 import { SERVICE_COPY_DENIED_KEYS } from '../../naming/denied-metadata.ts';
 import { serviceDifferences } from './differences.ts';
+import { serviceReferrers } from './service-referrers.ts';
 import { writeLoadBalancerStatusUp } from '../shared/load-balancer-status.ts';
 import { malformedService } from '../shared/shape.ts';
 import { externalNameRefusal, type EndpointAddressBounds } from '../shared/address-policy.ts';
@@ -64,6 +65,8 @@ export function getsHostCopy(virtual: KubeObject): boolean {
 const MAX_IP_WAITS = 10;
 /** How long a re-created selector-less Service's Endpoints are watched over (the controller is quick). */
 const KEEP_ENDPOINTS_MS = 10_000;
+/** How often a copy of a Service that is gone, kept while a referrer's copy names it, is looked at again. */
+const NAMED_COPY_RECHECK_MS = 1_000;
 
 /**
  * Writes the first of `attempts` the host accepts. Each asks for what the virtual Service has (its
@@ -336,12 +339,20 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
   /**
    * A host copy whose virtual Service is not there: made again when the copy records a re-create of
    * exactly the incarnation it stands for (the syncer deleted it, and stopped before making the new
-   * one); otherwise deleted, as any copy whose Service went.
+   * one); otherwise deleted, as any copy whose Service went, once no host copy of a referrer names
+   * it (see serviceReferrers: their kinds rename a Service that is gone away at their next reconcile).
    */
   async function removeCopy(ctx: ReconcileContext, copy: KubeObject): Promise<SyncResult> {
     const pending = pendingRecreate(copy);
     const virtualThere = ctx.informers.get(ctx.virtual, SERVICES).store.get(ctx.key) !== undefined;
     if (!pending || virtualThere || pending.uid !== copy.metadata?.annotations?.[OBJECT_UID_ANNOTATION]) {
+      // Only for a Service that is gone: one still there reads as ready to its referrers, which
+      // would name its copy for as long as they are there.
+      const named = virtualThere ? undefined : namedBy?.(copy);
+      if (named) {
+        ctx.log.debug(`host copy kept for now: ${named}`);
+        return { requeueAfterMs: NAMED_COPY_RECHECK_MS };
+      }
       await deleteIncarnation(ctx.host, SERVICES, copy);
       return { hostWritten: true };
     }
@@ -358,6 +369,7 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
 
   // Host informers, set in setup (relations may be asked before).
   let hostServices: Informer<KubeObject> | undefined;
+  let namedBy: ((copy: KubeObject) => string | undefined) | undefined;
   let hostSlices: Informer<KubeObject> | undefined;
   const selectorless = (copy: KubeObject) => Object.keys(specOf(copy).selector ?? {}).length === 0;
 
@@ -416,8 +428,9 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
       },
     ],
 
-    setup(env) {
+    setup(env, kinds) {
       hostServices = env.informers.get(env.host, SERVICES, managedCopiesScope(where));
+      namedBy = serviceReferrers(env, kinds);
       hostSlices = env.informers.get(env.host, SLICES, managedCopiesScope(where));
       hostSlices.addIndexer(CONTROLLER_SLICES, (slice) => {
         const labels = slice.metadata?.labels ?? {};
