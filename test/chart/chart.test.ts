@@ -572,8 +572,21 @@ describe('helm chart', () => {
     const team = roles.find((r) => r.metadata.namespace === 'team')!;
     expect(namedSecrets(team.rules)).toEqual(['tenant-kubeconfig']);
     expect(ms.some((m) => m.kind === 'RoleBinding' && m.metadata?.namespace === 'team')).toBe(true);
-    expect(() => render({ 'exportKubeconfig.additionalSecrets[0].namespace': 'team' })).toThrow(
-      /needs a name/,
+    // A namespace alone: the Secret is named as the main one (vCluster's vc-<name>) in that namespace.
+    const byNamespace = render({ 'exportKubeconfig.additionalSecrets[0].namespace': 'team' });
+    expect(syncerArgs(byNamespace)).toContain('--kubeconfig-additional-secret=name=vc-vc1;namespace=team');
+    const teamRole = byNamespace.find(
+      (m) => m.kind === 'Role' && m.metadata?.namespace === 'team',
+    ) as unknown as {
+      rules: Rule[];
+    };
+    expect(namedSecrets(teamRole.rules)).toEqual(['vc-vc1']);
+    expect(() => render({ 'exportKubeconfig.additionalSecrets[0].context': 'admin' })).toThrow(
+      /needs a name, a namespace or both/,
+    );
+    // In the release's own namespace that is the main Secret.
+    expect(() => render({ 'exportKubeconfig.additionalSecrets[0].namespace': 'team-a' })).toThrow(
+      /Secret team-a\/vc-vc1 is exported already/,
     );
     // Two exports of one Secret would overwrite each other's server: the syncer refuses them, so does the chart.
     const exportedTwice: Record<string, string>[] = [

@@ -1559,12 +1559,17 @@ release. Tenants' images are not touched. Call with (dict "root" $ "image" ...).
 {{- .Values.syncer.workloadServiceAccount | default (printf "vc-workload-%s" (include "vsyncer.name" .)) -}}
 {{- end -}}
 
+{{/* An exportKubeconfig.additionalSecrets entry's Secret name: with a namespace alone, vc-<name>, as vCluster names it. */}}
+{{- define "vsyncer.additionalSecretName" -}}
+{{- .entry.name | default (printf "vc-%s" (include "vsyncer.name" .root)) -}}
+{{- end -}}
+
 {{/* The kubeconfig Secrets in the release's namespace: vc-<name> and the additional ones there, as JSON. */}}
 {{- define "vsyncer.kubeconfigSecretsHere" -}}
 {{- include "vsyncer.values" . -}}
 {{- $names := list (include "vsyncer.kubeconfigSecret" .) }}
 {{- range .Values.exportKubeconfig.additionalSecrets }}
-{{- if or (not .namespace) (eq .namespace $.Release.Namespace) }}{{ $names = append $names .name }}{{ end }}
+{{- if or (not .namespace) (eq .namespace $.Release.Namespace) }}{{ $names = append $names (include "vsyncer.additionalSecretName" (dict "root" $ "entry" .)) }}{{ end }}
 {{- end }}
 {{- $names | uniq | toJson }}
 {{- end -}}
@@ -1747,11 +1752,12 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 {{- end }}
 {{- $exported := list (printf "%s/%s" .Release.Namespace (include "vsyncer.kubeconfigSecret" .)) }}
 {{- range .Values.exportKubeconfig.additionalSecrets }}
-{{- if not .name }}{{ fail "exportKubeconfig.additionalSecrets: each entry needs a name" }}{{ end }}
-{{- $fields := list .name .namespace .server .context }}
+{{- if not (or .name .namespace) }}{{ fail "exportKubeconfig.additionalSecrets: each entry needs a name, a namespace or both" }}{{ end }}
+{{- $name := include "vsyncer.additionalSecretName" (dict "root" $ "entry" .) }}
+{{- $fields := list $name .namespace .server .context }}
 {{- if kindIs "map" .serviceAccount }}{{- $fields = concat $fields (list .serviceAccount.name .serviceAccount.namespace .serviceAccount.clusterRole) }}{{- end }}
 {{- range $fields }}{{- if contains ";" (toString .) }}{{ fail (printf "exportKubeconfig.additionalSecrets: %q holds a ';', which separates the parts of --kubeconfig-additional-secret" (toString .)) }}{{ end }}{{- end }}
-{{- $target := printf "%s/%s" (.namespace | default $.Release.Namespace) .name }}
+{{- $target := printf "%s/%s" (.namespace | default $.Release.Namespace) $name }}
 {{- if has $target $exported }}{{ fail (printf "exportKubeconfig.additionalSecrets: Secret %s is exported already (exportKubeconfig.secret or another entry); give each export its own Secret (set exportKubeconfig.server to change the main one's server)" $target) }}{{ end }}
 {{- $exported = append $exported $target }}
 {{- $account := "" }}
@@ -1762,7 +1768,7 @@ test/chart/flags.test.ts checks it against `vsyncer start --help`.
 {{- fail "exportKubeconfig.additionalSecrets: serviceAccount.clusterRole is bound to serviceAccount.name, which is not given" }}
 {{- end }}
 {{- end }}
-- {{ printf "--kubeconfig-additional-secret=name=%s%s%s%s%s%s" .name (.namespace | empty | ternary "" (printf ";namespace=%s" .namespace)) (.server | empty | ternary "" (printf ";server=%s" .server)) (.context | empty | ternary "" (printf ";context=%s" .context)) (ternary ";insecure=true" "" (eq (toString .insecure) "true")) $account | quote }}
+- {{ printf "--kubeconfig-additional-secret=name=%s%s%s%s%s%s" $name (.namespace | empty | ternary "" (printf ";namespace=%s" .namespace)) (.server | empty | ternary "" (printf ";server=%s" .server)) (.context | empty | ternary "" (printf ";context=%s" .context)) (ternary ";insecure=true" "" (eq (toString .insecure) "true")) $account | quote }}
 {{- end }}
 - {{ printf "--workload-service-account=%v" (include "vsyncer.workloadServiceAccount" .) | quote }}
 {{- range .Values.syncer.enforceTolerations }}

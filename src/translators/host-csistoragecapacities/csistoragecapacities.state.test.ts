@@ -51,6 +51,9 @@ describe('host-csistoragecapacities state table (a from-host namespaced kind)', 
         annotations: {
           'vcluster.loft.sh/object-host-name': 'csisc-1',
           'vcluster.loft.sh/object-host-namespace': 'csi-system',
+          // vCluster's documented form.
+          'vcluster.loft.sh/object-name': 'csisc-1',
+          'vcluster.loft.sh/object-namespace': 'csi-system',
         },
       },
     });

@@ -1,6 +1,10 @@
 import { splitKey, type KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
-import { OBJECT_HOST_NAMESPACE_ANNOTATION } from '../../naming/labels.ts';
+import {
+  OBJECT_HOST_NAMESPACE_ANNOTATION,
+  OBJECT_NAME_ANNOTATION,
+  OBJECT_NAMESPACE_ANNOTATION,
+} from '../../naming/labels.ts';
 import { safeConcatName } from '../../naming/safe-concat.ts';
 import type { Mapper } from '../../sync/kind.ts';
 import { withManagedRecord } from '../../sync/managed-metadata.ts';
@@ -53,6 +57,9 @@ export function virtualCapacityFor(host: KubeObject): KubeObject {
       annotations: {
         ...copy.metadata?.annotations,
         [OBJECT_HOST_NAMESPACE_ANNOTATION]: meta.namespace ?? '',
+        // The host object by name too, as vCluster shows it (its docs' example; its mapper reads these).
+        [OBJECT_NAME_ANNOTATION]: meta.name ?? '',
+        [OBJECT_NAMESPACE_ANNOTATION]: meta.namespace ?? '',
       },
     }),
   };
