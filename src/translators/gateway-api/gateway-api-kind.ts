@@ -53,6 +53,7 @@ import {
 } from '../host-gateways/imported-parents.ts';
 import { HOST_GATEWAYS_KIND } from '../host-gateways/mirror.ts';
 import { replicaOf } from '../mapped-host-data/kind.ts';
+import { virtualServicesRelation } from '../services/service-referrers.ts';
 
 /** The event reason of a reference into another namespace that nothing there allows (vCluster's). */
 const REF_NOT_PERMITTED_REASON = 'RefNotPermitted';
@@ -531,17 +532,7 @@ export function gatewayApiKind(
     ],
     relations: [
       copyRelation('Service', Resources.services, 'services'),
-      // A Service that goes: what names it points at nothing at once, not once its copy goes (the
-      // copy waits for that: see serviceReferrers).
-      {
-        name: 'virtual-services',
-        cluster: 'virtual',
-        type: Resources.services,
-        whenKind: 'services',
-        unindexed: true,
-        keys: naming('Service'),
-        changed: () => false,
-      },
+      virtualServicesRelation(naming('Service')),
       copyRelation('Secret', Resources.secrets, 'secrets'),
       copyRelation('ConfigMap', Resources.configMaps, 'configmaps'),
       ...(refersToGateways ? [copyRelation('Gateway', Resources.gateways, 'gateways')] : []),

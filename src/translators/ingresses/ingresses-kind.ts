@@ -57,6 +57,7 @@ import {
   type IngressReference,
   type RenameReference,
 } from './translate.ts';
+import { virtualServicesRelation } from '../services/service-referrers.ts';
 
 const INGRESSES = Resources.ingresses;
 /** The kind that shows the host's ingress classes; its selector limits which an Ingress may name. */
@@ -380,17 +381,7 @@ export function ingressesKind(
         whenKind: 'services',
         keys: namingTheOwnerOf('Service', Resources.services),
       },
-      // A Service that goes: the Ingresses naming it point at nothing at once, not once its copy goes
-      // (the copy waits for them: see serviceReferrers).
-      {
-        name: 'virtual-services',
-        cluster: 'virtual',
-        type: Resources.services,
-        whenKind: 'services',
-        unindexed: true,
-        keys: naming('Service'),
-        changed: () => false,
-      },
+      virtualServicesRelation(naming('Service')),
     ],
 
     setup(env, kinds) {

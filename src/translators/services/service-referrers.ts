@@ -1,9 +1,24 @@
 import type { KubeObject } from '../../kube/object.ts';
 import { Resources, type ResourceType } from '../../kube/resources.ts';
-import type { BuiltKind, SyncEnvironment } from '../../sync/kind.ts';
+import type { BuiltKind, Relation, SyncEnvironment } from '../../sync/kind.ts';
 import { managedCopiesScope } from '../../sync/mappers.ts';
 import { gatewayApiReferences } from '../gateway-api/references.ts';
 import { ingressReferences } from '../ingresses/translate.ts';
+
+/**
+ * A referrer kind's relation on virtual Services: when one comes or goes, the objects naming it
+ * (`naming`: their keys) are judged again at once, so that a Service that goes is named no more
+ * before its copy goes (which waits for that: see serviceReferrers), not after.
+ */
+export const virtualServicesRelation = (naming: (obj: KubeObject) => string[]): Relation => ({
+  name: 'virtual-services',
+  cluster: 'virtual',
+  type: Resources.services,
+  whenKind: 'services',
+  unindexed: true,
+  keys: naming,
+  changed: () => false,
+});
 
 /** The index of a referrer's host copies by the host names of the Services they name. */
 const SERVICES_NAMED = 'services-named';
