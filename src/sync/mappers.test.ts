@@ -98,12 +98,8 @@ describe('ownedVirtualKey, objects another controller made', () => {
     return made;
   };
 
-  it("is never a copy, whatever its metadata says (a gateway controller's Service made from a Gateway copy)", () => {
-    const made = controlled({
-      apiVersion: 'gateway.networking.k8s.io/v1',
-      kind: 'Gateway',
-      controller: true,
-    });
+  it("is never a copy, whatever its metadata says (a Service an operator made from a custom resource's copy)", () => {
+    const made = controlled({ apiVersion: 'db.example.com/v1', kind: 'Database', controller: true });
     expect(ownedVirtualKey(made, where, Resources.services)).toBeUndefined();
   });
 

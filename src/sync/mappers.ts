@@ -52,11 +52,14 @@ export function ownedVirtualKey(
 
 /**
  * Whether a host object's controller is anything but a Service. Copies have none, or, made by vCluster
- * for a virtual object that has a controller, vCluster's own Service marked as theirs. A host
- * controller can make objects from a copy's content, and a tenant writes that content: a gateway
- * controller's Service and pods carry a Gateway's infrastructure labels and annotations, an operator's
- * pods a custom resource's template. Whatever those say, they are that controller's, never a copy the
- * syncer may update, delete or serve a tenant's logs and exec from.
+ * for a virtual object that has a controller, vCluster's own Service marked as theirs (any Service
+ * passes: which one is vCluster's is not known here). A host controller can make objects from a
+ * copy's content, and a tenant writes that content: the pods of a gateway controller's Deployment
+ * carry a Gateway's infrastructure labels and annotations, an operator's pods or StatefulSets a custom
+ * resource's template. Whatever those say, objects under a controller are its own, never a copy the
+ * syncer may update, delete or serve a tenant's logs and exec from. Objects a controller owns
+ * without being their controller (Istio's Service for a Gateway) are not told apart here: the
+ * content they are made from is kept clean of the syncer's keys instead (withoutSyncerAnnotations).
  */
 function controlledByAnotherObject(host: KubeObject): boolean {
   return (host.metadata?.ownerReferences ?? []).some(

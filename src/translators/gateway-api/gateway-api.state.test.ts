@@ -419,7 +419,7 @@ describe('gateways state table', () => {
     ]);
     const copy = hostObject(table, GW, 'gw')!;
     expect(specOf(copy).infrastructure.annotations).toEqual({ tier: 'edge' });
-    // Istio's Service for the copy (here without its controller reference, which alone keeps it apart).
+    // Istio's Service for the copy: owned by the Gateway copy, but not as its controller.
     await table.host.create(SVC, HOST_NS, {
       metadata: {
         name: `${hostName('gw')}-istio`,

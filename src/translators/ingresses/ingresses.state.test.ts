@@ -1,4 +1,5 @@
 import type { KubeObject } from '../../kube/object.ts';
+import { ApiError } from '../../kube/errors.ts';
 import { Resources } from '../../kube/resources.ts';
 import { FROM_HOST_LABEL } from '../../naming/labels.ts';
 import { HOST_NS, stateTables, VC, type Seed, type StateTable } from '../../testing/state-table.ts';
@@ -773,5 +774,34 @@ describe('ingresses state table', () => {
     const renamed = writes.indexOf(`update ingresses ${HOST_NS}/${hostName('web', 'a')}`);
     expect(renamed).toBeGreaterThanOrEqual(0);
     expect(writes.indexOf(`delete services ${HOST_NS}/${shared}`)).toBeGreaterThan(renamed);
+  });
+
+  it("an Ingress copy the host will not update keeps a gone Service's copy 15 s at most: that copy still serves", async () => {
+    const table = await withObjects([
+      [SVC, { ...service('web'), spec: { ...service('web').spec, type: 'LoadBalancer' } }],
+      [ING, ingress(routeTo('web'))],
+    ]);
+    // A host webhook refusing every change of the Ingress's copy.
+    const refused = new ApiError(
+      'host',
+      400,
+      { reason: 'BadRequest', message: 'denied by a webhook' },
+      'badRequest',
+    );
+    for (let i = 0; i < 100; i++) table.host.failNext('update', 'ingresses', refused);
+    const copy = () => table.host.objects(SVC, HOST_NS).find((s) => s.metadata?.name === hostName('web'));
+    await table.virtual.delete(SVC, 'team', 'web');
+    await table.settle();
+    for (let s = 0; s < 10; s++) {
+      table.clock.advance(1000);
+      await table.settle();
+    }
+    expect(backendName(hostIngress(table))).toBe(hostName('web'));
+    expect(copy()).toBeDefined();
+    for (let s = 0; s < 10; s++) {
+      table.clock.advance(1000);
+      await table.settle();
+    }
+    expect(copy()).toBeUndefined();
   });
 });

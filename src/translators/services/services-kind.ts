@@ -1,5 +1,6 @@
 import { TerminalError, WaitingError } from '../../controller/errors.ts';
 import type { Informer } from '../../informer/informer.ts';
+import type { Clock } from '../../util/clock.ts';
 import { deleteIncarnation } from '../../kube/delete-incarnation.ts';
 import { getIfExists } from '../../kube/get-if-exists.ts';
 import { annotationBytes, MAX_ANNOTATION_BYTES, objectKey, type KubeObject } from '../../kube/object.ts';
@@ -67,6 +68,8 @@ const MAX_IP_WAITS = 10;
 const KEEP_ENDPOINTS_MS = 10_000;
 /** How often a copy of a Service that is gone, kept while a referrer's copy names it, is looked at again. */
 const NAMED_COPY_RECHECK_MS = 1_000;
+/** How long such a copy is kept at most. */
+const MAX_NAMED_KEEP_MS = 15_000;
 
 /**
  * Writes the first of `attempts` the host accepts. Each asks for what the virtual Service has (its
@@ -340,20 +343,24 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
    * A host copy whose virtual Service is not there: made again when the copy records a re-create of
    * exactly the incarnation it stands for (the syncer deleted it, and stopped before making the new
    * one); otherwise deleted, as any copy whose Service went, once no host copy of a referrer names
-   * it (see serviceReferrers: their kinds rename a Service that is gone away at their next reconcile).
+   * it (keptBecause).
    */
   async function removeCopy(ctx: ReconcileContext, copy: KubeObject): Promise<SyncResult> {
     const pending = pendingRecreate(copy);
     const virtualThere = ctx.informers.get(ctx.virtual, SERVICES).store.get(ctx.key) !== undefined;
     if (!pending || virtualThere || pending.uid !== copy.metadata?.annotations?.[OBJECT_UID_ANNOTATION]) {
-      // Only for a Service that is gone: one still there reads as ready to its referrers, which
-      // would name its copy for as long as they are there.
-      const named = virtualThere ? undefined : namedBy?.(copy);
-      if (named) {
-        ctx.log.debug(`host copy kept for now: ${named}`);
+      const kept = keptBecause(ctx, copy);
+      if (kept) {
+        ctx.log.debug(`host copy kept for now: ${kept}`);
         return { requeueAfterMs: NAMED_COPY_RECHECK_MS };
       }
+      const stillNamed = virtualThere ? undefined : namedBy?.(copy);
+      if (stillNamed)
+        ctx.log.info(
+          `deleting the host copy though ${stillNamed}: its kind did not name it away within ${MAX_NAMED_KEEP_MS / 1000} s`,
+        );
       await deleteIncarnation(ctx.host, SERVICES, copy);
+      keptSince.delete(copy.metadata?.uid ?? '');
       return { hostWritten: true };
     }
     try {
@@ -370,6 +377,28 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
   // Host informers, set in setup (relations may be asked before).
   let hostServices: Informer<KubeObject> | undefined;
   let namedBy: ((copy: KubeObject) => string | undefined) | undefined;
+  let clock: Clock | undefined;
+  /** When each kept copy (by UID) was first kept. */
+  const keptSince = new Map<string, number>();
+
+  /**
+   * Why the copy of a Service that is gone stays a little longer: a referrer's copy still names its
+   * host name (see serviceReferrers), and its kind renames that away at its next reconcile. Only for
+   * a Service that is gone (one still there reads as ready to its referrers, which would name its
+   * copy for as long as they are there), and for MAX_NAMED_KEEP_MS at most: a referrer whose host
+   * copy cannot be written (a host webhook refusing it) must not keep the copy, which still serves,
+   * for good.
+   */
+  function keptBecause(ctx: ReconcileContext, copy: KubeObject): string | undefined {
+    if (ctx.informers.get(ctx.virtual, SERVICES).store.get(ctx.key) !== undefined) return undefined;
+    const named = namedBy?.(copy);
+    if (!named || !clock) return undefined;
+    const uid = copy.metadata?.uid ?? '';
+    const now = clock.monotonicNow();
+    const since = keptSince.get(uid) ?? now;
+    keptSince.set(uid, since);
+    return now - since < MAX_NAMED_KEEP_MS ? named : undefined;
+  }
   let hostSlices: Informer<KubeObject> | undefined;
   const selectorless = (copy: KubeObject) => Object.keys(specOf(copy).selector ?? {}).length === 0;
 
@@ -431,6 +460,7 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
     setup(env, kinds) {
       hostServices = env.informers.get(env.host, SERVICES, managedCopiesScope(where));
       namedBy = serviceReferrers(env, kinds);
+      clock = env.clock;
       hostSlices = env.informers.get(env.host, SLICES, managedCopiesScope(where));
       hostSlices.addIndexer(CONTROLLER_SLICES, (slice) => {
         const labels = slice.metadata?.labels ?? {};
@@ -441,6 +471,7 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
 
     wanted: (_ctx, virtual) => virtual !== undefined && getsHostCopy(virtual),
     remove: removeCopy,
+    keptBecause,
     // The Service a re-create made, when the syncer stopped before its host copy recorded it: the
     // copy is its own (it carries the copy's cluster IP), taken over rather than made again.
     adoptsEarlierIncarnations: (source) => {
