@@ -398,4 +398,23 @@ describe('the clients of vsyncer check', () => {
     await expect(client.delete(Resources.configMaps, 'n', 'x')).rejects.toBeInstanceOf(ReadOnlyError);
     expect(cluster.writes).toEqual([]);
   });
+
+  it("host-priorityclasses: the host's system- classes are the virtual API server's own there, neither missing nor tried", async () => {
+    const PC = Resources.priorityClasses;
+    const critical = { metadata: { name: 'system-cluster-critical' }, value: 2000000000 };
+    const t = await start({
+      kinds: ['host-priorityclasses'],
+      host: [[PC, critical]],
+      virtual: [[PC, critical]],
+    });
+    await t.settle();
+    const report = await checkClusters({
+      kinds: kindsFor(['host-priorityclasses']),
+      vcName: VC,
+      hostNamespace: HOST_NS,
+      virtual: t.virtual,
+      host: t.host,
+    });
+    expect(counts(kind(report, 'host-priorityclasses'))).toEqual([0, 0, 0, 0]);
+  });
 });

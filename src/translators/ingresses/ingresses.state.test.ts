@@ -778,7 +778,13 @@ describe('ingresses state table', () => {
 
   it("an Ingress copy the host will not update keeps a gone Service's copy 15 s at most: that copy still serves", async () => {
     const table = await withObjects([
-      [SVC, { ...service('web'), spec: { ...service('web').spec, type: 'LoadBalancer' } }],
+      [
+        SVC,
+        {
+          ...service('web'),
+          spec: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }], type: 'LoadBalancer' },
+        },
+      ],
       [ING, ingress(routeTo('web'))],
     ]);
     // A host webhook refusing every change of the Ingress's copy.

@@ -992,6 +992,22 @@ describe('podStatusForVirtual', () => {
     expect(status.containerStatuses?.map((c) => c.name)).toEqual(['main']);
   });
 
+  it("leaves out the init container statuses of a pod whose only init container is the host's hosts-rewrite one, as the API server stores none", () => {
+    const hostPod = {
+      status: {
+        phase: 'Running',
+        initContainerStatuses: [
+          { name: 'vcluster-rewrite-hosts', ready: true, restartCount: 0, image: 'a', imageID: '' },
+        ],
+        containerStatuses: [{ name: 'main', ready: true, restartCount: 0, image: 'app:1', imageID: '' }],
+      },
+    } as unknown as Pod;
+    expect(podStatusForVirtual(hostPod, pod())).not.toHaveProperty('initContainerStatuses');
+    // One the virtual pod has (empty) stays, as it is.
+    const withList = { ...pod(), status: { initContainerStatuses: [] } } as unknown as Pod;
+    expect(podStatusForVirtual(hostPod, withList).initContainerStatuses).toEqual([]);
+  });
+
   it('shows the image the tenant wrote where the host runs it under a mirror name (--translate-image), and a resolved one as reported', () => {
     const running = (image: string) => ({ name: 'main', ready: true, restartCount: 0, image, imageID: '' });
     const hostPod = (image: string, statusImage: string) =>

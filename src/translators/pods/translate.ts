@@ -1121,7 +1121,13 @@ export function podStatusForVirtual(host: Pod, virtual: Pod, view: PodStatusView
       intersect(names(vspec?.ephemeralContainers), tenantDebugContainerNames(host)),
     ),
   };
-  for (const k of Object.keys(out) as (keyof PodStatus)[]) if (out[k] === undefined) delete out[k];
+  // An empty list the virtual status lacks (no init container of the tenant's, beside the host's
+  // hosts-rewrite one) is left out, as the API server stores it: else the two never read the same.
+  for (const k of Object.keys(out) as (keyof PodStatus)[]) {
+    const value = out[k];
+    if (value === undefined || (Array.isArray(value) && !value.length && !Array.isArray(virtual.status?.[k])))
+      delete out[k];
+  }
   return out;
 }
 

@@ -235,8 +235,9 @@ export function fromHostClusterScoped(
       sourceKeysFor: (key) => [key],
     },
     // Another virtual cluster's copy of its tenant's class (its storageclasses or priorityclasses
-    // kind) is that tenant's, with its labels and parameters: never shown here.
-    wanted: (_ctx, host) => isHostsOwnClass(host),
+    // kind) is that tenant's, with its labels and parameters: never shown here. Nor is a host class of
+    // a name the virtual API server makes its own (the system- priority classes): it is there already.
+    wanted: (_ctx, host) => isHostsOwnClass(host) && !builtIn(host),
     diff: (_ctx, host, current) => virtualCopyDifferences(copyOf(host), current),
     create: async (ctx, host) => write(ctx, copyOf(host!)),
     update: async (ctx, host, current) => write(ctx, copyOf(host!), current),
