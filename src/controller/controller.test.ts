@@ -96,19 +96,28 @@ describe('Controller', () => {
     await controller.stop(100);
   });
 
-  it('retries conflicts quietly with backoff, never as terminal', async () => {
+  it('retries conflicts quietly, never as terminal: when a watch event brings the key back, else after 250 ms', async () => {
     let calls = 0;
     const { clock, controller, outcomes, terminal } = setup(async () => {
       calls++;
-      if (calls === 1) throw new ApiError('host', 409, { reason: 'Conflict' }, 'conflict');
+      if (calls <= 2) throw new ApiError('host', 409, { reason: 'Conflict' }, 'conflict');
     });
     controller.enqueue('a');
     await settle();
     expect(calls).toBe(1);
-    clock.advance(5);
+    // No event: not before 250 ms (an immediate retry would read the same stale cache).
+    clock.advance(249);
+    await settle();
+    expect(calls).toBe(1);
+    clock.advance(1);
     await settle();
     expect(calls).toBe(2);
-    expect(outcomes).toEqual(['conflict', 'success']);
+    // The other writer's change reaches the cache: tried again at once.
+    clock.advance(5);
+    controller.enqueue('a');
+    await settle();
+    expect(calls).toBe(3);
+    expect(outcomes).toEqual(['conflict', 'conflict', 'success']);
     expect(terminal).toEqual([]);
     await controller.stop(100);
   });
@@ -315,9 +324,9 @@ describe('Controller: failures', () => {
     await controller.stop(100);
   });
 
-  it('backs conflicts off exponentially per key (AlreadyExists too) and resets after a success', async () => {
+  it('backs conflicts off exponentially per key past the 250 ms floor (AlreadyExists too) and resets after a success', async () => {
     let calls = 0;
-    let failNext = 2;
+    let failNext = 7;
     const { clock, controller, outcomes, terminal } = setup(async () => {
       calls++;
       if (failNext > 0) {
@@ -329,27 +338,30 @@ describe('Controller: failures', () => {
     });
     controller.enqueue('a');
     await settle();
-    clock.advance(4);
+    // 5 ms doubling per failure: the first six retries wait the floor, the seventh 5 * 2^6 = 320 ms.
+    for (let retry = 1; retry <= 6; retry++) {
+      clock.advance(249);
+      await settle();
+      expect(calls).toBe(retry);
+      clock.advance(1);
+      await settle();
+      expect(calls).toBe(retry + 1);
+    }
+    clock.advance(319);
     await settle();
-    expect(calls).toBe(1); // not before the first 5ms backoff
+    expect(calls).toBe(7);
     clock.advance(1);
     await settle();
-    expect(calls).toBe(2);
-    clock.advance(9);
-    await settle();
-    expect(calls).toBe(2); // the second retry waits 10ms
-    clock.advance(1);
-    await settle();
-    expect(calls).toBe(3);
-    expect(outcomes).toEqual(['conflict', 'conflict', 'success']);
+    expect(calls).toBe(8);
+    expect(outcomes).toEqual([...Array(7).fill('conflict'), 'success']);
     expect(terminal).toEqual([]);
-    // Success forgot the failures: the next conflict starts again at 5ms.
+    // Success forgot the failures: the next conflict waits the floor again.
     failNext = 1;
     controller.enqueue('a');
     await settle();
-    clock.advance(5);
+    clock.advance(250);
     await settle();
-    expect(calls).toBe(5);
+    expect(calls).toBe(10);
     await controller.stop(100);
   });
 
@@ -516,6 +528,29 @@ describe('Controller: requeue and stop', () => {
     await settle();
     expect(warnings()).toContain('warn reconcile failed, retrying');
     for (const c of controllers) await c.stop(100);
+  });
+
+  it('a first 404 (an object deleted while it was written) is retried at debug; one that comes again is warned of', async () => {
+    const { lines, logger } = recordingLogger();
+    const clock = new FakeClock(0);
+    let calls = 0;
+    const controller = new Controller({
+      name: 'pods',
+      workers: 1,
+      clock,
+      logger,
+      reconcile: async () => {
+        calls++;
+        if (calls <= 2) throw new ApiError('virtual', 404, { reason: 'NotFound' }, 'pods "p" not found');
+      },
+    });
+    controller.start(['team/p']);
+    await settle();
+    expect(lines).toEqual(['debug reconcile failed, retrying']);
+    clock.advance(5);
+    await settle();
+    expect(lines).toEqual(['debug reconcile failed, retrying', 'warn reconcile failed, retrying']);
+    await controller.stop(100);
   });
 
   it('retries a waiting reconcile with backoff, logged at debug (waiting is normal), never as terminal', async () => {

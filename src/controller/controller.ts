@@ -1,4 +1,4 @@
-import { isApiError, isConflict, isInvalid } from '../kube/errors.ts';
+import { isApiError, isConflict, isInvalid, isNotFound } from '../kube/errors.ts';
 import { realClock, type Clock } from '../util/clock.ts';
 import { silentLogger, type Logger } from '../util/log.ts';
 import { WorkQueue } from '../workqueue/index.ts';
@@ -8,6 +8,8 @@ import type { UnreachableApiLog } from './unreachable-log.ts';
 
 /** The soonest a wait that says when to retry is retried (see WaitingError.retryAfterMs). */
 const MIN_WAIT_RETRY_MS = 50;
+/** The least a key waits after a conflict, unless a watch event brings it back sooner (vCluster: 1 s). */
+const CONFLICT_RETRY_MS = 250;
 
 /** What a reconcile asks for next: nothing (done), or another look after some time. */
 export interface ReconcileResult {
@@ -169,11 +171,13 @@ export class Controller {
       }
     } catch (err) {
       if (isConflict(err)) {
-        // Someone wrote the object since we read it; our cache will catch up, then we retry.
+        // Someone wrote the object since we read it. Their write's watch event brings the key back
+        // with the cache caught up; retried at once, the cache would most likely still be behind,
+        // and a second conflict in a row is told to the tenant (see onRetriedError).
         this.log.debug('conflict, retrying', { key });
         metrics?.reconciled(name, 'conflict');
         await this.tellRetried(key, err);
-        this.queue.addRateLimited(key);
+        this.queue.addRateLimited(key, { atLeastMs: CONFLICT_RETRY_MS });
         return;
       }
       const terminal = isTerminal(err)
@@ -214,6 +218,11 @@ export class Controller {
       if (this.opts.unreachable && isApiError(err, 'network')) {
         this.log.debug('reconcile failed, retrying', fields);
         this.opts.unreachable.failed(err.cluster, err);
+      } else if (isNotFound(err) && fields.retries === 0) {
+        // An object the reconcile wrote went meanwhile (the virtual pod GC force-deleting a pod of a
+        // node that went, a claim a StatefulSet scaled away): the retry reads that from the cache.
+        // Only one that answers 404 again is worth a warning.
+        this.log.debug('reconcile failed, retrying', fields);
       } else this.log.warn('reconcile failed, retrying', fields);
       await this.tellRetried(key, err);
       this.queue.addRateLimited(key);

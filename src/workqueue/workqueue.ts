@@ -117,9 +117,10 @@ export class WorkQueue<K extends string> {
    * the lane the key was handed out from: a status change that met a conflict must not go to wait
    * behind the creates.
    */
-  addRateLimited(key: K): void {
+  addRateLimited(key: K, opts: { atLeastMs?: number } = {}): void {
     this.metrics?.retried(this.name);
-    this.addAfter(key, this.rateLimiter.when(key), { urgent: this.takenUrgent.has(key) });
+    const ms = Math.max(opts.atLeastMs ?? 0, this.rateLimiter.when(key));
+    this.addAfter(key, ms, { urgent: this.takenUrgent.has(key) });
   }
 
   /** Drops key's delayed add, if it waits for one: its object is gone. */

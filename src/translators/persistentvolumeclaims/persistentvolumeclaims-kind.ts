@@ -934,7 +934,7 @@ export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = 
         result.hostWritten = true;
       }
       let latest = await bindVirtual(ctx, virtual, host, result);
-      const status = withMessagesScrubbed(virtualStatusFor(host), where);
+      const status = withMessagesScrubbed(virtualStatusFor(host, latest), where);
       // Bound only once the virtual claim names its volume (a binder there would undo it otherwise).
       if (status.phase === 'Bound' && !specOf(latest).volumeName)
         status.phase = statusOf(latest).phase ?? 'Pending';

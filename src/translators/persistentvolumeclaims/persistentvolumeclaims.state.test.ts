@@ -1126,4 +1126,32 @@ describe('persistentvolumeclaims: a replica whose claims cache is behind (a lead
     expect(b.writes().filter((w) => w.includes(' delete '))).toEqual([]);
     expect(hostClaim(b)?.metadata?.uid).toBe(copy.metadata?.uid);
   });
+
+  it("the virtual controller manager's Unused condition stays the virtual claim's: the host's is not written over it, the host's other conditions are", async () => {
+    const table = await withClaims([claim('data')]);
+    await bindOnHost(table);
+    const unused = (since: string) => ({ type: 'Unused', status: 'True', lastTransitionTime: since });
+    // The virtual controller manager marks the claim unused (no virtual pod names it).
+    const v = virtualClaim(table)!;
+    await table.virtual.update(
+      PVC,
+      'team',
+      { ...v, status: { ...statusOf(v), conditions: [unused('2026-11-30T12:00:00Z')] } },
+      { subresource: 'status' },
+    );
+    // The host's does the same at its own time, and resizes.
+    const resizing = { type: 'Resizing', status: 'True' };
+    const h = hostClaim(table)!;
+    await table.host.update(
+      PVC,
+      HOST_NS,
+      { ...h, status: { ...statusOf(h), conditions: [unused('2026-11-30T12:00:05Z'), resizing] } },
+      { subresource: 'status' },
+    );
+    table.virtual.clearWrites();
+    await table.settle();
+    expect(statusOf(virtualClaim(table)).conditions).toEqual([resizing, unused('2026-11-30T12:00:00Z')]);
+    // Once: nothing more is written when the claim is looked at again.
+    expect(table.virtual.writeLog()).toEqual(['update persistentvolumeclaims/status team/data']);
+  });
 });

@@ -314,7 +314,26 @@ export function immutableFieldsDiffering(desired: KubeObject, host: KubeObject):
   return differing;
 }
 
-/** The status the virtual claim shows: the host claim's, as the host's controllers wrote it. */
-export function virtualStatusFor(host: KubeObject): ClaimStatus {
-  return { ...statusOf(host) };
+/**
+ * Condition types the virtual cluster's own controllers write on a claim: `Unused`, from the pods that
+ * name it, which the virtual controller manager sees (as the host's sees their copies). Written over
+ * with the host's, the two would overwrite each other at every change.
+ */
+const VIRTUAL_CONDITION_TYPES = new Set(['Unused']);
+
+/**
+ * The status the virtual claim shows: the host claim's, as the host's controllers wrote it, but for
+ * the conditions the virtual cluster's controllers write (VIRTUAL_CONDITION_TYPES), which stay the
+ * virtual claim's.
+ */
+export function virtualStatusFor(host: KubeObject, virtual?: KubeObject): ClaimStatus {
+  const status = { ...statusOf(host) };
+  const ofType = (claim: KubeObject | undefined, own: boolean) =>
+    (statusOf(claim).conditions ?? []).filter(
+      (c) => VIRTUAL_CONDITION_TYPES.has((c as { type?: string }).type ?? '') === own,
+    );
+  const conditions = [...ofType(host, false), ...ofType(virtual, true)];
+  if (conditions.length) status.conditions = conditions;
+  else delete status.conditions;
+  return status;
 }
