@@ -89,29 +89,38 @@ describe('ownedVirtualKey, cluster-scoped copies', () => {
   });
 });
 
-describe('ownedVirtualKey, objects another controller made', () => {
+describe('ownedVirtualKey, pods another controller made', () => {
   const where = { hostNamespace: 'host-ns', vcName: 'vc' };
-  /** What reads as the copy of Service team/a, with one owner. */
-  const controlled = (owner: { apiVersion: string; kind: string; controller?: boolean }): KubeObject => {
-    const made = earlierCopy({ annotations: { 'vcluster.loft.sh/object-kind': '/v1, Kind=Service' } });
+  /** What reads as the copy of `kind` team/a, with one owner. */
+  const controlled = (
+    owner: { apiVersion: string; kind: string; controller?: boolean },
+    kind = 'Pod',
+  ): KubeObject => {
+    const made = earlierCopy({ annotations: { 'vcluster.loft.sh/object-kind': `/v1, Kind=${kind}` } });
     made.metadata!.ownerReferences = [{ ...owner, name: 'o', uid: 'u' }];
     return made;
   };
+  const replicaSet = { apiVersion: 'apps/v1', kind: 'ReplicaSet' };
 
-  it("is never a copy, whatever its metadata says (a Service an operator made from a custom resource's copy)", () => {
-    const made = controlled({ apiVersion: 'db.example.com/v1', kind: 'Database', controller: true });
-    expect(ownedVirtualKey(made, where, Resources.services)).toBeUndefined();
+  it("is never a pod's copy, whatever its metadata says (a pod of a gateway controller's Deployment made from a Gateway copy)", () => {
+    expect(
+      ownedVirtualKey(controlled({ ...replicaSet, controller: true }), where, Resources.pods),
+    ).toBeUndefined();
   });
 
-  it("is a copy when its controller is vCluster's own Service, or it only has owners", () => {
-    expect(
-      ownedVirtualKey(
-        controlled({ apiVersion: 'v1', kind: 'Service', controller: true }),
-        where,
-        Resources.services,
-      ),
-    ).toBe('team/a');
-    const owned = controlled({ apiVersion: 'apps/v1', kind: 'ReplicaSet', controller: false });
-    expect(ownedVirtualKey(owned, where, Resources.services)).toBe('team/a');
+  it("is a pod's copy when its controller is vCluster's own Service, or it only has owners", () => {
+    const vclusters = controlled({ apiVersion: 'v1', kind: 'Service', controller: true });
+    expect(ownedVirtualKey(vclusters, where, Resources.pods)).toBe('team/a');
+    expect(ownedVirtualKey(controlled({ ...replicaSet, controller: false }), where, Resources.pods)).toBe(
+      'team/a',
+    );
+  });
+
+  it("leaves other copies under a host controller the tenant's (the Secret an ExternalSecret's copy has ESO fill)", () => {
+    const filled = controlled(
+      { apiVersion: 'external-secrets.io/v1', kind: 'ExternalSecret', controller: true },
+      'Secret',
+    );
+    expect(ownedVirtualKey(filled, where, Resources.secrets)).toBe('team/a');
   });
 });

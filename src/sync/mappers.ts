@@ -26,7 +26,8 @@ export function ownedVirtualKey(
   virtualType: ResourceType,
 ): string | undefined {
   const meta = host.metadata ?? {};
-  if (controlledByAnotherObject(host)) return undefined;
+  if (virtualType.kind === 'Pod' && virtualType.group === '' && controlledByAnotherObject(host))
+    return undefined;
   const label = meta.labels?.[MANAGED_BY_LABEL];
   // A cluster-scoped copy an earlier syncer labelled with the bare name is ours only under the
   // name this host namespace gives it: a same-named virtual cluster elsewhere names its own after
@@ -51,15 +52,16 @@ export function ownedVirtualKey(
 }
 
 /**
- * Whether a host object's controller is anything but a Service. Copies have none, or, made by vCluster
- * for a virtual object that has a controller, vCluster's own Service marked as theirs (any Service
- * passes: which one is vCluster's is not known here). A host controller can make objects from a
- * copy's content, and a tenant writes that content: the pods of a gateway controller's Deployment
- * carry a Gateway's infrastructure labels and annotations, an operator's pods or StatefulSets a custom
- * resource's template. Whatever those say, objects under a controller are its own, never a copy the
- * syncer may update, delete or serve a tenant's logs and exec from. Objects a controller owns
- * without being their controller (Istio's Service for a Gateway) are not told apart here: the
- * content they are made from is kept clean of the syncer's keys instead (withoutSyncerAnnotations).
+ * Whether a host pod's controller is anything but a Service. Pod copies have none, or, made by vCluster
+ * for a virtual pod that has a controller, vCluster's own Service marked as theirs (any Service passes:
+ * which one is vCluster's is not known here). A host controller can make pods from a copy's content,
+ * and a tenant writes that content: the pods of a gateway controller's Deployment carry a Gateway's
+ * infrastructure labels and annotations, an operator's pods a custom resource's template. Whatever
+ * those say, they are that controller's, never a copy the syncer may update, delete or serve a
+ * tenant's logs and exec from. Only pods: other copies may be put under a host controller on purpose
+ * (the Secret an ExternalSecret's copy fills is then ESO's to control, and still the tenant's copy),
+ * and their content is kept clean of the syncer's keys instead (withoutSyncerAnnotations, as for
+ * Istio's Service, which the Gateway copy owns without controlling it).
  */
 function controlledByAnotherObject(host: KubeObject): boolean {
   return (host.metadata?.ownerReferences ?? []).some(

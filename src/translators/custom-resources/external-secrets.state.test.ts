@@ -72,13 +72,36 @@ const externalSecret = (name: string, spec: Record<string, unknown>, labels?: Re
 });
 const fromStore = (name: string) => ({ secretStoreRef: { name, kind: 'SecretStore' } });
 
-/** What ESO writes into an ExternalSecret's target Secret on the host (data base64, as the API holds it). */
+/**
+ * What ESO writes into an ExternalSecret's target Secret on the host (data base64, as the API holds
+ * it), taking it under the ExternalSecret's copy as its controller when that one owns it
+ * (creationPolicy Owner, the default).
+ */
 async function fill(t: StateTable, secretHostName: string, data: Record<string, string>): Promise<void> {
   const current = hostObject(t, Resources.secrets, secretHostName)!;
+  const owner = t.host
+    .objects(EXTERNAL_SECRETS, HOST_NS)
+    .find((es) => (es.spec as { target?: { name?: string } }).target?.name === secretHostName);
+  const policy = (owner?.spec as { target?: { creationPolicy?: string } } | undefined)?.target
+    ?.creationPolicy;
+  const controller =
+    owner && (policy ?? 'Owner') === 'Owner'
+      ? [
+          {
+            apiVersion: 'external-secrets.io/v1',
+            kind: 'ExternalSecret',
+            name: owner.metadata?.name ?? '',
+            uid: owner.metadata?.uid ?? '',
+            controller: true,
+            blockOwnerDeletion: true,
+          },
+        ]
+      : [];
   await t.host.update(Resources.secrets, HOST_NS, {
     ...current,
     metadata: {
       ...current.metadata,
+      ownerReferences: [...(current.metadata?.ownerReferences ?? []), ...controller],
       labels: { ...current.metadata?.labels, 'reconcile.external-secrets.io/managed': 'true' },
       annotations: { ...current.metadata?.annotations, 'reconcile.external-secrets.io/data-hash': 'h' },
     },
