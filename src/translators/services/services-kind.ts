@@ -1,6 +1,5 @@
 import { TerminalError, WaitingError } from '../../controller/errors.ts';
 import type { Informer } from '../../informer/informer.ts';
-import type { Clock } from '../../util/clock.ts';
 import { deleteIncarnation } from '../../kube/delete-incarnation.ts';
 import { getIfExists } from '../../kube/get-if-exists.ts';
 import { annotationBytes, MAX_ANNOTATION_BYTES, objectKey, type KubeObject } from '../../kube/object.ts';
@@ -18,6 +17,7 @@ import { createHostCopy } from '../../sync/engine.ts';
 import type { KindSpec, Placement, ReconcileContext, SyncResult } from '../../sync/kind.ts';
 import { managedCopiesScope, namespacedToHost, ownedVirtualKey } from '../../sync/mappers.ts';
 import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
+import type { Clock } from '../../util/clock.ts';
 import { sameJson } from '../shared/host-metadata.ts';
 import { SERVICE_COPY_DENIED_KEYS } from '../../naming/denied-metadata.ts';
 import { serviceDifferences } from './differences.ts';
@@ -376,6 +376,8 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
 
   // Host informers, set in setup (relations may be asked before).
   let hostServices: Informer<KubeObject> | undefined;
+  let hostSlices: Informer<KubeObject> | undefined;
+  const selectorless = (copy: KubeObject) => Object.keys(specOf(copy).selector ?? {}).length === 0;
   let namedBy: ((copy: KubeObject) => string | undefined) | undefined;
   let clock: Clock | undefined;
   /** When each kept copy (by UID) was first kept. */
@@ -399,8 +401,6 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
     keptSince.set(uid, since);
     return now - since < MAX_NAMED_KEEP_MS ? named : undefined;
   }
-  let hostSlices: Informer<KubeObject> | undefined;
-  const selectorless = (copy: KubeObject) => Object.keys(specOf(copy).selector ?? {}).length === 0;
 
   /**
    * The slices the host's EndpointSlice controller made for a host Service copy (that very object:
