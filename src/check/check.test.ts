@@ -100,10 +100,14 @@ async function converged(owner?: OwnerReference): Promise<StateTable> {
   return t;
 }
 
-async function check(t: StateTable, now = t.clock.now()): Promise<CheckReport> {
+async function check(
+  t: StateTable,
+  now = t.clock.now(),
+  kinds: readonly string[] = KINDS,
+): Promise<CheckReport> {
   const before = [t.virtual.writes.length, t.host.writes.length];
   const report = await checkClusters({
-    kinds: kindsFor(KINDS),
+    kinds: kindsFor(kinds),
     vcName: VC,
     hostNamespace: HOST_NS,
     virtual: t.virtual,
@@ -304,13 +308,7 @@ describe('vsyncer check', () => {
 
   it('says staleness is not checked for kinds that cannot compute their desired object purely', async () => {
     const t = await start({ kinds: ['nodes'], virtual: [] });
-    const r = await checkClusters({
-      kinds: kindsFor(['nodes']),
-      vcName: VC,
-      hostNamespace: HOST_NS,
-      virtual: t.virtual,
-      host: t.host,
-    });
+    const r = await check(t, t.clock.now(), ['nodes']);
     expect(kind(r, 'nodes')).toMatchObject({ source: 'host', target: 'virtual', stale: undefined });
     expect(formatTable(r)).toMatch(/nodes\s+virtual\s+0\s+0\s+0\s+0\s+not checked/);
     expect((toJson(r) as { kinds: unknown[] }).kinds[0]).toMatchObject({ stale: null, staleChecked: false });
@@ -408,13 +406,7 @@ describe('the clients of vsyncer check', () => {
       virtual: [[PC, critical]],
     });
     await t.settle();
-    const report = await checkClusters({
-      kinds: kindsFor(['host-priorityclasses']),
-      vcName: VC,
-      hostNamespace: HOST_NS,
-      virtual: t.virtual,
-      host: t.host,
-    });
+    const report = await check(t, t.clock.now(), ['host-priorityclasses']);
     expect(counts(kind(report, 'host-priorityclasses'))).toEqual([0, 0, 0, 0]);
   });
 });
