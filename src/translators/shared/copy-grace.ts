@@ -45,7 +45,7 @@ export class CopyGrace {
   }
 
   /** tell() for an existing object. */
-  tellNow(key: string, now: number, coming: readonly string[]): boolean {
+  private tellNow(key: string, now: number, coming: readonly string[]): boolean {
     const what = coming.join('\n');
     const known = this.since.get(key);
     const since = known?.what === what ? known.since : now;
@@ -61,7 +61,7 @@ export class CopyGrace {
    * already): they are told again while they stay away, without a grace of their own (one would
    * word the next report without them, a second event seeming to say they came).
    */
-  toldAtOnce(key: string, now: number, coming: readonly string[]): void {
+  private toldAtOnce(key: string, now: number, coming: readonly string[]): void {
     this.remember(key, { since: now - COPY_GRACE_MS, what: coming.join('\n') });
     this.recheck.delete(key);
   }
@@ -75,7 +75,7 @@ export class CopyGrace {
   }
 
   /** The object names no copy on its way any more: a later one starts a grace of its own. */
-  settled(key: string): void {
+  private settled(key: string): void {
     this.since.delete(key);
     this.recheck.delete(key);
   }
