@@ -308,6 +308,12 @@ export interface KindSpec<V extends KubeObject = KubeObject, H extends KubeObjec
    * `vsyncer check` does not count it as orphaned. Reads caches only.
    */
   keptBecause?(ctx: ReconcileContext, target: V | H): string | undefined;
+  /**
+   * Whether the virtual object, though there, has no copy as it is now (refused): the objects naming
+   * it are told its copy is not there, so that they name it no more, and a copy kept until then
+   * (keptBecause) goes. Reads the object only.
+   */
+  withholds?(virtual: V): boolean;
 }
 
 /** An enabled kind: its spec, and what its descriptor says about it to the other kinds. */

@@ -6,6 +6,7 @@ import { defineKind } from '../../sync/kind.ts';
 import { gatewayApiReferrer } from '../gateway-api/data-referrers.ts';
 import { referencedConfigMaps } from '../pods/translate.ts';
 import { CRUD, dataObjectKind } from '../shared/data-object.ts';
+import { CONFIGMAP_REFERRERS } from '../shared/referrer-copies.ts';
 
 /** The config map the root CA publisher keeps in every namespace, for service-account token volumes. */
 const ROOT_CA_CONFIGMAP = 'kube-root-ca.crt';
@@ -68,6 +69,7 @@ export const configMapsKind = defineKind({
           gatewayApiReferrer('gateways', Resources.gateways, 'ConfigMap'),
           gatewayApiReferrer('backendtlspolicies', Resources.backendTLSPolicies, 'ConfigMap'),
         ],
+        namedByHostCopies: CONFIGMAP_REFERRERS,
       },
       where,
     );

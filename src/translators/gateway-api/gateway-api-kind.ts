@@ -53,7 +53,7 @@ import {
 } from '../host-gateways/imported-parents.ts';
 import { HOST_GATEWAYS_KIND } from '../host-gateways/mirror.ts';
 import { replicaOf } from '../mapped-host-data/kind.ts';
-import { virtualServicesRelation } from '../services/service-referrers.ts';
+import { virtualObjectsRelation } from '../shared/host-copies-naming.ts';
 
 /** The event reason of a reference into another namespace that nothing there allows (vCluster's). */
 const REF_NOT_PERMITTED_REASON = 'RefNotPermitted';
@@ -532,9 +532,16 @@ export function gatewayApiKind(
     ],
     relations: [
       copyRelation('Service', Resources.services, 'services'),
-      virtualServicesRelation(naming('Service')),
+      virtualObjectsRelation(Resources.services, 'services', naming('Service')),
       copyRelation('Secret', Resources.secrets, 'secrets'),
       copyRelation('ConfigMap', Resources.configMaps, 'configmaps'),
+      // Certificates and CA bundles: as Services, named no more before their copies go.
+      ...(type.kind === 'Gateway'
+        ? [virtualObjectsRelation(Resources.secrets, 'secrets', naming('Secret'))]
+        : []),
+      ...(['Gateway', 'BackendTLSPolicy'].includes(type.kind)
+        ? [virtualObjectsRelation(Resources.configMaps, 'configmaps', naming('ConfigMap'))]
+        : []),
       ...(refersToGateways ? [copyRelation('Gateway', Resources.gateways, 'gateways')] : []),
       // A host Gateway shown here that comes, changes (its listeners) or goes decides again for the
       // routes naming its place.

@@ -1496,15 +1496,93 @@ describe("the virtual API server's reserved host names (--reserved-ingress-host)
     table.host.clearWrites();
 
     await table.virtual.delete(SVC, 'a', 's-x-b');
+    // The route's copy names it no more, which brings the Service's copy back to go (no clock moves).
     await table.settle();
     expect(routeBackend()).toEqual(ABSENT);
-    expect(hostService()?.metadata?.annotations?.['vcluster.loft.sh/object-namespace']).toBe('a');
-    table.clock.advance(1000);
-    await table.settle();
     expect(hostService()?.metadata?.annotations?.['vcluster.loft.sh/object-namespace']).toBe('b-x-a');
     const writes = table.host.writeLog();
-    expect(writes.indexOf(`delete services ${HOST_NS}/${shared}`)).toBeGreaterThan(
-      writes.indexOf(`update httproutes ${HOST_NS}/${hostName('web', 'a')}`),
+    const renamed = writes.indexOf(`update httproutes ${HOST_NS}/${hostName('web', 'a')}`);
+    expect(renamed).toBeGreaterThanOrEqual(0);
+    expect(writes.indexOf(`delete services ${HOST_NS}/${shared}`)).toBeGreaterThan(renamed);
+  });
+
+  it("a Gateway's certificate and a policy's CA bundle that go keep their copies until the copies naming them name them no more: another namespace's objects waiting for those host names never serve or check that TLS", async () => {
+    // Objects t-x-b of namespace a and t of namespace b-x-a are both t-x-b-x-a-x-<vc> on the host.
+    const shared = hostName('t-x-b', 'a');
+    const table = await withObjects(
+      [
+        [SECRETS, secret('t-x-b', 'a')],
+        [CM, configMap('t-x-b', 'a')],
+        [SVC, service('web', 'a')],
+        [
+          GW,
+          gateway(
+            'gw',
+            [
+              listener({
+                name: 'https',
+                port: 443,
+                protocol: 'HTTPS',
+                tls: { mode: 'Terminate', certificateRefs: [{ kind: 'Secret', name: 't-x-b' }] },
+              }),
+            ],
+            'a',
+          ),
+        ],
+        [
+          Resources.backendTLSPolicies,
+          obj(
+            Resources.backendTLSPolicies,
+            'tls',
+            {
+              targetRefs: [{ group: '', kind: 'Service', name: 'web' }],
+              validation: {
+                caCertificateRefs: [{ group: '', kind: 'ConfigMap', name: 't-x-b' }],
+                hostname: 'web.example',
+              },
+            },
+            'a',
+          ),
+        ],
+        [SECRETS, secret('t', 'b-x-a')],
+        [CM, configMap('t', 'b-x-a')],
+      ],
+      [],
+      { syncAllSecrets: 'true', syncAllConfigmaps: 'true' },
+    );
+    const holder = (type: ResourceType) =>
+      table.host.objects(type, HOST_NS).find((o) => o.metadata?.name === shared)?.metadata?.annotations?.[
+        'vcluster.loft.sh/object-namespace'
+      ];
+    const certificate = () =>
+      specOf(hostObject(table, GW, 'gw', 'a')).listeners[0].tls.certificateRefs[0].name;
+    const caBundle = () =>
+      specOf(hostObject(table, Resources.backendTLSPolicies, 'tls', 'a')).validation.caCertificateRefs[0]
+        .name;
+    expect([certificate(), caBundle(), holder(SECRETS), holder(CM)]).toEqual([shared, shared, 'a', 'a']);
+    table.host.clearWrites();
+
+    await table.virtual.delete(SECRETS, 'a', 't-x-b');
+    await table.virtual.delete(CM, 'a', 't-x-b');
+    // The copies naming them change, which brings theirs back to go (no clock moves).
+    await table.settle();
+    expect([certificate(), caBundle(), holder(SECRETS), holder(CM)]).toEqual([
+      ABSENT,
+      ABSENT,
+      'b-x-a',
+      'b-x-a',
+    ]);
+    const writes = table.host.writeLog();
+    const at = (write: string) => {
+      const i = writes.indexOf(write);
+      expect(i).toBeGreaterThanOrEqual(0);
+      return i;
+    };
+    expect(at(`delete secrets ${HOST_NS}/${shared}`)).toBeGreaterThan(
+      at(`update gateways ${HOST_NS}/${hostName('gw', 'a')}`),
+    );
+    expect(at(`delete configmaps ${HOST_NS}/${shared}`)).toBeGreaterThan(
+      at(`update backendtlspolicies ${HOST_NS}/${hostName('tls', 'a')}`),
     );
   });
 });

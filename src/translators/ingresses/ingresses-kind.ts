@@ -57,7 +57,7 @@ import {
   type IngressReference,
   type RenameReference,
 } from './translate.ts';
-import { virtualServicesRelation } from '../services/service-referrers.ts';
+import { virtualObjectsRelation } from '../shared/host-copies-naming.ts';
 
 const INGRESSES = Resources.ingresses;
 /** The kind that shows the host's ingress classes; its selector limits which an Ingress may name. */
@@ -381,7 +381,8 @@ export function ingressesKind(
         whenKind: 'services',
         keys: namingTheOwnerOf('Service', Resources.services),
       },
-      virtualServicesRelation(naming('Service')),
+      virtualObjectsRelation(Resources.services, 'services', naming('Service')),
+      virtualObjectsRelation(Resources.secrets, 'secrets', naming('Secret')),
     ],
 
     setup(env, kinds) {

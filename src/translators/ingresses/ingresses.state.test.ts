@@ -763,10 +763,7 @@ describe('ingresses state table', () => {
     table.host.clearWrites();
 
     await table.virtual.delete(SVC, 'a', 's-x-b');
-    await table.settle();
-    // The copy is looked at again a moment later (on the fake clock), once the Ingress's names nothing.
-    expect(hostService()?.metadata?.annotations?.['vcluster.loft.sh/object-namespace']).toBe('a');
-    table.clock.advance(1000);
+    // The Ingress's copy names it no more, which brings the Service's copy back to go (no clock moves).
     await table.settle();
     expect(hostService()?.metadata?.annotations?.['vcluster.loft.sh/object-namespace']).toBe('b-x-a');
     expect(backendName(hostCopy())).not.toBe(shared);
@@ -774,6 +771,74 @@ describe('ingresses state table', () => {
     const renamed = writes.indexOf(`update ingresses ${HOST_NS}/${hostName('web', 'a')}`);
     expect(renamed).toBeGreaterThanOrEqual(0);
     expect(writes.indexOf(`delete services ${HOST_NS}/${shared}`)).toBeGreaterThan(renamed);
+  });
+
+  it("a Service changed to one the host may not have (a denied ExternalName) keeps its copy until no Ingress copy names it: another namespace's Service waiting for that host name never gets the Ingress's traffic", async () => {
+    const shared = hostName('s-x-b', 'a');
+    const svc = (name: string, namespace: string): KubeObject => ({
+      ...service(name),
+      metadata: { name, namespace },
+    });
+    const table = await withObjects([
+      [SVC, svc('s-x-b', 'a')],
+      [ING, { ...ingress(routeTo('s-x-b')), metadata: { name: 'web', namespace: 'a' } }],
+      [SVC, svc('s', 'b-x-a')],
+    ]);
+    const hostService = () => table.host.objects(SVC, HOST_NS).find((s) => s.metadata?.name === shared);
+    const hostCopy = () =>
+      table.host.objects(ING, HOST_NS).find((i) => i.metadata?.name === hostName('web', 'a'));
+    expect(backendName(hostCopy())).toBe(shared);
+    table.host.clearWrites();
+
+    const current = table.virtual.objects(SVC, 'a').find((s) => s.metadata?.name === 's-x-b')!;
+    await table.virtual.update(SVC, 'a', {
+      ...current,
+      spec: { type: 'ExternalName', externalName: 'kubernetes.default', ports: [{ port: 80 }] },
+    });
+    await table.settle();
+    expect(backendName(hostCopy())).not.toBe(shared);
+    expect(hostService()?.metadata?.annotations?.['vcluster.loft.sh/object-namespace']).toBe('b-x-a');
+    const writes = table.host.writeLog();
+    const renamed = writes.indexOf(`update ingresses ${HOST_NS}/${hostName('web', 'a')}`);
+    expect(renamed).toBeGreaterThanOrEqual(0);
+    expect(writes.indexOf(`delete services ${HOST_NS}/${shared}`)).toBeGreaterThan(renamed);
+  });
+
+  it("a TLS Secret's copy goes only once no Ingress copy names it: another namespace's Secret waiting for that host name never serves the Ingress's host", async () => {
+    // Secret t-x-b of namespace a and Secret t of namespace b-x-a are both t-x-b-x-a-x-<vc>.
+    const shared = hostName('t-x-b', 'a');
+    const moved = (obj: KubeObject, name: string, namespace: string): KubeObject => ({
+      ...obj,
+      metadata: { ...obj.metadata, name, namespace },
+    });
+    const table = await withObjects([
+      [SVC, moved(service('web'), 'web', 'a')],
+      [SECRETS, moved(secret('t-x-b'), 't-x-b', 'a')],
+      [ING, moved(ingress({ ...routeTo('web'), tls: [{ secretName: 't-x-b' }] }), 'web', 'a')],
+      [SVC, moved(service('web'), 'web', 'b-x-a')],
+      [SECRETS, moved(secret('t'), 't', 'b-x-a')],
+      [ING, moved(ingress({ ...routeTo('web'), tls: [{ secretName: 't' }] }), 'web', 'b-x-a')],
+    ]);
+    const hostSecret = () => table.host.objects(SECRETS, HOST_NS).find((s) => s.metadata?.name === shared);
+    const tlsOfCopy = () =>
+      (
+        table.host.objects(ING, HOST_NS).find((i) => i.metadata?.name === hostName('web', 'a'))?.spec as {
+          tls?: { secretName?: string }[];
+        }
+      )?.tls?.[0]?.secretName;
+    expect(tlsOfCopy()).toBe(shared);
+    expect(hostSecret()?.metadata?.annotations?.['vcluster.loft.sh/object-namespace']).toBe('a');
+    table.host.clearWrites();
+
+    await table.virtual.delete(SECRETS, 'a', 't-x-b');
+    // The Ingress's copy names it no more, which brings the Secret's copy back to go (no clock moves).
+    await table.settle();
+    expect(tlsOfCopy()).not.toBe(shared);
+    expect(hostSecret()?.metadata?.annotations?.['vcluster.loft.sh/object-namespace']).toBe('b-x-a');
+    const writes = table.host.writeLog();
+    const renamed = writes.indexOf(`update ingresses ${HOST_NS}/${hostName('web', 'a')}`);
+    expect(renamed).toBeGreaterThanOrEqual(0);
+    expect(writes.indexOf(`delete secrets ${HOST_NS}/${shared}`)).toBeGreaterThan(renamed);
   });
 
   it("an Ingress copy the host will not update keeps a gone Service's copy 15 s at most: that copy still serves", async () => {

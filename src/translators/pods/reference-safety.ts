@@ -76,6 +76,15 @@ export interface ReferenceTarget {
   virtual: Informer<KubeObject>;
 }
 
+/** Whether the kind withholds the object's copy as it is now (see KindSpec.withholds); not when it cannot tell. */
+function withheld(spec: KindSpec, virtual: KubeObject): boolean {
+  try {
+    return spec.withholds?.(virtual) === true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Judges a pod's references against the synced kinds. Names of host copies are ambiguous (`-x-` may
  * appear in any name, and virtual clusters share host namespaces), so a reference is only ever
@@ -112,7 +121,7 @@ export class ReferenceJudge {
     }
     const hostKey = target.spec.mapper.targetKey(virtualKey, undefined);
     const copy = hostKey ? target.host.store.get(hostKey) : undefined;
-    if (!hostKey || !copy)
+    if (!hostKey || !copy || withheld(target.spec, virtual))
       return { state: 'waiting', message: `${what}: waiting for its host copy`, missing: false };
     if (target.spec.mapper.sourceKeyOf(copy) !== virtualKey) {
       return { state: 'refused', message: `${what}: its host name is held by another object` };

@@ -8,6 +8,7 @@ import { CRUD, dataObjectKind } from '../shared/data-object.ts';
 import { claimNamedSecretHolder } from '../storageclasses/claim-class.ts';
 import { snapshotNamedSecretHolder } from '../volumesnapshots/class-secrets.ts';
 import { neutraliseHostSecret } from './translate.ts';
+import { SECRET_REFERRERS } from '../shared/referrer-copies.ts';
 
 /**
  * Secrets, virtual → host; only those a pod uses (volumes, env, image pull secrets) or, while the
@@ -55,6 +56,7 @@ export const secretsDescriptorFor = (hostCertManager: boolean) =>
           ],
           hostTransform: neutraliseHostSecret,
           keptFor: [claimNamedSecretHolder, snapshotNamedSecretHolder],
+          namedByHostCopies: SECRET_REFERRERS,
         },
         where,
       );

@@ -21,7 +21,14 @@ import type { Clock } from '../../util/clock.ts';
 import { sameJson } from '../shared/host-metadata.ts';
 import { SERVICE_COPY_DENIED_KEYS } from '../../naming/denied-metadata.ts';
 import { serviceDifferences } from './differences.ts';
-import { serviceReferrers } from './service-referrers.ts';
+import {
+  BoundedKeep,
+  hostCopiesNaming,
+  hostReferrerRelations,
+  MAX_NAMED_KEEP_MS,
+  NAMED_COPY_RECHECK_MS,
+} from '../shared/host-copies-naming.ts';
+import { SERVICE_REFERRERS } from '../shared/referrer-copies.ts';
 import { writeLoadBalancerStatusUp } from '../shared/load-balancer-status.ts';
 import { malformedService } from '../shared/shape.ts';
 import { externalNameRefusal, type EndpointAddressBounds } from '../shared/address-policy.ts';
@@ -66,10 +73,6 @@ export function getsHostCopy(virtual: KubeObject): boolean {
 const MAX_IP_WAITS = 10;
 /** How long a re-created selector-less Service's Endpoints are watched over (the controller is quick). */
 const KEEP_ENDPOINTS_MS = 10_000;
-/** How often a copy of a Service that is gone, kept while a referrer's copy names it, is looked at again. */
-const NAMED_COPY_RECHECK_MS = 1_000;
-/** How long such a copy is kept at most. */
-const MAX_NAMED_KEEP_MS = 15_000;
 
 /**
  * Writes the first of `attempts` the host accepts. Each asks for what the virtual Service has (its
@@ -360,7 +363,7 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
           `deleting the host copy though ${stillNamed}: its kind did not name it away within ${MAX_NAMED_KEEP_MS / 1000} s`,
         );
       await deleteIncarnation(ctx.host, SERVICES, copy);
-      keptSince.delete(copy.metadata?.uid ?? '');
+      namedKeep.forget(copy);
       return { hostWritten: true };
     }
     try {
@@ -380,12 +383,11 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
   const selectorless = (copy: KubeObject) => Object.keys(specOf(copy).selector ?? {}).length === 0;
   let namedBy: ((copy: KubeObject) => string | undefined) | undefined;
   let clock: Clock | undefined;
-  /** When each kept copy (by UID) was first kept. */
-  const keptSince = new Map<string, number>();
+  const namedKeep = new BoundedKeep(MAX_NAMED_KEEP_MS);
 
   /**
    * Why the copy of a Service that is gone stays a little longer: a referrer's copy still names its
-   * host name (see serviceReferrers), and its kind renames that away at its next reconcile. Only for
+   * host name (see hostCopiesNaming), and its kind renames that away at its next reconcile. Only for
    * a Service that is gone (one still there reads as ready to its referrers, which would name its
    * copy for as long as they are there), and for MAX_NAMED_KEEP_MS at most: a referrer whose host
    * copy cannot be written (a host webhook refusing it) must not keep the copy, which still serves,
@@ -393,13 +395,8 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
    */
   function keptBecause(ctx: ReconcileContext, copy: KubeObject): string | undefined {
     if (ctx.informers.get(ctx.virtual, SERVICES).store.get(ctx.key) !== undefined) return undefined;
-    const named = namedBy?.(copy);
-    if (!named || !clock) return undefined;
-    const uid = copy.metadata?.uid ?? '';
-    const now = clock.monotonicNow();
-    const since = keptSince.get(uid) ?? now;
-    keptSince.set(uid, since);
-    return now - since < MAX_NAMED_KEEP_MS ? named : undefined;
+    if (!namedBy || !clock) return undefined;
+    return namedKeep.reason(copy, clock.monotonicNow(), namedBy(copy));
   }
 
   /**
@@ -433,12 +430,14 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
   const mayRecreate = (virtual: KubeObject) =>
     !virtual.metadata?.deletionTimestamp && (virtual.metadata?.finalizers ?? []).length === 0;
 
+  const mapper = namespacedToHost(SERVICES, where);
   const spec: KindSpec = {
     direction: 'both',
     virtualType: SERVICES,
     hostType: SERVICES,
-    mapper: namespacedToHost(SERVICES, where),
+    mapper,
     relations: [
+      ...hostReferrerRelations(SERVICE_REFERRERS, where, () => hostServices, mapper),
       // A stale slice of the host's controller (left when the selector went, or written by a
       // reconcile of the controller's in flight meanwhile) brings the selector-less Service back to
       // have it deleted.
@@ -459,7 +458,7 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
 
     setup(env, kinds) {
       hostServices = env.informers.get(env.host, SERVICES, managedCopiesScope(where));
-      namedBy = serviceReferrers(env, kinds);
+      namedBy = hostCopiesNaming(env, kinds, SERVICE_REFERRERS, 'services-named');
       clock = env.clock;
       hostSlices = env.informers.get(env.host, SLICES, managedCopiesScope(where));
       hostSlices.addIndexer(CONTROLLER_SLICES, (slice) => {
@@ -470,6 +469,7 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
     },
 
     wanted: (_ctx, virtual) => virtual !== undefined && getsHostCopy(virtual),
+    withholds: (virtual) => malformedService(virtual) === undefined && refusalOf(virtual) !== undefined,
     remove: removeCopy,
     keptBecause,
     // The Service a re-create made, when the syncer stopped before its host copy recorded it: the
@@ -512,8 +512,16 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
       const refusal = refusalOf(virtual);
       if (refusal) {
         // Changed to what it may not have (a name, an annotation): the copy goes rather than keep
-        // serving what is refused now.
+        // serving what is refused now; once no referrer's copy names it (those kinds are told it is
+        // withheld: spec.withholds), as for a Service that is gone (keptBecause).
+        const named =
+          namedBy && clock ? namedKeep.reason(host, clock.monotonicNow(), namedBy(host)) : undefined;
+        if (named) {
+          ctx.log.debug(`host copy of the refused service kept for now: ${named}`);
+          throw new TerminalError(refusal, 'SyncError', { retryAfterMs: NAMED_COPY_RECHECK_MS });
+        }
         await deleteIncarnation(ctx.host, SERVICES, host);
+        namedKeep.forget(host);
         throw new TerminalError(refusal);
       }
       if (needsRecreate(virtual, host)) {

@@ -10,16 +10,25 @@ import type {
   BuiltKind,
   KindSpec,
   Placement,
+  Relation,
   ReconcileContext,
   SyncEnvironment,
   SyncResult,
 } from '../../sync/kind.ts';
-import { namespacedToHost } from '../../sync/mappers.ts';
+import { managedCopiesScope, namespacedToHost } from '../../sync/mappers.ts';
 import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
 import { referencedNames } from '../pods/reference-walker.ts';
 import { hostMetadataFor, sameJson } from './host-metadata.ts';
 import { malformedDataObject } from './shape.ts';
 import { KEEP_WHILE_USED_RECHECK_MS, removeUnlessKept } from './remove-unless-kept.ts';
+import {
+  BoundedKeep,
+  hostCopiesNaming,
+  type HostCopyReferrer,
+  hostReferrerRelations,
+  MAX_NAMED_KEEP_MS,
+  NAMED_COPY_RECHECK_MS,
+} from './host-copies-naming.ts';
 
 /** Every verb on a kind the syncer owns copies of. */
 export const CRUD = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] as const;
@@ -74,6 +83,12 @@ export interface DataObjectOptions {
    * host pods that mount it), each made with the kinds built beside this one; undefined when none can.
    */
   keptFor?: readonly KeptFor[];
+  /**
+   * Kinds whose host copies name this kind's copies by their host names (an Ingress its TLS Secret):
+   * a copy that would go stays while one of them still names it, for a few seconds at most (see
+   * hostCopiesNaming).
+   */
+  namedByHostCopies?: readonly HostCopyReferrer[];
 }
 
 /** Makes a check of why a copy stays (undefined: it may go), or undefined when nothing can hold one. */
@@ -144,6 +159,13 @@ export function dataObjectKind(opts: DataObjectOptions, where: Placement): KindS
   let hostPods: Informer<KubeObject> | undefined;
   let virtualObjects: Informer<KubeObject> | undefined;
   let keptFor: ((copy: KubeObject) => string | undefined)[] = [];
+  let namedBy: ((copy: KubeObject) => string | undefined) | undefined;
+  const namedKeep = new BoundedKeep(MAX_NAMED_KEEP_MS);
+  /** Why a copy may be neither deleted nor replaced: what reads it by name for as long as it is there. */
+  const heldBy = (copy: KubeObject): string | undefined =>
+    (hostPods?.store.byIndex(hostReferenceIndex, copy.metadata?.name ?? '').length ?? 0) > 0
+      ? 'a host pod still mounts it'
+      : keptFor.reduce<string | undefined>((why, check) => why ?? check(copy), undefined);
   const keysIn = (namespace: string) =>
     virtualObjects?.store.keys().filter((key) => key.startsWith(`${namespace}/`)) ?? [];
   /**
@@ -157,49 +179,58 @@ export function dataObjectKind(opts: DataObjectOptions, where: Placement): KindS
     const granting = (ns: string) => permissions.list().filter((p) => p.metadata?.namespace === ns);
     return users.some((obj) => permission.allows(obj, ctx.key, granting));
   };
+  /** What makes an object wanted (unless syncAll): the pods and referrers that use it. */
+  const usedBy: Relation[] = [
+    {
+      name: 'pods',
+      cluster: 'virtual',
+      type: Resources.pods,
+      keys: (pod) => opts.podReferences(pod).map((name) => `${pod.metadata?.namespace}/${name}`),
+      membershipOnly: true,
+    },
+    ...referrers.map((r) => ({
+      name: r.kind,
+      cluster: 'virtual' as const,
+      type: r.type,
+      whenKind: r.kind,
+      keys: r.references,
+      membershipOnly: true,
+    })),
+    // A permission that comes or goes decides again for the objects it may allow: copied once
+    // allowed, the copy removed once no longer.
+    ...referrers.flatMap((r) =>
+      r.permission
+        ? [
+            {
+              name: `${r.kind}-permissions`,
+              cluster: 'virtual' as const,
+              type: r.permission.type,
+              whenKind: r.kind,
+              keys: (obj: KubeObject) => r.permission!.concerns(obj, keysIn),
+              unindexed: true,
+            },
+          ]
+        : [],
+    ),
+  ];
+  const mapper = namespacedToHost(opts.type, where);
+  let hostCopies: Informer<KubeObject> | undefined;
   const spec: KindSpec = {
     direction: 'to-host',
     virtualType: opts.type,
     hostType: opts.type,
-    mapper: namespacedToHost(opts.type, where),
-    relations: opts.syncAll
-      ? []
-      : [
-          {
-            name: 'pods',
-            cluster: 'virtual',
-            type: Resources.pods,
-            keys: (pod) => opts.podReferences(pod).map((name) => `${pod.metadata?.namespace}/${name}`),
-            membershipOnly: true,
-          },
-          ...referrers.map((r) => ({
-            name: r.kind,
-            cluster: 'virtual' as const,
-            type: r.type,
-            whenKind: r.kind,
-            keys: r.references,
-            membershipOnly: true,
-          })),
-          // A permission that comes or goes decides again for the objects it may allow: copied once
-          // allowed, the copy removed once no longer.
-          ...referrers.flatMap((r) =>
-            r.permission
-              ? [
-                  {
-                    name: `${r.kind}-permissions`,
-                    cluster: 'virtual' as const,
-                    type: r.permission.type,
-                    whenKind: r.kind,
-                    keys: (obj: KubeObject) => r.permission!.concerns(obj, keysIn),
-                    unindexed: true,
-                  },
-                ]
-              : [],
-          ),
-        ],
+    mapper,
+    relations: [
+      ...hostReferrerRelations(opts.namedByHostCopies ?? [], where, () => hostCopies, mapper),
+      ...(opts.syncAll ? [] : usedBy),
+    ],
 
     setup(env, kinds) {
       keptFor = (opts.keptFor ?? []).flatMap((make) => make(env, kinds) ?? []);
+      hostCopies = env.informers.get(env.host, opts.type, managedCopiesScope(where));
+      namedBy = opts.namedByHostCopies?.length
+        ? hostCopiesNaming(env, kinds, opts.namedByHostCopies, `${opts.type.resource}-named`)
+        : undefined;
       virtualObjects = env.informers.get(env.virtual, opts.type);
       hostPods = env.informers.get(env.host, Resources.pods, {
         namespace: env.hostNamespace,
@@ -213,14 +244,18 @@ export function dataObjectKind(opts: DataObjectOptions, where: Placement): KindS
     /**
      * A copy a host pod still mounts stays until that pod is gone, even when the tenant deleted the
      * object: host names are ambiguous, and another object taking the name meanwhile would hand its
-     * content to the running pod.
+     * content to the running pod. One a referrer's host copy still names stays until its kind names
+     * it no more (within MAX_NAMED_KEEP_MS), for the same reason.
      */
-    keptBecause: (_ctx, copy) =>
-      (hostPods?.store.byIndex(hostReferenceIndex, copy.metadata?.name ?? '').length ?? 0) > 0
-        ? 'a host pod still mounts it'
-        : keptFor.reduce<string | undefined>((why, check) => why ?? check(copy), undefined),
+    keptBecause: (ctx, copy) =>
+      heldBy(copy) ?? namedKeep.reason(copy, ctx.clock.monotonicNow(), namedBy?.(copy)),
 
-    remove: (ctx, copy) => removeUnlessKept(opts.type, spec.keptBecause!)(ctx, copy),
+    remove: async (ctx, copy) => {
+      const recheckMs = heldBy(copy) ? KEEP_WHILE_USED_RECHECK_MS : NAMED_COPY_RECHECK_MS;
+      const result = await removeUnlessKept(opts.type, spec.keptBecause!, recheckMs)(ctx, copy);
+      if (result.hostWritten) namedKeep.forget(copy);
+      return result;
+    },
 
     wanted: (ctx, virtual) =>
       virtual !== undefined &&
@@ -255,7 +290,8 @@ export function dataObjectKind(opts: DataObjectOptions, where: Placement): KindS
       const typeChanged =
         opts.payloadFields.includes('type') && (desired.type ?? 'Opaque') !== (host.type ?? 'Opaque');
       const mustReplace = (host.immutable === true && payloadChanged) || typeChanged;
-      const kept = mustReplace ? spec.keptBecause!(ctx, host) : undefined;
+      // Named by a referrer's copy or not, the copy is named again once replaced: only holders count.
+      const kept = mustReplace ? heldBy(host) : undefined;
       if (mustReplace && !kept) {
         // Replaced (the UID precondition guards the delete): its delete event brings the key back,
         // and the copy is then created afresh.

@@ -15,12 +15,13 @@ export const KEEP_WHILE_USED_RECHECK_MS = 10_000;
 export function removeUnlessKept(
   type: ResourceType,
   keptBecause: NonNullable<KindSpec['keptBecause']>,
+  recheckMs = KEEP_WHILE_USED_RECHECK_MS,
 ): (ctx: ReconcileContext, copy: KubeObject) => Promise<SyncResult> {
   return async (ctx, copy) => {
     const kept = keptBecause(ctx, copy);
     if (kept) {
       ctx.log.debug(`host copy kept for now: ${kept}`);
-      return { requeueAfterMs: KEEP_WHILE_USED_RECHECK_MS };
+      return { requeueAfterMs: recheckMs };
     }
     await deleteIncarnation(ctx.host, type, copy);
     return { hostWritten: true };
