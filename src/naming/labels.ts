@@ -73,12 +73,22 @@ export function managedBySelector(
     : `${MANAGED_BY_LABEL} in (${managedByValue(where, false)},${where.vcName})`;
 }
 
-/** Label keys the host side reserves for itself; a tenant's labels with these keys are stored hashed. */
+/**
+ * Label keys the host side reserves for itself; a tenant's labels with these keys are stored hashed.
+ * The Gateway API's and Istio's gateway-name keys are how a host gateway controller that runs a
+ * Gateway's proxies in the Gateway's own namespace (Istio, NGINX Gateway Fabric) selects them for
+ * the Gateway's Service: a tenant pod labelled with another Gateway copy's name would join that
+ * Service and take a share of its traffic. Its own selectors translate the same way, so they still
+ * select its own pods.
+ */
 export const RESERVED_LABEL_KEYS: readonly string[] = [
   'release',
   NAMESPACE_LABEL,
   MANAGED_BY_LABEL,
   CONTROLLED_BY_LABEL,
+  'gateway.networking.k8s.io/gateway-name',
+  'istio.io/gateway-name',
+  'gateway.istio.io/managed',
 ];
 
 const RESERVED_LABEL_PREFIX = 'vcluster.loft.sh/label';

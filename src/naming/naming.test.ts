@@ -92,6 +92,21 @@ describe('labels', () => {
     });
   });
 
+  it("hashes the gateway-name keys a host gateway controller selects a Gateway's proxies by: a tenant pod cannot join another Gateway copy's Service", () => {
+    const keys = [
+      'gateway.networking.k8s.io/gateway-name',
+      'istio.io/gateway-name',
+      'gateway.istio.io/managed',
+    ];
+    const virtual = Object.fromEntries(keys.map((k) => [k, 'gw-x-victim-x-vc1']));
+    const host = hostLabels(virtual, where);
+    for (const key of keys) {
+      expect(host[key]).toBeUndefined();
+      expect(host[`vcluster.loft.sh/label-vc1-x-${sha10(key)}`]).toBe('gw-x-victim-x-vc1');
+    }
+    expect(virtualLabelsFromHost(host, 'vc1')).toEqual(virtual);
+  });
+
   it('round-trips through the host', () => {
     const virtual = { app: 'web', release: 'r1', 'vcluster.loft.sh/controlled-by': 'x' };
     const host = { ...hostLabels(virtual, where), ...namespaceLabelsForPod({ env: 'prod' }, 'vc1') };

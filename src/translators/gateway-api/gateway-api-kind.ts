@@ -79,7 +79,7 @@ const PEER_KINDS = ['Service', 'Secret', 'ConfigMap', 'Gateway'];
 
 /** What an admin decides for a Gateway API kind. */
 export interface GatewayApiKindOptions {
-  /** Label and annotation keys the copy may not carry (a Gateway's infrastructure metadata). */
+  /** Label and annotation keys the copy may not carry (a Gateway's own and its infrastructure metadata). */
   deniedMetadataKeys?: readonly string[];
   /** Host names the tenant may not serve (--reserved-ingress-host): the virtual API server's own. */
   reservedHosts?: readonly string[];
@@ -112,6 +112,16 @@ export function gatewayApiKind(
   }: GatewayApiKindOptions = {},
 ): KindSpec {
   const managed = managedCopiesScope(where);
+  /**
+   * Where a copy goes, its metadata held to deniedMetadataKeys: with no infrastructure metadata, a
+   * host gateway controller (Istio) puts the Gateway's own labels and annotations on the pods and
+   * Service it makes, and reads some of them itself (the proxy image).
+   */
+  const place = (ctx: ReconcileContext) => ({
+    ...where,
+    hostName: ctx.hostName,
+    deniedHostMetadata: [...(where.deniedHostMetadata ?? []), ...deniedMetadataKeys],
+  });
   let judge: ReferenceJudge;
   let virtualObjects: Informer<KubeObject> | undefined;
   let virtualGrants: Informer<KubeObject> | undefined;
@@ -402,7 +412,7 @@ export function gatewayApiKind(
     const spec = hostSpecFor(virtual, rename, { ...where, deniedMetadataKeys }, namespaceOf);
     if (refersToGateways) narrowParents(virtual, spec, importedAt);
     // The digest of the spec makes a field the tenant removed a difference (spec-record.ts).
-    const metadata = hostMetadataFor(virtual, type, { ...where, hostName: ctx.hostName });
+    const metadata = hostMetadataFor(virtual, type, place(ctx));
     return {
       apiVersion: virtual.apiVersion,
       kind: type.kind,

@@ -357,6 +357,34 @@ describe('gateways state table', () => {
     });
   });
 
+  it("a Gateway's own labels and annotations are held to the same keys: with no infrastructure, Istio puts them on the gateway's pods and Service, and reads its proxy image there", async () => {
+    const gw = obj(GW, 'gw', { gatewayClassName: 'c', listeners: [listener()] });
+    gw.metadata = {
+      ...gw.metadata,
+      labels: { app: 'gw', 'azure.workload.identity/use': 'true' },
+      annotations: {
+        'sidecar.istio.io/proxyImage': 'docker.io/attacker/evil:latest',
+        'iam.amazonaws.com/role': 'arn:aws:iam::111122223333:role/host-admin',
+        'metallb.universe.tf/allow-shared-ip': 'victim-key',
+        'lbipam.cilium.io/sharing-key': 'victim-key',
+        'example.com/kept': 'yes',
+      },
+    };
+    const table = await withObjects([[GW, gw]]);
+    const copy = hostObject(table, GW, 'gw')!;
+    expect(copy.metadata?.labels?.app).toBe('gw');
+    expect(copy.metadata?.labels?.['azure.workload.identity/use']).toBeUndefined();
+    expect(
+      Object.keys(copy.metadata?.annotations ?? {}).filter(
+        (k) => !/^(vcluster.loft.sh|vsyncer.dev)\//.test(k),
+      ),
+    ).toEqual(['example.com/kept']);
+    // The tenant's Gateway keeps what it wrote.
+    expect(virtualObject(table, GW, 'gw')?.metadata?.annotations?.['sidecar.istio.io/proxyImage']).toBe(
+      'docker.io/attacker/evil:latest',
+    );
+  });
+
   it('an infrastructure parametersRef names no host object', async () => {
     const table = await withObjects([
       [

@@ -42,8 +42,9 @@ export function gatewayApiDescriptors(hostGateways?: HostGatewaysConfig) {
     fields: [],
     reads: [DENIED_POD_METADATA_FIELD, RESERVED_HOST_FIELD, ALLOWED_HOST_FIELD],
     hostRbac: rbac(Resources.gateways),
-    // The infrastructure's metadata goes on the pods and Services the host controller makes: held to the
-    // pods' list, every copy's, and a Service copy's (no load-balancer address sharing keys).
+    // The infrastructure's metadata (or, without it, the Gateway's own: Istio's default) goes on the pods
+    // and Services the host controller makes: held to the pods' list, every copy's, and a Service copy's
+    // (no load-balancer address sharing keys).
     build: (options, where) =>
       gatewayApiKind(Resources.gateways, true, where, {
         deniedMetadataKeys: [
