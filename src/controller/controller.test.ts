@@ -139,6 +139,33 @@ describe('Controller', () => {
     await controller.stop(100);
   });
 
+  it.each([
+    [
+      'a ValidatingAdmissionPolicy',
+      `pods "bad" is forbidden: ValidatingAdmissionPolicy 'no-bad-pods' with binding 'no-bad-pods' denied request: failed expression: !has(object.metadata.labels.bad)`,
+    ],
+    ['an admission webhook', 'admission webhook "validate.example.com" denied the request: no'],
+  ])(
+    'reports an invalid answer of %s at once and tries again a minute later: the admin may lift it, which no watch tells',
+    async (_what, message) => {
+      let calls = 0;
+      const { clock, controller, terminal } = setup(async () => {
+        calls++;
+        if (calls === 1) throw new ApiError('host', 422, { reason: 'Invalid', message }, 'invalid');
+      });
+      controller.enqueue('a');
+      await settle();
+      expect(terminal).toEqual([`a: ${message}`]);
+      clock.advance(59_000);
+      await settle();
+      expect(calls).toBe(1);
+      clock.advance(1_000);
+      await settle();
+      expect(calls).toBe(2);
+      await controller.stop(100);
+    },
+  );
+
   it('reports a reconcile that ran out of stack (an object nested too deep) once, as terminal', async () => {
     let calls = 0;
     const { clock, controller, outcomes, terminal } = setup(async () => {

@@ -1,4 +1,4 @@
-import { isApiError, isConflict, isInvalid, isNotFound } from '../kube/errors.ts';
+import { isAdmissionDenial, isApiError, isConflict, isInvalid, isNotFound } from '../kube/errors.ts';
 import { realClock, type Clock } from '../util/clock.ts';
 import { silentLogger, type Logger } from '../util/log.ts';
 import { WorkQueue } from '../workqueue/index.ts';
@@ -10,6 +10,11 @@ import type { UnreachableApiLog } from './unreachable-log.ts';
 const MIN_WAIT_RETRY_MS = 50;
 /** The least a key waits after a conflict, unless a watch event brings it back sooner (vCluster: 1 s). */
 const CONFLICT_RETRY_MS = 250;
+/**
+ * How long after a host admission policy or webhook refused a write (as invalid) it is tried again:
+ * the tenant is told at once, and the object syncs within a minute of the admin lifting the policy.
+ */
+export const ADMISSION_DENIAL_RETRY_MS = 60_000;
 
 /** What a reconcile asks for next: nothing (done), or another look after some time. */
 export interface ReconcileResult {
@@ -183,7 +188,11 @@ export class Controller {
       const terminal = isTerminal(err)
         ? err
         : isInvalid(err)
-          ? new TerminalError(errorText(err), 'SyncError', { fromApiServer: true })
+          ? new TerminalError(errorText(err), 'SyncError', {
+              fromApiServer: true,
+              // The object may be fine and the policy that refused it lifted later, which no watch tells.
+              ...(isAdmissionDenial(err) ? { retryAfterMs: ADMISSION_DENIAL_RETRY_MS } : {}),
+            })
           : tooDeepError(err);
       if (terminal) {
         metrics?.reconciled(name, 'terminal');
