@@ -256,6 +256,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
   };
   /** The host pods this syncer made (the kind's own host cache). */
   let hostPodCache: Informer<KubeObject> | undefined;
+  let tokenBundles: TokenBundles | undefined;
   /** Resizes the host refused, per pod (see HostResizer). */
   let resizer: HostResizer;
   const kubeDnsHostName = hostName('kube-dns', 'kube-system', where.vcName);
@@ -898,6 +899,24 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
         scope: managedCopiesScope(where),
         keys: podsWaitingFor('Secret', Resources.secrets),
       },
+      // A token bundle deleted behind the syncer's back: the pods whose host pods mount a key of it
+      // write their tokens again (the kubelet cannot refresh their volumes meanwhile). Its writes
+      // change nothing here (which pods mount it is read from the host pods), so only its adds and
+      // deletes enqueue.
+      {
+        name: 'token-bundles',
+        cluster: 'host',
+        type: Resources.secrets,
+        scope: managedCopiesScope(where),
+        unindexed: true,
+        membershipOnly: true,
+        keys: (secret) =>
+          tokenBundles?.isBundle(secret)
+            ? (hostPodCache?.store.byIndex(TOKEN_BUNDLE_INDEX, secret.metadata?.name ?? '') ?? []).flatMap(
+                (pod) => ownedVirtualKey(pod, where, Resources.pods) ?? [],
+              )
+            : [],
+      },
       {
         name: 'configmap-copies',
         cluster: 'host',
@@ -1122,7 +1141,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       hostPods.addIndexer(TOKEN_BUNDLE_INDEX, (pod) => [
         ...new Set(bundleSlotsOf(pod, env.vcName).map((s) => s.secretName)),
       ]);
-      const bundles = new TokenBundles({
+      const bundles = (tokenBundles = new TokenBundles({
         host: env.host,
         hostSecrets,
         vcName: env.vcName,
@@ -1137,7 +1156,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
               .filter((s) => s.secretName === name)
               .map((s) => s.key),
           ),
-      });
+      }));
       // A host pod gone: its tokens leave their bundle with the bundle's next write.
       hostPods.addHandlers({ onDelete: (pod) => bundles.release(bundleSlotsOf(pod, env.vcName)) });
       tokens = new PodTokens(

@@ -141,6 +141,21 @@ describe('token bundles (state table)', () => {
     }
   });
 
+  it('a bundle deleted on the host (an admin, a clean-up tool) is written again with the tokens of the running pods that mount it, at once', async () => {
+    const t = await table(['a', 'b']);
+    const keys = ['a', 'b'].map((name) => tokenKey(`uid-${name}`, VOLUME, 0)).sort();
+    expect(Object.keys(bundles(t)[0]!.data as object).sort()).toEqual(keys);
+    await t.host.delete(SECRETS, HOST_NS, bundleName(VC, 0));
+    await t.settle();
+    const [bundle] = bundles(t);
+    expect(Object.keys((bundle?.data ?? {}) as object).sort()).toEqual(keys);
+    // Minted afresh: the deleted tokens are not in the syncer's memory.
+    for (const key of keys)
+      expect(Buffer.from((bundle!.data as Record<string, string>)[key]!, 'base64').toString()).toMatch(
+        /^fake-token\.virtual\.team\.default\./,
+      );
+  });
+
   it("a deleted pod's token check is dropped from the queue, not kept until its time", async () => {
     const t = await table(['a', 'b']);
     const queue = t.controllers.get('pods')!.controller.queue;
@@ -439,5 +454,18 @@ describe('TokenBundles writes', () => {
     const slot = b.slotFor('k0');
     await b.put([{ slot, token: 't0', issuedAt: now, refreshAt: now + 1000 }]);
     expect(b.current(slot.secretName)).toBe(get(`${HOST_NS}/${slot.secretName}`));
+  });
+  it('forgets its last write of a bundle deleted on the host before the informer showed it: its keys read as missing, so their pods write them again', async () => {
+    const host = new FakeCluster('host');
+    let handlers: InformerHandlers<KubeObject> = {};
+    const b = bundlesOn(host, stubSecrets({ addHandlers: (h) => (handlers = h) }));
+    const now = Date.now();
+    const slot = b.slotFor('k0');
+    await b.put([{ slot, token: 't0', issuedAt: now, refreshAt: now + 1000 }]);
+    expect(b.timesOf(slot)).toEqual({ issuedAt: now, refreshAt: now + 1000 });
+    const deleted = b.current(slot.secretName)!;
+    await host.delete(SECRETS, HOST_NS, slot.secretName);
+    handlers.onDelete?.(deleted);
+    expect(b.timesOf(slot)).toBeUndefined();
   });
 });

@@ -166,7 +166,16 @@ export class TokenBundles {
     // informer catches up.
     options.hostSecrets.addCacheTransform((secret) => (this.isBundle(secret) ? keysOnly(secret) : secret));
     const caughtUp = (secret: KubeObject) => this.forgetLatestIfCached(secret.metadata?.name ?? '');
-    options.hostSecrets.addHandlers({ onAdd: caughtUp, onUpdate: (_old, secret) => caughtUp(secret) });
+    options.hostSecrets.addHandlers({
+      onAdd: caughtUp,
+      onUpdate: (_old, secret) => caughtUp(secret),
+      // Deleted (by an admin, a clean-up tool): our last write is no longer what is there, and its keys
+      // are missing. The pods mounting them write them again (the pods kind follows the deletes).
+      onDelete: (secret) => {
+        const state = this.isBundle(secret) ? this.states.get(secret.metadata?.name ?? '') : undefined;
+        if (state) state.latest = undefined;
+      },
+    });
   }
 
   /** True when a host Secret is one of this virtual cluster's token bundles. */
@@ -182,7 +191,7 @@ export class TokenBundles {
    * One of our bundles by its name as well: a host copy of a tenant's Secret carries our managed-by
    * label and may carry any annotation the tenant chose, but its name always has `-x-` in it.
    */
-  private isBundle(secret: KubeObject): boolean {
+  isBundle(secret: KubeObject): boolean {
     const name = secret.metadata?.name ?? '';
     const prefix = bundlePrefix(this.o.vcName);
     return this.isOurs(secret) && name.startsWith(prefix) && /^\d+$/.test(name.slice(prefix.length));
