@@ -542,7 +542,17 @@ export class KindController implements SyncComponent {
     // Copies of this key under another name (the naming changed, or the source moved) are not wanted.
     for (const stale of owned) {
       if (stale === target) continue;
-      if (!wanted || objectKey(stale) !== targetKey) result = merge(result, await this.remove(ctx, stale));
+      if (wanted && objectKey(stale) === targetKey) continue;
+      const ownedByOther = this.otherSourceRecordedBy(key, stale);
+      if (ownedByOther) {
+        // Its name records this key, its UID another source (its metadata was edited on the host): it
+        // is that source's copy, running perhaps, and deleting it would lose what the tenant has.
+        ctx.log.warn(
+          `host object ${objectKey(stale)} records this key but the UID of ${ownedByOther}: left alone (its vcluster.loft.sh/object-* annotations were changed on the host)`,
+        );
+        continue;
+      }
+      result = merge(result, await this.remove(ctx, stale));
     }
     // The cache shows what holds the target's name now: nothing created earlier is awaited any more.
     if (inTheWay || !wanted) this.createdTargetUntil.delete(key);
@@ -702,6 +712,19 @@ export class KindController implements SyncComponent {
     throw new TerminalError(
       `cannot sync ${this.spec.virtualType.kind} ${ctx.key}: its host name is already used by another object that is not this object's copy`,
     );
+  }
+
+  /**
+   * The key of another source whose UID a copy recorded under `key` carries, or undefined: such a copy
+   * is that source's, whose recorded name or namespace was changed on the host. Read only for copies
+   * about to go under another name, which are rare, so the source cache is scanned.
+   */
+  private otherSourceRecordedBy(key: string, copy: KubeObject): string | undefined {
+    const uid = this.spec.mapper.sourceUidOf?.(copy);
+    if (!uid || !this.sourceInformer) return undefined;
+    const source = this.sourceInformer.store.list().find((s) => s.metadata?.uid === uid);
+    const sourceKey = source && objectKey(source);
+    return sourceKey !== key ? sourceKey : undefined;
   }
 
   /**

@@ -15,9 +15,14 @@ import {
   managedBySelector,
 } from '../../naming/labels.ts';
 import { hostName } from '../../naming/names.ts';
-import { explainAlreadyExists, refuseHeldName } from '../../sync/engine.ts';
+import { explainAlreadyExists, NAME_TAKEN_RECHECK_MS, refuseHeldName } from '../../sync/engine.ts';
 import type { KindSpec, Placement, ReconcileContext, SyncEnvironment, SyncResult } from '../../sync/kind.ts';
-import { managedCopiesScope, namespacedToHost, ownedVirtualKey } from '../../sync/mappers.ts';
+import {
+  managedCopiesScope,
+  namespacedToHost,
+  ownedVirtualKey,
+  recordedVirtualUid,
+} from '../../sync/mappers.ts';
 import type { MetadataPlan } from '../../sync/metadata-sync.ts';
 import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
 import { sameJson } from '../shared/host-metadata.ts';
@@ -874,14 +879,21 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
     return virtualPods?.store.keys().filter((key) => key.startsWith(prefix)) ?? [];
   };
 
-  /** Whether the host still has this virtual pod's own copy, read from the host, not the cache. */
-  async function hostCopyStillThere(ctx: ReconcileContext, virtualPod: KubeObject): Promise<boolean> {
-    const copy = await getIfExists(ctx.host, Resources.pods, ctx.hostNamespace, ctx.hostName);
-    return (
-      copy !== undefined &&
-      spec.mapper.sourceKeyOf(copy) === ctx.key &&
-      spec.mapper.sourceUidOf?.(copy) === virtualPod.metadata?.uid
-    );
+  /**
+   * What the host has at this virtual pod's host name, read from the host, not the cache: its own
+   * copy (`copy`), the pod it ran as with the syncer's marks changed there (`unmarked`: it records
+   * this incarnation's UID, but no longer managed-by, or another object's name), or nothing of it.
+   */
+  async function hostPodOf(
+    ctx: ReconcileContext,
+    virtualPod: KubeObject,
+  ): Promise<'copy' | 'unmarked' | undefined> {
+    const onHost = await getIfExists(ctx.host, Resources.pods, ctx.hostNamespace, ctx.hostName);
+    const uid = virtualPod.metadata?.uid;
+    if (!onHost || !uid || recordedVirtualUid(onHost) !== uid) return undefined;
+    return spec.mapper.sourceKeyOf(onHost) === ctx.key && spec.mapper.sourceUidOf?.(onHost) === uid
+      ? 'copy'
+      : 'unmarked';
   }
 
   const spec: KindSpec = {
@@ -1196,10 +1208,19 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
         // pod whose node vanished, it is deleted so its controller replaces it. Gone from the cache
         // is not gone: a cache behind the host (a replica that has just taken the lease) would
         // delete a running pod; the host is asked.
-        if (await hostCopyStillThere(ctx, virtualPod)) {
+        const onHost = await hostPodOf(ctx, virtualPod);
+        if (onHost === 'copy') {
           ctx.log.info('host pod not in the cache but still on the host; waiting for the cache');
           return { requeueAfterMs: HOST_CACHE_BEHIND_RECHECK_MS };
         }
+        // Still running, perhaps, only no longer marked as this pod's: the tenant keeps its pod (an
+        // admin's edit, a restore tool), and the syncer touches neither until the marks are back.
+        if (onHost === 'unmarked')
+          throw new TerminalError(
+            `its host pod ${ctx.hostName} is still there but no longer marked as this pod's copy (its vcluster.loft.sh/managed-by label or object annotations were changed on the host): the pod is kept, and not synced until they are put back`,
+            'SyncError',
+            { retryAfterMs: NAME_TAKEN_RECHECK_MS },
+          );
         // Logged once done: a delete the virtual API server refuses is retried, and said each time.
         await deletePod(ctx, 'virtual', virtualPod, 0);
         ctx.log.info('host pod disappeared: deleted the virtual pod');

@@ -470,6 +470,57 @@ describe('pods state table', () => {
     expect(podWrites(table)).toEqual(['virtual: delete pods team/web']);
   });
 
+  it("host pods whose syncer marks were changed on the host (managed-by taken off, another pod's name recorded) keep their tenants' pods, and neither is deleted as a stale copy", async () => {
+    const bound = (name: string) => virtualPod(name, { spec: { nodeName: 'node-1' } });
+    const table = await podTable([bound('a'), bound('b'), bound('c')]);
+    await table.settle();
+    const onHost = (name: string) => hostPods(table).find((p) => p.metadata?.name === hostPodName(name))!;
+    // They run: the kubelet started them, and the syncer copied that up.
+    for (const name of ['a', 'b', 'c'])
+      await table.host.update(
+        PODS,
+        HOST_NS,
+        { ...onHost(name), status: { phase: 'Running', startTime: '2026-11-30T11:00:00Z' } },
+        { subresource: 'status' },
+      );
+    await table.settle();
+    expect(
+      table.virtual.objects(PODS, 'team').map((p) => (p.status as { startTime?: string }).startTime),
+    ).toEqual(['2026-11-30T11:00:00Z', '2026-11-30T11:00:00Z', '2026-11-30T11:00:00Z']);
+    const a = onHost('a');
+    const { ['vcluster.loft.sh/managed-by']: _managed, ...unmarked } = a.metadata!.labels!;
+    await table.host.update(PODS, HOST_NS, { ...a, metadata: { ...a.metadata, labels: unmarked } });
+    const b = onHost('b');
+    await table.host.update(PODS, HOST_NS, {
+      ...b,
+      metadata: {
+        ...b.metadata,
+        annotations: { ...b.metadata!.annotations, 'vcluster.loft.sh/object-name': 'c' },
+      },
+    });
+    table.host.clearWrites();
+    table.virtual.clearWrites();
+    await table.settle();
+    expect(
+      table.virtual
+        .objects(PODS, 'team')
+        .map((p) => p.metadata?.name)
+        .sort(),
+    ).toEqual(['a', 'b', 'c']);
+    expect(
+      hostPods(table)
+        .map((p) => p.metadata?.name)
+        .sort(),
+    ).toEqual(['a', 'b', 'c'].map((n) => hostPodName(n)));
+    expect(table.host.writeLog().filter((w) => w.startsWith('delete'))).toEqual([]);
+    const told = table.virtual
+      .objects(Resources.events, 'team')
+      .filter((e) => e.reason === 'SyncError')
+      .map((e) => (e.involvedObject as { name?: string }).name)
+      .sort();
+    expect(told).toEqual(['a', 'b']);
+  });
+
   it('a virtual pod created with nodeName preset (never ran) is synced, not deleted', async () => {
     const table = await podTable([virtualPod('web', { spec: { nodeName: 'node-1' } })]);
     await table.settle();
