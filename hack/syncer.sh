@@ -8,6 +8,8 @@ cd "$REPO_ROOT"
 PID_FILE="$STATE_DIR/syncer.pid"
 LOG="$STATE_DIR/logs/syncer.log"
 PORT_FILE="$STATE_DIR/syncer.metrics-port"
+# The chart's default (vanilla.coredns.image): only its name matters on kwok's nodes.
+COREDNS_IMAGE="registry.k8s.io/coredns/coredns:v1.12.1"
 
 # The PID file's process, if it is still the syncer (a stale file's PID may be another process now).
 running() {
@@ -28,9 +30,17 @@ case "${1:-}" in
     # virtual API server trusts (hack/cluster made them).
     kubelet_port="$("$NODE_BIN" -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")"
     read -r kubelet_cert kubelet_key kubelet_ca < <("$NODE_BIN" -e "const k=JSON.parse(require('fs').readFileSync(process.argv[1],'utf8')).virtualKubelet;console.log(k.certFile,k.keyFile,k.clientCaFile)" "$STATE_DIR/clusters.json")
-    # With the real node the virtual cluster has its own DNS Service (hack/realnode/dns.ts): no override.
-    dns_ip="${CLUSTER_DNS_IP-10.96.0.10}"
-    [[ -z "${CLUSTER_DNS_IP+set}" && -f "$STATE_DIR/realnode.json" ]] && dns_ip=""
+    # Pods' nameserver: with the real node, the virtual kube-dns Service `up` made for its host CoreDNS
+    # (hack/realnode/dns.ts); otherwise the kube-dns Service and CoreDNS Deployment the syncer makes in
+    # the virtual kube-system, as the chart has it do (kwok runs nothing, so nothing answers there).
+    # CLUSTER_DNS_IP overrides both.
+    if [[ -n "${CLUSTER_DNS_IP+set}" ]]; then
+      dns_args=(--cluster-dns-ip="$CLUSTER_DNS_IP")
+    elif [[ -f "$STATE_DIR/realnode.json" ]]; then
+      dns_args=(--cluster-dns-ip=)
+    else
+      dns_args=(--cluster-dns-ip= --coredns-image="$COREDNS_IMAGE")
+    fi
     # Its endpoints name the host's bridge address (a private one): the tenant may name that one.
     endpoint_args=()
     if [[ -f "$STATE_DIR/realnode.json" ]]; then
@@ -45,7 +55,8 @@ case "${1:-}" in
     setsid env "${env_vars[@]}" "$NODE_BIN" "${node_flags[@]}" dist/cmd/vsyncer.js start \
       --name "$VC_NAME" --host-namespace "$HOST_NAMESPACE" \
       --host-kubeconfig "$STATE_DIR/host.kubeconfig" --virtual-kubeconfig "$STATE_DIR/virtual.kubeconfig" \
-      --metrics-bind-address "127.0.0.1:$port" --cluster-dns-ip="$dns_ip" \
+      --metrics-bind-address "127.0.0.1:$port" "${dns_args[@]}" \
+      --kubeconfig-secret "vc-$VC_NAME" --set-owner \
       --kubelet-bind-address "127.0.0.1:$kubelet_port" --kubelet-tls-cert-file "$kubelet_cert" \
       --kubelet-tls-key-file "$kubelet_key" --kubelet-client-ca-file "$kubelet_ca" \
       --log-format text "${endpoint_args[@]}" ${SYNCER_ARGS:-} >>"$LOG" 2>&1 </dev/null &
