@@ -636,6 +636,8 @@ export class KindController implements SyncComponent {
       }
     } else if (target) {
       result = merge(result, await this.remove(ctx, target));
+    } else if (!source && spec.leftovers) {
+      result = merge(result, await spec.leftovers(ctx));
     }
     if (pending.plan && pending.pair) {
       // A plan the host does not hold (the kind left the copy as it was) is no sync: the snapshot

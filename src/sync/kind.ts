@@ -314,6 +314,12 @@ export interface KindSpec<V extends KubeObject = KubeObject, H extends KubeObjec
    * (keptBecause) goes. Reads the object only.
    */
   withholds?(virtual: V): boolean;
+  /**
+   * Once neither the source nor its target is there: removes what the source left on the target's
+   * side besides its target (a pod's token Secret, written before its host pod by a syncer that
+   * stopped between the two, which nothing else would ever delete). Keys come from relations.
+   */
+  leftovers?(ctx: ReconcileContext): Promise<SyncResult>;
 }
 
 /** An enabled kind: its spec, and what its descriptor says about it to the other kinds. */

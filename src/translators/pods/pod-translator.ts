@@ -2,6 +2,7 @@ import type { Clock } from '../../util/clock.ts';
 import type { Informer } from '../../informer/informer.ts';
 import { isApiError, isNotFound, type ApiError, type ApiErrorKind } from '../../kube/errors.ts';
 import { getIfExists } from '../../kube/get-if-exists.ts';
+import { deleteIncarnation } from '../../kube/delete-incarnation.ts';
 import { LRUCache } from 'lru-cache';
 import { TerminalError, WaitingError } from '../../controller/errors.ts';
 import { objectKey, splitKey, type KubeObject } from '../../kube/object.ts';
@@ -73,8 +74,8 @@ import {
   waitingForNameservers,
   type NameserverResolution,
 } from './dns-nameservers.ts';
-import { perPodTokenSecretName } from './per-pod-token-secrets.ts';
-import { tokenNeeds } from './token-requests.ts';
+import { perPodTokenSecretName, TOKEN_POD_ANNOTATION } from './per-pod-token-secrets.ts';
+import { TOKEN_POD_UID_ANNOTATION, tokenNeeds } from './token-requests.ts';
 import { bundleSlotsOf, mountedTokenSource, PodTokens } from './tokens.ts';
 import { markRefused } from './refused-condition.ts';
 import { AbsentFills, absentFillPodKey } from './absent-fills.ts';
@@ -143,6 +144,8 @@ interface PendingService {
 }
 /** Host pods by the token bundles they mount. */
 const TOKEN_BUNDLE_INDEX = 'pods/token-bundles';
+/** The relation of per-pod token Secrets to the virtual pods they were minted for. */
+const PER_POD_TOKEN_SECRETS = 'per-pod-token-secrets';
 const referenceIndexKey = (kind: string, namespace: string, name: string) => `${kind}/${namespace}/${name}`;
 
 /** Every object reference of a pod, by the one reference walker. */
@@ -911,6 +914,20 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
         scope: managedCopiesScope(where),
         keys: podsWaitingFor('Secret', Resources.secrets),
       },
+      // Per-pod token Secrets (--pod-token-secrets per-pod) by the virtual pod they were minted for:
+      // one whose host pod never took it (the syncer stopped between the two writes) goes once that
+      // pod is gone (leftovers). Indexed, so that the start lists them: an earlier run's go too.
+      {
+        name: PER_POD_TOKEN_SECRETS,
+        cluster: 'host',
+        type: Resources.secrets,
+        scope: managedCopiesScope(where),
+        membershipOnly: true,
+        keys: (secret) => {
+          const pod = secret.metadata?.annotations?.[TOKEN_POD_ANNOTATION];
+          return pod ? [pod] : [];
+        },
+      },
       // A token bundle deleted behind the syncer's back: the pods whose host pods mount a key of it
       // write their tokens again (the kubelet cannot refresh their volumes meanwhile). Its writes
       // change nothing here (which pods mount it is read from the host pods), so only its adds and
@@ -1178,6 +1195,30 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       );
       resizer = new HostResizer(() => env.clock.now(), scrubForTenant);
       clock = env.clock;
+    },
+
+    /**
+     * The per-pod token Secrets of a pod that is gone, which no host pod took as its own (written
+     * before a host pod that never came, or before the syncer stopped): nothing else deletes them.
+     * Only this virtual cluster's Secret of the pod's own token name, for the pod the virtual API
+     * server says is gone (a cache behind it must not take a pod being made for gone).
+     */
+    async leftovers(ctx): Promise<SyncResult> {
+      const { namespace, name } = splitKey(ctx.key);
+      const tokenSecretName = perPodTokenSecretName(name, namespace, where.vcName);
+      const left = ctx
+        .related(PER_POD_TOKEN_SECRETS)
+        .filter(
+          (secret) =>
+            secret.metadata?.name === tokenSecretName &&
+            secret.metadata.annotations?.[TOKEN_POD_UID_ANNOTATION] !== undefined &&
+            !(secret.metadata.ownerReferences ?? []).some((owner) => owner.kind === 'Pod'),
+        );
+      if (!left.length) return {};
+      if (await getIfExists(ctx.virtual, Resources.pods, ctx.virtualNamespace, ctx.virtualName)) return {};
+      for (const secret of left) await deleteIncarnation(ctx.host, Resources.secrets, secret);
+      ctx.log.info("deleted the pod's token secret, which its host pod never took: the pod is gone");
+      return { hostWritten: true };
     },
 
     diff: (_ctx, virtualPod, hostPod) =>

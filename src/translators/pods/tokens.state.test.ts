@@ -216,6 +216,39 @@ describe('per-pod token Secrets (state table)', () => {
     expect(syncErrors(t)).toEqual([expect.stringContaining('is held by another object')]);
   });
 
+  it("deletes at start the Secrets an earlier run wrote for pods gone since, which no host pod took (it stopped between the two writes); not a live pod's, a host pod's, nor a tenant's copy", async () => {
+    const left = (pod: string, extra: { ownerReferences?: object[] } = {}): Seed => [
+      SECRETS,
+      {
+        metadata: {
+          name: perPodTokenSecretName(pod, 'team', VC),
+          namespace: HOST_NS,
+          labels: { 'vcluster.loft.sh/managed-by': VC },
+          annotations: { [TOKEN_POD_ANNOTATION]: `team/${pod}`, [TOKEN_POD_UID_ANNOTATION]: `uid-${pod}` },
+          ...extra,
+        },
+        data: { [VOLUME]: 'b2xk' },
+      },
+    ];
+    const t = await table([podWithToken('live')], {
+      host: [
+        left('gone'),
+        left('live'),
+        left('owned', { ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name: 'p', uid: 'p-uid' }] }),
+        // A tenant's Secret copy of that name, its pod annotation written by the tenant: no token UID.
+        tenantCopy('team', 'x-sa-token', { [TOKEN_POD_ANNOTATION]: 'team/x' }),
+      ],
+    });
+    const names = t.host
+      .objects(SECRETS, HOST_NS)
+      .map((s) => s.metadata?.name)
+      .sort();
+    expect(names).toEqual(['live', 'owned', 'x'].map((pod) => perPodTokenSecretName(pod, 'team', VC)).sort());
+    expect(t.host.writeLog()).toContain(
+      `delete secrets ${HOST_NS}/${perPodTokenSecretName('gone', 'team', VC)}`,
+    );
+  });
+
   it('takes over the Secret an earlier incarnation of the same pod left (its host pod gone)', async () => {
     const name = perPodTokenSecretName('a', 'team', VC);
     const t = await table([podWithToken('a')], {
