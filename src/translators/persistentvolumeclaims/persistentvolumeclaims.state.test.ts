@@ -735,6 +735,38 @@ describe('persistentvolumeclaims state table', () => {
     expect(hostPodsNow()).toEqual([hostName('app')]);
   });
 
+  it("a pod whose claim has no host copy (a class the host lacks) is told, as the host's scheduler would tell it, once that lasts: not for a claim a moment away", async () => {
+    const table = await start({
+      kinds: ['persistentvolumeclaims', 'pods'],
+      host: [[SC, storageClass('fast')], ...podInfrastructure.host],
+      virtual: podInfrastructure.virtual,
+    });
+    await table.virtual.create(PVC, 'team', claim('data', { storageClassName: 'gold' }));
+    await table.virtual.create(Resources.pods, 'team', {
+      metadata: { name: 'app', namespace: 'team', uid: 'uid-app' },
+      spec: {
+        containers: [{ name: 'main', image: 'app:1' }],
+        volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'data' } }],
+      },
+      status: { phase: 'Pending' },
+    });
+    await table.settle();
+    const told = () =>
+      table.virtual
+        .objects(Resources.events, 'team')
+        .filter((e) => (e.involvedObject as { kind?: string }).kind === 'Pod')
+        .map((e) => `${e.reason}: ${e.message}`);
+    expect(told()).toEqual([]);
+    for (let s = 0; s < 12; s++) {
+      table.clock.advance(1000);
+      await table.settle();
+    }
+    expect(table.host.objects(Resources.pods, HOST_NS)).toEqual([]);
+    expect(told()).toEqual([
+      `FailedScheduling: persistentvolumeclaim "data" is not on the host yet (the claim's events say why)`,
+    ]);
+  });
+
   it('a clone refused for a missing source is synced once the source claim is made and copied', async () => {
     const table = await withClaims([
       claim('clone', { dataSource: { kind: 'PersistentVolumeClaim', name: 'golden' } }),

@@ -74,6 +74,7 @@ import {
   waitingForNameservers,
   type NameserverResolution,
 } from './dns-nameservers.ts';
+import { CopyGrace } from '../shared/copy-grace.ts';
 import { perPodTokenSecretName, TOKEN_POD_ANNOTATION } from './per-pod-token-secrets.ts';
 import { TOKEN_POD_UID_ANNOTATION, tokenNeeds } from './token-requests.ts';
 import { bundleSlotsOf, mountedTokenSource, PodTokens } from './tokens.ts';
@@ -265,6 +266,8 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
   /** The host pods this syncer made (the kind's own host cache). */
   let hostPodCache: Informer<KubeObject> | undefined;
   let tokenBundles: TokenBundles | undefined;
+  /** Pods waiting for claims whose copies are away: told after a grace (see create). */
+  const claimGrace = new CopyGrace();
   /** Resizes the host refused, per pod (see HostResizer). */
   let resizer: HostResizer;
   const kubeDnsHostName = hostName('kube-dns', 'kube-system', where.vcName);
@@ -302,7 +305,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
   function hostAdmission(
     virtualPod: KubeObject,
     newDebugContainers?: ReadonlySet<string>,
-  ): { refusal?: TerminalError; waiting: string[]; names: JudgedNames } {
+  ): { refusal?: TerminalError; waiting: string[]; claimsAway?: string[]; names: JudgedNames } {
     const running = newDebugContainers !== undefined;
     // A running pod's own volumes and containers, and its debug containers on the host already,
     // cannot change and hold the names they were made with: only what the new debug containers name
@@ -353,6 +356,16 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
         ),
         ...classAndAccount.waiting,
       ],
+      // What the host's scheduler would tell of them, were the pod there: `persistentvolumeclaim "x" not found`.
+      claimsAway: verdicts.flatMap((v) =>
+        v.verdict.state === 'waiting' && v.ref.kind === 'PersistentVolumeClaim' && judgedNow(v.ref)
+          ? [
+              v.verdict.missing
+                ? `persistentvolumeclaim "${v.ref.name}" not found`
+                : `persistentvolumeclaim "${v.ref.name}" is not on the host yet (the claim's events say why)`,
+            ]
+          : [],
+      ),
       names,
     };
   }
@@ -1269,6 +1282,13 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       }
       const admission = hostAdmission(virtualPod);
       if (admission.refusal) throw admission.refusal;
+      // A claim a moment away is the usual start of a StatefulSet's pod; one still away after a grace
+      // is told, as the host's scheduler would tell it (the pod is not on the host to be told there).
+      const claimsAway = admission.claimsAway ?? [];
+      if (claimGrace.tell(ctx.key, ctx.clock.monotonicNow(), claimsAway, true))
+        await ctx.events.record(virtualPod, 'Warning', 'FailedScheduling', claimsAway.join('; '), {
+          once: true,
+        });
       if (admission.waiting.length) {
         await reportMissing(ctx, virtualPod);
         throw new WaitingError(`waiting for references: ${admission.waiting.join('; ')}`);

@@ -1,4 +1,4 @@
-import type { KubeObject } from '../../kube/object.ts';
+import type { KubeObject, OwnerReference } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
 import { hostName } from '../../naming/names.ts';
 import { HOST_NS, stateTables, VC, type Seed, type StateTable } from '../../testing/state-table.ts';
@@ -217,7 +217,7 @@ describe('per-pod token Secrets (state table)', () => {
   });
 
   it("deletes at start the Secrets an earlier run wrote for pods gone since, which no host pod took (it stopped between the two writes); not a live pod's, a host pod's, nor a tenant's copy", async () => {
-    const left = (pod: string, extra: { ownerReferences?: object[] } = {}): Seed => [
+    const left = (pod: string, extra: { ownerReferences?: OwnerReference[] } = {}): Seed => [
       SECRETS,
       {
         metadata: {
