@@ -215,6 +215,39 @@ describe('a Deployment in the virtual cluster', () => {
   }, 180_000);
 });
 
+describe('a pod with a subdomain and pod-level resources (a StatefulSet pod of a chart that sets them)', () => {
+  it("runs: the syncer's hosts rewrite asks no more than the pod allows, which the host API server checks", async () => {
+    const resources = { cpu: '20m', memory: '32Mi' };
+    await apply('virtual', {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'small-0', namespace: ns, labels: { app: 'small' } },
+      spec: {
+        subdomain: 'small',
+        resources: { requests: resources, limits: resources },
+        containers: [{ name: 'main', image: 'busybox' }],
+      },
+    });
+    const [running] = await waitFor(
+      'the pod Running',
+      async () => {
+        const pods = await virtualPods('app=small');
+        return pods[0]?.status?.phase === 'Running' && pods;
+      },
+      60_000,
+    );
+    expect(running!.metadata.name).toBe('small-0');
+    const host = await getObject<{ spec: { initContainers?: { name: string; resources?: unknown }[] } }>(
+      'host',
+      ['pod', '-n', hostNs, hostName('small-0', ns, vc)],
+    );
+    expect(host?.spec.initContainers?.[0]).toMatchObject({
+      name: 'vcluster-rewrite-hosts',
+      resources: { requests: resources, limits: resources },
+    });
+  }, 90_000);
+});
+
 describe("a pod's labels and annotations, both ways", () => {
   it('shows what the host adds to a running pod; the host keeps its value when the tenant gives those keys its own', async () => {
     await apply('virtual', {

@@ -1323,6 +1323,26 @@ describe('translatePodToHost: subdomain', () => {
     expect(init[0]?.env?.some((e) => e.name === 'KUBERNETES_SERVICE_HOST')).toBe(false);
   });
 
+  it("asks no more than the pod's own resources allow (pod-level resources): the API server refuses an init container asking for more than the pod", () => {
+    expect(rewriteContainer(translatePodToHost(statefulPod(), rewriting))?.resources).toEqual({
+      requests: { cpu: '30m', memory: '64Mi' },
+      limits: { cpu: '30m', memory: '64Mi' },
+    });
+    const small = statefulPod({
+      resources: { requests: { cpu: '20m', memory: '100Mi' }, limits: { memory: '48Mi' } },
+    });
+    expect(rewriteContainer(translatePodToHost(small, rewriting))?.resources).toEqual({
+      requests: { cpu: '20m', memory: '48Mi' },
+      limits: { cpu: '20m', memory: '48Mi' },
+    });
+    // Larger, or not a quantity (the API server refuses such a pod anyway): its own.
+    const large = statefulPod({ resources: { requests: { cpu: '2', memory: 'lots' } } });
+    expect(rewriteContainer(translatePodToHost(large, rewriting))?.resources?.requests).toEqual({
+      cpu: '30m',
+      memory: '64Mi',
+    });
+  });
+
   it('leaves a container that mounts its own /etc/hosts alone', () => {
     const own = { name: 'hosts', mountPath: '/etc/hosts/' };
     const host = translatePodToHost(

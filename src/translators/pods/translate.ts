@@ -15,6 +15,7 @@ import type {
 } from '../../kube/types.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import { hostName } from '../../naming/names.ts';
+import { parseQuantity } from '../../kube/quantity.ts';
 import {
   hostLabelKey,
   hostLabels,
@@ -831,14 +832,36 @@ function addFqdnToEtcHosts(spec: PodSpec, hostname: string, fqdn: string, image:
         capabilities: { drop: ['ALL'] },
         seccompProfile: { type: 'RuntimeDefault' },
       },
-      resources: {
-        requests: { cpu: '30m', memory: '64Mi' },
-        limits: { cpu: '30m', memory: '64Mi' },
-      },
+      resources: rewriteHostsResources(spec.resources),
       volumeMounts: [{ name: HOSTS_REWRITE_NAME, mountPath: '/hosts' }],
     },
     ...(spec.initContainers ?? []),
   ];
+}
+
+/** What the hosts rewrite asks for of each resource (its requests and limits alike). */
+const REWRITE_HOSTS_RESOURCES: Readonly<Record<string, string>> = { cpu: '30m', memory: '64Mi' };
+
+/**
+ * The hosts rewrite's requests and limits: REWRITE_HOSTS_RESOURCES, each cut down to the pod's own
+ * request or limit of it where that is less (pod-level resources): the API server refuses a pod
+ * whose init container asks for more than the pod as a whole.
+ */
+function rewriteHostsResources(pod: PodSpec['resources']): {
+  requests: Record<string, string>;
+  limits: Record<string, string>;
+} {
+  const amounts: Record<string, string> = {};
+  for (const [resource, own] of Object.entries(REWRITE_HOSTS_RESOURCES)) {
+    const bounds = [pod?.requests?.[resource], pod?.limits?.[resource]].filter(
+      (q): q is string => typeof q === 'string' && parseQuantity(q) !== undefined,
+    );
+    amounts[resource] = bounds.reduce(
+      (least, bound) => (parseQuantity(bound)! < parseQuantity(least)! ? bound : least),
+      own,
+    );
+  }
+  return { requests: { ...amounts }, limits: { ...amounts } };
 }
 
 /** A label selector that requires everything each part requires. */
