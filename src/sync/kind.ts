@@ -315,6 +315,12 @@ export interface KindSpec<V extends KubeObject = KubeObject, H extends KubeObjec
    */
   withholds?(virtual: V): boolean;
   /**
+   * The host names of the core objects of `kind` (`Service`, `Secret`, `ConfigMap`) a host copy of
+   * this kind names, for a kind whose references are configured (custom resources): those copies stay
+   * while it names them (see hostCopiesNaming). Built-in referrers are listed there instead.
+   */
+  namesOnHost?(copy: H, kind: string): string[];
+  /**
    * Once neither the source nor its target is there: removes what the source left on the target's
    * side besides its target (a pod's token Secret, written before its host pod by a syncer that
    * stopped between the two, which nothing else would ever delete). Keys come from relations.

@@ -16,7 +16,8 @@ import type {
   SyncEnvironment,
   SyncResult,
 } from '../../sync/kind.ts';
-import { managedCopiesScope, referenceKey, referrersOfCopy } from '../../sync/mappers.ts';
+import { managedCopiesScope, referenceKey, referrersOfCopy, referrersOfVirtual } from '../../sync/mappers.ts';
+import { virtualObjectsRelation } from '../shared/host-copies-naming.ts';
 import { withManagedRecord } from '../../sync/managed-metadata.ts';
 import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
 import {
@@ -309,8 +310,21 @@ export function toHostCustomResourceKind(
         },
       ]
     : [];
+  // A Service, Secret or ConfigMap that goes (or a Service whose copy its kind withholds) has the
+  // objects naming it judged again at once: their copies name it no more before its copy goes.
+  const naming = referrersOfVirtual(() => virtualObjects, REFERENCE_INDEX);
+  const virtualReferencedRelations: Relation[] = (
+    [
+      ['Secret', Resources.secrets, 'secrets'],
+      ['ConfigMap', Resources.configMaps, 'configmaps'],
+      ['Service', Resources.services, 'services'],
+    ] as const
+  )
+    .filter(([refKind]) => nameReferences.some((r) => r.kind === refKind && !r.filledByHost))
+    .map(([refKind, refType, kind]) => virtualObjectsRelation(refType, kind, naming(refKind)));
   const copyRelations = [
     ...builtinCopyRelations,
+    ...virtualReferencedRelations,
     ...customCopyRelations,
     ...shownRelations,
     ...ingressClassRelations,
@@ -615,6 +629,20 @@ export function toHostCustomResourceKind(
     },
 
     relations: copyRelations,
+
+    /**
+     * The host names a copy's configured references of a core kind hold: while one names a Service's,
+     * Secret's or ConfigMap's copy, that copy stays when it would go (hostCopiesNaming). A Secret the
+     * host's controller fills (filledByHost) is the host's, not a copy that waits for the tenant.
+     */
+    namesOnHost: (copy, kind) =>
+      nameReferences
+        .filter((ref) => ref.kind === kind && !ref.filledByHost)
+        .flatMap((ref) =>
+          valuesAt(copy, ref.segments).values.flatMap(({ value }) =>
+            typeof value === 'string' && value ? [value] : [],
+          ),
+        ),
 
     // With a selector, an object that loses its labels loses its copy (vCluster's toHost selectors).
     wanted: (_ctx, virtual) => virtual !== undefined && selectedForSync(entry, virtual),

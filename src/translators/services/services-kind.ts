@@ -458,7 +458,7 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
 
     setup(env, kinds) {
       hostServices = env.informers.get(env.host, SERVICES, managedCopiesScope(where));
-      namedBy = hostCopiesNaming(env, kinds, SERVICE_REFERRERS, 'services-named');
+      namedBy = hostCopiesNaming(env, kinds, SERVICE_REFERRERS, 'services-named', 'Service');
       clock = env.clock;
       hostSlices = env.informers.get(env.host, SLICES, managedCopiesScope(where));
       hostSlices.addIndexer(CONTROLLER_SLICES, (slice) => {

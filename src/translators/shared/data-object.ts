@@ -229,7 +229,7 @@ export function dataObjectKind(opts: DataObjectOptions, where: Placement): KindS
       keptFor = (opts.keptFor ?? []).flatMap((make) => make(env, kinds) ?? []);
       hostCopies = env.informers.get(env.host, opts.type, managedCopiesScope(where));
       namedBy = opts.namedByHostCopies?.length
-        ? hostCopiesNaming(env, kinds, opts.namedByHostCopies, `${opts.type.resource}-named`)
+        ? hostCopiesNaming(env, kinds, opts.namedByHostCopies, `${opts.type.resource}-named`, opts.type.kind)
         : undefined;
       virtualObjects = env.informers.get(env.virtual, opts.type);
       hostPods = env.informers.get(env.host, Resources.pods, {

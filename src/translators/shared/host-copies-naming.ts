@@ -79,18 +79,26 @@ export const virtualObjectsRelation = (
 });
 
 /**
- * Why a copy must stay a little longer: a host copy of this virtual cluster of one of `referrers`
- * still names its host name (a sentence saying which), or undefined. Only kinds that run are read.
- * `indexName` tells apart the indexes of the kinds asking (one referrer's copies are indexed by the
- * Services they name and by the Secrets).
+ * Why a copy of `namedKind` (`Service`, `Secret`, `ConfigMap`) must stay a little longer: a host copy
+ * of this virtual cluster of one of `referrers`, or of a kind that says what its copies name
+ * (KindSpec.namesOnHost: custom resources' configured references), still names its host name (a
+ * sentence saying which), or undefined. Only kinds that run are read. `indexName` tells apart the
+ * indexes of the kinds asking (one referrer's copies are indexed by the Services they name and by
+ * the Secrets).
  */
 export function hostCopiesNaming(
   env: SyncEnvironment,
   kinds: ReadonlyMap<string, BuiltKind>,
   referrers: readonly HostCopyReferrer[],
   indexName: string,
+  namedKind: string,
 ): (copy: KubeObject) => string | undefined {
-  const watched = referrers
+  const declared = [...kinds.values()].flatMap(({ name, spec }): HostCopyReferrer[] =>
+    spec.namesOnHost
+      ? [{ kind: name, type: spec.hostType, names: (copy) => spec.namesOnHost!(copy, namedKind) }]
+      : [],
+  );
+  const watched = [...referrers, ...declared]
     .filter((referrer) => kinds.has(referrer.kind))
     .map((referrer) => {
       const copies = env.informers.get(env.host, referrer.type, managedCopiesScope(env));
