@@ -126,7 +126,7 @@ const ADMISSION_DENIAL =
  * An invalid answer that an admission check gave, not the object's own schema: a policy or webhook
  * an admin may change or remove, after which the same object is accepted.
  */
-export const isAdmissionDenial = (err: unknown): boolean =>
+export const isAdmissionDenial = (err: unknown): err is ApiError =>
   isApiError(err, 'invalid') && ADMISSION_DENIAL.test(err.message);
 
 const TOO_LARGE_MESSAGE = 'Too large resource version';

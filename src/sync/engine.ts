@@ -1,12 +1,12 @@
 import { LRUCache } from 'lru-cache';
-import { Controller, type ControllerMetrics } from '../controller/controller.ts';
+import { ADMISSION_DENIAL_RETRY_MS, Controller, type ControllerMetrics } from '../controller/controller.ts';
 import { deleteIncarnation } from '../kube/delete-incarnation.ts';
 import { TerminalError, WaitingError } from '../controller/errors.ts';
 import type { UnreachableApiLog } from '../controller/unreachable-log.ts';
 import type { Informer } from '../informer/informer.ts';
 import type { InformerView } from '../informer/namespaces-informer.ts';
 import type { ClusterClient } from '../kube/client.ts';
-import { ApiError, isApiError, isNotFound, isNotFoundNaming } from '../kube/errors.ts';
+import { ApiError, isAdmissionDenial, isApiError, isNotFound, isNotFoundNaming } from '../kube/errors.ts';
 import { objectKey, splitKey, type KubeObject } from '../kube/object.ts';
 import type { ResourceType } from '../kube/resources.ts';
 import { managedByValue, OBJECT_HOST_NAMESPACE_ANNOTATION } from '../naming/labels.ts';
@@ -481,6 +481,13 @@ export class KindController implements SyncComponent {
     } catch (err) {
       if (isAnnotationsTooLong(err))
         throw new TerminalError(annotationsTooLongText(err), 'SyncError', { fromApiServer: true });
+      if (isAdmissionDenial(err) && err.cluster === 'host')
+        // A host policy or webhook refused it as invalid: said as the host's refusal it is, and tried
+        // again every minute (the controller's retry of admission denials), as a quota's is.
+        throw new TerminalError(`the host cluster rejected the object: ${err.serverMessage}`, 'SyncError', {
+          fromApiServer: true,
+          retryAfterMs: ADMISSION_DENIAL_RETRY_MS,
+        });
       if (isApiError(err, 'forbidden') && err.cluster === 'host') {
         // The host refused (admission, quota, policy): tell the tenant why, keep retrying with backoff
         // in case the host side changes. Repeats fold into one event with a count.
@@ -884,6 +891,8 @@ export class KindController implements SyncComponent {
     // Once per run of failures: an outage of the host failing every key must not become a write per
     // key and retry to the virtual cluster.
     if (failuresBefore !== 1 || !isApiError(err) || this.sourceSide !== 'virtual') return;
+    // The host's refusal (a quota, a policy) is told in its own words already (see reconcile).
+    if (err.kind === 'forbidden' && err.cluster === 'host') return;
     const virtual = this.sourceInformer?.store.get(key);
     if (!virtual) return;
     const server = `the ${err.cluster === 'host' ? 'host' : 'virtual'} cluster's API server`;

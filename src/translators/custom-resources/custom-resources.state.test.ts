@@ -921,6 +921,33 @@ describe('custom resources: a reference whose copy goes while the object is on t
     expect(hostCertOf(table, 'web', 'a')!.spec).toEqual(afterDelete);
   });
 
+  it("a deleted secret's copy goes only once the custom resource's copy names it no more: another namespace's secret waiting for that host name never reaches it", async () => {
+    const table = await certificatesTable();
+    const shared = hostName('s-x-b', 'a');
+    await table.virtual.create(Resources.secrets, 'a', secret('s-x-b', 'a'));
+    await table.virtual.create(CERTS, 'a', certificate('web', { secretName: 's-x-b' }, 'a'));
+    await table.settle();
+    // Namespace b-x-a's secret s waits for the shared host name (its certificate names it).
+    await table.virtual.create(Resources.secrets, 'b-x-a', secret('s', 'b-x-a'));
+    await table.virtual.create(CERTS, 'b-x-a', certificate('theirs', { secretName: 's' }, 'b-x-a'));
+    await table.settle();
+    expect(hostCertOf(table, 'web', 'a')!.spec).toEqual({ secretName: shared });
+    table.host.clearWrites();
+
+    await table.virtual.delete(Resources.secrets, 'a', 's-x-b');
+    await table.settle();
+    // The copy is looked at again a second later (custom resources' copies are not followed).
+    table.clock.advance(1_000);
+    await table.settle();
+    const writes = table.host.writeLog();
+    const renamed = writes.indexOf(`update certificates ${HOST_NS}/${hostName('web', 'a')}`);
+    expect(renamed).toBeGreaterThanOrEqual(0);
+    expect(writes.indexOf(`delete secrets ${HOST_NS}/${shared}`)).toBeGreaterThan(renamed);
+    table.clock.advance(1_000);
+    await table.settle();
+    expect(hostCertOf(table, 'theirs', 'b-x-a')!.spec).toEqual({ secretName: shared });
+  });
+
   it('the real host name comes back once the secret and its copy are there again', async () => {
     const table = await certificatesTable();
     await table.virtual.create(Resources.secrets, 'team', secret('web-tls'));

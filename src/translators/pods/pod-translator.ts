@@ -147,6 +147,8 @@ interface PendingService {
 const TOKEN_BUNDLE_INDEX = 'pods/token-bundles';
 /** The relation of per-pod token Secrets to the virtual pods they were minted for. */
 const PER_POD_TOKEN_SECRETS = 'per-pod-token-secrets';
+/** How often a pod that ran is looked at again while the host namespace lacks the virtual API's Service. */
+const NOT_OUR_NAMESPACE_RECHECK_MS = 30_000;
 const referenceIndexKey = (kind: string, namespace: string, name: string) => `${kind}/${namespace}/${name}`;
 
 /** Every object reference of a pod, by the one reference walker. */
@@ -266,6 +268,18 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
   /** The host pods this syncer made (the kind's own host cache). */
   let hostPodCache: Informer<KubeObject> | undefined;
   let tokenBundles: TokenBundles | undefined;
+  /** Says once a minute at most that the host namespace lacks the virtual API's Service (see create). */
+  const notOurNamespace = {
+    lastMs: -Infinity,
+    warn(ctx: ReconcileContext): void {
+      const now = ctx.clock.monotonicNow();
+      if (now - this.lastMs < 60_000) return;
+      this.lastMs = now;
+      ctx.log.warn(
+        `the host namespace has no Service ${where.virtualApiService} (--virtual-api-service): pods that ran are not taken for gone there, nor deleted; check --host-namespace and the host kubeconfig`,
+      );
+    },
+  };
   /** Pods waiting for claims whose copies are away: told after a grace (see create). */
   const claimGrace = new CopyGrace();
   /** Resizes the host refused, per pod (see HostResizer). */
@@ -1261,7 +1275,18 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
         // It ran on the host (it has a start time) and its host pod is gone (evicted, deleted by hand, node lost): like a
         // pod whose node vanished, it is deleted so its controller replaces it. Gone from the cache
         // is not gone: a cache behind the host (a replica that has just taken the lease) would
-        // delete a running pod; the host is asked.
+        // delete a running pod; the host is asked. Nor is a host namespace without the virtual API's
+        // Service this virtual cluster's (a wrong --host-namespace, or host cluster): every pod that
+        // ran would read as gone there, and be deleted.
+        if (!hostServices.store.get(`${ctx.hostNamespace}/${where.virtualApiService}`)) {
+          notOurNamespace.warn(ctx);
+          throw new WaitingError(
+            'its host pod is not there, in a host namespace without the virtual API service',
+            {
+              retryAfterMs: NOT_OUR_NAMESPACE_RECHECK_MS,
+            },
+          );
+        }
         const onHost = await hostPodOf(ctx, virtualPod);
         if (onHost === 'copy') {
           ctx.log.info('host pod not in the cache but still on the host; waiting for the cache');

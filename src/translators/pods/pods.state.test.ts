@@ -521,6 +521,29 @@ describe('pods state table', () => {
     expect(told).toEqual(['a', 'b']);
   });
 
+  it("pods that ran are not deleted from a host namespace that is not this virtual cluster's (no virtual API Service there: a wrong --host-namespace or host cluster), where none of their host pods is", async () => {
+    const ran = (name: string) =>
+      virtualPod(name, {
+        spec: { nodeName: 'node-1' },
+        status: { phase: 'Running', startTime: '2026-11-30T11:00:00Z' },
+      });
+    const table = await start({
+      kinds: ['pods'],
+      virtual: [...infrastructure.virtual, ran('a'), ran('b')],
+      host: [],
+    });
+    await table.settle();
+    table.clock.advance(60_000);
+    await table.settle();
+    expect(table.virtual.objects(PODS, 'team').map((p) => p.metadata?.name)).toEqual(['a', 'b']);
+    expect(podWrites(table)).toEqual([]);
+    // The namespace is this virtual cluster's after all (its API Service made late): judged as ever.
+    await table.host.create(Resources.services, HOST_NS, infrastructure.host[0]![1] as KubeObject);
+    table.clock.advance(30_000);
+    await table.settle();
+    expect(table.virtual.objects(PODS, 'team')).toEqual([]);
+  });
+
   it('a virtual pod created with nodeName preset (never ran) is synced, not deleted', async () => {
     const table = await podTable([virtualPod('web', { spec: { nodeName: 'node-1' } })]);
     await table.settle();

@@ -219,6 +219,49 @@ describe('secrets state table', () => {
     ]);
   });
 
+  it('a host quota refusing the copy again and again is told once, in its own words; synced once the host allows it', async () => {
+    const table = await start({ kinds: ['secrets'], flags: { syncAllSecrets: 'true' } });
+    const quota =
+      'exceeded quota: tenant-quota, requested: count/secrets=1, used: count/secrets=10, limited: count/secrets=10';
+    const refused = () => new ApiError('host', 403, { reason: 'Forbidden', message: quota }, 'forbidden');
+    for (let i = 0; i < 3; i++) table.host.failNext('create', 'secrets', refused());
+    await table.virtual.create(SECRETS, 'team', secret('creds')[1]);
+    for (let s = 0; s < 5; s++) {
+      table.clock.advance(1000);
+      await table.settle();
+    }
+    expect(
+      table.virtual
+        .objects(Resources.events, 'team')
+        .filter((e) => e.reason === 'SyncError')
+        .map((e) => String(e.message)),
+    ).toEqual([`the host cluster rejected the object: ${quota}`]);
+    expect(table.host.objects(SECRETS, HOST_NS)).toHaveLength(1);
+  });
+
+  it("a host admission policy's refusal (422) is told as the host's, and tried again a minute later: the admin may lift it", async () => {
+    const table = await start({ kinds: ['secrets'], flags: { syncAllSecrets: 'true' } });
+    const policy =
+      "secrets \"x\" is forbidden: ValidatingAdmissionPolicy 'no-secrets' with binding 'b' denied request: no";
+    table.host.failNext(
+      'create',
+      'secrets',
+      new ApiError('host', 422, { reason: 'Invalid', message: policy }, 'invalid'),
+    );
+    await table.virtual.create(SECRETS, 'team', secret('creds')[1]);
+    await table.settle();
+    expect(table.host.objects(SECRETS, HOST_NS)).toEqual([]);
+    expect(
+      table.virtual
+        .objects(Resources.events, 'team')
+        .filter((e) => e.reason === 'SyncError')
+        .map((e) => String(e.message)),
+    ).toEqual([`the host cluster rejected the object: ${policy}`]);
+    table.clock.advance(60_000);
+    await table.settle();
+    expect(table.host.objects(SECRETS, HOST_NS)).toHaveLength(1);
+  });
+
   it("vCluster's force-sync annotation: synced though nothing uses it, inert if a token; unmarked, its copy goes", async () => {
     const marked = (name: string, type = 'Opaque') =>
       secret(name, {
