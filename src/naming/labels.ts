@@ -75,11 +75,11 @@ export function managedBySelector(
 
 /**
  * Label keys the host side reserves for itself; a tenant's labels with these keys are stored hashed.
- * The Gateway API's and Istio's gateway-name keys are how a host gateway controller that runs a
- * Gateway's proxies in the Gateway's own namespace (Istio, NGINX Gateway Fabric) selects them for
- * the Gateway's Service: a tenant pod labelled with another Gateway copy's name would join that
- * Service and take a share of its traffic. Its own selectors translate the same way, so they still
- * select its own pods.
+ * The gateway-name keys are how a host gateway controller that runs a Gateway's proxies in the
+ * Gateway's own namespace (Istio, NGINX Gateway Fabric and kgateway by the Gateway API's key, Envoy
+ * Gateway's namespace mode, Contour's provisioner) selects them for the Gateway's Service: a tenant
+ * pod labelled with another Gateway copy's name would join that Service and take a share of its
+ * traffic. Its own selectors translate the same way, so they still select its own pods.
  */
 export const RESERVED_LABEL_KEYS: readonly string[] = [
   'release',
@@ -89,6 +89,10 @@ export const RESERVED_LABEL_KEYS: readonly string[] = [
   'gateway.networking.k8s.io/gateway-name',
   'istio.io/gateway-name',
   'gateway.istio.io/managed',
+  'gateway.envoyproxy.io/owning-gateway-name',
+  'gateway.envoyproxy.io/owning-gateway-namespace',
+  'gateway.envoyproxy.io/owning-gatewayclass',
+  'projectcontour.io/owning-gateway-name',
 ];
 
 const RESERVED_LABEL_PREFIX = 'vcluster.loft.sh/label';

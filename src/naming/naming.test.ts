@@ -97,6 +97,10 @@ describe('labels', () => {
       'gateway.networking.k8s.io/gateway-name',
       'istio.io/gateway-name',
       'gateway.istio.io/managed',
+      'gateway.envoyproxy.io/owning-gateway-name',
+      'gateway.envoyproxy.io/owning-gateway-namespace',
+      'gateway.envoyproxy.io/owning-gatewayclass',
+      'projectcontour.io/owning-gateway-name',
     ];
     const virtual = Object.fromEntries(keys.map((k) => [k, 'gw-x-victim-x-vc1']));
     const host = hostLabels(virtual, where);

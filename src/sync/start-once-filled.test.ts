@@ -15,12 +15,15 @@ const settle = async () => {
   for (let i = 0; i < 30; i++) await new Promise((r) => setImmediate(r));
 };
 
-/** The config maps and secrets kinds as the syncer runs them, each with its own view of the informers. */
-function syncer() {
+/**
+ * Kinds (by default the config maps and secrets kinds) as the syncer runs them, each with its own view
+ * of the informers; the host refuses to list `refused` (by default RBAC for secrets in the host
+ * namespace is not granted: the secrets kind's host list keeps failing).
+ */
+function syncer(kindNames = ['configmaps', 'secrets'], refused = 'secrets') {
   const clock = new FakeClock(Date.parse('2026-11-30T12:00:00Z'));
   const virtual = new FakeCluster('virtual', { clock });
-  // RBAC for secrets in the host namespace not granted: the secrets kind's host list keeps failing.
-  const host = new RefusingCluster('host', 'secrets', clock);
+  const host = new RefusingCluster('host', refused, clock);
   const informers = new InformerFactory({ clock, logger: silentLogger });
   const config = buildConfig(
     {},
@@ -28,13 +31,13 @@ function syncer() {
       name: 'vc',
       hostNamespace: 'host-ns',
       virtualKubeconfig: '/dev/null',
-      sync: ['configmaps', 'secrets'],
+      sync: kindNames,
       syncAllConfigmaps: 'true',
       syncAllSecrets: 'true',
     },
   );
   const kinds = builtinKinds().build(
-    new Set(['configmaps', 'secrets']),
+    new Set(kindNames),
     config as unknown as Record<string, unknown>,
     placementOf(config),
   );
@@ -92,6 +95,29 @@ describe('startOnceFilled', () => {
     await Promise.all(controllers.map((c) => c.stop(1000)));
     await informers.stop();
   });
+
+  it.each([
+    ['secrets', 'ingresses'],
+    ['secrets', 'gateways'],
+    ['configmaps', 'gateways'],
+    ['services', 'httproutes'],
+  ])(
+    "a kind whose copies another names (%s, named by %s) does not wait for that kind's refused host list",
+    async (named, referrer) => {
+      const { clock, informers, controllers } = syncer([named, referrer], referrer);
+      informers.start();
+      for (const c of controllers)
+        void startOnceFilled(c, informers, { stopping: () => false, logger: silentLogger });
+      clock.advance(30_000);
+      await settle();
+      expect(controllers.map((c) => [c.kind, c.controller.isStarted])).toEqual([
+        [named, true],
+        [referrer, false],
+      ]);
+      await Promise.all(controllers.map((c) => c.stop(1000)));
+      await informers.stop();
+    },
+  );
 
   it('starts nothing once the syncer is stopping', async () => {
     const { informers, controllers } = syncer();

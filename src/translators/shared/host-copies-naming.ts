@@ -47,6 +47,7 @@ export const hostReferrerRelations = (
     type: referrer.type,
     scope: managedCopiesScope(where),
     whenKind: referrer.kind,
+    optional: true,
     unindexed: true,
     membershipOnly: true,
     keys: (referrerCopy) =>
@@ -101,13 +102,18 @@ export function hostCopiesNaming(
   const watched = [...referrers, ...declared]
     .filter((referrer) => kinds.has(referrer.kind))
     .map((referrer) => {
-      const copies = env.informers.get(env.host, referrer.type, managedCopiesScope(env));
+      // Optional: the referrer's own kind waits for its cache (its RBAC, its CRD); a kind asking
+      // about its copies must not wait with it (Secrets stopped syncing for an Ingress list refused).
+      const copies = env.informers.get(env.host, referrer.type, managedCopiesScope(env), { optional: true });
       copies.addIndexer(indexName, (copy) => [...new Set(referrer.names(copy, env))]);
       return { referrer, copies };
     });
   return (copy) => {
     const name = copy.metadata?.name ?? '';
     for (const { referrer, copies } of watched) {
+      // A cache not filled (its list refused, its resource not served) cannot tell: no copy is kept
+      // for it, as none was before referrers were read, rather than every one for good.
+      if (!copies.hasSynced()) continue;
       const named = copies.store.byIndex(indexName, name)[0];
       if (named) return `host ${referrer.type.kind} ${named.metadata?.name ?? ''} still names it`;
     }
