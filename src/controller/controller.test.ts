@@ -146,22 +146,34 @@ describe('Controller', () => {
     ],
     ['an admission webhook', 'admission webhook "validate.example.com" denied the request: no'],
   ])(
-    'reports an invalid answer of %s at once and tries again a minute later: the admin may lift it, which no watch tells',
+    'reports an invalid answer of %s at once and tries again a minute later, then less often (1, 2, 4, 8, 16 minutes apart): the admin may lift it, which no watch tells',
     async (_what, message) => {
       let calls = 0;
       const { clock, controller, terminal } = setup(async () => {
         calls++;
-        if (calls === 1) throw new ApiError('host', 422, { reason: 'Invalid', message }, 'invalid');
+        if (calls <= 6) throw new ApiError('host', 422, { reason: 'Invalid', message }, 'invalid');
       });
       controller.enqueue('a');
       await settle();
       expect(terminal).toEqual([`a: ${message}`]);
-      clock.advance(59_000);
+      const callsAfter = async (minutes: number) => {
+        clock.advance(minutes * 60_000 - 1);
+        await settle();
+        const before = calls;
+        clock.advance(1);
+        await settle();
+        return [before, calls];
+      };
+      expect(await callsAfter(1)).toEqual([1, 2]);
+      expect(await callsAfter(2)).toEqual([2, 3]);
+      expect(await callsAfter(4)).toEqual([3, 4]);
+      expect(await callsAfter(8)).toEqual([4, 5]);
+      expect(await callsAfter(16)).toEqual([5, 6]);
+      expect(await callsAfter(16)).toEqual([6, 7]);
+      // Accepted at last: nothing more.
+      clock.advance(60 * 60_000);
       await settle();
-      expect(calls).toBe(1);
-      clock.advance(1_000);
-      await settle();
-      expect(calls).toBe(2);
+      expect(calls).toBe(7);
       await controller.stop(100);
     },
   );

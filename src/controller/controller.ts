@@ -15,6 +15,8 @@ const CONFLICT_RETRY_MS = 250;
  * the tenant is told at once, and the object syncs within a minute of the admin lifting the policy.
  */
 export const ADMISSION_DENIAL_RETRY_MS = 60_000;
+/** How often a backing-off retry doubles at most: 1, 2, 4, 8, then every 16 minutes (vCluster's ~16). */
+const RETRY_BACKOFF_DOUBLINGS = 4;
 
 /** What a reconcile asks for next: nothing (done), or another look after some time. */
 export interface ReconcileResult {
@@ -67,6 +69,8 @@ export class Controller {
   private inFlight = 0;
   /** Per key, the retried failures (conflicts, API errors) since its last success (see onRetriedError). */
   private readonly retriedFailures = new Map<string, number>();
+  /** Refusals in a row of keys whose terminal errors back off (TerminalError.retryBacksOff). */
+  private readonly terminalStreaks = new Map<string, number>();
 
   constructor(opts: ControllerOptions) {
     if (!Number.isInteger(opts.workers) || opts.workers < 1)
@@ -150,6 +154,15 @@ export class Controller {
     }
   }
 
+  /** When a terminal error that is tried again all the same is tried: later with each refusal in a row, if it backs off. */
+  private terminalRetryMs(key: string, terminal: TerminalError): number {
+    const base = terminal.retryAfterMs!;
+    if (!terminal.retryBacksOff) return base;
+    const streak = this.terminalStreaks.get(key) ?? 0;
+    this.terminalStreaks.set(key, streak + 1);
+    return base * 2 ** Math.min(streak, RETRY_BACKOFF_DOUBLINGS);
+  }
+
   private async reconcileOne(key: string): Promise<void> {
     const { name, metrics } = this.opts;
     try {
@@ -167,11 +180,13 @@ export class Controller {
       } else if (result?.requeueAfterMs !== undefined) {
         this.queue.forget(key);
         this.retriedFailures.delete(key);
+        this.terminalStreaks.delete(key);
         this.queue.addAfter(key, result.requeueAfterMs);
         metrics?.reconciled(name, 'requeue');
       } else {
         this.queue.forget(key);
         this.retriedFailures.delete(key);
+        this.terminalStreaks.delete(key);
         metrics?.reconciled(name, 'success');
       }
     } catch (err) {
@@ -191,7 +206,9 @@ export class Controller {
           ? new TerminalError(errorText(err), 'SyncError', {
               fromApiServer: true,
               // The object may be fine and the policy that refused it lifted later, which no watch tells.
-              ...(isAdmissionDenial(err) ? { retryAfterMs: ADMISSION_DENIAL_RETRY_MS } : {}),
+              ...(isAdmissionDenial(err)
+                ? { retryAfterMs: ADMISSION_DENIAL_RETRY_MS, retryBacksOff: true }
+                : {}),
             })
           : tooDeepError(err);
       if (terminal) {
@@ -200,7 +217,8 @@ export class Controller {
         this.log.warn('reconcile failed permanently', { key, err: terminal.message });
         this.queue.forget(key);
         this.retriedFailures.delete(key);
-        if (terminal.retryAfterMs !== undefined) this.queue.addAfter(key, terminal.retryAfterMs);
+        if (terminal.retryAfterMs !== undefined)
+          this.queue.addAfter(key, this.terminalRetryMs(key, terminal));
         try {
           await this.opts.onTerminalError?.(key, terminal);
         } catch (reportErr) {

@@ -10,6 +10,11 @@ export class TerminalError extends Error {
    */
   readonly retryAfterMs?: number;
   /**
+   * retryAfterMs doubles with each refusal of the key in a row, a few times at most (a
+   * host policy refusing a pod must not cost a token and a host write every minute for good).
+   */
+  readonly retryBacksOff: boolean;
+  /**
    * The message carries an API server's own words (a refusal of the host's), which may name any
    * object of the shared host namespace, not only what the tenant wrote.
    */
@@ -18,12 +23,13 @@ export class TerminalError extends Error {
   constructor(
     message: string,
     reason = 'SyncError',
-    options: { retryAfterMs?: number; fromApiServer?: boolean } = {},
+    options: { retryAfterMs?: number; retryBacksOff?: boolean; fromApiServer?: boolean } = {},
   ) {
     super(message);
     this.name = 'TerminalError';
     this.reason = reason;
     if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
+    this.retryBacksOff = options.retryBacksOff ?? false;
     this.fromApiServer = options.fromApiServer ?? false;
   }
 }

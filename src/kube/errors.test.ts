@@ -1,4 +1,5 @@
 import {
+  isAdmissionDenial,
   ApiError,
   isApiError,
   isConflict,
@@ -120,5 +121,29 @@ describe('isResourceVersionTooLarge', () => {
     ['not an ApiError', new Error('Too large resource version'), false],
   ] as [string, unknown, boolean][])('%s', (_name, err, expected) => {
     expect(isResourceVersionTooLarge(err)).toBe(expected);
+  });
+});
+
+describe('isAdmissionDenial', () => {
+  const invalid = (message: string) => new ApiError('host', 422, { reason: 'Invalid', message }, 'invalid');
+  it.each([
+    `pods "bad" is forbidden: ValidatingAdmissionPolicy 'no-bad' with binding 'no-bad' denied request: failed expression: x`,
+    'admission webhook "validate.example.com" denied the request: no privileged pods',
+  ])("is a host policy's or webhook's refusal: %s", (message) => {
+    expect(isAdmissionDenial(invalid(message))).toBe(true);
+  });
+
+  it("is not a schema error, even one quoting a tenant's value that reads like a refusal", () => {
+    const quoted = `Pod "x" is invalid: spec.containers[0].image: Invalid value: "ValidatingAdmissionPolicy 'p' with binding 'b' denied request": must not have leading or trailing whitespace`;
+    expect(isAdmissionDenial(invalid(quoted))).toBe(false);
+    expect(isAdmissionDenial(invalid('Pod "x" is invalid: spec.containers: Required value'))).toBe(false);
+    // Forbidden is retried as ever, not as this.
+    const forbidden = new ApiError(
+      'host',
+      403,
+      { reason: 'Forbidden', message: 'admission webhook "w" denied the request: no' },
+      'forbidden',
+    );
+    expect(isAdmissionDenial(forbidden)).toBe(false);
   });
 });

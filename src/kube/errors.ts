@@ -119,15 +119,18 @@ export const isConflict = (err: unknown): boolean =>
 export const isGone = (err: unknown): boolean => isApiError(err, 'gone');
 export const isInvalid = (err: unknown): boolean => isApiError(err, 'invalid');
 
-/** How a ValidatingAdmissionPolicy's or an admission webhook's refusal reads (its default code is 422 or 400). */
+/**
+ * How a ValidatingAdmissionPolicy's or an admission webhook's refusal reads (its default code is 422
+ * or 400), from its start: a schema error quoting a tenant's value that reads so is not one.
+ */
 const ADMISSION_DENIAL =
-  /ValidatingAdmissionPolicy '[^']*'.* denied request|admission webhook "[^"]*" denied the request/;
+  /^(?:\S+ "[^"]*" is forbidden: )?(?:ValidatingAdmissionPolicy '[^']*' with binding '[^']*' denied request|admission webhook "[^"]*" denied the request)/;
 /**
  * An invalid answer that an admission check gave, not the object's own schema: a policy or webhook
  * an admin may change or remove, after which the same object is accepted.
  */
 export const isAdmissionDenial = (err: unknown): err is ApiError =>
-  isApiError(err, 'invalid') && ADMISSION_DENIAL.test(err.message);
+  isApiError(err, 'invalid') && ADMISSION_DENIAL.test(err.serverMessage);
 
 const TOO_LARGE_MESSAGE = 'Too large resource version';
 

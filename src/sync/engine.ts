@@ -487,6 +487,7 @@ export class KindController implements SyncComponent {
         throw new TerminalError(`the host cluster rejected the object: ${err.serverMessage}`, 'SyncError', {
           fromApiServer: true,
           retryAfterMs: ADMISSION_DENIAL_RETRY_MS,
+          retryBacksOff: true,
         });
       if (isApiError(err, 'forbidden') && err.cluster === 'host') {
         // The host refused (admission, quota, policy): tell the tenant why, keep retrying with backoff
