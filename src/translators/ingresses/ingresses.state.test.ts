@@ -804,6 +804,32 @@ describe('ingresses state table', () => {
     expect(writes.indexOf(`delete services ${HOST_NS}/${shared}`)).toBeGreaterThan(renamed);
   });
 
+  it("a Service made the control plane's own (it gets no copy then) keeps its copy until no Ingress copy names it", async () => {
+    const shared = hostName('s-x-b', 'a');
+    const svc = (name: string, namespace: string): KubeObject => ({
+      ...service(name),
+      metadata: { name, namespace },
+    });
+    const table = await withObjects([
+      [SVC, svc('s-x-b', 'a')],
+      [ING, { ...ingress(routeTo('s-x-b')), metadata: { name: 'web', namespace: 'a' } }],
+      [SVC, svc('s', 'b-x-a')],
+    ]);
+    table.host.clearWrites();
+    const current = table.virtual.objects(SVC, 'a').find((s) => s.metadata?.name === 's-x-b')!;
+    await table.virtual.update(SVC, 'a', {
+      ...current,
+      metadata: { ...current.metadata, labels: { 'vsyncer.dev/control-plane-local': 'true' } },
+    });
+    await table.settle();
+    const hostService = table.host.objects(SVC, HOST_NS).find((s) => s.metadata?.name === shared);
+    expect(hostService?.metadata?.annotations?.['vcluster.loft.sh/object-namespace']).toBe('b-x-a');
+    const writes = table.host.writeLog();
+    const renamed = writes.indexOf(`update ingresses ${HOST_NS}/${hostName('web', 'a')}`);
+    expect(renamed).toBeGreaterThanOrEqual(0);
+    expect(writes.indexOf(`delete services ${HOST_NS}/${shared}`)).toBeGreaterThan(renamed);
+  });
+
   it("a TLS Secret's copy goes only once no Ingress copy names it: another namespace's Secret waiting for that host name never serves the Ingress's host", async () => {
     // Secret t-x-b of namespace a and Secret t of namespace b-x-a are both t-x-b-x-a-x-<vc>.
     const shared = hostName('t-x-b', 'a');

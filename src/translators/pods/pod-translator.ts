@@ -280,6 +280,17 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       );
     },
   };
+  /**
+   * Pods whose host pods were found without the syncer's marks (hostPodOf), remembered so that their
+   * deletion asks the host first (a deletion otherwise reads only the cache). Entries go with the pod.
+   */
+  const unmarkedHostPods = new Set<string>();
+  const unmarkedHostPodError = (ctx: ReconcileContext) =>
+    new TerminalError(
+      `its host pod ${ctx.hostName} is still there but no longer marked as this pod's copy (its vcluster.loft.sh/managed-by label or object annotations were changed on the host): the pod is kept, and not synced until they are put back`,
+      'SyncError',
+      { retryAfterMs: NAME_TAKEN_RECHECK_MS },
+    );
   /** Pods waiting for claims whose copies are away: told after a grace (see create). */
   const claimGrace = new CopyGrace();
   /** Resizes the host refused, per pod (see HostResizer). */
@@ -1254,6 +1265,11 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
     async create(ctx, source): Promise<SyncResult> {
       const virtualPod = source!;
       if (virtualPod.metadata?.deletionTimestamp) {
+        // Its host pod was found without the syncer's marks (see below): it may run on, which the
+        // tenant must not be told is over; it stays Terminating until the marks are back.
+        if (unmarkedHostPods.has(ctx.key) && (await hostPodOf(ctx, virtualPod)) === 'unmarked')
+          throw unmarkedHostPodError(ctx);
+        unmarkedHostPods.delete(ctx.key);
         // Being deleted and nothing runs on the host: finish the deletion for the missing kubelet.
         await deletePod(ctx, 'virtual', virtualPod, 0);
         return { virtualWritten: true };
@@ -1294,12 +1310,11 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
         }
         // Still running, perhaps, only no longer marked as this pod's: the tenant keeps its pod (an
         // admin's edit, a restore tool), and the syncer touches neither until the marks are back.
-        if (onHost === 'unmarked')
-          throw new TerminalError(
-            `its host pod ${ctx.hostName} is still there but no longer marked as this pod's copy (its vcluster.loft.sh/managed-by label or object annotations were changed on the host): the pod is kept, and not synced until they are put back`,
-            'SyncError',
-            { retryAfterMs: NAME_TAKEN_RECHECK_MS },
-          );
+        if (onHost === 'unmarked') {
+          unmarkedHostPods.add(ctx.key);
+          throw unmarkedHostPodError(ctx);
+        }
+        unmarkedHostPods.delete(ctx.key);
         // Logged once done: a delete the virtual API server refuses is retried, and said each time.
         await deletePod(ctx, 'virtual', virtualPod, 0);
         ctx.log.info('host pod disappeared: deleted the virtual pod');

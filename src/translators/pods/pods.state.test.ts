@@ -1052,6 +1052,46 @@ describe('pods state table', () => {
     expect(table.virtual.objects(PODS, 'team')).toEqual([]);
   });
 
+  it("a pod whose host pod lost the syncer's marks stays Terminating when the tenant deletes it, until the marks are back: that host pod may run on", async () => {
+    const table = await start({
+      kinds: ['pods'],
+      virtual: [...infrastructure.virtual, virtualPod('web', { spec: { nodeName: 'node-1' } })],
+      host: infrastructure.host,
+      podGraceful: true,
+      virtualPodGraceful: true,
+    });
+    await table.settle();
+    const onHost = () => hostPods(table).find((p) => p.metadata?.name === hostPodName('web'))!;
+    await table.host.update(
+      PODS,
+      HOST_NS,
+      { ...onHost(), status: { phase: 'Running', startTime: '2026-11-30T11:00:00Z' } },
+      { subresource: 'status' },
+    );
+    await table.settle();
+    const { ['vcluster.loft.sh/managed-by']: _managed, ...unmarked } = onHost().metadata!.labels!;
+    const marked = onHost().metadata!.labels!;
+    await table.host.update(PODS, HOST_NS, {
+      ...onHost(),
+      metadata: { ...onHost().metadata, labels: unmarked },
+    });
+    await table.settle();
+    await table.virtual.delete(PODS, 'team', 'web', { gracePeriodSeconds: 30 });
+    await table.settle();
+    const virtualPods = () => table.virtual.objects(PODS, 'team');
+    expect(virtualPods()[0]?.metadata?.deletionTimestamp).toBeDefined();
+    expect(onHost().metadata?.deletionTimestamp).toBeUndefined();
+    // The marks back: the host pod is the syncer's again, and goes with its pod.
+    await table.host.update(PODS, HOST_NS, {
+      ...onHost(),
+      metadata: { ...onHost().metadata, labels: marked },
+    });
+    await table.settle();
+    table.host.finishDeletion(PODS, HOST_NS, hostPodName('web'));
+    await table.settle();
+    expect(virtualPods()).toEqual([]);
+  });
+
   it("an eviction's DisruptionTarget, set by the virtual control plane, stays on the virtual pod while the host's status comes up", async () => {
     const table = await start({
       kinds: ['pods'],

@@ -386,15 +386,17 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
   const namedKeep = new BoundedKeep(MAX_NAMED_KEEP_MS);
 
   /**
-   * Why the copy of a Service that is gone stays a little longer: a referrer's copy still names its
-   * host name (see hostCopiesNaming), and its kind renames that away at its next reconcile. Only for
-   * a Service that is gone (one still there reads as ready to its referrers, which would name its
-   * copy for as long as they are there), and for MAX_NAMED_KEEP_MS at most: a referrer whose host
+   * Why the copy of a Service that is gone (or gets no copy any more: withholds) stays a little
+   * longer: a referrer's copy still names its host name (see hostCopiesNaming), and its kind renames
+   * that away at its next reconcile. Only for such a Service (one that is to have its copy reads as
+   * ready to its referrers, which would name its copy for as long as they are there), and for
+   * MAX_NAMED_KEEP_MS at most: a referrer whose host
    * copy cannot be written (a host webhook refusing it) must not keep the copy, which still serves,
    * for good.
    */
   function keptBecause(ctx: ReconcileContext, copy: KubeObject): string | undefined {
-    if (ctx.informers.get(ctx.virtual, SERVICES).store.get(ctx.key) !== undefined) return undefined;
+    const virtual = ctx.informers.get(ctx.virtual, SERVICES).store.get(ctx.key);
+    if (virtual !== undefined && getsHostCopy(virtual)) return undefined;
     if (!namedBy || !clock) return undefined;
     return namedKeep.reason(copy, clock.monotonicNow(), namedBy(copy));
   }
@@ -469,7 +471,11 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
     },
 
     wanted: (_ctx, virtual) => virtual !== undefined && getsHostCopy(virtual),
-    withholds: (virtual) => malformedService(virtual) === undefined && refusalOf(virtual) !== undefined,
+    // Refused as it is now, or made the control plane's own (which gets no copy): its referrers name
+    // it no more before its copy goes.
+    withholds: (virtual) =>
+      malformedService(virtual) === undefined &&
+      (refusalOf(virtual) !== undefined || virtual.metadata?.labels?.[CONTROL_PLANE_LOCAL_LABEL] === 'true'),
     remove: removeCopy,
     keptBecause,
     // The Service a re-create made, when the syncer stopped before its host copy recorded it: the

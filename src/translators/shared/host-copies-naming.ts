@@ -59,8 +59,8 @@ export const hostReferrerRelations = (
   }));
 
 /**
- * A referrer kind's relation on the virtual objects it names: when one comes or goes, or its spec or
- * annotations change (which decide whether its kind withholds its copy: KindSpec.withholds), the
+ * A referrer kind's relation on the virtual objects it names: when one comes or goes, or its spec,
+ * labels or annotations change (which decide whether its kind withholds its copy: KindSpec.withholds), the
  * objects naming it (`naming`: their keys) are judged again at once, so that an object that goes is
  * named no more before its copy goes (which waits for that: see hostCopiesNaming), not after.
  */
@@ -76,7 +76,9 @@ export const virtualObjectsRelation = (
   unindexed: true,
   keys: naming,
   changed: (old, current) =>
-    !sameJson(old.spec, current.spec) || !sameJson(old.metadata?.annotations, current.metadata?.annotations),
+    !sameJson(old.spec, current.spec) ||
+    !sameJson(old.metadata?.labels, current.metadata?.labels) ||
+    !sameJson(old.metadata?.annotations, current.metadata?.annotations),
 });
 
 /**
