@@ -742,7 +742,7 @@ describe('ingresses state table', () => {
     expect(table.host.writeLog()).toEqual([]);
   });
 
-  it("a Service's copy goes only once no Ingress copy names it: another namespace's Service waiting for that host name never gets the Ingress's traffic", async () => {
+  describe("a Service whose copy is to go (gone, refused now, made the control plane's own) keeps it until no Ingress copy names it: another namespace's Service waiting for that host name never gets the Ingress's traffic", () => {
     // Host names are ambiguous: Service s-x-b of namespace a and Service s of namespace b-x-a are
     // both s-x-b-x-a-x-<vc>; the second waits for the first's copy to go.
     const shared = hostName('s-x-b', 'a');
@@ -750,84 +750,53 @@ describe('ingresses state table', () => {
       ...service(name),
       metadata: { name, namespace },
     });
-    const table = await withObjects([
-      [SVC, svc('s-x-b', 'a')],
-      [ING, { ...ingress(routeTo('s-x-b')), metadata: { name: 'web', namespace: 'a' } }],
-      [SVC, svc('s', 'b-x-a')],
-    ]);
-    const hostService = () => table.host.objects(SVC, HOST_NS).find((s) => s.metadata?.name === shared);
-    const hostCopy = () =>
-      table.host.objects(ING, HOST_NS).find((i) => i.metadata?.name === hostName('web', 'a'));
-    expect(backendName(hostCopy())).toBe(shared);
-    expect(hostService()?.metadata?.annotations?.['vcluster.loft.sh/object-namespace']).toBe('a');
-    table.host.clearWrites();
+    const changed = (table: StateTable, change: (s: KubeObject) => KubeObject) =>
+      table.virtual.update(SVC, 'a', change(table.virtual.objects(SVC, 'a')[0]!));
 
-    await table.virtual.delete(SVC, 'a', 's-x-b');
-    // The Ingress's copy names it no more, which brings the Service's copy back to go (no clock moves).
-    await table.settle();
-    expect(hostService()?.metadata?.annotations?.['vcluster.loft.sh/object-namespace']).toBe('b-x-a');
-    expect(backendName(hostCopy())).not.toBe(shared);
-    const writes = table.host.writeLog();
-    const renamed = writes.indexOf(`update ingresses ${HOST_NS}/${hostName('web', 'a')}`);
-    expect(renamed).toBeGreaterThanOrEqual(0);
-    expect(writes.indexOf(`delete services ${HOST_NS}/${shared}`)).toBeGreaterThan(renamed);
-  });
+    it.each<[string, (table: StateTable) => Promise<unknown>]>([
+      ['deleted', (table) => table.virtual.delete(SVC, 'a', 's-x-b')],
+      [
+        'changed to a denied ExternalName',
+        (table) =>
+          changed(table, (s) => ({
+            ...s,
+            spec: { type: 'ExternalName', externalName: 'kubernetes.default', ports: [{ port: 80 }] },
+          })),
+      ],
+      [
+        "made the control plane's own",
+        (table) =>
+          changed(table, (s) => ({
+            ...s,
+            metadata: { ...s.metadata, labels: { 'vsyncer.dev/control-plane-local': 'true' } },
+          })),
+      ],
+    ])('%s', async (_what, makeGo) => {
+      const table = await withObjects([
+        [SVC, svc('s-x-b', 'a')],
+        [ING, { ...ingress(routeTo('s-x-b')), metadata: { name: 'web', namespace: 'a' } }],
+        [SVC, svc('s', 'b-x-a')],
+      ]);
+      const holder = () =>
+        table.host.objects(SVC, HOST_NS).find((s) => s.metadata?.name === shared)?.metadata?.annotations?.[
+          'vcluster.loft.sh/object-namespace'
+        ];
+      const hostCopy = () =>
+        table.host.objects(ING, HOST_NS).find((i) => i.metadata?.name === hostName('web', 'a'));
+      expect(backendName(hostCopy())).toBe(shared);
+      expect(holder()).toBe('a');
+      table.host.clearWrites();
 
-  it("a Service changed to one the host may not have (a denied ExternalName) keeps its copy until no Ingress copy names it: another namespace's Service waiting for that host name never gets the Ingress's traffic", async () => {
-    const shared = hostName('s-x-b', 'a');
-    const svc = (name: string, namespace: string): KubeObject => ({
-      ...service(name),
-      metadata: { name, namespace },
+      await makeGo(table);
+      // The Ingress's copy names it no more, which brings the Service's copy back to go (no clock moves).
+      await table.settle();
+      expect(holder()).toBe('b-x-a');
+      expect(backendName(hostCopy())).not.toBe(shared);
+      const writes = table.host.writeLog();
+      const renamed = writes.indexOf(`update ingresses ${HOST_NS}/${hostName('web', 'a')}`);
+      expect(renamed).toBeGreaterThanOrEqual(0);
+      expect(writes.indexOf(`delete services ${HOST_NS}/${shared}`)).toBeGreaterThan(renamed);
     });
-    const table = await withObjects([
-      [SVC, svc('s-x-b', 'a')],
-      [ING, { ...ingress(routeTo('s-x-b')), metadata: { name: 'web', namespace: 'a' } }],
-      [SVC, svc('s', 'b-x-a')],
-    ]);
-    const hostService = () => table.host.objects(SVC, HOST_NS).find((s) => s.metadata?.name === shared);
-    const hostCopy = () =>
-      table.host.objects(ING, HOST_NS).find((i) => i.metadata?.name === hostName('web', 'a'));
-    expect(backendName(hostCopy())).toBe(shared);
-    table.host.clearWrites();
-
-    const current = table.virtual.objects(SVC, 'a').find((s) => s.metadata?.name === 's-x-b')!;
-    await table.virtual.update(SVC, 'a', {
-      ...current,
-      spec: { type: 'ExternalName', externalName: 'kubernetes.default', ports: [{ port: 80 }] },
-    });
-    await table.settle();
-    expect(backendName(hostCopy())).not.toBe(shared);
-    expect(hostService()?.metadata?.annotations?.['vcluster.loft.sh/object-namespace']).toBe('b-x-a');
-    const writes = table.host.writeLog();
-    const renamed = writes.indexOf(`update ingresses ${HOST_NS}/${hostName('web', 'a')}`);
-    expect(renamed).toBeGreaterThanOrEqual(0);
-    expect(writes.indexOf(`delete services ${HOST_NS}/${shared}`)).toBeGreaterThan(renamed);
-  });
-
-  it("a Service made the control plane's own (it gets no copy then) keeps its copy until no Ingress copy names it", async () => {
-    const shared = hostName('s-x-b', 'a');
-    const svc = (name: string, namespace: string): KubeObject => ({
-      ...service(name),
-      metadata: { name, namespace },
-    });
-    const table = await withObjects([
-      [SVC, svc('s-x-b', 'a')],
-      [ING, { ...ingress(routeTo('s-x-b')), metadata: { name: 'web', namespace: 'a' } }],
-      [SVC, svc('s', 'b-x-a')],
-    ]);
-    table.host.clearWrites();
-    const current = table.virtual.objects(SVC, 'a').find((s) => s.metadata?.name === 's-x-b')!;
-    await table.virtual.update(SVC, 'a', {
-      ...current,
-      metadata: { ...current.metadata, labels: { 'vsyncer.dev/control-plane-local': 'true' } },
-    });
-    await table.settle();
-    const hostService = table.host.objects(SVC, HOST_NS).find((s) => s.metadata?.name === shared);
-    expect(hostService?.metadata?.annotations?.['vcluster.loft.sh/object-namespace']).toBe('b-x-a');
-    const writes = table.host.writeLog();
-    const renamed = writes.indexOf(`update ingresses ${HOST_NS}/${hostName('web', 'a')}`);
-    expect(renamed).toBeGreaterThanOrEqual(0);
-    expect(writes.indexOf(`delete services ${HOST_NS}/${shared}`)).toBeGreaterThan(renamed);
   });
 
   it("a TLS Secret's copy goes only once no Ingress copy names it: another namespace's Secret waiting for that host name never serves the Ingress's host", async () => {
