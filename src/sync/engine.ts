@@ -483,7 +483,8 @@ export class KindController implements SyncComponent {
         throw new TerminalError(annotationsTooLongText(err), 'SyncError', { fromApiServer: true });
       if (isAdmissionDenial(err) && err.cluster === 'host')
         // A host policy or webhook refused it as invalid: said as the host's refusal it is, and tried
-        // again every minute (the controller's retry of admission denials), as a quota's is.
+        // again a minute later, then less often (the controller backs the retry off), as the admin
+        // may lift it.
         throw new TerminalError(`the host cluster rejected the object: ${err.serverMessage}`, 'SyncError', {
           fromApiServer: true,
           retryAfterMs: ADMISSION_DENIAL_RETRY_MS,
