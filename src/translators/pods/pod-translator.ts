@@ -968,15 +968,15 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       },
       // A token bundle deleted behind the syncer's back: the pods whose host pods mount a key of it
       // write their tokens again (the kubelet cannot refresh their volumes meanwhile). Its writes
-      // change nothing here (which pods mount it is read from the host pods), so only its adds and
-      // deletes enqueue.
+      // change nothing here, so only its adds and deletes enqueue: its keys (up to a bundle's
+      // capacity of pods) are not even read for its writes, many in a pod burst.
       {
         name: 'token-bundles',
         cluster: 'host',
         type: Resources.secrets,
         scope: managedCopiesScope(where),
         unindexed: true,
-        membershipOnly: true,
+        changed: () => false,
         keys: (secret) =>
           tokenBundles?.isBundle(secret)
             ? (hostPodCache?.store.byIndex(TOKEN_BUNDLE_INDEX, secret.metadata?.name ?? '') ?? []).flatMap(
