@@ -397,9 +397,12 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
   function keptBecause(ctx: ReconcileContext, copy: KubeObject): string | undefined {
     const virtual = ctx.informers.get(ctx.virtual, SERVICES).store.get(ctx.key);
     if (virtual !== undefined && getsHostCopy(virtual)) return undefined;
-    if (!namedBy || !clock) return undefined;
-    return namedKeep.reason(copy, clock.monotonicNow(), namedBy(copy));
+    return namedNow(copy);
   }
+
+  /** Why a copy that is to go stays yet: a referrer's host copy names it, within MAX_NAMED_KEEP_MS. */
+  const namedNow = (copy: KubeObject): string | undefined =>
+    namedBy && clock ? namedKeep.reason(copy, clock.monotonicNow(), namedBy(copy)) : undefined;
 
   /**
    * The slices the host's EndpointSlice controller made for a host Service copy (that very object:
@@ -520,8 +523,7 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
         // Changed to what it may not have (a name, an annotation): the copy goes rather than keep
         // serving what is refused now; once no referrer's copy names it (those kinds are told it is
         // withheld: spec.withholds), as for a Service that is gone (keptBecause).
-        const named =
-          namedBy && clock ? namedKeep.reason(host, clock.monotonicNow(), namedBy(host)) : undefined;
+        const named = namedNow(host);
         if (named) {
           ctx.log.debug(`host copy of the refused service kept for now: ${named}`);
           throw new TerminalError(refusal, 'SyncError', { retryAfterMs: NAMED_COPY_RECHECK_MS });
