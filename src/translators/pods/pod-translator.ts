@@ -1,4 +1,3 @@
-import type { Clock } from '../../util/clock.ts';
 import type { Informer } from '../../informer/informer.ts';
 import { isApiError, isNotFound, type ApiError, type ApiErrorKind } from '../../kube/errors.ts';
 import { getIfExists } from '../../kube/get-if-exists.ts';
@@ -15,7 +14,6 @@ import {
   MANAGED_BY_LABEL,
   managedBySelector,
 } from '../../naming/labels.ts';
-import { hostName } from '../../naming/names.ts';
 import { explainAlreadyExists, NAME_TAKEN_RECHECK_MS, refuseHeldName } from '../../sync/engine.ts';
 import type { KindSpec, Placement, ReconcileContext, SyncEnvironment, SyncResult } from '../../sync/kind.ts';
 import {
@@ -54,8 +52,7 @@ import { CLASS_WITHHELD_REASON, hostClassSelectorOf } from '../shared/from-host.
 import { podDifferences } from './differences.ts';
 import { podPolicyViolations } from './pod-policy.ts';
 import { missingReferenceMessage, missingReferences } from './references.ts';
-import { hasServiceLinks, serviceLinkEnv } from './service-env.ts';
-import { getsHostCopy } from '../services/services-kind.ts';
+import { serviceLinkEnv } from './service-env.ts';
 import { parseToleration } from '../shared/tolerations.ts';
 import { TokenBundles } from './token-bundles.ts';
 import { nodeSelectorTerms } from '../nodes/nodes-kind.ts';
@@ -63,17 +60,7 @@ import { hostConditionsWithGates, hostCustomConditionTypes, type PodCondition } 
 import { HostResizer, recordAfter } from './resize.ts';
 import { withoutHostOwnedGates } from './spec-record.ts';
 import { scrubHostNames } from '../../sync/scrub.ts';
-import { DnsWaiters, usesVirtualDns, WAITING_FOR_DNS, WAITING_FOR_DNS_REASON } from './virtual-dns.ts';
-import {
-  clusterIpOf,
-  givenOtherNameservers,
-  parseNameserverSource,
-  recordedNameservers,
-  resolveNameservers,
-  selects,
-  waitingForNameservers,
-  type NameserverResolution,
-} from './dns-nameservers.ts';
+import { PodServiceAddresses } from './service-addresses.ts';
 import { CopyGrace } from '../shared/copy-grace.ts';
 import { perPodTokenSecretName, TOKEN_POD_ANNOTATION } from './per-pod-token-secrets.ts';
 import { TOKEN_POD_UID_ANNOTATION, tokenNeeds } from './token-requests.ts';
@@ -101,11 +88,6 @@ const specOf = (pod: KubeObject): PodSpecLite => (pod.spec ?? {}) as PodSpecLite
 /** How soon a pod whose disruption budget held its eviction (for new nameservers) is tried again. */
 const NAMESERVER_EVICTION_RETRY_MS = 10_000;
 
-/**
- * How long after a Service's creation a new pod of its namespace waits for the Service's host copy,
- * for the link variables (see waitForServiceLinks): the copy normally comes within a second.
- */
-const SERVICE_COPY_WAIT_MS = 30_000;
 /** How soon a pod whose host copy the host has but the cache does not yet is looked at again. */
 const HOST_CACHE_BEHIND_RECHECK_MS = 1000;
 /**
@@ -133,16 +115,6 @@ const MAX_POD_TOKENS = 64;
 
 /** Virtual pods by the objects they reference: `<Kind>/<namespace>/<name>`. */
 const REFERENCE_INDEX = 'pods/references';
-/** Virtual Services by namespace: a new pod reads its namespace's (link variables, nameservers). */
-const SERVICES_BY_NAMESPACE = 'pods/services-by-namespace';
-/** Host Services this syncer copied, by the namespace of the virtual Service each stands for. */
-const SERVICE_COPIES_BY_NAMESPACE = 'pods/service-copies-by-virtual-namespace';
-
-/** A virtual Service a new pod waits for (see waitForServiceLinks), and how long it may still. */
-interface PendingService {
-  name: string;
-  waitLeftMs: number;
-}
 /** Host pods by the token bundles they mount. */
 const TOKEN_BUNDLE_INDEX = 'pods/token-bundles';
 /** The relation of per-pod token Secrets to the virtual pods they were minted for. */
@@ -193,7 +165,6 @@ export interface PodOptions {
  * translate.ts; this file decides which writes a situation needs and makes them.
  */
 export function podKind(config: PodOptions, where: Placement): KindSpec {
-  let virtualServices: Informer<KubeObject>;
   let virtualNamespaces: Informer<KubeObject>;
   let hostServices: Informer<KubeObject>;
   let virtualSecrets: Informer<KubeObject>;
@@ -230,9 +201,8 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
   const deniedPodMetadata = [...config.deniedPodMetadata, ...(where.deniedHostMetadata ?? [])];
   /** Host names out of a message of the host's components before a tenant reads it. */
   const scrubForTenant = (message: string) => scrubHostNames(message, where);
-  const dnsWaiters = new DnsWaiters();
-  /** New pods waiting for a Service of their namespace to get its host copy (see waitForServiceLinks). */
-  const serviceLinkWaiters = new DnsWaiters();
+  /** The nameservers and service link variables pods get, and the waits for them. */
+  const addresses = new PodServiceAddresses(config, where);
   /** Pods refused because a host pod that is not their copy holds their name (see create). */
   const nameTaken = new LRUCache<string, true>({ maxSize: 10_000, sizeCalculation: () => 1 });
   /** Refuses again, before any token is minted, a pod whose host name is still held by another. */
@@ -245,25 +215,6 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       throw err;
     }
     if (spec.mapper.sourceKeyOf(existing) !== ctx.key) refuseHeldName(ctx, spec, existing);
-  };
-  /** --pod-dns-nameserver: the Services whose IPs replace the virtual DNS for synced pods. */
-  const nameserverSources = (config.podDnsNameservers ?? []).map(parseNameserverSource);
-  const hostNameserverNamespaces = [
-    ...new Set(nameserverSources.filter((s) => s.scope === 'host').map((s) => s.namespace)),
-  ];
-  /** Host Services of the namespaces those sources name, by namespace. */
-  const nameserverServices = new Map<string, Informer<KubeObject>>();
-  /** Finished or uncontrolled pods told once that they keep their old nameservers. */
-  const nameserverNotices = new DnsWaiters();
-  /** The --pod-dns-nameserver resolution each reconcile made (see configuredNameservers). */
-  const nameserversOfReconcile = new WeakMap<ReconcileContext, NameserverResolution>();
-  /** Whether a host Service is this syncer's copy of a virtual Service a virtual source picks. */
-  const copiesVirtualNameserver = (service: KubeObject): boolean => {
-    const sources = nameserverSources.filter((s) => s.scope === 'virtual');
-    if (!sources.length) return false;
-    const key = ownedVirtualKey(service, where, Resources.services);
-    const virtual = key ? virtualServices?.store.get(key) : undefined;
-    return virtual !== undefined && sources.some((s) => selects(s, virtual));
   };
   /** The host pods this syncer made (the kind's own host cache). */
   let hostPodCache: Informer<KubeObject> | undefined;
@@ -295,10 +246,6 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
   const claimGrace = new CopyGrace();
   /** Resizes the host refused, per pod (see HostResizer). */
   let resizer: HostResizer;
-  const kubeDnsHostName = hostName('kube-dns', 'kube-system', where.vcName);
-  /** Whether the services kind runs (it gives virtual Services their host copies' IPs). */
-  let servicesSynced = false;
-  let clock: Clock;
   let judge: ReferenceJudge;
   let fills: AbsentFills;
   let identity: PodHostIdentity;
@@ -533,7 +480,8 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       );
     }
     const namespace = ctx.virtualNamespace;
-    const services = specOf(virtualPod).enableServiceLinks === false ? [] : linkedServices(namespace);
+    const services =
+      specOf(virtualPod).enableServiceLinks === false ? [] : addresses.linkedServices(namespace);
     return {
       vcName: ctx.vcName,
       hostNamespace: ctx.hostNamespace,
@@ -541,8 +489,8 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       workloadServiceAccount: config.workloadServiceAccount,
       // A new pod that needs it has waited for it (waitForDns); a running pod's DNS cannot change, so
       // its updates do not wait. A pod on its node's resolver has no use for it.
-      dnsServiceIP: virtualDnsIP() ?? '',
-      clusterNameservers: nameserverSources.length ? nameserversNow(ctx) : undefined,
+      dnsServiceIP: addresses.virtualDnsIP() ?? '',
+      clusterNameservers: addresses.configuredNameserversNow(ctx),
       clusterDomain: config.clusterDomain,
       virtualApiServiceIP: apiSpec.clusterIP,
       virtualApiServicePort: apiSpec.ports?.[0]?.port ?? 443,
@@ -584,240 +532,6 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
         );
       },
     };
-  }
-
-  /**
-   * The nameserver synced pods get: the flag's, or the virtual kube-dns Service's IP once its host copy
-   * has the same. A new kube-dns first has an IP of the virtual cluster's choosing, which nothing on the
-   * host routes, until the services kind re-creates it with the host's; a pod made in between would keep
-   * the unroutable one for life (dnsConfig cannot change).
-   */
-  function virtualDnsIP(): string | undefined {
-    if (config.clusterDnsIp) return config.clusterDnsIp;
-    const ip = clusterIpOf(virtualServices.store.get('kube-system/kube-dns'));
-    return ip && hostCopyHasIp('kube-system', 'kube-dns', ip) ? ip : undefined;
-  }
-
-  /**
-   * Whether a virtual Service's host copy has its IP yet: until then the IP is the virtual cluster's,
-   * which nothing on the host routes. Without the services kind nothing gives it another: it is used
-   * as it is.
-   */
-  function hostCopyHasIp(namespace: string, name: string, ip: string): boolean {
-    if (!servicesSynced) return true;
-    return clusterIpOf(ownHostCopy(namespace, name)) === ip;
-  }
-
-  /** The virtual Services of a namespace. */
-  const servicesOf = (namespace: string): KubeObject[] =>
-    virtualServices.store.byIndex(SERVICES_BY_NAMESPACE, namespace);
-
-  /** This syncer's host copy of a virtual Service, proved by its metadata (names are ambiguous). */
-  function ownHostCopy(namespace: string, name: string): KubeObject | undefined {
-    const copy = hostServices.store.get(`${where.hostNamespace}/${hostName(name, namespace, where.vcName)}`);
-    return copy && ownedVirtualKey(copy, where, Resources.services) === `${namespace}/${name}`
-      ? copy
-      : undefined;
-  }
-
-  /**
-   * New host copies whose virtual Service is not in the cache: the services kind is re-creating it
-   * with the copy's IP (a delete, then a create), or the tenant deleted it and the copy goes next.
-   * Either way the caches settle in moments; a pod made in between would start without the link
-   * variables of a Service it was made after.
-   */
-  function copiesInFlux(namespace: string, waitLeft: (obj: KubeObject) => number): PendingService[] {
-    return hostServices.store.byIndex(SERVICE_COPIES_BY_NAMESPACE, namespace).flatMap((copy) => {
-      const owner = ownedVirtualKey(copy, where, Resources.services) ?? '';
-      // A copy being deleted stands for a Service the tenant deleted (a re-create keeps the copy).
-      const going = copy.metadata?.deletionTimestamp !== undefined;
-      return hasServiceLinks(copy) && !going && waitLeft(copy) > 0 && !virtualServices.store.get(owner)
-        ? [{ name: splitKey(owner).name, waitLeftMs: waitLeft(copy) }]
-        : [];
-    });
-  }
-
-  /**
-   * The Services a pod's link variables (`<NAME>_SERVICE_HOST`, ...) name, each with the cluster IP
-   * of its host copy. Until the services kind re-creates a virtual Service with its copy's IP, the
-   * virtual IP is the virtual cluster's choice, which on the host is nobody's Service or another
-   * tenant's; the variables cannot be changed once the pod runs. A Service without a copy is left
-   * out, like one made after the pod (a new pod first waits a little for a new one: waitForServiceLinks).
-   */
-  function linkedServices(namespace: string): KubeObject[] {
-    const services = servicesOf(namespace);
-    if (!servicesSynced) return services;
-    return services.flatMap((service) => {
-      const ip = clusterIpOf(ownHostCopy(namespace, service.metadata?.name ?? ''));
-      return ip ? [{ ...service, spec: { ...(service.spec as object), clusterIP: ip } }] : [];
-    });
-  }
-
-  /**
-   * Holds a new pod while a Service of its namespace made moments ago has no host copy yet: a chart
-   * creates its Services before its workloads, and their pods expect the link variables of them.
-   * Only Services the services kind copies count, and the wait is bounded by both clocks: no pod
-   * waits past SERVICE_COPY_WAIT_MS from its own creation, nor for a Service older than that (its
-   * copy refused, or the host slow); the pod then starts without that Service's variables. The copy
-   * appearing brings the pod back (the service-link-copies relation), as does the Service coming back
-   * while it is re-created with its copy's IP (copiesInFlux); the retry at the bound is
-   * outside the rate limiter, so a burst of pods waiting together costs other keys' retries nothing.
-   */
-  function waitForServiceLinks(ctx: ReconcileContext, virtualPod: KubeObject): void {
-    if (!servicesSynced || specOf(virtualPod).enableServiceLinks === false) return;
-    const now = clock.now();
-    const waitLeft = (obj: KubeObject) =>
-      SERVICE_COPY_WAIT_MS - (now - Date.parse(obj.metadata?.creationTimestamp ?? ''));
-    const podWaitLeft = waitLeft(virtualPod);
-    const withoutCopy = servicesOf(ctx.virtualNamespace)
-      .filter(
-        (service) =>
-          hasServiceLinks(service) &&
-          getsHostCopy(service) &&
-          waitLeft(service) > 0 &&
-          !clusterIpOf(ownHostCopy(ctx.virtualNamespace, service.metadata?.name ?? '')),
-      )
-      .map((service) => ({ name: service.metadata?.name ?? '', waitLeftMs: waitLeft(service) }));
-    const pending = podWaitLeft > 0 ? [...withoutCopy, ...copiesInFlux(ctx.virtualNamespace, waitLeft)] : [];
-    if (!pending.length) {
-      serviceLinkWaiters.done(ctx.key);
-      return;
-    }
-    serviceLinkWaiters.wait(ctx.key, virtualPod.metadata?.uid ?? '');
-    throw new WaitingError(
-      `waiting for the host copy of Service(s) ${pending.map((s) => s.name).join(', ')}, whose addresses the pod's service link variables give`,
-      { retryAfterMs: Math.max(100, Math.min(podWaitLeft, ...pending.map((s) => s.waitLeftMs))) },
-    );
-  }
-
-  /**
-   * With --pod-dns-nameserver: the nameservers pods get now. A virtual Service counts once its host
-   * copy has its IP (before that the IP is the virtual cluster's, which nothing on the host routes).
-   * Resolved once per reconcile (`ctx`): a pod's create and update each ask more than once.
-   */
-  function configuredNameservers(ctx?: ReconcileContext): NameserverResolution {
-    const known = ctx && nameserversOfReconcile.get(ctx);
-    if (known) return known;
-    const resolved = resolveNameserversNow();
-    if (ctx) nameserversOfReconcile.set(ctx, resolved);
-    return resolved;
-  }
-
-  function resolveNameserversNow(): NameserverResolution {
-    return resolveNameservers(
-      nameserverSources,
-      (source) => {
-        if (source.scope === 'virtual') return servicesOf(source.namespace);
-        const informer = nameserverServices.get(source.namespace);
-        // Not read yet (or unreadable: the informer logs why, and retries): not the same as none.
-        return informer?.hasSynced() ? informer.store.list() : undefined;
-      },
-      (source, service, ip) =>
-        source.scope === 'host' || hostCopyHasIp(source.namespace, service.metadata?.name ?? '', ip),
-    );
-  }
-
-  /** The --pod-dns-nameserver nameservers now, none while one is missing (a running pod's cannot change). */
-  function nameserversNow(ctx: ReconcileContext): string[] {
-    const resolved = configuredNameservers(ctx);
-    return 'ips' in resolved ? resolved.ips : [];
-  }
-
-  /** The nameservers a pod using the cluster DNS gets, or why it must wait for them. */
-  function clusterNameservers(ctx: ReconcileContext): { ips: string[] } | { waiting: string } {
-    if (nameserverSources.length) {
-      const resolved = configuredNameservers(ctx);
-      return 'ips' in resolved ? resolved : { waiting: waitingForNameservers(resolved) };
-    }
-    const ip = virtualDnsIP();
-    return ip ? { ips: [ip] } : { waiting: WAITING_FOR_DNS };
-  }
-
-  /**
-   * What a change of a Service concerns for --pod-dns-nameserver: nothing unless a source may pick
-   * it; then the pods waiting for their nameservers, and the running pods whose host copies were
-   * given other ones than those configured now (see replacement). From the caches alone, as a
-   * relation's keys must be (its index asks too, per Service).
-   */
-  function nameserverChangeKeys(service: KubeObject): string[] {
-    if (!nameserverSources.some((source) => selects(source, service))) return [];
-    const keys = dnsWaiters.keys();
-    const resolved = configuredNameservers();
-    if (!('ips' in resolved) || !hostPodCache) return keys;
-    for (const hostPod of hostPodCache.store.list()) {
-      if (!givenOtherNameservers(hostPod, resolved.ips)) continue;
-      const key = ownedVirtualKey(hostPod, where, Resources.pods);
-      if (key) keys.push(key);
-    }
-    return keys;
-  }
-
-  /**
-   * Holds a new pod that needs the cluster DNS while it has no address, and tells the tenant why,
-   * once per pod (it is retried until the Service is there): the wait is otherwise invisible to it.
-   */
-  async function waitForDns(ctx: ReconcileContext, virtualPod: KubeObject): Promise<void> {
-    if (!usesVirtualDns(asPod(virtualPod).spec)) return;
-    const nameservers = clusterNameservers(ctx);
-    if ('ips' in nameservers) return;
-    if (dnsWaiters.wait(ctx.key, virtualPod.metadata?.uid ?? ''))
-      await ctx.events.record(virtualPod, 'Warning', WAITING_FOR_DNS_REASON, nameservers.waiting);
-    throw new WaitingError(nameservers.waiting);
-  }
-
-  /**
-   * With --pod-dns-nameserver: what to do about a pod whose host copy was given other nameservers
-   * than the ones configured now (a Service re-created with a new IP, a selector now picking
-   * another), which a running pod cannot change. Judged by the record the host pod was made with,
-   * not its live spec (a host webhook may add a resolver). A pod a controller owns is evicted through
-   * the virtual API, so that its PodDisruptionBudget paces the replacements (`held` while it says
-   * not yet); a finished pod, or one no controller would make again, is left as it is and the tenant
-   * told once. A pod made before the flag was set has no record, and is left alone.
-   */
-  async function replacement(
-    ctx: ReconcileContext,
-    virtualPod: KubeObject,
-    hostPod: KubeObject,
-  ): Promise<'replaced' | 'held' | undefined> {
-    if (!nameserverSources.length) return undefined;
-    const resolved = configuredNameservers(ctx);
-    if (!('ips' in resolved) || !givenOtherNameservers(hostPod, resolved.ips)) return undefined;
-    const phase = asPod(hostPod).status?.phase;
-    const owned = (virtualPod.metadata?.ownerReferences ?? []).some((o) => o.controller);
-    const change = `the DNS nameservers this virtual cluster gives its pods changed (${recordedNameservers(hostPod).join(', ')} -> ${resolved.ips.join(', ')})`;
-    if (phase === 'Succeeded' || phase === 'Failed' || !owned) {
-      if (nameserverNotices.wait(ctx.key, `${virtualPod.metadata?.uid}/${resolved.ips.join(',')}`))
-        await ctx.events.record(
-          virtualPod,
-          'Warning',
-          'NameserversChanged',
-          `${change}: this pod keeps the old ones (no controller would make it again); delete it to get the new ones`,
-        );
-      return undefined;
-    }
-    try {
-      await ctx.virtual.create(
-        Resources.pods,
-        ctx.virtualNamespace,
-        {
-          apiVersion: 'policy/v1',
-          kind: 'Eviction',
-          metadata: { name: ctx.virtualName, namespace: ctx.virtualNamespace },
-        },
-        { subresource: 'eviction', name: ctx.virtualName },
-      );
-    } catch (err) {
-      if (isApiError(err, 'tooManyRequests')) return 'held';
-      if (isNotFound(err)) return 'replaced';
-      throw err;
-    }
-    await ctx.events.record(
-      virtualPod,
-      'Warning',
-      'NameserversChanged',
-      `${change}: the pod is evicted so that it is made again with them`,
-    );
-    return 'replaced';
   }
 
   /**
@@ -1058,29 +772,6 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
           );
         },
       },
-      // --pod-dns-nameserver: the Services it names, in each host namespace, and in the virtual cluster.
-      ...hostNameserverNamespaces.map((namespace) => ({
-        name: `dns-nameservers-${namespace}`,
-        cluster: 'host' as const,
-        type: Resources.services,
-        scope: { namespace },
-        keys: nameserverChangeKeys,
-        unindexed: true,
-        // An admin may name a namespace that does not exist yet, or one the syncer may not read:
-        // that holds up the pods using the cluster DNS, never the syncer's start.
-        optional: true,
-      })),
-      ...(nameserverSources.some((s) => s.scope === 'virtual')
-        ? [
-            {
-              name: 'dns-nameservers-virtual',
-              cluster: 'virtual' as const,
-              type: Resources.services,
-              keys: nameserverChangeKeys,
-              unindexed: true,
-            },
-          ]
-        : []),
       // A namespace's labels are on each of its host pods (ns-label keys, for namespace selectors in
       // network policies and affinities): a change of them reaches the pods that already run.
       {
@@ -1091,58 +782,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
         changed: (old, current) => !sameJson(old.metadata?.labels ?? {}, current.metadata?.labels ?? {}),
         unindexed: true,
       },
-      // The relations below name the pods waiting (or told) at the moment a Service changes: kept in
-      // no index, which would file each Service under the waiters of its last change.
-      // Pods waiting for the virtual DNS go as soon as kube-dns or its host copy changes (it appears, or
-      // is re-created with the host's IP), not at their next backoff.
-      {
-        name: 'dns-service',
-        cluster: 'virtual',
-        type: Resources.services,
-        keys: (service) => (objectKey(service) === 'kube-system/kube-dns' ? dnsWaiters.keys() : []),
-        unindexed: true,
-      },
-      {
-        name: 'dns-service-copy',
-        cluster: 'host',
-        type: Resources.services,
-        scope: { namespace: where.hostNamespace },
-        whenKind: 'services',
-        // (and, for --pod-dns-nameserver, a copy of a virtual Service a source picks: it counts once
-        // its copy has its IP)
-        keys: (service) =>
-          service.metadata?.name === kubeDnsHostName || copiesVirtualNameserver(service)
-            ? dnsWaiters.keys()
-            : [],
-        unindexed: true,
-      },
-      // New pods held for the link variables of a new Service go once its host copy is there, and
-      // once the Service is back after its re-create with the copy's IP (see copiesInFlux).
-      {
-        name: 'service-link-services',
-        cluster: 'virtual',
-        type: Resources.services,
-        whenKind: 'services',
-        keys: (service) => {
-          const prefix = `${service.metadata?.namespace ?? ''}/`;
-          return serviceLinkWaiters.keys().filter((key) => key.startsWith(prefix));
-        },
-        unindexed: true,
-      },
-      {
-        name: 'service-link-copies',
-        cluster: 'host',
-        type: Resources.services,
-        scope: { namespace: where.hostNamespace },
-        whenKind: 'services',
-        keys: (service) => {
-          const owner = ownedVirtualKey(service, where, Resources.services);
-          if (!owner) return [];
-          const prefix = `${splitKey(owner).namespace}/`;
-          return serviceLinkWaiters.keys().filter((key) => key.startsWith(prefix));
-        },
-        unindexed: true,
-      },
+      ...addresses.relations(),
     ],
 
     setup(env: SyncEnvironment, kinds) {
@@ -1181,20 +821,8 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
             })
           : undefined,
       });
-      virtualServices = env.informers.get(env.virtual, Resources.services);
-      virtualServices.addIndexer(SERVICES_BY_NAMESPACE, (service) => [service.metadata?.namespace ?? '']);
       virtualNamespaces = env.informers.get(env.virtual, Resources.namespaces);
       hostServices = env.informers.get(env.host, Resources.services, { namespace: env.hostNamespace });
-      hostServices.addIndexer(SERVICE_COPIES_BY_NAMESPACE, (copy) => {
-        const owner = ownedVirtualKey(copy, where, Resources.services);
-        return owner ? [splitKey(owner).namespace] : [];
-      });
-      for (const namespace of hostNameserverNamespaces)
-        nameserverServices.set(
-          namespace,
-          env.informers.get(env.host, Resources.services, { namespace }, { optional: true }),
-        );
-      servicesSynced = kinds.has('services');
       virtualSecrets = env.informers.get(env.virtual, Resources.secrets);
       virtualConfigMaps = env.informers.get(env.virtual, Resources.configMaps);
       if (kinds.has('persistentvolumeclaims'))
@@ -1205,6 +833,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       // The pods kind's own host informer (same scope): which bundle keys host pods still mount.
       const hostPods = env.informers.get(env.host, Resources.pods, managed);
       hostPodCache = hostPods;
+      addresses.setup(env, kinds, hostPods);
       hostPods.addIndexer(TOKEN_BUNDLE_INDEX, (pod) => [
         ...new Set(bundleSlotsOf(pod, env.vcName).map((s) => s.secretName)),
       ]);
@@ -1232,7 +861,6 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
         config.podTokenSecrets === 'per-pod' ? 'per-pod' : 'bundled',
       );
       resizer = new HostResizer(() => env.clock.now(), scrubForTenant);
-      clock = env.clock;
     },
 
     /**
@@ -1335,8 +963,8 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       }
       await waitForOwnEphemeralClaims(ctx, virtualPod);
       await waitForClaimsFromTemplates(ctx, virtualPod);
-      await waitForDns(ctx, virtualPod);
-      waitForServiceLinks(ctx, virtualPod);
+      await addresses.waitForDns(ctx, virtualPod);
+      addresses.waitForServiceLinks(ctx, virtualPod);
       // Refused before because a host pod that is not ours holds its name (tried again now and
       // then, see explainAlreadyExists): no token is minted and stored while it still does.
       if (nameTaken.has(ctx.key)) await refuseIfNameStillTaken(ctx);
@@ -1366,7 +994,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
         return explainAlreadyExists(ctx, spec, err);
       }
       nameTaken.delete(ctx.key);
-      dnsWaiters.done(ctx.key);
+      addresses.madeOnHost(ctx.key);
       // A per-pod token Secret, written before its pod, is now given the pod as owner.
       await tokens.adopt(ctx, virtualPod, created);
       return {
@@ -1401,7 +1029,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       // Deletions go through whatever the shape; binding, status and spec updates read the pod.
       const problem = malformedPod(virtualPod);
       if (problem) throw new TerminalError(`malformed pod: ${problem}`);
-      const replacing = await replacement(ctx, virtualPod, hostPod);
+      const replacing = await addresses.replacement(ctx, virtualPod, hostPod);
       if (replacing === 'replaced') return { virtualWritten: true };
       const result: SyncResult = {};
       // Its disruption budget allows no eviction now: the rest of its sync goes on, and it is tried again.
