@@ -28,7 +28,6 @@ import { sameJson } from '../shared/host-metadata.ts';
 import { malformedPod } from '../shared/shape.ts';
 import {
   checkPodSecurity,
-  excusedByUserNamespace,
   describeViolations,
   namespaceLevel,
   type PodSecurityLevel,
@@ -58,9 +57,9 @@ import { TokenBundles } from './token-bundles.ts';
 import { nodeSelectorTerms } from '../nodes/nodes-kind.ts';
 import { hostConditionsWithGates, hostCustomConditionTypes, type PodCondition } from './readiness-gates.ts';
 import { HostResizer, recordAfter } from './resize.ts';
-import { withoutHostOwnedGates } from './spec-record.ts';
 import { scrubHostNames } from '../../sync/scrub.ts';
 import { PodServiceAddresses } from './service-addresses.ts';
+import { recordHostOwnedGates, refuseWithoutUserNamespace } from './host-dry-runs.ts';
 import { CopyGrace } from '../shared/copy-grace.ts';
 import { perPodTokenSecretName, TOKEN_POD_ANNOTATION } from './per-pod-token-secrets.ts';
 import { TOKEN_POD_UID_ANNOTATION, tokenNeeds } from './token-requests.ts';
@@ -345,72 +344,6 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
   /** The Pod Security level a namespace's pods are held to: the flag's, or the namespace's if stricter. */
   function securityLevel(namespace: string): PodSecurityLevel {
     return namespaceLevel(virtualNamespaces.store.get(namespace)?.metadata?.labels, defaultLevel);
-  }
-
-  /**
-   * A pod that meets its namespace's Pod Security level only by running in a user namespace is first
-   * created as a dry run: a host whose API server drops `hostUsers` (user namespaces off, Kubernetes
-   * before 1.33 by default) would run it as root of the node, so there it is refused instead.
-   */
-  async function refuseWithoutUserNamespace(
-    ctx: ReconcileContext,
-    virtualPod: KubeObject,
-    hostPod: KubeObject,
-  ): Promise<void> {
-    const level = securityLevel(ctx.virtualNamespace);
-    const excused = excusedByUserNamespace(virtualPod, level);
-    if (excused.length === 0) return;
-    const tried = await ctx.host.create<KubeObject>(Resources.pods, ctx.hostNamespace, hostPod, {
-      dryRun: true,
-    });
-    if ((tried.spec as { hostUsers?: boolean } | undefined)?.hostUsers === false) return;
-    throw new TerminalError(
-      `the host cluster does not run pods in user namespaces (it drops spec.hostUsers), which this pod needs to meet its Pod Security level: ${describeViolations(level, excused)}`,
-    );
-  }
-
-  /**
-   * A pod with the tenant's scheduling gates is first created as a dry run without them: a gate the
-   * host's admission then adds itself (a queue's, Kueue's `kueue.x-k8s.io/admission`) is the host's,
-   * though the tenant named it too, and is left out of the record, so the tenant removing its gate
-   * never takes the host's off (which would let the pod past the host's admission). A host that
-   * cannot dry-run the pod (a webhook without dry-run support) tells nothing; the gates count as the
-   * tenant's, as before.
-   */
-  async function recordHostOwnedGates(ctx: ReconcileContext, hostPod: KubeObject): Promise<void> {
-    const spec = hostPod.spec as { schedulingGates?: { name: string }[] };
-    const tenantGates = (spec.schedulingGates ?? []).map((g) => g.name);
-    if (tenantGates.length === 0) return;
-    const { schedulingGates: _tenants, ...ungated } = spec;
-    let tried: KubeObject;
-    try {
-      tried = await ctx.host.create<KubeObject>(
-        Resources.pods,
-        ctx.hostNamespace,
-        { ...hostPod, spec: ungated },
-        { dryRun: true },
-      );
-    } catch (err) {
-      if (
-        isApiError(err, 'alreadyExists') ||
-        !isApiError(err) ||
-        err.statusCode >= 500 ||
-        err.statusCode === 429
-      )
-        throw err;
-      ctx.log.debug('dry run of the ungated pod refused; its gates count as the tenant’s', {
-        error: (err as Error).message,
-      });
-      return;
-    }
-    const added = ((tried.spec as typeof spec | undefined)?.schedulingGates ?? []).map((g) => g.name);
-    const hostOwned = tenantGates.filter((g) => added.includes(g));
-    if (hostOwned.length === 0) return;
-    const annotations = hostPod.metadata!.annotations!;
-    annotations[POD_SPEC_RECORD_ANNOTATION] = withoutHostOwnedGates(
-      annotations[POD_SPEC_RECORD_ANNOTATION]!,
-      hostOwned,
-    );
   }
 
   /** Like a kubelet, says which secrets and config maps a held pod is missing. */
@@ -986,7 +919,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       delete (hostPod.spec as { ephemeralContainers?: unknown }).ephemeralContainers;
       let created: KubeObject;
       try {
-        await refuseWithoutUserNamespace(ctx, virtualPod, hostPod);
+        await refuseWithoutUserNamespace(ctx, virtualPod, hostPod, securityLevel(ctx.virtualNamespace));
         await recordHostOwnedGates(ctx, hostPod);
         created = await ctx.host.create(Resources.pods, ctx.hostNamespace, hostPod);
       } catch (err) {
