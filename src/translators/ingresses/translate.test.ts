@@ -244,6 +244,11 @@ describe('hostIngressFor', () => {
       'cert-manager.io/cluster-issuer': 'letsencrypt',
       // A URL the host controller calls, outside the host cluster: kept.
       'nginx.ingress.kubernetes.io/auth-url': 'https://auth.example.com/check?rd=$escaped_request_uri',
+      // nginx variables in braces, a regular expression's repeat count, a trailing line break (a
+      // YAML block), and a backslash where only ingress-nginx's Lua reads the value: none ends a directive.
+      'nginx.ingress.kubernetes.io/global-rate-limit-key': '${remote_addr}${http_x_api_client}',
+      'nginx.ingress.kubernetes.io/auth-tls-match-cn': 'CN=(web|api)-[0-9]{1,3}\n',
+      'nginx.ingress.kubernetes.io/canary-by-header-pattern': '^v\\d{1,3}$',
     };
     expect(annotationsOf(translate(ingress({}, annotations)))).toMatchObject(annotations);
   });
@@ -382,6 +387,27 @@ describe('ingressRefusal', () => {
       ingress({}, { 'nginx.ingress.kubernetes.io/mirror-target': 'http://web.host-ns:8080$request_uri' }),
       'metadata.annotations["nginx.ingress.kubernetes.io/mirror-target"]: web.host-ns names a Service of the host cluster (<service>.<namespace>)',
     ],
+    // Values that would end the directive ingress-nginx writes them into (CVE-2025-24514, -1097,
+    // -1098: its versions before 1.11.5 and 1.12.1 wrote them unescaped), then run the rest.
+    ...(
+      [
+        [
+          'nginx.ingress.kubernetes.io/auth-url',
+          'http://example.com/#\n}}}\nserver { listen 9999; }\n#',
+          '"\\n"',
+        ],
+        ['nginx.ingress.kubernetes.io/auth-tls-match-cn', 'CN=abc #(\n){}\n }}\nssl_engine x;\n#', '"\\n"'],
+        ['nginx.ingress.kubernetes.io/mirror-target', 'https://example.com/x;}', '";"'],
+        ['nginx.ingress.kubernetes.io/upstream-vhost', 'example.com"; proxy_pass http://10.0.0.1', '"\\""'],
+        ['nginx.ingress.kubernetes.io/auth-cache-key', '$remote_user} location /x {', '"}"'],
+        // Under any controller's prefix, a URL needs none of them either.
+        ['haproxy-ingress.github.io/auth-url', "https://auth.example.com/'x", `"'"`],
+      ] as const
+    ).map(([key, value, found]): [string, KubeObject, string] => [
+      `${key} with ${found}, which would end the host controller's directive`,
+      ingress({}, { [key]: value }),
+      `metadata.annotations[${JSON.stringify(key)}]: ${found} could end a directive of the host's shared ingress controller's configuration, which would then run what follows (no value of this annotation needs it)`,
+    ]),
     [
       "a haproxy-ingress secret that is a file of the controller's",
       ingress({}, { 'haproxy-ingress.github.io/secure-crt-secret': 'file:///etc/haproxy/client.pem' }),

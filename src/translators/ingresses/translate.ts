@@ -1,6 +1,7 @@
 import {
   ALB_OIDC_ANNOTATION,
   controllerAnnotationRole,
+  controllerConfigTextRefusal,
   logFormatRefusal,
   controllerUrlRefusal,
   hostObjectAnnotationRefusal,
@@ -144,6 +145,8 @@ function rewrite(ingress: KubeObject, rename: RenameReference, where: IngressPla
     const field = annotationField(key);
     const hostObject = hostObjectAnnotationRefusal(key);
     if (hostObject && !(where.issuerJudged && key === ISSUER_ANNOTATION)) throw new Refusal(hostObject);
+    const configText = controllerConfigTextRefusal(key, value);
+    if (configText) throw new Refusal(configText);
     const role = controllerAnnotationRole(key);
     if (role === 'secret') {
       out[key] = namespacedSecret(value, field, secret, where);

@@ -639,6 +639,15 @@ describe('services state table', () => {
       },
     );
 
+    it("a URL holding what would end the host controller's directive (a line break): no host copy", async () => {
+      const key = 'haproxy-ingress.github.io/auth-url';
+      const table = await withService(annotated({ [key]: 'https://auth.example.com/\nhttp-request x' }));
+      expect(hostSvc(table)).toBeUndefined();
+      expect(syncErrors(table)).toEqual([
+        `metadata.annotations[${JSON.stringify(key)}]: "\\n" could end a directive of the host's shared ingress controller's configuration, which would then run what follows (no value of this annotation needs it)`,
+      ]);
+    });
+
     it('annotated since with a snippet: the host copy goes', async () => {
       const table = await withService(service('web'));
       expect(hostSvc(table)).toBeDefined();

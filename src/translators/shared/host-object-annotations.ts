@@ -233,6 +233,52 @@ export const ALB_OIDC_ANNOTATION = 'alb.ingress.kubernetes.io/auth-idp-oidc';
 /** The private and shared ranges a host controller must not be sent to (no admin allow-list here). */
 const isPrivateAddress = deniedByBounds({ denied: DEFAULT_DENIED_ENDPOINT_CIDRS, allowed: [] });
 
+/** ingress-nginx's own prefix (its default --annotations-prefix). */
+const INGRESS_NGINX_PREFIX = 'nginx.ingress.kubernetes.io/';
+
+/**
+ * ingress-nginx annotations whose values its Lua code reads from the backends' JSON, never written
+ * into nginx.conf: a canary header's regular expression may need a backslash.
+ */
+const INGRESS_NGINX_LUA_ONLY = new Set([`${INGRESS_NGINX_PREFIX}canary-by-header-pattern`]);
+
+/**
+ * What in a value could end the directive ingress-nginx writes it into and start another: a line
+ * break or other control character, a quote, a backslash, a `;`, or a brace that is not part of an
+ * nginx variable (`${name}`, as in a rate limit's key) or of a regular expression's repeat count
+ * (`{1,3}`). Trailing white space ends nothing.
+ */
+function configBreakout(value: string): string | undefined {
+  const text = value
+    .trimEnd()
+    .replace(/\$\{[A-Za-z0-9_]+\}/g, '')
+    .replace(/\{\d*(,\d*)?\}/g, '');
+  // eslint-disable-next-line no-control-regex
+  return /[\u0000-\u001f\u007f"'`\\;{}]/.exec(text)?.[0];
+}
+
+/**
+ * Why an annotation's value may not reach the host because the host's ingress controller would
+ * write it into its own configuration, where it could add directives of the tenant's: every value
+ * under ingress-nginx's prefix, and every `url` annotation (of any controller). ingress-nginx writes
+ * most of its annotations into nginx.conf, and before 1.11.5 and 1.12.1 some without quoting or
+ * escaping them (CVE-2025-24514 through auth-url, CVE-2025-1097 through auth-tls-match-cn,
+ * CVE-2025-1098 through mirror-target and mirror-host): a value that ends a directive runs the
+ * tenant's configuration in the shared controller, which reads every Secret of the cluster, as a
+ * snippet would. No value these annotations take needs such a character; vCluster copies them as
+ * they are.
+ */
+export function controllerConfigTextRefusal(key: string, value: string): string | undefined {
+  const role = controllerAnnotationRole(key);
+  // A snippet is refused whatever it holds, in words of its own.
+  if (role === 'snippet') return undefined;
+  const nginx = key.startsWith(INGRESS_NGINX_PREFIX) && !INGRESS_NGINX_LUA_ONLY.has(key);
+  if (!nginx && role !== 'url') return undefined;
+  const found = configBreakout(value);
+  if (found === undefined) return undefined;
+  return `${annotationField(key)}: ${JSON.stringify(found)} could end a directive of the host's shared ingress controller's configuration, which would then run what follows (no value of this annotation needs it)`;
+}
+
 /** Why the host controller may not call this URL (or host name) of a `url` annotation, or undefined. */
 export function controllerUrlRefusal(value: string, hostNamespace: string): string | undefined {
   // The authority, read by hand: nginx takes variables ($request_uri) in these URLs, which a URL
@@ -279,6 +325,8 @@ export function serviceAnnotationsRefusal(
       case 'configmap':
         return `${field}: config maps named by annotations are not synced to the host`;
       case 'url': {
+        const text = controllerConfigTextRefusal(key, value);
+        if (text) return text;
         const refusal = controllerUrlRefusal(value, hostNamespace);
         if (refusal) return `${field}: ${refusal}`;
         break;
