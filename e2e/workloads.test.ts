@@ -248,6 +248,31 @@ describe('a pod with a subdomain and pod-level resources (a StatefulSet pod of a
   }, 90_000);
 });
 
+describe("a pod asking for ephemeral storage (Bitnami charts' resource presets do)", () => {
+  it('runs: the host nodes report ephemeral storage, as a kubelet does', async () => {
+    await apply('virtual', {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'scratch', namespace: ns, labels: { app: 'scratch' } },
+      spec: {
+        containers: [
+          {
+            name: 'main',
+            image: 'busybox',
+            resources: { requests: { 'ephemeral-storage': '50Mi' }, limits: { 'ephemeral-storage': '2Gi' } },
+          },
+        ],
+      },
+    });
+    const running = await waitFor(
+      'the pod Running',
+      async () => (await virtualPods('app=scratch'))[0]?.status?.phase === 'Running',
+      60_000,
+    );
+    expect(running).toBe(true);
+  }, 90_000);
+});
+
 describe("a pod's labels and annotations, both ways", () => {
   it('shows what the host adds to a running pod; the host keeps its value when the tenant gives those keys its own', async () => {
     await apply('virtual', {

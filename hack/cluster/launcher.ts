@@ -425,6 +425,10 @@ async function waitUntil(what: string, fn: () => boolean, timeoutMs: number): Pr
   }
 }
 
+/**
+ * A kwok node as a kubelet reports one: ephemeral storage included, which charts request (Bitnami's
+ * resource presets do), and without which the host's scheduler finds no room for their pods.
+ */
 function nodeManifest(name: string): string {
   return `apiVersion: v1
 kind: Node
@@ -434,8 +438,8 @@ metadata:
   labels: {type: kwok, kubernetes.io/hostname: ${name}, kubernetes.io/os: linux, kubernetes.io/arch: amd64}
 spec: {}
 status:
-  allocatable: {cpu: "32", memory: 256Gi, pods: "110"}
-  capacity: {cpu: "32", memory: 256Gi, pods: "110"}
+  allocatable: {cpu: "32", memory: 256Gi, ephemeral-storage: 500Gi, pods: "110"}
+  capacity: {cpu: "32", memory: 256Gi, ephemeral-storage: 500Gi, pods: "110"}
 `;
 }
 
