@@ -345,18 +345,26 @@ describe('buildConfig: values', () => {
     'key',
     'key=value',
     '*',
+    // vCluster's every taint of one effect (an empty key).
+    ':NoSchedule',
   ])('accepts the toleration %j', (t) =>
     expect(buildConfig({}, { ...required, enforceToleration: [t] }).enforceTolerations).toEqual([t]),
   );
 
-  it.each(['key:Sometimes', ':NoSchedule', 'key=a b:NoSchedule', '-key:NoSchedule', '**', 'key=a=b'])(
-    'rejects the toleration %j',
-    (t) => {
-      const err = errorOf(() => buildConfig({}, { ...required, enforceToleration: [t] }));
-      expect(err.field).toBe('--enforce-toleration');
-      expect(err.message).toContain(JSON.stringify(t));
-    },
-  );
+  it.each([
+    'key:Sometimes',
+    ':',
+    ':Sometimes',
+    '=v:NoSchedule',
+    'key=a b:NoSchedule',
+    '-key:NoSchedule',
+    '**',
+    'key=a=b',
+  ])('rejects the toleration %j', (t) => {
+    const err = errorOf(() => buildConfig({}, { ...required, enforceToleration: [t] }));
+    expect(err.field).toBe('--enforce-toleration');
+    expect(err.message).toContain(JSON.stringify(t));
+  });
 
   it('checks leader-election timing only when leader election is on', () => {
     const timings = {

@@ -14,6 +14,8 @@ describe('helm chart: syncer.enforceTolerations', () => {
         { operator: 'Exists' },
         { key: 'pool', value: 'tenants' },
         { key: 'pool', operator: 'Equal', value: 'tenants', effect: 'NoSchedule' },
+        { operator: 'Exists', effect: 'NoSchedule' },
+        ':PreferNoSchedule',
       ]),
     ).toEqual([
       '--enforce-toleration=dedicated=tenants:NoSchedule',
@@ -21,16 +23,15 @@ describe('helm chart: syncer.enforceTolerations', () => {
       '--enforce-toleration=*',
       '--enforce-toleration=pool=tenants',
       '--enforce-toleration=pool=tenants:NoSchedule',
+      '--enforce-toleration=:NoSchedule',
+      '--enforce-toleration=:PreferNoSchedule',
     ]);
   });
 
   it('refuses a toleration the flag cannot say, and a string the syncer would refuse at start', () => {
     // `gpu` alone would be Equal with an empty value: narrower than Exists.
     expect(() => tolerationArgs([{ key: 'gpu', operator: 'Exists' }])).toThrow(
-      /operator Exists needs both key and effect, or neither/,
-    );
-    expect(() => tolerationArgs([{ operator: 'Exists', effect: 'NoSchedule' }])).toThrow(
-      /operator Exists needs both key and effect, or neither/,
+      /operator Exists with a key needs an effect/,
     );
     expect(() =>
       tolerationArgs([

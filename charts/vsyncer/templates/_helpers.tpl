@@ -1909,8 +1909,8 @@ the syncer then refuses would leave the virtual cluster without DNS.
 An entry of syncer.enforceTolerations as --enforce-toleration reads it (parseToleration in
 src/translators/shared/tolerations.ts): a string as written, or a pod toleration {key, operator,
 value, effect} as vCluster's docs write them: Equal (the default operator) is `key=value[:Effect]`,
-Exists with a key and an effect `key:Effect`, Exists with neither `*`. The flag has no form for
-Exists with only one of key and effect, nor for tolerationSeconds: those are refused rather than
+Exists with a key and an effect `key:Effect`, with an effect only `:Effect`, with neither `*`. The
+flag has no form for Exists with a key only, nor for tolerationSeconds: those are refused rather than
 widened or narrowed. Either form must pass the syncer's own check, so a bad one fails here, not at start.
 */}}
 {{- define "vsyncer.enforceToleration" -}}
@@ -1930,10 +1930,10 @@ widened or narrowed. Either form must pass the syncer's own check, so a bad one 
 {{- end -}}{{- end -}}
 {{- if and (not $key) (not $effect) -}}
 {{- $text = "*" -}}
-{{- else if and $key $effect -}}
+{{- else if $effect -}}
 {{- $text = printf "%s%s" $key $suffix -}}
 {{- else -}}
-{{- fail (printf "%s: operator Exists needs both key and effect, or neither (every taint): --enforce-toleration has no form for one alone" $what) -}}
+{{- fail (printf "%s: operator Exists with a key needs an effect (--enforce-toleration has no form for a key alone); with neither it is every taint" $what) -}}
 {{- end -}}
 {{- else -}}
 {{- if not $key -}}
@@ -1944,8 +1944,8 @@ widened or narrowed. Either form must pass the syncer's own check, so a bad one 
 {{- else -}}
 {{- $text = toString . -}}
 {{- end -}}
-{{- if not (regexMatch "^(\\*|[A-Za-z0-9]([-A-Za-z0-9_./]*[A-Za-z0-9])?(=[A-Za-z0-9._-]*)?(:(NoSchedule|PreferNoSchedule|NoExecute))?)$" $text) -}}
-{{- fail (printf "syncer.enforceTolerations: %q is not a toleration --enforce-toleration takes: key[=value][:NoSchedule|PreferNoSchedule|NoExecute], *, or {key, operator, value, effect}" $text) -}}
+{{- if not (regexMatch "^(\\*|:(NoSchedule|PreferNoSchedule|NoExecute)|[A-Za-z0-9]([-A-Za-z0-9_./]*[A-Za-z0-9])?(=[A-Za-z0-9._-]*)?(:(NoSchedule|PreferNoSchedule|NoExecute))?)$" $text) -}}
+{{- fail (printf "syncer.enforceTolerations: %q is not a toleration --enforce-toleration takes: key[=value][:NoSchedule|PreferNoSchedule|NoExecute], :NoSchedule|PreferNoSchedule|NoExecute, *, or {key, operator, value, effect}" $text) -}}
 {{- end -}}
 {{- $text -}}
 {{- end -}}

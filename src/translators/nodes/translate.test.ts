@@ -59,6 +59,22 @@ describe('realNodeCopy', () => {
       [parseToleration('*')],
     );
     expect((all.spec as { taints?: unknown[] }).taints).toBeUndefined();
+    // vCluster's `:Effect`: every taint of that effect, whatever its key.
+    const byEffect = realNodeCopy(
+      {
+        metadata: { name: 'n1' },
+        spec: {
+          taints: [
+            { key: 'gpu', effect: 'NoSchedule' },
+            { key: 'dedicated', value: 'x', effect: 'NoSchedule' },
+            { key: 'gpu', effect: 'NoExecute' },
+          ],
+        },
+      },
+      'vc1',
+      [parseToleration(':NoSchedule')],
+    );
+    expect((byEffect.spec as { taints?: unknown[] }).taints).toEqual([{ key: 'gpu', effect: 'NoExecute' }]);
   });
 
   it("replaces a kept address that is the host kubelet's own (a copy made before real copies left it out)", () => {

@@ -16,7 +16,7 @@ export interface Taint {
 }
 
 const TOLERATION =
-  /^(\*|[A-Za-z0-9]([-A-Za-z0-9_./]*[A-Za-z0-9])?(=[A-Za-z0-9._-]*)?(:(NoSchedule|PreferNoSchedule|NoExecute))?)$/;
+  /^(\*|:(NoSchedule|PreferNoSchedule|NoExecute)|[A-Za-z0-9]([-A-Za-z0-9_./]*[A-Za-z0-9])?(=[A-Za-z0-9._-]*)?(:(NoSchedule|PreferNoSchedule|NoExecute))?)$/;
 
 /** --enforce-toleration: read by the pods kind (added to every pod) and the nodes kind (taints hidden). */
 export const ENFORCE_TOLERATIONS_FIELD = field({
@@ -27,22 +27,24 @@ export const ENFORCE_TOLERATIONS_FIELD = field({
   repeatable: true,
   valueName: 'toleration',
   description:
-    'toleration added to every synced pod (repeatable): key[=value]:effect, key=value or key (any effect), or * (every taint); real nodes are shown without the taints it tolerates',
+    'toleration added to every synced pod (repeatable): key[=value]:effect, key=value or key (any effect), :effect (every taint of that effect), or * (every taint); real nodes are shown without the taints it tolerates',
   validate: (tolerations: string[]) => {
     const bad = tolerations.find((t) => !TOLERATION.test(t));
     return bad === undefined
       ? undefined
-      : `must look like key[=value][:NoSchedule|PreferNoSchedule|NoExecute] or *, got ${JSON.stringify(bad)}`;
+      : `must look like key[=value][:NoSchedule|PreferNoSchedule|NoExecute], :NoSchedule|PreferNoSchedule|NoExecute or *, got ${JSON.stringify(bad)}`;
   },
 });
 
 /**
  * Parses an --enforce-toleration (already validated by config), in vCluster's forms: `*` tolerates
- * every taint; `key[=value]:effect` tolerates that taint (any value without `=value`); `key=value`
- * or `key` alone tolerate it whatever its effect (`key` matching an empty value, as vCluster reads it).
+ * every taint; `:effect` every taint of that effect; `key[=value]:effect` tolerates that taint (any
+ * value without `=value`); `key=value` or `key` alone tolerate it whatever its effect (`key` matching
+ * an empty value, as vCluster reads it).
  */
 export function parseToleration(text: string): Toleration {
   if (text === '*') return { operator: 'Exists' };
+  if (text.startsWith(':')) return { operator: 'Exists', effect: text.slice(1) };
   const colon = text.lastIndexOf(':');
   if (colon < 0) {
     const eq = text.indexOf('=');
