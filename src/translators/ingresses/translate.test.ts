@@ -357,6 +357,7 @@ describe('ingressRefusal', () => {
       'ingress.kubernetes.io/config-global',
       'haproxy-ingress.github.io/config-defaults',
       'haproxy-ingress.github.io/config-tcp-service',
+      'getambassador.io/config',
     ].map((key): [string, KubeObject, string] => [
       `a ${key} snippet (another controller's, it would run in the host controller too)`,
       ingress({}, { [key]: 'location /x { alias /var/run/secrets/; }' }),

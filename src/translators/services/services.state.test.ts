@@ -598,6 +598,11 @@ describe('services state table', () => {
       ['haproxy.org/route-acl', 'always_true'],
       ['haproxy-ingress.github.io/config-backend', 'http-request return status 200'],
       ['ingress.kubernetes.io/config-backend', 'http-request return status 200'],
+      // Emissary-ingress reads whole configuration objects from any Service's annotation.
+      [
+        'getambassador.io/config',
+        'apiVersion: getambassador.io/v3alpha1\nkind: Mapping\nname: m\nprefix: /x/\nservice: http://169.254.169.254',
+      ],
     ])('a configuration snippet (%s): no host copy, and a SyncError names it', async (key, value) => {
       const table = await withService(annotated({ [key]: value }));
       expect(hostSvc(table)).toBeUndefined();

@@ -88,7 +88,7 @@ const SNIPPETS: [RegExp, ControllerAnnotationRole] = [/-snippets?$/, 'snippet'];
  * alike, so they are matched on the name part under every one of them; a prefix two controllers read
  * (`ingress.kubernetes.io/`) is matched against both. Sources: the controllers' annotation references
  * (ingress-nginx, NGINX Inc.'s NGINX Ingress Controller, HAProxy Technologies' kubernetes-ingress,
- * the community haproxy-ingress). vCluster copies them all as they are, but for the ingress-nginx
+ * the community haproxy-ingress, Emissary-ingress). vCluster copies them all as they are, but for the ingress-nginx
  * secrets, which it renames.
  */
 const CONTROLLERS: readonly ControllerAnnotations[] = [
@@ -166,6 +166,13 @@ const CONTROLLERS: readonly ControllerAnnotations[] = [
     // config-backend, -defaults, -frontend(-early, -late), -global, -peers, -proxy, -sections, -tcp,
     // -tcp-service.
     patterns: [SNIPPETS, [/^config-/, 'snippet']],
+  },
+  {
+    controller: 'Emissary-ingress (Ambassador)',
+    prefixes: ['getambassador.io/'],
+    // Its "annotation configuration", read from any Service it watches: Mappings to any address or
+    // host Service, and gateway-wide AuthServices, Modules and TLSContexts (Secrets as namespace/name).
+    roles: new Map<string, ControllerAnnotationRole>([['config', 'snippet']]),
   },
 ];
 
