@@ -159,7 +159,13 @@ describe("chart upgrades that would change the quota's scopes", () => {
       metadata: { name: `vc-${release}`, namespace: hostNs },
       spec: { hard: { pods: '10' }, scopes: ['NotBestEffort'] },
     });
-    const quota = ['isolation.resourceQuota.enabled=true', 'isolation.resourceQuota.hard.services=null'];
+    // The defaults a quota scoped to pods cannot count, taken out.
+    const quota = [
+      'isolation.resourceQuota.enabled=true',
+      ...['services', 'requests\\.storage', 'services\\.nodeports', 'services\\.loadbalancers'].map(
+        (key) => `isolation.resourceQuota.hard.${key}=null`,
+      ),
+    ];
     const unscoped = await renderAgainstHost(...quota);
     expect(unscoped.code).not.toBe(0);
     expect(unscoped.stderr).toContain(

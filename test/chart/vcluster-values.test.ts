@@ -50,6 +50,23 @@ describe('helm chart: syncer.enforceTolerations', () => {
 });
 
 /** A vcluster.yaml of the keys this chart maps (docs/helm.md: vCluster values this chart reads). */
+/**
+ * vsyncer's own default quota (isolation.resourceQuota.hard), written out here rather than read from
+ * the chart's values, so that a change of the default fails this test.
+ */
+const VSYNCER_QUOTA = {
+  'requests.cpu': '10',
+  'requests.memory': '20Gi',
+  'requests.storage': '100Gi',
+  pods: '100',
+  services: '50',
+  'services.nodeports': '0',
+  'services.loadbalancers': '1',
+  'count/secrets': '100',
+  'count/configmaps': '100',
+  'count/persistentvolumeclaims': '20',
+};
+
 /** vCluster's default quota and limit range, which vcluster.yaml's policies get (its chart's values). */
 const VCLUSTER_QUOTA = {
   'requests.cpu': '10',
@@ -293,23 +310,13 @@ describe("helm chart: vCluster's values that have an exact vsyncer value", () =>
         policies: { resourceQuota: { enabled: true } },
         isolation: { resourceQuota: { hard: { pods: '7' } }, limitRange: { default: { cpu: '3' } } },
       };
-      expect(specOf(own, 'ResourceQuota').hard).toEqual({
-        'requests.cpu': '10',
-        'requests.memory': '20Gi',
-        pods: '7',
-        services: '50',
-      });
+      expect(specOf(own, 'ResourceQuota').hard).toEqual({ ...VSYNCER_QUOTA, pods: '7' });
       expect((specOf(own, 'LimitRange').limits as { default: object }[])[0]!.default).toEqual({
         cpu: '3',
         memory: '512Mi',
       });
       // vsyncer's isolation alone: vsyncer's defaults.
-      expect(specOf({ isolation: { enabled: true } }, 'ResourceQuota').hard).toEqual({
-        'requests.cpu': '10',
-        'requests.memory': '20Gi',
-        pods: '100',
-        services: '50',
-      });
+      expect(specOf({ isolation: { enabled: true } }, 'ResourceQuota').hard).toEqual(VSYNCER_QUOTA);
     });
 
     it("resourceQuota on alone: the LimitRange too (its enabled is vCluster's auto: on with the quota), no NetworkPolicy", () => {
@@ -418,8 +425,12 @@ describe("helm chart: vCluster's values that have an exact vsyncer value", () =>
           resourceQuota: {
             hard: {
               ...Object.fromEntries(Object.entries(VCLUSTER_QUOTA).filter(([k]) => !(k in uncountable))),
+              // vsyncer's own defaults that vCluster's quota does not have, or a scope cannot count.
               services: null,
               pods: null,
+              'requests.storage': null,
+              'services.nodeports': null,
+              'services.loadbalancers': null,
             },
             ...scoped,
             ...metadata,
@@ -532,12 +543,7 @@ describe("helm chart: vCluster's values that have an exact vsyncer value", () =>
         isolation: { resourceQuota: { enabled: true } },
         policies: { limitRange: { enabled: true } },
       }).find((m) => m.kind === 'ResourceQuota') as unknown as { spec: { hard: Record<string, string> } };
-      expect(quota.spec.hard).toEqual({
-        'requests.cpu': '10',
-        'requests.memory': '20Gi',
-        pods: '100',
-        services: '50',
-      });
+      expect(quota.spec.hard).toEqual(VSYNCER_QUOTA);
     });
 
     it('refuses, at render, a scope that cannot count a hard limit (the API server would refuse the quota), naming the way out', () => {

@@ -1283,7 +1283,17 @@ limitRange:
 
 {{- define "vsyncer.vc.defaultIsolation" -}}
 resourceQuota:
-  hard: {requests.cpu: "10", requests.memory: 20Gi, pods: "100", services: "50"}
+  hard:
+    requests.cpu: "10"
+    requests.memory: 20Gi
+    requests.storage: 100Gi
+    pods: "100"
+    services: "50"
+    services.nodeports: "0"
+    services.loadbalancers: "1"
+    count/secrets: "100"
+    count/configmaps: "100"
+    count/persistentvolumeclaims: "20"
 limitRange:
   default: {cpu: "1", memory: 512Mi}
   defaultRequest: {cpu: 100m, memory: 128Mi}
