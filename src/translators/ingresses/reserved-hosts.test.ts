@@ -74,6 +74,14 @@ describe('server aliases, read as the ingress controllers read them', () => {
     expect(reservedIngressHostRefusal(aliased({ [key]: value }), reserved)).toContain(why);
   });
 
+  it("reads Kong's host aliases (added to every route's hosts) as server aliases", () => {
+    const kong = aliased({ 'konghq.com/host-aliases': 'a.tenant-a.example.com,api.vc.example.com' });
+    expect(reservedIngressHostRefusal(kong, reserved)).toContain('is reserved');
+    expect(
+      unallowedIngressHostRefusal(aliased({ 'konghq.com/host-aliases': 'victim.example.com' }), allowed),
+    ).toContain('"victim.example.com"');
+  });
+
   it('judges no alias while the admin bounds no hosts', () => {
     const regex = aliased({ 'haproxy-ingress.github.io/server-alias-regex': '.*' });
     expect(reservedIngressHostRefusal(regex, [])).toBeUndefined();

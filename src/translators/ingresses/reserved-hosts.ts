@@ -9,12 +9,14 @@ import {
 
 /**
  * Extra names for an Ingress's server (comma- or space-separated): ingress-nginx's (under both its
- * prefixes) and haproxy-ingress's (under both of its). Both controllers serve them like rule hosts.
+ * prefixes), haproxy-ingress's (under both of its) and Kong's (added to every route's hosts). Each
+ * controller serves them like rule hosts.
  */
 const SERVER_ALIAS_KEYS = [
   'nginx.ingress.kubernetes.io/server-alias',
   'ingress.kubernetes.io/server-alias',
   'haproxy-ingress.github.io/server-alias',
+  'konghq.com/host-aliases',
 ];
 /** haproxy-ingress's regular expressions of further names the server answers. */
 const SERVER_ALIAS_REGEX_KEYS = [
