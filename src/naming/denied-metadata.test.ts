@@ -15,6 +15,7 @@ describe('denied metadata patterns', () => {
       'instrumentation.opentelemetry.io/*',
       'admission.datadoghq.com/*',
       'kuma.io/*',
+      'consul.hashicorp.com/*',
     ];
     expect(
       withoutDeniedKeys(
@@ -27,6 +28,9 @@ describe('denied metadata patterns', () => {
           'admission.datadoghq.com/java-lib.version': 'false',
           'kuma.io/sidecar-injection': 'disabled',
           'kuma.io/mesh': 'false',
+          // Consul's catalog sync, which may register every Service of a namespace.
+          'consul.hashicorp.com/service-sync': 'false',
+          'consul.hashicorp.com/service-name': 'false',
         },
         denied,
       ),
@@ -35,6 +39,7 @@ describe('denied metadata patterns', () => {
       'instrumentation.opentelemetry.io/inject-java': 'false',
       'admission.datadoghq.com/enabled': 'false',
       'kuma.io/sidecar-injection': 'disabled',
+      'consul.hashicorp.com/service-sync': 'false',
     });
     expect(withoutDeniedKeys({ 'sidecar.opentelemetry.io/inject': 'true' }, denied)).toEqual({});
   });

@@ -36,7 +36,22 @@ export const SERVICE_COPY_DENIED_KEYS: readonly string[] = [
   'io.cilium/lb-ipam-sharing-key',
   'io.cilium/lb-ipam-sharing-cross-namespace',
   'purelb.io/allow-shared-ip',
+  // Controllers that read a Service's annotations as orders from its namespace's owner, which on the
+  // host is the host's admin: Datadog's cluster agent runs the checks these configure (any URL, from
+  // the agent's network, with its secrets resolved in them); Consul's catalog sync registers the
+  // Service under the Consul name given here (any of the organisation's services); the Tailscale
+  // operator publishes it on the tailnet, or makes an egress proxy to a tailnet address.
+  'ad.datadoghq.com/*',
+  'consul.hashicorp.com/*',
+  'tailscale.com/*',
 ];
+
+/**
+ * Keys no host copy of a PersistentVolumeClaim gets: a provisioner's per-claim configuration that
+ * overrides its class's. OpenEBS Local PV (before its --allow-insecure-pvc-basepath-override) lets a
+ * claim's `cas.openebs.io/config` choose the node directory its hostPath volume is made under.
+ */
+export const CLAIM_COPY_DENIED_KEYS: readonly string[] = ['cas.openebs.io/config'];
 
 /** Whether a label or annotation key matches one of the patterns. */
 export function isDeniedMetadataKey(key: string, patterns: readonly string[]): boolean {
@@ -57,6 +72,7 @@ const INJECTOR_OPT_OUTS: readonly [pattern: string, values: readonly string[]][]
   ['vault.security.banzaicloud.io/mutate', ['skip']],
   ['dapr.io/enabled', ['false']],
   ['consul.hashicorp.com/connect-inject', ['false']],
+  ['consul.hashicorp.com/service-sync', ['false']],
   ['kuma.io/sidecar-injection', ['false', 'disabled']],
 ];
 

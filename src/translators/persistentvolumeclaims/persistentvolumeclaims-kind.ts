@@ -1,3 +1,4 @@
+import { CLAIM_COPY_DENIED_KEYS } from '../../naming/denied-metadata.ts';
 import { isEphemeralClaim } from '../pods/ephemeral-claims.ts';
 import { TerminalError, WaitingError } from '../../controller/errors.ts';
 import { deleteIncarnation } from '../../kube/delete-incarnation.ts';
@@ -107,7 +108,11 @@ function refuseMalformed(virtual: KubeObject): void {
  * from a copy that provably is this tenant's own claim (or snapshot) of the same namespace.
  */
 export function persistentVolumeClaimsKind(where: Placement, virtualScheduler = false): KindSpec {
-  const place = (ctx: ReconcileContext) => ({ ...where, hostName: ctx.hostName });
+  const place = (ctx: ReconcileContext) => ({
+    ...where,
+    hostName: ctx.hostName,
+    deniedHostMetadata: [...(where.deniedHostMetadata ?? []), ...CLAIM_COPY_DENIED_KEYS],
+  });
   const managed = managedCopiesScope(where);
   let judge: ReferenceJudge;
   let virtualClaims: Informer<KubeObject> | undefined;

@@ -146,9 +146,12 @@ describe('persistentvolumeclaims state table', () => {
         note: 'keep',
         'pv.kubernetes.io/bind-completed': 'yes',
         'volume.kubernetes.io/selected-node': 'n1',
+        // A provisioner's per-claim override of its class (OpenEBS Local PV's node directory).
+        'cas.openebs.io/config': '- name: BasePath\n  value: /',
       }),
     ]);
     const host = hostClaim(table)!;
+    expect(host.metadata?.annotations).not.toHaveProperty(['cas.openebs.io/config']);
     expect(host.metadata?.labels).toEqual({
       app: 'data',
       [MANAGED_BY]: VC,

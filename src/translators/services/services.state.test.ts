@@ -70,6 +70,12 @@ describe('services state table', () => {
       'io.cilium/lb-ipam-sharing-key': 'other-tenants-key',
       'io.cilium/lb-ipam-sharing-cross-namespace': '*',
       'purelb.io/allow-shared-ip': 'other-tenants-key',
+      // Controllers that act on a Service's annotations as its namespace owner's orders.
+      'ad.datadoghq.com/service.checks':
+        '{"http_check": {"instances": [{"url": "http://169.254.169.254/"}]}}',
+      'consul.hashicorp.com/service-sync': 'true',
+      'consul.hashicorp.com/service-name': 'payments',
+      'tailscale.com/expose': 'true',
       'example.com/team': 'dns',
     };
     const table = await withService(shared);
@@ -82,6 +88,10 @@ describe('services state table', () => {
       'io.cilium/lb-ipam-sharing-key',
       'io.cilium/lb-ipam-sharing-cross-namespace',
       'purelb.io/allow-shared-ip',
+      'ad.datadoghq.com/service.checks',
+      'consul.hashicorp.com/service-sync',
+      'consul.hashicorp.com/service-name',
+      'tailscale.com/expose',
     ])
       expect(annotations).not.toHaveProperty([key]);
     // The tenant's own Service keeps them.
