@@ -253,6 +253,17 @@ describe('hostIngressFor', () => {
     expect(annotationsOf(translate(ingress({}, annotations)))).toMatchObject(annotations);
   });
 
+  it("a regular expression's path (ingress-nginx's use-regex) is copied as written: repeat counts and backslashes end no directive", () => {
+    const paths = ['/api/v[0-9]{1,2}/(.*)', '/.+\\.php$'];
+    const regex = rule('web', 'web');
+    regex.http.paths.forEach((p, i) => {
+      p.path = paths[i]!;
+      p.pathType = 'ImplementationSpecific';
+    });
+    const out = translate(ingress({ rules: [regex] }, { 'nginx.ingress.kubernetes.io/use-regex': 'true' }));
+    expect(specOf(out).rules?.[0]?.http?.paths.map((p) => p.path)).toEqual(paths);
+  });
+
   it('a reference the kind cannot resolve is written as the rename says (a name nobody holds)', () => {
     const rename: RenameReference = (ref) =>
       ref.name === 'gone' ? 'vsyncer-absent-reference' : host(ref.name);
@@ -358,6 +369,7 @@ describe('ingressRefusal', () => {
       'haproxy-ingress.github.io/config-defaults',
       'haproxy-ingress.github.io/config-tcp-service',
       'getambassador.io/config',
+      'zalando.org/skipper-routes',
     ].map((key): [string, KubeObject, string] => [
       `a ${key} snippet (another controller's, it would run in the host controller too)`,
       ingress({}, { [key]: 'location /x { alias /var/run/secrets/; }' }),
@@ -409,6 +421,26 @@ describe('ingressRefusal', () => {
       ingress({}, { [key]: value }),
       `metadata.annotations[${JSON.stringify(key)}]: ${found} could end a directive of the host's shared ingress controller's configuration, which would then run what follows (no value of this annotation needs it)`,
     ]),
+    [
+      'a path holding nginx directives (CVE-2021-25745)',
+      ingress({
+        rules: [
+          {
+            host: 'a.example.com',
+            http: {
+              paths: [
+                {
+                  path: '/x { alias /etc/; } location /y',
+                  pathType: 'ImplementationSpecific',
+                  backend: { service: { name: 'web', port: { number: 80 } } },
+                },
+              ],
+            },
+          },
+        ],
+      }),
+      'spec.rules[0].http.paths[0].path: " " could end a directive of the host\'s shared ingress controller\'s configuration, which would then run what follows (a path needs it escaped)',
+    ],
     [
       "a haproxy-ingress secret that is a file of the controller's",
       ingress({}, { 'haproxy-ingress.github.io/secure-crt-secret': 'file:///etc/haproxy/client.pem' }),

@@ -25,7 +25,7 @@ export interface IngressSpec {
   ingressClassName?: string | null;
   defaultBackend?: IngressBackend | null;
   tls?: { hosts?: string[]; secretName?: string | null }[] | null;
-  rules?: { host?: string; http?: { paths: { backend: IngressBackend }[] } | null }[] | null;
+  rules?: { host?: string; http?: { paths: { path?: string; backend: IngressBackend }[] } | null }[] | null;
 }
 
 export const specOf = (ingress: KubeObject | undefined): IngressSpec => (ingress?.spec ?? {}) as IngressSpec;
@@ -81,6 +81,20 @@ const ALB_USE_ANNOTATION = 'use-annotation';
 /** An annotation key's name part (after the prefix) is at most 63 characters. */
 const MAX_KEY_NAME = 63;
 
+/**
+ * What in a path could end the `location` ingress-nginx writes it into and start directives of the
+ * tenant's (CVE-2021-25745; an ImplementationSpecific path is not checked by the API server): white
+ * space or another control character, a quote, a `;`, or a brace that is not a regular expression's
+ * repeat count (`{2}`, `{1,3}`). A URL's path has none of them unescaped; a regular expression's
+ * backslash stays.
+ */
+function pathBreakout(path: unknown): string | undefined {
+  if (typeof path !== 'string') return undefined;
+  const text = path.replace(/\{\d*(,\d*)?\}/g, '');
+  // eslint-disable-next-line no-control-regex
+  return /[\s\u0000-\u001f\u007f"'`;{}]/.exec(text)?.[0];
+}
+
 /** A reason the Ingress cannot be copied to the host, raised from deep inside the walk. */
 class Refusal extends Error {}
 
@@ -124,9 +138,14 @@ function rewrite(ingress: KubeObject, rename: RenameReference, where: IngressPla
   };
   backend(spec.defaultBackend, 'spec.defaultBackend');
   spec.rules?.forEach((rule, i) =>
-    rule?.http?.paths?.forEach((path, j) =>
-      backend(path.backend, `spec.rules[${i}].http.paths[${j}].backend`),
-    ),
+    rule?.http?.paths?.forEach((path, j) => {
+      const breakout = pathBreakout(path.path);
+      if (breakout)
+        throw new Refusal(
+          `spec.rules[${i}].http.paths[${j}].path: ${JSON.stringify(breakout)} could end a directive of the host's shared ingress controller's configuration, which would then run what follows (a path needs it escaped)`,
+        );
+      backend(path.backend, `spec.rules[${i}].http.paths[${j}].backend`);
+    }),
   );
   spec.tls?.forEach((tls, i) => {
     if (tls.secretName) tls.secretName = secret(tls.secretName, `spec.tls[${i}].secretName`);

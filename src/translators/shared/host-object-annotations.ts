@@ -88,7 +88,7 @@ const SNIPPETS: [RegExp, ControllerAnnotationRole] = [/-snippets?$/, 'snippet'];
  * alike, so they are matched on the name part under every one of them; a prefix two controllers read
  * (`ingress.kubernetes.io/`) is matched against both. Sources: the controllers' annotation references
  * (ingress-nginx, NGINX Inc.'s NGINX Ingress Controller, HAProxy Technologies' kubernetes-ingress,
- * the community haproxy-ingress, Emissary-ingress). vCluster copies them all as they are, but for the ingress-nginx
+ * the community haproxy-ingress, Emissary-ingress, Skipper). vCluster copies them all as they are, but for the ingress-nginx
  * secrets, which it renames.
  */
 const CONTROLLERS: readonly ControllerAnnotations[] = [
@@ -173,6 +173,12 @@ const CONTROLLERS: readonly ControllerAnnotations[] = [
     // Its "annotation configuration", read from any Service it watches: Mappings to any address or
     // host Service, and gateway-wide AuthServices, Modules and TLSContexts (Secrets as namespace/name).
     roles: new Map<string, ControllerAnnotationRole>([['config', 'snippet']]),
+  },
+  {
+    controller: 'Skipper',
+    prefixes: ['zalando.org/'],
+    // Whole routes in its own language, each with any backend address (cloud metadata, host Services).
+    roles: new Map<string, ControllerAnnotationRole>([['skipper-routes', 'snippet']]),
   },
 ];
 
