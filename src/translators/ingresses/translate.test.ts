@@ -390,6 +390,11 @@ describe('ingressRefusal', () => {
       ],
       ['[::1]:8080', '::1 is a loopback, link-local, unspecified or cloud metadata address'],
       ['http://$host/auth', '"http://$host/auth" names no fixed host the syncer can judge'],
+      // A character no host name has: where the controller's parser ends the host is not known.
+      [
+        'http://169.254.169.254,x.com/',
+        '"http://169.254.169.254,x.com/" names no fixed host the syncer can judge',
+      ],
     ].map(([url, why]): [string, KubeObject, string] => [
       `an ingress-nginx auth-url the host controller would call inside the host (${url})`,
       ingress({}, { 'nginx.ingress.kubernetes.io/auth-url': url! }),
