@@ -55,9 +55,15 @@ describe('the exported kubeconfig (--kubeconfig-secret)', () => {
     expect(pem).toEqual({ 'certificate-authority': CA, 'client-certificate': CERT, 'client-key': KEY });
   });
 
-  it('an additional Secret may name its own context (vCluster additionalSecrets[].context)', () => {
+  it('an additional Secret may name its own context (vCluster additionalSecrets[].context), which names its cluster and user too', () => {
     const config = configOf(exportedKubeconfig(input({ context: 'tenant-admin' })));
-    expect(config.contexts).toEqual([{ name: 'tenant-admin', context: { cluster: 'vc1', user: 'vc1' } }]);
+    // As vCluster exchanges them: two exported kubeconfigs of one virtual cluster name, merged, keep
+    // each context's own server and credentials.
+    expect(config.contexts).toEqual([
+      { name: 'tenant-admin', context: { cluster: 'tenant-admin', user: 'tenant-admin' } },
+    ]);
+    expect(config.clusters.map((c) => c.name)).toEqual(['tenant-admin']);
+    expect(config.users.map((u) => u.name)).toEqual(['tenant-admin']);
     expect(config['current-context']).toBe('tenant-admin');
   });
 

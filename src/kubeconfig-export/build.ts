@@ -20,11 +20,11 @@ export interface SourceUser {
 }
 
 export interface ExportInput {
-  /** Names the cluster, user and context inside the kubeconfig. */
+  /** Names the cluster, user and context inside the kubeconfig, unless `context` is given. */
   vcName: string;
   /** The API server URL the tenant uses (`--kubeconfig-secret-server`). */
   server: string;
-  /** The context's name; default vcName (an additional Secret may name its own). */
+  /** The name of the context, and of its cluster and user; default vcName (an additional Secret may name its own). */
   context?: string;
   /**
    * The kubeconfig skips verifying the server's certificate and carries no CA (vCluster's
@@ -91,7 +91,10 @@ export function exportedKubeconfig(input: ExportInput): ExportedData {
     throw new KubeconfigExportError(
       'the user of --virtual-kubeconfig has no client certificate or token to export (exec plugins and auth providers cannot be exported)',
     );
-  const name = input.vcName;
+  // A context named by the admin names its cluster and user too (as vCluster exchanges them), so
+  // that kubeconfigs of two virtual clusters of one name, merged, keep each context's own server and
+  // credentials (kubectl keeps the first of two entries of one name).
+  const name = input.context ?? input.vcName;
   const kubeconfig = {
     apiVersion: 'v1',
     kind: 'Config',
@@ -116,8 +119,8 @@ export function exportedKubeconfig(input: ExportInput): ExportedData {
         },
       },
     ],
-    contexts: [{ name: input.context ?? name, context: { cluster: name, user: name } }],
-    'current-context': input.context ?? name,
+    contexts: [{ name, context: { cluster: name, user: name } }],
+    'current-context': name,
   };
   const data: ExportedData = { config: Buffer.from(stringify(kubeconfig)).toString('base64') };
   if (ca) data['certificate-authority'] = ca;
