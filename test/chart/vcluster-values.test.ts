@@ -745,6 +745,25 @@ describe("helm chart: vCluster's values that have an exact vsyncer value", () =>
     ).toThrow(/exportKubeConfig.secret and exportKubeConfig.additionalSecrets are both set/);
   });
 
+  it("reads a fromHost Service named alone as one of the release's namespace, as vCluster does", () => {
+    const args = syncerArgs(
+      renderValues({
+        networking: {
+          replicateServices: {
+            fromHost: [
+              { from: 'nginx', to: 'default/nginx' },
+              { from: 'shared/postgres', to: 'default/postgres' },
+            ],
+          },
+        },
+      }),
+    );
+    expect(args.filter((a) => a.startsWith('--map-host-service='))).toEqual([
+      '--map-host-service=team-a/nginx=default/nginx',
+      '--map-host-service=shared/postgres=default/postgres',
+    ]);
+  });
+
   it('adds to syncer.sync, and takes a vsyncer value set to the same thing', () => {
     const args = syncerArgs(
       renderValues({

@@ -775,7 +775,12 @@ reader of the host pod would see them (docs/helm.md: Where the syncer differs).
 {{- include "vsyncer.vc.problem" (dict "s" $s "text" (printf "%s[%d].to: %q: the replica must be in the release's namespace, %s" $at $i $target $s.root.Release.Namespace)) -}}
 {{- end -}}
 {{- end -}}
-{{- $entries = append $entries (printf "%s=%s" $e.from $target) -}}
+{{- $source := toString $e.from -}}
+{{- /* fromHost's source named alone is a Service of the release's namespace, as vCluster reads it. */ -}}
+{{- if and (eq $dir "fromHost") (not (contains "/" $source)) -}}
+{{- $source = printf "%s/%s" $s.root.Release.Namespace $source -}}
+{{- end -}}
+{{- $entries = append $entries (printf "%s=%s" $source $target) -}}
 {{- end -}}
 {{- end -}}
 {{- if $entries -}}
