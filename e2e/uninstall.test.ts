@@ -224,9 +224,11 @@ describe('--set-owner and --kubeconfig-secret (helm install and uninstall)', () 
     // A service account's token (vCluster's exportKubeConfig.serviceAccount): the account and its
     // binding to the role made in the virtual cluster, the syncer's own credentials not exported.
     const viewer = await additional(hostNs, 'vc-viewer');
-    expect(Object.keys(viewer.data!).sort()).toEqual(['certificate-authority', 'config']);
+    expect(Object.keys(viewer.data!).sort()).toEqual(['certificate-authority', 'config', 'token']);
     const viewerConfig = decode(viewer.data!.config);
     expect(viewerConfig).toMatch(/token: eyJ/);
+    // vCluster's `token` key: the same token, for tools that read it alone.
+    expect(viewerConfig).toContain(`token: ${decode(viewer.data!.token)}`);
     expect(viewerConfig).not.toContain('client-key-data');
     const binding = await getObject<{ roleRef: { name: string }; subjects: unknown[] }>('virtual', [
       'clusterrolebinding',

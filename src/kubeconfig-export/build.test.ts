@@ -52,7 +52,13 @@ describe('the exported kubeconfig (--kubeconfig-secret)', () => {
       'current-context': 'vc1',
     });
     const { config: _config, ...pem } = decoded({ ...data });
-    expect(pem).toEqual({ 'certificate-authority': CA, 'client-certificate': CERT, 'client-key': KEY });
+    // vCluster's keys, `token` empty beside a client certificate.
+    expect(pem).toEqual({
+      'certificate-authority': CA,
+      'client-certificate': CERT,
+      'client-key': KEY,
+      token: '',
+    });
   });
 
   it('an additional Secret may name its own context (vCluster additionalSecrets[].context), which names its cluster and user too', () => {
@@ -116,13 +122,15 @@ describe('the exported kubeconfig (--kubeconfig-secret)', () => {
       'tls-server-name': 'k3s.local',
     });
     expect(configOf(data).users[0]!.user).toEqual({ token: 'abc' });
-    expect(Object.keys(data)).toEqual(['config']);
+    expect(Object.keys(data).sort()).toEqual(['config', 'token']);
+    expect(decoded({ ...data }).token).toBe('abc');
   });
 
   it("a service account's token (vCluster's exportKubeConfig.serviceAccount) replaces the syncer's own credentials, which are not exported at all", () => {
     const data = exportedKubeconfig(input({ serviceAccountToken: 'sa.token.jwt' }));
     expect(configOf(data).users).toEqual([{ name: 'vc1', user: { token: 'sa.token.jwt' } }]);
-    expect(Object.keys(data).sort()).toEqual(['certificate-authority', 'config']);
+    expect(Object.keys(data).sort()).toEqual(['certificate-authority', 'config', 'token']);
+    expect(decoded({ ...data }).token).toBe('sa.token.jwt');
     expect(exportedToken({ data })).toBe('sa.token.jwt');
     // The syncer's own export carries no token to keep; anything else is not read as one.
     expect(exportedToken({ data: exportedKubeconfig(input()) })).toBeUndefined();

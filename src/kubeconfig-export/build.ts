@@ -49,6 +49,8 @@ export interface ExportedData {
   'certificate-authority'?: string;
   'client-certificate'?: string;
   'client-key'?: string;
+  /** The kubeconfig's bearer token, empty with a client certificate: vCluster always writes the key. */
+  token?: string;
 }
 
 /** The syncer's own kubeconfig has nothing a tenant could use, or a credential file cannot be read. */
@@ -122,7 +124,11 @@ export function exportedKubeconfig(input: ExportInput): ExportedData {
     contexts: [{ name, context: { cluster: name, user: name } }],
     'current-context': name,
   };
-  const data: ExportedData = { config: Buffer.from(stringify(kubeconfig)).toString('base64') };
+  const data: ExportedData = {
+    config: Buffer.from(stringify(kubeconfig)).toString('base64'),
+    // Tools that register a virtual cluster elsewhere (a CD system's cluster Secret, CI) read it alone.
+    token: Buffer.from(user.token ?? '').toString('base64'),
+  };
   if (ca) data['certificate-authority'] = ca;
   if (cert) data['client-certificate'] = cert;
   if (key) data['client-key'] = key;
