@@ -273,6 +273,28 @@ describe("a pod asking for ephemeral storage (Bitnami charts' resource presets d
   }, 90_000);
 });
 
+describe("a chart's test pod (a bare pod Helm runs as a hook, as `helm test` does)", () => {
+  it('completes on a kwok node, as its command would', async () => {
+    await apply('virtual', {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name: 'chart-test',
+        namespace: ns,
+        labels: { app: 'chart-test' },
+        annotations: { 'helm.sh/hook': 'test' },
+      },
+      spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox' }] },
+    });
+    const done = await waitFor(
+      'the pod Succeeded',
+      async () => (await virtualPods('app=chart-test'))[0]?.status?.phase === 'Succeeded',
+      60_000,
+    );
+    expect(done).toBe(true);
+  }, 90_000);
+});
+
 describe("a pod's labels and annotations, both ways", () => {
   it('shows what the host adds to a running pod; the host keeps its value when the tenant gives those keys its own', async () => {
     await apply('virtual', {

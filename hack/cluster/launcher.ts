@@ -279,7 +279,7 @@ async function planCluster(
             (s) => `--config=${join(bins.kwok, 'stages', `${s}.yaml`)}`,
           ),
           `--config=${writeSimulatedKubelet(stateDir, simulatedKubeletOf(stateDir))}`,
-          `--config=${writeSyncedJobPodStage(stateDir)}`,
+          `--config=${writeSyncedCompletionStages(stateDir)}`,
         ],
         (port) => `https://127.0.0.1:${port}/healthz`,
         { insecure: true },
@@ -361,27 +361,27 @@ spec:
 }
 
 /**
- * A kwok stage that finishes the host copies of a tenant's Job pods. kwok's own pod-complete stage
- * picks pods a Job owns, but a host copy has no owner (its Job is in the virtual cluster), so without
- * this a tenant's Jobs, and the Helm hooks of the charts they install, would run forever. The copy
- * keeps the Job controller's `batch.kubernetes.io/job-name` label; the managed-by label limits the
- * stage to pods the syncer made. It waits a second so that the pod is seen Running first.
+ * kwok stages that finish host copies of a tenant's pods that run to completion. kwok's own
+ * pod-complete stage picks pods a Job owns, but a host copy has no owner (its Job is in the virtual
+ * cluster), so without these a tenant's Jobs, and the Helm hooks of the charts they install, would
+ * run forever. A Job pod's copy keeps the Job controller's `batch.kubernetes.io/job-name` label; a
+ * Helm hook that is a bare pod (`helm test`'s pods) keeps its `helm.sh/hook` annotation. The
+ * managed-by label limits the stages to pods the syncer made. Each waits a second so that the pod
+ * is seen Running first.
  */
-function writeSyncedJobPodStage(stateDir: string): string {
+function writeSyncedCompletionStages(stateDir: string): string {
   const file = join(stateDir, 'host', 'kwok', 'synced-job-pod-complete.yaml');
   mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(
-    file,
-    `apiVersion: kwok.x-k8s.io/v1alpha1
+  const stage = (name: string, marker: string) => `apiVersion: kwok.x-k8s.io/v1alpha1
 kind: Stage
-metadata: {name: vsyncer-synced-job-pod-complete}
+metadata: {name: ${name}}
 spec:
   resourceRef: {apiGroup: v1, kind: Pod}
   selector:
     matchExpressions:
     - {key: '.metadata.deletionTimestamp', operator: DoesNotExist}
     - {key: '.status.phase', operator: In, values: [Running]}
-    - {key: '.metadata.labels["batch.kubernetes.io/job-name"]', operator: Exists}
+    - {key: '${marker}', operator: Exists}
     - {key: '.metadata.labels["vcluster.loft.sh/managed-by"]', operator: Exists}
   delay: {durationMilliseconds: 1000}
   next:
@@ -398,7 +398,13 @@ spec:
         state:
           terminated: {exitCode: 0, reason: Completed, startedAt: {{ $now | Quote }}, finishedAt: {{ $now | Quote }}}
       {{ end }}
-`,
+`;
+  writeFileSync(
+    file,
+    [
+      stage('vsyncer-synced-job-pod-complete', '.metadata.labels["batch.kubernetes.io/job-name"]'),
+      stage('vsyncer-synced-hook-pod-complete', '.metadata.annotations["helm.sh/hook"]'),
+    ].join('---\n'),
   );
   return file;
 }
