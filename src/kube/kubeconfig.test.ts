@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDirs } from '../testing/temp-dirs.ts';
@@ -29,6 +30,47 @@ describe('loadKubeConfig', () => {
     );
   });
 
+  /** The Authorization header the kubeconfig's user sends. */
+  const authorization = async (path: string) => {
+    const opts: { headers: Record<string, string> } = { headers: {} };
+    await loadKubeConfig(path, 'host').applyToHTTPSOptions(opts);
+    return opts.headers.Authorization;
+  };
+
+  it("reads a token file as kubectl does (client-go's tokenFile, or token-file; relative to the kubeconfig), the file winning over a token", async () => {
+    write('sa.token', 'from-file');
+    for (const user of [
+      '{tokenFile: sa.token}',
+      `{token-file: ${join(dir, 'sa.token')}}`,
+      '{token: old, tokenFile: sa.token}',
+    ])
+      expect(await authorization(write('tf.yaml', valid.replace('{token: abc}', user)))).toBe(
+        'Bearer from-file',
+      );
+  });
+
+  it('reads the token file again once it may have been rotated, as client-go does', async () => {
+    const path = write('rot.yaml', valid.replace('{token: abc}', '{tokenFile: rot.token}'));
+    write('rot.token', 'first');
+    const kc = loadKubeConfig(path, 'host');
+    const opts = () => ({ headers: {} as Record<string, string> });
+    const first = opts();
+    await kc.applyToHTTPSOptions(first);
+    expect(first.headers.Authorization).toBe('Bearer first');
+    write('rot.token', 'second');
+    jest.useFakeTimers({
+      now: Date.now() + 61_000,
+      doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'],
+    });
+    try {
+      const later = opts();
+      await kc.applyToHTTPSOptions(later);
+      expect(later.headers.Authorization).toBe('Bearer second');
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it.each([
     ['a missing file', () => join(dir, 'missing.yaml'), 'file does not exist'],
     ['invalid YAML', () => write('bad.yaml', 'clusters: [unclosed'), 'not a valid kubeconfig'],
@@ -36,6 +78,11 @@ describe('loadKubeConfig', () => {
       'no current context',
       () => write('noctx.yaml', valid.replace('current-context: ctx', 'current-context: other')),
       'names no cluster',
+    ],
+    [
+      'a user without credentials (every request would be anonymous)',
+      () => write('anon.yaml', valid.replace('{token: abc}', '{}')),
+      'user "admin" has no credentials the syncer can use',
     ],
     [
       'a server that is not a URL',
