@@ -1,5 +1,5 @@
 import { parseToleration } from '../shared/tolerations.ts';
-import { goArch, realNodeCopy, withCurrentKubeletAddress } from './translate.ts';
+import { fakeNode, goArch, realNodeCopy, withCurrentKubeletAddress } from './translate.ts';
 
 describe('realNodeCopy', () => {
   it("keeps the node's own status but not the images and volumes of other tenants' workloads, nor the kubelet's address", () => {
@@ -107,6 +107,21 @@ describe('realNodeCopy', () => {
     expect(withCurrentKubeletAddress(desired, served, hostNode).status).toMatchObject({
       addresses: [{ type: 'InternalIP', address: '10.244.9.9' }],
     });
+  });
+});
+
+describe('fakeNode', () => {
+  it("says it has what vCluster's fake node says: tools and tests written for vCluster read it", () => {
+    const node = fakeNode('n1', 'v1.37.2', '2026-01-01T00:00:00Z', 'vc1');
+    const expected = {
+      cpu: '16',
+      memory: '32Gi',
+      'ephemeral-storage': '100Gi',
+      'hugepages-1Gi': '0',
+      'hugepages-2Mi': '0',
+      pods: '110',
+    };
+    expect(node.status).toMatchObject({ capacity: expected, allocatable: expected });
   });
 });
 

@@ -37,6 +37,16 @@ export function goArch(arch: string, endian: 'BE' | 'LE'): string {
 }
 const NODE_TO_GO_ARCH: Record<string, string> = { x64: 'amd64', ia32: '386', mipsel: 'mipsle' };
 
+/** What a fake node says it has: vCluster's fake node's figures. */
+const FAKE_NODE_RESOURCES: Readonly<Record<string, string>> = {
+  cpu: '16',
+  memory: '32Gi',
+  'ephemeral-storage': '100Gi',
+  'hugepages-1Gi': '0',
+  'hugepages-2Mi': '0',
+  pods: '110',
+};
+
 /**
  * A minimal Ready node standing in for the host node a tenant pod runs on (with real copies, a
  * standIn); it reveals nothing of the host. Its architecture is the syncer's own, as vCluster's fake nodes' label: a guess, right on a
@@ -93,8 +103,9 @@ export function fakeNode(name: string, kubeletVersion: string, now: string, vcNa
         },
       ],
       addresses: [{ type: 'Hostname', address: name }],
-      capacity: { cpu: '16', memory: '64Gi', pods: '110', 'ephemeral-storage': '100Gi' },
-      allocatable: { cpu: '16', memory: '64Gi', pods: '110', 'ephemeral-storage': '100Gi' },
+      // vCluster's fake node's, which tools and tests written for it read.
+      capacity: { ...FAKE_NODE_RESOURCES },
+      allocatable: { ...FAKE_NODE_RESOURCES },
       nodeInfo: {
         architecture: arch,
         operatingSystem: 'linux',
