@@ -62,7 +62,7 @@ const VSYNCER_QUOTA = {
   services: '50',
   'services.nodeports': '0',
   'services.loadbalancers': '1',
-  'count/secrets': '100',
+  'count/secrets': '200',
   'count/configmaps': '100',
   'count/persistentvolumeclaims': '20',
 };

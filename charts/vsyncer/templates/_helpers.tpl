@@ -1296,7 +1296,7 @@ resourceQuota:
     services: "50"
     services.nodeports: "0"
     services.loadbalancers: "1"
-    count/secrets: "100"
+    count/secrets: "200"
     count/configmaps: "100"
     count/persistentvolumeclaims: "20"
 limitRange:
