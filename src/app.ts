@@ -40,6 +40,7 @@ import { EventRecorder } from './sync/event-recorder.ts';
 import { startOnceFilled, type CacheReader } from './sync/start-once-filled.ts';
 import type { SyncEnvironment } from './sync/kind.ts';
 import { OwnerService } from './sync/owner-service.ts';
+import { userWithTokenFile } from './kube/token-file-auth.ts';
 import { warnOfCollidingNeighbours } from './sync/neighbours.ts';
 import { builtinKinds } from './translators/index.ts';
 import { realClock, type Clock } from './util/clock.ts';
@@ -281,7 +282,7 @@ export class SyncerApp {
             context: target.context,
             insecure: target.insecure,
             cluster: virtualKubeConfig.getCurrentCluster()!,
-            user: virtualKubeConfig.getCurrentUser()!,
+            user: userWithTokenFile(virtualKubeConfig.getCurrentUser()!),
             ...(token ? { serviceAccountToken: token.token } : {}),
             baseDir: dirname(config.virtualKubeconfig),
             readFile: (path) => readFileSync(path),

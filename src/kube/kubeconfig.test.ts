@@ -1,8 +1,10 @@
 import { jest } from '@jest/globals';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDirs } from '../testing/temp-dirs.ts';
+import { exportedKubeconfig } from '../kubeconfig-export/build.ts';
 import { KubeconfigError, loadKubeConfig } from './kubeconfig.ts';
+import { userWithTokenFile } from './token-file-auth.ts';
 
 const dir = tempDirs()('vsyncer-kc-');
 const write = (name: string, text: string) => {
@@ -47,6 +49,32 @@ describe('loadKubeConfig', () => {
       expect(await authorization(write('tf.yaml', valid.replace('{token: abc}', user)))).toBe(
         'Bearer from-file',
       );
+  });
+
+  it('trims the token file, as client-go does (`kubectl create token x > file` ends in a line break)', async () => {
+    write('nl.token', 'from-file\n');
+    expect(
+      await authorization(write('nl.yaml', valid.replace('{token: abc}', '{tokenFile: nl.token}'))),
+    ).toBe('Bearer from-file');
+  });
+
+  it("names the user's token file for the kubeconfig export, which reads it", () => {
+    write('ex.token', 'from-file');
+    const kc = loadKubeConfig(
+      write('ex.yaml', valid.replace('{token: abc}', '{token-file: ex.token}')),
+      'virtual',
+    );
+    const user = userWithTokenFile(kc.getCurrentUser()!);
+    expect(user.tokenFile).toBe(join(dir, 'ex.token'));
+    const exported = exportedKubeconfig({
+      vcName: 'vc1',
+      server: 'https://localhost:8443',
+      cluster: kc.getCurrentCluster()!,
+      user,
+      baseDir: dir,
+      readFile: (path) => readFileSync(path),
+    });
+    expect(Buffer.from(exported.token!, 'base64').toString()).toBe('from-file');
   });
 
   it('reads the token file again once it may have been rotated, as client-go does', async () => {

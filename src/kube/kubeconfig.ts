@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { KubeConfig, type User } from '@kubernetes/client-node';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
+import { TOKEN_FILE_PROVIDER, TokenFileAuth } from './token-file-auth.ts';
 
 /** A kubeconfig that cannot be used; names the file so the operator knows what to fix. */
 export class KubeconfigError extends Error {
@@ -28,16 +29,15 @@ export function loadKubeConfig(path: string, role: 'host' | 'virtual'): KubeConf
     kc.loadFromCluster();
   } else {
     if (!existsSync(path)) throw new KubeconfigError(`--${role}-kubeconfig ${path}: file does not exist`);
-    let text: string;
     try {
-      text = readFileSync(path, 'utf8');
-      kc.loadFromString(text);
+      const taken = takeTokenFiles(readFileSync(path, 'utf8'), path);
+      fileTokens = taken.files;
+      kc.loadFromString(taken.text);
     } catch (err) {
       throw new KubeconfigError(
         `--${role}-kubeconfig ${path}: not a valid kubeconfig: ${(err as Error).message}`,
       );
     }
-    fileTokens = tokenFilesOf(text, path);
   }
   const cluster = kc.getCurrentCluster();
   const found = kc.getCurrentUser();
@@ -57,6 +57,7 @@ export function loadKubeConfig(path: string, role: 'host' | 'virtual'): KubeConf
       `--${role}-kubeconfig ${where}: cluster server '${cluster.server}' is not a URL`,
     );
   }
+  kc.addAuthenticator(new TokenFileAuth());
   const userName = `vsyncer-${role}`;
   kc.loadFromOptions({
     clusters: [cluster],
@@ -68,37 +69,39 @@ export function loadKubeConfig(path: string, role: 'host' | 'virtual'): KubeConf
 }
 
 /**
- * The token files users of a kubeconfig name, by user: client-go's `tokenFile` (what kubectl reads)
- * or `token-file`, relative paths from the kubeconfig's directory, as client-go resolves them.
- * client-node knows only `token-file`, and reads it once; unread, a user with only `tokenFile` would
- * be sent anonymous.
+ * The token files users of a kubeconfig name, by user (client-go's `tokenFile`, what kubectl reads,
+ * or `token-file`; relative paths from the kubeconfig's directory, as client-go resolves them), and
+ * the kubeconfig without them. client-node knows only `token-file`, reads it once, untrimmed, from a
+ * path relative to the working directory; `tokenFile` it does not know, and would send such a user
+ * anonymous. The files are read by TokenFileAuth instead.
  */
-function tokenFilesOf(text: string, path: string): Map<string, string> {
+function takeTokenFiles(text: string, path: string): { text: string; files: Map<string, string> } {
   const files = new Map<string, string>();
-  let doc: unknown;
-  try {
-    doc = parse(text);
-  } catch {
-    return files;
-  }
-  const users = (doc as { users?: unknown } | null)?.users;
-  if (!Array.isArray(users)) return files;
+  const doc = parse(text) as { users?: unknown } | null;
+  const users = doc?.users;
+  if (!Array.isArray(users)) return { text, files };
   for (const entry of users as { name?: unknown; user?: Record<string, unknown> }[]) {
-    const file = entry?.user?.tokenFile ?? entry?.user?.['token-file'];
-    if (typeof entry?.name !== 'string' || typeof file !== 'string' || !file) continue;
+    const user = entry?.user;
+    const file = user?.tokenFile ?? user?.['token-file'];
+    if (!user || typeof entry.name !== 'string' || typeof file !== 'string' || !file) continue;
     files.set(entry.name, isAbsolute(file) ? file : resolve(dirname(path), file));
+    delete user.tokenFile;
+    delete user['token-file'];
   }
-  return files;
+  return { text: files.size ? stringify(doc) : text, files };
 }
 
 /**
- * A user whose token is in a file reads it as client-node's in-cluster config does, through its
- * `tokenFile` auth provider, again whenever it may have been rotated; as in client-go, the file's
- * token wins over a `token` beside it.
+ * A user whose token is in a file reads it through TokenFileAuth (trimmed, again each minute, as
+ * client-go does); as in client-go, the file's token wins over a `token` beside it.
  */
 function withTokenFile(user: User, file: string | undefined): User {
   if (!file || user.authProvider || user.exec) return user;
-  return { ...user, token: undefined, authProvider: { name: 'tokenFile', config: { tokenFile: file } } };
+  return {
+    ...user,
+    token: undefined,
+    authProvider: { name: TOKEN_FILE_PROVIDER, config: { path: file } },
+  };
 }
 
 /** Whether a user has any credentials at all (none: every request would be anonymous). */

@@ -17,6 +17,8 @@ export interface SourceUser {
   readonly keyData?: string | null;
   readonly keyFile?: string | null;
   readonly token?: string | null;
+  /** A file holding the token (read at each export, trimmed, as the syncer reads it: TokenFileAuth). */
+  readonly tokenFile?: string | null;
 }
 
 export interface ExportInput {
@@ -89,7 +91,8 @@ export function exportedKubeconfig(input: ExportInput): ExportedData {
     throw new KubeconfigExportError(
       'the user of --virtual-kubeconfig has a client certificate without its key (or a key without its certificate)',
     );
-  if (!cert && !user.token)
+  const token = user.token || tokenOfFile(user.tokenFile, input);
+  if (!cert && !token)
     throw new KubeconfigExportError(
       'the user of --virtual-kubeconfig has no client certificate or token to export (exec plugins and auth providers cannot be exported)',
     );
@@ -117,7 +120,7 @@ export function exportedKubeconfig(input: ExportInput): ExportedData {
         name,
         user: {
           ...(cert ? { 'client-certificate-data': cert, 'client-key-data': key } : {}),
-          ...(user.token ? { token: user.token } : {}),
+          ...(token ? { token } : {}),
         },
       },
     ],
@@ -127,12 +130,25 @@ export function exportedKubeconfig(input: ExportInput): ExportedData {
   const data: ExportedData = {
     config: Buffer.from(stringify(kubeconfig)).toString('base64'),
     // Tools that register a virtual cluster elsewhere (a CD system's cluster Secret, CI) read it alone.
-    token: Buffer.from(user.token ?? '').toString('base64'),
+    token: Buffer.from(token ?? '').toString('base64'),
   };
   if (ca) data['certificate-authority'] = ca;
   if (cert) data['client-certificate'] = cert;
   if (key) data['client-key'] = key;
   return data;
+}
+
+/** The token in a user's token file (relative to the kubeconfig's directory), trimmed. */
+function tokenOfFile(file: string | null | undefined, input: ExportInput): string | undefined {
+  if (!file) return undefined;
+  const path = isAbsolute(file) ? file : resolve(input.baseDir, file);
+  try {
+    return input.readFile(path).toString().trim() || undefined;
+  } catch (err) {
+    throw new KubeconfigExportError(
+      `cannot read the token file of --virtual-kubeconfig (${path}): ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
+  }
 }
 
 /** The token of the kubeconfig an exported Secret holds (its first user's), if any. */
