@@ -1,4 +1,5 @@
 import { ConfigError } from '../config/config.ts';
+import { WaitingError } from '../controller/errors.ts';
 import type { InformerHandlers } from '../informer/informer.ts';
 import type { KubeObject } from '../kube/object.ts';
 import { Resources } from '../kube/resources.ts';
@@ -38,6 +39,9 @@ describe('OwnerService (--set-owner)', () => {
     handlers.onAdd?.(svc('svc-uid'));
     expect(owner.reference().uid).toBe('svc-uid');
     handlers.onDelete?.(svc('svc-uid'));
+    // Gone: nothing may be created (its copies would be garbage-collected at once); a wait, retried.
+    expect(() => owner.reference()).toThrow(WaitingError);
+    expect(() => owner.reference()).toThrow(/was deleted; nothing is created in the host namespace/);
     handlers.onAdd?.(svc('new-uid'));
     expect(owner.reference()).toEqual({
       apiVersion: 'v1',

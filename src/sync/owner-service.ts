@@ -1,4 +1,5 @@
 import { ConfigError } from '../config/config.ts';
+import { WaitingError } from '../controller/errors.ts';
 import type { ClusterClient } from '../kube/client.ts';
 import { isApiError, isNotFound } from '../kube/errors.ts';
 import type { KubeObject, OwnerReference } from '../kube/object.ts';
@@ -10,6 +11,8 @@ import { StoppableBackoff } from '../util/stoppable-backoff.ts';
 
 const RETRY_MIN_MS = 1_000;
 const RETRY_MAX_MS = 30_000;
+/** How soon a create waiting for a deleted owner Service is tried again. */
+const OWNER_GONE_RECHECK_MS = 5_000;
 
 /**
  * The owner `--set-owner` gives every object the syncer creates in its host namespace: the Service of
@@ -22,6 +25,8 @@ export class OwnerService {
   private readonly namespace: string;
   private readonly name: string;
   private resolved: OwnerReference | undefined;
+  /** The Service was deleted and has not come back: nothing may be created (see reference). */
+  private gone = false;
 
   constructor(client: ClusterClient, namespace: string, name: string) {
     this.client = client;
@@ -89,19 +94,30 @@ export class OwnerService {
    * missing), again on every try.
    */
   follow(service: Pick<Informer<KubeObject>, 'addHandlers'>, logger: Logger): void {
+    const where = `${this.namespace}/${this.name}`;
     const seen = (svc: KubeObject) => {
       const uid = svc.metadata?.uid;
-      if (svc.metadata?.name !== this.name || !uid || !this.resolved || this.resolved.uid === uid) return;
+      if (svc.metadata?.name !== this.name || !uid || !this.resolved) return;
+      if (this.resolved.uid === uid && !this.gone) return;
       logger.info(
-        '--set-owner: the virtual API Service was re-created; objects created from now on are owned by it',
-        {
-          service: `${this.namespace}/${this.name}`,
-          uid,
-        },
+        '--set-owner: the virtual API Service is there again; objects created from now on are owned by it',
+        { service: where, uid },
       );
       this.resolved = { ...this.resolved, uid };
+      this.gone = false;
     };
-    service.addHandlers({ onAdd: seen, onUpdate: (_old, svc) => seen(svc) });
+    // Deleted (helm uninstall under way, or by hand): what the syncer created is being deleted with
+    // it, and a copy made now, owned by a Service that is gone, would be deleted by the host's garbage
+    // collector as soon as it exists, then made again, and so on for every object.
+    const deleted = (svc: KubeObject) => {
+      if (svc.metadata?.name !== this.name || this.gone) return;
+      this.gone = true;
+      logger.warn(
+        '--set-owner: the virtual API Service was deleted; nothing is created in the host namespace until it is there again',
+        { service: where },
+      );
+    };
+    service.addHandlers({ onAdd: seen, onUpdate: (_old, svc) => seen(svc), onDelete: deleted });
   }
 
   /** The field selector of a watch of the owner Service alone (see follow). */
@@ -114,10 +130,19 @@ export class OwnerService {
     return this.resolved !== undefined;
   }
 
-  /** The owner reference; throws until resolve() succeeded, so nothing is ever created without it. */
+  /**
+   * The owner reference; throws until resolve() succeeded, so nothing is ever created without it,
+   * and while the Service is deleted (a wait: the create is tried again, and the Service's return
+   * brings nothing else, so every few seconds).
+   */
   reference(): OwnerReference {
     if (!this.resolved)
       throw new Error(`--set-owner: the owner (host Service ${this.namespace}/${this.name}) is not read yet`);
+    if (this.gone)
+      throw new WaitingError(
+        `--set-owner: the owner (host Service ${this.namespace}/${this.name}) was deleted; nothing is created in the host namespace until it is there again`,
+        { retryAfterMs: OWNER_GONE_RECHECK_MS },
+      );
     return this.resolved;
   }
 }

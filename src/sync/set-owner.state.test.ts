@@ -216,6 +216,43 @@ describe('--set-owner through the kinds', () => {
     expect(pod?.metadata?.labels?.edited).toBe('yes');
   });
 
+  it("while the owner Service is deleted (helm uninstall under way), nothing is created: each copy would be the host's garbage collector's at once, and made again, in a loop; back, it owns the copies made again", async () => {
+    const t = await start({ kinds: KINDS, ...seeds, ownerService: true });
+    await t.settle();
+    const made = Object.keys(ownersByObject(t)).sort();
+    expect(made.length).toBeGreaterThanOrEqual(10);
+    // The Service goes, and the host's garbage collector takes what it owned with it.
+    await t.host.delete(Resources.services, HOST_NS, VC);
+    for (const o of hostObjects(t))
+      if (o.metadata?.ownerReferences?.some((r) => r.uid === OWNER.uid))
+        await t.host
+          .delete(
+            HOST_TYPES.find((type) => type.kind === o.kind)!,
+            HOST_NS,
+            o.metadata!.name!,
+          )
+          // (a Service's Endpoints went with it)
+          .catch(() => undefined);
+    t.host.clearWrites();
+    t.virtual.clearWrites();
+    await t.settle();
+    t.clock.advance(60_000);
+    await t.settle();
+    expect(t.host.writeLog().filter((w) => w.startsWith('create'))).toEqual([]);
+    // Nor is any tenant object made again (a Service with a copy's new IP, a pod taken for gone).
+    expect(t.virtual.writeLog().filter((w) => /^(create|delete) (services|pods) /.test(w))).toEqual([]);
+    const back = await t.host.create(Resources.services, HOST_NS, {
+      metadata: { name: VC, namespace: HOST_NS },
+      spec: { clusterIP: '10.96.0.50', ports: [{ port: 443 }] },
+    });
+    t.clock.advance(10_000);
+    await t.settle();
+    const owners = ownersByObject(t);
+    expect(Object.keys(owners).sort()).toEqual(made);
+    for (const [object, refs] of Object.entries(owners))
+      expect({ object, uid: refs?.[0]?.uid }).toEqual({ object, uid: back.metadata?.uid });
+  });
+
   it('restarted with --set-owner over copies made without it: no write, no owner added to what exists', async () => {
     const before = await converged();
     const snapshot = (cluster: 'virtual' | 'host') =>

@@ -4,6 +4,7 @@ import type { KubeObject, OwnerReference } from '../kube/object.ts';
 import { OwningClient } from '../kube/owning-client.ts';
 import { Resources, type ResourceType } from '../kube/resources.ts';
 import { KindController } from '../sync/engine.ts';
+import { OwnerService } from '../sync/owner-service.ts';
 import { EventRecorder } from '../sync/event-recorder.ts';
 import type { SyncEnvironment } from '../sync/kind.ts';
 import { builtinKinds } from '../translators/index.ts';
@@ -81,6 +82,11 @@ export interface StateTableOptions {
   virtualPodGraceful?: boolean;
   /** --set-owner: the syncer's host client gives objects it creates in HOST_NS this owner. */
   owner?: OwnerReference;
+  /**
+   * --set-owner as the syncer runs it: the owner is the host Service VC of HOST_NS (seeded by the
+   * test), read at the start and followed through its watch (OwnerService).
+   */
+  ownerService?: boolean;
 }
 
 /**
@@ -98,6 +104,7 @@ export class StateTable {
   /** Reconciles per kind since the table started (any outcome). */
   readonly reconciles = new Map<string, number>();
   private readonly informers: InformerFactory;
+  private readonly ownerService?: OwnerService;
   private started = false;
 
   private constructor(opts: StateTableOptions) {
@@ -114,11 +121,27 @@ export class StateTable {
     for (const [type, obj] of opts.virtual ?? []) this.virtual.seed(type, obj);
     for (const [type, obj] of opts.host ?? []) this.host.seed(type, obj);
     this.informers = new InformerFactory({ clock: this.clock, logger });
+    if (opts.ownerService) {
+      this.ownerService = new OwnerService(this.host, HOST_NS, VC);
+      this.ownerService.follow(
+        this.informers.get(
+          this.host,
+          Resources.services,
+          { namespace: HOST_NS, fieldSelector: this.ownerService.fieldSelector },
+          { optional: true },
+        ),
+        logger,
+      );
+    }
     const env: SyncEnvironment = {
       vcName: VC,
       hostNamespace: HOST_NS,
       virtual: this.virtual,
-      host: opts.owner ? new OwningClient(this.host, HOST_NS, () => opts.owner!) : this.host,
+      host: this.ownerService
+        ? new OwningClient(this.host, HOST_NS, () => this.ownerService!.reference())
+        : opts.owner
+          ? new OwningClient(this.host, HOST_NS, () => opts.owner!)
+          : this.host,
       informers: this.informers,
       events: new EventRecorder({ client: this.virtual, component: 'vsyncer', clock: this.clock, logger }),
       clock: this.clock,
@@ -160,6 +183,7 @@ export class StateTable {
   /** Seeds both clusters, starts the informers and waits until every cache is full. */
   static async start(opts: StateTableOptions): Promise<StateTable> {
     const table = new StateTable(opts);
+    await table.ownerService?.resolve();
     table.informers.start();
     await table.informers.waitForSync();
     table.virtual.clearWrites();
