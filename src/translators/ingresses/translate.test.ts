@@ -249,6 +249,10 @@ describe('hostIngressFor', () => {
       'nginx.ingress.kubernetes.io/global-rate-limit-key': '${remote_addr}${http_x_api_client}',
       'nginx.ingress.kubernetes.io/auth-tls-match-cn': 'CN=(web|api)-[0-9]{1,3}\n',
       'nginx.ingress.kubernetes.io/canary-by-header-pattern': '^v\\d{1,3}$',
+      // Values ingress-nginx's own validators take: a regular expression's backslashes, a CIDR list
+      // on several lines (split on commas, each entry trimmed).
+      'nginx.ingress.kubernetes.io/server-alias': '~^www\\d+\\.example\\.com$',
+      'nginx.ingress.kubernetes.io/whitelist-source-range': '10.0.0.0/8,\n192.168.0.0/16\n',
     };
     expect(annotationsOf(translate(ingress({}, annotations)))).toMatchObject(annotations);
   });
@@ -414,10 +418,14 @@ describe('ingressRefusal', () => {
           'http://example.com/#\n}}}\nserver { listen 9999; }\n#',
           '"\\n"',
         ],
-        ['nginx.ingress.kubernetes.io/auth-tls-match-cn', 'CN=abc #(\n){}\n }}\nssl_engine x;\n#', '"\\n"'],
+        ['nginx.ingress.kubernetes.io/auth-tls-match-cn', 'CN=abc #(\n){}\n }}\nssl_engine x;\n#', '"{"'],
         ['nginx.ingress.kubernetes.io/mirror-target', 'https://example.com/x;}', '";"'],
         ['nginx.ingress.kubernetes.io/upstream-vhost', 'example.com"; proxy_pass http://10.0.0.1', '"\\""'],
         ['nginx.ingress.kubernetes.io/auth-cache-key', '$remote_user} location /x {', '"}"'],
+        // A backslash at the end escapes the quote written after the value.
+        ['nginx.ingress.kubernetes.io/auth-tls-match-cn', 'CN=client\\', '"\\\\"'],
+        // ingress-nginx's free text under the prefix it shares with HAProxy's controllers.
+        ['ingress.kubernetes.io/auth-tls-match-cn', 'CN=abc #(\n){}\n }}\nssl_engine x;\n#', '"{"'],
         // Under any controller's prefix, a URL needs none of them either.
         ['haproxy-ingress.github.io/auth-url', "https://auth.example.com/'x", `"'"`],
       ] as const
@@ -445,6 +453,26 @@ describe('ingressRefusal', () => {
         ],
       }),
       'spec.rules[0].http.paths[0].path: " " could end a directive of the host\'s shared ingress controller\'s configuration, which would then run what follows (a path needs it escaped)',
+    ],
+    [
+      'a regular expression path ending in a backslash (it would escape the closing quote)',
+      ingress({
+        rules: [
+          {
+            host: 'a.example.com',
+            http: {
+              paths: [
+                {
+                  path: '/x\\',
+                  pathType: 'ImplementationSpecific',
+                  backend: { service: { name: 'web', port: { number: 80 } } },
+                },
+              ],
+            },
+          },
+        ],
+      }),
+      'spec.rules[0].http.paths[0].path: "\\\\" could end a directive of the host\'s shared ingress controller\'s configuration, which would then run what follows (a path needs it escaped)',
     ],
     [
       "a haproxy-ingress secret that is a file of the controller's",

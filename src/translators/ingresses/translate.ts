@@ -84,13 +84,15 @@ const MAX_KEY_NAME = 63;
 /**
  * What in a path could end the `location` ingress-nginx writes it into and start directives of the
  * tenant's (CVE-2021-25745; an ImplementationSpecific path is not checked by the API server): white
- * space or another control character, a quote, a `;`, or a brace that is not a regular expression's
- * repeat count (`{2}`, `{1,3}`). A URL's path has none of them unescaped; a regular expression's
- * backslash stays.
+ * space or another control character, a quote, a `;`, a brace that is not a regular expression's
+ * repeat count (`{2}`, `{1,3}`), or a backslash at the end. A URL's path has none of them unescaped;
+ * a regular expression's other backslashes stay.
  */
 function pathBreakout(path: unknown): string | undefined {
   if (typeof path !== 'string') return undefined;
-  const text = path.replace(/\{\d*(,\d*)?\}/g, '');
+  const text = path.replace(/\{\d+(,\d*)?\}/g, '');
+  // A backslash at the end would escape the quote ingress-nginx writes after a regular expression.
+  if (text.endsWith('\\')) return '\\';
   // eslint-disable-next-line no-control-regex
   return /[\s\u0000-\u001f\u007f"'`;{}]/.exec(text)?.[0];
 }

@@ -248,26 +248,48 @@ const isPrivateAddress = deniedByBounds({ denied: DEFAULT_DENIED_ENDPOINT_CIDRS,
 
 /** ingress-nginx's own prefix (its default --annotations-prefix). */
 const INGRESS_NGINX_PREFIX = 'nginx.ingress.kubernetes.io/';
-
+/** The prefix ingress-nginx read before 0.9, and reads again when set so, shared with HAProxy's. */
+const SHARED_PREFIX = 'ingress.kubernetes.io/';
 /**
- * ingress-nginx annotations whose values its Lua code reads from the backends' JSON, never written
- * into nginx.conf: a canary header's regular expression may need a backslash.
+ * ingress-nginx's keys of free text it writes into nginx.conf, which neither HAProxy controller
+ * reads under the shared prefix: judged there too.
  */
-const INGRESS_NGINX_LUA_ONLY = new Set([`${INGRESS_NGINX_PREFIX}canary-by-header-pattern`]);
+const INGRESS_NGINX_TEXT_KEYS = new Set([
+  'auth-tls-match-cn',
+  'auth-cache-key',
+  'auth-request-redirect',
+  'auth-response-headers',
+  'connection-proxy-header',
+  'global-rate-limit-key',
+  'permanent-redirect',
+  'temporal-redirect',
+  'proxy-redirect-from',
+  'proxy-redirect-to',
+  'upstream-hash-by',
+  'upstream-vhost',
+  'x-forwarded-prefix',
+]);
+/** Whether ingress-nginx writes the key's value into nginx.conf (see INGRESS_NGINX_TEXT_KEYS). */
+const readAsNginxText = (key: string): boolean =>
+  key.startsWith(INGRESS_NGINX_PREFIX) ||
+  (key.startsWith(SHARED_PREFIX) && INGRESS_NGINX_TEXT_KEYS.has(key.slice(SHARED_PREFIX.length)));
 
 /**
- * What in a value could end the directive ingress-nginx writes it into and start another: a line
- * break or other control character, a quote, a backslash, a `;`, or a brace that is not part of an
- * nginx variable (`${name}`, as in a rate limit's key) or of a regular expression's repeat count
- * (`{1,3}`). Trailing white space ends nothing.
+ * What in a value could end the directive ingress-nginx writes it into and start another: a quote,
+ * a `;`, a brace that is not part of an nginx variable (`${name}`, as in a rate limit's key) or of a
+ * regular expression's repeat count (`{3}`, `{1,3}`), a control character other than white space,
+ * or a backslash at the end (it would escape the quote written after the value). White space alone
+ * starts nothing (ingress-nginx splits CIDR lists written on several lines), nor does a backslash
+ * inside a regular expression (`CN=client\.example\.com`, a `~^www\d+\.example\.com$` alias).
  */
 function configBreakout(value: string): string | undefined {
   const text = value
     .trimEnd()
     .replace(/\$\{[A-Za-z0-9_]+\}/g, '')
-    .replace(/\{\d*(,\d*)?\}/g, '');
+    .replace(/\{\d+(,\d*)?\}/g, '');
+  if (text.endsWith('\\')) return '\\';
   // eslint-disable-next-line no-control-regex
-  return /[\u0000-\u001f\u007f"'`\\;{}]/.exec(text)?.[0];
+  return /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f"'`;{}]/.exec(text)?.[0];
 }
 
 /**
@@ -278,16 +300,16 @@ function configBreakout(value: string): string | undefined {
  * escaping them (CVE-2025-24514 through auth-url, CVE-2025-1097 through auth-tls-match-cn,
  * CVE-2025-1098 through mirror-target and mirror-host): a value that ends a directive runs the
  * tenant's configuration in the shared controller, which reads every Secret of the cluster, as a
- * snippet would. No value these annotations take needs such a character; vCluster copies them as
- * they are.
+ * snippet would. No value these annotations take needs such a character (configBreakout); vCluster
+ * copies them as they are.
  */
 export function controllerConfigTextRefusal(key: string, value: string): string | undefined {
   const role = controllerAnnotationRole(key);
   // A snippet is refused whatever it holds, in words of its own.
   if (role === 'snippet') return undefined;
-  const nginx = key.startsWith(INGRESS_NGINX_PREFIX) && !INGRESS_NGINX_LUA_ONLY.has(key);
-  if (!nginx && role !== 'url') return undefined;
-  const found = configBreakout(value);
+  if (!readAsNginxText(key) && role !== 'url') return undefined;
+  // A URL has no white space; and the HAProxy controllers' configuration is read line by line.
+  const found = (role === 'url' ? /[\t\n\r]/.exec(value.trimEnd())?.[0] : undefined) ?? configBreakout(value);
   if (found === undefined) return undefined;
   return `${annotationField(key)}: ${JSON.stringify(found)} could end a directive of the host's shared ingress controller's configuration, which would then run what follows (no value of this annotation needs it)`;
 }
