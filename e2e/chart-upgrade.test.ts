@@ -159,13 +159,7 @@ describe("chart upgrades that would change the quota's scopes", () => {
       metadata: { name: `vc-${release}`, namespace: hostNs },
       spec: { hard: { pods: '10' }, scopes: ['NotBestEffort'] },
     });
-    // The defaults a quota scoped to pods cannot count, taken out.
-    const quota = [
-      'isolation.resourceQuota.enabled=true',
-      ...['services', 'requests\\.storage', 'services\\.nodeports', 'services\\.loadbalancers'].map(
-        (key) => `isolation.resourceQuota.hard.${key}=null`,
-      ),
-    ];
+    const quota = ['isolation.resourceQuota.enabled=true', 'isolation.resourceQuota.hard.services=null'];
     const unscoped = await renderAgainstHost(...quota);
     expect(unscoped.code).not.toBe(0);
     expect(unscoped.stderr).toContain(

@@ -180,11 +180,8 @@ export const EVERYTHING_ON: Record<string, string> = {
   'isolation.networkPolicy.controlPlaneIngress[0].ports[0].port': '9443',
   'isolation.networkPolicy.workloadIngress[0].from[0].namespaceSelector.matchLabels.role': 'ingress',
   'isolation.networkPolicy.workloadEgress[0].ports[0].port': '5432',
-  // A scoped quota counts pods and their resources only: the defaults it cannot count taken out.
+  // A scoped quota counts pods and their resources only: `services` (a default) taken out.
   'isolation.resourceQuota.hard.services': 'null',
-  'isolation.resourceQuota.hard.requests\\.storage': 'null',
-  'isolation.resourceQuota.hard.services\\.nodeports': 'null',
-  'isolation.resourceQuota.hard.services\\.loadbalancers': 'null',
   // An object count beside the scope: the API server does not judge it against scopes, nor does the chart.
   'isolation.resourceQuota.hard.count/configmaps': '50',
   'isolation.resourceQuota.scopes[0]': 'NotTerminating',

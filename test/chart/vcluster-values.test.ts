@@ -317,6 +317,35 @@ describe("helm chart: vCluster's values that have an exact vsyncer value", () =>
       });
       // vsyncer's isolation alone: vsyncer's defaults.
       expect(specOf({ isolation: { enabled: true } }, 'ResourceQuota').hard).toEqual(VSYNCER_QUOTA);
+      // Its defaults that cannot hold beside other values are left out, not refused (releases that
+      // rendered before they were added still do): a scope of pods counts no storage, node ports or
+      // load balancers; a control-plane Service of type NodePort or LoadBalancer takes node ports.
+      const {
+        'requests.storage': _storage,
+        'services.nodeports': _nodePorts,
+        'services.loadbalancers': _loadBalancers,
+        services: _services,
+        ...countable
+      } = VSYNCER_QUOTA;
+      expect(
+        specOf(
+          {
+            isolation: {
+              enabled: true,
+              resourceQuota: { scopes: ['NotBestEffort'], hard: { services: null } },
+            },
+          },
+          'ResourceQuota',
+        ).hard,
+      ).toEqual(countable);
+      const { 'services.nodeports': _ports, ...withoutNodePorts } = VSYNCER_QUOTA;
+      for (const type of ['NodePort', 'LoadBalancer'])
+        expect(
+          specOf(
+            { isolation: { enabled: true }, controlPlane: { service: { spec: { type } } } },
+            'ResourceQuota',
+          ).hard,
+        ).toEqual(withoutNodePorts);
     });
 
     it("resourceQuota on alone: the LimitRange too (its enabled is vCluster's auto: on with the quota), no NetworkPolicy", () => {

@@ -871,6 +871,8 @@ vCluster's defaults are the quota's and limit range's. An auto one yields to vsy
 {{- if kindIs "invalid" $value -}}{{- $_ := unset $hard $key -}}{{- else -}}{{- $_ := set $hard $key $value -}}{{- end -}}
 {{- end -}}
 {{- include "vsyncer.vc.assign" (dict "s" $s "from" "policies.resourceQuota.quota" "to" "isolation.resourceQuota.hard" "value" (ternary $hard $rq.quota (or (kindIs "map" $rq.quota) (not (hasKey $rq "quota")))) "default" $vsyncerDefaults.resourceQuota.hard) -}}
+{{- /* Judged as vCluster judges it (see vsyncer.dropQuotaDefaultsThatCannotHold). */ -}}
+{{- $_ := set $s.root.Values.isolation.resourceQuota "quotaOfVcluster" true -}}
 {{- end -}}
 {{- with $p.resourceQuota -}}{{- if kindIs "map" . -}}
 {{- $rq := . -}}
@@ -1161,6 +1163,32 @@ standard quota resources (object counts, count/*, and extended resources are not
 `hard` holds the defaults (vsyncer's or vCluster's) unless set to null. Then, on an upgrade, the
 scopes of the quota there (Helm's lookup): Kubernetes lets no update change them.
 */}}
+{{/*
+The quota's defaults that cannot hold beside the release's other values are left out, rather than
+refuse a release that rendered before they were added: a scope of pods counts no storage, node
+ports or load balancers (the API server would refuse the quota), and a control-plane Service of
+type NodePort or LoadBalancer takes node ports itself. A value the user set, or a vcluster.yaml's
+quota (vCluster refuses those the same way), is judged as written (checkQuotaScopes,
+checkQuotaAdmitsControlPlane).
+*/}}
+{{- define "vsyncer.dropQuotaDefaultsThatCannotHold" -}}
+{{- $rq := .Values.isolation.resourceQuota -}}
+{{- $hard := $rq.hard | default dict -}}
+{{- if not $rq.quotaOfVcluster -}}
+{{- $defaults := (include "vsyncer.vc.defaultIsolation" . | fromYaml).resourceQuota.hard -}}
+{{- $scoped := or $rq.scopes ($rq.scopeSelector | default dict).matchExpressions -}}
+{{- $service := .Values.controlPlane.service.spec | default dict -}}
+{{- $type := toString ($service.type | default "ClusterIP") -}}
+{{- $takesNodePorts := or (eq $type "NodePort") (and (eq $type "LoadBalancer") (ne (toString $service.allocateLoadBalancerNodePorts) "false")) -}}
+{{- range $key := list "requests.storage" "services.nodeports" "services.loadbalancers" -}}
+{{- $isDefault := and (hasKey $hard $key) (eq (toString (get $hard $key)) (toString (get $defaults $key))) -}}
+{{- if and $isDefault (or $scoped (and $takesNodePorts (eq $key "services.nodeports"))) -}}
+{{- $_ := unset $hard $key -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
 {{- define "vsyncer.checkQuotaScopes" -}}
 {{- $rq := .Values.isolation.resourceQuota -}}
 {{- $scopes := list -}}
