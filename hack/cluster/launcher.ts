@@ -415,8 +415,7 @@ spec:
  * (of no other controller's class) gets an address, as it would on a cloud, so that what waits for
  * one (`helm install --wait` of a chart with such a Service, an ingress controller publishing its
  * address on Ingresses) goes on. The address is made of the Service's cluster IP's last two octets in
- * 198.18.0.0/15 (a range for benchmarks, routed nowhere), or for an IPv6 one its last group in
- * 2001:db8:18::/64 (documentation's): distinct for the Services of a small cluster.
+ * 198.18.0.0/15 (a range for benchmarks, routed nowhere): distinct for the Services of a small cluster.
  */
 function writeLoadBalancerStage(stateDir: string): string {
   const file = join(stateDir, 'host', 'kwok', 'load-balancer.yaml');
@@ -436,11 +435,10 @@ spec:
     - {key: '.status.loadBalancer.ingress', operator: DoesNotExist}
   next:
     statusTemplate: |
-      {{ $ip := .spec.clusterIP }}
-      {{ if contains ":" $ip }}{{ $ip = printf "2001:db8:18::%s" (last (splitList ":" $ip)) }}{{ else }}{{ $octets := splitList "." $ip }}{{ $ip = printf "198.18.%s.%s" (index $octets 2) (index $octets 3) }}{{ end }}
+      {{ $octets := splitList "." .spec.clusterIP }}
       loadBalancer:
         ingress:
-        - ip: {{ $ip | Quote }}
+        - ip: {{ printf "198.18.%s.%s" (index $octets 2) (index $octets 3) | Quote }}
           ipMode: VIP
 `,
   );
