@@ -280,7 +280,6 @@ async function planCluster(
           ),
           `--config=${writeSimulatedKubelet(stateDir, simulatedKubeletOf(stateDir))}`,
           `--config=${writeSyncedCompletionStages(stateDir)}`,
-          `--config=${writeLoadBalancerStage(stateDir)}`,
         ],
         (port) => `https://127.0.0.1:${port}/healthz`,
         { insecure: true },
@@ -406,41 +405,6 @@ spec:
       stage('vsyncer-synced-job-pod-complete', '.metadata.labels["batch.kubernetes.io/job-name"]'),
       stage('vsyncer-synced-hook-pod-complete', '.metadata.annotations["helm.sh/hook"]'),
     ].join('---\n'),
-  );
-  return file;
-}
-
-/**
- * A kwok stage standing in for a cloud's load-balancer controller: a LoadBalancer Service of the host
- * (of no other controller's class) gets an address, as it would on a cloud, so that what waits for
- * one (`helm install --wait` of a chart with such a Service, an ingress controller publishing its
- * address on Ingresses) goes on. The address is made of the Service's cluster IP's last two octets in
- * 198.18.0.0/15 (a range for benchmarks, routed nowhere): distinct for the Services of a small cluster.
- */
-function writeLoadBalancerStage(stateDir: string): string {
-  const file = join(stateDir, 'host', 'kwok', 'load-balancer.yaml');
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(
-    file,
-    `apiVersion: kwok.x-k8s.io/v1alpha1
-kind: Stage
-metadata: {name: vsyncer-load-balancer}
-spec:
-  resourceRef: {apiGroup: v1, kind: Service}
-  selector:
-    matchExpressions:
-    - {key: '.metadata.deletionTimestamp', operator: DoesNotExist}
-    - {key: '.spec.type', operator: In, values: [LoadBalancer]}
-    - {key: '.spec.loadBalancerClass', operator: DoesNotExist}
-    - {key: '.status.loadBalancer.ingress', operator: DoesNotExist}
-  next:
-    statusTemplate: |
-      {{ $octets := splitList "." .spec.clusterIP }}
-      loadBalancer:
-        ingress:
-        - ip: {{ printf "198.18.%s.%s" (index $octets 2) (index $octets 3) | Quote }}
-          ipMode: VIP
-`,
   );
   return file;
 }
