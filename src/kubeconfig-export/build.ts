@@ -72,18 +72,8 @@ export class KubeconfigExportError extends Error {
 export function exportedKubeconfig(input: ExportInput): ExportedData {
   const { cluster } = input;
   const user: SourceUser = input.serviceAccountToken ? { token: input.serviceAccountToken } : input.user;
-  const base64Of = (data: string | null | undefined, file: string | null | undefined, what: string) => {
-    if (data) return data;
-    if (!file) return undefined;
-    const path = isAbsolute(file) ? file : resolve(input.baseDir, file);
-    try {
-      return input.readFile(path).toString('base64');
-    } catch (err) {
-      throw new KubeconfigExportError(
-        `cannot read the ${what} of --virtual-kubeconfig (${path}): ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-      );
-    }
-  };
+  const base64Of = (data: string | null | undefined, file: string | null | undefined, what: string) =>
+    data || readCredentialFile(file, what, input)?.toString('base64');
   const ca = base64Of(cluster.caData, cluster.caFile, 'certificate authority');
   const cert = base64Of(user.certData, user.certFile, 'client certificate');
   const key = base64Of(user.keyData, user.keyFile, 'client key');
@@ -91,7 +81,9 @@ export function exportedKubeconfig(input: ExportInput): ExportedData {
     throw new KubeconfigExportError(
       'the user of --virtual-kubeconfig has a client certificate without its key (or a key without its certificate)',
     );
-  const token = user.token || tokenOfFile(user.tokenFile, input);
+  // A token file is read at each export, trimmed, as the syncer reads it (TokenFileAuth).
+  const token =
+    user.token || readCredentialFile(user.tokenFile, 'token file', input)?.toString().trim() || undefined;
   if (!cert && !token)
     throw new KubeconfigExportError(
       'the user of --virtual-kubeconfig has no client certificate or token to export (exec plugins and auth providers cannot be exported)',
@@ -138,15 +130,19 @@ export function exportedKubeconfig(input: ExportInput): ExportedData {
   return data;
 }
 
-/** The token in a user's token file (relative to the kubeconfig's directory), trimmed. */
-function tokenOfFile(file: string | null | undefined, input: ExportInput): string | undefined {
+/** A credential file the kubeconfig names (relative to its directory), or undefined when it names none. */
+function readCredentialFile(
+  file: string | null | undefined,
+  what: string,
+  input: Pick<ExportInput, 'baseDir' | 'readFile'>,
+): Buffer | undefined {
   if (!file) return undefined;
   const path = isAbsolute(file) ? file : resolve(input.baseDir, file);
   try {
-    return input.readFile(path).toString().trim() || undefined;
+    return input.readFile(path);
   } catch (err) {
     throw new KubeconfigExportError(
-      `cannot read the token file of --virtual-kubeconfig (${path}): ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      `cannot read the ${what} of --virtual-kubeconfig (${path}): ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
     );
   }
 }
