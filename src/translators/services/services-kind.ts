@@ -56,6 +56,10 @@ const KUBERNETES_SERVICE = 'default/kubernetes';
 /** The kind's name, as vcluster.loft.sh/controlled-by names it (see isControlledElsewhere). */
 const SERVICES_KIND = 'services';
 
+/** A Service of the control plane's own (the metrics API's, naming localhost): no copy on the host. */
+const isControlPlaneLocal = (virtual: KubeObject): boolean =>
+  virtual.metadata?.labels?.[CONTROL_PLANE_LOCAL_LABEL] === 'true';
+
 /**
  * Whether a virtual Service is one the syncer copies to the host: not the virtual API's own
  * `default/kubernetes` (the host Service of the control plane stands for it), nor the control plane's
@@ -65,7 +69,7 @@ const SERVICES_KIND = 'services';
 export function getsHostCopy(virtual: KubeObject): boolean {
   return (
     objectKey(virtual) !== KUBERNETES_SERVICE &&
-    virtual.metadata?.labels?.[CONTROL_PLANE_LOCAL_LABEL] !== 'true' &&
+    !isControlPlaneLocal(virtual) &&
     !isControlledElsewhere(virtual, SERVICES_KIND)
   );
 }
@@ -478,7 +482,7 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
     // it no more before its copy goes.
     withholds: (virtual) =>
       malformedService(virtual) === undefined &&
-      (refusalOf(virtual) !== undefined || virtual.metadata?.labels?.[CONTROL_PLANE_LOCAL_LABEL] === 'true'),
+      (refusalOf(virtual) !== undefined || isControlPlaneLocal(virtual)),
     remove: removeCopy,
     keptBecause,
     // The Service a re-create made, when the syncer stopped before its host copy recorded it: the
