@@ -1147,11 +1147,8 @@ vCluster's default 0) beside a control-plane Service that needs one is refused t
 {{- end -}}
 {{- end -}}
 {{- $nodePorts := get $hard "services.nodeports" -}}
-{{- $service := .Values.controlPlane.service.spec | default dict -}}
-{{- $type := toString ($service.type | default "ClusterIP") -}}
-{{- $needsNodePort := or (eq $type "NodePort") (and (eq $type "LoadBalancer") (ne (toString $service.allocateLoadBalancerNodePorts) "false")) -}}
-{{- if and $needsNodePort (not (kindIs "invalid" $nodePorts)) (eq (toString $nodePorts) "0") -}}
-{{- fail (printf "isolation.resourceQuota (vCluster's policies.resourceQuota) allows no node port (services.nodeports: 0, vCluster's default), and the control plane's Service (controlPlane.service.spec.type %s) needs one: raise or null services.nodeports, or use another Service type" $type) -}}
+{{- if and (include "vsyncer.controlPlaneTakesNodePorts" .) (not (kindIs "invalid" $nodePorts)) (eq (toString $nodePorts) "0") -}}
+{{- fail (printf "isolation.resourceQuota (vCluster's policies.resourceQuota) allows no node port (services.nodeports: 0, vCluster's default), and the control plane's Service (controlPlane.service.spec.type %s) needs one: raise or null services.nodeports, or use another Service type" (toString (.Values.controlPlane.service.spec | default dict).type)) -}}
 {{- end -}}
 {{- end -}}
 
@@ -1163,6 +1160,13 @@ standard quota resources (object counts, count/*, and extended resources are not
 `hard` holds the defaults (vsyncer's or vCluster's) unless set to null. Then, on an upgrade, the
 scopes of the quota there (Helm's lookup): Kubernetes lets no update change them.
 */}}
+{{/* "true" when the control plane's Service takes node ports (NodePort, or a LoadBalancer allocating them). */}}
+{{- define "vsyncer.controlPlaneTakesNodePorts" -}}
+{{- $service := .Values.controlPlane.service.spec | default dict -}}
+{{- $type := toString ($service.type | default "ClusterIP") -}}
+{{- if or (eq $type "NodePort") (and (eq $type "LoadBalancer") (ne (toString $service.allocateLoadBalancerNodePorts) "false")) -}}true{{- end -}}
+{{- end -}}
+
 {{/*
 The quota's defaults that cannot hold beside the release's other values are left out, rather than
 refuse a release that rendered before they were added: a scope of pods counts no storage, node
@@ -1177,9 +1181,7 @@ checkQuotaAdmitsControlPlane).
 {{- if not $rq.quotaOfVcluster -}}
 {{- $defaults := (include "vsyncer.vc.defaultIsolation" . | fromYaml).resourceQuota.hard -}}
 {{- $scoped := or $rq.scopes ($rq.scopeSelector | default dict).matchExpressions -}}
-{{- $service := .Values.controlPlane.service.spec | default dict -}}
-{{- $type := toString ($service.type | default "ClusterIP") -}}
-{{- $takesNodePorts := or (eq $type "NodePort") (and (eq $type "LoadBalancer") (ne (toString $service.allocateLoadBalancerNodePorts) "false")) -}}
+{{- $takesNodePorts := include "vsyncer.controlPlaneTakesNodePorts" . -}}
 {{- range $key := list "requests.storage" "services.nodeports" "services.loadbalancers" -}}
 {{- $isDefault := and (hasKey $hard $key) (eq (toString (get $hard $key)) (toString (get $defaults $key))) -}}
 {{- if and $isDefault (or $scoped (and $takesNodePorts (eq $key "services.nodeports"))) -}}
