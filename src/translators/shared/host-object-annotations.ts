@@ -323,13 +323,11 @@ export function controllerUrlRefusal(value: string, hostNamespace: string): stri
     .replace(/^[a-z][a-z0-9+.-]*:\/\//i, '')
     .split(/[/?#]/)[0]!
     .replace(/^[^@]*@/, '');
-  const host = authority.startsWith('[')
-    ? authority.slice(1, authority.indexOf(']'))
-    : authority.split(/[:$]/)[0]!;
+  const bracketed = authority.startsWith('[');
+  const host = bracketed ? authority.slice(1, authority.indexOf(']')) : authority.split(/[:$]/)[0]!;
   // A variable there is filled in from the request (its Host header): any address at all. And a
   // character no host name has (`;`, a quote, white space) ends the host where the controller's
   // parser stops, not where this one does.
-  const bracketed = authority.startsWith('[');
   if (!host || authority.split(':')[0]!.includes('$') || (!bracketed && !/^[A-Za-z0-9._-]+$/.test(host)))
     return `${JSON.stringify(value)} names no fixed host the syncer can judge`;
   return hostNameRefusal(host, { isDeniedAddress: isPrivateAddress, hostNamespace });
