@@ -1152,14 +1152,6 @@ vCluster's default 0) beside a control-plane Service that needs one is refused t
 {{- end -}}
 {{- end -}}
 
-{{/*
-The quota's scopes against what it counts, as the API server checks them, said at render with the way
-out: a scope of pods (BestEffort: their number only; Terminating, NotTerminating, NotBestEffort,
-PriorityClass, CrossNamespacePodAffinity: their number, cpu and memory) cannot count another of the
-standard quota resources (object counts, count/*, and extended resources are not judged), and
-`hard` holds the defaults (vsyncer's or vCluster's) unless set to null. Then, on an upgrade, the
-scopes of the quota there (Helm's lookup): Kubernetes lets no update change them.
-*/}}
 {{/* "true" when the control plane's Service takes node ports (NodePort, or a LoadBalancer allocating them). */}}
 {{- define "vsyncer.controlPlaneTakesNodePorts" -}}
 {{- $service := .Values.controlPlane.service.spec | default dict -}}
@@ -1191,6 +1183,14 @@ checkQuotaAdmitsControlPlane).
 {{- end -}}
 {{- end -}}
 
+{{/*
+The quota's scopes against what it counts, as the API server checks them, said at render with the way
+out: a scope of pods (BestEffort: their number only; Terminating, NotTerminating, NotBestEffort,
+PriorityClass, CrossNamespacePodAffinity: their number, cpu and memory) cannot count another of the
+standard quota resources (object counts, count/*, and extended resources are not judged), and
+`hard` holds the defaults (vsyncer's or vCluster's) unless set to null. Then, on an upgrade, the
+scopes of the quota there (Helm's lookup): Kubernetes lets no update change them.
+*/}}
 {{- define "vsyncer.checkQuotaScopes" -}}
 {{- $rq := .Values.isolation.resourceQuota -}}
 {{- $scopes := list -}}
