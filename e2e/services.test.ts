@@ -26,6 +26,8 @@ interface Service {
     externalName?: string;
     ports?: { port: number; nodePort?: number }[];
     healthCheckNodePort?: number;
+    externalIPs?: string[];
+    externalTrafficPolicy?: string;
   };
   status?: { loadBalancer?: { ingress?: { ip: string }[] } };
 }
@@ -373,6 +375,44 @@ describe('Services', () => {
     expect((await virtualService('db'))?.spec.clusterIP).toBe('None');
     const ext = await waitFor('ExternalName host copy', () => hostService('ext'), 60_000);
     expect(ext.spec).toMatchObject({ type: 'ExternalName', externalName: 'example.com' });
+  }, 120_000);
+
+  it('a ClusterIP Service with externalIPs reaches the host without them (and without the traffic policy they bring)', async () => {
+    await apply('virtual', {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'eip', namespace: ns },
+      spec: { externalIPs: ['192.0.2.10'], selector: { app: 'eip' }, ports: [{ port: 443 }] },
+    });
+    // The virtual API server sets externalTrafficPolicy on it: externalIPs make it external.
+    expect((await virtualService('eip'))?.spec.externalTrafficPolicy).toBe('Cluster');
+    const copy = await waitFor('host copy of a Service with externalIPs', () => hostService('eip'), 60_000);
+    expect(copy.spec.type).toBe('ClusterIP');
+    expect(copy.spec.externalIPs).toBeUndefined();
+    expect(copy.spec.externalTrafficPolicy).toBeUndefined();
+    // Later changes reach the copy too.
+    await mustKubectl('virtual', [
+      'patch',
+      'service',
+      'eip',
+      '-n',
+      ns,
+      '--type=merge',
+      '-p',
+      JSON.stringify({
+        spec: {
+          ports: [
+            { port: 443, name: 'https' },
+            { port: 8443, name: 'alt' },
+          ],
+        },
+      }),
+    ]);
+    await waitFor(
+      'both ports on the host copy',
+      async () => ((await hostService('eip'))?.spec.ports?.length === 2 ? true : undefined),
+      60_000,
+    );
   }, 120_000);
 
   it('labels and annotations both ways: what the host adds is shown in the virtual Service, what the tenant adds reaches the host', async () => {

@@ -91,6 +91,9 @@ export function hostServiceFor(
   const spec: ServiceSpec = {};
   for (const field of TENANT_FIELDS)
     if (v[field] !== undefined) (spec as Record<string, unknown>)[field] = v[field];
+  // The virtual API server sets it on a ClusterIP Service with externalIPs, which makes it external;
+  // the copy has none (above), and the host refuses it on a Service that is not.
+  if (!usesNodePorts(v.type)) delete spec.externalTrafficPolicy;
   const virtualNamespace = virtual.metadata?.namespace ?? '';
   if (v.selector && Object.keys(v.selector).length > 0) {
     spec.selector = translateLabelSelector(
