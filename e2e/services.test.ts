@@ -566,7 +566,7 @@ describe('Services', () => {
       apiVersion: 'v1',
       kind: 'Endpoints',
       metadata: { name: 'external-db', namespace: ns },
-      subsets: [{ addresses: [{ ip: '192.0.2.10' }, { ip: foreignIP }], ports: [{ port: 5432 }] }],
+      subsets: [{ addresses: [{ ip: '93.184.216.10' }, { ip: foreignIP }], ports: [{ port: 5432 }] }],
     });
     const copy = await waitFor(
       'host Endpoints of external-db',
@@ -579,7 +579,7 @@ describe('Services', () => {
         ]),
       60_000,
     );
-    expect(copy.subsets?.flatMap((s) => s.addresses ?? []).map((a) => a.ip)).toEqual(['192.0.2.10']);
+    expect(copy.subsets?.flatMap((s) => s.addresses ?? []).map((a) => a.ip)).toEqual(['93.184.216.10']);
     const refused = await waitForEvents('virtual', ns, 'external-db', 'SyncError');
     expect(refused[0]!.message).toContain(foreignIP);
     expect(refused[0]!.message).not.toContain(hostNs);
@@ -592,7 +592,7 @@ describe('Services', () => {
       },
       60_000,
     );
-    expect(mirrored).toEqual(['192.0.2.10']);
+    expect(mirrored).toEqual(['93.184.216.10']);
   }, 120_000);
   it("a Service that loses its selector: the tenant's Endpoints replace those the host's controller left", async () => {
     await apply('virtual', {
@@ -638,13 +638,13 @@ describe('Services', () => {
       apiVersion: 'v1',
       kind: 'Endpoints',
       metadata: { name: 'moving', namespace: ns },
-      subsets: [{ addresses: [{ ip: '192.0.2.20' }], ports: [{ port: 80 }] }],
+      subsets: [{ addresses: [{ ip: '93.184.216.20' }], ports: [{ port: 80 }] }],
     });
     const copy = await waitFor(
       "the tenant's Endpoints on the host",
       async () => {
         const e = await hostEndpoints();
-        return ipsOf(e).join() === '192.0.2.20' && e;
+        return ipsOf(e).join() === '93.184.216.20' && e;
       },
       60_000,
     );
@@ -677,7 +677,7 @@ describe('Services', () => {
       },
       addressType: 'IPv4',
       ports: [{ name: 'db', port: 5432, protocol: 'TCP' }],
-      endpoints: [{ addresses: ['192.0.2.20'] }, { addresses: [foreignIP!] }],
+      endpoints: [{ addresses: ['93.184.216.20'] }, { addresses: [foreignIP!] }],
     });
     const copy = await waitFor(
       'host copy of the tenant EndpointSlice',
@@ -691,12 +691,12 @@ describe('Services', () => {
       60_000,
     );
     expect(copy.metadata.labels['kubernetes.io/service-name']).toBe(hostName('sliced', ns, vc));
-    expect(addresses([copy])).toEqual(['192.0.2.20']);
+    expect(addresses([copy])).toEqual(['93.184.216.20']);
     const refused = await waitForEvents('virtual', ns, 'sliced-own', 'SyncError');
     expect(refused[0]!.message).toContain(foreignIP!);
     // The host's slice controllers leave it alone (not theirs by its managed-by label).
     await new Promise((resolve) => setTimeout(resolve, 3000));
-    expect(addresses(await slicesOf('host', hostNs, hostName('sliced', ns, vc)))).toEqual(['192.0.2.20']);
+    expect(addresses(await slicesOf('host', hostNs, hostName('sliced', ns, vc)))).toEqual(['93.184.216.20']);
   }, 120_000);
 
   it('virtual default/kubernetes carries the host API service IP, and its endpoints follow the host', async () => {

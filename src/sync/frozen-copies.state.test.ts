@@ -93,7 +93,7 @@ describe('a copy naming other copies whose update the host refuses', () => {
             EP,
             {
               metadata: { name: 'db', namespace: 'team' },
-              subsets: [{ addresses: [{ ip: '192.0.2.10' }], ports: [{ port: 5432 }] }],
+              subsets: [{ addresses: [{ ip: '93.184.216.10' }], ports: [{ port: 5432 }] }],
             },
           ],
         ],
@@ -107,14 +107,14 @@ describe('a copy naming other copies whose update the host refuses', () => {
       const current = table.virtual.objects(EP, 'team')[0]!;
       await table.virtual.update(EP, 'team', {
         ...current,
-        subsets: [{ addresses: [{ ip: '192.0.2.11' }], ports: [{ port: 5432 }] }],
+        subsets: [{ addresses: [{ ip: '93.184.216.11' }], ports: [{ port: 5432 }] }],
       });
       await table.settle();
       table.clock.advance(60_000);
       await table.settle();
       expect(table.host.writeLog().filter((w) => w.startsWith('delete'))).toEqual([]);
       expect(hostEndpoints()!.metadata?.uid).toBe(uid);
-      if (kind === 'forbidden') expect(JSON.stringify(hostEndpoints()!.subsets)).toContain('192.0.2.11');
+      if (kind === 'forbidden') expect(JSON.stringify(hostEndpoints()!.subsets)).toContain('93.184.216.11');
     },
   );
 

@@ -70,7 +70,7 @@ const seeds: { virtual: Seed[]; host: Seed[] } = {
     ],
     [
       Resources.endpoints,
-      { metadata: meta('ext'), subsets: [{ addresses: [{ ip: '192.0.2.1' }], ports: [{ port: 80 }] }] },
+      { metadata: meta('ext'), subsets: [{ addresses: [{ ip: '93.184.216.1' }], ports: [{ port: 80 }] }] },
     ],
     [Resources.services, { metadata: meta('ext'), spec: { ports: [{ port: 80 }] } }],
     [

@@ -76,7 +76,7 @@ describe('endpoints state table (selector-less Services)', () => {
         service('db'),
         tenantPod,
         endpoints('db', [
-          { ip: '192.0.2.10' },
+          { ip: '93.184.216.10' },
           { ip: '10.244.0.7', targetRef: { kind: 'Pod', name: 'db-0' } },
         ]),
       ],
@@ -84,7 +84,7 @@ describe('endpoints state table (selector-less Services)', () => {
     });
     await t.settle();
     expect(addressesOf(hostEndpoints(t, 'db'))).toEqual([
-      { ip: '192.0.2.10' },
+      { ip: '93.184.216.10' },
       { ip: '10.244.0.7', targetRef: { kind: 'Pod', name: hostName('db-0'), namespace: HOST_NS } },
     ]);
   });
@@ -92,7 +92,7 @@ describe('endpoints state table (selector-less Services)', () => {
   it("no Endpoints for a host Service of that name that is another virtual cluster's: the host would mirror them into its slices", async () => {
     const t = await startTable({
       kinds: ['endpoints'],
-      virtual: [service('db'), endpoints('db', [{ ip: '203.0.113.7' }])],
+      virtual: [service('db'), endpoints('db', [{ ip: '93.184.217.7' }])],
       host: [ownHostService('team', 'db', 'b-x-vc')],
     });
     await t.settle();
@@ -109,7 +109,7 @@ describe('endpoints state table (selector-less Services)', () => {
           { ip: '10.244.0.9' },
           { ip: '169.254.169.254' },
           { ip: '127.0.0.1' },
-          { ip: '192.0.2.10' },
+          { ip: '93.184.216.10' },
           // The same, with leading zeros, as the host's API server and kube-proxy read them.
           { ip: '0010.244.0.9' },
           { ip: '0169.254.169.0254' },
@@ -119,7 +119,7 @@ describe('endpoints state table (selector-less Services)', () => {
       host: [foreignHostPod],
     });
     await t.settle();
-    expect(addressesOf(hostEndpoints(t, 'db'))).toEqual([{ ip: '192.0.2.10' }]);
+    expect(addressesOf(hostEndpoints(t, 'db'))).toEqual([{ ip: '93.184.216.10' }]);
     const events = t.virtual.objects(Resources.events, 'team').map((e) => String(e.message));
     expect(events.some((m) => m.includes('10.244.0.9') && m.includes('169.254.169.254'))).toBe(true);
     expect(events.join(' ')).not.toContain(HOST_NS);
@@ -157,13 +157,13 @@ describe('endpoints state table (selector-less Services)', () => {
       { ip: '10.244.3.17' },
       { ip: '172.18.0.2' },
       { ip: 'fd00::1' },
-      { ip: '192.0.2.10' },
+      { ip: '93.184.216.10' },
       { ip: '0010.0244.3.17' },
       { ip: 'fd00::00001' },
     ];
     const t = await start({ kinds: ['endpoints'], virtual: [service('db'), endpoints('db', addresses)] });
     await t.settle();
-    expect(addressesOf(hostEndpoints(t, 'db'))).toEqual([{ ip: '192.0.2.10' }]);
+    expect(addressesOf(hostEndpoints(t, 'db'))).toEqual([{ ip: '93.184.216.10' }]);
     const events = t.virtual.objects(Resources.events, 'team').map((e) => String(e.message));
     expect(
       events.some(
@@ -179,17 +179,20 @@ describe('endpoints state table (selector-less Services)', () => {
       flags: { allowedEndpointCidr: '172.18.0.0/16' },
     });
     await allowing.settle();
-    expect(addressesOf(hostEndpoints(allowing, 'db'))).toEqual([{ ip: '172.18.0.2' }, { ip: '192.0.2.10' }]);
+    expect(addressesOf(hostEndpoints(allowing, 'db'))).toEqual([
+      { ip: '172.18.0.2' },
+      { ip: '93.184.216.10' },
+    ]);
   });
 
   it("an address of this tenant's pod is dropped once the pod finishes or goes, and one given to another's pod after", async () => {
     const t = await start({
       kinds: ['endpoints'],
-      virtual: [service('db'), tenantPod, endpoints('db', [{ ip: '10.244.0.7' }, { ip: '192.0.2.10' }])],
+      virtual: [service('db'), tenantPod, endpoints('db', [{ ip: '10.244.0.7' }, { ip: '93.184.216.10' }])],
       host: [tenantHostPod],
     });
     await t.settle();
-    expect(addressesOf(hostEndpoints(t, 'db'))).toEqual([{ ip: '10.244.0.7' }, { ip: '192.0.2.10' }]);
+    expect(addressesOf(hostEndpoints(t, 'db'))).toEqual([{ ip: '10.244.0.7' }, { ip: '93.184.216.10' }]);
 
     /** The host kubelet reports the pod in this phase, its IP still in its status. */
     const hostPodIn = async (phase: string) => {
@@ -204,14 +207,14 @@ describe('endpoints state table (selector-less Services)', () => {
     };
     // The pod completes: the network plugin has its IP back, while its status still shows it.
     await hostPodIn('Succeeded');
-    expect(addressesOf(hostEndpoints(t, 'db'))).toEqual([{ ip: '192.0.2.10' }]);
+    expect(addressesOf(hostEndpoints(t, 'db'))).toEqual([{ ip: '93.184.216.10' }]);
 
     // Running again, the address comes back; then the pod is deleted.
     await hostPodIn('Running');
-    expect(addressesOf(hostEndpoints(t, 'db'))).toEqual([{ ip: '10.244.0.7' }, { ip: '192.0.2.10' }]);
+    expect(addressesOf(hostEndpoints(t, 'db'))).toEqual([{ ip: '10.244.0.7' }, { ip: '93.184.216.10' }]);
     await t.host.delete(Resources.pods, HOST_NS, hostName('db-0'));
     await t.settle();
-    expect(addressesOf(hostEndpoints(t, 'db'))).toEqual([{ ip: '192.0.2.10' }]);
+    expect(addressesOf(hostEndpoints(t, 'db'))).toEqual([{ ip: '93.184.216.10' }]);
   });
 
   it("a finished, terminating or host-network pod of this tenant's vouches for no address", async () => {
@@ -225,11 +228,11 @@ describe('endpoints state table (selector-less Services)', () => {
     for (const pod of variants) {
       const t = await start({
         kinds: ['endpoints'],
-        virtual: [service('db'), endpoints('db', [{ ip: '10.244.3.21' }, { ip: '192.0.2.10' }])],
+        virtual: [service('db'), endpoints('db', [{ ip: '10.244.3.21' }, { ip: '93.184.216.10' }])],
         host: [[Resources.pods, pod]],
       });
       await t.settle();
-      expect(addressesOf(hostEndpoints(t, 'db'))).toEqual([{ ip: '192.0.2.10' }]);
+      expect(addressesOf(hostEndpoints(t, 'db'))).toEqual([{ ip: '93.184.216.10' }]);
     }
   });
 
@@ -266,7 +269,7 @@ describe('endpoints state table (selector-less Services)', () => {
   it('a Service that gains a selector: its synced Endpoints are removed from the host', async () => {
     const t = await start({
       kinds: ['endpoints'],
-      virtual: [service('db'), endpoints('db', [{ ip: '192.0.2.10' }])],
+      virtual: [service('db'), endpoints('db', [{ ip: '93.184.216.10' }])],
     });
     await t.settle();
     expect(hostEndpoints(t, 'db')).toBeDefined();
@@ -300,12 +303,12 @@ describe('endpoints state table (selector-less Services)', () => {
     await t.virtual.update(Resources.services, 'team', { ...svc, spec });
     await t.virtual.create(EP, 'team', {
       metadata: { name: 'db', namespace: 'team' },
-      subsets: [{ addresses: [{ ip: '192.0.2.10' }], ports: [{ port: 5432 }] }],
+      subsets: [{ addresses: [{ ip: '93.184.216.10' }], ports: [{ port: 5432 }] }],
     });
     await t.settle();
     t.clock.advance(1000);
     await t.settle();
-    expect(addressesOf(hostEndpoints(t, 'db'))).toEqual([{ ip: '192.0.2.10' }]);
+    expect(addressesOf(hostEndpoints(t, 'db'))).toEqual([{ ip: '93.184.216.10' }]);
     expect(t.virtual.objects(Resources.events, 'team').map((e) => e.reason)).toEqual([]);
   });
 
@@ -327,7 +330,7 @@ describe('endpoints state table (selector-less Services)', () => {
     });
     await t.virtual.create(EP, 'team', {
       metadata: { name: 'db', namespace: 'team' },
-      subsets: [{ addresses: [{ ip: '192.0.2.10' }], ports: [{ port: 5432 }] }],
+      subsets: [{ addresses: [{ ip: '93.184.216.10' }], ports: [{ port: 5432 }] }],
     });
     await t.settle();
     const deletes = () => t.host.writeLog().filter((w) => w.startsWith('delete endpoints'));
@@ -341,6 +344,6 @@ describe('endpoints state table (selector-less Services)', () => {
     const held = hostEndpoints(t, 'db')!;
     await t.host.update(EP, HOST_NS, { ...held, metadata: { ...held.metadata, finalizers: [] } });
     await t.settle();
-    expect(addressesOf(hostEndpoints(t, 'db'))).toEqual([{ ip: '192.0.2.10' }]);
+    expect(addressesOf(hostEndpoints(t, 'db'))).toEqual([{ ip: '93.184.216.10' }]);
   });
 });

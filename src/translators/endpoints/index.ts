@@ -18,7 +18,7 @@ export const ENDPOINT_ADDRESS_FIELDS = [
     repeatable: true,
     valueName: 'cidr',
     description:
-      "address block the Endpoints and EndpointSlices of a tenant's selector-less Services (and its ExternalName Services) may not name unless it is one of the virtual cluster's pods: the host's other pods, nodes and API server live there (the private ranges by default)",
+      "address block the Endpoints and EndpointSlices of a tenant's selector-less Services (and its ExternalName Services) may not name unless it is one of the virtual cluster's pods: the host's other pods, nodes and API server live there (by default the private ranges and the special-purpose blocks no outside service has)",
     validate: invalidCidrs,
   }),
   field({

@@ -88,7 +88,7 @@ describe('endpointslices state table (tenant-written slices of selector-less Ser
         service('db'),
         tenantPod('10.244.0.7'),
         slice('db-abc', [
-          { addresses: ['192.0.2.10'], conditions: { ready: true } },
+          { addresses: ['93.184.216.10'], conditions: { ready: true } },
           { addresses: ['10.244.0.7'], targetRef: { kind: 'Pod', name: 'db-0' }, nodeName: 'node-1' },
         ]),
       ],
@@ -111,7 +111,7 @@ describe('endpointslices state table (tenant-written slices of selector-less Ser
     expect(host.addressType).toBe('IPv4');
     expect(host.ports).toEqual([{ port: 5432, protocol: 'TCP' }]);
     expect(endpointsOf(host)).toEqual([
-      { addresses: ['192.0.2.10'], conditions: { ready: true } },
+      { addresses: ['93.184.216.10'], conditions: { ready: true } },
       { addresses: ['10.244.0.7'], targetRef: { kind: 'Pod', name: hostName('db-0'), namespace: HOST_NS } },
     ]);
     expect(messages(t)).toEqual([]);
@@ -120,7 +120,7 @@ describe('endpointslices state table (tenant-written slices of selector-less Ser
   });
 
   it("keeps its own labels whatever --denied-host-metadata names; the tenant's denied keys go", async () => {
-    const tenantSlice = slice('db-abc', [{ addresses: ['192.0.2.10'] }]);
+    const tenantSlice = slice('db-abc', [{ addresses: ['93.184.216.10'] }]);
     const meta = tenantSlice[1].metadata!;
     meta.labels = { ...meta.labels, 'kubernetes.io/team': 'a', app: 'db' };
     const t = await start({
@@ -144,7 +144,7 @@ describe('endpointslices state table (tenant-written slices of selector-less Ser
   it("a slice that opts out (vCluster's controlled-by) loses its copy: frozen, it would outlive its Service's copy and feed a later Service of that host name", async () => {
     const t = await start({
       kinds: ['endpointslices'],
-      virtual: [service('db'), slice('db-abc', [{ addresses: ['192.0.2.10'] }])],
+      virtual: [service('db'), slice('db-abc', [{ addresses: ['93.184.216.10'] }])],
       host: [hostService('db')],
     });
     await t.settle();
@@ -166,7 +166,7 @@ describe('endpointslices state table (tenant-written slices of selector-less Ser
         slice('db-abc', [
           { addresses: ['10.244.0.9'] },
           { addresses: ['169.254.169.254'] },
-          { addresses: ['192.0.2.10'] },
+          { addresses: ['93.184.216.10'] },
           // The same with leading zeros, as the host's API server and kube-proxy read them.
           { addresses: ['0010.244.0.9'] },
           { addresses: ['0169.0254.169.254'] },
@@ -175,7 +175,7 @@ describe('endpointslices state table (tenant-written slices of selector-less Ser
       host: [hostService('db'), foreignHostPod()],
     });
     await t.settle();
-    expect(endpointsOf(hostSlice(t))).toEqual([{ addresses: ['192.0.2.10'] }]);
+    expect(endpointsOf(hostSlice(t))).toEqual([{ addresses: ['93.184.216.10'] }]);
     const events = t.virtual.objects(Resources.events, 'team');
     expect(events.map((e) => [e.reason, e.type, (e.involvedObject as { kind?: string }).kind])).toEqual([
       ['SyncError', 'Warning', 'EndpointSlice'],
@@ -194,7 +194,7 @@ describe('endpointslices state table (tenant-written slices of selector-less Ser
         service('db'),
         slice('db-abc', [
           { addresses: ['172.18.0.2'] },
-          { addresses: ['192.0.2.10'] },
+          { addresses: ['93.184.216.10'] },
           { addresses: ['0172.0018.0.2'] },
         ]),
       ],
@@ -202,12 +202,12 @@ describe('endpointslices state table (tenant-written slices of selector-less Ser
     };
     const t = await start(seeds);
     await t.settle();
-    expect(endpointsOf(hostSlice(t))).toEqual([{ addresses: ['192.0.2.10'] }]);
+    expect(endpointsOf(hostSlice(t))).toEqual([{ addresses: ['93.184.216.10'] }]);
     const allowing = await start({ ...seeds, flags: { allowedEndpointCidr: '172.18.0.0/16' } });
     await allowing.settle();
     expect(endpointsOf(hostSlice(allowing))).toEqual([
       { addresses: ['172.18.0.2'] },
-      { addresses: ['192.0.2.10'] },
+      { addresses: ['93.184.216.10'] },
       { addresses: ['0172.0018.0.2'] },
     ]);
   });
@@ -244,17 +244,17 @@ describe('endpointslices state table (tenant-written slices of selector-less Ser
       virtual: [
         service('db'),
         service('web', { app: 'web' }),
-        slice('db-mirrored', [{ addresses: ['192.0.2.10'] }], {
+        slice('db-mirrored', [{ addresses: ['93.184.216.10'] }], {
           [SERVICE_LABEL]: 'db',
           [MANAGER_LABEL]: 'endpointslicemirroring-controller.k8s.io',
         }),
-        slice('db-controller', [{ addresses: ['192.0.2.10'] }], {
+        slice('db-controller', [{ addresses: ['93.184.216.10'] }], {
           [SERVICE_LABEL]: 'db',
           [MANAGER_LABEL]: 'endpointslice-controller.k8s.io',
         }),
-        slice('web-abc', [{ addresses: ['192.0.2.10'] }], { [SERVICE_LABEL]: 'web' }),
-        slice('loose', [{ addresses: ['192.0.2.10'] }], {}),
-        slice('nosvc', [{ addresses: ['192.0.2.10'] }], { [SERVICE_LABEL]: 'missing' }),
+        slice('web-abc', [{ addresses: ['93.184.216.10'] }], { [SERVICE_LABEL]: 'web' }),
+        slice('loose', [{ addresses: ['93.184.216.10'] }], {}),
+        slice('nosvc', [{ addresses: ['93.184.216.10'] }], { [SERVICE_LABEL]: 'missing' }),
         kubernetes,
       ],
       host: [hostService('db'), hostService('web')],
@@ -267,7 +267,7 @@ describe('endpointslices state table (tenant-written slices of selector-less Ser
   it('a Service that gains a selector: its synced slices are removed from the host', async () => {
     const t = await start({
       kinds: ['endpointslices'],
-      virtual: [service('db'), slice('db-abc', [{ addresses: ['192.0.2.10'] }])],
+      virtual: [service('db'), slice('db-abc', [{ addresses: ['93.184.216.10'] }])],
       host: [hostService('db')],
     });
     await t.settle();
@@ -296,7 +296,7 @@ describe('endpointslices state table (tenant-written slices of selector-less Ser
     ];
     const t = await start({
       kinds: ['endpointslices'],
-      virtual: [service('db'), slice('db-abc', [{ addresses: ['192.0.2.10'] }])],
+      virtual: [service('db'), slice('db-abc', [{ addresses: ['93.184.216.10'] }])],
       host: [hostService('db'), theirs],
     });
     const before = t.host.objects(SLICES, HOST_NS);
@@ -316,7 +316,7 @@ describe('endpointslices state table (tenant-written slices of selector-less Ser
       virtual: [
         service('db'),
         service('cache'),
-        slice('cache-abc', [{ addresses: ['192.0.2.10'] }], { [SERVICE_LABEL]: 'cache' }),
+        slice('cache-abc', [{ addresses: ['93.184.216.10'] }], { [SERVICE_LABEL]: 'cache' }),
       ],
       // cache-x-team-x-vc on the host is another virtual cluster's Service (names are ambiguous).
       host: [hostService('cache', { vc: 'team-x-vc', namespace: 'x', name: 'cache' })],
@@ -325,12 +325,12 @@ describe('endpointslices state table (tenant-written slices of selector-less Ser
     expect(t.host.writeLog()).toEqual([]);
 
     // db's slice appears once db's host copy does.
-    await t.virtual.create(SLICES, 'team', slice('db-abc', [{ addresses: ['192.0.2.10'] }])[1]);
+    await t.virtual.create(SLICES, 'team', slice('db-abc', [{ addresses: ['93.184.216.10'] }])[1]);
     await t.settle();
     expect(hostSlice(t)).toBeUndefined();
     await t.host.create(Resources.services, HOST_NS, hostService('db')[1]);
     await t.settle();
-    expect(endpointsOf(hostSlice(t))).toEqual([{ addresses: ['192.0.2.10'] }]);
+    expect(endpointsOf(hostSlice(t))).toEqual([{ addresses: ['93.184.216.10'] }]);
     expect(hostSlice(t, 'cache-abc')).toBeUndefined();
 
     // And goes with it.
@@ -347,13 +347,13 @@ describe('endpointslices state table (tenant-written slices of selector-less Ser
         tenantPod(),
         slice('db-abc', [
           { addresses: ['10.244.0.7'], targetRef: { kind: 'Pod', name: 'db-0' } },
-          { addresses: ['192.0.2.10'] },
+          { addresses: ['93.184.216.10'] },
         ]),
       ],
       host: [hostService('db'), tenantHostPod()],
     });
     await t.settle();
-    expect(endpointsOf(hostSlice(t))).toEqual([{ addresses: ['192.0.2.10'] }]);
+    expect(endpointsOf(hostSlice(t))).toEqual([{ addresses: ['93.184.216.10'] }]);
 
     // The host kubelet gives the host pod its IP; the pods kind copies it up to the virtual pod.
     const hostPod = t.host
@@ -375,16 +375,20 @@ describe('endpointslices state table (tenant-written slices of selector-less Ser
     await t.settle();
     expect(endpointsOf(hostSlice(t))).toEqual([
       { addresses: ['10.244.0.7'], targetRef: { kind: 'Pod', name: hostName('db-0'), namespace: HOST_NS } },
-      { addresses: ['192.0.2.10'] },
+      { addresses: ['93.184.216.10'] },
     ]);
 
     // A pod of another virtual cluster is scheduled and gets the IP.
-    const other = await t.host.create(Resources.pods, HOST_NS, foreignHostPod('other-pod', '192.0.2.10')[1]);
+    const other = await t.host.create(
+      Resources.pods,
+      HOST_NS,
+      foreignHostPod('other-pod', '93.184.216.10')[1],
+    );
     await t.settle();
     await t.host.update(
       Resources.pods,
       HOST_NS,
-      { ...other, status: { podIP: '192.0.2.10' } },
+      { ...other, status: { podIP: '93.184.216.10' } },
       { subresource: 'status' },
     );
     await t.settle();
@@ -409,7 +413,7 @@ describe('endpointslices state table (tenant-written slices of selector-less Ser
   it('tenant changes flow down; a host edit of the Service or manager label is reverted and never flows up', async () => {
     const t = await start({
       kinds: ['endpointslices'],
-      virtual: [service('db'), slice('db-abc', [{ addresses: ['192.0.2.10'] }])],
+      virtual: [service('db'), slice('db-abc', [{ addresses: ['93.184.216.10'] }])],
       host: [hostService('db')],
     });
     await t.settle();
@@ -417,10 +421,10 @@ describe('endpointslices state table (tenant-written slices of selector-less Ser
     await t.virtual.update(SLICES, 'team', {
       ...virtual,
       metadata: { ...virtual.metadata, labels: { ...virtual.metadata!.labels, tier: 'db' } },
-      endpoints: [{ addresses: ['192.0.2.11'] }],
+      endpoints: [{ addresses: ['93.184.216.11'] }],
     });
     await t.settle();
-    expect(endpointsOf(hostSlice(t))).toEqual([{ addresses: ['192.0.2.11'] }]);
+    expect(endpointsOf(hostSlice(t))).toEqual([{ addresses: ['93.184.216.11'] }]);
     expect(hostSlice(t)!.metadata?.labels?.tier).toBe('db');
 
     const host = hostSlice(t)!;
@@ -451,7 +455,7 @@ describe('endpointslices state table (tenant-written slices of selector-less Ser
   it('a malformed slice is refused with the field named, not retried', async () => {
     const t = await start({
       kinds: ['endpointslices'],
-      virtual: [service('db'), slice('db-abc', [{ addresses: '192.0.2.10' }])],
+      virtual: [service('db'), slice('db-abc', [{ addresses: '93.184.216.10' }])],
       host: [hostService('db')],
     });
     await t.settle();
@@ -471,10 +475,12 @@ describe('endpointslices state table (tenant-written slices of selector-less Ser
           Resources.endpoints,
           {
             metadata: { name: 'db', namespace: 'team', uid: 'ep-db' },
-            subsets: [{ addresses: [{ ip: '10.244.0.9' }, { ip: '192.0.2.10' }], ports: [{ port: 5432 }] }],
+            subsets: [
+              { addresses: [{ ip: '10.244.0.9' }, { ip: '93.184.216.10' }], ports: [{ port: 5432 }] },
+            ],
           },
         ],
-        slice('db-abc', [{ addresses: ['10.244.0.9'] }, { addresses: ['192.0.2.10'] }]),
+        slice('db-abc', [{ addresses: ['10.244.0.9'] }, { addresses: ['93.184.216.10'] }]),
       ],
       host: [hostService('db'), foreignHostPod()],
     });
@@ -483,6 +489,6 @@ describe('endpointslices state table (tenant-written slices of selector-less Ser
       `create endpoints ${HOST_NS}/${hostName('db')}`,
       `create endpointslices ${HOST_NS}/${hostName('db-abc')}`,
     ]);
-    expect(endpointsOf(hostSlice(t))).toEqual([{ addresses: ['192.0.2.10'] }]);
+    expect(endpointsOf(hostSlice(t))).toEqual([{ addresses: ['93.184.216.10'] }]);
   });
 });

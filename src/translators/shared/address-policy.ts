@@ -62,6 +62,13 @@ export interface EndpointAddressBounds {
  * local-use prefix (RFC 8215), whose IPv4 address an operator may embed at any of several offsets.
  * Addresses embedding an IPv4 address by NAT64's well-known prefix or 6to4 are judged by that IPv4
  * address too (see embeddedIPv4).
+ *
+ * Then the special-purpose blocks no service on the internet has (IANA's registry: not globally
+ * reachable), which clusters take for their pods, Services and nodes once the private ranges run
+ * short: GKE accepts each of the IPv4 ones for its ranges, and Google suggests class E (240.0.0.0/4)
+ * for pods. And 34.118.224.0/20, public space that GKE gives every cluster's Services by default
+ * (Autopilot from 1.27, Standard from 1.29): on such a host the other namespaces' Services are
+ * there. No tenant names an outside service at any of these.
  */
 export const DEFAULT_DENIED_ENDPOINT_CIDRS: readonly string[] = [
   '10.0.0.0/8',
@@ -70,6 +77,19 @@ export const DEFAULT_DENIED_ENDPOINT_CIDRS: readonly string[] = [
   '100.64.0.0/10',
   'fc00::/7',
   '64:ff9b:1::/48',
+  // Not globally reachable (RFC 6890 and its successors).
+  '192.0.0.0/24',
+  '192.0.2.0/24',
+  '192.88.99.0/24',
+  '198.18.0.0/15',
+  '198.51.100.0/24',
+  '203.0.113.0/24',
+  '240.0.0.0/4',
+  '100::/64',
+  '2001:db8::/32',
+  '3fff::/20',
+  // GKE's default Service range.
+  '34.118.224.0/20',
 ];
 
 /** A reference from an address to the object behind it (an ObjectReference). */
