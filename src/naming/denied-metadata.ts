@@ -11,7 +11,11 @@ import { isLabelKey } from '../util/label-selector.ts';
  * replication controllers that act on any namespace's Secrets and ConfigMaps by their annotations.
  * A copy asking to reflect or replicate a host Secret would be filled with it (host data in a copy
  * the tenant's pods mount), and one asking to be spread would put the tenant's content into other
- * host namespaces. The tenant's own object keeps them.
+ * host namespaces. And the labels by which the host's Grafana loads configuration from every
+ * namespace (its chart's sidecar, searchNamespace ALL as kube-prometheus-stack sets it for
+ * dashboards): a copy would put the tenant's dashboards (a stock one's uid among them), data
+ * sources (replacing the host's Prometheus), alerting and plugins into the host operators' Grafana.
+ * The tenant's own object keeps them, for a Grafana of its own.
  */
 export const DATA_COPY_DENIED_KEYS: readonly string[] = [
   'reflector.v1.k8s.emberstack.com/*',
@@ -19,6 +23,12 @@ export const DATA_COPY_DENIED_KEYS: readonly string[] = [
   // AppsCode's Config Syncer (formerly kubed): `sync` copies the object, labels and annotations
   // included, into every namespace its selector matches, `sync-contexts` into other clusters.
   'kubed.appscode.com/*',
+  // The Grafana chart's sidecar labels (its defaults).
+  'grafana_dashboard',
+  'grafana_datasource',
+  'grafana_alert',
+  'grafana_notifier',
+  'grafana_plugin',
 ];
 
 /**

@@ -405,6 +405,36 @@ describe('configmaps state table', () => {
     expect(table.reconciles.get('configmaps')).toBeGreaterThan(settled);
     expect(table.host.objects(CM, HOST_NS).map((o) => o.metadata?.name)).toEqual([hostName('b', 'team')]);
   });
+
+  it('the labels by which a host Grafana loads dashboards, data sources and alerting from every namespace never reach the copy; the tenant keeps them, and nothing loops', async () => {
+    const grafanaLabels = {
+      grafana_dashboard: '1',
+      grafana_datasource: '1',
+      grafana_alert: '1',
+      grafana_notifier: '1',
+      grafana_plugin: '1',
+    };
+    const dashboard = virtualCm('dash', 'team', {
+      metadata: {
+        name: 'dash',
+        namespace: 'team',
+        uid: 'v-team-dash',
+        labels: { ...grafanaLabels, 'team.example/kept': 'yes' },
+      },
+    });
+    const table = await start({ kinds: ['configmaps'], virtual: [dashboard, podUsing('dash')] });
+    await table.settle();
+    const [copy] = table.host.objects(CM, HOST_NS);
+    expect(copy!.metadata!.name).toBe(hostName('dash', 'team'));
+    expect(Object.keys(copy!.metadata!.labels!).filter((k) => k.startsWith('grafana_'))).toEqual([]);
+    expect(copy!.metadata!.labels!['team.example/kept']).toBe('yes');
+    expect(table.virtual.objects(CM, 'team')[0]!.metadata!.labels).toMatchObject(grafanaLabels);
+    table.host.clearWrites();
+    table.virtual.clearWrites();
+    table.controllers.get('configmaps')!.controller.enqueue('team/dash');
+    await table.settle();
+    expect(table.writes()).toEqual([]);
+  });
 });
 
 describe('sync latency', () => {
