@@ -9,6 +9,7 @@ import {
 } from './config.ts';
 import { valuesAt, type PathSegment } from './path.ts';
 import { serverRefusal } from './servers.ts';
+import { HOST_REACHING_TEMPLATE_FUNCTIONS, refusedTemplateCall } from '../shared/go-template.ts';
 
 /**
  * Why an object may not reach the host for a field the admin limited (`allowedValues`), or
@@ -86,7 +87,7 @@ export const customResourceRefusal = (
   obj: { metadata?: { annotations?: Record<string, string> } },
   entry: Pick<
     CustomResourceEntry,
-    'allowedValues' | 'allowedKeys' | 'urls' | 'hosts' | 'servers' | 'references'
+    'allowedValues' | 'allowedKeys' | 'urls' | 'hosts' | 'servers' | 'references' | 'templates'
   >,
   rules: HostRules,
 ): string | undefined =>
@@ -96,6 +97,7 @@ export const customResourceRefusal = (
   allowedKeysRefusal(obj, entry.allowedKeys) ??
   urlsRefusal(obj, entry.urls, rules.hostNamespace) ??
   serversRefusal(obj, entry.servers, rules.allowedServers) ??
+  templatesRefusal(obj, entry.templates) ??
   hostsRefusal(obj, entry.hosts, rules);
 
 /**
@@ -194,6 +196,33 @@ function stringsAt(
     out.push({ location, value });
   }
   return out;
+}
+
+/**
+ * Why a template the host's controller would render may not be written there: it calls a function
+ * that reads beyond the object with the controller's rights (another namespace's Secret, the
+ * controller's environment), and what it renders comes back to the tenant; undefined when none does.
+ */
+function templatesRefusal(obj: unknown, templates: CustomResourceEntry['templates']): string | undefined {
+  for (const template of templates) {
+    const { values, problem } = valuesAt(obj, template.segments);
+    if (problem) return problem;
+    for (const { location, value } of values) {
+      const found = stringsUnder(value, location).find((s) => refusedTemplateCall(s.value) !== undefined);
+      if (found)
+        return `${found.location} is a template calling ${refusedTemplateCall(found.value)}, which the host's controller would run with its own rights (it reads beyond this object: ${[...HOST_REACHING_TEMPLATE_FUNCTIONS].join(', ')} are refused)`;
+    }
+  }
+  return undefined;
+}
+
+/** Every string in a value: itself, or those of a mapping's values and a list's items, with where. */
+function stringsUnder(value: unknown, location: string): { location: string; value: string }[] {
+  if (typeof value === 'string') return [{ location, value }];
+  if (Array.isArray(value)) return value.flatMap((item, i) => stringsUnder(item, `${location}[${i}]`));
+  if (isJsonObject(value))
+    return Object.entries(value).flatMap(([key, item]) => stringsUnder(item, `${location}.${key}`));
+  return [];
 }
 
 /**

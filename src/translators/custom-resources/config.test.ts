@@ -333,6 +333,16 @@ describe('customResources config', () => {
       "'customResources.toHost[0].urls[0].scheme': unknown field (known: path)",
     ],
     [
+      'a template path under metadata',
+      { toHost: [{ resource: 'a.b.io/v1', templates: [{ path: 'metadata.annotations' }] }] },
+      "'customResources.toHost[0].templates[0].path'",
+    ],
+    [
+      'templates on a fromHost entry',
+      { fromHost: [{ resource: 'a.b.io/v1', templates: [{ path: 'spec.t' }] }] },
+      "'customResources.fromHost[0].templates': unknown field",
+    ],
+    [
       'a toHost selector that is not labels',
       { toHost: [{ resource: 'a.b.io/v1', selector: { matchLabels: { a: 'b' } } }] },
       "'customResources.toHost[0].selector.matchLabels': unknown field (known: labels)",

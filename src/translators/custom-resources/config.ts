@@ -195,6 +195,12 @@ export interface CustomResourceEntry {
    * the status: only `defaults` (exact URLs) and --allowed-server-url may be named (see servers.ts).
    */
   servers: { path: string; segments: PathSegment[]; defaults: string[] }[];
+  /**
+   * toHost only: fields holding Go templates the host's controller renders (every string under the
+   * path: a mapping's values, a list's items); an object whose templates call a function that reads
+   * beyond it with the controller's rights is refused (see go-template.ts).
+   */
+  templates: { path: string; segments: PathSegment[] }[];
   /** toHost only: the host object's status is copied to the virtual one. */
   status: boolean;
   /** fromHost of namespaced resources: host namespace → virtual namespace; nothing else is shown. */
@@ -294,6 +300,7 @@ const KEYS = {
     'hosts',
     'ingressClasses',
     'servers',
+    'templates',
   ],
   fromHost: ['resource', 'scope', 'crd', 'namespaces', 'selector'],
 } as const;
@@ -710,6 +717,7 @@ function parseEntry(
     hosts: parsePaths(item.hosts, `${at}.hosts`),
     ingressClasses: parsePaths(item.ingressClasses, `${at}.ingressClasses`),
     servers: parseServers(item.servers, `${at}.servers`),
+    templates: parsePaths(item.templates, `${at}.templates`),
     namespaces,
     namespaceFields: Object.fromEntries(Object.keys(namespaces).map((ns) => [ns, namespacesAt(ns)])),
     selectorLabels: parseSelector(item.selector, `${at}.selector`),
@@ -989,7 +997,7 @@ function parseServers(raw: unknown, at: string): CustomResourceEntry['servers'] 
   });
 }
 
-/** A list of `{path}` (urls, hosts, ingressClasses). */
+/** A list of `{path}` (urls, hosts, ingressClasses, templates). */
 function parsePaths(raw: unknown, at: string): { path: string; segments: PathSegment[] }[] {
   if (raw === undefined || raw === null) return [];
   if (!Array.isArray(raw))

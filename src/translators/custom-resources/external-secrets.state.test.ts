@@ -410,6 +410,98 @@ describe('integrations.externalSecrets (state table)', () => {
     expect(hostObject(table, Resources.secrets, hostName('vault-token'))!.data).toEqual({ t: 'dA==' });
   });
 
+  it("templates calling getSecretKey (ESO v0.20.2 to v1.1.1 reads any host Secret with it) never reach the host, inline or from a ConfigMap or Secret; the tenant's other templates do", async () => {
+    const table = await externalSecretsTable();
+    await table.virtual.create(STORES, 'team', fakeStore('fake'));
+    const stealing = '{{ getSecretKey "vc-other" "vc-other" "config" }}';
+    const templated = (
+      name: string,
+      template: Record<string, unknown>,
+      extra: Record<string, unknown> = {},
+    ) => externalSecret(name, { ...fromStore('fake'), target: { template }, ...extra });
+    await table.virtual.create(
+      EXTERNAL_SECRETS,
+      'team',
+      templated('inline', { data: { kubeconfig: stealing } }),
+    );
+    await table.virtual.create(
+      EXTERNAL_SECRETS,
+      'team',
+      templated('literal', {
+        templateFrom: [{ literal: `x: {{- /* c */ -}} {{ (getSecretKey "a" "kube-system" "k") | b64enc }}` }],
+      }),
+    );
+    await table.virtual.create(
+      EXTERNAL_SECRETS,
+      'team',
+      externalSecret('rewritten', {
+        ...fromStore('fake'),
+        dataFrom: [
+          {
+            find: { name: { regexp: '.*' } },
+            rewrite: [{ transform: { template: `{{ env "AWS_SECRET" }}` } }],
+          },
+        ],
+      }),
+    );
+    // Strings, fields and comments naming it are no call of it.
+    await table.virtual.create(
+      EXTERNAL_SECRETS,
+      'team',
+      templated('benign', {
+        data: {
+          dsn: '{{ .password | upper }} {{ "getSecretKey" }} {{/* getSecretKey */}} {{ .getSecretKey }}',
+        },
+      }),
+    );
+    // A template kept in a ConfigMap (templateFrom) is judged as that ConfigMap is copied.
+    await table.virtual.create(Resources.configMaps, 'team', {
+      metadata: { name: 'tpl' },
+      data: { 'config.yaml': `token: {{ getSecretKey "x" "kube-system" "token" }}` },
+    });
+    await table.virtual.create(
+      EXTERNAL_SECRETS,
+      'team',
+      templated('from-configmap', {
+        templateFrom: [{ configMap: { name: 'tpl', items: [{ key: 'config.yaml' }] } }],
+      }),
+    );
+    await table.virtual.create(Resources.secrets, 'team', {
+      metadata: { name: 'tpl-secret' },
+      data: { t: Buffer.from('{{getSecretKey "x" "y" "z"}}').toString('base64') },
+    });
+    await table.virtual.create(
+      EXTERNAL_SECRETS,
+      'team',
+      templated('from-secret', { templateFrom: [{ secret: { name: 'tpl-secret', items: [{ key: 't' }] } }] }),
+    );
+    await settled(table);
+
+    for (const name of ['inline', 'literal', 'rewritten'])
+      expect(hostObject(table, EXTERNAL_SECRETS, hostName(name))).toBeUndefined();
+    expect(hostObject(table, Resources.configMaps, hostName('tpl'))).toBeUndefined();
+    expect(hostObject(table, Resources.secrets, hostName('tpl-secret'))).toBeUndefined();
+    expect(hostObject(table, EXTERNAL_SECRETS, hostName('benign'))).toBeDefined();
+    const said = events(table).join('\n');
+    expect(said).toContain('spec.target.template.data.kubeconfig is a template calling getSecretKey');
+    expect(said).toContain('spec.target.template.templateFrom[0].literal is a template calling getSecretKey');
+    expect(said).toContain('spec.dataFrom[0].rewrite[0].transform.template is a template calling env');
+    expect(said).toContain('data key "config.yaml" holds a template calling getSecretKey');
+    expect(said).toContain('data key "t" holds a template calling getSecretKey');
+
+    // One synced already that turns to it loses its copy: the host's ESO must not act on it.
+    const benign = table.virtual
+      .objects(EXTERNAL_SECRETS, 'team')
+      .find((o) => o.metadata?.name === 'benign')!;
+    await table.virtual.update(EXTERNAL_SECRETS, 'team', {
+      ...benign,
+      spec: { ...(benign.spec as object), target: { template: { data: { dsn: stealing } } } },
+    });
+    await settled(table);
+    expect(hostObject(table, EXTERNAL_SECRETS, hostName('benign'))).toBeUndefined();
+    expect(events(table).join('\n')).toContain('its host copy is removed');
+  });
+
   it("a SecretStore picking the host's ESO instance (spec.controller) is refused", async () => {
     const table = await externalSecretsTable();
     await table.virtual.create(STORES, 'team', {

@@ -106,6 +106,19 @@ const EXTERNAL_SECRET_ALLOWED_KEYS = [
 ];
 
 /**
+ * Where an ExternalSecret holds templates ESO renders on the host, with its own function map: from
+ * v0.20.2 to v1.1.1 that map had `getSecretKey`, which reads any Secret of the host cluster with
+ * ESO's credentials. Those of a templateFrom ConfigMap or Secret are judged when it is copied (see
+ * data-object.ts).
+ */
+const EXTERNAL_SECRET_TEMPLATES = [
+  'spec.target.template.data',
+  'spec.target.template.metadata',
+  'spec.target.template.templateFrom[].literal',
+  'spec.dataFrom[].rewrite[].transform.template',
+];
+
+/**
  * The creation policies the syncer's model holds: ESO writes the whole host Secret, which replaces the
  * tenant's. `Merge` (ESO adds its keys to a Secret that exists) and `None` (ESO writes nothing) would
  * have the host Secret the syncer makes, empty, replace the keys the tenant's Secret holds.
@@ -220,6 +233,7 @@ export function externalSecretsItems(raw: unknown, at: string): IntegrationItems
           : []),
       ],
       allowedKeys: EXTERNAL_SECRET_ALLOWED_KEYS,
+      templates: EXTERNAL_SECRET_TEMPLATES.map((path) => ({ path })),
       allowedValues: [
         ...EXTERNAL_SECRET_FORBIDDEN_PATHS.map((path) => ({ path, values: [], optional: true })),
         { path: 'spec.target.creationPolicy', values: CREATION_POLICIES, optional: true },
