@@ -8,6 +8,13 @@ import { specOf } from '../services/translate.ts';
 
 const SERVICES = Resources.services;
 const ENDPOINTS = Resources.endpoints;
+const ENDPOINT_SLICES = Resources.endpointSlices;
+/**
+ * Set on the Endpoints, as the API server sets it on its own: the slice is written here, and the
+ * mirroring controller would otherwise add one of its own (`kubernetes-<random>`) beside it.
+ */
+const SKIP_MIRROR_LABEL = 'endpointslice.kubernetes.io/skip-mirror';
+const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 /** The virtual API server's own Service and Endpoints. */
 export const KUBERNETES_NAMESPACE = 'default';
 export const KUBERNETES_NAME = 'kubernetes';
@@ -62,6 +69,34 @@ export function virtualApiEndpoints(
     if (ports) out.ports = ports.map((p) => ({ ...p, name: ports.length === 1 ? portName : p.name }));
     return [out];
   });
+}
+
+interface EndpointSliceBody {
+  addressType: 'IPv4' | 'IPv6';
+  endpoints: { addresses: string[]; conditions: { ready: boolean } }[];
+  ports: { name?: string; port: number; protocol?: string; appProtocol?: string }[];
+}
+
+/**
+ * The virtual EndpointSlice `default/kubernetes`, as the API server writes its own: the Endpoints'
+ * addresses of one family (the first address's; the API server's slice holds one family), ready or
+ * not, with their ports.
+ */
+export function virtualApiEndpointSlice(subsets: EndpointSubset[]): EndpointSliceBody {
+  const isV6 = (ip: string) => ip.includes(':');
+  const first = subsets.flatMap((s) => [...(s.addresses ?? []), ...(s.notReadyAddresses ?? [])])[0];
+  const addressType = first && isV6(first.ip) ? 'IPv6' : 'IPv4';
+  const sameFamily = (a: { ip: string }) => isV6(a.ip) === (addressType === 'IPv6');
+  const endpoints = subsets.flatMap((s) => [
+    ...(s.addresses ?? [])
+      .filter(sameFamily)
+      .map((a) => ({ addresses: [a.ip], conditions: { ready: true } })),
+    ...(s.notReadyAddresses ?? [])
+      .filter(sameFamily)
+      .map((a) => ({ addresses: [a.ip], conditions: { ready: false } })),
+  ]);
+  const ports = subsets[0]?.ports ?? [];
+  return { addressType, endpoints, ports };
 }
 
 /**
@@ -137,18 +172,74 @@ export function apiServiceKind(where: Placement): KindSpec {
     const current = ctx.related('virtual-endpoints')[0];
     const portName = specOf(service).ports?.[0]?.name ?? 'https';
     const subsets = virtualApiEndpoints(hostEndpoints, portName, specOf(host).ports?.[0]);
+    // The slice first: once the Endpoints say skip-mirror, the mirroring controller removes its own.
+    const sliceWritten = await syncEndpointSlice(ctx, subsets);
     if (!current) {
-      if (!subsets.length) return false;
+      if (!subsets.length) return sliceWritten;
       await ctx.virtual.create(ENDPOINTS, KUBERNETES_NAMESPACE, {
         apiVersion: 'v1',
         kind: 'Endpoints',
-        metadata: { name: KUBERNETES_NAME, namespace: KUBERNETES_NAMESPACE },
+        metadata: {
+          name: KUBERNETES_NAME,
+          namespace: KUBERNETES_NAMESPACE,
+          labels: { [SKIP_MIRROR_LABEL]: 'true' },
+        },
         subsets,
       });
       return true;
     }
-    if (sameJson(subsets, current.subsets ?? [])) return false;
-    await ctx.virtual.update(ENDPOINTS, KUBERNETES_NAMESPACE, { ...current, subsets });
+    const skipsMirror = current.metadata?.labels?.[SKIP_MIRROR_LABEL] === 'true';
+    if (sameJson(subsets, current.subsets ?? []) && skipsMirror) return sliceWritten;
+    await ctx.virtual.update(ENDPOINTS, KUBERNETES_NAMESPACE, {
+      ...current,
+      metadata: {
+        ...current.metadata,
+        labels: { ...current.metadata?.labels, [SKIP_MIRROR_LABEL]: 'true' },
+      },
+      subsets,
+    });
+    return true;
+  }
+
+  /** The virtual EndpointSlice `default/kubernetes`, from the same subsets as the Endpoints. */
+  async function syncEndpointSlice(ctx: ReconcileContext, subsets: EndpointSubset[]): Promise<boolean> {
+    const current = ctx.related('virtual-endpointslices')[0];
+    const body = virtualApiEndpointSlice(subsets);
+    if (!current) {
+      if (!body.endpoints.length) return false;
+      await ctx.virtual.create(ENDPOINT_SLICES, KUBERNETES_NAMESPACE, {
+        apiVersion: 'discovery.k8s.io/v1',
+        kind: 'EndpointSlice',
+        metadata: {
+          name: KUBERNETES_NAME,
+          namespace: KUBERNETES_NAMESPACE,
+          labels: { [SERVICE_NAME_LABEL]: KUBERNETES_NAME },
+        },
+        ...body,
+      });
+      return true;
+    }
+    const labelled = current.metadata?.labels?.[SERVICE_NAME_LABEL] === KUBERNETES_NAME;
+    const same =
+      current.addressType === body.addressType &&
+      sameJson(current.endpoints ?? [], body.endpoints) &&
+      sameJson(current.ports ?? [], body.ports);
+    if (labelled && same) return false;
+    // A slice's address type cannot change in place.
+    if (current.addressType !== body.addressType) {
+      await ctx.virtual.delete(ENDPOINT_SLICES, KUBERNETES_NAMESPACE, KUBERNETES_NAME, {
+        uid: current.metadata?.uid,
+      });
+      return true;
+    }
+    await ctx.virtual.update(ENDPOINT_SLICES, KUBERNETES_NAMESPACE, {
+      ...current,
+      metadata: {
+        ...current.metadata,
+        labels: { ...current.metadata?.labels, [SERVICE_NAME_LABEL]: KUBERNETES_NAME },
+      },
+      ...body,
+    });
     return true;
   }
 
@@ -199,6 +290,13 @@ export function apiServiceKind(where: Placement): KindSpec {
         cluster: 'virtual',
         type: ENDPOINTS,
         keys: (e) => (objectKey(e) === KUBERNETES_KEY ? [apiKey] : []),
+      },
+      {
+        name: 'virtual-endpointslices',
+        cluster: 'virtual',
+        type: ENDPOINT_SLICES,
+        scope: { namespace: KUBERNETES_NAMESPACE, fieldSelector: `metadata.name=${KUBERNETES_NAME}` },
+        keys: (s) => (objectKey(s) === KUBERNETES_KEY ? [apiKey] : []),
       },
     ],
     wanted: (ctx, host) => ctx.key === apiKey && host !== undefined,

@@ -45,6 +45,7 @@ const kubernetesService = (t: StateTable) =>
   t.virtual.objects(SVC, 'default').find((s) => s.metadata?.name === 'kubernetes');
 const kubernetesEndpoints = (t: StateTable) =>
   t.virtual.objects(EP, 'default').find((s) => s.metadata?.name === 'kubernetes');
+const kubernetesSlices = (t: StateTable) => t.virtual.objects(Resources.endpointSlices, 'default');
 
 describe('api-service state table', () => {
   it("with the chart's metrics port beside the API's: the virtual Endpoints hold the API's port only", async () => {
@@ -151,6 +152,93 @@ describe('api-service state table', () => {
     expect(
       (kubernetesEndpoints(table)!.subsets as { addresses: { ip: string }[] }[])[0]!.addresses[0]!.ip,
     ).toBe('10.244.0.9');
+  });
+
+  it('writes the EndpointSlice default/kubernetes as the API server does (the Endpoints skip mirroring), follows the host and reverts tenant edits', async () => {
+    const table = await start({
+      kinds: ['api-service'],
+      host: [
+        [SVC, hostApiService()],
+        [EP, hostApiEndpoints('10.244.0.7')],
+      ],
+      virtual: [[SVC, virtualKubernetes()]],
+    });
+    await table.settle();
+    const slice = () => {
+      const all = kubernetesSlices(table);
+      expect(all.map((s) => s.metadata?.name)).toEqual(['kubernetes']);
+      return all[0]!;
+    };
+    expect(slice()).toMatchObject({
+      metadata: { labels: { 'kubernetes.io/service-name': 'kubernetes' } },
+      addressType: 'IPv4',
+      endpoints: [{ addresses: ['10.244.0.7'], conditions: { ready: true } }],
+      ports: [{ name: 'https', port: 6443, protocol: 'TCP' }],
+    });
+    expect(kubernetesEndpoints(table)!.metadata?.labels).toEqual({
+      'endpointslice.kubernetes.io/skip-mirror': 'true',
+    });
+
+    // The API server's pod moves: the slice follows.
+    const hostEp = table.host.objects(EP, HOST_NS)[0]!;
+    await table.host.update(EP, HOST_NS, {
+      ...hostEp,
+      ...hostApiEndpoints('10.244.0.9'),
+      metadata: hostEp.metadata,
+    });
+    await table.settle();
+    expect(slice().endpoints).toEqual([{ addresses: ['10.244.0.9'], conditions: { ready: true } }]);
+
+    // A tenant points it elsewhere: put back.
+    await table.virtual.update(Resources.endpointSlices, 'default', {
+      ...slice(),
+      endpoints: [{ addresses: ['6.6.6.6'], conditions: { ready: true } }],
+    });
+    await table.settle();
+    expect(slice().endpoints).toEqual([{ addresses: ['10.244.0.9'], conditions: { ready: true } }]);
+
+    // Deleted: made again. And once in place, nothing more is written.
+    await table.virtual.delete(Resources.endpointSlices, 'default', 'kubernetes');
+    await table.settle();
+    expect(slice().endpoints).toEqual([{ addresses: ['10.244.0.9'], conditions: { ready: true } }]);
+    table.virtual.clearWrites();
+    table.host.clearWrites();
+    table.controllers.get('api-service')!.controller.enqueue(`${HOST_NS}/${VC}`);
+    await table.settle();
+    expect(table.writes()).toEqual([]);
+  });
+
+  it('an IPv6 API server gets an IPv6 slice; the Endpoints an earlier syncer left unlabelled get skip-mirror', async () => {
+    const table = await start({
+      kinds: ['api-service'],
+      host: [
+        [SVC, hostApiService()],
+        [EP, hostApiEndpoints('fd00:10:244::7')],
+      ],
+      virtual: [
+        [SVC, virtualKubernetes()],
+        [
+          EP,
+          {
+            metadata: { name: 'kubernetes', namespace: 'default' },
+            subsets: [
+              {
+                addresses: [{ ip: 'fd00:10:244::7' }],
+                ports: [{ name: 'https', port: 6443, protocol: 'TCP' }],
+              },
+            ],
+          },
+        ],
+      ],
+    });
+    await table.settle();
+    expect(kubernetesSlices(table)[0]).toMatchObject({
+      addressType: 'IPv6',
+      endpoints: [{ addresses: ['fd00:10:244::7'] }],
+    });
+    expect(kubernetesEndpoints(table)!.metadata?.labels?.['endpointslice.kubernetes.io/skip-mirror']).toBe(
+      'true',
+    );
   });
 
   it('a tenant re-creating default/kubernetes with another IP gets the host IP back', async () => {

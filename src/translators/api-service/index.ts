@@ -1,10 +1,11 @@
 import { defineKind } from '../../sync/kind.ts';
 import { apiServiceKind } from './api-service-kind.ts';
 
-/** Virtual `default/kubernetes` (Service and Endpoints) stands for the host Service of the virtual API. */
+/** Virtual `default/kubernetes` (Service, Endpoints, EndpointSlice) stands for the host Service of the virtual API. */
 export const apiServiceDescriptor = defineKind({
   name: 'api-service',
-  description: 'virtual default/kubernetes Service and Endpoints, from the host Service of the virtual API',
+  description:
+    'virtual default/kubernetes Service, Endpoints and EndpointSlice, from the host Service of the virtual API',
   defaultOn: true,
   fields: [],
   hostRbac: [
