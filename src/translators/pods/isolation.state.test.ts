@@ -601,6 +601,49 @@ describe('tenant isolation: a pod never reads a host object that is not its tena
     expect(debugNames()).toEqual(['dbg', 'dbg2', 'dbg3']);
   });
 
+  it("a debug container the pod security level refuses (kubectl debug's default profile) holds up neither another added with it nor a later one; each is told by name", async () => {
+    const t = await table([]);
+    await t.virtual.create(PODS, 'a', {
+      metadata: { name: 'web', namespace: 'a', uid: 'uid-web' },
+      spec: { containers: [{ name: 'c', image: 'nginx' }] },
+    });
+    await t.settle();
+    expect(hostPod(t, 'web', 'a')).toBeDefined();
+    const debugNames = () =>
+      (
+        (hostPod(t, 'web', 'a')?.spec as { ephemeralContainers?: { name: string }[] }).ephemeralContainers ??
+        []
+      ).map((c) => c.name);
+    const general = {
+      name: 'debugger-x1',
+      image: 'busybox',
+      securityContext: { capabilities: { add: ['SYS_PTRACE'] } },
+    };
+    await debugVirtualPod(t, 'a', 'web', [general]);
+    await t.settle();
+    expect(debugNames()).toEqual([]);
+    // Neither waits behind it: one added later, nor two added together.
+    await debugVirtualPod(t, 'a', 'web', [general, { name: 'dbg', image: 'busybox' }]);
+    await t.settle();
+    expect(debugNames()).toEqual(['dbg']);
+    await debugVirtualPod(t, 'a', 'web', [
+      general,
+      { name: 'dbg', image: 'busybox' },
+      { ...general, name: 'debugger-x2' },
+      { name: 'dbg2', image: 'busybox' },
+    ]);
+    await t.settle();
+    expect(debugNames()).toEqual(['dbg', 'dbg2']);
+    const refused = eventsOf(t, 'a', 'web')
+      .filter((e) => e.startsWith('SyncError'))
+      .sort();
+    expect(refused).toEqual([
+      expect.stringContaining('debug container "debugger-x1" not added:'),
+      expect.stringContaining('debug container "debugger-x2" not added:'),
+    ]);
+    expect(refused[0]).toContain('SYS_PTRACE');
+  });
+
   it('a debug container added while the pod waits for its copy follows the host pod through its subresource (a create carrying it is refused)', async () => {
     const t = await table();
     await t.virtual.create(PODS, 'a', mountingPod('web', 'a', 'later'));

@@ -1016,9 +1016,20 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       if (resize.failure) ctx.log.warn('in-place resize failed, trying again', { err: resize.failure });
       // Debug containers (`kubectl debug`) face the same checks as a new pod, before they are
       // translated: they name what this admission judged, however long the writes before theirs take.
-      const newDebug = new Set(newDebugContainerNames(virtualPod, latestHostPod));
-      const debugAdmission = newDebug.size ? hostAdmission(virtualPod, newDebug) : undefined;
-      const inNewDebugContainer = inDebugContainers(virtualPod, newDebug);
+      // Each new one is judged on its own: one refused (kubectl's default profile adds SYS_PTRACE,
+      // which the baseline level forbids) or waiting holds up neither the others nor later ones, and
+      // none can be taken back. Only the admitted ones are translated (debugPod).
+      const debugVerdicts = newDebugContainerNames(virtualPod, latestHostPod).map((name) => ({
+        name,
+        admission: hostAdmission(withDebugContainers(virtualPod, latestHostPod, [name]), new Set([name])),
+      }));
+      const admittedNames = debugVerdicts
+        .filter((v) => !v.admission.refusal && !v.admission.waiting.length)
+        .map((v) => v.name);
+      const newDebug = new Set(admittedNames);
+      const debugPod = withDebugContainers(virtualPod, latestHostPod, admittedNames);
+      const debugAdmission = newDebug.size ? hostAdmission(debugPod, newDebug) : undefined;
+      const inNewDebugContainer = inDebugContainers(debugPod, newDebug);
       const debugAdmitted = !!debugAdmission && !debugAdmission.refusal && !debugAdmission.waiting.length;
       // Nothing else of a running pod names an object (its volumes and containers cannot change): a
       // translation adding no debug container gives its references placeholders, never a name of the
@@ -1044,9 +1055,9 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       let update: HostPodUpdate;
       try {
         update = podUpdatesForHost(
-          asPod(virtualPod),
+          asPod(debugPod),
           asPod(latestHostPod),
-          translationContext(ctx, virtualPod, latestHostPod, hostNameOf),
+          translationContext(ctx, debugPod, latestHostPod, hostNameOf),
           (desired) => {
             // The resize record moves on only with the host's resources (see recordAfter); the
             // nameservers record stays what the pod was made with.
@@ -1124,21 +1135,33 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
           `debug container name(s) ${update.debugNamesTaken!.map((n) => `"${n}"`).join(', ')} already taken on the host pod by a container that is not this pod's: not added; use another name`,
         );
       }
+      for (const { name, admission } of debugVerdicts) {
+        if (admission.refusal)
+          await ctx.events.record(
+            virtualPod,
+            'Warning',
+            'SyncError',
+            `debug container "${name}" not added: ${admission.refusal.message}`,
+            { once: true },
+          );
+        else if (admission.waiting.length) {
+          // Its references are not copied yet: add it once they are (the copy's relation brings us
+          // back; the requeue only covers a copy whose event was missed).
+          await ctx.events.record(
+            virtualPod,
+            'Warning',
+            'DebugContainerWaiting',
+            `debug container "${name}" not added yet: ${admission.waiting.join('; ')}`,
+            { once: true },
+          );
+          requeueWithin(result, DEBUG_CONTAINER_WAIT_RECHECK_MS);
+        }
+      }
       if (debugAdmission?.refusal) {
+        // Each admitted alone, not together (a name both take): told, and tried again with the pod.
         await ctx.events.record(virtualPod, 'Warning', 'SyncError', debugAdmission.refusal.message, {
           once: true,
         });
-      } else if (debugAdmission?.waiting.length) {
-        // Its references are not copied yet: add it once they are (the copy's relation brings us
-        // back; the requeue only covers a copy whose event was missed).
-        await ctx.events.record(
-          virtualPod,
-          'Warning',
-          'DebugContainerWaiting',
-          `debug container(s) not added yet: ${debugAdmission.waiting.join('; ')}`,
-          { once: true },
-        );
-        requeueWithin(result, DEBUG_CONTAINER_WAIT_RECHECK_MS);
       } else if (update.ephemeralContainers && debugAdmitted) {
         // The writes above took a while: added only if every copy judged the pod's own still is, else
         // judged again soon (the copies' relations need not bring the pod back).
@@ -1146,7 +1169,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
         if (changed) {
           ctx.log.debug('debug containers judged again', { reason: changed });
           requeueWithin(result, 1000);
-        } else if (await writeDebugContainers(ctx, virtualPod, latestHostPod, update.ephemeralContainers))
+        } else if (await writeDebugContainers(ctx, debugPod, latestHostPod, update.ephemeralContainers))
           result.hostWritten = true;
       }
       const minted = await tokens.ensure(ctx, virtualPod, hostPod);
@@ -1166,6 +1189,23 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
     },
   };
   return spec;
+}
+
+/**
+ * The virtual pod with only these of its new debug containers (beside those whose names the host pod
+ * has: added before, or taken by another's, which podUpdatesForHost reports).
+ */
+function withDebugContainers(
+  virtualPod: KubeObject,
+  hostPod: KubeObject,
+  names: readonly string[],
+): KubeObject {
+  const all = asPod(virtualPod).spec?.ephemeralContainers;
+  if (!all?.length) return virtualPod;
+  const onHost = new Set((asPod(hostPod).spec?.ephemeralContainers ?? []).map((c) => c.name));
+  const kept = all.filter((c) => onHost.has(c.name) || names.includes(c.name));
+  if (kept.length === all.length) return virtualPod;
+  return { ...virtualPod, spec: { ...(virtualPod.spec as object), ephemeralContainers: kept } };
 }
 
 /** The virtual pod's debug containers its host pod does not have yet (by name, as podUpdatesForHost). */
