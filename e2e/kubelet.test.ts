@@ -420,7 +420,7 @@ describe('who the kubelet API serves', () => {
       spec: { containers: [{ name: 'main', image: 'busybox' }] },
     });
     const res = await kubeletGet(`/containerLogs/${ns}/intruder/main`, virtualAdmin());
-    expect(res.status).toBe(404);
+    expect(res.status).toBe(400);
     const viaApi = await onVirtual(['logs', 'intruder']);
     expect(viaApi.stdout).not.toContain('simulated container log');
     const intruder = await getObject<{ metadata: { labels?: Record<string, string> } }>('host', [

@@ -41,6 +41,21 @@ describe('resolvePodTarget', () => {
     expect([...target.containers].sort()).toEqual(['app', 'mine']);
   });
 
+  it("a pod without its host copy is a 400 saying so (kubectl logs prints a 400's text, not a 404's)", async () => {
+    const host = hostWith([]);
+    await expect(
+      resolvePodTarget(
+        { host },
+        where,
+        { ...virtualPod, metadata: { ...virtualPod.metadata, name: 'new' } },
+        {
+          namespace: 'team',
+          pod: 'new',
+        },
+      ),
+    ).rejects.toMatchObject({ status: 400, message: 'pod team/new is not running on the host yet' });
+  });
+
   it('a marker with another value proves nothing', async () => {
     const host = hostWith([{ name: 'mine', image: 'busybox', env: [{ ...marked, value: 'false' }] }]);
     const target = await resolvePodTarget({ host }, where, virtualPod, { namespace: 'team', pod: 'web' });

@@ -66,7 +66,9 @@ export async function resolvePodTarget(
     hostPod !== undefined &&
     ownedVirtualKey(hostPod, where, Resources.pods) === `${namespace}/${pod}` &&
     recordedVirtualUid(hostPod) === virtualPod.metadata?.uid;
-  if (!isCopy) throw new RouteError(404, `pod ${namespace}/${pod} is not running on the host yet`);
+  // A 400, as the API server answers for a container still waiting: a 404 from a kubelet reaches
+  // `kubectl logs` as a bare NotFound, without this text.
+  if (!isCopy) throw new RouteError(400, `pod ${namespace}/${pod} is not running on the host yet`);
   return {
     hostNamespace: where.hostNamespace,
     hostPod: name,

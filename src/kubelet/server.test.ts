@@ -379,6 +379,37 @@ describe("a host refusal about the syncer's own credentials", () => {
     );
   });
 
+  it.each([
+    ['container not found ("app")', 'container not found ("app")'],
+    [
+      'container app not found in pod web-x-team-x-vc_host-ns',
+      'container app not found in pod web_<host namespace>',
+    ],
+  ])(
+    "passes the kubelet's 500 for a container not running (%s) on, host names scrubbed; any other 500 stays in the log",
+    async (kubelets, told) => {
+      const refusal = (message: string) =>
+        JSON.stringify({ kind: 'Status', message, reason: 'InternalError', code: 500 });
+      let message = kubelets;
+      hostApi.onUpgrade = (_req, socket) => {
+        const body = refusal(message);
+        void socket.end(
+          `HTTP/1.1 500 Internal Server Error\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`,
+        );
+      };
+      const { port } = await startKubelet();
+      const answer = await exec(port);
+      if (!('status' in answer)) throw new Error('the exec was upgraded, not refused');
+      expect(answer.status).toBe(500);
+      expect((JSON.parse(answer.body) as { message: string }).message).toBe(told);
+      message = 'error dialing backend: dial tcp 10.1.2.3:10250: connect: connection refused';
+      expect(await exec(port)).toEqual({
+        status: 502,
+        body: "this request could not be served (the syncer's log has the cause)",
+      });
+    },
+  );
+
   it("passes another 4xx on (the request's own fault), host names scrubbed", async () => {
     hostApi.onRequest = (_req, res) => {
       res.writeHead(400, { 'content-type': 'application/json' });

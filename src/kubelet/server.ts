@@ -676,7 +676,8 @@ export class KubeletServer {
    * A host refusal (a non-2xx answer, read up to 64 KiB) as the caller may read it: a 4xx is about the
    * request (a container still waiting, no previous container) and passes with host names scrubbed;
    * a 5xx is the host's failure (a node proxy's dial error names node addresses), logged, the caller
-   * told only that it failed. So is a 401 or 403: it is about the syncer's own host credentials, and
+   * told only that it failed, but for the kubelet's word that the container is not there (yet): a 500
+   * too, about the tenant's own container, which tells it to wait or look at the container's state. So is a 401 or 403: it is about the syncer's own host credentials, and
    * its text names the syncer's host identity and what the host's RBAC lacks.
    */
   private async refusalForCaller(
@@ -691,6 +692,12 @@ export class KubeletServer {
       size += chunk.length;
     }
     const text = Buffer.concat(chunks).subarray(0, MAX_REFUSAL_BYTES).toString('utf8');
+    if (status >= 500 && isContainerState(statusMessageOf(text) ?? text))
+      return {
+        status,
+        body: scrubHostNames(text, this.opts),
+        contentType: hostRes.headers['content-type'] ?? 'text/plain',
+      };
     if (
       status >= 500 ||
       status === 401 ||
@@ -710,6 +717,19 @@ export class KubeletServer {
 }
 
 const MAX_REFUSAL_BYTES = 64 * 1024;
+
+/**
+ * The kubelet's answers, as 500s, to a session for a container that is not running (created a moment
+ * ago, crash-looping, finished): `container not found ("app")` for exec, `container app not found in
+ * pod <pod>_<namespace>` for attach, `pod not found ("<pod>_<namespace>")`. Nothing but names in them.
+ */
+const KUBELET_CONTAINER_STATES = [
+  /^container not found \("[A-Za-z0-9._-]*"\)$/,
+  /^container [A-Za-z0-9._-]+ not found in pod [A-Za-z0-9._-]+$/,
+  /^pod not found \("[A-Za-z0-9._-]*"\)$/,
+];
+const isContainerState = (message: string) =>
+  KUBELET_CONTAINER_STATES.some((state) => state.test(message.trim()));
 
 /**
  * Whether a host 403 is RBAC refusing the syncer's own identity (`User "..." cannot create resource
