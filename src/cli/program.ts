@@ -85,7 +85,7 @@ function addSettingOptions(command: Command): Command {
   return command;
 }
 
-/** The one validated config from the config file and the flags (flags win). */
+/** The one validated config from the config file and the flags (flags win; a malformed file value is refused all the same). */
 function configFrom(opts: Record<string, unknown>, options: BuildOptions = {}): SyncerConfig {
   const fileValues = typeof opts.config === 'string' ? readConfigFile(opts.config) : {};
   const flagValues: Record<string, unknown> = {};

@@ -292,36 +292,31 @@ describe('buildConfig: values', () => {
     });
   });
 
-  it('lets a good flag win over a bad file value of every kind', () => {
-    const badFile = {
-      ...required,
-      workers: 'many',
-      hostQps: -1,
-      leaderElect: 'yes',
-      requestTimeout: 30,
-      logFormat: 'xml',
-      sync: 5,
-      clusterDomain: 42,
-    };
-    const c = buildConfig(badFile, {
-      workers: '3',
-      hostQps: '9',
-      leaderElect: 'false',
-      requestTimeout: '1m',
-      logFormat: 'text',
-      sync: 'pods',
-      clusterDomain: 'example.org',
-    });
-    expect(c).toMatchObject({
-      workers: 3,
-      hostQps: 9,
-      leaderElect: false,
-      requestTimeoutMs: 60_000,
-      logFormat: 'text',
-      sync: ['pods'],
-      clusterDomain: 'example.org',
-    });
+  it('lets a flag win over a good file value', () => {
+    const c = buildConfig(
+      { ...required, workers: 2, sync: ['configmaps'], logFormat: 'json' },
+      { workers: '3', sync: 'pods', logFormat: 'text' },
+    );
+    expect(c).toMatchObject({ workers: 3, sync: ['pods'], logFormat: 'text' });
   });
+
+  it.each([
+    ['workers', 'many', '3'],
+    ['hostQps', -1, '9'],
+    ['leaderElect', 'yes', 'false'],
+    ['requestTimeout', 30, '1m'],
+    ['logFormat', 'xml', 'text'],
+    // vCluster's layout pasted in: taken silently, no custom resource would sync.
+    ['sync', { toHost: { customResources: {} } }, 'pods'],
+    ['clusterDomain', 42, 'example.org'],
+  ])(
+    "refuses a bad file value of %s though a flag overrides it, naming the file's field",
+    (key, bad, flag) => {
+      const err = errorOf(() => buildConfig({ ...required, [key]: bad }, { [key]: flag }));
+      expect(err.field).toBe(`config field '${key}'`);
+      if (key === 'sync') expect(err.message).toContain('customResources.toHost');
+    },
+  );
 
   it('trims strings and keeps explicit service names instead of deriving them', () => {
     const c = buildConfig(
@@ -412,7 +407,7 @@ describe('buildConfig: errors name the flag or the config field', () => {
     [{ requestTimeout: '0s' }, "config field 'requestTimeout'", 'positive duration'],
     [{ requestTimeout: '600h' }, "config field 'requestTimeout'", 'at most 596h'],
     [{ sync: [1, 2] }, "config field 'sync'", 'list of strings'],
-    [{ sync: { pods: true } }, "config field 'sync'", 'list of strings'],
+    [{ sync: { pods: true } }, "config field 'sync'", 'must be a list of kinds'],
     [{ 'host-qps': 5 }, 'host-qps', 'unknown config field'],
   ] as [Record<string, unknown>, string, string][])('file %j', (file, field, message) => {
     const err = errorOf(() => buildConfig({ ...required, ...file }, {}));

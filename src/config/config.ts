@@ -597,12 +597,27 @@ export function buildConfig(
   for (const key of Object.keys(fileValues)) {
     if (!known.has(key)) throw new ConfigError(key, `unknown config field (known: ${[...known].join(', ')})`);
   }
+  const sync = fileValues.sync;
+  if (sync !== null && typeof sync === 'object' && !Array.isArray(sync))
+    throw new ConfigError(
+      "config field 'sync'",
+      `must be a list of kinds (such as [pods, -events, "+ingresses"]), got a mapping (${shown(sync)}): vCluster's sync.toHost / sync.fromHost layout is read by the chart from vcluster.yaml values (docs/helm.md), and its custom resources go under customResources.toHost / fromHost here (docs/custom-resources.md)`,
+    );
   const out: Record<string, unknown> = {};
   const labels = new Map<string, string>();
   for (const field of FIELDS) {
     const fileKey = fileKeyOf(field.flag);
     const fromFlag = flagValues[fileKey];
-    const raw = fromFlag !== undefined ? fromFlag : fileValues[fileKey];
+    const fromFile = fileValues[fileKey];
+    // A file's value the flag overrides is checked all the same: a malformed one (vCluster's `sync`
+    // layout pasted in) would otherwise be taken silently for as long as the flag is given.
+    if (fromFlag !== undefined && fromFile !== undefined && fromFile !== null) {
+      const fileLabel = `config field '${fileKey}'`;
+      const fileValue = parseValue(field, fromFile, fileLabel);
+      const fileProblem = field.validate?.(fileValue as never);
+      if (fileProblem) throw new ConfigError(fileLabel, fileProblem);
+    }
+    const raw = fromFlag !== undefined ? fromFlag : fromFile;
     const label =
       fromFlag !== undefined
         ? `--${field.flag}`
