@@ -609,7 +609,7 @@ export class KindController implements SyncComponent {
           // it): another object could take the name and reach that pod. The new incarnation takes it
           // over in place instead; if it cannot (an immutable copy), the copy stays as it is.
           ctx.log.info(
-            `target belongs to an earlier incarnation but is kept (${kept}); updating it in place`,
+            `target belongs to an earlier incarnation but is kept (${kept}); taken over in place where it can be`,
           );
           result = merge(result, await spec.update(ctx, source, target));
         } else if (!target.metadata?.deletionTimestamp && this.mayDelete(target)) {

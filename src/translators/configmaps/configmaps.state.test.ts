@@ -164,6 +164,8 @@ const rows: Row[] = [
     ],
     expectHost: { [hostName('a', 'team')]: { k: 'old' } },
     expectWrites: [],
+    // Told: the pods made since wait for it (a Deployment's rollout would wait for ever).
+    expectEvent: 'SyncWaiting',
   },
   {
     // `s-x-b` in namespace `a` and `s` in namespace `b-x-a` have the same host name.
@@ -375,6 +377,37 @@ describe('configmaps state table', () => {
     expect(copy?.data).toEqual({ k: 'new' });
     expect(copy?.metadata?.labels).toMatchObject({ app: 'web', tier: 'db' });
     expect(copy?.metadata?.annotations).toMatchObject({ owner: 'alice' });
+  });
+
+  it('an immutable one re-created while a host pod mounts the old one: the tenant is told once which pods hold it, and the copy goes with them', async () => {
+    const [, pod] = hostPodMounting('a');
+    const holder: Seed = [
+      Resources.pods,
+      { ...pod, metadata: { ...pod.metadata, annotations: { 'vcluster.loft.sh/object-name': 'uses-a' } } },
+    ];
+    const table = await start({
+      kinds: ['configmaps'],
+      virtual: [virtualCm('a', 'team', { immutable: true, data: { k: 'new' } }), podUsing('a')],
+      host: [
+        [CM, { ...hostCm('a', 'team', { uid: 'old-uid', data: { k: 'old' } })[1], immutable: true }],
+        holder,
+      ],
+    });
+    await table.settle();
+    table.clock.advance(60_000);
+    await table.settle();
+    const told = table.virtual.objects(Resources.events).filter((e) => e.reason === 'SyncWaiting');
+    expect(told.map((e) => e.message)).toEqual([
+      expect.stringContaining(
+        'earlier content, which cannot change in place while pod(s) uses-a in this namespace mount it',
+      ),
+    ]);
+    expect(told[0]!.count ?? 1).toBe(1);
+    await table.host.delete(Resources.pods, HOST_NS, pod.metadata!.name!);
+    await table.settle();
+    table.clock.advance(60_000);
+    await table.settle();
+    expect(table.host.objects(CM, HOST_NS)[0]!.data).toEqual({ k: 'new' });
   });
 
   it("a pod's status changes do not re-reconcile the config maps it mounts; pods coming and going do", async () => {

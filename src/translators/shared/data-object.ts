@@ -2,7 +2,12 @@ import { TerminalError } from '../../controller/errors.ts';
 import type { Informer } from '../../informer/informer.ts';
 import type { KubeObject } from '../../kube/object.ts';
 import type { Pod } from '../../kube/types.ts';
-import { FORCE_SYNC_ANNOTATION, hostKeyForReservedLabel, MANAGED_BY_LABEL } from '../../naming/labels.ts';
+import {
+  FORCE_SYNC_ANNOTATION,
+  hostKeyForReservedLabel,
+  MANAGED_BY_LABEL,
+  OBJECT_NAME_ANNOTATION,
+} from '../../naming/labels.ts';
 import { DATA_COPY_DENIED_KEYS } from '../../naming/denied-metadata.ts';
 import { Resources, type ResourceType } from '../../kube/resources.ts';
 import { createHostCopy } from '../../sync/engine.ts';
@@ -189,6 +194,12 @@ export function dataObjectKind(opts: DataObjectOptions, where: Placement): KindS
     (hostPods?.store.byIndex(hostReferenceIndex, copy.metadata?.name ?? '').length ?? 0) > 0
       ? 'a host pod still mounts it'
       : keptFor.reduce<string | undefined>((why, check) => why ?? check(copy), undefined);
+  /** The virtual names of the host pods mounting a copy (they are the copy's namespace's). */
+  const hostPodsMounting = (copy: KubeObject): string[] =>
+    (hostPods?.store.byIndex(hostReferenceIndex, copy.metadata?.name ?? '') ?? [])
+      .map((pod) => pod.metadata?.annotations?.[OBJECT_NAME_ANNOTATION])
+      .filter((name): name is string => !!name)
+      .sort();
   const keysIn = (namespace: string) =>
     virtualObjects?.store.keys().filter((key) => key.startsWith(`${namespace}/`)) ?? [];
   /**
@@ -325,6 +336,18 @@ export function dataObjectKind(opts: DataObjectOptions, where: Placement): KindS
       // reach that pod. Until then an immutable copy stays as it is, but one of another type (a Helm
       // record's) gets what may change: its labels above all, by which Helm finds release records.
       const done = { ...result, ...(kept ? { requeueAfterMs: KEEP_WHILE_USED_RECHECK_MS } : {}) };
+      if (kept) {
+        // Silent, a Deployment's rollout would wait for ever: its new pods for the copy, the copy
+        // for its old pods to go (`kubectl replace --force` of an immutable object, a type changed).
+        const mounting = hostPodsMounting(host);
+        await ctx.events.record(
+          virtual,
+          'Warning',
+          'SyncWaiting',
+          `the host copy still holds this ${opts.type.kind}'s earlier ${typeChanged ? 'type' : 'content'}, which cannot change in place${mounting.length ? ` while pod(s) ${mounting.join(', ')} in this namespace mount it` : ` while ${kept}`}: pods made since that use it wait until those are gone (delete them, or give the new ${opts.type.kind} a name of its own)`,
+          { once: true },
+        );
+      }
       if (kept && !typeChanged) {
         ctx.log.debug(`immutable host copy not replaced yet: ${kept}`);
         return done;
