@@ -338,13 +338,18 @@ export function dataObjectKind(opts: DataObjectOptions, where: Placement): KindS
       const done = { ...result, ...(kept ? { requeueAfterMs: KEEP_WHILE_USED_RECHECK_MS } : {}) };
       if (kept) {
         // Silent, a Deployment's rollout would wait for ever: its new pods for the copy, the copy
-        // for its old pods to go (`kubectl replace --force` of an immutable object, a type changed).
+        // for its old pods to go (`kubectl replace --force` of an immutable object). A type that
+        // cannot change is told too: host controllers reading Secrets by type pass the copy by.
         const mounting = hostPodsMounting(host);
+        const holders = mounting.length ? `pod(s) ${mounting.join(', ')} in this namespace mount it` : kept;
+        const immutableHeld = host.immutable === true && payloadChanged;
         await ctx.events.record(
           virtual,
           'Warning',
           'SyncWaiting',
-          `the host copy still holds this ${opts.type.kind}'s earlier ${typeChanged ? 'type' : 'content'}, which cannot change in place${mounting.length ? ` while pod(s) ${mounting.join(', ')} in this namespace mount it` : ` while ${kept}`}: pods made since that use it wait until those are gone (delete them, or give the new ${opts.type.kind} a name of its own)`,
+          immutableHeld
+            ? `the host copy still holds this ${opts.type.kind}'s earlier content, which cannot change in place while ${holders}: pods made since that use it wait until those are gone (delete them, or give the new ${opts.type.kind} a name of its own)`
+            : `the host copy keeps this ${opts.type.kind}'s earlier type ${host.type ?? 'Opaque'}, which cannot change in place while ${holders} (its data is current): it gets type ${desired.type ?? 'Opaque'} once those are gone`,
           { once: true },
         );
       }
