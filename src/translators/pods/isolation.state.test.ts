@@ -3,6 +3,7 @@ import { Resources } from '../../kube/resources.ts';
 import { HOST_NS, stateTables, VC, type Seed, type StateTable } from '../../testing/state-table.ts';
 import { ABSENT_REFERENCE_PREFIX } from './reference-safety.ts';
 import { bundleName } from './token-bundles.ts';
+import { ApiError } from '../../kube/errors.ts';
 
 /** Starts a table for one test and stops it afterwards. */
 const start = stateTables();
@@ -599,6 +600,37 @@ describe('tenant isolation: a pod never reads a host object that is not its tena
     ]);
     await t.settle();
     expect(debugNames()).toEqual(['dbg', 'dbg2', 'dbg3']);
+  });
+
+  it('a pod whose Secret the host refuses to copy (a quota) is told after a grace, once, and runs once the copy is made', async () => {
+    const t = await table([secret('s', 'a', 'v')]);
+    let refusing = true;
+    t.host.mutateOnCreate('secrets', (created) => {
+      if (refusing && created.metadata?.name === hostName('s', 'a'))
+        throw new ApiError(
+          'host',
+          403,
+          undefined,
+          'secrets "s-x-a-x-vc" is forbidden: exceeded quota: q, requested: count/secrets=1',
+        );
+    });
+    await t.virtual.create(PODS, 'a', mountingPod('web', 'a', 's'));
+    await t.settle();
+    expect(eventsOf(t, 'a', 'web').filter((e) => e.startsWith('SyncWaiting'))).toEqual([]);
+    for (let i = 0; i < 6; i++) {
+      t.clock.advance(10_000);
+      await t.settle();
+    }
+    expect(hostPod(t, 'web', 'a')).toBeUndefined();
+    expect(eventsOf(t, 'a', 'web').filter((e) => e.startsWith('SyncWaiting'))).toEqual([
+      expect.stringContaining('Secret "s": waiting for its host copy'),
+    ]);
+    refusing = false;
+    for (let i = 0; i < 12 && !hostPod(t, 'web', 'a'); i++) {
+      t.clock.advance(30_000);
+      await t.settle();
+    }
+    expect(hostPod(t, 'web', 'a')).toBeDefined();
   });
 
   it("a debug container the pod security level refuses (kubectl debug's default profile) holds up neither another added with it nor a later one; each is told by name", async () => {

@@ -243,6 +243,8 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
     );
   /** Pods waiting for claims whose copies are away: told after a grace (see create). */
   const claimGrace = new CopyGrace();
+  /** Pods waiting for other copies (config maps, secrets, ...) that are away: told after a grace. */
+  const copyGrace = new CopyGrace();
   /** Resizes the host refused, per pod (see HostResizer). */
   let resizer: HostResizer;
   let judge: ReferenceJudge;
@@ -276,7 +278,13 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
   function hostAdmission(
     virtualPod: KubeObject,
     newDebugContainers?: ReadonlySet<string>,
-  ): { refusal?: TerminalError; waiting: string[]; claimsAway?: string[]; names: JudgedNames } {
+  ): {
+    refusal?: TerminalError;
+    waiting: string[];
+    claimsAway?: string[];
+    copiesAway?: string[];
+    names: JudgedNames;
+  } {
     const running = newDebugContainers !== undefined;
     // A running pod's own volumes and containers, and its debug containers on the host already,
     // cannot change and hold the names they were made with: only what the new debug containers name
@@ -324,6 +332,19 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       waiting: [
         ...verdicts.flatMap((v) =>
           v.verdict.state === 'waiting' && judgedNow(v.ref) ? [v.verdict.message] : [],
+        ),
+        ...classAndAccount.waiting,
+      ],
+      // Copies of objects that exist, on their way or refused by the host (a quota, an admission
+      // webhook): claims aside (claimsAway), and missing objects (told at once, see reportMissing).
+      copiesAway: [
+        ...verdicts.flatMap((v) =>
+          v.verdict.state === 'waiting' &&
+          !v.verdict.missing &&
+          v.ref.kind !== 'PersistentVolumeClaim' &&
+          judgedNow(v.ref)
+            ? [v.verdict.message]
+            : [],
         ),
         ...classAndAccount.waiting,
       ],
@@ -890,6 +911,17 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
         await ctx.events.record(virtualPod, 'Warning', 'FailedScheduling', claimsAway.join('; '), {
           once: true,
         });
+      // A copy a moment away is the usual start of a pod; one still away after a grace is told:
+      // refused by the host (a quota, an admission webhook), the pod would otherwise wait in silence.
+      const copiesAway = admission.copiesAway ?? [];
+      if (copyGrace.tell(ctx.key, ctx.clock.monotonicNow(), copiesAway, true))
+        await ctx.events.record(
+          virtualPod,
+          'Warning',
+          'SyncWaiting',
+          `not created on the host yet, waiting for: ${copiesAway.join('; ')} (the objects' own events say why their copies are not there)`,
+          { once: true },
+        );
       if (admission.waiting.length) {
         await reportMissing(ctx, virtualPod);
         throw new WaitingError(`waiting for references: ${admission.waiting.join('; ')}`);
