@@ -521,6 +521,23 @@ describe('Services', () => {
       60_000,
     );
     expect(nodePort).not.toBe(31777);
+    // The manifest asked for it: told, or a re-apply failing would be a mystery.
+    const [told] = await waitForEvents('virtual', ns, 'taken-port', 'NodePortTaken');
+    expect(told!.message).toContain(`31777 (port 80) in use in the host cluster`);
+    expect(told!.message).toContain(`the host's ${nodePort}`);
+
+    // So with a cluster IP the host holder has: the Service gets its host copy's, and is told.
+    const holderIP = (await getObject<Service>('host', ['service', 'holder', '-n', holder]))!.spec.clusterIP!;
+    await apply('virtual', {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'taken-ip', namespace: ns },
+      spec: { clusterIP: holderIP, selector: { app: 'x' }, ports: [{ port: 80 }] },
+    });
+    const { virtual: moved } = await aligned('taken-ip');
+    expect(moved.spec.clusterIP).not.toBe(holderIP);
+    const [ipTold] = await waitForEvents('virtual', ns, 'taken-ip', 'ClusterIPTaken');
+    expect(ipTold!.message).toContain(`cluster IP ${holderIP} is in use in the host cluster`);
 
     // An unmanaged host Service already has the name this one would get.
     await apply('host', {

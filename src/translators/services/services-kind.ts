@@ -43,7 +43,9 @@ import {
   recreatedVirtualService,
   specOf,
   withHostNodePorts,
+  type ServicePort,
 } from './translate.ts';
+import { clusterIPAskedFor, nodePortsAskedFor } from './asked-fields.ts';
 
 const SERVICES = Resources.services;
 const SLICES = Resources.endpointSlices;
@@ -191,6 +193,45 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
    * back to back; if the create fails the tenant's Service is put back as it was (with an IP of the
    * virtual cluster's choosing) so nothing of theirs is lost, and the re-create is retried.
    */
+  /**
+   * The virtual Service as the API server has it, with the managed fields the caches leave out (see
+   * asked-fields.ts); read only when its IP or node ports are to be replaced. The cached one if the
+   * read fails: nothing is told then.
+   */
+  async function withManagedFields(ctx: ReconcileContext, virtual: KubeObject): Promise<KubeObject> {
+    try {
+      const live = await ctx.virtual.get(SERVICES, ctx.virtualNamespace, ctx.virtualName);
+      return live.metadata?.uid === virtual.metadata?.uid ? live : virtual;
+    } catch {
+      return virtual;
+    }
+  }
+
+  /**
+   * Tells the tenant of node ports its manifest asked for that the Service is to carry no more (the
+   * host gave them to another of its Services): a re-apply would conflict, or take them back.
+   */
+  async function tellNodePortsTaken(
+    ctx: ReconcileContext,
+    virtual: KubeObject,
+    ports: ServicePort[] | undefined,
+  ): Promise<void> {
+    const asked = nodePortsAskedFor(virtual);
+    if (!asked.size) return;
+    const key = (p: ServicePort) => `${p.protocol ?? 'TCP'}/${p.port}`;
+    const given = new Map((ports ?? []).map((p) => [key(p), p.nodePort]));
+    const replaced = (specOf(virtual).ports ?? []).filter(
+      (p) => p.nodePort !== undefined && asked.has(key(p)) && given.get(key(p)) !== p.nodePort,
+    );
+    if (!replaced.length) return;
+    await ctx.events.record(
+      virtual,
+      'Warning',
+      'NodePortTaken',
+      `node port(s) ${replaced.map((p) => `${p.nodePort} (port ${p.port})`).join(', ')} in use in the host cluster, whose nodes serve every tenant's: the Service has the host's ${replaced.map((p) => given.get(key(p)) ?? 'none').join(', ')}; leave nodePort out of its manifest, or ask for a free one`,
+    );
+  }
+
   async function recreateVirtual(
     ctx: ReconcileContext,
     virtual: KubeObject,
@@ -207,6 +248,17 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
       throw new WaitingError(`waiting for cluster IP ${hostIP} to be freed in the virtual cluster`);
     }
     const replacement = recreatedVirtualService(virtual, host);
+    // Asked for by value (a manifest's clusterIP): the manifest now says an IP the Service cannot
+    // have, and a re-apply is refused; without a word the tenant would not know why.
+    const asked = await withManagedFields(ctx, virtual);
+    if (clusterIPAskedFor(asked))
+      await ctx.events.record(
+        virtual,
+        'Warning',
+        'ClusterIPTaken',
+        `cluster IP ${specOf(virtual).clusterIP} is in use in the host cluster, whose Services share the range: the Service is made again with ${hostIP}, its host copy's; leave spec.clusterIP out of its manifest (a cluster IP cannot change, so re-applying it is refused)`,
+      );
+    await tellNodePortsTaken(ctx, asked, specOf(replacement).ports);
     if (!specOf(virtual).selector) {
       const endpoints = await getIfExists(
         ctx.virtual,
@@ -597,6 +649,7 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
       const v = specOf(virtual);
       const ports = withHostNodePorts(v, specOf(latestHost));
       if (!sameJson(ports, v.ports)) {
+        await tellNodePortsTaken(ctx, await withManagedFields(ctx, virtual), ports);
         latest = await ctx.virtual.update(SERVICES, ctx.virtualNamespace, {
           ...virtual,
           spec: { ...v, ports },
