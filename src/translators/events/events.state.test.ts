@@ -105,6 +105,24 @@ describe('events state table', () => {
     });
   });
 
+  it("the kubelet's `name_namespace(uid)` of the host pod reads as the tenant's pod, with its UID", async () => {
+    const { virtual, host } = pair();
+    const [type, event] = hostEvent(hostPod, 'host-uid', `${hostPod}.backoff1`);
+    const backOff: Seed = [
+      type,
+      {
+        ...event,
+        reason: 'BackOff',
+        message: `Back-off restarting failed container app in pod ${hostPod}_${HOST_NS}(host-uid)`,
+      },
+    ];
+    const table = await run(virtual, [...host, backOff]);
+    await table.settle();
+    expect(virtualEvents(table).map((e) => e.message)).toEqual([
+      'Back-off restarting failed container app in pod web_team(v-uid)',
+    ]);
+  });
+
   it("copies a container's events only for the containers the tenant declared, not the host's sidecars or debug containers", async () => {
     const { virtual, host } = pair();
     const virtualPod = virtual[0]![1];

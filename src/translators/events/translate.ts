@@ -35,12 +35,21 @@ export function virtualEventFor(
   target: VirtualTarget,
   where: { vcName: string; hostNamespace: string },
 ): KubeObject {
-  // `<host namespace>/<host name>` (the scheduler's "Successfully assigned ns/pod to node") first, so
-  // the tenant reads its own namespace there, as vCluster shows it; then the bare name.
+  // The kubelet's `<name>_<namespace>(<uid>)` ("Back-off restarting failed container c in pod ..."),
+  // with the virtual pod's UID; `<host namespace>/<host name>` (the scheduler's "Successfully assigned
+  // ns/pod to node"), so the tenant reads its own namespace there, as vCluster shows it; then the
+  // bare name.
+  const hostUid = (hostEvent.involvedObject as { uid?: string } | undefined)?.uid;
+  const kubeletsHost = `${target.hostName}_${where.hostNamespace}`;
+  const kubelets = `${target.name}_${target.namespace}`;
   const rewrite = (text: unknown): string | undefined =>
     typeof text === 'string'
       ? scrubHostNames(
           text
+            .split(hostUid ? `${kubeletsHost}(${hostUid})` : kubeletsHost)
+            .join(hostUid ? `${kubelets}(${target.uid})` : kubelets)
+            .split(kubeletsHost)
+            .join(kubelets)
             .split(`${where.hostNamespace}/${target.hostName}`)
             .join(`${target.namespace}/${target.name}`)
             .split(target.hostName)
