@@ -891,8 +891,10 @@ export class KindController implements SyncComponent {
    */
   private async reportRetried(key: string, err: unknown, failuresBefore: number): Promise<void> {
     // Once per run of failures: an outage of the host failing every key must not become a write per
-    // key and retry to the virtual cluster.
-    if (failuresBefore !== 1 || !isApiError(err) || this.sourceSide !== 'virtual') return;
+    // key and retry to the virtual cluster. A conflict only at the third in a row: two come of an
+    // ordinary race (a tenant's resize, the kubelet's status and the syncer's write up).
+    if (!isApiError(err) || this.sourceSide !== 'virtual') return;
+    if (failuresBefore !== (err.kind === 'conflict' ? 2 : 1)) return;
     // The host's refusal (a quota, a policy) is told in its own words already (see reconcile).
     if (err.kind === 'forbidden' && err.cluster === 'host') return;
     const virtual = this.sourceInformer?.store.get(key);
