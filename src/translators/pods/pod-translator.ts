@@ -235,6 +235,8 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
    * deletion asks the host first (a deletion otherwise reads only the cache). Entries go with the pod.
    */
   const unmarkedHostPods = new Set<string>();
+  /** Terminating pods whose host copies this process saw while they were deleted (see create). */
+  const goingWithTheirCopies = new LRUCache<string, true>({ maxSize: 10_000, sizeCalculation: () => 1 });
   const unmarkedHostPodError = (ctx: ReconcileContext) =>
     new TerminalError(
       `its host pod ${ctx.hostName} is still there but no longer marked as this pod's copy (its vcluster.loft.sh/managed-by label or object annotations were changed on the host): the pod is kept, and not synced until they are put back`,
@@ -848,10 +850,17 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       const virtualPod = source!;
       if (virtualPod.metadata?.deletionTimestamp) {
         // Its host pod was found without the syncer's marks (see below): it may run on, which the
-        // tenant must not be told is over; it stays Terminating until the marks are back.
-        if (unmarkedHostPods.has(ctx.key) && (await hostPodOf(ctx, virtualPod)) === 'unmarked')
+        // tenant must not be told is over; it stays Terminating until the marks are back. That is
+        // remembered in memory only: a pod that ran, whose copy this process did not see go, is
+        // asked of the host too (after a restart, or on the replica that has just taken the lease).
+        const ran = !!(virtualPod.status as { startTime?: string } | undefined)?.startTime;
+        const ask = unmarkedHostPods.has(ctx.key) || (ran && !goingWithTheirCopies.has(ctx.key));
+        if (ask && (await hostPodOf(ctx, virtualPod)) === 'unmarked') {
+          unmarkedHostPods.add(ctx.key);
           throw unmarkedHostPodError(ctx);
+        }
         unmarkedHostPods.delete(ctx.key);
+        goingWithTheirCopies.delete(ctx.key);
         // Being deleted and nothing runs on the host: finish the deletion for the missing kubelet.
         await deletePod(ctx, 'virtual', virtualPod, 0);
         return { virtualWritten: true };
@@ -975,6 +984,9 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       const virtualPod = source!;
       if (virtualPod.metadata?.deletionTimestamp) {
         const result: SyncResult = {};
+        // Its host copy goes as the syncer's own doing (or the host's): once gone, the deletion is
+        // finished without asking the host again (see create).
+        goingWithTheirCopies.set(ctx.key, true);
         if (!hostPod.metadata?.deletionTimestamp) {
           await deletePod(ctx, 'host', hostPod, virtualPod.metadata.deletionGracePeriodSeconds);
           result.hostWritten = true;

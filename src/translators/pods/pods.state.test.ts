@@ -1098,6 +1098,51 @@ describe('pods state table', () => {
     expect(virtualPods()).toEqual([]);
   });
 
+  it('a pod kept Terminating for its unmarked host pod stays so across a restart (or a new leader): the host is asked, not the cache', async () => {
+    const first = await start({
+      kinds: ['pods'],
+      virtual: [...infrastructure.virtual, virtualPod('web', { spec: { nodeName: 'node-1' } })],
+      host: infrastructure.host,
+      podGraceful: true,
+      virtualPodGraceful: true,
+    });
+    await first.settle();
+    const onHost = () => hostPods(first).find((p) => p.metadata?.name === hostPodName('web'))!;
+    await first.host.update(
+      PODS,
+      HOST_NS,
+      { ...onHost(), status: { phase: 'Running', startTime: '2026-11-30T11:00:00Z' } },
+      { subresource: 'status' },
+    );
+    await first.settle();
+    const { ['vcluster.loft.sh/managed-by']: _managed, ...unmarked } = onHost().metadata!.labels!;
+    await first.host.update(PODS, HOST_NS, {
+      ...onHost(),
+      metadata: { ...onHost().metadata, labels: unmarked },
+    });
+    await first.settle();
+    await first.virtual.delete(PODS, 'team', 'web', { gracePeriodSeconds: 30 });
+    await first.settle();
+    const terminating = first.virtual.objects(PODS, 'team')[0]!;
+    expect(terminating.metadata?.deletionTimestamp).toBeDefined();
+
+    // What the next process finds: the pod Terminating, its host pod running without the marks.
+    const restarted = await start({
+      kinds: ['pods'],
+      virtual: [...infrastructure.virtual, [PODS, terminating]],
+      host: [...infrastructure.host, [PODS, onHost()]],
+      podGraceful: true,
+      virtualPodGraceful: true,
+    });
+    await restarted.settle();
+    restarted.clock.advance(60_000);
+    await restarted.settle();
+    expect(restarted.virtual.objects(PODS, 'team').map((p) => p.metadata?.name)).toEqual(['web']);
+    expect(restarted.virtual.objects(Resources.events, 'team').map((e) => e.message)).toContainEqual(
+      expect.stringContaining('no longer marked as this pod'),
+    );
+  });
+
   it("an eviction's DisruptionTarget, set by the virtual control plane, stays on the virtual pod while the host's status comes up", async () => {
     const table = await start({
       kinds: ['pods'],
