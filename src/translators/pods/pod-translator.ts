@@ -51,6 +51,7 @@ import { CLASS_WITHHELD_REASON, hostClassSelectorOf } from '../shared/from-host.
 import { podDifferences } from './differences.ts';
 import { podPolicyViolations } from './pod-policy.ts';
 import { missingReferenceMessage, missingReferences } from './references.ts';
+import { HostNamespaceProbe } from './host-namespace-probe.ts';
 import { serviceLinkEnv } from './service-env.ts';
 import { parseToleration } from '../shared/tolerations.ts';
 import { TokenBundles } from './token-bundles.ts';
@@ -218,6 +219,8 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
   /** The host pods this syncer made (the kind's own host cache). */
   let hostPodCache: Informer<KubeObject> | undefined;
   let tokenBundles: TokenBundles | undefined;
+  /** Whether the host namespace is being deleted (see create); made in setup. */
+  let namespaceProbe: HostNamespaceProbe | undefined;
   /** Says once a minute at most that the host namespace lacks the virtual API's Service (see create). */
   const notOurNamespace = {
     lastMs: -Infinity,
@@ -227,6 +230,15 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       this.lastMs = now;
       ctx.log.warn(
         `the host namespace has no Service ${where.virtualApiService} (--virtual-api-service): pods that ran are not taken for gone there, nor deleted; check --host-namespace and the host kubeconfig`,
+      );
+    },
+    lastGoingMs: -Infinity,
+    warnGoing(ctx: ReconcileContext, state: 'terminating' | 'missing'): void {
+      const now = ctx.clock.monotonicNow();
+      if (now - this.lastGoingMs < 60_000) return;
+      this.lastGoingMs = now;
+      ctx.log.warn(
+        `the host namespace ${state === 'missing' ? 'is gone' : 'is being deleted'}: pods that ran are not taken for gone there, nor deleted`,
       );
     },
   };
@@ -742,6 +754,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
     ],
 
     setup(env: SyncEnvironment, kinds) {
+      namespaceProbe = new HostNamespaceProbe(env.host, env.hostNamespace, env.clock);
       const managed = { namespace: env.hostNamespace, labelSelector: `${MANAGED_BY_LABEL}=${env.vcName}` };
       judge = new ReferenceJudge(
         referenceTargets(kinds, (peer) => ({
@@ -889,6 +902,17 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
           notOurNamespace.warn(ctx);
           throw new WaitingError(
             'its host pod is not there, in a host namespace without the virtual API service',
+            {
+              retryAfterMs: NOT_OUR_NAMESPACE_RECHECK_MS,
+            },
+          );
+        }
+        // Nor is a host namespace being deleted: its pods go before its Services do.
+        const namespaceState = await namespaceProbe!.state();
+        if (namespaceState === 'terminating' || namespaceState === 'missing') {
+          notOurNamespace.warnGoing(ctx, namespaceState);
+          throw new WaitingError(
+            `its host pod is not there, in a host namespace that is ${namespaceState === 'missing' ? 'gone' : 'being deleted'}`,
             {
               retryAfterMs: NOT_OUR_NAMESPACE_RECHECK_MS,
             },

@@ -544,6 +544,46 @@ describe('pods state table', () => {
     expect(table.virtual.objects(PODS, 'team')).toEqual([]);
   });
 
+  it('pods that ran are not deleted while the host namespace is being deleted (its pods go before its Services); once it is not, they are', async () => {
+    const ran = (name: string) =>
+      virtualPod(name, {
+        spec: { nodeName: 'node-1' },
+        status: { phase: 'Running', startTime: '2026-11-30T11:00:00Z' },
+      });
+    const table = await start({
+      kinds: ['pods'],
+      virtual: [...infrastructure.virtual, ran('a'), ran('b')],
+      host: infrastructure.host,
+    });
+    let terminating = true;
+    const refusal = () =>
+      new ApiError(
+        'host',
+        403,
+        {
+          reason: 'Forbidden',
+          message: `configmaps "vsyncer-namespace-probe" is forbidden: unable to create new content in namespace ${HOST_NS} because it is being terminated`,
+          details: {
+            causes: [{ reason: 'NamespaceTerminating', message: `namespace ${HOST_NS} is being terminated` }],
+          },
+        },
+        'forbidden',
+      );
+    table.host.mutateOnCreate('configmaps', () => {
+      if (terminating) throw refusal();
+    });
+    await table.settle();
+    table.clock.advance(60_000);
+    await table.settle();
+    expect(table.virtual.objects(PODS, 'team').map((p) => p.metadata?.name)).toEqual(['a', 'b']);
+    expect(podWrites(table)).toEqual([]);
+    // Its deletion stopped (a finalizer removed, the namespace kept): judged as ever.
+    terminating = false;
+    table.clock.advance(30_000);
+    await table.settle();
+    expect(table.virtual.objects(PODS, 'team')).toEqual([]);
+  });
+
   it('a virtual pod created with nodeName preset (never ran) is synced, not deleted', async () => {
     const table = await podTable([virtualPod('web', { spec: { nodeName: 'node-1' } })]);
     await table.settle();
