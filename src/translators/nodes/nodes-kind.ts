@@ -99,6 +99,7 @@ export function nodesKind(
    */
   const countsOthersPods = options.virtualScheduler === true && options.syncRealNodes;
   let cachedVersion: string | undefined;
+  const fight = new NodeWriteFight();
 
   /** The virtual API server's version, so fake nodes report the kubelet version tenants expect. */
   async function kubeletVersion(ctx: ReconcileContext): Promise<string> {
@@ -222,6 +223,11 @@ export function nodesKind(
     },
 
     async update(ctx, hostNode, current): Promise<SyncResult> {
+      const pause = fight.pauseMs(ctx.key, ctx.clock.monotonicNow());
+      if (pause !== undefined) {
+        fight.warn(ctx);
+        return { requeueAfterMs: pause };
+      }
       const desired = withTenantNodeSpec(
         kubeletEndpoint
           ? await desiredNode(ctx, hostNode, current)
@@ -240,9 +246,49 @@ export function nodesKind(
         wrote = true;
       }
       if (await syncStatus(ctx, desired, latest)) wrote = true;
+      if (wrote) fight.wrote(ctx.key, ctx.clock.monotonicNow());
       return wrote ? { virtualWritten: true } : {};
     },
   };
+}
+
+/**
+ * A node written again and again, its changes undone each time by another writer: a second syncer
+ * run against the same virtual cluster without --leader-elect (each advertises its own kubelet port),
+ * or a controller of the tenant's that edits nodes. Neither would ever give way: past
+ * NODE_WRITES_PER_WINDOW writes of one node in NODE_WRITE_WINDOW_MS, the node is written once per
+ * window at most, and the operator told, rather than the virtual API server written to without end.
+ */
+const NODE_WRITE_WINDOW_MS = 10_000;
+const NODE_WRITES_PER_WINDOW = 10;
+
+class NodeWriteFight {
+  private readonly writes = new Map<string, number[]>();
+  private lastWarnMs = -Infinity;
+
+  wrote(key: string, nowMs: number): void {
+    const recent = (this.writes.get(key) ?? []).filter((at) => nowMs - at < NODE_WRITE_WINDOW_MS);
+    recent.push(nowMs);
+    this.writes.set(key, recent);
+  }
+
+  /** How long to wait before writing this node again, or undefined to write now. */
+  pauseMs(key: string, nowMs: number): number | undefined {
+    const recent = (this.writes.get(key) ?? []).filter((at) => nowMs - at < NODE_WRITE_WINDOW_MS);
+    if (recent.length) this.writes.set(key, recent);
+    else this.writes.delete(key);
+    if (recent.length < NODE_WRITES_PER_WINDOW) return undefined;
+    return Math.max(1, recent[0]! + NODE_WRITE_WINDOW_MS - nowMs);
+  }
+
+  warn(ctx: ReconcileContext): void {
+    const now = ctx.clock.monotonicNow();
+    if (now - this.lastWarnMs < 60_000) return;
+    this.lastWarnMs = now;
+    ctx.log.warn(
+      `virtual node ${ctx.key} was written ${NODE_WRITES_PER_WINDOW} times in ${NODE_WRITE_WINDOW_MS / 1000} s, each change undone by another writer: is a second syncer running against this virtual cluster without --leader-elect? Writing it once per ${NODE_WRITE_WINDOW_MS / 1000} s at most meanwhile`,
+    );
+  }
 }
 
 /** The host nodes' informers given withoutUnshownStatus: each gets it once, whichever kinds read it. */

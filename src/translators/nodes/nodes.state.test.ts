@@ -371,6 +371,34 @@ describe('nodes state table', () => {
     expect(virtualNodes(table)[0]?.metadata?.annotations?.['example.com/rack']).toBe('r2');
   });
 
+  it('a node whose changes another writer keeps undoing (a second syncer without --leader-elect) is written once per 10 s at most, not without end', async () => {
+    const table = await start({
+      kinds: ['nodes'],
+      flags: { syncRealNodes: 'true' },
+      virtual: [podOn('n1')],
+      host: [hostNode('n1', { zone: 'a' })],
+    });
+    await table.settle();
+    const undo = async () => {
+      const copy = virtualNodes(table)[0]!;
+      await table.virtual.update(NODES, '', {
+        ...copy,
+        metadata: { ...copy.metadata, labels: { ...copy.metadata!.labels, zone: 'other' } },
+      });
+      await table.settle();
+    };
+    table.virtual.clearWrites();
+    for (let i = 0; i < 30; i++) await undo();
+    const ours = () => nodeWrites(table).filter((w) => w === 'virtual: update nodes n1').length;
+    // Each undo is itself an update: the syncer's own are the rest.
+    expect(ours() - 30).toBe(10);
+    expect(virtualNodes(table)[0]?.metadata?.labels?.zone).toBe('other');
+    // Once the window has passed, it is written again.
+    table.clock.advance(10_000);
+    await table.settle();
+    expect(virtualNodes(table)[0]?.metadata?.labels?.zone).toBe('a');
+  });
+
   it('real nodes: nothing of the copy says where the host node is or which machine it is', async () => {
     const [type, node] = hostNode(
       'n1',
