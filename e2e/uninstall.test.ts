@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hostName } from '../src/naming/names.ts';
+import { builtinKinds } from '../src/translators/index.ts';
 import { runVsyncerCheck } from '../test/harness/check.ts';
 import { testClusters, waitFor } from '../test/harness/clusters.ts';
 import { apply, createTenantNamespace, getObject, mustKubectl, type List } from '../test/harness/objects.ts';
@@ -104,6 +105,46 @@ describe('--set-owner and --kubeconfig-secret (helm install and uninstall)', () 
       `error: --virtual-api-service: host Service ${hostNs}/${other} does not exist; --set-owner makes it the owner`,
     );
   }, 60_000);
+
+  it('waits while --host-namespace does not exist, saying so in the log and /readyz, and syncs once it does', async () => {
+    const late = uniqueName('late');
+    const lateNs = `host-${late}`;
+    // Events only: a second syncer of the shared virtual cluster must not sync its pods too.
+    const waiting = await startSyncer({
+      name: late,
+      hostNamespace: lateNs,
+      args: [
+        `--sync=${builtinKinds()
+          .defaults()
+          .filter((k) => k !== 'events')
+          .map((k) => `-${k}`)
+          .join(',')}`,
+      ],
+      waitReady: false,
+    });
+    try {
+      await waitFor(
+        'the syncer to say the host namespace does not exist',
+        async () => waiting.logs().includes(`the host namespace ${lateNs} does not exist (--host-namespace)`),
+        30_000,
+      );
+      const readyz = await fetch(`${waiting.metricsUrl}/readyz`);
+      expect(readyz.status).toBe(503);
+      expect(await readyz.text()).toContain(`host namespace ${lateNs} does not exist`);
+      // Nothing was tried in the meantime: no tenant object told of a failed create.
+      expect(waiting.logs()).not.toContain('SyncError');
+      await prepareHostNamespace(late, lateNs);
+      await waitFor(
+        'the syncer to start syncing',
+        async () => (await fetch(`${waiting.metricsUrl}/readyz`)).status === 200,
+        90_000,
+      );
+      expect(waiting.logs()).toContain(`the host namespace ${lateNs} is there now`);
+    } finally {
+      await waiting.stop();
+      await mustKubectl('host', ['delete', 'namespace', lateNs, '--wait=false']).catch(() => undefined);
+    }
+  }, 180_000);
 
   it('leaves an unlabelled Secret of the kubeconfig’s name untouched, says so, and syncs on', async () => {
     const before = (await hostObject<Secret>('secret', secretName))!;

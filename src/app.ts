@@ -40,6 +40,8 @@ import { EventRecorder } from './sync/event-recorder.ts';
 import { startOnceFilled, type CacheReader } from './sync/start-once-filled.ts';
 import type { SyncEnvironment } from './sync/kind.ts';
 import { OwnerService } from './sync/owner-service.ts';
+import { HostNamespaceProbe } from './kube/host-namespace-probe.ts';
+import { StoppableBackoff } from './util/stoppable-backoff.ts';
 import { userWithTokenFile } from './kube/token-file-auth.ts';
 import { warnOfCollidingNeighbours } from './sync/neighbours.ts';
 import { builtinKinds } from './translators/index.ts';
@@ -83,6 +85,9 @@ export class SyncerApp {
   private readonly apiPassthrough: ApiPassthrough | undefined;
   private readonly metricsApiRegistration: MetricsApiRegistration;
   private readonly owner: OwnerService | undefined;
+  /** Whether --host-namespace is there; asked before anything syncs (see waitForHostNamespace). */
+  private readonly hostNamespace: HostNamespaceProbe;
+  private hostNamespaceMissing = false;
   private readonly kubeconfigExporters: KubeconfigExporter[];
   private readonly corednsBootstrap: MissingObjectCreator | undefined;
   private readonly corednsConfig: CorednsConfigKeeper | undefined;
@@ -118,6 +123,19 @@ export class SyncerApp {
     });
     // Every create of the syncer's in its host namespace goes through this one client (the kinds'
     // copies, host pods, token secrets, the exported kubeconfig): --set-owner decorates it there.
+    // Its own client: a dry run made through the write-guarded one is refused before this replica leads.
+    this.hostNamespace = new HostNamespaceProbe(
+      new RestClient({
+        name: 'host',
+        kubeConfig: hostKubeConfig,
+        qps: 5,
+        burst: 10,
+        requestTimeoutMs: config.requestTimeoutMs,
+        clock,
+      }),
+      config.hostNamespace,
+      clock,
+    );
     let host: ClusterClient = hostRest;
     if (config.setOwner) {
       const owner = new OwnerService(hostRest, config.hostNamespace, config.virtualApiService);
@@ -456,6 +474,7 @@ export class SyncerApp {
         target: this.apiPassthrough.target,
       });
     }
+    await this.waitForHostNamespace();
     // Before anything syncs: no object may be created without its owner, and a missing Service is a
     // configuration error the operator sees at once (the process exits 2).
     if (this.owner) {
@@ -490,6 +509,26 @@ export class SyncerApp {
     }
   }
 
+  /**
+   * Waits, before anything syncs, while the host namespace does not exist (a wrong --host-namespace,
+   * or one not made yet): every create there would fail, each told to the tenant as a SyncError. The
+   * operator is told instead, and /readyz says so.
+   */
+  private async waitForHostNamespace(): Promise<void> {
+    const { config, logger } = this.opts;
+    const backoff = new StoppableBackoff(this.opts.clock ?? realClock, 1_000, 30_000);
+    while (!this.stopping && (await this.hostNamespace.state()) === 'missing') {
+      if (!this.hostNamespaceMissing)
+        logger.error(
+          `the host namespace ${config.hostNamespace} does not exist (--host-namespace): nothing is synced until it does; waiting for it`,
+        );
+      this.hostNamespaceMissing = true;
+      await backoff.wait();
+    }
+    if (this.hostNamespaceMissing) logger.info(`the host namespace ${config.hostNamespace} is there now`);
+    this.hostNamespaceMissing = false;
+  }
+
   /** What keeps /readyz from answering ok: every cache not full yet, and what it holds up. */
   notReady(): string[] {
     const waiting = this.informers
@@ -499,6 +538,8 @@ export class SyncerApp {
           `informer ${u.informer} not synced` + (u.heldUp.length ? ` (holds up ${u.heldUp.join(', ')})` : ''),
       );
     if (this.owner && !this.owner.resolvedYet) waiting.unshift('owner Service (--set-owner) not read yet');
+    if (this.hostNamespaceMissing)
+      waiting.unshift(`host namespace ${this.opts.config.hostNamespace} does not exist (--host-namespace)`);
     return waiting;
   }
 

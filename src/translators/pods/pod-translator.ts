@@ -51,7 +51,7 @@ import { CLASS_WITHHELD_REASON, hostClassSelectorOf } from '../shared/from-host.
 import { podDifferences } from './differences.ts';
 import { podPolicyViolations } from './pod-policy.ts';
 import { missingReferenceMessage, missingReferences } from './references.ts';
-import { HostNamespaceProbe } from './host-namespace-probe.ts';
+import { HostNamespaceProbe } from '../../kube/host-namespace-probe.ts';
 import { serviceLinkEnv } from './service-env.ts';
 import { parseToleration } from '../shared/tolerations.ts';
 import { TokenBundles } from './token-bundles.ts';

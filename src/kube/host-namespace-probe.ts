@@ -1,7 +1,7 @@
-import type { Clock } from '../../util/clock.ts';
-import type { ClusterClient } from '../../kube/client.ts';
-import { isApiError, isNamespaceTerminating, isNotFoundNaming } from '../../kube/errors.ts';
-import { Resources } from '../../kube/resources.ts';
+import type { Clock } from '../util/clock.ts';
+import type { ClusterClient } from './client.ts';
+import { isApiError, isNamespaceTerminating, isNotFoundNaming } from './errors.ts';
+import { Resources } from './resources.ts';
 
 /**
  * Whether the host namespace is there to run pods in: a namespace being deleted has its pods removed
