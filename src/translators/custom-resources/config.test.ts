@@ -333,6 +333,24 @@ describe('customResources config', () => {
       "'customResources.toHost[0].urls[0].scheme': unknown field (known: path)",
     ],
     [
+      'holdsTemplates on a Service reference',
+      {
+        toHost: [
+          { resource: 'a.b.io/v1', references: [{ path: 'spec.s', kind: 'Service', holdsTemplates: true }] },
+        ],
+      },
+      "'customResources.toHost[0].references[0].holdsTemplates': only a Secret or ConfigMap",
+    ],
+    [
+      'holdsTemplates not a boolean',
+      {
+        toHost: [
+          { resource: 'a.b.io/v1', references: [{ path: 'spec.s', kind: 'Secret', holdsTemplates: 'yes' }] },
+        ],
+      },
+      "'customResources.toHost[0].references[0].holdsTemplates': must be true or false",
+    ],
+    [
       'a template path under metadata',
       { toHost: [{ resource: 'a.b.io/v1', templates: [{ path: 'metadata.annotations' }] }] },
       "'customResources.toHost[0].templates[0].path'",

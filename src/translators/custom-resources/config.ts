@@ -100,6 +100,13 @@ export interface CustomResourceReference {
    * controller reference to the tenant's object, so that the tenant's cluster does the same.
    */
   ownedWhen?: ReferenceCondition;
+  /**
+   * Secrets and ConfigMaps only: the object holds templates the host's controller renders (ESO's
+   * `templateFrom`). It must be a copy of the tenant's own object (never a Secret a host controller
+   * fills, whose content no one checks), and none of its values may name a function that reads
+   * beyond it (see go-template.ts).
+   */
+  holdsTemplates?: boolean;
 }
 
 /**
@@ -758,6 +765,7 @@ function parseReferences(raw: unknown, at: string): CustomResourceReference[] {
       'orOwnName',
       'when',
       'ownedWhen',
+      'holdsTemplates',
     ];
     for (const key of Object.keys(ref))
       if (!known.includes(key))
@@ -839,6 +847,19 @@ function parseReferences(raw: unknown, at: string): CustomResourceReference[] {
           "only a Secret the host's controller fills (filledByHost) is owned by the object naming it",
         );
       out.ownedWhen = parseCondition(ref.ownedWhen, `${here}.ownedWhen`);
+    }
+    if (ref.holdsTemplates !== undefined && ref.holdsTemplates !== null) {
+      if (typeof ref.holdsTemplates !== 'boolean')
+        throw new CustomResourceConfigError(
+          `${here}.holdsTemplates`,
+          `must be true or false, got ${json(ref.holdsTemplates)}`,
+        );
+      if (ref.holdsTemplates && (!['Secret', 'ConfigMap'].includes(kind) || out.filledByHost))
+        throw new CustomResourceConfigError(
+          `${here}.holdsTemplates`,
+          "only a Secret or ConfigMap the tenant writes holds templates (not one the host's controller fills)",
+        );
+      if (ref.holdsTemplates) out.holdsTemplates = true;
     }
     if (isSelectorReference(out) && out.when)
       throw new CustomResourceConfigError(

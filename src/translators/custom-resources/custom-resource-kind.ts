@@ -1,4 +1,5 @@
 import { TerminalError, WaitingError } from '../../controller/errors.ts';
+import { secretReadingDataRefusal } from '../shared/go-template.ts';
 import { withMessagesScrubbed } from '../../sync/scrub.ts';
 import type { Informer } from '../../informer/informer.ts';
 import { objectKey, splitKey, type KubeObject } from '../../kube/object.ts';
@@ -153,6 +154,27 @@ export function referenceTargetOf(
  * that copy is provably this tenant's copy of exactly that object (ReferenceJudge); else why not, the
  * message naming `refKind` and `value`.
  */
+/**
+ * Why the host copy a template-holding reference resolves to may not be rendered by the host's
+ * controller, or undefined. Only a copy of the tenant's own object, which records its UID, has had
+ * its content judged (see data-object.ts); a Secret a host controller fills (another ExternalSecret's
+ * target, which records none) holds whatever that controller wrote there, from a store the tenant
+ * chooses. Its content is judged again here, as the host holds it.
+ */
+function templateSourceRefusal(
+  target: ReferenceTarget,
+  hostNamespace: string,
+  hostName: string,
+  what: string,
+): string | undefined {
+  const copy = target.host.store.get(`${hostNamespace}/${hostName}`);
+  if (!copy) return undefined;
+  if (target.spec.mapper.sourceUidOf?.(copy) === undefined)
+    return `${what}: a Secret a host controller fills is no template source (what it holds is that controller's output, which nothing checks)`;
+  const refusal = secretReadingDataRefusal(copy.data, target.spec.virtualType.kind === 'Secret');
+  return refusal ? `${what}: ${refusal}` : undefined;
+}
+
 export function judgeCopy(
   target: ReferenceTarget | undefined,
   namespace: string,
@@ -375,7 +397,14 @@ export function toHostCustomResourceKind(
                 message: `${ref.kind} "${value}": objects of this kind are not synced yet`,
               }
             : judgeCopy(target, ctx.virtualNamespace, ref.kind, location, value);
-        if ('hostName' in verdict) hostNames.set(value, verdict.hostName);
+        const templates =
+          ref.holdsTemplates && target && 'hostName' in verdict
+            ? templateSourceRefusal(target, ctx.hostNamespace, verdict.hostName, `${ref.kind} "${value}"`)
+            : undefined;
+        if (templates) {
+          unresolved.add(value);
+          judged.refused.push(`${location}: ${templates}`);
+        } else if ('hostName' in verdict) hostNames.set(value, verdict.hostName);
         else {
           unresolved.add(value);
           judged[verdict.state].push(`${location}: ${verdict.message}`);

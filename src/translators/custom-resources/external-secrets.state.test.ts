@@ -444,13 +444,13 @@ describe('integrations.externalSecrets (state table)', () => {
         ],
       }),
     );
-    // Strings, fields and comments naming it are no call of it.
+    // Strings, fields and comments naming a function are no call of it (getSecretKey aside: named at all, refused).
     await table.virtual.create(
       EXTERNAL_SECRETS,
       'team',
       templated('benign', {
         data: {
-          dsn: '{{ .password | upper }} {{ "getSecretKey" }} {{/* getSecretKey */}} {{ .getSecretKey }}',
+          dsn: '{{ .password | upper }} {{ "env" }} {{/* lookup */}} {{ .env }}',
         },
       }),
     );
@@ -500,6 +500,37 @@ describe('integrations.externalSecrets (state table)', () => {
     await settled(table);
     expect(hostObject(table, EXTERNAL_SECRETS, hostName('benign'))).toBeUndefined();
     expect(events(table).join('\n')).toContain('its host copy is removed');
+  });
+
+  it("a Secret another ExternalSecret fills on the host is no template source: what ESO wrote there (a template the tenant's store held) is nobody's to check", async () => {
+    const table = await externalSecretsTable();
+    await table.virtual.create(
+      STORES,
+      'team',
+      fakeStore('fake', { tpl: '{{ getSecretKey "x" "kube-system" "k" }}' }),
+    );
+    // A: no template, its target Secret `stage` filled by the host's ESO with the store's text.
+    await table.virtual.create(EXTERNAL_SECRETS, 'team', {
+      ...externalSecret('stage', fromStore('fake')),
+      spec: { ...fromStore('fake'), data: [{ secretKey: 't', remoteRef: { key: 'tpl' } }] },
+    });
+    await settled(table);
+    await fill(table, hostName('stage'), {
+      t: Buffer.from('{{ getSecretKey "x" "kube-system" "k" }}').toString('base64'),
+    });
+    await settled(table);
+    // B renders `stage` as its template.
+    await table.virtual.create(
+      EXTERNAL_SECRETS,
+      'team',
+      externalSecret('render', {
+        ...fromStore('fake'),
+        target: { template: { templateFrom: [{ secret: { name: 'stage', items: [{ key: 't' }] } }] } },
+      }),
+    );
+    await settled(table);
+    expect(hostObject(table, EXTERNAL_SECRETS, hostName('render'))).toBeUndefined();
+    expect(events(table).join('\n')).toContain('a Secret a host controller fills is no template source');
   });
 
   it("a SecretStore picking the host's ESO instance (spec.controller) is refused", async () => {

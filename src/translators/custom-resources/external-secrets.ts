@@ -211,8 +211,12 @@ export function externalSecretsItems(raw: unknown, at: string): IntegrationItems
           // ESO's default: the ExternalSecret owns its Secret, which goes with it.
           ownedWhen: { path: 'spec.target.creationPolicy', values: ['Owner'], orAbsent: true },
         },
-        { path: 'spec.target.template.templateFrom[].configMap.name', kind: 'ConfigMap' },
-        { path: 'spec.target.template.templateFrom[].secret.name', kind: 'Secret' },
+        {
+          path: 'spec.target.template.templateFrom[].configMap.name',
+          kind: 'ConfigMap',
+          holdsTemplates: true,
+        },
+        { path: 'spec.target.template.templateFrom[].secret.name', kind: 'Secret', holdsTemplates: true },
         ...(parts.stores.enabled
           ? [
               {

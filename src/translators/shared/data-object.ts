@@ -25,7 +25,7 @@ import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
 import { referencedNames } from '../pods/reference-walker.ts';
 import { hostMetadataFor, sameJson } from './host-metadata.ts';
 import { malformedDataObject } from './shape.ts';
-import { refusedTemplateCall } from './go-template.ts';
+import { secretReadingDataRefusal } from './go-template.ts';
 import { KEEP_WHILE_USED_RECHECK_MS, removeUnlessKept } from './remove-unless-kept.ts';
 import {
   BoundedKeep,
@@ -122,26 +122,6 @@ export function hostDataObject(
   return opts.hostTransform ? opts.hostTransform(unmarked, virtual) : unmarked;
 }
 
-/** The template function of the host's External Secrets Operator that reads any host Secret. */
-const SECRET_READING_FUNCTIONS: ReadonlySet<string> = new Set(['getSecretKey']);
-
-/**
- * Why an object may not be copied for a template it holds, or undefined. A host ExternalSecret's
- * `templateFrom` renders a ConfigMap's or Secret's values with the host's External Secrets Operator,
- * whose `getSecretKey` (v0.20.2 to v1.1.1) reads any Secret of the host cluster with its credentials,
- * into a Secret the tenant gets back: no copy holds a call of it (see go-template.ts).
- */
-function secretReadingTemplate(virtual: KubeObject, base64Data: boolean): string | undefined {
-  for (const [key, value] of Object.entries((virtual.data ?? {}) as Record<string, unknown>)) {
-    if (typeof value !== 'string') continue;
-    const text = base64Data ? Buffer.from(value, 'base64').toString('utf8') : value;
-    const call = refusedTemplateCall(text, SECRET_READING_FUNCTIONS);
-    if (call)
-      return `data key ${JSON.stringify(key)} holds a template calling ${call}, which the host's External Secrets Operator (v0.20.2 to v1.1.1) runs to read any Secret of the host cluster: not copied to the host`;
-  }
-  return undefined;
-}
-
 /** The label Helm finds its release records by (`owner=helm,name=<release>`), and their Secret type. */
 const HELM_OWNER_LABEL = 'owner';
 const HELM_RELEASE_SECRET_TYPE = 'helm.sh/release.v1';
@@ -179,8 +159,9 @@ export function dataObjectKind(opts: DataObjectOptions, where: Placement): KindS
   const refuseMalformed = (virtual: KubeObject) => {
     const problem = malformedDataObject(virtual);
     if (problem) throw new TerminalError(`malformed ${opts.type.kind}: ${problem}`);
-    const template = secretReadingTemplate(virtual, opts.type.kind === 'Secret');
-    if (template) throw new TerminalError(template);
+    // A host ExternalSecret's `templateFrom` renders a copy's values with the host's ESO.
+    const template = secretReadingDataRefusal(virtual.data, opts.type.kind === 'Secret');
+    if (template) throw new TerminalError(`${template}: not copied to the host`);
   };
   const hostReferenceIndex = `host-pods-referencing-${opts.type.resource}`;
   const referrers = opts.referrers ?? [];

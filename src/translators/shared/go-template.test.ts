@@ -32,13 +32,19 @@ describe('refusedTemplateCall', () => {
   ])('%s calls %s', (text, name) => expect(refusedTemplateCall(text)).toBe(name));
 
   it.each([
-    'getSecretKey "a" "b" "c"',
-    '{{ .getSecretKey }}',
-    '{{ $getSecretKey := 1 }}',
-    '{{ "getSecretKey" }}',
-    '{{/* getSecretKey */}}',
+    'env "A" outside any action',
+    '{{ .env }}',
+    '{{ $env := 1 }}',
+    '{{ "env" }}',
+    '{{/* lookup */}}',
     '{{ .password | b64dec | upper }}',
+    '{{ .getSecretKeys }} mygetSecretKey',
   ])('%s calls none', (text) => expect(refusedTemplateCall(text)).toBeUndefined());
+
+  it.each(['<< getSecretKey "a" "b" "c" >>', '{{ "getSecretKey" }}', 'getSecretKey'])(
+    '%s names getSecretKey: refused as a word anywhere (a host ESO may be started with other delimiters)',
+    (text) => expect(refusedTemplateCall(text)).toBe('getSecretKey'),
+  );
 
   it('judges only the functions asked about', () => {
     expect(refusedTemplateCall('{{ env "X" }}', new Set(['getSecretKey']))).toBeUndefined();

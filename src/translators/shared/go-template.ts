@@ -62,12 +62,39 @@ function afterQuoted(text: string, start: number, quote: string): number {
   return text.length;
 }
 
+/**
+ * The function that reads any Secret of the host cluster (ESO's). Its name is looked for as a word
+ * anywhere, not only between `{{` and `}}`: a host ESO started with other delimiters
+ * (--template-left-delimiter) calls it between those, and no text but a template has cause to name it.
+ */
+const SECRET_READER = /\bgetSecretKey\b/;
+
 /** The first function of `refused` the template calls, or undefined (cheap when it has no action). */
 export function refusedTemplateCall(
   text: string,
   refused: ReadonlySet<string> = HOST_REACHING_TEMPLATE_FUNCTIONS,
 ): string | undefined {
+  if (refused.has('getSecretKey') && SECRET_READER.test(text)) return 'getSecretKey';
   if (!text.includes('{{')) return undefined;
   for (const name of templateIdentifiers(text)) if (refused.has(name)) return name;
+  return undefined;
+}
+
+/** The function of the host's External Secrets Operator that reads any host Secret. */
+export const SECRET_READING_FUNCTIONS: ReadonlySet<string> = new Set(['getSecretKey']);
+
+/**
+ * Why a ConfigMap's or Secret's data (`base64` for a Secret's) may not reach the host as a template
+ * source, or undefined: a value naming ESO's getSecretKey, which ESO's `templateFrom` would run to
+ * read any Secret of the host cluster, into a Secret the tenant gets back.
+ */
+export function secretReadingDataRefusal(data: unknown, base64: boolean): string | undefined {
+  if (!data || typeof data !== 'object') return undefined;
+  for (const [key, value] of Object.entries(data as Record<string, unknown>)) {
+    if (typeof value !== 'string') continue;
+    const text = base64 ? Buffer.from(value, 'base64').toString('utf8') : value;
+    if (refusedTemplateCall(text, SECRET_READING_FUNCTIONS))
+      return `data key ${JSON.stringify(key)} holds a template calling getSecretKey, which the host's External Secrets Operator (v0.20.2 to v1.1.1) runs to read any Secret of the host cluster`;
+  }
   return undefined;
 }
