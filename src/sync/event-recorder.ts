@@ -37,18 +37,20 @@ export class EventRecorder {
   /**
    * Records a Warning (or Normal) event about obj. Never throws: events are best effort. With `once`,
    * a repeat within the window is not counted either: for a state reported on every reconcile while
-   * it lasts (each count is a write the tenant did not cause).
+   * it lasts (each count is a write the tenant did not cause). `key` stands for the message in telling
+   * repeats apart: for a state whose message names what changes while it lasts (the pods that hold
+   * an object, one by one going).
    */
   async record(
     obj: KubeObject,
     type: 'Warning' | 'Normal',
     reason: string,
     message: string,
-    opts: { once?: boolean } = {},
+    opts: { once?: boolean; key?: string } = {},
   ): Promise<void> {
     const meta = obj.metadata ?? {};
     const namespace = meta.namespace || 'default';
-    const dedupeKey = `${meta.uid}|${reason}|${message}`;
+    const dedupeKey = `${meta.uid}|${reason}|${opts.key ?? message}`;
     const now = this.opts.clock.now();
     const timestamp = new Date(now).toISOString();
     const previous = this.seen.get(dedupeKey);

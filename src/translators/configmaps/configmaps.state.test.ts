@@ -379,31 +379,46 @@ describe('configmaps state table', () => {
     expect(copy?.metadata?.annotations).toMatchObject({ owner: 'alice' });
   });
 
-  it('an immutable one re-created while a host pod mounts the old one: the tenant is told once which pods hold it, and the copy goes with them', async () => {
+  it('an immutable one re-created while host pods mount the old one: the tenant is told once which pods hold it, however they go, and the copy goes with them', async () => {
     const [, pod] = hostPodMounting('a');
-    const holder: Seed = [
+    const holder = (name: string): Seed => [
       Resources.pods,
-      { ...pod, metadata: { ...pod.metadata, annotations: { 'vcluster.loft.sh/object-name': 'uses-a' } } },
+      {
+        ...pod,
+        metadata: {
+          ...pod.metadata,
+          name: hostName(name, 'team'),
+          annotations: { 'vcluster.loft.sh/object-name': name },
+        },
+      },
     ];
     const table = await start({
       kinds: ['configmaps'],
       virtual: [virtualCm('a', 'team', { immutable: true, data: { k: 'new' } }), podUsing('a')],
       host: [
         [CM, { ...hostCm('a', 'team', { uid: 'old-uid', data: { k: 'old' } })[1], immutable: true }],
-        holder,
+        holder('uses-a'),
+        holder('uses-a-2'),
       ],
     });
     await table.settle();
     table.clock.advance(60_000);
     await table.settle();
-    const told = table.virtual.objects(Resources.events).filter((e) => e.reason === 'SyncWaiting');
-    expect(told.map((e) => e.message)).toEqual([
+    const told = () => table.virtual.objects(Resources.events).filter((e) => e.reason === 'SyncWaiting');
+    expect(told().map((e) => e.message)).toEqual([
       expect.stringContaining(
-        'earlier content, which cannot change in place while pod(s) uses-a in this namespace mount it',
+        'earlier content, which cannot change in place while pod(s) uses-a, uses-a-2 in this namespace mount it',
       ),
     ]);
-    expect(told[0]!.count ?? 1).toBe(1);
-    await table.host.delete(Resources.pods, HOST_NS, pod.metadata!.name!);
+    expect(told()[0]!.count ?? 1).toBe(1);
+    // Its holders going one by one tell nothing more.
+    await table.host.delete(Resources.pods, HOST_NS, hostName('uses-a', 'team'));
+    await table.settle();
+    table.clock.advance(60_000);
+    await table.settle();
+    expect(told()).toHaveLength(1);
+    expect(table.host.objects(CM, HOST_NS)[0]!.data).toEqual({ k: 'old' });
+    await table.host.delete(Resources.pods, HOST_NS, hostName('uses-a-2', 'team'));
     await table.settle();
     table.clock.advance(60_000);
     await table.settle();

@@ -322,7 +322,9 @@ export function dataObjectKind(opts: DataObjectOptions, where: Placement): KindS
         // for its old pods to go (`kubectl replace --force` of an immutable object). A type that
         // cannot change is told too: host controllers reading Secrets by type pass the copy by.
         const mounting = hostPodsMounting(host);
-        const holders = mounting.length ? `pod(s) ${mounting.join(', ')} in this namespace mount it` : kept;
+        const named =
+          mounting.slice(0, 5).join(', ') + (mounting.length > 5 ? ` and ${mounting.length - 5} more` : '');
+        const holders = mounting.length ? `pod(s) ${named} in this namespace mount it` : kept;
         const immutableHeld = host.immutable === true && payloadChanged;
         await ctx.events.record(
           virtual,
@@ -331,7 +333,8 @@ export function dataObjectKind(opts: DataObjectOptions, where: Placement): KindS
           immutableHeld
             ? `the host copy still holds this ${opts.type.kind}'s earlier content, which cannot change in place while ${holders}: pods made since that use it wait until those are gone (delete them, or give the new ${opts.type.kind} a name of its own)`
             : `the host copy keeps this ${opts.type.kind}'s earlier type ${host.type ?? 'Opaque'}, which cannot change in place while ${holders} (its data is current): it gets type ${desired.type ?? 'Opaque'} once those are gone`,
-          { once: true },
+          // Once, however the pods holding it come and go meanwhile.
+          { once: true, key: immutableHeld ? 'content held' : 'type held' },
         );
       }
       if (kept && !typeChanged) {
