@@ -538,6 +538,23 @@ describe('Services', () => {
     expect(moved.spec.clusterIP).not.toBe(holderIP);
     const [ipTold] = await waitForEvents('virtual', ns, 'taken-ip', 'ClusterIPTaken');
     expect(ipTold!.message).toContain(`cluster IP ${holderIP} is in use in the host cluster`);
+    // Not for kube-system's (the control plane's add-ons: k3s's kube-dns asks for 10.96.0.10).
+    await apply('virtual', {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'taken-ip-addon', namespace: 'kube-system' },
+      spec: { clusterIP: holderIP, selector: { app: 'x' }, ports: [{ port: 80 }] },
+    });
+    await aligned('taken-ip-addon', 'kube-system');
+    const addonEvents = await getObject<List<{ reason: string }>>('virtual', [
+      'events',
+      '-n',
+      'kube-system',
+      '--field-selector',
+      'involvedObject.name=taken-ip-addon',
+    ]);
+    expect(addonEvents?.items.map((e) => e.reason)).not.toContain('ClusterIPTaken');
+    await mustKubectl('virtual', ['delete', 'service', 'taken-ip-addon', '-n', 'kube-system']);
 
     // An unmanaged host Service already has the name this one would get.
     await apply('host', {

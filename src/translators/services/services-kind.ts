@@ -250,8 +250,10 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
     const replacement = recreatedVirtualService(virtual, host);
     // Asked for by value (a manifest's clusterIP): the manifest now says an IP the Service cannot
     // have, and a re-apply is refused; without a word the tenant would not know why.
+    // Not for kube-system's (k3s's own kube-dns asks for 10.96.0.10, which a host's DNS often holds):
+    // the control plane's add-ons, whose manifests the tenant does not write.
     const asked = await withManagedFields(ctx, virtual);
-    if (clusterIPAskedFor(asked))
+    if (ctx.virtualNamespace !== 'kube-system' && clusterIPAskedFor(asked))
       await ctx.events.record(
         virtual,
         'Warning',
