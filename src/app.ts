@@ -121,21 +121,19 @@ export class SyncerApp {
       burst: config.hostBurst,
       ...common,
     });
+    // Writes that are not the leader's work (the lease; the dry run asking whether the host namespace
+    // is there, made before this replica leads): a small client of their own, never write-guarded.
+    const unguardedHost = new RestClient({
+      name: 'host',
+      kubeConfig: hostKubeConfig,
+      qps: 5,
+      burst: 10,
+      requestTimeoutMs: config.requestTimeoutMs,
+      clock,
+    });
+    this.hostNamespace = new HostNamespaceProbe(unguardedHost, config.hostNamespace, clock);
     // Every create of the syncer's in its host namespace goes through this one client (the kinds'
     // copies, host pods, token secrets, the exported kubeconfig): --set-owner decorates it there.
-    // Its own client: a dry run made through the write-guarded one is refused before this replica leads.
-    this.hostNamespace = new HostNamespaceProbe(
-      new RestClient({
-        name: 'host',
-        kubeConfig: hostKubeConfig,
-        qps: 5,
-        burst: 10,
-        requestTimeoutMs: config.requestTimeoutMs,
-        clock,
-      }),
-      config.hostNamespace,
-      clock,
-    );
     let host: ClusterClient = hostRest;
     if (config.setOwner) {
       const owner = new OwnerService(hostRest, config.hostNamespace, config.virtualApiService);
@@ -416,16 +414,8 @@ export class SyncerApp {
         }),
       );
     if (config.leaderElect) {
-      const leaseClient = new RestClient({
-        name: 'host',
-        kubeConfig: hostKubeConfig,
-        qps: 5,
-        burst: 10,
-        requestTimeoutMs: config.requestTimeoutMs,
-        clock,
-      });
       this.elector = new LeaderElector({
-        client: leaseClient,
+        client: unguardedHost,
         namespace: config.hostNamespace,
         leaseName: `vsyncer-${config.name}`,
         identity: processIdentity(config.leaderElectIdentity),
