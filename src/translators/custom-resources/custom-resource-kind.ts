@@ -1,5 +1,5 @@
 import { TerminalError, WaitingError } from '../../controller/errors.ts';
-import { secretReadingDataRefusal } from '../shared/go-template.ts';
+import { HOST_REACHING_TEMPLATE_FUNCTIONS, secretReadingDataRefusal } from '../shared/go-template.ts';
 import { withMessagesScrubbed } from '../../sync/scrub.ts';
 import type { Informer } from '../../informer/informer.ts';
 import { objectKey, splitKey, type KubeObject } from '../../kube/object.ts';
@@ -171,7 +171,11 @@ function templateSourceRefusal(
   if (!copy) return undefined;
   if (target.spec.mapper.sourceUidOf?.(copy) === undefined)
     return `${what}: a Secret a host controller fills is no template source (what it holds is that controller's output, which nothing checks)`;
-  const refusal = secretReadingDataRefusal(copy.data, target.spec.virtualType.kind === 'Secret');
+  const refusal = secretReadingDataRefusal(
+    copy.data,
+    target.spec.virtualType.kind === 'Secret',
+    HOST_REACHING_TEMPLATE_FUNCTIONS,
+  );
   return refusal ? `${what}: ${refusal}` : undefined;
 }
 

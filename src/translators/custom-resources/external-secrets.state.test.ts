@@ -502,6 +502,45 @@ describe('integrations.externalSecrets (state table)', () => {
     expect(events(table).join('\n')).toContain('its host copy is removed');
   });
 
+  it('a templateFrom ConfigMap calling getHostByName (a lookup in the host network) keeps its ExternalSecret off the host, as inline; one changed to it later is named by the copy no more', async () => {
+    const table = await externalSecretsTable();
+    await table.virtual.create(STORES, 'team', fakeStore('fake'));
+    await table.virtual.create(Resources.configMaps, 'team', {
+      metadata: { name: 'dns' },
+      data: { t: '{{ getHostByName "kubernetes.default" }}' },
+    });
+    await table.virtual.create(Resources.configMaps, 'team', {
+      metadata: { name: 'plain' },
+      data: { t: '{{ .password }}' },
+    });
+    const fromMap = (name: string, map: string) =>
+      externalSecret(name, {
+        ...fromStore('fake'),
+        target: { template: { templateFrom: [{ configMap: { name: map, items: [{ key: 't' }] } }] } },
+      });
+    await table.virtual.create(EXTERNAL_SECRETS, 'team', fromMap('looks-up', 'dns'));
+    await table.virtual.create(EXTERNAL_SECRETS, 'team', fromMap('plain', 'plain'));
+    await settled(table);
+    expect(hostObject(table, EXTERNAL_SECRETS, hostName('looks-up'))).toBeUndefined();
+    expect(hostObject(table, EXTERNAL_SECRETS, hostName('plain'))).toBeDefined();
+    expect(events(table).join('\n')).toContain('holds a template calling getHostByName');
+    type Rendering = { target: { template: { templateFrom: { configMap: { name: string } }[] } } };
+    const renders = () =>
+      (hostObject(table, EXTERNAL_SECRETS, hostName('plain'))!.spec as Rendering).target.template
+        .templateFrom[0]!.configMap.name;
+    expect(renders()).toBe(hostName('plain'));
+    // The ConfigMap it renders turns to it: the copy names it no more (an absent name in its place).
+    const plain = table.virtual
+      .objects(Resources.configMaps, 'team')
+      .find((c) => c.metadata?.name === 'plain')!;
+    await table.virtual.update(Resources.configMaps, 'team', {
+      ...plain,
+      data: { t: '{{ getHostByName "x" }}' },
+    });
+    await settled(table);
+    expect(renders()).toMatch(/^vsyncer-absent-/);
+  });
+
   it("a Secret another ExternalSecret fills on the host is no template source: what ESO wrote there (a template the tenant's store held) is nobody's to check", async () => {
     const table = await externalSecretsTable();
     await table.virtual.create(

@@ -46,6 +46,11 @@ describe('refusedTemplateCall', () => {
     (text) => expect(refusedTemplateCall(text)).toBe('getSecretKey'),
   );
 
+  it('getHostByName too is refused as a word (ESO keeps it; other delimiters call it unseen)', () => {
+    expect(refusedTemplateCall('[[ getHostByName "kubernetes.default" ]]')).toBe('getHostByName');
+    expect(refusedTemplateCall('[[ getHostByName "x" ]]', new Set(['getSecretKey']))).toBeUndefined();
+  });
+
   it('judges only the functions asked about', () => {
     expect(refusedTemplateCall('{{ env "X" }}', new Set(['getSecretKey']))).toBeUndefined();
   });

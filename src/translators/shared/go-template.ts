@@ -64,18 +64,22 @@ function afterQuoted(text: string, start: number, quote: string): number {
 }
 
 /**
- * The function that reads any Secret of the host cluster (ESO's). Its name is looked for as a word
- * anywhere, not only between `{{` and `}}`: a host ESO started with other delimiters
- * (--template-left-delimiter) calls it between those, and no text but a template has cause to name it.
+ * The functions of ESO's map (which keeps sprig's but env and expandenv) that reach past the object,
+ * looked for as words anywhere, not only between `{{` and `}}`: a host ESO started with other
+ * delimiters (--template-left-delimiter) calls them between those, and no text but a template has
+ * cause to name them.
  */
-const SECRET_READER = /\bgetSecretKey\b/;
+const REFUSED_AS_WORDS = new Map([
+  ['getSecretKey', /\bgetSecretKey\b/],
+  ['getHostByName', /\bgetHostByName\b/],
+]);
 
 /** The first function of `refused` the template calls, or undefined (cheap when it has no action). */
 export function refusedTemplateCall(
   text: string,
   refused: ReadonlySet<string> = HOST_REACHING_TEMPLATE_FUNCTIONS,
 ): string | undefined {
-  if (refused.has('getSecretKey') && SECRET_READER.test(text)) return 'getSecretKey';
+  for (const [name, word] of REFUSED_AS_WORDS) if (refused.has(name) && word.test(text)) return name;
   if (!text.includes('{{')) return undefined;
   for (const name of templateIdentifiers(text)) if (refused.has(name)) return name;
   return undefined;
@@ -86,16 +90,23 @@ export const SECRET_READING_FUNCTIONS: ReadonlySet<string> = new Set(['getSecret
 
 /**
  * Why a ConfigMap's or Secret's data (`base64` for a Secret's) may not reach the host as a template
- * source, or undefined: a value naming ESO's getSecretKey, which ESO's `templateFrom` would run to
- * read any Secret of the host cluster, into a Secret the tenant gets back.
+ * source, or undefined: a value calling one of `refused`, which ESO's `templateFrom` would run with
+ * ESO's rights (getSecretKey, v0.20.2 to v1.1.1: any Secret of the host cluster), into a Secret the
+ * tenant gets back. Every copy is held to getSecretKey (the default); the template sources an
+ * ExternalSecret names, to the whole list.
  */
-export function secretReadingDataRefusal(data: unknown, base64: boolean): string | undefined {
+export function secretReadingDataRefusal(
+  data: unknown,
+  base64: boolean,
+  refused: ReadonlySet<string> = SECRET_READING_FUNCTIONS,
+): string | undefined {
   if (!data || typeof data !== 'object') return undefined;
   for (const [key, value] of Object.entries(data as Record<string, unknown>)) {
     if (typeof value !== 'string') continue;
     const text = base64 ? Buffer.from(value, 'base64').toString('utf8') : value;
-    if (refusedTemplateCall(text, SECRET_READING_FUNCTIONS))
-      return `data key ${JSON.stringify(key)} holds a template calling getSecretKey, which the host's External Secrets Operator (v0.20.2 to v1.1.1) runs to read any Secret of the host cluster`;
+    const call = refusedTemplateCall(text, refused);
+    if (call)
+      return `data key ${JSON.stringify(key)} holds a template calling ${call}, which the host's External Secrets Operator runs with its own rights${call === 'getSecretKey' ? ' (v0.20.2 to v1.1.1: it reads any Secret of the host cluster)' : ''}`;
   }
   return undefined;
 }
