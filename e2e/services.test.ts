@@ -532,12 +532,28 @@ describe('Services', () => {
       apiVersion: 'v1',
       kind: 'Service',
       metadata: { name: 'taken-ip', namespace: ns },
-      spec: { clusterIP: holderIP, selector: { app: 'x' }, ports: [{ port: 80 }] },
+      spec: {
+        type: 'NodePort',
+        clusterIP: holderIP,
+        selector: { app: 'x' },
+        ports: [{ port: 80, nodePort: 31778 }],
+      },
     });
     const { virtual: moved } = await aligned('taken-ip');
     expect(moved.spec.clusterIP).not.toBe(holderIP);
     const [ipTold] = await waitForEvents('virtual', ns, 'taken-ip', 'ClusterIPTaken');
     expect(ipTold!.message).toContain(`cluster IP ${holderIP} is in use in the host cluster`);
+    // Its node port is free: kept, and nothing said of it.
+    expect(moved.spec.ports?.[0]?.nodePort).toBe(31778);
+    expect((await hostService('taken-ip'))?.spec.ports?.[0]?.nodePort).toBe(31778);
+    const ipEvents = await getObject<List<{ reason: string }>>('virtual', [
+      'events',
+      '-n',
+      ns,
+      '--field-selector',
+      'involvedObject.name=taken-ip',
+    ]);
+    expect(ipEvents?.items.map((e) => e.reason)).not.toContain('NodePortTaken');
     // Not for kube-system's (the control plane's add-ons: k3s's kube-dns asks for 10.96.0.10).
     await apply('virtual', {
       apiVersion: 'v1',

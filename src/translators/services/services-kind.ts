@@ -556,9 +556,12 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
       // What the virtual Service has already (its cluster IPs, its node ports), asked for first, so that
       // it need not change; what the host refuses, it allocates.
       const withIPs = askingForVirtualClusterIPs(copy, virtual!);
+      // Its node ports asked for without its IPs too: an IP the host holds must not lose it ports
+      // that are free.
       const attempts = [
         askingForVirtualNodePorts(withIPs ?? copy, virtual!, { healthCheck: true }),
         withIPs,
+        withIPs && askingForVirtualNodePorts(copy, virtual!, { healthCheck: true }),
         copy,
       ].filter((a): a is KubeObject => a !== undefined);
       return firstAccepted(ctx, attempts, (attempt) => createHostCopy(ctx, spec, attempt));
@@ -630,9 +633,13 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
       const asking = askingForVirtualNodePorts(withIPs ?? desired, virtual, {
         healthCheck: !specOf(host).healthCheckNodePort,
       });
+      const portsOnly =
+        withIPs &&
+        askingForVirtualNodePorts(desired, virtual, { healthCheck: !specOf(host).healthCheckNodePort });
       const attempts = [
         asking && !hostSpecInSync(asking, host) ? asking : undefined,
         withIPs,
+        portsOnly && !hostSpecInSync(portsOnly, host) ? portsOnly : undefined,
         desired,
       ].filter((a): a is KubeObject => a !== undefined);
       const latestHost = await firstAccepted(ctx, attempts, async (attempt) => {
