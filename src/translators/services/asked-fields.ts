@@ -1,5 +1,6 @@
 import type { KubeObject } from '../../kube/object.ts';
 import { isJsonObject } from '../../util/json.ts';
+import { portKey } from './translate.ts';
 
 /**
  * Which of a Service's host-allocated fields its owner asked for by value, read from its managed
@@ -44,7 +45,9 @@ export function nodePortsAskedFor(svc: KubeObject): Set<string> {
       try {
         const id = JSON.parse(key.slice(2)) as { port?: unknown; protocol?: unknown };
         if (typeof id.port === 'number')
-          asked.add(`${typeof id.protocol === 'string' ? id.protocol : 'TCP'}/${id.port}`);
+          asked.add(
+            portKey({ port: id.port, protocol: typeof id.protocol === 'string' ? id.protocol : undefined }),
+          );
       } catch {
         // Not a key of the shape the API server writes: nothing asked that can be told.
       }

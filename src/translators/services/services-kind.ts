@@ -42,6 +42,7 @@ import {
   needsRecreate,
   recreatedVirtualService,
   specOf,
+  portKey,
   withHostNodePorts,
   type ServicePort,
 } from './translate.ts';
@@ -189,11 +190,6 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
   }
 
   /**
-   * Replaces the virtual Service with one carrying the host's cluster IP. The delete and create run
-   * back to back; if the create fails the tenant's Service is put back as it was (with an IP of the
-   * virtual cluster's choosing) so nothing of theirs is lost, and the re-create is retried.
-   */
-  /**
    * The virtual Service as the API server has it, with the managed fields the caches leave out (see
    * asked-fields.ts); read only when its IP or node ports are to be replaced. The cached one if the
    * read fails: nothing is told then.
@@ -218,20 +214,24 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
   ): Promise<void> {
     const asked = nodePortsAskedFor(virtual);
     if (!asked.size) return;
-    const key = (p: ServicePort) => `${p.protocol ?? 'TCP'}/${p.port}`;
-    const given = new Map((ports ?? []).map((p) => [key(p), p.nodePort]));
+    const given = new Map((ports ?? []).map((p) => [portKey(p), p.nodePort]));
     const replaced = (specOf(virtual).ports ?? []).filter(
-      (p) => p.nodePort !== undefined && asked.has(key(p)) && given.get(key(p)) !== p.nodePort,
+      (p) => p.nodePort !== undefined && asked.has(portKey(p)) && given.get(portKey(p)) !== p.nodePort,
     );
     if (!replaced.length) return;
     await ctx.events.record(
       virtual,
       'Warning',
       'NodePortTaken',
-      `node port(s) ${replaced.map((p) => `${p.nodePort} (port ${p.port})`).join(', ')} in use in the host cluster, whose nodes serve every tenant's: the Service has the host's ${replaced.map((p) => given.get(key(p)) ?? 'none').join(', ')}; leave nodePort out of its manifest, or ask for a free one`,
+      `node port(s) ${replaced.map((p) => `${p.nodePort} (port ${p.port})`).join(', ')} in use in the host cluster, whose nodes serve every tenant's: the Service has the host's ${replaced.map((p) => given.get(portKey(p)) ?? 'none').join(', ')}; leave nodePort out of its manifest, or ask for a free one`,
     );
   }
 
+  /**
+   * Replaces the virtual Service with one carrying the host's cluster IP. The delete and create run
+   * back to back; if the create fails the tenant's Service is put back as it was (with an IP of the
+   * virtual cluster's choosing) so nothing of theirs is lost, and the re-create is retried.
+   */
   async function recreateVirtual(
     ctx: ReconcileContext,
     virtual: KubeObject,
@@ -630,12 +630,9 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
       // So are the virtual Service's cluster IPs while the copy has none (an ExternalName turned
       // ClusterIP): granted, the tenant's Service need not be made again with the host's.
       const withIPs = askingForVirtualClusterIPs(desired, virtual);
-      const asking = askingForVirtualNodePorts(withIPs ?? desired, virtual, {
-        healthCheck: !specOf(host).healthCheckNodePort,
-      });
-      const portsOnly =
-        withIPs &&
-        askingForVirtualNodePorts(desired, virtual, { healthCheck: !specOf(host).healthCheckNodePort });
+      const healthCheck = { healthCheck: !specOf(host).healthCheckNodePort };
+      const asking = askingForVirtualNodePorts(withIPs ?? desired, virtual, healthCheck);
+      const portsOnly = withIPs && askingForVirtualNodePorts(desired, virtual, healthCheck);
       const attempts = [
         asking && !hostSpecInSync(asking, host) ? asking : undefined,
         withIPs,

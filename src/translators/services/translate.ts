@@ -74,7 +74,8 @@ const SERVER_DEFAULTED: readonly (keyof ServiceSpec)[] = [
 
 const HEADLESS = 'None';
 const usesNodePorts = (type: string | undefined) => type === 'NodePort' || type === 'LoadBalancer';
-const portKey = (p: ServicePort) => `${p.protocol ?? 'TCP'}/${p.port}`;
+/** A port as Kubernetes keys it in a Service's list (and its managed fields): `<protocol>/<port>`. */
+export const portKey = (p: Pick<ServicePort, 'port' | 'protocol'>) => `${p.protocol ?? 'TCP'}/${p.port}`;
 
 /**
  * The host copy of a virtual Service. The selector is scoped to this virtual cluster and namespace
