@@ -207,11 +207,12 @@ function templatesRefusal(obj: unknown, templates: CustomResourceEntry['template
   for (const template of templates) {
     const { values, problem } = valuesAt(obj, template.segments);
     if (problem) return problem;
-    for (const { location, value } of values) {
-      const found = stringsUnder(value, location).find((s) => refusedTemplateCall(s.value) !== undefined);
-      if (found)
-        return `${found.location} is a template calling ${refusedTemplateCall(found.value)}, which the host's controller would run with its own rights (it reads beyond this object: ${[...HOST_REACHING_TEMPLATE_FUNCTIONS].join(', ')} are refused)`;
-    }
+    for (const { location, value } of values)
+      for (const text of stringsUnder(value, location)) {
+        const call = refusedTemplateCall(text.value);
+        if (call)
+          return `${text.location} is a template calling ${call}, which the host's controller would run with its own rights (it reads beyond this object: ${[...HOST_REACHING_TEMPLATE_FUNCTIONS].join(', ')} are refused)`;
+      }
   }
   return undefined;
 }

@@ -171,13 +171,16 @@ export function dataObjectKind(opts: DataObjectOptions, where: Placement): KindS
   let namedBy: ((copy: KubeObject) => string | undefined) | undefined;
   const namedKeep = new BoundedKeep(MAX_NAMED_KEEP_MS);
   /** Why a copy may be neither deleted nor replaced: what reads it by name for as long as it is there. */
+  /** The host pods mounting a copy. */
+  const podsMounting = (copy: KubeObject): KubeObject[] =>
+    hostPods?.store.byIndex(hostReferenceIndex, copy.metadata?.name ?? '') ?? [];
   const heldBy = (copy: KubeObject): string | undefined =>
-    (hostPods?.store.byIndex(hostReferenceIndex, copy.metadata?.name ?? '').length ?? 0) > 0
+    podsMounting(copy).length > 0
       ? 'a host pod still mounts it'
       : keptFor.reduce<string | undefined>((why, check) => why ?? check(copy), undefined);
   /** The virtual names of the host pods mounting a copy (they are the copy's namespace's). */
   const hostPodsMounting = (copy: KubeObject): string[] =>
-    (hostPods?.store.byIndex(hostReferenceIndex, copy.metadata?.name ?? '') ?? [])
+    podsMounting(copy)
       .map((pod) => pod.metadata?.annotations?.[OBJECT_NAME_ANNOTATION])
       .filter((name): name is string => !!name)
       .sort();
