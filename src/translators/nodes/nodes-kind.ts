@@ -18,6 +18,7 @@ import { malformedNode } from '../shared/shape.ts';
 import { allocatableLeft, holdsNodeResources, resourceFootprint } from './allocatable.ts';
 import { parseToleration } from '../shared/tolerations.ts';
 import { withTenantNodeSpec } from './tenant-node-spec.ts';
+import { atMostEvery } from '../../util/at-most-every.ts';
 import {
   fakeNode,
   isManagedNode,
@@ -263,18 +264,17 @@ const NODE_WRITE_WINDOW_MS = 10_000;
 const NODE_WRITES_PER_WINDOW = 10;
 
 class NodeWriteFight {
+  /** Per node, when it was written within the window (older times dropped as they are read). */
   private readonly writes = new Map<string, number[]>();
-  private lastWarnMs = -Infinity;
+  private readonly warning = atMostEvery(60_000);
 
   wrote(key: string, nowMs: number): void {
-    const recent = (this.writes.get(key) ?? []).filter((at) => nowMs - at < NODE_WRITE_WINDOW_MS);
-    recent.push(nowMs);
-    this.writes.set(key, recent);
+    this.writes.set(key, [...this.recent(key, nowMs), nowMs]);
   }
 
   /** How long to wait before writing this node again, or undefined to write now. */
   pauseMs(key: string, nowMs: number): number | undefined {
-    const recent = (this.writes.get(key) ?? []).filter((at) => nowMs - at < NODE_WRITE_WINDOW_MS);
+    const recent = this.recent(key, nowMs);
     if (recent.length) this.writes.set(key, recent);
     else this.writes.delete(key);
     if (recent.length < NODE_WRITES_PER_WINDOW) return undefined;
@@ -282,12 +282,14 @@ class NodeWriteFight {
   }
 
   warn(ctx: ReconcileContext): void {
-    const now = ctx.clock.monotonicNow();
-    if (now - this.lastWarnMs < 60_000) return;
-    this.lastWarnMs = now;
-    ctx.log.warn(
-      `virtual node ${ctx.key} was written ${NODE_WRITES_PER_WINDOW} times in ${NODE_WRITE_WINDOW_MS / 1000} s, each change undone by another writer: is a second syncer running against this virtual cluster without --leader-elect? Writing it once per ${NODE_WRITE_WINDOW_MS / 1000} s at most meanwhile`,
-    );
+    if (this.warning(ctx.clock.monotonicNow()))
+      ctx.log.warn(
+        `virtual node ${ctx.key} was written ${NODE_WRITES_PER_WINDOW} times in ${NODE_WRITE_WINDOW_MS / 1000} s, each change undone by another writer: is a second syncer running against this virtual cluster without --leader-elect? Writing it once per ${NODE_WRITE_WINDOW_MS / 1000} s at most meanwhile`,
+      );
+  }
+
+  private recent(key: string, nowMs: number): number[] {
+    return (this.writes.get(key) ?? []).filter((at) => nowMs - at < NODE_WRITE_WINDOW_MS);
   }
 }
 

@@ -52,6 +52,7 @@ import { podDifferences } from './differences.ts';
 import { podPolicyViolations } from './pod-policy.ts';
 import { missingReferenceMessage, missingReferences } from './references.ts';
 import { HostNamespaceProbe } from '../../kube/host-namespace-probe.ts';
+import { atMostEvery } from '../../util/at-most-every.ts';
 import { serviceLinkEnv } from './service-env.ts';
 import { parseToleration } from '../shared/tolerations.ts';
 import { TokenBundles } from './token-bundles.ts';
@@ -221,25 +222,24 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
   let tokenBundles: TokenBundles | undefined;
   /** Whether the host namespace is being deleted (see create); made in setup. */
   let namespaceProbe: HostNamespaceProbe | undefined;
-  /** Says once a minute at most that the host namespace lacks the virtual API's Service (see create). */
+  /**
+   * Says once a minute at most that the host namespace lacks the virtual API's Service, or is going
+   * (see create).
+   */
+  const noServiceWarning = atMostEvery(60_000);
+  const goingWarning = atMostEvery(60_000);
   const notOurNamespace = {
-    lastMs: -Infinity,
     warn(ctx: ReconcileContext): void {
-      const now = ctx.clock.monotonicNow();
-      if (now - this.lastMs < 60_000) return;
-      this.lastMs = now;
-      ctx.log.warn(
-        `the host namespace has no Service ${where.virtualApiService} (--virtual-api-service): pods that ran are not taken for gone there, nor deleted; check --host-namespace and the host kubeconfig`,
-      );
+      if (noServiceWarning(ctx.clock.monotonicNow()))
+        ctx.log.warn(
+          `the host namespace has no Service ${where.virtualApiService} (--virtual-api-service): pods that ran are not taken for gone there, nor deleted; check --host-namespace and the host kubeconfig`,
+        );
     },
-    lastGoingMs: -Infinity,
     warnGoing(ctx: ReconcileContext, state: 'terminating' | 'missing'): void {
-      const now = ctx.clock.monotonicNow();
-      if (now - this.lastGoingMs < 60_000) return;
-      this.lastGoingMs = now;
-      ctx.log.warn(
-        `the host namespace ${state === 'missing' ? 'is gone' : 'is being deleted'}: pods that ran are not taken for gone there, nor deleted`,
-      );
+      if (goingWarning(ctx.clock.monotonicNow()))
+        ctx.log.warn(
+          `the host namespace ${state === 'missing' ? 'is gone' : 'is being deleted'}: pods that ran are not taken for gone there, nor deleted`,
+        );
     },
   };
   /**
