@@ -9,8 +9,8 @@ import { Resources } from './resources.ts';
  * the tenant's pods be deleted) before the check for the virtual API's Service holds anything up.
  * The syncer may not read namespaces (its host rights are the namespace's own), so it asks by a
  * create made as a dry run, which the namespace's lifecycle admission answers: refused while the
- * namespace terminates, NotFound when it is gone. Asked only when a pod's host copy is found gone,
- * and at most once per interval, whatever the number of pods.
+ * namespace terminates, NotFound when it is gone. Asked at start (the syncer waits while it is gone)
+ * and when a pod's host copy is found gone, at most once per interval, whatever the number of pods.
  */
 export type HostNamespaceState = 'active' | 'terminating' | 'missing' | 'unknown';
 

@@ -677,7 +677,8 @@ export class KubeletServer {
    * request (a container still waiting, no previous container) and passes with host names scrubbed;
    * a 5xx is the host's failure (a node proxy's dial error names node addresses), logged, the caller
    * told only that it failed, but for the kubelet's word that the container is not there (yet): a 500
-   * too, about the tenant's own container, which tells it to wait or look at the container's state. So is a 401 or 403: it is about the syncer's own host credentials, and
+   * too, about the tenant's own container, which tells it to wait or look at the container's state.
+   * A 401 or 403 is logged and not told either: it is about the syncer's own host credentials, and
    * its text names the syncer's host identity and what the host's RBAC lacks.
    */
   private async refusalForCaller(
