@@ -7,8 +7,8 @@
  * from inside the host network.
  *
  * Go templates call functions only by name (a function is not a value a template can compute), so
- * reading each action's bare identifiers finds every call made between the default delimiters; the
- * one that reads Secrets is refused wherever it is named (see SECRET_READER).
+ * reading each action's bare identifiers finds every call made between the default delimiters; those
+ * ESO keeps that reach past the object are refused wherever they are named (see REFUSED_AS_WORDS).
  */
 
 /** Functions of host controllers' template engines that read beyond the object being rendered. */
