@@ -504,6 +504,21 @@ describe('spec changes after creation', () => {
     const refused = await waitForEvents('virtual', ns, podName, 'SyncError');
     expect(refused.map((e) => e.message).join('\n')).toContain('SYS_PTRACE');
     expect((await hostPod())?.spec.ephemeralContainers?.map((c) => c.name)).toEqual(['debugger']);
+    // kubectl debug waits on the container's status: the virtual API server takes it, waiting, with why.
+    type DebugStatuses = {
+      status?: {
+        ephemeralContainerStatuses?: { name: string; state?: { waiting?: { message?: string } } }[];
+      };
+    };
+    const shown = await waitFor(
+      'the refused debug container shown waiting on the virtual pod',
+      async () =>
+        (
+          await getObject<DebugStatuses>('virtual', ['pod', podName, '-n', ns])
+        )?.status?.ephemeralContainerStatuses?.find((c) => c.name === 'ptrace' && c.state?.waiting),
+      60_000,
+    );
+    expect(shown.state?.waiting?.message).toContain('SYS_PTRACE');
     await mustKubectl('virtual', ['delete', 'pod', podName, '-n', ns, '--wait=false']);
   }, 180_000);
 });

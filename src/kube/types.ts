@@ -6,6 +6,7 @@
 export type {
   V1Affinity as Affinity,
   V1Container as Container,
+  V1ContainerStatus as ContainerStatus,
   V1EnvVar as EnvVar,
   V1EnvFromSource as EnvFromSource,
   V1EphemeralContainer as EphemeralContainer,

@@ -1,5 +1,5 @@
 import type { KubeObject } from '../../kube/object.ts';
-import type { EphemeralContainer, Pod } from '../../kube/types.ts';
+import type { ContainerStatus, EphemeralContainer, Pod } from '../../kube/types.ts';
 
 /*
  * A host pod's ephemeral containers are not all the tenant's: a host admin may debug the pod in place
@@ -28,4 +28,41 @@ export function tenantDebugContainerNames(hostPod: KubeObject | Pod): Set<string
       .filter((c) => c.env?.some((e) => e.name === TENANT_DEBUG_CONTAINER_ENV && e.value === 'true'))
       .map((c) => c.name),
   );
+}
+
+/** The waiting reason of a debug container the syncer refused, as on the event that tells it. */
+export const REFUSED_DEBUG_CONTAINER_REASON = 'SyncError';
+
+/**
+ * The statuses of the tenant's debug containers the syncer refused (name → why), where the host pod
+ * has none of them: waiting, as the kubelet shows a container it cannot create. `kubectl debug`
+ * waits for the container's status and prints a waiting message; without one it waited in silence.
+ * Without `refused` (`vsyncer check`, which does not judge), those the virtual status shows already
+ * are kept as they are.
+ */
+export function refusedDebugContainerStatuses(
+  virtual: Pod,
+  shownFromHost: ReadonlySet<string>,
+  refused: ReadonlyMap<string, string> | undefined,
+): ContainerStatus[] {
+  const out: ContainerStatus[] = [];
+  for (const container of virtual.spec?.ephemeralContainers ?? []) {
+    if (shownFromHost.has(container.name)) continue;
+    if (refused) {
+      const message = refused.get(container.name);
+      if (message === undefined) continue;
+      out.push({
+        name: container.name,
+        image: container.image ?? '',
+        imageID: '',
+        ready: false,
+        restartCount: 0,
+        state: { waiting: { reason: REFUSED_DEBUG_CONTAINER_REASON, message } },
+      });
+    } else {
+      const shown = virtual.status?.ephemeralContainerStatuses?.find((s) => s.name === container.name);
+      if (shown?.state?.waiting?.reason === REFUSED_DEBUG_CONTAINER_REASON) out.push(shown);
+    }
+  }
+  return out;
 }

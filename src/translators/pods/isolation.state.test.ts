@@ -452,13 +452,15 @@ describe('tenant isolation: a pod never reads a host object that is not its tena
     await t.settle();
     // A debug container reading the thief's own `s-x-b`, optional: refused, as the victim's copy
     // holds its host name.
-    const debugged = await debugVirtualPod(t, 'a', 'thief', [
+    await debugVirtualPod(t, 'a', 'thief', [
       { name: 'dbg', image: 'i', envFrom: [{ secretRef: { name: 's-x-b', optional: true } }] },
     ]);
     await t.settle();
     expect(eventsOf(t, 'a', 'thief')).toContainEqual(
       expect.stringContaining('Secret "s-x-b": its host name is held by another object'),
     );
+    // As it is now: its status shows the refused container.
+    const debugged = t.virtual.objects(PODS, 'a').find((p) => p.metadata?.name === 'thief')!;
     // The thief deletes the secret while the syncer writes a label of the pod to the host pod: the
     // debug container, now an optional reference to nothing, must not carry the name judged held.
     t.host.actOnNext('update', 'pods', () => void t.virtual.delete(SECRETS, 'a', 's-x-b'));
@@ -674,6 +676,21 @@ describe('tenant isolation: a pod never reads a host object that is not its tena
       expect.stringContaining('debug container "debugger-x2" not added:'),
     ]);
     expect(refused[0]).toContain('SYS_PTRACE');
+    // kubectl debug waits for the container's status: the refused ones are shown waiting, with why.
+    const virtualPod = t.virtual.objects(PODS, 'a').find((p) => p.metadata?.name === 'web');
+    const statuses = (
+      virtualPod?.status as {
+        ephemeralContainerStatuses?: {
+          name: string;
+          state?: { waiting?: { reason?: string; message?: string } };
+        }[];
+      }
+    ).ephemeralContainerStatuses;
+    expect(statuses?.map((s) => [s.name, s.state?.waiting?.reason])).toEqual([
+      ['debugger-x1', 'SyncError'],
+      ['debugger-x2', 'SyncError'],
+    ]);
+    expect(statuses?.[0]!.state?.waiting?.message).toContain('SYS_PTRACE');
   });
 
   it('a debug container added while the pod waits for its copy follows the host pod through its subresource (a create carrying it is refused)', async () => {

@@ -1091,6 +1091,10 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
         name,
         admission: hostAdmission(withDebugContainers(virtualPod, latestHostPod, [name]), new Set([name])),
       }));
+      // Those refused are shown waiting in the pod's status, where kubectl debug looks for them.
+      const debugRefused = new Map(
+        debugVerdicts.flatMap((v) => (v.admission.refusal ? [[v.name, v.admission.refusal.message]] : [])),
+      );
       const admittedNames = debugVerdicts
         .filter((v) => !v.admission.refusal && !v.admission.waiting.length)
         .map((v) => v.name);
@@ -1155,6 +1159,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
         await syncStatusUp(ctx, latestHostPod, virtualPod, {
           hostSpecCurrent: false,
           resizeRefused: resize.refused,
+          debugRefused,
         });
         throw err;
       }
@@ -1163,6 +1168,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       const written = await syncStatusUp(ctx, latestHostPod, virtualPod, {
         hostSpecCurrent: !update.specChanged && !update.ephemeralContainers,
         resizeRefused: resize.refused,
+        debugRefused,
       });
       if (written) {
         latestVirtualPod = written;

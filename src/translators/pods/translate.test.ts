@@ -1,6 +1,7 @@
 import { parseImageTranslations } from './image-translation.ts';
 import { serviceLinkEnv } from './service-env.ts';
 import { withoutHostOwnedGates } from './spec-record.ts';
+import { markedDebugContainer } from './debug-containers.ts';
 import { createHash } from 'node:crypto';
 import type { Pod } from '../../kube/types.ts';
 import { scrubHostNames } from '../../sync/scrub.ts';
@@ -1006,6 +1007,49 @@ describe('podStatusForVirtual', () => {
     // One the virtual pod has (empty) stays, as it is.
     const withList = { ...pod(), status: { initContainerStatuses: [] } } as unknown as Pod;
     expect(podStatusForVirtual(hostPod, withList).initContainerStatuses).toEqual([]);
+  });
+
+  it("shows a debug container the syncer refused as waiting with why; `vsyncer check` (no verdicts) keeps it; the host pod's own status wins once it has the container", () => {
+    const refusedStatus = {
+      name: 'dbg',
+      image: 'busybox',
+      imageID: '',
+      ready: false,
+      restartCount: 0,
+      state: { waiting: { reason: 'SyncError', message: 'adds SYS_PTRACE' } },
+    };
+    const virtual = pod({
+      containers: [{ name: 'main', image: 'app:1' }],
+      ephemeralContainers: [
+        { name: 'dbg', image: 'busybox' },
+        { name: 'other', image: 'busybox' },
+      ],
+    });
+    const hostPod = { spec: {}, status: { phase: 'Running' } } as unknown as Pod;
+    const refused = new Map([['dbg', 'adds SYS_PTRACE']]);
+    const status = podStatusForVirtual(hostPod, virtual, { debugRefused: refused });
+    expect(status.ephemeralContainerStatuses).toEqual([refusedStatus]);
+    const shown = { ...virtual, status } as Pod;
+    expect(podStatusForVirtual(hostPod, shown).ephemeralContainerStatuses).toEqual([refusedStatus]);
+    // No longer refused (a policy relaxed, the container still to be added): no status of ours.
+    expect(podStatusForVirtual(hostPod, shown, { debugRefused: new Map() })).not.toHaveProperty(
+      'ephemeralContainerStatuses',
+    );
+    const running = {
+      name: 'dbg',
+      image: 'busybox',
+      imageID: '',
+      ready: false,
+      restartCount: 0,
+      state: { running: {} },
+    };
+    const hostWithIt = {
+      spec: { ephemeralContainers: [markedDebugContainer({ name: 'dbg', image: 'busybox' })] },
+      status: { phase: 'Running', ephemeralContainerStatuses: [running] },
+    } as unknown as Pod;
+    expect(
+      podStatusForVirtual(hostWithIt, shown, { debugRefused: refused }).ephemeralContainerStatuses,
+    ).toEqual([running]);
   });
 
   it('shows the image the tenant wrote where the host runs it under a mirror name (--translate-image), and a resolved one as reported', () => {

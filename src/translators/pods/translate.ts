@@ -43,7 +43,11 @@ import {
 } from '../../sync/managed-metadata.ts';
 import { withoutSyncerAnnotations } from '../../sync/metadata-sync.ts';
 import { cloneJson } from '../../util/json.ts';
-import { markedDebugContainer, tenantDebugContainerNames } from './debug-containers.ts';
+import {
+  markedDebugContainer,
+  refusedDebugContainerStatuses,
+  tenantDebugContainerNames,
+} from './debug-containers.ts';
 import { withClaimsMadeForPod } from './resource-claims.ts';
 import { absentReferenceName, podReferrer } from './reference-safety.ts';
 import type { PodPolicy } from './pod-policy.ts';
@@ -1043,6 +1047,11 @@ export interface PodStatusView {
   hostSpecCurrent?: boolean;
   /** The host refused the virtual pod's resize: shown as the kubelet shows an infeasible one. */
   resizeRefused?: { message: string; since: string };
+  /**
+   * The tenant's debug containers the syncer refused, name → why: shown waiting with that message
+   * (refusedDebugContainerStatuses). Unset: those the virtual status shows are kept.
+   */
+  debugRefused?: ReadonlyMap<string, string>;
   /** The host pod's custom condition types when its status last came up (hostCustomConditionTypes). */
   hostConditionTypesBefore?: ReadonlySet<string>;
   /**
@@ -1144,6 +1153,13 @@ export function podStatusForVirtual(host: Pod, virtual: Pod, view: PodStatusView
       intersect(names(vspec?.ephemeralContainers), tenantDebugContainerNames(host)),
     ),
   };
+  const refusedDebug = refusedDebugContainerStatuses(
+    virtual,
+    names(out.ephemeralContainerStatuses),
+    view.debugRefused,
+  );
+  if (refusedDebug.length)
+    out.ephemeralContainerStatuses = [...(out.ephemeralContainerStatuses ?? []), ...refusedDebug];
   // An empty list the virtual status lacks (no init container of the tenant's, beside the host's
   // hosts-rewrite one) is left out, as the API server stores it: else the two never read the same.
   for (const k of Object.keys(out) as (keyof PodStatus)[]) {
