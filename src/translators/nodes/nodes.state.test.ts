@@ -655,6 +655,36 @@ describe('nodes state table: the kubelet endpoint', () => {
     expect(endpointOf(virtualNodes(table)[0])).toEqual(served);
   });
 
+  it("a fake node vCluster's own syncer made (marked fake-node only) is taken over: the syncer's endpoint, labels and marker", async () => {
+    const vclusters: Seed = [
+      NODES,
+      {
+        metadata: {
+          name: 'n1',
+          labels: {
+            'vcluster.loft.sh/fake-node': 'true',
+            'kubernetes.io/hostname': 'fake-n1',
+            'kubernetes.io/os': 'linux',
+          },
+        },
+        spec: {},
+        status: {
+          addresses: [{ type: 'InternalIP', address: '10.96.125.68' }],
+          daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
+        },
+      },
+    ];
+    const table = await start({ kinds: ['nodes'], virtual: [podOn('n1'), vclusters], flags: kubeletFlags });
+    await table.settle();
+    const node = virtualNodes(table)[0]!;
+    expect(endpointOf(node)).toEqual(served);
+    expect(node.metadata?.labels).toMatchObject({
+      'vcluster.loft.sh/fake-node': 'true',
+      'kubernetes.io/hostname': 'n1',
+      'vcluster.loft.sh/managed-by': VC,
+    });
+  });
+
   it("real node copies point there too, never at the host's kubelet", async () => {
     const host: Seed = [
       NODES,

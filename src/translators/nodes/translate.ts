@@ -19,13 +19,16 @@ export const NODE_MARKER_LABEL = MANAGED_BY_LABEL;
 export const LEGACY_NODE_MARKER_LABEL = FROM_HOST_LABEL;
 
 /**
- * Whether a virtual node is a syncer's (by either marker). Any name counts: the virtual cluster is the
+ * Whether a virtual node is a syncer's (by any marker). Any name counts: the virtual cluster is the
  * scope (a syncer of this virtual cluster made it, under whatever release name), so a node left by an
- * earlier one is taken over and marked anew.
+ * earlier one is taken over and marked anew. vCluster's own syncer marks the fake nodes it makes with
+ * FAKE_NODE_LABEL alone (`managed-by` only its copies of real nodes): a virtual cluster moved from it
+ * keeps them, and without this they would keep vCluster's kubelet address (logs and exec failing).
  */
 export const isManagedNode = (node: KubeObject): boolean =>
   node.metadata?.labels?.[NODE_MARKER_LABEL] !== undefined ||
-  node.metadata?.labels?.[LEGACY_NODE_MARKER_LABEL] === 'true';
+  node.metadata?.labels?.[LEGACY_NODE_MARKER_LABEL] === 'true' ||
+  node.metadata?.labels?.[FAKE_NODE_LABEL] === 'true';
 
 /**
  * Go's name (GOARCH, what `kubernetes.io/arch` holds) of a Node.js architecture (`process.arch`):
