@@ -57,6 +57,17 @@ export const SERVICE_COPY_DENIED_KEYS: readonly string[] = [
 ];
 
 /**
+ * Rancher's record of where a Service or Ingress is reached, written by the Rancher of the cluster
+ * the object is in: copied neither way (as vCluster). Down, a host Rancher would overwrite the
+ * tenant's Rancher's value and the syncer write it back, without end; up, the host's names host
+ * namespaces and copies.
+ */
+export const RANCHER_ENDPOINT_KEYS: readonly string[] = ['field.cattle.io/publicEndpoints'];
+
+/** Whether a host annotation is Rancher's record of where the object is reached (RANCHER_ENDPOINT_KEYS). */
+export const isRancherEndpointKey = (key: string): boolean => isDeniedMetadataKey(key, RANCHER_ENDPOINT_KEYS);
+
+/**
  * Keys no host copy of a PersistentVolumeClaim gets: a provisioner's per-claim configuration that
  * overrides its class's. OpenEBS Local PV (before its --allow-insecure-pvc-basepath-override) lets a
  * claim's `cas.openebs.io/config` choose the node directory its hostPath volume is made under.

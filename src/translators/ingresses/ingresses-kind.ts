@@ -10,6 +10,7 @@ import {
   offersClass,
 } from '../shared/from-host.ts';
 import { Resources } from '../../kube/resources.ts';
+import { isRancherEndpointKey, RANCHER_ENDPOINT_KEYS } from '../../naming/denied-metadata.ts';
 import { hostName } from '../../naming/names.ts';
 import { createHostCopy } from '../../sync/engine.ts';
 import type { KindSpec, Placement, ReconcileContext, SyncResult } from '../../sync/kind.ts';
@@ -105,7 +106,11 @@ export function ingressesKind(
 ): KindSpec {
   // With the host's cert-manager, shimView judges the Issuer an Ingress names (see IngressPlace).
   const where: Placement & IngressPlace = hostCertManager ? { ...placement, issuerJudged: true } : placement;
-  const place = (ctx: ReconcileContext) => ({ ...where, hostName: ctx.hostName });
+  const place = (ctx: ReconcileContext) => ({
+    ...where,
+    hostName: ctx.hostName,
+    deniedHostMetadata: [...(where.deniedHostMetadata ?? []), ...RANCHER_ENDPOINT_KEYS],
+  });
   const managed = managedCopiesScope(where);
   let judge: ReferenceJudge;
   let judging: JudgingContext | undefined;
@@ -314,6 +319,7 @@ export function ingressesKind(
     virtualType: INGRESSES,
     hostType: INGRESSES,
     mapper: namespacedToHost(INGRESSES, where),
+    hostOnlyMetadata: { annotations: isRancherEndpointKey },
     copyNamesOtherCopies: true,
     // An Ingress waiting for a copy, or pointing nowhere for a missing object, is retried as soon as
     // that copy appears, changes or goes (only while the kind that makes the copies runs).

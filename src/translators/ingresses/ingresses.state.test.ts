@@ -476,6 +476,25 @@ describe('ingresses state table', () => {
     ).toContain('router.middlewares');
   });
 
+  it("Rancher's public endpoints crosses neither way: the tenant's stays off the host copy, the host's (host names) never reaches the tenant", async () => {
+    const KEY = 'field.cattle.io/publicEndpoints';
+    const table = await withObjects([
+      [SVC, service('web')],
+      [ING, ingress(routeTo('web'), { [KEY]: '[{"addresses":["192.168.0.10"]}]', 'example.com/a': 'b' })],
+    ]);
+    expect(hostIngress(table)!.metadata?.annotations).not.toHaveProperty([KEY]);
+    expect(hostIngress(table)!.metadata?.annotations?.['example.com/a']).toBe('b');
+    const host = hostIngress(table)!;
+    const hostsValue = `[{"ingressName":"${HOST_NS}:${host.metadata!.name}"}]`;
+    await table.host.update(ING, HOST_NS, {
+      ...host,
+      metadata: { ...host.metadata, annotations: { ...host.metadata?.annotations, [KEY]: hostsValue } },
+    });
+    await table.settle();
+    expect(virtualIngress(table)!.metadata?.annotations?.[KEY]).toBe('[{"addresses":["192.168.0.10"]}]');
+    expect(hostIngress(table)!.metadata?.annotations?.[KEY]).toBe(hostsValue);
+  });
+
   it("the host's load-balancer status flows up to the virtual Ingress", async () => {
     const table = await withObjects([
       [SVC, service('web')],

@@ -399,7 +399,7 @@ describe('nodes state table', () => {
     expect(virtualNodes(table)[0]?.metadata?.labels?.zone).toBe('a');
   });
 
-  it('real nodes: nothing of the copy says where the host node is or which machine it is', async () => {
+  it("real nodes: nothing of the copy says where the host node is or which machine it is, nor the host's pod totals on it", async () => {
     const [type, node] = hostNode(
       'n1',
       {},
@@ -416,6 +416,9 @@ describe('nodes state table', () => {
         'container.googleapis.com/instance_id': '1234567890',
         'example.com/endpoint': 'ip:fd00::7',
         'example.com/version': 'v1.2.3',
+        // Rancher's sums of every pod's requests and limits on the node, the host's and other tenants'.
+        'management.cattle.io/pod-requests': '{"cpu":"3750m","pods":"42"}',
+        'management.cattle.io/pod-limits': '{"memory":"12Gi"}',
       },
     );
     (node.status as Record<string, unknown>).nodeInfo = {

@@ -249,6 +249,15 @@ const MACHINE_ANNOTATIONS = new Set([
 ]);
 
 /**
+ * Annotations that sum up the host cluster's pods on the node, every tenant's and the host's: Rancher's
+ * requests and limits totals (as vCluster leaves them off its copies).
+ */
+const HOST_WIDE_ANNOTATIONS = new Set([
+  'management.cattle.io/pod-requests',
+  'management.cattle.io/pod-limits',
+]);
+
+/**
  * Whether a host node's annotation tells where the node is or which machine it is: an address or a
  * block in its value (the node's IPs as its kubelet, k3s, flannel or Calico record them, pod CIDRs),
  * or CSI's per-driver node IDs (cloud instance IDs). The copy shows no address of the host node
@@ -289,7 +298,9 @@ export function realNodeCopy(
       ...withManagedRecord({
         labels: { ...(meta.labels ?? {}), [NODE_MARKER_LABEL]: vcName },
         annotations: Object.fromEntries(
-          Object.entries(meta.annotations ?? {}).filter(([k, v]) => !locatesHostNode(k, String(v))),
+          Object.entries(meta.annotations ?? {}).filter(
+            ([k, v]) => !HOST_WIDE_ANNOTATIONS.has(k) && !locatesHostNode(k, String(v)),
+          ),
         ),
       }),
     },

@@ -19,7 +19,11 @@ import { managedCopiesScope, namespacedToHost, ownedVirtualKey } from '../../syn
 import { writePlannedMetadataUp } from '../../sync/metadata-writes.ts';
 import type { Clock } from '../../util/clock.ts';
 import { sameJson } from '../shared/host-metadata.ts';
-import { SERVICE_COPY_DENIED_KEYS } from '../../naming/denied-metadata.ts';
+import {
+  isRancherEndpointKey,
+  RANCHER_ENDPOINT_KEYS,
+  SERVICE_COPY_DENIED_KEYS,
+} from '../../naming/denied-metadata.ts';
 import { serviceDifferences } from './differences.ts';
 import {
   BoundedKeep,
@@ -143,7 +147,11 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
   const place = (ctx: ReconcileContext) => ({
     ...where,
     hostName: ctx.hostName,
-    deniedHostMetadata: [...(where.deniedHostMetadata ?? []), ...SERVICE_COPY_DENIED_KEYS],
+    deniedHostMetadata: [
+      ...(where.deniedHostMetadata ?? []),
+      ...SERVICE_COPY_DENIED_KEYS,
+      ...RANCHER_ENDPOINT_KEYS,
+    ],
   });
 
   /**
@@ -499,6 +507,7 @@ export function servicesKind(where: Placement, bounds: EndpointAddressBounds): K
     virtualType: SERVICES,
     hostType: SERVICES,
     mapper,
+    hostOnlyMetadata: { annotations: isRancherEndpointKey },
     relations: [
       ...hostReferrerRelations(SERVICE_REFERRERS, where, () => hostServices, mapper),
       // A stale slice of the host's controller (left when the selector went, or written by a

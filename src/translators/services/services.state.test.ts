@@ -105,6 +105,29 @@ describe('services state table', () => {
     expect(table.writes().filter((w) => !w.includes(' events '))).toEqual([]);
   });
 
+  it("Rancher's public endpoints crosses neither way: the tenant's Rancher's stays off the host copy, the host's Rancher's (host names) never reaches the tenant; no write fight", async () => {
+    const KEY = 'field.cattle.io/publicEndpoints';
+    const svc = service('web');
+    svc.metadata!.annotations = { [KEY]: '[{"addresses":["192.168.0.10"]}]', 'example.com/team': 'web' };
+    const table = await withService(svc);
+    expect(hostSvc(table)!.metadata?.annotations).not.toHaveProperty([KEY]);
+    expect(hostSvc(table)!.metadata?.annotations?.['example.com/team']).toBe('web');
+    const host = hostSvc(table)!;
+    const hostsValue = `[{"serviceName":"${HOST_NS}:${host.metadata!.name}"}]`;
+    await table.host.update(SVC, HOST_NS, {
+      ...host,
+      metadata: { ...host.metadata, annotations: { ...host.metadata?.annotations, [KEY]: hostsValue } },
+    });
+    await table.settle();
+    expect(virtualSvc(table)!.metadata?.annotations?.[KEY]).toBe('[{"addresses":["192.168.0.10"]}]');
+    expect(hostSvc(table)!.metadata?.annotations?.[KEY]).toBe(hostsValue);
+    table.host.clearWrites();
+    table.virtual.clearWrites();
+    table.clock.advance(60_000);
+    await table.settle();
+    expect(table.writes().filter((w) => !w.includes(' events '))).toEqual([]);
+  });
+
   it("ClusterIP the host has given out already: the host allocates, and the virtual Service is made again with the host's IP", async () => {
     const table = await start({ kinds: ['services'], host: [hostServiceHolding(FIRST_VIRTUAL_IP)] });
     await table.virtual.create(SVC, 'team', service('web'));
