@@ -5,7 +5,7 @@ import { Resources } from '../kube/resources.ts';
 import { FakeClock } from '../util/clock.ts';
 import type { Logger } from '../util/log.ts';
 import { SubtreePool } from './subtree-pool.ts';
-import { Informer, type InformerOptions } from './informer.ts';
+import { Informer, STORE_PROBE, type InformerOptions } from './informer.ts';
 
 const settle = async () => {
   for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
@@ -51,6 +51,9 @@ class FakeClient implements Pick<ClusterClient, 'name' | 'list' | 'watch' | 'get
   readonly name = 'host';
   lists: PreparedList[] = [];
   listCalls: ListOptions[] = [];
+  /** What the next store probes answer (a revision, or an error), in turn; then no revision. */
+  revisions: (string | Error)[] = [];
+  probes = 0;
   watches: OpenWatch[] = [];
   /** The CRDs a get finds, by name (an Error is thrown instead); any other name is not found. */
   crds = new Map<string, KubeObject | Error>();
@@ -79,6 +82,13 @@ class FakeClient implements Pick<ClusterClient, 'name' | 'list' | 'watch' | 'get
     _ns: string,
     options: ListOptions = {},
   ): Promise<ObjectList<T>> {
+    if (options.fieldSelector === STORE_PROBE.fieldSelector) {
+      // The informer asking for the store's revision (STORE_PROBE): a test's, else none said.
+      this.probes++;
+      const revision = this.revisions.shift() ?? '';
+      if (revision instanceof Error) throw revision;
+      return { metadata: { resourceVersion: revision }, items: [] };
+    }
     this.listCalls.push(options);
     const page = this.lists.shift();
     if (!page) throw new ApiError('host', 503, undefined, 'no list prepared');
@@ -775,6 +785,57 @@ describe('Informer: resourceVersions and re-lists', () => {
     await settle();
     expect(client.listCalls).toHaveLength(3);
     expect(client.current.options.resourceVersion).toBe('50');
+    await informer.stop();
+  });
+
+  it('re-lists when the server comes back on a store older than the cache (restored from a backup): its watch would stay silent until the store caught up', async () => {
+    const { client, clock, informer, events } = setup();
+    client.lists.push({ metadata: { resourceVersion: '90' }, items: [cm('a', '80'), cm('b', '85')] });
+    client.lists.push({ metadata: { resourceVersion: '40' }, items: [cm('a', '30'), cm('c', '35')] });
+    informer.start();
+    await settle();
+    events.length = 0;
+    // The server restarts: first unreachable (the probe too), then back, on the restored store.
+    client.revisions.push(refused(), '40');
+    client.current.fail(refused());
+    await settle();
+    clock.advance(1000);
+    await settle();
+    expect(client.listCalls).toHaveLength(1);
+    clock.advance(2000);
+    await settle();
+    expect(client.probes).toBe(2);
+    expect(client.listCalls).toHaveLength(2);
+    expect(events.sort()).toEqual(['add c@35', 'delete b', 'update a@80->30']);
+    expect(client.current.options.resourceVersion).toBe('40');
+    await informer.stop();
+  });
+
+  it('watches on from where it was when the store is where it was or further (an ordinary restart), or its version is not a number', async () => {
+    const { client, clock, informer } = setup();
+    client.lists.push({ metadata: { resourceVersion: '90' }, items: [cm('a', '80')] });
+    informer.start();
+    await settle();
+    client.current.push({ type: 'MODIFIED', object: cm('a', '95') });
+    for (const revision of [
+      '95',
+      '120',
+      'opaque-token',
+      new ApiError('host', 400, undefined, 'bad selector'),
+    ]) {
+      client.revisions.push(revision);
+      client.current.fail(refused());
+      await settle();
+      clock.advance(8000);
+      await settle();
+      expect(client.current.options.resourceVersion).toBe('95');
+    }
+    expect(client.probes).toBe(4);
+    expect(client.listCalls).toHaveLength(1);
+    // A watch that ran its term is not followed by a probe.
+    client.current.close();
+    await settle();
+    expect(client.probes).toBe(4);
     await informer.stop();
   });
 

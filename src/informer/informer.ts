@@ -1,4 +1,4 @@
-import type { ClusterClient, WatchEvent } from '../kube/client.ts';
+import type { ClusterClient, ListOptions, WatchEvent } from '../kube/client.ts';
 import {
   ApiError,
   isApiError,
@@ -77,11 +77,32 @@ const CLOSED_EARLY_WARNING_AFTER = 5;
 const RELIST_AFTER_FAILED_WATCHES = 3;
 
 /**
+ * What the informer lists before it watches again after its watch was lost (the connection failed,
+ * or the stream ended early or went silent): one object at most, for the collection's
+ * resourceVersion, the store's revision now. A revision older than the informer's means the store went
+ * back in time (restored from a backup, a snapshot): a kube-apiserver answers a watch from a version
+ * it has not reached with a stream that stays silent until it gets there (no "too large" error), so
+ * without this the cache would miss every change until then and keep what the restore undid. The
+ * name selector makes the probe recognisable in logs (and to the tests' fake server).
+ */
+export const STORE_PROBE: ListOptions = { fieldSelector: 'metadata.name=vsyncer-store-probe', limit: 1 };
+
+/**
  * A failure of the connection rather than of the watch (unreachable, dropped, throttled): watching
  * again from the same resourceVersion is right, and a list would cost more and fail the same way.
  */
 function isConnectionFailure(err: unknown): boolean {
   return isApiError(err, 'network') || isApiError(err, 'tooManyRequests');
+}
+
+/**
+ * Whether resource version `a` is older than `b`. Versions are opaque to clients, but every
+ * kube-apiserver store (etcd's revision, kine's id) writes them as growing integers; any other form
+ * (an aggregated API's) is never judged older.
+ */
+function isOlderVersion(a: string | undefined, b: string): boolean {
+  const integer = /^\d{1,30}$/;
+  return a !== undefined && integer.test(a) && integer.test(b) && BigInt(a) < BigInt(b);
 }
 
 /**
@@ -260,6 +281,8 @@ export class Informer<T extends KubeObject> {
     let failedWatches = 0;
     /** Watches in a row that ended at once with nothing delivered (see CLOSED_EARLY_WARNING_AFTER). */
     let closedEarlyInARow = 0;
+    /** The watch was lost: the store's revision is looked at before watching again (STORE_PROBE). */
+    let probeStore = false;
     while (!this.stopped) {
       try {
         if (needList) {
@@ -267,11 +290,25 @@ export class Informer<T extends KubeObject> {
           await this.relist();
           needList = false;
           failedWatches = 0;
+          probeStore = false;
           // stop() during the list: the watch's abort listener would never fire, so do not open one.
+          if (this.stopped) break;
+        } else if (probeStore) {
+          probeStore = false;
+          const now = await this.storeRevision();
+          if (isOlderVersion(now, this.resourceVersion)) {
+            this.log.info(
+              `the ${this.opts.client.name} API server's store is at resource version ${now}, older than the ${this.resourceVersion} last seen (restored from a backup?), re-listing`,
+            );
+            this.opts.metrics?.relist(this.opts.client.name, this.opts.type.resource);
+            needList = true;
+            continue;
+          }
           if (this.stopped) break;
         }
         this.phase = 'watching';
         const outcome = await this.watchOnce();
+        probeStore = outcome === 'closed-early' || outcome === 'inactive';
         goneInARow = 0;
         failedWatches = 0;
         if (outcome === 'inactive')
@@ -330,6 +367,8 @@ export class Informer<T extends KubeObject> {
         }
         const reason = err instanceof ApiError ? err.kind : 'error';
         this.opts.metrics?.watchRestart(this.opts.client.name, this.opts.type.resource, reason);
+        // The server may have restarted, perhaps on a restored store: asked before watching again.
+        if (isApiError(err, 'network')) probeStore = true;
         if (
           this.phase === 'watching' &&
           !isConnectionFailure(err) &&
@@ -349,6 +388,22 @@ export class Informer<T extends KubeObject> {
         this.phase = 'backoff';
         await this.sleep(delay);
       }
+    }
+  }
+
+  /**
+   * The resourceVersion of the collection as the server's store has it now (see STORE_PROBE). A
+   * network failure is thrown (the probe is asked again once the server answers); any other answer
+   * (an API that refuses the selector) leaves the store unjudged, and the watch resumes as it would.
+   */
+  private async storeRevision(): Promise<string | undefined> {
+    try {
+      const page = await this.opts.client.list(this.opts.type, this.opts.namespace, STORE_PROBE);
+      return page?.metadata?.resourceVersion;
+    } catch (err) {
+      if (isApiError(err, 'network')) throw err;
+      this.log.debug("the store's resource version could not be read; watching on", { err });
+      return undefined;
     }
   }
 
