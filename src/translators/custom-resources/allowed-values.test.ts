@@ -34,6 +34,29 @@ describe('allowedValues', () => {
     expect(allowedValuesRefusal({ spec: {} }, [rule('spec.issuerRef.kind', ['A'], true)])).toBeUndefined();
   });
 
+  it('holds a boolean or a number to the values as its text, and a rule with `when` only while that holds', () => {
+    const clusterIssued = {
+      path: 'spec.issuerRef.kind',
+      segments: parsePath('spec.issuerRef.kind'),
+      values: ['ClusterIssuer'],
+      orAbsent: false,
+    };
+    const notCa = [{ ...rule('spec.isCA', ['false'], true), when: clusterIssued }];
+    const cert = (kind: string, isCA: unknown) => ({ spec: { issuerRef: { kind }, isCA } });
+    expect(allowedValuesRefusal(cert('ClusterIssuer', false), notCa)).toBeUndefined();
+    expect(allowedValuesRefusal(cert('ClusterIssuer', true), notCa)).toBe(
+      'spec.isCA is true; it may only be one of ["false"] here',
+    );
+    expect(allowedValuesRefusal(cert('ClusterIssuer', 'false'), notCa)).toBeUndefined();
+    expect(allowedValuesRefusal(cert('Issuer', true), notCa)).toBeUndefined();
+    expect(allowedValuesRefusal({ spec: { replicas: 3 } }, [rule('spec.replicas', ['1', '2'])])).toBe(
+      'spec.replicas is 3; it may only be one of ["1","2"] here',
+    );
+    expect(
+      allowedValuesRefusal({ spec: { replicas: 2 } }, [rule('spec.replicas', ['1', '2'])]),
+    ).toBeUndefined();
+  });
+
   it('no values (optional): the field may not be set, whatever it holds', () => {
     const noNamespaceSelector = [rule('spec.namespaceSelector', [], true)];
     expect(allowedValuesRefusal({ spec: {} }, noNamespaceSelector)).toBeUndefined();

@@ -2,6 +2,7 @@ import { isJsonObject } from '../../util/json.ts';
 import { controllerUrlRefusal, hostObjectAnnotationsRefusal } from '../shared/host-object-annotations.ts';
 import { gatewayHostnamesOverlap, requestedNamesRefusal } from '../shared/reserved-hosts.ts';
 import {
+  conditionHolds,
   SECRET_TYPE,
   type CustomResourceAllowedKeys,
   type CustomResourceAllowedValues,
@@ -21,6 +22,7 @@ export function allowedValuesRefusal(
   rules: readonly CustomResourceAllowedValues[],
 ): string | undefined {
   for (const rule of rules) {
+    if (rule.when && !conditionHolds(rule.when, obj)) continue;
     const { values, problem } = valuesAt(obj, rule.segments, { absent: true });
     if (problem) return problem;
     const allowed = rule.pattern
@@ -38,7 +40,9 @@ export function allowedValuesRefusal(
       }
       if (!rule.values.length && !rule.pattern) return `${location} is set; ${allowed}`;
       if (typeof value === 'string' && rule.pattern?.test(value)) continue;
-      if (typeof value !== 'string' || !rule.values.includes(value))
+      // A boolean or a number is held to the values as its text (`isCA: false` to "false").
+      const text = typeof value === 'boolean' || typeof value === 'number' ? String(value) : value;
+      if (typeof text !== 'string' || !rule.values.includes(text))
         return `${location} is ${JSON.stringify(value)}; ${allowed}`;
     }
   }

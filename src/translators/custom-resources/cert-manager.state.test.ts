@@ -516,6 +516,61 @@ describe('integrations.certManager (state table)', () => {
     expect(said).toContain('spec.commonName: ');
   });
 
+  it("a Certificate asking a host ClusterIssuer that signs under the host's CA for a CA, or for an identity no host bound judges (URI, IP, e-mail, other name, literal subject), is refused; a self-signed ClusterIssuer and the tenant's own Issuer may sign them", async () => {
+    const hostCa: KubeObject = {
+      metadata: { name: 'host-ca', labels: { offer: 'tenants' } },
+      spec: { ca: { secretName: 'host-ca-key-pair' } },
+    };
+    const table = await certManagerTable({
+      flags: { allowedIngressHost: ['*.tenants.example.com'] },
+      host: [[CLUSTER_ISSUERS, hostCa]],
+    });
+    await tenantCa(table);
+    const dnsNames = ['web.tenants.example.com'];
+    const byHostCa = { name: 'host-ca', kind: 'ClusterIssuer' };
+    const asked: [string, Record<string, unknown>][] = [
+      ['ca', { isCA: true }],
+      ['uri', { uris: ['spiffe://cluster.local/ns/prod/sa/payments'] }],
+      ['ip', { ipAddresses: ['10.96.0.1'] }],
+      ['mail', { emailAddresses: ['admin@host.example'] }],
+      ['other', { otherNames: [{ oid: '1.3.6.1.4.1.311.20.2.3', utf8Value: 'admin@host.example' }] }],
+      ['literal', { literalSubject: 'CN=payments.prod.svc.cluster.local' }],
+    ];
+    for (const [name, fields] of asked)
+      await table.virtual.create(
+        CERTS,
+        'team',
+        certificate(`host-${name}`, { secretName: `h-${name}`, dnsNames, issuerRef: byHostCa, ...fields }),
+      );
+    const allowed: [string, Record<string, unknown>][] = [
+      ['host-leaf', { dnsNames, issuerRef: byHostCa, isCA: false }],
+      // Self-signed: the certificate signs itself, nothing chains to the host.
+      ['self-ca', { commonName: 'team CA', isCA: true, uris: ['spiffe://team.local'], issuerRef: OFFERED }],
+      [
+        'own-ca',
+        {
+          isCA: true,
+          uris: ['spiffe://team.local/ns/team/sa/web'],
+          issuerRef: { name: 'ca', kind: 'Issuer' },
+        },
+      ],
+    ];
+    for (const [name, fields] of allowed)
+      await table.virtual.create(CERTS, 'team', certificate(name, { secretName: `s-${name}`, ...fields }));
+    await settled(table);
+    expect(
+      table.host
+        .objects(CERTS, HOST_NS)
+        .map((c) => c.metadata?.name)
+        .sort(),
+    ).toEqual(allowed.map(([name]) => hostName(name)).sort());
+    const said = events(table).join('\n');
+    expect(said).toContain('spec.isCA is true');
+    expect(said).toContain('ClusterIssuer "host-ca", which signs under a CA');
+    for (const field of ['uris', 'ipAddresses', 'emailAddresses', 'otherNames', 'literalSubject'])
+      expect(said).toContain(`spec.${field}`);
+  });
+
   it('a Certificate refused after its Secret was taken (its names no longer allowed) gives the Secret back to the tenant', async () => {
     const table = await certManagerTable({ flags: { allowedIngressHost: ['*.tenants.example.com'] } });
     const issuerRef = { name: 'selfsigned', kind: 'ClusterIssuer' };
@@ -1293,13 +1348,14 @@ describe('integrations.certManager (state table)', () => {
           'cert-manager.io/secret-template': JSON.stringify(template),
           'cert-manager.io/common-name': 'api.vc.example.com',
           'cert-manager.io/some-future-key': 'x',
+          'cert-manager.io/email-sans': 'admin@host.example',
         }),
       );
       await settled(table);
       const annotations = hostIngress(table)!.metadata?.annotations ?? {};
       expect(annotations['cert-manager.io/cluster-issuer']).toBe('selfsigned');
       expect(annotations['cert-manager.io/duration']).toBe('2160h');
-      for (const key of ['secret-template', 'common-name', 'some-future-key'])
+      for (const key of ['secret-template', 'common-name', 'some-future-key', 'email-sans'])
         expect(annotations[`cert-manager.io/${key}`]).toBeUndefined();
       const said = events(table).join('\n');
       expect(said).toContain(

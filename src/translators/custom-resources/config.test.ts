@@ -96,6 +96,45 @@ describe('customResources config', () => {
     ]);
   });
 
+  it('an allowedValues rule with `when` holds only while that field holds one of its values', () => {
+    const config = build({
+      toHost: [
+        {
+          resource: 'certificates.cert-manager.io/v1',
+          allowedValues: [
+            {
+              path: 'spec.isCA',
+              values: ['false'],
+              optional: true,
+              when: { path: 'spec.issuerRef.kind', values: ['ClusterIssuer'] },
+            },
+          ],
+        },
+      ],
+    });
+    expect(config.customResources.toHost[0]!.allowedValues).toMatchObject([
+      {
+        path: 'spec.isCA',
+        values: ['false'],
+        when: { path: 'spec.issuerRef.kind', values: ['ClusterIssuer'], orAbsent: false },
+      },
+    ]);
+    expect(() =>
+      build({
+        toHost: [
+          {
+            resource: 'certificates.cert-manager.io/v1',
+            allowedValues: [
+              { path: 'spec.isCA', values: ['false'], when: { path: 'spec.a[].b', values: ['x'] } },
+            ],
+          },
+        ],
+      }),
+    ).toThrow(
+      "config field 'customResources.toHost[0].allowedValues[0].when.path': must name one field (no [])",
+    );
+  });
+
   it('no section: nothing configured', () => {
     expect(buildConfig({}, flags).customResources).toEqual({ toHost: [], fromHost: [] });
   });

@@ -139,6 +139,11 @@ export interface CustomResourceAllowedValues {
   pattern?: RegExp;
   /** Whether the field may be left out (a CRD's default may name what the values exclude). */
   optional: boolean;
+  /**
+   * The rule holds only while this does (a Certificate's isCA is bounded when it names a host
+   * ClusterIssuer, not an Issuer of the tenant's own).
+   */
+  when?: ReferenceCondition;
 }
 
 /**
@@ -924,10 +929,10 @@ function parseAllowedValues(raw: unknown, at: string): CustomResourceAllowedValu
     if (!isRecord(rule))
       throw new CustomResourceConfigError(here, `must be a mapping {path, values}, got ${json(rule)}`);
     for (const key of Object.keys(rule))
-      if (!['path', 'values', 'pattern', 'optional'].includes(key))
+      if (!['path', 'values', 'pattern', 'optional', 'when'].includes(key))
         throw new CustomResourceConfigError(
           `${here}.${key}`,
-          'unknown field (known: path, values, pattern, optional)',
+          'unknown field (known: path, values, pattern, optional, when)',
         );
     const segments = parsePathAt(rule.path, `${here}.path`);
     let pattern: RegExp | undefined;
@@ -962,6 +967,9 @@ function parseAllowedValues(raw: unknown, at: string): CustomResourceAllowedValu
       values: values as string[],
       ...(pattern ? { pattern } : {}),
       optional,
+      ...(rule.when !== undefined && rule.when !== null
+        ? { when: parseCondition(rule.when, `${here}.when`) }
+        : {}),
     };
   });
 }

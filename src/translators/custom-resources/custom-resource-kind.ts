@@ -54,6 +54,7 @@ import { hostSelectorFor } from './selectors.ts';
 import { customResourceToHost, ownedCustomResourceKey } from './ownership.ts';
 import { customResourceRefusal, type HostRules } from './allowed-values.ts';
 import { selectorOf, showsHostObject, shownVerdict } from './shown.ts';
+import { CLUSTER_ISSUERS_CRD, clusterIssuedRefusal } from './cluster-issued.ts';
 import { deleteIncarnation } from '../../kube/delete-incarnation.ts';
 import { setOwn } from '../../util/json.ts';
 import { withoutSyncerMarkers } from './syncer-markers.ts';
@@ -223,9 +224,14 @@ export function toHostCustomResourceKind(
     allowedHosts: [],
     allowedServers: [],
   },
-  /** cert-manager's Issuers of the certManager integration: see acme-account-keys.ts. */
-  acmeAccountKeys = false,
+  /**
+   * Which of cert-manager's kinds of the certManager integration this is: Issuers make missing ACME
+   * account keys (acme-account-keys.ts), Certificates are held to what a host ClusterIssuer may be
+   * asked (cluster-issued.ts).
+   */
+  certManager?: 'issuers' | 'certificates',
 ): KindSpec {
+  const acmeAccountKeys = certManager === 'issuers';
   const { type } = resolved;
   const kindName = customResourceKindName(entry);
   // Namespaced only: prepare refuses a cluster-scoped resource (see scopeProblem). Copies of any
@@ -574,11 +580,24 @@ export function toHostCustomResourceKind(
     return undefined;
   }
 
+  /** Why a Certificate may not be issued by the host ClusterIssuer it names (cluster-issued.ts). */
+  function clusterIssuerRefusal(virtual: KubeObject): string | undefined {
+    const issuerRef = (virtual.spec as { issuerRef?: { name?: unknown; kind?: unknown } } | undefined)
+      ?.issuerRef;
+    const shown = shownFromHost.get(CLUSTER_ISSUERS_CRD);
+    if (certManager !== 'certificates' || issuerRef?.kind !== 'ClusterIssuer' || !shown) return undefined;
+    if (typeof issuerRef.name !== 'string') return undefined;
+    const verdict = shownVerdict(env, kinds, shown, issuerRef.name);
+    return clusterIssuedRefusal(virtual, verdict.state === 'shown' ? verdict.host : undefined);
+  }
+
   const refusalOf = (virtual: KubeObject): string | undefined =>
     customResourceRefusal(virtual, entry, {
       hostNamespace: where.hostNamespace,
       ...hostLimits,
-    }) ?? ingressClassRefusal(virtual);
+    }) ??
+    ingressClassRefusal(virtual) ??
+    clusterIssuerRefusal(virtual);
 
   /** The host copy to have; `onHost`: the object has one already (see hostBody). */
   async function desiredHost(

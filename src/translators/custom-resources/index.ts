@@ -45,6 +45,7 @@ import { ownedCustomResourceKey } from './ownership.ts';
 /** cert-manager's ClusterIssuers and Issuers, which an Ingress names by annotation. */
 const CLUSTER_ISSUERS = 'clusterissuers.cert-manager.io';
 const ISSUERS = 'issuers.cert-manager.io';
+const CERTIFICATES = 'certificates.cert-manager.io';
 
 export { parseCustomResources, CustomResourceConfigError, type CustomResourcesConfig } from './config.ts';
 export { integrationItems } from './integrations.ts';
@@ -171,7 +172,13 @@ export function customResourceKinds(config: CustomResourcesConfig | undefined): 
                   allowedHosts: options.allowedIngressHosts,
                   allowedServers: options.allowedServerUrls,
                 },
-                entry.crdName === ISSUERS && config?.hostCertManager === true,
+                config?.hostCertManager !== true
+                  ? undefined
+                  : entry.crdName === ISSUERS
+                    ? 'issuers'
+                    : entry.crdName === CERTIFICATES
+                      ? 'certificates'
+                      : undefined,
               )
             : fromHostCustomResourceKind(entry, resolved.get(entry.crdName)!);
         },

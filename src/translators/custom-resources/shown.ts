@@ -28,7 +28,7 @@ export const showsHostObject = (
 
 /** What the virtual cluster shows of a cluster-scoped fromHost object, by name. */
 export type ShownVerdict =
-  | { state: 'shown' }
+  | { state: 'shown'; host: KubeObject }
   /** The kind has not read the host yet (its CRD, its cache): nothing can be said. */
   | { state: 'starting' }
   | { state: 'not-shown' }
@@ -53,6 +53,6 @@ export function shownVerdict(
   if (!informer?.hasSynced()) return { state: 'starting' };
   const host = informer.store.get(name);
   return host && !host.metadata?.deletionTimestamp && showsHostObject(entry, host)
-    ? { state: 'shown' }
+    ? { state: 'shown', host }
     : { state: 'not-shown' };
 }

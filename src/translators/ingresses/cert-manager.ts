@@ -38,7 +38,9 @@ const TRUE_SPELLINGS = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
  * ingress-shim reads today and any it reads tomorrow: the kind and group of the issuer (an external
  * issuer kind, whose objects are not synced), `secret-template` (labels and annotations on the host Secret as written: a
  * reflector's, the syncer's own ownership keys), `common-name` (not held to the names tenants may
- * serve), the HTTP-01 solver's class, and the solver editing the Ingress's copy.
+ * serve), `email-sans` (an identity no host bound judges, as a Certificate's emailAddresses: see
+ * custom-resources/cluster-issued.ts), the HTTP-01 solver's class, and the solver editing the
+ * Ingress's copy.
  */
 const PASSED_ANNOTATIONS = new Set([
   'cert-manager.io/duration',
@@ -49,7 +51,6 @@ const PASSED_ANNOTATIONS = new Set([
   'cert-manager.io/private-key-encoding',
   'cert-manager.io/private-key-size',
   'cert-manager.io/private-key-rotation-policy',
-  'cert-manager.io/email-sans',
   'cert-manager.io/subject-organizations',
   'cert-manager.io/subject-organizationalunits',
   'cert-manager.io/subject-countries',
