@@ -68,6 +68,14 @@ export const RANCHER_ENDPOINT_KEYS: readonly string[] = ['field.cattle.io/public
 export const isRancherEndpointKey = (key: string): boolean => isDeniedMetadataKey(key, RANCHER_ENDPOINT_KEYS);
 
 /**
+ * The leader election record of client-go's Endpoints lock (before Leases, still used by older
+ * controllers), which the virtual cluster's mirroring controller copies onto the Endpoints' slices:
+ * it changes at every renewal, every few seconds, and means nothing on the host. Copied, each renewal
+ * would cost a host write (as vCluster, left off).
+ */
+export const LEADER_ELECTION_KEYS: readonly string[] = ['control-plane.alpha.kubernetes.io/leader'];
+
+/**
  * Keys no host copy of a PersistentVolumeClaim gets: a provisioner's per-claim configuration that
  * overrides its class's. OpenEBS Local PV (before its --allow-insecure-pvc-basepath-override) lets a
  * claim's `cas.openebs.io/config` choose the node directory its hostPath volume is made under.

@@ -1,4 +1,5 @@
 import type { Informer } from '../../informer/informer.ts';
+import { LEADER_ELECTION_KEYS } from '../../naming/denied-metadata.ts';
 import { WaitingError } from '../../controller/errors.ts';
 import { deleteIncarnation } from '../../kube/delete-incarnation.ts';
 import { objectKey, type KubeObject } from '../../kube/object.ts';
@@ -54,7 +55,11 @@ export function endpointsKind(where: Placement, addressBounds: EndpointAddressBo
   let policy: AddressPolicy;
   // Set in setup; the relations may be wired (and asked) before.
   let virtualEndpoints: Informer<KubeObject> | undefined;
-  const place = (ctx: ReconcileContext) => ({ ...where, hostName: ctx.hostName });
+  const place = (ctx: ReconcileContext) => ({
+    ...where,
+    hostName: ctx.hostName,
+    deniedHostMetadata: [...(where.deniedHostMetadata ?? []), ...LEADER_ELECTION_KEYS],
+  });
 
   async function desired(ctx: ReconcileContext, virtual: KubeObject): Promise<KubeObject> {
     const { endpoints, dropped } = hostEndpointsFor(virtual, place(ctx), policy);

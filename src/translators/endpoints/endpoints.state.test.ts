@@ -69,6 +69,26 @@ const addressesOf = (e: KubeObject | undefined) =>
   );
 
 describe('endpoints state table (selector-less Services)', () => {
+  it("client-go's Endpoints leader-election record stays off the copy: a renewal costs no host write", async () => {
+    const LEADER = 'control-plane.alpha.kubernetes.io/leader';
+    const [type, ep] = endpoints('db', [{ ip: '93.184.216.10' }]);
+    ep.metadata!.annotations = { [LEADER]: '{"holderIdentity":"a","renewTime":"2026-12-08T00:00:00Z"}' };
+    const t = await start({ kinds: ['endpoints'], virtual: [service('db'), [type, ep]] });
+    await t.settle();
+    expect(hostEndpoints(t, 'db')?.metadata?.annotations).not.toHaveProperty([LEADER]);
+    t.host.clearWrites();
+    const current = t.virtual.objects(EP, 'team').find((e) => e.metadata?.name === 'db')!;
+    await t.virtual.update(EP, 'team', {
+      ...current,
+      metadata: {
+        ...current.metadata,
+        annotations: { [LEADER]: '{"holderIdentity":"a","renewTime":"2026-12-08T00:00:10Z"}' },
+      },
+    });
+    await t.settle();
+    expect(t.host.writeLog()).toEqual([]);
+  });
+
   it("an external address and this tenant's pod are synced, the pod reference pointed at its host pod", async () => {
     const t = await start({
       kinds: ['endpoints'],

@@ -1,4 +1,5 @@
 import { TerminalError } from '../../controller/errors.ts';
+import { LEADER_ELECTION_KEYS } from '../../naming/denied-metadata.ts';
 import type { Informer } from '../../informer/informer.ts';
 import { objectKey, type KubeObject } from '../../kube/object.ts';
 import { Resources } from '../../kube/resources.ts';
@@ -117,7 +118,11 @@ export function endpointSlicesKind(where: Placement, addressBounds: EndpointAddr
   let hostServices: Informer<KubeObject>;
   let virtualSlices: Informer<KubeObject> | undefined;
   let policy: AddressPolicy;
-  const place = (ctx: ReconcileContext) => ({ ...where, hostName: ctx.hostName });
+  const place = (ctx: ReconcileContext) => ({
+    ...where,
+    hostName: ctx.hostName,
+    deniedHostMetadata: [...(where.deniedHostMetadata ?? []), ...LEADER_ELECTION_KEYS],
+  });
   // The relations below are wired (and may be asked) before setup has made the indexes.
   const slicesBy = (index: string, value: string): string[] =>
     virtualSlices ? virtualSlices.store.byIndex(index, value).map(objectKey) : [];

@@ -81,6 +81,27 @@ const messages = (t: StateTable) =>
   t.virtual.objects(Resources.events, 'team').map((e) => `${String(e.reason)}: ${String(e.message)}`);
 
 describe('endpointslices state table (tenant-written slices of selector-less Services)', () => {
+  it("the Endpoints' leader-election record, which the mirroring controller copies onto its slice, stays off the copy: a renewal costs no host write", async () => {
+    const LEADER = 'control-plane.alpha.kubernetes.io/leader';
+    const [type, mirrored] = slice('db-abc', [{ addresses: ['93.184.216.10'] }]);
+    mirrored.metadata!.annotations = { [LEADER]: '{"holderIdentity":"a"}' };
+    const t = await start({
+      kinds: ['endpointslices'],
+      virtual: [service('db'), [type, mirrored]],
+      host: [hostService('db')],
+    });
+    await t.settle();
+    expect(hostSlice(t)?.metadata?.annotations).not.toHaveProperty([LEADER]);
+    t.host.clearWrites();
+    const current = t.virtual.objects(SLICES, 'team')[0]!;
+    await t.virtual.update(SLICES, 'team', {
+      ...current,
+      metadata: { ...current.metadata, annotations: { [LEADER]: '{"holderIdentity":"b"}' } },
+    });
+    await t.settle();
+    expect(t.host.writeLog()).toEqual([]);
+  });
+
   it("an external address and this tenant's pod are synced, labelled for the host Service, the pod reference pointed at its host pod", async () => {
     const t = await start({
       kinds: ['endpointslices'],
