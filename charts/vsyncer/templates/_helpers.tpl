@@ -1022,14 +1022,15 @@ Call with (dict "s" $s "object" ... "value" bool "from" ... ["soft" true]).
 {{- end -}}
 
 {{/*
-An isolation object's labels and annotations: the chart's labels, then the admin's
+An isolation object's labels and annotations: the chart's labels and vCluster's `app: vcluster` (so
+`-l app=vcluster,release=<name>` finds them as it finds vCluster's), then the admin's
 (isolation.<object>.labels and annotations; vCluster's policies.<object>.labels and annotations). The
 chart's labels win: merge keeps the first map's value of a key both have.
 Call with (dict "root" $ "object" ...), object one of resourceQuota, limitRange, networkPolicy.
 */}}
 {{- define "vsyncer.isolationMetadata" -}}
 {{- $own := get .root.Values.isolation .object | default dict -}}
-labels: {{- merge (include "vsyncer.labels" .root | fromYaml) (deepCopy ($own.labels | default dict)) | toYaml | nindent 2 }}
+labels: {{- merge (include "vsyncer.labels" .root | fromYaml) (include "vsyncer.vclusterAppLabel" .root | fromYaml) (deepCopy ($own.labels | default dict)) | toYaml | nindent 2 }}
 {{- with $own.annotations }}
 annotations: {{- toYaml . | nindent 2 }}
 {{- end }}
