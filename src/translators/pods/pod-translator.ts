@@ -52,6 +52,7 @@ import { podDifferences } from './differences.ts';
 import { podPolicyViolations } from './pod-policy.ts';
 import { missingReferenceMessage, missingReferences } from './references.ts';
 import { HostNamespaceProbe } from '../../kube/host-namespace-probe.ts';
+import { CopiesOfOtherNames } from './copies-of-other-names.ts';
 import { atMostEvery } from '../../util/at-most-every.ts';
 import { serviceLinkEnv } from './service-env.ts';
 import { parseToleration } from '../shared/tolerations.ts';
@@ -222,6 +223,8 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
   let tokenBundles: TokenBundles | undefined;
   /** Whether the host namespace is being deleted (see create); made in setup. */
   let namespaceProbe: HostNamespaceProbe | undefined;
+  /** Copies another name's syncer holds (see create); made in setup. */
+  let otherNames: CopiesOfOtherNames | undefined;
   /**
    * Says once a minute at most that the host namespace lacks the virtual API's Service, or is going
    * (see create).
@@ -241,6 +244,13 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
           `the host namespace ${state === 'missing' ? 'is gone' : 'is being deleted'}: pods that ran are not taken for gone there, nor deleted`,
         );
     },
+  };
+  const otherNameGate = atMostEvery(60_000);
+  const otherNameWarning = (ctx: ReconcileContext, holder: string) => {
+    if (otherNameGate(ctx.clock.monotonicNow()))
+      ctx.log.warn(
+        `pods that ran have host copies marked as virtual cluster "${holder}"'s, not "${where.vcName}"'s: they are kept, not taken for gone; check --name (the chart's release name)`,
+      );
   };
   /**
    * Pods whose host pods were found without the syncer's marks (hostPodOf), remembered so that their
@@ -755,6 +765,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
 
     setup(env: SyncEnvironment, kinds) {
       namespaceProbe = new HostNamespaceProbe(env.host, env.hostNamespace, env.clock);
+      otherNames = new CopiesOfOtherNames(env.host, env.hostNamespace, env.vcName, env.clock);
       const managed = { namespace: env.hostNamespace, labelSelector: `${MANAGED_BY_LABEL}=${env.vcName}` };
       judge = new ReferenceJudge(
         referenceTargets(kinds, (peer) => ({
@@ -930,6 +941,15 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
           throw unmarkedHostPodError(ctx);
         }
         unmarkedHostPods.delete(ctx.key);
+        // Nor is a copy another name's syncer holds (this one started under the wrong --name).
+        const holder = await otherNames!.holderOf(virtualPod.metadata?.uid);
+        if (holder) {
+          otherNameWarning(ctx, holder);
+          throw new WaitingError(
+            `its host pod is there, marked as virtual cluster "${holder}"'s copy, not "${where.vcName}"'s (is --name right?): the pod is kept`,
+            { retryAfterMs: NOT_OUR_NAMESPACE_RECHECK_MS },
+          );
+        }
         // Logged once done: a delete the virtual API server refuses is retried, and said each time.
         await deletePod(ctx, 'virtual', virtualPod, 0);
         ctx.log.info('host pod disappeared: deleted the virtual pod');

@@ -584,6 +584,43 @@ describe('pods state table', () => {
     expect(table.virtual.objects(PODS, 'team')).toEqual([]);
   });
 
+  it("pods that ran are not deleted when their running host copies are another name's (a syncer started under the wrong --name); one whose copy is gone is", async () => {
+    const ran = (name: string) =>
+      virtualPod(name, {
+        spec: { nodeName: 'node-1' },
+        status: { phase: 'Running', startTime: '2026-11-30T11:00:00Z' },
+      });
+    // Copies the syncer of the same virtual cluster made under its earlier name.
+    const copyUnder = (name: string, vcName: string): Seed => [
+      PODS,
+      {
+        metadata: {
+          name: `${name}-x-team-x-${vcName}`,
+          namespace: HOST_NS,
+          labels: { 'vcluster.loft.sh/managed-by': vcName, 'vcluster.loft.sh/namespace': 'team' },
+          annotations: {
+            'vcluster.loft.sh/object-name': name,
+            'vcluster.loft.sh/object-namespace': 'team',
+            'vcluster.loft.sh/object-uid': `uid-${name}`,
+            'vcluster.loft.sh/object-kind': 'Pod',
+          },
+        },
+        spec: { containers: [{ name: 'main', image: 'app:1' }], nodeName: 'node-1' },
+      },
+    ];
+    const table = await start({
+      kinds: ['pods'],
+      virtual: [...infrastructure.virtual, ran('a'), ran('b'), ran('gone')],
+      host: [...infrastructure.host, copyUnder('a', 'old-release'), copyUnder('b', 'old-release')],
+    });
+    await table.settle();
+    table.clock.advance(60_000);
+    await table.settle();
+    expect(table.virtual.objects(PODS, 'team').map((p) => p.metadata?.name)).toEqual(['a', 'b']);
+    // The other name's copies are left as they are.
+    expect(table.host.writeLog().filter((w) => w.includes(' pods '))).toEqual([]);
+  });
+
   it('a virtual pod created with nodeName preset (never ran) is synced, not deleted', async () => {
     const table = await podTable([virtualPod('web', { spec: { nodeName: 'node-1' } })]);
     await table.settle();
