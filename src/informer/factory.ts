@@ -1,4 +1,5 @@
 import type { ClusterClient, ListOptions } from '../kube/client.ts';
+import { StoreTimeline } from './store-timeline.ts';
 import type { KubeObject } from '../kube/object.ts';
 import type { ResourceType } from '../kube/resources.ts';
 import type { Clock } from '../util/clock.ts';
@@ -74,6 +75,8 @@ export class InformerFactory implements SharedInformers {
   /** Cancels the slow-sync warnings of waits in progress (see waitForSync). */
   private readonly warnings = new Set<() => void>();
   private readonly deps: InformerFactoryDeps;
+  /** Per API server (and events apart, often in an etcd of their own), its store as its informers see it. */
+  private readonly timelines = new Map<string, StoreTimeline>();
   /**
    * One pool for every cache: the same strings and parts recur across kinds and clusters (a host pod
    * repeats its virtual pod's containers). Public for other long-lived copies of cached values, such
@@ -138,6 +141,7 @@ export class InformerFactory implements SharedInformers {
         labelSelector: scope.labelSelector,
         fieldSelector: scope.fieldSelector,
         parts: this.parts,
+        timeline: this.timelineOf(client, type),
         ...this.deps,
       });
       this.informers.set(key, informer);
@@ -147,6 +151,18 @@ export class InformerFactory implements SharedInformers {
       this.optional.delete(key);
     }
     return informer as unknown as Informer<T>;
+  }
+
+  /**
+   * The store timeline an informer of this type shares: one per API server, events apart (a resource a
+   * kube-apiserver keeps in another etcd, `--etcd-servers-overrides`, counts versions of its own; events
+   * are the one commonly kept so).
+   */
+  private timelineOf(client: ClusterClient, type: ResourceType): StoreTimeline {
+    const key = `${client.name}|${type.resource === 'events' ? 'events' : ''}`;
+    let timeline = this.timelines.get(key);
+    if (!timeline) this.timelines.set(key, (timeline = new StoreTimeline()));
+    return timeline;
   }
 
   all(): Informer<KubeObject>[] {

@@ -6,6 +6,7 @@ import { FakeClock } from '../util/clock.ts';
 import type { Logger } from '../util/log.ts';
 import { SubtreePool } from './subtree-pool.ts';
 import { Informer, STORE_PROBE, type InformerOptions } from './informer.ts';
+import { StoreTimeline } from './store-timeline.ts';
 
 const settle = async () => {
   for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
@@ -809,6 +810,37 @@ describe('Informer: resourceVersions and re-lists', () => {
     expect(events.sort()).toEqual(['add c@35', 'delete b', 'update a@80->30']);
     expect(client.current.options.resourceVersion).toBe('40');
     await informer.stop();
+  });
+
+  it('with a timeline shared by the informers of one server, a quiet resource whose last version the restored store has passed again re-lists too', async () => {
+    const timeline = new StoreTimeline();
+    const quiet = setup({ timeline });
+    const busy = setup({ timeline });
+    quiet.client.lists.push({ metadata: { resourceVersion: '200' }, items: [cm('a', '150')] });
+    quiet.client.lists.push({ metadata: { resourceVersion: '241' }, items: [cm('a', '150')] });
+    busy.client.lists.push({ metadata: { resourceVersion: '210' }, items: [] });
+    busy.client.lists.push({ metadata: { resourceVersion: '241' }, items: [] });
+    quiet.informer.start();
+    busy.informer.start();
+    await settle();
+    // Writes of other resources the restore will lose: the busy informer saw them.
+    busy.client.current.push({ type: 'ADDED', object: cm('lost', '252') });
+    // Both lose their watches; the store is back at 241 (written anew since the restore).
+    for (const t of [busy, quiet]) {
+      t.client.revisions.push('241');
+      t.client.current.fail(refused());
+    }
+    await settle();
+    quiet.clock.advance(1000);
+    busy.clock.advance(1000);
+    await settle();
+    expect(timeline.epoch).toBe(1);
+    // 241 is past the quiet informer's own 200: only the timeline tells it.
+    expect(quiet.client.listCalls).toHaveLength(2);
+    expect(busy.client.listCalls).toHaveLength(2);
+    expect(busy.informer.store.keys()).toEqual([]);
+    await quiet.informer.stop();
+    await busy.informer.stop();
   });
 
   it('watches on from where it was when the store is where it was or further (an ordinary restart), or its version is not a number', async () => {

@@ -16,6 +16,7 @@ import { silentLogger, type Logger } from '../util/log.ts';
 import { parseLabelSelector, selectorMatches } from '../util/label-selector.ts';
 import { Store, type IndexFunc, type ReadOnlyStore } from './store.ts';
 import type { SubtreePool } from './subtree-pool.ts';
+import { asRevision, type StoreTimeline } from './store-timeline.ts';
 
 /** The part of a CustomResourceDefinition the informer reads. */
 interface CustomResourceDefinition extends KubeObject {
@@ -57,6 +58,11 @@ export interface InformerOptions<T extends KubeObject> {
   listPageSize?: number;
   /** Shares repeated strings and parts of cached objects with other caches (see SubtreePool); none: kept as parsed. */
   parts?: SubtreePool;
+  /**
+   * The API server's store as every informer of it sees it (see StoreTimeline); none: a store that went
+   * back is found only by this informer's own last version.
+   */
+  timeline?: StoreTimeline;
 }
 
 type Phase = 'stopped' | 'listing' | 'watching' | 'backoff';
@@ -96,16 +102,6 @@ function isConnectionFailure(err: unknown): boolean {
 }
 
 /**
- * Whether resource version `a` is older than `b`. Versions are opaque to clients, but every
- * kube-apiserver store (etcd's revision, kine's id) writes them as growing integers; any other form
- * (an aggregated API's) is never judged older.
- */
-function isOlderVersion(a: string | undefined, b: string): boolean {
-  const integer = /^\d{1,30}$/;
-  return a !== undefined && integer.test(a) && integer.test(b) && BigInt(a) < BigInt(b);
-}
-
-/**
  * The HTTP code a watch's ERROR event stands for. Without one (a proxy's or an old server's Status),
  * its reason tells an expired resourceVersion, which only a list gets past, as client-go reads it;
  * anything else is the server's failure, never the connection's (0), which would be watched again
@@ -130,6 +126,8 @@ export class Informer<T extends KubeObject> {
   private readonly transforms: ((obj: T) => T)[] = [];
   private readonly backoff: Backoff;
   private resourceVersion = '';
+  /** The timeline's epoch when this cache last listed (see storeWentBack). */
+  private listedInEpoch = 0;
   private synced = false;
   /** Whether a watch event of an unknown type was logged at warn level already. */
   private unknownEventTypeSeen = false;
@@ -296,9 +294,9 @@ export class Informer<T extends KubeObject> {
         } else if (probeStore) {
           probeStore = false;
           const now = await this.storeRevision();
-          if (isOlderVersion(now, this.resourceVersion)) {
+          if (this.storeWentBack(now)) {
             this.log.info(
-              `the ${this.opts.client.name} API server's store is at resource version ${now}, older than the ${this.resourceVersion} last seen (restored from a backup?), re-listing`,
+              `the ${this.opts.client.name} API server's store is at resource version ${now}, older than versions seen before (restored from a backup?), re-listing`,
             );
             this.opts.metrics?.relist(this.opts.client.name, this.opts.type.resource);
             needList = true;
@@ -407,6 +405,21 @@ export class Informer<T extends KubeObject> {
     }
   }
 
+  /**
+   * Whether the store, at revision `now`, went back in time since this cache listed: older than its
+   * own last version, or than the highest any informer of the server saw (the timeline), or found so
+   * by another informer since this one listed.
+   */
+  private storeWentBack(now: string | undefined): boolean {
+    const revision = asRevision(now);
+    const last = asRevision(this.resourceVersion);
+    const own = revision !== undefined && last !== undefined && revision < last;
+    const timeline = this.opts.timeline;
+    if (!timeline) return own;
+    const shared = timeline.wentBack(now);
+    return own || shared || this.listedInEpoch !== timeline.epoch;
+  }
+
   /** Lists everything (in pages) and swaps the cache in one step, then tells handlers the difference. */
   private async relist(): Promise<void> {
     const items: T[] = [];
@@ -448,6 +461,8 @@ export class Informer<T extends KubeObject> {
     if (this.stopped) return;
     const diff = this.writableStore.replace(items);
     this.resourceVersion = resourceVersion;
+    this.opts.timeline?.saw(resourceVersion);
+    this.listedInEpoch = this.opts.timeline?.epoch ?? 0;
     this.log.debug('listed', { count: items.length, resourceVersion });
     if (this.notServedLogged)
       this.log.info(`${this.opts.type.resource}.${this.opts.type.group} is now served`);
@@ -526,6 +541,7 @@ export class Informer<T extends KubeObject> {
       throw new ApiError(this.opts.client.name, watchErrorCode(status), status, 'watch error event');
     }
     const rv = event.object.metadata?.resourceVersion;
+    this.opts.timeline?.saw(rv);
     if (event.type === 'BOOKMARK') {
       if (rv) this.resourceVersion = rv;
       return;
