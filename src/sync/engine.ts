@@ -8,8 +8,12 @@ import type { InformerView } from '../informer/namespaces-informer.ts';
 import type { ClusterClient } from '../kube/client.ts';
 import { ApiError, isAdmissionDenial, isApiError, isNotFound, isNotFoundNaming } from '../kube/errors.ts';
 import { objectKey, splitKey, type KubeObject } from '../kube/object.ts';
-import type { ResourceType } from '../kube/resources.ts';
-import { managedByValue, OBJECT_HOST_NAMESPACE_ANNOTATION } from '../naming/labels.ts';
+import { groupVersionKindString, type ResourceType } from '../kube/resources.ts';
+import {
+  managedByValue,
+  OBJECT_HOST_NAMESPACE_ANNOTATION,
+  OBJECT_KIND_ANNOTATION,
+} from '../naming/labels.ts';
 import type { WorkQueueMetrics } from '../workqueue/metrics.ts';
 import {
   isControlledElsewhere,
@@ -19,7 +23,7 @@ import {
 import { hostInformerFor } from './host-watch.ts';
 import type { BuiltKind, KindSpec, ReconcileContext, Relation, SyncEnvironment, SyncResult } from './kind.ts';
 import { LastSynced, planMetadata, type MetadataPlan } from './metadata-sync.ts';
-import { claimedVirtualKey, copyWithoutKind, COPY_WITHOUT_KIND } from './mappers.ts';
+import { claimedVirtualKey, copyWithoutKind, COPY_WITHOUT_KIND, earlierCopyOf } from './mappers.ts';
 import { NameWaiters } from './name-waiters.ts';
 import { NotedHostWrites } from './noted-host-writes.ts';
 import { scrubHostNames } from './scrub.ts';
@@ -571,6 +575,13 @@ export class KindController implements SyncComponent {
         this.nameWaiters.wait(key, objectKey(inTheWay));
         if (await spec.replaceInTheWay?.(ctx, inTheWay))
           return { requeueAfterMs: REPLACED_IN_THE_WAY_RECHECK_MS };
+        // An earlier syncer's copy of this very object (vCluster 0.19's, without the kind): taken over.
+        if (
+          this.sourceSide === 'virtual' &&
+          source &&
+          (await this.tookOverEarlierCopy(ctx, inTheWay, source))
+        )
+          return { hostWritten: true };
         // Another synced object or someone else's object already has this name: never touch it.
         this.observeLatency(key, {});
         return this.nameTaken(ctx, inTheWay);
@@ -701,6 +712,36 @@ export class KindController implements SyncComponent {
     const left = until - this.env.clock.monotonicNow();
     if (left <= 0) this.createdTargetUntil.delete(key);
     return Math.max(0, left);
+  }
+
+  /**
+   * Writes the kind annotation on an earlier syncer's copy of the source (earlierCopyOf), that very
+   * object (its UID), so that it is the source's copy from now on: its update event brings the key
+   * back, to be synced as any copy is. Whether it did.
+   */
+  private async tookOverEarlierCopy(
+    ctx: ReconcileContext,
+    copy: KubeObject,
+    source: KubeObject,
+  ): Promise<boolean> {
+    const managedBy = managedByValue(ctx, this.spec.hostType.namespaced);
+    if (!earlierCopyOf(copy, source, managedBy, ctx.virtualKey)) return false;
+    await ctx.host.patch(
+      this.spec.hostType,
+      copy.metadata?.namespace ?? '',
+      copy.metadata?.name ?? '',
+      {
+        metadata: {
+          uid: copy.metadata?.uid,
+          annotations: { [OBJECT_KIND_ANNOTATION]: groupVersionKindString(this.spec.virtualType) },
+        },
+      },
+      'merge',
+    );
+    ctx.log.info(
+      "took over the copy an earlier syncer made without the kind annotation (vCluster 0.19 or older): it records this object's UID",
+    );
+    return true;
   }
 
   private nameTaken(ctx: ReconcileContext, inTheWay: KubeObject): never {

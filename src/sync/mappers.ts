@@ -97,9 +97,29 @@ export function claimedVirtualKey(host: KubeObject, managedBy: string): string |
   return namespace ? `${namespace}/${name}` : name;
 }
 
+/**
+ * Whether a copy without kind (copyWithoutKind) provably is the copy of `source`: the virtual UID it
+ * records (object-uid, which vCluster 0.19 wrote too) is the source's own. A UID is random and never
+ * reused, and the copy is of the kind's own host type, so the name's ambiguity plays no part: the
+ * copy is taken over (the kind annotation written), not left holding the name.
+ */
+export function earlierCopyOf(
+  host: KubeObject,
+  source: KubeObject,
+  managedBy: string,
+  virtualKey: string,
+): boolean {
+  const uid = source.metadata?.uid;
+  return (
+    !!uid &&
+    copyWithoutKind(host, managedBy, virtualKey) &&
+    host.metadata?.annotations?.[OBJECT_UID_ANNOTATION] === uid
+  );
+}
+
 /** Why a tenant's object has no copy when an earlier syncer's copy holds its host name. */
 export const COPY_WITHOUT_KIND =
-  'its host name is held by a copy an earlier syncer made without the vcluster.loft.sh/object-kind annotation (vCluster 0.19 or older), which this syncer does not take over; delete that host object and the syncer makes its own copy';
+  "its host name is held by a copy an earlier syncer made without the vcluster.loft.sh/object-kind annotation (vCluster 0.19 or older) that records another object's UID (vcluster.loft.sh/object-uid), which this syncer does not take over; delete that host object and the syncer makes its own copy";
 
 /** The host objects this virtual cluster made in its host namespace: what a kind watches of its copies. */
 export function managedCopiesScope(where: Pick<Placement, 'vcName' | 'hostNamespace'>): InformerScope {

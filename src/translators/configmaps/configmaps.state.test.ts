@@ -220,9 +220,28 @@ describe('configmaps state table', () => {
     expect(events).toEqual(row.expectEvent ? [row.expectEvent] : []);
   });
 
-  it('a copy an earlier syncer made without object-kind: untouched, and the SyncError says what to do', async () => {
-    // As vCluster 0.19 leaves a synced config map: our label and the object annotations, no kind.
-    const [, copy] = hostCm('a');
+  it("a copy an earlier syncer made without object-kind, recording this very object's UID (vCluster 0.19's), is taken over and kept up to date", async () => {
+    const [, copy] = hostCm('a', 'team', { data: { k: 'old' } });
+    const annotations = { ...copy.metadata!.annotations };
+    delete annotations['vcluster.loft.sh/object-kind'];
+    const old: KubeObject = { ...copy, metadata: { ...copy.metadata, uid: 'host-uid-a', annotations } };
+    const table = await start({
+      kinds: ['configmaps'],
+      virtual: [virtualCm('a'), podUsing('a')],
+      host: [[CM, old]],
+    });
+    await table.settle();
+    const [taken] = table.host.objects(CM, HOST_NS);
+    expect(taken?.metadata?.uid).toBe('host-uid-a');
+    expect(taken?.metadata?.annotations?.['vcluster.loft.sh/object-kind']).toBe('/v1, Kind=ConfigMap');
+    expect(taken?.data).toEqual({ k: 'v' });
+    expect(table.virtual.objects(Resources.events).map((e) => e.reason)).toEqual([]);
+  });
+
+  it('a copy an earlier syncer made without object-kind, recording another UID: untouched, and the SyncError says what to do', async () => {
+    // As vCluster 0.19 leaves a synced config map: our label and the object annotations, no kind;
+    // its recorded UID another object's (an earlier one of that name).
+    const [, copy] = hostCm('a', 'team', { uid: 'v-team-a-earlier' });
     const annotations = { ...copy.metadata!.annotations };
     delete annotations['vcluster.loft.sh/object-kind'];
     const old: KubeObject = { ...copy, metadata: { ...copy.metadata, annotations } };

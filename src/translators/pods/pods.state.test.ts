@@ -621,6 +621,44 @@ describe('pods state table', () => {
     expect(table.host.writeLog().filter((w) => w.includes(' pods '))).toEqual([]);
   });
 
+  it("a running pod's copy vCluster 0.19 made (no object-kind, this pod's UID recorded) is taken over: not re-created, its status shown, its deletion followed", async () => {
+    const copy: Seed = [
+      PODS,
+      {
+        metadata: {
+          name: hostPodName('web'),
+          namespace: HOST_NS,
+          uid: 'host-uid-web',
+          labels: { 'vcluster.loft.sh/managed-by': VC, 'vcluster.loft.sh/namespace': 'team' },
+          annotations: {
+            'vcluster.loft.sh/object-name': 'web',
+            'vcluster.loft.sh/object-namespace': 'team',
+            'vcluster.loft.sh/object-uid': 'uid-web',
+          },
+        },
+        spec: { containers: [{ name: 'main', image: 'app:1' }], nodeName: 'node-1' },
+        status: { phase: 'Running', startTime: '2026-11-30T11:00:00Z', podIP: '10.244.0.9' },
+      },
+    ];
+    const table = await start({
+      kinds: ['pods'],
+      virtual: [
+        ...infrastructure.virtual,
+        virtualPod('web', {
+          spec: { nodeName: 'node-1' },
+          status: { phase: 'Running', startTime: '2026-11-30T11:00:00Z' },
+        }),
+      ],
+      host: [...infrastructure.host, copy],
+    });
+    await table.settle();
+    const [host] = hostPods(table);
+    expect(host?.metadata?.uid).toBe('host-uid-web');
+    expect(host?.metadata?.annotations?.['vcluster.loft.sh/object-kind']).toBe('/v1, Kind=Pod');
+    expect(table.host.writeLog().filter((w) => /^(create|delete) pods/.test(w))).toEqual([]);
+    expect((table.virtual.objects(PODS, 'team')[0]?.status as { podIP?: string }).podIP).toBe('10.244.0.9');
+  });
+
   it('a virtual pod created with nodeName preset (never ran) is synced, not deleted', async () => {
     const table = await podTable([virtualPod('web', { spec: { nodeName: 'node-1' } })]);
     await table.settle();
