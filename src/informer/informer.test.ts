@@ -1070,6 +1070,27 @@ describe('Informer: reconnecting', () => {
     });
   });
 
+  it('by default takes a watch silent for three minutes (three missed bookmarks) for dead, long before its term', async () => {
+    const { client, clock, informer } = setup({
+      inactivityTimeoutMs: undefined,
+      watchTimeoutSeconds: [600, 600],
+    });
+    client.lists.push({ metadata: { resourceVersion: '10' }, items: [] });
+    informer.start();
+    await settle();
+    const stalled = client.current;
+    clock.advance(179_000);
+    await settle();
+    expect(stalled.signal.aborted).toBe(false);
+    clock.advance(1000);
+    await settle();
+    expect(stalled.signal.aborted).toBe(true);
+    await settle();
+    expect(client.watches).toHaveLength(2);
+    expect(client.current.options.resourceVersion).toBe('10');
+    await informer.stop();
+  });
+
   it('re-arms the inactivity watchdog on every event, bookmarks included', async () => {
     const { client, clock, informer } = setup();
     client.lists.push({ metadata: { resourceVersion: '10' }, items: [] });

@@ -67,6 +67,16 @@ export interface InformerOptions<T extends KubeObject> {
 
 type Phase = 'stopped' | 'listing' | 'watching' | 'backoff';
 
+/**
+ * How long a watch may deliver nothing, not even a bookmark, before it is taken for dead. A
+ * kube-apiserver sends a watch that asked for bookmarks one about every minute however quiet the type
+ * (measured: 60 s apart on 1.37); a stream silent for three of those is a connection that stalled
+ * without closing (a half-open TCP connection behind a NAT or load balancer, a wedged proxy), through
+ * which no change would come until the watch's own term (5 to 10 minutes). An API server that sends no
+ * periodic bookmarks costs a quiet type one reconnect (and one small list) per this interval.
+ */
+const SILENT_WATCH_LIMIT_MS = 180_000;
+
 /** How often a CRD-backed type that is not served is listed again. */
 const NOT_SERVED_RECHECK_MS = 60_000;
 /** Watches in a row ending at once with nothing delivered before the informer says so. */
@@ -481,7 +491,8 @@ export class Informer<T extends KubeObject> {
   private async watchOnce(): Promise<'closed-after-events' | 'closed-at-term' | 'closed-early' | 'inactive'> {
     const [minTimeout, maxTimeout] = this.opts.watchTimeoutSeconds ?? [300, 600];
     const timeoutSeconds = Math.round(minTimeout + Math.random() * (maxTimeout - minTimeout));
-    const inactivityMs = this.opts.inactivityTimeoutMs ?? (timeoutSeconds + 30) * 1000;
+    const inactivityMs =
+      this.opts.inactivityTimeoutMs ?? Math.min((timeoutSeconds + 30) * 1000, SILENT_WATCH_LIMIT_MS);
     const abort = new AbortController();
     const onStop = () => abort.abort();
     this.stopController.signal.addEventListener('abort', onStop);
