@@ -104,6 +104,23 @@ function isAnnotationsTooLong(err: unknown): err is ApiError {
 const annotationsTooLongText = (err: ApiError): string =>
   `${err.serverMessage} (the host copy holds the syncer's records of this object's annotation keys, and of a pod's labels, besides its own annotations: keep those well under half the limit)`;
 
+/** The host API server refusing a write as larger than it takes (413: 3 MiB by default). */
+const isTooLargeForHost = (err: unknown): err is ApiError =>
+  isApiError(err) && err.cluster === 'host' && err.statusCode === 413;
+
+/**
+ * The host's refusal of a copy as too large, for the tenant: asking again will not change it while
+ * the object is as it is. A pod's copy also holds what the syncer adds: its service links' variables,
+ * which the virtual cluster's kubelet would have added (a set per Service of the namespace, in every
+ * container).
+ */
+const tooLargeForHostText = (kind: string, err: ApiError): string =>
+  `the host cluster's API server refused the copy as too large (${err.serverMessage || `HTTP ${err.statusCode}`})${
+    kind === 'Pod'
+      ? ": a pod's copy carries its service links' environment variables, a set for each Service of its namespace in every container; set enableServiceLinks: false if it does not read them, or make the pod smaller"
+      : ': make the object smaller'
+  }`;
+
 /** How long a host source the host has and its cache lacks is waited for before its copies go. */
 const HOST_CACHE_BEHIND_MAX_MS = 60_000;
 
@@ -485,6 +502,13 @@ export class KindController implements SyncComponent {
     } catch (err) {
       if (isAnnotationsTooLong(err))
         throw new TerminalError(annotationsTooLongText(err), 'SyncError', { fromApiServer: true });
+      if (isTooLargeForHost(err))
+        // Tried again a minute later, then less often: a namespace's Services may go.
+        throw new TerminalError(tooLargeForHostText(this.spec.virtualType.kind, err), 'SyncError', {
+          fromApiServer: true,
+          retryAfterMs: ADMISSION_DENIAL_RETRY_MS,
+          retryBacksOff: true,
+        });
       if (isAdmissionDenial(err) && err.cluster === 'host')
         // A host policy or webhook refused it as invalid: said as the host's refusal it is, and tried
         // again a minute later, then less often (the controller backs the retry off), as the admin

@@ -659,6 +659,47 @@ describe('pods state table', () => {
     expect((table.virtual.objects(PODS, 'team')[0]?.status as { podIP?: string }).podIP).toBe('10.244.0.9');
   });
 
+  it('a pod whose copy the host refuses as too large (413) is told why and what to do, and not sent again at once', async () => {
+    const table = await podTable([]);
+    let refusing = true;
+    let attempts = 0;
+    table.host.mutateOnCreate('pods', () => {
+      attempts++;
+      if (refusing)
+        throw new ApiError(
+          'host',
+          413,
+          {
+            code: 413,
+            reason: 'RequestEntityTooLarge',
+            message: 'Request entity too large: limit is 3145728',
+          },
+          'too large',
+        );
+    });
+    await table.virtual.create(PODS, 'team', virtualPod('many')[1]);
+    await table.settle();
+    // Once, and again for the refusal's own condition on the pod; then not for a minute.
+    const first = attempts;
+    expect(first).toBeLessThanOrEqual(2);
+    table.clock.advance(30_000);
+    await table.settle();
+    expect(attempts).toBe(first);
+    const told = table.virtual
+      .objects(Resources.events, 'team')
+      .filter((e) => e.reason === 'SyncError')
+      .map((e) => String(e.message));
+    expect(told).toEqual([
+      expect.stringContaining('refused the copy as too large (Request entity too large: limit is 3145728)'),
+    ]);
+    expect(told[0]).toContain('enableServiceLinks: false');
+    // The pod made smaller (its Services gone): the retry a minute on takes it.
+    refusing = false;
+    table.clock.advance(31_000);
+    await table.settle();
+    expect(hostPods(table).map((p) => p.metadata?.name)).toEqual([hostPodName('many')]);
+  });
+
   it('a virtual pod created with nodeName preset (never ran) is synced, not deleted', async () => {
     const table = await podTable([virtualPod('web', { spec: { nodeName: 'node-1' } })]);
     await table.settle();
