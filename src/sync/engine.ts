@@ -638,6 +638,11 @@ export class KindController implements SyncComponent {
         // Our own replacement: the target's new record is written, its cache has not seen it yet.
         if (replacing) return { requeueAfterMs: 100 };
         // (A copy that may not be deleted never gets here: see the refusal above.)
+        const refusal = source && spec.earlierIncarnationRefusal?.(source, target);
+        if (refusal) {
+          this.observeLatency(key, {});
+          throw new TerminalError(refusal, 'SyncError', { retryAfterMs: NAME_TAKEN_RECHECK_MS });
+        }
         const kept = spec.keptBecause?.(ctx, target);
         if (kept && source && !target.metadata?.deletionTimestamp) {
           // Deleting it would free its (ambiguous) name while it is still in use (a host pod mounts

@@ -309,6 +309,13 @@ export interface KindSpec<V extends KubeObject = KubeObject, H extends KubeObjec
    */
   keptBecause?(ctx: ReconcileContext, target: V | H): string | undefined;
   /**
+   * Why a target recording another UID than the source's (an earlier incarnation's, by its record)
+   * must be neither deleted nor taken over, or undefined: the source is refused with this (a
+   * SyncError) and both are kept, looked at again now and then. Pods: one that ran could only have
+   * run from its own copy, so a copy recording another UID is one whose record was changed.
+   */
+  earlierIncarnationRefusal?(source: V | H, target: V | H): string | undefined;
+  /**
    * Whether the virtual object, though there, has no copy as it is now (refused): the objects naming
    * it are told its copy is not there, so that they name it no more, and a copy kept until then
    * (keptBecause) goes. Reads the object only.

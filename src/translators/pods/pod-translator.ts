@@ -867,6 +867,11 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
       return { hostWritten: true };
     },
 
+    earlierIncarnationRefusal: (virtualPod, hostPod) =>
+      (virtualPod.status as { startTime?: string } | undefined)?.startTime
+        ? `its host pod ${hostPod.metadata?.name} records another pod's UID (its vcluster.loft.sh/object-uid annotation was changed on the host, or the host restored from a backup), though this pod ran, which it could only have done from its own copy: both are kept, and this pod is not synced until the record is put back`
+        : undefined,
+
     diff: (_ctx, virtualPod, hostPod) =>
       podDifferences(asPod(virtualPod), asPod(hostPod), imageTranslations, scrubForTenant),
 

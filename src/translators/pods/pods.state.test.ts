@@ -700,6 +700,51 @@ describe('pods state table', () => {
     expect(hostPods(table).map((p) => p.metadata?.name)).toEqual([hostPodName('many')]);
   });
 
+  it("a running pod's copy whose recorded UID a host admin changed is kept, and the pod with it (it could only have run from its own copy)", async () => {
+    const table = await podTable([virtualPod('a'), virtualPod('b')]);
+    await table.settle();
+    const copyOf = (name: string) => hostPods(table).find((p) => p.metadata?.name === hostPodName(name))!;
+    // The host's kubelet runs them: their start shows on the virtual pods.
+    for (const name of ['a', 'b']) {
+      const copy = copyOf(name);
+      await table.host.update(
+        PODS,
+        HOST_NS,
+        { ...copy, status: { phase: 'Running', startTime: '2026-11-30T11:00:00Z' } },
+        { subresource: 'status' },
+      );
+    }
+    await table.settle();
+    expect(
+      (table.virtual.objects(PODS, 'team')[0]?.status as { startTime?: string }).startTime,
+    ).toBeDefined();
+    const hostUid = copyOf('a').metadata?.uid;
+    const edited = copyOf('a');
+    await table.host.update(PODS, HOST_NS, {
+      ...edited,
+      metadata: {
+        ...edited.metadata,
+        annotations: { ...edited.metadata?.annotations, 'vcluster.loft.sh/object-uid': 'uid-someone-else' },
+      },
+    });
+    await table.settle();
+    table.clock.advance(60_000);
+    await table.settle();
+    expect(
+      table.virtual
+        .objects(PODS, 'team')
+        .map((p) => p.metadata?.name)
+        .sort(),
+    ).toEqual(['a', 'b']);
+    expect(copyOf('a').metadata?.uid).toBe(hostUid);
+    expect(
+      table.virtual
+        .objects(Resources.events, 'team')
+        .filter((e) => e.reason === 'SyncError')
+        .map((e) => String(e.message)),
+    ).toEqual([expect.stringContaining("records another pod's UID")]);
+  });
+
   it('a virtual pod created with nodeName preset (never ran) is synced, not deleted', async () => {
     const table = await podTable([virtualPod('web', { spec: { nodeName: 'node-1' } })]);
     await table.settle();
