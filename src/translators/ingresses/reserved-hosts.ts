@@ -1,4 +1,5 @@
 import type { KubeObject } from '../../kube/object.ts';
+import { controllerHostRefusal } from '../shared/host-object-annotations.ts';
 import {
   gatewayHostnamesOverlap,
   ingressHostsOverlap,
@@ -108,4 +109,38 @@ export function unallowedIngressHostRefusal(
     unboundedAliasRefusal(ingress) ??
     unallowedHostRefusal([...ruleHostsOf(ingress), ...aliasesOf(ingress).map((a) => a.alias)], allowed)
   );
+}
+
+/**
+ * Whether a controller URL is addressed to the request's own host (`https://$host/oauth2/auth`, the
+ * oauth2-proxy pattern): nginx's `$host` as the whole host, no port or another port after it.
+ */
+export const isRequestHostUrl = (value: string): boolean =>
+  /^[a-z][a-z0-9+.-]*:\/\/\$host(:\d{1,5})?([/?#]|$)/i.test(value.trim());
+
+/**
+ * Why a controller URL addressed to the request's host (isRequestHostUrl) may not reach the host's
+ * controller, or undefined. nginx fills `$host` in with the name a request came in by, which for this
+ * Ingress is one of its hosts (a rule's, a TLS entry's, a server alias; one name of a `*.` wildcard's):
+ * each is judged as a fixed URL's host would be. An Ingress serving every name (a rule without a host,
+ * a defaultBackend, a regular expression alias) would have the controller call any name a client
+ * sends, a host-internal one included.
+ */
+export function requestHostRefusal(ingress: KubeObject, hostNamespace: string): string | undefined {
+  const spec = (ingress.spec ?? {}) as { rules?: { host?: unknown }[]; defaultBackend?: unknown };
+  const serves = '"$host" is the name each request comes in by';
+  if (spec.defaultBackend !== undefined)
+    return `${serves}, and spec.defaultBackend serves every name: give the URL a fixed host`;
+  const rules = Array.isArray(spec.rules) ? spec.rules : [];
+  const hostless = rules.findIndex((r) => typeof r?.host !== 'string' || r.host === '');
+  if (hostless >= 0 || rules.length === 0)
+    return `${serves}, and ${hostless >= 0 ? `spec.rules[${hostless}] has no host, so it serves` : 'an Ingress without rules serves'} every name: give the URL a fixed host`;
+  const aliases = unboundedAliasRefusal(ingress);
+  if (aliases) return `${serves}; ${aliases}`;
+  for (const host of [...ruleHostsOf(ingress), ...aliasesOf(ingress).map((a) => a.alias)]) {
+    // One name a wildcard stands for, judged as any of them would be.
+    const refusal = controllerHostRefusal(host.replace(/^\*\./, 'any.'), hostNamespace);
+    if (refusal) return `${serves}, here ${JSON.stringify(host)}: ${refusal}`;
+  }
+  return undefined;
 }

@@ -257,6 +257,44 @@ describe('hostIngressFor', () => {
     expect(annotationsOf(translate(ingress({}, annotations)))).toMatchObject(annotations);
   });
 
+  it("an auth URL on the request's own host ($host, oauth2-proxy's pattern) is kept when every name the Ingress serves is one the controller may call; else refused", () => {
+    const annotations = {
+      'nginx.ingress.kubernetes.io/auth-url': 'https://$host/oauth2/auth',
+      'nginx.ingress.kubernetes.io/auth-signin': 'https://$host/oauth2/start?rd=$escaped_request_uri',
+    };
+    const withHosts = (...hosts: string[]) =>
+      ingress({ rules: hosts.map((host) => ({ ...rule('web'), host })) }, annotations);
+    expect(annotationsOf(translate(withHosts('web.example.com', '*.apps.example.com')))).toMatchObject(
+      annotations,
+    );
+    const refused: [KubeObject, string][] = [
+      [
+        withHosts('web.example.com', 'admin.internal'),
+        '"admin.internal": admin.internal is in a private-use domain',
+      ],
+      [withHosts('*.svc.cluster.local'), '"*.svc.cluster.local": any.svc.cluster.local'],
+      [
+        ingress({ rules: [{ ...rule('web'), host: undefined }] }, annotations),
+        'spec.rules[0] has no host, so it serves every name',
+      ],
+      [
+        ingress(
+          { rules: [rule('web')], defaultBackend: { service: { name: 'web', port: { number: 80 } } } },
+          annotations,
+        ),
+        'spec.defaultBackend serves every name',
+      ],
+      [
+        ingress(
+          { rules: [rule('web')] },
+          { ...annotations, 'nginx.ingress.kubernetes.io/server-alias': '10.0.0.5.nip.io' },
+        ),
+        '"10.0.0.5.nip.io": 10.0.0.5.nip.io spells out 10.0.0.5',
+      ],
+    ];
+    for (const [obj, why] of refused) expect(() => translate(obj)).toThrow(why);
+  });
+
   it("a regular expression's path (ingress-nginx's use-regex) is copied as written: repeat counts and backslashes end no directive", () => {
     const paths = ['/api/v[0-9]{1,2}/(.*)', '/.+\\.php$'];
     const regex = rule('web', 'web');
@@ -393,7 +431,14 @@ describe('ingressRefusal', () => {
         '10.0.0.5 is a private address (the host admin may allow it with --allowed-endpoint-cidr)',
       ],
       ['[::1]:8080', '::1 is a loopback, link-local, unspecified or cloud metadata address'],
-      ['http://$host/auth', '"http://$host/auth" names no fixed host the syncer can judge'],
+      [
+        'http://$host/auth',
+        '"$host" is the name each request comes in by, and an Ingress without rules serves every name: give the URL a fixed host',
+      ],
+      [
+        'http://$host.evil.example/auth',
+        '"http://$host.evil.example/auth" names no fixed host the syncer can judge',
+      ],
       // A character no host name has: where the controller's parser ends the host is not known.
       [
         'http://169.254.169.254,x.com/',

@@ -12,6 +12,7 @@ import { Resources } from '../../kube/resources.ts';
 import { hostName } from '../../naming/names.ts';
 import type { Placement } from '../../sync/kind.ts';
 import { hostMetadataFor, sameJson } from '../shared/host-metadata.ts';
+import { isRequestHostUrl, requestHostRefusal } from './reserved-hosts.ts';
 import { malformedIngress } from '../shared/shape.ts';
 import { cloneJson } from '../../util/json.ts';
 
@@ -182,7 +183,9 @@ function rewrite(ingress: KubeObject, rename: RenameReference, where: IngressPla
     } else if (role === 'configmap') {
       throw new Refusal(`${field}: config maps named by ingress annotations are not synced to the host`);
     } else if (role === 'url') {
-      const refusal = controllerUrlRefusal(value, where.hostNamespace);
+      const refusal = isRequestHostUrl(value)
+        ? requestHostRefusal(ingress, where.hostNamespace)
+        : controllerUrlRefusal(value, where.hostNamespace);
       if (refusal) throw new Refusal(`${field}: ${refusal}`);
       out[key] = value;
     } else if (role === 'snippet') {

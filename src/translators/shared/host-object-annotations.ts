@@ -330,8 +330,12 @@ export function controllerUrlRefusal(value: string, hostNamespace: string): stri
   // parser stops, not where this one does.
   if (!host || authority.split(':')[0]!.includes('$') || (!bracketed && !/^[A-Za-z0-9._-]+$/.test(host)))
     return `${JSON.stringify(value)} names no fixed host the syncer can judge`;
-  return hostNameRefusal(host, { isDeniedAddress: isPrivateAddress, hostNamespace });
+  return controllerHostRefusal(host, hostNamespace);
 }
+
+/** Why a host controller must not call this host name (a private address, a host-internal name), or undefined. */
+export const controllerHostRefusal = (host: string, hostNamespace: string): string | undefined =>
+  hostNameRefusal(host, { isDeniedAddress: isPrivateAddress, hostNamespace });
 
 /**
  * The first refusal among a Service's annotations, or undefined. HAProxy Technologies' controller and
