@@ -53,7 +53,7 @@ class FakeClient implements Pick<ClusterClient, 'name' | 'list' | 'watch' | 'get
   lists: PreparedList[] = [];
   listCalls: ListOptions[] = [];
   /** What the next store probes answer (a revision, or an error), in turn; then no revision. */
-  revisions: (string | Error)[] = [];
+  revisions: (string | Error | Promise<string>)[] = [];
   probes = 0;
   watches: OpenWatch[] = [];
   /** The CRDs a get finds, by name (an Error is thrown instead); any other name is not found. */
@@ -88,7 +88,7 @@ class FakeClient implements Pick<ClusterClient, 'name' | 'list' | 'watch' | 'get
       this.probes++;
       const revision = this.revisions.shift() ?? '';
       if (revision instanceof Error) throw revision;
-      return { metadata: { resourceVersion: revision }, items: [] };
+      return { metadata: { resourceVersion: await revision }, items: [] };
     }
     this.listCalls.push(options);
     const page = this.lists.shift();
@@ -841,6 +841,33 @@ describe('Informer: resourceVersions and re-lists', () => {
     expect(busy.informer.store.keys()).toEqual([]);
     await quiet.informer.stop();
     await busy.informer.stop();
+  });
+
+  it('a store read answered after another informer of the server saw newer versions (a busy server) is no going back', async () => {
+    const timeline = new StoreTimeline();
+    const a = setup({ timeline });
+    const b = setup({ timeline });
+    a.client.lists.push({ metadata: { resourceVersion: '250' }, items: [] });
+    b.client.lists.push({ metadata: { resourceVersion: '250' }, items: [] });
+    a.informer.start();
+    b.informer.start();
+    await settle();
+    const answer = deferred<string>();
+    a.client.revisions.push(answer.promise);
+    a.client.current.fail(refused());
+    await settle();
+    a.clock.advance(1000);
+    await settle();
+    expect(a.client.probes).toBe(1);
+    // While the read is on its way, the other informer sees newer writes; the read answers 260.
+    b.client.current.push({ type: 'ADDED', object: cm('new', '300') });
+    answer.resolve('260');
+    await settle();
+    expect(timeline.epoch).toBe(0);
+    expect(a.client.listCalls).toHaveLength(1);
+    expect(a.client.current.options.resourceVersion).toBe('250');
+    await a.informer.stop();
+    await b.informer.stop();
   });
 
   it('watches on from where it was when the store is where it was or further (an ordinary restart), or its version is not a number', async () => {

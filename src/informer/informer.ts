@@ -16,7 +16,7 @@ import { silentLogger, type Logger } from '../util/log.ts';
 import { parseLabelSelector, selectorMatches } from '../util/label-selector.ts';
 import { Store, type IndexFunc, type ReadOnlyStore } from './store.ts';
 import type { SubtreePool } from './subtree-pool.ts';
-import { asRevision, type StoreTimeline } from './store-timeline.ts';
+import { asRevision, type StoreTimeline, type TimelineMark } from './store-timeline.ts';
 
 /** The part of a CustomResourceDefinition the informer reads. */
 interface CustomResourceDefinition extends KubeObject {
@@ -303,8 +303,9 @@ export class Informer<T extends KubeObject> {
           if (this.stopped) break;
         } else if (probeStore) {
           probeStore = false;
+          const before = this.opts.timeline?.mark();
           const now = await this.storeRevision();
-          if (this.storeWentBack(now)) {
+          if (this.storeWentBack(now, before)) {
             this.log.info(
               `the ${this.opts.client.name} API server's store is at resource version ${now}, older than versions seen before (restored from a backup?), re-listing`,
             );
@@ -417,16 +418,16 @@ export class Informer<T extends KubeObject> {
 
   /**
    * Whether the store, at revision `now`, went back in time since this cache listed: older than its
-   * own last version, or than the highest any informer of the server saw (the timeline), or found so
-   * by another informer since this one listed.
+   * own last version, or than the highest any informer of the server had seen when the read was sent
+   * (`before`, the timeline's mark), or found so by another informer since this one listed.
    */
-  private storeWentBack(now: string | undefined): boolean {
+  private storeWentBack(now: string | undefined, before: TimelineMark | undefined): boolean {
     const revision = asRevision(now);
     const last = asRevision(this.resourceVersion);
     const own = revision !== undefined && last !== undefined && revision < last;
     const timeline = this.opts.timeline;
-    if (!timeline) return own;
-    const shared = timeline.wentBack(now);
+    if (!timeline || !before) return own;
+    const shared = timeline.wentBack(now, before);
     return own || shared || this.listedInEpoch !== timeline.epoch;
   }
 

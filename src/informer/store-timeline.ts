@@ -10,6 +10,12 @@
  * A resource kept in another etcd (`--etcd-servers-overrides`, usually events) counts its own
  * versions: the informer factory gives events a timeline of their own.
  */
+/** The highest version seen and the epoch, as they were at one moment (StoreTimeline.mark). */
+export interface TimelineMark {
+  readonly highest: bigint | undefined;
+  readonly epoch: number;
+}
+
 export class StoreTimeline {
   private highest: bigint | undefined;
   private timesWentBack = 0;
@@ -27,12 +33,23 @@ export class StoreTimeline {
   }
 
   /**
-   * Whether the store's revision now (a fresh read's collection version) is older than one seen: the
-   * store went back. Counted once (a new epoch), the revision taken as the highest from then on.
+   * What was seen before a read of the store's revision is sent (see wentBack): versions other
+   * informers see while the read is on its way may be newer than the revision it answers.
    */
-  wentBack(resourceVersion: string | undefined): boolean {
+  mark(): TimelineMark {
+    return { highest: this.highest, epoch: this.timesWentBack };
+  }
+
+  /**
+   * Whether the store's revision (a fresh read's collection version, sent after `before` was taken)
+   * is older than one seen before it: the store went back. Counted once (a new epoch), the revision
+   * taken as the highest from then on; a read that another informer's finding overtook counts
+   * nothing more (its informer lists again for the new epoch).
+   */
+  wentBack(resourceVersion: string | undefined, before: TimelineMark): boolean {
     const revision = asRevision(resourceVersion);
-    if (revision === undefined || this.highest === undefined || revision >= this.highest) return false;
+    if (revision === undefined || before.highest === undefined || revision >= before.highest) return false;
+    if (before.epoch !== this.timesWentBack) return false;
     this.highest = revision;
     this.timesWentBack++;
     return true;
