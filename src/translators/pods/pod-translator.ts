@@ -868,7 +868,7 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
     },
 
     earlierIncarnationRefusal: (virtualPod, hostPod) =>
-      (virtualPod.status as { startTime?: string } | undefined)?.startTime
+      ranFrom(virtualPod, hostPod)
         ? `its host pod ${hostPod.metadata?.name} records another pod's UID (its vcluster.loft.sh/object-uid annotation was changed on the host, or the host restored from a backup), though this pod ran, which it could only have done from its own copy: both are kept, and this pod is not synced until the record is put back`
         : undefined,
 
@@ -1305,6 +1305,17 @@ function withDebugContainers(
   const kept = all.filter((c) => onHost.has(c.name) || names.includes(c.name));
   if (kept.length === all.length) return virtualPod;
   return { ...virtualPod, spec: { ...(virtualPod.spec as object), ephemeralContainers: kept } };
+}
+
+/**
+ * Whether the virtual pod may have run from this host pod: it started, and not before the host pod was
+ * made. A copy made after it started (a later pod's of that name, once the virtual cluster was restored
+ * from a backup) is not the one it ran from. Both times are the host's (the start is its kubelet's).
+ */
+function ranFrom(virtualPod: KubeObject, hostPod: KubeObject): boolean {
+  const started = Date.parse((virtualPod.status as { startTime?: string } | undefined)?.startTime ?? '');
+  const made = Date.parse(hostPod.metadata?.creationTimestamp ?? '');
+  return Number.isFinite(started) && !(Number.isFinite(made) && made > started);
 }
 
 /** The virtual pod's debug containers its host pod does not have yet (by name, as podUpdatesForHost). */

@@ -710,7 +710,7 @@ describe('pods state table', () => {
       await table.host.update(
         PODS,
         HOST_NS,
-        { ...copy, status: { phase: 'Running', startTime: '2026-11-30T11:00:00Z' } },
+        { ...copy, status: { phase: 'Running', startTime: copy.metadata?.creationTimestamp } },
         { subresource: 'status' },
       );
     }
@@ -743,6 +743,28 @@ describe('pods state table', () => {
         .filter((e) => e.reason === 'SyncError')
         .map((e) => String(e.message)),
     ).toEqual([expect.stringContaining("records another pod's UID")]);
+    // A copy made after the pod started (a later pod of that name, the virtual cluster restored from a
+    // backup) is not the one it ran from: it goes, as an earlier incarnation's copy does.
+    const { uid: _uid, resourceVersion: _rv, creationTimestamp: _made, ...laterMeta } = copyOf('b').metadata!;
+    await table.host.delete(PODS, HOST_NS, hostPodName('b'));
+    table.clock.advance(60_000);
+    await table.host.create(PODS, HOST_NS, {
+      ...copyOf('b'),
+      metadata: {
+        ...laterMeta,
+        annotations: { ...laterMeta.annotations, 'vcluster.loft.sh/object-uid': 'uid-b-later' },
+      },
+    });
+    await table.settle();
+    table.clock.advance(60_000);
+    await table.settle();
+    expect(copyOf('b')?.metadata?.annotations?.['vcluster.loft.sh/object-uid']).not.toBe('uid-b-later');
+    expect(
+      table.virtual
+        .objects(Resources.events, 'team')
+        .filter((e) => e.reason === 'SyncError')
+        .map((e) => (e.involvedObject as { name?: string }).name),
+    ).toEqual(['a']);
   });
 
   it('a virtual pod created with nodeName preset (never ran) is synced, not deleted', async () => {
