@@ -15,6 +15,7 @@ import {
   getObject,
   mustKubectl,
   applyOnceServed,
+  waitForEvents,
   type List,
 } from '../test/harness/objects.ts';
 import { prepareHostNamespace, startSyncer, uniqueName, type SyncerProcess } from '../test/harness/syncer.ts';
@@ -195,15 +196,30 @@ describe('integrations.certManager with a real cert-manager on the host', () => 
     expect(ready.message ?? '').not.toContain(hostNs);
   }, 180_000);
 
-  it("the tenant's own CA: a CA Certificate, an Issuer of the namespace over its Secret, and a Certificate that Issuer signs", async () => {
+  it("the tenant's own CA: none from the host's CA ClusterIssuer (it would sign under the host's CA); its own key pair, an Issuer of the namespace over it, and a Certificate that Issuer signs", async () => {
+    // An intermediate under the host admin's CA, its key in the tenant's hands: refused, said why.
     await applyVirtual(
-      certificate('team-ca', {
+      certificate('host-signed-ca', {
         isCA: true,
         commonName: 'team CA',
-        secretName: 'team-ca',
+        secretName: 'host-signed-ca',
         issuerRef: { name: offered, kind: 'ClusterIssuer' },
       }),
     );
+    const refused = await waitForEvents('virtual', ns, 'host-signed-ca', 'SyncError');
+    expect(refused.map((e) => e.message).join('\n')).toContain('spec.isCA is true');
+    expect(
+      await getObject('host', ['certificate', hostName('host-signed-ca'), '-n', hostNs]),
+    ).toBeUndefined();
+    // The tenant's own CA, as a tenant brings one: its key pair in a Secret.
+    const own = opensslCa('ec');
+    await apply('virtual', {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'team-ca', namespace: ns },
+      type: 'kubernetes.io/tls',
+      stringData: { 'tls.crt': own.certPem, 'tls.key': own.keyPem },
+    });
     const ca = await issued('team-ca');
     expect(ca.cert.ca).toBe(true);
     await applyVirtual({
