@@ -891,10 +891,22 @@ describe('Informer: resourceVersions and re-lists', () => {
     }
     expect(client.probes).toBe(4);
     expect(client.listCalls).toHaveLength(1);
-    // A watch that ran its term is not followed by a probe.
+    // A watch that ran its term is not followed by a probe, events or not; one a shutting-down server
+    // ended early after events is.
+    for (let i = 0; i < 6; i++) {
+      clock.advance(50_000); // bookmarks keep it alive (the watchdog here: 60 s)
+      client.current.push({ type: 'BOOKMARK', object: { metadata: { resourceVersion: '95' } } });
+    }
+    client.current.push({ type: 'MODIFIED', object: cm('a', '96') });
     client.current.close();
     await settle();
     expect(client.probes).toBe(4);
+    client.current.push({ type: 'MODIFIED', object: cm('a', '97') });
+    client.revisions.push('97');
+    client.current.close();
+    await settle();
+    expect(client.probes).toBe(5);
+    expect(client.listCalls).toHaveLength(1);
     await informer.stop();
   });
 

@@ -99,7 +99,8 @@ const RELIST_AFTER_FAILED_WATCHES = 3;
  * back in time (restored from a backup, a snapshot): a kube-apiserver answers a watch from a version
  * it has not reached with a stream that stays silent until it gets there (no "too large" error), so
  * without this the cache would miss every change until then and keep what the restore undid. The
- * name selector makes the probe recognisable in logs (and to the tests' fake server).
+ * name selector makes the probe recognisable in logs (and to the tests' fake server), and costs the
+ * server a read of one key, not of the collection (a list selecting one name is read so).
  */
 export const STORE_PROBE: ListOptions = { fieldSelector: 'metadata.name=vsyncer-store-probe', limit: 1 };
 
@@ -136,6 +137,8 @@ export class Informer<T extends KubeObject> {
   private readonly transforms: ((obj: T) => T)[] = [];
   private readonly backoff: Backoff;
   private resourceVersion = '';
+  /** Whether the last watch ended before half the term it asked for (see listAndWatch). */
+  private lastWatchEndedEarly = false;
   /** The timeline's epoch when this cache last listed (see storeWentBack). */
   private listedInEpoch = 0;
   private synced = false;
@@ -317,7 +320,8 @@ export class Informer<T extends KubeObject> {
         }
         this.phase = 'watching';
         const outcome = await this.watchOnce();
-        probeStore = outcome === 'closed-early' || outcome === 'inactive';
+        // Lost, not run to its term: an API server shutting down ends watches cleanly, events or not.
+        probeStore = outcome === 'closed-early' || outcome === 'inactive' || this.lastWatchEndedEarly;
         goneInARow = 0;
         failedWatches = 0;
         if (outcome === 'inactive')
@@ -540,11 +544,10 @@ export class Informer<T extends KubeObject> {
       this.stopController.signal.removeEventListener('abort', onStop);
     }
     if (failure) throw failure;
+    this.lastWatchEndedEarly = this.clock.monotonicNow() - opened < (timeoutSeconds * 1000) / 2;
     if (inactive) return 'inactive';
     if (events > 0) return 'closed-after-events';
-    return this.clock.monotonicNow() - opened >= (timeoutSeconds * 1000) / 2
-      ? 'closed-at-term'
-      : 'closed-early';
+    return this.lastWatchEndedEarly ? 'closed-early' : 'closed-at-term';
   }
 
   private apply(event: WatchEvent): void {
