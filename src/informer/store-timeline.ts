@@ -10,12 +10,6 @@
  * A resource kept in another etcd (`--etcd-servers-overrides`, usually events) counts its own
  * versions: the informer factory gives events a timeline of their own.
  */
-/** The highest version seen and the epoch, as they were at one moment (StoreTimeline.mark). */
-export interface TimelineMark {
-  readonly highest: bigint | undefined;
-  readonly epoch: number;
-}
-
 export class StoreTimeline {
   private highest: bigint | undefined;
   private timesWentBack = 0;
@@ -54,6 +48,12 @@ export class StoreTimeline {
     this.timesWentBack++;
     return true;
   }
+}
+
+/** The highest version seen and the epoch, as they were at one moment (StoreTimeline.mark). */
+export interface TimelineMark {
+  readonly highest: bigint | undefined;
+  readonly epoch: number;
 }
 
 /**

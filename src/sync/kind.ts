@@ -312,7 +312,8 @@ export interface KindSpec<V extends KubeObject = KubeObject, H extends KubeObjec
    * Why a target recording another UID than the source's (an earlier incarnation's, by its record)
    * must be neither deleted nor taken over, or undefined: the source is refused with this (a
    * SyncError) and both are kept, looked at again now and then. Pods: one that ran could only have
-   * run from its own copy, so a copy recording another UID is one whose record was changed.
+   * run from its own copy, so a copy made before it started that records another UID is one whose
+   * record was changed.
    */
   earlierIncarnationRefusal?(source: V | H, target: V | H): string | undefined;
   /**

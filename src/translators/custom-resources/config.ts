@@ -140,8 +140,8 @@ export interface CustomResourceAllowedValues {
   /** Whether the field may be left out (a CRD's default may name what the values exclude). */
   optional: boolean;
   /**
-   * The rule holds only while this does (a Certificate's isCA is bounded when it names a host
-   * ClusterIssuer, not an Issuer of the tenant's own).
+   * The rule holds only while this does (a field bounded only while the object names a kind of
+   * issuer, say, the field `issuerRef.kind`).
    */
   when?: ReferenceCondition;
 }
