@@ -190,6 +190,28 @@ describe('pods state table', () => {
     expect(table.virtual.writeLog().filter((w) => w.includes('pods/status'))).toEqual([]);
   });
 
+  it('a refused pod made with its node named (kubectl debug node/...) says why in its conditions too', async () => {
+    const hostNetwork = { hostNetwork: true, hostPID: true, nodeName: 'node-1' };
+    const table = await podTable([
+      virtualPod('node-debugger', {
+        spec: { ...hostNetwork, containers: [{ name: 'd', image: 'busybox' }] },
+      }),
+    ]);
+    await table.settle();
+    expect(hostPods(table)).toEqual([]);
+    const conditionsOf = (name: string) =>
+      (
+        (table.virtual.objects(PODS, 'team').find((p) => p.metadata?.name === name)?.status ?? {}) as {
+          conditions?: Record<string, string>[];
+        }
+      ).conditions ?? [];
+    expect(conditionsOf('node-debugger').find((c) => c.type === 'PodScheduled')).toMatchObject({
+      status: 'False',
+      reason: 'SyncError',
+      message: expect.stringContaining('host namespaces'),
+    });
+  });
+
   it('--enforce-runtime-class and --enforce-priority-class replace whatever a pod names, and apply to pods naming none', async () => {
     const table = await podTable(
       [
@@ -743,6 +765,11 @@ describe('pods state table', () => {
         .filter((e) => e.reason === 'SyncError')
         .map((e) => String(e.message)),
     ).toEqual([expect.stringContaining("records another pod's UID")]);
+    // It ran: its conditions are its kubelet's, no refusal written among them.
+    const aStatus = table.virtual.objects(PODS, 'team').find((p) => p.metadata?.name === 'a')!.status as {
+      conditions?: { type: string; reason?: string }[];
+    };
+    expect((aStatus.conditions ?? []).filter((c) => c.reason === 'SyncError')).toEqual([]);
     // A copy made after the pod started (a later pod of that name, the virtual cluster restored from a
     // backup) is not the one it ran from: it goes, as an earlier incarnation's copy does.
     const { uid: _uid, resourceVersion: _rv, creationTimestamp: _made, ...laterMeta } = copyOf('b').metadata!;

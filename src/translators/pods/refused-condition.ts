@@ -19,13 +19,15 @@ const rfc3339 = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 
 
 /**
  * The pod with a `PodScheduled: False` condition saying why the syncer refused it (no host pod, so
- * no node), or undefined when there is nothing to change: it has a node already, it is scheduled,
- * or the condition says this already. `kubectl describe`, `kubectl wait` and Helm's --wait read it;
- * the Warning event says the same but expires within the hour.
+ * it runs nowhere), or undefined when there is nothing to change: it started (a pod that ran is
+ * refused for its host copy's sake, and its conditions are its kubelet's), it is scheduled, or the
+ * condition says this already. A pod made with its node named (`kubectl debug node/...`, a
+ * DaemonSet-less operator's) never started is told so too. `kubectl describe`, `kubectl wait` and
+ * Helm's --wait read it; the Warning event says the same but expires within the hour.
  */
 export function withRefusedCondition(pod: KubeObject, message: string, now: number): KubeObject | undefined {
-  if ((pod.spec as { nodeName?: string } | undefined)?.nodeName) return undefined;
-  const status = (pod.status ?? {}) as { conditions?: PodCondition[] };
+  const status = (pod.status ?? {}) as { conditions?: PodCondition[]; startTime?: string };
+  if (status.startTime) return undefined;
   const conditions = status.conditions ?? [];
   const scheduled = conditions.find((c) => c.type === 'PodScheduled');
   if (scheduled?.status === 'True') return undefined;
