@@ -41,11 +41,13 @@ case "${1:-}" in
     else
       dns_args=(--cluster-dns-ip= --coredns-image="$COREDNS_IMAGE")
     fi
-    # Its endpoints name the host's bridge address (a private one): the tenant may name that one.
-    endpoint_args=()
+    # Its endpoints name the host's bridge address (a private one): the tenant may name that one. Its
+    # node pulls from no registry: the hosts-rewrite init container (pods with a hostname and a
+    # subdomain, a StatefulSet's) runs the busybox image the node was given (sh and awk are all it needs).
+    realnode_args=()
     if [[ -f "$STATE_DIR/realnode.json" ]]; then
-      gateway="$("$NODE_BIN" -e "console.log(JSON.parse(require('fs').readFileSync(process.argv[1],'utf8')).gateway)" "$STATE_DIR/realnode.json")"
-      endpoint_args=(--allowed-endpoint-cidr "$gateway/32")
+      read -r gateway busybox < <("$NODE_BIN" -e "const r=JSON.parse(require('fs').readFileSync(process.argv[1],'utf8'));console.log(r.gateway,r.images.busybox)" "$STATE_DIR/realnode.json")
+      realnode_args=(--allowed-endpoint-cidr "$gateway/32" --hosts-rewrite-image "$busybox")
     fi
     # Run as the image runs it: the same V8 flags (the Dockerfile's ENTRYPOINT) and environment (its ENV).
     flags="$("$NODE_BIN" hack/node-flags.ts)" || die syncer "cannot read the syncer's node flags from the Dockerfile"
@@ -59,7 +61,7 @@ case "${1:-}" in
       --kubeconfig-secret "vc-$VC_NAME" --set-owner \
       --kubelet-bind-address "127.0.0.1:$kubelet_port" --kubelet-tls-cert-file "$kubelet_cert" \
       --kubelet-tls-key-file "$kubelet_key" --kubelet-client-ca-file "$kubelet_ca" \
-      --log-format text "${endpoint_args[@]}" ${SYNCER_ARGS:-} >>"$LOG" 2>&1 </dev/null &
+      --log-format text "${realnode_args[@]}" ${SYNCER_ARGS:-} >>"$LOG" 2>&1 </dev/null &
     echo $! >"$PID_FILE"
     for _ in $(seq 1 60); do
       # The process just started (its command line may still be this script's before setsid runs).

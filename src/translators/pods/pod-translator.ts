@@ -71,6 +71,7 @@ import { markRefused } from './refused-condition.ts';
 import { AbsentFills, absentFillPodKey } from './absent-fills.ts';
 import {
   podStatusForVirtual,
+  hostsRewriteTrouble,
   saysObservedGeneration,
   withoutObservedGenerations,
   podUpdatesForHost,
@@ -1200,6 +1201,15 @@ export function podKind(config: PodOptions, where: Placement): KindSpec {
         result.virtualWritten = true;
         result.tenantWaitFrom = { 'host-to-virtual': latestTransition(hostPod) };
       }
+      const rewriteTrouble = hostsRewriteTrouble(asPod(latestHostPod), asPod(virtualPod));
+      if (rewriteTrouble)
+        await ctx.events.record(
+          virtualPod,
+          'Warning',
+          'HostsRewriteFailed',
+          `the init container the syncer adds to write the pod's own name into /etc/hosts (for its hostname and subdomain) cannot start on the host: ${rewriteTrouble.reason}${rewriteTrouble.message ? `: ${scrubForTenant(rewriteTrouble.message)}` : ''}; its image is the admin's to set (--hosts-rewrite-image), or the pod's annotation vcluster.loft.sh/disable-subdomain-rewrite: "true" leaves it out`,
+          { once: true, key: rewriteTrouble.reason },
+        );
       // Labels or annotations changed on the host since the last sync flow up to the tenant's pod.
       if (plan && (await writePlannedMetadataUp(ctx, Resources.pods, latestVirtualPod, plan)))
         result.virtualWritten = true;

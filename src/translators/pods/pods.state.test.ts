@@ -212,6 +212,51 @@ describe('pods state table', () => {
     });
   });
 
+  it("a pod whose hosts-rewrite init container (the syncer's) cannot start on the host is told why, once, though its status leaves that container out", async () => {
+    const table = await podTable([virtualPod('db-0', { spec: { hostname: 'db-0', subdomain: 'db' } })]);
+    await table.settle();
+    const [copy] = hostPods(table);
+    expect(
+      ((copy?.spec as { initContainers?: { name: string }[] }).initContainers ?? []).map((c) => c.name),
+    ).toEqual(['vcluster-rewrite-hosts']);
+    const pulling = (message: string) => ({
+      phase: 'Pending',
+      initContainerStatuses: [
+        {
+          name: 'vcluster-rewrite-hosts',
+          image: 'library/alpine:3.20',
+          imageID: '',
+          ready: false,
+          restartCount: 0,
+          state: { waiting: { reason: 'ImagePullBackOff', message } },
+        },
+      ],
+    });
+    await table.host.update(
+      PODS,
+      HOST_NS,
+      { ...copy!, status: pulling('Back-off pulling image "library/alpine:3.20"') },
+      { subresource: 'status' },
+    );
+    await table.settle();
+    const latest = hostPods(table)[0]!;
+    await table.host.update(
+      PODS,
+      HOST_NS,
+      { ...latest, status: pulling('Back-off pulling image "library/alpine:3.20" (2m)') },
+      { subresource: 'status' },
+    );
+    await table.settle();
+    const told = table.virtual
+      .objects(Resources.events, 'team')
+      .filter((e) => e.reason === 'HostsRewriteFailed')
+      .map((e) => String(e.message));
+    expect(told).toEqual([
+      expect.stringContaining('cannot start on the host: ImagePullBackOff: Back-off pulling image'),
+    ]);
+    expect(told[0]).toContain('--hosts-rewrite-image');
+  });
+
   it('--enforce-runtime-class and --enforce-priority-class replace whatever a pod names, and apply to pods naming none', async () => {
     const table = await podTable(
       [

@@ -235,6 +235,25 @@ const HOSTS_REWRITTEN_ANNOTATION = 'vcluster.loft.sh/hosts-rewritten';
 /** A tenant sets this on a virtual pod to keep its subdomain pod free of the rewrite container, as in vCluster. */
 export const DISABLE_SUBDOMAIN_REWRITE_ANNOTATION = 'vcluster.loft.sh/disable-subdomain-rewrite';
 
+/** Waiting reasons of a container on its way to start: no trouble. */
+const STARTING_REASONS = new Set(['PodInitializing', 'ContainerCreating']);
+
+/**
+ * Why the hosts-rewrite init container the syncer adds to the host pod cannot start there (its image
+ * cannot be pulled, it keeps failing), or undefined. The tenant's status leaves that container out (the
+ * virtual pod does not declare it), so the pod would read PodInitializing with no word of why.
+ */
+export function hostsRewriteTrouble(
+  host: Pod,
+  virtual: Pod,
+): { reason: string; message: string } | undefined {
+  if (virtual.spec?.initContainers?.some((c) => c.name === HOSTS_REWRITE_NAME)) return undefined;
+  const waiting = host.status?.initContainerStatuses?.find((s) => s.name === HOSTS_REWRITE_NAME)?.state
+    ?.waiting;
+  if (!waiting?.reason || STARTING_REASONS.has(waiting.reason)) return undefined;
+  return { reason: waiting.reason, message: waiting.message ?? '' };
+}
+
 type Containerish = Container | EphemeralContainer;
 
 const DOWNWARD_FIELD_ANNOTATIONS: Record<string, string> = {
