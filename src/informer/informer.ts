@@ -99,8 +99,10 @@ const RELIST_AFTER_FAILED_WATCHES = 3;
  * back in time (restored from a backup, a snapshot): a kube-apiserver answers a watch from a version
  * it has not reached with a stream that stays silent until it gets there (no "too large" error), so
  * without this the cache would miss every change until then and keep what the restore undid. The
- * name selector makes the probe recognisable in logs (and to the tests' fake server), and costs the
- * server a read of one key, not of the collection (a list selecting one name is read so).
+ * name selector makes the probe recognisable in logs (and to the tests' fake server) and its answer
+ * empty. What it costs the server: a read of one key for a namespaced informer; across namespaces, a
+ * scan of its watch cache (Kubernetes 1.31 on serves such reads from it), or of the collection in
+ * etcd before; once per lost watch of each informer.
  */
 export const STORE_PROBE: ListOptions = { fieldSelector: 'metadata.name=vsyncer-store-probe', limit: 1 };
 

@@ -984,6 +984,13 @@ export class KindController implements SyncComponent {
     await this.env.events.record(virtual, 'Warning', 'SyncError', message, { once: true });
   }
 
+  /** Whether the cache holds the copy of this source (its target, claiming the key). */
+  private hasCopy(key: string, source: KubeObject): boolean {
+    const targetKey = this.spec.mapper.targetKey(key, source);
+    const target = targetKey ? this.targetInformer?.store.get(targetKey) : undefined;
+    return target !== undefined && this.spec.mapper.sourceKeyOf(target) === key;
+  }
+
   private async reportTerminal(key: string, err: TerminalError): Promise<void> {
     if (this.sourceSide !== 'virtual') return;
     const virtual = this.sourceInformer?.store.get(key);
@@ -995,8 +1002,11 @@ export class KindController implements SyncComponent {
       { keepForeignNames: !err.fromApiServer },
     );
     await this.env.events.record(virtual, 'Warning', err.reason, message);
+    // Only an object that has no copy: one that has is shown the copy's status, which the next sync
+    // would write over the refusal (and the refusal over it again, without end).
+    if (!this.spec.onRefused || this.hasCopy(key, virtual)) return;
     try {
-      await this.spec.onRefused?.(virtual, message, this.env.virtual, this.env.clock.now());
+      await this.spec.onRefused(virtual, message, this.env.virtual, this.env.clock.now());
     } catch (refusedErr) {
       // Said by the event already; the error being reported stays the one that counts.
       this.env.logger.warn('could not write the refusal to the object', {

@@ -235,7 +235,8 @@ export interface KindSpec<V extends KubeObject = KubeObject, H extends KubeObjec
   /**
    * Tells the tenant, beyond the Warning event every refusal gets, that its object was refused (a
    * terminal error), where the object's own status can say it (a pod's PodScheduled condition:
-   * events expire, and `kubectl get` and Helm's --wait read status). Virtual sources only.
+   * events expire, and `kubectl get` and Helm's --wait read status). Virtual sources without a copy
+   * only: one with a copy shows the copy's status.
    */
   readonly onRefused?: (
     virtual: KubeObject,

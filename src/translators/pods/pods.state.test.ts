@@ -257,6 +257,41 @@ describe('pods state table', () => {
     expect(told[0]).toContain('--hosts-rewrite-image');
   });
 
+  it("a refusal of a pod that has a host copy (an update the host denies) writes no condition: the copy's status is shown, and the two would overwrite each other without end", async () => {
+    const table = await podTable([virtualPod('web', { spec: { nodeName: 'node-1' } })]);
+    await table.settle();
+    expect(hostPods(table)).toHaveLength(1);
+    // Bounded: past 50 status writes the host stops denying, so a loop ends and is counted.
+    let statusWrites = 0;
+    let deny = true;
+    table.virtual.mutateOnUpdate('pods/status', () => {
+      if (++statusWrites > 50) deny = false;
+    });
+    table.host.mutateOnUpdate('pods', () => {
+      if (deny)
+        throw new ApiError(
+          'host',
+          403,
+          { reason: 'Forbidden', message: 'admission webhook "policy.example.com" denied the request' },
+          'forbidden',
+        );
+    });
+    const pod = table.virtual.objects(PODS, 'team')[0]!;
+    const spec = pod.spec as { containers: { name: string; image: string }[] };
+    await table.virtual.update(PODS, 'team', {
+      ...pod,
+      spec: { ...spec, containers: [{ ...spec.containers[0]!, image: 'app:2' }] },
+    });
+    await table.settle();
+    expect(statusWrites).toBe(0);
+    expect(
+      table.virtual
+        .objects(Resources.events, 'team')
+        .filter((e) => e.reason === 'SyncError')
+        .map((e) => String(e.message)),
+    ).toEqual([expect.stringContaining('denied the request')]);
+  });
+
   it('--enforce-runtime-class and --enforce-priority-class replace whatever a pod names, and apply to pods naming none', async () => {
     const table = await podTable(
       [

@@ -18,9 +18,9 @@ interface PodCondition {
 const rfc3339 = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /**
- * The pod with a `PodScheduled: False` condition saying why the syncer refused it (no host pod, so
- * it runs nowhere), or undefined when there is nothing to change: it started (a pod that ran is
- * refused for its host copy's sake, and its conditions are its kubelet's), it is scheduled, or the
+ * The pod with a `PodScheduled: False` condition saying why the syncer refused it (it has no host pod,
+ * so it runs nowhere: the engine asks only then), or undefined when there is nothing to change: it
+ * started (a pod that ran and lost its copy; its conditions are its kubelet's), it is scheduled, or the
  * condition says this already. A pod made with its node named (`kubectl debug node/...`, a
  * DaemonSet-less operator's) never started is told so too. `kubectl describe`, `kubectl wait` and
  * Helm's --wait read it; the Warning event says the same but expires within the hour.
