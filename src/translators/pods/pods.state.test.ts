@@ -32,6 +32,13 @@ function virtualPod(
   ];
 }
 
+/** A virtual pod that ran: bound to node-1, with the start time its host pod's kubelet gave it. */
+const ranOnNode = (name: string): Seed =>
+  virtualPod(name, {
+    spec: { nodeName: 'node-1' },
+    status: { phase: 'Running', startTime: '2026-11-30T11:00:00Z' },
+  });
+
 /** Runs a table with the pods kind only. */
 async function podTable(
   virtual: Seed[],
@@ -562,12 +569,7 @@ describe('pods state table', () => {
   });
 
   it('a host pod that ran and vanished: the virtual pod is deleted so its controller replaces it', async () => {
-    const table = await podTable([
-      virtualPod('web', {
-        spec: { nodeName: 'node-1' },
-        status: { phase: 'Running', startTime: '2026-11-30T11:00:00Z' },
-      }),
-    ]);
+    const table = await podTable([ranOnNode('web')]);
     await table.settle();
     expect(podWrites(table)).toEqual(['virtual: delete pods team/web']);
   });
@@ -624,14 +626,9 @@ describe('pods state table', () => {
   });
 
   it("pods that ran are not deleted from a host namespace that is not this virtual cluster's (no virtual API Service there: a wrong --host-namespace or host cluster), where none of their host pods is", async () => {
-    const ran = (name: string) =>
-      virtualPod(name, {
-        spec: { nodeName: 'node-1' },
-        status: { phase: 'Running', startTime: '2026-11-30T11:00:00Z' },
-      });
     const table = await start({
       kinds: ['pods'],
-      virtual: [...infrastructure.virtual, ran('a'), ran('b')],
+      virtual: [...infrastructure.virtual, ranOnNode('a'), ranOnNode('b')],
       host: [],
     });
     await table.settle();
@@ -647,14 +644,9 @@ describe('pods state table', () => {
   });
 
   it('pods that ran are not deleted while the host namespace is being deleted (its pods go before its Services); once it is not, they are', async () => {
-    const ran = (name: string) =>
-      virtualPod(name, {
-        spec: { nodeName: 'node-1' },
-        status: { phase: 'Running', startTime: '2026-11-30T11:00:00Z' },
-      });
     const table = await start({
       kinds: ['pods'],
-      virtual: [...infrastructure.virtual, ran('a'), ran('b')],
+      virtual: [...infrastructure.virtual, ranOnNode('a'), ranOnNode('b')],
       host: infrastructure.host,
     });
     let terminating = true;
@@ -687,11 +679,6 @@ describe('pods state table', () => {
   });
 
   it("pods that ran are not deleted when their running host copies are another name's (a syncer started under the wrong --name); one whose copy is gone is", async () => {
-    const ran = (name: string) =>
-      virtualPod(name, {
-        spec: { nodeName: 'node-1' },
-        status: { phase: 'Running', startTime: '2026-11-30T11:00:00Z' },
-      });
     // Copies the syncer of the same virtual cluster made under its earlier name.
     const copyUnder = (name: string, vcName: string): Seed => [
       PODS,
@@ -712,7 +699,7 @@ describe('pods state table', () => {
     ];
     const table = await start({
       kinds: ['pods'],
-      virtual: [...infrastructure.virtual, ran('a'), ran('b'), ran('gone')],
+      virtual: [...infrastructure.virtual, ranOnNode('a'), ranOnNode('b'), ranOnNode('gone')],
       host: [...infrastructure.host, copyUnder('a', 'old-release'), copyUnder('b', 'old-release')],
     });
     await table.settle();
@@ -744,13 +731,7 @@ describe('pods state table', () => {
     ];
     const table = await start({
       kinds: ['pods'],
-      virtual: [
-        ...infrastructure.virtual,
-        virtualPod('web', {
-          spec: { nodeName: 'node-1' },
-          status: { phase: 'Running', startTime: '2026-11-30T11:00:00Z' },
-        }),
-      ],
+      virtual: [...infrastructure.virtual, ranOnNode('web')],
       host: [...infrastructure.host, copy],
     });
     await table.settle();
